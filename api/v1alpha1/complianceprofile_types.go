@@ -1,0 +1,310 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ComplianceProfileSpec says which namespaces are assessed, against which criteria and checks,
+// with which parameters, and how exceptions may be granted.
+// +kubebuilder:validation:XValidation:rule="!has(self.customChecks) || !has(self.checks) || self.customChecks.all(c, !self.checks.exists(o, o.id == c.id))",message="a custom check's id must not also appear in checks: set a custom check's severity in the custom check itself"
+type ComplianceProfileSpec struct {
+	// description says what the profile is for, for the people who read it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Description string `json:"description,omitempty"`
+
+	// namespaceSelector selects the namespaces to assess by label. Empty or absent selects
+	// every namespace.
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
+
+	// excludedNamespaces are never assessed, whatever their labels.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	ExcludedNamespaces []string `json:"excludedNamespaces,omitempty"`
+
+	// includeSystemNamespaces assesses kube-system, kube-public and kube-node-lease too. They
+	// are excluded by default.
+	// +optional
+	IncludeSystemNamespaces bool `json:"includeSystemNamespaces,omitempty"`
+
+	// criteria limits the report to these SOC 2 criteria. Empty means every criterion that an
+	// enabled check supports.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	Criteria []Criterion `json:"criteria,omitempty"`
+
+	// checks enables, disables or re-ranks built-in checks by ID. Built-in checks not listed
+	// here are enabled with their default severity. An unknown ID makes the profile not Ready.
+	// +optional
+	// +listType=map
+	// +listMapKey=id
+	// +kubebuilder:validation:MaxItems=256
+	Checks []CheckOverride `json:"checks,omitempty"`
+
+	// parameters tune the built-in checks that take them.
+	// +optional
+	Parameters *CheckParameters `json:"parameters,omitempty"`
+
+	// customChecks are checks written as CEL expressions, evaluated next to the built-in ones.
+	// +optional
+	// +listType=map
+	// +listMapKey=id
+	// +kubebuilder:validation:MaxItems=64
+	CustomChecks []CustomCheck `json:"customChecks,omitempty"`
+
+	// exceptionPolicy limits the ControlExceptions this profile honours.
+	// +optional
+	ExceptionPolicy *ExceptionPolicy `json:"exceptionPolicy,omitempty"`
+
+	// evaluationInterval is the period of the full re-evaluation. Changes to watched objects
+	// are evaluated as they happen, whatever this interval. Between 1m and 24h; default 10m.
+	// +optional
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('24h')",message="evaluationInterval must be between 1m and 24h"
+	EvaluationInterval *metav1.Duration `json:"evaluationInterval,omitempty"`
+
+	// maxFindings bounds the findings listed in each report (the most severe first); the
+	// total is always counted. Between 1 and 500; default 50.
+	// +optional
+	// +kubebuilder:default=50
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=500
+	MaxFindings int32 `json:"maxFindings,omitempty"`
+}
+
+// CheckOverride changes one built-in check for this profile.
+// +kubebuilder:validation:XValidation:rule="has(self.enabled) || has(self.severity)",message="a check override must set enabled or severity"
+type CheckOverride struct {
+	// id of the built-in check, as `soc2-operator checks` lists it.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	ID string `json:"id"`
+
+	// enabled switches the check on or off. Default true.
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// severity replaces the check's default severity.
+	// +optional
+	Severity Severity `json:"severity,omitempty"`
+}
+
+// CheckParameters are the values built-in checks read from the profile.
+type CheckParameters struct {
+	// allowedRegistries are the image prefixes that img-registry-allowlist accepts, for example
+	// "registry.k8s.io/" or "ghcr.io/my-org/". Empty means the check is NotAssessed.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=253
+	AllowedRegistries []string `json:"allowedRegistries,omitempty"`
+
+	// requiredLabels are the label keys chg-ownership-labels requires on workloads. Default
+	// app.kubernetes.io/name.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=317
+	RequiredLabels []string `json:"requiredLabels,omitempty"`
+
+	// allowedHostPorts are the host ports wl-host-port accepts.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:Minimum=1
+	// +kubebuilder:validation:items:Maximum=65535
+	AllowedHostPorts []int32 `json:"allowedHostPorts,omitempty"`
+
+	// allowedCapabilities are the Linux capabilities wl-dangerous-caps and wl-drop-all-caps accept
+	// being added, besides NET_BIND_SERVICE.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:Pattern=`^[A-Z_]+$`
+	AllowedCapabilities []string `json:"allowedCapabilities,omitempty"`
+
+	// minReplicas is the replica count avl-replicas requires of Deployments and StatefulSets.
+	// Default 2.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	MinReplicas *int32 `json:"minReplicas,omitempty"`
+}
+
+// CustomCheck is a check written as a CEL expression.
+//
+// The expression sees `object` (the resource as JSON) and `podSpec` (the pod template spec of a
+// workload, or null) and returns true when the resource passes.
+type CustomCheck struct {
+	// id names the check in reports and exceptions. It must not be the ID of a built-in check.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	ID string `json:"id"`
+
+	// title is a one-line summary.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	Title string `json:"title"`
+
+	// description says what the check establishes and why.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Description string `json:"description,omitempty"`
+
+	// kinds are the resource kinds the check evaluates, for example Deployment, or Workload for
+	// every workload kind (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob,
+	// ReplicationController). Pods and ReplicaSets created by a controller are judged through
+	// the controller.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Pattern=`^[A-Z][A-Za-z0-9]*$`
+	Kinds []string `json:"kinds"`
+
+	// expression is CEL that returns true when the resource passes.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	Expression string `json:"expression"`
+
+	// message is shown on a failing result. Default: the title.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+
+	// criteria are the SOC 2 criteria the check supports.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	Criteria []Criterion `json:"criteria"`
+
+	// severity of a failure. Default Medium.
+	// +optional
+	// +kubebuilder:default=Medium
+	Severity Severity `json:"severity,omitempty"`
+
+	// remediation says how to fix a failure.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Remediation string `json:"remediation,omitempty"`
+}
+
+// ExceptionPolicy limits the ControlExceptions a profile honours.
+type ExceptionPolicy struct {
+	// maxDuration is the longest an exception may run, from its creation to its expiry. An
+	// exception that asks for longer is Invalid for this profile. At most 8760h (a year);
+	// default 2160h (90 days).
+	// +optional
+	// +kubebuilder:default="2160h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h') && duration(self) <= duration('8760h')",message="maxDuration must be between 1h and 8760h (a year)"
+	MaxDuration *metav1.Duration `json:"maxDuration,omitempty"`
+
+	// requireApprover makes exceptions without spec.approver Invalid for this profile.
+	// +optional
+	RequireApprover bool `json:"requireApprover,omitempty"`
+}
+
+// ComplianceProfileStatus is the cluster-wide picture of the profile, written by the operator.
+type ComplianceProfileStatus struct {
+	// observedGeneration is the generation of the spec the status reflects.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready says whether the profile is valid and evaluated, with a reason a person
+	// can act on.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// result is NonCompliant when any selected namespace or cluster-scoped object fails a
+	// criterion in scope.
+	// +optional
+	Result ComplianceState `json:"result,omitempty"`
+
+	// namespacesEvaluated is how many namespaces the profile selects and has a report for.
+	// +optional
+	NamespacesEvaluated int32 `json:"namespacesEvaluated"`
+
+	// namespacesNonCompliant is how many of those reports are NonCompliant.
+	// +optional
+	NamespacesNonCompliant int32 `json:"namespacesNonCompliant"`
+
+	// criteria is the cluster-wide roll-up per criterion over every report and the
+	// cluster-scoped objects.
+	// +optional
+	// +listType=map
+	// +listMapKey=id
+	Criteria []CriterionStatus `json:"criteria,omitempty"`
+
+	// clusterFindings are the most severe findings on cluster-scoped objects (ClusterRoles,
+	// ClusterRoleBindings, ...), bounded by spec.maxFindings.
+	// +optional
+	// +listType=atomic
+	ClusterFindings []Finding `json:"clusterFindings,omitempty"`
+
+	// clusterFindingsTotal is how many findings there are on cluster-scoped objects.
+	// +optional
+	ClusterFindingsTotal int32 `json:"clusterFindingsTotal"`
+
+	// clusterFindingsTruncated is true when clusterFindings does not list them all.
+	// +optional
+	ClusterFindingsTruncated bool `json:"clusterFindingsTruncated,omitempty"`
+
+	// catalogVersion is the version of the built-in check catalogue used.
+	// +optional
+	CatalogVersion string `json:"catalogVersion,omitempty"`
+}
+
+// ComplianceProfile selects namespaces and says how to assess them against SOC 2 criteria.
+// The operator keeps one ComplianceReport per selected namespace.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=cprof,categories=soc2
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.result`
+// +kubebuilder:printcolumn:name="Namespaces",type=integer,JSONPath=`.status.namespacesEvaluated`
+// +kubebuilder:printcolumn:name="Non-Compliant",type=integer,JSONPath=`.status.namespacesNonCompliant`
+// +kubebuilder:printcolumn:name="Cluster-Findings",type=integer,JSONPath=`.status.clusterFindingsTotal`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ComplianceProfile struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is what the profile assesses.
+	// +optional
+	Spec ComplianceProfileSpec `json:"spec,omitempty"`
+
+	// status is written by the operator.
+	// +optional
+	Status ComplianceProfileStatus `json:"status,omitempty"`
+}
+
+// ComplianceProfileList is a list of ComplianceProfiles.
+//
+// +kubebuilder:object:root=true
+type ComplianceProfileList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ComplianceProfile `json:"items"`
+}

@@ -1,0 +1,184 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ComplianceReportSpec names the profile the report belongs to.
+type ComplianceReportSpec struct {
+	// profile is the name of the ComplianceProfile that produced the report.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Profile string `json:"profile"`
+}
+
+// ReportSummary counts what a report found.
+type ReportSummary struct {
+	// resources is how many resources were evaluated (Pods and ReplicaSets created by a
+	// controller are counted through the controller).
+	// +optional
+	Resources int32 `json:"resources"`
+
+	// criteria is how many criteria are in scope.
+	// +optional
+	Criteria int32 `json:"criteria"`
+
+	// failedCriteria is how many criteria in scope have status Fail.
+	// +optional
+	FailedCriteria int32 `json:"failedCriteria"`
+
+	// failing is how many findings fail without an exception.
+	// +optional
+	Failing int32 `json:"failing"`
+
+	// critical is how many failing findings are Critical.
+	// +optional
+	Critical int32 `json:"critical"`
+
+	// high is how many failing findings are High.
+	// +optional
+	High int32 `json:"high"`
+
+	// medium is how many failing findings are Medium.
+	// +optional
+	Medium int32 `json:"medium"`
+
+	// low is how many failing findings are Low.
+	// +optional
+	Low int32 `json:"low"`
+
+	// excepted is how many findings are covered by an exception.
+	// +optional
+	Excepted int32 `json:"excepted"`
+
+	// passed is how many check results passed.
+	// +optional
+	Passed int32 `json:"passed"`
+
+	// notAssessed is how many check results could not be decided for lack of data.
+	// +optional
+	NotAssessed int32 `json:"notAssessed"`
+}
+
+// ExceptionUsage is a ControlException that was considered for a report.
+type ExceptionUsage struct {
+	// name of the exception, as namespace/name.
+	// +required
+	Name string `json:"name"`
+
+	// state of the exception at evaluation time.
+	// +required
+	State ExceptionState `json:"state"`
+
+	// owner of the exception.
+	// +optional
+	Owner string `json:"owner,omitempty"`
+
+	// expires is the exception's expiry.
+	// +optional
+	Expires *metav1.Time `json:"expires,omitempty"`
+
+	// findings is how many findings of this report the exception covers; 0 means unused.
+	// +optional
+	Findings int32 `json:"findings"`
+}
+
+// ComplianceReportStatus is the state of one namespace against one profile.
+type ComplianceReportStatus struct {
+	// conditions: Ready is True when the report reflects a complete evaluation; Stale is True
+	// when an evaluation is overdue or could not be written.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// result is NonCompliant when any criterion in scope fails.
+	// +optional
+	Result ComplianceState `json:"result,omitempty"`
+
+	// score is 0-100: the severity-weighted share of assessed checks that hold in the
+	// namespace (see the README for the formula). Absent when nothing was assessed.
+	// +optional
+	Score *int32 `json:"score,omitempty"`
+
+	// summary counts what was found.
+	// +optional
+	Summary ReportSummary `json:"summary,omitempty"`
+
+	// criteria is the state of each criterion in scope.
+	// +optional
+	// +listType=map
+	// +listMapKey=id
+	Criteria []CriterionStatus `json:"criteria,omitempty"`
+
+	// findings are the most severe failing and excepted findings, bounded by the profile's
+	// maxFindings.
+	// +optional
+	// +listType=atomic
+	Findings []Finding `json:"findings,omitempty"`
+
+	// totalFindings is how many failing and excepted findings there are in all.
+	// +optional
+	TotalFindings int32 `json:"totalFindings"`
+
+	// findingsTruncated is true when findings does not list them all.
+	// +optional
+	FindingsTruncated bool `json:"findingsTruncated,omitempty"`
+
+	// exceptions are the ControlExceptions considered for this namespace, with how many
+	// findings each covers.
+	// +optional
+	// +listType=atomic
+	Exceptions []ExceptionUsage `json:"exceptions,omitempty"`
+
+	// lastEvaluated is the time of the evaluation that produced this content. The operator
+	// re-evaluates continuously but writes only when the content changes, so an older time
+	// with Stale=False means nothing changed since.
+	// +optional
+	LastEvaluated *metav1.Time `json:"lastEvaluated,omitempty"`
+
+	// profileGeneration is the generation of the profile evaluated.
+	// +optional
+	ProfileGeneration int64 `json:"profileGeneration,omitempty"`
+
+	// catalogVersion is the version of the built-in check catalogue evaluated.
+	// +optional
+	CatalogVersion string `json:"catalogVersion,omitempty"`
+}
+
+// ComplianceReport is the state of one namespace against one ComplianceProfile, per SOC 2
+// criterion. It is written only by the operator and named after the profile.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,shortName=crep,categories=soc2
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.result`
+// +kubebuilder:printcolumn:name="Score",type=integer,JSONPath=`.status.score`
+// +kubebuilder:printcolumn:name="Failed-Criteria",type=integer,JSONPath=`.status.summary.failedCriteria`
+// +kubebuilder:printcolumn:name="Findings",type=integer,JSONPath=`.status.summary.failing`
+// +kubebuilder:printcolumn:name="Critical",type=integer,JSONPath=`.status.summary.critical`
+// +kubebuilder:printcolumn:name="Excepted",type=integer,JSONPath=`.status.summary.excepted`
+// +kubebuilder:printcolumn:name="Evaluated",type=date,JSONPath=`.status.lastEvaluated`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ComplianceReport struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec names the profile.
+	// +required
+	Spec ComplianceReportSpec `json:"spec"`
+
+	// status is the evaluation.
+	// +optional
+	Status ComplianceReportStatus `json:"status,omitempty"`
+}
+
+// ComplianceReportList is a list of ComplianceReports.
+//
+// +kubebuilder:object:root=true
+type ComplianceReportList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ComplianceReport `json:"items"`
+}

@@ -1,0 +1,48 @@
+package v1alpha1
+
+// Condition types.
+const (
+	// ConditionReady on a profile: the spec is valid and every selected namespace was
+	// evaluated. On a report: the content reflects a complete evaluation. On an exception:
+	// the exception is Active.
+	ConditionReady = "Ready"
+
+	// ConditionStale on a report: the content may be out of date, because an evaluation is
+	// overdue or a write failed.
+	ConditionStale = "Stale"
+)
+
+// Condition reasons. Each says what happened in a way a person can act on.
+const (
+	// ReasonEvaluated: the evaluation completed.
+	ReasonEvaluated = "Evaluated"
+	// ReasonUnknownCheck: the spec names a check ID that is neither built in nor custom.
+	ReasonUnknownCheck = "UnknownCheck"
+	// ReasonInvalidCustomCheck: a custom check's CEL expression does not compile, or its ID
+	// collides with a built-in check.
+	ReasonInvalidCustomCheck = "InvalidCustomCheck"
+	// ReasonInvalidSelector: the namespace or label selector cannot be parsed.
+	ReasonInvalidSelector = "InvalidSelector"
+	// ReasonEvaluationFailed: objects could not be gathered from the API server.
+	ReasonEvaluationFailed = "EvaluationFailed"
+	// ReasonWriteFailed: a report could not be written; the content shown is older.
+	ReasonWriteFailed = "WriteFailed"
+	// ReasonEvaluationOverdue: the last successful evaluation is older than twice the
+	// profile's evaluation interval.
+	ReasonEvaluationOverdue = "EvaluationOverdue"
+	// ReasonUpToDate: the content reflects the latest evaluation.
+	ReasonUpToDate = "UpToDate"
+
+	// ReasonActive: the exception applies.
+	ReasonActive = "Active"
+	// ReasonExpired: the exception's expiry has passed.
+	ReasonExpired = "Expired"
+	// ReasonNamespaceNotAllowed: the exception selects other namespaces but is not in the
+	// operator's namespace.
+	ReasonNamespaceNotAllowed = "NamespaceNotAllowed"
+	// ReasonPolicyViolation: the exception breaks a profile's exception policy (too long, no
+	// approver).
+	ReasonPolicyViolation = "PolicyViolation"
+	// ReasonInvalidMatch: the exception's label selector or name pattern cannot be parsed.
+	ReasonInvalidMatch = "InvalidMatch"
+)

@@ -1,0 +1,179 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ControlExceptionSpec waives checks or criteria for some resources, for a reason, until an
+// expiry. A waived finding stays visible in reports, marked Excepted with the exception's name.
+// +kubebuilder:validation:XValidation:rule="(has(self.checks) && size(self.checks) > 0) || (has(self.criteria) && size(self.criteria) > 0)",message="an exception must name at least one check or criterion"
+type ControlExceptionSpec struct {
+	// checks are the IDs of the checks waived, built-in or custom.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Checks []string `json:"checks,omitempty"`
+
+	// criteria are SOC 2 criteria whose checks are all waived.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	Criteria []Criterion `json:"criteria,omitempty"`
+
+	// match selects the resources waived. Absent or empty matches every resource in the
+	// exception's namespace.
+	// +optional
+	Match ResourceMatch `json:"match,omitempty"`
+
+	// reason says why the risk is accepted, for the reviewer and the auditor.
+	// +required
+	// +kubebuilder:validation:MinLength=10
+	// +kubebuilder:validation:MaxLength=2048
+	Reason string `json:"reason"`
+
+	// owner is who is accountable for the exception (a person or team, e.g. an email address).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	Owner string `json:"owner"`
+
+	// expires is when the exception stops applying. It is not deleted then: its status says
+	// Expired and the findings it covered fail again.
+	// +required
+	// +kubebuilder:validation:Format=date-time
+	Expires metav1.Time `json:"expires"`
+
+	// approver is who approved the exception. Profiles may require it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Approver string `json:"approver,omitempty"`
+
+	// ticket links the change request or risk record, as an http(s) URL.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') || self.startsWith('http://')",message="ticket must be an http:// or https:// URL"
+	Ticket string `json:"ticket,omitempty"`
+
+	// profiles limits the exception to these ComplianceProfiles. Empty means every profile.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=253
+	Profiles []string `json:"profiles,omitempty"`
+}
+
+// ResourceMatch selects resources. Every field that is set must match.
+type ResourceMatch struct {
+	// namespaces extends the exception to other namespaces. Only honoured for exceptions in the
+	// operator's own namespace (admin-only by RBAC); elsewhere the exception is Invalid. "*"
+	// matches every namespace and cluster-scoped objects.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:Pattern=`^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$`
+	Namespaces []string `json:"namespaces,omitempty"`
+
+	// kinds are resource kinds, for example Deployment.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Pattern=`^[A-Z][A-Za-z0-9]*$`
+	Kinds []string `json:"kinds,omitempty"`
+
+	// names are resource names or glob patterns ("*" for any run of characters, "?" for one).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=253
+	Names []string `json:"names,omitempty"`
+
+	// labelSelector matches the labels of the resource (for workloads: the controller's labels).
+	// +optional
+	LabelSelector *metav1.LabelSelector `json:"labelSelector,omitempty"`
+
+	// containers are container names or glob patterns; findings not about a container do not
+	// match when this is set.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=253
+	Containers []string `json:"containers,omitempty"`
+}
+
+// ExceptionState is the lifecycle state of a ControlException.
+// +kubebuilder:validation:Enum=Active;Expired;Invalid
+type ExceptionState string
+
+// Exception states.
+const (
+	// ExceptionActive means the exception is valid and not expired: it applies.
+	ExceptionActive ExceptionState = "Active"
+	// ExceptionExpired means the expiry has passed: it no longer applies.
+	ExceptionExpired ExceptionState = "Expired"
+	// ExceptionInvalid means it names unknown checks, selects namespaces it may not, or breaks a
+	// profile's exception policy: it does not apply.
+	ExceptionInvalid ExceptionState = "Invalid"
+)
+
+// ControlExceptionStatus is written by the operator.
+type ControlExceptionStatus struct {
+	// observedGeneration is the generation of the spec the status reflects.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// state is Active, Expired or Invalid.
+	// +optional
+	State ExceptionState `json:"state,omitempty"`
+
+	// message explains the state, for example which check ID is unknown.
+	// +optional
+	Message string `json:"message,omitempty"`
+
+	// matchedFindings is how many findings the exception covers across all profiles.
+	// +optional
+	MatchedFindings int32 `json:"matchedFindings"`
+
+	// conditions: Ready is True while the exception is Active.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// ControlException waives SOC 2 checks for selected resources in its namespace, with a reason,
+// an owner and an expiry.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,shortName=cexc,categories=soc2
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Findings",type=integer,JSONPath=`.status.matchedFindings`
+// +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.spec.owner`
+// +kubebuilder:printcolumn:name="Expires",type=string,format=date-time,JSONPath=`.spec.expires`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ControlException struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is what is waived, for whom, why and until when.
+	// +required
+	Spec ControlExceptionSpec `json:"spec"`
+
+	// status is written by the operator.
+	// +optional
+	Status ControlExceptionStatus `json:"status,omitempty"`
+}
+
+// ControlExceptionList is a list of ControlExceptions.
+//
+// +kubebuilder:object:root=true
+type ControlExceptionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ControlException `json:"items"`
+}

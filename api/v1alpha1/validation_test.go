@@ -1,0 +1,277 @@
+package v1alpha1_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+)
+
+var cfg *rest.Config
+
+func TestMain(m *testing.M) {
+	env, c, err := testenv.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cfg = c
+	code := m.Run()
+	if err := env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
+	}
+	os.Exit(code)
+}
+
+func newClient(t *testing.T) client.Client {
+	t.Helper()
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func ensureNamespace(t *testing.T, c client.Client, name string) {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := c.Create(context.Background(), ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+}
+
+func decode(t *testing.T, doc string) *unstructured.Unstructured {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+		t.Fatalf("decoding test object: %v", err)
+	}
+	return u
+}
+
+// TestSamplesAreAccepted applies every sample in config/samples to the real API server: the
+// schema must never forbid what the documentation shows.
+func TestSamplesAreAccepted(t *testing.T) {
+	c := newClient(t)
+	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "compliance_*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples found: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := decode(t, string(data))
+			if ns := u.GetNamespace(); ns != "" {
+				ensureNamespace(t, c, ns)
+			}
+			if err := c.Create(context.Background(), u); err != nil {
+				t.Fatalf("the API server rejected %s: %v", f, err)
+			}
+			t.Cleanup(func() { _ = c.Delete(context.Background(), u) })
+		})
+	}
+}
+
+const validException = `
+apiVersion: compliance.soc2-operator.io/v1alpha1
+kind: ControlException
+metadata: {name: x, namespace: validation}
+spec:
+  checks: [wl-privileged]
+  reason: The node agent needs host access to collect metrics.
+  owner: platform@example.com
+  expires: "2027-01-01T00:00:00Z"
+`
+
+const validProfile = `
+apiVersion: compliance.soc2-operator.io/v1alpha1
+kind: ComplianceProfile
+metadata: {name: x}
+spec: {}
+`
+
+// TestInvalidObjectsAreRejected shows that mistakes are stopped at `kubectl apply` with a
+// message a person understands. Each case edits a valid object; the valid ones are accepted.
+func TestInvalidObjectsAreRejected(t *testing.T) {
+	c := newClient(t)
+	ensureNamespace(t, c, "validation")
+
+	type edit func(spec map[string]any)
+	cases := map[string]struct {
+		base    string
+		edit    edit
+		message string
+	}{
+		"an exception without a reason": {
+			base: validException, edit: func(s map[string]any) { delete(s, "reason") },
+			message: `spec.reason: Required value`,
+		},
+		"an exception without an owner": {
+			base: validException, edit: func(s map[string]any) { delete(s, "owner") },
+			message: `spec.owner: Required value`,
+		},
+		"an exception without an expiry": {
+			base: validException, edit: func(s map[string]any) { delete(s, "expires") },
+			message: `spec.expires: Required value`,
+		},
+		"an exception that names no check and no criterion": {
+			base: validException, edit: func(s map[string]any) { delete(s, "checks") },
+			message: `an exception must name at least one check or criterion`,
+		},
+		"an exception with an empty check list": {
+			base: validException, edit: func(s map[string]any) { s["checks"] = []any{} },
+			message: `an exception must name at least one check or criterion`,
+		},
+		"an exception for a criterion that is not SOC 2": {
+			base: validException, edit: func(s map[string]any) { s["criteria"] = []any{"CC9.9"} },
+			message: `spec.criteria[0]: Unsupported value: "CC9.9"`,
+		},
+		"an exception with a one-word reason": {
+			base: validException, edit: func(s map[string]any) { s["reason"] = "because" },
+			message: `spec.reason: Invalid value: "because": spec.reason in body should be at least 10 chars long`,
+		},
+		"an exception with a malformed check ID": {
+			base: validException, edit: func(s map[string]any) { s["checks"] = []any{"WL_Privileged"} },
+			message: `spec.checks[0]: Invalid value: "WL_Privileged": spec.checks[0] in body should match`,
+		},
+		"an exception whose ticket is not a URL": {
+			base: validException, edit: func(s map[string]any) { s["ticket"] = "PAY-142" },
+			message: `spec.ticket: Invalid value: "PAY-142": ticket must be an http:// or https:// URL`,
+		},
+		"an exception whose expiry is not a time": {
+			base: validException, edit: func(s map[string]any) { s["expires"] = "next tuesday" },
+			message: `spec.expires: Invalid value: "next tuesday": spec.expires in body must be of type date-time`,
+		},
+		"an exception matching a lower-case kind": {
+			base: validException, edit: func(s map[string]any) { s["match"] = map[string]any{"kinds": []any{"deployment"}} },
+			message: `spec.match.kinds[0]: Invalid value: "deployment": spec.match.kinds[0] in body should match`,
+		},
+		"a custom check without an expression": {
+			base: validProfile, edit: func(s map[string]any) {
+				s["customChecks"] = []any{map[string]any{"id": "c", "title": "t", "kinds": []any{"Pod"}, "criteria": []any{"CC6.1"}}}
+			},
+			message: `spec.customChecks[0].expression: Required value`,
+		},
+		"a custom check without criteria": {
+			base: validProfile, edit: func(s map[string]any) {
+				s["customChecks"] = []any{map[string]any{"id": "c", "title": "t", "kinds": []any{"Pod"}, "expression": "true"}}
+			},
+			message: `spec.customChecks[0].criteria: Required value`,
+		},
+		"a custom check without kinds": {
+			base: validProfile, edit: func(s map[string]any) {
+				s["customChecks"] = []any{map[string]any{"id": "c", "title": "t", "kinds": []any{}, "expression": "true", "criteria": []any{"CC6.1"}}}
+			},
+			message: `spec.customChecks[0].kinds: Invalid value: 0: spec.customChecks[0].kinds in body should have at least 1 items`,
+		},
+		"a custom check with a severity that does not exist": {
+			base: validProfile, edit: func(s map[string]any) {
+				s["customChecks"] = []any{map[string]any{"id": "c", "title": "t", "kinds": []any{"Pod"}, "expression": "true", "criteria": []any{"CC6.1"}, "severity": "Severe"}}
+			},
+			message: `spec.customChecks[0].severity: Unsupported value: "Severe": supported values: "Critical", "High", "Medium", "Low"`,
+		},
+		"a custom check that shadows an overridden check": {
+			base: validProfile, edit: func(s map[string]any) {
+				s["checks"] = []any{map[string]any{"id": "c", "enabled": false}}
+				s["customChecks"] = []any{map[string]any{"id": "c", "title": "t", "kinds": []any{"Pod"}, "expression": "true", "criteria": []any{"CC6.1"}}}
+			},
+			message: `a custom check's id must not also appear in checks`,
+		},
+		"an evaluation interval shorter than a minute": {
+			base: validProfile, edit: func(s map[string]any) { s["evaluationInterval"] = "10s" },
+			message: `spec.evaluationInterval: Invalid value: "10s": evaluationInterval must be between 1m and 24h`,
+		},
+		"an evaluation interval longer than a day": {
+			base: validProfile, edit: func(s map[string]any) { s["evaluationInterval"] = "48h" },
+			message: `evaluationInterval must be between 1m and 24h`,
+		},
+		"an evaluation interval that is not a duration": {
+			base: validProfile, edit: func(s map[string]any) { s["evaluationInterval"] = "hourly" },
+			message: `spec.evaluationInterval: Invalid value: "hourly": spec.evaluationInterval in body should match`,
+		},
+		"a findings limit of zero": {
+			base: validProfile, edit: func(s map[string]any) { s["maxFindings"] = 0 },
+			message: `spec.maxFindings: Invalid value: 0: spec.maxFindings in body should be greater than or equal to 1`,
+		},
+		"a findings limit that would bloat reports": {
+			base: validProfile, edit: func(s map[string]any) { s["maxFindings"] = 5000 },
+			message: `spec.maxFindings: Invalid value: 5000: spec.maxFindings in body should be less than or equal to 500`,
+		},
+		"a check override that changes nothing": {
+			base: validProfile, edit: func(s map[string]any) { s["checks"] = []any{map[string]any{"id": "wl-privileged"}} },
+			message: `spec.checks[0]: Invalid value: a check override must set enabled or severity`,
+		},
+		"the same check overridden twice": {
+			base: validProfile, edit: func(s map[string]any) {
+				s["checks"] = []any{map[string]any{"id": "wl-privileged", "enabled": false}, map[string]any{"id": "wl-privileged", "severity": "Low"}}
+			},
+			message: `spec.checks[1]: Duplicate value: {"id":"wl-privileged"}`,
+		},
+		"an exception policy allowing exceptions for years": {
+			base: validProfile, edit: func(s map[string]any) { s["exceptionPolicy"] = map[string]any{"maxDuration": "17520h"} },
+			message: `maxDuration must be between 1h and 8760h (a year)`,
+		},
+		"an excluded namespace that cannot exist": {
+			base: validProfile, edit: func(s map[string]any) { s["excludedNamespaces"] = []any{"Team_A"} },
+			message: `spec.excludedNamespaces[0]: Invalid value: "Team_A": spec.excludedNamespaces[0] in body should match`,
+		},
+		"a profile scoped to a criterion that is not SOC 2": {
+			base: validProfile, edit: func(s map[string]any) { s["criteria"] = []any{"ISO27001"} },
+			message: `spec.criteria[0]: Unsupported value: "ISO27001"`,
+		},
+		"a report without its profile": {
+			base: `
+apiVersion: compliance.soc2-operator.io/v1alpha1
+kind: ComplianceReport
+metadata: {name: x, namespace: validation}
+spec: {profile: soc2-baseline}
+`, edit: func(s map[string]any) { delete(s, "profile") },
+			message: `spec.profile: Required value`,
+		},
+	}
+
+	// The unedited objects must be accepted, or every rejection below proves nothing.
+	for _, base := range []string{validException, validProfile} {
+		u := decode(t, base)
+		if err := c.Create(context.Background(), u, client.DryRunAll); err != nil {
+			t.Fatalf("the valid %s was rejected: %v", u.GetKind(), err)
+		}
+	}
+
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			u := decode(t, tc.base)
+			spec, _ := u.Object["spec"].(map[string]any)
+			if spec == nil {
+				spec = map[string]any{}
+				u.Object["spec"] = spec
+			}
+			tc.edit(spec)
+			err := c.Create(context.Background(), u, client.DryRunAll)
+			if err == nil {
+				t.Fatalf("the API server accepted it; want a rejection with %q", tc.message)
+			}
+			if !apierrors.IsInvalid(err) {
+				t.Fatalf("want an Invalid error, got %v", err)
+			}
+			if !strings.Contains(err.Error(), tc.message) {
+				t.Fatalf("message does not say what is wrong\n got: %s\nwant: …%s…", err, tc.message)
+			}
+		})
+	}
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Fails when a generated file differs from what the generators write now, when Go code is not
+# gofmt'ed, or when go vet complains. It regenerates in a copy of the working tree, so it
+# never touches your files.
+set -o errexit -o nounset -o pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${root}"
+
+generated=(api config/crd config/rbac bundle)
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "${tmp}"' EXIT
+# The working tree as git sees it: tracked files plus untracked ones that are not ignored.
+git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+  [[ -e "${f}" ]] || continue
+  mkdir -p "${tmp}/$(dirname "${f}")"
+  cp -p "${f}" "${tmp}/${f}"
+done
+git -C "${tmp}" init -q
+
+status=0
+echo "verify: regenerating in a copy of the tree"
+make -C "${tmp}" --no-print-directory generate manifests >/dev/null
+if make -C "${root}" -n bundle >/dev/null 2>&1; then
+  make -C "${tmp}" --no-print-directory bundle >/dev/null
+fi
+for d in "${generated[@]}"; do
+  [[ -e "${d}" || -e "${tmp}/${d}" ]] || continue
+  if ! diff -r -u "${d}" "${tmp}/${d}" >/dev/null 2>&1; then
+    echo "verify: ${d} is stale; run 'make generate manifests bundle' and commit the result:" >&2
+    diff -r -u "${d}" "${tmp}/${d}" | head -40 >&2 || true
+    status=1
+  fi
+done
+
+unformatted="$(gofmt -l $(git ls-files --cached --others --exclude-standard '*.go'))"
+if [[ -n "${unformatted}" ]]; then
+  echo "verify: not gofmt'ed (run 'make fmt'):" >&2
+  echo "${unformatted}" >&2
+  status=1
+fi
+
+echo "verify: go vet ./..."
+go vet ./... || status=1
+
+if [[ ${status} -eq 0 ]]; then
+  echo "verify: ok"
+fi
+exit ${status}

@@ -1,0 +1,78 @@
+// Package testenv starts the real control plane (kube-apiserver and etcd, built by
+// hack/control-plane.sh) for tests, with the operator's CRDs installed.
+package testenv
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// RepoRoot is the root of the checkout, found from this file's location.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Assets returns the directory holding kube-apiserver, etcd and kubectl: $KUBEBUILDER_ASSETS
+// when set, else the cache of hack/control-plane.sh. It never builds: `make test` builds first.
+func Assets() (string, error) {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		return dir, nil
+	}
+	script := filepath.Join(RepoRoot(), "hack", "control-plane.sh")
+	out, err := exec.Command(script, "--path").Output()
+	if err != nil {
+		return "", fmt.Errorf("running %s --path: %w", script, err)
+	}
+	dir := strings.TrimSpace(string(out))
+	if err := exec.Command(script, "--check").Run(); err != nil {
+		return "", fmt.Errorf("the control plane is not built in %s: run `make test` or hack/control-plane.sh once", dir)
+	}
+	return dir, nil
+}
+
+// Kubectl is the path of the kubectl built with the control plane.
+func Kubectl() (string, error) {
+	dir, err := Assets()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "kubectl")
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("kubectl: %w", err)
+	}
+	return path, nil
+}
+
+// Start starts an API server and etcd with the CRDs of config/crd/bases installed. Call
+// Stop on the returned environment when done.
+func Start(opts ...func(*envtest.Environment)) (*envtest.Environment, *rest.Config, error) {
+	assets, err := Assets()
+	if err != nil {
+		return nil, nil, err
+	}
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+	}
+	for _, o := range opts {
+		o(env)
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting envtest: %w", err)
+	}
+	if cfg == nil {
+		return nil, nil, errors.New("starting envtest: no rest config")
+	}
+	return env, cfg, nil
+}

@@ -1,0 +1,41 @@
+// Package version reports the version of the binary.
+package version
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+)
+
+// Version is set at build time with -ldflags "-X github.com/soc2-operator/soc2-operator/internal/version.Version=v1.2.3".
+var Version = "dev"
+
+// Info describes the running binary.
+type Info struct {
+	Version   string `json:"version"`
+	GitCommit string `json:"gitCommit,omitempty"`
+	GoVersion string `json:"goVersion"`
+	Platform  string `json:"platform"`
+}
+
+// Get returns the version of the running binary, with the VCS revision when Go recorded one.
+func Get() Info {
+	info := Info{Version: Version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				info.GitCommit = s.Value
+			}
+		}
+	}
+	return info
+}
+
+// String renders the version on one line.
+func (i Info) String() string {
+	s := fmt.Sprintf("soc2-operator %s (%s, %s)", i.Version, i.GoVersion, i.Platform)
+	if i.GitCommit != "" {
+		s += " commit " + i.GitCommit
+	}
+	return s
+}

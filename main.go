@@ -1,0 +1,88 @@
+// Command soc2-operator assesses a cluster's workloads and access rules against SOC 2 Trust
+// Services criteria.
+//
+//	soc2-operator [manager] [flags]   run the operator (the default)
+//	soc2-operator version             print the version
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/soc2-operator/soc2-operator/internal/version"
+)
+
+// command is one subcommand of the binary.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{name: "manager", summary: "Run the operator (default when no subcommand is given)", run: runManager},
+		{name: "version", summary: "Print the version", run: runVersion},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	name := "manager"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" {
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(args, stdin, stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "soc2-operator: unknown command %q\n\n", name)
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: soc2-operator [command] [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'soc2-operator <command> -h' for a command's flags.")
+}
+
+func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	short := fs.Bool("short", false, "Print only the version number")
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if *short {
+		fmt.Fprintln(stdout, version.Get().Version)
+		return 0
+	}
+	fmt.Fprintln(stdout, version.Get())
+	return 0
+}
+
+// flagExit is the exit code for a flag parsing error: 0 for -h, 2 otherwise.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}

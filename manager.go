@@ -1,0 +1,138 @@
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	compliancev1alpha1 "github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/logging"
+	"github.com/soc2-operator/soc2-operator/internal/version"
+)
+
+// newScheme registers the built-in kinds and the operator's own.
+func newScheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(compliancev1alpha1.AddToScheme(scheme))
+	return scheme
+}
+
+// managerOptions are the flags of `soc2-operator manager`.
+type managerOptions struct {
+	kubeconfig              string
+	metricsAddr             string
+	metricsSecure           bool
+	probeAddr               string
+	leaderElect             bool
+	leaderElectionID        string
+	leaderElectionNamespace string
+	leaseDuration           time.Duration
+	renewDeadline           time.Duration
+	retryPeriod             time.Duration
+	log                     logging.Options
+}
+
+func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "Path to a kubeconfig; default: in-cluster config, then $KUBECONFIG, then ~/.kube/config")
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443", "Address of the metrics endpoint; \"0\" turns it off")
+	fs.BoolVar(&o.metricsSecure, "metrics-secure", true, "Serve metrics over HTTPS, authenticated and authorised by the API server (TokenReview and SubjectAccessReview)")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one replica evaluates and writes")
+	fs.StringVar(&o.leaderElectionID, "leader-election-id", "soc2-operator.compliance.soc2-operator.io", "Name of the Lease used for leader election")
+	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the Lease; default: the namespace the operator runs in")
+	fs.DurationVar(&o.leaseDuration, "leader-election-lease-duration", 15*time.Second, "How long a non-leader waits before it tries to take over")
+	fs.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before it gives up")
+	fs.DurationVar(&o.retryPeriod, "leader-election-retry-period", 2*time.Second, "How often leader election is retried")
+	o.log.BindFlags(fs)
+}
+
+func runManager(args []string, _ io.Reader, _, stderr io.Writer) int {
+	var opts managerOptions
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	opts.bindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	logger, err := logging.New(opts.log, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "soc2-operator manager: %v\n", err)
+		return 2
+	}
+	ctrl.SetLogger(logger)
+	setupLog := logger.WithName("setup")
+
+	cfg, err := loadConfig(opts.kubeconfig)
+	if err != nil {
+		setupLog.Error(err, "Unable to load a kubeconfig")
+		return 1
+	}
+	mgr, err := newManager(cfg, opts)
+	if err != nil {
+		setupLog.Error(err, "Unable to set up the manager")
+		return 1
+	}
+	setupLog.Info("Starting manager", "version", version.Get().Version)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		setupLog.Error(err, "Manager stopped")
+		return 1
+	}
+	return 0
+}
+
+// loadConfig reads an explicit kubeconfig path, or falls back to controller-runtime's rules.
+func loadConfig(path string) (*rest.Config, error) {
+	if path == "" {
+		return ctrl.GetConfig()
+	}
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+		&clientcmd.ClientConfigLoadingRules{ExplicitPath: path}, &clientcmd.ConfigOverrides{}).ClientConfig()
+}
+
+// newManager builds the controller-runtime manager with metrics, probes and leader election.
+func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
+	metricsOpts := metricsserver.Options{
+		BindAddress:   opts.metricsAddr,
+		SecureServing: opts.metricsSecure,
+		// HTTP/2 is off: it is exposed to the HTTP/2 Rapid Reset and Stream Cancellation attacks.
+		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }},
+	}
+	if opts.metricsSecure {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        newScheme(),
+		Metrics:                       metricsOpts,
+		HealthProbeBindAddress:        opts.probeAddr,
+		LeaderElection:                opts.leaderElect,
+		LeaderElectionID:              opts.leaderElectionID,
+		LeaderElectionNamespace:       opts.leaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &opts.leaseDuration,
+		RenewDeadline:                 &opts.renewDeadline,
+		RetryPeriod:                   &opts.retryPeriod,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding readiness check: %w", err)
+	}
+	return mgr, nil
+}
