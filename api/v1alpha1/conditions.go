@@ -21,6 +21,9 @@ const (
 	// ReasonInvalidCustomCheck: a custom check's CEL expression does not compile, or its ID
 	// collides with a built-in check.
 	ReasonInvalidCustomCheck = "InvalidCustomCheck"
+	// ReasonInvalidProfile: the spec holds a value the operator cannot use, such as an unknown
+	// criterion or severity in a profile that did not pass through the API server's validation.
+	ReasonInvalidProfile = "InvalidProfile"
 	// ReasonInvalidSelector: the namespace or label selector cannot be parsed.
 	ReasonInvalidSelector = "InvalidSelector"
 	// ReasonEvaluationFailed: objects could not be gathered from the API server.

@@ -1,0 +1,6 @@
+package checks
+
+import "github.com/soc2-operator/soc2-operator/internal/engine"
+
+// availabilityChecks: H. availability (A1).
+var availabilityChecks = []*engine.Check{}

@@ -1,0 +1,6 @@
+package checks
+
+import "github.com/soc2-operator/soc2-operator/internal/engine"
+
+// identityChecks: B. identity and service accounts.
+var identityChecks = []*engine.Check{}

@@ -1,0 +1,26 @@
+package checks
+
+import "github.com/soc2-operator/soc2-operator/internal/engine"
+
+// workloadChecks: A. workload privilege and hardening.
+var workloadChecks = []*engine.Check{
+	wlPrivileged,
+	wlPrivilegeEscalation,
+	wlRunAsRoot,
+	wlRootGroup,
+	wlHostNamespaces,
+	wlHostNetwork,
+	wlHostPort,
+	wlHostPath,
+	wlRuntimeSocket,
+	wlDangerousCaps,
+	wlDropAllCaps,
+	wlReadonlyRootfs,
+	wlSeccomp,
+	wlApparmorSelinux,
+	wlProcmount,
+	wlUnsafeSysctls,
+	wlWindowsHostprocess,
+	wlVolumeTypes,
+	nsPssEnforced,
+}

@@ -1,0 +1,209 @@
+package checks
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// Shorthands for the criteria, so that check definitions read like the reference table.
+const (
+	cc61 = v1alpha1.Criterion("CC6.1")
+	cc63 = v1alpha1.Criterion("CC6.3")
+	cc66 = v1alpha1.Criterion("CC6.6")
+	cc67 = v1alpha1.Criterion("CC6.7")
+	cc68 = v1alpha1.Criterion("CC6.8")
+	cc71 = v1alpha1.Criterion("CC7.1")
+	cc72 = v1alpha1.Criterion("CC7.2")
+	cc81 = v1alpha1.Criterion("CC8.1")
+	a11  = v1alpha1.Criterion("A1.1")
+	a12  = v1alpha1.Criterion("A1.2")
+	c11  = v1alpha1.Criterion("C1.1")
+)
+
+const (
+	critical = v1alpha1.SeverityCritical
+	high     = v1alpha1.SeverityHigh
+	medium   = v1alpha1.SeverityMedium
+	low      = v1alpha1.SeverityLow
+)
+
+// workload is the target list of checks that judge every workload kind.
+var workload = []string{engine.KindWorkload}
+
+// supporting is appended to every description: configuration is evidence, not the control.
+const supporting = " Kubernetes configuration is supporting evidence for the criterion, not the whole control."
+
+// eachContainer judges every container (init and ephemeral included): judge returns "" when
+// the container passes, or the failure message.
+func eachContainer(ctx *engine.Context, o *engine.Object, judge func(c engine.Container) string) {
+	for _, c := range o.Workload.Containers() {
+		if msg := judge(c); msg != "" {
+			ctx.Fail(c.Name, "%s", msg)
+		} else {
+			ctx.Pass(c.Name)
+		}
+	}
+	if len(o.Workload.Containers()) == 0 {
+		ctx.NotApplicable("", "the pod spec has no containers")
+	}
+}
+
+// judgeObject records Pass when msg is "", else Fail with msg, for the object as a whole.
+func judgeObject(ctx *engine.Context, msg string) {
+	if msg == "" {
+		ctx.Pass("")
+		return
+	}
+	ctx.Fail("", "%s", msg)
+}
+
+// podSC and containerSC never return nil, so callers can read fields directly.
+func podSC(o *engine.Object) *corev1.PodSecurityContext {
+	if sc := o.Workload.PodSpec.SecurityContext; sc != nil {
+		return sc
+	}
+	return &corev1.PodSecurityContext{}
+}
+
+func containerSC(c engine.Container) *corev1.SecurityContext {
+	if c.SecurityContext != nil {
+		return c.SecurityContext
+	}
+	return &corev1.SecurityContext{}
+}
+
+// effectiveRunAsNonRoot and the following resolve a container's setting: the container's own,
+// else the pod's.
+func effectiveRunAsNonRoot(o *engine.Object, c engine.Container) *bool {
+	if v := containerSC(c).RunAsNonRoot; v != nil {
+		return v
+	}
+	return podSC(o).RunAsNonRoot
+}
+
+func effectiveRunAsUser(o *engine.Object, c engine.Container) *int64 {
+	if v := containerSC(c).RunAsUser; v != nil {
+		return v
+	}
+	return podSC(o).RunAsUser
+}
+
+func effectiveRunAsGroup(o *engine.Object, c engine.Container) *int64 {
+	if v := containerSC(c).RunAsGroup; v != nil {
+		return v
+	}
+	return podSC(o).RunAsGroup
+}
+
+func effectiveSeccomp(o *engine.Object, c engine.Container) *corev1.SeccompProfile {
+	if v := containerSC(c).SeccompProfile; v != nil {
+		return v
+	}
+	return podSC(o).SeccompProfile
+}
+
+func effectiveAppArmor(o *engine.Object, c engine.Container) *corev1.AppArmorProfile {
+	if v := containerSC(c).AppArmorProfile; v != nil {
+		return v
+	}
+	return podSC(o).AppArmorProfile
+}
+
+func effectiveSELinux(o *engine.Object, c engine.Container) *corev1.SELinuxOptions {
+	if v := containerSC(c).SELinuxOptions; v != nil {
+		return v
+	}
+	return podSC(o).SELinuxOptions
+}
+
+func effectiveWindows(o *engine.Object, c engine.Container) *corev1.WindowsSecurityContextOptions {
+	if v := containerSC(c).WindowsOptions; v != nil {
+		return v
+	}
+	return podSC(o).WindowsOptions
+}
+
+// isWindows reports whether the pod declares it runs on Windows, where Linux settings do not
+// apply.
+func isWindows(o *engine.Object) bool {
+	return o.Workload.PodSpec.OS != nil && o.Workload.PodSpec.OS.Name == corev1.Windows
+}
+
+func isTrue(b *bool) bool  { return b != nil && *b }
+func isFalse(b *bool) bool { return b != nil && !*b }
+
+// podLabels are the labels of the pods a workload runs: the template's, or a Pod's own.
+func podLabels(o *engine.Object) labels.Set {
+	if o.Workload != nil && o.Workload.PodMeta != nil {
+		return labels.Set(o.Workload.PodMeta.Labels)
+	}
+	return labels.Set(o.Labels())
+}
+
+// selectorOf parses a label selector once per evaluation. An invalid selector selects nothing.
+func selectorOf(inv *engine.Inventory, o *engine.Object, name string, sel *metav1.LabelSelector) labels.Selector {
+	return inv.Memo(o, name, func() any {
+		if sel == nil {
+			return labels.Nothing()
+		}
+		s, err := metav1.LabelSelectorAsSelector(sel)
+		if err != nil {
+			return labels.Nothing()
+		}
+		return s
+	}).(labels.Selector)
+}
+
+// imageParts splits an image reference into registry-qualified repository, tag and digest.
+func imageParts(image string) (repo, tag, digest string) {
+	if i := strings.IndexByte(image, '@'); i >= 0 {
+		image, digest = image[:i], image[i+1:]
+	}
+	// A tag follows the last colon after the last slash (a colon before it is a registry port).
+	slash := strings.LastIndexByte(image, '/')
+	if i := strings.LastIndexByte(image, ':'); i > slash {
+		image, tag = image[:i], image[i+1:]
+	}
+	return image, tag, digest
+}
+
+// imageRegistry is the registry host of an image, with Docker Hub's implicit docker.io.
+func imageRegistry(image string) string {
+	repo, _, _ := imageParts(image)
+	i := strings.IndexByte(repo, '/')
+	if i < 0 {
+		return "docker.io"
+	}
+	first := repo[:i]
+	if strings.ContainsAny(first, ".:") || first == "localhost" {
+		return first
+	}
+	return "docker.io"
+}
+
+// normalisedImage spells an image with its registry, so that "nginx" reads
+// "docker.io/library/nginx" and prefixes can be compared.
+func normalisedImage(image string) string {
+	reg := imageRegistry(image)
+	if strings.HasPrefix(image, reg+"/") {
+		return image
+	}
+	if !strings.Contains(image, "/") {
+		return reg + "/library/" + image
+	}
+	return reg + "/" + image
+}
+
+func quoteList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = "\"" + s + "\""
+	}
+	return strings.Join(q, ", ")
+}

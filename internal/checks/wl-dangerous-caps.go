@@ -1,0 +1,55 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// baselineCapabilities are the capabilities the Pod Security Standards' baseline level allows
+// a container to add (the container runtime's defaults).
+var baselineCapabilities = map[string]bool{
+	"AUDIT_WRITE": true, "CHOWN": true, "DAC_OVERRIDE": true, "FOWNER": true, "FSETID": true,
+	"KILL": true, "MKNOD": true, "NET_BIND_SERVICE": true, "SETFCAP": true, "SETGID": true,
+	"SETPCAP": true, "SETUID": true, "SYS_CHROOT": true,
+}
+
+// capName strips the optional CAP_ prefix.
+func capName(c corev1.Capability) string {
+	return strings.TrimPrefix(strings.ToUpper(string(c)), "CAP_")
+}
+
+var wlDangerousCaps = &engine.Check{
+	ID:    "wl-dangerous-caps",
+	Title: "Containers do not add dangerous Linux capabilities",
+	Description: "Capabilities beyond the runtime's defaults (ALL, SYS_ADMIN, NET_ADMIN, NET_RAW, " +
+		"SYS_PTRACE, SYS_MODULE, BPF, ...) give a container kernel-level powers that lead to node " +
+		"compromise (CC6.1, CC6.8). Capabilities in the profile's allowedCapabilities pass." + supporting,
+	Remediation: "Remove the capability from securityContext.capabilities.add, or add it to the profile's allowedCapabilities after review.",
+	Severity:    high,
+	Criteria:    []v1alpha1.Criterion{cc61, cc68},
+	Targets:     workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		eachContainer(ctx, o, func(c engine.Container) string {
+			caps := containerSC(c).Capabilities
+			if caps == nil {
+				return ""
+			}
+			var bad []string
+			for _, add := range caps.Add {
+				n := capName(add)
+				if !baselineCapabilities[n] && !ctx.Params.AllowedCapabilities[n] {
+					bad = append(bad, n)
+				}
+			}
+			if len(bad) > 0 {
+				return fmt.Sprintf("adds capabilities %s", strings.Join(bad, ", "))
+			}
+			return ""
+		})
+	},
+}

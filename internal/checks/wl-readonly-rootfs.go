@@ -1,0 +1,25 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var wlReadonlyRootfs = &engine.Check{
+	ID:    "wl-readonly-rootfs",
+	Title: "Containers have a read-only root filesystem",
+	Description: "A writable root filesystem lets an attacker drop tools and persist changes in the " +
+		"running container; read-only makes the image the only code that runs (CC6.8)." + supporting,
+	Remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the application writes.",
+	Severity:    medium,
+	Criteria:    []v1alpha1.Criterion{cc68},
+	Targets:     workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		eachContainer(ctx, o, func(c engine.Container) string {
+			if !isTrue(containerSC(c).ReadOnlyRootFilesystem) {
+				return "root filesystem is writable (readOnlyRootFilesystem is not true)"
+			}
+			return ""
+		})
+	},
+}

@@ -1,0 +1,45 @@
+package checks
+
+import (
+	"path"
+	"strings"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// runtimeSockets are the container runtime endpoints: whoever reaches one controls every
+// container on the node.
+var runtimeSockets = []string{
+	"/var/run/docker.sock", "/run/docker.sock",
+	"/var/run/containerd/containerd.sock", "/run/containerd/containerd.sock",
+	"/var/run/crio/crio.sock", "/run/crio/crio.sock",
+	"/var/run/cri-dockerd.sock", "/run/k3s/containerd/containerd.sock",
+}
+
+var wlRuntimeSocket = &engine.Check{
+	ID:    "wl-runtime-socket",
+	Title: "Pods do not mount the container runtime socket",
+	Description: "The Docker, containerd or CRI-O socket lets a pod start privileged containers on " +
+		"the node and read every other container: full node takeover (CC6.1) and a path for " +
+		"malicious software (CC6.8)." + supporting,
+	Remediation: "Remove the hostPath volume that mounts the runtime socket (or its directory).",
+	Severity:    critical,
+	Criteria:    []v1alpha1.Criterion{cc61, cc68},
+	Targets:     workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		for _, v := range o.Workload.PodSpec.Volumes {
+			if v.HostPath == nil {
+				continue
+			}
+			p := path.Clean(v.HostPath.Path)
+			for _, s := range runtimeSockets {
+				if p == s || strings.HasPrefix(s, p+"/") && p != "/" {
+					ctx.Fail("", "volume %q mounts the container runtime socket %s", v.Name, s)
+					return
+				}
+			}
+		}
+		ctx.Pass("")
+	},
+}

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TargetCluster is the target of a check that runs once per evaluation, on no object: checks
+// about the control plane, which say NotAssessed when it is not visible.
+const TargetCluster = "Cluster"
+
+// Check is one built-in check: metadata and the function that judges one object.
+type Check struct {
+	// ID names the check in profiles, exceptions and reports, for example wl-privileged.
+	ID string
+	// Title is a one-line summary.
+	Title string
+	// Description says what the check establishes and how it supports its criteria.
+	Description string
+	// Remediation says how to fix a failure.
+	Remediation string
+	// Severity is the default severity of a failure.
+	Severity v1alpha1.Severity
+	// Criteria are the SOC 2 criteria the check supports.
+	Criteria []v1alpha1.Criterion
+	// Targets are the kinds the check judges: Kubernetes kinds, KindWorkload for every workload
+	// kind, or TargetCluster for a check that runs once per evaluation.
+	Targets []string
+	// Requires names what the check needs beyond Kubernetes objects (a registry, the control
+	// plane's configuration, a network probe), or "" when objects are enough. Without that data
+	// the check says NotAssessed and why.
+	Requires string
+	// Reads are the kinds the check reads besides its targets (NetworkPolicies for a coverage
+	// check, say). The operator watches targets and reads.
+	Reads []string
+	// Evaluate judges one target object (nil for TargetCluster) and reports every outcome
+	// through ctx: at least one result per object, one per container for container checks.
+	Evaluate func(ctx *Context, obj *Object)
+}
+
+// Status is the outcome of a check on one object and container.
+type Status uint8
+
+// Statuses.
+const (
+	StatusPass Status = iota + 1
+	StatusFail
+	StatusExcepted
+	StatusNotApplicable
+	StatusNotAssessed
+)
+
+var statusValues = [...]v1alpha1.CheckResult{
+	StatusPass:          v1alpha1.ResultPass,
+	StatusFail:          v1alpha1.ResultFail,
+	StatusExcepted:      v1alpha1.ResultExcepted,
+	StatusNotApplicable: v1alpha1.ResultNotApplicable,
+	StatusNotAssessed:   v1alpha1.ResultNotAssessed,
+}
+
+// API is the status as the API spells it.
+func (s Status) API() v1alpha1.CheckResult {
+	if int(s) < len(statusValues) {
+		return statusValues[s]
+	}
+	return ""
+}
+
+// String is the API spelling.
+func (s Status) String() string { return string(s.API()) }
+
+// Context is what a check sees while it judges one object: the inventory for cross-object
+// lookups, the profile's parameters, and the methods that report outcomes.
+type Context struct {
+	// Inventory holds every object of the evaluation, indexed.
+	Inventory *Inventory
+	// Params are the profile's check parameters, with defaults filled in.
+	Params *Params
+
+	check *PlannedCheck
+	obj   *Object
+	out   *[]Result
+}
+
+// Pass records that the object (container "" ) or one of its containers satisfies the check.
+func (c *Context) Pass(container string) {
+	c.record(container, StatusPass, "")
+}
+
+// Fail records a failure with a message that says what is wrong.
+func (c *Context) Fail(container, format string, args ...any) {
+	msg := format
+	if len(args) > 0 {
+		msg = fmt.Sprintf(format, args...)
+	}
+	c.record(container, StatusFail, msg)
+}
+
+// NotApplicable records that the check does not apply, and why.
+func (c *Context) NotApplicable(container, reason string) {
+	c.record(container, StatusNotApplicable, reason)
+}
+
+// NotAssessed records that the check lacks the data to decide, and which data.
+func (c *Context) NotAssessed(container, reason string) {
+	c.record(container, StatusNotAssessed, reason)
+}
+
+func (c *Context) record(container string, s Status, msg string) {
+	*c.out = append(*c.out, Result{Check: c.check, Object: c.obj, Container: container, Status: s, Message: msg})
+}

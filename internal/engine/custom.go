@@ -1,0 +1,167 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/ext"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// CustomCheckCostLimit bounds the work one evaluation of a custom check may do, in CEL cost
+// units (the unit and the limit Kubernetes uses for one validation expression). An expression
+// that goes over is stopped and its result is NotAssessed.
+const CustomCheckCostLimit = 1_000_000
+
+var (
+	celEnvOnce sync.Once
+	celEnv     *cel.Env
+	celEnvErr  error
+)
+
+// customEnv is the CEL environment of custom checks: `object` (the resource as JSON) and
+// `podSpec` (the pod spec of a workload, else null), with the string, list, set and regex
+// extensions Kubernetes also offers.
+func customEnv() (*cel.Env, error) {
+	celEnvOnce.Do(func() {
+		celEnv, celEnvErr = cel.NewEnv(
+			cel.Variable("object", cel.DynType),
+			cel.Variable("podSpec", cel.DynType),
+			cel.OptionalTypes(),
+			ext.Strings(),
+			ext.Lists(),
+			ext.Sets(),
+			ext.Regex(),
+			cel.HomogeneousAggregateLiterals(),
+		)
+	})
+	return celEnv, celEnvErr
+}
+
+type customError struct{ field, msg string }
+
+// compileCustom turns a custom check into a Check whose Evaluate runs the CEL program.
+func compileCustom(cc *v1alpha1.CustomCheck) (*Check, *customError) {
+	switch {
+	case strings.TrimSpace(cc.Expression) == "":
+		return nil, &customError{".expression", "expression is empty"}
+	case len(cc.Kinds) == 0:
+		return nil, &customError{".kinds", "kinds is empty: name the kinds the check evaluates, or Workload"}
+	case len(cc.Criteria) == 0:
+		return nil, &customError{".criteria", "criteria is empty: name the SOC 2 criteria the check supports"}
+	case cc.Severity != "" && severityRank(cc.Severity) > 3:
+		return nil, &customError{".severity", fmt.Sprintf("unknown severity %q: want Critical, High, Medium or Low", cc.Severity)}
+	}
+	for i, c := range cc.Criteria {
+		if !KnownCriterion(c) {
+			return nil, &customError{fmt.Sprintf(".criteria[%d]", i), fmt.Sprintf("unknown SOC 2 criterion %q", c)}
+		}
+	}
+	env, err := customEnv()
+	if err != nil {
+		return nil, &customError{"", "CEL environment: " + err.Error()}
+	}
+	ast, iss := env.Compile(cc.Expression)
+	if iss.Err() != nil {
+		return nil, &customError{".expression", "does not compile: " + strings.ReplaceAll(iss.Err().Error(), "\n", " ")}
+	}
+	if t := ast.OutputType(); t != cel.BoolType && t != cel.DynType {
+		return nil, &customError{".expression", fmt.Sprintf("returns %s; it must return a bool (true when the resource passes)", t)}
+	}
+	prg, err := env.Program(ast, cel.CostLimit(CustomCheckCostLimit))
+	if err != nil {
+		return nil, &customError{".expression", "cannot be planned: " + err.Error()}
+	}
+	message := cc.Message
+	if message == "" {
+		message = cc.Title
+	}
+	return &Check{
+		ID:          cc.ID,
+		Title:       cc.Title,
+		Description: cc.Description,
+		Remediation: cc.Remediation,
+		Severity:    cc.Severity,
+		Criteria:    cc.Criteria,
+		Targets:     cc.Kinds,
+		Evaluate: func(ctx *Context, obj *Object) {
+			runCustom(ctx, obj, prg, message)
+		},
+	}, nil
+}
+
+func runCustom(ctx *Context, obj *Object, prg cel.Program, message string) {
+	object, err := obj.asMap()
+	if err != nil {
+		ctx.NotAssessed("", "cannot convert the object for CEL: "+err.Error())
+		return
+	}
+	var podSpec any
+	if obj.Workload != nil {
+		podSpec = podSpecOf(obj.Kind, object)
+	}
+	out, _, err := prg.Eval(map[string]any{"object": object, "podSpec": podSpec})
+	if err != nil {
+		reason := "expression failed: " + err.Error()
+		if strings.Contains(err.Error(), "cost limit exceeded") {
+			reason = fmt.Sprintf("expression stopped: it exceeded the cost limit of %d", CustomCheckCostLimit)
+		}
+		ctx.NotAssessed("", reason)
+		return
+	}
+	if out.Type() != types.BoolType {
+		ctx.NotAssessed("", fmt.Sprintf("expression returned %s, not a bool", out.Type().TypeName()))
+		return
+	}
+	if out.Value().(bool) {
+		ctx.Pass("")
+		return
+	}
+	ctx.Fail("", "%s", message)
+}
+
+// asMap is the object as JSON-like maps, with apiVersion and kind set, made once.
+func (o *Object) asMap() (map[string]any, error) {
+	if o.unstructured != nil {
+		return o.unstructured, nil
+	}
+	var m map[string]any
+	if u, ok := o.Obj.(*unstructured.Unstructured); ok {
+		m = u.Object
+	} else {
+		var err error
+		m, err = runtime.DefaultUnstructuredConverter.ToUnstructured(o.Obj)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if m == nil {
+		return nil, errors.New("empty object")
+	}
+	m["apiVersion"] = o.APIVersion
+	m["kind"] = o.Kind
+	o.unstructured = m
+	return m, nil
+}
+
+func podSpecOf(kind string, object map[string]any) any {
+	path := []string{"spec", "template", "spec"}
+	switch kind {
+	case "Pod":
+		path = []string{"spec"}
+	case "CronJob":
+		path = []string{"spec", "jobTemplate", "spec", "template", "spec"}
+	}
+	v, found, err := unstructured.NestedFieldNoCopy(object, path...)
+	if err != nil || !found {
+		return nil
+	}
+	return v
+}

@@ -1,0 +1,268 @@
+package engine
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// ExceptionOutcome is what became of one ControlException in an evaluation.
+type ExceptionOutcome struct {
+	// Exception is the object evaluated.
+	Exception *v1alpha1.ControlException
+	// Key is namespace/name.
+	Key string
+	// State is Active, Expired or Invalid for this profile at evaluation time.
+	State v1alpha1.ExceptionState
+	// Reason is a condition reason (Active, Expired, UnknownCheck, PolicyViolation, ...).
+	Reason string
+	// Message explains the state.
+	Message string
+	// Matched is how many findings the exception covers.
+	Matched int
+	// MatchedByNamespace splits Matched by the namespace of the findings ("" for
+	// cluster-scoped objects).
+	MatchedByNamespace map[string]int
+	// AppliesTo reports whether the exception applies to this profile at all (spec.profiles).
+	AppliesTo bool
+
+	checks     map[string]bool
+	criteria   map[v1alpha1.Criterion]bool
+	namespaces map[string]bool // nil: only its own namespace
+	anyNS      bool
+	kinds      map[string]bool
+	names      []string
+	selector   labels.Selector
+	containers []string
+}
+
+// ExceptionOptions are what exception validity depends on besides the exception itself.
+type ExceptionOptions struct {
+	// Now is the evaluation time: exceptions whose expiry is not after it are Expired.
+	Now time.Time
+	// AdminNamespace is the operator's own namespace, the only one whose exceptions may select
+	// other namespaces or cluster-scoped objects.
+	AdminNamespace string
+}
+
+// JudgeException settles the state of one exception under this plan: Active, Expired or
+// Invalid, with a reason and a message that say why.
+func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptions) *ExceptionOutcome {
+	out := &ExceptionOutcome{
+		Exception:          ex,
+		Key:                ex.Namespace + "/" + ex.Name,
+		MatchedByNamespace: map[string]int{},
+		AppliesTo:          len(ex.Spec.Profiles) == 0 || contains(ex.Spec.Profiles, p.ProfileName),
+	}
+	invalid := func(reason, format string, args ...any) *ExceptionOutcome {
+		out.State, out.Reason, out.Message = v1alpha1.ExceptionInvalid, reason, fmt.Sprintf(format, args...)
+		return out
+	}
+	spec := &ex.Spec
+
+	if len(spec.Checks) == 0 && len(spec.Criteria) == 0 {
+		return invalid(v1alpha1.ReasonInvalidMatch, "spec: an exception must name at least one check or criterion")
+	}
+	if strings.TrimSpace(spec.Reason) == "" || strings.TrimSpace(spec.Owner) == "" {
+		return invalid(v1alpha1.ReasonInvalidMatch, "spec: an exception needs a reason and an owner")
+	}
+	if spec.Expires.IsZero() {
+		return invalid(v1alpha1.ReasonInvalidMatch, "spec.expires: an exception needs an expiry")
+	}
+	out.checks = map[string]bool{}
+	for i, id := range spec.Checks {
+		if !p.KnownCheck(id) {
+			return invalid(v1alpha1.ReasonUnknownCheck, "spec.checks[%d]: unknown check %q", i, id)
+		}
+		out.checks[id] = true
+	}
+	out.criteria = map[v1alpha1.Criterion]bool{}
+	for i, c := range spec.Criteria {
+		if !KnownCriterion(c) {
+			return invalid(v1alpha1.ReasonInvalidMatch, "spec.criteria[%d]: unknown SOC 2 criterion %q", i, c)
+		}
+		out.criteria[c] = true
+	}
+	m := &spec.Match
+	if len(m.Namespaces) > 0 {
+		if ex.Namespace != opts.AdminNamespace {
+			return invalid(v1alpha1.ReasonNamespaceNotAllowed,
+				"spec.match.namespaces: only exceptions in the operator's namespace %q may select other namespaces", opts.AdminNamespace)
+		}
+		out.namespaces = map[string]bool{}
+		for _, ns := range m.Namespaces {
+			if ns == "*" {
+				out.anyNS = true
+			}
+			out.namespaces[ns] = true
+		}
+	}
+	if len(m.Kinds) > 0 {
+		out.kinds = map[string]bool{}
+		for _, k := range m.Kinds {
+			out.kinds[k] = true
+		}
+	}
+	for i, pat := range append(append([]string{}, m.Names...), m.Containers...) {
+		if _, err := path.Match(pat, ""); err != nil {
+			field := fmt.Sprintf("spec.match.names[%d]", i)
+			if i >= len(m.Names) {
+				field = fmt.Sprintf("spec.match.containers[%d]", i-len(m.Names))
+			}
+			return invalid(v1alpha1.ReasonInvalidMatch, "%s: %q is not a valid pattern", field, pat)
+		}
+	}
+	out.names, out.containers = m.Names, m.Containers
+	if m.LabelSelector != nil {
+		sel, err := metav1.LabelSelectorAsSelector(m.LabelSelector)
+		if err != nil {
+			return invalid(v1alpha1.ReasonInvalidMatch, "spec.match.labelSelector: %v", err)
+		}
+		out.selector = sel
+	}
+	if p.RequireApprover && strings.TrimSpace(spec.Approver) == "" {
+		return invalid(v1alpha1.ReasonPolicyViolation, "spec.approver: profile %q requires an approver", p.ProfileName)
+	}
+	if created := ex.CreationTimestamp.Time; p.MaxExceptionDuration > 0 && !created.IsZero() {
+		if d := spec.Expires.Sub(created); d > p.MaxExceptionDuration {
+			return invalid(v1alpha1.ReasonPolicyViolation, "spec.expires: the exception runs %s from its creation; profile %q allows at most %s",
+				roundDuration(d), p.ProfileName, roundDuration(p.MaxExceptionDuration))
+		}
+	}
+	if !spec.Expires.After(opts.Now) {
+		out.State, out.Reason = v1alpha1.ExceptionExpired, v1alpha1.ReasonExpired
+		out.Message = "expired at " + spec.Expires.UTC().Format(time.RFC3339)
+		return out
+	}
+	out.State, out.Reason = v1alpha1.ExceptionActive, v1alpha1.ReasonActive
+	out.Message = "active until " + spec.Expires.UTC().Format(time.RFC3339)
+	return out
+}
+
+func roundDuration(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+	return d.Round(time.Minute).String()
+}
+
+// covers reports whether the exception waives result r.
+func (e *ExceptionOutcome) covers(r *Result) bool {
+	if !e.checks[r.Check.ID] {
+		found := false
+		for _, c := range r.Check.Criteria {
+			if e.criteria[c] {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	o := r.Object
+	if o == nil {
+		return false
+	}
+	switch {
+	case e.anyNS:
+	case e.namespaces != nil:
+		if !e.namespaces[o.Namespace] {
+			return false
+		}
+	default:
+		if o.Namespace != e.Exception.Namespace {
+			return false
+		}
+	}
+	if e.kinds != nil && !e.kinds[o.Kind] && !(e.kinds[KindWorkload] && o.Workload != nil) {
+		return false
+	}
+	if len(e.names) > 0 && !matchAny(e.names, o.Name) {
+		return false
+	}
+	if e.selector != nil && !e.selector.Matches(labels.Set(o.Labels())) {
+		return false
+	}
+	if len(e.containers) > 0 && (r.Container == "" || !matchAny(e.containers, r.Container)) {
+		return false
+	}
+	return true
+}
+
+func matchAny(patterns []string, s string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// exceptionIndex finds the active exceptions that may cover results in a namespace.
+type exceptionIndex struct {
+	byNamespace map[string][]*ExceptionOutcome
+	everywhere  []*ExceptionOutcome
+}
+
+func newExceptionIndex(outcomes []*ExceptionOutcome) *exceptionIndex {
+	idx := &exceptionIndex{byNamespace: map[string][]*ExceptionOutcome{}}
+	for _, e := range outcomes {
+		if e.State != v1alpha1.ExceptionActive || !e.AppliesTo {
+			continue
+		}
+		switch {
+		case e.anyNS:
+			idx.everywhere = append(idx.everywhere, e)
+		case e.namespaces != nil:
+			for ns := range e.namespaces {
+				idx.byNamespace[ns] = append(idx.byNamespace[ns], e)
+			}
+		default:
+			idx.byNamespace[e.Exception.Namespace] = append(idx.byNamespace[e.Exception.Namespace], e)
+		}
+	}
+	for ns := range idx.byNamespace {
+		sortOutcomes(idx.byNamespace[ns])
+	}
+	return idx
+}
+
+// find returns the first exception, by namespace/name, that covers r.
+func (idx *exceptionIndex) find(r *Result) *ExceptionOutcome {
+	ns := ""
+	if r.Object != nil {
+		ns = r.Object.Namespace
+	}
+	for _, e := range idx.byNamespace[ns] {
+		if e.covers(r) {
+			return e
+		}
+	}
+	for _, e := range idx.everywhere {
+		if e.covers(r) {
+			return e
+		}
+	}
+	return nil
+}
+
+func sortOutcomes(list []*ExceptionOutcome) {
+	sort.Slice(list, func(i, j int) bool { return list[i].Key < list[j].Key })
+}

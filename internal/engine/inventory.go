@@ -1,0 +1,88 @@
+package engine
+
+import "sort"
+
+// Inventory is the set of objects one evaluation sees, with the indexes cross-object checks
+// use. It is built once per evaluation; no lookup is slower than a map access.
+type Inventory struct {
+	// Complete is true when the objects are a complete view of the cluster (the operator).
+	// It is false for a set of manifests (scan): an object that is referred to but absent
+	// may simply not be in the input, so checks say NotAssessed instead of Fail.
+	Complete bool
+
+	objects    []*Object
+	byKey      map[objectKey]*Object
+	byNsKind   map[nsKind][]*Object
+	byKind     map[string][]*Object
+	namespaces []string // sorted names of every namespace seen (objects' or Namespace objects')
+	memo       map[memoKey]any
+}
+
+type objectKey struct{ kind, namespace, name string }
+
+type nsKind struct{ namespace, kind string }
+
+type memoKey struct {
+	obj  *Object
+	name string
+}
+
+// NewInventory indexes objects. Objects are taken as they are: do not modify them afterwards.
+func NewInventory(objects []*Object, complete bool) *Inventory {
+	inv := &Inventory{
+		Complete: complete,
+		objects:  objects,
+		byKey:    make(map[objectKey]*Object, len(objects)),
+		byNsKind: make(map[nsKind][]*Object),
+		byKind:   make(map[string][]*Object),
+		memo:     make(map[memoKey]any),
+	}
+	seen := map[string]bool{}
+	for _, o := range objects {
+		inv.byKey[objectKey{o.Kind, o.Namespace, o.Name}] = o
+		k := nsKind{o.Namespace, o.Kind}
+		inv.byNsKind[k] = append(inv.byNsKind[k], o)
+		inv.byKind[o.Kind] = append(inv.byKind[o.Kind], o)
+		ns := o.Namespace
+		if o.Kind == "Namespace" {
+			ns = o.Name
+		}
+		if ns != "" && !seen[ns] {
+			seen[ns] = true
+			inv.namespaces = append(inv.namespaces, ns)
+		}
+	}
+	sort.Strings(inv.namespaces)
+	return inv
+}
+
+// Objects are every object, in the order given.
+func (inv *Inventory) Objects() []*Object { return inv.objects }
+
+// Get returns the object of that kind, namespace and name, or nil.
+func (inv *Inventory) Get(kind, namespace, name string) *Object {
+	return inv.byKey[objectKey{kind, namespace, name}]
+}
+
+// List returns the objects of a kind in a namespace ("" for cluster-scoped kinds).
+func (inv *Inventory) List(namespace, kind string) []*Object {
+	return inv.byNsKind[nsKind{namespace, kind}]
+}
+
+// ListKind returns every object of a kind, in every namespace.
+func (inv *Inventory) ListKind(kind string) []*Object { return inv.byKind[kind] }
+
+// Namespaces are the names of the namespaces the objects live in, sorted.
+func (inv *Inventory) Namespaces() []string { return inv.namespaces }
+
+// Memo returns what compute returns for (obj, name), computing it once per evaluation. Checks
+// use it to share derived data, such as a parsed selector or a role's permissions.
+func (inv *Inventory) Memo(obj *Object, name string, compute func() any) any {
+	k := memoKey{obj, name}
+	if v, ok := inv.memo[k]; ok {
+		return v
+	}
+	v := compute()
+	inv.memo[k] = v
+	return v
+}

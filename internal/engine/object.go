@@ -1,0 +1,234 @@
+package engine
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// KubeObject is any Kubernetes object: a typed one from k8s.io/api, or an
+// *unstructured.Unstructured for kinds the engine has no type for.
+type KubeObject interface {
+	metav1.Object
+	runtime.Object
+}
+
+// KindWorkload is the pseudo-kind that stands for every workload kind in check targets,
+// custom checks and exceptions.
+const KindWorkload = "Workload"
+
+// workloadKinds are the kinds that carry a pod template (or are a pod).
+var workloadKinds = map[string]bool{
+	"Pod": true, "Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true,
+	"Job": true, "CronJob": true, "ReplicationController": true,
+}
+
+// IsWorkloadKind reports whether kind carries a pod spec.
+func IsWorkloadKind(kind string) bool { return workloadKinds[kind] }
+
+// Object is one Kubernetes object as the engine sees it.
+type Object struct {
+	// APIVersion and Kind identify the type. They are given explicitly because objects read
+	// from an informer cache carry no TypeMeta.
+	APIVersion string
+	Kind       string
+	Namespace  string
+	Name       string
+
+	// Obj is the object itself.
+	Obj KubeObject
+
+	// Workload is set for workload kinds: the pod spec and what surrounds it.
+	Workload *Workload
+
+	// Source says where the object came from (a file and document for scan), if known.
+	Source Source
+
+	// ownedByController is true when a controller the engine evaluates created the object
+	// (a Pod of a ReplicaSet, a ReplicaSet of a Deployment, a Job of a CronJob): the object is
+	// judged through that controller and not on its own.
+	ownedByController bool
+
+	// unstructured is the object as JSON-like maps, made on demand for custom checks.
+	unstructured map[string]any
+}
+
+// Labels are the object's labels.
+func (o *Object) Labels() map[string]string { return o.Obj.GetLabels() }
+
+// Annotations are the object's annotations.
+func (o *Object) Annotations() map[string]string { return o.Obj.GetAnnotations() }
+
+// Ref names the object in findings.
+func (o *Object) Ref() ResourceRef {
+	return ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}
+
+// JudgedThroughController reports whether the object is skipped because its controller is
+// evaluated instead.
+func (o *Object) JudgedThroughController() bool { return o.ownedByController }
+
+// Source is where an object was read from.
+type Source struct {
+	// File is the path of the file ("" when the object came from the API server).
+	File string
+	// Document is the 1-based number of the YAML document in the file.
+	Document int
+	// Line is the line the document starts on.
+	Line int
+}
+
+// String renders the source as file:line, or "" when unknown.
+func (s Source) String() string {
+	if s.File == "" {
+		return ""
+	}
+	if s.Line > 0 {
+		return fmt.Sprintf("%s:%d", s.File, s.Line)
+	}
+	return s.File
+}
+
+// ResourceRef names an object.
+type ResourceRef struct {
+	APIVersion string
+	Kind       string
+	Namespace  string
+	Name       string
+}
+
+// String renders the reference as Kind/namespace/name.
+func (r ResourceRef) String() string {
+	if r.Namespace == "" {
+		return r.Kind + "/" + r.Name
+	}
+	return r.Kind + "/" + r.Namespace + "/" + r.Name
+}
+
+// Workload is the pod spec of a workload object and what surrounds it.
+type Workload struct {
+	// PodSpec is the pod's spec, or the pod template's.
+	PodSpec *corev1.PodSpec
+	// PodMeta is the pod's metadata, or the pod template's (its labels select the pods).
+	PodMeta *metav1.ObjectMeta
+	// Replicas is the desired replica count of Deployments, StatefulSets, ReplicaSets and
+	// ReplicationControllers (1 when unset); nil for other kinds.
+	Replicas *int32
+	// LongRunning is false for Jobs and CronJobs, and for Pods with restartPolicy other than
+	// Always: their containers are not expected to serve traffic.
+	LongRunning bool
+
+	containers []Container
+}
+
+// Container is one container of a pod spec, whichever list it is in.
+type Container struct {
+	*corev1.Container
+	// Type is "container", "initContainer" or "ephemeralContainer".
+	Type string
+	// SidecarInit is true for an init container with restartPolicy Always (a native sidecar).
+	SidecarInit bool
+}
+
+// Container types.
+const (
+	ContainerRegular   = "container"
+	ContainerInit      = "initContainer"
+	ContainerEphemeral = "ephemeralContainer"
+)
+
+// Containers lists every container of the pod spec: init containers, containers and ephemeral
+// containers, in that order. The slice is shared: do not modify it.
+func (w *Workload) Containers() []Container { return w.containers }
+
+func listContainers(spec *corev1.PodSpec) []Container {
+	out := make([]Container, 0, len(spec.InitContainers)+len(spec.Containers)+len(spec.EphemeralContainers))
+	for i := range spec.InitContainers {
+		c := &spec.InitContainers[i]
+		out = append(out, Container{Container: c, Type: ContainerInit,
+			SidecarInit: c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways})
+	}
+	for i := range spec.Containers {
+		out = append(out, Container{Container: &spec.Containers[i], Type: ContainerRegular})
+	}
+	for i := range spec.EphemeralContainers {
+		ec := &spec.EphemeralContainers[i]
+		// EphemeralContainerCommon has the same fields as Container; convert for one code path.
+		c := corev1.Container(ec.EphemeralContainerCommon)
+		out = append(out, Container{Container: &c, Type: ContainerEphemeral})
+	}
+	return out
+}
+
+// NewObject wraps a Kubernetes object for the engine. apiVersion and kind must be given when the
+// object carries no TypeMeta (objects from an informer cache).
+func NewObject(obj KubeObject, apiVersion, kind string) *Object {
+	if kind == "" || apiVersion == "" {
+		gvk := obj.GetObjectKind().GroupVersionKind()
+		if kind == "" {
+			kind = gvk.Kind
+		}
+		if apiVersion == "" {
+			apiVersion = gvk.GroupVersion().String()
+		}
+	}
+	o := &Object{APIVersion: apiVersion, Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), Obj: obj}
+	if w := workloadOf(obj); w != nil {
+		w.containers = listContainers(w.PodSpec)
+		o.Workload = w
+	}
+	o.ownedByController = ownedByEvaluatedController(obj)
+	return o
+}
+
+func workloadOf(obj KubeObject) *Workload {
+	one := int32(1)
+	replicas := func(r *int32) *int32 {
+		if r == nil {
+			return &one
+		}
+		return r
+	}
+	switch t := obj.(type) {
+	case *corev1.Pod:
+		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta,
+			LongRunning: t.Spec.RestartPolicy == "" || t.Spec.RestartPolicy == corev1.RestartPolicyAlways}
+	case *appsv1.Deployment:
+		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
+	case *appsv1.StatefulSet:
+		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
+	case *appsv1.DaemonSet:
+		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, LongRunning: true}
+	case *appsv1.ReplicaSet:
+		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
+	case *corev1.ReplicationController:
+		if t.Spec.Template == nil {
+			return nil
+		}
+		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
+	case *batchv1.Job:
+		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta}
+	case *batchv1.CronJob:
+		return &Workload{PodSpec: &t.Spec.JobTemplate.Spec.Template.Spec, PodMeta: &t.Spec.JobTemplate.Spec.Template.ObjectMeta}
+	}
+	return nil
+}
+
+// controllerOwners are the owner kinds whose creations are judged through the owner.
+var controllerOwners = map[string]bool{
+	"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true,
+	"Job": true, "CronJob": true, "ReplicationController": true,
+}
+
+func ownedByEvaluatedController(obj KubeObject) bool {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.Controller != nil && *ref.Controller && controllerOwners[ref.Kind] {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,288 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// Plan is a profile compiled against the catalogue: the enabled checks with their effective
+// severities, the parameters, the criteria in scope and the custom checks' programs. Compile
+// once per profile generation and evaluate it as often as needed.
+type Plan struct {
+	// ProfileName is the profile's name ("" when evaluating without a profile).
+	ProfileName string
+	// ProfileGeneration is the profile's metadata.generation.
+	ProfileGeneration int64
+	// Params are the check parameters with defaults filled in.
+	Params Params
+	// Scope are the criteria reported, in catalogue order.
+	Scope []v1alpha1.Criterion
+	// Checks are the enabled checks, built-in first, in catalogue order, then custom ones.
+	Checks []*PlannedCheck
+	// Problems are what is wrong with the profile. Every check that could be compiled still
+	// runs: one broken custom check or unknown ID never stops the others.
+	Problems []Problem
+	// MaxFindings bounds the findings a report lists.
+	MaxFindings int
+	// MaxExceptionDuration is the longest exception the profile honours (0: no limit).
+	MaxExceptionDuration time.Duration
+	// RequireApprover makes exceptions without an approver Invalid.
+	RequireApprover bool
+
+	known       map[string]bool // every built-in ID (enabled or not) and every custom ID
+	byTarget    map[string][]*PlannedCheck
+	forWorkload []*PlannedCheck
+	forCluster  []*PlannedCheck
+	inScope     map[v1alpha1.Criterion]bool
+	byCriterion map[v1alpha1.Criterion][]*PlannedCheck
+}
+
+// PlannedCheck is a check as a profile runs it.
+type PlannedCheck struct {
+	*Check
+	// Severity is the effective severity: the profile's override or the default.
+	Severity v1alpha1.Severity
+	// Custom is true for a check written in the profile as CEL.
+	Custom bool
+	// index is the position in Plan.Checks.
+	index int
+}
+
+// Problem is one thing wrong with a profile, with the field it is in.
+type Problem struct {
+	// Reason is a condition reason from api/v1alpha1 (UnknownCheck, InvalidCustomCheck, ...).
+	Reason string
+	// Field is the path of the offending field, for example spec.checks[2].id.
+	Field string
+	// Message says what is wrong, starting with the field.
+	Message string
+}
+
+func (p Problem) Error() string { return p.Message }
+
+// DefaultMaxFindings bounds the findings of a report when the profile sets no limit.
+const DefaultMaxFindings = 50
+
+// DefaultMaxExceptionDuration is the longest exception honoured when the profile sets none.
+const DefaultMaxExceptionDuration = 90 * 24 * time.Hour
+
+// Compile builds the plan of a profile over a catalogue. A nil profile means every built-in
+// check at its default severity.
+func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
+	if profile == nil {
+		profile = &v1alpha1.ComplianceProfile{}
+	}
+	spec := &profile.Spec
+	p := &Plan{
+		ProfileName:          profile.Name,
+		ProfileGeneration:    profile.Generation,
+		Params:               paramsFrom(spec.Parameters),
+		MaxFindings:          DefaultMaxFindings,
+		MaxExceptionDuration: DefaultMaxExceptionDuration,
+		known:                make(map[string]bool, len(catalogue)+len(spec.CustomChecks)),
+		byTarget:             map[string][]*PlannedCheck{},
+	}
+	if spec.MaxFindings > 0 {
+		p.MaxFindings = int(spec.MaxFindings)
+	}
+	if ep := spec.ExceptionPolicy; ep != nil {
+		if ep.MaxDuration != nil {
+			p.MaxExceptionDuration = ep.MaxDuration.Duration
+		}
+		p.RequireApprover = ep.RequireApprover
+	}
+
+	p.requestScope(spec.Criteria)
+
+	builtin := make(map[string]*Check, len(catalogue))
+	for _, c := range catalogue {
+		builtin[c.ID] = c
+		p.known[c.ID] = true
+	}
+
+	overrides := map[string]v1alpha1.CheckOverride{}
+	for i, o := range spec.Checks {
+		field := fmt.Sprintf("spec.checks[%d]", i)
+		if _, ok := builtin[o.ID]; !ok {
+			p.problem(v1alpha1.ReasonUnknownCheck, field+".id", "unknown check %q%s", o.ID, suggest(o.ID, builtin))
+			continue
+		}
+		if o.Severity != "" && severityRank(o.Severity) > 3 {
+			p.problem(v1alpha1.ReasonInvalidProfile, field+".severity", "unknown severity %q: want Critical, High, Medium or Low", o.Severity)
+			o.Severity = ""
+		}
+		overrides[o.ID] = o
+	}
+
+	for _, c := range catalogue {
+		o := overrides[c.ID]
+		if o.Enabled != nil && !*o.Enabled {
+			continue
+		}
+		sev := c.Severity
+		if o.Severity != "" {
+			sev = o.Severity
+		}
+		p.add(&PlannedCheck{Check: c, Severity: sev})
+	}
+
+	for i := range spec.CustomChecks {
+		cc := &spec.CustomChecks[i]
+		field := fmt.Sprintf("spec.customChecks[%d]", i)
+		if builtin[cc.ID] != nil {
+			p.problem(v1alpha1.ReasonInvalidCustomCheck, field+".id", "custom check %q has the ID of a built-in check; choose another ID", cc.ID)
+			continue
+		}
+		if p.known[cc.ID] {
+			p.problem(v1alpha1.ReasonInvalidCustomCheck, field+".id", "custom check %q is defined twice", cc.ID)
+			continue
+		}
+		p.known[cc.ID] = true
+		check, err := compileCustom(cc)
+		if err != nil {
+			p.problem(v1alpha1.ReasonInvalidCustomCheck, field+err.field, "custom check %q: %s", cc.ID, err.msg)
+			continue
+		}
+		sev := cc.Severity
+		if sev == "" {
+			sev = v1alpha1.SeverityMedium
+		}
+		p.add(&PlannedCheck{Check: check, Severity: sev, Custom: true})
+	}
+
+	p.settleScope()
+	return p
+}
+
+// add enables a check, unless the profile limits the criteria and the check supports none of
+// them: such a check would not count anywhere, so it does not run.
+func (p *Plan) add(c *PlannedCheck) {
+	if len(p.inScope) > 0 {
+		relevant := false
+		for _, cr := range c.Criteria {
+			relevant = relevant || p.inScope[cr]
+		}
+		if !relevant {
+			return
+		}
+	}
+	c.index = len(p.Checks)
+	p.Checks = append(p.Checks, c)
+	for _, t := range c.Targets {
+		switch t {
+		case KindWorkload:
+			p.forWorkload = append(p.forWorkload, c)
+		case TargetCluster:
+			p.forCluster = append(p.forCluster, c)
+		default:
+			p.byTarget[t] = append(p.byTarget[t], c)
+		}
+	}
+}
+
+func (p *Plan) problem(reason, field, format string, args ...any) {
+	p.Problems = append(p.Problems, Problem{Reason: reason, Field: field, Message: field + ": " + fmt.Sprintf(format, args...)})
+}
+
+// requestScope records the criteria the profile limits the report to, if any.
+func (p *Plan) requestScope(requested []v1alpha1.Criterion) {
+	p.inScope = map[v1alpha1.Criterion]bool{}
+	for i, c := range requested {
+		if !KnownCriterion(c) {
+			p.problem(v1alpha1.ReasonInvalidProfile, fmt.Sprintf("spec.criteria[%d]", i), "unknown SOC 2 criterion %q", c)
+			continue
+		}
+		p.inScope[c] = true
+	}
+}
+
+// settleScope fixes the criteria reported: the profile's list, or every criterion an enabled
+// check supports, in catalogue order.
+func (p *Plan) settleScope() {
+	if len(p.inScope) == 0 {
+		for _, c := range p.Checks {
+			for _, cr := range c.Criteria {
+				p.inScope[cr] = true
+			}
+		}
+	}
+	p.byCriterion = map[v1alpha1.Criterion][]*PlannedCheck{}
+	for _, c := range p.Checks {
+		for _, cr := range c.Criteria {
+			if p.inScope[cr] {
+				p.byCriterion[cr] = append(p.byCriterion[cr], c)
+			}
+		}
+	}
+	for _, c := range Criteria {
+		if p.inScope[c.ID] {
+			p.Scope = append(p.Scope, c.ID)
+		}
+	}
+}
+
+// KnownCheck reports whether id is a built-in check (enabled or not) or one of the profile's
+// custom checks.
+func (p *Plan) KnownCheck(id string) bool { return p.known[id] }
+
+// TargetKinds are the kinds the plan's checks judge or read, sorted; KindWorkload expands to
+// every workload kind.
+func (p *Plan) TargetKinds() []string {
+	set := map[string]bool{}
+	for _, c := range p.Checks {
+		for _, k := range append(append([]string{}, c.Targets...), c.Reads...) {
+			switch k {
+			case KindWorkload:
+				for wk := range workloadKinds {
+					set[wk] = true
+				}
+			case TargetCluster:
+			default:
+				set[k] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// suggest returns `; did you mean "x"?` for the closest known ID, or "".
+func suggest(id string, known map[string]*Check) string {
+	best, bestDist := "", len(id)/2+1
+	for k := range known {
+		if d := editDistance(id, k); d < bestDist || (d == bestDist && k < best) {
+			best, bestDist = k, d
+		}
+	}
+	if best == "" {
+		return "; `soc2-operator checks` lists the built-in checks"
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

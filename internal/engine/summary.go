@@ -1,0 +1,221 @@
+package engine
+
+import (
+	"sort"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// Summary rolls up the results of one namespace (or of the cluster-scoped objects, or of a
+// whole cluster) per criterion.
+//
+// The score is the severity-weighted share of assessed checks that hold:
+//
+//	score = floor(100 × Σ weight(check) over assessed checks with no failing result
+//	                  / Σ weight(check) over assessed checks)
+//
+// where a check is assessed when it passed, failed or was excepted on at least one resource,
+// an excepted failure holds (the risk is accepted and visible), and the weights are Critical
+// 10, High 5, Medium 2 and Low 1. NotApplicable and NotAssessed results do not count; with
+// nothing assessed there is no score.
+type Summary struct {
+	// Namespace is the namespace summarised; "" for cluster-scoped objects or a merge.
+	Namespace string
+	// Resources is how many objects were evaluated.
+	Resources int
+	// State is NonCompliant when a criterion fails, NotAssessed when none was assessed.
+	State v1alpha1.ComplianceState
+	// Score is 0-100, or nil when nothing was assessed.
+	Score *int32
+	// Criteria are the criteria in scope, in catalogue order.
+	Criteria []v1alpha1.CriterionStatus
+	// FailedCriteria is how many criteria have status Fail.
+	FailedCriteria int
+	// Failing, Excepted, Passed, NotAssessed and NotApplicable count results.
+	Failing, Excepted, Passed, NotAssessed, NotApplicable int
+	// FailingBySeverity counts failing results by severity.
+	FailingBySeverity map[v1alpha1.Severity]int
+	// Findings are the failing and excepted results, most severe first, failures before
+	// exceptions, then by check, kind, name and container.
+	Findings []*Result
+
+	tallies []checkTally // by PlannedCheck.index
+}
+
+type checkTally struct{ pass, fail, excepted int }
+
+func (t checkTally) assessed() bool { return t.pass+t.fail+t.excepted > 0 }
+
+func newSummary(p *Plan, ns string) *Summary {
+	return &Summary{Namespace: ns, FailingBySeverity: map[v1alpha1.Severity]int{}, tallies: make([]checkTally, len(p.Checks))}
+}
+
+func summarize(p *Plan, results []Result, resources map[string]int) map[string]*Summary {
+	out := map[string]*Summary{}
+	get := func(ns string) *Summary {
+		s := out[ns]
+		if s == nil {
+			s = newSummary(p, ns)
+			out[ns] = s
+		}
+		return s
+	}
+	for ns, n := range resources {
+		get(ns).Resources = n
+	}
+	for i := range results {
+		r := &results[i]
+		s := get(r.Namespace())
+		t := &s.tallies[r.Check.index]
+		switch r.Status {
+		case StatusPass:
+			t.pass++
+			s.Passed++
+		case StatusFail:
+			t.fail++
+			s.Failing++
+			s.FailingBySeverity[r.Check.Severity]++
+			s.Findings = append(s.Findings, r)
+		case StatusExcepted:
+			t.excepted++
+			s.Excepted++
+			s.Findings = append(s.Findings, r)
+		case StatusNotAssessed:
+			s.NotAssessed++
+		case StatusNotApplicable:
+			s.NotApplicable++
+		}
+	}
+	for _, s := range out {
+		s.finish(p)
+	}
+	return out
+}
+
+// finish settles criteria, score and state from the tallies, and orders the findings.
+func (s *Summary) finish(p *Plan) {
+	s.Criteria = make([]v1alpha1.CriterionStatus, 0, len(p.Scope))
+	s.FailedCriteria = 0
+	for _, id := range p.Scope {
+		cs := v1alpha1.CriterionStatus{ID: id, Title: CriterionTitle(id)}
+		for _, c := range p.byCriterion[id] {
+			t := s.tallies[c.index]
+			if t.assessed() {
+				cs.Checks++
+			}
+			cs.Failed += int32(t.fail)
+			cs.Excepted += int32(t.excepted)
+		}
+		switch {
+		case cs.Failed > 0:
+			cs.Status = v1alpha1.CriterionFail
+			s.FailedCriteria++
+		case cs.Excepted > 0:
+			cs.Status = v1alpha1.CriterionExcepted
+		case cs.Checks > 0:
+			cs.Status = v1alpha1.CriterionPass
+		default:
+			cs.Status = v1alpha1.CriterionNotAssessed
+		}
+		s.Criteria = append(s.Criteria, cs)
+	}
+
+	var total, held int
+	for _, c := range p.Checks {
+		if !p.countsInScope(c) {
+			continue
+		}
+		t := s.tallies[c.index]
+		if !t.assessed() {
+			continue
+		}
+		w := severityWeight(c.Severity)
+		total += w
+		if t.fail == 0 {
+			held += w
+		}
+	}
+	s.Score = nil
+	if total > 0 {
+		score := int32(100 * held / total)
+		s.Score = &score
+	}
+
+	assessed := false
+	for _, cs := range s.Criteria {
+		assessed = assessed || cs.Status != v1alpha1.CriterionNotAssessed
+	}
+	switch {
+	case s.FailedCriteria > 0:
+		s.State = v1alpha1.NonCompliant
+	case !assessed:
+		s.State = v1alpha1.NotAssessed
+	default:
+		s.State = v1alpha1.Compliant
+	}
+	sortFindings(s.Findings)
+}
+
+func (p *Plan) countsInScope(c *PlannedCheck) bool {
+	for _, cr := range c.Criteria {
+		if p.inScope[cr] {
+			return true
+		}
+	}
+	return false
+}
+
+func sortFindings(f []*Result) {
+	sort.SliceStable(f, func(i, j int) bool {
+		a, b := f[i], f[j]
+		if ra, rb := severityRank(a.Check.Severity), severityRank(b.Check.Severity); ra != rb {
+			return ra < rb
+		}
+		if a.Status != b.Status {
+			return a.Status == StatusFail
+		}
+		if a.Check.ID != b.Check.ID {
+			return a.Check.ID < b.Check.ID
+		}
+		ao, bo := a.Object, b.Object
+		if ao != nil && bo != nil {
+			if ao.Kind != bo.Kind {
+				return ao.Kind < bo.Kind
+			}
+			if ao.Namespace != bo.Namespace {
+				return ao.Namespace < bo.Namespace
+			}
+			if ao.Name != bo.Name {
+				return ao.Name < bo.Name
+			}
+		}
+		return a.Container < b.Container
+	})
+}
+
+// Merge adds up summaries made by the same plan (for example every namespace of a profile)
+// into one, for a cluster-wide roll-up. The merge lists no findings.
+func (p *Plan) Merge(summaries ...*Summary) *Summary {
+	m := newSummary(p, "")
+	for _, s := range summaries {
+		if s == nil || len(s.tallies) != len(p.Checks) {
+			continue
+		}
+		m.Resources += s.Resources
+		m.Failing += s.Failing
+		m.Excepted += s.Excepted
+		m.Passed += s.Passed
+		m.NotAssessed += s.NotAssessed
+		m.NotApplicable += s.NotApplicable
+		for sev, n := range s.FailingBySeverity {
+			m.FailingBySeverity[sev] += n
+		}
+		for i, t := range s.tallies {
+			m.tallies[i].pass += t.pass
+			m.tallies[i].fail += t.fail
+			m.tallies[i].excepted += t.excepted
+		}
+	}
+	m.finish(p)
+	return m
+}

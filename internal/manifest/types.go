@@ -1,0 +1,71 @@
+package manifest
+
+import (
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// typed maps group and kind to the Go type the checks read. Older versions of a kind (apps/
+// v1beta2 Deployments, batch/v1beta1 CronJobs, ...) decode into the current type, whose fields
+// the checks read are the same; the object keeps its own apiVersion, so deprecated APIs are
+// still reported.
+var typed = map[string]func() engine.KubeObject{
+	"/Pod":                            func() engine.KubeObject { return &corev1.Pod{} },
+	"/Service":                        func() engine.KubeObject { return &corev1.Service{} },
+	"/ServiceAccount":                 func() engine.KubeObject { return &corev1.ServiceAccount{} },
+	"/ConfigMap":                      func() engine.KubeObject { return &corev1.ConfigMap{} },
+	"/Namespace":                      func() engine.KubeObject { return &corev1.Namespace{} },
+	"/ReplicationController":          func() engine.KubeObject { return &corev1.ReplicationController{} },
+	"/ResourceQuota":                  func() engine.KubeObject { return &corev1.ResourceQuota{} },
+	"/LimitRange":                     func() engine.KubeObject { return &corev1.LimitRange{} },
+	"/PersistentVolume":               func() engine.KubeObject { return &corev1.PersistentVolume{} },
+	"apps/Deployment":                 func() engine.KubeObject { return &appsv1.Deployment{} },
+	"apps/StatefulSet":                func() engine.KubeObject { return &appsv1.StatefulSet{} },
+	"apps/DaemonSet":                  func() engine.KubeObject { return &appsv1.DaemonSet{} },
+	"apps/ReplicaSet":                 func() engine.KubeObject { return &appsv1.ReplicaSet{} },
+	"extensions/Deployment":           func() engine.KubeObject { return &appsv1.Deployment{} },
+	"extensions/DaemonSet":            func() engine.KubeObject { return &appsv1.DaemonSet{} },
+	"extensions/ReplicaSet":           func() engine.KubeObject { return &appsv1.ReplicaSet{} },
+	"extensions/Ingress":              func() engine.KubeObject { return &networkingv1.Ingress{} },
+	"extensions/NetworkPolicy":        func() engine.KubeObject { return &networkingv1.NetworkPolicy{} },
+	"batch/Job":                       func() engine.KubeObject { return &batchv1.Job{} },
+	"batch/CronJob":                   func() engine.KubeObject { return &batchv1.CronJob{} },
+	"networking.k8s.io/Ingress":       func() engine.KubeObject { return &networkingv1.Ingress{} },
+	"networking.k8s.io/NetworkPolicy": func() engine.KubeObject { return &networkingv1.NetworkPolicy{} },
+	"rbac.authorization.k8s.io/Role":  func() engine.KubeObject { return &rbacv1.Role{} },
+	"rbac.authorization.k8s.io/ClusterRole": func() engine.KubeObject {
+		return &rbacv1.ClusterRole{}
+	},
+	"rbac.authorization.k8s.io/RoleBinding":        func() engine.KubeObject { return &rbacv1.RoleBinding{} },
+	"rbac.authorization.k8s.io/ClusterRoleBinding": func() engine.KubeObject { return &rbacv1.ClusterRoleBinding{} },
+	"policy/PodDisruptionBudget":                   func() engine.KubeObject { return &policyv1.PodDisruptionBudget{} },
+	"autoscaling/HorizontalPodAutoscaler":          func() engine.KubeObject { return &autoscalingv2.HorizontalPodAutoscaler{} },
+	"storage.k8s.io/StorageClass":                  func() engine.KubeObject { return &storagev1.StorageClass{} },
+	v1alpha1.GroupVersion.Group + "/ComplianceProfile": func() engine.KubeObject {
+		return &v1alpha1.ComplianceProfile{}
+	},
+	v1alpha1.GroupVersion.Group + "/ControlException": func() engine.KubeObject {
+		return &v1alpha1.ControlException{}
+	},
+}
+
+// typedFor returns a constructor for the Go type of apiVersion and kind, or nil when the
+// engine reads the kind as unstructured.
+func typedFor(apiVersion, kind string) func() engine.KubeObject {
+	group := ""
+	if i := strings.LastIndexByte(apiVersion, '/'); i >= 0 {
+		group = apiVersion[:i]
+	}
+	return typed[group+"/"+kind]
+}
