@@ -2,6 +2,8 @@
 // Services criteria.
 //
 //	soc2-operator [manager] [flags]   run the operator (the default)
+//	soc2-operator scan -f PATH...     evaluate manifests against the SOC 2 checks (for CI)
+//	soc2-operator checks              list the built-in checks
 //	soc2-operator version             print the version
 package main
 
@@ -12,7 +14,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/soc2-operator/soc2-operator/internal/scan"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 )
 
@@ -26,6 +30,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "manager", summary: "Run the operator (default when no subcommand is given)", run: runManager},
+		{name: "scan", summary: "Evaluate manifest files against the SOC 2 checks (for CI)", run: runScan},
+		{name: "checks", summary: "List the built-in SOC 2 checks", run: runChecks},
 		{name: "version", summary: "Print the version", run: runVersion},
 	}
 }
@@ -62,6 +68,14 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'soc2-operator <command> -h' for a command's flags.")
+}
+
+func runScan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return scan.Run(args, stdin, stdout, stderr, time.Now)
+}
+
+func runChecks(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	return scan.RunChecks(args, stdout, stderr)
 }
 
 func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {

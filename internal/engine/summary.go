@@ -153,7 +153,7 @@ func (s *Summary) finish(p *Plan) {
 	default:
 		s.State = v1alpha1.Compliant
 	}
-	sortFindings(s.Findings)
+	SortFindings(s.Findings)
 }
 
 func (p *Plan) countsInScope(c *PlannedCheck) bool {
@@ -165,7 +165,9 @@ func (p *Plan) countsInScope(c *PlannedCheck) bool {
 	return false
 }
 
-func sortFindings(f []*Result) {
+// SortFindings orders results most severe first, failures before exceptions, then by check,
+// kind, namespace, name and container.
+func SortFindings(f []*Result) {
 	sort.SliceStable(f, func(i, j int) bool {
 		a, b := f[i], f[j]
 		if ra, rb := severityRank(a.Check.Severity), severityRank(b.Check.Severity); ra != rb {

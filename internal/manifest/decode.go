@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
@@ -208,7 +210,7 @@ func decodeTyped(apiVersion, kind string, js []byte) (engine.KubeObject, error) 
 	if newObj := typedFor(apiVersion, kind); newObj != nil {
 		obj := newObj()
 		if err := json.Unmarshal(js, obj); err != nil {
-			return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
+			return nil, fmt.Errorf("%s: %w", kind, locateError(describeJSONError(err), js))
 		}
 		return obj, nil
 	}
@@ -229,6 +231,74 @@ func describeJSONError(err error) error {
 		return fmt.Errorf("%s: cannot use a JSON %s as %s", te.Field, te.Value, te.Type)
 	}
 	return err
+}
+
+// locateError adds the field path to errors that encoding/json reports without one: a custom
+// unmarshaller's, such as a resource quantity that does not parse.
+func locateError(err error, js []byte) error {
+	if !strings.Contains(err.Error(), "quantities must match") {
+		return err
+	}
+	var m map[string]any
+	if json.Unmarshal(js, &m) != nil {
+		return err
+	}
+	if p := findBadQuantity(m, ""); p != "" {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	return err
+}
+
+// findBadQuantity returns the path of the first string that does not parse as a quantity under
+// a key that holds quantities.
+func findBadQuantity(v any, path string) string {
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			child := path + "." + k
+			if path == "" {
+				child = k
+			}
+			if quantityParents[k] {
+				if q, ok := t[k].(map[string]any); ok {
+					for _, qk := range sortedKeys(q) {
+						if str, ok := q[qk].(string); ok {
+							if _, err := resource.ParseQuantity(str); err != nil {
+								return child + "." + qk
+							}
+						}
+					}
+				}
+			}
+			if p := findBadQuantity(t[k], child); p != "" {
+				return p
+			}
+		}
+	case []any:
+		for i, item := range t {
+			if p := findBadQuantity(item, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+var quantityParents = map[string]bool{"limits": true, "requests": true, "capacity": true, "hard": true, "used": true,
+	"min": true, "max": true, "default": true, "defaultRequest": true, "maxLimitRequestRatio": true, "overhead": true, "allocatable": true}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 var yamlLine = regexp.MustCompile(`yaml: line (\d+)`)

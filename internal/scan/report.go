@@ -1,0 +1,176 @@
+package scan
+
+import (
+	"sort"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// Report is what `scan` found, in the shape the json and yaml outputs print and the other
+// formats are rendered from.
+type Report struct {
+	// Kind and APIVersion identify the document for machines.
+	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion"`
+	// Tool is what produced the report.
+	Tool Tool `json:"tool"`
+	// Profile is the profile evaluated ("" for the built-in defaults).
+	Profile string `json:"profile,omitempty"`
+	// Summary counts what was found.
+	Summary Summary `json:"summary"`
+	// Criteria is the roll-up per SOC 2 criterion over every object scanned.
+	Criteria []v1alpha1.CriterionStatus `json:"criteria"`
+	// Findings are every failing and excepted result, most severe first.
+	Findings []Finding `json:"findings"`
+	// Results are every result, passing and undecided included (only with --show all).
+	Results []Finding `json:"results,omitempty"`
+	// Exceptions are the exceptions given, with their state and how many findings each covers.
+	Exceptions []Exception `json:"exceptions,omitempty"`
+	// Problems are what is wrong with the profile.
+	Problems []string `json:"problems,omitempty"`
+	// Errors are the files and documents that could not be read.
+	Errors []InputError `json:"errors,omitempty"`
+}
+
+// Tool names the scanner.
+type Tool struct {
+	Name           string `json:"name"`
+	Version        string `json:"version"`
+	CatalogVersion string `json:"catalogVersion"`
+}
+
+// Summary counts what a scan found.
+type Summary struct {
+	Result         v1alpha1.ComplianceState `json:"result"`
+	Score          *int32                   `json:"score,omitempty"`
+	Objects        int                      `json:"objects"`
+	Resources      int                      `json:"resources"`
+	Criteria       int                      `json:"criteria"`
+	FailedCriteria int                      `json:"failedCriteria"`
+	Failing        int                      `json:"failing"`
+	Critical       int                      `json:"critical"`
+	High           int                      `json:"high"`
+	Medium         int                      `json:"medium"`
+	Low            int                      `json:"low"`
+	Excepted       int                      `json:"excepted"`
+	Passed         int                      `json:"passed"`
+	NotAssessed    int                      `json:"notAssessed"`
+	NotApplicable  int                      `json:"notApplicable"`
+	Errors         int                      `json:"errors"`
+}
+
+// Finding is one result.
+type Finding struct {
+	Check     string                `json:"check"`
+	Title     string                `json:"title"`
+	Severity  v1alpha1.Severity     `json:"severity"`
+	Criteria  []v1alpha1.Criterion  `json:"criteria"`
+	Result    v1alpha1.CheckResult  `json:"result"`
+	Resource  *v1alpha1.ResourceRef `json:"resource,omitempty"`
+	Container string                `json:"container,omitempty"`
+	Message   string                `json:"message,omitempty"`
+	Exception string                `json:"exception,omitempty"`
+	Source    *Source               `json:"source,omitempty"`
+	check     *engine.PlannedCheck  // for formats that describe the rule
+	status    engine.Status         // for sorting and filtering
+}
+
+// Source is where the object of a finding was read from.
+type Source struct {
+	File     string `json:"file"`
+	Document int    `json:"document"`
+	Line     int    `json:"line"`
+}
+
+// Exception is a ControlException given to the scan.
+type Exception struct {
+	Name     string                  `json:"name"`
+	State    v1alpha1.ExceptionState `json:"state"`
+	Message  string                  `json:"message"`
+	Findings int                     `json:"findings"`
+}
+
+// InputError is a file or document that could not be read.
+type InputError struct {
+	File     string `json:"file"`
+	Document int    `json:"document,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Message  string `json:"message"`
+}
+
+func newFinding(r *engine.Result) Finding {
+	f := Finding{
+		Check:     r.Check.ID,
+		Title:     r.Check.Title,
+		Severity:  r.Check.Severity,
+		Criteria:  r.Check.Criteria,
+		Result:    r.Status.API(),
+		Container: r.Container,
+		Message:   r.Message,
+		check:     r.Check,
+		status:    r.Status,
+	}
+	if r.Exception != nil {
+		f.Exception = r.Exception.Key
+	}
+	if o := r.Object; o != nil {
+		ref := v1alpha1.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+		f.Resource = &ref
+		if o.Source.File != "" {
+			f.Source = &Source{File: o.Source.File, Document: o.Source.Document, Line: o.Source.Line}
+		}
+	}
+	return f
+}
+
+// buildReport turns an evaluation into a Report.
+func buildReport(ev *engine.Evaluation, objects int, showAll bool) *Report {
+	rep := &Report{Kind: "ScanReport", APIVersion: "scan.soc2-operator.io/v1alpha1", Profile: ev.Plan.ProfileName}
+	summaries := make([]*engine.Summary, 0, len(ev.Summaries))
+	for _, s := range ev.Summaries {
+		summaries = append(summaries, s)
+	}
+	total := ev.Plan.Merge(summaries...)
+	rep.Criteria = total.Criteria
+	rep.Summary = Summary{
+		Result:         total.State,
+		Score:          total.Score,
+		Objects:        objects,
+		Resources:      total.Resources,
+		Criteria:       len(total.Criteria),
+		FailedCriteria: total.FailedCriteria,
+		Failing:        total.Failing,
+		Critical:       total.FailingBySeverity[v1alpha1.SeverityCritical],
+		High:           total.FailingBySeverity[v1alpha1.SeverityHigh],
+		Medium:         total.FailingBySeverity[v1alpha1.SeverityMedium],
+		Low:            total.FailingBySeverity[v1alpha1.SeverityLow],
+		Excepted:       total.Excepted,
+		Passed:         total.Passed,
+		NotAssessed:    total.NotAssessed,
+		NotApplicable:  total.NotApplicable,
+	}
+	findings := make([]*engine.Result, 0, total.Failing+total.Excepted)
+	for i := range ev.Results {
+		r := &ev.Results[i]
+		if r.Status == engine.StatusFail || r.Status == engine.StatusExcepted {
+			findings = append(findings, r)
+		}
+	}
+	engine.SortFindings(findings)
+	rep.Findings = make([]Finding, 0, len(findings))
+	for _, r := range findings {
+		rep.Findings = append(rep.Findings, newFinding(r))
+	}
+	if showAll {
+		rep.Results = make([]Finding, 0, len(ev.Results))
+		for i := range ev.Results {
+			rep.Results = append(rep.Results, newFinding(&ev.Results[i]))
+		}
+	}
+	for _, e := range ev.Exceptions {
+		rep.Exceptions = append(rep.Exceptions, Exception{Name: e.Key, State: e.State, Message: e.Message, Findings: e.Matched})
+	}
+	sort.SliceStable(rep.Exceptions, func(i, j int) bool { return rep.Exceptions[i].Name < rep.Exceptions[j].Name })
+	return rep
+}

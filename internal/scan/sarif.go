@@ -1,0 +1,238 @@
+package scan
+
+import (
+	"encoding/json"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// SARIF 2.1.0, the format code-scanning services (GitHub, GitLab, Azure DevOps) read. Only the
+// parts this tool fills in are declared.
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool        sarifTool         `json:"tool"`
+	Results     []sarifResult     `json:"results"`
+	Invocations []sarifInvocation `json:"invocations"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID                   string             `json:"id"`
+	Name                 string             `json:"name"`
+	ShortDescription     sarifText          `json:"shortDescription"`
+	FullDescription      sarifText          `json:"fullDescription"`
+	Help                 sarifText          `json:"help"`
+	DefaultConfiguration sarifConfiguration `json:"defaultConfiguration"`
+	Properties           sarifRuleProps     `json:"properties"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifConfiguration struct {
+	Level string `json:"level"`
+}
+
+type sarifRuleProps struct {
+	Tags             []string `json:"tags"`
+	SecuritySeverity string   `json:"security-severity"`
+}
+
+type sarifResult struct {
+	RuleID       string             `json:"ruleId"`
+	RuleIndex    int                `json:"ruleIndex"`
+	Level        string             `json:"level"`
+	Message      sarifText          `json:"message"`
+	Locations    []sarifLocation    `json:"locations,omitempty"`
+	Suppressions []sarifSuppression `json:"suppressions,omitempty"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation *sarifPhysicalLocation `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogicalLocation `json:"logicalLocations,omitempty"`
+}
+
+type sarifPhysicalLocation struct {
+	ArtifactLocation sarifArtifactLocation `json:"artifactLocation"`
+	Region           *sarifRegion          `json:"region,omitempty"`
+}
+
+type sarifArtifactLocation struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
+}
+
+type sarifLogicalLocation struct {
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
+}
+
+type sarifSuppression struct {
+	Kind          string `json:"kind"`
+	Justification string `json:"justification"`
+}
+
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level     string          `json:"level"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations,omitempty"`
+}
+
+const sarifSchema = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+
+// sarifLevel maps a severity to a SARIF level; security-severity gives code-scanning services
+// the finer rank (Critical 9.0, High 7.0, Medium 5.0, Low 3.0).
+func sarifLevel(s v1alpha1.Severity) (level, securitySeverity string) {
+	switch s {
+	case v1alpha1.SeverityCritical:
+		return "error", "9.0"
+	case v1alpha1.SeverityHigh:
+		return "error", "7.0"
+	case v1alpha1.SeverityMedium:
+		return "warning", "5.0"
+	}
+	return "note", "3.0"
+}
+
+// writeSARIF writes one run: a rule per check that produced a finding, a result per finding
+// (excepted findings are suppressed with the exception as justification), and unreadable
+// inputs as tool notifications.
+func writeSARIF(w io.Writer, rep *Report) error {
+	run := sarifRun{
+		Tool: sarifTool{Driver: sarifDriver{
+			Name:           "soc2-operator",
+			Version:        rep.Tool.Version,
+			InformationURI: "https://github.com/soc2-operator/soc2-operator",
+		}},
+		Results: []sarifResult{},
+	}
+	ruleIndex := map[string]int{}
+	for _, f := range rep.Findings {
+		idx, ok := ruleIndex[f.Check]
+		if !ok {
+			idx = len(run.Tool.Driver.Rules)
+			ruleIndex[f.Check] = idx
+			level, secSev := sarifLevel(f.check.Check.Severity)
+			tags := []string{"security", "soc2"}
+			for _, c := range f.Criteria {
+				tags = append(tags, "soc2/"+string(c))
+			}
+			desc := f.check.Description
+			if desc == "" {
+				desc = f.Title
+			}
+			help := f.check.Remediation
+			if help == "" {
+				help = f.Title
+			}
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
+				ID:                   f.Check,
+				Name:                 ruleName(f.Check),
+				ShortDescription:     sarifText{f.Title},
+				FullDescription:      sarifText{desc},
+				Help:                 sarifText{help},
+				DefaultConfiguration: sarifConfiguration{Level: level},
+				Properties:           sarifRuleProps{Tags: tags, SecuritySeverity: secSev},
+			})
+		}
+		level, _ := sarifLevel(f.Severity)
+		res := sarifResult{
+			RuleID:    f.Check,
+			RuleIndex: idx,
+			Level:     level,
+			Message:   sarifText{findingText(f)},
+		}
+		loc := sarifLocation{}
+		if f.Source != nil {
+			loc.PhysicalLocation = &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: fileURI(f.Source.File)}}
+			if f.Source.Line > 0 {
+				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Source.Line}
+			}
+		}
+		if f.Resource != nil {
+			loc.LogicalLocations = []sarifLogicalLocation{{FullyQualifiedName: resourceName(f.Resource), Kind: "resource"}}
+		}
+		if loc.PhysicalLocation != nil || loc.LogicalLocations != nil {
+			res.Locations = []sarifLocation{loc}
+		}
+		if f.Result == v1alpha1.ResultExcepted {
+			res.Suppressions = []sarifSuppression{{Kind: "external", Justification: "ControlException " + f.Exception}}
+		}
+		run.Results = append(run.Results, res)
+	}
+	inv := sarifInvocation{ExecutionSuccessful: len(rep.Errors) == 0 && len(rep.Problems) == 0}
+	for _, e := range rep.Errors {
+		n := sarifNotification{Level: "error", Message: sarifText{e.Message}}
+		if e.File != "" {
+			pl := &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: fileURI(e.File)}}
+			if e.Line > 0 {
+				pl.Region = &sarifRegion{StartLine: e.Line}
+			}
+			n.Locations = []sarifLocation{{PhysicalLocation: pl}}
+		}
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+	}
+	for _, p := range rep.Problems {
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "error", Message: sarifText{p}})
+	}
+	run.Invocations = []sarifInvocation{inv}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+func findingText(f Finding) string {
+	where := resourceName(f.Resource)
+	if f.Container != "" {
+		where += " container " + f.Container
+	}
+	return where + ": " + f.Message
+}
+
+// ruleName turns wl-run-as-root into WlRunAsRoot, SARIF's preferred rule name shape.
+func ruleName(id string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(id, "-") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+// fileURI is a relative URI with forward slashes, as code-scanning services expect.
+func fileURI(path string) string {
+	if path == "<stdin>" {
+		return "stdin"
+	}
+	return (&url.URL{Path: filepath.ToSlash(filepath.Clean(path))}).String()
+}

@@ -1,0 +1,266 @@
+// Package scan implements `soc2-operator scan`: the operator's check engine over manifest
+// files, for CI.
+package scan
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
+	"github.com/soc2-operator/soc2-operator/internal/version"
+)
+
+// Exit codes of `scan`. When several apply, the highest-numbered reason that is not a finding
+// wins: a usage or configuration error (2) over unreadable input (3) over findings (1).
+const (
+	// ExitOK: every input was read and no failing finding is at or above --fail-on.
+	ExitOK = 0
+	// ExitFindings: at least one failing finding is at or above --fail-on.
+	ExitFindings = 1
+	// ExitUsage: bad flags, an unreadable or invalid profile or exceptions file, an unknown check
+	// ID, a custom check that does not compile, or an invalid exception. The scan still runs
+	// and prints what it can, so nothing is hidden.
+	ExitUsage = 2
+	// ExitInput: some files or documents could not be read; everything else was scanned.
+	ExitInput = 3
+)
+
+// DefaultAdminNamespace is the operator's namespace in the default install.
+const DefaultAdminNamespace = "soc2-operator-system"
+
+// Formats are the output formats, in the order the help lists them.
+var Formats = []string{"table", "json", "yaml", "junit", "sarif"}
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// Options are the flags of `scan`.
+type Options struct {
+	Paths          []string
+	ProfileFile    string
+	ExceptionFiles []string
+	Output         string
+	FailOn         string
+	Show           string
+	AdminNamespace string
+}
+
+func (o *Options) bind(fs *flag.FlagSet) {
+	paths := (*stringList)(&o.Paths)
+	fs.Var(paths, "f", "A manifest file or directory (recursive), or - for standard input; repeatable")
+	fs.Var(paths, "filename", "Same as -f")
+	fs.StringVar(&o.ProfileFile, "profile", "", "A ComplianceProfile YAML file (default: every built-in check at its default severity)")
+	fs.Var((*stringList)(&o.ExceptionFiles), "exceptions", "A file or directory of ControlException YAML; repeatable")
+	fs.StringVar(&o.Output, "o", "table", "Output format: "+strings.Join(Formats, ", "))
+	fs.StringVar(&o.Output, "output", "table", "Same as -o")
+	fs.StringVar(&o.FailOn, "fail-on", "Low", "Exit 1 when a failing finding is at or above this severity: Critical, High, Medium, Low or none")
+	fs.StringVar(&o.Show, "show", "findings", "Results in json and yaml output: findings (failing and excepted) or all")
+	fs.StringVar(&o.AdminNamespace, "admin-namespace", DefaultAdminNamespace, "The operator's namespace: only exceptions there may select other namespaces")
+}
+
+// Run is `soc2-operator scan`. now is the clock exceptions are judged against.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) int {
+	var opts Options
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: soc2-operator scan [-f] PATH... [flags]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Evaluates Kubernetes manifests (multi-document YAML, JSON, kind: List) against the SOC 2 checks.")
+		fmt.Fprintln(stderr, "Exit codes: 0 ok; 1 failing findings at or above --fail-on; 2 usage or configuration error;")
+		fmt.Fprintln(stderr, "3 some inputs could not be read (everything else was scanned).")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	opts.bind(fs)
+	if err := parseInterleaved(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	opts.Paths = append(opts.Paths, fs.Args()...)
+	if err := opts.validate(); err != nil {
+		fmt.Fprintf(stderr, "soc2-operator scan: %v\n", err)
+		return ExitUsage
+	}
+
+	configFailed := false
+	profile, err := loadProfile(opts.ProfileFile, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "soc2-operator scan: %v\n", err)
+		return ExitUsage
+	}
+	exceptions, errs := loadExceptions(opts.ExceptionFiles, stdin)
+	for _, e := range errs {
+		fmt.Fprintf(stderr, "soc2-operator scan: %v\n", e)
+		configFailed = true
+	}
+
+	objs, inputErrs := manifest.Load(opts.Paths, stdin)
+
+	plan := engine.Compile(checks.Catalogue(), profile)
+	ev := plan.Evaluate(engine.NewInventory(objs, false), exceptions, engine.Options{Now: now(), AdminNamespace: opts.AdminNamespace})
+
+	rep := buildReport(ev, len(objs), opts.Show == "all")
+	rep.Tool = Tool{Name: "soc2-operator", Version: version.Get().Version, CatalogVersion: checks.Version}
+	for _, p := range plan.Problems {
+		msg := opts.ProfileFile + ": " + p.Message
+		rep.Problems = append(rep.Problems, msg)
+		fmt.Fprintf(stderr, "soc2-operator scan: %s\n", msg)
+		configFailed = true
+	}
+	for _, e := range rep.Exceptions {
+		if e.State == v1alpha1.ExceptionInvalid {
+			fmt.Fprintf(stderr, "soc2-operator scan: exception %s is invalid: %s\n", e.Name, e.Message)
+			configFailed = true
+		}
+	}
+	for _, e := range inputErrs {
+		rep.Errors = append(rep.Errors, inputError(e))
+		fmt.Fprintf(stderr, "soc2-operator scan: %v\n", e)
+	}
+	rep.Summary.Errors = len(rep.Errors)
+
+	if err := write(stdout, opts.Output, rep); err != nil {
+		fmt.Fprintf(stderr, "soc2-operator scan: writing output: %v\n", err)
+		return ExitUsage
+	}
+
+	switch {
+	case configFailed:
+		return ExitUsage
+	case len(inputErrs) > 0:
+		return ExitInput
+	case failsAt(rep, opts.FailOn):
+		return ExitFindings
+	}
+	return ExitOK
+}
+
+// parseInterleaved parses flags that come after positional arguments too, as kubectl does.
+func parseInterleaved(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+func (o *Options) validate() error {
+	if len(o.Paths) == 0 {
+		return errors.New("no input: give files or directories with -f, or - for standard input")
+	}
+	if !contains(Formats, o.Output) {
+		return fmt.Errorf("-o %s: unknown output format; want one of %s", o.Output, strings.Join(Formats, ", "))
+	}
+	switch o.FailOn {
+	case "Critical", "High", "Medium", "Low", "none":
+	default:
+		return fmt.Errorf("--fail-on %s: want Critical, High, Medium, Low or none", o.FailOn)
+	}
+	if o.Show != "findings" && o.Show != "all" {
+		return fmt.Errorf("--show %s: want findings or all", o.Show)
+	}
+	stdinUses := 0
+	for _, p := range append(append([]string{o.ProfileFile}, o.ExceptionFiles...), o.Paths...) {
+		if p == "-" {
+			stdinUses++
+		}
+	}
+	if stdinUses > 1 {
+		return errors.New("standard input (-) can be read only once")
+	}
+	return nil
+}
+
+func failsAt(rep *Report, failOn string) bool {
+	if failOn == "none" {
+		return false
+	}
+	for _, f := range rep.Findings {
+		if f.status == engine.StatusFail && engine.SeverityAtLeast(f.Severity, v1alpha1.Severity(failOn)) {
+			return true
+		}
+	}
+	return false
+}
+
+func inputError(err error) InputError {
+	var de *manifest.DecodeError
+	if errors.As(err, &de) {
+		return InputError{File: de.Source, Document: de.Document, Line: de.Line, Message: de.Err.Error()}
+	}
+	return InputError{Message: err.Error()}
+}
+
+// loadProfile reads exactly one ComplianceProfile from file, or returns nil for no file.
+func loadProfile(file string, stdin io.Reader) (*v1alpha1.ComplianceProfile, error) {
+	if file == "" {
+		return nil, nil
+	}
+	objs, errs := manifest.Load([]string{file}, stdin)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("--profile: %w", errors.Join(errs...))
+	}
+	var profiles []*v1alpha1.ComplianceProfile
+	for _, o := range objs {
+		p, ok := o.Obj.(*v1alpha1.ComplianceProfile)
+		if !ok {
+			return nil, fmt.Errorf("--profile %s: document %d is a %s, not a ComplianceProfile", file, o.Source.Document, o.Kind)
+		}
+		profiles = append(profiles, p)
+	}
+	if len(profiles) != 1 {
+		return nil, fmt.Errorf("--profile %s: want exactly one ComplianceProfile, found %d", file, len(profiles))
+	}
+	return profiles[0], nil
+}
+
+// loadExceptions reads ControlExceptions; any other kind in those files is an error.
+func loadExceptions(files []string, stdin io.Reader) ([]*v1alpha1.ControlException, []error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	objs, errs := manifest.Load(files, stdin)
+	var out []*v1alpha1.ControlException
+	for _, o := range objs {
+		ex, ok := o.Obj.(*v1alpha1.ControlException)
+		if !ok {
+			errs = append(errs, fmt.Errorf("--exceptions %s: document %d is a %s, not a ControlException", o.Source.File, o.Source.Document, o.Kind))
+			continue
+		}
+		out = append(out, ex)
+	}
+	for i, e := range errs {
+		if !strings.HasPrefix(e.Error(), "--exceptions") {
+			errs[i] = fmt.Errorf("--exceptions: %w", e)
+		}
+	}
+	return out, errs
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
