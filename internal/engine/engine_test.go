@@ -1,0 +1,514 @@
+package engine_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// privileged fails every privileged container; it stands in for the real catalogue so that
+// these tests pin the engine's semantics, not a check's.
+var privileged = &engine.Check{
+	ID: "test-privileged", Title: "not privileged", Severity: v1alpha1.SeverityCritical,
+	Criteria: []v1alpha1.Criterion{"CC6.1", "CC6.8"}, Targets: []string{engine.KindWorkload},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		for _, c := range o.Workload.Containers() {
+			if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
+				ctx.Fail(c.Name, "container %s is privileged", c.Name)
+			} else {
+				ctx.Pass(c.Name)
+			}
+		}
+	},
+}
+
+// labelled fails workloads without a team label (Low).
+var labelled = &engine.Check{
+	ID: "test-labelled", Title: "labelled", Severity: v1alpha1.SeverityLow,
+	Criteria: []v1alpha1.Criterion{"CC8.1"}, Targets: []string{engine.KindWorkload},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if o.Labels()["team"] == "" {
+			ctx.Fail("", "no team label")
+			return
+		}
+		ctx.Pass("")
+	},
+}
+
+// undecided never has the data it needs.
+var undecided = &engine.Check{
+	ID: "test-undecided", Title: "needs a scanner", Severity: v1alpha1.SeverityHigh,
+	Criteria: []v1alpha1.Criterion{"CC7.1"}, Targets: []string{engine.KindWorkload}, Requires: "a scanner",
+	Evaluate: func(ctx *engine.Context, o *engine.Object) { ctx.NotAssessed("", "no scanner data") },
+}
+
+var catalogue = []*engine.Check{privileged, labelled, undecided}
+
+func deployment(ns, name string, labels map[string]string, privilegedContainers ...string) *engine.Object {
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}}
+	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "app", Image: "app:1"}}
+	for _, c := range privilegedContainers {
+		t := true
+		d.Spec.Template.Spec.InitContainers = append(d.Spec.Template.Spec.InitContainers,
+			corev1.Container{Name: c, Image: "init:1", SecurityContext: &corev1.SecurityContext{Privileged: &t}})
+	}
+	return engine.NewObject(d, "apps/v1", "Deployment")
+}
+
+func exception(ns, name string, mutate func(*v1alpha1.ControlExceptionSpec)) *v1alpha1.ControlException {
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, CreationTimestamp: metav1.NewTime(now.Add(-24 * time.Hour))},
+		Spec: v1alpha1.ControlExceptionSpec{
+			Checks: []string{"test-privileged"}, Reason: "accepted for the test", Owner: "team@example.com",
+			Expires: metav1.NewTime(now.Add(24 * time.Hour)),
+		},
+	}
+	if mutate != nil {
+		mutate(&ex.Spec)
+	}
+	return ex
+}
+
+func evaluate(t *testing.T, profile *v1alpha1.ComplianceProfile, objs []*engine.Object, exs ...*v1alpha1.ControlException) *engine.Evaluation {
+	t.Helper()
+	plan := engine.Compile(catalogue, profile)
+	return plan.Evaluate(engine.NewInventory(objs, true), exs, engine.Options{Now: now, AdminNamespace: "soc2-operator-system"})
+}
+
+func resultsOf(ev *engine.Evaluation, check string) []engine.Result {
+	var out []engine.Result
+	for _, r := range ev.Results {
+		if r.Check.ID == check {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func criterion(s *engine.Summary, id v1alpha1.Criterion) v1alpha1.CriterionStatus {
+	for _, c := range s.Criteria {
+		if c.ID == id {
+			return c
+		}
+	}
+	return v1alpha1.CriterionStatus{}
+}
+
+func TestControllerOwnedObjectsAreJudgedThroughTheController(t *testing.T) {
+	yes := true
+	owned := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-abc", Namespace: "shop",
+		OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-5d8", Controller: &yes}}}}
+	owned.Spec.Containers = []corev1.Container{{Name: "app", SecurityContext: &corev1.SecurityContext{Privileged: &yes}}}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-5d8", Namespace: "shop",
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web", Controller: &yes}}}}
+	rs.Spec.Template.Spec.Containers = []corev1.Container{{Name: "app"}}
+	bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "debug", Namespace: "shop"}}
+	bare.Spec.Containers = []corev1.Container{{Name: "shell"}}
+	customOwned := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "kafka-0", Namespace: "shop",
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Kafka", Name: "kafka", Controller: &yes}}}}
+	customOwned.Spec.Containers = []corev1.Container{{Name: "kafka"}}
+
+	ev := evaluate(t, nil, []*engine.Object{
+		engine.NewObject(owned, "v1", "Pod"), engine.NewObject(rs, "apps/v1", "ReplicaSet"),
+		deployment("shop", "web", nil), engine.NewObject(bare, "v1", "Pod"), engine.NewObject(customOwned, "v1", "Pod"),
+	})
+	judged := map[string]bool{}
+	for _, r := range resultsOf(ev, "test-privileged") {
+		judged[r.Object.Kind+"/"+r.Object.Name] = true
+	}
+	want := map[string]bool{"Deployment/web": true, "Pod/debug": true, "Pod/kafka-0": true}
+	if len(judged) != len(want) {
+		t.Fatalf("judged %v, want %v", judged, want)
+	}
+	for k := range want {
+		if !judged[k] {
+			t.Errorf("%s was not judged; judged %v", k, judged)
+		}
+	}
+	if n := ev.Summaries["shop"].Resources; n != 3 {
+		t.Errorf("resources evaluated = %d, want 3 (the controller-owned pod and ReplicaSet are not counted)", n)
+	}
+}
+
+func TestContainerChecksCoverInitAndEphemeralContainers(t *testing.T) {
+	yes := true
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "shop"}}
+	pod.Spec.InitContainers = []corev1.Container{{Name: "init"}}
+	pod.Spec.Containers = []corev1.Container{{Name: "app"}}
+	pod.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+		Name: "debugger", SecurityContext: &corev1.SecurityContext{Privileged: &yes}}}}
+	ev := evaluate(t, nil, []*engine.Object{engine.NewObject(pod, "v1", "Pod")})
+	got := map[string]engine.Status{}
+	for _, r := range resultsOf(ev, "test-privileged") {
+		got[r.Container] = r.Status
+	}
+	want := map[string]engine.Status{"init": engine.StatusPass, "app": engine.StatusPass, "debugger": engine.StatusFail}
+	for c, s := range want {
+		if got[c] != s {
+			t.Errorf("container %s: %v, want %v (all: %v)", c, got[c], s, got)
+		}
+	}
+}
+
+func TestExceptions(t *testing.T) {
+	objs := func() []*engine.Object {
+		return []*engine.Object{
+			deployment("shop", "web", map[string]string{"team": "shop", "tier": "front"}, "setup"),
+			deployment("shop", "worker", map[string]string{"team": "shop"}, "setup"),
+			deployment("billing", "web", map[string]string{"team": "billing"}, "setup"),
+		}
+	}
+	type want struct {
+		excepted []string // Kind/ns/name of excepted results of test-privileged
+		state    v1alpha1.ExceptionState
+		reason   string
+		message  string
+	}
+	cases := map[string]struct {
+		ex   *v1alpha1.ControlException
+		want want
+	}{
+		"an exception by check covers that check in its own namespace only": {
+			ex:   exception("shop", "all-privileged", nil),
+			want: want{excepted: []string{"shop/web", "shop/worker"}, state: v1alpha1.ExceptionActive},
+		},
+		"an exception by criterion covers every check of that criterion": {
+			ex: exception("shop", "by-criterion", func(s *v1alpha1.ControlExceptionSpec) {
+				s.Checks = nil
+				s.Criteria = []v1alpha1.Criterion{"CC6.8"}
+			}),
+			want: want{excepted: []string{"shop/web", "shop/worker"}, state: v1alpha1.ExceptionActive},
+		},
+		"a criterion the check does not support covers nothing": {
+			ex: exception("shop", "other-criterion", func(s *v1alpha1.ControlExceptionSpec) {
+				s.Checks = nil
+				s.Criteria = []v1alpha1.Criterion{"A1.2"}
+			}),
+			want: want{state: v1alpha1.ExceptionActive},
+		},
+		"a name pattern narrows the exception": {
+			ex:   exception("shop", "named", func(s *v1alpha1.ControlExceptionSpec) { s.Match.Names = []string{"w?b"} }),
+			want: want{excepted: []string{"shop/web"}, state: v1alpha1.ExceptionActive},
+		},
+		"a label selector narrows the exception": {
+			ex: exception("shop", "labelled", func(s *v1alpha1.ControlExceptionSpec) {
+				s.Match.LabelSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "front"}}
+			}),
+			want: want{excepted: []string{"shop/web"}, state: v1alpha1.ExceptionActive},
+		},
+		"a kind that does not match covers nothing": {
+			ex:   exception("shop", "statefulsets", func(s *v1alpha1.ControlExceptionSpec) { s.Match.Kinds = []string{"StatefulSet"} }),
+			want: want{state: v1alpha1.ExceptionActive},
+		},
+		"the Workload kind matches every workload kind": {
+			ex:   exception("shop", "workloads", func(s *v1alpha1.ControlExceptionSpec) { s.Match.Kinds = []string{"Workload"} }),
+			want: want{excepted: []string{"shop/web", "shop/worker"}, state: v1alpha1.ExceptionActive},
+		},
+		"a container pattern matches only findings about that container": {
+			ex:   exception("shop", "containers", func(s *v1alpha1.ControlExceptionSpec) { s.Match.Containers = []string{"app"} }),
+			want: want{state: v1alpha1.ExceptionActive},
+		},
+		"an expired exception stops applying": {
+			ex: exception("shop", "expired", func(s *v1alpha1.ControlExceptionSpec) {
+				s.Expires = metav1.NewTime(now.Add(-time.Minute))
+			}),
+			want: want{state: v1alpha1.ExceptionExpired, reason: v1alpha1.ReasonExpired, message: "expired at 2026-06-01T11:59:00Z"},
+		},
+		"an exception naming an unknown check is invalid": {
+			ex:   exception("shop", "typo", func(s *v1alpha1.ControlExceptionSpec) { s.Checks = []string{"test-privilegd"} }),
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonUnknownCheck, message: `spec.checks[0]: unknown check "test-privilegd"`},
+		},
+		"an exception outside the operator's namespace may not select other namespaces": {
+			ex: exception("shop", "greedy", func(s *v1alpha1.ControlExceptionSpec) {
+				s.Match.Namespaces = []string{"billing"}
+			}),
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonNamespaceNotAllowed},
+		},
+		"an exception in the operator's namespace may select other namespaces": {
+			ex: exception("soc2-operator-system", "platform", func(s *v1alpha1.ControlExceptionSpec) {
+				s.Match.Namespaces = []string{"billing"}
+			}),
+			want: want{excepted: []string{"billing/web"}, state: v1alpha1.ExceptionActive},
+		},
+		"an exception for another profile does not apply": {
+			ex: exception("shop", "other-profile", func(s *v1alpha1.ControlExceptionSpec) {
+				s.Profiles = []string{"soc2-strict"}
+			}),
+			want: want{state: v1alpha1.ExceptionActive},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ev := evaluate(t, &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "soc2-baseline"}}, objs(), tc.ex)
+			var excepted []string
+			for _, r := range resultsOf(ev, "test-privileged") {
+				if r.Status == engine.StatusExcepted {
+					excepted = append(excepted, r.Object.Namespace+"/"+r.Object.Name)
+					if r.Exception == nil || r.Exception.Key != tc.ex.Namespace+"/"+tc.ex.Name {
+						t.Errorf("excepted result does not name its exception: %+v", r.Exception)
+					}
+					if r.Container != "setup" {
+						t.Errorf("excepted result on container %q, want setup", r.Container)
+					}
+				}
+			}
+			if strings.Join(excepted, ",") != strings.Join(tc.want.excepted, ",") {
+				t.Errorf("excepted %v, want %v", excepted, tc.want.excepted)
+			}
+			out := ev.Exceptions[0]
+			if out.State != tc.want.state {
+				t.Errorf("state %s (%s), want %s", out.State, out.Message, tc.want.state)
+			}
+			if tc.want.reason != "" && out.Reason != tc.want.reason {
+				t.Errorf("reason %s, want %s", out.Reason, tc.want.reason)
+			}
+			if !strings.Contains(out.Message, tc.want.message) {
+				t.Errorf("message %q does not contain %q", out.Message, tc.want.message)
+			}
+			if out.Matched != len(tc.want.excepted) {
+				t.Errorf("matched %d findings, want %d (0 means reported as unused)", out.Matched, len(tc.want.excepted))
+			}
+		})
+	}
+}
+
+func TestExceptionPolicy(t *testing.T) {
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "soc2-strict"}, Spec: v1alpha1.ComplianceProfileSpec{
+		ExceptionPolicy: &v1alpha1.ExceptionPolicy{MaxDuration: &metav1.Duration{Duration: 30 * 24 * time.Hour}, RequireApprover: true},
+	}}
+	cases := map[string]struct {
+		mutate  func(*v1alpha1.ControlExceptionSpec)
+		state   v1alpha1.ExceptionState
+		message string
+	}{
+		"without an approver it is invalid": {
+			mutate: func(s *v1alpha1.ControlExceptionSpec) {}, state: v1alpha1.ExceptionInvalid,
+			message: `spec.approver: profile "soc2-strict" requires an approver`,
+		},
+		"longer than the profile allows it is invalid": {
+			mutate: func(s *v1alpha1.ControlExceptionSpec) {
+				s.Approver = "security@example.com"
+				s.Expires = metav1.NewTime(now.Add(60 * 24 * time.Hour))
+			},
+			state:   v1alpha1.ExceptionInvalid,
+			message: "the exception runs 61d from its creation; profile \"soc2-strict\" allows at most 30d",
+		},
+		"approved and within the limit it is active": {
+			mutate: func(s *v1alpha1.ControlExceptionSpec) { s.Approver = "security@example.com" }, state: v1alpha1.ExceptionActive,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ev := evaluate(t, profile, []*engine.Object{deployment("shop", "web", nil, "setup")}, exception("shop", "x", tc.mutate))
+			out := ev.Exceptions[0]
+			if out.State != tc.state || !strings.Contains(out.Message, tc.message) {
+				t.Errorf("got %s %q, want %s containing %q", out.State, out.Message, tc.state, tc.message)
+			}
+		})
+	}
+}
+
+func TestRollUp(t *testing.T) {
+	objs := []*engine.Object{
+		deployment("shop", "web", map[string]string{"team": "shop"}, "setup"),
+		deployment("shop", "api", nil),
+		deployment("clean", "web", map[string]string{"team": "clean"}),
+	}
+	ev := evaluate(t, nil, objs)
+
+	shop := ev.Summaries["shop"]
+	if got := criterion(shop, "CC6.1"); got.Status != v1alpha1.CriterionFail || got.Failed != 1 || got.Checks != 1 {
+		t.Errorf("shop CC6.1 = %+v, want Fail with 1 failed finding and 1 check", got)
+	}
+	if got := criterion(shop, "CC8.1"); got.Status != v1alpha1.CriterionFail || got.Failed != 1 {
+		t.Errorf("shop CC8.1 = %+v, want Fail with 1 failed finding", got)
+	}
+	if got := criterion(shop, "CC7.1"); got.Status != v1alpha1.CriterionNotAssessed || got.Checks != 0 {
+		t.Errorf("CC7.1 has only an undecided check: %+v, want NotAssessed (never Pass)", got)
+	}
+	if shop.State != v1alpha1.NonCompliant || shop.FailedCriteria != 3 {
+		t.Errorf("shop is %s with %d failed criteria, want NonCompliant with 3", shop.State, shop.FailedCriteria)
+	}
+	// Both assessed checks fail in shop: score 0. In clean both hold: 100.
+	if shop.Score == nil || *shop.Score != 0 {
+		t.Errorf("shop score = %v, want 0", shop.Score)
+	}
+	clean := ev.Summaries["clean"]
+	if clean.State != v1alpha1.Compliant || clean.Score == nil || *clean.Score != 100 {
+		t.Errorf("clean = %s score %v, want Compliant 100", clean.State, clean.Score)
+	}
+	if f := shop.Findings; len(f) != 2 || f[0].Check.ID != "test-privileged" || f[1].Check.ID != "test-labelled" {
+		t.Errorf("findings not ordered most severe first: %v", f)
+	}
+
+	// An exception turns the privileged finding Excepted: CC6.1 and CC6.8 become Excepted, and
+	// the excepted check counts as holding in the score (10 of 11 weight points).
+	ev = evaluate(t, nil, objs, exception("shop", "accepted", nil))
+	shop = ev.Summaries["shop"]
+	if got := criterion(shop, "CC6.1"); got.Status != v1alpha1.CriterionExcepted || got.Excepted != 1 || got.Failed != 0 {
+		t.Errorf("excepted CC6.1 = %+v, want Excepted", got)
+	}
+	if shop.Score == nil || *shop.Score != 90 {
+		t.Errorf("score with the exception = %v, want floor(100*10/11) = 90", shop.Score)
+	}
+
+	total := ev.Plan.Merge(ev.Summaries["shop"], ev.Summaries["clean"])
+	if total.Resources != 3 || total.Failing != 1 || total.Excepted != 1 {
+		t.Errorf("merged summary = %d resources, %d failing, %d excepted; want 3, 1, 1", total.Resources, total.Failing, total.Excepted)
+	}
+	if got := criterion(total, "CC8.1"); got.Status != v1alpha1.CriterionFail || got.Checks != 1 {
+		t.Errorf("merged CC8.1 = %+v, want Fail", got)
+	}
+}
+
+func TestProfiles(t *testing.T) {
+	no := false
+	objs := []*engine.Object{deployment("shop", "web", nil, "setup")}
+	cases := map[string]struct {
+		spec     v1alpha1.ComplianceProfileSpec
+		problems []string
+		check    func(t *testing.T, ev *engine.Evaluation)
+	}{
+		"a disabled check does not run": {
+			spec: v1alpha1.ComplianceProfileSpec{Checks: []v1alpha1.CheckOverride{{ID: "test-privileged", Enabled: &no}}},
+			check: func(t *testing.T, ev *engine.Evaluation) {
+				if n := len(resultsOf(ev, "test-privileged")); n != 0 {
+					t.Errorf("disabled check produced %d results", n)
+				}
+			},
+		},
+		"a severity override changes the findings' severity": {
+			spec: v1alpha1.ComplianceProfileSpec{Checks: []v1alpha1.CheckOverride{{ID: "test-privileged", Severity: v1alpha1.SeverityLow}}},
+			check: func(t *testing.T, ev *engine.Evaluation) {
+				if s := ev.Summaries["shop"].FailingBySeverity; s[v1alpha1.SeverityLow] != 2 || s[v1alpha1.SeverityCritical] != 0 {
+					t.Errorf("failing by severity = %v, want 2 Low", s)
+				}
+			},
+		},
+		"an unknown check ID is an error, with a suggestion": {
+			spec:     v1alpha1.ComplianceProfileSpec{Checks: []v1alpha1.CheckOverride{{ID: "test-privilegd", Enabled: &no}}},
+			problems: []string{`spec.checks[0].id: unknown check "test-privilegd"; did you mean "test-privileged"?`},
+			check: func(t *testing.T, ev *engine.Evaluation) {
+				if n := len(resultsOf(ev, "test-privileged")); n == 0 {
+					t.Error("the other checks must still run")
+				}
+			},
+		},
+		"criteria limit which checks run": {
+			spec: v1alpha1.ComplianceProfileSpec{Criteria: []v1alpha1.Criterion{"CC8.1"}},
+			check: func(t *testing.T, ev *engine.Evaluation) {
+				if n := len(resultsOf(ev, "test-privileged")); n != 0 {
+					t.Errorf("a check outside the criteria ran (%d results)", n)
+				}
+				if got := ev.Plan.Scope; len(got) != 1 || got[0] != "CC8.1" {
+					t.Errorf("scope = %v, want [CC8.1]", got)
+				}
+			},
+		},
+		"a custom check that does not compile is reported while the others run": {
+			spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{
+				{ID: "broken", Title: "t", Kinds: []string{"Deployment"}, Expression: "object.spec.replicas >", Criteria: []v1alpha1.Criterion{"A1.2"}},
+				{ID: "has-replicas", Title: "has replicas", Kinds: []string{"Workload"}, Expression: "has(object.spec.replicas) && object.spec.replicas >= 2",
+					Message: "fewer than two replicas", Criteria: []v1alpha1.Criterion{"A1.2"}, Severity: v1alpha1.SeverityHigh},
+			}},
+			problems: []string{`spec.customChecks[0].expression: custom check "broken": does not compile: ERROR: <input>:1:23: Syntax error`},
+			check: func(t *testing.T, ev *engine.Evaluation) {
+				rs := resultsOf(ev, "has-replicas")
+				if len(rs) != 1 || rs[0].Status != engine.StatusFail || rs[0].Message != "fewer than two replicas" || rs[0].Check.Severity != v1alpha1.SeverityHigh {
+					t.Errorf("custom check results = %+v, want one High failure with its message", rs)
+				}
+				if n := len(resultsOf(ev, "test-privileged")); n == 0 {
+					t.Error("the built-in checks must still run")
+				}
+			},
+		},
+		"a custom check that takes the ID of a built-in one is an error": {
+			spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{
+				{ID: "test-labelled", Title: "t", Kinds: []string{"Pod"}, Expression: "true", Criteria: []v1alpha1.Criterion{"A1.2"}},
+			}},
+			problems: []string{`spec.customChecks[0].id: custom check "test-labelled" has the ID of a built-in check`},
+		},
+		"a custom check that does not return a bool is an error": {
+			spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{
+				{ID: "numbers", Title: "t", Kinds: []string{"Pod"}, Expression: "1 + 1", Criteria: []v1alpha1.Criterion{"A1.2"}},
+			}},
+			problems: []string{`returns int; it must return a bool`},
+		},
+		"a custom check that runs away is stopped by the cost limit": {
+			spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{
+				{ID: "runaway", Title: "t", Kinds: []string{"Deployment"},
+					Expression: "[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(d, [1,2,3,4,5,6,7,8,9,10].all(e, [1,2,3,4,5,6,7,8,9,10].all(f, a+b+c+d+e+f > 0))))))",
+					Criteria:   []v1alpha1.Criterion{"A1.2"}},
+			}},
+			check: func(t *testing.T, ev *engine.Evaluation) {
+				rs := resultsOf(ev, "runaway")
+				if len(rs) != 1 || rs[0].Status != engine.StatusNotAssessed || !strings.Contains(rs[0].Message, "cost limit") {
+					t.Errorf("runaway results = %+v, want NotAssessed for the cost limit", rs)
+				}
+			},
+		},
+		"a custom check that fails at run time is NotAssessed, not Pass": {
+			spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{
+				{ID: "missing-field", Title: "t", Kinds: []string{"Deployment"}, Expression: "object.spec.nothing == 1", Criteria: []v1alpha1.Criterion{"A1.2"}},
+			}},
+			check: func(t *testing.T, ev *engine.Evaluation) {
+				rs := resultsOf(ev, "missing-field")
+				if len(rs) != 1 || rs[0].Status != engine.StatusNotAssessed || !strings.Contains(rs[0].Message, "no such key") {
+					t.Errorf("results = %+v, want NotAssessed naming the missing key", rs)
+				}
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ev := evaluate(t, &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: tc.spec}, objs)
+			var got []string
+			for _, p := range ev.Plan.Problems {
+				got = append(got, p.Message)
+			}
+			if len(got) != len(tc.problems) {
+				t.Fatalf("problems = %q, want %q", got, tc.problems)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tc.problems[i]) {
+					t.Errorf("problem %q does not contain %q", got[i], tc.problems[i])
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, ev)
+			}
+		})
+	}
+}
+
+func TestABrokenCheckNeverStopsTheOthers(t *testing.T) {
+	panicky := &engine.Check{ID: "test-panics", Title: "t", Severity: v1alpha1.SeverityLow, Criteria: []v1alpha1.Criterion{"CC6.1"},
+		Targets: []string{"Deployment"}, Evaluate: func(*engine.Context, *engine.Object) { panic("boom") }}
+	silent := &engine.Check{ID: "test-silent", Title: "t", Severity: v1alpha1.SeverityLow, Criteria: []v1alpha1.Criterion{"CC6.1"},
+		Targets: []string{"Deployment"}, Evaluate: func(*engine.Context, *engine.Object) {}}
+	plan := engine.Compile([]*engine.Check{panicky, silent, labelled}, nil)
+	ev := plan.Evaluate(engine.NewInventory([]*engine.Object{deployment("shop", "web", nil)}, true), nil, engine.Options{Now: now})
+	got := map[string]string{}
+	for _, r := range ev.Results {
+		got[r.Check.ID] = r.Status.String() + ": " + r.Message
+	}
+	want := map[string]string{
+		"test-panics":   "NotAssessed: internal error in check test-panics: boom",
+		"test-silent":   "NotAssessed: the check reported no result",
+		"test-labelled": "Fail: no team label",
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: %q, want %q", id, got[id], w)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
+)
+
+// corpusDir holds about 2,200 real manifests from public projects (see its README).
+const corpusDir = "../../../shared/corpus"
+
+type corpusFile struct {
+	name string
+	data []byte
+}
+
+func readCorpus(b *testing.B) []corpusFile {
+	b.Helper()
+	var files []corpusFile
+	err := filepath.WalkDir(corpusDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !manifest.IsManifestFile(d.Name()) {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files = append(files, corpusFile{path, data})
+		return nil
+	})
+	if err != nil {
+		b.Skipf("corpus not available at %s: %v", corpusDir, err)
+	}
+	return files
+}
+
+// decodeOnly is the baseline: what sigs.k8s.io/yaml takes only to decode the same files into
+// unstructured objects, documents split the usual way.
+func decodeOnly(files []corpusFile) int {
+	n := 0
+	for _, f := range files {
+		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(f.data)))
+		for {
+			doc, err := r.Read()
+			if err != nil {
+				break
+			}
+			u := &unstructured.Unstructured{}
+			if yaml.Unmarshal(doc, &u.Object) == nil && u.Object != nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// scanAll is `scan -o json` over the same files: decode, evaluate with every check, report.
+func scanAll(files []corpusFile, plan *engine.Plan) int {
+	var objs []*engine.Object
+	for _, f := range files {
+		got, _ := manifest.Decode(f.name, f.data)
+		objs = append(objs, got...)
+	}
+	ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0)})
+	rep := buildReport(ev, len(objs), false)
+	_ = write(io.Discard, "json", rep)
+	return len(objs)
+}
+
+// BenchmarkScanCorpus measures `scan` of ../shared/corpus against the baseline of decoding the
+// same files into unstructured objects with sigs.k8s.io/yaml, in the same loop, so that the
+// ratio holds on a noisy machine. Target: scan/decode under 1.5.
+func BenchmarkScanCorpus(b *testing.B) {
+	files := readCorpus(b)
+	plan := engine.Compile(checks.Catalogue(), nil)
+	var decodeTime, scanTime time.Duration
+	objects := 0
+	for b.Loop() {
+		t0 := time.Now()
+		decodeOnly(files)
+		t1 := time.Now()
+		objects = scanAll(files, plan)
+		t2 := time.Now()
+		decodeTime += t1.Sub(t0)
+		scanTime += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(scanTime)/float64(decodeTime), "scan/decode")
+	b.ReportMetric(float64(objects)*float64(b.N)/scanTime.Seconds(), "objects/s")
+	b.ReportMetric(float64(scanTime.Milliseconds())/float64(b.N), "scan-ms/op")
+	b.ReportMetric(float64(decodeTime.Milliseconds())/float64(b.N), "decode-ms/op")
+}
