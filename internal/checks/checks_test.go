@@ -108,6 +108,8 @@ func runFixture(t *testing.T, c *engine.Check, file, expect string) {
 	for _, e := range errs {
 		t.Fatalf("fixture does not decode: %v", e)
 	}
+	// As scan does: objects that name no namespace land in "default".
+	manifest.DefaultNamespace(objs, "default")
 	var profile *v1alpha1.ComplianceProfile
 	var exceptions []*v1alpha1.ControlException
 	var cluster []*engine.Object

@@ -3,4 +3,9 @@ package checks
 import "github.com/soc2-operator/soc2-operator/internal/engine"
 
 // identityChecks: B. identity and service accounts.
-var identityChecks = []*engine.Check{}
+var identityChecks = []*engine.Check{
+	saTokenAutomount,
+	saDefaultUsed,
+	saDefaultBound,
+	saMissing,
+}

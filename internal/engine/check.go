@@ -31,6 +31,10 @@ type Check struct {
 	// plane's configuration, a network probe), or "" when objects are enough. Without that data
 	// the check says NotAssessed and why.
 	Requires string
+	// ManifestOnly checks judge what only manifests show (the apiVersion they are written in):
+	// objects read from the API server are converted to the version the reader asks for, so the
+	// check does not run when the inventory is complete (the operator).
+	ManifestOnly bool
 	// Reads are the kinds the check reads besides its targets (NetworkPolicies for a coverage
 	// check, say). The operator watches targets and reads.
 	Reads []string

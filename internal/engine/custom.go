@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 
@@ -134,7 +135,9 @@ func (o *Object) asMap() (map[string]any, error) {
 	}
 	var m map[string]any
 	if u, ok := o.Obj.(*unstructured.Unstructured); ok {
-		m = u.Object
+		// A shallow copy: the object may be shared with an informer cache, which must not see
+		// the writes below.
+		m = maps.Clone(u.Object)
 	} else {
 		var err error
 		m, err = runtime.DefaultUnstructuredConverter.ToUnstructured(o.Obj)

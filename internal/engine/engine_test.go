@@ -512,3 +512,17 @@ func TestABrokenCheckNeverStopsTheOthers(t *testing.T) {
 		}
 	}
 }
+
+func TestManifestOnlyChecksDoNotRunInTheOperator(t *testing.T) {
+	apiVersion := &engine.Check{ID: "test-api-version", Title: "t", Severity: v1alpha1.SeverityLow, Criteria: []v1alpha1.Criterion{"CC8.1"},
+		Targets: []string{"Deployment"}, ManifestOnly: true,
+		Evaluate: func(ctx *engine.Context, o *engine.Object) { ctx.Fail("", "written as %s", o.APIVersion) }}
+	plan := engine.Compile([]*engine.Check{apiVersion}, nil)
+	objs := []*engine.Object{deployment("shop", "web", nil)}
+	if n := len(plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: now}).Results); n != 1 {
+		t.Errorf("scan (partial inventory): %d results, want 1", n)
+	}
+	if n := len(plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now}).Results); n != 0 {
+		t.Errorf("operator (complete inventory): %d results, want none", n)
+	}
+}

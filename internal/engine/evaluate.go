@@ -88,6 +88,9 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 		resources[ns]++
 		ctx.obj = o
 		for _, c := range byKind {
+			if c.ManifestOnly && inv.Complete {
+				continue
+			}
 			p.run(ctx, c)
 		}
 		for _, c := range forWorkload {

@@ -153,6 +153,20 @@ func roundDuration(d time.Duration) string {
 	return d.Round(time.Minute).String()
 }
 
+// Selects reports whether the exception can cover objects of a namespace ("" for cluster-scoped
+// objects): its own namespace, or the namespaces an admin exception lists.
+func (e *ExceptionOutcome) Selects(namespace string) bool {
+	if len(e.Exception.Spec.Match.Namespaces) == 0 || e.namespaces == nil && e.State == v1alpha1.ExceptionInvalid {
+		return namespace == e.Exception.Namespace
+	}
+	for _, ns := range e.Exception.Spec.Match.Namespaces {
+		if ns == "*" || ns == namespace {
+			return true
+		}
+	}
+	return false
+}
+
 // covers reports whether the exception waives result r.
 func (e *ExceptionOutcome) covers(r *Result) bool {
 	if !e.checks[r.Check.ID] {

@@ -76,7 +76,9 @@ func (inv *Inventory) ListKind(kind string) []*Object { return inv.byKind[kind] 
 func (inv *Inventory) Namespaces() []string { return inv.namespaces }
 
 // Memo returns what compute returns for (obj, name), computing it once per evaluation. Checks
-// use it to share derived data, such as a parsed selector or a role's permissions.
+// use it to share derived data, such as a parsed selector or a role's permissions. With a nil
+// obj it holds data for the whole evaluation, such as an index: prefix the name with the
+// check group ("availability.pdbs") so that groups do not collide.
 func (inv *Inventory) Memo(obj *Object, name string, compute func() any) any {
 	k := memoKey{obj, name}
 	if v, ok := inv.memo[k]; ok {

@@ -48,6 +48,10 @@ type Object struct {
 	// Source says where the object came from (a file and document for scan), if known.
 	Source Source
 
+	// NamespaceDefaulted is true when the manifest set no namespace and scan filled in its
+	// --namespace (as kubectl apply would): checks about the namespace itself cannot decide.
+	NamespaceDefaulted bool
+
 	// ownedByController is true when a controller the engine evaluates created the object
 	// (a Pod of a ReplicaSet, a ReplicaSet of a Deployment, a Job of a CronJob): the object is
 	// judged through that controller and not on its own.

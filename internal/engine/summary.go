@@ -221,3 +221,14 @@ func (p *Plan) Merge(summaries ...*Summary) *Summary {
 	m.finish(p)
 	return m
 }
+
+// Summary returns the roll-up of a namespace ("" for cluster-scoped objects), or an empty one
+// (every criterion NotAssessed) when the evaluation judged nothing there.
+func (ev *Evaluation) Summary(namespace string) *Summary {
+	if s := ev.Summaries[namespace]; s != nil {
+		return s
+	}
+	s := newSummary(ev.Plan, namespace)
+	s.finish(ev.Plan)
+	return s
+}

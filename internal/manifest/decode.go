@@ -203,6 +203,10 @@ func decodeJSON(js []byte, allowList bool) ([]*engine.Object, error) {
 	if obj.GetName() == "" && obj.GetGenerateName() == "" {
 		return nil, fmt.Errorf("%s: metadata.name is missing", tm.Kind)
 	}
+	if clusterScoped[tm.Kind] && obj.GetNamespace() != "" {
+		// The API server ignores a namespace on a cluster-scoped object; so do the checks.
+		obj.SetNamespace("")
+	}
 	return []*engine.Object{engine.NewObject(obj, tm.APIVersion, tm.Kind)}, nil
 }
 

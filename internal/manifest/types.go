@@ -69,3 +69,46 @@ func typedFor(apiVersion, kind string) func() engine.KubeObject {
 	}
 	return typed[group+"/"+kind]
 }
+
+// clusterScoped are the kinds without a namespace, built-in and common add-ons'.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"StorageClass": true, "CSIDriver": true, "CSINode": true, "VolumeAttachment": true, "PriorityClass": true,
+	"RuntimeClass": true, "IngressClass": true, "CustomResourceDefinition": true, "APIService": true,
+	"MutatingWebhookConfiguration": true, "ValidatingWebhookConfiguration": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
+	"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
+	"CertificateSigningRequest": true, "PodSecurityPolicy": true, "FlowSchema": true,
+	"PriorityLevelConfiguration": true, "ComponentStatus": true, "DeviceClass": true,
+	"ComplianceProfile": true, "ClusterPolicyReport": true, "ClusterIssuer": true,
+	"ClusterPolicy": true, "ConstraintTemplate": true, "GatewayClass": true,
+}
+
+// DefaultNamespace puts objects of namespaced kinds that name no namespace into ns, as
+// kubectl apply -n would, and marks them so that checks about the namespace itself know. Kinds
+// that are cluster-scoped, or not known to be namespaced (an unknown custom resource), are left
+// alone.
+func DefaultNamespace(objs []*engine.Object, ns string) {
+	if ns == "" {
+		return
+	}
+	for _, o := range objs {
+		if o.Namespace != "" || clusterScoped[o.Kind] {
+			continue
+		}
+		if typedFor(o.APIVersion, o.Kind) == nil && !namespacedUnstructured[o.Kind] {
+			continue
+		}
+		o.Namespace = ns
+		o.Obj.SetNamespace(ns)
+		o.NamespaceDefaulted = true
+	}
+}
+
+// namespacedUnstructured are kinds read as unstructured that are known to be namespaced.
+var namespacedUnstructured = map[string]bool{
+	"VulnerabilityReport": true, "ExposedSecretReport": true, "ConfigAuditReport": true,
+	"Secret": true, "Endpoints": true, "EndpointSlice": true, "PersistentVolumeClaim": true,
+	"Lease": true, "Event": true, "ControllerRevision": true, "PodTemplate": true,
+	"CSIStorageCapacity": true, "Role": true, "Ingress": true,
+}

@@ -65,7 +65,11 @@ func writeTable(w io.Writer, rep *Report) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "EXCEPTION\tSTATE\tFINDINGS\tMESSAGE")
 		for _, e := range rep.Exceptions {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", e.Name, e.State, e.Findings, e.Message)
+			state := string(e.State)
+			if e.State == v1alpha1.ExceptionActive && e.Findings == 0 {
+				state += " (unused)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", e.Name, state, e.Findings, e.Message)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -52,6 +52,7 @@ type Options struct {
 	FailOn         string
 	Show           string
 	AdminNamespace string
+	Namespace      string
 }
 
 func (o *Options) bind(fs *flag.FlagSet) {
@@ -64,6 +65,7 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.Output, "output", "table", "Same as -o")
 	fs.StringVar(&o.FailOn, "fail-on", "Low", "Exit 1 when a failing finding is at or above this severity: Critical, High, Medium, Low or none")
 	fs.StringVar(&o.Show, "show", "findings", "Results in json and yaml output: findings (failing and excepted) or all")
+	fs.StringVar(&o.Namespace, "namespace", "default", "The namespace of namespaced objects whose manifest names none, as kubectl apply -n would use")
 	fs.StringVar(&o.AdminNamespace, "admin-namespace", DefaultAdminNamespace, "The operator's namespace: only exceptions there may select other namespaces")
 }
 
@@ -107,6 +109,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	}
 
 	objs, inputErrs := manifest.Load(opts.Paths, stdin)
+	manifest.DefaultNamespace(objs, opts.Namespace)
 
 	plan := engine.Compile(checks.Catalogue(), profile)
 	ev := plan.Evaluate(engine.NewInventory(objs, false), exceptions, engine.Options{Now: now(), AdminNamespace: opts.AdminNamespace})

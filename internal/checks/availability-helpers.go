@@ -1,0 +1,334 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// replicatedKinds are the controllers whose replica count availability checks judge.
+var replicatedKinds = []string{"Deployment", "StatefulSet"}
+
+// workloadRef identifies a workload as an HPA's scaleTargetRef names it.
+type workloadRef struct{ namespace, kind, name string }
+
+// autoscalersByTarget indexes the HorizontalPodAutoscalers of the evaluation by the workload
+// they scale, once per evaluation.
+func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler {
+	return inv.Memo(nil, "availability.autoscalersByTarget", func() any {
+		idx := map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler{}
+		for _, o := range inv.ListKind("HorizontalPodAutoscaler") {
+			h, ok := o.Obj.(*autoscalingv2.HorizontalPodAutoscaler)
+			if !ok {
+				continue
+			}
+			ref := h.Spec.ScaleTargetRef
+			k := workloadRef{o.Namespace, ref.Kind, ref.Name}
+			idx[k] = append(idx[k], h)
+		}
+		return idx
+	}).(map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler)
+}
+
+// autoscalerOf returns the HorizontalPodAutoscaler that scales a workload, or nil. Should
+// several target it (they fight over it), the one with the highest minReplicas is returned.
+func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.HorizontalPodAutoscaler {
+	var best *autoscalingv2.HorizontalPodAutoscaler
+	for _, h := range autoscalersByTarget(inv)[workloadRef{o.Namespace, o.Kind, o.Name}] {
+		if best == nil || autoscalerMin(h) > autoscalerMin(best) {
+			best = h
+		}
+	}
+	return best
+}
+
+// autoscalerMin is an HPA's minReplicas, 1 when unset.
+func autoscalerMin(h *autoscalingv2.HorizontalPodAutoscaler) int32 {
+	if h.Spec.MinReplicas == nil {
+		return 1
+	}
+	return *h.Spec.MinReplicas
+}
+
+// replicasOf is the replica count of a Deployment or StatefulSet (1 when unset).
+func replicasOf(o *engine.Object) int32 {
+	if o.Workload == nil || o.Workload.Replicas == nil {
+		return 1
+	}
+	return *o.Workload.Replicas
+}
+
+// disruptionBudget is a PodDisruptionBudget with its selector parsed.
+type disruptionBudget struct {
+	obj      *engine.Object
+	pdb      *policyv1.PodDisruptionBudget
+	selector labels.Selector
+}
+
+// labelKey keys label-indexed lookups: namespace, label key and value.
+type labelKey struct{ namespace, key, value string }
+
+// budgetIndex finds the PodDisruptionBudgets that select a set of pod labels without trying
+// every budget of the namespace: a budget is filed under one label its selector requires, so
+// a pod's labels lead straight to the few budgets that can select it. Budgets whose selector
+// requires no single label value are kept per namespace and always tried.
+type budgetIndex struct {
+	byLabel map[labelKey][]*disruptionBudget
+	unkeyed map[string][]*disruptionBudget
+}
+
+// requiredLabel picks a label (key, value) that every pod a selector selects must carry, or
+// ok false when the selector requires none.
+func requiredLabel(sel *metav1.LabelSelector) (key, value string, ok bool) {
+	if sel == nil {
+		return "", "", false
+	}
+	if len(sel.MatchLabels) > 0 {
+		keys := make([]string, 0, len(sel.MatchLabels))
+		for k := range sel.MatchLabels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return keys[0], sel.MatchLabels[keys[0]], true
+	}
+	for _, e := range sel.MatchExpressions {
+		if e.Operator == metav1.LabelSelectorOpIn && len(e.Values) == 1 {
+			return e.Key, e.Values[0], true
+		}
+	}
+	return "", "", false
+}
+
+// budgetSelector parses a budget's selector once per evaluation. In policy/v1beta1 an empty
+// selector selected no pod; in policy/v1 it selects every pod of the namespace.
+func budgetSelector(inv *engine.Inventory, o *engine.Object, pdb *policyv1.PodDisruptionBudget) labels.Selector {
+	sel := pdb.Spec.Selector
+	if o.APIVersion == "policy/v1beta1" && sel != nil && len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+		return labels.Nothing()
+	}
+	return selectorOf(inv, o, "availability.pdbSelector", sel)
+}
+
+// budgets builds the budget index once per evaluation.
+func budgets(inv *engine.Inventory) *budgetIndex {
+	return inv.Memo(nil, "availability.budgets", func() any {
+		idx := &budgetIndex{byLabel: map[labelKey][]*disruptionBudget{}, unkeyed: map[string][]*disruptionBudget{}}
+		for _, o := range inv.ListKind("PodDisruptionBudget") {
+			pdb, ok := o.Obj.(*policyv1.PodDisruptionBudget)
+			if !ok {
+				continue
+			}
+			b := &disruptionBudget{obj: o, pdb: pdb, selector: budgetSelector(inv, o, pdb)}
+			switch k, v, keyed := requiredLabel(pdb.Spec.Selector); {
+			case isNothing(b.selector):
+			case keyed:
+				lk := labelKey{o.Namespace, k, v}
+				idx.byLabel[lk] = append(idx.byLabel[lk], b)
+			default:
+				idx.unkeyed[o.Namespace] = append(idx.unkeyed[o.Namespace], b)
+			}
+		}
+		return idx
+	}).(*budgetIndex)
+}
+
+// isNothing reports whether a selector is labels.Nothing(): a missing or invalid selector.
+func isNothing(s labels.Selector) bool {
+	_, selectable := s.Requirements()
+	return !selectable
+}
+
+// budgetsSelecting lists the budgets in a namespace that select pods with these labels.
+func budgetsSelecting(inv *engine.Inventory, namespace string, podLabels labels.Set) []*disruptionBudget {
+	idx := budgets(inv)
+	var out []*disruptionBudget
+	for _, b := range idx.unkeyed[namespace] {
+		if b.selector.Matches(podLabels) {
+			out = append(out, b)
+		}
+	}
+	for k, v := range podLabels {
+		for _, b := range idx.byLabel[labelKey{namespace, k, v}] {
+			if b.selector.Matches(podLabels) {
+				out = append(out, b)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].obj.Name < out[j].obj.Name })
+	return out
+}
+
+// podOwners indexes, once per evaluation, the workloads a budget can select: every workload
+// the engine judges (not the ReplicaSets and Pods a controller made), filed under each of its
+// pod labels, and listed per namespace for budgets no label leads to.
+type podOwners struct {
+	byLabel map[labelKey][]*engine.Object
+	byNs    map[string][]*engine.Object
+}
+
+func workloadsByPodLabel(inv *engine.Inventory) *podOwners {
+	return inv.Memo(nil, "availability.workloadsByPodLabel", func() any {
+		idx := &podOwners{byLabel: map[labelKey][]*engine.Object{}, byNs: map[string][]*engine.Object{}}
+		for _, o := range inv.Objects() {
+			if o.Workload == nil || o.JudgedThroughController() || o.Kind == "Job" || o.Kind == "CronJob" {
+				continue
+			}
+			idx.byNs[o.Namespace] = append(idx.byNs[o.Namespace], o)
+			for k, v := range podLabels(o) {
+				lk := labelKey{o.Namespace, k, v}
+				idx.byLabel[lk] = append(idx.byLabel[lk], o)
+			}
+		}
+		return idx
+	}).(*podOwners)
+}
+
+// selectedWorkloads lists the workloads whose pods a budget selects, in inventory order.
+func selectedWorkloads(inv *engine.Inventory, b *disruptionBudget) []*engine.Object {
+	return inv.Memo(b.obj, "availability.selectedWorkloads", func() any {
+		var out []*engine.Object
+		if isNothing(b.selector) {
+			return out
+		}
+		owners := workloadsByPodLabel(inv)
+		candidates := owners.byNs[b.obj.Namespace]
+		if k, v, ok := requiredLabel(b.pdb.Spec.Selector); ok {
+			candidates = owners.byLabel[labelKey{b.obj.Namespace, k, v}]
+		}
+		for _, w := range candidates {
+			if b.selector.Matches(podLabels(w)) {
+				out = append(out, w)
+			}
+		}
+		return out
+	}).([]*engine.Object)
+}
+
+// budgetOf returns the typed budget of a PodDisruptionBudget object, or nil.
+func budgetOf(inv *engine.Inventory, o *engine.Object) *disruptionBudget {
+	pdb, ok := o.Obj.(*policyv1.PodDisruptionBudget)
+	if !ok {
+		return nil
+	}
+	return &disruptionBudget{obj: o, pdb: pdb, selector: budgetSelector(inv, o, pdb)}
+}
+
+// podCount is the number of pods a workload keeps running at its lowest: an HPA's minReplicas
+// when one scales it, else its replicas; 1 for a bare pod. known is false for DaemonSets, whose
+// pod count is the number of nodes.
+func podCount(inv *engine.Inventory, w *engine.Object) (n int32, known bool) {
+	if h := autoscalerOf(inv, w); h != nil {
+		return autoscalerMin(h), true
+	}
+	switch {
+	case w.Kind == "Pod":
+		return 1, true
+	case w.Workload.Replicas != nil:
+		return *w.Workload.Replicas, true
+	}
+	return 0, false
+}
+
+// describeWorkloads names workloads for messages: Deployment "web", StatefulSet "db".
+func describeWorkloads(ws []*engine.Object) string {
+	names := make([]string, len(ws))
+	for i, w := range ws {
+		names[i] = fmt.Sprintf("%s %q", w.Kind, w.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// intOrPercent parses an IntOrString percentage such as "25%"; ok is false for integers and
+// malformed strings.
+func intOrPercent(v *intstr.IntOrString) (p int, ok bool) {
+	if v == nil || v.Type != intstr.String {
+		return 0, false
+	}
+	p, err := strconv.Atoi(strings.TrimSuffix(v.StrVal, "%"))
+	return p, err == nil
+}
+
+// countNoun spells "1 replica" or "2 replicas".
+func countNoun(n int32, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(int(n)) + " " + word + "s"
+}
+
+// eachServingContainer judges the containers that run for the life of a long-running pod:
+// regular containers and native sidecars (init containers with restartPolicy Always). Init
+// containers that run to completion and ephemeral containers are NotApplicable, and so is a
+// workload that runs to completion (a Job, a CronJob, a pod that does not restart).
+func eachServingContainer(ctx *engine.Context, o *engine.Object, judge func(c engine.Container) string) {
+	if !o.Workload.LongRunning {
+		ctx.NotApplicable("", "the workload runs to completion")
+		return
+	}
+	eachContainerExcept(ctx, o, func(c engine.Container) string {
+		switch {
+		case c.Type == engine.ContainerEphemeral:
+			return "ephemeral containers are for debugging and take no probes"
+		case c.Type == engine.ContainerInit && !c.SidecarInit:
+			return "init containers run to completion before the pod serves"
+		}
+		return ""
+	}, judge)
+}
+
+// eachResourcedContainer judges every container that can declare resources: regular, init and
+// sidecar containers. Ephemeral containers cannot, and are NotApplicable.
+func eachResourcedContainer(ctx *engine.Context, o *engine.Object, judge func(c engine.Container) string) {
+	eachContainerExcept(ctx, o, func(c engine.Container) string {
+		if c.Type == engine.ContainerEphemeral {
+			return "ephemeral containers cannot declare resources"
+		}
+		return ""
+	}, judge)
+}
+
+// eachContainerExcept is eachContainer for checks that apply to some containers only: skip
+// returns why a container is NotApplicable, or "" to judge it.
+func eachContainerExcept(ctx *engine.Context, o *engine.Object, skip, judge func(c engine.Container) string) {
+	for _, c := range o.Workload.Containers() {
+		if reason := skip(c); reason != "" {
+			ctx.NotApplicable(c.Name, reason)
+			continue
+		}
+		if msg := judge(c); msg != "" {
+			ctx.Fail(c.Name, "%s", msg)
+		} else {
+			ctx.Pass(c.Name)
+		}
+	}
+	if len(o.Workload.Containers()) == 0 {
+		ctx.NotApplicable("", "the pod spec has no containers")
+	}
+}
+
+// declaresResource reports whether a container's request (or limit, for limits) of a resource
+// is set, in the container or in the pod-level resources. A container limit without a request
+// sets the request too: Kubernetes defaults the request to the limit.
+func declaresResource(o *engine.Object, c engine.Container, name corev1.ResourceName, limit bool) bool {
+	sets := func(r *corev1.ResourceRequirements) bool {
+		if r == nil {
+			return false
+		}
+		if _, ok := r.Limits[name]; ok {
+			return true
+		}
+		_, ok := r.Requests[name]
+		return ok && !limit
+	}
+	return sets(&c.Resources) || sets(o.Workload.PodSpec.Resources)
+}

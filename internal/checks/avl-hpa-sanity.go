@@ -1,0 +1,43 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var avlHpaSanity = &engine.Check{
+	ID:    "avl-hpa-sanity",
+	Title: "HorizontalPodAutoscalers keep redundancy and room to scale",
+	Description: "An autoscaler whose minReplicas is below the profile's parameters.minReplicas (default 2) " +
+		"scales the workload down to a single point of failure when load is low, and one whose " +
+		"maxReplicas equals minReplicas cannot add capacity at all (A1.1)." + supporting,
+	Remediation: "Set minReplicas to at least the required replica count and maxReplicas above it, sized for peak load.",
+	Severity:    low,
+	Criteria:    []v1alpha1.Criterion{a11},
+	Targets:     []string{"HorizontalPodAutoscaler"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		h, ok := o.Obj.(*autoscalingv2.HorizontalPodAutoscaler)
+		if !ok {
+			ctx.NotApplicable("", "not an autoscaling HorizontalPodAutoscaler")
+			return
+		}
+		lowest := autoscalerMin(h)
+		var problems []string
+		if want := ctx.Params.MinReplicas; lowest < want {
+			problems = append(problems, fmt.Sprintf("minReplicas is %d, below %d", lowest, want))
+		}
+		if h.Spec.MaxReplicas <= lowest {
+			problems = append(problems, fmt.Sprintf("maxReplicas %d leaves no room to scale above minReplicas %d", h.Spec.MaxReplicas, lowest))
+		}
+		if len(problems) > 0 {
+			ctx.Fail("", "%s", strings.Join(problems, "; "))
+			return
+		}
+		ctx.Pass("")
+	},
+}

@@ -1,0 +1,28 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var avlLivenessProbe = &engine.Check{
+	ID:    "avl-liveness-probe",
+	Title: "Long-running containers have a liveness probe",
+	Description: "Without a liveness probe a container that deadlocks or hangs keeps running and is never " +
+		"restarted, so the capacity it stands for is silently lost (A1.2). The check covers the " +
+		"regular containers and native sidecars of long-running workloads; init containers, " +
+		"ephemeral containers, Jobs and CronJobs are NotApplicable." + supporting,
+	Remediation: "Add a livenessProbe that fails only when the process cannot recover on its own (not when a " +
+		"dependency is down), with a startupProbe or initialDelaySeconds for slow starts.",
+	Severity: low,
+	Criteria: []v1alpha1.Criterion{a12},
+	Targets:  workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		eachServingContainer(ctx, o, func(c engine.Container) string {
+			if c.LivenessProbe == nil {
+				return "no livenessProbe"
+			}
+			return ""
+		})
+	},
+}

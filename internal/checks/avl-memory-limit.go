@@ -1,0 +1,30 @@
+package checks
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var avlMemoryLimit = &engine.Check{
+	ID:    "avl-memory-limit",
+	Title: "Containers have a memory limit",
+	Description: "A container without a memory limit can consume the node's memory until the kernel kills " +
+		"other pods or the kubelet evicts them: one leak takes down its neighbours (A1.1). CPU limits " +
+		"are deliberately not required: CPU is compressible, and a CPU limit throttles a container " +
+		"even when the node has idle CPU, which hurts latency more than it protects capacity." + supporting,
+	Remediation: "Set resources.limits.memory (in the container or at pod level), usually equal to the memory " +
+		"request so the pod is not overcommitted.",
+	Severity: medium,
+	Criteria: []v1alpha1.Criterion{a11},
+	Targets:  workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		eachResourcedContainer(ctx, o, func(c engine.Container) string {
+			if !declaresResource(o, c, corev1.ResourceMemory, true) {
+				return "no memory limit"
+			}
+			return ""
+		})
+	},
+}

@@ -1,0 +1,66 @@
+package checks
+
+import (
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var avlPdbHpaMismatch = &engine.Check{
+	ID:    "avl-pdb-hpa-mismatch",
+	Title: "PodDisruptionBudgets do not require more pods than autoscaling keeps",
+	Description: "When a HorizontalPodAutoscaler scales a workload down to its minReplicas, a budget whose " +
+		"minAvailable is higher than that count can never be met: evictions are refused, drains " +
+		"block, and the capacity plan written in the autoscaler and the budget disagree (A1.1). The " +
+		"check compares an integer minAvailable with the pods the selected workloads keep at their " +
+		"autoscalers' minReplicas." + supporting,
+	Remediation: "Lower minAvailable below the autoscaler's minReplicas (or use maxUnavailable), or raise the " +
+		"autoscaler's minReplicas.",
+	Severity: low,
+	Criteria: []v1alpha1.Criterion{a11},
+	Targets:  []string{"PodDisruptionBudget"},
+	Reads:    []string{engine.KindWorkload, "HorizontalPodAutoscaler"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		b := budgetOf(ctx.Inventory, o)
+		if b == nil {
+			ctx.NotApplicable("", "not a policy PodDisruptionBudget")
+			return
+		}
+		ma := b.pdb.Spec.MinAvailable
+		if ma == nil || ma.Type != intstr.Int {
+			ctx.NotApplicable("", "the budget sets no integer minAvailable")
+			return
+		}
+		ws := selectedWorkloads(ctx.Inventory, b)
+		if len(ws) == 0 && !ctx.Inventory.Complete {
+			ctx.NotAssessed("", "the budget selects no workload in the scanned input")
+			return
+		}
+		var pods int32
+		var scaled []*engine.Object
+		var autoscalers []string
+		for _, w := range ws {
+			n, known := podCount(ctx.Inventory, w)
+			if !known {
+				ctx.NotAssessed("", "the budget selects "+describeWorkloads([]*engine.Object{w})+", whose pod count depends on the nodes")
+				return
+			}
+			pods += n
+			if h := autoscalerOf(ctx.Inventory, w); h != nil {
+				scaled = append(scaled, w)
+				autoscalers = append(autoscalers, h.Name)
+			}
+		}
+		if len(autoscalers) == 0 {
+			ctx.NotApplicable("", "no HorizontalPodAutoscaler scales a workload the budget selects")
+			return
+		}
+		if ma.IntVal > pods {
+			ctx.Fail("", "minAvailable %d is greater than the %s left when HorizontalPodAutoscaler %s scales %s down to minReplicas: evictions are then refused",
+				ma.IntVal, countNoun(pods, "pod"), quoteList(autoscalers), describeWorkloads(scaled))
+			return
+		}
+		ctx.Pass("")
+	},
+}

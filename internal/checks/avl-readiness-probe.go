@@ -1,0 +1,29 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var avlReadinessProbe = &engine.Check{
+	ID:    "avl-readiness-probe",
+	Title: "Long-running containers have a readiness probe",
+	Description: "Without a readiness probe a pod receives traffic as soon as its containers start, and " +
+		"keeps receiving it while it is overloaded or has lost a dependency; rollouts proceed past " +
+		"replicas that do not work (A1.2). The check covers the regular containers and native " +
+		"sidecars of long-running workloads; init containers, ephemeral containers, Jobs and CronJobs " +
+		"are NotApplicable." + supporting,
+	Remediation: "Add a readinessProbe (httpGet on a health endpoint, tcpSocket or grpc) that fails while the " +
+		"container cannot serve.",
+	Severity: medium,
+	Criteria: []v1alpha1.Criterion{a12},
+	Targets:  workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		eachServingContainer(ctx, o, func(c engine.Container) string {
+			if c.ReadinessProbe == nil {
+				return "no readinessProbe"
+			}
+			return ""
+		})
+	},
+}

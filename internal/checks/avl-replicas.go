@@ -1,0 +1,37 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var avlReplicas = &engine.Check{
+	ID:    "avl-replicas",
+	Title: "Deployments and StatefulSets run more than one replica",
+	Description: "A single replica is down whenever its pod is rescheduled, its node is drained or fails, " +
+		"or a rollout restarts it: the service has no redundancy (A1.2). Replicas must reach the " +
+		"profile's parameters.minReplicas (default 2); a workload scaled by a HorizontalPodAutoscaler " +
+		"is judged by the autoscaler's minReplicas instead of its own replicas field." + supporting,
+	Remediation: "Set spec.replicas to at least the required count, or give the HorizontalPodAutoscaler that scales " +
+		"the workload a minReplicas of at least that count.",
+	Severity: medium,
+	Criteria: []v1alpha1.Criterion{a12},
+	Targets:  replicatedKinds,
+	Reads:    []string{"HorizontalPodAutoscaler"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		want := ctx.Params.MinReplicas
+		if h := autoscalerOf(ctx.Inventory, o); h != nil {
+			if got := autoscalerMin(h); got < want {
+				ctx.Fail("", "HorizontalPodAutoscaler %q may scale it down to %s; want at least %d", h.Name, countNoun(got, "replica"), want)
+				return
+			}
+			ctx.Pass("")
+			return
+		}
+		if got := replicasOf(o); got < want {
+			ctx.Fail("", "runs %s; want at least %d", countNoun(got, "replica"), want)
+			return
+		}
+		ctx.Pass("")
+	},
+}

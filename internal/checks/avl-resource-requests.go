@@ -1,0 +1,39 @@
+package checks
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var avlResourceRequests = &engine.Check{
+	ID:    "avl-resource-requests",
+	Title: "Containers request CPU and memory",
+	Description: "Requests are what the scheduler reserves for a container: without them pods are placed on " +
+		"nodes that cannot hold them, are the first evicted under pressure (BestEffort), and capacity " +
+		"cannot be planned (A1.1). Every container that can declare resources (regular, init and " +
+		"sidecar containers) needs cpu and memory requests, in the container or at pod level; a limit " +
+		"alone counts, since Kubernetes copies it into the request." + supporting,
+	Remediation: "Set resources.requests.cpu and resources.requests.memory from observed usage (a " +
+		"VerticalPodAutoscaler in recommendation mode helps).",
+	Severity: medium,
+	Criteria: []v1alpha1.Criterion{a11},
+	Targets:  workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		eachResourcedContainer(ctx, o, func(c engine.Container) string {
+			var missing []string
+			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+				if !declaresResource(o, c, r, false) {
+					missing = append(missing, string(r))
+				}
+			}
+			if len(missing) == 0 {
+				return ""
+			}
+			return "no " + strings.Join(missing, " or ") + " request"
+		})
+	},
+}

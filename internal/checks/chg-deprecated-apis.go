@@ -1,0 +1,96 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// removedAPI is an API version of a kind that Kubernetes stopped serving.
+type removedAPI struct {
+	// removedIn is the Kubernetes release that stopped serving the version.
+	removedIn string
+	// replacement is the version to use instead, or what replaces the kind.
+	replacement string
+}
+
+type apiKind struct{ apiVersion, kind string }
+
+// removedAPIs are the deprecated API versions of kinds people write in manifests, from the
+// Kubernetes deprecated API migration guide. Kinds that controllers write (Event, Lease,
+// EndpointSlice, ControllerRevision, CSINode, VolumeAttachment, CSIStorageCapacity) are left
+// out on purpose: they change constantly, nobody ships them in manifests, and watching them
+// would cost the operator far more than the check can tell.
+var removedAPIs = map[apiKind]removedAPI{
+	{"extensions/v1beta1", "Deployment"}:                                       {"1.16", "apps/v1"},
+	{"extensions/v1beta1", "DaemonSet"}:                                        {"1.16", "apps/v1"},
+	{"extensions/v1beta1", "ReplicaSet"}:                                       {"1.16", "apps/v1"},
+	{"extensions/v1beta1", "NetworkPolicy"}:                                    {"1.16", "networking.k8s.io/v1"},
+	{"extensions/v1beta1", "PodSecurityPolicy"}:                                {"1.16", "Pod Security Admission (PodSecurityPolicy was removed altogether in 1.25)"},
+	{"extensions/v1beta1", "Ingress"}:                                          {"1.22", "networking.k8s.io/v1"},
+	{"apps/v1beta1", "Deployment"}:                                             {"1.16", "apps/v1"},
+	{"apps/v1beta1", "StatefulSet"}:                                            {"1.16", "apps/v1"},
+	{"apps/v1beta2", "Deployment"}:                                             {"1.16", "apps/v1"},
+	{"apps/v1beta2", "StatefulSet"}:                                            {"1.16", "apps/v1"},
+	{"apps/v1beta2", "DaemonSet"}:                                              {"1.16", "apps/v1"},
+	{"apps/v1beta2", "ReplicaSet"}:                                             {"1.16", "apps/v1"},
+	{"batch/v1beta1", "CronJob"}:                                               {"1.25", "batch/v1"},
+	{"policy/v1beta1", "PodDisruptionBudget"}:                                  {"1.25", "policy/v1"},
+	{"policy/v1beta1", "PodSecurityPolicy"}:                                    {"1.25", "Pod Security Admission"},
+	{"networking.k8s.io/v1beta1", "Ingress"}:                                   {"1.22", "networking.k8s.io/v1"},
+	{"networking.k8s.io/v1beta1", "IngressClass"}:                              {"1.22", "networking.k8s.io/v1"},
+	{"rbac.authorization.k8s.io/v1beta1", "Role"}:                              {"1.22", "rbac.authorization.k8s.io/v1"},
+	{"rbac.authorization.k8s.io/v1beta1", "ClusterRole"}:                       {"1.22", "rbac.authorization.k8s.io/v1"},
+	{"rbac.authorization.k8s.io/v1beta1", "RoleBinding"}:                       {"1.22", "rbac.authorization.k8s.io/v1"},
+	{"rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"}:                {"1.22", "rbac.authorization.k8s.io/v1"},
+	{"rbac.authorization.k8s.io/v1alpha1", "Role"}:                             {"1.22", "rbac.authorization.k8s.io/v1"},
+	{"rbac.authorization.k8s.io/v1alpha1", "ClusterRole"}:                      {"1.22", "rbac.authorization.k8s.io/v1"},
+	{"rbac.authorization.k8s.io/v1alpha1", "RoleBinding"}:                      {"1.22", "rbac.authorization.k8s.io/v1"},
+	{"rbac.authorization.k8s.io/v1alpha1", "ClusterRoleBinding"}:               {"1.22", "rbac.authorization.k8s.io/v1"},
+	{"autoscaling/v2beta1", "HorizontalPodAutoscaler"}:                         {"1.25", "autoscaling/v2"},
+	{"autoscaling/v2beta2", "HorizontalPodAutoscaler"}:                         {"1.26", "autoscaling/v2"},
+	{"storage.k8s.io/v1beta1", "StorageClass"}:                                 {"1.22", "storage.k8s.io/v1"},
+	{"storage.k8s.io/v1beta1", "CSIDriver"}:                                    {"1.22", "storage.k8s.io/v1"},
+	{"admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfiguration"}:   {"1.22", "admissionregistration.k8s.io/v1"},
+	{"admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfiguration"}: {"1.22", "admissionregistration.k8s.io/v1"},
+	{"apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"}:               {"1.22", "apiextensions.k8s.io/v1"},
+	{"apiregistration.k8s.io/v1beta1", "APIService"}:                           {"1.22", "apiregistration.k8s.io/v1"},
+	{"scheduling.k8s.io/v1beta1", "PriorityClass"}:                             {"1.22", "scheduling.k8s.io/v1"},
+	{"certificates.k8s.io/v1beta1", "CertificateSigningRequest"}:               {"1.22", "certificates.k8s.io/v1"},
+	{"node.k8s.io/v1beta1", "RuntimeClass"}:                                    {"1.25", "node.k8s.io/v1"},
+	{"flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema"}:                     {"1.26", "flowcontrol.apiserver.k8s.io/v1"},
+	{"flowcontrol.apiserver.k8s.io/v1beta1", "PriorityLevelConfiguration"}:     {"1.26", "flowcontrol.apiserver.k8s.io/v1"},
+	{"flowcontrol.apiserver.k8s.io/v1beta2", "FlowSchema"}:                     {"1.29", "flowcontrol.apiserver.k8s.io/v1"},
+	{"flowcontrol.apiserver.k8s.io/v1beta2", "PriorityLevelConfiguration"}:     {"1.29", "flowcontrol.apiserver.k8s.io/v1"},
+	{"flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema"}:                     {"1.32", "flowcontrol.apiserver.k8s.io/v1"},
+	{"flowcontrol.apiserver.k8s.io/v1beta3", "PriorityLevelConfiguration"}:     {"1.32", "flowcontrol.apiserver.k8s.io/v1"},
+}
+
+var chgDeprecatedApis = &engine.Check{
+	ID:    "chg-deprecated-apis",
+	Title: "Manifests use API versions that Kubernetes still serves",
+	Description: "A manifest written against a removed API version fails to apply after an upgrade, or is " +
+		"quietly rewritten by a conversion tool with different defaults: the change that reaches the " +
+		"cluster is not the change that was reviewed (CC8.1), and upgrades that fix vulnerabilities are " +
+		"held back (CC7.1). The check judges the apiVersion written in manifests; the API server " +
+		"converts stored objects to whatever version a client asks for, so the check runs in scan and " +
+		"not in the operator." + supporting,
+	Remediation: "Change apiVersion to the replacement named in the finding (kubectl convert helps) and review " +
+		"the changed defaults listed in the Kubernetes deprecated API migration guide.",
+	Severity: medium,
+	Criteria: []v1alpha1.Criterion{cc81, cc71},
+	Targets: []string{"Deployment", "DaemonSet", "ReplicaSet", "StatefulSet", "CronJob", "NetworkPolicy",
+		"PodSecurityPolicy", "Ingress", "IngressClass", "PodDisruptionBudget", "Role", "ClusterRole",
+		"RoleBinding", "ClusterRoleBinding", "HorizontalPodAutoscaler", "StorageClass", "CSIDriver",
+		"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "CustomResourceDefinition",
+		"APIService", "PriorityClass", "CertificateSigningRequest", "RuntimeClass", "FlowSchema",
+		"PriorityLevelConfiguration"},
+	ManifestOnly: true,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		r, ok := removedAPIs[apiKind{o.APIVersion, o.Kind}]
+		if !ok {
+			ctx.Pass("")
+			return
+		}
+		ctx.Fail("", "%s %s is no longer served since Kubernetes %s; use %s", o.APIVersion, o.Kind, r.removedIn, r.replacement)
+	},
+}

@@ -1,0 +1,43 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// sharedNamespaces are the namespaces every cluster has, where application workloads do not
+// belong.
+var sharedNamespaces = map[string]string{
+	"default":     "the default namespace",
+	"kube-system": "the system namespace",
+	"kube-public": "the public system namespace",
+}
+
+var chgSystemNamespaces = &engine.Check{
+	ID:    "chg-system-namespaces",
+	Title: "Workloads do not run in the default or system namespaces",
+	Description: "Workloads in default share it with whatever else lands there, outside any team's " +
+		"RBAC, quotas and policies; workloads in kube-system run next to the control plane's own " +
+		"components and their privileges. Dedicated namespaces keep access boundaries (CC6.1) and " +
+		"owners of changes (CC8.1) clear. In a manifest without a namespace the target namespace is " +
+		"chosen at deployment, so the check says NotAssessed." + supporting,
+	Remediation: "Deploy the workload to a namespace of its own (or its team's), with its RBAC, quotas and network policies.",
+	Severity:    medium,
+	Criteria:    []v1alpha1.Criterion{cc61, cc81},
+	Targets:     workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		ns := o.Namespace
+		if o.NamespaceDefaulted || ns == "" {
+			if !ctx.Inventory.Complete {
+				ctx.NotAssessed("", "namespace not set in the manifest")
+				return
+			}
+			ns = "default"
+		}
+		if what, ok := sharedNamespaces[ns]; ok {
+			ctx.Fail("", "runs in %s %q", what, ns)
+			return
+		}
+		ctx.Pass("")
+	},
+}

@@ -1,0 +1,39 @@
+package checks
+
+import (
+	"fmt"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var imgCriticalCVEs = &engine.Check{
+	ID:    "img-critical-cves",
+	Title: "Running images have no critical vulnerabilities",
+	Description: "Identifying known vulnerabilities in what runs, and fixing the critical ones, is the " +
+		"core of vulnerability management (CC7.1). The check reads the VulnerabilityReports Trivy " +
+		"Operator keeps for each workload and container (a Deployment's through its ReplicaSets) and " +
+		"fails on any critical vulnerability; without a report it cannot decide." + supporting,
+	Remediation: "Rebuild the image on a patched base image or upgrade the vulnerable packages, then redeploy; " +
+		"install Trivy Operator where containers have no report.",
+	Severity: high,
+	Criteria: []v1alpha1.Criterion{cc71},
+	Targets:  workload,
+	Reads:    []string{trivyVulnerabilityKind},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		judgeByTrivyReports(ctx, o, trivyVulnerabilityKind,
+			"no vulnerability scan report for this container (Trivy Operator VulnerabilityReport)",
+			func(c engine.Container, reports []*trivyReport) string {
+				r := worstTrivyReport(reports, "criticalCount", "highCount")
+				if r.summary["criticalCount"] == 0 {
+					return ""
+				}
+				msg := fmt.Sprintf("image %q has %d critical and %d high vulnerabilities (VulnerabilityReport %q)",
+					c.Image, r.summary["criticalCount"], r.summary["highCount"], r.name)
+				if r.fixableCritical >= 0 {
+					msg += fmt.Sprintf("; %d critical with a fix available", r.fixableCritical)
+				}
+				return msg
+			})
+	},
+}

@@ -1,0 +1,49 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var imgDeprecatedRegistry = &engine.Check{
+	ID:    "img-deprecated-registry",
+	Title: "Images do not come from frozen registries",
+	Description: "k8s.gcr.io and gcr.io/google_containers are frozen: they receive no new images and no " +
+		"security fixes, so an image from them stays vulnerable and may stop being served at all " +
+		"(CC7.1). The Kubernetes project publishes to registry.k8s.io instead." + supporting,
+	Remediation: "Pull the same image from registry.k8s.io (registry.k8s.io/pause:3.10 for k8s.gcr.io/pause), " +
+		"upgrading to a maintained version.",
+	Severity: low,
+	Criteria: []v1alpha1.Criterion{cc71},
+	Targets:  workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		eachContainer(ctx, o, func(c engine.Container) string {
+			if c.Image == "" {
+				return ""
+			}
+			if frozen := frozenRegistry(canonicalRepository(c.Image)); frozen != "" {
+				return fmt.Sprintf("image %q comes from %s, a frozen registry that receives no security fixes; use registry.k8s.io", c.Image, frozen)
+			}
+			return ""
+		})
+	},
+}
+
+// frozenRegistry names the frozen Kubernetes registry a canonical repository is in, or "":
+// k8s.gcr.io and its regional mirrors, and Google's old google_containers project on gcr.io.
+func frozenRegistry(repo string) string {
+	host, path, _ := strings.Cut(repo, "/")
+	if host == "k8s.gcr.io" || strings.HasSuffix(host, ".k8s.gcr.io") {
+		return host
+	}
+	if host == "gcr.io" || strings.HasSuffix(host, ".gcr.io") {
+		project, _, _ := strings.Cut(path, "/")
+		if project == "google_containers" || project == "google-containers" {
+			return host + "/" + project
+		}
+	}
+	return ""
+}

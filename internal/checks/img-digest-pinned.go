@@ -1,0 +1,36 @@
+package checks
+
+import (
+	"fmt"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var imgDigestPinned = &engine.Check{
+	ID:    "img-digest-pinned",
+	Title: "Images are pinned by digest",
+	Description: "A tag can be moved to other content at any time; a digest (@sha256:...) names exactly " +
+		"the image that was built, scanned and approved, so what runs is what went through change " +
+		"management (CC8.1) and cannot be swapped in the registry (CC6.8)." + supporting,
+	Remediation: "Reference the image by digest (registry.example.com/app:1.4.2@sha256:<digest>); let the CI " +
+		"pipeline or a tool such as Renovate resolve and update digests.",
+	Severity: low,
+	Criteria: []v1alpha1.Criterion{cc81, cc68},
+	Targets:  workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		eachContainer(ctx, o, func(c engine.Container) string {
+			if c.Image == "" {
+				return "no image is set"
+			}
+			_, _, digest := imageParts(c.Image)
+			switch {
+			case digest == "":
+				return fmt.Sprintf("image %q is not pinned by digest", c.Image)
+			case !digestPattern.MatchString(digest):
+				return fmt.Sprintf("image %q has a malformed digest %q; want sha256:<64 hex digits>", c.Image, digest)
+			}
+			return ""
+		})
+	},
+}

@@ -1,0 +1,38 @@
+package checks
+
+import (
+	"fmt"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var imgMutableTag = &engine.Check{
+	ID:    "img-mutable-tag",
+	Title: "Images name a specific version",
+	Description: "An image without a tag, or tagged latest, runs whatever was pushed last: a node that " +
+		"pulls later can run different code than the one reviewed, outside change management " +
+		"(CC8.1), and a compromised push reaches the cluster unnoticed (CC6.8). An image pinned by " +
+		"digest passes whatever its tag." + supporting,
+	Remediation: "Reference an explicit version tag (nginx:1.27.3), or better, pin the image by digest (@sha256:...).",
+	Severity:    medium,
+	Criteria:    []v1alpha1.Criterion{cc81, cc68},
+	Targets:     workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		eachContainer(ctx, o, func(c engine.Container) string {
+			if c.Image == "" {
+				return "no image is set"
+			}
+			if imageDigestPinned(c.Image) {
+				return ""
+			}
+			switch _, tag, _ := imageParts(c.Image); tag {
+			case "":
+				return fmt.Sprintf("image %q has no tag, so it runs whatever latest points to", c.Image)
+			case "latest":
+				return fmt.Sprintf("image %q uses the mutable tag latest", c.Image)
+			}
+			return ""
+		})
+	},
+}

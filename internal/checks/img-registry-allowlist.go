@@ -1,0 +1,41 @@
+package checks
+
+import (
+	"fmt"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var imgRegistryAllowlist = &engine.Check{
+	ID:    "img-registry-allowlist",
+	Title: "Images come from allowed registries",
+	Description: "Pulling images only from registries the organisation controls or trusts keeps unvetted " +
+		"and malicious software out of the cluster (CC6.8). The allowed prefixes are the profile's " +
+		"parameters.allowedRegistries, compared with the image spelled in full (\"nginx\" is " +
+		"docker.io/library/nginx); a prefix without a trailing slash must end at a whole host or " +
+		"path segment. Without allowed registries the check cannot decide." + supporting,
+	Remediation: "Pull the image from an allowed registry (mirror it there), or add its registry or repository " +
+		"to the profile's parameters.allowedRegistries after review.",
+	Severity: high,
+	Criteria: []v1alpha1.Criterion{cc68},
+	Targets:  workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if len(ctx.Params.AllowedRegistries) == 0 {
+			ctx.NotAssessed("", "the profile lists no allowedRegistries")
+			return
+		}
+		eachContainer(ctx, o, func(c engine.Container) string {
+			if c.Image == "" {
+				return "no image is set"
+			}
+			repo := canonicalRepository(c.Image)
+			for _, p := range ctx.Params.AllowedRegistries {
+				if underPrefix(repo, canonicalPrefix(p)) {
+					return ""
+				}
+			}
+			return fmt.Sprintf("image %q (%s) is not under an allowed registry", c.Image, repo)
+		})
+	},
+}

@@ -1,0 +1,42 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var netPodPolicyCoverage = &engine.Check{
+	ID:    "net-pod-policy-coverage",
+	Title: "Every pod is selected by a NetworkPolicy",
+	Description: "Kubernetes lets every pod talk to every other pod until a NetworkPolicy selects it. " +
+		"A pod no policy selects accepts connections from anywhere in the cluster and can reach " +
+		"anything, so the network boundary (CC6.6) does not apply to it. A policy selects the pod " +
+		"when its podSelector matches the pod template's labels; an empty podSelector selects every " +
+		"pod of the namespace." + supporting,
+	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
+		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
+	Severity: medium,
+	Criteria: []v1alpha1.Criterion{cc66},
+	Targets:  workload,
+	Reads:    []string{"NetworkPolicy"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if o.Workload.PodSpec.HostNetwork {
+			ctx.NotApplicable("", "the pod uses the host's network, which NetworkPolicies do not govern (see wl-host-network)")
+			return
+		}
+		policies := networkPoliciesIn(ctx.Inventory, o.Namespace)
+		if len(policies) == 0 {
+			ctx.Fail("", "no NetworkPolicy in namespace %q: the pods accept traffic from anywhere in the cluster", o.Namespace)
+			return
+		}
+		podSet := podLabels(o)
+		for _, p := range policies {
+			if p.selector.Matches(podSet) {
+				ctx.Pass("")
+				return
+			}
+		}
+		ctx.Fail("", "no NetworkPolicy in namespace %q selects the pod labels {%s} (the namespace has %s)",
+			o.Namespace, podSet.String(), pluralPolicies(len(policies)))
+	},
+}

@@ -1,0 +1,48 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var netServiceExposure = &engine.Check{
+	ID:    "net-service-exposure",
+	Title: "Services are not exposed outside the cluster",
+	Description: "A Service of type LoadBalancer or NodePort, or one with externalIPs, accepts connections " +
+		"from outside the cluster, past the Ingress layer where TLS and authentication are usually " +
+		"enforced; each such opening in the boundary (CC6.6) should be deliberate. An approved " +
+		"exposure is recorded as a ControlException, which keeps the decision and its owner on " +
+		"record." + supporting,
+	Remediation: "Use type ClusterIP and publish the Service through an Ingress or Gateway, remove externalIPs, " +
+		"or record the approved exposure as a ControlException.",
+	Severity: medium,
+	Criteria: []v1alpha1.Criterion{cc66},
+	Targets:  []string{"Service"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		svc, ok := o.Obj.(*corev1.Service)
+		if !ok {
+			ctx.NotApplicable("", "not a core/v1 Service")
+			return
+		}
+		var found []string
+		switch svc.Spec.Type {
+		case corev1.ServiceTypeLoadBalancer:
+			found = append(found, "type LoadBalancer")
+		case corev1.ServiceTypeNodePort:
+			found = append(found, "type NodePort")
+		}
+		if len(svc.Spec.ExternalIPs) > 0 {
+			found = append(found, fmt.Sprintf("externalIPs %s", strings.Join(svc.Spec.ExternalIPs, ", ")))
+		}
+		if len(found) == 0 {
+			ctx.Pass("")
+			return
+		}
+		ctx.Fail("", "service is exposed outside the cluster: %s", strings.Join(found, "; "))
+	},
+}

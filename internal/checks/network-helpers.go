@@ -1,0 +1,83 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// namespacePolicy is one NetworkPolicy of a namespace with its parsed pod selector.
+type namespacePolicy struct {
+	obj      *engine.Object
+	policy   *networkingv1.NetworkPolicy
+	selector labels.Selector
+}
+
+// networkPoliciesIn lists the NetworkPolicies of a namespace, each pod selector parsed once per
+// evaluation. Objects of kind NetworkPolicy that are not typed (an unknown apiVersion) are left
+// out: their selectors cannot be read.
+func networkPoliciesIn(inv *engine.Inventory, namespace string) []namespacePolicy {
+	objs := inv.List(namespace, "NetworkPolicy")
+	out := make([]namespacePolicy, 0, len(objs))
+	for _, o := range objs {
+		np, ok := o.Obj.(*networkingv1.NetworkPolicy)
+		if !ok {
+			continue
+		}
+		out = append(out, namespacePolicy{obj: o, policy: np,
+			selector: selectorOf(inv, o, "networkpolicy.podSelector", &np.Spec.PodSelector)})
+	}
+	return out
+}
+
+// isDefaultDenyIngress reports whether a NetworkPolicy selects every pod of its namespace and
+// allows them no ingress: an empty podSelector, Ingress among its policy types, and no ingress
+// rules. Without policyTypes the API server defaults them to Ingress (plus Egress when there are
+// egress rules), so such a policy restricts ingress too.
+func isDefaultDenyIngress(np *networkingv1.NetworkPolicy) bool {
+	sel := np.Spec.PodSelector
+	if len(sel.MatchLabels) > 0 || len(sel.MatchExpressions) > 0 {
+		return false
+	}
+	if len(np.Spec.Ingress) > 0 {
+		return false
+	}
+	if len(np.Spec.PolicyTypes) == 0 {
+		return true
+	}
+	for _, t := range np.Spec.PolicyTypes {
+		if t == networkingv1.PolicyTypeIngress {
+			return true
+		}
+	}
+	return false
+}
+
+// tlsCovers reports whether a TLS host entry covers a rule's host. Hosts compare without regard
+// to case; a wildcard entry "*.example.com" covers exactly one more label ("shop.example.com",
+// not "example.com" nor "a.shop.example.com"), and a wildcard rule host is covered only by the
+// same wildcard.
+func tlsCovers(tlsHost, host string) bool {
+	tlsHost, host = strings.ToLower(tlsHost), strings.ToLower(host)
+	if tlsHost == host {
+		return true
+	}
+	suffix, ok := strings.CutPrefix(tlsHost, "*.")
+	if !ok || strings.HasPrefix(host, "*.") {
+		return false
+	}
+	label, rest, found := strings.Cut(host, ".")
+	return found && label != "" && rest == suffix
+}
+
+// pluralPolicies counts NetworkPolicies in words: "1 NetworkPolicy", "3 NetworkPolicies".
+func pluralPolicies(n int) string {
+	if n == 1 {
+		return "1 NetworkPolicy"
+	}
+	return fmt.Sprintf("%d NetworkPolicies", n)
+}

@@ -1,0 +1,34 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var rbacBoundExec = &engine.Check{
+	ID:    "rbac-bound-exec",
+	Title: "Nobody is bound to a role that can exec into pods",
+	Description: "Names who actually holds exec, attach or port-forward access to pods: the subjects " +
+		"of bindings whose role grants it (the built-in admin and edit roles included). Knowing " +
+		"and limiting who can reach into running containers supports logical access security " +
+		"(CC6.1)." + supporting,
+	Remediation: "Bind a role without pods/exec, pods/attach and pods/portforward (view, or a custom role); grant them through a break-glass binding when needed.",
+	Severity:    high,
+	Criteria:    []v1alpha1.Criterion{cc61},
+	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
+	Reads:       []string{"Role", "ClusterRole"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		judgeBinding(ctx, o, func(role boundRole, subjects []rbacv1.Subject) string {
+			if len(role.perms.exec) == 0 {
+				return ""
+			}
+			return fmt.Sprintf("%s can exec, attach or port-forward into pods %s through %s (%s)", describeSubjects(o, subjects),
+				bindingScope(o), role.ref, strings.Join(role.perms.exec, "; "))
+		})
+	},
+}

@@ -1,0 +1,24 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var rbacControlPlaneTakeover = &engine.Check{
+	ID:    "rbac-control-plane-takeover",
+	Title: "Roles do not grant control over the control plane",
+	Description: "Writing admission webhook configurations intercepts or disables every change, " +
+		"nodes/proxy reaches the kubelet API (and so every container on the node), approving " +
+		"certificate signing requests mints credentials, serviceaccounts/token creates tokens for " +
+		"other identities, and creating PersistentVolumes mounts node paths. Each hands over the " +
+		"cluster, defeating logical access security (CC6.1) and change control (CC8.1). Rules " +
+		"limited by resourceNames still count: one named object is enough." + supporting,
+	Remediation: "Remove these permissions from the role; only the platform's own components need them.",
+	Severity:    critical,
+	Criteria:    []v1alpha1.Criterion{cc61, cc81},
+	Targets:     []string{"Role", "ClusterRole"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		judgeRole(ctx, o, "can take over the control plane", func(p *rolePerms) []string { return p.controlPlane })
+	},
+}

@@ -1,0 +1,52 @@
+package checks
+
+import (
+	"fmt"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var rbacDanglingBinding = &engine.Check{
+	ID:    "rbac-dangling-binding",
+	Title: "Bindings refer to roles that exist",
+	Description: "A binding whose role does not exist grants nothing today, but whoever creates a " +
+		"role of that name later grants its rules to the binding's subjects without anyone " +
+		"reviewing the binding again. Removing latent grants supports least-privilege " +
+		"authorisation (CC6.3)." + supporting,
+	Remediation: "Delete the binding, or create the role it refers to, or correct roleRef.",
+	Severity:    medium,
+	Criteria:    []v1alpha1.Criterion{cc63},
+	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
+	Reads:       []string{"Role", "ClusterRole"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		ref, subjects, ok := bindingOf(o)
+		if !ok {
+			ctx.NotApplicable("", "not a RoleBinding or ClusterRoleBinding")
+			return
+		}
+		if isBuiltinBinding(o) {
+			ctx.NotApplicable("", "built-in Kubernetes binding")
+			return
+		}
+		role := resolveRoleRef(ctx.Inventory, o, ref)
+		where := ""
+		if ref.Kind == "Role" {
+			where = fmt.Sprintf(" in namespace %q", o.Namespace)
+		}
+		switch {
+		case role.invalid != "":
+			ctx.Fail("", "%s: the binding grants nothing", role.invalid)
+		case role.obj != nil:
+			ctx.Pass("")
+		case ctx.Inventory.Complete && len(subjects) == 0:
+			ctx.Fail("", "%s does not exist%s", role.ref, where)
+		case ctx.Inventory.Complete:
+			ctx.Fail("", "%s does not exist%s: creating it would grant its rules to %s", role.ref, where, describeSubjects(o, subjects))
+		case role.builtin:
+			ctx.Pass("")
+		default:
+			ctx.NotAssessed("", fmt.Sprintf("%s is not in the scanned input", role.ref))
+		}
+	},
+}

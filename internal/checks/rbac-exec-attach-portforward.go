@@ -1,0 +1,21 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var rbacExecAttachPortforward = &engine.Check{
+	ID:    "rbac-exec-attach-portforward",
+	Title: "Roles do not grant exec, attach or port-forward into pods",
+	Description: "pods/exec, pods/attach and pods/portforward run commands in, or open connections " +
+		"to, running containers: their data, mounted Secrets and ServiceAccount tokens, bypassing " +
+		"the application's own access controls (CC6.1)." + supporting,
+	Remediation: "Remove create and get on pods/exec, pods/attach and pods/portforward; grant them only to a break-glass role bound when needed.",
+	Severity:    high,
+	Criteria:    []v1alpha1.Criterion{cc61},
+	Targets:     []string{"Role", "ClusterRole"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		judgeRole(ctx, o, "can exec, attach or port-forward into pods", func(p *rolePerms) []string { return p.exec })
+	},
+}

@@ -1,0 +1,500 @@
+package checks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// Helpers shared by the identity (B) and RBAC (C) checks: the pod's ServiceAccount, rule
+// matching with Kubernetes' wildcard semantics, the permission summary of a role (computed once
+// per evaluation), built-in roles, and what a binding's roleRef resolves to.
+
+const (
+	bootstrappingLabel = "kubernetes.io/bootstrapping"
+	bootstrappingValue = "rbac-defaults"
+	systemPrefix       = "system:"
+)
+
+// API groups, verbs and resources the RBAC checks name.
+var (
+	coreGroup          = []string{""}
+	rbacGroup          = []string{"rbac.authorization.k8s.io"}
+	appsGroups         = []string{"apps", "extensions"}
+	batchGroup         = []string{"batch"}
+	networkingGroups   = []string{"networking.k8s.io", "extensions"}
+	discoveryGroup     = []string{"discovery.k8s.io"}
+	admissionGroup     = []string{"admissionregistration.k8s.io"}
+	certificatesGroup  = []string{"certificates.k8s.io"}
+	eventsGroups       = []string{"", "events.k8s.io"}
+	readVerbs          = []string{"get", "list", "watch"}
+	changeVerbs        = []string{"create", "update", "patch"}
+	writeVerbs         = []string{"create", "update", "patch", "delete", "deletecollection"}
+	deleteVerbs        = []string{"delete", "deletecollection"}
+	roleResources      = []string{"roles", "clusterroles"}
+	execSubresources   = []string{"pods/exec", "pods/attach", "pods/portforward"}
+	webhookResources   = []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}
+	impersonationUsers = []string{"users", "groups"}
+)
+
+// podServiceAccount is the name of the ServiceAccount a workload's pods run as:
+// serviceAccountName, else the deprecated serviceAccount, else "default".
+func podServiceAccount(o *engine.Object) string {
+	spec := o.Workload.PodSpec
+	switch {
+	case spec.ServiceAccountName != "":
+		return spec.ServiceAccountName
+	case spec.DeprecatedServiceAccount != "":
+		return spec.DeprecatedServiceAccount
+	}
+	return "default"
+}
+
+// access is one kind of access a check looks for: any of verbs on any of resources ("pods",
+// or "pods/exec" for a subresource) in any of groups.
+type access struct {
+	groups    []string
+	resources []string
+	verbs     []string
+	// cluster is true when the resources are cluster-scoped: a namespaced Role cannot grant
+	// them (bind on clusterroles is namespaced: it is checked in the RoleBinding's namespace).
+	cluster bool
+}
+
+// riskyAccess is what one RBAC check looks for in a role's rules.
+type riskyAccess struct {
+	accesses []access
+	// named is true when a grant limited to resourceNames still counts: it does wherever one
+	// named object is enough to do the harm (a webhook, a node's proxy, a role to bind).
+	named bool
+}
+
+// find lists, once each, how rules grant the access: "get, list on secrets", or "* on *".
+// namespaced is true for a Role, which cannot grant cluster-scoped resources.
+func (k riskyAccess) find(rules []rbacv1.PolicyRule, namespaced bool) []string {
+	var out []string
+	for i := range rules {
+		for _, a := range k.accesses {
+			if namespaced && a.cluster {
+				continue
+			}
+			if d := a.grantedBy(&rules[i], k.named); d != "" && !slices.Contains(out, d) {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// grantedBy describes how rule r grants some of a, in the rule's own spelling (so a wildcard
+// shows as "*"), or returns "" when it does not. A rule limited by resourceNames counts only
+// when named is true, and never for create or deletecollection of a whole resource: the
+// authoriser sees no name for those requests, so such a rule grants nothing.
+func (a access) grantedBy(r *rbacv1.PolicyRule, named bool) string {
+	restricted := len(r.ResourceNames) > 0
+	if restricted && !named {
+		return ""
+	}
+	if !slices.ContainsFunc(a.groups, func(g string) bool { return slices.Contains(r.APIGroups, g) }) &&
+		!slices.Contains(r.APIGroups, rbacv1.APIGroupAll) {
+		return ""
+	}
+	var verbs, resources []string
+	for _, want := range a.resources {
+		ruleRes := matchingResource(r.Resources, want)
+		if ruleRes == "" {
+			continue
+		}
+		for _, ruleVerb := range r.Verbs {
+			if ruleVerb != rbacv1.VerbAll && !slices.Contains(a.verbs, ruleVerb) {
+				continue
+			}
+			if restricted && !strings.Contains(want, "/") && (ruleVerb == "create" || ruleVerb == "deletecollection") {
+				continue
+			}
+			if !slices.Contains(verbs, ruleVerb) {
+				verbs = append(verbs, ruleVerb)
+			}
+			if !slices.Contains(resources, ruleRes) {
+				resources = append(resources, ruleRes)
+			}
+		}
+	}
+	if len(verbs) == 0 {
+		return ""
+	}
+	d := strings.Join(inRuleOrder(r.Verbs, verbs), ", ") + " on " + strings.Join(inRuleOrder(r.Resources, resources), ", ")
+	if restricted {
+		d += " (resourceNames " + quoteList(r.ResourceNames) + ")"
+	}
+	return d
+}
+
+// inRuleOrder returns the entries of a rule's list that are in keep, once each, in the order
+// the rule's author wrote them.
+func inRuleOrder(rule, keep []string) []string {
+	var out []string
+	for _, v := range rule {
+		if slices.Contains(keep, v) && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// matchingResource returns the entry of a rule's resources that covers want, as the RBAC
+// authoriser matches them: "*", the exact resource or resource/subresource, or "*/subresource".
+func matchingResource(ruleResources []string, want string) string {
+	_, sub, hasSub := strings.Cut(want, "/")
+	for _, r := range ruleResources {
+		if r == rbacv1.ResourceAll || r == want || (hasSub && r == "*/"+sub) {
+			return r
+		}
+	}
+	return ""
+}
+
+// The accesses each RBAC check looks for.
+var (
+	secretReadAccess = riskyAccess{accesses: []access{
+		{groups: coreGroup, resources: []string{"secrets"}, verbs: readVerbs},
+	}}
+	execAccess = riskyAccess{named: true, accesses: []access{
+		{groups: coreGroup, resources: execSubresources, verbs: []string{"create", "get"}},
+	}}
+	escalationAccess = riskyAccess{named: true, accesses: []access{
+		{groups: rbacGroup, resources: roleResources, verbs: []string{"bind"}},
+		{groups: rbacGroup, resources: []string{"roles"}, verbs: []string{"escalate"}},
+		{groups: rbacGroup, resources: []string{"clusterroles"}, verbs: []string{"escalate"}, cluster: true},
+		{groups: coreGroup, resources: []string{"serviceaccounts"}, verbs: []string{"impersonate"}},
+		{groups: coreGroup, resources: impersonationUsers, verbs: []string{"impersonate"}, cluster: true},
+		{groups: rbacGroup, resources: []string{"roles", "rolebindings"}, verbs: changeVerbs},
+		{groups: rbacGroup, resources: []string{"clusterroles", "clusterrolebindings"}, verbs: changeVerbs, cluster: true},
+	}}
+	workloadCreateAccess = riskyAccess{named: true, accesses: []access{
+		{groups: coreGroup, resources: []string{"pods", "replicationcontrollers"}, verbs: changeVerbs},
+		{groups: appsGroups, resources: []string{"deployments", "statefulsets", "daemonsets", "replicasets"}, verbs: changeVerbs},
+		{groups: batchGroup, resources: []string{"jobs", "cronjobs"}, verbs: changeVerbs},
+	}}
+	controlPlaneAccess = riskyAccess{named: true, accesses: []access{
+		{groups: admissionGroup, resources: webhookResources, verbs: writeVerbs, cluster: true},
+		// The kubelet maps HTTP methods to these verbs: GET alone reaches exec over WebSockets.
+		{groups: coreGroup, resources: []string{"nodes/proxy"}, verbs: []string{"get", "create", "update", "patch", "delete"}, cluster: true},
+		{groups: certificatesGroup, resources: []string{"certificatesigningrequests/approval"}, verbs: []string{"update", "patch"}, cluster: true},
+		{groups: certificatesGroup, resources: []string{"signers"}, verbs: []string{"approve"}, cluster: true},
+		{groups: coreGroup, resources: []string{"serviceaccounts/token"}, verbs: []string{"create"}},
+		{groups: coreGroup, resources: []string{"persistentvolumes"}, verbs: []string{"create"}, cluster: true},
+	}}
+	logTamperingAccess = riskyAccess{named: true, accesses: []access{
+		{groups: coreGroup, resources: []string{"pods/log"}, verbs: deleteVerbs},
+		{groups: eventsGroups, resources: []string{"events"}, verbs: deleteVerbs},
+	}}
+	networkControlAccess = riskyAccess{named: true, accesses: []access{
+		{groups: networkingGroups, resources: []string{"networkpolicies", "ingresses"}, verbs: writeVerbs},
+		{groups: coreGroup, resources: []string{"services", "endpoints"}, verbs: writeVerbs},
+		{groups: discoveryGroup, resources: []string{"endpointslices"}, verbs: writeVerbs},
+	}}
+)
+
+// rolePerms is the permission summary of one role: what each RBAC check looks for, described.
+type rolePerms struct {
+	// aggregated is true for a ClusterRole with an aggregationRule: the aggregation controller
+	// fills in its rules, so manifests do not show them.
+	aggregated bool
+	// clusterAdmin is true when a rule grants every verb on every resource of every group,
+	// with no resourceNames.
+	clusterAdmin bool
+
+	wildcards      []string
+	secretRead     []string
+	exec           []string
+	escalation     []string
+	workloadCreate []string
+	controlPlane   []string
+	logTampering   []string
+	networkControl []string
+}
+
+func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
+	p := &rolePerms{
+		secretRead:     secretReadAccess.find(rules, namespaced),
+		exec:           execAccess.find(rules, namespaced),
+		escalation:     escalationAccess.find(rules, namespaced),
+		workloadCreate: workloadCreateAccess.find(rules, namespaced),
+		controlPlane:   controlPlaneAccess.find(rules, namespaced),
+		logTampering:   logTamperingAccess.find(rules, namespaced),
+		networkControl: networkControlAccess.find(rules, namespaced),
+	}
+	for _, r := range rules {
+		if slices.Contains(r.Verbs, rbacv1.VerbAll) && slices.Contains(r.Resources, rbacv1.ResourceAll) &&
+			slices.Contains(r.APIGroups, rbacv1.APIGroupAll) && len(r.ResourceNames) == 0 {
+			p.clusterAdmin = true
+		}
+		if len(r.Resources) == 0 {
+			continue // a nonResourceURLs rule
+		}
+		wildResource := slices.ContainsFunc(r.Resources, func(s string) bool {
+			return s == rbacv1.ResourceAll || strings.HasPrefix(s, "*/")
+		})
+		if slices.Contains(r.Verbs, rbacv1.VerbAll) || wildResource {
+			d := strings.Join(r.Verbs, ", ") + " on " + strings.Join(r.Resources, ", ")
+			if !slices.Contains(p.wildcards, d) {
+				p.wildcards = append(p.wildcards, d)
+			}
+		}
+	}
+	return p
+}
+
+// rolePermsOf is the permission summary of a Role or ClusterRole object, computed once per
+// evaluation; nil for any other object.
+func rolePermsOf(inv *engine.Inventory, o *engine.Object) *rolePerms {
+	return inv.Memo(o, "rbac-permissions", func() any {
+		switch r := o.Obj.(type) {
+		case *rbacv1.Role:
+			return summarise(r.Rules, true)
+		case *rbacv1.ClusterRole:
+			p := summarise(r.Rules, false)
+			p.aggregated = r.AggregationRule != nil
+			return p
+		}
+		return (*rolePerms)(nil)
+	}).(*rolePerms)
+}
+
+// isBuiltinRoleName reports whether Kubernetes creates a role of that kind, namespace and name
+// in every cluster.
+func isBuiltinRoleName(kind, namespace, name string) bool {
+	switch kind {
+	case "ClusterRole":
+		switch name {
+		case "cluster-admin", "admin", "edit", "view":
+			return true
+		}
+		return strings.HasPrefix(name, systemPrefix)
+	case "Role":
+		if namespace != "kube-system" && namespace != "kube-public" {
+			return false
+		}
+		return strings.HasPrefix(name, systemPrefix) || name == "extension-apiserver-authentication-reader"
+	}
+	return false
+}
+
+// isBuiltinRole reports whether a Role or ClusterRole object is one of Kubernetes' own.
+func isBuiltinRole(o *engine.Object) bool {
+	return o.Labels()[bootstrappingLabel] == bootstrappingValue || isBuiltinRoleName(o.Kind, o.Namespace, o.Name)
+}
+
+// isBuiltinBinding reports whether a binding is one of Kubernetes' own.
+func isBuiltinBinding(o *engine.Object) bool {
+	return o.Labels()[bootstrappingLabel] == bootstrappingValue || strings.HasPrefix(o.Name, systemPrefix)
+}
+
+// judgeRole reports a role-level RBAC check: NotApplicable for built-in roles, NotAssessed for
+// aggregated ClusterRoles whose rules the input does not show, else Fail with what find
+// returns (prefixed by what) or Pass.
+func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *rolePerms) []string) {
+	p := rolePermsOf(ctx.Inventory, o)
+	switch {
+	case p == nil:
+		ctx.NotApplicable("", "not a Role or ClusterRole")
+	case isBuiltinRole(o):
+		ctx.NotApplicable("", "built-in Kubernetes role")
+	case p.aggregated && !ctx.Inventory.Complete:
+		ctx.NotAssessed("", "aggregated ClusterRole: its rules are filled in by the aggregation controller")
+	default:
+		if found := find(p); len(found) > 0 {
+			ctx.Fail("", "%s: %s", what, strings.Join(found, "; "))
+		} else {
+			ctx.Pass("")
+		}
+	}
+}
+
+// Built-in roles, with their rules as of Kubernetes 1.37 (plugin/pkg/auth/authorizer/rbac/
+// bootstrappolicy). Bindings to them are judged with these rules when the role itself is not
+// in the input. view, edit and admin are abridged to the resources the checks look at.
+var (
+	viewRules = []rbacv1.PolicyRule{
+		{APIGroups: coreGroup, Resources: []string{"configmaps", "endpoints", "persistentvolumeclaims", "pods", "pods/log",
+			"replicationcontrollers", "serviceaccounts", "services", "namespaces", "events", "limitranges", "resourcequotas"}, Verbs: readVerbs},
+		{APIGroups: []string{"apps"}, Resources: []string{"daemonsets", "deployments", "replicasets", "statefulsets"}, Verbs: readVerbs},
+		{APIGroups: batchGroup, Resources: []string{"cronjobs", "jobs"}, Verbs: readVerbs},
+		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses", "networkpolicies"}, Verbs: readVerbs},
+	}
+	editRules = append(slices.Clone(viewRules),
+		rbacv1.PolicyRule{APIGroups: coreGroup, Resources: []string{"pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets", "services/proxy"}, Verbs: readVerbs},
+		rbacv1.PolicyRule{APIGroups: coreGroup, Resources: []string{"serviceaccounts"}, Verbs: []string{"impersonate"}},
+		rbacv1.PolicyRule{APIGroups: coreGroup, Resources: []string{"pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"}, Verbs: writeVerbs},
+		rbacv1.PolicyRule{APIGroups: coreGroup, Resources: []string{"configmaps", "persistentvolumeclaims", "replicationcontrollers", "secrets", "serviceaccounts", "services"}, Verbs: writeVerbs},
+		rbacv1.PolicyRule{APIGroups: coreGroup, Resources: []string{"serviceaccounts/token"}, Verbs: []string{"create"}},
+		rbacv1.PolicyRule{APIGroups: eventsGroups, Resources: []string{"events"}, Verbs: writeVerbs},
+		rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"daemonsets", "deployments", "replicasets", "statefulsets"}, Verbs: writeVerbs},
+		rbacv1.PolicyRule{APIGroups: batchGroup, Resources: []string{"cronjobs", "jobs"}, Verbs: writeVerbs},
+		rbacv1.PolicyRule{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses", "networkpolicies"}, Verbs: writeVerbs},
+	)
+	adminRules = append(slices.Clone(editRules),
+		rbacv1.PolicyRule{APIGroups: rbacGroup, Resources: []string{"rolebindings", "roles"}, Verbs: append(slices.Clone(writeVerbs), readVerbs...)},
+	)
+)
+
+// builtinPerms are the permission summaries of the built-in roles bindings commonly refer to,
+// keyed by kind/name.
+var builtinPerms = map[string]*rolePerms{
+	"ClusterRole/cluster-admin": summarise([]rbacv1.PolicyRule{
+		{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}},
+		{NonResourceURLs: []string{"*"}, Verbs: []string{"*"}},
+	}, false),
+	"ClusterRole/admin": summarise(adminRules, false),
+	"ClusterRole/edit":  summarise(editRules, false),
+	"ClusterRole/view":  summarise(viewRules, false),
+	"ClusterRole/system:auth-delegator": summarise([]rbacv1.PolicyRule{
+		{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"tokenreviews"}, Verbs: []string{"create"}},
+		{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"subjectaccessreviews"}, Verbs: []string{"create"}},
+	}, false),
+	"Role/extension-apiserver-authentication-reader": summarise([]rbacv1.PolicyRule{
+		{APIGroups: coreGroup, Resources: []string{"configmaps"}, ResourceNames: []string{"extension-apiserver-authentication"}, Verbs: readVerbs},
+	}, true),
+}
+
+// bindingOf returns a RoleBinding's or ClusterRoleBinding's roleRef and subjects.
+func bindingOf(o *engine.Object) (rbacv1.RoleRef, []rbacv1.Subject, bool) {
+	switch b := o.Obj.(type) {
+	case *rbacv1.RoleBinding:
+		return b.RoleRef, b.Subjects, true
+	case *rbacv1.ClusterRoleBinding:
+		return b.RoleRef, b.Subjects, true
+	}
+	return rbacv1.RoleRef{}, nil, false
+}
+
+// clusterRolesByName indexes ClusterRoles by name alone, once per evaluation, so that a
+// ClusterRole whose manifest carries a stray metadata.namespace is still found.
+func clusterRolesByName(inv *engine.Inventory) map[string]*engine.Object {
+	return inv.Memo(nil, "rbac-clusterroles-by-name", func() any {
+		m := map[string]*engine.Object{}
+		for _, o := range inv.ListKind("ClusterRole") {
+			if _, dup := m[o.Name]; !dup || o.Namespace == "" {
+				m[o.Name] = o
+			}
+		}
+		return m
+	}).(map[string]*engine.Object)
+}
+
+// boundRole is what a binding's roleRef resolves to.
+type boundRole struct {
+	// ref names the role: `ClusterRole "edit"`.
+	ref string
+	// obj is the role object, when it is in the input.
+	obj *engine.Object
+	// perms are its permissions, nil when they are not known.
+	perms *rolePerms
+	// builtin is true when Kubernetes creates a role of that name in every cluster.
+	builtin bool
+	// invalid says why the roleRef cannot refer to any role ("" when it can).
+	invalid string
+}
+
+func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef) boundRole {
+	b := boundRole{ref: fmt.Sprintf("%s %q", ref.Kind, ref.Name)}
+	switch {
+	case ref.Kind == "ClusterRole":
+		b.obj = clusterRolesByName(inv)[ref.Name]
+	case ref.Kind == "Role" && o.Kind == "RoleBinding":
+		b.obj = inv.Get("Role", o.Namespace, ref.Name)
+	case ref.Kind == "Role":
+		b.invalid = "a ClusterRoleBinding cannot refer to a Role"
+		return b
+	default:
+		b.invalid = fmt.Sprintf("roleRef kind %q is neither Role nor ClusterRole", ref.Kind)
+		return b
+	}
+	b.builtin = isBuiltinRoleName(ref.Kind, o.Namespace, ref.Name)
+	if b.obj != nil {
+		b.perms = rolePermsOf(inv, b.obj)
+	} else if b.builtin {
+		b.perms = builtinPerms[ref.Kind+"/"+ref.Name]
+	}
+	return b
+}
+
+// judgeBinding reports a binding-level RBAC check: it resolves the roleRef and asks decide
+// for the message of a failure ("" to pass) when the role's permissions are known.
+func judgeBinding(ctx *engine.Context, o *engine.Object, decide func(role boundRole, subjects []rbacv1.Subject) string) {
+	ref, subjects, ok := bindingOf(o)
+	switch {
+	case !ok:
+		ctx.NotApplicable("", "not a RoleBinding or ClusterRoleBinding")
+		return
+	case isBuiltinBinding(o):
+		ctx.NotApplicable("", "built-in Kubernetes binding")
+		return
+	case len(subjects) == 0:
+		ctx.Pass("")
+		return
+	}
+	role := resolveRoleRef(ctx.Inventory, o, ref)
+	switch {
+	case role.invalid != "":
+		ctx.NotApplicable("", role.invalid)
+	case role.perms == nil && role.obj != nil:
+		ctx.NotApplicable("", "roleRef does not refer to a Role or ClusterRole")
+	case role.perms == nil && role.builtin && !ctx.Inventory.Complete:
+		ctx.NotAssessed("", fmt.Sprintf("built-in %s is not in the scanned input: its permissions are not known", role.ref))
+	case role.perms == nil && ctx.Inventory.Complete:
+		ctx.NotApplicable("", fmt.Sprintf("%s does not exist: the binding grants nothing (see rbac-dangling-binding)", role.ref))
+	case role.perms == nil:
+		ctx.NotAssessed("", fmt.Sprintf("%s is not in the scanned input", role.ref))
+	case role.perms.aggregated && !ctx.Inventory.Complete:
+		ctx.NotAssessed("", fmt.Sprintf("%s is aggregated: its rules are filled in by the aggregation controller", role.ref))
+	default:
+		judgeObject(ctx, decide(role, subjects))
+	}
+}
+
+// bindingScope says where a binding grants its role: "cluster-wide" or `in namespace "x"`.
+func bindingScope(o *engine.Object) string {
+	if o.Kind == "ClusterRoleBinding" {
+		return "cluster-wide"
+	}
+	return fmt.Sprintf("in namespace %q", o.Namespace)
+}
+
+// subjectNamespace is a subject's namespace; a ServiceAccount subject of a RoleBinding that
+// leaves it out is read in the binding's namespace.
+func subjectNamespace(o *engine.Object, s rbacv1.Subject) string {
+	if s.Namespace == "" && s.Kind == rbacv1.ServiceAccountKind && o.Kind == "RoleBinding" {
+		return o.Namespace
+	}
+	return s.Namespace
+}
+
+// describeSubject renders a subject: `User "alice"`, `ServiceAccount "ci/deployer"`.
+func describeSubject(o *engine.Object, s rbacv1.Subject) string {
+	if s.Kind == rbacv1.ServiceAccountKind {
+		if ns := subjectNamespace(o, s); ns != "" {
+			return fmt.Sprintf("%s %q", s.Kind, ns+"/"+s.Name)
+		}
+	}
+	return fmt.Sprintf("%s %q", s.Kind, s.Name)
+}
+
+func describeSubjects(o *engine.Object, subjects []rbacv1.Subject) string {
+	out := make([]string, len(subjects))
+	for i, s := range subjects {
+		out[i] = describeSubject(o, s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// isSystemSubject reports whether a subject is the platform's own: a user or group whose name
+// starts with "system:". ServiceAccounts are never system subjects: someone chose to bind them.
+func isSystemSubject(s rbacv1.Subject) bool {
+	return s.Kind != rbacv1.ServiceAccountKind && strings.HasPrefix(s.Name, systemPrefix)
+}

@@ -1,0 +1,89 @@
+package checks
+
+import (
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+// TestRiskyAccessFind pins the RBAC authoriser's matching rules that the role checks rely on.
+func TestRiskyAccessFind(t *testing.T) {
+	tests := map[string]struct {
+		access     riskyAccess
+		rule       rbacv1.PolicyRule
+		namespaced bool
+		want       string
+	}{
+		"a wildcard verb, group and resource grants everything": {
+			access: secretReadAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}},
+			want:   "* on *",
+		},
+		"only the verbs looked for are named, in the rule's order": {
+			access: secretReadAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets", "configmaps"}, Verbs: []string{"watch", "create", "get"}},
+			want:   "watch, get on secrets",
+		},
+		"*/exec covers pods/exec": {
+			access: execAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"*/exec"}, Verbs: []string{"create"}},
+			want:   "create on */exec",
+		},
+		"pods/* is no wildcard to the authoriser": {
+			access: execAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/*"}, Verbs: []string{"create"}},
+		},
+		"pods does not cover its subresources": {
+			access: execAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "get"}},
+		},
+		"a resource of the same name in another API group is not matched": {
+			access: networkControlAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{"serving.knative.dev"}, Resources: []string{"services"}, Verbs: []string{"create"}},
+		},
+		"secret reads limited by resourceNames do not count": {
+			access: secretReadAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"app"}, Verbs: []string{"get"}},
+		},
+		"other grants limited by resourceNames count and say so": {
+			access: workloadCreateAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, ResourceNames: []string{"web"}, Verbs: []string{"patch"}},
+			want:   `patch on deployments (resourceNames "web")`,
+		},
+		"resourceNames cannot restrict create of a whole resource": {
+			access: controlPlaneAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"persistentvolumes"}, ResourceNames: []string{"pv-1"}, Verbs: []string{"create"}},
+		},
+		"resourceNames do restrict create of a subresource": {
+			access: execAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/exec"}, ResourceNames: []string{"db-0"}, Verbs: []string{"create"}},
+			want:   `create on pods/exec (resourceNames "db-0")`,
+		},
+		"a Role cannot grant cluster-scoped resources": {
+			access:     controlPlaneAccess,
+			rule:       rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes/proxy"}, Verbs: []string{"get"}},
+			namespaced: true,
+		},
+		"a Role can grant bind on ClusterRoles, checked in its namespace": {
+			access:     escalationAccess,
+			rule:       rbacv1.PolicyRule{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}},
+			namespaced: true,
+			want:       "bind on clusterroles",
+		},
+		"a nonResourceURLs rule grants no resource": {
+			access: escalationAccess,
+			rule:   rbacv1.PolicyRule{NonResourceURLs: []string{"*"}, Verbs: []string{"*"}},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := tc.access.find([]rbacv1.PolicyRule{tc.rule}, tc.namespaced)
+			switch {
+			case tc.want == "" && len(got) > 0:
+				t.Errorf("want no grant, got %q", got)
+			case tc.want != "" && (len(got) != 1 || got[0] != tc.want):
+				t.Errorf("want %q, got %q", tc.want, got)
+			}
+		})
+	}
+}

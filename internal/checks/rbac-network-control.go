@@ -1,0 +1,22 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var rbacNetworkControl = &engine.Check{
+	ID:    "rbac-network-control",
+	Title: "Roles do not grant changing network boundaries",
+	Description: "Writing NetworkPolicies, Services, Ingresses, Endpoints or EndpointSlices opens " +
+		"the network to the outside, removes isolation between workloads, or redirects traffic " +
+		"meant for another service. Controlling who may change the boundary supports boundary " +
+		"protection (CC6.6)." + supporting,
+	Remediation: "Grant create, update, patch and delete on these resources only to the deployment pipeline's ServiceAccount.",
+	Severity:    medium,
+	Criteria:    []v1alpha1.Criterion{cc66},
+	Targets:     []string{"Role", "ClusterRole"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		judgeRole(ctx, o, "can change network boundaries", func(p *rolePerms) []string { return p.networkControl })
+	},
+}

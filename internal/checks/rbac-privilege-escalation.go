@@ -1,0 +1,23 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var rbacPrivilegeEscalation = &engine.Check{
+	ID:    "rbac-privilege-escalation",
+	Title: "Roles do not grant ways around RBAC",
+	Description: "bind and escalate let a subject grant permissions it does not hold, impersonate lets " +
+		"it act as another user, group or ServiceAccount, and writing Roles, ClusterRoles or their " +
+		"bindings lets it change who may do what. Each defeats logical access security (CC6.1) and " +
+		"role-based authorisation (CC6.3). Rules limited by resourceNames still count: one named " +
+		"role or identity is enough." + supporting,
+	Remediation: "Remove bind, escalate and impersonate, and create, update and patch on roles, clusterroles, rolebindings and clusterrolebindings; leave RBAC changes to the platform's deployment pipeline.",
+	Severity:    critical,
+	Criteria:    []v1alpha1.Criterion{cc61, cc63},
+	Targets:     []string{"Role", "ClusterRole"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		judgeRole(ctx, o, "can escalate privileges", func(p *rolePerms) []string { return p.escalation })
+	},
+}

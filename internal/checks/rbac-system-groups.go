@@ -1,0 +1,56 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// systemGroups are the built-in users and groups that stand for everybody, or for holders of
+// unrestricted access, with who they are.
+var systemGroups = map[string]string{
+	"system:anonymous":       "every unauthenticated request",
+	"system:unauthenticated": "every unauthenticated request",
+	"system:authenticated":   "every authenticated user and ServiceAccount",
+	"system:masters":         "a group that bypasses authorisation",
+}
+
+var rbacSystemGroups = &engine.Check{
+	ID:    "rbac-system-groups",
+	Title: "Bindings do not grant permissions to everybody",
+	Description: "system:anonymous and system:unauthenticated are every request without credentials, " +
+		"system:authenticated is every user and ServiceAccount of the cluster, and system:masters " +
+		"bypasses RBAC entirely. A binding to one of them grants its role far beyond any " +
+		"need-to-have (CC6.1), to callers from outside the system too (CC6.6). The platform's own " +
+		"system: bindings are not judged." + supporting,
+	Remediation: "Bind the role to the named users, groups or ServiceAccounts that need it.",
+	Severity:    critical,
+	Criteria:    []v1alpha1.Criterion{cc61, cc66},
+	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		ref, subjects, ok := bindingOf(o)
+		if !ok {
+			ctx.NotApplicable("", "not a RoleBinding or ClusterRoleBinding")
+			return
+		}
+		if isBuiltinBinding(o) {
+			ctx.NotApplicable("", "built-in Kubernetes binding")
+			return
+		}
+		var found []string
+		for _, s := range subjects {
+			if who, bad := systemGroups[s.Name]; bad && s.Kind != rbacv1.ServiceAccountKind {
+				found = append(found, fmt.Sprintf("%s (%s)", describeSubject(o, s), who))
+			}
+		}
+		if len(found) == 0 {
+			ctx.Pass("")
+			return
+		}
+		ctx.Fail("", "grants %s %q %s to %s", ref.Kind, ref.Name, bindingScope(o), strings.Join(found, ", "))
+	},
+}

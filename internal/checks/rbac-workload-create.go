@@ -1,0 +1,22 @@
+package checks
+
+import (
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var rbacWorkloadCreate = &engine.Check{
+	ID:    "rbac-workload-create",
+	Title: "Roles do not grant creating or changing workloads",
+	Description: "Whoever can create or change pods or the controllers that make them (Deployments, " +
+		"StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, ReplicationControllers) runs code " +
+		"of their choosing as any ServiceAccount of the namespace, with its Secrets mounted " +
+		"(CC6.1), outside the change process (CC8.1)." + supporting,
+	Remediation: "Grant create, update and patch on workloads only to the deployment pipeline's ServiceAccount; give people read access.",
+	Severity:    medium,
+	Criteria:    []v1alpha1.Criterion{cc61, cc81},
+	Targets:     []string{"Role", "ClusterRole"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		judgeRole(ctx, o, "can create or change workloads", func(p *rolePerms) []string { return p.workloadCreate })
+	},
+}

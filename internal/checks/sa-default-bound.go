@@ -1,0 +1,61 @@
+package checks
+
+import (
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var saDefaultBound = &engine.Check{
+	ID:    "sa-default-bound",
+	Title: "No permissions are granted to default ServiceAccounts",
+	Description: "Every pod that names no ServiceAccount runs as its namespace's default one, so a " +
+		"role bound to a default ServiceAccount (directly, or through the system:serviceaccounts " +
+		"groups) reaches every such pod, present and future. Granting permissions only to " +
+		"dedicated ServiceAccounts supports least-privilege authorisation (CC6.3)." + supporting,
+	Remediation: "Bind the role to a ServiceAccount created for the workload that needs it, and have that workload set serviceAccountName.",
+	Severity:    medium,
+	Criteria:    []v1alpha1.Criterion{cc63},
+	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		ref, subjects, ok := bindingOf(o)
+		if !ok {
+			ctx.NotApplicable("", "not a RoleBinding or ClusterRoleBinding")
+			return
+		}
+		if isBuiltinBinding(o) {
+			ctx.NotApplicable("", "built-in Kubernetes binding")
+			return
+		}
+		var found []string
+		for _, s := range subjects {
+			if reachesDefaultServiceAccount(s) {
+				found = append(found, describeSubject(o, s))
+			}
+		}
+		if len(found) == 0 {
+			ctx.Pass("")
+			return
+		}
+		ctx.Fail("", "grants %s %q %s to %s, which reaches default ServiceAccounts", ref.Kind, ref.Name, bindingScope(o), strings.Join(found, ", "))
+	},
+}
+
+// reachesDefaultServiceAccount reports whether a subject is, or includes, a ServiceAccount
+// named "default": the ServiceAccount itself, its user name, or the groups of all
+// ServiceAccounts (in a namespace or in the cluster).
+func reachesDefaultServiceAccount(s rbacv1.Subject) bool {
+	switch s.Kind {
+	case rbacv1.ServiceAccountKind:
+		return s.Name == "default"
+	case rbacv1.UserKind:
+		parts := strings.Split(s.Name, ":")
+		return len(parts) == 4 && parts[0] == "system" && parts[1] == "serviceaccount" && parts[3] == "default"
+	case rbacv1.GroupKind:
+		return s.Name == "system:serviceaccounts" || strings.HasPrefix(s.Name, "system:serviceaccounts:")
+	}
+	return false
+}

@@ -1,0 +1,52 @@
+package checks
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var saTokenAutomount = &engine.Check{
+	ID:    "sa-token-automount",
+	Title: "Pods do not mount a service account token they do not need",
+	Description: "Unless the pod or its ServiceAccount sets automountServiceAccountToken: false, every " +
+		"container gets an API token: whoever compromises the container can act with the " +
+		"ServiceAccount's permissions. Mounting credentials only where they are needed supports " +
+		"logical access security (CC6.1)." + supporting,
+	Remediation: "Set automountServiceAccountToken: false on the ServiceAccount (or the pod spec), and set it to true only on pods that call the Kubernetes API.",
+	Severity:    medium,
+	Criteria:    []v1alpha1.Criterion{cc61},
+	Targets:     workload,
+	Reads:       []string{"ServiceAccount"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		switch pod := o.Workload.PodSpec.AutomountServiceAccountToken; {
+		case isFalse(pod):
+			ctx.Pass("")
+			return
+		case isTrue(pod):
+			ctx.Fail("", "the pod spec sets automountServiceAccountToken: true")
+			return
+		}
+		name := podServiceAccount(o)
+		sa := ctx.Inventory.Get("ServiceAccount", o.Namespace, name)
+		if sa == nil {
+			absent := "is not in the scanned input"
+			if ctx.Inventory.Complete {
+				absent = "does not exist"
+			}
+			ctx.Fail("", "the pod does not set automountServiceAccountToken and ServiceAccount %q %s: the Kubernetes default (automount on) applies", name, absent)
+			return
+		}
+		account, ok := sa.Obj.(*corev1.ServiceAccount)
+		if !ok {
+			ctx.NotApplicable("", "the ServiceAccount is not a core/v1 ServiceAccount")
+			return
+		}
+		if isFalse(account.AutomountServiceAccountToken) {
+			ctx.Pass("")
+			return
+		}
+		ctx.Fail("", "neither the pod nor ServiceAccount %q sets automountServiceAccountToken: false", name)
+	},
+}

@@ -1,0 +1,43 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var secSecretAsEnv = &engine.Check{
+	ID:    "sec-secret-as-env",
+	Title: "Containers read Secrets from volumes, not environment variables",
+	Description: "A Secret exposed as an environment variable is inherited by every child process, shows " +
+		"up in crash dumps, debug endpoints and logs that print the environment, and cannot be " +
+		"rotated without a restart; a secret volume avoids all of that (C1.1). The check flags " +
+		"env valueFrom.secretKeyRef and envFrom.secretRef." + supporting,
+	Remediation: "Mount the Secret as a volume (or a projected volume) and have the application read the file; " +
+		"where the application only reads the environment, keep the exposure as small as possible and record the exception.",
+	Severity: low,
+	Criteria: []v1alpha1.Criterion{c11},
+	Targets:  workload,
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		eachContainer(ctx, o, func(c engine.Container) string {
+			var uses []string
+			for _, e := range c.Env {
+				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+					ref := e.ValueFrom.SecretKeyRef
+					uses = append(uses, fmt.Sprintf("env %s from Secret %q key %q", e.Name, ref.Name, ref.Key))
+				}
+			}
+			for _, from := range c.EnvFrom {
+				if from.SecretRef != nil {
+					uses = append(uses, fmt.Sprintf("envFrom Secret %q", from.SecretRef.Name))
+				}
+			}
+			if len(uses) == 0 {
+				return ""
+			}
+			return "reads Secrets into the environment: " + strings.Join(uses, ", ")
+		})
+	},
+}

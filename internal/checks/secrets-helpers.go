@@ -1,0 +1,179 @@
+package checks
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// credentialWords are the name parts that mark a credential: DB_PASSWORD, githubToken,
+// client-secret. A part that ends in one of them counts too (DBPASSWORD, accesstoken), and so
+// does its plural (CREDENTIALS, SECRETS).
+var credentialWords = []string{"PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY",
+	"PRIVATEKEY", "ACCESSKEY", "SECRETKEY", "CREDENTIAL"}
+
+// credentialKeyQualifiers are the words that make a following KEY a credential: API_KEY,
+// privateKey, AZURE_STORAGE_ACCOUNT_KEY. A KEY on its own (CACHE_KEY) is not one.
+var credentialKeyQualifiers = map[string]bool{
+	"API": true, "PRIVATE": true, "ACCESS": true, "SECRET": true, "ACCOUNT": true,
+	"ENCRYPTION": true, "SIGNING": true, "MASTER": true,
+}
+
+// referenceSuffixes end names that point at a credential or describe it rather than hold it:
+// PASSWORD_FILE, TOKEN_PATH, SECRET_NAME, TOKEN_TTL.
+var referenceSuffixes = map[string]bool{
+	"FILE": true, "FILES": true, "PATH": true, "DIR": true, "NAME": true, "REF": true,
+	"URL": true, "URI": true, "ENDPOINT": true, "HOST": true, "ARN": true, "HEADER": true,
+	"TYPE": true, "TTL": true, "EXPIRY": true, "EXPIRATION": true, "LENGTH": true,
+	"ENABLED": true, "REQUIRED": true,
+}
+
+// nameParts splits a variable or key name into upper-case words at punctuation and at camelCase
+// boundaries: "spring.datasource.dbPassword" gives SPRING DATASOURCE DB PASSWORD, "APIKey"
+// gives API KEY.
+func nameParts(name string) []string {
+	var parts []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			parts = append(parts, strings.ToUpper(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	runes := []rune(name)
+	for i, r := range runes {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			flush()
+			continue
+		}
+		if unicode.IsUpper(r) && len(cur) > 0 {
+			prev := cur[len(cur)-1]
+			nextLower := i+1 < len(runes) && unicode.IsLower(runes[i+1])
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
+				flush()
+			}
+		}
+		cur = append(cur, r)
+	}
+	flush()
+	return parts
+}
+
+// isCredentialPart reports whether parts[i] (with the part before it) names a credential.
+func isCredentialPart(parts []string, i int) bool {
+	p := strings.TrimSuffix(parts[i], "S")
+	for _, w := range credentialWords {
+		if strings.HasSuffix(p, w) {
+			return true
+		}
+	}
+	return p == "KEY" && i > 0 && credentialKeyQualifiers[parts[i-1]]
+}
+
+// credentialName reports whether a name looks like it holds a credential: one of its words is a
+// credential word, and it does not end in a word that makes it a reference (a file, a path,
+// the name of a Secret).
+func credentialName(name string) bool {
+	parts := nameParts(name)
+	if len(parts) == 0 || referenceSuffixes[parts[len(parts)-1]] {
+		return false
+	}
+	for i := range parts {
+		if isCredentialPart(parts, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// endsInCredential is the stricter test for settings inside configuration files, where names
+// such as passwordPolicy or tokenAudience are common: the name's last word must be the
+// credential word (db.password, client_secret, apiKey).
+func endsInCredential(name string) bool {
+	parts := nameParts(name)
+	return len(parts) > 0 && isCredentialPart(parts, len(parts)-1)
+}
+
+// nonLiteralValues are values that hold no credential whatever the name says.
+var nonLiteralValues = map[string]bool{
+	"true": true, "false": true, "yes": true, "no": true, "on": true, "off": true,
+	"enabled": true, "disabled": true, "null": true, "nil": true, "none": true, "~": true,
+	"|": true, "|-": true, ">": true, ">-": true,
+}
+
+// literalCredential reports whether a value set for a credential-like name is a literal
+// credential, rather than empty, a flag, a file path, an interpolation ($(VAR), ${VAR}, a Helm
+// template) or a reference to a secret store.
+func literalCredential(value string) bool {
+	v := strings.TrimSpace(value)
+	lower := strings.ToLower(v)
+	switch {
+	case v == "", nonLiteralValues[lower]:
+		return false
+	case strings.Contains(v, "$(") || strings.Contains(v, "${") || strings.Contains(v, "{{"):
+		return false
+	case strings.HasPrefix(v, "/") && !strings.ContainsAny(v, " \t"):
+		return false
+	case strings.HasPrefix(lower, "file:"), strings.HasPrefix(lower, "vault:"), strings.HasPrefix(lower, "ref+"),
+		strings.HasPrefix(lower, "arn:aws:secretsmanager:"), strings.HasPrefix(lower, "arn:aws:ssm:"),
+		strings.HasPrefix(lower, "projects/") && strings.Contains(lower, "/secrets/"):
+		return false
+	}
+	return true
+}
+
+var (
+	pemPrivateKey = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----`)
+	awsAccessKey  = regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`)
+)
+
+// embeddedKeyMaterial names the key material a value holds, whatever its name: "a PEM private
+// key", "an AWS access key id", or "".
+func embeddedKeyMaterial(value string) string {
+	switch {
+	case pemPrivateKey.MatchString(value):
+		return "a PEM private key"
+	case awsAccessKey.MatchString(value):
+		return "an AWS access key id"
+	}
+	return ""
+}
+
+// settingName matches the name of a setting in a configuration file line.
+var settingName = regexp.MustCompile(`^[A-Za-z0-9_.\-]+$`)
+
+// credentialSettings lists the settings of a configuration file (properties, .env, YAML, INI,
+// JSON: one setting per line) that end in a credential word and hold a literal value, by name.
+// At most limit names are returned.
+func credentialSettings(content string, limit int) []string {
+	var names []string
+	seen := map[string]bool{}
+	for line := range strings.SplitSeq(content, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";") || strings.HasPrefix(line, "//") {
+			continue
+		}
+		line = strings.TrimPrefix(strings.TrimPrefix(line, "- "), "export ")
+		i := strings.IndexAny(line, ":=")
+		if i <= 0 {
+			continue
+		}
+		name := strings.Trim(strings.TrimSpace(line[:i]), `"'`)
+		if !settingName.MatchString(name) || !endsInCredential(name) {
+			continue
+		}
+		value := strings.TrimSpace(line[i+1:])
+		if j := strings.Index(value, " #"); j >= 0 {
+			value = value[:j]
+		}
+		value = strings.Trim(strings.TrimRight(strings.TrimSpace(value), ",;"), `"'`)
+		if literalCredential(value) && !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+			if len(names) == limit {
+				break
+			}
+		}
+	}
+	return names
+}

@@ -1,0 +1,116 @@
+package checks
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestCredentialName(t *testing.T) {
+	tests := map[string]struct {
+		name string
+		want bool
+	}{
+		"a password":                               {"DB_PASSWORD", true},
+		"a password in one word":                   {"PGPASSWORD", true},
+		"camelCase api key":                        {"apiKey", true},
+		"an acronym before Key":                    {"APIKey", true},
+		"a dotted setting":                         {"spring.datasource.password", true},
+		"a secret in the middle":                   {"AWS_SECRET_ACCESS_KEY", true},
+		"an account key":                           {"AZURE_STORAGE_ACCOUNT_KEY", true},
+		"a plural":                                 {"APP_CREDENTIALS", true},
+		"a passphrase":                             {"SSH_PASSPHRASE", true},
+		"a password file is a reference":           {"DB_PASSWORD_FILE", false},
+		"a token path is a reference":              {"TOKEN_PATH", false},
+		"a secret name is a reference":             {"SECRET_NAME", false},
+		"a token endpoint is a reference":          {"OAUTH_TOKEN_URL", false},
+		"a key without a qualifier":                {"CACHE_KEY", false},
+		"a word that starts like a credential":     {"TOKENIZER", false},
+		"a word that contains a credential":        {"SECRETARY_EMAIL", false},
+		"the shell's working directory":            {"PWD", false},
+		"a name that mentions nothing of the kind": {"LOG_LEVEL", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := credentialName(tc.name); got != tc.want {
+				t.Errorf("credentialName(%q) = %v, want %v (parts %q)", tc.name, got, tc.want, nameParts(tc.name))
+			}
+		})
+	}
+}
+
+func TestLiteralCredential(t *testing.T) {
+	tests := map[string]struct {
+		value string
+		want  bool
+	}{
+		"a password":                      {"Orders-2024!", true},
+		"a default password is still one": {"changeme", true},
+		"empty":                           {"", false},
+		"blank":                           {"  ", false},
+		"a flag":                          {"true", false},
+		"a flag in capitals":              {"No", false},
+		"a dependent variable":            {"$(UPSTREAM_TOKEN)", false},
+		"a URL built from a variable":     {"postgres://app:$(DB_PASSWORD)@db/app", false},
+		"a shell-style variable":          {"${DB_PASSWORD}", false},
+		"an unrendered Helm template":     {"{{ .Values.password }}", false},
+		"a file path":                     {"/var/run/secrets/db/password", false},
+		"a Vault reference":               {"vault:secret/data/shop#password", false},
+		"an AWS Secrets Manager ARN":      {"arn:aws:secretsmanager:eu-west-1:111122223333:secret:shop-db", false},
+		"a GCP Secret Manager version":    {"projects/shop/secrets/db-password/versions/latest", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := literalCredential(tc.value); got != tc.want {
+				t.Errorf("literalCredential(%q) = %v, want %v", tc.value, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEmbeddedKeyMaterial(t *testing.T) {
+	tests := map[string]struct {
+		value, want string
+	}{
+		"an RSA key":                 {"-----BEGIN RSA PRIVATE KEY-----\nMIIE...", "a PEM private key"},
+		"a PKCS#8 key":               {"-----BEGIN PRIVATE KEY-----\nMIIE...", "a PEM private key"},
+		"an encrypted key":           {"-----BEGIN ENCRYPTED PRIVATE KEY-----", "a PEM private key"},
+		"a PGP key block":            {"-----BEGIN PGP PRIVATE KEY BLOCK-----", "a PEM private key"},
+		"an access key id":           {"key=AKIAIOSFODNN7EXAMPLE", "an AWS access key id"},
+		"a session key id":           {"ASIAIOSFODNN7EXAMPLE", "an AWS access key id"},
+		"a certificate":              {"-----BEGIN CERTIFICATE-----\nMIIB...", ""},
+		"a public key":               {"-----BEGIN PUBLIC KEY-----", ""},
+		"an id inside a longer word": {"XAKIAIOSFODNN7EXAMPLEX", ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := embeddedKeyMaterial(tc.value); got != tc.want {
+				t.Errorf("embeddedKeyMaterial(%q) = %q, want %q", tc.value, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCredentialSettings(t *testing.T) {
+	tests := map[string]struct {
+		content string
+		want    []string
+	}{
+		"properties":                  {"db.user=app\ndb.password=hunter2\n", []string{"db.password"}},
+		"a .env file with export":     {"export REDIS_PASSWORD=\"r3d1s\"\n", []string{"REDIS_PASSWORD"}},
+		"YAML":                        {"auth:\n  clientSecret: s3cr3t # rotate yearly\n", []string{"clientSecret"}},
+		"JSON":                        {"{\n  \"apiKey\": \"abc123\",\n  \"region\": \"eu\"\n}", []string{"apiKey"}},
+		"INI with spaces":             {"[security]\nadmin_password = admin\n", []string{"admin_password"}},
+		"interpolated values":         {"db.password=${DB_PASSWORD}\napi_key: {{ .Values.key }}\n", nil},
+		"a YAML map under the name":   {"password:\n  minLength: 12\n", nil},
+		"names that describe secrets": {"passwordPolicy: strict\ntokenAudience: api\nsecretName: tls\n", nil},
+		"comments":                    {"# password=hunter2\n; token=abc\n", nil},
+		"at most the limit":           {"a.password=1\nb.password=2\nc.password=3\nd.password=4\n", []string{"a.password", "b.password", "c.password"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := credentialSettings(tc.content, 3); !slices.Equal(got, tc.want) {
+				t.Errorf("credentialSettings = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,279 @@
+package checks
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// digestPattern is a content digest an image can be pinned by: sha256, or the OCI image spec's
+// other registered algorithm, sha512.
+var digestPattern = regexp.MustCompile(`^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$`)
+
+// imageDigestPinned reports whether an image reference carries a well-formed digest.
+func imageDigestPinned(image string) bool {
+	_, _, digest := imageParts(image)
+	return digestPattern.MatchString(digest)
+}
+
+// dockerHubAliases are other spellings of Docker Hub's registry host.
+var dockerHubAliases = map[string]bool{"index.docker.io": true, "registry-1.docker.io": true, "registry.hub.docker.com": true}
+
+// canonicalRepository is an image's repository spelled in full, without tag or digest: the
+// registry host (lower case, Docker Hub as docker.io) then the path, with Docker Hub's implicit
+// library/ for official images. "nginx:1.27" and "docker.io/nginx" both read
+// "docker.io/library/nginx".
+func canonicalRepository(image string) string {
+	repo, _, _ := imageParts(normalisedImage(strings.TrimSpace(image)))
+	host, path, ok := strings.Cut(repo, "/")
+	if !ok {
+		return repo
+	}
+	host = strings.ToLower(host)
+	if dockerHubAliases[host] {
+		host = "docker.io"
+	}
+	if host == "docker.io" && !strings.Contains(path, "/") {
+		path = "library/" + path
+	}
+	return host + "/" + path
+}
+
+// canonicalPrefix spells an allowed-registry prefix the way canonicalRepository spells images:
+// the host in lower case and Docker Hub as docker.io. The path is kept as written.
+func canonicalPrefix(prefix string) string {
+	prefix = strings.TrimSpace(prefix)
+	host, path, ok := strings.Cut(prefix, "/")
+	host = strings.ToLower(host)
+	if dockerHubAliases[host] {
+		host = "docker.io"
+	}
+	if !ok {
+		return host
+	}
+	return host + "/" + path
+}
+
+// underPrefix reports whether a canonical repository is under an allowed prefix. A prefix that
+// ends with "/" matches anything below it; one that does not must end at a whole host or path
+// segment, so "registry.example.com" allows "registry.example.com/app" but not
+// "registry.example.com.evil.io/app", and "ghcr.io/acme" does not allow "ghcr.io/acme-forks/x".
+func underPrefix(repo, prefix string) bool {
+	if prefix == "" {
+		return false
+	}
+	if strings.HasSuffix(prefix, "/") {
+		return strings.HasPrefix(repo, prefix)
+	}
+	return repo == prefix || strings.HasPrefix(repo, prefix+"/")
+}
+
+// Trivy Operator reports (aquasecurity.github.io/v1alpha1), one per workload and container.
+const (
+	trivyGroup              = "aquasecurity.github.io"
+	trivyVulnerabilityKind  = "VulnerabilityReport"
+	trivyExposedSecretKind  = "ExposedSecretReport"
+	trivyLabelResourceKind  = "trivy-operator.resource.kind"
+	trivyLabelResourceName  = "trivy-operator.resource.name"
+	trivyLabelContainerName = "trivy-operator.container.name"
+)
+
+// trivyReport is what the checks read from one Trivy Operator report.
+type trivyReport struct {
+	name string
+	// summary holds report.summary's counters by name (criticalCount, highCount, ...).
+	summary map[string]int64
+	// fixableCritical counts report.vulnerabilities of severity CRITICAL with a fixedVersion;
+	// -1 when the report lists no vulnerabilities.
+	fixableCritical int64
+}
+
+type trivyKey struct{ kind, name, container string }
+
+// trivyReportsIn indexes a namespace's Trivy reports of one kind by the workload kind, name
+// and container they describe, once per evaluation.
+func trivyReportsIn(inv *engine.Inventory, namespace, kind string) map[trivyKey][]*trivyReport {
+	objs := inv.List(namespace, kind)
+	if len(objs) == 0 {
+		return nil
+	}
+	return inv.Memo(objs[0], "supply-chain.trivy-index", func() any {
+		idx := map[trivyKey][]*trivyReport{}
+		for _, o := range objs {
+			u, ok := o.Obj.(*unstructured.Unstructured)
+			if !ok || !strings.HasPrefix(o.APIVersion, trivyGroup+"/") {
+				continue
+			}
+			k := trivyKey{kind: u.GetLabels()[trivyLabelResourceKind], name: trivySubjectName(u),
+				container: u.GetLabels()[trivyLabelContainerName]}
+			if k.kind == "" || k.name == "" || k.container == "" {
+				continue
+			}
+			if r := readTrivyReport(u); r != nil {
+				idx[k] = append(idx[k], r)
+			}
+		}
+		return idx
+	}).(map[trivyKey][]*trivyReport)
+}
+
+// trivySubjectName is the name of the object a report describes. Trivy Operator writes it in a
+// label, or, when the name is too long for a label value, hashes the label and keeps the name
+// in an annotation and the owner reference.
+func trivySubjectName(u *unstructured.Unstructured) string {
+	if n := u.GetLabels()[trivyLabelResourceName]; n != "" {
+		return n
+	}
+	if n := u.GetAnnotations()[trivyLabelResourceName]; n != "" {
+		return n
+	}
+	kind := u.GetLabels()[trivyLabelResourceKind]
+	for _, ref := range u.GetOwnerReferences() {
+		if ref.Kind == kind && ref.Controller != nil && *ref.Controller {
+			return ref.Name
+		}
+	}
+	return ""
+}
+
+// readTrivyReport reads a report's summary and fixable criticals; nil when it has no summary,
+// which leaves the container without a usable report.
+func readTrivyReport(u *unstructured.Unstructured) *trivyReport {
+	report, _ := u.Object["report"].(map[string]any)
+	summary, ok := report["summary"].(map[string]any)
+	if !ok {
+		return nil
+	}
+	r := &trivyReport{name: u.GetName(), summary: map[string]int64{}, fixableCritical: -1}
+	for k, v := range summary {
+		if n, ok := asCount(v); ok {
+			r.summary[k] = n
+		}
+	}
+	if vulns, ok := report["vulnerabilities"].([]any); ok {
+		r.fixableCritical = 0
+		for _, v := range vulns {
+			m, _ := v.(map[string]any)
+			sev, _ := m["severity"].(string)
+			fixed, _ := m["fixedVersion"].(string)
+			if strings.EqualFold(sev, "CRITICAL") && fixed != "" {
+				r.fixableCritical++
+			}
+		}
+	}
+	return r
+}
+
+// asCount reads a JSON number however it was decoded (int64 from the API server, float64 from
+// encoding/json, or a string).
+func asCount(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	case float64:
+		return int64(n), true
+	case string:
+		i, err := strconv.ParseInt(n, 10, 64)
+		return i, err == nil
+	}
+	return 0, false
+}
+
+// trivySubjects are the objects whose reports describe a workload's containers. Trivy Operator
+// scans a Deployment through its ReplicaSets, so a Deployment's reports are those of the
+// ReplicaSets it controls that run pods (every one it controls when none does); other workloads
+// are scanned as themselves.
+func trivySubjects(inv *engine.Inventory, o *engine.Object) []trivyKey {
+	subjects := []trivyKey{{kind: o.Kind, name: o.Name}}
+	if o.Kind != "Deployment" {
+		return subjects
+	}
+	owned := replicaSetsByDeployment(inv, o.Namespace)[o.Name]
+	var active, all []trivyKey
+	for _, rs := range owned {
+		k := trivyKey{kind: "ReplicaSet", name: rs.Name}
+		all = append(all, k)
+		if rs.Spec.Replicas == nil || *rs.Spec.Replicas > 0 {
+			active = append(active, k)
+		}
+	}
+	if len(active) > 0 {
+		return append(subjects, active...)
+	}
+	return append(subjects, all...)
+}
+
+// replicaSetsByDeployment indexes a namespace's ReplicaSets by the Deployment that controls
+// them, once per evaluation.
+func replicaSetsByDeployment(inv *engine.Inventory, namespace string) map[string][]*appsv1.ReplicaSet {
+	objs := inv.List(namespace, "ReplicaSet")
+	if len(objs) == 0 {
+		return nil
+	}
+	return inv.Memo(objs[0], "supply-chain.replicasets-by-deployment", func() any {
+		idx := map[string][]*appsv1.ReplicaSet{}
+		for _, o := range objs {
+			rs, ok := o.Obj.(*appsv1.ReplicaSet)
+			if !ok {
+				continue
+			}
+			for _, ref := range rs.OwnerReferences {
+				if ref.Kind == "Deployment" && ref.Controller != nil && *ref.Controller {
+					idx[ref.Name] = append(idx[ref.Name], rs)
+				}
+			}
+		}
+		return idx
+	}).(map[string][]*appsv1.ReplicaSet)
+}
+
+// judgeByTrivyReports judges every container of a workload on its Trivy reports of one kind:
+// judge returns "" to pass or the failure message for the container's reports; a container
+// without a report is NotAssessed with missing as the reason.
+func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing string,
+	judge func(c engine.Container, reports []*trivyReport) string) {
+	idx := trivyReportsIn(ctx.Inventory, o.Namespace, kind)
+	subjects := trivySubjects(ctx.Inventory, o)
+	for _, c := range o.Workload.Containers() {
+		var reports []*trivyReport
+		for _, s := range subjects {
+			s.container = c.Name
+			reports = append(reports, idx[s]...)
+		}
+		if len(reports) == 0 {
+			ctx.NotAssessed(c.Name, missing)
+		} else if msg := judge(c, reports); msg != "" {
+			ctx.Fail(c.Name, "%s", msg)
+		} else {
+			ctx.Pass(c.Name)
+		}
+	}
+	if len(o.Workload.Containers()) == 0 {
+		ctx.NotApplicable("", "the pod spec has no containers")
+	}
+}
+
+// worstTrivyReport is the report with the highest counters, compared in the order given.
+func worstTrivyReport(reports []*trivyReport, order ...string) *trivyReport {
+	worst := reports[0]
+	for _, r := range reports[1:] {
+		for _, k := range order {
+			if r.summary[k] != worst.summary[k] {
+				if r.summary[k] > worst.summary[k] {
+					worst = r
+				}
+				break
+			}
+		}
+	}
+	return worst
+}

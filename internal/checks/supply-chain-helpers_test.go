@@ -1,0 +1,44 @@
+package checks
+
+import "testing"
+
+func TestCanonicalRepository(t *testing.T) {
+	tests := map[string]struct{ image, want string }{
+		"an official image gets Docker Hub and library/": {"nginx:1.27", "docker.io/library/nginx"},
+		"docker.io without library/ gets it":             {"docker.io/redis:7", "docker.io/library/redis"},
+		"Docker Hub aliases read docker.io":              {"index.docker.io/library/postgres:16", "docker.io/library/postgres"},
+		"a Docker Hub user image keeps its user":         {"bitnami/redis:7.2", "docker.io/bitnami/redis"},
+		"a registry port is not a tag":                   {"localhost:5000/shop/web", "localhost:5000/shop/web"},
+		"the digest is dropped":                          {"ghcr.io/acme/web:1.0@sha256:abc", "ghcr.io/acme/web"},
+		"the registry host is lower-cased":               {"Registry.Example.com/shop/web:1", "registry.example.com/shop/web"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := canonicalRepository(tc.image); got != tc.want {
+				t.Errorf("canonicalRepository(%q) = %q, want %q", tc.image, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestUnderPrefix(t *testing.T) {
+	tests := map[string]struct {
+		repo, prefix string
+		want         bool
+	}{
+		"a trailing slash matches below it":         {"ghcr.io/acme/web", "ghcr.io/acme/", true},
+		"a host prefix matches the whole host":      {"registry.example.com/web", "registry.example.com", true},
+		"a host prefix is not a string prefix":      {"registry.example.com.evil.io/web", "registry.example.com", false},
+		"a path prefix ends at a segment":           {"ghcr.io/acme-forks/web", "ghcr.io/acme", false},
+		"a whole repository matches itself":         {"docker.io/library/nginx", "docker.io/library/nginx", true},
+		"a repository does not match a longer name": {"docker.io/library/nginx-unprivileged", "docker.io/library/nginx", false},
+		"an empty prefix matches nothing":           {"docker.io/library/nginx", "", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := underPrefix(tc.repo, canonicalPrefix(tc.prefix)); got != tc.want {
+				t.Errorf("underPrefix(%q, %q) = %v, want %v", tc.repo, tc.prefix, got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,79 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// Gatherer reads the objects the checks judge from a reader, normally the manager's cache.
+type Gatherer struct {
+	// Reader lists objects; with the cache, lists cost no API call.
+	Reader client.Reader
+	// Kinds are the kinds to read: Kinds without the optional ones the API server lacks.
+	Kinds []Kind
+}
+
+// Scope says which objects to gather.
+type Scope struct {
+	// Namespaces are the namespaces whose objects are gathered (with their Namespace objects).
+	// Nil gathers no namespaced object.
+	Namespaces map[string]bool
+	// ClusterScoped gathers the cluster-scoped objects too (ClusterRoles, bindings, ...).
+	ClusterScoped bool
+}
+
+// Gather returns engine objects for the scope. Objects are the cache's own, not copies: the
+// engine only reads them.
+func (g *Gatherer) Gather(ctx context.Context, scope Scope) ([]*engine.Object, error) {
+	var out []*engine.Object
+	single := ""
+	if len(scope.Namespaces) == 1 {
+		for ns := range scope.Namespaces {
+			single = ns
+		}
+	}
+	for _, k := range g.Kinds {
+		wantNS := k.Namespaced && len(scope.Namespaces) > 0
+		isNamespaceKind := k.GVK.Kind == "Namespace"
+		if !wantNS && !(scope.ClusterScoped && !k.Namespaced) && !(isNamespaceKind && len(scope.Namespaces) > 0) {
+			continue
+		}
+		list := k.NewList()
+		opts := []client.ListOption{client.UnsafeDisableDeepCopy}
+		if single != "" && k.Namespaced {
+			opts = append(opts, client.InNamespace(single))
+		}
+		if err := g.Reader.List(ctx, list, opts...); err != nil {
+			return nil, fmt.Errorf("listing %s: %w", k.GVK.Kind, err)
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil, fmt.Errorf("reading the %s list: %w", k.GVK.Kind, err)
+		}
+		apiVersion := k.APIVersion()
+		for _, item := range items {
+			obj, ok := item.(client.Object)
+			if !ok {
+				continue
+			}
+			switch {
+			case isNamespaceKind:
+				// Namespace objects belong to their namespace's evaluation.
+				if !scope.Namespaces[obj.GetName()] {
+					continue
+				}
+			case k.Namespaced:
+				if !scope.Namespaces[obj.GetNamespace()] {
+					continue
+				}
+			}
+			out = append(out, engine.NewObject(obj, apiVersion, k.GVK.Kind))
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,109 @@
+// Package inventory says which kinds the operator reads and gathers them from the informer
+// cache into engine objects. It is the only place that knows the list: the reconcilers watch
+// exactly these kinds, the cache holds exactly these kinds, and RBAC grants read on exactly
+// these kinds. The operator never reads Secrets.
+package inventory
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Kind is one kind the operator reads.
+type Kind struct {
+	// GVK is the group, version and kind read.
+	GVK schema.GroupVersionKind
+	// Namespaced is false for cluster-scoped kinds.
+	Namespaced bool
+	// Optional kinds come from add-ons whose CRDs may be absent (Trivy Operator's reports):
+	// the operator reads them only when the API server serves them.
+	Optional bool
+	// New returns an empty object of the kind, typed where the kind has a Go type.
+	New func() client.Object
+	// NewList returns an empty list of the kind.
+	NewList func() client.ObjectList
+}
+
+// APIVersion is the group/version string.
+func (k Kind) APIVersion() string { return k.GVK.GroupVersion().String() }
+
+func typed(gv schema.GroupVersion, kind string, namespaced bool, newObj func() client.Object, newList func() client.ObjectList) Kind {
+	return Kind{GVK: gv.WithKind(kind), Namespaced: namespaced, New: newObj, NewList: newList}
+}
+
+func optional(gv schema.GroupVersion, kind string) Kind {
+	gvk := gv.WithKind(kind)
+	return Kind{GVK: gvk, Namespaced: true, Optional: true,
+		New: func() client.Object {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(gvk)
+			return u
+		},
+		NewList: func() client.ObjectList {
+			l := &unstructured.UnstructuredList{}
+			l.SetGroupVersionKind(gv.WithKind(kind + "List"))
+			return l
+		},
+	}
+}
+
+var (
+	core    = corev1.SchemeGroupVersion
+	apps    = appsv1.SchemeGroupVersion
+	batch   = batchv1.SchemeGroupVersion
+	netv1   = networkingv1.SchemeGroupVersion
+	rbac    = rbacv1.SchemeGroupVersion
+	policy  = policyv1.SchemeGroupVersion
+	autosc  = autoscalingv2.SchemeGroupVersion
+	storage = storagev1.SchemeGroupVersion
+	trivy   = schema.GroupVersion{Group: "aquasecurity.github.io", Version: "v1alpha1"}
+)
+
+// Kinds are every kind the operator reads, in a fixed order.
+var Kinds = []Kind{
+	typed(core, "Namespace", false, func() client.Object { return &corev1.Namespace{} }, func() client.ObjectList { return &corev1.NamespaceList{} }),
+	typed(core, "Pod", true, func() client.Object { return &corev1.Pod{} }, func() client.ObjectList { return &corev1.PodList{} }),
+	typed(core, "ReplicationController", true, func() client.Object { return &corev1.ReplicationController{} }, func() client.ObjectList { return &corev1.ReplicationControllerList{} }),
+	typed(core, "Service", true, func() client.Object { return &corev1.Service{} }, func() client.ObjectList { return &corev1.ServiceList{} }),
+	typed(core, "ServiceAccount", true, func() client.Object { return &corev1.ServiceAccount{} }, func() client.ObjectList { return &corev1.ServiceAccountList{} }),
+	typed(core, "ConfigMap", true, func() client.Object { return &corev1.ConfigMap{} }, func() client.ObjectList { return &corev1.ConfigMapList{} }),
+	typed(core, "ResourceQuota", true, func() client.Object { return &corev1.ResourceQuota{} }, func() client.ObjectList { return &corev1.ResourceQuotaList{} }),
+	typed(core, "LimitRange", true, func() client.Object { return &corev1.LimitRange{} }, func() client.ObjectList { return &corev1.LimitRangeList{} }),
+	typed(core, "PersistentVolume", false, func() client.Object { return &corev1.PersistentVolume{} }, func() client.ObjectList { return &corev1.PersistentVolumeList{} }),
+	typed(apps, "Deployment", true, func() client.Object { return &appsv1.Deployment{} }, func() client.ObjectList { return &appsv1.DeploymentList{} }),
+	typed(apps, "StatefulSet", true, func() client.Object { return &appsv1.StatefulSet{} }, func() client.ObjectList { return &appsv1.StatefulSetList{} }),
+	typed(apps, "DaemonSet", true, func() client.Object { return &appsv1.DaemonSet{} }, func() client.ObjectList { return &appsv1.DaemonSetList{} }),
+	typed(apps, "ReplicaSet", true, func() client.Object { return &appsv1.ReplicaSet{} }, func() client.ObjectList { return &appsv1.ReplicaSetList{} }),
+	typed(batch, "Job", true, func() client.Object { return &batchv1.Job{} }, func() client.ObjectList { return &batchv1.JobList{} }),
+	typed(batch, "CronJob", true, func() client.Object { return &batchv1.CronJob{} }, func() client.ObjectList { return &batchv1.CronJobList{} }),
+	typed(netv1, "NetworkPolicy", true, func() client.Object { return &networkingv1.NetworkPolicy{} }, func() client.ObjectList { return &networkingv1.NetworkPolicyList{} }),
+	typed(netv1, "Ingress", true, func() client.Object { return &networkingv1.Ingress{} }, func() client.ObjectList { return &networkingv1.IngressList{} }),
+	typed(rbac, "Role", true, func() client.Object { return &rbacv1.Role{} }, func() client.ObjectList { return &rbacv1.RoleList{} }),
+	typed(rbac, "RoleBinding", true, func() client.Object { return &rbacv1.RoleBinding{} }, func() client.ObjectList { return &rbacv1.RoleBindingList{} }),
+	typed(rbac, "ClusterRole", false, func() client.Object { return &rbacv1.ClusterRole{} }, func() client.ObjectList { return &rbacv1.ClusterRoleList{} }),
+	typed(rbac, "ClusterRoleBinding", false, func() client.Object { return &rbacv1.ClusterRoleBinding{} }, func() client.ObjectList { return &rbacv1.ClusterRoleBindingList{} }),
+	typed(policy, "PodDisruptionBudget", true, func() client.Object { return &policyv1.PodDisruptionBudget{} }, func() client.ObjectList { return &policyv1.PodDisruptionBudgetList{} }),
+	typed(autosc, "HorizontalPodAutoscaler", true, func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }, func() client.ObjectList { return &autoscalingv2.HorizontalPodAutoscalerList{} }),
+	typed(storage, "StorageClass", false, func() client.Object { return &storagev1.StorageClass{} }, func() client.ObjectList { return &storagev1.StorageClassList{} }),
+	optional(trivy, "VulnerabilityReport"),
+	optional(trivy, "ExposedSecretReport"),
+}
+
+// ByKind finds a kind by name.
+func ByKind(kind string) (Kind, bool) {
+	for _, k := range Kinds {
+		if k.GVK.Kind == kind {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}

@@ -1,0 +1,144 @@
+// Package metrics defines the operator's Prometheus series, served on the manager's metrics
+// endpoint. Every series is prefixed soc2_operator_.
+package metrics
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+var (
+	// CriterionStatus is 1 for the current status of each criterion per profile and namespace
+	// (the other statuses of the same criterion are absent). Namespace "" is the cluster-scoped
+	// objects.
+	CriterionStatus = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_criterion_status",
+		Help: "1 for the current status (Pass, Fail, Excepted, NotAssessed) of a SOC 2 criterion per profile and namespace.",
+	}, []string{"profile", "namespace", "criterion", "status"})
+
+	// Findings counts failing findings by severity, and excepted findings (result="Excepted").
+	Findings = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_findings",
+		Help: "Findings per profile, namespace, severity and result (Fail or Excepted).",
+	}, []string{"profile", "namespace", "severity", "result"})
+
+	// NamespaceCompliant is 1 when the namespace's report is Compliant, 0 when NonCompliant.
+	NamespaceCompliant = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_namespace_compliant",
+		Help: "1 when the namespace's report is Compliant, 0 otherwise.",
+	}, []string{"profile", "namespace"})
+
+	// EvaluationDuration times evaluations: scope "cluster" for a full one, "namespace" for one
+	// namespace after a change.
+	EvaluationDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "soc2_operator_evaluation_duration_seconds",
+		Help:    "Time to gather and evaluate, by profile and scope (cluster or namespace).",
+		Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+	}, []string{"profile", "scope"})
+
+	// Evaluations counts evaluations, whether or not they changed anything.
+	Evaluations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "soc2_operator_evaluations_total",
+		Help: "Evaluations by profile, scope (cluster or namespace) and outcome (ok or error).",
+	}, []string{"profile", "scope", "outcome"})
+
+	// LastEvaluation is the time of the last successful full evaluation per profile. Reports are
+	// written only on change; this is the heartbeat that shows evaluation goes on.
+	LastEvaluation = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_last_evaluation_timestamp_seconds",
+		Help: "Unix time of the last successful evaluation per profile.",
+	}, []string{"profile"})
+
+	// ReportWrites counts writes of ComplianceReports by operation and result.
+	ReportWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "soc2_operator_report_writes_total",
+		Help: "ComplianceReport writes by profile, operation (create, update, delete) and result (ok or error).",
+	}, []string{"profile", "operation", "result"})
+
+	// ProfileReady is 1 when the profile's Ready condition is True.
+	ProfileReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_profile_ready",
+		Help: "1 when the profile is valid and evaluated (Ready=True), 0 otherwise.",
+	}, []string{"profile"})
+
+	// Exceptions counts ControlExceptions by state.
+	Exceptions = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_exceptions",
+		Help: "ControlExceptions by namespace and state (Active, Expired, Invalid).",
+	}, []string{"namespace", "state"})
+)
+
+var registerOnce sync.Once
+
+// Register adds the series to controller-runtime's registry, once.
+func Register() {
+	registerOnce.Do(func() {
+		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, NamespaceCompliant, EvaluationDuration,
+			Evaluations, LastEvaluation, ReportWrites, ProfileReady, Exceptions)
+	})
+}
+
+var severities = []v1alpha1.Severity{v1alpha1.SeverityCritical, v1alpha1.SeverityHigh, v1alpha1.SeverityMedium, v1alpha1.SeverityLow}
+
+var criterionStates = []v1alpha1.CriterionState{v1alpha1.CriterionPass, v1alpha1.CriterionFail, v1alpha1.CriterionExcepted, v1alpha1.CriterionNotAssessed}
+
+// SetNamespace records a namespace's report status.
+func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus) {
+	for _, c := range st.Criteria {
+		for _, s := range criterionStates {
+			if s == c.Status {
+				CriterionStatus.WithLabelValues(profile, namespace, string(c.ID), string(s)).Set(1)
+			} else {
+				CriterionStatus.DeleteLabelValues(profile, namespace, string(c.ID), string(s))
+			}
+		}
+	}
+	byseverity := map[v1alpha1.Severity]int32{
+		v1alpha1.SeverityCritical: st.Summary.Critical, v1alpha1.SeverityHigh: st.Summary.High,
+		v1alpha1.SeverityMedium: st.Summary.Medium, v1alpha1.SeverityLow: st.Summary.Low,
+	}
+	for _, s := range severities {
+		Findings.WithLabelValues(profile, namespace, string(s), string(v1alpha1.ResultFail)).Set(float64(byseverity[s]))
+	}
+	Findings.WithLabelValues(profile, namespace, "", string(v1alpha1.ResultExcepted)).Set(float64(st.Summary.Excepted))
+	compliant := 0.0
+	if st.Result == v1alpha1.Compliant {
+		compliant = 1
+	}
+	NamespaceCompliant.WithLabelValues(profile, namespace).Set(compliant)
+}
+
+// SetCluster records the criteria of the cluster-scoped objects.
+func SetCluster(profile string, criteria []v1alpha1.CriterionStatus) {
+	for _, c := range criteria {
+		for _, s := range criterionStates {
+			if s == c.Status {
+				CriterionStatus.WithLabelValues(profile, "", string(c.ID), string(s)).Set(1)
+			} else {
+				CriterionStatus.DeleteLabelValues(profile, "", string(c.ID), string(s))
+			}
+		}
+	}
+}
+
+// ForgetNamespace drops a namespace's series (its report was deleted).
+func ForgetNamespace(profile, namespace string) {
+	labels := prometheus.Labels{"profile": profile, "namespace": namespace}
+	CriterionStatus.DeletePartialMatch(labels)
+	Findings.DeletePartialMatch(labels)
+	NamespaceCompliant.DeletePartialMatch(labels)
+}
+
+// ForgetProfile drops every series of a deleted profile.
+func ForgetProfile(profile string) {
+	labels := prometheus.Labels{"profile": profile}
+	for _, v := range []interface {
+		DeletePartialMatch(prometheus.Labels) int
+	}{CriterionStatus, Findings, NamespaceCompliant, LastEvaluation, ProfileReady} {
+		v.DeletePartialMatch(labels)
+	}
+}

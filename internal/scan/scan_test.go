@@ -1,0 +1,298 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	sarif "github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+	"github.com/xeipuuv/gojsonschema"
+	"sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/internal/version"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+var scanNow = func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) }
+
+func runScan(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	old := version.Version
+	version.Version = "v0.0.0-test"
+	defer func() { version.Version = old }()
+	var out, errOut bytes.Buffer
+	code = Run(args, strings.NewReader(stdin), &out, &errOut, scanNow)
+	return out.String(), errOut.String(), code
+}
+
+// TestGoldenOutputs pins every output format on the same input: a hardened and a careless
+// workload, a List in JSON, a file with broken documents, a profile and exceptions. Run with
+// -update after a deliberate change and review the diff.
+func TestGoldenOutputs(t *testing.T) {
+	for _, format := range Formats {
+		t.Run(format, func(t *testing.T) {
+			stdout, stderr, code := runScan(t, "", "-f", "testdata/manifests", "--profile", "testdata/profile.yaml",
+				"--exceptions", "testdata/exceptions.yaml", "-o", format)
+			if code != ExitInput {
+				t.Errorf("exit code %d, want %d (broken documents were read around)\nstderr: %s", code, ExitInput, stderr)
+			}
+			golden := filepath.Join("testdata", "golden", "scan."+format)
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/scan -update to create it)", err)
+			}
+			if stdout != string(want) {
+				t.Errorf("%s output differs from %s (run with -update and review the diff):\n%s", format, golden, firstDiff(string(want), stdout))
+			}
+			assertWellFormed(t, format, stdout)
+		})
+	}
+}
+
+// assertWellFormed checks each machine format with a real parser: JSON and YAML decode, JUnit
+// is XML with test suites, SARIF passes the SARIF 2.1.0 JSON schema with no unknown fields.
+func assertWellFormed(t *testing.T, format, out string) {
+	t.Helper()
+	switch format {
+	case "json":
+		var rep Report
+		dec := json.NewDecoder(strings.NewReader(out))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&rep); err != nil {
+			t.Fatalf("JSON output does not decode into Report: %v", err)
+		}
+		if rep.Summary.Failing == 0 || len(rep.Findings) == 0 {
+			t.Error("JSON output has no findings")
+		}
+	case "yaml":
+		var rep Report
+		if err := yaml.UnmarshalStrict([]byte(out), &rep); err != nil {
+			t.Fatalf("YAML output does not decode into Report: %v", err)
+		}
+	case "junit":
+		var suites junitSuites
+		if err := xml.Unmarshal([]byte(out), &suites); err != nil {
+			t.Fatalf("JUnit output is not XML: %v", err)
+		}
+		if suites.Failures == 0 || len(suites.Suites) == 0 {
+			t.Error("JUnit output has no failures")
+		}
+	case "sarif":
+		dec := json.NewDecoder(strings.NewReader(out))
+		dec.DisallowUnknownFields()
+		var rep sarif.Report
+		if err := dec.Decode(&rep); err != nil {
+			t.Fatalf("SARIF output has fields SARIF 2.1.0 does not define: %v", err)
+		}
+		res, err := gojsonschema.Validate(gojsonschema.NewStringLoader(sarifSchemaText(t)), gojsonschema.NewStringLoader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range res.Errors() {
+			t.Errorf("SARIF output fails the SARIF 2.1.0 schema: %s", e)
+		}
+		if len(rep.Runs) != 1 || len(rep.Runs[0].Results) == 0 {
+			t.Error("SARIF output has no results")
+		}
+	}
+}
+
+// sarifSchemaText is the official SARIF 2.1.0 JSON schema, as the go-sarif module ships it
+// (read from the module cache, so that it is not copied into this repository).
+func sarifSchemaText(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/owenrumney/go-sarif/v3").Output()
+	if err != nil {
+		t.Fatalf("locating go-sarif: %v", err)
+	}
+	src, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "pkg", "report", "v210", "sarif", "schema.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, end := bytes.IndexByte(src, '`'), bytes.LastIndexByte(src, '`')
+	if start < 0 || end <= start {
+		t.Fatal("schema.go holds no schema")
+	}
+	return string(src[start+1 : end])
+}
+
+func firstDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return "line " + itoa(i+1) + ":\n- " + w + "\n+ " + g
+		}
+	}
+	return "(no line differs)"
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// TestWhatUsersSee pins the behaviour a CI user relies on: exit codes, error messages that name
+// the file, document and line, and nothing lost around a broken input.
+func TestWhatUsersSee(t *testing.T) {
+	cases := map[string]struct {
+		stdin  string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		"a broken document is reported with file, document and line, and the rest is scanned": {
+			args: []string{"-f", "testdata/manifests/broken.yaml", "-o", "json"},
+			code: ExitInput,
+			stderr: []string{
+				"testdata/manifests/broken.yaml: document 2 (line 9): Deployment: spec.replicas: cannot use a JSON string as int32",
+				"testdata/manifests/broken.yaml: document 3 (line 17): yaml: line 21: mapping values are not allowed in this context",
+			},
+			stdout: []string{`"objects": 1`, `"errors": 2`},
+		},
+		"findings at or above --fail-on exit 1": {
+			args: []string{"-f", "testdata/manifests/shop.yaml", "--fail-on", "Critical"},
+			code: ExitFindings,
+		},
+		"--fail-on none always exits 0 when everything was read": {
+			args: []string{"-f", "testdata/manifests/shop.yaml", "--fail-on", "none"},
+			code: ExitOK,
+		},
+		"a clean input exits 0": {
+			args: []string{"-f", "testdata/manifests/shop.yaml", "--fail-on", "Critical", "--profile", "testdata/profile.yaml",
+				"--exceptions", "testdata/exceptions.yaml"},
+			code: ExitFindings, // legacy's privileged init container is Critical and not excepted
+		},
+		"manifests from standard input": {
+			stdin:  "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  hostPID: true\n  containers: [{name: c, image: busybox:1.36}]\n",
+			args:   []string{"-", "-o", "table"},
+			code:   ExitFindings,
+			stdout: []string{"wl-host-namespaces", "Pod/shop/p", "<stdin>:1"},
+		},
+		"flags after paths are parsed": {
+			args:   []string{"testdata/manifests/shop.yaml", "-o", "yaml", "--fail-on", "none"},
+			code:   ExitOK,
+			stdout: []string{"kind: ScanReport"},
+		},
+		"an unknown output format is a usage error": {
+			args:   []string{"-f", "testdata/manifests", "-o", "html"},
+			code:   ExitUsage,
+			stderr: []string{"-o html: unknown output format; want one of table, json, yaml, junit, sarif"},
+		},
+		"no input is a usage error": {
+			args:   []string{"-o", "json"},
+			code:   ExitUsage,
+			stderr: []string{"no input: give files or directories with -f"},
+		},
+		"a missing file names the file": {
+			args:   []string{"-f", "testdata/does-not-exist.yaml"},
+			code:   ExitInput,
+			stderr: []string{"testdata/does-not-exist.yaml: stat: no such file or directory"},
+		},
+		"an unknown check in the profile is a configuration error, and the scan still reports": {
+			stdin: "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ComplianceProfile\nmetadata: {name: typo}\nspec:\n  checks: [{id: wl-privilegd, enabled: false}]\n",
+			args:  []string{"-f", "testdata/manifests/shop.yaml", "--profile", "-", "-o", "json"},
+			code:  ExitUsage,
+			stderr: []string{
+				`-: spec.checks[0].id: unknown check "wl-privilegd"; did you mean "wl-privileged"?`,
+			},
+			stdout: []string{`"check": "wl-privileged"`},
+		},
+		"a profile file that holds something else is a configuration error": {
+			args:   []string{"-f", "testdata/manifests/shop.yaml", "--profile", "testdata/exceptions.yaml"},
+			code:   ExitUsage,
+			stderr: []string{"--profile testdata/exceptions.yaml: document 1 is a ControlException, not a ComplianceProfile"},
+		},
+		"an exception for an unknown check is a configuration error": {
+			stdin: "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\nmetadata: {name: typo, namespace: shop}\n" +
+				"spec: {checks: [wl-no-such-check], reason: a reason long enough, owner: me, expires: '2027-01-01T00:00:00Z'}\n",
+			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "-"},
+			code:   ExitUsage,
+			stderr: []string{`exception shop/typo is invalid: spec.checks[0]: unknown check "wl-no-such-check"`},
+		},
+		"excepted findings stay visible with the exception's name": {
+			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml", "-o", "table"},
+			code:   ExitFindings,
+			stdout: []string{"(excepted)", "[excepted by shop/legacy-host-network]", "Active (unused)"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			stdout, stderr, code := runScan(t, tc.stdin, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d\nstderr: %s", code, tc.code, stderr)
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout)
+				}
+			}
+			for _, s := range tc.stderr {
+				if !strings.Contains(stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestUnusedExceptionsAreReported(t *testing.T) {
+	stdout, _, _ := runScan(t, "", "-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml", "-o", "json")
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, e := range rep.Exceptions {
+		got[e.Name] = e.Findings
+	}
+	if got["shop/unused"] != 0 || got["shop/legacy-host-network"] != 1 || len(got) != 2 {
+		t.Errorf("exception findings = %v, want shop/unused 0 and shop/legacy-host-network 1", got)
+	}
+}
+
+func TestChecksCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := RunChecks([]string{"-o", "json"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var got struct {
+		CatalogVersion string      `json:"catalogVersion"`
+		Checks         []CheckInfo `json:"checks"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Checks) < 60 {
+		t.Errorf("the catalogue lists %d checks; the product promises at least 60", len(got.Checks))
+	}
+	for _, c := range got.Checks {
+		if c.ID == "" || c.Severity == "" || len(c.Criteria) == 0 || c.Remediation == "" {
+			t.Errorf("check %+v lacks an ID, severity, criteria or remediation", c)
+		}
+	}
+	out.Reset()
+	if code := RunChecks(nil, &out, &errOut); code != 0 || !strings.Contains(out.String(), "ID  ") || !strings.Contains(out.String(), "wl-privileged") {
+		t.Errorf("table output:\n%s", out.String())
+	}
+}
