@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -18,6 +19,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	compliancev1alpha1 "github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/controllers"
 	"github.com/soc2-operator/soc2-operator/internal/logging"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 )
@@ -42,6 +44,7 @@ type managerOptions struct {
 	leaseDuration           time.Duration
 	renewDeadline           time.Duration
 	retryPeriod             time.Duration
+	adminNamespace          string
 	log                     logging.Options
 }
 
@@ -56,7 +59,15 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.leaseDuration, "leader-election-lease-duration", 15*time.Second, "How long a non-leader waits before it tries to take over")
 	fs.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before it gives up")
 	fs.DurationVar(&o.retryPeriod, "leader-election-retry-period", 2*time.Second, "How often leader election is retried")
+	fs.StringVar(&o.adminNamespace, "admin-namespace", defaultAdminNamespace(), "The operator's namespace: only ControlExceptions there may select other namespaces (default: $POD_NAMESPACE, else soc2-operator-system)")
 	o.log.BindFlags(fs)
+}
+
+func defaultAdminNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	return "soc2-operator-system"
 }
 
 func runManager(args []string, _ io.Reader, _, stderr io.Writer) int {
@@ -115,6 +126,7 @@ func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        newScheme(),
+		Cache:                         controllers.CacheOptions(),
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        opts.probeAddr,
 		LeaderElection:                opts.leaderElect,
@@ -127,6 +139,9 @@ func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: opts.adminNamespace}); err != nil {
+		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding health check: %w", err)

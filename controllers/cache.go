@@ -1,0 +1,107 @@
+package controllers
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// lastAppliedAnnotation is kubectl's copy of the last applied manifest: large, never read.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// CacheOptions keep the informer cache to what the checks read: managed fields and
+// last-applied annotations go from every object; Pods, ReplicaSets and Jobs created by a
+// controller keep only their metadata (and a ReplicaSet its replica count), because they are
+// judged through their controller; Pods lose their status. Secrets are never cached: no check
+// reads them and the operator has no permission to.
+func CacheOptions() cache.Options {
+	return cache.Options{
+		DefaultTransform: stripObject,
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Pod{}:        {Transform: stripPod},
+			&appsv1.ReplicaSet{}: {Transform: stripReplicaSet},
+			&batchv1.Job{}:       {Transform: stripJob},
+		},
+	}
+}
+
+// stripObject drops managedFields and the last-applied annotation.
+func stripObject(in any) (any, error) {
+	obj, ok := in.(metav1.Object)
+	if !ok {
+		return in, nil
+	}
+	obj.SetManagedFields(nil)
+	if a := obj.GetAnnotations(); a != nil {
+		if _, ok := a[lastAppliedAnnotation]; ok {
+			b := make(map[string]string, len(a)-1)
+			for k, v := range a {
+				if k != lastAppliedAnnotation {
+					b[k] = v
+				}
+			}
+			obj.SetAnnotations(b)
+		}
+	}
+	return in, nil
+}
+
+func ownedByController(obj metav1.Object) bool {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.Controller != nil && *ref.Controller {
+			switch ref.Kind {
+			case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func stripPod(in any) (any, error) {
+	if _, err := stripObject(in); err != nil {
+		return in, err
+	}
+	pod, ok := in.(*corev1.Pod)
+	if !ok {
+		return in, nil
+	}
+	pod.Status = corev1.PodStatus{}
+	if ownedByController(pod) {
+		pod.Spec = corev1.PodSpec{}
+	}
+	return pod, nil
+}
+
+func stripReplicaSet(in any) (any, error) {
+	if _, err := stripObject(in); err != nil {
+		return in, err
+	}
+	rs, ok := in.(*appsv1.ReplicaSet)
+	if !ok {
+		return in, nil
+	}
+	rs.Status = appsv1.ReplicaSetStatus{}
+	if ownedByController(rs) {
+		rs.Spec = appsv1.ReplicaSetSpec{Replicas: rs.Spec.Replicas}
+	}
+	return rs, nil
+}
+
+func stripJob(in any) (any, error) {
+	if _, err := stripObject(in); err != nil {
+		return in, err
+	}
+	job, ok := in.(*batchv1.Job)
+	if !ok {
+		return in, nil
+	}
+	job.Status = batchv1.JobStatus{}
+	if ownedByController(job) {
+		job.Spec = batchv1.JobSpec{}
+	}
+	return job, nil
+}

@@ -1,0 +1,551 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
+	"github.com/soc2-operator/soc2-operator/internal/report"
+)
+
+// LabelProfile on every ComplianceReport names the profile that wrote it.
+const LabelProfile = "compliance.soc2-operator.io/profile"
+
+// systemNamespaces are assessed only when a profile sets includeSystemNamespaces.
+var systemNamespaces = map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true}
+
+// Event reasons on profiles.
+const (
+	EventNamespaceNonCompliant = "NamespaceNonCompliant"
+	EventNamespaceCompliant    = "NamespaceCompliant"
+	EventReportWriteFailed     = "ReportWriteFailed"
+	EventProfileInvalid        = "ProfileInvalid"
+)
+
+// ComplianceProfileReconciler keeps one ComplianceReport per namespace a profile selects.
+//
+// A request with an empty namespace evaluates the whole profile (every selected namespace and
+// the cluster-scoped objects); a request that names a namespace re-evaluates only that one,
+// after a change in it.
+type ComplianceProfileReconciler struct {
+	client.Client
+	// Gatherer reads the objects the checks judge from the cache.
+	Gatherer *inventory.Gatherer
+	// Catalogue is the built-in checks; CatalogVersion is recorded in reports.
+	Catalogue      []*engine.Check
+	CatalogVersion string
+	// AdminNamespace is the operator's namespace.
+	AdminNamespace string
+	// Clock is the time evaluations and first-seen times use.
+	Clock clock.PassiveClock
+	// Recorder records Events on profiles.
+	Recorder events.EventRecorder
+	// Interval is the period of full evaluations: the profile's evaluationInterval by default.
+	Interval func(*v1alpha1.ComplianceProfile) time.Duration
+	// exceptionChanged is told about the exceptions whose match counts may have changed.
+	exceptionChanged func(types.NamespacedName)
+
+	state *state
+}
+
+// +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=complianceprofiles,verbs=get;list;watch
+// +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=complianceprofiles/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=complianceprofiles/finalizers,verbs=update
+// +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=compliancereports,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=compliancereports/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=namespaces;pods;replicationcontrollers;services;serviceaccounts;configmaps;resourcequotas;limitranges;persistentvolumes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets;replicasets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=batch,resources=jobs;cronjobs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies;ingresses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings;clusterroles;clusterrolebindings,verbs=get;list;watch
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch
+// +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=aquasecurity.github.io,resources=vulnerabilityreports;exposedsecretreports,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+// Reconcile gets the profile, gathers the objects, evaluates them and writes what changed.
+func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	profile := &v1alpha1.ComplianceProfile{}
+	if err := r.Get(ctx, types.NamespacedName{Name: req.Name}, profile); err != nil {
+		if apierrors.IsNotFound(err) {
+			// Reports go with the profile through their owner references.
+			r.state.forget(req.Name)
+			metrics.ForgetProfile(req.Name)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if !profile.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	ps := r.state.plan(profile, r.Catalogue)
+	if req.Namespace == "" {
+		return r.reconcileProfile(ctx, profile, ps)
+	}
+	return r.reconcileNamespace(ctx, profile, ps, req.Namespace)
+}
+
+// reconcileProfile evaluates every selected namespace and the cluster-scoped objects.
+func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	start, now := time.Now(), r.Clock.Now()
+	problems := r.watchProblems(profile)
+
+	selected, selProblem, err := r.selectedNamespaces(ctx, profile)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if selProblem != nil {
+		problems = append(problems, *selProblem)
+	}
+	objs, err := r.Gatherer.Gather(ctx, inventory.Scope{Namespaces: selected, ClusterScoped: true})
+	if err != nil {
+		metrics.Evaluations.WithLabelValues(profile.Name, "cluster", "error").Inc()
+		r.markProfileReportsStale(ctx, profile, v1alpha1.ReasonEvaluationFailed, "The evaluation failed: "+err.Error())
+		_ = r.updateProfileStatus(ctx, profile, ps, problems, err)
+		return ctrl.Result{}, fmt.Errorf("gathering objects: %w", err)
+	}
+	exceptions, err := r.exceptions(ctx)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	ev := ps.plan.Evaluate(engine.NewInventory(objs, true), exceptions, engine.Options{Now: now, AdminNamespace: r.AdminNamespace})
+
+	var errs []error
+	for _, ns := range sortedKeys(selected) {
+		if err := r.writeReport(ctx, profile, ps, ev, ns, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	r.state.recordNamespace(ps, "", ev.Summary(""), ev.Exceptions, now)
+	metrics.SetCluster(profile.Name, ev.Summary("").Criteria)
+	if err := r.deleteUnselectedReports(ctx, profile, ps, selected); err != nil {
+		errs = append(errs, err)
+	}
+	r.state.mu.Lock()
+	ps.fullDone = true
+	r.state.mu.Unlock()
+	if err := r.updateProfileStatus(ctx, profile, ps, problems, nil); err != nil {
+		errs = append(errs, err)
+	}
+	r.notifyExceptions(ev.Exceptions, "")
+
+	elapsed := time.Since(start)
+	metrics.EvaluationDuration.WithLabelValues(profile.Name, "cluster").Observe(elapsed.Seconds())
+	outcome := "ok"
+	if len(errs) > 0 {
+		outcome = "error"
+	} else {
+		metrics.LastEvaluation.WithLabelValues(profile.Name).Set(float64(now.Unix()))
+	}
+	metrics.Evaluations.WithLabelValues(profile.Name, "cluster", outcome).Inc()
+	log.V(1).Info("Evaluated profile", "namespaces", len(selected), "objects", len(objs), "results", len(ev.Results), "duration", elapsed)
+	if len(errs) > 0 {
+		return ctrl.Result{}, errors.Join(errs...)
+	}
+	return ctrl.Result{RequeueAfter: minPositive(r.interval(profile), untilNextExpiry(ev.Exceptions, "", now, true))}, nil
+}
+
+// reconcileNamespace re-evaluates one namespace after a change in it.
+func (r *ComplianceProfileReconciler) reconcileNamespace(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, nsName string) (ctrl.Result, error) {
+	start, now := time.Now(), r.Clock.Now()
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, types.NamespacedName{Name: nsName}, ns)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, err
+	}
+	sel, selProblem := namespaceSelector(profile)
+	if apierrors.IsNotFound(err) || selProblem != nil || !selects(profile, sel, ns) {
+		if err := r.deleteReport(ctx, profile, ps, nsName); err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{}, r.updateProfileStatusIfReady(ctx, profile, ps, selProblem)
+	}
+
+	objs, err := r.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{nsName: true}, ClusterScoped: true})
+	if err != nil {
+		metrics.Evaluations.WithLabelValues(profile.Name, "namespace", "error").Inc()
+		r.markStale(ctx, types.NamespacedName{Namespace: nsName, Name: profile.Name}, v1alpha1.ReasonEvaluationFailed, "The evaluation failed: "+err.Error())
+		return ctrl.Result{}, fmt.Errorf("gathering objects of namespace %s: %w", nsName, err)
+	}
+	exceptions, err := r.exceptions(ctx)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	ev := ps.plan.Evaluate(engine.NewInventory(objs, true), exceptions,
+		engine.Options{Now: now, AdminNamespace: r.AdminNamespace, SkipClusterScoped: true})
+	writeErr := r.writeReport(ctx, profile, ps, ev, nsName, now)
+	statusErr := r.updateProfileStatusIfReady(ctx, profile, ps, nil)
+	r.notifyExceptions(ev.Exceptions, nsName)
+
+	metrics.EvaluationDuration.WithLabelValues(profile.Name, "namespace").Observe(time.Since(start).Seconds())
+	if err := errors.Join(writeErr, statusErr); err != nil {
+		metrics.Evaluations.WithLabelValues(profile.Name, "namespace", "error").Inc()
+		return ctrl.Result{}, err
+	}
+	metrics.Evaluations.WithLabelValues(profile.Name, "namespace", "ok").Inc()
+	return ctrl.Result{RequeueAfter: untilNextExpiry(ev.Exceptions, nsName, now, false)}, nil
+}
+
+// writeReport creates or updates the namespace's report, writing only when its content changed.
+func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ev *engine.Evaluation, ns string, now time.Time) error {
+	log := logf.FromContext(ctx)
+	key := types.NamespacedName{Namespace: ns, Name: profile.Name}
+	rep := &v1alpha1.ComplianceReport{}
+	err := r.Get(ctx, key, rep)
+	switch {
+	case apierrors.IsNotFound(err):
+		rep = &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}
+		if err := r.setReportMeta(profile, rep); err != nil {
+			return err
+		}
+		if err := r.Create(ctx, rep); err != nil {
+			metrics.ReportWrites.WithLabelValues(profile.Name, "create", "error").Inc()
+			return fmt.Errorf("creating report %s: %w", key, err)
+		}
+		metrics.ReportWrites.WithLabelValues(profile.Name, "create", "ok").Inc()
+		log.Info("Created report", "report", klog.KObj(rep))
+	case err != nil:
+		return err
+	default:
+		// Restore what a person may have edited: labels, owner, spec.
+		before := rep.DeepCopy()
+		if err := r.setReportMeta(profile, rep); err != nil {
+			return err
+		}
+		if !equalMeta(before, rep) {
+			if err := r.Update(ctx, rep); err != nil {
+				metrics.ReportWrites.WithLabelValues(profile.Name, "update", "error").Inc()
+				return fmt.Errorf("restoring report %s: %w", key, err)
+			}
+			metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
+		}
+	}
+
+	desired := report.NamespaceStatus(report.NamespaceInput{
+		Evaluation: ev, Namespace: ns, Previous: &rep.Status, Now: now,
+		CatalogVersion: r.CatalogVersion, Generation: rep.Generation,
+	})
+	r.state.recordNamespace(ps, ns, ev.Summary(ns), ev.Exceptions, now)
+	metrics.SetNamespace(profile.Name, ns, &desired)
+	if report.SameContent(&rep.Status, &desired) {
+		return nil
+	}
+	previous := rep.Status.Result
+	rep.Status = desired
+	if err := r.Status().Update(ctx, rep); err != nil {
+		metrics.ReportWrites.WithLabelValues(profile.Name, "update", "error").Inc()
+		if !apierrors.IsConflict(err) {
+			r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventReportWriteFailed, "WriteReport",
+				"Writing the report of namespace %s failed: %v", ns, err)
+			r.markStale(ctx, key, v1alpha1.ReasonWriteFailed, "The latest evaluation could not be written: "+err.Error())
+		}
+		return fmt.Errorf("writing report %s: %w", key, err)
+	}
+	metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
+	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
+
+	switch {
+	case desired.Result == v1alpha1.NonCompliant && previous != v1alpha1.NonCompliant:
+		r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventNamespaceNonCompliant, "Evaluate",
+			"Namespace %s became NonCompliant: %d failing findings, %d criteria failed", ns, desired.Summary.Failing, desired.Summary.FailedCriteria)
+		log.Info("Namespace became non-compliant", "namespace", ns, "profile", profile.Name)
+	case previous == v1alpha1.NonCompliant && desired.Result != v1alpha1.NonCompliant:
+		r.Recorder.Eventf(profile, rep, corev1.EventTypeNormal, EventNamespaceCompliant, "Evaluate",
+			"Namespace %s is %s again", ns, desired.Result)
+		log.Info("Namespace became compliant", "namespace", ns, "profile", profile.Name)
+	}
+	return nil
+}
+
+// setReportMeta sets the report's label, owner reference and spec.
+func (r *ComplianceProfileReconciler) setReportMeta(profile *v1alpha1.ComplianceProfile, rep *v1alpha1.ComplianceReport) error {
+	if rep.Labels == nil {
+		rep.Labels = map[string]string{}
+	}
+	rep.Labels[LabelProfile] = profile.Name
+	rep.Spec.Profile = profile.Name
+	return controllerutil.SetControllerReference(profile, rep, r.Scheme())
+}
+
+func equalMeta(a, b *v1alpha1.ComplianceReport) bool {
+	return a.Spec == b.Spec && labels.Equals(a.Labels, b.Labels) && fmt.Sprint(a.OwnerReferences) == fmt.Sprint(b.OwnerReferences)
+}
+
+// markStale sets Stale=True on a report, keeping its content, so that readers know it is old.
+func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.NamespacedName, reason, message string) {
+	rep := &v1alpha1.ComplianceReport{}
+	if err := r.Get(ctx, key, rep); err != nil {
+		return
+	}
+	changed := meta.SetStatusCondition(&rep.Status.Conditions, metav1.Condition{
+		Type: v1alpha1.ConditionStale, Status: metav1.ConditionTrue, Reason: reason,
+		Message: truncate(message, 1024), ObservedGeneration: rep.Generation,
+	})
+	if !changed {
+		return
+	}
+	if err := r.Status().Update(ctx, rep); err != nil {
+		logf.FromContext(ctx).Error(err, "Unable to mark the report stale", "report", klog.KObj(rep), "reason", reason)
+	}
+}
+
+// markProfileReportsStale marks every report of the profile stale.
+func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Context, profile *v1alpha1.ComplianceProfile, reason, message string) {
+	list := &v1alpha1.ComplianceReportList{}
+	if err := r.List(ctx, list, client.MatchingLabels{LabelProfile: profile.Name}); err != nil {
+		return
+	}
+	for _, rep := range list.Items {
+		r.markStale(ctx, client.ObjectKeyFromObject(&rep), reason, message)
+	}
+}
+
+// deleteReport removes the report of a namespace the profile no longer selects.
+func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ns string) error {
+	r.state.dropNamespace(ps, ns)
+	metrics.ForgetNamespace(profile.Name, ns)
+	rep := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}
+	if err := r.Delete(ctx, rep); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		metrics.ReportWrites.WithLabelValues(profile.Name, "delete", "error").Inc()
+		return fmt.Errorf("deleting report %s/%s: %w", ns, profile.Name, err)
+	}
+	metrics.ReportWrites.WithLabelValues(profile.Name, "delete", "ok").Inc()
+	logf.FromContext(ctx).Info("Deleted report of a namespace the profile no longer selects", "namespace", ns, "profile", profile.Name)
+	return nil
+}
+
+func (r *ComplianceProfileReconciler) deleteUnselectedReports(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, selected map[string]bool) error {
+	list := &v1alpha1.ComplianceReportList{}
+	if err := r.List(ctx, list, client.MatchingLabels{LabelProfile: profile.Name}); err != nil {
+		return err
+	}
+	var errs []error
+	for _, rep := range list.Items {
+		if !selected[rep.Namespace] && rep.Name == profile.Name {
+			errs = append(errs, r.deleteReport(ctx, profile, ps, rep.Namespace))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// updateProfileStatusIfReady updates the profile's roll-up after a namespace evaluation, once a
+// full evaluation has given every namespace's summary.
+func (r *ComplianceProfileReconciler) updateProfileStatusIfReady(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, problem *engine.Problem) error {
+	r.state.mu.Lock()
+	done := ps.fullDone
+	r.state.mu.Unlock()
+	if !done {
+		return nil
+	}
+	problems := r.watchProblems(profile)
+	if problem != nil {
+		problems = append(problems, *problem)
+	}
+	return r.updateProfileStatus(ctx, profile, ps, problems, nil)
+}
+
+func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, problems []engine.Problem, gatherErr error) error {
+	total, cluster, n, nonCompliant := r.state.rollup(ps)
+	desired := report.ProfileStatus(report.ProfileInput{
+		Plan: ps.plan, Total: total, Cluster: cluster, Namespaces: n, NonCompliant: nonCompliant,
+		Previous: &profile.Status, Generation: profile.Generation, CatalogVersion: r.CatalogVersion,
+		Now: r.Clock.Now(), Problems: problems, GatherError: gatherErr,
+	})
+	ready := meta.FindStatusCondition(desired.Conditions, v1alpha1.ConditionReady)
+	if ready != nil && ready.Status == metav1.ConditionTrue {
+		metrics.ProfileReady.WithLabelValues(profile.Name).Set(1)
+	} else {
+		metrics.ProfileReady.WithLabelValues(profile.Name).Set(0)
+	}
+	if report.SameProfileStatus(&profile.Status, &desired) {
+		return nil
+	}
+	wasReady := meta.IsStatusConditionTrue(profile.Status.Conditions, v1alpha1.ConditionReady)
+	prevReason := ""
+	if c := meta.FindStatusCondition(profile.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+		prevReason = c.Reason
+	}
+	profile.Status = desired
+	if err := r.Status().Update(ctx, profile); err != nil {
+		return fmt.Errorf("writing the status of profile %s: %w", profile.Name, err)
+	}
+	if ready != nil && ready.Status == metav1.ConditionFalse && (wasReady || prevReason != ready.Reason) {
+		r.Recorder.Eventf(profile, nil, corev1.EventTypeWarning, EventProfileInvalid, "Validate", "%s", truncate(ready.Message, 1024))
+	}
+	return nil
+}
+
+// watchProblems reports custom checks on kinds the operator does not read: they could never
+// judge anything in the cluster.
+func (r *ComplianceProfileReconciler) watchProblems(profile *v1alpha1.ComplianceProfile) []engine.Problem {
+	read := map[string]bool{engine.KindWorkload: true}
+	var names []string
+	for _, k := range r.Gatherer.Kinds {
+		read[k.GVK.Kind] = true
+		names = append(names, k.GVK.Kind)
+	}
+	var out []engine.Problem
+	for i, cc := range profile.Spec.CustomChecks {
+		for j, k := range cc.Kinds {
+			if !read[k] {
+				field := fmt.Sprintf("spec.customChecks[%d].kinds[%d]", i, j)
+				out = append(out, engine.Problem{Reason: v1alpha1.ReasonInvalidCustomCheck, Field: field,
+					Message: fmt.Sprintf("%s: the operator does not read %s objects; it reads Workload, %s", field, k, strings.Join(names, ", "))})
+			}
+		}
+	}
+	return out
+}
+
+// selectedNamespaces lists the namespaces the profile selects.
+func (r *ComplianceProfileReconciler) selectedNamespaces(ctx context.Context, profile *v1alpha1.ComplianceProfile) (map[string]bool, *engine.Problem, error) {
+	sel, problem := namespaceSelector(profile)
+	selected := map[string]bool{}
+	if problem != nil {
+		return selected, problem, nil
+	}
+	list := &corev1.NamespaceList{}
+	if err := r.List(ctx, list); err != nil {
+		return nil, nil, fmt.Errorf("listing namespaces: %w", err)
+	}
+	for i := range list.Items {
+		if selects(profile, sel, &list.Items[i]) {
+			selected[list.Items[i].Name] = true
+		}
+	}
+	return selected, nil, nil
+}
+
+// namespaceSelector parses the profile's selector; absent or empty selects every namespace.
+func namespaceSelector(profile *v1alpha1.ComplianceProfile) (labels.Selector, *engine.Problem) {
+	if profile.Spec.NamespaceSelector == nil {
+		return labels.Everything(), nil
+	}
+	sel, err := metav1.LabelSelectorAsSelector(profile.Spec.NamespaceSelector)
+	if err != nil {
+		return nil, &engine.Problem{Reason: v1alpha1.ReasonInvalidSelector, Field: "spec.namespaceSelector",
+			Message: "spec.namespaceSelector: " + err.Error()}
+	}
+	return sel, nil
+}
+
+func selects(profile *v1alpha1.ComplianceProfile, sel labels.Selector, ns *corev1.Namespace) bool {
+	if !ns.DeletionTimestamp.IsZero() {
+		return false
+	}
+	for _, ex := range profile.Spec.ExcludedNamespaces {
+		if ex == ns.Name {
+			return false
+		}
+	}
+	if systemNamespaces[ns.Name] && !profile.Spec.IncludeSystemNamespaces {
+		return false
+	}
+	return sel.Matches(labels.Set(ns.Labels))
+}
+
+func (r *ComplianceProfileReconciler) exceptions(ctx context.Context) ([]*v1alpha1.ControlException, error) {
+	list := &v1alpha1.ControlExceptionList{}
+	if err := r.List(ctx, list); err != nil {
+		return nil, fmt.Errorf("listing exceptions: %w", err)
+	}
+	out := make([]*v1alpha1.ControlException, len(list.Items))
+	for i := range list.Items {
+		out[i] = &list.Items[i]
+	}
+	return out, nil
+}
+
+// notifyExceptions asks the exception reconciler to refresh the exceptions that can cover the
+// namespace evaluated ("" for all).
+func (r *ComplianceProfileReconciler) notifyExceptions(outcomes []*engine.ExceptionOutcome, ns string) {
+	if r.exceptionChanged == nil {
+		return
+	}
+	for _, o := range outcomes {
+		if ns == "" || o.Selects(ns) {
+			r.exceptionChanged(types.NamespacedName{Namespace: o.Exception.Namespace, Name: o.Exception.Name})
+		}
+	}
+}
+
+func (r *ComplianceProfileReconciler) interval(profile *v1alpha1.ComplianceProfile) time.Duration {
+	if r.Interval != nil {
+		return r.Interval(profile)
+	}
+	return profileInterval(profile)
+}
+
+// profileInterval is the profile's evaluationInterval, 10 minutes when unset.
+func profileInterval(profile *v1alpha1.ComplianceProfile) time.Duration {
+	if d := profile.Spec.EvaluationInterval; d != nil && d.Duration >= time.Minute {
+		return d.Duration
+	}
+	return 10 * time.Minute
+}
+
+// untilNextExpiry is how long until the next active exception that can cover ns (any namespace
+// when all is set) expires, plus a second; 0 when none will.
+func untilNextExpiry(outcomes []*engine.ExceptionOutcome, ns string, now time.Time, all bool) time.Duration {
+	var next time.Duration
+	for _, o := range outcomes {
+		if o.State != v1alpha1.ExceptionActive || !o.AppliesTo || (!all && !o.Selects(ns)) {
+			continue
+		}
+		d := o.Exception.Spec.Expires.Sub(now) + time.Second
+		if d > 0 && (next == 0 || d < next) {
+			next = d
+		}
+	}
+	return next
+}
+
+func minPositive(a, b time.Duration) time.Duration {
+	if b > 0 && b < a {
+		return b
+	}
+	return a
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}

@@ -1,0 +1,182 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
+)
+
+// Event reasons on exceptions.
+const (
+	EventExceptionExpired = "ExceptionExpired"
+	EventExceptionInvalid = "ExceptionInvalid"
+	EventExceptionActive  = "ExceptionActive"
+)
+
+// exceptionRecheck is how often an exception is re-judged with nothing else changing, so that
+// the exception metrics and a missed notification heal.
+const exceptionRecheck = time.Hour
+
+// ControlExceptionReconciler keeps each exception's status: Active, Expired or Invalid against
+// the profiles it applies to, and how many findings it covers. It requeues at the expiry, so the
+// status turns Expired on time with nothing else changing.
+type ControlExceptionReconciler struct {
+	client.Client
+	Catalogue      []*engine.Check
+	AdminNamespace string
+	Clock          clock.PassiveClock
+	Recorder       events.EventRecorder
+
+	state *state
+}
+
+// +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=controlexceptions,verbs=get;list;watch
+// +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=controlexceptions/status,verbs=get;update;patch
+
+// Reconcile judges the exception against every profile and writes its status when it changed.
+func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ex := &v1alpha1.ControlException{}
+	if err := r.Get(ctx, req.NamespacedName, ex); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, r.updateMetrics(ctx)
+		}
+		return ctrl.Result{}, err
+	}
+	now := r.Clock.Now()
+	profiles := &v1alpha1.ComplianceProfileList{}
+	if err := r.List(ctx, profiles); err != nil {
+		return ctrl.Result{}, err
+	}
+	state, reason, message := r.judge(ex, profiles.Items, now)
+	desired := ex.Status.DeepCopy()
+	desired.ObservedGeneration = ex.Generation
+	desired.State = state
+	desired.Message = message
+	desired.MatchedFindings = int32(r.state.matched(ex.Namespace + "/" + ex.Name))
+	condStatus := metav1.ConditionFalse
+	if state == v1alpha1.ExceptionActive {
+		condStatus = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&desired.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: condStatus,
+		Reason: reason, Message: truncate(message, 1024), ObservedGeneration: ex.Generation})
+
+	if !equality.Semantic.DeepEqual(&ex.Status, desired) {
+		previous := ex.Status.State
+		ex.Status = *desired
+		if err := r.Status().Update(ctx, ex); err != nil {
+			return ctrl.Result{}, fmt.Errorf("writing the status of exception %s: %w", req.NamespacedName, err)
+		}
+		if previous != state {
+			r.recordTransition(ctx, ex, previous)
+		}
+	}
+	if err := r.updateMetrics(ctx); err != nil {
+		return ctrl.Result{}, err
+	}
+	requeue := exceptionRecheck
+	if state == v1alpha1.ExceptionActive {
+		requeue = minPositive(requeue, ex.Spec.Expires.Sub(now)+time.Second)
+	}
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// judge settles the exception's state over the profiles it applies to: Expired once its expiry
+// passes, Invalid when it is invalid for every profile that would honour it, else Active.
+func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profiles []v1alpha1.ComplianceProfile, now time.Time) (v1alpha1.ExceptionState, string, string) {
+	opts := engine.ExceptionOptions{Now: now, AdminNamespace: r.AdminNamespace}
+	var active, invalid []string
+	var firstInvalid *engine.ExceptionOutcome
+	var expired *engine.ExceptionOutcome
+	for i := range profiles {
+		p := &profiles[i]
+		out := r.state.plan(p, r.Catalogue).plan.JudgeException(ex, opts)
+		if !out.AppliesTo {
+			continue
+		}
+		switch out.State {
+		case v1alpha1.ExceptionActive:
+			active = append(active, p.Name)
+		case v1alpha1.ExceptionExpired:
+			expired = out
+		case v1alpha1.ExceptionInvalid:
+			invalid = append(invalid, fmt.Sprintf("%s (%s)", p.Name, out.Message))
+			if firstInvalid == nil {
+				firstInvalid = out
+			}
+		}
+	}
+	switch {
+	case expired != nil:
+		return v1alpha1.ExceptionExpired, v1alpha1.ReasonExpired, "The exception expired at " + ex.Spec.Expires.UTC().Format(time.RFC3339) + "; the findings it covered fail again"
+	case len(active) == 0 && firstInvalid != nil:
+		return v1alpha1.ExceptionInvalid, firstInvalid.Reason, "Invalid: " + strings.Join(invalid, "; ")
+	case len(active) == 0:
+		// No profile applies: judge it on its own, so that mistakes still show.
+		out := engine.Compile(r.Catalogue, nil).JudgeException(ex, opts)
+		msg := out.Message
+		if out.State == v1alpha1.ExceptionActive {
+			msg = "No ComplianceProfile it applies to exists; " + msg
+		}
+		return out.State, out.Reason, msg
+	}
+	sort.Strings(active)
+	msg := fmt.Sprintf("Active until %s for profiles %s", ex.Spec.Expires.UTC().Format(time.RFC3339), strings.Join(active, ", "))
+	if len(invalid) > 0 {
+		msg += "; invalid for " + strings.Join(invalid, "; ")
+	}
+	return v1alpha1.ExceptionActive, v1alpha1.ReasonActive, msg
+}
+
+func (r *ControlExceptionReconciler) recordTransition(ctx context.Context, ex *v1alpha1.ControlException, previous v1alpha1.ExceptionState) {
+	log := logf.FromContext(ctx)
+	switch ex.Status.State {
+	case v1alpha1.ExceptionExpired:
+		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionExpired, "Expire",
+			"Exception expired at %s; %s", ex.Spec.Expires.UTC().Format(time.RFC3339), "the findings it covered fail again")
+		log.Info("Exception expired", "exception", klog.KObj(ex))
+	case v1alpha1.ExceptionInvalid:
+		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionInvalid, "Validate", "%s", truncate(ex.Status.Message, 1024))
+		log.Info("Exception is invalid", "exception", klog.KObj(ex), "message", ex.Status.Message)
+	case v1alpha1.ExceptionActive:
+		if previous != "" {
+			r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionActive, "Validate", "%s", truncate(ex.Status.Message, 1024))
+		}
+	}
+}
+
+// updateMetrics recounts exceptions by namespace and state.
+func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context) error {
+	list := &v1alpha1.ControlExceptionList{}
+	if err := r.List(ctx, list); err != nil {
+		return err
+	}
+	counts := map[[2]string]int{}
+	for _, ex := range list.Items {
+		if ex.Status.State != "" {
+			counts[[2]string{ex.Namespace, string(ex.Status.State)}]++
+		}
+	}
+	metrics.Exceptions.Reset()
+	for k, n := range counts {
+		metrics.Exceptions.WithLabelValues(k[0], k[1]).Set(float64(n))
+	}
+	return nil
+}

@@ -1,0 +1,338 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
+)
+
+// Options configure the reconcilers.
+type Options struct {
+	// AdminNamespace is the operator's own namespace: only exceptions there may select other
+	// namespaces.
+	AdminNamespace string
+	// CoalesceDelay is how long a change waits before its namespace is re-evaluated, so that a
+	// burst of changes is evaluated once. Default 250ms.
+	CoalesceDelay time.Duration
+	// Interval overrides every profile's evaluationInterval (tests).
+	Interval func(*v1alpha1.ComplianceProfile) time.Duration
+	// Clock is the clock evaluations use. Default: the real one.
+	Clock clock.Clock
+	// MaxConcurrentReconciles of the profile controller. Default 2.
+	MaxConcurrentReconciles int
+}
+
+// Setup registers both reconcilers, their watches and the staleness watchdog with the manager.
+func Setup(mgr ctrl.Manager, opts Options) error {
+	if opts.CoalesceDelay == 0 {
+		opts.CoalesceDelay = 250 * time.Millisecond
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if opts.MaxConcurrentReconciles == 0 {
+		opts.MaxConcurrentReconciles = 2
+	}
+	metrics.Register()
+	kinds, err := AvailableKinds(mgr.GetRESTMapper())
+	if err != nil {
+		return err
+	}
+	st := newState()
+	catalogue := checks.Catalogue()
+	recorder := mgr.GetEventRecorder("soc2-operator")
+
+	exceptionEvents := make(chan event.TypedGenericEvent[*v1alpha1.ControlException], 4096)
+	exceptions := &ControlExceptionReconciler{
+		Client: mgr.GetClient(), Catalogue: catalogue, AdminNamespace: opts.AdminNamespace,
+		Clock: opts.Clock, Recorder: recorder, state: st,
+	}
+	profiles := &ComplianceProfileReconciler{
+		Client:         mgr.GetClient(),
+		Gatherer:       &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds},
+		Catalogue:      catalogue,
+		CatalogVersion: checks.Version,
+		AdminNamespace: opts.AdminNamespace,
+		Clock:          opts.Clock,
+		Recorder:       recorder,
+		Interval:       opts.Interval,
+		state:          st,
+		exceptionChanged: func(key types.NamespacedName) {
+			ex := &v1alpha1.ControlException{}
+			ex.Namespace, ex.Name = key.Namespace, key.Name
+			select {
+			case exceptionEvents <- event.TypedGenericEvent[*v1alpha1.ControlException]{Object: ex}:
+			default:
+				// The queue is full; the hourly re-check heals the count.
+			}
+		},
+	}
+
+	mapper := &requestMapper{client: mgr.GetClient(), adminNamespace: opts.AdminNamespace}
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named("complianceprofile").
+		For(&v1alpha1.ComplianceProfile{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles})
+	for _, k := range kinds {
+		b = b.Watches(k.New(), &delayedHandler{mapFn: mapper.forObject(k), delay: opts.CoalesceDelay},
+			builder.WithPredicates(specChanged()))
+	}
+	b = b.Watches(&v1alpha1.ControlException{}, &delayedHandler{mapFn: mapper.forException, delay: opts.CoalesceDelay},
+		builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, exceptionStateChanged())))
+	b = b.Watches(&v1alpha1.ComplianceReport{}, &delayedHandler{mapFn: mapper.forReport, delay: opts.CoalesceDelay})
+	if err := b.Complete(profiles); err != nil {
+		return fmt.Errorf("setting up the ComplianceProfile controller: %w", err)
+	}
+
+	if err := ctrl.NewControllerManagedBy(mgr).
+		Named("controlexception").
+		For(&v1alpha1.ControlException{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesRawSource(source.Channel(exceptionEvents, &handler.TypedEnqueueRequestForObject[*v1alpha1.ControlException]{})).
+		Complete(exceptions); err != nil {
+		return fmt.Errorf("setting up the ControlException controller: %w", err)
+	}
+
+	return mgr.Add(&watchdog{client: mgr.GetClient(), profiles: profiles, period: time.Minute})
+}
+
+// AvailableKinds are the kinds the operator reads that the API server serves: every built-in
+// kind, and the optional add-on kinds whose CRDs are installed.
+func AvailableKinds(mapper meta.RESTMapper) ([]inventory.Kind, error) {
+	var out []inventory.Kind
+	for _, k := range inventory.Kinds {
+		if _, err := mapper.RESTMapping(k.GVK.GroupKind(), k.GVK.Version); err != nil {
+			if k.Optional && meta.IsNoMatchError(err) {
+				continue
+			}
+			return nil, fmt.Errorf("the API server does not serve %s: %w", k.GVK, err)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// requestMapper maps a changed object to the profile and namespace to re-evaluate.
+type requestMapper struct {
+	client         client.Client
+	adminNamespace string
+}
+
+func (m *requestMapper) profiles(ctx context.Context) []string {
+	list := &v1alpha1.ComplianceProfileList{}
+	if err := m.client.List(ctx, list); err != nil {
+		logf.FromContext(ctx).Error(err, "Unable to list profiles to map a change")
+		return nil
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, p := range list.Items {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// forObject maps a namespaced object to (profile, its namespace), a Namespace to (profile, its
+// name), and any other cluster-scoped object to a full evaluation of every profile.
+func (m *requestMapper) forObject(k inventory.Kind) func(context.Context, client.Object) []reconcile.Request {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		ns := obj.GetNamespace()
+		switch {
+		case k.GVK.Kind == "Namespace":
+			ns = obj.GetName()
+		case !k.Namespaced:
+			ns = ""
+		}
+		var out []reconcile.Request
+		for _, p := range m.profiles(ctx) {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: p}})
+		}
+		return out
+	}
+}
+
+// forException maps an exception to its namespace, or to the namespaces an admin exception
+// lists (every namespace for "*").
+func (m *requestMapper) forException(ctx context.Context, obj client.Object) []reconcile.Request {
+	ex, ok := obj.(*v1alpha1.ControlException)
+	if !ok {
+		return nil
+	}
+	namespaces := []string{ex.Namespace}
+	if ex.Namespace == m.adminNamespace && len(ex.Spec.Match.Namespaces) > 0 {
+		namespaces = ex.Spec.Match.Namespaces
+		for _, ns := range namespaces {
+			if ns == "*" {
+				namespaces = []string{""}
+				break
+			}
+		}
+	}
+	profiles := ex.Spec.Profiles
+	if len(profiles) == 0 {
+		profiles = m.profiles(ctx)
+	}
+	var out []reconcile.Request
+	for _, p := range profiles {
+		for _, ns := range namespaces {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: p}})
+		}
+	}
+	return out
+}
+
+// forReport maps a report (edited or deleted by hand, or just written) to its namespace.
+func (m *requestMapper) forReport(_ context.Context, obj client.Object) []reconcile.Request {
+	profile := obj.GetLabels()[LabelProfile]
+	if profile == "" {
+		profile = obj.GetName()
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: profile}}}
+}
+
+// delayedHandler enqueues mapped requests after a delay: a burst of changes in a namespace
+// collapses into one evaluation, because the queue holds each request once.
+type delayedHandler struct {
+	mapFn func(context.Context, client.Object) []reconcile.Request
+	delay time.Duration
+}
+
+type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+
+func (h *delayedHandler) add(ctx context.Context, obj client.Object, q queue) {
+	for _, req := range h.mapFn(ctx, obj) {
+		q.AddAfter(req, h.delay)
+	}
+}
+
+func (h *delayedHandler) Create(ctx context.Context, e event.CreateEvent, q queue) {
+	h.add(ctx, e.Object, q)
+}
+
+func (h *delayedHandler) Update(ctx context.Context, e event.UpdateEvent, q queue) {
+	h.add(ctx, e.ObjectNew, q)
+}
+
+func (h *delayedHandler) Delete(ctx context.Context, e event.DeleteEvent, q queue) {
+	h.add(ctx, e.Object, q)
+}
+
+func (h *delayedHandler) Generic(ctx context.Context, e event.GenericEvent, q queue) {
+	h.add(ctx, e.Object, q)
+}
+
+// specChanged passes every create and delete, and updates that change more than status: for
+// kinds with a generation, the generation, labels or annotations; kinds without one (ConfigMaps,
+// RBAC, ...) always.
+func specChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, n := e.ObjectOld, e.ObjectNew
+			if n.GetGeneration() == 0 {
+				return true
+			}
+			return o.GetGeneration() != n.GetGeneration() ||
+				!mapsEqual(o.GetLabels(), n.GetLabels()) ||
+				!mapsEqual(o.GetAnnotations(), n.GetAnnotations()) ||
+				len(o.GetOwnerReferences()) != len(n.GetOwnerReferences())
+		},
+	}
+}
+
+// exceptionStateChanged passes exception updates whose state changed (an expiry), so that the
+// findings it covered are re-evaluated at once.
+func exceptionStateChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*v1alpha1.ControlException)
+			n, ok2 := e.ObjectNew.(*v1alpha1.ControlException)
+			return ok1 && ok2 && o.Status.State != n.Status.State
+		},
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if bv, ok := b[k]; !ok || bv != v {
+			return false
+		}
+	}
+	return true
+}
+
+// watchdog marks reports Stale when their namespace has not been evaluated successfully for
+// twice the profile's interval: evaluations keep failing, or the queue is stuck. It writes
+// nothing while evaluations succeed.
+type watchdog struct {
+	client   client.Client
+	profiles *ComplianceProfileReconciler
+	period   time.Duration
+}
+
+// NeedLeaderElection: only the leader evaluates, so only the leader judges staleness.
+func (w *watchdog) NeedLeaderElection() bool { return true }
+
+func (w *watchdog) Start(ctx context.Context) error {
+	ticker := time.NewTicker(w.period)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+			w.check(ctx)
+		}
+	}
+}
+
+func (w *watchdog) check(ctx context.Context) {
+	now := w.profiles.Clock.Now()
+	list := &v1alpha1.ComplianceProfileList{}
+	if err := w.client.List(ctx, list); err != nil {
+		return
+	}
+	for i := range list.Items {
+		p := &list.Items[i]
+		limit := 2 * w.profiles.interval(p)
+		st := w.profiles.state
+		st.mu.Lock()
+		ps := st.profiles[p.Name]
+		overdue := map[string]time.Time{}
+		if ps != nil && ps.fullDone {
+			for ns, t := range ps.lastSuccess {
+				if ns != "" && now.Sub(t) > limit {
+					overdue[ns] = t
+				}
+			}
+		}
+		st.mu.Unlock()
+		for ns, t := range overdue {
+			w.profiles.markStale(ctx, types.NamespacedName{Namespace: ns, Name: p.Name}, v1alpha1.ReasonEvaluationOverdue,
+				fmt.Sprintf("No successful evaluation since %s (over twice the evaluation interval)", t.UTC().Format(time.RFC3339)))
+		}
+	}
+}
+
+var _ manager.LeaderElectionRunnable = &watchdog{}

@@ -1,0 +1,151 @@
+package controllers
+
+import (
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// state is what the reconcilers remember between evaluations: the compiled plan of each profile,
+// the latest roll-up of each namespace (so that one namespace can be re-evaluated and the
+// profile's cluster-wide roll-up still be exact), and how many findings each exception covers.
+// It is rebuilt by the first full evaluation after a restart.
+type state struct {
+	mu       sync.Mutex
+	profiles map[string]*profileState
+}
+
+type profileState struct {
+	uid        types.UID
+	generation int64
+	plan       *engine.Plan
+
+	// summaries by namespace; "" holds the cluster-scoped objects.
+	summaries map[string]*engine.Summary
+	// results by namespace, for events on transitions.
+	results map[string]v1alpha1.ComplianceState
+	// matches[exception key][namespace] is how many findings the exception covers.
+	matches map[string]map[string]int
+	// fullDone is true once a full evaluation has run for this plan.
+	fullDone bool
+	// lastSuccess is when the last evaluation of each namespace succeeded.
+	lastSuccess map[string]time.Time
+}
+
+func newState() *state { return &state{profiles: map[string]*profileState{}} }
+
+// plan returns the profile's state, recompiling the plan when the profile changed.
+func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Check) *profileState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.profiles[profile.Name]
+	if ps != nil && ps.uid == profile.UID && ps.generation == profile.Generation {
+		return ps
+	}
+	ps = &profileState{
+		uid:         profile.UID,
+		generation:  profile.Generation,
+		plan:        engine.Compile(catalogue, profile),
+		summaries:   map[string]*engine.Summary{},
+		results:     map[string]v1alpha1.ComplianceState{},
+		matches:     map[string]map[string]int{},
+		lastSuccess: map[string]time.Time{},
+	}
+	s.profiles[profile.Name] = ps
+	return ps
+}
+
+// forget drops a deleted profile.
+func (s *state) forget(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.profiles, name)
+}
+
+// recordNamespace stores a namespace's roll-up and exception matches after an evaluation, and
+// returns the previous result of the namespace.
+func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary, outcomes []*engine.ExceptionOutcome, now time.Time) v1alpha1.ComplianceState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := ps.results[ns]
+	ps.summaries[ns] = sum
+	ps.results[ns] = sum.State
+	ps.lastSuccess[ns] = now
+	for key, byNS := range ps.matches {
+		delete(byNS, ns)
+		if len(byNS) == 0 {
+			delete(ps.matches, key)
+		}
+	}
+	for _, o := range outcomes {
+		if n := o.MatchedByNamespace[ns]; n > 0 {
+			if ps.matches[o.Key] == nil {
+				ps.matches[o.Key] = map[string]int{}
+			}
+			ps.matches[o.Key][ns] = n
+		}
+	}
+	return prev
+}
+
+// dropNamespace forgets a namespace that is no longer selected.
+func (s *state) dropNamespace(ps *profileState, ns string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(ps.summaries, ns)
+	delete(ps.results, ns)
+	delete(ps.lastSuccess, ns)
+	for key, byNS := range ps.matches {
+		delete(byNS, ns)
+		if len(byNS) == 0 {
+			delete(ps.matches, key)
+		}
+	}
+}
+
+// rollup merges every namespace's summary and the cluster's, and counts namespaces.
+func (s *state) rollup(ps *profileState) (total, cluster *engine.Summary, namespaces, nonCompliant int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := make([]*engine.Summary, 0, len(ps.summaries))
+	for ns, sum := range ps.summaries {
+		all = append(all, sum)
+		if ns == "" {
+			cluster = sum
+			continue
+		}
+		namespaces++
+		if sum.State == v1alpha1.NonCompliant {
+			nonCompliant++
+		}
+	}
+	return ps.plan.Merge(all...), cluster, namespaces, nonCompliant
+}
+
+// matched is how many findings an exception covers across every profile and namespace.
+func (s *state) matched(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, ps := range s.profiles {
+		for _, c := range ps.matches[key] {
+			n += c
+		}
+	}
+	return n
+}
+
+// plans returns the current plan of every known profile.
+func (s *state) plans() map[string]*engine.Plan {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]*engine.Plan, len(s.profiles))
+	for name, ps := range s.profiles {
+		out[name] = ps.plan
+	}
+	return out
+}

@@ -1,0 +1,128 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+)
+
+// One control plane and one manager for the whole package: tests use their own profiles and
+// namespaces so that they do not see each other.
+var (
+	env        *envtest.Environment
+	cfg        *rest.Config
+	k8s        client.Client
+	scheme     *runtime.Scheme
+	metricsURL string
+)
+
+// adminNamespace is the operator's namespace in these tests.
+const adminNamespace = "soc2-operator-system"
+
+// annotationTestInterval makes a profile's full evaluation run every N seconds in tests (the
+// API forbids intervals under a minute).
+const annotationTestInterval = "test.soc2-operator.io/interval-seconds"
+
+func TestMain(m *testing.M) {
+	level := zapcore.ErrorLevel
+	if os.Getenv("TEST_VERBOSE") != "" {
+		level = zapcore.Level(-2)
+	}
+	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
+	code, err := run(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func run(m *testing.M) (int, error) {
+	var err error
+	env, cfg, err = testenv.Start()
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = env.Stop() }()
+
+	scheme = runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return 0, err
+	}
+	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: objectMeta(adminNamespace)}); err != nil {
+		return 0, err
+	}
+
+	port, err := freePort()
+	if err != nil {
+		return 0, err
+	}
+	metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:  scheme,
+		Cache:   CacheOptions(),
+		Metrics: metricsserver.Options{BindAddress: fmt.Sprintf("127.0.0.1:%d", port)},
+		// Probes off: the tests have their own health checks.
+		HealthProbeBindAddress: "0",
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := Setup(mgr, Options{
+		AdminNamespace: adminNamespace,
+		CoalesceDelay:  100 * time.Millisecond,
+		Interval:       testInterval,
+	}); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	code := m.Run()
+	cancel()
+	if err := <-done; err != nil {
+		return code, fmt.Errorf("manager: %w", err)
+	}
+	return code, nil
+}
+
+func testInterval(p *v1alpha1.ComplianceProfile) time.Duration {
+	if s := p.Annotations[annotationTestInterval]; s != "" {
+		if n, err := strconv.Atoi(s); err == nil {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return profileInterval(p)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
