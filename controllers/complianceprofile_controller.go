@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -102,10 +103,36 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		return ctrl.Result{}, nil
 	}
 	ps := r.state.plan(profile, r.Catalogue)
+	var res ctrl.Result
+	var err error
 	if req.Namespace == "" {
-		return r.reconcileProfile(ctx, profile, ps)
+		res, err = r.reconcileProfile(ctx, profile, ps)
+	} else {
+		res, err = r.reconcileNamespace(ctx, profile, ps, req.Namespace)
 	}
-	return r.reconcileNamespace(ctx, profile, ps, req.Namespace)
+	if err != nil && isOnlyConflicts(err) {
+		// Someone else wrote first (a person editing a report, or a write racing the cache):
+		// evaluate again shortly instead of logging an error and backing off.
+		logf.FromContext(ctx).V(1).Info("Write conflict, evaluating again", "error", err.Error())
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	}
+	return res, err
+}
+
+// conflictRetry is how soon an evaluation whose write conflicted runs again.
+const conflictRetry = 200 * time.Millisecond
+
+// isOnlyConflicts reports whether err is a conflict, or joins only conflicts.
+func isOnlyConflicts(err error) bool {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if !isOnlyConflicts(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return apierrors.IsConflict(err)
 }
 
 // reconcileProfile evaluates every selected namespace and the cluster-scoped objects.
@@ -292,7 +319,7 @@ func (r *ComplianceProfileReconciler) setReportMeta(profile *v1alpha1.Compliance
 }
 
 func equalMeta(a, b *v1alpha1.ComplianceReport) bool {
-	return a.Spec == b.Spec && labels.Equals(a.Labels, b.Labels) && fmt.Sprint(a.OwnerReferences) == fmt.Sprint(b.OwnerReferences)
+	return a.Spec == b.Spec && labels.Equals(a.Labels, b.Labels) && equality.Semantic.DeepEqual(a.OwnerReferences, b.OwnerReferences)
 }
 
 // markStale sets Stale=True on a report, keeping its content, so that readers know it is old.

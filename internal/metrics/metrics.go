@@ -138,7 +138,7 @@ func ForgetProfile(profile string) {
 	labels := prometheus.Labels{"profile": profile}
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{CriterionStatus, Findings, NamespaceCompliant, LastEvaluation, ProfileReady} {
+	}{CriterionStatus, Findings, NamespaceCompliant, LastEvaluation, ProfileReady, Evaluations, EvaluationDuration, ReportWrites} {
 		v.DeletePartialMatch(labels)
 	}
 }
