@@ -45,6 +45,8 @@ type managerOptions struct {
 	renewDeadline           time.Duration
 	retryPeriod             time.Duration
 	adminNamespace          string
+	qps                     float64
+	burst                   int
 	log                     logging.Options
 }
 
@@ -59,6 +61,8 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.leaseDuration, "leader-election-lease-duration", 15*time.Second, "How long a non-leader waits before it tries to take over")
 	fs.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before it gives up")
 	fs.DurationVar(&o.retryPeriod, "leader-election-retry-period", 2*time.Second, "How often leader election is retried")
+	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (client-side limit)")
+	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of requests to the API server above --kube-api-qps")
 	fs.StringVar(&o.adminNamespace, "admin-namespace", defaultAdminNamespace(), "The operator's namespace: only ControlExceptions there may select other namespaces (default: $POD_NAMESPACE, else soc2-operator-system)")
 	o.log.BindFlags(fs)
 }
@@ -91,6 +95,7 @@ func runManager(args []string, _ io.Reader, _, stderr io.Writer) int {
 		setupLog.Error(err, "Unable to load a kubeconfig")
 		return 1
 	}
+	cfg.QPS, cfg.Burst = float32(opts.qps), opts.burst
 	mgr, err := newManager(cfg, opts)
 	if err != nil {
 		setupLog.Error(err, "Unable to set up the manager")

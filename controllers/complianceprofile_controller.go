@@ -132,7 +132,7 @@ func isOnlyConflicts(err error) bool {
 		}
 		return true
 	}
-	return apierrors.IsConflict(err)
+	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
 }
 
 // reconcileProfile evaluates every selected namespace and the cluster-scoped objects.

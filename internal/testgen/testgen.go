@@ -12,6 +12,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -49,7 +50,8 @@ func (o Options) NamespaceName(i int) string {
 	return fmt.Sprintf("%s%03d", prefix, i)
 }
 
-// Generate returns the objects, namespaces first, in a deterministic order.
+// Generate returns the objects, the PriorityClass the pods use and the namespaces first, in a
+// deterministic order.
 func Generate(o Options) []Object {
 	if o.Namespaces < 1 {
 		o.Namespaces = 1
@@ -58,6 +60,7 @@ func Generate(o Options) []Object {
 	add := func(obj engine.KubeObject, apiVersion, kind string) {
 		out = append(out, Object{KubeObject: obj, APIVersion: apiVersion, Kind: kind})
 	}
+	add(&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "standard"}, Value: 1000}, "scheduling.k8s.io/v1", "PriorityClass")
 	for i := 0; i < o.Namespaces; i++ {
 		ns := o.NamespaceName(i)
 		labels := map[string]string{"team": ns}
@@ -88,7 +91,7 @@ func Generate(o Options) []Object {
 				Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptr(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{MatchLabels: tmpl.Labels}}},
 				"policy/v1", "PodDisruptionBudget")
 			add(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-				Spec: corev1.ServiceSpec{Selector: tmpl.Labels, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}}},
+				Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Selector: tmpl.Labels, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}}},
 				"v1", "Service")
 		case "StatefulSet":
 			add(&appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{Replicas: ptr(int32(3)), ServiceName: name,

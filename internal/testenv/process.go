@@ -1,0 +1,228 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// BuildOperator builds the soc2-operator binary once per test process and returns its path.
+func BuildOperator() (string, error) {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "soc2-operator-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = filepath.Join(dir, "soc2-operator")
+		cmd := exec.Command("go", "build", "-o", buildPath, ".")
+		cmd.Dir = RepoRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("building soc2-operator: %v\n%s", err, out)
+		}
+	})
+	return buildPath, buildErr
+}
+
+// AdminKubeconfig writes a kubeconfig for a cluster-admin user of the environment and returns
+// its path.
+func AdminKubeconfig(env *envtest.Environment, dir string) (string, error) {
+	user, err := env.AddUser(envtest.User{Name: "soc2-test-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return "", fmt.Errorf("adding a user: %w", err)
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "kubeconfig")
+	return path, os.WriteFile(path, data, 0o600)
+}
+
+// ManagerProcess is `soc2-operator manager` running as its own process, as users run it.
+type ManagerProcess struct {
+	cmd        *exec.Cmd
+	MetricsURL string
+	ProbeURL   string
+	output     *syncBuffer
+	done       chan error
+}
+
+// StartManager starts the operator binary with a kubeconfig, plain-HTTP metrics and probes on
+// free local ports, and extra flags.
+func StartManager(bin, kubeconfig string, extra ...string) (*ManagerProcess, error) {
+	metricsPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	probePort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"manager",
+		"--kubeconfig", kubeconfig,
+		"--metrics-bind-address", fmt.Sprintf("127.0.0.1:%d", metricsPort), "--metrics-secure=false",
+		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", probePort),
+		"--log-format", "console",
+	}, extra...)
+	m := &ManagerProcess{
+		cmd:        exec.Command(bin, args...),
+		MetricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort),
+		ProbeURL:   fmt.Sprintf("http://127.0.0.1:%d", probePort),
+		output:     &syncBuffer{},
+		done:       make(chan error, 1),
+	}
+	m.cmd.Stdout, m.cmd.Stderr = m.output, m.output
+	if err := m.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { m.done <- m.cmd.Wait() }()
+	return m, nil
+}
+
+// WaitReady waits until /readyz answers 200.
+func (m *ManagerProcess) WaitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-m.done:
+			return fmt.Errorf("the manager exited: %v\n%s", err, m.Output())
+		default:
+		}
+		if resp, err := http.Get(m.ProbeURL + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("the manager was not ready within %s\n%s", timeout, m.Output())
+}
+
+// Pid is the process ID.
+func (m *ManagerProcess) Pid() int { return m.cmd.Process.Pid }
+
+// PeakRSS is the process's peak resident memory (VmHWM), in bytes.
+func (m *ManagerProcess) PeakRSS() (int64, error) {
+	return procStatusBytes(m.Pid(), "VmHWM:")
+}
+
+// RSS is the process's current resident memory, in bytes.
+func (m *ManagerProcess) RSS() (int64, error) {
+	return procStatusBytes(m.Pid(), "VmRSS:")
+}
+
+func procStatusBytes(pid int, field string) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, field) {
+			f := strings.Fields(strings.TrimPrefix(line, field))
+			if len(f) == 2 && f[1] == "kB" {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				return kb * 1024, err
+			}
+		}
+	}
+	return 0, fmt.Errorf("%s not in /proc/%d/status", field, pid)
+}
+
+// Stop sends SIGTERM and waits for the process to exit (SIGKILL after the timeout).
+func (m *ManagerProcess) Stop(timeout time.Duration) error {
+	_ = m.cmd.Process.Signal(os.Interrupt)
+	select {
+	case err := <-m.done:
+		m.done <- err
+		return nil
+	case <-time.After(timeout):
+		_ = m.cmd.Process.Kill()
+		return fmt.Errorf("the manager did not stop within %s", timeout)
+	}
+}
+
+// Kill stops the process at once, as a crash would.
+func (m *ManagerProcess) Kill() {
+	_ = m.cmd.Process.Kill()
+	err := <-m.done
+	m.done <- err
+}
+
+// Output is what the process printed so far.
+func (m *ManagerProcess) Output() string { return m.output.String() }
+
+// Metric returns the sum of every sample of a metric whose line starts with prefix.
+func (m *ManagerProcess) Metric(ctx context.Context, prefix string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.MetricsURL, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return 0, err
+	}
+	total := 0.0
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		f := strings.Fields(line)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err == nil {
+			total += v
+		}
+	}
+	return total, nil
+}
+
+// FreePort returns a TCP port free on the loopback interface.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
