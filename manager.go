@@ -45,6 +45,7 @@ type managerOptions struct {
 	renewDeadline           time.Duration
 	retryPeriod             time.Duration
 	adminNamespace          string
+	pprofAddr               string
 	qps                     float64
 	burst                   int
 	log                     logging.Options
@@ -61,6 +62,7 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.leaseDuration, "leader-election-lease-duration", 15*time.Second, "How long a non-leader waits before it tries to take over")
 	fs.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before it gives up")
 	fs.DurationVar(&o.retryPeriod, "leader-election-retry-period", 2*time.Second, "How often leader election is retried")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of the Go pprof endpoints (/debug/pprof/), for diagnosing memory and CPU use; \"0\" turns them off")
 	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (client-side limit)")
 	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of requests to the API server above --kube-api-qps")
 	fs.StringVar(&o.adminNamespace, "admin-namespace", defaultAdminNamespace(), "The operator's namespace: only ControlExceptions there may select other namespaces (default: $POD_NAMESPACE, else soc2-operator-system)")
@@ -134,6 +136,7 @@ func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
 		Cache:                         controllers.CacheOptions(),
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        opts.probeAddr,
+		PprofBindAddress:              opts.pprofAddr,
 		LeaderElection:                opts.leaderElect,
 		LeaderElectionID:              opts.leaderElectionID,
 		LeaderElectionNamespace:       opts.leaderElectionNamespace,

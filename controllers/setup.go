@@ -225,6 +225,11 @@ func (h *delayedHandler) add(ctx context.Context, obj client.Object, q queue) {
 }
 
 func (h *delayedHandler) Create(ctx context.Context, e event.CreateEvent, q queue) {
+	if e.IsInInitialList {
+		// The cache is filling at start-up: each profile's own initial event evaluates
+		// everything once, so per-namespace evaluations now would only repeat it.
+		return
+	}
 	h.add(ctx, e.Object, q)
 }
 

@@ -72,7 +72,7 @@ func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := ps.results[ns]
-	ps.summaries[ns] = sum
+	ps.summaries[ns] = sum.Compact()
 	ps.results[ns] = sum.State
 	ps.lastSuccess[ns] = now
 	for key, byNS := range ps.matches {

@@ -81,7 +81,7 @@ func exception(ns, name string, mutate func(*v1alpha1.ControlExceptionSpec)) *v1
 func evaluate(t *testing.T, profile *v1alpha1.ComplianceProfile, objs []*engine.Object, exs ...*v1alpha1.ControlException) *engine.Evaluation {
 	t.Helper()
 	plan := engine.Compile(catalogue, profile)
-	return plan.Evaluate(engine.NewInventory(objs, true), exs, engine.Options{Now: now, AdminNamespace: "soc2-operator-system"})
+	return plan.Evaluate(engine.NewInventory(objs, true), exs, engine.Options{Now: now, AdminNamespace: "soc2-operator-system", KeepPassing: true})
 }
 
 func resultsOf(ev *engine.Evaluation, check string) []engine.Result {
@@ -496,7 +496,7 @@ func TestABrokenCheckNeverStopsTheOthers(t *testing.T) {
 	silent := &engine.Check{ID: "test-silent", Title: "t", Severity: v1alpha1.SeverityLow, Criteria: []v1alpha1.Criterion{"CC6.1"},
 		Targets: []string{"Deployment"}, Evaluate: func(*engine.Context, *engine.Object) {}}
 	plan := engine.Compile([]*engine.Check{panicky, silent, labelled}, nil)
-	ev := plan.Evaluate(engine.NewInventory([]*engine.Object{deployment("shop", "web", nil)}, true), nil, engine.Options{Now: now})
+	ev := plan.Evaluate(engine.NewInventory([]*engine.Object{deployment("shop", "web", nil)}, true), nil, engine.Options{Now: now, KeepPassing: true})
 	got := map[string]string{}
 	for _, r := range ev.Results {
 		got[r.Check.ID] = r.Status.String() + ": " + r.Message
@@ -519,10 +519,10 @@ func TestManifestOnlyChecksDoNotRunInTheOperator(t *testing.T) {
 		Evaluate: func(ctx *engine.Context, o *engine.Object) { ctx.Fail("", "written as %s", o.APIVersion) }}
 	plan := engine.Compile([]*engine.Check{apiVersion}, nil)
 	objs := []*engine.Object{deployment("shop", "web", nil)}
-	if n := len(plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: now}).Results); n != 1 {
+	if n := len(plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: now, KeepPassing: true}).Results); n != 1 {
 		t.Errorf("scan (partial inventory): %d results, want 1", n)
 	}
-	if n := len(plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now}).Results); n != 0 {
+	if n := len(plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now, KeepPassing: true}).Results); n != 0 {
 		t.Errorf("operator (complete inventory): %d results, want none", n)
 	}
 }

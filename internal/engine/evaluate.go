@@ -18,6 +18,10 @@ type Options struct {
 	// objects are still used for lookups. The operator sets it when it re-evaluates one
 	// namespace.
 	SkipClusterScoped bool
+	// KeepPassing keeps Pass and NotApplicable results in Evaluation.Results. Without it they
+	// are only counted, which keeps a large cluster's evaluation small; failing, excepted and
+	// undecided results are always kept.
+	KeepPassing bool
 }
 
 // Result is the outcome of one check on one object and container.
@@ -54,7 +58,9 @@ func resultNamespace(o *Object) string {
 type Evaluation struct {
 	// Plan is the plan evaluated.
 	Plan *Plan
-	// Results are every result, in the order of objects and then checks.
+	// Results are the results in the order of objects and then checks: every one with
+	// Options.KeepPassing, else all but passes and NotApplicable ones (which are counted in
+	// the summaries).
 	Results []Result
 	// Exceptions are the outcomes of every exception given, sorted by namespace/name.
 	Exceptions []*ExceptionOutcome
@@ -65,9 +71,17 @@ type Evaluation struct {
 
 // Evaluate runs the plan over the inventory and applies the exceptions.
 func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException, opts Options) *Evaluation {
-	results := make([]Result, 0, len(inv.objects)*16)
-	ctx := &Context{Inventory: inv, Params: &p.Params, out: &results}
-	resources := map[string]int{}
+	outcomes := make([]*ExceptionOutcome, 0, len(exceptions))
+	for _, ex := range exceptions {
+		outcomes = append(outcomes, p.JudgeException(ex, ExceptionOptions{Now: opts.Now, AdminNamespace: opts.AdminNamespace}))
+	}
+	sortOutcomes(outcomes)
+	ev := &Evaluation{Plan: p, Exceptions: outcomes, Summaries: map[string]*Summary{}}
+	b := &builder{ev: ev, keepPassing: opts.KeepPassing, results: make([]Result, 0, len(inv.objects)*4)}
+	if idx := newExceptionIndex(outcomes); len(idx.byNamespace)+len(idx.everywhere) > 0 {
+		b.exceptions = idx
+	}
+	ctx := &Context{Inventory: inv, Params: &p.Params}
 
 	for _, o := range inv.objects {
 		if o.ownedByController {
@@ -85,62 +99,112 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 		if len(byKind) == 0 && len(forWorkload) == 0 {
 			continue
 		}
-		resources[ns]++
+		sum := b.summary(ns)
+		sum.Resources++
 		ctx.obj = o
 		for _, c := range byKind {
 			if c.ManifestOnly && inv.Complete {
 				continue
 			}
-			p.run(ctx, c)
+			b.run(ctx, c, sum)
 		}
 		for _, c := range forWorkload {
-			p.run(ctx, c)
+			b.run(ctx, c, sum)
 		}
 	}
 	if !opts.SkipClusterScoped {
 		ctx.obj = nil
+		sum := b.summary("")
 		for _, c := range p.forCluster {
-			p.run(ctx, c)
+			b.run(ctx, c, sum)
 		}
 	}
 
-	outcomes := make([]*ExceptionOutcome, 0, len(exceptions))
-	for _, ex := range exceptions {
-		outcomes = append(outcomes, p.JudgeException(ex, ExceptionOptions{Now: opts.Now, AdminNamespace: opts.AdminNamespace}))
-	}
-	sortOutcomes(outcomes)
-	if idx := newExceptionIndex(outcomes); len(idx.byNamespace)+len(idx.everywhere) > 0 {
-		for i := range results {
-			r := &results[i]
-			if r.Status != StatusFail {
-				continue
-			}
-			if e := idx.find(r); e != nil {
-				r.Status, r.Exception = StatusExcepted, e
-				e.Matched++
-				e.MatchedByNamespace[r.Namespace()]++
-			}
+	ev.Results = b.results
+	for i := range ev.Results {
+		r := &ev.Results[i]
+		if r.Status == StatusFail || r.Status == StatusExcepted {
+			s := ev.Summaries[r.Namespace()]
+			s.Findings = append(s.Findings, r)
 		}
 	}
-
-	ev := &Evaluation{Plan: p, Results: results, Exceptions: outcomes}
-	ev.Summaries = summarize(p, results, resources)
+	for _, s := range ev.Summaries {
+		s.finish(p)
+	}
 	return ev
+}
+
+// builder accumulates an evaluation: it applies exceptions as results come in, tallies them
+// per namespace, and keeps the results worth keeping.
+type builder struct {
+	ev          *Evaluation
+	exceptions  *exceptionIndex
+	keepPassing bool
+	results     []Result
+	scratch     []Result
+}
+
+func (b *builder) summary(ns string) *Summary {
+	s := b.ev.Summaries[ns]
+	if s == nil {
+		s = newSummary(b.ev.Plan, ns)
+		b.ev.Summaries[ns] = s
+	}
+	return s
 }
 
 // run calls one check on ctx's object. A check that panics or reports nothing yields a
 // NotAssessed result that says so: one broken check never stops the others.
-func (p *Plan) run(ctx *Context, c *PlannedCheck) {
+func (b *builder) run(ctx *Context, c *PlannedCheck, sum *Summary) {
 	ctx.check = c
-	before := len(*ctx.out)
-	defer func() {
-		if v := recover(); v != nil {
-			*ctx.out = (*ctx.out)[:before]
-			ctx.NotAssessed("", fmt.Sprintf("internal error in check %s: %v", c.ID, v))
-		}
+	b.scratch = b.scratch[:0]
+	ctx.out = &b.scratch
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				b.scratch = b.scratch[:0]
+				ctx.NotAssessed("", fmt.Sprintf("internal error in check %s: %v", c.ID, v))
+			}
+		}()
+		c.Evaluate(ctx, ctx.obj)
 	}()
-	c.Evaluate(ctx, ctx.obj)
-	if len(*ctx.out) == before {
+	if len(b.scratch) == 0 {
 		ctx.NotAssessed("", "the check reported no result")
 	}
+	for i := range b.scratch {
+		b.commit(&b.scratch[i], sum)
+	}
+}
+
+// commit applies exceptions to a result, tallies it and keeps it unless it is a pass (or not
+// applicable) that nobody asked to keep.
+func (b *builder) commit(r *Result, sum *Summary) {
+	if r.Status == StatusFail && b.exceptions != nil {
+		if e := b.exceptions.find(r); e != nil {
+			r.Status, r.Exception = StatusExcepted, e
+			e.Matched++
+			e.MatchedByNamespace[sum.Namespace]++
+		}
+	}
+	t := &sum.tallies[r.Check.index]
+	switch r.Status {
+	case StatusPass:
+		t.pass++
+		sum.Passed++
+	case StatusFail:
+		t.fail++
+		sum.Failing++
+		sum.FailingBySeverity[r.Check.Severity]++
+	case StatusExcepted:
+		t.excepted++
+		sum.Excepted++
+	case StatusNotAssessed:
+		sum.NotAssessed++
+	case StatusNotApplicable:
+		sum.NotApplicable++
+	}
+	if !b.keepPassing && (r.Status == StatusPass || r.Status == StatusNotApplicable) {
+		return
+	}
+	b.results = append(b.results, *r)
 }

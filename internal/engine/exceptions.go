@@ -188,11 +188,11 @@ func (e *ExceptionOutcome) covers(r *Result) bool {
 	switch {
 	case e.anyNS:
 	case e.namespaces != nil:
-		if !e.namespaces[o.Namespace] {
+		if !e.namespaces[resultNamespace(o)] {
 			return false
 		}
 	default:
-		if o.Namespace != e.Exception.Namespace {
+		if resultNamespace(o) != e.Exception.Namespace {
 			return false
 		}
 	}
@@ -260,11 +260,7 @@ func newExceptionIndex(outcomes []*ExceptionOutcome) *exceptionIndex {
 
 // find returns the first exception, by namespace/name, that covers r.
 func (idx *exceptionIndex) find(r *Result) *ExceptionOutcome {
-	ns := ""
-	if r.Object != nil {
-		ns = r.Object.Namespace
-	}
-	for _, e := range idx.byNamespace[ns] {
+	for _, e := range idx.byNamespace[resultNamespace(r.Object)] {
 		if e.covers(r) {
 			return e
 		}

@@ -50,48 +50,6 @@ func newSummary(p *Plan, ns string) *Summary {
 	return &Summary{Namespace: ns, FailingBySeverity: map[v1alpha1.Severity]int{}, tallies: make([]checkTally, len(p.Checks))}
 }
 
-func summarize(p *Plan, results []Result, resources map[string]int) map[string]*Summary {
-	out := map[string]*Summary{}
-	get := func(ns string) *Summary {
-		s := out[ns]
-		if s == nil {
-			s = newSummary(p, ns)
-			out[ns] = s
-		}
-		return s
-	}
-	for ns, n := range resources {
-		get(ns).Resources = n
-	}
-	for i := range results {
-		r := &results[i]
-		s := get(r.Namespace())
-		t := &s.tallies[r.Check.index]
-		switch r.Status {
-		case StatusPass:
-			t.pass++
-			s.Passed++
-		case StatusFail:
-			t.fail++
-			s.Failing++
-			s.FailingBySeverity[r.Check.Severity]++
-			s.Findings = append(s.Findings, r)
-		case StatusExcepted:
-			t.excepted++
-			s.Excepted++
-			s.Findings = append(s.Findings, r)
-		case StatusNotAssessed:
-			s.NotAssessed++
-		case StatusNotApplicable:
-			s.NotApplicable++
-		}
-	}
-	for _, s := range out {
-		s.finish(p)
-	}
-	return out
-}
-
 // finish settles criteria, score and state from the tallies, and orders the findings.
 func (s *Summary) finish(p *Plan) {
 	s.Criteria = make([]v1alpha1.CriterionStatus, 0, len(p.Scope))
@@ -193,6 +151,19 @@ func SortFindings(f []*Result) {
 		}
 		return a.Container < b.Container
 	})
+}
+
+// Compact returns a copy without the findings, for keeping a roll-up without holding every
+// result of the evaluation in memory.
+func (s *Summary) Compact() *Summary {
+	c := *s
+	c.Findings = nil
+	c.FailingBySeverity = make(map[v1alpha1.Severity]int, len(s.FailingBySeverity))
+	for k, v := range s.FailingBySeverity {
+		c.FailingBySeverity[k] = v
+	}
+	c.tallies = append([]checkTally(nil), s.tallies...)
+	return &c
 }
 
 // Merge adds up summaries made by the same plan (for example every namespace of a profile)

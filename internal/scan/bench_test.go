@@ -77,7 +77,7 @@ func scanAll(files []corpusFile, plan *engine.Plan) int {
 		got, _ := manifest.Decode(f.name, f.data)
 		objs = append(objs, got...)
 	}
-	ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0)})
+	ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0), KeepPassing: true})
 	rep := buildReport(ev, len(objs), false)
 	_ = write(io.Discard, "json", rep)
 	return len(objs)
