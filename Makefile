@@ -1,8 +1,10 @@
 # soc2-operator. `make help` lists the targets.
 
-# Image to build and deploy.
-IMG ?= ghcr.io/soc2-operator/soc2-operator:dev
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The operator's version and image. Releases pin the image by digest:
+#   make bundle deploy IMG=ghcr.io/soc2-operator/soc2-operator:v0.1.0@sha256:<digest>
+VERSION ?= 0.1.0
+IMG ?= ghcr.io/soc2-operator/soc2-operator:v$(VERSION)
+BUILD_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v$(VERSION))
 
 # Pinned versions of the local control plane (see hack/control-plane.sh).
 KUBERNETES_VERSION ?= v1.37.2
@@ -11,7 +13,8 @@ export KUBERNETES_VERSION ETCD_VERSION
 
 CONTROLLER_GEN ?= go tool controller-gen
 GO_TEST_FLAGS ?= -timeout 45m
-LDFLAGS := -s -w -X github.com/soc2-operator/soc2-operator/internal/version.Version=$(VERSION)
+LDFLAGS := -s -w -X github.com/soc2-operator/soc2-operator/internal/version.Version=$(BUILD_VERSION)
+KUSTOMIZE = $(shell hack/tool.sh kustomize)
 
 SHELL = /usr/bin/env bash -o pipefail
 .SHELLFLAGS = -ec
@@ -55,8 +58,27 @@ control-plane: ## Build (once, then cached) kube-apiserver, etcd and kubectl fro
 	hack/control-plane.sh
 
 .PHONY: test
-test: control-plane ## Run every test, on the real control plane.
+test: control-plane kustomize ## Run every test, on the real control plane.
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: bench
+bench: control-plane ## Run the engine, scan and operator benchmarks (one core for the engine).
+	go test -run '^$$' -bench . -benchmem -cpu 1 ./internal/engine/
+	go test -run '^$$' -bench . -benchmem ./internal/scan/
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test -run '^$$' -bench . -benchtime 5x ./internal/scaletest/
+
+.PHONY: test-scale
+test-scale: control-plane ## Run the operator against 10,000 workloads in 100 namespaces with 1,000 RBAC objects.
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" SOC2_SCALE_WORKLOADS=10000 SOC2_SCALE_NAMESPACES=100 SOC2_SCALE_RBAC=1000 \
+		go test -timeout 30m -run '^$$' -bench . -benchtime 5x ./internal/scaletest/
+
+.PHONY: kustomize
+kustomize: ## Build (once, then cached) kustomize from the Go module proxy.
+	@hack/tool.sh kustomize >/dev/null
+
+.PHONY: bundle
+bundle: manifests kustomize ## Regenerate the OLM bundle (bundle/, bundle.Dockerfile) from config/.
+	$(KUSTOMIZE) build config/default | go run ./hack/bundlegen --version $(VERSION) --image $(IMG)
 
 ##@ Build
 
@@ -70,4 +92,35 @@ run: ## Run the manager against the cluster of the current kubeconfig.
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
-	docker build --build-arg VERSION=$(VERSION) -t $(IMG) .
+	docker build --build-arg VERSION=$(BUILD_VERSION) -t $(IMG) .
+
+.PHONY: bundle-build
+bundle-build: ## Build the bundle image (needs a Docker engine).
+	docker build -f bundle.Dockerfile -t $(IMG:soc2-operator:%=soc2-operator-bundle:%) .
+
+.PHONY: build-installer
+build-installer: manifests kustomize ## Write dist/install.yaml: everything `make deploy` applies, in one file.
+	mkdir -p dist
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default > dist/install.yaml
+	git checkout -- config/manager/kustomization.yaml 2>/dev/null || true
+
+##@ Deploy
+
+.PHONY: install
+install: manifests kustomize ## Install the CRDs into the cluster of the current kubeconfig.
+	$(KUSTOMIZE) build config/crd | kubectl apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: kustomize ## Remove the CRDs (and with them every profile, exception and report).
+	$(KUSTOMIZE) build config/crd | kubectl delete --ignore-not-found -f -
+
+.PHONY: deploy
+deploy: manifests kustomize ## Deploy the operator (config/default) to the cluster of the current kubeconfig.
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default | kubectl apply --server-side -f -
+	git checkout -- config/manager/kustomization.yaml 2>/dev/null || true
+
+.PHONY: undeploy
+undeploy: kustomize ## Remove the operator (config/default).
+	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found -f -

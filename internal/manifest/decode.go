@@ -207,7 +207,15 @@ func decodeJSON(js []byte, allowList bool) ([]*engine.Object, error) {
 		// The API server ignores a namespace on a cluster-scoped object; so do the checks.
 		obj.SetNamespace("")
 	}
-	return []*engine.Object{engine.NewObject(obj, tm.APIVersion, tm.Kind)}, nil
+	objs := []*engine.Object{engine.NewObject(obj, tm.APIVersion, tm.Kind)}
+	if u, ok := obj.(*unstructured.Unstructured); ok && isCSV(tm.APIVersion, tm.Kind) {
+		installed, err := expandCSV(js, u)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, installed...)
+	}
+	return objs, nil
 }
 
 func decodeTyped(apiVersion, kind string, js []byte) (engine.KubeObject, error) {

@@ -110,5 +110,5 @@ var namespacedUnstructured = map[string]bool{
 	"VulnerabilityReport": true, "ExposedSecretReport": true, "ConfigAuditReport": true,
 	"Secret": true, "Endpoints": true, "EndpointSlice": true, "PersistentVolumeClaim": true,
 	"Lease": true, "Event": true, "ControllerRevision": true, "PodTemplate": true,
-	"CSIStorageCapacity": true, "Role": true, "Ingress": true,
+	"CSIStorageCapacity": true, "Role": true, "Ingress": true, "ClusterServiceVersion": true,
 }

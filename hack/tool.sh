@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds a pinned Go tool from the Go module proxy into a cache outside the checkout, once, and
+# prints the path of the binary. Heavy tools build in a throwaway module of their own, so their
+# dependencies never mix with the project's go.mod.
+#
+#   hack/tool.sh kustomize
+#
+# Environment: SOC2_TOOLS_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/soc2-operator/tools).
+set -o errexit -o nounset -o pipefail
+
+name="${1:?usage: hack/tool.sh kustomize}"
+case "${name}" in
+  kustomize)
+    module=sigs.k8s.io/kustomize/kustomize/v5
+    version=v5.8.2
+    package=sigs.k8s.io/kustomize/kustomize/v5
+    ;;
+  *)
+    echo "hack/tool.sh: unknown tool ${name}" >&2
+    exit 2
+    ;;
+esac
+
+cache_root="${SOC2_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/soc2-operator/tools}"
+dest="${cache_root}/${name}-${version}/${name}"
+if [[ -x "${dest}" ]]; then
+  echo "${dest}"
+  exit 0
+fi
+
+mkdir -p "${cache_root}"
+exec 9>"${cache_root}/.lock-${name}"
+command -v flock >/dev/null 2>&1 && flock 9
+if [[ -x "${dest}" ]]; then
+  echo "${dest}"
+  exit 0
+fi
+
+echo "tool: building ${name} ${version} from the Go module proxy" >&2
+work="$(mktemp -d "${cache_root}/build.XXXXXX")"
+trap 'rm -rf "${work}"' EXIT
+(
+  cd "${work}"
+  cat > go.mod <<MOD
+module soc2-operator.local/${name}-build
+
+go 1.24
+
+require ${module} ${version}
+MOD
+  cat > tools.go <<GO
+//go:build tools
+
+package tools
+
+import _ "${package}"
+GO
+  go mod tidy >&2
+  CGO_ENABLED=0 go build -trimpath -o "${work}/${name}" "${package}"
+)
+mkdir -p "$(dirname "${dest}")"
+mv "${work}/${name}" "${dest}"
+echo "${dest}"

@@ -1,0 +1,198 @@
+package bundle_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/operator-framework/api/pkg/manifests"
+	"github.com/operator-framework/api/pkg/validation"
+	"github.com/operator-framework/api/pkg/validation/errors"
+
+	"github.com/soc2-operator/soc2-operator/internal/bundle"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+)
+
+// releaseImage stands for a released image: releases pin the manager by digest
+// (`make bundle deploy IMG=ghcr.io/soc2-operator/soc2-operator:vX.Y.Z@sha256:...`), which is what
+// img-digest-pinned asks for. The repository itself, built before any image exists, names the
+// image by tag; the tests below show that this is the only difference.
+const releaseImage = "ghcr.io/soc2-operator/soc2-operator:v0.1.0@sha256:" +
+	"5f0c9d5d3f1c2b7a0e4d6c8b9a1f2e3d4c5b6a7980f1e2d3c4b5a69788f9e0d1"
+
+var root = testenv.RepoRoot()
+
+// TestCommittedBundleIsValid runs the validators `operator-sdk bundle validate` runs, with the
+// OperatorHub, good-practices and deprecated-API suites, over bundle/.
+func TestCommittedBundleIsValid(t *testing.T) {
+	validate(t, filepath.Join(root, "bundle", "manifests"))
+}
+
+func validate(t *testing.T, dir string) {
+	t.Helper()
+	b, err := manifests.GetBundleFromDir(dir)
+	if err != nil {
+		t.Fatalf("loading the bundle: %v", err)
+	}
+	validators := validation.DefaultBundleValidators.WithValidators(
+		validation.OperatorHubV2Validator,
+		validation.GoodPracticesValidator,
+		validation.AlphaDeprecatedAPIsValidator,
+	)
+	results := validators.Validate(b, map[string]string{"k8s-version": "1.37"})
+	checked := 0
+	for _, r := range results {
+		checked++
+		for _, e := range r.Errors {
+			t.Errorf("%s: %s", levelName(e), e.Error())
+		}
+		for _, w := range r.Warnings {
+			t.Errorf("warning (OperatorHub publishes bundles without warnings): %s", w.Error())
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no validator ran")
+	}
+}
+
+func levelName(e errors.Error) string { return string(e.Level) }
+
+func kustomize(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(root, "hack", "tool.sh"), "kustomize").Output()
+	if err != nil {
+		t.Fatalf("building kustomize: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// render builds config/default, with the manager image replaced when image is set.
+func render(t *testing.T, image string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	images := ""
+	if image != "" {
+		name, digest, _ := strings.Cut(image, "@")
+		name, tag, _ := strings.Cut(name, ":v")
+		images = fmt.Sprintf("images:\n  - name: ghcr.io/soc2-operator/soc2-operator\n    newName: %s\n    newTag: v%s\n    digest: %s\n", name, tag, digest)
+	}
+	base, err := filepath.Rel(dir, filepath.Join(root, "config", "default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kust := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - %s\n%s", base, images)
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(kust), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(kustomize(t), "build", dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kustomize build: %v: %s", err, stderr.String())
+	}
+	return out
+}
+
+// failing scans manifest files with every built-in check, as `soc2-operator scan` does, and
+// returns the failing findings.
+func failing(t *testing.T, files map[string][]byte) []string {
+	t.Helper()
+	var objs []*engine.Object
+	for name, data := range files {
+		got, errs := manifest.Decode(name, data)
+		for _, e := range errs {
+			t.Fatalf("decoding: %v", e)
+		}
+		objs = append(objs, got...)
+	}
+	manifest.DefaultNamespace(objs, "soc2-operator-system")
+	ev := engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Now()})
+	var out []string
+	for _, r := range ev.Results {
+		if r.Status == engine.StatusFail {
+			out = append(out, fmt.Sprintf("%s %s %s: %s", r.Check.ID, r.Object.Ref(), r.Container, r.Message))
+		}
+	}
+	if len(ev.Results) == 0 {
+		t.Fatal("nothing was evaluated")
+	}
+	return out
+}
+
+func bundleFiles(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[p] = data
+	}
+	if len(files) == 0 {
+		t.Fatalf("no manifests in %s", dir)
+	}
+	return files
+}
+
+// TestOperatorPassesItsOwnChecks scans what users install, config/default and the OLM bundle
+// (whose ClusterServiceVersion scan expands into the Deployment, ServiceAccount and roles OLM
+// creates), with every built-in check and no exception: nothing fails.
+func TestOperatorPassesItsOwnChecks(t *testing.T) {
+	t.Run("config/default as released", func(t *testing.T) {
+		if f := failing(t, map[string][]byte{"config/default": render(t, releaseImage)}); len(f) > 0 {
+			t.Errorf("the operator's own install fails its checks:\n%s", strings.Join(f, "\n"))
+		}
+	})
+	t.Run("the bundle as released", func(t *testing.T) {
+		dir := t.TempDir()
+		generate(t, dir, releaseImage)
+		validate(t, filepath.Join(dir, "manifests"))
+		if f := failing(t, bundleFiles(t, filepath.Join(dir, "manifests"))); len(f) > 0 {
+			t.Errorf("the bundle fails its checks:\n%s", strings.Join(f, "\n"))
+		}
+	})
+	t.Run("as committed, only the digest is missing", func(t *testing.T) {
+		for name, files := range map[string]map[string][]byte{
+			"config/default": {"config/default": render(t, "")},
+			"bundle":         bundleFiles(t, filepath.Join(root, "bundle", "manifests")),
+		} {
+			f := failing(t, files)
+			if len(f) != 1 || !strings.HasPrefix(f[0], "img-digest-pinned ") {
+				t.Errorf("%s: want only img-digest-pinned to fail before release, got:\n%s", name, strings.Join(f, "\n"))
+			}
+		}
+	})
+}
+
+func generate(t *testing.T, dir, image string) {
+	t.Helper()
+	var samples [][]byte
+	paths, _ := filepath.Glob(filepath.Join(root, "config", "samples", "compliance_*.yaml"))
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		samples = append(samples, data)
+	}
+	desc, _ := os.ReadFile(filepath.Join(root, "config", "manifests", "description.md"))
+	icon, _ := os.ReadFile(filepath.Join(root, "config", "manifests", "icon.svg"))
+	files, err := bundle.Generate(bundle.Options{Version: "0.1.0", Image: image, Rendered: render(t, image),
+		Samples: samples, Description: string(desc), Icon: icon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bundle.Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+}
