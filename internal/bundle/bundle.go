@@ -15,8 +15,8 @@ import (
 	"strings"
 	"unicode"
 
-	operatorsv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
 	"github.com/operator-framework/api/pkg/lib/version"
+	operatorsv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -218,24 +218,24 @@ func baseCSV(o Options, ver semver.Version) *operatorsv1alpha1.ClusterServiceVer
 		ObjectMeta: metav1.ObjectMeta{
 			Name: Package + ".v" + o.Version,
 			Annotations: map[string]string{
-				"capabilities":                             "Basic Install",
-				"categories":                               "Security",
-				"description":                              "Continuous SOC 2 compliance evidence for Kubernetes workloads and access rules",
-				"repository":                               "https://github.com/soc2-operator/soc2-operator",
-				"support":                                  "soc2-operator maintainers",
-				"operatorframework.io/suggested-namespace": "soc2-operator-system",
-				"features.operators.openshift.io/disconnected":      "true",
-				"features.operators.openshift.io/fips-compliant":    "false",
-				"features.operators.openshift.io/proxy-aware":       "false",
-				"features.operators.openshift.io/tls-profiles":      "false",
-				"features.operators.openshift.io/token-auth-aws":    "false",
-				"features.operators.openshift.io/token-auth-azure":  "false",
-				"features.operators.openshift.io/token-auth-gcp":    "false",
-				"features.operators.openshift.io/cnf":               "false",
-				"features.operators.openshift.io/cni":               "false",
-				"features.operators.openshift.io/csi":               "false",
-				"operators.operatorframework.io/builder":            "soc2-operator-bundlegen",
-				"operators.operatorframework.io/project_layout":     "go.kubebuilder.io/v4",
+				"capabilities": "Basic Install",
+				"categories":   "Security",
+				"description":  "Continuous SOC 2 compliance evidence for Kubernetes workloads and access rules",
+				"repository":   "https://github.com/soc2-operator/soc2-operator",
+				"support":      "soc2-operator maintainers",
+				"operatorframework.io/suggested-namespace":         "soc2-operator-system",
+				"features.operators.openshift.io/disconnected":     "true",
+				"features.operators.openshift.io/fips-compliant":   "false",
+				"features.operators.openshift.io/proxy-aware":      "false",
+				"features.operators.openshift.io/tls-profiles":     "false",
+				"features.operators.openshift.io/token-auth-aws":   "false",
+				"features.operators.openshift.io/token-auth-azure": "false",
+				"features.operators.openshift.io/token-auth-gcp":   "false",
+				"features.operators.openshift.io/cnf":              "false",
+				"features.operators.openshift.io/cni":              "false",
+				"features.operators.openshift.io/csi":              "false",
+				"operators.operatorframework.io/builder":           "soc2-operator-bundlegen",
+				"operators.operatorframework.io/project_layout":    "go.kubebuilder.io/v4",
 			},
 		},
 		Spec: operatorsv1alpha1.ClusterServiceVersionSpec{
