@@ -61,6 +61,14 @@ control-plane: ## Build (once, then cached) kube-apiserver, etcd and kubectl fro
 test: control-plane kustomize ## Run every test, on the real control plane.
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
 
+.PHONY: demo
+demo: control-plane ## Run the operator on a local control plane with sample workloads; Ctrl-C cleans up.
+	go run ./hack/demo $(DEMO_FLAGS)
+
+.PHONY: demo-once
+demo-once: control-plane ## Like demo, but exit after printing the reports (CI).
+	go run ./hack/demo --once
+
 .PHONY: bench
 bench: control-plane ## Run the engine, scan and operator benchmarks (one core for the engine).
 	go test -run '^$$' -bench . -benchmem -cpu 1 ./internal/engine/

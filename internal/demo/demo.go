@@ -1,0 +1,203 @@
+// Package demo runs the operator on a local control plane (kube-apiserver and etcd built by
+// hack/control-plane.sh): no cluster needed. It installs the CRDs, creates sample namespaces
+// with compliant and non-compliant workloads and the soc2-baseline profile, runs the operator
+// binary against it, and shows the result with the real kubectl.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+)
+
+var expiresLine = regexp.MustCompile(`(?m)^  expires: .*$`)
+
+// Namespaces are the application namespaces the demo creates; each gets a report.
+var Namespaces = []string{"legacy", "payments", "shop"}
+
+// Profile is the profile the demo applies.
+const Profile = "soc2-baseline"
+
+// Demo is a running demo.
+type Demo struct {
+	env        *envtest.Environment
+	dir        string
+	Kubeconfig string
+	Kubectl    string
+	Manager    *testenv.ManagerProcess
+}
+
+// Start brings everything up and waits until every namespace has its report. Progress goes
+// to log.
+func Start(ctx context.Context, log io.Writer) (*Demo, error) {
+	root := testenv.RepoRoot()
+	step := func(format string, args ...any) { fmt.Fprintf(log, "==> "+format+"\n", args...) }
+
+	step("Starting the local control plane (kube-apiserver, etcd) with the CRDs installed")
+	env, _, err := testenv.Start()
+	if err != nil {
+		return nil, err
+	}
+	d := &Demo{env: env}
+	ok := false
+	defer func() {
+		if !ok {
+			d.Stop()
+		}
+	}()
+	if d.dir, err = os.MkdirTemp("", "soc2-operator-demo-"); err != nil {
+		return nil, err
+	}
+	if d.Kubeconfig, err = testenv.AdminKubeconfig(env, d.dir); err != nil {
+		return nil, err
+	}
+	if d.Kubectl, err = testenv.Kubectl(); err != nil {
+		return nil, err
+	}
+
+	step("Creating the demo namespaces and workloads (config/demo)")
+	if _, err := d.Run(ctx, "apply", "-f", filepath.Join(root, "config", "demo")); err != nil {
+		return nil, err
+	}
+	if _, err := d.Run(ctx, "label", "namespace", "default", "compliance.soc2-operator.io/exclude=true"); err != nil {
+		return nil, err
+	}
+	step("Applying the %s profile and an exception (config/samples)", Profile)
+	if _, err := d.Run(ctx, "apply", "-f", filepath.Join(root, "config", "samples", "compliance_v1alpha1_complianceprofile_baseline.yaml")); err != nil {
+		return nil, err
+	}
+	// The sample exception, expiring 30 days from now: within the profile's 90-day policy
+	// whenever the demo runs.
+	ex, err := os.ReadFile(filepath.Join(root, "config", "samples", "compliance_v1alpha1_controlexception.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	ex = expiresLine.ReplaceAll(ex, []byte(`  expires: "`+time.Now().Add(30*24*time.Hour).UTC().Format(time.RFC3339)+`"`))
+	exFile := filepath.Join(d.dir, "exception.yaml")
+	if err := os.WriteFile(exFile, ex, 0o644); err != nil {
+		return nil, err
+	}
+	if _, err := d.Run(ctx, "apply", "-f", exFile); err != nil {
+		return nil, err
+	}
+
+	step("Building and starting the operator")
+	bin, err := testenv.BuildOperator()
+	if err != nil {
+		return nil, err
+	}
+	if d.Manager, err = testenv.StartManager(bin, d.Kubeconfig, "--admin-namespace", "soc2-operator-system"); err != nil {
+		return nil, err
+	}
+	if err := d.Manager.WaitReady(60 * time.Second); err != nil {
+		return nil, err
+	}
+	step("Waiting for the reports")
+	if err := d.waitReports(ctx, 60*time.Second); err != nil {
+		return nil, err
+	}
+	ok = true
+	return d, nil
+}
+
+// waitReports waits until every demo namespace's report has a result.
+func (d *Demo) waitReports(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		out, err := d.Run(ctx, "get", "compliancereports", "-A", "-o", `jsonpath={range .items[*]}{.metadata.namespace}={.status.result}{"\n"}{end}`)
+		if err == nil {
+			last = out
+			done := 0
+			for _, ns := range Namespaces {
+				for _, line := range strings.Split(out, "\n") {
+					if strings.HasPrefix(line, ns+"=") && len(line) > len(ns)+1 {
+						done++
+					}
+				}
+			}
+			if done == len(Namespaces) {
+				return nil
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return fmt.Errorf("the reports were not all written within %s (have: %q)\noperator output:\n%s", timeout, last, d.Manager.Output())
+}
+
+// Run runs the real kubectl against the demo's API server and returns its standard output.
+func (d *Demo) Run(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, d.Kubectl, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+d.Kubeconfig)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), &KubectlError{Args: args, Stderr: stderr.String(), Err: err}
+	}
+	return stdout.String(), nil
+}
+
+// KubectlError is a kubectl command that failed, with what it printed.
+type KubectlError struct {
+	Args   []string
+	Stderr string
+	Err    error
+}
+
+func (e *KubectlError) Error() string {
+	return fmt.Sprintf("kubectl %s: %v: %s", strings.Join(e.Args, " "), e.Err, strings.TrimSpace(e.Stderr))
+}
+
+// Show prints what a user would look at: every report, everything in the soc2 category, and
+// one report's criteria.
+func (d *Demo) Show(ctx context.Context, w io.Writer) error {
+	for _, args := range [][]string{
+		{"get", "compliancereports", "-A"},
+		{"get", "soc2", "-A"},
+		{"get", "compliancereport", Profile, "-n", "legacy", "-o",
+			`jsonpath={range .status.criteria[*]}{.id}{"\t"}{.status}{"\t"}{.failed}{" failed\t"}{.title}{"\n"}{end}`},
+	} {
+		fmt.Fprintf(w, "\n$ kubectl %s\n", strings.Join(quote(args), " "))
+		out, err := d.Run(ctx, args...)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(w, out)
+	}
+	return nil
+}
+
+func quote(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, " {}\"\t") {
+			a = "'" + a + "'"
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// Stop stops the operator and the control plane and removes the demo's files.
+func (d *Demo) Stop() {
+	if d.Manager != nil {
+		_ = d.Manager.Stop(10 * time.Second)
+	}
+	if d.env != nil {
+		_ = d.env.Stop()
+	}
+	if d.dir != "" {
+		_ = os.RemoveAll(d.dir)
+	}
+}

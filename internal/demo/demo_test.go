@@ -1,0 +1,189 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// One demo for the package: the same path `make demo` walks, with the real kubectl.
+var d *Demo
+
+func TestMain(m *testing.M) {
+	var err error
+	d, err = Start(context.Background(), io.Discard)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	d.Stop()
+	os.Exit(code)
+}
+
+func kubectl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := d.Run(context.Background(), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// table splits kubectl's table output into a header and rows of columns.
+func table(t *testing.T, out string) ([]string, [][]string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("not a table:\n%s", out)
+	}
+	var rows [][]string
+	for _, l := range lines[1:] {
+		rows = append(rows, strings.Fields(l))
+	}
+	return strings.Fields(lines[0]), rows
+}
+
+func TestGetComplianceReports(t *testing.T) {
+	header, rows := table(t, kubectl(t, "get", "compliancereports", "-A"))
+	want := []string{"NAMESPACE", "NAME", "STATUS", "SCORE", "FAILED-CRITERIA", "FINDINGS", "CRITICAL", "EXCEPTED", "EVALUATED", "AGE"}
+	if strings.Join(header, " ") != strings.Join(want, " ") {
+		t.Fatalf("columns %v, want %v", header, want)
+	}
+	got := map[string][]string{}
+	for _, r := range rows {
+		got[r[0]] = r
+	}
+	type row struct{ status, score, failedCriteria, critical, excepted string }
+	expect := map[string]row{
+		"shop":     {status: "Compliant", score: "100", failedCriteria: "0", critical: "0", excepted: "0"},
+		"payments": {status: "Compliant", score: "100", failedCriteria: "0", critical: "0", excepted: "1"},
+		"legacy":   {status: "NonCompliant", failedCriteria: "8", critical: "2", excepted: "0"},
+	}
+	if len(got) != len(expect) {
+		t.Errorf("reports in %v, want exactly shop, payments and legacy", keys(got))
+	}
+	for ns, e := range expect {
+		r := got[ns]
+		if r == nil {
+			t.Errorf("no report in %s", ns)
+			continue
+		}
+		if r[1] != Profile || r[2] != e.status || (e.score != "" && r[3] != e.score) || r[4] != e.failedCriteria || r[6] != e.critical || r[7] != e.excepted {
+			t.Errorf("%s: %v, want status %s score %s failed criteria %s critical %s excepted %s", ns, r, e.status, e.score, e.failedCriteria, e.critical, e.excepted)
+		}
+	}
+	// The short name lists the same.
+	if _, short := table(t, kubectl(t, "get", "crep", "-A")); len(short) != len(rows) {
+		t.Errorf("kubectl get crep -A lists %d reports, want %d", len(short), len(rows))
+	}
+}
+
+func keys(m map[string][]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestGetSoc2ListsAllThreeKinds(t *testing.T) {
+	out := kubectl(t, "get", "soc2", "-A")
+	for _, want := range []string{
+		"complianceprofile.compliance.soc2-operator.io/soc2-baseline",
+		"compliancereport.compliance.soc2-operator.io/soc2-baseline",
+		"controlexception.compliance.soc2-operator.io/legacy-gateway-writable-rootfs",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("kubectl get soc2 -A lacks %s:\n%s", want, out)
+		}
+	}
+	header, rows := table(t, kubectl(t, "get", "complianceprofiles"))
+	if strings.Join(header, " ") != "NAME READY STATUS NAMESPACES NON-COMPLIANT CLUSTER-FINDINGS REASON AGE" {
+		t.Errorf("profile columns %v", header)
+	}
+	if len(rows) != 1 || rows[0][1] != "True" || rows[0][2] != "NonCompliant" || rows[0][3] != "3" || rows[0][4] != "1" || rows[0][6] != "Evaluated" {
+		t.Errorf("profile row %v: want Ready True, NonCompliant, 3 namespaces, 1 non-compliant, reason Evaluated", rows)
+	}
+	header, rows = table(t, kubectl(t, "get", "cexc", "-A"))
+	if strings.Join(header, " ") != "NAMESPACE NAME STATE FINDINGS OWNER EXPIRES AGE" {
+		t.Errorf("exception columns %v", header)
+	}
+	if len(rows) != 1 || rows[0][2] != "Active" || rows[0][3] != "1" || rows[0][4] != "payments-team@example.com" {
+		t.Errorf("exception row %v: want Active, covering 1 finding, with its owner", rows)
+	}
+}
+
+func TestDescribeReport(t *testing.T) {
+	// kubectl aligns values with spaces; compare with runs of spaces folded.
+	fold := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	out := fold(kubectl(t, "describe", "compliancereport", Profile, "-n", "legacy"))
+	for _, want := range []string{
+		"Kind: ComplianceReport",
+		"Owner References: API Version: compliance.soc2-operator.io/v1alpha1 Block Owner Deletion: true Controller: true Kind: ComplianceProfile Name: soc2-baseline",
+		"Id: CC6.1 Status: Fail",
+		"Check: wl-privileged Container: sysctl-tuner",
+		"Message: container runs privileged (securityContext.privileged: true)",
+		"Name: monolith",
+		"Severity: Critical",
+		"Reason: Evaluated Status: True Type: Ready",
+		"Reason: UpToDate Status: False Type: Stale",
+		"Result: NonCompliant",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("kubectl describe lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("kubectl describe printed:\n%s", out)
+	}
+	// The excepted finding in payments names its exception.
+	out = fold(kubectl(t, "describe", "compliancereport", Profile, "-n", "payments"))
+	for _, want := range []string{"Exception: payments/legacy-gateway-writable-rootfs", "Result: Excepted", "Result: Compliant"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("payments report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestApplyBadExceptionPrintsWhy(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad-exception.yaml")
+	if err := os.WriteFile(bad, []byte(`apiVersion: compliance.soc2-operator.io/v1alpha1
+kind: ControlException
+metadata:
+  name: please-ignore-everything
+  namespace: shop
+spec:
+  owner: someone@example.com
+  reason: because
+  expires: "2027-01-01T00:00:00Z"
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.Run(context.Background(), "apply", "-f", bad)
+	var ke *KubectlError
+	if !errors.As(err, &ke) {
+		t.Fatalf("kubectl apply accepted an exception with no check, no criterion and a one-word reason (err %v)", err)
+	}
+	for _, want := range []string{
+		`The ControlException "please-ignore-everything" is invalid`,
+		`spec: Invalid value: an exception must name at least one check or criterion`,
+		`spec.reason: Invalid value: "because": spec.reason in body should be at least 10 chars long`,
+	} {
+		if !strings.Contains(ke.Stderr, want) {
+			t.Errorf("kubectl apply printed:\n%s\nwant it to contain %q", ke.Stderr, want)
+		}
+	}
+}
+
+func TestExplainDocumentsTheFields(t *testing.T) {
+	out := kubectl(t, "explain", "compliancereport.status.score")
+	if !strings.Contains(out, "score is 0-100: the severity-weighted share of assessed checks") {
+		t.Errorf("kubectl explain:\n%s", out)
+	}
+}
