@@ -35,9 +35,10 @@ generate: ## Generate the DeepCopy methods of api/.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: manifests
-manifests: ## Generate the CRDs (config/crd/bases) and the RBAC role (config/rbac) from markers.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." \
-		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+manifests: ## Generate the CRDs (config/crd/bases), the RBAC role (config/rbac) and the webhook (config/webhook) from markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
+		output:webhook:artifacts:config=config/webhook
 
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
@@ -86,7 +87,7 @@ kustomize: ## Build (once, then cached) kustomize from the Go module proxy.
 
 .PHONY: bundle
 bundle: manifests kustomize ## Regenerate the OLM bundle (bundle/, bundle.Dockerfile) from config/.
-	$(KUSTOMIZE) build config/default | go run ./hack/bundlegen --version $(VERSION) --image $(IMG)
+	$(KUSTOMIZE) build config/enforcement | go run ./hack/bundlegen --version $(VERSION) --image $(IMG)
 
 ##@ Build
 

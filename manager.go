@@ -17,11 +17,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	compliancev1alpha1 "github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
 	"github.com/soc2-operator/soc2-operator/internal/logging"
 	"github.com/soc2-operator/soc2-operator/internal/version"
+	admissionwebhook "github.com/soc2-operator/soc2-operator/internal/webhook"
 )
 
 // newScheme registers the built-in kinds and the operator's own.
@@ -46,6 +48,9 @@ type managerOptions struct {
 	retryPeriod             time.Duration
 	adminNamespace          string
 	pprofAddr               string
+	enableWebhook           bool
+	webhookPort             int
+	webhookCertDir          string
 	qps                     float64
 	burst                   int
 	log                     logging.Options
@@ -62,6 +67,9 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.leaseDuration, "leader-election-lease-duration", 15*time.Second, "How long a non-leader waits before it tries to take over")
 	fs.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before it gives up")
 	fs.DurationVar(&o.retryPeriod, "leader-election-retry-period", 2*time.Second, "How often leader election is retried")
+	fs.BoolVar(&o.enableWebhook, "enable-webhook", false, "Serve the validating admission webhook that enforces profiles in Warn or Enforce mode (needs serving certificates)")
+	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port of the admission webhook")
+	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "Directory with the webhook's tls.crt and tls.key (default: /tmp/k8s-webhook-server/serving-certs, where cert-manager and OLM mount them)")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of the Go pprof endpoints (/debug/pprof/), for diagnosing memory and CPU use; \"0\" turns them off")
 	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (client-side limit)")
 	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of requests to the API server above --kube-api-qps")
@@ -137,6 +145,11 @@ func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        opts.probeAddr,
 		PprofBindAddress:              opts.pprofAddr,
+		WebhookServer: webhook.NewServer(webhook.Options{
+			Port:    opts.webhookPort,
+			CertDir: opts.webhookCertDir,
+			TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }},
+		}),
 		LeaderElection:                opts.leaderElect,
 		LeaderElectionID:              opts.leaderElectionID,
 		LeaderElectionNamespace:       opts.leaderElectionNamespace,
@@ -150,6 +163,11 @@ func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
 	}
 	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: opts.adminNamespace}); err != nil {
 		return nil, err
+	}
+	if opts.enableWebhook {
+		if err := admissionwebhook.Setup(mgr, opts.adminNamespace); err != nil {
+			return nil, fmt.Errorf("setting up the admission webhook: %w", err)
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding health check: %w", err)

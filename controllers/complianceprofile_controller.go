@@ -33,9 +33,6 @@ import (
 // LabelProfile on every ComplianceReport names the profile that wrote it.
 const LabelProfile = "compliance.soc2-operator.io/profile"
 
-// systemNamespaces are assessed only when a profile sets includeSystemNamespaces.
-var systemNamespaces = map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true}
-
 // Event reasons on profiles.
 const (
 	EventNamespaceNonCompliant = "NamespaceNonCompliant"
@@ -204,8 +201,8 @@ func (r *ComplianceProfileReconciler) reconcileNamespace(ctx context.Context, pr
 	if err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, err
 	}
-	sel, selProblem := namespaceSelector(profile)
-	if apierrors.IsNotFound(err) || selProblem != nil || !selects(profile, sel, ns) {
+	sel, selProblem := inventory.NamespaceSelector(profile)
+	if apierrors.IsNotFound(err) || selProblem != nil || !inventory.Selects(profile, sel, ns) {
 		if err := r.deleteReport(ctx, profile, ps, nsName); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -453,7 +450,7 @@ func (r *ComplianceProfileReconciler) watchProblems(profile *v1alpha1.Compliance
 
 // selectedNamespaces lists the namespaces the profile selects.
 func (r *ComplianceProfileReconciler) selectedNamespaces(ctx context.Context, profile *v1alpha1.ComplianceProfile) (map[string]bool, *engine.Problem, error) {
-	sel, problem := namespaceSelector(profile)
+	sel, problem := inventory.NamespaceSelector(profile)
 	selected := map[string]bool{}
 	if problem != nil {
 		return selected, problem, nil
@@ -463,39 +460,11 @@ func (r *ComplianceProfileReconciler) selectedNamespaces(ctx context.Context, pr
 		return nil, nil, fmt.Errorf("listing namespaces: %w", err)
 	}
 	for i := range list.Items {
-		if selects(profile, sel, &list.Items[i]) {
+		if inventory.Selects(profile, sel, &list.Items[i]) {
 			selected[list.Items[i].Name] = true
 		}
 	}
 	return selected, nil, nil
-}
-
-// namespaceSelector parses the profile's selector; absent or empty selects every namespace.
-func namespaceSelector(profile *v1alpha1.ComplianceProfile) (labels.Selector, *engine.Problem) {
-	if profile.Spec.NamespaceSelector == nil {
-		return labels.Everything(), nil
-	}
-	sel, err := metav1.LabelSelectorAsSelector(profile.Spec.NamespaceSelector)
-	if err != nil {
-		return nil, &engine.Problem{Reason: v1alpha1.ReasonInvalidSelector, Field: "spec.namespaceSelector",
-			Message: "spec.namespaceSelector: " + err.Error()}
-	}
-	return sel, nil
-}
-
-func selects(profile *v1alpha1.ComplianceProfile, sel labels.Selector, ns *corev1.Namespace) bool {
-	if !ns.DeletionTimestamp.IsZero() {
-		return false
-	}
-	for _, ex := range profile.Spec.ExcludedNamespaces {
-		if ex == ns.Name {
-			return false
-		}
-	}
-	if systemNamespaces[ns.Name] && !profile.Spec.IncludeSystemNamespaces {
-		return false
-	}
-	return sel.Matches(labels.Set(ns.Labels))
 }
 
 func (r *ComplianceProfileReconciler) exceptions(ctx context.Context) ([]*v1alpha1.ControlException, error) {

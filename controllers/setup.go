@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
@@ -55,7 +54,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		opts.MaxConcurrentReconciles = 2
 	}
 	metrics.Register()
-	kinds, err := AvailableKinds(mgr.GetRESTMapper())
+	kinds, err := inventory.AvailableKinds(mgr.GetRESTMapper())
 	if err != nil {
 		return err
 	}
@@ -114,22 +113,6 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 
 	return mgr.Add(&watchdog{client: mgr.GetClient(), profiles: profiles, period: time.Minute})
-}
-
-// AvailableKinds are the kinds the operator reads that the API server serves: every built-in
-// kind, and the optional add-on kinds whose CRDs are installed.
-func AvailableKinds(mapper meta.RESTMapper) ([]inventory.Kind, error) {
-	var out []inventory.Kind
-	for _, k := range inventory.Kinds {
-		if _, err := mapper.RESTMapping(k.GVK.GroupKind(), k.GVK.Version); err != nil {
-			if k.Optional && meta.IsNoMatchError(err) {
-				continue
-			}
-			return nil, fmt.Errorf("the API server does not serve %s: %w", k.GVK, err)
-		}
-		out = append(out, k)
-	}
-	return out, nil
 }
 
 // requestMapper maps a changed object to the profile and namespace to re-evaluate.

@@ -77,6 +77,137 @@ type ComplianceProfileSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=500
 	MaxFindings int32 `json:"maxFindings,omitempty"`
+
+	// policyReports also writes every evaluated resource's results, passes included, as a
+	// wgpolicyk8s.io/v1alpha2 PolicyReport (ClusterPolicyReport for cluster-scoped objects)
+	// owned by the resource, the format Policy Reporter reads. The PolicyReport CRDs must be
+	// installed. Default false.
+	// +optional
+	PolicyReports bool `json:"policyReports,omitempty"`
+
+	// enforcement turns on admission control for the namespaces the profile selects. Default:
+	// Audit (report only).
+	// +optional
+	Enforcement *Enforcement `json:"enforcement,omitempty"`
+
+	// alerts sends notifications when the state of compliance changes.
+	// +optional
+	Alerts *Alerts `json:"alerts,omitempty"`
+}
+
+// EnforcementMode says what admission does with a workload that fails a check.
+// +kubebuilder:validation:Enum=Audit;Warn;Enforce
+type EnforcementMode string
+
+// Enforcement modes.
+const (
+	// EnforcementAudit admits everything; failures only show in reports.
+	EnforcementAudit EnforcementMode = "Audit"
+	// EnforcementWarn admits the workload and returns warnings that kubectl prints.
+	EnforcementWarn EnforcementMode = "Warn"
+	// EnforcementEnforce denies creating or updating a workload that fails a check at or above
+	// the severity.
+	EnforcementEnforce EnforcementMode = "Enforce"
+)
+
+// Enforcement configures the validating admission webhook for a profile.
+type Enforcement struct {
+	// mode is Audit, Warn or Enforce. Default Audit.
+	// +optional
+	// +kubebuilder:default=Audit
+	Mode EnforcementMode `json:"mode,omitempty"`
+
+	// severity is the lowest severity that warns or denies. Default High.
+	// +optional
+	// +kubebuilder:default=High
+	Severity Severity `json:"severity,omitempty"`
+}
+
+// AlertEvent is a change worth telling someone about.
+// +kubebuilder:validation:Enum=NewFinding;NamespaceNonCompliant;ExceptionExpired;ExceptionExpiring
+type AlertEvent string
+
+// Alert events.
+const (
+	// AlertNewFinding: a failing finding at or above minSeverity appeared.
+	AlertNewFinding AlertEvent = "NewFinding"
+	// AlertNamespaceNonCompliant: a namespace's report became NonCompliant.
+	AlertNamespaceNonCompliant AlertEvent = "NamespaceNonCompliant"
+	// AlertExceptionExpired: an exception this profile honoured expired.
+	AlertExceptionExpired AlertEvent = "ExceptionExpired"
+	// AlertExceptionExpiring: an exception this profile honours expires within expiryWarning.
+	AlertExceptionExpiring AlertEvent = "ExceptionExpiring"
+)
+
+// Alerts configures notifications on state transitions.
+type Alerts struct {
+	// sinks receive the alerts.
+	// +required
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=8
+	Sinks []AlertSink `json:"sinks"`
+
+	// minSeverity is the lowest severity of a new finding that alerts. Default High.
+	// +optional
+	// +kubebuilder:default=High
+	MinSeverity Severity `json:"minSeverity,omitempty"`
+
+	// expiryWarning is how long before an exception's expiry ExceptionExpiring fires. Between
+	// 1h and 720h; default 72h.
+	// +optional
+	// +kubebuilder:default="72h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h') && duration(self) <= duration('720h')",message="expiryWarning must be between 1h and 720h"
+	ExpiryWarning *metav1.Duration `json:"expiryWarning,omitempty"`
+}
+
+// AlertSinkType is the payload format of a sink.
+// +kubebuilder:validation:Enum=Webhook;Slack
+type AlertSinkType string
+
+// Sink types.
+const (
+	// SinkWebhook POSTs a JSON document describing the alert (see the README).
+	SinkWebhook AlertSinkType = "Webhook"
+	// SinkSlack POSTs a Slack-compatible incoming-webhook message ({"text": ...}).
+	SinkSlack AlertSinkType = "Slack"
+)
+
+// AlertSink is one destination for alerts.
+// +kubebuilder:validation:XValidation:rule="has(self.url) != has(self.urlFile)",message="exactly one of url and urlFile must be set"
+type AlertSink struct {
+	// name identifies the sink in logs, metrics and events.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// type is the payload format: Webhook (JSON) or Slack.
+	// +required
+	Type AlertSinkType `json:"type"`
+
+	// url is where alerts are POSTed, for endpoints whose address is not a secret.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') || self.startsWith('http://')",message="url must be an http:// or https:// URL"
+	URL string `json:"url,omitempty"`
+
+	// urlFile is a file in the operator's container holding the URL, for addresses that are
+	// secrets (a Slack webhook): mount a Secret there. The operator never reads Secrets through
+	// the API.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:Pattern=`^/`
+	URLFile string `json:"urlFile,omitempty"`
+
+	// events are the alerts this sink receives. Default: all of them.
+	// +optional
+	// +listType=set
+	Events []AlertEvent `json:"events,omitempty"`
 }
 
 // CheckOverride changes one built-in check for this profile.

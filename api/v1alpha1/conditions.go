@@ -10,6 +10,10 @@ const (
 	// ConditionStale on a report: the content may be out of date, because an evaluation is
 	// overdue or a write failed.
 	ConditionStale = "Stale"
+
+	// ConditionExpiringSoon on an exception: it expires within the expiry warning of a profile
+	// that honours it (72 hours by default).
+	ConditionExpiringSoon = "ExpiringSoon"
 )
 
 // Condition reasons. Each says what happened in a way a person can act on.
@@ -48,4 +52,12 @@ const (
 	ReasonPolicyViolation = "PolicyViolation"
 	// ReasonInvalidMatch: the exception's label selector or name pattern cannot be parsed.
 	ReasonInvalidMatch = "InvalidMatch"
+	// ReasonExpiringSoon: the exception expires within the expiry warning.
+	ReasonExpiringSoon = "ExpiringSoon"
+	// ReasonNotExpiringSoon: the exception's expiry is further away than the expiry warning.
+	ReasonNotExpiringSoon = "NotExpiringSoon"
+
+	// ReasonPolicyReportsUnavailable: the profile asks for PolicyReports but the API server does
+	// not serve wgpolicyk8s.io/v1alpha2 (install the PolicyReport CRDs).
+	ReasonPolicyReportsUnavailable = "PolicyReportsUnavailable"
 )

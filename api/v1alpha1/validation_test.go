@@ -234,6 +234,23 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 			base: validProfile, edit: func(s map[string]any) { s["criteria"] = []any{"ISO27001"} },
 			message: `spec.criteria[0]: Unsupported value: "ISO27001"`,
 		},
+		"an enforcement mode that does not exist": {
+			base: validProfile, edit: func(s map[string]any) { s["enforcement"] = map[string]any{"mode": "Block"} },
+			message: `spec.enforcement.mode: Unsupported value: "Block": supported values: "Audit", "Warn", "Enforce"`,
+		},
+		"an alert sink with both a URL and a URL file": {
+			base: validProfile, edit: func(s map[string]any) {
+				s["alerts"] = map[string]any{"sinks": []any{map[string]any{"name": "slack", "type": "Slack",
+					"url": "https://hooks.example.com/x", "urlFile": "/etc/soc2/slack"}}}
+			},
+			message: `exactly one of url and urlFile must be set`,
+		},
+		"an alert sink whose URL is not http": {
+			base: validProfile, edit: func(s map[string]any) {
+				s["alerts"] = map[string]any{"sinks": []any{map[string]any{"name": "ops", "type": "Webhook", "url": "ftp://ops.example.com"}}}
+			},
+			message: `url must be an http:// or https:// URL`,
+		},
 		"a report without its profile": {
 			base: `
 apiVersion: compliance.soc2-operator.io/v1alpha1

@@ -1,5 +1,5 @@
-// Command bundlegen writes the OLM bundle from `kustomize build config/default` (on standard
-// input), the samples and the CSV's description and icon. `make bundle` runs it.
+// Command bundlegen writes the OLM bundle from `kustomize build config/enforcement` (on
+// standard input), the samples and the CSV's description and icon. `make bundle` runs it.
 package main
 
 import (

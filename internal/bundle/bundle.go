@@ -17,11 +17,14 @@ import (
 
 	"github.com/operator-framework/api/pkg/lib/version"
 	operatorsv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -40,7 +43,8 @@ type Options struct {
 	Version string
 	// Image is the manager image reference the CSV installs.
 	Image string
-	// Rendered is `kustomize build config/default`.
+	// Rendered is `kustomize build config/enforcement`: the default install with the
+	// admission webhook. OLM provides the webhook's certificate and Service itself.
 	Rendered []byte
 	// Samples are the sample files, each one object (alm-examples).
 	Samples [][]byte
@@ -75,6 +79,8 @@ func Generate(o Options) ([]File, error) {
 	strategy := operatorsv1alpha1.StrategyDetailsDeployment{}
 	var files []File
 	var crds []*apiextensionsv1.CustomResourceDefinition
+	var webhooks []operatorsv1alpha1.WebhookDescription
+	var deployment string
 	bindings := map[string]string{} // role kind/name -> service account
 
 	for _, u := range objs {
@@ -116,6 +122,8 @@ func Generate(o Options) ([]File, error) {
 					d.Spec.Template.Spec.Containers[i].Image = o.Image
 				}
 			}
+			dropCertManagerVolume(&d.Spec.Template.Spec)
+			deployment = name
 			strategy.DeploymentSpecs = append(strategy.DeploymentSpecs, operatorsv1alpha1.StrategyDeploymentSpec{
 				Name: name, Spec: d.Spec, Label: d.Labels,
 			})
@@ -138,9 +146,23 @@ func Generate(o Options) ([]File, error) {
 			} else {
 				strategy.ClusterPermissions = append(strategy.ClusterPermissions, perm)
 			}
-		case "RoleBinding", "ClusterRoleBinding", "ServiceAccount", "Namespace", "ResourceQuota":
-			// OLM creates the service account and the bindings from the install strategy, and
-			// installs into a namespace it is given; a bundle cannot carry a quota.
+		case "ValidatingWebhookConfiguration":
+			defs, err := webhookDefinitions(u)
+			if err != nil {
+				return nil, err
+			}
+			webhooks = append(webhooks, defs...)
+		case "RoleBinding", "ClusterRoleBinding", "ServiceAccount", "Namespace", "ResourceQuota", "Issuer", "Certificate":
+			// OLM creates the service account and the bindings from the install strategy,
+			// installs into a namespace it is given, and issues the webhook's certificate; a
+			// bundle cannot carry a quota.
+		case "Service":
+			if strings.HasSuffix(name, "webhook-service") {
+				continue // OLM creates the webhook's Service.
+			}
+			if err := addObject(&files, u); err != nil {
+				return nil, err
+			}
 		default:
 			if !supportedKinds[kind] {
 				return nil, fmt.Errorf("%s %s: OLM bundles cannot carry this kind", kind, name)
@@ -154,6 +176,10 @@ func Generate(o Options) ([]File, error) {
 		return nil, fmt.Errorf("the rendered manifests hold no Deployment")
 	}
 	mergePermissions(&strategy)
+	for i := range webhooks {
+		webhooks[i].DeploymentName = deployment
+	}
+	csv.Spec.WebhookDefinitions = webhooks
 	csv.Spec.InstallStrategy = operatorsv1alpha1.NamedInstallStrategy{
 		StrategyName: operatorsv1alpha1.InstallStrategyNameDeployment, StrategySpec: strategy,
 	}
@@ -262,6 +288,61 @@ func baseCSV(o Options, ver semver.Version) *operatorsv1alpha1.ClusterServiceVer
 		},
 	}
 	return csv
+}
+
+// webhookCertVolume is the volume config/enforcement mounts cert-manager's certificate from;
+// OLM mounts its own certificate at the same path.
+const webhookCertVolume = "webhook-cert"
+
+func dropCertManagerVolume(spec *corev1.PodSpec) {
+	vols := spec.Volumes[:0]
+	for _, v := range spec.Volumes {
+		if v.Name != webhookCertVolume {
+			vols = append(vols, v)
+		}
+	}
+	spec.Volumes = vols
+	for i := range spec.Containers {
+		c := &spec.Containers[i]
+		mounts := c.VolumeMounts[:0]
+		for _, m := range c.VolumeMounts {
+			if m.Name != webhookCertVolume {
+				mounts = append(mounts, m)
+			}
+		}
+		c.VolumeMounts = mounts
+	}
+}
+
+// webhookDefinitions turns a ValidatingWebhookConfiguration into the CSV's webhook
+// definitions; OLM creates the configuration, the Service and the certificate from them.
+func webhookDefinitions(u *unstructured.Unstructured) ([]operatorsv1alpha1.WebhookDescription, error) {
+	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+	if err := fromUnstructured(u, cfg); err != nil {
+		return nil, err
+	}
+	target := intstr.FromInt32(9443)
+	var out []operatorsv1alpha1.WebhookDescription
+	for _, w := range cfg.Webhooks {
+		if w.ClientConfig.Service == nil {
+			return nil, fmt.Errorf("webhook %s: no service", w.Name)
+		}
+		out = append(out, operatorsv1alpha1.WebhookDescription{
+			GenerateName:            w.Name,
+			Type:                    operatorsv1alpha1.ValidatingAdmissionWebhook,
+			ContainerPort:           443,
+			TargetPort:              &target,
+			Rules:                   w.Rules,
+			FailurePolicy:           w.FailurePolicy,
+			MatchPolicy:             w.MatchPolicy,
+			ObjectSelector:          w.ObjectSelector,
+			SideEffects:             w.SideEffects,
+			TimeoutSeconds:          w.TimeoutSeconds,
+			AdmissionReviewVersions: w.AdmissionReviewVersions,
+			WebhookPath:             w.ClientConfig.Service.Path,
+		})
+	}
+	return out, nil
 }
 
 // ownedCRD describes a CRD for the CSV, with a descriptor for every top-level spec and status

@@ -73,8 +73,8 @@ func kustomize(t *testing.T) string {
 	return strings.TrimSpace(string(out))
 }
 
-// render builds config/default, with the manager image replaced when image is set.
-func render(t *testing.T, image string) []byte {
+// render builds a config/ overlay, with the manager image replaced when image is set.
+func render(t *testing.T, overlay, image string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	images := ""
@@ -83,7 +83,7 @@ func render(t *testing.T, image string) []byte {
 		name, tag, _ := strings.Cut(name, ":v")
 		images = fmt.Sprintf("images:\n  - name: ghcr.io/soc2-operator/soc2-operator\n    newName: %s\n    newTag: v%s\n    digest: %s\n", name, tag, digest)
 	}
-	base, err := filepath.Rel(dir, filepath.Join(root, "config", "default"))
+	base, err := filepath.Rel(dir, filepath.Join(root, "config", overlay))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +149,13 @@ func bundleFiles(t *testing.T, dir string) map[string][]byte {
 // creates), with every built-in check and no exception: nothing fails.
 func TestOperatorPassesItsOwnChecks(t *testing.T) {
 	t.Run("config/default as released", func(t *testing.T) {
-		if f := failing(t, map[string][]byte{"config/default": render(t, releaseImage)}); len(f) > 0 {
+		if f := failing(t, map[string][]byte{"config/default": render(t, "default", releaseImage)}); len(f) > 0 {
 			t.Errorf("the operator's own install fails its checks:\n%s", strings.Join(f, "\n"))
+		}
+	})
+	t.Run("config/enforcement as released", func(t *testing.T) {
+		if f := failing(t, map[string][]byte{"config/enforcement": render(t, "enforcement", releaseImage)}); len(f) > 0 {
+			t.Errorf("the install with the webhook fails its checks:\n%s", strings.Join(f, "\n"))
 		}
 	})
 	t.Run("the bundle as released", func(t *testing.T) {
@@ -163,8 +168,9 @@ func TestOperatorPassesItsOwnChecks(t *testing.T) {
 	})
 	t.Run("as committed, only the digest is missing", func(t *testing.T) {
 		for name, files := range map[string]map[string][]byte{
-			"config/default": {"config/default": render(t, "")},
-			"bundle":         bundleFiles(t, filepath.Join(root, "bundle", "manifests")),
+			"config/default":     {"config/default": render(t, "default", "")},
+			"config/enforcement": {"config/enforcement": render(t, "enforcement", "")},
+			"bundle":             bundleFiles(t, filepath.Join(root, "bundle", "manifests")),
 		} {
 			f := failing(t, files)
 			if len(f) != 1 || !strings.HasPrefix(f[0], "img-digest-pinned ") {
@@ -187,7 +193,7 @@ func generate(t *testing.T, dir, image string) {
 	}
 	desc, _ := os.ReadFile(filepath.Join(root, "config", "manifests", "description.md"))
 	icon, _ := os.ReadFile(filepath.Join(root, "config", "manifests", "icon.svg"))
-	files, err := bundle.Generate(bundle.Options{Version: "0.1.0", Image: image, Rendered: render(t, image),
+	files, err := bundle.Generate(bundle.Options{Version: "0.1.0", Image: image, Rendered: render(t, "enforcement", image),
 		Samples: samples, Description: string(desc), Icon: icon})
 	if err != nil {
 		t.Fatal(err)

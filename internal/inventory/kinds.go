@@ -5,6 +5,8 @@
 package inventory
 
 import (
+	"fmt"
+
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -13,6 +15,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -106,4 +109,20 @@ func ByKind(kind string) (Kind, bool) {
 		}
 	}
 	return Kind{}, false
+}
+
+// AvailableKinds are the kinds the operator reads that the API server serves: every built-in
+// kind, and the optional add-on kinds whose CRDs are installed.
+func AvailableKinds(mapper meta.RESTMapper) ([]Kind, error) {
+	var out []Kind
+	for _, k := range Kinds {
+		if _, err := mapper.RESTMapping(k.GVK.GroupKind(), k.GVK.Version); err != nil {
+			if k.Optional && meta.IsNoMatchError(err) {
+				continue
+			}
+			return nil, fmt.Errorf("the API server does not serve %s: %w", k.GVK, err)
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }

@@ -1,0 +1,270 @@
+package webhook_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+	"github.com/soc2-operator/soc2-operator/internal/webhook"
+)
+
+var (
+	cfg    *rest.Config
+	scheme *runtime.Scheme
+)
+
+const adminNamespace = "soc2-operator-system"
+
+// TestMain starts the API server with the operator's webhook configuration installed (envtest
+// points it at a local server with its own certificates) and a manager serving the webhook.
+func TestMain(m *testing.M) {
+	code, err := run(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func run(m *testing.M) (int, error) {
+	env, c, err := testenv.Start(func(e *envtest.Environment) {
+		e.WebhookInstallOptions = envtest.WebhookInstallOptions{
+			Paths: []string{filepath.Join(testenv.RepoRoot(), "config", "webhook", "manifests.yaml")},
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = env.Stop() }()
+	cfg = c
+	scheme = runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	wio := env.WebhookInstallOptions
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Cache:                  controllers.CacheOptions(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		WebhookServer: ctrlwebhook.NewServer(ctrlwebhook.Options{
+			Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir,
+		}),
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := webhook.Setup(mgr, adminNamespace); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = mgr.Start(ctx) }()
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		return 0, fmt.Errorf("cache did not sync")
+	}
+	return m.Run(), nil
+}
+
+// warnings collects the warnings the API server returns, as kubectl prints them.
+type warnings struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (w *warnings) HandleWarningHeaderWithContext(_ context.Context, _ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.list = append(w.list, text)
+}
+
+func (w *warnings) all() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.list, "\n")
+}
+
+func newClient(t *testing.T) (client.Client, *warnings) {
+	t.Helper()
+	w := &warnings{}
+	c := rest.CopyConfig(cfg)
+	c.WarningHandlerWithContext = w
+	k, err := client.New(c, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, w
+}
+
+func deployment(ns, name string, privileged bool) *appsv1.Deployment {
+	yes, no := true, false
+	uid := int64(10001)
+	labels := map[string]string{"app": name}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "app", Image: "registry.example.com/app:1.0.0",
+					SecurityContext: &corev1.SecurityContext{RunAsNonRoot: &yes, RunAsUser: &uid, AllowPrivilegeEscalation: &no},
+				}}},
+			},
+		},
+	}
+	if privileged {
+		d.Spec.Template.Spec.Containers[0].SecurityContext.Privileged = &yes
+		d.Spec.Template.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
+	}
+	return d
+}
+
+// setup creates a namespace selected by a profile with the given enforcement.
+func setup(t *testing.T, ns string, mode v1alpha1.EnforcementMode) {
+	t.Helper()
+	k, _ := newClient(t)
+	ctx := context.Background()
+	if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"enforce-test": ns}}}); err != nil {
+		t.Fatal(err)
+	}
+	p := &v1alpha1.ComplianceProfile{
+		ObjectMeta: metav1.ObjectMeta{Name: ns},
+		Spec: v1alpha1.ComplianceProfileSpec{
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"enforce-test": ns}},
+			Enforcement:       &v1alpha1.Enforcement{Mode: mode, Severity: v1alpha1.SeverityCritical},
+		},
+	}
+	if err := k.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k.Delete(ctx, p) })
+	// The webhook reads profiles from the cache: wait until it sees this one by creating a
+	// probe object it must judge.
+	waitEnforced(t, ns, mode)
+}
+
+func waitEnforced(t *testing.T, ns string, mode v1alpha1.EnforcementMode) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; time.Now().Before(deadline); i++ {
+		k, w := newClient(t)
+		probe := deployment(ns, fmt.Sprintf("probe-%d", i), true)
+		err := k.Create(context.Background(), probe, client.DryRunAll)
+		switch {
+		case mode == v1alpha1.EnforcementEnforce && apierrors.IsForbidden(err):
+			return
+		case mode == v1alpha1.EnforcementWarn && err == nil && w.all() != "":
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the webhook never enforced the %s profile in %s", mode, ns)
+}
+
+func TestEnforceDeniesWithWhatToFix(t *testing.T) {
+	setup(t, "enforce-deny", v1alpha1.EnforcementEnforce)
+	k, _ := newClient(t)
+	err := k.Create(context.Background(), deployment("enforce-deny", "agent", true))
+	if !apierrors.IsForbidden(err) {
+		t.Fatalf("a privileged Deployment was admitted under Enforce: %v", err)
+	}
+	for _, want := range []string{
+		"soc2-operator denied Deployment enforce-deny/agent",
+		"[enforce-deny] wl-privileged (Critical) container app: container runs privileged",
+		"fix: Remove securityContext.privileged, or set it to false",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("denial %q lacks %q", err.Error(), want)
+		}
+	}
+	if err := k.Create(context.Background(), deployment("enforce-deny", "web", false)); err != nil {
+		t.Errorf("a Deployment with no Critical failure was denied: %v", err)
+	}
+}
+
+func TestEnforceHonoursExceptions(t *testing.T) {
+	setup(t, "enforce-excepted", v1alpha1.EnforcementEnforce)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent-privileged", Namespace: "enforce-excepted"},
+		Spec: v1alpha1.ControlExceptionSpec{
+			Checks: []string{"wl-privileged"}, Match: v1alpha1.ResourceMatch{Names: []string{"agent"}},
+			Reason: "The node agent needs the host's devices.", Owner: "platform@example.com",
+			Expires: metav1.NewTime(time.Now().Add(24 * time.Hour)),
+		},
+	}
+	if err := k.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if err = k.Create(ctx, deployment("enforce-excepted", "agent", true)); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // the cache may not hold the exception yet
+	}
+	if err != nil {
+		t.Fatalf("an excepted Deployment was denied: %v", err)
+	}
+	if err := k.Create(ctx, deployment("enforce-excepted", "other", true)); !apierrors.IsForbidden(err) {
+		t.Errorf("the exception covers only agent, but other was admitted: %v", err)
+	}
+}
+
+func TestWarnAdmitsWithWarnings(t *testing.T) {
+	setup(t, "enforce-warn", v1alpha1.EnforcementWarn)
+	k, w := newClient(t)
+	if err := k.Create(context.Background(), deployment("enforce-warn", "agent", true)); err != nil {
+		t.Fatalf("Warn mode denied a Deployment: %v", err)
+	}
+	if got := w.all(); !strings.Contains(got, "[enforce-warn] wl-privileged (Critical) container app: container runs privileged") {
+		t.Errorf("warnings %q lack the privileged container", got)
+	}
+}
+
+func TestAuditAndUnselectedNamespacesAreLeftAlone(t *testing.T) {
+	setup(t, "enforce-other", v1alpha1.EnforcementEnforce)
+	k, w := newClient(t)
+	ctx := context.Background()
+	if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "audit-only"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Create(ctx, deployment("audit-only", "agent", true)); err != nil {
+		t.Errorf("a namespace no enforcing profile selects was judged: %v", err)
+	}
+	if got := w.all(); got != "" {
+		t.Errorf("warnings in an unselected namespace: %q", got)
+	}
+	// Pods a controller creates are judged through the controller, not on their own.
+	yes := true
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "agent-abc", Namespace: "enforce-other",
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "agent-5d8", UID: "11111111-1111-1111-1111-111111111111", Controller: &yes}}},
+		Spec: deployment("", "", true).Spec.Template.Spec}
+	if err := k.Create(ctx, pod); err != nil {
+		t.Errorf("a controller's pod was denied on its own: %v", err)
+	}
+}

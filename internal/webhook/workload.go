@@ -1,0 +1,246 @@
+// Package webhook is the validating admission webhook: it judges a workload being created or
+// updated with the same engine and checks as the reports, under every profile that selects
+// its namespace and enforces (Warn or Enforce).
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
+)
+
+// Path is where the webhook is served.
+const Path = "/validate-workloads"
+
+// maxWarnings bounds the warnings returned for one object; kubectl prints each on its own line.
+const maxWarnings = 10
+
+// +kubebuilder:webhook:path=/validate-workloads,mutating=false,failurePolicy=ignore,sideEffects=None,groups="";apps;batch,resources=pods;replicationcontrollers;deployments;statefulsets;daemonsets;replicasets;jobs;cronjobs,verbs=create;update,versions=v1,name=workloads.compliance.soc2-operator.io,admissionReviewVersions=v1,timeoutSeconds=5
+
+// WorkloadValidator admits or denies workloads by the profiles' enforcement.
+type WorkloadValidator struct {
+	// Reader reads profiles, namespaces, exceptions and the namespace's objects (the cache).
+	Reader client.Reader
+	// Gatherer reads the objects around the workload, for cross-object checks.
+	Gatherer *inventory.Gatherer
+	// Catalogue is the built-in checks.
+	Catalogue []*engine.Check
+	// AdminNamespace is the operator's namespace.
+	AdminNamespace string
+	// Clock judges exception expiry.
+	Clock clock.PassiveClock
+
+	mu    sync.Mutex
+	plans map[string]cachedPlan
+}
+
+type cachedPlan struct {
+	uid        types.UID
+	generation int64
+	plan       *engine.Plan
+}
+
+// verdict is one profile's judgement of the object.
+type verdict struct {
+	profile  string
+	mode     v1alpha1.EnforcementMode
+	failures []*engine.Result
+}
+
+// Handle judges one admission request.
+func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	log := logf.FromContext(ctx).WithValues("kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name)
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return admission.Allowed("")
+	}
+	if req.Namespace == "" || req.Namespace == v.AdminNamespace {
+		return admission.Allowed("")
+	}
+	objs, err := manifest.DecodeObject(req.Object.Raw)
+	if err != nil || len(objs) == 0 {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("decoding the %s: %w", req.Kind.Kind, err))
+	}
+	obj := objs[0]
+	obj.Namespace = req.Namespace
+	if obj.Name == "" {
+		obj.Name = req.Name
+	}
+	if obj.Workload == nil || obj.JudgedThroughController() {
+		// Pods and ReplicaSets a controller creates were judged when the controller was.
+		return admission.Allowed("")
+	}
+
+	verdicts, err := v.judge(ctx, obj)
+	if err != nil {
+		// Fail open, as the webhook's failurePolicy (Ignore) would if it could not be reached:
+		// the reports still show the failures.
+		log.Error(err, "Unable to judge the workload; admitting it")
+		return admission.Allowed("").WithWarnings("soc2-operator could not judge this object and admitted it: " + err.Error())
+	}
+	var denials, warnings []string
+	for _, vd := range verdicts {
+		lines := describe(vd, obj)
+		switch vd.mode {
+		case v1alpha1.EnforcementEnforce:
+			denials = append(denials, lines...)
+		case v1alpha1.EnforcementWarn:
+			warnings = append(warnings, lines...)
+		}
+	}
+	if len(warnings) > maxWarnings {
+		warnings = append(warnings[:maxWarnings-1], fmt.Sprintf("... and %d more; see the namespace's ComplianceReport", len(warnings)-maxWarnings+1))
+	}
+	if len(denials) > 0 {
+		log.Info("Denied a workload that fails enforced checks", "failures", len(denials))
+		msg := fmt.Sprintf("soc2-operator denied %s %s/%s: %s", obj.Kind, obj.Namespace, obj.Name, strings.Join(denials, "; "))
+		return admission.Denied(msg).WithWarnings(warnings...)
+	}
+	return admission.Allowed("").WithWarnings(warnings...)
+}
+
+// judge evaluates the object under every profile that selects its namespace and enforces.
+func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]verdict, error) {
+	profiles := &v1alpha1.ComplianceProfileList{}
+	if err := v.Reader.List(ctx, profiles); err != nil {
+		return nil, fmt.Errorf("listing profiles: %w", err)
+	}
+	ns := &corev1.Namespace{}
+	if err := v.Reader.Get(ctx, types.NamespacedName{Name: obj.Namespace}, ns); err != nil {
+		return nil, fmt.Errorf("reading namespace %s: %w", obj.Namespace, err)
+	}
+	var enforcing []*v1alpha1.ComplianceProfile
+	for i := range profiles.Items {
+		p := &profiles.Items[i]
+		e := p.Spec.Enforcement
+		if e == nil || (e.Mode != v1alpha1.EnforcementWarn && e.Mode != v1alpha1.EnforcementEnforce) {
+			continue
+		}
+		sel, problem := inventory.NamespaceSelector(p)
+		if problem != nil || !inventory.Selects(p, sel, ns) {
+			continue
+		}
+		enforcing = append(enforcing, p)
+	}
+	if len(enforcing) == 0 {
+		return nil, nil
+	}
+
+	around, err := v.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{obj.Namespace: true}, ClusterScoped: true})
+	if err != nil {
+		return nil, err
+	}
+	// The incoming object replaces the stored one (an update), or joins the others (a create).
+	objs := make([]*engine.Object, 0, len(around)+1)
+	for _, o := range around {
+		if o.Kind == obj.Kind && o.Namespace == obj.Namespace && o.Name == obj.Name {
+			continue
+		}
+		objs = append(objs, o)
+	}
+	objs = append(objs, obj)
+	exceptions := &v1alpha1.ControlExceptionList{}
+	if err := v.Reader.List(ctx, exceptions); err != nil {
+		return nil, fmt.Errorf("listing exceptions: %w", err)
+	}
+	exs := make([]*v1alpha1.ControlException, len(exceptions.Items))
+	for i := range exceptions.Items {
+		exs[i] = &exceptions.Items[i]
+	}
+	inv := engine.NewInventory(objs, true)
+
+	var out []verdict
+	for _, p := range enforcing {
+		plan := v.plan(p)
+		min := p.Spec.Enforcement.Severity
+		if min == "" {
+			min = v1alpha1.SeverityHigh
+		}
+		ev := plan.Evaluate(inv, exs, engine.Options{Now: v.Clock.Now(), AdminNamespace: v.AdminNamespace, SkipClusterScoped: true})
+		vd := verdict{profile: p.Name, mode: p.Spec.Enforcement.Mode}
+		for i := range ev.Results {
+			r := &ev.Results[i]
+			if r.Object == obj && r.Status == engine.StatusFail && engine.SeverityAtLeast(r.Check.Severity, min) {
+				vd.failures = append(vd.failures, r)
+			}
+		}
+		if len(vd.failures) > 0 {
+			engine.SortFindings(vd.failures)
+			out = append(out, vd)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].profile < out[j].profile })
+	return out, nil
+}
+
+// plan compiles a profile once per generation.
+func (v *WorkloadValidator) plan(p *v1alpha1.ComplianceProfile) *engine.Plan {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.plans == nil {
+		v.plans = map[string]cachedPlan{}
+	}
+	c, ok := v.plans[p.Name]
+	if ok && c.uid == p.UID && c.generation == p.Generation {
+		return c.plan
+	}
+	c = cachedPlan{uid: p.UID, generation: p.Generation, plan: engine.Compile(v.Catalogue, p)}
+	v.plans[p.Name] = c
+	return c.plan
+}
+
+// describe writes one line per failure: the check, its severity, where, what and how to fix.
+func describe(vd verdict, obj *engine.Object) []string {
+	lines := make([]string, 0, len(vd.failures))
+	for _, r := range vd.failures {
+		where := ""
+		if r.Container != "" {
+			where = " container " + r.Container
+		}
+		fix := firstSentence(r.Check.Remediation)
+		lines = append(lines, fmt.Sprintf("[%s] %s (%s)%s: %s; fix: %s", vd.profile, r.Check.ID, r.Check.Severity, where, r.Message, fix))
+	}
+	return lines
+}
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i > 0 {
+		return s[:i]
+	}
+	return strings.TrimSuffix(s, ".")
+}
+
+// Setup serves the webhook from the manager's webhook server and adds a readiness check that
+// passes once the server is serving.
+func Setup(mgr ctrl.Manager, adminNamespace string) error {
+	kinds, err := inventory.AvailableKinds(mgr.GetRESTMapper())
+	if err != nil {
+		return err
+	}
+	v := &WorkloadValidator{
+		Reader:         mgr.GetClient(),
+		Gatherer:       &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds},
+		Catalogue:      checks.Catalogue(),
+		AdminNamespace: adminNamespace,
+		Clock:          clock.RealClock{},
+	}
+	mgr.GetWebhookServer().Register(Path, &admission.Webhook{Handler: v})
+	return mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker())
+}
