@@ -140,11 +140,11 @@ func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        newScheme(),
-		Cache:                         controllers.CacheOptions(),
-		Metrics:                       metricsOpts,
-		HealthProbeBindAddress:        opts.probeAddr,
-		PprofBindAddress:              opts.pprofAddr,
+		Scheme:                 newScheme(),
+		Cache:                  controllers.CacheOptions(),
+		Metrics:                metricsOpts,
+		HealthProbeBindAddress: opts.probeAddr,
+		PprofBindAddress:       opts.pprofAddr,
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Port:    opts.webhookPort,
 			CertDir: opts.webhookCertDir,
