@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
@@ -92,7 +93,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("complianceprofile").
 		For(&v1alpha1.ComplianceProfile{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles})
+		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles, RateLimiter: rateLimiter()})
 	for _, k := range kinds {
 		b = b.Watches(k.New(), &delayedHandler{mapFn: mapper.forObject(k), delay: opts.CoalesceDelay},
 			builder.WithPredicates(specChanged()))
@@ -108,11 +109,22 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Named("controlexception").
 		For(&v1alpha1.ControlException{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesRawSource(source.Channel(exceptionEvents, &handler.TypedEnqueueRequestForObject[*v1alpha1.ControlException]{})).
+		WithOptions(controller.Options{RateLimiter: rateLimiter()}).
 		Complete(exceptions); err != nil {
 		return fmt.Errorf("setting up the ControlException controller: %w", err)
 	}
 
 	return mgr.Add(&watchdog{client: mgr.GetClient(), profiles: profiles, period: time.Minute})
+}
+
+// rateLimiter retries a failed evaluation after 5ms, doubling up to a minute: after an outage of
+// the API server, every report is rewritten within a minute of its return (client-go's default
+// would wait up to 16 minutes).
+func rateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, time.Minute),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(20), 200)},
+	)
 }
 
 // requestMapper maps a changed object to the profile and namespace to re-evaluate.

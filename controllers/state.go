@@ -32,8 +32,12 @@ type profileState struct {
 	matches map[string]map[string]int
 	// fullDone is true once a full evaluation has run for this plan.
 	fullDone bool
-	// lastSuccess is when the last evaluation of each namespace succeeded.
+	// lastSuccess is when the report of each namespace last reflected an evaluation (written,
+	// or unchanged).
 	lastSuccess map[string]time.Time
+	// unwritten holds the namespaces whose latest evaluation could not be written or made,
+	// since when.
+	unwritten map[string]time.Time
 }
 
 func newState() *state { return &state{profiles: map[string]*profileState{}} }
@@ -54,6 +58,7 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		results:     map[string]v1alpha1.ComplianceState{},
 		matches:     map[string]map[string]int{},
 		lastSuccess: map[string]time.Time{},
+		unwritten:   map[string]time.Time{},
 	}
 	s.profiles[profile.Name] = ps
 	return ps
@@ -74,7 +79,6 @@ func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary
 	prev := ps.results[ns]
 	ps.summaries[ns] = sum.Compact()
 	ps.results[ns] = sum.State
-	ps.lastSuccess[ns] = now
 	for key, byNS := range ps.matches {
 		delete(byNS, ns)
 		if len(byNS) == 0 {
@@ -99,6 +103,7 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 	delete(ps.summaries, ns)
 	delete(ps.results, ns)
 	delete(ps.lastSuccess, ns)
+	delete(ps.unwritten, ns)
 	for key, byNS := range ps.matches {
 		delete(byNS, ns)
 		if len(byNS) == 0 {
@@ -146,6 +151,40 @@ func (s *state) plans() map[string]*engine.Plan {
 	out := make(map[string]*engine.Plan, len(s.profiles))
 	for name, ps := range s.profiles {
 		out[name] = ps.plan
+	}
+	return out
+}
+
+// markWritten records that a namespace's report reflects the evaluation made at now, and
+// returns how many namespaces are still unwritten.
+func (s *state) markWritten(ps *profileState, ns string, now time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps.lastSuccess[ns] = now
+	delete(ps.unwritten, ns)
+	return len(ps.unwritten)
+}
+
+// markUnwritten records that a namespace's latest evaluation is not in its report, and returns
+// how many namespaces are unwritten.
+func (s *state) markUnwritten(ps *profileState, ns string, now time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := ps.unwritten[ns]; !ok {
+		ps.unwritten[ns] = now
+	}
+	return len(ps.unwritten)
+}
+
+// namespaces are the namespaces with a recorded roll-up.
+func (s *state) namespaces(ps *profileState) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for ns := range ps.summaries {
+		if ns != "" {
+			out = append(out, ns)
+		}
 	}
 	return out
 }

@@ -59,6 +59,13 @@ var (
 		Help: "ComplianceReport writes by profile, operation (create, update, delete) and result (ok or error).",
 	}, []string{"profile", "operation", "result"})
 
+	// ReportsStale counts the namespaces whose latest evaluation is not in their report: it
+	// could not be written (the API server is unreachable, a write was refused) or made.
+	ReportsStale = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_reports_stale",
+		Help: "Namespaces per profile whose latest evaluation could not be made or written; 0 when every report is current.",
+	}, []string{"profile"})
+
 	// ProfileReady is 1 when the profile's Ready condition is True.
 	ProfileReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "soc2_operator_profile_ready",
@@ -70,6 +77,14 @@ var (
 		Name: "soc2_operator_exceptions",
 		Help: "ControlExceptions by namespace and state (Active, Expired, Invalid).",
 	}, []string{"namespace", "state"})
+
+	// AlertsTotal counts alerts per profile, sink and event by result: sent (the sink accepted
+	// it), failed (rejected, or still failing after the last attempt), dropped (the sink's
+	// queue was full, or the sink went away first) and duplicate (the sink already had it).
+	AlertsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "soc2_operator_alerts_total",
+		Help: "Alerts by profile, sink, event and result (sent, failed, dropped or duplicate).",
+	}, []string{"profile", "sink", "event", "result"})
 )
 
 var registerOnce sync.Once
@@ -78,7 +93,8 @@ var registerOnce sync.Once
 func Register() {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, NamespaceCompliant, EvaluationDuration,
-			Evaluations, LastEvaluation, ReportWrites, ProfileReady, Exceptions)
+			Evaluations, LastEvaluation, ReportWrites, ReportsStale, ProfileReady, Exceptions,
+			AlertsTotal)
 	})
 }
 
@@ -138,7 +154,8 @@ func ForgetProfile(profile string) {
 	labels := prometheus.Labels{"profile": profile}
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{CriterionStatus, Findings, NamespaceCompliant, LastEvaluation, ProfileReady, Evaluations, EvaluationDuration, ReportWrites} {
+	}{CriterionStatus, Findings, NamespaceCompliant, LastEvaluation, ProfileReady, Evaluations, EvaluationDuration, ReportWrites, ReportsStale,
+		AlertsTotal} {
 		v.DeletePartialMatch(labels)
 	}
 }

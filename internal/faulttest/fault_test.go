@@ -1,0 +1,475 @@
+// Package faulttest runs the operator binary, as users run it, through faults: the API server
+// going away and coming back, writes being refused, and a leader dying.
+package faulttest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+)
+
+var (
+	env        *envtest.Environment
+	k8s        client.Client
+	kubeconfig string
+	bin        string
+)
+
+const adminNamespace = "soc2-operator-system"
+
+func TestMain(m *testing.M) {
+	code, err := run(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func run(m *testing.M) (int, error) {
+	dir, err := os.MkdirTemp("", "soc2-faulttest-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	// The API server's certificates live in a directory of ours, so that it can be stopped and
+	// started again on the same address with the same identity.
+	certDir := dir + "/apiserver"
+	if err := os.MkdirAll(certDir, 0o755); err != nil {
+		return 0, err
+	}
+	var cfgErr error
+	env, _, cfgErr = testenv.Start(func(e *envtest.Environment) {
+		e.ControlPlane.GetAPIServer().CertDir = certDir
+	})
+	if cfgErr != nil {
+		return 0, cfgErr
+	}
+	defer func() { _ = env.Stop() }()
+	if kubeconfig, err = testenv.AdminKubeconfig(env, dir); err != nil {
+		return 0, err
+	}
+	if bin, err = testenv.BuildOperator(); err != nil {
+		return 0, err
+	}
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	if k8s, err = client.New(env.Config, client.Options{Scheme: scheme}); err != nil {
+		return 0, err
+	}
+	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: adminNamespace}}); err != nil {
+		return 0, err
+	}
+	return m.Run(), nil
+}
+
+func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s: still not true after %s: %v", what, timeout, err)
+}
+
+// scenario creates a namespace with one privileged Deployment and a profile selecting it.
+func scenario(t *testing.T, name string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"fault": name}}}); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: name},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "agent"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "agent"}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "agent", Image: "registry.example.com/agent:1.0.0",
+					SecurityContext: &corev1.SecurityContext{Privileged: &yes}}}},
+			},
+		},
+	}
+	if err := k8s.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	p := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.ComplianceProfileSpec{
+		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"fault": name}}}}
+	if err := k8s.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(ctx, p) })
+}
+
+func report(name string) (*v1alpha1.ComplianceReport, error) {
+	rep := &v1alpha1.ComplianceReport{}
+	err := k8s.Get(context.Background(), types.NamespacedName{Namespace: name, Name: name}, rep)
+	return rep, err
+}
+
+// privilegedFinding returns the wl-privileged finding's result ("" when not listed).
+func privilegedFinding(rep *v1alpha1.ComplianceReport) v1alpha1.CheckResult {
+	for _, f := range rep.Status.Findings {
+		if f.Check == "wl-privileged" && f.Resource.Name == "agent" {
+			return f.Result
+		}
+	}
+	return ""
+}
+
+func startManager(t *testing.T, extra ...string) *testenv.ManagerProcess {
+	t.Helper()
+	mgr, err := testenv.StartManager(bin, kubeconfig, append([]string{"--admin-namespace", adminNamespace}, extra...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = mgr.Stop(10 * time.Second)
+		if t.Failed() {
+			t.Logf("operator output:\n%s", tail(mgr.Output(), 60))
+		}
+	})
+	if err := mgr.WaitReady(60 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return mgr
+}
+
+// killAPIServer kills the kube-apiserver process at once, as a crash would (a graceful stop
+// waits for open watches).
+func killAPIServer() error {
+	certDir := env.ControlPlane.APIServer.CertDir
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.ReplaceAll(string(cmdline), "\x00", " ")
+		if strings.Contains(args, "kube-apiserver") && strings.Contains(args, certDir) {
+			p, err := os.FindProcess(pid)
+			if err != nil {
+				return err
+			}
+			if err := p.Signal(syscall.SIGKILL); err != nil {
+				return err
+			}
+			for i := 0; i < 100; i++ {
+				if _, err := os.Stat(filepath.Join("/proc", e.Name())); os.IsNotExist(err) {
+					return nil
+				}
+				if status, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); strings.Contains(string(status), ") Z ") {
+					return nil // a zombie until envtest's process handle reaps it
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			return fmt.Errorf("kube-apiserver %d did not die", pid)
+		}
+	}
+	return fmt.Errorf("no kube-apiserver process with %s found", certDir)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestRecoversFromAnAPIServerOutage stops the API server while an evaluation is due (an
+// exception expires during the outage), and starts it again: the operator process keeps
+// running, counts the namespace as stale while it cannot write, and converges without a restart.
+func TestRecoversFromAnAPIServerOutage(t *testing.T) {
+	ctx := context.Background()
+	const name = "fault-outage"
+	scenario(t, name)
+	expires := time.Now().Add(6 * time.Second).Truncate(time.Second)
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: name},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"}, Reason: "The agent needs the host for now.",
+			Owner: "platform@example.com", Expires: metav1.NewTime(expires)},
+	}
+	if err := k8s.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	mgr := startManager(t)
+	eventually(t, 30*time.Second, "the finding is Excepted", func() error {
+		rep, err := report(name)
+		if err != nil {
+			return err
+		}
+		if got := privilegedFinding(rep); got != v1alpha1.ResultExcepted {
+			return fmt.Errorf("finding %q", got)
+		}
+		return nil
+	})
+	pid := mgr.Pid()
+
+	// The API server goes away before the exception expires: the re-evaluation at the expiry
+	// happens during the outage and cannot be written.
+	time.Sleep(time.Until(expires.Add(-2 * time.Second)))
+	if err := killAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	outage := time.Now()
+	eventually(t, 30*time.Second, "the operator counts the namespace as stale during the outage", func() error {
+		n, err := mgr.Metric(ctx, fmt.Sprintf(`soc2_operator_reports_stale{profile=%q}`, name))
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return fmt.Errorf("soc2_operator_reports_stale = %v", n)
+		}
+		return nil
+	})
+	time.Sleep(5 * time.Second)
+	if err := env.ControlPlane.APIServer.Start(); err != nil {
+		t.Fatalf("restarting the API server: %v", err)
+	}
+	t.Logf("the API server was down for %s", time.Since(outage).Round(time.Second))
+	back := time.Now()
+
+	eventually(t, 90*time.Second, "the report shows the expired exception's finding failing again", func() error {
+		rep, err := report(name)
+		if err != nil {
+			return err
+		}
+		if got := privilegedFinding(rep); got != v1alpha1.ResultFail {
+			return fmt.Errorf("finding %q", got)
+		}
+		if !meta.IsStatusConditionFalse(rep.Status.Conditions, v1alpha1.ConditionStale) {
+			return fmt.Errorf("conditions %+v", rep.Status.Conditions)
+		}
+		return nil
+	})
+	t.Logf("converged %s after the API server came back", time.Since(back).Round(100*time.Millisecond))
+	eventually(t, 10*time.Second, "nothing is stale any more", func() error {
+		if n, err := mgr.Metric(ctx, fmt.Sprintf(`soc2_operator_reports_stale{profile=%q}`, name)); err != nil || n != 0 {
+			return fmt.Errorf("soc2_operator_reports_stale = %v (%v)", n, err)
+		}
+		return nil
+	})
+	if mgr.Pid() != pid {
+		t.Error("the operator restarted")
+	}
+}
+
+// freeze is a ValidatingAdmissionPolicy that refuses every change to a report's content while
+// letting conditions change: the write of a new evaluation fails, the Stale mark does not.
+const freeze = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: freeze-reports
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+      - apiGroups: [compliance.soc2-operator.io]
+        apiVersions: [v1alpha1]
+        operations: [UPDATE]
+        resources: [compliancereports/status]
+  validations:
+    - expression: "!has(oldObject.status) || !has(oldObject.status.summary) || object.status.summary == oldObject.status.summary"
+      message: reports are frozen for maintenance
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: freeze-reports
+spec:
+  policyName: freeze-reports
+  validationActions: [Deny]
+`
+
+// TestReportsTurnStaleWhenWritesFail refuses the write of a new evaluation: the report keeps
+// its old content, marked Stale=True with reason WriteFailed and the API server's message; once
+// writes are allowed again, the new content lands and Stale turns False.
+func TestReportsTurnStaleWhenWritesFail(t *testing.T) {
+	ctx := context.Background()
+	const name = "fault-refused"
+	scenario(t, name)
+	startManager(t)
+	eventually(t, 30*time.Second, "the report is written", func() error {
+		rep, err := report(name)
+		if err != nil || privilegedFinding(rep) != v1alpha1.ResultFail {
+			return fmt.Errorf("%v", err)
+		}
+		return nil
+	})
+	var objs []client.Object
+	for _, doc := range strings.Split(freeze, "\n---\n") {
+		obj := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
+			t.Fatal(err)
+		}
+		if err := k8s.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, obj)
+	}
+	defer func() {
+		for _, o := range objs {
+			_ = k8s.Delete(ctx, o)
+		}
+	}()
+	// The policy takes a moment to reach the API server's admission chain; keep changing the
+	// workload (unprivileged, privileged, ...) until a write is refused.
+	var rep *v1alpha1.ComplianceReport
+	privileged := false
+	eventually(t, 60*time.Second, "Stale=True with reason WriteFailed", func() error {
+		d := &appsv1.Deployment{}
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: name, Name: "agent"}, d); err != nil {
+			return err
+		}
+		d.Spec.Template.Spec.Containers[0].SecurityContext.Privileged = &privileged
+		privileged = !privileged
+		if err := k8s.Update(ctx, d); err != nil && !apierrors.IsConflict(err) {
+			return err
+		}
+		time.Sleep(time.Second)
+		var err error
+		if rep, err = report(name); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(rep.Status.Conditions, v1alpha1.ConditionStale)
+		if c == nil || c.Status != metav1.ConditionTrue || c.Reason != v1alpha1.ReasonWriteFailed {
+			return fmt.Errorf("Stale condition %+v", c)
+		}
+		if !strings.Contains(c.Message, "reports are frozen for maintenance") {
+			return fmt.Errorf("the Stale message does not give the API server's reason: %q", c.Message)
+		}
+		return nil
+	})
+	frozen := rep.Status.Summary
+
+	for _, o := range objs {
+		if err := k8s.Delete(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	objs = nil
+	// The workload's current state, whichever it is, reaches the report, and Stale clears.
+	eventually(t, 90*time.Second, "the new content written and Stale=False", func() error {
+		rep, err := report(name)
+		if err != nil {
+			return err
+		}
+		if !meta.IsStatusConditionFalse(rep.Status.Conditions, v1alpha1.ConditionStale) {
+			return fmt.Errorf("conditions %+v", rep.Status.Conditions)
+		}
+		d := &appsv1.Deployment{}
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: name, Name: "agent"}, d); err != nil {
+			return err
+		}
+		want := v1alpha1.CheckResult("")
+		if p := d.Spec.Template.Spec.Containers[0].SecurityContext.Privileged; p != nil && *p {
+			want = v1alpha1.ResultFail
+		}
+		if got := privilegedFinding(rep); got != want {
+			return fmt.Errorf("finding %q, want %q (frozen summary was %+v)", got, want, frozen)
+		}
+		return nil
+	})
+}
+
+// TestLeaderElection runs two operators with leader election: only the leader writes; when it
+// dies, the other takes over and keeps the reports true.
+func TestLeaderElection(t *testing.T) {
+	ctx := context.Background()
+	const name = "fault-leader"
+	scenario(t, name)
+	flags := []string{"--leader-elect", "--leader-election-namespace", adminNamespace,
+		"--leader-election-id", "fault-leader", "--leader-election-lease-duration", "4s",
+		"--leader-election-renew-deadline", "3s", "--leader-election-retry-period", "500ms"}
+	a := startManager(t, flags...)
+	b := startManager(t, flags...)
+	writes := func(m *testenv.ManagerProcess) float64 {
+		n, err := m.Metric(ctx, fmt.Sprintf(`soc2_operator_report_writes_total{operation="create",profile=%q`, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m2, err := m.Metric(ctx, fmt.Sprintf(`soc2_operator_report_writes_total{operation="update",profile=%q`, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n + m2
+	}
+	eventually(t, 30*time.Second, "the report is written", func() error {
+		rep, err := report(name)
+		if err != nil || privilegedFinding(rep) != v1alpha1.ResultFail {
+			return fmt.Errorf("%v", err)
+		}
+		return nil
+	})
+	leader, follower := a, b
+	if writes(b) > 0 {
+		leader, follower = b, a
+	}
+	if writes(leader) == 0 || writes(follower) != 0 {
+		t.Fatalf("writes: leader %v, follower %v; want only the leader to write", writes(leader), writes(follower))
+	}
+
+	leader.Kill() // a crash: the lease is not released, the follower waits for it to expire
+	killed := time.Now()
+	d := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: name, Name: "agent"}, d); err != nil {
+		t.Fatal(err)
+	}
+	no := false
+	d.Spec.Template.Spec.Containers[0].SecurityContext.Privileged = &no
+	if err := k8s.Update(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "the new leader writes the change", func() error {
+		rep, err := report(name)
+		if err != nil {
+			return err
+		}
+		if got := privilegedFinding(rep); got != "" {
+			return fmt.Errorf("finding still %q", got)
+		}
+		return nil
+	})
+	t.Logf("the follower took over and wrote the change %s after the leader died", time.Since(killed).Round(100*time.Millisecond))
+	if writes(follower) == 0 {
+		t.Error("the report changed but the new leader counts no write")
+	}
+}
