@@ -411,6 +411,7 @@ type ComplianceProfileStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=cprof,categories=soc2
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63",message="a profile's name is at most 63 characters: it names and labels the ComplianceReports"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.result`
 // +kubebuilder:printcolumn:name="Namespaces",type=integer,JSONPath=`.status.namespacesEvaluated`

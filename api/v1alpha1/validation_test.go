@@ -114,6 +114,7 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 	type edit func(spec map[string]any)
 	cases := map[string]struct {
 		base    string
+		name    string // replaces metadata.name when set
 		edit    edit
 		message string
 	}{
@@ -251,6 +252,10 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 			},
 			message: `url must be an http:// or https:// URL`,
 		},
+		"a profile whose name cannot label its reports": {
+			base: validProfile, name: strings.Repeat("a", 64), edit: func(s map[string]any) {},
+			message: `a profile's name is at most 63 characters`,
+		},
 		"a report without its profile": {
 			base: `
 apiVersion: compliance.soc2-operator.io/v1alpha1
@@ -279,6 +284,9 @@ spec: {profile: soc2-baseline}
 				u.Object["spec"] = spec
 			}
 			tc.edit(spec)
+			if tc.name != "" {
+				u.SetName(tc.name)
+			}
 			err := c.Create(context.Background(), u, client.DryRunAll)
 			if err == nil {
 				t.Fatalf("the API server accepted it; want a rejection with %q", tc.message)

@@ -67,6 +67,8 @@ type Evaluation struct {
 	// Summaries are the roll-ups by namespace; "" holds cluster-scoped objects and cluster
 	// checks.
 	Summaries map[string]*Summary
+	// Options are the options the evaluation was made with (its time, whether passes were kept).
+	Options Options
 }
 
 // Evaluate runs the plan over the inventory and applies the exceptions.
@@ -76,7 +78,7 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 		outcomes = append(outcomes, p.JudgeException(ex, ExceptionOptions{Now: opts.Now, AdminNamespace: opts.AdminNamespace}))
 	}
 	sortOutcomes(outcomes)
-	ev := &Evaluation{Plan: p, Exceptions: outcomes, Summaries: map[string]*Summary{}}
+	ev := &Evaluation{Plan: p, Exceptions: outcomes, Summaries: map[string]*Summary{}, Options: opts}
 	b := &builder{ev: ev, keepPassing: opts.KeepPassing, results: make([]Result, 0, len(inv.objects)*4)}
 	if idx := newExceptionIndex(outcomes); len(idx.byNamespace)+len(idx.everywhere) > 0 {
 		b.exceptions = idx

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 )
 
 func write(w io.Writer, format string, rep *Report) error {
@@ -30,9 +31,32 @@ func write(w io.Writer, format string, rep *Report) error {
 		return writeJUnit(w, rep)
 	case "sarif":
 		return writeSARIF(w, rep)
+	case "policyreport":
+		return writePolicyReports(w, rep)
 	default:
 		return writeTable(w, rep)
 	}
+}
+
+// writePolicyReports prints a PolicyReport (namespaced resources) or ClusterPolicyReport
+// (cluster-scoped ones) per resource scanned, with every result but NotApplicable ones, as
+// multi-document YAML in a stable order: what the operator would write, for Policy Reporter or
+// kubectl apply. Results on no resource (cluster checks) are in no report.
+func writePolicyReports(w io.Writer, rep *Report) error {
+	if rep.evaluation == nil {
+		return nil
+	}
+	reports := policyreport.Build(rep.evaluation, policyreport.Options{Profile: rep.Profile, Now: rep.evaluatedAt})
+	for _, r := range reports {
+		out, err := yaml.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "---\n%s", out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeTable prints the findings, the criteria and a summary for people.

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"sort"
+	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -31,6 +32,10 @@ type Report struct {
 	Problems []string `json:"problems,omitempty"`
 	// Errors are the files and documents that could not be read.
 	Errors []InputError `json:"errors,omitempty"`
+
+	// evaluation and evaluatedAt are what -o policyreport renders: every result, per resource.
+	evaluation  *engine.Evaluation
+	evaluatedAt time.Time
 }
 
 // Tool names the scanner.
@@ -126,7 +131,7 @@ func newFinding(r *engine.Result) Finding {
 
 // buildReport turns an evaluation into a Report.
 func buildReport(ev *engine.Evaluation, objects int, showAll bool) *Report {
-	rep := &Report{Kind: "ScanReport", APIVersion: "scan.soc2-operator.io/v1alpha1", Profile: ev.Plan.ProfileName}
+	rep := &Report{Kind: "ScanReport", APIVersion: "scan.soc2-operator.io/v1alpha1", Profile: ev.Plan.ProfileName, evaluation: ev}
 	summaries := make([]*engine.Summary, 0, len(ev.Summaries))
 	for _, s := range ev.Summaries {
 		summaries = append(summaries, s)

@@ -36,7 +36,7 @@ const (
 const DefaultAdminNamespace = "soc2-operator-system"
 
 // Formats are the output formats, in the order the help lists them.
-var Formats = []string{"table", "json", "yaml", "junit", "sarif"}
+var Formats = []string{"table", "json", "yaml", "junit", "sarif", "policyreport"}
 
 type stringList []string
 
@@ -112,9 +112,11 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	manifest.DefaultNamespace(objs, opts.Namespace)
 
 	plan := engine.Compile(checks.Catalogue(), profile)
-	ev := plan.Evaluate(engine.NewInventory(objs, false), exceptions, engine.Options{Now: now(), AdminNamespace: opts.AdminNamespace, KeepPassing: true})
+	at := now()
+	ev := plan.Evaluate(engine.NewInventory(objs, false), exceptions, engine.Options{Now: at, AdminNamespace: opts.AdminNamespace, KeepPassing: true})
 
 	rep := buildReport(ev, len(objs), opts.Show == "all")
+	rep.evaluatedAt = at
 	rep.Tool = Tool{Name: "soc2-operator", Version: version.Get().Version, CatalogVersion: checks.Version}
 	for _, p := range plan.Problems {
 		msg := opts.ProfileFile + ": " + p.Message

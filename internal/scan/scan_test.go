@@ -14,8 +14,10 @@ import (
 
 	sarif "github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	"github.com/xeipuuv/gojsonschema"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 )
 
@@ -110,6 +112,87 @@ func assertWellFormed(t *testing.T, format, out string) {
 		if len(rep.Runs) != 1 || len(rep.Runs[0].Results) == 0 {
 			t.Error("SARIF output has no results")
 		}
+	case "policyreport":
+		assertPolicyReports(t, out)
+	}
+}
+
+// assertPolicyReports decodes each YAML document into a PolicyReport or ClusterPolicyReport
+// with no unknown fields, and checks what Policy Reporter relies on: a report per resource
+// (namespaced ones in their namespace, cluster-scoped ones and Namespaces cluster-wide), about
+// that resource, with a summary that adds up its results.
+func assertPolicyReports(t *testing.T, out string) {
+	t.Helper()
+	docs := strings.Split(out, "---\n")
+	if docs[0] != "" {
+		t.Fatalf("policyreport output does not start with ---: %q", docs[0])
+	}
+	docs = docs[1:]
+	if len(docs) == 0 {
+		t.Fatal("policyreport output has no reports")
+	}
+	seen := map[string]bool{}
+	kinds := map[string]int{}
+	for i, doc := range docs {
+		var meta metav1.TypeMeta
+		if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
+			t.Fatalf("document %d: %v", i+1, err)
+		}
+		var r policyreport.Object
+		switch meta.Kind {
+		case policyreport.KindPolicyReport:
+			r = &policyreport.PolicyReport{}
+		case policyreport.KindClusterPolicyReport:
+			r = &policyreport.ClusterPolicyReport{}
+		default:
+			t.Fatalf("document %d is a %q", i+1, meta.Kind)
+		}
+		if err := yaml.UnmarshalStrict([]byte(doc), r); err != nil {
+			t.Fatalf("document %d does not decode into a %s: %v", i+1, meta.Kind, err)
+		}
+		kinds[meta.Kind]++
+		if meta.APIVersion != "wgpolicyk8s.io/v1alpha2" {
+			t.Errorf("document %d has apiVersion %s", i+1, meta.APIVersion)
+		}
+		scope := r.GetScope()
+		if scope == nil || scope.Kind == "" || scope.Name == "" {
+			t.Errorf("%s %s has no scope", meta.Kind, r.GetName())
+			continue
+		}
+		clusterScoped := scope.Namespace == ""
+		if clusterScoped != (meta.Kind == policyreport.KindClusterPolicyReport) || r.GetNamespace() != scope.Namespace {
+			t.Errorf("%s %s/%s is about %s %s/%s", meta.Kind, r.GetNamespace(), r.GetName(), scope.Kind, scope.Namespace, scope.Name)
+		}
+		if scope.Kind == "Namespace" && meta.Kind != policyreport.KindClusterPolicyReport {
+			t.Errorf("Namespace %s is in a %s", scope.Name, meta.Kind)
+		}
+		key := r.GetNamespace() + "/" + r.GetName()
+		if seen[key] {
+			t.Errorf("two reports are named %s", key)
+		}
+		seen[key] = true
+		var sum policyreport.Summary
+		for _, res := range r.GetResults() {
+			switch res.Result {
+			case policyreport.StatusPass:
+				sum.Pass++
+			case policyreport.StatusFail:
+				sum.Fail++
+			case policyreport.StatusSkip:
+				sum.Skip++
+			default:
+				t.Errorf("%s: %s is %q", key, res.Policy, res.Result)
+			}
+			if res.Timestamp.Seconds != scanNow().Unix() {
+				t.Errorf("%s: %s has timestamp %v, want the scan's time", key, res.Policy, res.Timestamp)
+			}
+		}
+		if r.GetSummary() != sum || len(r.GetResults()) == 0 {
+			t.Errorf("%s: summary %+v, results add up to %+v", key, r.GetSummary(), sum)
+		}
+	}
+	if kinds[policyreport.KindPolicyReport] == 0 || kinds[policyreport.KindClusterPolicyReport] == 0 {
+		t.Errorf("want both PolicyReports and ClusterPolicyReports, got %v", kinds)
 	}
 }
 
@@ -197,7 +280,7 @@ func TestWhatUsersSee(t *testing.T) {
 		"an unknown output format is a usage error": {
 			args:   []string{"-f", "testdata/manifests", "-o", "html"},
 			code:   ExitUsage,
-			stderr: []string{"-o html: unknown output format; want one of table, json, yaml, junit, sarif"},
+			stderr: []string{"-o html: unknown output format; want one of table, json, yaml, junit, sarif, policyreport"},
 		},
 		"no input is a usage error": {
 			args:   []string{"-o", "json"},
