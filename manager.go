@@ -22,6 +22,7 @@ import (
 	compliancev1alpha1 "github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
 	"github.com/soc2-operator/soc2-operator/internal/logging"
+	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 	admissionwebhook "github.com/soc2-operator/soc2-operator/internal/webhook"
 )
@@ -31,6 +32,7 @@ func newScheme() *runtime.Scheme {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(compliancev1alpha1.AddToScheme(scheme))
+	utilruntime.Must(policyreport.AddToScheme(scheme))
 	return scheme
 }
 

@@ -63,6 +63,8 @@ type ComplianceProfileReconciler struct {
 	Interval func(*v1alpha1.ComplianceProfile) time.Duration
 	// exceptionChanged is told about the exceptions whose match counts may have changed.
 	exceptionChanged func(types.NamespacedName)
+	// policyReports writes per-resource PolicyReports for profiles that ask for them.
+	policyReports *policyReportWriter
 
 	state *state
 }
@@ -159,13 +161,17 @@ func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, prof
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	ev := ps.plan.Evaluate(engine.NewInventory(objs, true), exceptions, engine.Options{Now: now, AdminNamespace: r.AdminNamespace})
+	ev := ps.plan.Evaluate(engine.NewInventory(objs, true), exceptions,
+		engine.Options{Now: now, AdminNamespace: r.AdminNamespace, KeepPassing: profile.Spec.PolicyReports})
 
 	var errs []error
 	for _, ns := range sortedKeys(selected) {
 		if err := r.writeReport(ctx, profile, ps, ev, ns, now); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := r.policyReports.sync(ctx, profile, ev, ""); err != nil {
+		errs = append(errs, err)
 	}
 	r.state.recordNamespace(ps, "", ev.Summary(""), ev.Exceptions, now)
 	metrics.SetCluster(profile.Name, ev.Summary("").Criteria)
@@ -224,8 +230,8 @@ func (r *ComplianceProfileReconciler) reconcileNamespace(ctx context.Context, pr
 		return ctrl.Result{}, err
 	}
 	ev := ps.plan.Evaluate(engine.NewInventory(objs, true), exceptions,
-		engine.Options{Now: now, AdminNamespace: r.AdminNamespace, SkipClusterScoped: true})
-	writeErr := r.writeReport(ctx, profile, ps, ev, nsName, now)
+		engine.Options{Now: now, AdminNamespace: r.AdminNamespace, SkipClusterScoped: true, KeepPassing: profile.Spec.PolicyReports})
+	writeErr := errors.Join(r.writeReport(ctx, profile, ps, ev, nsName, now), r.policyReports.sync(ctx, profile, ev, nsName))
 	statusErr := r.updateProfileStatusIfReady(ctx, profile, ps, nil)
 	r.notifyExceptions(ev.Exceptions, nsName)
 
@@ -444,6 +450,9 @@ func (r *ComplianceProfileReconciler) watchProblems(profile *v1alpha1.Compliance
 		names = append(names, k.GVK.Kind)
 	}
 	var out []engine.Problem
+	if p := r.policyReports.unavailable(profile); p != nil {
+		out = append(out, *p)
+	}
 	for i, cc := range profile.Spec.CustomChecks {
 		for j, k := range cc.Kinds {
 			if !read[k] {

@@ -78,6 +78,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Recorder:       recorder,
 		Interval:       opts.Interval,
 		state:          st,
+		policyReports:  newPolicyReportWriter(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetRESTMapper()),
 		exceptionChanged: func(key types.NamespacedName) {
 			ex := &v1alpha1.ControlException{}
 			ex.Namespace, ex.Name = key.Namespace, key.Name

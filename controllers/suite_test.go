@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -59,7 +61,10 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) (int, error) {
 	var err error
-	env, cfg, err = testenv.Start()
+	// The PolicyReport CRDs too, as Policy Reporter or Kyverno would have installed them.
+	env, cfg, err = testenv.Start(func(e *envtest.Environment) {
+		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"))
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -68,6 +73,7 @@ func run(m *testing.M) (int, error) {
 	scheme = runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	utilruntime.Must(policyreport.AddToScheme(scheme))
 	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		return 0, err

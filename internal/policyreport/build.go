@@ -128,7 +128,7 @@ func (d *draft) report(profile string) Object {
 		Labels: map[string]string{LabelManagedBy: ManagedBy},
 	}
 	if profile != "" {
-		meta.Labels[LabelProfile] = labelValue(profile)
+		meta.Labels[LabelProfile] = LabelValue(profile)
 	}
 	if uid != "" {
 		meta.OwnerReferences = []metav1.OwnerReference{{
@@ -291,8 +291,8 @@ func ReportName(profile, kind, name string) string {
 	return shorten(n, profile+"\x00"+kind+"\x00"+name, validation.DNS1123SubdomainMaxLength)
 }
 
-// labelValue is the profile's name as a label value: itself when valid, else shortened.
-func labelValue(profile string) string {
+// LabelValue is the profile's name as a label value: itself when valid, else shortened.
+func LabelValue(profile string) string {
 	if len(validation.IsValidLabelValue(profile)) == 0 {
 		return profile
 	}

@@ -394,7 +394,7 @@ func TestProfileLabelIsAValidLabelValue(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := labelValue(tc.profile)
+			got := LabelValue(tc.profile)
 			if errs := validation.IsValidLabelValue(got); len(errs) > 0 {
 				t.Fatalf("label %q: %v", got, errs)
 			}

@@ -1,0 +1,209 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/policyreport"
+)
+
+// +kubebuilder:rbac:groups=wgpolicyk8s.io,resources=policyreports;clusterpolicyreports,verbs=get;list;create;update;delete
+
+// policyReportWriter keeps the per-resource PolicyReports of profiles that ask for them. It
+// reads PolicyReports straight from the API server (other tools write them too, in numbers the
+// operator should not cache) and remembers a digest of what it wrote, so that an unchanged
+// evaluation costs no request.
+type policyReportWriter struct {
+	client client.Client // writes
+	reader client.Reader // reads, uncached
+	mapper meta.RESTMapper
+
+	mu      sync.Mutex
+	written map[string]uint64 // report key -> digest of its content
+	cleaned map[string]bool   // profiles whose reports were removed after they turned reports off
+}
+
+func newPolicyReportWriter(c client.Client, reader client.Reader, mapper meta.RESTMapper) *policyReportWriter {
+	return &policyReportWriter{client: c, reader: reader, mapper: mapper, written: map[string]uint64{}, cleaned: map[string]bool{}}
+}
+
+// served reports whether the API server serves wgpolicyk8s.io/v1alpha2.
+func (w *policyReportWriter) served() bool {
+	_, err := w.mapper.RESTMapping(policyreport.GroupVersion.WithKind("PolicyReport").GroupKind(), policyreport.GroupVersion.Version)
+	return err == nil
+}
+
+// unavailable is the profile problem when PolicyReports are asked for but not served.
+func (w *policyReportWriter) unavailable(profile *v1alpha1.ComplianceProfile) *engine.Problem {
+	if !profile.Spec.PolicyReports || w.served() {
+		return nil
+	}
+	return &engine.Problem{Reason: v1alpha1.ReasonPolicyReportsUnavailable, Field: "spec.policyReports",
+		Message: "spec.policyReports: the API server does not serve wgpolicyk8s.io/v1alpha2; install the PolicyReport CRDs (config/policyreport, or Policy Reporter's)"}
+}
+
+// sync writes the reports of an evaluation and deletes the profile's reports of resources no
+// longer evaluated. namespace "" means the evaluation covered every selected namespace and the
+// cluster-scoped objects; otherwise only that namespace.
+func (w *policyReportWriter) sync(ctx context.Context, profile *v1alpha1.ComplianceProfile, ev *engine.Evaluation, namespace string) error {
+	if !profile.Spec.PolicyReports {
+		return w.cleanup(ctx, profile)
+	}
+	if !w.served() {
+		return nil // reported as a profile problem
+	}
+	w.mu.Lock()
+	delete(w.cleaned, profile.Name)
+	w.mu.Unlock()
+
+	desired := policyreport.Build(ev, policyreport.Options{Profile: profile.Name, Now: ev.Options.Now})
+	keep := map[string]bool{}
+	var errs []error
+	for _, rep := range desired {
+		key := reportKey(rep)
+		keep[key] = true
+		digest := contentDigest(rep)
+		w.mu.Lock()
+		same := w.written[key] == digest
+		w.mu.Unlock()
+		if same {
+			continue
+		}
+		if err := w.write(ctx, rep); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		w.mu.Lock()
+		w.written[key] = digest
+		w.mu.Unlock()
+	}
+	errs = append(errs, w.deleteOthers(ctx, profile, namespace, keep))
+	return errors.Join(errs...)
+}
+
+// write creates the report, or updates it when its content differs.
+func (w *policyReportWriter) write(ctx context.Context, rep policyreport.Object) error {
+	existing := rep.DeepCopyObject().(policyreport.Object)
+	err := w.reader.Get(ctx, client.ObjectKeyFromObject(rep), existing)
+	switch {
+	case apierrors.IsNotFound(err):
+		if err := w.client.Create(ctx, rep); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating %s: %w", reportKey(rep), err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading %s: %w", reportKey(rep), err)
+	}
+	if policyreport.SameContent(existing, rep) && equalOwners(existing.GetOwnerReferences(), rep.GetOwnerReferences()) {
+		return nil
+	}
+	rep.SetResourceVersion(existing.GetResourceVersion())
+	if err := w.client.Update(ctx, rep); err != nil {
+		return fmt.Errorf("updating %s: %w", reportKey(rep), err)
+	}
+	return nil
+}
+
+func equalOwners(a, b []metav1.OwnerReference) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].UID != b[i].UID {
+			return false
+		}
+	}
+	return true
+}
+
+// deleteOthers removes the profile's reports in scope that the evaluation did not produce.
+func (w *policyReportWriter) deleteOthers(ctx context.Context, profile *v1alpha1.ComplianceProfile, namespace string, keep map[string]bool) error {
+	sel := client.MatchingLabels{policyreport.LabelProfile: policyreport.LabelValue(profile.Name)}
+	var stale []client.Object
+	nsList := &policyreport.PolicyReportList{}
+	opts := []client.ListOption{sel}
+	if namespace != "" {
+		opts = append(opts, client.InNamespace(namespace))
+	}
+	if err := w.reader.List(ctx, nsList, opts...); err != nil {
+		return fmt.Errorf("listing PolicyReports: %w", err)
+	}
+	for i := range nsList.Items {
+		if !keep[reportKey(&nsList.Items[i])] {
+			stale = append(stale, &nsList.Items[i])
+		}
+	}
+	if namespace == "" {
+		clList := &policyreport.ClusterPolicyReportList{}
+		if err := w.reader.List(ctx, clList, sel); err != nil {
+			return fmt.Errorf("listing ClusterPolicyReports: %w", err)
+		}
+		for i := range clList.Items {
+			if !keep[reportKey(&clList.Items[i])] {
+				stale = append(stale, &clList.Items[i])
+			}
+		}
+	}
+	var errs []error
+	for _, o := range stale {
+		if err := w.client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("deleting %s: %w", o.GetName(), err))
+		}
+		w.mu.Lock()
+		delete(w.written, reportKey(o))
+		w.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+// cleanup removes every report of a profile that turned PolicyReports off, once.
+func (w *policyReportWriter) cleanup(ctx context.Context, profile *v1alpha1.ComplianceProfile) error {
+	w.mu.Lock()
+	done := w.cleaned[profile.Name]
+	w.mu.Unlock()
+	if done || !w.served() {
+		return nil
+	}
+	if err := w.deleteOthers(ctx, profile, "", map[string]bool{}); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.cleaned[profile.Name] = true
+	w.mu.Unlock()
+	return nil
+}
+
+func reportKey(o client.Object) string {
+	kind := "PolicyReport"
+	if _, ok := o.(*policyreport.ClusterPolicyReport); ok {
+		kind = "ClusterPolicyReport"
+	}
+	return kind + "/" + o.GetNamespace() + "/" + o.GetName()
+}
+
+// contentDigest hashes what SameContent compares: scope and results without timestamps.
+func contentDigest(rep policyreport.Object) uint64 {
+	results := append([]policyreport.Result(nil), rep.GetResults()...)
+	for i := range results {
+		results[i].Timestamp = metav1.Timestamp{}
+	}
+	data, _ := json.Marshal(struct {
+		Scope   any
+		Results []policyreport.Result
+		Owners  []metav1.OwnerReference
+	}{rep.GetScope(), results, rep.GetOwnerReferences()})
+	h := fnv.New64a()
+	_, _ = h.Write(data)
+	return h.Sum64()
+}
