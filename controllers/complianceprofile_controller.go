@@ -24,6 +24,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
@@ -65,6 +66,8 @@ type ComplianceProfileReconciler struct {
 	exceptionChanged func(types.NamespacedName)
 	// policyReports writes per-resource PolicyReports for profiles that ask for them.
 	policyReports *policyReportWriter
+	// alerts delivers alerts on state transitions.
+	alerts *alert.Dispatcher
 
 	state *state
 }
@@ -93,6 +96,7 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		if apierrors.IsNotFound(err) {
 			// Reports go with the profile through their owner references.
 			r.state.forget(req.Name)
+			r.alerts.Configure(req.Name, nil)
 			metrics.ForgetProfile(req.Name)
 			return ctrl.Result{}, nil
 		}
@@ -101,6 +105,7 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	if !profile.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
+	r.alerts.Configure(profile.Name, profile.Spec.Alerts)
 	ps := r.state.plan(profile, r.Catalogue)
 	var res ctrl.Result
 	var err error
@@ -291,6 +296,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		return nil
 	}
 	previous := rep.Status.Result
+	prevFindings := rep.Status.Findings
 	rep.Status = desired
 	if err := r.Status().Update(ctx, rep); err != nil {
 		metrics.ReportsStale.WithLabelValues(profile.Name).Set(float64(r.state.markUnwritten(ps, ns, now)))
@@ -306,6 +312,10 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	metrics.ReportsStale.WithLabelValues(profile.Name).Set(float64(r.state.markWritten(ps, ns, now)))
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
 
+	if previous != "" {
+		// Alerts describe changes: the first evaluation of a namespace is a baseline, not news.
+		r.alertTransitions(profile, ns, previous, prevFindings, &desired)
+	}
 	switch {
 	case desired.Result == v1alpha1.NonCompliant && previous != v1alpha1.NonCompliant:
 		r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventNamespaceNonCompliant, "Evaluate",
@@ -317,6 +327,54 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		log.Info("Namespace became compliant", "namespace", ns, "profile", profile.Name)
 	}
 	return nil
+}
+
+// alertTransitions sends an alert for every failing finding at or above the profile's alert
+// severity that the previous report did not list, and for a namespace that became NonCompliant.
+func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.ComplianceProfile, ns string, previous v1alpha1.ComplianceState, prev []v1alpha1.Finding, st *v1alpha1.ComplianceReportStatus) {
+	if profile.Spec.Alerts == nil {
+		return
+	}
+	for _, f := range newFailures(prev, st.Findings) {
+		r.alerts.Send(findingAlert(profile.Name, ns, f))
+	}
+	if st.Result == v1alpha1.NonCompliant && previous != v1alpha1.NonCompliant {
+		a := alert.Alert{Event: v1alpha1.AlertNamespaceNonCompliant, Profile: profile.Name, Namespace: ns,
+			Message: fmt.Sprintf("%d failing findings, %d criteria failed", st.Summary.Failing, st.Summary.FailedCriteria)}
+		if st.LastEvaluated != nil {
+			a.Time = st.LastEvaluated.Time
+		}
+		r.alerts.Send(a)
+	}
+}
+
+// newFailures are the failing findings of next that prev did not list.
+func newFailures(prev, next []v1alpha1.Finding) []v1alpha1.Finding {
+	seen := make(map[string]bool, len(prev))
+	key := func(f *v1alpha1.Finding) string {
+		return f.Check + "\x00" + f.Resource.Kind + "\x00" + f.Resource.Namespace + "\x00" + f.Resource.Name + "\x00" + f.Container
+	}
+	for i := range prev {
+		if prev[i].Result == v1alpha1.ResultFail {
+			seen[key(&prev[i])] = true
+		}
+	}
+	var out []v1alpha1.Finding
+	for i := range next {
+		if next[i].Result == v1alpha1.ResultFail && !seen[key(&next[i])] {
+			out = append(out, next[i])
+		}
+	}
+	return out
+}
+
+func findingAlert(profile, ns string, f v1alpha1.Finding) alert.Alert {
+	a := alert.Alert{Event: v1alpha1.AlertNewFinding, Profile: profile, Namespace: ns, Severity: f.Severity,
+		Check: f.Check, Criteria: f.Criteria, Resource: f.Resource, Container: f.Container, Message: f.Message}
+	if f.FirstSeen != nil {
+		a.Time = f.FirstSeen.Time
+	}
+	return a
 }
 
 // setReportMeta sets the report's label, owner reference and spec.
@@ -424,6 +482,11 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 	}
 	if report.SameProfileStatus(&profile.Status, &desired) {
 		return nil
+	}
+	if profile.Spec.Alerts != nil && profile.Status.ObservedGeneration != 0 {
+		for _, f := range newFailures(profile.Status.ClusterFindings, desired.ClusterFindings) {
+			r.alerts.Send(findingAlert(profile.Name, "", f))
+		}
 	}
 	wasReady := meta.IsStatusConditionTrue(profile.Status.Conditions, v1alpha1.ConditionReady)
 	prevReason := ""

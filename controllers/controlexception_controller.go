@@ -20,6 +20,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
 )
@@ -45,8 +46,13 @@ type ControlExceptionReconciler struct {
 	Clock          clock.PassiveClock
 	Recorder       events.EventRecorder
 
-	state *state
+	state  *state
+	alerts *alert.Dispatcher
 }
+
+// defaultExpiryWarning is how long before an exception's expiry it counts as expiring soon,
+// when no profile that applies says otherwise.
+const defaultExpiryWarning = 72 * time.Hour
 
 // +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=controlexceptions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=controlexceptions/status,verbs=get;update;patch
@@ -65,7 +71,8 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if err := r.List(ctx, profiles); err != nil {
 		return ctrl.Result{}, err
 	}
-	state, reason, message := r.judge(ex, profiles.Items, now)
+	state, reason, message, applies := r.judge(ex, profiles.Items, now)
+	warning := expiryWarning(applies)
 	desired := ex.Status.DeepCopy()
 	desired.ObservedGeneration = ex.Generation
 	desired.State = state
@@ -77,6 +84,16 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	}
 	meta.SetStatusCondition(&desired.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: condStatus,
 		Reason: reason, Message: truncate(message, 1024), ObservedGeneration: ex.Generation})
+	untilExpiry := ex.Spec.Expires.Sub(now)
+	expiring := metav1.Condition{Type: v1alpha1.ConditionExpiringSoon, Status: metav1.ConditionFalse,
+		Reason: v1alpha1.ReasonNotExpiringSoon, ObservedGeneration: ex.Generation,
+		Message: fmt.Sprintf("Expires at %s, more than %s away", ex.Spec.Expires.UTC().Format(time.RFC3339), warning)}
+	if state == v1alpha1.ExceptionActive && untilExpiry <= warning {
+		expiring.Status, expiring.Reason = metav1.ConditionTrue, v1alpha1.ReasonExpiringSoon
+		expiring.Message = fmt.Sprintf("Expires at %s, in %s", ex.Spec.Expires.UTC().Format(time.RFC3339), untilExpiry.Round(time.Minute))
+	}
+	wasExpiring := meta.IsStatusConditionTrue(ex.Status.Conditions, v1alpha1.ConditionExpiringSoon)
+	meta.SetStatusCondition(&desired.Conditions, expiring)
 
 	if !equality.Semantic.DeepEqual(&ex.Status, desired) {
 		previous := ex.Status.State
@@ -87,21 +104,32 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		if previous != state {
 			r.recordTransition(ctx, ex, previous)
 		}
+		// Alerts follow the persisted transitions, so a restart never sends one twice.
+		if previous == v1alpha1.ExceptionActive && state == v1alpha1.ExceptionExpired {
+			r.sendAlert(v1alpha1.AlertExceptionExpired, ex, applies)
+		}
+		if !wasExpiring && expiring.Status == metav1.ConditionTrue {
+			r.sendAlert(v1alpha1.AlertExceptionExpiring, ex, applies)
+		}
 	}
 	if err := r.updateMetrics(ctx); err != nil {
 		return ctrl.Result{}, err
 	}
 	requeue := exceptionRecheck
 	if state == v1alpha1.ExceptionActive {
-		requeue = minPositive(requeue, ex.Spec.Expires.Sub(now)+time.Second)
+		requeue = minPositive(requeue, untilExpiry+time.Second)
+		if untilExpiry > warning {
+			requeue = minPositive(requeue, untilExpiry-warning+time.Second)
+		}
 	}
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
 // judge settles the exception's state over the profiles it applies to: Expired once its expiry
 // passes, Invalid when it is invalid for every profile that would honour it, else Active.
-func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profiles []v1alpha1.ComplianceProfile, now time.Time) (v1alpha1.ExceptionState, string, string) {
+func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profiles []v1alpha1.ComplianceProfile, now time.Time) (v1alpha1.ExceptionState, string, string, []*v1alpha1.ComplianceProfile) {
 	opts := engine.ExceptionOptions{Now: now, AdminNamespace: r.AdminNamespace}
+	var applies []*v1alpha1.ComplianceProfile
 	var active, invalid []string
 	var firstInvalid *engine.ExceptionOutcome
 	var expired *engine.ExceptionOutcome
@@ -111,6 +139,7 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 		if !out.AppliesTo {
 			continue
 		}
+		applies = append(applies, p)
 		switch out.State {
 		case v1alpha1.ExceptionActive:
 			active = append(active, p.Name)
@@ -125,9 +154,9 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 	}
 	switch {
 	case expired != nil:
-		return v1alpha1.ExceptionExpired, v1alpha1.ReasonExpired, "The exception expired at " + ex.Spec.Expires.UTC().Format(time.RFC3339) + "; the findings it covered fail again"
+		return v1alpha1.ExceptionExpired, v1alpha1.ReasonExpired, "The exception expired at " + ex.Spec.Expires.UTC().Format(time.RFC3339) + "; the findings it covered fail again", applies
 	case len(active) == 0 && firstInvalid != nil:
-		return v1alpha1.ExceptionInvalid, firstInvalid.Reason, "Invalid: " + strings.Join(invalid, "; ")
+		return v1alpha1.ExceptionInvalid, firstInvalid.Reason, "Invalid: " + strings.Join(invalid, "; "), applies
 	case len(active) == 0:
 		// No profile applies: judge it on its own, so that mistakes still show.
 		out := engine.Compile(r.Catalogue, nil).JudgeException(ex, opts)
@@ -135,14 +164,41 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 		if out.State == v1alpha1.ExceptionActive {
 			msg = "No ComplianceProfile it applies to exists; " + msg
 		}
-		return out.State, out.Reason, msg
+		return out.State, out.Reason, msg, applies
 	}
 	sort.Strings(active)
 	msg := fmt.Sprintf("Active until %s for profiles %s", ex.Spec.Expires.UTC().Format(time.RFC3339), strings.Join(active, ", "))
 	if len(invalid) > 0 {
 		msg += "; invalid for " + strings.Join(invalid, "; ")
 	}
-	return v1alpha1.ExceptionActive, v1alpha1.ReasonActive, msg
+	return v1alpha1.ExceptionActive, v1alpha1.ReasonActive, msg, applies
+}
+
+// expiryWarning is the longest expiry warning of the profiles that apply (72h by default).
+func expiryWarning(profiles []*v1alpha1.ComplianceProfile) time.Duration {
+	w := time.Duration(0)
+	for _, p := range profiles {
+		if a := p.Spec.Alerts; a != nil && a.ExpiryWarning != nil && a.ExpiryWarning.Duration > w {
+			w = a.ExpiryWarning.Duration
+		}
+	}
+	if w == 0 {
+		return defaultExpiryWarning
+	}
+	return w
+}
+
+// sendAlert tells every profile that applies and has alerts about an exception's transition.
+func (r *ControlExceptionReconciler) sendAlert(event v1alpha1.AlertEvent, ex *v1alpha1.ControlException, profiles []*v1alpha1.ComplianceProfile) {
+	for _, p := range profiles {
+		if p.Spec.Alerts == nil {
+			continue
+		}
+		r.alerts.Configure(p.Name, p.Spec.Alerts)
+		r.alerts.Send(alert.Alert{Event: event, Profile: p.Name, Namespace: ex.Namespace,
+			Exception: ex.Namespace + "/" + ex.Name, Expires: ex.Spec.Expires.Time,
+			Message: fmt.Sprintf("%s (owner %s): %s", ex.Name, ex.Spec.Owner, ex.Spec.Reason)})
+	}
 }
 
 func (r *ControlExceptionReconciler) recordTransition(ctx context.Context, ex *v1alpha1.ControlException, previous v1alpha1.ExceptionState) {

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
@@ -62,11 +63,15 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	st := newState()
 	catalogue := checks.Catalogue()
 	recorder := mgr.GetEventRecorder("soc2-operator")
+	dispatcher := alert.NewDispatcher(alert.Options{Logger: mgr.GetLogger().WithName("alerts")})
+	if err := mgr.Add(dispatcher); err != nil {
+		return err
+	}
 
 	exceptionEvents := make(chan event.TypedGenericEvent[*v1alpha1.ControlException], 4096)
 	exceptions := &ControlExceptionReconciler{
 		Client: mgr.GetClient(), Catalogue: catalogue, AdminNamespace: opts.AdminNamespace,
-		Clock: opts.Clock, Recorder: recorder, state: st,
+		Clock: opts.Clock, Recorder: recorder, state: st, alerts: dispatcher,
 	}
 	profiles := &ComplianceProfileReconciler{
 		Client:         mgr.GetClient(),
@@ -79,6 +84,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Interval:       opts.Interval,
 		state:          st,
 		policyReports:  newPolicyReportWriter(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetRESTMapper()),
+		alerts:         dispatcher,
 		exceptionChanged: func(key types.NamespacedName) {
 			ex := &v1alpha1.ControlException{}
 			ex.Namespace, ex.Name = key.Namespace, key.Name

@@ -1,0 +1,212 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// receiver is a local HTTP endpoint that records what it is sent; it can fail the first
+// requests or hang.
+type receiver struct {
+	mu       sync.Mutex
+	bodies   []map[string]any
+	failures int // answer 500 to this many requests first
+	hang     bool
+	server   *httptest.Server
+}
+
+func newReceiver(t *testing.T, failures int, hang bool) *receiver {
+	r := &receiver{failures: failures, hang: hang}
+	done := make(chan struct{})
+	r.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if r.hang {
+			select {
+			case <-done:
+			case <-req.Context().Done():
+			}
+			return
+		}
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.failures > 0 {
+			r.failures--
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil || req.Header.Get("Content-Type") != "application/json" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		r.bodies = append(r.bodies, m)
+	}))
+	t.Cleanup(func() { close(done); r.server.Close() })
+	return r
+}
+
+func (r *receiver) received() []map[string]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]map[string]any(nil), r.bodies...)
+}
+
+// count is how many received alerts have the given event (webhook payloads) or text (Slack).
+func (r *receiver) count(substring string) int {
+	n := 0
+	for _, b := range r.received() {
+		if b["event"] == substring || strings.Contains(fmt.Sprint(b["text"]), substring) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAlerts walks the transitions a profile alerts on, against local HTTP servers: a namespace
+// that becomes non-compliant and its new finding, an exception about to expire and then expired.
+// A sink that fails twice gets each alert exactly once; a sink that hangs delays nothing; no
+// transition is sent twice through several re-evaluations.
+func TestAlerts(t *testing.T) {
+	ctx := context.Background()
+	hook := newReceiver(t, 2, false)
+	slack := newReceiver(t, 0, false)
+	stuck := newReceiver(t, 0, true)
+	createNamespace(t, "alerts-a", map[string]string{"alerts": "true"})
+	if err := k8s.Create(ctx, deployment("alerts-a", "api", false)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, "alerts", "alerts", func(p *v1alpha1.ComplianceProfile) {
+		p.Annotations = map[string]string{annotationTestInterval: "1"}
+		// Confidentiality only: the hardened workload is compliant until it holds a password.
+		p.Spec.Criteria = []v1alpha1.Criterion{"C1.1"}
+		p.Spec.Alerts = &v1alpha1.Alerts{
+			MinSeverity:   v1alpha1.SeverityHigh,
+			ExpiryWarning: &metav1.Duration{Duration: time.Hour},
+			Sinks: []v1alpha1.AlertSink{
+				{Name: "ops", Type: v1alpha1.SinkWebhook, URL: hook.server.URL},
+				{Name: "chat", Type: v1alpha1.SinkSlack, URL: slack.server.URL},
+				{Name: "stuck", Type: v1alpha1.SinkWebhook, URL: stuck.server.URL},
+			},
+		}
+	})
+	eventually(t, 20*time.Second, "the first report, Compliant", func() error {
+		rep, err := getReport("alerts-a", "alerts")
+		if err != nil || rep.Status.Result != v1alpha1.Compliant {
+			return fmt.Errorf("%v %v", err, rep.Status.Result)
+		}
+		return nil
+	})
+	if n := len(hook.received()) + len(slack.received()); n != 0 {
+		t.Fatalf("the first evaluation is a baseline, but %d alerts were sent", n)
+	}
+
+	// A literal password: a new High finding, and the namespace becomes NonCompliant.
+	d := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: "alerts-a", Name: "api"}, d); err != nil {
+		t.Fatal(err)
+	}
+	d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}}
+	changed := time.Now()
+	if err := k8s.Update(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the report shows the change despite a sink that hangs", func() error {
+		rep, err := getReport("alerts-a", "alerts")
+		if err != nil || rep.Status.Result != v1alpha1.NonCompliant {
+			return fmt.Errorf("%v %v", err, rep.Status.Result)
+		}
+		return nil
+	})
+	t.Logf("the report changed %s after the workload", time.Since(changed).Round(10*time.Millisecond))
+	eventually(t, 20*time.Second, "the webhook sink gets both alerts after its two failures", func() error {
+		if hook.count("NewFinding") != 1 || hook.count("NamespaceNonCompliant") != 1 {
+			return fmt.Errorf("received %v", hook.received())
+		}
+		return nil
+	})
+	for _, b := range hook.received() {
+		if b["event"] != "NewFinding" {
+			continue
+		}
+		res, _ := b["resource"].(map[string]any)
+		if b["kind"] != "soc2-operator.alert" || b["check"] != "sec-literal-env-credentials" || b["severity"] != "High" ||
+			b["namespace"] != "alerts-a" || res["name"] != "api" || b["profile"] != "alerts" {
+			t.Errorf("webhook payload %v", b)
+		}
+		if strings.Contains(fmt.Sprint(b), "hunter2") {
+			t.Error("the alert carries the secret value")
+		}
+	}
+	eventually(t, 10*time.Second, "the Slack sink gets text messages", func() error {
+		if slack.count("NewFinding") != 1 || slack.count("NamespaceNonCompliant") != 1 {
+			return fmt.Errorf("received %v", slack.received())
+		}
+		return nil
+	})
+
+	// An exception that expires in seconds: it is expiring (within the hour's warning) at once,
+	// then expires.
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "db-password", Namespace: "alerts-a"},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"sec-literal-env-credentials"}, Reason: "Rotating to a Secret this sprint.",
+			Owner: "api-team@example.com", Expires: metav1.NewTime(time.Now().Add(6 * time.Second).Truncate(time.Second))},
+	}
+	if err := k8s.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "ExceptionExpiring", func() error {
+		if hook.count("ExceptionExpiring") != 1 || slack.count("ExceptionExpiring") != 1 {
+			return fmt.Errorf("received %v / %v", hook.received(), slack.received())
+		}
+		return nil
+	})
+	got := &v1alpha1.ControlException{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: "alerts-a", Name: "db-password"}, got); err != nil {
+		t.Fatal(err)
+	}
+	if c := findCondition(got.Status.Conditions, v1alpha1.ConditionExpiringSoon); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("ExpiringSoon condition %+v", c)
+	}
+	eventually(t, 20*time.Second, "ExceptionExpired", func() error {
+		if hook.count("ExceptionExpired") != 1 {
+			return fmt.Errorf("received %v", hook.received())
+		}
+		return nil
+	})
+
+	// Several more re-evaluations (one a second) send nothing again.
+	before := len(hook.received()) + len(slack.received())
+	time.Sleep(4 * time.Second)
+	if after := len(hook.received()) + len(slack.received()); after != before {
+		t.Errorf("%d alerts sent again with nothing changing: %v", after-before, hook.received())
+	}
+	// The finding that failed again when the exception expired was already reported (it was
+	// listed as failing before the exception): one NewFinding in all.
+	if n := hook.count("NewFinding"); n != 1 {
+		t.Errorf("%d NewFinding alerts, want 1", n)
+	}
+}
+
+func findCondition(conds []metav1.Condition, t string) *metav1.Condition {
+	for i := range conds {
+		if conds[i].Type == t {
+			return &conds[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,310 @@
+package alert
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
+)
+
+// Results, the values of the result label of soc2_operator_alerts_total.
+const (
+	ResultSent      = "sent"
+	ResultFailed    = "failed"
+	ResultDropped   = "dropped"
+	ResultDuplicate = "duplicate"
+)
+
+// Options configure a Dispatcher. The zero value gives the defaults.
+type Options struct {
+	// Client sends the requests. Default: a client on http.DefaultTransport (which honours
+	// HTTPS_PROXY and NO_PROXY).
+	Client *http.Client
+	// Timeout bounds each attempt, response included. Default 10s.
+	Timeout time.Duration
+	// Retry is the policy for failed attempts.
+	Retry RetryPolicy
+	// QueueSize is how many alerts wait per sink before new ones are dropped. Default 1024.
+	QueueSize int
+	// DedupeSize is how many recent keys each sink remembers. Default 10,000.
+	DedupeSize int
+	// Clock gives the time of alerts without one and reads Retry-After dates. Default: the
+	// real clock.
+	Clock clock.PassiveClock
+	// Sleep waits between attempts, returning early with ctx's error when ctx is done. Tests
+	// replace it to run without waiting. Default: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Logger logs failed deliveries (V(0)), and retries and deliveries (V(1)).
+	Logger logr.Logger
+}
+
+// RetryPolicy says how often and how long apart a failed delivery is attempted again.
+type RetryPolicy struct {
+	// Attempts is the number of attempts, the first included. Default 6.
+	Attempts int
+	// InitialBackoff is the wait after the first failed attempt; it doubles after each
+	// further one. Default 1s.
+	InitialBackoff time.Duration
+	// MaxBackoff bounds each wait, Retry-After included. Default 2m.
+	MaxBackoff time.Duration
+	// Jitter is the fraction of each wait that is random, up to 1: a wait d becomes a
+	// uniformly random one between d*(1-Jitter) and d. Zero means the default 0.2; negative
+	// means none.
+	Jitter float64
+}
+
+func (o Options) withDefaults() Options {
+	if o.Client == nil {
+		o.Client = &http.Client{}
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.Retry.Attempts <= 0 {
+		o.Retry.Attempts = 6
+	}
+	if o.Retry.InitialBackoff <= 0 {
+		o.Retry.InitialBackoff = time.Second
+	}
+	if o.Retry.MaxBackoff <= 0 {
+		o.Retry.MaxBackoff = 2 * time.Minute
+	}
+	switch {
+	case o.Retry.Jitter == 0:
+		o.Retry.Jitter = 0.2
+	case o.Retry.Jitter < 0:
+		o.Retry.Jitter = 0
+	case o.Retry.Jitter > 1:
+		o.Retry.Jitter = 1
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 1024
+	}
+	if o.DedupeSize <= 0 {
+		o.DedupeSize = 10000
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	return o
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Dispatcher delivers alerts to the sinks of each profile. Create it with NewDispatcher, add
+// it to the manager (it delivers only on the leader, from Start until the manager stops),
+// keep every profile's sinks current with Configure, and call Send on each transition.
+// Its methods are safe for concurrent use.
+type Dispatcher struct {
+	opts Options
+	log  logr.Logger
+
+	mu       sync.Mutex
+	profiles map[string]*profileSinks
+	ctx      context.Context // set by Start
+	workers  sync.WaitGroup
+}
+
+type profileSinks struct {
+	minSeverity v1alpha1.Severity
+	sinks       map[string]*sink
+}
+
+// sink is one destination of one profile, with its queue, its worker and its memory of keys.
+type sink struct {
+	profile string
+	name    string
+	cfg     v1alpha1.AlertSink // guarded by Dispatcher.mu
+	queue   chan Alert
+	keys    *recentKeys
+	ctx     context.Context // cancelled when the sink is removed or the manager stops
+	cancel  context.CancelFunc
+	// stopAfter unregisters the cancellation of ctx when the manager stops.
+	stopAfter func() bool
+}
+
+var _ manager.LeaderElectionRunnable = &Dispatcher{}
+
+// NewDispatcher returns a Dispatcher with no sinks.
+func NewDispatcher(opts Options) *Dispatcher {
+	opts = opts.withDefaults()
+	return &Dispatcher{opts: opts, log: opts.Logger.WithName("alert"), profiles: map[string]*profileSinks{}}
+}
+
+// NeedLeaderElection is true: only the leader sends alerts, so each is sent once.
+func (d *Dispatcher) NeedLeaderElection() bool { return true }
+
+// Start runs the sinks' workers until ctx is done, then waits for them to stop. Alerts sent
+// before Start wait in their queues.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	d.mu.Lock()
+	if d.ctx != nil {
+		d.mu.Unlock()
+		return errors.New("alert dispatcher already started")
+	}
+	d.ctx = ctx
+	for _, ps := range d.profiles {
+		for _, s := range ps.sinks {
+			d.startWorker(s)
+		}
+	}
+	d.mu.Unlock()
+	<-ctx.Done()
+	d.workers.Wait()
+	return nil
+}
+
+// startWorker starts s's worker, once the dispatcher has started. Called with d.mu held.
+func (d *Dispatcher) startWorker(s *sink) {
+	if d.ctx == nil {
+		return
+	}
+	s.stopAfter = context.AfterFunc(d.ctx, s.cancel)
+	d.workers.Add(1)
+	go func() {
+		defer d.workers.Done()
+		d.work(s)
+	}()
+}
+
+// Configure sets the sinks of a profile; nil alerts removes them. Sinks that keep their name
+// keep their queue and their memory of keys, and deliver with the new settings from the
+// next attempt; removed sinks stop, and the alerts still queued for them are dropped.
+func (d *Dispatcher) Configure(profile string, alerts *v1alpha1.Alerts) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ps := d.profiles[profile]
+	if ps == nil {
+		if alerts == nil {
+			return
+		}
+		ps = &profileSinks{sinks: map[string]*sink{}}
+		d.profiles[profile] = ps
+	}
+	wanted := map[string]v1alpha1.AlertSink{}
+	if alerts != nil {
+		ps.minSeverity = alerts.MinSeverity
+		if ps.minSeverity == "" {
+			ps.minSeverity = v1alpha1.SeverityHigh
+		}
+		for _, c := range alerts.Sinks {
+			wanted[c.Name] = *c.DeepCopy()
+		}
+	}
+	for name, s := range ps.sinks {
+		if _, ok := wanted[name]; !ok {
+			d.removeSink(s)
+			delete(ps.sinks, name)
+		}
+	}
+	for name, c := range wanted {
+		if s := ps.sinks[name]; s != nil {
+			s.cfg = c
+			continue
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		s := &sink{
+			profile: profile, name: name, cfg: c,
+			queue: make(chan Alert, d.opts.QueueSize), keys: newRecentKeys(d.opts.DedupeSize),
+			ctx: ctx, cancel: cancel,
+		}
+		ps.sinks[name] = s
+		d.startWorker(s)
+		d.log.V(1).Info("Alert sink configured", "profile", profile, "sink", name, "type", c.Type)
+	}
+	if len(ps.sinks) == 0 {
+		delete(d.profiles, profile)
+	}
+}
+
+// removeSink stops s and drops what it still had queued. Called with d.mu held, so no Send
+// adds to the queue meanwhile.
+func (d *Dispatcher) removeSink(s *sink) {
+	s.cancel()
+	if s.stopAfter != nil {
+		s.stopAfter()
+	}
+	dropped := 0
+drain:
+	for {
+		select {
+		case a := <-s.queue:
+			dropped++
+			metrics.AlertsTotal.WithLabelValues(s.profile, s.name, string(a.Event), ResultDropped).Inc()
+		default:
+			break drain
+		}
+	}
+	d.log.Info("Alert sink removed", "profile", s.profile, "sink", s.name, "droppedAlerts", dropped)
+}
+
+// Send queues a for each sink of a.Profile whose events include a.Event (and, for
+// NewFinding, when a.Severity is at least the profile's minSeverity), and returns at once. A
+// sink that already has a.Key, delivered or on its way, does not get it again; a sink whose
+// queue is full drops it. An empty Time is the current time; an empty Key is DefaultKey(a).
+func (d *Dispatcher) Send(a Alert) {
+	if a.Time.IsZero() {
+		a.Time = d.opts.Clock.Now()
+	}
+	if a.Key == "" {
+		a.Key = DefaultKey(a)
+	}
+	a.Criteria = slices.Clone(a.Criteria) // the caller may reuse its slice
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ps := d.profiles[a.Profile]
+	if ps == nil {
+		d.log.V(1).Info("Alert not sent: the profile has no sinks", "profile", a.Profile, "event", a.Event, "key", a.Key)
+		return
+	}
+	if a.Event == v1alpha1.AlertNewFinding && !engine.SeverityAtLeast(a.Severity, ps.minSeverity) {
+		return
+	}
+	for _, s := range ps.sinks {
+		if len(s.cfg.Events) > 0 && !slices.Contains(s.cfg.Events, a.Event) {
+			continue
+		}
+		if !s.keys.add(a.Key) {
+			metrics.AlertsTotal.WithLabelValues(s.profile, s.name, string(a.Event), ResultDuplicate).Inc()
+			d.log.V(1).Info("Alert not sent again", "profile", s.profile, "sink", s.name, "event", a.Event, "key", a.Key)
+			continue
+		}
+		select {
+		case s.queue <- a:
+		default:
+			s.keys.forget(a.Key)
+			metrics.AlertsTotal.WithLabelValues(s.profile, s.name, string(a.Event), ResultDropped).Inc()
+			d.log.Info("Alert dropped: the sink's queue is full", "profile", s.profile, "sink", s.name,
+				"event", a.Event, "key", a.Key, "queueSize", cap(s.queue))
+		}
+	}
+}
+
+// config is s's current configuration.
+func (d *Dispatcher) config(s *sink) v1alpha1.AlertSink {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return s.cfg
+}

@@ -1,0 +1,162 @@
+package alert
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+func TestWebhookReceivesTheDocumentedJSON(t *testing.T) {
+	profile := profileName(t)
+	rcv := newReceiver(t, nil)
+	d := NewDispatcher(testOptions(&sleeper{}, &logBuffer{}))
+	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL)}})
+	start(t, d)
+
+	d.Send(Alert{
+		Event: v1alpha1.AlertNewFinding, Profile: profile, Namespace: "team-a", Severity: v1alpha1.SeverityCritical,
+		Check: "wl-privileged", Criteria: []v1alpha1.Criterion{"CC6.1", "CC6.8"},
+		Resource:  v1alpha1.ResourceRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "team-a", Name: "web"},
+		Container: "app", Message: "Container app runs privileged\n(securityContext.privileged: true)",
+		Time: time.Date(2026, 3, 4, 9, 30, 0, 0, time.FixedZone("CET", 3600)),
+	})
+
+	got := rcv.next(t)
+	if got.method != "POST" {
+		t.Errorf("Method %s, want POST", got.method)
+	}
+	if ct := got.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	if ua := got.header.Get("User-Agent"); ua != "soc2-operator" {
+		t.Errorf("User-Agent %q, want soc2-operator", ua)
+	}
+	jsonEqual(t, got.body, `{
+		"kind": "soc2-operator.alert",
+		"version": "v1",
+		"key": "NewFinding/`+profile+`/team-a/wl-privileged/Deployment/web/app/2026-03-04T08:30:00Z",
+		"event": "NewFinding",
+		"profile": "`+profile+`",
+		"namespace": "team-a",
+		"severity": "Critical",
+		"check": "wl-privileged",
+		"criteria": ["CC6.1", "CC6.8"],
+		"resource": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "team-a", "name": "web"},
+		"container": "app",
+		"message": "Container app runs privileged\n(securityContext.privileged: true)",
+		"time": "2026-03-04T08:30:00Z",
+		"summary": "New Critical finding under profile `+profile+`: Deployment team-a/web (container app) fails check wl-privileged: Container app runs privileged (securityContext.privileged: true)."
+	}`)
+}
+
+func TestWebhookOmitsEmptyFields(t *testing.T) {
+	body, err := payload(v1alpha1.SinkWebhook, Alert{
+		Event: v1alpha1.AlertExceptionExpiring, Profile: "soc2", Namespace: "team-a", Exception: "team-a/allow-root",
+		Expires: time.Date(2026, 3, 7, 0, 0, 0, 0, time.UTC), Time: testNow, Key: "k",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEqual(t, body, `{
+		"kind": "soc2-operator.alert",
+		"version": "v1",
+		"key": "k",
+		"event": "ExceptionExpiring",
+		"profile": "soc2",
+		"namespace": "team-a",
+		"exception": "team-a/allow-root",
+		"expires": "2026-03-07T00:00:00Z",
+		"time": "2026-03-04T10:00:00Z",
+		"summary": "Exception team-a/allow-root honoured by profile soc2 expires at 2026-03-07T00:00:00Z."
+	}`)
+}
+
+func TestSlackReceivesText(t *testing.T) {
+	profile := profileName(t)
+	rcv := newReceiver(t, nil)
+	d := NewDispatcher(testOptions(&sleeper{}, &logBuffer{}))
+	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{{Name: "slack", Type: v1alpha1.SinkSlack, URL: rcv.URL}}})
+	start(t, d)
+
+	a := finding(profile, "k", v1alpha1.SeverityHigh)
+	a.Message = "image <none> & tag latest"
+	d.Send(a)
+
+	got := rcv.next(t)
+	if ct := got.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(got.body, &body); err != nil {
+		t.Fatalf("The body is not JSON: %v\n%s", err, got.body)
+	}
+	want := "*soc2-operator NewFinding*\nNew High finding under profile " + profile +
+		": Deployment team-a/web fails check wl-privileged: image &lt;none&gt; &amp; tag latest."
+	if len(body) != 1 || body["text"] != want {
+		t.Errorf("Slack got %s\nwant {\"text\": %q}", got.body, want)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	expires := time.Date(2026, 3, 7, 0, 0, 0, 0, time.UTC)
+	deployment := v1alpha1.ResourceRef{Kind: "Deployment", Namespace: "team-a", Name: "web"}
+	tests := map[string]struct {
+		alert Alert
+		want  string
+	}{
+		"a new finding names its severity, resource, container, check and message": {
+			alert: Alert{Event: v1alpha1.AlertNewFinding, Profile: "soc2", Severity: v1alpha1.SeverityHigh, Check: "wl-run-as-root",
+				Resource: deployment, Container: "app", Message: "Runs as root."},
+			want: "New High finding under profile soc2: Deployment team-a/web (container app) fails check wl-run-as-root: Runs as root.",
+		},
+		"a new finding on a cluster-scoped object names the object alone": {
+			alert: Alert{Event: v1alpha1.AlertNewFinding, Profile: "soc2", Severity: v1alpha1.SeverityCritical, Check: "rbac-cluster-admin-binding",
+				Resource: v1alpha1.ResourceRef{Kind: "ClusterRoleBinding", Name: "everyone-admin"}},
+			want: "New Critical finding under profile soc2: ClusterRoleBinding everyone-admin fails check rbac-cluster-admin-binding.",
+		},
+		"a namespace that became non-compliant is named with the message": {
+			alert: Alert{Event: v1alpha1.AlertNamespaceNonCompliant, Profile: "soc2", Namespace: "team-a", Message: "3 High findings"},
+			want:  "Namespace team-a became NonCompliant under profile soc2: 3 High findings.",
+		},
+		"the cluster-scoped objects becoming non-compliant are named as such": {
+			alert: Alert{Event: v1alpha1.AlertNamespaceNonCompliant, Profile: "soc2"},
+			want:  "The cluster-scoped objects became NonCompliant under profile soc2.",
+		},
+		"an expired exception names what it covered": {
+			alert: Alert{Event: v1alpha1.AlertExceptionExpired, Profile: "soc2", Exception: "team-a/allow-root", Expires: expires,
+				Check: "wl-run-as-root", Resource: deployment},
+			want: "Exception team-a/allow-root honoured by profile soc2 expired at 2026-03-07T00:00:00Z; it covered check wl-run-as-root on Deployment team-a/web.",
+		},
+		"an expiring exception gives its expiry in UTC": {
+			alert: Alert{Event: v1alpha1.AlertExceptionExpiring, Profile: "soc2", Exception: "team-a/allow-root",
+				Expires: expires.In(time.FixedZone("EST", -5*3600))},
+			want: "Exception team-a/allow-root honoured by profile soc2 expires at 2026-03-07T00:00:00Z.",
+		},
+		"a multi-line message becomes one line": {
+			alert: Alert{Event: v1alpha1.AlertNamespaceNonCompliant, Profile: "soc2", Namespace: "team-a", Message: "first\n\tsecond  third"},
+			want:  "Namespace team-a became NonCompliant under profile soc2: first second third.",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := Summary(tc.alert); got != tc.want {
+				t.Errorf("Summary\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDefaultKeyIgnoresSubSecondTime(t *testing.T) {
+	a := finding("soc2", "", v1alpha1.SeverityHigh)
+	a.Time = testNow.Add(123 * time.Millisecond)
+	b := a
+	b.Time = testNow.In(time.FixedZone("CET", 3600))
+	if DefaultKey(a) != DefaultKey(b) {
+		t.Errorf("A time read back from the API server gives another key: %q, %q", DefaultKey(a), DefaultKey(b))
+	}
+	if want := "NewFinding/soc2/team-a/wl-privileged/Deployment/web//2026-03-04T10:00:00Z"; DefaultKey(a) != want {
+		t.Errorf("DefaultKey %q, want %q", DefaultKey(a), want)
+	}
+}
