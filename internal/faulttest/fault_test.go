@@ -473,3 +473,35 @@ func TestLeaderElection(t *testing.T) {
 		t.Error("the report changed but the new leader counts no write")
 	}
 }
+
+// TestPolicyReportsWithoutTheirCRDs asks for PolicyReports on a cluster that does not serve
+// them: the profile says so in its Ready condition, and the ComplianceReports are still written.
+func TestPolicyReportsWithoutTheirCRDs(t *testing.T) {
+	ctx := context.Background()
+	const name = "fault-no-policyreports"
+	scenario(t, name)
+	p := &v1alpha1.ComplianceProfile{}
+	if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.PolicyReports = true
+	if err := k8s.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	startManager(t)
+	eventually(t, 30*time.Second, "Ready=False with reason PolicyReportsUnavailable, and the report written", func() error {
+		got := &v1alpha1.ComplianceProfile{}
+		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, got); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != v1alpha1.ReasonPolicyReportsUnavailable ||
+			!strings.Contains(c.Message, "install the PolicyReport CRDs") {
+			return fmt.Errorf("Ready %+v", c)
+		}
+		if rep, err := report(name); err != nil || privilegedFinding(rep) != v1alpha1.ResultFail {
+			return fmt.Errorf("report: %v", err)
+		}
+		return nil
+	})
+}
