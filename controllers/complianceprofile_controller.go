@@ -152,8 +152,12 @@ func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, prof
 	if selProblem != nil {
 		problems = append(problems, *selProblem)
 	}
-	objs, err := r.Gatherer.Gather(ctx, inventory.Scope{Namespaces: selected, ClusterScoped: true})
+	exceptions, err := r.exceptions(ctx)
 	if err != nil {
+		return ctrl.Result{}, err
+	}
+	opts := engine.Options{Now: now, AdminNamespace: r.AdminNamespace, KeepPassing: profile.Spec.PolicyReports}
+	failed := func(err error) (ctrl.Result, error) {
 		metrics.Evaluations.WithLabelValues(profile.Name, "cluster", "error").Inc()
 		for _, ns := range r.state.namespaces(ps) {
 			metrics.ReportsStale.WithLabelValues(profile.Name).Set(float64(r.state.markUnwritten(ps, ns, now)))
@@ -162,49 +166,62 @@ func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, prof
 		_ = r.updateProfileStatus(ctx, profile, ps, problems, err)
 		return ctrl.Result{}, fmt.Errorf("gathering objects: %w", err)
 	}
-	exceptions, err := r.exceptions(ctx)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	ev := ps.plan.Evaluate(engine.NewInventory(objs, true), exceptions,
-		engine.Options{Now: now, AdminNamespace: r.AdminNamespace, KeepPassing: profile.Spec.PolicyReports})
 
+	// The cluster-scoped objects first, then one namespace at a time: only one namespace's
+	// results are in memory at once, however large the cluster.
+	clusterObjs, err := r.Gatherer.Gather(ctx, inventory.Scope{ClusterScoped: true})
+	if err != nil {
+		return failed(err)
+	}
+	ev := ps.plan.Evaluate(engine.NewInventory(clusterObjs, true), exceptions, opts)
+	outcomes := ev.Exceptions
 	var errs []error
-	for _, ns := range sortedKeys(selected) {
-		if err := r.writeReport(ctx, profile, ps, ev, ns, now); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := r.policyReports.sync(ctx, profile, ev, ""); err != nil {
-		errs = append(errs, err)
-	}
+	keep, err := r.policyReports.write(ctx, profile, ev)
+	errs = append(errs, err)
 	r.state.recordNamespace(ps, "", ev.Summary(""), ev.Exceptions, now)
 	metrics.SetCluster(profile.Name, ev.Summary("").Criteria)
-	if err := r.deleteUnselectedReports(ctx, profile, ps, selected); err != nil {
+	objects := len(clusterObjs)
+
+	nsOpts := opts
+	nsOpts.SkipClusterScoped = true
+	for _, ns := range sortedKeys(selected) {
+		objs, err := r.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{ns: true}, ClusterScoped: true})
+		if err != nil {
+			return failed(err)
+		}
+		objects += len(objs) - len(clusterObjs)
+		ev := ps.plan.Evaluate(engine.NewInventory(objs, true), exceptions, nsOpts)
+		errs = append(errs, r.writeReport(ctx, profile, ps, ev, ns, now))
+		written, err := r.policyReports.write(ctx, profile, ev)
 		errs = append(errs, err)
+		for k := range written {
+			keep[k] = true
+		}
 	}
+	errs = append(errs,
+		r.policyReports.prune(ctx, profile, "", keep),
+		r.deleteUnselectedReports(ctx, profile, ps, selected))
 	r.state.mu.Lock()
 	ps.fullDone = true
 	r.state.mu.Unlock()
-	if err := r.updateProfileStatus(ctx, profile, ps, problems, nil); err != nil {
-		errs = append(errs, err)
-	}
-	r.notifyExceptions(ev.Exceptions, "")
+	errs = append(errs, r.updateProfileStatus(ctx, profile, ps, problems, nil))
+	r.notifyExceptions(outcomes, "")
 
 	elapsed := time.Since(start)
 	metrics.EvaluationDuration.WithLabelValues(profile.Name, "cluster").Observe(elapsed.Seconds())
+	err = errors.Join(errs...)
 	outcome := "ok"
-	if len(errs) > 0 {
+	if err != nil {
 		outcome = "error"
 	} else {
 		metrics.LastEvaluation.WithLabelValues(profile.Name).Set(float64(now.Unix()))
 	}
 	metrics.Evaluations.WithLabelValues(profile.Name, "cluster", outcome).Inc()
-	log.V(1).Info("Evaluated profile", "namespaces", len(selected), "objects", len(objs), "results", len(ev.Results), "duration", elapsed)
-	if len(errs) > 0 {
-		return ctrl.Result{}, errors.Join(errs...)
+	log.V(1).Info("Evaluated profile", "namespaces", len(selected), "objects", objects, "duration", elapsed)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: minPositive(r.interval(profile), untilNextExpiry(ev.Exceptions, "", now, true))}, nil
+	return ctrl.Result{RequeueAfter: minPositive(r.interval(profile), untilNextExpiry(outcomes, "", now, true))}, nil
 }
 
 // reconcileNamespace re-evaluates one namespace after a change in it.

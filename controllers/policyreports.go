@@ -53,24 +53,29 @@ func (w *policyReportWriter) unavailable(profile *v1alpha1.ComplianceProfile) *e
 		Message: "spec.policyReports: the API server does not serve wgpolicyk8s.io/v1alpha2; install the PolicyReport CRDs (config/policyreport, or Policy Reporter's)"}
 }
 
-// sync writes the reports of an evaluation and deletes the profile's reports of resources no
-// longer evaluated. namespace "" means the evaluation covered every selected namespace and the
-// cluster-scoped objects; otherwise only that namespace.
+// sync writes the reports of an evaluation of one namespace and deletes the profile's reports
+// there of resources no longer evaluated.
 func (w *policyReportWriter) sync(ctx context.Context, profile *v1alpha1.ComplianceProfile, ev *engine.Evaluation, namespace string) error {
+	keep, err := w.write(ctx, profile, ev)
+	return errors.Join(err, w.prune(ctx, profile, namespace, keep))
+}
+
+// write writes the reports of an evaluation that changed and returns the keys of every report
+// the evaluation produced. With PolicyReports off it removes the profile's reports once.
+func (w *policyReportWriter) write(ctx context.Context, profile *v1alpha1.ComplianceProfile, ev *engine.Evaluation) (map[string]bool, error) {
+	keep := map[string]bool{}
 	if !profile.Spec.PolicyReports {
-		return w.cleanup(ctx, profile)
+		return keep, w.cleanup(ctx, profile)
 	}
 	if !w.served() {
-		return nil // reported as a profile problem
+		return keep, nil // reported as a profile problem
 	}
 	w.mu.Lock()
 	delete(w.cleaned, profile.Name)
 	w.mu.Unlock()
 
-	desired := policyreport.Build(ev, policyreport.Options{Profile: profile.Name, Now: ev.Options.Now})
-	keep := map[string]bool{}
 	var errs []error
-	for _, rep := range desired {
+	for _, rep := range policyreport.Build(ev, policyreport.Options{Profile: profile.Name, Now: ev.Options.Now}) {
 		key := reportKey(rep)
 		keep[key] = true
 		digest := contentDigest(rep)
@@ -80,7 +85,7 @@ func (w *policyReportWriter) sync(ctx context.Context, profile *v1alpha1.Complia
 		if same {
 			continue
 		}
-		if err := w.write(ctx, rep); err != nil {
+		if err := w.upsert(ctx, rep); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -88,12 +93,19 @@ func (w *policyReportWriter) sync(ctx context.Context, profile *v1alpha1.Complia
 		w.written[key] = digest
 		w.mu.Unlock()
 	}
-	errs = append(errs, w.deleteOthers(ctx, profile, namespace, keep))
-	return errors.Join(errs...)
+	return keep, errors.Join(errs...)
 }
 
-// write creates the report, or updates it when its content differs.
-func (w *policyReportWriter) write(ctx context.Context, rep policyreport.Object) error {
+// prune deletes the profile's reports in a namespace ("" for everywhere) that are not in keep.
+func (w *policyReportWriter) prune(ctx context.Context, profile *v1alpha1.ComplianceProfile, namespace string, keep map[string]bool) error {
+	if !profile.Spec.PolicyReports || !w.served() {
+		return nil
+	}
+	return w.deleteOthers(ctx, profile, namespace, keep)
+}
+
+// upsert creates the report, or updates it when its content differs.
+func (w *policyReportWriter) upsert(ctx context.Context, rep policyreport.Object) error {
 	existing := rep.DeepCopyObject().(policyreport.Object)
 	err := w.reader.Get(ctx, client.ObjectKeyFromObject(rep), existing)
 	switch {
