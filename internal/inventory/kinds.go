@@ -81,7 +81,6 @@ var Kinds = []Kind{
 	typed(core, "ConfigMap", true, func() client.Object { return &corev1.ConfigMap{} }, func() client.ObjectList { return &corev1.ConfigMapList{} }),
 	typed(core, "ResourceQuota", true, func() client.Object { return &corev1.ResourceQuota{} }, func() client.ObjectList { return &corev1.ResourceQuotaList{} }),
 	typed(core, "LimitRange", true, func() client.Object { return &corev1.LimitRange{} }, func() client.ObjectList { return &corev1.LimitRangeList{} }),
-	typed(core, "PersistentVolume", false, func() client.Object { return &corev1.PersistentVolume{} }, func() client.ObjectList { return &corev1.PersistentVolumeList{} }),
 	typed(apps, "Deployment", true, func() client.Object { return &appsv1.Deployment{} }, func() client.ObjectList { return &appsv1.DeploymentList{} }),
 	typed(apps, "StatefulSet", true, func() client.Object { return &appsv1.StatefulSet{} }, func() client.ObjectList { return &appsv1.StatefulSetList{} }),
 	typed(apps, "DaemonSet", true, func() client.Object { return &appsv1.DaemonSet{} }, func() client.ObjectList { return &appsv1.DaemonSetList{} }),

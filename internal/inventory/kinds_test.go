@@ -1,0 +1,104 @@
+package inventory
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// TestTheOperatorReadsWhatTheChecksRead holds the watch list to the catalogue: every kind a
+// check judges or reads in the cluster is watched, and nothing is watched (and cached) that no
+// check reads.
+func TestTheOperatorReadsWhatTheChecksRead(t *testing.T) {
+	needed := map[string]bool{}
+	for _, c := range checks.Catalogue() {
+		if c.ManifestOnly {
+			continue // judges manifests only; the operator never runs it
+		}
+		for _, k := range append(append([]string{}, c.Targets...), c.Reads...) {
+			switch {
+			case k == engine.TargetCluster:
+			case k == engine.KindWorkload:
+				for _, wk := range []string{"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"} {
+					needed[wk] = true
+				}
+			default:
+				needed[k] = true
+			}
+		}
+	}
+	watched := map[string]bool{}
+	for _, k := range Kinds {
+		watched[k.GVK.Kind] = true
+	}
+	var missing, unneeded []string
+	for k := range needed {
+		if !watched[k] {
+			missing = append(missing, k)
+		}
+	}
+	for k := range watched {
+		if !needed[k] {
+			unneeded = append(unneeded, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(unneeded)
+	if len(missing) > 0 {
+		t.Errorf("checks read kinds the operator does not watch: %v", missing)
+	}
+	if len(unneeded) > 0 {
+		t.Errorf("the operator watches kinds no check reads: %v", unneeded)
+	}
+	if watched["Secret"] {
+		t.Error("the operator must never watch Secrets")
+	}
+}
+
+// TestRBACNeverGrantsSecrets reads the generated role: the operator may not read Secrets, and
+// writes only its own kinds, Events and PolicyReports.
+func TestRBACNeverGrantsSecrets(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role rbacv1.ClusterRole
+	if err := yaml.Unmarshal(data, &role); err != nil {
+		t.Fatal(err)
+	}
+	writes := map[string]bool{"create": true, "update": true, "patch": true, "delete": true, "deletecollection": true}
+	allowedWrites := map[string]bool{
+		"compliance.soc2-operator.io": true, "events.k8s.io": true, "wgpolicyk8s.io": true,
+	}
+	for _, r := range role.Rules {
+		for _, res := range r.Resources {
+			if res == "secrets" || res == "*" {
+				t.Errorf("the operator's role grants %v on %s", r.Verbs, res)
+			}
+		}
+		for _, v := range r.Verbs {
+			if !writes[v] {
+				continue
+			}
+			for _, g := range r.APIGroups {
+				if allowedWrites[g] {
+					continue
+				}
+				if g == "" && strings.Join(r.Resources, ",") == "events" {
+					continue
+				}
+				t.Errorf("the operator's role may %s %v in group %q", v, r.Resources, g)
+			}
+		}
+	}
+}
