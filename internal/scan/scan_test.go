@@ -379,3 +379,21 @@ func TestChecksCommand(t *testing.T) {
 		t.Errorf("table output:\n%s", out.String())
 	}
 }
+
+// TestCorpusOutputs scans the real-world manifests of ../shared/corpus (when present): every
+// machine format is well formed, SARIF passes its schema, and the table reads.
+func TestCorpusOutputs(t *testing.T) {
+	if _, err := os.Stat(corpusDir); err != nil {
+		t.Skipf("no corpus at %s", corpusDir)
+	}
+	for _, format := range []string{"table", "json", "sarif"} {
+		stdout, stderr, code := runScan(t, "", "-f", corpusDir, "-o", format)
+		if code != ExitInput && code != ExitFindings {
+			t.Errorf("%s: exit %d\n%s", format, code, stderr)
+		}
+		assertWellFormed(t, format, stdout)
+		if format == "table" && !strings.Contains(stdout, "SEVERITY  ") {
+			t.Errorf("table output:\n%.500s", stdout)
+		}
+	}
+}
