@@ -70,8 +70,11 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 	if len(spec.Checks) == 0 && len(spec.Criteria) == 0 {
 		return invalid(v1alpha1.ReasonInvalidMatch, "spec: an exception must name at least one check or criterion")
 	}
-	if strings.TrimSpace(spec.Reason) == "" || strings.TrimSpace(spec.Owner) == "" {
-		return invalid(v1alpha1.ReasonInvalidMatch, "spec: an exception needs a reason and an owner")
+	if strings.TrimSpace(spec.Reason) == "" {
+		return invalid(v1alpha1.ReasonInvalidMatch, "spec.reason: an exception needs a reason")
+	}
+	if strings.TrimSpace(spec.Owner) == "" {
+		return invalid(v1alpha1.ReasonInvalidMatch, "spec.owner: an exception needs an owner")
 	}
 	if spec.Expires.IsZero() {
 		return invalid(v1alpha1.ReasonInvalidMatch, "spec.expires: an exception needs an expiry")

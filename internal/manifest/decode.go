@@ -5,14 +5,19 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -54,33 +59,68 @@ const MaxDocumentBytes = 3 << 20
 func Decode(source string, data []byte) ([]*engine.Object, []error) {
 	var objs []*engine.Object
 	var errs []error
-	for _, d := range splitDocuments(data) {
-		got, err := decodeDocument(d.body)
-		if err != nil {
-			errs = append(errs, &DecodeError{Source: source, Document: d.index, Line: d.line, Err: shiftYAMLLine(err, d.line)})
-			continue
+	for _, d := range splitDocuments(utf8Text(data)) {
+		err := d.err
+		var got []*engine.Object
+		if err == nil {
+			got, err = decodeDocument(d.body)
 		}
+		// A List with broken items still yields its good ones; each broken item is an error.
 		for _, o := range got {
 			o.Source = engine.Source{File: source, Document: d.index, Line: d.line}
 		}
 		objs = append(objs, got...)
+		for _, e := range unjoin(err) {
+			errs = append(errs, &DecodeError{Source: source, Document: d.index, Line: d.line, Err: shiftYAMLLine(e, d.line)})
+		}
 	}
 	return objs, errs
 }
 
-type document struct {
-	body  []byte
-	index int // 1-based, counting every document, empty ones too
-	line  int // 1-based line of the document's first line
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err != nil {
+		return []error{err}
+	}
+	return nil
 }
 
-// splitDocuments cuts a YAML stream at `---` lines. JSON content is one document.
+// utf8Text turns UTF-16 with a byte-order mark (what Windows PowerShell's > writes) into UTF-8,
+// so that its documents are split like any other file's.
+func utf8Text(data []byte) []byte {
+	var order binary.ByteOrder
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		order = binary.LittleEndian
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		order = binary.BigEndian
+	default:
+		return data
+	}
+	units := make([]uint16, 0, len(data)/2)
+	for i := 2; i+1 < len(data); i += 2 {
+		units = append(units, order.Uint16(data[i:]))
+	}
+	return []byte(string(utf16.Decode(units)))
+}
+
+type document struct {
+	body  []byte
+	index int   // 1-based, counting every document, empty ones too
+	line  int   // 1-based line of the document's first line
+	err   error // set when the document cannot be read at all (invalid JSON, a bad separator)
+}
+
+// splitDocuments cuts a YAML stream at `---` lines. JSON content is a stream of JSON values.
 func splitDocuments(data []byte) []document {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		return []document{{body: data, index: 1, line: 1 + bytes.Count(data[:bytes.IndexByte(data, trimmed[0])], []byte("\n"))}}
+		return splitJSON(data)
 	}
 	var docs []document
+	var badSeparator error // the error of the document being read, which a bad separator began
 	index, start, startLine, line := 1, 0, 1, 1
 	for pos := 0; pos < len(data); {
 		end := bytes.IndexByte(data[pos:], '\n')
@@ -89,17 +129,24 @@ func splitDocuments(data []byte) []document {
 			next = pos + end + 1
 		}
 		l := data[pos:next]
-		if isSeparator(l) {
+		if bytes.HasPrefix(l, []byte("---")) {
 			if pos > start || index > 1 {
-				docs = append(docs, document{body: data[start:pos], index: index, line: startLine})
+				docs = append(docs, document{body: data[start:pos], index: index, line: startLine, err: badSeparator})
 				index++
 			}
-			start, startLine = next, line+1
+			start, startLine, badSeparator = next, line+1, nil
+			if !isSeparator(l) {
+				// kubectl refuses `--- {kind: Pod, ...}`; other tools read the document. Either
+				// way it must not go unread in silence.
+				start, startLine = pos, line
+				badSeparator = fmt.Errorf("a document separator (---) may be followed only by a comment, as kubectl requires; "+
+					"this one is followed by %q", truncate(string(bytes.TrimSpace(l[3:])), 40))
+			}
 		}
 		pos = next
 		line++
 	}
-	docs = append(docs, document{body: data[start:], index: index, line: startLine})
+	docs = append(docs, document{body: data[start:], index: index, line: startLine, err: badSeparator})
 	// Drop documents that hold nothing but comments and blank lines; keep the numbering.
 	out := docs[:0]
 	for _, d := range docs {
@@ -110,12 +157,49 @@ func splitDocuments(data []byte) []document {
 	return out
 }
 
+// isSeparator reports whether a line that starts with `---` is a document separator as kubectl
+// accepts it: nothing after the dashes but spaces or a comment.
 func isSeparator(l []byte) bool {
-	if !bytes.HasPrefix(l, []byte("---")) {
-		return false
+	rest := bytes.TrimSpace(l[3:])
+	return len(rest) == 0 || rest[0] == '#'
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
 	}
-	rest := bytes.TrimRight(l[3:], "\r\n")
-	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '#'
+	return s
+}
+
+// splitJSON cuts a stream of JSON values (kubectl reads several objects in a row too) into
+// documents. Whatever is not JSON ends the stream and is reported with its line; the values
+// before it are still read.
+func splitJSON(data []byte) []document {
+	var docs []document
+	dec := json.NewDecoder(bytes.NewReader(data))
+	counted, line := 0, 1
+	for index := 1; ; index++ {
+		start := int(dec.InputOffset())
+		start += len(data[start:]) - len(bytes.TrimLeft(data[start:], " \t\r\n"))
+		line += bytes.Count(data[counted:start], []byte("\n"))
+		counted = start
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		switch {
+		case err == io.EOF:
+			return docs
+		case err != nil:
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				errLine := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
+				err = fmt.Errorf("invalid JSON at line %d: %w", errLine, describeDepth(err))
+			} else {
+				err = fmt.Errorf("invalid JSON: %w", err)
+			}
+			return append(docs, document{index: index, line: line, err: err})
+		}
+		docs = append(docs, document{body: raw, index: index, line: line})
+	}
 }
 
 func blank(b []byte) bool {
@@ -158,11 +242,142 @@ func toJSON(body []byte) ([]byte, error) {
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		return trimmed, nil
 	}
-	js, err := yaml.YAMLToJSON(body)
-	if err != nil {
+	if err := checkAliases(body); err != nil {
 		return nil, err
 	}
+	// Strict: a key written twice in one map is an error, as kubectl's validation says, rather
+	// than the last one silently winning.
+	js, err := yaml.YAMLToJSONStrict(body)
+	if err != nil && strings.HasPrefix(err.Error(), yamlUnmarshalErrors) && bytes.Contains(body, []byte("<<")) {
+		// yaml.v2 counts a key that overrides a merged one (<<: *base) as a duplicate; it is not.
+		js, err = yaml.YAMLToJSON(body)
+	}
+	if err != nil {
+		return nil, describeYAMLError(err, body)
+	}
 	return js, nil
+}
+
+const yamlUnmarshalErrors = "yaml: unmarshal errors:\n"
+
+// describeYAMLError gives every problem the line it is on: one error per duplicate key, the
+// line of a control character or of invalid UTF-8, and a hint when a tab indents a line.
+func describeYAMLError(err error, body []byte) error {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, yamlUnmarshalErrors); ok {
+		var errs []error
+		for _, l := range strings.Split(rest, "\n") {
+			errs = append(errs, errors.New("yaml: "+strings.TrimSpace(l)))
+		}
+		return errors.Join(errs...)
+	}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		lines := bytes.Split(body, []byte("\n"))
+		if strings.HasSuffix(msg, "found character that cannot start any token") && n >= 1 && n <= len(lines) {
+			l := lines[n-1]
+			if indent := l[:len(l)-len(bytes.TrimLeft(l, " \t"))]; bytes.IndexByte(indent, '\t') >= 0 {
+				return fmt.Errorf("%w (a tab indents this line; YAML indents with spaces only)", err)
+			}
+		}
+		return err
+	}
+	if rest, ok := strings.CutPrefix(msg, "yaml: "); ok {
+		if line := firstUnreadableLine(body); line > 0 {
+			return fmt.Errorf("yaml: line %d: %s", line, rest)
+		}
+	}
+	return err
+}
+
+// firstUnreadableLine is the line of the first byte that is not UTF-8 or is a character YAML
+// does not allow (the test of yaml.v2's reader), or 0.
+func firstUnreadableLine(body []byte) int {
+	line := 1
+	for i := 0; i < len(body); {
+		r, size := utf8.DecodeRune(body[i:])
+		ok := r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0x7E) || r == 0x85 ||
+			(r >= 0xA0 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD && r != 0xFEFF) || r >= 0x10000
+		if r == utf8.RuneError && size == 1 || !ok && !(i == 0 && r == 0xFEFF) {
+			return line
+		}
+		if r == '\n' {
+			line++
+		}
+		i += size
+	}
+	return 0
+}
+
+// hasNode reports whether the document may hold an anchor (&name) or alias (*name): the sign
+// where a YAML node can start (line start, after a space, '[', '{', ',', ':' or '-') followed by
+// a name character. It tells a document with aliases from the many with a '*' in a string
+// ("*.example.com", verbs: ["*"]) or a '&' in a URL, so that only the former are parsed twice.
+func hasNode(body []byte, sign byte) bool {
+	for i := bytes.IndexByte(body, sign); i >= 0; {
+		if i+1 < len(body) && isNameByte(body[i+1]) && (i == 0 || bytes.IndexByte([]byte(" \t\n[{,:-"), body[i-1]) >= 0) {
+			return true
+		}
+		next := bytes.IndexByte(body[i+1:], sign)
+		if next < 0 {
+			return false
+		}
+		i += 1 + next
+	}
+	return false
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+// checkAliases refuses a document whose aliases (*name) expand it beyond MaxDocumentBytes: a few
+// kilobytes of YAML could otherwise stand for gigabytes of JSON. yaml.v2 itself stops nested
+// alias bombs, not wide ones (many aliases of one long string).
+func checkAliases(body []byte) error {
+	if !hasNode(body, '&') || !hasNode(body, '*') {
+		return nil
+	}
+	var v any
+	if yamlv2.Unmarshal(body, &v) != nil {
+		return nil // converting reports the error
+	}
+	if jsonSize(v, MaxDocumentBytes) > MaxDocumentBytes {
+		return fmt.Errorf("document expands to more than %d bytes through its aliases (*name); the limit is %d", MaxDocumentBytes, MaxDocumentBytes)
+	}
+	return nil
+}
+
+// jsonSize is about the size of v as JSON, counted until it passes limit.
+func jsonSize(v any, limit int) int {
+	n := 0
+	var walk func(v any)
+	walk = func(v any) {
+		if n > limit {
+			return
+		}
+		switch t := v.(type) {
+		case string:
+			n += len(t) + 2
+		case []any:
+			n += 2
+			for _, e := range t {
+				walk(e)
+				n++
+			}
+		case map[any]any:
+			n += 2
+			for k, e := range t {
+				walk(k)
+				walk(e)
+				n += 2
+			}
+		default:
+			n += 8
+		}
+	}
+	walk(v)
+	return n
 }
 
 func decodeJSON(js []byte, allowList bool) ([]*engine.Object, error) {
@@ -171,7 +386,7 @@ func decodeJSON(js []byte, allowList bool) ([]*engine.Object, error) {
 	}
 	var tm typeMeta
 	if err := json.Unmarshal(js, &tm); err != nil {
-		return nil, fmt.Errorf("not a Kubernetes object: %w", err)
+		return nil, describeTypeMeta(err)
 	}
 	if tm.Kind == "" {
 		return nil, errors.New("not a Kubernetes object: kind is missing")
@@ -234,6 +449,41 @@ func decodeTyped(apiVersion, kind string, js []byte) (engine.KubeObject, error) 
 		return nil, fmt.Errorf("%s: metadata is not a map", kind)
 	}
 	return u, nil
+}
+
+// describeTypeMeta says in words what is wrong with a document that does not even have the
+// shape of an object.
+func describeTypeMeta(err error) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return describeDepth(err)
+	}
+	got := te.Value
+	switch {
+	case got == "array":
+		got = "list"
+	case got == "object":
+		got = "map"
+	case got == "bool":
+		got = "boolean"
+	case strings.HasPrefix(got, "number"):
+		got = "number"
+	}
+	switch te.Field {
+	case "":
+		return fmt.Errorf("not a Kubernetes object: the document is a %s, not a map with apiVersion and kind", got)
+	case "items":
+		return fmt.Errorf("not a Kubernetes object: items must be a list, not a %s", got)
+	}
+	return fmt.Errorf("not a Kubernetes object: %s must be a string, not a %s", te.Field, got)
+}
+
+// describeDepth words encoding/json's limit on nesting as yaml.v2 words its own.
+func describeDepth(err error) error {
+	if strings.HasSuffix(err.Error(), "exceeded max depth") {
+		return errors.New("exceeded max depth of 10000")
+	}
+	return err
 }
 
 // describeJSONError names the field of a type mismatch the way kubectl does.

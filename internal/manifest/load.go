@@ -66,6 +66,19 @@ func Load(paths []string, stdin io.Reader) ([]*engine.Object, []error) {
 			if !IsManifestFile(d.Name()) {
 				return nil
 			}
+			if !d.Type().IsRegular() {
+				// Follow a symlink, but never read a named pipe or a device: the walk would
+				// block or never end.
+				info, err := os.Stat(path)
+				if err != nil {
+					errs = append(errs, &DecodeError{Source: path, Err: unwrapPathError(err)})
+					return nil
+				}
+				if !info.Mode().IsRegular() {
+					errs = append(errs, &DecodeError{Source: path, Err: fmt.Errorf("not read: %s, not a regular file", fileType(info.Mode()))})
+					return nil
+				}
+			}
 			data, err := os.ReadFile(path)
 			if err != nil {
 				errs = append(errs, &DecodeError{Source: path, Err: unwrapPathError(err)})
@@ -93,6 +106,20 @@ func IsManifestFile(name string) bool {
 		return true
 	}
 	return false
+}
+
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 func unwrapPathError(err error) error {

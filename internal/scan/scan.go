@@ -102,7 +102,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		fmt.Fprintf(stderr, "soc2-operator scan: %v\n", err)
 		return ExitUsage
 	}
-	exceptions, errs := loadExceptions(opts.ExceptionFiles, stdin)
+	exceptions, sources, errs := loadExceptions(opts.ExceptionFiles, stdin, opts.Namespace)
 	for _, e := range errs {
 		fmt.Fprintf(stderr, "soc2-operator scan: %v\n", e)
 		configFailed = true
@@ -126,7 +126,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	}
 	for _, e := range rep.Exceptions {
 		if e.State == v1alpha1.ExceptionInvalid {
-			fmt.Fprintf(stderr, "soc2-operator scan: exception %s is invalid: %s\n", e.Name, e.Message)
+			fmt.Fprintf(stderr, "soc2-operator scan: %s: exception %s is invalid: %s\n", sources[e.Name], e.Name, e.Message)
 			configFailed = true
 		}
 	}
@@ -238,13 +238,17 @@ func loadProfile(file string, stdin io.Reader) (*v1alpha1.ComplianceProfile, err
 	return profiles[0], nil
 }
 
-// loadExceptions reads ControlExceptions; any other kind in those files is an error.
-func loadExceptions(files []string, stdin io.Reader) ([]*v1alpha1.ControlException, []error) {
+// loadExceptions reads ControlExceptions; any other kind in those files is an error. An
+// exception without a namespace lands in namespace, as kubectl apply would put it. It also
+// returns where each exception was read, by namespace/name, for error messages.
+func loadExceptions(files []string, stdin io.Reader, namespace string) ([]*v1alpha1.ControlException, map[string]string, []error) {
 	if len(files) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	objs, errs := manifest.Load(files, stdin)
+	manifest.DefaultNamespace(objs, namespace)
 	var out []*v1alpha1.ControlException
+	sources := map[string]string{}
 	for _, o := range objs {
 		ex, ok := o.Obj.(*v1alpha1.ControlException)
 		if !ok {
@@ -252,13 +256,14 @@ func loadExceptions(files []string, stdin io.Reader) ([]*v1alpha1.ControlExcepti
 			continue
 		}
 		out = append(out, ex)
+		sources[ex.Namespace+"/"+ex.Name] = fmt.Sprintf("%s: document %d (line %d)", o.Source.File, o.Source.Document, o.Source.Line)
 	}
 	for i, e := range errs {
 		if !strings.HasPrefix(e.Error(), "--exceptions") {
 			errs[i] = fmt.Errorf("--exceptions: %w", e)
 		}
 	}
-	return out, errs
+	return out, sources, errs
 }
 
 func contains(list []string, s string) bool {

@@ -1,0 +1,721 @@
+package scan
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
+)
+
+// goodDeployment is scanned next to every bad input, from manifests/good.yaml. It runs a
+// privileged container, so it always has findings.
+const goodDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: good, namespace: shop}
+spec:
+  selector: {matchLabels: {app: good}}
+  template:
+    metadata: {labels: {app: good}}
+    spec:
+      containers: [{name: app, image: nginx:latest, securityContext: {privileged: true}}]
+`
+
+// pod is a good neighbour inside a file with a bad document: four lines, sharing the host's
+// PID namespace, so it has findings.
+func pod(name string) string {
+	return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", namespace: shop}\n" +
+		"spec: {hostPID: true, containers: [{name: c, image: busybox:1.36}]}\n"
+}
+
+// podJSON is pod as one line of JSON.
+func podJSON(name string) string {
+	return `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"` + name + `","namespace":"shop"},` +
+		`"spec":{"hostPID":true,"containers":[{"name":"c","image":"busybox:1.36"}]}}`
+}
+
+// afterPod puts a bad document second in a file, after a good Pod: it is document 2 and starts
+// on line 6.
+func afterPod(bad string) string { return pod("before") + "---\n" + bad }
+
+func widget(name, spec string) string {
+	return "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: " + name + ", namespace: shop}\nspec: " + spec + "\n"
+}
+
+func profileWith(spec string) string {
+	return "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ComplianceProfile\nmetadata: {name: ci}\nspec:\n" + spec
+}
+
+// customCheck is a profile with one custom check on Deployments.
+func customCheck(id, expression string) string {
+	return profileWith("  customChecks:\n  - id: " + id + "\n    title: A custom check\n    kinds: [Deployment]\n" +
+		"    criteria: [CC8.1]\n    message: the custom check failed\n    expression: |-\n      " + expression + "\n")
+}
+
+func exception(name, spec string) string {
+	return "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\nmetadata: {name: " + name +
+		", namespace: shop}\nspec:\n" + spec
+}
+
+// validException covers the good Deployment's privileged container; it is document 1 of every
+// exceptions file below, so that a bad exception next to it is seen not to cost the good one.
+var validException = exception("good-privileged", "  checks: [wl-privileged]\n  match: {names: [good]}\n"+
+	"  reason: The good app needs a privileged container until its driver ships.\n"+
+	"  owner: shop-team@example.com\n  expires: '2027-01-01T00:00:00Z'\n")
+
+const exceptionTail = "  reason: Accepted by the shop team for this quarter.\n  owner: shop-team@example.com\n  expires: '2027-01-01T00:00:00Z'\n"
+
+// afterException puts a bad exception second in the exceptions file.
+func afterException(bad string) string { return validException + "---\n" + bad }
+
+const goodExcepted = "wl-privileged Deployment/good by shop/good-privileged"
+
+type wantResult struct {
+	check, resource string // resource is Kind/name
+	result          string
+	message         string // a phrase of the result's message
+}
+
+// TestBadInput runs the real scan over hostile and malformed manifests, profiles and
+// exceptions. For each it pins the exit code, what stderr tells a person (every stderr line is
+// one of the expected ones, and says where: file, document and line, or the field), and that
+// nothing else is lost: the good objects in the same scan are counted and judged.
+func TestBadInput(t *testing.T) {
+	maxDoc := manifest.MaxDocumentBytes
+	huge := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: huge, namespace: shop}\ndata:\n  blob: " + strings.Repeat("x", maxDoc) + "\n"
+	laughs := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol, namespace: shop}\ndata:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+	for i, c := range "bcdefghi" {
+		prev := string("abcdefghi"[i])
+		laughs += fmt.Sprintf("  %c: &%c [%s]\n", c, c, strings.TrimSuffix(strings.Repeat("*"+prev+", ", 9), ", "))
+	}
+	utf16LE := func(s string) string {
+		b := []byte{0xFF, 0xFE}
+		for _, u := range utf16.Encode([]rune(s)) {
+			b = append(b, byte(u), byte(u>>8))
+		}
+		return string(b)
+	}
+
+	cases := map[string]struct {
+		manifests  map[string]string // files under manifests/, next to good.yaml
+		profile    string            // given with --profile when set
+		exceptions string            // given with --exceptions when set
+		setup      func(t *testing.T, dir string)
+		code       int
+		// stderr are the lines stderr must hold, each as phrases that one line holds; stderr
+		// may hold no other line.
+		stderr [][]string
+		// objects is summary.objects; -1 when the scan refuses to run at all.
+		objects int
+		// scanned are objects (Kind/name) that must have findings, besides Deployment/good.
+		scanned []string
+		// excepted are all the excepted findings, as "check Kind/name by namespace/name".
+		excepted []string
+		// results must be among the results of --show all.
+		results []wantResult
+		// exceptionStates are states of exceptions in the report, by namespace/name.
+		exceptionStates map[string]string
+	}{
+		// Manifests.
+		"YAML nested 10,000 lists deep is reported with its document, and the file's other documents are read": {
+			manifests: map[string]string{"deep.yaml": afterPod(widget("deep", strings.Repeat("[", 10000)+strings.Repeat("]", 10000)))},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/deep.yaml: document 2 (line 6): exceeded max depth of 10000"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"YAML nested 10,000 maps deep is reported with its document": {
+			manifests: map[string]string{"deep.yaml": afterPod(widget("deep", strings.Repeat("{a: ", 10000)+"x"+strings.Repeat("}", 10000)))},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/deep.yaml: document 2 (line 6): exceeded max depth of 10000"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"YAML block lists nested 20,000 deep are reported with the line": {
+			manifests: map[string]string{"deep.yaml": afterPod(widget("deep", "\n"+strings.Repeat("- ", 20000)+"x"))},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/deep.yaml: document 2 (line 6): yaml: line 10: exceeded max depth of 10000"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"JSON nested 10,000 deep is reported with the line, and the JSON before it is read": {
+			manifests: map[string]string{"deep.json": podJSON("before") + "\n" +
+				`{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"deep"},"spec":` +
+				strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + "}\n"},
+			code:    ExitInput,
+			stderr:  [][]string{{"manifests/deep.json: document 2 (line 2): invalid JSON at line 2: exceeded max depth of 10000"}},
+			objects: 2,
+			scanned: []string{"Pod/before"},
+		},
+		"an unknown kind nested 5,000 deep is read and not judged": {
+			manifests: map[string]string{"deep.yaml": widget("deep", strings.Repeat("[", 5000)+strings.Repeat("]", 5000))},
+			code:      ExitOK,
+			objects:   2,
+		},
+		"a document bigger than MaxDocumentBytes is reported with its size, and the documents around it are read": {
+			manifests: map[string]string{"huge.yaml": afterPod(huge) + "---\n" + pod("after")},
+			code:      ExitInput,
+			stderr:    [][]string{{fmt.Sprintf("manifests/huge.yaml: document 2 (line 6): document is %d bytes; the limit is %d", len(huge), maxDoc)}},
+			objects:   3,
+			scanned:   []string{"Pod/before", "Pod/after"},
+		},
+		"a billion-laughs alias bomb is refused": {
+			manifests: map[string]string{"lol.yaml": afterPod(laughs)},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/lol.yaml: document 2 (line 6): yaml: document contains excessive aliasing"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"many aliases of one long string, which would expand past the limit, are refused": {
+			manifests: map[string]string{"wide.yaml": afterPod(widget("wide",
+				"\n  s: &s "+strings.Repeat("x", 100_000)+"\n  copies: ["+strings.TrimSuffix(strings.Repeat("*s, ", 40), ", ")+"]"))},
+			code: ExitInput,
+			stderr: [][]string{{fmt.Sprintf("manifests/wide.yaml: document 2 (line 6): document expands to more than %d bytes through its aliases (*name); the limit is %d",
+				maxDoc, maxDoc)}},
+			objects: 2,
+			scanned: []string{"Pod/before"},
+		},
+		"anchors, aliases and a key overriding a merged one are read": {
+			manifests: map[string]string{"merge.yaml": widget("merged", "\n  base: &base {size: 1, colour: red}\n  custom:\n    <<: *base\n    size: 2")},
+			code:      ExitOK,
+			objects:   2,
+		},
+		"NUL bytes are reported with their line": {
+			manifests: map[string]string{"nul.yaml": afterPod("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nul, namespace: shop}\ndata: {x: \"a\x00b\"}\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/nul.yaml: document 2 (line 6): yaml: line 9: control characters are not allowed"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"invalid UTF-8 is reported with its line": {
+			manifests: map[string]string{"latin1.yaml": afterPod("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caf\xe9, namespace: shop}\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/latin1.yaml: document 2 (line 6): yaml: line 8: invalid", "UTF-8"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"a binary file named .yaml is reported with its first line": {
+			manifests: map[string]string{"logo.yaml": "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/logo.yaml: document 1 (line 1): yaml: line 1: invalid", "UTF-8"}},
+			objects:   1,
+		},
+		"a UTF-16 file, as Windows PowerShell writes, is read in full": {
+			manifests: map[string]string{"utf16.yaml": utf16LE(pod("first") + "---\n" + pod("second"))},
+			code:      ExitOK,
+			objects:   3,
+			scanned:   []string{"Pod/first", "Pod/second"},
+		},
+		"a shell script named .yaml is not a Kubernetes object": {
+			manifests: map[string]string{"deploy.yaml": "#!/bin/sh\nset -e\nkubectl apply -f k8s/\n"},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/deploy.yaml: document 1 (line 1): not a Kubernetes object: the document is a string, not a map with apiVersion and kind"}},
+			objects:   1,
+		},
+		"a TOML file named .json is invalid JSON at its line": {
+			manifests: map[string]string{"config.json": "[server]\nport = 8080\n"},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/config.json: document 1 (line 1): invalid JSON at line 1: invalid character 's' looking for beginning of value"}},
+			objects:   1,
+		},
+		"replicas: three names the field and the type": {
+			manifests: map[string]string{"bad.yaml": afterPod("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: typo, namespace: shop}\nspec: {replicas: three}\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): Deployment: spec.replicas: cannot use a JSON string as int32"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"containers written as a map names the field": {
+			manifests: map[string]string{"bad.yaml": afterPod("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: {name: c, image: busybox}\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): Pod: spec.containers: cannot use a JSON object as []v1.Container"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"securityContext written as a list names the field": {
+			manifests: map[string]string{"bad.yaml": afterPod("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  securityContext: [runAsNonRoot]\n  containers: [{name: c, image: busybox}]\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): Pod: spec.securityContext: cannot use a JSON array as v1.PodSecurityContext"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"ports written as strings name the field": {
+			manifests: map[string]string{"bad.yaml": afterPod("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: [{name: c, image: busybox, ports: [\"80\"]}]\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): Pod: spec.containers.ports: cannot use a JSON string as v1.ContainerPort"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"a port number written as a string names the field": {
+			manifests: map[string]string{"bad.yaml": afterPod("apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: shop}\nspec:\n  ports: [{port: \"80\"}]\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): Service: spec.ports.port: cannot use a JSON string as int32"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"a quantity that does not parse names the field with its index": {
+			manifests: map[string]string{"bad.yaml": afterPod("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: [{name: c, image: busybox, resources: {limits: {memory: lots}}}]\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): Pod: spec.containers[0].resources.limits.memory: quantities must match the regular expression"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"a document without kind is not a Kubernetes object": {
+			manifests: map[string]string{"bad.yaml": afterPod("apiVersion: v1\nmetadata: {name: nokind}\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): not a Kubernetes object: kind is missing"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"a document without apiVersion names its kind": {
+			manifests: map[string]string{"bad.yaml": afterPod("kind: Deployment\nmetadata: {name: noapi}\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): Deployment: apiVersion is missing"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"kind and apiVersion of the wrong type are named": {
+			manifests: map[string]string{"bad.yaml": afterPod("apiVersion: [v1]\nkind: Pod\nmetadata: {name: p}\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): not a Kubernetes object: apiVersion must be a string, not a list"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"a document without metadata.name names its kind": {
+			manifests: map[string]string{"bad.yaml": afterPod("apiVersion: apps/v1\nkind: Deployment\nmetadata: {namespace: shop}\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): Deployment: metadata.name is missing"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"an unknown kind is read and not judged, without an error": {
+			manifests: map[string]string{"widget.yaml": widget("w", "{size: 3}")},
+			code:      ExitOK,
+			objects:   2,
+		},
+		"a List with a broken item reports the item, and its other items are read": {
+			manifests: map[string]string{"list.yaml": "apiVersion: v1\nkind: List\nitems:\n" +
+				"- {apiVersion: v1, kind: ConfigMap, metadata: {name: listed, namespace: shop}}\n" +
+				"- {apiVersion: apps/v1, kind: Deployment, metadata: {name: broken, namespace: shop}, spec: {replicas: three}}\n" +
+				"- " + podJSON("listed-pod") + "\n" +
+				"- {apiVersion: v1, kind: ConfigMap}\n"},
+			code: ExitInput,
+			stderr: [][]string{
+				{"manifests/list.yaml: document 1 (line 1): items[1]: Deployment: spec.replicas: cannot use a JSON string as int32"},
+				{"manifests/list.yaml: document 1 (line 1): items[3]: ConfigMap: metadata.name is missing"},
+			},
+			objects: 3,
+			scanned: []string{"Pod/listed-pod"},
+		},
+		"a key written twice is reported with its line": {
+			manifests: map[string]string{"dup.yaml": afterPod("apiVersion: v1\nkind: Pod\nmetadata: {name: dup, namespace: shop}\nspec:\n" +
+				"  hostPID: true\n  containers: [{name: c, image: busybox:1.36}]\n  hostPID: false\n")},
+			code:    ExitInput,
+			stderr:  [][]string{{`manifests/dup.yaml: document 2 (line 6): yaml: line 12: key "hostPID" already set in map`}},
+			objects: 2,
+			scanned: []string{"Pod/before"},
+		},
+		"a tab that indents a line is named as the problem": {
+			manifests: map[string]string{"tabs.yaml": afterPod("apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: tabbed\n")},
+			code:      ExitInput,
+			stderr: [][]string{{"manifests/tabs.yaml: document 2 (line 6): yaml: line 9: found character that cannot start any token",
+				"(a tab indents this line; YAML indents with spaces only)"}},
+			objects: 2,
+			scanned: []string{"Pod/before"},
+		},
+		"JSON with trailing garbage is reported at the garbage, and the object before it is read": {
+			manifests: map[string]string{"garbage.json": podJSON("json-before") + "\ngarbage\n"},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/garbage.json: document 2 (line 2): invalid JSON at line 2: invalid character 'g' looking for beginning of value"}},
+			objects:   2,
+			scanned:   []string{"Pod/json-before"},
+		},
+		"JSON objects one after another are all read, as kubectl reads them": {
+			manifests: map[string]string{"stream.json": podJSON("json-1") + "\n" + podJSON("json-2") + "\n"},
+			code:      ExitOK,
+			objects:   3,
+			scanned:   []string{"Pod/json-1", "Pod/json-2"},
+		},
+		"a document that starts on its --- line is reported, as kubectl refuses it, and the documents around it are read": {
+			manifests: map[string]string{"inline.yaml": pod("before") +
+				"--- {apiVersion: v1, kind: Pod, metadata: {name: inline, namespace: shop}, spec: {hostNetwork: true}}\n---\n" + pod("after")},
+			code: ExitInput,
+			stderr: [][]string{{"manifests/inline.yaml: document 2 (line 5): a document separator (---) may be followed only by a comment, " +
+				`as kubectl requires; this one is followed by "{apiVersion: v1, kind: Pod, metadata: {n…"`}},
+			objects: 3,
+			scanned: []string{"Pod/before", "Pod/after"},
+		},
+		"an empty file is no error": {
+			manifests: map[string]string{"empty.yaml": ""},
+			code:      ExitOK,
+			objects:   1,
+		},
+		"a file of only comments and separators is no error": {
+			manifests: map[string]string{"comments.yaml": "# Nothing here yet.\n---\n# Still nothing.\n---\n---\n"},
+			code:      ExitOK,
+			objects:   1,
+		},
+		"unreadable files and directories are named, and the rest is read": {
+			manifests: map[string]string{"secret.yaml": pod("unreadable"), "private/p.yaml": pod("hidden"), "ok.yaml": pod("readable")},
+			setup: func(t *testing.T, dir string) {
+				if os.Geteuid() == 0 {
+					t.Skip("root reads every file whatever its permissions")
+				}
+				m := filepath.Join(dir, "manifests")
+				chmod(t, filepath.Join(m, "secret.yaml"), 0o000)
+				chmod(t, filepath.Join(m, "private"), 0o000)
+			},
+			code: ExitInput,
+			stderr: [][]string{
+				{"manifests/secret.yaml: open: permission denied"},
+				{"manifests/private: open: permission denied"},
+			},
+			objects: 2,
+			scanned: []string{"Pod/readable"},
+		},
+		"a symlink loop is named, and a directory link to its parent is not followed": {
+			manifests: map[string]string{"ok.yaml": pod("readable")},
+			setup: func(t *testing.T, dir string) {
+				m := filepath.Join(dir, "manifests")
+				for _, l := range [][2]string{{"loop-b.yaml", "loop-a.yaml"}, {"loop-a.yaml", "loop-b.yaml"}, {"..", "parent"}} {
+					if err := os.Symlink(l[0], filepath.Join(m, l[1])); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+			code: ExitInput,
+			stderr: [][]string{
+				{"manifests/loop-a.yaml: stat: too many levels of symbolic links"},
+				{"manifests/loop-b.yaml: stat: too many levels of symbolic links"},
+			},
+			objects: 2,
+			scanned: []string{"Pod/readable"},
+		},
+		"a named pipe and a device in a directory are named and not read, so the scan cannot hang": {
+			manifests: map[string]string{"ok.yaml": pod("readable")},
+			setup: func(t *testing.T, dir string) {
+				m := filepath.Join(dir, "manifests")
+				if out, err := exec.Command("mkfifo", filepath.Join(m, "pipe.yaml")).CombinedOutput(); err != nil {
+					t.Skipf("mkfifo: %v: %s", err, out)
+				}
+				if err := os.Symlink(os.DevNull, filepath.Join(m, "null.yaml")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			code: ExitInput,
+			stderr: [][]string{
+				{"manifests/pipe.yaml: not read: a named pipe, not a regular file"},
+				{"manifests/null.yaml: not read: a device, not a regular file"},
+			},
+			objects: 2,
+			scanned: []string{"Pod/readable"},
+		},
+
+		// Profiles: scan reads files, so nothing the CRD schema refuses is refused before it.
+		"a profile with an unknown check ID names the field and suggests the ID": {
+			profile: profileWith("  checks: [{id: wl-privilegd, enabled: false}]\n"),
+			code:    ExitUsage,
+			stderr:  [][]string{{`profile.yaml: spec.checks[0].id: unknown check "wl-privilegd"; did you mean "wl-privileged"?`}},
+			objects: 1,
+		},
+		"a profile with an unknown severity names the field, and the check runs at its default": {
+			profile: profileWith("  checks: [{id: wl-privileged, severity: Urgent}]\n"),
+			code:    ExitUsage,
+			stderr:  [][]string{{`profile.yaml: spec.checks[0].severity: unknown severity "Urgent": want Critical, High, Medium or Low`}},
+			objects: 1,
+			results: []wantResult{{"wl-privileged", "Deployment/good", "Fail", ""}},
+		},
+		"a profile with an unknown criterion names the field": {
+			profile: profileWith("  criteria: [CC6.1, CC6.9]\n"),
+			code:    ExitUsage,
+			stderr:  [][]string{{`profile.yaml: spec.criteria[1]: unknown SOC 2 criterion "CC6.9"`}},
+			objects: 1,
+		},
+		"a custom check that does not compile names the field and CEL's error, and the other checks run": {
+			profile: customCheck("custom-replicas", "object.spec.replicas >"),
+			code:    ExitUsage,
+			stderr:  [][]string{{`profile.yaml: spec.customChecks[0].expression: custom check "custom-replicas": does not compile:`, "Syntax error"}},
+			objects: 1,
+		},
+		"a custom check that returns a string is refused before it runs": {
+			profile: customCheck("custom-name", "'hello'"),
+			code:    ExitUsage,
+			stderr: [][]string{{`profile.yaml: spec.customChecks[0].expression: custom check "custom-name": returns string; ` +
+				`it must return a bool (true when the resource passes)`}},
+			objects: 1,
+		},
+		"a custom check that returns a string at run time is NotAssessed with the reason": {
+			profile: customCheck("custom-name", "object.metadata.name"),
+			code:    ExitOK,
+			objects: 1,
+			results: []wantResult{{"custom-name", "Deployment/good", "NotAssessed", "expression returned string, not a bool"}},
+		},
+		"a custom check of nested comprehensions is stopped by the cost limit": {
+			profile: customCheck("custom-loops", strings.Repeat("[0,1,2,3,4,5,6,7,8,9].all(x, ", 7)+"true"+strings.Repeat(")", 7)),
+			code:    ExitOK,
+			objects: 1,
+			results: []wantResult{{"custom-loops", "Deployment/good", "NotAssessed",
+				fmt.Sprintf("expression stopped: it exceeded the cost limit of %d", engine.CustomCheckCostLimit)}},
+		},
+		"a custom check that blows up a string is stopped by the cost limit": {
+			profile: customCheck("custom-strings", "'a'"+strings.Repeat(".replace('a', 'aaaaaaaaaa')", 9)+".size() > 0"),
+			code:    ExitOK,
+			objects: 1,
+			results: []wantResult{{"custom-strings", "Deployment/good", "NotAssessed",
+				fmt.Sprintf("expression stopped: it exceeded the cost limit of %d", engine.CustomCheckCostLimit)}},
+		},
+		"a custom check with the ID of a built-in check is refused, and the built-in one runs": {
+			profile: customCheck("wl-privileged", "true"),
+			code:    ExitUsage,
+			stderr:  [][]string{{`profile.yaml: spec.customChecks[0].id: custom check "wl-privileged" has the ID of a built-in check; choose another ID`}},
+			objects: 1,
+			results: []wantResult{{"wl-privileged", "Deployment/good", "Fail", ""}},
+		},
+		"a profile file holding two profiles is refused": {
+			profile: profileWith("  checks: []\n") + "---\n" + profileWith("  checks: []\n"),
+			code:    ExitUsage,
+			stderr:  [][]string{{"--profile", "profile.yaml: want exactly one ComplianceProfile, found 2"}},
+			objects: -1,
+		},
+		"a profile file holding a Deployment is refused": {
+			profile: goodDeployment,
+			code:    ExitUsage,
+			stderr:  [][]string{{"--profile", "profile.yaml: document 1 is a Deployment, not a ComplianceProfile"}},
+			objects: -1,
+		},
+
+		// Exceptions: the file, the document and the field of an invalid one are named; it waives
+		// nothing, and the valid exception next to it still does.
+		"an exception without a reason is invalid": {
+			exceptions: afterException(exception("no-reason", "  checks: [wl-privileged]\n  owner: me@example.com\n  expires: '2027-01-01T00:00:00Z'\n")),
+			code:       ExitUsage,
+			stderr:     [][]string{{"exceptions.yaml", "document 2", "exception shop/no-reason is invalid: spec.reason: an exception needs a reason"}},
+			objects:    1,
+			excepted:   []string{goodExcepted},
+		},
+		"an exception without an owner is invalid": {
+			exceptions: afterException(exception("no-owner", "  checks: [wl-privileged]\n  reason: Needed for now.\n  expires: '2027-01-01T00:00:00Z'\n")),
+			code:       ExitUsage,
+			stderr:     [][]string{{"exceptions.yaml", "document 2", "exception shop/no-owner is invalid: spec.owner: an exception needs an owner"}},
+			objects:    1,
+			excepted:   []string{goodExcepted},
+		},
+		"an exception without an expiry is invalid": {
+			exceptions: afterException(exception("no-expiry", "  checks: [wl-privileged]\n  reason: Needed for now.\n  owner: me@example.com\n")),
+			code:       ExitUsage,
+			stderr:     [][]string{{"exceptions.yaml", "document 2", "exception shop/no-expiry is invalid: spec.expires: an exception needs an expiry"}},
+			objects:    1,
+			excepted:   []string{goodExcepted},
+		},
+		"an exception for an unknown check is invalid": {
+			exceptions: afterException(exception("typo", "  checks: [wl-privilegd]\n"+exceptionTail)),
+			code:       ExitUsage,
+			stderr:     [][]string{{"exceptions.yaml", "document 2", `exception shop/typo is invalid: spec.checks[0]: unknown check "wl-privilegd"`}},
+			objects:    1,
+			excepted:   []string{goodExcepted},
+		},
+		"an exception for a criterion that is not SOC 2 is invalid": {
+			exceptions: afterException(exception("iso", "  criteria: [A.9.2.3]\n"+exceptionTail)),
+			code:       ExitUsage,
+			stderr:     [][]string{{"exceptions.yaml", "document 2", `exception shop/iso is invalid: spec.criteria[0]: unknown SOC 2 criterion "A.9.2.3"`}},
+			objects:    1,
+			excepted:   []string{goodExcepted},
+		},
+		"an exception with an invalid name pattern is invalid": {
+			exceptions: afterException(exception("glob", "  checks: [wl-privileged]\n  match: {names: ['web-[0-9']}\n"+exceptionTail)),
+			code:       ExitUsage,
+			stderr:     [][]string{{"exceptions.yaml", "document 2", `exception shop/glob is invalid: spec.match.names[0]: "web-[0-9" is not a valid pattern`}},
+			objects:    1,
+			excepted:   []string{goodExcepted},
+		},
+		"an exception with an invalid label selector is invalid": {
+			exceptions: afterException(exception("selector", "  checks: [wl-privileged]\n"+
+				"  match: {labelSelector: {matchExpressions: [{key: app, operator: Equals, values: [good]}]}}\n"+exceptionTail)),
+			code:     ExitUsage,
+			stderr:   [][]string{{"exceptions.yaml", "document 2", `exception shop/selector is invalid: spec.match.labelSelector: "Equals" is not a valid label selector operator`}},
+			objects:  1,
+			excepted: []string{goodExcepted},
+		},
+		"an exception outside the admin namespace that selects other namespaces is invalid": {
+			exceptions: afterException(exception("everywhere", "  checks: [wl-privileged]\n  match: {namespaces: ['*']}\n"+exceptionTail)),
+			code:       ExitUsage,
+			stderr: [][]string{{"exceptions.yaml", "document 2", "exception shop/everywhere is invalid: spec.match.namespaces: " +
+				`only exceptions in the operator's namespace "soc2-operator-system" may select other namespaces`}},
+			objects:  1,
+			excepted: []string{goodExcepted},
+		},
+		"an exceptions file holding a Deployment names the document, and its exceptions still apply": {
+			exceptions: afterException(goodDeployment),
+			code:       ExitUsage,
+			stderr:     [][]string{{"--exceptions", "exceptions.yaml: document 2 is a Deployment, not a ControlException"}},
+			objects:    1,
+			excepted:   []string{goodExcepted},
+		},
+		"an exception without a namespace lands in --namespace, as kubectl apply puts it, and cannot waive cluster-scoped findings": {
+			manifests: map[string]string{"crb.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: ci-admin}\n" +
+				"roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n" +
+				"subjects: [{kind: ServiceAccount, name: ci, namespace: ci}]\n"},
+			exceptions: "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\nmetadata: {name: no-namespace}\n" +
+				"spec:\n  checks: [rbac-cluster-admin-binding]\n" + exceptionTail,
+			code:            ExitOK,
+			objects:         2,
+			scanned:         []string{"ClusterRoleBinding/ci-admin"},
+			exceptionStates: map[string]string{"default/no-namespace": "Active"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "manifests", "good.yaml"), goodDeployment)
+			for file, content := range tc.manifests {
+				writeFile(t, filepath.Join(dir, "manifests", file), content)
+			}
+			args := []string{"-f", filepath.Join(dir, "manifests"), "-o", "json", "--show", "all", "--fail-on", "none"}
+			if tc.profile != "" {
+				writeFile(t, filepath.Join(dir, "profile.yaml"), tc.profile)
+				args = append(args, "--profile", filepath.Join(dir, "profile.yaml"))
+			}
+			if tc.exceptions != "" {
+				writeFile(t, filepath.Join(dir, "exceptions.yaml"), tc.exceptions)
+				args = append(args, "--exceptions", filepath.Join(dir, "exceptions.yaml"))
+			}
+			if tc.setup != nil {
+				tc.setup(t, dir)
+			}
+
+			stdout, stderr, code := runScan(t, "", args...)
+
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d", code, tc.code)
+			}
+			assertStderr(t, stderr, tc.stderr)
+			if tc.objects < 0 {
+				if stdout != "" {
+					t.Errorf("the scan should not have run, but printed:\n%.500s", stdout)
+				}
+				return
+			}
+			var rep Report
+			dec := json.NewDecoder(strings.NewReader(stdout))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&rep); err != nil {
+				t.Fatalf("JSON output does not decode: %v\n%.500s", err, stdout)
+			}
+			if rep.Summary.Objects != tc.objects {
+				t.Errorf("summary.objects = %d, want %d", rep.Summary.Objects, tc.objects)
+			}
+			if code == ExitInput && len(rep.Errors) != len(tc.stderr) {
+				t.Errorf("the report lists %d input errors, want %d: %+v", len(rep.Errors), len(tc.stderr), rep.Errors)
+			}
+			judged := map[string]bool{}
+			var excepted []string
+			for _, f := range rep.Findings {
+				if f.Resource == nil {
+					continue
+				}
+				ref := f.Resource.Kind + "/" + f.Resource.Name
+				judged[ref] = true
+				if f.Exception != "" {
+					excepted = append(excepted, f.Check+" "+ref+" by "+f.Exception)
+				}
+			}
+			for _, ref := range append([]string{"Deployment/good"}, tc.scanned...) {
+				if !judged[ref] {
+					t.Errorf("%s was lost: it has no findings", ref)
+				}
+			}
+			if strings.Join(excepted, "\n") != strings.Join(tc.excepted, "\n") {
+				t.Errorf("excepted findings:\n%s\nwant:\n%s", strings.Join(excepted, "\n"), strings.Join(tc.excepted, "\n"))
+			}
+			for _, want := range tc.results {
+				if !hasResult(rep.Results, want) {
+					t.Errorf("no result %+v among the %d results", want, len(rep.Results))
+				}
+			}
+			for key, state := range tc.exceptionStates {
+				found := false
+				for _, e := range rep.Exceptions {
+					found = found || (e.Name == key && string(e.State) == state)
+				}
+				if !found {
+					t.Errorf("no exception %s in state %s; the report has %+v", key, state, rep.Exceptions)
+				}
+			}
+		})
+	}
+}
+
+// assertStderr checks that every line of stderr is one of want, and every one of want is on
+// stderr: each is phrases that one line holds.
+func assertStderr(t *testing.T, stderr string, want [][]string) {
+	t.Helper()
+	matched := make([]bool, len(want))
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if line == "" {
+			continue
+		}
+		ok := false
+		for i, phrases := range want {
+			if holdsAll(line, phrases) {
+				matched[i], ok = true, true
+			}
+		}
+		if !ok {
+			t.Errorf("unexpected stderr line: %.300s", line)
+		}
+	}
+	for i, phrases := range want {
+		if !matched[i] {
+			t.Errorf("no stderr line holds %q; stderr:\n%.2000s", phrases, stderr)
+		}
+	}
+}
+
+func holdsAll(line string, phrases []string) bool {
+	for _, p := range phrases {
+		if !strings.Contains(line, p) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasResult(results []Finding, want wantResult) bool {
+	for _, r := range results {
+		if r.Check == want.check && r.Resource != nil && r.Resource.Kind+"/"+r.Resource.Name == want.resource &&
+			string(r.Result) == want.result && strings.Contains(r.Message, want.message) {
+			return true
+		}
+	}
+	return false
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// chmod changes a mode for the test and restores it, so that the temporary directory can be
+// removed.
+func chmod(t *testing.T, path string, mode os.FileMode) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(path, info.Mode().Perm()) })
+}
