@@ -85,6 +85,9 @@ type Context struct {
 	check *PlannedCheck
 	obj   *Object
 	out   *[]Result
+	// stopped holds the custom checks that ran out of time in this evaluation, with the reason
+	// their remaining results give.
+	stopped map[*PlannedCheck]string
 }
 
 // Pass records that the object (container "" ) or one of its containers satisfies the check.

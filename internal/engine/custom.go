@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
@@ -20,6 +22,12 @@ import (
 // units (the unit and the limit Kubernetes uses for one validation expression). An expression
 // that goes over is stopped and its result is NotAssessed.
 const CustomCheckCostLimit = 1_000_000
+
+// CustomCheckTimeout bounds the wall-clock time of one evaluation of a custom check: some
+// expressions (building large lists in comprehensions) take far longer than their cost says.
+// An expression that runs over is stopped, its result is NotAssessed, and the check is not run
+// again in the same evaluation, so one bad expression costs at most this long per evaluation.
+const CustomCheckTimeout = 250 * time.Millisecond
 
 var (
 	celEnvOnce sync.Once
@@ -76,7 +84,7 @@ func compileCustom(cc *v1alpha1.CustomCheck) (*Check, *customError) {
 	if t := ast.OutputType(); t != cel.BoolType && t != cel.DynType {
 		return nil, &customError{".expression", fmt.Sprintf("returns %s; it must return a bool (true when the resource passes)", t)}
 	}
-	prg, err := env.Program(ast, cel.CostLimit(CustomCheckCostLimit))
+	prg, err := env.Program(ast, cel.CostLimit(CustomCheckCostLimit), cel.InterruptCheckFrequency(64))
 	if err != nil {
 		return nil, &customError{".expression", "cannot be planned: " + err.Error()}
 	}
@@ -99,6 +107,10 @@ func compileCustom(cc *v1alpha1.CustomCheck) (*Check, *customError) {
 }
 
 func runCustom(ctx *Context, obj *Object, prg cel.Program, message string) {
+	if reason, stopped := ctx.stopped[ctx.check]; stopped {
+		ctx.NotAssessed("", reason)
+		return
+	}
 	object, err := obj.asMap()
 	if err != nil {
 		ctx.NotAssessed("", "cannot convert the object for CEL: "+err.Error())
@@ -108,11 +120,20 @@ func runCustom(ctx *Context, obj *Object, prg cel.Program, message string) {
 	if obj.Workload != nil {
 		podSpec = podSpecOf(obj.Kind, object)
 	}
-	out, _, err := prg.Eval(map[string]any{"object": object, "podSpec": podSpec})
+	deadline, cancel := context.WithTimeout(context.Background(), CustomCheckTimeout)
+	defer cancel()
+	out, _, err := prg.ContextEval(deadline, map[string]any{"object": object, "podSpec": podSpec})
 	if err != nil {
 		reason := "expression failed: " + err.Error()
-		if strings.Contains(err.Error(), "cost limit exceeded") {
+		switch {
+		case strings.Contains(err.Error(), "cost limit exceeded"):
 			reason = fmt.Sprintf("expression stopped: it exceeded the cost limit of %d", CustomCheckCostLimit)
+		case deadline.Err() != nil:
+			reason = fmt.Sprintf("expression stopped: it ran longer than %s", CustomCheckTimeout)
+			if ctx.stopped == nil {
+				ctx.stopped = map[*PlannedCheck]string{}
+			}
+			ctx.stopped[ctx.check] = fmt.Sprintf("not run: the expression ran longer than %s on %s earlier in this evaluation", CustomCheckTimeout, obj.Ref())
 		}
 		ctx.NotAssessed("", reason)
 		return

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -375,6 +376,7 @@ func TestProfiles(t *testing.T) {
 	objs := []*engine.Object{deployment("shop", "web", nil, "setup")}
 	cases := map[string]struct {
 		spec     v1alpha1.ComplianceProfileSpec
+		objects  int // Deployments to evaluate (default 1)
 		problems []string
 		check    func(t *testing.T, ev *engine.Evaluation)
 	}{
@@ -456,6 +458,24 @@ func TestProfiles(t *testing.T) {
 				}
 			},
 		},
+		"a custom check that runs too long is stopped, and not run again in the evaluation": {
+			spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{
+				{ID: "slow", Title: "t", Kinds: []string{"Workload"}, Expression: "lists.range(60000).filter(i, true).size() > 0",
+					Criteria: []v1alpha1.Criterion{"A1.2"}},
+			}},
+			objects: 3,
+			check: func(t *testing.T, ev *engine.Evaluation) {
+				rs := resultsOf(ev, "slow")
+				if len(rs) != 3 || rs[0].Status != engine.StatusNotAssessed || !strings.Contains(rs[0].Message, "ran longer than") {
+					t.Fatalf("results = %+v, want NotAssessed for running too long", rs)
+				}
+				for _, r := range rs[1:] {
+					if r.Status != engine.StatusNotAssessed || !strings.Contains(r.Message, "not run: the expression ran longer than") {
+						t.Errorf("later result %+v, want the check skipped", r)
+					}
+				}
+			},
+		},
 		"a custom check that fails at run time is NotAssessed, not Pass": {
 			spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{
 				{ID: "missing-field", Title: "t", Kinds: []string{"Deployment"}, Expression: "object.spec.nothing == 1", Criteria: []v1alpha1.Criterion{"A1.2"}},
@@ -470,6 +490,10 @@ func TestProfiles(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			objs := objs
+			for i := 1; i < tc.objects; i++ {
+				objs = append(objs, deployment("shop", fmt.Sprintf("web-%d", i), nil, "setup"))
+			}
 			ev := evaluate(t, &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: tc.spec}, objs)
 			var got []string
 			for _, p := range ev.Plan.Problems {
