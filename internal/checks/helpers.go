@@ -173,33 +173,6 @@ func imageParts(image string) (repo, tag, digest string) {
 	return image, tag, digest
 }
 
-// imageRegistry is the registry host of an image, with Docker Hub's implicit docker.io.
-func imageRegistry(image string) string {
-	repo, _, _ := imageParts(image)
-	i := strings.IndexByte(repo, '/')
-	if i < 0 {
-		return "docker.io"
-	}
-	first := repo[:i]
-	if strings.ContainsAny(first, ".:") || first == "localhost" {
-		return first
-	}
-	return "docker.io"
-}
-
-// normalisedImage spells an image with its registry, so that "nginx" reads
-// "docker.io/library/nginx" and prefixes can be compared.
-func normalisedImage(image string) string {
-	reg := imageRegistry(image)
-	if strings.HasPrefix(image, reg+"/") {
-		return image
-	}
-	if !strings.Contains(image, "/") {
-		return reg + "/library/" + image
-	}
-	return reg + "/" + image
-}
-
 func quoteList(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {

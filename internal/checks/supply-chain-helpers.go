@@ -29,10 +29,12 @@ var dockerHubAliases = map[string]bool{"index.docker.io": true, "registry-1.dock
 // library/ for official images. "nginx:1.27" and "docker.io/nginx" both read
 // "docker.io/library/nginx".
 func canonicalRepository(image string) string {
-	repo, _, _ := imageParts(normalisedImage(strings.TrimSpace(image)))
+	repo, _, _ := imageParts(strings.TrimSpace(image))
 	host, path, ok := strings.Cut(repo, "/")
-	if !ok {
-		return repo
+	// The first part is a registry host when it has a dot or a port, or is localhost;
+	// otherwise the image is on Docker Hub ("nginx", "bitnami/redis").
+	if !ok || !strings.ContainsAny(host, ".:") && host != "localhost" {
+		host, path = "docker.io", repo
 	}
 	host = strings.ToLower(host)
 	if dockerHubAliases[host] {

@@ -87,18 +87,8 @@ func run(m *testing.M) (int, error) {
 	return m.Run(), nil
 }
 
-func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s: still not true after %s: %v", what, timeout, err)
-}
+// eventually is testenv.Eventually.
+var eventually = testenv.Eventually
 
 // scenario creates a namespace with one privileged Deployment and a profile selecting it.
 func scenario(t *testing.T, name string) {

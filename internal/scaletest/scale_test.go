@@ -179,10 +179,26 @@ func (c *cluster) waitReports(ctx context.Context, timeout time.Duration) error 
 	return fmt.Errorf("not every report was written within %s\n%s", timeout, c.mgr.Output())
 }
 
+// createAll creates the namespaces and the PriorityClass first, then everything else, each
+// batch from 16 workers.
 func createAll(ctx context.Context, k8s client.Client, objs []testgen.Object) error {
-	// Namespaces and the PriorityClass first, then everything else, from 16 workers.
+	var first, rest []client.Object
+	for _, o := range objs {
+		if o.Kind == "Namespace" || o.Kind == "PriorityClass" {
+			first = append(first, o.KubeObject.(client.Object))
+		} else {
+			rest = append(rest, o.KubeObject.(client.Object))
+		}
+	}
+	if err := createParallel(ctx, k8s, first); err != nil {
+		return err
+	}
+	return createParallel(ctx, k8s, rest)
+}
+
+func createParallel(ctx context.Context, k8s client.Client, objs []client.Object) error {
 	work := make(chan client.Object)
-	errs := make(chan error, 16)
+	errs := make(chan error, 1)
 	var wg sync.WaitGroup
 	for w := 0; w < 16; w++ {
 		wg.Add(1)
@@ -191,39 +207,15 @@ func createAll(ctx context.Context, k8s client.Client, objs []testgen.Object) er
 			for o := range work {
 				if err := k8s.Create(ctx, o); err != nil {
 					select {
-					case errs <- fmt.Errorf("creating %s %s/%s: %w", o.GetObjectKind().GroupVersionKind().Kind, o.GetNamespace(), o.GetName(), err):
+					case errs <- fmt.Errorf("creating %s/%s: %w", o.GetNamespace(), o.GetName(), err):
 					default:
 					}
 				}
 			}
 		}()
 	}
-	for _, pass := range []bool{true, false} {
-		for _, o := range objs {
-			if (o.Kind == "Namespace" || o.Kind == "PriorityClass") == pass {
-				work <- o.KubeObject.(client.Object)
-			}
-		}
-		if pass {
-			// Let the namespaces exist before their objects.
-			close(work)
-			wg.Wait()
-			work = make(chan client.Object)
-			for w := 0; w < 16; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for o := range work {
-						if err := k8s.Create(ctx, o); err != nil {
-							select {
-							case errs <- fmt.Errorf("creating %s/%s: %w", o.GetNamespace(), o.GetName(), err):
-							default:
-							}
-						}
-					}
-				}()
-			}
-		}
+	for _, o := range objs {
+		work <- o
 	}
 	close(work)
 	wg.Wait()

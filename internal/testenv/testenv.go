@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -75,4 +77,19 @@ func Start(opts ...func(*envtest.Environment)) (*envtest.Environment, *rest.Conf
 		return nil, nil, errors.New("starting envtest: no rest config")
 	}
 	return env, cfg, nil
+}
+
+// Eventually retries f every 100ms until it returns nil, and fails the test with f's last
+// error, and what was being waited for, when the timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: still not true after %s: %v", what, timeout, err)
 }
