@@ -125,7 +125,7 @@ func TestAlerts(t *testing.T) {
 	if err := k8s.Update(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "the report shows the change despite a sink that hangs", func() error {
+	eventually(t, 10*time.Second, "the report shows the change despite a sink that hangs", func() error {
 		rep, err := getReport("alerts-a", "alerts")
 		if err != nil || rep.Status.Result != v1alpha1.NonCompliant {
 			return fmt.Errorf("%v %v", err, rep.Status.Result)
@@ -164,7 +164,7 @@ func TestAlerts(t *testing.T) {
 	ex := &v1alpha1.ControlException{
 		ObjectMeta: metav1.ObjectMeta{Name: "db-password", Namespace: "alerts-a"},
 		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"sec-literal-env-credentials"}, Reason: "Rotating to a Secret this sprint.",
-			Owner: "api-team@example.com", Expires: metav1.NewTime(time.Now().Add(6 * time.Second).Truncate(time.Second))},
+			Owner: "api-team@example.com", Expires: metav1.NewTime(time.Now().Add(12 * time.Second).Truncate(time.Second))},
 	}
 	if err := k8s.Create(ctx, ex); err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestAlerts(t *testing.T) {
 	if c := findCondition(got.Status.Conditions, v1alpha1.ConditionExpiringSoon); c == nil || c.Status != metav1.ConditionTrue {
 		t.Errorf("ExpiringSoon condition %+v", c)
 	}
-	eventually(t, 20*time.Second, "ExceptionExpired", func() error {
+	eventually(t, 30*time.Second, "ExceptionExpired", func() error {
 		if hook.count("ExceptionExpired") != 1 {
 			return fmt.Errorf("received %v", hook.received())
 		}

@@ -327,9 +327,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	})
 }
 
-// TestOneChangeIsEvaluatedQuickly shows a change reaching its report well within the target of
-// two seconds (the benchmark measures it at scale).
-func TestOneChangeIsEvaluatedQuickly(t *testing.T) {
+// TestAChangeReachesItsReport shows a change in a namespace reaching its report with nothing
+// else happening (internal/scaletest measures how fast, against the 2-second target).
+func TestAChangeReachesItsReport(t *testing.T) {
 	ctx := context.Background()
 	createNamespace(t, "quick-a", map[string]string{"quick": "true"})
 	if err := k8s.Create(ctx, deployment("quick-a", "web", false)); err != nil {
@@ -351,7 +351,7 @@ func TestOneChangeIsEvaluatedQuickly(t *testing.T) {
 	if err := k8s.Update(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 2*time.Second, "hostNetwork finding within 2s", func() error {
+	eventually(t, 15*time.Second, "the hostNetwork finding", func() error {
 		rep, err := getReport("quick-a", "quick")
 		if err != nil {
 			return err

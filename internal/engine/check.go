@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -88,6 +89,8 @@ type Context struct {
 	// stopped holds the custom checks that ran out of time in this evaluation, with the reason
 	// their remaining results give.
 	stopped map[*PlannedCheck]string
+	// customTimeout is Options.CustomCheckTimeout.
+	customTimeout time.Duration
 }
 
 // Pass records that the object (container "" ) or one of its containers satisfies the check.

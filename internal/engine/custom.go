@@ -23,11 +23,13 @@ import (
 // that goes over is stopped and its result is NotAssessed.
 const CustomCheckCostLimit = 1_000_000
 
-// CustomCheckTimeout bounds the wall-clock time of one evaluation of a custom check: some
-// expressions (building large lists in comprehensions) take far longer than their cost says.
-// An expression that runs over is stopped, its result is NotAssessed, and the check is not run
-// again in the same evaluation, so one bad expression costs at most this long per evaluation.
-const CustomCheckTimeout = 250 * time.Millisecond
+// DefaultCustomCheckTimeout bounds the wall-clock time of one evaluation of a custom check:
+// some expressions (building large lists in comprehensions) take far longer than their cost
+// says. An expression that runs over is stopped, its result is NotAssessed, and the check is not
+// run again in the same evaluation, so one bad expression costs at most this long per
+// evaluation. It is long enough that the cost limit, the primary bound, stops runaway
+// expressions first even on a loaded machine.
+const DefaultCustomCheckTimeout = 2 * time.Second
 
 var (
 	celEnvOnce sync.Once
@@ -120,7 +122,11 @@ func runCustom(ctx *Context, obj *Object, prg cel.Program, message string) {
 	if obj.Workload != nil {
 		podSpec = podSpecOf(obj.Kind, object)
 	}
-	deadline, cancel := context.WithTimeout(context.Background(), CustomCheckTimeout)
+	timeout := ctx.customTimeout
+	if timeout <= 0 {
+		timeout = DefaultCustomCheckTimeout
+	}
+	deadline, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	out, _, err := prg.ContextEval(deadline, map[string]any{"object": object, "podSpec": podSpec})
 	if err != nil {
@@ -129,11 +135,11 @@ func runCustom(ctx *Context, obj *Object, prg cel.Program, message string) {
 		case strings.Contains(err.Error(), "cost limit exceeded"):
 			reason = fmt.Sprintf("expression stopped: it exceeded the cost limit of %d", CustomCheckCostLimit)
 		case deadline.Err() != nil:
-			reason = fmt.Sprintf("expression stopped: it ran longer than %s", CustomCheckTimeout)
+			reason = fmt.Sprintf("expression stopped: it ran longer than %s", timeout)
 			if ctx.stopped == nil {
 				ctx.stopped = map[*PlannedCheck]string{}
 			}
-			ctx.stopped[ctx.check] = fmt.Sprintf("not run: the expression ran longer than %s on %s earlier in this evaluation", CustomCheckTimeout, obj.Ref())
+			ctx.stopped[ctx.check] = fmt.Sprintf("not run: the expression ran longer than %s on %s earlier in this evaluation", timeout, obj.Ref())
 		}
 		ctx.NotAssessed("", reason)
 		return

@@ -376,7 +376,8 @@ func TestProfiles(t *testing.T) {
 	objs := []*engine.Object{deployment("shop", "web", nil, "setup")}
 	cases := map[string]struct {
 		spec     v1alpha1.ComplianceProfileSpec
-		objects  int // Deployments to evaluate (default 1)
+		objects  int           // Deployments to evaluate (default 1)
+		timeout  time.Duration // Options.CustomCheckTimeout (default: the engine's)
 		problems []string
 		check    func(t *testing.T, ev *engine.Evaluation)
 	}{
@@ -459,6 +460,7 @@ func TestProfiles(t *testing.T) {
 			},
 		},
 		"a custom check that runs too long is stopped, and not run again in the evaluation": {
+			timeout: 50 * time.Millisecond,
 			spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{
 				{ID: "slow", Title: "t", Kinds: []string{"Workload"}, Expression: "lists.range(60000).filter(i, true).size() > 0",
 					Criteria: []v1alpha1.Criterion{"A1.2"}},
@@ -494,7 +496,9 @@ func TestProfiles(t *testing.T) {
 			for i := 1; i < tc.objects; i++ {
 				objs = append(objs, deployment("shop", fmt.Sprintf("web-%d", i), nil, "setup"))
 			}
-			ev := evaluate(t, &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: tc.spec}, objs)
+			plan := engine.Compile(catalogue, &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: tc.spec})
+			ev := plan.Evaluate(engine.NewInventory(objs, true), nil,
+				engine.Options{Now: now, AdminNamespace: "soc2-operator-system", KeepPassing: true, CustomCheckTimeout: tc.timeout})
 			var got []string
 			for _, p := range ev.Plan.Problems {
 				got = append(got, p.Message)

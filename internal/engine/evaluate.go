@@ -22,6 +22,9 @@ type Options struct {
 	// are only counted, which keeps a large cluster's evaluation small; failing, excepted and
 	// undecided results are always kept.
 	KeepPassing bool
+	// CustomCheckTimeout bounds one evaluation of a custom check; 0 means
+	// DefaultCustomCheckTimeout.
+	CustomCheckTimeout time.Duration
 }
 
 // Result is the outcome of one check on one object and container.
@@ -83,7 +86,7 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 	if idx := newExceptionIndex(outcomes); len(idx.byNamespace)+len(idx.everywhere) > 0 {
 		b.exceptions = idx
 	}
-	ctx := &Context{Inventory: inv, Params: &p.Params}
+	ctx := &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout}
 
 	for _, o := range inv.objects {
 		if o.ownedByController {
