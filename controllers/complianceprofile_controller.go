@@ -178,7 +178,7 @@ func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, prof
 	var errs []error
 	keep, err := r.policyReports.write(ctx, profile, ev)
 	errs = append(errs, err)
-	r.state.recordNamespace(ps, "", ev.Summary(""), ev.Exceptions, now)
+	r.state.recordNamespace(ps, "", ev.Summary(""), ev.Exceptions)
 	metrics.SetCluster(profile.Name, ev.Summary("").Criteria)
 	objects := len(clusterObjs)
 
@@ -306,7 +306,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		Evaluation: ev, Namespace: ns, Previous: &rep.Status, Now: now,
 		CatalogVersion: r.CatalogVersion, Generation: rep.Generation,
 	})
-	r.state.recordNamespace(ps, ns, ev.Summary(ns), ev.Exceptions, now)
+	r.state.recordNamespace(ps, ns, ev.Summary(ns), ev.Exceptions)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	if report.SameContent(&rep.Status, &desired) {
 		metrics.ReportsStale.WithLabelValues(profile.Name).Set(float64(r.state.markWritten(ps, ns, now)))
@@ -416,7 +416,7 @@ func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.N
 	}
 	changed := meta.SetStatusCondition(&rep.Status.Conditions, metav1.Condition{
 		Type: v1alpha1.ConditionStale, Status: metav1.ConditionTrue, Reason: reason,
-		Message: truncate(message, 1024), ObservedGeneration: rep.Generation,
+		Message: report.Truncate(message, 1024), ObservedGeneration: rep.Generation,
 	})
 	if !changed {
 		return
@@ -515,7 +515,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 		return fmt.Errorf("writing the status of profile %s: %w", profile.Name, err)
 	}
 	if ready != nil && ready.Status == metav1.ConditionFalse && (wasReady || prevReason != ready.Reason) {
-		r.Recorder.Eventf(profile, nil, corev1.EventTypeWarning, EventProfileInvalid, "Validate", "%s", truncate(ready.Message, 1024))
+		r.Recorder.Eventf(profile, nil, corev1.EventTypeWarning, EventProfileInvalid, "Validate", "%s", report.Truncate(ready.Message, 1024))
 	}
 	return nil
 }
@@ -634,11 +634,4 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }

@@ -26,8 +26,6 @@ type profileState struct {
 
 	// summaries by namespace; "" holds the cluster-scoped objects.
 	summaries map[string]*engine.Summary
-	// results by namespace, for events on transitions.
-	results map[string]v1alpha1.ComplianceState
 	// matches[exception key][namespace] is how many findings the exception covers.
 	matches map[string]map[string]int
 	// fullDone is true once a full evaluation has run for this plan.
@@ -55,7 +53,6 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		generation:  profile.Generation,
 		plan:        engine.Compile(catalogue, profile),
 		summaries:   map[string]*engine.Summary{},
-		results:     map[string]v1alpha1.ComplianceState{},
 		matches:     map[string]map[string]int{},
 		lastSuccess: map[string]time.Time{},
 		unwritten:   map[string]time.Time{},
@@ -71,14 +68,11 @@ func (s *state) forget(name string) {
 	delete(s.profiles, name)
 }
 
-// recordNamespace stores a namespace's roll-up and exception matches after an evaluation, and
-// returns the previous result of the namespace.
-func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary, outcomes []*engine.ExceptionOutcome, now time.Time) v1alpha1.ComplianceState {
+// recordNamespace stores a namespace's roll-up and exception matches after an evaluation.
+func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary, outcomes []*engine.ExceptionOutcome) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	prev := ps.results[ns]
 	ps.summaries[ns] = sum.Compact()
-	ps.results[ns] = sum.State
 	for key, byNS := range ps.matches {
 		delete(byNS, ns)
 		if len(byNS) == 0 {
@@ -93,7 +87,6 @@ func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary
 			ps.matches[o.Key][ns] = n
 		}
 	}
-	return prev
 }
 
 // dropNamespace forgets a namespace that is no longer selected.
@@ -101,7 +94,6 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(ps.summaries, ns)
-	delete(ps.results, ns)
 	delete(ps.lastSuccess, ns)
 	delete(ps.unwritten, ns)
 	for key, byNS := range ps.matches {
@@ -142,17 +134,6 @@ func (s *state) matched(key string) int {
 		}
 	}
 	return n
-}
-
-// plans returns the current plan of every known profile.
-func (s *state) plans() map[string]*engine.Plan {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]*engine.Plan, len(s.profiles))
-	for name, ps := range s.profiles {
-		out[name] = ps.plan
-	}
-	return out
 }
 
 // markWritten records that a namespace's report reflects the evaluation made at now, and

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 		Exception:          ex,
 		Key:                ex.Namespace + "/" + ex.Name,
 		MatchedByNamespace: map[string]int{},
-		AppliesTo:          len(ex.Spec.Profiles) == 0 || contains(ex.Spec.Profiles, p.ProfileName),
+		AppliesTo:          len(ex.Spec.Profiles) == 0 || slices.Contains(ex.Spec.Profiles, p.ProfileName),
 	}
 	invalid := func(reason, format string, args ...any) *ExceptionOutcome {
 		out.State, out.Reason, out.Message = v1alpha1.ExceptionInvalid, reason, fmt.Sprintf(format, args...)
@@ -217,15 +218,6 @@ func (e *ExceptionOutcome) covers(r *Result) bool {
 func matchAny(patterns []string, s string) bool {
 	for _, p := range patterns {
 		if ok, _ := path.Match(p, s); ok {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
 			return true
 		}
 	}

@@ -1,7 +1,5 @@
 package engine
 
-import "sort"
-
 // Inventory is the set of objects one evaluation sees, with the indexes cross-object checks
 // use. It is built once per evaluation; no lookup is slower than a map access.
 type Inventory struct {
@@ -10,12 +8,11 @@ type Inventory struct {
 	// may simply not be in the input, so checks say NotAssessed instead of Fail.
 	Complete bool
 
-	objects    []*Object
-	byKey      map[objectKey]*Object
-	byNsKind   map[nsKind][]*Object
-	byKind     map[string][]*Object
-	namespaces []string // sorted names of every namespace seen (objects' or Namespace objects')
-	memo       map[memoKey]any
+	objects  []*Object
+	byKey    map[objectKey]*Object
+	byNsKind map[nsKind][]*Object
+	byKind   map[string][]*Object
+	memo     map[memoKey]any
 }
 
 type objectKey struct{ kind, namespace, name string }
@@ -37,22 +34,12 @@ func NewInventory(objects []*Object, complete bool) *Inventory {
 		byKind:   make(map[string][]*Object),
 		memo:     make(map[memoKey]any),
 	}
-	seen := map[string]bool{}
 	for _, o := range objects {
 		inv.byKey[objectKey{o.Kind, o.Namespace, o.Name}] = o
 		k := nsKind{o.Namespace, o.Kind}
 		inv.byNsKind[k] = append(inv.byNsKind[k], o)
 		inv.byKind[o.Kind] = append(inv.byKind[o.Kind], o)
-		ns := o.Namespace
-		if o.Kind == "Namespace" {
-			ns = o.Name
-		}
-		if ns != "" && !seen[ns] {
-			seen[ns] = true
-			inv.namespaces = append(inv.namespaces, ns)
-		}
 	}
-	sort.Strings(inv.namespaces)
 	return inv
 }
 
@@ -71,9 +58,6 @@ func (inv *Inventory) List(namespace, kind string) []*Object {
 
 // ListKind returns every object of a kind, in every namespace.
 func (inv *Inventory) ListKind(kind string) []*Object { return inv.byKind[kind] }
-
-// Namespaces are the names of the namespaces the objects live in, sorted.
-func (inv *Inventory) Namespaces() []string { return inv.namespaces }
 
 // Memo returns what compute returns for (obj, name), computing it once per evaluation. Checks
 // use it to share derived data, such as a parsed selector or a role's permissions. With a nil

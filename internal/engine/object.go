@@ -27,9 +27,6 @@ var workloadKinds = map[string]bool{
 	"Job": true, "CronJob": true, "ReplicationController": true,
 }
 
-// IsWorkloadKind reports whether kind carries a pod spec.
-func IsWorkloadKind(kind string) bool { return workloadKinds[kind] }
-
 // Object is one Kubernetes object as the engine sees it.
 type Object struct {
 	// APIVersion and Kind identify the type. They are given explicitly because objects read

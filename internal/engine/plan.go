@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -227,31 +226,6 @@ func (p *Plan) settleScope() {
 // KnownCheck reports whether id is a built-in check (enabled or not) or one of the profile's
 // custom checks.
 func (p *Plan) KnownCheck(id string) bool { return p.known[id] }
-
-// TargetKinds are the kinds the plan's checks judge or read, sorted; KindWorkload expands to
-// every workload kind.
-func (p *Plan) TargetKinds() []string {
-	set := map[string]bool{}
-	for _, c := range p.Checks {
-		for _, k := range append(append([]string{}, c.Targets...), c.Reads...) {
-			switch k {
-			case KindWorkload:
-				for wk := range workloadKinds {
-					set[wk] = true
-				}
-			case TargetCluster:
-			default:
-				set[k] = true
-			}
-		}
-	}
-	out := make([]string, 0, len(set))
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // suggest returns `; did you mean "x"?` for the closest known ID, or "".
 func suggest(id string, known map[string]*Check) string {

@@ -79,10 +79,8 @@ func (s *Summary) finish(p *Plan) {
 	}
 
 	var total, held int
+	// Every planned check supports a criterion in scope: Compile drops the others.
 	for _, c := range p.Checks {
-		if !p.countsInScope(c) {
-			continue
-		}
 		t := s.tallies[c.index]
 		if !t.assessed() {
 			continue
@@ -112,15 +110,6 @@ func (s *Summary) finish(p *Plan) {
 		s.State = v1alpha1.Compliant
 	}
 	SortFindings(s.Findings)
-}
-
-func (p *Plan) countsInScope(c *PlannedCheck) bool {
-	for _, cr := range c.Criteria {
-		if p.inScope[cr] {
-			return true
-		}
-	}
-	return false
 }
 
 // SortFindings orders results most severe first, failures before exceptions, then by check,

@@ -221,7 +221,7 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 		for _, p := range problems {
 			msgs = append(msgs, p.Message)
 		}
-		ready.Message = truncate("The profile has problems; every other check still runs: "+strings.Join(msgs, "; "), 1024)
+		ready.Message = Truncate("The profile has problems; every other check still runs: "+strings.Join(msgs, "; "), 1024)
 	default:
 		ready.Status, ready.Reason = metav1.ConditionTrue, v1alpha1.ReasonEvaluated
 		ready.Message = fmt.Sprintf("Evaluated %d namespaces with %d checks", in.Namespaces, len(in.Plan.Checks))
@@ -238,7 +238,8 @@ func SameProfileStatus(a, b *v1alpha1.ComplianceProfileStatus) bool {
 	return equality.Semantic.DeepEqual(ac, bc)
 }
 
-func truncate(s string, n int) string {
+// Truncate shortens s to n bytes, ending in "..." when it had to cut.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

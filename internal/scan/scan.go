@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,7 +173,7 @@ func (o *Options) validate() error {
 	if len(o.Paths) == 0 {
 		return errors.New("no input: give files or directories with -f, or - for standard input")
 	}
-	if !contains(Formats, o.Output) {
+	if !slices.Contains(Formats, o.Output) {
 		return fmt.Errorf("-o %s: unknown output format; want one of %s", o.Output, strings.Join(Formats, ", "))
 	}
 	switch o.FailOn {
@@ -264,13 +265,4 @@ func loadExceptions(files []string, stdin io.Reader, namespace string) ([]*v1alp
 		}
 	}
 	return out, sources, errs
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
