@@ -185,12 +185,13 @@ func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, prof
 	nsOpts := opts
 	nsOpts.SkipClusterScoped = true
 	for _, ns := range sortedKeys(selected) {
-		objs, err := r.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{ns: true}, ClusterScoped: true})
+		// The cluster-scoped objects gathered above serve every namespace's lookups.
+		objs, err := r.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{ns: true}})
 		if err != nil {
 			return failed(err)
 		}
-		objects += len(objs) - len(clusterObjs)
-		ev := ps.plan.Evaluate(engine.NewInventory(objs, true), exceptions, nsOpts)
+		objects += len(objs)
+		ev := ps.plan.Evaluate(engine.NewInventory(append(objs, clusterObjs...), true), exceptions, nsOpts)
 		errs = append(errs, r.writeReport(ctx, profile, ps, ev, ns, now))
 		written, err := r.policyReports.write(ctx, profile, ev)
 		errs = append(errs, err)
