@@ -297,25 +297,6 @@ func eachResourcedContainer(ctx *engine.Context, o *engine.Object, judge func(c 
 	}, judge)
 }
 
-// eachContainerExcept is eachContainer for checks that apply to some containers only: skip
-// returns why a container is NotApplicable, or "" to judge it.
-func eachContainerExcept(ctx *engine.Context, o *engine.Object, skip, judge func(c engine.Container) string) {
-	for _, c := range o.Workload.Containers() {
-		if reason := skip(c); reason != "" {
-			ctx.NotApplicable(c.Name, reason)
-			continue
-		}
-		if msg := judge(c); msg != "" {
-			ctx.Fail(c.Name, "%s", msg)
-		} else {
-			ctx.Pass(c.Name)
-		}
-	}
-	if len(o.Workload.Containers()) == 0 {
-		ctx.NotApplicable("", "the pod spec has no containers")
-	}
-}
-
 // declaresResource reports whether a container's request (or limit, for limits) of a resource
 // is set, in the container or in the pod-level resources. A container limit without a request
 // sets the request too: Kubernetes defaults the request to the limit.

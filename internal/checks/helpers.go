@@ -42,7 +42,19 @@ const supporting = " Kubernetes configuration is supporting evidence for the cri
 // eachContainer judges every container (init and ephemeral included): judge returns "" when
 // the container passes, or the failure message.
 func eachContainer(ctx *engine.Context, o *engine.Object, judge func(c engine.Container) string) {
+	eachContainerExcept(ctx, o, nil, judge)
+}
+
+// eachContainerExcept is eachContainer for checks that apply to some containers only: skip
+// (when not nil) returns why a container is NotApplicable, or "" to judge it.
+func eachContainerExcept(ctx *engine.Context, o *engine.Object, skip, judge func(c engine.Container) string) {
 	for _, c := range o.Workload.Containers() {
+		if skip != nil {
+			if reason := skip(c); reason != "" {
+				ctx.NotApplicable(c.Name, reason)
+				continue
+			}
+		}
 		if msg := judge(c); msg != "" {
 			ctx.Fail(c.Name, "%s", msg)
 		} else {

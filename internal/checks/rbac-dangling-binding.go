@@ -20,13 +20,8 @@ var rbacDanglingBinding = &engine.Check{
 	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
 	Reads:       []string{"Role", "ClusterRole"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		ref, subjects, ok := bindingOf(o)
+		ref, subjects, ok := userBinding(ctx, o)
 		if !ok {
-			ctx.NotApplicable("", "not a RoleBinding or ClusterRoleBinding")
-			return
-		}
-		if isBuiltinBinding(o) {
-			ctx.NotApplicable("", "built-in Kubernetes binding")
 			return
 		}
 		role := resolveRoleRef(ctx.Inventory, o, ref)

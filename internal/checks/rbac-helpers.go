@@ -424,16 +424,27 @@ func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef)
 	return b
 }
 
-// judgeBinding reports a binding-level RBAC check: it resolves the roleRef and asks decide
-// for the message of a failure ("" to pass) when the role's permissions are known.
-func judgeBinding(ctx *engine.Context, o *engine.Object, decide func(role boundRole, subjects []rbacv1.Subject) string) {
+// userBinding returns a binding's roleRef and subjects when binding checks judge it; otherwise
+// it records why they do not (not a binding, or one of Kubernetes' own) and returns false.
+func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv1.Subject, bool) {
 	ref, subjects, ok := bindingOf(o)
 	switch {
 	case !ok:
 		ctx.NotApplicable("", "not a RoleBinding or ClusterRoleBinding")
-		return
+		return ref, nil, false
 	case isBuiltinBinding(o):
 		ctx.NotApplicable("", "built-in Kubernetes binding")
+		return ref, nil, false
+	}
+	return ref, subjects, true
+}
+
+// judgeBinding reports a binding-level RBAC check: it resolves the roleRef and asks decide
+// for the message of a failure ("" to pass) when the role's permissions are known.
+func judgeBinding(ctx *engine.Context, o *engine.Object, decide func(role boundRole, subjects []rbacv1.Subject) string) {
+	ref, subjects, ok := userBinding(ctx, o)
+	switch {
+	case !ok:
 		return
 	case len(subjects) == 0:
 		ctx.Pass("")

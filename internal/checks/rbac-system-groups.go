@@ -32,13 +32,8 @@ var rbacSystemGroups = &engine.Check{
 	Criteria:    []v1alpha1.Criterion{cc61, cc66},
 	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		ref, subjects, ok := bindingOf(o)
+		ref, subjects, ok := userBinding(ctx, o)
 		if !ok {
-			ctx.NotApplicable("", "not a RoleBinding or ClusterRoleBinding")
-			return
-		}
-		if isBuiltinBinding(o) {
-			ctx.NotApplicable("", "built-in Kubernetes binding")
 			return
 		}
 		var found []string

@@ -104,15 +104,7 @@ var criterionStates = []v1alpha1.CriterionState{v1alpha1.CriterionPass, v1alpha1
 
 // SetNamespace records a namespace's report status.
 func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus) {
-	for _, c := range st.Criteria {
-		for _, s := range criterionStates {
-			if s == c.Status {
-				CriterionStatus.WithLabelValues(profile, namespace, string(c.ID), string(s)).Set(1)
-			} else {
-				CriterionStatus.DeleteLabelValues(profile, namespace, string(c.ID), string(s))
-			}
-		}
-	}
+	setCriteria(profile, namespace, st.Criteria)
 	byseverity := map[v1alpha1.Severity]int32{
 		v1alpha1.SeverityCritical: st.Summary.Critical, v1alpha1.SeverityHigh: st.Summary.High,
 		v1alpha1.SeverityMedium: st.Summary.Medium, v1alpha1.SeverityLow: st.Summary.Low,
@@ -130,12 +122,17 @@ func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus
 
 // SetCluster records the criteria of the cluster-scoped objects.
 func SetCluster(profile string, criteria []v1alpha1.CriterionStatus) {
+	setCriteria(profile, "", criteria)
+}
+
+// setCriteria sets each criterion's current status to 1 and removes its other statuses.
+func setCriteria(profile, namespace string, criteria []v1alpha1.CriterionStatus) {
 	for _, c := range criteria {
 		for _, s := range criterionStates {
 			if s == c.Status {
-				CriterionStatus.WithLabelValues(profile, "", string(c.ID), string(s)).Set(1)
+				CriterionStatus.WithLabelValues(profile, namespace, string(c.ID), string(s)).Set(1)
 			} else {
-				CriterionStatus.DeleteLabelValues(profile, "", string(c.ID), string(s))
+				CriterionStatus.DeleteLabelValues(profile, namespace, string(c.ID), string(s))
 			}
 		}
 	}
