@@ -83,8 +83,19 @@ func Generate(o Options) ([]File, error) {
 	var deployment string
 	bindings := map[string]string{} // role kind/name -> service account
 
+	webhookServices := map[string]bool{} // OLM creates the webhook's Service itself
 	for _, u := range objs {
 		switch u.GetKind() {
+		case "ValidatingWebhookConfiguration":
+			cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+			if err := fromUnstructured(u, cfg); err != nil {
+				return nil, err
+			}
+			for _, w := range cfg.Webhooks {
+				if svc := w.ClientConfig.Service; svc != nil {
+					webhookServices[svc.Name] = true
+				}
+			}
 		case "RoleBinding", "ClusterRoleBinding":
 			var b rbacv1.RoleBinding
 			if err := fromUnstructured(u, &b); err != nil {
@@ -157,8 +168,8 @@ func Generate(o Options) ([]File, error) {
 			// installs into a namespace it is given, and issues the webhook's certificate; a
 			// bundle cannot carry a quota.
 		case "Service":
-			if strings.HasSuffix(name, "webhook-service") {
-				continue // OLM creates the webhook's Service.
+			if webhookServices[name] {
+				continue
 			}
 			if err := addObject(&files, u); err != nil {
 				return nil, err
