@@ -285,13 +285,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	createProfile(t, "metrics", "metrics", nil)
-	eventually(t, 15*time.Second, "report written", func() error {
-		rep, err := getReport("metrics-a", "metrics")
-		if err != nil || rep.Status.Result == "" {
-			return fmt.Errorf("%v", err)
-		}
-		return nil
-	})
+	waitWritten(t, "metrics-a", "metrics")
 	want := []string{
 		`soc2_operator_criterion_status{criterion="CC6.1",namespace="metrics-a",profile="metrics",status="Fail"} 1`,
 		`soc2_operator_findings{namespace="metrics-a",profile="metrics",result="Fail",severity="Critical"} 1`,
@@ -336,21 +330,8 @@ func TestAChangeReachesItsReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	createProfile(t, "quick", "quick", nil)
-	eventually(t, 15*time.Second, "report written", func() error {
-		rep, err := getReport("quick-a", "quick")
-		if err != nil || rep.Status.Result == "" {
-			return fmt.Errorf("%v", err)
-		}
-		return nil
-	})
-	d := &appsv1.Deployment{}
-	if err := k8s.Get(ctx, types.NamespacedName{Namespace: "quick-a", Name: "web"}, d); err != nil {
-		t.Fatal(err)
-	}
-	d.Spec.Template.Spec.HostNetwork = true
-	if err := k8s.Update(ctx, d); err != nil {
-		t.Fatal(err)
-	}
+	waitWritten(t, "quick-a", "quick")
+	updateDeployment(t, "quick-a", "web", func(d *appsv1.Deployment) { d.Spec.Template.Spec.HostNetwork = true })
 	eventually(t, 15*time.Second, "the hostNetwork finding", func() error {
 		rep, err := getReport("quick-a", "quick")
 		if err != nil {

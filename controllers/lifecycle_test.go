@@ -87,6 +87,36 @@ func deployment(ns, name string, privileged bool) *appsv1.Deployment {
 	return d
 }
 
+// updateDeployment reads a Deployment, lets change edit it, and writes it back.
+func updateDeployment(t *testing.T, ns, name string, change func(*appsv1.Deployment)) {
+	t.Helper()
+	d := &appsv1.Deployment{}
+	if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, d); err != nil {
+		t.Fatal(err)
+	}
+	change(d)
+	if err := k8s.Update(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitWritten waits until the namespace's report of the profile has a status, and returns it.
+func waitWritten(t *testing.T, ns, profile string) *v1alpha1.ComplianceReport {
+	t.Helper()
+	var rep *v1alpha1.ComplianceReport
+	eventually(t, 20*time.Second, "report "+ns+"/"+profile+" written", func() error {
+		var err error
+		if rep, err = getReport(ns, profile); err != nil {
+			return err
+		}
+		if rep.Status.Result == "" {
+			return fmt.Errorf("no status yet")
+		}
+		return nil
+	})
+	return rep
+}
+
 func getReport(ns, profile string) (*v1alpha1.ComplianceReport, error) {
 	rep := &v1alpha1.ComplianceReport{}
 	err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: profile}, rep)
@@ -195,14 +225,7 @@ func TestLifecycle(t *testing.T) {
 	})
 
 	t.Run("fixing the workload removes its finding", func(t *testing.T) {
-		fixed := &appsv1.Deployment{}
-		if err := k8s.Get(ctx, types.NamespacedName{Namespace: "life-a", Name: "bad"}, fixed); err != nil {
-			t.Fatal(err)
-		}
-		fixed.Spec.Template.Spec.InitContainers = nil
-		if err := k8s.Update(ctx, fixed); err != nil {
-			t.Fatal(err)
-		}
+		updateDeployment(t, "life-a", "bad", func(d *appsv1.Deployment) { d.Spec.Template.Spec.InitContainers = nil })
 		eventually(t, 10*time.Second, "wl-privileged finding gone", func() error {
 			rep, err := getReport("life-a", "life")
 			if err != nil {
@@ -216,14 +239,9 @@ func TestLifecycle(t *testing.T) {
 	})
 
 	t.Run("an exception turns the finding Excepted, and its expiry turns it back to Fail", func(t *testing.T) {
-		bad := &appsv1.Deployment{}
-		if err := k8s.Get(ctx, types.NamespacedName{Namespace: "life-a", Name: "bad"}, bad); err != nil {
-			t.Fatal(err)
-		}
-		bad.Spec.Template.Spec.InitContainers = deployment("", "", true).Spec.Template.Spec.InitContainers
-		if err := k8s.Update(ctx, bad); err != nil {
-			t.Fatal(err)
-		}
+		updateDeployment(t, "life-a", "bad", func(d *appsv1.Deployment) {
+			d.Spec.Template.Spec.InitContainers = deployment("", "", true).Spec.Template.Spec.InitContainers
+		})
 		expires := time.Now().Add(15 * time.Second).Truncate(time.Second)
 		ex := &v1alpha1.ControlException{
 			ObjectMeta: metav1.ObjectMeta{Name: "privileged-setup", Namespace: "life-a"},
