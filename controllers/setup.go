@@ -142,7 +142,8 @@ type requestMapper struct {
 
 func (m *requestMapper) profiles(ctx context.Context) []string {
 	list := &v1alpha1.ComplianceProfileList{}
-	if err := m.client.List(ctx, list); err != nil {
+	// Called for every watch event and only the names are read: no copy of the cache's objects.
+	if err := m.client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 		logf.FromContext(ctx).Error(err, "Unable to list profiles to map a change")
 		return nil
 	}

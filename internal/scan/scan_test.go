@@ -261,7 +261,7 @@ func TestWhatUsersSee(t *testing.T) {
 			args: []string{"-f", "testdata/manifests/shop.yaml", "--fail-on", "none"},
 			code: ExitOK,
 		},
-		"a clean input exits 0": {
+		"exceptions do not hide a Critical finding they do not cover": {
 			args: []string{"-f", "testdata/manifests/shop.yaml", "--fail-on", "Critical", "--profile", "testdata/profile.yaml",
 				"--exceptions", "testdata/exceptions.yaml"},
 			code: ExitFindings, // legacy's privileged init container is Critical and not excepted
