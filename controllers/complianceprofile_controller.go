@@ -160,7 +160,7 @@ func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, prof
 	failed := func(err error) (ctrl.Result, error) {
 		metrics.Evaluations.WithLabelValues(profile.Name, "cluster", "error").Inc()
 		for _, ns := range r.state.namespaces(ps) {
-			metrics.ReportsStale.WithLabelValues(profile.Name).Set(float64(r.state.markUnwritten(ps, ns, now)))
+			r.state.markUnwritten(ps, ns, now)
 		}
 		r.markProfileReportsStale(ctx, profile, v1alpha1.ReasonEvaluationFailed, "The evaluation failed: "+err.Error())
 		_ = r.updateProfileStatus(ctx, profile, ps, problems, err)
@@ -244,7 +244,7 @@ func (r *ComplianceProfileReconciler) reconcileNamespace(ctx context.Context, pr
 	objs, err := r.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{nsName: true}, ClusterScoped: true})
 	if err != nil {
 		metrics.Evaluations.WithLabelValues(profile.Name, "namespace", "error").Inc()
-		metrics.ReportsStale.WithLabelValues(profile.Name).Set(float64(r.state.markUnwritten(ps, nsName, now)))
+		r.state.markUnwritten(ps, nsName, now)
 		r.markStale(ctx, types.NamespacedName{Namespace: nsName, Name: profile.Name}, v1alpha1.ReasonEvaluationFailed, "The evaluation failed: "+err.Error())
 		return ctrl.Result{}, fmt.Errorf("gathering objects of namespace %s: %w", nsName, err)
 	}
@@ -280,7 +280,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 			return err
 		}
 		if err := r.Create(ctx, rep); err != nil {
-			metrics.ReportsStale.WithLabelValues(profile.Name).Set(float64(r.state.markUnwritten(ps, ns, now)))
+			r.state.markUnwritten(ps, ns, now)
 			metrics.ReportWrites.WithLabelValues(profile.Name, "create", "error").Inc()
 			return fmt.Errorf("creating report %s: %w", key, err)
 		}
@@ -310,14 +310,14 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	r.state.recordNamespace(ps, ns, ev.Summary(ns), ev.Exceptions)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	if report.SameContent(&rep.Status, &desired) {
-		metrics.ReportsStale.WithLabelValues(profile.Name).Set(float64(r.state.markWritten(ps, ns, now)))
+		r.state.markWritten(ps, ns, now)
 		return nil
 	}
 	previous := rep.Status.Result
 	prevFindings := rep.Status.Findings
 	rep.Status = desired
 	if err := r.Status().Update(ctx, rep); err != nil {
-		metrics.ReportsStale.WithLabelValues(profile.Name).Set(float64(r.state.markUnwritten(ps, ns, now)))
+		r.state.markUnwritten(ps, ns, now)
 		metrics.ReportWrites.WithLabelValues(profile.Name, "update", "error").Inc()
 		if !apierrors.IsConflict(err) {
 			r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventReportWriteFailed, "WriteReport",
@@ -327,7 +327,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		return fmt.Errorf("writing report %s: %w", key, err)
 	}
 	metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
-	metrics.ReportsStale.WithLabelValues(profile.Name).Set(float64(r.state.markWritten(ps, ns, now)))
+	r.state.markWritten(ps, ns, now)
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
 
 	if previous != "" {

@@ -100,6 +100,10 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		previous := ex.Status.State
 		ex.Status = *desired
 		if err := r.Status().Update(ctx, ex); err != nil {
+			if apierrors.IsConflict(err) {
+				// The cache is behind a write (after an outage, say): judge again shortly.
+				return ctrl.Result{RequeueAfter: conflictRetry}, nil
+			}
 			return ctrl.Result{}, fmt.Errorf("writing the status of exception %s: %w", req.NamespacedName, err)
 		}
 		if previous != state {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
 )
 
 // state is what the reconcilers remember between evaluations: the compiled plan of each profile,
@@ -20,6 +21,7 @@ type state struct {
 }
 
 type profileState struct {
+	name       string
 	uid        types.UID
 	generation int64
 	plan       *engine.Plan
@@ -49,6 +51,7 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		return ps
 	}
 	ps = &profileState{
+		name:        profile.Name,
 		uid:         profile.UID,
 		generation:  profile.Generation,
 		plan:        engine.Compile(catalogue, profile),
@@ -96,6 +99,7 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 	delete(ps.summaries, ns)
 	delete(ps.lastSuccess, ns)
 	delete(ps.unwritten, ns)
+	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
 	for key, byNS := range ps.matches {
 		delete(byNS, ns)
 		if len(byNS) == 0 {
@@ -136,25 +140,25 @@ func (s *state) matched(key string) int {
 	return n
 }
 
-// markWritten records that a namespace's report reflects the evaluation made at now, and
-// returns how many namespaces are still unwritten.
-func (s *state) markWritten(ps *profileState, ns string, now time.Time) int {
+// markWritten records that a namespace's report reflects the evaluation made at now. The
+// soc2_operator_reports_stale gauge is set under the lock, so that concurrent evaluations of a
+// profile cannot leave it at an older count.
+func (s *state) markWritten(ps *profileState, ns string, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ps.lastSuccess[ns] = now
 	delete(ps.unwritten, ns)
-	return len(ps.unwritten)
+	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
 }
 
-// markUnwritten records that a namespace's latest evaluation is not in its report, and returns
-// how many namespaces are unwritten.
-func (s *state) markUnwritten(ps *profileState, ns string, now time.Time) int {
+// markUnwritten records that a namespace's latest evaluation is not in its report.
+func (s *state) markUnwritten(ps *profileState, ns string, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := ps.unwritten[ns]; !ok {
 		ps.unwritten[ns] = now
 	}
-	return len(ps.unwritten)
+	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
 }
 
 // namespaces are the namespaces with a recorded roll-up.
