@@ -106,11 +106,14 @@ type ResourceMatch struct {
 }
 
 // ExceptionState is the lifecycle state of a ControlException.
-// +kubebuilder:validation:Enum=Active;Expired;Invalid
+// +kubebuilder:validation:Enum=PendingApproval;Active;Expired;Invalid
 type ExceptionState string
 
 // Exception states.
 const (
+	// ExceptionPendingApproval means the exception waits for an approval that the profile
+	// requires (or its approval cannot be trusted): it does not apply.
+	ExceptionPendingApproval ExceptionState = "PendingApproval"
 	// ExceptionActive means the exception is valid and not expired: it applies.
 	ExceptionActive ExceptionState = "Active"
 	// ExceptionExpired means the expiry has passed: it no longer applies.
