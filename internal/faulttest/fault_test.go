@@ -36,6 +36,8 @@ var (
 	k8s        client.Client
 	kubeconfig string
 	bin        string
+	// approver approves exceptions as a second user.
+	approver client.Client
 )
 
 const adminNamespace = "soc2-operator-system"
@@ -84,6 +86,9 @@ func run(m *testing.M) (int, error) {
 	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: adminNamespace}}); err != nil {
 		return 0, err
 	}
+	if approver, err = testenv.ApproverClient(env, k8s); err != nil {
+		return 0, err
+	}
 	return m.Run(), nil
 }
 
@@ -113,7 +118,9 @@ func scenario(t *testing.T, name string) {
 		t.Fatal(err)
 	}
 	p := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.ComplianceProfileSpec{
-		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"fault": name}}}}
+		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"fault": name}},
+		// The privileged finding is Critical: let an exception waive it.
+		ExceptionPolicy: &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}}}
 	if err := k8s.Create(ctx, p); err != nil {
 		t.Fatal(err)
 	}
@@ -210,6 +217,12 @@ func TestRecoversFromAnAPIServerOutage(t *testing.T) {
 	ctx := context.Background()
 	const name = "fault-outage"
 	scenario(t, name)
+	// The operator applies its admission policies at start; the exception is requested once
+	// they are in force, and approved by a second user.
+	mgr := startManager(t)
+	if err := testenv.WaitAdmissionPolicies(ctx, k8s, name); err != nil {
+		t.Fatal(err)
+	}
 	expires := time.Now().Add(20 * time.Second).Truncate(time.Second)
 	ex := &v1alpha1.ControlException{
 		ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: name},
@@ -219,7 +232,9 @@ func TestRecoversFromAnAPIServerOutage(t *testing.T) {
 	if err := k8s.Create(ctx, ex); err != nil {
 		t.Fatal(err)
 	}
-	mgr := startManager(t)
+	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, 18*time.Second, "the finding is Excepted", func() error {
 		rep, err := report(name)
 		if err != nil {

@@ -223,7 +223,7 @@ func TestTenantCannotForgeReports(t *testing.T) {
 	}
 	relabelled := rep.DeepCopy()
 	relabelled.Labels["compliance.soc2-operator.io/profile"] = "other"
-	refused("relabelling the report", tn.Client.Update(ctx, relabelled))
+	refused("relabelling the report", tn.Client.Patch(ctx, relabelled, client.MergeFrom(rep)))
 
 	if rep, err = tn.report(); err != nil {
 		t.Fatal(err)
