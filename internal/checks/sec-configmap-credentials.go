@@ -41,7 +41,7 @@ var secConfigmapCredentials = &engine.Check{
 			ctx.Pass("")
 			return
 		}
-		ctx.Fail("", "holds credentials in keys %s", strings.Join(found, ", "))
+		ctx.Fail("", "holds credentials in keys %s", few(found, ", "))
 	},
 }
 
