@@ -1,0 +1,316 @@
+// Package tenanttest is the hostile-tenant suite: a user bound in their own namespace exactly as
+// the shipped roles bind a namespace admin tries to make their report say something untrue or
+// to get a workload past Enforce. Every test asserts what the report (or the API server) says
+// afterwards, as an auditor would read it.
+//
+// One control plane and one operator (reconcilers and admission webhook, in process) serve the
+// whole package; each test makes its own tenant namespace and profile.
+package tenanttest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+	"github.com/soc2-operator/soc2-operator/internal/webhook"
+)
+
+// adminNamespace is the operator's namespace in these tests.
+const adminNamespace = "soc2-operator-system"
+
+var (
+	env    *envtest.Environment
+	scheme *runtime.Scheme
+	// operatorCfg is the identity the operator runs as.
+	operatorCfg *rest.Config
+	// platform is a cluster admin who is not the operator (a platform engineer).
+	platform client.Client
+	// platformCfg is platform's rest config, for impersonating other users.
+	platformCfg *rest.Config
+)
+
+func TestMain(m *testing.M) {
+	level := zapcore.ErrorLevel
+	if os.Getenv("TEST_VERBOSE") != "" {
+		level = zapcore.Level(-2)
+	}
+	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
+	code, err := run(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func run(m *testing.M) (int, error) {
+	var err error
+	env, operatorCfg, err = testenv.Start(func(e *envtest.Environment) {
+		e.WebhookInstallOptions = envtest.WebhookInstallOptions{
+			Paths: []string{filepath.Join(testenv.RepoRoot(), "config", "webhook", "manifests.yaml")},
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = env.Stop() }()
+
+	scheme = runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+
+	user, err := env.AddUser(envtest.User{Name: "platform-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return 0, err
+	}
+	platformCfg = user.Config()
+	if platform, err = client.New(platformCfg, client.Options{Scheme: scheme}); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := platform.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: adminNamespace}}); err != nil {
+		return 0, err
+	}
+	if err := applyShippedClusterRoles(ctx); err != nil {
+		return 0, err
+	}
+
+	wio := env.WebhookInstallOptions
+	mgr, err := ctrl.NewManager(operatorCfg, ctrl.Options{
+		Scheme:                 scheme,
+		Cache:                  controllers.CacheOptions(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		WebhookServer: ctrlwebhook.NewServer(ctrlwebhook.Options{
+			Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir,
+		}),
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := controllers.Setup(mgr, controllers.Options{
+		AdminNamespace: adminNamespace,
+		CoalesceDelay:  100 * time.Millisecond,
+	}); err != nil {
+		return 0, err
+	}
+	if err := webhook.Setup(mgr, adminNamespace); err != nil {
+		return 0, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		return 0, errors.New("the operator's cache did not sync")
+	}
+	code := m.Run()
+	cancel()
+	if err := <-done; err != nil {
+		return code, fmt.Errorf("manager: %w", err)
+	}
+	return code, nil
+}
+
+// shippedClusterRoles are the ClusterRoles of config/rbac, by name.
+var shippedClusterRoles = map[string]*rbacv1.ClusterRole{}
+
+// applyShippedClusterRoles creates every ClusterRole that config/rbac ships, as an install does.
+func applyShippedClusterRoles(ctx context.Context) error {
+	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "rbac", "*.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for {
+			doc, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+			var meta metav1.TypeMeta
+			if err := sigsyaml.Unmarshal(doc, &meta); err != nil || meta.Kind != "ClusterRole" {
+				continue
+			}
+			role := &rbacv1.ClusterRole{}
+			if err := sigsyaml.UnmarshalStrict(doc, role); err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+			shippedClusterRoles[role.Name] = role.DeepCopy()
+			if err := platform.Create(ctx, role); err != nil && !apierrors.IsAlreadyExists(err) {
+				return fmt.Errorf("%s: creating ClusterRole %s: %w", f, role.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// tenantRoles are the ClusterRoles a namespace admin holds through the built-in `admin` role:
+// envtest runs no aggregation controller, so the rules aggregated into `admin` are bound one
+// by one (the built-in system:aggregate-to-* roles and every shipped role labelled to
+// aggregate into admin).
+func tenantRoles() []string {
+	roles := []string{"system:aggregate-to-admin", "system:aggregate-to-edit", "system:aggregate-to-view"}
+	for name, role := range shippedClusterRoles {
+		if role.Labels["rbac.authorization.k8s.io/aggregate-to-admin"] == "true" {
+			roles = append(roles, name)
+		}
+	}
+	return roles
+}
+
+// tenant is a namespace, the profile that selects it, and its namespace admin.
+type tenant struct {
+	Namespace string
+	Profile   string
+	// User is the tenant's user name, as the API server sees it.
+	User string
+	// Client acts as the tenant.
+	Client client.Client
+	// Warnings collects the warnings the API server returned to the tenant (as kubectl
+	// prints them).
+	Warnings *warnings
+}
+
+var tenantSeq atomic.Int32
+
+// newTenant makes a namespace selected by its own profile (changed by mutate before it is
+// created), binds a namespace admin there exactly as the shipped roles would, and returns it.
+func newTenant(t *testing.T, name string, mutate func(*v1alpha1.ComplianceProfile)) *tenant {
+	t.Helper()
+	ctx := context.Background()
+	ns := fmt.Sprintf("%s-%d", name, tenantSeq.Add(1))
+	label := "tenant-" + ns
+	if err := platform.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{label: "true"}}}); err != nil {
+		t.Fatal(err)
+	}
+	user := "tenant-admin@" + ns
+	for _, role := range tenantRoles() {
+		rb := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "tenant-" + strings.ReplaceAll(role, ":", "-"), Namespace: ns},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+		}
+		if err := platform.Create(ctx, rb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &v1alpha1.ComplianceProfile{
+		ObjectMeta: metav1.ObjectMeta{Name: ns},
+		Spec: v1alpha1.ComplianceProfileSpec{
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{label: "true"}},
+		},
+	}
+	if mutate != nil {
+		mutate(p)
+	}
+	if err := platform.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = platform.Delete(context.Background(), p) })
+	c, w := impersonate(t, user)
+	return &tenant{Namespace: ns, Profile: p.Name, User: user, Client: c, Warnings: w}
+}
+
+// impersonate returns a client that acts as user (with the system:authenticated group, as
+// every real user has), and the warnings the API server sends it.
+func impersonate(t *testing.T, user string, groups ...string) (client.Client, *warnings) {
+	t.Helper()
+	c := rest.CopyConfig(platformCfg)
+	c.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append([]string{"system:authenticated"}, groups...)}
+	w := &warnings{}
+	c.WarningHandlerWithContext = w
+	k, err := client.New(c, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, w
+}
+
+// report reads the tenant's report as the platform admin (an auditor's view).
+func (tn *tenant) report() (*v1alpha1.ComplianceReport, error) {
+	rep := &v1alpha1.ComplianceReport{}
+	err := platform.Get(context.Background(), types.NamespacedName{Namespace: tn.Namespace, Name: tn.Profile}, rep)
+	return rep, err
+}
+
+// waitReport waits until the tenant's report satisfies ok, and returns it.
+func (tn *tenant) waitReport(t *testing.T, what string, ok func(*v1alpha1.ComplianceReport) error) *v1alpha1.ComplianceReport {
+	t.Helper()
+	var rep *v1alpha1.ComplianceReport
+	testenv.Eventually(t, 30*time.Second, "report "+tn.Namespace+"/"+tn.Profile+": "+what, func() error {
+		var err error
+		if rep, err = tn.report(); err != nil {
+			return err
+		}
+		if rep.Status.Result == "" {
+			return errors.New("no status yet")
+		}
+		return ok(rep)
+	})
+	return rep
+}
+
+// warnings collects the warnings the API server returns.
+type warnings struct {
+	list atomic.Pointer[[]string]
+}
+
+func (w *warnings) HandleWarningHeaderWithContext(_ context.Context, _ int, _ string, text string) {
+	for {
+		old := w.list.Load()
+		var next []string
+		if old != nil {
+			next = append(next, *old...)
+		}
+		next = append(next, text)
+		if w.list.CompareAndSwap(old, &next) {
+			return
+		}
+	}
+}
+
+func (w *warnings) all() string {
+	if l := w.list.Load(); l != nil {
+		return strings.Join(*l, "\n")
+	}
+	return ""
+}
