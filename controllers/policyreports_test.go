@@ -94,8 +94,9 @@ func TestPolicyReports(t *testing.T) {
 	if err := k8s.Get(ctx, types.NamespacedName{Name: "preport"}, p); err != nil {
 		t.Fatal(err)
 	}
+	patch := client.MergeFrom(p.DeepCopy())
 	p.Spec.PolicyReports = false
-	if err := k8s.Update(ctx, p); err != nil {
+	if err := k8s.Patch(ctx, p, patch); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "the reports removed", func() error {

@@ -1,0 +1,221 @@
+// Package journal is the operator's append-only, tamper-evident record of what it observed: every
+// transition it computes (findings, exceptions, profiles, reports, criteria), its own start and
+// stop, and a periodic attestation of each namespace's state and the population each check
+// evaluated. Records are JSON lines in gzip segments; each segment's header carries the SHA-256 of
+// the previous segment, so a missing, reordered or altered segment breaks the chain, and segment
+// digests can be signed with an ed25519 key. Segments live in a Store: a directory or an
+// S3-compatible bucket (with Object Lock, the record is WORM).
+//
+// The package does no Kubernetes I/O: the operator turns its transitions into Records, and the
+// evidence pack reads them back.
+package journal
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Type names what a record says happened.
+type Type string
+
+// Record types.
+const (
+	// FindingOpened: a check started failing on a resource (a deviation begins).
+	FindingOpened Type = "finding.opened"
+	// FindingClosed: a failing (or excepted) result went away (a deviation ends).
+	FindingClosed Type = "finding.closed"
+	// FindingExcepted: an open finding became covered by an exception.
+	FindingExcepted Type = "finding.excepted"
+	// FindingUnexcepted: an excepted finding is no longer covered (the exception expired or went).
+	FindingUnexcepted Type = "finding.unexcepted"
+
+	// ExceptionRequested: a ControlException was created.
+	ExceptionRequested Type = "exception.requested"
+	// ExceptionApproved: a ControlException is approved (has an approver).
+	ExceptionApproved Type = "exception.approved"
+	// ExceptionExpired: a ControlException passed its expiry.
+	ExceptionExpired Type = "exception.expired"
+	// ExceptionRevoked: a ControlException was deleted before it expired.
+	ExceptionRevoked Type = "exception.revoked"
+
+	// ProfileCreated and ProfileChanged: a ComplianceProfile's generation and spec digest.
+	ProfileCreated Type = "profile.created"
+	ProfileChanged Type = "profile.changed"
+	ProfileDeleted Type = "profile.deleted"
+
+	// ReportResult: a namespace's overall result changed.
+	ReportResult Type = "report.result"
+	// CriterionChanged: one criterion's state in a namespace changed.
+	CriterionChanged Type = "criterion.changed"
+
+	// OperatorStarted and OperatorStopped: the journal's writer (the leader) began or ended.
+	OperatorStarted Type = "operator.started"
+	OperatorStopped Type = "operator.stopped"
+	// ObservationGap: an interval in which no operator was observing (between a stop, or the
+	// last record, and the next start).
+	ObservationGap Type = "observation.gap"
+	// JournalGap: an interval in which the store was unreachable and records were dropped from
+	// the bounded queue.
+	JournalGap Type = "journal.gap"
+
+	// Attestation: the periodic statement of a namespace's state under one profile.
+	Attestation Type = "attestation"
+)
+
+// Record is one line of the journal. Its ID is derived from its content and event time, so the
+// same transition written twice (by two leaders around a failover) has the same ID and is kept
+// once.
+type Record struct {
+	// ID is the first 128 bits of the SHA-256 of the record without its ID, in hex.
+	ID string `json:"id"`
+	// Type says what happened.
+	Type Type `json:"type"`
+	// Time is when it happened (UTC, millisecond precision).
+	Time time.Time `json:"time"`
+	// Profile and Namespace scope the record, where it has a scope.
+	Profile   string `json:"profile,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+
+	Finding     *Finding         `json:"finding,omitempty"`
+	Exception   *Exception       `json:"exception,omitempty"`
+	Spec        *ProfileSpec     `json:"spec,omitempty"`
+	Report      *Report          `json:"report,omitempty"`
+	Criterion   *CriterionChange `json:"criterion,omitempty"`
+	Attestation *AttestationBody `json:"attestation,omitempty"`
+	Interval    *Interval        `json:"interval,omitempty"`
+	Operator    *Operator        `json:"operator,omitempty"`
+}
+
+// Finding is one deviation: a check's failing result on a resource (and container).
+type Finding struct {
+	// Key identifies the finding across records: check, kind, name and container.
+	Key       string   `json:"key"`
+	Check     string   `json:"check"`
+	Criteria  []string `json:"criteria,omitempty"`
+	Severity  string   `json:"severity,omitempty"`
+	Kind      string   `json:"kind"`
+	Name      string   `json:"name"`
+	Container string   `json:"container,omitempty"`
+	Message   string   `json:"message,omitempty"`
+	// Exception names the ControlException that covers it (excepted records).
+	Exception string `json:"exception,omitempty"`
+	// FirstSeen is when the operator first saw the failure (for opened records, the event time).
+	FirstSeen time.Time `json:"firstSeen,omitzero"`
+}
+
+// FindingKey is the Key of a finding.
+func FindingKey(check, kind, name, container string) string {
+	return check + "|" + kind + "|" + name + "|" + container
+}
+
+// Exception is a ControlException as the API server recorded it.
+type Exception struct {
+	Name        string    `json:"name"`
+	RequestedBy string    `json:"requestedBy,omitempty"`
+	ApprovedBy  string    `json:"approvedBy,omitempty"`
+	Approver    string    `json:"approver,omitempty"`
+	Owner       string    `json:"owner,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	Ticket      string    `json:"ticket,omitempty"`
+	Checks      []string  `json:"checks,omitempty"`
+	Criteria    []string  `json:"criteria,omitempty"`
+	Created     time.Time `json:"created,omitzero"`
+	Expires     time.Time `json:"expires,omitzero"`
+	// Findings is the number of findings it covered when the record was written.
+	Findings int `json:"findings"`
+}
+
+// ProfileSpec identifies a version of a ComplianceProfile.
+type ProfileSpec struct {
+	Generation int64 `json:"generation"`
+	// SHA256 is the digest of the spec's canonical JSON.
+	SHA256 string `json:"sha256"`
+}
+
+// Report is a namespace's overall result.
+type Report struct {
+	Result   string `json:"result"`
+	Score    *int32 `json:"score,omitempty"`
+	Failing  int    `json:"failing"`
+	Excepted int    `json:"excepted"`
+}
+
+// CriterionChange is a criterion's state change in a namespace.
+type CriterionChange struct {
+	Criterion string `json:"criterion"`
+	From      string `json:"from,omitempty"`
+	To        string `json:"to"`
+}
+
+// AttestationBody states, at a moment, each criterion's state and the population each check
+// evaluated in one namespace under one profile.
+type AttestationBody struct {
+	Criteria []CriterionState  `json:"criteria"`
+	Checks   []CheckPopulation `json:"checks"`
+	// Populations holds each distinct resource list once; checks refer to it by index (checks
+	// that target the same kinds share a list).
+	Populations [][]string `json:"populations,omitempty"`
+	// Open are the findings failing or excepted at the moment, with when each was first seen,
+	// so a reader of any window knows the deviations that began before it.
+	Open []Finding `json:"open,omitempty"`
+	// Exceptions are the ControlExceptions in force in the namespace at the moment.
+	Exceptions []Exception `json:"exceptions,omitempty"`
+}
+
+// CriterionState is a criterion's state in an attestation.
+type CriterionState struct {
+	Criterion string `json:"criterion"`
+	State     string `json:"state"`
+}
+
+// CheckPopulation is what one check evaluated: how many resources, the SHA-256 of their sorted
+// list (one "Kind/name" per line), and the index of the list in Populations.
+type CheckPopulation struct {
+	Check      string `json:"check"`
+	Count      int    `json:"count"`
+	SHA256     string `json:"sha256"`
+	Population int    `json:"population"`
+	Failed     int    `json:"failed,omitempty"`
+	Excepted   int    `json:"excepted,omitempty"`
+}
+
+// PopulationDigest is the SHA-256 of a sorted resource list, one entry per line.
+func PopulationDigest(sorted []string) string {
+	h := sha256.New()
+	for _, s := range sorted {
+		h.Write([]byte(s))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Interval is a span of time with a reason (gaps, the unobserved time across a restart).
+type Interval struct {
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Reason string    `json:"reason,omitempty"`
+	// Dropped counts the records the bounded queue could not keep (journal gaps).
+	Dropped int `json:"dropped,omitempty"`
+}
+
+// Operator identifies the process that wrote operator.* records.
+type Operator struct {
+	Identity string `json:"identity,omitempty"`
+	Version  string `json:"version,omitempty"`
+}
+
+// Seal normalises the record's time (UTC, milliseconds) and sets its ID from its content.
+func (r *Record) Seal() error {
+	r.Time = r.Time.UTC().Truncate(time.Millisecond)
+	r.ID = ""
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encoding %s record: %w", r.Type, err)
+	}
+	sum := sha256.Sum256(b)
+	r.ID = hex.EncodeToString(sum[:16])
+	return nil
+}

@@ -1,0 +1,408 @@
+package journal
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+	"time"
+)
+
+// ProblemKind classifies what verification found.
+type ProblemKind string
+
+// Problem kinds.
+const (
+	// ProblemMissing: a sequence number has no segment (dropped or never written).
+	ProblemMissing ProblemKind = "missing"
+	// ProblemReordered: a segment object holds another sequence number than its name says.
+	ProblemReordered ProblemKind = "reordered"
+	// ProblemAltered: a segment's content differs from what its header or the next segment's
+	// chain link says.
+	ProblemAltered ProblemKind = "altered"
+	// ProblemCorrupt: a segment cannot be read (not gzip, truncated, bad header).
+	ProblemCorrupt ProblemKind = "corrupt"
+	// ProblemUnsigned: a key was given but the segment has no signature.
+	ProblemUnsigned ProblemKind = "unsigned"
+	// ProblemBadSignature: the segment's signature does not verify.
+	ProblemBadSignature ProblemKind = "bad-signature"
+	// ProblemForeign: an object in the segments prefix that is not in the chain (an unexpected
+	// name, or a second segment with a sequence number already taken).
+	ProblemForeign ProblemKind = "foreign"
+)
+
+// Problem is one finding of verification, naming the segment.
+type Problem struct {
+	Cluster string      `json:"cluster"`
+	Segment string      `json:"segment"`
+	Seq     uint64      `json:"seq,omitempty"`
+	Kind    ProblemKind `json:"kind"`
+	Detail  string      `json:"detail"`
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s: segment %s: %s: %s", p.Cluster, p.Segment, p.Kind, p.Detail)
+}
+
+// ScanOptions select what Scan reads.
+type ScanOptions struct {
+	// Cluster is the chain to read.
+	Cluster string
+	// From and To bound the window (zero: unbounded). Only segments whose time range overlaps
+	// the window are read, and the one before them is hashed to check the first link.
+	From, To time.Time
+	// PublicKey, when set, requires every segment read to carry a valid signature.
+	PublicKey ed25519.PublicKey
+	// OnRecord is called with each record line, in chain order; the line is only valid during
+	// the call.
+	OnRecord func(line []byte) error
+}
+
+// Result is what Scan found.
+type Result struct {
+	Cluster  string    `json:"cluster"`
+	Segments int       `json:"segments"`
+	Records  int       `json:"records"`
+	FirstSeq uint64    `json:"firstSeq,omitempty"`
+	LastSeq  uint64    `json:"lastSeq,omitempty"`
+	First    time.Time `json:"first,omitzero"`
+	Last     time.Time `json:"last,omitzero"`
+	// Signed is the number of segments whose signature was checked and verified.
+	Signed int `json:"signed"`
+	// Superseded counts segments that lost a race for their sequence number and whose
+	// records are all in the chain.
+	Superseded int       `json:"superseded,omitempty"`
+	KeyID      string    `json:"keyID,omitempty"`
+	Problems   []Problem `json:"problems"`
+	LastDigest string    `json:"lastDigest,omitempty"`
+}
+
+// OK reports whether the chain verified without problems.
+func (r Result) OK() bool { return len(r.Problems) == 0 }
+
+// Scan reads a cluster's chain (or the part of it a window selects) in order, verifying as it
+// reads: sequence numbers without gaps, each segment's link to the previous one, each header's
+// record count and digest and time range, and signatures when a key is given. It returns an
+// error only when the store cannot be read; what is wrong with the chain is in Result.Problems.
+func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err error) {
+	res = Result{Cluster: opts.Cluster, Problems: []Problem{}}
+	if opts.PublicKey != nil {
+		res.KeyID = KeyID(opts.PublicKey)
+	}
+	problem := func(seg string, seq uint64, kind ProblemKind, format string, args ...any) {
+		res.Problems = append(res.Problems, Problem{Cluster: opts.Cluster, Segment: seg, Seq: seq, Kind: kind, Detail: fmt.Sprintf(format, args...)})
+	}
+	all, other, err := listSegmentsAll(ctx, store, opts.Cluster)
+	if err != nil {
+		return res, err
+	}
+	for _, k := range other {
+		problem(k, 0, ProblemForeign, "not a segment name")
+	}
+	refs, raced, err := resolveChain(ctx, store, all, nil)
+	if err != nil {
+		return res, err
+	}
+	// The window: segments overlapping [From, To].
+	lo, hi := 0, len(refs)
+	if !opts.From.IsZero() {
+		for lo < len(refs) && refs[lo].Last.Before(opts.From) {
+			lo++
+		}
+	}
+	if !opts.To.IsZero() {
+		for hi > lo && refs[hi-1].First.After(opts.To) {
+			hi--
+		}
+	}
+	window := refs[lo:hi]
+	if len(window) == 0 {
+		return res, nil
+	}
+	// A segment that lost a race for its sequence number (two writers around a failover) is
+	// harmless when the chain holds all of its records; otherwise it is foreign.
+	orphans := map[string]string{}
+	for _, r := range raced {
+		if r.Last.Before(window[0].First) || r.First.After(window[len(window)-1].Last) {
+			continue
+		}
+		_, _, err := readSegment(ctx, store, r, func(line []byte) error {
+			id, _, err := peekIDTime(line)
+			if err == nil {
+				orphans[id] = r.Name
+			}
+			return nil
+		})
+		if err != nil {
+			problem(r.Name, r.Seq, ProblemForeign, "a second segment with sequence number %d that cannot be read: %v", r.Seq, err)
+			continue
+		}
+		res.Superseded++
+	}
+	userOnRecord := opts.OnRecord
+	if len(orphans) > 0 {
+		opts.OnRecord = func(line []byte) error {
+			if id, _, err := peekIDTime(line); err == nil {
+				delete(orphans, id)
+			}
+			if userOnRecord != nil {
+				return userOnRecord(line)
+			}
+			return nil
+		}
+	}
+	defer func() {
+		byName := map[string]int{}
+		for _, name := range orphans {
+			byName[name]++
+		}
+		for _, r := range raced {
+			if n := byName[r.Name]; n > 0 {
+				res.Superseded--
+				problem(r.Name, r.Seq, ProblemForeign, "a second segment with sequence number %d holds %d records the chain does not", r.Seq, n)
+			}
+		}
+	}()
+
+	// The link into the window: the digest of the segment before it.
+	var prevDigest string
+	var prevSeq uint64
+	prevKnown := false
+	first := window[0]
+	switch {
+	case lo > 0:
+		before := refs[lo-1]
+		d, err := hashObject(ctx, store, before.Key)
+		if err != nil {
+			return res, err
+		}
+		prevDigest, prevSeq, prevKnown = d, before.Seq, true
+		if before.Seq != first.Seq-1 {
+			problem(fmt.Sprintf("%012d", before.Seq+1), before.Seq+1, ProblemMissing, "segments %d to %d are missing (between %s and %s)", before.Seq+1, first.Seq-1, before.Name, first.Name)
+		}
+	case first.Seq != 1:
+		problem(fmt.Sprintf("%012d", 1), 1, ProblemMissing, "segments 1 to %d are missing (the chain starts at %s)", first.Seq-1, first.Name)
+	default:
+		prevKnown = true // segment 1 links to ""
+	}
+	res.FirstSeq = first.Seq
+
+	prevFlagged := false
+	for i, ref := range window {
+		if i > 0 && ref.Seq != window[i-1].Seq+1 {
+			problem(fmt.Sprintf("%012d", window[i-1].Seq+1), window[i-1].Seq+1, ProblemMissing, "segments %d to %d are missing (between %s and %s)", window[i-1].Seq+1, ref.Seq-1, window[i-1].Name, ref.Name)
+			prevKnown = false
+		}
+		flagged := false
+		digest, h, records, perr := scanSegment(ctx, store, ref, opts, &res)
+		if perr != nil {
+			var sp segmentProblem
+			if !errors.As(perr, &sp) {
+				return res, perr
+			}
+			problem(ref.Name, ref.Seq, sp.kind, "%s", sp.msg)
+			flagged = true
+		}
+		if digest != "" && h.Format != "" {
+			if h.Seq != ref.Seq {
+				problem(ref.Name, ref.Seq, ProblemReordered, "the object named as segment %d holds segment %d", ref.Seq, h.Seq)
+				flagged = true
+			}
+			if h.Cluster != opts.Cluster {
+				problem(ref.Name, ref.Seq, ProblemAltered, "the header names cluster %q", h.Cluster)
+				flagged = true
+			}
+			if prevKnown && h.Prev != prevDigest && !flagged && !prevFlagged {
+				if prevSeq == 0 {
+					problem(ref.Name, ref.Seq, ProblemAltered, "the first segment links to a previous segment %s", short(h.Prev))
+				} else {
+					problem(fmt.Sprintf("%012d", prevSeq), prevSeq, ProblemAltered, "segment %d was altered or replaced: its SHA-256 is %s, segment %d (%s) records %s", prevSeq, short(prevDigest), ref.Seq, ref.Name, short(h.Prev))
+				}
+			}
+			if !h.First.Equal(ref.First) || !h.Last.Equal(ref.Last) {
+				problem(ref.Name, ref.Seq, ProblemAltered, "the header's time range %s..%s differs from the name's", h.First.Format(time.RFC3339), h.Last.Format(time.RFC3339))
+			}
+			res.Records += records
+		}
+		if opts.PublicKey != nil && digest != "" {
+			checkSig(ctx, store, opts, ref, digest, &res, problem)
+		}
+		res.Segments++
+		res.LastSeq = ref.Seq
+		if res.First.IsZero() || ref.First.Before(res.First) {
+			res.First = ref.First
+		}
+		if ref.Last.After(res.Last) {
+			res.Last = ref.Last
+		}
+		prevDigest, prevSeq, prevKnown, prevFlagged = digest, ref.Seq, digest != "", flagged
+		res.LastDigest = digest
+	}
+	return res, nil
+}
+
+func checkSig(ctx context.Context, store Store, opts ScanOptions, ref SegmentRef, digest string, res *Result, problem func(string, uint64, ProblemKind, string, ...any)) {
+	rc, err := store.Get(ctx, signaturesPrefix(opts.Cluster)+ref.Name+".sig")
+	if errors.Is(err, ErrNotFound) {
+		problem(ref.Name, ref.Seq, ProblemUnsigned, "no signature (%s)", signaturesPrefix(opts.Cluster)+ref.Name+".sig")
+		return
+	}
+	if err != nil {
+		problem(ref.Name, ref.Seq, ProblemBadSignature, "reading the signature: %v", err)
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(rc, 1<<16))
+	rc.Close()
+	if err != nil {
+		problem(ref.Name, ref.Seq, ProblemBadSignature, "reading the signature: %v", err)
+		return
+	}
+	if err := checkSignature(opts.PublicKey, ref.Name, digest, b); err != nil {
+		problem(ref.Name, ref.Seq, ProblemBadSignature, "%v", err)
+		return
+	}
+	res.Signed++
+}
+
+type segmentProblem struct {
+	kind ProblemKind
+	msg  string
+}
+
+func (p segmentProblem) Error() string { return p.msg }
+
+// scanSegment reads one segment, checking its header against its records. A problem with the
+// segment comes back as a segmentProblem (with the digest, when the bytes could be hashed);
+// other errors are the store's.
+func scanSegment(ctx context.Context, store Store, ref SegmentRef, opts ScanOptions, res *Result) (string, Header, int, error) {
+	rc, err := store.Get(ctx, ref.Key)
+	if err != nil {
+		return "", Header{}, 0, fmt.Errorf("journal %s: %w", store, err)
+	}
+	defer rc.Close()
+	sr, err := newSegmentReader(rc)
+	if err != nil {
+		d, _ := drainHash(rc, sr)
+		return d, Header{}, 0, segmentProblem{ProblemCorrupt, err.Error()}
+	}
+	h := sr.header
+	var last time.Time
+	var bad string
+	for {
+		line, err := sr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			d, _ := drainHash(rc, sr)
+			return d, h, sr.records, segmentProblem{ProblemCorrupt, err.Error()}
+		}
+		id, t, perr := peekIDTime(line)
+		if perr != nil && bad == "" {
+			bad = fmt.Sprintf("line %d: %v", sr.line, perr)
+		}
+		if perr == nil && bad == "" {
+			switch {
+			case t.Before(h.First) || t.After(h.Last):
+				bad = fmt.Sprintf("line %d: record %s at %s is outside the header's time range", sr.line, id, t.Format(time.RFC3339Nano))
+			case t.Before(last):
+				bad = fmt.Sprintf("line %d: record %s is out of time order", sr.line, id)
+			}
+			last = t
+		}
+		if opts.OnRecord != nil {
+			if err := opts.OnRecord(line); err != nil {
+				return "", h, sr.records, fmt.Errorf("segment %s line %d: %w", ref.Name, sr.line, err)
+			}
+		}
+	}
+	digest, body, err := sr.finish()
+	if err != nil {
+		return "", h, sr.records, segmentProblem{ProblemCorrupt, err.Error()}
+	}
+	if body != h.RecordsSHA256 {
+		return digest, h, sr.records, segmentProblem{ProblemAltered, fmt.Sprintf("the records' SHA-256 is %s, the header says %s (a record was changed, added, removed or reordered)", short(body), short(h.RecordsSHA256))}
+	}
+	if sr.records != h.Records {
+		return digest, h, sr.records, segmentProblem{ProblemAltered, fmt.Sprintf("%d records, the header says %d", sr.records, h.Records)}
+	}
+	if bad != "" {
+		return digest, h, sr.records, segmentProblem{ProblemAltered, bad}
+	}
+	return digest, h, sr.records, nil
+}
+
+func drainHash(rc io.Reader, sr *segmentReader) (string, error) {
+	if sr == nil {
+		return "", nil
+	}
+	d, _, err := sr.finish()
+	return d, err
+}
+
+func hashObject(ctx context.Context, store Store, key string) (string, error) {
+	rc, err := store.Get(ctx, key)
+	if err != nil {
+		return "", fmt.Errorf("journal %s: %w", store, err)
+	}
+	defer rc.Close()
+	h := newHash()
+	if _, err := io.Copy(h, rc); err != nil {
+		return "", fmt.Errorf("journal %s: reading %s: %w", store, key, err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// peekIDTime reads a record's ID and time without decoding the rest.
+func peekIDTime(line []byte) (string, time.Time, error) {
+	var r struct {
+		ID   string    `json:"id"`
+		Time time.Time `json:"time"`
+	}
+	if err := json.Unmarshal(line, &r); err != nil {
+		return "", time.Time{}, fmt.Errorf("not a JSON record: %w", err)
+	}
+	if r.ID == "" {
+		return "", time.Time{}, errors.New("record without an id")
+	}
+	return r.ID, r.Time, nil
+}
+
+func short(d string) string {
+	if len(d) > 16 {
+		return d[:16] + "…"
+	}
+	if d == "" {
+		return `""`
+	}
+	return d
+}
+
+// Verify checks a cluster's chain (or a window of it) without returning its records.
+func Verify(ctx context.Context, store Store, cluster string, from, to time.Time, pub ed25519.PublicKey) (Result, error) {
+	return Scan(ctx, store, ScanOptions{Cluster: cluster, From: from, To: to, PublicKey: pub})
+}
+
+// Summary is a one-line description of a result.
+func (r Result) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d segments (%d..%d), %d records", r.Cluster, r.Segments, r.FirstSeq, r.LastSeq, r.Records)
+	if r.KeyID != "" {
+		fmt.Fprintf(&b, ", %d signed by key %s", r.Signed, r.KeyID)
+	} else {
+		b.WriteString(", signatures not checked (no public key)")
+	}
+	if r.OK() {
+		b.WriteString(": chain verified")
+	} else {
+		fmt.Fprintf(&b, ": %d problems", len(r.Problems))
+	}
+	return b.String()
+}
+
+func newHash() hash.Hash { return sha256.New() }
