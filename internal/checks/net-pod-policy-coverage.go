@@ -11,8 +11,10 @@ var netPodPolicyCoverage = &engine.Check{
 	Description: "Kubernetes lets every pod talk to every other pod until a NetworkPolicy selects it. " +
 		"A pod no policy selects accepts connections from anywhere in the cluster and can reach " +
 		"anything, so the network boundary (CC6.6) does not apply to it. A policy selects the pod " +
-		"when its podSelector matches the pod template's labels; an empty podSelector selects every " +
-		"pod of the namespace." + supporting,
+		"when its podSelector matches the pod template's labels (an empty podSelector selects every " +
+		"pod of the namespace) and it governs ingress: policyTypes lists Ingress, or is absent (the " +
+		"API server then defaults it to Ingress). A policy with policyTypes [Egress] only leaves the " +
+		"pod's ingress open to all, so it does not count." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
@@ -30,11 +32,21 @@ var netPodPolicyCoverage = &engine.Check{
 			return
 		}
 		podSet := podLabels(o)
+		egressOnly := 0
 		for _, p := range policies {
-			if p.selector.Matches(podSet) {
+			if !p.selector.Matches(podSet) {
+				continue
+			}
+			if governsIngress(p.policy) {
 				ctx.Pass("")
 				return
 			}
+			egressOnly++
+		}
+		if egressOnly > 0 {
+			ctx.Fail("", "only Egress NetworkPolicies (policyTypes: [Egress]) select the pod labels {%s} in namespace %q: its ingress is open to all",
+				podSet.String(), o.Namespace)
+			return
 		}
 		ctx.Fail("", "no NetworkPolicy in namespace %q selects the pod labels {%s} (the namespace has %s)",
 			o.Namespace, podSet.String(), pluralPolicies(len(policies)))

@@ -46,6 +46,13 @@ func isDefaultDenyIngress(np *networkingv1.NetworkPolicy) bool {
 	if len(np.Spec.Ingress) > 0 {
 		return false
 	}
+	return governsIngress(np)
+}
+
+// governsIngress reports whether a NetworkPolicy restricts the ingress of the pods it selects:
+// policyTypes lists Ingress, or is absent (the API server defaults it to Ingress, plus Egress
+// when there are egress rules).
+func governsIngress(np *networkingv1.NetworkPolicy) bool {
 	if len(np.Spec.PolicyTypes) == 0 {
 		return true
 	}

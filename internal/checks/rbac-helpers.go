@@ -309,7 +309,7 @@ func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *
 		ctx.NotAssessed("", "aggregated ClusterRole: its rules are filled in by the aggregation controller")
 	default:
 		if found := find(p); len(found) > 0 {
-			ctx.Fail("", "%s: %s", what, strings.Join(found, "; "))
+			ctx.Fail("", "%s: %s", what, few(found, "; "))
 		} else {
 			ctx.Pass("")
 		}
@@ -416,12 +416,52 @@ func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef)
 		return b
 	}
 	b.builtin = isBuiltinRoleName(ref.Kind, o.Namespace, ref.Name)
-	if b.obj != nil {
+	var known *rolePerms
+	if b.builtin {
+		known = builtinPerms[ref.Kind+"/"+ref.Name]
+	}
+	switch {
+	case b.obj != nil && known != nil:
+		// The API server reconciles its bootstrap roles at every start: it puts back every
+		// rule they are missing and keeps the extra ones. A manifest that redefines cluster-admin
+		// with harmless rules therefore grants nothing less than the real cluster-admin.
+		b.perms = inv.Memo(b.obj, "rbac-permissions-bootstrap", func() any {
+			return unionPerms(known, rolePermsOf(inv, b.obj))
+		}).(*rolePerms)
+	case b.obj != nil:
 		b.perms = rolePermsOf(inv, b.obj)
-	} else if b.builtin {
-		b.perms = builtinPerms[ref.Kind+"/"+ref.Name]
+	default:
+		b.perms = known
 	}
 	return b
+}
+
+// unionPerms is the permission summary of a built-in role whose input object adds rules to the
+// bootstrap ones: what either grants. Its rules are known, so it is not treated as aggregated.
+func unionPerms(builtin, input *rolePerms) *rolePerms {
+	if input == nil {
+		return builtin
+	}
+	merge := func(a, b []string) []string {
+		out := slices.Clone(a)
+		for _, s := range b {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return &rolePerms{
+		clusterAdmin:   builtin.clusterAdmin || input.clusterAdmin,
+		wildcards:      merge(builtin.wildcards, input.wildcards),
+		secretRead:     merge(builtin.secretRead, input.secretRead),
+		exec:           merge(builtin.exec, input.exec),
+		escalation:     merge(builtin.escalation, input.escalation),
+		workloadCreate: merge(builtin.workloadCreate, input.workloadCreate),
+		controlPlane:   merge(builtin.controlPlane, input.controlPlane),
+		logTampering:   merge(builtin.logTampering, input.logTampering),
+		networkControl: merge(builtin.networkControl, input.networkControl),
+	}
 }
 
 // userBinding returns a binding's roleRef and subjects when binding checks judge it; otherwise
@@ -501,7 +541,7 @@ func describeSubjects(o *engine.Object, subjects []rbacv1.Subject) string {
 	for i, s := range subjects {
 		out[i] = describeSubject(o, s)
 	}
-	return strings.Join(out, ", ")
+	return few(out, ", ")
 }
 
 // isSystemSubject reports whether a subject is the platform's own: a user or group whose name

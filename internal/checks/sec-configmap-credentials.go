@@ -10,6 +10,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/secretrules"
 )
 
 // maxSettingsNamed bounds the settings named for one ConfigMap key.
@@ -20,11 +21,13 @@ var secConfigmapCredentials = &engine.Check{
 	Title: "ConfigMaps hold no credentials",
 	Description: "ConfigMaps are not confidential: they are readable by far more subjects than Secrets " +
 		"(the view role, every pod that mounts them) and are never encrypted at rest. A credential " +
-		"in a ConfigMap is confidential information left unprotected (C1.1, CC6.1). The check flags " +
-		"keys whose name looks like a credential and hold a literal value, configuration files whose " +
-		"settings end in a credential word (db.password, client_secret, apiKey) with a literal value, " +
-		"and any value holding a PEM private key or an AWS access key id. Findings name the keys, " +
-		"never the values." + supporting,
+		"in a ConfigMap is confidential information left unprotected (C1.1, CC6.1). Each key is read " +
+		"as key=value with the default rules of gitleaks " + secretrules.GitleaksVersion + " (key " +
+		"material, service tokens, high-entropy values under credential-like names, also inside " +
+		"configuration files); beyond those rules, stricter SOC 2 rules flag keys whose name looks " +
+		"like a credential with a literal value, and configuration files whose settings end in a " +
+		"credential word (db.password, client_secret, apiKey) with a literal value. Findings name " +
+		"the keys and the gitleaks rules, never the values." + supporting,
 	Remediation: "Move the credential into a Secret (or an external secret store) and mount it; keep " +
 		"only non-confidential settings in the ConfigMap, and rotate the credential, since it has been exposed.",
 	Severity: high,
@@ -36,12 +39,16 @@ var secConfigmapCredentials = &engine.Check{
 			ctx.NotApplicable("", "not a core/v1 ConfigMap")
 			return
 		}
+		if _, err := secretrules.Default(); err != nil {
+			ctx.NotAssessed("", err.Error())
+			return
+		}
 		found := configMapCredentials(cm)
 		if len(found) == 0 {
 			ctx.Pass("")
 			return
 		}
-		ctx.Fail("", "holds credentials in keys %s", strings.Join(found, ", "))
+		ctx.Fail("", "holds credentials in keys %s", few(found, ", "))
 	},
 }
 
@@ -50,9 +57,9 @@ func configMapCredentials(cm *corev1.ConfigMap) []string {
 	var found []string
 	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
 		v := cm.Data[k]
-		switch material := embeddedKeyMaterial(v); {
-		case material != "":
-			found = append(found, fmt.Sprintf("%q (%s)", k, material))
+		switch leaked, _ := leakedSecrets(k, v); {
+		case leaked != "":
+			found = append(found, fmt.Sprintf("%q (%s)", k, leaked))
 		case credentialName(k) && literalCredential(v):
 			found = append(found, fmt.Sprintf("%q (credential-like key)", k))
 		default:
@@ -62,9 +69,9 @@ func configMapCredentials(cm *corev1.ConfigMap) []string {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
-		switch material := embeddedKeyMaterial(string(cm.BinaryData[k])); {
-		case material != "":
-			found = append(found, fmt.Sprintf("%q (binary, %s)", k, material))
+		switch leaked, _ := leakedSecrets(k, string(cm.BinaryData[k])); {
+		case leaked != "":
+			found = append(found, fmt.Sprintf("%q (binary, %s)", k, leaked))
 		case credentialName(k) && len(cm.BinaryData[k]) > 0:
 			found = append(found, fmt.Sprintf("%q (binary, credential-like key)", k))
 		}

@@ -1,10 +1,9 @@
 package checks
 
 import (
-	"strings"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/secretrules"
 )
 
 var secLiteralEnvCredentials = &engine.Check{
@@ -13,25 +12,31 @@ var secLiteralEnvCredentials = &engine.Check{
 	Description: "A password, token or key written into a pod template's env is stored in plain text in " +
 		"the workload object, in Git and in every copy of the manifest, and is readable by anyone who " +
 		"can read the workload: confidential information is neither identified nor protected (C1.1, " +
-		"CC6.1). The check flags env vars whose name looks like a credential (PASSWORD, SECRET, TOKEN, " +
-		"API_KEY, PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, ...) and hold a literal value, and any value " +
-		"holding a PEM private key or an AWS access key id. Empty values, flags, file paths, " +
-		"$(VAR) interpolations and names such as PASSWORD_FILE or SECRET_NAME pass." + supporting,
+		"CC6.1). Each env var is read as gitleaks reads a .env file, NAME=value, with the default rules " +
+		"of gitleaks " + secretrules.GitleaksVersion + " (key material, service tokens, and high-entropy " +
+		"values under credential-like names); beyond those rules, a stricter SOC 2 rule flags any " +
+		"literal value under a name that says it is a credential (PASSWORD, SECRET, TOKEN, API_KEY, " +
+		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, ...). Empty values, flags, file paths, $(VAR) " +
+		"interpolations and names such as PASSWORD_FILE or SECRET_NAME pass that rule." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{c11, cc61},
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if _, err := secretrules.Default(); err != nil {
+			ctx.NotAssessed("", err.Error())
+			return
+		}
 		eachContainer(ctx, o, func(c engine.Container) string {
 			var found []string
 			for _, e := range c.Env {
 				if e.Value == "" {
 					continue
 				}
-				switch material := embeddedKeyMaterial(e.Value); {
-				case material != "":
-					found = append(found, e.Name+" ("+material+")")
+				switch leaked, _ := leakedSecrets(e.Name, e.Value); {
+				case leaked != "":
+					found = append(found, e.Name+" ("+leaked+")")
 				case credentialName(e.Name) && literalCredential(e.Value):
 					found = append(found, e.Name+" (credential-like name)")
 				}
@@ -39,7 +44,7 @@ var secLiteralEnvCredentials = &engine.Check{
 			if len(found) == 0 {
 				return ""
 			}
-			return "literal credentials in env " + strings.Join(found, ", ")
+			return "literal credentials in env " + few(found, ", ")
 		})
 	},
 }

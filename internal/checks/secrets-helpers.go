@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/soc2-operator/soc2-operator/internal/secretrules"
 )
 
 // credentialWords are the name parts that mark a credential: DB_PASSWORD, githubToken,
@@ -122,21 +124,26 @@ func literalCredential(value string) bool {
 	return true
 }
 
-var (
-	pemPrivateKey = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----`)
-	awsAccessKey  = regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`)
-)
-
-// embeddedKeyMaterial names the key material a value holds, whatever its name: "a PEM private
-// key", "an AWS access key id", or "".
-func embeddedKeyMaterial(value string) string {
-	switch {
-	case pemPrivateKey.MatchString(value):
-		return "a PEM private key"
-	case awsAccessKey.MatchString(value):
-		return "an AWS access key id"
+// leakedSecrets names the gitleaks rules (secretrules, the default rules of gitleaks
+// secretrules.GitleaksVersion) that find a credential in the assignment name=value, the way
+// gitleaks reads a .env file: rules for key material and service tokens match the value
+// whatever its name, and gitleaks' generic-api-key rule matches a high-entropy value under a
+// credential-like name (AZURE_BATCH_KEY, OCI_CLI_KEY_CONTENT). The error says the rules could
+// not be loaded.
+func leakedSecrets(name, value string) (string, error) {
+	rules, err := secretrules.Default()
+	if err != nil {
+		return "", err
 	}
-	return ""
+	found := rules.Find(name + "=" + value)
+	if len(found) == 0 {
+		return "", nil
+	}
+	ids := make([]string, len(found))
+	for i, f := range found {
+		ids[i] = f.RuleID
+	}
+	return "gitleaks rule " + strings.Join(ids, ", "), nil
 }
 
 // settingName matches the name of a setting in a configuration file line.

@@ -67,24 +67,24 @@ func TestLiteralCredential(t *testing.T) {
 	}
 }
 
-func TestEmbeddedKeyMaterial(t *testing.T) {
+func TestLeakedSecrets(t *testing.T) {
 	tests := map[string]struct {
-		value, want string
+		name, value, want string
 	}{
-		"an RSA key":                 {"-----BEGIN RSA PRIVATE KEY-----\nMIIE...", "a PEM private key"},
-		"a PKCS#8 key":               {"-----BEGIN PRIVATE KEY-----\nMIIE...", "a PEM private key"},
-		"an encrypted key":           {"-----BEGIN ENCRYPTED PRIVATE KEY-----", "a PEM private key"},
-		"a PGP key block":            {"-----BEGIN PGP PRIVATE KEY BLOCK-----", "a PEM private key"},
-		"an access key id":           {"key=AKIAIOSFODNN7EXAMPLE", "an AWS access key id"},
-		"a session key id":           {"ASIAIOSFODNN7EXAMPLE", "an AWS access key id"},
-		"a certificate":              {"-----BEGIN CERTIFICATE-----\nMIIB...", ""},
-		"a public key":               {"-----BEGIN PUBLIC KEY-----", ""},
-		"an id inside a longer word": {"XAKIAIOSFODNN7EXAMPLEX", ""},
+		"an RSA key whatever its name": {"TLS", "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Yx7b1Bq9kLhVx8vW0aPjN4Pq3aD\n-----END RSA PRIVATE KEY-----", "gitleaks rule private-key"},
+		"an access key id":             {"S3_UPLOADER", "AKIA4HK2VCQRT7YNXW3Q", "gitleaks rule aws-access-token"},
+		"an Azure Batch key":           {"AZURE_BATCH_KEY", "q8Vn3Rt7Lm2Xk9Pw4Sy6Bc1Df5Hj0Ae8Ui3Oz7Nv2=", "gitleaks rule generic-api-key"},
+		"a certificate":                {"TLS_CRT", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----", ""},
+		"a plain setting":              {"LOG_LEVEL", "debug", ""},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := embeddedKeyMaterial(tc.value); got != tc.want {
-				t.Errorf("embeddedKeyMaterial(%q) = %q, want %q", tc.value, got, tc.want)
+			got, err := leakedSecrets(tc.name, tc.value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("leakedSecrets(%q, ...) = %q, want %q", tc.name, got, tc.want)
 			}
 		})
 	}

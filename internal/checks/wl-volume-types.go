@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -28,7 +27,7 @@ var wlVolumeTypes = &engine.Check{
 			}
 		}
 		if len(bad) > 0 {
-			ctx.Fail("", "uses volumes outside the restricted set: %s", strings.Join(bad, ", "))
+			ctx.Fail("", "uses volumes outside the restricted set: %s", few(bad, ", "))
 			return
 		}
 		ctx.Pass("")
@@ -38,6 +37,9 @@ var wlVolumeTypes = &engine.Check{
 // restrictedViolation names the volume's type when the restricted level does not allow it.
 func restrictedViolation(v *corev1.Volume) string {
 	s := &v.VolumeSource
+	if *s == (corev1.VolumeSource{}) {
+		return "" // the API server defaults a volume with no source to emptyDir
+	}
 	switch {
 	case s.ConfigMap != nil, s.CSI != nil, s.DownwardAPI != nil, s.EmptyDir != nil, s.Ephemeral != nil,
 		s.PersistentVolumeClaim != nil, s.Projected != nil, s.Secret != nil, s.Image != nil:

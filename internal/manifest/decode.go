@@ -411,6 +411,9 @@ func decodeJSON(js []byte, allowList bool) ([]*engine.Object, error) {
 		}
 		return out, errors.Join(errs...)
 	}
+	if err := checkServed(tm.APIVersion, tm.Kind); err != nil {
+		return nil, err
+	}
 	obj, err := decodeTyped(tm.APIVersion, tm.Kind, js)
 	if err != nil {
 		return nil, err

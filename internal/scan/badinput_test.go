@@ -273,6 +273,25 @@ func TestBadInput(t *testing.T) {
 			objects:   2,
 			scanned:   []string{"Pod/before"},
 		},
+		"a built-in kind under an apiVersion Kubernetes never served is an input error": {
+			manifests: map[string]string{"bad.yaml": afterPod("apiVersion: v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: app, image: nginx:1.27}]}\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): Deployment: Kubernetes never served Deployment as apiVersion \"v1\": use apps/v1"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"a built-in kind under a version its group never served is an input error": {
+			manifests: map[string]string{"bad.yaml": afterPod("apiVersion: rbac.authorization.k8s.io/v2\nkind: ClusterRole\nmetadata: {name: reader}\nrules: []\n")},
+			code:      ExitInput,
+			stderr:    [][]string{{"manifests/bad.yaml: document 2 (line 6): ClusterRole: Kubernetes never served ClusterRole as apiVersion \"rbac.authorization.k8s.io/v2\": use rbac.authorization.k8s.io/v1"}},
+			objects:   2,
+			scanned:   []string{"Pod/before"},
+		},
+		"a custom resource that reuses a built-in kind's name in its own group is read": {
+			manifests: map[string]string{"crd.yaml": "apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: w, namespace: shop}\nspec: {size: 3}\n"},
+			code:      ExitOK,
+			objects:   2,
+		},
 		"a document without apiVersion names its kind": {
 			manifests: map[string]string{"bad.yaml": afterPod("kind: Deployment\nmetadata: {name: noapi}\n")},
 			code:      ExitInput,

@@ -1,0 +1,62 @@
+package secretrules
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestRulesLoad(t *testing.T) {
+	r, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// gitleaks v8.30.1 ships 222 rules; 5 of them need a file path and do not apply here.
+	if len(r.rules) < 200 {
+		t.Errorf("only %d rules loaded from gitleaks %s", len(r.rules), GitleaksVersion)
+	}
+}
+
+func TestFind(t *testing.T) {
+	r, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		text string
+		want string // a rule ID among the findings, or "" for none
+	}{
+		"an AWS access key id":                {"AWS_ACCESS_KEY_ID=AKIA4HK2VCQRT7YNXW3Q", "aws-access-token"},
+		"AWS's documented example key":        {"AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", ""},
+		"a PEM private key":                   {"TLS_KEY=-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Yx7b1Bq9kLhVx8vW0aPjN4Pq3aD\n-----END RSA PRIVATE KEY-----", "private-key"},
+		"a GitHub token":                      {"GH=ghp_4Zq8vN2mR7tX1kL9pW3sY6bC0dF5hJ2aE8uI", "github-pat"},
+		"an Azure Batch key by its name":      {"AZURE_BATCH_KEY=q8Vn3Rt7Lm2Xk9Pw4Sy6Bc1Df5Hj0Ae8Ui3Oz7Nv2=", "generic-api-key"},
+		"an OCI CLI key content by its name":  {"OCI_CLI_KEY_CONTENT=Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz", "generic-api-key"},
+		"a plain setting":                     {"LOG_LEVEL=debug", ""},
+		"a key name with a low-entropy value": {"API_KEY=aaaaaaaaaaaaaaaa", ""},
+		"a key id is not a key":               {"KEY_ID=Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz", ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var ids []string
+			for _, f := range r.Find(tc.text) {
+				ids = append(ids, f.RuleID)
+			}
+			switch {
+			case tc.want == "" && len(ids) > 0:
+				t.Errorf("Find(%q) = %v, want nothing", tc.text, ids)
+			case tc.want != "" && !slices.Contains(ids, tc.want):
+				t.Errorf("Find(%q) = %v, want %s among them", tc.text, ids, tc.want)
+			}
+		})
+	}
+}
+
+func BenchmarkFindShortValue(b *testing.B) {
+	r, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		r.Find("LOG_LEVEL=info")
+	}
+}
