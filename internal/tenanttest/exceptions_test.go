@@ -81,8 +81,8 @@ func (tn *tenant) waitJudged(t *testing.T, name string, want v1alpha1.ExceptionS
 	return ex, rep
 }
 
-// finding returns the report's finding of check on resource name, or an error.
-func finding(rep *v1alpha1.ComplianceReport, check, name string) (*v1alpha1.Finding, error) {
+// checkFinding returns the report's finding of check on resource name, or an error.
+func checkFinding(rep *v1alpha1.ComplianceReport, check, name string) (*v1alpha1.Finding, error) {
 	for i := range rep.Status.Findings {
 		if f := &rep.Status.Findings[i]; f.Check == check && f.Resource.Name == name {
 			return f, nil
@@ -100,7 +100,7 @@ func TestSelfExemptionWaivesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	tn.waitReport(t, "wl-privileged failing", func(rep *v1alpha1.ComplianceReport) error {
-		_, err := finding(rep, "wl-privileged", "web")
+		_, err := checkFinding(rep, "wl-privileged", "web")
 		return err
 	})
 	if err := tn.Client.Create(ctx, selfExemption(tn.Namespace, "everything")); err != nil {
@@ -110,7 +110,7 @@ func TestSelfExemptionWaivesNothing(t *testing.T) {
 	if rep.Status.Result != v1alpha1.NonCompliant {
 		t.Errorf("report result %s after a self-exemption, want NonCompliant", rep.Status.Result)
 	}
-	f, err := finding(rep, "wl-privileged", "web")
+	f, err := checkFinding(rep, "wl-privileged", "web")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func credentialsException(ns string) *v1alpha1.ControlException {
 func (tn *tenant) findingIs(t *testing.T, check, name string, want v1alpha1.CheckResult) *v1alpha1.ComplianceReport {
 	t.Helper()
 	return tn.waitReport(t, fmt.Sprintf("%s on %s is %s", check, name, want), func(rep *v1alpha1.ComplianceReport) error {
-		f, err := finding(rep, check, name)
+		f, err := checkFinding(rep, check, name)
 		if err != nil {
 			return err
 		}
@@ -459,7 +459,7 @@ func TestExceptionPolicyLimitsWaivers(t *testing.T) {
 		if !strings.Contains(got.Status.Message, "does not waive Critical findings") {
 			t.Errorf("the exception's message does not say it waives no Critical finding: %q", got.Status.Message)
 		}
-		if f, err := finding(rep, "wl-privileged", "web"); err != nil || f.Result != v1alpha1.ResultFail {
+		if f, err := checkFinding(rep, "wl-privileged", "web"); err != nil || f.Result != v1alpha1.ResultFail {
 			t.Errorf("wl-privileged on web after an approved exception: %+v %v, want Fail", f, err)
 		}
 		if rep.Status.Result != v1alpha1.NonCompliant {
@@ -483,7 +483,7 @@ func TestExceptionPolicyLimitsWaivers(t *testing.T) {
 		if !strings.Contains(got.Status.Message, "honours exceptions only in the operator's namespace") {
 			t.Errorf("message %q does not say why", got.Status.Message)
 		}
-		if f, err := finding(rep, "sec-literal-env-credentials", "api"); err != nil || f.Result != v1alpha1.ResultFail {
+		if f, err := checkFinding(rep, "sec-literal-env-credentials", "api"); err != nil || f.Result != v1alpha1.ResultFail {
 			t.Errorf("finding %+v %v, want Fail", f, err)
 		}
 	})
