@@ -221,7 +221,10 @@ func TestTenantCannotForgeReports(t *testing.T) {
 	forged := rep.DeepCopy()
 	forged.Status.Result = v1alpha1.Compliant
 	forged.Status.Findings = nil
-	refused("writing the report's status", tn.Client.Status().Update(ctx, forged))
+	// Patches carry no resourceVersion, so a concurrent write by the operator cannot turn the
+	// refusal under test into a conflict.
+	refused("writing the report's status", tn.Client.Status().Patch(ctx, forged,
+		client.RawPatch(types.MergePatchType, []byte(`{"status":{"result":"Compliant","findings":[]}}`))))
 	refused("patching the report's status", tn.Client.Status().Patch(ctx, forged, client.MergeFrom(rep)))
 	if rep, err = tn.report(); err != nil {
 		t.Fatal(err)
