@@ -68,6 +68,8 @@ type ComplianceProfileReconciler struct {
 	policyReports *policyReportWriter
 	// alerts delivers alerts on state transitions.
 	alerts *alert.Dispatcher
+	// journal records transitions in the evidence journal (nil: off).
+	journal *journalHook
 
 	state *state
 }
@@ -96,6 +98,7 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		if apierrors.IsNotFound(err) {
 			// Reports go with the profile through their owner references.
 			r.state.forget(req.Name)
+			r.journal.profileDeleted(req.Name)
 			r.alerts.Configure(req.Name, nil)
 			metrics.ForgetProfile(req.Name)
 			return ctrl.Result{}, nil
@@ -106,6 +109,7 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		return ctrl.Result{}, nil
 	}
 	r.alerts.Configure(profile.Name, profile.Spec.Alerts)
+	r.journal.profileSeen(profile)
 	ps := r.state.plan(profile, r.Catalogue)
 	var res ctrl.Result
 	var err error
@@ -306,7 +310,9 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	desired := report.NamespaceStatus(report.NamespaceInput{
 		Evaluation: ev, Namespace: ns, Previous: &rep.Status, Now: now,
 		CatalogVersion: r.CatalogVersion, Generation: rep.Generation,
+		FirstSeen: r.journal.firstSeen(profile.Name, ns),
 	})
+	r.journal.observe(profile.Name, ns, ev, desired.Findings, now)
 	r.state.recordNamespace(ps, ns, ev.Summary(ns), ev.Exceptions)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	if report.SameContent(&rep.Status, &desired) {
@@ -441,6 +447,7 @@ func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Contex
 // deleteReport removes the report of a namespace the profile no longer selects.
 func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ns string) error {
 	r.state.dropNamespace(ps, ns)
+	r.journal.forgetNamespace(profile.Name, ns)
 	metrics.ForgetNamespace(profile.Name, ns)
 	rep := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}
 	if err := r.Delete(ctx, rep); err != nil {
@@ -492,6 +499,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 		Previous: &profile.Status, Generation: profile.Generation, CatalogVersion: r.CatalogVersion,
 		Now: r.Clock.Now(), Problems: problems, GatherError: gatherErr,
 	})
+	r.journal.setCondition(&desired.Conditions, profile.Generation)
 	ready := meta.FindStatusCondition(desired.Conditions, v1alpha1.ConditionReady)
 	if ready != nil && ready.Status == metav1.ConditionTrue {
 		metrics.ProfileReady.WithLabelValues(profile.Name).Set(1)

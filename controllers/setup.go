@@ -25,6 +25,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
 )
 
@@ -42,6 +43,10 @@ type Options struct {
 	Clock clock.Clock
 	// MaxConcurrentReconciles of the profile controller. Default 2.
 	MaxConcurrentReconciles int
+	// Journal, when set, receives every transition for the evidence journal (leader only).
+	Journal *journal.Queue
+	// AttestationInterval is how often the journal attests each namespace's state. Default 24h.
+	AttestationInterval time.Duration
 }
 
 // Setup registers both reconcilers, their watches and the staleness watchdog with the manager.
@@ -85,6 +90,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		state:          st,
 		policyReports:  newPolicyReportWriter(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetRESTMapper()),
 		alerts:         dispatcher,
+		journal:        newJournalHook(opts.Journal, opts.Clock, opts.AttestationInterval),
 		exceptionChanged: func(key types.NamespacedName) {
 			ex := &v1alpha1.ControlException{}
 			ex.Namespace, ex.Name = key.Namespace, key.Name
@@ -121,6 +127,14 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("setting up the ControlException controller: %w", err)
 	}
 
+	if profiles.journal != nil {
+		if err := mgr.Add(opts.Journal); err != nil {
+			return err
+		}
+		if err := mgr.Add(profiles.journal); err != nil {
+			return err
+		}
+	}
 	return mgr.Add(&watchdog{client: mgr.GetClient(), profiles: profiles, period: time.Minute})
 }
 

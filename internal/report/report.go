@@ -28,6 +28,9 @@ type NamespaceInput struct {
 	Now            time.Time
 	CatalogVersion string
 	Generation     int64 // the report's metadata.generation, for conditions
+	// FirstSeen, when set, gives the first-seen time of a finding the previous status does not
+	// list (the report was deleted, or the finding was beyond the bound): the journal's.
+	FirstSeen func(check, kind, name, container string) (time.Time, bool)
 }
 
 // NamespaceStatus builds the status of one namespace's report. Findings keep the first-seen
@@ -50,6 +53,16 @@ func NamespaceStatus(in NamespaceInput) v1alpha1.ComplianceReportStatus {
 		st.Conditions = append(st.Conditions, in.Previous.Conditions...)
 	}
 	st.Findings, st.FindingsTruncated = Findings(s.Findings, plan.MaxFindings, prevFindings, in.Now)
+	if in.FirstSeen != nil {
+		for i := range st.Findings {
+			f := &st.Findings[i]
+			if f.FirstSeen != nil && f.FirstSeen.Time.Equal(in.Now.UTC().Truncate(time.Second)) {
+				if t, ok := in.FirstSeen(f.Check, f.Resource.Kind, f.Resource.Name, f.Container); ok && t.Before(f.FirstSeen.Time) {
+					f.FirstSeen = ptrTime(t)
+				}
+			}
+		}
+	}
 	st.Exceptions = exceptionsFor(in.Evaluation, in.Namespace)
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
 		Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonEvaluated,
