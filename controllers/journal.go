@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
+	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
 // journalHook turns what the reconcilers compute into journal records: findings opened, closed
@@ -187,20 +189,30 @@ func (h *journalHook) apply(r *journal.Record) {
 	}
 }
 
-// firstSeen is the journal's first-seen time of a finding still open, so a report deleted (or
-// an operator restarted) keeps the time the finding was first seen.
-func (h *journalHook) firstSeen(profile, ns string) func(check, kind, name, container string) (time.Time, bool) {
+// firstSeen asks next (the process's memory) first, then the journal: a finding still open in
+// the journal keeps its first-seen time across a deleted report and an operator restart.
+func (h *journalHook) firstSeen(profile, ns string, next report.FirstSeenLookup) report.FirstSeenLookup {
 	if h == nil {
-		return nil
+		return next
 	}
-	return func(check, kind, name, container string) (time.Time, bool) {
+	return func(key string) (time.Time, bool) {
+		if next != nil {
+			if t, ok := next(key); ok {
+				return t, true
+			}
+		}
+		// report.FindingKey: check, kind, namespace, name, container.
+		p := strings.Split(key, "\x00")
+		if len(p) != 5 {
+			return time.Time{}, false
+		}
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		t := h.namespaces[nsKey{profile, ns}]
 		if t == nil {
 			return time.Time{}, false
 		}
-		f, ok := t.open[journal.FindingKey(check, kind, name, container)]
+		f, ok := t.open[journal.FindingKey(p[0], p[1], p[3], p[4])]
 		return f.FirstSeen, ok && !f.FirstSeen.IsZero()
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
+	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
 // The suite's manager writes the evidence journal to journalDir (cluster "test") through
@@ -254,4 +255,50 @@ func TestTheJournalFallsBehindAndCatchesUp(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestFirstSeenSurvivesARestart: a new operator process (a new hook, no memory) restores the
+// first-seen times of open findings from the journal.
+func TestFirstSeenSurvivesARestart(t *testing.T) {
+	ctx := context.Background()
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	w, err := journal.NewWriter(ctx, store, journal.WriterOptions{Cluster: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := journal.Finding{Key: journal.FindingKey("wl-privileged", "Deployment", "api", "setup"), Check: "wl-privileged", Kind: "Deployment", Name: "api", Container: "setup", FirstSeen: first}
+	closed := journal.Finding{Key: journal.FindingKey("wl-seccomp", "Deployment", "api", "app"), Check: "wl-seccomp", Kind: "Deployment", Name: "api", Container: "app", FirstSeen: first}
+	if err := w.Write(ctx, []journal.Record{
+		{Type: journal.FindingOpened, Time: first, Profile: "p", Namespace: "ns", Finding: &open},
+		{Type: journal.FindingOpened, Time: first, Profile: "p", Namespace: "ns", Finding: &closed},
+		{Type: journal.FindingClosed, Time: first.Add(time.Hour), Profile: "p", Namespace: "ns", Finding: &closed},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newJournalHook(q, nil, time.Hour)
+	w2, err := journal.NewWriter(ctx, store, journal.WriterOptions{Cluster: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Restore(ctx, store, w2); err != nil {
+		t.Fatal(err)
+	}
+	lookup := h.firstSeen("p", "ns", nil)
+	key := func(check, name, container string) string {
+		return report.FindingKey(&v1alpha1.Finding{Check: check, Resource: v1alpha1.ResourceRef{Kind: "Deployment", Namespace: "ns", Name: name}, Container: container})
+	}
+	if got, ok := lookup(key("wl-privileged", "api", "setup")); !ok || !got.Equal(first) {
+		t.Errorf("open finding: %v %v, want %v", got, ok, first)
+	}
+	if _, ok := lookup(key("wl-seccomp", "api", "app")); ok {
+		t.Errorf("a closed finding has a first-seen time")
+	}
 }

@@ -180,7 +180,7 @@ func workloadsByPodLabel(inv *engine.Inventory) *podOwners {
 	return inv.Memo(nil, "availability.workloadsByPodLabel", func() any {
 		idx := &podOwners{byLabel: map[labelKey][]*engine.Object{}, byNs: map[string][]*engine.Object{}}
 		for _, o := range inv.Objects() {
-			if o.Workload == nil || o.JudgedThroughController() || o.Kind == "Job" || o.Kind == "CronJob" {
+			if o.Workload == nil || inv.JudgedThroughController(o) || o.Kind == "Job" || o.Kind == "CronJob" {
 				continue
 			}
 			idx.byNs[o.Namespace] = append(idx.byNs[o.Namespace], o)
@@ -245,7 +245,7 @@ func describeWorkloads(ws []*engine.Object) string {
 	for i, w := range ws {
 		names[i] = fmt.Sprintf("%s %q", w.Kind, w.Name)
 	}
-	return strings.Join(names, ", ")
+	return few(names, ", ")
 }
 
 // intOrPercent parses an IntOrString percentage such as "25%"; ok is false for integers and

@@ -47,7 +47,7 @@ var wlDangerousCaps = &engine.Check{
 				}
 			}
 			if len(bad) > 0 {
-				return fmt.Sprintf("adds capabilities %s", strings.Join(bad, ", "))
+				return fmt.Sprintf("adds capabilities %s", few(bad, ", "))
 			}
 			return ""
 		})

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -41,7 +40,7 @@ var wlDropAllCaps = &engine.Check{
 			case !dropsAll:
 				return "does not drop ALL capabilities"
 			case len(extra) > 0:
-				return fmt.Sprintf("drops ALL but adds back %s", strings.Join(extra, ", "))
+				return fmt.Sprintf("drops ALL but adds back %s", few(extra, ", "))
 			}
 			return ""
 		})

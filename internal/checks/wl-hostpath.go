@@ -41,7 +41,7 @@ var wlHostPath = &engine.Check{
 			ctx.Pass("")
 			return
 		}
-		ctx.Fail("", "mounts host path %s", strings.Join(found, "; "))
+		ctx.Fail("", "mounts host path %s", few(found, "; "))
 	},
 }
 

@@ -1,8 +1,6 @@
 package checks
 
 import (
-	"strings"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -33,7 +31,7 @@ var wlUnsafeSysctls = &engine.Check{
 			}
 		}
 		if len(unsafe) > 0 {
-			ctx.Fail("", "sets unsafe sysctls %s", strings.Join(unsafe, ", "))
+			ctx.Fail("", "sets unsafe sysctls %s", few(unsafe, ", "))
 			return
 		}
 		ctx.Pass("")

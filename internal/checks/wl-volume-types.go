@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -28,7 +27,7 @@ var wlVolumeTypes = &engine.Check{
 			}
 		}
 		if len(bad) > 0 {
-			ctx.Fail("", "uses volumes outside the restricted set: %s", strings.Join(bad, ", "))
+			ctx.Fail("", "uses volumes outside the restricted set: %s", few(bad, ", "))
 			return
 		}
 		ctx.Pass("")

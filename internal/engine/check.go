@@ -91,6 +91,9 @@ type Context struct {
 	stopped map[*PlannedCheck]string
 	// customTimeout is Options.CustomCheckTimeout.
 	customTimeout time.Duration
+	// note is appended to the failures of an object judged on its own although it names a
+	// controller: why the controller does not explain it.
+	note string
 }
 
 // Pass records that the object (container "" ) or one of its containers satisfies the check.
@@ -117,6 +120,7 @@ func (c *Context) NotAssessed(container, reason string) {
 	c.record(container, StatusNotAssessed, reason)
 }
 
+// record is where every result is made: its message is bounded here, whatever the check wrote.
 func (c *Context) record(container string, s Status, msg string) {
-	*c.out = append(*c.out, Result{Check: c.check, Object: c.obj, Container: container, Status: s, Message: msg})
+	*c.out = append(*c.out, Result{Check: c.check, Object: c.obj, Container: container, Status: s, Message: Truncate(msg)})
 }
