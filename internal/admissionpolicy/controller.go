@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -238,8 +239,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, mode Mode, v *Verifier) error 
 	start := make(chan event.GenericEvent, 1)
 	start <- event.GenericEvent{Object: &admissionv1.ValidatingAdmissionPolicy{}}
 	logf.FromContext(ctx).Info("Admission policies name the operator's user", "user", user, "manage", mode == Manage)
+	// Every replica checks the policies, not only the leader: the admission webhook runs on
+	// every replica and trusts approvals only while its own verifier says they are enforced.
+	// Two replicas applying the same objects converge (same field manager, same content).
+	leaderOnly := false
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("admissionpolicies").
+		WithOptions(controller.Options{NeedLeaderElection: &leaderOnly}).
 		WatchesRawSource(source.Channel(start, one)).
 		Watches(&admissionv1.MutatingAdmissionPolicy{}, one, ours).
 		Watches(&admissionv1.MutatingAdmissionPolicyBinding{}, one, ours).

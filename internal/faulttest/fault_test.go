@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -29,6 +30,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -561,16 +563,23 @@ func TestReportsNamingNoProfileAreSweptAtStart(t *testing.T) {
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 		t.Fatal(err)
 	}
-	forged := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: "no-such-profile", Namespace: name},
-		Spec: v1alpha1.ComplianceReportSpec{Profile: "no-such-profile"}}
-	if err := k8s.Create(ctx, forged); err != nil {
+	// Only the operator may write reports once its admission policy is in place (an earlier
+	// test's operator applied it): the report is forged as before the install, without it.
+	writer := &admissionv1.ValidatingAdmissionPolicyBinding{}
+	writer.Name = admissionpolicy.ReportWriter
+	if err := k8s.Delete(ctx, writer); err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
+	forged := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: "no-such-profile", Namespace: name},
+		Spec: v1alpha1.ComplianceReportSpec{Profile: "no-such-profile"}}
+	eventually(t, 10*time.Second, "a report written without the policy", func() error {
+		return k8s.Create(ctx, forged) // the API server stops applying the deleted binding a moment later
+	})
 	forged.Status.Result = v1alpha1.Compliant
 	if err := k8s.Status().Update(ctx, forged); err != nil {
 		t.Fatal(err)
 	}
-	startManager(t)
+	startManager(t) // it applies its policies again
 	eventually(t, 30*time.Second, "the report is deleted", func() error {
 		err := k8s.Get(ctx, client.ObjectKeyFromObject(forged), &v1alpha1.ComplianceReport{})
 		if apierrors.IsNotFound(err) {
