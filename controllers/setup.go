@@ -28,7 +28,9 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
+	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
 // Options configure the reconcilers.
@@ -45,6 +47,13 @@ type Options struct {
 	Clock clock.Clock
 	// MaxConcurrentReconciles of the profile controller. Default 2.
 	MaxConcurrentReconciles int
+	// Journal, when set, receives every transition for the evidence journal (leader only).
+	Journal *journal.Queue
+	// AttestationInterval is how often the journal attests each namespace's state. Default 24h.
+	AttestationInterval time.Duration
+	// FirstSeen remembers when each finding of a report was first seen, so that a deleted
+	// report comes back with its times. Default: in memory, for the life of the process.
+	FirstSeen report.FirstSeenStore
 }
 
 // Setup registers both reconcilers, their watches and the staleness watchdog with the manager.
@@ -57,6 +66,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	if opts.MaxConcurrentReconciles == 0 {
 		opts.MaxConcurrentReconciles = 2
+	}
+	if opts.FirstSeen == nil {
+		opts.FirstSeen = report.NewMemoryFirstSeen()
 	}
 	metrics.Register()
 	kinds, err := inventory.AvailableKinds(mgr.GetRESTMapper())
@@ -88,6 +100,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		state:          st,
 		policyReports:  newPolicyReportWriter(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetRESTMapper()),
 		alerts:         dispatcher,
+		journal:        newJournalHook(opts.Journal, opts.Clock, opts.AttestationInterval),
+		firstSeen:      opts.FirstSeen,
+		apiReader:      mgr.GetAPIReader(),
 		exceptionChanged: func(key types.NamespacedName) {
 			ex := &v1alpha1.ControlException{}
 			ex.Namespace, ex.Name = key.Namespace, key.Name
@@ -124,6 +139,14 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("setting up the ControlException controller: %w", err)
 	}
 
+	if profiles.journal != nil {
+		if err := mgr.Add(opts.Journal); err != nil {
+			return err
+		}
+		if err := mgr.Add(profiles.journal); err != nil {
+			return err
+		}
+	}
 	return mgr.Add(&watchdog{client: mgr.GetClient(), profiles: profiles, period: time.Minute})
 }
 
@@ -206,13 +229,12 @@ func (m *requestMapper) forException(ctx context.Context, obj client.Object) []r
 	return out
 }
 
-// forReport maps a report (edited or deleted by hand, or just written) to its namespace.
+// forReport maps a report (edited, created or deleted by hand, or just written) to the profile
+// it is named after and its namespace: reports are always named after their profile, so its
+// labels, which anyone may have written, are not asked. A report naming no profile is deleted
+// by that request.
 func (m *requestMapper) forReport(_ context.Context, obj client.Object) []reconcile.Request {
-	profile := obj.GetLabels()[LabelProfile]
-	if profile == "" {
-		profile = obj.GetName()
-	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: profile}}}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}}}
 }
 
 // delayedHandler enqueues mapped requests after a delay: a burst of changes in a namespace
@@ -314,13 +336,24 @@ func (w *watchdog) NeedLeaderElection() bool { return true }
 func (w *watchdog) Start(ctx context.Context) error {
 	ticker := time.NewTicker(w.period)
 	defer ticker.Stop()
+	w.sweep(ctx) // reports left while the operator was down
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
 			w.check(ctx)
+			w.sweep(ctx)
 		}
+	}
+}
+
+// sweep deletes the reports that name no existing profile. Watch events delete such a report
+// as soon as it is written; the sweep catches those written while the operator was not
+// watching.
+func (w *watchdog) sweep(ctx context.Context) {
+	if err := w.profiles.sweepOrphans(ctx); err != nil {
+		logf.FromContext(ctx).Error(err, "Unable to delete reports that name no profile")
 	}
 }
 
