@@ -69,6 +69,7 @@ func paramsFrom(p *v1alpha1.CheckParameters) Params {
 		MinReplicas:         DefaultMinReplicas,
 		AllowedHostPorts:    map[int32]bool{},
 		AllowedCapabilities: map[string]bool{},
+		PodSecurity:         DefaultPodSecurity,
 	}
 	if p == nil {
 		return out
