@@ -59,8 +59,8 @@ control-plane: ## Build (once, then cached) kube-apiserver, etcd and kubectl fro
 	hack/control-plane.sh
 
 .PHONY: test
-test: control-plane kustomize ## Run every test, on the real control plane.
-	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
+test: control-plane kustomize versitygw ## Run every test, on the real control plane (and a real S3 server for the journal).
+	SOC2_VERSITYGW="$$(hack/versitygw.sh)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: demo
 demo: control-plane ## Run the operator on a local control plane with sample workloads; Ctrl-C cleans up.
@@ -80,6 +80,10 @@ bench: control-plane ## Run the engine, scan and operator benchmarks (one core f
 test-scale: control-plane ## Run the operator against 10,000 workloads in 100 namespaces with 1,000 RBAC objects.
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" SOC2_SCALE_WORKLOADS=10000 SOC2_SCALE_NAMESPACES=100 SOC2_SCALE_RBAC=1000 \
 		go test -timeout 30m -run '^$$' -bench . -benchtime 5x ./internal/scaletest/
+
+.PHONY: versitygw
+versitygw: ## Build (once, then cached) versitygw, the S3-compatible server the journal's s3 store is tested against.
+	@hack/versitygw.sh >/dev/null
 
 .PHONY: kustomize
 kustomize: ## Build (once, then cached) kustomize from the Go module proxy.

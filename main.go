@@ -4,6 +4,7 @@
 //	soc2-operator [manager] [flags]   run the operator (the default)
 //	soc2-operator scan -f PATH...     evaluate manifests against the SOC 2 checks (for CI)
 //	soc2-operator checks              list the built-in checks
+//	soc2-operator evidence verify|pack  verify the journal; build an evidence pack for a period
 //	soc2-operator version             print the version
 package main
 
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soc2-operator/soc2-operator/internal/evidence"
 	"github.com/soc2-operator/soc2-operator/internal/scan"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 )
@@ -32,6 +34,7 @@ func commands() []command {
 		{name: "manager", summary: "Run the operator (default when no subcommand is given)", run: runManager},
 		{name: "scan", summary: "Evaluate manifest files against the SOC 2 checks (for CI)", run: runScan},
 		{name: "checks", summary: "List the built-in SOC 2 checks", run: runChecks},
+		{name: "evidence", summary: "Verify the journal, or build a SOC 2 Type II evidence pack for a period (verify, pack)", run: runEvidence},
 		{name: "version", summary: "Print the version", run: runVersion},
 	}
 }
@@ -76,6 +79,10 @@ func runScan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func runChecks(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return scan.RunChecks(args, stdout, stderr)
+}
+
+func runEvidence(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	return evidence.Run(args, stdout, stderr)
 }
 
 func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {

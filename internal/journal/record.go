@@ -158,6 +158,11 @@ type AttestationBody struct {
 	// Populations holds each distinct resource list once; checks refer to it by index (checks
 	// that target the same kinds share a list).
 	Populations [][]string `json:"populations,omitempty"`
+	// Open are the findings failing or excepted at the moment, with when each was first seen,
+	// so a reader of any window knows the deviations that began before it.
+	Open []Finding `json:"open,omitempty"`
+	// Exceptions are the ControlExceptions in force in the namespace at the moment.
+	Exceptions []Exception `json:"exceptions,omitempty"`
 }
 
 // CriterionState is a criterion's state in an attestation.

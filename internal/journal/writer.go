@@ -45,6 +45,8 @@ type Writer struct {
 	last   time.Time
 	recent [][]string
 	seen   map[string]struct{}
+	// written counts the records this writer appended.
+	written int
 	// lost are this writer's segments that lost a race for their sequence number.
 	lost map[string]struct{}
 }
@@ -80,6 +82,9 @@ func ValidateClusterName(name string) error {
 // Last is the time of the latest record in the chain (zero for an empty chain): after a restart
 // it is the start of the interval nobody observed.
 func (w *Writer) Last() time.Time { return w.last }
+
+// Written is the number of records this writer appended (duplicates left out).
+func (w *Writer) Written() int { return w.written }
 
 // Seq is the sequence number of the latest segment.
 func (w *Writer) Seq() uint64 { return w.seq }
@@ -239,6 +244,7 @@ func (w *Writer) writeSegment(ctx context.Context, batch []Record) error {
 			ids[i] = r.ID
 		}
 		w.seq, w.prev = seq, digest
+		w.written += len(fresh)
 		if h.Last.After(w.last) {
 			w.last = h.Last
 		}

@@ -1,0 +1,212 @@
+package evidence
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// Exit codes of `soc2-operator evidence`.
+const (
+	ExitOK       = 0
+	ExitProblems = 1 // the chain did not verify (the pack is still written, saying so)
+	ExitUsage    = 2
+	ExitStore    = 3 // the store could not be read
+)
+
+// Run is `soc2-operator evidence verify|pack`.
+func Run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	switch args[0] {
+	case "verify":
+		return runVerify(ctx, args[1:], stdout, stderr)
+	case "pack":
+		return runPack(ctx, args[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "soc2-operator evidence: unknown command %q\n", args[0])
+		usage(stderr)
+		return ExitUsage
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage:")
+	fmt.Fprintln(w, "  soc2-operator evidence verify --store URL [--from DATE] [--to DATE] [--cluster C|all] [--public-key FILE]")
+	fmt.Fprintln(w, "  soc2-operator evidence pack --store URL --from DATE --to DATE [--profile P] [--cluster C|all] [--public-key FILE] -o DIR")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "URL: a directory, file:///path, or s3://bucket/prefix?region=R[&endpoint=URL&path-style=true].")
+	fmt.Fprintln(w, "DATE: 2026-01-31 (a day, UTC; --to includes the whole day) or RFC 3339 (2026-01-31T12:00:00Z).")
+	fmt.Fprintln(w, "Exit codes: 0 verified; 1 the chain has problems (named on stdout; a pack is still written); 2 usage; 3 the store could not be read.")
+}
+
+type common struct {
+	store, from, to, cluster, publicKey string
+}
+
+func (c *common) bind(fs *flag.FlagSet) {
+	fs.StringVar(&c.store, "store", "", "The journal store URL (required)")
+	fs.StringVar(&c.from, "from", "", "Start of the period (a day or RFC 3339)")
+	fs.StringVar(&c.to, "to", "", "End of the period (a day, included, or RFC 3339, excluded)")
+	fs.StringVar(&c.cluster, "cluster", "all", "The cluster whose journal to read, or all")
+	fs.StringVar(&c.publicKey, "public-key", "", "PEM ed25519 public key: every segment must carry a valid signature by it")
+}
+
+func (c *common) resolve(ctx context.Context, name string) (store journal.Store, from, to time.Time, clusters []string, pub ed25519.PublicKey, code int, err error) {
+	if c.store == "" {
+		return nil, from, to, nil, nil, ExitUsage, errors.New("--store is required")
+	}
+	if c.from != "" {
+		if from, err = ParseTime(c.from, false); err != nil {
+			return nil, from, to, nil, nil, ExitUsage, fmt.Errorf("--from: %w", err)
+		}
+	}
+	if c.to != "" {
+		if to, err = ParseTime(c.to, true); err != nil {
+			return nil, from, to, nil, nil, ExitUsage, fmt.Errorf("--to: %w", err)
+		}
+	}
+	if c.publicKey != "" {
+		if pub, err = journal.LoadPublicKey(c.publicKey); err != nil {
+			return nil, from, to, nil, nil, ExitUsage, fmt.Errorf("--public-key: %w", err)
+		}
+	}
+	if store, err = journal.OpenStore(ctx, c.store); err != nil {
+		return nil, from, to, nil, nil, ExitUsage, fmt.Errorf("--store: %w", err)
+	}
+	all, err := journal.Clusters(ctx, store)
+	if err != nil {
+		return nil, from, to, nil, nil, ExitStore, err
+	}
+	if c.cluster == "all" || c.cluster == "" {
+		clusters = all
+		if len(clusters) == 0 {
+			return nil, from, to, nil, nil, ExitStore, fmt.Errorf("%s holds no journal", store)
+		}
+	} else {
+		if !slices.Contains(all, c.cluster) {
+			return nil, from, to, nil, nil, ExitStore, fmt.Errorf("%s holds no journal for cluster %q (it has %v)", store, c.cluster, all)
+		}
+		clusters = []string{c.cluster}
+	}
+	return store, from, to, clusters, pub, ExitOK, nil
+}
+
+// ParseTime reads a day (UTC midnight; as an end, the next midnight) or an RFC 3339 time.
+func ParseTime(s string, end bool) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if end {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither a day (2006-01-02) nor an RFC 3339 time", s)
+	}
+	return t.UTC(), nil
+}
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c common
+	var output string
+	fs := flag.NewFlagSet("evidence verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.bind(fs)
+	fs.StringVar(&output, "o", "text", "Output: text or json")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	if fs.NArg() > 0 || (output != "text" && output != "json") {
+		fmt.Fprintln(stderr, "soc2-operator evidence verify: unexpected arguments (or -o not text|json)")
+		return ExitUsage
+	}
+	store, from, to, clusters, pub, code, err := c.resolve(ctx, "verify")
+	if err != nil {
+		fmt.Fprintf(stderr, "soc2-operator evidence verify: %v\n", err)
+		return code
+	}
+	var results []journal.Result
+	ok := true
+	for _, cl := range clusters {
+		res, err := journal.Verify(ctx, store, cl, from, to, pub)
+		if err != nil {
+			fmt.Fprintf(stderr, "soc2-operator evidence verify: %v\n", err)
+			return ExitStore
+		}
+		ok = ok && res.OK()
+		results = append(results, res)
+	}
+	if output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(map[string]any{"verified": ok, "chains": results})
+	} else {
+		WriteResults(stdout, results)
+	}
+	if !ok {
+		return ExitProblems
+	}
+	return ExitOK
+}
+
+func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c common
+	var profile, dir string
+	fs := flag.NewFlagSet("evidence pack", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.bind(fs)
+	fs.StringVar(&profile, "profile", "", "Only this ComplianceProfile's records (default: all)")
+	fs.StringVar(&dir, "o", "", "Output directory (required)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "soc2-operator evidence pack: unexpected argument %q\n", fs.Arg(0))
+		return ExitUsage
+	}
+	if dir == "" || c.from == "" || c.to == "" {
+		fmt.Fprintln(stderr, "soc2-operator evidence pack: --from, --to and -o are required")
+		return ExitUsage
+	}
+	store, from, to, clusters, pub, code, err := c.resolve(ctx, "pack")
+	if err != nil {
+		fmt.Fprintf(stderr, "soc2-operator evidence pack: %v\n", err)
+		return code
+	}
+	p, err := Build(ctx, store, Options{From: from, To: to, Profile: profile, Clusters: clusters, PublicKey: pub, Dir: dir})
+	if err != nil {
+		fmt.Fprintf(stderr, "soc2-operator evidence pack: %v\n", err)
+		return ExitStore
+	}
+	fmt.Fprintf(stdout, "Wrote %s: %d records, %d deviations, %d exceptions, %d files (open index.html)\n", dir, p.Records, len(p.Deviations), len(p.Exceptions), len(p.Files))
+	WriteResults(stdout, p.Verification)
+	if !p.OK() {
+		fmt.Fprintln(stdout, "The journal did NOT verify: the pack says so on its first page.")
+		return ExitProblems
+	}
+	return ExitOK
+}

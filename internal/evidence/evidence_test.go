@@ -1,0 +1,292 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/csv"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+	"github.com/soc2-operator/soc2-operator/internal/journal/journalsim"
+)
+
+// simulate writes a journal of cfg into a new file store.
+func simulate(t testing.TB, cfg journalsim.Config) (string, journal.Store, journalsim.Tally) {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := journal.NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally, err := journalsim.Run(context.Background(), store, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, store, tally
+}
+
+func quarter() journalsim.Config {
+	cfg := journalsim.Year()
+	cfg.Days, cfg.Namespaces = 90, 20
+	return cfg
+}
+
+func readCSV(t testing.TB, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var out []map[string]string
+	for _, r := range rows[1:] {
+		m := map[string]string{}
+		for i, h := range rows[0] {
+			m[h] = r[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// checkAgainstTally compares the pack's CSVs with what the simulation did.
+func checkAgainstTally(t *testing.T, dir string, tally journalsim.Tally, cfg journalsim.Config) {
+	t.Helper()
+	devs := readCSV(t, filepath.Join(dir, "deviations.csv"))
+	status := map[string]int{}
+	var recordedHours float64
+	for _, d := range devs {
+		status[d["status"]]++
+		if d["status"] == "closed" {
+			h, err := strconv.ParseFloat(d["duration_hours"], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recordedHours += h
+		}
+	}
+	if want := tally.DeviationsOpened - tally.Lost; len(devs) != want {
+		t.Errorf("deviations.csv has %d deviations, the simulation opened %d (%d lost in the outage)", len(devs), want, tally.Lost)
+	}
+	if want := tally.DeviationsClosed - tally.Lost - tally.InferredClosures; status["closed"] != want {
+		t.Errorf("%d closed deviations, want %d", status["closed"], want)
+	}
+	if status["closed-inferred"] != tally.InferredClosures {
+		t.Errorf("%d closings inferred from attestations, want %d", status["closed-inferred"], tally.InferredClosures)
+	}
+	if status["open"] != tally.DeviationsOpen {
+		t.Errorf("%d deviations open at the end, want %d", status["open"], tally.DeviationsOpen)
+	}
+	// Durations are rounded to 0.01 h per row.
+	if math.Abs(recordedHours-tally.RecordedClosedHours) > 0.01*float64(status["closed"]) {
+		t.Errorf("closed deviations last %.2f h in all, the simulation says %.2f h", recordedHours, tally.RecordedClosedHours)
+	}
+
+	exc := readCSV(t, filepath.Join(dir, "exceptions.csv"))
+	requested, approved, expired := 0, 0, 0
+	for _, e := range exc {
+		if e["requested"] != "" {
+			requested++
+		}
+		if e["approved"] != "" {
+			approved++
+			if e["approved_by"] != "security-lead@example.com" || !strings.HasPrefix(e["requested_by"], "dev-") || !strings.HasPrefix(e["ticket"], "SEC-") {
+				t.Errorf("exception %s: requester %q, approver %q, ticket %q", e["name"], e["requested_by"], e["approved_by"], e["ticket"])
+			}
+		}
+		if e["state"] == "Expired" {
+			expired++
+		}
+	}
+	if requested != tally.ByType[journal.ExceptionRequested] || approved != tally.ByType[journal.ExceptionApproved] || expired != tally.ByType[journal.ExceptionExpired] {
+		t.Errorf("exceptions requested/approved/expired %d/%d/%d, the journal has %d/%d/%d", requested, approved, expired,
+			tally.ByType[journal.ExceptionRequested], tally.ByType[journal.ExceptionApproved], tally.ByType[journal.ExceptionExpired])
+	}
+
+	pop := readCSV(t, filepath.Join(dir, "population.csv"))
+	if len(pop) != tally.PopulationRows {
+		t.Errorf("population.csv has %d rows, the simulation attested %d", len(pop), tally.PopulationRows)
+	}
+	for _, p := range pop[:min(len(pop), 50)] {
+		if p["population"] != strconv.Itoa(cfg.Workloads) || len(p["population_sha256"]) != 64 {
+			t.Fatalf("population row %v", p)
+		}
+	}
+
+	cov := readCSV(t, filepath.Join(dir, "coverage.csv"))
+	missing := 0
+	for _, c := range cov {
+		n, _ := strconv.Atoi(c["days_missing"])
+		missing += n
+	}
+	if len(cov) != cfg.Namespaces || missing != tally.MissingAttestationDays {
+		t.Errorf("coverage.csv: %d namespaces with %d days missing, want %d and %d", len(cov), missing, cfg.Namespaces, tally.MissingAttestationDays)
+	}
+	gaps := readCSV(t, filepath.Join(dir, "gaps.csv"))
+	if len(gaps) != len(tally.Gaps) {
+		t.Fatalf("gaps.csv has %d gaps, the simulation made %d", len(gaps), len(tally.Gaps))
+	}
+	for i, g := range gaps {
+		if g["from"] != tally.Gaps[i].From.Format(time.RFC3339) || g["to"] != tally.Gaps[i].To.Format(time.RFC3339) || g["reason"] != tally.Gaps[i].Reason {
+			t.Errorf("gap %d: %v, want %+v", i, g, tally.Gaps[i])
+		}
+	}
+}
+
+func TestThePackMatchesWhatTheSimulationDid(t *testing.T) {
+	cfg := quarter()
+	_, store, tally := simulate(t, cfg)
+	out := t.TempDir()
+	p, err := Build(context.Background(), store, Options{From: cfg.Start, To: cfg.Start.AddDate(0, 0, cfg.Days), Clusters: []string{"prod"}, Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.OK() {
+		t.Fatalf("verification: %+v", p.Verification)
+	}
+	if p.Records != tally.Records {
+		t.Errorf("the pack read %d records, the simulation wrote %d", p.Records, tally.Records)
+	}
+	checkAgainstTally(t, out, tally, cfg)
+	for _, f := range []string{"index.html", "population.csv", "deviations.csv", "exceptions.csv", "coverage.csv", "gaps.csv", "criteria.csv", "controls.csv", "verification.json", "verification.txt", "MANIFEST.sha256"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("the pack has no %s", f)
+		}
+	}
+}
+
+func TestTheSameInputsGiveAByteIdenticalPack(t *testing.T) {
+	cfg := quarter()
+	cfg.Namespaces = 8
+	_, store, _ := simulate(t, cfg)
+	var dirs []string
+	for range 2 {
+		out := t.TempDir()
+		code := Run([]string{"pack", "--store", store.String(), "--from", "2025-01-01", "--to", "2025-03-31", "-o", out}, &bytes.Buffer{}, os.Stderr)
+		if code != ExitOK {
+			t.Fatalf("exit %d", code)
+		}
+		dirs = append(dirs, out)
+	}
+	a, _ := os.ReadFile(filepath.Join(dirs[0], "MANIFEST.sha256"))
+	b, _ := os.ReadFile(filepath.Join(dirs[1], "MANIFEST.sha256"))
+	if !bytes.Equal(a, b) || len(a) == 0 {
+		t.Fatalf("the manifests differ:\n%s\n%s", a, b)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(a)), "\n") {
+		name := strings.Fields(line)[1]
+		x, _ := os.ReadFile(filepath.Join(dirs[0], name))
+		y, _ := os.ReadFile(filepath.Join(dirs[1], name))
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differs between two builds", name)
+		}
+	}
+}
+
+func TestAPackOfATamperedJournalSaysSoAndExitsNonZero(t *testing.T) {
+	cfg := quarter()
+	cfg.Namespaces = 4
+	dir, store, _ := simulate(t, cfg)
+	segs, _ := filepath.Glob(filepath.Join(dir, "prod", "segments", "*"))
+	if err := os.Remove(segs[40]); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	code := Run([]string{"pack", "--store", store.String(), "--from", "2025-01-01", "--to", "2025-03-31", "-o", out}, &stdout, os.Stderr)
+	if code != ExitProblems {
+		t.Fatalf("exit %d, want %d; output:\n%s", code, ExitProblems, stdout.String())
+	}
+	page, _ := os.ReadFile(filepath.Join(out, "index.html"))
+	if !strings.Contains(string(page), "verification FAILED") || !strings.Contains(string(page), "missing") {
+		t.Errorf("index.html does not say the journal failed verification")
+	}
+	stdout.Reset()
+	if code := Run([]string{"verify", "--store", store.String()}, &stdout, os.Stderr); code != ExitProblems || !strings.Contains(stdout.String(), "segment 000000000041: missing") {
+		t.Errorf("verify: exit %d, output:\n%s", code, stdout.String())
+	}
+}
+
+func TestThePackReadsOnlyTheSegmentsOfItsPeriod(t *testing.T) {
+	cfg := quarter()
+	cfg.Namespaces = 4
+	_, fs, _ := simulate(t, cfg)
+	store := &countingStore{Store: fs}
+	p, err := Build(context.Background(), store, Options{From: cfg.Start.AddDate(0, 0, 10), To: cfg.Start.AddDate(0, 0, 17), Clusters: []string{"prod"}, Dir: t.TempDir()})
+	if err != nil || !p.OK() {
+		t.Fatalf("%v %+v", err, p)
+	}
+	// A segment per simulated day: the 7 days of the week, the one that may straddle its
+	// start, and the one before (hashed for the chain link).
+	if store.gets > 9 {
+		t.Errorf("read %d segments for a week", store.gets)
+	}
+}
+
+type countingStore struct {
+	journal.Store
+	gets int
+}
+
+func (c *countingStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	c.gets++
+	return c.Store.Get(ctx, key)
+}
+
+func TestVerifyChecksSignaturesWithTheGivenKey(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	cfg := quarter()
+	cfg.Namespaces, cfg.Days, cfg.Signer = 2, 10, key // day 6 is the outage: 9 segments
+	_, store, _ := simulate(t, cfg)
+	_, pub, _ := journal.EncodeKeys(key)
+	keyFile := filepath.Join(t.TempDir(), "pub.pem")
+	os.WriteFile(keyFile, pub, 0o600)
+	var out bytes.Buffer
+	if code := Run([]string{"verify", "--store", store.String(), "--public-key", keyFile}, &out, os.Stderr); code != ExitOK || !strings.Contains(out.String(), "9 signed by key") {
+		t.Errorf("exit %d: %s", code, out.String())
+	}
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	_, otherPub, _ := journal.EncodeKeys(other)
+	os.WriteFile(keyFile, otherPub, 0o600)
+	out.Reset()
+	if code := Run([]string{"verify", "--store", store.String(), "--public-key", keyFile}, &out, os.Stderr); code != ExitProblems || !strings.Contains(out.String(), "bad-signature") {
+		t.Errorf("another key: exit %d: %s", code, out.String())
+	}
+}
+
+func TestEvidenceCommandLineErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := map[string]struct {
+		args []string
+		code int
+		want string
+	}{
+		"no store":             {[]string{"verify"}, ExitUsage, "--store is required"},
+		"a bad date":           {[]string{"pack", "--store", dir, "--from", "last week", "--to", "2025-01-01", "-o", dir}, ExitUsage, `--from: "last week" is neither`},
+		"no output directory":  {[]string{"pack", "--store", dir, "--from", "2025-01-01", "--to", "2025-01-02"}, ExitUsage, "-o are required"},
+		"an empty store":       {[]string{"verify", "--store", dir}, ExitStore, "holds no journal"},
+		"an unknown subcomand": {[]string{"sign"}, ExitUsage, `unknown command "sign"`},
+		"an unknown scheme":    {[]string{"verify", "--store", "gs://bucket"}, ExitUsage, `unknown scheme "gs"`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			if code := Run(tc.args, &bytes.Buffer{}, &stderr); code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tc.code, tc.want)
+			}
+		})
+	}
+}

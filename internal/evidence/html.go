@@ -1,0 +1,407 @@
+package evidence
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// The page is self-contained: inline CSS and inline SVG, no script, no fonts or images from
+// anywhere, so it opens the same offline, years later, in an auditor's archive.
+
+const css = `body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#1b1f24;max-width:1100px}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2.2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
+h3{font-size:1rem;margin:1.2rem 0 .3rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem 1rem}.bad{background:#ffebe9;border:1px solid #ff8182;padding:.6rem 1rem}
+.cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;min-width:9rem}
+.card b{display:block;font-size:1.4rem}.muted{color:#57606a;font-size:.85rem}
+svg{display:block;margin:.4rem 0}svg text{font-size:10px;fill:#1b1f24}
+.legend span{display:inline-block;margin-right:1rem;font-size:.8rem}.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}`
+
+var stateColor = map[string]string{
+	"Pass": "#2da44e", "Fail": "#cf222e", "Excepted": "#d4a72c", "NotAssessed": "#8c959f", "Unknown": "#eaeef2",
+}
+
+func esc(s string) string { return html.EscapeString(s) }
+
+func (p *Pack) writeHTML(w io.Writer) error {
+	o := p.Options
+	var b strings.Builder
+	pr := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	pr("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+	pr("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">")
+	pr("<title>SOC 2 evidence %s to %s</title><style>%s</style></head><body>\n", ts(o.From), ts(o.To), css)
+	pr("<h1>SOC 2 Type II evidence</h1>\n<p>Period <b>%s</b> to <b>%s</b> (end exclusive). Clusters: %s. Profile: %s. %d records read.</p>\n",
+		esc(ts(o.From)), esc(ts(o.To)), esc(strings.Join(o.Clusters, ", ")), esc(orAll(o.Profile)), p.Records)
+
+	// Chain verification.
+	if p.OK() {
+		pr("<div class=\"ok\" id=\"verification\"><b>Journal verified.</b> ")
+	} else {
+		pr("<div class=\"bad\" id=\"verification\"><b>Journal verification FAILED.</b> ")
+	}
+	pr("Every segment of the period was read, its chain link and digests checked%s. ", signedNote(o))
+	pr("Details: verification.txt and verification.json.<ul>")
+	for _, r := range p.Verification {
+		pr("<li>%s", esc(r.Summary()))
+		if len(r.Problems) > 0 {
+			pr("<ul>")
+			for _, prob := range r.Problems {
+				pr("<li>%s</li>", esc(prob.String()))
+			}
+			pr("</ul>")
+		}
+		pr("</li>")
+	}
+	pr("</ul></div>\n")
+
+	// Summary cards.
+	opened, closed, open := 0, 0, 0
+	var ttr []time.Duration
+	for _, d := range p.Deviations {
+		if !d.BeforeWindow {
+			opened++
+		}
+		if d.Closed.IsZero() {
+			open++
+		} else {
+			closed++
+			ttr = append(ttr, d.Duration(o.To))
+		}
+	}
+	slices.Sort(ttr)
+	median := "-"
+	if len(ttr) > 0 {
+		median = humanDuration(ttr[len(ttr)/2])
+	}
+	var gapTime time.Duration
+	for _, g := range p.Gaps {
+		gapTime += g.To.Sub(g.From)
+	}
+	attested, missing := 0, 0
+	for _, c := range p.Coverage {
+		attested += c.Attestations
+		missing += len(c.MissingDays(o.From))
+	}
+	pr("<h2>Summary</h2><div class=\"cards\">")
+	card := func(label, value string) {
+		pr("<div class=\"card\"><b>%s</b><span class=\"muted\">%s</span></div>", esc(value), esc(label))
+	}
+	card("deviations opened in the period", fmt.Sprint(opened))
+	card("deviations closed", fmt.Sprint(closed))
+	card("still open at the end", fmt.Sprint(open))
+	card("median time to remediate", median)
+	card("exceptions", fmt.Sprint(len(p.Exceptions)))
+	card("attestations", fmt.Sprint(attested))
+	card("namespace-days without attestation", fmt.Sprint(missing))
+	card("time not observed", humanDuration(gapTime))
+	pr("</div>\n")
+
+	pr("<h2>Each criterion's state over the period</h2>\n")
+	pr("<div class=\"legend\">")
+	for _, s := range []string{"Pass", "Fail", "Excepted", "NotAssessed", "Unknown"} {
+		pr("<span><i style=\"background:%s\"></i>%s</span>", stateColor[s], s)
+	}
+	pr("</div>\n")
+	p.criterionCharts(&b)
+
+	pr("<h2>Deviations over time</h2>\n<p class=\"muted\">Deviations opened (red) and closed (green) per week. Every deviation is in deviations.csv with when it opened and closed and any exception.</p>\n")
+	p.deviationChart(&b)
+
+	pr("<h2>Time to remediate</h2>\n<p class=\"muted\">Closed deviations by how long they lasted; the last bar counts those still open at the end of the period.</p>\n")
+	remediationChart(&b, ttr, open)
+
+	pr("<h2>Coverage and gaps</h2>\n<p class=\"muted\">Observed time (green) and intervals nobody observed or the journal lost (red) per cluster, then the namespaces without an attestation per day (darker: more). coverage.csv and gaps.csv list them.</p>\n")
+	p.coverageChart(&b)
+	if len(p.Gaps) > 0 {
+		pr("<table><tr><th>cluster</th><th>type</th><th>from</th><th>to</th><th>duration</th><th>reason</th></tr>")
+		for _, g := range p.Gaps {
+			pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", esc(g.Cluster), esc(string(g.Type)), ts(g.From), ts(g.To), humanDuration(g.To.Sub(g.From)), esc(g.Reason))
+		}
+		pr("</table>\n")
+	}
+
+	pr("<h2>Population per check</h2>\n<p class=\"muted\">What each check evaluated, from the attestations (population.csv has every attestation with the digest of the resource list; the list itself is in the journal).</p>\n")
+	pr("<table><tr><th>check</th><th>attestations</th><th>smallest</th><th>largest</th><th>at the end</th></tr>")
+	for _, s := range p.CheckSummary {
+		pr("<tr><td>%s</td><td class=\"n\">%d</td><td class=\"n\">%d</td><td class=\"n\">%d</td><td class=\"n\">%d</td></tr>", esc(s.Check), s.Attestations, s.Min, s.Max, s.Latest)
+	}
+	pr("</table>\n")
+
+	pr("<h2>Exceptions</h2>\n<table><tr><th>namespace</th><th>name</th><th>state</th><th>requested by</th><th>approved by</th><th>reason</th><th>ticket</th><th>window</th><th>findings</th></tr>")
+	for _, e := range p.Exceptions {
+		approver := e.ApprovedBy
+		if approver == "" {
+			approver = e.Approver
+		}
+		pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s to %s</td><td class=\"n\">%d</td></tr>",
+			esc(e.Namespace), esc(e.Name), esc(e.State), esc(e.RequestedBy), esc(approver), esc(e.Reason), esc(e.Ticket),
+			ts(first(e.Approved, e.Requested)), ts(first(e.Ended, e.Expires)), max(len(e.Covered), e.Findings))
+	}
+	pr("</table>\n")
+
+	pr("<h2>Files</h2><ul>")
+	for _, f := range []struct{ name, what string }{
+		{"population.csv", "every attestation: per check, the population count and its digest"},
+		{"deviations.csv", "every deviation: opened, closed, duration, exceptions"},
+		{"exceptions.csv", "every exception: requester, approver, reason, ticket, window, findings covered"},
+		{"coverage.csv", "attestations per namespace and the days without one"},
+		{"gaps.csv", "intervals not observed (restarts) or lost (store unreachable)"},
+		{"criteria.csv", "each criterion's state intervals per namespace"},
+		{"controls.csv", "every check: criteria, what it tests and how"},
+		{"verification.txt, verification.json", "the journal's chain verification"},
+		{"MANIFEST.sha256", "the SHA-256 of every file here (sha256sum -c MANIFEST.sha256)"},
+	} {
+		pr("<li><b>%s</b>: %s</li>", esc(f.name), esc(f.what))
+	}
+	pr("</ul>\n</body></html>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func orAll(s string) string {
+	if s == "" {
+		return "all"
+	}
+	return s
+}
+
+func signedNote(o Options) string {
+	if o.PublicKey == nil {
+		return " (signatures not checked: no public key was given)"
+	}
+	return " and each segment's signature checked with key " + journal.KeyID(o.PublicKey)
+}
+
+func first(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.1fh", d.Hours())
+	default:
+		return fmt.Sprintf("%.1fd", d.Hours()/24)
+	}
+}
+
+const (
+	chartWidth = 1000
+	labelWidth = 220
+)
+
+// x maps a time to the chart's x coordinate.
+func (p *Pack) x(t time.Time) float64 {
+	span := p.Options.To.Sub(p.Options.From).Seconds()
+	f := t.Sub(p.Options.From).Seconds() / span
+	f = max(0, min(1, f))
+	return labelWidth + f*float64(chartWidth-labelWidth-10)
+}
+
+func (p *Pack) timeAxis(b *strings.Builder, y float64) {
+	from, to := p.Options.From, p.Options.To
+	step := 1
+	if days := to.Sub(from).Hours() / 24; days > 120 {
+		step = 3
+	}
+	m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if m.Before(from) {
+		m = m.AddDate(0, 1, 0)
+	}
+	if to.Sub(from) < 60*24*time.Hour {
+		// Short periods: a tick per week.
+		for t := dayStart(from); t.Before(to); t = t.AddDate(0, 0, 7) {
+			fmt.Fprintf(b, `<text x="%.1f" y="%.1f">%s</text>`, p.x(t), y, t.Format("Jan 2"))
+		}
+		return
+	}
+	for t := m; t.Before(to); t = t.AddDate(0, step, 0) {
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f">%s</text>`, p.x(t), y, t.Format("Jan 2006"))
+	}
+}
+
+func (p *Pack) criterionCharts(b *strings.Builder) {
+	var crits []string
+	for _, tl := range p.Timelines {
+		if len(crits) == 0 || crits[len(crits)-1] != tl.Criterion {
+			crits = append(crits, tl.Criterion)
+		}
+	}
+	if len(crits) == 0 {
+		b.WriteString("<p class=\"muted\">No criterion states were recorded in the period.</p>\n")
+		return
+	}
+	for _, c := range crits {
+		var rows []*Timeline
+		for _, tl := range p.Timelines {
+			if tl.Criterion == c {
+				rows = append(rows, tl)
+			}
+		}
+		rh := 14.0
+		if len(rows) > 40 {
+			rh = 7
+		}
+		h := float64(len(rows))*rh + 22
+		fmt.Fprintf(b, "<h3>%s</h3>\n<svg class=\"chart criterion\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"%s state per namespace\">", esc(c), chartWidth, h, chartWidth, h, esc(c))
+		for i, tl := range rows {
+			y := float64(i) * rh
+			label := tl.Namespace
+			if len(p.Options.Clusters) > 1 {
+				label = tl.Cluster + "/" + label
+			}
+			if p.Options.Profile == "" {
+				label += " (" + tl.Profile + ")"
+			}
+			if rh >= 10 || i%2 == 0 {
+				fmt.Fprintf(b, `<text x="0" y="%.1f" font-size="%.0f">%s</text>`, y+rh-1.5, min(rh+1, 10), esc(label))
+			}
+			for _, s := range tl.Spans {
+				x0, x1 := p.x(s.From), p.x(s.To)
+				fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s %s to %s</title></rect>`,
+					x0, y+0.5, max(x1-x0, 0.5), rh-1, stateColor[s.State], esc(tl.Namespace), esc(c), esc(s.State), ts(s.From), ts(s.To))
+			}
+		}
+		p.timeAxis(b, h-6)
+		b.WriteString("</svg>\n")
+	}
+}
+
+func (p *Pack) deviationChart(b *strings.Builder) {
+	from := dayStart(p.Options.From)
+	weeks := int(p.Options.To.Sub(from).Hours()/(24*7)) + 1
+	openedW, closedW := make([]int, weeks), make([]int, weeks)
+	for _, d := range p.Deviations {
+		if !d.BeforeWindow {
+			if i := int(d.Opened.Sub(from).Hours() / (24 * 7)); i >= 0 && i < weeks {
+				openedW[i]++
+			}
+		}
+		if !d.Closed.IsZero() {
+			if i := int(d.Closed.Sub(from).Hours() / (24 * 7)); i >= 0 && i < weeks {
+				closedW[i]++
+			}
+		}
+	}
+	peak := 1
+	for i := range weeks {
+		peak = max(peak, openedW[i], closedW[i])
+	}
+	const h, top = 220.0, 10.0
+	plot := h - 30
+	fmt.Fprintf(b, "<svg class=\"chart deviations\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"deviations per week\">", chartWidth, h, chartWidth, h)
+	fmt.Fprintf(b, `<text x="0" y="%.1f">%d per week</text><text x="0" y="%.1f">0</text>`, top+8, peak, top+plot)
+	bw := float64(chartWidth-labelWidth-10) / float64(weeks)
+	for i := range weeks {
+		x := float64(labelWidth) + float64(i)*bw
+		week := from.AddDate(0, 0, 7*i).Format(time.DateOnly)
+		for j, n := range []int{openedW[i], closedW[i]} {
+			bh := float64(n) / float64(peak) * (plot - top)
+			color, what := "#cf222e", "opened"
+			if j == 1 {
+				color, what = "#2da44e", "closed"
+			}
+			fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>week of %s: %d %s</title></rect>`,
+				x+float64(j)*bw/2, top+plot-top-bh, max(bw/2-0.5, 0.5), max(bh, 0), color, week, n, what)
+		}
+	}
+	p.timeAxis(b, h-6)
+	b.WriteString("</svg>\n")
+}
+
+var remediationBuckets = []struct {
+	label string
+	upTo  time.Duration
+}{
+	{"< 1h", time.Hour}, {"1-4h", 4 * time.Hour}, {"4-24h", 24 * time.Hour}, {"1-3d", 72 * time.Hour},
+	{"3-7d", 7 * 24 * time.Hour}, {"7-30d", 30 * 24 * time.Hour}, {"> 30d", 1 << 62},
+}
+
+func remediationChart(b *strings.Builder, sorted []time.Duration, open int) {
+	counts := make([]int, len(remediationBuckets)+1)
+	for _, d := range sorted {
+		i := sort.Search(len(remediationBuckets), func(i int) bool { return d < remediationBuckets[i].upTo })
+		counts[i]++
+	}
+	counts[len(remediationBuckets)] = open
+	peak := 1
+	for _, n := range counts {
+		peak = max(peak, n)
+	}
+	const h, w, bar = 200.0, 640, 70.0
+	fmt.Fprintf(b, "<svg class=\"chart remediation\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"time to remediate\">", w, h, w, h)
+	for i, n := range counts {
+		label, color := "still open", "#cf222e"
+		if i < len(remediationBuckets) {
+			label, color = remediationBuckets[i].label, "#0969da"
+		}
+		bh := float64(n) / float64(peak) * (h - 50)
+		x := 10 + float64(i)*(bar+8)
+		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %d</title></rect>`, x, h-25-bh, bar, max(bh, 0), color, label, n)
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f">%d</text><text x="%.1f" y="%.1f">%s</text>`, x+2, h-28-bh, n, x+2, h-10, label)
+	}
+	b.WriteString("</svg>\n")
+}
+
+func (p *Pack) coverageChart(b *strings.Builder) {
+	clusters := p.Options.Clusters
+	from := dayStart(p.Options.From)
+	days := int(p.Options.To.Sub(from).Hours()/24 + 0.999999)
+	missing := make([]int, days)
+	for _, c := range p.Coverage {
+		for _, d := range c.MissingDays(p.Options.From) {
+			if i := int(d.Sub(from).Hours() / 24); i >= 0 && i < days {
+				missing[i]++
+			}
+		}
+	}
+	peak := 0
+	for _, n := range missing {
+		peak = max(peak, n)
+	}
+	const rh = 16.0
+	h := float64(len(clusters)+1)*rh + 26
+	fmt.Fprintf(b, "<svg class=\"chart coverage\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"coverage and gaps\">", chartWidth, h, chartWidth, h)
+	for i, c := range clusters {
+		y := float64(i) * rh
+		fmt.Fprintf(b, `<text x="0" y="%.1f">%s</text>`, y+rh-4, esc(c))
+		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#2da44e"><title>%s observed</title></rect>`, p.x(p.Options.From), y+1, p.x(p.Options.To)-p.x(p.Options.From), rh-2, esc(c))
+		for _, g := range p.Gaps {
+			if g.Cluster != c {
+				continue
+			}
+			x0, x1 := p.x(g.From), p.x(g.To)
+			fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#cf222e"><title>%s %s to %s: %s</title></rect>`, x0, y+1, max(x1-x0, 1), rh-2, esc(string(g.Type)), ts(g.From), ts(g.To), esc(g.Reason))
+		}
+	}
+	y := float64(len(clusters)) * rh
+	fmt.Fprintf(b, `<text x="0" y="%.1f">namespaces not attested</text>`, y+rh-4)
+	for i, n := range missing {
+		if n == 0 {
+			continue
+		}
+		x0, x1 := p.x(from.AddDate(0, 0, i)), p.x(from.AddDate(0, 0, i+1))
+		op := 0.25 + 0.75*float64(n)/float64(max(peak, 1))
+		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#cf222e" fill-opacity="%.2f"><title>%s: %d namespaces without an attestation</title></rect>`, x0, y+1, max(x1-x0, 1), rh-2, op, from.AddDate(0, 0, i).Format(time.DateOnly), n)
+	}
+	p.timeAxis(b, h-6)
+	b.WriteString("</svg>\n")
+}

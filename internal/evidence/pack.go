@@ -1,0 +1,662 @@
+// Package evidence turns the journal into what a SOC 2 Type II auditor receives for a period: a
+// self-contained HTML summary with charts, CSVs to sample from, the control descriptions, the
+// chain-verification result and a manifest of digests. It reads only the segments of the
+// window, streaming, and the same journal and window always give the same bytes.
+package evidence
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// Options select the pack.
+type Options struct {
+	// From and To bound the period: records with From <= time < To.
+	From, To time.Time
+	// Profile keeps only one profile's records ("" for all).
+	Profile string
+	// Clusters are the journals to read (each cluster's prefix in the store).
+	Clusters []string
+	// PublicKey checks segment signatures when set.
+	PublicKey ed25519.PublicKey
+	// Dir is the output directory.
+	Dir string
+}
+
+// Pack is what was built: the verification of each cluster's chain and the counts shown.
+type Pack struct {
+	Options      Options
+	Verification []journal.Result
+	Files        []string
+
+	Records      int
+	Deviations   []*Deviation
+	Exceptions   []*ExceptionRow
+	Coverage     []*CoverageRow
+	Gaps         []Gap
+	Timelines    []*Timeline
+	CheckSummary []*CheckSummary
+}
+
+// OK reports whether every chain verified.
+func (p *Pack) OK() bool {
+	for _, r := range p.Verification {
+		if !r.OK() {
+			return false
+		}
+	}
+	return true
+}
+
+// Deviation is a finding's life: from opened to closed (or still open at the end).
+type Deviation struct {
+	Cluster, Profile, Namespace string
+	Finding                     journal.Finding
+	Opened, Closed              time.Time
+	Exceptions                  []string
+	BeforeWindow                bool
+	// Inferred: no closing record (lost in a journal gap); an attestation showed it gone.
+	Inferred bool
+}
+
+// ExceptionRow is one ControlException's history.
+type ExceptionRow struct {
+	Cluster, Namespace string
+	journal.Exception
+	Requested, Approved, Ended time.Time
+	State                      string
+	Covered                    map[string]struct{}
+}
+
+// CoverageRow is how completely a namespace was attested under a profile.
+type CoverageRow struct {
+	Cluster, Profile, Namespace string
+	First, Last                 time.Time
+	Attestations                int
+	days                        []bool
+}
+
+// Gap is an interval nobody observed or the journal lost.
+type Gap struct {
+	Cluster  string
+	Type     journal.Type
+	From, To time.Time
+	Reason   string
+	Dropped  int
+}
+
+// Timeline is one criterion's states over the period in one namespace.
+type Timeline struct {
+	Cluster, Profile, Namespace, Criterion string
+	Spans                                  []Span
+	cur                                    string
+	since                                  time.Time
+}
+
+// Span is a state held over an interval.
+type Span struct {
+	From, To time.Time
+	State    string
+}
+
+// CheckSummary is a check's population over the period.
+type CheckSummary struct {
+	Check                    string
+	Attestations             int
+	Min, Max, Latest, Failed int
+	LatestAt                 time.Time
+	latest                   map[string]int
+}
+
+// record is the part of a journal record the pack reads (resource lists are skipped).
+type record struct {
+	ID          string                   `json:"id"`
+	Type        journal.Type             `json:"type"`
+	Time        time.Time                `json:"time"`
+	Profile     string                   `json:"profile"`
+	Namespace   string                   `json:"namespace"`
+	Finding     *journal.Finding         `json:"finding"`
+	Exception   *journal.Exception       `json:"exception"`
+	Criterion   *journal.CriterionChange `json:"criterion"`
+	Attestation *struct {
+		Criteria   []journal.CriterionState  `json:"criteria"`
+		Checks     []journal.CheckPopulation `json:"checks"`
+		Open       []journal.Finding         `json:"open"`
+		Exceptions []journal.Exception       `json:"exceptions"`
+	} `json:"attestation"`
+	Interval *journal.Interval `json:"interval"`
+}
+
+// builder accumulates one pack while the records stream by.
+type builder struct {
+	opts       Options
+	pack       *Pack
+	cluster    string
+	population *csv.Writer
+	popFile    *os.File
+	open       map[string]map[string]*Deviation
+	exceptions map[string]*ExceptionRow
+	coverage   map[string]*CoverageRow
+	timelines  map[string]*Timeline
+	checks     map[string]*CheckSummary
+	lastStop   map[string]time.Time
+	days       int
+}
+
+// Build writes the pack into opts.Dir.
+func Build(ctx context.Context, store journal.Store, opts Options) (*Pack, error) {
+	if !opts.From.Before(opts.To) {
+		return nil, fmt.Errorf("the period is empty: --from %s is not before --to %s", opts.From.Format(time.RFC3339), opts.To.Format(time.RFC3339))
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	b := &builder{
+		opts: opts, pack: &Pack{Options: opts},
+		open: map[string]map[string]*Deviation{}, exceptions: map[string]*ExceptionRow{},
+		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{},
+		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{},
+		days: int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
+	}
+	f, err := os.Create(filepath.Join(opts.Dir, "population.csv"))
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	b.popFile = f
+	bw := bufio.NewWriterSize(f, 1<<16)
+	b.population = csv.NewWriter(bw)
+	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted"})
+	for _, cluster := range opts.Clusters {
+		b.cluster = cluster
+		res, err := journal.Scan(ctx, store, journal.ScanOptions{
+			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey,
+			OnRecord: b.record,
+		})
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		b.pack.Verification = append(b.pack.Verification, res)
+	}
+	b.population.Flush()
+	if err := b.population.Error(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("writing population.csv: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("writing population.csv: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("writing population.csv: %w", err)
+	}
+	b.finish()
+	if err := b.pack.write(); err != nil {
+		return nil, err
+	}
+	return b.pack, nil
+}
+
+func dayStart(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func key(parts ...string) string { return strings.Join(parts, "\x00") }
+
+func (b *builder) record(line []byte) error {
+	var r record
+	if err := json.Unmarshal(line, &r); err != nil {
+		return fmt.Errorf("decoding a record: %w", err)
+	}
+	if r.Time.Before(b.opts.From) || !r.Time.Before(b.opts.To) {
+		return nil
+	}
+	if b.opts.Profile != "" && r.Profile != "" && r.Profile != b.opts.Profile {
+		return nil
+	}
+	b.pack.Records++
+	c := b.cluster
+	switch r.Type {
+	case journal.FindingOpened, journal.FindingExcepted, journal.FindingUnexcepted:
+		if r.Finding == nil {
+			return nil
+		}
+		d := b.deviation(c, r.Profile, r.Namespace, *r.Finding, r.Time)
+		if r.Type == journal.FindingExcepted && r.Finding.Exception != "" {
+			if !slices.Contains(d.Exceptions, r.Finding.Exception) {
+				d.Exceptions = append(d.Exceptions, r.Finding.Exception)
+			}
+			b.exception(c, r.Namespace, r.Finding.Exception).Covered[key(r.Profile, r.Finding.Key)] = struct{}{}
+		}
+	case journal.FindingClosed:
+		if r.Finding == nil {
+			return nil
+		}
+		d := b.deviation(c, r.Profile, r.Namespace, *r.Finding, r.Time)
+		d.Closed = r.Time
+		b.pack.Deviations = append(b.pack.Deviations, d)
+		delete(b.open[key(c, r.Profile, r.Namespace)], r.Finding.Key)
+	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked:
+		if r.Exception == nil {
+			return nil
+		}
+		e := b.exception(c, r.Namespace, r.Exception.Name)
+		covered := e.Covered
+		merge(&e.Exception, r.Exception)
+		e.Covered = covered
+		switch r.Type {
+		case journal.ExceptionRequested:
+			e.Requested = r.Time
+			if e.State == "" {
+				e.State = "Requested"
+			}
+		case journal.ExceptionApproved:
+			e.Approved, e.State = r.Time, "Approved"
+		case journal.ExceptionExpired:
+			e.Ended, e.State = r.Time, "Expired"
+		case journal.ExceptionRevoked:
+			e.Ended, e.State = r.Time, "Revoked"
+		}
+	case journal.CriterionChanged:
+		if r.Criterion != nil {
+			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Time)
+		}
+	case journal.Attestation:
+		b.attestation(c, &r)
+	case journal.ObservationGap, journal.JournalGap:
+		if r.Interval != nil {
+			b.pack.Gaps = append(b.pack.Gaps, Gap{Cluster: c, Type: r.Type, From: r.Interval.From, To: r.Interval.To, Reason: r.Interval.Reason, Dropped: r.Interval.Dropped})
+		}
+	}
+	return nil
+}
+
+func merge(dst, src *journal.Exception) {
+	name := dst.Name
+	*dst = *src
+	if dst.Name == "" {
+		dst.Name = name
+	}
+}
+
+func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Time) *Deviation {
+	nk := key(c, profile, ns)
+	open := b.open[nk]
+	if open == nil {
+		open = map[string]*Deviation{}
+		b.open[nk] = open
+	}
+	d, ok := open[f.Key]
+	if !ok {
+		opened := f.FirstSeen
+		if opened.IsZero() {
+			opened = at
+		}
+		d = &Deviation{Cluster: c, Profile: profile, Namespace: ns, Finding: f, Opened: opened, BeforeWindow: opened.Before(b.opts.From)}
+		d.Finding.Exception = ""
+		open[f.Key] = d
+	}
+	if f.Severity != "" {
+		d.Finding.Severity = f.Severity
+	}
+	return d
+}
+
+func (b *builder) exception(c, ns, name string) *ExceptionRow {
+	k := key(c, ns, name)
+	e, ok := b.exceptions[k]
+	if !ok {
+		e = &ExceptionRow{Cluster: c, Namespace: ns, Covered: map[string]struct{}{}}
+		e.Name = name
+		b.exceptions[k] = e
+	}
+	return e
+}
+
+func (b *builder) state(c, profile, ns, criterion, state string, at time.Time) {
+	k := key(c, profile, ns, criterion)
+	tl, ok := b.timelines[k]
+	if !ok {
+		tl = &Timeline{Cluster: c, Profile: profile, Namespace: ns, Criterion: criterion, cur: "Unknown", since: b.opts.From}
+		b.timelines[k] = tl
+	}
+	if tl.cur == state {
+		return
+	}
+	if at.After(tl.since) {
+		tl.Spans = append(tl.Spans, Span{From: tl.since, To: at, State: tl.cur})
+	}
+	tl.cur, tl.since = state, at
+}
+
+func (b *builder) attestation(c string, r *record) {
+	a := r.Attestation
+	if a == nil {
+		return
+	}
+	k := key(c, r.Profile, r.Namespace)
+	cov, ok := b.coverage[k]
+	if !ok {
+		cov = &CoverageRow{Cluster: c, Profile: r.Profile, Namespace: r.Namespace, First: r.Time, days: make([]bool, b.days)}
+		b.coverage[k] = cov
+	}
+	cov.Last = r.Time
+	cov.Attestations++
+	if d := int(r.Time.Sub(dayStart(b.opts.From)).Hours() / 24); d >= 0 && d < len(cov.days) {
+		cov.days[d] = true
+	}
+	for _, cs := range a.Criteria {
+		b.state(c, r.Profile, r.Namespace, cs.Criterion, cs.State, r.Time)
+	}
+	at := r.Time.Format(time.RFC3339)
+	for _, p := range a.Checks {
+		b.population.Write([]string{c, at, r.Profile, r.Namespace, p.Check, strconv.Itoa(p.Count), p.SHA256, strconv.Itoa(p.Failed), strconv.Itoa(p.Excepted)})
+		s, ok := b.checks[p.Check]
+		if !ok {
+			s = &CheckSummary{Check: p.Check, Min: p.Count, latest: map[string]int{}}
+			b.checks[p.Check] = s
+		}
+		s.Attestations++
+		s.Min, s.Max = min(s.Min, p.Count), max(s.Max, p.Count)
+		s.latest[k] = p.Count
+		s.LatestAt = r.Time
+	}
+	// Findings open at the moment, first seen before anything in the window said so; and
+	// findings believed open that the attestation shows gone (their closing record was lost in
+	// a journal gap): closed at the attestation, marked inferred.
+	still := make(map[string]struct{}, len(a.Open))
+	for _, f := range a.Open {
+		still[f.Key] = struct{}{}
+	}
+	open := b.open[k]
+	if len(open) > 0 {
+		keys := make([]string, 0, len(open))
+		for fk := range open {
+			if _, ok := still[fk]; !ok {
+				keys = append(keys, fk)
+			}
+		}
+		slices.Sort(keys)
+		for _, fk := range keys {
+			d := open[fk]
+			d.Closed, d.Inferred = r.Time, true
+			b.pack.Deviations = append(b.pack.Deviations, d)
+			delete(open, fk)
+		}
+	}
+	for _, f := range a.Open {
+		if _, ok := open[f.Key]; ok {
+			continue
+		}
+		d := b.deviation(c, r.Profile, r.Namespace, f, r.Time)
+		if f.Exception != "" {
+			d.Exceptions = append(d.Exceptions, f.Exception)
+			b.exception(c, r.Namespace, f.Exception).Covered[key(r.Profile, f.Key)] = struct{}{}
+		}
+	}
+	for i := range a.Exceptions {
+		e := b.exception(c, r.Namespace, a.Exceptions[i].Name)
+		if e.State == "" {
+			covered := e.Covered
+			merge(&e.Exception, &a.Exceptions[i])
+			e.Covered = covered
+			e.State = "InForce"
+		}
+	}
+}
+
+// finish closes what is still open at the end of the period and orders everything.
+func (b *builder) finish() {
+	p := b.pack
+	for _, open := range b.open {
+		for _, d := range open {
+			p.Deviations = append(p.Deviations, d)
+		}
+	}
+	slices.SortFunc(p.Deviations, func(x, y *Deviation) int {
+		if c := x.Opened.Compare(y.Opened); c != 0 {
+			return c
+		}
+		return strings.Compare(key(x.Cluster, x.Profile, x.Namespace, x.Finding.Key), key(y.Cluster, y.Profile, y.Namespace, y.Finding.Key))
+	})
+	for _, e := range b.exceptions {
+		p.Exceptions = append(p.Exceptions, e)
+	}
+	slices.SortFunc(p.Exceptions, func(x, y *ExceptionRow) int {
+		return strings.Compare(key(x.Cluster, x.Namespace, x.Name), key(y.Cluster, y.Namespace, y.Name))
+	})
+	for _, c := range b.coverage {
+		p.Coverage = append(p.Coverage, c)
+	}
+	slices.SortFunc(p.Coverage, func(x, y *CoverageRow) int {
+		return strings.Compare(key(x.Cluster, x.Profile, x.Namespace), key(y.Cluster, y.Profile, y.Namespace))
+	})
+	for _, tl := range b.timelines {
+		if b.opts.To.After(tl.since) {
+			tl.Spans = append(tl.Spans, Span{From: tl.since, To: b.opts.To, State: tl.cur})
+		}
+		p.Timelines = append(p.Timelines, tl)
+	}
+	slices.SortFunc(p.Timelines, func(x, y *Timeline) int {
+		return strings.Compare(key(x.Criterion, x.Cluster, x.Profile, x.Namespace), key(y.Criterion, y.Cluster, y.Profile, y.Namespace))
+	})
+	for _, s := range b.checks {
+		for _, n := range s.latest {
+			s.Latest += n
+		}
+		p.CheckSummary = append(p.CheckSummary, s)
+	}
+	slices.SortFunc(p.CheckSummary, func(x, y *CheckSummary) int { return strings.Compare(x.Check, y.Check) })
+	slices.SortStableFunc(p.Gaps, func(x, y Gap) int {
+		if c := strings.Compare(x.Cluster, y.Cluster); c != 0 {
+			return c
+		}
+		return x.From.Compare(y.From)
+	})
+}
+
+// MissingDays lists the days of the period on which the namespace had no attestation, from
+// its first attestation on.
+func (c *CoverageRow) MissingDays(from time.Time) []time.Time {
+	var out []time.Time
+	start := int(c.First.Sub(dayStart(from)).Hours() / 24)
+	for d := max(start, 0); d < len(c.days); d++ {
+		if !c.days[d] {
+			out = append(out, dayStart(from).AddDate(0, 0, d))
+		}
+	}
+	return out
+}
+
+// Duration is how long a deviation lasted, up to the end of the period if still open.
+func (d *Deviation) Duration(to time.Time) time.Duration {
+	if d.Closed.IsZero() {
+		return to.Sub(d.Opened)
+	}
+	return d.Closed.Sub(d.Opened)
+}
+
+// write writes every file of the pack, then the manifest.
+func (p *Pack) write() error {
+	files := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"deviations.csv", p.writeDeviations},
+		{"exceptions.csv", p.writeExceptions},
+		{"coverage.csv", p.writeCoverage},
+		{"gaps.csv", p.writeGaps},
+		{"criteria.csv", p.writeCriteria},
+		{"controls.csv", writeControls},
+		{"verification.json", p.writeVerificationJSON},
+		{"verification.txt", p.writeVerificationText},
+		{"index.html", p.writeHTML},
+	}
+	for _, f := range files {
+		if err := writeFile(filepath.Join(p.Options.Dir, f.name), f.write); err != nil {
+			return err
+		}
+	}
+	return p.writeManifest()
+}
+
+func writeFile(path string, fn func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	if err := fn(w); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", filepath.Base(path), err)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", filepath.Base(path), err)
+	}
+	return f.Close()
+}
+
+// writeManifest lists the SHA-256 of every file of the pack, in `sha256sum -c` format.
+func (p *Pack) writeManifest() error {
+	entries, err := os.ReadDir(p.Options.Dir)
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	var lines []string
+	p.Files = nil
+	for _, e := range entries {
+		if e.IsDir() || e.Name() == "MANIFEST.sha256" {
+			continue
+		}
+		f, err := os.Open(filepath.Join(p.Options.Dir, e.Name()))
+		if err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+		lines = append(lines, hex.EncodeToString(h.Sum(nil))+"  "+e.Name()+"\n")
+		p.Files = append(p.Files, e.Name())
+	}
+	p.Files = append(p.Files, "MANIFEST.sha256")
+	return os.WriteFile(filepath.Join(p.Options.Dir, "MANIFEST.sha256"), []byte(strings.Join(lines, "")), 0o644)
+}
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func hours(d time.Duration) string { return strconv.FormatFloat(d.Hours(), 'f', 2, 64) }
+
+func (p *Pack) writeDeviations(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"cluster", "profile", "namespace", "check", "severity", "criteria", "kind", "name", "container", "opened", "closed", "duration_hours", "status", "exceptions", "message"})
+	for _, d := range p.Deviations {
+		status := "closed"
+		if d.Closed.IsZero() {
+			status = "open"
+		} else if d.Inferred {
+			status = "closed-inferred"
+		}
+		f := d.Finding
+		cw.Write([]string{d.Cluster, d.Profile, d.Namespace, f.Check, f.Severity, strings.Join(f.Criteria, ";"), f.Kind, f.Name, f.Container,
+			ts(d.Opened), ts(d.Closed), hours(d.Duration(p.Options.To)), status, strings.Join(d.Exceptions, ";"), f.Message})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (p *Pack) writeExceptions(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"cluster", "namespace", "name", "state", "requested_by", "approved_by", "approver", "owner", "reason", "ticket", "checks", "criteria", "requested", "approved", "expires", "ended", "findings_covered"})
+	for _, e := range p.Exceptions {
+		covered := max(len(e.Covered), e.Findings)
+		cw.Write([]string{e.Cluster, e.Namespace, e.Name, e.State, e.RequestedBy, e.ApprovedBy, e.Approver, e.Owner, e.Reason, e.Ticket,
+			strings.Join(e.Checks, ";"), strings.Join(e.Criteria, ";"), ts(e.Requested), ts(e.Approved), ts(e.Expires), ts(e.Ended), strconv.Itoa(covered)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (p *Pack) writeCoverage(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"cluster", "profile", "namespace", "first_attested", "last_attested", "attestations", "days_missing", "missing_days"})
+	for _, c := range p.Coverage {
+		missing := c.MissingDays(p.Options.From)
+		days := make([]string, len(missing))
+		for i, d := range missing {
+			days[i] = d.Format(time.DateOnly)
+		}
+		cw.Write([]string{c.Cluster, c.Profile, c.Namespace, ts(c.First), ts(c.Last), strconv.Itoa(c.Attestations), strconv.Itoa(len(missing)), strings.Join(days, ";")})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (p *Pack) writeGaps(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"cluster", "type", "from", "to", "duration_hours", "reason", "records_dropped"})
+	for _, g := range p.Gaps {
+		cw.Write([]string{g.Cluster, string(g.Type), ts(g.From), ts(g.To), hours(g.To.Sub(g.From)), g.Reason, strconv.Itoa(g.Dropped)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (p *Pack) writeCriteria(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"cluster", "profile", "namespace", "criterion", "from", "to", "state"})
+	for _, tl := range p.Timelines {
+		for _, s := range tl.Spans {
+			cw.Write([]string{tl.Cluster, tl.Profile, tl.Namespace, tl.Criterion, ts(s.From), ts(s.To), s.State})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (p *Pack) writeVerificationJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{
+		"from": ts(p.Options.From), "to": ts(p.Options.To), "verified": p.OK(), "chains": p.Verification,
+	})
+}
+
+func (p *Pack) writeVerificationText(w io.Writer) error {
+	return WriteResults(w, p.Verification)
+}
+
+// WriteResults prints verification results for a person.
+func WriteResults(w io.Writer, results []journal.Result) error {
+	for _, r := range results {
+		fmt.Fprintln(w, r.Summary())
+		for _, pr := range r.Problems {
+			fmt.Fprintf(w, "  %s\n", pr)
+		}
+	}
+	return nil
+}
