@@ -128,7 +128,10 @@ func judgePSS(ctx *engine.Context, o *engine.Object, c *pssControl) {
 	if meta == nil {
 		meta = &metav1.ObjectMeta{}
 	}
-	spec := apiServerDefaults(o.Workload.PodSpec)
+	spec := o.Workload.PodSpec
+	if needsAPIServerDefaults(spec) {
+		spec = ctx.Inventory.Memo(o, "pss.defaulted-spec", func() any { return apiServerDefaults(spec) }).(*corev1.PodSpec)
+	}
 	if c.project != nil {
 		spec = c.project(ctx.Params, spec)
 	}
@@ -155,6 +158,11 @@ func judgePSS(ctx *engine.Context, o *engine.Object, c *pssControl) {
 			}
 		}
 		ctx.Fail("", "%s", msg)
+		return
+	}
+	if n := len(spec.InitContainers) + len(spec.Containers) + len(spec.EphemeralContainers); n == 1 {
+		// The pod's verdict is its only container's.
+		ctx.Fail(onlyContainerName(spec), "%s", pssMessage(lv, results))
 		return
 	}
 	failed := false
@@ -201,7 +209,32 @@ func allowed(results []policy.CheckResult) bool {
 // pssMessage renders the library's verdict as the PodSecurity admission plugin words it.
 func pssMessage(lv psaapi.LevelVersion, results []policy.CheckResult) string {
 	agg := policy.AggregateCheckResults(results)
-	return fmt.Sprintf("violates PodSecurity %q: %s", lv.String(), agg.ForbiddenDetail())
+	return "violates PodSecurity " + quotedLevelVersion(lv) + ": " + agg.ForbiddenDetail()
+}
+
+var levelVersionNames sync.Map // psaapi.LevelVersion -> string
+
+// quotedLevelVersion is `"restricted:latest"`, computed once per level and version.
+func quotedLevelVersion(lv psaapi.LevelVersion) string {
+	if v, ok := levelVersionNames.Load(lv); ok {
+		return v.(string)
+	}
+	q := fmt.Sprintf("%q", lv.String())
+	levelVersionNames.Store(lv, q)
+	return q
+}
+
+// onlyContainerName is the name of the one container of a pod spec that has one.
+func onlyContainerName(spec *corev1.PodSpec) string {
+	switch {
+	case len(spec.InitContainers) == 1:
+		return spec.InitContainers[0].Name
+	case len(spec.Containers) == 1:
+		return spec.Containers[0].Name
+	case len(spec.EphemeralContainers) == 1:
+		return spec.EphemeralContainers[0].Name
+	}
+	return ""
 }
 
 // notInForce says why the check does not apply at the level and version, computed once each.
@@ -230,22 +263,35 @@ func (c *pssControl) notInForce(own policy.Evaluator, lv psaapi.LevelVersion) st
 // meta is not nil, fn gets it without the per-container annotations of the other containers
 // (container.apparmor.security.beta.kubernetes.io/<name>).
 func eachPodContainer(spec *corev1.PodSpec, meta *metav1.ObjectMeta, fn func(name string, m *metav1.ObjectMeta, s *corev1.PodSpec)) {
-	one := func(name string, set func(s *corev1.PodSpec)) {
-		s := *spec
-		s.InitContainers, s.Containers, s.EphemeralContainers = nil, nil, nil
-		set(&s)
-		fn(name, onlyContainerAnnotations(meta, spec, name), &s)
+	// One copy of the pod spec serves every container: fn must not keep it.
+	s := scratchSpecs.Get().(*corev1.PodSpec)
+	defer func() {
+		*s = corev1.PodSpec{}
+		scratchSpecs.Put(s)
+	}()
+	*s = *spec
+	call := func(name string) {
+		fn(name, onlyContainerAnnotations(meta, spec, name), s)
 	}
+	s.Containers, s.EphemeralContainers = nil, nil
 	for i := range spec.InitContainers {
-		one(spec.InitContainers[i].Name, func(s *corev1.PodSpec) { s.InitContainers = spec.InitContainers[i : i+1] })
+		s.InitContainers = spec.InitContainers[i : i+1]
+		call(spec.InitContainers[i].Name)
 	}
+	s.InitContainers = nil
 	for i := range spec.Containers {
-		one(spec.Containers[i].Name, func(s *corev1.PodSpec) { s.Containers = spec.Containers[i : i+1] })
+		s.Containers = spec.Containers[i : i+1]
+		call(spec.Containers[i].Name)
 	}
+	s.Containers = nil
 	for i := range spec.EphemeralContainers {
-		one(spec.EphemeralContainers[i].Name, func(s *corev1.PodSpec) { s.EphemeralContainers = spec.EphemeralContainers[i : i+1] })
+		s.EphemeralContainers = spec.EphemeralContainers[i : i+1]
+		call(spec.EphemeralContainers[i].Name)
 	}
 }
+
+// scratchSpecs hold the one-container pod specs eachPodContainer judges.
+var scratchSpecs = sync.Pool{New: func() any { return new(corev1.PodSpec) }}
 
 // onlyContainerAnnotations drops the annotations of the form container.<anything>/<name> that
 // name another container of the pod.
@@ -305,7 +351,7 @@ func hasContainer(spec *corev1.PodSpec, name string) bool {
 // containerPort. Manifests lack them; objects read from the API server have them already. The
 // spec is copied only when something changes.
 func apiServerDefaults(spec *corev1.PodSpec) *corev1.PodSpec {
-	noSource := slices.ContainsFunc(spec.Volumes, func(v corev1.Volume) bool { return v.VolumeSource == (corev1.VolumeSource{}) })
+	noSource := slices.ContainsFunc(spec.Volumes, withoutSource)
 	hostPorts := spec.HostNetwork && (portsWithoutHostPort(spec.Containers) || portsWithoutHostPort(spec.InitContainers))
 	if !noSource && !hostPorts {
 		return spec
@@ -314,7 +360,7 @@ func apiServerDefaults(spec *corev1.PodSpec) *corev1.PodSpec {
 	if noSource {
 		s.Volumes = slices.Clone(spec.Volumes)
 		for i := range s.Volumes {
-			if s.Volumes[i].VolumeSource == (corev1.VolumeSource{}) {
+			if withoutSource(s.Volumes[i]) {
 				s.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
 			}
 		}
@@ -325,6 +371,14 @@ func apiServerDefaults(spec *corev1.PodSpec) *corev1.PodSpec {
 	}
 	return &s
 }
+
+// needsAPIServerDefaults reports whether apiServerDefaults changes the spec.
+func needsAPIServerDefaults(spec *corev1.PodSpec) bool {
+	return slices.ContainsFunc(spec.Volumes, withoutSource) ||
+		(spec.HostNetwork && (portsWithoutHostPort(spec.Containers) || portsWithoutHostPort(spec.InitContainers)))
+}
+
+func withoutSource(v corev1.Volume) bool { return v.VolumeSource == (corev1.VolumeSource{}) }
 
 func portsWithoutHostPort(cs []corev1.Container) bool {
 	for i := range cs {
