@@ -369,17 +369,14 @@ func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.Complia
 // newFailures are the failing findings of next that prev did not list.
 func newFailures(prev, next []v1alpha1.Finding) []v1alpha1.Finding {
 	seen := make(map[string]bool, len(prev))
-	key := func(f *v1alpha1.Finding) string {
-		return f.Check + "\x00" + f.Resource.Kind + "\x00" + f.Resource.Namespace + "\x00" + f.Resource.Name + "\x00" + f.Container
-	}
 	for i := range prev {
 		if prev[i].Result == v1alpha1.ResultFail {
-			seen[key(&prev[i])] = true
+			seen[report.FindingKey(&prev[i])] = true
 		}
 	}
 	var out []v1alpha1.Finding
 	for i := range next {
-		if next[i].Result == v1alpha1.ResultFail && !seen[key(&next[i])] {
+		if next[i].Result == v1alpha1.ResultFail && !seen[report.FindingKey(&next[i])] {
 			out = append(out, next[i])
 		}
 	}
@@ -409,19 +406,31 @@ func equalMeta(a, b *v1alpha1.ComplianceReport) bool {
 	return a.Spec == b.Spec && labels.Equals(a.Labels, b.Labels) && equality.Semantic.DeepEqual(a.OwnerReferences, b.OwnerReferences)
 }
 
-// markStale sets Stale=True on a report, keeping its content, so that readers know it is old.
+// markStale sets Stale=True on a report and its result to Unknown, keeping the rest of its
+// content, so that no reader (nor `kubectl get`) takes an old verdict for a current one.
 func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.NamespacedName, reason, message string) {
 	rep := &v1alpha1.ComplianceReport{}
 	if err := r.Get(ctx, key, rep); err != nil {
 		return
 	}
-	changed := meta.SetStatusCondition(&rep.Status.Conditions, metav1.Condition{
-		Type: v1alpha1.ConditionStale, Status: metav1.ConditionTrue, Reason: reason,
-		Message: report.Truncate(message, 1024), ObservedGeneration: rep.Generation,
-	})
-	if !changed {
-		return
+	last := rep.Status.Result
+	if c := meta.FindStatusCondition(rep.Status.Conditions, v1alpha1.ConditionStale); last == v1alpha1.Unknown &&
+		c != nil && c.Status == metav1.ConditionTrue && c.Reason == reason {
+		return // already marked, for the same reason: keep the message that names the last result
 	}
+	if t := rep.Status.LastEvaluated; t != nil {
+		// First, so that a long cause cut to the message bound cannot cut it.
+		shown := "The findings shown are from the evaluation of " + t.UTC().Format(time.RFC3339)
+		if last != "" && last != v1alpha1.Unknown {
+			shown += ", whose result was " + string(last)
+		}
+		message = shown + ". " + message
+	}
+	rep.Status.Result = v1alpha1.Unknown
+	meta.SetStatusCondition(&rep.Status.Conditions, metav1.Condition{
+		Type: v1alpha1.ConditionStale, Status: metav1.ConditionTrue, Reason: reason,
+		Message: engine.Truncate(message), ObservedGeneration: rep.Generation,
+	})
 	if err := r.Status().Update(ctx, rep); err != nil {
 		logf.FromContext(ctx).Error(err, "Unable to mark the report stale", "report", klog.KObj(rep), "reason", reason)
 	}
@@ -516,7 +525,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 		return fmt.Errorf("writing the status of profile %s: %w", profile.Name, err)
 	}
 	if ready != nil && ready.Status == metav1.ConditionFalse && (wasReady || prevReason != ready.Reason) {
-		r.Recorder.Eventf(profile, nil, corev1.EventTypeWarning, EventProfileInvalid, "Validate", "%s", report.Truncate(ready.Message, 1024))
+		r.Recorder.Eventf(profile, nil, corev1.EventTypeWarning, EventProfileInvalid, "Validate", "%s", engine.Truncate(ready.Message))
 	}
 	return nil
 }

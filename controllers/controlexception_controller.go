@@ -23,7 +23,6 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
-	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
 // Event reasons on exceptions.
@@ -84,7 +83,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		condStatus = metav1.ConditionTrue
 	}
 	meta.SetStatusCondition(&desired.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: condStatus,
-		Reason: reason, Message: report.Truncate(message, 1024), ObservedGeneration: ex.Generation})
+		Reason: reason, Message: engine.Truncate(message), ObservedGeneration: ex.Generation})
 	untilExpiry := ex.Spec.Expires.Sub(now)
 	expiring := metav1.Condition{Type: v1alpha1.ConditionExpiringSoon, Status: metav1.ConditionFalse,
 		Reason: v1alpha1.ReasonNotExpiringSoon, ObservedGeneration: ex.Generation,
@@ -214,11 +213,11 @@ func (r *ControlExceptionReconciler) recordTransition(ctx context.Context, ex *v
 			"Exception expired at %s; %s", ex.Spec.Expires.UTC().Format(time.RFC3339), "the findings it covered fail again")
 		log.Info("Exception expired", "exception", klog.KObj(ex))
 	case v1alpha1.ExceptionInvalid:
-		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionInvalid, "Validate", "%s", report.Truncate(ex.Status.Message, 1024))
+		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionInvalid, "Validate", "%s", engine.Truncate(ex.Status.Message))
 		log.Info("Exception is invalid", "exception", klog.KObj(ex), "message", ex.Status.Message)
 	case v1alpha1.ExceptionActive:
 		if previous != "" {
-			r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionActive, "Validate", "%s", report.Truncate(ex.Status.Message, 1024))
+			r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionActive, "Validate", "%s", engine.Truncate(ex.Status.Message))
 		}
 	}
 }

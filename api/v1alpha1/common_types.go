@@ -55,7 +55,7 @@ const (
 )
 
 // ComplianceState is the overall verdict of a report or profile.
-// +kubebuilder:validation:Enum=Compliant;NonCompliant;NotAssessed
+// +kubebuilder:validation:Enum=Compliant;NonCompliant;NotAssessed;Unknown
 type ComplianceState string
 
 // Compliance states.
@@ -66,6 +66,9 @@ const (
 	NonCompliant ComplianceState = "NonCompliant"
 	// NotAssessed means no criterion in scope could be assessed.
 	NotAssessed ComplianceState = "NotAssessed"
+	// Unknown means the report's latest evaluation could not be made or written, or is
+	// overdue: what it lists is older than the cluster, and its Stale condition says why.
+	Unknown ComplianceState = "Unknown"
 )
 
 // CriterionStatus is the state of one SOC 2 criterion in a namespace or across the cluster.

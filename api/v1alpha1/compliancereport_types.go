@@ -93,7 +93,9 @@ type ComplianceReportStatus struct {
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// result is NonCompliant when any criterion in scope fails.
+	// result is NonCompliant when any criterion in scope fails, and Unknown while the report
+	// is stale (its latest evaluation could not be made or written, or is overdue; the Stale
+	// condition says why and which result the content shown had).
 	// +optional
 	Result ComplianceState `json:"result,omitempty"`
 
@@ -113,7 +115,8 @@ type ComplianceReportStatus struct {
 	Criteria []CriterionStatus `json:"criteria,omitempty"`
 
 	// findings are the most severe failing and excepted findings, bounded by the profile's
-	// maxFindings.
+	// maxFindings and by the status's size budget (512 KiB: the list stops before the finding
+	// that would not fit). Each message is at most 1024 bytes.
 	// +optional
 	// +listType=atomic
 	Findings []Finding `json:"findings,omitempty"`
@@ -127,10 +130,18 @@ type ComplianceReportStatus struct {
 	FindingsTruncated bool `json:"findingsTruncated,omitempty"`
 
 	// exceptions are the ControlExceptions considered for this namespace, with how many
-	// findings each covers.
+	// findings each covers: those covering the most findings first, then by name, at most 50.
 	// +optional
 	// +listType=atomic
 	Exceptions []ExceptionUsage `json:"exceptions,omitempty"`
+
+	// totalExceptions is how many ControlExceptions were considered for this namespace in all.
+	// +optional
+	TotalExceptions int32 `json:"totalExceptions"`
+
+	// exceptionsTruncated is true when exceptions does not list them all.
+	// +optional
+	ExceptionsTruncated bool `json:"exceptionsTruncated,omitempty"`
 
 	// lastEvaluated is the time of the evaluation that produced this content. The operator
 	// re-evaluates continuously but writes only when the content changes, so an older time
@@ -154,6 +165,7 @@ type ComplianceReportStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=crep,categories=soc2
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.result`
+// +kubebuilder:printcolumn:name="Stale",type=string,JSONPath=`.status.conditions[?(@.type=="Stale")].status`
 // +kubebuilder:printcolumn:name="Score",type=integer,JSONPath=`.status.score`
 // +kubebuilder:printcolumn:name="Failed-Criteria",type=integer,JSONPath=`.status.summary.failedCriteria`
 // +kubebuilder:printcolumn:name="Findings",type=integer,JSONPath=`.status.summary.failing`

@@ -245,7 +245,7 @@ func describeWorkloads(ws []*engine.Object) string {
 	for i, w := range ws {
 		names[i] = fmt.Sprintf("%s %q", w.Kind, w.Name)
 	}
-	return strings.Join(names, ", ")
+	return few(names, ", ")
 }
 
 // intOrPercent parses an IntOrString percentage such as "25%"; ok is false for integers and

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strings"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
@@ -35,7 +34,7 @@ var avlHpaSanity = &engine.Check{
 			problems = append(problems, fmt.Sprintf("maxReplicas %d leaves no room to scale above minReplicas %d", h.Spec.MaxReplicas, lowest))
 		}
 		if len(problems) > 0 {
-			ctx.Fail("", "%s", strings.Join(problems, "; "))
+			ctx.Fail("", "%s", few(problems, "; "))
 			return
 		}
 		ctx.Pass("")

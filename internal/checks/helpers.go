@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -147,5 +148,17 @@ func quoteList(items []string) string {
 	for i, s := range items {
 		q[i] = "\"" + s + "\""
 	}
-	return strings.Join(q, ", ")
+	return few(q, ", ")
+}
+
+// maxNamed bounds how many keys, names, paths or rules one finding's message names: the rest
+// are counted, so that no object can make a message (and so a report) grow with its size.
+const maxNamed = 5
+
+// few joins at most maxNamed items with sep and counts the rest: `"a", "b", ... and 3 more`.
+func few(items []string, sep string) string {
+	if len(items) <= maxNamed {
+		return strings.Join(items, sep)
+	}
+	return strings.Join(items[:maxNamed], sep) + fmt.Sprintf(" and %d more", len(items)-maxNamed)
 }

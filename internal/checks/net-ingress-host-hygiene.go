@@ -46,6 +46,6 @@ var netIngressHostHygiene = &engine.Check{
 			ctx.Pass("")
 			return
 		}
-		ctx.Fail("", "ingress accepts unnamed hosts: %s", strings.Join(found, ", "))
+		ctx.Fail("", "ingress accepts unnamed hosts: %s", few(found, ", "))
 	},
 }

@@ -1,8 +1,6 @@
 package checks
 
 import (
-	"strings"
-
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -45,7 +43,7 @@ var netIngressTLS = &engine.Check{
 			}
 		}
 		if len(uncovered) > 0 {
-			ctx.Fail("", "no spec.tls entry covers %s: served over plain HTTP", strings.Join(uncovered, ", "))
+			ctx.Fail("", "no spec.tls entry covers %s: served over plain HTTP", few(uncovered, ", "))
 			return
 		}
 		ctx.Pass("")

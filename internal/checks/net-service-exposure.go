@@ -1,9 +1,6 @@
 package checks
 
 import (
-	"fmt"
-	"strings"
-
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -37,12 +34,12 @@ var netServiceExposure = &engine.Check{
 			found = append(found, "type NodePort")
 		}
 		if len(svc.Spec.ExternalIPs) > 0 {
-			found = append(found, fmt.Sprintf("externalIPs %s", strings.Join(svc.Spec.ExternalIPs, ", ")))
+			found = append(found, "externalIPs "+few(svc.Spec.ExternalIPs, ", "))
 		}
 		if len(found) == 0 {
 			ctx.Pass("")
 			return
 		}
-		ctx.Fail("", "service is exposed outside the cluster: %s", strings.Join(found, "; "))
+		ctx.Fail("", "service is exposed outside the cluster: %s", few(found, "; "))
 	},
 }

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
@@ -28,7 +27,7 @@ var rbacBoundExec = &engine.Check{
 				return ""
 			}
 			return fmt.Sprintf("%s can exec, attach or port-forward into pods %s through %s (%s)", describeSubjects(o, subjects),
-				bindingScope(o), role.ref, strings.Join(role.perms.exec, "; "))
+				bindingScope(o), role.ref, few(role.perms.exec, "; "))
 		})
 	},
 }

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
@@ -28,7 +27,7 @@ var rbacBoundSecretRead = &engine.Check{
 				return ""
 			}
 			return fmt.Sprintf("%s can read Secrets %s through %s (%s)", describeSubjects(o, subjects),
-				bindingScope(o), role.ref, strings.Join(role.perms.secretRead, "; "))
+				bindingScope(o), role.ref, few(role.perms.secretRead, "; "))
 		})
 	},
 }

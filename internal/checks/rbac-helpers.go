@@ -309,7 +309,7 @@ func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *
 		ctx.NotAssessed("", "aggregated ClusterRole: its rules are filled in by the aggregation controller")
 	default:
 		if found := find(p); len(found) > 0 {
-			ctx.Fail("", "%s: %s", what, strings.Join(found, "; "))
+			ctx.Fail("", "%s: %s", what, few(found, "; "))
 		} else {
 			ctx.Pass("")
 		}
@@ -541,7 +541,7 @@ func describeSubjects(o *engine.Object, subjects []rbacv1.Subject) string {
 	for i, s := range subjects {
 		out[i] = describeSubject(o, s)
 	}
-	return strings.Join(out, ", ")
+	return few(out, ", ")
 }
 
 // isSystemSubject reports whether a subject is the platform's own: a user or group whose name

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
@@ -46,6 +45,6 @@ var rbacSystemGroups = &engine.Check{
 			ctx.Pass("")
 			return
 		}
-		ctx.Fail("", "grants %s %q %s to %s", ref.Kind, ref.Name, bindingScope(o), strings.Join(found, ", "))
+		ctx.Fail("", "grants %s %q %s to %s", ref.Kind, ref.Name, bindingScope(o), few(found, ", "))
 	},
 }

@@ -35,7 +35,7 @@ var saDefaultBound = &engine.Check{
 			ctx.Pass("")
 			return
 		}
-		ctx.Fail("", "grants %s %q %s to %s, which reaches default ServiceAccounts", ref.Kind, ref.Name, bindingScope(o), strings.Join(found, ", "))
+		ctx.Fail("", "grants %s %q %s to %s, which reaches default ServiceAccounts", ref.Kind, ref.Name, bindingScope(o), few(found, ", "))
 	},
 }
 

@@ -48,7 +48,7 @@ var secConfigmapCredentials = &engine.Check{
 			ctx.Pass("")
 			return
 		}
-		ctx.Fail("", "holds credentials in keys %s", strings.Join(found, ", "))
+		ctx.Fail("", "holds credentials in keys %s", few(found, ", "))
 	},
 }
 

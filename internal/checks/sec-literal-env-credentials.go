@@ -1,8 +1,6 @@
 package checks
 
 import (
-	"strings"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/secretrules"
@@ -46,7 +44,7 @@ var secLiteralEnvCredentials = &engine.Check{
 			if len(found) == 0 {
 				return ""
 			}
-			return "literal credentials in env " + strings.Join(found, ", ")
+			return "literal credentials in env " + few(found, ", ")
 		})
 	},
 }

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -37,7 +36,7 @@ var secSecretAsEnv = &engine.Check{
 			if len(uses) == 0 {
 				return ""
 			}
-			return "reads Secrets into the environment: " + strings.Join(uses, ", ")
+			return "reads Secrets into the environment: " + few(uses, ", ")
 		})
 	},
 }

@@ -50,7 +50,7 @@ func hostPathDetail(o *engine.Object) string {
 			found = append(found, fmt.Sprintf("%q (%s) is %s", v.HostPath.Path, v.Name, strings.Join(why, ", ")))
 		}
 	}
-	return strings.Join(found, "; ")
+	return few(found, "; ")
 }
 
 func isSensitiveHostPath(p string) bool {

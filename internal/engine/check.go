@@ -117,6 +117,7 @@ func (c *Context) NotAssessed(container, reason string) {
 	c.record(container, StatusNotAssessed, reason)
 }
 
+// record is where every result is made: its message is bounded here, whatever the check wrote.
 func (c *Context) record(container string, s Status, msg string) {
-	*c.out = append(*c.out, Result{Check: c.check, Object: c.obj, Container: container, Status: s, Message: msg})
+	*c.out = append(*c.out, Result{Check: c.check, Object: c.obj, Container: container, Status: s, Message: Truncate(msg)})
 }

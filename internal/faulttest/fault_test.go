@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -313,7 +314,8 @@ spec:
 `
 
 // TestReportsTurnStaleWhenWritesFail refuses the write of a new evaluation: the report keeps
-// its old content, marked Stale=True with reason WriteFailed and the API server's message; once
+// its old content, marked Stale=True with reason WriteFailed and the API server's message, and
+// its printed STATUS is Unknown with STALE True (not the old verdict); once
 // writes are allowed again, the new content lands and Stale turns False.
 func TestReportsTurnStaleWhenWritesFail(t *testing.T) {
 	ctx := context.Background()
@@ -369,9 +371,16 @@ func TestReportsTurnStaleWhenWritesFail(t *testing.T) {
 		if !strings.Contains(c.Message, "reports are frozen for maintenance") {
 			return fmt.Errorf("the Stale message does not give the API server's reason: %q", c.Message)
 		}
+		if rep.Status.Result != v1alpha1.Unknown {
+			return fmt.Errorf("result %s while the report is stale, want Unknown", rep.Status.Result)
+		}
 		return nil
 	})
 	frozen := rep.Status.Summary
+	// What a person sees without -o wide: not the old verdict, and that the report is stale.
+	if row := printedReport(t, name); row["STATUS"] != "Unknown" || row["STALE"] != "True" {
+		t.Errorf("kubectl get compliancereports prints %v while writes are refused, want STATUS Unknown and STALE True", row)
+	}
 
 	for _, o := range objs {
 		if err := k8s.Delete(ctx, o); err != nil {
@@ -401,6 +410,35 @@ func TestReportsTurnStaleWhenWritesFail(t *testing.T) {
 		}
 		return nil
 	})
+	if row := printedReport(t, name); row["STATUS"] == "Unknown" || row["STALE"] != "False" {
+		t.Errorf("kubectl get compliancereports prints %v once writes are allowed again, want a result and STALE False", row)
+	}
+}
+
+// printedReport runs `kubectl get compliancereports` in the namespace, as a person would, and
+// returns the report's row by column name.
+func printedReport(t *testing.T, ns string) map[string]string {
+	t.Helper()
+	kubectl, err := testenv.Kubectl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(kubectl, "--kubeconfig", kubeconfig, "get", "compliancereports", "-n", ns).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl get compliancereports: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("kubectl get compliancereports -n %s: want one report\n%s", ns, out)
+	}
+	header, row := strings.Fields(lines[0]), strings.Fields(lines[1])
+	got := map[string]string{}
+	for i, h := range header {
+		if i < len(row) {
+			got[h] = row[i]
+		}
+	}
+	return got
 }
 
 // TestLeaderElection runs two operators with leader election: only the leader writes; when it

@@ -4,6 +4,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -17,8 +18,15 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
-// MaxExceptions bounds the exceptions a report lists.
+// MaxExceptions bounds the exceptions a report lists: those covering the most findings first.
 const MaxExceptions = 50
+
+// StatusBudget is the most bytes a report's status (and a profile's) takes as JSON. Findings
+// are listed, most severe first, until the next one would not fit; the total is always
+// counted. The API server takes request bodies up to 3 MiB and etcd objects up to about
+// 1.5 MiB: a status within 512 KiB leaves room for the object's metadata and for every
+// future field, so that nothing in a namespace can make its report unwritable.
+const StatusBudget = 512 << 10
 
 // NamespaceInput is what a report's status is built from.
 type NamespaceInput struct {
@@ -28,7 +36,13 @@ type NamespaceInput struct {
 	Now            time.Time
 	CatalogVersion string
 	Generation     int64 // the report's metadata.generation, for conditions
+	// FirstSeen, when set, is asked first when a finding was first seen (the operator's
+	// memory, which outlives a deleted report); the previous status is asked next.
+	FirstSeen FirstSeenLookup
 }
+
+// FirstSeenLookup says when the finding with the given FindingKey was first seen.
+type FirstSeenLookup func(key string) (time.Time, bool)
 
 // NamespaceStatus builds the status of one namespace's report. Findings keep the first-seen
 // time they had in the previous status; new findings are first seen now.
@@ -49,8 +63,9 @@ func NamespaceStatus(in NamespaceInput) v1alpha1.ComplianceReportStatus {
 		prevFindings = in.Previous.Findings
 		st.Conditions = append(st.Conditions, in.Previous.Conditions...)
 	}
-	st.Findings, st.FindingsTruncated = Findings(s.Findings, plan.MaxFindings, prevFindings, in.Now)
-	st.Exceptions = exceptionsFor(in.Evaluation, in.Namespace)
+	st.Findings = Findings(s.Findings, plan.MaxFindings, firstSeenFrom(in.FirstSeen, prevFindings), in.Now)
+	st.Exceptions, st.TotalExceptions = exceptionsFor(in.Evaluation, in.Namespace)
+	st.ExceptionsTruncated = len(st.Exceptions) < int(st.TotalExceptions)
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
 		Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonEvaluated,
 		ObservedGeneration: in.Generation,
@@ -62,6 +77,8 @@ func NamespaceStatus(in NamespaceInput) v1alpha1.ComplianceReportStatus {
 		Message:            "The report reflects the latest evaluation",
 	})
 	st.LastEvaluated = ptrTime(in.Now)
+	st.Findings = withinBudget(st.Findings, statusSize(&st))
+	st.FindingsTruncated = len(st.Findings) < int(st.TotalFindings)
 	if in.Previous != nil && SameContent(in.Previous, &st) {
 		// Nothing changed: keep the time of the evaluation that produced this content.
 		st.LastEvaluated = in.Previous.LastEvaluated
@@ -85,19 +102,34 @@ func summaryOf(s *engine.Summary) v1alpha1.ReportSummary {
 	}
 }
 
-// findingKey identifies a finding across evaluations.
-func findingKey(check, kind, namespace, name, container string) string {
-	return check + "\x00" + kind + "\x00" + namespace + "\x00" + name + "\x00" + container
+// FindingKey identifies a finding across evaluations: the check, the resource and the
+// container. First-seen times and alerts on new findings are keyed by it.
+func FindingKey(f *v1alpha1.Finding) string {
+	return f.Check + "\x00" + f.Resource.Kind + "\x00" + f.Resource.Namespace + "\x00" + f.Resource.Name + "\x00" + f.Container
 }
 
-// Findings converts the most severe results (already sorted) into API findings, at most max,
-// keeping first-seen times from prev.
-func Findings(results []*engine.Result, max int, prev []v1alpha1.Finding, now time.Time) ([]v1alpha1.Finding, bool) {
-	seen := make(map[string]*metav1.Time, len(prev))
+// firstSeenFrom looks a finding up in lookup first, then in prev.
+func firstSeenFrom(lookup FirstSeenLookup, prev []v1alpha1.Finding) FirstSeenLookup {
+	seen := make(map[string]time.Time, len(prev))
 	for i := range prev {
-		f := &prev[i]
-		seen[findingKey(f.Check, f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Container)] = f.FirstSeen
+		if t := prev[i].FirstSeen; t != nil {
+			seen[FindingKey(&prev[i])] = t.Time
+		}
 	}
+	return func(key string) (time.Time, bool) {
+		if lookup != nil {
+			if t, ok := lookup(key); ok {
+				return t, true
+			}
+		}
+		t, ok := seen[key]
+		return t, ok
+	}
+}
+
+// Findings converts the most severe results (already sorted) into API findings, at most max;
+// a finding never seen before (by firstSeen) is first seen now.
+func Findings(results []*engine.Result, max int, firstSeen FirstSeenLookup, now time.Time) []v1alpha1.Finding {
 	n := min(len(results), max)
 	out := make([]v1alpha1.Finding, 0, n)
 	for _, r := range results[:n] {
@@ -107,7 +139,7 @@ func Findings(results []*engine.Result, max int, prev []v1alpha1.Finding, now ti
 			Severity:  r.Check.Severity,
 			Result:    r.Status.API(),
 			Container: r.Container,
-			Message:   r.Message,
+			Message:   engine.Truncate(r.Message),
 		}
 		if o := r.Object; o != nil {
 			f.Resource = v1alpha1.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
@@ -115,19 +147,49 @@ func Findings(results []*engine.Result, max int, prev []v1alpha1.Finding, now ti
 		if r.Exception != nil {
 			f.Exception = r.Exception.Key
 		}
-		if t := seen[findingKey(f.Check, f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Container)]; t != nil {
-			f.FirstSeen = t
+		if t, ok := firstSeen(FindingKey(&f)); ok {
+			f.FirstSeen = ptrTime(t)
 		} else {
 			f.FirstSeen = ptrTime(now)
 		}
 		out = append(out, f)
 	}
-	return out, len(results) > n
+	return out
+}
+
+// withinBudget keeps the findings (most severe first) that fit in StatusBudget beside the
+// rest of the status, which takes fixed bytes.
+func withinBudget(findings []v1alpha1.Finding, fixed int) []v1alpha1.Finding {
+	used := fixed + conditionReserve
+	for i := range findings {
+		data, err := json.Marshal(&findings[i])
+		if err != nil {
+			return findings[:i]
+		}
+		used += len(data) + 1 // and a comma
+		if used > StatusBudget {
+			return findings[:i]
+		}
+	}
+	return findings
+}
+
+// conditionReserve is room kept for what may change in a status after it was sized: a Stale
+// condition with a message of engine.MaxMessageLength, an Unknown result.
+const conditionReserve = 2 * engine.MaxMessageLength
+
+// statusSize is the JSON size of a status without its findings.
+func statusSize(st *v1alpha1.ComplianceReportStatus) int {
+	c := *st
+	c.Findings = nil
+	data, _ := json.Marshal(&c)
+	return len(data)
 }
 
 // exceptionsFor lists the exceptions that can cover objects in the namespace, with how many
-// of its findings each covers.
-func exceptionsFor(ev *engine.Evaluation, ns string) []v1alpha1.ExceptionUsage {
+// of its findings each covers: those covering the most first, then by name, at most
+// MaxExceptions; and how many there are in all.
+func exceptionsFor(ev *engine.Evaluation, ns string) ([]v1alpha1.ExceptionUsage, int32) {
 	var out []v1alpha1.ExceptionUsage
 	for _, e := range ev.Exceptions {
 		if !e.AppliesTo || !e.Selects(ns) {
@@ -141,11 +203,18 @@ func exceptionsFor(ev *engine.Evaluation, ns string) []v1alpha1.ExceptionUsage {
 			Expires:  &expires,
 			Findings: int32(e.MatchedByNamespace[ns]),
 		})
-		if len(out) == MaxExceptions {
-			break
-		}
 	}
-	return out
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Findings != out[j].Findings {
+			return out[i].Findings > out[j].Findings
+		}
+		return out[i].Name < out[j].Name
+	})
+	total := int32(len(out))
+	if len(out) > MaxExceptions {
+		out = out[:MaxExceptions:MaxExceptions]
+	}
+	return out, total
 }
 
 // SameContent reports whether two report statuses say the same thing: everything but the
@@ -206,7 +275,7 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 		if in.Previous != nil {
 			prev = in.Previous.ClusterFindings
 		}
-		st.ClusterFindings, st.ClusterFindingsTruncated = Findings(in.Cluster.Findings, in.Plan.MaxFindings, prev, in.Now)
+		st.ClusterFindings = Findings(in.Cluster.Findings, in.Plan.MaxFindings, firstSeenFrom(nil, prev), in.Now)
 		st.ClusterFindingsTotal = int32(len(in.Cluster.Findings))
 	}
 	ready := metav1.Condition{Type: v1alpha1.ConditionReady, ObservedGeneration: in.Generation}
@@ -221,12 +290,17 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 		for _, p := range problems {
 			msgs = append(msgs, p.Message)
 		}
-		ready.Message = Truncate("The profile has problems; every other check still runs: "+strings.Join(msgs, "; "), 1024)
+		ready.Message = engine.Truncate("The profile has problems; every other check still runs: " + strings.Join(msgs, "; "))
 	default:
 		ready.Status, ready.Reason = metav1.ConditionTrue, v1alpha1.ReasonEvaluated
 		ready.Message = fmt.Sprintf("Evaluated %d namespaces with %d checks", in.Namespaces, len(in.Plan.Checks))
 	}
 	meta.SetStatusCondition(&st.Conditions, ready)
+	c := st
+	c.ClusterFindings = nil
+	fixed, _ := json.Marshal(&c)
+	st.ClusterFindings = withinBudget(st.ClusterFindings, len(fixed))
+	st.ClusterFindingsTruncated = len(st.ClusterFindings) < int(st.ClusterFindingsTotal)
 	return st
 }
 
@@ -236,14 +310,6 @@ func SameProfileStatus(a, b *v1alpha1.ComplianceProfileStatus) bool {
 	ac, bc := *a, *b
 	ac.Conditions, bc.Conditions = stripTimes(a.Conditions), stripTimes(b.Conditions)
 	return equality.Semantic.DeepEqual(ac, bc)
-}
-
-// Truncate shortens s to n bytes, ending in "..." when it had to cut.
-func Truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }
 
 func ptrTime(t time.Time) *metav1.Time {

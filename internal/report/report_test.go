@@ -2,6 +2,8 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +67,76 @@ func TestFirstSeenIsKept(t *testing.T) {
 	third := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: later, Previous: &v1alpha1.ComplianceReportStatus{}})
 	if !third.Findings[0].FirstSeen.Time.Equal(later.Truncate(time.Second)) {
 		t.Errorf("a new finding is first seen now, got %s", third.Findings[0].FirstSeen)
+	}
+}
+
+// TestReportStaysWithinItsBudget lists 500 findings whose messages are each at the message
+// bound: the findings stop before the status would pass StatusBudget, the most severe are
+// kept, and the report says it is truncated and how many there are.
+func TestReportStaysWithinItsBudget(t *testing.T) {
+	objs := testgen.EngineObjects(testgen.Generate(testgen.Options{Namespaces: 1, Workloads: 2000, FailingEvery: 1}))
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+		MaxFindings: 500,
+		CustomChecks: []v1alpha1.CustomCheck{{
+			ID: "custom-long-message", Title: "Long message", Kinds: []string{"Deployment"}, Expression: "false",
+			Message: strings.Repeat("a message at the bound ", 60), Criteria: []v1alpha1.Criterion{"CC8.1"},
+			Severity: v1alpha1.SeverityCritical,
+		}},
+	}}
+	plan := engine.Compile(checks.Catalogue(), profile)
+	if len(plan.Problems) > 0 {
+		t.Fatal(plan.Problems)
+	}
+	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now})
+	st := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: now, CatalogVersion: checks.Version})
+	data, err := json.Marshal(&st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d of %d findings listed, status %d KiB", len(st.Findings), st.TotalFindings, len(data)>>10)
+	if len(data) > StatusBudget-conditionReserve {
+		t.Errorf("the status is %d bytes, over the budget of %d", len(data), StatusBudget)
+	}
+	if len(st.Findings) >= 500 || len(st.Findings) < 100 || !st.FindingsTruncated || int(st.TotalFindings) <= len(st.Findings) {
+		t.Errorf("%d findings listed of %d, truncated %v: want the budget to stop the list before maxFindings", len(st.Findings), st.TotalFindings, st.FindingsTruncated)
+	}
+	for _, f := range st.Findings {
+		if f.Severity != v1alpha1.SeverityCritical {
+			t.Fatalf("finding %s (%s) listed: the most severe findings come first", f.Check, f.Severity)
+		}
+		if len(f.Message) > engine.MaxMessageLength {
+			t.Fatalf("finding %s: message of %d bytes", f.Check, len(f.Message))
+		}
+	}
+}
+
+// TestExceptionsAreListedByFindingsCovered lists the exceptions covering the most findings
+// first, then by name, at most MaxExceptions, with the total.
+func TestExceptionsAreListedByFindingsCovered(t *testing.T) {
+	objs := testgen.EngineObjects(testgen.Generate(testgen.Options{Namespaces: 1, Workloads: 4, FailingEvery: 1}))
+	expires := metav1.NewTime(now.Add(24 * time.Hour))
+	var exceptions []*v1alpha1.ControlException
+	for i := range MaxExceptions + 10 {
+		exceptions = append(exceptions, &v1alpha1.ControlException{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("a-unused-%03d", i), Namespace: "team-000"},
+			Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"}, Match: v1alpha1.ResourceMatch{Names: []string{"nothing"}},
+				Reason: "covers nothing at all", Owner: "o", Expires: expires},
+		})
+	}
+	exceptions = append(exceptions, &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "z-real", Namespace: "team-000"},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"},
+			Reason: "covers every privileged container", Owner: "o", Expires: expires},
+	})
+	ev := engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, true), exceptions, engine.Options{Now: now})
+	st := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: now})
+	if len(st.Exceptions) != MaxExceptions || !st.ExceptionsTruncated || st.TotalExceptions != MaxExceptions+11 {
+		t.Fatalf("%d exceptions listed of %d, truncated %v", len(st.Exceptions), st.TotalExceptions, st.ExceptionsTruncated)
+	}
+	if first := st.Exceptions[0]; first.Name != "team-000/z-real" || first.Findings == 0 {
+		t.Errorf("first exception %s covering %d: want team-000/z-real, the only one that covers findings", first.Name, first.Findings)
+	}
+	if second := st.Exceptions[1]; second.Name != "team-000/a-unused-000" {
+		t.Errorf("second exception %s: exceptions covering as many findings come by name", second.Name)
 	}
 }

@@ -1,0 +1,28 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestTruncate(t *testing.T) {
+	for name, tc := range map[string]struct {
+		in      string
+		wantLen int
+		cut     bool
+	}{
+		"a message at the bound is kept":          {in: strings.Repeat("a", MaxMessageLength), wantLen: MaxMessageLength},
+		"a longer message is cut to the bound":    {in: strings.Repeat("a", 3*MaxMessageLength), wantLen: MaxMessageLength, cut: true},
+		"a cut never splits a multi-byte letter":  {in: strings.Repeat("é", MaxMessageLength), wantLen: MaxMessageLength - 1, cut: true},
+		"an empty message stays empty":            {in: "", wantLen: 0},
+		"a short message with letters is kept as": {in: "ключ", wantLen: len("ключ")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := Truncate(tc.in)
+			if len(got) != tc.wantLen || strings.HasSuffix(got, "...") != tc.cut || !utf8.ValidString(got) {
+				t.Errorf("Truncate gave %d bytes (valid UTF-8 %v, ends in ... %v); want %d, cut %v", len(got), utf8.ValidString(got), strings.HasSuffix(got, "..."), tc.wantLen, tc.cut)
+			}
+		})
+	}
+}
