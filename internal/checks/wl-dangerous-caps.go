@@ -28,7 +28,9 @@ var wlDangerousCaps = &engine.Check{
 	Title: "Containers do not add dangerous Linux capabilities",
 	Description: "Capabilities beyond the runtime's defaults (ALL, SYS_ADMIN, NET_ADMIN, NET_RAW, " +
 		"SYS_PTRACE, SYS_MODULE, BPF, ...) give a container kernel-level powers that lead to node " +
-		"compromise (CC6.1, CC6.8). Capabilities in the profile's allowedCapabilities pass. Pod Security Standards control: Capabilities (baseline); the capabilities in parameters.allowedCapabilities are exempt, beyond the standard." + pssDecided + supporting,
+		"compromise (CC6.1, CC6.8). Capabilities in the profile's allowedCapabilities pass. " +
+		"Pod Security Standards control: Capabilities (baseline); the capabilities in " +
+		"parameters.allowedCapabilities are exempt, beyond the standard." + pssDecided + supporting,
 	Remediation: "Remove the capability from securityContext.capabilities.add, or add it to the profile's allowedCapabilities after review.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61, cc68},
@@ -38,5 +40,6 @@ var wlDangerousCaps = &engine.Check{
 	},
 }
 
-// pssDangerousCaps decides wl-dangerous-caps: the Pod Security Standards control Capabilities (baseline); the capabilities in parameters.allowedCapabilities are exempt, beyond the standard.
+// pssDangerousCaps decides wl-dangerous-caps: the Pod Security Standards control Capabilities
+// (baseline); the capabilities in parameters.allowedCapabilities are exempt, beyond the standard.
 var pssDangerousCaps = &pssControl{checks: []policy.CheckID{"capabilities_baseline"}, project: withoutAllowedCapabilities}

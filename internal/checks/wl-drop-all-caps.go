@@ -12,7 +12,9 @@ var wlDropAllCaps = &engine.Check{
 	Title: "Containers drop all capabilities",
 	Description: "The Pod Security Standards' restricted level drops ALL capabilities and adds back " +
 		"at most NET_BIND_SERVICE, so a process keeps only the privileges it needs (CC6.1). " +
-		"Capabilities in the profile's allowedCapabilities may also be added back. Pod Security Standards control: Capabilities (restricted); the capabilities in parameters.allowedCapabilities are exempt, beyond the standard." + pssDecided + supporting,
+		"Capabilities in the profile's allowedCapabilities may also be added back. " +
+		"Pod Security Standards control: Capabilities (restricted); the capabilities in " +
+		"parameters.allowedCapabilities are exempt, beyond the standard." + pssDecided + supporting,
 	Remediation: "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if the container binds a port below 1024.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -22,5 +24,7 @@ var wlDropAllCaps = &engine.Check{
 	},
 }
 
-// pssDropAllCaps decides wl-drop-all-caps: the Pod Security Standards control Capabilities (restricted); the capabilities in parameters.allowedCapabilities are exempt, beyond the standard.
+// pssDropAllCaps decides wl-drop-all-caps: the Pod Security Standards control Capabilities
+// (restricted); the capabilities in parameters.allowedCapabilities are exempt, beyond the
+// standard.
 var pssDropAllCaps = &pssControl{checks: []policy.CheckID{"capabilities_restricted"}, project: withoutAllowedCapabilities}

@@ -11,7 +11,9 @@ var wlHostNamespaces = &engine.Check{
 	ID:    "wl-host-namespaces",
 	Title: "Pods do not share the host's process or IPC namespace",
 	Description: "hostPID lets a pod see and signal every process on the node, including other " +
-		"workloads' secrets in their environment; hostIPC lets it read their shared memory (CC6.1). Pod Security Standards control: Host Namespaces (baseline), for hostPID and hostIPC; wl-host-network judges hostNetwork." + pssDecided + supporting,
+		"workloads' secrets in their environment; hostIPC lets it read their shared memory (CC6.1). " +
+		"Pod Security Standards control: Host Namespaces (baseline), for hostPID and hostIPC; wl-" +
+		"host-network judges hostNetwork." + pssDecided + supporting,
 	Remediation: "Remove hostPID and hostIPC from the pod spec, or set them to false.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -21,5 +23,6 @@ var wlHostNamespaces = &engine.Check{
 	},
 }
 
-// pssHostNamespaces decides wl-host-namespaces: the Pod Security Standards control Host Namespaces (baseline), for hostPID and hostIPC; wl-host-network judges hostNetwork.
+// pssHostNamespaces decides wl-host-namespaces: the Pod Security Standards control Host Namespaces
+// (baseline), for hostPID and hostIPC; wl-host-network judges hostNetwork.
 var pssHostNamespaces = &pssControl{checks: []policy.CheckID{"hostNamespaces"}, podLevel: true, project: withoutHostNetwork}

@@ -11,7 +11,9 @@ var wlHostNetwork = &engine.Check{
 	ID:    "wl-host-network",
 	Title: "Pods do not use the host's network",
 	Description: "A pod on the host network bypasses NetworkPolicies, can bind the node's ports and " +
-		"can sniff its traffic, so it sits outside the network boundary (CC6.6). Pod Security Standards control: Host Namespaces (baseline), for hostNetwork; wl-host-namespaces judges hostPID and hostIPC." + pssDecided + supporting,
+		"can sniff its traffic, so it sits outside the network boundary (CC6.6). " +
+		"Pod Security Standards control: Host Namespaces (baseline), for hostNetwork; wl-host-" +
+		"namespaces judges hostPID and hostIPC." + pssDecided + supporting,
 	Remediation: "Remove hostNetwork: true; expose the pod through a Service instead.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc66},
@@ -21,5 +23,6 @@ var wlHostNetwork = &engine.Check{
 	},
 }
 
-// pssHostNetwork decides wl-host-network: the Pod Security Standards control Host Namespaces (baseline), for hostNetwork; wl-host-namespaces judges hostPID and hostIPC.
+// pssHostNetwork decides wl-host-network: the Pod Security Standards control Host Namespaces
+// (baseline), for hostNetwork; wl-host-namespaces judges hostPID and hostIPC.
 var pssHostNetwork = &pssControl{checks: []policy.CheckID{"hostNamespaces"}, podLevel: true, project: onlyHostNetwork}

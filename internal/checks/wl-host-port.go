@@ -11,7 +11,9 @@ var wlHostPort = &engine.Check{
 	ID:    "wl-host-port",
 	Title: "Containers do not bind host ports",
 	Description: "A hostPort opens a port on every node the pod lands on, outside Services and " +
-		"NetworkPolicies (CC6.6). Ports the profile allows (parameters.allowedHostPorts) pass. Pod Security Standards control: Host Ports (baseline); the ports in parameters.allowedHostPorts are exempt, beyond the standard." + pssDecided + supporting,
+		"NetworkPolicies (CC6.6). Ports the profile allows (parameters.allowedHostPorts) pass. " +
+		"Pod Security Standards control: Host Ports (baseline); the ports in " +
+		"parameters.allowedHostPorts are exempt, beyond the standard." + pssDecided + supporting,
 	Remediation: "Remove hostPort and expose the container through a Service, or add the port to the profile's allowedHostPorts.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc66},
@@ -21,5 +23,6 @@ var wlHostPort = &engine.Check{
 	},
 }
 
-// pssHostPort decides wl-host-port: the Pod Security Standards control Host Ports (baseline); the ports in parameters.allowedHostPorts are exempt, beyond the standard.
+// pssHostPort decides wl-host-port: the Pod Security Standards control Host Ports (baseline); the
+// ports in parameters.allowedHostPorts are exempt, beyond the standard.
 var pssHostPort = &pssControl{checks: []policy.CheckID{"hostPorts"}, project: withoutAllowedHostPorts}

@@ -13,7 +13,8 @@ var wlHostProbes = &engine.Check{
 	Description: "A host field in an httpGet or tcpSocket probe or lifecycle handler makes the " +
 		"kubelet, which runs with the node's network identity, connect to any address the pod's " +
 		"author names: a way to reach node-local and control-plane endpoints the pod itself is not " +
-		"allowed to reach (CC6.1, CC6.6). Pod Security Standards control: Host Probes / Lifecycle " +
+		"allowed to reach (CC6.1, CC6.6). " +
+		"Pod Security Standards control: Host Probes / Lifecycle " +
 		"Hooks (baseline, since v1.34)." + pssDecided + supporting,
 	Remediation: "Remove host from the probes' and lifecycle handlers' httpGet and tcpSocket: the kubelet then " +
 		"connects to the pod's own IP. Probe another service from inside the container instead.",

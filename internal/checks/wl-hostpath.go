@@ -19,7 +19,8 @@ var wlHostPath = &engine.Check{
 	ID:    "wl-hostpath",
 	Title: "Pods do not mount host directories",
 	Description: "A hostPath volume exposes the node's filesystem to the pod; written to, or pointing " +
-		"at kubelet, runtime or /etc paths, it hands over the node (CC6.1). Pod Security Standards control: HostPath Volumes (baseline)." + pssDecided + supporting,
+		"at kubelet, runtime or /etc paths, it hands over the node (CC6.1). " +
+		"Pod Security Standards control: HostPath Volumes (baseline)." + pssDecided + supporting,
 	Remediation: "Replace hostPath volumes with emptyDir, a PersistentVolumeClaim, a ConfigMap or a CSI volume.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},

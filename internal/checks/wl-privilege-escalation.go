@@ -11,7 +11,8 @@ var wlPrivilegeEscalation = &engine.Check{
 	ID:    "wl-privilege-escalation",
 	Title: "Containers cannot gain more privileges than their parent process",
 	Description: "Unless allowPrivilegeEscalation is false, a process can gain privileges through " +
-		"setuid binaries or file capabilities, defeating least privilege (CC6.1). Pod Security Standards control: Privilege Escalation (restricted)." + pssDecided + supporting,
+		"setuid binaries or file capabilities, defeating least privilege (CC6.1). " +
+		"Pod Security Standards control: Privilege Escalation (restricted)." + pssDecided + supporting,
 	Remediation: "Set securityContext.allowPrivilegeEscalation: false on every container.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -21,5 +22,6 @@ var wlPrivilegeEscalation = &engine.Check{
 	},
 }
 
-// pssPrivilegeEscalation decides wl-privilege-escalation: the Pod Security Standards control Privilege Escalation (restricted).
+// pssPrivilegeEscalation decides wl-privilege-escalation: the Pod Security Standards control
+// Privilege Escalation (restricted).
 var pssPrivilegeEscalation = &pssControl{checks: []policy.CheckID{"allowPrivilegeEscalation"}}

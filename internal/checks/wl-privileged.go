@@ -12,7 +12,8 @@ var wlPrivileged = &engine.Check{
 	Title: "Containers do not run privileged",
 	Description: "A privileged container has every capability and access to the host's devices: " +
 		"it can take over the node and every workload on it. Logical access (CC6.1) and " +
-		"protection against malicious software (CC6.8) both depend on it not being there. Pod Security Standards control: Privileged Containers (baseline)." + pssDecided + supporting,
+		"protection against malicious software (CC6.8) both depend on it not being there. " +
+		"Pod Security Standards control: Privileged Containers (baseline)." + pssDecided + supporting,
 	Remediation: "Remove securityContext.privileged, or set it to false. Grant the specific capability the container needs instead.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc68},
@@ -22,5 +23,6 @@ var wlPrivileged = &engine.Check{
 	},
 }
 
-// pssPrivileged decides wl-privileged: the Pod Security Standards control Privileged Containers (baseline).
+// pssPrivileged decides wl-privileged: the Pod Security Standards control Privileged Containers
+// (baseline).
 var pssPrivileged = &pssControl{checks: []policy.CheckID{"privileged"}}

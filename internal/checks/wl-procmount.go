@@ -11,7 +11,8 @@ var wlProcmount = &engine.Check{
 	ID:    "wl-procmount",
 	Title: "Containers keep /proc masked",
 	Description: "procMount: Unmasked exposes kernel interfaces under /proc that the runtime hides " +
-		"by default, which helps a process escape the container (CC6.1). Pod Security Standards control: /proc Mount Type (baseline; restricted since v1.35)." + pssDecided + supporting,
+		"by default, which helps a process escape the container (CC6.1). " +
+		"Pod Security Standards control: /proc Mount Type (baseline; restricted since v1.35)." + pssDecided + supporting,
 	Remediation: "Remove securityContext.procMount, or set it to Default.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -21,5 +22,6 @@ var wlProcmount = &engine.Check{
 	},
 }
 
-// pssProcmount decides wl-procmount: the Pod Security Standards control /proc Mount Type (baseline; restricted since v1.35).
+// pssProcmount decides wl-procmount: the Pod Security Standards control /proc Mount Type
+// (baseline; restricted since v1.35).
 var pssProcmount = &pssControl{checks: []policy.CheckID{"procMount", "procMount_restricted"}}

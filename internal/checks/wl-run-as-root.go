@@ -12,7 +12,9 @@ var wlRunAsRoot = &engine.Check{
 	Title: "Containers run as a non-root user",
 	Description: "A container running as UID 0 is root on the node if it escapes, and root inside " +
 		"the container can rewrite its own binaries. Running as a non-root user limits what a " +
-		"compromised process can reach (CC6.1). Pod Security Standards control: Running as Non-root and Running as Non-root user (restricted)." + pssDecided + supporting,
+		"compromised process can reach (CC6.1). " +
+		"Pod Security Standards control: Running as Non-root and Running as Non-root user " +
+		"(restricted)." + pssDecided + supporting,
 	Remediation: "Set securityContext.runAsNonRoot: true (pod or container) and a non-zero runAsUser, and build the image with a non-root USER.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -22,5 +24,6 @@ var wlRunAsRoot = &engine.Check{
 	},
 }
 
-// pssRunAsRoot decides wl-run-as-root: the Pod Security Standards control Running as Non-root and Running as Non-root user (restricted).
+// pssRunAsRoot decides wl-run-as-root: the Pod Security Standards control Running as Non-root and
+// Running as Non-root user (restricted).
 var pssRunAsRoot = &pssControl{checks: []policy.CheckID{"runAsNonRoot", "runAsUser"}}

@@ -11,7 +11,8 @@ var wlSeccomp = &engine.Check{
 	ID:    "wl-seccomp",
 	Title: "Containers run with a seccomp profile",
 	Description: "Without a seccomp profile (RuntimeDefault or Localhost) a container can make any " +
-		"system call, which widens the kernel attack surface malicious code can use (CC6.8). Pod Security Standards control: Seccomp (baseline and restricted)." + pssDecided + supporting,
+		"system call, which widens the kernel attack surface malicious code can use (CC6.8). " +
+		"Pod Security Standards control: Seccomp (baseline and restricted)." + pssDecided + supporting,
 	Remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod (or Localhost with a reviewed profile).",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc68},
@@ -21,5 +22,6 @@ var wlSeccomp = &engine.Check{
 	},
 }
 
-// pssSeccomp decides wl-seccomp: the Pod Security Standards control Seccomp (baseline and restricted).
+// pssSeccomp decides wl-seccomp: the Pod Security Standards control Seccomp (baseline and
+// restricted).
 var pssSeccomp = &pssControl{checks: []policy.CheckID{"seccompProfile_baseline", "seccompProfile_restricted"}}

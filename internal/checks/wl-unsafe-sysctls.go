@@ -20,7 +20,8 @@ var wlUnsafeSysctls = &engine.Check{
 	ID:    "wl-unsafe-sysctls",
 	Title: "Pods set only safe sysctls",
 	Description: "Sysctls outside the safe, namespaced set change kernel behaviour for the whole " +
-		"node, beyond the pod's own boundary (CC6.1). Pod Security Standards control: Sysctls (baseline)." + pssDecided + supporting,
+		"node, beyond the pod's own boundary (CC6.1). " +
+		"Pod Security Standards control: Sysctls (baseline)." + pssDecided + supporting,
 	Remediation: "Remove the unsafe sysctls from securityContext.sysctls; tune the node instead if it is really needed.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -30,5 +31,6 @@ var wlUnsafeSysctls = &engine.Check{
 	},
 }
 
-// pssUnsafeSysctls decides wl-unsafe-sysctls: the Pod Security Standards control Sysctls (baseline).
+// pssUnsafeSysctls decides wl-unsafe-sysctls: the Pod Security Standards control Sysctls
+// (baseline).
 var pssUnsafeSysctls = &pssControl{checks: []policy.CheckID{"sysctls"}, podLevel: true}

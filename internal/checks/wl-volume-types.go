@@ -12,7 +12,8 @@ var wlVolumeTypes = &engine.Check{
 	Title: "Pods use only restricted volume types",
 	Description: "The Pod Security Standards' restricted level allows configMap, csi, downwardAPI, " +
 		"emptyDir, ephemeral, image, persistentVolumeClaim, projected and secret volumes; other " +
-		"types reach the node or storage directly, around access control (CC6.1). Pod Security Standards control: Volume Types (restricted)." + pssDecided + supporting,
+		"types reach the node or storage directly, around access control (CC6.1). " +
+		"Pod Security Standards control: Volume Types (restricted)." + pssDecided + supporting,
 	Remediation: "Replace the volume with a PersistentVolumeClaim or one of the allowed types.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -22,5 +23,6 @@ var wlVolumeTypes = &engine.Check{
 	},
 }
 
-// pssVolumeTypes decides wl-volume-types: the Pod Security Standards control Volume Types (restricted).
+// pssVolumeTypes decides wl-volume-types: the Pod Security Standards control Volume Types
+// (restricted).
 var pssVolumeTypes = &pssControl{checks: []policy.CheckID{"restrictedVolumes"}, podLevel: true}

@@ -11,7 +11,8 @@ var wlWindowsHostprocess = &engine.Check{
 	ID:    "wl-windows-hostprocess",
 	Title: "Windows containers do not run as host processes",
 	Description: "A Windows HostProcess container runs directly on the node with host access, the " +
-		"Windows equivalent of a privileged container (CC6.1). Pod Security Standards control: HostProcess (baseline)." + pssDecided + supporting,
+		"Windows equivalent of a privileged container (CC6.1). " +
+		"Pod Security Standards control: HostProcess (baseline)." + pssDecided + supporting,
 	Remediation: "Remove windowsOptions.hostProcess: true.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -21,5 +22,6 @@ var wlWindowsHostprocess = &engine.Check{
 	},
 }
 
-// pssWindowsHostprocess decides wl-windows-hostprocess: the Pod Security Standards control HostProcess (baseline).
+// pssWindowsHostprocess decides wl-windows-hostprocess: the Pod Security Standards control
+// HostProcess (baseline).
 var pssWindowsHostprocess = &pssControl{checks: []policy.CheckID{"windowsHostProcess"}}
