@@ -12,11 +12,13 @@ import (
 // lastAppliedAnnotation is kubectl's copy of the last applied manifest: large, never read.
 const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
-// CacheOptions keep the informer cache to what the checks read: managed fields and
-// last-applied annotations go from every object; Pods, ReplicaSets and Jobs created by a
-// controller keep only their metadata (and a ReplicaSet its replica count), because they are
-// judged through their controller; Pods lose their status. Secrets are never cached: no check
-// reads them and the operator has no permission to.
+// CacheOptions keep the informer cache to what the judgement reads: managed fields and
+// last-applied annotations go from every object, and Pods, ReplicaSets and Jobs lose their
+// status (no check reads it). Their specs stay, those a controller created included: whether
+// such an object is judged through its controller depends on its spec being what the
+// controller's template produces (engine.Inventory.Provenance), and an object that is not is
+// judged for what it runs. Secrets are never cached: no check reads them and the operator has
+// no permission to.
 func CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: stripObject,
@@ -49,18 +51,6 @@ func stripObject(in any) (any, error) {
 	return in, nil
 }
 
-func ownedByController(obj metav1.Object) bool {
-	for _, ref := range obj.GetOwnerReferences() {
-		if ref.Controller != nil && *ref.Controller {
-			switch ref.Kind {
-			case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController":
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func stripPod(in any) (any, error) {
 	if _, err := stripObject(in); err != nil {
 		return in, err
@@ -70,9 +60,6 @@ func stripPod(in any) (any, error) {
 		return in, nil
 	}
 	pod.Status = corev1.PodStatus{}
-	if ownedByController(pod) {
-		pod.Spec = corev1.PodSpec{}
-	}
 	return pod, nil
 }
 
@@ -85,9 +72,6 @@ func stripReplicaSet(in any) (any, error) {
 		return in, nil
 	}
 	rs.Status = appsv1.ReplicaSetStatus{}
-	if ownedByController(rs) {
-		rs.Spec = appsv1.ReplicaSetSpec{Replicas: rs.Spec.Replicas}
-	}
 	return rs, nil
 }
 
@@ -100,8 +84,5 @@ func stripJob(in any) (any, error) {
 		return in, nil
 	}
 	job.Status = batchv1.JobStatus{}
-	if ownedByController(job) {
-		job.Spec = batchv1.JobSpec{}
-	}
 	return job, nil
 }

@@ -68,6 +68,11 @@ type ComplianceProfileReconciler struct {
 	policyReports *policyReportWriter
 	// alerts delivers alerts on state transitions.
 	alerts *alert.Dispatcher
+	// firstSeen remembers when each listed finding was first seen, beyond the reports.
+	firstSeen report.FirstSeenStore
+	// apiReader reads past the cache, to confirm that a profile is gone before deleting the
+	// reports that name it.
+	apiReader client.Reader
 
 	state *state
 }
@@ -94,10 +99,15 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	profile := &v1alpha1.ComplianceProfile{}
 	if err := r.Get(ctx, types.NamespacedName{Name: req.Name}, profile); err != nil {
 		if apierrors.IsNotFound(err) {
-			// Reports go with the profile through their owner references.
+			// The operator's reports go with the profile through their owner references; a
+			// report in the namespace asked about that names this profile is not the operator's.
 			r.state.forget(req.Name)
+			r.firstSeen.Forget(req.Name, "")
 			r.alerts.Configure(req.Name, nil)
 			metrics.ForgetProfile(req.Name)
+			if req.Namespace != "" {
+				return ctrl.Result{}, r.deleteOrphan(ctx, types.NamespacedName{Namespace: req.Namespace, Name: req.Name})
+			}
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -273,22 +283,20 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	key := types.NamespacedName{Namespace: ns, Name: profile.Name}
 	rep := &v1alpha1.ComplianceReport{}
 	err := r.Get(ctx, key, rep)
-	switch {
-	case apierrors.IsNotFound(err):
-		rep = &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}
-		if err := r.setReportMeta(profile, rep); err != nil {
-			return err
-		}
-		if err := r.Create(ctx, rep); err != nil {
-			r.state.markUnwritten(ps, ns, now)
-			metrics.ReportWrites.WithLabelValues(profile.Name, "create", "error").Inc()
-			return fmt.Errorf("creating report %s: %w", key, err)
-		}
-		metrics.ReportWrites.WithLabelValues(profile.Name, "create", "ok").Inc()
-		log.Info("Created report", "report", klog.KObj(rep))
-	case err != nil:
+	if err != nil && !apierrors.IsNotFound(err) {
 		return err
-	default:
+	}
+	exists := err == nil
+	if exists {
+		if why := notProducedBy(profile, rep); why != "" {
+			// Someone else made this report: remove it and write the operator's own.
+			if err := r.deleteForged(ctx, rep, why); err != nil {
+				return err
+			}
+			exists = false
+		}
+	}
+	if exists {
 		// Restore what a person may have edited: labels, owner, spec.
 		before := rep.DeepCopy()
 		if err := r.setReportMeta(profile, rep); err != nil {
@@ -301,12 +309,26 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 			}
 			metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
 		}
+	} else {
+		rep = &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}
+		if err := r.setReportMeta(profile, rep); err != nil {
+			return err
+		}
+		if err := r.Create(ctx, rep); err != nil {
+			r.state.markUnwritten(ps, ns, now)
+			metrics.ReportWrites.WithLabelValues(profile.Name, "create", "error").Inc()
+			return fmt.Errorf("creating report %s: %w", key, err)
+		}
+		metrics.ReportWrites.WithLabelValues(profile.Name, "create", "ok").Inc()
+		log.Info("Created report", "report", klog.KObj(rep))
 	}
 
 	desired := report.NamespaceStatus(report.NamespaceInput{
 		Evaluation: ev, Namespace: ns, Previous: &rep.Status, Now: now,
 		CatalogVersion: r.CatalogVersion, Generation: rep.Generation,
+		FirstSeen: report.Lookup(r.firstSeen, profile.Name, ns),
 	})
+	r.firstSeen.Record(profile.Name, ns, desired.Findings)
 	r.state.recordNamespace(ps, ns, ev.Summary(ns), ev.Exceptions)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	if report.SameContent(&rep.Status, &desired) {
@@ -450,6 +472,7 @@ func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Contex
 // deleteReport removes the report of a namespace the profile no longer selects.
 func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ns string) error {
 	r.state.dropNamespace(ps, ns)
+	r.firstSeen.Forget(profile.Name, ns)
 	metrics.ForgetNamespace(profile.Name, ns)
 	rep := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}
 	if err := r.Delete(ctx, rep); err != nil {
@@ -464,15 +487,88 @@ func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile 
 	return nil
 }
 
+// deleteUnselectedReports removes the reports named after the profile (whatever their labels
+// say) in namespaces it does not select.
 func (r *ComplianceProfileReconciler) deleteUnselectedReports(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, selected map[string]bool) error {
 	list := &v1alpha1.ComplianceReportList{}
-	if err := r.List(ctx, list, client.MatchingLabels{LabelProfile: profile.Name}); err != nil {
+	if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 		return err
 	}
 	var errs []error
 	for _, rep := range list.Items {
 		if !selected[rep.Namespace] && rep.Name == profile.Name {
 			errs = append(errs, r.deleteReport(ctx, profile, ps, rep.Namespace))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// notProducedBy says why the operator did not write rep for profile, or "" when it may have:
+// its controller is another object (or an earlier profile of the same name), or its label or
+// spec names another profile. Claims that are missing are restored instead (a person may have
+// edited them away); claims that contradict the profile mean the report is not the operator's.
+func notProducedBy(profile *v1alpha1.ComplianceProfile, rep *v1alpha1.ComplianceReport) string {
+	if c := metav1.GetControllerOf(rep); c != nil && c.UID != profile.UID {
+		return fmt.Sprintf("its controller is %s %s (uid %s), not profile %s (uid %s)", c.Kind, c.Name, c.UID, profile.Name, profile.UID)
+	}
+	if l, ok := rep.Labels[LabelProfile]; ok && l != profile.Name {
+		return fmt.Sprintf("its label %s names profile %q", LabelProfile, l)
+	}
+	if rep.Spec.Profile != "" && rep.Spec.Profile != profile.Name {
+		return fmt.Sprintf("its spec names profile %q", rep.Spec.Profile)
+	}
+	return ""
+}
+
+// deleteForged deletes a report the operator did not write (exactly that object: a report
+// written in its place meanwhile is left for the next evaluation to judge).
+func (r *ComplianceProfileReconciler) deleteForged(ctx context.Context, rep *v1alpha1.ComplianceReport, why string) error {
+	uid := rep.UID
+	if err := r.Delete(ctx, rep, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) {
+		metrics.ReportWrites.WithLabelValues(rep.Name, "delete", "error").Inc()
+		return fmt.Errorf("deleting report %s/%s, which the operator did not write (%s): %w", rep.Namespace, rep.Name, why, err)
+	}
+	metrics.ReportWrites.WithLabelValues(rep.Name, "delete", "ok").Inc()
+	logf.FromContext(ctx).Info("Deleted a report the operator did not write", "report", klog.KObj(rep), "why", why)
+	return nil
+}
+
+// deleteOrphan deletes the report at key once the API server confirms that no profile of its
+// name exists (the cache may lag behind a profile just created).
+func (r *ComplianceProfileReconciler) deleteOrphan(ctx context.Context, key types.NamespacedName) error {
+	rep := &v1alpha1.ComplianceReport{}
+	if err := r.Get(ctx, key, rep); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	err := r.apiReader.Get(ctx, types.NamespacedName{Name: key.Name}, &v1alpha1.ComplianceProfile{})
+	switch {
+	case err == nil:
+		return nil // the profile exists: its evaluation judges the report
+	case !apierrors.IsNotFound(err):
+		return fmt.Errorf("reading profile %s for report %s: %w", key.Name, key, err)
+	}
+	return r.deleteForged(ctx, rep, fmt.Sprintf("no profile %s exists", key.Name))
+}
+
+// sweepOrphans deletes every report that names no existing profile: reports left by a
+// profile deleted while the operator was down, and reports the operator never wrote.
+func (r *ComplianceProfileReconciler) sweepOrphans(ctx context.Context) error {
+	profiles := &v1alpha1.ComplianceProfileList{}
+	if err := r.List(ctx, profiles, client.UnsafeDisableDeepCopy); err != nil {
+		return err
+	}
+	exists := make(map[string]bool, len(profiles.Items))
+	for i := range profiles.Items {
+		exists[profiles.Items[i].Name] = true
+	}
+	reports := &v1alpha1.ComplianceReportList{}
+	if err := r.List(ctx, reports, client.UnsafeDisableDeepCopy); err != nil {
+		return err
+	}
+	var errs []error
+	for i := range reports.Items {
+		if rep := &reports.Items[i]; !exists[rep.Name] {
+			errs = append(errs, r.deleteOrphan(ctx, client.ObjectKeyFromObject(rep)))
 		}
 	}
 	return errors.Join(errs...)

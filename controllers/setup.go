@@ -26,6 +26,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
+	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
 // Options configure the reconcilers.
@@ -42,6 +43,9 @@ type Options struct {
 	Clock clock.Clock
 	// MaxConcurrentReconciles of the profile controller. Default 2.
 	MaxConcurrentReconciles int
+	// FirstSeen remembers when each finding of a report was first seen, so that a deleted
+	// report comes back with its times. Default: in memory, for the life of the process.
+	FirstSeen report.FirstSeenStore
 }
 
 // Setup registers both reconcilers, their watches and the staleness watchdog with the manager.
@@ -54,6 +58,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	if opts.MaxConcurrentReconciles == 0 {
 		opts.MaxConcurrentReconciles = 2
+	}
+	if opts.FirstSeen == nil {
+		opts.FirstSeen = report.NewMemoryFirstSeen()
 	}
 	metrics.Register()
 	kinds, err := inventory.AvailableKinds(mgr.GetRESTMapper())
@@ -85,6 +92,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		state:          st,
 		policyReports:  newPolicyReportWriter(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetRESTMapper()),
 		alerts:         dispatcher,
+		firstSeen:      opts.FirstSeen,
+		apiReader:      mgr.GetAPIReader(),
 		exceptionChanged: func(key types.NamespacedName) {
 			ex := &v1alpha1.ControlException{}
 			ex.Namespace, ex.Name = key.Namespace, key.Name
@@ -203,13 +212,12 @@ func (m *requestMapper) forException(ctx context.Context, obj client.Object) []r
 	return out
 }
 
-// forReport maps a report (edited or deleted by hand, or just written) to its namespace.
+// forReport maps a report (edited, created or deleted by hand, or just written) to the profile
+// it is named after and its namespace: reports are always named after their profile, so its
+// labels, which anyone may have written, are not asked. A report naming no profile is deleted
+// by that request.
 func (m *requestMapper) forReport(_ context.Context, obj client.Object) []reconcile.Request {
-	profile := obj.GetLabels()[LabelProfile]
-	if profile == "" {
-		profile = obj.GetName()
-	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: profile}}}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}}}
 }
 
 // delayedHandler enqueues mapped requests after a delay: a burst of changes in a namespace
@@ -305,13 +313,24 @@ func (w *watchdog) NeedLeaderElection() bool { return true }
 func (w *watchdog) Start(ctx context.Context) error {
 	ticker := time.NewTicker(w.period)
 	defer ticker.Stop()
+	w.sweep(ctx) // reports left while the operator was down
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
 			w.check(ctx)
+			w.sweep(ctx)
 		}
+	}
+}
+
+// sweep deletes the reports that name no existing profile. Watch events delete such a report
+// as soon as it is written; the sweep catches those written while the operator was not
+// watching.
+func (w *watchdog) sweep(ctx context.Context) {
+	if err := w.profiles.sweepOrphans(ctx); err != nil {
+		logf.FromContext(ctx).Error(err, "Unable to delete reports that name no profile")
 	}
 }
 

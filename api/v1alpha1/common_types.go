@@ -137,8 +137,8 @@ type Finding struct {
 	// +required
 	Result CheckResult `json:"result"`
 
-	// resource is the object the finding is about; for a Pod owned by a controller this is
-	// the controller (Deployment, StatefulSet, ...).
+	// resource is the object the finding is about; for a Pod that its controller's template
+	// explains, this is the controller (Deployment, StatefulSet, ...), and otherwise the Pod.
 	// +required
 	Resource ResourceRef `json:"resource"`
 

@@ -303,8 +303,8 @@ type CustomCheck struct {
 
 	// kinds are the resource kinds the check evaluates, for example Deployment, or Workload for
 	// every workload kind (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob,
-	// ReplicationController). Pods and ReplicaSets created by a controller are judged through
-	// the controller.
+	// ReplicationController). Pods, ReplicaSets and Jobs that their controller's template
+	// explains are judged through the controller.
 	// +required
 	// +listType=set
 	// +kubebuilder:validation:MinItems=1

@@ -180,7 +180,7 @@ func workloadsByPodLabel(inv *engine.Inventory) *podOwners {
 	return inv.Memo(nil, "availability.workloadsByPodLabel", func() any {
 		idx := &podOwners{byLabel: map[labelKey][]*engine.Object{}, byNs: map[string][]*engine.Object{}}
 		for _, o := range inv.Objects() {
-			if o.Workload == nil || o.JudgedThroughController() || o.Kind == "Job" || o.Kind == "CronJob" {
+			if o.Workload == nil || inv.JudgedThroughController(o) || o.Kind == "Job" || o.Kind == "CronJob" {
 				continue
 			}
 			idx.byNs[o.Namespace] = append(idx.byNs[o.Namespace], o)

@@ -12,18 +12,31 @@ var avlBarePod = &engine.Check{
 	Title: "Pods are managed by a controller",
 	Description: "A pod created on its own is not recreated when its node fails, is drained or is " +
 		"upgraded, and cannot be rolled out or scaled: the service is gone until someone notices " +
-		"(A1.2). Pods made by Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs " +
-		"are judged through their controller and never reach this check; a pod whose controller is " +
-		"of another kind (an operator's custom resource, the kubelet for a static pod) passes." + supporting,
+		"(A1.2). A pod whose controller is a ReplicaSet, StatefulSet, DaemonSet, Job or " +
+		"ReplicationController that exists with the UID its reference names passes (when the " +
+		"controller's template explains it, it is judged through the controller and never reaches " +
+		"this check); a reference to a controller that does not exist, has another UID or does not " +
+		"create Pods (a Deployment, a CronJob) fails, since nothing recreates the pod. A pod whose " +
+		"controller is of another kind (an operator's custom resource, the kubelet for a static " +
+		"pod) passes." + supporting,
 	Remediation: "Run the pod from a Deployment (or a StatefulSet, DaemonSet or Job, as fits the workload).",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{a12},
 	Targets:     []string{"Pod"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if metav1.GetControllerOf(o.Obj) != nil {
-			ctx.Pass("")
+		if metav1.GetControllerOf(o.Obj) == nil {
+			ctx.Fail("", "a bare pod is not recreated if its node fails")
 			return
 		}
-		ctx.Fail("", "a bare pod is not recreated if its node fails")
+		p := ctx.Inventory.Provenance(o)
+		switch {
+		case p == nil || p.Owner != nil:
+			ctx.Pass("")
+		case !p.Creates || ctx.Inventory.Complete:
+			ctx.Fail("", "nothing recreates the pod if its node fails: %s", p.Reason)
+		default:
+			// scan: the controller may simply not be among the manifests.
+			ctx.Pass("")
+		}
 	},
 }

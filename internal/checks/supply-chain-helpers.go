@@ -215,7 +215,8 @@ func trivySubjects(inv *engine.Inventory, o *engine.Object) []trivyKey {
 }
 
 // replicaSetsByDeployment indexes a namespace's ReplicaSets by the Deployment that controls
-// them, once per evaluation.
+// them (engine.Inventory.Provenance: the Deployment exists with the UID the reference names),
+// once per evaluation.
 func replicaSetsByDeployment(inv *engine.Inventory, namespace string) map[string][]*appsv1.ReplicaSet {
 	objs := inv.List(namespace, "ReplicaSet")
 	if len(objs) == 0 {
@@ -228,10 +229,10 @@ func replicaSetsByDeployment(inv *engine.Inventory, namespace string) map[string
 			if !ok {
 				continue
 			}
-			for _, ref := range rs.OwnerReferences {
-				if ref.Kind == "Deployment" && ref.Controller != nil && *ref.Controller {
-					idx[ref.Name] = append(idx[ref.Name], rs)
-				}
+			// Only a Deployment that really controls the ReplicaSet (the UID its reference
+			// names): a forged reference does not lend a Deployment another object's reports.
+			if p := inv.Provenance(o); p != nil && p.Owner != nil {
+				idx[p.Ref.Name] = append(idx[p.Ref.Name], rs)
 			}
 		}
 		return idx

@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
@@ -56,4 +59,74 @@ func benchEvaluate(b *testing.B, plan *engine.Plan, objs []*engine.Object, excep
 	b.ReportMetric(float64(len(objs)), "objects")
 	b.ReportMetric(float64(results), "results")
 	b.ReportMetric(float64(failing), "failing")
+}
+
+// BenchmarkEvaluate10000WorkloadsWithControllerPods is BenchmarkEvaluate10000Workloads with
+// what a cluster also holds: every Deployment's ReplicaSet and two Pods of it, as the API server
+// stores them (the template plus the node, tolerations and service-account token the system
+// adds). Each ReplicaSet and Pod is compared with its controller's template and judged through
+// it; the difference from the plain benchmark is the cost of that comparison.
+func BenchmarkEvaluate10000WorkloadsWithControllerPods(b *testing.B) {
+	const workloads = 10000
+	gen := testgen.Generate(testgen.Options{Namespaces: 100, Workloads: workloads, FailingEvery: 2, RBACObjects: 1000})
+	objs, made := withControllerPods(testgen.EngineObjects(gen))
+	plan := engine.Compile(checks.Catalogue(), nil)
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var results, judged int
+	for b.Loop() {
+		inv := engine.NewInventory(objs, true)
+		ev := plan.Evaluate(inv, nil, engine.Options{Now: now})
+		results = len(ev.Results)
+		judged = 0
+		for _, s := range ev.Summaries {
+			judged += s.Resources
+		}
+	}
+	b.ReportMetric(float64(workloads)*float64(b.N)/b.Elapsed().Seconds(), "workloads/s")
+	b.ReportMetric(float64(len(objs)), "objects")
+	b.ReportMetric(float64(made), "controller-made")
+	b.ReportMetric(float64(results), "results")
+	b.ReportMetric(float64(judged), "judged")
+}
+
+// withControllerPods adds a ReplicaSet and two Pods for every Deployment (copied, with UIDs).
+func withControllerPods(objs []*engine.Object) ([]*engine.Object, int) {
+	out := make([]*engine.Object, 0, len(objs)*2)
+	made := 0
+	yes := true
+	for i, o := range objs {
+		d, ok := o.Obj.(*appsv1.Deployment)
+		if !ok {
+			out = append(out, o)
+			continue
+		}
+		d = d.DeepCopy()
+		d.UID = types.UID(fmt.Sprintf("deployment-%d", i))
+		out = append(out, engine.NewObject(d, "apps/v1", "Deployment"))
+		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: d.Name + "-5d8f9", Namespace: d.Namespace,
+			UID:             types.UID(fmt.Sprintf("replicaset-%d", i)),
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}}}
+		rs.Spec.Template = *d.Spec.Template.DeepCopy()
+		rs.Spec.Template.Labels["pod-template-hash"] = "5d8f9"
+		out = append(out, engine.NewObject(rs, "apps/v1", "ReplicaSet"))
+		for _, suffix := range []string{"a1b2c", "d3e4f"} {
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: rs.Name + "-" + suffix, Namespace: d.Namespace,
+				Labels:          rs.Spec.Template.Labels,
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
+				Spec: *rs.Spec.Template.Spec.DeepCopy()}
+			pod.Spec.NodeName = "node-1"
+			if pod.Spec.ServiceAccountName == "" {
+				pod.Spec.ServiceAccountName = "default"
+			}
+			token := tokenVolume("kube-api-access-" + suffix)
+			pod.Spec.Volumes = append(pod.Spec.Volumes, token)
+			for c := range pod.Spec.Containers {
+				pod.Spec.Containers[c].VolumeMounts = append(pod.Spec.Containers[c].VolumeMounts,
+					corev1.VolumeMount{Name: token.Name, ReadOnly: true, MountPath: "/var/run/secrets/kubernetes.io/serviceaccount"})
+			}
+			out = append(out, engine.NewObject(pod, "v1", "Pod"))
+		}
+		made += 3
+	}
+	return out, made
 }

@@ -91,6 +91,9 @@ type Context struct {
 	stopped map[*PlannedCheck]string
 	// customTimeout is Options.CustomCheckTimeout.
 	customTimeout time.Duration
+	// note is appended to the failures of an object judged on its own although it names a
+	// controller: why the controller does not explain it.
+	note string
 }
 
 // Pass records that the object (container "" ) or one of its containers satisfies the check.

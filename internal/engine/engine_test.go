@@ -106,27 +106,29 @@ func criterion(s *engine.Summary, id v1alpha1.Criterion) v1alpha1.CriterionStatu
 
 func TestControllerOwnedObjectsAreJudgedThroughTheController(t *testing.T) {
 	yes := true
-	owned := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-abc", Namespace: "shop",
-		OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-5d8", Controller: &yes}}}}
-	owned.Spec.Containers = []corev1.Container{{Name: "app", SecurityContext: &corev1.SecurityContext{Privileged: &yes}}}
-	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-5d8", Namespace: "shop",
-		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web", Controller: &yes}}}}
-	rs.Spec.Template.Spec.Containers = []corev1.Container{{Name: "app"}}
+	// A Pod its ReplicaSet's template explains, and a ReplicaSet its Deployment's explains: only
+	// the Deployment is judged.
+	genuine := webPod()
+	// A Pod that claims the same ReplicaSet but runs a privileged container it does not have.
+	forged := webPod()
+	forged.Name = "web-abc-forged"
+	forged.Spec.Containers[0].SecurityContext.Privileged = &yes
 	bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "debug", Namespace: "shop"}}
 	bare.Spec.Containers = []corev1.Container{{Name: "shell"}}
 	customOwned := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "kafka-0", Namespace: "shop",
-		OwnerReferences: []metav1.OwnerReference{{Kind: "Kafka", Name: "kafka", Controller: &yes}}}}
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "kafka.strimzi.io/v1beta2", Kind: "Kafka", Name: "kafka", Controller: &yes}}}}
 	customOwned.Spec.Containers = []corev1.Container{{Name: "kafka"}}
 
 	ev := evaluate(t, nil, []*engine.Object{
-		engine.NewObject(owned, "v1", "Pod"), engine.NewObject(rs, "apps/v1", "ReplicaSet"),
-		deployment("shop", "web", nil), engine.NewObject(bare, "v1", "Pod"), engine.NewObject(customOwned, "v1", "Pod"),
+		engine.NewObject(genuine, "v1", "Pod"), engine.NewObject(forged, "v1", "Pod"),
+		engine.NewObject(webReplicaSet(), "apps/v1", "ReplicaSet"), engine.NewObject(webDeployment(), "apps/v1", "Deployment"),
+		engine.NewObject(bare, "v1", "Pod"), engine.NewObject(customOwned, "v1", "Pod"),
 	})
 	judged := map[string]bool{}
 	for _, r := range resultsOf(ev, "test-privileged") {
 		judged[r.Object.Kind+"/"+r.Object.Name] = true
 	}
-	want := map[string]bool{"Deployment/web": true, "Pod/debug": true, "Pod/kafka-0": true}
+	want := map[string]bool{"Deployment/web": true, "Pod/web-abc-forged": true, "Pod/debug": true, "Pod/kafka-0": true}
 	if len(judged) != len(want) {
 		t.Fatalf("judged %v, want %v", judged, want)
 	}
@@ -135,8 +137,24 @@ func TestControllerOwnedObjectsAreJudgedThroughTheController(t *testing.T) {
 			t.Errorf("%s was not judged; judged %v", k, judged)
 		}
 	}
-	if n := ev.Summaries["shop"].Resources; n != 3 {
-		t.Errorf("resources evaluated = %d, want 3 (the controller-owned pod and ReplicaSet are not counted)", n)
+	if n := ev.Summaries["shop"].Resources; n != 4 {
+		t.Errorf("resources evaluated = %d, want 4 (the Pod and ReplicaSet the templates explain are not counted)", n)
+	}
+	var failed *engine.Result
+	for _, r := range resultsOf(ev, "test-privileged") {
+		if r.Status == engine.StatusFail {
+			if failed != nil {
+				t.Fatalf("two failures; want only the forged Pod's: %s/%s and %s/%s", failed.Object.Kind, failed.Object.Name, r.Object.Kind, r.Object.Name)
+			}
+			failed = &r
+		}
+	}
+	if failed == nil || failed.Object.Name != "web-abc-forged" {
+		t.Fatalf("want the forged Pod's privileged container to fail, got %+v", failed)
+	}
+	want1 := "container app is privileged (judged on its own: not explained by ReplicaSet web-abc's template: container app's securityContext differs from the template's)"
+	if failed.Message != want1 {
+		t.Errorf("message %q, want %q", failed.Message, want1)
 	}
 }
 

@@ -89,8 +89,13 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 	ctx := &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout}
 
 	for _, o := range inv.objects {
-		if o.ownedByController {
-			continue
+		ctx.note = ""
+		if o.controllerRef != nil {
+			p := inv.Provenance(o)
+			if p.Explained || p.Idle {
+				continue
+			}
+			ctx.note = " (judged on its own: " + p.Reason + ")"
 		}
 		ns := resultNamespace(o)
 		if opts.SkipClusterScoped && ns == "" {
@@ -118,7 +123,7 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 		}
 	}
 	if !opts.SkipClusterScoped {
-		ctx.obj = nil
+		ctx.obj, ctx.note = nil, ""
 		sum := b.summary("")
 		for _, c := range p.forCluster {
 			b.run(ctx, c, sum)
@@ -177,7 +182,11 @@ func (b *builder) run(ctx *Context, c *PlannedCheck, sum *Summary) {
 		ctx.NotAssessed("", "the check reported no result")
 	}
 	for i := range b.scratch {
-		b.commit(&b.scratch[i], sum)
+		r := &b.scratch[i]
+		if ctx.note != "" && r.Status == StatusFail {
+			r.Message += ctx.note
+		}
+		b.commit(r, sum)
 	}
 }
 

@@ -13,6 +13,8 @@ type Inventory struct {
 	byNsKind map[nsKind][]*Object
 	byKind   map[string][]*Object
 	memo     map[memoKey]any
+	// provenance holds what each controller reference establishes, decided on first use.
+	provenance map[*Object]*Provenance
 }
 
 type objectKey struct{ kind, namespace, name string }

@@ -49,10 +49,9 @@ type Object struct {
 	// --namespace (as kubectl apply would): checks about the namespace itself cannot decide.
 	NamespaceDefaulted bool
 
-	// ownedByController is true when a controller the engine evaluates created the object
-	// (a Pod of a ReplicaSet, a ReplicaSet of a Deployment, a Job of a CronJob): the object is
-	// judged through that controller and not on its own.
-	ownedByController bool
+	// controllerRef is the object's controller reference when it names a built-in controller
+	// (ControllerRef); whether it holds is the inventory's to decide (Inventory.Provenance).
+	controllerRef *metav1.OwnerReference
 
 	// unstructured is the object as JSON-like maps, made on demand for custom checks.
 	unstructured map[string]any
@@ -68,10 +67,6 @@ func (o *Object) Annotations() map[string]string { return o.Obj.GetAnnotations()
 func (o *Object) Ref() ResourceRef {
 	return ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
 }
-
-// JudgedThroughController reports whether the object is skipped because its controller is
-// evaluated instead.
-func (o *Object) JudgedThroughController() bool { return o.ownedByController }
 
 // Source is where an object was read from.
 type Source struct {
@@ -182,7 +177,7 @@ func NewObject(obj KubeObject, apiVersion, kind string) *Object {
 		w.containers = listContainers(w.PodSpec)
 		o.Workload = w
 	}
-	o.ownedByController = ownedByEvaluatedController(obj)
+	o.controllerRef = ControllerRef(obj)
 	return o
 }
 
@@ -217,19 +212,4 @@ func workloadOf(obj KubeObject) *Workload {
 		return &Workload{PodSpec: &t.Spec.JobTemplate.Spec.Template.Spec, PodMeta: &t.Spec.JobTemplate.Spec.Template.ObjectMeta}
 	}
 	return nil
-}
-
-// controllerOwners are the owner kinds whose creations are judged through the owner.
-var controllerOwners = map[string]bool{
-	"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true,
-	"Job": true, "CronJob": true, "ReplicationController": true,
-}
-
-func ownedByEvaluatedController(obj KubeObject) bool {
-	for _, ref := range obj.GetOwnerReferences() {
-		if ref.Controller != nil && *ref.Controller && controllerOwners[ref.Kind] {
-			return true
-		}
-	}
-	return false
 }

@@ -536,3 +536,31 @@ func TestPolicyReportsWithoutTheirCRDs(t *testing.T) {
 		return nil
 	})
 }
+
+// TestReportsNamingNoProfileAreSweptAtStart: a report written while the operator was not
+// running, named after no profile (left by a profile deleted meanwhile, or forged), is deleted
+// when the operator starts; watch events alone would never see it.
+func TestReportsNamingNoProfileAreSweptAtStart(t *testing.T) {
+	ctx := context.Background()
+	const name = "fault-sweep"
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+		t.Fatal(err)
+	}
+	forged := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: "no-such-profile", Namespace: name},
+		Spec: v1alpha1.ComplianceReportSpec{Profile: "no-such-profile"}}
+	if err := k8s.Create(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	forged.Status.Result = v1alpha1.Compliant
+	if err := k8s.Status().Update(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	startManager(t)
+	eventually(t, 30*time.Second, "the report is deleted", func() error {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(forged), &v1alpha1.ComplianceReport{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there (%v)", err)
+	})
+}

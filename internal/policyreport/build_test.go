@@ -63,6 +63,32 @@ spec:
         - name: app
           image: nginx:latest
 `
+	legacyReplicaSet = `
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: legacy-7d9c
+  namespace: shop
+  uid: 00000000-0000-0000-0000-00000000000d
+  ownerReferences:
+    - {apiVersion: apps/v1, kind: Deployment, name: legacy, uid: 00000000-0000-0000-0000-00000000000b, controller: true}
+spec:
+  selector:
+    matchLabels: {app: legacy, pod-template-hash: 7d9c}
+  template:
+    metadata:
+      labels: {app: legacy, pod-template-hash: 7d9c}
+    spec:
+      hostNetwork: true
+      initContainers:
+        - name: setup
+          image: busybox
+          securityContext: {privileged: true}
+      containers:
+        - name: app
+          image: nginx:latest
+`
+	// legacyPod is what legacyReplicaSet's template produces.
 	legacyPod = `
 apiVersion: v1
 kind: Pod
@@ -70,9 +96,16 @@ metadata:
   name: legacy-7d9c-x2x7q
   namespace: shop
   uid: 00000000-0000-0000-0000-00000000000c
+  labels: {app: legacy, pod-template-hash: 7d9c}
   ownerReferences:
     - {apiVersion: apps/v1, kind: ReplicaSet, name: legacy-7d9c, uid: 00000000-0000-0000-0000-00000000000d, controller: true}
 spec:
+  nodeName: node-1
+  hostNetwork: true
+  initContainers:
+    - name: setup
+      image: busybox
+      securityContext: {privileged: true}
   containers:
     - name: app
       image: nginx:latest
@@ -192,9 +225,18 @@ func TestBuild(t *testing.T) {
 			want:     nil,
 		},
 		"a pod created by a controller is reported through the controller only": {
-			objects: []string{legacyDeployment, legacyPod},
+			objects:  []string{legacyDeployment, legacyReplicaSet, legacyPod},
+			complete: true,
 			want: []wantReport{{kind: KindPolicyReport, namespace: "shop", scope: "Deployment/legacy",
 				results: map[string]PolicyResult{"wl-host-network": StatusFail}}},
+		},
+		"a pod its controller's template does not explain gets a report of its own": {
+			objects:  []string{legacyDeployment, legacyReplicaSet, strings.Replace(legacyPod, "image: nginx:latest", "image: nginx:evil", 1)},
+			complete: true,
+			want: []wantReport{
+				{kind: KindPolicyReport, namespace: "shop", scope: "Deployment/legacy", results: map[string]PolicyResult{"wl-host-network": StatusFail}},
+				{kind: KindPolicyReport, namespace: "shop", scope: "Pod/legacy-7d9c-x2x7q", results: map[string]PolicyResult{"wl-host-network": StatusFail}},
+			},
 		},
 	}
 	crds := loadCRDs(t)

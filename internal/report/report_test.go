@@ -140,3 +140,27 @@ func TestExceptionsAreListedByFindingsCovered(t *testing.T) {
 		t.Errorf("second exception %s: exceptions covering as many findings come by name", second.Name)
 	}
 }
+
+// TestFirstSeenOutlivesTheReport: the store remembers what a report listed, so a report whose
+// previous status is gone (deleted) keeps its first-seen times; forgetting a namespace forgets
+// them.
+func TestFirstSeenOutlivesTheReport(t *testing.T) {
+	objs := testgen.EngineObjects(testgen.Generate(testgen.Options{Namespaces: 1, Workloads: 2, FailingEvery: 2}))
+	ev := engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now})
+	store := NewMemoryFirstSeen()
+	first := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: now, FirstSeen: Lookup(store, "p", "team-000")})
+	store.Record("p", "team-000", first.Findings)
+
+	later := now.Add(time.Hour)
+	recreated := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: later,
+		Previous: &v1alpha1.ComplianceReportStatus{}, FirstSeen: Lookup(store, "p", "team-000")})
+	for _, f := range recreated.Findings {
+		if !f.FirstSeen.Time.Equal(now) {
+			t.Errorf("%s on %s: first seen %s after the report was deleted, want %s", f.Check, f.Resource.Name, f.FirstSeen, now)
+		}
+	}
+	store.Forget("p", "team-000")
+	if _, ok := store.Lookup("p", "team-000", FindingKey(&first.Findings[0])); ok {
+		t.Error("a forgotten namespace still has first-seen times")
+	}
+}

@@ -3,6 +3,7 @@ package tenanttest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,12 +12,16 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // TestAHugeConfigMapCannotFreezeTheReport is attack 4 of issue 10: a ConfigMap with 75,000
@@ -216,4 +221,139 @@ func reportSize(t *testing.T, rep *v1alpha1.ComplianceReport) int {
 		t.Fatal(err)
 	}
 	return len(data)
+}
+
+// TestForgedReportsAreDeleted is attack 5 of issue 10: a ComplianceReport the operator did not
+// produce, with a hand-written Compliant status, stayed listed. It is made here by the platform
+// admin (tenants cannot create reports at all); the operator deletes it.
+func TestForgedReportsAreDeleted(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "forged", nil)
+	if err := tn.Client.Create(ctx, privilegedDeployment(tn.Namespace, "web")); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitReport(t, "NonCompliant", func(rep *v1alpha1.ComplianceReport) error {
+		if rep.Status.Result != v1alpha1.NonCompliant {
+			return fmt.Errorf("result %s", rep.Status.Result)
+		}
+		return nil
+	})
+	// An unselected namespace, for a report named after a real profile.
+	other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tn.Namespace + "-unselected"}}
+	if err := platform.Create(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	configMap := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "not-a-profile", Namespace: tn.Namespace}}
+	if err := platform.Create(ctx, configMap); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+
+	for name, tc := range map[string]struct {
+		namespace, name string
+		owner           *metav1.OwnerReference
+	}{
+		"named after a profile that does not exist":                {namespace: tn.Namespace, name: "ghost-" + tn.Namespace},
+		"named after a profile that does not select the namespace": {namespace: other.Name, name: tn.Profile},
+		"controlled by an object that is not its profile": {namespace: tn.Namespace, name: tn.Profile, owner: &metav1.OwnerReference{
+			APIVersion: "v1", Kind: "ConfigMap", Name: configMap.Name, UID: configMap.UID, Controller: &yes}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			key := types.NamespacedName{Namespace: tc.namespace, Name: tc.name}
+			forged := &v1alpha1.ComplianceReport{}
+			testenv.Eventually(t, 30*time.Second, "the forged report is in place and says Compliant", func() error {
+				if tc.owner != nil {
+					// Take over the operator's report: another controller, as someone with
+					// update rights on reports could set.
+					if err := platform.Get(ctx, key, forged); err != nil {
+						return err
+					}
+					forged.OwnerReferences = []metav1.OwnerReference{*tc.owner}
+					if err := platform.Update(ctx, forged); err != nil {
+						return err
+					}
+				} else {
+					forged = &v1alpha1.ComplianceReport{
+						ObjectMeta: metav1.ObjectMeta{Name: tc.name, Namespace: tc.namespace, Labels: map[string]string{controllers.LabelProfile: tc.name}},
+						Spec:       v1alpha1.ComplianceReportSpec{Profile: tc.name},
+					}
+					if err := platform.Create(ctx, forged); err != nil {
+						return err
+					}
+				}
+				score := int32(100)
+				forged.Status = v1alpha1.ComplianceReportStatus{Result: v1alpha1.Compliant, Score: &score,
+					Conditions: []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonEvaluated,
+						Message: "forged", LastTransitionTime: metav1.Now()}}}
+				if err := platform.Status().Update(ctx, forged); err != nil {
+					now := &v1alpha1.ComplianceReport{}
+					if gerr := platform.Get(ctx, key, now); apierrors.IsNotFound(gerr) || (gerr == nil && now.UID != forged.UID) {
+						return nil // the operator removed it before its status could be forged
+					}
+					return err
+				}
+				return nil
+			})
+			testenv.Eventually(t, 30*time.Second, "the forged report is gone", func() error {
+				rep := &v1alpha1.ComplianceReport{}
+				err := platform.Get(ctx, key, rep)
+				switch {
+				case apierrors.IsNotFound(err):
+					return nil
+				case err != nil:
+					return err
+				case rep.UID != forged.UID:
+					return nil // deleted, and the operator wrote its own
+				}
+				return fmt.Errorf("still there: result %s, owners %v", rep.Status.Result, rep.OwnerReferences)
+			})
+		})
+	}
+	// The operator's own report is back, telling the truth.
+	tn.waitReport(t, "the operator's report, NonCompliant", func(rep *v1alpha1.ComplianceReport) error {
+		if c := metav1.GetControllerOf(rep); c == nil || c.Kind != "ComplianceProfile" || c.Name != tn.Profile {
+			return fmt.Errorf("controller %v", c)
+		}
+		if rep.Status.Result != v1alpha1.NonCompliant {
+			return fmt.Errorf("result %s", rep.Status.Result)
+		}
+		return nil
+	})
+}
+
+// TestADeletedReportComesBackWithItsFirstSeenTimes: deleting a report must not reset when its
+// findings were first seen (an auditor reads how long a finding has been open from it).
+func TestADeletedReportComesBackWithItsFirstSeenTimes(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "first-seen", nil)
+	if err := tn.Client.Create(ctx, privilegedDeployment(tn.Namespace, "web")); err != nil {
+		t.Fatal(err)
+	}
+	var firstSeen metav1.Time
+	old := tn.waitReport(t, "wl-privileged failing", func(rep *v1alpha1.ComplianceReport) error {
+		f := findingOn(rep, "wl-privileged", "web")
+		if f == nil || f.FirstSeen == nil {
+			return errors.New("no wl-privileged finding with a first-seen time")
+		}
+		firstSeen = *f.FirstSeen
+		return nil
+	})
+	// First-seen times have a resolution of a second: let the clock pass it, so that a
+	// recreated report that forgot would show a later time.
+	time.Sleep(time.Until(firstSeen.Add(1500 * time.Millisecond)))
+	if err := platform.Delete(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	rep := tn.waitReport(t, "recreated", func(rep *v1alpha1.ComplianceReport) error {
+		if rep.UID == old.UID {
+			return errors.New("not recreated yet")
+		}
+		if findingOn(rep, "wl-privileged", "web") == nil {
+			return errors.New("no wl-privileged finding")
+		}
+		return nil
+	})
+	if got := findingOn(rep, "wl-privileged", "web").FirstSeen; got == nil || !got.Equal(&firstSeen) {
+		t.Errorf("the recreated report says the finding was first seen %v, want %v", got, firstSeen)
+	}
 }

@@ -259,12 +259,64 @@ func TestAuditAndUnselectedNamespacesAreLeftAlone(t *testing.T) {
 	if got := w.all(); got != "" {
 		t.Errorf("warnings in an unselected namespace: %q", got)
 	}
-	// Pods a controller creates are judged through the controller, not on their own.
+}
+
+// TestControllerPodsAreJudgedThroughTheirControllerOnlyWhenItExplainsThem: a Pod (or
+// ReplicaSet) passes admission on its controller's judgement only when the controller exists
+// with the UID its reference names and its template explains the Pod; otherwise the Pod is
+// judged itself, and the denial says why.
+func TestControllerPodsAreJudgedThroughTheirControllerOnlyWhenItExplainsThem(t *testing.T) {
+	const ns = "enforce-owned"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	k, _ := newClient(t)
+	ctx := context.Background()
 	yes := true
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "agent-abc", Namespace: "enforce-other",
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "agent-5d8", UID: "11111111-1111-1111-1111-111111111111", Controller: &yes}}},
-		Spec: deployment("", "", true).Spec.Template.Spec}
-	if err := k.Create(ctx, pod); err != nil {
-		t.Errorf("a controller's pod was denied on its own: %v", err)
+	d := deployment(ns, "agent", false)
+	if err := k.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent-5d8", Namespace: ns,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}},
+		Spec: appsv1.ReplicaSetSpec{Selector: d.Spec.Selector, Template: d.Spec.Template},
+	}
+	if err := k.Create(ctx, rs); err != nil {
+		t.Fatalf("a ReplicaSet its Deployment's template explains was denied: %v", err)
+	}
+	podOf := func(name string, owner metav1.OwnerReference) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: rs.Spec.Template.Labels,
+			OwnerReferences: []metav1.OwnerReference{owner}}, Spec: *rs.Spec.Template.Spec.DeepCopy()}
+	}
+	rsRef := metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}
+	if err := k.Create(ctx, podOf("agent-5d8-abcde", rsRef)); err != nil {
+		t.Errorf("a Pod its ReplicaSet's template explains was denied: %v", err)
+	}
+
+	cases := map[string]struct {
+		owner metav1.OwnerReference
+		why   string
+	}{
+		"a ReplicaSet whose template is not privileged": {owner: rsRef,
+			why: "not explained by ReplicaSet agent-5d8's template: container app's securityContext differs from the template's"},
+		"a ReplicaSet that does not exist": {owner: metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "agent-gone",
+			UID: "11111111-1111-1111-1111-111111111111", Controller: &yes}, why: "its controller ReplicaSet agent-gone does not exist"},
+		"the real ReplicaSet's name with another UID": {owner: metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name,
+			UID: "11111111-1111-1111-1111-111111111111", Controller: &yes}, why: "its controller reference names ReplicaSet agent-5d8 with UID"},
+	}
+	i := 0
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			i++
+			pod := podOf(fmt.Sprintf("privileged-%d", i), tc.owner)
+			pod.Spec.Containers[0].SecurityContext.Privileged = &yes
+			pod.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
+			err := k.Create(ctx, pod)
+			if !apierrors.IsForbidden(err) {
+				t.Fatalf("a privileged Pod that claims %s: want denied, got %v", name, err)
+			}
+			if !strings.Contains(err.Error(), "wl-privileged") || !strings.Contains(err.Error(), tc.why) {
+				t.Errorf("the denial does not name wl-privileged and %q: %v", tc.why, err)
+			}
+		})
 	}
 }

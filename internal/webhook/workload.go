@@ -13,6 +13,7 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -33,12 +34,15 @@ const Path = "/validate-workloads"
 // maxWarnings bounds the warnings returned for one object; kubectl prints each on its own line.
 const maxWarnings = 10
 
-// +kubebuilder:webhook:path=/validate-workloads,mutating=false,failurePolicy=ignore,sideEffects=None,groups="";apps;batch,resources=pods;replicationcontrollers;deployments;statefulsets;daemonsets;replicasets;jobs;cronjobs,verbs=create;update,versions=v1,name=workloads.compliance.soc2-operator.io,admissionReviewVersions=v1,timeoutSeconds=5
+// +kubebuilder:webhook:path=/validate-workloads,mutating=false,failurePolicy=ignore,sideEffects=None,groups="";apps;batch,resources=pods;pods/ephemeralcontainers;replicationcontrollers;deployments;statefulsets;daemonsets;replicasets;jobs;cronjobs,verbs=create;update,versions=v1,name=workloads.compliance.soc2-operator.io,admissionReviewVersions=v1,timeoutSeconds=5
 
 // WorkloadValidator admits or denies workloads by the profiles' enforcement.
 type WorkloadValidator struct {
 	// Reader reads profiles, namespaces, exceptions and the namespace's objects (the cache).
 	Reader client.Reader
+	// APIReader reads a controller the cache does not hold yet (a ReplicaSet created a moment
+	// before its first Pod) straight from the API server; nil reads only the cache.
+	APIReader client.Reader
 	// Gatherer reads the objects around the workload, for cross-object checks.
 	Gatherer *inventory.Gatherer
 	// Catalogue is the built-in checks.
@@ -83,8 +87,7 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 	if obj.Name == "" {
 		obj.Name = req.Name
 	}
-	if obj.Workload == nil || obj.JudgedThroughController() {
-		// Pods and ReplicaSets a controller creates were judged when the controller was.
+	if obj.Workload == nil {
 		return admission.Allowed("")
 	}
 
@@ -156,6 +159,18 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 		objs = append(objs, o)
 	}
 	objs = append(objs, obj)
+	if owner, err := v.missingController(ctx, obj, around); err != nil {
+		return nil, err
+	} else if owner != nil {
+		objs = append(objs, owner)
+	}
+	inv := engine.NewInventory(objs, true)
+	if inv.JudgedThroughController(obj) {
+		// A Pod, ReplicaSet or Job that its controller's template explains: the controller was
+		// judged when it was admitted. Anything the template does not explain (a forged owner
+		// reference, an added or changed container, an ephemeral container) is judged here.
+		return nil, nil
+	}
 	exceptions := &v1alpha1.ControlExceptionList{}
 	if err := v.Reader.List(ctx, exceptions); err != nil {
 		return nil, fmt.Errorf("listing exceptions: %w", err)
@@ -164,7 +179,6 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 	for i := range exceptions.Items {
 		exs[i] = &exceptions.Items[i]
 	}
-	inv := engine.NewInventory(objs, true)
 
 	var out []verdict
 	for _, p := range enforcing {
@@ -188,6 +202,33 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].profile < out[j].profile })
 	return out, nil
+}
+
+// missingController reads the controller obj's reference names from the API server when the
+// cache does not hold it with that UID (the cache lags the controller that just created it). It
+// returns nil when the cache has it, obj names no built-in controller, or it does not exist.
+func (v *WorkloadValidator) missingController(ctx context.Context, obj *engine.Object, around []*engine.Object) (*engine.Object, error) {
+	ref := engine.ControllerRef(obj.Obj)
+	if ref == nil || v.APIReader == nil {
+		return nil, nil
+	}
+	for _, o := range around {
+		if o.Kind == ref.Kind && o.Name == ref.Name && o.Obj.GetUID() == ref.UID {
+			return nil, nil
+		}
+	}
+	k, ok := inventory.ByKind(ref.Kind)
+	if !ok {
+		return nil, nil
+	}
+	owner := k.New()
+	if err := v.APIReader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, owner); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading %s %s/%s, the controller %s %s names: %w", ref.Kind, obj.Namespace, ref.Name, obj.Kind, obj.Name, err)
+	}
+	return engine.NewObject(owner, k.APIVersion(), ref.Kind), nil
 }
 
 // plan compiles a profile once per generation.
@@ -236,6 +277,7 @@ func Setup(mgr ctrl.Manager, adminNamespace string) error {
 	}
 	v := &WorkloadValidator{
 		Reader:         mgr.GetClient(),
+		APIReader:      mgr.GetAPIReader(),
 		Gatherer:       &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds},
 		Catalogue:      checks.Catalogue(),
 		AdminNamespace: adminNamespace,

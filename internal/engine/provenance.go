@@ -1,0 +1,630 @@
+package engine
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// This file is the one place that decides whether an object is judged through the controller
+// that created it. An object (a Pod, a ReplicaSet, a Job) is judged through its controller only
+// when all of these hold:
+//
+//  1. its controller reference names one of the built-in controllers below, of the right API
+//     group (a custom resource that happens to be called Deployment does not count);
+//  2. that controller creates objects of this kind: a ReplicaSet, StatefulSet, DaemonSet, Job or
+//     ReplicationController creates Pods, a Deployment creates ReplicaSets, a CronJob creates
+//     Jobs (a Pod that names a Deployment as its controller did not come from it);
+//  3. the controller is in the inventory, in the object's namespace, with the UID the
+//     reference names;
+//  4. the object's pod spec is what the controller's pod template produces: compareTemplate
+//     finds no difference in what the checks read (see there for exactly what is compared).
+//
+// Anything else makes the object judged itself, and each of its failures says why (Provenance).
+// The controller itself is judged on its own terms: a ReplicaSet whose template differs from
+// its Deployment's (an old revision that still runs Pods) is judged itself, and its Pods are
+// judged through it. One exception keeps old revisions out of reports: a ReplicaSet scaled to
+// zero that its Deployment controls (rules 1-3) runs nothing and is not judged (Idle); the Pods
+// it still has (terminating after a rollout) are then judged themselves, since nothing judged
+// accounts for them.
+
+// controllerKind is a built-in controller: its API group and the kind of object it creates.
+type controllerKind struct {
+	group   string
+	creates string
+}
+
+var controllerKinds = map[string]controllerKind{
+	"Deployment":            {group: "apps", creates: "ReplicaSet"},
+	"ReplicaSet":            {group: "apps", creates: "Pod"},
+	"StatefulSet":           {group: "apps", creates: "Pod"},
+	"DaemonSet":             {group: "apps", creates: "Pod"},
+	"ReplicationController": {group: "", creates: "Pod"},
+	"Job":                   {group: "batch", creates: "Pod"},
+	"CronJob":               {group: "batch", creates: "Job"},
+}
+
+// ControllerRef returns obj's controller reference when it names a built-in controller
+// (Deployment, ReplicaSet, StatefulSet, DaemonSet, ReplicationController, Job or CronJob, of its
+// own API group), else nil. It is what the object claims, not what holds: Inventory.Provenance
+// checks the claim.
+func ControllerRef(obj metav1.Object) *metav1.OwnerReference {
+	refs := obj.GetOwnerReferences()
+	for i := range refs {
+		ref := &refs[i]
+		if ref.Controller == nil || !*ref.Controller {
+			continue
+		}
+		ck, ok := controllerKinds[ref.Kind]
+		if !ok {
+			return nil
+		}
+		gv, err := schema.ParseGroupVersion(ref.APIVersion)
+		if err != nil || gv.Group != ck.group {
+			return nil
+		}
+		return ref
+	}
+	return nil
+}
+
+// Provenance is what an object's controller reference establishes.
+type Provenance struct {
+	// Ref is the object's controller reference.
+	Ref metav1.OwnerReference
+	// Creates is true when the reference names a kind that creates objects of the object's
+	// kind (a ReplicaSet for a Pod; not a Deployment, which creates ReplicaSets).
+	Creates bool
+	// Owner is the controller the reference names, when it is in the inventory with that UID
+	// and Creates holds.
+	Owner *Object
+	// Explained is true when Owner creates objects of this kind and its pod template explains
+	// the object's pod spec: the object is judged through Owner, not itself.
+	Explained bool
+	// Idle is true for a ReplicaSet scaled to zero whose Deployment controls it but whose
+	// template is not the Deployment's (an old revision): it runs nothing and is not judged.
+	Idle bool
+	// Reason says why the object is judged itself ("" when Explained), naming the controller
+	// and what it does not explain, for example "not explained by ReplicaSet web-abc's
+	// template: container debug is not in the template".
+	Reason string
+}
+
+// Provenance returns what o's controller reference establishes, or nil when o names no
+// built-in controller (it is judged itself, as it always was). It is decided once per
+// inventory.
+func (inv *Inventory) Provenance(o *Object) *Provenance {
+	if o.controllerRef == nil {
+		return nil
+	}
+	if p, ok := inv.provenance[o]; ok {
+		return p
+	}
+	p := inv.decideProvenance(o)
+	if inv.provenance == nil {
+		inv.provenance = map[*Object]*Provenance{}
+	}
+	inv.provenance[o] = p
+	return p
+}
+
+// JudgedThroughController reports whether o is not judged itself: the controller that created
+// it, and whose template explains it, is judged instead (or it is an Idle old revision).
+func (inv *Inventory) JudgedThroughController(o *Object) bool {
+	p := inv.Provenance(o)
+	return p != nil && (p.Explained || p.Idle)
+}
+
+func (inv *Inventory) decideProvenance(o *Object) *Provenance {
+	ref := *o.controllerRef
+	p := &Provenance{Ref: ref}
+	ck := controllerKinds[ref.Kind]
+	if ck.creates != o.Kind {
+		p.Reason = fmt.Sprintf("its controller %s %s does not create %ss", ref.Kind, ref.Name, o.Kind)
+		return p
+	}
+	p.Creates = true
+	owner := inv.Get(ref.Kind, o.Namespace, ref.Name)
+	switch {
+	case owner == nil && inv.Complete:
+		p.Reason = fmt.Sprintf("its controller %s %s does not exist", ref.Kind, ref.Name)
+		return p
+	case owner == nil:
+		p.Reason = fmt.Sprintf("its controller %s %s is not among the objects given", ref.Kind, ref.Name)
+		return p
+	case owner.Obj.GetUID() != ref.UID:
+		p.Reason = fmt.Sprintf("its controller reference names %s %s with UID %q, but that %s's UID is %q",
+			ref.Kind, ref.Name, ref.UID, ref.Kind, owner.Obj.GetUID())
+		return p
+	}
+	p.Owner = owner
+	if owner.Workload == nil || o.Workload == nil {
+		p.Reason = fmt.Sprintf("%s %s has no pod template to compare with", ref.Kind, ref.Name)
+		return p
+	}
+	if op := inv.Provenance(owner); op != nil && op.Idle {
+		p.Reason = fmt.Sprintf("its controller %s %s is an old revision scaled to zero, which is not judged", ref.Kind, ref.Name)
+		return p
+	}
+	d := diffs{}
+	compareTemplate(&d, owner, o)
+	if d.total == 0 {
+		p.Explained = true
+		return p
+	}
+	p.Reason = fmt.Sprintf("not explained by %s %s's template: %s", ref.Kind, ref.Name, d.String())
+	if rs, ok := o.Obj.(*appsv1.ReplicaSet); ok && rs.Spec.Replicas != nil && *rs.Spec.Replicas == 0 {
+		p.Idle = true
+	}
+	return p
+}
+
+// maxDiffs bounds the differences a reason names.
+const maxDiffs = 3
+
+// diffs collects the differences found, naming the first few.
+type diffs struct {
+	named []string
+	total int
+}
+
+func (d *diffs) add(format string, args ...any) {
+	d.total++
+	if len(d.named) < maxDiffs {
+		d.named = append(d.named, fmt.Sprintf(format, args...))
+	}
+}
+
+func (d *diffs) String() string {
+	s := strings.Join(d.named, "; ")
+	if more := d.total - len(d.named); more > 0 {
+		s += fmt.Sprintf("; and %d more difference", more)
+		if more > 1 {
+			s += "s"
+		}
+	}
+	return s
+}
+
+// compareTemplate records where obj's pod spec differs from what owner's pod template
+// produces. It compares what the checks read and the system does not change:
+//
+//   - containers and init containers, matched by name, each in full except its resources and
+//     resize policy (LimitRanger fills in defaults, the vertical pod autoscaler and in-place
+//     resize change them), terminationMessage*, stdin/tty, and the mount of the projected
+//     service-account token volume. An image may gain the digest of the template's reference
+//     (admission that pins images by digest); an AppArmor annotation counts as the field the
+//     API server copies it to;
+//   - ephemeral containers: a template has none, so every one is a difference;
+//   - volumes, matched by name, except the projected service-account token volume the
+//     ServiceAccount admission plugin adds (kube-api-access-*, exactly its shape) and, for a
+//     StatefulSet, the volumes of its volumeClaimTemplates;
+//   - the pod securityContext (sysctls included), hostNetwork, hostPID, hostIPC, hostUsers,
+//     shareProcessNamespace, the service account ("" is "default") and
+//     automountServiceAccountToken, runtimeClassName, os and restartPolicy;
+//   - labels: every template label must be on the object with the same value (controllers and
+//     users add labels, such as pod-template-hash; added labels are not a difference);
+//   - the security annotations (AppArmor and seccomp), which must be the same.
+//
+// Not compared, because the system sets or changes them: nodeName, nodeSelector, affinity
+// (DaemonSet node affinity), tolerations, topologySpreadConstraints, schedulerName,
+// schedulingGates, priority, priorityClassName, preemptionPolicy, overhead, pod-level
+// resources, hostname and subdomain (StatefulSet), imagePullSecrets (added from the service
+// account), dnsPolicy, dnsConfig, hostAliases, readinessGates, resourceClaims,
+// terminationGracePeriodSeconds, activeDeadlineSeconds, enableServiceLinks and
+// setHostnameAsFQDN.
+func compareTemplate(d *diffs, owner, obj *Object) {
+	tw, ow := owner.Workload, obj.Workload
+	ts, gs := tw.PodSpec, ow.PodSpec
+	tAnn, oAnn := podAnnotations(tw), podAnnotations(ow)
+
+	token := tokenVolumes(gs)
+	tVols := volumeIndex(ts, nil, nil)
+	oVols := volumeIndex(gs, token, claimVolumes(owner, gs))
+	compareContainerList(d, "init container", ts.InitContainers, gs.InitContainers, ts, gs, tAnn, oAnn, token)
+	compareContainerList(d, "container", ts.Containers, gs.Containers, ts, gs, tAnn, oAnn, token)
+	for i := range gs.EphemeralContainers {
+		d.add("ephemeral container %s is not in the template", gs.EphemeralContainers[i].Name)
+	}
+	compareVolumes(d, tVols, oVols)
+
+	if !samePtr(orEmpty(ts.SecurityContext), orEmpty(gs.SecurityContext)) {
+		d.add("the pod securityContext differs from the template's")
+	}
+	compareField(d, "hostNetwork", ts.HostNetwork, gs.HostNetwork)
+	compareField(d, "hostPID", ts.HostPID, gs.HostPID)
+	compareField(d, "hostIPC", ts.HostIPC, gs.HostIPC)
+	compareField(d, "hostUsers", boolOr(ts.HostUsers, true), boolOr(gs.HostUsers, true))
+	compareField(d, "shareProcessNamespace", boolOr(ts.ShareProcessNamespace, false), boolOr(gs.ShareProcessNamespace, false))
+	compareField(d, "serviceAccountName", serviceAccount(ts), serviceAccount(gs))
+	if !samePtr(ts.AutomountServiceAccountToken, gs.AutomountServiceAccountToken) {
+		d.add("automountServiceAccountToken differs from the template's")
+	}
+	compareField(d, "runtimeClassName", stringOr(ts.RuntimeClassName), stringOr(gs.RuntimeClassName))
+	if !samePtr(ts.OS, gs.OS) {
+		d.add("os differs from the template's")
+	}
+	compareField(d, "restartPolicy", restartPolicy(ts), restartPolicy(gs))
+
+	oLabels := podLabelsOf(ow)
+	for k, v := range podLabelsOf(tw) {
+		if got, ok := oLabels[k]; !ok || got != v {
+			d.add("label %s differs from the template's", k)
+		}
+	}
+	for k, v := range tAnn {
+		if isSecurityAnnotation(k) && oAnn[k] != v {
+			d.add("annotation %s differs from the template's", k)
+		}
+	}
+	for k := range oAnn {
+		if _, ok := tAnn[k]; !ok && isSecurityAnnotation(k) {
+			d.add("annotation %s is not in the template", k)
+		}
+	}
+}
+
+func compareField[T comparable](d *diffs, name string, tmpl, got T) {
+	if tmpl != got {
+		d.add("%s is %v, the template's is %v", name, got, tmpl)
+	}
+}
+
+// emptyPodSecurityContext stands for an unset pod securityContext; never modified.
+var emptyPodSecurityContext corev1.PodSecurityContext
+
+func orEmpty(sc *corev1.PodSecurityContext) *corev1.PodSecurityContext {
+	if sc == nil {
+		return &emptyPodSecurityContext
+	}
+	return sc
+}
+
+func boolOr(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+func stringOr(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func serviceAccount(s *corev1.PodSpec) string {
+	switch {
+	case s.ServiceAccountName != "":
+		return s.ServiceAccountName
+	case s.DeprecatedServiceAccount != "":
+		return s.DeprecatedServiceAccount
+	}
+	return "default"
+}
+
+func restartPolicy(s *corev1.PodSpec) corev1.RestartPolicy {
+	if s.RestartPolicy == "" {
+		return corev1.RestartPolicyAlways
+	}
+	return s.RestartPolicy
+}
+
+func podAnnotations(w *Workload) map[string]string {
+	if w.PodMeta == nil {
+		return nil
+	}
+	return w.PodMeta.Annotations
+}
+
+func podLabelsOf(w *Workload) map[string]string {
+	if w.PodMeta == nil {
+		return nil
+	}
+	return w.PodMeta.Labels
+}
+
+// Security annotations: the deprecated AppArmor and seccomp annotations the kubelet and the
+// checks still read.
+const (
+	appArmorAnnotationPrefix         = "container.apparmor.security.beta.kubernetes.io/"
+	seccompPodAnnotation             = "seccomp.security.alpha.kubernetes.io/pod"
+	seccompContainerAnnotationPrefix = "container.seccomp.security.alpha.kubernetes.io/"
+)
+
+func isSecurityAnnotation(k string) bool {
+	return k == seccompPodAnnotation || strings.HasPrefix(k, appArmorAnnotationPrefix) ||
+		strings.HasPrefix(k, seccompContainerAnnotationPrefix)
+}
+
+// containerField is one compared field of a container.
+type containerField struct {
+	name string
+	same func(a, b *corev1.Container) bool
+}
+
+// containerFields are the container fields compared besides image, securityContext and
+// volumeMounts, which need normalising. The comparisons are typed: this runs for every Pod,
+// ReplicaSet and Job of the cluster on every evaluation.
+var containerFields = []containerField{
+	{"command", func(a, b *corev1.Container) bool { return slices.Equal(a.Command, b.Command) }},
+	{"args", func(a, b *corev1.Container) bool { return slices.Equal(a.Args, b.Args) }},
+	{"workingDir", func(a, b *corev1.Container) bool { return a.WorkingDir == b.WorkingDir }},
+	{"ports", func(a, b *corev1.Container) bool { return slices.Equal(a.Ports, b.Ports) }},
+	{"envFrom", func(a, b *corev1.Container) bool { return sameSlice(a.EnvFrom, b.EnvFrom) }},
+	{"env", func(a, b *corev1.Container) bool { return sameEnv(a.Env, b.Env) }},
+	{"volumeDevices", func(a, b *corev1.Container) bool { return slices.Equal(a.VolumeDevices, b.VolumeDevices) }},
+	{"livenessProbe", func(a, b *corev1.Container) bool { return samePtr(a.LivenessProbe, b.LivenessProbe) }},
+	{"readinessProbe", func(a, b *corev1.Container) bool { return samePtr(a.ReadinessProbe, b.ReadinessProbe) }},
+	{"startupProbe", func(a, b *corev1.Container) bool { return samePtr(a.StartupProbe, b.StartupProbe) }},
+	{"lifecycle", func(a, b *corev1.Container) bool { return samePtr(a.Lifecycle, b.Lifecycle) }},
+	{"imagePullPolicy", func(a, b *corev1.Container) bool { return a.ImagePullPolicy == b.ImagePullPolicy }},
+	{"restartPolicy", func(a, b *corev1.Container) bool { return samePtr(a.RestartPolicy, b.RestartPolicy) }},
+	{"restartPolicyRules", func(a, b *corev1.Container) bool { return sameSlice(a.RestartPolicyRules, b.RestartPolicyRules) }},
+}
+
+// samePtr: both nil, or equal values. reflect.DeepEqual is the fast path for the common case
+// (equal); only when it sees a difference does apimachinery's semantic equality decide (an
+// empty list equals a missing one, quantities compare by value), which is slower.
+func samePtr[T any](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a == b || reflect.DeepEqual(a, b) || equality.Semantic.DeepEqual(a, b)
+}
+
+// sameSlice: both empty (nil or not), or equal, as samePtr decides.
+func sameSlice[T any](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	return len(a) == 0 || reflect.DeepEqual(a, b) || equality.Semantic.DeepEqual(a, b)
+}
+
+func sameEnv(a, b []corev1.EnvVar) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || a[i].Value != b[i].Value || !samePtr(a[i].ValueFrom, b[i].ValueFrom) {
+			return false
+		}
+	}
+	return true
+}
+
+func compareContainerList(d *diffs, what string, tmpl, got []corev1.Container, ts, gs *corev1.PodSpec,
+	tAnn, oAnn map[string]string, skipMount map[string]bool) {
+	for i := range got {
+		g := &got[i]
+		t := findContainer(tmpl, g.Name)
+		if t == nil {
+			d.add("%s %s is not in the template", what, g.Name)
+			continue
+		}
+		if !imageExplained(t.Image, g.Image) {
+			d.add("%s %s runs image %s, the template's runs %s", what, g.Name, g.Image, t.Image)
+		}
+		for _, f := range containerFields {
+			if !f.same(t, g) {
+				d.add("%s %s's %s differs from the template's", what, g.Name, f.name)
+			}
+		}
+		if !samePtr(effectiveSC(t, ts, tAnn), effectiveSC(g, gs, oAnn)) {
+			d.add("%s %s's securityContext differs from the template's", what, g.Name)
+		}
+		if !mountsEqual(t.VolumeMounts, g.VolumeMounts, skipMount) {
+			d.add("%s %s's volumeMounts differ from the template's", what, g.Name)
+		}
+	}
+	for i := range tmpl {
+		if findContainer(got, tmpl[i].Name) == nil {
+			d.add("the template's %s %s is missing", what, tmpl[i].Name)
+		}
+	}
+}
+
+func findContainer(list []corev1.Container, name string) *corev1.Container {
+	for i := range list {
+		if list[i].Name == name {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+// imageExplained: the same reference, or the template's reference pinned to a digest.
+func imageExplained(tmpl, got string) bool {
+	if tmpl == got {
+		return true
+	}
+	return !strings.Contains(tmpl, "@") && strings.HasPrefix(got, tmpl+"@sha256:")
+}
+
+// effectiveSC is the container's securityContext with the AppArmor profile that the API server
+// copies from the deprecated annotation into the field (applyAppArmorVersionSkew in
+// k8s.io/kubernetes v1.37 pkg/registry/core/pod/strategy.go: only when the field is unset and
+// the profile differs from the pod's).
+func effectiveSC(c *corev1.Container, spec *corev1.PodSpec, ann map[string]string) *corev1.SecurityContext {
+	sc := c.SecurityContext
+	if sc == nil {
+		sc = &emptySecurityContext
+	}
+	if sc.AppArmorProfile != nil || len(ann) == 0 {
+		return sc
+	}
+	a, ok := ann[appArmorAnnotationPrefix+c.Name]
+	if !ok {
+		return sc
+	}
+	var p *corev1.AppArmorProfile
+	switch {
+	case a == "runtime/default":
+		p = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeRuntimeDefault}
+	case a == "unconfined":
+		p = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
+	case strings.HasPrefix(a, "localhost/"):
+		name := strings.TrimPrefix(a, "localhost/")
+		p = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeLocalhost, LocalhostProfile: &name}
+	default:
+		return sc
+	}
+	if spec.SecurityContext != nil && samePtr(p, spec.SecurityContext.AppArmorProfile) {
+		return sc
+	}
+	cp := *sc
+	cp.AppArmorProfile = p
+	return &cp
+}
+
+// emptySecurityContext stands for an unset securityContext; never modified.
+var emptySecurityContext corev1.SecurityContext
+
+// mountsEqual compares two mount lists in order, leaving out the mounts of volumes in skip.
+func mountsEqual(tmpl, got []corev1.VolumeMount, skip map[string]bool) bool {
+	i, j := 0, 0
+	for {
+		for i < len(tmpl) && skip[tmpl[i].Name] {
+			i++
+		}
+		for j < len(got) && skip[got[j].Name] {
+			j++
+		}
+		if i == len(tmpl) || j == len(got) {
+			return i == len(tmpl) && j == len(got)
+		}
+		if !sameMount(&tmpl[i], &got[j]) {
+			return false
+		}
+		i++
+		j++
+	}
+}
+
+func sameMount(a, b *corev1.VolumeMount) bool {
+	return a.Name == b.Name && a.MountPath == b.MountPath && a.ReadOnly == b.ReadOnly && a.SubPath == b.SubPath &&
+		a.SubPathExpr == b.SubPathExpr && samePtr(a.MountPropagation, b.MountPropagation) &&
+		samePtr(a.RecursiveReadOnly, b.RecursiveReadOnly)
+}
+
+// volumes is a pod spec's volumes by name, with the ones the system adds left out.
+type volumes struct {
+	byName map[string]*corev1.Volume
+	order  []string
+	skip   map[string]bool
+}
+
+func volumeIndex(s *corev1.PodSpec, token, claims map[string]bool) volumes {
+	v := volumes{byName: make(map[string]*corev1.Volume, len(s.Volumes))}
+	for i := range s.Volumes {
+		vol := &s.Volumes[i]
+		if token[vol.Name] || claims[vol.Name] {
+			continue
+		}
+		v.byName[vol.Name] = vol
+		v.order = append(v.order, vol.Name)
+	}
+	if len(token)+len(claims) > 0 {
+		v.skip = make(map[string]bool, len(token)+len(claims))
+		for k := range token {
+			v.skip[k] = true
+		}
+		for k := range claims {
+			v.skip[k] = true
+		}
+	}
+	return v
+}
+
+func compareVolumes(d *diffs, tmpl, got volumes) {
+	for _, name := range got.order {
+		t := tmpl.byName[name]
+		switch {
+		case t == nil && !got.skip[name]:
+			d.add("volume %s is not in the template", name)
+		case t != nil && !samePtr(&t.VolumeSource, &got.byName[name].VolumeSource):
+			d.add("volume %s differs from the template's", name)
+		}
+	}
+	for _, name := range tmpl.order {
+		if got.byName[name] == nil && !got.skip[name] {
+			d.add("the template's volume %s is missing", name)
+		}
+	}
+}
+
+// tokenVolumePrefix names the volume the ServiceAccount admission plugin adds
+// (k8s.io/kubernetes v1.37 plugin/pkg/admission/serviceaccount: ServiceAccountVolumeName).
+const tokenVolumePrefix = "kube-api-access-"
+
+// tokenVolumes are the names of the volumes that are exactly the projected service-account
+// token volume the ServiceAccount admission plugin adds (TokenVolumeSource there): mode 0644, a
+// token at "token" expiring in 3607 s, kube-root-ca.crt's ca.crt, and the namespace.
+func tokenVolumes(s *corev1.PodSpec) map[string]bool {
+	var out map[string]bool
+	for i := range s.Volumes {
+		v := &s.Volumes[i]
+		if strings.HasPrefix(v.Name, tokenVolumePrefix) && isTokenSource(v.VolumeSource) {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[v.Name] = true
+		}
+	}
+	return out
+}
+
+func isTokenSource(src corev1.VolumeSource) bool {
+	p := src.Projected
+	if p == nil || p.DefaultMode == nil || *p.DefaultMode != corev1.ProjectedVolumeSourceDefaultMode || len(p.Sources) != 3 {
+		return false
+	}
+	if only := (corev1.VolumeSource{Projected: p}); src != only {
+		return false
+	}
+	tok, cm, dn := &p.Sources[0], &p.Sources[1], &p.Sources[2]
+	if *tok != (corev1.VolumeProjection{ServiceAccountToken: tok.ServiceAccountToken}) ||
+		*cm != (corev1.VolumeProjection{ConfigMap: cm.ConfigMap}) || *dn != (corev1.VolumeProjection{DownwardAPI: dn.DownwardAPI}) {
+		return false
+	}
+	t := tok.ServiceAccountToken
+	if t == nil || t.Path != "token" || t.Audience != "" || t.ExpirationSeconds == nil || *t.ExpirationSeconds != 3607 {
+		return false
+	}
+	c := cm.ConfigMap
+	if c == nil || c.Name != "kube-root-ca.crt" || c.Optional != nil || len(c.Items) != 1 ||
+		c.Items[0] != (corev1.KeyToPath{Key: "ca.crt", Path: "ca.crt"}) {
+		return false
+	}
+	d := dn.DownwardAPI
+	return d != nil && len(d.Items) == 1 && d.Items[0].Path == "namespace" && d.Items[0].Mode == nil &&
+		d.Items[0].ResourceFieldRef == nil && d.Items[0].FieldRef != nil &&
+		*d.Items[0].FieldRef == (corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"})
+}
+
+// claimVolumes are, for a StatefulSet's Pod, the volumes the StatefulSet controller sets from
+// its volumeClaimTemplates: a PersistentVolumeClaim volume named after a claim template.
+func claimVolumes(owner *Object, s *corev1.PodSpec) map[string]bool {
+	sts, ok := owner.Obj.(*appsv1.StatefulSet)
+	if !ok || len(sts.Spec.VolumeClaimTemplates) == 0 {
+		return nil
+	}
+	out := map[string]bool{}
+	for i := range sts.Spec.VolumeClaimTemplates {
+		name := sts.Spec.VolumeClaimTemplates[i].Name
+		for j := range s.Volumes {
+			if s.Volumes[j].Name == name && s.Volumes[j].PersistentVolumeClaim != nil {
+				out[name] = true
+			}
+		}
+	}
+	return out
+}

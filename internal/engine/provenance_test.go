@@ -1,0 +1,398 @@
+package engine_test
+
+import (
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// The objects of these tests: Deployment web, its ReplicaSet web-abc (the template with the
+// pod-template-hash label), and a Pod of that ReplicaSet as the API server stores it (the
+// template plus what the system adds).
+
+func webTemplate() corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+		Spec: corev1.PodSpec{
+			SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true)},
+			Containers: []corev1.Container{{
+				Name: "app", Image: "registry.example.com/web:1.0",
+				Env:             []corev1.EnvVar{{Name: "MODE", Value: "prod"}},
+				VolumeMounts:    []corev1.VolumeMount{{Name: "config", MountPath: "/etc/web", ReadOnly: true}},
+				SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false)},
+			}},
+			Volumes: []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{
+				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "web"}}}}},
+		},
+	}
+}
+
+func webDeployment() *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", UID: "uid-web"},
+		Spec:       appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Template: webTemplate()},
+	}
+}
+
+func webReplicaSet() *appsv1.ReplicaSet {
+	tmpl := webTemplate()
+	tmpl.Labels["pod-template-hash"] = "abc"
+	return &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-abc", Namespace: "shop", UID: "uid-web-abc",
+			OwnerReferences: []metav1.OwnerReference{ref("apps/v1", "Deployment", "web", "uid-web")}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](2), Template: tmpl},
+	}
+}
+
+// webPod is what the API server stores for a Pod the ReplicaSet creates.
+func webPod() *corev1.Pod {
+	rs := webReplicaSet()
+	spec := *rs.Spec.Template.Spec.DeepCopy()
+	spec.ServiceAccountName = "default"
+	spec.NodeName = "node-1"
+	spec.Priority = ptr.To[int32](0)
+	spec.Tolerations = []corev1.Toleration{{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists,
+		Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](300)}}
+	spec.Volumes = append(spec.Volumes, tokenVolume("kube-api-access-7xk2p"))
+	spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts,
+		corev1.VolumeMount{Name: "kube-api-access-7xk2p", ReadOnly: true, MountPath: "/var/run/secrets/kubernetes.io/serviceaccount"})
+	labels := map[string]string{}
+	for k, v := range rs.Spec.Template.Labels {
+		labels[k] = v
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-abc-x1", Namespace: "shop", UID: "uid-pod", Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{ref("apps/v1", "ReplicaSet", "web-abc", "uid-web-abc")}},
+		Spec: spec,
+	}
+}
+
+// tokenVolume is the volume the ServiceAccount admission plugin adds.
+func tokenVolume(name string) corev1.Volume {
+	return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+		DefaultMode: ptr.To[int32](420),
+		Sources: []corev1.VolumeProjection{
+			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", ExpirationSeconds: ptr.To[int64](3607)}},
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"},
+				Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}},
+			{DownwardAPI: &corev1.DownwardAPIProjection{Items: []corev1.DownwardAPIVolumeFile{{Path: "namespace",
+				FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}}},
+		},
+	}}}
+}
+
+func ref(apiVersion, kind, name string, uid types.UID) metav1.OwnerReference {
+	return metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: name, UID: uid, Controller: ptr.To(true)}
+}
+
+// TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt pins the comparison and the
+// owner rules: each case changes the Pod (or its owners) and says whether the ReplicaSet's
+// template still explains it, and if not, what the reason must name.
+func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testing.T) {
+	cases := map[string]struct {
+		pod        func(*corev1.Pod)
+		rs         func(*appsv1.ReplicaSet)
+		wantReason string // "" means explained
+	}{
+		"a Pod that is the template plus what the system adds is explained": {},
+		"labels a controller or a user adds are not a difference": {
+			pod: func(p *corev1.Pod) { p.Labels["team"] = "shop" },
+		},
+		"resources that LimitRange or the autoscaler set are not a difference": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
+			},
+		},
+		"scheduling fields are not a difference": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.NodeSelector = map[string]string{"zone": "a"}
+				p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{}}
+				p.Spec.PriorityClassName = "high"
+				p.Spec.SchedulerName = "default-scheduler"
+				p.Spec.Hostname, p.Spec.Subdomain = "web-0", "web"
+			},
+		},
+		"an image pinned to the template's reference by digest is explained": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.Containers[0].Image = "registry.example.com/web:1.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+			},
+		},
+		"an AppArmor annotation the API server copied to the field is explained": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/app": "runtime/default"}
+			},
+			pod: func(p *corev1.Pod) {
+				p.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/app": "runtime/default"}
+				p.Spec.Containers[0].SecurityContext.AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeRuntimeDefault}
+			},
+		},
+		"a reference to another UID (a forged owner)": {
+			pod:        func(p *corev1.Pod) { p.OwnerReferences[0].UID = "uid-other" },
+			wantReason: `its controller reference names ReplicaSet web-abc with UID "uid-other", but that ReplicaSet's UID is "uid-web-abc"`,
+		},
+		"a reference to a controller that does not exist": {
+			pod:        func(p *corev1.Pod) { p.OwnerReferences[0].Name = "web-gone" },
+			wantReason: "its controller ReplicaSet web-gone does not exist",
+		},
+		"a reference to a Deployment, which creates no Pods": {
+			pod:        func(p *corev1.Pod) { p.OwnerReferences[0] = ref("apps/v1", "Deployment", "web", "uid-web") },
+			wantReason: "its controller Deployment web does not create Pods",
+		},
+		"an added container": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "debug", Image: "busybox"})
+			},
+			wantReason: "not explained by ReplicaSet web-abc's template: container debug is not in the template",
+		},
+		"an added init container": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.InitContainers = append(p.Spec.InitContainers, corev1.Container{Name: "istio-init", Image: "proxy"})
+			},
+			wantReason: "init container istio-init is not in the template",
+		},
+		"an ephemeral container": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger", Image: "busybox"}}}
+			},
+			wantReason: "ephemeral container debugger is not in the template",
+		},
+		"a missing container": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.Containers = append(rs.Spec.Template.Spec.Containers, corev1.Container{Name: "sidecar", Image: "s"})
+			},
+			wantReason: "the template's container sidecar is missing",
+		},
+		"another image": {
+			pod:        func(p *corev1.Pod) { p.Spec.Containers[0].Image = "registry.example.com/web:evil" },
+			wantReason: "container app runs image registry.example.com/web:evil, the template's runs registry.example.com/web:1.0",
+		},
+		"a literal credential added to env": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.Containers[0].Env = append(p.Spec.Containers[0].Env, corev1.EnvVar{Name: "DB_PASSWORD", Value: "x"})
+			},
+			wantReason: "container app's env differs from the template's",
+		},
+		"a privileged container": {
+			pod:        func(p *corev1.Pod) { p.Spec.Containers[0].SecurityContext.Privileged = ptr.To(true) },
+			wantReason: "container app's securityContext differs from the template's",
+		},
+		"an extra volume mount": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "config", MountPath: "/x"})
+			},
+			wantReason: "container app's volumeMounts differ from the template's",
+		},
+		"hostPID": {
+			pod:        func(p *corev1.Pod) { p.Spec.HostPID = true },
+			wantReason: "hostPID is true, the template's is false",
+		},
+		"hostNetwork": {
+			pod:        func(p *corev1.Pod) { p.Spec.HostNetwork = true },
+			wantReason: "hostNetwork is true",
+		},
+		"hostUsers: true, the default, is not a difference": {
+			pod: func(p *corev1.Pod) { p.Spec.HostUsers = ptr.To(true) },
+		},
+		"sysctls in the pod securityContext": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.SecurityContext.Sysctls = []corev1.Sysctl{{Name: "kernel.msgmax", Value: "1"}}
+			},
+			wantReason: "the pod securityContext differs from the template's",
+		},
+		"another service account": {
+			pod:        func(p *corev1.Pod) { p.Spec.ServiceAccountName = "deployer" },
+			wantReason: "serviceAccountName is deployer, the template's is default",
+		},
+		"the token automounted against the template": {
+			rs:         func(rs *appsv1.ReplicaSet) { rs.Spec.Template.Spec.AutomountServiceAccountToken = ptr.To(false) },
+			wantReason: "automountServiceAccountToken differs from the template's",
+		},
+		"another runtime class": {
+			pod:        func(p *corev1.Pod) { p.Spec.RuntimeClassName = ptr.To("runc-unsafe") },
+			wantReason: "runtimeClassName is runc-unsafe",
+		},
+		"a hostPath volume added": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}})
+			},
+			wantReason: "volume host is not in the template",
+		},
+		"a hostPath volume named like the token volume": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "kube-api-access-evil", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}})
+			},
+			wantReason: "volume kube-api-access-evil is not in the template",
+		},
+		"a volume whose source changed": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.Volumes[0].VolumeSource = corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/etc"}}
+			},
+			wantReason: "volume config differs from the template's",
+		},
+		"a template label removed": {
+			pod:        func(p *corev1.Pod) { delete(p.Labels, "app") },
+			wantReason: "label app differs from the template's",
+		},
+		"an AppArmor annotation added": {
+			pod: func(p *corev1.Pod) {
+				p.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}
+			},
+			wantReason: "annotation container.apparmor.security.beta.kubernetes.io/app is not in the template",
+		},
+		"many differences are named three at a time": {
+			pod: func(p *corev1.Pod) {
+				p.Spec.HostPID, p.Spec.HostIPC, p.Spec.HostNetwork = true, true, true
+				p.Spec.Containers[0].Image = "evil"
+			},
+			wantReason: "; and 1 more difference",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rs, pod := webReplicaSet(), webPod()
+			if tc.rs != nil {
+				tc.rs(rs)
+			}
+			if tc.pod != nil {
+				tc.pod(pod)
+			}
+			podObj := engine.NewObject(pod, "v1", "Pod")
+			inv := engine.NewInventory([]*engine.Object{
+				engine.NewObject(webDeployment(), "apps/v1", "Deployment"), engine.NewObject(rs, "apps/v1", "ReplicaSet"), podObj,
+			}, true)
+			p := inv.Provenance(podObj)
+			if p == nil {
+				t.Fatal("no provenance for a Pod that names a ReplicaSet")
+			}
+			if tc.wantReason == "" {
+				if !p.Explained || !inv.JudgedThroughController(podObj) {
+					t.Fatalf("want the Pod explained by its ReplicaSet, got: %s", p.Reason)
+				}
+				return
+			}
+			if p.Explained || inv.JudgedThroughController(podObj) {
+				t.Fatalf("want the Pod judged itself (%s), but it is judged through its controller", tc.wantReason)
+			}
+			if !strings.Contains(p.Reason, tc.wantReason) {
+				t.Errorf("reason %q does not contain %q", p.Reason, tc.wantReason)
+			}
+		})
+	}
+}
+
+// TestOwnerRules covers the controllers other than a Pod's ReplicaSet: which kinds create
+// which, custom resources that share a built-in kind's name, old revisions, scan's partial view.
+func TestOwnerRules(t *testing.T) {
+	cronJob := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: "shop", UID: "uid-cron"}}
+	cronJob.Spec.JobTemplate.Spec.Template = webTemplate()
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "nightly-29000000", Namespace: "shop", UID: "uid-job",
+		OwnerReferences: []metav1.OwnerReference{ref("batch/v1", "CronJob", "nightly", "uid-cron")}}}
+	job.Spec.Template = webTemplate()
+	job.Spec.Template.Labels["batch.kubernetes.io/controller-uid"] = "uid-job"
+	job.Spec.Template.Labels["job-name"] = "nightly-29000000"
+	jobPod := webPod()
+	jobPod.OwnerReferences = []metav1.OwnerReference{ref("batch/v1", "Job", job.Name, "uid-job")}
+	jobPod.Labels = job.Spec.Template.Labels
+
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop", UID: "uid-db"}}
+	sts.Spec.Template = webTemplate()
+	sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"}}}
+	stsPod := webPod()
+	stsPod.Name = "db-0"
+	stsPod.OwnerReferences = []metav1.OwnerReference{ref("apps/v1", "StatefulSet", "db", "uid-db")}
+	stsPod.Spec.Hostname, stsPod.Spec.Subdomain = "db-0", "db"
+	stsPod.Spec.Volumes = append(stsPod.Spec.Volumes, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{
+		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data-db-0"}}})
+
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "shop", UID: "uid-agent"}}
+	ds.Spec.Template = webTemplate()
+	dsPod := webPod()
+	dsPod.Name = "agent-q2x"
+	dsPod.OwnerReferences = []metav1.OwnerReference{ref("apps/v1", "DaemonSet", "agent", "uid-agent")}
+	dsPod.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{"node-1"}}}}}}}}
+
+	current := webReplicaSet()
+	oldRunning := webReplicaSet()
+	oldRunning.Name, oldRunning.UID = "web-old", "uid-web-old"
+	oldRunning.Spec.Template.Spec.Containers[0].Image = "registry.example.com/web:0.9"
+	oldIdle := oldRunning.DeepCopy()
+	oldIdle.Name, oldIdle.UID, oldIdle.Spec.Replicas = "web-older", "uid-web-older", ptr.To[int32](0)
+	oldIdlePod := webPod()
+	oldIdlePod.Name = "web-older-x1"
+	oldIdlePod.Spec.Containers[0].Image = "registry.example.com/web:0.9"
+	oldIdlePod.OwnerReferences = []metav1.OwnerReference{ref("apps/v1", "ReplicaSet", "web-older", "uid-web-older")}
+
+	customOwned := webPod()
+	customOwned.Name = "custom"
+	customOwned.OwnerReferences = []metav1.OwnerReference{ref("example.com/v1", "ReplicaSet", "web-abc", "uid-web-abc")}
+
+	objs := map[string]*engine.Object{
+		"cronjob": engine.NewObject(cronJob, "batch/v1", "CronJob"), "job": engine.NewObject(job, "batch/v1", "Job"),
+		"job pod": engine.NewObject(jobPod, "v1", "Pod"),
+		"sts":     engine.NewObject(sts, "apps/v1", "StatefulSet"), "sts pod": engine.NewObject(stsPod, "v1", "Pod"),
+		"ds": engine.NewObject(ds, "apps/v1", "DaemonSet"), "ds pod": engine.NewObject(dsPod, "v1", "Pod"),
+		"deployment": engine.NewObject(webDeployment(), "apps/v1", "Deployment"),
+		"current":    engine.NewObject(current, "apps/v1", "ReplicaSet"),
+		"old":        engine.NewObject(oldRunning, "apps/v1", "ReplicaSet"),
+		"idle":       engine.NewObject(oldIdle, "apps/v1", "ReplicaSet"), "idle pod": engine.NewObject(oldIdlePod, "v1", "Pod"),
+		"custom": engine.NewObject(customOwned, "v1", "Pod"),
+	}
+	list := make([]*engine.Object, 0, len(objs))
+	for _, o := range objs {
+		list = append(list, o)
+	}
+	inv := engine.NewInventory(list, true)
+
+	cases := map[string]struct {
+		obj          string
+		judgedItself bool
+		reason       string
+	}{
+		"a Job its CronJob's template explains":                {obj: "job"},
+		"a Pod of that Job":                                    {obj: "job pod"},
+		"a StatefulSet Pod with its claim volume and hostname": {obj: "sts pod"},
+		"a DaemonSet Pod with its node affinity":               {obj: "ds pod"},
+		"the current ReplicaSet of a Deployment":               {obj: "current"},
+		"an old revision that still runs Pods":                 {obj: "old", judgedItself: true, reason: "not explained by Deployment web's template: container app runs image registry.example.com/web:0.9"},
+		"an old revision scaled to zero runs nothing":          {obj: "idle"},
+		"a Pod of an old revision scaled to zero":              {obj: "idle pod", judgedItself: true, reason: "its controller ReplicaSet web-older is an old revision scaled to zero"},
+		"a Pod of a custom resource called ReplicaSet":         {obj: "custom", judgedItself: true},
+		"a Deployment": {obj: "deployment", judgedItself: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			o := objs[tc.obj]
+			if got := inv.JudgedThroughController(o); got == tc.judgedItself {
+				reason := ""
+				if p := inv.Provenance(o); p != nil {
+					reason = p.Reason
+				}
+				t.Fatalf("judged through its controller = %v, want %v (reason %q)", got, !tc.judgedItself, reason)
+			}
+			if tc.reason != "" && !strings.Contains(inv.Provenance(o).Reason, tc.reason) {
+				t.Errorf("reason %q does not contain %q", inv.Provenance(o).Reason, tc.reason)
+			}
+		})
+	}
+
+	t.Run("scan: a controller that is not among the manifests", func(t *testing.T) {
+		pod := engine.NewObject(webPod(), "v1", "Pod")
+		inv := engine.NewInventory([]*engine.Object{pod}, false)
+		if inv.JudgedThroughController(pod) {
+			t.Fatal("a manifest Pod whose controller is not in the input is judged through it")
+		}
+		if want := "its controller ReplicaSet web-abc is not among the objects given"; inv.Provenance(pod).Reason != want {
+			t.Errorf("reason %q, want %q", inv.Provenance(pod).Reason, want)
+		}
+	})
+}

@@ -1,0 +1,382 @@
+package tenanttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+)
+
+// These tests model what the controller-manager does (envtest runs none): where a controller
+// would create a ReplicaSet or a Pod, the platform admin creates it, with the owner reference
+// and the additions the system makes (node name, tolerations, the projected service-account
+// token, the pod-template-hash label).
+
+// TestAForgedOwnerReferenceDoesNotHideAPod is attack 2: a Pod that claims a clean workload as
+// its controller (its real UID, controller: true) is still judged for what it runs.
+func TestAForgedOwnerReferenceDoesNotHideAPod(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "forged-owner", func(p *v1alpha1.ComplianceProfile) { p.Spec.MaxFindings = 200 })
+
+	web := hardenedDeployment(tn.Namespace, "web")
+	if err := tn.Client.Create(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicaSetOf(web, "web-7d9f8c6b5")
+	if err := platform.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	job := hardenedJob(tn.Namespace, "nightly")
+	if err := tn.Client.Create(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+
+	cases := map[string]struct {
+		pod   string
+		owner metav1.OwnerReference
+	}{
+		"a Deployment (which creates no Pods)": {pod: "forged-deployment", owner: controllerRef(web, "apps/v1", "Deployment")},
+		"a ReplicaSet whose template differs":  {pod: "forged-replicaset", owner: controllerRef(rs, "apps/v1", "ReplicaSet")},
+		"a Job whose template differs":         {pod: "forged-job", owner: controllerRef(job, "batch/v1", "Job")},
+	}
+	for _, tc := range cases {
+		if err := tn.Client.Create(ctx, attackPod(tn.Namespace, tc.pod, &tc.owner)); err != nil {
+			t.Fatalf("creating Pod %s as the tenant: %v", tc.pod, err)
+		}
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			tn.waitReport(t, "the forged Pod's findings named as the Pod", func(rep *v1alpha1.ComplianceReport) error {
+				for _, check := range []string{"wl-privileged", "wl-host-namespaces", "sec-literal-env-credentials"} {
+					f := finding(rep, "Pod", tc.pod, check)
+					if f == nil {
+						return fmt.Errorf("no %s finding on Pod %s (findings: %s)", check, tc.pod, findingList(rep))
+					}
+					if want := tc.owner.Kind + " " + tc.owner.Name; !strings.Contains(f.Message, want) {
+						return fmt.Errorf("%s on Pod %s: message %q does not name the claimed controller %s", check, tc.pod, f.Message, want)
+					}
+				}
+				if rep.Status.Result == v1alpha1.Compliant {
+					return errors.New("the report says Compliant")
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// TestAGenuineControllerPodIsJudgedThroughItsController holds the other side: a Pod that is
+// what its ReplicaSet's template produces, plus what the system adds, is judged through its
+// Deployment and adds no findings of its own.
+func TestAGenuineControllerPodIsJudgedThroughItsController(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "genuine", nil)
+	web := privilegedDeployment(tn.Namespace, "web")
+	if err := tn.Client.Create(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicaSetOf(web, "web-5c6d7f8b9")
+	if err := platform.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"web-5c6d7f8b9-abcde", "web-5c6d7f8b9-fghij"} {
+		if err := platform.Create(ctx, podOf(rs, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A bare Pod created after them: once its finding is in the report, the evaluation saw
+	// the controller's Pods too (one informer delivers Pods in order).
+	sentinel := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "sentinel", Namespace: tn.Namespace},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "registry.example.com/c:1"}}}}
+	if err := platform.Create(ctx, sentinel); err != nil {
+		t.Fatal(err)
+	}
+	rep := tn.waitReport(t, "the sentinel Pod judged", func(rep *v1alpha1.ComplianceReport) error {
+		if finding(rep, "Pod", "sentinel", "avl-bare-pod") == nil {
+			return errors.New("no avl-bare-pod finding on the sentinel Pod yet")
+		}
+		return nil
+	})
+	if finding(rep, "Deployment", "web", "wl-privileged") == nil {
+		t.Errorf("no wl-privileged finding on Deployment web: %s", findingList(rep))
+	}
+	for _, f := range rep.Status.Findings {
+		if (f.Resource.Kind == "Pod" && f.Resource.Name != "sentinel") || f.Resource.Kind == "ReplicaSet" {
+			t.Errorf("a controller-created object has a finding of its own (a duplicate of its Deployment's): %s %s/%s: %s",
+				f.Check, f.Resource.Kind, f.Resource.Name, f.Message)
+		}
+	}
+}
+
+// TestADebugContainerOnAControllerPodIsReported is attack 3: a privileged ephemeral container
+// added to a Deployment's Pod (kubectl debug --profile=sysadmin) is a Critical finding naming
+// the container. The built-in admin role does not grant pods/ephemeralcontainers, so the
+// platform admin adds it.
+func TestADebugContainerOnAControllerPodIsReported(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "debug", nil)
+	web := hardenedDeployment(tn.Namespace, "web")
+	if err := tn.Client.Create(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicaSetOf(web, "web-6b7c8d9f5")
+	if err := platform.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	pod := podOf(rs, "web-6b7c8d9f5-x2k4p")
+	if err := platform.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	if err := addEphemeral(ctx, platform, pod, "debugger"); err != nil {
+		t.Fatalf("adding an ephemeral container: %v", err)
+	}
+	tn.waitReport(t, "a Critical finding on the debug container", func(rep *v1alpha1.ComplianceReport) error {
+		f := finding(rep, "Pod", pod.Name, "wl-privileged")
+		switch {
+		case f == nil:
+			return fmt.Errorf("no wl-privileged finding on Pod %s: %s", pod.Name, findingList(rep))
+		case f.Container != "debugger" || f.Severity != v1alpha1.SeverityCritical:
+			return fmt.Errorf("wl-privileged on Pod %s: container %q severity %s, want debugger Critical", pod.Name, f.Container, f.Severity)
+		case rep.Status.Result == v1alpha1.Compliant:
+			return errors.New("the report says Compliant")
+		}
+		return nil
+	})
+}
+
+// TestEnforceDeniesForgedOwnersAndDebugContainers: under Enforce, neither a forged owner
+// reference nor the ephemeral-containers subresource gets a privileged container past
+// admission, while a Pod its controller's template explains is admitted.
+func TestEnforceDeniesForgedOwnersAndDebugContainers(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "enforce-pods", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Enforcement = &v1alpha1.Enforcement{Mode: v1alpha1.EnforcementEnforce}
+	})
+	web := hardenedDeployment(tn.Namespace, "web")
+	testenv.Eventually(t, 30*time.Second, "the hardened Deployment admitted", func() error {
+		return tn.Client.Create(ctx, web)
+	})
+	// The profile is in the webhook's cache: a privileged Deployment is denied.
+	testenv.Eventually(t, 30*time.Second, "Enforce in effect", func() error {
+		err := tn.Client.Create(ctx, privilegedDeployment(tn.Namespace, "probe"))
+		if err == nil {
+			_ = tn.Client.Delete(ctx, privilegedDeployment(tn.Namespace, "probe"))
+			return errors.New("a privileged Deployment was admitted")
+		}
+		return nil
+	})
+	rs := replicaSetOf(web, "web-8f9d7c6b5")
+	if err := platform.Create(ctx, rs); err != nil {
+		t.Fatalf("a ReplicaSet its Deployment's template explains was denied: %v", err)
+	}
+	pod := podOf(rs, "web-8f9d7c6b5-q7w8e")
+	if err := platform.Create(ctx, pod); err != nil {
+		t.Fatalf("a Pod its ReplicaSet's template explains was denied: %v", err)
+	}
+
+	t.Run("a forged owner reference", func(t *testing.T) {
+		owner := controllerRef(web, "apps/v1", "Deployment")
+		err := tn.Client.Create(ctx, attackPod(tn.Namespace, "forged", &owner))
+		if err == nil {
+			t.Fatal("a privileged hostPID Pod with a forged owner reference was admitted")
+		}
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
+			t.Errorf("want a denial naming wl-privileged, got %v", err)
+		}
+	})
+	t.Run("a forged owner reference to the ReplicaSet", func(t *testing.T) {
+		owner := controllerRef(rs, "apps/v1", "ReplicaSet")
+		err := tn.Client.Create(ctx, attackPod(tn.Namespace, "forged-rs", &owner))
+		if err == nil {
+			t.Fatal("a privileged hostPID Pod with a forged owner reference was admitted")
+		}
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
+			t.Errorf("want a denial naming wl-privileged, got %v", err)
+		}
+	})
+	t.Run("a privileged ephemeral container", func(t *testing.T) {
+		err := addEphemeral(ctx, platform, pod, "debugger")
+		if err == nil {
+			t.Fatal("a privileged ephemeral container was admitted")
+		}
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "debugger") {
+			t.Errorf("want a denial naming container debugger, got %v", err)
+		}
+	})
+}
+
+// hardenedDeployment passes every check of severity High and above.
+func hardenedDeployment(ns, name string) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](2),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: hardenedPodSpec()},
+		},
+	}
+}
+
+func hardenedJob(ns, name string) *batchv1.Job {
+	spec := hardenedPodSpec()
+	spec.RestartPolicy = corev1.RestartPolicyNever
+	return &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec:       batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: spec}},
+	}
+}
+
+func hardenedPodSpec() corev1.PodSpec {
+	res := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")}
+	return corev1.PodSpec{
+		AutomountServiceAccountToken: ptr.To(false),
+		SecurityContext: &corev1.PodSecurityContext{
+			RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](10001), RunAsGroup: ptr.To[int64](10001),
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+		Containers: []corev1.Container{{
+			Name:      "app",
+			Image:     "registry.example.com/shop/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			Resources: corev1.ResourceRequirements{Requests: res, Limits: res},
+			SecurityContext: &corev1.SecurityContext{
+				AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true),
+				Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+			},
+		}},
+	}
+}
+
+// attackPod runs a privileged container in the host's PID namespace with a literal password:
+// a Critical and two High findings wherever it is judged.
+func attackPod(ns, name string, owner *metav1.OwnerReference) *corev1.Pod {
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"app": "web"}},
+		Spec: corev1.PodSpec{
+			HostPID: true,
+			Containers: []corev1.Container{{
+				Name: "app", Image: "registry.example.com/shop/app:1.0",
+				Env:             []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}},
+				SecurityContext: &corev1.SecurityContext{Privileged: ptr.To(true)},
+			}},
+		},
+	}
+	if owner != nil {
+		p.OwnerReferences = []metav1.OwnerReference{*owner}
+	}
+	return p
+}
+
+func controllerRef(obj client.Object, apiVersion, kind string) metav1.OwnerReference {
+	return metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: obj.GetName(), UID: obj.GetUID(), Controller: ptr.To(true)}
+}
+
+// replicaSetOf is the ReplicaSet the Deployment controller would create: the template with the
+// pod-template-hash label.
+func replicaSetOf(d *appsv1.Deployment, name string) *appsv1.ReplicaSet {
+	hash := name[strings.LastIndexByte(name, '-')+1:]
+	tmpl := *d.Spec.Template.DeepCopy()
+	tmpl.Labels = withLabel(tmpl.Labels, "pod-template-hash", hash)
+	sel := d.Spec.Selector.DeepCopy()
+	sel.MatchLabels = withLabel(sel.MatchLabels, "pod-template-hash", hash)
+	return &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.Namespace, Labels: tmpl.Labels,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID,
+				Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: d.Spec.Replicas, Selector: sel, Template: tmpl},
+	}
+}
+
+// podOf is the Pod the ReplicaSet controller would create, after the API server's admission
+// added what it adds: the service account, the projected token volume and its mounts, the
+// default tolerations, and (later) the node it is scheduled to.
+func podOf(rs *appsv1.ReplicaSet, name string) *corev1.Pod {
+	spec := *rs.Spec.Template.Spec.DeepCopy()
+	token := "kube-api-access-" + name[len(name)-5:]
+	spec.ServiceAccountName = "default"
+	spec.NodeName = "node-1"
+	spec.Tolerations = append(spec.Tolerations,
+		corev1.Toleration{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](300)},
+		corev1.Toleration{Key: "node.kubernetes.io/unreachable", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](300)})
+	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: token, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+		DefaultMode: ptr.To[int32](420),
+		Sources: []corev1.VolumeProjection{
+			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", ExpirationSeconds: ptr.To[int64](3607)}},
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"},
+				Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}},
+			{DownwardAPI: &corev1.DownwardAPIProjection{Items: []corev1.DownwardAPIVolumeFile{{Path: "namespace",
+				FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}}},
+		},
+	}}})
+	for i := range spec.Containers {
+		spec.Containers[i].VolumeMounts = append(spec.Containers[i].VolumeMounts,
+			corev1.VolumeMount{Name: token, ReadOnly: true, MountPath: "/var/run/secrets/kubernetes.io/serviceaccount"})
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: rs.Namespace, Labels: rs.Spec.Template.Labels,
+			Annotations: rs.Spec.Template.Annotations,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID,
+				Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}},
+		Spec: spec,
+	}
+}
+
+// addEphemeral adds a privileged ephemeral container through the pods/ephemeralcontainers
+// subresource, as kubectl debug --profile=sysadmin does.
+func addEphemeral(ctx context.Context, c client.Client, pod *corev1.Pod, name string) error {
+	cur := &corev1.Pod{}
+	if err := c.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}, cur); err != nil {
+		return err
+	}
+	cur.Spec.EphemeralContainers = append(cur.Spec.EphemeralContainers, corev1.EphemeralContainer{
+		EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+			Name: name, Image: "registry.example.com/tools/debug:1.0", Stdin: true, TTY: true,
+			SecurityContext: &corev1.SecurityContext{Privileged: ptr.To(true)},
+		},
+		TargetContainerName: pod.Spec.Containers[0].Name,
+	})
+	return c.SubResource("ephemeralcontainers").Update(ctx, cur)
+}
+
+func withLabel(m map[string]string, k, v string) map[string]string {
+	out := make(map[string]string, len(m)+1)
+	for a, b := range m {
+		out[a] = b
+	}
+	out[k] = v
+	return out
+}
+
+// finding returns the report's finding of check on kind/name, or nil.
+func finding(rep *v1alpha1.ComplianceReport, kind, name, check string) *v1alpha1.Finding {
+	for i := range rep.Status.Findings {
+		f := &rep.Status.Findings[i]
+		if f.Check == check && f.Resource.Kind == kind && f.Resource.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+func findingList(rep *v1alpha1.ComplianceReport) string {
+	var parts []string
+	for _, f := range rep.Status.Findings {
+		parts = append(parts, fmt.Sprintf("%s %s/%s[%s]", f.Check, f.Resource.Kind, f.Resource.Name, f.Container))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
