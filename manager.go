@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"flag"
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -21,6 +24,7 @@ import (
 
 	compliancev1alpha1 "github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/logging"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/version"
@@ -55,6 +59,10 @@ type managerOptions struct {
 	webhookCertDir          string
 	qps                     float64
 	burst                   int
+	journalStore            string
+	clusterName             string
+	journalSigningKey       string
+	attestationInterval     time.Duration
 	log                     logging.Options
 }
 
@@ -76,7 +84,48 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (client-side limit)")
 	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of requests to the API server above --kube-api-qps")
 	fs.StringVar(&o.adminNamespace, "admin-namespace", defaultAdminNamespace(), "The operator's namespace: only ControlExceptions there may select other namespaces (default: $POD_NAMESPACE, else soc2-operator-system)")
+	fs.StringVar(&o.journalStore, "journal-store", "", "Evidence journal store: a directory, file:///path or s3://bucket/prefix?region=...&lock-mode=governance|compliance&retain-days=N (off when empty)")
+	fs.StringVar(&o.clusterName, "cluster-name", "", "This cluster's name: its journal prefix in the store (required with --journal-store)")
+	fs.StringVar(&o.journalSigningKey, "journal-signing-key", "", "PEM ed25519 private key (PKCS #8) mounted from a Secret: every segment digest is signed with it")
+	fs.DurationVar(&o.attestationInterval, "journal-attestation-interval", 24*time.Hour, "How often the journal attests each namespace's criteria and check populations")
 	o.log.BindFlags(fs)
+}
+
+// journalQueue opens the evidence journal's queue from the flags (nil when off).
+func (o *managerOptions) journalQueue(logger logr.Logger) (*journal.Queue, error) {
+	if o.journalStore == "" {
+		if o.clusterName != "" || o.journalSigningKey != "" {
+			return nil, fmt.Errorf("--cluster-name and --journal-signing-key need --journal-store")
+		}
+		return nil, nil
+	}
+	if o.clusterName == "" {
+		return nil, fmt.Errorf("--journal-store needs --cluster-name (the journal's prefix in the store)")
+	}
+	if err := journal.ValidateClusterName(o.clusterName); err != nil {
+		return nil, fmt.Errorf("--cluster-name: %w", err)
+	}
+	if o.attestationInterval < time.Minute {
+		return nil, fmt.Errorf("--journal-attestation-interval %s: at least 1m", o.attestationInterval)
+	}
+	var key ed25519.PrivateKey
+	if o.journalSigningKey != "" {
+		k, err := journal.LoadSigningKey(o.journalSigningKey)
+		if err != nil {
+			return nil, fmt.Errorf("--journal-signing-key: %w", err)
+		}
+		key = k
+	}
+	store, err := journal.OpenStore(context.Background(), o.journalStore)
+	if err != nil {
+		return nil, fmt.Errorf("--journal-store: %w", err)
+	}
+	identity, _ := os.Hostname()
+	if pod := os.Getenv("POD_NAME"); pod != "" {
+		identity = pod
+	}
+	return journal.NewQueue(journal.QueueOptions{Store: store, Cluster: o.clusterName, Signer: key,
+		Identity: identity, Version: version.Get().Version, Logger: logger.WithName("journal")})
 }
 
 func defaultAdminNamespace() string {
@@ -108,7 +157,12 @@ func runManager(args []string, _ io.Reader, _, stderr io.Writer) int {
 		return 1
 	}
 	cfg.QPS, cfg.Burst = float32(opts.qps), opts.burst
-	mgr, err := newManager(cfg, opts)
+	queue, err := opts.journalQueue(logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "soc2-operator manager: %v\n", err)
+		return 2
+	}
+	mgr, err := newManager(cfg, opts, queue)
 	if err != nil {
 		setupLog.Error(err, "Unable to set up the manager")
 		return 1
@@ -131,7 +185,7 @@ func loadConfig(path string) (*rest.Config, error) {
 }
 
 // newManager builds the controller-runtime manager with metrics, probes and leader election.
-func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
+func newManager(cfg *rest.Config, opts managerOptions, queue *journal.Queue) (ctrl.Manager, error) {
 	metricsOpts := metricsserver.Options{
 		BindAddress:   opts.metricsAddr,
 		SecureServing: opts.metricsSecure,
@@ -163,7 +217,7 @@ func newManager(cfg *rest.Config, opts managerOptions) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
-	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: opts.adminNamespace}); err != nil {
+	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: opts.adminNamespace, Journal: queue, AttestationInterval: opts.attestationInterval}); err != nil {
 		return nil, err
 	}
 	if opts.enableWebhook {

@@ -68,6 +68,8 @@ type ComplianceProfileReconciler struct {
 	policyReports *policyReportWriter
 	// alerts delivers alerts on state transitions.
 	alerts *alert.Dispatcher
+	// journal records transitions in the evidence journal (nil: off).
+	journal *journalHook
 	// firstSeen remembers when each listed finding was first seen, beyond the reports.
 	firstSeen report.FirstSeenStore
 	// apiReader reads past the cache, to confirm that a profile is gone before deleting the
@@ -102,6 +104,7 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			// The operator's reports go with the profile through their owner references; a
 			// report in the namespace asked about that names this profile is not the operator's.
 			r.state.forget(req.Name)
+			r.journal.profileDeleted(req.Name)
 			r.firstSeen.Forget(req.Name, "")
 			r.alerts.Configure(req.Name, nil)
 			metrics.ForgetProfile(req.Name)
@@ -116,6 +119,7 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		return ctrl.Result{}, nil
 	}
 	r.alerts.Configure(profile.Name, profile.Spec.Alerts)
+	r.journal.profileSeen(profile)
 	ps := r.state.plan(profile, r.Catalogue)
 	var res ctrl.Result
 	var err error
@@ -326,9 +330,10 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	desired := report.NamespaceStatus(report.NamespaceInput{
 		Evaluation: ev, Namespace: ns, Previous: &rep.Status, Now: now,
 		CatalogVersion: r.CatalogVersion, Generation: rep.Generation,
-		FirstSeen: report.Lookup(r.firstSeen, profile.Name, ns),
+		FirstSeen: r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
 	})
 	r.firstSeen.Record(profile.Name, ns, desired.Findings)
+	r.journal.observe(profile.Name, ns, ev, desired.Findings, now)
 	r.state.recordNamespace(ps, ns, ev.Summary(ns), ev.Exceptions)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	if report.SameContent(&rep.Status, &desired) {
@@ -472,6 +477,7 @@ func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Contex
 // deleteReport removes the report of a namespace the profile no longer selects.
 func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ns string) error {
 	r.state.dropNamespace(ps, ns)
+	r.journal.forgetNamespace(profile.Name, ns)
 	r.firstSeen.Forget(profile.Name, ns)
 	metrics.ForgetNamespace(profile.Name, ns)
 	rep := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}
@@ -597,6 +603,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 		Previous: &profile.Status, Generation: profile.Generation, CatalogVersion: r.CatalogVersion,
 		Now: r.Clock.Now(), Problems: problems, GatherError: gatherErr,
 	})
+	r.journal.setCondition(&desired.Conditions, profile.Generation)
 	ready := meta.FindStatusCondition(desired.Conditions, v1alpha1.ConditionReady)
 	if ready != nil && ready.Status == metav1.ConditionTrue {
 		metrics.ProfileReady.WithLabelValues(profile.Name).Set(1)

@@ -25,6 +25,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
 	"github.com/soc2-operator/soc2-operator/internal/report"
 )
@@ -43,6 +44,10 @@ type Options struct {
 	Clock clock.Clock
 	// MaxConcurrentReconciles of the profile controller. Default 2.
 	MaxConcurrentReconciles int
+	// Journal, when set, receives every transition for the evidence journal (leader only).
+	Journal *journal.Queue
+	// AttestationInterval is how often the journal attests each namespace's state. Default 24h.
+	AttestationInterval time.Duration
 	// FirstSeen remembers when each finding of a report was first seen, so that a deleted
 	// report comes back with its times. Default: in memory, for the life of the process.
 	FirstSeen report.FirstSeenStore
@@ -92,6 +97,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		state:          st,
 		policyReports:  newPolicyReportWriter(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetRESTMapper()),
 		alerts:         dispatcher,
+		journal:        newJournalHook(opts.Journal, opts.Clock, opts.AttestationInterval),
 		firstSeen:      opts.FirstSeen,
 		apiReader:      mgr.GetAPIReader(),
 		exceptionChanged: func(key types.NamespacedName) {
@@ -130,6 +136,14 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("setting up the ControlException controller: %w", err)
 	}
 
+	if profiles.journal != nil {
+		if err := mgr.Add(opts.Journal); err != nil {
+			return err
+		}
+		if err := mgr.Add(profiles.journal); err != nil {
+			return err
+		}
+	}
 	return mgr.Add(&watchdog{client: mgr.GetClient(), profiles: profiles, period: time.Minute})
 }
 

@@ -24,6 +24,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
@@ -97,10 +98,27 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The evidence journal, on a directory, behind a switch that makes the store fail.
+	journalDir, err = os.MkdirTemp("", "soc2-journal-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(journalDir)
+	fs, err := journal.NewFileStore(journalDir)
+	if err != nil {
+		return 0, err
+	}
+	journalStore = &switchableStore{Store: fs}
+	queue, err := journal.NewQueue(journal.QueueOptions{Store: journalStore, Cluster: "test", FlushInterval: 100 * time.Millisecond, Identity: "suite"})
+	if err != nil {
+		return 0, err
+	}
 	if err := Setup(mgr, Options{
-		AdminNamespace: adminNamespace,
-		CoalesceDelay:  100 * time.Millisecond,
-		Interval:       testInterval,
+		AdminNamespace:      adminNamespace,
+		CoalesceDelay:       100 * time.Millisecond,
+		Interval:            testInterval,
+		Journal:             queue,
+		AttestationInterval: 2 * time.Second,
 	}); err != nil {
 		return 0, err
 	}

@@ -14,6 +14,10 @@ const (
 	// ConditionExpiringSoon on an exception: it expires within the expiry warning of a profile
 	// that honours it (72 hours by default).
 	ConditionExpiringSoon = "ExpiringSoon"
+
+	// ConditionJournalBehind on a profile (only with --journal-store): transitions wait in the
+	// operator's bounded queue because the evidence journal's store cannot be written.
+	ConditionJournalBehind = "JournalBehind"
 )
 
 // Condition reasons. Each says what happened in a way a person can act on.
@@ -39,6 +43,10 @@ const (
 	ReasonEvaluationOverdue = "EvaluationOverdue"
 	// ReasonUpToDate: the content reflects the latest evaluation.
 	ReasonUpToDate = "UpToDate"
+	// ReasonJournalUpToDate: every transition was written to the evidence journal.
+	ReasonJournalUpToDate = "JournalUpToDate"
+	// ReasonJournalStoreUnwritable: the journal's store is unreachable or refuses writes.
+	ReasonJournalStoreUnwritable = "JournalStoreUnwritable"
 
 	// ReasonActive: the exception applies.
 	ReasonActive = "Active"

@@ -111,6 +111,7 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 		}
 		sum := b.summary(ns)
 		sum.Resources++
+		sum.Objects = append(sum.Objects, ObjectID{Kind: o.Kind, Name: o.Name, Workload: o.Workload != nil})
 		ctx.obj = o
 		for _, c := range byKind {
 			if c.ManifestOnly && inv.Complete {

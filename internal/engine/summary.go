@@ -39,6 +39,10 @@ type Summary struct {
 	// exceptions, then by check, kind, name and container.
 	Findings []*Result
 
+	// Objects are the objects evaluated, in inventory order (the populations of the checks;
+	// see Population). Compact drops them.
+	Objects []ObjectID
+
 	tallies []checkTally // by PlannedCheck.index
 }
 
@@ -147,6 +151,7 @@ func SortFindings(f []*Result) {
 func (s *Summary) Compact() *Summary {
 	c := *s
 	c.Findings = nil
+	c.Objects = nil
 	c.FailingBySeverity = make(map[v1alpha1.Severity]int, len(s.FailingBySeverity))
 	for k, v := range s.FailingBySeverity {
 		c.FailingBySeverity[k] = v

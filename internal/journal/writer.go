@@ -412,3 +412,6 @@ func readSegment(ctx context.Context, store Store, ref SegmentRef, fn func([]byt
 	}
 	return digest, sr.header, nil
 }
+
+// Cluster is the chain this writer appends to.
+func (w *Writer) Cluster() string { return w.opts.Cluster }

@@ -1,0 +1,35 @@
+package engine
+
+import (
+	"slices"
+)
+
+// ObjectID names an object an evaluation judged.
+type ObjectID struct {
+	Kind, Name string
+	// Workload is true for workload kinds (checks that target KindWorkload judge them).
+	Workload bool
+}
+
+// Population lists the objects of the summary that check c judged, as sorted "Kind/name"
+// entries: the population an auditor samples from. Cluster checks have none.
+func (s *Summary) Population(c *PlannedCheck) []string {
+	var out []string
+	all := slices.Contains(c.Targets, KindWorkload)
+	for _, o := range s.Objects {
+		if (all && o.Workload) || slices.Contains(c.Targets, o.Kind) {
+			out = append(out, o.Kind+"/"+o.Name)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// CheckCounts are how many results of check c were passes, failures and excepted failures.
+func (s *Summary) CheckCounts(c *PlannedCheck) (pass, fail, excepted int) {
+	if c.index >= len(s.tallies) {
+		return 0, 0, 0
+	}
+	t := s.tallies[c.index]
+	return t.pass, t.fail, t.excepted
+}

@@ -1,0 +1,235 @@
+package journal
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
+)
+
+// QueueOptions configure a Queue.
+type QueueOptions struct {
+	Store   Store
+	Cluster string
+	Signer  ed25519.PrivateKey
+	// Capacity bounds the records waiting to be written (default 50000). Past it, records are
+	// dropped and counted, and the gap is recorded once the store is back.
+	Capacity int
+	// FlushInterval is how often waiting records are written as a segment (default 5s).
+	FlushInterval time.Duration
+	// Heartbeat is how often an operator.heartbeat record says the operator is observing
+	// (default 10m): after a crash, the unobserved interval starts at the last one.
+	Heartbeat time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Identity and Version name this operator process in operator.* records.
+	Identity, Version string
+	Logger            logr.Logger
+	// Restore, when set, is called with the opened chain before anything is written (to
+	// rebuild state from it); the queue retries it with the writer until it succeeds.
+	Restore func(ctx context.Context, store Store, w *Writer) error
+}
+
+// OperatorHeartbeat says the operator was observing at the time.
+const OperatorHeartbeat Type = "operator.heartbeat"
+
+// Queue takes records from the reconcilers without ever blocking them and writes them as
+// segments. It runs only on the leader (a manager Runnable that needs leader election).
+type Queue struct {
+	opts QueueOptions
+	ch   chan Record
+
+	mu          sync.Mutex
+	dropped     int
+	dropFrom    time.Time
+	behindSince time.Time
+	lastErr     error
+	ready       chan struct{}
+	readyOnce   sync.Once
+}
+
+// NewQueue makes a queue; Start runs it.
+func NewQueue(opts QueueOptions) (*Queue, error) {
+	if opts.Store == nil {
+		return nil, fmt.Errorf("journal: no store")
+	}
+	if err := ValidateClusterName(opts.Cluster); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if opts.Capacity <= 0 {
+		opts.Capacity = 50000
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = 5 * time.Second
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 10 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	metrics.RegisterJournal()
+	return &Queue{opts: opts, ch: make(chan Record, opts.Capacity), ready: make(chan struct{})}, nil
+}
+
+// SetRestore sets the function that rebuilds state from the chain before anything is written
+// (call it before Start).
+func (q *Queue) SetRestore(fn func(ctx context.Context, store Store, w *Writer) error) {
+	q.opts.Restore = fn
+}
+
+// NeedLeaderElection: only the leader evaluates, so only the leader writes the journal.
+func (q *Queue) NeedLeaderElection() bool { return true }
+
+// Ready is closed once the chain was opened and restored: records added before then are
+// kept in the queue, but state-dependent callers wait for it.
+func (q *Queue) Ready() <-chan struct{} { return q.ready }
+
+// Add queues records; it never blocks. When the queue is full the records are dropped and
+// counted, and a journal.gap record says so once the store is writable again.
+func (q *Queue) Add(records ...Record) {
+	for _, r := range records {
+		select {
+		case q.ch <- r:
+		default:
+			q.mu.Lock()
+			if q.dropped == 0 {
+				q.dropFrom = r.Time
+			}
+			q.dropped++
+			q.mu.Unlock()
+			metrics.JournalRecords.WithLabelValues("dropped").Inc()
+		}
+	}
+	metrics.JournalQueued.Set(float64(len(q.ch)))
+}
+
+// Status says whether the journal is behind (records wait for an unwritable store), since when,
+// how many records were dropped, and the last error.
+func (q *Queue) Status() (behind bool, since time.Time, dropped int, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return !q.behindSince.IsZero(), q.behindSince, q.dropped, q.lastErr
+}
+
+func (q *Queue) setBehind(err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.behindSince.IsZero() {
+		q.behindSince = q.opts.Now()
+		q.opts.Logger.Info("Journal store not writable, records wait in the queue", "store", q.opts.Store.String(), "error", err.Error())
+	}
+	q.lastErr = err
+	metrics.JournalBehind.Set(1)
+}
+
+// Start opens the chain (retrying while the store is unreachable), records the start and the
+// interval nobody observed, then writes queued records every FlushInterval until ctx ends, when
+// it records the stop and writes what is left.
+func (q *Queue) Start(ctx context.Context) error {
+	log := q.opts.Logger
+	start := q.opts.Now()
+	var w *Writer
+	backoff := time.Second
+	for {
+		var err error
+		w, err = NewWriter(ctx, q.opts.Store, WriterOptions{Cluster: q.opts.Cluster, Signer: q.opts.Signer})
+		if err == nil && q.opts.Restore != nil {
+			err = q.opts.Restore(ctx, q.opts.Store, w)
+		}
+		if err == nil {
+			break
+		}
+		q.setBehind(err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Minute)
+	}
+	op := &Operator{Identity: q.opts.Identity, Version: q.opts.Version}
+	var batch []Record
+	if last := w.Last(); !last.IsZero() && last.Before(start) {
+		batch = append(batch, Record{Type: ObservationGap, Time: start, Operator: op,
+			Interval: &Interval{From: last, To: start, Reason: "no operator was observing (stopped, restarted or failing over) since the journal's last record"}})
+	}
+	batch = append(batch, Record{Type: OperatorStarted, Time: start, Operator: op})
+	q.readyOnce.Do(func() { close(q.ready) })
+	log.Info("Journal open", "store", q.opts.Store.String(), "cluster", q.opts.Cluster, "segment", w.Seq())
+
+	flush := time.NewTicker(q.opts.FlushInterval)
+	defer flush.Stop()
+	heartbeat := time.NewTicker(q.opts.Heartbeat)
+	defer heartbeat.Stop()
+	write := func(ctx context.Context) {
+		q.mu.Lock()
+		dropped, from := q.dropped, q.dropFrom
+		q.mu.Unlock()
+		for drained := false; !drained; {
+			select {
+			case r := <-q.ch:
+				batch = append(batch, r)
+			default:
+				drained = true
+			}
+		}
+		metrics.JournalQueued.Set(float64(len(q.ch) + len(batch)))
+		if len(batch) == 0 && dropped == 0 {
+			return
+		}
+		out := batch
+		if dropped > 0 {
+			now := q.opts.Now()
+			out = append(out[:len(out):len(out)], Record{Type: JournalGap, Time: now, Operator: op,
+				Interval: &Interval{From: from, To: now, Reason: "records dropped: the queue was full while the journal store was not writable", Dropped: dropped}})
+		}
+		if err := w.Write(ctx, out); err != nil {
+			q.setBehind(err)
+			// Keep what waits, within the capacity; the rest is counted as dropped.
+			if over := len(batch) - q.opts.Capacity; over > 0 {
+				q.mu.Lock()
+				if q.dropped == 0 {
+					q.dropFrom = batch[0].Time
+				}
+				q.dropped += over
+				q.mu.Unlock()
+				metrics.JournalRecords.WithLabelValues("dropped").Add(float64(over))
+				batch = append(batch[:0], batch[over:]...)
+			}
+			return
+		}
+		metrics.JournalRecords.WithLabelValues("written").Add(float64(len(out)))
+		metrics.JournalLastWrite.Set(float64(q.opts.Now().Unix()))
+		metrics.JournalQueued.Set(float64(len(q.ch)))
+		batch = batch[:0]
+		q.mu.Lock()
+		q.dropped -= dropped
+		if !q.behindSince.IsZero() {
+			log.Info("Journal store writable again", "store", q.opts.Store.String(), "behindSince", q.behindSince)
+		}
+		q.behindSince, q.lastErr = time.Time{}, nil
+		q.mu.Unlock()
+		metrics.JournalBehind.Set(0)
+	}
+	write(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			batch = append(batch, Record{Type: OperatorStopped, Time: q.opts.Now(), Operator: op})
+			final, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			write(final)
+			cancel()
+			return nil
+		case <-flush.C:
+			write(ctx)
+		case <-heartbeat.C:
+			batch = append(batch, Record{Type: OperatorHeartbeat, Time: q.opts.Now(), Operator: op})
+		}
+	}
+}
