@@ -50,6 +50,11 @@ type ComplianceProfileSpec struct {
 	// +optional
 	Parameters *CheckParameters `json:"parameters,omitempty"`
 
+	// podSecurity selects the Pod Security Standards level and version that decide the checks
+	// that are PSS controls. Default restricted, latest.
+	// +optional
+	PodSecurity *PodSecurity `json:"podSecurity,omitempty"`
+
 	// customChecks are checks written as CEL expressions, evaluated next to the built-in ones.
 	// +optional
 	// +listType=map

@@ -105,6 +105,11 @@ metadata: {name: x}
 spec: {}
 `
 
+// profileWithPodSecurity is validProfile asking for a Pod Security Standards level and version.
+func profileWithPodSecurity(level, version string) string {
+	return strings.Replace(validProfile, "spec: {}", "spec: {podSecurity: {level: "+level+", version: "+version+"}}", 1)
+}
+
 // TestInvalidObjectsAreRejected shows that mistakes are stopped at `kubectl apply` with a
 // message a person understands. Each case edits a valid object; the valid ones are accepted.
 func TestInvalidObjectsAreRejected(t *testing.T) {
@@ -252,6 +257,18 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 			},
 			message: `url must be an http:// or https:// URL`,
 		},
+		"a Pod Security Standards level that does not exist": {
+			base: validProfile, edit: func(s map[string]any) { s["podSecurity"] = map[string]any{"level": "privileged"} },
+			message: `spec.podSecurity.level: Unsupported value: "privileged": supported values: "baseline", "restricted"`,
+		},
+		"a Pod Security Standards version that is not a Kubernetes minor version": {
+			base: validProfile, edit: func(s map[string]any) { s["podSecurity"] = map[string]any{"version": "1.30"} },
+			message: `spec.podSecurity.version: Invalid value: "1.30": spec.podSecurity.version in body should match`,
+		},
+		"a Pod Security Standards version of another major release": {
+			base: validProfile, edit: func(s map[string]any) { s["podSecurity"] = map[string]any{"level": "baseline", "version": "v2.0"} },
+			message: `spec.podSecurity.version: Invalid value: "v2.0"`,
+		},
 		"a profile whose name cannot label its reports": {
 			base: validProfile, name: strings.Repeat("a", 64), edit: func(s map[string]any) {},
 			message: `a profile's name is at most 63 characters`,
@@ -267,8 +284,10 @@ spec: {profile: soc2-baseline}
 		},
 	}
 
-	// The unedited objects must be accepted, or every rejection below proves nothing.
-	for _, base := range []string{validException, validProfile} {
+	// The unedited objects must be accepted, or every rejection below proves nothing; so must
+	// every Pod Security Standards level and version form.
+	for _, base := range []string{validException, validProfile, profileWithPodSecurity("baseline", "v1.30"),
+		profileWithPodSecurity("restricted", "latest"), profileWithPodSecurity("baseline", "v1.0")} {
 		u := decode(t, base)
 		if err := c.Create(context.Background(), u, client.DryRunAll); err != nil {
 			t.Fatalf("the valid %s was rejected: %v", u.GetKind(), err)

@@ -7,7 +7,7 @@ import "github.com/soc2-operator/soc2-operator/internal/engine"
 
 // Version is the version of the catalogue. Bump it when a check is added or removed, or when a
 // check's meaning, severity or criteria change: reports record it.
-const Version = "2026.12.0"
+const Version = "2026.12.1"
 
 // Catalogue returns the built-in checks in the order reports and `soc2-operator checks` list
 // them: the groups of SOC2-CHECKS.md, in order. The checks are shared: do not modify them.

@@ -11,6 +11,7 @@ var workloadChecks = []*engine.Check{
 	wlHostNamespaces,
 	wlHostNetwork,
 	wlHostPort,
+	wlHostProbes,
 	wlHostPath,
 	wlRuntimeSocket,
 	wlDangerousCaps,

@@ -91,55 +91,12 @@ func containerSC(c engine.Container) *corev1.SecurityContext {
 	return &corev1.SecurityContext{}
 }
 
-// effectiveRunAsNonRoot and the following resolve a container's setting: the container's own,
-// else the pod's.
-func effectiveRunAsNonRoot(o *engine.Object, c engine.Container) *bool {
-	if v := containerSC(c).RunAsNonRoot; v != nil {
-		return v
-	}
-	return podSC(o).RunAsNonRoot
-}
-
-func effectiveRunAsUser(o *engine.Object, c engine.Container) *int64 {
-	if v := containerSC(c).RunAsUser; v != nil {
-		return v
-	}
-	return podSC(o).RunAsUser
-}
-
+// effectiveRunAsGroup resolves a container's runAsGroup: the container's own, else the pod's.
 func effectiveRunAsGroup(o *engine.Object, c engine.Container) *int64 {
 	if v := containerSC(c).RunAsGroup; v != nil {
 		return v
 	}
 	return podSC(o).RunAsGroup
-}
-
-func effectiveSeccomp(o *engine.Object, c engine.Container) *corev1.SeccompProfile {
-	if v := containerSC(c).SeccompProfile; v != nil {
-		return v
-	}
-	return podSC(o).SeccompProfile
-}
-
-func effectiveAppArmor(o *engine.Object, c engine.Container) *corev1.AppArmorProfile {
-	if v := containerSC(c).AppArmorProfile; v != nil {
-		return v
-	}
-	return podSC(o).AppArmorProfile
-}
-
-func effectiveSELinux(o *engine.Object, c engine.Container) *corev1.SELinuxOptions {
-	if v := containerSC(c).SELinuxOptions; v != nil {
-		return v
-	}
-	return podSC(o).SELinuxOptions
-}
-
-func effectiveWindows(o *engine.Object, c engine.Container) *corev1.WindowsSecurityContextOptions {
-	if v := containerSC(c).WindowsOptions; v != nil {
-		return v
-	}
-	return podSC(o).WindowsOptions
 }
 
 // isWindows reports whether the pod declares it runs on Windows, where Linux settings do not

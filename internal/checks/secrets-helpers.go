@@ -143,7 +143,7 @@ func leakedSecrets(name, value string) (string, error) {
 	for i, f := range found {
 		ids[i] = f.RuleID
 	}
-	return "gitleaks rule " + strings.Join(ids, ", "), nil
+	return "gitleaks rule " + few(ids, ", "), nil
 }
 
 // settingName matches the name of a setting in a configuration file line.

@@ -1,10 +1,10 @@
 package checks
 
 import (
-	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/policy"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -28,28 +28,18 @@ var wlDangerousCaps = &engine.Check{
 	Title: "Containers do not add dangerous Linux capabilities",
 	Description: "Capabilities beyond the runtime's defaults (ALL, SYS_ADMIN, NET_ADMIN, NET_RAW, " +
 		"SYS_PTRACE, SYS_MODULE, BPF, ...) give a container kernel-level powers that lead to node " +
-		"compromise (CC6.1, CC6.8). Capabilities in the profile's allowedCapabilities pass." + supporting,
+		"compromise (CC6.1, CC6.8). Capabilities in the profile's allowedCapabilities pass. " +
+		"Pod Security Standards control: Capabilities (baseline); the capabilities in " +
+		"parameters.allowedCapabilities are exempt, beyond the standard." + pssDecided + supporting,
 	Remediation: "Remove the capability from securityContext.capabilities.add, or add it to the profile's allowedCapabilities after review.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61, cc68},
 	Targets:     workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		eachContainer(ctx, o, func(c engine.Container) string {
-			caps := containerSC(c).Capabilities
-			if caps == nil {
-				return ""
-			}
-			var bad []string
-			for _, add := range caps.Add {
-				n := capName(add)
-				if !baselineCapabilities[n] && !ctx.Params.AllowedCapabilities[n] {
-					bad = append(bad, n)
-				}
-			}
-			if len(bad) > 0 {
-				return fmt.Sprintf("adds capabilities %s", few(bad, ", "))
-			}
-			return ""
-		})
+		judgePSS(ctx, o, pssDangerousCaps)
 	},
 }
+
+// pssDangerousCaps decides wl-dangerous-caps: the Pod Security Standards control Capabilities
+// (baseline); the capabilities in parameters.allowedCapabilities are exempt, beyond the standard.
+var pssDangerousCaps = &pssControl{checks: []policy.CheckID{"capabilities_baseline"}, project: withoutAllowedCapabilities}

@@ -1,7 +1,7 @@
 package checks
 
 import (
-	"fmt"
+	"k8s.io/pod-security-admission/policy"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -12,37 +12,19 @@ var wlDropAllCaps = &engine.Check{
 	Title: "Containers drop all capabilities",
 	Description: "The Pod Security Standards' restricted level drops ALL capabilities and adds back " +
 		"at most NET_BIND_SERVICE, so a process keeps only the privileges it needs (CC6.1). " +
-		"Capabilities in the profile's allowedCapabilities may also be added back." + supporting,
+		"Capabilities in the profile's allowedCapabilities may also be added back. " +
+		"Pod Security Standards control: Capabilities (restricted); the capabilities in " +
+		"parameters.allowedCapabilities are exempt, beyond the standard." + pssDecided + supporting,
 	Remediation: "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if the container binds a port below 1024.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61},
 	Targets:     workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if isWindows(o) {
-			ctx.NotApplicable("", "Windows pods have no Linux capabilities")
-			return
-		}
-		eachContainer(ctx, o, func(c engine.Container) string {
-			caps := containerSC(c).Capabilities
-			dropsAll := false
-			var extra []string
-			if caps != nil {
-				for _, d := range caps.Drop {
-					dropsAll = dropsAll || capName(d) == "ALL"
-				}
-				for _, a := range caps.Add {
-					if n := capName(a); n != "NET_BIND_SERVICE" && !ctx.Params.AllowedCapabilities[n] {
-						extra = append(extra, n)
-					}
-				}
-			}
-			switch {
-			case !dropsAll:
-				return "does not drop ALL capabilities"
-			case len(extra) > 0:
-				return fmt.Sprintf("drops ALL but adds back %s", few(extra, ", "))
-			}
-			return ""
-		})
+		judgePSS(ctx, o, pssDropAllCaps)
 	},
 }
+
+// pssDropAllCaps decides wl-drop-all-caps: the Pod Security Standards control Capabilities
+// (restricted); the capabilities in parameters.allowedCapabilities are exempt, beyond the
+// standard.
+var pssDropAllCaps = &pssControl{checks: []policy.CheckID{"capabilities_restricted"}, project: withoutAllowedCapabilities}

@@ -5,6 +5,8 @@ import (
 	"path"
 	"strings"
 
+	"k8s.io/pod-security-admission/policy"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -17,32 +19,39 @@ var wlHostPath = &engine.Check{
 	ID:    "wl-hostpath",
 	Title: "Pods do not mount host directories",
 	Description: "A hostPath volume exposes the node's filesystem to the pod; written to, or pointing " +
-		"at kubelet, runtime or /etc paths, it hands over the node (CC6.1)." + supporting,
+		"at kubelet, runtime or /etc paths, it hands over the node (CC6.1). " +
+		"Pod Security Standards control: HostPath Volumes (baseline)." + pssDecided + supporting,
 	Remediation: "Replace hostPath volumes with emptyDir, a PersistentVolumeClaim, a ConfigMap or a CSI volume.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
 	Targets:     workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		var found []string
-		for _, v := range o.Workload.PodSpec.Volumes {
-			if v.HostPath == nil {
-				continue
-			}
-			desc := fmt.Sprintf("%q (%s)", v.HostPath.Path, v.Name)
-			if isSensitiveHostPath(v.HostPath.Path) {
-				desc += ", a sensitive host path"
-			}
-			if writable := hostPathWritable(o, v.Name); writable {
-				desc += ", mounted writable"
-			}
-			found = append(found, desc)
-		}
-		if len(found) == 0 {
-			ctx.Pass("")
-			return
-		}
-		ctx.Fail("", "mounts host path %s", few(found, "; "))
+		judgePSS(ctx, o, pssHostPath)
 	},
+}
+
+// pssHostPath decides wl-hostpath: the Pod Security Standards control HostPath Volumes (baseline).
+var pssHostPath = &pssControl{checks: []policy.CheckID{"hostPathVolumes"}, podLevel: true, detail: hostPathDetail}
+
+// hostPathDetail names the host paths that are sensitive or mounted writable.
+func hostPathDetail(o *engine.Object) string {
+	var found []string
+	for _, v := range o.Workload.PodSpec.Volumes {
+		if v.HostPath == nil {
+			continue
+		}
+		var why []string
+		if isSensitiveHostPath(v.HostPath.Path) {
+			why = append(why, "a sensitive host path")
+		}
+		if hostPathWritable(o, v.Name) {
+			why = append(why, "mounted writable")
+		}
+		if len(why) > 0 {
+			found = append(found, fmt.Sprintf("%q (%s) is %s", v.HostPath.Path, v.Name, strings.Join(why, ", ")))
+		}
+	}
+	return few(found, "; ")
 }
 
 func isSensitiveHostPath(p string) bool {

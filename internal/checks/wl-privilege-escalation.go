@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"k8s.io/pod-security-admission/policy"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -9,21 +11,17 @@ var wlPrivilegeEscalation = &engine.Check{
 	ID:    "wl-privilege-escalation",
 	Title: "Containers cannot gain more privileges than their parent process",
 	Description: "Unless allowPrivilegeEscalation is false, a process can gain privileges through " +
-		"setuid binaries or file capabilities, defeating least privilege (CC6.1)." + supporting,
+		"setuid binaries or file capabilities, defeating least privilege (CC6.1). " +
+		"Pod Security Standards control: Privilege Escalation (restricted)." + pssDecided + supporting,
 	Remediation: "Set securityContext.allowPrivilegeEscalation: false on every container.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
 	Targets:     workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if isWindows(o) {
-			ctx.NotApplicable("", "Windows pods have no allowPrivilegeEscalation")
-			return
-		}
-		eachContainer(ctx, o, func(c engine.Container) string {
-			if !isFalse(containerSC(c).AllowPrivilegeEscalation) {
-				return "allowPrivilegeEscalation is not false"
-			}
-			return ""
-		})
+		judgePSS(ctx, o, pssPrivilegeEscalation)
 	},
 }
+
+// pssPrivilegeEscalation decides wl-privilege-escalation: the Pod Security Standards control
+// Privilege Escalation (restricted).
+var pssPrivilegeEscalation = &pssControl{checks: []policy.CheckID{"allowPrivilegeEscalation"}}

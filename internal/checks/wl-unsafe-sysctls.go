@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"k8s.io/pod-security-admission/policy"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -18,22 +20,17 @@ var wlUnsafeSysctls = &engine.Check{
 	ID:    "wl-unsafe-sysctls",
 	Title: "Pods set only safe sysctls",
 	Description: "Sysctls outside the safe, namespaced set change kernel behaviour for the whole " +
-		"node, beyond the pod's own boundary (CC6.1)." + supporting,
+		"node, beyond the pod's own boundary (CC6.1). " +
+		"Pod Security Standards control: Sysctls (baseline)." + pssDecided + supporting,
 	Remediation: "Remove the unsafe sysctls from securityContext.sysctls; tune the node instead if it is really needed.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61},
 	Targets:     workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		var unsafe []string
-		for _, s := range podSC(o).Sysctls {
-			if !safeSysctls[s.Name] {
-				unsafe = append(unsafe, s.Name)
-			}
-		}
-		if len(unsafe) > 0 {
-			ctx.Fail("", "sets unsafe sysctls %s", few(unsafe, ", "))
-			return
-		}
-		ctx.Pass("")
+		judgePSS(ctx, o, pssUnsafeSysctls)
 	},
 }
+
+// pssUnsafeSysctls decides wl-unsafe-sysctls: the Pod Security Standards control Sysctls
+// (baseline).
+var pssUnsafeSysctls = &pssControl{checks: []policy.CheckID{"sysctls"}, podLevel: true}

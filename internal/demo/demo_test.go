@@ -131,7 +131,7 @@ func TestDescribeReport(t *testing.T) {
 		"Owner References: API Version: compliance.soc2-operator.io/v1alpha1 Block Owner Deletion: true Controller: true Kind: ComplianceProfile Name: soc2-baseline",
 		"Id: CC6.1 Status: Fail",
 		"Check: wl-privileged Container: sysctl-tuner",
-		"Message: container runs privileged (securityContext.privileged: true)",
+		`Message: violates PodSecurity "restricted:latest": privileged (container "sysctl-tuner" must not set securityContext.privileged=true)`,
 		"Name: monolith",
 		"Severity: Critical",
 		"Reason: Evaluated Status: True Type: Ready",

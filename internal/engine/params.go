@@ -1,6 +1,10 @@
 package engine
 
 import (
+	"fmt"
+
+	psaapi "k8s.io/pod-security-admission/api"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
 
@@ -16,6 +20,41 @@ type Params struct {
 	AllowedCapabilities map[string]bool
 	// MinReplicas is the replica count long-running controllers need.
 	MinReplicas int32
+	// PodSecurity is the Pod Security Standards level and version that decide the checks that
+	// are PSS controls (spec.podSecurity; restricted, latest by default).
+	PodSecurity psaapi.LevelVersion
+}
+
+// DefaultPodSecurity is the Pod Security Standards level and version when the profile sets none.
+var DefaultPodSecurity = psaapi.LevelVersion{Level: psaapi.LevelRestricted, Version: psaapi.LatestVersion()}
+
+// podSecurityFrom parses spec.podSecurity. A bad level or version is a problem of the profile
+// (the CRD schema stops it at the API server; a profile file given to scan is not checked
+// there) and the default takes its place.
+func podSecurityFrom(ps *v1alpha1.PodSecurity) (psaapi.LevelVersion, []Problem) {
+	lv := DefaultPodSecurity
+	if ps == nil {
+		return lv, nil
+	}
+	var problems []Problem
+	switch ps.Level {
+	case "":
+	case v1alpha1.PodSecurityBaseline, v1alpha1.PodSecurityRestricted:
+		lv.Level = psaapi.Level(ps.Level)
+	default:
+		problems = append(problems, Problem{Reason: v1alpha1.ReasonInvalidProfile, Field: "spec.podSecurity.level",
+			Message: fmt.Sprintf("spec.podSecurity.level: unknown Pod Security Standards level %q: want baseline or restricted", ps.Level)})
+	}
+	if ps.Version != "" {
+		v, err := psaapi.ParseVersion(ps.Version)
+		if err != nil {
+			problems = append(problems, Problem{Reason: v1alpha1.ReasonInvalidProfile, Field: "spec.podSecurity.version",
+				Message: fmt.Sprintf("spec.podSecurity.version: %q is not a Pod Security Standards version: want latest or v1.N", ps.Version)})
+		} else {
+			lv.Version = v
+		}
+	}
+	return lv, problems
 }
 
 // DefaultRequiredLabels are required when the profile names none.
@@ -30,6 +69,7 @@ func paramsFrom(p *v1alpha1.CheckParameters) Params {
 		MinReplicas:         DefaultMinReplicas,
 		AllowedHostPorts:    map[int32]bool{},
 		AllowedCapabilities: map[string]bool{},
+		PodSecurity:         DefaultPodSecurity,
 	}
 	if p == nil {
 		return out

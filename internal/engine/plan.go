@@ -84,6 +84,9 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 		known:                make(map[string]bool, len(catalogue)+len(spec.CustomChecks)),
 		byTarget:             map[string][]*PlannedCheck{},
 	}
+	var psProblems []Problem
+	p.Params.PodSecurity, psProblems = podSecurityFrom(spec.PodSecurity)
+	p.Problems = append(p.Problems, psProblems...)
 	if spec.MaxFindings > 0 {
 		p.MaxFindings = int(spec.MaxFindings)
 	}

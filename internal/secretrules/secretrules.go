@@ -245,10 +245,15 @@ func (r *Rules) candidates(text string) []bool {
 }
 
 func (r *Rules) matches(ru *rule, text string) bool {
-	for _, loc := range ru.re.FindAllStringIndex(text, -1) {
+	for _, loc := range ru.re.FindAllStringSubmatchIndex(text, -1) {
 		match := strings.Trim(text[loc[0]:loc[1]], "\n")
 		secret := match
-		if groups := ru.re.FindStringSubmatch(match); len(groups) >= 2 {
+		groups := submatches(text, loc)
+		if len(match) != loc[1]-loc[0] {
+			// gitleaks takes the groups of the match with its newlines trimmed.
+			groups = ru.re.FindStringSubmatch(match)
+		}
+		if len(groups) >= 2 {
 			if ru.secretGroup > 0 {
 				if len(groups) <= ru.secretGroup {
 					continue
@@ -273,6 +278,17 @@ func (r *Rules) matches(ru *rule, text string) bool {
 		return true
 	}
 	return false
+}
+
+// submatches turns a FindStringSubmatchIndex result into the strings FindStringSubmatch gives.
+func submatches(text string, loc []int) []string {
+	out := make([]string, len(loc)/2)
+	for i := range out {
+		if loc[2*i] >= 0 {
+			out[i] = text[loc[2*i]:loc[2*i+1]]
+		}
+	}
+	return out
 }
 
 func allowed(lists []allowlist, secret, match, line string) bool {

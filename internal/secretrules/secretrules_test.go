@@ -60,3 +60,13 @@ func BenchmarkFindShortValue(b *testing.B) {
 		r.Find("LOG_LEVEL=info")
 	}
 }
+
+func BenchmarkFindCredentialName(b *testing.B) {
+	r, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		r.Find("DB_PASSWORD=hunter2-not-a-real-one")
+	}
+}

@@ -192,7 +192,7 @@ func TestEnforceDeniesWithWhatToFix(t *testing.T) {
 	}
 	for _, want := range []string{
 		"soc2-operator denied Deployment enforce-deny/agent",
-		"[enforce-deny] wl-privileged (Critical) container app: container runs privileged",
+		"[enforce-deny] wl-privileged (Critical) container app: violates PodSecurity \"restricted:latest\": privileged (container \"app\" must not set securityContext.privileged=true)",
 		"fix: Remove securityContext.privileged, or set it to false",
 	} {
 		if !strings.Contains(err.Error(), want) {
@@ -241,7 +241,7 @@ func TestWarnAdmitsWithWarnings(t *testing.T) {
 	if err := k.Create(context.Background(), deployment("enforce-warn", "agent", true)); err != nil {
 		t.Fatalf("Warn mode denied a Deployment: %v", err)
 	}
-	if got := w.all(); !strings.Contains(got, "[enforce-warn] wl-privileged (Critical) container app: container runs privileged") {
+	if got := w.all(); !strings.Contains(got, "[enforce-warn] wl-privileged (Critical) container app: violates PodSecurity \"restricted:latest\": privileged") {
 		t.Errorf("warnings %q lack the privileged container", got)
 	}
 }
