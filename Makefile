@@ -12,7 +12,7 @@ ETCD_VERSION ?= v3.6.6
 export KUBERNETES_VERSION ETCD_VERSION
 
 CONTROLLER_GEN ?= go tool controller-gen
-GO_TEST_FLAGS ?= -timeout 45m
+GO_TEST_FLAGS ?= -timeout 45m -artifacts -outputdir $(CURDIR)/_artifacts
 LDFLAGS := -s -w -X github.com/soc2-operator/soc2-operator/internal/version.Version=$(BUILD_VERSION)
 KUSTOMIZE = $(shell hack/tool.sh kustomize)
 
@@ -59,8 +59,9 @@ control-plane: ## Build (once, then cached) kube-apiserver, etcd and kubectl fro
 	hack/control-plane.sh
 
 .PHONY: test
-test: control-plane kustomize versitygw ## Run every test, on the real control plane (and a real S3 server for the journal).
-	SOC2_VERSITYGW="$$(hack/versitygw.sh)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
+test: control-plane kustomize versitygw chromium ## Run every test, on the real control plane (with a real S3 server and Chromium for the evidence journal and pack; screenshots land in _artifacts/).
+	mkdir -p _artifacts
+	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/versitygw.sh)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: demo
 demo: control-plane ## Run the operator on a local control plane with sample workloads; Ctrl-C cleans up.
@@ -84,6 +85,10 @@ test-scale: control-plane ## Run the operator against 10,000 workloads in 100 na
 .PHONY: versitygw
 versitygw: ## Build (once, then cached) versitygw, the S3-compatible server the journal's s3 store is tested against.
 	@hack/versitygw.sh >/dev/null
+
+.PHONY: chromium
+chromium: ## Install Debian's chromium when it is missing (apt-get update; apt-get install chromium): the evidence pack's browser test.
+	@hack/chromium.sh >/dev/null
 
 .PHONY: kustomize
 kustomize: ## Build (once, then cached) kustomize from the Go module proxy.

@@ -136,8 +136,13 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	}
 	pr("</table>\n")
 
-	pr("<h2>Exceptions</h2>\n<table><tr><th>namespace</th><th>name</th><th>state</th><th>requested by</th><th>approved by</th><th>reason</th><th>ticket</th><th>window</th><th>findings</th></tr>")
-	for _, e := range p.Exceptions {
+	const maxExceptionRows = 200
+	pr("<h2>Exceptions</h2>\n")
+	if len(p.Exceptions) > maxExceptionRows {
+		pr("<p class=\"muted\">The first %d of %d exceptions; exceptions.csv lists every one.</p>", maxExceptionRows, len(p.Exceptions))
+	}
+	pr("<table><tr><th>namespace</th><th>name</th><th>state</th><th>requested by</th><th>approved by</th><th>reason</th><th>ticket</th><th>window</th><th>findings</th></tr>")
+	for _, e := range p.Exceptions[:min(len(p.Exceptions), maxExceptionRows)] {
 		approver := e.ApprovedBy
 		if approver == "" {
 			approver = e.Approver
