@@ -294,7 +294,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	if exists {
 		if why := notProducedBy(profile, rep); why != "" {
 			// Someone else made this report: remove it and write the operator's own.
-			if err := r.deleteForged(ctx, rep, why); err != nil {
+			if err := r.deleteForged(ctx, rep, profile.Name, why); err != nil {
 				return err
 			}
 			exists = false
@@ -527,16 +527,24 @@ func notProducedBy(profile *v1alpha1.ComplianceProfile, rep *v1alpha1.Compliance
 }
 
 // deleteForged deletes a report the operator did not write (exactly that object: a report
-// written in its place meanwhile is left for the next evaluation to judge).
-func (r *ComplianceProfileReconciler) deleteForged(ctx context.Context, rep *v1alpha1.ComplianceReport, why string) error {
+// written in its place meanwhile is left for the next evaluation to judge). profile names the
+// existing profile the report claims, for the write metrics; "" for a report naming no profile,
+// whose name is not used as a metric label (anyone who can create reports chooses it).
+func (r *ComplianceProfileReconciler) deleteForged(ctx context.Context, rep *v1alpha1.ComplianceReport, profile, why string) error {
 	uid := rep.UID
-	if err := r.Delete(ctx, rep, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) {
-		metrics.ReportWrites.WithLabelValues(rep.Name, "delete", "error").Inc()
-		return fmt.Errorf("deleting report %s/%s, which the operator did not write (%s): %w", rep.Namespace, rep.Name, why, err)
+	outcome := "ok"
+	err := r.Delete(ctx, rep, client.Preconditions{UID: &uid})
+	if err != nil && !apierrors.IsNotFound(err) {
+		outcome = "error"
+		err = fmt.Errorf("deleting report %s/%s, which the operator did not write (%s): %w", rep.Namespace, rep.Name, why, err)
+	} else {
+		err = nil
+		logf.FromContext(ctx).Info("Deleted a report the operator did not write", "report", klog.KObj(rep), "why", why)
 	}
-	metrics.ReportWrites.WithLabelValues(rep.Name, "delete", "ok").Inc()
-	logf.FromContext(ctx).Info("Deleted a report the operator did not write", "report", klog.KObj(rep), "why", why)
-	return nil
+	if profile != "" {
+		metrics.ReportWrites.WithLabelValues(profile, "delete", outcome).Inc()
+	}
+	return err
 }
 
 // deleteOrphan deletes the report at key once the API server confirms that no profile of its
@@ -553,7 +561,7 @@ func (r *ComplianceProfileReconciler) deleteOrphan(ctx context.Context, key type
 	case !apierrors.IsNotFound(err):
 		return fmt.Errorf("reading profile %s for report %s: %w", key.Name, key, err)
 	}
-	return r.deleteForged(ctx, rep, fmt.Sprintf("no profile %s exists", key.Name))
+	return r.deleteForged(ctx, rep, "", fmt.Sprintf("no profile %s exists", key.Name))
 }
 
 // sweepOrphans deletes every report that names no existing profile: reports left by a

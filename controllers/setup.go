@@ -3,12 +3,15 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/time/rate"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -271,8 +274,9 @@ func (h *delayedHandler) Generic(ctx context.Context, e event.GenericEvent, q qu
 }
 
 // specChanged passes every create and delete, and updates that change more than status: for
-// kinds with a generation, the generation, labels or annotations; kinds without one (ConfigMaps,
-// RBAC, ...) always.
+// kinds with a generation, the generation, labels, annotations or owner references (whether a
+// Pod is judged through its controller depends on which controller it names); kinds without
+// one (ConfigMaps, RBAC, ...) always.
 func specChanged() predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
@@ -283,7 +287,7 @@ func specChanged() predicate.Predicate {
 			return o.GetGeneration() != n.GetGeneration() ||
 				!mapsEqual(o.GetLabels(), n.GetLabels()) ||
 				!mapsEqual(o.GetAnnotations(), n.GetAnnotations()) ||
-				len(o.GetOwnerReferences()) != len(n.GetOwnerReferences())
+				!slices.EqualFunc(o.GetOwnerReferences(), n.GetOwnerReferences(), sameOwner)
 		},
 	}
 }
@@ -298,6 +302,11 @@ func exceptionStateChanged() predicate.Predicate {
 			return ok1 && ok2 && o.Status.State != n.Status.State
 		},
 	}
+}
+
+func sameOwner(a, b metav1.OwnerReference) bool {
+	return a.APIVersion == b.APIVersion && a.Kind == b.Kind && a.Name == b.Name && a.UID == b.UID &&
+		ptr.Equal(a.Controller, b.Controller)
 }
 
 func mapsEqual(a, b map[string]string) bool {

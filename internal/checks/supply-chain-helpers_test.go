@@ -1,6 +1,14 @@
 package checks
 
-import "testing"
+import (
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
 
 func TestCanonicalRepository(t *testing.T) {
 	tests := map[string]struct{ image, want string }{
@@ -40,5 +48,30 @@ func TestUnderPrefix(t *testing.T) {
 				t.Errorf("underPrefix(%q, %q) = %v, want %v", tc.repo, tc.prefix, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestTrivySubjectsAreTheDeploymentsOwnReplicaSets: a Deployment's scan reports are those of
+// the ReplicaSets it really controls (the UID their reference names); a ReplicaSet that names
+// the Deployment with another UID lends it nothing.
+func TestTrivySubjectsAreTheDeploymentsOwnReplicaSets(t *testing.T) {
+	yes := true
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", UID: "uid-web"}}
+	rs := func(name string, uid types.UID) *engine.Object {
+		return engine.NewObject(&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop",
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", UID: uid, Controller: &yes}}}},
+			"apps/v1", "ReplicaSet")
+	}
+	dep := engine.NewObject(d, "apps/v1", "Deployment")
+	inv := engine.NewInventory([]*engine.Object{dep, rs("web-own", "uid-web"), rs("web-forged", "uid-other")}, true)
+	got := trivySubjects(inv, dep)
+	want := []trivyKey{{kind: "Deployment", name: "web"}, {kind: "ReplicaSet", name: "web-own"}}
+	if len(got) != len(want) {
+		t.Fatalf("subjects %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].kind != want[i].kind || got[i].name != want[i].name {
+			t.Errorf("subject %d is %v, want %v", i, got[i], want[i])
+		}
 	}
 }

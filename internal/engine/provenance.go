@@ -198,8 +198,9 @@ func (d *diffs) String() string {
 //
 //   - containers and init containers, matched by name, each in full except its resources and
 //     resize policy (LimitRanger fills in defaults, the vertical pod autoscaler and in-place
-//     resize change them), terminationMessage*, stdin/tty, and the mount of the projected
-//     service-account token volume. An image may gain the digest of the template's reference
+//     resize change them), terminationMessage*, stdin/tty, the mount of the projected
+//     service-account token volume, and in a Job's Pods the JOB_COMPLETION_INDEX variable the
+//     Job controller appends for Indexed Jobs. An image may gain the digest of the template's reference
 //     (admission that pins images by digest); an AppArmor annotation counts as the field the
 //     API server copies it to;
 //   - ephemeral containers: a template has none, so every one is a difference;
@@ -228,8 +229,9 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 	token := tokenVolumes(gs)
 	tVols := volumeIndex(ts, nil, nil)
 	oVols := volumeIndex(gs, token, claimVolumes(owner, gs))
-	compareContainerList(d, "init container", ts.InitContainers, gs.InitContainers, ts, gs, tAnn, oAnn, token)
-	compareContainerList(d, "container", ts.Containers, gs.Containers, ts, gs, tAnn, oAnn, token)
+	jobPod := owner.Kind == "Job"
+	compareContainerList(d, "init container", ts.InitContainers, gs.InitContainers, ts, gs, tAnn, oAnn, token, jobPod)
+	compareContainerList(d, "container", ts.Containers, gs.Containers, ts, gs, tAnn, oAnn, token, jobPod)
 	for i := range gs.EphemeralContainers {
 		d.add("ephemeral container %s is not in the template", gs.EphemeralContainers[i].Name)
 	}
@@ -360,7 +362,6 @@ var containerFields = []containerField{
 	{"workingDir", func(a, b *corev1.Container) bool { return a.WorkingDir == b.WorkingDir }},
 	{"ports", func(a, b *corev1.Container) bool { return slices.Equal(a.Ports, b.Ports) }},
 	{"envFrom", func(a, b *corev1.Container) bool { return sameSlice(a.EnvFrom, b.EnvFrom) }},
-	{"env", func(a, b *corev1.Container) bool { return sameEnv(a.Env, b.Env) }},
 	{"volumeDevices", func(a, b *corev1.Container) bool { return slices.Equal(a.VolumeDevices, b.VolumeDevices) }},
 	{"livenessProbe", func(a, b *corev1.Container) bool { return samePtr(a.LivenessProbe, b.LivenessProbe) }},
 	{"readinessProbe", func(a, b *corev1.Container) bool { return samePtr(a.ReadinessProbe, b.ReadinessProbe) }},
@@ -389,6 +390,16 @@ func sameSlice[T any](a, b []T) bool {
 	return len(a) == 0 || reflect.DeepEqual(a, b) || equality.Semantic.DeepEqual(a, b)
 }
 
+// isCompletionIndexEnv: the variable the Job controller appends to the containers of an Indexed
+// Job's Pods (addCompletionIndexEnvVariable in k8s.io/kubernetes v1.37
+// pkg/controller/job/indexed_job_utils.go).
+func isCompletionIndexEnv(e *corev1.EnvVar) bool {
+	v := e.ValueFrom
+	return e.Name == "JOB_COMPLETION_INDEX" && e.Value == "" && v != nil && v.FieldRef != nil &&
+		v.FieldRef.FieldPath == "metadata.labels['batch.kubernetes.io/job-completion-index']" &&
+		*v == (corev1.EnvVarSource{FieldRef: v.FieldRef})
+}
+
 func sameEnv(a, b []corev1.EnvVar) bool {
 	if len(a) != len(b) {
 		return false
@@ -402,7 +413,7 @@ func sameEnv(a, b []corev1.EnvVar) bool {
 }
 
 func compareContainerList(d *diffs, what string, tmpl, got []corev1.Container, ts, gs *corev1.PodSpec,
-	tAnn, oAnn map[string]string, skipMount map[string]bool) {
+	tAnn, oAnn map[string]string, skipMount map[string]bool, jobPod bool) {
 	for i := range got {
 		g := &got[i]
 		t := findContainer(tmpl, g.Name)
@@ -417,6 +428,13 @@ func compareContainerList(d *diffs, what string, tmpl, got []corev1.Container, t
 			if !f.same(t, g) {
 				d.add("%s %s's %s differs from the template's", what, g.Name, f.name)
 			}
+		}
+		env := g.Env
+		if jobPod && len(env) == len(t.Env)+1 && isCompletionIndexEnv(&env[len(env)-1]) {
+			env = env[:len(env)-1]
+		}
+		if !sameEnv(t.Env, env) {
+			d.add("%s %s's env differs from the template's", what, g.Name)
 		}
 		if !samePtr(effectiveSC(t, ts, tAnn), effectiveSC(g, gs, oAnn)) {
 			d.add("%s %s's securityContext differs from the template's", what, g.Name)

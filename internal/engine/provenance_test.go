@@ -302,6 +302,14 @@ func TestOwnerRules(t *testing.T) {
 	jobPod := webPod()
 	jobPod.OwnerReferences = []metav1.OwnerReference{ref("batch/v1", "Job", job.Name, "uid-job")}
 	jobPod.Labels = job.Spec.Template.Labels
+	indexedPod := jobPod.DeepCopy()
+	indexedPod.Name = "nightly-29000000-0"
+	indexedPod.Spec.Containers[0].Env = append(indexedPod.Spec.Containers[0].Env, corev1.EnvVar{Name: "JOB_COMPLETION_INDEX",
+		ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1",
+			FieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']"}}})
+	otherEnvPod := jobPod.DeepCopy()
+	otherEnvPod.Name = "nightly-29000000-1"
+	otherEnvPod.Spec.Containers[0].Env = append(otherEnvPod.Spec.Containers[0].Env, corev1.EnvVar{Name: "JOB_COMPLETION_INDEX", Value: "0"})
 
 	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop", UID: "uid-db"}}
 	sts.Spec.Template = webTemplate()
@@ -338,8 +346,9 @@ func TestOwnerRules(t *testing.T) {
 
 	objs := map[string]*engine.Object{
 		"cronjob": engine.NewObject(cronJob, "batch/v1", "CronJob"), "job": engine.NewObject(job, "batch/v1", "Job"),
-		"job pod": engine.NewObject(jobPod, "v1", "Pod"),
-		"sts":     engine.NewObject(sts, "apps/v1", "StatefulSet"), "sts pod": engine.NewObject(stsPod, "v1", "Pod"),
+		"job pod": engine.NewObject(jobPod, "v1", "Pod"), "indexed pod": engine.NewObject(indexedPod, "v1", "Pod"),
+		"other env pod": engine.NewObject(otherEnvPod, "v1", "Pod"),
+		"sts":           engine.NewObject(sts, "apps/v1", "StatefulSet"), "sts pod": engine.NewObject(stsPod, "v1", "Pod"),
 		"ds": engine.NewObject(ds, "apps/v1", "DaemonSet"), "ds pod": engine.NewObject(dsPod, "v1", "Pod"),
 		"deployment": engine.NewObject(webDeployment(), "apps/v1", "Deployment"),
 		"current":    engine.NewObject(current, "apps/v1", "ReplicaSet"),

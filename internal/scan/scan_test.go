@@ -272,6 +272,15 @@ func TestWhatUsersSee(t *testing.T) {
 			code:   ExitFindings,
 			stdout: []string{"wl-host-namespaces", "Pod/shop/p", "<stdin>:1"},
 		},
+		"a Pod whose controller is not among the manifests is judged itself, and says why": {
+			stdin: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-5d8f9-abcde\n  namespace: shop\n  ownerReferences:\n" +
+				"  - {apiVersion: apps/v1, kind: ReplicaSet, name: web-5d8f9, uid: 11111111-1111-1111-1111-111111111111, controller: true}\n" +
+				"spec:\n  hostPID: true\n  containers: [{name: c, image: busybox:1.36}]\n",
+			args: []string{"-", "-o", "json"},
+			code: ExitFindings,
+			stdout: []string{`"check": "wl-host-namespaces"`, `"name": "web-5d8f9-abcde"`,
+				"(judged on its own: its controller ReplicaSet web-5d8f9 is not among the objects given)"},
+		},
 		"flags after paths are parsed": {
 			args:   []string{"testdata/manifests/shop.yaml", "-o", "yaml", "--fail-on", "none"},
 			code:   ExitOK,

@@ -159,6 +159,44 @@ func TestADebugContainerOnAControllerPodIsReported(t *testing.T) {
 	})
 }
 
+// TestAControllerPodChangedInPlaceIsJudgedItself: a Pod's image is mutable, and the tenant may
+// update Pods; a Deployment's Pod whose image the tenant swapped (kubectl set image pod/...) no
+// longer is what the template produces, so it is judged itself.
+func TestAControllerPodChangedInPlaceIsJudgedItself(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "swapped", nil)
+	web := hardenedDeployment(tn.Namespace, "web")
+	if err := tn.Client.Create(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicaSetOf(web, "web-9c8b7a6d5")
+	if err := platform.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	pod := podOf(rs, "web-9c8b7a6d5-m3n4b")
+	if err := platform.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	cur := &corev1.Pod{}
+	if err := tn.Client.Get(ctx, client.ObjectKeyFromObject(pod), cur); err != nil {
+		t.Fatal(err)
+	}
+	cur.Spec.Containers[0].Image = "registry.example.com/shop/app:latest"
+	if err := tn.Client.Update(ctx, cur); err != nil {
+		t.Fatalf("updating the Pod's image as the tenant: %v", err)
+	}
+	tn.waitReport(t, "the swapped Pod judged itself", func(rep *v1alpha1.ComplianceReport) error {
+		f := finding(rep, "Pod", pod.Name, "img-mutable-tag")
+		if f == nil {
+			return fmt.Errorf("no img-mutable-tag finding on Pod %s: %s", pod.Name, findingList(rep))
+		}
+		if want := "container app runs image registry.example.com/shop/app:latest"; !strings.Contains(f.Message, want) {
+			return fmt.Errorf("message %q does not say %q", f.Message, want)
+		}
+		return nil
+	})
+}
+
 // TestEnforceDeniesForgedOwnersAndDebugContainers: under Enforce, neither a forged owner
 // reference nor the ephemeral-containers subresource gets a privileged container past
 // admission, while a Pod its controller's template explains is admitted.

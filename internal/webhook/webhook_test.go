@@ -320,3 +320,64 @@ func TestControllerPodsAreJudgedThroughTheirControllerOnlyWhenItExplainsThem(t *
 		})
 	}
 }
+
+// TestARolloutCanScaleDownAnOldRevisionUnderEnforce: the Deployment controller scales down the
+// ReplicaSet of the revision it replaces. That ReplicaSet's template is no longer the
+// Deployment's (it may be the very privileged container the rollout removes), and judging it
+// would stop the rollout; scaling it up again is judged.
+func TestARolloutCanScaleDownAnOldRevisionUnderEnforce(t *testing.T) {
+	const ns = "enforce-rollout"
+	setup(t, ns, v1alpha1.EnforcementWarn)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	yes := true
+	// Revision 1 ran privileged, admitted with warnings before the profile enforced.
+	old := deployment(ns, "agent", true)
+	if err := k.Create(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	three := int32(3)
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent-rev1", Namespace: ns,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: old.Name, UID: old.UID, Controller: &yes}}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: &three, Selector: old.Spec.Selector, Template: old.Spec.Template},
+	}
+	if err := k.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	p := &v1alpha1.ComplianceProfile{}
+	if err := k.Get(ctx, client.ObjectKey{Name: ns}, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.Enforcement.Mode = v1alpha1.EnforcementEnforce
+	if err := k.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	waitEnforced(t, ns, v1alpha1.EnforcementEnforce)
+	// Revision 2 drops the privileged container; the Deployment controller scales revision 1 down.
+	cur := &appsv1.Deployment{}
+	if err := k.Get(ctx, client.ObjectKeyFromObject(old), cur); err != nil {
+		t.Fatal(err)
+	}
+	cur.Spec.Template = deployment(ns, "agent", false).Spec.Template
+	if err := k.Update(ctx, cur); err != nil {
+		t.Fatalf("the fixed Deployment was denied: %v", err)
+	}
+	scale := func(n int32) error {
+		r := &appsv1.ReplicaSet{}
+		if err := k.Get(ctx, client.ObjectKeyFromObject(rs), r); err != nil {
+			return err
+		}
+		r.Spec.Replicas = &n
+		return k.Update(ctx, r)
+	}
+	if err := scale(1); err != nil {
+		t.Fatalf("scaling the old revision down was denied: %v", err)
+	}
+	if err := scale(2); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
+		t.Errorf("scaling the privileged old revision up: want denied naming wl-privileged, got %v", err)
+	}
+	if err := scale(0); err != nil {
+		t.Fatalf("scaling the old revision to zero was denied: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
@@ -88,6 +89,10 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		obj.Name = req.Name
 	}
 	if obj.Workload == nil {
+		return admission.Allowed("")
+	}
+	if controllerMaintenance(req, obj) {
+		// A controller scaling down, adopting or relabelling what it created: nothing new runs.
 		return admission.Allowed("")
 	}
 
@@ -202,6 +207,33 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].profile < out[j].profile })
 	return out, nil
+}
+
+// controllerMaintenance reports whether req updates an object that names a built-in controller
+// without changing what it runs: the same pod spec, pod labels and annotations, and (for a
+// ReplicaSet or ReplicationController) no more replicas. The Deployment controller scales an old
+// ReplicaSet down this way during a rollout; judging the old template then would stop the
+// rollout that replaces it. The object was judged when it was created, and the reports judge it
+// still (an old revision that runs Pods is judged itself).
+func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
+	if req.Operation != admissionv1.Update || req.SubResource != "" || len(req.OldObject.Raw) == 0 ||
+		engine.ControllerRef(obj.Obj) == nil {
+		return false
+	}
+	olds, err := manifest.DecodeObject(req.OldObject.Raw)
+	if err != nil || len(olds) == 0 || olds[0].Workload == nil || olds[0].Kind != obj.Kind {
+		return false
+	}
+	old, cur := olds[0].Workload, obj.Workload
+	if !equality.Semantic.DeepEqual(old.PodSpec, cur.PodSpec) ||
+		!equality.Semantic.DeepEqual(old.PodMeta.Labels, cur.PodMeta.Labels) ||
+		!equality.Semantic.DeepEqual(old.PodMeta.Annotations, cur.PodMeta.Annotations) {
+		return false
+	}
+	if old.Replicas != nil && cur.Replicas != nil && *cur.Replicas > *old.Replicas {
+		return false
+	}
+	return true
 }
 
 // missingController reads the controller obj's reference names from the API server when the

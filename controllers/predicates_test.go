@@ -1,0 +1,48 @@
+package controllers
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+)
+
+// TestSpecChangedSeesWhatDecidesAJudgement: whether a Pod is judged through its controller
+// depends on the controller its owner reference names, so rewriting that reference in place
+// (same count, no generation change) must reach the namespace's evaluation; a status-only
+// update must not.
+func TestSpecChangedSeesWhatDecidesAJudgement(t *testing.T) {
+	pod := func(mutate func(*corev1.Pod)) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-abc-x1", Namespace: "shop", Generation: 1,
+			Labels: map[string]string{"app": "web"},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-abc",
+				UID: "uid-rs", Controller: ptr.To(true)}}}}
+		if mutate != nil {
+			mutate(p)
+		}
+		return p
+	}
+	cases := map[string]struct {
+		mutate func(*corev1.Pod)
+		want   bool
+	}{
+		"status only":                 {mutate: func(p *corev1.Pod) { p.Status.Phase = corev1.PodRunning }, want: false},
+		"the owner's UID":             {mutate: func(p *corev1.Pod) { p.OwnerReferences[0].UID = "uid-other" }, want: true},
+		"the owner's kind":            {mutate: func(p *corev1.Pod) { p.OwnerReferences[0].Kind = "Deployment" }, want: true},
+		"the owner's name":            {mutate: func(p *corev1.Pod) { p.OwnerReferences[0].Name = "web-def" }, want: true},
+		"controller: true dropped":    {mutate: func(p *corev1.Pod) { p.OwnerReferences[0].Controller = nil }, want: true},
+		"a second owner":              {mutate: func(p *corev1.Pod) { p.OwnerReferences = append(p.OwnerReferences, p.OwnerReferences[0]) }, want: true},
+		"a label":                     {mutate: func(p *corev1.Pod) { p.Labels["team"] = "shop" }, want: true},
+		"the spec (a new generation)": {mutate: func(p *corev1.Pod) { p.Generation = 2 }, want: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := specChanged().Update(event.UpdateEvent{ObjectOld: pod(nil), ObjectNew: pod(tc.mutate)})
+			if got != tc.want {
+				t.Errorf("specChanged = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

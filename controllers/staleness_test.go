@@ -1,0 +1,68 @@
+package controllers
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	testingclock "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+)
+
+// TestOverdueReportsSayUnknown runs the staleness watchdog with a clock an hour past the
+// namespace's last successful evaluation: the report it writes says result Unknown (not the
+// old verdict) with Stale=True EvaluationOverdue, naming the result its content had. (The
+// operator of the suite, whose evaluations succeed, writes the real result back afterwards.)
+func TestOverdueReportsSayUnknown(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "overdue-a", map[string]string{"overdue": "true"})
+	if err := k8s.Create(ctx, deployment("overdue-a", "bad", true)); err != nil {
+		t.Fatal(err)
+	}
+	profile := createProfile(t, "overdue", "overdue", nil)
+	if rep := waitWritten(t, "overdue-a", "overdue"); rep.Status.Result != v1alpha1.NonCompliant {
+		t.Fatalf("result %s, want NonCompliant", rep.Status.Result)
+	}
+
+	direct, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var written *v1alpha1.ComplianceReport
+	c := interceptor.NewClient(direct, interceptor.Funcs{
+		SubResourceUpdate: func(ctx context.Context, cl client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			if rep, ok := obj.(*v1alpha1.ComplianceReport); ok && rep.Namespace == "overdue-a" {
+				mu.Lock()
+				written = rep.DeepCopy()
+				mu.Unlock()
+			}
+			return cl.SubResource(sub).Update(ctx, obj, opts...)
+		},
+	})
+	clk := testingclock.NewFakeClock(time.Now().Add(time.Hour))
+	st := newState()
+	ps := st.plan(profile, checks.Catalogue())
+	ps.fullDone = true
+	ps.lastSuccess["overdue-a"] = time.Now()
+	w := &watchdog{client: c, profiles: &ComplianceProfileReconciler{Client: c, Clock: clk, state: st}}
+	w.check(ctx)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if written == nil {
+		t.Fatal("the watchdog wrote nothing to the overdue report")
+	}
+	stale := meta.FindStatusCondition(written.Status.Conditions, v1alpha1.ConditionStale)
+	if written.Status.Result != v1alpha1.Unknown || stale == nil || stale.Reason != v1alpha1.ReasonEvaluationOverdue ||
+		!strings.Contains(stale.Message, "whose result was NonCompliant") {
+		t.Errorf("overdue report: result %s, Stale %+v; want Unknown, EvaluationOverdue naming the result NonCompliant", written.Status.Result, stale)
+	}
+}
