@@ -340,7 +340,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		FirstSeen: r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
 	})
 	r.firstSeen.Record(profile.Name, ns, desired.Findings)
-	r.journal.observe(profile.Name, ns, ev, desired.Findings, now)
+	r.journal.observe(ctx, profile.Name, ns, ev, desired.Findings, now)
 	r.state.recordNamespace(ps, ns, ev.Summary(ns), ev.Exceptions)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	if report.SameContent(&rep.Status, &desired) {

@@ -297,7 +297,7 @@ func (h *journalHook) forgetNamespace(profile, ns string) {
 
 // observe records the transitions of one namespace's evaluation against what the journal says.
 // shown are the findings the report lists (their first-seen times are the report's).
-func (h *journalHook) observe(profile string, ns string, ev *engine.Evaluation, shown []v1alpha1.Finding, now time.Time) {
+func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev *engine.Evaluation, shown []v1alpha1.Finding, now time.Time) {
 	if h == nil || !h.ready() {
 		return
 	}
@@ -395,8 +395,14 @@ func (h *journalHook) observe(profile string, ns string, ev *engine.Evaluation, 
 	}
 	recs = append(recs, h.exceptionTransitions(ev.Exceptions, now)...)
 	h.mu.Unlock()
-	h.queue.Add(recs...)
+	// The report is written after its transitions are in the journal (a leader that dies in
+	// between leaves nothing for its successor to miss); never longer than journalWait, and
+	// not at all while the journal is behind.
+	h.queue.AddAndWait(ctx, journalWait, recs...)
 }
+
+// journalWait bounds how long an evaluation waits for its transitions to be journaled.
+const journalWait = 5 * time.Second
 
 // exceptionTransitions records exceptions requested, approved, expired and revoked (deleted
 // before they expired). Times come from the object where it has them (creation, expiry), so a

@@ -44,13 +44,18 @@ type Queue struct {
 	opts QueueOptions
 	ch   chan Record
 
-	mu          sync.Mutex
-	dropped     int
-	dropFrom    time.Time
-	behindSince time.Time
-	lastErr     error
-	ready       chan struct{}
-	readyOnce   sync.Once
+	mu sync.Mutex
+	// enqueued counts records that entered the queue; done those written (or dropped after
+	// being queued). A caller of AddAndWait waits until done reaches its records.
+	enqueued, done uint64
+	flushed        chan struct{} // closed (and replaced) whenever done advances
+	flushNow       chan struct{}
+	dropped        int
+	dropFrom       time.Time
+	behindSince    time.Time
+	lastErr        error
+	ready          chan struct{}
+	readyOnce      sync.Once
 }
 
 // NewQueue makes a queue; Start runs it.
@@ -74,7 +79,8 @@ func NewQueue(opts QueueOptions) (*Queue, error) {
 		opts.Now = time.Now
 	}
 	metrics.RegisterJournal()
-	return &Queue{opts: opts, ch: make(chan Record, opts.Capacity), ready: make(chan struct{})}, nil
+	return &Queue{opts: opts, ch: make(chan Record, opts.Capacity), ready: make(chan struct{}),
+		flushed: make(chan struct{}), flushNow: make(chan struct{}, 1)}, nil
 }
 
 // SetRestore sets the function that rebuilds state from the chain before anything is written
@@ -93,20 +99,74 @@ func (q *Queue) Ready() <-chan struct{} { return q.ready }
 // Add queues records; it never blocks. When the queue is full the records are dropped and
 // counted, and a journal.gap record says so once the store is writable again.
 func (q *Queue) Add(records ...Record) {
+	q.add(records)
+}
+
+func (q *Queue) add(records []Record) uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	for _, r := range records {
 		select {
 		case q.ch <- r:
+			q.enqueued++
 		default:
-			q.mu.Lock()
 			if q.dropped == 0 {
 				q.dropFrom = r.Time
 			}
 			q.dropped++
-			q.mu.Unlock()
 			metrics.JournalRecords.WithLabelValues("dropped").Inc()
 		}
 	}
 	metrics.JournalQueued.Set(float64(len(q.ch)))
+	return q.enqueued
+}
+
+// AddAndWait queues records and waits until they are written, at most timeout, so that what a
+// report shows is in the journal first (a leader that dies after writing a report has
+// journaled its transitions). It does not wait while the journal is behind (the store is
+// unreachable): evaluation goes on, and the gap is recorded. It reports whether the records
+// were written.
+func (q *Queue) AddAndWait(ctx context.Context, timeout time.Duration, records ...Record) bool {
+	if len(records) == 0 {
+		return true
+	}
+	ticket := q.add(records)
+	select {
+	case q.flushNow <- struct{}{}:
+	default:
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		q.mu.Lock()
+		done, behind, flushed := q.done >= ticket, !q.behindSince.IsZero(), q.flushed
+		q.mu.Unlock()
+		if done {
+			return true
+		}
+		if behind {
+			return false
+		}
+		select {
+		case <-flushed:
+		case <-deadline.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// advance marks n queued records as done and wakes the waiters.
+func (q *Queue) advance(n int) {
+	if n <= 0 {
+		return
+	}
+	q.mu.Lock()
+	q.done += uint64(n)
+	close(q.flushed)
+	q.flushed = make(chan struct{})
+	q.mu.Unlock()
 }
 
 // Status says whether the journal is behind (records wait for an unwritable store), since when,
@@ -120,6 +180,11 @@ func (q *Queue) Status() (behind bool, since time.Time, dropped int, err error) 
 func (q *Queue) setBehind(err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	defer func() {
+		// Waiters stop waiting for a store that is not there.
+		close(q.flushed)
+		q.flushed = make(chan struct{})
+	}()
 	if q.behindSince.IsZero() {
 		q.behindSince = q.opts.Now()
 		q.opts.Logger.Info("Journal store not writable, records wait in the queue", "store", q.opts.Store.String(), "error", err.Error())
@@ -167,6 +232,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	defer flush.Stop()
 	heartbeat := time.NewTicker(q.opts.Heartbeat)
 	defer heartbeat.Stop()
+	queued := 0 // records of batch that came through the queue
 	write := func(ctx context.Context) {
 		q.mu.Lock()
 		dropped, from := q.dropped, q.dropFrom
@@ -175,6 +241,7 @@ func (q *Queue) Start(ctx context.Context) error {
 			select {
 			case r := <-q.ch:
 				batch = append(batch, r)
+				queued++
 			default:
 				drained = true
 			}
@@ -201,6 +268,9 @@ func (q *Queue) Start(ctx context.Context) error {
 				q.mu.Unlock()
 				metrics.JournalRecords.WithLabelValues("dropped").Add(float64(over))
 				batch = append(batch[:0], batch[over:]...)
+				lost := min(over, queued)
+				queued -= lost
+				q.advance(lost)
 			}
 			return
 		}
@@ -208,6 +278,8 @@ func (q *Queue) Start(ctx context.Context) error {
 		metrics.JournalLastWrite.Set(float64(q.opts.Now().Unix()))
 		metrics.JournalQueued.Set(float64(len(q.ch)))
 		batch = batch[:0]
+		q.advance(queued)
+		queued = 0
 		q.mu.Lock()
 		q.dropped -= dropped
 		if !q.behindSince.IsZero() {
@@ -227,6 +299,13 @@ func (q *Queue) Start(ctx context.Context) error {
 			cancel()
 			return nil
 		case <-flush.C:
+			write(ctx)
+		case <-q.flushNow:
+			// Someone waits: gather what else arrives within a moment, then write.
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
 			write(ctx)
 		case <-heartbeat.C:
 			batch = append(batch, Record{Type: OperatorHeartbeat, Time: q.opts.Now(), Operator: op})

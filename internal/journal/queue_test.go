@@ -160,3 +160,34 @@ func TestAFullQueueRecordsTheGapWhenTheStoreIsBack(t *testing.T) {
 		t.Error("still behind after the store came back")
 	}
 }
+
+func TestAddAndWaitReturnsOnceWrittenAndNeverWaitsWhileBehind(t *testing.T) {
+	fs, err := NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &flakyStore{Store: fs}
+	q, _ := NewQueue(QueueOptions{Store: store, Cluster: "prod", FlushInterval: time.Hour})
+	stop := runQueue(t, q)
+	defer stop()
+	rec := day(0)
+	// The flush interval is an hour: only the waiter makes it write now.
+	if !q.AddAndWait(context.Background(), 10*time.Second, rec[0]) {
+		t.Fatal("not written")
+	}
+	found := false
+	for _, r := range allRecords(t, fs) {
+		found = found || r.Type == FindingOpened
+	}
+	if !found {
+		t.Fatal("AddAndWait returned before the record was in the journal")
+	}
+	store.fail.Store(true)
+	if q.AddAndWait(context.Background(), 10*time.Second, rec[1]) {
+		t.Fatal("written to a failing store?")
+	}
+	start := time.Now()
+	if q.AddAndWait(context.Background(), 10*time.Second, rec[1]) || time.Since(start) > 5*time.Second {
+		t.Fatalf("waited %s while the journal was behind", time.Since(start))
+	}
+}
