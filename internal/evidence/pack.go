@@ -572,6 +572,15 @@ func (p *Pack) writeManifest() error {
 	return os.WriteFile(filepath.Join(p.Options.Dir, "MANIFEST.sha256"), []byte(strings.Join(lines, "")), 0o644)
 }
 
+func first(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
 func ts(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -601,10 +610,10 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 
 func (p *Pack) writeExceptions(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"cluster", "namespace", "name", "state", "requested_by", "approved_by", "approver", "owner", "reason", "ticket", "checks", "criteria", "requested", "approved", "expires", "ended", "findings_covered"})
+	cw.Write([]string{"cluster", "namespace", "name", "state", "requested_by", "approved_by", "owner", "reason", "ticket", "checks", "criteria", "requested", "approved", "expires", "ended", "findings_covered"})
 	for _, e := range p.Exceptions {
 		covered := max(len(e.Covered), e.Findings)
-		cw.Write([]string{e.Cluster, e.Namespace, e.Name, e.State, e.RequestedBy, e.ApprovedBy, e.Approver, e.Owner, e.Reason, e.Ticket,
+		cw.Write([]string{e.Cluster, e.Namespace, e.Name, e.State, e.RequestedBy, first(e.ApprovedBy, e.Approver), e.Owner, e.Reason, e.Ticket,
 			strings.Join(e.Checks, ";"), strings.Join(e.Criteria, ";"), ts(e.Requested), ts(e.Approved), ts(e.Expires), ts(e.Ended), strconv.Itoa(covered)})
 	}
 	cw.Flush()
