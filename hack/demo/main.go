@@ -45,8 +45,12 @@ The operator keeps running against the local control plane. In another terminal:
   kubectl describe compliancereport %s -n legacy
   kubectl edit deployment monolith -n legacy    # fix something, watch its report change
 
+The dashboard: open %s and sign in with the token this prints:
+
+  kubectl create token %s -n default
+
 Press Ctrl-C to stop; everything is cleaned up.
-`, d.Kubeconfig, d.Kubectl, demo.Profile)
+`, d.Kubeconfig, d.Kubectl, demo.Profile, d.DashboardURL, demo.DashboardViewer)
 	<-ctx.Done()
 	fmt.Println("\nStopping the operator and the control plane.")
 	return nil

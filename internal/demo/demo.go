@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +37,14 @@ type Demo struct {
 	Kubeconfig string
 	Kubectl    string
 	Manager    *testenv.ManagerProcess
+	// DashboardURL is where the operator serves its dashboard; sign in with the token of
+	// DashboardViewer (kubectl create token).
+	DashboardURL string
 }
+
+// DashboardViewer is the ServiceAccount (in namespace default) the demo binds to read every
+// report, for signing in to the dashboard.
+const DashboardViewer = "dashboard-viewer"
 
 // Start brings everything up and waits until every namespace has its report. Progress goes
 // to log.
@@ -92,12 +100,29 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 		return nil, err
 	}
 
-	step("Building and starting the operator")
+	step("Creating the dashboard's viewer (ServiceAccount default/%s, may get every report)", DashboardViewer)
+	for _, args := range [][]string{
+		{"create", "clusterrole", "soc2-dashboard-viewer", "--verb=get,list,watch",
+			"--resource=compliancereports.compliance.soc2-operator.io,controlexceptions.compliance.soc2-operator.io"},
+		{"create", "serviceaccount", DashboardViewer, "-n", "default"},
+		{"create", "clusterrolebinding", "soc2-dashboard-viewer", "--clusterrole=soc2-dashboard-viewer", "--serviceaccount=default:" + DashboardViewer},
+	} {
+		if _, err := d.Run(ctx, args...); err != nil {
+			return nil, err
+		}
+	}
+
+	step("Building and starting the operator (with its dashboard)")
 	bin, err := testenv.BuildOperator()
 	if err != nil {
 		return nil, err
 	}
-	if d.Manager, err = testenv.StartManager(bin, d.Kubeconfig, "--admin-namespace", "soc2-operator-system"); err != nil {
+	uiAddr, err := freeAddress()
+	if err != nil {
+		return nil, err
+	}
+	d.DashboardURL = "http://" + uiAddr
+	if d.Manager, err = testenv.StartManager(bin, d.Kubeconfig, "--admin-namespace", "soc2-operator-system", "--ui-bind-address", uiAddr); err != nil {
 		return nil, err
 	}
 	if err := d.Manager.WaitReady(60 * time.Second); err != nil {
@@ -109,6 +134,20 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 	}
 	ok = true
 	return d, nil
+}
+
+// freeAddress is a free loopback address for the dashboard: 127.0.0.1:8082 when free.
+func freeAddress() (string, error) {
+	for _, addr := range []string{"127.0.0.1:8082", "127.0.0.1:0"} {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		addr = l.Addr().String()
+		l.Close()
+		return addr, nil
+	}
+	return "", fmt.Errorf("no free port for the dashboard")
 }
 
 // waitReports waits until every demo namespace's report has a result.
