@@ -77,8 +77,6 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) (int, error) {
-	var (
-	)
 	var err error
 	env, _, err = testenv.Start()
 	if err != nil {
