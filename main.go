@@ -34,6 +34,7 @@ func commands() []command {
 		{name: "manager", summary: "Run the operator (default when no subcommand is given)", run: runManager},
 		{name: "scan", summary: "Evaluate manifest files against the SOC 2 checks (for CI)", run: runScan},
 		{name: "checks", summary: "List the built-in SOC 2 checks", run: runChecks},
+		{name: "admission-policies", summary: "Print the admission policies the operator applies (for --manage-admission-policies=false)", run: runAdmissionPolicies},
 		{name: "evidence", summary: "Verify the journal, or build a SOC 2 Type II evidence pack for a period (verify, pack)", run: runEvidence},
 		{name: "version", summary: "Print the version", run: runVersion},
 	}

@@ -24,6 +24,7 @@ import (
 
 	compliancev1alpha1 "github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/logging"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
@@ -58,6 +59,7 @@ type managerOptions struct {
 	enableWebhook           bool
 	webhookPort             int
 	webhookCertDir          string
+	manageAdmissionPolicies bool
 	qps                     float64
 	burst                   int
 	journalStore            string
@@ -83,6 +85,7 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.enableWebhook, "enable-webhook", false, "Serve the validating admission webhook that enforces profiles in Warn or Enforce mode (needs serving certificates)")
 	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port of the admission webhook")
 	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "Directory with the webhook's tls.crt and tls.key (default: /tmp/k8s-webhook-server/serving-certs, where cert-manager and OLM mount them)")
+	fs.BoolVar(&o.manageAdmissionPolicies, "manage-admission-policies", true, "Apply and keep the admission policies that record exception requesters, check approvals and reserve reports to the operator; false: only check them (apply `soc2-operator admission-policies` yourself, e.g. through GitOps)")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of the Go pprof endpoints (/debug/pprof/), for diagnosing memory and CPU use; \"0\" turns them off")
 	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (client-side limit)")
 	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of requests to the API server above --kube-api-qps")
@@ -222,11 +225,17 @@ func newManager(cfg *rest.Config, opts managerOptions, queue *journal.Queue) (ct
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
-	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: opts.adminNamespace, Journal: queue, AttestationInterval: opts.attestationInterval}); err != nil {
+	approval := admissionpolicy.NewVerifier()
+	mode := admissionpolicy.Manage
+	if !opts.manageAdmissionPolicies {
+		mode = admissionpolicy.VerifyOnly
+	}
+	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: opts.adminNamespace, Journal: queue, AttestationInterval: opts.attestationInterval,
+		AdmissionPolicies: mode, Approval: approval}); err != nil {
 		return nil, err
 	}
 	if opts.enableWebhook {
-		if err := admissionwebhook.Setup(mgr, opts.adminNamespace); err != nil {
+		if err := admissionwebhook.Setup(mgr, opts.adminNamespace, admissionwebhook.WithApproval(approval)); err != nil {
 			return nil, fmt.Errorf("setting up the admission webhook: %w", err)
 		}
 	}

@@ -168,9 +168,7 @@ func TestAlerts(t *testing.T) {
 		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"sec-literal-env-credentials"}, Reason: "Rotating to a Secret this sprint.",
 			Owner: "api-team@example.com", Expires: metav1.NewTime(time.Now().Add(12 * time.Second).Truncate(time.Second))},
 	}
-	if err := k8s.Create(ctx, ex); err != nil {
-		t.Fatal(err)
-	}
+	createApproved(t, ex)
 	eventually(t, 10*time.Second, "ExceptionExpiring", func() error {
 		if hook.count("ExceptionExpiring") != 1 || slack.count("ExceptionExpiring") != 1 {
 			return fmt.Errorf("received %v / %v", hook.received(), slack.received())

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 func profileReady(ctx context.Context, name string) (*metav1.Condition, *v1alpha1.ComplianceProfile, error) {
@@ -145,6 +146,7 @@ func TestExceptionStates(t *testing.T) {
 	cases := []struct {
 		name, namespace string
 		spec            v1alpha1.ControlExceptionSpec
+		approve         bool
 		state           v1alpha1.ExceptionState
 		reason, message string
 	}{
@@ -165,8 +167,20 @@ func TestExceptionStates(t *testing.T) {
 		},
 		{
 			name: "platform-wide", namespace: adminNamespace,
-			spec:  v1alpha1.ControlExceptionSpec{Criteria: []v1alpha1.Criterion{"A1.2"}, Match: v1alpha1.ResourceMatch{Namespaces: []string{"exc-a"}}},
-			state: v1alpha1.ExceptionActive, reason: v1alpha1.ReasonActive, message: "for profiles exc",
+			spec:    v1alpha1.ControlExceptionSpec{Criteria: []v1alpha1.Criterion{"A1.2"}, Match: v1alpha1.ResourceMatch{Namespaces: []string{"exc-a"}}},
+			approve: true,
+			state:   v1alpha1.ExceptionActive, reason: v1alpha1.ReasonActive, message: "for profiles exc, approved by " + testenv.ApproverName,
+		},
+		{
+			name: "unapproved", namespace: "exc-a",
+			spec:  v1alpha1.ControlExceptionSpec{Criteria: []v1alpha1.Criterion{"A1.2"}},
+			state: v1alpha1.ExceptionPendingApproval, reason: v1alpha1.ReasonPendingApproval, message: "awaiting approval: a user other than the requester",
+		},
+		{
+			name: "critical", namespace: "exc-a",
+			spec:    v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"}},
+			approve: true,
+			state:   v1alpha1.ExceptionActive, reason: v1alpha1.ReasonActive, message: `does not waive Critical findings: profile "exc" waives at most High`,
 		},
 	}
 	for _, tc := range cases {
@@ -176,7 +190,9 @@ func TestExceptionStates(t *testing.T) {
 			if ex.Spec.Expires.IsZero() {
 				ex.Spec.Expires = future
 			}
-			if err := k8s.Create(ctx, ex); err != nil {
+			if tc.approve {
+				createApproved(t, ex)
+			} else if err := k8s.Create(ctx, ex); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = k8s.Delete(ctx, ex) })
@@ -188,6 +204,9 @@ func TestExceptionStates(t *testing.T) {
 				c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
 				if got.Status.State != tc.state || c == nil || c.Reason != tc.reason || !strings.Contains(got.Status.Message, tc.message) {
 					return fmt.Errorf("status %+v", got.Status)
+				}
+				if tc.approve && tc.state == v1alpha1.ExceptionActive && (got.Status.ApprovedBy != testenv.ApproverName || got.Status.ApprovedAt == nil) {
+					return fmt.Errorf("approval not recorded in the status: %q at %v", got.Status.ApprovedBy, got.Status.ApprovedAt)
 				}
 				return nil
 			})

@@ -24,6 +24,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
@@ -62,6 +63,8 @@ type ComplianceProfileReconciler struct {
 	Recorder events.EventRecorder
 	// Interval is the period of full evaluations: the profile's evaluationInterval by default.
 	Interval func(*v1alpha1.ComplianceProfile) time.Duration
+	// Approval says whether approvals on exceptions can be trusted.
+	Approval *admissionpolicy.Verifier
 	// exceptionChanged is told about the exceptions whose match counts may have changed.
 	exceptionChanged func(types.NamespacedName)
 	// policyReports writes per-resource PolicyReports for profiles that ask for them.
@@ -157,7 +160,7 @@ func isOnlyConflicts(err error) bool {
 func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 	start, now := time.Now(), r.Clock.Now()
-	problems := r.watchProblems(profile)
+	problems := r.watchProblems(profile, ps.plan)
 
 	selected, selProblem, err := r.selectedNamespaces(ctx, profile)
 	if err != nil {
@@ -170,7 +173,9 @@ func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, prof
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	opts := engine.Options{Now: now, AdminNamespace: r.AdminNamespace, KeepPassing: profile.Spec.PolicyReports}
+	trust, why := r.Approval.Trust()
+	opts := engine.Options{Now: now, AdminNamespace: r.AdminNamespace, KeepPassing: profile.Spec.PolicyReports,
+		Approval: trust, ApprovalProblem: why}
 	failed := func(err error) (ctrl.Result, error) {
 		metrics.Evaluations.WithLabelValues(profile.Name, "cluster", "error").Inc()
 		for _, ns := range r.state.namespaces(ps) {
@@ -266,8 +271,10 @@ func (r *ComplianceProfileReconciler) reconcileNamespace(ctx context.Context, pr
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	trust, why := r.Approval.Trust()
 	ev := ps.plan.Evaluate(engine.NewInventory(objs, true), exceptions,
-		engine.Options{Now: now, AdminNamespace: r.AdminNamespace, SkipClusterScoped: true, KeepPassing: profile.Spec.PolicyReports})
+		engine.Options{Now: now, AdminNamespace: r.AdminNamespace, SkipClusterScoped: true, KeepPassing: profile.Spec.PolicyReports,
+			Approval: trust, ApprovalProblem: why})
 	writeErr := errors.Join(r.writeReport(ctx, profile, ps, ev, nsName, now), r.policyReports.sync(ctx, profile, ev, nsName))
 	statusErr := r.updateProfileStatusIfReady(ctx, profile, ps, nil)
 	r.notifyExceptions(ev.Exceptions, nsName)
@@ -597,7 +604,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatusIfReady(ctx context.Con
 	if !done {
 		return nil
 	}
-	problems := r.watchProblems(profile)
+	problems := r.watchProblems(profile, ps.plan)
 	if problem != nil {
 		problems = append(problems, *problem)
 	}
@@ -641,9 +648,10 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 	return nil
 }
 
-// watchProblems reports custom checks on kinds the operator does not read: they could never
-// judge anything in the cluster.
-func (r *ComplianceProfileReconciler) watchProblems(profile *v1alpha1.ComplianceProfile) []engine.Problem {
+// watchProblems reports what keeps the profile from working in this cluster: approvals it
+// requires that cannot be trusted (the admission policies are missing), and custom checks on
+// kinds the operator does not read (they could never judge anything).
+func (r *ComplianceProfileReconciler) watchProblems(profile *v1alpha1.ComplianceProfile, plan *engine.Plan) []engine.Problem {
 	read := map[string]bool{engine.KindWorkload: true}
 	var names []string
 	for _, k := range r.Gatherer.Kinds {
@@ -651,6 +659,11 @@ func (r *ComplianceProfileReconciler) watchProblems(profile *v1alpha1.Compliance
 		names = append(names, k.GVK.Kind)
 	}
 	var out []engine.Problem
+	if trust, why := r.Approval.Trust(); plan.RequireApproval && trust != engine.ApprovalEnforced {
+		out = append(out, engine.Problem{Reason: v1alpha1.ReasonApprovalNotEnforced, Field: "spec.exceptionPolicy.requireApproval",
+			Message: "spec.exceptionPolicy.requireApproval: approvals cannot be trusted, so every exception stays PendingApproval: " + why +
+				" (the operator applies its admission policies unless --manage-admission-policies=false; see `soc2-operator admission-policies`)"})
+	}
 	if p := r.policyReports.unavailable(profile); p != nil {
 		out = append(out, *p)
 	}

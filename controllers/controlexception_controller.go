@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
@@ -27,9 +29,11 @@ import (
 
 // Event reasons on exceptions.
 const (
-	EventExceptionExpired = "ExceptionExpired"
-	EventExceptionInvalid = "ExceptionInvalid"
-	EventExceptionActive  = "ExceptionActive"
+	EventExceptionExpired  = "ExceptionExpired"
+	EventExceptionInvalid  = "ExceptionInvalid"
+	EventExceptionActive   = "ExceptionActive"
+	EventExceptionPending  = "ExceptionPendingApproval"
+	EventExceptionApproved = "ExceptionApproved"
 )
 
 // exceptionRecheck is how often an exception is re-judged with nothing else changing, so that
@@ -45,6 +49,8 @@ type ControlExceptionReconciler struct {
 	AdminNamespace string
 	Clock          clock.PassiveClock
 	Recorder       events.EventRecorder
+	// Approval says whether approvals can be trusted.
+	Approval *admissionpolicy.Verifier
 
 	state  *state
 	alerts *alert.Dispatcher
@@ -71,12 +77,22 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if err := r.List(ctx, profiles); err != nil {
 		return ctrl.Result{}, err
 	}
-	state, reason, message, applies := r.judge(ex, profiles.Items, now)
+	trust, why := r.Approval.Trust()
+	state, reason, message, applies := r.judge(ex, profiles.Items, now, trust, why)
 	warning := expiryWarning(applies)
 	desired := ex.Status.DeepCopy()
 	desired.ObservedGeneration = ex.Generation
 	desired.State = state
 	desired.Message = message
+	// The approval as the operator first saw it trusted: approvedBy checked by the API server,
+	// approvedAt from the operator's clock.
+	approver, _ := engine.TrustedApprover(ex, trust, why)
+	switch {
+	case approver == "":
+		desired.ApprovedBy, desired.ApprovedAt = "", nil
+	case approver != ex.Status.ApprovedBy || ex.Status.ApprovedAt == nil:
+		desired.ApprovedBy, desired.ApprovedAt = approver, &metav1.Time{Time: now.Truncate(time.Second)}
+	}
 	desired.MatchedFindings = int32(r.state.matched(ex.Namespace + "/" + ex.Name))
 	condStatus := metav1.ConditionFalse
 	if state == v1alpha1.ExceptionActive {
@@ -96,7 +112,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	meta.SetStatusCondition(&desired.Conditions, expiring)
 
 	if !equality.Semantic.DeepEqual(&ex.Status, desired) {
-		previous := ex.Status.State
+		previous, previousApprovedAt := ex.Status.State, ex.Status.ApprovedAt
 		ex.Status = *desired
 		if err := r.Status().Update(ctx, ex); err != nil {
 			if apierrors.IsConflict(err) {
@@ -107,6 +123,11 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		}
 		if previous != state {
 			r.recordTransition(ctx, ex, previous)
+		}
+		if desired.ApprovedBy != "" && desired.ApprovedAt != nil && !desired.ApprovedAt.Equal(previousApprovedAt) {
+			r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionApproved, "Approve",
+				"Approved by %s (requested by %s)", desired.ApprovedBy, ex.Spec.RequestedBy)
+			logf.FromContext(ctx).Info("Exception approved", "exception", klog.KObj(ex), "approvedBy", desired.ApprovedBy, "requestedBy", ex.Spec.RequestedBy)
 		}
 		// Alerts follow the persisted transitions, so a restart never sends one twice.
 		if previous == v1alpha1.ExceptionActive && state == v1alpha1.ExceptionExpired {
@@ -130,12 +151,14 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 }
 
 // judge settles the exception's state over the profiles it applies to: Expired once its expiry
-// passes, Invalid when it is invalid for every profile that would honour it, else Active.
-func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profiles []v1alpha1.ComplianceProfile, now time.Time) (v1alpha1.ExceptionState, string, string, []*v1alpha1.ComplianceProfile) {
-	opts := engine.ExceptionOptions{Now: now, AdminNamespace: r.AdminNamespace}
+// passes, Active when some profile honours it, else PendingApproval when some profile waits for
+// its approval, else Invalid when it is invalid for every profile that would honour it.
+func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profiles []v1alpha1.ComplianceProfile, now time.Time,
+	trust engine.ApprovalTrust, why string) (v1alpha1.ExceptionState, string, string, []*v1alpha1.ComplianceProfile) {
+	opts := engine.ExceptionOptions{Now: now, AdminNamespace: r.AdminNamespace, Approval: trust, ApprovalProblem: why}
 	var applies []*v1alpha1.ComplianceProfile
-	var active, invalid []string
-	var firstInvalid *engine.ExceptionOutcome
+	var active, invalid, pending, notes []string
+	var firstInvalid, firstPending *engine.ExceptionOutcome
 	var expired *engine.ExceptionOutcome
 	for i := range profiles {
 		p := &profiles[i]
@@ -147,6 +170,16 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 		switch out.State {
 		case v1alpha1.ExceptionActive:
 			active = append(active, p.Name)
+			for _, n := range out.Notes {
+				if !slices.Contains(notes, n) {
+					notes = append(notes, n)
+				}
+			}
+		case v1alpha1.ExceptionPendingApproval:
+			pending = append(pending, p.Name)
+			if firstPending == nil {
+				firstPending = out
+			}
 		case v1alpha1.ExceptionExpired:
 			expired = out
 		case v1alpha1.ExceptionInvalid:
@@ -159,6 +192,10 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 	switch {
 	case expired != nil:
 		return v1alpha1.ExceptionExpired, v1alpha1.ReasonExpired, "The exception expired at " + ex.Spec.Expires.UTC().Format(time.RFC3339) + "; the findings it covered fail again", applies
+	case len(active) == 0 && firstPending != nil:
+		sort.Strings(pending)
+		return v1alpha1.ExceptionPendingApproval, v1alpha1.ReasonPendingApproval,
+			fmt.Sprintf("Pending approval for profiles %s: %s", strings.Join(pending, ", "), firstPending.Message), applies
 	case len(active) == 0 && firstInvalid != nil:
 		return v1alpha1.ExceptionInvalid, firstInvalid.Reason, "Invalid: " + strings.Join(invalid, "; "), applies
 	case len(active) == 0:
@@ -172,6 +209,15 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 	}
 	sort.Strings(active)
 	msg := fmt.Sprintf("Active until %s for profiles %s", ex.Spec.Expires.UTC().Format(time.RFC3339), strings.Join(active, ", "))
+	if approver, _ := engine.TrustedApprover(ex, trust, why); approver != "" {
+		msg += ", approved by " + approver
+	}
+	for _, n := range notes {
+		msg += "; " + n
+	}
+	if len(pending) > 0 {
+		msg += "; pending approval for " + strings.Join(pending, ", ")
+	}
 	if len(invalid) > 0 {
 		msg += "; invalid for " + strings.Join(invalid, "; ")
 	}
@@ -215,6 +261,8 @@ func (r *ControlExceptionReconciler) recordTransition(ctx context.Context, ex *v
 	case v1alpha1.ExceptionInvalid:
 		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionInvalid, "Validate", "%s", engine.Truncate(ex.Status.Message))
 		log.Info("Exception is invalid", "exception", klog.KObj(ex), "message", ex.Status.Message)
+	case v1alpha1.ExceptionPendingApproval:
+		r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionPending, "Validate", "%s", engine.Truncate(ex.Status.Message))
 	case v1alpha1.ExceptionActive:
 		if previous != "" {
 			r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionActive, "Validate", "%s", engine.Truncate(ex.Status.Message))

@@ -390,7 +390,7 @@ func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev
 	t.inForce = t.inForce[:0]
 	for _, o := range ev.Exceptions {
 		if o.AppliesTo && o.State == v1alpha1.ExceptionActive && o.Selects(ns) {
-			t.inForce = append(t.inForce, exceptionRecord(o.Exception, o.MatchedByNamespace[ns]))
+			t.inForce = append(t.inForce, exceptionRecord(o, o.MatchedByNamespace[ns]))
 		}
 	}
 	recs = append(recs, h.exceptionTransitions(ev.Exceptions, now)...)
@@ -418,7 +418,7 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 		seen[o.Key] = true
 		e := h.exceptions[o.Key]
 		rec := func(typ journal.Type, at time.Time) {
-			body := exceptionRecord(ex, o.Matched)
+			body := exceptionRecord(o, o.Matched)
 			recs = append(recs, journal.Record{Type: typ, Time: at, Namespace: ex.Namespace, Exception: &body})
 		}
 		if e == nil {
@@ -426,11 +426,13 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 			h.exceptions[o.Key] = e
 			rec(journal.ExceptionRequested, ex.CreationTimestamp.Time)
 		}
-		if !e.approved && ex.Spec.Approver != "" {
+		// Approved: an approval the operator trusts (checked by the API server's admission
+		// policies), at the time the operator first observed it (status.approvedAt).
+		if !e.approved && o.ApprovedBy != "" {
 			e.approved = true
 			at := now
-			if !ex.CreationTimestamp.IsZero() && ex.Generation <= 1 {
-				at = ex.CreationTimestamp.Time
+			if ex.Status.ApprovedBy == o.ApprovedBy && ex.Status.ApprovedAt != nil {
+				at = ex.Status.ApprovedAt.Time
 			}
 			rec(journal.ExceptionApproved, at)
 		}
@@ -449,9 +451,12 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 	return recs
 }
 
-func exceptionRecord(ex *v1alpha1.ControlException, findings int) journal.Exception {
+// exceptionRecord is the exception as the API server recorded it: requestedBy set by the
+// admission policy, approvedBy only where the operator trusts the approval.
+func exceptionRecord(o *engine.ExceptionOutcome, findings int) journal.Exception {
+	ex := o.Exception
 	e := journal.Exception{
-		Name: ex.Name, Approver: ex.Spec.Approver, ApprovedBy: ex.Spec.Approver, Owner: ex.Spec.Owner,
+		Name: ex.Name, RequestedBy: ex.Spec.RequestedBy, ApprovedBy: o.ApprovedBy, Owner: ex.Spec.Owner,
 		Reason: ex.Spec.Reason, Ticket: ex.Spec.Ticket, Checks: ex.Spec.Checks,
 		Created: ex.CreationTimestamp.Time, Expires: ex.Spec.Expires.Time, Findings: findings,
 	}

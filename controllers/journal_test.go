@@ -18,6 +18,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/report"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // The suite's manager writes the evidence journal to journalDir (cluster "test") through
@@ -109,7 +110,9 @@ func TestTheJournalRecordsWhatTheOperatorSaw(t *testing.T) {
 	if err := k8s.Create(ctx, deployment("jr-a", "api", true)); err != nil {
 		t.Fatal(err)
 	}
-	createProfile(t, "jr", "jr", nil)
+	createProfile(t, "jr", "jr", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+	})
 	rep := waitWritten(t, "jr-a", "jr")
 	f := finding(rep, "wl-privileged", "api", "setup")
 	if f == nil || f.FirstSeen == nil {
@@ -131,15 +134,14 @@ func TestTheJournalRecordsWhatTheOperatorSaw(t *testing.T) {
 	// An approved exception covers it.
 	ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Name: "vendor-init", Namespace: "jr-a"}, Spec: v1alpha1.ControlExceptionSpec{
 		Checks: []string{"wl-privileged"}, Reason: "The vendor's init container needs it until v2.", Owner: "team-a@example.com",
-		Approver: "security-lead@example.com", Ticket: "https://tickets.example.com/SEC-42", Expires: metav1.NewTime(time.Now().Add(72 * time.Hour)),
+		Ticket: "https://tickets.example.com/SEC-42", Expires: metav1.NewTime(time.Now().Add(72 * time.Hour)),
 	}}
-	if err := k8s.Create(ctx, ex); err != nil {
-		t.Fatal(err)
-	}
+	createApproved(t, ex)
 	recs = waitForRecords(t, "the exception journaled", inScope,
 		"exception.requested jr-a/vendor-init", "exception.approved jr-a/vendor-init", "finding.excepted wl-privileged api/setup by jr-a/vendor-init")
 	for _, r := range recs {
-		if r.Type == journal.ExceptionApproved && (r.Exception.ApprovedBy != "security-lead@example.com" || r.Exception.Ticket != "https://tickets.example.com/SEC-42" || r.Exception.Reason == "") {
+		if r.Type == journal.ExceptionApproved && (r.Exception.ApprovedBy != testenv.ApproverName || r.Exception.RequestedBy == "" ||
+			r.Exception.Ticket != "https://tickets.example.com/SEC-42" || r.Exception.Reason == "") {
 			t.Errorf("approved record %+v", r.Exception)
 		}
 	}

@@ -26,7 +26,10 @@ func TestPolicyReports(t *testing.T) {
 	if err := k8s.Create(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	createProfile(t, "preport", "preport", func(p *v1alpha1.ComplianceProfile) { p.Spec.PolicyReports = true })
+	createProfile(t, "preport", "preport", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.PolicyReports = true
+		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+	})
 	name := policyreport.ReportName("preport", "Deployment", "agent")
 
 	get := func() (*policyreport.PolicyReport, error) {
@@ -73,9 +76,7 @@ func TestPolicyReports(t *testing.T) {
 	ex.Name, ex.Namespace = "setup", "preport-a"
 	ex.Spec = v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"}, Reason: "The setup step needs the host for now.",
 		Owner: "team@example.com", Expires: metaTime(time.Now().Add(24 * time.Hour))}
-	if err := k8s.Create(ctx, ex); err != nil {
-		t.Fatal(err)
-	}
+	createApproved(t, ex)
 	eventually(t, 10*time.Second, "the excepted result is a skip with the exception's name", func() error {
 		rep, err := get()
 		if err != nil {
@@ -93,8 +94,9 @@ func TestPolicyReports(t *testing.T) {
 	if err := k8s.Get(ctx, types.NamespacedName{Name: "preport"}, p); err != nil {
 		t.Fatal(err)
 	}
+	patch := client.MergeFrom(p.DeepCopy())
 	p.Spec.PolicyReports = false
-	if err := k8s.Update(ctx, p); err != nil {
+	if err := k8s.Patch(ctx, p, patch); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "the reports removed", func() error {

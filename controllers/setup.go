@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
@@ -47,6 +48,12 @@ type Options struct {
 	Clock clock.Clock
 	// MaxConcurrentReconciles of the profile controller. Default 2.
 	MaxConcurrentReconciles int
+	// AdmissionPolicies says whether the operator applies the admission policies for exceptions
+	// and reports (Manage, the default) or only checks them (VerifyOnly).
+	AdmissionPolicies admissionpolicy.Mode
+	// Approval is told whether the policies are in force. Default: a new one. Pass the same one
+	// to the admission webhook.
+	Approval *admissionpolicy.Verifier
 	// Journal, when set, receives every transition for the evidence journal (leader only).
 	Journal *journal.Queue
 	// AttestationInterval is how often the journal attests each namespace's state. Default 24h.
@@ -75,6 +82,12 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
+	if opts.Approval == nil {
+		opts.Approval = admissionpolicy.NewVerifier()
+	}
+	if err := admissionpolicy.Setup(context.Background(), mgr, opts.AdmissionPolicies, opts.Approval); err != nil {
+		return fmt.Errorf("setting up the admission policies: %w", err)
+	}
 	st := newState()
 	catalogue := checks.Catalogue()
 	recorder := mgr.GetEventRecorder("soc2-operator")
@@ -86,7 +99,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	exceptionEvents := make(chan event.TypedGenericEvent[*v1alpha1.ControlException], 4096)
 	exceptions := &ControlExceptionReconciler{
 		Client: mgr.GetClient(), Catalogue: catalogue, AdminNamespace: opts.AdminNamespace,
-		Clock: opts.Clock, Recorder: recorder, state: st, alerts: dispatcher,
+		Clock: opts.Clock, Recorder: recorder, state: st, alerts: dispatcher, Approval: opts.Approval,
 	}
 	profiles := &ComplianceProfileReconciler{
 		Client:         mgr.GetClient(),
@@ -97,6 +110,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Clock:          opts.Clock,
 		Recorder:       recorder,
 		Interval:       opts.Interval,
+		Approval:       opts.Approval,
 		state:          st,
 		policyReports:  newPolicyReportWriter(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetRESTMapper()),
 		alerts:         dispatcher,
@@ -114,11 +128,34 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		},
 	}
 
+	// When the admission policies come or go, every profile is evaluated again and every
+	// exception judged again: approvals became trusted or stopped being so.
+	profileEvents := make(chan event.TypedGenericEvent[*v1alpha1.ComplianceProfile], 1024)
+	opts.Approval.OnChange(func() {
+		ctx := context.Background()
+		list := &v1alpha1.ComplianceProfileList{}
+		if err := mgr.GetClient().List(ctx, list); err == nil {
+			for i := range list.Items {
+				select {
+				case profileEvents <- event.TypedGenericEvent[*v1alpha1.ComplianceProfile]{Object: &list.Items[i]}:
+				default:
+				}
+			}
+		}
+		exs := &v1alpha1.ControlExceptionList{}
+		if err := mgr.GetClient().List(ctx, exs); err == nil {
+			for i := range exs.Items {
+				profiles.exceptionChanged(client.ObjectKeyFromObject(&exs.Items[i]))
+			}
+		}
+	})
+
 	mapper := &requestMapper{client: mgr.GetClient(), adminNamespace: opts.AdminNamespace}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("complianceprofile").
 		For(&v1alpha1.ComplianceProfile{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles, RateLimiter: rateLimiter()})
+		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles, RateLimiter: rateLimiter()}).
+		WatchesRawSource(source.Channel(profileEvents, &handler.TypedEnqueueRequestForObject[*v1alpha1.ComplianceProfile]{}))
 	for _, k := range kinds {
 		b = b.Watches(k.New(), &delayedHandler{mapFn: mapper.forObject(k), delay: opts.CoalesceDelay},
 			builder.WithPredicates(specChanged()))

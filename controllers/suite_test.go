@@ -37,7 +37,22 @@ var (
 	k8s        client.Client
 	scheme     *runtime.Scheme
 	metricsURL string
+	// approver is a second user who approves the exceptions tests create as the admin.
+	approver client.Client
 )
+
+// createApproved creates an exception as the admin and approves it as a second user, as the
+// profiles' default exception policy requires.
+func createApproved(t *testing.T, ex *v1alpha1.ControlException) {
+	t.Helper()
+	ctx := context.Background()
+	if err := k8s.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // adminNamespace is the operator's namespace in these tests.
 const adminNamespace = "soc2-operator-system"
@@ -123,8 +138,15 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
+	if approver, err = testenv.ApproverClient(env, k8s); err != nil {
+		return 0, err
+	}
+	if err := testenv.WaitAdmissionPolicies(ctx, k8s, adminNamespace); err != nil {
+		return 0, err
+	}
 	code := m.Run()
 	cancel()
 	if err := <-done; err != nil {

@@ -64,6 +64,7 @@ type ComplianceProfileSpec struct {
 
 	// exceptionPolicy limits the ControlExceptions this profile honours.
 	// +optional
+	// +kubebuilder:default={}
 	ExceptionPolicy *ExceptionPolicy `json:"exceptionPolicy,omitempty"`
 
 	// evaluationInterval is the period of the full re-evaluation. Changes to watched objects
@@ -353,9 +354,26 @@ type ExceptionPolicy struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h') && duration(self) <= duration('8760h')",message="maxDuration must be between 1h and 8760h (a year)"
 	MaxDuration *metav1.Duration `json:"maxDuration,omitempty"`
 
-	// requireApprover makes exceptions without spec.approver Invalid for this profile.
+	// requireApproval makes exceptions PendingApproval, waiving nothing, until a user other
+	// than the requester who may `approve` controlexceptions in the exception's namespace has
+	// approved them (checked by the API server). Default true.
 	// +optional
-	RequireApprover bool `json:"requireApprover,omitempty"`
+	// +kubebuilder:default=true
+	RequireApproval *bool `json:"requireApproval,omitempty"`
+
+	// maxSeverity is the most severe finding an exception may waive: findings above it are
+	// never excepted, whatever an exception says. Default High: Critical findings cannot be
+	// waived. Set Critical to allow waiving everything.
+	// +optional
+	// +kubebuilder:default=High
+	MaxSeverity Severity `json:"maxSeverity,omitempty"`
+
+	// allowTenantExceptions lets exceptions in any namespace waive findings of their own
+	// namespace. When false, only exceptions in the operator's namespace (admin-only by RBAC)
+	// apply; others are Invalid. Default true.
+	// +optional
+	// +kubebuilder:default=true
+	AllowTenantExceptions *bool `json:"allowTenantExceptions,omitempty"`
 }
 
 // ComplianceProfileStatus is the cluster-wide picture of the profile, written by the operator.

@@ -55,9 +55,17 @@ const (
 	// ReasonNamespaceNotAllowed: the exception selects other namespaces but is not in the
 	// operator's namespace.
 	ReasonNamespaceNotAllowed = "NamespaceNotAllowed"
-	// ReasonPolicyViolation: the exception breaks a profile's exception policy (too long, no
-	// approver).
+	// ReasonPolicyViolation: the exception breaks a profile's exception policy (too long, or in
+	// a tenant namespace where the profile honours only the operator's namespace).
 	ReasonPolicyViolation = "PolicyViolation"
+	// ReasonPendingApproval: the profile requires approval and the exception has none that the
+	// operator can trust (none yet, or the admission policies that check approvals are missing).
+	ReasonPendingApproval = "PendingApproval"
+
+	// ReasonApprovalNotEnforced on a profile that requires approval: the admission policies that
+	// record requesters and check approvals are missing or not as the operator expects, so
+	// approvals are not trusted and exceptions stay PendingApproval.
+	ReasonApprovalNotEnforced = "ApprovalNotEnforced"
 	// ReasonInvalidMatch: the exception's label selector or name pattern cannot be parsed.
 	ReasonInvalidMatch = "InvalidMatch"
 	// ReasonExpiringSoon: the exception expires within the expiry warning.

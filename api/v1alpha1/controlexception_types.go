@@ -45,10 +45,13 @@ type ControlExceptionSpec struct {
 	// +kubebuilder:validation:Format=date-time
 	Expires metav1.Time `json:"expires"`
 
-	// approver is who approved the exception. Profiles may require it.
+	// requestedBy is the user who created the exception or last changed its spec, as the API
+	// server authenticated them. It is set by the API server (a MutatingAdmissionPolicy the
+	// operator installs) and cannot be chosen: a value that is not the requesting user is
+	// refused.
 	// +optional
-	// +kubebuilder:validation:MaxLength=256
-	Approver string `json:"approver,omitempty"`
+	// +kubebuilder:validation:MaxLength=512
+	RequestedBy string `json:"requestedBy,omitempty"`
 
 	// ticket links the change request or risk record, as an http(s) URL.
 	// +optional
@@ -106,11 +109,14 @@ type ResourceMatch struct {
 }
 
 // ExceptionState is the lifecycle state of a ControlException.
-// +kubebuilder:validation:Enum=Active;Expired;Invalid
+// +kubebuilder:validation:Enum=PendingApproval;Active;Expired;Invalid
 type ExceptionState string
 
 // Exception states.
 const (
+	// ExceptionPendingApproval means the exception waits for an approval that the profile
+	// requires (or its approval cannot be trusted): it does not apply.
+	ExceptionPendingApproval ExceptionState = "PendingApproval"
 	// ExceptionActive means the exception is valid and not expired: it applies.
 	ExceptionActive ExceptionState = "Active"
 	// ExceptionExpired means the expiry has passed: it no longer applies.
@@ -120,19 +126,45 @@ const (
 	ExceptionInvalid ExceptionState = "Invalid"
 )
 
+// ExceptionApproval approves an exception: written by an approver, checked by the API server.
+type ExceptionApproval struct {
+	// approvedBy is the approver's own user name. The API server refuses an approval whose
+	// approvedBy is not the requesting user, whose user is spec.requestedBy, or whose user may
+	// not `approve` controlexceptions in the exception's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	ApprovedBy string `json:"approvedBy"`
+
+	// comment says why the approver accepts the risk, for the auditor.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Comment string `json:"comment,omitempty"`
+}
+
 // ControlExceptionStatus is written by the operator.
 type ControlExceptionStatus struct {
 	// observedGeneration is the generation of the spec the status reflects.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// state is Active, Expired or Invalid.
+	// state is PendingApproval, Active, Expired or Invalid.
 	// +optional
 	State ExceptionState `json:"state,omitempty"`
 
 	// message explains the state, for example which check ID is unknown.
 	// +optional
 	Message string `json:"message,omitempty"`
+
+	// approvedBy is the approver the operator trusted: the approval's user while the admission
+	// policies that check approvals were in force. Empty while the exception is not approved.
+	// +optional
+	ApprovedBy string `json:"approvedBy,omitempty"`
+
+	// approvedAt is when the operator first observed that approval (the system's time, not a
+	// client's).
+	// +optional
+	ApprovedAt *metav1.Time `json:"approvedAt,omitempty"`
 
 	// matchedFindings is how many findings the exception covers across all profiles.
 	// +optional
@@ -146,7 +178,8 @@ type ControlExceptionStatus struct {
 }
 
 // ControlException waives SOC 2 checks for selected resources in its namespace, with a reason,
-// an owner and an expiry.
+// an owner and an expiry. Where the profile requires approval (the default), it applies only
+// once a second person who may `approve` controlexceptions has approved it.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
@@ -154,6 +187,8 @@ type ControlExceptionStatus struct {
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Findings",type=integer,JSONPath=`.status.matchedFindings`
 // +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.spec.owner`
+// +kubebuilder:printcolumn:name="Requester",type=string,JSONPath=`.spec.requestedBy`
+// +kubebuilder:printcolumn:name="Approver",type=string,JSONPath=`.status.approvedBy`
 // +kubebuilder:printcolumn:name="Expires",type=string,format=date-time,JSONPath=`.spec.expires`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ControlException struct {
@@ -163,6 +198,11 @@ type ControlException struct {
 	// spec is what is waived, for whom, why and until when.
 	// +required
 	Spec ControlExceptionSpec `json:"spec"`
+
+	// approval is an approver's approval of the spec. Any change to the spec removes it: a
+	// changed exception must be approved again.
+	// +optional
+	Approval *ExceptionApproval `json:"approval,omitempty"`
 
 	// status is written by the operator.
 	// +optional

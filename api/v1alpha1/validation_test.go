@@ -232,6 +232,14 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 			base: validProfile, edit: func(s map[string]any) { s["exceptionPolicy"] = map[string]any{"maxDuration": "17520h"} },
 			message: `maxDuration must be between 1h and 8760h (a year)`,
 		},
+		"an exception policy waiving a severity that does not exist": {
+			base: validProfile, edit: func(s map[string]any) { s["exceptionPolicy"] = map[string]any{"maxSeverity": "Severe"} },
+			message: `spec.exceptionPolicy.maxSeverity: Unsupported value: "Severe": supported values: "Critical", "High", "Medium", "Low"`,
+		},
+		"an exception whose requester is longer than any user name": {
+			base: validException, edit: func(s map[string]any) { s["requestedBy"] = strings.Repeat("u", 513) },
+			message: `spec.requestedBy: Too long: may not be more than 512 bytes`,
+		},
 		"an excluded namespace that cannot exist": {
 			base: validProfile, edit: func(s map[string]any) { s["excludedNamespaces"] = []any{"Team_A"} },
 			message: `spec.excludedNamespaces[0]: Invalid value: "Team_A": spec.excludedNamespaces[0] in body should match`,
@@ -317,5 +325,33 @@ spec: {profile: soc2-baseline}
 				t.Fatalf("message does not say what is wrong\n got: %s\nwant: …%s…", err, tc.message)
 			}
 		})
+	}
+}
+
+// TestExceptionPolicyDefaults shows the exception policy a profile gets when it says nothing: a
+// second person approves every exception, Critical findings are never waived, tenants may
+// request exceptions, and an exception lasts at most 90 days.
+func TestExceptionPolicyDefaults(t *testing.T) {
+	c := newClient(t)
+	u := decode(t, validProfile)
+	if err := c.Create(context.Background(), u, client.DryRunAll); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ := unstructured.NestedMap(u.Object, "spec", "exceptionPolicy")
+	want := map[string]any{"requireApproval": true, "maxSeverity": "High", "allowTenantExceptions": true, "maxDuration": "2160h"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("defaulted exceptionPolicy = %v, want %v", got, want)
+	}
+}
+
+// TestApprovalNeedsItsApprover shows that an approval must name its approver.
+func TestApprovalNeedsItsApprover(t *testing.T) {
+	c := newClient(t)
+	ensureNamespace(t, c, "validation")
+	u := decode(t, validException)
+	u.Object["approval"] = map[string]any{"comment": "looks fine"}
+	err := c.Create(context.Background(), u, client.DryRunAll)
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "approval.approvedBy: Required value") {
+		t.Fatalf("an approval without approvedBy: want Invalid naming approval.approvedBy, got %v", err)
 	}
 }

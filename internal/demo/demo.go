@@ -30,6 +30,13 @@ var Namespaces = []string{"legacy", "payments", "shop"}
 // Profile is the profile the demo applies.
 const Profile = "soc2-baseline"
 
+// The demo's exception is requested by a payments developer and approved by security.
+const (
+	SampleException = "legacy-gateway-writable-rootfs"
+	Requester       = "payments-dev@example.com"
+	Approver        = "security@example.com"
+)
+
 // Demo is a running demo.
 type Demo struct {
 	env        *envtest.Environment
@@ -81,31 +88,27 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 	if _, err := d.Run(ctx, "label", "namespace", "default", "compliance.soc2-operator.io/exclude=true"); err != nil {
 		return nil, err
 	}
-	step("Applying the %s profile and an exception (config/samples)", Profile)
+	step("Applying the %s profile (config/samples) and the roles for people (config/rbac/user_roles.yaml)", Profile)
 	if _, err := d.Run(ctx, "apply", "-f", filepath.Join(root, "config", "samples", "compliance_v1alpha1_complianceprofile_baseline.yaml")); err != nil {
 		return nil, err
 	}
-	// The sample exception, expiring 30 days from now: within the profile's 90-day policy
-	// whenever the demo runs.
-	ex, err := os.ReadFile(filepath.Join(root, "config", "samples", "compliance_v1alpha1_controlexception.yaml"))
-	if err != nil {
+	if _, err := d.Run(ctx, "apply", "-f", filepath.Join(root, "config", "rbac", "user_roles.yaml")); err != nil {
 		return nil, err
 	}
-	ex = expiresLine.ReplaceAll(ex, []byte(`  expires: "`+time.Now().Add(30*24*time.Hour).UTC().Format(time.RFC3339)+`"`))
-	exFile := filepath.Join(d.dir, "exception.yaml")
-	if err := os.WriteFile(exFile, ex, 0o644); err != nil {
-		return nil, err
-	}
-	if _, err := d.Run(ctx, "apply", "-f", exFile); err != nil {
-		return nil, err
+	for _, args := range [][]string{
+		{"create", "rolebinding", "payments-requesters", "-n", "payments", "--clusterrole=controlexception-requester-role", "--user=" + Requester},
+		{"create", "rolebinding", "payments-approvers", "-n", "payments", "--clusterrole=controlexception-approver-role", "--user=" + Approver},
+	} {
+		step("kubectl %s", strings.Join(args, " "))
+		if _, err := d.Run(ctx, args...); err != nil {
+			return nil, err
+		}
 	}
 
-	step("Creating the dashboard's viewer (ServiceAccount default/%s, may get every report)", DashboardViewer)
+	step("Creating the dashboard's viewer (ServiceAccount default/%s, bound to compliance-viewer-role in every namespace)", DashboardViewer)
 	for _, args := range [][]string{
-		{"create", "clusterrole", "soc2-dashboard-viewer", "--verb=get,list,watch",
-			"--resource=compliancereports.compliance.soc2-operator.io,controlexceptions.compliance.soc2-operator.io"},
 		{"create", "serviceaccount", DashboardViewer, "-n", "default"},
-		{"create", "clusterrolebinding", "soc2-dashboard-viewer", "--clusterrole=soc2-dashboard-viewer", "--serviceaccount=default:" + DashboardViewer},
+		{"create", "clusterrolebinding", "soc2-dashboard-viewer", "--clusterrole=compliance-viewer-role", "--serviceaccount=default:" + DashboardViewer},
 	} {
 		if _, err := d.Run(ctx, args...); err != nil {
 			return nil, err
@@ -128,8 +131,35 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 	if err := d.Manager.WaitReady(60 * time.Second); err != nil {
 		return nil, err
 	}
+	// The sample exception, expiring 30 days from now: within the profile's 90-day policy
+	// whenever the demo runs. The payments developer requests it; security approves it.
+	ex, err := os.ReadFile(filepath.Join(root, "config", "samples", "compliance_v1alpha1_controlexception.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	ex = expiresLine.ReplaceAll(ex, []byte(`  expires: "`+time.Now().Add(30*24*time.Hour).UTC().Format(time.RFC3339)+`"`))
+	exFile := filepath.Join(d.dir, "exception.yaml")
+	if err := os.WriteFile(exFile, ex, 0o644); err != nil {
+		return nil, err
+	}
+	if err := d.waitExceptionPolicies(ctx, 30*time.Second); err != nil {
+		return nil, err
+	}
+	step("kubectl apply -f config/samples/compliance_v1alpha1_controlexception.yaml --as %s   # the request", Requester)
+	if _, err := d.Run(ctx, "apply", "-f", exFile, "--as", Requester); err != nil {
+		return nil, err
+	}
+	approve := []string{"patch", "controlexception", SampleException, "-n", "payments", "--type", "merge",
+		"-p", `{"approval":{"approvedBy":"` + Approver + `"}}`, "--as", Approver}
+	step("kubectl %s   # the approval, by a second person", strings.Join(quote(approve), " "))
+	if _, err := d.Run(ctx, approve...); err != nil {
+		return nil, err
+	}
 	step("Waiting for the reports")
 	if err := d.waitReports(ctx, 60*time.Second); err != nil {
+		return nil, err
+	}
+	if err := d.waitFor(ctx, 30*time.Second, "1", "get", "controlexception", SampleException, "-n", "payments", "-o", "jsonpath={.status.matchedFindings}"); err != nil {
 		return nil, err
 	}
 	ok = true
@@ -173,6 +203,45 @@ func (d *Demo) waitReports(ctx context.Context, timeout time.Duration) error {
 		time.Sleep(250 * time.Millisecond)
 	}
 	return fmt.Errorf("the reports were not all written within %s (have: %q)\noperator output:\n%s", timeout, last, d.Manager.Output())
+}
+
+// waitFor waits until kubectl args prints want.
+func (d *Demo) waitFor(ctx context.Context, timeout time.Duration, want string, args ...string) error {
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		out, err := d.Run(ctx, args...)
+		if err == nil && strings.TrimSpace(out) == want {
+			return nil
+		}
+		last = fmt.Sprint(out, err)
+		time.Sleep(250 * time.Millisecond)
+	}
+	return fmt.Errorf("kubectl %s printed %q, not %q, for %s\noperator output:\n%s", strings.Join(args, " "), last, want, timeout, d.Manager.Output())
+}
+
+// waitExceptionPolicies waits until the operator's admission policies record who requests an
+// exception (they take effect a moment after the operator applies them).
+func (d *Demo) waitExceptionPolicies(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	probe := filepath.Join(d.dir, "probe.yaml")
+	if err := os.WriteFile(probe, []byte(`apiVersion: compliance.soc2-operator.io/v1alpha1
+kind: ControlException
+metadata: {name: probe, namespace: payments}
+spec: {checks: [wl-privileged], reason: probing the policies, owner: demo, expires: "2099-01-01T00:00:00Z"}
+`), 0o644); err != nil {
+		return err
+	}
+	var last string
+	for time.Now().Before(deadline) {
+		out, err := d.Run(ctx, "create", "--dry-run=server", "-f", probe, "-o", "jsonpath={.spec.requestedBy}")
+		if err == nil && out != "" {
+			return nil
+		}
+		last = fmt.Sprint(out, err)
+		time.Sleep(250 * time.Millisecond)
+	}
+	return fmt.Errorf("the operator's admission policies did not take effect within %s (%s)\noperator output:\n%s", timeout, last, d.Manager.Output())
 }
 
 // Run runs the real kubectl against the demo's API server and returns its standard output.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // One demo for the package: the same path `make demo` walks, with the real kubectl.
@@ -115,11 +116,12 @@ func TestGetSoc2ListsAllThreeKinds(t *testing.T) {
 		t.Errorf("profile row %v: want Ready True, NonCompliant, 3 namespaces, 1 non-compliant, reason Evaluated", rows)
 	}
 	header, rows = table(t, kubectl(t, "get", "cexc", "-A"))
-	if strings.Join(header, " ") != "NAMESPACE NAME STATE FINDINGS OWNER EXPIRES AGE" {
+	if strings.Join(header, " ") != "NAMESPACE NAME STATE FINDINGS OWNER REQUESTER APPROVER EXPIRES AGE" {
 		t.Errorf("exception columns %v", header)
 	}
-	if len(rows) != 1 || rows[0][2] != "Active" || rows[0][3] != "1" || rows[0][4] != "payments-team@example.com" {
-		t.Errorf("exception row %v: want Active, covering 1 finding, with its owner", rows)
+	if len(rows) != 1 || rows[0][2] != "Active" || rows[0][3] != "1" || rows[0][4] != "payments-team@example.com" ||
+		rows[0][5] != Requester || rows[0][6] != Approver {
+		t.Errorf("exception row %v: want Active, covering 1 finding, with its owner, requester %s and approver %s", rows, Requester, Approver)
 	}
 }
 
@@ -189,6 +191,72 @@ func TestExplainDocumentsTheFields(t *testing.T) {
 	out := kubectl(t, "explain", "compliancereport.status.score")
 	if !strings.Contains(out, "score is 0-100: the severity-weighted share of assessed checks") {
 		t.Errorf("kubectl explain:\n%s", out)
+	}
+}
+
+// TestApprovalFlowWithKubectl is the separation of duties as two people see it with kubectl: the
+// requester cannot approve their own exception or approve in someone else's name, an approver
+// can, and an edit voids the approval.
+func TestApprovalFlowWithKubectl(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "exception.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: compliance.soc2-operator.io/v1alpha1
+kind: ControlException
+metadata:
+  name: gateway-probes
+  namespace: payments
+spec:
+  checks: [avl-liveness-probe]
+  reason: The vendor gateway has no health endpoint until the rewrite.
+  owner: payments-team@example.com
+  expires: "`+time.Now().Add(7*24*time.Hour).UTC().Format(time.RFC3339)+`"
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Run(ctx, "apply", "-f", file, "--as", Requester); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = d.Run(ctx, "delete", "-f", file) })
+	state := func(want string) {
+		t.Helper()
+		if err := d.waitFor(ctx, 30*time.Second, want, "get", "cexc", "gateway-probes", "-n", "payments", "-o", "jsonpath={.status.state}"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state("PendingApproval")
+	if got := kubectl(t, "get", "cexc", "gateway-probes", "-n", "payments", "-o", "jsonpath={.spec.requestedBy}"); got != Requester {
+		t.Errorf("spec.requestedBy = %q, want %q (recorded by the API server)", got, Requester)
+	}
+
+	approve := func(as, approvedBy string) error {
+		_, err := d.Run(ctx, "patch", "cexc", "gateway-probes", "-n", "payments", "--type", "merge",
+			"-p", `{"approval":{"approvedBy":"`+approvedBy+`"}}`, "--as", as)
+		return err
+	}
+	refused := func(what string, err error, want string) {
+		t.Helper()
+		var ke *KubectlError
+		if !errors.As(err, &ke) || !strings.Contains(ke.Stderr, want) {
+			t.Errorf("%s: want kubectl to print %q, got %v", what, want, err)
+		}
+	}
+	refused("the requester approves their own exception", approve(Requester, Requester),
+		"payments-dev@example.com requested this exception (spec.requestedBy) and cannot approve it")
+	refused("the requester writes the approver's name", approve(Requester, Approver),
+		"approval.approvedBy must be your own user name (payments-dev@example.com), not security@example.com")
+	if err := approve(Approver, Approver); err != nil {
+		t.Fatalf("the approver approves: %v", err)
+	}
+	state("Active")
+
+	// An edit by the requester voids the approval.
+	if _, err := d.Run(ctx, "patch", "cexc", "gateway-probes", "-n", "payments", "--type", "merge",
+		"-p", `{"spec":{"reason":"The vendor gateway has no health endpoint; widened on purpose."}}`, "--as", Requester); err != nil {
+		t.Fatal(err)
+	}
+	state("PendingApproval")
+	if got := kubectl(t, "get", "cexc", "gateway-probes", "-n", "payments", "-o", "jsonpath={.approval}"); got != "" {
+		t.Errorf("approval after an edit = %q, want it removed", got)
 	}
 }
 

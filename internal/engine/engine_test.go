@@ -70,8 +70,9 @@ func exception(ns, name string, mutate func(*v1alpha1.ControlExceptionSpec)) *v1
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, CreationTimestamp: metav1.NewTime(now.Add(-24 * time.Hour))},
 		Spec: v1alpha1.ControlExceptionSpec{
 			Checks: []string{"test-privileged"}, Reason: "accepted for the test", Owner: "team@example.com",
-			Expires: metav1.NewTime(now.Add(24 * time.Hour)),
+			Expires: metav1.NewTime(now.Add(24 * time.Hour)), RequestedBy: "alice@example.com",
 		},
+		Approval: &v1alpha1.ExceptionApproval{ApprovedBy: "bob@example.com"},
 	}
 	if mutate != nil {
 		mutate(&ex.Spec)
@@ -82,7 +83,8 @@ func exception(ns, name string, mutate func(*v1alpha1.ControlExceptionSpec)) *v1
 func evaluate(t *testing.T, profile *v1alpha1.ComplianceProfile, objs []*engine.Object, exs ...*v1alpha1.ControlException) *engine.Evaluation {
 	t.Helper()
 	plan := engine.Compile(catalogue, profile)
-	return plan.Evaluate(engine.NewInventory(objs, true), exs, engine.Options{Now: now, AdminNamespace: "soc2-operator-system", KeepPassing: true})
+	return plan.Evaluate(engine.NewInventory(objs, true), exs, engine.Options{Now: now, AdminNamespace: "soc2-operator-system", KeepPassing: true,
+		Approval: engine.ApprovalEnforced})
 }
 
 func resultsOf(ev *engine.Evaluation, check string) []engine.Result {
@@ -267,7 +269,10 @@ func TestExceptions(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			ev := evaluate(t, &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "soc2-baseline"}}, objs(), tc.ex)
+			// Critical findings may be waived here: these cases are about what an exception selects.
+			profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "soc2-baseline"},
+				Spec: v1alpha1.ComplianceProfileSpec{ExceptionPolicy: &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}}}
+			ev := evaluate(t, profile, objs(), tc.ex)
 			var excepted []string
 			for _, r := range resultsOf(ev, "test-privileged") {
 				if r.Status == engine.StatusExcepted {
@@ -301,36 +306,128 @@ func TestExceptions(t *testing.T) {
 }
 
 func TestExceptionPolicy(t *testing.T) {
-	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "soc2-strict"}, Spec: v1alpha1.ComplianceProfileSpec{
-		ExceptionPolicy: &v1alpha1.ExceptionPolicy{MaxDuration: &metav1.Duration{Duration: 30 * 24 * time.Hour}, RequireApprover: true},
-	}}
+	critical := v1alpha1.SeverityCritical
+	no := false
+	type want struct {
+		state    v1alpha1.ExceptionState
+		reason   string
+		message  string
+		approver string
+		excepted int
+	}
 	cases := map[string]struct {
-		mutate  func(*v1alpha1.ControlExceptionSpec)
-		state   v1alpha1.ExceptionState
-		message string
+		policy *v1alpha1.ExceptionPolicy
+		ns     string
+		trust  engine.ApprovalTrust
+		// problem is why approvals are not trusted (with ApprovalUnverified).
+		problem string
+		mutate  func(*v1alpha1.ControlException)
+		want    want
 	}{
-		"without an approver it is invalid": {
-			mutate: func(s *v1alpha1.ControlExceptionSpec) {}, state: v1alpha1.ExceptionInvalid,
-			message: `spec.approver: profile "soc2-strict" requires an approver`,
+		"approved by a second user it is active and names its approver": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
+			want: want{state: v1alpha1.ExceptionActive, reason: v1alpha1.ReasonActive, message: "approved by bob@example.com", approver: "bob@example.com", excepted: 1},
+		},
+		"without an approval it is pending and waives nothing": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
+			mutate: func(ex *v1alpha1.ControlException) { ex.Approval = nil },
+			want: want{state: v1alpha1.ExceptionPendingApproval, reason: v1alpha1.ReasonPendingApproval,
+				message: "awaiting approval: a user other than the requester alice@example.com who may approve controlexceptions in namespace shop"},
+		},
+		"approved by its own requester it is pending": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
+			mutate: func(ex *v1alpha1.ControlException) { ex.Approval.ApprovedBy = "alice@example.com" },
+			want:   want{state: v1alpha1.ExceptionPendingApproval, message: "approval.approvedBy alice@example.com is the requester"},
+		},
+		"without a recorded requester the approval is not trusted": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
+			mutate: func(ex *v1alpha1.ControlException) { ex.Spec.RequestedBy = "" },
+			want:   want{state: v1alpha1.ExceptionPendingApproval, message: "spec.requestedBy is empty"},
+		},
+		"while the admission policies are not verified no approval is trusted": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalUnverified,
+			problem: "ValidatingAdmissionPolicyBinding soc2-operator-exception-approval is missing",
+			want: want{state: v1alpha1.ExceptionPendingApproval,
+				message: "the approval by bob@example.com is not trusted: ValidatingAdmissionPolicyBinding soc2-operator-exception-approval is missing"},
+		},
+		"a profile that does not require approval honours an exception without one": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical, RequireApproval: &no}, trust: engine.ApprovalUnverified,
+			mutate: func(ex *v1alpha1.ControlException) { ex.Approval = nil },
+			want:   want{state: v1alpha1.ExceptionActive, excepted: 1},
+		},
+		"offline the approval cannot be verified and the exception says so": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalOffline,
+			mutate: func(ex *v1alpha1.ControlException) { ex.Approval = nil },
+			want:   want{state: v1alpha1.ExceptionActive, message: engine.NoteApprovalOffline, excepted: 1},
+		},
+		"by default a Critical finding is not waived and the exception says so": {
+			trust: engine.ApprovalEnforced,
+			want: want{state: v1alpha1.ExceptionActive, approver: "bob@example.com",
+				message: `does not waive Critical findings: profile "soc2-strict" waives at most High (spec.exceptionPolicy.maxSeverity)`},
+		},
+		"a Critical check named through its criterion is not waived either": {
+			trust: engine.ApprovalEnforced,
+			mutate: func(ex *v1alpha1.ControlException) {
+				ex.Spec.Checks, ex.Spec.Criteria = nil, []v1alpha1.Criterion{"CC6.1", "CC8.1"}
+			},
+			want: want{state: v1alpha1.ExceptionActive, message: "does not waive Critical findings", excepted: 1},
+		},
+		"tenant exceptions are invalid where the profile allows only the operator's namespace": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical, AllowTenantExceptions: &no}, trust: engine.ApprovalEnforced,
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonPolicyViolation,
+				message: `metadata.namespace: profile "soc2-strict" honours exceptions only in the operator's namespace "soc2-operator-system"`},
+		},
+		"the operator's namespace still holds exceptions where tenants may not": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical, AllowTenantExceptions: &no}, trust: engine.ApprovalEnforced,
+			ns:     "soc2-operator-system",
+			mutate: func(ex *v1alpha1.ControlException) { ex.Spec.Match.Namespaces = []string{"shop"} },
+			want:   want{state: v1alpha1.ExceptionActive, approver: "bob@example.com", excepted: 1},
 		},
 		"longer than the profile allows it is invalid": {
-			mutate: func(s *v1alpha1.ControlExceptionSpec) {
-				s.Approver = "security@example.com"
-				s.Expires = metav1.NewTime(now.Add(60 * 24 * time.Hour))
-			},
-			state:   v1alpha1.ExceptionInvalid,
-			message: "the exception runs 61d from its creation; profile \"soc2-strict\" allows at most 30d",
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical, MaxDuration: &metav1.Duration{Duration: 30 * 24 * time.Hour}}, trust: engine.ApprovalEnforced,
+			mutate: func(ex *v1alpha1.ControlException) { ex.Spec.Expires = metav1.NewTime(now.Add(60 * 24 * time.Hour)) },
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonPolicyViolation,
+				message: "the exception runs 61d from its creation; profile \"soc2-strict\" allows at most 30d"},
 		},
-		"approved and within the limit it is active": {
-			mutate: func(s *v1alpha1.ControlExceptionSpec) { s.Approver = "security@example.com" }, state: v1alpha1.ExceptionActive,
+		"an expired exception is Expired, approved or not": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
+			mutate: func(ex *v1alpha1.ControlException) {
+				ex.Approval = nil
+				ex.Spec.Expires = metav1.NewTime(now.Add(-time.Minute))
+			},
+			want: want{state: v1alpha1.ExceptionExpired},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			ev := evaluate(t, profile, []*engine.Object{deployment("shop", "web", nil, "setup")}, exception("shop", "x", tc.mutate))
+			profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "soc2-strict"},
+				Spec: v1alpha1.ComplianceProfileSpec{ExceptionPolicy: tc.policy}}
+			ns := tc.ns
+			if ns == "" {
+				ns = "shop"
+			}
+			ex := exception(ns, "x", nil)
+			if tc.mutate != nil {
+				tc.mutate(ex)
+			}
+			objs := []*engine.Object{deployment("shop", "web", nil, "setup")}
+			ev := engine.Compile(catalogue, profile).Evaluate(engine.NewInventory(objs, true), []*v1alpha1.ControlException{ex},
+				engine.Options{Now: now, AdminNamespace: "soc2-operator-system", Approval: tc.trust, ApprovalProblem: tc.problem})
 			out := ev.Exceptions[0]
-			if out.State != tc.state || !strings.Contains(out.Message, tc.message) {
-				t.Errorf("got %s %q, want %s containing %q", out.State, out.Message, tc.state, tc.message)
+			if out.State != tc.want.state || !strings.Contains(out.Message, tc.want.message) {
+				t.Errorf("got %s %q, want %s containing %q", out.State, out.Message, tc.want.state, tc.want.message)
+			}
+			if tc.want.reason != "" && out.Reason != tc.want.reason {
+				t.Errorf("reason %s, want %s", out.Reason, tc.want.reason)
+			}
+			if tc.want.approver != "" && out.ApprovedBy != tc.want.approver {
+				t.Errorf("approver %q, want %q", out.ApprovedBy, tc.want.approver)
+			}
+			if out.Matched != tc.want.excepted {
+				t.Errorf("the exception covers %d findings, want %d", out.Matched, tc.want.excepted)
+			}
+			if got := ev.Summaries["shop"].Excepted; got != tc.want.excepted {
+				t.Errorf("shop has %d excepted findings, want %d", got, tc.want.excepted)
 			}
 		})
 	}
@@ -371,7 +468,9 @@ func TestRollUp(t *testing.T) {
 
 	// An exception turns the privileged finding Excepted: CC6.1 and CC6.8 become Excepted, and
 	// the excepted check counts as holding in the score (10 of 11 weight points).
-	ev = evaluate(t, nil, objs, exception("shop", "accepted", nil))
+	waiveCritical := &v1alpha1.ComplianceProfile{Spec: v1alpha1.ComplianceProfileSpec{
+		ExceptionPolicy: &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}}}
+	ev = evaluate(t, waiveCritical, objs, exception("shop", "accepted", nil))
 	shop = ev.Summaries["shop"]
 	if got := criterion(shop, "CC6.1"); got.Status != v1alpha1.CriterionExcepted || got.Excepted != 1 || got.Failed != 0 {
 		t.Errorf("excepted CC6.1 = %+v, want Excepted", got)

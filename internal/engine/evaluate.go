@@ -14,6 +14,11 @@ type Options struct {
 	Now time.Time
 	// AdminNamespace is the operator's namespace: its exceptions may select other namespaces.
 	AdminNamespace string
+	// Approval says whether approvals on exceptions can be trusted (see ApprovalTrust; the zero
+	// value trusts none).
+	Approval ApprovalTrust
+	// ApprovalProblem says why approvals are not trusted, for the exceptions' messages.
+	ApprovalProblem string
 	// SkipClusterScoped evaluates only namespaced objects (and Namespaces); cluster-scoped
 	// objects are still used for lookups. The operator sets it when it re-evaluates one
 	// namespace.
@@ -78,7 +83,8 @@ type Evaluation struct {
 func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException, opts Options) *Evaluation {
 	outcomes := make([]*ExceptionOutcome, 0, len(exceptions))
 	for _, ex := range exceptions {
-		outcomes = append(outcomes, p.JudgeException(ex, ExceptionOptions{Now: opts.Now, AdminNamespace: opts.AdminNamespace}))
+		outcomes = append(outcomes, p.JudgeException(ex, ExceptionOptions{Now: opts.Now, AdminNamespace: opts.AdminNamespace,
+			Approval: opts.Approval, ApprovalProblem: opts.ApprovalProblem}))
 	}
 	sortOutcomes(outcomes)
 	ev := &Evaluation{Plan: p, Exceptions: outcomes, Summaries: map[string]*Summary{}, Options: opts}

@@ -20,7 +20,7 @@ type ExceptionOutcome struct {
 	Exception *v1alpha1.ControlException
 	// Key is namespace/name.
 	Key string
-	// State is Active, Expired or Invalid for this profile at evaluation time.
+	// State is PendingApproval, Active, Expired or Invalid for this profile at evaluation time.
 	State v1alpha1.ExceptionState
 	// Reason is a condition reason (Active, Expired, UnknownCheck, PolicyViolation, ...).
 	Reason string
@@ -33,6 +33,11 @@ type ExceptionOutcome struct {
 	MatchedByNamespace map[string]int
 	// AppliesTo reports whether the exception applies to this profile at all (spec.profiles).
 	AppliesTo bool
+	// ApprovedBy is the approver whose approval is trusted ("" when there is none).
+	ApprovedBy string
+	// Notes qualify an Active exception: findings it asks to waive but may not, an approval
+	// that could not be verified.
+	Notes []string
 
 	checks     map[string]bool
 	criteria   map[v1alpha1.Criterion]bool
@@ -42,6 +47,8 @@ type ExceptionOutcome struct {
 	names      []string
 	selector   labels.Selector
 	containers []string
+	// maxSeverity is the most severe finding the exception may waive.
+	maxSeverity v1alpha1.Severity
 }
 
 // ExceptionOptions are what exception validity depends on besides the exception itself.
@@ -51,10 +58,63 @@ type ExceptionOptions struct {
 	// AdminNamespace is the operator's own namespace, the only one whose exceptions may select
 	// other namespaces or cluster-scoped objects.
 	AdminNamespace string
+	// Approval says whether approvals written on exceptions can be trusted.
+	Approval ApprovalTrust
+	// ApprovalProblem says why approvals are not trusted (Approval is ApprovalUnverified).
+	ApprovalProblem string
 }
 
-// JudgeException settles the state of one exception under this plan: Active, Expired or
-// Invalid, with a reason and a message that say why.
+// ApprovalTrust says whether the approvals recorded on exceptions can be believed.
+type ApprovalTrust int
+
+const (
+	// ApprovalUnverified: the admission policies that record requesters and check approvers are
+	// not known to be in force, so an approval may have been typed by anyone. Approvals are not
+	// trusted: exceptions that need one stay PendingApproval. The zero value, so that a caller
+	// that does not know never trusts.
+	ApprovalUnverified ApprovalTrust = iota
+	// ApprovalEnforced: the API server records spec.requestedBy and accepts an approval only
+	// from a user who may approve and is not the requester.
+	ApprovalEnforced
+	// ApprovalOffline: there is no API server (scan). Approval cannot be checked; exceptions
+	// files are taken as reviewed where they are kept (in Git), and each Active exception says
+	// that its approval was not verified.
+	ApprovalOffline
+)
+
+// NoteApprovalOffline is the note on exceptions that apply offline although the profile
+// requires approval.
+const NoteApprovalOffline = "approval not verifiable offline: the exceptions file is taken as reviewed"
+
+// TrustedApprover returns the approver of ex when its approval can be trusted, else "" and why
+// not.
+func TrustedApprover(ex *v1alpha1.ControlException, trust ApprovalTrust, problem string) (string, string) {
+	a := ex.Approval
+	switch {
+	case a == nil || strings.TrimSpace(a.ApprovedBy) == "":
+		who := "the requester"
+		if ex.Spec.RequestedBy != "" {
+			who = fmt.Sprintf("the requester %s", ex.Spec.RequestedBy)
+		}
+		return "", fmt.Sprintf("awaiting approval: a user other than %s who may approve controlexceptions in namespace %s must set approval.approvedBy to their own name", who, ex.Namespace)
+	case trust == ApprovalOffline:
+		return a.ApprovedBy, ""
+	case trust != ApprovalEnforced:
+		if problem == "" {
+			problem = "the admission policies that check approvals are not verified"
+		}
+		return "", fmt.Sprintf("the approval by %s is not trusted: %s", a.ApprovedBy, problem)
+	case ex.Spec.RequestedBy == "":
+		return "", fmt.Sprintf("the approval by %s is not trusted: spec.requestedBy is empty, so the exception was written before the admission policies recorded requesters; change its spec and have it approved again", a.ApprovedBy)
+	case a.ApprovedBy == ex.Spec.RequestedBy:
+		return "", fmt.Sprintf("the approval is not trusted: approval.approvedBy %s is the requester", a.ApprovedBy)
+	}
+	return a.ApprovedBy, ""
+}
+
+// JudgeException settles the state of one exception under this plan: Invalid, Expired,
+// PendingApproval or Active (in that order of precedence), with a reason and a message that say
+// why.
 func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptions) *ExceptionOutcome {
 	out := &ExceptionOutcome{
 		Exception:          ex,
@@ -131,8 +191,9 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 		}
 		out.selector = sel
 	}
-	if p.RequireApprover && strings.TrimSpace(spec.Approver) == "" {
-		return invalid(v1alpha1.ReasonPolicyViolation, "spec.approver: profile %q requires an approver", p.ProfileName)
+	if !p.AllowTenantExceptions && ex.Namespace != opts.AdminNamespace {
+		return invalid(v1alpha1.ReasonPolicyViolation,
+			"metadata.namespace: profile %q honours exceptions only in the operator's namespace %q (spec.exceptionPolicy.allowTenantExceptions is false)", p.ProfileName, opts.AdminNamespace)
 	}
 	if created := ex.CreationTimestamp.Time; p.MaxExceptionDuration > 0 && !created.IsZero() {
 		if d := spec.Expires.Sub(created); d > p.MaxExceptionDuration {
@@ -145,9 +206,60 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 		out.Message = "expired at " + spec.Expires.UTC().Format(time.RFC3339)
 		return out
 	}
+	out.maxSeverity = p.MaxWaivedSeverity
+	if over := p.unwaivable(out); len(over) > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("does not waive %s findings: %s waives at most %s (spec.exceptionPolicy.maxSeverity)",
+			strings.Join(over, " or "), p.profileLabel(), p.MaxWaivedSeverity))
+	}
+	approver, why := TrustedApprover(ex, opts.Approval, opts.ApprovalProblem)
+	out.ApprovedBy = approver
+	switch {
+	case !p.RequireApproval:
+	case opts.Approval == ApprovalOffline:
+		out.Notes = append(out.Notes, NoteApprovalOffline)
+	case approver == "":
+		out.State, out.Reason, out.Message = v1alpha1.ExceptionPendingApproval, v1alpha1.ReasonPendingApproval, why
+		return out
+	}
 	out.State, out.Reason = v1alpha1.ExceptionActive, v1alpha1.ReasonActive
 	out.Message = "active until " + spec.Expires.UTC().Format(time.RFC3339)
+	if approver != "" {
+		out.Message += ", approved by " + approver
+	}
+	for _, n := range out.Notes {
+		out.Message += "; " + n
+	}
 	return out
+}
+
+// unwaivable lists the severities above the plan's limit of the enabled checks the exception
+// names, directly or through a criterion.
+func (p *Plan) unwaivable(e *ExceptionOutcome) []string {
+	var out []string
+	for _, c := range p.Checks {
+		if severityRank(c.Severity) >= severityRank(p.MaxWaivedSeverity) || slices.Contains(out, string(c.Severity)) {
+			continue
+		}
+		named := e.checks[c.ID]
+		for _, cr := range c.Criteria {
+			named = named || e.criteria[cr]
+		}
+		if named {
+			out = append(out, string(c.Severity))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return severityRank(v1alpha1.Severity(out[i])) < severityRank(v1alpha1.Severity(out[j]))
+	})
+	return out
+}
+
+// profileLabel names the profile in messages.
+func (p *Plan) profileLabel() string {
+	if p.ProfileName == "" {
+		return "the default profile"
+	}
+	return fmt.Sprintf("profile %q", p.ProfileName)
 }
 
 func roundDuration(d time.Duration) string {
@@ -173,6 +285,9 @@ func (e *ExceptionOutcome) Selects(namespace string) bool {
 
 // covers reports whether the exception waives result r.
 func (e *ExceptionOutcome) covers(r *Result) bool {
+	if e.maxSeverity != "" && severityRank(r.Check.Severity) < severityRank(e.maxSeverity) {
+		return false
+	}
 	if !e.checks[r.Check.ID] {
 		found := false
 		for _, c := range r.Check.Criteria {

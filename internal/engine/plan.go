@@ -28,8 +28,12 @@ type Plan struct {
 	MaxFindings int
 	// MaxExceptionDuration is the longest exception the profile honours (0: no limit).
 	MaxExceptionDuration time.Duration
-	// RequireApprover makes exceptions without an approver Invalid.
-	RequireApprover bool
+	// RequireApproval keeps exceptions PendingApproval until a trusted approval (default true).
+	RequireApproval bool
+	// MaxWaivedSeverity is the most severe finding an exception may waive (default High).
+	MaxWaivedSeverity v1alpha1.Severity
+	// AllowTenantExceptions honours exceptions outside the operator's namespace (default true).
+	AllowTenantExceptions bool
 
 	known       map[string]bool // every built-in ID (enabled or not) and every custom ID
 	byTarget    map[string][]*PlannedCheck
@@ -68,6 +72,10 @@ const DefaultMaxFindings = 50
 // DefaultMaxExceptionDuration is the longest exception honoured when the profile sets none.
 const DefaultMaxExceptionDuration = 90 * 24 * time.Hour
 
+// DefaultMaxWaivedSeverity is the most severe finding an exception may waive when the profile
+// says nothing: Critical findings are never waived by default.
+const DefaultMaxWaivedSeverity = v1alpha1.SeverityHigh
+
 // Compile builds the plan of a profile over a catalogue. A nil profile means every built-in
 // check at its default severity.
 func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
@@ -76,13 +84,16 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 	}
 	spec := &profile.Spec
 	p := &Plan{
-		ProfileName:          profile.Name,
-		ProfileGeneration:    profile.Generation,
-		Params:               paramsFrom(spec.Parameters),
-		MaxFindings:          DefaultMaxFindings,
-		MaxExceptionDuration: DefaultMaxExceptionDuration,
-		known:                make(map[string]bool, len(catalogue)+len(spec.CustomChecks)),
-		byTarget:             map[string][]*PlannedCheck{},
+		ProfileName:           profile.Name,
+		ProfileGeneration:     profile.Generation,
+		Params:                paramsFrom(spec.Parameters),
+		MaxFindings:           DefaultMaxFindings,
+		MaxExceptionDuration:  DefaultMaxExceptionDuration,
+		RequireApproval:       true,
+		MaxWaivedSeverity:     DefaultMaxWaivedSeverity,
+		AllowTenantExceptions: true,
+		known:                 make(map[string]bool, len(catalogue)+len(spec.CustomChecks)),
+		byTarget:              map[string][]*PlannedCheck{},
 	}
 	var psProblems []Problem
 	p.Params.PodSecurity, psProblems = podSecurityFrom(spec.PodSecurity)
@@ -94,7 +105,19 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 		if ep.MaxDuration != nil {
 			p.MaxExceptionDuration = ep.MaxDuration.Duration
 		}
-		p.RequireApprover = ep.RequireApprover
+		if ep.RequireApproval != nil {
+			p.RequireApproval = *ep.RequireApproval
+		}
+		if ep.AllowTenantExceptions != nil {
+			p.AllowTenantExceptions = *ep.AllowTenantExceptions
+		}
+		switch {
+		case ep.MaxSeverity == "":
+		case severityRank(ep.MaxSeverity) > 3:
+			p.problem(v1alpha1.ReasonInvalidProfile, "spec.exceptionPolicy.maxSeverity", "unknown severity %q: want Critical, High, Medium or Low", ep.MaxSeverity)
+		default:
+			p.MaxWaivedSeverity = ep.MaxSeverity
+		}
 	}
 
 	p.requestScope(spec.Criteria)

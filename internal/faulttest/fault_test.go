@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -29,6 +30,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -37,6 +39,8 @@ var (
 	k8s        client.Client
 	kubeconfig string
 	bin        string
+	// approver approves exceptions as a second user.
+	approver client.Client
 )
 
 const adminNamespace = "soc2-operator-system"
@@ -85,6 +89,9 @@ func run(m *testing.M) (int, error) {
 	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: adminNamespace}}); err != nil {
 		return 0, err
 	}
+	if approver, err = testenv.ApproverClient(env, k8s); err != nil {
+		return 0, err
+	}
 	return m.Run(), nil
 }
 
@@ -114,7 +121,9 @@ func scenario(t *testing.T, name string) {
 		t.Fatal(err)
 	}
 	p := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.ComplianceProfileSpec{
-		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"fault": name}}}}
+		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"fault": name}},
+		// The privileged finding is Critical: let an exception waive it.
+		ExceptionPolicy: &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}}}
 	if err := k8s.Create(ctx, p); err != nil {
 		t.Fatal(err)
 	}
@@ -211,6 +220,12 @@ func TestRecoversFromAnAPIServerOutage(t *testing.T) {
 	ctx := context.Background()
 	const name = "fault-outage"
 	scenario(t, name)
+	// The operator applies its admission policies at start; the exception is requested once
+	// they are in force, and approved by a second user.
+	mgr := startManager(t)
+	if err := testenv.WaitAdmissionPolicies(ctx, k8s, name); err != nil {
+		t.Fatal(err)
+	}
 	expires := time.Now().Add(20 * time.Second).Truncate(time.Second)
 	ex := &v1alpha1.ControlException{
 		ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: name},
@@ -220,7 +235,9 @@ func TestRecoversFromAnAPIServerOutage(t *testing.T) {
 	if err := k8s.Create(ctx, ex); err != nil {
 		t.Fatal(err)
 	}
-	mgr := startManager(t)
+	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, 18*time.Second, "the finding is Excepted", func() error {
 		rep, err := report(name)
 		if err != nil {
@@ -546,16 +563,23 @@ func TestReportsNamingNoProfileAreSweptAtStart(t *testing.T) {
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 		t.Fatal(err)
 	}
-	forged := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: "no-such-profile", Namespace: name},
-		Spec: v1alpha1.ComplianceReportSpec{Profile: "no-such-profile"}}
-	if err := k8s.Create(ctx, forged); err != nil {
+	// Only the operator may write reports once its admission policy is in place (an earlier
+	// test's operator applied it): the report is forged as before the install, without it.
+	writer := &admissionv1.ValidatingAdmissionPolicyBinding{}
+	writer.Name = admissionpolicy.ReportWriter
+	if err := k8s.Delete(ctx, writer); err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
+	forged := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: "no-such-profile", Namespace: name},
+		Spec: v1alpha1.ComplianceReportSpec{Profile: "no-such-profile"}}
+	eventually(t, 10*time.Second, "a report written without the policy", func() error {
+		return k8s.Create(ctx, forged) // the API server stops applying the deleted binding a moment later
+	})
 	forged.Status.Result = v1alpha1.Compliant
 	if err := k8s.Status().Update(ctx, forged); err != nil {
 		t.Fatal(err)
 	}
-	startManager(t)
+	startManager(t) // it applies its policies again
 	eventually(t, 30*time.Second, "the report is deleted", func() error {
 		err := k8s.Get(ctx, client.ObjectKeyFromObject(forged), &v1alpha1.ComplianceReport{})
 		if apierrors.IsNotFound(err) {

@@ -153,6 +153,8 @@ spec:
   reason: The legacy app needs the node's network until it moves behind the gateway.
   owner: shop-team@example.com
   expires: "2027-01-01T00:00:00Z"
+  requestedBy: shop-dev@example.com
+approval: {approvedBy: security@example.com}
 `
 )
 
@@ -571,7 +573,7 @@ func evaluate(t *testing.T, objects, exceptions []string, complete bool) *engine
 	if len(plan.Problems) > 0 {
 		t.Fatalf("profile problems: %v", plan.Problems)
 	}
-	return plan.Evaluate(engine.NewInventory(objs, complete), exs, engine.Options{Now: now, KeepPassing: true})
+	return plan.Evaluate(engine.NewInventory(objs, complete), exs, engine.Options{Now: now, KeepPassing: true, Approval: engine.ApprovalEnforced})
 }
 
 func scopeOf(r Object) string {

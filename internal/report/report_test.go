@@ -128,7 +128,11 @@ func TestExceptionsAreListedByFindingsCovered(t *testing.T) {
 		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"},
 			Reason: "covers every privileged container", Owner: "o", Expires: expires},
 	})
-	ev := engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, true), exceptions, engine.Options{Now: now})
+	// Exceptions that need no approval and may waive Critical findings: this is about the list.
+	no := false
+	profile := &v1alpha1.ComplianceProfile{Spec: v1alpha1.ComplianceProfileSpec{
+		ExceptionPolicy: &v1alpha1.ExceptionPolicy{RequireApproval: &no, MaxSeverity: v1alpha1.SeverityCritical}}}
+	ev := engine.Compile(checks.Catalogue(), profile).Evaluate(engine.NewInventory(objs, true), exceptions, engine.Options{Now: now})
 	st := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: now})
 	if len(st.Exceptions) != MaxExceptions || !st.ExceptionsTruncated || st.TotalExceptions != MaxExceptions+11 {
 		t.Fatalf("%d exceptions listed of %d, truncated %v", len(st.Exceptions), st.TotalExceptions, st.ExceptionsTruncated)

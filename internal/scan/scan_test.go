@@ -327,6 +327,20 @@ func TestWhatUsersSee(t *testing.T) {
 			code:   ExitFindings,
 			stdout: []string{"(excepted)", "[excepted by shop/legacy-host-network]", "Active (unused)"},
 		},
+		"approval cannot be verified offline, and the scan says so instead of trusting typed approvals": {
+			args: []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml", "-o", "table"},
+			code: ExitFindings,
+			stderr: []string{"note: the profile requires approval of exceptions, which cannot be verified offline; " +
+				"the 2 exceptions given are applied as reviewed in Git"},
+			stdout: []string{"approval not verifiable offline: the exceptions file is taken as reviewed"},
+		},
+		"an exception does not waive a Critical finding unless the profile allows it": {
+			stdin: "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\nmetadata: {name: privileged, namespace: shop}\n" +
+				"spec: {checks: [wl-privileged], reason: a reason long enough, owner: me, expires: '2027-01-01T00:00:00Z'}\n",
+			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "-", "-o", "table"},
+			code:   ExitFindings,
+			stdout: []string{`does not waive Critical findings: the default profile waives at most High (spec.exceptionPolicy.maxSeverity)`},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

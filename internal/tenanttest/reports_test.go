@@ -142,6 +142,7 @@ func TestThousandsOfExceptionsDoNotCrowdOutTheRealWaiver(t *testing.T) {
 	if err := platform.Create(ctx, waiver); err != nil {
 		t.Fatal(err)
 	}
+	tn.approve(t, waiver.Name) // a second person approves it, as the default exception policy requires
 	key := tn.Namespace + "/" + waiver.Name
 	rep := tn.waitReport(t, "the waiver listed first, covering two findings", func(rep *v1alpha1.ComplianceReport) error {
 		if rep.Status.Summary.Excepted != 2 {
@@ -224,10 +225,16 @@ func reportSize(t *testing.T, rep *v1alpha1.ComplianceReport) int {
 }
 
 // TestForgedReportsAreDeleted is attack 5 of issue 10: a ComplianceReport the operator did not
-// produce, with a hand-written Compliant status, stayed listed. It is made here by the platform
-// admin (tenants cannot create reports at all); the operator deletes it.
+// produce, with a hand-written Compliant status, stayed listed. Nobody but the operator may
+// write reports (an admission policy, TestTenantCannotForgeReports), so it is made here with the
+// operator's own credentials, as a leaked token or a report left from before the policy could;
+// the operator deletes it.
 func TestForgedReportsAreDeleted(t *testing.T) {
 	ctx := context.Background()
+	forger, err := client.New(operatorCfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tn := newTenant(t, "forged", nil)
 	if err := tn.Client.Create(ctx, privilegedDeployment(tn.Namespace, "web")); err != nil {
 		t.Fatal(err)
@@ -269,7 +276,7 @@ func TestForgedReportsAreDeleted(t *testing.T) {
 						return err
 					}
 					forged.OwnerReferences = []metav1.OwnerReference{*tc.owner}
-					if err := platform.Update(ctx, forged); err != nil {
+					if err := forger.Update(ctx, forged); err != nil {
 						return err
 					}
 				} else {
@@ -277,7 +284,7 @@ func TestForgedReportsAreDeleted(t *testing.T) {
 						ObjectMeta: metav1.ObjectMeta{Name: tc.name, Namespace: tc.namespace, Labels: map[string]string{controllers.LabelProfile: tc.name}},
 						Spec:       v1alpha1.ComplianceReportSpec{Profile: tc.name},
 					}
-					if err := platform.Create(ctx, forged); err != nil {
+					if err := forger.Create(ctx, forged); err != nil {
 						return err
 					}
 				}
@@ -285,7 +292,7 @@ func TestForgedReportsAreDeleted(t *testing.T) {
 				forged.Status = v1alpha1.ComplianceReportStatus{Result: v1alpha1.Compliant, Score: &score,
 					Conditions: []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonEvaluated,
 						Message: "forged", LastTransitionTime: metav1.Now()}}}
-				if err := platform.Status().Update(ctx, forged); err != nil {
+				if err := forger.Status().Update(ctx, forged); err != nil {
 					now := &v1alpha1.ComplianceReport{}
 					if gerr := platform.Get(ctx, key, now); apierrors.IsNotFound(gerr) || (gerr == nil && now.UID != forged.UID) {
 						return nil // the operator removed it before its status could be forged

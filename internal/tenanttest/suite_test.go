@@ -43,6 +43,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/webhook"
 )
@@ -59,7 +60,20 @@ var (
 	platform client.Client
 	// platformCfg is platform's rest config, for impersonating other users.
 	platformCfg *rest.Config
+	// operatorUser is the operator's user name, the only one that may write reports.
+	operatorUser string
 )
+
+// applyAdmissionPolicies creates (or restores) the admission policies and bindings as the
+// platform admin.
+func applyAdmissionPolicies(ctx context.Context) error {
+	for _, o := range admissionpolicy.Objects(operatorUser) {
+		if err := platform.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating %s %s: %w", admissionpolicy.Kind(o), o.GetName(), err)
+		}
+	}
+	return nil
+}
 
 func TestMain(m *testing.M) {
 	level := zapcore.ErrorLevel
@@ -121,19 +135,34 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The admission policies are applied by the platform admin, as a cluster that manages them
+	// through GitOps does (`soc2-operator admission-policies`), and the operator only checks
+	// them: so that a test can take them away and put them back.
+	if operatorUser, err = admissionpolicy.WhoAmI(ctx, mgr.GetClient()); err != nil {
+		return 0, err
+	}
+	if err := applyAdmissionPolicies(ctx); err != nil {
+		return 0, err
+	}
+	approval := admissionpolicy.NewVerifier()
 	if err := controllers.Setup(mgr, controllers.Options{
-		AdminNamespace: adminNamespace,
-		CoalesceDelay:  100 * time.Millisecond,
+		AdminNamespace:    adminNamespace,
+		CoalesceDelay:     100 * time.Millisecond,
+		AdmissionPolicies: admissionpolicy.VerifyOnly,
+		Approval:          approval,
 	}); err != nil {
 		return 0, err
 	}
-	if err := webhook.Setup(mgr, adminNamespace); err != nil {
+	if err := webhook.Setup(mgr, adminNamespace, webhook.WithApproval(approval)); err != nil {
 		return 0, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return 0, errors.New("the operator's cache did not sync")
+	}
+	if err := testenv.WaitAdmissionPolicies(ctx, platform, adminNamespace); err != nil {
+		return 0, err
 	}
 	code := m.Run()
 	cancel()

@@ -131,6 +131,9 @@ func run(m *testing.M) (int, error) {
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return 0, errors.New("the operator's cache did not sync")
 	}
+	if err := requestAndApproveTheSampleException(ctx); err != nil {
+		return 0, err
+	}
 	if err := waitForDemoReports(ctx); err != nil {
 		return 0, err
 	}
@@ -179,14 +182,6 @@ func setUpWorld(ctx context.Context) error {
 			return err
 		}
 	}
-	ex, err := os.ReadFile(filepath.Join(root, "config", "samples", "compliance_v1alpha1_controlexception.yaml"))
-	if err != nil {
-		return err
-	}
-	ex = expiresLine.ReplaceAll(ex, []byte(`  expires: "`+time.Now().Add(30*24*time.Hour).UTC().Format(time.RFC3339)+`"`))
-	if err := apply(ctx, "exception", ex); err != nil {
-		return err
-	}
 
 	// Who may read what: a ClusterRole to get reports, bound cluster-wide for the auditor and
 	// in shop only for the shop developer; nobody has a token and no binding.
@@ -223,6 +218,43 @@ func setUpWorld(ctx context.Context) error {
 		*sa.token = tr.Status.Token
 	}
 	return nil
+}
+
+// requester asks for the sample exception; testenv's approver approves it.
+const requester = "payments-dev@example.com"
+
+// requestAndApproveTheSampleException creates config/samples' exception (expiring in 30 days)
+// as a payments developer, once the operator's admission policies are in force, and has a
+// second person approve it, as the demo does.
+func requestAndApproveTheSampleException(ctx context.Context) error {
+	if err := testenv.WaitAdmissionPolicies(ctx, admin, adminNamespace); err != nil {
+		return err
+	}
+	dev, err := env.AddUser(envtest.User{Name: requester, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	devClient, err := client.New(dev.Config(), client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+	ex, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "samples", "compliance_v1alpha1_controlexception.yaml"))
+	if err != nil {
+		return err
+	}
+	ex = expiresLine.ReplaceAll(ex, []byte(`  expires: "`+time.Now().Add(30*24*time.Hour).UTC().Format(time.RFC3339)+`"`))
+	obj := &v1alpha1.ControlException{}
+	if err := sigsyaml.UnmarshalStrict(ex, obj); err != nil {
+		return err
+	}
+	if err := devClient.Create(ctx, obj); err != nil {
+		return fmt.Errorf("requesting the sample exception: %w", err)
+	}
+	approver, err := testenv.ApproverClient(env, admin)
+	if err != nil {
+		return err
+	}
+	return testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(obj))
 }
 
 func ptr[T any](v T) *T { return &v }

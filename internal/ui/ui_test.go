@@ -14,6 +14,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // rows returns the value of attr on every element of the page that carries it, as the
@@ -155,7 +156,7 @@ func TestTheNamespacePageShowsFindingsWithRemediationAndExceptions(t *testing.T)
 	if !contains(rows(body, "data-exception"), "legacy-gateway-writable-rootfs") {
 		t.Fatalf("payments' page does not list its exception")
 	}
-	for _, want := range []string{"payments-team@example.com", "ticket", time.Now().Add(30 * 24 * time.Hour).UTC().Format("2006-01-02")} {
+	for _, want := range []string{"payments-team@example.com", requester, testenv.ApproverName, "Active", "ticket", time.Now().Add(30 * 24 * time.Hour).UTC().Format("2006-01-02")} {
 		if !strings.Contains(body, want) {
 			t.Errorf("payments' exception row lacks %q", want)
 		}

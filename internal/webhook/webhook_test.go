@@ -26,13 +26,16 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/webhook"
 )
 
 var (
-	cfg    *rest.Config
-	scheme *runtime.Scheme
+	// approver approves exceptions as a second user.
+	approver client.Client
+	cfg      *rest.Config
+	scheme   *runtime.Scheme
 )
 
 const adminNamespace = "soc2-operator-system"
@@ -75,14 +78,29 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := webhook.Setup(mgr, adminNamespace); err != nil {
-		return 0, err
-	}
+	// The operator's admission policies, so that the webhook trusts approvals.
+	approval := admissionpolicy.NewVerifier()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if err := admissionpolicy.Setup(ctx, mgr, admissionpolicy.Manage, approval); err != nil {
+		return 0, err
+	}
+	if err := webhook.Setup(mgr, adminNamespace, webhook.WithApproval(approval)); err != nil {
+		return 0, err
+	}
 	go func() { _ = mgr.Start(ctx) }()
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return 0, fmt.Errorf("cache did not sync")
+	}
+	k, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return 0, err
+	}
+	if approver, err = testenv.ApproverClient(env, k); err != nil {
+		return 0, err
+	}
+	if err := testenv.WaitAdmissionPolicies(ctx, k, "default"); err != nil {
+		return 0, err
 	}
 	return m.Run(), nil
 }
@@ -208,6 +226,15 @@ func TestEnforceHonoursExceptions(t *testing.T) {
 	setup(t, "enforce-excepted", v1alpha1.EnforcementEnforce)
 	k, _ := newClient(t)
 	ctx := context.Background()
+	// Critical findings may be waived under this profile (by default they may not).
+	p := &v1alpha1.ComplianceProfile{}
+	if err := k.Get(ctx, client.ObjectKey{Name: "enforce-excepted"}, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+	if err := k.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
 	ex := &v1alpha1.ControlException{
 		ObjectMeta: metav1.ObjectMeta{Name: "agent-privileged", Namespace: "enforce-excepted"},
 		Spec: v1alpha1.ControlExceptionSpec{
@@ -217,6 +244,9 @@ func TestEnforceHonoursExceptions(t *testing.T) {
 		},
 	}
 	if err := k.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
 		t.Fatal(err)
 	}
 	var err error
@@ -232,6 +262,27 @@ func TestEnforceHonoursExceptions(t *testing.T) {
 	}
 	if err := k.Create(ctx, deployment("enforce-excepted", "other", true)); !apierrors.IsForbidden(err) {
 		t.Errorf("the exception covers only agent, but other was admitted: %v", err)
+	}
+
+	// A change to the exception voids its approval: agent is denied again.
+	if err := k.Get(ctx, client.ObjectKeyFromObject(ex), ex); err != nil {
+		t.Fatal(err)
+	}
+	ex.Spec.Match.Names = []string{"agent", "agent-2"}
+	if err := k.Update(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	if ex.Approval != nil {
+		t.Errorf("the API server kept the approval of a changed exception: %+v", ex.Approval)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for err = nil; err == nil && time.Now().Before(deadline); {
+		if err = k.Create(ctx, deployment("enforce-excepted", "agent-2", true), client.DryRunAll); err == nil {
+			time.Sleep(100 * time.Millisecond) // the cache may not hold the change yet
+		}
+	}
+	if !apierrors.IsForbidden(err) {
+		t.Errorf("an exception whose approval was voided by an edit still admits: %v", err)
 	}
 }
 

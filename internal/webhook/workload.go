@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
@@ -52,6 +53,9 @@ type WorkloadValidator struct {
 	AdminNamespace string
 	// Clock judges exception expiry.
 	Clock clock.PassiveClock
+	// Approval says whether approvals on exceptions can be trusted; nil trusts none, so that an
+	// exception that needs an approval admits nothing.
+	Approval *admissionpolicy.Verifier
 
 	mu    sync.Mutex
 	plans map[string]cachedPlan
@@ -185,6 +189,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 		exs[i] = &exceptions.Items[i]
 	}
 
+	trust, why := v.Approval.Trust()
 	var out []verdict
 	for _, p := range enforcing {
 		plan := v.plan(p)
@@ -192,7 +197,8 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 		if min == "" {
 			min = v1alpha1.SeverityHigh
 		}
-		ev := plan.Evaluate(inv, exs, engine.Options{Now: v.Clock.Now(), AdminNamespace: v.AdminNamespace, SkipClusterScoped: true})
+		ev := plan.Evaluate(inv, exs, engine.Options{Now: v.Clock.Now(), AdminNamespace: v.AdminNamespace, SkipClusterScoped: true,
+			Approval: trust, ApprovalProblem: why})
 		vd := verdict{profile: p.Name, mode: p.Spec.Enforcement.Mode}
 		for i := range ev.Results {
 			r := &ev.Results[i]
@@ -302,7 +308,16 @@ func firstSentence(s string) string {
 
 // Setup serves the webhook from the manager's webhook server and adds a readiness check that
 // passes once the server is serving.
-func Setup(mgr ctrl.Manager, adminNamespace string) error {
+// Option configures the webhook.
+type Option func(*WorkloadValidator)
+
+// WithApproval makes the webhook trust approvals while approval says the admission policies are
+// in force (pass the verifier the reconcilers use). Without it no approval is trusted.
+func WithApproval(approval *admissionpolicy.Verifier) Option {
+	return func(v *WorkloadValidator) { v.Approval = approval }
+}
+
+func Setup(mgr ctrl.Manager, adminNamespace string, opts ...Option) error {
 	kinds, err := inventory.AvailableKinds(mgr.GetRESTMapper())
 	if err != nil {
 		return err
@@ -314,6 +329,9 @@ func Setup(mgr ctrl.Manager, adminNamespace string) error {
 		Catalogue:      checks.Catalogue(),
 		AdminNamespace: adminNamespace,
 		Clock:          clock.RealClock{},
+	}
+	for _, o := range opts {
+		o(v)
 	}
 	mgr.GetWebhookServer().Register(Path, &admission.Webhook{Handler: v})
 	return mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker())
