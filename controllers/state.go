@@ -151,10 +151,17 @@ func (s *state) markWritten(ps *profileState, ns string, now time.Time) {
 	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
 }
 
-// markUnwritten records that a namespace's latest evaluation is not in its report.
+// markUnwritten records that a namespace's latest evaluation, made at now, is not in its
+// report. An evaluation older than the one the report already holds changes nothing: two
+// workers can evaluate a namespace at once, and the older one failing (its write racing an API
+// server that is just coming back, say) must not mark a current report stale until the next
+// evaluation, which may be a minute of queue backoff away.
 func (s *state) markUnwritten(ps *profileState, ns string, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if last, ok := ps.lastSuccess[ns]; ok && last.After(now) {
+		return
+	}
 	if _, ok := ps.unwritten[ns]; !ok {
 		ps.unwritten[ns] = now
 	}
