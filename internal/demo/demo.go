@@ -7,6 +7,8 @@ package demo
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +20,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -43,7 +46,16 @@ type Demo struct {
 	Kubeconfig string
 	Kubectl    string
 	Manager    *testenv.ManagerProcess
+	// Binary is the operator binary the demo runs.
+	Binary string
+	// JournalDir is the evidence journal's store (a directory in the demo's temp dir), signed
+	// with the key whose public half is PublicKey; Started is when the demo began.
+	JournalDir, PublicKey string
+	Started               time.Time
 }
+
+// Cluster is the demo's cluster name in the journal.
+const Cluster = "demo"
 
 // Start brings everything up and waits until every namespace has its report. Progress goes
 // to log.
@@ -56,7 +68,7 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Demo{env: env}
+	d := &Demo{env: env, Started: time.Now().UTC()}
 	ok := false
 	defer func() {
 		if !ok {
@@ -97,12 +109,20 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 		}
 	}
 
-	step("Building and starting the operator")
+	step("Building and starting the operator, journaling evidence to %s", filepath.Join(d.dir, "journal"))
 	bin, err := testenv.BuildOperator()
 	if err != nil {
 		return nil, err
 	}
-	if d.Manager, err = testenv.StartManager(bin, d.Kubeconfig, "--admin-namespace", "soc2-operator-system"); err != nil {
+	d.Binary = bin
+	key, err := d.signingKey()
+	if err != nil {
+		return nil, err
+	}
+	d.JournalDir = filepath.Join(d.dir, "journal")
+	if d.Manager, err = testenv.StartManager(bin, d.Kubeconfig, "--admin-namespace", "soc2-operator-system",
+		"--journal-store", d.JournalDir, "--cluster-name", Cluster, "--journal-signing-key", key,
+		"--journal-attestation-interval", "1m"); err != nil {
 		return nil, err
 	}
 	if err := d.Manager.WaitReady(60 * time.Second); err != nil {
@@ -259,6 +279,52 @@ func quote(args []string) []string {
 	}
 	return out
 }
+
+// signingKey writes a fresh ed25519 key pair for the journal's signatures (in a cluster it is
+// mounted from a Secret) and returns the private key's path.
+func (d *Demo) signingKey() (string, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	priv, pub, err := journal.EncodeKeys(key)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(d.dir, "journal-signing-key.pem")
+	d.PublicKey = filepath.Join(d.dir, "journal-public-key.pem")
+	if err := os.WriteFile(path, priv, 0o600); err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(d.PublicKey, pub, 0o644)
+}
+
+// PackArgs are the arguments of `soc2-operator evidence pack` for the demo's period.
+func (d *Demo) PackArgs(out string) []string {
+	return []string{"evidence", "pack", "--store", d.JournalDir, "--cluster", Cluster,
+		"--from", d.Started.Format(time.DateOnly), "--to", time.Now().UTC().Format(time.DateOnly),
+		"--public-key", d.PublicKey, "-o", out}
+}
+
+// EvidencePack builds the evidence pack of the demo's period into out and verifies the
+// journal, with the operator binary as a user runs it; their output goes to w.
+func (d *Demo) EvidencePack(ctx context.Context, out string, w io.Writer) error {
+	for _, args := range [][]string{
+		d.PackArgs(out),
+		{"evidence", "verify", "--store", d.JournalDir, "--public-key", d.PublicKey},
+	} {
+		fmt.Fprintf(w, "$ soc2-operator %s\n", strings.Join(args, " "))
+		cmd := exec.CommandContext(ctx, d.Binary, args...)
+		cmd.Stdout, cmd.Stderr = w, w
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("soc2-operator %s: %w", args[0]+" "+args[1], err)
+		}
+	}
+	return nil
+}
+
+// Dir is the demo's temporary directory (removed by Stop).
+func (d *Demo) Dir() string { return d.dir }
 
 // Stop stops the operator and the control plane and removes the demo's files.
 func (d *Demo) Stop() {

@@ -193,6 +193,32 @@ func TestExplainDocumentsTheFields(t *testing.T) {
 	}
 }
 
+// TestTheDemoJournalBuildsAVerifiedPack: the demo's operator journals what it saw; the evidence
+// pack of the demo's period verifies with the demo's key and lists the legacy namespace's
+// deviations.
+func TestTheDemoJournalBuildsAVerifiedPack(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "evidence")
+	var log strings.Builder
+	if err := d.EvidencePack(context.Background(), out, &log); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "chain verified") || !strings.Contains(log.String(), "signed by key") {
+		t.Errorf("output:\n%s", log.String())
+	}
+	devs, err := os.ReadFile(filepath.Join(out, "deviations.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(devs), "soc2-baseline,legacy,") {
+		t.Errorf("no deviation of the legacy namespace in deviations.csv:\n%.2000s", devs)
+	}
+	for _, f := range []string{"index.html", "MANIFEST.sha256", "controls.csv", "exceptions.csv"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // TestApprovalFlowWithKubectl is the separation of duties as two people see it with kubectl: the
 // requester cannot approve their own exception or approve in someone else's name, an approver
 // can, and an edit voids the approval.
