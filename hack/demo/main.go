@@ -54,13 +54,17 @@ The operator keeps running against the local control plane. In another terminal:
   kubectl describe compliancereport %s -n legacy
   kubectl edit deployment monolith -n legacy    # fix something, watch its report change
 
+The dashboard: open %s and sign in with the token this prints:
+
+  kubectl create token %s -n default
+
 The operator journals every transition to %s. The evidence pack of the
 demo's period (open index.html in it):
 
   go run . %s
 
 Press Ctrl-C to stop; everything is cleaned up.
-`, d.Kubeconfig, d.Kubectl, demo.Profile, d.JournalDir, strings.Join(d.PackArgs(filepath.Join(d.Dir(), "evidence")), " "))
+`, d.Kubeconfig, d.Kubectl, demo.Profile, d.DashboardURL, demo.DashboardViewer, d.JournalDir, strings.Join(d.PackArgs(filepath.Join(d.Dir(), "evidence")), " "))
 	<-ctx.Done()
 	fmt.Println("\nStopping the operator and the control plane.")
 	return nil

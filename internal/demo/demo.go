@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,10 +53,17 @@ type Demo struct {
 	// with the key whose public half is PublicKey; Started is when the demo began.
 	JournalDir, PublicKey string
 	Started               time.Time
+	// DashboardURL is where the operator serves its dashboard; sign in with the token of
+	// DashboardViewer (kubectl create token).
+	DashboardURL string
 }
 
 // Cluster is the demo's cluster name in the journal.
 const Cluster = "demo"
+
+// DashboardViewer is the ServiceAccount (in namespace default) the demo binds to read every
+// report, for signing in to the dashboard.
+const DashboardViewer = "dashboard-viewer"
 
 // Start brings everything up and waits until every namespace has its report. Progress goes
 // to log.
@@ -109,7 +117,17 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 		}
 	}
 
-	step("Building and starting the operator, journaling evidence to %s", filepath.Join(d.dir, "journal"))
+	step("Creating the dashboard's viewer (ServiceAccount default/%s, bound to compliance-viewer-role in every namespace)", DashboardViewer)
+	for _, args := range [][]string{
+		{"create", "serviceaccount", DashboardViewer, "-n", "default"},
+		{"create", "clusterrolebinding", "soc2-dashboard-viewer", "--clusterrole=compliance-viewer-role", "--serviceaccount=default:" + DashboardViewer},
+	} {
+		if _, err := d.Run(ctx, args...); err != nil {
+			return nil, err
+		}
+	}
+
+	step("Building and starting the operator with its dashboard, journaling evidence to %s", filepath.Join(d.dir, "journal"))
 	bin, err := testenv.BuildOperator()
 	if err != nil {
 		return nil, err
@@ -119,10 +137,15 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
+	uiAddr, err := freeAddress()
+	if err != nil {
+		return nil, err
+	}
+	d.DashboardURL = "http://" + uiAddr
 	d.JournalDir = filepath.Join(d.dir, "journal")
 	if d.Manager, err = testenv.StartManager(bin, d.Kubeconfig, "--admin-namespace", "soc2-operator-system",
 		"--journal-store", d.JournalDir, "--cluster-name", Cluster, "--journal-signing-key", key,
-		"--journal-attestation-interval", "1m"); err != nil {
+		"--journal-attestation-interval", "1m", "--ui-bind-address", uiAddr); err != nil {
 		return nil, err
 	}
 	if err := d.Manager.WaitReady(60 * time.Second); err != nil {
@@ -161,6 +184,20 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 	}
 	ok = true
 	return d, nil
+}
+
+// freeAddress is a free loopback address for the dashboard: 127.0.0.1:8082 when free.
+func freeAddress() (string, error) {
+	for _, addr := range []string{"127.0.0.1:8082", "127.0.0.1:0"} {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		addr = l.Addr().String()
+		l.Close()
+		return addr, nil
+	}
+	return "", fmt.Errorf("no free port for the dashboard")
 }
 
 // waitReports waits until every demo namespace's report has a result.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -282,5 +283,31 @@ spec:
 	state("PendingApproval")
 	if got := kubectl(t, "get", "cexc", "gateway-probes", "-n", "payments", "-o", "jsonpath={.approval}"); got != "" {
 		t.Errorf("approval after an edit = %q, want it removed", got)
+	}
+}
+
+// TestTheDashboardOpensWithTheViewersToken follows what the demo prints: a token from
+// `kubectl create token dashboard-viewer -n default` opens the dashboard, which lists the three
+// namespaces.
+func TestTheDashboardOpensWithTheViewersToken(t *testing.T) {
+	token := strings.TrimSpace(kubectl(t, "create", "token", DashboardViewer, "-n", "default"))
+	req, err := http.NewRequest(http.MethodGet, d.DashboardURL+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", d.DashboardURL, resp.StatusCode, body)
+	}
+	for _, ns := range Namespaces {
+		if !strings.Contains(string(body), `data-namespace="`+ns+`"`) {
+			t.Errorf("the dashboard does not list %s", ns)
+		}
 	}
 }
