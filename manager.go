@@ -28,6 +28,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/logging"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
+	"github.com/soc2-operator/soc2-operator/internal/ui"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 	admissionwebhook "github.com/soc2-operator/soc2-operator/internal/webhook"
 )
@@ -65,6 +66,8 @@ type managerOptions struct {
 	clusterName             string
 	journalSigningKey       string
 	attestationInterval     time.Duration
+	uiAddr                  string
+	uiCertDir               string
 	log                     logging.Options
 }
 
@@ -91,6 +94,8 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.clusterName, "cluster-name", "", "This cluster's name: its journal prefix in the store (required with --journal-store)")
 	fs.StringVar(&o.journalSigningKey, "journal-signing-key", "", "PEM ed25519 private key (PKCS #8) mounted from a Secret: every segment digest is signed with it")
 	fs.DurationVar(&o.attestationInterval, "journal-attestation-interval", 24*time.Hour, "How often the journal attests each namespace's criteria and check populations")
+	fs.StringVar(&o.uiAddr, "ui-bind-address", "0", "Address of the read-only dashboard, for example :8082 (every replica serves it; users sign in with a bearer token checked by TokenReview and see the namespaces whose reports they may get); \"0\" turns it off")
+	fs.StringVar(&o.uiCertDir, "ui-cert-dir", "", "Directory with tls.crt and tls.key to serve the dashboard over HTTPS (plain HTTP when empty: behind kubectl port-forward or a TLS-terminating proxy)")
 	o.log.BindFlags(fs)
 }
 
@@ -232,6 +237,11 @@ func newManager(cfg *rest.Config, opts managerOptions, queue *journal.Queue) (ct
 	if opts.enableWebhook {
 		if err := admissionwebhook.Setup(mgr, opts.adminNamespace, admissionwebhook.WithApproval(approval)); err != nil {
 			return nil, fmt.Errorf("setting up the admission webhook: %w", err)
+		}
+	}
+	if opts.uiAddr != "0" && opts.uiAddr != "" {
+		if err := ui.Add(mgr, ui.ServeOptions{BindAddress: opts.uiAddr, CertDir: opts.uiCertDir}); err != nil {
+			return nil, fmt.Errorf("setting up the dashboard: %w", err)
 		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

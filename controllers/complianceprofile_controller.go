@@ -181,7 +181,7 @@ func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, prof
 		for _, ns := range r.state.namespaces(ps) {
 			r.state.markUnwritten(ps, ns, now)
 		}
-		r.markProfileReportsStale(ctx, profile, v1alpha1.ReasonEvaluationFailed, "The evaluation failed: "+err.Error())
+		r.markProfileReportsStale(ctx, profile, ps, now, v1alpha1.ReasonEvaluationFailed, "The evaluation failed: "+err.Error())
 		_ = r.updateProfileStatus(ctx, profile, ps, problems, err)
 		return ctrl.Result{}, fmt.Errorf("gathering objects: %w", err)
 	}
@@ -471,12 +471,17 @@ func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.N
 }
 
 // markProfileReportsStale marks every report of the profile stale.
-func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Context, profile *v1alpha1.ComplianceProfile, reason, message string) {
+// Reports written by an evaluation newer than the failed one (made at now) are current and
+// left alone.
+func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, now time.Time, reason, message string) {
 	list := &v1alpha1.ComplianceReportList{}
 	if err := r.List(ctx, list, client.MatchingLabels{LabelProfile: profile.Name}); err != nil {
 		return
 	}
 	for _, rep := range list.Items {
+		if r.state.writtenAfter(ps, rep.Namespace, now) {
+			continue
+		}
 		r.markStale(ctx, client.ObjectKeyFromObject(&rep), reason, message)
 	}
 }

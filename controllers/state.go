@@ -159,13 +159,25 @@ func (s *state) markWritten(ps *profileState, ns string, now time.Time) {
 func (s *state) markUnwritten(ps *profileState, ns string, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if last, ok := ps.lastSuccess[ns]; ok && last.After(now) {
+	if writtenAfter(ps, ns, now) {
 		return
 	}
 	if _, ok := ps.unwritten[ns]; !ok {
 		ps.unwritten[ns] = now
 	}
 	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
+}
+
+// writtenAfter reports whether the namespace's report holds an evaluation made after t.
+func (s *state) writtenAfter(ps *profileState, ns string, t time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return writtenAfter(ps, ns, t)
+}
+
+func writtenAfter(ps *profileState, ns string, t time.Time) bool {
+	last, ok := ps.lastSuccess[ns]
+	return ok && last.After(t)
 }
 
 // namespaces are the namespaces with a recorded roll-up.

@@ -75,6 +75,15 @@ type ExceptionUsage struct {
 	// +optional
 	Owner string `json:"owner,omitempty"`
 
+	// requestedBy is who asked for the exception, as the API server recorded it.
+	// +optional
+	RequestedBy string `json:"requestedBy,omitempty"`
+
+	// approvedBy is who approved the exception, when the operator trusts that approval; empty
+	// while it is PendingApproval or needs none.
+	// +optional
+	ApprovedBy string `json:"approvedBy,omitempty"`
+
 	// expires is the exception's expiry.
 	// +optional
 	Expires *metav1.Time `json:"expires,omitempty"`

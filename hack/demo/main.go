@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/soc2-operator/soc2-operator/internal/demo"
 )
@@ -34,7 +37,13 @@ func run(ctx context.Context, once bool) error {
 		return err
 	}
 	if once {
-		return nil
+		// Stop the operator (it records its stop), then build and verify the evidence pack of
+		// the demo's period, as an auditor would receive it.
+		if err := d.Manager.Stop(20 * time.Second); err != nil {
+			return err
+		}
+		fmt.Println()
+		return d.EvidencePack(ctx, filepath.Join(d.Dir(), "evidence"), os.Stdout)
 	}
 	fmt.Printf(`
 The operator keeps running against the local control plane. In another terminal:
@@ -45,8 +54,17 @@ The operator keeps running against the local control plane. In another terminal:
   kubectl describe compliancereport %s -n legacy
   kubectl edit deployment monolith -n legacy    # fix something, watch its report change
 
+The dashboard: open %s and sign in with the token this prints:
+
+  kubectl create token %s -n default
+
+The operator journals every transition to %s. The evidence pack of the
+demo's period (open index.html in it):
+
+  go run . %s
+
 Press Ctrl-C to stop; everything is cleaned up.
-`, d.Kubeconfig, d.Kubectl, demo.Profile)
+`, d.Kubeconfig, d.Kubectl, demo.Profile, d.DashboardURL, demo.DashboardViewer, d.JournalDir, strings.Join(d.PackArgs(filepath.Join(d.Dir(), "evidence")), " "))
 	<-ctx.Done()
 	fmt.Println("\nStopping the operator and the control plane.")
 	return nil

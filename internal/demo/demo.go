@@ -7,8 +7,11 @@ package demo
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +21,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -43,7 +47,23 @@ type Demo struct {
 	Kubeconfig string
 	Kubectl    string
 	Manager    *testenv.ManagerProcess
+	// Binary is the operator binary the demo runs.
+	Binary string
+	// JournalDir is the evidence journal's store (a directory in the demo's temp dir), signed
+	// with the key whose public half is PublicKey; Started is when the demo began.
+	JournalDir, PublicKey string
+	Started               time.Time
+	// DashboardURL is where the operator serves its dashboard; sign in with the token of
+	// DashboardViewer (kubectl create token).
+	DashboardURL string
 }
+
+// Cluster is the demo's cluster name in the journal.
+const Cluster = "demo"
+
+// DashboardViewer is the ServiceAccount (in namespace default) the demo binds to read every
+// report, for signing in to the dashboard.
+const DashboardViewer = "dashboard-viewer"
 
 // Start brings everything up and waits until every namespace has its report. Progress goes
 // to log.
@@ -56,7 +76,7 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Demo{env: env}
+	d := &Demo{env: env, Started: time.Now().UTC()}
 	ok := false
 	defer func() {
 		if !ok {
@@ -97,12 +117,35 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 		}
 	}
 
-	step("Building and starting the operator")
+	step("Creating the dashboard's viewer (ServiceAccount default/%s, bound to compliance-viewer-role in every namespace)", DashboardViewer)
+	for _, args := range [][]string{
+		{"create", "serviceaccount", DashboardViewer, "-n", "default"},
+		{"create", "clusterrolebinding", "soc2-dashboard-viewer", "--clusterrole=compliance-viewer-role", "--serviceaccount=default:" + DashboardViewer},
+	} {
+		if _, err := d.Run(ctx, args...); err != nil {
+			return nil, err
+		}
+	}
+
+	step("Building and starting the operator with its dashboard, journaling evidence to %s", filepath.Join(d.dir, "journal"))
 	bin, err := testenv.BuildOperator()
 	if err != nil {
 		return nil, err
 	}
-	if d.Manager, err = testenv.StartManager(bin, d.Kubeconfig, "--admin-namespace", "soc2-operator-system"); err != nil {
+	d.Binary = bin
+	key, err := d.signingKey()
+	if err != nil {
+		return nil, err
+	}
+	uiAddr, err := freeAddress()
+	if err != nil {
+		return nil, err
+	}
+	d.DashboardURL = "http://" + uiAddr
+	d.JournalDir = filepath.Join(d.dir, "journal")
+	if d.Manager, err = testenv.StartManager(bin, d.Kubeconfig, "--admin-namespace", "soc2-operator-system",
+		"--journal-store", d.JournalDir, "--cluster-name", Cluster, "--journal-signing-key", key,
+		"--journal-attestation-interval", "1m", "--ui-bind-address", uiAddr); err != nil {
 		return nil, err
 	}
 	if err := d.Manager.WaitReady(60 * time.Second); err != nil {
@@ -141,6 +184,20 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 	}
 	ok = true
 	return d, nil
+}
+
+// freeAddress is a free loopback address for the dashboard: 127.0.0.1:8082 when free.
+func freeAddress() (string, error) {
+	for _, addr := range []string{"127.0.0.1:8082", "127.0.0.1:0"} {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		addr = l.Addr().String()
+		l.Close()
+		return addr, nil
+	}
+	return "", fmt.Errorf("no free port for the dashboard")
 }
 
 // waitReports waits until every demo namespace's report has a result.
@@ -259,6 +316,52 @@ func quote(args []string) []string {
 	}
 	return out
 }
+
+// signingKey writes a fresh ed25519 key pair for the journal's signatures (in a cluster it is
+// mounted from a Secret) and returns the private key's path.
+func (d *Demo) signingKey() (string, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	priv, pub, err := journal.EncodeKeys(key)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(d.dir, "journal-signing-key.pem")
+	d.PublicKey = filepath.Join(d.dir, "journal-public-key.pem")
+	if err := os.WriteFile(path, priv, 0o600); err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(d.PublicKey, pub, 0o644)
+}
+
+// PackArgs are the arguments of `soc2-operator evidence pack` for the demo's period.
+func (d *Demo) PackArgs(out string) []string {
+	return []string{"evidence", "pack", "--store", d.JournalDir, "--cluster", Cluster,
+		"--from", d.Started.Format(time.DateOnly), "--to", time.Now().UTC().Format(time.DateOnly),
+		"--public-key", d.PublicKey, "-o", out}
+}
+
+// EvidencePack builds the evidence pack of the demo's period into out and verifies the
+// journal, with the operator binary as a user runs it; their output goes to w.
+func (d *Demo) EvidencePack(ctx context.Context, out string, w io.Writer) error {
+	for _, args := range [][]string{
+		d.PackArgs(out),
+		{"evidence", "verify", "--store", d.JournalDir, "--public-key", d.PublicKey},
+	} {
+		fmt.Fprintf(w, "$ soc2-operator %s\n", strings.Join(args, " "))
+		cmd := exec.CommandContext(ctx, d.Binary, args...)
+		cmd.Stdout, cmd.Stderr = w, w
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("soc2-operator %s: %w", args[0]+" "+args[1], err)
+		}
+	}
+	return nil
+}
+
+// Dir is the demo's temporary directory (removed by Stop).
+func (d *Demo) Dir() string { return d.dir }
 
 // Stop stops the operator and the control plane and removes the demo's files.
 func (d *Demo) Stop() {

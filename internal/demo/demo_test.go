@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,6 +194,32 @@ func TestExplainDocumentsTheFields(t *testing.T) {
 	}
 }
 
+// TestTheDemoJournalBuildsAVerifiedPack: the demo's operator journals what it saw; the evidence
+// pack of the demo's period verifies with the demo's key and lists the legacy namespace's
+// deviations.
+func TestTheDemoJournalBuildsAVerifiedPack(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "evidence")
+	var log strings.Builder
+	if err := d.EvidencePack(context.Background(), out, &log); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "chain verified") || !strings.Contains(log.String(), "signed by key") {
+		t.Errorf("output:\n%s", log.String())
+	}
+	devs, err := os.ReadFile(filepath.Join(out, "deviations.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(devs), "soc2-baseline,legacy,") {
+		t.Errorf("no deviation of the legacy namespace in deviations.csv:\n%.2000s", devs)
+	}
+	for _, f := range []string{"index.html", "MANIFEST.sha256", "controls.csv", "exceptions.csv"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // TestApprovalFlowWithKubectl is the separation of duties as two people see it with kubectl: the
 // requester cannot approve their own exception or approve in someone else's name, an approver
 // can, and an edit voids the approval.
@@ -256,5 +283,31 @@ spec:
 	state("PendingApproval")
 	if got := kubectl(t, "get", "cexc", "gateway-probes", "-n", "payments", "-o", "jsonpath={.approval}"); got != "" {
 		t.Errorf("approval after an edit = %q, want it removed", got)
+	}
+}
+
+// TestTheDashboardOpensWithTheViewersToken follows what the demo prints: a token from
+// `kubectl create token dashboard-viewer -n default` opens the dashboard, which lists the three
+// namespaces.
+func TestTheDashboardOpensWithTheViewersToken(t *testing.T) {
+	token := strings.TrimSpace(kubectl(t, "create", "token", DashboardViewer, "-n", "default"))
+	req, err := http.NewRequest(http.MethodGet, d.DashboardURL+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", d.DashboardURL, resp.StatusCode, body)
+	}
+	for _, ns := range Namespaces {
+		if !strings.Contains(string(body), `data-namespace="`+ns+`"`) {
+			t.Errorf("the dashboard does not list %s", ns)
+		}
 	}
 }

@@ -290,3 +290,34 @@ func TestEvidenceCommandLineErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestAFindingsExceptionIsMatchedByNamespaceAndName(t *testing.T) {
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := journal.NewWriter(context.Background(), store, journal.WriterOptions{Cluster: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := journal.Finding{Key: "k", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: t0.Add(time.Hour)}
+	ex := journal.Exception{Name: "platform-wide", ApprovedBy: "ciso@example.com"}
+	excepted := f
+	excepted.Exception = "ops/platform-wide" // an exception in the operator's namespace
+	if err := w.Write(context.Background(), []journal.Record{
+		{Type: journal.ExceptionRequested, Time: t0, Namespace: "ops", Exception: &ex},
+		{Type: journal.FindingOpened, Time: t0.Add(time.Hour), Profile: "p", Namespace: "team-a", Finding: &f},
+		{Type: journal.FindingExcepted, Time: t0.Add(2 * time.Hour), Profile: "p", Namespace: "team-a", Finding: &excepted},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.AddDate(0, 0, 1), Clusters: []string{"c"}, Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
+	if len(rows) != 1 || rows[0]["namespace"] != "ops" || rows[0]["name"] != "platform-wide" || rows[0]["findings_covered"] != "1" {
+		t.Errorf("exceptions.csv: %v", rows)
+	}
+}

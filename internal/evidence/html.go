@@ -149,7 +149,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 		}
 		pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s to %s</td><td class=\"n\">%d</td></tr>",
 			esc(e.Namespace), esc(e.Name), esc(e.State), esc(e.RequestedBy), esc(approver), esc(e.Reason), esc(e.Ticket),
-			ts(first(e.Approved, e.Requested)), ts(first(e.Ended, e.Expires)), max(len(e.Covered), e.Findings))
+			ts(firstTime(e.Approved, e.Requested)), ts(firstTime(e.Ended, e.Expires)), max(len(e.Covered), e.Findings))
 	}
 	pr("</table>\n")
 
@@ -186,7 +186,7 @@ func signedNote(o Options) string {
 	return " and each segment's signature checked with key " + journal.KeyID(o.PublicKey)
 }
 
-func first(ts ...time.Time) time.Time {
+func firstTime(ts ...time.Time) time.Time {
 	for _, t := range ts {
 		if !t.IsZero() {
 			return t

@@ -242,7 +242,7 @@ func (b *builder) record(line []byte) error {
 			if !slices.Contains(d.Exceptions, r.Finding.Exception) {
 				d.Exceptions = append(d.Exceptions, r.Finding.Exception)
 			}
-			b.exception(c, r.Namespace, r.Finding.Exception).Covered[key(r.Profile, r.Finding.Key)] = struct{}{}
+			b.exceptionRef(c, r.Namespace, r.Finding.Exception).Covered[key(r.Profile, r.Finding.Key)] = struct{}{}
 		}
 	case journal.FindingClosed:
 		if r.Finding == nil {
@@ -329,6 +329,16 @@ func (b *builder) exception(c, ns, name string) *ExceptionRow {
 	return e
 }
 
+// exceptionRef finds the exception a finding names: "namespace/name" (the operator's form; an
+// exception in the operator's namespace can cover other namespaces) or a name in the finding's
+// own namespace.
+func (b *builder) exceptionRef(c, ns, ref string) *ExceptionRow {
+	if exNS, name, ok := strings.Cut(ref, "/"); ok {
+		return b.exception(c, exNS, name)
+	}
+	return b.exception(c, ns, ref)
+}
+
 func (b *builder) state(c, profile, ns, criterion, state string, at time.Time) {
 	k := key(c, profile, ns, criterion)
 	tl, ok := b.timelines[k]
@@ -407,7 +417,7 @@ func (b *builder) attestation(c string, r *record) {
 		d := b.deviation(c, r.Profile, r.Namespace, f, r.Time)
 		if f.Exception != "" {
 			d.Exceptions = append(d.Exceptions, f.Exception)
-			b.exception(c, r.Namespace, f.Exception).Covered[key(r.Profile, f.Key)] = struct{}{}
+			b.exceptionRef(c, r.Namespace, f.Exception).Covered[key(r.Profile, f.Key)] = struct{}{}
 		}
 	}
 	for i := range a.Exceptions {
@@ -562,6 +572,15 @@ func (p *Pack) writeManifest() error {
 	return os.WriteFile(filepath.Join(p.Options.Dir, "MANIFEST.sha256"), []byte(strings.Join(lines, "")), 0o644)
 }
 
+func first(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
 func ts(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -591,10 +610,10 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 
 func (p *Pack) writeExceptions(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"cluster", "namespace", "name", "state", "requested_by", "approved_by", "approver", "owner", "reason", "ticket", "checks", "criteria", "requested", "approved", "expires", "ended", "findings_covered"})
+	cw.Write([]string{"cluster", "namespace", "name", "state", "requested_by", "approved_by", "owner", "reason", "ticket", "checks", "criteria", "requested", "approved", "expires", "ended", "findings_covered"})
 	for _, e := range p.Exceptions {
 		covered := max(len(e.Covered), e.Findings)
-		cw.Write([]string{e.Cluster, e.Namespace, e.Name, e.State, e.RequestedBy, e.ApprovedBy, e.Approver, e.Owner, e.Reason, e.Ticket,
+		cw.Write([]string{e.Cluster, e.Namespace, e.Name, e.State, e.RequestedBy, first(e.ApprovedBy, e.Approver), e.Owner, e.Reason, e.Ticket,
 			strings.Join(e.Checks, ";"), strings.Join(e.Criteria, ";"), ts(e.Requested), ts(e.Approved), ts(e.Expires), ts(e.Ended), strconv.Itoa(covered)})
 	}
 	cw.Flush()

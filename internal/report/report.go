@@ -197,11 +197,13 @@ func exceptionsFor(ev *engine.Evaluation, ns string) ([]v1alpha1.ExceptionUsage,
 		}
 		expires := e.Exception.Spec.Expires
 		out = append(out, v1alpha1.ExceptionUsage{
-			Name:     e.Key,
-			State:    e.State,
-			Owner:    e.Exception.Spec.Owner,
-			Expires:  &expires,
-			Findings: int32(e.MatchedByNamespace[ns]),
+			Name:        e.Key,
+			State:       e.State,
+			Owner:       e.Exception.Spec.Owner,
+			RequestedBy: e.Exception.Spec.RequestedBy,
+			ApprovedBy:  e.ApprovedBy,
+			Expires:     &expires,
+			Findings:    int32(e.MatchedByNamespace[ns]),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool {

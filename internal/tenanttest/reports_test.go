@@ -153,9 +153,18 @@ func TestThousandsOfExceptionsDoNotCrowdOutTheRealWaiver(t *testing.T) {
 		}
 		return nil
 	})
+	if u := rep.Status.Exceptions[0]; u.State != v1alpha1.ExceptionActive || u.RequestedBy != "platform-admin" || u.ApprovedBy != "security@"+tn.Namespace {
+		t.Errorf("the waiver's usage: state %s, requested by %q, approved by %q; want Active, platform-admin, security@%s", u.State, u.RequestedBy, u.ApprovedBy, tn.Namespace)
+	}
 	if !rep.Status.ExceptionsTruncated || rep.Status.TotalExceptions != noise+1 || len(rep.Status.Exceptions) >= noise {
 		t.Errorf("exceptions: %d listed, truncated %v, total %d; want a bounded list, truncated, total %d",
 			len(rep.Status.Exceptions), rep.Status.ExceptionsTruncated, rep.Status.TotalExceptions, noise+1)
+	}
+	for i := 1; i < len(rep.Status.Exceptions); i++ {
+		if u := rep.Status.Exceptions[i]; u.State != v1alpha1.ExceptionPendingApproval || u.ApprovedBy != "" {
+			t.Errorf("noise exception %s: state %s, approved by %q; want PendingApproval, no approver", u.Name, u.State, u.ApprovedBy)
+			break
+		}
 	}
 	for i := 2; i < len(rep.Status.Exceptions); i++ {
 		if a, b := rep.Status.Exceptions[i-1], rep.Status.Exceptions[i]; a.Findings == b.Findings && a.Name > b.Name {

@@ -1,0 +1,550 @@
+// Package ui is the operator's read-only dashboard: server-rendered HTML pages over the
+// ComplianceReports and ControlExceptions in the operator's cache, behind Kubernetes
+// authentication (TokenReview) and authorization (SubjectAccessReview per namespace). Every
+// page shows only the namespaces whose reports the user may `get`. Templates, styles and
+// everything a page loads are embedded: a page requests nothing from any other host.
+package ui
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// tokenCookie holds the bearer token a person pasted into the login form.
+const tokenCookie = "soc2-ui-token"
+
+// Trends renders the evidence journal's charts for the namespaces a user may read.
+type Trends interface {
+	// Render writes the trend charts (HTML) of the given window for the visible namespaces.
+	Render(ctx context.Context, visible func(namespace string) bool, days int) (template.HTML, error)
+}
+
+// Options configure the dashboard.
+type Options struct {
+	Source Source
+	Access Access
+	// Trends is nil when the evidence journal is not configured.
+	Trends Trends
+	Logger logr.Logger
+	// Now is the clock (exception expiry is shown relative to it).
+	Now func() time.Time
+}
+
+// Server serves the dashboard.
+type Server struct {
+	opts      Options
+	mux       *http.ServeMux
+	pages     map[string]*template.Template
+	catalogue map[string]*engine.Check
+	checkIDs  []string
+}
+
+// New builds the dashboard's handler.
+func New(opts Options) (*Server, error) {
+	if opts.Source == nil || opts.Access == nil {
+		return nil, errors.New("ui: a source and an access checker are required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux(), pages: map[string]*template.Template{}, catalogue: map[string]*engine.Check{}}
+	for _, c := range checks.Catalogue() {
+		s.catalogue[c.ID] = c
+		s.checkIDs = append(s.checkIDs, c.ID)
+	}
+	for _, name := range []string{"overview", "namespace", "check", "checks", "trends", "login", "error"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("ui template %s: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /login", s.loginForm)
+	s.mux.HandleFunc("POST /login", s.login)
+	s.mux.HandleFunc("POST /logout", s.logout)
+	s.mux.Handle("GET /{$}", s.authenticated(s.overviewPage))
+	s.mux.Handle("GET /namespaces/{namespace}", s.authenticated(s.namespacePage))
+	s.mux.Handle("GET /checks", s.authenticated(s.checksPage))
+	s.mux.Handle("GET /checks/{id}", s.authenticated(s.checkPage))
+	s.mux.Handle("GET /trends", s.authenticated(s.trendsPage))
+	return s, nil
+}
+
+var funcs = template.FuncMap{
+	"lower": strings.ToLower,
+	"join":  func(xs []string) string { return strings.Join(xs, ", ") },
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	// No script at all; styles from the page itself and the embedded stylesheet.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	s.mux.ServeHTTP(w, r)
+}
+
+// userKey carries the authenticated user in a request's context.
+type userKey struct{}
+
+func userFrom(ctx context.Context) user.Info { u, _ := ctx.Value(userKey{}).(user.Info); return u }
+
+// authenticated lets a request through with a valid bearer token, from the Authorization
+// header (an auth proxy, a script) or from the login cookie (a browser); else it sends the
+// browser to the login form.
+func (s *Server) authenticated(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := r
+		if r.Header.Get("Authorization") == "" {
+			c, err := r.Cookie(tokenCookie)
+			if err != nil || c.Value == "" {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			req = r.Clone(r.Context())
+			req.Header.Set("Authorization", "Bearer "+c.Value)
+		}
+		u, ok, err := s.opts.Access.Authenticate(req)
+		if err != nil {
+			s.fail(w, r, http.StatusServiceUnavailable, "The API server could not check your token", err)
+			return
+		}
+		if !ok {
+			if r.Header.Get("Authorization") != "" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="soc2-operator"`)
+				s.render(w, r, http.StatusUnauthorized, "error", page{Title: "Unauthorized", Body: errorView{Message: "The bearer token is not valid."}})
+				return
+			}
+			clearCookie(w, r)
+			http.Redirect(w, r, "/login?expired=1", http.StatusSeeOther)
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+	})
+}
+
+// page is what the layout renders around a page's body.
+type page struct {
+	Title   string
+	Nav     string
+	User    string
+	Journal bool
+	Body    any
+}
+
+type errorView struct{ Message string }
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	if u := userFrom(r.Context()); u != nil {
+		p.User = u.GetName()
+	}
+	p.Journal = s.opts.Trends != nil
+	var buf bytes.Buffer
+	if err := s.pages[name].Execute(&buf, p); err != nil {
+		s.opts.Logger.Error(err, "Rendering a dashboard page failed", "page", name)
+		http.Error(w, "rendering the page failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
+	s.opts.Logger.Error(err, "Dashboard request failed", "path", r.URL.Path)
+	s.render(w, r, status, "error", page{Title: "Error", Body: errorView{Message: msg + "."}})
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, what string) {
+	s.render(w, r, http.StatusNotFound, "error", page{Title: "Not found", Body: errorView{Message: what}})
+}
+
+// --- login ---
+
+type loginView struct {
+	Error   string
+	Expired bool
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "login", page{Title: "Sign in", Body: loginView{Expired: r.URL.Query().Get("expired") != ""}})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	token = strings.TrimSpace(strings.TrimPrefix(token, "Bearer "))
+	if token == "" {
+		s.render(w, r, http.StatusBadRequest, "login", page{Title: "Sign in", Body: loginView{Error: "Paste a token to sign in."}})
+		return
+	}
+	probe := r.Clone(r.Context())
+	probe.Header = http.Header{"Authorization": {"Bearer " + token}}
+	_, ok, err := s.opts.Access.Authenticate(probe)
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "The API server could not check your token", err)
+		return
+	}
+	if !ok {
+		s.render(w, r, http.StatusUnauthorized, "login", page{Title: "Sign in", Body: loginView{Error: "The API server did not accept that token."}})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: token, Path: "/", HttpOnly: true,
+		Secure: secure(r), SameSite: http.SameSiteStrictMode, MaxAge: int((8 * time.Hour).Seconds())})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	clearCookie(w, r)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func secure(r *http.Request) bool {
+	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+}
+
+func clearCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: "", Path: "/", HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode, MaxAge: -1})
+}
+
+// --- pages ---
+
+// visibleReports returns the reports the user may read.
+func (s *Server) visibleReports(ctx context.Context) ([]*v1alpha1.ComplianceReport, map[string]bool, error) {
+	all, err := s.opts.Source.Reports(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var namespaces []string
+	seen := map[string]bool{}
+	for i := range all {
+		if ns := all[i].Namespace; !seen[ns] {
+			seen[ns] = true
+			namespaces = append(namespaces, ns)
+		}
+	}
+	visible, err := visibleNamespaces(ctx, s.opts.Access, userFrom(ctx), namespaces)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*v1alpha1.ComplianceReport, 0, len(all))
+	for i := range all {
+		if visible[all[i].Namespace] {
+			out = append(out, &all[i])
+		}
+	}
+	return out, visible, nil
+}
+
+type overviewView struct {
+	Profiles []*profileView
+}
+
+func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request) {
+	reports, _, err := s.visibleReports(r.Context())
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "Reading the reports failed", err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Body: overviewView{Profiles: overview(reports)}})
+}
+
+// checkInfo is a check's explanation from the catalogue.
+type checkInfo struct {
+	ID, Title, Description, Remediation string
+	Severity                            string
+	Criteria                            []string
+	Known                               bool
+}
+
+func (s *Server) checkInfo(id string) checkInfo {
+	c, ok := s.catalogue[id]
+	if !ok {
+		return checkInfo{ID: id}
+	}
+	crit := make([]string, len(c.Criteria))
+	for i, x := range c.Criteria {
+		crit[i] = string(x)
+	}
+	return checkInfo{ID: c.ID, Title: c.Title, Description: c.Description, Remediation: c.Remediation,
+		Severity: string(c.Severity), Criteria: crit, Known: true}
+}
+
+type findingView struct {
+	Namespace, Profile, Check, Severity, Result string
+	Criteria                                    []string
+	Kind, Name, Container, Message              string
+	FirstSeen, Exception                        string
+}
+
+func newFinding(r *v1alpha1.ComplianceReport, f *v1alpha1.Finding) findingView {
+	crit := make([]string, len(f.Criteria))
+	for i, x := range f.Criteria {
+		crit[i] = string(x)
+	}
+	var first *time.Time
+	if f.FirstSeen != nil {
+		first = &f.FirstSeen.Time
+	}
+	return findingView{Namespace: r.Namespace, Profile: profileOf(r), Check: f.Check, Severity: string(f.Severity), Result: string(f.Result),
+		Criteria: crit, Kind: f.Resource.Kind, Name: f.Resource.Name, Container: f.Container, Message: f.Message,
+		FirstSeen: timeText(first), Exception: f.Exception}
+}
+
+type reportView struct {
+	Profile, Result, Score, Evaluated string
+	Stale                             bool
+	StaleReason                       string
+	Criteria                          []v1alpha1.CriterionStatus
+	Findings                          []findingView
+	Listed, Total                     int
+	Truncated                         bool
+	Checks                            []checkInfo
+}
+
+type exceptionView struct {
+	Name, State, Message        string
+	Checks, Criteria            []string
+	Owner, RequestedBy          string
+	ApprovedBy, Expires, Reason string
+	Ticket                      string
+	Expired                     bool
+	Findings                    int32
+}
+
+type namespaceView struct {
+	Namespace  string
+	Reports    []reportView
+	Exceptions []exceptionView
+}
+
+func (s *Server) namespacePage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ns := r.PathValue("namespace")
+	ok, err := s.opts.Access.Authorize(ctx, userFrom(ctx), ns)
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "Checking your access failed", err)
+		return
+	}
+	// Not allowed and absent look the same: the page does not tell which namespaces exist.
+	notVisible := "No reports in namespace " + ns + " that you may read."
+	if !ok {
+		s.notFound(w, r, notVisible)
+		return
+	}
+	all, err := s.opts.Source.Reports(ctx)
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "Reading the reports failed", err)
+		return
+	}
+	v := namespaceView{Namespace: ns}
+	for i := range all {
+		rep := &all[i]
+		if rep.Namespace != ns {
+			continue
+		}
+		stale, reason := condition(rep, "Stale")
+		var evaluated *time.Time
+		if rep.Status.LastEvaluated != nil {
+			evaluated = &rep.Status.LastEvaluated.Time
+		}
+		rv := reportView{Profile: profileOf(rep), Result: resultText(rep.Status.Result), Score: scoreText(rep.Status.Score), Evaluated: timeText(evaluated),
+			Stale: stale, StaleReason: reason, Criteria: slices.Clone(rep.Status.Criteria),
+			Listed: len(rep.Status.Findings), Total: int(rep.Status.TotalFindings), Truncated: rep.Status.FindingsTruncated}
+		slices.SortFunc(rv.Criteria, func(a, b v1alpha1.CriterionStatus) int { return compareCriteria(string(a.ID), string(b.ID)) })
+		seen := map[string]bool{}
+		for j := range rep.Status.Findings {
+			f := &rep.Status.Findings[j]
+			rv.Findings = append(rv.Findings, newFinding(rep, f))
+			if !seen[f.Check] {
+				seen[f.Check] = true
+				rv.Checks = append(rv.Checks, s.checkInfo(f.Check))
+			}
+		}
+		v.Reports = append(v.Reports, rv)
+	}
+	slices.SortFunc(v.Reports, func(a, b reportView) int { return strings.Compare(a.Profile, b.Profile) })
+	exceptions, err := s.opts.Source.Exceptions(ctx, ns)
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "Reading the exceptions failed", err)
+		return
+	}
+	now := s.opts.Now()
+	for i := range exceptions {
+		v.Exceptions = append(v.Exceptions, newException(&exceptions[i], now))
+	}
+	slices.SortFunc(v.Exceptions, func(a, b exceptionView) int { return strings.Compare(a.Name, b.Name) })
+	if len(v.Reports) == 0 && len(v.Exceptions) == 0 {
+		s.notFound(w, r, notVisible)
+		return
+	}
+	s.render(w, r, http.StatusOK, "namespace", page{Title: "Namespace " + ns, Nav: "overview", Body: v})
+}
+
+func newException(e *v1alpha1.ControlException, now time.Time) exceptionView {
+	crit := make([]string, len(e.Spec.Criteria))
+	for i, x := range e.Spec.Criteria {
+		crit[i] = string(x)
+	}
+	state := string(e.Status.State)
+	if state == "" {
+		state = "Pending"
+	}
+	return exceptionView{
+		Name: e.Name, State: state, Message: e.Status.Message, Checks: e.Spec.Checks, Criteria: crit,
+		Owner: e.Spec.Owner, RequestedBy: requestedBy(e), ApprovedBy: approvedBy(e),
+		Expires: timeText(&e.Spec.Expires.Time), Expired: !e.Spec.Expires.After(now),
+		Reason: e.Spec.Reason, Ticket: e.Spec.Ticket, Findings: e.Status.MatchedFindings,
+	}
+}
+
+type checkRow struct {
+	checkInfo
+	Failing, Excepted int
+}
+
+func (s *Server) checksPage(w http.ResponseWriter, r *http.Request) {
+	reports, _, err := s.visibleReports(r.Context())
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "Reading the reports failed", err)
+		return
+	}
+	count := map[string]*checkRow{}
+	var rows []*checkRow
+	add := func(id string) *checkRow {
+		if c, ok := count[id]; ok {
+			return c
+		}
+		c := &checkRow{checkInfo: s.checkInfo(id)}
+		count[id] = c
+		rows = append(rows, c)
+		return c
+	}
+	for _, id := range s.checkIDs {
+		add(id)
+	}
+	for _, rep := range reports {
+		for j := range rep.Status.Findings {
+			f := &rep.Status.Findings[j]
+			c := add(f.Check)
+			if f.Result == v1alpha1.ResultExcepted {
+				c.Excepted++
+			} else {
+				c.Failing++
+			}
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b *checkRow) int { return (b.Failing + b.Excepted) - (a.Failing + a.Excepted) })
+	s.render(w, r, http.StatusOK, "checks", page{Title: "Checks", Nav: "checks", Body: rows})
+}
+
+type checkView struct {
+	checkInfo
+	Findings  []findingView
+	Truncated []string // namespaces whose report lists only some of its findings
+}
+
+func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	reports, _, err := s.visibleReports(r.Context())
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "Reading the reports failed", err)
+		return
+	}
+	v := checkView{checkInfo: s.checkInfo(id)}
+	for _, rep := range reports {
+		for j := range rep.Status.Findings {
+			if f := &rep.Status.Findings[j]; f.Check == id {
+				v.Findings = append(v.Findings, newFinding(rep, f))
+			}
+		}
+		if rep.Status.FindingsTruncated {
+			v.Truncated = append(v.Truncated, rep.Namespace)
+		}
+	}
+	if !v.Known && len(v.Findings) == 0 {
+		s.notFound(w, r, "No check "+id+" in the catalogue or in the reports you may read.")
+		return
+	}
+	slices.SortStableFunc(v.Findings, func(a, b findingView) int {
+		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+			return c
+		}
+		if c := severityRank(v1alpha1.Severity(a.Severity)) - severityRank(v1alpha1.Severity(b.Severity)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Kind+"/"+a.Name+"/"+a.Container, b.Kind+"/"+b.Name+"/"+b.Container)
+	})
+	slices.Sort(v.Truncated)
+	v.Truncated = slices.Compact(v.Truncated)
+	s.render(w, r, http.StatusOK, "check", page{Title: "Check " + id, Nav: "checks", Body: v})
+}
+
+type trendsView struct {
+	Days   int
+	Charts template.HTML
+}
+
+func (s *Server) trendsPage(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Trends == nil {
+		s.notFound(w, r, "Trends need the evidence journal (the manager's --journal-store flag).")
+		return
+	}
+	days := 30
+	switch r.URL.Query().Get("days") {
+	case "7":
+		days = 7
+	case "90":
+		days = 90
+	}
+	ctx := r.Context()
+	u := userFrom(ctx)
+	all, err := s.opts.Access.Authorize(ctx, u, "")
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "Checking your access failed", err)
+		return
+	}
+	// The journal names namespaces that may be gone: each is asked about (and cached).
+	visible := func(ns string) bool {
+		if all {
+			return true
+		}
+		ok, err := s.opts.Access.Authorize(ctx, u, ns)
+		return err == nil && ok
+	}
+	charts, err := s.opts.Trends.Render(ctx, visible, days)
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "Reading the evidence journal failed", err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "trends", page{Title: "Trends", Nav: "trends", Body: trendsView{Days: days, Charts: charts}})
+}
