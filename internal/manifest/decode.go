@@ -245,6 +245,9 @@ func toJSON(body []byte) ([]byte, error) {
 	if err := checkAliases(body); err != nil {
 		return nil, err
 	}
+	if js, ok := fastJSON(body); ok {
+		return js, nil
+	}
 	// Strict: a key written twice in one map is an error, as kubectl's validation says, rather
 	// than the last one silently winning.
 	js, err := yaml.YAMLToJSONStrict(body)

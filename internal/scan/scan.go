@@ -129,7 +129,10 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	// There is no API server to record requesters and check approvers: exceptions files are
 	// taken as reviewed where they are kept (Git), and the scan says that it could not verify
 	// approval instead of honouring approvals typed into the files as if they were checked.
-	ev := plan.Evaluate(engine.NewInventory(objs, false), exceptions, engine.Options{Now: at, AdminNamespace: opts.AdminNamespace, KeepPassing: true,
+	// Passing and NotApplicable results are kept only for the outputs that list them (they are
+	// counted either way): at 20,000 objects they are most of the memory a scan holds.
+	keepPassing := opts.Show == "all" || opts.Output == "junit" || opts.Output == "policyreport"
+	ev := plan.Evaluate(engine.NewInventory(objs, false), exceptions, engine.Options{Now: at, AdminNamespace: opts.AdminNamespace, KeepPassing: keepPassing,
 		Approval: engine.ApprovalOffline})
 	if plan.RequireApproval && len(exceptions) > 0 {
 		fmt.Fprintf(stderr, "soc2-operator scan: note: the profile requires approval of exceptions, which cannot be verified offline; "+

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Times `soc2-operator scan` against kube-score v1.20.0 and against only parsing the same YAML
+# (hack/yamlfloor), as whole processes (wall time and peak RSS from /usr/bin/time -v), on
+# ../shared/corpus and on renamed copies of it grown to about 3k, 12k and 20k objects.
+#
+#   hack/scan-bench.sh [ROUNDS]        (default 5 rounds; each round runs every tool once per size)
+#
+# Each figure is the median of the rounds with the minimum and maximum beside it: the machine is
+# shared, so compare tools within one run, not across runs. Copies are made in a temporary
+# directory: every file of the corpus again, with each object's metadata.name suffixed -cN (so
+# that the copies are distinct objects), until the target number of documents is reached.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${1:-5}
+CORPUS=${CORPUS:-../shared/corpus}
+SIZES=${SIZES:-"3000 12000 20000"}
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/soc2-operator
+KUBE_SCORE=$CACHE/kube-score/kube-score
+[ -x /usr/bin/time ] || { echo "scan-bench: /usr/bin/time is needed (Debian: apt-get install time)" >&2; exit 1; }
+
+if [ ! -x "$KUBE_SCORE" ]; then
+  echo "scan-bench: installing kube-score v1.20.0 into $CACHE/kube-score" >&2
+  GOBIN=$CACHE/kube-score go install github.com/zegl/kube-score/cmd/kube-score@v1.20.0
+fi
+make build >/dev/null
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+go build -o "$TMP/yamlfloor" ./hack/yamlfloor
+BIN=bin/soc2-operator
+
+mapfile -t FILES < <(find "$CORPUS" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) ! -name 'kustomization.y*ml' | sort)
+
+# docs FILE: the number of YAML documents in FILE (what a copy adds).
+docs() { awk 'BEGIN{n=1} /^---/{n++} END{print n}' "$1"; }
+
+# grow DIR TARGET: the corpus (copy 1, as it is), then renamed copies, to about TARGET documents.
+grow() {
+  local dir=$1 target=$2 n=0 c=0
+  while [ "$n" -lt "$target" ]; do
+    c=$((c + 1))
+    for f in "${FILES[@]}"; do
+      [ "$n" -ge "$target" ] && break
+      local out=$dir/c$c/${f#"$CORPUS"/}
+      mkdir -p "$(dirname "$out")"
+      if [ "$c" -eq 1 ]; then
+        cp "$f" "$out"
+      else
+        sed -E "s/^(  name: *[\"']?)([A-Za-z0-9][A-Za-z0-9.-]*)/\1\2-c$c/" "$f" >"$out"
+      fi
+      n=$((n + $(docs "$f")))
+    done
+  done
+}
+
+DIRS=("$CORPUS")
+for s in $SIZES; do
+  grow "$TMP/size-$s" "$s"
+  DIRS+=("$TMP/size-$s")
+done
+
+# measure NAME DIR CMD...: one run; appends "wall_s rss_kb" to $TMP/NAME.
+measure() {
+  local name=$1; shift
+  /usr/bin/time -v -o "$TMP/time.txt" "$@" >/dev/null 2>"$TMP/stderr.txt" || true
+  awk -F': ' '/Elapsed \(wall clock\)/{split($2,t,":"); w=(length(t)==3)?t[1]*3600+t[2]*60+t[3]:t[1]*60+t[2]} /Maximum resident/{r=$2} END{printf "%.3f %d\n", w, r}' "$TMP/time.txt" >>"$TMP/$name"
+}
+
+# summary NAME: median (min-max) of wall seconds and of peak RSS MiB.
+summary() {
+  sort -n -k1 "$TMP/$1" | awk '{w[NR]=$1} END{printf "%.2f s (%.2f-%.2f)", w[int((NR+1)/2)], w[1], w[NR]}'
+  printf ", "
+  sort -n -k2 "$TMP/$1" | awk '{r[NR]=$2/1024} END{printf "%.0f MiB (%.0f-%.0f)", r[int((NR+1)/2)], r[1], r[NR]}'
+}
+
+printf "| objects | soc2-operator scan | kube-score 1.20.0 | parse only: v3node | parse only: sigs.k8s.io/yaml | scan / kube-score | scan / floor |\n"
+printf "|---|---|---|---|---|---|---|\n"
+for d in "${DIRS[@]}"; do
+  key=$(echo "$d" | tr '/.' '__')
+  objects=$({ "$BIN" scan -f "$d" -o json --fail-on none 2>/dev/null || true; } | jq .summary.objects)
+  mapfile -t files < <(find "$d" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) ! -name 'kustomization.y*ml' | sort)
+  for _ in $(seq "$ROUNDS"); do
+    measure "scan$key" "$BIN" scan -f "$d" --fail-on none
+    measure "ks$key" "$KUBE_SCORE" score "${files[@]}"
+    measure "v3$key" "$TMP/yamlfloor" -mode v3node "$d"
+    measure "sigs$key" "$TMP/yamlfloor" -mode sigs "$d"
+  done
+  med() { sort -n -k1 "$TMP/$1" | awk '{w[NR]=$1} END{print w[int((NR+1)/2)]}'; }
+  floor=$(printf "%s\n%s\n" "$(med "v3$key")" "$(med "sigs$key")" | sort -n | head -1)
+  printf "| %s | %s | %s | %s | %s | %.2f | %.2f |\n" "$objects" "$(summary "scan$key")" "$(summary "ks$key")" \
+    "$(summary "v3$key")" "$(summary "sigs$key")" \
+    "$(echo "$(med "scan$key") / $(med "ks$key")" | bc -l)" "$(echo "$(med "scan$key") / $floor" | bc -l)"
+done

@@ -1,0 +1,121 @@
+// Command yamlfloor only parses manifests, the way each candidate parser can, to measure the
+// floor a scan is compared against (hack/scan-bench.sh). It reads files like `soc2-operator
+// scan` does (the same walk, a pool of GOMAXPROCS workers) and parses every document, keeping
+// nothing:
+//
+//	yamlfloor -mode sigs   PATH...  sigs.k8s.io/yaml round trip: YAML to JSON, then into a map
+//	yamlfloor -mode v2     PATH...  go.yaml.in/yaml/v2 into interface{}
+//	yamlfloor -mode v3node PATH...  go.yaml.in/yaml/v3 into a yaml.Node tree (no values built)
+//	yamlfloor -mode v3node-json PATH... the same, and encoding/json for documents that are JSON
+//
+// It prints the number of documents parsed and how many failed.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	yamlv2 "go.yaml.in/yaml/v2"
+	yamlv3 "go.yaml.in/yaml/v3"
+	"sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
+)
+
+func main() {
+	mode := flag.String("mode", "v3node", "sigs, v2, v3node or v3node-json")
+	flag.Parse()
+	parse, ok := map[string]func([]byte) error{
+		"sigs": func(d []byte) error {
+			js, err := yaml.YAMLToJSON(d)
+			if err != nil {
+				return err
+			}
+			var m map[string]any
+			return json.Unmarshal(js, &m)
+		},
+		"v2": func(d []byte) error { var v any; return yamlv2.Unmarshal(d, &v) },
+		"v3node": func(d []byte) error { var n yamlv3.Node; return yamlv3.Unmarshal(d, &n) },
+		"v3node-json": func(d []byte) error {
+			if t := bytes.TrimSpace(d); len(t) > 0 && t[0] == '{' {
+				var m map[string]any
+				return json.Unmarshal(t, &m)
+			}
+			var n yamlv3.Node
+			return yamlv3.Unmarshal(d, &n)
+		},
+	}[*mode]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "yamlfloor: unknown -mode %s\n", *mode)
+		os.Exit(2)
+	}
+	var files []string
+	for _, p := range flag.Args() {
+		_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && manifest.IsManifestFile(d.Name()) {
+				files = append(files, path)
+			}
+			return nil
+		})
+	}
+	var docs, failed atomic.Int64
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range next {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				for _, d := range split(data) {
+					docs.Add(1)
+					if parse(d) != nil {
+						failed.Add(1)
+					}
+				}
+			}
+		}()
+	}
+	for _, f := range files {
+		next <- f
+	}
+	close(next)
+	wg.Wait()
+	fmt.Printf("%s: %d files, %d documents, %d failed\n", *mode, len(files), docs.Load(), failed.Load())
+}
+
+// split cuts a YAML stream at lines that start with ---.
+func split(data []byte) [][]byte {
+	var docs [][]byte
+	start := 0
+	for pos := 0; pos < len(data); {
+		end := bytes.IndexByte(data[pos:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = pos + end + 1
+		}
+		if bytes.HasPrefix(data[pos:], []byte("---")) {
+			if pos > start {
+				docs = append(docs, data[start:pos])
+			}
+			start = next
+		}
+		pos = next
+	}
+	if start < len(data) {
+		docs = append(docs, data[start:])
+	}
+	return docs
+}

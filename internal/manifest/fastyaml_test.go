@@ -1,0 +1,113 @@
+package manifest
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// slowJSON is the YAML-to-JSON conversion fastJSON stands in for: sigs.k8s.io/yaml (yaml.v2).
+func slowJSON(body []byte) ([]byte, error) {
+	js, err := yaml.YAMLToJSONStrict(body)
+	if err != nil && strings.Contains(string(body), "<<") {
+		js, err = yaml.YAMLToJSON(body)
+	}
+	return js, err
+}
+
+// sameAsSlow fails when fastJSON decides a document and decides it otherwise than the slow
+// path: a document the slow path refuses, or a different value.
+func sameAsSlow(t *testing.T, name string, body []byte) (fast bool) {
+	t.Helper()
+	if checkAliases(body) != nil {
+		return false
+	}
+	got, ok := fastJSON(body)
+	if !ok {
+		return false
+	}
+	want, err := slowJSON(body)
+	if err != nil {
+		t.Errorf("%s: fastJSON accepts what sigs.k8s.io/yaml refuses (%v):\n%s", name, err, body)
+		return true
+	}
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Errorf("%s: fastJSON wrote invalid JSON: %v\n%s", name, err, got)
+		return true
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("%s: fastJSON and sigs.k8s.io/yaml differ:\nfast: %s\nslow: %s", name, got, want)
+	}
+	return true
+}
+
+// TestFastJSONMatchesYAMLv2 holds the fast path to the slow one on every document of the shared
+// corpus and of the repository's YAML test data (the check fixtures, the Pod Security Standards
+// fixtures, bad inputs), and on scalars whose meaning differs between YAML 1.1 and 1.2.
+func TestFastJSONMatchesYAMLv2(t *testing.T) {
+	scalars := []string{"yes", "No", "on", "OFF", "y", "n", "true", "~", "null", "", "0777", "0o17", "0x1F", "0b101", "-0b11", "1_000",
+		"+1", "-1", "1.0", "1e3", ".5", "-.5", "+.5", "1.", ".inf", "-.Inf", ".nan", "9223372036854775808", "18446744073709551616",
+		"2026-01-01", "2026-01-01T00:00:00Z", "12:30", "1:2:3", "0", "-0", "00", "08", "0.1.2", "1e", "e3", "<<", "=", "'quoted'",
+		"\"1\"", "1Gi", "500m", "0.5", "100Mi", "v1", "*", "null0", "Yes!", "nullable", "~x"}
+	fast := 0
+	for _, s := range scalars {
+		for _, doc := range []string{"v: " + s + "\n", "l: [" + s + "]\n", s + ": v\n"} {
+			if sameAsSlow(t, doc, []byte(doc)) {
+				fast++
+			}
+		}
+	}
+	docs := 0
+	for _, root := range []string{"../../../shared/corpus", "..", "../../config"} {
+		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !IsManifestFile(d.Name()) {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return nil
+			}
+			for _, doc := range splitDocuments(utf8Text(data)) {
+				if doc.err != nil || isJSONDocument(doc.body) {
+					continue
+				}
+				docs++
+				if sameAsSlow(t, path, doc.body) {
+					fast++
+				}
+			}
+			return nil
+		})
+	}
+	t.Logf("%d documents, %d decided by the fast path", docs, fast)
+	if docs < 1000 || fast < docs/2 {
+		t.Errorf("the fast path decided %d of %d documents: the test did not exercise it", fast, docs)
+	}
+}
+
+func isJSONDocument(b []byte) bool {
+	s := strings.TrimSpace(string(b))
+	return strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[")
+}
+
+// FuzzFastJSON: whatever the input, fastJSON never decides a document otherwise than
+// sigs.k8s.io/yaml.
+func FuzzFastJSON(f *testing.F) {
+	for _, seed := range []string{"a: yes\nb: [0777, 1_000, .5, 1e3]\n", "a: 1\na: 2\n", "<<: {a: 1}\n", "? [a]\n: b\n",
+		"a: !!str 1\n", "a: &x 1\nb: *x\n", "a: \"\\u00e9\\t\"\n", "a: |\n  x\n  y\n", "{a: 1, b: {c: [d, e]}}"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameAsSlow(t, "fuzz", data)
+	})
+}
