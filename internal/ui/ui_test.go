@@ -272,3 +272,30 @@ func TestThePagesAreSelfContainedAndAccessible(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendsDrawTheJournalForTheNamespacesAUserMayRead: the trends page draws the evidence
+// pack's charts from the journal, with rows only for the namespaces the user may read.
+func TestTrendsDrawTheJournalForTheNamespacesAUserMayRead(t *testing.T) {
+	label := func(ns string) string { return ">" + ns + " (" + profileName + ")</text>" }
+	// The journal is written asynchronously and the page caches a window for a minute: wait
+	// for the auditor's page to draw all three namespaces.
+	waitFor(t, "the journal's criterion states on the trends page", func() bool {
+		code, body, _ := get(t, auditorToken, "/trends?days=7")
+		return code == http.StatusOK && strings.Contains(body, label("legacy")) && strings.Contains(body, label("shop")) && strings.Contains(body, label("payments"))
+	})
+	_, body, _ := get(t, auditorToken, "/trends?days=7")
+	for _, want := range []string{`class="chart criterion"`, `class="chart deviations"`, `class="chart remediation"`, `id="verification"`, "verified"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the trends page lacks %s", want)
+		}
+	}
+	code, body, _ := get(t, shopDevToken, "/trends?days=7")
+	if code != http.StatusOK || !strings.Contains(body, label("shop")) {
+		t.Fatalf("shop-dev's trends page: %d, shop not drawn", code)
+	}
+	for _, ns := range []string{"legacy", "payments"} {
+		if strings.Contains(body, ns) {
+			t.Errorf("shop-dev's trends page mentions %s", ns)
+		}
+	}
+}
