@@ -28,6 +28,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -56,6 +57,8 @@ var (
 	scheme    *runtime.Scheme
 	admin     client.Client
 	clientset *kubernetes.Clientset
+	// operatorCfg is the operator's identity.
+	operatorCfg *rest.Config
 	// baseURL is the dashboard's address.
 	baseURL string
 	// tokens of the test users: auditor may get reports in every namespace, shopDev in shop
@@ -95,6 +98,7 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	operatorCfg = operator.Config()
 	if admin, err = client.New(operator.Config(), client.Options{Scheme: scheme}); err != nil {
 		return 0, err
 	}
