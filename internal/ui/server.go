@@ -94,8 +94,8 @@ func New(opts Options) (*Server, error) {
 		_, _ = w.Write([]byte(charts.CSS))
 	})
 	s.mux.HandleFunc("GET /login", s.loginForm)
-	s.mux.HandleFunc("POST /login", s.login)
-	s.mux.HandleFunc("POST /logout", s.logout)
+	s.mux.Handle("POST /login", sameOrigin(http.HandlerFunc(s.login)))
+	s.mux.Handle("POST /logout", sameOrigin(http.HandlerFunc(s.logout)))
 	s.mux.Handle("GET /{$}", s.authenticated(s.overviewPage))
 	s.mux.Handle("GET /namespaces/{namespace}", s.authenticated(s.namespacePage))
 	s.mux.Handle("GET /checks", s.authenticated(s.checksPage))
@@ -114,7 +114,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// No script at all; styles from the page itself and the embedded stylesheet.
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer a browser posts forms with "Origin: null".
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
 	s.mux.ServeHTTP(w, r)
 }
@@ -233,6 +234,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	clearCookie(w, r)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// sameOrigin refuses a form posted from another site (a browser sends Origin with every POST):
+// another site must not sign a visitor in with a token of its choosing.
+func sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o := r.Header.Get("Origin"); o != "" {
+			u, err := url.Parse(o)
+			if err != nil || u.Host != r.Host {
+				http.Error(w, "cross-site form posts are refused", http.StatusForbidden)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func secure(r *http.Request) bool {

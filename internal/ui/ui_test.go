@@ -76,6 +76,12 @@ func TestWithoutAValidTokenNothingIsShown(t *testing.T) {
 			t.Errorf("GET %s with a bad bearer token: %d, want 401 and no data", path, code)
 		}
 	}
+	req, _ := http.NewRequest(http.MethodPost, baseURL+"/login", strings.NewReader("token="+auditorToken))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example.com")
+	if code, _, h := do(t, req); code != http.StatusForbidden || h.Get("Set-Cookie") != "" {
+		t.Errorf("a sign-in posted from another site: %d, cookie %q; want 403 and none", code, h.Get("Set-Cookie"))
+	}
 	code, body, h := postLogin(t, "not-a-token")
 	if code != http.StatusUnauthorized || h.Get("Set-Cookie") != "" || !strings.Contains(body, "did not accept") {
 		t.Errorf("login with a bad token: %d, cookie %q", code, h.Get("Set-Cookie"))
