@@ -73,6 +73,17 @@ func (v *Verifier) Trust() (engine.ApprovalTrust, string) {
 	return engine.ApprovalUnverified, v.problem
 }
 
+// Checked reports whether the policies have been checked at least once (until then approvals
+// are not trusted, but nothing is known to be missing either).
+func (v *Verifier) Checked() bool {
+	if v == nil {
+		return false
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.known
+}
+
 // OnChange registers f to be called (without locks held) whenever enforcement changes.
 func (v *Verifier) OnChange(f func()) {
 	v.mu.Lock()
