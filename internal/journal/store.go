@@ -152,7 +152,19 @@ func (s *FileStore) Get(_ context.Context, key string) (io.ReadCloser, error) {
 // List returns the keys under prefix (a directory prefix ending in "/", or a key prefix).
 func (s *FileStore) List(_ context.Context, prefix string) ([]string, error) {
 	var keys []string
-	err := filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
+	// Walk only the directory the prefix is in.
+	root := s.dir
+	if i := strings.LastIndex(prefix, "/"); i > 0 {
+		sub, err := s.path(prefix[:i])
+		if err != nil {
+			return nil, err
+		}
+		root = sub
+	}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == root {
+			return filepath.SkipDir
+		}
 		if err != nil {
 			return err
 		}

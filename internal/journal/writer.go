@@ -202,16 +202,17 @@ func (w *Writer) writeSegment(ctx context.Context, batch []Record) error {
 		digest := Digest(data)
 		err = w.store.Put(ctx, segmentsPrefix(w.opts.Cluster)+name, data)
 		if err == nil {
-			// Another writer may have taken this seq under another name (other times): the
-			// first name in order is the chain's, and the other writer continues after it.
-			refs, _, lerr := listSegmentsAll(ctx, w.store, w.opts.Cluster)
+			// Another writer may have taken this seq under another name (other times). Only
+			// this sequence number's names are listed, so a write costs the same in a year.
+			keys, lerr := w.store.List(ctx, segmentsPrefix(w.opts.Cluster)+fmt.Sprintf("%012d_", seq))
 			if lerr != nil {
-				return lerr
+				return fmt.Errorf("journal %s: listing segment %d: %w", w.store, seq, lerr)
 			}
-			for _, r := range refs {
-				if r.Seq == seq && r.Name != name {
+			for _, k := range keys {
+				if r, ok := parseSegmentName(path.Base(k)); ok && r.Seq == seq && r.Name != name {
 					// Whoever lists last sees both and steps aside, so at most one writer
 					// goes on from this sequence number; its successor's link says which.
+					// (The first name in order continues the chain when both step aside.)
 					w.lost[name] = struct{}{}
 					err = ErrExists
 					break
