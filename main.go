@@ -1,7 +1,8 @@
 // Command soc2-operator assesses a cluster's workloads and access rules against SOC 2 Trust
 // Services criteria.
 //
-//	soc2-operator [manager] [flags]   run the operator (the default)
+//	soc2-operator manager [flags]     run the operator
+//	soc2-operator [help|-h|--help]    print usage (also with no arguments)
 //	soc2-operator scan -f PATH...     evaluate manifests against the SOC 2 checks (for CI)
 //	soc2-operator checks              list the built-in checks
 //	soc2-operator evidence verify|pack  verify the journal; build an evidence pack for a period
@@ -31,7 +32,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{name: "manager", summary: "Run the operator (default when no subcommand is given)", run: runManager},
+		{name: "manager", summary: "Run the operator (what the Deployment runs)", run: runManager},
 		{name: "scan", summary: "Evaluate manifest files against the SOC 2 checks (for CI)", run: runScan},
 		{name: "checks", summary: "List the built-in SOC 2 checks", run: runChecks},
 		{name: "admission-policies", summary: "Print the admission policies the operator applies (for --manage-admission-policies=false)", run: runAdmissionPolicies},
@@ -45,17 +46,26 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	name := "manager"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
-	}
-	if name == "help" {
+	// With no arguments, print usage: starting a manager against whatever kubeconfig is around
+	// is not what someone trying the binary expects. The manager starts with `manager`.
+	if len(args) == 0 {
 		usage(stdout)
 		return 0
 	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return 0
+	}
+	if strings.HasPrefix(name, "-") {
+		fmt.Fprintf(stderr, "soc2-operator: flag %s given before a command; the operator now starts with `soc2-operator manager %s`\n\n", name, strings.Join(args, " "))
+		usage(stderr)
+		return 2
+	}
 	for _, c := range commands() {
 		if c.name == name {
-			return c.run(args, stdin, stdout, stderr)
+			return c.run(args[1:], stdin, stdout, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "soc2-operator: unknown command %q\n\n", name)
@@ -64,14 +74,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: soc2-operator [command] [flags]")
+	fmt.Fprintln(w, "Usage: soc2-operator <command> [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-19s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'soc2-operator <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "Run 'soc2-operator <command> --help' for a command's flags.")
 }
 
 func runScan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

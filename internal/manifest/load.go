@@ -1,11 +1,13 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -14,44 +16,124 @@ import (
 // StdinName is how objects read from standard input are named in errors and output.
 const StdinName = "<stdin>"
 
+// ErrNoManifests is the error for a directory that holds no manifest file at all: most likely
+// a wrong path, which must not pass for a clean scan.
+var ErrNoManifests = errors.New("no manifest files (*.yaml, *.yml, *.json) found")
+
 // Load reads files, directories (recursively: every *.yaml, *.yml and *.json file, skipping
 // hidden directories and kustomization files) and "-" for standard input. It returns every
-// object it could read and one error per file or document it could not.
+// object it could read and one error per file or document it could not, in the order of the
+// paths and, within a directory, of the walk (lexical), whatever order the files were decoded
+// in. A directory with no manifest file is an error wrapping ErrNoManifests.
+//
+// Files are read and decoded in parallel by at most GOMAXPROCS workers: decoding is most of the
+// time of a scan, and one file's objects do not depend on another's.
 func Load(paths []string, stdin io.Reader) ([]*engine.Object, []error) {
 	var objs []*engine.Object
 	var errs []error
-	read := func(name string, data []byte) {
-		got, derrs := Decode(name, data)
+	LoadEach(paths, stdin, func(got []*engine.Object, gotErrs []error) {
 		objs = append(objs, got...)
-		errs = append(errs, derrs...)
+		errs = append(errs, gotErrs...)
+	})
+	return objs, errs
+}
+
+// LoadEach is Load handing over each file's objects and errors as soon as that file and every
+// file before it are decoded, in the same order as Load, so that a caller can evaluate and drop
+// objects instead of holding every one. emit is called from one goroutine at a time.
+func LoadEach(paths []string, stdin io.Reader, emit func([]*engine.Object, []error)) {
+	jobs := listInputs(paths, stdin)
+	workers := min(runtime.GOMAXPROCS(0), len(jobs))
+	type result struct {
+		objs []*engine.Object
+		errs []error
+		done chan struct{}
+	}
+	results := make([]result, len(jobs))
+	for i := range results {
+		results[i].done = make(chan struct{})
+	}
+	// Workers take jobs in order; a window bounds how far they run ahead of emit, so that
+	// decoded but not yet emitted objects stay few whatever the number of files.
+	window := make(chan struct{}, 4*max(workers, 1))
+	next := make(chan int)
+	go func() {
+		for i := range jobs {
+			window <- struct{}{}
+			next <- i
+		}
+		close(next)
+	}()
+	for range workers {
+		go func() {
+			for i := range next {
+				results[i].objs, results[i].errs = jobs[i].decode()
+				close(results[i].done)
+			}
+		}()
+	}
+	for i := range results {
+		<-results[i].done
+		emit(results[i].objs, results[i].errs)
+		results[i] = result{}
+		<-window
+	}
+}
+
+// input is one file to decode, or an error found while listing the inputs.
+type input struct {
+	name string
+	data []byte // standard input, already read
+	err  error
+}
+
+func (in input) decode() ([]*engine.Object, []error) {
+	if in.err != nil {
+		return nil, []error{in.err}
+	}
+	data := in.data
+	if data == nil {
+		var err error
+		if data, err = os.ReadFile(in.name); err != nil {
+			return nil, []error{&DecodeError{Source: in.name, Err: unwrapPathError(err)}}
+		}
+	}
+	return Decode(in.name, data)
+}
+
+// listInputs walks the paths into the files to read, in order, with the errors of the walk in
+// their place.
+func listInputs(paths []string, stdin io.Reader) []input {
+	var jobs []input
+	fail := func(source string, err error) {
+		jobs = append(jobs, input{name: source, err: &DecodeError{Source: source, Err: err}})
 	}
 	for _, p := range paths {
 		if p == "-" {
 			data, err := io.ReadAll(stdin)
 			if err != nil {
-				errs = append(errs, &DecodeError{Source: StdinName, Err: err})
+				fail(StdinName, err)
 				continue
 			}
-			read(StdinName, data)
+			if data == nil {
+				data = []byte{}
+			}
+			jobs = append(jobs, input{name: StdinName, data: data})
 			continue
 		}
 		info, err := os.Stat(p)
 		if err != nil {
-			errs = append(errs, &DecodeError{Source: p, Err: unwrapPathError(err)})
+			fail(p, unwrapPathError(err))
 			continue
 		}
 		if !info.IsDir() {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				errs = append(errs, &DecodeError{Source: p, Err: unwrapPathError(err)})
-				continue
-			}
-			read(p, data)
+			jobs = append(jobs, input{name: p})
 			continue
 		}
+		files := 0
 		walkErr := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				errs = append(errs, &DecodeError{Source: path, Err: unwrapPathError(err)})
+				fail(path, unwrapPathError(err))
 				if d != nil && d.IsDir() {
 					return fs.SkipDir
 				}
@@ -66,32 +148,30 @@ func Load(paths []string, stdin io.Reader) ([]*engine.Object, []error) {
 			if !IsManifestFile(d.Name()) {
 				return nil
 			}
+			files++
 			if !d.Type().IsRegular() {
 				// Follow a symlink, but never read a named pipe or a device: the walk would
 				// block or never end.
 				info, err := os.Stat(path)
 				if err != nil {
-					errs = append(errs, &DecodeError{Source: path, Err: unwrapPathError(err)})
+					fail(path, unwrapPathError(err))
 					return nil
 				}
 				if !info.Mode().IsRegular() {
-					errs = append(errs, &DecodeError{Source: path, Err: fmt.Errorf("not read: %s, not a regular file", fileType(info.Mode()))})
+					fail(path, fmt.Errorf("not read: %s, not a regular file", fileType(info.Mode())))
 					return nil
 				}
 			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				errs = append(errs, &DecodeError{Source: path, Err: unwrapPathError(err)})
-				return nil
-			}
-			read(path, data)
+			jobs = append(jobs, input{name: path})
 			return nil
 		})
 		if walkErr != nil {
-			errs = append(errs, &DecodeError{Source: p, Err: walkErr})
+			fail(p, walkErr)
+		} else if files == 0 {
+			fail(p, fmt.Errorf("%w in this directory or below it (hidden directories and kustomization files are skipped)", ErrNoManifests))
 		}
 	}
-	return objs, errs
+	return jobs
 }
 
 // IsManifestFile reports whether a directory walk reads the file: YAML or JSON, and not a

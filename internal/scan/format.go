@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"sigs.k8s.io/yaml"
 
@@ -59,65 +58,6 @@ func writePolicyReports(w io.Writer, rep *Report) error {
 	return nil
 }
 
-// writeTable prints the findings, the criteria and a summary for people.
-func writeTable(w io.Writer, rep *Report) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if len(rep.Findings) == 0 {
-		fmt.Fprintln(tw, "No failing or excepted findings.")
-	} else {
-		fmt.Fprintln(tw, "SEVERITY\tCHECK\tRESOURCE\tCONTAINER\tMESSAGE\tLOCATION")
-		for _, f := range rep.Findings {
-			sev := string(f.Severity)
-			msg := f.Message
-			if f.Result == v1alpha1.ResultExcepted {
-				sev += " (excepted)"
-				msg += " [excepted by " + f.Exception + "]"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", sev, f.Check, resourceName(f.Resource), dash(f.Container), oneLine(msg), location(f.Source))
-		}
-	}
-	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "CRITERION\tSTATUS\tCHECKS\tFAILED\tEXCEPTED\tTITLE")
-	for _, c := range rep.Criteria {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", c.ID, c.Status, c.Checks, c.Failed, c.Excepted, c.Title)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(rep.Exceptions) > 0 {
-		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "EXCEPTION\tSTATE\tFINDINGS\tMESSAGE")
-		for _, e := range rep.Exceptions {
-			state := string(e.State)
-			if e.State == v1alpha1.ExceptionActive && e.Findings == 0 {
-				state += " (unused)"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", e.Name, state, e.Findings, e.Message)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	s := rep.Summary
-	fmt.Fprintln(w)
-	score := "no score"
-	if s.Score != nil {
-		score = fmt.Sprintf("score %d", *s.Score)
-	}
-	fmt.Fprintf(w, "%s (%s): %d objects read, %d resources evaluated, %d of %d criteria failed.\n",
-		s.Result, score, s.Objects, s.Resources, s.FailedCriteria, s.Criteria)
-	fmt.Fprintf(w, "Findings: %d failing (%d Critical, %d High, %d Medium, %d Low), %d excepted; %d passed, %d not assessed.\n",
-		s.Failing, s.Critical, s.High, s.Medium, s.Low, s.Excepted, s.Passed, s.NotAssessed)
-	if len(rep.Problems) > 0 {
-		fmt.Fprintf(w, "Profile problems: %d (see above).\n", len(rep.Problems))
-	}
-	if s.Errors > 0 {
-		fmt.Fprintf(w, "Inputs that could not be read: %d (listed on standard error).\n", s.Errors)
-	}
-	return nil
-}
-
 func resourceName(r *v1alpha1.ResourceRef) string {
 	if r == nil {
 		return "(cluster)"
@@ -147,14 +87,18 @@ func dash(s string) string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// JUnit: one test suite per check, one test case per resource and container. A failing finding
-// is a failure; an excepted or undecided one is skipped with the reason.
+// JUnit: one test suite per check, one test case per resource (and container) the check
+// assessed: a pass is a passing test case, a failing finding a failure, an excepted or
+// undecided one is skipped with the reason. Inputs that could not be read are errors in a
+// suite of their own. Only what the JUnit schema CI servers validate against (Jenkins' and
+// Ant's; testdata/junit-10.xsd) allows is written: no file or line attributes on test cases
+// (the location is in the failure text), no skipped count on testsuites.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
-	Skipped  int          `xml:"skipped,attr"`
+	Errors   int          `xml:"errors,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -162,6 +106,7 @@ type junitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
 	Skipped  int         `xml:"skipped,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
@@ -169,9 +114,8 @@ type junitSuite struct {
 type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
-	File      string        `xml:"file,attr,omitempty"`
-	Line      int           `xml:"line,attr,omitempty"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Error     *junitFailure `xml:"error,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 }
 
@@ -189,10 +133,20 @@ func writeJUnit(w io.Writer, rep *Report) error {
 	results := rep.Results
 	if results == nil {
 		results = rep.Findings
+		if ev := rep.evaluation; ev != nil {
+			// Every result but NotApplicable ones: passes are test cases too.
+			results = make([]Finding, 0, len(ev.Results))
+			for i := range ev.Results {
+				results = append(results, newFinding(&ev.Results[i]))
+			}
+		}
 	}
 	suites := junitSuites{Name: "soc2-operator scan"}
 	index := map[string]int{}
 	for _, f := range results {
+		if f.Result == v1alpha1.ResultNotApplicable {
+			continue
+		}
 		i, ok := index[f.Check]
 		if !ok {
 			i = len(suites.Suites)
@@ -205,28 +159,42 @@ func writeJUnit(w io.Writer, rep *Report) error {
 			name += " container " + f.Container
 		}
 		tc := junitCase{Name: name, Classname: f.Check}
-		if f.Source != nil {
-			tc.File, tc.Line = f.Source.File, f.Source.Line
-		}
 		switch f.Result {
 		case v1alpha1.ResultFail:
-			tc.Failure = &junitFailure{Message: f.Message, Type: string(f.Severity),
-				Text: fmt.Sprintf("%s\nseverity: %s\ncriteria: %s\nremediation: %s", f.Message, f.Severity, joinCriteria(f.Criteria), f.check.Remediation)}
+			text := fmt.Sprintf("%s\nseverity: %s\ncriteria: %s\nremediation: %s", f.Message, f.Severity, joinCriteria(f.Criteria), f.check.Remediation)
+			if f.Source != nil {
+				text += "\nlocation: " + location(f.Source)
+			}
+			tc.Failure = &junitFailure{Message: f.Message, Type: string(f.Severity), Text: text}
 			s.Failures++
 		case v1alpha1.ResultExcepted:
 			tc.Skipped = &junitSkipped{Message: "excepted by " + f.Exception + ": " + f.Message}
 			s.Skipped++
-		case v1alpha1.ResultNotAssessed, v1alpha1.ResultNotApplicable:
+		case v1alpha1.ResultNotAssessed:
 			tc.Skipped = &junitSkipped{Message: string(f.Result) + ": " + f.Message}
 			s.Skipped++
 		}
 		s.Tests++
 		s.Cases = append(s.Cases, tc)
 	}
+	if len(rep.Errors) > 0 {
+		s := junitSuite{Name: "inputs: files and documents that could not be read"}
+		for _, e := range rep.Errors {
+			name := e.File
+			if e.Document > 0 {
+				name += fmt.Sprintf(" document %d", e.Document)
+			}
+			s.Cases = append(s.Cases, junitCase{Name: name, Classname: "inputs",
+				Error: &junitFailure{Message: e.Message, Type: "InputError", Text: location(&Source{File: e.File, Line: e.Line}) + ": " + e.Message}})
+			s.Tests++
+			s.Errors++
+		}
+		suites.Suites = append(suites.Suites, s)
+	}
 	for _, s := range suites.Suites {
 		suites.Tests += s.Tests
 		suites.Failures += s.Failures
-		suites.Skipped += s.Skipped
+		suites.Errors += s.Errors
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err

@@ -36,6 +36,9 @@ type Report struct {
 	// evaluation and evaluatedAt are what -o policyreport renders: every result, per resource.
 	evaluation  *engine.Evaluation
 	evaluatedAt time.Time
+	// details and width shape the table: every finding or a summary, and the line width.
+	details bool
+	width   int
 }
 
 // Tool names the scanner.

@@ -54,6 +54,7 @@ type Options struct {
 	Show           string
 	AdminNamespace string
 	Namespace      string
+	Details        bool
 }
 
 func (o *Options) bind(fs *flag.FlagSet) {
@@ -62,9 +63,10 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	fs.Var(paths, "filename", "Same as -f")
 	fs.StringVar(&o.ProfileFile, "profile", "", "A ComplianceProfile YAML file (default: every built-in check at its default severity)")
 	fs.Var((*stringList)(&o.ExceptionFiles), "exceptions", "A file or directory of ControlException YAML; repeatable")
-	fs.StringVar(&o.Output, "o", "table", "Output format: "+strings.Join(Formats, ", "))
+	fs.StringVar(&o.Output, "o", "table", "Output format: "+strings.Join(Formats, ", ")+"; wide is the table with every finding")
 	fs.StringVar(&o.Output, "output", "table", "Same as -o")
-	fs.StringVar(&o.FailOn, "fail-on", "Low", "Exit 1 when a failing finding is at or above this severity: Critical, High, Medium, Low or none")
+	fs.StringVar(&o.FailOn, "fail-on", "Low", "Exit 1 when a failing finding is at or above this severity: Critical, High, Medium, Low or none (any case)")
+	fs.BoolVar(&o.Details, "details", false, fmt.Sprintf("Table output: list every finding, not the summary per criterion and check (the table lists every finding by itself up to %d findings)", summaryThreshold))
 	fs.StringVar(&o.Show, "show", "findings", "Results in json and yaml output: findings (failing and excepted) or all")
 	fs.StringVar(&o.Namespace, "namespace", "default", "The namespace of namespaced objects whose manifest names none, as kubectl apply -n would use")
 	fs.StringVar(&o.AdminNamespace, "admin-namespace", DefaultAdminNamespace, "The operator's namespace: only exceptions there may select other namespaces")
@@ -75,20 +77,14 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	var opts Options
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: soc2-operator scan [-f] PATH... [flags]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Evaluates Kubernetes manifests (multi-document YAML, JSON, kind: List) against the SOC 2 checks.")
-		fmt.Fprintln(stderr, "Exit codes: 0 ok; 1 failing findings at or above --fail-on; 2 usage or configuration error;")
-		fmt.Fprintln(stderr, "3 some inputs could not be read (everything else was scanned).")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() {} // printed below: on stdout for --help, on stderr for a mistake
 	opts.bind(fs)
 	if err := parseInterleaved(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			scanUsage(stdout, fs)
 			return ExitOK
 		}
+		fmt.Fprintln(stderr, "Run 'soc2-operator scan --help' for the flags.")
 		return ExitUsage
 	}
 	opts.Paths = append(opts.Paths, fs.Args()...)
@@ -111,6 +107,22 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 
 	objs, inputErrs := manifest.Load(opts.Paths, stdin)
 	manifest.DefaultNamespace(objs, opts.Namespace)
+	noInput := false
+	for _, e := range inputErrs {
+		if errors.Is(e, manifest.ErrNoManifests) {
+			noInput = true
+		}
+	}
+	if len(objs) == 0 && len(inputErrs) == 0 {
+		fmt.Fprintf(stderr, "soc2-operator scan: no Kubernetes objects found in %s: nothing was scanned (check the path)\n", strings.Join(opts.Paths, ", "))
+		noInput = true
+	}
+	read := len(objs)
+	objs, skipped := selectNamespaces(objs, profile)
+	if skipped.objects > 0 {
+		fmt.Fprintf(stderr, "soc2-operator scan: note: %d objects in %d namespaces the profile does not assess (%s) were not evaluated\n",
+			skipped.objects, len(skipped.namespaces), strings.Join(skipped.names(5), ", "))
+	}
 
 	plan := engine.Compile(checks.Catalogue(), profile)
 	at := now()
@@ -124,7 +136,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			"the %d exceptions given are applied as reviewed in Git (in the cluster, the operator applies an exception only once a second person approves it)\n", len(exceptions))
 	}
 
-	rep := buildReport(ev, len(objs), opts.Show == "all")
+	rep := buildReport(ev, read, opts.Show == "all")
+	rep.details = opts.Details
+	rep.width = terminalWidth(stdout)
 	rep.evaluatedAt = at
 	rep.Tool = Tool{Name: "soc2-operator", Version: version.Get().Version, CatalogVersion: checks.Version}
 	for _, p := range plan.Problems {
@@ -151,7 +165,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	}
 
 	switch {
-	case configFailed:
+	case configFailed, noInput:
 		return ExitUsage
 	case len(inputErrs) > 0:
 		return ExitInput
@@ -181,14 +195,17 @@ func (o *Options) validate() error {
 	if len(o.Paths) == 0 {
 		return errors.New("no input: give files or directories with -f, or - for standard input")
 	}
+	if o.Output == "wide" {
+		o.Output, o.Details = "table", true
+	}
 	if !slices.Contains(Formats, o.Output) {
 		return fmt.Errorf("-o %s: unknown output format; want one of %s", o.Output, strings.Join(Formats, ", "))
 	}
-	switch o.FailOn {
-	case "Critical", "High", "Medium", "Low", "none":
-	default:
-		return fmt.Errorf("--fail-on %s: want Critical, High, Medium, Low or none", o.FailOn)
+	failOn, ok := failOnLevel(o.FailOn)
+	if !ok {
+		return fmt.Errorf("--fail-on %s: want Critical, High, Medium, Low or none (in any case)", o.FailOn)
 	}
+	o.FailOn = failOn
 	if o.Show != "findings" && o.Show != "all" {
 		return fmt.Errorf("--show %s: want findings or all", o.Show)
 	}
@@ -202,6 +219,29 @@ func (o *Options) validate() error {
 		return errors.New("standard input (-) can be read only once")
 	}
 	return nil
+}
+
+// failOnLevel is the --fail-on value spelt as the severities are, whatever its case.
+func failOnLevel(v string) (string, bool) {
+	for _, l := range []string{"Critical", "High", "Medium", "Low", "none"} {
+		if strings.EqualFold(v, l) {
+			return l, true
+		}
+	}
+	return "", false
+}
+
+func scanUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintln(w, "Usage: soc2-operator scan [-f] PATH... [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Evaluates Kubernetes manifests (multi-document YAML, JSON, kind: List) against the SOC 2 checks.")
+	fmt.Fprintln(w, "Exit codes: 0 ok; 1 failing findings at or above --fail-on; 2 usage or configuration error, or")
+	fmt.Fprintln(w, "nothing to scan (a directory with no manifests, no objects at all); 3 some inputs could not be")
+	fmt.Fprintln(w, "read (everything else was scanned).")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Flags:")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
 }
 
 func failsAt(rep *Report, failOn string) bool {

@@ -95,6 +95,18 @@ func assertWellFormed(t *testing.T, format, out string) {
 		if suites.Failures == 0 || len(suites.Suites) == 0 {
 			t.Error("JUnit output has no failures")
 		}
+		passing := 0
+		for _, s := range suites.Suites {
+			for _, c := range s.Cases {
+				if c.Failure == nil && c.Error == nil && c.Skipped == nil {
+					passing++
+				}
+			}
+		}
+		if passing == 0 {
+			t.Error("JUnit output lists no passing test case")
+		}
+		validateJUnit(t, out)
 	case "sarif":
 		dec := json.NewDecoder(strings.NewReader(out))
 		dec.DisallowUnknownFields()
@@ -291,6 +303,16 @@ func TestWhatUsersSee(t *testing.T) {
 			code:   ExitUsage,
 			stderr: []string{"-o html: unknown output format; want one of table, json, yaml, junit, sarif, policyreport"},
 		},
+		"excepted findings are named in the summary too": {
+			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml", "-o", "table"},
+			code:   ExitFindings,
+			stdout: []string{"wl-host-network", "wl-host-network 0 1 0 all excepted, by shop/legacy-host-network", "This is a summary of 39 findings: --details (or -o wide) lists every one"},
+		},
+		"-o wide lists every finding": {
+			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml", "-o", "wide"},
+			code:   ExitFindings,
+			stdout: []string{"[excepted by shop/legacy-host-network]", "testdata/manifests/shop.yaml:"},
+		},
 		"no input is a usage error": {
 			args:   []string{"-o", "json"},
 			code:   ExitUsage,
@@ -323,7 +345,7 @@ func TestWhatUsersSee(t *testing.T) {
 			stderr: []string{`exception shop/typo is invalid: spec.checks[0]: unknown check "wl-no-such-check"`},
 		},
 		"excepted findings stay visible with the exception's name": {
-			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml", "-o", "table"},
+			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml", "-o", "table", "--details"},
 			code:   ExitFindings,
 			stdout: []string{"(excepted)", "[excepted by shop/legacy-host-network]", "Active (unused)"},
 		},
@@ -348,8 +370,10 @@ func TestWhatUsersSee(t *testing.T) {
 			if code != tc.code {
 				t.Errorf("exit code %d, want %d\nstderr: %s", code, tc.code, stderr)
 			}
+			// The table wraps long messages at the line width: match across line breaks.
+			flat := oneLine(stdout)
 			for _, s := range tc.stdout {
-				if !strings.Contains(stdout, s) {
+				if !strings.Contains(flat, s) {
 					t.Errorf("stdout lacks %q:\n%s", s, stdout)
 				}
 			}
@@ -418,5 +442,22 @@ func TestCorpusOutputs(t *testing.T) {
 		if format == "table" && !strings.Contains(stdout, "SEVERITY  ") {
 			t.Errorf("table output:\n%.500s", stdout)
 		}
+	}
+}
+
+// validateJUnit validates JUnit output against the JUnit schema Jenkins' xUnit plugin uses
+// (testdata/junit-10.xsd, source in its header) with xmllint, the libxml2 validator.
+func validateJUnit(t *testing.T, out string) {
+	t.Helper()
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Fatalf("xmllint is needed to validate JUnit output against testdata/junit-10.xsd (Debian: apt-get install libxml2-utils): %v", err)
+	}
+	file := filepath.Join(t.TempDir(), "scan.junit")
+	if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := exec.Command(xmllint, "--noout", "--schema", "testdata/junit-10.xsd", file).CombinedOutput(); err != nil {
+		t.Errorf("JUnit output fails the JUnit schema: %v\n%s", err, msg)
 	}
 }

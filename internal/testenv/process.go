@@ -24,6 +24,8 @@ var (
 )
 
 // BuildOperator builds the soc2-operator binary once per test process and returns its path.
+// It stamps the version as `make build` does (git describe), so that what the tests run reports
+// the commit it was built from, as a release binary does, and not "dev".
 func BuildOperator() (string, error) {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "soc2-operator-bin-")
@@ -32,7 +34,13 @@ func BuildOperator() (string, error) {
 			return
 		}
 		buildPath = filepath.Join(dir, "soc2-operator")
-		cmd := exec.Command("go", "build", "-o", buildPath, ".")
+		args := []string{"build", "-o", buildPath}
+		describe := exec.Command("git", "describe", "--tags", "--always", "--dirty")
+		describe.Dir = RepoRoot()
+		if v, err := describe.Output(); err == nil && len(bytes.TrimSpace(v)) > 0 {
+			args = append(args, "-ldflags", "-X github.com/soc2-operator/soc2-operator/internal/version.Version="+string(bytes.TrimSpace(v)))
+		}
+		cmd := exec.Command("go", append(args, ".")...)
 		cmd.Dir = RepoRoot()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {

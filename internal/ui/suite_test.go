@@ -38,6 +38,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/ui"
 )
@@ -115,7 +116,21 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond}); err != nil {
+	// The evidence journal, on a directory: the trends page reads it.
+	journalDir, err := os.MkdirTemp("", "soc2-ui-journal-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(journalDir)
+	store, err := journal.NewFileStore(journalDir)
+	if err != nil {
+		return 0, err
+	}
+	queue, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "test", FlushInterval: 100 * time.Millisecond, Identity: "ui-suite"})
+	if err != nil {
+		return 0, err
+	}
+	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond, Journal: queue}); err != nil {
 		return 0, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -123,7 +138,7 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	baseURL = "http://" + ln.Addr().String()
-	if err := ui.Add(mgr, ui.ServeOptions{Listener: ln}); err != nil {
+	if err := ui.Add(mgr, ui.ServeOptions{Listener: ln, Trends: ui.NewJournalTrends(store, "test")}); err != nil {
 		return 0, err
 	}
 	done := make(chan error, 1)

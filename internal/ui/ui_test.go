@@ -192,28 +192,42 @@ func templateEscape(s string) string {
 }
 
 func TestAFixInANamespaceShowsUpOnReload(t *testing.T) {
-	ctx := context.Background()
 	ns := fmt.Sprintf("ui-fix-%d", fixSeq.Add(1))
-	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	dep := privilegedDeployment(ns)
-	if err := admin.Create(ctx, dep); err != nil {
-		t.Fatal(err)
-	}
+	dep := createPrivileged(t, ns)
 	hasPrivileged := func() bool {
 		_, body, _ := get(t, auditorToken, "/namespaces/"+ns)
 		return contains(rows(body, "data-check"), "wl-privileged")
 	}
 	waitFor(t, "the privileged container to show on the namespace page", hasPrivileged)
-	if err := admin.Get(ctx, client.ObjectKeyFromObject(dep), dep); err != nil {
+	fix(t, dep)
+	waitFor(t, "the fix to show on the namespace page", func() bool { return !hasPrivileged() })
+}
+
+// fix makes the privileged Deployment unprivileged.
+func fix(t *testing.T, obj client.Object) {
+	t.Helper()
+	ctx := context.Background()
+	dep := &appsv1.Deployment{}
+	if err := admin.Get(ctx, client.ObjectKeyFromObject(obj), dep); err != nil {
 		t.Fatal(err)
 	}
 	dep.Spec.Template.Spec.Containers[0].SecurityContext.Privileged = ptr(false)
 	if err := admin.Update(ctx, dep); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the fix to show on the namespace page", func() bool { return !hasPrivileged() })
+}
+
+func namespace(name string) *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+}
+
+func reportFor(t *testing.T, ns string) *v1alpha1.ComplianceReport {
+	t.Helper()
+	var rep v1alpha1.ComplianceReport
+	if err := admin.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: profileName}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return &rep
 }
 
 func privilegedDeployment(ns string) *appsv1.Deployment {
@@ -269,6 +283,33 @@ func TestThePagesAreSelfContainedAndAccessible(t *testing.T) {
 			if strings.Contains(strings.ReplaceAll(body, "https://tracker.example.com", ""), bad) {
 				t.Errorf("GET %s refers to %q", path, bad)
 			}
+		}
+	}
+}
+
+// TestTrendsDrawTheJournalForTheNamespacesAUserMayRead: the trends page draws the evidence
+// pack's charts from the journal, with rows only for the namespaces the user may read.
+func TestTrendsDrawTheJournalForTheNamespacesAUserMayRead(t *testing.T) {
+	label := func(ns string) string { return ">" + ns + " (" + profileName + ")</text>" }
+	// The journal is written asynchronously and the page caches a window for a minute: wait
+	// for the auditor's page to draw all three namespaces.
+	waitFor(t, "the journal's criterion states on the trends page", func() bool {
+		code, body, _ := get(t, auditorToken, "/trends?days=7")
+		return code == http.StatusOK && strings.Contains(body, label("legacy")) && strings.Contains(body, label("shop")) && strings.Contains(body, label("payments"))
+	})
+	_, body, _ := get(t, auditorToken, "/trends?days=7")
+	for _, want := range []string{`class="chart criterion"`, `class="chart deviations"`, `class="chart remediation"`, `id="verification"`, "verified"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the trends page lacks %s", want)
+		}
+	}
+	code, body, _ := get(t, shopDevToken, "/trends?days=7")
+	if code != http.StatusOK || !strings.Contains(body, label("shop")) {
+		t.Fatalf("shop-dev's trends page: %d, shop not drawn", code)
+	}
+	for _, ns := range []string{"legacy", "payments"} {
+		if strings.Contains(body, ns) {
+			t.Errorf("shop-dev's trends page mentions %s", ns)
 		}
 	}
 }

@@ -19,6 +19,9 @@ type Info struct {
 }
 
 // Get returns the version of the running binary, with the VCS revision when Go recorded one.
+// A binary built without the Makefile's -ldflags (go build, go run, the tests' builds) reports
+// the version Go derived from the VCS (v0.0.0-<time>-<commit>[+dirty], or the tag), so that
+// no built binary reports "dev" while Go knows better.
 func Get() Info {
 	info := Info{Version: Version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -26,6 +29,9 @@ func Get() Info {
 			if s.Key == "vcs.revision" {
 				info.GitCommit = s.Value
 			}
+		}
+		if info.Version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			info.Version = bi.Main.Version
 		}
 	}
 	return info

@@ -1,0 +1,229 @@
+package scan
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// TestHelp: --help prints the usage and every flag on stdout and exits 0, as a user who asks
+// for help expects (and can pipe to less); a mistake prints to stderr and exits 2.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "-help"} {
+		stdout, stderr, code := runScan(t, "", arg)
+		if code != ExitOK {
+			t.Errorf("scan %s: exit code %d, want 0", arg, code)
+		}
+		for _, want := range []string{"Usage: soc2-operator scan", "-fail-on", "-details", "-profile", "Exit codes:"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("scan %s: stdout lacks %q:\n%s", arg, want, stdout)
+			}
+		}
+		if stderr != "" {
+			t.Errorf("scan %s: stderr is not empty: %s", arg, stderr)
+		}
+	}
+	stdout, stderr, code := runScan(t, "", "--no-such-flag")
+	if code != ExitUsage || stdout != "" || !strings.Contains(stderr, "flag provided but not defined: -no-such-flag") {
+		t.Errorf("unknown flag: exit %d, stdout %q, stderr %q; want 2, nothing, the error", code, stdout, stderr)
+	}
+}
+
+// TestNothingToScanFails: a CI job pointed at a wrong path must not pass.
+func TestNothingToScanFails(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "charts", "README.md"), "# not a manifest\n")
+	writeFile(t, filepath.Join(dir, "empty", "empty.yaml"), "# nothing yet\n")
+	cases := map[string]struct {
+		args   []string
+		stderr string
+	}{
+		"a directory with no manifest files": {
+			args:   []string{"-f", filepath.Join(dir, "charts")},
+			stderr: filepath.Join(dir, "charts") + ": no manifest files (*.yaml, *.yml, *.json) found in this directory or below it",
+		},
+		"a directory whose manifests hold no object": {
+			args:   []string{"-f", filepath.Join(dir, "empty")},
+			stderr: "no Kubernetes objects found in " + filepath.Join(dir, "empty") + ": nothing was scanned (check the path)",
+		},
+		"empty standard input": {
+			args:   []string{"-f", "-"},
+			stderr: "no Kubernetes objects found in -: nothing was scanned",
+		},
+		"a directory with no manifests next to one with some": {
+			args:   []string{"-f", "testdata/manifests/shop.yaml", "-f", filepath.Join(dir, "charts"), "--fail-on", "none"},
+			stderr: "no manifest files (*.yaml, *.yml, *.json) found",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, stderr, code := runScan(t, "", tc.args...)
+			if code != ExitUsage {
+				t.Errorf("exit code %d, want %d", code, ExitUsage)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, stderr)
+			}
+		})
+	}
+}
+
+// TestFailOnAnyCase: --fail-on critical is --fail-on Critical.
+func TestFailOnAnyCase(t *testing.T) {
+	for v, want := range map[string]int{"critical": ExitFindings, "HIGH": ExitFindings, "None": ExitOK, "nOnE": ExitOK, "Low": ExitFindings} {
+		_, stderr, code := runScan(t, "", "-f", "testdata/manifests/shop.yaml", "--fail-on", v, "-o", "json")
+		if code != want {
+			t.Errorf("--fail-on %s: exit %d, want %d\n%s", v, code, want, stderr)
+		}
+	}
+	_, stderr, code := runScan(t, "", "-f", "testdata/manifests/shop.yaml", "--fail-on", "severe")
+	if code != ExitUsage || !strings.Contains(stderr, "--fail-on severe: want Critical, High, Medium, Low or none (in any case)") {
+		t.Errorf("--fail-on severe: exit %d, stderr %s", code, stderr)
+	}
+}
+
+// TestProfileSelectsNamespaces: --profile leaves out what the operator would not assess: namespaces
+// the selector does not select (labels from the Namespace objects in the input, or only
+// kubernetes.io/metadata.name for a namespace not in it), excluded ones and system ones, with
+// their Namespace objects; cluster-scoped objects stay.
+func TestProfileSelectsNamespaces(t *testing.T) {
+	dir := t.TempDir()
+	podIn := func(ns, name string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", namespace: " + ns + "}\n" +
+			"spec: {hostPID: true, containers: [{name: c, image: busybox:1.36}]}\n---\n"
+	}
+	writeFile(t, filepath.Join(dir, "m", "all.yaml"),
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: pay, labels: {team: pay}}\n---\n"+
+			"apiVersion: v1\nkind: Namespace\nmetadata: {name: web, labels: {team: web}}\n---\n"+
+			"apiVersion: v1\nkind: Namespace\nmetadata: {name: pay-old, labels: {team: pay}}\n---\n"+
+			podIn("pay", "a")+podIn("web", "b")+podIn("pay-old", "c")+podIn("undeclared", "d")+podIn("kube-system", "e")+
+			"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: [{apiGroups: [''], resources: [pods], verbs: [get]}]\n")
+	scanned := func(t *testing.T, spec string) []string {
+		t.Helper()
+		writeFile(t, filepath.Join(dir, "profile.yaml"), profileWith(spec))
+		stdout, stderr, code := runScan(t, "", "-f", filepath.Join(dir, "m"), "--profile", filepath.Join(dir, "profile.yaml"),
+			"-o", "json", "--show", "all", "--fail-on", "none")
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		var rep Report
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rep.Results {
+			if r.Resource != nil && !slices.Contains(got, resourceName(r.Resource)) {
+				got = append(got, resourceName(r.Resource))
+			}
+		}
+		slices.Sort(got)
+		return got
+	}
+	cases := map[string]struct {
+		spec string
+		want []string
+	}{
+		"no selector: every namespace but the system ones": {
+			spec: "  description: all\n",
+			want: []string{"ClusterRole/reader", "Namespace/pay", "Namespace/pay-old", "Namespace/web",
+				"Pod/pay-old/c", "Pod/pay/a", "Pod/undeclared/d", "Pod/web/b"},
+		},
+		"a label selector and an exclusion": {
+			spec: "  namespaceSelector: {matchLabels: {team: pay}}\n  excludedNamespaces: [pay-old]\n",
+			want: []string{"ClusterRole/reader", "Namespace/pay", "Pod/pay/a"},
+		},
+		"a namespace not in the input carries only its name label": {
+			spec: "  namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, values: [undeclared, kube-system]}]}\n",
+			want: []string{"ClusterRole/reader", "Pod/undeclared/d"},
+		},
+		"system namespaces when the profile includes them": {
+			spec: "  namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}\n  includeSystemNamespaces: true\n",
+			want: []string{"ClusterRole/reader", "Pod/kube-system/e"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := scanned(t, tc.spec); !slices.Equal(got, tc.want) {
+				t.Errorf("resources evaluated:\n got %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// manyFindings is n Deployments with long names and several findings each.
+func manyFindings(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a-rather-long-deployment-name-for-a-service-%03d, namespace: a-long-team-namespace}\n"+
+			"spec:\n  selector: {matchLabels: {app: x}}\n  template:\n    metadata: {labels: {app: x}}\n    spec:\n"+
+			"      containers: [{name: a-container-with-a-long-name, image: registry.example.com/some/very/long/repository/path/image:latest}]\n---\n", i)
+	}
+	return b.String()
+}
+
+// TestTableFitsTheWidth: every line of the table, summary or details, fits $COLUMNS (or 100 when
+// stdout is no terminal and COLUMNS is unset), and nothing a reader needs is lost: details list
+// every finding with its whole message.
+func TestTableFitsTheWidth(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "many.yaml"), manyFindings(40))
+	writeFile(t, filepath.Join(dir, "more", "more.yaml"), manyFindings(80))
+	for _, tc := range []struct {
+		columns string
+		width   int
+		details bool
+	}{{"", 100, false}, {"", 100, true}, {"60", 60, false}, {"60", 60, true}, {"200", 200, true}, {"not-a-number", 100, false}} {
+		t.Run(fmt.Sprintf("COLUMNS=%q details=%v", tc.columns, tc.details), func(t *testing.T) {
+			t.Setenv("COLUMNS", tc.columns)
+			args := []string{"-f", filepath.Join(dir, "many.yaml"), "--fail-on", "none"}
+			if tc.details {
+				args = append(args, "--details")
+			}
+			stdout, stderr, code := runScan(t, "", args...)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			longest := 0
+			for _, l := range strings.Split(stdout, "\n") {
+				longest = max(longest, utf8.RuneCountInString(l))
+				if n := utf8.RuneCountInString(l); n > tc.width {
+					t.Errorf("line of %d characters, over %d: %q", n, tc.width, l)
+				}
+			}
+			if tc.width == 200 && tc.details && longest <= 100 {
+				t.Errorf("with COLUMNS=200 the longest line is %d: the width is not used", longest)
+			}
+			flat := oneLine(stdout)
+			if tc.details && tc.width >= 100 {
+				if n := strings.Count(stdout, "a-rather-long-deployment-name-for-a-service-0"); n < 40*5 {
+					t.Errorf("details name the deployments %d times, want a row per finding (at least %d)", n, 40*5)
+				}
+				if !strings.Contains(flat, `image "registry.example.com/some/very/long/repository/path/image:latest" uses the mutable tag latest`) {
+					t.Errorf("a whole message is missing from the details:\n%s", stdout)
+				}
+			}
+			if tc.details {
+				return
+			}
+			// The summary grows with the checks that fail, not with the resources.
+			more, _, _ := runScan(t, "", "-f", filepath.Join(dir, "more"), "--fail-on", "none")
+			if a, b := strings.Count(stdout, "\n"), strings.Count(more, "\n"); a != b {
+				t.Errorf("the summary of 40 deployments is %d lines, of 80 %d", a, b)
+			}
+			if tc.width >= 100 && !strings.Contains(flat, "worst: Deployment/a-long-team-namespace/a-rather-long-deployment-name-for-a-service-000,") {
+				t.Errorf("summary names no worst resource:\n%s", stdout)
+			}
+			for _, want := range []string{"img-mutable-tag", "FAILING", "+37 more",
+				"CHECKS counts the enabled checks that assessed a resource; FAILING and EXCEPTED count findings",
+				"--details (or -o wide) lists every one"} {
+				if !strings.Contains(flat, want) {
+					t.Errorf("summary lacks %q:\n%s", want, stdout)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+)
+
+// result is what a run of the built binary printed and how it exited.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func runBinary(t *testing.T, args ...string) result {
+	t.Helper()
+	bin, err := testenv.BuildOperator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent") // never reach a real cluster
+	err = cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+// TestUsage: help and a bare invocation print the commands on stdout and exit 0, without
+// starting the manager; a flag before any command says how the manager starts now.
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"--help"}, {"-h"}, {"help"}} {
+		r := runBinary(t, args...)
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("soc2-operator %v: exit %d, stderr %q; want 0 and nothing", args, r.code, r.stderr)
+		}
+		for _, want := range []string{"Usage: soc2-operator <command> [flags]", "  manager ", "  scan ", "  checks ", "  version "} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("soc2-operator %v: stdout lacks %q:\n%s", args, want, r.stdout)
+			}
+		}
+	}
+	r := runBinary(t, "--leader-elect")
+	if r.code != 2 || !strings.Contains(r.stderr, "the operator now starts with `soc2-operator manager --leader-elect`") || r.stdout != "" {
+		t.Errorf("soc2-operator --leader-elect: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = runBinary(t, "scna")
+	if r.code != 2 || !strings.Contains(r.stderr, `unknown command "scna"`) {
+		t.Errorf("soc2-operator scna: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runBinary(t, "scan", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "Usage: soc2-operator scan") || !strings.Contains(r.stdout, "-fail-on") || r.stderr != "" {
+		t.Errorf("soc2-operator scan --help: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestScanOfNothingFails: a CI job with a wrong path exits 2 and says why on stderr.
+func TestScanOfNothingFails(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a manifest"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runBinary(t, "scan", "-f", dir)
+	if r.code != 2 || !strings.Contains(r.stderr, dir+": no manifest files (*.yaml, *.yml, *.json) found") {
+		t.Errorf("scan -f %s: exit %d, stderr %q; want 2 and the reason", dir, r.code, r.stderr)
+	}
+}
+
+// TestBuiltVersion: the binary the tests build and `make build` both stamp git describe (a tag,
+// or the commit), which SARIF carries as tool.driver.version; neither reports "dev".
+func TestBuiltVersion(t *testing.T) {
+	describe, err := exec.Command("git", "describe", "--tags", "--always", "--dirty").Output()
+	if err != nil {
+		t.Fatalf("git describe: %v", err)
+	}
+	r := runBinary(t, "scan", "-f", "internal/scan/testdata/manifests/shop.yaml", "-o", "sarif", "--fail-on", "none")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var log struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct{ Version string } `json:"driver"`
+			} `json:"tool"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
+		t.Fatal(err)
+	}
+	if v := log.Runs[0].Tool.Driver.Version; v != strings.TrimSpace(string(describe)) {
+		t.Errorf("tool.driver.version = %q, want %q (git describe)", v, strings.TrimSpace(string(describe)))
+	}
+	out, err := exec.Command("make", "-n", "build").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n build: %v\n%s", err, out)
+	}
+	want := "-X github.com/soc2-operator/soc2-operator/internal/version.Version=" + strings.TrimSpace(string(describe))
+	if !strings.Contains(string(out), want) {
+		t.Errorf("make build does not stamp the version: want %q in\n%s", want, out)
+	}
+}
