@@ -155,6 +155,36 @@ func (b *browser) screenshot(name string) {
 	}
 }
 
+// lowContrast lists the page's text whose contrast with its background is under WCAG AA (4.5:1,
+// 3:1 for large text: 24px, or 18.66px bold), outside the charts. The background is the first
+// opaque one among the element and its ancestors.
+const lowContrast = `(() => {
+  const rgb = s => (s.match(/[\d.]+/g) || []).map(Number);
+  const lum = c => { const [r,g,b] = c.slice(0,3).map(v => { v /= 255; return v <= 0.03928 ? v/12.92 : Math.pow((v+0.055)/1.055, 2.4); }); return 0.2126*r + 0.7152*g + 0.0722*b; };
+  const bg = el => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length >= 3 && (c.length < 4 || c[3] > 0.99)) return c; } return [255,255,255]; };
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('svg') || el.closest('.skip')) continue;
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === 'hidden' || st.display === 'none') continue;
+    const a = lum(rgb(st.color)), b = lum(bg(el));
+    const ratio = (Math.max(a,b) + 0.05) / (Math.min(a,b) + 0.05);
+    const size = parseFloat(st.fontSize), bold = parseInt(st.fontWeight) >= 700;
+    const need = (size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5;
+    if (ratio < need) out.push(el.tagName + '.' + el.className + ' "' + el.textContent.trim().slice(0,30) + '" ' + ratio.toFixed(2));
+  }
+  return out;
+})()`
+
+// accessible fails the test when the page has text of too little contrast.
+func (b *browser) accessible(page string) {
+	b.t.Helper()
+	if bad := eval[[]string](b, lowContrast); len(bad) > 0 {
+		b.t.Errorf("%s: text under WCAG AA contrast: %v", page, bad)
+	}
+}
+
 // signIn signs in through the login form, as a person pasting a token would.
 func (b *browser) signIn(token string) {
 	b.t.Helper()
@@ -162,6 +192,7 @@ func (b *browser) signIn(token string) {
 	if loc := eval[string](b, `location.pathname`); loc != "/login" {
 		b.t.Fatalf("a browser without a token is at %s, want the login form", loc)
 	}
+	b.accessible("login")
 	b.do("sign in",
 		chromedp.SetValue(chromedp.CSS("#token"), token),
 		chromedp.Click(chromedp.CSS(`form.login button[type=submit]`)),
@@ -213,6 +244,7 @@ func TestTheDashboardInABrowser(t *testing.T) {
 	if got := eval[string](b, `location.hash + '|' + (document.activeElement && document.activeElement.id)`); got != "#main|main" {
 		t.Errorf("the skip link leads to %q, want #main focused", got)
 	}
+	b.accessible("overview")
 	b.screenshot("overview")
 
 	// Namespace pages: legacy's findings with the checks' explanations; payments' exception.
@@ -225,6 +257,7 @@ func TestTheDashboardInABrowser(t *testing.T) {
 	if open := eval[bool](b, `document.getElementById('explain-wl-privileged').open`); !open {
 		t.Errorf("the wl-privileged explanation did not open")
 	}
+	b.accessible("namespace")
 	b.screenshot("namespace")
 	b.open("/namespaces/payments")
 	row := eval[string](b, `document.querySelector('[data-exception="legacy-gateway-writable-rootfs"]').innerText`)
@@ -233,6 +266,7 @@ func TestTheDashboardInABrowser(t *testing.T) {
 			t.Errorf("payments' exception row %q lacks %q", row, want)
 		}
 	}
+	b.accessible("exceptions")
 	b.screenshot("exceptions")
 
 	// A check page lists the resources failing it.
@@ -240,11 +274,13 @@ func TestTheDashboardInABrowser(t *testing.T) {
 	if got := b.attrs("data-resource"); !slices.Contains(got, "Deployment/monolith") {
 		t.Errorf("wl-privileged's page lists %v, want Deployment/monolith", got)
 	}
+	b.accessible("check")
 	b.screenshot("check")
 	b.open("/trends?days=7")
 	if n := eval[int](b, `document.querySelectorAll('svg.chart rect').length`); n == 0 {
 		t.Errorf("the trends page drew no shapes")
 	}
+	b.accessible("trends")
 	b.screenshot("trends")
 
 	// A fix shows up on reload.
@@ -273,6 +309,7 @@ func TestTheDashboardInABrowser(t *testing.T) {
 	if got := dev.attrs("data-namespace"); len(got) != 1 || got[0] != "shop" {
 		t.Errorf("shop-dev's overview lists %v, want only shop", got)
 	}
+	dev.accessible("overview-shop-dev")
 	dev.screenshot("overview-shop-dev")
 	dev.open("/checks/wl-privileged")
 	if got := dev.attrs("data-namespace"); len(got) != 0 {
