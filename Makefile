@@ -72,9 +72,10 @@ demo-once: control-plane ## Like demo, but exit after printing the reports (CI).
 	go run ./hack/demo --once
 
 .PHONY: bench
-bench: control-plane ## Run the engine, scan and operator benchmarks (one core for the engine).
+bench: control-plane ## Run the engine, scan, dashboard and operator benchmarks (one core for the engine).
 	go test -run '^$$' -bench . -benchmem -cpu 1 ./internal/engine/
 	go test -run '^$$' -bench . -benchmem ./internal/scan/
+	go test -run '^$$' -bench . -benchmem ./internal/ui/uibench/
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test -run '^$$' -bench . -benchtime 5x ./internal/scaletest/
 
 .PHONY: test-scale

@@ -240,7 +240,16 @@ func newManager(cfg *rest.Config, opts managerOptions, queue *journal.Queue) (ct
 		}
 	}
 	if opts.uiAddr != "0" && opts.uiAddr != "" {
-		if err := ui.Add(mgr, ui.ServeOptions{BindAddress: opts.uiAddr, CertDir: opts.uiCertDir}); err != nil {
+		var trends ui.Trends
+		if opts.journalStore != "" {
+			// The dashboard reads the journal on every replica: a store of its own.
+			store, err := journal.OpenStore(context.Background(), opts.journalStore)
+			if err != nil {
+				return nil, fmt.Errorf("--journal-store: %w", err)
+			}
+			trends = ui.NewJournalTrends(store, opts.clusterName)
+		}
+		if err := ui.Add(mgr, ui.ServeOptions{BindAddress: opts.uiAddr, CertDir: opts.uiCertDir, Trends: trends}); err != nil {
 			return nil, fmt.Errorf("setting up the dashboard: %w", err)
 		}
 	}

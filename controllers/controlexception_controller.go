@@ -87,11 +87,23 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	// The approval as the operator first saw it trusted: approvedBy checked by the API server,
 	// approvedAt from the operator's clock.
 	approver, _ := engine.TrustedApprover(ex, trust, why)
+	recorded := ex.Approval != nil && ex.Status.ApprovedBy == ex.Approval.ApprovedBy && ex.Status.ApprovedGeneration == ex.Generation
 	switch {
-	case approver == "":
-		desired.ApprovedBy, desired.ApprovedAt = "", nil
-	case approver != ex.Status.ApprovedBy || ex.Status.ApprovedAt == nil:
-		desired.ApprovedBy, desired.ApprovedAt = approver, &metav1.Time{Time: now.Truncate(time.Second)}
+	case approver != "":
+		if approver != ex.Status.ApprovedBy || ex.Status.ApprovedAt == nil {
+			desired.ApprovedAt = &metav1.Time{Time: now.Truncate(time.Second)}
+		}
+		desired.ApprovedBy, desired.ApprovedGeneration = approver, ex.Generation
+	case ex.Approval == nil || trust == engine.ApprovalEnforced:
+		// No approval, or one the checks refuse (by the requester, say).
+		desired.ApprovedBy, desired.ApprovedAt, desired.ApprovedGeneration = "", nil, 0
+	case !r.Approval.Checked():
+		// The policies are not checked yet (the operator is starting): keep the record.
+	case !recorded:
+		// The policies are known to be missing: an approval trusted before counts again when
+		// they are back; one first seen now is never trusted, since anyone could have written it.
+		desired.ApprovedBy, desired.ApprovedAt, desired.ApprovedGeneration = "", nil, 0
+		desired.UnverifiedApprovalGeneration = ex.Generation
 	}
 	desired.MatchedFindings = int32(r.state.matched(ex.Namespace + "/" + ex.Name))
 	condStatus := metav1.ConditionFalse

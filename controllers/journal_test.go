@@ -304,3 +304,36 @@ func TestFirstSeenSurvivesARestart(t *testing.T) {
 		t.Errorf("a closed finding has a first-seen time")
 	}
 }
+
+// TestTheJournalRecordsAnExpiry: an approved exception expires; the journal says so at the
+// exception's expiry time, and the finding it covered is no longer excepted.
+func TestTheJournalRecordsAnExpiry(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "jx-a", map[string]string{"jx": "true"})
+	if err := k8s.Create(ctx, deployment("jx-a", "api", true)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, "jx", "jx", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+	})
+	waitWritten(t, "jx-a", "jx")
+	expires := time.Now().Add(15 * time.Second).Truncate(time.Second)
+	ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Name: "short", Namespace: "jx-a"}, Spec: v1alpha1.ControlExceptionSpec{
+		Checks: []string{"wl-privileged"}, Reason: "A short waiver for the test.", Owner: "team-a@example.com", Expires: metav1.NewTime(expires),
+	}}
+	createApproved(t, ex)
+	inScope := func(r *journal.Record) bool {
+		return r.Profile == "jx" || (r.Exception != nil && r.Namespace == "jx-a")
+	}
+	waitForRecords(t, "the approval journaled", inScope, "exception.approved jx-a/short", "finding.excepted wl-privileged api/setup by jx-a/short")
+	if time.Now().After(expires) {
+		t.Fatal("the exception expired before its approval was journaled; the test machine is too slow for this timing")
+	}
+	time.Sleep(time.Until(expires))
+	recs := waitForRecords(t, "the expiry journaled", inScope, "exception.expired jx-a/short", "finding.unexcepted wl-privileged api/setup")
+	for _, r := range recs {
+		if r.Type == journal.ExceptionExpired && !r.Time.Equal(expires) {
+			t.Errorf("expired at %v, the exception expires at %v", r.Time, expires)
+		}
+	}
+}

@@ -166,6 +166,17 @@ type ControlExceptionStatus struct {
 	// +optional
 	ApprovedAt *metav1.Time `json:"approvedAt,omitempty"`
 
+	// approvedGeneration is the generation whose approval approvedBy records. While the
+	// admission policies are missing, an approval recorded here still counts once they are back.
+	// +optional
+	ApprovedGeneration int64 `json:"approvedGeneration,omitempty"`
+
+	// unverifiedApprovalGeneration is a generation whose approval the operator first saw while
+	// the admission policies that check approvals were not in force: anyone could have written
+	// it, so it is never trusted. Remove the approval and approve again.
+	// +optional
+	UnverifiedApprovalGeneration int64 `json:"unverifiedApprovalGeneration,omitempty"`
+
 	// matchedFindings is how many findings the exception covers across all profiles.
 	// +optional
 	MatchedFindings int32 `json:"matchedFindings"`

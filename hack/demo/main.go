@@ -54,7 +54,7 @@ The operator keeps running against the local control plane. In another terminal:
   kubectl describe compliancereport %s -n legacy
   kubectl edit deployment monolith -n legacy    # fix something, watch its report change
 
-The dashboard: open %s and sign in with the token this prints:
+The dashboard (with trends from the journal): open %s and sign in with the token this prints:
 
   kubectl create token %s -n default
 

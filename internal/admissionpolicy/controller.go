@@ -73,6 +73,17 @@ func (v *Verifier) Trust() (engine.ApprovalTrust, string) {
 	return engine.ApprovalUnverified, v.problem
 }
 
+// Checked reports whether the policies have been checked at least once (until then approvals
+// are not trusted, but nothing is known to be missing either).
+func (v *Verifier) Checked() bool {
+	if v == nil {
+		return false
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.known
+}
+
 // OnChange registers f to be called (without locks held) whenever enforcement changes.
 func (v *Verifier) OnChange(f func()) {
 	v.mu.Lock()
@@ -103,7 +114,10 @@ type Reconciler struct {
 	Verifier     *Verifier
 }
 
-// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=get;list;watch;create;update;patch
+// The operator may change only its own policies and bindings (by name); creating cannot be
+// limited by name in RBAC.
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=list;watch;create
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=get;update;patch,resourceNames=soc2-operator-exception-requester;soc2-operator-exception-approval;soc2-operator-report-writer
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=selfsubjectreviews,verbs=create
 
 // Reconcile checks every object, repairs it in Manage mode, and records whether all are in force.

@@ -310,4 +310,16 @@ func TestTheDashboardOpensWithTheViewersToken(t *testing.T) {
 			t.Errorf("the dashboard does not list %s", ns)
 		}
 	}
+	// The demo journals evidence, so the dashboard draws its trends.
+	req, _ = http.NewRequest(http.MethodGet, d.DashboardURL+"/trends", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `class="chart criterion"`) || !strings.Contains(string(body), ">legacy (soc2-baseline)<") {
+		t.Errorf("GET %s/trends: %d, no criterion chart with legacy's row", d.DashboardURL, resp.StatusCode)
+	}
 }

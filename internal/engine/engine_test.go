@@ -350,6 +350,20 @@ func TestExceptionPolicy(t *testing.T) {
 			want: want{state: v1alpha1.ExceptionPendingApproval,
 				message: "the approval by bob@example.com is not trusted: ValidatingAdmissionPolicyBinding soc2-operator-exception-approval is missing"},
 		},
+		"an approval first seen while the admission policies were missing is never trusted": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
+			mutate: func(ex *v1alpha1.ControlException) {
+				ex.Generation, ex.Status.UnverifiedApprovalGeneration = 3, 3
+			},
+			want: want{state: v1alpha1.ExceptionPendingApproval, message: "written while the admission policies that check approvals were not in force; remove approval and approve again"},
+		},
+		"an approval written again after that is trusted": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
+			mutate: func(ex *v1alpha1.ControlException) {
+				ex.Generation, ex.Status.UnverifiedApprovalGeneration = 5, 3
+			},
+			want: want{state: v1alpha1.ExceptionActive, approver: "bob@example.com", excepted: 1},
+		},
 		"a profile that does not require approval honours an exception without one": {
 			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical, RequireApproval: &no}, trust: engine.ApprovalUnverified,
 			mutate: func(ex *v1alpha1.ControlException) { ex.Approval = nil },

@@ -5,10 +5,10 @@ import (
 	"html"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/soc2-operator/soc2-operator/internal/charts"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 )
 
@@ -23,12 +23,7 @@ th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem 1rem}.bad{background:#ffebe9;border:1px solid #ff8182;padding:.6rem 1rem}
 .cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;min-width:9rem}
 .card b{display:block;font-size:1.4rem}.muted{color:#57606a;font-size:.85rem}
-svg{display:block;margin:.4rem 0}svg text{font-size:10px;fill:#1b1f24}
-.legend span{display:inline-block;margin-right:1rem;font-size:.8rem}.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}`
-
-var stateColor = map[string]string{
-	"Pass": "#2da44e", "Fail": "#cf222e", "Excepted": "#d4a72c", "NotAssessed": "#8c959f", "Unknown": "#eaeef2",
-}
+` + charts.CSS
 
 func esc(s string) string { return html.EscapeString(s) }
 
@@ -106,18 +101,14 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	pr("</div>\n")
 
 	pr("<h2>Each criterion's state over the period</h2>\n")
-	pr("<div class=\"legend\">")
-	for _, s := range []string{"Pass", "Fail", "Excepted", "NotAssessed", "Unknown"} {
-		pr("<span><i style=\"background:%s\"></i>%s</span>", stateColor[s], s)
-	}
-	pr("</div>\n")
-	p.criterionCharts(&b)
+	charts.Legend(&b)
+	p.CriterionCharts(&b, nil)
 
 	pr("<h2>Deviations over time</h2>\n<p class=\"muted\">Deviations opened (red) and closed (green) per week. Every deviation is in deviations.csv with when it opened and closed and any exception.</p>\n")
-	p.deviationChart(&b)
+	p.DeviationChart(&b, nil)
 
 	pr("<h2>Time to remediate</h2>\n<p class=\"muted\">Closed deviations by how long they lasted; the last bar counts those still open at the end of the period.</p>\n")
-	remediationChart(&b, ttr, open)
+	charts.RemediationChart(&b, ttr, open)
 
 	pr("<h2>Coverage and gaps</h2>\n<p class=\"muted\">Observed time (green) and intervals nobody observed or the journal lost (red) per cluster, then the namespaces without an attestation per day (darker: more). coverage.csv and gaps.csv list them.</p>\n")
 	p.coverageChart(&b)
@@ -208,44 +199,17 @@ func humanDuration(d time.Duration) string {
 	}
 }
 
-const (
-	chartWidth = 1000
-	labelWidth = 220
-)
+// period is the pack's period for the charts.
+func (p *Pack) period() charts.Period { return charts.Period{From: p.Options.From, To: p.Options.To} }
 
-// x maps a time to the chart's x coordinate.
-func (p *Pack) x(t time.Time) float64 {
-	span := p.Options.To.Sub(p.Options.From).Seconds()
-	f := t.Sub(p.Options.From).Seconds() / span
-	f = max(0, min(1, f))
-	return labelWidth + f*float64(chartWidth-labelWidth-10)
-}
-
-func (p *Pack) timeAxis(b *strings.Builder, y float64) {
-	from, to := p.Options.From, p.Options.To
-	step := 1
-	if days := to.Sub(from).Hours() / 24; days > 120 {
-		step = 3
-	}
-	m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
-	if m.Before(from) {
-		m = m.AddDate(0, 1, 0)
-	}
-	if to.Sub(from) < 60*24*time.Hour {
-		// Short periods: a tick per week.
-		for t := dayStart(from); t.Before(to); t = t.AddDate(0, 0, 7) {
-			fmt.Fprintf(b, `<text x="%.1f" y="%.1f">%s</text>`, p.x(t), y, t.Format("Jan 2"))
-		}
-		return
-	}
-	for t := m; t.Before(to); t = t.AddDate(0, step, 0) {
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f">%s</text>`, p.x(t), y, t.Format("Jan 2006"))
-	}
-}
-
-func (p *Pack) criterionCharts(b *strings.Builder) {
+// CriterionCharts writes each criterion's states over the period, a row per namespace (and
+// profile, cluster), for the namespaces visible accepts (all when nil).
+func (p *Pack) CriterionCharts(b *strings.Builder, visible func(namespace string) bool) {
 	var crits []string
 	for _, tl := range p.Timelines {
+		if visible != nil && !visible(tl.Namespace) {
+			continue
+		}
 		if len(crits) == 0 || crits[len(crits)-1] != tl.Criterion {
 			crits = append(crits, tl.Criterion)
 		}
@@ -255,20 +219,11 @@ func (p *Pack) criterionCharts(b *strings.Builder) {
 		return
 	}
 	for _, c := range crits {
-		var rows []*Timeline
+		var rows []charts.Row
 		for _, tl := range p.Timelines {
-			if tl.Criterion == c {
-				rows = append(rows, tl)
+			if tl.Criterion != c || (visible != nil && !visible(tl.Namespace)) {
+				continue
 			}
-		}
-		rh := 14.0
-		if len(rows) > 40 {
-			rh = 7
-		}
-		h := float64(len(rows))*rh + 22
-		fmt.Fprintf(b, "<h3>%s</h3>\n<svg class=\"chart criterion\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"%s state per namespace\">", esc(c), chartWidth, h, chartWidth, h, esc(c))
-		for i, tl := range rows {
-			y := float64(i) * rh
 			label := tl.Namespace
 			if len(p.Options.Clusters) > 1 {
 				label = tl.Cluster + "/" + label
@@ -276,94 +231,51 @@ func (p *Pack) criterionCharts(b *strings.Builder) {
 			if p.Options.Profile == "" {
 				label += " (" + tl.Profile + ")"
 			}
-			if rh >= 10 || i%2 == 0 {
-				fmt.Fprintf(b, `<text x="0" y="%.1f" font-size="%.0f">%s</text>`, y+rh-1.5, min(rh+1, 10), esc(label))
+			spans := make([]charts.Span, len(tl.Spans))
+			for i, s := range tl.Spans {
+				spans[i] = charts.Span(s)
 			}
-			for _, s := range tl.Spans {
-				x0, x1 := p.x(s.From), p.x(s.To)
-				fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s %s to %s</title></rect>`,
-					x0, y+0.5, max(x1-x0, 0.5), rh-1, stateColor[s.State], esc(tl.Namespace), esc(c), esc(s.State), ts(s.From), ts(s.To))
-			}
+			rows = append(rows, charts.Row{Label: label, Namespace: tl.Namespace, Spans: spans})
 		}
-		p.timeAxis(b, h-6)
-		b.WriteString("</svg>\n")
+		charts.CriterionChart(b, p.period(), c, rows)
 	}
 }
 
-func (p *Pack) deviationChart(b *strings.Builder) {
-	from := dayStart(p.Options.From)
-	weeks := int(p.Options.To.Sub(from).Hours()/(24*7)) + 1
-	openedW, closedW := make([]int, weeks), make([]int, weeks)
+// DeviationChart writes the deviations opened and closed per week in the namespaces visible
+// accepts (all when nil).
+func (p *Pack) DeviationChart(b *strings.Builder, visible func(namespace string) bool) {
+	var opened, closed []time.Time
 	for _, d := range p.Deviations {
+		if visible != nil && !visible(d.Namespace) {
+			continue
+		}
 		if !d.BeforeWindow {
-			if i := int(d.Opened.Sub(from).Hours() / (24 * 7)); i >= 0 && i < weeks {
-				openedW[i]++
-			}
+			opened = append(opened, d.Opened)
 		}
 		if !d.Closed.IsZero() {
-			if i := int(d.Closed.Sub(from).Hours() / (24 * 7)); i >= 0 && i < weeks {
-				closedW[i]++
-			}
+			closed = append(closed, d.Closed)
 		}
 	}
-	peak := 1
-	for i := range weeks {
-		peak = max(peak, openedW[i], closedW[i])
-	}
-	const h, top = 220.0, 10.0
-	plot := h - 30
-	fmt.Fprintf(b, "<svg class=\"chart deviations\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"deviations per week\">", chartWidth, h, chartWidth, h)
-	fmt.Fprintf(b, `<text x="0" y="%.1f">%d per week</text><text x="0" y="%.1f">0</text>`, top+8, peak, top+plot)
-	bw := float64(chartWidth-labelWidth-10) / float64(weeks)
-	for i := range weeks {
-		x := float64(labelWidth) + float64(i)*bw
-		week := from.AddDate(0, 0, 7*i).Format(time.DateOnly)
-		for j, n := range []int{openedW[i], closedW[i]} {
-			bh := float64(n) / float64(peak) * (plot - top)
-			color, what := "#cf222e", "opened"
-			if j == 1 {
-				color, what = "#2da44e", "closed"
-			}
-			fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>week of %s: %d %s</title></rect>`,
-				x+float64(j)*bw/2, top+plot-top-bh, max(bw/2-0.5, 0.5), max(bh, 0), color, week, n, what)
-		}
-	}
-	p.timeAxis(b, h-6)
-	b.WriteString("</svg>\n")
+	charts.DeviationChart(b, p.period(), opened, closed)
 }
 
-var remediationBuckets = []struct {
-	label string
-	upTo  time.Duration
-}{
-	{"< 1h", time.Hour}, {"1-4h", 4 * time.Hour}, {"4-24h", 24 * time.Hour}, {"1-3d", 72 * time.Hour},
-	{"3-7d", 7 * 24 * time.Hour}, {"7-30d", 30 * 24 * time.Hour}, {"> 30d", 1 << 62},
-}
-
-func remediationChart(b *strings.Builder, sorted []time.Duration, open int) {
-	counts := make([]int, len(remediationBuckets)+1)
-	for _, d := range sorted {
-		i := sort.Search(len(remediationBuckets), func(i int) bool { return d < remediationBuckets[i].upTo })
-		counts[i]++
-	}
-	counts[len(remediationBuckets)] = open
-	peak := 1
-	for _, n := range counts {
-		peak = max(peak, n)
-	}
-	const h, w, bar = 200.0, 640, 70.0
-	fmt.Fprintf(b, "<svg class=\"chart remediation\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"time to remediate\">", w, h, w, h)
-	for i, n := range counts {
-		label, color := "still open", "#cf222e"
-		if i < len(remediationBuckets) {
-			label, color = remediationBuckets[i].label, "#0969da"
+// RemediationChart writes how long the deviations of the namespaces visible accepts (all when
+// nil) lasted, and how many are still open.
+func (p *Pack) RemediationChart(b *strings.Builder, visible func(namespace string) bool) {
+	var ttr []time.Duration
+	open := 0
+	for _, d := range p.Deviations {
+		if visible != nil && !visible(d.Namespace) {
+			continue
 		}
-		bh := float64(n) / float64(peak) * (h - 50)
-		x := 10 + float64(i)*(bar+8)
-		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %d</title></rect>`, x, h-25-bh, bar, max(bh, 0), color, label, n)
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f">%d</text><text x="%.1f" y="%.1f">%s</text>`, x+2, h-28-bh, n, x+2, h-10, label)
+		if d.Closed.IsZero() {
+			open++
+		} else {
+			ttr = append(ttr, d.Duration(p.Options.To))
+		}
 	}
-	b.WriteString("</svg>\n")
+	slices.Sort(ttr)
+	charts.RemediationChart(b, ttr, open)
 }
 
 func (p *Pack) coverageChart(b *strings.Builder) {
@@ -384,16 +296,16 @@ func (p *Pack) coverageChart(b *strings.Builder) {
 	}
 	const rh = 16.0
 	h := float64(len(clusters)+1)*rh + 26
-	fmt.Fprintf(b, "<svg class=\"chart coverage\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"coverage and gaps\">", chartWidth, h, chartWidth, h)
+	fmt.Fprintf(b, "<svg class=\"chart coverage\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" aria-label=\"coverage and gaps\">", charts.Width, h, charts.Width, h)
 	for i, c := range clusters {
 		y := float64(i) * rh
 		fmt.Fprintf(b, `<text x="0" y="%.1f">%s</text>`, y+rh-4, esc(c))
-		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#2da44e"><title>%s observed</title></rect>`, p.x(p.Options.From), y+1, p.x(p.Options.To)-p.x(p.Options.From), rh-2, esc(c))
+		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#2da44e"><title>%s observed</title></rect>`, p.period().X(p.Options.From), y+1, p.period().X(p.Options.To)-p.period().X(p.Options.From), rh-2, esc(c))
 		for _, g := range p.Gaps {
 			if g.Cluster != c {
 				continue
 			}
-			x0, x1 := p.x(g.From), p.x(g.To)
+			x0, x1 := p.period().X(g.From), p.period().X(g.To)
 			fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#cf222e"><title>%s %s to %s: %s</title></rect>`, x0, y+1, max(x1-x0, 1), rh-2, esc(string(g.Type)), ts(g.From), ts(g.To), esc(g.Reason))
 		}
 	}
@@ -403,10 +315,10 @@ func (p *Pack) coverageChart(b *strings.Builder) {
 		if n == 0 {
 			continue
 		}
-		x0, x1 := p.x(from.AddDate(0, 0, i)), p.x(from.AddDate(0, 0, i+1))
+		x0, x1 := p.period().X(from.AddDate(0, 0, i)), p.period().X(from.AddDate(0, 0, i+1))
 		op := 0.25 + 0.75*float64(n)/float64(max(peak, 1))
 		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#cf222e" fill-opacity="%.2f"><title>%s: %d namespaces without an attestation</title></rect>`, x0, y+1, max(x1-x0, 1), rh-2, op, from.AddDate(0, 0, i).Format(time.DateOnly), n)
 	}
-	p.timeAxis(b, h-6)
+	p.period().Axis(b, h-6)
 	b.WriteString("</svg>\n")
 }

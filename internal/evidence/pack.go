@@ -148,7 +148,6 @@ type builder struct {
 	pack       *Pack
 	cluster    string
 	population *csv.Writer
-	popFile    *os.File
 	open       map[string]map[string]*Deviation
 	exceptions map[string]*ExceptionRow
 	coverage   map[string]*CoverageRow
@@ -160,41 +159,25 @@ type builder struct {
 
 // Build writes the pack into opts.Dir.
 func Build(ctx context.Context, store journal.Store, opts Options) (*Pack, error) {
-	if !opts.From.Before(opts.To) {
-		return nil, fmt.Errorf("the period is empty: --from %s is not before --to %s", opts.From.Format(time.RFC3339), opts.To.Format(time.RFC3339))
+	if err := checkPeriod(opts); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
-	}
-	b := &builder{
-		opts: opts, pack: &Pack{Options: opts},
-		open: map[string]map[string]*Deviation{}, exceptions: map[string]*ExceptionRow{},
-		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{},
-		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{},
-		days: int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
 	}
 	f, err := os.Create(filepath.Join(opts.Dir, "population.csv"))
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	b.popFile = f
 	bw := bufio.NewWriterSize(f, 1<<16)
-	b.population = csv.NewWriter(bw)
-	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted"})
-	for _, cluster := range opts.Clusters {
-		b.cluster = cluster
-		res, err := journal.Scan(ctx, store, journal.ScanOptions{
-			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey,
-			OnRecord: b.record,
-		})
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		b.pack.Verification = append(b.pack.Verification, res)
+	population := csv.NewWriter(bw)
+	b, err := collect(ctx, store, opts, population)
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
-	b.population.Flush()
-	if err := b.population.Error(); err != nil {
+	population.Flush()
+	if err := population.Error(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("writing population.csv: %w", err)
 	}
@@ -210,6 +193,53 @@ func Build(ctx context.Context, store journal.Store, opts Options) (*Pack, error
 		return nil, err
 	}
 	return b.pack, nil
+}
+
+// Collect reads the journal for the period as Build does and returns what the pack would show,
+// writing nothing (opts.Dir is not used): the dashboard's trends.
+func Collect(ctx context.Context, store journal.Store, opts Options) (*Pack, error) {
+	if err := checkPeriod(opts); err != nil {
+		return nil, err
+	}
+	b, err := collect(ctx, store, opts, csv.NewWriter(io.Discard))
+	if err != nil {
+		return nil, err
+	}
+	b.finish()
+	return b.pack, nil
+}
+
+func checkPeriod(opts Options) error {
+	if !opts.From.Before(opts.To) {
+		return fmt.Errorf("the period is empty: --from %s is not before --to %s", opts.From.Format(time.RFC3339), opts.To.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// collect streams every cluster's records of the period through a builder; population gets
+// population.csv's rows.
+func collect(ctx context.Context, store journal.Store, opts Options, population *csv.Writer) (*builder, error) {
+	b := &builder{
+		opts: opts, pack: &Pack{Options: opts},
+		open: map[string]map[string]*Deviation{}, exceptions: map[string]*ExceptionRow{},
+		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{},
+		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{},
+		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
+		population: population,
+	}
+	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted"})
+	for _, cluster := range opts.Clusters {
+		b.cluster = cluster
+		res, err := journal.Scan(ctx, store, journal.ScanOptions{
+			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey,
+			OnRecord: b.record,
+		})
+		if err != nil {
+			return nil, err
+		}
+		b.pack.Verification = append(b.pack.Verification, res)
+	}
+	return b, nil
 }
 
 func dayStart(t time.Time) time.Time {

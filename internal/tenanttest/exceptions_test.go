@@ -525,24 +525,7 @@ func TestMissingPoliciesAreNotTrusted(t *testing.T) {
 	}
 	t.Cleanup(restore)
 
-	profileReady := func(status metav1.ConditionStatus, reason string) {
-		t.Helper()
-		testenv.Eventually(t, 30*time.Second, fmt.Sprintf("profile Ready=%s %s", status, reason), func() error {
-			p := &v1alpha1.ComplianceProfile{}
-			if err := platform.Get(ctx, types.NamespacedName{Name: tn.Profile}, p); err != nil {
-				return err
-			}
-			c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
-			if c == nil || c.Status != status || c.Reason != reason {
-				return fmt.Errorf("Ready %+v", c)
-			}
-			if status == metav1.ConditionFalse && !strings.Contains(c.Message, "ValidatingAdmissionPolicyBinding "+admissionpolicy.ExceptionApproval+" is missing") {
-				return fmt.Errorf("the message does not name the missing binding: %s", c.Message)
-			}
-			return nil
-		})
-	}
-	profileReady(metav1.ConditionFalse, v1alpha1.ReasonApprovalNotEnforced)
+	tn.profileReady(t, metav1.ConditionFalse, v1alpha1.ReasonApprovalNotEnforced)
 	got, _ := tn.waitJudged(t, ex.Name, v1alpha1.ExceptionPendingApproval)
 	if !strings.Contains(got.Status.Message, "is not trusted") {
 		t.Errorf("the exception's message does not say its approval is not trusted: %q", got.Status.Message)
@@ -550,7 +533,107 @@ func TestMissingPoliciesAreNotTrusted(t *testing.T) {
 	tn.findingIs(t, "sec-literal-env-credentials", "api", v1alpha1.ResultFail)
 
 	restore()
-	profileReady(metav1.ConditionTrue, v1alpha1.ReasonEvaluated)
+	tn.profileReady(t, metav1.ConditionTrue, v1alpha1.ReasonEvaluated)
 	tn.waitJudged(t, ex.Name, v1alpha1.ExceptionActive)
 	tn.findingIs(t, "sec-literal-env-credentials", "api", v1alpha1.ResultExcepted)
+}
+
+// TestApprovalWrittenWithoutThePoliciesIsNeverTrusted: while a cluster admin has the approval
+// policy's binding removed, the tenant writes an approval in the reviewer's name (nothing stops
+// it then). When the binding is back, that approval still counts for nothing: the reviewer must
+// approve again.
+func TestApprovalWrittenWithoutThePoliciesIsNeverTrusted(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "gap", nil)
+	if err := tn.Client.Create(ctx, credentialsDeployment(tn.Namespace, "api")); err != nil {
+		t.Fatal(err)
+	}
+	ex := credentialsException(tn.Namespace)
+	if err := tn.Client.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitJudged(t, ex.Name, v1alpha1.ExceptionPendingApproval)
+	reviewer, reviewerName := tn.approver(t)
+
+	binding := &admissionv1.ValidatingAdmissionPolicyBinding{}
+	binding.Name = admissionpolicy.ExceptionApproval
+	if err := platform.Delete(ctx, binding); err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			restored = true
+			if err := applyAdmissionPolicies(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(restore)
+	tn.profileReady(t, metav1.ConditionFalse, v1alpha1.ReasonApprovalNotEnforced)
+
+	// The forgery goes through while the binding is gone (the API server stops applying it a
+	// moment after the delete).
+	testenv.Eventually(t, 30*time.Second, "the tenant writes an approval in the reviewer's name", func() error {
+		cur := &v1alpha1.ControlException{}
+		if err := tn.Client.Get(ctx, client.ObjectKeyFromObject(ex), cur); err != nil {
+			return err
+		}
+		patch := client.MergeFrom(cur.DeepCopy())
+		cur.Approval = &v1alpha1.ExceptionApproval{ApprovedBy: reviewerName}
+		return tn.Client.Patch(ctx, cur, patch)
+	})
+	testenv.Eventually(t, 30*time.Second, "the operator notes an approval it could not verify", func() error {
+		cur := &v1alpha1.ControlException{}
+		if err := platform.Get(ctx, client.ObjectKeyFromObject(ex), cur); err != nil {
+			return err
+		}
+		if cur.Status.UnverifiedApprovalGeneration != cur.Generation {
+			return fmt.Errorf("unverifiedApprovalGeneration %d, generation %d", cur.Status.UnverifiedApprovalGeneration, cur.Generation)
+		}
+		return nil
+	})
+
+	restore()
+	tn.profileReady(t, metav1.ConditionTrue, v1alpha1.ReasonEvaluated)
+	got, _ := tn.waitJudged(t, ex.Name, v1alpha1.ExceptionPendingApproval)
+	if !strings.Contains(got.Status.Message, "written while the admission policies that check approvals were not in force") {
+		t.Errorf("message %q does not say why the approval is not trusted", got.Status.Message)
+	}
+	tn.findingIs(t, "sec-literal-env-credentials", "api", v1alpha1.ResultFail)
+
+	// The reviewer approves for real: remove the approval, approve again.
+	cur := &v1alpha1.ControlException{}
+	if err := reviewer.Get(ctx, client.ObjectKeyFromObject(ex), cur); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(cur.DeepCopy())
+	cur.Approval = nil
+	if err := reviewer.Patch(ctx, cur, patch); err != nil {
+		t.Fatal(err)
+	}
+	tn.approve(t, ex.Name)
+	tn.waitJudged(t, ex.Name, v1alpha1.ExceptionActive)
+	tn.findingIs(t, "sec-literal-env-credentials", "api", v1alpha1.ResultExcepted)
+}
+
+// profileReady waits until the tenant's profile has Ready=status with reason; while approvals
+// are not enforced its message must name the missing binding.
+func (tn *tenant) profileReady(t *testing.T, status metav1.ConditionStatus, reason string) {
+	t.Helper()
+	ctx := context.Background()
+	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("profile Ready=%s %s", status, reason), func() error {
+		p := &v1alpha1.ComplianceProfile{}
+		if err := platform.Get(ctx, types.NamespacedName{Name: tn.Profile}, p); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
+		if c == nil || c.Status != status || c.Reason != reason {
+			return fmt.Errorf("Ready %+v", c)
+		}
+		if status == metav1.ConditionFalse && !strings.Contains(c.Message, "ValidatingAdmissionPolicyBinding "+admissionpolicy.ExceptionApproval+" is missing") {
+			return fmt.Errorf("the message does not name the missing binding: %s", c.Message)
+		}
+		return nil
+	})
 }

@@ -28,6 +28,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -38,6 +39,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/ui"
 )
@@ -55,6 +57,8 @@ var (
 	scheme    *runtime.Scheme
 	admin     client.Client
 	clientset *kubernetes.Clientset
+	// operatorCfg is the operator's identity.
+	operatorCfg *rest.Config
 	// baseURL is the dashboard's address.
 	baseURL string
 	// tokens of the test users: auditor may get reports in every namespace, shopDev in shop
@@ -94,6 +98,7 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	operatorCfg = operator.Config()
 	if admin, err = client.New(operator.Config(), client.Options{Scheme: scheme}); err != nil {
 		return 0, err
 	}
@@ -115,7 +120,21 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond}); err != nil {
+	// The evidence journal, on a directory: the trends page reads it.
+	journalDir, err := os.MkdirTemp("", "soc2-ui-journal-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(journalDir)
+	store, err := journal.NewFileStore(journalDir)
+	if err != nil {
+		return 0, err
+	}
+	queue, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "test", FlushInterval: 100 * time.Millisecond, Identity: "ui-suite"})
+	if err != nil {
+		return 0, err
+	}
+	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond, Journal: queue}); err != nil {
 		return 0, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -123,7 +142,7 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	baseURL = "http://" + ln.Addr().String()
-	if err := ui.Add(mgr, ui.ServeOptions{Listener: ln}); err != nil {
+	if err := ui.Add(mgr, ui.ServeOptions{Listener: ln, Trends: ui.NewJournalTrends(store, "test")}); err != nil {
 		return 0, err
 	}
 	done := make(chan error, 1)

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -10,13 +11,18 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/controllers"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
+	"github.com/soc2-operator/soc2-operator/internal/ui"
 )
 
 // rows returns the value of attr on every element of the page that carries it, as the
@@ -69,6 +75,12 @@ func TestWithoutAValidTokenNothingIsShown(t *testing.T) {
 		if code != http.StatusUnauthorized || strings.Contains(body, "monolith") {
 			t.Errorf("GET %s with a bad bearer token: %d, want 401 and no data", path, code)
 		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, baseURL+"/login", strings.NewReader("token="+auditorToken))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example.com")
+	if code, _, h := do(t, req); code != http.StatusForbidden || h.Get("Set-Cookie") != "" {
+		t.Errorf("a sign-in posted from another site: %d, cookie %q; want 403 and none", code, h.Get("Set-Cookie"))
 	}
 	code, body, h := postLogin(t, "not-a-token")
 	if code != http.StatusUnauthorized || h.Get("Set-Cookie") != "" || !strings.Contains(body, "did not accept") {
@@ -192,28 +204,42 @@ func templateEscape(s string) string {
 }
 
 func TestAFixInANamespaceShowsUpOnReload(t *testing.T) {
-	ctx := context.Background()
 	ns := fmt.Sprintf("ui-fix-%d", fixSeq.Add(1))
-	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	dep := privilegedDeployment(ns)
-	if err := admin.Create(ctx, dep); err != nil {
-		t.Fatal(err)
-	}
+	dep := createPrivileged(t, ns)
 	hasPrivileged := func() bool {
 		_, body, _ := get(t, auditorToken, "/namespaces/"+ns)
 		return contains(rows(body, "data-check"), "wl-privileged")
 	}
 	waitFor(t, "the privileged container to show on the namespace page", hasPrivileged)
-	if err := admin.Get(ctx, client.ObjectKeyFromObject(dep), dep); err != nil {
+	fix(t, dep)
+	waitFor(t, "the fix to show on the namespace page", func() bool { return !hasPrivileged() })
+}
+
+// fix makes the privileged Deployment unprivileged.
+func fix(t *testing.T, obj client.Object) {
+	t.Helper()
+	ctx := context.Background()
+	dep := &appsv1.Deployment{}
+	if err := admin.Get(ctx, client.ObjectKeyFromObject(obj), dep); err != nil {
 		t.Fatal(err)
 	}
 	dep.Spec.Template.Spec.Containers[0].SecurityContext.Privileged = ptr(false)
 	if err := admin.Update(ctx, dep); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the fix to show on the namespace page", func() bool { return !hasPrivileged() })
+}
+
+func namespace(name string) *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+}
+
+func reportFor(t *testing.T, ns string) *v1alpha1.ComplianceReport {
+	t.Helper()
+	var rep v1alpha1.ComplianceReport
+	if err := admin.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: profileName}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return &rep
 }
 
 func privilegedDeployment(ns string) *appsv1.Deployment {
@@ -270,5 +296,93 @@ func TestThePagesAreSelfContainedAndAccessible(t *testing.T) {
 				t.Errorf("GET %s refers to %q", path, bad)
 			}
 		}
+	}
+}
+
+// TestTrendsDrawTheJournalForTheNamespacesAUserMayRead: the trends page draws the evidence
+// pack's charts from the journal, with rows only for the namespaces the user may read.
+func TestTrendsDrawTheJournalForTheNamespacesAUserMayRead(t *testing.T) {
+	label := func(ns string) string { return ">" + ns + " (" + profileName + ")</text>" }
+	// The journal is written asynchronously and the page caches a window for a minute: wait
+	// for the auditor's page to draw all three namespaces.
+	waitFor(t, "the journal's criterion states on the trends page", func() bool {
+		code, body, _ := get(t, auditorToken, "/trends?days=7")
+		return code == http.StatusOK && strings.Contains(body, label("legacy")) && strings.Contains(body, label("shop")) && strings.Contains(body, label("payments"))
+	})
+	_, body, _ := get(t, auditorToken, "/trends?days=7")
+	for _, want := range []string{`class="chart criterion"`, `class="chart deviations"`, `class="chart remediation"`, `id="verification"`, "verified"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the trends page lacks %s", want)
+		}
+	}
+	code, body, _ := get(t, shopDevToken, "/trends?days=7")
+	if code != http.StatusOK || !strings.Contains(body, label("shop")) {
+		t.Fatalf("shop-dev's trends page: %d, shop not drawn", code)
+	}
+	for _, ns := range []string{"legacy", "payments"} {
+		if strings.Contains(body, ns) {
+			t.Errorf("shop-dev's trends page mentions %s", ns)
+		}
+	}
+}
+
+// TestAFollowerServesTheDashboard: a replica that is not the leader (another holds the Lease)
+// runs no controller, yet serves the same pages from its own cache.
+func TestAFollowerServesTheDashboard(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lease := &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: "ui-follower-test", Namespace: adminNamespace},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr("the-leader"), LeaseDurationSeconds: ptr(int32(3600)),
+			AcquireTime: &metav1.MicroTime{Time: time.Now()}, RenewTime: &metav1.MicroTime{Time: time.Now()}},
+	}
+	if err := admin.Create(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Delete(context.Background(), lease) })
+	follower, err := ctrl.NewManager(operatorCfg, ctrl.Options{
+		Scheme: scheme, Cache: controllers.CacheOptions(),
+		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		LeaderElection: true, LeaderElectionID: lease.Name, LeaderElectionNamespace: adminNamespace,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ui.Add(follower, ui.ServeOptions{Listener: ln}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- follower.Start(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("follower: %v", err)
+		}
+	}()
+	url := "http://" + ln.Addr().String()
+	waitFor(t, "the follower's dashboard", func() bool {
+		req, _ := http.NewRequest(http.MethodGet, url+"/", nil)
+		req.Header.Set("Authorization", "Bearer "+auditorToken)
+		resp, err := (&http.Client{Timeout: 2 * time.Second}).Do(req)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	req, _ := http.NewRequest(http.MethodGet, url+"/", nil)
+	req.Header.Set("Authorization", "Bearer "+auditorToken)
+	code, body, _ := do(t, req)
+	if got := rows(body, "data-namespace"); code != http.StatusOK || !contains(got, "legacy") || !contains(got, "shop") {
+		t.Errorf("the follower's overview: %d, lists %v", code, got)
+	}
+	select {
+	case <-follower.Elected():
+		t.Errorf("the follower became the leader: the test did not test a follower")
+	default:
 	}
 }
