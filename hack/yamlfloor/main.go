@@ -42,7 +42,7 @@ func main() {
 			var m map[string]any
 			return json.Unmarshal(js, &m)
 		},
-		"v2": func(d []byte) error { var v any; return yamlv2.Unmarshal(d, &v) },
+		"v2":     func(d []byte) error { var v any; return yamlv2.Unmarshal(d, &v) },
 		"v3node": func(d []byte) error { var n yamlv3.Node; return yamlv3.Unmarshal(d, &n) },
 		"v3node-json": func(d []byte) error {
 			if t := bytes.TrimSpace(d); len(t) > 0 && t[0] == '{' {
