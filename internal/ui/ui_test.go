@@ -11,8 +11,10 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -384,5 +386,44 @@ func TestAFollowerServesTheDashboard(t *testing.T) {
 	case <-follower.Elected():
 		t.Errorf("the follower became the leader: the test did not test a follower")
 	default:
+	}
+}
+
+// TestARevokedBindingStopsShowingTheNamespace: access decisions are cached only briefly (an
+// allowed namespace for 30 s): once the RoleBinding is gone, the namespace leaves the user's
+// pages without the operator restarting.
+func TestARevokedBindingStopsShowingTheNamespace(t *testing.T) {
+	ctx := context.Background()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "revoked", Namespace: usersNamespace}}
+	if err := admin.Create(ctx, sa); err != nil {
+		t.Fatal(err)
+	}
+	rb := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "ui-test-revoked", Namespace: "shop"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "ui-test-report-reader"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: sa.Name, Namespace: usersNamespace}},
+	}
+	if err := admin.Create(ctx, rb); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := clientset.CoreV1().ServiceAccounts(usersNamespace).CreateToken(ctx, sa.Name, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr(int64(3600))}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := tr.Status.Token
+	waitFor(t, "shop on the new user's overview", func() bool {
+		_, body, _ := get(t, token, "/")
+		return contains(rows(body, "data-namespace"), "shop")
+	})
+	if err := admin.Delete(ctx, rb); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "shop to leave the overview once the binding is deleted", func() bool {
+		_, body, _ := get(t, token, "/")
+		return !contains(rows(body, "data-namespace"), "shop")
+	})
+	if code, _, _ := get(t, token, "/namespaces/shop"); code != http.StatusNotFound {
+		t.Errorf("GET /namespaces/shop after the binding is gone: %d, want 404", code)
 	}
 }
