@@ -65,11 +65,12 @@ test: control-plane kustomize versitygw chromium ## Run every test, on the real 
 
 .PHONY: demo
 demo: control-plane ## Run the operator on a local control plane with sample workloads; Ctrl-C cleans up.
-	go run ./hack/demo $(DEMO_FLAGS)
+	@echo "==> Building the demo (the first build compiles every package: a few minutes; they print as they compile)"
+	go run -v ./hack/demo $(DEMO_FLAGS)
 
 .PHONY: demo-once
 demo-once: control-plane ## Like demo, but exit after printing the reports (CI).
-	go run ./hack/demo --once
+	go run -v ./hack/demo --once
 
 .PHONY: bench
 bench: control-plane ## Run the engine, scan, dashboard and operator benchmarks (one core for the engine).
