@@ -61,7 +61,7 @@ control-plane: ## Build (once, then cached) kube-apiserver, etcd and kubectl fro
 .PHONY: test
 test: control-plane kustomize versitygw chromium ## Run every test, on the real control plane (with a real S3 server and Chromium for the evidence journal and pack; screenshots land in _artifacts/).
 	mkdir -p _artifacts
-	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/versitygw.sh)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
+	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: demo
 demo: control-plane ## Run the operator on a local control plane with sample workloads; Ctrl-C cleans up.
@@ -86,7 +86,7 @@ test-scale: control-plane ## Run the operator against 10,000 workloads in 100 na
 
 .PHONY: versitygw
 versitygw: ## Build (once, then cached) versitygw, the S3-compatible server the journal's s3 store is tested against.
-	@hack/versitygw.sh >/dev/null
+	@hack/tool.sh versitygw >/dev/null
 
 .PHONY: chromium
 chromium: ## Install Debian's chromium when it is missing (apt-get update; apt-get install chromium): the evidence pack's browser test.

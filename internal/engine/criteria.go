@@ -59,8 +59,8 @@ func KnownCriterion(id v1alpha1.Criterion) bool {
 	return ok
 }
 
-// severityRank orders severities, most severe first; unknown severities sort last.
-func severityRank(s v1alpha1.Severity) int {
+// SeverityRank orders severities, most severe first; unknown severities sort last.
+func SeverityRank(s v1alpha1.Severity) int {
 	switch s {
 	case v1alpha1.SeverityCritical:
 		return 0
@@ -75,7 +75,7 @@ func severityRank(s v1alpha1.Severity) int {
 }
 
 // SeverityAtLeast reports whether s is as severe as min or more.
-func SeverityAtLeast(s, min v1alpha1.Severity) bool { return severityRank(s) <= severityRank(min) }
+func SeverityAtLeast(s, min v1alpha1.Severity) bool { return SeverityRank(s) <= SeverityRank(min) }
 
 // severityWeight weighs a check in the score.
 func severityWeight(s v1alpha1.Severity) int {

@@ -67,7 +67,7 @@ func compileCustom(cc *v1alpha1.CustomCheck) (*Check, *customError) {
 		return nil, &customError{".kinds", "kinds is empty: name the kinds the check evaluates, or Workload"}
 	case len(cc.Criteria) == 0:
 		return nil, &customError{".criteria", "criteria is empty: name the SOC 2 criteria the check supports"}
-	case cc.Severity != "" && severityRank(cc.Severity) > 3:
+	case cc.Severity != "" && SeverityRank(cc.Severity) > 3:
 		return nil, &customError{".severity", fmt.Sprintf("unknown severity %q: want Critical, High, Medium or Low", cc.Severity)}
 	}
 	for i, c := range cc.Criteria {

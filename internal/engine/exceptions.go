@@ -239,7 +239,7 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 func (p *Plan) unwaivable(e *ExceptionOutcome) []string {
 	var out []string
 	for _, c := range p.Checks {
-		if severityRank(c.Severity) >= severityRank(p.MaxWaivedSeverity) || slices.Contains(out, string(c.Severity)) {
+		if SeverityRank(c.Severity) >= SeverityRank(p.MaxWaivedSeverity) || slices.Contains(out, string(c.Severity)) {
 			continue
 		}
 		named := e.checks[c.ID]
@@ -251,7 +251,7 @@ func (p *Plan) unwaivable(e *ExceptionOutcome) []string {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
-		return severityRank(v1alpha1.Severity(out[i])) < severityRank(v1alpha1.Severity(out[j]))
+		return SeverityRank(v1alpha1.Severity(out[i])) < SeverityRank(v1alpha1.Severity(out[j]))
 	})
 	return out
 }
@@ -287,7 +287,7 @@ func (e *ExceptionOutcome) Selects(namespace string) bool {
 
 // covers reports whether the exception waives result r.
 func (e *ExceptionOutcome) covers(r *Result) bool {
-	if e.maxSeverity != "" && severityRank(r.Check.Severity) < severityRank(e.maxSeverity) {
+	if e.maxSeverity != "" && SeverityRank(r.Check.Severity) < SeverityRank(e.maxSeverity) {
 		return false
 	}
 	if !e.checks[r.Check.ID] {

@@ -113,7 +113,7 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 		}
 		switch {
 		case ep.MaxSeverity == "":
-		case severityRank(ep.MaxSeverity) > 3:
+		case SeverityRank(ep.MaxSeverity) > 3:
 			p.problem(v1alpha1.ReasonInvalidProfile, "spec.exceptionPolicy.maxSeverity", "unknown severity %q: want Critical, High, Medium or Low", ep.MaxSeverity)
 		default:
 			p.MaxWaivedSeverity = ep.MaxSeverity
@@ -135,7 +135,7 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 			p.problem(v1alpha1.ReasonUnknownCheck, field+".id", "unknown check %q%s", o.ID, suggest(o.ID, builtin))
 			continue
 		}
-		if o.Severity != "" && severityRank(o.Severity) > 3 {
+		if o.Severity != "" && SeverityRank(o.Severity) > 3 {
 			p.problem(v1alpha1.ReasonInvalidProfile, field+".severity", "unknown severity %q: want Critical, High, Medium or Low", o.Severity)
 			o.Severity = ""
 		}

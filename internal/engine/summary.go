@@ -121,7 +121,7 @@ func (s *Summary) finish(p *Plan) {
 func SortFindings(f []*Result) {
 	sort.SliceStable(f, func(i, j int) bool {
 		a, b := f[i], f[j]
-		if ra, rb := severityRank(a.Check.Severity), severityRank(b.Check.Severity); ra != rb {
+		if ra, rb := SeverityRank(a.Check.Severity), SeverityRank(b.Check.Severity); ra != rb {
 			return ra < rb
 		}
 		if a.Status != b.Status {

@@ -3,7 +3,6 @@ package evidence
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,21 +13,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath is Debian's chromium: $SOC2_CHROMIUM, else hack/chromium.sh (which installs the
-// package on a fresh machine).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("SOC2_CHROMIUM"); p != "" {
-		return p
-	}
-	out, err := exec.Command("../../hack/chromium.sh").Output()
-	if err != nil {
-		t.Fatalf("hack/chromium.sh: %v", err)
-	}
-	return strings.TrimSpace(string(out))
-}
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+)
 
 // chart is what the browser laid out for one SVG chart.
 type chart struct {
@@ -52,7 +39,7 @@ type pageVisit struct {
 func openInChromium(t *testing.T, page string) pageVisit {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(testenv.Chromium(t)),
 		chromedp.NoSandbox, // root in CI
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 1000),

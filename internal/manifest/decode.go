@@ -230,23 +230,29 @@ func decodeDocument(body []byte) ([]*engine.Object, error) {
 	if len(body) > MaxDocumentBytes {
 		return nil, fmt.Errorf("document is %d bytes; the limit is %d", len(body), MaxDocumentBytes)
 	}
-	js, err := toJSON(body)
+	js, tm, err := toJSON(body)
 	if err != nil {
 		return nil, err
+	}
+	if tm != nil {
+		return decodeObject(js, *tm)
 	}
 	return decodeJSON(js, true)
 }
 
-func toJSON(body []byte) ([]byte, error) {
+// toJSON converts a document to JSON. When the fast path read apiVersion and kind as plain
+// strings from a document that is no List and has no items, it returns them too, so that the
+// JSON is not decoded once more only to read them.
+func toJSON(body []byte) ([]byte, *typeMeta, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '{' {
-		return trimmed, nil
+		return trimmed, nil, nil
 	}
 	if err := checkAliases(body); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if js, ok := fastJSON(body); ok {
-		return js, nil
+	if js, tm, ok := fastJSON(body); ok {
+		return js, tm, nil
 	}
 	// Strict: a key written twice in one map is an error, as kubectl's validation says, rather
 	// than the last one silently winning.
@@ -256,9 +262,9 @@ func toJSON(body []byte) ([]byte, error) {
 		js, err = yaml.YAMLToJSON(body)
 	}
 	if err != nil {
-		return nil, describeYAMLError(err, body)
+		return nil, nil, describeYAMLError(err, body)
 	}
-	return js, nil
+	return js, nil, nil
 }
 
 const yamlUnmarshalErrors = "yaml: unmarshal errors:\n"
@@ -413,6 +419,20 @@ func decodeJSON(js []byte, allowList bool) ([]*engine.Object, error) {
 			out = append(out, objs...)
 		}
 		return out, errors.Join(errs...)
+	}
+	return decodeObject(js, tm)
+}
+
+// decodeObject decodes one object (no List) whose apiVersion and kind are known.
+func decodeObject(js []byte, tm typeMeta) ([]*engine.Object, error) {
+	if tm.Kind == "" {
+		return nil, errors.New("not a Kubernetes object: kind is missing")
+	}
+	if tm.APIVersion == "" {
+		return nil, fmt.Errorf("%s: apiVersion is missing", tm.Kind)
+	}
+	if strings.HasPrefix(tm.APIVersion, "kustomize.config.k8s.io/") {
+		return nil, nil
 	}
 	if err := checkServed(tm.APIVersion, tm.Kind); err != nil {
 		return nil, err

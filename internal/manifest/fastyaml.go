@@ -22,21 +22,60 @@ import (
 // an alias or anchor, a merge key, a tag, a duplicate key, a key that is not a
 // string, a float JSON cannot hold (.inf, .nan), and the caller then takes the slow path, which
 // also words the errors. TestFastJSONMatchesYAMLv2 holds the two to the same output.
-func fastJSON(body []byte) (js []byte, ok bool) {
+//
+// tm is the document's apiVersion and kind when both are plain strings at the top and the
+// document is no List and has no items (what decodeJSON would otherwise decode the JSON again
+// for); nil otherwise.
+func fastJSON(body []byte) (js []byte, tm *typeMeta, ok bool) {
 	if hasNonSpecificTag(body) {
 		// yaml.v3's nodes do not keep the non-specific tag "!", which yaml.v2 reads as "a
 		// string" (other tags are kept, and refused below). Rare in manifests.
-		return nil, false
+		return nil, nil, false
 	}
 	var doc yamlv3.Node
 	if err := yamlv3.Unmarshal(body, &doc); err != nil || doc.Kind != yamlv3.DocumentNode || len(doc.Content) != 1 {
-		return nil, false
+		return nil, nil, false
 	}
 	c := jsonWriter{buf: make([]byte, 0, len(body)+len(body)/4)}
 	if !c.node(doc.Content[0]) {
-		return nil, false
+		return nil, nil, false
 	}
-	return c.buf, true
+	return c.buf, topTypeMeta(doc.Content[0]), true
+}
+
+// topTypeMeta reads apiVersion and kind from a top-level mapping, when they are plain or
+// quoted strings, kind is no List and there is no items key; else nil.
+func topTypeMeta(n *yamlv3.Node) *typeMeta {
+	if n.Kind != yamlv3.MappingNode {
+		return nil
+	}
+	tm := &typeMeta{}
+	var haveAPIVersion, haveKind bool
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i].Value, n.Content[i+1]
+		switch k {
+		case "apiVersion", "kind":
+			if v.Kind != yamlv3.ScalarNode {
+				return nil
+			}
+			if v.Style&(yamlv3.DoubleQuotedStyle|yamlv3.SingleQuotedStyle|yamlv3.LiteralStyle|yamlv3.FoldedStyle) == 0 {
+				if _, isString := resolvePlain(v.Value); !isString {
+					return nil
+				}
+			}
+			if k == "kind" {
+				tm.Kind, haveKind = v.Value, true
+			} else {
+				tm.APIVersion, haveAPIVersion = v.Value, true
+			}
+		case "items":
+			return nil
+		}
+	}
+	if !haveAPIVersion || !haveKind || strings.HasSuffix(tm.Kind, "List") {
+		return nil
+	}
+	return tm
 }
 
 // hasNonSpecificTag reports whether body may hold the tag "!" alone: a '!' followed by white
@@ -61,11 +100,21 @@ func hasNonSpecificTag(body []byte) bool {
 }
 
 type jsonWriter struct {
-	buf []byte
+	buf   []byte
+	depth int
 }
+
+// maxFastDepth bounds the nesting the fast path takes: deeper documents (no real manifest;
+// a CRD schema is some 40 deep) take the slow path, which words the depth error.
+const maxFastDepth = 256
 
 func (c *jsonWriter) node(n *yamlv3.Node) bool {
 	if n.Anchor != "" || n.Style&yamlv3.TaggedStyle != 0 {
+		return false
+	}
+	c.depth++
+	defer func() { c.depth-- }()
+	if c.depth > maxFastDepth {
 		return false
 	}
 	switch n.Kind {

@@ -28,9 +28,15 @@ func sameAsSlow(t *testing.T, name string, body []byte) (fast bool) {
 	if checkAliases(body) != nil {
 		return false
 	}
-	got, ok := fastJSON(body)
+	got, tm, ok := fastJSON(body)
 	if !ok {
 		return false
+	}
+	if tm != nil {
+		var want typeMeta
+		if err := json.Unmarshal(got, &want); err != nil || want.APIVersion != tm.APIVersion || want.Kind != tm.Kind || want.Items != nil {
+			t.Errorf("%s: fastJSON read apiVersion %q and kind %q; the JSON holds %+v (%v)", name, tm.APIVersion, tm.Kind, want, err)
+		}
 	}
 	want, err := slowJSON(body)
 	if err != nil {

@@ -93,3 +93,17 @@ func Eventually(t testing.TB, timeout time.Duration, what string, f func() error
 	}
 	t.Fatalf("%s: still not true after %s: %v", what, timeout, err)
 }
+
+// Chromium is the path of Debian's chromium for browser tests: $SOC2_CHROMIUM when set (make
+// test sets it), else what hack/chromium.sh prints (it installs the package on a fresh machine).
+func Chromium(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("SOC2_CHROMIUM"); p != "" {
+		return p
+	}
+	out, err := exec.Command(filepath.Join(RepoRoot(), "hack", "chromium.sh")).Output()
+	if err != nil {
+		t.Fatalf("hack/chromium.sh: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,20 +21,6 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
-// chromiumPath is Debian's chromium: $SOC2_CHROMIUM, else hack/chromium.sh (which installs the
-// package on a fresh machine).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("SOC2_CHROMIUM"); p != "" {
-		return p
-	}
-	out, err := exec.Command(filepath.Join(testenv.RepoRoot(), "hack", "chromium.sh")).Output()
-	if err != nil {
-		t.Fatalf("hack/chromium.sh: %v", err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // browser is one headless Chromium tab, recording every request that left the dashboard,
 // every failed request or error response, and every script error or error logged.
 type browser struct {
@@ -52,7 +37,7 @@ type browser struct {
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(testenv.Chromium(t)),
 		chromedp.NoSandbox, // root in CI
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),

@@ -200,17 +200,3 @@ func compareCriteria(a, b string) int {
 	}
 	return strings.Compare(a, b)
 }
-
-func severityRank(s v1alpha1.Severity) int {
-	switch s {
-	case v1alpha1.SeverityCritical:
-		return 0
-	case v1alpha1.SeverityHigh:
-		return 1
-	case v1alpha1.SeverityMedium:
-		return 2
-	case v1alpha1.SeverityLow:
-		return 3
-	}
-	return 4
-}

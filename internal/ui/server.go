@@ -547,7 +547,7 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
 			return c
 		}
-		if c := severityRank(v1alpha1.Severity(a.Severity)) - severityRank(v1alpha1.Severity(b.Severity)); c != 0 {
+		if c := engine.SeverityRank(v1alpha1.Severity(a.Severity)) - engine.SeverityRank(v1alpha1.Severity(b.Severity)); c != 0 {
 			return c
 		}
 		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
