@@ -6,11 +6,13 @@
 #   hack/tool.sh kustomize
 #   hack/tool.sh versitygw   (an S3-compatible server whose posix backend implements versioning
 #                             and Object Lock, Apache-2.0; the journal's s3 store tests start it)
+#   hack/tool.sh promtool    (Prometheus's promtool; `promtool test rules` unit-tests the alerts
+#                             of config/prometheus; several minutes the first time)
 #
 # Environment: SOC2_TOOLS_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/soc2-operator/tools).
 set -o errexit -o nounset -o pipefail
 
-name="${1:?usage: hack/tool.sh kustomize|versitygw}"
+name="${1:?usage: hack/tool.sh kustomize|versitygw|promtool}"
 case "${name}" in
   kustomize)
     module=sigs.k8s.io/kustomize/kustomize/v5
@@ -21,6 +23,11 @@ case "${name}" in
     module=github.com/versity/versitygw
     version=v1.8.0
     package=github.com/versity/versitygw/cmd/versitygw
+    ;;
+  promtool)
+    module=github.com/prometheus/prometheus
+    version=v0.316.0
+    package=github.com/prometheus/prometheus/cmd/promtool
     ;;
   *)
     echo "hack/tool.sh: unknown tool ${name}" >&2
