@@ -35,10 +35,11 @@ generate: ## Generate the DeepCopy methods of api/.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: manifests
-manifests: ## Generate the CRDs (config/crd/bases), the RBAC role (config/rbac) and the webhook (config/webhook) from markers.
+manifests: ## Generate the CRDs (config/crd/bases), the RBAC role (config/rbac), the webhook (config/webhook) from markers, and docs/rbac.md from the roles.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
 		output:webhook:artifacts:config=config/webhook
+	go run ./hack/rbacdoc
 
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
