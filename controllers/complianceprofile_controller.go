@@ -160,7 +160,7 @@ func isOnlyConflicts(err error) bool {
 func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 	start, now := time.Now(), r.Clock.Now()
-	problems := r.watchProblems(profile, ps.plan)
+	problems := r.watchProblems(ctx, profile, ps.plan)
 
 	selected, selProblem, err := r.selectedNamespaces(ctx, profile)
 	if err != nil {
@@ -609,7 +609,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatusIfReady(ctx context.Con
 	if !done {
 		return nil
 	}
-	problems := r.watchProblems(profile, ps.plan)
+	problems := r.watchProblems(ctx, profile, ps.plan)
 	if problem != nil {
 		problems = append(problems, *problem)
 	}
@@ -656,7 +656,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 // watchProblems reports what keeps the profile from working in this cluster: approvals it
 // requires that cannot be trusted (the admission policies are missing), and custom checks on
 // kinds the operator does not read (they could never judge anything).
-func (r *ComplianceProfileReconciler) watchProblems(profile *v1alpha1.ComplianceProfile, plan *engine.Plan) []engine.Problem {
+func (r *ComplianceProfileReconciler) watchProblems(ctx context.Context, profile *v1alpha1.ComplianceProfile, plan *engine.Plan) []engine.Problem {
 	read := map[string]bool{engine.KindWorkload: true}
 	var names []string
 	for _, k := range r.Gatherer.Kinds {
@@ -669,7 +669,7 @@ func (r *ComplianceProfileReconciler) watchProblems(profile *v1alpha1.Compliance
 			Message: "spec.exceptionPolicy.requireApproval: approvals cannot be trusted, so every exception stays PendingApproval: " + why +
 				" (the operator applies its admission policies unless --manage-admission-policies=false; see `soc2-operator admission-policies`)"})
 	}
-	if p := r.policyReports.unavailable(profile); p != nil {
+	if p := r.policyReports.unavailable(ctx, profile); p != nil {
 		out = append(out, *p)
 	}
 	for i, cc := range profile.Spec.CustomChecks {

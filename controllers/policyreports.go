@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"sync"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,7 +19,10 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 )
 
-// +kubebuilder:rbac:groups=wgpolicyk8s.io,resources=policyreports;clusterpolicyreports,verbs=get;list;create;update;delete
+// Writing PolicyReports is optional (spec.policyReports), so its verbs are not in the operator's
+// role (config/rbac/role.yaml): config/policyreport/writer grants them with a ClusterRole and
+// binding of its own. Without them a profile that asks for PolicyReports says so in its Ready
+// condition, and one that does not needs nothing.
 
 // policyReportWriter keeps the per-resource PolicyReports of profiles that ask for them. It
 // reads PolicyReports straight from the API server (other tools write them too, in numbers the
@@ -32,6 +36,9 @@ type policyReportWriter struct {
 	mu      sync.Mutex
 	written map[string]uint64 // report key -> digest of its content
 	cleaned map[string]bool   // profiles whose reports were removed after they turned reports off
+	// allowed is whether the operator may write PolicyReports, as the API server last said
+	// (SelfSubjectAccessReview); nil before the first answer.
+	allowed *bool
 }
 
 func newPolicyReportWriter(c client.Client, reader client.Reader, mapper meta.RESTMapper) *policyReportWriter {
@@ -44,13 +51,56 @@ func (w *policyReportWriter) served() bool {
 	return err == nil
 }
 
-// unavailable is the profile problem when PolicyReports are asked for but not served.
-func (w *policyReportWriter) unavailable(profile *v1alpha1.ComplianceProfile) *engine.Problem {
-	if !profile.Spec.PolicyReports || w.served() {
+// unavailable is the profile problem when PolicyReports are asked for but not served, or the
+// operator may not write them.
+func (w *policyReportWriter) unavailable(ctx context.Context, profile *v1alpha1.ComplianceProfile) *engine.Problem {
+	if !profile.Spec.PolicyReports {
 		return nil
 	}
-	return &engine.Problem{Reason: v1alpha1.ReasonPolicyReportsUnavailable, Field: "spec.policyReports",
-		Message: "spec.policyReports: the API server does not serve wgpolicyk8s.io/v1alpha2; install the PolicyReport CRDs (config/policyreport, or Policy Reporter's)"}
+	if !w.served() {
+		return &engine.Problem{Reason: v1alpha1.ReasonPolicyReportsUnavailable, Field: "spec.policyReports",
+			Message: "spec.policyReports: the API server does not serve wgpolicyk8s.io/v1alpha2; install the PolicyReport CRDs (config/policyreport, or Policy Reporter's)"}
+	}
+	if missing := w.checkAllowed(ctx); missing != "" {
+		return &engine.Problem{Reason: v1alpha1.ReasonPolicyReportsUnavailable, Field: "spec.policyReports",
+			Message: "spec.policyReports: the operator may not " + missing + "; grant it the policyreport-writer ClusterRole (kubectl apply -k config/policyreport/writer)"}
+	}
+	return nil
+}
+
+// policyReportVerbs are what writing PolicyReports takes (docs/rbac.md says why).
+var policyReportVerbs = []string{"get", "list", "create", "update", "delete"}
+
+// checkAllowed asks the API server whether the operator may write PolicyReports and
+// ClusterPolicyReports in every namespace, remembers the answer for write, and returns the
+// first missing permission ("" when none is).
+func (w *policyReportWriter) checkAllowed(ctx context.Context) string {
+	missing := ""
+	for _, resource := range []string{"policyreports", "clusterpolicyreports"} {
+		for _, verb := range policyReportVerbs {
+			review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Group: policyreport.GroupVersion.Group, Resource: resource, Verb: verb}}}
+			if err := w.client.Create(ctx, review); err != nil {
+				return "" // unknown: let the writes say
+			}
+			if !review.Status.Allowed && missing == "" {
+				missing = verb + " " + resource + "." + policyreport.GroupVersion.Group
+			}
+		}
+	}
+	allowed := missing == ""
+	w.mu.Lock()
+	w.allowed = &allowed
+	w.mu.Unlock()
+	return missing
+}
+
+// mayWrite is false when the API server said the operator may not write PolicyReports (a
+// profile problem then says so).
+func (w *policyReportWriter) mayWrite() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.allowed == nil || *w.allowed
 }
 
 // sync writes the reports of an evaluation of one namespace and deletes the profile's reports
@@ -67,7 +117,7 @@ func (w *policyReportWriter) write(ctx context.Context, profile *v1alpha1.Compli
 	if !profile.Spec.PolicyReports {
 		return keep, w.cleanup(ctx, profile)
 	}
-	if !w.served() {
+	if !w.served() || !w.mayWrite() {
 		return keep, nil // reported as a profile problem
 	}
 	w.mu.Lock()
@@ -98,7 +148,7 @@ func (w *policyReportWriter) write(ctx context.Context, profile *v1alpha1.Compli
 
 // prune deletes the profile's reports in a namespace ("" for everywhere) that are not in keep.
 func (w *policyReportWriter) prune(ctx context.Context, profile *v1alpha1.ComplianceProfile, namespace string, keep map[string]bool) error {
-	if !profile.Spec.PolicyReports || !w.served() {
+	if !profile.Spec.PolicyReports || !w.served() || !w.mayWrite() {
 		return nil
 	}
 	return w.deleteOthers(ctx, profile, namespace, keep)
@@ -187,9 +237,11 @@ func (w *policyReportWriter) cleanup(ctx context.Context, profile *v1alpha1.Comp
 	if done || !w.served() {
 		return nil
 	}
-	if err := w.deleteOthers(ctx, profile, "", map[string]bool{}); err != nil {
+	if err := w.deleteOthers(ctx, profile, "", map[string]bool{}); err != nil && !apierrors.IsForbidden(err) {
 		return err
 	}
+	// Forbidden: the operator may not list PolicyReports (config/policyreport/writer is not
+	// applied), so it cannot have written any to remove.
 	w.mu.Lock()
 	w.cleaned[profile.Name] = true
 	w.mu.Unlock()

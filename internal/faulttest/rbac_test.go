@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -11,16 +12,21 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -119,4 +125,113 @@ func TestShippedLeaseVerbsAreTrimmed(t *testing.T) {
 			t.Errorf("the operator's ServiceAccount may %s leases: %v, want %v", verb, r.Status.Allowed, want)
 		}
 	}
+}
+
+// applyFile creates every object of a YAML file of the repository (as the admin).
+func applyFile(t *testing.T, rel string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			t.Fatal(err)
+		}
+		if err := k8s.Create(context.Background(), u); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("%s: creating %s %s: %v", rel, u.GetKind(), u.GetName(), err)
+		}
+		t.Cleanup(func() { _ = k8s.Delete(context.Background(), u) })
+	}
+}
+
+// TestPolicyReportsNeedTheWriterRole: the operator's own role cannot write PolicyReports. A
+// profile that asks for them, on an install with only the shipped roles, is not Ready and says
+// what to apply, while its ComplianceReports are still written; once
+// config/policyreport/writer is applied, its PolicyReports are written.
+func TestPolicyReportsNeedTheWriterRole(t *testing.T) {
+	ctx := context.Background()
+	const name = "fault-policyreport-rbac"
+	asOperator := shippedRoles(t)
+	crds, err := envtest.InstallCRDs(env.Config, envtest.CRDInstallOptions{Paths: []string{filepath.Join(testenv.RepoRoot(), "config", "policyreport")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = envtest.UninstallCRDs(env.Config, envtest.CRDInstallOptions{CRDs: crds})
+	})
+	scenario(t, name)
+	p := &v1alpha1.ComplianceProfile{}
+	if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.PolicyReports = true
+	if err := k8s.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	startManagerAs(t, asOperator)
+
+	readyReason := func() (string, string, error) {
+		p := &v1alpha1.ComplianceProfile{}
+		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+			return "", "", err
+		}
+		c := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
+		if c == nil {
+			return "", "", errors.New("no Ready condition yet")
+		}
+		return c.Reason, c.Message, nil
+	}
+	eventually(t, 60*time.Second, "the profile says the operator may not write PolicyReports", func() error {
+		reason, message, err := readyReason()
+		if err != nil {
+			return err
+		}
+		if reason != v1alpha1.ReasonPolicyReportsUnavailable || !strings.Contains(message, "kubectl apply -k config/policyreport/writer") {
+			return errors.New(reason + ": " + message)
+		}
+		return nil
+	})
+	rep, err := report(name)
+	if err != nil || privilegedFinding(rep) != v1alpha1.ResultFail {
+		t.Fatalf("the ComplianceReport is not written without the writer role: %v", err)
+	}
+	policyReports := func() (int, error) {
+		list := &unstructured.UnstructuredList{}
+		list.SetAPIVersion("wgpolicyk8s.io/v1alpha2")
+		list.SetKind("PolicyReportList")
+		err := k8s.List(ctx, list, client.InNamespace(name))
+		return len(list.Items), err
+	}
+	if n, err := policyReports(); err != nil || n != 0 {
+		t.Fatalf("PolicyReports in %s without the writer role: %d, %v", name, n, err)
+	}
+
+	applyFile(t, "config/policyreport/writer/policyreport_writer_role.yaml")
+	// A spec change makes the operator evaluate the profile again now.
+	if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.EvaluationInterval = &metav1.Duration{Duration: time.Minute}
+	if err := k8s.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 90*time.Second, "PolicyReports are written with the writer role", func() error {
+		n, err := policyReports()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errors.New("none yet")
+		}
+		if reason, message, err := readyReason(); err != nil || reason == v1alpha1.ReasonPolicyReportsUnavailable {
+			return fmt.Errorf("Ready: %s: %s (%v)", reason, message, err)
+		}
+		return nil
+	})
 }
