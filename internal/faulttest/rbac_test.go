@@ -197,10 +197,16 @@ func TestPolicyReportsNeedTheWriterRole(t *testing.T) {
 		}
 		return nil
 	})
-	rep, err := report(name)
-	if err != nil || privilegedFinding(rep) != v1alpha1.ResultFail {
-		t.Fatalf("the ComplianceReport is not written without the writer role: %v", err)
-	}
+	eventually(t, 60*time.Second, "the ComplianceReport is written without the writer role", func() error {
+		rep, err := report(name)
+		if err != nil {
+			return err
+		}
+		if got := privilegedFinding(rep); got != v1alpha1.ResultFail {
+			return fmt.Errorf("wl-privileged: %q", got)
+		}
+		return nil
+	})
 	policyReports := func() (int, error) {
 		list := &unstructured.UnstructuredList{}
 		list.SetAPIVersion("wgpolicyk8s.io/v1alpha2")
