@@ -35,10 +35,11 @@ generate: ## Generate the DeepCopy methods of api/.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: manifests
-manifests: ## Generate the CRDs (config/crd/bases), the RBAC role (config/rbac) and the webhook (config/webhook) from markers.
+manifests: ## Generate the CRDs (config/crd/bases), the RBAC role (config/rbac), the webhook (config/webhook) from markers, and docs/rbac.md from the roles.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
 		output:webhook:artifacts:config=config/webhook
+	go run ./hack/rbacdoc
 
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
@@ -59,17 +60,18 @@ control-plane: ## Build (once, then cached) kube-apiserver, etcd and kubectl fro
 	hack/control-plane.sh
 
 .PHONY: test
-test: control-plane kustomize versitygw chromium ## Run every test, on the real control plane (with a real S3 server and Chromium for the evidence journal and pack; screenshots land in _artifacts/).
+test: control-plane kustomize versitygw promtool chromium ## Run every test, on the real control plane (with a real S3 server and Chromium for the evidence journal and pack; screenshots land in _artifacts/).
 	mkdir -p _artifacts
-	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/versitygw.sh)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
+	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" SOC2_PROMTOOL="$$(hack/tool.sh promtool)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: demo
 demo: control-plane ## Run the operator on a local control plane with sample workloads; Ctrl-C cleans up.
-	go run ./hack/demo $(DEMO_FLAGS)
+	@echo "==> Building the demo (the first build compiles every package: a few minutes; they print as they compile)"
+	go run -v ./hack/demo $(DEMO_FLAGS)
 
 .PHONY: demo-once
 demo-once: control-plane ## Like demo, but exit after printing the reports (CI).
-	go run ./hack/demo --once
+	go run -v ./hack/demo --once
 
 .PHONY: bench
 bench: control-plane ## Run the engine, scan, dashboard and operator benchmarks (one core for the engine).
@@ -83,9 +85,13 @@ test-scale: control-plane ## Run the operator against 10,000 workloads in 100 na
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" SOC2_SCALE_WORKLOADS=10000 SOC2_SCALE_NAMESPACES=100 SOC2_SCALE_RBAC=1000 \
 		go test -timeout 30m -run '^$$' -bench . -benchtime 5x ./internal/scaletest/
 
+.PHONY: promtool
+promtool: ## Build (once, then cached; about 7 minutes cold here) promtool v0.316.0, which unit-tests the alerts of config/prometheus.
+	@hack/tool.sh promtool >/dev/null
+
 .PHONY: versitygw
 versitygw: ## Build (once, then cached) versitygw, the S3-compatible server the journal's s3 store is tested against.
-	@hack/versitygw.sh >/dev/null
+	@hack/tool.sh versitygw >/dev/null
 
 .PHONY: chromium
 chromium: ## Install Debian's chromium when it is missing (apt-get update; apt-get install chromium): the evidence pack's browser test.

@@ -282,16 +282,21 @@ func (r *ControlExceptionReconciler) recordTransition(ctx context.Context, ex *v
 	}
 }
 
-// updateMetrics recounts exceptions by namespace and state.
+// updateMetrics recounts exceptions by namespace and state and records when each Active one
+// expires.
 func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context) error {
 	list := &v1alpha1.ControlExceptionList{}
 	if err := r.List(ctx, list); err != nil {
 		return err
 	}
 	counts := map[[2]string]int{}
+	metrics.ExceptionExpiry.Reset()
 	for _, ex := range list.Items {
 		if ex.Status.State != "" {
 			counts[[2]string{ex.Namespace, string(ex.Status.State)}]++
+		}
+		if ex.Status.State == v1alpha1.ExceptionActive {
+			metrics.ExceptionExpiry.WithLabelValues(ex.Namespace, ex.Name).Set(float64(ex.Spec.Expires.Unix()))
 		}
 	}
 	metrics.Exceptions.Reset()

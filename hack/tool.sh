@@ -4,16 +4,30 @@
 # dependencies never mix with the project's go.mod.
 #
 #   hack/tool.sh kustomize
+#   hack/tool.sh versitygw   (an S3-compatible server whose posix backend implements versioning
+#                             and Object Lock, Apache-2.0; the journal's s3 store tests start it)
+#   hack/tool.sh promtool    (Prometheus's promtool; `promtool test rules` unit-tests the alerts
+#                             of config/prometheus; several minutes the first time)
 #
 # Environment: SOC2_TOOLS_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/soc2-operator/tools).
 set -o errexit -o nounset -o pipefail
 
-name="${1:?usage: hack/tool.sh kustomize}"
+name="${1:?usage: hack/tool.sh kustomize|versitygw|promtool}"
 case "${name}" in
   kustomize)
     module=sigs.k8s.io/kustomize/kustomize/v5
     version=v5.8.2
     package=sigs.k8s.io/kustomize/kustomize/v5
+    ;;
+  versitygw)
+    module=github.com/versity/versitygw
+    version=v1.8.0
+    package=github.com/versity/versitygw/cmd/versitygw
+    ;;
+  promtool)
+    module=github.com/prometheus/prometheus
+    version=v0.316.0
+    package=github.com/prometheus/prometheus/cmd/promtool
     ;;
   *)
     echo "hack/tool.sh: unknown tool ${name}" >&2
@@ -36,7 +50,8 @@ if [[ -x "${dest}" ]]; then
   exit 0
 fi
 
-echo "tool: building ${name} ${version} from the Go module proxy" >&2
+echo "tool: building ${name} ${version} from the Go module proxy (a minute or two the first time)" >&2
+start=$(date +%s)
 work="$(mktemp -d "${cache_root}/build.XXXXXX")"
 trap 'rm -rf "${work}"' EXIT
 (
@@ -60,4 +75,5 @@ GO
 )
 mkdir -p "$(dirname "${dest}")"
 mv "${work}/${name}" "${dest}"
+echo "tool: built ${name} in $(( $(date +%s) - start ))s" >&2
 echo "${dest}"

@@ -7,7 +7,7 @@ set -o errexit -o nounset -o pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${root}"
 
-generated=(api config/crd config/rbac config/webhook bundle bundle.Dockerfile)
+generated=(api config/crd config/rbac config/webhook bundle bundle.Dockerfile docs/rbac.md)
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "${tmp}"' EXIT

@@ -13,17 +13,63 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/soc2-operator/soc2-operator/internal/demo"
 )
 
 func main() {
 	once := flag.Bool("once", false, "Exit after printing the reports (for CI and tests)")
 	flag.Parse()
+	// Under `make demo | tee log`, Ctrl-C also kills tee: a write to the closed pipe must not
+	// kill the demo before it stops kube-apiserver and etcd (envtest starts them in process
+	// groups of their own, so Ctrl-C does not reach them).
+	signal.Ignore(syscall.SIGPIPE)
+	restore := takeTerminal()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *once); err != nil {
+	err := run(ctx, *once)
+	interrupted := ctx.Err() != nil
+	stop()
+	restore()
+	if err != nil && !interrupted {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
+	}
+	// Ctrl-C is how a user ends the demo: everything was cleaned up, so it is a success.
+}
+
+// takeTerminal makes the demo the terminal's foreground process group, when it runs in the
+// foreground of one, so that Ctrl-C reaches the demo (and the processes it starts) but not
+// make or go run above it: GNU make re-raises SIGINT on itself after its child ends, so
+// `make demo` would otherwise end with "make: *** [demo] Interrupt" and status 130 however
+// cleanly the demo stopped. The returned function gives the terminal back.
+func takeTerminal() (restore func()) {
+	noop := func() {}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return noop // no controlling terminal (CI, tests): signals come from whoever sends them
+	}
+	fd := int(tty.Fd())
+	fg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	if err != nil || fg != unix.Getpgrp() {
+		tty.Close()
+		return noop // in the background: leave the terminal alone
+	}
+	if err := unix.Setpgid(0, 0); err != nil {
+		tty.Close()
+		return noop
+	}
+	// A process group that is not in the foreground gets SIGTTOU when it changes the
+	// terminal's foreground group; ignore it for both changes.
+	signal.Ignore(syscall.SIGTTOU)
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, unix.Getpgrp()); err != nil {
+		_ = unix.Setpgid(0, fg)
+		tty.Close()
+		return noop
+	}
+	return func() {
+		_ = unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, fg)
+		tty.Close()
 	}
 }
 

@@ -323,3 +323,19 @@ func TestTheDashboardOpensWithTheViewersToken(t *testing.T) {
 		t.Errorf("GET %s/trends: %d, no criterion chart with legacy's row", d.DashboardURL, resp.StatusCode)
 	}
 }
+
+// TestExceptionExpiryIsExported: the operator exports when the demo's Active exception expires,
+// the series config/prometheus's SOC2ExceptionExpiringSoon alert reads.
+func TestExceptionExpiryIsExported(t *testing.T) {
+	expires, err := time.Parse(time.RFC3339, strings.TrimSpace(kubectl(t, "get", "controlexception", SampleException, "-n", "payments", "-o", "jsonpath={.spec.expires}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.Manager.Metric(context.Background(), `soc2_operator_exception_expiry_timestamp_seconds{exception="`+SampleException+`",namespace="payments"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(got) != expires.Unix() {
+		t.Fatalf("soc2_operator_exception_expiry_timestamp_seconds of %s is %v, want %d (%s)", SampleException, got, expires.Unix(), expires)
+	}
+}

@@ -148,6 +148,12 @@ func privilegedFinding(rep *v1alpha1.ComplianceReport) v1alpha1.CheckResult {
 
 func startManager(t *testing.T, extra ...string) *testenv.ManagerProcess {
 	t.Helper()
+	return startManagerAs(t, kubeconfig, extra...)
+}
+
+// startManagerAs starts the operator with the credentials of kubeconfig.
+func startManagerAs(t *testing.T, kubeconfig string, extra ...string) *testenv.ManagerProcess {
+	t.Helper()
 	mgr, err := testenv.StartManager(bin, kubeconfig, append([]string{"--admin-namespace", adminNamespace}, extra...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -458,17 +464,19 @@ func printedReport(t *testing.T, ns string) map[string]string {
 	return got
 }
 
-// TestLeaderElection runs two operators with leader election: only the leader writes; when it
-// dies, the other takes over and keeps the reports true.
+// TestLeaderElection runs two operators with leader election, each as the operator's
+// ServiceAccount bound only to the roles config/default ships (leases: get, create, update):
+// only the leader writes; when it dies, the other takes over and keeps the reports true.
 func TestLeaderElection(t *testing.T) {
 	ctx := context.Background()
 	const name = "fault-leader"
 	scenario(t, name)
+	asOperator := shippedRoles(t)
 	flags := []string{"--leader-elect", "--leader-election-namespace", adminNamespace,
 		"--leader-election-id", "fault-leader", "--leader-election-lease-duration", "4s",
 		"--leader-election-renew-deadline", "3s", "--leader-election-retry-period", "500ms"}
-	a := startManager(t, flags...)
-	b := startManager(t, flags...)
+	a := startManagerAs(t, asOperator, flags...)
+	b := startManagerAs(t, asOperator, flags...)
 	writes := func(m *testenv.ManagerProcess) float64 {
 		n, err := m.Metric(ctx, fmt.Sprintf(`soc2_operator_report_writes_total{operation="create",profile=%q`, name))
 		if err != nil {

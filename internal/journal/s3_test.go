@@ -20,14 +20,14 @@ import (
 
 // versityGW starts a real S3-compatible server (versitygw, posix backend with versioning, so
 // Object Lock works) on 127.0.0.1 for the test and returns its endpoint. The binary comes from
-// $SOC2_VERSITYGW or hack/versitygw.sh, which builds it once from the Go module proxy.
+// $SOC2_VERSITYGW or hack/tool.sh versitygw, which builds it once from the Go module proxy.
 func versityGW(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("SOC2_VERSITYGW")
 	if bin == "" {
-		out, err := exec.Command("../../hack/versitygw.sh").Output()
+		out, err := exec.Command("../../hack/tool.sh", "versitygw").Output()
 		if err != nil {
-			t.Fatalf("hack/versitygw.sh: %v", err)
+			t.Fatalf("hack/tool.sh versitygw: %v", err)
 		}
 		bin = strings.TrimSpace(string(out))
 	}

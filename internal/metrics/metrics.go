@@ -78,6 +78,13 @@ var (
 		Help: "ControlExceptions by namespace and state (Active, Expired, Invalid).",
 	}, []string{"namespace", "state"})
 
+	// ExceptionExpiry is when each Active exception expires, for alerting before the findings
+	// it covers fail again.
+	ExceptionExpiry = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_exception_expiry_timestamp_seconds",
+		Help: "Unix time at which each Active ControlException expires.",
+	}, []string{"namespace", "exception"})
+
 	// AlertsTotal counts alerts per profile, sink and event by result: sent (the sink accepted
 	// it), failed (rejected, or still failing after the last attempt), dropped (the sink's
 	// queue was full, or the sink went away first) and duplicate (the sink already had it).
@@ -94,7 +101,7 @@ func Register() {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, NamespaceCompliant, EvaluationDuration,
 			Evaluations, LastEvaluation, ReportWrites, ReportsStale, ProfileReady, Exceptions,
-			AlertsTotal)
+			AlertsTotal, ExceptionExpiry)
 	})
 }
 

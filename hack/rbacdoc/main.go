@@ -1,0 +1,164 @@
+// Command rbacdoc writes docs/rbac.md: every rule of the operator's roles (config/rbac/role.yaml,
+// generated from the +kubebuilder:rbac markers, and the hand-written leader-election and
+// metrics roles) with why the operator needs it. A rule without a reason here, or a reason for a
+// rule that is gone, is an error, so `make manifests` (and `make verify`) fail until the table
+// is updated with the markers.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+)
+
+// reasons says why each rule is needed, keyed by rule (see key).
+var reasons = map[string]string{
+	// manager-role (config/rbac/role.yaml)
+	"core: configmaps, limitranges, namespaces, pods, replicationcontrollers, resourcequotas, serviceaccounts, services: get, list, watch": "The checks evaluate these objects (workload pods and their controllers, namespace quotas and limits, ServiceAccount token mounting, Services); namespaces are selected by the profiles' namespace selectors. Read through the informer cache, hence list and watch.",
+	"core, events.k8s.io: events: create, patch": "Events on ComplianceProfiles and ControlExceptions (an exception expired, turned invalid or active); patch aggregates repeated Events.",
+	"admissionregistration.k8s.io: mutatingadmissionpolicies, mutatingadmissionpolicybindings, validatingadmissionpolicies, validatingadmissionpolicybindings: create, list, watch":                                                                                                   "The operator installs its own admission policies (who may request and approve exceptions, that only it writes reports) and watches them to record whether they are in force (and, in Manage mode, to repair them). create cannot be limited by name in RBAC.",
+	"admissionregistration.k8s.io: mutatingadmissionpolicies, mutatingadmissionpolicybindings, validatingadmissionpolicies, validatingadmissionpolicybindings [soc2-operator-exception-approval, soc2-operator-exception-requester, soc2-operator-report-writer]: get, patch, update": "Keeping those policies as shipped: only the operator's own, by name.",
+	"apps: daemonsets, deployments, replicasets, statefulsets: get, list, watch":                                                     "Workload checks (security context, images, probes, resources, replicas).",
+	"aquasecurity.github.io: exposedsecretreports, vulnerabilityreports: get, list, watch":                                           "Optional: trivy-operator's vulnerability and secret reports feed the vulnerability criteria when installed.",
+	"authentication.k8s.io: selfsubjectreviews: create":                                                                              "The operator asks who it is (its ServiceAccount's user name), to name itself in its admission policies.",
+	"autoscaling: horizontalpodautoscalers: get, list, watch":                                                                        "Availability checks (a Deployment scaled by an HPA).",
+	"batch: cronjobs, jobs: get, list, watch":                                                                                        "Workload checks on Jobs and CronJobs.",
+	"compliance.soc2-operator.io: complianceprofiles, controlexceptions: get, list, watch":                                           "The operator's inputs: profiles and exceptions.",
+	"compliance.soc2-operator.io: complianceprofiles/finalizers: update":                                                             "A profile's finalizer, to remove its reports when it is deleted.",
+	"compliance.soc2-operator.io: complianceprofiles/status, compliancereports/status, controlexceptions/status: get, patch, update": "Status of profiles (Ready), reports (the results) and exceptions (state, approval, matched findings).",
+	"compliance.soc2-operator.io: compliancereports: create, delete, get, list, patch, update, watch":                                "The operator writes one ComplianceReport per profile and namespace, deletes those of deselected namespaces or deleted profiles, and watches them to restore hand edits.",
+	"networking.k8s.io: ingresses, networkpolicies: get, list, watch":                                                                "Network checks (namespaces without NetworkPolicies, Ingresses without TLS).",
+	"policy: poddisruptionbudgets: get, list, watch":                                                                                 "Availability checks (replicated workloads without a PodDisruptionBudget).",
+	"rbac.authorization.k8s.io: clusterrolebindings, clusterroles, rolebindings, roles: get, list, watch":                            "Access-control checks (cluster-admin bindings, wildcard rules, secrets readers). Read only: the operator never changes RBAC.",
+	"storage.k8s.io: storageclasses: get, list, watch":                                                                               "Encryption-at-rest checks on StorageClasses.",
+	"wgpolicyk8s.io: clusterpolicyreports, policyreports: create, delete, get, list, update":                                         "Only for profiles with spec.policyReports: the operator writes its results as PolicyReports (Policy Reporter), and lists and deletes its own (by label) when resources go away or the option is turned off. No watch: read straight from the API server.",
+	// leader-election-role (config/rbac/leader_election_role.yaml)
+	"coordination.k8s.io: leases: create, get, update (leader election)": "Leader election: client-go's LeaseLock (controller-runtime v0.25.2) gets, creates and renews the Lease and releases it with an update on shutdown. No list, watch, patch or delete (tested in internal/faulttest).",
+	"core, events.k8s.io: events: create, patch (leader election)":       "Events about the Lease (became leader).",
+	// metrics-auth-role (config/rbac/metrics_auth_role.yaml)
+	"authentication.k8s.io: tokenreviews: create":        "The metrics endpoint authenticates scrapers' bearer tokens.",
+	"authorization.k8s.io: subjectaccessreviews: create": "The metrics endpoint checks that a scraper may GET /metrics.",
+	"nonResourceURLs /metrics: get":                      "metrics-reader, for Prometheus's ServiceAccount (not the operator's): read /metrics.",
+}
+
+type source struct{ file, role, suffix string }
+
+var sources = []source{
+	{"config/rbac/role.yaml", "manager-role", ""},
+	{"config/rbac/leader_election_role.yaml", "leader-election-role", " (leader election)"},
+	{"config/rbac/metrics_auth_role.yaml", "", ""},
+}
+
+func key(r rbacv1.PolicyRule) string {
+	if len(r.NonResourceURLs) > 0 {
+		return "nonResourceURLs " + strings.Join(r.NonResourceURLs, ", ") + ": " + strings.Join(sorted(r.Verbs), ", ")
+	}
+	groups := make([]string, len(r.APIGroups))
+	for i, g := range r.APIGroups {
+		if g == "" {
+			g = "core"
+		}
+		groups[i] = g
+	}
+	k := strings.Join(groups, ", ") + ": " + strings.Join(sorted(r.Resources), ", ")
+	if len(r.ResourceNames) > 0 {
+		k += " [" + strings.Join(sorted(r.ResourceNames), ", ") + "]"
+	}
+	return k + ": " + strings.Join(sorted(r.Verbs), ", ")
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+func main() {
+	root := flag.String("root", ".", "Repository root")
+	out := flag.String("o", "docs/rbac.md", "Output file")
+	flag.Parse()
+	doc, err := render(*root)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rbacdoc:", err)
+		os.Exit(1)
+	}
+	if err := os.WriteFile(filepath.Join(*root, *out), doc, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "rbacdoc:", err)
+		os.Exit(1)
+	}
+}
+
+func render(root string) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`# What the operator may do, and why
+
+Generated by hack/rbacdoc from the roles in config/rbac (role.yaml itself is generated from the
+` + "`+kubebuilder:rbac`" + ` markers); ` + "`make manifests`" + ` rewrites it and ` + "`make verify`" + ` fails when it is stale
+or a rule has no reason. The operator reads the cluster and writes only its own objects: no
+secrets, no write access to workloads or RBAC.
+
+`)
+	used := map[string]bool{}
+	var errs []error
+	for _, s := range sources {
+		data, err := os.ReadFile(filepath.Join(root, s.file))
+		if err != nil {
+			return nil, err
+		}
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+		for {
+			var role rbacv1.ClusterRole // a Role has the same rules
+			if err := dec.Decode(&role); err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return nil, fmt.Errorf("%s: %w", s.file, err)
+			}
+			if role.Kind != "ClusterRole" && role.Kind != "Role" {
+				continue
+			}
+			fmt.Fprintf(&b, "## %s %s (%s)\n\n| API groups | resources | verbs | why |\n|---|---|---|---|\n", role.Kind, role.Name, s.file)
+			for _, r := range role.Rules {
+				k := key(r) + s.suffix
+				reason, ok := reasons[k]
+				if !ok {
+					errs = append(errs, fmt.Errorf("%s: no reason for the rule %q: add one to hack/rbacdoc", s.file, k))
+					continue
+				}
+				used[k] = true
+				groups := make([]string, len(r.APIGroups))
+				for i, g := range r.APIGroups {
+					if g == "" {
+						g = "core"
+					}
+					groups[i] = g
+				}
+				resources := strings.Join(r.Resources, ", ")
+				if len(r.NonResourceURLs) > 0 {
+					groups, resources = []string{"(non-resource URLs)"}, strings.Join(r.NonResourceURLs, ", ")
+				}
+				if len(r.ResourceNames) > 0 {
+					resources += " (named " + strings.Join(r.ResourceNames, ", ") + ")"
+				}
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", strings.Join(groups, ", "), resources, strings.Join(r.Verbs, ", "), reason)
+			}
+			b.WriteString("\n")
+		}
+	}
+	for k := range reasons {
+		if !used[k] {
+			errs = append(errs, fmt.Errorf("hack/rbacdoc has a reason for %q, which no role has any more: remove it", k))
+		}
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	return b.Bytes(), errors.Join(errs...)
+}
