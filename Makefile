@@ -60,7 +60,7 @@ control-plane: ## Build (once, then cached) kube-apiserver, etcd and kubectl fro
 	hack/control-plane.sh
 
 .PHONY: test
-test: control-plane kustomize versitygw promtool chromium ## Run every test, on the real control plane (with a real S3 server and Chromium for the evidence journal and pack; screenshots land in _artifacts/).
+test: control-plane kustomize versitygw promtool debian-packages ## Run every test, on the real control plane (with a real S3 server and Chromium for the evidence journal and pack; screenshots land in _artifacts/).
 	mkdir -p _artifacts
 	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" SOC2_PROMTOOL="$$(hack/tool.sh promtool)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
 
@@ -93,9 +93,10 @@ promtool: ## Build (once, then cached; about 7 minutes cold here) promtool v0.31
 versitygw: ## Build (once, then cached) versitygw, the S3-compatible server the journal's s3 store is tested against.
 	@hack/tool.sh versitygw >/dev/null
 
-.PHONY: chromium
-chromium: ## Install Debian's chromium when it is missing (apt-get update; apt-get install chromium): the evidence pack's browser test.
+.PHONY: debian-packages
+debian-packages: ## Install the Debian packages tests drive when missing (apt-get): chromium (browser tests) and libxml2-utils (xmllint, the JUnit schema check).
 	@hack/chromium.sh >/dev/null
+	@hack/apt.sh xmllint libxml2-utils >/dev/null
 
 .PHONY: kustomize
 kustomize: ## Build (once, then cached) kustomize from the Go module proxy.

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	yamlv3 "go.yaml.in/yaml/v3"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -50,8 +49,10 @@ func readCorpus(b *testing.B) []corpusFile {
 	return files
 }
 
-// decodeOnly is the baseline: what sigs.k8s.io/yaml takes only to decode the same files into
-// unstructured objects, documents split the usual way.
+// decodeOnly is the baseline: only parsing the same files, documents split the usual way, with
+// the fastest parser measured (hack/yamlfloor compares them as processes): go.yaml.in/yaml/v3
+// into a node tree, which builds no values. The sigs.k8s.io/yaml round trip (YAML to JSON to a
+// map) takes about 1.4 times as long and is not the floor.
 func decodeOnly(files []corpusFile) int {
 	n := 0
 	for _, f := range files {
@@ -61,8 +62,8 @@ func decodeOnly(files []corpusFile) int {
 			if err != nil {
 				break
 			}
-			u := &unstructured.Unstructured{}
-			if yaml.Unmarshal(doc, &u.Object) == nil && u.Object != nil {
+			var node yamlv3.Node
+			if yamlv3.Unmarshal(doc, &node) == nil && node.Kind != 0 {
 				n++
 			}
 		}
@@ -83,9 +84,10 @@ func scanAll(files []corpusFile, plan *engine.Plan) int {
 	return len(objs)
 }
 
-// BenchmarkScanCorpus measures `scan` of ../shared/corpus against the baseline of decoding the
-// same files into unstructured objects with sigs.k8s.io/yaml, in the same loop, so that the
-// ratio holds on a noisy machine. Target: scan/decode under 1.5.
+// BenchmarkScanCorpus measures `scan` of ../shared/corpus (decoding one file after another)
+// against the baseline of only parsing the same files (decodeOnly), in the same loop, so that
+// the ratio holds on a noisy machine. Target: scan/decode under 1.5 (not met: see
+// hack/scan-bench.sh for the whole-process figures).
 func BenchmarkScanCorpus(b *testing.B) {
 	files := readCorpus(b)
 	plan := engine.Compile(checks.Catalogue(), nil)

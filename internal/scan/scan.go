@@ -105,7 +105,19 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		configFailed = true
 	}
 
-	objs, inputErrs := manifest.Load(opts.Paths, stdin)
+	plan := engine.Compile(checks.Catalogue(), profile)
+	// Each file's objects are handed over as soon as it is decoded; what no check reads of them
+	// is dropped then, so that it is never held for the whole input.
+	var objs []*engine.Object
+	var inputErrs []error
+	compact := compactor(plan)
+	manifest.LoadEach(opts.Paths, stdin, func(got []*engine.Object, errs []error) {
+		for _, o := range got {
+			compact(o)
+		}
+		objs = append(objs, got...)
+		inputErrs = append(inputErrs, errs...)
+	})
 	manifest.DefaultNamespace(objs, opts.Namespace)
 	noInput := false
 	for _, e := range inputErrs {
@@ -124,7 +136,6 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			skipped.objects, len(skipped.namespaces), strings.Join(skipped.names(5), ", "))
 	}
 
-	plan := engine.Compile(checks.Catalogue(), profile)
 	at := now()
 	// There is no API server to record requesters and check approvers: exceptions files are
 	// taken as reviewed where they are kept (Git), and the scan says that it could not verify
