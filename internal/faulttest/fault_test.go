@@ -45,6 +45,9 @@ var (
 
 const adminNamespace = "soc2-operator-system"
 
+// workDir is the package's temporary directory (removed at the end).
+var workDir string
+
 func TestMain(m *testing.M) {
 	code, err := run(m)
 	if err != nil {
@@ -60,6 +63,7 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
+	workDir = dir
 	// The API server's certificates live in a directory of ours, so that it can be stopped and
 	// started again on the same address with the same identity.
 	certDir := dir + "/apiserver"

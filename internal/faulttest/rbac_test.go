@@ -97,7 +97,7 @@ func applyShippedRoles() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(os.TempDir(), "soc2-faulttest-operator-sa.kubeconfig")
+	path := filepath.Join(workDir, "operator-sa.kubeconfig")
 	return path, os.WriteFile(path, data, 0o600)
 }
 
