@@ -78,6 +78,9 @@ type ComplianceProfileReconciler struct {
 	// apiReader reads past the cache, to confirm that a profile is gone before deleting the
 	// reports that name it.
 	apiReader client.Reader
+	// ownWrites remembers the report versions the operator wrote, so that their watch events
+	// do not evaluate the namespace again (nil: remember nothing).
+	ownWrites *ownWrites
 
 	state *state
 }
@@ -318,6 +321,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 				metrics.ReportWrites.WithLabelValues(profile.Name, "update", "error").Inc()
 				return fmt.Errorf("restoring report %s: %w", key, err)
 			}
+			r.ownWrites.record(rep)
 			metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
 		}
 	} else {
@@ -330,6 +334,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 			metrics.ReportWrites.WithLabelValues(profile.Name, "create", "error").Inc()
 			return fmt.Errorf("creating report %s: %w", key, err)
 		}
+		r.ownWrites.record(rep)
 		metrics.ReportWrites.WithLabelValues(profile.Name, "create", "ok").Inc()
 		log.Info("Created report", "report", klog.KObj(rep))
 	}
@@ -360,6 +365,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		}
 		return fmt.Errorf("writing report %s: %w", key, err)
 	}
+	r.ownWrites.record(rep)
 	metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
 	r.state.markWritten(ps, ns, now)
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
@@ -467,7 +473,9 @@ func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.N
 	})
 	if err := r.Status().Update(ctx, rep); err != nil {
 		logf.FromContext(ctx).Error(err, "Unable to mark the report stale", "report", klog.KObj(rep), "reason", reason)
+		return
 	}
+	r.ownWrites.record(rep)
 }
 
 // markProfileReportsStale marks every report of the profile stale.

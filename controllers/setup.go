@@ -117,6 +117,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		journal:        newJournalHook(opts.Journal, opts.Clock, opts.AttestationInterval),
 		firstSeen:      opts.FirstSeen,
 		apiReader:      mgr.GetAPIReader(),
+		ownWrites:      newOwnWrites(),
 		exceptionChanged: func(key types.NamespacedName) {
 			ex := &v1alpha1.ControlException{}
 			ex.Namespace, ex.Name = key.Namespace, key.Name
@@ -162,7 +163,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	b = b.Watches(&v1alpha1.ControlException{}, &delayedHandler{mapFn: mapper.forException, delay: opts.CoalesceDelay},
 		builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, exceptionStateChanged())))
-	b = b.Watches(&v1alpha1.ComplianceReport{}, &delayedHandler{mapFn: mapper.forReport, delay: opts.CoalesceDelay})
+	// The operator's own report writes do not evaluate the namespace again; everyone else's do.
+	b = b.Watches(&v1alpha1.ComplianceReport{}, &delayedHandler{mapFn: mapper.forReport, delay: opts.CoalesceDelay},
+		builder.WithPredicates(profiles.ownWrites.notOwnWrite()))
 	if err := b.Complete(profiles); err != nil {
 		return fmt.Errorf("setting up the ComplianceProfile controller: %w", err)
 	}
