@@ -317,11 +317,10 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 			return err
 		}
 		if !equalMeta(before, rep) {
-			if err := r.Update(ctx, rep); err != nil {
+			if err := r.ownWrites.write(rep, func() error { return r.Update(ctx, rep) }); err != nil {
 				metrics.ReportWrites.WithLabelValues(profile.Name, "update", "error").Inc()
 				return fmt.Errorf("restoring report %s: %w", key, err)
 			}
-			r.ownWrites.record(rep)
 			metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
 		}
 	} else {
@@ -329,12 +328,11 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		if err := r.setReportMeta(profile, rep); err != nil {
 			return err
 		}
-		if err := r.Create(ctx, rep); err != nil {
+		if err := r.ownWrites.write(rep, func() error { return r.Create(ctx, rep) }); err != nil {
 			r.state.markUnwritten(ps, ns, now)
 			metrics.ReportWrites.WithLabelValues(profile.Name, "create", "error").Inc()
 			return fmt.Errorf("creating report %s: %w", key, err)
 		}
-		r.ownWrites.record(rep)
 		metrics.ReportWrites.WithLabelValues(profile.Name, "create", "ok").Inc()
 		log.Info("Created report", "report", klog.KObj(rep))
 	}
@@ -355,7 +353,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	previous := rep.Status.Result
 	prevFindings := rep.Status.Findings
 	rep.Status = desired
-	if err := r.Status().Update(ctx, rep); err != nil {
+	if err := r.ownWrites.write(rep, func() error { return r.Status().Update(ctx, rep) }); err != nil {
 		r.state.markUnwritten(ps, ns, now)
 		metrics.ReportWrites.WithLabelValues(profile.Name, "update", "error").Inc()
 		if !apierrors.IsConflict(err) {
@@ -365,7 +363,6 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		}
 		return fmt.Errorf("writing report %s: %w", key, err)
 	}
-	r.ownWrites.record(rep)
 	metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
 	r.state.markWritten(ps, ns, now)
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
@@ -471,11 +468,9 @@ func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.N
 		Type: v1alpha1.ConditionStale, Status: metav1.ConditionTrue, Reason: reason,
 		Message: engine.Truncate(message), ObservedGeneration: rep.Generation,
 	})
-	if err := r.Status().Update(ctx, rep); err != nil {
+	if err := r.ownWrites.write(rep, func() error { return r.Status().Update(ctx, rep) }); err != nil {
 		logf.FromContext(ctx).Error(err, "Unable to mark the report stale", "report", klog.KObj(rep), "reason", reason)
-		return
 	}
-	r.ownWrites.record(rep)
 }
 
 // markProfileReportsStale marks every report of the profile stale.
