@@ -64,6 +64,17 @@ test: control-plane kustomize versitygw promtool debian-packages ## Run every te
 	mkdir -p _artifacts
 	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" SOC2_PROMTOOL="$$(hack/tool.sh promtool)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
 
+.PHONY: test-unit
+test-unit: versitygw ## Run the tests that need no control plane (the packages whose tests import neither envtest nor internal/testenv): seconds on a warm machine.
+	mkdir -p _artifacts
+	@hack/apt.sh xmllint libxml2-utils >/dev/null
+	SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" go test $(GO_TEST_FLAGS) $$($(UNIT_PACKAGES))
+
+# UNIT_PACKAGES lists the packages none of whose test variants depend on envtest or
+# internal/testenv (which starts the control plane or the operator binary).
+UNIT_PACKAGES = go list -test -f '{{if .ForTest}}{{.ForTest}} {{join .Deps " "}}{{end}}' ./... | \
+	awk '{p[$$1]=1} /sigs\.k8s\.io\/controller-runtime\/pkg\/envtest( |$$)|soc2-operator\/internal\/testenv( |$$)/ {bad[$$1]=1} END {for (k in p) if (!bad[k]) print k}' | sort
+
 .PHONY: demo
 demo: control-plane ## Run the operator on a local control plane with sample workloads; Ctrl-C cleans up.
 	@echo "==> Building the demo (the first build compiles every package: a few minutes; they print as they compile)"
