@@ -41,6 +41,10 @@ manifests: ## Generate the CRDs (config/crd/bases), the RBAC role (config/rbac),
 		output:webhook:artifacts:config=config/webhook
 	go run ./hack/rbacdoc
 
+.PHONY: docs
+docs: ## Generate docs/checks.md from the check catalogue (internal/checks).
+	go run ./hack/checksdoc
+
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
 	gofmt -l -w $$(git ls-files '*.go')

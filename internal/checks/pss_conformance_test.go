@@ -25,30 +25,6 @@ import (
 // whose test/testdata holds the fixtures Kubernetes tests it with.
 const pssModule = "k8s.io/pod-security-admission"
 
-// pssControlChecks maps each Pod Security Standards control, by the library's check ID, to the
-// catalogue checks that report it. A fail fixture of a control must fail one of them.
-var pssControlChecks = map[string][]string{
-	"allowPrivilegeEscalation":   {"wl-privilege-escalation"},
-	"appArmorProfile":            {"wl-apparmor-selinux"},
-	"capabilities_baseline":      {"wl-dangerous-caps"},
-	"capabilities_restricted":    {"wl-drop-all-caps"},
-	"hostNamespaces":             {"wl-host-namespaces", "wl-host-network"},
-	"hostPathVolumes":            {"wl-hostpath"},
-	"hostPorts":                  {"wl-host-port"},
-	"hostProbesAndHostLifecycle": {"wl-host-probes"},
-	"privileged":                 {"wl-privileged"},
-	"procMount":                  {"wl-procmount"},
-	"procMount_restricted":       {"wl-procmount"},
-	"restrictedVolumes":          {"wl-volume-types"},
-	"runAsNonRoot":               {"wl-run-as-root"},
-	"runAsUser":                  {"wl-run-as-root"},
-	"seLinuxOptions":             {"wl-apparmor-selinux"},
-	"seccompProfile_baseline":    {"wl-seccomp"},
-	"seccompProfile_restricted":  {"wl-seccomp"},
-	"sysctls":                    {"wl-unsafe-sysctls"},
-	"windowsHostProcess":         {"wl-windows-hostprocess"},
-}
-
 // pssCheckIDs are the catalogue checks that report a control, sorted.
 func pssCheckIDs() []string {
 	var ids []string

@@ -19,6 +19,56 @@ import (
 // fails when the build list holds another version.
 const PodSecurityLibraryVersion = "v0.37.2"
 
+// pssControlChecks maps each Pod Security Standards control, by the library's check ID, to the
+// catalogue checks that report it. The conformance test runs the library's fixtures of each
+// control through these checks (a fail fixture must fail one of them); docs/checks.md lists the
+// controls of each check (PodSecurityControls).
+var pssControlChecks = map[string][]string{
+	"allowPrivilegeEscalation":   {"wl-privilege-escalation"},
+	"appArmorProfile":            {"wl-apparmor-selinux"},
+	"capabilities_baseline":      {"wl-dangerous-caps"},
+	"capabilities_restricted":    {"wl-drop-all-caps"},
+	"hostNamespaces":             {"wl-host-namespaces", "wl-host-network"},
+	"hostPathVolumes":            {"wl-hostpath"},
+	"hostPorts":                  {"wl-host-port"},
+	"hostProbesAndHostLifecycle": {"wl-host-probes"},
+	"privileged":                 {"wl-privileged"},
+	"procMount":                  {"wl-procmount"},
+	"procMount_restricted":       {"wl-procmount"},
+	"restrictedVolumes":          {"wl-volume-types"},
+	"runAsNonRoot":               {"wl-run-as-root"},
+	"runAsUser":                  {"wl-run-as-root"},
+	"seLinuxOptions":             {"wl-apparmor-selinux"},
+	"seccompProfile_baseline":    {"wl-seccomp"},
+	"seccompProfile_restricted":  {"wl-seccomp"},
+	"sysctls":                    {"wl-unsafe-sysctls"},
+	"windowsHostProcess":         {"wl-windows-hostprocess"},
+}
+
+// PodSecurityControl is a Pod Security Standards control as k8s.io/pod-security-admission names
+// it: the library's check ID and the level that introduces it.
+type PodSecurityControl struct {
+	ID    string
+	Level string
+}
+
+// PodSecurityControls returns the Pod Security Standards controls a catalogue check reports,
+// sorted by ID; none for a check that is not one.
+func PodSecurityControls(checkID string) []PodSecurityControl {
+	levels := map[policy.CheckID]psaapi.Level{}
+	for _, c := range policy.DefaultChecks() {
+		levels[c.ID] = c.Level
+	}
+	var out []PodSecurityControl
+	for control, ids := range pssControlChecks {
+		if slices.Contains(ids, checkID) {
+			out = append(out, PodSecurityControl{ID: control, Level: string(levels[policy.CheckID(control)])})
+		}
+	}
+	slices.SortFunc(out, func(a, b PodSecurityControl) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
 // pssDecided is appended to the description of every check a PSS control decides.
 const pssDecided = " The verdict is Kubernetes' own: the Pod Security Standards policy of " +
 	"k8s.io/pod-security-admission " + PodSecurityLibraryVersion + " (the code of the PodSecurity " +
