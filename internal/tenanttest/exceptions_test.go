@@ -596,10 +596,21 @@ func TestApprovalWrittenWithoutThePoliciesIsNeverTrusted(t *testing.T) {
 
 	restore()
 	tn.profileReady(t, metav1.ConditionTrue, v1alpha1.ReasonEvaluated)
-	got, _ := tn.waitJudged(t, ex.Name, v1alpha1.ExceptionPendingApproval)
-	if !strings.Contains(got.Status.Message, "written while the admission policies that check approvals were not in force") {
-		t.Errorf("message %q does not say why the approval is not trusted", got.Status.Message)
-	}
+	// The exception is judged again once the policies are back; until then its message may
+	// still name the missing binding.
+	testenv.Eventually(t, 30*time.Second, "the exception says why its approval is not trusted", func() error {
+		got := &v1alpha1.ControlException{}
+		if err := platform.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		if got.Status.State != v1alpha1.ExceptionPendingApproval {
+			return fmt.Errorf("state %q, want %q", got.Status.State, v1alpha1.ExceptionPendingApproval)
+		}
+		if !strings.Contains(got.Status.Message, "written while the admission policies that check approvals were not in force") {
+			return fmt.Errorf("message %q does not say why the approval is not trusted", got.Status.Message)
+		}
+		return nil
+	})
 	tn.findingIs(t, "sec-literal-env-credentials", "api", v1alpha1.ResultFail)
 
 	// The reviewer approves for real: remove the approval, approve again.
