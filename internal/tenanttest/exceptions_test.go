@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -509,21 +510,7 @@ func TestMissingPoliciesAreNotTrusted(t *testing.T) {
 	tn.waitJudged(t, ex.Name, v1alpha1.ExceptionActive)
 	tn.findingIs(t, "sec-literal-env-credentials", "api", v1alpha1.ResultExcepted)
 
-	binding := &admissionv1.ValidatingAdmissionPolicyBinding{}
-	binding.Name = admissionpolicy.ExceptionApproval
-	if err := platform.Delete(ctx, binding); err != nil {
-		t.Fatal(err)
-	}
-	restored := false
-	restore := func() {
-		if !restored {
-			restored = true
-			if err := applyAdmissionPolicies(context.Background()); err != nil {
-				t.Error(err)
-			}
-		}
-	}
-	t.Cleanup(restore)
+	restore := removeApprovalBinding(t)
 
 	tn.profileReady(t, metav1.ConditionFalse, v1alpha1.ReasonApprovalNotEnforced)
 	got, _ := tn.waitJudged(t, ex.Name, v1alpha1.ExceptionPendingApproval)
@@ -555,21 +542,7 @@ func TestApprovalWrittenWithoutThePoliciesIsNeverTrusted(t *testing.T) {
 	tn.waitJudged(t, ex.Name, v1alpha1.ExceptionPendingApproval)
 	reviewer, reviewerName := tn.approver(t)
 
-	binding := &admissionv1.ValidatingAdmissionPolicyBinding{}
-	binding.Name = admissionpolicy.ExceptionApproval
-	if err := platform.Delete(ctx, binding); err != nil {
-		t.Fatal(err)
-	}
-	restored := false
-	restore := func() {
-		if !restored {
-			restored = true
-			if err := applyAdmissionPolicies(context.Background()); err != nil {
-				t.Error(err)
-			}
-		}
-	}
-	t.Cleanup(restore)
+	restore := removeApprovalBinding(t)
 	tn.profileReady(t, metav1.ConditionFalse, v1alpha1.ReasonApprovalNotEnforced)
 
 	// The forgery goes through while the binding is gone (the API server stops applying it a
@@ -647,4 +620,26 @@ func (tn *tenant) profileReady(t *testing.T, status metav1.ConditionStatus, reas
 		}
 		return nil
 	})
+}
+
+// removeApprovalBinding deletes the approval policy's binding, as a cluster admin might, and
+// returns a func that puts the operator's policies back; it runs at the end of the test too,
+// and only once.
+func removeApprovalBinding(t *testing.T) (restore func()) {
+	t.Helper()
+	binding := &admissionv1.ValidatingAdmissionPolicyBinding{}
+	binding.Name = admissionpolicy.ExceptionApproval
+	if err := platform.Delete(context.Background(), binding); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	restore = func() {
+		once.Do(func() {
+			if err := applyAdmissionPolicies(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(restore)
+	return restore
 }
