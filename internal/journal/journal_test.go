@@ -208,15 +208,7 @@ func TestVerifyNamesTheTamperedSegment(t *testing.T) {
 		},
 		"a record altered and the header's digest recomputed": {
 			tamper: func(t *testing.T, dir string, segs []string) {
-				rewrite(t, segs[2], func(l []string) []string {
-					l[1] = strings.Replace(l[1], `"Critical"`, `"Low"`, 1)
-					var h Header
-					json.Unmarshal([]byte(l[0]), &h)
-					h.RecordsSHA256 = Digest([]byte(strings.Join(l[1:], "\n") + "\n"))
-					hb, _ := json.Marshal(h)
-					l[0] = string(hb)
-					return l
-				})
+				rewrite(t, segs[2], alterAndRehash)
 			},
 			kind: ProblemAltered, seq: 3,
 		},
@@ -264,15 +256,7 @@ func TestVerifyNamesTheTamperedSegment(t *testing.T) {
 		"the last segment altered and its header recomputed (only a signature catches it)": {
 			signed: true,
 			tamper: func(t *testing.T, dir string, segs []string) {
-				rewrite(t, segs[4], func(l []string) []string {
-					l[1] = strings.Replace(l[1], `"Critical"`, `"Low"`, 1)
-					var h Header
-					json.Unmarshal([]byte(l[0]), &h)
-					h.RecordsSHA256 = Digest([]byte(strings.Join(l[1:], "\n") + "\n"))
-					hb, _ := json.Marshal(h)
-					l[0] = string(hb)
-					return l
-				})
+				rewrite(t, segs[4], alterAndRehash)
 			},
 			kind: ProblemBadSignature, seq: 5,
 		},
@@ -383,4 +367,16 @@ func TestKeysRoundTripThroughPEMFiles(t *testing.T) {
 	if _, err := LoadSigningKey(filepath.Join(dir, "pub.pem")); err == nil || !strings.Contains(err.Error(), "pub.pem") {
 		t.Errorf("a public key as signing key: want an error naming the file, got %v", err)
 	}
+}
+
+// alterAndRehash lowers a segment's first record from Critical to Low and recomputes the
+// header's digest of the records, as a forger who knows the format would.
+func alterAndRehash(l []string) []string {
+	l[1] = strings.Replace(l[1], `"Critical"`, `"Low"`, 1)
+	var h Header
+	_ = json.Unmarshal([]byte(l[0]), &h)
+	h.RecordsSHA256 = Digest([]byte(strings.Join(l[1:], "\n") + "\n"))
+	hb, _ := json.Marshal(h)
+	l[0] = string(hb)
+	return l
 }
