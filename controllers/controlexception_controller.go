@@ -8,32 +8,20 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
-	"github.com/soc2-operator/soc2-operator/internal/metrics"
-)
-
-// Event reasons on exceptions.
-const (
-	EventExceptionExpired  = "ExceptionExpired"
-	EventExceptionInvalid  = "ExceptionInvalid"
-	EventExceptionActive   = "ExceptionActive"
-	EventExceptionPending  = "ExceptionPendingApproval"
-	EventExceptionApproved = "ExceptionApproved"
 )
 
 // exceptionRecheck is how often an exception is re-judged with nothing else changing, so that
@@ -54,6 +42,8 @@ type ControlExceptionReconciler struct {
 
 	state  *state
 	alerts *alert.Dispatcher
+	// changed receives the exceptions to judge again (enqueue).
+	changed chan event.TypedGenericEvent[*v1alpha1.ControlException]
 }
 
 // defaultExpiryWarning is how long before an exception's expiry it counts as expiring soon,
@@ -120,11 +110,10 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		expiring.Status, expiring.Reason = metav1.ConditionTrue, v1alpha1.ReasonExpiringSoon
 		expiring.Message = fmt.Sprintf("Expires at %s, in %s", ex.Spec.Expires.UTC().Format(time.RFC3339), untilExpiry.Round(time.Minute))
 	}
-	wasExpiring := meta.IsStatusConditionTrue(ex.Status.Conditions, v1alpha1.ConditionExpiringSoon)
 	meta.SetStatusCondition(&desired.Conditions, expiring)
 
 	if !equality.Semantic.DeepEqual(&ex.Status, desired) {
-		previous, previousApprovedAt := ex.Status.State, ex.Status.ApprovedAt
+		previous := ex.Status.DeepCopy()
 		ex.Status = *desired
 		if err := r.Status().Update(ctx, ex); err != nil {
 			if apierrors.IsConflict(err) {
@@ -133,21 +122,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 			}
 			return ctrl.Result{}, fmt.Errorf("writing the status of exception %s: %w", req.NamespacedName, err)
 		}
-		if previous != state {
-			r.recordTransition(ctx, ex, previous)
-		}
-		if desired.ApprovedBy != "" && desired.ApprovedAt != nil && !desired.ApprovedAt.Equal(previousApprovedAt) {
-			r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionApproved, "Approve",
-				"Approved by %s (requested by %s)", desired.ApprovedBy, ex.Spec.RequestedBy)
-			logf.FromContext(ctx).Info("Exception approved", "exception", klog.KObj(ex), "approvedBy", desired.ApprovedBy, "requestedBy", ex.Spec.RequestedBy)
-		}
-		// Alerts follow the persisted transitions, so a restart never sends one twice.
-		if previous == v1alpha1.ExceptionActive && state == v1alpha1.ExceptionExpired {
-			r.sendAlert(v1alpha1.AlertExceptionExpired, ex, applies)
-		}
-		if !wasExpiring && expiring.Status == metav1.ConditionTrue {
-			r.sendAlert(v1alpha1.AlertExceptionExpiring, ex, applies)
-		}
+		r.notifyTransition(ctx, ex, previous, applies)
 	}
 	if err := r.updateMetrics(ctx); err != nil {
 		return ctrl.Result{}, err
@@ -248,60 +223,4 @@ func expiryWarning(profiles []*v1alpha1.ComplianceProfile) time.Duration {
 		return defaultExpiryWarning
 	}
 	return w
-}
-
-// sendAlert tells every profile that applies and has alerts about an exception's transition.
-func (r *ControlExceptionReconciler) sendAlert(event v1alpha1.AlertEvent, ex *v1alpha1.ControlException, profiles []*v1alpha1.ComplianceProfile) {
-	for _, p := range profiles {
-		if p.Spec.Alerts == nil {
-			continue
-		}
-		r.alerts.Configure(p.Name, p.Spec.Alerts)
-		r.alerts.Send(alert.Alert{Event: event, Profile: p.Name, Namespace: ex.Namespace,
-			Exception: ex.Namespace + "/" + ex.Name, Expires: ex.Spec.Expires.Time,
-			Message: fmt.Sprintf("%s (owner %s): %s", ex.Name, ex.Spec.Owner, ex.Spec.Reason)})
-	}
-}
-
-func (r *ControlExceptionReconciler) recordTransition(ctx context.Context, ex *v1alpha1.ControlException, previous v1alpha1.ExceptionState) {
-	log := logf.FromContext(ctx)
-	switch ex.Status.State {
-	case v1alpha1.ExceptionExpired:
-		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionExpired, "Expire",
-			"Exception expired at %s; %s", ex.Spec.Expires.UTC().Format(time.RFC3339), "the findings it covered fail again")
-		log.Info("Exception expired", "exception", klog.KObj(ex))
-	case v1alpha1.ExceptionInvalid:
-		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionInvalid, "Validate", "%s", engine.Truncate(ex.Status.Message))
-		log.Info("Exception is invalid", "exception", klog.KObj(ex), "message", ex.Status.Message)
-	case v1alpha1.ExceptionPendingApproval:
-		r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionPending, "Validate", "%s", engine.Truncate(ex.Status.Message))
-	case v1alpha1.ExceptionActive:
-		if previous != "" {
-			r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionActive, "Validate", "%s", engine.Truncate(ex.Status.Message))
-		}
-	}
-}
-
-// updateMetrics recounts exceptions by namespace and state and records when each Active one
-// expires.
-func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context) error {
-	list := &v1alpha1.ControlExceptionList{}
-	if err := r.List(ctx, list); err != nil {
-		return err
-	}
-	counts := map[[2]string]int{}
-	metrics.ExceptionExpiry.Reset()
-	for _, ex := range list.Items {
-		if ex.Status.State != "" {
-			counts[[2]string{ex.Namespace, string(ex.Status.State)}]++
-		}
-		if ex.Status.State == v1alpha1.ExceptionActive {
-			metrics.ExceptionExpiry.WithLabelValues(ex.Namespace, ex.Name).Set(float64(ex.Spec.Expires.Unix()))
-		}
-	}
-	metrics.Exceptions.Reset()
-	for k, n := range counts {
-		metrics.Exceptions.WithLabelValues(k[0], k[1]).Set(float64(n))
-	}
-	return nil
 }

@@ -192,3 +192,21 @@ func (s *state) namespaces(ps *profileState) []string {
 	}
 	return out
 }
+
+// overdue are the namespaces of the profile whose report last reflected an evaluation longer
+// than limit before now, with when that was; none before the first full evaluation.
+func (s *state) overdue(profile string, now time.Time, limit time.Duration) map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.profiles[profile]
+	out := map[string]time.Time{}
+	if ps == nil || !ps.fullDone {
+		return out
+	}
+	for ns, t := range ps.lastSuccess {
+		if ns != "" && now.Sub(t) > limit {
+			out[ns] = t
+		}
+	}
+	return out
+}

@@ -92,6 +92,15 @@ var (
 		Name: "soc2_operator_alerts_total",
 		Help: "Alerts by profile, sink, event and result (sent, failed, dropped or duplicate).",
 	}, []string{"profile", "sink", "event", "result"})
+
+	// WatchdogRuns counts the watchdog's periodic tasks by outcome: the staleness check
+	// (reports whose namespace has not been evaluated for twice the interval) and the sweep of
+	// reports that name no profile. An error means the task could not read or write; the log
+	// says which.
+	WatchdogRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "soc2_operator_watchdog_runs_total",
+		Help: "Runs of the watchdog's tasks (staleness, orphans) by outcome (ok or error).",
+	}, []string{"task", "outcome"})
 )
 
 var registerOnce sync.Once
@@ -101,7 +110,7 @@ func Register() {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, NamespaceCompliant, EvaluationDuration,
 			Evaluations, LastEvaluation, ReportWrites, ReportsStale, ProfileReady, Exceptions,
-			AlertsTotal, ExceptionExpiry)
+			AlertsTotal, ExceptionExpiry, WatchdogRuns)
 	})
 }
 

@@ -1,0 +1,251 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
+)
+
+// pass is what the phases of one evaluation share.
+type pass struct {
+	profile *v1alpha1.ComplianceProfile
+	ps      *profileState
+	// namespace is the namespace a change touched; "" for a full evaluation of the profile.
+	namespace string
+	// start is the wall-clock start (for the duration metric); now is the evaluation's time.
+	start, now time.Time
+
+	// selected are the namespaces to evaluate; problems are the selection's (a selector that
+	// does not parse), for the profile's Ready condition.
+	selected map[string]bool
+	problems []engine.Problem
+	// exceptions and opts are what the engine is given.
+	exceptions []*v1alpha1.ControlException
+	opts       engine.Options
+	// cluster are the cluster-scoped objects: every namespace's lookups use them.
+	cluster []*engine.Object
+	// outcomes are the exceptions as the evaluation judged them: of the cluster-scoped
+	// objects in a full evaluation (every exception), of the namespace otherwise.
+	outcomes []*engine.ExceptionOutcome
+	// policyReports are the keys of the PolicyReports the evaluation produced.
+	policyReports map[string]bool
+	// objects counts the objects evaluated.
+	objects int
+
+	// errs are the errors that let the later phases run, joined at the end.
+	errs []error
+	// done ends the pass without an evaluation (the namespace is no longer selected).
+	done bool
+}
+
+func (r *ComplianceProfileReconciler) newPass(profile *v1alpha1.ComplianceProfile, namespace string) *pass {
+	return &pass{
+		profile: profile, ps: r.state.plan(profile, r.Catalogue), namespace: namespace,
+		start: time.Now(), now: r.Clock.Now(), policyReports: map[string]bool{},
+	}
+}
+
+// full says whether the pass evaluates the whole profile.
+func (p *pass) full() bool { return p.namespace == "" }
+
+// selectNamespaces lists the namespaces the profile selects (a full evaluation).
+func (r *ComplianceProfileReconciler) selectNamespaces(ctx context.Context, p *pass) (ctrl.Result, error) {
+	sel, problem := inventory.NamespaceSelector(p.profile)
+	p.selected = map[string]bool{}
+	if problem != nil {
+		p.problems = append(p.problems, *problem)
+		return ctrl.Result{}, nil
+	}
+	list := &corev1.NamespaceList{}
+	if err := r.List(ctx, list); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing namespaces: %w", err)
+	}
+	for i := range list.Items {
+		if inventory.Selects(p.profile, sel, &list.Items[i]) {
+			p.selected[list.Items[i].Name] = true
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// selectNamespace checks that the profile still selects the namespace a change touched. When
+// it does not (deleted, relabelled, or the selector no longer parses), its report is deleted,
+// the profile's roll-up updated, and the pass ends.
+func (r *ComplianceProfileReconciler) selectNamespace(ctx context.Context, p *pass) (ctrl.Result, error) {
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, types.NamespacedName{Name: p.namespace}, ns)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("reading namespace %s: %w", p.namespace, err)
+	}
+	sel, problem := inventory.NamespaceSelector(p.profile)
+	if err == nil && problem == nil && inventory.Selects(p.profile, sel, ns) {
+		p.selected = map[string]bool{p.namespace: true}
+		return ctrl.Result{}, nil
+	}
+	p.done = true
+	if err := r.deleteReport(ctx, p.profile, p.ps, p.namespace); err != nil {
+		return ctrl.Result{}, err
+	}
+	if problem != nil {
+		p.problems = append(p.problems, *problem)
+	}
+	return r.updateStatus(ctx, p)
+}
+
+// listExceptions reads every exception and settles the engine's options: the evaluation's
+// time and whether approvals can be trusted now.
+func (r *ComplianceProfileReconciler) listExceptions(ctx context.Context, p *pass) (ctrl.Result, error) {
+	list := &v1alpha1.ControlExceptionList{}
+	if err := r.List(ctx, list); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing exceptions: %w", err)
+	}
+	p.exceptions = make([]*v1alpha1.ControlException, len(list.Items))
+	for i := range list.Items {
+		p.exceptions[i] = &list.Items[i]
+	}
+	trust, why := r.Approval.Trust()
+	p.opts = engine.Options{Now: p.now, AdminNamespace: r.AdminNamespace, KeepPassing: p.profile.Spec.PolicyReports,
+		Approval: trust, ApprovalProblem: why}
+	return ctrl.Result{}, nil
+}
+
+// evaluateClusterScoped gathers the cluster-scoped objects, which every namespace's lookups
+// use. A full evaluation also judges them: their findings go to the profile's status and
+// ClusterPolicyReports, and their exception outcomes name every exception.
+func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context, p *pass) (ctrl.Result, error) {
+	objs, err := r.Gatherer.Gather(ctx, inventory.Scope{ClusterScoped: true})
+	if err != nil {
+		return ctrl.Result{}, r.evaluationFailed(ctx, p, err)
+	}
+	p.cluster = objs
+	if !p.full() {
+		return ctrl.Result{}, nil
+	}
+	p.objects += len(objs)
+	ev := p.ps.plan.Evaluate(engine.NewInventory(objs, true), p.exceptions, p.opts)
+	p.outcomes = ev.Exceptions
+	keep, err := r.policyReports.write(ctx, p.profile, ev)
+	p.keepPolicyReports(keep)
+	p.errs = append(p.errs, err)
+	r.state.recordNamespace(p.ps, "", ev.Summary(""), ev.Exceptions)
+	metrics.SetCluster(p.profile.Name, ev.Summary("").Criteria)
+	return ctrl.Result{}, nil
+}
+
+// evaluateNamespaces evaluates the selected namespaces one at a time: only one namespace's
+// objects and results are in memory at once, however large the cluster.
+func (r *ComplianceProfileReconciler) evaluateNamespaces(ctx context.Context, p *pass) (ctrl.Result, error) {
+	for _, ns := range sortedKeys(p.selected) {
+		if err := r.evaluateNamespace(ctx, p, ns); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// evaluateNamespace gathers one namespace's objects, evaluates them with the cluster-scoped
+// objects for lookups (their own findings are the full evaluation's), and writes the report
+// and PolicyReports. A gathering error is returned (the evaluation failed); write errors go to
+// p.errs.
+func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *pass, ns string) error {
+	objs, err := r.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{ns: true}})
+	if err != nil {
+		return r.evaluationFailed(ctx, p, fmt.Errorf("namespace %s: %w", ns, err))
+	}
+	p.objects += len(objs)
+	opts := p.opts
+	opts.SkipClusterScoped = true
+	ev := p.ps.plan.Evaluate(engine.NewInventory(append(objs, p.cluster...), true), p.exceptions, opts)
+	if !p.full() {
+		p.outcomes = ev.Exceptions
+	}
+	p.errs = append(p.errs, r.writeReport(ctx, p.profile, p.ps, ev, ns, p.now))
+	keep, err := r.policyReports.write(ctx, p.profile, ev)
+	p.keepPolicyReports(keep)
+	p.errs = append(p.errs, err)
+	return nil
+}
+
+func (p *pass) keepPolicyReports(keys map[string]bool) {
+	for k := range keys {
+		p.policyReports[k] = true
+	}
+}
+
+// pruneReports deletes what the evaluation no longer produces: the profile's PolicyReports of
+// resources not evaluated (in the namespace, or everywhere), and in a full evaluation the
+// reports of namespaces the profile does not select.
+func (r *ComplianceProfileReconciler) pruneReports(ctx context.Context, p *pass) (ctrl.Result, error) {
+	p.errs = append(p.errs, r.policyReports.prune(ctx, p.profile, p.namespace, p.policyReports))
+	if p.full() {
+		p.errs = append(p.errs, r.deleteUnselectedReports(ctx, p.profile, p.ps, p.selected))
+	}
+	return ctrl.Result{}, nil
+}
+
+// scheduleNext asks for the next full evaluation at the profile's interval, and for an
+// evaluation just after the next expiry of an exception that covers what was evaluated.
+func (r *ComplianceProfileReconciler) scheduleNext(_ context.Context, p *pass) (ctrl.Result, error) {
+	if p.full() {
+		return ctrl.Result{RequeueAfter: minPositive(r.interval(p.profile), untilNextExpiry(p.outcomes, "", p.now, true))}, nil
+	}
+	return ctrl.Result{RequeueAfter: untilNextExpiry(p.outcomes, p.namespace, p.now, false)}, nil
+}
+
+func (r *ComplianceProfileReconciler) interval(profile *v1alpha1.ComplianceProfile) time.Duration {
+	if r.Interval != nil {
+		return r.Interval(profile)
+	}
+	return profileInterval(profile)
+}
+
+// profileInterval is the profile's evaluationInterval, 10 minutes when unset.
+func profileInterval(profile *v1alpha1.ComplianceProfile) time.Duration {
+	if d := profile.Spec.EvaluationInterval; d != nil && d.Duration >= time.Minute {
+		return d.Duration
+	}
+	return 10 * time.Minute
+}
+
+// untilNextExpiry is how long until the next active exception that can cover ns (any namespace
+// when all is set) expires, plus a second; 0 when none will.
+func untilNextExpiry(outcomes []*engine.ExceptionOutcome, ns string, now time.Time, all bool) time.Duration {
+	var next time.Duration
+	for _, o := range outcomes {
+		if o.State != v1alpha1.ExceptionActive || !o.AppliesTo || (!all && !o.Selects(ns)) {
+			continue
+		}
+		d := o.Exception.Spec.Expires.Sub(now) + time.Second
+		if d > 0 && (next == 0 || d < next) {
+			next = d
+		}
+	}
+	return next
+}
+
+func minPositive(a, b time.Duration) time.Duration {
+	if b > 0 && b < a {
+		return b
+	}
+	return a
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

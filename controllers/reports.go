@@ -1,0 +1,311 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
+	"github.com/soc2-operator/soc2-operator/internal/report"
+)
+
+// This file holds what the operator does to ComplianceReports: write them, mark them stale
+// when an evaluation cannot be made or written, and delete those of namespaces no longer
+// selected and those the operator did not write.
+
+// LabelProfile on every ComplianceReport names the profile that wrote it.
+const LabelProfile = "compliance.soc2-operator.io/profile"
+
+// writeReport creates or updates the namespace's report, writing only when its content changed.
+func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ev *engine.Evaluation, ns string, now time.Time) error {
+	log := logf.FromContext(ctx)
+	key := types.NamespacedName{Namespace: ns, Name: profile.Name}
+	rep := &v1alpha1.ComplianceReport{}
+	err := r.Get(ctx, key, rep)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	exists := err == nil
+	if exists {
+		if why := notProducedBy(profile, rep); why != "" {
+			// Someone else made this report: remove it and write the operator's own.
+			if err := r.deleteForged(ctx, rep, profile.Name, why); err != nil {
+				return err
+			}
+			exists = false
+		}
+	}
+	if exists {
+		// Restore what a person may have edited: labels, owner, spec.
+		before := rep.DeepCopy()
+		if err := r.setReportMeta(profile, rep); err != nil {
+			return err
+		}
+		if !equalMeta(before, rep) {
+			if err := r.ownWrites.write(rep, func() error { return r.Update(ctx, rep) }); err != nil {
+				metrics.ReportWrites.WithLabelValues(profile.Name, "update", "error").Inc()
+				return fmt.Errorf("restoring report %s: %w", key, err)
+			}
+			metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
+		}
+	} else {
+		rep = &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}
+		if err := r.setReportMeta(profile, rep); err != nil {
+			return err
+		}
+		if err := r.ownWrites.write(rep, func() error { return r.Create(ctx, rep) }); err != nil {
+			r.state.markUnwritten(ps, ns, now)
+			metrics.ReportWrites.WithLabelValues(profile.Name, "create", "error").Inc()
+			return fmt.Errorf("creating report %s: %w", key, err)
+		}
+		metrics.ReportWrites.WithLabelValues(profile.Name, "create", "ok").Inc()
+		log.Info("Created report", "report", klog.KObj(rep))
+	}
+
+	desired := report.NamespaceStatus(report.NamespaceInput{
+		Evaluation: ev, Namespace: ns, Previous: &rep.Status, Now: now,
+		CatalogVersion: r.CatalogVersion, Generation: rep.Generation,
+		FirstSeen: r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
+	})
+	r.firstSeen.Record(profile.Name, ns, desired.Findings)
+	r.journal.observe(ctx, profile.Name, ns, ev, desired.Findings, now)
+	r.state.recordNamespace(ps, ns, ev.Summary(ns), ev.Exceptions)
+	metrics.SetNamespace(profile.Name, ns, &desired)
+	if report.SameContent(&rep.Status, &desired) {
+		r.state.markWritten(ps, ns, now)
+		return nil
+	}
+	previous := rep.Status.Result
+	prevFindings := rep.Status.Findings
+	rep.Status = desired
+	if err := r.ownWrites.write(rep, func() error { return r.Status().Update(ctx, rep) }); err != nil {
+		r.state.markUnwritten(ps, ns, now)
+		metrics.ReportWrites.WithLabelValues(profile.Name, "update", "error").Inc()
+		writeErr := fmt.Errorf("writing report %s: %w", key, err)
+		if apierrors.IsConflict(err) {
+			return writeErr
+		}
+		r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventReportWriteFailed, "WriteReport",
+			"Writing the report of namespace %s failed: %v", ns, err)
+		return errors.Join(writeErr, r.markStale(ctx, key, v1alpha1.ReasonWriteFailed, "The latest evaluation could not be written: "+err.Error()))
+	}
+	metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
+	r.state.markWritten(ps, ns, now)
+	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
+	r.notifyNamespaceChange(ctx, profile, rep, previous, prevFindings)
+	return nil
+}
+
+// setReportMeta sets the report's label, owner reference and spec.
+func (r *ComplianceProfileReconciler) setReportMeta(profile *v1alpha1.ComplianceProfile, rep *v1alpha1.ComplianceReport) error {
+	if rep.Labels == nil {
+		rep.Labels = map[string]string{}
+	}
+	rep.Labels[LabelProfile] = profile.Name
+	rep.Spec.Profile = profile.Name
+	return controllerutil.SetControllerReference(profile, rep, r.Scheme())
+}
+
+func equalMeta(a, b *v1alpha1.ComplianceReport) bool {
+	return a.Spec == b.Spec && labels.Equals(a.Labels, b.Labels) && equality.Semantic.DeepEqual(a.OwnerReferences, b.OwnerReferences)
+}
+
+// evaluationFailed records that the pass could not gather its objects: the namespaces it
+// evaluates count as unwritten and their reports are marked stale, and a full evaluation's
+// failure shows in the profile's Ready condition. It returns cause with whatever else failed.
+func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *pass, cause error) error {
+	err := fmt.Errorf("gathering objects: %w", cause)
+	message := "The evaluation failed: " + cause.Error()
+	if !p.full() {
+		r.state.markUnwritten(p.ps, p.namespace, p.now)
+		return errors.Join(err, r.markStale(ctx, types.NamespacedName{Namespace: p.namespace, Name: p.profile.Name}, v1alpha1.ReasonEvaluationFailed, message))
+	}
+	for _, ns := range r.state.namespaces(p.ps) {
+		r.state.markUnwritten(p.ps, ns, p.now)
+	}
+	return errors.Join(err,
+		r.markProfileReportsStale(ctx, p.profile, p.ps, p.now, v1alpha1.ReasonEvaluationFailed, message),
+		r.updateProfileStatus(ctx, p.profile, p.ps, r.profileProblems(ctx, p), cause))
+}
+
+// markStale sets Stale=True on a report and its result to Unknown, keeping the rest of its
+// content, so that no reader (nor `kubectl get`) takes an old verdict for a current one. A
+// report that does not exist has nothing to mark.
+func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.NamespacedName, reason, message string) error {
+	rep := &v1alpha1.ComplianceReport{}
+	if err := r.Get(ctx, key, rep); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("reading report %s to mark it stale (%s): %w", key, reason, err)
+	}
+	last := rep.Status.Result
+	if c := meta.FindStatusCondition(rep.Status.Conditions, v1alpha1.ConditionStale); last == v1alpha1.Unknown &&
+		c != nil && c.Status == metav1.ConditionTrue && c.Reason == reason {
+		return nil // already marked, for the same reason: keep the message that names the last result
+	}
+	if t := rep.Status.LastEvaluated; t != nil {
+		// First, so that a long cause cut to the message bound cannot cut it.
+		shown := "The findings shown are from the evaluation of " + t.UTC().Format(time.RFC3339)
+		if last != "" && last != v1alpha1.Unknown {
+			shown += ", whose result was " + string(last)
+		}
+		message = shown + ". " + message
+	}
+	rep.Status.Result = v1alpha1.Unknown
+	meta.SetStatusCondition(&rep.Status.Conditions, metav1.Condition{
+		Type: v1alpha1.ConditionStale, Status: metav1.ConditionTrue, Reason: reason,
+		Message: engine.Truncate(message), ObservedGeneration: rep.Generation,
+	})
+	if err := r.ownWrites.write(rep, func() error { return r.Status().Update(ctx, rep) }); err != nil {
+		return fmt.Errorf("marking report %s stale (%s): %w", key, reason, err)
+	}
+	return nil
+}
+
+// markProfileReportsStale marks every report of the profile stale.
+// Reports written by an evaluation newer than the failed one (made at now) are current and
+// left alone.
+func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, now time.Time, reason, message string) error {
+	list := &v1alpha1.ComplianceReportList{}
+	if err := r.List(ctx, list, client.MatchingLabels{LabelProfile: profile.Name}); err != nil {
+		return fmt.Errorf("listing the reports of profile %s to mark them stale: %w", profile.Name, err)
+	}
+	var errs []error
+	for _, rep := range list.Items {
+		if r.state.writtenAfter(ps, rep.Namespace, now) {
+			continue
+		}
+		errs = append(errs, r.markStale(ctx, client.ObjectKeyFromObject(&rep), reason, message))
+	}
+	return errors.Join(errs...)
+}
+
+// deleteReport removes the report of a namespace the profile no longer selects.
+func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ns string) error {
+	r.state.dropNamespace(ps, ns)
+	r.journal.forgetNamespace(profile.Name, ns)
+	r.firstSeen.Forget(profile.Name, ns)
+	metrics.ForgetNamespace(profile.Name, ns)
+	rep := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}
+	if err := r.Delete(ctx, rep); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		metrics.ReportWrites.WithLabelValues(profile.Name, "delete", "error").Inc()
+		return fmt.Errorf("deleting report %s/%s: %w", ns, profile.Name, err)
+	}
+	metrics.ReportWrites.WithLabelValues(profile.Name, "delete", "ok").Inc()
+	logf.FromContext(ctx).Info("Deleted report of a namespace the profile no longer selects", "namespace", ns, "profile", profile.Name)
+	return nil
+}
+
+// deleteUnselectedReports removes the reports named after the profile (whatever their labels
+// say) in namespaces it does not select.
+func (r *ComplianceProfileReconciler) deleteUnselectedReports(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, selected map[string]bool) error {
+	list := &v1alpha1.ComplianceReportList{}
+	if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+		return fmt.Errorf("listing reports: %w", err)
+	}
+	var errs []error
+	for _, rep := range list.Items {
+		if !selected[rep.Namespace] && rep.Name == profile.Name {
+			errs = append(errs, r.deleteReport(ctx, profile, ps, rep.Namespace))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// notProducedBy says why the operator did not write rep for profile, or "" when it may have:
+// its controller is another object (or an earlier profile of the same name), or its label or
+// spec names another profile. Claims that are missing are restored instead (a person may have
+// edited them away); claims that contradict the profile mean the report is not the operator's.
+func notProducedBy(profile *v1alpha1.ComplianceProfile, rep *v1alpha1.ComplianceReport) string {
+	if c := metav1.GetControllerOf(rep); c != nil && c.UID != profile.UID {
+		return fmt.Sprintf("its controller is %s %s (uid %s), not profile %s (uid %s)", c.Kind, c.Name, c.UID, profile.Name, profile.UID)
+	}
+	if l, ok := rep.Labels[LabelProfile]; ok && l != profile.Name {
+		return fmt.Sprintf("its label %s names profile %q", LabelProfile, l)
+	}
+	if rep.Spec.Profile != "" && rep.Spec.Profile != profile.Name {
+		return fmt.Sprintf("its spec names profile %q", rep.Spec.Profile)
+	}
+	return ""
+}
+
+// deleteForged deletes a report the operator did not write (exactly that object: a report
+// written in its place meanwhile is left for the next evaluation to judge). profile names the
+// existing profile the report claims, for the write metrics; "" for a report naming no profile,
+// whose name is not used as a metric label (anyone who can create reports chooses it).
+func (r *ComplianceProfileReconciler) deleteForged(ctx context.Context, rep *v1alpha1.ComplianceReport, profile, why string) error {
+	uid := rep.UID
+	outcome := "ok"
+	err := r.Delete(ctx, rep, client.Preconditions{UID: &uid})
+	if err != nil && !apierrors.IsNotFound(err) {
+		outcome = "error"
+		err = fmt.Errorf("deleting report %s/%s, which the operator did not write (%s): %w", rep.Namespace, rep.Name, why, err)
+	} else {
+		err = nil
+		logf.FromContext(ctx).Info("Deleted a report the operator did not write", "report", klog.KObj(rep), "why", why)
+	}
+	if profile != "" {
+		metrics.ReportWrites.WithLabelValues(profile, "delete", outcome).Inc()
+	}
+	return err
+}
+
+// deleteOrphan deletes the report at key once the API server confirms that no profile of its
+// name exists (the cache may lag behind a profile just created).
+func (r *ComplianceProfileReconciler) deleteOrphan(ctx context.Context, key types.NamespacedName) error {
+	rep := &v1alpha1.ComplianceReport{}
+	if err := r.Get(ctx, key, rep); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	err := r.apiReader.Get(ctx, types.NamespacedName{Name: key.Name}, &v1alpha1.ComplianceProfile{})
+	switch {
+	case err == nil:
+		return nil // the profile exists: its evaluation judges the report
+	case !apierrors.IsNotFound(err):
+		return fmt.Errorf("reading profile %s for report %s: %w", key.Name, key, err)
+	}
+	return r.deleteForged(ctx, rep, "", fmt.Sprintf("no profile %s exists", key.Name))
+}
+
+// sweepOrphans deletes every report that names no existing profile: reports left by a
+// profile deleted while the operator was down, and reports the operator never wrote.
+func (r *ComplianceProfileReconciler) sweepOrphans(ctx context.Context) error {
+	profiles := &v1alpha1.ComplianceProfileList{}
+	if err := r.List(ctx, profiles, client.UnsafeDisableDeepCopy); err != nil {
+		return err
+	}
+	exists := make(map[string]bool, len(profiles.Items))
+	for i := range profiles.Items {
+		exists[profiles.Items[i].Name] = true
+	}
+	reports := &v1alpha1.ComplianceReportList{}
+	if err := r.List(ctx, reports, client.UnsafeDisableDeepCopy); err != nil {
+		return err
+	}
+	var errs []error
+	for i := range reports.Items {
+		if rep := &reports.Items[i]; !exists[rep.Name] {
+			errs = append(errs, r.deleteOrphan(ctx, client.ObjectKeyFromObject(rep)))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,89 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/report"
+)
+
+// updateStatus writes the profile's roll-up and Ready condition. A full evaluation always
+// does; a namespace's evaluation does once a full evaluation has given every namespace's
+// summary (before that the roll-up would count one namespace).
+func (r *ComplianceProfileReconciler) updateStatus(ctx context.Context, p *pass) (ctrl.Result, error) {
+	r.state.mu.Lock()
+	if p.full() {
+		p.ps.fullDone = true
+	}
+	done := p.ps.fullDone
+	r.state.mu.Unlock()
+	if done {
+		p.errs = append(p.errs, r.updateProfileStatus(ctx, p.profile, p.ps, r.profileProblems(ctx, p), nil))
+	}
+	return ctrl.Result{}, nil
+}
+
+// updateProfileStatus writes the profile's status when it changed; gatherErr is set when the
+// evaluation could not read the objects.
+func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, problems []engine.Problem, gatherErr error) error {
+	total, cluster, n, nonCompliant := r.state.rollup(ps)
+	desired := report.ProfileStatus(report.ProfileInput{
+		Plan: ps.plan, Total: total, Cluster: cluster, Namespaces: n, NonCompliant: nonCompliant,
+		Previous: &profile.Status, Generation: profile.Generation, CatalogVersion: r.CatalogVersion,
+		Now: r.Clock.Now(), Problems: problems, GatherError: gatherErr,
+	})
+	r.journal.setCondition(&desired.Conditions, profile.Generation)
+	setProfileReady(profile.Name, desired.Conditions)
+	if report.SameProfileStatus(&profile.Status, &desired) {
+		return nil
+	}
+	previous := profile.Status.DeepCopy()
+	profile.Status = desired
+	if err := r.Status().Update(ctx, profile); err != nil {
+		return fmt.Errorf("writing the status of profile %s: %w", profile.Name, err)
+	}
+	r.notifyProfileChange(profile, previous)
+	return nil
+}
+
+// profileProblems are what keeps the profile from working (watchProblems) and the pass's own
+// (a namespace selector that does not parse).
+func (r *ComplianceProfileReconciler) profileProblems(ctx context.Context, p *pass) []engine.Problem {
+	return append(r.watchProblems(ctx, p.profile, p.ps.plan), p.problems...)
+}
+
+// watchProblems reports what keeps the profile from working in this cluster: approvals it
+// requires that cannot be trusted (the admission policies are missing), and custom checks on
+// kinds the operator does not read (they could never judge anything).
+func (r *ComplianceProfileReconciler) watchProblems(ctx context.Context, profile *v1alpha1.ComplianceProfile, plan *engine.Plan) []engine.Problem {
+	read := map[string]bool{engine.KindWorkload: true}
+	var names []string
+	for _, k := range r.Gatherer.Kinds {
+		read[k.GVK.Kind] = true
+		names = append(names, k.GVK.Kind)
+	}
+	var out []engine.Problem
+	if trust, why := r.Approval.Trust(); plan.RequireApproval && trust != engine.ApprovalEnforced {
+		out = append(out, engine.Problem{Reason: v1alpha1.ReasonApprovalNotEnforced, Field: "spec.exceptionPolicy.requireApproval",
+			Message: "spec.exceptionPolicy.requireApproval: approvals cannot be trusted, so every exception stays PendingApproval: " + why +
+				" (the operator applies its admission policies unless --manage-admission-policies=false; see `soc2-operator admission-policies`)"})
+	}
+	if p := r.policyReports.unavailable(ctx, profile); p != nil {
+		out = append(out, *p)
+	}
+	for i, cc := range profile.Spec.CustomChecks {
+		for j, k := range cc.Kinds {
+			if !read[k] {
+				field := fmt.Sprintf("spec.customChecks[%d].kinds[%d]", i, j)
+				out = append(out, engine.Problem{Reason: v1alpha1.ReasonInvalidCustomCheck, Field: field,
+					Message: fmt.Sprintf("%s: the operator does not read %s objects; it reads Workload, %s", field, k, strings.Join(names, ", "))})
+			}
+		}
+	}
+	return out
+}

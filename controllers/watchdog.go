@@ -1,0 +1,76 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
+)
+
+// watchdog marks reports Stale when their namespace has not been evaluated successfully for
+// twice the profile's interval (evaluations keep failing, or the queue is stuck), and deletes
+// reports that name no profile. It writes nothing while evaluations succeed. A task that fails
+// is logged and counted (soc2_operator_watchdog_runs_total{outcome="error"}), and runs again
+// at the next tick.
+type watchdog struct {
+	client   client.Client
+	profiles *ComplianceProfileReconciler
+	period   time.Duration
+}
+
+var _ manager.LeaderElectionRunnable = &watchdog{}
+
+// NeedLeaderElection: only the leader evaluates, so only the leader judges staleness.
+func (w *watchdog) NeedLeaderElection() bool { return true }
+
+func (w *watchdog) Start(ctx context.Context) error {
+	ticker := time.NewTicker(w.period)
+	defer ticker.Stop()
+	w.run(ctx, "orphans", "Unable to delete reports that name no profile", w.profiles.sweepOrphans) // reports left while the operator was down
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+			w.run(ctx, "staleness", "Unable to mark overdue reports stale", w.check)
+			w.run(ctx, "orphans", "Unable to delete reports that name no profile", w.profiles.sweepOrphans)
+		}
+	}
+}
+
+// run runs one task, counting its outcome and logging its error.
+func (w *watchdog) run(ctx context.Context, task, msg string, fn func(context.Context) error) {
+	outcome := "ok"
+	if err := fn(ctx); err != nil {
+		outcome = "error"
+		logf.FromContext(ctx).Error(err, msg)
+	}
+	metrics.WatchdogRuns.WithLabelValues(task, outcome).Inc()
+}
+
+// check marks stale the reports of every namespace whose last successful evaluation is older
+// than twice its profile's interval.
+func (w *watchdog) check(ctx context.Context) error {
+	now := w.profiles.Clock.Now()
+	list := &v1alpha1.ComplianceProfileList{}
+	if err := w.client.List(ctx, list); err != nil {
+		return fmt.Errorf("listing profiles: %w", err)
+	}
+	var errs []error
+	for i := range list.Items {
+		p := &list.Items[i]
+		for ns, t := range w.profiles.state.overdue(p.Name, now, 2*w.profiles.interval(p)) {
+			errs = append(errs, w.profiles.markStale(ctx, types.NamespacedName{Namespace: ns, Name: p.Name}, v1alpha1.ReasonEvaluationOverdue,
+				fmt.Sprintf("No successful evaluation since %s (over twice the evaluation interval)", t.UTC().Format(time.RFC3339))))
+		}
+	}
+	return errors.Join(errs...)
+}

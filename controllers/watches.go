@@ -1,0 +1,308 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/go-logr/logr"
+	"golang.org/x/time/rate"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
+	"github.com/soc2-operator/soc2-operator/internal/inventory"
+)
+
+// This file holds what turns a change in the cluster into a request: the watches of both
+// controllers, the mapping of a changed object to (profile, namespace), the delayed queueing
+// that coalesces a burst of changes, and the predicates that drop changes no check can see.
+//
+// A change travels: watch event -> predicate (specChanged, exceptionStateChanged,
+// ownWrites.notOwnWrite) -> requestMapper -> delayedHandler (AddAfter CoalesceDelay) ->
+// ComplianceProfileReconciler.Reconcile (docs/architecture.md).
+
+const (
+	// defaultCoalesceDelay is how long a change waits before its namespace is evaluated.
+	defaultCoalesceDelay = 250 * time.Millisecond
+	// defaultMaxConcurrentReconciles is how many evaluations run at once.
+	defaultMaxConcurrentReconciles = 2
+	// resyncBuffer bounds the profiles and exceptions queued to be judged again at once; past
+	// it a request is dropped and the periodic evaluation heals.
+	resyncBuffer = 4096
+)
+
+// SetupWithManager registers the profile controller: a request per profile (a full
+// evaluation) when its spec changes, and per (profile, namespace) when an object a check reads,
+// an exception or a report someone else wrote changes.
+func (r *ComplianceProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.CoalesceDelay == 0 {
+		r.CoalesceDelay = defaultCoalesceDelay
+	}
+	if r.MaxConcurrentReconciles == 0 {
+		r.MaxConcurrentReconciles = defaultMaxConcurrentReconciles
+	}
+	if r.resync == nil {
+		r.resync = make(chan event.TypedGenericEvent[*v1alpha1.ComplianceProfile], resyncBuffer)
+	}
+	mapper := &requestMapper{client: r.Client, adminNamespace: r.AdminNamespace}
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named("complianceprofile").
+		For(&v1alpha1.ComplianceProfile{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, RateLimiter: rateLimiter()}).
+		WatchesRawSource(source.Channel(r.resync, &handler.TypedEnqueueRequestForObject[*v1alpha1.ComplianceProfile]{}))
+	for _, k := range r.Gatherer.Kinds {
+		b = b.Watches(k.New(), &delayedHandler{mapFn: mapper.forObject(k), delay: r.CoalesceDelay},
+			builder.WithPredicates(specChanged()))
+	}
+	b = b.Watches(&v1alpha1.ControlException{}, &delayedHandler{mapFn: mapper.forException, delay: r.CoalesceDelay},
+		builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, exceptionStateChanged())))
+	// The operator's own report writes do not evaluate the namespace again; everyone else's do.
+	b = b.Watches(&v1alpha1.ComplianceReport{}, &delayedHandler{mapFn: mapper.forReport, delay: r.CoalesceDelay},
+		builder.WithPredicates(r.ownWrites.notOwnWrite()))
+	if err := b.Complete(r); err != nil {
+		return fmt.Errorf("setting up the ComplianceProfile controller: %w", err)
+	}
+	return nil
+}
+
+// SetupWithManager registers the exception controller: a request per exception when its spec
+// changes, and when the profile controller says its match count may have changed (enqueue).
+func (r *ControlExceptionReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.changed == nil {
+		r.changed = make(chan event.TypedGenericEvent[*v1alpha1.ControlException], resyncBuffer)
+	}
+	if err := ctrl.NewControllerManagedBy(mgr).
+		Named("controlexception").
+		For(&v1alpha1.ControlException{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesRawSource(source.Channel(r.changed, &handler.TypedEnqueueRequestForObject[*v1alpha1.ControlException]{})).
+		WithOptions(controller.Options{RateLimiter: rateLimiter()}).
+		Complete(r); err != nil {
+		return fmt.Errorf("setting up the ControlException controller: %w", err)
+	}
+	return nil
+}
+
+// enqueue asks for the exception to be judged again. It never blocks: when the queue is full
+// the request is dropped, and the hourly re-check heals the count.
+func (r *ControlExceptionReconciler) enqueue(key types.NamespacedName) {
+	ex := &v1alpha1.ControlException{}
+	ex.Namespace, ex.Name = key.Namespace, key.Name
+	select {
+	case r.changed <- event.TypedGenericEvent[*v1alpha1.ControlException]{Object: ex}:
+	default:
+	}
+}
+
+// resyncOnApprovalChange evaluates every profile again and judges every exception again when
+// the admission policies come or go: approvals became trusted or stopped being so.
+func resyncOnApprovalChange(c client.Reader, approval *admissionpolicy.Verifier, log logr.Logger,
+	profiles *ComplianceProfileReconciler, exceptions *ControlExceptionReconciler) {
+	approval.OnChange(func() {
+		ctx := context.Background()
+		list := &v1alpha1.ComplianceProfileList{}
+		if err := c.List(ctx, list); err != nil {
+			// The periodic evaluations pick the change up within each profile's interval.
+			log.Error(err, "Unable to list profiles to evaluate them again after the admission policies changed")
+		}
+		for i := range list.Items {
+			select {
+			case profiles.resync <- event.TypedGenericEvent[*v1alpha1.ComplianceProfile]{Object: &list.Items[i]}:
+			default:
+			}
+		}
+		exs := &v1alpha1.ControlExceptionList{}
+		if err := c.List(ctx, exs); err != nil {
+			// The hourly re-check of each exception picks the change up.
+			log.Error(err, "Unable to list exceptions to judge them again after the admission policies changed")
+		}
+		for i := range exs.Items {
+			exceptions.enqueue(client.ObjectKeyFromObject(&exs.Items[i]))
+		}
+	})
+}
+
+// rateLimiter retries a failed evaluation after 5ms, doubling up to a minute: after an outage of
+// the API server, every report is rewritten within a minute of its return (client-go's default
+// would wait up to 16 minutes).
+func rateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, time.Minute),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(20), 200)},
+	)
+}
+
+// requestMapper maps a changed object to the profile and namespace to re-evaluate.
+type requestMapper struct {
+	client         client.Client
+	adminNamespace string
+}
+
+func (m *requestMapper) profiles(ctx context.Context) []string {
+	list := &v1alpha1.ComplianceProfileList{}
+	// Called for every watch event and only the names are read: no copy of the cache's objects.
+	if err := m.client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+		logf.FromContext(ctx).Error(err, "Unable to list profiles to map a change")
+		return nil
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, p := range list.Items {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// forObject maps a namespaced object to (profile, its namespace), a Namespace to (profile, its
+// name), and any other cluster-scoped object to a full evaluation of every profile.
+func (m *requestMapper) forObject(k inventory.Kind) func(context.Context, client.Object) []reconcile.Request {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		ns := obj.GetNamespace()
+		switch {
+		case k.GVK.Kind == "Namespace":
+			ns = obj.GetName()
+		case !k.Namespaced:
+			ns = ""
+		}
+		var out []reconcile.Request
+		for _, p := range m.profiles(ctx) {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: p}})
+		}
+		return out
+	}
+}
+
+// forException maps an exception to its namespace, or to the namespaces an admin exception
+// lists (every namespace for "*").
+func (m *requestMapper) forException(ctx context.Context, obj client.Object) []reconcile.Request {
+	ex, ok := obj.(*v1alpha1.ControlException)
+	if !ok {
+		return nil
+	}
+	namespaces := []string{ex.Namespace}
+	if ex.Namespace == m.adminNamespace && len(ex.Spec.Match.Namespaces) > 0 {
+		namespaces = ex.Spec.Match.Namespaces
+		for _, ns := range namespaces {
+			if ns == "*" {
+				namespaces = []string{""}
+				break
+			}
+		}
+	}
+	profiles := ex.Spec.Profiles
+	if len(profiles) == 0 {
+		profiles = m.profiles(ctx)
+	}
+	var out []reconcile.Request
+	for _, p := range profiles {
+		for _, ns := range namespaces {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: p}})
+		}
+	}
+	return out
+}
+
+// forReport maps a report (edited, created or deleted by hand, or just written) to the profile
+// it is named after and its namespace: reports are always named after their profile, so its
+// labels, which anyone may have written, are not asked. A report naming no profile is deleted
+// by that request.
+func (m *requestMapper) forReport(_ context.Context, obj client.Object) []reconcile.Request {
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}}}
+}
+
+// delayedHandler enqueues mapped requests after a delay: a burst of changes in a namespace
+// collapses into one evaluation, because the queue holds each request once.
+type delayedHandler struct {
+	mapFn func(context.Context, client.Object) []reconcile.Request
+	delay time.Duration
+}
+
+type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+
+func (h *delayedHandler) add(ctx context.Context, obj client.Object, q queue) {
+	for _, req := range h.mapFn(ctx, obj) {
+		q.AddAfter(req, h.delay)
+	}
+}
+
+func (h *delayedHandler) Create(ctx context.Context, e event.CreateEvent, q queue) {
+	if e.IsInInitialList {
+		// The cache is filling at start-up: each profile's own initial event evaluates
+		// everything once, so per-namespace evaluations now would only repeat it.
+		return
+	}
+	h.add(ctx, e.Object, q)
+}
+
+func (h *delayedHandler) Update(ctx context.Context, e event.UpdateEvent, q queue) {
+	h.add(ctx, e.ObjectNew, q)
+}
+
+func (h *delayedHandler) Delete(ctx context.Context, e event.DeleteEvent, q queue) {
+	h.add(ctx, e.Object, q)
+}
+
+func (h *delayedHandler) Generic(ctx context.Context, e event.GenericEvent, q queue) {
+	h.add(ctx, e.Object, q)
+}
+
+// specChanged passes every create and delete, and updates that change more than status: for
+// kinds with a generation, the generation, labels, annotations or owner references (whether a
+// Pod is judged through its controller depends on which controller it names); kinds without
+// one (ConfigMaps, RBAC, ...) always.
+func specChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, n := e.ObjectOld, e.ObjectNew
+			if n.GetGeneration() == 0 {
+				return true
+			}
+			return o.GetGeneration() != n.GetGeneration() ||
+				!mapsEqual(o.GetLabels(), n.GetLabels()) ||
+				!mapsEqual(o.GetAnnotations(), n.GetAnnotations()) ||
+				!slices.EqualFunc(o.GetOwnerReferences(), n.GetOwnerReferences(), sameOwner)
+		},
+	}
+}
+
+// exceptionStateChanged passes exception updates whose state changed (an expiry), so that the
+// findings it covered are re-evaluated at once.
+func exceptionStateChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*v1alpha1.ControlException)
+			n, ok2 := e.ObjectNew.(*v1alpha1.ControlException)
+			return ok1 && ok2 && o.Status.State != n.Status.State
+		},
+	}
+}
+
+func sameOwner(a, b metav1.OwnerReference) bool {
+	return a.APIVersion == b.APIVersion && a.Kind == b.Kind && a.Name == b.Name && a.UID == b.UID &&
+		ptr.Equal(a.Controller, b.Controller)
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if bv, ok := b[k]; !ok || bv != v {
+			return false
+		}
+	}
+	return true
+}
