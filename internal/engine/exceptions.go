@@ -131,16 +131,16 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 	spec := &ex.Spec
 
 	if len(spec.Checks) == 0 && len(spec.Criteria) == 0 {
-		return invalid(v1alpha1.ReasonInvalidMatch, "spec: an exception must name at least one check or criterion")
+		return invalid(v1alpha1.ReasonNothingWaived, "spec: an exception must name at least one check or criterion")
 	}
 	if strings.TrimSpace(spec.Reason) == "" {
-		return invalid(v1alpha1.ReasonInvalidMatch, "spec.reason: an exception needs a reason")
+		return invalid(v1alpha1.ReasonMissingReason, "spec.reason: an exception needs a reason")
 	}
 	if strings.TrimSpace(spec.Owner) == "" {
-		return invalid(v1alpha1.ReasonInvalidMatch, "spec.owner: an exception needs an owner")
+		return invalid(v1alpha1.ReasonMissingOwner, "spec.owner: an exception needs an owner")
 	}
 	if spec.Expires.IsZero() {
-		return invalid(v1alpha1.ReasonInvalidMatch, "spec.expires: an exception needs an expiry")
+		return invalid(v1alpha1.ReasonMissingExpiry, "spec.expires: an exception needs an expiry")
 	}
 	out.checks = map[string]bool{}
 	for i, id := range spec.Checks {
@@ -152,7 +152,7 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 	out.criteria = map[v1alpha1.Criterion]bool{}
 	for i, c := range spec.Criteria {
 		if !KnownCriterion(c) {
-			return invalid(v1alpha1.ReasonInvalidMatch, "spec.criteria[%d]: unknown SOC 2 criterion %q", i, c)
+			return invalid(v1alpha1.ReasonUnknownCriterion, "spec.criteria[%d]: unknown SOC 2 criterion %q", i, c)
 		}
 		out.criteria[c] = true
 	}
