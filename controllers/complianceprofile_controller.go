@@ -169,7 +169,7 @@ func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, prof
 	if selProblem != nil {
 		problems = append(problems, *selProblem)
 	}
-	exceptions, err := r.exceptions(ctx)
+	exceptions, err := inventory.Exceptions(ctx, r)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -267,7 +267,7 @@ func (r *ComplianceProfileReconciler) reconcileNamespace(ctx context.Context, pr
 		r.markStale(ctx, types.NamespacedName{Namespace: nsName, Name: profile.Name}, v1alpha1.ReasonEvaluationFailed, "The evaluation failed: "+err.Error())
 		return ctrl.Result{}, fmt.Errorf("gathering objects of namespace %s: %w", nsName, err)
 	}
-	exceptions, err := r.exceptions(ctx)
+	exceptions, err := inventory.Exceptions(ctx, r)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -701,18 +701,6 @@ func (r *ComplianceProfileReconciler) selectedNamespaces(ctx context.Context, pr
 		}
 	}
 	return selected, nil, nil
-}
-
-func (r *ComplianceProfileReconciler) exceptions(ctx context.Context) ([]*v1alpha1.ControlException, error) {
-	list := &v1alpha1.ControlExceptionList{}
-	if err := r.List(ctx, list); err != nil {
-		return nil, fmt.Errorf("listing exceptions: %w", err)
-	}
-	out := make([]*v1alpha1.ControlException, len(list.Items))
-	for i := range list.Items {
-		out[i] = &list.Items[i]
-	}
-	return out, nil
 }
 
 // notifyExceptions asks the exception reconciler to refresh the exceptions that can cover the
