@@ -366,7 +366,7 @@ func TestBadInput(t *testing.T) {
 				"--- {apiVersion: v1, kind: Pod, metadata: {name: inline, namespace: shop}, spec: {hostNetwork: true}}\n---\n" + pod("after")},
 			code: ExitInput,
 			stderr: [][]string{{"manifests/inline.yaml: document 2 (line 5): a document separator (---) may be followed only by a comment, " +
-				`as kubectl requires; this one is followed by "{apiVersion: v1, kind: Pod, metadata: {n…"`}},
+				`as kubectl requires; this one is followed by "{apiVersion: v1, kind: Pod, metadata:..."`}},
 			objects: 3,
 			scanned: []string{"Pod/before", "Pod/after"},
 		},
