@@ -57,6 +57,7 @@ type nsTrack struct {
 }
 
 type exTrack struct {
+	namespace, name string
 	approved, ended bool
 }
 
@@ -172,10 +173,10 @@ func (h *journalHook) apply(r *journal.Record) {
 		}
 	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked:
 		if r.Exception != nil {
-			k := r.Namespace + "/" + r.Exception.Name
+			k := engine.ExceptionKey(r.Namespace, r.Exception.Name)
 			e := h.exceptions[k]
 			if e == nil {
-				e = &exTrack{}
+				e = &exTrack{namespace: r.Namespace, name: r.Exception.Name}
 				h.exceptions[k] = e
 			}
 			switch r.Type {
@@ -416,7 +417,7 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 			recs = append(recs, journal.Record{Type: typ, Time: at, Namespace: ex.Namespace, Exception: &body})
 		}
 		if e == nil {
-			e = &exTrack{}
+			e = &exTrack{namespace: ex.Namespace, name: ex.Name}
 			h.exceptions[o.Key] = e
 			rec(journal.ExceptionRequested, ex.CreationTimestamp.Time)
 		}
@@ -438,8 +439,7 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 	for k, e := range h.exceptions {
 		if !seen[k] && !e.ended {
 			e.ended = true
-			ns, name := splitKey(k)
-			recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: now, Namespace: ns, Exception: &journal.Exception{Name: name}})
+			recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: now, Namespace: e.namespace, Exception: &journal.Exception{Name: e.name}})
 		}
 	}
 	return recs
@@ -578,15 +578,6 @@ func sortedFindingKeys(m map[string]journal.Finding) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func splitKey(k string) (string, string) {
-	for i := range k {
-		if k[i] == '/' {
-			return k[:i], k[i+1:]
-		}
-	}
-	return "", k
 }
 
 func itoa(n int) string {

@@ -14,11 +14,15 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
 
+// ExceptionKey names an exception wherever one is referred to: namespace/name, as findings'
+// exception field, alerts and the journal show it.
+func ExceptionKey(namespace, name string) string { return namespace + "/" + name }
+
 // ExceptionOutcome is what became of one ControlException in an evaluation.
 type ExceptionOutcome struct {
 	// Exception is the object evaluated.
 	Exception *v1alpha1.ControlException
-	// Key is namespace/name.
+	// Key is the exception's ExceptionKey.
 	Key string
 	// State is PendingApproval, Active, Expired or Invalid for this profile at evaluation time.
 	State v1alpha1.ExceptionState
@@ -120,7 +124,7 @@ func TrustedApprover(ex *v1alpha1.ControlException, trust ApprovalTrust, problem
 func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptions) *ExceptionOutcome {
 	out := &ExceptionOutcome{
 		Exception:          ex,
-		Key:                ex.Namespace + "/" + ex.Name,
+		Key:                ExceptionKey(ex.Namespace, ex.Name),
 		MatchedByNamespace: map[string]int{},
 		AppliesTo:          len(ex.Spec.Profiles) == 0 || slices.Contains(ex.Spec.Profiles, p.ProfileName),
 	}

@@ -316,7 +316,7 @@ func loadExceptions(files []string, stdin io.Reader, namespace string) ([]*v1alp
 			continue
 		}
 		out = append(out, ex)
-		sources[ex.Namespace+"/"+ex.Name] = fmt.Sprintf("%s: document %d (line %d)", o.Source.File, o.Source.Document, o.Source.Line)
+		sources[engine.ExceptionKey(ex.Namespace, ex.Name)] = fmt.Sprintf("%s: document %d (line %d)", o.Source.File, o.Source.Document, o.Source.Line)
 	}
 	for i, e := range errs {
 		if !strings.HasPrefix(e.Error(), "--exceptions") {
