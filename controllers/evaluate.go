@@ -106,14 +106,11 @@ func (r *ComplianceProfileReconciler) selectNamespace(ctx context.Context, p *pa
 // listExceptions reads every exception and settles the engine's options: the evaluation's
 // time and whether approvals can be trusted now.
 func (r *ComplianceProfileReconciler) listExceptions(ctx context.Context, p *pass) (ctrl.Result, error) {
-	list := &v1alpha1.ControlExceptionList{}
-	if err := r.List(ctx, list); err != nil {
-		return ctrl.Result{}, fmt.Errorf("listing exceptions: %w", err)
+	exceptions, err := inventory.Exceptions(ctx, r)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	p.exceptions = make([]*v1alpha1.ControlException, len(list.Items))
-	for i := range list.Items {
-		p.exceptions[i] = &list.Items[i]
-	}
+	p.exceptions = exceptions
 	trust, why := r.Approval.Trust()
 	p.opts = engine.Options{Now: p.now, AdminNamespace: r.AdminNamespace, KeepPassing: p.profile.Spec.PolicyReports,
 		Approval: trust, ApprovalProblem: why}

@@ -148,7 +148,7 @@ func (r *ControlExceptionReconciler) sendAlert(event v1alpha1.AlertEvent, ex *v1
 		}
 		r.alerts.Configure(p.Name, p.Spec.Alerts)
 		r.alerts.Send(alert.Alert{Event: event, Profile: p.Name, Namespace: ex.Namespace,
-			Exception: ex.Namespace + "/" + ex.Name, Expires: ex.Spec.Expires.Time,
+			Exception: engine.ExceptionKey(ex.Namespace, ex.Name), Expires: ex.Spec.Expires.Time,
 			Message: fmt.Sprintf("%s (owner %s): %s", ex.Name, ex.Spec.Owner, ex.Spec.Reason)})
 	}
 }

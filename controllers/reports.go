@@ -28,9 +28,6 @@ import (
 // when an evaluation cannot be made or written, and delete those of namespaces no longer
 // selected and those the operator did not write.
 
-// LabelProfile on every ComplianceReport names the profile that wrote it.
-const LabelProfile = "compliance.soc2-operator.io/profile"
-
 // writeReport creates or updates the namespace's report, writing only when its content changed.
 func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ev *engine.Evaluation, ns string, now time.Time) error {
 	log := logf.FromContext(ctx)
@@ -116,7 +113,7 @@ func (r *ComplianceProfileReconciler) setReportMeta(profile *v1alpha1.Compliance
 	if rep.Labels == nil {
 		rep.Labels = map[string]string{}
 	}
-	rep.Labels[LabelProfile] = profile.Name
+	rep.Labels[v1alpha1.LabelProfile] = profile.Name
 	rep.Spec.Profile = profile.Name
 	return controllerutil.SetControllerReference(profile, rep, r.Scheme())
 }
@@ -183,7 +180,7 @@ func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.N
 // left alone.
 func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, now time.Time, reason, message string) error {
 	list := &v1alpha1.ComplianceReportList{}
-	if err := r.List(ctx, list, client.MatchingLabels{LabelProfile: profile.Name}); err != nil {
+	if err := r.List(ctx, list, client.MatchingLabels{v1alpha1.LabelProfile: profile.Name}); err != nil {
 		return fmt.Errorf("listing the reports of profile %s to mark them stale: %w", profile.Name, err)
 	}
 	var errs []error
@@ -239,8 +236,8 @@ func notProducedBy(profile *v1alpha1.ComplianceProfile, rep *v1alpha1.Compliance
 	if c := metav1.GetControllerOf(rep); c != nil && c.UID != profile.UID {
 		return fmt.Sprintf("its controller is %s %s (uid %s), not profile %s (uid %s)", c.Kind, c.Name, c.UID, profile.Name, profile.UID)
 	}
-	if l, ok := rep.Labels[LabelProfile]; ok && l != profile.Name {
-		return fmt.Sprintf("its label %s names profile %q", LabelProfile, l)
+	if l, ok := rep.Labels[v1alpha1.LabelProfile]; ok && l != profile.Name {
+		return fmt.Sprintf("its label %s names profile %q", v1alpha1.LabelProfile, l)
 	}
 	if rep.Spec.Profile != "" && rep.Spec.Profile != profile.Name {
 		return fmt.Sprintf("its spec names profile %q", rep.Spec.Profile)
