@@ -17,6 +17,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
+	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
@@ -110,7 +111,7 @@ func TestFailedEvaluationReturnsStatusError(t *testing.T) {
 		Client: c, Gatherer: &inventory.Gatherer{Reader: c, Kinds: []inventory.Kind{clusterRoles}},
 		Catalogue: checks.Catalogue(), CatalogVersion: checks.Version, AdminNamespace: adminNamespace,
 		Clock: clock.RealClock{}, Recorder: &events.FakeRecorder{}, Approval: admissionpolicy.NewVerifier(),
-		state: newState(), policyReports: newPolicyReportWriter(c, c, nil),
+		state: newState(), policyReports: newPolicyReportWriter(c, c, nil), alerts: alert.NewDispatcher(alert.Options{}),
 	}
 	_, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}})
 	if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), "gathering objects") {
