@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	testingclock "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -34,7 +35,46 @@ var (
 	metricsURL string
 	// approver is a second user who approves the exceptions tests create as the admin.
 	approver client.Client
+	// clk is the operator's clock: it stands still unless a test moves it with advance, so that
+	// expiries and first-seen times do not depend on how fast the machine runs the tests.
+	clk = testingclock.NewFakeClock(time.Now().Truncate(time.Second))
+	// resync is Options.Resync: advance sends on it.
+	resync = make(chan struct{})
 )
+
+// advance moves the operator's clock by d and has it act on the new time at once: every
+// profile is evaluated and every exception judged again, as the requeues due by then would
+// (controller-runtime counts RequeueAfter in real time, so moving the clock alone requeues
+// nothing). Tests poll for the outcome.
+func advance(t *testing.T, d time.Duration) {
+	t.Helper()
+	clk.Step(d)
+	select {
+	case resync <- struct{}{}:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the operator did not take the resync within 10s")
+	}
+}
+
+// fullEvaluations is how many full evaluations of a profile completed.
+func fullEvaluations(t *testing.T, profile string) float64 {
+	t.Helper()
+	return scrapeCounter(t, `soc2_operator_evaluations_total{outcome="ok",profile="`+profile+`",scope="cluster"}`)
+}
+
+// resyncAndWait advances the clock by d and waits until a full evaluation of the profile has
+// completed at the new time.
+func resyncAndWait(t *testing.T, d time.Duration, profile string) {
+	t.Helper()
+	before := fullEvaluations(t, profile)
+	advance(t, d)
+	eventually(t, 20*time.Second, "a full evaluation of "+profile+" after the clock moved", func() error {
+		if n := fullEvaluations(t, profile); n <= before {
+			return fmt.Errorf("%v full evaluations, as before", n)
+		}
+		return nil
+	})
+}
 
 // createApproved creates an exception as the admin and approves it as a second user, as the
 // profiles' default exception policy requires.
@@ -112,6 +152,8 @@ func run(m *testing.M) (int, error) {
 		AdminNamespace:      adminNamespace,
 		CoalesceDelay:       100 * time.Millisecond,
 		Interval:            testInterval,
+		Clock:               clk,
+		Resync:              resync,
 		Journal:             queue,
 		AttestationInterval: 2 * time.Second,
 	}); err != nil {
