@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
+	testingclock "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -57,6 +58,8 @@ var (
 	platformCfg *rest.Config
 	// operatorUser is the operator's user name, the only one that may write reports.
 	operatorUser string
+	// clk is the operator's clock: it stands still unless a test moves it.
+	clk = testingclock.NewFakeClock(time.Now().Truncate(time.Second))
 )
 
 // applyAdmissionPolicies creates (or restores) the admission policies and bindings as the
@@ -131,6 +134,7 @@ func run(m *testing.M) (int, error) {
 		CoalesceDelay:     100 * time.Millisecond,
 		AdmissionPolicies: admissionpolicy.VerifyOnly,
 		Approval:          approval,
+		Clock:             clk,
 	}); err != nil {
 		return 0, err
 	}
