@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,7 +16,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
@@ -118,21 +116,6 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 
-	port, err := freePort()
-	if err != nil {
-		return 0, err
-	}
-	metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  scheme,
-		Cache:   CacheOptions(),
-		Metrics: metricsserver.Options{BindAddress: fmt.Sprintf("127.0.0.1:%d", port)},
-		// Probes off: the tests have their own health checks.
-		HealthProbeBindAddress: "0",
-	})
-	if err != nil {
-		return 0, err
-	}
 	// The evidence journal, on a directory, behind a switch that makes the store fail.
 	journalDir, err = os.MkdirTemp("", "soc2-journal-")
 	if err != nil {
@@ -148,21 +131,27 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := Setup(mgr, Options{
-		AdminNamespace:      adminNamespace,
-		CoalesceDelay:       100 * time.Millisecond,
-		Interval:            testInterval,
-		Clock:               clk,
-		Resync:              resync,
-		Journal:             queue,
-		AttestationInterval: 2 * time.Second,
-	}); err != nil {
+	operator, err := testenv.StartOperator(cfg, testenv.OperatorOptions{
+		Scheme:  scheme,
+		Cache:   CacheOptions(),
+		Metrics: true,
+		Setup: func(mgr ctrl.Manager) error {
+			return Setup(mgr, Options{
+				AdminNamespace:      adminNamespace,
+				CoalesceDelay:       100 * time.Millisecond,
+				Interval:            testInterval,
+				Clock:               clk,
+				Resync:              resync,
+				Journal:             queue,
+				AttestationInterval: 2 * time.Second,
+			})
+		},
+	})
+	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
+	metricsURL = operator.MetricsURL
+	ctx := context.Background()
 	if approver, err = testenv.ApproverClient(env, k8s); err != nil {
 		return 0, err
 	}
@@ -170,11 +159,7 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
-		return code, fmt.Errorf("manager: %w", err)
-	}
-	return code, nil
+	return code, operator.Stop()
 }
 
 func testInterval(p *v1alpha1.ComplianceProfile) time.Duration {
@@ -184,13 +169,4 @@ func testInterval(p *v1alpha1.ComplianceProfile) time.Duration {
 		}
 	}
 	return profileInterval(p)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
