@@ -197,9 +197,12 @@ func TestAlerts(t *testing.T) {
 		t.Fatalf("%d ExceptionExpired alerts before the expiry", n)
 	}
 	advance(t, expires.Sub(clk.Now())+time.Second)
-	eventually(t, 20*time.Second, "ExceptionExpired", func() error {
-		if hook.count("ExceptionExpired") != 1 {
-			return fmt.Errorf("received %v", hook.received())
+	// The expiry is news twice: the exception expired, and the namespace it kept compliant is
+	// non-compliant again.
+	eventually(t, 20*time.Second, "ExceptionExpired and NamespaceNonCompliant again", func() error {
+		if hook.count("ExceptionExpired") != 1 || hook.count("NamespaceNonCompliant") != 2 ||
+			slack.count("ExceptionExpired") != 1 || slack.count("NamespaceNonCompliant") != 2 {
+			return fmt.Errorf("received %v / %v", hook.received(), slack.received())
 		}
 		return nil
 	})
