@@ -110,7 +110,7 @@ promtool: ## Build (once, then cached; about 7 minutes cold here) promtool v0.31
 	@hack/tool.sh promtool >/dev/null
 
 .PHONY: helm
-helm: ## Build (once, then cached) the Helm CLI v4.3.1, which lints, renders and installs charts/soc2-operator in the tests.
+helm: ## Build (once, then cached; 8 CPU-minutes cold) the Helm CLI v4.3.1, which lints, renders and installs charts/soc2-operator in the tests.
 	@hack/tool.sh helm >/dev/null
 
 .PHONY: versitygw
