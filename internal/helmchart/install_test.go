@@ -23,7 +23,7 @@ const namespace = "soc2-operator-system"
 // TestHelmInstallOnAnAPIServer installs the chart with `helm install` on a real API server, as
 // docs/helm.md says (namespace created and labelled first): with the defaults, and with every
 // option on (ci/full-values.yaml) as a second release beside it. Every object the chart renders
-// is then on the server, the CRDs from crds/ included. Every other documented combination is
+// is then on the server, the CRDs from crds/ included. Every documented combination is
 // applied with a server-side dry run (`kubectl apply --server-side --dry-run=server`), so the API
 // server validates each of its objects too. The Prometheus Operator's and cert-manager's kinds
 // are accepted through stand-in CRDs (foreignCRDs): their schemas are not the chart's to test.
@@ -64,7 +64,7 @@ func TestHelmInstallOnAnAPIServer(t *testing.T) {
 			t.Errorf("helm list shows %v, want both releases deployed", got)
 		}
 	})
-	t.Run("every other combination, server-side dry run", func(t *testing.T) {
+	t.Run("every combination, server-side dry run", func(t *testing.T) {
 		kubectl, err := testenv.Kubectl()
 		if err != nil {
 			t.Fatal(err)
