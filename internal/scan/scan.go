@@ -106,15 +106,11 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	}
 
 	plan := engine.Compile(checks.Catalogue(), profile)
-	// Each file's objects are handed over as soon as it is decoded; what no check reads of them
-	// is dropped then, so that it is never held for the whole input.
+	// What no check reads of the objects is dropped as each file is decoded (readOptions), so
+	// that it is never held for the whole input.
 	var objs []*engine.Object
 	var inputErrs []error
-	compact := compactor(plan)
-	manifest.LoadEach(opts.Paths, stdin, func(got []*engine.Object, errs []error) {
-		for _, o := range got {
-			compact(o)
-		}
+	manifest.LoadEachWith(opts.Paths, stdin, readOptions(plan), func(got []*engine.Object, errs []error) {
 		objs = append(objs, got...)
 		inputErrs = append(inputErrs, errs...)
 	})
