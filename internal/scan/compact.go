@@ -1,6 +1,8 @@
 package scan
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
@@ -32,4 +34,25 @@ func readOptions(plan *engine.Plan) manifest.Options {
 		}
 	}
 	return manifest.Options{MetadataOnly: func(kind string) bool { return !read[kind] }}
+}
+
+// releaseObjects points every result at a copy of its object that holds only what the outputs
+// but policyreport print (apiVersion, kind, namespace, name and source), so that the objects
+// read, most of the memory of a scan, are freed before the report is built instead of being
+// held until the end. Exceptions are applied by then. policyreport reads more (the UID).
+func releaseObjects(ev *engine.Evaluation) {
+	var last, stub *engine.Object
+	for i := range ev.Results {
+		o := ev.Results[i].Object
+		if o == nil {
+			continue
+		}
+		if o != last {
+			last = o
+			stub = &engine.Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
+				Source: o.Source, NamespaceDefaulted: o.NamespaceDefaulted,
+				Obj: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: o.Name}}}
+		}
+		ev.Results[i].Object = stub
+	}
 }

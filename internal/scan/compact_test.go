@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -75,3 +76,38 @@ report: {summary: {criticalCount: 1}}
 `
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestReleaseObjects: after the evaluation, results keep only what the report prints of their
+// objects, and the report is the same as from the objects themselves.
+func TestReleaseObjects(t *testing.T) {
+	objs, errs := manifest.Decode("app.yaml", []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: nginx}]}
+`))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	evaluate := func() *engine.Evaluation {
+		return engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, false), nil, engine.Options{})
+	}
+	want := buildReport(evaluate(), 1, false)
+	ev := evaluate()
+	releaseObjects(ev)
+	got := buildReport(ev, 1, false)
+	if len(ev.Results) == 0 {
+		t.Fatal("no results")
+	}
+	for _, r := range ev.Results {
+		if r.Object != nil && (r.Object == objs[0] || r.Object.Workload != nil) {
+			t.Fatalf("result %s still holds the object", r.Check.ID)
+		}
+	}
+	if !reflect.DeepEqual(got.Findings, want.Findings) {
+		t.Errorf("findings differ after releasing the objects:\n%+v\n%+v", got.Findings, want.Findings)
+	}
+}

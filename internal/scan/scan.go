@@ -146,6 +146,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			"the %d exceptions given are applied as reviewed in Git (in the cluster, the operator applies an exception only once a second person approves it)\n", len(exceptions))
 	}
 
+	if opts.Output != "policyreport" {
+		releaseObjects(ev)
+	}
 	rep := buildReport(ev, read, opts.Show == "all")
 	rep.details = opts.Details
 	rep.width = terminalWidth(stdout)
