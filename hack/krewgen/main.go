@@ -50,7 +50,9 @@ type (
 		Metadata   Metadata   `json:"metadata"`
 		Spec       PluginSpec `json:"spec"`
 	}
-	Metadata   struct{ Name string `json:"name"` }
+	Metadata struct {
+		Name string `json:"name"`
+	}
 	PluginSpec struct {
 		Version          string          `json:"version"`
 		Homepage         string          `json:"homepage"`
@@ -66,7 +68,9 @@ type (
 		Files    []FileOperation `json:"files"`
 		Bin      string          `json:"bin"`
 	}
-	Selector      struct{ MatchLabels map[string]string `json:"matchLabels"` }
+	Selector struct {
+		MatchLabels map[string]string `json:"matchLabels"`
+	}
 	FileOperation struct {
 		From string `json:"from"`
 		To   string `json:"to"`

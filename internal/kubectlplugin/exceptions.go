@@ -25,8 +25,8 @@ type requestOptions struct {
 
 func requestExceptionCommand() *command {
 	return &command{
-		name: "request-exception",
-		args: "NAME -n NAMESPACE (--check ID | --criterion ID)... --reason TEXT --owner WHO --expires WHEN [--kind KIND] [--name PATTERN] [--container NAME]",
+		name:    "request-exception",
+		args:    "NAME -n NAMESPACE (--check ID | --criterion ID)... --reason TEXT --owner WHO --expires WHEN [--kind KIND] [--name PATTERN] [--container NAME]",
 		summary: "Request a ControlException (it waives nothing until a second person approves it)",
 		long: `Creates a ControlException in the namespace. The API server records you as its requester
 (spec.requestedBy); it is PendingApproval, and waives nothing, until someone who may approve
@@ -311,5 +311,3 @@ func runApprove(ctx context.Context, e *Env, k *kube, opts any, args []string) e
 	fmt.Fprintf(e.Stdout, "The operator records the approval (status.approvedBy) and the exception turns Active: kubectl get controlexception %s -n %s\n", key.Name, ns)
 	return nil
 }
-
-

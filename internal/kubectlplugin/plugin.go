@@ -55,7 +55,7 @@ type command struct {
 	kube  bool
 	// offline commands accept kubectl's flags (a habit, an alias) and ignore them.
 	offline bool
-	run   func(ctx context.Context, e *Env, k *kube, opts any, args []string) error
+	run     func(ctx context.Context, e *Env, k *kube, opts any, args []string) error
 }
 
 func commands() []*command {
