@@ -308,6 +308,11 @@ func runApprove(ctx context.Context, e *Env, k *kube, opts any, args []string) e
 	if o.comment != "" {
 		fmt.Fprintf(e.Stdout, "  comment:      %s\n", o.comment)
 	}
-	fmt.Fprintf(e.Stdout, "The operator records the approval (status.approvedBy) and the exception turns Active: kubectl get controlexception %s -n %s\n", key.Name, ns)
+	switch ex.Status.State {
+	case v1alpha1.ExceptionInvalid, v1alpha1.ExceptionExpired:
+		fmt.Fprintf(e.Stderr, "warning: the operator judges the exception %s (%s): the approval does not make it apply\n", ex.Status.State, ex.Status.Message)
+	default:
+		fmt.Fprintf(e.Stdout, "The operator records the approval (status.approvedBy) and the exception turns Active: kubectl get controlexception %s -n %s\n", key.Name, ns)
+	}
 	return nil
 }

@@ -142,42 +142,46 @@ func fits(t *testing.T, out string, width int) {
 }
 
 func TestStatusShowsEveryNamespacesCriteria(t *testing.T) {
-	out := ok(t, "status", "-A")
-	header, byNS := rows(t, out)
-	for _, col := range []string{"NAMESPACE", "PROFILE", "RESULT", "SCORE", "CRITERIA", "FINDINGS", "EXCEPTED", "EVALUATED", "FAILING CRITERIA"} {
-		if !strings.Contains(header, col) {
-			t.Errorf("header %q lacks %s", header, col)
-		}
+	wide := kubectl(t, []string{"COLUMNS=200"}, "soc2", "status", "-A", "--context", "demo")
+	if wide.code != 0 {
+		t.Fatalf("exit %d: %s", wide.code, wide.stderr)
+	}
+	header, byNS := rows(t, wide.stdout)
+	if got := strings.Join(strings.Fields(header), " "); got != "NAMESPACE PROFILE RESULT SCORE FINDINGS EXCEPTED EVALUATED CRITERIA" {
+		t.Errorf("header %q", got)
 	}
 	if len(byNS) != 3 {
-		t.Errorf("want a line for each of legacy, payments and shop:\n%s", out)
+		t.Errorf("want a line for each of legacy, payments and shop:\n%s", wide.stdout)
 	}
 	for ns, want := range map[string][]string{
 		// legacy fails 9 criteria, among them CC6.1 (a privileged container: Critical).
-		"legacy":   {demo.Profile, " NonCompliant ", "9 fail", "(C2 ", "CC6.1 "},
-		"payments": {demo.Profile, " Compliant ", " 100 ", "pass"},
-		"shop":     {demo.Profile, " Compliant ", " 100 "},
+		"legacy":   {demo.Profile, " NonCompliant ", "(C2 ", "9 fail: CC6.1 CC6.3 ", "; 2 pass"},
+		"payments": {demo.Profile, " Compliant ", " 100 ", " 1 "},
+		"shop":     {demo.Profile, " Compliant ", " 100 ", " pass"},
 	} {
 		for _, w := range want {
 			if !strings.Contains(byNS[ns], w) {
-				t.Errorf("%s's line lacks %q:\n%s", ns, w, out)
+				t.Errorf("%s's line lacks %q:\n%s", ns, w, wide.stdout)
 			}
 		}
 	}
-	// payments' one excepted finding: the EXCEPTED column is the 7th.
-	if f := strings.Fields(byNS["payments"]); len(f) < 7 || !slices.Contains(f, "1") {
-		t.Errorf("payments shows no excepted finding: %q", byNS["payments"])
-	}
-	fits(t, out, 100)
+	fits(t, wide.stdout, 200)
 
-	// A narrow terminal: the failing criteria are cut, every line still fits.
+	// 100 columns: the criteria are cut, the failing count first.
+	out := ok(t, "status", "-A")
+	fits(t, out, 100)
+	if _, byNS := rows(t, out); !strings.Contains(byNS["legacy"], "9 fail") || !strings.Contains(byNS["legacy"], "…") {
+		t.Errorf("at 100 columns want legacy's criteria cut after the failing count:\n%s", out)
+	}
 	narrow := kubectl(t, []string{"COLUMNS=72"}, "soc2", "status", "-A", "--context", "demo")
 	if narrow.code != 0 {
 		t.Fatalf("exit %d: %s", narrow.code, narrow.stderr)
 	}
 	fits(t, narrow.stdout, 72)
-	if !strings.Contains(narrow.stdout, "legacy") || !strings.Contains(narrow.stdout, "…") {
-		t.Errorf("at 72 columns want legacy's line with its failing criteria cut (…):\n%s", narrow.stdout)
+	// -o wide cuts nothing, and lists every report's criteria.
+	w := ok(t, "status", "-A", "-o", "wide")
+	if !strings.Contains(w, "9 fail: CC6.1") || strings.Count(w, "Criteria of ") != 3 {
+		t.Errorf("-o wide:\n%s", w)
 	}
 }
 

@@ -28,10 +28,11 @@ func statusCommand() *command {
 		args:    "[-n NAMESPACE | -A] [-o table|wide|json|yaml] [--profile NAME]",
 		summary: "Show each namespace's SOC 2 criteria, from its ComplianceReports",
 		long: `One line per report (a namespace has one per ComplianceProfile that selects it): its
-result, score, how many criteria pass, fail, are excepted or not assessed, the failing
-findings by severity (C/H/M/L), the excepted ones, when it was evaluated, and which criteria
-fail. For one namespace (the default: the context's, or -n) it then lists every criterion;
--o wide does so for every report. -o json|yaml prints the ComplianceReport objects.
+result (* when the report is stale, with why under the table), score, failing findings by
+severity (C/H/M/L), excepted findings, when it was evaluated, and its criteria: those that
+fail, are excepted or are not assessed by ID, then how many pass (cut to the terminal's
+width). For one namespace (the default: the context's, or -n) it then lists every criterion;
+-o wide does both for every report, uncut. -o json|yaml prints the ComplianceReport objects.
 
 Examples:
   PROG status -A
@@ -192,7 +193,7 @@ func shortError(err error) string {
 }
 
 func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width int) error {
-	t := &table{header: []string{"NAMESPACE", "PROFILE", "RESULT", "SCORE", "CRITERIA", "FINDINGS", "EXCEPTED", "EVALUATED", "FAILING CRITERIA"}, flex: 8}
+	t := &table{header: []string{"NAMESPACE", "PROFILE", "RESULT", "SCORE", "FINDINGS", "EXCEPTED", "EVALUATED", "CRITERIA"}, flex: 7}
 	var stale []string
 	for _, r := range reports {
 		s := r.Status
@@ -213,8 +214,7 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 			t := s.LastEvaluated.Time
 			evaluated = age(e.Now(), &t)
 		}
-		t.add(r.Namespace, r.Spec.Profile, result, score, criteriaCounts(s.Criteria), findingCounts(s.Summary),
-			fmt.Sprint(s.Summary.Excepted), evaluated, failingCriteria(s.Criteria))
+		t.add(r.Namespace, r.Spec.Profile, result, score, findingCounts(s.Summary), fmt.Sprint(s.Summary.Excepted), evaluated, criteriaCell(s.Criteria))
 	}
 	if err := t.write(w, width); err != nil {
 		return err
@@ -225,25 +225,30 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 	return nil
 }
 
-// criteriaCounts is "2 pass, 9 fail": the criteria in each state, states with none left out.
-func criteriaCounts(cs []v1alpha1.CriterionStatus) string {
-	count := map[v1alpha1.CriterionState]int{}
+// criteriaCell is each criterion's state, compactly: the failing, excepted and not assessed
+// criteria by ID, then how many pass ("9 fail: CC6.1 CC6.3 ...; 2 pass"), so that what matters
+// survives when the terminal cuts the cell.
+func criteriaCell(cs []v1alpha1.CriterionStatus) string {
+	ids := map[v1alpha1.CriterionState][]string{}
 	for _, c := range cs {
-		count[c.Status]++
+		ids[c.Status] = append(ids[c.Status], string(c.ID))
 	}
 	var parts []string
 	for _, st := range []struct {
 		s    v1alpha1.CriterionState
 		name string
-	}{{v1alpha1.CriterionPass, "pass"}, {v1alpha1.CriterionFail, "fail"}, {v1alpha1.CriterionExcepted, "exc"}, {v1alpha1.CriterionNotAssessed, "n/a"}} {
-		if count[st.s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", count[st.s], st.name))
+	}{{v1alpha1.CriterionFail, "fail"}, {v1alpha1.CriterionExcepted, "excepted"}, {v1alpha1.CriterionNotAssessed, "not assessed"}} {
+		if n := len(ids[st.s]); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s: %s", n, st.name, strings.Join(ids[st.s], " ")))
 		}
+	}
+	if n := len(ids[v1alpha1.CriterionPass]); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d pass", n))
 	}
 	if len(parts) == 0 {
 		return "-"
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, "; ")
 }
 
 // findingCounts is "34 (C2 H10 M20 L2)": failing findings, by severity.
@@ -261,17 +266,6 @@ func findingCounts(s v1alpha1.ReportSummary) string {
 		}
 	}
 	return fmt.Sprintf("%d (%s)", s.Failing, strings.Join(parts, " "))
-}
-
-// failingCriteria lists the IDs of the failing criteria.
-func failingCriteria(cs []v1alpha1.CriterionStatus) string {
-	var ids []string
-	for _, c := range cs {
-		if c.Status == v1alpha1.CriterionFail {
-			ids = append(ids, string(c.ID))
-		}
-	}
-	return strings.Join(ids, " ")
 }
 
 // criteriaTable lists every criterion of one report.
