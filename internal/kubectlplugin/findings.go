@@ -24,8 +24,9 @@ func findingsCommand() *command {
 		args:    "[NAMESPACE] [--criterion ID] [--severity LEVEL] [--check ID] [-o table|wide|json|yaml]",
 		summary: "List a namespace's findings, from its ComplianceReports",
 		long: `The failing and excepted findings a namespace's reports list, most severe first: severity,
-check, resource, container, result (Excepted names its exception), when it was first seen,
-and the message (cut to the terminal's width; -o wide prints it whole). The namespace is the
+check, resource, container, result and when it was first seen, with the message (and the
+exception that covers an excepted finding) wrapped under each; -o wide prints one line per
+finding with the exception and the message as columns. The namespace is the
 argument, else -n, else the context's. A report lists the most severe findings only (the
 profile's maxFindings, 50 by default): the line under the table says when there are more.
 -o json|yaml prints the findings as the report holds them, each with its namespace and profile.
@@ -173,34 +174,47 @@ func runFindings(ctx context.Context, e *Env, k *kube, opts any, args []string) 
 		fmt.Fprintf(e.Stderr, "%s (%s).\n", what, reportSummary(reports))
 	} else {
 		multi := len(reports) > 1
-		header := []string{"SEVERITY", "CHECK", "RESOURCE", "CONTAINER", "RESULT", "FIRST SEEN", "MESSAGE"}
+		wide := o.output == "wide"
+		header := []string{"SEVERITY", "CHECK", "RESOURCE", "CONTAINER", "RESULT", "FIRST SEEN"}
+		if wide {
+			header = append(header, "EXCEPTION", "MESSAGE")
+		}
 		if multi {
 			header = append([]string{"PROFILE"}, header...)
 		}
-		t := &table{header: header, flex: len(header) - 1}
+		// The resource gives way first; the message goes under each finding, wrapped, or with
+		// -o wide on its line, whole.
+		t := &table{header: header, flex: slices.Index(header, "RESOURCE")}
 		for _, it := range items {
-			res := it.Resource.Kind + "/" + it.Resource.Name
 			container := it.Container
 			if container == "" {
 				container = "-"
-			}
-			result := string(it.Result)
-			if it.Exception != "" {
-				result += " by " + it.Exception
 			}
 			seen := "<unknown>"
 			if it.FirstSeen != nil {
 				ts := it.FirstSeen.Time
 				seen = age(e.Now(), &ts)
 			}
-			row := []string{string(it.Severity), it.Check, res, container, result, seen, it.Message}
+			row := []string{string(it.Severity), it.Check, it.Resource.Kind + "/" + it.Resource.Name, container, string(it.Result), seen}
 			if multi {
 				row = append([]string{it.Profile}, row...)
 			}
-			t.add(row...)
+			if wide {
+				exc := it.Exception
+				if exc == "" {
+					exc = "-"
+				}
+				t.add(append(row, exc, it.Message)...)
+				continue
+			}
+			note := it.Message
+			if it.Exception != "" {
+				note = "excepted by " + it.Exception + ": " + note
+			}
+			t.addNoted(note, row...)
 		}
 		width := terminalWidth(e.Stdout)
-		if o.output == "wide" {
+		if wide {
 			width = 0
 		}
 		if err := t.write(e.Stdout, width); err != nil {

@@ -70,10 +70,17 @@ func list(items any) map[string]any {
 type table struct {
 	header []string
 	rows   [][]string
+	notes  []string // per row: text printed under it, indented and wrapped, never cut
 	flex   int
 }
 
-func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+func (t *table) add(cells ...string) { t.rows = append(t.rows, cells); t.notes = append(t.notes, "") }
+
+// addNoted adds a row with text printed under it.
+func (t *table) addNoted(note string, cells ...string) {
+	t.rows = append(t.rows, cells)
+	t.notes = append(t.notes, note)
+}
 
 func (t *table) write(w io.Writer, width int) error {
 	n := len(t.header)
@@ -108,7 +115,7 @@ func (t *table) write(w io.Writer, width int) error {
 		}
 	}
 	var b strings.Builder
-	for _, r := range append([][]string{t.header}, t.rows...) {
+	for ri, r := range append([][]string{t.header}, t.rows...) {
 		b.Reset()
 		for i, c := range r {
 			if i > 0 {
@@ -122,6 +129,18 @@ func (t *table) write(w io.Writer, width int) error {
 		}
 		if _, err := fmt.Fprintln(w, strings.TrimRight(b.String(), " ")); err != nil {
 			return err
+		}
+		if ri == 0 || ri > len(t.notes) || t.notes[ri-1] == "" {
+			continue
+		}
+		noteWidth := width - 4
+		if width <= 0 {
+			noteWidth = 1 << 30
+		}
+		for _, l := range wrap(t.notes[ri-1], max(noteWidth, 20)) {
+			if _, err := fmt.Fprintln(w, "    "+l); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

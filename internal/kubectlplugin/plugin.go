@@ -78,11 +78,12 @@ func Run(args []string, e *Env) int {
 		e.Prog = "kubectl soc2"
 	}
 	// kubectl's flags may come before the subcommand too: `kubectl soc2 --context prod status`.
-	k := newKube()
+	// They are bound to a kube of their own: binding the subcommand's flags resets k.
+	k, before := newKube(), newKube()
 	global := pflag.NewFlagSet(e.Prog, pflag.ContinueOnError)
 	global.SetOutput(io.Discard)
 	global.SetInterspersed(false)
-	k.bind(global)
+	before.bind(global)
 	help := global.BoolP("help", "h", false, "Print this help")
 	if err := global.Parse(args); err != nil {
 		fmt.Fprintf(e.Stderr, "error: %v\nSee '%s --help'.\n", err, e.Prog)
@@ -128,8 +129,7 @@ func Run(args []string, e *Env) int {
 		return ExitOK
 	}
 	if c.kube {
-		// The subcommand's flag set reset what the global one parsed to the defaults: apply the
-		// flags given before the subcommand, then those after (which win, as in kubectl).
+		// The flags given before the subcommand, then those after (which win, as in kubectl).
 		if err := k.reapply(global, fs); err != nil {
 			fmt.Fprintf(e.Stderr, "error: %v\n", err)
 			return ExitUsage
@@ -202,30 +202,37 @@ func (k *kube) bind(fs *pflag.FlagSet) {
 }
 
 // reapply sets the overrides from the flags given before the subcommand, then from those after.
+// Both sets are bound to k's fields, and binding resets them, so the values given are read
+// first.
 func (k *kube) reapply(sets ...*pflag.FlagSet) error {
+	type given struct {
+		name   string
+		values []string
+	}
+	var all []given
+	for _, fs := range sets {
+		fs.Visit(func(f *pflag.Flag) {
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				all = append(all, given{f.Name, sv.GetSlice()})
+				return
+			}
+			all = append(all, given{f.Name, []string{f.Value.String()}})
+		})
+	}
 	*k = kube{}
 	target := pflag.NewFlagSet("merged", pflag.ContinueOnError)
 	k.bind(target)
-	var err error
-	for _, fs := range sets {
-		fs.Visit(func(f *pflag.Flag) {
-			if target.Lookup(f.Name) == nil || err != nil {
-				return
+	for _, g := range all {
+		if target.Lookup(g.name) == nil {
+			continue
+		}
+		for _, v := range g.values {
+			if err := target.Set(g.name, v); err != nil {
+				return fmt.Errorf("--%s: %w", g.name, err)
 			}
-			if sv, ok := f.Value.(pflag.SliceValue); ok {
-				for _, v := range sv.GetSlice() {
-					if e := target.Set(f.Name, v); e != nil {
-						err = fmt.Errorf("--%s: %w", f.Name, e)
-					}
-				}
-				return
-			}
-			if e := target.Set(f.Name, f.Value.String()); e != nil {
-				err = fmt.Errorf("--%s: %w", f.Name, e)
-			}
-		})
+		}
 	}
-	return err
+	return nil
 }
 
 func (k *kube) clientConfig() clientcmd.ClientConfig {
