@@ -27,8 +27,8 @@ func statusCommand() *command {
 		name:    "status",
 		args:    "[-n NAMESPACE | -A] [-o table|wide|json|yaml] [--profile NAME]",
 		summary: "Show each namespace's SOC 2 criteria, from its ComplianceReports",
-		long: `One line per report (a namespace has one per ComplianceProfile that selects it): its
-result (* when the report is stale, with why under the table), score, failing findings by
+		long: `One line per report (a namespace has one per ComplianceProfile that selects it; the
+PROFILE column shows when there are several profiles, or with -o wide): its result (* when the report is stale, with why under the table), score, failing findings by
 severity (C/H/M/L), excepted findings, when it was evaluated, and its criteria: those that
 fail, are excepted or are not assessed by ID, then how many pass (cut to the terminal's
 width). For one namespace (the default: the context's, or -n) it then lists every criterion;
@@ -193,7 +193,18 @@ func shortError(err error) string {
 }
 
 func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width int) error {
-	t := &table{header: []string{"NAMESPACE", "PROFILE", "RESULT", "SCORE", "FINDINGS", "EXCEPTED", "EVALUATED", "CRITERIA"}, flex: 7}
+	// The profile is a column when the reports are of several profiles (or -o wide); with one,
+	// its width goes to the criteria.
+	profiles := map[string]bool{}
+	for _, r := range reports {
+		profiles[r.Spec.Profile] = true
+	}
+	showProfile := len(profiles) > 1 || width == 0
+	header := []string{"NAMESPACE", "PROFILE", "RESULT", "SCORE", "FINDINGS", "EXCEPTED", "EVALUATED", "CRITERIA"}
+	if !showProfile {
+		header = slices.Delete(header, 1, 2)
+	}
+	t := &table{header: header, flex: len(header) - 1}
 	var stale []string
 	for _, r := range reports {
 		s := r.Status
@@ -214,7 +225,11 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 			t := s.LastEvaluated.Time
 			evaluated = age(e.Now(), &t)
 		}
-		t.add(r.Namespace, r.Spec.Profile, result, score, findingCounts(s.Summary), fmt.Sprint(s.Summary.Excepted), evaluated, criteriaCell(s.Criteria))
+		row := []string{r.Namespace, r.Spec.Profile, result, score, findingCounts(s.Summary), fmt.Sprint(s.Summary.Excepted), evaluated, criteriaCell(s.Criteria)}
+		if !showProfile {
+			row = slices.Delete(row, 1, 2)
+		}
+		t.add(row...)
 	}
 	if err := t.write(w, width); err != nil {
 		return err
