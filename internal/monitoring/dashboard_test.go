@@ -356,6 +356,9 @@ func checkQuery(exp exported, q dashQuery) []string {
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		switch n := n.(type) {
 		case *parser.AggregateExpr:
+			if !known(exp, selectorsIn(n.Expr)) {
+				return nil // the unknown series is reported above
+			}
 			in := labelsOf(exp, selectorsIn(n.Expr))
 			for _, l := range n.Grouping {
 				if !in[l] {
@@ -363,7 +366,7 @@ func checkQuery(exp exported, q dashQuery) []string {
 				}
 			}
 		case *parser.BinaryExpr:
-			if n.VectorMatching != nil {
+			if n.VectorMatching != nil && known(exp, selectorsIn(n)) {
 				for _, side := range []parser.Expr{n.LHS, n.RHS} {
 					in := labelsOf(exp, selectorsIn(side))
 					for _, l := range n.VectorMatching.MatchingLabels {
@@ -376,6 +379,9 @@ func checkQuery(exp exported, q dashQuery) []string {
 		}
 		return nil
 	})
+	if !known(exp, selectors) {
+		return problems
+	}
 	out := outputLabels(exp, e)
 	for _, m := range regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}`).FindAllStringSubmatch(q.legend, -1) {
 		if !out[m[1]] {
@@ -444,6 +450,16 @@ func selectorsIn(e parser.Node) []*parser.VectorSelector {
 		return nil
 	})
 	return out
+}
+
+// known says whether the scrape (or Prometheus) has every series the selectors read.
+func known(exp exported, selectors []*parser.VectorSelector) bool {
+	for _, vs := range selectors {
+		if _, ok := seriesLabels(exp, vs.Name); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // labelsOf is every label name the series the selectors read carry.
