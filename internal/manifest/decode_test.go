@@ -1,0 +1,345 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// pod is a good neighbour of a bad document: four lines.
+func pod(name string) string {
+	return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", namespace: shop}\n" +
+		"spec: {hostPID: true, containers: [{name: c, image: busybox:1.36}]}\n"
+}
+
+// podJSON is pod as one line of JSON.
+func podJSON(name string) string {
+	return `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"` + name + `","namespace":"shop"},` +
+		`"spec":{"hostPID":true,"containers":[{"name":"c","image":"busybox:1.36"}]}}`
+}
+
+// afterPod puts a bad document second in a file, after a good Pod: it is document 2 and starts
+// on line 6.
+func afterPod(bad string) string { return pod("before") + "---\n" + bad }
+
+func widget(name, spec string) string {
+	return "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: " + name + ", namespace: shop}\nspec: " + spec + "\n"
+}
+
+func utf16LE(s string) string {
+	b := []byte{0xFF, 0xFE}
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return string(b)
+}
+
+// TestDecode reads hostile and malformed documents next to good ones. For each it pins the
+// objects read (kind, name, and the document and line they came from) and every error, which
+// names the file, the document, the line where one is known and the field: a person fixes the
+// input from the message alone. A broken document never costs its neighbours.
+func TestDecode(t *testing.T) {
+	huge := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: huge, namespace: shop}\ndata:\n  blob: " + strings.Repeat("x", MaxDocumentBytes) + "\n"
+	laughs := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol, namespace: shop}\ndata:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+	for i, c := range "bcdefghi" {
+		prev := string("abcdefghi"[i])
+		laughs += fmt.Sprintf("  %c: &%c [%s]\n", c, c, strings.TrimSuffix(strings.Repeat("*"+prev+", ", 9), ", "))
+	}
+	const before = "Pod/before@1:1"
+
+	cases := map[string]struct {
+		file string // the file name Decode is given; "in.yaml" when empty
+		data string
+		// objects are the objects read, in order, as Kind/name@document:line.
+		objects []string
+		// errs are the errors, in order, each as phrases its message holds.
+		errs [][]string
+	}{
+		// Several documents.
+		"documents are numbered from 1 with the line each starts on, empty ones too": {
+			data:    "# a comment\n" + pod("a") + "---\n---\n" + pod("b") + "---\n" + pod("c"),
+			objects: []string{"Pod/a@1:1", "Pod/b@3:8", "Pod/c@4:13"},
+		},
+		"a List yields its items, from the List's document": {
+			data: pod("first") + "---\napiVersion: v1\nkind: List\nitems:\n" +
+				"- {apiVersion: v1, kind: ConfigMap, metadata: {name: listed, namespace: shop}}\n" +
+				"- " + podJSON("listed-pod") + "\n",
+			objects: []string{"Pod/first@1:1", "ConfigMap/listed@2:6", "Pod/listed-pod@2:6"},
+		},
+		"a List of kind PodList (kubectl get -o yaml) yields its items": {
+			data:    "apiVersion: v1\nkind: PodList\nitems:\n- " + podJSON("p1") + "\n- " + podJSON("p2") + "\n",
+			objects: []string{"Pod/p1@1:1", "Pod/p2@1:1"},
+		},
+		"a List with a broken item reports the item, and its other items are read": {
+			data: "apiVersion: v1\nkind: List\nitems:\n" +
+				"- {apiVersion: v1, kind: ConfigMap, metadata: {name: listed, namespace: shop}}\n" +
+				"- {apiVersion: apps/v1, kind: Deployment, metadata: {name: broken, namespace: shop}, spec: {replicas: three}}\n" +
+				"- " + podJSON("listed-pod") + "\n" +
+				"- {apiVersion: v1, kind: ConfigMap}\n",
+			objects: []string{"ConfigMap/listed@1:1", "Pod/listed-pod@1:1"},
+			errs: [][]string{
+				{"in.yaml: document 1 (line 1): items[1]: Deployment: spec.replicas: cannot use a JSON string as int32"},
+				{"in.yaml: document 1 (line 1): items[3]: ConfigMap: metadata.name is missing"},
+			},
+		},
+		"JSON objects one after another are all read, as kubectl reads them": {
+			file:    "stream.json",
+			data:    podJSON("json-1") + "\n" + podJSON("json-2") + "\n",
+			objects: []string{"Pod/json-1@1:1", "Pod/json-2@2:2"},
+		},
+		"JSON with trailing garbage is reported at the garbage, and the object before it is read": {
+			file:    "garbage.json",
+			data:    podJSON("json-before") + "\ngarbage\n",
+			objects: []string{"Pod/json-before@1:1"},
+			errs:    [][]string{{"garbage.json: document 2 (line 2): invalid JSON at line 2: invalid character 'g' looking for beginning of value"}},
+		},
+		"a document that starts on its --- line is reported, as kubectl refuses it, and the documents around it are read": {
+			data: pod("before") +
+				"--- {apiVersion: v1, kind: Pod, metadata: {name: inline, namespace: shop}, spec: {hostNetwork: true}}\n---\n" + pod("after"),
+			objects: []string{before, "Pod/after@3:7"},
+			errs: [][]string{{"in.yaml: document 2 (line 5): a document separator (---) may be followed only by a comment, " +
+				`as kubectl requires; this one is followed by "{apiVersion: v1, kind: Pod, metadata: {n…"`}},
+		},
+		"an empty file is no error":                          {data: ""},
+		"a file of only comments and separators is no error": {data: "# Nothing here yet.\n---\n# Still nothing.\n---\n---\n"},
+		"a UTF-16 file, as Windows PowerShell writes, is read in full": {
+			data:    utf16LE(pod("first") + "---\n" + pod("second")),
+			objects: []string{"Pod/first@1:1", "Pod/second@2:6"},
+		},
+
+		// Hostile input.
+		"YAML nested 10,000 lists deep is reported with its document, and the file's other documents are read": {
+			data:    afterPod(widget("deep", strings.Repeat("[", 10000)+strings.Repeat("]", 10000))),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): exceeded max depth of 10000"}},
+		},
+		"YAML nested 10,000 maps deep is reported with its document": {
+			data:    afterPod(widget("deep", strings.Repeat("{a: ", 10000)+"x"+strings.Repeat("}", 10000))),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): exceeded max depth of 10000"}},
+		},
+		"YAML block lists nested 20,000 deep are reported with the line": {
+			data:    afterPod(widget("deep", "\n"+strings.Repeat("- ", 20000)+"x")),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): yaml: line 10: exceeded max depth of 10000"}},
+		},
+		"JSON nested 10,000 deep is reported with the line, and the JSON before it is read": {
+			file: "deep.json",
+			data: podJSON("before") + "\n" +
+				`{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"deep"},"spec":` +
+				strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + "}\n",
+			objects: []string{before},
+			errs:    [][]string{{"deep.json: document 2 (line 2): invalid JSON at line 2: exceeded max depth of 10000"}},
+		},
+		"an unknown kind nested 5,000 deep is read": {
+			data:    widget("deep", strings.Repeat("[", 5000)+strings.Repeat("]", 5000)),
+			objects: []string{"Widget/deep@1:1"},
+		},
+		"a document bigger than MaxDocumentBytes is reported with its size, and the documents around it are read": {
+			data:    afterPod(huge) + "---\n" + pod("after"),
+			objects: []string{before, fmt.Sprintf("Pod/after@3:%d", 7+strings.Count(huge, "\n"))},
+			errs:    [][]string{{fmt.Sprintf("in.yaml: document 2 (line 6): document is %d bytes; the limit is %d", len(huge), MaxDocumentBytes)}},
+		},
+		"a billion-laughs alias bomb is refused": {
+			data:    afterPod(laughs),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): yaml: document contains excessive aliasing"}},
+		},
+		"many aliases of one long string, which would expand past the limit, are refused": {
+			data: afterPod(widget("wide",
+				"\n  s: &s "+strings.Repeat("x", 100_000)+"\n  copies: ["+strings.TrimSuffix(strings.Repeat("*s, ", 40), ", ")+"]")),
+			objects: []string{before},
+			errs: [][]string{{fmt.Sprintf("in.yaml: document 2 (line 6): document expands to more than %d bytes through its aliases (*name); the limit is %d",
+				MaxDocumentBytes, MaxDocumentBytes)}},
+		},
+		"anchors, aliases and a key overriding a merged one are read": {
+			data:    widget("merged", "\n  base: &base {size: 1, colour: red}\n  custom:\n    <<: *base\n    size: 2"),
+			objects: []string{"Widget/merged@1:1"},
+		},
+		"NUL bytes are reported with their line": {
+			data:    afterPod("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nul, namespace: shop}\ndata: {x: \"a\x00b\"}\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): yaml: line 9: control characters are not allowed"}},
+		},
+		"invalid UTF-8 is reported with its line": {
+			data:    afterPod("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caf\xe9, namespace: shop}\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): yaml: line 8: invalid", "UTF-8"}},
+		},
+		"a binary file named .yaml is reported with its first line": {
+			file: "logo.yaml",
+			data: "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10",
+			errs: [][]string{{"logo.yaml: document 1 (line 1): yaml: line 1: invalid", "UTF-8"}},
+		},
+		"a shell script named .yaml is not a Kubernetes object": {
+			data: "#!/bin/sh\nset -e\nkubectl apply -f k8s/\n",
+			errs: [][]string{{"in.yaml: document 1 (line 1): not a Kubernetes object: the document is a string, not a map with apiVersion and kind"}},
+		},
+		"a TOML file named .json is invalid JSON at its line": {
+			file: "config.json",
+			data: "[server]\nport = 8080\n",
+			errs: [][]string{{"config.json: document 1 (line 1): invalid JSON at line 1: invalid character 's' looking for beginning of value"}},
+		},
+		"a key written twice is reported with its line": {
+			data: afterPod("apiVersion: v1\nkind: Pod\nmetadata: {name: dup, namespace: shop}\nspec:\n" +
+				"  hostPID: true\n  containers: [{name: c, image: busybox:1.36}]\n  hostPID: false\n"),
+			objects: []string{before},
+			errs:    [][]string{{`in.yaml: document 2 (line 6): yaml: line 12: key "hostPID" already set in map`}},
+		},
+		"a tab that indents a line is named as the problem": {
+			data:    afterPod("apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: tabbed\n"),
+			objects: []string{before},
+			errs: [][]string{{"in.yaml: document 2 (line 6): yaml: line 9: found character that cannot start any token",
+				"(a tab indents this line; YAML indents with spaces only)"}},
+		},
+
+		// Fields of the wrong type: the message names the kind, the field and the type.
+		"replicas: three names the field and the type": {
+			data:    afterPod("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: typo, namespace: shop}\nspec: {replicas: three}\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): Deployment: spec.replicas: cannot use a JSON string as int32"}},
+		},
+		"containers written as a map names the field": {
+			data:    afterPod("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: {name: c, image: busybox}\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): Pod: spec.containers: cannot use a JSON object as []v1.Container"}},
+		},
+		"securityContext written as a list names the field": {
+			data:    afterPod("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  securityContext: [runAsNonRoot]\n  containers: [{name: c, image: busybox}]\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): Pod: spec.securityContext: cannot use a JSON array as v1.PodSecurityContext"}},
+		},
+		"ports written as strings name the field": {
+			data:    afterPod("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: [{name: c, image: busybox, ports: [\"80\"]}]\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): Pod: spec.containers.ports: cannot use a JSON string as v1.ContainerPort"}},
+		},
+		"a port number written as a string names the field": {
+			data:    afterPod("apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: shop}\nspec:\n  ports: [{port: \"80\"}]\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): Service: spec.ports.port: cannot use a JSON string as int32"}},
+		},
+		"a quantity that does not parse names the field with its index": {
+			data:    afterPod("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: [{name: c, image: busybox, resources: {limits: {memory: lots}}}]\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): Pod: spec.containers[0].resources.limits.memory: quantities must match the regular expression"}},
+		},
+
+		// Type metadata.
+		"a document without kind is not a Kubernetes object": {
+			data:    afterPod("apiVersion: v1\nmetadata: {name: nokind}\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): not a Kubernetes object: kind is missing"}},
+		},
+		"a document without apiVersion names its kind": {
+			data:    afterPod("kind: Deployment\nmetadata: {name: noapi}\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): Deployment: apiVersion is missing"}},
+		},
+		"kind and apiVersion of the wrong type are named": {
+			data:    afterPod("apiVersion: [v1]\nkind: Pod\nmetadata: {name: p}\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): not a Kubernetes object: apiVersion must be a string, not a list"}},
+		},
+		"a document without metadata.name names its kind": {
+			data:    afterPod("apiVersion: apps/v1\nkind: Deployment\nmetadata: {namespace: shop}\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): Deployment: metadata.name is missing"}},
+		},
+		"an unknown kind is read, without an error": {
+			data:    widget("w", "{size: 3}"),
+			objects: []string{"Widget/w@1:1"},
+		},
+
+		// The served-apiVersion check.
+		"a built-in kind under an apiVersion Kubernetes never served is an error": {
+			data: afterPod("apiVersion: v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 3\n" +
+				"  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: app, image: nginx:1.27}]}\n"),
+			objects: []string{before},
+			errs:    [][]string{{"in.yaml: document 2 (line 6): Deployment: Kubernetes never served Deployment as apiVersion \"v1\": use apps/v1"}},
+		},
+		"a built-in kind under a version its group never served is an error": {
+			data:    afterPod("apiVersion: rbac.authorization.k8s.io/v2\nkind: ClusterRole\nmetadata: {name: reader}\nrules: []\n"),
+			objects: []string{before},
+			errs: [][]string{{"in.yaml: document 2 (line 6): ClusterRole: Kubernetes never served ClusterRole as apiVersion " +
+				"\"rbac.authorization.k8s.io/v2\": use rbac.authorization.k8s.io/v1"}},
+		},
+		"a built-in kind under an older version Kubernetes once served is read": {
+			data:    "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: pdb, namespace: shop}\nspec: {minAvailable: 1}\n",
+			objects: []string{"PodDisruptionBudget/pdb@1:1"},
+		},
+		"a custom resource that reuses a built-in kind's name in its own group is read": {
+			data:    "apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: w, namespace: shop}\nspec: {size: 3}\n",
+			objects: []string{"Deployment/w@1:1"},
+		},
+		"the operator's own kinds under a version it never served are an error": {
+			data: "apiVersion: compliance.soc2-operator.io/v1\nkind: ComplianceProfile\nmetadata: {name: p}\nspec: {}\n",
+			errs: [][]string{{"in.yaml: document 1 (line 1): ComplianceProfile: Kubernetes never served ComplianceProfile as apiVersion " +
+				"\"compliance.soc2-operator.io/v1\": use compliance.soc2-operator.io/v1alpha1"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			file := tc.file
+			if file == "" {
+				file = "in.yaml"
+			}
+			objs, errs := Decode(file, []byte(tc.data))
+			var got []string
+			for _, o := range objs {
+				if o.Source.File != file {
+					t.Errorf("%s/%s comes from %q, want %q", o.Kind, o.Name, o.Source.File, file)
+				}
+				got = append(got, fmt.Sprintf("%s/%s@%d:%d", o.Kind, o.Name, o.Source.Document, o.Source.Line))
+			}
+			if strings.Join(got, " ") != strings.Join(tc.objects, " ") {
+				t.Errorf("objects:\n  %v\nwant:\n  %v", got, tc.objects)
+			}
+			if len(errs) != len(tc.errs) {
+				t.Errorf("%d errors, want %d: %v", len(errs), len(tc.errs), errs)
+			}
+			for i, err := range errs {
+				var de *DecodeError
+				if !errors.As(err, &de) || de.Source != file || de.Document < 1 {
+					t.Errorf("error %d does not say where it happened: %#v", i, err)
+				}
+				if i < len(tc.errs) && !holdsAll(err.Error(), tc.errs[i]) {
+					t.Errorf("error %d:\n  %.300s\nwant it to hold %q", i, err, tc.errs[i])
+				}
+			}
+		})
+	}
+}
+
+// TestDecodeObject reads one object as the API server sends it to the admission webhook: JSON,
+// never a List, with the same messages as a file's document.
+func TestDecodeObject(t *testing.T) {
+	objs, err := DecodeObject([]byte(podJSON("p")))
+	if err != nil || len(objs) != 1 || objs[0].Kind != "Pod" || objs[0].Name != "p" || objs[0].Namespace != "shop" {
+		t.Fatalf("DecodeObject(pod) = %+v, %v", objs, err)
+	}
+	if objs[0].Source != (engine.Source{}) {
+		t.Errorf("an object from the API server has a file source: %+v", objs[0].Source)
+	}
+	_, err = DecodeObject([]byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":"three"}}`))
+	if err == nil || !strings.Contains(err.Error(), "Deployment: spec.replicas: cannot use a JSON string as int32") {
+		t.Errorf("a bad field: %v", err)
+	}
+	_, err = DecodeObject([]byte(`{"apiVersion":"v1","kind":"List","items":[` + podJSON("p") + `]}`))
+	if err == nil {
+		t.Error("a List was read as an admission request's object")
+	}
+}
+
+func holdsAll(s string, phrases []string) bool {
+	for _, p := range phrases {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,176 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// chmod changes a mode for the test and restores it, so that the temporary directory can be
+// removed.
+func chmod(t *testing.T, path string, mode os.FileMode) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(path, info.Mode().Perm()) })
+}
+
+// TestLoad walks directories as `soc2-operator scan -f` does: which files it reads, in which
+// order, and how a path it cannot read is named while the rest is read.
+func TestLoad(t *testing.T) {
+	cases := map[string]struct {
+		files map[string]string // under the directory
+		setup func(t *testing.T, dir string)
+		paths []string // relative to the directory; the directory itself when empty
+		stdin string
+		// objects are the names of the objects read, in order.
+		objects []string
+		// errs are the errors, in order, each as phrases its message holds; "DIR" stands for
+		// the directory.
+		errs [][]string
+	}{
+		"a directory is read recursively in lexical order, YAML and JSON alike": {
+			files: map[string]string{"b.yaml": pod("b"), "a/z.yml": pod("az"), "a/y.json": podJSON("ay"), "c.YAML": pod("c")},
+			// Decoded in parallel, emitted in the order of the walk.
+			objects: []string{"ay", "az", "b", "c"},
+		},
+		"hidden directories, kustomization files and other files are skipped": {
+			files: map[string]string{"app.yaml": pod("app"), ".git/config.yaml": pod("git"), "kustomization.yaml": "resources: [app.yaml]\n",
+				"Kustomization.yml": "resources: []\n", "README.md": "# docs\n", "values.txt": "x: 1\n"},
+			objects: []string{"app"},
+		},
+		"a directory without a manifest is an error, not an empty scan": {
+			files: map[string]string{"README.md": "# docs\n", "kustomization.yaml": "resources: []\n"},
+			errs:  [][]string{{"DIR: no manifest files (*.yaml, *.yml, *.json) found in this directory or below it"}},
+		},
+		"a path that does not exist is named, and the other paths are read": {
+			files:   map[string]string{"ok.yaml": pod("ok")},
+			paths:   []string{"missing.yaml", "ok.yaml"},
+			objects: []string{"ok"},
+			errs:    [][]string{{"DIR/missing.yaml: stat: no such file or directory"}},
+		},
+		"standard input is read for -, in its place among the paths": {
+			files:   map[string]string{"a.yaml": pod("a"), "z.yaml": pod("z")},
+			paths:   []string{"z.yaml", "-", "a.yaml"},
+			stdin:   pod("stdin") + "---\nkind: Pod\n",
+			objects: []string{"z", "stdin", "a"},
+			errs:    [][]string{{"<stdin>: document 2 (line 6): Pod: apiVersion is missing"}},
+		},
+		"unreadable files and directories are named, and the rest is read": {
+			files: map[string]string{"secret.yaml": pod("unreadable"), "private/p.yaml": pod("hidden"), "ok.yaml": pod("readable")},
+			setup: func(t *testing.T, dir string) {
+				if os.Geteuid() == 0 {
+					t.Skip("root reads every file whatever its permissions")
+				}
+				chmod(t, filepath.Join(dir, "secret.yaml"), 0o000)
+				chmod(t, filepath.Join(dir, "private"), 0o000)
+			},
+			objects: []string{"readable"},
+			errs:    [][]string{{"DIR/private: open: permission denied"}, {"DIR/secret.yaml: open: permission denied"}},
+		},
+		"a symlink loop is named, and a directory link to its parent is not followed": {
+			files: map[string]string{"ok.yaml": pod("readable")},
+			setup: func(t *testing.T, dir string) {
+				for _, l := range [][2]string{{"loop-b.yaml", "loop-a.yaml"}, {"loop-a.yaml", "loop-b.yaml"}, {"..", "parent"}} {
+					if err := os.Symlink(l[0], filepath.Join(dir, l[1])); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+			objects: []string{"readable"},
+			errs: [][]string{
+				{"DIR/loop-a.yaml: stat: too many levels of symbolic links"},
+				{"DIR/loop-b.yaml: stat: too many levels of symbolic links"},
+			},
+		},
+		"a named pipe and a device in a directory are named and not read, so the walk cannot hang": {
+			files: map[string]string{"ok.yaml": pod("readable")},
+			setup: func(t *testing.T, dir string) {
+				if out, err := exec.Command("mkfifo", filepath.Join(dir, "pipe.yaml")).CombinedOutput(); err != nil {
+					t.Skipf("mkfifo: %v: %s", err, out)
+				}
+				if err := os.Symlink(os.DevNull, filepath.Join(dir, "null.yaml")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			objects: []string{"readable"},
+			errs: [][]string{
+				{"DIR/null.yaml: not read: a device, not a regular file"},
+				{"DIR/pipe.yaml: not read: a named pipe, not a regular file"},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for file, content := range tc.files {
+				writeFile(t, filepath.Join(dir, file), content)
+			}
+			if tc.setup != nil {
+				tc.setup(t, dir)
+			}
+			paths := []string{dir}
+			if tc.paths != nil {
+				paths = nil
+				for _, p := range tc.paths {
+					if p != "-" {
+						p = filepath.Join(dir, p)
+					}
+					paths = append(paths, p)
+				}
+			}
+			objs, errs := Load(paths, strings.NewReader(tc.stdin))
+			var got []string
+			for _, o := range objs {
+				got = append(got, o.Name)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.objects) {
+				t.Errorf("objects %v, want %v", got, tc.objects)
+			}
+			if len(errs) != len(tc.errs) {
+				t.Errorf("%d errors, want %d: %v", len(errs), len(tc.errs), errs)
+			}
+			for i, err := range errs {
+				var de *DecodeError
+				if !errors.As(err, &de) {
+					t.Errorf("error %d is not a DecodeError: %#v", i, err)
+				}
+				if i < len(tc.errs) {
+					want := make([]string, len(tc.errs[i]))
+					for j, p := range tc.errs[i] {
+						want[j] = strings.ReplaceAll(p, "DIR", dir)
+					}
+					if !holdsAll(err.Error(), want) {
+						t.Errorf("error %d:\n  %.300s\nwant it to hold %q", i, err, want)
+					}
+				}
+			}
+			if strings.Contains(fmt.Sprint(tc.errs), "no manifest files") {
+				for _, err := range errs {
+					if !errors.Is(err, ErrNoManifests) {
+						t.Errorf("%v does not wrap ErrNoManifests", err)
+					}
+				}
+			}
+		})
+	}
+}
