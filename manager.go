@@ -25,6 +25,7 @@ import (
 	compliancev1alpha1 "github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/logging"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
@@ -89,7 +90,7 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of the Go pprof endpoints (/debug/pprof/), for diagnosing memory and CPU use; \"0\" turns them off")
 	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (client-side limit)")
 	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of requests to the API server above --kube-api-qps")
-	fs.StringVar(&o.adminNamespace, "admin-namespace", defaultAdminNamespace(), "The operator's namespace: only ControlExceptions there may select other namespaces (default: $POD_NAMESPACE, else soc2-operator-system)")
+	fs.StringVar(&o.adminNamespace, "admin-namespace", defaultAdminNamespace(), "The operator's namespace: only ControlExceptions there may select other namespaces (default: $POD_NAMESPACE, else "+engine.DefaultAdminNamespace+")")
 	fs.StringVar(&o.journalStore, "journal-store", "", "Evidence journal store: a directory, file:///path or s3://bucket/prefix?region=...&lock-mode=governance|compliance&retain-days=N (off when empty)")
 	fs.StringVar(&o.clusterName, "cluster-name", "", "This cluster's name: its journal prefix in the store (required with --journal-store)")
 	fs.StringVar(&o.journalSigningKey, "journal-signing-key", "", "PEM ed25519 private key (PKCS #8) mounted from a Secret: every segment digest is signed with it")
@@ -140,7 +141,7 @@ func defaultAdminNamespace() string {
 	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
 		return ns
 	}
-	return "soc2-operator-system"
+	return engine.DefaultAdminNamespace
 }
 
 func runManager(args []string, _ io.Reader, _, stderr io.Writer) int {

@@ -268,7 +268,7 @@ func TestReportsAreRestored(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if got.Labels[LabelProfile] != "restore" || metav1.GetControllerOf(got) == nil {
+			if got.Labels[v1alpha1.LabelProfile] != "restore" || metav1.GetControllerOf(got) == nil {
 				return fmt.Errorf("labels %v owners %v", got.Labels, got.OwnerReferences)
 			}
 			return nil

@@ -32,9 +32,6 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
-// LabelProfile on every ComplianceReport names the profile that wrote it.
-const LabelProfile = "compliance.soc2-operator.io/profile"
-
 // Event reasons on profiles.
 const (
 	EventNamespaceNonCompliant = "NamespaceNonCompliant"
@@ -172,7 +169,7 @@ func (r *ComplianceProfileReconciler) reconcileProfile(ctx context.Context, prof
 	if selProblem != nil {
 		problems = append(problems, *selProblem)
 	}
-	exceptions, err := r.exceptions(ctx)
+	exceptions, err := inventory.Exceptions(ctx, r)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -270,7 +267,7 @@ func (r *ComplianceProfileReconciler) reconcileNamespace(ctx context.Context, pr
 		r.markStale(ctx, types.NamespacedName{Namespace: nsName, Name: profile.Name}, v1alpha1.ReasonEvaluationFailed, "The evaluation failed: "+err.Error())
 		return ctrl.Result{}, fmt.Errorf("gathering objects of namespace %s: %w", nsName, err)
 	}
-	exceptions, err := r.exceptions(ctx)
+	exceptions, err := inventory.Exceptions(ctx, r)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -434,7 +431,7 @@ func (r *ComplianceProfileReconciler) setReportMeta(profile *v1alpha1.Compliance
 	if rep.Labels == nil {
 		rep.Labels = map[string]string{}
 	}
-	rep.Labels[LabelProfile] = profile.Name
+	rep.Labels[v1alpha1.LabelProfile] = profile.Name
 	rep.Spec.Profile = profile.Name
 	return controllerutil.SetControllerReference(profile, rep, r.Scheme())
 }
@@ -478,7 +475,7 @@ func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.N
 // left alone.
 func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, now time.Time, reason, message string) {
 	list := &v1alpha1.ComplianceReportList{}
-	if err := r.List(ctx, list, client.MatchingLabels{LabelProfile: profile.Name}); err != nil {
+	if err := r.List(ctx, list, client.MatchingLabels{v1alpha1.LabelProfile: profile.Name}); err != nil {
 		return
 	}
 	for _, rep := range list.Items {
@@ -532,8 +529,8 @@ func notProducedBy(profile *v1alpha1.ComplianceProfile, rep *v1alpha1.Compliance
 	if c := metav1.GetControllerOf(rep); c != nil && c.UID != profile.UID {
 		return fmt.Sprintf("its controller is %s %s (uid %s), not profile %s (uid %s)", c.Kind, c.Name, c.UID, profile.Name, profile.UID)
 	}
-	if l, ok := rep.Labels[LabelProfile]; ok && l != profile.Name {
-		return fmt.Sprintf("its label %s names profile %q", LabelProfile, l)
+	if l, ok := rep.Labels[v1alpha1.LabelProfile]; ok && l != profile.Name {
+		return fmt.Sprintf("its label %s names profile %q", v1alpha1.LabelProfile, l)
 	}
 	if rep.Spec.Profile != "" && rep.Spec.Profile != profile.Name {
 		return fmt.Sprintf("its spec names profile %q", rep.Spec.Profile)
@@ -704,18 +701,6 @@ func (r *ComplianceProfileReconciler) selectedNamespaces(ctx context.Context, pr
 		}
 	}
 	return selected, nil, nil
-}
-
-func (r *ComplianceProfileReconciler) exceptions(ctx context.Context) ([]*v1alpha1.ControlException, error) {
-	list := &v1alpha1.ControlExceptionList{}
-	if err := r.List(ctx, list); err != nil {
-		return nil, fmt.Errorf("listing exceptions: %w", err)
-	}
-	out := make([]*v1alpha1.ControlException, len(list.Items))
-	for i := range list.Items {
-		out[i] = &list.Items[i]
-	}
-	return out, nil
 }
 
 // notifyExceptions asks the exception reconciler to refresh the exceptions that can cover the

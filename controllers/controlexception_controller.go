@@ -105,7 +105,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		desired.ApprovedBy, desired.ApprovedAt, desired.ApprovedGeneration = "", nil, 0
 		desired.UnverifiedApprovalGeneration = ex.Generation
 	}
-	desired.MatchedFindings = int32(r.state.matched(ex.Namespace + "/" + ex.Name))
+	desired.MatchedFindings = int32(r.state.matched(engine.ExceptionKey(ex.Namespace, ex.Name)))
 	condStatus := metav1.ConditionFalse
 	if state == v1alpha1.ExceptionActive {
 		condStatus = metav1.ConditionTrue
@@ -258,7 +258,7 @@ func (r *ControlExceptionReconciler) sendAlert(event v1alpha1.AlertEvent, ex *v1
 		}
 		r.alerts.Configure(p.Name, p.Spec.Alerts)
 		r.alerts.Send(alert.Alert{Event: event, Profile: p.Name, Namespace: ex.Namespace,
-			Exception: ex.Namespace + "/" + ex.Name, Expires: ex.Spec.Expires.Time,
+			Exception: engine.ExceptionKey(ex.Namespace, ex.Name), Expires: ex.Spec.Expires.Time,
 			Message: fmt.Sprintf("%s (owner %s): %s", ex.Name, ex.Spec.Owner, ex.Spec.Reason)})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +57,7 @@ type nsTrack struct {
 }
 
 type exTrack struct {
+	namespace, name string
 	approved, ended bool
 }
 
@@ -173,10 +173,10 @@ func (h *journalHook) apply(r *journal.Record) {
 		}
 	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked:
 		if r.Exception != nil {
-			k := r.Namespace + "/" + r.Exception.Name
+			k := engine.ExceptionKey(r.Namespace, r.Exception.Name)
 			e := h.exceptions[k]
 			if e == nil {
-				e = &exTrack{}
+				e = &exTrack{namespace: r.Namespace, name: r.Exception.Name}
 				h.exceptions[k] = e
 			}
 			switch r.Type {
@@ -195,16 +195,11 @@ func (h *journalHook) firstSeen(profile, ns string, next report.FirstSeenLookup)
 	if h == nil {
 		return next
 	}
-	return func(key string) (time.Time, bool) {
+	return func(f *v1alpha1.Finding) (time.Time, bool) {
 		if next != nil {
-			if t, ok := next(key); ok {
+			if t, ok := next(f); ok {
 				return t, true
 			}
-		}
-		// report.FindingKey: check, kind, namespace, name, container.
-		p := strings.Split(key, "\x00")
-		if len(p) != 5 {
-			return time.Time{}, false
 		}
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -212,8 +207,8 @@ func (h *journalHook) firstSeen(profile, ns string, next report.FirstSeenLookup)
 		if t == nil {
 			return time.Time{}, false
 		}
-		f, ok := t.open[journal.FindingKey(p[0], p[1], p[3], p[4])]
-		return f.FirstSeen, ok && !f.FirstSeen.IsZero()
+		open, ok := t.open[journalKey(f)]
+		return open.FirstSeen, ok && !open.FirstSeen.IsZero()
 	}
 }
 
@@ -306,7 +301,7 @@ func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev
 	for i := range shown {
 		f := &shown[i]
 		if f.FirstSeen != nil {
-			reportFirstSeen[journal.FindingKey(f.Check, f.Resource.Kind, f.Resource.Name, f.Container)] = f.FirstSeen.Time
+			reportFirstSeen[journalKey(f)] = f.FirstSeen.Time
 		}
 	}
 	current := make(map[string]journal.Finding, len(sum.Findings))
@@ -317,7 +312,7 @@ func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev
 		f := journal.Finding{
 			Key:   journal.FindingKey(r.Check.ID, r.Object.Kind, r.Object.Name, r.Container),
 			Check: r.Check.ID, Severity: string(r.Check.Severity), Kind: r.Object.Kind, Name: r.Object.Name,
-			Container: r.Container, Message: truncate(r.Message, 256),
+			Container: r.Container, Message: engine.TruncateTo(r.Message, 256),
 		}
 		for _, c := range r.Check.Criteria {
 			f.Criteria = append(f.Criteria, string(c))
@@ -422,7 +417,7 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 			recs = append(recs, journal.Record{Type: typ, Time: at, Namespace: ex.Namespace, Exception: &body})
 		}
 		if e == nil {
-			e = &exTrack{}
+			e = &exTrack{namespace: ex.Namespace, name: ex.Name}
 			h.exceptions[o.Key] = e
 			rec(journal.ExceptionRequested, ex.CreationTimestamp.Time)
 		}
@@ -444,8 +439,7 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 	for k, e := range h.exceptions {
 		if !seen[k] && !e.ended {
 			e.ended = true
-			ns, name := splitKey(k)
-			recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: now, Namespace: ns, Exception: &journal.Exception{Name: name}})
+			recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: now, Namespace: e.namespace, Exception: &journal.Exception{Name: e.name}})
 		}
 	}
 	return recs
@@ -565,10 +559,16 @@ func (h *journalHook) setCondition(conds *[]metav1.Condition, generation int64) 
 			c.Message += " (" + itoa(dropped) + " dropped; the gap will be recorded)"
 		}
 		if err != nil {
-			c.Message += ": " + truncate(err.Error(), 512)
+			c.Message += ": " + engine.TruncateTo(err.Error(), 512)
 		}
 	}
 	meta.SetStatusCondition(conds, c)
+}
+
+// journalKey is the journal's key of a report's finding (a namespace's journal records
+// need no namespace).
+func journalKey(f *v1alpha1.Finding) string {
+	return journal.FindingKey(f.Check, f.Resource.Kind, f.Resource.Name, f.Container)
 }
 
 func sortedFindingKeys(m map[string]journal.Finding) []string {
@@ -578,22 +578,6 @@ func sortedFindingKeys(m map[string]journal.Finding) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func splitKey(k string) (string, string) {
-	for i := range k {
-		if k[i] == '/' {
-			return k[:i], k[i+1:]
-		}
-	}
-	return "", k
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 func itoa(n int) string {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
-	"github.com/soc2-operator/soc2-operator/internal/report"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -294,13 +293,13 @@ func TestFirstSeenSurvivesARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	lookup := h.firstSeen("p", "ns", nil)
-	key := func(check, name, container string) string {
-		return report.FindingKey(&v1alpha1.Finding{Check: check, Resource: v1alpha1.ResourceRef{Kind: "Deployment", Namespace: "ns", Name: name}, Container: container})
+	finding := func(check, name, container string) *v1alpha1.Finding {
+		return &v1alpha1.Finding{Check: check, Resource: v1alpha1.ResourceRef{Kind: "Deployment", Namespace: "ns", Name: name}, Container: container}
 	}
-	if got, ok := lookup(key("wl-privileged", "api", "setup")); !ok || !got.Equal(first) {
+	if got, ok := lookup(finding("wl-privileged", "api", "setup")); !ok || !got.Equal(first) {
 		t.Errorf("open finding: %v %v, want %v", got, ok, first)
 	}
-	if _, ok := lookup(key("wl-seccomp", "api", "app")); ok {
+	if _, ok := lookup(finding("wl-seccomp", "api", "app")); ok {
 		t.Errorf("a closed finding has a first-seen time")
 	}
 }

@@ -179,7 +179,7 @@ func TestLifecycle(t *testing.T) {
 		if ref == nil || ref.Kind != "ComplianceProfile" || ref.Name != "life" || ref.UID != profile.UID || ref.BlockOwnerDeletion == nil || !*ref.BlockOwnerDeletion {
 			t.Errorf("owner reference %+v: want the profile as controller, blocking deletion, for garbage collection", ref)
 		}
-		if rep.Labels[LabelProfile] != "life" || rep.Spec.Profile != "life" {
+		if rep.Labels[v1alpha1.LabelProfile] != "life" || rep.Spec.Profile != "life" {
 			t.Errorf("report labels %v spec %+v: want the profile named", rep.Labels, rep.Spec)
 		}
 		if _, err := getReport("life-other", "life"); !apierrors.IsNotFound(err) {

@@ -191,7 +191,7 @@ func equalOwners(a, b []metav1.OwnerReference) bool {
 
 // deleteOthers removes the profile's reports in scope that the evaluation did not produce.
 func (w *policyReportWriter) deleteOthers(ctx context.Context, profile *v1alpha1.ComplianceProfile, namespace string, keep map[string]bool) error {
-	sel := client.MatchingLabels{policyreport.LabelProfile: policyreport.LabelValue(profile.Name)}
+	sel := client.MatchingLabels{v1alpha1.LabelProfile: policyreport.LabelValue(profile.Name)}
 	var stale []client.Object
 	nsList := &policyreport.PolicyReportList{}
 	opts := []client.ListOption{sel}

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -325,8 +326,8 @@ func specChanged() predicate.Predicate {
 				return true
 			}
 			return o.GetGeneration() != n.GetGeneration() ||
-				!mapsEqual(o.GetLabels(), n.GetLabels()) ||
-				!mapsEqual(o.GetAnnotations(), n.GetAnnotations()) ||
+				!maps.Equal(o.GetLabels(), n.GetLabels()) ||
+				!maps.Equal(o.GetAnnotations(), n.GetAnnotations()) ||
 				!slices.EqualFunc(o.GetOwnerReferences(), n.GetOwnerReferences(), sameOwner)
 		},
 	}
@@ -347,18 +348,6 @@ func exceptionStateChanged() predicate.Predicate {
 func sameOwner(a, b metav1.OwnerReference) bool {
 	return a.APIVersion == b.APIVersion && a.Kind == b.Kind && a.Name == b.Name && a.UID == b.UID &&
 		ptr.Equal(a.Controller, b.Controller)
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if bv, ok := b[k]; !ok || bv != v {
-			return false
-		}
-	}
-	return true
 }
 
 // watchdog marks reports Stale when their namespace has not been evaluated successfully for

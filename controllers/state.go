@@ -4,8 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
@@ -16,15 +14,14 @@ import (
 // profile's cluster-wide roll-up still be exact), and how many findings each exception covers.
 // It is rebuilt by the first full evaluation after a restart.
 type state struct {
+	plans    engine.PlanCache
 	mu       sync.Mutex
 	profiles map[string]*profileState
 }
 
 type profileState struct {
-	name       string
-	uid        types.UID
-	generation int64
-	plan       *engine.Plan
+	name string
+	plan *engine.Plan
 
 	// summaries by namespace; "" holds the cluster-scoped objects.
 	summaries map[string]*engine.Summary
@@ -42,19 +39,19 @@ type profileState struct {
 
 func newState() *state { return &state{profiles: map[string]*profileState{}} }
 
-// plan returns the profile's state, recompiling the plan when the profile changed.
+// plan returns the profile's state, starting afresh when the plan cache recompiled the plan
+// (the profile changed).
 func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Check) *profileState {
+	plan := s.plans.Plan(catalogue, profile)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ps := s.profiles[profile.Name]
-	if ps != nil && ps.uid == profile.UID && ps.generation == profile.Generation {
+	if ps != nil && ps.plan == plan {
 		return ps
 	}
 	ps = &profileState{
 		name:        profile.Name,
-		uid:         profile.UID,
-		generation:  profile.Generation,
-		plan:        engine.Compile(catalogue, profile),
+		plan:        plan,
 		summaries:   map[string]*engine.Summary{},
 		matches:     map[string]map[string]int{},
 		lastSuccess: map[string]time.Time{},
@@ -69,6 +66,7 @@ func (s *state) forget(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.profiles, name)
+	s.plans.Forget(name)
 }
 
 // recordNamespace stores a namespace's roll-up and exception matches after an evaluation.

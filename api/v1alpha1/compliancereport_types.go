@@ -4,6 +4,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// LabelProfile on every report the operator writes (ComplianceReports, and PolicyReports with
+// spec.policyReports) names the profile that wrote it. On a PolicyReport a profile name that is
+// not a valid label value is shortened with a hash.
+const LabelProfile = "compliance.soc2-operator.io/profile"
+
 // ComplianceReportSpec names the profile the report belongs to.
 type ComplianceReportSpec struct {
 	// profile is the name of the ComplianceProfile that produced the report.

@@ -66,8 +66,19 @@ const (
 	// record requesters and check approvals are missing or not as the operator expects, so
 	// approvals are not trusted and exceptions stay PendingApproval.
 	ReasonApprovalNotEnforced = "ApprovalNotEnforced"
-	// ReasonInvalidMatch: the exception's label selector or name pattern cannot be parsed.
+	// ReasonInvalidMatch: the exception's label selector or a name or container pattern
+	// cannot be parsed.
 	ReasonInvalidMatch = "InvalidMatch"
+	// ReasonNothingWaived: the exception names neither a check nor a criterion.
+	ReasonNothingWaived = "NothingWaived"
+	// ReasonMissingReason: the exception's spec.reason is empty.
+	ReasonMissingReason = "MissingReason"
+	// ReasonMissingOwner: the exception's spec.owner is empty.
+	ReasonMissingOwner = "MissingOwner"
+	// ReasonMissingExpiry: the exception's spec.expires is not set.
+	ReasonMissingExpiry = "MissingExpiry"
+	// ReasonUnknownCriterion: the exception names a SOC 2 criterion the operator does not know.
+	ReasonUnknownCriterion = "UnknownCriterion"
 	// ReasonExpiringSoon: the exception expires within the expiry warning.
 	ReasonExpiringSoon = "ExpiringSoon"
 	// ReasonNotExpiringSoon: the exception's expiry is further away than the expiry warning.

@@ -21,6 +21,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
@@ -144,7 +145,7 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 	}
 	d.DashboardURL = "http://" + uiAddr
 	d.JournalDir = filepath.Join(d.dir, "journal")
-	if d.Manager, err = testenv.StartManager(bin, d.Kubeconfig, "--admin-namespace", "soc2-operator-system",
+	if d.Manager, err = testenv.StartManager(bin, d.Kubeconfig, "--admin-namespace", engine.DefaultAdminNamespace,
 		"--journal-store", d.JournalDir, "--cluster-name", Cluster, "--journal-signing-key", key,
 		"--journal-attestation-interval", "1m", "--ui-bind-address", uiAddr); err != nil {
 		return nil, err

@@ -248,6 +248,38 @@ func TestExceptions(t *testing.T) {
 			ex:   exception("shop", "typo", func(s *v1alpha1.ControlExceptionSpec) { s.Checks = []string{"test-privilegd"} }),
 			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonUnknownCheck, message: `spec.checks[0]: unknown check "test-privilegd"`},
 		},
+		"an exception naming neither a check nor a criterion is invalid": {
+			ex:   exception("shop", "empty", func(s *v1alpha1.ControlExceptionSpec) { s.Checks = nil }),
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonNothingWaived, message: "spec: an exception must name at least one check or criterion"},
+		},
+		"an exception without a reason is invalid": {
+			ex:   exception("shop", "no-reason", func(s *v1alpha1.ControlExceptionSpec) { s.Reason = "  " }),
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonMissingReason, message: "spec.reason: an exception needs a reason"},
+		},
+		"an exception without an owner is invalid": {
+			ex:   exception("shop", "no-owner", func(s *v1alpha1.ControlExceptionSpec) { s.Owner = "" }),
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonMissingOwner, message: "spec.owner: an exception needs an owner"},
+		},
+		"an exception without an expiry is invalid": {
+			ex:   exception("shop", "no-expiry", func(s *v1alpha1.ControlExceptionSpec) { s.Expires = metav1.Time{} }),
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonMissingExpiry, message: "spec.expires: an exception needs an expiry"},
+		},
+		"an exception naming an unknown criterion is invalid": {
+			ex: exception("shop", "bad-criterion", func(s *v1alpha1.ControlExceptionSpec) {
+				s.Criteria = []v1alpha1.Criterion{"CC6.9"}
+			}),
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonUnknownCriterion, message: `spec.criteria[0]: unknown SOC 2 criterion "CC6.9"`},
+		},
+		"an exception with a bad name pattern is invalid": {
+			ex:   exception("shop", "bad-pattern", func(s *v1alpha1.ControlExceptionSpec) { s.Match.Containers = []string{"[app"} }),
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonInvalidMatch, message: `spec.match.containers[0]: "[app" is not a valid pattern`},
+		},
+		"an exception with a bad label selector is invalid": {
+			ex: exception("shop", "bad-selector", func(s *v1alpha1.ControlExceptionSpec) {
+				s.Match.LabelSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: "Near"}}}
+			}),
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonInvalidMatch, message: "spec.match.labelSelector: "},
+		},
 		"an exception outside the operator's namespace may not select other namespaces": {
 			ex: exception("shop", "greedy", func(s *v1alpha1.ControlExceptionSpec) {
 				s.Match.Namespaces = []string{"billing"}

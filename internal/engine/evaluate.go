@@ -7,6 +7,10 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
 
+// DefaultAdminNamespace is the operator's namespace in the default install (config/default):
+// the `manager` and `scan` commands take it when told no other.
+const DefaultAdminNamespace = "soc2-operator-system"
+
 // Options are the inputs of an evaluation besides objects, plan and exceptions.
 type Options struct {
 	// Now is the evaluation time (exception expiry is judged against it). Inject it: the

@@ -14,11 +14,15 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
 
+// ExceptionKey names an exception wherever one is referred to: namespace/name, as findings'
+// exception field, alerts and the journal show it.
+func ExceptionKey(namespace, name string) string { return namespace + "/" + name }
+
 // ExceptionOutcome is what became of one ControlException in an evaluation.
 type ExceptionOutcome struct {
 	// Exception is the object evaluated.
 	Exception *v1alpha1.ControlException
-	// Key is namespace/name.
+	// Key is the exception's ExceptionKey.
 	Key string
 	// State is PendingApproval, Active, Expired or Invalid for this profile at evaluation time.
 	State v1alpha1.ExceptionState
@@ -120,7 +124,7 @@ func TrustedApprover(ex *v1alpha1.ControlException, trust ApprovalTrust, problem
 func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptions) *ExceptionOutcome {
 	out := &ExceptionOutcome{
 		Exception:          ex,
-		Key:                ex.Namespace + "/" + ex.Name,
+		Key:                ExceptionKey(ex.Namespace, ex.Name),
 		MatchedByNamespace: map[string]int{},
 		AppliesTo:          len(ex.Spec.Profiles) == 0 || slices.Contains(ex.Spec.Profiles, p.ProfileName),
 	}
@@ -131,16 +135,16 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 	spec := &ex.Spec
 
 	if len(spec.Checks) == 0 && len(spec.Criteria) == 0 {
-		return invalid(v1alpha1.ReasonInvalidMatch, "spec: an exception must name at least one check or criterion")
+		return invalid(v1alpha1.ReasonNothingWaived, "spec: an exception must name at least one check or criterion")
 	}
 	if strings.TrimSpace(spec.Reason) == "" {
-		return invalid(v1alpha1.ReasonInvalidMatch, "spec.reason: an exception needs a reason")
+		return invalid(v1alpha1.ReasonMissingReason, "spec.reason: an exception needs a reason")
 	}
 	if strings.TrimSpace(spec.Owner) == "" {
-		return invalid(v1alpha1.ReasonInvalidMatch, "spec.owner: an exception needs an owner")
+		return invalid(v1alpha1.ReasonMissingOwner, "spec.owner: an exception needs an owner")
 	}
 	if spec.Expires.IsZero() {
-		return invalid(v1alpha1.ReasonInvalidMatch, "spec.expires: an exception needs an expiry")
+		return invalid(v1alpha1.ReasonMissingExpiry, "spec.expires: an exception needs an expiry")
 	}
 	out.checks = map[string]bool{}
 	for i, id := range spec.Checks {
@@ -152,7 +156,7 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 	out.criteria = map[v1alpha1.Criterion]bool{}
 	for i, c := range spec.Criteria {
 		if !KnownCriterion(c) {
-			return invalid(v1alpha1.ReasonInvalidMatch, "spec.criteria[%d]: unknown SOC 2 criterion %q", i, c)
+			return invalid(v1alpha1.ReasonUnknownCriterion, "spec.criteria[%d]: unknown SOC 2 criterion %q", i, c)
 		}
 		out.criteria[c] = true
 	}

@@ -10,11 +10,16 @@ const MaxMessageLength = 1024
 
 // Truncate shortens s to at most MaxMessageLength bytes, cutting on a UTF-8 boundary and
 // ending in "..." when it had to cut.
-func Truncate(s string) string {
-	if len(s) <= MaxMessageLength {
+func Truncate(s string) string { return TruncateTo(s, MaxMessageLength) }
+
+// TruncateTo shortens s to at most max bytes (max >= 3), cutting on a UTF-8 boundary and
+// ending in "..." when it had to cut: for a text quoted inside a message, or a record with a
+// tighter bound than MaxMessageLength.
+func TruncateTo(s string, max int) string {
+	if len(s) <= max {
 		return s
 	}
-	cut := MaxMessageLength - len("...")
+	cut := max - len("...")
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

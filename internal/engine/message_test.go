@@ -9,6 +9,7 @@ import (
 func TestTruncate(t *testing.T) {
 	for name, tc := range map[string]struct {
 		in      string
+		max     int // 0: Truncate
 		wantLen int
 		cut     bool
 	}{
@@ -17,9 +18,14 @@ func TestTruncate(t *testing.T) {
 		"a cut never splits a multi-byte letter":  {in: strings.Repeat("é", MaxMessageLength), wantLen: MaxMessageLength - 1, cut: true},
 		"an empty message stays empty":            {in: "", wantLen: 0},
 		"a short message with letters is kept as": {in: "ключ", wantLen: len("ключ")},
+		"a tighter bound cuts there":              {in: strings.Repeat("a", 100), max: 40, wantLen: 40, cut: true},
+		"a tighter bound never splits a letter":   {in: strings.Repeat("é", 100), max: 40, wantLen: 39, cut: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got := Truncate(tc.in)
+			if tc.max > 0 {
+				got = TruncateTo(tc.in, tc.max)
+			}
 			if len(got) != tc.wantLen || strings.HasSuffix(got, "...") != tc.cut || !utf8.ValidString(got) {
 				t.Errorf("Truncate gave %d bytes (valid UTF-8 %v, ends in ... %v); want %d, cut %v", len(got), utf8.ValidString(got), strings.HasSuffix(got, "..."), tc.wantLen, tc.cut)
 			}

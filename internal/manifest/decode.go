@@ -140,7 +140,7 @@ func splitDocuments(data []byte) []document {
 				// way it must not go unread in silence.
 				start, startLine = pos, line
 				badSeparator = fmt.Errorf("a document separator (---) may be followed only by a comment, as kubectl requires; "+
-					"this one is followed by %q", truncate(string(bytes.TrimSpace(l[3:])), 40))
+					"this one is followed by %q", engine.TruncateTo(string(bytes.TrimSpace(l[3:])), 40))
 			}
 		}
 		pos = next
@@ -162,13 +162,6 @@ func splitDocuments(data []byte) []document {
 func isSeparator(l []byte) bool {
 	rest := bytes.TrimSpace(l[3:])
 	return len(rest) == 0 || rest[0] == '#'
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
 
 // splitJSON cuts a stream of JSON values (kubectl reads several objects in a row too) into

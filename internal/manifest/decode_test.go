@@ -102,7 +102,7 @@ func TestDecode(t *testing.T) {
 				"--- {apiVersion: v1, kind: Pod, metadata: {name: inline, namespace: shop}, spec: {hostNetwork: true}}\n---\n" + pod("after"),
 			objects: []string{before, "Pod/after@3:7"},
 			errs: [][]string{{"in.yaml: document 2 (line 5): a document separator (---) may be followed only by a comment, " +
-				`as kubectl requires; this one is followed by "{apiVersion: v1, kind: Pod, metadata: {n…"`}},
+				`as kubectl requires; this one is followed by "{apiVersion: v1, kind: Pod, metadata:..."`}},
 		},
 		"an empty file is no error":                          {data: ""},
 		"a file of only comments and separators is no error": {data: "# Nothing here yet.\n---\n# Still nothing.\n---\n---\n"},

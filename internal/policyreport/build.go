@@ -28,9 +28,6 @@ const (
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	// ManagedBy is the value of LabelManagedBy.
 	ManagedBy = "soc2-operator"
-	// LabelProfile names the profile evaluated (shortened with a hash when the profile's name
-	// is not a valid label value); absent when no profile was given.
-	LabelProfile = "compliance.soc2-operator.io/profile"
 )
 
 // Properties of a result.
@@ -128,7 +125,7 @@ func (d *draft) report(profile string) Object {
 		Labels: map[string]string{LabelManagedBy: ManagedBy},
 	}
 	if profile != "" {
-		meta.Labels[LabelProfile] = LabelValue(profile)
+		meta.Labels[v1alpha1.LabelProfile] = LabelValue(profile)
 	}
 	if uid != "" {
 		meta.OwnerReferences = []metav1.OwnerReference{{

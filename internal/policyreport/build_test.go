@@ -315,7 +315,7 @@ func assertWhatEveryReportPromises(t *testing.T, r Object, ev *engine.Evaluation
 	if r.GetNamespace() != scope.Namespace {
 		t.Errorf("%s: report in namespace %q, resource in %q", id, r.GetNamespace(), scope.Namespace)
 	}
-	if l := r.GetLabels(); l[LabelManagedBy] != ManagedBy || l[LabelProfile] != profileName {
+	if l := r.GetLabels(); l[LabelManagedBy] != ManagedBy || l[v1alpha1.LabelProfile] != profileName {
 		t.Errorf("%s: labels %v", id, l)
 	}
 	owners := r.GetOwnerReferences()

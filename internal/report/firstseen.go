@@ -76,5 +76,5 @@ func Lookup(store FirstSeenStore, profile, namespace string) FirstSeenLookup {
 	if store == nil {
 		return nil
 	}
-	return func(key string) (time.Time, bool) { return store.Lookup(profile, namespace, key) }
+	return func(f *v1alpha1.Finding) (time.Time, bool) { return store.Lookup(profile, namespace, FindingKey(f)) }
 }

@@ -41,8 +41,9 @@ type NamespaceInput struct {
 	FirstSeen FirstSeenLookup
 }
 
-// FirstSeenLookup says when the finding with the given FindingKey was first seen.
-type FirstSeenLookup func(key string) (time.Time, bool)
+// FirstSeenLookup says when the finding was first seen. It is asked before the finding's
+// FirstSeen is set: it reads the check, the resource and the container.
+type FirstSeenLookup func(f *v1alpha1.Finding) (time.Time, bool)
 
 // NamespaceStatus builds the status of one namespace's report. Findings keep the first-seen
 // time they had in the previous status; new findings are first seen now.
@@ -116,13 +117,13 @@ func firstSeenFrom(lookup FirstSeenLookup, prev []v1alpha1.Finding) FirstSeenLoo
 			seen[FindingKey(&prev[i])] = t.Time
 		}
 	}
-	return func(key string) (time.Time, bool) {
+	return func(f *v1alpha1.Finding) (time.Time, bool) {
 		if lookup != nil {
-			if t, ok := lookup(key); ok {
+			if t, ok := lookup(f); ok {
 				return t, true
 			}
 		}
-		t, ok := seen[key]
+		t, ok := seen[FindingKey(f)]
 		return t, ok
 	}
 }
@@ -147,7 +148,7 @@ func Findings(results []*engine.Result, max int, firstSeen FirstSeenLookup, now 
 		if r.Exception != nil {
 			f.Exception = r.Exception.Key
 		}
-		if t, ok := firstSeen(FindingKey(&f)); ok {
+		if t, ok := firstSeen(&f); ok {
 			f.FirstSeen = ptrTime(t)
 		} else {
 			f.FirstSeen = ptrTime(now)

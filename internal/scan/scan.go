@@ -33,9 +33,6 @@ const (
 	ExitInput = 3
 )
 
-// DefaultAdminNamespace is the operator's namespace in the default install.
-const DefaultAdminNamespace = "soc2-operator-system"
-
 // Formats are the output formats, in the order the help lists them.
 var Formats = []string{"table", "json", "yaml", "junit", "sarif", "policyreport"}
 
@@ -69,7 +66,7 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Details, "details", false, fmt.Sprintf("Table output: list every finding, not the summary per criterion and check (the table lists every finding by itself up to %d findings)", summaryThreshold))
 	fs.StringVar(&o.Show, "show", "findings", "Results in json and yaml output: findings (failing and excepted) or all")
 	fs.StringVar(&o.Namespace, "namespace", "default", "The namespace of namespaced objects whose manifest names none, as kubectl apply -n would use")
-	fs.StringVar(&o.AdminNamespace, "admin-namespace", DefaultAdminNamespace, "The operator's namespace: only exceptions there may select other namespaces")
+	fs.StringVar(&o.AdminNamespace, "admin-namespace", engine.DefaultAdminNamespace, "The operator's namespace: only exceptions there may select other namespaces")
 }
 
 // Run is `soc2-operator scan`. now is the clock exceptions are judged against.
@@ -319,7 +316,7 @@ func loadExceptions(files []string, stdin io.Reader, namespace string) ([]*v1alp
 			continue
 		}
 		out = append(out, ex)
-		sources[ex.Namespace+"/"+ex.Name] = fmt.Sprintf("%s: document %d (line %d)", o.Source.File, o.Source.Document, o.Source.Line)
+		sources[engine.ExceptionKey(ex.Namespace, ex.Name)] = fmt.Sprintf("%s: document %d (line %d)", o.Source.File, o.Source.Document, o.Source.Line)
 	}
 	for i, e := range errs {
 		if !strings.HasPrefix(e.Error(), "--exceptions") {

@@ -20,7 +20,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
-	"github.com/soc2-operator/soc2-operator/controllers"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -290,7 +289,7 @@ func TestForgedReportsAreDeleted(t *testing.T) {
 					}
 				} else {
 					forged = &v1alpha1.ComplianceReport{
-						ObjectMeta: metav1.ObjectMeta{Name: tc.name, Namespace: tc.namespace, Labels: map[string]string{controllers.LabelProfile: tc.name}},
+						ObjectMeta: metav1.ObjectMeta{Name: tc.name, Namespace: tc.namespace, Labels: map[string]string{v1alpha1.LabelProfile: tc.name}},
 						Spec:       v1alpha1.ComplianceReportSpec{Profile: tc.name},
 					}
 					if err := forger.Create(ctx, forged); err != nil {

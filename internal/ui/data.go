@@ -136,7 +136,7 @@ func overview(reports []*v1alpha1.ComplianceReport) []*profileView {
 				row.NotAssessed++
 			}
 		}
-		stale, reason := condition(r, "Stale")
+		stale, reason := condition(r, v1alpha1.ConditionStale)
 		var evaluated *time.Time
 		if r.Status.LastEvaluated != nil {
 			evaluated = &r.Status.LastEvaluated.Time

@@ -395,7 +395,7 @@ func (s *Server) namespacePage(w http.ResponseWriter, r *http.Request) {
 		if rep.Namespace != ns {
 			continue
 		}
-		stale, reason := condition(rep, "Stale")
+		stale, reason := condition(rep, v1alpha1.ConditionStale)
 		var evaluated *time.Time
 		if rep.Status.LastEvaluated != nil {
 			evaluated = &rep.Status.LastEvaluated.Time

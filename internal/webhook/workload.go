@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -57,14 +56,7 @@ type WorkloadValidator struct {
 	// exception that needs an approval admits nothing.
 	Approval *admissionpolicy.Verifier
 
-	mu    sync.Mutex
-	plans map[string]cachedPlan
-}
-
-type cachedPlan struct {
-	uid        types.UID
-	generation int64
-	plan       *engine.Plan
+	plans engine.PlanCache
 }
 
 // verdict is one profile's judgement of the object.
@@ -180,19 +172,15 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 		// reference, an added or changed container, an ephemeral container) is judged here.
 		return nil, nil
 	}
-	exceptions := &v1alpha1.ControlExceptionList{}
-	if err := v.Reader.List(ctx, exceptions); err != nil {
-		return nil, fmt.Errorf("listing exceptions: %w", err)
-	}
-	exs := make([]*v1alpha1.ControlException, len(exceptions.Items))
-	for i := range exceptions.Items {
-		exs[i] = &exceptions.Items[i]
+	exs, err := inventory.Exceptions(ctx, v.Reader)
+	if err != nil {
+		return nil, err
 	}
 
 	trust, why := v.Approval.Trust()
 	var out []verdict
 	for _, p := range enforcing {
-		plan := v.plan(p)
+		plan := v.plans.Plan(v.Catalogue, p)
 		min := p.Spec.Enforcement.Severity
 		if min == "" {
 			min = v1alpha1.SeverityHigh
@@ -267,22 +255,6 @@ func (v *WorkloadValidator) missingController(ctx context.Context, obj *engine.O
 		return nil, fmt.Errorf("reading %s %s/%s, the controller %s %s names: %w", ref.Kind, obj.Namespace, ref.Name, obj.Kind, obj.Name, err)
 	}
 	return engine.NewObject(owner, k.APIVersion(), ref.Kind), nil
-}
-
-// plan compiles a profile once per generation.
-func (v *WorkloadValidator) plan(p *v1alpha1.ComplianceProfile) *engine.Plan {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.plans == nil {
-		v.plans = map[string]cachedPlan{}
-	}
-	c, ok := v.plans[p.Name]
-	if ok && c.uid == p.UID && c.generation == p.Generation {
-		return c.plan
-	}
-	c = cachedPlan{uid: p.UID, generation: p.Generation, plan: engine.Compile(v.Catalogue, p)}
-	v.plans[p.Name] = c
-	return c.plan
 }
 
 // describe writes one line per failure: the check, its severity, where, what and how to fix.
