@@ -35,11 +35,16 @@ generate: ## Generate the DeepCopy methods of api/.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: manifests
-manifests: ## Generate the CRDs (config/crd/bases), the RBAC role (config/rbac), the webhook (config/webhook) from markers, and docs/rbac.md from the roles.
+manifests: ## Generate the CRDs (config/crd/bases), the RBAC role (config/rbac), the webhook (config/webhook) from markers, docs/rbac.md from the roles, and the chart's copies (make chart).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
 		output:webhook:artifacts:config=config/webhook
 	go run ./hack/rbacdoc
+	go run ./hack/chartgen --version $(VERSION)
+
+.PHONY: chart
+chart: ## Regenerate what the Helm chart (charts/soc2-operator) copies from config/ (CRDs, alerts, RBAC rules, webhook rules), its Chart.yaml and docs/helm.md.
+	go run ./hack/chartgen --version $(VERSION)
 
 .PHONY: docs
 docs: ## Generate docs/checks.md from the check catalogue (internal/checks).
@@ -68,9 +73,9 @@ control-plane: ## Build (once, then cached) kube-apiserver, etcd and kubectl fro
 	hack/control-plane.sh
 
 .PHONY: test
-test: control-plane kustomize versitygw promtool debian-packages ## Run every test, on the real control plane (with a real S3 server and Chromium for the evidence journal and pack; screenshots land in _artifacts/).
+test: control-plane kustomize versitygw promtool helm debian-packages ## Run every test, on the real control plane (with a real S3 server and Chromium for the evidence journal and pack; screenshots land in _artifacts/).
 	mkdir -p _artifacts
-	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" SOC2_PROMTOOL="$$(hack/tool.sh promtool)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
+	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" SOC2_PROMTOOL="$$(hack/tool.sh promtool)" SOC2_HELM="$$(hack/tool.sh helm)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-unit
 test-unit: versitygw ## Run the tests that need no control plane (the packages whose tests import neither envtest nor internal/testenv): seconds on a warm machine.
@@ -107,6 +112,10 @@ test-scale: control-plane ## Run the operator against 10,000 workloads in 100 na
 .PHONY: promtool
 promtool: ## Build (once, then cached; about 7 minutes cold here) promtool v0.316.0, which unit-tests the alerts of config/prometheus.
 	@hack/tool.sh promtool >/dev/null
+
+.PHONY: helm
+helm: ## Build (once, then cached; 8 CPU-minutes cold) the Helm CLI v4.3.1, which lints, renders and installs charts/soc2-operator in the tests.
+	@hack/tool.sh helm >/dev/null
 
 .PHONY: versitygw
 versitygw: ## Build (once, then cached) versitygw, the S3-compatible server the journal's s3 store is tested against.
