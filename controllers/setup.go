@@ -47,6 +47,9 @@ type Options struct {
 	Interval func(*v1alpha1.ComplianceProfile) time.Duration
 	// Clock is the clock evaluations use. Default: the real one.
 	Clock clock.Clock
+	// Resync, when set, evaluates every profile and judges every exception again on each
+	// receive. Tests that move a fake Clock send on it (resync.go).
+	Resync <-chan struct{}
 	// MaxConcurrentReconciles of the profile controller. Default 2.
 	MaxConcurrentReconciles int
 	// AdmissionPolicies says whether the operator applies the admission policies for exceptions
@@ -133,7 +136,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	// When the admission policies come or go, every profile is evaluated again and every
 	// exception judged again: approvals became trusted or stopped being so.
 	profileEvents := make(chan event.TypedGenericEvent[*v1alpha1.ComplianceProfile], 1024)
-	opts.Approval.OnChange(func() {
+	resyncAll := func() {
 		ctx := context.Background()
 		list := &v1alpha1.ComplianceProfileList{}
 		if err := mgr.GetClient().List(ctx, list); err == nil {
@@ -150,7 +153,13 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 				profiles.exceptionChanged(client.ObjectKeyFromObject(&exs.Items[i]))
 			}
 		}
-	})
+	}
+	opts.Approval.OnChange(resyncAll)
+	if opts.Resync != nil {
+		if err := mgr.Add(resyncOn(opts.Resync, resyncAll)); err != nil {
+			return err
+		}
+	}
 
 	mapper := &requestMapper{client: mgr.GetClient(), adminNamespace: opts.AdminNamespace}
 	b := ctrl.NewControllerManagedBy(mgr).
