@@ -233,10 +233,13 @@ func (o *Options) validate() error {
 
 // failOnLevel is the --fail-on value spelt as the severities are, whatever its case.
 func failOnLevel(v string) (string, bool) {
-	for _, l := range []string{"Critical", "High", "Medium", "Low", "none"} {
-		if strings.EqualFold(v, l) {
-			return l, true
+	for _, s := range v1alpha1.Severities {
+		if strings.EqualFold(v, string(s)) {
+			return string(s), true
 		}
+	}
+	if strings.EqualFold(v, "none") {
+		return "none", true
 	}
 	return "", false
 }
