@@ -50,6 +50,10 @@ chart: ## Regenerate what the Helm chart (charts/soc2-operator) copies from conf
 docs: ## Generate docs/checks.md from the check catalogue (internal/checks).
 	go run ./hack/checksdoc
 
+.PHONY: dashboard
+dashboard: ## Generate config/grafana/soc2-operator-dashboard.json, the Grafana dashboard (hack/dashboardgen, Grafana Foundation SDK).
+	go run ./hack/dashboardgen
+
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
 	gofmt -l -w $$(git ls-files '*.go')
