@@ -422,9 +422,18 @@ helm install soc2-operator charts/soc2-operator -n soc2-operator-system \
   --set webhook.caBundle="$(base64 -w0 ca.crt)"
 ` + "```" + `
 
+**Upgrading.** ` + "`helm upgrade soc2-operator charts/soc2-operator -n soc2-operator-system --set ...`" + `
+applies the values given; an upgrade given no values at all keeps the release's values (Helm's
+rule), so turning something off takes saying so (` + "`--set webhook.enabled=false`" + `) or
+` + "`--reset-values`" + `. Helm installs the CRDs of ` + "`crds/`" + ` only when they are missing and never
+upgrades or deletes them: after an upgrade that changes them, apply them
+(` + "`kubectl apply --server-side -f charts/soc2-operator/crds/`" + `); ` + "`helm uninstall`" + ` leaves them,
+and with them every profile, exception and report.
+
 **Tested combinations.** charts/soc2-operator/ci/*-values.yaml (the chart-testing convention) are
-each linted (` + "`helm lint --strict`" + `), rendered, installed with ` + "`helm install`" + ` on a real API
-server, and, with the image pinned by digest, scanned by ` + "`soc2-operator scan`" + ` with no finding.
+each linted (` + "`helm lint --strict`" + `), rendered, applied to a real API server (a server-side dry run;
+the defaults and ` + "`full`" + ` with ` + "`helm install`" + `, then ` + "`helm upgrade`" + ` and ` + "`helm uninstall`" + `), and,
+with the image pinned by digest, scanned by ` + "`soc2-operator scan`" + ` with no finding.
 
 ## Values
 

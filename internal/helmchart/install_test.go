@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -27,6 +28,7 @@ const namespace = "soc2-operator-system"
 // applied with a server-side dry run (`kubectl apply --server-side --dry-run=server`), so the API
 // server validates each of its objects too. The Prometheus Operator's and cert-manager's kinds
 // are accepted through stand-in CRDs (foreignCRDs): their schemas are not the chart's to test.
+// Then `helm upgrade` turns the webhook on and off again, and `helm uninstall` removes a release.
 func TestHelmInstallOnAnAPIServer(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{}
@@ -92,6 +94,31 @@ func TestHelmInstallOnAnAPIServer(t *testing.T) {
 				}
 			})
 		}
+	})
+	t.Run("helm upgrade turns the webhook on and off", func(t *testing.T) {
+		wh := &unstructured.Unstructured{}
+		wh.SetAPIVersion("admissionregistration.k8s.io/v1")
+		wh.SetKind("ValidatingWebhookConfiguration")
+		whKey := client.ObjectKey{Name: "soc2-operator-validating-webhook-configuration"}
+		if _, err := helm(t, "upgrade", "soc2-operator", chartDir, "--namespace", namespace, "--set", "webhook.enabled=true"); err != nil {
+			t.Fatal(err)
+		}
+		onServer(t, render(t, nil, "webhook.enabled=true"))
+		if err := k8s.Get(ctx, whKey, wh); err != nil {
+			t.Fatalf("after the upgrade: %v", err)
+		}
+		// An upgrade with no values at all reuses the release's (Helm's rule), so turning the
+		// webhook off takes saying so.
+		if _, err := helm(t, "upgrade", "soc2-operator", chartDir, "--namespace", namespace, "--set", "webhook.enabled=false"); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 30*time.Second, "the webhook configuration is removed", func() error {
+			if err := k8s.Get(ctx, whKey, wh); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("still there (%v)", err)
+			}
+			return nil
+		})
+		onServer(t, render(t, nil))
 	})
 	t.Run("helm uninstall removes the release and keeps the CRDs", func(t *testing.T) {
 		if _, err := helm(t, "uninstall", "full", "--namespace", namespace); err != nil {
