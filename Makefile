@@ -35,15 +35,24 @@ generate: ## Generate the DeepCopy methods of api/.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: manifests
-manifests: ## Generate the CRDs (config/crd/bases), the RBAC role (config/rbac), the webhook (config/webhook) from markers, and docs/rbac.md from the roles.
+manifests: ## Generate the CRDs (config/crd/bases), the RBAC role (config/rbac), the webhook (config/webhook) from markers, docs/rbac.md from the roles, and the chart's copies (make chart).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
 		output:webhook:artifacts:config=config/webhook
 	go run ./hack/rbacdoc
+	go run ./hack/chartgen --version $(VERSION)
+
+.PHONY: chart
+chart: ## Regenerate what the Helm chart (charts/soc2-operator) copies from config/ (CRDs, alerts, RBAC rules, webhook rules), its Chart.yaml and docs/helm.md.
+	go run ./hack/chartgen --version $(VERSION)
 
 .PHONY: docs
 docs: ## Generate docs/checks.md from the check catalogue (internal/checks).
 	go run ./hack/checksdoc
+
+.PHONY: dashboard
+dashboard: ## Generate config/grafana/soc2-operator-dashboard.json, the Grafana dashboard (hack/dashboardgen, Grafana Foundation SDK).
+	go run ./hack/dashboardgen
 
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
@@ -64,9 +73,9 @@ control-plane: ## Build (once, then cached) kube-apiserver, etcd and kubectl fro
 	hack/control-plane.sh
 
 .PHONY: test
-test: control-plane kustomize versitygw promtool debian-packages ## Run every test, on the real control plane (with a real S3 server and Chromium for the evidence journal and pack; screenshots land in _artifacts/).
+test: control-plane kustomize versitygw promtool helm krew-tools debian-packages ## Run every test, on the real control plane (with a real S3 server and Chromium for the evidence journal and pack; screenshots land in _artifacts/).
 	mkdir -p _artifacts
-	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" SOC2_PROMTOOL="$$(hack/tool.sh promtool)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
+	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" SOC2_PROMTOOL="$$(hack/tool.sh promtool)" SOC2_HELM="$$(hack/tool.sh helm)" SOC2_KREW="$$(hack/tool.sh krew)" SOC2_KREW_VALIDATE="$$(hack/tool.sh validate-krew-manifest)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-unit
 test-unit: versitygw ## Run the tests that need no control plane (the packages whose tests import neither envtest nor internal/testenv): seconds on a warm machine.
@@ -104,6 +113,15 @@ test-scale: control-plane ## Run the operator against 10,000 workloads in 100 na
 promtool: ## Build (once, then cached; about 7 minutes cold here) promtool v0.316.0, which unit-tests the alerts of config/prometheus.
 	@hack/tool.sh promtool >/dev/null
 
+.PHONY: helm
+helm: ## Build (once, then cached; 8 CPU-minutes cold) the Helm CLI v4.3.1, which lints, renders and installs charts/soc2-operator in the tests.
+	@hack/tool.sh helm >/dev/null
+
+.PHONY: krew-tools
+krew-tools: ## Build (once, then cached) krew and validate-krew-manifest v0.4.3, which check and install the kubectl plugin's krew manifest in the tests.
+	@hack/tool.sh krew >/dev/null
+	@hack/tool.sh validate-krew-manifest >/dev/null
+
 .PHONY: versitygw
 versitygw: ## Build (once, then cached) versitygw, the S3-compatible server the journal's s3 store is tested against.
 	@hack/tool.sh versitygw >/dev/null
@@ -126,6 +144,14 @@ bundle: manifests kustomize ## Regenerate the OLM bundle (bundle/, bundle.Docker
 .PHONY: build
 build: ## Build bin/soc2-operator.
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o bin/soc2-operator .
+
+.PHONY: kubectl-plugin
+kubectl-plugin: build ## Build bin/kubectl-soc2, the kubectl plugin: the operator binary under the plugin's name (put bin/ on PATH, then `kubectl soc2`).
+	ln -sf soc2-operator bin/kubectl-soc2
+
+.PHONY: krew
+krew: ## Cross-compile kubectl-soc2 for every platform, pack the release archives into dist/krew and write the krew manifest dist/krew/soc2.yaml with their SHA-256 (see hack/krewgen).
+	go run ./hack/krewgen --version v$(VERSION) --build -o dist/krew
 
 .PHONY: run
 run: ## Run the manager against the cluster of the current kubeconfig.

@@ -7,6 +7,8 @@
 //	soc2-operator checks              list the built-in checks
 //	soc2-operator evidence verify|pack  verify the journal; build an evidence pack for a period
 //	soc2-operator version             print the version
+//	soc2-operator kubectl ...         the kubectl plugin; installed as kubectl-soc2, the binary
+//	                                  is the plugin itself: kubectl soc2 status|findings|...
 package main
 
 import (
@@ -15,10 +17,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/internal/evidence"
+	"github.com/soc2-operator/soc2-operator/internal/kubectlplugin"
 	"github.com/soc2-operator/soc2-operator/internal/scan"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 )
@@ -37,11 +41,19 @@ func commands() []command {
 		{name: "checks", summary: "List the built-in SOC 2 checks", run: runChecks},
 		{name: "admission-policies", summary: "Print the admission policies the operator applies (for --manage-admission-policies=false)", run: runAdmissionPolicies},
 		{name: "evidence", summary: "Verify the journal, or build a SOC 2 Type II evidence pack for a period (verify, pack)", run: runEvidence},
+		{name: "kubectl", summary: "The kubectl plugin: installed as kubectl-soc2, `kubectl soc2 status|findings|explain|...`", run: runKubectl},
 		{name: "version", summary: "Print the version", run: runVersion},
 	}
 }
 
+// PluginName is the binary's name as a kubectl plugin: kubectl runs kubectl-soc2 for
+// `kubectl soc2`. Installed (or linked) under that name, the binary is the plugin.
+const PluginName = "kubectl-soc2"
+
 func main() {
+	if name := strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe"); name == PluginName {
+		os.Exit(kubectlplugin.Run(os.Args[1:], &kubectlplugin.Env{Prog: "kubectl soc2", Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -94,6 +106,10 @@ func runChecks(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 func runEvidence(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return evidence.Run(args, stdout, stderr)
+}
+
+func runKubectl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return kubectlplugin.Run(args, &kubectlplugin.Env{Prog: "soc2-operator kubectl", Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }
 
 func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {

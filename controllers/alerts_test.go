@@ -77,6 +77,17 @@ func (r *receiver) count(substring string) int {
 	return n
 }
 
+// mentions is how many received alerts mention s anywhere in their payload.
+func (r *receiver) mentions(s string) int {
+	n := 0
+	for _, b := range r.received() {
+		if strings.Contains(fmt.Sprint(b), s) {
+			n++
+		}
+	}
+	return n
+}
+
 // TestAlerts walks the transitions a profile alerts on, against local HTTP servers: a namespace
 // that becomes non-compliant and its new finding, an exception about to expire and then expired.
 // A sink that fails twice gets each alert exactly once; a sink that hangs delays nothing; no
@@ -98,7 +109,6 @@ func TestAlerts(t *testing.T) {
 		t.Fatal(err)
 	}
 	createProfile(t, "alerts", "alerts", func(p *v1alpha1.ComplianceProfile) {
-		p.Annotations = map[string]string{annotationTestInterval: "1"}
 		// Confidentiality only: the hardened workload is compliant until it holds a password.
 		p.Spec.Criteria = []v1alpha1.Criterion{"C1.1"}
 		p.Spec.Alerts = &v1alpha1.Alerts{
@@ -161,12 +171,13 @@ func TestAlerts(t *testing.T) {
 		return nil
 	})
 
-	// An exception that expires in seconds: it is expiring (within the hour's warning) at once,
-	// then expires.
+	// An exception that expires in half an hour on the operator's clock: it is expiring (within
+	// the hour's warning) at once, then expires when the clock passes its expiry.
+	expires := clk.Now().Add(30 * time.Minute)
 	ex := &v1alpha1.ControlException{
 		ObjectMeta: metav1.ObjectMeta{Name: "db-password", Namespace: "alerts-a"},
 		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"sec-literal-env-credentials"}, Reason: "Rotating to a Secret this sprint.",
-			Owner: "api-team@example.com", Expires: metav1.NewTime(time.Now().Add(12 * time.Second).Truncate(time.Second))},
+			Owner: "api-team@example.com", Expires: metav1.NewTime(expires)},
 	}
 	createApproved(t, ex)
 	eventually(t, 10*time.Second, "ExceptionExpiring", func() error {
@@ -182,30 +193,52 @@ func TestAlerts(t *testing.T) {
 	if c := findCondition(got.Status.Conditions, v1alpha1.ConditionExpiringSoon); c == nil || c.Status != metav1.ConditionTrue {
 		t.Errorf("ExpiringSoon condition %+v", c)
 	}
-	eventually(t, 30*time.Second, "ExceptionExpired", func() error {
-		if hook.count("ExceptionExpired") != 1 {
-			return fmt.Errorf("received %v", hook.received())
+	if n := hook.count("ExceptionExpired"); n != 0 {
+		t.Fatalf("%d ExceptionExpired alerts before the expiry", n)
+	}
+	advance(t, expires.Sub(clk.Now())+time.Second)
+	// The expiry is news twice: the exception expired, and the namespace it kept compliant is
+	// non-compliant again.
+	eventually(t, 20*time.Second, "ExceptionExpired and NamespaceNonCompliant again", func() error {
+		if hook.count("ExceptionExpired") != 1 || hook.count("NamespaceNonCompliant") != 2 ||
+			slack.count("ExceptionExpired") != 1 || slack.count("NamespaceNonCompliant") != 2 {
+			return fmt.Errorf("received %v / %v", hook.received(), slack.received())
 		}
 		return nil
 	})
 
-	// Several more re-evaluations (one a second) send nothing again.
+	// Several more evaluations, at later times, send nothing again.
 	before := len(hook.received()) + len(slack.received())
-	time.Sleep(4 * time.Second)
-	if after := len(hook.received()) + len(slack.received()); after != before {
-		t.Errorf("%d alerts sent again with nothing changing: %v", after-before, hook.received())
+	for range 3 {
+		resyncAndWait(t, time.Minute, "alerts")
+	}
+	// Each sink delivers in order: once a finding made after those evaluations has reached both
+	// sinks, whatever they queued has been delivered too.
+	marker := deployment("alerts-a", "marker", false)
+	marker.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter3-hunter3"}}
+	if err := k8s.Create(ctx, marker); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the later finding delivered to both sinks", func() error {
+		if hook.mentions("marker") != 1 || slack.mentions("marker") != 1 {
+			return fmt.Errorf("received %v / %v", hook.received(), slack.received())
+		}
+		return nil
+	})
+	if after := len(hook.received()) + len(slack.received()); after != before+2 {
+		t.Errorf("%d alerts sent again with nothing changing: %v", after-before-2, hook.received())
 	}
 	// The namespace that failed from the start never alerted: its first evaluation was the
-	// baseline (by now every sink has had time to deliver anything queued).
+	// baseline.
 	for _, b := range append(hook.received(), slack.received()...) {
 		if b["namespace"] == "alerts-b" || strings.Contains(fmt.Sprint(b["text"]), "alerts-b") {
 			t.Errorf("an alert about the baseline of alerts-b: %v", b)
 		}
 	}
 	// The finding that failed again when the exception expired was already reported (it was
-	// listed as failing before the exception): one NewFinding in all.
-	if n := hook.count("NewFinding"); n != 1 {
-		t.Errorf("%d NewFinding alerts, want 1", n)
+	// listed as failing before the exception): one NewFinding for it, and one for the marker.
+	if n := hook.count("NewFinding"); n != 2 {
+		t.Errorf("%d NewFinding alerts, want 2 (api's, once, and the marker's)", n)
 	}
 }
 

@@ -42,6 +42,9 @@ type Options struct {
 	Journal *journal.Queue
 	// AttestationInterval is how often the journal attests each namespace's state. Default 24h.
 	AttestationInterval time.Duration
+	// Resync, when set, evaluates every profile and judges every exception again on each
+	// receive. Tests that move a fake Clock send on it (resync.go).
+	Resync <-chan struct{}
 	// FirstSeen remembers when each finding of a report was first seen, so that a deleted
 	// report comes back with its times. Default: in memory, for the life of the process.
 	FirstSeen report.FirstSeenStore
@@ -107,7 +110,13 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := profiles.SetupWithManager(mgr); err != nil {
 		return err
 	}
-	resyncOnApprovalChange(mgr.GetClient(), opts.Approval, mgr.GetLogger().WithName("approval"), profiles, exceptions)
+	all := resyncAll(mgr.GetClient(), mgr.GetLogger().WithName("resync"), profiles, exceptions)
+	opts.Approval.OnChange(all)
+	if opts.Resync != nil {
+		if err := mgr.Add(resyncOn(opts.Resync, all)); err != nil {
+			return err
+		}
+	}
 
 	if profiles.journal != nil {
 		if err := mgr.Add(opts.Journal); err != nil {

@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,10 +12,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	testingclock "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
@@ -34,7 +33,46 @@ var (
 	metricsURL string
 	// approver is a second user who approves the exceptions tests create as the admin.
 	approver client.Client
+	// clk is the operator's clock: it stands still unless a test moves it with advance, so that
+	// expiries and first-seen times do not depend on how fast the machine runs the tests.
+	clk = testingclock.NewFakeClock(time.Now().Truncate(time.Second))
+	// resync is Options.Resync: advance sends on it.
+	resync = make(chan struct{})
 )
+
+// advance moves the operator's clock by d and has it act on the new time at once: every
+// profile is evaluated and every exception judged again, as the requeues due by then would
+// (controller-runtime counts RequeueAfter in real time, so moving the clock alone requeues
+// nothing). Tests poll for the outcome.
+func advance(t *testing.T, d time.Duration) {
+	t.Helper()
+	clk.Step(d)
+	select {
+	case resync <- struct{}{}:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the operator did not take the resync within 10s")
+	}
+}
+
+// fullEvaluations is how many full evaluations of a profile completed.
+func fullEvaluations(t *testing.T, profile string) float64 {
+	t.Helper()
+	return scrapeCounter(t, `soc2_operator_evaluations_total{outcome="ok",profile="`+profile+`",scope="cluster"}`)
+}
+
+// resyncAndWait advances the clock by d and waits until a full evaluation of the profile has
+// completed at the new time.
+func resyncAndWait(t *testing.T, d time.Duration, profile string) {
+	t.Helper()
+	before := fullEvaluations(t, profile)
+	advance(t, d)
+	eventually(t, 20*time.Second, "a full evaluation of "+profile+" after the clock moved", func() error {
+		if n := fullEvaluations(t, profile); n <= before {
+			return fmt.Errorf("%v full evaluations, as before", n)
+		}
+		return nil
+	})
+}
 
 // createApproved creates an exception as the admin and approves it as a second user, as the
 // profiles' default exception policy requires.
@@ -78,21 +116,6 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 
-	port, err := freePort()
-	if err != nil {
-		return 0, err
-	}
-	metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  scheme,
-		Cache:   CacheOptions(),
-		Metrics: metricsserver.Options{BindAddress: fmt.Sprintf("127.0.0.1:%d", port)},
-		// Probes off: the tests have their own health checks.
-		HealthProbeBindAddress: "0",
-	})
-	if err != nil {
-		return 0, err
-	}
 	// The evidence journal, on a directory, behind a switch that makes the store fail.
 	journalDir, err = os.MkdirTemp("", "soc2-journal-")
 	if err != nil {
@@ -108,19 +131,27 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := Setup(mgr, Options{
-		AdminNamespace:      adminNamespace,
-		CoalesceDelay:       100 * time.Millisecond,
-		Interval:            testInterval,
-		Journal:             queue,
-		AttestationInterval: 2 * time.Second,
-	}); err != nil {
+	operator, err := testenv.StartOperator(cfg, testenv.OperatorOptions{
+		Scheme:  scheme,
+		Cache:   CacheOptions(),
+		Metrics: true,
+		Setup: func(mgr ctrl.Manager) error {
+			return Setup(mgr, Options{
+				AdminNamespace:      adminNamespace,
+				CoalesceDelay:       100 * time.Millisecond,
+				Interval:            testInterval,
+				Clock:               clk,
+				Resync:              resync,
+				Journal:             queue,
+				AttestationInterval: 2 * time.Second,
+			})
+		},
+	})
+	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
+	metricsURL = operator.MetricsURL
+	ctx := context.Background()
 	if approver, err = testenv.ApproverClient(env, k8s); err != nil {
 		return 0, err
 	}
@@ -128,11 +159,7 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
-		return code, fmt.Errorf("manager: %w", err)
-	}
-	return code, nil
+	return code, operator.Stop()
 }
 
 func testInterval(p *v1alpha1.ComplianceProfile) time.Duration {
@@ -142,13 +169,4 @@ func testInterval(p *v1alpha1.ComplianceProfile) time.Duration {
 		}
 	}
 	return profileInterval(p)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -25,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
-	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
 )
 
@@ -109,16 +108,16 @@ func (r *ControlExceptionReconciler) enqueue(key types.NamespacedName) {
 	}
 }
 
-// resyncOnApprovalChange evaluates every profile again and judges every exception again when
-// the admission policies come or go: approvals became trusted or stopped being so.
-func resyncOnApprovalChange(c client.Reader, approval *admissionpolicy.Verifier, log logr.Logger,
-	profiles *ComplianceProfileReconciler, exceptions *ControlExceptionReconciler) {
-	approval.OnChange(func() {
+// resyncAll returns what evaluates every profile again and judges every exception again: run
+// when the admission policies come or go (approvals became trusted or stopped being so), and
+// on each receive of Options.Resync.
+func resyncAll(c client.Reader, log logr.Logger, profiles *ComplianceProfileReconciler, exceptions *ControlExceptionReconciler) func() {
+	return func() {
 		ctx := context.Background()
 		list := &v1alpha1.ComplianceProfileList{}
 		if err := c.List(ctx, list); err != nil {
 			// The periodic evaluations pick the change up within each profile's interval.
-			log.Error(err, "Unable to list profiles to evaluate them again after the admission policies changed")
+			log.Error(err, "Unable to list profiles to evaluate them again")
 		}
 		for i := range list.Items {
 			select {
@@ -129,12 +128,12 @@ func resyncOnApprovalChange(c client.Reader, approval *admissionpolicy.Verifier,
 		exs := &v1alpha1.ControlExceptionList{}
 		if err := c.List(ctx, exs); err != nil {
 			// The hourly re-check of each exception picks the change up.
-			log.Error(err, "Unable to list exceptions to judge them again after the admission policies changed")
+			log.Error(err, "Unable to list exceptions to judge them again")
 		}
 		for i := range exs.Items {
 			exceptions.enqueue(client.ObjectKeyFromObject(&exs.Items[i]))
 		}
-	})
+	}
 }
 
 // rateLimiter retries a failed evaluation after 5ms, doubling up to a minute: after an outage of

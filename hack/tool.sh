@@ -8,11 +8,16 @@
 #                             and Object Lock, Apache-2.0; the journal's s3 store tests start it)
 #   hack/tool.sh promtool    (Prometheus's promtool; `promtool test rules` unit-tests the alerts
 #                             of config/prometheus; several minutes the first time)
+#   hack/tool.sh helm        (the Helm CLI; the tests lint, render and install charts/soc2-operator
+#                             with it)
+#   hack/tool.sh krew        (kubectl's plugin manager, and validate-krew-manifest, the check
+#   hack/tool.sh validate-krew-manifest   krew-index runs on a manifest: hack/krewgen's tests
+#                             validate the generated manifest and install the plugin with them)
 #
 # Environment: SOC2_TOOLS_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/soc2-operator/tools).
 set -o errexit -o nounset -o pipefail
 
-name="${1:?usage: hack/tool.sh kustomize|versitygw|promtool}"
+name="${1:?usage: hack/tool.sh kustomize|versitygw|promtool|helm|krew|validate-krew-manifest}"
 case "${name}" in
   kustomize)
     module=sigs.k8s.io/kustomize/kustomize/v5
@@ -28,6 +33,19 @@ case "${name}" in
     module=github.com/prometheus/prometheus
     version=v0.316.0
     package=github.com/prometheus/prometheus/cmd/promtool
+    ;;
+  helm)
+    module=helm.sh/helm/v4
+    version=v4.3.1
+    package=helm.sh/helm/v4/cmd/helm
+    ;;
+  krew|validate-krew-manifest)
+    # krew's validation package is internal to its module, and its go.mod requires
+    # k8s.io/client-go v11.0.0+incompatible, which would displace the project's client-go:
+    # it is built here, in a module of its own.
+    module=sigs.k8s.io/krew
+    version=v0.4.3
+    package=sigs.k8s.io/krew/cmd/${name}
     ;;
   *)
     echo "hack/tool.sh: unknown tool ${name}" >&2

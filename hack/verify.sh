@@ -7,7 +7,9 @@ set -o errexit -o nounset -o pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${root}"
 
-generated=(api config/crd config/rbac config/webhook bundle bundle.Dockerfile docs/rbac.md docs/checks.md)
+generated=(api config/crd config/rbac config/webhook bundle bundle.Dockerfile docs/rbac.md docs/checks.md
+  charts/soc2-operator/Chart.yaml charts/soc2-operator/crds charts/soc2-operator/files docs/helm.md
+  config/grafana/soc2-operator-dashboard.json)
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "${tmp}"' EXIT
@@ -21,14 +23,14 @@ git -C "${tmp}" init -q
 
 status=0
 echo "verify: regenerating in a copy of the tree"
-make -C "${tmp}" --no-print-directory generate manifests docs >/dev/null
+make -C "${tmp}" --no-print-directory generate manifests docs chart dashboard >/dev/null
 if make -C "${root}" -n bundle >/dev/null 2>&1; then
   make -C "${tmp}" --no-print-directory bundle >/dev/null
 fi
 for d in "${generated[@]}"; do
   [[ -e "${d}" || -e "${tmp}/${d}" ]] || continue
   if ! diff -r -u "${d}" "${tmp}/${d}" >/dev/null 2>&1; then
-    echo "verify: ${d} is stale; run 'make generate manifests docs bundle' and commit the result:" >&2
+    echo "verify: ${d} is stale; run 'make generate manifests docs chart dashboard bundle' and commit the result:" >&2
     diff -r -u "${d}" "${tmp}/${d}" | head -40 >&2 || true
     status=1
   fi

@@ -16,6 +16,10 @@ const (
 	SeverityLow      Severity = "Low"
 )
 
+// Severities lists every severity, most severe first: the order of reports, metrics and
+// --fail-on.
+var Severities = []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow}
+
 // Criterion is a SOC 2 Trust Services criterion (TSC 2017) that a check supports.
 // +kubebuilder:validation:Enum=CC6.1;CC6.2;CC6.3;CC6.4;CC6.5;CC6.6;CC6.7;CC6.8;CC7.1;CC7.2;CC7.3;CC7.4;CC7.5;CC8.1;CC9.1;A1.1;A1.2;A1.3;C1.1;C1.2;PI1.1;PI1.2;PI1.3;PI1.4;PI1.5
 type Criterion string

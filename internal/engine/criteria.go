@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/soc2-operator/soc2-operator/api/v1alpha1"
+import (
+	"slices"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
 
 // CriterionInfo is a SOC 2 Trust Services criterion (TSC 2017), paraphrased.
 type CriterionInfo struct {
@@ -59,19 +63,13 @@ func KnownCriterion(id v1alpha1.Criterion) bool {
 	return ok
 }
 
-// SeverityRank orders severities, most severe first; unknown severities sort last.
+// SeverityRank orders severities as v1alpha1.Severities does, most severe first; unknown
+// severities sort last.
 func SeverityRank(s v1alpha1.Severity) int {
-	switch s {
-	case v1alpha1.SeverityCritical:
-		return 0
-	case v1alpha1.SeverityHigh:
-		return 1
-	case v1alpha1.SeverityMedium:
-		return 2
-	case v1alpha1.SeverityLow:
-		return 3
+	if i := slices.Index(v1alpha1.Severities, s); i >= 0 {
+		return i
 	}
-	return 4
+	return len(v1alpha1.Severities)
 }
 
 // SeverityAtLeast reports whether s is as severe as min or more.

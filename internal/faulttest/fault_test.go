@@ -280,7 +280,25 @@ func TestRecoversFromAnAPIServerOutage(t *testing.T) {
 		}
 		return nil
 	})
-	time.Sleep(5 * time.Second)
+	// The API server stays down until the operator has tried, and failed, to evaluate the
+	// namespace after the exception expired.
+	failedAtExpiry := -1.0
+	eventually(t, 60*time.Second, "an evaluation after the expiry failed during the outage", func() error {
+		if time.Now().Before(expires) {
+			return fmt.Errorf("the exception has not expired yet")
+		}
+		failed, err := mgr.Metric(ctx, fmt.Sprintf(`soc2_operator_evaluations_total{outcome="error",profile=%q`, name))
+		if err != nil {
+			return err
+		}
+		if failedAtExpiry < 0 {
+			failedAtExpiry = failed
+		}
+		if failed <= failedAtExpiry {
+			return fmt.Errorf("%v failed evaluations, none since the expiry", failed)
+		}
+		return nil
+	})
 	if err := env.ControlPlane.APIServer.Start(); err != nil {
 		t.Fatalf("restarting the API server: %v", err)
 	}

@@ -54,16 +54,31 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // (etcd's limit); a larger document is reported, not read.
 const MaxDocumentBytes = 3 << 20
 
+// Options change what is kept of the objects read. The zero value keeps everything.
+type Options struct {
+	// MetadataOnly names the kinds, among those read as unstructured (no Go type; see typed),
+	// whose objects keep only apiVersion, kind and metadata: kinds nothing will read beyond
+	// those, which at tens of thousands of objects would otherwise be most of the memory held.
+	// Each document is still converted and checked as a whole, so the errors reported are the
+	// same. A ClusterServiceVersion is always read whole (it yields the objects it installs).
+	MetadataOnly func(kind string) bool
+}
+
 // Decode reads every document of one file's content. It returns the objects it could read and
 // one error per document it could not.
 func Decode(source string, data []byte) ([]*engine.Object, []error) {
+	return DecodeWith(source, data, Options{})
+}
+
+// DecodeWith is Decode keeping what opts says.
+func DecodeWith(source string, data []byte, opts Options) ([]*engine.Object, []error) {
 	var objs []*engine.Object
 	var errs []error
 	for _, d := range splitDocuments(utf8Text(data)) {
 		err := d.err
 		var got []*engine.Object
 		if err == nil {
-			got, err = decodeDocument(d.body)
+			got, err = decodeDocument(d.body, opts)
 		}
 		// A List with broken items still yields its good ones; each broken item is an error.
 		for _, o := range got {
@@ -219,7 +234,7 @@ type typeMeta struct {
 	Items      []json.RawMessage `json:"items"`
 }
 
-func decodeDocument(body []byte) ([]*engine.Object, error) {
+func decodeDocument(body []byte, opts Options) ([]*engine.Object, error) {
 	if len(body) > MaxDocumentBytes {
 		return nil, fmt.Errorf("document is %d bytes; the limit is %d", len(body), MaxDocumentBytes)
 	}
@@ -228,9 +243,9 @@ func decodeDocument(body []byte) ([]*engine.Object, error) {
 		return nil, err
 	}
 	if tm != nil {
-		return decodeObject(js, *tm)
+		return decodeObject(js, *tm, opts)
 	}
-	return decodeJSON(js, true)
+	return decodeJSON(js, true, opts)
 }
 
 // toJSON converts a document to JSON. When the fast path read apiVersion and kind as plain
@@ -382,7 +397,7 @@ func jsonSize(v any, limit int) int {
 	return n
 }
 
-func decodeJSON(js []byte, allowList bool) ([]*engine.Object, error) {
+func decodeJSON(js []byte, allowList bool, opts Options) ([]*engine.Object, error) {
 	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
 		return nil, nil
 	}
@@ -404,7 +419,7 @@ func decodeJSON(js []byte, allowList bool) ([]*engine.Object, error) {
 		var out []*engine.Object
 		var errs []error
 		for i, item := range tm.Items {
-			objs, err := decodeJSON(item, false)
+			objs, err := decodeJSON(item, false, opts)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("items[%d]: %w", i, err))
 				continue
@@ -413,11 +428,11 @@ func decodeJSON(js []byte, allowList bool) ([]*engine.Object, error) {
 		}
 		return out, errors.Join(errs...)
 	}
-	return decodeObject(js, tm)
+	return decodeObject(js, tm, opts)
 }
 
 // decodeObject decodes one object (no List) whose apiVersion and kind are known.
-func decodeObject(js []byte, tm typeMeta) ([]*engine.Object, error) {
+func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error) {
 	if tm.Kind == "" {
 		return nil, errors.New("not a Kubernetes object: kind is missing")
 	}
@@ -430,7 +445,8 @@ func decodeObject(js []byte, tm typeMeta) ([]*engine.Object, error) {
 	if err := checkServed(tm.APIVersion, tm.Kind); err != nil {
 		return nil, err
 	}
-	obj, err := decodeTyped(tm.APIVersion, tm.Kind, js)
+	metadataOnly := opts.MetadataOnly != nil && opts.MetadataOnly(tm.Kind) && !isCSV(tm.APIVersion, tm.Kind)
+	obj, err := decodeTyped(tm.APIVersion, tm.Kind, js, metadataOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +468,9 @@ func decodeObject(js []byte, tm typeMeta) ([]*engine.Object, error) {
 	return objs, nil
 }
 
-func decodeTyped(apiVersion, kind string, js []byte) (engine.KubeObject, error) {
+// decodeTyped decodes js into the Go type of its kind, or as unstructured; with metadataOnly an
+// unstructured object keeps only its apiVersion, kind and metadata.
+func decodeTyped(apiVersion, kind string, js []byte, metadataOnly bool) (engine.KubeObject, error) {
 	if newObj := typedFor(apiVersion, kind); newObj != nil {
 		obj := newObj()
 		if err := json.Unmarshal(js, obj); err != nil {
@@ -461,7 +479,26 @@ func decodeTyped(apiVersion, kind string, js []byte) (engine.KubeObject, error) 
 		return obj, nil
 	}
 	u := &unstructured.Unstructured{}
-	if err := json.Unmarshal(js, &u.Object); err != nil {
+	if metadataOnly {
+		// The same values under the same keys as decoding the whole object, without building
+		// the rest: encoding/json still checks all of js first.
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(js, &top); err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
+		}
+		u.Object = make(map[string]any, 3)
+		for _, k := range [...]string{"apiVersion", "kind", "metadata"} {
+			raw, ok := top[k]
+			if !ok {
+				continue
+			}
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
+			}
+			u.Object[k] = v
+		}
+	} else if err := json.Unmarshal(js, &u.Object); err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
 	}
 	if _, ok := u.Object["metadata"].(map[string]any); !ok && u.Object["metadata"] != nil {

@@ -2,13 +2,19 @@ package manifest
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // FuzzDecode feeds arbitrary bytes to the decoder: it must never panic, every object it returns
-// must have a kind and a name, and every error must say where it happened.
+// must have a kind and a name, and every error must say where it happened. Reading every kind
+// metadata only (Options.MetadataOnly) must report the same errors and the same objects, with
+// the same apiVersion, kind and metadata.
 func FuzzDecode(f *testing.F) {
 	for _, seed := range []string{
 		"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}\n",
@@ -19,6 +25,9 @@ func FuzzDecode(f *testing.F) {
 		"kind: 5\napiVersion: [1]\n",
 		"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {deep: {deeper: [1, 2, {x: y}]}}\n",
 		"\x00\x01\x02",
+		"apiVersion: example.com/v1\nkind: Widget\nmetadata: x\n",
+		"apiVersion: example.com/v1\nkind: Widget\nmetadata: null\nspec: 1\n",
+		"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, labels: {a: b}}\nMetadata: {name: v}\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -33,6 +42,25 @@ func FuzzDecode(f *testing.F) {
 		for _, o := range objs {
 			if o.Kind == "" || o.APIVersion == "" || (o.Name == "" && o.Obj.GetGenerateName() == "") {
 				t.Errorf("decoded an object without kind, apiVersion or name: %+v", o)
+			}
+		}
+		slim, slimErrs := DecodeWith("fuzz.yaml", data, Options{MetadataOnly: func(string) bool { return true }})
+		if fmt.Sprint(slimErrs) != fmt.Sprint(errs) || len(slim) != len(objs) {
+			t.Fatalf("metadata only: %d objects, errors %v; whole: %d objects, errors %v", len(slim), slimErrs, len(objs), errs)
+		}
+		for i, o := range objs {
+			u, ok := o.Obj.(*unstructured.Unstructured)
+			if !ok || isCSV(o.APIVersion, o.Kind) { // a CSV is always read whole
+				continue
+			}
+			want := map[string]any{}
+			for _, k := range []string{"apiVersion", "kind", "metadata"} {
+				if v, ok := u.Object[k]; ok {
+					want[k] = v
+				}
+			}
+			if got := slim[i].Obj.(*unstructured.Unstructured).Object; !reflect.DeepEqual(got, want) {
+				t.Errorf("metadata only: object %d is %v; want %v", i, got, want)
 			}
 		}
 		for _, err := range errs {

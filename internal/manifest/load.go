@@ -42,6 +42,11 @@ func Load(paths []string, stdin io.Reader) ([]*engine.Object, []error) {
 // file before it are decoded, in the same order as Load, so that a caller can evaluate and drop
 // objects instead of holding every one. emit is called from one goroutine at a time.
 func LoadEach(paths []string, stdin io.Reader, emit func([]*engine.Object, []error)) {
+	LoadEachWith(paths, stdin, Options{}, emit)
+}
+
+// LoadEachWith is LoadEach keeping what opts says of each object.
+func LoadEachWith(paths []string, stdin io.Reader, opts Options, emit func([]*engine.Object, []error)) {
 	jobs := listInputs(paths, stdin)
 	workers := min(runtime.GOMAXPROCS(0), len(jobs))
 	type result struct {
@@ -67,7 +72,7 @@ func LoadEach(paths []string, stdin io.Reader, emit func([]*engine.Object, []err
 	for range workers {
 		go func() {
 			for i := range next {
-				results[i].objs, results[i].errs = jobs[i].decode()
+				results[i].objs, results[i].errs = jobs[i].decode(opts)
 				close(results[i].done)
 			}
 		}()
@@ -87,7 +92,7 @@ type input struct {
 	err  error
 }
 
-func (in input) decode() ([]*engine.Object, []error) {
+func (in input) decode(opts Options) ([]*engine.Object, []error) {
 	if in.err != nil {
 		return nil, []error{in.err}
 	}
@@ -98,7 +103,7 @@ func (in input) decode() ([]*engine.Object, []error) {
 			return nil, []error{&DecodeError{Source: in.name, Err: unwrapPathError(err)}}
 		}
 	}
-	return Decode(in.name, data)
+	return DecodeWith(in.name, data, opts)
 }
 
 // listInputs walks the paths into the files to read, in order, with the errors of the walk in

@@ -114,8 +114,6 @@ func Register() {
 	})
 }
 
-var severities = []v1alpha1.Severity{v1alpha1.SeverityCritical, v1alpha1.SeverityHigh, v1alpha1.SeverityMedium, v1alpha1.SeverityLow}
-
 var criterionStates = []v1alpha1.CriterionState{v1alpha1.CriterionPass, v1alpha1.CriterionFail, v1alpha1.CriterionExcepted, v1alpha1.CriterionNotAssessed}
 
 // SetNamespace records a namespace's report status.
@@ -125,7 +123,7 @@ func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus
 		v1alpha1.SeverityCritical: st.Summary.Critical, v1alpha1.SeverityHigh: st.Summary.High,
 		v1alpha1.SeverityMedium: st.Summary.Medium, v1alpha1.SeverityLow: st.Summary.Low,
 	}
-	for _, s := range severities {
+	for _, s := range v1alpha1.Severities {
 		Findings.WithLabelValues(profile, namespace, string(s), string(v1alpha1.ResultFail)).Set(float64(byseverity[s]))
 	}
 	Findings.WithLabelValues(profile, namespace, "", string(v1alpha1.ResultExcepted)).Set(float64(st.Summary.Excepted))

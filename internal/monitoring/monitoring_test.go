@@ -135,10 +135,6 @@ func registered(t *testing.T) map[string]bool {
 	return names
 }
 
-// seriesName is an identifier in PromQL that names a series: not followed by "(" (a function),
-// not a label name (followed by = or !=, or inside by (...)), not a keyword.
-var identifier = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*`)
-
 // TestAlertsUseOnlyExportedSeries: every series an alert's expression reads is one the
 // operator registers, so no alert silently never fires.
 func TestAlertsUseOnlyExportedSeries(t *testing.T) {
@@ -148,7 +144,7 @@ func TestAlertsUseOnlyExportedSeries(t *testing.T) {
 	}
 	used := 0
 	for _, r := range alerts(t) {
-		for _, name := range seriesNames(r.Expr) {
+		for _, name := range seriesNames(t, r.Expr) {
 			used++
 			if !names[name] {
 				t.Errorf("alert %s reads %s, which the operator does not export", r.Alert, name)
@@ -160,34 +156,33 @@ func TestAlertsUseOnlyExportedSeries(t *testing.T) {
 	}
 }
 
-// seriesNames are the series an expression selects: identifiers that are not functions,
-// keywords, label names or inside strings, braces or by (...).
-func seriesNames(expr string) []string {
-	keywords := map[string]bool{"sum": true, "by": true, "without": true, "offset": true, "or": true,
-		"and": true, "unless": true, "on": true, "ignoring": true, "bool": true}
-	// Drop strings, label matchers and grouping clauses.
-	clean := regexp.MustCompile(`"[^"]*"|\{[^}]*\}|\b(by|without|on|ignoring)\s*\([^)]*\)|\[[^\]]*\]`).ReplaceAllString(expr, " ")
+// seriesNames are the series an expression selects, parsed with Prometheus's PromQL parser.
+func seriesNames(t *testing.T, expr string) []string {
+	t.Helper()
+	e, err := parsePromQL(expr)
+	if err != nil {
+		t.Fatalf("%q: %v", expr, err)
+	}
 	var out []string
-	for _, loc := range identifier.FindAllStringIndex(clean, -1) {
-		word := clean[loc[0]:loc[1]]
-		rest := strings.TrimLeft(clean[loc[1]:], " \t\n")
-		if keywords[word] || strings.HasPrefix(rest, "(") || (loc[0] > 0 && clean[loc[0]-1] >= '0' && clean[loc[0]-1] <= '9') {
-			continue
-		}
-		out = append(out, word)
+	for _, vs := range selectorsIn(e) {
+		out = append(out, vs.Name)
 	}
 	return out
 }
 
 func TestSeriesNames(t *testing.T) {
-	got := strings.Join(seriesNames(`sum by (profile, namespace) (a_b{severity="Critical"}) - (x offset 15m or y * 0) > 0 and absent(z) and increase(w{outcome="dropped"}[15m]) > 7 * 86400 - time()`), " ")
+	got := strings.Join(seriesNames(t, `sum by (profile, namespace) (a_b{severity="Critical"}) - (x offset 15m or y * 0) > 0 and absent(z) and increase(w{outcome="dropped"}[15m]) > 7 * 86400 - time()`), " ")
 	if want := "a_b x y z w"; got != want {
 		t.Fatalf("series names %q, want %q", got, want)
 	}
 }
 
-// TestEveryAlertHasARunbook: each alert links to a section of docs/runbooks.md that exists.
-func TestEveryAlertHasARunbook(t *testing.T) {
+// runbookPrefix is the address of docs/runbooks.md that alerts and dashboard panels link to.
+const runbookPrefix = "https://github.com/soc2-operator/soc2-operator/blob/main/docs/runbooks.md#"
+
+// runbookAnchors are the anchors of docs/runbooks.md's sections.
+func runbookAnchors(t *testing.T) map[string]bool {
+	t.Helper()
 	doc := string(read(t, filepath.Join(testenv.RepoRoot(), "docs", "runbooks.md")))
 	anchors := map[string]bool{}
 	for _, line := range strings.Split(doc, "\n") {
@@ -195,10 +190,15 @@ func TestEveryAlertHasARunbook(t *testing.T) {
 			anchors[strings.ToLower(strings.ReplaceAll(strings.TrimSpace(strings.TrimPrefix(line, "## ")), " ", "-"))] = true
 		}
 	}
-	const prefix = "https://github.com/soc2-operator/soc2-operator/blob/main/docs/runbooks.md#"
+	return anchors
+}
+
+// TestEveryAlertHasARunbook: each alert links to a section of docs/runbooks.md that exists.
+func TestEveryAlertHasARunbook(t *testing.T) {
+	anchors := runbookAnchors(t)
 	for _, r := range alerts(t) {
 		url := r.Annotations["runbook_url"]
-		anchor, ok := strings.CutPrefix(url, prefix)
+		anchor, ok := strings.CutPrefix(url, runbookPrefix)
 		if !ok || !anchors[anchor] {
 			t.Errorf("alert %s: runbook_url %q is not a section of docs/runbooks.md (sections: %v)", r.Alert, url, anchors)
 		}
@@ -209,7 +209,8 @@ func TestEveryAlertHasARunbook(t *testing.T) {
 }
 
 // TestServiceMonitorSelectsTheMetricsService: the ServiceMonitor's selector and port match the
-// operator's metrics Service (config/metrics), so Prometheus scrapes it.
+// operator's metrics Service (config/metrics), so Prometheus scrapes it, and it keeps the
+// series' own namespace label.
 func TestServiceMonitorSelectsTheMetricsService(t *testing.T) {
 	var sm struct {
 		Spec struct {
@@ -217,8 +218,9 @@ func TestServiceMonitorSelectsTheMetricsService(t *testing.T) {
 				MatchLabels map[string]string `json:"matchLabels"`
 			} `json:"selector"`
 			Endpoints []struct {
-				Port   string `json:"port"`
-				Scheme string `json:"scheme"`
+				Port        string `json:"port"`
+				Scheme      string `json:"scheme"`
+				HonorLabels bool   `json:"honorLabels"`
 			} `json:"endpoints"`
 		} `json:"spec"`
 	}
@@ -248,5 +250,12 @@ func TestServiceMonitorSelectsTheMetricsService(t *testing.T) {
 	}
 	if len(sm.Spec.Endpoints) != 1 || len(svc.Spec.Ports) != 1 || sm.Spec.Endpoints[0].Port != svc.Spec.Ports[0].Name || sm.Spec.Endpoints[0].Scheme != "https" {
 		t.Errorf("the ServiceMonitor's endpoints %+v do not scrape the Service's port %+v over https", sm.Spec.Endpoints, svc.Spec.Ports)
+	}
+	// The operator's series have a namespace label of their own (the report's namespace),
+	// which Prometheus would rename exported_namespace in favour of the target's namespace.
+	for _, e := range sm.Spec.Endpoints {
+		if !e.HonorLabels {
+			t.Errorf("the ServiceMonitor's endpoint %s does not set honorLabels: the series' namespace label would be replaced by the operator's namespace", e.Port)
+		}
 	}
 }

@@ -1,36 +1,58 @@
 package scan
 
 import (
-	"slices"
-
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
-// compactor returns what drops, from an object just read, the parts no enabled check reads.
+// readOptions says what of the objects read the plan's checks can use: of a kind read as
+// unstructured that no enabled check targets or reads, only apiVersion, kind and metadata
+// (its labels and annotations, which exceptions select by) are kept.
 //
-// CustomResourceDefinitions are half the bytes of a typical repository (their OpenAPI schemas)
-// and, decoded, most of a scan's memory; among the built-in checks only chg-deprecated-apis
-// judges them, by apiVersion and kind alone. So unless a custom check (which may read any field)
-// or another check targets or reads them, a CRD keeps only apiVersion, kind and metadata (its
-// labels and annotations, which exceptions select by).
-func compactor(plan *engine.Plan) func(*engine.Object) {
-	const crd = "CustomResourceDefinition"
+// Custom resources, CustomResourceDefinitions (their OpenAPI schemas are half the bytes of a
+// typical repository), Secrets and the like are most of a scan's memory when decoded whole; the
+// built-in checks judge none of them beyond apiVersion and kind (chg-deprecated-apis, which
+// therefore does not count as reading its targets). A custom check may read any field of any
+// kind, so with one in the profile everything is kept.
+func readOptions(plan *engine.Plan) manifest.Options {
+	const apiVersionOnly = "chg-deprecated-apis"
+	read := map[string]bool{}
 	for _, c := range plan.Checks {
 		if c.Custom {
-			return func(*engine.Object) {}
+			return manifest.Options{}
 		}
-		if (slices.Contains(c.Targets, crd) || slices.Contains(c.Reads, crd)) && c.ID != "chg-deprecated-apis" {
-			return func(*engine.Object) {}
+		if c.ID == apiVersionOnly {
+			continue
+		}
+		for _, k := range c.Targets {
+			read[k] = true
+		}
+		for _, k := range c.Reads {
+			read[k] = true
 		}
 	}
-	return func(o *engine.Object) {
-		if o.Kind != crd {
-			return
+	return manifest.Options{MetadataOnly: func(kind string) bool { return !read[kind] }}
+}
+
+// releaseObjects points every result at a copy of its object that holds only what the outputs
+// but policyreport print (apiVersion, kind, namespace, name and source), so that the objects
+// read, most of the memory of a scan, are freed before the report is built instead of being
+// held until the end. Exceptions are applied by then. policyreport reads more (the UID).
+func releaseObjects(ev *engine.Evaluation) {
+	var last, stub *engine.Object
+	for i := range ev.Results {
+		o := ev.Results[i].Object
+		if o == nil {
+			continue
 		}
-		if u, ok := o.Obj.(*unstructured.Unstructured); ok {
-			u.Object = map[string]any{"apiVersion": u.Object["apiVersion"], "kind": u.Object["kind"], "metadata": u.Object["metadata"]}
+		if o != last {
+			last = o
+			stub = &engine.Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
+				Source: o.Source, NamespaceDefaulted: o.NamespaceDefaulted,
+				Obj: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: o.Name}}}
 		}
+		ev.Results[i].Object = stub
 	}
 }

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -21,31 +22,39 @@ spec:
   versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
 `
 
-// TestCRDsAreCompacted: with the built-in checks a CRD keeps only what they read (apiVersion,
-// kind, metadata), and is still judged (its removed apiVersion fails chg-deprecated-apis); with
-// a custom check in the profile, which may read any field, it is kept whole.
-func TestCRDsAreCompacted(t *testing.T) {
-	decode := func() *engine.Object {
-		objs, errs := manifest.Decode("crd.yaml", []byte(crdYAML))
+// TestUnreadKindsKeepOnlyMetadata: with the built-in checks a CRD, or a custom resource, keeps
+// only what they read (apiVersion, kind, metadata), and is still judged (the CRD's removed
+// apiVersion fails chg-deprecated-apis); a kind a check reads is kept whole; with a custom check
+// in the profile, which may read any field, every object is kept whole.
+func TestUnreadKindsKeepOnlyMetadata(t *testing.T) {
+	decode := func(opts manifest.Options, doc string) *unstructured.Unstructured {
+		objs, errs := manifest.DecodeWith("in.yaml", []byte(doc), opts)
 		if len(errs) > 0 || len(objs) != 1 {
 			t.Fatalf("decoding: %v", errs)
 		}
-		return objs[0]
+		return objs[0].Obj.(*unstructured.Unstructured)
 	}
-	o := decode()
-	compactor(engine.Compile(checks.Catalogue(), nil))(o)
-	u := o.Obj.(*unstructured.Unstructured)
-	if len(u.Object) != 3 || u.GetLabels()["team"] != "a" || u.GetName() != "widgets.example.com" {
-		t.Errorf("compacted CRD: %v; want apiVersion, kind and metadata", u.Object)
+	builtin := readOptions(engine.Compile(checks.Catalogue(), nil))
+	u := decode(builtin, crdYAML)
+	if len(u.Object) != 3 || u.GetLabels()["team"] != "a" || u.GetName() != "widgets.example.com" || u.GetAPIVersion() != "apiextensions.k8s.io/v1beta1" {
+		t.Errorf("CRD read with the built-in checks: %v; want apiVersion, kind and metadata", u.Object)
+	}
+	if u := decode(builtin, widgetYAML); len(u.Object) != 3 || u.GetAnnotations()["owner"] != "team-a" {
+		t.Errorf("custom resource read with the built-in checks: %v; want apiVersion, kind and metadata", u.Object)
+	}
+	if u := decode(builtin, trivyReportYAML); u.Object["report"] == nil {
+		t.Errorf("a VulnerabilityReport, which img-critical-cves reads, lost its report: %v", u.Object)
 	}
 
 	custom := &v1alpha1.ComplianceProfile{Spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{{
 		ID: "crd-group", Title: "CRDs are in our group", Kinds: []string{"CustomResourceDefinition"}, Criteria: []v1alpha1.Criterion{"CC8.1"},
 		Message: "wrong group", Expression: `object.spec.group == "example.com"`}}}}
-	o = decode()
-	compactor(engine.Compile(checks.Catalogue(), custom))(o)
-	if _, ok := o.Obj.(*unstructured.Unstructured).Object["spec"]; !ok {
+	withCustom := readOptions(engine.Compile(checks.Catalogue(), custom))
+	if _, ok := decode(withCustom, crdYAML).Object["spec"]; !ok {
 		t.Error("with a custom check in the profile the CRD lost its spec")
+	}
+	if _, ok := decode(withCustom, widgetYAML).Object["spec"]; !ok {
+		t.Error("with a custom check in the profile the custom resource lost its spec")
 	}
 
 	stdout, stderr, code := runScan(t, crdYAML, "-f", "-", "-o", "json")
@@ -54,4 +63,51 @@ func TestCRDsAreCompacted(t *testing.T) {
 	}
 }
 
+const widgetYAML = `apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w, namespace: a, annotations: {owner: team-a}}
+spec: {size: 3, parts: [{name: x}]}
+`
+
+const trivyReportYAML = `apiVersion: aquasecurity.github.io/v1alpha1
+kind: VulnerabilityReport
+metadata: {name: r, namespace: a}
+report: {summary: {criticalCount: 1}}
+`
+
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestReleaseObjects: after the evaluation, results keep only what the report prints of their
+// objects, and the report is the same as from the objects themselves.
+func TestReleaseObjects(t *testing.T) {
+	objs, errs := manifest.Decode("app.yaml", []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: nginx}]}
+`))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	evaluate := func() *engine.Evaluation {
+		return engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, false), nil, engine.Options{})
+	}
+	want := buildReport(evaluate(), 1, false)
+	ev := evaluate()
+	releaseObjects(ev)
+	got := buildReport(ev, 1, false)
+	if len(ev.Results) == 0 {
+		t.Fatal("no results")
+	}
+	for _, r := range ev.Results {
+		if r.Object != nil && (r.Object == objs[0] || r.Object.Workload != nil) {
+			t.Fatalf("result %s still holds the object", r.Check.ID)
+		}
+	}
+	if !reflect.DeepEqual(got.Findings, want.Findings) {
+		t.Errorf("findings differ after releasing the objects:\n%+v\n%+v", got.Findings, want.Findings)
+	}
+}

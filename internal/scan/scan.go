@@ -103,15 +103,11 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	}
 
 	plan := engine.Compile(checks.Catalogue(), profile)
-	// Each file's objects are handed over as soon as it is decoded; what no check reads of them
-	// is dropped then, so that it is never held for the whole input.
+	// What no check reads of the objects is dropped as each file is decoded (readOptions), so
+	// that it is never held for the whole input.
 	var objs []*engine.Object
 	var inputErrs []error
-	compact := compactor(plan)
-	manifest.LoadEach(opts.Paths, stdin, func(got []*engine.Object, errs []error) {
-		for _, o := range got {
-			compact(o)
-		}
+	manifest.LoadEachWith(opts.Paths, stdin, readOptions(plan), func(got []*engine.Object, errs []error) {
 		objs = append(objs, got...)
 		inputErrs = append(inputErrs, errs...)
 	})
@@ -147,6 +143,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			"the %d exceptions given are applied as reviewed in Git (in the cluster, the operator applies an exception only once a second person approves it)\n", len(exceptions))
 	}
 
+	if opts.Output != "policyreport" {
+		releaseObjects(ev)
+	}
 	rep := buildReport(ev, read, opts.Show == "all")
 	rep.details = opts.Details
 	rep.width = terminalWidth(stdout)
@@ -234,10 +233,13 @@ func (o *Options) validate() error {
 
 // failOnLevel is the --fail-on value spelt as the severities are, whatever its case.
 func failOnLevel(v string) (string, bool) {
-	for _, l := range []string{"Critical", "High", "Medium", "Low", "none"} {
-		if strings.EqualFold(v, l) {
-			return l, true
+	for _, s := range v1alpha1.Severities {
+		if strings.EqualFold(v, string(s)) {
+			return string(s), true
 		}
+	}
+	if strings.EqualFold(v, "none") {
+		return "none", true
 	}
 	return "", false
 }

@@ -92,9 +92,12 @@ type Rules struct {
 	rules []rule
 	// always are the rules without keywords: they run on every text.
 	always []int
-	// byPrefix indexes keywords (lower case) by their first two bytes, for one pass over the
-	// text that finds which rules to run.
-	byPrefix map[[2]byte][]keyword
+	// byPrefix holds keywords (lower case) grouped by their first two bytes, and prefixIndex
+	// finds a group by those two bytes (index+1; 0 for none), for one pass over the text that
+	// finds which rules to run. An array, not a map: the pass looks up every byte of every
+	// ConfigMap value.
+	byPrefix    [][]keyword
+	prefixIndex *[1 << 16]uint16
 	// short are keywords of one byte.
 	short  []keyword
 	global []allowlist
@@ -123,7 +126,7 @@ func Parse(data []byte) (*Rules, error) {
 	if err := toml.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("gitleaks rules: %w", err)
 	}
-	r := &Rules{byPrefix: map[[2]byte][]keyword{}}
+	r := &Rules{prefixIndex: new([1 << 16]uint16)}
 	globals := f.Allowlists
 	if f.Allowlist != nil {
 		globals = append(globals, *f.Allowlist)
@@ -177,8 +180,12 @@ func Parse(data []byte) (*Rules, error) {
 			r.short = append(r.short, kw)
 			continue
 		}
-		p := [2]byte{w[0], w[1]}
-		r.byPrefix[p] = append(r.byPrefix[p], kw)
+		p := uint16(w[0])<<8 | uint16(w[1])
+		if r.prefixIndex[p] == 0 {
+			r.byPrefix = append(r.byPrefix, nil)
+			r.prefixIndex[p] = uint16(len(r.byPrefix))
+		}
+		r.byPrefix[r.prefixIndex[p]-1] = append(r.byPrefix[r.prefixIndex[p]-1], kw)
 	}
 	return r, nil
 }
@@ -229,11 +236,11 @@ func (r *Rules) candidates(text string) []bool {
 		}
 	}
 	for p := 0; p+1 < len(lower); p++ {
-		kws, ok := r.byPrefix[[2]byte{lower[p], lower[p+1]}]
-		if !ok {
+		g := r.prefixIndex[uint16(lower[p])<<8|uint16(lower[p+1])]
+		if g == 0 {
 			continue
 		}
-		for _, kw := range kws {
+		for _, kw := range r.byPrefix[g-1] {
 			if strings.HasPrefix(lower[p:], kw.word) {
 				for _, i := range kw.rules {
 					c[i] = true

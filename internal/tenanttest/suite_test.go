@@ -29,11 +29,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
+	testingclock "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -57,6 +56,8 @@ var (
 	platformCfg *rest.Config
 	// operatorUser is the operator's user name, the only one that may write reports.
 	operatorUser string
+	// clk is the operator's clock: it stands still unless a test moves it.
+	clk = testingclock.NewFakeClock(time.Now().Truncate(time.Second))
 )
 
 // applyAdmissionPolicies creates (or restores) the admission policies and bindings as the
@@ -103,54 +104,45 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 
-	wio := env.WebhookInstallOptions
-	mgr, err := ctrl.NewManager(operatorCfg, ctrl.Options{
-		Scheme:                 scheme,
-		Cache:                  controllers.CacheOptions(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		WebhookServer: ctrlwebhook.NewServer(ctrlwebhook.Options{
-			Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir,
-		}),
-	})
-	if err != nil {
-		return 0, err
-	}
 	// The admission policies are applied by the platform admin, as a cluster that manages them
 	// through GitOps does (`soc2-operator admission-policies`), and the operator only checks
 	// them: so that a test can take them away and put them back.
-	if operatorUser, err = admissionpolicy.WhoAmI(ctx, mgr.GetClient()); err != nil {
+	operatorClient, err := client.New(operatorCfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return 0, err
+	}
+	if operatorUser, err = admissionpolicy.WhoAmI(ctx, operatorClient); err != nil {
 		return 0, err
 	}
 	if err := applyAdmissionPolicies(ctx); err != nil {
 		return 0, err
 	}
 	approval := admissionpolicy.NewVerifier()
-	if err := controllers.Setup(mgr, controllers.Options{
-		AdminNamespace:    adminNamespace,
-		CoalesceDelay:     100 * time.Millisecond,
-		AdmissionPolicies: admissionpolicy.VerifyOnly,
-		Approval:          approval,
-	}); err != nil {
+	operator, err := testenv.StartOperator(operatorCfg, testenv.OperatorOptions{
+		Scheme:   scheme,
+		Cache:    controllers.CacheOptions(),
+		Webhooks: &env.WebhookInstallOptions,
+		Setup: func(mgr ctrl.Manager) error {
+			if err := controllers.Setup(mgr, controllers.Options{
+				AdminNamespace:    adminNamespace,
+				CoalesceDelay:     100 * time.Millisecond,
+				AdmissionPolicies: admissionpolicy.VerifyOnly,
+				Approval:          approval,
+				Clock:             clk,
+			}); err != nil {
+				return err
+			}
+			return webhook.Setup(mgr, adminNamespace, webhook.WithApproval(approval))
+		},
+	})
+	if err != nil {
 		return 0, err
-	}
-	if err := webhook.Setup(mgr, adminNamespace, webhook.WithApproval(approval)); err != nil {
-		return 0, err
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return 0, errors.New("the operator's cache did not sync")
 	}
 	if err := testenv.WaitAdmissionPolicies(ctx, platform, adminNamespace); err != nil {
 		return 0, err
 	}
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
-		return code, fmt.Errorf("manager: %w", err)
-	}
-	return code, nil
+	return code, operator.Stop()
 }
 
 // shippedClusterRoles are the ClusterRoles of config/rbac, by name.

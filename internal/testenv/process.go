@@ -3,15 +3,21 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -23,31 +29,88 @@ var (
 	buildErr  error
 )
 
-// BuildOperator builds the soc2-operator binary once per test process and returns its path.
-// It stamps the version as `make build` does (git describe), so that what the tests run reports
-// the commit it was built from, as a release binary does, and not "dev".
+// BuildOperator builds the soc2-operator binary and returns its path. It stamps the version as
+// `make build` does (git describe), so that what the tests run reports the commit it was built
+// from, as a release binary does, and not "dev".
+//
+// The binary is kept in the temporary directory under a hash of what goes into it (the
+// version, the Go toolchain and every file of the module but tests), so that the test
+// processes of one `go test ./...` (faulttest, scaletest, the CLI tests) link it once between
+// them, and a later run with the same sources not at all. A lock makes parallel test processes
+// wait for the one building it.
 func BuildOperator() (string, error) {
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "soc2-operator-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "soc2-operator")
-		args := []string{"build", "-o", buildPath}
-		describe := exec.Command("git", "describe", "--tags", "--always", "--dirty")
-		describe.Dir = RepoRoot()
-		if v, err := describe.Output(); err == nil && len(bytes.TrimSpace(v)) > 0 {
-			args = append(args, "-ldflags", "-X github.com/soc2-operator/soc2-operator/internal/version.Version="+string(bytes.TrimSpace(v)))
-		}
-		cmd := exec.Command("go", append(args, ".")...)
-		cmd.Dir = RepoRoot()
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("building soc2-operator: %v\n%s", err, out)
-		}
-	})
+	buildOnce.Do(func() { buildPath, buildErr = buildOperator() })
 	return buildPath, buildErr
+}
+
+func buildOperator() (string, error) {
+	root := RepoRoot()
+	version := ""
+	describe := exec.Command("git", "describe", "--tags", "--always", "--dirty")
+	describe.Dir = root
+	if v, err := describe.Output(); err == nil {
+		version = string(bytes.TrimSpace(v))
+	}
+	key, err := sourceHash(root, version)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(os.TempDir(), "soc2-operator-bin", key[:16])
+	bin := filepath.Join(dir, "soc2-operator")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("locking %s: %w", lock.Name(), err)
+	}
+	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	args := []string{"build", "-o", bin + ".tmp"}
+	if version != "" {
+		args = append(args, "-ldflags", "-X github.com/soc2-operator/soc2-operator/internal/version.Version="+version)
+	}
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building soc2-operator: %v\n%s", err, out)
+	}
+	return bin, os.Rename(bin+".tmp", bin)
+}
+
+// sourceHash hashes the version, the Go toolchain and the content of every file git knows in
+// the module (tracked, or untracked and not ignored), tests excepted.
+func sourceHash(root, version string) (string, error) {
+	ls := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	ls.Dir = root
+	out, err := ls.Output()
+	if err != nil {
+		return "", fmt.Errorf("listing the module's files: %w", err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", version, runtime.Version())
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		if strings.HasSuffix(name, "_test.go") || strings.HasPrefix(name, "_artifacts/") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted, not yet staged
+			}
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // AdminKubeconfig writes a kubeconfig for a cluster-admin user of the environment and returns

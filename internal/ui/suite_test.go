@@ -29,7 +29,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -92,15 +91,6 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 
-	mgr, err := ctrl.NewManager(operator.Config(), ctrl.Options{
-		Scheme:                 scheme,
-		Cache:                  controllers.CacheOptions(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
-	if err != nil {
-		return 0, err
-	}
 	// The evidence journal, on a directory: the trends page reads it.
 	journalDir, err := os.MkdirTemp("", "soc2-ui-journal-")
 	if err != nil {
@@ -115,21 +105,23 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond, Journal: queue}); err != nil {
-		return 0, err
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
 	baseURL = "http://" + ln.Addr().String()
-	if err := ui.Add(mgr, ui.ServeOptions{Listener: ln, Trends: ui.NewJournalTrends(store, "test")}); err != nil {
+	op, err := testenv.StartOperator(operatorCfg, testenv.OperatorOptions{
+		Scheme: scheme,
+		Cache:  controllers.CacheOptions(),
+		Setup: func(mgr ctrl.Manager) error {
+			if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond, Journal: queue}); err != nil {
+				return err
+			}
+			return ui.Add(mgr, ui.ServeOptions{Listener: ln, Trends: ui.NewJournalTrends(store, "test")})
+		},
+	})
+	if err != nil {
 		return 0, err
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return 0, errors.New("the operator's cache did not sync")
 	}
 	if err := requestAndApproveTheSampleException(ctx); err != nil {
 		return 0, err
@@ -138,11 +130,7 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
-		return code, fmt.Errorf("manager: %w", err)
-	}
-	return code, nil
+	return code, op.Stop()
 }
 
 var expiresLine = regexp.MustCompile(`(?m)^  expires: .*$`)

@@ -3,7 +3,6 @@ package webhook_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,14 +14,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
@@ -42,14 +37,7 @@ const adminNamespace = "soc2-operator-system"
 
 // TestMain starts the API server with the operator's webhook configuration installed (envtest
 // points it at a local server with its own certificates) and a manager serving the webhook.
-func TestMain(m *testing.M) {
-	code, err := run(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m, run) }
 
 func run(m *testing.M) (int, error) {
 	env, c, err := testenv.Start(func(e *envtest.Environment) {
@@ -62,36 +50,25 @@ func run(m *testing.M) (int, error) {
 	}
 	defer func() { _ = env.Stop() }()
 	cfg = c
-	scheme = runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(v1alpha1.AddToScheme(scheme))
-	wio := env.WebhookInstallOptions
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Cache:                  controllers.CacheOptions(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		WebhookServer: ctrlwebhook.NewServer(ctrlwebhook.Options{
-			Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir,
-		}),
+	scheme = testenv.Scheme()
+	// The operator's admission policies, so that the webhook trusts approvals.
+	approval := admissionpolicy.NewVerifier()
+	ctx := context.Background()
+	operator, err := testenv.StartOperator(cfg, testenv.OperatorOptions{
+		Scheme:   scheme,
+		Cache:    controllers.CacheOptions(),
+		Webhooks: &env.WebhookInstallOptions,
+		Setup: func(mgr ctrl.Manager) error {
+			if err := admissionpolicy.Setup(ctx, mgr, admissionpolicy.Manage, approval); err != nil {
+				return err
+			}
+			return webhook.Setup(mgr, adminNamespace, webhook.WithApproval(approval))
+		},
 	})
 	if err != nil {
 		return 0, err
 	}
-	// The operator's admission policies, so that the webhook trusts approvals.
-	approval := admissionpolicy.NewVerifier()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := admissionpolicy.Setup(ctx, mgr, admissionpolicy.Manage, approval); err != nil {
-		return 0, err
-	}
-	if err := webhook.Setup(mgr, adminNamespace, webhook.WithApproval(approval)); err != nil {
-		return 0, err
-	}
-	go func() { _ = mgr.Start(ctx) }()
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return 0, fmt.Errorf("cache did not sync")
-	}
+	defer func() { _ = operator.Stop() }()
 	k, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		return 0, err

@@ -1,0 +1,350 @@
+// Command dashboardgen writes config/grafana/soc2-operator-dashboard.json: the Grafana
+// dashboard of the operator's series (internal/metrics), built with the Grafana Foundation SDK
+// (github.com/grafana/grafana-foundation-sdk/go). `make dashboard` rewrites it and
+// `make verify` fails when it is stale. internal/monitoring checks that it loads and that every
+// query reads only series and labels the operator exports.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+)
+
+// UID is the dashboard's uid: stable, so that a re-import replaces it and links to it last.
+const UID = "soc2-operator"
+
+// runbooks is where the alerts' runbook_url point (config/prometheus/prometheusrule.yaml).
+const runbooks = "https://github.com/soc2-operator/soc2-operator/blob/main/docs/runbooks.md#"
+
+func main() {
+	root := flag.String("root", ".", "Repository root")
+	out := flag.String("o", "config/grafana/soc2-operator-dashboard.json", "Output file")
+	flag.Parse()
+	data, err := render()
+	if err == nil {
+		err = os.WriteFile(filepath.Join(*root, *out), data, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dashboardgen:", err)
+		os.Exit(1)
+	}
+}
+
+func render() ([]byte, error) {
+	d, err := build().Build()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// The selectors every panel shares. The profile is one value; namespaces and criteria are
+// several (Grafana writes them as a regular expression).
+const (
+	byProfile   = `profile="$profile"`
+	byNamespace = `profile="$profile",namespace=~"$namespace"`
+)
+
+// ds is the Prometheus data source the user picks ($datasource).
+func ds() common.DataSourceRef {
+	return common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${datasource}")}
+}
+
+// query is a range query.
+func query(ref, expr, legend string) *prometheus.DataqueryBuilder {
+	return prometheus.NewDataqueryBuilder().Datasource(ds()).RefId(ref).Expr(expr).LegendFormat(legend)
+}
+
+// instant is an instant query in table form (tables).
+func instant(ref, expr string) *prometheus.DataqueryBuilder {
+	return prometheus.NewDataqueryBuilder().Datasource(ds()).RefId(ref).Expr(expr).Instant().
+		Format(prometheus.PromQueryFormatTable)
+}
+
+// runbook links a panel to the runbook of the alert that watches what it shows.
+func runbook(alert, anchor string) []cog.Builder[dashboard.DashboardLink] {
+	return []cog.Builder[dashboard.DashboardLink]{
+		dashboard.NewDashboardLinkBuilder("Runbook: " + alert).Type(dashboard.DashboardLinkTypeLink).
+			Url(runbooks + anchor).TargetBlank(true),
+	}
+}
+
+func thresholds(steps ...any) *dashboard.ThresholdsConfigBuilder {
+	var out []dashboard.Threshold
+	for i := 0; i < len(steps); i += 2 {
+		t := dashboard.Threshold{Color: steps[i+1].(string)}
+		if v, ok := steps[i].(float64); ok {
+			t.Value = &v
+		}
+		out = append(out, t)
+	}
+	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(out)
+}
+
+func valueText(options map[string][2]string) []dashboard.ValueMapping {
+	m := dashboard.NewValueMap()
+	i := int32(0)
+	for _, k := range sortedKeys(options) {
+		m.Options[k] = dashboard.ValueMappingResult{Text: cog.ToPtr(options[k][0]), Color: cog.ToPtr(options[k][1]), Index: cog.ToPtr(i)}
+		i++
+	}
+	return []dashboard.ValueMapping{{ValueMap: m}}
+}
+
+func sortedKeys(m map[string][2]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := range keys {
+		for j := i + 1; j < len(keys); j++ {
+			if keys[j] < keys[i] {
+				keys[i], keys[j] = keys[j], keys[i]
+			}
+		}
+	}
+	return keys
+}
+
+func bigNumber(id uint32, title, description string) *stat.PanelBuilder {
+	return stat.NewPanelBuilder().Id(id).Title(title).Description(description).Datasource(ds()).
+		Height(4).Span(4).GraphMode(common.BigValueGraphModeNone).ColorMode(common.BigValueColorModeBackground).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
+		ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds))
+}
+
+func graph(id uint32, title, description string) *timeseries.PanelBuilder {
+	return timeseries.NewPanelBuilder().Id(id).Title(title).Description(description).Datasource(ds()).
+		Height(8).Span(12).FillOpacity(10).
+		Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).DisplayMode(common.LegendDisplayModeList).
+			Placement(common.LegendPlacementBottom))
+}
+
+// tableOf is a table panel. The footer is set explicitly: the SDK's default leaves its
+// reducer null, which Grafana's dashboard model does not accept (TestDashboardLoads).
+func tableOf(id uint32, title, description string) *table.PanelBuilder {
+	return table.NewPanelBuilder().Id(id).Title(title).Description(description).Datasource(ds()).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"}))
+}
+
+// matrix turns an instant query's table into rows by rowField and columns by columnField.
+func matrix(rowField, columnField string) dashboard.DataTransformerConfig {
+	return dashboard.DataTransformerConfig{Id: "groupingToMatrix", Options: map[string]any{
+		"rowField": rowField, "columnField": columnField, "valueField": "Value", "emptyValue": "null",
+	}}
+}
+
+func build() *dashboard.DashboardBuilder {
+	b := dashboard.NewDashboardBuilder("SOC 2 compliance (soc2-operator)").
+		Uid(UID).
+		Description("Compliance per profile, namespace and SOC 2 criterion, exceptions, and the operator's health, from the soc2-operator's own series. Generated by hack/dashboardgen; do not edit by hand.").
+		Tags([]string{"soc2", "compliance", "soc2-operator"}).
+		Editable().
+		Refresh("1m").
+		Time("now-24h", "now").
+		Timezone(common.TimeZoneBrowser).
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		Link(dashboard.NewDashboardLinkBuilder("Runbooks").Type(dashboard.DashboardLinkTypeLink).
+			Url("https://github.com/soc2-operator/soc2-operator/blob/main/docs/runbooks.md").Icon("doc").TargetBlank(true)).
+		WithVariable(dashboard.NewDatasourceVariableBuilder("datasource").Label("Data source").Type("prometheus")).
+		WithVariable(dashboard.NewQueryVariableBuilder("profile").Label("Profile").
+			Description("The ComplianceProfile").
+			Datasource(ds()).
+			Query(dashboard.StringOrMap{String: cog.ToPtr("label_values(soc2_operator_profile_ready, profile)")}).
+			Refresh(dashboard.VariableRefreshOnTimeRangeChanged).Sort(dashboard.VariableSortAlphabeticalAsc)).
+		WithVariable(dashboard.NewQueryVariableBuilder("namespace").Label("Namespace").
+			Description("Namespaces the profile selects").
+			Datasource(ds()).
+			Query(dashboard.StringOrMap{String: cog.ToPtr(`label_values(soc2_operator_namespace_compliant{profile="$profile"}, namespace)`)}).
+			Refresh(dashboard.VariableRefreshOnTimeRangeChanged).Sort(dashboard.VariableSortAlphabeticalAsc).
+			Multi(true).IncludeAll(true)).
+		WithVariable(dashboard.NewQueryVariableBuilder("criterion").Label("Criterion").
+			Description("SOC 2 Trust Services criteria the profile assesses").
+			Datasource(ds()).
+			Query(dashboard.StringOrMap{String: cog.ToPtr(`label_values(soc2_operator_criterion_status{profile="$profile"}, criterion)`)}).
+			Refresh(dashboard.VariableRefreshOnTimeRangeChanged).Sort(dashboard.VariableSortAlphabeticalAsc).
+			Multi(true).IncludeAll(true)).
+		// The scrape job of the operator's own series, for `up` and the process's start time,
+		// which every target has: derived from a series only the operator exports, so it
+		// needs no knowledge of how the ServiceMonitor or scrape config names the job.
+		WithVariable(dashboard.NewQueryVariableBuilder("job").Label("Job").
+			Datasource(ds()).
+			Query(dashboard.StringOrMap{String: cog.ToPtr("label_values(soc2_operator_profile_ready, job)")}).
+			Refresh(dashboard.VariableRefreshOnTimeRangeChanged).Hide(dashboard.VariableHideHideVariable).
+			Multi(true).IncludeAll(true))
+
+	criticalFail := `soc2_operator_findings{` + byNamespace + `,severity="Critical",result="Fail"}`
+
+	// Overview.
+	b = b.WithRow(dashboard.NewRowBuilder("Overview").Id(1)).
+		WithPanel(bigNumber(2, "Compliant namespaces", "Namespaces whose ComplianceReport is Compliant.").
+			WithTarget(query("A", `count(soc2_operator_namespace_compliant{`+byNamespace+`} == 1) or vector(0)`, "")).
+			Thresholds(thresholds(nil, "green"))).
+		WithPanel(bigNumber(3, "Non-compliant namespaces", "Namespaces whose ComplianceReport is NonCompliant (alert SOC2NamespaceNonCompliant after 30 minutes).").
+			WithTarget(query("A", `count(soc2_operator_namespace_compliant{`+byNamespace+`} == 0) or vector(0)`, "")).
+			Thresholds(thresholds(nil, "green", 1.0, "red")).
+			Links(runbook("SOC2NamespaceNonCompliant", "soc2namespacenoncompliant"))).
+		WithPanel(bigNumber(4, "Failing Critical findings", "Failing findings of Critical severity across the selected namespaces.").
+			WithTarget(query("A", `sum(`+criticalFail+`) or vector(0)`, "")).
+			Thresholds(thresholds(nil, "green", 1.0, "red")).
+			Links(runbook("SOC2NewCriticalFinding", "soc2newcriticalfinding"))).
+		WithPanel(bigNumber(5, "New Critical findings (15 min)", "Failing Critical findings more than 15 minutes ago, added up over namespaces that gained some (the expression of alert SOC2NewCriticalFinding; a new namespace counts from zero).").
+			WithTarget(query("A", `sum(clamp_min(sum by (namespace) (`+criticalFail+`) - (sum by (namespace) (`+criticalFail+` offset 15m) or sum by (namespace) (`+criticalFail+`) * 0), 0)) or vector(0)`, "")).
+			Thresholds(thresholds(nil, "green", 1.0, "red")).
+			Links(runbook("SOC2NewCriticalFinding", "soc2newcriticalfinding"))).
+		WithPanel(bigNumber(6, "Stale reports", "Namespaces whose latest evaluation could not be made or written to their report (alert SOC2ReportsStale after 15 minutes).").
+			WithTarget(query("A", `sum(soc2_operator_reports_stale{`+byProfile+`}) or vector(0)`, "")).
+			Thresholds(thresholds(nil, "green", 1.0, "orange")).
+			Links(runbook("SOC2ReportsStale", "soc2reportsstale"))).
+		WithPanel(bigNumber(7, "Since the last evaluation", "Time since the profile's last successful evaluation: the operator's heartbeat (alert SOC2OperatorHeartbeatMissing above 30 minutes; no value at all: SOC2OperatorHeartbeatAbsent).").
+			WithTarget(query("A", `time() - max(soc2_operator_last_evaluation_timestamp_seconds{`+byProfile+`})`, "")).
+			Unit("s").NoValue("no heartbeat").
+			Thresholds(thresholds(nil, "green", 900.0, "orange", 1800.0, "red")).
+			Links(runbook("SOC2OperatorHeartbeatMissing", "soc2operatorheartbeatmissing")))
+
+	// Compliance over time and the criteria.
+	b = b.WithRow(dashboard.NewRowBuilder("Namespaces and criteria").Id(8)).
+		WithPanel(graph(9, "Namespaces by result", "Compliant and non-compliant namespaces over time.").
+			WithTarget(query("A", `count(soc2_operator_namespace_compliant{`+byNamespace+`} == 0) or vector(0)`, "NonCompliant")).
+			WithTarget(query("B", `count(soc2_operator_namespace_compliant{`+byNamespace+`} == 1) or vector(0)`, "Compliant")).
+			Min(0).Decimals(0).
+			OverrideByName("NonCompliant", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "red"}}}).
+			OverrideByName("Compliant", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "green"}}}).
+			Links(runbook("SOC2NamespaceNonCompliant", "soc2namespacenoncompliant"))).
+		WithPanel(graph(10, "Namespaces failing each criterion", "How many of the selected namespaces fail each criterion, over time.").
+			WithTarget(query("A", `count by (criterion) (soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Fail"})`, "{{criterion}}")).
+			Min(0).Decimals(0)).
+		// Each (namespace, criterion) has one status series set to 1; weigh them so that
+		// one number says which (Pass 1, Excepted 2, NotAssessed 3, Fail 4).
+		WithPanel(tableOf(11, "Criterion status (namespace × criterion)",
+			"The status of each SOC 2 criterion in each namespace, as the ComplianceReports show it. kubectl describe compliancereport <profile> -n <namespace> lists the findings.").
+			Height(10).Span(24).
+			WithTarget(instant("A", `max by (namespace, criterion) (`+
+				`soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Pass"} * 1`+
+				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Excepted"} * 2`+
+				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="NotAssessed"} * 3`+
+				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Fail"} * 4)`)).
+			WithTransformation(matrix("namespace", "criterion")).
+			Mappings(valueText(map[string][2]string{
+				"1": {"Pass", "green"}, "2": {"Excepted", "blue"}, "3": {"Not assessed", "text"}, "4": {"Fail", "red"},
+			})).
+			CellOptions(common.TableCellOptions{TableColoredBackgroundCellOptions: &common.TableColoredBackgroundCellOptions{
+				Type: common.TableCellDisplayModeColorBackground, Mode: cog.ToPtr(common.TableCellBackgroundDisplayModeBasic),
+			}}).
+			OverrideByName("namespace\\criterion", []dashboard.DynamicConfigValue{
+				{Id: "custom.cellOptions", Value: map[string]any{"type": "auto"}},
+				{Id: "displayName", Value: "Namespace"},
+			}))
+
+	// Findings.
+	b = b.WithRow(dashboard.NewRowBuilder("Findings").Id(12)).
+		WithPanel(graph(13, "Failing findings by severity", "Failing findings over time by severity, and the findings ControlExceptions waive.").
+			WithTarget(query("A", `sum by (severity) (soc2_operator_findings{`+byNamespace+`,result="Fail"})`, "{{severity}}")).
+			WithTarget(query("B", `sum(soc2_operator_findings{`+byNamespace+`,result="Excepted"})`, "Excepted")).
+			Min(0).Decimals(0).
+			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
+			OverrideByName("Critical", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "dark-red"}}}).
+			OverrideByName("High", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "orange"}}}).
+			OverrideByName("Medium", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "yellow"}}}).
+			OverrideByName("Low", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "blue"}}}).
+			OverrideByName("Excepted", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "purple"}}})).
+		WithPanel(tableOf(14, "Failing findings by namespace and severity",
+			"Failing findings per namespace and severity now. The operator exports no per-check series: kubectl describe compliancereport <profile> -n <namespace> (or the operator's web dashboard) lists each finding with its check.").
+			Height(8).Span(12).
+			WithTarget(instant("A", `sum by (namespace, severity) (soc2_operator_findings{`+byNamespace+`,result="Fail"})`)).
+			WithTransformation(matrix("namespace", "severity")).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
+				"indexByName":  map[string]any{"namespace\\severity": 0, "Critical": 1, "High": 2, "Medium": 3, "Low": 4},
+				"renameByName": map[string]any{"namespace\\severity": "Namespace"},
+			}}).
+			Thresholds(thresholds(nil, "green", 1.0, "red")).
+			CellOptions(common.TableCellOptions{TableColorTextCellOptions: &common.TableColorTextCellOptions{
+				Type: common.TableCellDisplayModeColorText,
+			}}))
+
+	// Exceptions.
+	b = b.WithRow(dashboard.NewRowBuilder("Exceptions").Id(15)).
+		WithPanel(graph(16, "ControlExceptions by state", "ControlExceptions in the selected namespaces by state (Active, Expired, Invalid).").
+			WithTarget(query("A", `sum by (state) (soc2_operator_exceptions{namespace=~"$namespace"})`, "{{state}}")).
+			Min(0).Decimals(0).Span(8)).
+		WithPanel(tableOf(17, "Active exceptions and their expiry",
+			"Each Active ControlException with the time left before it expires; when it does, the findings it waives fail again (alert SOC2ExceptionExpiringSoon 7 days before).").
+			Height(8).Span(16).
+			WithTarget(instant("A", `soc2_operator_exception_expiry_timestamp_seconds{namespace=~"$namespace"} - time()`)).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
+				"excludeByName": map[string]any{"Time": true},
+				"renameByName":  map[string]any{"namespace": "Namespace", "exception": "Exception", "Value": "Expires in"},
+			}}).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "sortBy", Options: map[string]any{
+				"sort": []map[string]any{{"field": "Expires in"}},
+			}}).
+			Unit("s").
+			Thresholds(thresholds(nil, "red", 7*86400.0, "orange", 30*86400.0, "green")).
+			CellOptions(common.TableCellOptions{TableColorTextCellOptions: &common.TableColorTextCellOptions{
+				Type: common.TableCellDisplayModeColorText,
+			}}).
+			Links(runbook("SOC2ExceptionExpiringSoon", "soc2exceptionexpiringsoon")))
+
+	// The operator.
+	b = b.WithRow(dashboard.NewRowBuilder("Operator").Id(18)).
+		WithPanel(graph(19, "Evaluation duration", "Time to gather and evaluate, by scope (cluster or namespace): median and 95th percentile.").
+			WithTarget(query("A", `histogram_quantile(0.5, sum by (le, scope) (rate(soc2_operator_evaluation_duration_seconds_bucket{`+byProfile+`}[$__rate_interval])))`, "p50 {{scope}}")).
+			WithTarget(query("B", `histogram_quantile(0.95, sum by (le, scope) (rate(soc2_operator_evaluation_duration_seconds_bucket{`+byProfile+`}[$__rate_interval])))`, "p95 {{scope}}")).
+			Unit("s").Min(0).Span(8)).
+		WithPanel(graph(20, "Evaluations", "Evaluations per second by scope and outcome (ok or error).").
+			WithTarget(query("A", `sum by (scope, outcome) (rate(soc2_operator_evaluations_total{`+byProfile+`}[$__rate_interval]))`, "{{scope}} {{outcome}}")).
+			Unit("ops").Min(0).Span(8)).
+		WithPanel(graph(21, "Report writes", "ComplianceReport writes per second by operation (create, update, delete) and result (ok or error). Errors make reports stale.").
+			WithTarget(query("A", `sum by (operation, result) (rate(soc2_operator_report_writes_total{`+byProfile+`}[$__rate_interval]))`, "{{operation}} {{result}}")).
+			Unit("ops").Min(0).Span(8).
+			Links(runbook("SOC2ReportsStale", "soc2reportsstale"))).
+		WithPanel(graph(22, "Evidence journal", "Records waiting to be written, whether the store refuses writes (behind = 1) and records dropped: a gap in the audit trail. Empty when the journal is off (--journal-store).").
+			WithTarget(query("A", `max(soc2_operator_journal_queued_records)`, "queued")).
+			WithTarget(query("B", `max(soc2_operator_journal_behind)`, "behind")).
+			WithTarget(query("C", `sum(increase(soc2_operator_journal_records_total{outcome="dropped"}[$__rate_interval]))`, "dropped")).
+			Min(0).Decimals(0).Span(8).
+			Links(runbook("SOC2EvidenceJournalBehind", "soc2evidencejournalbehind"))).
+		WithPanel(graph(23, "Since the last journal write", "Time since the evidence journal last wrote a segment to its store.").
+			WithTarget(query("A", `time() - max(soc2_operator_journal_last_write_timestamp_seconds)`, "since last write")).
+			Unit("s").Min(0).Span(8).
+			Links(runbook("SOC2EvidenceJournalBehind", "soc2evidencejournalbehind"))).
+		WithPanel(graph(24, "Alerts sent", "Alerts (spec.alerts of the profile) by sink, event and result: sent, failed (retried), dropped (queue full) or duplicate (not sent again).").
+			WithTarget(query("A", `sum by (sink, event, result) (increase(soc2_operator_alerts_total{`+byProfile+`}[$__rate_interval]))`, "{{sink}} {{event}} {{result}}")).
+			Min(0).Decimals(0).Span(8)).
+		WithPanel(bigNumber(25, "Operator replicas up", "Operator replicas Prometheus scrapes successfully (the scrape job of the operator's series).").
+			WithTarget(query("A", `sum(up{job=~"$job"})`, "")).
+			NoValue("not scraped").
+			Thresholds(thresholds(nil, "red", 1.0, "green"))).
+		WithPanel(bigNumber(26, "Restarts (24 h)", "Operator process restarts over the last 24 hours.").
+			WithTarget(query("A", `sum(changes(process_start_time_seconds{job=~"$job"}[24h]))`, "")).
+			Thresholds(thresholds(nil, "green", 1.0, "orange"))).
+		WithPanel(bigNumber(27, "Profile ready", "Whether the profile is valid and evaluated (its Ready condition). kubectl get complianceprofile <profile> says why not.").
+			WithTarget(query("A", `min(soc2_operator_profile_ready{`+byProfile+`})`, "")).
+			Mappings(valueText(map[string][2]string{"0": {"Not ready", "red"}, "1": {"Ready", "green"}}))).
+		WithPanel(graph(28, "Heartbeat", "Time since each profile's last successful evaluation; above 30 minutes alert SOC2OperatorHeartbeatMissing fires.").
+			WithTarget(query("A", `time() - soc2_operator_last_evaluation_timestamp_seconds{`+byProfile+`}`, "{{profile}}")).
+			Unit("s").Min(0).Span(12).
+			Thresholds(thresholds(nil, "green", 1800.0, "red")).
+			ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).
+			Links(runbook("SOC2OperatorHeartbeatMissing", "soc2operatorheartbeatmissing")))
+	return b
+}

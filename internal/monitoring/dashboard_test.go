@@ -1,0 +1,638 @@
+package monitoring
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/prometheus/prometheus/promql/parser"
+	"sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+)
+
+const dashboardFile = "config/grafana/soc2-operator-dashboard.json"
+
+// loadDashboard reads the generated dashboard into the Grafana Foundation SDK's dashboard
+// model, strictly: a field the model does not know, a missing required field or a value of
+// the wrong type fails, as do panel options and queries that do not match their plugin's
+// schema (the SDK's default plugins: stat, table, timeseries, the Prometheus query).
+func loadDashboard(t *testing.T) dashboard.Dashboard {
+	t.Helper()
+	plugins.RegisterDefaultPlugins()
+	data := read(t, filepath.Join(testenv.RepoRoot(), dashboardFile))
+	var strict dashboard.Dashboard
+	err := strict.UnmarshalJSONStrict(data)
+	// The SDK (v0.0.22) returns its error list as an error even when the list is empty
+	// (a nil cog.BuildErrors in an error), and for the same reason its strict decoding drops
+	// every panel that decodes without error. So the strict decoding only judges the file,
+	// and the ordinary one, which keeps the panels, is what the tests read.
+	if be, ok := err.(cog.BuildErrors); ok && len(be) == 0 {
+		err = nil
+	}
+	if err != nil {
+		t.Fatalf("%s does not load as a Grafana dashboard: %v", dashboardFile, err)
+	}
+	var d dashboard.Dashboard
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatalf("%s: %v", dashboardFile, err)
+	}
+	var raw struct {
+		Panels []json.RawMessage `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	loaded := 0
+	for _, p := range d.Panels {
+		if p.Panel != nil || p.RowPanel != nil {
+			loaded++
+		}
+	}
+	if len(raw.Panels) == 0 || loaded != len(raw.Panels) {
+		t.Fatalf("%s: %d panels, of which the dashboard model holds %d", dashboardFile, len(raw.Panels), loaded)
+	}
+	return d
+}
+
+// dashQuery is one PromQL expression of the dashboard: a panel's query or a template
+// variable's label_values(...).
+type dashQuery struct {
+	where  string // "panel 3 \"Non-compliant namespaces\" query A", "variable namespace"
+	expr   string
+	legend string
+	// fields are the labels the panel's transformations read from the query's result.
+	fields []string
+}
+
+// panels is every panel, rows' nested panels included, rows excluded.
+func panels(d dashboard.Dashboard) []dashboard.Panel {
+	var out []dashboard.Panel
+	for _, p := range d.Panels {
+		if p.Panel != nil {
+			out = append(out, *p.Panel)
+		}
+		if p.RowPanel != nil {
+			out = append(out, p.RowPanel.Panels...)
+		}
+	}
+	return out
+}
+
+func title(p dashboard.Panel) string {
+	id := uint32(0)
+	if p.Id != nil {
+		id = *p.Id
+	}
+	t := ""
+	if p.Title != nil {
+		t = *p.Title
+	}
+	return fmt.Sprintf("panel %d %q", id, t)
+}
+
+var labelValues = regexp.MustCompile(`^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
+
+// queries lists every PromQL expression of the dashboard.
+func queries(t *testing.T, d dashboard.Dashboard) []dashQuery {
+	t.Helper()
+	var out []dashQuery
+	for _, p := range panels(d) {
+		var fields []string
+		for _, tr := range p.Transformations {
+			if opts, ok := tr.Options.(map[string]any); ok && tr.Id == "groupingToMatrix" {
+				for _, k := range []string{"rowField", "columnField"} {
+					if s, ok := opts[k].(string); ok {
+						fields = append(fields, s)
+					}
+				}
+			}
+		}
+		for _, target := range p.Targets {
+			q, ok := target.(*prometheus.Dataquery)
+			if !ok {
+				t.Errorf("%s: query %#v is not a Prometheus query", title(p), target)
+				continue
+			}
+			legend := ""
+			if q.LegendFormat != nil {
+				legend = *q.LegendFormat
+			}
+			ref := ""
+			if q.RefId != nil {
+				ref = *q.RefId
+			}
+			out = append(out, dashQuery{where: title(p) + " query " + ref, expr: q.Expr, legend: legend, fields: fields})
+		}
+	}
+	for _, v := range d.Templating.List {
+		if v.Type != "query" {
+			continue
+		}
+		if v.Query == nil || v.Query.String == nil {
+			t.Errorf("variable %s has no query", v.Name)
+			continue
+		}
+		m := labelValues.FindStringSubmatch(*v.Query.String)
+		if m == nil {
+			t.Errorf("variable %s: query %q is not label_values(series, label)", v.Name, *v.Query.String)
+			continue
+		}
+		out = append(out, dashQuery{where: "variable " + v.Name, expr: m[1], fields: []string{m[2]}})
+	}
+	return out
+}
+
+// TestDashboardLoads checks config/grafana's dashboard against Grafana's dashboard model
+// (through the SDK's strict decoding) and what Grafana needs to draw it: a current schema
+// version, unique panel ids, panels inside the 24-column grid and not overlapping, every
+// panel and query on the Prometheus data source the user picks, every variable a query
+// names defined, and every runbook link pointing at a section of docs/runbooks.md.
+func TestDashboardLoads(t *testing.T) {
+	d := loadDashboard(t)
+	if d.SchemaVersion != dashboard.NewDashboard().SchemaVersion {
+		t.Errorf("schemaVersion %d, want the SDK's %d", d.SchemaVersion, dashboard.NewDashboard().SchemaVersion)
+	}
+	if d.Uid == nil || *d.Uid == "" || len(*d.Uid) > 40 {
+		t.Errorf("uid %v: want a fixed uid of at most 40 characters, so that re-importing replaces the dashboard", d.Uid)
+	}
+
+	// Ids and the grid.
+	type box struct {
+		what       string
+		x, y, w, h uint32
+	}
+	ids := map[uint32]string{}
+	var boxes []box
+	place := func(what string, id *uint32, g *dashboard.GridPos) {
+		if id == nil {
+			t.Errorf("%s has no id", what)
+		} else if other, dup := ids[*id]; dup {
+			t.Errorf("%s and %s share id %d", what, other, *id)
+		} else {
+			ids[*id] = what
+		}
+		if g == nil {
+			t.Errorf("%s has no gridPos", what)
+			return
+		}
+		if g.W == 0 || g.H == 0 || g.X+g.W > 24 {
+			t.Errorf("%s: gridPos %+v is not inside the 24-column grid", what, *g)
+		}
+		for _, b := range boxes {
+			if g.X < b.x+b.w && b.x < g.X+g.W && g.Y < b.y+b.h && b.y < g.Y+g.H {
+				t.Errorf("%s (gridPos %+v) overlaps %s", what, *g, b.what)
+			}
+		}
+		boxes = append(boxes, box{what, g.X, g.Y, g.W, g.H})
+	}
+	for _, p := range d.Panels {
+		if p.RowPanel != nil {
+			id := p.RowPanel.Id
+			place(fmt.Sprintf("row %q", *p.RowPanel.Title), &id, p.RowPanel.GridPos)
+			for _, c := range p.RowPanel.Panels {
+				place(title(c), c.Id, c.GridPos)
+			}
+		}
+		if p.Panel != nil {
+			place(title(*p.Panel), p.Panel.Id, p.Panel.GridPos)
+		}
+	}
+
+	// The data source and the variables.
+	defined := map[string]bool{}
+	for _, v := range d.Templating.List {
+		defined[v.Name] = true
+		if v.Type == "datasource" && (v.Name != "datasource" || v.Query == nil || v.Query.String == nil || *v.Query.String != "prometheus") {
+			t.Errorf("variable %s: want the Prometheus data source variable \"datasource\"", v.Name)
+		}
+		if v.Type == "query" && !isPromDS(v.Datasource) {
+			t.Errorf("variable %s: data source %v, want the prometheus ${datasource}", v.Name, v.Datasource)
+		}
+	}
+	if !defined["datasource"] {
+		t.Fatal("no datasource variable: panels could not follow the user's choice of Prometheus")
+	}
+	for _, p := range panels(d) {
+		if p.Title == nil || *p.Title == "" || p.Description == nil || *p.Description == "" {
+			t.Errorf("%s has no title or description", title(p))
+		}
+		if !isPromDS(p.Datasource) {
+			t.Errorf("%s: data source %v, want the prometheus ${datasource}", title(p), p.Datasource)
+		}
+		if len(p.Targets) == 0 {
+			t.Errorf("%s has no query", title(p))
+		}
+		for _, target := range p.Targets {
+			if q, ok := target.(*prometheus.Dataquery); ok && !isPromDS(q.Datasource) {
+				t.Errorf("%s: a query's data source is %v, want the prometheus ${datasource}", title(p), q.Datasource)
+			}
+		}
+	}
+	used := map[string]bool{"datasource": true}
+	for _, q := range queries(t, d) {
+		for _, name := range variableRefs(q.expr) {
+			used[name] = true
+			if !defined[name] {
+				t.Errorf("%s uses $%s, which is not a variable of the dashboard", q.where, name)
+			}
+		}
+		if _, err := parsePromQL(q.expr); err != nil {
+			t.Errorf("%s: %q is not PromQL: %v", q.where, q.expr, err)
+		}
+	}
+	for name := range defined {
+		if !used[name] {
+			t.Errorf("variable %s is used by no query", name)
+		}
+	}
+
+	// Runbook links.
+	anchors := runbookAnchors(t)
+	links := 0
+	for _, p := range panels(d) {
+		for _, l := range p.Links {
+			if l.Url == nil {
+				t.Errorf("%s: link %q has no url", title(p), l.Title)
+				continue
+			}
+			if anchor, ok := strings.CutPrefix(*l.Url, runbookPrefix); ok {
+				links++
+				if !anchors[anchor] {
+					t.Errorf("%s links to %s, which is not a section of docs/runbooks.md", title(p), *l.Url)
+				}
+			}
+		}
+	}
+	if links == 0 {
+		t.Error("no panel links to a runbook")
+	}
+}
+
+func isPromDS(r *dashboard.DataSourceRef) bool {
+	return r != nil && r.Type != nil && *r.Type == "prometheus" && r.Uid != nil && *r.Uid == "${datasource}"
+}
+
+// Grafana's built-in variables, which the dashboard need not define.
+var builtins = map[string]bool{"__rate_interval": true, "__interval": true, "__range": true, "__range_s": true}
+
+var varRef = regexp.MustCompile(`\$\{([a-zA-Z_][a-zA-Z0-9_]*)(?::[^}]*)?\}|\$([a-zA-Z_][a-zA-Z0-9_]*)|\[\[([a-zA-Z_][a-zA-Z0-9_]*)\]\]`)
+
+// variableRefs are the dashboard variables an expression names, Grafana's built-ins excluded.
+func variableRefs(expr string) []string {
+	var out []string
+	for _, m := range varRef.FindAllStringSubmatch(expr, -1) {
+		name := m[1] + m[2] + m[3]
+		if !builtins[name] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// interpolate replaces Grafana's interval variables, which stand where PromQL wants a
+// duration, so that the expression parses; the other variables stand inside label values.
+func interpolate(expr string) string {
+	return regexp.MustCompile(`\$\{?(__rate_interval|__interval|__range)\}?`).ReplaceAllString(expr, "5m")
+}
+
+// parsePromQL parses a dashboard expression with Prometheus's parser, as a Prometheus server
+// with default options would (no experimental functions).
+func parsePromQL(expr string) (parser.Expr, error) {
+	return parser.NewParser(parser.Options{}).ParseExpr(interpolate(expr))
+}
+
+// exported is what a scrape of the operator holds: each series name with every label name
+// its samples carry.
+type exported map[string]map[string]bool
+
+// Prometheus adds these to what it scrapes: the series up per target, and the target labels
+// job and instance on every series (the ServiceMonitor sets honorLabels, so the operator's
+// own namespace label is kept).
+var (
+	scrapeSeries = map[string][]string{"up": nil}
+	targetLabels = map[string]bool{"job": true, "instance": true}
+)
+
+// checkQuery returns what is wrong with q against a scrape of the operator: a series it does
+// not export, a label its series do not carry used in a matcher, a grouping, a vector
+// matching, a legend or a transformation.
+func checkQuery(exp exported, q dashQuery) []string {
+	e, err := parsePromQL(q.expr)
+	if err != nil {
+		return []string{fmt.Sprintf("%s: %q is not PromQL: %v", q.where, q.expr, err)}
+	}
+	var problems []string
+	selectors := selectorsIn(e)
+	if len(selectors) == 0 {
+		problems = append(problems, fmt.Sprintf("%s: %q reads no series", q.where, q.expr))
+	}
+	for _, vs := range selectors {
+		if vs.Name == "" {
+			problems = append(problems, fmt.Sprintf("%s: selector %s names no series", q.where, vs))
+			continue
+		}
+		labels, ok := seriesLabels(exp, vs.Name)
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s reads %s, which the operator does not export%s", q.where, vs.Name, similar(exp, vs.Name)))
+			continue
+		}
+		for _, m := range vs.LabelMatchers {
+			if m.Name != "__name__" && !labels[m.Name] {
+				problems = append(problems, fmt.Sprintf("%s filters %s on label %s, which it does not have (it has %s)", q.where, vs.Name, m.Name, keys(labels)))
+			}
+		}
+	}
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.AggregateExpr:
+			if !known(exp, selectorsIn(n.Expr)) {
+				return nil // the unknown series is reported above
+			}
+			in := labelsOf(exp, selectorsIn(n.Expr))
+			for _, l := range n.Grouping {
+				if !in[l] {
+					problems = append(problems, fmt.Sprintf("%s groups %s by %s, which the series it reads do not have (they have %s)", q.where, n.Op, l, keys(in)))
+				}
+			}
+		case *parser.BinaryExpr:
+			if n.VectorMatching != nil && known(exp, selectorsIn(n)) {
+				for _, side := range []parser.Expr{n.LHS, n.RHS} {
+					in := labelsOf(exp, selectorsIn(side))
+					for _, l := range n.VectorMatching.MatchingLabels {
+						if !in[l] {
+							problems = append(problems, fmt.Sprintf("%s matches on %s, which %s does not have", q.where, l, side))
+						}
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if !known(exp, selectors) {
+		return problems
+	}
+	out := outputLabels(exp, e)
+	for _, m := range regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}`).FindAllStringSubmatch(q.legend, -1) {
+		if !out[m[1]] {
+			problems = append(problems, fmt.Sprintf("%s: legend {{%s}} is not a label of the result (it has %s)", q.where, m[1], keys(out)))
+		}
+	}
+	for _, f := range q.fields {
+		if !out[f] {
+			problems = append(problems, fmt.Sprintf("%s: %s is not a label of the result (it has %s)", q.where, f, keys(out)))
+		}
+	}
+	return problems
+}
+
+func seriesLabels(exp exported, name string) (map[string]bool, bool) {
+	if labels, ok := exp[name]; ok {
+		out := map[string]bool{}
+		for l := range labels {
+			out[l] = true
+		}
+		for l := range targetLabels {
+			out[l] = true
+		}
+		return out, true
+	}
+	if labels, ok := scrapeSeries[name]; ok {
+		out := map[string]bool{}
+		for _, l := range labels {
+			out[l] = true
+		}
+		for l := range targetLabels {
+			out[l] = true
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// similar suggests exported names that share the longest prefix with name.
+func similar(exp exported, name string) string {
+	best, bestLen := []string(nil), 0
+	for n := range exp {
+		i := 0
+		for i < len(n) && i < len(name) && n[i] == name[i] {
+			i++
+		}
+		if i > bestLen {
+			best, bestLen = []string{n}, i
+		} else if i == bestLen {
+			best = append(best, n)
+		}
+	}
+	if bestLen < len("soc2_operator_")+2 || len(best) > 3 {
+		return ""
+	}
+	sort.Strings(best)
+	return " (did you mean " + strings.Join(best, " or ") + "?)"
+}
+
+func selectorsIn(e parser.Node) []*parser.VectorSelector {
+	var out []*parser.VectorSelector
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok {
+			out = append(out, vs)
+		}
+		return nil
+	})
+	return out
+}
+
+// known says whether the scrape (or Prometheus) has every series the selectors read.
+func known(exp exported, selectors []*parser.VectorSelector) bool {
+	for _, vs := range selectors {
+		if _, ok := seriesLabels(exp, vs.Name); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// labelsOf is every label name the series the selectors read carry.
+func labelsOf(exp exported, selectors []*parser.VectorSelector) map[string]bool {
+	out := map[string]bool{}
+	for _, vs := range selectors {
+		labels, _ := seriesLabels(exp, vs.Name)
+		for l := range labels {
+			out[l] = true
+		}
+	}
+	return out
+}
+
+// outputLabels are the labels of an expression's result, as far as the functions the
+// dashboard uses go.
+func outputLabels(exp exported, e parser.Expr) map[string]bool {
+	switch e := e.(type) {
+	case *parser.ParenExpr:
+		return outputLabels(exp, e.Expr)
+	case *parser.StepInvariantExpr:
+		return outputLabels(exp, e.Expr)
+	case *parser.VectorSelector:
+		out := labelsOf(exp, []*parser.VectorSelector{e})
+		delete(out, "__name__")
+		return out
+	case *parser.MatrixSelector:
+		return outputLabels(exp, e.VectorSelector)
+	case *parser.SubqueryExpr:
+		return outputLabels(exp, e.Expr)
+	case *parser.AggregateExpr:
+		in := outputLabels(exp, e.Expr)
+		if e.Without {
+			for _, l := range e.Grouping {
+				delete(in, l)
+			}
+			return in
+		}
+		out := map[string]bool{}
+		for _, l := range e.Grouping {
+			out[l] = true
+		}
+		return out
+	case *parser.Call:
+		switch e.Func.Name {
+		case "vector", "time", "scalar":
+			return map[string]bool{}
+		case "histogram_quantile":
+			out := outputLabels(exp, e.Args[1])
+			delete(out, "le")
+			return out
+		}
+		for _, a := range e.Args {
+			if a.Type() == parser.ValueTypeVector || a.Type() == parser.ValueTypeMatrix {
+				return outputLabels(exp, a)
+			}
+		}
+		return map[string]bool{}
+	case *parser.BinaryExpr:
+		l, r := outputLabels(exp, e.LHS), outputLabels(exp, e.RHS)
+		switch {
+		case e.LHS.Type() != parser.ValueTypeVector:
+			return r
+		case e.RHS.Type() != parser.ValueTypeVector:
+			return l
+		case e.Op == parser.LOR:
+			for k := range r {
+				l[k] = true
+			}
+		}
+		return l
+	}
+	return map[string]bool{}
+}
+
+func keys(m map[string]bool) string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return "[" + strings.Join(out, " ") + "]"
+}
+
+// TestDashboardChecksCatchMistakes: the checks TestDashboardQueriesReadExportedSeries makes
+// on each query find a misspelled series, a label its series lack in a matcher, a grouping, a
+// legend and a transformation, and a variable the dashboard does not define.
+func TestDashboardChecksCatchMistakes(t *testing.T) {
+	exp := exported{
+		"soc2_operator_findings":                           {"profile": true, "namespace": true, "severity": true, "result": true},
+		"soc2_operator_evaluation_duration_seconds_bucket": {"profile": true, "scope": true, "le": true},
+	}
+	for name, tc := range map[string]struct {
+		q    dashQuery
+		want string
+	}{
+		"a correct query passes": {
+			q: dashQuery{expr: `sum by (severity) (soc2_operator_findings{profile="$profile",result="Fail"}) or vector(0)`, legend: "{{severity}}"},
+		},
+		"a histogram quantile keeps the grouping but le": {
+			q: dashQuery{expr: `histogram_quantile(0.95, sum by (le, scope) (rate(soc2_operator_evaluation_duration_seconds_bucket[$__rate_interval])))`, legend: "{{scope}}"},
+		},
+		"a misspelled series": {
+			q:    dashQuery{expr: `sum(soc2_operator_finding{profile="$profile"})`},
+			want: "reads soc2_operator_finding, which the operator does not export (did you mean soc2_operator_findings?)",
+		},
+		"a label the series lacks": {
+			q:    dashQuery{expr: `sum(soc2_operator_findings{check="wl-privileged"})`},
+			want: "filters soc2_operator_findings on label check",
+		},
+		"a grouping by a label the series lacks": {
+			q:    dashQuery{expr: `sum by (criterion) (soc2_operator_findings)`},
+			want: "groups sum by criterion",
+		},
+		"a legend naming a label the result lacks": {
+			q:    dashQuery{expr: `sum by (severity) (soc2_operator_findings)`, legend: "{{namespace}}"},
+			want: "legend {{namespace}} is not a label of the result",
+		},
+		"a matrix on a label the result lacks": {
+			q:    dashQuery{expr: `sum by (severity) (soc2_operator_findings)`, fields: []string{"namespace"}},
+			want: "namespace is not a label of the result",
+		},
+		"up and job come from Prometheus": {
+			q: dashQuery{expr: `sum(up{job=~"$job"})`},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := strings.Join(checkQuery(exp, tc.q), "\n")
+			if tc.want == "" && got != "" {
+				t.Fatalf("problems reported in a correct query: %s", got)
+			}
+			if !strings.Contains(got, tc.want) {
+				t.Fatalf("problems %q, want one containing %q", got, tc.want)
+			}
+		})
+	}
+	if got := variableRefs(`rate(x{a=~"$namespace",b="${profile:regex}"}[$__rate_interval]) [[criterion]]`); strings.Join(got, " ") != "namespace profile criterion" {
+		t.Errorf("variable references %v", got)
+	}
+}
+
+// TestDashboardConfigMap: `kustomize build config/grafana` is one ConfigMap labelled
+// grafana_dashboard: "1", which Grafana's dashboard sidecar loads, holding the dashboard as
+// generated.
+func TestDashboardConfigMap(t *testing.T) {
+	cmd := exec.Command(filepath.Join(testenv.RepoRoot(), "hack", "tool.sh"), "kustomize")
+	bin, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("hack/tool.sh kustomize: %v", err)
+	}
+	out, err := exec.Command(strings.TrimSpace(string(bin)), "build", filepath.Join(testenv.RepoRoot(), "config", "grafana")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kustomize build config/grafana: %v\n%s", err, out)
+	}
+	var cm struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name   string            `json:"name"`
+			Labels map[string]string `json:"labels"`
+		} `json:"metadata"`
+		Data map[string]string `json:"data"`
+	}
+	if strings.Contains(string(out), "\n---") {
+		t.Fatalf("kustomize build config/grafana is more than one object:\n%s", out)
+	}
+	if err := yaml.Unmarshal(out, &cm); err != nil {
+		t.Fatalf("kustomize build config/grafana: %v\n%s", err, out)
+	}
+	if cm.Kind != "ConfigMap" || cm.Metadata.Labels["grafana_dashboard"] != "1" {
+		t.Errorf("got a %s %s labelled %v, want a ConfigMap labelled grafana_dashboard: \"1\"", cm.Kind, cm.Metadata.Name, cm.Metadata.Labels)
+	}
+	want := string(read(t, filepath.Join(testenv.RepoRoot(), dashboardFile)))
+	if got := cm.Data[filepath.Base(dashboardFile)]; got != want {
+		t.Errorf("the ConfigMap's %s differs from %s (keys: %v)", filepath.Base(dashboardFile), dashboardFile, cm.Data)
+	}
+}
