@@ -257,7 +257,7 @@ func (p *Plan) KnownCheck(id string) bool { return p.known[id] }
 func suggest(id string, known map[string]*Check) string {
 	best, bestDist := "", len(id)/2+1
 	for k := range known {
-		if d := editDistance(id, k); d < bestDist || (d == bestDist && k < best) {
+		if d := EditDistance(id, k); d < bestDist || (d == bestDist && k < best) {
 			best, bestDist = k, d
 		}
 	}
@@ -267,7 +267,9 @@ func suggest(id string, known map[string]*Check) string {
 	return fmt.Sprintf("; did you mean %q?", best)
 }
 
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b (bytes), for "did you mean"
+// suggestions.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

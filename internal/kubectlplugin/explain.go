@@ -13,6 +13,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 type explainOptions struct{ output string }
@@ -132,9 +133,11 @@ func explainCriterion(w io.Writer, ci engine.CriterionInfo, output string) error
 		return nil
 	}
 	fmt.Fprintf(w, "%d built-in checks support it:\n", len(rows))
-	t := &table{header: []string{"CHECK", "SEVERITY", "TITLE"}, flex: 2}
-	t.rows = rows
-	return t.write(w, defaultWidth)
+	t := &termtable.Table{Header: []string{"CHECK", "SEVERITY", "TITLE"}, Flex: 2, MinColumn: 6}
+	for _, r := range rows {
+		t.Add(r...)
+	}
+	return t.Write(w, termtable.DefaultWidth)
 }
 
 func criterionTitle(id v1alpha1.Criterion) string {
@@ -174,7 +177,7 @@ func reads(c *engine.Check) string {
 
 func paragraph(w io.Writer, s string) {
 	for _, para := range strings.Split(strings.TrimSpace(s), "\n") {
-		for _, l := range wrap(para, 96) {
+		for _, l := range termtable.Wrap(para, 96) {
 			fmt.Fprintln(w, "  "+l)
 		}
 	}
@@ -190,7 +193,7 @@ func didYouMean(id string) string {
 	}
 	var cands []cand
 	for _, c := range checks.Catalogue() {
-		d := editDistance(id, c.ID)
+		d := engine.EditDistance(id, c.ID)
 		if d <= max(2, len(id)/3) || (len(id) >= 4 && strings.Contains(c.ID, id)) {
 			cands = append(cands, cand{c.ID, d})
 		}
@@ -210,24 +213,4 @@ func didYouMean(id string) string {
 		return "; did you mean " + names[0] + "?"
 	}
 	return "; did you mean " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1] + "?"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 type findingsOptions struct {
@@ -184,7 +185,7 @@ func runFindings(ctx context.Context, e *Env, k *kube, opts any, args []string) 
 		}
 		// The resource gives way first; the message goes under each finding, wrapped, or with
 		// -o wide on its line, whole.
-		t := &table{header: header, flex: slices.Index(header, "RESOURCE")}
+		t := &termtable.Table{Header: header, Flex: slices.Index(header, "RESOURCE"), MinColumn: 6}
 		for _, it := range items {
 			container := it.Container
 			if container == "" {
@@ -204,20 +205,20 @@ func runFindings(ctx context.Context, e *Env, k *kube, opts any, args []string) 
 				if exc == "" {
 					exc = "-"
 				}
-				t.add(append(row, exc, it.Message)...)
+				t.Add(append(row, exc, it.Message)...)
 				continue
 			}
 			note := it.Message
 			if it.Exception != "" {
 				note = "excepted by " + it.Exception + ": " + note
 			}
-			t.addNoted(note, row...)
+			t.AddNoted(note, row...)
 		}
-		width := terminalWidth(e.Stdout)
+		width := termtable.Width(e.Stdout)
 		if wide {
 			width = 0
 		}
-		if err := t.write(e.Stdout, width); err != nil {
+		if err := t.Write(e.Stdout, width); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 func TestParseExpiry(t *testing.T) {
@@ -45,11 +47,11 @@ func TestDidYouMean(t *testing.T) {
 }
 
 func TestTableFitsTheWidth(t *testing.T) {
-	tb := &table{header: []string{"NAMESPACE", "RESULT", "FAILING CRITERIA"}, flex: 2}
-	tb.add("legacy", "NonCompliant", "CC6.1 CC6.3 CC6.6 CC6.7 CC6.8 CC7.1 CC7.2 CC8.1 A1.2")
-	tb.add("a-very-long-namespace-name-indeed", "Compliant", "")
+	tb := &termtable.Table{Header: []string{"NAMESPACE", "RESULT", "FAILING CRITERIA"}, Flex: 2, MinColumn: 6}
+	tb.Add("legacy", "NonCompliant", "CC6.1 CC6.3 CC6.6 CC6.7 CC6.8 CC7.1 CC7.2 CC8.1 A1.2")
+	tb.Add("a-very-long-namespace-name-indeed", "Compliant", "")
 	var b bytes.Buffer
-	if err := tb.write(&b, 40); err != nil {
+	if err := tb.Write(&b, 40); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
@@ -61,7 +63,7 @@ func TestTableFitsTheWidth(t *testing.T) {
 		t.Errorf("nothing was cut:\n%s", b.String())
 	}
 	b.Reset()
-	if err := tb.write(&b, 0); err != nil {
+	if err := tb.Write(&b, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "A1.2") || strings.Contains(b.String(), "…") {

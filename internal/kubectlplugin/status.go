@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 type statusOptions struct {
@@ -83,7 +84,7 @@ func runStatus(ctx context.Context, e *Env, k *kube, opts any, args []string) er
 		fmt.Fprintln(e.Stderr, noReports(ctx, c, ns, o.profile))
 		return nil
 	}
-	width := terminalWidth(e.Stdout)
+	width := termtable.Width(e.Stdout)
 	if o.output == "wide" {
 		width = 0
 	}
@@ -204,7 +205,7 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 	if !showProfile {
 		header = slices.Delete(header, 1, 2)
 	}
-	t := &table{header: header, flex: len(header) - 1}
+	t := &termtable.Table{Header: header, Flex: len(header) - 1, MinColumn: 6}
 	var stale []string
 	for _, r := range reports {
 		s := r.Status
@@ -229,9 +230,9 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 		if !showProfile {
 			row = slices.Delete(row, 1, 2)
 		}
-		t.add(row...)
+		t.Add(row...)
 	}
-	if err := t.write(w, width); err != nil {
+	if err := t.Write(w, width); err != nil {
 		return err
 	}
 	for _, l := range stale {
@@ -286,13 +287,13 @@ func findingCounts(s v1alpha1.ReportSummary) string {
 // criteriaTable lists every criterion of one report.
 func criteriaTable(w io.Writer, r *v1alpha1.ComplianceReport, width int) error {
 	fmt.Fprintf(w, "Criteria of %s/%s (profile %s):\n", r.Namespace, r.Name, r.Spec.Profile)
-	t := &table{header: []string{"CRITERION", "STATUS", "CHECKS", "FAILED", "EXCEPTED", "TITLE"}, flex: 5}
+	t := &termtable.Table{Header: []string{"CRITERION", "STATUS", "CHECKS", "FAILED", "EXCEPTED", "TITLE"}, Flex: 5, MinColumn: 6}
 	for _, c := range r.Status.Criteria {
-		t.add(string(c.ID), string(c.Status), fmt.Sprint(c.Checks), fmt.Sprint(c.Failed), fmt.Sprint(c.Excepted), c.Title)
+		t.Add(string(c.ID), string(c.Status), fmt.Sprint(c.Checks), fmt.Sprint(c.Failed), fmt.Sprint(c.Excepted), c.Title)
 	}
 	if len(r.Status.Criteria) == 0 {
 		fmt.Fprintln(w, "  (none yet: the operator has not evaluated this namespace)")
 		return nil
 	}
-	return t.write(w, width)
+	return t.Write(w, width)
 }

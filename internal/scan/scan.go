@@ -15,6 +15,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 )
 
@@ -148,7 +149,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	}
 	rep := buildReport(ev, read, opts.Show == "all")
 	rep.details = opts.Details
-	rep.width = terminalWidth(stdout)
+	rep.width = termtable.Width(stdout)
 	rep.evaluatedAt = at
 	rep.Tool = Tool{Name: "soc2-operator", Version: version.Get().Version, CatalogVersion: checks.Version}
 	for _, p := range plan.Problems {

@@ -3,164 +3,29 @@ package scan
 import (
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/term"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 // summaryThreshold is the number of findings above which the table shows a summary per
 // criterion and check instead of every finding (--details or -o wide shows them all).
 const summaryThreshold = 25
 
-// defaultWidth is the line width when stdout is no terminal and COLUMNS is unset.
-const defaultWidth = 100
-
 // worstShown is how many resources the summary names per check.
 const worstShown = 3
-
-// terminalWidth is the width the table fits: $COLUMNS when set, else the width of the
-// terminal stdout is, else defaultWidth.
-func terminalWidth(stdout io.Writer) int {
-	if c, err := strconv.Atoi(strings.TrimSpace(os.Getenv("COLUMNS"))); err == nil && c > 0 {
-		return max(c, 40)
-	}
-	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
-			return max(w, 40)
-		}
-	}
-	return defaultWidth
-}
-
-// table is rows of cells, printed in aligned columns two spaces apart, every line at most
-// width characters: the flexible column shrinks first, then any cell is cut with "…".
-type table struct {
-	header []string
-	rows   [][]string
-	notes  []string // per row: free text printed under it, wrapped and indented ("" for none)
-	flex   int      // the column that gives up width first (usually the last, free text)
-}
-
-func (t *table) add(cells ...string) { t.rows = append(t.rows, cells); t.notes = append(t.notes, "") }
-
-// addNoted adds a row with text printed under it, wrapped to the width: nothing is cut.
-func (t *table) addNoted(note string, cells ...string) {
-	t.rows = append(t.rows, cells)
-	t.notes = append(t.notes, note)
-}
-
-func (t *table) write(w io.Writer, width int) error {
-	n := len(t.header)
-	widths := make([]int, n)
-	for _, r := range append([][]string{t.header}, t.rows...) {
-		for i, c := range r {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
-		}
-	}
-	total := func() int {
-		s := 2 * (n - 1)
-		for _, x := range widths {
-			s += x
-		}
-		return s
-	}
-	if over := total() - width; over > 0 {
-		widths[t.flex] = max(widths[t.flex]-over, min(widths[t.flex], 12))
-	}
-	// Still too wide for a narrow terminal: take from the widest column, down to 4.
-	for total() > width {
-		widest := 0
-		for i := range widths {
-			if widths[i] > widths[widest] {
-				widest = i
-			}
-		}
-		if widths[widest] <= 4 {
-			break
-		}
-		widths[widest]--
-	}
-	var b strings.Builder
-	for ri, r := range append([][]string{t.header}, t.rows...) {
-		b.Reset()
-		for i, c := range r {
-			if i > 0 {
-				b.WriteString("  ")
-			}
-			c = cut(c, widths[i])
-			b.WriteString(c)
-			if i < n-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)))
-			}
-		}
-		line := cut(strings.TrimRight(b.String(), " "), width)
-		if _, err := fmt.Fprintln(w, line); err != nil {
-			return err
-		}
-		if ri > 0 {
-			for _, para := range strings.Split(t.notes[ri-1], "\n") {
-				for _, l := range wrap(para, width-4) {
-					if _, err := fmt.Fprintln(w, "    "+l); err != nil {
-						return err
-					}
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// cut shortens s to n characters, the last one "…" when anything was cut.
-func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if n <= 1 {
-		return strings.Repeat("…", max(n, 0))
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-// wrap breaks s into lines of at most n characters at spaces (a longer word is cut).
-func wrap(s string, n int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(s) {
-		switch {
-		case line == "":
-			line = word
-		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= n:
-			line += " " + word
-		default:
-			lines = append(lines, line)
-			line = word
-		}
-		for utf8.RuneCountInString(line) > n {
-			r := []rune(line)
-			lines = append(lines, string(r[:n]))
-			line = string(r[n:])
-		}
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return lines
-}
 
 // writeTable prints, for people: the findings (every one with --details, up to
 // summaryThreshold, or else a summary per check), the criteria, the exceptions and the totals.
 func writeTable(w io.Writer, rep *Report) error {
 	width := rep.width
 	if width <= 0 {
-		width = defaultWidth
+		width = termtable.DefaultWidth
 	}
 	details := rep.details || len(rep.Findings) <= summaryThreshold
 	var err error
@@ -180,24 +45,24 @@ func writeTable(w io.Writer, rep *Report) error {
 	if err := writeWrapped(w, width, "By criterion: CHECKS counts the enabled checks that assessed a resource; FAILING and EXCEPTED count findings."); err != nil {
 		return err
 	}
-	ct := table{header: []string{"CRITERION", "STATUS", "CHECKS", "FAILING", "EXCEPTED", "TITLE"}, flex: 5}
+	ct := termtable.Table{Header: []string{"CRITERION", "STATUS", "CHECKS", "FAILING", "EXCEPTED", "TITLE"}, Flex: 5}
 	for _, c := range rep.Criteria {
-		ct.add(string(c.ID), string(c.Status), strconv.Itoa(int(c.Checks)), strconv.Itoa(int(c.Failed)), strconv.Itoa(int(c.Excepted)), c.Title)
+		ct.Add(string(c.ID), string(c.Status), strconv.Itoa(int(c.Checks)), strconv.Itoa(int(c.Failed)), strconv.Itoa(int(c.Excepted)), c.Title)
 	}
-	if err := ct.write(w, width); err != nil {
+	if err := ct.Write(w, width); err != nil {
 		return err
 	}
 	if len(rep.Exceptions) > 0 {
 		fmt.Fprintln(w)
-		et := table{header: []string{"EXCEPTION", "STATE", "FINDINGS"}, flex: 0}
+		et := termtable.Table{Header: []string{"EXCEPTION", "STATE", "FINDINGS"}, Flex: 0}
 		for _, e := range rep.Exceptions {
 			state := string(e.State)
 			if e.State == v1alpha1.ExceptionActive && e.Findings == 0 {
 				state += " (unused)"
 			}
-			et.addNoted(e.Message, e.Name, state, strconv.Itoa(e.Findings))
+			et.AddNoted(e.Message, e.Name, state, strconv.Itoa(e.Findings))
 		}
-		if err := et.write(w, width); err != nil {
+		if err := et.Write(w, width); err != nil {
 			return err
 		}
 	}
@@ -231,7 +96,7 @@ func writeTable(w io.Writer, rep *Report) error {
 
 // writeWrapped prints text wrapped to the width.
 func writeWrapped(w io.Writer, width int, text string) error {
-	for _, l := range wrap(text, width) {
+	for _, l := range termtable.Wrap(text, width) {
 		if _, err := fmt.Fprintln(w, l); err != nil {
 			return err
 		}
@@ -243,7 +108,7 @@ func writeWrapped(w io.Writer, width int, text string) error {
 // it, wrapped to the width, its container and location and its message. A resource name too
 // long for the row is written whole under it: details lose nothing.
 func writeFindings(w io.Writer, rep *Report, width int) error {
-	ft := table{header: []string{"SEVERITY", "CHECK", "RESOURCE"}, flex: 2}
+	ft := termtable.Table{Header: []string{"SEVERITY", "CHECK", "RESOURCE"}, Flex: 2}
 	fixed := 0
 	for _, f := range rep.Findings {
 		sev := string(f.Severity)
@@ -273,9 +138,9 @@ func writeFindings(w io.Writer, rep *Report, width int) error {
 		if len(where) > 0 {
 			note = strings.Join(where, ", ") + "\n" + note
 		}
-		ft.addNoted(note, sev, f.Check, res)
+		ft.AddNoted(note, sev, f.Check, res)
 	}
-	return ft.write(w, width)
+	return ft.Write(w, width)
 }
 
 // checkSummary is what the summary says about one check.
@@ -317,7 +182,7 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 		"RESOURCES counts the resources that fail; under each check, the resources that fail (the worst, with the most failing findings, when there are more than 3)."); err != nil {
 		return err
 	}
-	t := table{header: []string{"SEVERITY", "CHECK", "FAILING", "EXCEPTED", "RESOURCES"}, flex: 1}
+	t := termtable.Table{Header: []string{"SEVERITY", "CHECK", "FAILING", "EXCEPTED", "RESOURCES"}, Flex: 1}
 	for _, s := range sums {
 		worst := append([]string(nil), s.order...)
 		sort.SliceStable(worst, func(i, j int) bool { return s.resources[worst[i]] > s.resources[worst[j]] })
@@ -340,7 +205,7 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 		if s.failing == 0 {
 			worstText = "all excepted, by " + strings.Join(s.exceptions, ", ")
 		}
-		t.addNoted(worstText, s.severity, s.check, strconv.Itoa(s.failing), strconv.Itoa(s.excepted), strconv.Itoa(len(s.resources)))
+		t.AddNoted(worstText, s.severity, s.check, strconv.Itoa(s.failing), strconv.Itoa(s.excepted), strconv.Itoa(len(s.resources)))
 	}
-	return t.write(w, width)
+	return t.Write(w, width)
 }

@@ -1,0 +1,169 @@
+// Package termtable prints tables for people at a terminal: aligned columns two spaces apart,
+// every line at most the terminal's width, with free text under a row wrapped rather than cut.
+// `soc2-operator scan` and `kubectl soc2` print with it, so the two fit a terminal the same way.
+package termtable
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+)
+
+// DefaultWidth is the line width when stdout is no terminal and COLUMNS is unset.
+const DefaultWidth = 100
+
+// Width is the width output fits: $COLUMNS when set, else the width of the terminal stdout is,
+// else DefaultWidth; never under 40.
+func Width(stdout io.Writer) int {
+	if c, err := strconv.Atoi(strings.TrimSpace(os.Getenv("COLUMNS"))); err == nil && c > 0 {
+		return max(c, 40)
+	}
+	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return max(w, 40)
+		}
+	}
+	return DefaultWidth
+}
+
+// Table is rows of cells, printed in aligned columns two spaces apart, every line at most the
+// width: the flexible column shrinks first (to 12 characters), then the widest column, down to
+// MinColumn; a cell that does not fit is cut with "…".
+type Table struct {
+	Header []string
+	// Flex is the column that gives up width first (usually the free text).
+	Flex int
+	// MinColumn is the narrowest a column is made when the others cannot give more. Default 4.
+	MinColumn int
+
+	rows  [][]string
+	notes []string // per row: free text printed under it, wrapped and indented ("" for none)
+}
+
+// Add adds a row.
+func (t *Table) Add(cells ...string) { t.rows = append(t.rows, cells); t.notes = append(t.notes, "") }
+
+// AddNoted adds a row with text printed under it, indented and wrapped to the width: nothing
+// of it is cut. A newline in the note starts a new paragraph.
+func (t *Table) AddNoted(note string, cells ...string) {
+	t.rows = append(t.rows, cells)
+	t.notes = append(t.notes, note)
+}
+
+// Write prints the table, every line at most width characters; width <= 0 means no limit.
+func (t *Table) Write(w io.Writer, width int) error {
+	n := len(t.Header)
+	widths := make([]int, n)
+	for _, r := range append([][]string{t.Header}, t.rows...) {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	total := func() int {
+		s := 2 * (n - 1)
+		for _, x := range widths {
+			s += x
+		}
+		return s
+	}
+	limit := width
+	if limit <= 0 {
+		limit = total()
+	}
+	if over := total() - limit; over > 0 {
+		widths[t.Flex] = max(widths[t.Flex]-over, min(widths[t.Flex], 12))
+	}
+	minColumn := t.MinColumn
+	if minColumn <= 0 {
+		minColumn = 4
+	}
+	// Still too wide for a narrow terminal: take from the widest column.
+	for total() > limit {
+		widest := 0
+		for i := range widths {
+			if widths[i] > widths[widest] {
+				widest = i
+			}
+		}
+		if widths[widest] <= minColumn {
+			break
+		}
+		widths[widest]--
+	}
+	noteWidth := max(limit-4, 20)
+	if width <= 0 {
+		noteWidth = 1 << 30
+	}
+	var b strings.Builder
+	for ri, r := range append([][]string{t.Header}, t.rows...) {
+		b.Reset()
+		for i, c := range r {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			c = Cut(c, widths[i])
+			b.WriteString(c)
+			if i < n-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)))
+			}
+		}
+		line := Cut(strings.TrimRight(b.String(), " "), limit)
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
+		if ri == 0 {
+			continue
+		}
+		for _, para := range strings.Split(t.notes[ri-1], "\n") {
+			for _, l := range Wrap(para, noteWidth) {
+				if _, err := fmt.Fprintln(w, "    "+l); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Cut shortens s to n characters, the last one "…" when anything was cut.
+func Cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n <= 1 {
+		return strings.Repeat("…", max(n, 0))
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// Wrap breaks s into lines of at most n characters at spaces (a longer word is cut).
+func Wrap(s string, n int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= n:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+		for utf8.RuneCountInString(line) > n {
+			r := []rune(line)
+			lines = append(lines, string(r[:n]))
+			line = string(r[n:])
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}

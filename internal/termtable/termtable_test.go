@@ -1,0 +1,69 @@
+package termtable
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestTableFitsTheWidth(t *testing.T) {
+	tb := &Table{Header: []string{"NAMESPACE", "RESULT", "MESSAGE"}, Flex: 2}
+	tb.Add("a-very-long-namespace-name-indeed", "NonCompliant", strings.Repeat("word ", 40))
+	tb.AddNoted("a note long enough to wrap over several lines when the table is narrow\nsecond paragraph", "ns", "Compliant", "short")
+	for _, width := range []int{40, 60, 100} {
+		var b strings.Builder
+		if err := tb.Write(&b, width); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+		for _, l := range lines {
+			if n := utf8.RuneCountInString(l); n > width {
+				t.Errorf("width %d: line of %d characters: %q", width, n, l)
+			}
+		}
+		if !strings.Contains(b.String(), "    second paragraph") {
+			t.Errorf("width %d: a note's second paragraph starts its own indented line:\n%s", width, b.String())
+		}
+		if !strings.Contains(b.String(), "…") {
+			t.Errorf("width %d: the long message should be cut with …:\n%s", width, b.String())
+		}
+	}
+}
+
+func TestNoLimitKeepsEveryCell(t *testing.T) {
+	tb := &Table{Header: []string{"A", "B"}, Flex: 1}
+	long := strings.Repeat("x", 300)
+	tb.Add("1", long)
+	var b strings.Builder
+	if err := tb.Write(&b, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), long) {
+		t.Errorf("width 0 means no limit, but the cell was cut:\n%s", b.String())
+	}
+}
+
+func TestMinColumn(t *testing.T) {
+	tb := &Table{Header: []string{"FIRST", "SECOND", "THIRD"}, Flex: 2, MinColumn: 6}
+	tb.Add("abcdefghij", "abcdefghij", "abcdefghij")
+	var b strings.Builder
+	if err := tb.Write(&b, 10); err != nil {
+		t.Fatal(err)
+	}
+	header := strings.SplitN(b.String(), "\n", 2)[0]
+	if !strings.HasPrefix(header, "FIRST ") {
+		t.Errorf("no column is made narrower than MinColumn: %q", header)
+	}
+}
+
+func TestWrapCutsLongWords(t *testing.T) {
+	got := Wrap("short "+strings.Repeat("y", 25), 10)
+	for _, l := range got {
+		if utf8.RuneCountInString(l) > 10 {
+			t.Errorf("line longer than 10: %q (all: %q)", l, got)
+		}
+	}
+	if strings.Join(got, "") != "short"+strings.Repeat("y", 25) {
+		t.Errorf("Wrap lost text: %q", got)
+	}
+}
