@@ -36,24 +36,7 @@ func cell(s string) string {
 // reads says what a check reads: its targets, the other kinds it reads, and what it needs
 // beyond Kubernetes objects.
 func reads(c *engine.Check) string {
-	var parts []string
-	for _, t := range c.Targets {
-		switch t {
-		case engine.TargetCluster:
-			parts = append(parts, "the cluster (once per evaluation)")
-		case engine.KindWorkload:
-			parts = append(parts, "workloads")
-		default:
-			parts = append(parts, t)
-		}
-	}
-	s := strings.Join(parts, ", ")
-	if len(c.Reads) > 0 {
-		s += "; also " + strings.Join(c.Reads, ", ")
-	}
-	if c.Requires != "" {
-		s += "; needs " + c.Requires
-	}
+	s := c.ReadsSummary()
 	if c.ManifestOnly {
 		s += " (manifests only: `soc2-operator scan`)"
 	}

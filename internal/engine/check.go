@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -123,4 +124,29 @@ func (c *Context) NotAssessed(container, reason string) {
 // record is where every result is made: its message is bounded here, whatever the check wrote.
 func (c *Context) record(container string, s Status, msg string) {
 	*c.out = append(*c.out, Result{Check: c.check, Object: c.obj, Container: container, Status: s, Message: Truncate(msg)})
+}
+
+// ReadsSummary says, for people, what the check reads: its targets, the other kinds it reads,
+// and what it needs beyond Kubernetes objects ("Deployment, StatefulSet; also Service; needs
+// ..."). docs/checks.md and `kubectl soc2 explain` print it.
+func (c *Check) ReadsSummary() string {
+	var parts []string
+	for _, t := range c.Targets {
+		switch t {
+		case TargetCluster:
+			parts = append(parts, "the cluster (once per evaluation)")
+		case KindWorkload:
+			parts = append(parts, "workloads")
+		default:
+			parts = append(parts, t)
+		}
+	}
+	s := strings.Join(parts, ", ")
+	if len(c.Reads) > 0 {
+		s += "; also " + strings.Join(c.Reads, ", ")
+	}
+	if c.Requires != "" {
+		s += "; needs " + c.Requires
+	}
+	return s
 }

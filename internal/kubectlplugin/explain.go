@@ -151,23 +151,9 @@ func criterionTitle(id v1alpha1.Criterion) string {
 
 // reads says what a check reads, as docs/checks.md does.
 func reads(c *engine.Check) string {
-	var parts []string
-	for _, t := range c.Targets {
-		switch t {
-		case engine.TargetCluster:
-			parts = append(parts, "the cluster (once per evaluation)")
-		case engine.KindWorkload:
-			parts = append(parts, "workloads (Pods and their controllers)")
-		default:
-			parts = append(parts, t)
-		}
-	}
-	s := strings.Join(parts, ", ")
-	if len(c.Reads) > 0 {
-		s += "; also " + strings.Join(c.Reads, ", ")
-	}
+	s := c.ReadsSummary()
 	if c.Requires != "" {
-		s += "; needs " + c.Requires + " (without it: NotAssessed)"
+		s += " (without it: NotAssessed)"
 	}
 	if c.ManifestOnly {
 		s += " (manifests only: soc2-operator scan)"
