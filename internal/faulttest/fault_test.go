@@ -31,6 +31,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -43,7 +44,7 @@ var (
 	approver client.Client
 )
 
-const adminNamespace = "soc2-operator-system"
+const adminNamespace = engine.DefaultAdminNamespace
 
 // workDir is the package's temporary directory (removed at the end).
 var workDir string

@@ -83,7 +83,7 @@ func TestRBACNeverGrantsSecrets(t *testing.T) {
 		"compliance.soc2-operator.io": true, "events.k8s.io": true,
 	}
 	own := map[string]bool{}
-	for _, o := range admissionpolicy.Objects("system:serviceaccount:soc2-operator-system:soc2-operator-controller-manager") {
+	for _, o := range admissionpolicy.Objects(admissionpolicy.DefaultOperatorUser()) {
 		own[o.GetName()] = true
 	}
 	for _, r := range role.Rules {
