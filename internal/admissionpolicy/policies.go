@@ -64,8 +64,8 @@ func DefaultOperatorUser() string {
 var garbageCollectors = []string{"system:kube-controller-manager", serviceaccount.MakeUsername("kube-system", "generic-garbage-collector")}
 
 var labels = map[string]string{
-	"app.kubernetes.io/name":       "soc2-operator",
-	"app.kubernetes.io/managed-by": "soc2-operator",
+	"app.kubernetes.io/name": "soc2-operator",
+	v1alpha1.LabelManagedBy:  v1alpha1.ManagedBy,
 }
 
 // Objects are the policies and their bindings, for an operator that authenticates as
