@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package faulttest runs the operator binary, as users run it, through faults: the API server
 // going away and coming back, writes being refused, and a leader dying.
 package faulttest

@@ -218,6 +218,20 @@ func TestAFixInANamespaceShowsUpOnReload(t *testing.T) {
 }
 
 // fix makes the privileged Deployment unprivileged.
+// createPrivileged creates namespace ns with a privileged Deployment in it.
+func createPrivileged(t *testing.T, ns string) client.Object {
+	t.Helper()
+	ctx := context.Background()
+	if err := admin.Create(ctx, namespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	dep := privilegedDeployment(ns)
+	if err := admin.Create(ctx, dep); err != nil {
+		t.Fatal(err)
+	}
+	return dep
+}
+
 func fix(t *testing.T, obj client.Object) {
 	t.Helper()
 	ctx := context.Background()
