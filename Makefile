@@ -59,8 +59,8 @@ fmt: ## Run gofmt on the code.
 	gofmt -l -w $$(git ls-files '*.go')
 
 .PHONY: vet
-vet: ## Run go vet.
-	go vet ./...
+vet: ## Run go vet on everything, the end-to-end tests (build tag e2e) included.
+	go vet -tags e2e ./...
 
 .PHONY: verify
 verify: ## Fail when a generated file is stale, code is not gofmt'ed, or go vet complains.
@@ -72,15 +72,37 @@ verify: ## Fail when a generated file is stale, code is not gofmt'ed, or go vet 
 control-plane: ## Build (once, then cached) kube-apiserver, etcd and kubectl from the Go module proxy.
 	hack/control-plane.sh
 
+# Two tiers, by one rule: a test is end-to-end when it runs the operator as users do (the built
+# binary, the demo, the kubectl plugin, a helm or krew install, the dashboard or evidence pack in
+# Chromium); its file then starts with `//go:build e2e`. `make test` runs every other test (unit
+# tests and the suites that run the operator's code in the test process on envtest's
+# kube-apiserver and etcd); `make test-e2e` runs the packages that have e2e files, with the tag,
+# which runs their other tests too. CI (.ci/run) runs both. Tests whose point is scale (a
+# simulated year of journal, 2,000 exceptions in a namespace) skip under -short, which make
+# test passes; make test-scale runs them.
+TEST_ENV = SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" SOC2_PROMTOOL="$$(hack/tool.sh promtool)" \
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)"
+E2E_ENV = $(TEST_ENV) SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_HELM="$$(hack/tool.sh helm)" \
+	SOC2_KREW="$$(hack/tool.sh krew)" SOC2_KREW_VALIDATE="$$(hack/tool.sh validate-krew-manifest)"
+
 .PHONY: test
-test: control-plane kustomize versitygw promtool helm krew-tools debian-packages ## Run every test, on the real control plane (with a real S3 server and Chromium for the evidence journal and pack; screenshots land in _artifacts/).
+test: control-plane kustomize versitygw promtool xmllint ## Run the unit tests and the in-process suites on a real kube-apiserver and etcd (envtest): under a minute on a warm machine. Not the end-to-end tests (make test-e2e).
 	mkdir -p _artifacts
-	SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" SOC2_PROMTOOL="$$(hack/tool.sh promtool)" SOC2_HELM="$$(hack/tool.sh helm)" SOC2_KREW="$$(hack/tool.sh krew)" SOC2_KREW_VALIDATE="$$(hack/tool.sh validate-krew-manifest)" KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test $(GO_TEST_FLAGS) ./...
+	$(TEST_ENV) go test -short $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-e2e
+test-e2e: control-plane kustomize versitygw promtool helm krew-tools debian-packages ## Run the end-to-end tests (files tagged e2e): the operator binary against an API server that fails, the demo, the kubectl plugin, helm and krew installs, Chromium on the dashboard and the evidence pack (screenshots land in _artifacts/).
+	mkdir -p _artifacts
+	$(E2E_ENV) go test -tags e2e -short $(GO_TEST_FLAGS) $$($(E2E_PACKAGES))
+
+# E2E_PACKAGES lists the packages that have test files only the e2e tag builds: their lists of
+# test files differ with and without it.
+E2E_PACKAGES = { go list -f '{{.ImportPath}} {{.TestGoFiles}} {{.XTestGoFiles}}' ./... && \
+	go list -tags e2e -f '{{.ImportPath}} {{.TestGoFiles}} {{.XTestGoFiles}}' ./... ; } | sort | uniq -u | cut -d' ' -f1 | sort -u
 
 .PHONY: test-unit
-test-unit: versitygw ## Run the tests that need no control plane (the packages whose tests import neither envtest nor internal/testenv): seconds on a warm machine.
+test-unit: versitygw xmllint ## Run the tests that need no control plane (the packages whose tests import neither envtest nor internal/testenv): seconds on a warm machine.
 	mkdir -p _artifacts
-	@hack/apt.sh xmllint libxml2-utils >/dev/null
 	SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" go test $(GO_TEST_FLAGS) $$($(UNIT_PACKAGES))
 
 # UNIT_PACKAGES lists the packages none of whose test variants depend on envtest or
@@ -104,8 +126,13 @@ bench: control-plane ## Run the engine, scan, dashboard and operator benchmarks 
 	go test -run '^$$' -bench . -benchmem ./internal/ui/uibench/
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test -run '^$$' -bench . -benchtime 5x ./internal/scaletest/
 
+# SCALE_TESTS are the tests make test skips (-short) because their point is scale.
+SCALE_TESTS = -run '^(TestThePackOfASimulatedYearMatchesTheSimulation|TestThousandsOfExceptionsDoNotCrowdOutTheRealWaiver)$$' \
+	./internal/evidence/ ./internal/tenanttest/
+
 .PHONY: test-scale
-test-scale: control-plane ## Run the operator against 10,000 workloads in 100 namespaces with 1,000 RBAC objects.
+test-scale: control-plane ## Run the tests make test skips as scale tests (a simulated year of journal, 2,000 exceptions), then the operator against 10,000 workloads in 100 namespaces with 1,000 RBAC objects.
+	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" go test -count=1 $(SCALE_TESTS)
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)" SOC2_SCALE_WORKLOADS=10000 SOC2_SCALE_NAMESPACES=100 SOC2_SCALE_RBAC=1000 \
 		go test -timeout 30m -run '^$$' -bench . -benchtime 5x ./internal/scaletest/
 
@@ -127,8 +154,11 @@ versitygw: ## Build (once, then cached) versitygw, the S3-compatible server the 
 	@hack/tool.sh versitygw >/dev/null
 
 .PHONY: debian-packages
-debian-packages: ## Install the Debian packages tests drive when missing (apt-get): chromium (browser tests) and libxml2-utils (xmllint, the JUnit schema check).
+debian-packages: xmllint ## Install the Debian packages tests drive when missing (apt-get): chromium (browser tests) and libxml2-utils (xmllint, the JUnit schema check).
 	@hack/chromium.sh >/dev/null
+
+.PHONY: xmllint
+xmllint: ## Install Debian's libxml2-utils when xmllint is missing (apt-get): the JUnit schema check of scan's tests.
 	@hack/apt.sh xmllint libxml2-utils >/dev/null
 
 .PHONY: kustomize

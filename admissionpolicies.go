@@ -14,7 +14,7 @@ import (
 func runAdmissionPolicies(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("admission-policies", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	user := fs.String("operator-user", "system:serviceaccount:soc2-operator-system:soc2-operator-controller-manager",
+	user := fs.String("operator-user", admissionpolicy.DefaultOperatorUser(),
 		"The user name the operator authenticates as: the only one that may write ComplianceReports")
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)

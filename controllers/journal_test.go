@@ -223,15 +223,22 @@ func TestFirstSeenSurvivesReportDeletion(t *testing.T) {
 func TestTheJournalFallsBehindAndCatchesUp(t *testing.T) {
 	ctx := context.Background()
 	createNamespace(t, "jb-a", map[string]string{"jb": "true"})
-	createProfile(t, "jb", "jb", func(p *v1alpha1.ComplianceProfile) {
-		p.Annotations = map[string]string{annotationTestInterval: "1"}
-	})
+	createProfile(t, "jb", "jb", nil)
 	waitWritten(t, "jb-a", "jb")
 	journalStore.fail.Store(true)
 	defer journalStore.fail.Store(false)
 	if err := k8s.Create(ctx, deployment("jb-a", "worker", true)); err != nil {
 		t.Fatal(err)
 	}
+	// The queue sets the metric once a write to the store failed; the profile's condition is
+	// set when the profile is next evaluated: advance has it evaluated at once.
+	eventually(t, 20*time.Second, "the queue behind", func() error {
+		if !strings.Contains(scrape(t), "soc2_operator_journal_behind 1") {
+			return fmt.Errorf("the metric does not say behind")
+		}
+		return nil
+	})
+	advance(t, 0)
 	eventually(t, 20*time.Second, "the profile says the journal is behind", func() error {
 		p := &v1alpha1.ComplianceProfile{}
 		if err := k8s.Get(ctx, types.NamespacedName{Name: "jb"}, p); err != nil {
@@ -248,6 +255,13 @@ func TestTheJournalFallsBehindAndCatchesUp(t *testing.T) {
 	})
 	journalStore.fail.Store(false)
 	waitForRecords(t, "the queued records written", func(r *journal.Record) bool { return r.Profile == "jb" }, "finding.opened wl-privileged worker/setup")
+	eventually(t, 20*time.Second, "the queue caught up", func() error {
+		if !strings.Contains(scrape(t), "soc2_operator_journal_behind 0") {
+			return fmt.Errorf("the metric still says behind")
+		}
+		return nil
+	})
+	advance(t, 0)
 	eventually(t, 20*time.Second, "the condition cleared", func() error {
 		p := &v1alpha1.ComplianceProfile{}
 		if err := k8s.Get(ctx, types.NamespacedName{Name: "jb"}, p); err != nil {

@@ -45,6 +45,9 @@ type Options struct {
 	// Resync, when set, evaluates every profile and judges every exception again on each
 	// receive. Tests that move a fake Clock send on it (resync.go).
 	Resync <-chan struct{}
+	// AlertSleep waits between the delivery attempts of an alert (alert.Options.Sleep). Default:
+	// a timer. Tests pass one that returns at once, so that a retried delivery waits for nothing.
+	AlertSleep func(ctx context.Context, d time.Duration) error
 	// FirstSeen remembers when each finding of a report was first seen, so that a deleted
 	// report comes back with its times. Default: in memory, for the life of the process.
 	FirstSeen report.FirstSeenStore
@@ -74,7 +77,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	st := newState()
 	catalogue := checks.Catalogue()
 	recorder := mgr.GetEventRecorder("soc2-operator")
-	dispatcher := alert.NewDispatcher(alert.Options{Logger: mgr.GetLogger().WithName("alerts")})
+	dispatcher := alert.NewDispatcher(alert.Options{Logger: mgr.GetLogger().WithName("alerts"), Sleep: opts.AlertSleep})
 	if err := mgr.Add(dispatcher); err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -90,10 +89,6 @@ func createApproved(t *testing.T, ex *v1alpha1.ControlException) {
 // adminNamespace is the operator's namespace in these tests.
 const adminNamespace = "soc2-operator-system"
 
-// annotationTestInterval makes a profile's full evaluation run every N seconds in tests (the
-// API forbids intervals under a minute).
-const annotationTestInterval = "test.soc2-operator.io/interval-seconds"
-
 func TestMain(m *testing.M) { testenv.Main(m, run) }
 
 func run(m *testing.M) (int, error) {
@@ -139,11 +134,12 @@ func run(m *testing.M) (int, error) {
 			return Setup(mgr, Options{
 				AdminNamespace:      adminNamespace,
 				CoalesceDelay:       100 * time.Millisecond,
-				Interval:            testInterval,
 				Clock:               clk,
 				Resync:              resync,
 				Journal:             queue,
 				AttestationInterval: 2 * time.Second,
+				// Retries of alerts follow at once: the backoff is internal/alert's to test.
+				AlertSleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
 			})
 		},
 	})
@@ -160,13 +156,4 @@ func run(m *testing.M) (int, error) {
 	}
 	code := m.Run()
 	return code, operator.Stop()
-}
-
-func testInterval(p *v1alpha1.ComplianceProfile) time.Duration {
-	if s := p.Annotations[annotationTestInterval]; s != "" {
-		if n, err := strconv.Atoi(s); err == nil {
-			return time.Duration(n) * time.Second
-		}
-	}
-	return profileInterval(p)
 }

@@ -9,6 +9,13 @@ import (
 // not a valid label value is shortened with a hash.
 const LabelProfile = "compliance.soc2-operator.io/profile"
 
+// LabelManagedBy, set to ManagedBy, marks the objects of other APIs the operator writes: its
+// PolicyReports (spec.policyReports) and its admission policies and their bindings.
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedBy      = "soc2-operator"
+)
+
 // ComplianceReportSpec names the profile the report belongs to.
 type ComplianceReportSpec struct {
 	// profile is the name of the ComplianceProfile that produced the report.

@@ -170,3 +170,14 @@ func TestYAMLIsWhatTheOperatorApplies(t *testing.T) {
 		t.Errorf("the report-writer policy does not name the operator's user")
 	}
 }
+
+// TestObjectsCarryManagedBy: the policies and bindings carry the label the operator's
+// PolicyReports carry (v1alpha1.LabelManagedBy), so one selector lists what it writes outside its
+// own API: -l app.kubernetes.io/managed-by=soc2-operator.
+func TestObjectsCarryManagedBy(t *testing.T) {
+	for _, o := range admissionpolicy.Objects(admissionpolicy.DefaultOperatorUser()) {
+		if got := o.GetLabels()["app.kubernetes.io/managed-by"]; got != "soc2-operator" || got != o.GetLabels()[v1alpha1.LabelManagedBy] {
+			t.Errorf("%s %s: app.kubernetes.io/managed-by=%q, want soc2-operator", admissionpolicy.Kind(o), o.GetName(), got)
+		}
+	}
+}

@@ -24,10 +24,12 @@ import (
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 // Names of the policies; each binding has its policy's name.
@@ -46,13 +48,24 @@ const ApproveVerb = "approve"
 // ReportWriterMessage starts the refusal of a report write by anyone but the operator.
 const ReportWriterMessage = "ComplianceReports are written only by the operator"
 
+// DefaultServiceAccount is the operator's ServiceAccount in the default install: config/manager's
+// controller-manager under config/default's namePrefix.
+const DefaultServiceAccount = "soc2-operator-controller-manager"
+
+// DefaultOperatorUser is the user name the operator authenticates as in the default install: its
+// ServiceAccount in engine.DefaultAdminNamespace (`admission-policies --operator-user` defaults
+// to it).
+func DefaultOperatorUser() string {
+	return serviceaccount.MakeUsername(engine.DefaultAdminNamespace, DefaultServiceAccount)
+}
+
 // garbageCollectors may change a report's metadata (owner references, finalizers) when its
 // profile is deleted: the garbage collector runs as one of these users.
-var garbageCollectors = []string{"system:kube-controller-manager", "system:serviceaccount:kube-system:generic-garbage-collector"}
+var garbageCollectors = []string{"system:kube-controller-manager", serviceaccount.MakeUsername("kube-system", "generic-garbage-collector")}
 
 var labels = map[string]string{
-	"app.kubernetes.io/name":       "soc2-operator",
-	"app.kubernetes.io/managed-by": "soc2-operator",
+	"app.kubernetes.io/name": "soc2-operator",
+	v1alpha1.LabelManagedBy:  v1alpha1.ManagedBy,
 }
 
 // Objects are the policies and their bindings, for an operator that authenticates as

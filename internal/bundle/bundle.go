@@ -29,6 +29,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	semver "github.com/blang/semver/v4"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 // Package is the OLM package name; Channel the only channel.
@@ -260,7 +262,7 @@ func baseCSV(o Options, ver semver.Version) *operatorsv1alpha1.ClusterServiceVer
 				"description":  "Continuous SOC 2 compliance evidence for Kubernetes workloads and access rules",
 				"repository":   "https://github.com/soc2-operator/soc2-operator",
 				"support":      "soc2-operator maintainers",
-				"operatorframework.io/suggested-namespace":         "soc2-operator-system",
+				"operatorframework.io/suggested-namespace":         engine.DefaultAdminNamespace,
 				"features.operators.openshift.io/disconnected":     "true",
 				"features.operators.openshift.io/fips-compliant":   "false",
 				"features.operators.openshift.io/proxy-aware":      "false",

@@ -13,8 +13,10 @@ import (
 	"github.com/operator-framework/api/pkg/manifests"
 	"github.com/operator-framework/api/pkg/validation"
 	"github.com/operator-framework/api/pkg/validation/errors"
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/bundle"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -160,7 +162,7 @@ func failing(t *testing.T, files map[string][]byte) []string {
 		}
 		objs = append(objs, got...)
 	}
-	manifest.DefaultNamespace(objs, "soc2-operator-system")
+	manifest.DefaultNamespace(objs, engine.DefaultAdminNamespace)
 	ev := engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Now()})
 	var out []string
 	for _, r := range ev.Results {
@@ -225,6 +227,42 @@ func TestOperatorPassesItsOwnChecks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDefaultInstallNames holds the names the code assumes for the default install to
+// config/default: its namespace (engine.DefaultAdminNamespace, the bundle's suggested namespace)
+// and the manager's ServiceAccount (admissionpolicy.DefaultOperatorUser, the user the
+// `admission-policies` command names by default).
+func TestDefaultInstallNames(t *testing.T) {
+	objs, errs := manifest.Decode("config/default", render(t, "default", ""))
+	for _, e := range errs {
+		t.Fatalf("decoding: %v", e)
+	}
+	var managers []*appsv1.Deployment
+	for _, o := range objs {
+		if d, ok := o.Obj.(*appsv1.Deployment); ok {
+			managers = append(managers, d)
+		}
+	}
+	if len(managers) != 1 {
+		t.Fatalf("config/default has %d Deployments, want the manager's", len(managers))
+	}
+	d := managers[0]
+	if d.Namespace != engine.DefaultAdminNamespace {
+		t.Errorf("config/default installs into %s; engine.DefaultAdminNamespace is %s", d.Namespace, engine.DefaultAdminNamespace)
+	}
+	if user := "system:serviceaccount:" + d.Namespace + ":" + d.Spec.Template.Spec.ServiceAccountName; user != admissionpolicy.DefaultOperatorUser() {
+		t.Errorf("config/default runs the manager as %s; admissionpolicy.DefaultOperatorUser() is %s", user, admissionpolicy.DefaultOperatorUser())
+	}
+	dir := t.TempDir()
+	generate(t, dir, "")
+	csv, err := os.ReadFile(filepath.Join(dir, "manifests", bundle.Package+".clusterserviceversion.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "operatorframework.io/suggested-namespace: " + engine.DefaultAdminNamespace + "\n"; !strings.Contains(string(csv), want) {
+		t.Errorf("the bundle's CSV lacks %q", want)
+	}
 }
 
 func generate(t *testing.T, dir, image string) {

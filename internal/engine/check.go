@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,6 +125,17 @@ func (c *Context) NotAssessed(container, reason string) {
 // record is where every result is made: its message is bounded here, whatever the check wrote.
 func (c *Context) record(container string, s Status, msg string) {
 	*c.out = append(*c.out, Result{Check: c.check, Object: c.obj, Container: container, Status: s, Message: Truncate(msg)})
+}
+
+// Local reports whether the check judges each object by that object alone: it declares no
+// other kind read (Reads) and is not a cluster check. A scan judges an object whose checks are
+// all local as soon as its file is read, and then lets the object go unless another check reads
+// its kind (Stream). The object's controller is not the check's business: an object that names
+// a built-in controller is always judged with the whole input (Inventory.Provenance). A local
+// check that looks up another object anyway fails when judged alone: its result is NotAssessed
+// with an internal error naming the check, and the catalogue's tests fail.
+func (c *Check) Local() bool {
+	return len(c.Reads) == 0 && !slices.Contains(c.Targets, TargetCluster)
 }
 
 // ReadsSummary says, for people, what the check reads: its targets, the other kinds it reads,

@@ -85,6 +85,17 @@ type Evaluation struct {
 
 // Evaluate runs the plan over the inventory and applies the exceptions.
 func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException, opts Options) *Evaluation {
+	b := p.newBuilder(exceptions, opts, len(inv.objects)*4)
+	ctx := &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout}
+	for _, o := range inv.objects {
+		b.judge(ctx, o, true)
+	}
+	b.finish(ctx)
+	return b.ev
+}
+
+// newBuilder starts an evaluation: the exceptions judged, and room for about results results.
+func (p *Plan) newBuilder(exceptions []*v1alpha1.ControlException, opts Options, results int) *builder {
 	outcomes := make([]*ExceptionOutcome, 0, len(exceptions))
 	for _, ex := range exceptions {
 		outcomes = append(outcomes, p.JudgeException(ex, ExceptionOptions{Now: opts.Now, AdminNamespace: opts.AdminNamespace,
@@ -92,48 +103,17 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 	}
 	sortOutcomes(outcomes)
 	ev := &Evaluation{Plan: p, Exceptions: outcomes, Summaries: map[string]*Summary{}, Options: opts}
-	b := &builder{ev: ev, keepPassing: opts.KeepPassing, results: make([]Result, 0, len(inv.objects)*4)}
+	b := &builder{ev: ev, keepPassing: opts.KeepPassing, results: make([]Result, 0, results)}
 	if idx := newExceptionIndex(outcomes); len(idx.byNamespace)+len(idx.everywhere) > 0 {
 		b.exceptions = idx
 	}
-	ctx := &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout}
+	return b
+}
 
-	for _, o := range inv.objects {
-		ctx.note = ""
-		if o.controllerRef != nil {
-			p := inv.Provenance(o)
-			if p.Explained || p.Idle {
-				continue
-			}
-			ctx.note = " (judged on its own: " + p.Reason + ")"
-		}
-		ns := resultNamespace(o)
-		if opts.SkipClusterScoped && ns == "" {
-			continue
-		}
-		byKind := p.byTarget[o.Kind]
-		var forWorkload []*PlannedCheck
-		if o.Workload != nil {
-			forWorkload = p.forWorkload
-		}
-		if len(byKind) == 0 && len(forWorkload) == 0 {
-			continue
-		}
-		sum := b.summary(ns)
-		sum.Resources++
-		sum.Objects = append(sum.Objects, ObjectID{Kind: o.Kind, Name: o.Name, Workload: o.Workload != nil})
-		ctx.obj = o
-		for _, c := range byKind {
-			if c.ManifestOnly && inv.Complete {
-				continue
-			}
-			b.run(ctx, c, sum)
-		}
-		for _, c := range forWorkload {
-			b.run(ctx, c, sum)
-		}
-	}
-	if !opts.SkipClusterScoped {
+// finish runs the cluster checks and settles the summaries: the end of every evaluation.
+func (b *builder) finish(ctx *Context) {
+	ev, p := b.ev, b.ev.Plan
+	if !ev.Options.SkipClusterScoped {
 		ctx.obj, ctx.note = nil, ""
 		sum := b.summary("")
 		for _, c := range p.forCluster {
@@ -152,7 +132,53 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 	for _, s := range ev.Summaries {
 		s.finish(p)
 	}
-	return ev
+}
+
+// judge runs every check that targets o, unless o is judged through its controller. With
+// listed, o is appended to its summary's Objects (a Stream lists them itself, in input order).
+// It reports whether o was judged.
+func (b *builder) judge(ctx *Context, o *Object, listed bool) (*Summary, bool) {
+	p, inv := b.ev.Plan, ctx.Inventory
+	ctx.note = ""
+	if o.controllerRef != nil {
+		pv := inv.Provenance(o)
+		if pv.Explained || pv.Idle {
+			return nil, false
+		}
+		ctx.note = " (judged on its own: " + pv.Reason + ")"
+	}
+	ns := resultNamespace(o)
+	if b.ev.Options.SkipClusterScoped && ns == "" {
+		return nil, false
+	}
+	byKind := p.byTarget[o.Kind]
+	var forWorkload []*PlannedCheck
+	if o.Workload != nil {
+		forWorkload = p.forWorkload
+	}
+	if len(byKind) == 0 && len(forWorkload) == 0 {
+		return nil, false
+	}
+	sum := b.summary(ns)
+	sum.Resources++
+	if listed {
+		sum.Objects = append(sum.Objects, objectID(o))
+	}
+	ctx.obj = o
+	for _, c := range byKind {
+		if c.ManifestOnly && inv.Complete {
+			continue
+		}
+		b.run(ctx, c, sum)
+	}
+	for _, c := range forWorkload {
+		b.run(ctx, c, sum)
+	}
+	return sum, true
+}
+
+func objectID(o *Object) ObjectID {
+	return ObjectID{Kind: o.Kind, Name: o.Name, Workload: o.Workload != nil}
 }
 
 // builder accumulates an evaluation: it applies exceptions as results come in, tallies them

@@ -1,5 +1,7 @@
 package engine
 
+import "fmt"
+
 // Inventory is the set of objects one evaluation sees, with the indexes cross-object checks
 // use. It is built once per evaluation; no lookup is slower than a map access.
 type Inventory struct {
@@ -15,6 +17,10 @@ type Inventory struct {
 	memo     map[memoKey]any
 	// provenance holds what each controller reference establishes, decided on first use.
 	provenance map[*Object]*Provenance
+	// alone is set in the inventory a Stream judges one object in by itself (with local checks
+	// only): any look-up of another object panics, and the check that made it says NotAssessed
+	// with an internal error that names it (see Check.Local).
+	alone *Object
 }
 
 type objectKey struct{ kind, namespace, name string }
@@ -37,35 +43,74 @@ func NewInventory(objects []*Object, complete bool) *Inventory {
 		memo:     make(map[memoKey]any),
 	}
 	for _, o := range objects {
-		inv.byKey[objectKey{o.Kind, o.Namespace, o.Name}] = o
-		k := nsKind{o.Namespace, o.Kind}
-		inv.byNsKind[k] = append(inv.byNsKind[k], o)
-		inv.byKind[o.Kind] = append(inv.byKind[o.Kind], o)
+		inv.index(o)
 	}
 	return inv
 }
 
+// index files o under its keys. A later object of the same kind, namespace and name replaces
+// an earlier one in Get.
+func (inv *Inventory) index(o *Object) {
+	inv.byKey[objectKey{o.Kind, o.Namespace, o.Name}] = o
+	k := nsKind{o.Namespace, o.Kind}
+	inv.byNsKind[k] = append(inv.byNsKind[k], o)
+	inv.byKind[o.Kind] = append(inv.byKind[o.Kind], o)
+}
+
+// add appends o to the inventory, as if it had been given to NewInventory last. Nothing may
+// have been looked up yet (memos would be stale).
+func (inv *Inventory) add(o *Object) {
+	inv.objects = append(inv.objects, o)
+	inv.index(o)
+}
+
+// judgeAlone makes inv the inventory of o judged by itself: o is the only object a check may
+// see, through Memo.
+func (inv *Inventory) judgeAlone(o *Object) {
+	inv.alone = o
+	clear(inv.memo)
+}
+
+// crossObject panics in an inventory made for judging one object by itself: a check marked as
+// local (Check.Local) looked up another object.
+func (inv *Inventory) crossObject(what string) {
+	if inv.alone != nil {
+		panic(fmt.Sprintf("a check that declares no other kind read (Check.Reads) looked up %s while %s %s was judged by itself", what, inv.alone.Kind, inv.alone.Name))
+	}
+}
+
 // Objects are every object, in the order given.
-func (inv *Inventory) Objects() []*Object { return inv.objects }
+func (inv *Inventory) Objects() []*Object {
+	inv.crossObject("every object")
+	return inv.objects
+}
 
 // Get returns the object of that kind, namespace and name, or nil.
 func (inv *Inventory) Get(kind, namespace, name string) *Object {
+	inv.crossObject(kind + " " + namespace + "/" + name)
 	return inv.byKey[objectKey{kind, namespace, name}]
 }
 
 // List returns the objects of a kind in a namespace ("" for cluster-scoped kinds).
 func (inv *Inventory) List(namespace, kind string) []*Object {
+	inv.crossObject(kind + " objects in namespace " + namespace)
 	return inv.byNsKind[nsKind{namespace, kind}]
 }
 
 // ListKind returns every object of a kind, in every namespace.
-func (inv *Inventory) ListKind(kind string) []*Object { return inv.byKind[kind] }
+func (inv *Inventory) ListKind(kind string) []*Object {
+	inv.crossObject("every " + kind)
+	return inv.byKind[kind]
+}
 
 // Memo returns what compute returns for (obj, name), computing it once per evaluation. Checks
 // use it to share derived data, such as a parsed selector or a role's permissions. With a nil
 // obj it holds data for the whole evaluation, such as an index: prefix the name with the
 // check group ("availability.pdbs") so that groups do not collide.
 func (inv *Inventory) Memo(obj *Object, name string, compute func() any) any {
+	if obj != inv.alone {
+		inv.crossObject("memo " + name)
+	}
 	k := memoKey{obj, name}
 	if v, ok := inv.memo[k]; ok {
 		return v

@@ -104,6 +104,7 @@ func (inv *Inventory) Provenance(o *Object) *Provenance {
 	if o.controllerRef == nil {
 		return nil
 	}
+	inv.crossObject("the controller of " + o.Kind + " " + o.Name)
 	if p, ok := inv.provenance[o]; ok {
 		return p
 	}

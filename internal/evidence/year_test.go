@@ -21,7 +21,7 @@ import (
 // one day-long store outage, written through the real journal code.
 func TestThePackOfASimulatedYearMatchesTheSimulation(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the simulated year takes a few seconds")
+		t.Skip("a scale test (a year of journal): make test-scale runs it, make test skips it (-short)")
 	}
 	cfg := journalsim.Year()
 	dir, store, tally := simulate(t, cfg)

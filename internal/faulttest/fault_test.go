@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package faulttest runs the operator binary, as users run it, through faults: the API server
 // going away and coming back, writes being refused, and a leader dying.
 package faulttest
@@ -31,6 +33,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -43,7 +46,7 @@ var (
 	approver client.Client
 )
 
-const adminNamespace = "soc2-operator-system"
+const adminNamespace = engine.DefaultAdminNamespace
 
 // workDir is the package's temporary directory (removed at the end).
 var workDir string
@@ -109,19 +112,7 @@ func scenario(t *testing.T, name string) {
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"fault": name}}}); err != nil {
 		t.Fatal(err)
 	}
-	yes := true
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: name},
-		Spec: appsv1.DeploymentSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "agent"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "agent"}},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "agent", Image: "registry.example.com/agent:1.0.0",
-					SecurityContext: &corev1.SecurityContext{Privileged: &yes}}}},
-			},
-		},
-	}
-	if err := k8s.Create(ctx, d); err != nil {
+	if err := k8s.Create(ctx, testenv.PrivilegedAgent(name)); err != nil {
 		t.Fatal(err)
 	}
 	p := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.ComplianceProfileSpec{

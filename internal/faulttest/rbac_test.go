@@ -1,3 +1,5 @@
+//go:build e2e
+
 package faulttest
 
 import (
@@ -27,12 +29,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // operatorUser is the operator's ServiceAccount as config/default names it; the API server's
-// RBAC authorizer matches a ServiceAccount subject by this user name.
-const operatorUser = "system:serviceaccount:" + adminNamespace + ":soc2-operator-controller-manager"
+// RBAC authorizer matches a ServiceAccount subject by this user name. The roles of config/default
+// granting it all the tests here need holds admissionpolicy.DefaultOperatorUser to the install.
+var operatorUser = admissionpolicy.DefaultOperatorUser()
 
 var (
 	shippedOnce       sync.Once

@@ -71,7 +71,10 @@ var (
 	trivy   = schema.GroupVersion{Group: "aquasecurity.github.io", Version: "v1alpha1"}
 )
 
-// Kinds are every kind the operator reads, in a fixed order.
+// Kinds are every kind the operator reads, in a fixed order. internal/manifest has its own table
+// of the Go type each kind decodes into from a file, which covers more (older API groups, kinds
+// only scan judges): TestManifestsDecodeAsTheOperatorReads holds the two to the same type and
+// scope where both know a kind.
 var Kinds = []Kind{
 	typed(core, "Namespace", false, func() client.Object { return &corev1.Namespace{} }, func() client.ObjectList { return &corev1.NamespaceList{} }),
 	typed(core, "Pod", true, func() client.Object { return &corev1.Pod{} }, func() client.ObjectList { return &corev1.PodList{} }),

@@ -1,8 +1,10 @@
 package inventory
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
@@ -14,7 +16,33 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
+
+// TestManifestsDecodeAsTheOperatorReads holds the overlap of the two kind tables: Kinds (what
+// the operator watches, with list types and scope, for the informer cache and RBAC) and
+// internal/manifest's (what a file's object decodes into, which also covers older API groups,
+// kinds only scan judges and the operator's own kinds). Both exist on purpose: the operator must
+// read no kind a check does not need (TestTheOperatorReadsWhatTheChecksRead), while scan reads
+// whatever a file holds. Where both know a kind, a check must see the same Go type (its type
+// assertions decide what it judges) and the same scope, from the cluster and from a file.
+func TestManifestsDecodeAsTheOperatorReads(t *testing.T) {
+	for _, k := range Kinds {
+		doc := fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata:\n  name: x\n", k.APIVersion(), k.GVK.Kind)
+		objs, errs := manifest.Decode("kinds.yaml", []byte(doc))
+		if len(errs) > 0 || len(objs) != 1 {
+			t.Errorf("%s: decoding %q: %d objects, errors %v", k.GVK, doc, len(objs), errs)
+			continue
+		}
+		if got, want := reflect.TypeOf(objs[0].Obj), reflect.TypeOf(k.New()); got != want {
+			t.Errorf("%s: a manifest decodes into %v, the operator reads %v", k.GVK, got, want)
+		}
+		manifest.DefaultNamespace(objs, "ns")
+		if namespaced := objs[0].Namespace == "ns"; namespaced != k.Namespaced {
+			t.Errorf("%s: namespaced in manifests %v, for the operator %v", k.GVK, namespaced, k.Namespaced)
+		}
+	}
+}
 
 // TestTheOperatorReadsWhatTheChecksRead holds the watch list to the catalogue: every kind a
 // check judges or reads in the cluster is watched, and nothing is watched (and cached) that no
@@ -83,7 +111,7 @@ func TestRBACNeverGrantsSecrets(t *testing.T) {
 		"compliance.soc2-operator.io": true, "events.k8s.io": true,
 	}
 	own := map[string]bool{}
-	for _, o := range admissionpolicy.Objects("system:serviceaccount:soc2-operator-system:soc2-operator-controller-manager") {
+	for _, o := range admissionpolicy.Objects(admissionpolicy.DefaultOperatorUser()) {
 		own[o.GetName()] = true
 	}
 	for _, r := range role.Rules {

@@ -45,22 +45,6 @@ Examples:
 	}
 }
 
-// CheckExplanation is a check of the catalogue as -o json prints it.
-type CheckExplanation struct {
-	ID                  string               `json:"id"`
-	Title               string               `json:"title"`
-	Severity            v1alpha1.Severity    `json:"severity"`
-	Criteria            []v1alpha1.Criterion `json:"criteria"`
-	PodSecurityControls []string             `json:"podSecurityControls,omitempty"`
-	Targets             []string             `json:"targets"`
-	Reads               []string             `json:"reads,omitempty"`
-	Requires            string               `json:"requires,omitempty"`
-	ManifestOnly        bool                 `json:"manifestOnly,omitempty"`
-	Description         string               `json:"description"`
-	Remediation         string               `json:"remediation"`
-	CatalogVersion      string               `json:"catalogVersion"`
-}
-
 func catalogueCheck(id string) *engine.Check {
 	for _, c := range checks.Catalogue() {
 		if c.ID == id {
@@ -88,11 +72,7 @@ func runExplain(_ context.Context, e *Env, _ *kube, opts any, args []string) err
 	if c == nil {
 		return fmt.Errorf("unknown check %q%s ('%s explain CC6.1' lists a criterion's checks; 'soc2-operator checks' lists every check)", name, didYouMean(name), e.Prog)
 	}
-	x := CheckExplanation{ID: c.ID, Title: c.Title, Severity: c.Severity, Criteria: c.Criteria, Targets: c.Targets, Reads: c.Reads,
-		Requires: c.Requires, ManifestOnly: c.ManifestOnly, Description: c.Description, Remediation: c.Remediation, CatalogVersion: checks.Version}
-	for _, p := range checks.PodSecurityControls(c.ID) {
-		x.PodSecurityControls = append(x.PodSecurityControls, fmt.Sprintf("%s (%s)", p.ID, p.Level))
-	}
+	x := checks.Explanation(c)
 	if o.output != "text" {
 		return printObject(e.Stdout, o.output, x)
 	}

@@ -19,7 +19,9 @@ import (
 // typed maps group and kind to the Go type the checks read. Older versions of a kind (apps/
 // v1beta2 Deployments, batch/v1beta1 CronJobs, ...) decode into the current type, whose fields
 // the checks read are the same; the object keeps its own apiVersion, so deprecated APIs are
-// still reported.
+// still reported. internal/inventory.Kinds is the operator's own, smaller table (the kinds it
+// watches); where both know a kind they agree on its Go type and scope
+// (inventory's TestManifestsDecodeAsTheOperatorReads).
 var typed = map[string]func() engine.KubeObject{
 	"/Pod":                            func() engine.KubeObject { return &corev1.Pod{} },
 	"/Service":                        func() engine.KubeObject { return &corev1.Service{} },

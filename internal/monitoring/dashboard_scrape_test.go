@@ -1,3 +1,5 @@
+//go:build e2e
+
 package monitoring
 
 import (
@@ -15,7 +17,6 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -128,23 +129,13 @@ func TestDashboardQueriesReadExportedSeries(t *testing.T) {
 	t.Cleanup(sink.Close)
 
 	const ns = "dashboard-shop"
-	yes, no := true, false
+	no := false
 	for _, o := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "soc2-operator-system"}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"dashboard": "yes"}}},
 		// A privileged container: a Critical finding, so the namespace is NonCompliant and
 		// alerts fire.
-		&appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: ns},
-			Spec: appsv1.DeploymentSpec{
-				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "agent"}},
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "agent"}},
-					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "agent", Image: "registry.example.com/agent:1.0.0",
-						SecurityContext: &corev1.SecurityContext{Privileged: &yes}}}},
-				},
-			},
-		},
+		testenv.PrivilegedAgent(ns),
 		&v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "dashboard"}, Spec: v1alpha1.ComplianceProfileSpec{
 			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"dashboard": "yes"}},
 			ExceptionPolicy:   &v1alpha1.ExceptionPolicy{RequireApproval: &no},

@@ -22,14 +22,6 @@ import (
 // filters by it.
 const Source = "soc2-operator"
 
-// Labels on every report.
-const (
-	// LabelManagedBy is ManagedBy on every report soc2-operator writes.
-	LabelManagedBy = "app.kubernetes.io/managed-by"
-	// ManagedBy is the value of LabelManagedBy.
-	ManagedBy = "soc2-operator"
-)
-
 // Properties of a result.
 const (
 	// PropertyTitle is the check's title.
@@ -122,7 +114,7 @@ func (d *draft) report(profile string) Object {
 	scope := &corev1.ObjectReference{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: uid}
 	meta := metav1.ObjectMeta{
 		Name:   ReportName(profile, o.Kind, o.Name),
-		Labels: map[string]string{LabelManagedBy: ManagedBy},
+		Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy},
 	}
 	if profile != "" {
 		meta.Labels[v1alpha1.LabelProfile] = LabelValue(profile)

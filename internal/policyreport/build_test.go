@@ -315,7 +315,7 @@ func assertWhatEveryReportPromises(t *testing.T, r Object, ev *engine.Evaluation
 	if r.GetNamespace() != scope.Namespace {
 		t.Errorf("%s: report in namespace %q, resource in %q", id, r.GetNamespace(), scope.Namespace)
 	}
-	if l := r.GetLabels(); l[LabelManagedBy] != ManagedBy || l[v1alpha1.LabelProfile] != profileName {
+	if l := r.GetLabels(); l[v1alpha1.LabelManagedBy] != v1alpha1.ManagedBy || l[v1alpha1.LabelProfile] != profileName {
 		t.Errorf("%s: labels %v", id, l)
 	}
 	owners := r.GetOwnerReferences()
@@ -532,7 +532,7 @@ func TestDeepCopySharesNothing(t *testing.T) {
 	snapshot, _ := json.Marshal(orig)
 
 	c := orig.DeepCopyObject().(*PolicyReport)
-	c.Labels[LabelManagedBy] = "someone-else"
+	c.Labels[v1alpha1.LabelManagedBy] = "someone-else"
 	c.OwnerReferences[0].Name = "other"
 	c.Scope.Name = "other"
 	c.Results[0].Properties[PropertyTitle] = "changed"

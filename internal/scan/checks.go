@@ -8,22 +8,8 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 )
-
-// CheckInfo is one built-in check as `soc2-operator checks -o json` prints it.
-type CheckInfo struct {
-	ID          string               `json:"id"`
-	Title       string               `json:"title"`
-	Severity    v1alpha1.Severity    `json:"severity"`
-	Criteria    []v1alpha1.Criterion `json:"criteria"`
-	Targets     []string             `json:"targets"`
-	Reads       []string             `json:"reads,omitempty"`
-	Requires    string               `json:"requires,omitempty"`
-	Description string               `json:"description"`
-	Remediation string               `json:"remediation"`
-}
 
 // RunChecks is `soc2-operator checks`: the built-in catalogue as a table or JSON.
 func RunChecks(args []string, stdout, stderr io.Writer) int {
@@ -42,10 +28,9 @@ func RunChecks(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "soc2-operator checks: unexpected argument %q\n", fs.Arg(0))
 		return ExitUsage
 	}
-	var infos []CheckInfo
+	var infos []checks.Info
 	for _, c := range checks.Catalogue() {
-		infos = append(infos, CheckInfo{ID: c.ID, Title: c.Title, Severity: c.Severity, Criteria: c.Criteria,
-			Targets: c.Targets, Reads: c.Reads, Requires: c.Requires, Description: c.Description, Remediation: c.Remediation})
+		infos = append(infos, checks.InfoOf(c))
 	}
 	switch output {
 	case "json":

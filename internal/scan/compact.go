@@ -36,6 +36,15 @@ func readOptions(plan *engine.Plan) manifest.Options {
 	return manifest.Options{MetadataOnly: func(kind string) bool { return !read[kind] }}
 }
 
+// outputStub is what the outputs print of an object (apiVersion, kind, namespace, name,
+// source, and the UID policyreport names): what a result of an object that engine.Stream let
+// go points to.
+func outputStub(o *engine.Object) *engine.Object {
+	return &engine.Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
+		Source: o.Source, NamespaceDefaulted: o.NamespaceDefaulted,
+		Obj: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: o.Name, UID: o.Obj.GetUID()}}}
+}
+
 // releaseObjects points every result at a copy of its object that holds only what the outputs
 // but policyreport print (apiVersion, kind, namespace, name and source), so that the objects
 // read, most of the memory of a scan, are freed before the report is built instead of being

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 )
 
@@ -58,14 +59,13 @@ func writePolicyReports(w io.Writer, rep *Report) error {
 	return nil
 }
 
+// resourceName is a finding's resource as engine.ResourceRef renders it (Kind/namespace/name),
+// or "(cluster)" for a cluster check's.
 func resourceName(r *v1alpha1.ResourceRef) string {
 	if r == nil {
 		return "(cluster)"
 	}
-	if r.Namespace == "" {
-		return r.Kind + "/" + r.Name
-	}
-	return r.Kind + "/" + r.Namespace + "/" + r.Name
+	return engine.ResourceRef{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}.String()
 }
 
 func location(s *Source) string {

@@ -104,32 +104,6 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	}
 
 	plan := engine.Compile(checks.Catalogue(), profile)
-	// What no check reads of the objects is dropped as each file is decoded (readOptions), so
-	// that it is never held for the whole input.
-	var objs []*engine.Object
-	var inputErrs []error
-	manifest.LoadEachWith(opts.Paths, stdin, readOptions(plan), func(got []*engine.Object, errs []error) {
-		objs = append(objs, got...)
-		inputErrs = append(inputErrs, errs...)
-	})
-	manifest.DefaultNamespace(objs, opts.Namespace)
-	noInput := false
-	for _, e := range inputErrs {
-		if errors.Is(e, manifest.ErrNoManifests) {
-			noInput = true
-		}
-	}
-	if len(objs) == 0 && len(inputErrs) == 0 {
-		fmt.Fprintf(stderr, "soc2-operator scan: no Kubernetes objects found in %s: nothing was scanned (check the path)\n", strings.Join(opts.Paths, ", "))
-		noInput = true
-	}
-	read := len(objs)
-	objs, skipped := selectNamespaces(objs, profile)
-	if skipped.objects > 0 {
-		fmt.Fprintf(stderr, "soc2-operator scan: note: %d objects in %d namespaces the profile does not assess (%s) were not evaluated\n",
-			skipped.objects, len(skipped.namespaces), strings.Join(skipped.names(5), ", "))
-	}
-
 	at := now()
 	// There is no API server to record requesters and check approvers: exceptions files are
 	// taken as reviewed where they are kept (Git), and the scan says that it could not verify
@@ -137,8 +111,55 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	// Passing and NotApplicable results are kept only for the outputs that list them (they are
 	// counted either way): at 20,000 objects they are most of the memory a scan holds.
 	keepPassing := opts.Show == "all" || opts.Output == "junit" || opts.Output == "policyreport"
-	ev := plan.Evaluate(engine.NewInventory(objs, false), exceptions, engine.Options{Now: at, AdminNamespace: opts.AdminNamespace, KeepPassing: keepPassing,
-		Approval: engine.ApprovalOffline})
+	evOpts := engine.Options{Now: at, AdminNamespace: opts.AdminNamespace, KeepPassing: keepPassing, Approval: engine.ApprovalOffline}
+
+	// Objects are evaluated as each file is decoded (engine.Stream), so that those no
+	// cross-object check reads are let go at once instead of being held for the whole input;
+	// what no check reads of them is dropped while decoding (readOptions). A profile's
+	// namespace selection depends on every Namespace object of the input, so with a profile the
+	// objects are all read first.
+	var stream *engine.Stream
+	if profile == nil {
+		stream = plan.NewStream(exceptions, evOpts, outputStub)
+	}
+	var objs []*engine.Object
+	var inputErrs []error
+	read := 0
+	manifest.LoadEachWith(opts.Paths, stdin, readOptions(plan), func(got []*engine.Object, errs []error) {
+		manifest.DefaultNamespace(got, opts.Namespace)
+		read += len(got)
+		inputErrs = append(inputErrs, errs...)
+		if stream == nil {
+			objs = append(objs, got...)
+			return
+		}
+		for _, o := range got {
+			stream.Add(o)
+		}
+	})
+	noInput := false
+	for _, e := range inputErrs {
+		if errors.Is(e, manifest.ErrNoManifests) {
+			noInput = true
+		}
+	}
+	if read == 0 && len(inputErrs) == 0 {
+		fmt.Fprintf(stderr, "soc2-operator scan: no Kubernetes objects found in %s: nothing was scanned (check the path)\n", strings.Join(opts.Paths, ", "))
+		noInput = true
+	}
+	var ev *engine.Evaluation
+	if stream != nil {
+		ev = stream.Finish()
+	} else {
+		var skipped skippedNamespaces
+		objs, skipped = selectNamespaces(objs, profile)
+		if skipped.objects > 0 {
+			fmt.Fprintf(stderr, "soc2-operator scan: note: %d objects in %d namespaces the profile does not assess (%s) were not evaluated\n",
+				skipped.objects, len(skipped.namespaces), strings.Join(skipped.names(5), ", "))
+		}
+		ev = plan.Evaluate(engine.NewInventory(objs, false), exceptions, evOpts)
+		objs = nil
+	}
 	if plan.RequireApproval && len(exceptions) > 0 {
 		fmt.Fprintf(stderr, "soc2-operator scan: note: the profile requires approval of exceptions, which cannot be verified offline; "+
 			"the %d exceptions given are applied as reviewed in Git (in the cluster, the operator applies an exception only once a second person approves it)\n", len(exceptions))

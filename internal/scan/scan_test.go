@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 )
@@ -407,8 +408,8 @@ func TestChecksCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	var got struct {
-		CatalogVersion string      `json:"catalogVersion"`
-		Checks         []CheckInfo `json:"checks"`
+		CatalogVersion string        `json:"catalogVersion"`
+		Checks         []checks.Info `json:"checks"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatal(err)

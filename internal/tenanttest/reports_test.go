@@ -81,7 +81,13 @@ func TestAHugeConfigMapCannotFreezeTheReport(t *testing.T) {
 // TestThousandsOfExceptionsDoNotCrowdOutTheRealWaiver is attack 6 of issue 10: 2,000 exceptions
 // in a namespace made the report's exception list (the first 50 by name, without a truncation
 // flag) drop the one exception that covered two High findings.
+//
+// A scale test (2,000 objects through the API server and the operator): make test-scale runs
+// it, make test skips it (-short).
 func TestThousandsOfExceptionsDoNotCrowdOutTheRealWaiver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a scale test (2,000 exceptions): make test-scale runs it, make test skips it (-short)")
+	}
 	ctx := context.Background()
 	tn := newTenant(t, "crowded", nil)
 	for _, name := range []string{"db", "cache"} {

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package ui_test
 
 import (
@@ -16,7 +18,6 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
@@ -306,17 +307,4 @@ func TestTheDashboardInABrowser(t *testing.T) {
 		t.Errorf("shop-dev's legacy page says %q", text)
 	}
 	dev.clean()
-}
-
-func createPrivileged(t *testing.T, ns string) client.Object {
-	t.Helper()
-	ctx := context.Background()
-	if err := admin.Create(ctx, namespace(ns)); err != nil {
-		t.Fatal(err)
-	}
-	dep := privilegedDeployment(ns)
-	if err := admin.Create(ctx, dep); err != nil {
-		t.Fatal(err)
-	}
-	return dep
 }

@@ -218,6 +218,20 @@ func TestAFixInANamespaceShowsUpOnReload(t *testing.T) {
 }
 
 // fix makes the privileged Deployment unprivileged.
+// createPrivileged creates namespace ns with a privileged Deployment in it.
+func createPrivileged(t *testing.T, ns string) client.Object {
+	t.Helper()
+	ctx := context.Background()
+	if err := admin.Create(ctx, namespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	dep := privilegedDeployment(ns)
+	if err := admin.Create(ctx, dep); err != nil {
+		t.Fatal(err)
+	}
+	return dep
+}
+
 func fix(t *testing.T, obj client.Object) {
 	t.Helper()
 	ctx := context.Background()
@@ -390,8 +404,8 @@ func TestAFollowerServesTheDashboard(t *testing.T) {
 }
 
 // TestARevokedBindingStopsShowingTheNamespace: access decisions are cached only briefly (an
-// allowed namespace for 30 s): once the RoleBinding is gone, the namespace leaves the user's
-// pages without the operator restarting.
+// allowed namespace for 30 s by default, a second in this suite): once the RoleBinding is gone,
+// the namespace leaves the user's pages without the operator restarting.
 func TestARevokedBindingStopsShowingTheNamespace(t *testing.T) {
 	ctx := context.Background()
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "revoked", Namespace: usersNamespace}}

@@ -1,0 +1,69 @@
+package controllers
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// attest writes an attestation for every namespace evaluated since this process started.
+func (h *journalHook) attest(now time.Time) {
+	h.mu.Lock()
+	var recs []journal.Record
+	keys := make([]nsKey, 0, len(h.namespaces))
+	for k := range h.namespaces {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].profile != keys[j].profile {
+			return keys[i].profile < keys[j].profile
+		}
+		return keys[i].namespace < keys[j].namespace
+	})
+	for _, k := range keys {
+		t := h.namespaces[k]
+		if !t.observed {
+			continue
+		}
+		body := &journal.AttestationBody{Checks: t.checks, Populations: t.populations, Exceptions: append([]journal.Exception(nil), t.inForce...)}
+		crit := make([]string, 0, len(t.criteria))
+		for c := range t.criteria {
+			crit = append(crit, c)
+		}
+		sort.Strings(crit)
+		for _, c := range crit {
+			body.Criteria = append(body.Criteria, journal.CriterionState{Criterion: c, State: t.criteria[c]})
+		}
+		for _, fk := range sortedFindingKeys(t.open) {
+			body.Open = append(body.Open, t.open[fk])
+		}
+		recs = append(recs, journal.Record{Type: journal.Attestation, Time: now, Profile: k.profile, Namespace: k.namespace, Attestation: body})
+	}
+	h.mu.Unlock()
+	h.queue.Add(recs...)
+}
+
+// Start attests every interval, the first time a minute (at most an interval) after the state
+// was restored, when the first full evaluations are done.
+func (h *journalHook) Start(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-h.queue.Ready():
+	}
+	next := min(time.Minute, h.interval)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(next):
+			h.attest(h.clock.Now())
+			next = h.interval
+		}
+	}
+}
+
+// NeedLeaderElection: only the leader attests.
+func (h *journalHook) NeedLeaderElection() bool { return true }

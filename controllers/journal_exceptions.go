@@ -1,0 +1,70 @@
+package controllers
+
+import (
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// exceptionTransitions records exceptions requested, approved, expired and revoked (deleted
+// before they expired). Times come from the object where it has them (creation, expiry), so a
+// new leader writes the same records.
+func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, now time.Time) []journal.Record {
+	var recs []journal.Record
+	seen := make(map[string]bool, len(outcomes))
+	for _, o := range outcomes {
+		ex := o.Exception
+		if ex == nil || seen[o.Key] {
+			continue
+		}
+		seen[o.Key] = true
+		e := h.exceptions[o.Key]
+		rec := func(typ journal.Type, at time.Time) {
+			body := exceptionRecord(o, o.Matched)
+			recs = append(recs, journal.Record{Type: typ, Time: at, Namespace: ex.Namespace, Exception: &body})
+		}
+		if e == nil {
+			e = &exTrack{namespace: ex.Namespace, name: ex.Name}
+			h.exceptions[o.Key] = e
+			rec(journal.ExceptionRequested, ex.CreationTimestamp.Time)
+		}
+		// Approved: an approval the operator trusts (checked by the API server's admission
+		// policies), at the time the operator first observed it (status.approvedAt).
+		if !e.approved && o.ApprovedBy != "" {
+			e.approved = true
+			at := now
+			if ex.Status.ApprovedBy == o.ApprovedBy && ex.Status.ApprovedAt != nil {
+				at = ex.Status.ApprovedAt.Time
+			}
+			rec(journal.ExceptionApproved, at)
+		}
+		if !e.ended && o.State == v1alpha1.ExceptionExpired {
+			e.ended = true
+			rec(journal.ExceptionExpired, ex.Spec.Expires.Time)
+		}
+	}
+	for k, e := range h.exceptions {
+		if !seen[k] && !e.ended {
+			e.ended = true
+			recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: now, Namespace: e.namespace, Exception: &journal.Exception{Name: e.name}})
+		}
+	}
+	return recs
+}
+
+// exceptionRecord is the exception as the API server recorded it: requestedBy set by the
+// admission policy, approvedBy only where the operator trusts the approval.
+func exceptionRecord(o *engine.ExceptionOutcome, findings int) journal.Exception {
+	ex := o.Exception
+	e := journal.Exception{
+		Name: ex.Name, RequestedBy: ex.Spec.RequestedBy, ApprovedBy: o.ApprovedBy, Owner: ex.Spec.Owner,
+		Reason: ex.Spec.Reason, Ticket: ex.Spec.Ticket, Checks: ex.Spec.Checks,
+		Created: ex.CreationTimestamp.Time, Expires: ex.Spec.Expires.Time, Findings: findings,
+	}
+	for _, c := range ex.Spec.Criteria {
+		e.Criteria = append(e.Criteria, string(c))
+	}
+	return e
+}

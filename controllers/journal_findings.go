@@ -1,0 +1,143 @@
+package controllers
+
+import (
+	"context"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// observe records the transitions of one namespace's evaluation against what the journal says.
+// shown are the findings the report lists (their first-seen times are the report's).
+func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev *engine.Evaluation, shown []v1alpha1.Finding, now time.Time) {
+	if h == nil || !h.ready() {
+		return
+	}
+	sum := ev.Summary(ns)
+	reportFirstSeen := make(map[string]time.Time, len(shown))
+	for i := range shown {
+		f := &shown[i]
+		if f.FirstSeen != nil {
+			reportFirstSeen[journalKey(f)] = f.FirstSeen.Time
+		}
+	}
+	current := make(map[string]journal.Finding, len(sum.Findings))
+	for _, r := range sum.Findings {
+		if r.Object == nil {
+			continue
+		}
+		f := journal.Finding{
+			Key:   journal.FindingKey(r.Check.ID, r.Object.Kind, r.Object.Name, r.Container),
+			Check: r.Check.ID, Severity: string(r.Check.Severity), Kind: r.Object.Kind, Name: r.Object.Name,
+			Container: r.Container, Message: engine.TruncateTo(r.Message, 256),
+		}
+		for _, c := range r.Check.Criteria {
+			f.Criteria = append(f.Criteria, string(c))
+		}
+		if r.Status == engine.StatusExcepted && r.Exception != nil {
+			f.Exception = r.Exception.Key
+		}
+		current[f.Key] = f
+	}
+
+	h.mu.Lock()
+	t := h.track(profile, ns)
+	var recs []journal.Record
+	add := func(typ journal.Type, at time.Time, f journal.Finding) {
+		recs = append(recs, journal.Record{Type: typ, Time: at, Profile: profile, Namespace: ns, Finding: &f})
+	}
+	for _, k := range sortedFindingKeys(current) {
+		f := current[k]
+		prev, open := t.open[k]
+		switch {
+		case !open:
+			// The report's first-seen time (kept across evaluations and by a new leader) makes
+			// the record the same whichever replica writes it.
+			f.FirstSeen = now.UTC().Truncate(time.Second) // as the report shows it
+			if fs, ok := reportFirstSeen[k]; ok {
+				f.FirstSeen = fs
+			}
+			opened := f
+			opened.Exception = ""
+			add(journal.FindingOpened, f.FirstSeen, opened)
+			if f.Exception != "" {
+				add(journal.FindingExcepted, now, f)
+			}
+		case prev.Exception != f.Exception:
+			f.FirstSeen = prev.FirstSeen
+			if f.Exception != "" {
+				add(journal.FindingExcepted, now, f)
+			} else {
+				add(journal.FindingUnexcepted, now, f)
+			}
+		default:
+			f.FirstSeen = prev.FirstSeen
+		}
+		current[k] = f
+	}
+	for _, k := range sortedFindingKeys(t.open) {
+		if _, still := current[k]; !still {
+			add(journal.FindingClosed, now, t.open[k])
+		}
+	}
+	t.open = current
+
+	for _, c := range sum.Criteria {
+		id, state := string(c.ID), string(c.Status)
+		if t.criteria[id] != state {
+			recs = append(recs, journal.Record{Type: journal.CriterionChanged, Time: now, Profile: profile, Namespace: ns,
+				Criterion: &journal.CriterionChange{Criterion: id, From: t.criteria[id], To: state}})
+			t.criteria[id] = state
+		}
+	}
+	if result := string(sum.State); t.result != result {
+		recs = append(recs, journal.Record{Type: journal.ReportResult, Time: now, Profile: profile, Namespace: ns,
+			Report: &journal.Report{Result: result, Score: sum.Score, Failing: sum.Failing, Excepted: sum.Excepted}})
+		t.result = result
+	}
+
+	// What the next attestation states: each check's population and the exceptions in force.
+	t.observed = true
+	t.checks, t.populations = populations(ev.Plan, sum)
+	t.inForce = t.inForce[:0]
+	for _, o := range ev.Exceptions {
+		if o.AppliesTo && o.State == v1alpha1.ExceptionActive && o.Selects(ns) {
+			t.inForce = append(t.inForce, exceptionRecord(o, o.MatchedByNamespace[ns]))
+		}
+	}
+	recs = append(recs, h.exceptionTransitions(ev.Exceptions, now)...)
+	h.mu.Unlock()
+	// The report is written after its transitions are in the journal (a leader that dies in
+	// between leaves nothing for its successor to miss); never longer than journalWait, and
+	// not at all while the journal is behind.
+	h.queue.AddAndWait(ctx, journalWait, recs...)
+}
+
+// journalWait bounds how long an evaluation waits for its transitions to be journaled.
+const journalWait = 5 * time.Second
+
+// populations are what each check judged in the namespace: count, digest and the list (each
+// distinct list once).
+func populations(plan *engine.Plan, sum *engine.Summary) ([]journal.CheckPopulation, [][]string) {
+	var checks []journal.CheckPopulation
+	var lists [][]string
+	index := map[string]int{}
+	for _, c := range plan.Checks {
+		if c.ManifestOnly {
+			continue
+		}
+		list := sum.Population(c)
+		digest := journal.PopulationDigest(list)
+		i, ok := index[digest]
+		if !ok {
+			i = len(lists)
+			index[digest] = i
+			lists = append(lists, list)
+		}
+		_, fail, excepted := sum.CheckCounts(c)
+		checks = append(checks, journal.CheckPopulation{Check: c.ID, Count: len(list), SHA256: digest, Population: i, Failed: fail, Excepted: excepted})
+	}
+	return checks, lists
+}

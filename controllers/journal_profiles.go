@@ -1,0 +1,89 @@
+package controllers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// profileSeen records a profile the journal does not know, or whose spec changed.
+func (h *journalHook) profileSeen(p *v1alpha1.ComplianceProfile) {
+	if h == nil || !h.ready() {
+		return
+	}
+	b, err := json.Marshal(p.Spec)
+	if err != nil {
+		return
+	}
+	sum := sha256.Sum256(b)
+	spec := journal.ProfileSpec{Generation: p.Generation, SHA256: hex.EncodeToString(sum[:])}
+	h.mu.Lock()
+	prev, known := h.profiles[p.Name]
+	if known && prev.SHA256 == spec.SHA256 {
+		h.mu.Unlock()
+		return
+	}
+	h.profiles[p.Name] = spec
+	h.mu.Unlock()
+	typ, at := journal.ProfileChanged, specChangeTime(p, h.clock.Now())
+	if !known && p.Generation <= 1 {
+		typ, at = journal.ProfileCreated, p.CreationTimestamp.Time
+	}
+	h.queue.Add(journal.Record{Type: typ, Time: at, Profile: p.Name, Spec: &spec})
+}
+
+// specChangeTime is when the spec was last written, from managedFields (the same for every
+// replica, so two leaders write the same record), else now.
+func specChangeTime(p *v1alpha1.ComplianceProfile, now time.Time) time.Time {
+	var t time.Time
+	for _, m := range p.ManagedFields {
+		if m.Subresource == "" && m.Time != nil && m.Time.After(t) {
+			t = m.Time.Time
+		}
+	}
+	if t.IsZero() {
+		return now
+	}
+	return t
+}
+
+func (h *journalHook) profileDeleted(name string) {
+	if h == nil || !h.ready() {
+		return
+	}
+	h.mu.Lock()
+	_, known := h.profiles[name]
+	delete(h.profiles, name)
+	for k := range h.namespaces {
+		if k.profile == name {
+			delete(h.namespaces, k)
+		}
+	}
+	h.mu.Unlock()
+	if known {
+		h.queue.Add(journal.Record{Type: journal.ProfileDeleted, Time: h.clock.Now(), Profile: name})
+	}
+}
+
+// forgetNamespace: the profile no longer selects the namespace; its open findings close.
+func (h *journalHook) forgetNamespace(profile, ns string) {
+	if h == nil || !h.ready() {
+		return
+	}
+	now := h.clock.Now()
+	h.mu.Lock()
+	t := h.namespaces[nsKey{profile, ns}]
+	delete(h.namespaces, nsKey{profile, ns})
+	h.mu.Unlock()
+	if t == nil {
+		return
+	}
+	for _, k := range sortedFindingKeys(t.open) {
+		f := t.open[k]
+		h.queue.Add(journal.Record{Type: journal.FindingClosed, Time: now, Profile: profile, Namespace: ns, Finding: &f})
+	}
+}

@@ -1,0 +1,120 @@
+package engine_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/testgen"
+)
+
+// TestStreamIsEvaluate: a streamed evaluation (scan's: objects whose checks are all local judged
+// as they are added, and let go) gives what Evaluate gives over the same objects, result for
+// result in the same order, with the same summaries, populations and exception outcomes; the
+// results of objects let go point to what release made of them.
+func TestStreamIsEvaluate(t *testing.T) {
+	gen := testgen.Generate(testgen.Options{Namespaces: 6, Workloads: 300, FailingEvery: 2, RBACObjects: 60})
+	objs, _ := withControllerPods(testgen.EngineObjects(gen))
+	plan := engine.Compile(checks.Catalogue(), nil)
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	exceptions := []*v1alpha1.ControlException{{
+		ObjectMeta: metav1.ObjectMeta{Name: "ex", Namespace: gen0(t)},
+		Spec: v1alpha1.ControlExceptionSpec{
+			Checks: []string{"wl-host-network", "wl-privileged", "net-service-exposure"}, Reason: "test", Owner: "test",
+			Expires: metav1.NewTime(now.Add(24 * time.Hour)),
+			Match:   v1alpha1.ResourceMatch{Names: []string{"app-*"}},
+		},
+	}}
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keep-passing=%v", keep), func(t *testing.T) {
+			opts := engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: keep, Approval: engine.ApprovalOffline}
+			want := plan.Evaluate(engine.NewInventory(objs, false), exceptions, opts)
+
+			released := map[*engine.Object]bool{}
+			s := plan.NewStream(exceptions, opts, func(o *engine.Object) *engine.Object {
+				stub := &engine.Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Obj: o.Obj}
+				released[stub] = true
+				return stub
+			})
+			for _, o := range objs {
+				s.Add(o)
+			}
+			got := s.Finish()
+
+			if len(released) == 0 {
+				t.Fatal("no object was let go: every object was held to the end")
+			}
+			if a, b := describeResults(want), describeResults(got); !slices.Equal(a, b) {
+				t.Fatalf("results differ: %d from Evaluate, %d streamed; first difference at %d", len(a), len(b), firstDifference(a, b))
+			}
+			if len(want.Summaries) != len(got.Summaries) {
+				t.Fatalf("%d summaries from Evaluate, %d streamed", len(want.Summaries), len(got.Summaries))
+			}
+			for ns, w := range want.Summaries {
+				g := got.Summaries[ns]
+				if g == nil {
+					t.Fatalf("no streamed summary for namespace %q", ns)
+				}
+				if fmt.Sprint(w.Resources, w.Failing, w.Excepted, w.Passed, w.NotAssessed, w.NotApplicable, *w.Score, w.State, w.Criteria) !=
+					fmt.Sprint(g.Resources, g.Failing, g.Excepted, g.Passed, g.NotAssessed, g.NotApplicable, *g.Score, g.State, g.Criteria) {
+					t.Errorf("namespace %q: summaries differ", ns)
+				}
+				if !slices.Equal(w.Objects, g.Objects) {
+					t.Errorf("namespace %q: objects judged differ (or their order)", ns)
+				}
+				if len(w.Findings) != len(g.Findings) {
+					t.Errorf("namespace %q: %d findings from Evaluate, %d streamed", ns, len(w.Findings), len(g.Findings))
+				}
+			}
+			for i, e := range want.Exceptions {
+				if g := got.Exceptions[i]; e.Key != g.Key || e.Matched != g.Matched || e.State != g.State {
+					t.Errorf("exception %s: matched %d (%s) from Evaluate, %d (%s) streamed", e.Key, e.Matched, e.State, g.Matched, g.State)
+				}
+			}
+			if want.Exceptions[0].Matched == 0 {
+				t.Error("the exception covers nothing: the test does not exercise exceptions")
+			}
+			for _, r := range got.Results {
+				if r.Object != nil && !released[r.Object] && !slices.Contains(objs, r.Object) {
+					t.Fatalf("result of %s points to an object that is neither given nor released", r.Object.Ref())
+				}
+			}
+		})
+	}
+}
+
+// gen0 is the first namespace testgen makes.
+func gen0(t *testing.T) string {
+	t.Helper()
+	return testgen.Options{Namespaces: 6}.NamespaceName(0)
+}
+
+func describeResults(ev *engine.Evaluation) []string {
+	out := make([]string, 0, len(ev.Results))
+	for _, r := range ev.Results {
+		ref, exc := "", ""
+		if r.Object != nil {
+			ref = r.Object.Ref().String()
+		}
+		if r.Exception != nil {
+			exc = r.Exception.Key
+		}
+		out = append(out, fmt.Sprintf("%s %s %s %s %q %s", r.Check.ID, ref, r.Container, r.Status, r.Message, exc))
+	}
+	return out
+}
+
+func firstDifference(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
