@@ -1101,3 +1101,16 @@ func (p *blockParser) writeString(s []byte) {
 	out = append(out, s[start:]...)
 	p.out = append(out, '"')
 }
+
+// BlockJSON is the first of Decode's paths alone: one YAML document converted to JSON by the
+// block reader, or ok false when it leaves the document to the slower paths. With
+// metadataOnly, of the top level only apiVersion, kind and metadata are written (the rest is
+// read and checked). hack/yamlfloor measures with it how fast YAML can only be parsed.
+func BlockJSON(body []byte, metadataOnly bool) (js []byte, ok bool) {
+	var drop func(string, string) bool
+	if metadataOnly {
+		drop = func(string, string) bool { return true }
+	}
+	js, _, ok = blockJSON(body, drop)
+	return js, ok
+}
