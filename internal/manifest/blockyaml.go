@@ -92,6 +92,7 @@ type blockParser struct {
 	// scalar that resolves to one). str aliases src or tmp: copy it to keep it.
 	str      []byte
 	isString bool
+	strInTmp bool // str is in tmp, which the next scalar overwrites
 
 	tm *typeMeta
 }
@@ -244,6 +245,7 @@ func (p *blockParser) mapping(col int, top bool) bool {
 	base := len(p.keys)
 	p.out = append(p.out, '{')
 	written, dropped := 0, false
+	var set map[string]struct{}
 	var apiVersion, kind string
 	var haveAPIVersion, haveKind, items bool
 	for {
@@ -251,12 +253,9 @@ func (p *blockParser) mapping(col int, top bool) bool {
 		if !ok {
 			return false
 		}
-		for _, k := range p.keys[base:] {
-			if k == key {
-				return false // yaml.v2 (strict) refuses a duplicate key: the slow path says so
-			}
+		if p.dupKey(base, key, &set) {
+			return false // yaml.v2 (strict) refuses a duplicate key: the slow path says so
 		}
-		p.keys = append(p.keys, key)
 		mark := len(p.out)
 		if written > 0 {
 			p.out = append(p.out, ',')
@@ -386,13 +385,14 @@ func (p *blockParser) key() (string, bool) {
 		return "", false
 	}
 	var k []byte
+	quoted := false
 	switch src[i] {
 	case '"', '\'':
 		line := bytes.IndexByte(src[i:], '\n')
 		if !p.quoted() || line >= 0 && p.pos > i+line {
 			return "", false
 		}
-		k = p.str
+		k, quoted = p.str, true
 		for p.pos < len(src) && src[p.pos] == ' ' {
 			p.pos++
 		}
@@ -427,7 +427,7 @@ func (p *blockParser) key() (string, bool) {
 		return "", false // not a key, or longer than yaml.v2 takes for a simple key
 	}
 	p.pos++
-	return string(k), true
+	return p.keyString(k, quoted), true
 }
 
 // value reads the value of a block mapping's key: pos is after the ':'. col is the mapping's
@@ -507,7 +507,7 @@ func (p *blockParser) quoted() bool {
 		i++
 	}
 	if i < len(src) && src[i] == q && (q == '"' || i+1 == len(src) || src[i+1] != '\'') {
-		p.str, p.isString = src[start:i], true
+		p.str, p.isString, p.strInTmp = src[start:i], true, false
 		p.pos = i + 1
 		return true
 	}
@@ -529,6 +529,7 @@ func (p *blockParser) quoted() bool {
 		case c == q:
 			p.tmp = s
 			p.str, p.isString = s, true
+			p.strInTmp = true
 			p.pos = i + 1
 			return true
 		case c == '\\' && q == '"':
@@ -895,6 +896,7 @@ func (p *blockParser) flow() bool {
 	p.out = append(p.out, open)
 	p.pos++
 	base := len(p.keys)
+	var set map[string]struct{}
 	for n := 0; ; n++ {
 		if !p.flowSpace() {
 			return false
@@ -910,12 +912,9 @@ func (p *blockParser) flow() bool {
 			if !ok {
 				return false
 			}
-			for _, k := range p.keys[base:] {
-				if k == key {
-					return false
-				}
+			if p.dupKey(base, key, &set) {
+				return false
 			}
-			p.keys = append(p.keys, key)
 			p.writeString(unsafe.Slice(unsafe.StringData(key), len(key)))
 			p.out = append(p.out, ':')
 		}
@@ -1008,7 +1007,44 @@ func (p *blockParser) flowKey() (string, bool) {
 	if !p.flowSpace() {
 		return "", false
 	}
-	return string(k), true
+	return p.keyString(k, quoted), true
+}
+
+// dupKey reports whether key is among the keys read so far of the mapping whose keys start at
+// p.keys[base], and adds it; a large mapping's keys are looked up in set.
+func (p *blockParser) dupKey(base int, key string, set *map[string]struct{}) bool {
+	if *set == nil && len(p.keys)-base < 32 {
+		for _, k := range p.keys[base:] {
+			if k == key {
+				return true
+			}
+		}
+		p.keys = append(p.keys, key)
+		return false
+	}
+	if *set == nil {
+		*set = make(map[string]struct{}, 64)
+		for _, k := range p.keys[base:] {
+			(*set)[k] = struct{}{}
+		}
+	}
+	if _, dup := (*set)[key]; dup {
+		return true
+	}
+	(*set)[key] = struct{}{}
+	return false
+}
+
+// keyString is a key read from src, as a string that shares src's bytes (the keys are only
+// compared while the document is read); a quoted key with escapes or folds is copied.
+func (p *blockParser) keyString(k []byte, quoted bool) string {
+	if len(k) == 0 {
+		return ""
+	}
+	if quoted && p.strInTmp {
+		return string(k)
+	}
+	return unsafe.String(&k[0], len(k))
 }
 
 func (p *blockParser) skipSpaces() {

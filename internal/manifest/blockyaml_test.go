@@ -3,10 +3,12 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -133,6 +135,11 @@ func TestBlockJSONCases(t *testing.T) {
 		"a: [b,\nc]\n", "x:\n  a: [b,\n\n  # c\n#d\n  c\n  ]\n", "a: {\"b\":1, c: [http://x]}\n", "a: :9090\nb: ::1\n",
 		"a:\n  [b, c]\n", "-\n  b\n-\n  'c'\n", "a: [\"b\"  # c\n  , d]\n",
 	}
+	var many strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&many, "k%d: v\n", i)
+	}
+	decided = append(decided, many.String(), "a: {"+strings.TrimSuffix(strings.ReplaceAll(many.String(), "\n", ", "), ", ")+"}\n")
 	for _, doc := range decided {
 		if !sameAsOthers(t, doc, []byte(doc)) {
 			t.Errorf("blockJSON did not decide:\n%s", doc)
@@ -146,6 +153,7 @@ func TestBlockJSONCases(t *testing.T) {
 		"a: \"unterminated\n", "a: |0\n  x\n", "a: |x\n", "a: b\n...\n", "\ufeffa: b\n", "a: \u2028\n", "a: \x01\n",
 		"a: ]\n", "a: {b: c}: d\n", "\"a\":b\n",
 	}
+	left = append(left, many.String()+"k3: again\n", "a: {"+strings.ReplaceAll(many.String(), "\n", ", ")+"k39: again}\n")
 	for _, doc := range left {
 		if _, _, ok := blockJSON([]byte(doc), nil); ok {
 			t.Errorf("blockJSON decided what it must leave to yaml.v2:\n%q", doc)
