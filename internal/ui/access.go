@@ -32,12 +32,20 @@ type Access interface {
 	Authorize(ctx context.Context, u user.Info, ns string) (bool, error)
 }
 
-// Decisions are cached briefly: a revoked binding or token stops working within these times.
-const (
-	authnCacheTTL      = 30 * time.Second
-	authzAllowCacheTTL = 30 * time.Second
-	authzDenyCacheTTL  = 10 * time.Second
-)
+// AccessCacheTTLs say how long the API server's answers are reused: a revoked binding or token
+// stops working within these times.
+type AccessCacheTTLs struct {
+	// Token is how long a TokenReview's answer is reused.
+	Token time.Duration
+	// Allowed is how long a SubjectAccessReview that allowed is reused.
+	Allowed time.Duration
+	// Refused is how long a SubjectAccessReview that refused is reused.
+	Refused time.Duration
+}
+
+// DefaultAccessCacheTTLs are the dashboard's: 30 s for tokens and allowed namespaces, 10 s for
+// refused ones (docs/dashboard.md).
+var DefaultAccessCacheTTLs = AccessCacheTTLs{Token: 30 * time.Second, Allowed: 30 * time.Second, Refused: 10 * time.Second}
 
 // apiServerAccess asks the API server, as the metrics endpoint does (controller-runtime
 // v0.25.2 pkg/metrics/filters): TokenReview through k8s.io/apiserver's delegating
@@ -49,8 +57,9 @@ type apiServerAccess struct {
 }
 
 // NewAPIServerAccess builds the TokenReview/SubjectAccessReview access of the operator's
-// identity (it needs create on tokenreviews and subjectaccessreviews).
-func NewAPIServerAccess(cfg *rest.Config, httpClient *http.Client) (Access, error) {
+// identity (it needs create on tokenreviews and subjectaccessreviews), which reuses answers for
+// the given times.
+func NewAPIServerAccess(cfg *rest.Config, httpClient *http.Client, ttl AccessCacheTTLs) (Access, error) {
 	authnClient, err := authenticationv1.NewForConfigAndClient(cfg, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("tokenreview client: %w", err)
@@ -62,7 +71,7 @@ func NewAPIServerAccess(cfg *rest.Config, httpClient *http.Client) (Access, erro
 	backoff := &wait.Backoff{Duration: 500 * time.Millisecond, Factor: 1.5, Jitter: 0.2, Steps: 5}
 	authn, _, err := authenticatorfactory.DelegatingAuthenticatorConfig{
 		Anonymous:                &apiserver.AnonymousAuthConfig{Enabled: false},
-		CacheTTL:                 authnCacheTTL,
+		CacheTTL:                 ttl.Token,
 		TokenAccessReviewClient:  authnClient,
 		TokenAccessReviewTimeout: 10 * time.Second,
 		WebhookRetryBackoff:      backoff,
@@ -72,8 +81,8 @@ func NewAPIServerAccess(cfg *rest.Config, httpClient *http.Client) (Access, erro
 	}
 	authz, err := authorizerfactory.DelegatingAuthorizerConfig{
 		SubjectAccessReviewClient: authzClient,
-		AllowCacheTTL:             authzAllowCacheTTL,
-		DenyCacheTTL:              authzDenyCacheTTL,
+		AllowCacheTTL:             ttl.Allowed,
+		DenyCacheTTL:              ttl.Refused,
 		WebhookRetryBackoff:       backoff,
 	}.New()
 	if err != nil {

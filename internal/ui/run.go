@@ -28,12 +28,19 @@ type ServeOptions struct {
 	Trends Trends
 	// Listener, when set, is used instead of listening on BindAddress (tests).
 	Listener net.Listener
+	// AccessCache, when set, replaces DefaultAccessCacheTTLs (tests shorten them, so that a
+	// revoked binding shows in a second rather than in 30).
+	AccessCache *AccessCacheTTLs
 }
 
 // Add runs the dashboard in the manager on every replica, leader or not: it reads the
 // manager's informer cache and asks the API server who may see what.
 func Add(mgr manager.Manager, o ServeOptions) error {
-	access, err := NewAPIServerAccess(mgr.GetConfig(), mgr.GetHTTPClient())
+	ttl := DefaultAccessCacheTTLs
+	if o.AccessCache != nil {
+		ttl = *o.AccessCache
+	}
+	access, err := NewAPIServerAccess(mgr.GetConfig(), mgr.GetHTTPClient(), ttl)
 	if err != nil {
 		return err
 	}

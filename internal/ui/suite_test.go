@@ -58,6 +58,8 @@ var (
 	// tokens of the test users: auditor may get reports in every namespace, shopDev in shop
 	// only, nobody in none.
 	auditorToken, shopDevToken, nobodyToken string
+	// accessCache is how long the dashboard reuses the API server's answers in these tests.
+	accessCache = ui.AccessCacheTTLs{Token: time.Second, Allowed: time.Second, Refused: time.Second}
 )
 
 func TestMain(m *testing.M) { testenv.Main(m, run) }
@@ -117,7 +119,9 @@ func run(m *testing.M) (int, error) {
 			if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond, Journal: queue}); err != nil {
 				return err
 			}
-			return ui.Add(mgr, ui.ServeOptions{Listener: ln, Trends: ui.NewJournalTrends(store, "test")})
+			// Answers are reused for a second, not 30: TestARevokedBindingStopsShowingTheNamespace
+			// waits for the allowed answer to expire.
+			return ui.Add(mgr, ui.ServeOptions{Listener: ln, Trends: ui.NewJournalTrends(store, "test"), AccessCache: &accessCache})
 		},
 	})
 	if err != nil {

@@ -404,8 +404,8 @@ func TestAFollowerServesTheDashboard(t *testing.T) {
 }
 
 // TestARevokedBindingStopsShowingTheNamespace: access decisions are cached only briefly (an
-// allowed namespace for 30 s): once the RoleBinding is gone, the namespace leaves the user's
-// pages without the operator restarting.
+// allowed namespace for 30 s by default, a second in this suite): once the RoleBinding is gone,
+// the namespace leaves the user's pages without the operator restarting.
 func TestARevokedBindingStopsShowingTheNamespace(t *testing.T) {
 	ctx := context.Background()
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "revoked", Namespace: usersNamespace}}
