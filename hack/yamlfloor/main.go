@@ -7,6 +7,10 @@
 //	yamlfloor -mode v2     PATH...  go.yaml.in/yaml/v2 into interface{}
 //	yamlfloor -mode v3node PATH...  go.yaml.in/yaml/v3 into a yaml.Node tree (no values built)
 //	yamlfloor -mode v3node-json PATH... the same, and encoding/json for documents that are JSON
+//	yamlfloor -mode block  PATH...  the block reader scan's decoding tries first (YAML to JSON in
+//	                                one pass; the documents it leaves go to a yaml.v3 node tree)
+//	yamlfloor -mode block-metadata PATH... the same, writing only apiVersion, kind and metadata
+//	                                (every byte is still read and checked)
 //
 // It prints the number of documents parsed and how many failed.
 package main
@@ -31,7 +35,16 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "v3node", "sigs, v2, v3node or v3node-json")
+	mode := flag.String("mode", "v3node", "sigs, v2, v3node, v3node-json, block or block-metadata")
+	v3node := func(d []byte) error { var n yamlv3.Node; return yamlv3.Unmarshal(d, &n) }
+	block := func(metadataOnly bool) func([]byte) error {
+		return func(d []byte) error {
+			if _, ok := manifest.BlockJSON(d, metadataOnly); ok {
+				return nil
+			}
+			return v3node(d)
+		}
+	}
 	flag.Parse()
 	parse, ok := map[string]func([]byte) error{
 		"sigs": func(d []byte) error {
@@ -42,8 +55,10 @@ func main() {
 			var m map[string]any
 			return json.Unmarshal(js, &m)
 		},
-		"v2":     func(d []byte) error { var v any; return yamlv2.Unmarshal(d, &v) },
-		"v3node": func(d []byte) error { var n yamlv3.Node; return yamlv3.Unmarshal(d, &n) },
+		"v2":             func(d []byte) error { var v any; return yamlv2.Unmarshal(d, &v) },
+		"v3node":         v3node,
+		"block":          block(false),
+		"block-metadata": block(true),
 		"v3node-json": func(d []byte) error {
 			if t := bytes.TrimSpace(d); len(t) > 0 && t[0] == '{' {
 				var m map[string]any

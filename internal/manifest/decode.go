@@ -64,6 +64,12 @@ type Options struct {
 	MetadataOnly func(kind string) bool
 }
 
+// keepsOnlyMetadata reports whether of an object of this apiVersion and kind only apiVersion,
+// kind and metadata are kept: what decodeObject does with MetadataOnly.
+func (o Options) keepsOnlyMetadata(apiVersion, kind string) bool {
+	return o.MetadataOnly != nil && o.MetadataOnly(kind) && !isCSV(apiVersion, kind) && typedFor(apiVersion, kind) == nil
+}
+
 // Decode reads every document of one file's content. It returns the objects it could read and
 // one error per document it could not.
 func Decode(source string, data []byte) ([]*engine.Object, []error) {
@@ -238,7 +244,7 @@ func decodeDocument(body []byte, opts Options) ([]*engine.Object, error) {
 	if len(body) > MaxDocumentBytes {
 		return nil, fmt.Errorf("document is %d bytes; the limit is %d", len(body), MaxDocumentBytes)
 	}
-	js, tm, err := toJSON(body)
+	js, tm, err := toJSON(body, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -248,16 +254,24 @@ func decodeDocument(body []byte, opts Options) ([]*engine.Object, error) {
 	return decodeJSON(js, true, opts)
 }
 
-// toJSON converts a document to JSON. When the fast path read apiVersion and kind as plain
+// toJSON converts a document to JSON. When a fast path read apiVersion and kind as plain
 // strings from a document that is no List and has no items, it returns them too, so that the
-// JSON is not decoded once more only to read them.
-func toJSON(body []byte) ([]byte, *typeMeta, error) {
+// JSON is not decoded once more only to read them; the JSON then holds only apiVersion, kind
+// and metadata when opts keeps no more of the object (keepsOnlyMetadata).
+//
+// Three paths, each taken when the one before cannot decide the document: blockJSON, a reader
+// of the YAML manifests are written in; fastJSON, over a yaml.v3 node tree; and the
+// sigs.k8s.io/yaml (yaml.v2) round trip, which words the errors. All three give the same JSON.
+func toJSON(body []byte, opts Options) ([]byte, *typeMeta, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		return trimmed, nil, nil
 	}
 	if err := checkAliases(body); err != nil {
 		return nil, nil, err
+	}
+	if js, tm, ok := blockJSON(body, opts.keepsOnlyMetadata); ok {
+		return js, tm, nil
 	}
 	if js, tm, ok := fastJSON(body); ok {
 		return js, tm, nil

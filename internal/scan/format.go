@@ -136,8 +136,9 @@ func writeJUnit(w io.Writer, rep *Report) error {
 		if ev := rep.evaluation; ev != nil {
 			// Every result but NotApplicable ones: passes are test cases too.
 			results = make([]Finding, 0, len(ev.Results))
+			refs := objectRefs{}
 			for i := range ev.Results {
-				results = append(results, newFinding(&ev.Results[i]))
+				results = append(results, refs.newFinding(&ev.Results[i]))
 			}
 		}
 	}

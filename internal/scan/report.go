@@ -107,7 +107,16 @@ type InputError struct {
 	Message  string `json:"message"`
 }
 
-func newFinding(r *engine.Result) Finding {
+// objectRefs holds the resource and source of each object findings were made for: findings of
+// one object share them (at 20,000 objects there are about 100,000 findings).
+type objectRefs map[*engine.Object]sharedRefs
+
+type sharedRefs struct {
+	resource *v1alpha1.ResourceRef
+	source   *Source
+}
+
+func (refs objectRefs) newFinding(r *engine.Result) Finding {
 	f := Finding{
 		Check:     r.Check.ID,
 		Title:     r.Check.Title,
@@ -123,11 +132,15 @@ func newFinding(r *engine.Result) Finding {
 		f.Exception = r.Exception.Key
 	}
 	if o := r.Object; o != nil {
-		ref := v1alpha1.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
-		f.Resource = &ref
-		if o.Source.File != "" {
-			f.Source = &Source{File: o.Source.File, Document: o.Source.Document, Line: o.Source.Line}
+		shared, ok := refs[o]
+		if !ok {
+			shared.resource = &v1alpha1.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+			if o.Source.File != "" {
+				shared.source = &Source{File: o.Source.File, Document: o.Source.Document, Line: o.Source.Line}
+			}
+			refs[o] = shared
 		}
+		f.Resource, f.Source = shared.resource, shared.source
 	}
 	return f
 }
@@ -166,14 +179,15 @@ func buildReport(ev *engine.Evaluation, objects int, showAll bool) *Report {
 		}
 	}
 	engine.SortFindings(findings)
+	refs := objectRefs{}
 	rep.Findings = make([]Finding, 0, len(findings))
 	for _, r := range findings {
-		rep.Findings = append(rep.Findings, newFinding(r))
+		rep.Findings = append(rep.Findings, refs.newFinding(r))
 	}
 	if showAll {
 		rep.Results = make([]Finding, 0, len(ev.Results))
 		for i := range ev.Results {
-			rep.Results = append(rep.Results, newFinding(&ev.Results[i]))
+			rep.Results = append(rep.Results, refs.newFinding(&ev.Results[i]))
 		}
 	}
 	for _, e := range ev.Exceptions {

@@ -101,6 +101,8 @@ type Rules struct {
 	// short are keywords of one byte.
 	short  []keyword
 	global []allowlist
+	// exhaustive runs every candidate rule's regex, without the entropy bound (for tests).
+	exhaustive bool
 }
 
 type keyword struct {
@@ -209,10 +211,22 @@ func compileAllowlist(a fileAllowlist) (allowlist, error) {
 // Find returns the findings in text, at most one per rule, in rule-file order.
 func (r *Rules) Find(text string) []Finding {
 	candidates := r.candidates(text)
+	// A rule with an entropy threshold reports only a secret whose entropy exceeds it, and a
+	// secret (part of text) cannot have more entropy than its distinct characters allow
+	// (maxEntropy): a text of "LOG_LEVEL=debug" never runs generic-api-key's regex.
+	bound := -1.0
 	var out []Finding
 	for i := range r.rules {
 		if !candidates[i] {
 			continue
+		}
+		if e := r.rules[i].entropy; e != 0 && !r.exhaustive {
+			if bound < 0 {
+				bound = maxEntropy(text)
+			}
+			if bound <= e {
+				continue
+			}
 		}
 		if ru := &r.rules[i]; r.matches(ru, text) {
 			out = append(out, Finding{RuleID: ru.id, Description: ru.description})
@@ -366,4 +380,31 @@ func shannonEntropy(data string) float64 {
 		e -= f * math.Log2(f)
 	}
 	return e
+}
+
+// maxEntropy bounds shannonEntropy of any part of text: with k distinct runes, the entropy is at
+// most log2(k) for k >= 3 (shannonEntropy divides by bytes, not runes, which only lowers each
+// term's weight: sum f·log2(1/f) with sum f = S <= 1 is at most S·log2(k/S), which grows with S
+// while k/S > e), and below 1.07 for k <= 2 (the maximum of S·log2(2/S)).
+func maxEntropy(text string) float64 {
+	var ascii [2]uint64
+	var other map[rune]bool
+	k := 0
+	for _, c := range text {
+		if c < 128 {
+			if ascii[c>>6]&(1<<(c&63)) == 0 {
+				ascii[c>>6] |= 1 << (c & 63)
+				k++
+			}
+			continue
+		}
+		if other == nil {
+			other = map[rune]bool{}
+		}
+		if !other[c] {
+			other[c] = true
+			k++
+		}
+	}
+	return max(math.Log2(float64(max(k, 1))), 1.07)
 }

@@ -70,3 +70,42 @@ func BenchmarkFindCredentialName(b *testing.B) {
 		r.Find("DB_PASSWORD=hunter2-not-a-real-one")
 	}
 }
+
+// TestEntropyBoundFindsTheSame: skipping rules whose entropy threshold the text's distinct
+// characters cannot exceed finds exactly what running every candidate rule finds.
+func TestEntropyBoundFindsTheSame(t *testing.T) {
+	fast, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := *fast
+	slow.exhaustive = true
+	texts := []string{
+		"LOG_LEVEL=debug", "API_KEY=aaaaaaaaaaaaaaaa", "API_KEY=abcabcabcabcabc", "TOKEN=0123456789ab",
+		"AZURE_BATCH_KEY=q8Vn3Rt7Lm2Xk9Pw4Sy6Bc1Df5Hj0Ae8Ui3Oz7Nv2=", "GH=ghp_4Zq8vN2mR7tX1kL9pW3sY6bC0dF5hJ2aE8uI",
+		"SECRET=ééééèèèèêêêêëëëë", "auth_token=ÄÖÜäöüßÄÖÜäöüß", "password=hunter2hunter2",
+		"jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+		"LINEAR_CLIENT_SECRET=0123456789abcdef0123456789abcdef",
+	}
+	// Every suffix and prefix of every text as well: the bound must hold for the part of the
+	// text a rule matches, whatever it is.
+	var all []string
+	for _, tx := range texts {
+		for i := range len(tx) {
+			all = append(all, tx[i:], tx[:i+1])
+		}
+	}
+	for _, tx := range all {
+		if got, want := fast.Find(tx), slow.Find(tx); !slices.Equal(got, want) {
+			t.Errorf("%q: %v with the entropy bound, %v without", tx, got, want)
+		}
+	}
+}
+
+func TestMaxEntropyBoundsShannonEntropy(t *testing.T) {
+	for _, s := range []string{"a", "ab", "aab", "abc", "ééè", "éè", "é", "aé", "abcdefghijkl", "ÄÖÜäöüß", "\xff\xfe"} {
+		if e, b := shannonEntropy(s), maxEntropy(s); e > b {
+			t.Errorf("%q: entropy %.3f above the bound %.3f", s, e, b)
+		}
+	}
+}

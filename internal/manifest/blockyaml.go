@@ -1,0 +1,1116 @@
+package manifest
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// blockJSON converts one YAML document to JSON in a single pass over its bytes, without a token
+// stream or a node tree: a hand-written reader of the YAML that Kubernetes manifests are
+// written in. Block mappings and sequences (indentless ones too), plain, single- and
+// double-quoted scalars (folded over lines as yaml.v2 folds them), literal and folded block
+// scalars, comments, and flow collections (over lines too). The JSON is byte for byte what
+// fastJSON writes (keys in document order, scalars resolved as yaml.v2 resolves them).
+//
+// Anything else, and anything it is not sure of, makes ok false and the caller takes the
+// fastJSON and then the yaml.v2 path, which also words the errors: anchors, aliases, tags,
+// directives, complex (?) keys, keys that are not strings, merge keys, duplicate keys, tabs,
+// carriage returns, a document that is a scalar or a flow collection, a flow scalar over
+// lines, nesting deeper than maxFastDepth, any syntax error. TestBlockJSONCases,
+// TestBlockJSONMatchesFastJSON and FuzzBlockJSON hold it to the other paths.
+//
+// drop says, once apiVersion and kind are read (both strings, before the key in question), that
+// only apiVersion, kind and metadata of this object will be kept: the values of its other
+// top-level keys are then read (so that every syntax error still sends the document to the slow
+// path, which reports it) but not written. tm is as fastJSON's.
+func blockJSON(body []byte, drop func(apiVersion, kind string) bool) (js []byte, tm *typeMeta, ok bool) {
+	if !plainText(body) {
+		return nil, nil, false
+	}
+	p := blockParser{src: body, out: make([]byte, 0, len(body)+len(body)/8), drop: drop}
+	ind := p.nextLine()
+	if ind < 0 {
+		return nil, nil, false
+	}
+	p.pos = p.lineStart + ind
+	if p.seqEntry(p.pos) {
+		ok = p.sequence(ind)
+	} else {
+		ok = p.mapping(ind, true)
+	}
+	if !ok || p.nextLine() != eof {
+		return nil, nil, false
+	}
+	return p.out, p.tm, true
+}
+
+// plainText reports whether body holds only what the block reader takes: printable characters
+// (the test of yaml.v2's reader), no tab, carriage return, byte order mark or Unicode line
+// break (NEL, LS, PS, which YAML 1.1 reads as line breaks), and no line starting with "..." or
+// "---" (document markers; splitDocuments cuts at the latter).
+func plainText(body []byte) bool {
+	for i := 0; i < len(body); {
+		c := body[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != 0x7F || c == '\n' {
+				if (c == '.' || c == '-') && (i == 0 || body[i-1] == '\n') && i+2 < len(body) && body[i+1] == c && body[i+2] == c {
+					return false // a document marker (--- or ...)
+				}
+				i++
+				continue
+			}
+			return false
+		}
+		r, size := utf8.DecodeRune(body[i:])
+		if r == utf8.RuneError && size == 1 || r == 0x85 || r == 0x2028 || r == 0x2029 || r == 0xFEFF ||
+			r < 0xA0 || r > 0xD7FF && r < 0xE000 || r > 0xFFFD && r < 0x10000 {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+const (
+	eof  = -1 // nextLine: no more content
+	fail = -2 // nextLine: a line the block reader does not take
+)
+
+type blockParser struct {
+	src       []byte
+	pos       int // the next byte to read
+	lineStart int // the start of the line pos is on
+	out       []byte
+	depth     int
+	keys      []string // the keys of the mappings being read, innermost last
+	tmp       []byte   // a scalar being folded or unescaped
+	drop      func(apiVersion, kind string) bool
+
+	// The last scalar read: its value and whether it is a string (quoted, block or a plain
+	// scalar that resolves to one). str aliases src or tmp: copy it to keep it.
+	str      []byte
+	isString bool
+
+	tm *typeMeta
+}
+
+// nextLine moves from the start of a line to the start of the next line that holds more than
+// blanks or a comment and returns its indentation, or eof; pos is then at that line's start.
+func (p *blockParser) nextLine() int {
+	src := p.src
+	i := p.pos
+	for i < len(src) {
+		start := i
+		for i < len(src) && src[i] == ' ' {
+			i++
+		}
+		if i < len(src) && src[i] != '\n' && src[i] != '#' {
+			p.pos, p.lineStart = start, start
+			return i - start
+		}
+		nl := bytes.IndexByte(src[i:], '\n')
+		if nl < 0 {
+			i = len(src)
+			break
+		}
+		i += nl + 1
+	}
+	p.pos, p.lineStart = len(src), len(src)
+	return eof
+}
+
+// lineEnd moves pos past the rest of the line, which must hold only blanks or a comment (after
+// a blank); false if it holds anything else.
+func (p *blockParser) lineEnd() bool {
+	src := p.src
+	i := p.pos
+	for i < len(src) && src[i] == ' ' {
+		i++
+	}
+	if i < len(src) && src[i] == '#' {
+		if i == p.pos {
+			return false // a comment must follow a blank
+		}
+		nl := bytes.IndexByte(src[i:], '\n')
+		if nl < 0 {
+			i = len(src)
+		} else {
+			i += nl
+		}
+	}
+	if i == len(src) {
+		p.pos, p.lineStart = i, i
+		return true
+	}
+	if src[i] != '\n' {
+		return false
+	}
+	p.pos, p.lineStart = i+1, i+1
+	return true
+}
+
+// seqEntry reports whether a block sequence entry ("- " or a lone "-") starts at i.
+func (p *blockParser) seqEntry(i int) bool {
+	return i < len(p.src) && p.src[i] == '-' && (i+1 == len(p.src) || p.src[i+1] == ' ' || p.src[i+1] == '\n')
+}
+
+func (p *blockParser) enter() bool {
+	p.depth++
+	return p.depth <= maxFastDepth
+}
+
+// nextLineNode reads the node that starts at pos, in column ind, on the line after its key or
+// "-": a block collection, or a node inline would read. col is the column of the collection
+// it belongs to.
+func (p *blockParser) nextLineNode(ind, col int) bool {
+	switch {
+	case p.seqEntry(p.pos):
+		return p.sequence(ind)
+	case p.isKey(p.pos):
+		return p.mapping(ind, false)
+	}
+	return p.inline(col)
+}
+
+// sequence reads a block sequence whose first "-" is at pos, in column col.
+func (p *blockParser) sequence(col int) bool {
+	if !p.enter() {
+		return false
+	}
+	p.out = append(p.out, '[')
+	for n := 0; ; n++ {
+		if n > 0 {
+			p.out = append(p.out, ',')
+		}
+		p.pos++ // the "-"
+		i := p.pos
+		for i < len(p.src) && p.src[i] == ' ' {
+			i++
+		}
+		if i == len(p.src) || p.src[i] == '\n' || p.src[i] == '#' {
+			if !p.lineEnd() {
+				return false
+			}
+			ind := p.nextLine()
+			if ind > col {
+				p.pos = p.lineStart + ind
+				if !p.nextLineNode(ind, col) {
+					return false
+				}
+			} else {
+				p.out = append(p.out, "null"...)
+			}
+		} else {
+			p.pos = i
+			c := p.pos - p.lineStart
+			switch {
+			case p.seqEntry(p.pos):
+				if !p.sequence(c) {
+					return false
+				}
+			case p.isKey(p.pos):
+				if !p.mapping(c, false) {
+					return false
+				}
+			default:
+				if !p.inline(col) {
+					return false
+				}
+			}
+		}
+		ind := p.nextLine()
+		if ind < col || ind == col && !p.seqEntry(p.lineStart+col) {
+			break // the end of the sequence; what follows is the parent's to judge
+		}
+		if ind != col {
+			return false
+		}
+		p.pos = p.lineStart + col
+	}
+	p.out = append(p.out, ']')
+	p.depth--
+	p.isString = false
+	return true
+}
+
+// mapping reads a block mapping whose first key is at pos, in column col. top is the
+// document's mapping: it reads apiVersion and kind and may leave out other keys (drop).
+func (p *blockParser) mapping(col int, top bool) bool {
+	if !p.enter() {
+		return false
+	}
+	base := len(p.keys)
+	p.out = append(p.out, '{')
+	written, dropped := 0, false
+	var apiVersion, kind string
+	var haveAPIVersion, haveKind, items bool
+	for {
+		key, ok := p.key()
+		if !ok {
+			return false
+		}
+		for _, k := range p.keys[base:] {
+			if k == key {
+				return false // yaml.v2 (strict) refuses a duplicate key: the slow path says so
+			}
+		}
+		p.keys = append(p.keys, key)
+		mark := len(p.out)
+		if written > 0 {
+			p.out = append(p.out, ',')
+		}
+		p.writeString(unsafe.Slice(unsafe.StringData(key), len(key)))
+		p.out = append(p.out, ':')
+		skip := false
+		if top {
+			switch key {
+			case "apiVersion", "kind", "metadata":
+			case "items":
+				if dropped {
+					return false
+				}
+				items = true
+			default:
+				skip = haveAPIVersion && haveKind && !items && !strings.HasSuffix(kind, "List") &&
+					p.drop != nil && p.drop(apiVersion, kind)
+			}
+		}
+		p.isString = false
+		if !p.value(col) {
+			return false
+		}
+		if top && (key == "apiVersion" || key == "kind") {
+			if p.isString {
+				if key == "kind" {
+					kind, haveKind = string(p.str), true
+				} else {
+					apiVersion, haveAPIVersion = string(p.str), true
+				}
+			} else {
+				items = true // not a string: decodeJSON words the error, as for a List
+			}
+		}
+		if skip {
+			p.out = p.out[:mark]
+			dropped = true
+		} else {
+			written++
+		}
+		ind := p.nextLine()
+		if ind < col {
+			break
+		}
+		if ind != col {
+			return false
+		}
+		p.pos = p.lineStart + col
+	}
+	p.keys = p.keys[:base]
+	p.out = append(p.out, '}')
+	p.depth--
+	p.isString = false
+	if top && haveAPIVersion && haveKind && !items && !strings.HasSuffix(kind, "List") {
+		p.tm = &typeMeta{APIVersion: apiVersion, Kind: kind}
+	}
+	return true
+}
+
+// isKey reports whether a simple key (a plain or quoted scalar on one line, then ": ") starts
+// at i.
+func (p *blockParser) isKey(i int) bool {
+	src := p.src
+	switch src[i] {
+	case '"', '\'':
+		q := src[i]
+		for j := i + 1; j < len(src); j++ {
+			switch src[j] {
+			case '\n':
+				return false
+			case '\\':
+				if q == '"' {
+					j++
+				}
+			case q:
+				if q == '\'' && j+1 < len(src) && src[j+1] == '\'' {
+					j++
+					continue
+				}
+				j++
+				for j < len(src) && src[j] == ' ' {
+					j++
+				}
+				return j < len(src) && src[j] == ':' && (j+1 == len(src) || src[j+1] == ' ' || src[j+1] == '\n')
+			}
+		}
+		return false
+	}
+	if !plainStart(src, i) {
+		return false
+	}
+	for j := i; j < len(src); j++ {
+		switch src[j] {
+		case '\n':
+			return false
+		case ':':
+			if j+1 == len(src) || src[j+1] == ' ' || src[j+1] == '\n' {
+				return true
+			}
+		case '#':
+			if src[j-1] == ' ' {
+				return false
+			}
+		}
+	}
+	return false
+}
+
+// plainStart reports whether a plain scalar may start at i (in either context): not at an
+// indicator, except "-" before a non-blank.
+func plainStart(src []byte, i int) bool {
+	switch src[i] {
+	case ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', '?', ':', ' ', '\n':
+		return false
+	case '-':
+		return i+1 < len(src) && src[i+1] != ' ' && src[i+1] != '\n'
+	}
+	return true
+}
+
+// key reads a simple key at pos and the ": " after it; pos is then after the ':'.
+func (p *blockParser) key() (string, bool) {
+	src := p.src
+	i := p.pos
+	if i >= len(src) {
+		return "", false
+	}
+	var k []byte
+	switch src[i] {
+	case '"', '\'':
+		line := bytes.IndexByte(src[i:], '\n')
+		if !p.quoted() || line >= 0 && p.pos > i+line {
+			return "", false
+		}
+		k = p.str
+		for p.pos < len(src) && src[p.pos] == ' ' {
+			p.pos++
+		}
+	default:
+		if !plainStart(src, i) {
+			return "", false
+		}
+		j := i
+		for ; j < len(src); j++ {
+			c := src[j]
+			if c == '\n' || c == '#' && src[j-1] == ' ' {
+				return "", false
+			}
+			if c == ':' && (j+1 == len(src) || src[j+1] == ' ' || src[j+1] == '\n') {
+				break
+			}
+		}
+		if j == len(src) {
+			return "", false
+		}
+		end := j
+		for src[end-1] == ' ' {
+			end--
+		}
+		k = src[i:end]
+		if _, isString := resolvePlain(unsafe.String(&k[0], len(k))); !isString {
+			return "", false // a key yaml.v2 reads as a bool, number, null or merge
+		}
+		p.pos = j
+	}
+	if p.pos >= len(src) || src[p.pos] != ':' || p.pos+1 < len(src) && src[p.pos+1] != ' ' && src[p.pos+1] != '\n' || p.pos-i > 1000 {
+		return "", false // not a key, or longer than yaml.v2 takes for a simple key
+	}
+	p.pos++
+	return string(k), true
+}
+
+// value reads the value of a block mapping's key: pos is after the ':'. col is the mapping's
+// column.
+func (p *blockParser) value(col int) bool {
+	src := p.src
+	i := p.pos
+	for i < len(src) && src[i] == ' ' {
+		i++
+	}
+	if i < len(src) && src[i] != '\n' && src[i] != '#' {
+		p.pos = i
+		return p.inline(col)
+	}
+	if !p.lineEnd() {
+		return false
+	}
+	ind := p.nextLine()
+	switch {
+	case ind > col:
+		p.pos = p.lineStart + ind
+		return p.nextLineNode(ind, col)
+	case ind == col && p.seqEntry(p.lineStart+col):
+		p.pos = p.lineStart + col
+		return p.sequence(col)
+	}
+	p.out = append(p.out, "null"...)
+	return true
+}
+
+// inline reads a node that starts on the line of its key or "-": a scalar or a flow
+// collection. col is the column of the collection it belongs to. pos is then at the start of
+// the line after it.
+func (p *blockParser) inline(col int) bool {
+	switch p.src[p.pos] {
+	case '"', '\'':
+		if !p.quoted() {
+			return false
+		}
+		p.writeString(p.str)
+		return p.lineEnd()
+	case '|', '>':
+		return p.blockScalar(col)
+	case '[', '{':
+		if !p.flow() {
+			return false
+		}
+		return p.lineEnd()
+	case ':':
+		// ":x" is a plain scalar in block context (":9090", "::1").
+		if p.pos+1 < len(p.src) && p.src[p.pos+1] != ' ' && p.src[p.pos+1] != '\n' {
+			return p.plain(col)
+		}
+		return false
+	}
+	if !plainStart(p.src, p.pos) {
+		return false
+	}
+	return p.plain(col)
+}
+
+// quoted reads a single- or double-quoted scalar at pos into str, as yaml.v2 does: escapes,
+// and line breaks folded (a single break is a space, n+1 breaks are n newlines, blanks around
+// breaks dropped). Its continuation lines must be indented past col. pos is then after the
+// closing quote.
+func (p *blockParser) quoted() bool {
+	src := p.src
+	q := src[p.pos]
+	i := p.pos + 1
+	start := i
+	// The common case: one line, no escapes.
+	for i < len(src) {
+		c := src[i]
+		if c == q || c == '\\' && q == '"' || c == '\n' {
+			break
+		}
+		i++
+	}
+	if i < len(src) && src[i] == q && (q == '"' || i+1 == len(src) || src[i+1] != '\'') {
+		p.str, p.isString = src[start:i], true
+		p.pos = i + 1
+		return true
+	}
+	if i < len(src) && src[i] == '\n' {
+		for i > start && src[i-1] == ' ' {
+			i-- // blanks before a line break are dropped: the loop below does so
+		}
+	}
+	s := append(p.tmp[:0], src[start:i]...)
+	for {
+		if i >= len(src) {
+			return false
+		}
+		c := src[i]
+		switch {
+		case c == q && q == '\'' && i+1 < len(src) && src[i+1] == '\'':
+			s = append(s, '\'')
+			i += 2
+		case c == q:
+			p.tmp = s
+			p.str, p.isString = s, true
+			p.pos = i + 1
+			return true
+		case c == '\\' && q == '"':
+			if i+1 >= len(src) {
+				return false
+			}
+			e := src[i+1]
+			i += 2
+			switch e {
+			case '\n':
+				// An escaped line break: the lines join without a space.
+				var ok bool
+				if s, i, ok = p.foldQuoted(s, i, false); !ok {
+					return false
+				}
+				continue
+			case '0':
+				s = append(s, 0)
+			case 'a':
+				s = append(s, '\a')
+			case 'b':
+				s = append(s, '\b')
+			case 't':
+				s = append(s, '\t')
+			case 'n':
+				s = append(s, '\n')
+			case 'v':
+				s = append(s, '\v')
+			case 'f':
+				s = append(s, '\f')
+			case 'r':
+				s = append(s, '\r')
+			case 'e':
+				s = append(s, 0x1B)
+			case ' ', '"', '\'', '\\':
+				s = append(s, e)
+			case 'N':
+				s = utf8.AppendRune(s, 0x85)
+			case '_':
+				s = utf8.AppendRune(s, 0xA0)
+			case 'L':
+				s = utf8.AppendRune(s, 0x2028)
+			case 'P':
+				s = utf8.AppendRune(s, 0x2029)
+			case 'x', 'u', 'U':
+				n := 2
+				if e == 'u' {
+					n = 4
+				} else if e == 'U' {
+					n = 8
+				}
+				if i+n > len(src) {
+					return false
+				}
+				v := 0
+				for _, h := range src[i : i+n] {
+					switch {
+					case h >= '0' && h <= '9':
+						v = v<<4 | int(h-'0')
+					case h >= 'a' && h <= 'f':
+						v = v<<4 | int(h-'a'+10)
+					case h >= 'A' && h <= 'F':
+						v = v<<4 | int(h-'A'+10)
+					default:
+						return false
+					}
+				}
+				if v >= 0xD800 && v <= 0xDFFF || v > 0x10FFFF {
+					return false
+				}
+				s = utf8.AppendRune(s, rune(v))
+				i += n
+			default:
+				return false // an escape yaml.v2 refuses
+			}
+		case c == ' ' || c == '\n':
+			// Blanks: kept inside a line, dropped around a line break.
+			j := i
+			for j < len(src) && src[j] == ' ' {
+				j++
+			}
+			if j < len(src) && src[j] != '\n' {
+				s = append(s, src[i:j]...)
+				i = j
+				continue
+			}
+			if j == len(src) {
+				return false
+			}
+			var ok bool
+			if s, i, ok = p.foldQuoted(s, j+1, true); !ok {
+				return false
+			}
+		default:
+			s = append(s, c)
+			i++
+		}
+	}
+}
+
+// foldQuoted continues a quoted scalar on the line that starts at i (after a line break, or
+// after an escaped one when fold is false): empty lines are newlines; otherwise a folded break
+// is a space. It returns the index of the first character of the continuation.
+func (p *blockParser) foldQuoted(s []byte, i int, fold bool) ([]byte, int, bool) {
+	src := p.src
+	breaks := 0
+	for {
+		for i < len(src) && src[i] == ' ' {
+			i++
+		}
+		if i == len(src) {
+			return s, i, false
+		}
+		if src[i] != '\n' {
+			break
+		}
+		i++
+		breaks++
+	}
+	switch {
+	case breaks > 0:
+		for range breaks {
+			s = append(s, '\n')
+		}
+	case fold:
+		s = append(s, ' ')
+	}
+	return s, i, true
+}
+
+// plain reads a plain scalar at pos, folded over the lines indented past col that continue
+// it, writes its JSON value, and leaves pos at the start of the line after it.
+func (p *blockParser) plain(col int) bool {
+	src := p.src
+	start := p.pos
+	end, stop := p.plainChunk(start, false)
+	if stop == ':' {
+		return false // "a: b: c", or a key where a value must be
+	}
+	// Continuation lines.
+	folded := false
+	s := p.tmp[:0]
+	i := end
+	for stop == '\n' {
+		for i < len(src) && src[i] == ' ' {
+			i++
+		}
+		if i == len(src) || src[i] != '\n' {
+			break
+		}
+		i++ // past the line break ending the chunk
+		breaks := 0
+		var lineStart, next int
+		for {
+			lineStart = i
+			for i < len(src) && src[i] == ' ' {
+				i++
+			}
+			if i == len(src) || src[i] != '\n' {
+				break
+			}
+			i++
+			breaks++
+		}
+		next = i
+		if next == len(src) || next-lineStart <= col || src[next] == '#' {
+			break // the scalar ended with the line before
+		}
+		cEnd, cStop := p.plainChunk(next, false)
+		if cStop == ':' {
+			return false
+		}
+		if !folded {
+			s = append(s, src[start:end]...)
+			folded = true
+		}
+		if breaks == 0 {
+			s = append(s, ' ')
+		}
+		for range breaks {
+			s = append(s, '\n')
+		}
+		s = append(s, src[next:cEnd]...)
+		end, stop, i = cEnd, cStop, cEnd
+	}
+	// pos: the start of the line after the scalar (blank and comment lines are skipped by
+	// the caller).
+	p.pos = end
+	if !p.lineEnd() {
+		return false
+	}
+	if folded {
+		p.tmp = s
+		p.str, p.isString = s, true
+		p.writeString(s)
+		return true
+	}
+	v := src[start:end]
+	lit, isString := resolvePlain(unsafe.String(&v[0], len(v)))
+	if isString {
+		p.str, p.isString = v, true
+		p.writeString(v)
+		return true
+	}
+	if lit == nil {
+		return false
+	}
+	p.out = append(p.out, lit...)
+	return true
+}
+
+// plainChunk scans a plain scalar's text on one line from i (block context). It returns the end
+// of the text (trailing blanks dropped) and what stopped it: '\n' (the line's end, or the end
+// of the input), '#' (a comment) or ':' (": ", a key's indicator).
+func (p *blockParser) plainChunk(i int, flow bool) (end int, stop byte) {
+	src := p.src
+	end = i
+	for i < len(src) {
+		c := src[i]
+		switch c {
+		case '\n':
+			return end, '\n'
+		case ' ':
+			i++
+			if i < len(src) && src[i] == '#' {
+				return end, '#'
+			}
+			continue
+		case ':':
+			if i+1 == len(src) || src[i+1] == ' ' || src[i+1] == '\n' {
+				return end, ':'
+			}
+			if flow && (src[i+1] == ',' || src[i+1] == '[' || src[i+1] == ']' || src[i+1] == '{' || src[i+1] == '}') {
+				return end, 0 // "a:]" in a flow collection: left to yaml.v2
+			}
+		case ',', '[', ']', '{', '}', '?':
+			if flow {
+				return end, c
+			}
+		}
+		i++
+		end = i
+	}
+	return end, '\n'
+}
+
+// blockScalar reads a literal (|) or folded (>) block scalar at pos, as yaml.v2 does, and
+// writes it as a string. col is the column of the collection it belongs to.
+func (p *blockParser) blockScalar(col int) bool {
+	src := p.src
+	literal := src[p.pos] == '|'
+	p.pos++
+	chomp, increment := 0, 0
+	for k := 0; k < 2 && p.pos < len(src); k++ {
+		switch c := src[p.pos]; {
+		case (c == '+' || c == '-') && chomp == 0:
+			chomp = 1
+			if c == '-' {
+				chomp = -1
+			}
+			p.pos++
+		case c >= '1' && c <= '9' && increment == 0:
+			increment = int(c - '0')
+			p.pos++
+		}
+	}
+	if p.pos < len(src) && src[p.pos] != ' ' && src[p.pos] != '\n' {
+		return false
+	}
+	if !p.lineEnd() {
+		return false
+	}
+	indent := 0
+	if increment > 0 {
+		indent = col + increment
+	}
+	s := p.tmp[:0]
+	var leadingBreak, trailingBreaks int // counts of '\n'
+	i := p.pos
+	// breaks eats indentation and empty lines; it returns the column reached.
+	breaks := func() int {
+		maxIndent := 0
+		for {
+			lineStart := i
+			for (indent == 0 || i-lineStart < indent) && i < len(src) && src[i] == ' ' {
+				i++
+			}
+			if i-lineStart > maxIndent {
+				maxIndent = i - lineStart
+			}
+			if i == len(src) || src[i] != '\n' {
+				if indent == 0 {
+					indent = max(maxIndent, col+1, 1)
+				}
+				return i - lineStart
+			}
+			i++
+			trailingBreaks++
+		}
+	}
+	column := breaks()
+	leadingBlank := false
+	for column == indent && i < len(src) {
+		trailingBlank := src[i] == ' '
+		if !literal && leadingBreak > 0 && !leadingBlank && !trailingBlank {
+			if trailingBreaks == 0 {
+				s = append(s, ' ')
+			}
+		} else {
+			for range leadingBreak {
+				s = append(s, '\n')
+			}
+		}
+		leadingBreak = 0
+		for range trailingBreaks {
+			s = append(s, '\n')
+		}
+		trailingBreaks = 0
+		leadingBlank = src[i] == ' '
+		nl := bytes.IndexByte(src[i:], '\n')
+		if nl < 0 {
+			s = append(s, src[i:]...)
+			i = len(src)
+			column = breaks()
+			break
+		}
+		s = append(s, src[i:i+nl]...)
+		i += nl + 1
+		leadingBreak = 1
+		column = breaks()
+	}
+	if chomp != -1 {
+		for range leadingBreak {
+			s = append(s, '\n')
+		}
+	}
+	if chomp == 1 {
+		for range trailingBreaks {
+			s = append(s, '\n')
+		}
+	}
+	p.tmp = s
+	p.str, p.isString = s, true
+	p.writeString(s)
+	// The line that ended the scalar: back to its start.
+	if i < len(src) {
+		i -= column
+	}
+	p.pos, p.lineStart = i, i
+	return true
+}
+
+// flow reads a flow sequence or mapping at pos, over lines if need be, and writes it.
+func (p *blockParser) flow() bool {
+	src := p.src
+	if !p.enter() {
+		return false
+	}
+	open := src[p.pos]
+	end := byte(']')
+	if open == '{' {
+		end = '}'
+	}
+	p.out = append(p.out, open)
+	p.pos++
+	base := len(p.keys)
+	for n := 0; ; n++ {
+		if !p.flowSpace() {
+			return false
+		}
+		if src[p.pos] == end {
+			break // the end, or "[a, b,]"
+		}
+		if n > 0 {
+			p.out = append(p.out, ',')
+		}
+		if open == '{' {
+			key, ok := p.flowKey()
+			if !ok {
+				return false
+			}
+			for _, k := range p.keys[base:] {
+				if k == key {
+					return false
+				}
+			}
+			p.keys = append(p.keys, key)
+			p.writeString(unsafe.Slice(unsafe.StringData(key), len(key)))
+			p.out = append(p.out, ':')
+		}
+		if !p.flowNode() || !p.flowSpace() {
+			return false
+		}
+		if src[p.pos] == end {
+			break
+		}
+		if src[p.pos] != ',' {
+			return false
+		}
+		p.pos++
+		if !p.flowSpace() || src[p.pos] == ',' {
+			return false
+		}
+	}
+	p.keys = p.keys[:base]
+	p.pos++
+	p.out = append(p.out, end)
+	p.depth--
+	p.isString = false
+	return true
+}
+
+// flowSpace skips blanks, line breaks and comments inside a flow collection (yaml.v2 and v3
+// check no indentation there); false at the end of the input.
+func (p *blockParser) flowSpace() bool {
+	src := p.src
+	for p.pos < len(src) {
+		switch src[p.pos] {
+		case ' ':
+			p.pos++
+		case '\n':
+			p.pos++
+			p.lineStart = p.pos
+			p.skipSpaces()
+		case '#':
+			if src[p.pos-1] != ' ' && src[p.pos-1] != '\n' {
+				return false
+			}
+			nl := bytes.IndexByte(src[p.pos:], '\n')
+			if nl < 0 {
+				return false
+			}
+			p.pos += nl
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// flowKey reads a key of a flow mapping on one line and the ':' after it.
+func (p *blockParser) flowKey() (string, bool) {
+	src := p.src
+	var k []byte
+	quoted := false
+	switch src[p.pos] {
+	case '"', '\'':
+		i := p.pos
+		line := bytes.IndexByte(src[i:], '\n')
+		if !p.quoted() || line >= 0 && p.pos > i+line {
+			return "", false
+		}
+		k, quoted = p.str, true
+		p.skipSpaces()
+	default:
+		if !plainStart(src, p.pos) {
+			return "", false
+		}
+		end, stop := p.plainChunk(p.pos, true)
+		if stop != ':' {
+			return "", false
+		}
+		k = src[p.pos:end]
+		if _, isString := resolvePlain(unsafe.String(&k[0], len(k))); !isString {
+			return "", false
+		}
+		p.pos = end
+		p.skipSpaces()
+	}
+	if p.pos+1 >= len(src) || src[p.pos] != ':' {
+		return "", false
+	}
+	if c := src[p.pos+1]; c != ' ' && c != '\n' && !(quoted && c != ',' && c != ']' && c != '}' && c != '[' && c != '{' && c != '#') {
+		return "", false // only after a quoted key may the value follow the ':' at once ({"a":1})
+	}
+	p.pos++
+	if !p.flowSpace() {
+		return "", false
+	}
+	return string(k), true
+}
+
+func (p *blockParser) skipSpaces() {
+	for p.pos < len(p.src) && p.src[p.pos] == ' ' {
+		p.pos++
+	}
+}
+
+// flowNode reads a node inside a flow collection: a nested collection, a quoted scalar, or a
+// plain scalar on one line.
+func (p *blockParser) flowNode() bool {
+	src := p.src
+	switch src[p.pos] {
+	case '[', '{':
+		return p.flow()
+	case '"', '\'':
+		if !p.quoted() {
+			return false
+		}
+		p.writeString(p.str)
+		p.skipSpaces()
+		return p.pos < len(src) && src[p.pos] != ':'
+	}
+	if !plainStart(src, p.pos) {
+		return false
+	}
+	end, stop := p.plainChunk(p.pos, true)
+	switch stop {
+	case ',', ']', '}':
+	case '\n', '#':
+		// The end of the line: the next must go on with ',' or the end of the collection.
+		j := end
+		for j < len(src) && src[j] == ' ' {
+			j++
+		}
+		if j < len(src) && src[j] == '#' {
+			j += bytes.IndexByte(src[j:], '\n') + 1
+		} else if j < len(src) {
+			j++
+		}
+		for j < len(src) && (src[j] == ' ' || src[j] == '\n') {
+			j++
+		}
+		if j == len(src) || src[j] != ',' && src[j] != ']' && src[j] != '}' {
+			return false // a plain scalar over lines, or a comment between it and what follows
+		}
+	default:
+		return false // a key, "a:b", '?' or '[' in a scalar
+	}
+	v := src[p.pos:end]
+	p.pos = end
+	lit, isString := resolvePlain(unsafe.String(&v[0], len(v)))
+	if isString {
+		p.writeString(v)
+		return true
+	}
+	if lit == nil {
+		return false
+	}
+	p.out = append(p.out, lit...)
+	return true
+}
+
+// writeString appends s as a JSON string, as jsonWriter.str does (s is valid UTF-8: plainText
+// checked the document, and escapes write whole characters).
+func (p *blockParser) writeString(s []byte) {
+	out := append(p.out, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b >= 0x20 && b != '"' && b != '\\' {
+			continue
+		}
+		out = append(out, s[start:i]...)
+		switch b {
+		case '"', '\\':
+			out = append(out, '\\', b)
+		case '\n':
+			out = append(out, '\\', 'n')
+		case '\t':
+			out = append(out, '\\', 't')
+		case '\r':
+			out = append(out, '\\', 'r')
+		default:
+			out = append(out, `\u00`...)
+			out = append(out, "0123456789abcdef"[b>>4], "0123456789abcdef"[b&0xF])
+		}
+		start = i + 1
+	}
+	out = append(out, s[start:]...)
+	p.out = append(out, '"')
+}
+
+// BlockJSON is the first of Decode's paths alone: one YAML document converted to JSON by the
+// block reader, or ok false when it leaves the document to the slower paths. With
+// metadataOnly, of the top level only apiVersion, kind and metadata are written (the rest is
+// read and checked). hack/yamlfloor measures with it how fast YAML can only be parsed.
+func BlockJSON(body []byte, metadataOnly bool) (js []byte, ok bool) {
+	var drop func(string, string) bool
+	if metadataOnly {
+		drop = func(string, string) bool { return true }
+	}
+	js, _, ok = blockJSON(body, drop)
+	return js, ok
+}

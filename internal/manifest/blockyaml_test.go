@@ -1,0 +1,208 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// sameAsOthers fails when blockJSON decides a document otherwise than the paths it stands in
+// front of: the JSON fastJSON writes, byte for byte, when fastJSON decides the document too;
+// and always the value sigs.k8s.io/yaml (yaml.v2) reads, which must not refuse it. Reading only
+// the metadata (drop) must write the same apiVersion, kind and metadata and nothing else.
+func sameAsOthers(t *testing.T, name string, body []byte) (decided bool) {
+	t.Helper()
+	got, tm, ok := blockJSON(body, nil)
+	if !ok {
+		return false
+	}
+	if err := checkAliases(body); err != nil {
+		t.Errorf("%s: blockJSON decided a document checkAliases refuses (%v)", name, err)
+	}
+	if fast, fastTM, fastOK := fastJSON(body); fastOK {
+		if !bytes.Equal(got, fast) {
+			t.Errorf("%s: blockJSON and fastJSON differ:\nblock: %s\nfast:  %s\nyaml:\n%s", name, got, fast, body)
+		}
+		if !reflect.DeepEqual(tm, fastTM) {
+			t.Errorf("%s: blockJSON read type %+v, fastJSON %+v", name, tm, fastTM)
+		}
+	}
+	want, err := slowJSON(body)
+	if err != nil {
+		t.Errorf("%s: blockJSON accepts what sigs.k8s.io/yaml refuses (%v):\n%s", name, err, body)
+		return true
+	}
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Errorf("%s: blockJSON wrote invalid JSON: %v\n%s", name, err, got)
+		return true
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("%s: blockJSON and sigs.k8s.io/yaml differ:\nblock: %s\nslow:  %s\nyaml:\n%s", name, got, want, body)
+	}
+	if tm != nil {
+		var want typeMeta
+		if err := json.Unmarshal(got, &want); err != nil || want.APIVersion != tm.APIVersion || want.Kind != tm.Kind || want.Items != nil {
+			t.Errorf("%s: blockJSON read apiVersion %q and kind %q; the JSON holds %+v (%v)", name, tm.APIVersion, tm.Kind, want, err)
+		}
+	}
+	// Only the metadata: the same object, less every other top-level key once apiVersion and
+	// kind are read.
+	asked := 0
+	slim, slimTM, ok := blockJSON(body, func(apiVersion, kind string) bool {
+		asked++
+		if tm == nil || apiVersion != tm.APIVersion || kind != tm.Kind {
+			t.Errorf("%s: drop asked about %q %q; the document is %+v", name, apiVersion, kind, tm)
+		}
+		return true
+	})
+	if !ok || !reflect.DeepEqual(slimTM, tm) {
+		t.Errorf("%s: reading only the metadata: ok %v, type %+v; whole: %+v", name, ok, slimTM, tm)
+		return true
+	}
+	whole, isMap := g.(map[string]any)
+	if !isMap {
+		if !bytes.Equal(slim, got) {
+			t.Errorf("%s: reading only the metadata changed a document that is no map: %s", name, slim)
+		}
+		return true
+	}
+	var s map[string]any
+	if err := json.Unmarshal(slim, &s); err != nil {
+		t.Errorf("%s: reading only the metadata wrote invalid JSON: %v\n%s", name, err, slim)
+		return true
+	}
+	for k, v := range whole {
+		if sv, kept := s[k]; kept && !reflect.DeepEqual(sv, v) {
+			t.Errorf("%s: reading only the metadata changed %s: %v; whole: %v", name, k, sv, v)
+		} else if !kept && (k == "apiVersion" || k == "kind" || k == "metadata" || asked == 0) {
+			t.Errorf("%s: reading only the metadata left out %s", name, k)
+		}
+	}
+	if len(s) > len(whole) {
+		t.Errorf("%s: reading only the metadata wrote keys the document does not have: %s", name, slim)
+	}
+	return true
+}
+
+// TestBlockJSONCases: the constructs manifests are written with, each decided as yaml.v2
+// decides it, and those the block reader leaves to the other paths.
+func TestBlockJSONCases(t *testing.T) {
+	decided := []string{
+		"a: b\n",
+		"a: b",
+		"a:\n  b: c\n  d: [e, 'f', \"g\"]\n",
+		"a:\n- b\n- c: d\n  e: f\n-\n- - g\n  - h\n",
+		"- a\n- b\n",
+		"a: yes\nb: No\nc: 0777\nd: 1_000\ne: .5\nf: 1e3\ng: ~\nh:\ni: 0x1F\nj: 2026-01-01\nk: '0777'\n",
+		"a: plain text\n  folded over\n\n  lines\nb: x\n",
+		"a: 'it''s'\nb: \"tab\\tand \\u00e9 \\x41 \\U0001F600 \\\" \\\\\"\n",
+		"a: 'folded\n  single\n\n  quoted'\n",
+		"a: \"folded \\\n  escaped\n  break\"\n",
+		"a: |\n  literal\n   more\n\n  end\nb: |-\n  stripped\n\nc: |+\n  kept\n\n\nd: x\n",
+		"a: >\n  folded\n  text\n\n  para\n    indented\n  back\ne: >-\n  x\n",
+		"a: |2\n    two more\n  b\n",
+		"a: |\n  no newline at the end",
+		"a: |\n\n  leading blank\n",
+		"a: b # comment\n# line comment\nc: 'd' # x\ne: [f] # y\n",
+		"a: {b: c, d: [1, 2], e: {}}\nf: []\n",
+		"\"quoted key\": 1\n'single': 2\n",
+		"a: http://example.com/#x\nb: c:d\nc: a#b\n",
+		"a: -1\nb: --flag\nc: [-1, -x]\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  x: \"1\"\n",
+		"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n",
+		"kind: Pod\napiVersion: v1\nmetadata: {name: p}\nspec: {}\n",
+		"apiVersion: 1\nkind: Pod\nspec: x\n",
+		"  a: indented document\n  b: c\n",
+		"a:   \n  b: c\n",
+		"a: b   \n",
+		"a: 'x'   \nb: \"y\"\n",
+		"a: \"\\0\\a\\b\\v\\f\\r\\e\\ \\N\\_\\L\\P\"\n",
+		"a: \"x  \n  y  \"\n",
+		"a: 'é ünïcödé 日本'\nb: ünïcödé\n",
+		"a: |\n  # not a comment\n  x\n",
+		"a:\n  - b\n  # c\n  - d\n",
+		"a: [b,\n  c]\n", "a:\n  b\n", "a: [a:b, 'c', d]\n", "a: [b,]\n", "a: b\n  - c\n  [d] &e *f !g\n", "a: 'x\ny'\n",
+		"a: [b,\nc]\n", "x:\n  a: [b,\n\n  # c\n#d\n  c\n  ]\n", "a: {\"b\":1, c: [http://x]}\n", "a: :9090\nb: ::1\n",
+		"a:\n  [b, c]\n", "-\n  b\n-\n  'c'\n", "a: [\"b\"  # c\n  , d]\n",
+	}
+	for _, doc := range decided {
+		if !sameAsOthers(t, doc, []byte(doc)) {
+			t.Errorf("blockJSON did not decide:\n%s", doc)
+		}
+	}
+	left := []string{
+		"a: &x 1\nb: *x\n", "a: !!str 1\n", "? a\n: b\n", "a: 1\na: 2\n", "<<: {a: 1}\n", "1: a\n", "true: a\n",
+		"a:\tb\n", "a: b\r\n", "%YAML 1.1\n---\na: b\n", "a: b: c\n", "a: - b\n",
+		"a: {b}\n", "a: \"\\q\"\n", "a: \"\\uD800\"\n", "a: b\n c: d\n",
+		"a:\n  b: c\n d: e\n", "- a\nb: c\n", "a: 'x'y\n", "[a]: b\n", "a: .inf\n", "a: {b :1}\n",
+		"a: \"unterminated\n", "a: |0\n  x\n", "a: |x\n", "a: b\n...\n", "\ufeffa: b\n", "a: \u2028\n", "a: \x01\n",
+		"a: ]\n", "a: {b: c}: d\n", "\"a\":b\n",
+	}
+	for _, doc := range left {
+		if _, _, ok := blockJSON([]byte(doc), nil); ok {
+			t.Errorf("blockJSON decided what it must leave to yaml.v2:\n%q", doc)
+		}
+	}
+}
+
+// TestBlockJSONMatchesFastJSON holds the block reader to the other paths on every document of
+// the shared corpus and of the repository's YAML test data, and checks that it decides most
+// of them (else it would only move the time elsewhere).
+func TestBlockJSONMatchesFastJSON(t *testing.T) {
+	docs, decided, fast := 0, 0, 0
+	for _, root := range []string{"../../../shared/corpus", "..", "../../config", "../../docs", "../../charts"} {
+		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !IsManifestFile(d.Name()) {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return nil
+			}
+			for _, doc := range splitDocuments(utf8Text(data)) {
+				if doc.err != nil || isJSONDocument(doc.body) {
+					continue
+				}
+				docs++
+				if _, _, ok := fastJSON(doc.body); ok {
+					fast++
+				}
+				if sameAsOthers(t, path, doc.body) {
+					decided++
+				}
+			}
+			return nil
+		})
+	}
+	t.Logf("%d documents: blockJSON decided %d, fastJSON %d", docs, decided, fast)
+	if docs < 1000 || decided < fast*95/100 {
+		t.Errorf("blockJSON decided %d of %d documents (fastJSON %d): it leaves too many to the slower paths", decided, docs, fast)
+	}
+}
+
+// FuzzBlockJSON: whatever the input, blockJSON never decides a document otherwise than
+// fastJSON and sigs.k8s.io/yaml.
+func FuzzBlockJSON(f *testing.F) {
+	for _, seed := range []string{"a: yes\nb: [0777, 1_000, .5, 1e3]\n", "a:\n- b\n- c: d\n  e: |\n    x\n",
+		"a: 'x\n\n  y'\nb: \"\\x41\\\n  z\"\n", "a: >-\n  f\n\n   g\n  h\n", "a: b\n  c\n", "- - a\n  - b\n- {c: d}\n",
+		"a: &x 1\nb: *x\n", "a: |+\n  x\n\n", "\"k\": 'v'\n"} {
+		f.Add([]byte(seed))
+	}
+	files, _ := filepath.Glob("../scan/testdata/manifests/*.yaml")
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameAsOthers(t, "fuzz", data)
+	})
+}

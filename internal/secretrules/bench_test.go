@@ -1,0 +1,33 @@
+package secretrules
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkFindAssignments is Find over name=value assignments as scan checks them (container
+// environment variables and ConfigMap settings), most of them harmless, with and without the
+// entropy bound.
+func BenchmarkFindAssignments(b *testing.B) {
+	texts := []string{
+		"LOG_LEVEL=debug", "API_URL=http://api:8080", "AUTH_ENABLED=true", "ACCESS_LOG=/dev/stdout",
+		"TOKEN_TTL=3600", "KEY_PREFIX=app", "SECRET_NAME=db-credentials", "PASSWORD_FILE=/etc/secret/pw",
+		"server.port=8080", "spring.datasource.password=${DB_PASSWORD}", "redis.auth=false",
+		"AZURE_BATCH_KEY=q8Vn3Rt7Lm2Xk9Pw4Sy6Bc1Df5Hj0Ae8Ui3Oz7Nv2=", "GH=ghp_4Zq8vN2mR7tX1kL9pW3sY6bC0dF5hJ2aE8uI",
+	}
+	r, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, exhaustive := range []bool{true, false} {
+		rules := *r
+		rules.exhaustive = exhaustive
+		b.Run(fmt.Sprintf("entropy-bound=%v", !exhaustive), func(b *testing.B) {
+			for b.Loop() {
+				for _, t := range texts {
+					rules.Find(t)
+				}
+			}
+		})
+	}
+}
