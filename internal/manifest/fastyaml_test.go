@@ -32,29 +32,49 @@ func sameAsSlow(t *testing.T, name string, body []byte) (fast bool) {
 	if !ok {
 		return false
 	}
+	sameValueAsYAMLv2(t, name, "fastJSON", body, got, tm)
+	return true
+}
+
+// sameValueAsYAMLv2 fails when the JSON a fast path (who) wrote for body is not the value
+// sigs.k8s.io/yaml reads from it, when sigs.k8s.io/yaml refuses body, or when the type tm the
+// fast path read is not the one the JSON holds. Both fast paths are held to it. It returns the
+// value of got, and false when got is no value to compare further.
+func sameValueAsYAMLv2(t *testing.T, name, who string, body, got []byte, tm *typeMeta) (any, bool) {
+	t.Helper()
 	if tm != nil {
 		var want typeMeta
 		if err := json.Unmarshal(got, &want); err != nil || want.APIVersion != tm.APIVersion || want.Kind != tm.Kind || want.Items != nil {
-			t.Errorf("%s: fastJSON read apiVersion %q and kind %q; the JSON holds %+v (%v)", name, tm.APIVersion, tm.Kind, want, err)
+			t.Errorf("%s: %s read apiVersion %q and kind %q; the JSON holds %+v (%v)", name, who, tm.APIVersion, tm.Kind, want, err)
 		}
 	}
 	want, err := slowJSON(body)
 	if err != nil {
-		t.Errorf("%s: fastJSON accepts what sigs.k8s.io/yaml refuses (%v):\n%s", name, err, body)
-		return true
+		t.Errorf("%s: %s accepts what sigs.k8s.io/yaml refuses (%v):\n%s", name, who, err, body)
+		return nil, false
 	}
 	var g, w any
 	if err := json.Unmarshal(got, &g); err != nil {
-		t.Errorf("%s: fastJSON wrote invalid JSON: %v\n%s", name, err, got)
-		return true
+		t.Errorf("%s: %s wrote invalid JSON: %v\n%s", name, who, err, got)
+		return nil, false
 	}
 	if err := json.Unmarshal(want, &w); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	if !reflect.DeepEqual(g, w) {
-		t.Errorf("%s: fastJSON and sigs.k8s.io/yaml differ:\nfast: %s\nslow: %s", name, got, want)
+		t.Errorf("%s: %s and sigs.k8s.io/yaml differ:\n%s: %s\nslow: %s\nyaml:\n%s", name, who, who, got, want, body)
 	}
-	return true
+	return g, true
+}
+
+// addManifestSeeds adds the scan's test manifests to a fuzz target's corpus.
+func addManifestSeeds(f *testing.F) {
+	files, _ := filepath.Glob("../scan/testdata/manifests/*.yaml")
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data)
+		}
+	}
 }
 
 // TestFastJSONMatchesYAMLv2 holds the fast path to the slow one on every document of the shared

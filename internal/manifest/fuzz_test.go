@@ -3,8 +3,6 @@ package manifest
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -31,12 +29,7 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	files, _ := filepath.Glob("../scan/testdata/manifests/*.yaml")
-	for _, file := range files {
-		if data, err := os.ReadFile(file); err == nil {
-			f.Add(data)
-		}
-	}
+	addManifestSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		objs, errs := Decode("fuzz.yaml", data)
 		for _, o := range objs {
