@@ -87,7 +87,7 @@ E2E_ENV = $(TEST_ENV) SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_HELM="$$(hack/to
 	SOC2_KREW="$$(hack/tool.sh krew)" SOC2_KREW_VALIDATE="$$(hack/tool.sh validate-krew-manifest)"
 
 .PHONY: test
-test: control-plane kustomize versitygw promtool xmllint ## Run the unit tests and the in-process suites on a real kube-apiserver and etcd (envtest); not the end-to-end tests (make test-e2e). About 3 minutes warm on two shared cores (README, Development).
+test: control-plane kustomize versitygw promtool xmllint ## Run the unit tests and the in-process suites on a real kube-apiserver and etcd (envtest); not the end-to-end tests (make test-e2e). About 2 minutes warm on two quiet cores (README, Development).
 	mkdir -p _artifacts
 	$(TEST_ENV) go test -short -vet=off $(GO_TEST_FLAGS) ./...
 
