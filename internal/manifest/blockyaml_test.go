@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -148,30 +145,15 @@ func TestBlockJSONCases(t *testing.T) {
 // of them (else it would only move the time elsewhere).
 func TestBlockJSONMatchesFastJSON(t *testing.T) {
 	docs, decided, fast := 0, 0, 0
-	for _, root := range []string{"../../../shared/corpus", "..", "../../config", "../../docs", "../../charts"} {
-		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !IsManifestFile(d.Name()) {
-				return nil
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return nil
-			}
-			for _, doc := range splitDocuments(utf8Text(data)) {
-				if doc.err != nil || isJSONDocument(doc.body) {
-					continue
-				}
-				docs++
-				if _, _, ok := fastJSON(doc.body); ok {
-					fast++
-				}
-				if sameAsOthers(t, path, doc.body) {
-					decided++
-				}
-			}
-			return nil
-		})
-	}
+	eachYAMLDocument([]string{"../../../shared/corpus", "..", "../../config", "../../docs", "../../charts"}, func(path string, body []byte) {
+		docs++
+		if _, _, ok := fastJSON(body); ok {
+			fast++
+		}
+		if sameAsOthers(t, path, body) {
+			decided++
+		}
+	})
 	t.Logf("%d documents: blockJSON decided %d, fastJSON %d", docs, decided, fast)
 	if docs < 1000 || decided < fast*95/100 {
 		t.Errorf("blockJSON decided %d of %d documents (fastJSON %d): it leaves too many to the slower paths", decided, docs, fast)
