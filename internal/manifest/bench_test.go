@@ -1,9 +1,6 @@
 package manifest
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"testing"
 
 	yamlv3 "go.yaml.in/yaml/v3"
@@ -12,24 +9,12 @@ import (
 // corpusDocuments are the YAML documents of ../shared/corpus, split as Decode splits them.
 func corpusDocuments(b *testing.B) (docs [][]byte, bytes int64) {
 	b.Helper()
-	err := filepath.WalkDir("../../../shared/corpus", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !IsManifestFile(d.Name()) {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, doc := range splitDocuments(utf8Text(data)) {
-			if doc.err == nil && !isJSONDocument(doc.body) {
-				docs = append(docs, doc.body)
-				bytes += int64(len(doc.body))
-			}
-		}
-		return nil
+	eachYAMLDocument([]string{"../../../shared/corpus"}, func(_ string, body []byte) {
+		docs = append(docs, body)
+		bytes += int64(len(body))
 	})
-	if err != nil {
-		b.Skipf("corpus not available: %v", err)
+	if len(docs) == 0 {
+		b.Skip("corpus not available: no YAML document under ../../../shared/corpus")
 	}
 	return docs, bytes
 }
