@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
@@ -37,6 +38,8 @@ var (
 	clk = testingclock.NewFakeClock(time.Now().Truncate(time.Second))
 	// resync is Options.Resync: advance sends on it.
 	resync = make(chan struct{})
+	// approval is Options.Approval, the operator's verdict on its admission policies.
+	approval = admissionpolicy.NewVerifier()
 )
 
 // advance moves the operator's clock by d and has it act on the new time at once: every
@@ -137,6 +140,7 @@ func run(m *testing.M) (int, error) {
 				Clock:               clk,
 				Resync:              resync,
 				Journal:             queue,
+				Approval:            approval,
 				AttestationInterval: 2 * time.Second,
 				// Retries of alerts follow at once: the backoff is internal/alert's to test.
 				AlertSleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
@@ -151,7 +155,7 @@ func run(m *testing.M) (int, error) {
 	if approver, err = testenv.ApproverClient(env, k8s); err != nil {
 		return 0, err
 	}
-	if err := testenv.WaitAdmissionPolicies(ctx, k8s, adminNamespace); err != nil {
+	if err := testenv.WaitAdmissionPolicies(ctx, k8s, adminNamespace, testenv.VerifierTrusts(approval)); err != nil {
 		return 0, err
 	}
 	code := m.Run()

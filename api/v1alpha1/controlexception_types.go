@@ -171,9 +171,10 @@ type ControlExceptionStatus struct {
 	// +optional
 	ApprovedGeneration int64 `json:"approvedGeneration,omitempty"`
 
-	// unverifiedApprovalGeneration is a generation whose approval the operator first saw while
-	// the admission policies that check approvals were not in force: anyone could have written
-	// it, so it is never trusted. Remove the approval and approve again.
+	// unverifiedApprovalGeneration is a generation whose approval the operator first saw before
+	// it had confirmed that the admission policies that check approvals were in force (they were
+	// missing or altered, or the operator had just started): anyone could have written it, so it
+	// is never trusted. Remove the approval and approve again.
 	// +optional
 	UnverifiedApprovalGeneration int64 `json:"unverifiedApprovalGeneration,omitempty"`
 

@@ -167,6 +167,13 @@ func Start(ctx context.Context, log io.Writer) (*Demo, error) {
 	if err := d.waitExceptionPolicies(ctx, 30*time.Second); err != nil {
 		return nil, err
 	}
+	// The API server checks approvals now; the operator trusts them once it has confirmed its
+	// policies, and never trusts an approval it saw before then (README, Approving exceptions).
+	wait := []string{"wait", "--for=condition=Ready", "complianceprofile/" + Profile, "--timeout=60s"}
+	step("kubectl %s   # approvals count once the operator trusts its admission policies", strings.Join(wait, " "))
+	if _, err := d.Run(ctx, wait...); err != nil {
+		return nil, fmt.Errorf("the profile did not become Ready: %w\noperator output:\n%s", err, d.Manager.Output())
+	}
 	step("kubectl apply -f config/samples/compliance_v1alpha1_controlexception.yaml --as %s   # the request", Requester)
 	if _, err := d.Run(ctx, "apply", "-f", exFile, "--as", Requester); err != nil {
 		return nil, err

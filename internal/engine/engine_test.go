@@ -387,7 +387,7 @@ func TestExceptionPolicy(t *testing.T) {
 			mutate: func(ex *v1alpha1.ControlException) {
 				ex.Generation, ex.Status.UnverifiedApprovalGeneration = 3, 3
 			},
-			want: want{state: v1alpha1.ExceptionPendingApproval, message: "written while the admission policies that check approvals were not in force; remove approval and approve again"},
+			want: want{state: v1alpha1.ExceptionPendingApproval, message: "first saw it before it had confirmed that the admission policies that check approvals were in force (anyone could have written it then); remove approval and approve again"},
 		},
 		"an approval written again after that is trusted": {
 			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,

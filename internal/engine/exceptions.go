@@ -109,7 +109,7 @@ func TrustedApprover(ex *v1alpha1.ControlException, trust ApprovalTrust, problem
 		}
 		return "", fmt.Sprintf("the approval by %s is not trusted: %s", a.ApprovedBy, problem)
 	case ex.Status.UnverifiedApprovalGeneration != 0 && ex.Status.UnverifiedApprovalGeneration == ex.Generation:
-		return "", fmt.Sprintf("the approval by %s is not trusted: it was written while the admission policies that check approvals were not in force; remove approval and approve again", a.ApprovedBy)
+		return "", fmt.Sprintf("the approval by %s is not trusted: the operator first saw it before it had confirmed that the admission policies that check approvals were in force (anyone could have written it then); remove approval and approve again", a.ApprovedBy)
 	case ex.Spec.RequestedBy == "":
 		return "", fmt.Sprintf("the approval by %s is not trusted: spec.requestedBy is empty, so the exception was written before the admission policies recorded requesters; change its spec and have it approved again", a.ApprovedBy)
 	case a.ApprovedBy == ex.Spec.RequestedBy:

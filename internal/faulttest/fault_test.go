@@ -224,7 +224,7 @@ func TestRecoversFromAnAPIServerOutage(t *testing.T) {
 	// The operator applies its admission policies at start; the exception is requested once
 	// they are in force, and approved by a second user.
 	mgr := startManager(t)
-	if err := testenv.WaitAdmissionPolicies(ctx, k8s, name); err != nil {
+	if err := testenv.WaitAdmissionPolicies(ctx, k8s, name, testenv.ProfileTrusts(k8s, name)); err != nil {
 		t.Fatal(err)
 	}
 	expires := time.Now().Add(20 * time.Second).Truncate(time.Second)

@@ -138,7 +138,7 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := testenv.WaitAdmissionPolicies(ctx, platform, adminNamespace); err != nil {
+	if err := testenv.WaitAdmissionPolicies(ctx, platform, adminNamespace, testenv.VerifierTrusts(approval)); err != nil {
 		return 0, err
 	}
 	code := m.Run()

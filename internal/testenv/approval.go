@@ -7,21 +7,57 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 // ApproverName is the user ApproverClient acts as.
 const ApproverName = "exception-approver@example.com"
 
-// WaitAdmissionPolicies waits until the API server applies the exception policies: a dry-run
-// exception in namespace comes back with spec.requestedBy filled in. A policy takes effect a
-// moment after it is created.
-func WaitAdmissionPolicies(ctx context.Context, c client.Client, namespace string) error {
+// Trusts says whether the operator under test trusts approvals now, and if not, why.
+type Trusts func(ctx context.Context) (bool, string)
+
+// VerifierTrusts reads an in-process operator's verifier (controllers.Options.Approval,
+// webhook.WithApproval).
+func VerifierTrusts(v interface {
+	Trust() (engine.ApprovalTrust, string)
+}) Trusts {
+	return func(context.Context) (bool, string) {
+		trust, why := v.Trust()
+		return trust == engine.ApprovalEnforced, why
+	}
+}
+
+// ProfileTrusts reads what a user sees of an operator in another process: the profile, which
+// requires approval, is Ready at its generation. Until the operator trusts approvals its Ready
+// condition is False with reason ApprovalNotEnforced.
+func ProfileTrusts(c client.Reader, profile string) Trusts {
+	return func(ctx context.Context) (bool, string) {
+		p := &v1alpha1.ComplianceProfile{}
+		if err := c.Get(ctx, types.NamespacedName{Name: profile}, p); err != nil {
+			return false, err.Error()
+		}
+		ready := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
+		if ready == nil || ready.ObservedGeneration != p.Generation || ready.Status != metav1.ConditionTrue {
+			return false, fmt.Sprintf("profile %s is not Ready at generation %d: %+v", profile, p.Generation, ready)
+		}
+		return true, ""
+	}
+}
+
+// WaitAdmissionPolicies waits until the API server applies the exception policies (a dry-run
+// exception in namespace comes back with spec.requestedBy filled in: a policy takes effect a
+// moment after it is created) and the operator trusts approvals. Both matter to a test that
+// approves an exception next: the operator never trusts an approval it first saw before it
+// had confirmed its policies were in force (anyone could have written it), even when the API
+// server did check it, so approving as soon as the API server enforces races the operator.
+func WaitAdmissionPolicies(ctx context.Context, c client.Client, namespace string, operator Trusts) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		probe := &v1alpha1.ControlException{
@@ -31,10 +67,20 @@ func WaitAdmissionPolicies(ctx context.Context, c client.Client, namespace strin
 		}
 		err := c.Create(ctx, probe, client.DryRunAll)
 		if err == nil && probe.Spec.RequestedBy != "" {
-			return nil
+			break
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the exception admission policies did not take effect within 30s (last: %v, requestedBy %q)", err, probe.Spec.RequestedBy)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for {
+		trusted, why := operator(ctx)
+		if trusted {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the API server applies the exception admission policies, but the operator did not trust approvals within 30s: %s", why)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -6,7 +6,7 @@ import "github.com/soc2-operator/soc2-operator/api/v1alpha1"
 func requestedBy(e *v1alpha1.ControlException) string { return e.Spec.RequestedBy }
 
 // approvedBy is who approved it and when: the approval the operator trusted, else an approval
-// it does not trust (yet, or ever: written while the admission policies were not in force),
+// it does not trust (yet, or ever: first seen before the operator confirmed its admission policies),
 // marked as such.
 func approvedBy(e *v1alpha1.ControlException) string {
 	if e.Status.ApprovedBy != "" {

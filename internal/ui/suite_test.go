@@ -33,6 +33,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/ui"
@@ -60,6 +61,8 @@ var (
 	auditorToken, shopDevToken, nobodyToken string
 	// accessCache is how long the dashboard reuses the API server's answers in these tests.
 	accessCache = ui.AccessCacheTTLs{Token: time.Second, Allowed: time.Second, Refused: time.Second}
+	// approval is the operator's verdict on its admission policies.
+	approval = admissionpolicy.NewVerifier()
 )
 
 func TestMain(m *testing.M) { testenv.Main(m, run) }
@@ -116,7 +119,7 @@ func run(m *testing.M) (int, error) {
 		Scheme: scheme,
 		Cache:  controllers.CacheOptions(),
 		Setup: func(mgr ctrl.Manager) error {
-			if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond, Journal: queue}); err != nil {
+			if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond, Journal: queue, Approval: approval}); err != nil {
 				return err
 			}
 			// Answers are reused for a second, not 30: TestARevokedBindingStopsShowingTheNamespace
@@ -219,7 +222,7 @@ const requester = "payments-dev@example.com"
 // as a payments developer, once the operator's admission policies are in force, and has a
 // second person approve it, as the demo does.
 func requestAndApproveTheSampleException(ctx context.Context) error {
-	if err := testenv.WaitAdmissionPolicies(ctx, admin, adminNamespace); err != nil {
+	if err := testenv.WaitAdmissionPolicies(ctx, admin, adminNamespace, testenv.VerifierTrusts(approval)); err != nil {
 		return err
 	}
 	dev, err := env.AddUser(envtest.User{Name: requester, Groups: []string{"system:masters"}}, nil)
@@ -281,18 +284,32 @@ func apply(ctx context.Context, name string, data []byte) error {
 func waitForDemoReports(ctx context.Context) error {
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		n := 0
-		for ns, want := range map[string]v1alpha1.ComplianceState{"legacy": v1alpha1.NonCompliant, "payments": v1alpha1.Compliant, "shop": v1alpha1.Compliant} {
+		var off []string
+		for _, ns := range []string{"legacy", "payments", "shop"} {
+			want := v1alpha1.Compliant
+			if ns == "legacy" {
+				want = v1alpha1.NonCompliant
+			}
 			var r v1alpha1.ComplianceReport
-			if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: profileName}, &r); err == nil && r.Status.Result == want {
-				n++
+			if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: profileName}, &r); err != nil {
+				off = append(off, fmt.Sprintf("%s: %v", ns, err))
+			} else if r.Status.Result != want {
+				b, _ := sigsyaml.Marshal(r.Status)
+				off = append(off, fmt.Sprintf("%s reads %q, want %q; its status:\n%s", ns, r.Status.Result, want, b))
 			}
 		}
-		if n == 3 {
+		if len(off) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return errors.New("the demo namespaces' reports did not reach the demo's results in 90s")
+			var exceptions v1alpha1.ControlExceptionList
+			if err := admin.List(ctx, &exceptions); err == nil {
+				for _, ex := range exceptions.Items {
+					b, _ := sigsyaml.Marshal(ex.Status)
+					off = append(off, fmt.Sprintf("exception %s/%s (annotations %v); its status:\n%s", ex.Namespace, ex.Name, ex.Annotations, b))
+				}
+			}
+			return fmt.Errorf("the demo namespaces' reports did not reach the demo's results in 90s:\n%s", strings.Join(off, "\n"))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -76,7 +76,7 @@ func run(m *testing.M) (int, error) {
 	if approver, err = testenv.ApproverClient(env, k); err != nil {
 		return 0, err
 	}
-	if err := testenv.WaitAdmissionPolicies(ctx, k, "default"); err != nil {
+	if err := testenv.WaitAdmissionPolicies(ctx, k, "default", testenv.VerifierTrusts(approval)); err != nil {
 		return 0, err
 	}
 	return m.Run(), nil
