@@ -196,6 +196,18 @@ func TestAlerts(t *testing.T) {
 	if n := hook.count("ExceptionExpired"); n != 0 {
 		t.Fatalf("%d ExceptionExpired alerts before the expiry", n)
 	}
+	// The exception keeps the namespace compliant: its report says so before the clock moves
+	// (the exception's own alert can come before the namespace's evaluation).
+	eventually(t, 10*time.Second, "the report of alerts-a is Compliant under the exception", func() error {
+		rep, err := getReport("alerts-a", "alerts")
+		if err != nil {
+			return err
+		}
+		if rep.Status.Result != v1alpha1.Compliant {
+			return fmt.Errorf("result %q", rep.Status.Result)
+		}
+		return nil
+	})
 	advance(t, expires.Sub(clk.Now())+time.Second)
 	// The expiry is news twice: the exception expired, and the namespace it kept compliant is
 	// non-compliant again.

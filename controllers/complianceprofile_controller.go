@@ -69,6 +69,8 @@ type ComplianceProfileReconciler struct {
 	// ownWrites remembers the report versions the operator wrote, so that their watch events
 	// do not evaluate the namespace again (nil: remember nothing).
 	ownWrites *ownWrites
+	// watched is Options.watched (tests; nil: nobody is told).
+	watched func(obj client.Object, queued []ctrl.Request)
 
 	state *state
 }

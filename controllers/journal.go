@@ -31,7 +31,7 @@ import (
 // journal_attest.go.
 type journalHook struct {
 	queue    *journal.Queue
-	clock    clock.PassiveClock
+	clock    clock.Clock // attestations wait on it: tests step a fake one
 	interval time.Duration
 
 	mu         sync.Mutex
@@ -63,7 +63,7 @@ type exTrack struct {
 	approved, ended bool
 }
 
-func newJournalHook(q *journal.Queue, c clock.PassiveClock, interval time.Duration) *journalHook {
+func newJournalHook(q *journal.Queue, c clock.Clock, interval time.Duration) *journalHook {
 	if q == nil {
 		return nil
 	}

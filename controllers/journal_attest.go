@@ -45,8 +45,8 @@ func (h *journalHook) attest(now time.Time) {
 	h.queue.Add(recs...)
 }
 
-// Start attests every interval, the first time a minute (at most an interval) after the state
-// was restored, when the first full evaluations are done.
+// Start attests every interval of the hook's clock, the first time a minute (at most an
+// interval) after the state was restored, when the first full evaluations are done.
 func (h *journalHook) Start(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
@@ -58,7 +58,7 @@ func (h *journalHook) Start(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(next):
+		case <-h.clock.After(next):
 			h.attest(h.clock.Now())
 			next = h.interval
 		}

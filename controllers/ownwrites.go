@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
 const (
@@ -111,11 +112,21 @@ func (w *ownWrites) forget(obj client.Object) {
 
 // notOwnWrite passes every report event except the creates and updates the operator itself
 // wrote: a person's edit, a deletion or a forged report still evaluate the namespace (and so
-// are restored), while the operator's own write does not evaluate it a second time.
-func (w *ownWrites) notOwnWrite() predicate.Predicate {
+// are restored), while the operator's own write does not evaluate it a second time. watched,
+// when set (tests), is told of each event dropped.
+func (w *ownWrites) notOwnWrite(watched func(client.Object, []reconcile.Request)) predicate.Predicate {
+	pass := func(obj client.Object) bool {
+		if !w.isOwn(obj) {
+			return true
+		}
+		if watched != nil {
+			watched(obj, nil)
+		}
+		return false
+	}
 	return predicate.Funcs{
-		CreateFunc: func(e event.CreateEvent) bool { return !w.isOwn(e.Object) },
-		UpdateFunc: func(e event.UpdateEvent) bool { return !w.isOwn(e.ObjectNew) },
+		CreateFunc: func(e event.CreateEvent) bool { return pass(e.Object) },
+		UpdateFunc: func(e event.UpdateEvent) bool { return pass(e.ObjectNew) },
 		DeleteFunc: func(e event.DeleteEvent) bool {
 			w.forget(e.Object)
 			return true

@@ -7,6 +7,8 @@ import (
 
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
@@ -40,7 +42,8 @@ type Options struct {
 	Approval *admissionpolicy.Verifier
 	// Journal, when set, receives every transition for the evidence journal (leader only).
 	Journal *journal.Queue
-	// AttestationInterval is how often the journal attests each namespace's state. Default 24h.
+	// AttestationInterval is how often, by Clock, the journal attests each namespace's state.
+	// Default 24h.
 	AttestationInterval time.Duration
 	// Resync, when set, evaluates every profile and judges every exception again on each
 	// receive. Tests that move a fake Clock send on it (resync.go).
@@ -51,6 +54,12 @@ type Options struct {
 	// FirstSeen remembers when each finding of a report was first seen, so that a deleted
 	// report comes back with its times. Default: in memory, for the life of the process.
 	FirstSeen report.FirstSeenStore
+
+	// watched, when set (tests), is told of each watch event the profile controller's handlers
+	// took or its report watch dropped as the operator's own write, with the requests it
+	// queued (none for a dropped one). Tests use it as a barrier: once the event of a write was
+	// judged, whatever it will evaluate is queued.
+	watched func(obj client.Object, queued []reconcile.Request)
 }
 
 // Setup builds what the two reconcilers share (the state, the alert dispatcher, the approval
@@ -105,6 +114,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		firstSeen:               opts.FirstSeen,
 		apiReader:               mgr.GetAPIReader(),
 		ownWrites:               newOwnWrites(),
+		watched:                 opts.watched,
 		exceptionChanged:        exceptions.enqueue,
 	}
 	if err := exceptions.SetupWithManager(mgr); err != nil {

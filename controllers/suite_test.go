@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
@@ -40,7 +42,41 @@ var (
 	resync = make(chan struct{})
 	// approval is Options.Approval, the operator's verdict on its admission policies.
 	approval = admissionpolicy.NewVerifier()
+	// watched is told of every watch event the profile controller judged (Options.watched).
+	watched = &watchLog{queued: map[string][]reconcile.Request{}}
 )
+
+// watchLog remembers, by the resourceVersion of the object in each watch event the profile
+// controller judged, the requests that event queued. A resourceVersion names one write.
+type watchLog struct {
+	mu     sync.Mutex
+	queued map[string][]reconcile.Request
+}
+
+func (l *watchLog) record(obj client.Object, queued []reconcile.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.queued[obj.GetResourceVersion()] = append(l.queued[obj.GetResourceVersion()], queued...)
+}
+
+// judged waits until the profile controller's watches judged the event of the write that gave
+// an object resourceVersion rv, and returns the requests that event queued: once it returns,
+// whatever that write will evaluate is in the controller's queue.
+func (l *watchLog) judged(t *testing.T, what, rv string) []reconcile.Request {
+	t.Helper()
+	var queued []reconcile.Request
+	eventually(t, 20*time.Second, "the operator judged the watch event of "+what+" (resourceVersion "+rv+")", func() error {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		q, ok := l.queued[rv]
+		if !ok {
+			return fmt.Errorf("not yet")
+		}
+		queued = q
+		return nil
+	})
+	return queued
+}
 
 // advance moves the operator's clock by d and has it act on the new time at once: every
 // profile is evaluated and every exception judged again, as the requeues due by then would
@@ -88,6 +124,9 @@ func createApproved(t *testing.T, ex *v1alpha1.ControlException) {
 		t.Fatal(err)
 	}
 }
+
+// attestationInterval is how often, by clk, the journal attests each namespace's state.
+const attestationInterval = 2 * time.Second
 
 // adminNamespace is the operator's namespace in these tests.
 const adminNamespace = "soc2-operator-system"
@@ -141,7 +180,8 @@ func run(m *testing.M) (int, error) {
 				Resync:              resync,
 				Journal:             queue,
 				Approval:            approval,
-				AttestationInterval: 2 * time.Second,
+				AttestationInterval: attestationInterval,
+				watched:             watched.record,
 				// Retries of alerts follow at once: the backoff is internal/alert's to test.
 				AlertSleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
 			})

@@ -66,14 +66,14 @@ func (r *ComplianceProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, RateLimiter: rateLimiter()}).
 		WatchesRawSource(source.Channel(r.resync, &handler.TypedEnqueueRequestForObject[*v1alpha1.ComplianceProfile]{}))
 	for _, k := range r.Gatherer.Kinds {
-		b = b.Watches(k.New(), &delayedHandler{mapFn: mapper.forObject(k), delay: r.CoalesceDelay},
+		b = b.Watches(k.New(), &delayedHandler{mapFn: mapper.forObject(k), delay: r.CoalesceDelay, watched: r.watched},
 			builder.WithPredicates(specChanged()))
 	}
-	b = b.Watches(&v1alpha1.ControlException{}, &delayedHandler{mapFn: mapper.forException, delay: r.CoalesceDelay},
+	b = b.Watches(&v1alpha1.ControlException{}, &delayedHandler{mapFn: mapper.forException, delay: r.CoalesceDelay, watched: r.watched},
 		builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, exceptionStateChanged())))
 	// The operator's own report writes do not evaluate the namespace again; everyone else's do.
-	b = b.Watches(&v1alpha1.ComplianceReport{}, &delayedHandler{mapFn: mapper.forReport, delay: r.CoalesceDelay},
-		builder.WithPredicates(r.ownWrites.notOwnWrite()))
+	b = b.Watches(&v1alpha1.ComplianceReport{}, &delayedHandler{mapFn: mapper.forReport, delay: r.CoalesceDelay, watched: r.watched},
+		builder.WithPredicates(r.ownWrites.notOwnWrite(r.watched)))
 	if err := b.Complete(r); err != nil {
 		return fmt.Errorf("setting up the ComplianceProfile controller: %w", err)
 	}
@@ -228,13 +228,19 @@ func (m *requestMapper) forReport(_ context.Context, obj client.Object) []reconc
 type delayedHandler struct {
 	mapFn func(context.Context, client.Object) []reconcile.Request
 	delay time.Duration
+	// watched is Options.watched (tests; nil: nobody is told).
+	watched func(obj client.Object, queued []reconcile.Request)
 }
 
 type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 
 func (h *delayedHandler) add(ctx context.Context, obj client.Object, q queue) {
-	for _, req := range h.mapFn(ctx, obj) {
+	reqs := h.mapFn(ctx, obj)
+	for _, req := range reqs {
 		q.AddAfter(req, h.delay)
+	}
+	if h.watched != nil {
+		h.watched(obj, reqs)
 	}
 }
 
@@ -242,6 +248,9 @@ func (h *delayedHandler) Create(ctx context.Context, e event.CreateEvent, q queu
 	if e.IsInInitialList {
 		// The cache is filling at start-up: each profile's own initial event evaluates
 		// everything once, so per-namespace evaluations now would only repeat it.
+		if h.watched != nil {
+			h.watched(e.Object, nil)
+		}
 		return
 	}
 	h.add(ctx, e.Object, q)

@@ -2,12 +2,14 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/cache"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/apis/apiserver"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
@@ -18,6 +20,7 @@ import (
 	authenticationv1 "k8s.io/client-go/kubernetes/typed/authentication/v1"
 	authorizationv1 "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -49,17 +52,27 @@ var DefaultAccessCacheTTLs = AccessCacheTTLs{Token: 30 * time.Second, Allowed: 3
 
 // apiServerAccess asks the API server, as the metrics endpoint does (controller-runtime
 // v0.25.2 pkg/metrics/filters): TokenReview through k8s.io/apiserver's delegating
-// authenticator and SubjectAccessReview through its delegating authorizer (v0.37.2), both of
-// which cache their answers.
+// authenticator, which caches its answers, and SubjectAccessReview through its delegating
+// authorizer (v0.37.2), whose answers are cached here, on the access's clock (the
+// authorizer's own cache follows the real clock only).
 type apiServerAccess struct {
-	authn authenticator.Request
-	authz authorizer.Authorizer
+	authn     authenticator.Request
+	authz     authorizer.Authorizer
+	decisions *cache.LRUExpireCache // decisionKey -> bool (allowed)
+	ttl       AccessCacheTTLs
 }
+
+// maxCachedDecisions bounds the cached SubjectAccessReview answers (users x namespaces), as
+// k8s.io/apiserver's webhook authorizer bounds its own.
+const maxCachedDecisions = 8192
 
 // NewAPIServerAccess builds the TokenReview/SubjectAccessReview access of the operator's
 // identity (it needs create on tokenreviews and subjectaccessreviews), which reuses answers for
-// the given times.
-func NewAPIServerAccess(cfg *rest.Config, httpClient *http.Client, ttl AccessCacheTTLs) (Access, error) {
+// the given times. Those of SubjectAccessReviews are measured on clk (nil: the real clock).
+func NewAPIServerAccess(cfg *rest.Config, httpClient *http.Client, ttl AccessCacheTTLs, clk clock.PassiveClock) (Access, error) {
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
 	authnClient, err := authenticationv1.NewForConfigAndClient(cfg, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("tokenreview client: %w", err)
@@ -81,14 +94,15 @@ func NewAPIServerAccess(cfg *rest.Config, httpClient *http.Client, ttl AccessCac
 	}
 	authz, err := authorizerfactory.DelegatingAuthorizerConfig{
 		SubjectAccessReviewClient: authzClient,
-		AllowCacheTTL:             ttl.Allowed,
-		DenyCacheTTL:              ttl.Refused,
-		WebhookRetryBackoff:       backoff,
+		// Answers are reused by Authorize, on clk: none here.
+		AllowCacheTTL:       0,
+		DenyCacheTTL:        0,
+		WebhookRetryBackoff: backoff,
 	}.New()
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: %w", err)
 	}
-	return &apiServerAccess{authn: authn, authz: authz}, nil
+	return &apiServerAccess{authn: authn, authz: authz, decisions: cache.NewLRUExpireCacheWithClock(maxCachedDecisions, clk), ttl: ttl}, nil
 }
 
 func (a *apiServerAccess) Authenticate(r *http.Request) (user.Info, bool, error) {
@@ -104,7 +118,16 @@ func (a *apiServerAccess) Authenticate(r *http.Request) (user.Info, bool, error)
 	return res.User, true, nil
 }
 
+// Authorize reuses an allowed answer for ttl.Allowed and a refused one for ttl.Refused; an
+// error is not remembered.
 func (a *apiServerAccess) Authorize(ctx context.Context, u user.Info, ns string) (bool, error) {
+	key, err := decisionKey(u, ns)
+	if err != nil {
+		return false, err
+	}
+	if allowed, ok := a.decisions.Get(key); ok {
+		return allowed.(bool), nil
+	}
 	d, _, err := a.authz.Authorize(ctx, authorizer.AttributesRecord{
 		User: u, Verb: "get", APIGroup: v1alpha1.GroupVersion.Group, APIVersion: v1alpha1.GroupVersion.Version,
 		Resource: "compliancereports", Namespace: ns, ResourceRequest: true,
@@ -112,7 +135,29 @@ func (a *apiServerAccess) Authorize(ctx context.Context, u user.Info, ns string)
 	if err != nil {
 		return false, fmt.Errorf("subjectaccessreview for %s in namespace %q: %w", u.GetName(), ns, err)
 	}
-	return d == authorizer.DecisionAllow, nil
+	allowed := d == authorizer.DecisionAllow
+	ttl := a.ttl.Refused
+	if allowed {
+		ttl = a.ttl.Allowed
+	}
+	if ttl > 0 {
+		a.decisions.Add(key, allowed, ttl)
+	}
+	return allowed, nil
+}
+
+// decisionKey is everything of the user that a SubjectAccessReview sends, and the namespace
+// (k8s.io/apiserver's webhook authorizer keys its cache on the whole review's spec).
+func decisionKey(u user.Info, ns string) (string, error) {
+	key, err := json.Marshal(struct {
+		Name, UID, Namespace string
+		Groups               []string
+		Extra                map[string][]string
+	}{u.GetName(), u.GetUID(), ns, u.GetGroups(), u.GetExtra()})
+	if err != nil {
+		return "", fmt.Errorf("access cache key for %s: %w", u.GetName(), err)
+	}
+	return string(key), nil
 }
 
 // visibleNamespaces returns those of namespaces whose reports u may get: all of them when u

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -28,9 +29,12 @@ type ServeOptions struct {
 	Trends Trends
 	// Listener, when set, is used instead of listening on BindAddress (tests).
 	Listener net.Listener
-	// AccessCache, when set, replaces DefaultAccessCacheTTLs (tests shorten them, so that a
-	// revoked binding shows in a second rather than in 30).
+	// AccessCache, when set, replaces DefaultAccessCacheTTLs.
 	AccessCache *AccessCacheTTLs
+	// AccessClock is the clock on which the reuse of SubjectAccessReview answers (which
+	// namespaces a user may see) is measured. Default: the real one. Tests step a fake one, so
+	// that a revoked binding shows without waiting out the cache.
+	AccessClock clock.PassiveClock
 }
 
 // Add runs the dashboard in the manager on every replica, leader or not: it reads the
@@ -40,7 +44,7 @@ func Add(mgr manager.Manager, o ServeOptions) error {
 	if o.AccessCache != nil {
 		ttl = *o.AccessCache
 	}
-	access, err := NewAPIServerAccess(mgr.GetConfig(), mgr.GetHTTPClient(), ttl)
+	access, err := NewAPIServerAccess(mgr.GetConfig(), mgr.GetHTTPClient(), ttl, o.AccessClock)
 	if err != nil {
 		return err
 	}

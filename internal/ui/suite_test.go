@@ -26,6 +26,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	testingclock "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -59,8 +60,12 @@ var (
 	// tokens of the test users: auditor may get reports in every namespace, shopDev in shop
 	// only, nobody in none.
 	auditorToken, shopDevToken, nobodyToken string
-	// accessCache is how long the dashboard reuses the API server's answers in these tests.
-	accessCache = ui.AccessCacheTTLs{Token: time.Second, Allowed: time.Second, Refused: time.Second}
+	// accessCache is how long the dashboard reuses the API server's answers in these tests:
+	// which namespaces a user may see for an hour of accessClock, so that only stepping that
+	// clock (stepAccessClock) lets an answer expire within a test.
+	accessCache = ui.AccessCacheTTLs{Token: ui.DefaultAccessCacheTTLs.Token, Allowed: time.Hour, Refused: time.Hour}
+	// accessClock is the dashboard's access cache's clock (ui.ServeOptions.AccessClock).
+	accessClock = testingclock.NewFakePassiveClock(time.Now())
 	// approval is the operator's verdict on its admission policies.
 	approval = admissionpolicy.NewVerifier()
 )
@@ -122,9 +127,8 @@ func run(m *testing.M) (int, error) {
 			if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond, Journal: queue, Approval: approval}); err != nil {
 				return err
 			}
-			// Answers are reused for a second, not 30: TestARevokedBindingStopsShowingTheNamespace
-			// waits for the allowed answer to expire.
-			return ui.Add(mgr, ui.ServeOptions{Listener: ln, Trends: ui.NewJournalTrends(store, "test"), AccessCache: &accessCache})
+			return ui.Add(mgr, ui.ServeOptions{Listener: ln, Trends: ui.NewJournalTrends(store, "test"),
+				AccessCache: &accessCache, AccessClock: accessClock})
 		},
 	})
 	if err != nil {
