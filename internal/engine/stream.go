@@ -64,7 +64,7 @@ type pendingObject struct {
 
 // batchSize is how many objects are evaluated in parallel at a time: enough that every worker
 // stays busy, few enough that the objects waiting to be let go take little memory.
-const batchSize = 256
+const batchSize = 64
 
 // NewStream starts a streamed evaluation of the plan, as Evaluate with an incomplete
 // inventory (a set of manifests: NewInventory(objects, false)). release, if not nil, is called
