@@ -87,7 +87,8 @@ type Context struct {
 
 	check *PlannedCheck
 	obj   *Object
-	out   *[]Result
+	// out collects the results of the check being run (run).
+	out []Result
 	// stopped holds the custom checks that ran out of time in this evaluation, with the reason
 	// their remaining results give.
 	stopped map[*PlannedCheck]string
@@ -124,7 +125,7 @@ func (c *Context) NotAssessed(container, reason string) {
 
 // record is where every result is made: its message is bounded here, whatever the check wrote.
 func (c *Context) record(container string, s Status, msg string) {
-	*c.out = append(*c.out, Result{Check: c.check, Object: c.obj, Container: container, Status: s, Message: Truncate(msg)})
+	c.out = append(c.out, Result{Check: c.check, Object: c.obj, Container: container, Status: s, Message: Truncate(msg)})
 }
 
 // Local reports whether the check judges each object by that object alone: it declares no

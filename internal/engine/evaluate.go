@@ -117,7 +117,10 @@ func (b *builder) finish(ctx *Context) {
 		ctx.obj, ctx.note = nil, ""
 		sum := b.summary("")
 		for _, c := range p.forCluster {
-			b.run(ctx, c, sum)
+			b.scratch = run(ctx, c, b.scratch[:0])
+			for i := range b.scratch {
+				b.commit(&b.scratch[i], sum)
+			}
 		}
 	}
 
@@ -134,22 +137,35 @@ func (b *builder) finish(ctx *Context) {
 	}
 }
 
-// judge runs every check that targets o, unless o is judged through its controller. With
-// listed, o is appended to its summary's Objects (a Stream lists them itself, in input order).
-// It reports whether o was judged.
+// judge runs every check that targets o, unless o is judged through its controller, and
+// commits the results. With listed, o is appended to its summary's Objects (a Stream lists them
+// itself, in input order). It reports whether o was judged.
 func (b *builder) judge(ctx *Context, o *Object, listed bool) (*Summary, bool) {
+	var judged bool
+	b.scratch, judged = b.evaluate(ctx, o, b.scratch[:0])
+	if !judged {
+		return nil, false
+	}
+	return b.commitObject(o, b.scratch, listed), true
+}
+
+// evaluate runs every check that targets o, unless o is judged through its controller, and
+// appends their results to out as the checks gave them: before exceptions, tallies and the
+// choice of what to keep (commitObject). It reads the plan and options only, so that several
+// goroutines may evaluate different objects at once, each with its own Context (the Inventory
+// they share is safe for that). It reports whether o is judged.
+func (b *builder) evaluate(ctx *Context, o *Object, out []Result) ([]Result, bool) {
 	p, inv := b.ev.Plan, ctx.Inventory
 	ctx.note = ""
 	if o.controllerRef != nil {
 		pv := inv.Provenance(o)
 		if pv.Explained || pv.Idle {
-			return nil, false
+			return out, false
 		}
 		ctx.note = " (judged on its own: " + pv.Reason + ")"
 	}
-	ns := resultNamespace(o)
-	if b.ev.Options.SkipClusterScoped && ns == "" {
-		return nil, false
+	if b.ev.Options.SkipClusterScoped && resultNamespace(o) == "" {
+		return out, false
 	}
 	byKind := p.byTarget[o.Kind]
 	var forWorkload []*PlannedCheck
@@ -157,24 +173,33 @@ func (b *builder) judge(ctx *Context, o *Object, listed bool) (*Summary, bool) {
 		forWorkload = p.forWorkload
 	}
 	if len(byKind) == 0 && len(forWorkload) == 0 {
-		return nil, false
-	}
-	sum := b.summary(ns)
-	sum.Resources++
-	if listed {
-		sum.Objects = append(sum.Objects, objectID(o))
+		return out, false
 	}
 	ctx.obj = o
 	for _, c := range byKind {
 		if c.ManifestOnly && inv.Complete {
 			continue
 		}
-		b.run(ctx, c, sum)
+		out = run(ctx, c, out)
 	}
 	for _, c := range forWorkload {
-		b.run(ctx, c, sum)
+		out = run(ctx, c, out)
 	}
-	return sum, true
+	return out, true
+}
+
+// commitObject counts o in its namespace's summary (listed: in its Objects too) and commits
+// the results evaluate gave for it, in order.
+func (b *builder) commitObject(o *Object, results []Result, listed bool) *Summary {
+	sum := b.summary(resultNamespace(o))
+	sum.Resources++
+	if listed {
+		sum.Objects = append(sum.Objects, objectID(o))
+	}
+	for i := range results {
+		b.commit(&results[i], sum)
+	}
+	return sum
 }
 
 func objectID(o *Object) ObjectID {
@@ -200,31 +225,36 @@ func (b *builder) summary(ns string) *Summary {
 	return s
 }
 
-// run calls one check on ctx's object. A check that panics or reports nothing yields a
-// NotAssessed result that says so: one broken check never stops the others.
-func (b *builder) run(ctx *Context, c *PlannedCheck, sum *Summary) {
+// run calls one check on ctx's object and appends its results to out. A check that panics or
+// reports nothing yields a NotAssessed result that says so: one broken check never stops the
+// others.
+func run(ctx *Context, c *PlannedCheck, out []Result) []Result {
 	ctx.check = c
-	b.scratch = b.scratch[:0]
-	ctx.out = &b.scratch
+	start := len(out)
+	ctx.out = out
 	func() {
 		defer func() {
 			if v := recover(); v != nil {
-				b.scratch = b.scratch[:0]
+				ctx.out = ctx.out[:start]
 				ctx.NotAssessed("", fmt.Sprintf("internal error in check %s: %v", c.ID, v))
 			}
 		}()
 		c.Evaluate(ctx, ctx.obj)
 	}()
-	if len(b.scratch) == 0 {
+	out, ctx.out = ctx.out, nil
+	if len(out) == start {
+		ctx.out = out
 		ctx.NotAssessed("", "the check reported no result")
+		out, ctx.out = ctx.out, nil
 	}
-	for i := range b.scratch {
-		r := &b.scratch[i]
-		if ctx.note != "" && r.Status == StatusFail {
-			r.Message += ctx.note
+	if ctx.note != "" {
+		for i := start; i < len(out); i++ {
+			if out[i].Status == StatusFail {
+				out[i].Message += ctx.note
+			}
 		}
-		b.commit(r, sum)
 	}
+	return out
 }
 
 // commit applies exceptions to a result, tallies it and keeps it unless it is a pass (or not

@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Inventory is the set of objects one evaluation sees, with the indexes cross-object checks
 // use. It is built once per evaluation; no lookup is slower than a map access.
@@ -14,7 +17,11 @@ type Inventory struct {
 	byKey    map[objectKey]*Object
 	byNsKind map[nsKind][]*Object
 	byKind   map[string][]*Object
-	memo     map[memoKey]any
+	// mu guards memo and provenance: a Stream's end judges several objects at once over one
+	// inventory. What they hold is computed outside the lock (a computation may look up other
+	// memos); two goroutines may compute the same entry, and the first stored is kept.
+	mu   sync.Mutex
+	memo map[memoKey]any
 	// provenance holds what each controller reference establishes, decided on first use.
 	provenance map[*Object]*Provenance
 	// alone is set in the inventory a Stream judges one object in by itself (with local checks
@@ -103,7 +110,8 @@ func (inv *Inventory) ListKind(kind string) []*Object {
 	return inv.byKind[kind]
 }
 
-// Memo returns what compute returns for (obj, name), computing it once per evaluation. Checks
+// Memo returns what compute returns for (obj, name), computing it once per evaluation (twice
+// at most when two goroutines ask at once: compute must depend only on the inventory). Checks
 // use it to share derived data, such as a parsed selector or a role's permissions. With a nil
 // obj it holds data for the whole evaluation, such as an index: prefix the name with the
 // check group ("availability.pdbs") so that groups do not collide.
@@ -112,10 +120,18 @@ func (inv *Inventory) Memo(obj *Object, name string, compute func() any) any {
 		inv.crossObject("memo " + name)
 	}
 	k := memoKey{obj, name}
-	if v, ok := inv.memo[k]; ok {
+	inv.mu.Lock()
+	v, ok := inv.memo[k]
+	inv.mu.Unlock()
+	if ok {
 		return v
 	}
-	v := compute()
+	v = compute()
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if first, ok := inv.memo[k]; ok {
+		return first
+	}
 	inv.memo[k] = v
 	return v
 }

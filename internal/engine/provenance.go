@@ -105,10 +105,18 @@ func (inv *Inventory) Provenance(o *Object) *Provenance {
 		return nil
 	}
 	inv.crossObject("the controller of " + o.Kind + " " + o.Name)
-	if p, ok := inv.provenance[o]; ok {
+	inv.mu.Lock()
+	p, ok := inv.provenance[o]
+	inv.mu.Unlock()
+	if ok {
 		return p
 	}
-	p := inv.decideProvenance(o)
+	p = inv.decideProvenance(o)
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if first, ok := inv.provenance[o]; ok {
+		return first
+	}
 	if inv.provenance == nil {
 		inv.provenance = map[*Object]*Provenance{}
 	}

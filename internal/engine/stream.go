@@ -1,6 +1,11 @@
 package engine
 
 import (
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
 
@@ -21,34 +26,71 @@ import (
 // of an object that was not kept points to what release made of it.
 type Stream struct {
 	b *builder
-	// ctx judges at the end, with every object kept; alone judges one object by itself.
-	ctx, alone *Context
+	// ctx is the end's context, with every object kept; ends are the contexts the end's
+	// workers judge in, over the same inventory; alone are the contexts objects are judged in
+	// by themselves, one per worker.
+	ctx   *Context
+	ends  []*Context
+	alone []*Context
 	// reads are the kinds enabled checks read; readsWorkloads is true when one reads
 	// KindWorkload.
 	reads          map[string]bool
 	readsWorkloads bool
 	release        func(*Object) *Object
 	// slots are the objects in the order added that are judged, or may be: each either
-	// judged already (its results are b.results[lo:hi]) or to be judged at Finish (obj).
+	// judged already (its results are b.results[lo:hi]), waiting in pending to be judged by
+	// itself, skipped (judged by itself and found nothing to judge), or to be judged at Finish
+	// (obj).
 	slots []slot
+	// pending are the objects to be judged by themselves, evaluated in parallel a batch at a
+	// time.
+	pending []pendingObject
+	batch   batch
 }
 
 type slot struct {
-	obj    *Object
-	sum    *Summary
-	id     ObjectID
-	lo, hi int
+	obj     *Object
+	sum     *Summary
+	id      ObjectID
+	lo, hi  int
+	skipped bool
 }
+
+type pendingObject struct {
+	obj  *Object
+	slot int
+	keep bool
+}
+
+// batchSize is how many objects are evaluated in parallel at a time: enough that every worker
+// stays busy, few enough that the objects waiting to be let go take little memory.
+const batchSize = 64
 
 // NewStream starts a streamed evaluation of the plan, as Evaluate with an incomplete
 // inventory (a set of manifests: NewInventory(objects, false)). release, if not nil, is called
 // with each object that is judged when added and not kept; its results point to what it
 // returns (a copy holding only what the outputs print), so that the object itself can be freed.
 // A plan with custom checks, which may read any object, judges every object at Finish.
+//
+// Checks run on up to GOMAXPROCS goroutines: objects judged by themselves a batch at a time
+// as they are added, and those left at Finish. Results, summaries and exception outcomes are
+// committed in the order objects were added, as Evaluate would; release is called from the
+// goroutine that calls Add and Finish. A plan with custom checks runs the end on one
+// goroutine: a custom check that runs out of time is not run again in the same evaluation,
+// which depends on the order objects are judged in.
 func (p *Plan) NewStream(exceptions []*v1alpha1.ControlException, opts Options, release func(*Object) *Object) *Stream {
 	s := &Stream{b: p.newBuilder(exceptions, opts, 0), reads: map[string]bool{}, release: release}
 	s.ctx = &Context{Inventory: NewInventory(nil, false), Params: &p.Params, customTimeout: opts.CustomCheckTimeout}
-	s.alone = &Context{Inventory: NewInventory(nil, false), Params: &p.Params, customTimeout: opts.CustomCheckTimeout}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	s.ends = []*Context{s.ctx}
+	if !p.hasCustom() {
+		for range workers - 1 {
+			s.ends = append(s.ends, &Context{Inventory: s.ctx.Inventory, Params: &p.Params, customTimeout: opts.CustomCheckTimeout})
+		}
+	}
+	for range workers {
+		s.alone = append(s.alone, &Context{Inventory: NewInventory(nil, false), Params: &p.Params, customTimeout: opts.CustomCheckTimeout})
+	}
 	for _, c := range p.Checks {
 		for _, k := range c.Reads {
 			s.reads[k] = true
@@ -56,6 +98,16 @@ func (p *Plan) NewStream(exceptions []*v1alpha1.ControlException, opts Options, 
 	}
 	s.readsWorkloads = s.reads[KindWorkload]
 	return s
+}
+
+// hasCustom reports whether the plan runs custom checks.
+func (p *Plan) hasCustom() bool {
+	for _, c := range p.Checks {
+		if c.Custom {
+			return true
+		}
+	}
+	return false
 }
 
 // judgedAlone reports whether o is judged when added: it names no built-in controller and
@@ -103,37 +155,136 @@ func (s *Stream) Add(o *Object) {
 	if keep {
 		s.ctx.Inventory.add(o)
 	}
-	s.alone.Inventory.judgeAlone(o)
-	lo := len(s.b.results)
-	sum, judged := s.b.judge(s.alone, o, false)
-	s.alone.Inventory.judgeAlone(nil)
-	if !judged {
-		return
+	s.slots = append(s.slots, slot{})
+	s.pending = append(s.pending, pendingObject{obj: o, slot: len(s.slots) - 1, keep: keep})
+	if len(s.pending) == batchSize {
+		s.judgePending()
 	}
-	hi := len(s.b.results)
-	if !keep && s.release != nil {
-		stub := s.release(o)
-		for i := lo; i < hi; i++ {
-			s.b.results[i].Object = stub
+}
+
+// judgePending judges the objects waiting to be judged by themselves and lets go of those not
+// kept.
+func (s *Stream) judgePending() {
+	objs := s.batch.objects[:0]
+	for _, p := range s.pending {
+		objs = append(objs, p.obj)
+	}
+	s.batch.objects = objs
+	s.batch.evaluate(s.b, s.alone, true)
+	for i, p := range s.pending {
+		sl := &s.slots[p.slot]
+		if !s.batch.judged[i] {
+			sl.skipped = true
+			continue
 		}
+		lo := len(s.b.results)
+		sl.sum = s.b.commitObject(p.obj, s.batch.results[i], false)
+		hi := len(s.b.results)
+		if !p.keep && s.release != nil {
+			stub := s.release(p.obj)
+			for j := lo; j < hi; j++ {
+				s.b.results[j].Object = stub
+			}
+		}
+		sl.id, sl.lo, sl.hi = objectID(p.obj), lo, hi
 	}
-	s.slots = append(s.slots, slot{sum: sum, id: objectID(o), lo: lo, hi: hi})
+	clear(s.pending)
+	s.pending = s.pending[:0]
+	s.batch.clear()
 }
 
 // Finish judges the objects left, runs the cluster checks and returns the evaluation.
 func (s *Stream) Finish() *Evaluation {
+	s.judgePending()
 	held := s.b.results
 	s.b.results = make([]Result, 0, len(held)+4*len(s.ctx.Inventory.objects))
-	for i := range s.slots {
-		sl := &s.slots[i]
-		if sl.obj == nil {
-			s.b.results = append(s.b.results, held[sl.lo:sl.hi]...)
-			sl.sum.Objects = append(sl.sum.Objects, sl.id)
-			continue
+	for start := 0; start < len(s.slots); {
+		// The next batch: the slots up to batchSize objects left to judge.
+		objs := s.batch.objects[:0]
+		end := start
+		for ; end < len(s.slots) && len(objs) < batchSize; end++ {
+			if o := s.slots[end].obj; o != nil {
+				objs = append(objs, o)
+			}
 		}
-		s.b.judge(s.ctx, sl.obj, true)
+		s.batch.objects = objs
+		s.batch.evaluate(s.b, s.ends, false)
+		k := 0
+		for i := start; i < end; i++ {
+			sl := &s.slots[i]
+			switch {
+			case sl.skipped:
+			case sl.obj == nil:
+				s.b.results = append(s.b.results, held[sl.lo:sl.hi]...)
+				sl.sum.Objects = append(sl.sum.Objects, sl.id)
+			default:
+				if s.batch.judged[k] {
+					s.b.commitObject(sl.obj, s.batch.results[k], true)
+				}
+				k++
+			}
+		}
+		s.batch.clear()
+		start = end
 	}
 	s.slots = nil
 	s.b.finish(s.ctx)
 	return s.b.ev
+}
+
+// batch is objects evaluated in parallel: the results evaluate gave for each (before
+// commitObject) and whether it was judged. Its slices are reused from batch to batch.
+type batch struct {
+	objects []*Object
+	results [][]Result
+	judged  []bool
+}
+
+// evaluate evaluates the batch's objects on one goroutine per context (contexts that are not
+// used concurrently: alone gives each object a context of its own, judging it by itself).
+func (bt *batch) evaluate(b *builder, ctxs []*Context, alone bool) {
+	n := len(bt.objects)
+	for len(bt.results) < n {
+		bt.results = append(bt.results, nil)
+	}
+	bt.judged = slices.Grow(bt.judged[:0], n)[:n]
+	one := func(ctx *Context, i int) {
+		o := bt.objects[i]
+		if alone {
+			ctx.Inventory.judgeAlone(o)
+		}
+		bt.results[i], bt.judged[i] = b.evaluate(ctx, o, bt.results[i][:0])
+		if alone {
+			ctx.Inventory.judgeAlone(nil)
+		}
+	}
+	workers := min(len(ctxs), n)
+	if workers <= 1 {
+		for i := range n {
+			one(ctxs[0], i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for _, ctx := range ctxs[:workers] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				one(ctx, i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// clear drops the batch's references to objects and results, keeping the room.
+func (bt *batch) clear() {
+	clear(bt.objects)
+	bt.objects = bt.objects[:0]
+	for i := range bt.results {
+		clear(bt.results[i])
+		bt.results[i] = bt.results[i][:0]
+	}
 }

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -117,4 +118,31 @@ func firstDifference(a, b []string) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestStreamOnOneOrManyCores: a Stream judges on GOMAXPROCS goroutines, and the evaluation is
+// the one a single goroutine makes, result for result and in the same order (run with -race to
+// check what the goroutines share).
+func TestStreamOnOneOrManyCores(t *testing.T) {
+	gen := testgen.Generate(testgen.Options{Namespaces: 6, Workloads: 600, FailingEvery: 2, RBACObjects: 60})
+	objs, _ := withControllerPods(testgen.EngineObjects(gen))
+	plan := engine.Compile(checks.Catalogue(), nil)
+	opts := engine.Options{Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), AdminNamespace: engine.DefaultAdminNamespace, Approval: engine.ApprovalOffline}
+	stream := func(procs int) []string {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		s := plan.NewStream(nil, opts, nil)
+		for _, o := range objs {
+			s.Add(o)
+		}
+		return describeResults(s.Finish())
+	}
+	one := stream(1)
+	if len(one) < 1000 {
+		t.Fatalf("only %d results: too few to spread over goroutines", len(one))
+	}
+	for _, procs := range []int{2, 4} {
+		if many := stream(procs); !slices.Equal(one, many) {
+			t.Errorf("GOMAXPROCS=%d: %d results, %d on one; first difference at %d", procs, len(many), len(one), firstDifference(one, many))
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -17,9 +19,7 @@ import (
 func write(w io.Writer, format string, rep *Report) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return writeJSON(w, rep)
 	case "yaml":
 		out, err := yaml.Marshal(rep)
 		if err != nil {
@@ -36,6 +36,68 @@ func write(w io.Writer, format string, rep *Report) error {
 	default:
 		return writeTable(w, rep)
 	}
+}
+
+// writeJSON prints the report as encoding/json's Encoder does with an indent of two spaces, byte
+// for byte, but writes the findings and results one at a time: at 20,000 objects the report is
+// about 60 MB of JSON, which Encoder would hold twice (compact, then indented) before writing.
+func writeJSON(w io.Writer, rep *Report) error {
+	// The lists are marshalled with one empty item in their place, then written item by item.
+	head := *rep
+	var lists []streamedList
+	if len(rep.Findings) > 0 {
+		head.Findings = []Finding{{}}
+		lists = append(lists, streamedList{"findings", rep.Findings})
+	}
+	if len(rep.Results) > 0 {
+		head.Results = []Finding{{}}
+		lists = append(lists, streamedList{"results", rep.Results})
+	}
+	out, err := json.MarshalIndent(&head, "", "  ")
+	if err != nil {
+		return err
+	}
+	out = append(out, '\n')
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for _, l := range lists {
+		// The list's key at the top level: a raw newline never occurs inside a JSON string, so
+		// no value of another field can look like it.
+		key := []byte("\n  \"" + l.key + "\": ")
+		at := bytes.Index(out, key)
+		if at < 0 {
+			return fmt.Errorf("writing %s: no %q in the report", l.key, key)
+		}
+		at += len(key)
+		bw.Write(out[:at])
+		// The placeholder's value ends at its closing bracket at the top level.
+		end := bytes.Index(out[at:], []byte("\n  ]"))
+		if end < 0 {
+			return fmt.Errorf("writing %s: no end of the list", l.key)
+		}
+		out = out[at+end+len("\n  ]"):]
+		bw.WriteString("[\n")
+		for i := range l.items {
+			item, err := json.MarshalIndent(&l.items[i], "    ", "  ")
+			if err != nil {
+				return err
+			}
+			bw.WriteString("    ")
+			bw.Write(item)
+			if i < len(l.items)-1 {
+				bw.WriteByte(',')
+			}
+			bw.WriteByte('\n')
+		}
+		bw.WriteString("  ]")
+	}
+	bw.Write(out)
+	return bw.Flush()
+}
+
+// streamedList is a list of the report that writeJSON writes item by item.
+type streamedList struct {
+	key   string
+	items []Finding
 }
 
 // writePolicyReports prints a PolicyReport (namespaced resources) or ClusterPolicyReport

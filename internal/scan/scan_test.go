@@ -462,3 +462,53 @@ func validateJUnit(t *testing.T, out string) {
 		t.Errorf("JUnit output fails the JUnit schema: %v\n%s", err, msg)
 	}
 }
+
+// TestJSONWrittenAsEncoderWould: -o json writes findings and results one at a time, and the
+// bytes are still those encoding/json's Encoder (indented by two spaces) writes for the same
+// report, on the corpus with every result listed and on input with no findings.
+func TestJSONWrittenAsEncoderWould(t *testing.T) {
+	inputs := map[string][]string{
+		"the shop, every result":  {"-f", "testdata/manifests/shop.yaml", "--show", "all"},
+		"the shop, findings only": {"-f", "testdata/manifests/shop.yaml"},
+		"nothing found":           {"-", "--show", "all"},
+	}
+	if _, err := os.Stat(corpusDir); err == nil {
+		inputs["the corpus, every result"] = []string{"-f", corpusDir, "--show", "all"}
+	}
+	for name, args := range inputs {
+		t.Run(name, func(t *testing.T) {
+			stdin := ""
+			if args[0] == "-" {
+				stdin = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n  namespace: app\ndata:\n  colour: blue\n"
+			}
+			stdout, stderr, _ := runScan(t, stdin, append(args, "-o", "json")...)
+			var rep Report
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("%v\n%s", err, stderr)
+			}
+			var want, got bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(&rep); err != nil {
+				t.Fatal(err)
+			}
+			if err := writeJSON(&got, &rep); err != nil {
+				t.Fatal(err)
+			}
+			if want.String() != stdout {
+				t.Fatalf("the report read back is encoded differently from what scan wrote: the test lost a field")
+			}
+			if got.String() != want.String() {
+				at := 0
+				for at < min(got.Len(), want.Len()) && got.Bytes()[at] == want.Bytes()[at] {
+					at++
+				}
+				t.Fatalf("writeJSON differs from encoding/json at byte %d of %d:\nwant %q\ngot  %q", at, want.Len(),
+					want.String()[max(0, at-80):min(want.Len(), at+80)], got.String()[max(0, at-80):min(got.Len(), at+80)])
+			}
+			if name != "nothing found" && len(rep.Findings) == 0 {
+				t.Fatal("no findings: the test did not exercise the streamed lists")
+			}
+		})
+	}
+}
