@@ -87,9 +87,16 @@ E2E_ENV = $(TEST_ENV) SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_HELM="$$(hack/to
 	SOC2_KREW="$$(hack/tool.sh krew)" SOC2_KREW_VALIDATE="$$(hack/tool.sh validate-krew-manifest)"
 
 .PHONY: test
-test: control-plane kustomize versitygw promtool xmllint ## Run the unit tests and the in-process suites on a real kube-apiserver and etcd (envtest); not the end-to-end tests (make test-e2e). About 2 minutes warm on two quiet cores (README, Development).
+test: control-plane kustomize versitygw promtool xmllint ## Run the unit tests and the in-process suites on a real kube-apiserver and etcd (envtest); not the end-to-end tests (make test-e2e) or benchmarks. About 2 minutes warm on two quiet cores (README, Development).
 	mkdir -p _artifacts
-	$(TEST_ENV) go test -short -vet=off $(GO_TEST_FLAGS) ./...
+	$(TEST_ENV) go test -short -vet=off $(GO_TEST_FLAGS) $$($(TEST_PACKAGES))
+
+# TEST_PACKAGES are the packages with a test, fuzz target or example outside the e2e files:
+# make test does not link those that hold only benchmarks (internal/scaletest and
+# internal/ui/uibench: make bench and make test-scale run them, make verify type-checks them),
+# about 7 CPU-seconds of linking to run nothing.
+TEST_PACKAGES = go list -f '{{.ImportPath}}{{range .TestGoFiles}} {{$$.Dir}}/{{.}}{{end}}{{range .XTestGoFiles}} {{$$.Dir}}/{{.}}{{end}}' ./... | \
+	while read -r pkg files; do if [ -n "$$files" ] && grep -hE '^func (Test|Fuzz|Example)' $$files | grep -qv '^func TestMain('; then echo "$$pkg"; fi; done
 
 .PHONY: test-e2e
 test-e2e: control-plane kustomize versitygw promtool helm krew-tools debian-packages ## Run the end-to-end tests (files tagged e2e): the operator binary against an API server that fails, the demo, the kubectl plugin, helm and krew installs, Chromium on the dashboard and the evidence pack (screenshots land in _artifacts/).

@@ -27,6 +27,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
+	"github.com/soc2-operator/soc2-operator/internal/kubeapi"
 	"github.com/soc2-operator/soc2-operator/internal/logging"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/ui"
@@ -88,8 +89,8 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "Directory with the webhook's tls.crt and tls.key (default: /tmp/k8s-webhook-server/serving-certs, where cert-manager and OLM mount them)")
 	fs.BoolVar(&o.manageAdmissionPolicies, "manage-admission-policies", true, "Apply and keep the admission policies that record exception requesters, check approvals and reserve reports to the operator; false: only check them (apply `soc2-operator admission-policies` yourself, e.g. through GitOps)")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of the Go pprof endpoints (/debug/pprof/), for diagnosing memory and CPU use; \"0\" turns them off")
-	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (client-side limit)")
-	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of requests to the API server above --kube-api-qps")
+	fs.Float64Var(&o.qps, "kube-api-qps", kubeapi.DefaultQPS, "Requests per second to the API server (client-side limit)")
+	fs.IntVar(&o.burst, "kube-api-burst", kubeapi.DefaultBurst, "Burst of requests to the API server above --kube-api-qps")
 	fs.StringVar(&o.adminNamespace, "admin-namespace", defaultAdminNamespace(), "The operator's namespace: only ControlExceptions there may select other namespaces (default: $POD_NAMESPACE, else "+engine.DefaultAdminNamespace+")")
 	fs.StringVar(&o.journalStore, "journal-store", "", "Evidence journal store: a directory, file:///path or s3://bucket/prefix?region=...&lock-mode=governance|compliance&retain-days=N (off when empty)")
 	fs.StringVar(&o.clusterName, "cluster-name", "", "This cluster's name: its journal prefix in the store (required with --journal-store)")

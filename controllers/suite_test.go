@@ -20,6 +20,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
@@ -129,7 +130,7 @@ func createApproved(t *testing.T, ex *v1alpha1.ControlException) {
 const attestationInterval = 2 * time.Second
 
 // adminNamespace is the operator's namespace in these tests.
-const adminNamespace = "soc2-operator-system"
+const adminNamespace = engine.DefaultAdminNamespace
 
 func TestMain(m *testing.M) { testenv.Main(m, run) }
 

@@ -129,7 +129,7 @@ func runFixture(t *testing.T, c *engine.Check, file, expect string) {
 	for _, p := range plan.Problems {
 		t.Fatalf("%s: the fixture's profile has a problem: %s", file, p.Message)
 	}
-	opts := engine.Options{Now: fixtureNow, AdminNamespace: "soc2-operator-system", KeepPassing: true}
+	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
 	ev := plan.Evaluate(engine.NewInventory(cluster, header.complete), exceptions, opts)
 	if !header.complete {
 		sameAsStreamed(t, file, plan, cluster, exceptions, opts, ev)

@@ -83,7 +83,7 @@ func exception(ns, name string, mutate func(*v1alpha1.ControlExceptionSpec)) *v1
 func evaluate(t *testing.T, profile *v1alpha1.ComplianceProfile, objs []*engine.Object, exs ...*v1alpha1.ControlException) *engine.Evaluation {
 	t.Helper()
 	plan := engine.Compile(catalogue, profile)
-	return plan.Evaluate(engine.NewInventory(objs, true), exs, engine.Options{Now: now, AdminNamespace: "soc2-operator-system", KeepPassing: true,
+	return plan.Evaluate(engine.NewInventory(objs, true), exs, engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true,
 		Approval: engine.ApprovalEnforced})
 }
 
@@ -287,7 +287,7 @@ func TestExceptions(t *testing.T) {
 			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonNamespaceNotAllowed},
 		},
 		"an exception in the operator's namespace may select other namespaces": {
-			ex: exception("soc2-operator-system", "platform", func(s *v1alpha1.ControlExceptionSpec) {
+			ex: exception(engine.DefaultAdminNamespace, "platform", func(s *v1alpha1.ControlExceptionSpec) {
 				s.Match.Namespaces = []string{"billing"}
 			}),
 			want: want{excepted: []string{"billing/web"}, state: v1alpha1.ExceptionActive},
@@ -425,7 +425,7 @@ func TestExceptionPolicy(t *testing.T) {
 		},
 		"the operator's namespace still holds exceptions where tenants may not": {
 			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical, AllowTenantExceptions: &no}, trust: engine.ApprovalEnforced,
-			ns:     "soc2-operator-system",
+			ns:     engine.DefaultAdminNamespace,
 			mutate: func(ex *v1alpha1.ControlException) { ex.Spec.Match.Namespaces = []string{"shop"} },
 			want:   want{state: v1alpha1.ExceptionActive, approver: "bob@example.com", excepted: 1},
 		},
@@ -458,7 +458,7 @@ func TestExceptionPolicy(t *testing.T) {
 			}
 			objs := []*engine.Object{deployment("shop", "web", nil, "setup")}
 			ev := engine.Compile(catalogue, profile).Evaluate(engine.NewInventory(objs, true), []*v1alpha1.ControlException{ex},
-				engine.Options{Now: now, AdminNamespace: "soc2-operator-system", Approval: tc.trust, ApprovalProblem: tc.problem})
+				engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, Approval: tc.trust, ApprovalProblem: tc.problem})
 			out := ev.Exceptions[0]
 			if out.State != tc.want.state || !strings.Contains(out.Message, tc.want.message) {
 				t.Errorf("got %s %q, want %s containing %q", out.State, out.Message, tc.want.state, tc.want.message)
@@ -661,7 +661,7 @@ func TestProfiles(t *testing.T) {
 			}
 			plan := engine.Compile(catalogue, &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: tc.spec})
 			ev := plan.Evaluate(engine.NewInventory(objs, true), nil,
-				engine.Options{Now: now, AdminNamespace: "soc2-operator-system", KeepPassing: true, CustomCheckTimeout: tc.timeout})
+				engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true, CustomCheckTimeout: tc.timeout})
 			var got []string
 			for _, p := range ev.Plan.Problems {
 				got = append(got, p.Message)

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -131,7 +132,7 @@ func TestDashboardQueriesReadExportedSeries(t *testing.T) {
 	const ns = "dashboard-shop"
 	no := false
 	for _, o := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "soc2-operator-system"}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: engine.DefaultAdminNamespace}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"dashboard": "yes"}}},
 		// A privileged container: a Critical finding, so the namespace is NonCompliant and
 		// alerts fire.

@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/testgen"
 )
@@ -111,7 +112,7 @@ func (c *cluster) start(b *testing.B) error {
 	}
 	b.Logf("created %d objects (%d workloads in %d namespaces, %d RBAC objects) in %s",
 		len(objs), c.opts.Workloads, c.opts.Namespaces, c.opts.RBACObjects, time.Since(start).Round(time.Millisecond))
-	if err := c.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "soc2-operator-system"}}); err != nil {
+	if err := c.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: engine.DefaultAdminNamespace}}); err != nil {
 		return err
 	}
 	profile := &v1alpha1.ComplianceProfile{
@@ -134,7 +135,7 @@ func (c *cluster) start(b *testing.B) error {
 	// The operator starts on a cluster that already holds everything: the time until every
 	// report is written includes start-up, the cache's initial list and the evaluation.
 	start = time.Now()
-	if c.mgr, err = testenv.StartManager(bin, kubeconfig, "--admin-namespace", "soc2-operator-system"); err != nil {
+	if c.mgr, err = testenv.StartManager(bin, kubeconfig, "--admin-namespace", engine.DefaultAdminNamespace); err != nil {
 		return err
 	}
 	if err := c.waitReports(ctx, 10*time.Minute); err != nil {

@@ -38,12 +38,13 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/webhook"
 )
 
 // adminNamespace is the operator's namespace in these tests.
-const adminNamespace = "soc2-operator-system"
+const adminNamespace = engine.DefaultAdminNamespace
 
 var (
 	env    *envtest.Environment

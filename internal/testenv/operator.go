@@ -12,6 +12,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/soc2-operator/soc2-operator/internal/kubeapi"
 )
 
 // OperatorOptions say how StartOperator runs the operator's manager in the test process. The
@@ -66,6 +68,10 @@ func StartOperator(cfg *rest.Config, opts OperatorOptions) (*Operator, error) {
 			Host: w.LocalServingHost, Port: w.LocalServingPort, CertDir: w.LocalServingCertDir,
 		})
 	}
+	// The operator binary's client-side limits, not client-go's default of 5 a second: the
+	// dashboard asks one SubjectAccessReview per namespace.
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = kubeapi.DefaultQPS, kubeapi.DefaultBurst
 	mgr, err := ctrl.NewManager(cfg, mo)
 	if err != nil {
 		return nil, err

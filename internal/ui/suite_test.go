@@ -35,6 +35,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/ui"
@@ -43,7 +44,7 @@ import (
 // One control plane, one operator (reconcilers and dashboard, in process) and the demo's
 // namespaces (config/demo, the baseline profile and the sample exception) for the package.
 const (
-	adminNamespace = "soc2-operator-system"
+	adminNamespace = engine.DefaultAdminNamespace
 	profileName    = "soc2-baseline"
 	usersNamespace = "ui-users"
 )

@@ -22,6 +22,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/webhook"
 )
@@ -33,7 +34,7 @@ var (
 	scheme   *runtime.Scheme
 )
 
-const adminNamespace = "soc2-operator-system"
+const adminNamespace = engine.DefaultAdminNamespace
 
 // TestMain starts the API server with the operator's webhook configuration installed (envtest
 // points it at a local server with its own certificates) and a manager serving the webhook.
