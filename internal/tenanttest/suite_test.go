@@ -88,11 +88,9 @@ func run(m *testing.M) (int, error) {
 
 	scheme = testenv.Scheme()
 
-	user, err := env.AddUser(envtest.User{Name: "platform-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
+	if platformCfg, err = testenv.AddUser(env, "platform-admin", "system:masters"); err != nil {
 		return 0, err
 	}
-	platformCfg = user.Config()
 	if platform, err = client.New(platformCfg, client.Options{Scheme: scheme}); err != nil {
 		return 0, err
 	}

@@ -89,11 +89,11 @@ func WaitAdmissionPolicies(ctx context.Context, c client.Client, namespace strin
 // ApproverClient returns a client for a second user (a cluster admin, so allowed to approve
 // anywhere) who approves exceptions that tests create as another user.
 func ApproverClient(env *envtest.Environment, c client.Client) (client.Client, error) {
-	user, err := env.AddUser(envtest.User{Name: ApproverName, Groups: []string{"system:masters"}}, nil)
+	cfg, err := AddUser(env, ApproverName, "system:masters")
 	if err != nil {
-		return nil, fmt.Errorf("adding the approver user: %w", err)
+		return nil, err
 	}
-	return client.New(user.Config(), client.Options{Scheme: c.Scheme()})
+	return client.New(cfg, client.Options{Scheme: c.Scheme()})
 }
 
 // Approve approves the exception as the approver client's user, retrying while the API server

@@ -85,15 +85,13 @@ func run(m *testing.M) (int, error) {
 
 	// The operator runs as a user of its own (system:masters: it needs create on tokenreviews
 	// and subjectaccessreviews, which config/rbac grants it).
-	operator, err := env.AddUser(envtest.User{Name: "soc2-operator", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
+	if operatorCfg, err = testenv.AddUser(env, "soc2-operator", "system:masters"); err != nil {
 		return 0, err
 	}
-	operatorCfg = operator.Config()
-	if admin, err = client.New(operator.Config(), client.Options{Scheme: scheme}); err != nil {
+	if admin, err = client.New(operatorCfg, client.Options{Scheme: scheme}); err != nil {
 		return 0, err
 	}
-	if clientset, err = kubernetes.NewForConfig(operator.Config()); err != nil {
+	if clientset, err = kubernetes.NewForConfig(operatorCfg); err != nil {
 		return 0, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -230,11 +228,11 @@ func requestAndApproveTheSampleException(ctx context.Context) error {
 	if err := testenv.WaitAdmissionPolicies(ctx, admin, adminNamespace, testenv.VerifierTrusts(approval)); err != nil {
 		return err
 	}
-	dev, err := env.AddUser(envtest.User{Name: requester, Groups: []string{"system:masters"}}, nil)
+	dev, err := testenv.AddUser(env, requester, "system:masters")
 	if err != nil {
 		return err
 	}
-	devClient, err := client.New(dev.Config(), client.Options{Scheme: scheme})
+	devClient, err := client.New(dev, client.Options{Scheme: scheme})
 	if err != nil {
 		return err
 	}
