@@ -8,10 +8,12 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -22,6 +24,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/inventory"
 )
 
 // exceptionRecheck is how often an exception is re-judged with nothing else changing, so that
@@ -67,8 +70,12 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if err := r.List(ctx, profiles); err != nil {
 		return ctrl.Result{}, err
 	}
+	assessing, err := r.assessing(ctx, ex, profiles.Items)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	trust, why := r.Approval.Trust()
-	state, reason, message, applies := r.judge(ex, profiles.Items, now, trust, why)
+	state, reason, message, applies := r.judge(ex, assessing, now, trust, why)
 	warning := expiryWarning(applies)
 	desired := ex.Status.DeepCopy()
 	desired.ObservedGeneration = ex.Generation
@@ -137,6 +144,32 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
+// assessing returns the profiles that can honour the exception where it waives: for an
+// exception in a tenant's namespace, those that assess that namespace (a profile that does not
+// select it never judges a finding there, so its verdict would say something untrue: Active
+// under a profile that waives nothing, say); an exception in the operator's namespace names its
+// namespaces itself, so every profile.
+func (r *ControlExceptionReconciler) assessing(ctx context.Context, ex *v1alpha1.ControlException, profiles []v1alpha1.ComplianceProfile) ([]v1alpha1.ComplianceProfile, error) {
+	if ex.Namespace == r.AdminNamespace {
+		return profiles, nil
+	}
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, types.NamespacedName{Name: ex.Namespace}, ns); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading namespace %s of exception %s/%s: %w", ex.Namespace, ex.Namespace, ex.Name, err)
+	}
+	var out []v1alpha1.ComplianceProfile
+	for i := range profiles {
+		sel, problem := inventory.NamespaceSelector(&profiles[i])
+		if problem == nil && inventory.Selects(&profiles[i], sel, ns) {
+			out = append(out, profiles[i])
+		}
+	}
+	return out, nil
+}
+
 // judge settles the exception's state over the profiles it applies to: Expired once its expiry
 // passes, Active when some profile honours it, else PendingApproval when some profile waits for
 // its approval, else Invalid when it is invalid for every profile that would honour it.
@@ -189,7 +222,10 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 		// No profile applies: judge it on its own, so that mistakes still show.
 		out := engine.Compile(r.Catalogue, nil).JudgeException(ex, opts)
 		msg := out.Message
-		if out.State == v1alpha1.ExceptionActive {
+		switch {
+		case ex.Namespace != r.AdminNamespace:
+			msg = "No ComplianceProfile it applies to assesses namespace " + ex.Namespace + "; " + msg
+		case out.State == v1alpha1.ExceptionActive:
 			msg = "No ComplianceProfile it applies to exists; " + msg
 		}
 		return out.State, out.Reason, msg, applies

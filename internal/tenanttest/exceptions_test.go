@@ -493,6 +493,41 @@ func TestExceptionPolicyLimitsWaivers(t *testing.T) {
 	})
 }
 
+// TestAProfileElsewhereDoesNotMakeAnExceptionActive: a profile that does not assess the
+// tenant's namespace, and honours exceptions without approval, must not make the tenant's
+// unapproved exception read Active (`kubectl get cexc` would show a waiver an auditor trusts,
+// while the report, under the only profile that assesses the namespace, waives nothing).
+func TestAProfileElsewhereDoesNotMakeAnExceptionActive(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "elsewhere", nil)
+	no := false
+	lenient := &v1alpha1.ComplianceProfile{
+		ObjectMeta: metav1.ObjectMeta{Name: "lenient-" + tn.Namespace},
+		Spec: v1alpha1.ComplianceProfileSpec{
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"lenient-" + tn.Namespace: "true"}},
+			ExceptionPolicy:   &v1alpha1.ExceptionPolicy{RequireApproval: &no},
+		},
+	}
+	if err := platform.Create(ctx, lenient); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = platform.Delete(context.Background(), lenient) })
+	if err := tn.Client.Create(ctx, credentialsDeployment(tn.Namespace, "api")); err != nil {
+		t.Fatal(err)
+	}
+	ex := credentialsException(tn.Namespace)
+	if err := tn.Client.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	got, rep := tn.waitJudged(t, ex.Name, v1alpha1.ExceptionPendingApproval)
+	if strings.Contains(got.Status.Message, lenient.Name) || !strings.Contains(got.Status.Message, tn.Profile) {
+		t.Errorf("message %q: want it pending under %s only", got.Status.Message, tn.Profile)
+	}
+	if f, err := checkFinding(rep, "sec-literal-env-credentials", "api"); err != nil || f.Result != v1alpha1.ResultFail {
+		t.Errorf("finding %+v %v, want Fail", f, err)
+	}
+}
+
 // TestMissingPoliciesAreNotTrusted: with a policy binding deleted (by a cluster admin, on a
 // cluster whose policies are applied through GitOps), approvals are not trusted and profiles
 // that require approval say so; when the binding is back, they count again.
