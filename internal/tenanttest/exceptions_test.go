@@ -526,6 +526,73 @@ func TestAProfileElsewhereDoesNotMakeAnExceptionActive(t *testing.T) {
 	if f, err := checkFinding(rep, "sec-literal-env-credentials", "api"); err != nil || f.Result != v1alpha1.ResultFail {
 		t.Errorf("finding %+v %v, want Fail", f, err)
 	}
+
+	// Once the lenient profile assesses the namespace too, it honours the exception there (its
+	// own report waives the finding); when it stops, the exception is pending again at once,
+	// not at its next hourly re-check.
+	label := func(on bool) {
+		t.Helper()
+		ns := &corev1.Namespace{}
+		if err := platform.Get(ctx, types.NamespacedName{Name: tn.Namespace}, ns); err != nil {
+			t.Fatal(err)
+		}
+		if on {
+			ns.Labels[lenient.Name] = "true"
+		} else {
+			delete(ns.Labels, lenient.Name)
+		}
+		if err := platform.Update(ctx, ns); err != nil {
+			t.Fatal(err)
+		}
+	}
+	label(true)
+	testenv.Eventually(t, 30*time.Second, "the exception Active under "+lenient.Name, func() error {
+		if err := platform.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		if got.Status.State != v1alpha1.ExceptionActive || !strings.Contains(got.Status.Message, lenient.Name) {
+			return fmt.Errorf("state %q (%s)", got.Status.State, got.Status.Message)
+		}
+		return nil
+	})
+	label(false)
+	tn.waitJudged(t, ex.Name, v1alpha1.ExceptionPendingApproval)
+
+	// A namespace only the lenient profile assesses: when it stops (the label goes), no profile
+	// evaluates the namespace any more, and its exception must still stop reading Active.
+	only := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "only-" + lenient.Name, Labels: map[string]string{lenient.Name: "true"}}}
+	if err := platform.Create(ctx, only); err != nil {
+		t.Fatal(err)
+	}
+	if err := platform.Create(ctx, credentialsDeployment(only.Name, "api")); err != nil {
+		t.Fatal(err)
+	}
+	onlyEx := credentialsException(only.Name)
+	if err := platform.Create(ctx, onlyEx); err != nil {
+		t.Fatal(err)
+	}
+	exceptionIs := func(want v1alpha1.ExceptionState, says string) {
+		t.Helper()
+		testenv.Eventually(t, 30*time.Second, fmt.Sprintf("exception %s/%s %s, saying %q", only.Name, onlyEx.Name, want, says), func() error {
+			got := &v1alpha1.ControlException{}
+			if err := platform.Get(ctx, client.ObjectKeyFromObject(onlyEx), got); err != nil {
+				return err
+			}
+			if got.Status.State != want || !strings.Contains(got.Status.Message, says) {
+				return fmt.Errorf("state %q (%s)", got.Status.State, got.Status.Message)
+			}
+			return nil
+		})
+	}
+	exceptionIs(v1alpha1.ExceptionActive, "for profiles "+lenient.Name)
+	if err := platform.Get(ctx, client.ObjectKeyFromObject(only), only); err != nil {
+		t.Fatal(err)
+	}
+	delete(only.Labels, lenient.Name)
+	if err := platform.Update(ctx, only); err != nil {
+		t.Fatal(err)
+	}
+	exceptionIs(v1alpha1.ExceptionPendingApproval, "No ComplianceProfile it applies to assesses namespace "+only.Name)
 }
 
 // TestMissingPoliciesAreNotTrusted: with a policy binding deleted (by a cluster admin, on a
