@@ -229,9 +229,8 @@ func (b *builder) summary(ns string) *Summary {
 // reports nothing yields a NotAssessed result that says so: one broken check never stops the
 // others.
 func run(ctx *Context, c *PlannedCheck, out []Result) []Result {
-	ctx.check = c
+	ctx.check, ctx.out = c, out
 	start := len(out)
-	ctx.out = out
 	func() {
 		defer func() {
 			if v := recover(); v != nil {
@@ -241,12 +240,10 @@ func run(ctx *Context, c *PlannedCheck, out []Result) []Result {
 		}()
 		c.Evaluate(ctx, ctx.obj)
 	}()
-	out, ctx.out = ctx.out, nil
-	if len(out) == start {
-		ctx.out = out
+	if len(ctx.out) == start {
 		ctx.NotAssessed("", "the check reported no result")
-		out, ctx.out = ctx.out, nil
 	}
+	out, ctx.out = ctx.out, nil
 	if ctx.note != "" {
 		for i := start; i < len(out); i++ {
 			if out[i].Status == StatusFail {

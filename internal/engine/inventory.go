@@ -42,12 +42,13 @@ type memoKey struct {
 // NewInventory indexes objects. Objects are taken as they are: do not modify them afterwards.
 func NewInventory(objects []*Object, complete bool) *Inventory {
 	inv := &Inventory{
-		Complete: complete,
-		objects:  objects,
-		byKey:    make(map[objectKey]*Object, len(objects)),
-		byNsKind: make(map[nsKind][]*Object),
-		byKind:   make(map[string][]*Object),
-		memo:     make(map[memoKey]any),
+		Complete:   complete,
+		objects:    objects,
+		byKey:      make(map[objectKey]*Object, len(objects)),
+		byNsKind:   make(map[nsKind][]*Object),
+		byKind:     make(map[string][]*Object),
+		memo:       make(map[memoKey]any),
+		provenance: map[*Object]*Provenance{},
 	}
 	for _, o := range objects {
 		inv.index(o)
@@ -119,19 +120,25 @@ func (inv *Inventory) Memo(obj *Object, name string, compute func() any) any {
 	if obj != inv.alone {
 		inv.crossObject("memo " + name)
 	}
-	k := memoKey{obj, name}
-	inv.mu.Lock()
-	v, ok := inv.memo[k]
-	inv.mu.Unlock()
+	return once(&inv.mu, inv.memo, memoKey{obj, name}, compute)
+}
+
+// once returns m[k], computing and storing it first when absent. compute runs without mu held
+// (it may call once itself); when two goroutines compute the same entry, the first stored is
+// kept and returned to both.
+func once[K comparable, V any](mu *sync.Mutex, m map[K]V, k K, compute func() V) V {
+	mu.Lock()
+	v, ok := m[k]
+	mu.Unlock()
 	if ok {
 		return v
 	}
 	v = compute()
-	inv.mu.Lock()
-	defer inv.mu.Unlock()
-	if first, ok := inv.memo[k]; ok {
+	mu.Lock()
+	defer mu.Unlock()
+	if first, ok := m[k]; ok {
 		return first
 	}
-	inv.memo[k] = v
+	m[k] = v
 	return v
 }

@@ -105,23 +105,7 @@ func (inv *Inventory) Provenance(o *Object) *Provenance {
 		return nil
 	}
 	inv.crossObject("the controller of " + o.Kind + " " + o.Name)
-	inv.mu.Lock()
-	p, ok := inv.provenance[o]
-	inv.mu.Unlock()
-	if ok {
-		return p
-	}
-	p = inv.decideProvenance(o)
-	inv.mu.Lock()
-	defer inv.mu.Unlock()
-	if first, ok := inv.provenance[o]; ok {
-		return first
-	}
-	if inv.provenance == nil {
-		inv.provenance = map[*Object]*Provenance{}
-	}
-	inv.provenance[o] = p
-	return p
+	return once(&inv.mu, inv.provenance, o, func() *Provenance { return inv.decideProvenance(o) })
 }
 
 // JudgedThroughController reports whether o is not judged itself: the controller that created

@@ -80,34 +80,27 @@ const batchSize = 64
 // which depends on the order objects are judged in.
 func (p *Plan) NewStream(exceptions []*v1alpha1.ControlException, opts Options, release func(*Object) *Object) *Stream {
 	s := &Stream{b: p.newBuilder(exceptions, opts, 0), reads: map[string]bool{}, release: release}
-	s.ctx = &Context{Inventory: NewInventory(nil, false), Params: &p.Params, customTimeout: opts.CustomCheckTimeout}
-	workers := max(1, runtime.GOMAXPROCS(0))
-	s.ends = []*Context{s.ctx}
-	if !p.hasCustom() {
-		for range workers - 1 {
-			s.ends = append(s.ends, &Context{Inventory: s.ctx.Inventory, Params: &p.Params, customTimeout: opts.CustomCheckTimeout})
-		}
-	}
-	for range workers {
-		s.alone = append(s.alone, &Context{Inventory: NewInventory(nil, false), Params: &p.Params, customTimeout: opts.CustomCheckTimeout})
-	}
+	custom := false
 	for _, c := range p.Checks {
 		for _, k := range c.Reads {
 			s.reads[k] = true
 		}
+		custom = custom || c.Custom
 	}
 	s.readsWorkloads = s.reads[KindWorkload]
-	return s
-}
-
-// hasCustom reports whether the plan runs custom checks.
-func (p *Plan) hasCustom() bool {
-	for _, c := range p.Checks {
-		if c.Custom {
-			return true
-		}
+	newContext := func(inv *Inventory) *Context {
+		return &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout}
 	}
-	return false
+	workers := max(1, runtime.GOMAXPROCS(0))
+	s.ctx = newContext(NewInventory(nil, false))
+	s.ends = []*Context{s.ctx}
+	for range workers {
+		if !custom && len(s.ends) < workers {
+			s.ends = append(s.ends, newContext(s.ctx.Inventory))
+		}
+		s.alone = append(s.alone, newContext(NewInventory(nil, false)))
+	}
+	return s
 }
 
 // judgedAlone reports whether o is judged when added: it names no built-in controller and
