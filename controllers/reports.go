@@ -195,6 +195,11 @@ func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Contex
 
 // deleteReport removes the report of a namespace the profile no longer selects.
 func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ns string) error {
+	// The namespace's exceptions no longer count under this profile: judge them again, so
+	// that none still reads Active under a profile that stopped assessing the namespace.
+	if err := r.rejudgeExceptionsIn(ctx, ns); err != nil {
+		return err
+	}
 	r.state.dropNamespace(ps, ns)
 	r.journal.forgetNamespace(profile.Name, ns)
 	r.firstSeen.Forget(profile.Name, ns)
@@ -209,6 +214,22 @@ func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile 
 	}
 	metrics.ReportWrites.WithLabelValues(profile.Name, "delete", "ok").Inc()
 	logf.FromContext(ctx).Info("Deleted report of a namespace the profile no longer selects", "namespace", ns, "profile", profile.Name)
+	return nil
+}
+
+// rejudgeExceptionsIn asks the exception reconciler to judge every exception of namespace ns
+// again.
+func (r *ComplianceProfileReconciler) rejudgeExceptionsIn(ctx context.Context, ns string) error {
+	if r.exceptionChanged == nil {
+		return nil
+	}
+	list := &v1alpha1.ControlExceptionList{}
+	if err := r.List(ctx, list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+		return fmt.Errorf("listing the exceptions of namespace %s: %w", ns, err)
+	}
+	for i := range list.Items {
+		r.exceptionChanged(types.NamespacedName{Namespace: ns, Name: list.Items[i].Name})
+	}
 	return nil
 }
 
