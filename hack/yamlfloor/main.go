@@ -37,36 +37,42 @@ import (
 func main() {
 	mode := flag.String("mode", "v3node", "sigs, v2, v3node, v3node-json, block or block-metadata")
 	v3node := func(d []byte) error { var n yamlv3.Node; return yamlv3.Unmarshal(d, &n) }
-	block := func(metadataOnly bool) func([]byte) error {
-		return func(d []byte) error {
-			if _, ok := manifest.BlockJSON(d, metadataOnly); ok {
+	// scratch is each worker's memory for the block reader's JSON, reused as scan's workers do.
+	scratch := make([][]byte, runtime.GOMAXPROCS(0))
+	block := func(metadataOnly bool) func(int, []byte) error {
+		return func(w int, d []byte) error {
+			js, ok := manifest.BlockJSON(d, metadataOnly, scratch[w])
+			scratch[w] = js[:0]
+			if ok {
 				return nil
 			}
 			return v3node(d)
 		}
 	}
 	flag.Parse()
-	parse, ok := map[string]func([]byte) error{
-		"sigs": func(d []byte) error {
+	// each takes the number of the worker that parses and a document.
+	one := func(f func([]byte) error) func(int, []byte) error { return func(_ int, d []byte) error { return f(d) } }
+	parse, ok := map[string]func(int, []byte) error{
+		"sigs": one(func(d []byte) error {
 			js, err := yaml.YAMLToJSON(d)
 			if err != nil {
 				return err
 			}
 			var m map[string]any
 			return json.Unmarshal(js, &m)
-		},
-		"v2":             func(d []byte) error { var v any; return yamlv2.Unmarshal(d, &v) },
-		"v3node":         v3node,
+		}),
+		"v2":             one(func(d []byte) error { var v any; return yamlv2.Unmarshal(d, &v) }),
+		"v3node":         one(v3node),
 		"block":          block(false),
 		"block-metadata": block(true),
-		"v3node-json": func(d []byte) error {
+		"v3node-json": one(func(d []byte) error {
 			if t := bytes.TrimSpace(d); len(t) > 0 && t[0] == '{' {
 				var m map[string]any
 				return json.Unmarshal(t, &m)
 			}
 			var n yamlv3.Node
 			return yamlv3.Unmarshal(d, &n)
-		},
+		}),
 	}[*mode]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "yamlfloor: unknown -mode %s\n", *mode)
@@ -84,19 +90,20 @@ func main() {
 	var docs, failed atomic.Int64
 	next := make(chan string)
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	for w := range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var r manifest.FileReader
 			for f := range next {
-				data, err := os.ReadFile(f)
+				data, err := r.Read(f)
 				if err != nil {
 					failed.Add(1)
 					continue
 				}
 				for _, d := range split(data) {
 					docs.Add(1)
-					if parse(d) != nil {
+					if parse(w, d) != nil {
 						failed.Add(1)
 					}
 				}

@@ -26,13 +26,25 @@ import (
 // top-level keys are then read (so that every syntax error still sends the document to the slow
 // path, which reports it) but not written. tm is as fastJSON's.
 func blockJSON(body []byte, drop func(apiVersion, kind string) bool) (js []byte, tm *typeMeta, ok bool) {
-	if !plainText(body) {
+	if js, tm, ok = blockJSONInto(body, drop, nil); !ok {
 		return nil, nil, false
 	}
-	p := blockParser{src: body, out: make([]byte, 0, len(body)+len(body)/8), drop: drop}
+	return js, tm, true
+}
+
+// blockJSONInto is blockJSON writing into scratch's memory when it is large enough. js is
+// returned (with its memory, to be used again) even when ok is false.
+func blockJSONInto(body []byte, drop func(apiVersion, kind string) bool, scratch []byte) (js []byte, tm *typeMeta, ok bool) {
+	if !plainText(body) {
+		return scratch, nil, false
+	}
+	if want := len(body) + len(body)/8; cap(scratch) < want {
+		scratch = make([]byte, 0, want)
+	}
+	p := blockParser{src: body, out: scratch[:0], drop: drop}
 	ind := p.nextLine()
 	if ind < 0 {
-		return nil, nil, false
+		return p.out, nil, false
 	}
 	p.pos = p.lineStart + ind
 	if p.seqEntry(p.pos) {
@@ -41,7 +53,7 @@ func blockJSON(body []byte, drop func(apiVersion, kind string) bool) (js []byte,
 		ok = p.mapping(ind, true)
 	}
 	if !ok || p.nextLine() != eof {
-		return nil, nil, false
+		return p.out, nil, false
 	}
 	return p.out, p.tm, true
 }
@@ -1141,12 +1153,14 @@ func (p *blockParser) writeString(s []byte) {
 // BlockJSON is the first of Decode's paths alone: one YAML document converted to JSON by the
 // block reader, or ok false when it leaves the document to the slower paths. With
 // metadataOnly, of the top level only apiVersion, kind and metadata are written (the rest is
-// read and checked). hack/yamlfloor measures with it how fast YAML can only be parsed.
-func BlockJSON(body []byte, metadataOnly bool) (js []byte, ok bool) {
+// read and checked). The JSON is written into scratch's memory when it is large enough (nil:
+// new memory), as Decode's workers write it; js is returned even when ok is false, so that its
+// memory can be passed again. hack/yamlfloor measures with it how fast YAML can only be parsed.
+func BlockJSON(body []byte, metadataOnly bool, scratch []byte) (js []byte, ok bool) {
 	var drop func(string, string) bool
 	if metadataOnly {
 		drop = func(string, string) bool { return true }
 	}
-	js, _, ok = blockJSON(body, drop)
+	js, _, ok = blockJSONInto(body, drop, scratch)
 	return js, ok
 }

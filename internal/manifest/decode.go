@@ -78,13 +78,19 @@ func Decode(source string, data []byte) ([]*engine.Object, []error) {
 
 // DecodeWith is Decode keeping what opts says.
 func DecodeWith(source string, data []byte, opts Options) ([]*engine.Object, []error) {
+	return decodeWith(source, data, opts, &buffers{})
+}
+
+// decodeWith is DecodeWith with the memory of bufs, which the caller may pass again for the
+// next file: each document's JSON is written over the last one's.
+func decodeWith(source string, data []byte, opts Options, bufs *buffers) ([]*engine.Object, []error) {
 	var objs []*engine.Object
 	var errs []error
 	for _, d := range splitDocuments(utf8Text(data)) {
 		err := d.err
 		var got []*engine.Object
 		if err == nil {
-			got, err = decodeDocument(d.body, opts)
+			got, err = decodeDocument(d.body, opts, bufs)
 		}
 		// A List with broken items still yields its good ones; each broken item is an error.
 		for _, o := range got {
@@ -240,11 +246,11 @@ type typeMeta struct {
 	Items      []json.RawMessage `json:"items"`
 }
 
-func decodeDocument(body []byte, opts Options) ([]*engine.Object, error) {
+func decodeDocument(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
 	if len(body) > MaxDocumentBytes {
 		return nil, fmt.Errorf("document is %d bytes; the limit is %d", len(body), MaxDocumentBytes)
 	}
-	js, tm, err := toJSON(body, opts)
+	js, tm, err := toJSONInto(body, opts, bufs)
 	if err != nil {
 		return nil, err
 	}
@@ -263,6 +269,12 @@ func decodeDocument(body []byte, opts Options) ([]*engine.Object, error) {
 // of the YAML manifests are written in; fastJSON, over a yaml.v3 node tree; and the
 // sigs.k8s.io/yaml (yaml.v2) round trip, which words the errors. All three give the same JSON.
 func toJSON(body []byte, opts Options) ([]byte, *typeMeta, error) {
+	return toJSONInto(body, opts, nil)
+}
+
+// toJSONInto is toJSON with the block reader writing into bufs.json (when bufs is not nil),
+// which the next document overwrites.
+func toJSONInto(body []byte, opts Options, bufs *buffers) ([]byte, *typeMeta, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		return trimmed, nil, nil
@@ -270,7 +282,15 @@ func toJSON(body []byte, opts Options) ([]byte, *typeMeta, error) {
 	if err := checkAliases(body); err != nil {
 		return nil, nil, err
 	}
-	if js, tm, ok := blockJSON(body, opts.keepsOnlyMetadata); ok {
+	var scratch []byte
+	if bufs != nil {
+		scratch = bufs.json
+	}
+	js, tm, ok := blockJSONInto(body, opts.keepsOnlyMetadata, scratch)
+	if bufs != nil && cap(js) <= maxKeptBuffer {
+		bufs.json = js[:0]
+	}
+	if ok {
 		return js, tm, nil
 	}
 	if js, tm, ok := fastJSON(body); ok {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -172,5 +173,109 @@ func TestLoad(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestObjectsDoNotShareReusedBuffers: a decoding worker reads every file into one buffer and the
+// block reader writes every document's JSON into another (buffers), so nothing decoded may keep
+// their bytes. Two files of the same length are decoded one after the other with the same
+// buffers; the first file's objects must still be what the file says once the second has
+// overwritten them.
+func TestObjectsDoNotShareReusedBuffers(t *testing.T) {
+	const tmpl = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm-NAME
+  namespace: ns-NAME
+  labels: {app: NAME, "quoted-NAME": "v-NAME"}
+  annotations:
+    note: |
+      folded NAME
+data:
+  key-NAME: value-NAME
+  'single-NAME': "double-NAME"
+---
+apiVersion: example.com/v1
+kind: NAMEWidget
+metadata:
+  name: widget-NAME
+spec:
+  size: NAME
+  list: [NAME, {k: NAME}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: deploy-NAME}
+spec:
+  template:
+    spec:
+      containers:
+      - name: c-NAME
+        image: registry/NAME:1
+        env: [{name: E_NAME, value: NAME}]
+---
+{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc-NAME"}, "spec": {"selector": {"app": "NAME"}}}
+`
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "first.yaml"), filepath.Join(dir, "second.yaml")
+	writeFile(t, first, strings.ReplaceAll(tmpl, "NAME", "alpha"))
+	writeFile(t, second, strings.ReplaceAll(tmpl, "NAME", "omega"))
+	opts := Options{MetadataOnly: func(kind string) bool { return kind == "alphaWidget" }}
+
+	var bufs buffers
+	data, err := bufs.file.Read(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, errs := decodeWith(first, data, opts, &bufs)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if data, err = bufs.file.Read(second); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs := decodeWith(second, data, opts, &bufs); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+
+	content, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, errs := DecodeWith(first, content, opts)
+	if len(errs) > 0 || len(got) != len(want) || len(got) != 4 {
+		t.Fatalf("got %d objects, want %d (errors %v)", len(got), len(want), errs)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Kind != w.Kind || g.APIVersion != w.APIVersion || g.Name != w.Name || g.Namespace != w.Namespace || !reflect.DeepEqual(g.Obj, w.Obj) {
+			t.Errorf("object %d after the buffers were reused:\n got %s %s %s/%s %+v\nwant %s %s %s/%s %+v", i,
+				g.APIVersion, g.Kind, g.Namespace, g.Name, g.Obj, w.APIVersion, w.Kind, w.Namespace, w.Name, w.Obj)
+		}
+	}
+}
+
+// TestFileReaderReadsWhatOSReadFileReads: the reused buffer gives each file's content, a
+// smaller file after a larger one and a file larger than the buffer alike, and the errors
+// os.ReadFile gives.
+func TestFileReaderReadsWhatOSReadFileReads(t *testing.T) {
+	dir := t.TempDir()
+	sizes := []int{2000, 10, 0, 700, 100000, 511, 512, 513}
+	var r FileReader
+	for i, n := range sizes {
+		path := filepath.Join(dir, fmt.Sprintf("f%d", i))
+		content := strings.Repeat(string(rune('a'+i)), n)
+		writeFile(t, path, content)
+		got, err := r.Read(path)
+		if err != nil || string(got) != content {
+			t.Errorf("file of %d bytes: got %d bytes (%.10q...), error %v", n, len(got), got, err)
+		}
+	}
+	for name, path := range map[string]string{"missing": filepath.Join(dir, "missing"), "directory": dir} {
+		_, err := r.Read(path)
+		_, want := os.ReadFile(path)
+		if err == nil || want == nil || err.Error() != want.Error() {
+			t.Errorf("%s: got error %v, want %v", name, err, want)
+		}
 	}
 }

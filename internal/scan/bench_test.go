@@ -63,7 +63,7 @@ func decodeOnly(files []corpusFile) int {
 			if err != nil {
 				break
 			}
-			if _, ok := manifest.BlockJSON(doc, false); ok {
+			if _, ok := manifest.BlockJSON(doc, false, nil); ok {
 				n++
 				continue
 			}
