@@ -36,6 +36,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -248,16 +249,13 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 
 	durations := loadDurations(bin)
-	order := make([]pkg, len(pkgs))
-	copy(order, pkgs)
-	sort.SliceStable(order, func(i, j int) bool {
-		di, iok := durations[order[i].importPath]
-		dj, jok := durations[order[j].importPath]
-		if iok != jok {
-			return !iok // never run before: first, it may be long
+	size := map[string]int64{}
+	for _, p := range pkgs {
+		if fi, err := os.Stat(p.binary(bin)); err == nil {
+			size[p.importPath] = fi.Size()
 		}
-		return di > dj
-	})
+	}
+	order := schedule(pkgs, durations, size)
 
 	timeout, _ := time.ParseDuration(o.timeout)
 	var (
@@ -296,6 +294,26 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// schedule orders the packages slowest first, so that the longest does not start last: by the
+// last run's times; packages not timed yet go first, the largest binaries (the suites that
+// start a control plane) before the others.
+func schedule(pkgs []pkg, durations map[string]float64, size map[string]int64) []pkg {
+	order := slices.Clone(pkgs)
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i].importPath, order[j].importPath
+		da, aTimed := durations[a]
+		db, bTimed := durations[b]
+		switch {
+		case aTimed != bTimed:
+			return !aTimed
+		case aTimed:
+			return da > db
+		}
+		return size[a] > size[b]
+	})
+	return order
 }
 
 func hasFlag(flags []string, name string) bool {

@@ -154,3 +154,16 @@ func TestRunKeepsTheBinaries(t *testing.T) {
 		t.Errorf("exit code %d, output:\n%s", code, out)
 	}
 }
+
+func TestScheduleStartsTheSlowestFirst(t *testing.T) {
+	pkgs := []pkg{{importPath: "quick"}, {importPath: "slow"}, {importPath: "new-small"}, {importPath: "new-large"}, {importPath: "middling"}}
+	durations := map[string]float64{"quick": 0.1, "slow": 20, "middling": 5}
+	size := map[string]int64{"new-small": 5 << 20, "new-large": 80 << 20, "quick": 90 << 20}
+	var got []string
+	for _, p := range schedule(pkgs, durations, size) {
+		got = append(got, p.importPath)
+	}
+	if want := []string{"new-large", "new-small", "slow", "middling", "quick"}; !slices.Equal(got, want) {
+		t.Errorf("order %q, want %q", got, want)
+	}
+}
