@@ -79,17 +79,21 @@ control-plane: ## Build (once, then cached) kube-apiserver, etcd and kubectl fro
 # kube-apiserver and etcd); `make test-e2e` runs the packages that have e2e files, with the tag,
 # which runs their other tests too. CI (.ci/run) runs both. Tests whose point is scale (a
 # simulated year of journal, 2,000 exceptions in a namespace) skip under -short, which make
-# test passes; make test-scale runs them. make test skips go test's vet pass (-vet=off, about 13
-# CPU-seconds): make verify vets every file, the e2e ones included.
+# test passes; make test-scale runs them. make test runs no vet pass (hack/testrun never vets;
+# about 13 CPU-seconds): make verify vets every file, the e2e ones included.
 TEST_ENV = SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" SOC2_PROMTOOL="$$(hack/tool.sh promtool)" \
 	KUBEBUILDER_ASSETS="$$(hack/control-plane.sh)"
 E2E_ENV = $(TEST_ENV) SOC2_CHROMIUM="$$(hack/chromium.sh)" SOC2_HELM="$$(hack/tool.sh helm)" \
 	SOC2_KREW="$$(hack/tool.sh krew)" SOC2_KREW_VALIDATE="$$(hack/tool.sh validate-krew-manifest)"
 
 .PHONY: test
-test: control-plane kustomize versitygw promtool xmllint ## Run the unit tests and the in-process suites on a real kube-apiserver and etcd (envtest); not the end-to-end tests (make test-e2e) or benchmarks. About 2 minutes warm on two quiet cores (README, Development).
+test: control-plane kustomize versitygw promtool xmllint ## Run the unit tests and the in-process suites on a real kube-apiserver and etcd (envtest); not the end-to-end tests (make test-e2e) or benchmarks. Under a minute warm on two quiet cores (README, Development).
 	mkdir -p _artifacts
-	$(TEST_ENV) go test -short -vet=off $(GO_TEST_FLAGS) $$($(TEST_PACKAGES))
+	$(TEST_ENV) go run ./hack/testrun -bin $(TEST_BIN) -short $(GO_TEST_FLAGS) $$($(TEST_PACKAGES))
+
+# TEST_BIN keeps make test's test binaries (hack/testrun): the go command links a package's
+# binary again only when something it is built from changed. Linking was most of a warm run.
+TEST_BIN ?= $(CURDIR)/bin/test
 
 # TEST_PACKAGES are the packages with a test, fuzz target or example outside the e2e files:
 # make test does not link those that hold only benchmarks (internal/scaletest and
@@ -111,7 +115,7 @@ E2E_PACKAGES = { go list -f '{{.ImportPath}} {{.TestGoFiles}} {{.XTestGoFiles}}'
 .PHONY: test-unit
 test-unit: versitygw xmllint ## Run the tests that need no control plane (the packages whose tests import neither envtest nor internal/testenv): seconds on a warm machine.
 	mkdir -p _artifacts
-	SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" go test $(GO_TEST_FLAGS) $$($(UNIT_PACKAGES))
+	SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" go run ./hack/testrun -bin $(TEST_BIN) $(GO_TEST_FLAGS) $$($(UNIT_PACKAGES))
 
 # UNIT_PACKAGES lists the packages none of whose test variants depend on envtest or
 # internal/testenv (which starts the control plane or the operator binary).
