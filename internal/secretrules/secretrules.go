@@ -20,8 +20,10 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -85,6 +87,12 @@ type rule struct {
 	secretGroup     int
 	entropy         float64
 	allowlists      []allowlist
+	// spans, when not nil, says which ASCII bytes a match of re can hold (bytes from 0x80 up
+	// always count as possible); minLen is the fewest characters a match has, and literals are
+	// lower-case strings one of which every match holds (nil: none known). See matches.
+	spans    *[128]bool
+	minLen   int
+	literals []string
 }
 
 // Rules is the compiled rule set.
@@ -101,8 +109,12 @@ type Rules struct {
 	// short are keywords of one byte.
 	short  []keyword
 	global []allowlist
-	// exhaustive runs every candidate rule's regex, without the entropy bound (for tests).
+	// exhaustive runs every candidate rule's regex, without the entropy bound and over the
+	// whole text (for tests).
 	exhaustive bool
+	// spansFrom is the length from which a text is matched span by span (matches): below it, the
+	// regex over the whole text costs less than finding the spans.
+	spansFrom int
 }
 
 type keyword struct {
@@ -128,7 +140,7 @@ func Parse(data []byte) (*Rules, error) {
 	if err := toml.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("gitleaks rules: %w", err)
 	}
-	r := &Rules{prefixIndex: new([1 << 16]uint16)}
+	r := &Rules{prefixIndex: new([1 << 16]uint16), spansFrom: 256}
 	globals := f.Allowlists
 	if f.Allowlist != nil {
 		globals = append(globals, *f.Allowlist)
@@ -151,6 +163,9 @@ func Parse(data []byte) (*Rules, error) {
 			return nil, fmt.Errorf("gitleaks rule %s: %w", fr.ID, err)
 		}
 		ru := rule{id: fr.ID, description: fr.Description, re: re, secretGroup: fr.SecretGroup, entropy: fr.Entropy}
+		if err := ru.analyse(fr.Regex); err != nil {
+			return nil, fmt.Errorf("gitleaks rule %s: %w", fr.ID, err)
+		}
 		als := fr.Allowlists
 		if fr.Allowlist != nil {
 			als = append(als, *fr.Allowlist)
@@ -216,6 +231,7 @@ func (r *Rules) Find(text string) []Finding {
 	// (maxEntropy): a text of "LOG_LEVEL=debug" never runs generic-api-key's regex.
 	bound := -1.0
 	var out []Finding
+	lower := "" // text with ASCII letters in lower case (the same length), made when needed
 	for i := range r.rules {
 		if !candidates[i] {
 			continue
@@ -228,7 +244,7 @@ func (r *Rules) Find(text string) []Finding {
 				continue
 			}
 		}
-		if ru := &r.rules[i]; r.matches(ru, text) {
+		if ru := &r.rules[i]; r.matches(ru, text, &lower) {
 			out = append(out, Finding{RuleID: ru.id, Description: ru.description})
 		}
 	}
@@ -265,8 +281,50 @@ func (r *Rules) candidates(text string) []bool {
 	return c
 }
 
-func (r *Rules) matches(ru *rule, text string) bool {
-	for _, loc := range ru.re.FindAllStringSubmatchIndex(text, -1) {
+// matches reports whether re matches text where gitleaks would report the match: the first of
+// re's matches (FindAll's, in order) whose secret passes the entropy bound and no allowlist.
+//
+// A match holds only bytes that re can match, so re runs only over the spans of text made of
+// those bytes (with the byte before and after each, so that ^, $, \b and the like see what they
+// see in the whole text): its matches there are its matches in the whole text, in the same
+// order. A span shorter than any match, or without any of the literals that every match holds,
+// holds none and is skipped. On a long ConfigMap value (a dashboard, a script) that leaves a
+// few short spans of the text to the regex instead of all of it.
+func (r *Rules) matches(ru *rule, text string, lower *string) bool {
+	if ru.spans == nil || r.exhaustive || len(text) < r.spansFrom {
+		return r.matchesIn(ru, text, 0, len(text))
+	}
+	for a := 0; a < len(text); {
+		for a < len(text) && text[a] < 128 && !ru.spans[text[a]] {
+			a++
+		}
+		b, ascii := a, true
+		for ; b < len(text); b++ {
+			if c := text[b]; c >= 128 {
+				ascii = false
+			} else if !ru.spans[c] {
+				break
+			}
+		}
+		if b-a >= ru.minLen && (!ascii || ru.literals == nil || containsAny(asciiLower(text, lower)[a:b], ru.literals)) {
+			if r.matchesIn(ru, text, max(a-1, 0), min(b+1, len(text))) {
+				return true
+			}
+		}
+		a = b
+	}
+	return false
+}
+
+// matchesIn is matches over the matches of re in text[lo:hi], which must be those of the whole
+// text that lie there.
+func (r *Rules) matchesIn(ru *rule, text string, lo, hi int) bool {
+	for _, loc := range ru.re.FindAllStringSubmatchIndex(text[lo:hi], -1) {
+		for i := range loc {
+			if loc[i] >= 0 {
+				loc[i] += lo
+			}
+		}
 		match := strings.Trim(text[loc[0]:loc[1]], "\n")
 		secret := match
 		groups := submatches(text, loc)
@@ -299,6 +357,168 @@ func (r *Rules) matches(ru *rule, text string) bool {
 		return true
 	}
 	return false
+}
+
+// asciiLower returns text with its ASCII letters in lower case, byte for byte (so that offsets
+// stay those of text), made once in *lower.
+func asciiLower(text string, lower *string) string {
+	if len(*lower) != len(text) {
+		b := []byte(text)
+		for i, c := range b {
+			if 'A' <= c && c <= 'Z' {
+				b[i] = c + ('a' - 'A')
+			}
+		}
+		*lower = string(b)
+	}
+	return *lower
+}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// analyse finds, from the syntax of a rule's regex, what matches skips text with: the ASCII
+// bytes a match can hold, its least length and literals one of which every match holds. A
+// regex that can match the empty string gets none of it and always runs over the whole text.
+func (ru *rule) analyse(expr string) error {
+	re, err := syntax.Parse(expr, syntax.Perl) // as regexp.Compile parses
+	if err != nil {
+		return err
+	}
+	re = re.Simplify()
+	if ru.minLen = minLength(re); ru.minLen == 0 {
+		return nil
+	}
+	ru.spans = new([128]bool)
+	matchable(re, ru.spans)
+	ru.literals = required(re)
+	return nil
+}
+
+// minLength is the fewest characters a match of re holds (a large number for a regex that
+// matches nothing).
+func minLength(re *syntax.Regexp) int {
+	const never = 1 << 30
+	switch re.Op {
+	case syntax.OpNoMatch:
+		return never
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpCharClass:
+		if len(re.Rune) == 0 {
+			return never
+		}
+		return 1
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpPlus:
+		return minLength(re.Sub[0])
+	case syntax.OpRepeat:
+		return min(re.Min*minLength(re.Sub[0]), never)
+	case syntax.OpConcat:
+		n := 0
+		for _, s := range re.Sub {
+			n = min(n+minLength(s), never)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := never
+		for _, s := range re.Sub {
+			n = min(n, minLength(s))
+		}
+		return n
+	}
+	return 0 // empty matches, assertions, star, quest
+}
+
+// matchable marks the ASCII characters re can match anywhere in it, as regexp matches them
+// (case folding included).
+func matchable(re *syntax.Regexp, set *[128]bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, c := range re.Rune {
+			markRange(set, c, c)
+			if re.Flags&syntax.FoldCase != 0 {
+				for f := unicode.SimpleFold(c); f != c; f = unicode.SimpleFold(f) {
+					markRange(set, f, f)
+				}
+			}
+		}
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			markRange(set, re.Rune[i], re.Rune[i+1])
+		}
+	case syntax.OpAnyCharNotNL:
+		markRange(set, 0, '\n'-1)
+		markRange(set, '\n'+1, 127)
+	case syntax.OpAnyChar:
+		markRange(set, 0, 127)
+	}
+	for _, s := range re.Sub {
+		matchable(s, set)
+	}
+}
+
+func markRange(set *[128]bool, lo, hi rune) {
+	for c := max(lo, 0); c <= min(hi, 127); c++ {
+		set[c] = true
+	}
+}
+
+// required returns lower-case ASCII strings one of which every match of re holds (ignoring
+// case, which only makes the set hold more), or nil when it knows none.
+func required(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		w := make([]byte, 0, len(re.Rune))
+		for _, c := range re.Rune {
+			if c >= 128 {
+				return nil // a rune whose case folds reach ASCII letters; not worth it
+			}
+			w = append(w, byte(unicode.ToLower(c)))
+		}
+		return []string{string(w)}
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		// Every part is in every match: take the part whose literals are the longest.
+		var best []string
+		for _, s := range re.Sub {
+			if w := required(s); w != nil && (best == nil || shortest(w) > shortest(best)) {
+				best = w
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var all []string
+		for _, s := range re.Sub {
+			w := required(s)
+			if w == nil {
+				return nil
+			}
+			all = append(all, w...)
+		}
+		return all
+	}
+	return nil
+}
+
+func shortest(words []string) int {
+	n := len(words[0])
+	for _, w := range words[1:] {
+		n = min(n, len(w))
+	}
+	return n
 }
 
 // submatches turns a FindStringSubmatchIndex result into the strings FindStringSubmatch gives.

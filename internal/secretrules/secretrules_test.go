@@ -1,7 +1,11 @@
 package secretrules
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -108,4 +112,107 @@ func TestMaxEntropyBoundsShannonEntropy(t *testing.T) {
 			t.Errorf("%q: entropy %.3f above the bound %.3f", s, e, b)
 		}
 	}
+}
+
+// spanTexts are texts where a match borders on what no match holds, on the text's ends and on
+// non-ASCII characters, for TestSpansFindTheSame and FuzzSpans.
+var spanTexts = []string{
+	"{\"apiKey\": \"q8Vn3Rt7Lm2Xk9Pw4Sy6Bc1Df5Hj0Ae8Ui3Oz7Nv2=\"}", "(token=Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz)",
+	"[GH=ghp_4Zq8vN2mR7tX1kL9pW3sY6bC0dF5hJ2aE8uI]", "ghp_4Zq8vN2mR7tX1kL9pW3sY6bC0dF5hJ2aE8uI", "<ghp_4Zq8vN2mR7tX1kL9pW3sY6bC0dF5hJ2aE8uI>",
+	"ɢʜ=ghp_4Zq8vN2mR7tX1kL9pW3sY6bC0dF5hJ2aE8uIé", "\u212Aey=Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz", "ſecret: Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz",
+	"{{ .Values.password }}\npassword: {hunter2hunter2}", "AKIA4HK2VCQRT7YNXW3Q}", "{AKIA4HK2VCQRT7YNXW3Q",
+	"TLS_KEY=-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Yx7b1Bq9kLhVx8vW0aPjN4Pq3aD\n-----END RSA PRIVATE KEY-----",
+	"jwt=(eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U)",
+	"LINEAR_CLIENT_SECRET=0123456789abcdef0123456789abcdef", "linear(x) key{=}Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz",
+	"\xff\xfeAPI_KEY=Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz\xff", "https://hooks.slack.com/services/T01234567/B01234567/abcdefghijklmnopqrstuvwx",
+}
+
+// TestSpansFindTheSame: running each rule only over the spans of text its matches can lie in
+// finds what running it over the whole text finds, on every ConfigMap value and environment
+// variable of the corpus (the texts scan gives Find) and on texts made to test the spans' edges,
+// however short.
+func TestSpansFindTheSame(t *testing.T) {
+	rules, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, whole := *rules, *rules
+	fast.spansFrom = 0
+	whole.exhaustive = true
+	texts := corpusTexts(t)
+	for _, tx := range spanTexts {
+		for i := range len(tx) {
+			texts = append(texts, tx[i:], tx[:i+1])
+		}
+	}
+	found := 0
+	for _, tx := range texts {
+		got, want := fast.Find(tx), whole.Find(tx)
+		if !slices.Equal(got, want) {
+			t.Errorf("%.200q: %v over spans, %v over the whole text", tx, got, want)
+		}
+		found += len(got)
+	}
+	if found == 0 {
+		t.Error("no text had a finding: the comparison says nothing")
+	}
+}
+
+// corpusTexts are the name=value texts scan checks in ../../../shared/corpus: ConfigMap data
+// and container environment variables, read as the YAML says (a rough reader: values of
+// `key: |` blocks and of one-line `key: value` pairs are enough to hold Find to its reference).
+func corpusTexts(t *testing.T) []string {
+	t.Helper()
+	var texts []string
+	err := filepath.WalkDir("../../../shared/corpus", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		lines := strings.Split(string(data), "\n")
+		for i := 0; i < len(lines); i++ {
+			key, value, ok := strings.Cut(strings.TrimSpace(lines[i]), ": ")
+			if !ok {
+				continue
+			}
+			if value != "|" && value != "|-" && value != ">" {
+				texts = append(texts, key+"="+value)
+				continue
+			}
+			indent := len(lines[i]) - len(strings.TrimLeft(lines[i], " "))
+			var block []string
+			for i+1 < len(lines) && (strings.TrimSpace(lines[i+1]) == "" || len(lines[i+1])-len(strings.TrimLeft(lines[i+1], " ")) > indent) {
+				i++
+				block = append(block, strings.TrimSpace(lines[i]))
+			}
+			texts = append(texts, key+"="+strings.Join(block, "\n"))
+		}
+		return nil
+	})
+	if err != nil || len(texts) == 0 {
+		t.Skipf("corpus not available: %v", err)
+	}
+	return texts
+}
+
+// FuzzSpans: whatever the text, Find over spans finds what Find over the whole text finds.
+func FuzzSpans(f *testing.F) {
+	for _, tx := range spanTexts {
+		f.Add(tx)
+	}
+	rules, err := Default()
+	if err != nil {
+		f.Fatal(err)
+	}
+	fast, whole := *rules, *rules
+	fast.spansFrom = 0
+	whole.exhaustive = true
+	f.Fuzz(func(t *testing.T, tx string) {
+		if got, want := fast.Find(tx), whole.Find(tx); !slices.Equal(got, want) {
+			t.Errorf("%q: %v over spans, %v over the whole text", tx, got, want)
+		}
+	})
 }
