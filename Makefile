@@ -187,6 +187,10 @@ bundle: manifests kustomize ## Regenerate the OLM bundle (bundle/, bundle.Docker
 build: ## Build bin/soc2-operator.
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o bin/soc2-operator .
 
+.PHONY: clean
+clean: ## Remove what builds and tests leave in the checkout: bin/ (with make test's binaries, about 1 GB) and _artifacts/. The caches in ~/.cache/soc2-operator stay.
+	rm -rf bin _artifacts
+
 .PHONY: kubectl-plugin
 kubectl-plugin: build ## Build bin/kubectl-soc2, the kubectl plugin: the operator binary under the plugin's name (put bin/ on PATH, then `kubectl soc2`).
 	ln -sf soc2-operator bin/kubectl-soc2
