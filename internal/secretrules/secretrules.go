@@ -11,6 +11,10 @@
 // against the secret, the match or the line, stopwords in the secret, OR or AND) drop it.
 // Rules that need a file path, and allowlists that only name paths or commits, do not apply.
 //
+// On a long text a rule's regex runs only where its matches can lie, or from its keywords
+// (locations); the matches are those of the regex over the whole text, at the same places and
+// in the same order (TestSpansFindTheSame, FuzzSpans).
+//
 // To update: copy config/gitleaks.toml from the new gitleaks module version and change
 // GitleaksVersion; TestRulesLoad checks every rule compiles.
 package secretrules
@@ -18,12 +22,15 @@ package secretrules
 import (
 	_ "embed"
 	"fmt"
+	"iter"
 	"math"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -93,6 +100,20 @@ type rule struct {
 	spans    *[128]bool
 	minLen   int
 	literals []string
+	// lead, when not nil, is how the regexes that gitleaks builds as a lazy run of characters
+	// before a keyword (generic-api-key: [\w.-]{0,50}?(?:access|auth|...)...) are matched
+	// from the keywords instead of from every character. See leadLocations.
+	lead *lead
+}
+
+// lead is a regex split as P{0,max}? R: a lazy run of at most max characters of the class P
+// (ranges as regexp/syntax gives them), then R, anchored is \A(?:R), and every match of R
+// starts with one of starts (lower-case ASCII, ignoring case).
+type lead struct {
+	class    []rune
+	max      int // -1: no bound
+	anchored *regexp.Regexp
+	starts   []string
 }
 
 // Rules is the compiled rule set.
@@ -112,6 +133,8 @@ type Rules struct {
 	// exhaustive runs every candidate rule's regex, without the entropy bound and over the
 	// whole text (for tests).
 	exhaustive bool
+	// noLead leaves rule.lead unused (for tests).
+	noLead bool
 	// spansFrom is the length from which a text is matched span by span (matches): below it, the
 	// regex over the whole text costs less than finding the spans.
 	spansFrom int
@@ -283,80 +306,103 @@ func (r *Rules) candidates(text string) []bool {
 
 // matches reports whether re matches text where gitleaks would report the match: the first of
 // re's matches (FindAll's, in order) whose secret passes the entropy bound and no allowlist.
+func (r *Rules) matches(ru *rule, text string, lower *string) bool {
+	for loc := range r.locations(ru, text, lower) {
+		if r.accept(ru, text, loc) {
+			return true
+		}
+	}
+	return false
+}
+
+// locations yields the matches of ru's regex in text as FindAllStringSubmatchIndex gives them,
+// in order, without running the regex over all of a long text where it can:
 //
 // A match holds only bytes that re can match, so re runs only over the spans of text made of
 // those bytes (with the byte before and after each, so that ^, $, \b and the like see what they
 // see in the whole text): its matches there are its matches in the whole text, in the same
 // order. A span shorter than any match, or without any of the literals that every match holds,
 // holds none and is skipped. On a long ConfigMap value (a dashboard, a script) that leaves a
-// few short spans of the text to the regex instead of all of it.
-func (r *Rules) matches(ru *rule, text string, lower *string) bool {
-	if ru.spans == nil || r.exhaustive || len(text) < r.spansFrom {
-		return r.matchesIn(ru, text, 0, len(text))
-	}
-	for a := 0; a < len(text); {
-		for a < len(text) && text[a] < 128 && !ru.spans[text[a]] {
-			a++
+// few short spans of the text to the regex instead of all of it. A rule with a lead is matched
+// from its keywords instead (leadLocations).
+func (r *Rules) locations(ru *rule, text string, lower *string) iter.Seq[[]int] {
+	return func(yield func([]int) bool) {
+		if ru.spans == nil || r.exhaustive || len(text) < r.spansFrom {
+			locationsIn(ru, text, 0, len(text), yield)
+			return
 		}
-		b, ascii := a, true
-		for ; b < len(text); b++ {
-			if c := text[b]; c >= 128 {
-				ascii = false
-			} else if !ru.spans[c] {
-				break
+		if ru.lead != nil && !r.noLead && utf8.ValidString(text) && !strings.ContainsRune(text, '\u017f') && !strings.ContainsRune(text, '\u212a') {
+			leadLocations(ru, text, asciiLower(text, lower), yield)
+			return
+		}
+		for a := 0; a < len(text); {
+			for a < len(text) && text[a] < 128 && !ru.spans[text[a]] {
+				a++
 			}
-		}
-		if b-a >= ru.minLen && (!ascii || ru.literals == nil || containsAny(asciiLower(text, lower)[a:b], ru.literals)) {
-			if r.matchesIn(ru, text, max(a-1, 0), min(b+1, len(text))) {
-				return true
+			b, ascii := a, true
+			for ; b < len(text); b++ {
+				if c := text[b]; c >= 128 {
+					ascii = false
+				} else if !ru.spans[c] {
+					break
+				}
 			}
+			if b-a >= ru.minLen && (!ascii || ru.literals == nil || containsAny(asciiLower(text, lower)[a:b], ru.literals)) {
+				if !locationsIn(ru, text, max(a-1, 0), min(b+1, len(text)), yield) {
+					return
+				}
+			}
+			a = b
 		}
-		a = b
 	}
-	return false
 }
 
-// matchesIn is matches over the matches of re in text[lo:hi], which must be those of the whole
-// text that lie there.
-func (r *Rules) matchesIn(ru *rule, text string, lo, hi int) bool {
+// locationsIn yields the matches of re in text[lo:hi] as offsets in text (which must be those
+// of the whole text that lie there); false when yield asked to stop.
+func locationsIn(ru *rule, text string, lo, hi int, yield func([]int) bool) bool {
 	for _, loc := range ru.re.FindAllStringSubmatchIndex(text[lo:hi], -1) {
 		for i := range loc {
 			if loc[i] >= 0 {
 				loc[i] += lo
 			}
 		}
-		match := strings.Trim(text[loc[0]:loc[1]], "\n")
-		secret := match
-		groups := submatches(text, loc)
-		if len(match) != loc[1]-loc[0] {
-			// gitleaks takes the groups of the match with its newlines trimmed.
-			groups = ru.re.FindStringSubmatch(match)
+		if !yield(loc) {
+			return false
 		}
-		if len(groups) >= 2 {
-			if ru.secretGroup > 0 {
-				if len(groups) <= ru.secretGroup {
-					continue
-				}
-				secret = groups[ru.secretGroup]
-			} else {
-				for _, g := range groups[1:] {
-					if g != "" {
-						secret = g
-						break
-					}
+	}
+	return true
+}
+
+// accept reports whether gitleaks reports the match of ru's regex at loc (as
+// FindStringSubmatchIndex gives it).
+func (r *Rules) accept(ru *rule, text string, loc []int) bool {
+	match := strings.Trim(text[loc[0]:loc[1]], "\n")
+	secret := match
+	groups := submatches(text, loc)
+	if len(match) != loc[1]-loc[0] {
+		// gitleaks takes the groups of the match with its newlines trimmed.
+		groups = ru.re.FindStringSubmatch(match)
+	}
+	if len(groups) >= 2 {
+		if ru.secretGroup > 0 {
+			if len(groups) <= ru.secretGroup {
+				return false
+			}
+			secret = groups[ru.secretGroup]
+		} else {
+			for _, g := range groups[1:] {
+				if g != "" {
+					secret = g
+					break
 				}
 			}
 		}
-		if ru.entropy != 0 && shannonEntropy(secret) <= ru.entropy {
-			continue
-		}
-		line := lineAround(text, loc[0], loc[0]+len(match))
-		if allowed(r.global, secret, match, line) || allowed(ru.allowlists, secret, match, line) {
-			continue
-		}
-		return true
 	}
-	return false
+	if ru.entropy != 0 && shannonEntropy(secret) <= ru.entropy {
+		return false
+	}
+	line := lineAround(text, loc[0], loc[0]+len(match))
+	return !allowed(r.global, secret, match, line) && !allowed(ru.allowlists, secret, match, line)
 }
 
 // asciiLower returns text with its ASCII letters in lower case, byte for byte (so that offsets
@@ -387,18 +433,204 @@ func containsAny(s string, words []string) bool {
 // bytes a match can hold, its least length and literals one of which every match holds. A
 // regex that can match the empty string gets none of it and always runs over the whole text.
 func (ru *rule) analyse(expr string) error {
-	re, err := syntax.Parse(expr, syntax.Perl) // as regexp.Compile parses
+	parsed, err := syntax.Parse(expr, syntax.Perl) // as regexp.Compile parses
 	if err != nil {
 		return err
 	}
-	re = re.Simplify()
+	re := parsed.Simplify()
 	if ru.minLen = minLength(re); ru.minLen == 0 {
 		return nil
 	}
 	ru.spans = new([128]bool)
 	matchable(re, ru.spans)
 	ru.literals = required(re)
+	return ru.splitLead(parsed)
+}
+
+// leadLocations is locations for a rule with a lead (P{0,max}? R), in a text that is valid
+// UTF-8 and holds neither ſ (U+017F) nor the Kelvin sign (U+212A) (the two characters outside ASCII that match ASCII letters
+// ignoring case), whose ASCII letters lower has in lower case. It yields the matches
+// FindAllStringSubmatchIndex finds, in order, without running the regex from every character:
+//
+// Every match of R starts with one of starts, so R can match only where one of them is. Searching
+// from pos, the leftmost match of the whole regex is at the first t >= pos where R matches (R
+// tried there anchored), preceded by as many P characters as there are before t, up to max and
+// not before pos: a match starting further left would need an R match at some t' < t, and a
+// later t' cannot start further left. The run before t is lazy, so from that start R at t is the
+// match chosen. The next search starts at the match's end (no match is empty).
+func leadLocations(ru *rule, text, lower string, yield func([]int) bool) {
+	ld := ru.lead
+	var at []int
+	for _, w := range ld.starts {
+		for i := 0; ; {
+			j := strings.Index(lower[i:], w)
+			if j < 0 {
+				break
+			}
+			at = append(at, i+j)
+			i += j + 1
+		}
+	}
+	slices.Sort(at)
+	at = slices.Compact(at)
+	pos := 0
+	for _, t := range at {
+		if t < pos {
+			continue
+		}
+		loc := ld.anchored.FindStringSubmatchIndex(text[t:])
+		if loc == nil {
+			continue
+		}
+		for i := range loc {
+			if loc[i] >= 0 {
+				loc[i] += t
+			}
+		}
+		s, n := t, 0
+		for s > pos && (ld.max < 0 || n < ld.max) {
+			c, size := utf8.DecodeLastRuneInString(text[pos:s])
+			if !inClass(ld.class, c) {
+				break
+			}
+			s -= size
+			n++
+		}
+		loc[0] = s
+		if !yield(loc) {
+			return
+		}
+		pos = loc[1]
+	}
+}
+
+func inClass(ranges []rune, c rune) bool {
+	for i := 0; i+1 < len(ranges); i += 2 {
+		if ranges[i] <= c && c <= ranges[i+1] {
+			return true
+		}
+	}
+	return false
+}
+
+// splitLead sets ru.lead when the regex (re as parsed, before Simplify) is P{0,max}? R: a lazy
+// repetition of a character class without captures, then R, which holds no assertion that looks
+// before where it is (^, \A, \b, \B: R is tried on the text from t on) and whose every match
+// starts with one of a few strings of three ASCII characters or more.
+func (ru *rule) splitLead(re *syntax.Regexp) error {
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 {
+		return nil
+	}
+	rep := re.Sub[0]
+	switch {
+	case rep.Op == syntax.OpRepeat && rep.Min == 0 && rep.Flags&syntax.NonGreedy != 0:
+	case rep.Op == syntax.OpStar && rep.Flags&syntax.NonGreedy != 0:
+		rep = &syntax.Regexp{Op: syntax.OpRepeat, Min: 0, Max: -1, Sub: rep.Sub, Flags: rep.Flags}
+	default:
+		return nil
+	}
+	if rep.Sub[0].Op != syntax.OpCharClass {
+		return nil
+	}
+	rest := &syntax.Regexp{Op: syntax.OpConcat, Sub: re.Sub[1:]}
+	if looksBack(rest) {
+		return nil
+	}
+	starts, _, ok := prefixes(rest)
+	if !ok || len(starts) == 0 || shortest(starts) < 3 {
+		return nil
+	}
+	anchored, err := regexp.Compile(`\A(?:` + rest.String() + `)`)
+	if err != nil {
+		return err
+	}
+	if anchored.NumSubexp() != ru.re.NumSubexp() {
+		return nil
+	}
+	ru.lead = &lead{class: rep.Sub[0].Rune, max: rep.Max, anchored: anchored, starts: starts}
 	return nil
+}
+
+// looksBack reports whether re holds an assertion about what is before a position.
+func looksBack(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpBeginText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true
+	}
+	for _, s := range re.Sub {
+		if looksBack(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// prefixes returns lower-case ASCII strings one of which every match of re starts with
+// (ignoring case, in a text without U+017F and U+212A), and whether they are exactly what re matches
+// (so that what follows re can be appended). ok is false when it knows no such strings.
+func prefixes(re *syntax.Regexp) (words []string, exact, ok bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		w := make([]byte, 0, len(re.Rune))
+		for _, c := range re.Rune {
+			if c >= 128 {
+				return nil, false, false
+			}
+			w = append(w, byte(unicode.ToLower(c)))
+		}
+		return []string{string(w)}, true, true
+	case syntax.OpCharClass:
+		var set []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for c := re.Rune[i]; c <= re.Rune[i+1]; c++ {
+				if c == '\u017f' || c == '\u212a' {
+					continue // not in the text (leadLocations)
+				}
+				if c >= 128 || len(set) >= 8 {
+					return nil, false, false
+				}
+				set = append(set, string(rune(unicode.ToLower(c))))
+			}
+		}
+		slices.Sort(set)
+		return slices.Compact(set), true, len(set) > 0
+	case syntax.OpCapture:
+		return prefixes(re.Sub[0])
+	case syntax.OpAlternate:
+		exact = true
+		for _, s := range re.Sub {
+			w, e, ok := prefixes(s)
+			if !ok {
+				return nil, false, false
+			}
+			words, exact = append(words, w...), exact && e
+		}
+		slices.Sort(words)
+		return slices.Compact(words), exact, true
+	case syntax.OpConcat:
+		if len(re.Sub) == 0 {
+			return nil, false, false
+		}
+		words, exact, ok = prefixes(re.Sub[0])
+		for _, s := range re.Sub[1:] {
+			if !ok || !exact {
+				break
+			}
+			w, e, ok2 := prefixes(s)
+			if !ok2 || len(words)*len(w) > 64 {
+				return words, false, ok
+			}
+			var joined []string
+			for _, a := range words {
+				for _, b := range w {
+					joined = append(joined, a+b)
+				}
+			}
+			words, exact = joined, e
+		}
+		return words, exact, ok
+	}
+	return nil, false, false
 }
 
 // minLength is the fewest characters a match of re holds (a large number for a regex that

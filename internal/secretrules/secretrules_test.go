@@ -124,20 +124,21 @@ var spanTexts = []string{
 	"TLS_KEY=-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Yx7b1Bq9kLhVx8vW0aPjN4Pq3aD\n-----END RSA PRIVATE KEY-----",
 	"jwt=(eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U)",
 	"LINEAR_CLIENT_SECRET=0123456789abcdef0123456789abcdef", "linear(x) key{=}Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz",
-	"\xff\xfeAPI_KEY=Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz\xff", "https://hooks.slack.com/services/T01234567/B01234567/abcdefghijklmnopqrstuvwx",
+	"\xff\xfeAPI_KEY=Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz\xff", "x.api_token: Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz\napikey=Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lzz",
+	"my-app.secret-key = \"Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz\" token=Er7Ty4Ui1Op6As3Df8Gh5Jk0LzQw2", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaapikey=Zx9Qw2Er7Ty4Ui1Op6As3Df8Gh5Jk0Lz", "https://hooks.slack.com/services/T01234567/B01234567/abcdefghijklmnopqrstuvwx",
 }
 
-// TestSpansFindTheSame: running each rule only over the spans of text its matches can lie in
-// finds what running it over the whole text finds, on every ConfigMap value and environment
-// variable of the corpus (the texts scan gives Find) and on texts made to test the spans' edges,
-// however short.
+// TestSpansFindTheSame: running each rule only over the spans of text its matches can lie in,
+// and matching rules like generic-api-key from their keywords, finds every match that running
+// the rule over the whole text finds, at the same place and in the same order, and so the same
+// findings: on every ConfigMap value and environment variable of the corpus (the texts scan
+// gives Find) and on texts made to test the edges, however short.
 func TestSpansFindTheSame(t *testing.T) {
 	rules, err := Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, whole := *rules, *rules
-	fast.spansFrom = 0
+	whole := *rules
 	whole.exhaustive = true
 	texts := corpusTexts(t)
 	for _, tx := range spanTexts {
@@ -145,16 +146,42 @@ func TestSpansFindTheSame(t *testing.T) {
 			texts = append(texts, tx[i:], tx[:i+1])
 		}
 	}
-	found := 0
-	for _, tx := range texts {
-		got, want := fast.Find(tx), whole.Find(tx)
-		if !slices.Equal(got, want) {
-			t.Errorf("%.200q: %v over spans, %v over the whole text", tx, got, want)
+	leads := 0
+	for i := range rules.rules {
+		if rules.rules[i].lead != nil {
+			leads++
 		}
-		found += len(got)
 	}
-	if found == 0 {
-		t.Error("no text had a finding: the comparison says nothing")
+	if leads < 50 {
+		t.Errorf("only %d rules are matched from their keywords (generic-api-key and the like)", leads)
+	}
+	for _, noLead := range []bool{false, true} {
+		fast := *rules
+		fast.spansFrom, fast.noLead = 0, noLead
+		found, matched := 0, 0
+		for _, tx := range texts {
+			candidates := fast.candidates(tx)
+			lower := ""
+			for i := range fast.rules {
+				if !candidates[i] {
+					continue
+				}
+				ru := &fast.rules[i]
+				got, want := slices.Collect(fast.locations(ru, tx, &lower)), ru.re.FindAllStringSubmatchIndex(tx, -1)
+				if !slices.EqualFunc(got, want, slices.Equal) {
+					t.Errorf("%s in %.200q: matches %v over spans (keywords: %v), %v over the whole text", ru.id, tx, got, !noLead, want)
+				}
+				matched += len(got)
+			}
+			got, want := fast.Find(tx), whole.Find(tx)
+			if !slices.Equal(got, want) {
+				t.Errorf("%.200q: %v over spans (keywords: %v), %v over the whole text", tx, got, !noLead, want)
+			}
+			found += len(got)
+		}
+		if found == 0 || matched == 0 {
+			t.Error("no text had a match or a finding: the comparison says nothing")
+		}
 	}
 }
 
@@ -198,7 +225,8 @@ func corpusTexts(t *testing.T) []string {
 	return texts
 }
 
-// FuzzSpans: whatever the text, Find over spans finds what Find over the whole text finds.
+// FuzzSpans: whatever the text, every rule matches over spans and from its keywords where it
+// matches over the whole text, and Find finds the same.
 func FuzzSpans(f *testing.F) {
 	for _, tx := range spanTexts {
 		f.Add(tx)
@@ -211,6 +239,14 @@ func FuzzSpans(f *testing.F) {
 	fast.spansFrom = 0
 	whole.exhaustive = true
 	f.Fuzz(func(t *testing.T, tx string) {
+		lower := ""
+		for i := range fast.rules {
+			ru := &fast.rules[i]
+			got, want := slices.Collect(fast.locations(ru, tx, &lower)), ru.re.FindAllStringSubmatchIndex(tx, -1)
+			if !slices.EqualFunc(got, want, slices.Equal) {
+				t.Errorf("%s in %q: matches %v over spans, %v over the whole text", ru.id, tx, got, want)
+			}
+		}
 		if got, want := fast.Find(tx), whole.Find(tx); !slices.Equal(got, want) {
 			t.Errorf("%q: %v over spans, %v over the whole text", tx, got, want)
 		}
