@@ -204,6 +204,7 @@ func parseBool(name, value string, hasValue bool) (bool, error) {
 // pkg is one package to test.
 type pkg struct {
 	importPath, dir string
+	tests           bool // it has test files
 }
 
 // binary is where go test -c -o DIR/ writes the package's test binary: DIR/<last element of
@@ -230,6 +231,14 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		return 2, err
+	}
+	for _, p := range pkgs {
+		if !p.tests {
+			// A binary left from when the package had tests would run them.
+			if err := os.Remove(p.binary(bin)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return 2, err
+			}
+		}
 	}
 	build := append([]string{"test", "-c", "-o", bin + string(filepath.Separator)}, o.build...)
 	if !hasFlag(o.build, "ldflags") {
@@ -328,15 +337,18 @@ func hasFlag(flags []string, name string) bool {
 // list resolves the package patterns as go test would.
 func list(patterns []string) ([]pkg, error) {
 	var out bytes.Buffer
-	cmd := exec.Command("go", append([]string{"list", "-f", "{{.ImportPath}}\t{{.Dir}}"}, patterns...)...)
+	cmd := exec.Command("go", append([]string{"list", "-f", "{{.ImportPath}}\t{{.Dir}}\t{{len .TestGoFiles}}{{len .XTestGoFiles}}"}, patterns...)...)
 	cmd.Stdout, cmd.Stderr = &out, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("go list %s: %w", strings.Join(patterns, " "), err)
 	}
 	var pkgs []pkg
 	for line := range strings.Lines(out.String()) {
-		importPath, dir, _ := strings.Cut(strings.TrimSpace(line), "\t")
-		pkgs = append(pkgs, pkg{importPath: importPath, dir: dir})
+		fields := strings.Split(strings.TrimSpace(line), "\t")
+		if len(fields) != 3 {
+			return nil, fmt.Errorf("go list printed %q", line)
+		}
+		pkgs = append(pkgs, pkg{importPath: fields[0], dir: fields[1], tests: fields[2] != "00"})
 	}
 	return pkgs, nil
 }

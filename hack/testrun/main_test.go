@@ -148,6 +148,16 @@ func TestRunKeepsTheBinaries(t *testing.T) {
 		}
 	}
 
+	// A package whose tests are removed is not tested with its old binary.
+	if err := os.Remove(filepath.Join(dir, "bad", "bad_test.go")); err != nil {
+		t.Fatal(err)
+	}
+	write("bad/bad.go", "package bad\n")
+	write("good/good.go", "package good\n\nfunc Two() int { return 2 }\n")
+	if code, out := testrun("./..."); code != 0 || !strings.Contains(out, "?   \texample.com/m/bad\t[no test files]") {
+		t.Errorf("exit code %d, output:\n%s", code, out)
+	}
+
 	// A package that does not build: nothing runs, not even the binaries left from before.
 	write("good/good.go", "package good\n\nfunc Two() int { return }\n")
 	if code, out := testrun("./..."); code != 1 || strings.Contains(out, "ok  ") || strings.Contains(out, "broken on purpose") {

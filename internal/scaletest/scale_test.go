@@ -60,15 +60,19 @@ var (
 	shared    cluster
 )
 
+// TestMain sets controller-runtime's logger (testenv.Main): without one, the first warning the
+// API server sends back prints a stack trace.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared.mgr != nil {
-		_ = shared.mgr.Stop(10 * time.Second)
-	}
-	if shared.env != nil {
-		_ = shared.env.Stop()
-	}
-	os.Exit(code)
+	testenv.Main(m, func(m *testing.M) (int, error) {
+		code := m.Run()
+		if shared.mgr != nil {
+			_ = shared.mgr.Stop(10 * time.Second)
+		}
+		if shared.env != nil {
+			_ = shared.env.Stop()
+		}
+		return code, nil
+	})
 }
 
 func setup(b *testing.B) *cluster {
