@@ -1,7 +1,9 @@
 package engine
 
 import (
-	"sort"
+	"cmp"
+	"slices"
+	"strings"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -117,33 +119,63 @@ func (s *Summary) finish(p *Plan) {
 }
 
 // SortFindings orders results most severe first, failures before exceptions, then by check,
-// kind, namespace, name and container.
+// kind, namespace, name and container; results equal in all of these keep their order. The
+// results are findings (Fail or Excepted).
+//
+// It is a stable sort done as an unstable one with each result's position as the last key:
+// sort.SliceStable's rotations over the 86,000 findings of a 20,000-object scan were a tenth of the
+// scan's time, all of it after the files were read.
 func SortFindings(f []*Result) {
-	sort.SliceStable(f, func(i, j int) bool {
-		a, b := f[i], f[j]
-		if ra, rb := SeverityRank(a.Check.Severity), SeverityRank(b.Check.Severity); ra != rb {
-			return ra < rb
+	type item struct {
+		r    *Result
+		rank int
+		pos  int
+	}
+	items := make([]item, len(f))
+	for i, r := range f {
+		items[i] = item{r: r, rank: SeverityRank(r.Check.Severity), pos: i}
+	}
+	slices.SortFunc(items, func(x, y item) int {
+		if x.rank != y.rank {
+			return cmp.Compare(x.rank, y.rank)
 		}
-		if a.Status != b.Status {
-			return a.Status == StatusFail
+		if c := compareFindings(x.r, y.r); c != 0 {
+			return c
 		}
-		if a.Check.ID != b.Check.ID {
-			return a.Check.ID < b.Check.ID
-		}
-		ao, bo := a.Object, b.Object
-		if ao != nil && bo != nil {
-			if ao.Kind != bo.Kind {
-				return ao.Kind < bo.Kind
-			}
-			if ao.Namespace != bo.Namespace {
-				return ao.Namespace < bo.Namespace
-			}
-			if ao.Name != bo.Name {
-				return ao.Name < bo.Name
-			}
-		}
-		return a.Container < b.Container
+		return cmp.Compare(x.pos, y.pos)
 	})
+	for i := range items {
+		f[i] = items[i].r
+	}
+}
+
+// compareFindings compares two findings of the same severity as SortFindings orders them.
+func compareFindings(a, b *Result) int {
+	if a.Status != b.Status {
+		switch {
+		case a.Status == StatusFail:
+			return -1
+		case b.Status == StatusFail:
+			return 1
+		}
+		return 0
+	}
+	if c := strings.Compare(a.Check.ID, b.Check.ID); c != 0 {
+		return c
+	}
+	ao, bo := a.Object, b.Object
+	if ao != nil && bo != nil {
+		if c := strings.Compare(ao.Kind, bo.Kind); c != 0 {
+			return c
+		}
+		if c := strings.Compare(ao.Namespace, bo.Namespace); c != 0 {
+			return c
+		}
+		if c := strings.Compare(ao.Name, bo.Name); c != 0 {
+			return c
+		}
+	}
+	return strings.Compare(a.Container, b.Container)
 }
 
 // Compact returns a copy without the findings, for keeping a roll-up without holding every
