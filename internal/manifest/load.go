@@ -46,43 +46,46 @@ func LoadEach(paths []string, stdin io.Reader, emit func([]*engine.Object, []err
 }
 
 // LoadEachWith is LoadEach keeping what opts says of each object.
+//
+// The paths are walked while the files found so far are decoded: listing a large tree is a
+// good part of reading it, and the workers need not wait for the end of the walk.
 func LoadEachWith(paths []string, stdin io.Reader, opts Options, emit func([]*engine.Object, []error)) {
-	jobs := listInputs(paths, stdin)
-	workers := min(runtime.GOMAXPROCS(0), len(jobs))
+	workers := runtime.GOMAXPROCS(0)
 	type result struct {
 		objs []*engine.Object
 		errs []error
 		done chan struct{}
 	}
-	results := make([]result, len(jobs))
-	for i := range results {
-		results[i].done = make(chan struct{})
+	type job struct {
+		in  input
+		res *result
 	}
-	// Workers take jobs in order; a window bounds how far they run ahead of emit, so that
-	// decoded but not yet emitted objects stay few whatever the number of files.
-	window := make(chan struct{}, 4*max(workers, 1))
-	next := make(chan int)
+	// The walk hands each input to the workers and, in order, to emit; a window bounds how far
+	// it runs ahead of emit, so that decoded but not yet emitted objects stay few whatever the
+	// number of files.
+	ordered := make(chan *result, 4*workers)
+	next := make(chan job, 4*workers)
 	go func() {
-		for i := range jobs {
-			window <- struct{}{}
-			next <- i
-		}
+		listInputs(paths, stdin, func(in input) {
+			res := &result{done: make(chan struct{})}
+			ordered <- res
+			next <- job{in, res}
+		})
+		close(ordered)
 		close(next)
 	}()
 	for range workers {
 		go func() {
 			var bufs buffers
-			for i := range next {
-				results[i].objs, results[i].errs = jobs[i].decode(opts, &bufs)
-				close(results[i].done)
+			for j := range next {
+				j.res.objs, j.res.errs = j.in.decode(opts, &bufs)
+				close(j.res.done)
 			}
 		}()
 	}
-	for i := range results {
-		<-results[i].done
-		emit(results[i].objs, results[i].errs)
-		results[i] = result{}
-		<-window
+	for res := range ordered {
+		<-res.done
+		emit(res.objs, res.errs)
 	}
 }
 
@@ -166,11 +169,10 @@ func (r *FileReader) Read(name string) ([]byte, error) {
 }
 
 // listInputs walks the paths into the files to read, in order, with the errors of the walk in
-// their place.
-func listInputs(paths []string, stdin io.Reader) []input {
-	var jobs []input
+// their place, handing each to add.
+func listInputs(paths []string, stdin io.Reader, add func(input)) {
 	fail := func(source string, err error) {
-		jobs = append(jobs, input{name: source, err: &DecodeError{Source: source, Err: err}})
+		add(input{name: source, err: &DecodeError{Source: source, Err: err}})
 	}
 	for _, p := range paths {
 		if p == "-" {
@@ -182,7 +184,7 @@ func listInputs(paths []string, stdin io.Reader) []input {
 			if data == nil {
 				data = []byte{}
 			}
-			jobs = append(jobs, input{name: StdinName, data: data})
+			add(input{name: StdinName, data: data})
 			continue
 		}
 		info, err := os.Stat(p)
@@ -191,7 +193,7 @@ func listInputs(paths []string, stdin io.Reader) []input {
 			continue
 		}
 		if !info.IsDir() {
-			jobs = append(jobs, input{name: p})
+			add(input{name: p})
 			continue
 		}
 		files := 0
@@ -226,7 +228,7 @@ func listInputs(paths []string, stdin io.Reader) []input {
 					return nil
 				}
 			}
-			jobs = append(jobs, input{name: path})
+			add(input{name: path})
 			return nil
 		})
 		if walkErr != nil {
@@ -235,7 +237,6 @@ func listInputs(paths []string, stdin io.Reader) []input {
 			fail(p, fmt.Errorf("%w in this directory or below it (hidden directories and kustomization files are skipped)", ErrNoManifests))
 		}
 	}
-	return jobs
 }
 
 // IsManifestFile reports whether a directory walk reads the file: YAML or JSON, and not a
