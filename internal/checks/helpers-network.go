@@ -17,21 +17,24 @@ type namespacePolicy struct {
 	selector labels.Selector
 }
 
-// networkPoliciesIn lists the NetworkPolicies of a namespace, each pod selector parsed once per
-// evaluation. Objects of kind NetworkPolicy that are not typed (an unknown apiVersion) are left
-// out: their selectors cannot be read.
+// networkPoliciesIn lists the NetworkPolicies of a namespace, once per evaluation (every pod of
+// the namespace asks), each pod selector parsed once. Objects of kind NetworkPolicy that are
+// not typed (an unknown apiVersion) are left out: their selectors cannot be read. The list is
+// shared: callers must not change it.
 func networkPoliciesIn(inv *engine.Inventory, namespace string) []namespacePolicy {
-	objs := inv.List(namespace, "NetworkPolicy")
-	out := make([]namespacePolicy, 0, len(objs))
-	for _, o := range objs {
-		np, ok := o.Obj.(*networkingv1.NetworkPolicy)
-		if !ok {
-			continue
+	return inv.Memo(nil, "network.policiesIn "+namespace, func() any {
+		objs := inv.List(namespace, "NetworkPolicy")
+		out := make([]namespacePolicy, 0, len(objs))
+		for _, o := range objs {
+			np, ok := o.Obj.(*networkingv1.NetworkPolicy)
+			if !ok {
+				continue
+			}
+			out = append(out, namespacePolicy{obj: o, policy: np,
+				selector: selectorOf(inv, o, "networkpolicy.podSelector", &np.Spec.PodSelector)})
 		}
-		out = append(out, namespacePolicy{obj: o, policy: np,
-			selector: selectorOf(inv, o, "networkpolicy.podSelector", &np.Spec.PodSelector)})
-	}
-	return out
+		return out
+	}).([]namespacePolicy)
 }
 
 // isDefaultDenyIngress reports whether a NetworkPolicy selects every pod of its namespace and

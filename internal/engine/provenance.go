@@ -104,7 +104,7 @@ func (inv *Inventory) Provenance(o *Object) *Provenance {
 	if o.controllerRef == nil {
 		return nil
 	}
-	inv.crossObject("the controller of " + o.Kind + " " + o.Name)
+	inv.crossObject(func() string { return "the controller of " + o.Kind + " " + o.Name })
 	return once(&inv.mu, inv.provenance, o, func() *Provenance { return inv.decideProvenance(o) })
 }
 
