@@ -118,6 +118,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	// what no check reads of them is dropped while decoding (readOptions). A profile's
 	// namespace selection depends on every Namespace object of the input, so with a profile the
 	// objects are all read first.
+	memory := startMemoryBudget()
+	defer memory.stop()
 	var stream *engine.Stream
 	if profile == nil {
 		stream = plan.NewStream(exceptions, evOpts, outputStub)
@@ -127,6 +129,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	read := 0
 	manifest.LoadEachWith(opts.Paths, stdin, readOptions(plan), func(got []*engine.Object, errs []error) {
 		manifest.DefaultNamespace(got, opts.Namespace)
+		memory.read()
 		read += len(got)
 		inputErrs = append(inputErrs, errs...)
 		if stream == nil {
@@ -168,7 +171,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	if opts.Output != "policyreport" {
 		releaseObjects(ev)
 	}
+	memory.adjust()
 	rep := buildReport(ev, read, opts.Show == "all")
+	memory.adjust()
 	rep.details = opts.Details
 	rep.width = termtable.Width(stdout)
 	rep.evaluatedAt = at

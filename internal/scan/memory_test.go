@@ -1,0 +1,31 @@
+package scan
+
+import (
+	"runtime/debug"
+	"testing"
+)
+
+// TestMemoryBudget: a scan sets a soft memory limit of at least memoryFloor and puts back the
+// limit there was; with GOMEMLIMIT set by the user it leaves the limit alone.
+func TestMemoryBudget(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Run("GOMEMLIMIT unset", func(t *testing.T) {
+		b := startMemoryBudget()
+		if got := debug.SetMemoryLimit(-1); !b.on || got < memoryFloor || got == before {
+			t.Errorf("limit during the scan: %d (on: %v), want at least %d", got, b.on, memoryFloor)
+		}
+		b.stop()
+		if got := debug.SetMemoryLimit(-1); got != before {
+			t.Errorf("limit after the scan: %d, want %d back", got, before)
+		}
+	})
+	t.Run("GOMEMLIMIT set", func(t *testing.T) {
+		t.Setenv("GOMEMLIMIT", "1GiB")
+		b := startMemoryBudget()
+		b.adjust()
+		if got := debug.SetMemoryLimit(-1); b.on || got != before {
+			t.Errorf("limit with GOMEMLIMIT set: %d (on: %v), want %d untouched", got, b.on, before)
+		}
+		b.stop()
+	})
+}
