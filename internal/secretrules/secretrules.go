@@ -16,7 +16,8 @@
 // in the same order (TestSpansFindTheSame, FuzzSpans).
 //
 // To update: copy config/gitleaks.toml from the new gitleaks module version and change
-// GitleaksVersion; TestRulesLoad checks every rule compiles.
+// GitleaksVersion; TestRulesLoad checks every rule compiles (Parse only parses them; each is
+// compiled when its rule first runs).
 package secretrules
 
 import (
@@ -90,10 +91,15 @@ type allowlist struct {
 
 type rule struct {
 	id, description string
-	re              *regexp.Regexp
-	secretGroup     int
-	entropy         float64
-	allowlists      []allowlist
+	// expr is compiled into re (and the lead's anchored) when the rule first runs (compile):
+	// compiling the 220 regexes up front was 20-30 ms of every scan's start, and a scan runs
+	// few of them. Parse has checked that expr parses.
+	expr        string
+	once        *sync.Once
+	re          *regexp.Regexp
+	secretGroup int
+	entropy     float64
+	allowlists  []allowlist
 	// spans, when not nil, says which ASCII bytes a match of re can hold (bytes from 0x80 up
 	// always count as possible); minLen is the fewest characters a match has, and literals are
 	// lower-case strings one of which every match holds (nil: none known). See matches.
@@ -107,13 +113,25 @@ type rule struct {
 }
 
 // lead is a regex split as P{0,max}? R: a lazy run of at most max characters of the class P
-// (ranges as regexp/syntax gives them), then R, anchored is \A(?:R), and every match of R
-// starts with one of starts (lower-case ASCII, ignoring case).
+// (ranges as regexp/syntax gives them), then R; anchored is \A(?:R) (compiled from expr), and
+// every match of R starts with one of starts (lower-case ASCII, ignoring case).
 type lead struct {
 	class    []rune
 	max      int // -1: no bound
+	expr     string
 	anchored *regexp.Regexp
 	starts   []string
+}
+
+// compile compiles the rule's regexes, once. They parsed (Parse), so they compile
+// (TestRulesLoad compiles every default rule).
+func (ru *rule) compile() {
+	ru.once.Do(func() {
+		ru.re = regexp.MustCompile(ru.expr)
+		if ru.lead != nil {
+			ru.lead.anchored = regexp.MustCompile(ru.lead.expr)
+		}
+	})
 }
 
 // Rules is the compiled rule set.
@@ -181,11 +199,8 @@ func Parse(data []byte) (*Rules, error) {
 		if fr.Regex == "" || fr.Path != "" || fr.SkipReport {
 			continue // a rule about file paths, or one that only feeds another rule
 		}
-		re, err := regexp.Compile(fr.Regex)
-		if err != nil {
-			return nil, fmt.Errorf("gitleaks rule %s: %w", fr.ID, err)
-		}
-		ru := rule{id: fr.ID, description: fr.Description, re: re, secretGroup: fr.SecretGroup, entropy: fr.Entropy}
+		ru := rule{id: fr.ID, description: fr.Description, expr: fr.Regex, once: new(sync.Once),
+			secretGroup: fr.SecretGroup, entropy: fr.Entropy}
 		if err := ru.analyse(fr.Regex); err != nil {
 			return nil, fmt.Errorf("gitleaks rule %s: %w", fr.ID, err)
 		}
@@ -267,7 +282,9 @@ func (r *Rules) Find(text string) []Finding {
 				continue
 			}
 		}
-		if ru := &r.rules[i]; r.matches(ru, text, &lower) {
+		ru := &r.rules[i]
+		ru.compile()
+		if r.matches(ru, text, &lower) {
 			out = append(out, Finding{RuleID: ru.id, Description: ru.description})
 		}
 	}
@@ -444,7 +461,8 @@ func (ru *rule) analyse(expr string) error {
 	ru.spans = new([128]bool)
 	matchable(re, ru.spans)
 	ru.literals = required(re)
-	return ru.splitLead(parsed)
+	ru.splitLead(parsed)
+	return nil
 }
 
 // leadLocations is locations for a rule with a lead (P{0,max}? R), in a text that is valid
@@ -517,9 +535,9 @@ func inClass(ranges []rune, c rune) bool {
 // repetition of a character class without captures, then R, which holds no assertion that looks
 // before where it is (^, \A, \b, \B: R is tried on the text from t on) and whose every match
 // starts with one of a few strings of three ASCII characters or more.
-func (ru *rule) splitLead(re *syntax.Regexp) error {
+func (ru *rule) splitLead(re *syntax.Regexp) {
 	if re.Op != syntax.OpConcat || len(re.Sub) < 2 {
-		return nil
+		return
 	}
 	rep := re.Sub[0]
 	switch {
@@ -527,28 +545,22 @@ func (ru *rule) splitLead(re *syntax.Regexp) error {
 	case rep.Op == syntax.OpStar && rep.Flags&syntax.NonGreedy != 0:
 		rep = &syntax.Regexp{Op: syntax.OpRepeat, Min: 0, Max: -1, Sub: rep.Sub, Flags: rep.Flags}
 	default:
-		return nil
+		return
 	}
 	if rep.Sub[0].Op != syntax.OpCharClass {
-		return nil
+		return
 	}
 	rest := &syntax.Regexp{Op: syntax.OpConcat, Sub: re.Sub[1:]}
 	if looksBack(rest) {
-		return nil
+		return
 	}
 	starts, _, ok := prefixes(rest)
 	if !ok || len(starts) == 0 || shortest(starts) < 3 {
-		return nil
+		return
 	}
-	anchored, err := regexp.Compile(`\A(?:` + rest.String() + `)`)
-	if err != nil {
-		return err
-	}
-	if anchored.NumSubexp() != ru.re.NumSubexp() {
-		return nil
-	}
-	ru.lead = &lead{class: rep.Sub[0].Rune, max: rep.Max, anchored: anchored, starts: starts}
-	return nil
+	// R's captures are the regex's (the run before it has none), numbered alike. regexp/syntax
+	// prints a regex it parsed as one that parses back to the same.
+	ru.lead = &lead{class: rep.Sub[0].Rune, max: rep.Max, expr: `\A(?:` + rest.String() + `)`, starts: starts}
 }
 
 // looksBack reports whether re holds an assertion about what is before a position.

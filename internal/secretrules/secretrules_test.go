@@ -9,6 +9,7 @@ import (
 	"testing"
 )
 
+// TestRulesLoad: every default rule loads and compiles.
 func TestRulesLoad(t *testing.T) {
 	r, err := Default()
 	if err != nil {
@@ -17,6 +18,17 @@ func TestRulesLoad(t *testing.T) {
 	// gitleaks v8.30.1 ships 222 rules; 5 of them need a file path and do not apply here.
 	if len(r.rules) < 200 {
 		t.Errorf("only %d rules loaded from gitleaks %s", len(r.rules), GitleaksVersion)
+	}
+	// Parse only parses the regexes; each is compiled when its rule first runs, and must.
+	for i := range r.rules {
+		func() {
+			defer func() {
+				if err := recover(); err != nil {
+					t.Errorf("rule %s does not compile: %v", r.rules[i].id, err)
+				}
+			}()
+			r.rules[i].compile()
+		}()
 	}
 }
 
@@ -167,6 +179,7 @@ func TestSpansFindTheSame(t *testing.T) {
 					continue
 				}
 				ru := &fast.rules[i]
+				ru.compile()
 				got, want := slices.Collect(fast.locations(ru, tx, &lower)), ru.re.FindAllStringSubmatchIndex(tx, -1)
 				if !slices.EqualFunc(got, want, slices.Equal) {
 					t.Errorf("%s in %.200q: matches %v over spans (keywords: %v), %v over the whole text", ru.id, tx, got, !noLead, want)
@@ -242,6 +255,7 @@ func FuzzSpans(f *testing.F) {
 		lower := ""
 		for i := range fast.rules {
 			ru := &fast.rules[i]
+			ru.compile()
 			got, want := slices.Collect(fast.locations(ru, tx, &lower)), ru.re.FindAllStringSubmatchIndex(tx, -1)
 			if !slices.EqualFunc(got, want, slices.Equal) {
 				t.Errorf("%s in %q: matches %v over spans, %v over the whole text", ru.id, tx, got, want)
