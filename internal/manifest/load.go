@@ -132,15 +132,11 @@ const maxKeptBuffer = 4 << 20
 
 // Read returns the content of the file, valid until the next Read. Its errors are os.ReadFile's.
 func (r *FileReader) Read(name string) ([]byte, error) {
-	f, err := os.Open(name)
+	f, size, err := openFile(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	size := 0
-	if info, err := f.Stat(); err == nil && int64(int(info.Size())) == info.Size() {
-		size = int(info.Size())
-	}
 	size++ // one byte more, to read EOF without growing
 	if size < 512 {
 		size = 512
