@@ -37,13 +37,11 @@ import (
 func main() {
 	mode := flag.String("mode", "v3node", "sigs, v2, v3node, v3node-json, block or block-metadata")
 	v3node := func(d []byte) error { var n yamlv3.Node; return yamlv3.Unmarshal(d, &n) }
-	// scratch is each worker's memory for the block reader's JSON, reused as scan's workers do.
-	scratch := make([][]byte, runtime.GOMAXPROCS(0))
+	// scratch is each worker's memory for the block reader, reused as scan's workers do.
+	scratch := make([]manifest.BlockScratch, runtime.GOMAXPROCS(0))
 	block := func(metadataOnly bool) func(int, []byte) error {
 		return func(w int, d []byte) error {
-			js, ok := manifest.BlockJSON(d, metadataOnly, scratch[w])
-			scratch[w] = js[:0]
-			if ok {
+			if _, ok := manifest.BlockJSON(d, metadataOnly, &scratch[w]); ok {
 				return nil
 			}
 			return v3node(d)

@@ -26,25 +26,42 @@ import (
 // top-level keys are then read (so that every syntax error still sends the document to the slow
 // path, which reports it) but not written. tm is as fastJSON's.
 func blockJSON(body []byte, drop func(apiVersion, kind string) bool) (js []byte, tm *typeMeta, ok bool) {
-	if js, tm, ok = blockJSONInto(body, drop, nil); !ok {
-		return nil, nil, false
-	}
-	return js, tm, true
+	return blockJSONInto(body, drop, nil)
 }
 
-// blockJSONInto is blockJSON writing into scratch's memory when it is large enough. js is
-// returned (with its memory, to be used again) even when ok is false.
-func blockJSONInto(body []byte, drop func(apiVersion, kind string) bool, scratch []byte) (js []byte, tm *typeMeta, ok bool) {
+// BlockScratch is memory the block reader reuses from one document to the next: the JSON it
+// writes, the keys of the mappings being read and the scalar being unescaped. The zero value is
+// ready to use; a BlockScratch is for one goroutine.
+type BlockScratch struct {
+	out  []byte
+	keys []string
+	tmp  []byte
+}
+
+// blockJSONInto is blockJSON using mem's memory (nil: new memory): js is valid until mem is
+// used again.
+func blockJSONInto(body []byte, drop func(apiVersion, kind string) bool, mem *BlockScratch) (js []byte, tm *typeMeta, ok bool) {
+	if mem == nil {
+		mem = &BlockScratch{}
+	}
 	if !plainText(body) {
-		return scratch, nil, false
+		return nil, nil, false
 	}
-	if want := len(body) + len(body)/8; cap(scratch) < want {
-		scratch = make([]byte, 0, want)
+	if want := len(body) + len(body)/8; cap(mem.out) < want {
+		mem.out = make([]byte, 0, want)
 	}
-	p := blockParser{src: body, out: scratch[:0], drop: drop}
+	p := blockParser{src: body, out: mem.out[:0], keys: mem.keys[:0], tmp: mem.tmp[:0], drop: drop}
+	defer func() {
+		// Keep the memory, as grown, for the next document; not a very large one's.
+		if cap(p.out) <= maxKeptBuffer {
+			mem.out = p.out[:0]
+		}
+		clear(p.keys[:cap(p.keys)]) // the keys share the document's bytes: do not hold them
+		mem.keys, mem.tmp = p.keys[:0], p.tmp[:0]
+	}()
 	ind := p.nextLine()
 	if ind < 0 {
-		return p.out, nil, false
+		return nil, nil, false
 	}
 	p.pos = p.lineStart + ind
 	if p.seqEntry(p.pos) {
@@ -53,7 +70,7 @@ func blockJSONInto(body []byte, drop func(apiVersion, kind string) bool, scratch
 		ok = p.mapping(ind, true)
 	}
 	if !ok || p.nextLine() != eof {
-		return p.out, nil, false
+		return nil, nil, false
 	}
 	return p.out, p.tm, true
 }
@@ -1153,14 +1170,14 @@ func (p *blockParser) writeString(s []byte) {
 // BlockJSON is the first of Decode's paths alone: one YAML document converted to JSON by the
 // block reader, or ok false when it leaves the document to the slower paths. With
 // metadataOnly, of the top level only apiVersion, kind and metadata are written (the rest is
-// read and checked). The JSON is written into scratch's memory when it is large enough (nil:
-// new memory), as Decode's workers write it; js is returned even when ok is false, so that its
-// memory can be passed again. hack/yamlfloor measures with it how fast YAML can only be parsed.
-func BlockJSON(body []byte, metadataOnly bool, scratch []byte) (js []byte, ok bool) {
+// read and checked). It uses mem's memory (nil: new memory), as Decode's workers do; js is
+// valid until mem is used again. hack/yamlfloor measures with it how fast YAML can only be
+// parsed.
+func BlockJSON(body []byte, metadataOnly bool, mem *BlockScratch) (js []byte, ok bool) {
 	var drop func(string, string) bool
 	if metadataOnly {
 		drop = func(string, string) bool { return true }
 	}
-	js, _, ok = blockJSONInto(body, drop, scratch)
+	js, _, ok = blockJSONInto(body, drop, mem)
 	return js, ok
 }

@@ -272,8 +272,8 @@ func toJSON(body []byte, opts Options) ([]byte, *typeMeta, error) {
 	return toJSONInto(body, opts, nil)
 }
 
-// toJSONInto is toJSON with the block reader writing into bufs.json (when bufs is not nil),
-// which the next document overwrites.
+// toJSONInto is toJSON with the block reader using bufs' memory (when bufs is not nil), which
+// the next document overwrites.
 func toJSONInto(body []byte, opts Options, bufs *buffers) ([]byte, *typeMeta, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '{' {
@@ -282,15 +282,11 @@ func toJSONInto(body []byte, opts Options, bufs *buffers) ([]byte, *typeMeta, er
 	if err := checkAliases(body); err != nil {
 		return nil, nil, err
 	}
-	var scratch []byte
+	var mem *BlockScratch
 	if bufs != nil {
-		scratch = bufs.json
+		mem = &bufs.block
 	}
-	js, tm, ok := blockJSONInto(body, opts.keepsOnlyMetadata, scratch)
-	if bufs != nil && cap(js) <= maxKeptBuffer {
-		bufs.json = js[:0]
-	}
-	if ok {
+	if js, tm, ok := blockJSONInto(body, opts.keepsOnlyMetadata, mem); ok {
 		return js, tm, nil
 	}
 	if js, tm, ok := fastJSON(body); ok {

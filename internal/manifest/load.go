@@ -115,8 +115,8 @@ func (in input) decode(opts Options, bufs *buffers) ([]*engine.Object, []error) 
 // (strings are copied out of them), so they are reused from one file and document to the next
 // instead of being garbage.
 type buffers struct {
-	file FileReader
-	json []byte
+	file  FileReader
+	block BlockScratch
 }
 
 // FileReader reads whole files into one buffer that it reuses, for a reader of many files that
