@@ -15,8 +15,9 @@ const memoryFloor = 120 << 20
 // 115 MB and the process at 200 MiB. With a soft memory limit (debug.SetMemoryLimit) of
 // memoryFloor the collector runs earlier instead: there about 0.1 s more CPU for 30-40 MiB less.
 // As the live heap grows the limit is raised to 1.5 times it, so that on a larger input the
-// collector never runs without pause (at worst as with GOGC=50). A GOMEMLIMIT set by the user
-// is left as it is.
+// collector never runs without pause (at worst as with GOGC=50). The budget covers reading,
+// judging and building the report, not writing it. A GOMEMLIMIT set by the user is left as it
+// is.
 type memoryBudget struct {
 	on          bool
 	limit, prev int64
@@ -60,9 +61,10 @@ func (b *memoryBudget) read() {
 	}
 }
 
-// stop puts back the limit there was before.
+// stop puts back the limit there was before; once stopped, the budget does nothing.
 func (b *memoryBudget) stop() {
 	if b.on {
 		debug.SetMemoryLimit(b.prev)
+		b.on = false
 	}
 }
