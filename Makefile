@@ -115,7 +115,7 @@ E2E_PACKAGES = { go list -f '{{.ImportPath}} {{.TestGoFiles}} {{.XTestGoFiles}}'
 .PHONY: test-unit
 test-unit: versitygw xmllint ## Run the tests that need no control plane (the packages whose tests import neither envtest nor internal/testenv): seconds on a warm machine.
 	mkdir -p _artifacts
-	SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" go run ./hack/testrun -bin $(TEST_BIN) $(GO_TEST_FLAGS) $$($(UNIT_PACKAGES))
+	SOC2_VERSITYGW="$$(hack/tool.sh versitygw)" go run ./hack/testrun -bin $(TEST_BIN) -short $(GO_TEST_FLAGS) $$($(UNIT_PACKAGES))
 
 # UNIT_PACKAGES lists the packages none of whose test variants depend on envtest or
 # internal/testenv (which starts the control plane or the operator binary).
