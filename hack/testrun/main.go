@@ -38,6 +38,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -184,8 +185,8 @@ func parseArgs(args []string) (options, error) {
 }
 
 func parsePositive(s string) (int, error) {
-	var n int
-	if _, err := fmt.Sscan(s, &n); err != nil || n < 1 {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
 		return 0, fmt.Errorf("%q is not a positive number", s)
 	}
 	return n, nil
@@ -421,8 +422,8 @@ func report(w io.Writer, p pkg, out []byte, elapsed time.Duration, ok bool, o op
 	case ok && !o.verbose:
 		fmt.Fprintf(w, "ok  \t%s\t%.3fs\n", p.importPath, elapsed.Seconds())
 	case ok:
-		_, _ = w.Write(bytes.TrimSuffix(out, []byte("PASS\n")))
-		fmt.Fprintf(w, "PASS\nok  \t%s\t%.3fs\n", p.importPath, elapsed.Seconds())
+		_, _ = w.Write(out) // ends with the binary's PASS
+		fmt.Fprintf(w, "ok  \t%s\t%.3fs\n", p.importPath, elapsed.Seconds())
 	default:
 		_, _ = w.Write(out)
 		fmt.Fprintf(w, "FAIL\t%s\t%.3fs\n", p.importPath, elapsed.Seconds())

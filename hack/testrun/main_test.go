@@ -48,6 +48,7 @@ func TestParseArgs(t *testing.T) {
 		{"-run"},                            // no value
 		{"-short=yes", "./..."},             // not a bool
 		{"-p", "0", "./..."},                // not positive
+		{"-p", "3x", "./..."},               // not a number
 		{"-timeout", "soon", "./..."},       // not a duration
 		{"-short"},                          // no packages
 	} {
