@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"encoding/json"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -45,7 +44,7 @@ func isCSV(apiVersion, kind string) bool {
 // Each is named as OLM names it and carries the CSV's namespace.
 func expandCSV(js []byte, csv *unstructured.Unstructured) ([]*engine.Object, error) {
 	var in csvInstall
-	if err := json.Unmarshal(js, &in); err != nil {
+	if err := unmarshal(js, &in); err != nil {
 		return nil, fmt.Errorf("ClusterServiceVersion: spec.install: %w", describeJSONError(err))
 	}
 	ns := csv.GetNamespace()

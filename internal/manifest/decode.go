@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	yamlv2 "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -239,6 +241,42 @@ func blank(b []byte) bool {
 	return true
 }
 
+// unmarshal decodes JSON as the API server decodes a request's body and kubectl an object:
+// with sigs.k8s.io/json, whose field names are case-sensitive (encoding/json matches a key to a
+// field in any case, so that of privileged and Privileged the last one written would decide,
+// where the server keeps privileged and drops the other) and whose numbers in untyped values
+// are int64 when they are integers, as in the objects the operator reads from the server.
+func unmarshal(js []byte, v any) error { return kjson.UnmarshalCaseSensitivePreserveInts(js, v) }
+
+// typeError is a JSON value of the wrong type for its field, from encoding/json or from
+// sigs.k8s.io/json (whose error type is internal to it, with the same fields).
+type typeError struct {
+	Value string       // "bool", "array", "number -5", ...
+	Type  reflect.Type // the Go type it could not be stored in
+	Field string       // the field's path, or "" for the whole value
+}
+
+// asTypeError finds a type mismatch in err's chain.
+func asTypeError(err error) (typeError, bool) {
+	for ; err != nil; err = errors.Unwrap(err) {
+		v := reflect.ValueOf(err)
+		if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct || v.Elem().Type().Name() != "UnmarshalTypeError" {
+			continue
+		}
+		e := v.Elem()
+		value, typ, field := e.FieldByName("Value"), e.FieldByName("Type"), e.FieldByName("Field")
+		if value.Kind() != reflect.String || field.Kind() != reflect.String || !typ.IsValid() {
+			continue
+		}
+		te := typeError{Value: value.String(), Field: field.String()}
+		if t, ok := typ.Interface().(reflect.Type); ok {
+			te.Type = t
+		}
+		return te, true
+	}
+	return typeError{}, false
+}
+
 // typeMeta is read first to choose the type to decode into.
 type typeMeta struct {
 	APIVersion string            `json:"apiVersion"`
@@ -432,7 +470,7 @@ func decodeJSON(js []byte, allowList bool, opts Options) ([]*engine.Object, erro
 		return nil, nil
 	}
 	var tm typeMeta
-	if err := json.Unmarshal(js, &tm); err != nil {
+	if err := unmarshal(js, &tm); err != nil {
 		return nil, describeTypeMeta(err)
 	}
 	if tm.Kind == "" {
@@ -503,7 +541,7 @@ func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error
 func decodeTyped(apiVersion, kind string, js []byte, metadataOnly bool) (engine.KubeObject, error) {
 	if newObj := typedFor(apiVersion, kind); newObj != nil {
 		obj := newObj()
-		if err := json.Unmarshal(js, obj); err != nil {
+		if err := unmarshal(js, obj); err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, locateError(describeJSONError(err), js))
 		}
 		return obj, nil
@@ -513,7 +551,7 @@ func decodeTyped(apiVersion, kind string, js []byte, metadataOnly bool) (engine.
 		// The same values under the same keys as decoding the whole object, without building
 		// the rest: encoding/json still checks all of js first.
 		var top map[string]json.RawMessage
-		if err := json.Unmarshal(js, &top); err != nil {
+		if err := unmarshal(js, &top); err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
 		}
 		u.Object = make(map[string]any, 3)
@@ -523,12 +561,12 @@ func decodeTyped(apiVersion, kind string, js []byte, metadataOnly bool) (engine.
 				continue
 			}
 			var v any
-			if err := json.Unmarshal(raw, &v); err != nil {
+			if err := unmarshal(raw, &v); err != nil {
 				return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
 			}
 			u.Object[k] = v
 		}
-	} else if err := json.Unmarshal(js, &u.Object); err != nil {
+	} else if err := unmarshal(js, &u.Object); err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
 	}
 	if _, ok := u.Object["metadata"].(map[string]any); !ok && u.Object["metadata"] != nil {
@@ -540,8 +578,8 @@ func decodeTyped(apiVersion, kind string, js []byte, metadataOnly bool) (engine.
 // describeTypeMeta says in words what is wrong with a document that does not even have the
 // shape of an object.
 func describeTypeMeta(err error) error {
-	var te *json.UnmarshalTypeError
-	if !errors.As(err, &te) {
+	te, ok := asTypeError(err)
+	if !ok {
 		return describeDepth(err)
 	}
 	got := te.Value
@@ -574,8 +612,7 @@ func describeDepth(err error) error {
 
 // describeJSONError names the field of a type mismatch the way kubectl does.
 func describeJSONError(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
+	if te, ok := asTypeError(err); ok && te.Field != "" {
 		return fmt.Errorf("%s: cannot use a JSON %s as %s", te.Field, te.Value, te.Type)
 	}
 	return err
@@ -588,7 +625,7 @@ func locateError(err error, js []byte) error {
 		return err
 	}
 	var m map[string]any
-	if json.Unmarshal(js, &m) != nil {
+	if unmarshal(js, &m) != nil {
 		return err
 	}
 	if p := findBadQuantity(m, ""); p != "" {

@@ -266,6 +266,13 @@ func TestWhatUsersSee(t *testing.T) {
 			},
 			stdout: []string{`"objects": 1`, `"errors": 2`},
 		},
+		"a field name written again in another case does not hide the field (the API server keeps privileged: true)": {
+			stdin: "apiVersion: v1\nkind: Pod\nmetadata: {name: sneaky, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n" +
+				"    securityContext:\n      privileged: true\n      Privileged: false\n",
+			args:   []string{"-", "--details", "--fail-on", "Critical"},
+			code:   ExitFindings,
+			stdout: []string{"wl-privileged", "Pod/shop/sneaky"},
+		},
 		"findings at or above --fail-on exit 1": {
 			args: []string{"-f", "testdata/manifests/shop.yaml", "--fail-on", "Critical"},
 			code: ExitFindings,
