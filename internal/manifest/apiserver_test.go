@@ -3,6 +3,7 @@ package manifest
 import (
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -20,20 +21,17 @@ import (
 // decodes that JSON with apimachinery's serializer for the kind (case-sensitive field names;
 // unknown fields dropped, as with --validate=warn or ignore). It returns nil when the server
 // has no Go type for the document's apiVersion and kind.
-func asTheAPIServerDecodes(t *testing.T, body []byte) runtime.Object {
+func asTheAPIServerDecodes(t testing.TB, body []byte) runtime.Object {
 	t.Helper()
 	js, err := yaml.YAMLToJSON(body)
 	if err != nil {
 		return nil
 	}
-	s := runtime.NewScheme()
-	if err := scheme.AddToScheme(s); err != nil {
+	deserializer, err := apiServerDeserializer()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	obj, gvk, err := serializer.NewCodecFactory(s).UniversalDeserializer().Decode(js, nil, nil)
+	obj, gvk, err := deserializer.Decode(js, nil, nil)
 	if err != nil {
 		return nil
 	}
@@ -45,9 +43,22 @@ func asTheAPIServerDecodes(t *testing.T, body []byte) runtime.Object {
 	return obj
 }
 
+// apiServerDeserializer decodes the built-in kinds and the operator's own, as the API server
+// with the operator's CRDs installed.
+var apiServerDeserializer = sync.OnceValues(func() (runtime.Decoder, error) {
+	s := runtime.NewScheme()
+	if err := scheme.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	return serializer.NewCodecFactory(s).UniversalDeserializer(), nil
+})
+
 // sameAsTheAPIServer decodes body as scan does and compares every typed object with what the
 // API server would store. It reports whether the document was compared.
-func sameAsTheAPIServer(t *testing.T, name string, body []byte) bool {
+func sameAsTheAPIServer(t testing.TB, name string, body []byte) bool {
 	t.Helper()
 	objs, errs := Decode(name, body)
 	if len(errs) > 0 || len(objs) != 1 {
@@ -109,4 +120,20 @@ func TestDecodesAsTheAPIServer(t *testing.T) {
 	if compared < 500 {
 		t.Errorf("only %d of %d documents were compared: the test did not exercise the decoder", compared, docs)
 	}
+}
+
+// FuzzDecodesAsTheAPIServer: whatever the document, a typed object scan reads is the object the
+// API server would store.
+func FuzzDecodesAsTheAPIServer(f *testing.F) {
+	addManifestSeeds(f)
+	for _, seed := range []string{
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    securityContext: {privileged: true, Privileged: false}\n",
+		"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]\nRules: []\n",
+		`{"apiVersion": "v1", "kind": "Pod", "Kind": "Secret", "spec": {"hostNetwork": true, "HostNetwork": false}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sameAsTheAPIServer(t, "fuzz", body)
+	})
 }
