@@ -1,0 +1,238 @@
+package paritytest
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// difference is a result key on which scan and the operator disagree.
+type difference struct {
+	resultKey
+	scan, operator []outcome
+	// scanAll and operatorAll are every result of each side for the key, passes and
+	// NotAssessed included, for classifying a difference between findings by its cause.
+	scanAll, operatorAll []outcome
+	// inInputs is whether the resource is one of the applied inputs (false: only the cluster
+	// has it).
+	inInputs bool
+}
+
+// results are the results of one side, sorted, for messages and comparison.
+func results(os []outcome) []string {
+	out := make([]string, 0, len(os))
+	for _, o := range os {
+		out = append(out, string(o.Result))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// knownDifference is a class of differences the test allows, with the reason scan cannot say
+// what the operator says. Every one must still occur (checkKnownDifferencesOccur), so that the
+// list never outlives what it excuses.
+type knownDifference struct {
+	name string
+	// why says why scan cannot know better.
+	why     string
+	matches func(d *difference) bool
+	// seen counts the differences it allowed, per comparison.
+	seen map[string]int
+}
+
+// differ compares the two sides and classifies the differences.
+type differ struct {
+	inputs inputSet
+	known  []*knownDifference
+}
+
+func newDiffer(inputs inputSet) *differ {
+	d := &differ{inputs: inputs}
+	for _, k := range knownDifferences(inputs) {
+		k.seen = map[string]int{}
+		d.known = append(d.known, k)
+	}
+	return d
+}
+
+// compare reports every difference between the sides that no known difference allows, with
+// what each side says.
+// scanAll and operatorAll are every result of each side (difference.scanAll).
+func (d *differ) compare(t *testing.T, what string, scanSide, operatorSide, scanAll, operatorAll side) {
+	t.Helper()
+	keys := map[resultKey]bool{}
+	for k := range scanSide {
+		keys[k] = true
+	}
+	for k := range operatorSide {
+		keys[k] = true
+	}
+	agreed := map[string]int{}
+	var unexplained []*difference
+	for k := range keys {
+		s, o := scanSide[k], operatorSide[k]
+		if slices.Equal(results(s), results(o)) {
+			for _, r := range results(s) {
+				agreed[r]++
+			}
+			continue
+		}
+		diff := &difference{resultKey: k, scan: s, operator: o, scanAll: scanAll[k], operatorAll: operatorAll[k]}
+		_, diff.inInputs = d.inputs[k.resource]
+		allowed := false
+		for _, kd := range d.known {
+			if kd.matches(diff) {
+				kd.seen[what]++
+				allowed = true
+				break
+			}
+		}
+		if !allowed {
+			unexplained = append(unexplained, diff)
+		}
+	}
+	t.Logf("%s: both sides say %v", what, agreed)
+	for _, kd := range d.known {
+		if n := kd.seen[what]; n > 0 {
+			t.Logf("%s: %d differences allowed as %q", what, n, kd.name)
+		}
+	}
+	if len(unexplained) == 0 {
+		return
+	}
+	sort.Slice(unexplained, func(i, j int) bool { return unexplained[i].String() < unexplained[j].String() })
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: scan and the operator disagree on %d results that no known difference explains:\n", what, len(unexplained))
+	for _, diff := range unexplained {
+		fmt.Fprintf(&b, "  %s", diff.resultKey)
+		if !diff.inInputs {
+			b.WriteString(" (not in the inputs: only the cluster has it)")
+		}
+		b.WriteString("\n")
+		writeSide(&b, "scan:    ", diff.scan)
+		writeSide(&b, "operator:", diff.operator)
+	}
+	t.Error(b.String())
+}
+
+func writeSide(b *strings.Builder, label string, os []outcome) {
+	if len(os) == 0 {
+		fmt.Fprintf(b, "      %s (no result)\n", label)
+		return
+	}
+	for _, o := range os {
+		fmt.Fprintf(b, "      %s %-12s %s\n", label, o.Result, o.Message)
+	}
+}
+
+// checkKnownDifferencesOccur fails for a known difference that allowed nothing: it no longer
+// describes the code, and would hide a future difference of the same shape.
+func (d *differ) checkKnownDifferencesOccur(t *testing.T) {
+	t.Helper()
+	for _, kd := range d.known {
+		if len(kd.seen) == 0 {
+			t.Errorf("the known difference %q allowed no difference: remove it from knownDifferences (%s)", kd.name, kd.why)
+		}
+	}
+}
+
+// scanSays and operatorSays are whether every result of a side is one of r (false for no
+// result at all), among all its results for the key (not only its findings).
+func scanSays(d *difference, r ...v1alpha1.CheckResult) bool     { return allIn(d.scanAll, r) }
+func operatorSays(d *difference, r ...v1alpha1.CheckResult) bool { return allIn(d.operatorAll, r) }
+
+func allIn(os []outcome, r []v1alpha1.CheckResult) bool {
+	for _, o := range os {
+		if !slices.Contains(r, o.Result) {
+			return false
+		}
+	}
+	return len(os) > 0
+}
+
+// apiServerOwn are the objects the API server makes itself in every cluster: no manifest holds
+// them. (envtest runs no controller-manager, so there are no default ServiceAccounts, no Pods of
+// Deployments and no ReplicaSets: those objects are in neither side.)
+var apiServerOwn = map[resource]bool{
+	{"Namespace", "", "default"}:         true,
+	{"Service", "default", "kubernetes"}: true,
+}
+
+// knownDifferences are the differences between scan and the operator that the test allows,
+// each with the reason. A difference that none of them describes fails the test.
+func knownDifferences(inputs inputSet) []*knownDifference {
+	return []*knownDifference{
+		{
+			name: "objects only the cluster has",
+			why: "(inherent) scan sees only the files it is given; the API server makes the default " +
+				"namespace and the kubernetes Service itself, and the operator judges them",
+			matches: func(d *difference) bool {
+				return !d.inInputs && apiServerOwn[d.resource] && len(d.scanAll) == 0
+			},
+		},
+		{
+			name: "a manifest without a namespace",
+			why: "(inherent) a manifest that names no namespace lands wherever kubectl apply -n puts it, " +
+				"so scan leaves the checks about the namespace itself NotAssessed (engine.Object." +
+				"NamespaceDefaulted); in the cluster the object is in a namespace, and the operator judges it",
+			matches: func(d *difference) bool {
+				in := inputs[d.resource]
+				return in != nil && in.obj.NamespaceDefaulted && scanSays(d, v1alpha1.ResultNotAssessed)
+			},
+		},
+		{
+			name: "a ServiceAccount that is not in the files",
+			why: "(inherent) sa-missing fails a workload whose ServiceAccount does not exist; scan cannot " +
+				"tell a ServiceAccount made elsewhere from a missing one, so it says NotAssessed",
+			matches: func(d *difference) bool {
+				return d.Check == "sa-missing" && scanSays(d, v1alpha1.ResultNotAssessed)
+			},
+		},
+		{
+			name: "API versions are a manifest's",
+			why: "(inherent, by design) chg-deprecated-apis judges the apiVersion written in a manifest " +
+				"(ManifestOnly); the API server converts stored objects to whatever version a client asks " +
+				"for, so in the cluster the check is NotApplicable, which PolicyReports leave out",
+			matches: func(d *difference) bool {
+				return d.Check == "chg-deprecated-apis" && len(d.operatorAll) == 0
+			},
+		},
+		{
+			name: "what a refused object would have changed",
+			why: "(inherent) the API server refuses the policy/v1beta1 PodDisruptionBudget " +
+				"cockroachdb-budget (no longer served; scan fails it as chg-deprecated-apis), so in the " +
+				"cluster nothing protects the StatefulSet it selects, while scan counts the file's PDB",
+			matches: func(d *difference) bool {
+				return d.Check == "avl-pdb" && d.resource == resource{"StatefulSet", "default", "cockroachdb"} &&
+					scanSays(d, v1alpha1.ResultPass) && operatorSays(d, v1alpha1.ResultFail)
+			},
+		},
+		{
+			name: "BUG: the profile lists no cluster findings",
+			why: "(operator bug) controllers/state.go keeps each namespace's summary compacted " +
+				"(engine.Summary.Compact drops the findings), so report.ProfileStatus finds no cluster-" +
+				"scoped findings: status.clusterFindings is empty and clusterFindingsTotal 0 whatever " +
+				"ClusterRoles and bindings fail (their ClusterPolicyReports list the failures)",
+			matches: func(d *difference) bool {
+				return d.Namespace == "" && d.Kind != "Namespace" && len(d.operator) == 0 &&
+					allIn(d.scan, []v1alpha1.CheckResult{v1alpha1.ResultFail, v1alpha1.ResultExcepted}) &&
+					slices.Equal(results(d.scan), results(d.operatorAll))
+			},
+		},
+		{
+			name: "BUG: imagePullPolicy's default for an image reference that does not parse",
+			why: "(scan bug) the API server defaults an unset imagePullPolicy to Always only when the " +
+				"image parses as a reference whose tag is latest or absent (k8s.io/kubernetes " +
+				"pkg/apis/core/v1 SetDefaults_Container with parsers.ParseImageName), and to " +
+				"IfNotPresent otherwise, an unparseable reference (PROJECT_ID in upper case) included; " +
+				"img-pull-policy takes any image without a tag as Always",
+			matches: func(d *difference) bool {
+				return d.Check == "img-pull-policy" && scanSays(d, v1alpha1.ResultPass) && operatorSays(d, v1alpha1.ResultFail)
+			},
+		},
+	}
+}
