@@ -189,6 +189,11 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 			continue
 		}
 		if !info.IsDir() {
+			if isKustomization(filepath.Base(p)) {
+				dir := filepath.Dir(p)
+				fail(p, fmt.Errorf("a kustomization, not manifests: scan what it builds (kustomize build %s | soc2-operator scan -)", dir))
+				continue
+			}
 			add(input{name: p})
 			continue
 		}
