@@ -285,14 +285,14 @@ func isBuiltinRoleName(kind, namespace, name string) bool {
 	return false
 }
 
-// isBuiltinRole reports whether a Role or ClusterRole object is one of Kubernetes' own.
+// isBuiltinRole reports whether a Role or ClusterRole object is one of Kubernetes' own. A
+// Role outside kube-system and kube-public never is, whatever its name or labels: a namespace
+// admin may create Roles in their namespace and label them as they like.
 func isBuiltinRole(o *engine.Object) bool {
+	if o.Kind == "Role" && o.Namespace != "kube-system" && o.Namespace != "kube-public" {
+		return false
+	}
 	return o.Labels()[bootstrappingLabel] == bootstrappingValue || isBuiltinRoleName(o.Kind, o.Namespace, o.Name)
-}
-
-// isBuiltinBinding reports whether a binding is one of Kubernetes' own.
-func isBuiltinBinding(o *engine.Object) bool {
-	return o.Labels()[bootstrappingLabel] == bootstrappingValue || strings.HasPrefix(o.Name, systemPrefix)
 }
 
 // judgeRole reports a role-level RBAC check: NotApplicable for built-in roles, NotAssessed for

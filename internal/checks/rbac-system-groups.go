@@ -24,8 +24,9 @@ var rbacSystemGroups = &engine.Check{
 	Description: "system:anonymous and system:unauthenticated are every request without credentials, " +
 		"system:authenticated is every user and ServiceAccount of the cluster, and system:masters " +
 		"bypasses RBAC entirely. A binding to one of them grants its role far beyond any " +
-		"need-to-have (CC6.1), to callers from outside the system too (CC6.6). The platform's own " +
-		"system: bindings are not judged." + supporting,
+		"need-to-have (CC6.1), to callers from outside the system too (CC6.6). Kubernetes' own " +
+		"bindings, as its bootstrap policy creates them, are not judged; a binding's name (system:...) or " +
+		"its kubernetes.io/bootstrapping label does not make it Kubernetes' own, nor does a subject added to one." + supporting,
 	Remediation: "Bind the role to the named users, groups or ServiceAccounts that need it.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc66},

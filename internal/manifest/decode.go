@@ -64,6 +64,10 @@ type Options struct {
 	// Each document is still converted and checked as a whole, so the errors reported are the
 	// same. A ClusterServiceVersion is always read whole (it yields the objects it installs).
 	MetadataOnly func(kind string) bool
+	// Kustomization, if not nil, is called with each kustomization file a directory walk skips
+	// (kustomization.yaml, .yml, or Kustomization), from the goroutine that walks, before
+	// LoadEachWith returns.
+	Kustomization func(path string)
 }
 
 // keepsOnlyMetadata reports whether of an object of this apiVersion and kind only apiVersion,

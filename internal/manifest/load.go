@@ -66,7 +66,7 @@ func LoadEachWith(paths []string, stdin io.Reader, opts Options, emit func([]*en
 	ordered := make(chan *result, 4*workers)
 	next := make(chan job, 4*workers)
 	go func() {
-		listInputs(paths, stdin, func(in input) {
+		listInputs(paths, stdin, opts.Kustomization, func(in input) {
 			res := &result{done: make(chan struct{})}
 			ordered <- res
 			next <- job{in, res}
@@ -166,7 +166,7 @@ func (r *FileReader) Read(name string) ([]byte, error) {
 
 // listInputs walks the paths into the files to read, in order, with the errors of the walk in
 // their place, handing each to add.
-func listInputs(paths []string, stdin io.Reader, add func(input)) {
+func listInputs(paths []string, stdin io.Reader, kustomization func(string), add func(input)) {
 	fail := func(source string, err error) {
 		add(input{name: source, err: &DecodeError{Source: source, Err: err}})
 	}
@@ -189,6 +189,11 @@ func listInputs(paths []string, stdin io.Reader, add func(input)) {
 			continue
 		}
 		if !info.IsDir() {
+			if isKustomization(filepath.Base(p)) {
+				dir := filepath.Dir(p)
+				fail(p, fmt.Errorf("a kustomization, not manifests: scan what it builds (kustomize build %s | soc2-operator scan -)", dir))
+				continue
+			}
 			add(input{name: p})
 			continue
 		}
@@ -208,6 +213,9 @@ func listInputs(paths []string, stdin io.Reader, add func(input)) {
 				return nil
 			}
 			if !IsManifestFile(d.Name()) {
+				if kustomization != nil && isKustomization(d.Name()) {
+					kustomization(path)
+				}
 				return nil
 			}
 			files++
@@ -238,12 +246,22 @@ func listInputs(paths []string, stdin io.Reader, add func(input)) {
 // IsManifestFile reports whether a directory walk reads the file: YAML or JSON, and not a
 // kustomization (which configures a tool and is not an object).
 func IsManifestFile(name string) bool {
-	switch strings.ToLower(name) {
-	case "kustomization.yaml", "kustomization.yml":
+	if isKustomization(name) {
 		return false
 	}
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// isKustomization reports whether a file is a kustomization by its name (kustomize looks for
+// kustomization.yaml, kustomization.yml or Kustomization; any case, for file systems that
+// ignore it).
+func isKustomization(name string) bool {
+	switch strings.ToLower(name) {
+	case "kustomization.yaml", "kustomization.yml", "kustomization":
 		return true
 	}
 	return false

@@ -63,6 +63,12 @@ func TestLoad(t *testing.T) {
 			files: map[string]string{"README.md": "# docs\n", "kustomization.yaml": "resources: []\n"},
 			errs:  [][]string{{"DIR: no manifest files (*.yaml, *.yml, *.json) found in this directory or below it"}},
 		},
+		"a kustomization named as a path is refused with the command that builds it": {
+			files:   map[string]string{"ok.yaml": pod("ok"), "overlay/kustomization.yaml": "resources: [../ok.yaml]\n"},
+			paths:   []string{"overlay/kustomization.yaml", "ok.yaml"},
+			objects: []string{"ok"},
+			errs:    [][]string{{"DIR/overlay/kustomization.yaml: a kustomization, not manifests: scan what it builds (kustomize build DIR/overlay | soc2-operator scan -)"}},
+		},
 		"a path that does not exist is named, and the other paths are read": {
 			files:   map[string]string{"ok.yaml": pod("ok")},
 			paths:   []string{"missing.yaml", "ok.yaml"},

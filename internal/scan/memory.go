@@ -21,8 +21,9 @@ const memoryFloor = 120 << 20
 type memoryBudget struct {
 	on          bool
 	limit, prev int64
-	live        []metrics.Sample
 	sinceAdjust int
+	// liveHeap returns the heap live after the last collection (liveHeap; tests replace it).
+	liveHeap func() int64
 }
 
 func startMemoryBudget() *memoryBudget {
@@ -31,9 +32,19 @@ func startMemoryBudget() *memoryBudget {
 		return b
 	}
 	b.on, b.prev = true, debug.SetMemoryLimit(-1)
-	b.live = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	b.liveHeap = liveHeap
 	b.adjust()
 	return b
+}
+
+// liveHeap is the heap live after the last collection, as the runtime counts it.
+func liveHeap() int64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(s[0].Value.Uint64())
 }
 
 // adjust sets the limit from the heap live after the last collection: the larger of
@@ -42,12 +53,7 @@ func (b *memoryBudget) adjust() {
 	if !b.on {
 		return
 	}
-	metrics.Read(b.live)
-	live := int64(0)
-	if b.live[0].Value.Kind() == metrics.KindUint64 {
-		live = int64(b.live[0].Value.Uint64())
-	}
-	if limit := max(memoryFloor, live/2*3); limit != b.limit {
+	if limit := max(memoryFloor, b.liveHeap()/2*3); limit != b.limit {
 		b.limit = limit
 		debug.SetMemoryLimit(limit)
 	}

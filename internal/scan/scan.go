@@ -127,7 +127,10 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	var objs []*engine.Object
 	var inputErrs []error
 	read := 0
-	manifest.LoadEachWith(opts.Paths, stdin, readOptions(plan), func(got []*engine.Object, errs []error) {
+	loadOpts := readOptions(plan)
+	var kustomizations []string
+	loadOpts.Kustomization = func(path string) { kustomizations = append(kustomizations, path) }
+	manifest.LoadEachWith(opts.Paths, stdin, loadOpts, func(got []*engine.Object, errs []error) {
 		manifest.DefaultNamespace(got, opts.Namespace)
 		memory.read()
 		read += len(got)
@@ -140,6 +143,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			stream.Add(o)
 		}
 	})
+	writeKustomizationNotes(stderr, kustomizations)
 	noInput := false
 	for _, e := range inputErrs {
 		if errors.Is(e, manifest.ErrNoManifests) {

@@ -1,0 +1,92 @@
+package checks
+
+import (
+	"embed"
+	"fmt"
+	"slices"
+	"sync"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// Kubernetes' own RoleBindings and ClusterRoleBindings, as the API server creates them in every
+// cluster: the bootstrap policy of Kubernetes 1.37, rendered by Kubernetes itself in
+// k8s.io/kubernetes v1.37.2, plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata (its
+// tests hold the policy to those files). To take a newer release's:
+//
+//	cp "$(go mod download -json k8s.io/kubernetes@vX.Y.Z | jq -r .Dir)"/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata/{cluster,controller,namespace}-role-bindings.yaml internal/checks/bootstrappolicy/
+//
+//go:embed bootstrappolicy/*-role-bindings.yaml
+var bootstrapPolicy embed.FS
+
+// kubernetesBinding is one of Kubernetes' own bindings: what it grants and to whom.
+type kubernetesBinding struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+	RoleRef  rbacv1.RoleRef   `json:"roleRef"`
+	Subjects []rbacv1.Subject `json:"subjects"`
+}
+
+func bindingKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
+
+// kubernetesBindings are Kubernetes' own bindings by kind, namespace and name, read when a
+// binding is first judged.
+var kubernetesBindings = sync.OnceValue(func() map[string]kubernetesBinding {
+	files, err := bootstrapPolicy.ReadDir("bootstrappolicy")
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]kubernetesBinding{}
+	for _, f := range files {
+		data, err := bootstrapPolicy.ReadFile("bootstrappolicy/" + f.Name())
+		if err != nil {
+			panic(err)
+		}
+		var list struct {
+			Items []kubernetesBinding `json:"items"`
+		}
+		if err := yaml.Unmarshal(data, &list); err != nil {
+			panic(fmt.Sprintf("bootstrappolicy/%s: %v", f.Name(), err))
+		}
+		for _, b := range list.Items {
+			out[bindingKey(b.Kind, b.Metadata.Namespace, b.Metadata.Name)] = b
+		}
+	}
+	return out
+})
+
+// isBuiltinBinding reports whether a binding is one of Kubernetes' own as Kubernetes creates
+// it: a binding of that kind, namespace and name in the bootstrap policy, to the same role,
+// with no subject the policy does not give it. Neither the name (system:...) nor the
+// kubernetes.io/bootstrapping label decides: anyone who may create a binding may name and label
+// it so, and a namespace admin may create RoleBindings in their namespace. A subject added to
+// one of Kubernetes' own bindings (a user on cluster-admin's binding to system:masters) makes
+// it judged as any other.
+func isBuiltinBinding(o *engine.Object) bool {
+	ref, subjects, ok := bindingOf(o)
+	if !ok {
+		return false
+	}
+	own, known := kubernetesBindings()[bindingKey(o.Kind, o.Namespace, o.Name)]
+	if !known || ref.Kind != own.RoleRef.Kind || ref.Name != own.RoleRef.Name {
+		return false
+	}
+	for _, s := range subjects {
+		if !slices.ContainsFunc(own.Subjects, func(b rbacv1.Subject) bool { return sameSubject(s, b) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameSubject reports whether two subjects name the same user, group or ServiceAccount
+// (apiGroup, which the API server defaults, aside).
+func sameSubject(a, b rbacv1.Subject) bool {
+	return a.Kind == b.Kind && a.Name == b.Name && (a.Kind != rbacv1.ServiceAccountKind || a.Namespace == b.Namespace)
+}
