@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -360,5 +361,38 @@ func TestAChangeReachesItsReport(t *testing.T) {
 			return fmt.Errorf("not yet")
 		}
 		return nil
+	})
+}
+
+// TestClusterScopedFindingsAreListedOnTheProfile shows that a ClusterRoleBinding that fails a
+// check is listed, and counted, in the profile's status (clusterFindings), where an auditor
+// reads the findings of cluster-scoped objects.
+func TestClusterScopedFindingsAreListedOnTheProfile(t *testing.T) {
+	ctx := context.Background()
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: objectMeta("everyone-is-admin"),
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: "system:authenticated"}},
+	}
+	if err := k8s.Create(ctx, crb); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), crb) })
+	createProfile(t, "cluster-findings", "cluster-findings", nil)
+	eventually(t, 20*time.Second, "the ClusterRoleBinding's finding on the profile", func() error {
+		_, p, err := profileReady(ctx, "cluster-findings")
+		if err != nil {
+			return err
+		}
+		for _, f := range p.Status.ClusterFindings {
+			if f.Check == "rbac-cluster-admin-binding" && f.Resource.Kind == "ClusterRoleBinding" && f.Resource.Name == crb.Name {
+				if p.Status.ClusterFindingsTotal < int32(len(p.Status.ClusterFindings)) {
+					return fmt.Errorf("clusterFindingsTotal is %d, but %d findings are listed", p.Status.ClusterFindingsTotal, len(p.Status.ClusterFindings))
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("clusterFindings (total %d) does not list rbac-cluster-admin-binding on ClusterRoleBinding %s: %+v",
+			p.Status.ClusterFindingsTotal, crb.Name, p.Status.ClusterFindings)
 	})
 }

@@ -212,18 +212,6 @@ func knownDifferences(inputs inputSet) []*knownDifference {
 			},
 		},
 		{
-			name: "BUG: the profile lists no cluster findings",
-			why: "(operator bug) controllers/state.go keeps each namespace's summary compacted " +
-				"(engine.Summary.Compact drops the findings), so report.ProfileStatus finds no cluster-" +
-				"scoped findings: status.clusterFindings is empty and clusterFindingsTotal 0 whatever " +
-				"ClusterRoles and bindings fail (their ClusterPolicyReports list the failures)",
-			matches: func(d *difference) bool {
-				return d.Namespace == "" && d.Kind != "Namespace" && len(d.operator) == 0 &&
-					allIn(d.scan, []v1alpha1.CheckResult{v1alpha1.ResultFail, v1alpha1.ResultExcepted}) &&
-					slices.Equal(results(d.scan), results(d.operatorAll))
-			},
-		},
-		{
 			name: "BUG: imagePullPolicy's default for an image reference that does not parse",
 			why: "(scan bug) the API server defaults an unset imagePullPolicy to Always only when the " +
 				"image parses as a reference whose tag is latest or absent (k8s.io/kubernetes " +

@@ -279,7 +279,8 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 			prev = in.Previous.ClusterFindings
 		}
 		st.ClusterFindings = Findings(in.Cluster.Findings, in.Plan.MaxFindings, firstSeenFrom(nil, prev), in.Now)
-		st.ClusterFindingsTotal = int32(len(in.Cluster.Findings))
+		// The operator keeps only the findings listed (controllers' state): the total is counted.
+		st.ClusterFindingsTotal = int32(in.Cluster.Failing + in.Cluster.Excepted)
 	}
 	ready := metav1.Condition{Type: v1alpha1.ConditionReady, ObservedGeneration: in.Generation}
 	problems := append(append([]engine.Problem{}, in.Plan.Problems...), in.Problems...)
