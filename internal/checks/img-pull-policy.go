@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -13,7 +14,8 @@ var imgPullPolicy = &engine.Check{
 	Description: "With imagePullPolicy Always the kubelet checks with the registry, using the pod's pull " +
 		"credentials, each time a container starts; with IfNotPresent any pod on the node can run an " +
 		"image another pod pulled with credentials it does not have itself (CC6.1). Unset, the " +
-		"policy is Always only for an image tagged latest or not tagged at all." + supporting,
+		"policy is Always only for an image tagged latest or not tagged at all (and IfNotPresent for an " +
+		"image that is not a valid reference)." + supporting,
 	Remediation: "Set imagePullPolicy: Always on every container (or enable the AlwaysPullImages admission plugin).",
 	Severity:    low,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -24,14 +26,36 @@ var imgPullPolicy = &engine.Check{
 			case corev1.PullAlways:
 				return ""
 			case "":
-				// The API server's default: Always for :latest or no tag and no digest.
-				_, tag, digest := imageParts(c.Image)
-				if tag == "latest" || (tag == "" && digest == "") {
+				if apiServerPullPolicy(c.Image) == corev1.PullAlways {
 					return ""
+				}
+				if _, err := reference.ParseNormalizedNamed(c.Image); err != nil {
+					return "imagePullPolicy is unset, which is IfNotPresent for an image that is not a valid reference (" + err.Error() + ")"
 				}
 				return "imagePullPolicy is unset, which is IfNotPresent for an image with a tag or digest"
 			}
 			return "imagePullPolicy is " + string(c.ImagePullPolicy)
 		})
 	},
+}
+
+// apiServerPullPolicy is the imagePullPolicy the API server gives a container that sets none
+// (k8s.io/kubernetes pkg/apis/core/v1 SetDefaults_Container): Always when the image's tag is
+// latest, which parsers.ParseImageName also says of an image with neither tag nor digest, and
+// IfNotPresent otherwise, an image that does not parse as a reference included (upper case in
+// the repository, as in a template's PROJECT_ID). The parsing is the API server's own library.
+func apiServerPullPolicy(image string) corev1.PullPolicy {
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		return corev1.PullIfNotPresent
+	}
+	tag := ""
+	if t, ok := named.(reference.Tagged); ok {
+		tag = t.Tag()
+	}
+	_, digested := named.(reference.Digested)
+	if tag == "latest" || (tag == "" && !digested) {
+		return corev1.PullAlways
+	}
+	return corev1.PullIfNotPresent
 }

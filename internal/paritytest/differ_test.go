@@ -211,16 +211,5 @@ func knownDifferences(inputs inputSet) []*knownDifference {
 					scanSays(d, v1alpha1.ResultPass) && operatorSays(d, v1alpha1.ResultFail)
 			},
 		},
-		{
-			name: "BUG: imagePullPolicy's default for an image reference that does not parse",
-			why: "(scan bug) the API server defaults an unset imagePullPolicy to Always only when the " +
-				"image parses as a reference whose tag is latest or absent (k8s.io/kubernetes " +
-				"pkg/apis/core/v1 SetDefaults_Container with parsers.ParseImageName), and to " +
-				"IfNotPresent otherwise, an unparseable reference (PROJECT_ID in upper case) included; " +
-				"img-pull-policy takes any image without a tag as Always",
-			matches: func(d *difference) bool {
-				return d.Check == "img-pull-policy" && scanSays(d, v1alpha1.ResultPass) && operatorSays(d, v1alpha1.ResultFail)
-			},
-		},
 	}
 }
