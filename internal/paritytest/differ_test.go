@@ -2,6 +2,7 @@ package paritytest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -27,6 +28,16 @@ func results(os []outcome) []string {
 	out := make([]string, 0, len(os))
 	for _, o := range os {
 		out = append(out, string(o.Result))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// messages are the messages of one side, sorted.
+func messages(os []outcome) []string {
+	out := make([]string, 0, len(os))
+	for _, o := range os {
+		out = append(out, o.Message)
 	}
 	sort.Strings(out)
 	return out
@@ -72,12 +83,20 @@ func (d *differ) compare(t *testing.T, what string, scanSide, operatorSide, scan
 		keys[k] = true
 	}
 	agreed := map[string]int{}
+	// reworded holds, by check, an example of a result both sides agree on with other words
+	// (the operator reads the defaulted object, scan says what the default will be).
+	reworded := map[string]string{}
 	var unexplained []*difference
 	for k := range keys {
 		s, o := scanSide[k], operatorSide[k]
 		if slices.Equal(results(s), results(o)) {
 			for _, r := range results(s) {
 				agreed[r]++
+			}
+			if !slices.Equal(messages(s), messages(o)) {
+				if reworded[k.Check] == "" {
+					reworded[k.Check] = fmt.Sprintf("%s: scan %q, operator %q", k, strings.Join(messages(s), "; "), strings.Join(messages(o), "; "))
+				}
 			}
 			continue
 		}
@@ -100,6 +119,9 @@ func (d *differ) compare(t *testing.T, what string, scanSide, operatorSide, scan
 		if n := kd.seen[what]; n > 0 {
 			t.Logf("%s: %d differences allowed as %q", what, n, kd.name)
 		}
+	}
+	for _, check := range slices.Sorted(maps.Keys(reworded)) {
+		t.Logf("%s: same result, other words: %s", what, reworded[check])
 	}
 	if len(unexplained) == 0 {
 		return

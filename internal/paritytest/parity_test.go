@@ -443,6 +443,9 @@ func readOperator() (operatorView, error) {
 		for _, res := range results {
 			k := resultKey{Check: res.Policy, resource: r, Container: res.Properties[policyreport.PropertyContainer]}
 			o := outcome{Message: res.Message}
+			if res.Message == res.Properties[policyreport.PropertyTitle] {
+				o.Message = "" // a result with no message says the check's title (policyreport.Build)
+			}
 			c := count(ns)
 			switch {
 			case res.Result == policyreport.StatusPass:
