@@ -1,6 +1,7 @@
 package paritytest
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -70,11 +71,13 @@ func newDiffer(inputs inputSet) *differ {
 	return d
 }
 
-// compare reports every difference between the sides that no known difference allows, with
-// what each side says.
+// compare returns every difference between the sides that no known difference allows, with
+// what each side says, as an error; and what to log of what they agree on.
 // scanAll and operatorAll are every result of each side (difference.scanAll).
-func (d *differ) compare(t *testing.T, what string, scanSide, operatorSide, scanAll, operatorAll side) {
-	t.Helper()
+func (d *differ) compare(what string, scanSide, operatorSide, scanAll, operatorAll side) (logs []string, err error) {
+	for _, kd := range d.known {
+		delete(kd.seen, what)
+	}
 	keys := map[resultKey]bool{}
 	for k := range scanSide {
 		keys[k] = true
@@ -114,17 +117,17 @@ func (d *differ) compare(t *testing.T, what string, scanSide, operatorSide, scan
 			unexplained = append(unexplained, diff)
 		}
 	}
-	t.Logf("%s: both sides say %v", what, agreed)
+	logs = append(logs, fmt.Sprintf("%s: both sides say %v", what, agreed))
 	for _, kd := range d.known {
 		if n := kd.seen[what]; n > 0 {
-			t.Logf("%s: %d differences allowed as %q", what, n, kd.name)
+			logs = append(logs, fmt.Sprintf("%s: %d differences allowed as %q", what, n, kd.name))
 		}
 	}
 	for _, check := range slices.Sorted(maps.Keys(reworded)) {
-		t.Logf("%s: same result, other words: %s", what, reworded[check])
+		logs = append(logs, fmt.Sprintf("%s: same result, other words: %s", what, reworded[check]))
 	}
 	if len(unexplained) == 0 {
-		return
+		return logs, nil
 	}
 	sort.Slice(unexplained, func(i, j int) bool { return unexplained[i].String() < unexplained[j].String() })
 	var b strings.Builder
@@ -138,7 +141,7 @@ func (d *differ) compare(t *testing.T, what string, scanSide, operatorSide, scan
 		writeSide(&b, "scan:    ", diff.scan)
 		writeSide(&b, "operator:", diff.operator)
 	}
-	t.Error(b.String())
+	return logs, errors.New(b.String())
 }
 
 func writeSide(b *strings.Builder, label string, os []outcome) {
