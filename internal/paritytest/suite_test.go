@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package paritytest holds the README's promise that "the same checks run in CI with
 // `soc2-operator scan`": the same manifests are applied to a real API server with kubectl, the
 // operator evaluates them there, and `scan` evaluates the files; the test compares what each
