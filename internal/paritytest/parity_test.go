@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -177,7 +179,7 @@ func createNamespaces(t *testing.T, inputs inputSet) {
 	if _, err := kubectl(ctx, "apply", "-f", file); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range sortedKeys(used) {
+	for _, name := range slices.Sorted(maps.Keys(used)) {
 		if _, isDeclared := inputs[resource{"Namespace", "", name}]; isDeclared {
 			continue
 		}
@@ -522,15 +524,6 @@ func readOperator() (operatorView, error) {
 
 func findingKey(f v1alpha1.Finding) resultKey {
 	return resultKey{Check: f.Check, resource: resource{f.Resource.Kind, f.Resource.Namespace, f.Resource.Name}, Container: f.Container}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func sortedResources[V any](m map[resource]V) []resource {
