@@ -553,7 +553,7 @@ func decodeTyped(apiVersion, kind string, js []byte, metadataOnly bool) (engine.
 	u := &unstructured.Unstructured{}
 	if metadataOnly {
 		// The same values under the same keys as decoding the whole object, without building
-		// the rest: encoding/json still checks all of js first.
+		// the rest: the decoder still checks all of js first.
 		var top map[string]json.RawMessage
 		if err := unmarshal(js, &top); err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
@@ -606,7 +606,7 @@ func describeTypeMeta(err error) error {
 	return fmt.Errorf("not a Kubernetes object: %s must be a string, not a %s", te.Field, got)
 }
 
-// describeDepth words encoding/json's limit on nesting as yaml.v2 words its own.
+// describeDepth words the JSON decoders' limit on nesting (encoding/json's and sigs.k8s.io/json's) as yaml.v2 words its own.
 func describeDepth(err error) error {
 	if strings.HasSuffix(err.Error(), "exceeded max depth") {
 		return errors.New("exceeded max depth of 10000")
@@ -622,7 +622,7 @@ func describeJSONError(err error) error {
 	return err
 }
 
-// locateError adds the field path to errors that encoding/json reports without one: a custom
+// locateError adds the field path to errors that the JSON decoder reports without one: a custom
 // unmarshaller's, such as a resource quantity that does not parse.
 func locateError(err error, js []byte) error {
 	if !strings.Contains(err.Error(), "quantities must match") {
