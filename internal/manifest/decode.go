@@ -606,7 +606,8 @@ func describeTypeMeta(err error) error {
 	return fmt.Errorf("not a Kubernetes object: %s must be a string, not a %s", te.Field, got)
 }
 
-// describeDepth words the JSON decoders' limit on nesting (encoding/json's and sigs.k8s.io/json's) as yaml.v2 words its own.
+// describeDepth words the JSON decoders' limit on nesting (encoding/json's and
+// sigs.k8s.io/json's) as yaml.v2 words its own.
 func describeDepth(err error) error {
 	if strings.HasSuffix(err.Error(), "exceeded max depth") {
 		return errors.New("exceeded max depth of 10000")
