@@ -75,11 +75,11 @@ func (s *state) forget(name string) {
 func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary, outcomes []*engine.ExceptionOutcome) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	compact := sum.Compact()
+	keep := 0
 	if ns == "" {
-		compact.Findings = keepFindings(sum.Findings, ps.plan.MaxFindings)
+		keep = ps.plan.MaxFindings
 	}
-	ps.summaries[ns] = compact
+	ps.summaries[ns] = sum.Compact(keep)
 	for key, byNS := range ps.matches {
 		delete(byNS, ns)
 		if len(byNS) == 0 {
@@ -94,17 +94,6 @@ func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary
 			ps.matches[o.Key][ns] = n
 		}
 	}
-}
-
-// keepFindings copies the first max findings (the most severe: they are sorted), so that what
-// is kept does not hold on to the rest of the evaluation's results.
-func keepFindings(findings []*engine.Result, max int) []*engine.Result {
-	kept := make([]*engine.Result, 0, min(len(findings), max))
-	for _, r := range findings[:min(len(findings), max)] {
-		c := *r
-		kept = append(kept, &c)
-	}
-	return kept
 }
 
 // dropNamespace forgets a namespace that is no longer selected.

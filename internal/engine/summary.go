@@ -178,11 +178,19 @@ func compareFindings(a, b *Result) int {
 	return strings.Compare(a.Container, b.Container)
 }
 
-// Compact returns a copy without the findings, for keeping a roll-up without holding every
-// result of the evaluation in memory.
-func (s *Summary) Compact() *Summary {
+// Compact returns a copy for keeping a roll-up without holding every result of the
+// evaluation in memory: it keeps the keep most severe findings (copies, not pointers into the
+// evaluation's results, which would hold all of them) and no objects.
+func (s *Summary) Compact(keep int) *Summary {
 	c := *s
 	c.Findings = nil
+	if n := min(len(s.Findings), max(keep, 0)); n > 0 {
+		c.Findings = make([]*Result, n)
+		for i, r := range s.Findings[:n] {
+			copied := *r
+			c.Findings[i] = &copied
+		}
+	}
 	c.Objects = nil
 	c.FailingBySeverity = make(map[v1alpha1.Severity]int, len(s.FailingBySeverity))
 	for k, v := range s.FailingBySeverity {

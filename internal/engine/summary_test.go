@@ -71,3 +71,30 @@ func TestSortFindingsIsStable(t *testing.T) {
 		}
 	}
 }
+
+// TestCompactKeepsTheMostSevereFindings: a compacted roll-up keeps counts, and of the findings
+// the first keep (the most severe: Findings are sorted), as copies that do not point into the
+// evaluation's results.
+func TestCompactKeepsTheMostSevereFindings(t *testing.T) {
+	results := make([]engine.Result, 5)
+	s := &engine.Summary{Failing: 5, Objects: []engine.ObjectID{{}}}
+	for i := range results {
+		results[i] = engine.Result{Status: engine.StatusFail, Message: fmt.Sprint(i)}
+		s.Findings = append(s.Findings, &results[i])
+	}
+	for _, keep := range []int{0, 3, 5, 9} {
+		c := s.Compact(keep)
+		if want := min(keep, 5); len(c.Findings) != want || c.Failing != 5 || c.Objects != nil {
+			t.Errorf("Compact(%d): %d findings, failing %d, objects %v; want %d findings, failing 5, no objects", keep, len(c.Findings), c.Failing, c.Objects, want)
+			continue
+		}
+		for i, f := range c.Findings {
+			if f.Message != fmt.Sprint(i) || f == s.Findings[i] {
+				t.Errorf("Compact(%d): finding %d is %q (same pointer: %v), want a copy of %q", keep, i, f.Message, f == s.Findings[i], fmt.Sprint(i))
+			}
+		}
+	}
+	if len(s.Findings) != 5 {
+		t.Errorf("Compact changed the summary it copied: %d findings", len(s.Findings))
+	}
+}
