@@ -1,10 +1,12 @@
 package checks
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -88,6 +90,13 @@ const (
 // trivyReport is what the checks read from one Trivy Operator report.
 type trivyReport struct {
 	name string
+	// image is the image scanned, as the report records it (report.registry.server and
+	// report.artifact: repository, then tag or digest); "" when it records none.
+	image string
+	// repository, tag and digest are the image scanned: the repository normalised as the
+	// container runtime resolves it (docker.io/library/nginx), the tag and the digest as
+	// recorded (Trivy Operator records a digest reference's digest and no tag).
+	repository, tag, digest string
 	// summary holds report.summary's counters by name (criticalCount, highCount, ...).
 	summary map[string]int64
 	// fixableCritical counts report.vulnerabilities of severity CRITICAL with a fixedVersion;
@@ -152,6 +161,7 @@ func readTrivyReport(u *unstructured.Unstructured) *trivyReport {
 		return nil
 	}
 	r := &trivyReport{name: u.GetName(), summary: map[string]int64{}, fixableCritical: -1}
+	r.readArtifact(report)
 	for k, v := range summary {
 		if n, ok := asCount(v); ok {
 			r.summary[k] = n
@@ -169,6 +179,55 @@ func readTrivyReport(u *unstructured.Unstructured) *trivyReport {
 		}
 	}
 	return r
+}
+
+// readArtifact reads the image a report describes: Trivy Operator writes the image reference
+// it scanned, parsed by go-containerregistry, as report.registry.server (index.docker.io for
+// Docker Hub) and report.artifact's repository (library/nginx) and tag or digest.
+func (r *trivyReport) readArtifact(report map[string]any) {
+	artifact, _ := report["artifact"].(map[string]any)
+	registry, _ := report["registry"].(map[string]any)
+	repo, _ := artifact["repository"].(string)
+	if repo == "" {
+		return
+	}
+	server, _ := registry["server"].(string)
+	r.tag, _ = artifact["tag"].(string)
+	r.digest, _ = artifact["digest"].(string)
+	r.image = repo
+	if server != "" {
+		r.image = server + "/" + repo
+	}
+	if named, err := reference.ParseNormalizedNamed(r.image); err == nil {
+		r.repository = named.Name()
+	}
+	if r.tag != "" {
+		r.image += ":" + r.tag
+	}
+	if r.digest != "" {
+		r.image += "@" + r.digest
+	}
+}
+
+// describes reports whether the report is about the image a container runs: the same
+// repository (parsed as the API server and the container runtime parse images:
+// github.com/distribution/reference, Docker Hub's short names included), and the same digest
+// when the container pins one, else the same tag (latest when it names neither). A report for
+// another tag or digest describes an image the container no longer runs: Trivy Operator keeps a
+// workload's report until a new scan of the new image succeeds.
+func (r *trivyReport) describes(image string) bool {
+	named, err := reference.ParseNormalizedNamed(strings.TrimSpace(image))
+	if err != nil || r.repository == "" || named.Name() != r.repository {
+		return false
+	}
+	if d, ok := named.(reference.Digested); ok {
+		return r.digest == d.Digest().String()
+	}
+	tag := "latest"
+	if t, ok := named.(reference.Tagged); ok {
+		tag = t.Tag()
+	}
+	return r.tag == tag
 }
 
 // asCount reads a JSON number however it was decoded (int64 from the API server, float64 from
@@ -247,12 +306,20 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 	idx := trivyReportsIn(ctx.Inventory, o.Namespace, kind)
 	subjects := trivySubjects(ctx.Inventory, o)
 	for _, c := range o.Workload.Containers() {
-		var reports []*trivyReport
+		var reports, other []*trivyReport
 		for _, s := range subjects {
 			s.container = c.Name
-			reports = append(reports, idx[s]...)
+			for _, r := range idx[s] {
+				if r.describes(c.Image) {
+					reports = append(reports, r)
+				} else {
+					other = append(other, r)
+				}
+			}
 		}
-		if len(reports) == 0 {
+		if len(reports) == 0 && len(other) > 0 {
+			ctx.NotAssessed(c.Name, otherImageReason(kind, other, c.Image))
+		} else if len(reports) == 0 {
 			ctx.NotAssessed(c.Name, missing)
 		} else if msg := judge(c, reports); msg != "" {
 			ctx.Fail(c.Name, "%s", msg)
@@ -263,6 +330,22 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 	if len(o.Workload.Containers()) == 0 {
 		ctx.NotApplicable("", "the pod spec has no containers")
 	}
+}
+
+// otherImageReason says why a container's reports decide nothing: each is for another image
+// than the one the container runs, or names none.
+func otherImageReason(kind string, reports []*trivyReport, image string) string {
+	r := reports[0]
+	var msg string
+	if r.image == "" {
+		msg = fmt.Sprintf("%s %q names no image (report.artifact), so it cannot be matched with the image the container runs (%q)", kind, r.name, image)
+	} else {
+		msg = fmt.Sprintf("%s %q is for image %q, not the image the container runs (%q): no report describes the running image yet", kind, r.name, r.image, image)
+	}
+	if len(reports) > 1 {
+		msg += fmt.Sprintf(" (and %d more reports for other images)", len(reports)-1)
+	}
+	return msg
 }
 
 // worstTrivyReport is the report with the highest counters, compared in the order given.

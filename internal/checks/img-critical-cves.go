@@ -13,7 +13,8 @@ var imgCriticalCVEs = &engine.Check{
 	Description: "Identifying known vulnerabilities in what runs, and fixing the critical ones, is the " +
 		"core of vulnerability management (CC7.1). The check reads the VulnerabilityReports Trivy " +
 		"Operator keeps for each workload and container (a Deployment's through its ReplicaSets) and " +
-		"fails on any critical vulnerability; without a report it cannot decide." + supporting,
+		"fails on any critical vulnerability; without a report for the image the container runs (a " +
+		"report for an earlier tag or digest is not one) it cannot decide." + supporting,
 	Remediation: "Rebuild the image on a patched base image or upgrade the vulnerable packages, then redeploy; " +
 		"install Trivy Operator where containers have no report.",
 	Severity: high,

@@ -14,7 +14,8 @@ var imgEmbeddedSecrets = &engine.Check{
 		"cannot be rotated without a rebuild, and escapes the controls on Secrets, which defeats " +
 		"the protection of confidential information (C1.1) and of keys (CC6.1). The check reads " +
 		"the ExposedSecretReports Trivy Operator keeps for each workload and container (a " +
-		"Deployment's through its ReplicaSets); without a report it cannot decide." + supporting,
+		"Deployment's through its ReplicaSets); without a report for the image the container " +
+		"runs (a report for an earlier tag or digest is not one) it cannot decide." + supporting,
 	Remediation: "Remove the secret from the image and its build history (rebuild without it), rotate the exposed " +
 		"credential, and supply it at runtime from a Secret or an external secret store.",
 	Severity: high,
