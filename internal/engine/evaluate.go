@@ -2,6 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -132,9 +135,27 @@ func (b *builder) finish(ctx *Context) {
 			s.Findings = append(s.Findings, r)
 		}
 	}
-	for _, s := range ev.Summaries {
-		s.finish(p)
+	finishSummaries(ev.Summaries, p)
+}
+
+// finishSummaries settles every summary, on up to GOMAXPROCS goroutines: each sorts its own
+// findings (at 20,000 objects, 86,000 of them in a few hundred namespaces), reading only the
+// plan.
+func finishSummaries(summaries map[string]*Summary, p *Plan) {
+	work := make(chan *Summary, len(summaries))
+	for _, s := range summaries {
+		work <- s
 	}
+	close(work)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(summaries)) {
+		wg.Go(func() {
+			for s := range work {
+				s.finish(p)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // judge runs every check that targets o, unless o is judged through its controller, and
@@ -283,6 +304,11 @@ func (b *builder) commit(r *Result, sum *Summary) {
 	}
 	if !b.keepPassing && (r.Status == StatusPass || r.Status == StatusNotApplicable) {
 		return
+	}
+	if len(b.results) == cap(b.results) {
+		// Double the room: append grows a slice this large by a quarter at a time, copying
+		// every result each time (117,000 results five times over at 20,000 objects).
+		b.results = slices.Grow(b.results, max(len(b.results), 64))
 	}
 	b.results = append(b.results, *r)
 }
