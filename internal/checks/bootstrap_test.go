@@ -1,12 +1,16 @@
 package checks
 
 import (
+	"encoding/json"
+	"reflect"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
 // TestKubernetesBindings: the bootstrap policy read is Kubernetes 1.37's (13 cluster-wide
@@ -54,6 +58,36 @@ func TestKubernetesBindings(t *testing.T) {
 	} {
 		if got := isBuiltinBinding(c.o); got != c.want {
 			t.Errorf("%s: built-in %v, want %v", c.what, got, c.want)
+		}
+	}
+}
+
+// TestBootstrapPolicyReadAsYAML: the block reader, which reads the embedded policy quickly,
+// reads every file of it (no fallback) and reads it as sigs.k8s.io/yaml does.
+func TestBootstrapPolicyReadAsYAML(t *testing.T) {
+	files, err := bootstrapPolicy.ReadDir("bootstrappolicy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		data, err := bootstrapPolicy.ReadFile("bootstrappolicy/" + f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, ok := manifest.BlockJSON(data, false, nil)
+		if !ok {
+			t.Errorf("%s: the block reader left it to sigs.k8s.io/yaml", f.Name())
+			continue
+		}
+		var got, want any
+		if err := json.Unmarshal(js, &got); err != nil {
+			t.Fatalf("%s: %v", f.Name(), err)
+		}
+		if err := yaml.Unmarshal(data, &want); err != nil {
+			t.Fatalf("%s: %v", f.Name(), err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the block reader reads it otherwise than sigs.k8s.io/yaml", f.Name())
 		}
 	}
 }
