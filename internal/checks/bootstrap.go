@@ -14,18 +14,19 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
-// Kubernetes' own RoleBindings and ClusterRoleBindings, as the API server creates them in every
-// cluster: the bootstrap policy of Kubernetes 1.37, rendered by Kubernetes itself in
-// k8s.io/kubernetes v1.37.2, plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata (its
-// tests hold the policy to those files). To take a newer release's:
+// Kubernetes' own roles and bindings, as the API server creates them in every cluster: the
+// bootstrap policy of Kubernetes 1.37, rendered by Kubernetes itself in k8s.io/kubernetes
+// v1.37.2, plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata (its tests hold the policy
+// to those files; cluster-roles-featuregates.yaml is the cluster roles with every feature gate
+// on). To take a newer release's:
 //
-//	cp "$(go mod download -json k8s.io/kubernetes@vX.Y.Z | jq -r .Dir)"/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata/{cluster,controller,namespace}-role-bindings.yaml internal/checks/bootstrappolicy/
+//	cp "$(go mod download -json k8s.io/kubernetes@vX.Y.Z | jq -r .Dir)"/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata/*.yaml internal/checks/bootstrappolicy/
 //
-//go:embed bootstrappolicy/*-role-bindings.yaml
+//go:embed bootstrappolicy/*.yaml
 var bootstrapPolicy embed.FS
 
-// kubernetesBinding is one of Kubernetes' own bindings: what it grants and to whom.
-type kubernetesBinding struct {
+// policyObject is one role or binding of the bootstrap policy: what the checks compare.
+type policyObject struct {
 	Kind     string `json:"kind"`
 	Metadata struct {
 		Name      string `json:"name"`
@@ -37,24 +38,24 @@ type kubernetesBinding struct {
 
 func bindingKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
 
-// kubernetesBindings are Kubernetes' own bindings by kind, namespace and name, read when a
-// binding is first judged.
-var kubernetesBindings = sync.OnceValue(func() map[string]kubernetesBinding {
+// bootstrapObjects are the roles and bindings of the bootstrap policy by kind, namespace and
+// name, read when a role or binding is first judged.
+var bootstrapObjects = sync.OnceValue(func() map[string]policyObject {
 	files, err := bootstrapPolicy.ReadDir("bootstrappolicy")
 	if err != nil {
 		panic(err)
 	}
-	out := map[string]kubernetesBinding{}
+	out := map[string]policyObject{}
 	for _, f := range files {
 		data, err := bootstrapPolicy.ReadFile("bootstrappolicy/" + f.Name())
 		if err != nil {
 			panic(err)
 		}
 		var list struct {
-			Items []kubernetesBinding `json:"items"`
+			Items []policyObject `json:"items"`
 		}
 		// The block reader scan decodes manifests with first: sigs.k8s.io/yaml took 11 ms
-		// for these 30 KB, a good part of a small scan.
+		// for the bindings' 30 KB, a good part of a small scan.
 		js, ok := manifest.BlockJSON(data, false, nil)
 		if !ok {
 			js, err = yaml.YAMLToJSON(data)
@@ -65,12 +66,19 @@ var kubernetesBindings = sync.OnceValue(func() map[string]kubernetesBinding {
 		if err != nil {
 			panic(fmt.Sprintf("bootstrappolicy/%s: %v", f.Name(), err))
 		}
-		for _, b := range list.Items {
-			out[bindingKey(b.Kind, b.Metadata.Namespace, b.Metadata.Name)] = b
+		for _, o := range list.Items {
+			out[bindingKey(o.Kind, o.Metadata.Namespace, o.Metadata.Name)] = o
 		}
 	}
 	return out
 })
+
+// isKubernetesRole reports whether Kubernetes' bootstrap policy creates a role of that kind,
+// namespace and name.
+func isKubernetesRole(kind, namespace, name string) bool {
+	o, ok := bootstrapObjects()[bindingKey(kind, namespace, name)]
+	return ok && (o.Kind == "Role" || o.Kind == "ClusterRole")
+}
 
 // isBuiltinBinding reports whether a binding is one of Kubernetes' own as Kubernetes creates
 // it: a binding of that kind, namespace and name in the bootstrap policy, to the same role,
@@ -84,8 +92,8 @@ func isBuiltinBinding(o *engine.Object) bool {
 	if !ok {
 		return false
 	}
-	own, known := kubernetesBindings()[bindingKey(o.Kind, o.Namespace, o.Name)]
-	if !known || ref.Kind != own.RoleRef.Kind || ref.Name != own.RoleRef.Name {
+	own, known := bootstrapObjects()[bindingKey(o.Kind, o.Namespace, o.Name)]
+	if !known || (own.Kind != "RoleBinding" && own.Kind != "ClusterRoleBinding") || ref.Kind != own.RoleRef.Kind || ref.Name != own.RoleRef.Name {
 		return false
 	}
 	for _, s := range subjects {

@@ -17,9 +17,12 @@ import (
 // bindings, 41 of controllers, 7 in kube-system and kube-public), and a binding is Kubernetes'
 // own only as Kubernetes creates it.
 func TestKubernetesBindings(t *testing.T) {
-	own := kubernetesBindings()
-	if len(own) != 13+41+7 {
-		t.Errorf("%d bindings read from bootstrappolicy, want 61", len(own))
+	count := map[string]int{}
+	for _, o := range bootstrapObjects() {
+		count[o.Kind]++
+	}
+	if got := count["ClusterRoleBinding"] + count["RoleBinding"]; got != 13+41+7 {
+		t.Errorf("%d bindings read from bootstrappolicy, want 61", got)
 	}
 	masters := rbacv1.Subject{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: "system:masters"}
 	mallory := rbacv1.Subject{Kind: rbacv1.UserKind, Name: "mallory"}
@@ -88,6 +91,46 @@ func TestBootstrapPolicyReadAsYAML(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: the block reader reads it otherwise than sigs.k8s.io/yaml", f.Name())
+		}
+	}
+}
+
+// TestKubernetesRoles: a role is Kubernetes' own when its bootstrap policy creates it (73 cluster
+// roles and 7 Roles in kube-system and kube-public), or
+// when an older release left it (a system: name with Kubernetes' label); a system: name alone,
+// as add-ons give their ClusterRoles, or the label alone, does not make it so.
+func TestKubernetesRoles(t *testing.T) {
+	count := map[string]int{}
+	for _, o := range bootstrapObjects() {
+		count[o.Kind]++
+	}
+	if count["ClusterRole"] != 73 || count["Role"] != 7 {
+		t.Errorf("read %d ClusterRoles and %d Roles from bootstrappolicy, want 73 and 7", count["ClusterRole"], count["Role"])
+	}
+	label := map[string]string{bootstrappingLabel: bootstrappingValue}
+	role := func(kind, namespace, name string, labels map[string]string) *engine.Object {
+		meta := metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: labels}
+		if kind == "Role" {
+			return engine.NewObject(&rbacv1.Role{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: kind}, ObjectMeta: meta}, "", "")
+		}
+		return engine.NewObject(&rbacv1.ClusterRole{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: kind}, ObjectMeta: meta}, "", "")
+	}
+	for _, c := range []struct {
+		what string
+		o    *engine.Object
+		want bool
+	}{
+		{"admin", role("ClusterRole", "", "admin", nil), true},
+		{"a controller's role", role("ClusterRole", "", "system:controller:expand-controller", nil), true},
+		{"the SELinux warning controller's role", role("ClusterRole", "", "system:controller:selinux-warning-controller", nil), true},
+		{"kubeadm's system:coredns", role("ClusterRole", "", "system:coredns", nil), false},
+		{"a system: role an older release left, labelled", role("ClusterRole", "", "system:controller:retired", label), true},
+		{"the label without a system: name", role("ClusterRole", "", "backup-agent", label), false},
+		{"a Role in kube-system", role("Role", "kube-system", "extension-apiserver-authentication-reader", nil), true},
+		{"the same Role in a tenant's namespace, labelled", role("Role", "team-a", "extension-apiserver-authentication-reader", label), false},
+	} {
+		if got := isBuiltinRole(c.o); got != c.want {
+			t.Errorf("%s: built-in %v, want %v", c.what, got, c.want)
 		}
 	}
 }

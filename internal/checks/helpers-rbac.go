@@ -285,14 +285,22 @@ func isBuiltinRoleName(kind, namespace, name string) bool {
 	return false
 }
 
-// isBuiltinRole reports whether a Role or ClusterRole object is one of Kubernetes' own. A
-// Role outside kube-system and kube-public never is, whatever its name or labels: a namespace
-// admin may create Roles in their namespace and label them as they like.
+// isBuiltinRole reports whether a Role or ClusterRole object is one of Kubernetes' own: one
+// Kubernetes 1.37's bootstrap policy creates (that kind, namespace and name), or one with a
+// system: name and Kubernetes' kubernetes.io/bootstrapping label (a role an older release
+// created stays in the cluster, labelled so). A system: name alone does not make a role
+// Kubernetes' own: kubeadm and add-ons name their ClusterRoles so (system:coredns,
+// system:metrics-server), and those are judged. A Role outside kube-system and kube-public never
+// is, whatever its name or labels: a namespace admin may create Roles in their namespace and
+// label them as they like.
 func isBuiltinRole(o *engine.Object) bool {
 	if o.Kind == "Role" && o.Namespace != "kube-system" && o.Namespace != "kube-public" {
 		return false
 	}
-	return o.Labels()[bootstrappingLabel] == bootstrappingValue || isBuiltinRoleName(o.Kind, o.Namespace, o.Name)
+	if isKubernetesRole(o.Kind, o.Namespace, o.Name) {
+		return true
+	}
+	return strings.HasPrefix(o.Name, systemPrefix) && o.Labels()[bootstrappingLabel] == bootstrappingValue
 }
 
 // judgeRole reports a role-level RBAC check: NotApplicable for built-in roles, NotAssessed for
