@@ -123,10 +123,10 @@ rules:
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata:
-  name: system:shop-reader
+  name: system:public-info-viewer
   uid: 00000000-0000-0000-0000-00000000000f
 rules:
-  - {apiGroups: [""], resources: [configmaps], verbs: [get]}
+  - {nonResourceURLs: [/healthz, /livez, /readyz, /version, /version/], verbs: [get]}
 `
 	everyoneAdmin = `
 apiVersion: rbac.authorization.k8s.io/v1
