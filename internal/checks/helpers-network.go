@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -65,6 +66,34 @@ func governsIngress(np *networkingv1.NetworkPolicy) bool {
 		}
 	}
 	return false
+}
+
+// openIngressRule says how an ingress rule admits traffic from anywhere on every port, or ""
+// when it does not. A rule with ports admits only those; without, it admits every source when it
+// has no from (as the NetworkPolicy API defines an empty from), or a peer that selects every pod
+// of every namespace (namespaceSelector {} with no podSelector or an empty one), or an ipBlock of
+// every address with no exception.
+func openIngressRule(r networkingv1.NetworkPolicyIngressRule) string {
+	if len(r.Ports) > 0 {
+		return ""
+	}
+	if len(r.From) == 0 {
+		return "an ingress rule with no from and no ports"
+	}
+	for _, peer := range r.From {
+		switch {
+		case peer.NamespaceSelector != nil && selectsAll(peer.NamespaceSelector) && (peer.PodSelector == nil || selectsAll(peer.PodSelector)):
+			return "a rule with every pod of every namespace as its source (namespaceSelector: {}) and no ports"
+		case peer.IPBlock != nil && len(peer.IPBlock.Except) == 0 && (peer.IPBlock.CIDR == "0.0.0.0/0" || peer.IPBlock.CIDR == "::/0"):
+			return "a rule with every address as its source (ipBlock " + peer.IPBlock.CIDR + ") and no ports"
+		}
+	}
+	return ""
+}
+
+// selectsAll reports whether a label selector is empty, which selects everything.
+func selectsAll(sel *metav1.LabelSelector) bool {
+	return len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0
 }
 
 // tlsCovers reports whether a TLS host entry covers a rule's host. Hosts compare without regard

@@ -14,7 +14,9 @@ var netPodPolicyCoverage = &engine.Check{
 		"when its podSelector matches the pod template's labels (an empty podSelector selects every " +
 		"pod of the namespace) and it governs ingress: policyTypes lists Ingress, or is absent (the " +
 		"API server then defaults it to Ingress). A policy with policyTypes [Egress] only leaves the " +
-		"pod's ingress open to all, so it does not count." + supporting,
+		"pod's ingress open to all, so it does not count; nor does one that admits every source on " +
+		"every port (an ingress rule with no from and no ports, or one whose peer is every pod of " +
+		"every namespace or every address), which makes the pod's ingress as open as no policy." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
@@ -32,16 +34,27 @@ var netPodPolicyCoverage = &engine.Check{
 			return
 		}
 		podSet := podLabels(o)
-		egressOnly := 0
+		egressOnly, governed := 0, 0
 		for _, p := range policies {
 			if !p.selector.Matches(podSet) {
 				continue
 			}
-			if governsIngress(p.policy) {
-				ctx.Pass("")
-				return
+			if !governsIngress(p.policy) {
+				egressOnly++
+				continue
 			}
-			egressOnly++
+			// Policies add up: one that admits everything opens the pod, whatever the others.
+			for _, r := range p.policy.Spec.Ingress {
+				if why := openIngressRule(r); why != "" {
+					ctx.Fail("", "NetworkPolicy %q admits ingress from anywhere (%s): the pod's ingress is as open as with no policy", p.obj.Name, why)
+					return
+				}
+			}
+			governed++
+		}
+		if governed > 0 {
+			ctx.Pass("")
+			return
 		}
 		if egressOnly > 0 {
 			ctx.Fail("", "only Egress NetworkPolicies (policyTypes: [Egress]) select the pod labels {%s} in namespace %q: its ingress is open to all",

@@ -1,0 +1,64 @@
+package tenanttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TestAnAllowAllNetworkPolicyIsNoBoundary: net-pod-policy-coverage asks that a NetworkPolicy
+// bound every pod's ingress. A namespace admin may create NetworkPolicies, and one that selects
+// every pod and admits everything (ingress: [{}]) makes every pod "selected" while leaving its
+// ingress as open as no policy. The workload must still fail the check.
+func TestAnAllowAllNetworkPolicyIsNoBoundary(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "allow-all", func(p *v1alpha1.ComplianceProfile) { p.Spec.MaxFindings = 200 })
+
+	labels := map[string]string{"app": "web"}
+	web := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: tn.Namespace},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/web:1.0"}}},
+			},
+		},
+	}
+	allowAll := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "allow-all", Namespace: tn.Namespace},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{}},
+		},
+	}
+	if err := tn.Client.Create(ctx, web); err != nil {
+		t.Fatalf("creating Deployment as the tenant: %v", err)
+	}
+	if err := tn.Client.Create(ctx, allowAll); err != nil {
+		t.Fatalf("creating NetworkPolicy %s as the tenant: %v", allowAll.Name, err)
+	}
+	tn.waitReport(t, "the workload behind the allow-all policy reported", func(rep *v1alpha1.ComplianceReport) error {
+		f := finding(rep, "Deployment", web.Name, "net-pod-policy-coverage")
+		switch {
+		case f == nil:
+			return fmt.Errorf("no net-pod-policy-coverage finding on Deployment %s (findings: %s)", web.Name, findingList(rep))
+		case f.Result != v1alpha1.ResultFail:
+			return fmt.Errorf("net-pod-policy-coverage on Deployment %s: %s, want Fail", web.Name, f.Result)
+		case !strings.Contains(f.Message, `NetworkPolicy "allow-all" admits ingress from anywhere`):
+			return fmt.Errorf("net-pod-policy-coverage on Deployment %s says %q, want it to name the allow-all policy", web.Name, f.Message)
+		case rep.Status.Result == v1alpha1.Compliant:
+			return errors.New("the report says Compliant")
+		}
+		return nil
+	})
+}
