@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"slices"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -10,7 +12,8 @@ var netNamespaceDefaultDeny = &engine.Check{
 	Title: "Namespaces deny ingress by default",
 	Description: "A default-deny ingress NetworkPolicy (an empty podSelector, policy type Ingress, no " +
 		"ingress rules) makes every pod of the namespace unreachable unless another policy allows the " +
-		"traffic, so a new workload starts closed instead of open (CC6.6, CIS 5.3.2)." + supporting,
+		"traffic, so a new workload starts closed instead of open (CC6.6, CIS 5.3.2). Policies add up: " +
+		"one that selects every pod and admits every source on every port undoes the deny." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
@@ -23,13 +26,23 @@ var netNamespaceDefaultDeny = &engine.Check{
 			ctx.Fail("", "namespace has no NetworkPolicy at all: every pod accepts traffic from anywhere in the cluster")
 			return
 		}
+		if !slices.ContainsFunc(policies, func(p namespacePolicy) bool { return isDefaultDenyIngress(p.policy) }) {
+			ctx.Fail("", "namespace has %s but none denies ingress by default (empty podSelector, policyTypes Ingress, no ingress rules)",
+				pluralPolicies(len(policies)))
+			return
+		}
+		// Policies add up: one that selects every pod and admits everything undoes the deny.
 		for _, p := range policies {
-			if isDefaultDenyIngress(p.policy) {
-				ctx.Pass("")
-				return
+			if !selectsAll(&p.policy.Spec.PodSelector) || !governsIngress(p.policy) {
+				continue
+			}
+			for _, r := range p.policy.Spec.Ingress {
+				if why := openIngressRule(r); why != "" {
+					ctx.Fail("", "NetworkPolicy %q selects every pod and admits ingress from anywhere (%s): it undoes the default deny", p.obj.Name, why)
+					return
+				}
 			}
 		}
-		ctx.Fail("", "namespace has %s but none denies ingress by default (empty podSelector, policyTypes Ingress, no ingress rules)",
-			pluralPolicies(len(policies)))
+		ctx.Pass("")
 	},
 }

@@ -18,7 +18,8 @@ import (
 // TestAnAllowAllNetworkPolicyIsNoBoundary: net-pod-policy-coverage asks that a NetworkPolicy
 // bound every pod's ingress. A namespace admin may create NetworkPolicies, and one that selects
 // every pod and admits everything (ingress: [{}]) makes every pod "selected" while leaving its
-// ingress as open as no policy. The workload must still fail the check.
+// ingress as open as no policy. The workload must still fail the check; and with a default-deny
+// policy beside it, net-namespace-default-deny must not pass either (policies add up).
 func TestAnAllowAllNetworkPolicyIsNoBoundary(t *testing.T) {
 	ctx := context.Background()
 	tn := newTenant(t, "allow-all", func(p *v1alpha1.ComplianceProfile) { p.Spec.MaxFindings = 200 })
@@ -41,6 +42,16 @@ func TestAnAllowAllNetworkPolicyIsNoBoundary(t *testing.T) {
 			Ingress:     []networkingv1.NetworkPolicyIngressRule{{}},
 		},
 	}
+	defaultDeny := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "default-deny", Namespace: tn.Namespace},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+		},
+	}
+	if err := tn.Client.Create(ctx, defaultDeny); err != nil {
+		t.Fatalf("creating NetworkPolicy %s as the tenant: %v", defaultDeny.Name, err)
+	}
 	if err := tn.Client.Create(ctx, web); err != nil {
 		t.Fatalf("creating Deployment as the tenant: %v", err)
 	}
@@ -56,6 +67,13 @@ func TestAnAllowAllNetworkPolicyIsNoBoundary(t *testing.T) {
 			return fmt.Errorf("net-pod-policy-coverage on Deployment %s: %s, want Fail", web.Name, f.Result)
 		case !strings.Contains(f.Message, `NetworkPolicy "allow-all" admits ingress from anywhere`):
 			return fmt.Errorf("net-pod-policy-coverage on Deployment %s says %q, want it to name the allow-all policy", web.Name, f.Message)
+		}
+		ns := finding(rep, "Namespace", tn.Namespace, "net-namespace-default-deny")
+		switch {
+		case ns == nil:
+			return fmt.Errorf("no net-namespace-default-deny finding on Namespace %s (findings: %s)", tn.Namespace, findingList(rep))
+		case ns.Result != v1alpha1.ResultFail:
+			return fmt.Errorf("net-namespace-default-deny on Namespace %s: %s, want Fail", tn.Namespace, ns.Result)
 		case rep.Status.Result == v1alpha1.Compliant:
 			return errors.New("the report says Compliant")
 		}
