@@ -11,7 +11,9 @@ var avlPdb = &engine.Check{
 	Description: "Without a PodDisruptionBudget, a node drain or a cluster upgrade may evict every replica " +
 		"of a workload at once, and the service goes down during routine maintenance (A1.2). The check " +
 		"looks for a budget in the workload's namespace whose selector selects its pod template's " +
-		"labels; in a scan the budget must be among the manifests, since they are what ships." + supporting,
+		"labels; in a scan the budget must be among the manifests, since they are what ships. A budget " +
+		"that lets every pod go at once (maxUnavailable 100%, minAvailable 0) protects nothing and " +
+		"does not count." + supporting,
 	Remediation: "Add a PodDisruptionBudget (policy/v1) in the same namespace whose selector matches the pod " +
 		"template's labels, with maxUnavailable: 1 or a minAvailable below the replica count.",
 	Severity: medium,
@@ -19,8 +21,15 @@ var avlPdb = &engine.Check{
 	Targets:  replicatedKinds,
 	Reads:    []string{"PodDisruptionBudget"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if len(budgetsSelecting(ctx.Inventory, o.Namespace, podLabels(o))) > 0 {
-			ctx.Pass("")
+		budgets := budgetsSelecting(ctx.Inventory, o.Namespace, podLabels(o))
+		for _, b := range budgets {
+			if protectsNone(b.pdb) == "" {
+				ctx.Pass("")
+				return
+			}
+		}
+		if len(budgets) > 0 {
+			ctx.Fail("", "PodDisruptionBudget %q lets every pod be evicted at once (%s)", budgets[0].obj.Name, protectsNone(budgets[0].pdb))
 			return
 		}
 		ctx.Fail("", "no PodDisruptionBudget selects its pods")

@@ -248,6 +248,22 @@ func describeWorkloads(ws []*engine.Object) string {
 	return few(names, ", ")
 }
 
+// protectsNone says how a budget lets every pod it selects be evicted at once, whatever their
+// number (maxUnavailable of 100% or more, minAvailable of 0 or 0%), or "" when it does not.
+func protectsNone(pdb *policyv1.PodDisruptionBudget) string {
+	if mu := pdb.Spec.MaxUnavailable; mu != nil {
+		if p, ok := intOrPercent(mu); ok && p >= 100 {
+			return "maxUnavailable: " + mu.String()
+		}
+	}
+	if ma := pdb.Spec.MinAvailable; ma != nil {
+		if p, ok := intOrPercent(ma); (ok && p == 0) || (ma.Type == intstr.Int && ma.IntVal == 0) {
+			return "minAvailable: " + ma.String()
+		}
+	}
+	return ""
+}
+
 // intOrPercent parses an IntOrString percentage such as "25%"; ok is false for integers and
 // malformed strings.
 func intOrPercent(v *intstr.IntOrString) (p int, ok bool) {
