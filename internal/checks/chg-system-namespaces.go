@@ -20,7 +20,8 @@ var chgSystemNamespaces = &engine.Check{
 		"RBAC, quotas and policies; workloads in kube-system run next to the control plane's own " +
 		"components and their privileges. Dedicated namespaces keep access boundaries (CC6.1) and " +
 		"owners of changes (CC8.1) clear. In a manifest without a namespace the target namespace is " +
-		"chosen at deployment, so the check says NotAssessed." + supporting,
+		"chosen at deployment, so the check says NotAssessed, unless scan is told the namespace " +
+		"(--namespace, as kubectl apply -n)." + supporting,
 	Remediation: "Deploy the workload to a namespace of its own (or its team's), with its RBAC, quotas and network policies.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61, cc81},
@@ -29,7 +30,7 @@ var chgSystemNamespaces = &engine.Check{
 		ns := o.Namespace
 		if o.NamespaceDefaulted || ns == "" {
 			if !ctx.Inventory.Complete {
-				ctx.NotAssessed("", "namespace not set in the manifest")
+				ctx.NotAssessed("", "namespace not set in the manifest (give --namespace to judge it as deployed to that namespace)")
 				return
 			}
 			ns = "default"

@@ -53,6 +53,9 @@ type Options struct {
 	AdminNamespace string
 	Namespace      string
 	Details        bool
+	// namespaceGiven is true when --namespace was given: the namespace objects that name none
+	// are deployed to is then known (kubectl apply -n), not a guess.
+	namespaceGiven bool
 }
 
 func (o *Options) bind(fs *flag.FlagSet) {
@@ -66,7 +69,7 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.FailOn, "fail-on", "Low", "Exit 1 when a failing finding is at or above this severity: Critical, High, Medium, Low or none (any case)")
 	fs.BoolVar(&o.Details, "details", false, fmt.Sprintf("Table output: list every finding, not the summary per criterion and check (the table lists every finding by itself up to %d findings)", summaryThreshold))
 	fs.StringVar(&o.Show, "show", "findings", "Results in json and yaml output: findings (failing and excepted) or all")
-	fs.StringVar(&o.Namespace, "namespace", "default", "The namespace of namespaced objects whose manifest names none, as kubectl apply -n would use")
+	fs.StringVar(&o.Namespace, "namespace", "default", "The namespace of namespaced objects whose manifest names none, as kubectl apply -n would use; given, the checks about the namespace itself judge them as deployed there")
 	fs.StringVar(&o.AdminNamespace, "admin-namespace", engine.DefaultAdminNamespace, "The operator's namespace: only exceptions there may select other namespaces")
 }
 
@@ -86,6 +89,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		return ExitUsage
 	}
 	opts.Paths = append(opts.Paths, fs.Args()...)
+	fs.Visit(func(f *flag.Flag) { opts.namespaceGiven = opts.namespaceGiven || f.Name == "namespace" })
 	if err := opts.validate(); err != nil {
 		fmt.Fprintf(stderr, "soc2-operator scan: %v\n", err)
 		return ExitUsage
@@ -132,6 +136,11 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	loadOpts.Kustomization = func(path string) { kustomizations = append(kustomizations, path) }
 	manifest.LoadEachWith(opts.Paths, stdin, loadOpts, func(got []*engine.Object, errs []error) {
 		manifest.DefaultNamespace(got, opts.Namespace)
+		if opts.namespaceGiven {
+			for _, o := range got {
+				o.NamespaceDefaulted = false
+			}
+		}
 		memory.read()
 		read += len(got)
 		inputErrs = append(inputErrs, errs...)

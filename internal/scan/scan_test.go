@@ -249,6 +249,9 @@ func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 // TestWhatUsersSee pins the behaviour a CI user relies on: exit codes, error messages that name
 // the file, document and line, and nothing lost around a broken input.
+// noNamespacePod is a Pod whose manifest names no namespace.
+const noNamespacePod = "apiVersion: v1\nkind: Pod\nmetadata: {name: tool}\nspec:\n  containers: [{name: c, image: busybox:1.36}]\n"
+
 func TestWhatUsersSee(t *testing.T) {
 	cases := map[string]struct {
 		stdin  string
@@ -272,6 +275,18 @@ func TestWhatUsersSee(t *testing.T) {
 			args:   []string{"-", "--details", "--fail-on", "Critical"},
 			code:   ExitFindings,
 			stdout: []string{"wl-privileged", "Pod/shop/sneaky"},
+		},
+		"a manifest without a namespace: chg-system-namespaces cannot tell where it goes": {
+			stdin:  noNamespacePod,
+			args:   []string{"-", "-o", "json", "--show", "all", "--fail-on", "none"},
+			code:   ExitOK,
+			stdout: []string{"namespace not set in the manifest (give --namespace"},
+		},
+		"--namespace given: chg-system-namespaces judges the manifest as deployed there, as kubectl apply -n would": {
+			stdin:  noNamespacePod,
+			args:   []string{"-", "-o", "json", "--namespace", "kube-system", "--fail-on", "none"},
+			code:   ExitOK,
+			stdout: []string{`"message": "runs in the system namespace \"kube-system\""`},
 		},
 		"findings at or above --fail-on exit 1": {
 			args: []string{"-f", "testdata/manifests/shop.yaml", "--fail-on", "Critical"},
