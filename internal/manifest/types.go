@@ -107,6 +107,32 @@ func DefaultNamespace(objs []*engine.Object, ns string) {
 	}
 }
 
+// LabelJobPods adds to each Job's pod template the labels the API server adds when the Job is
+// created (k8s.io/kubernetes pkg/registry/batch/job, generateSelector): job-name and
+// batch.kubernetes.io/job-name, set to the Job's name, unless spec.manualSelector is true or the
+// template sets them already. A NetworkPolicy or PodDisruptionBudget may select a Job's pods by
+// them, as in the cluster. The controller-uid labels it adds too carry the UID the API server
+// assigns, which no manifest knows.
+func LabelJobPods(objs []*engine.Object) {
+	for _, o := range objs {
+		job, ok := o.Obj.(*batchv1.Job)
+		if !ok || job.Name == "" || (job.Spec.ManualSelector != nil && *job.Spec.ManualSelector) {
+			continue
+		}
+		// job-name is the legacy spelling, which the API server still adds (k8s.io/api has no
+		// constant for it).
+		for _, key := range []string{"job-name", batchv1.JobNameLabel} {
+			if _, set := job.Spec.Template.Labels[key]; set {
+				continue
+			}
+			if job.Spec.Template.Labels == nil {
+				job.Spec.Template.Labels = map[string]string{}
+			}
+			job.Spec.Template.Labels[key] = job.Name
+		}
+	}
+}
+
 // namespacedUnstructured are kinds read as unstructured that are known to be namespaced.
 var namespacedUnstructured = map[string]bool{
 	"VulnerabilityReport": true, "ExposedSecretReport": true, "ConfigAuditReport": true,

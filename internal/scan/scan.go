@@ -136,6 +136,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	loadOpts.Kustomization = func(path string) { kustomizations = append(kustomizations, path) }
 	manifest.LoadEachWith(opts.Paths, stdin, loadOpts, func(got []*engine.Object, errs []error) {
 		manifest.DefaultNamespace(got, opts.Namespace)
+		manifest.LabelJobPods(got)
 		if opts.namespaceGiven {
 			for _, o := range got {
 				o.NamespaceDefaulted = false

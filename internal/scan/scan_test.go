@@ -288,6 +288,15 @@ func TestWhatUsersSee(t *testing.T) {
 			code:   ExitOK,
 			stdout: []string{`"message": "runs in the system namespace \"kube-system\""`},
 		},
+		"a Job's pods carry the job-name labels the API server adds, so a NetworkPolicy may select them by those": {
+			stdin: "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate, namespace: shop}\nspec:\n  template:\n    spec:\n" +
+				"      restartPolicy: Never\n      containers: [{name: c, image: busybox:1.36}]\n---\n" +
+				"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: migrate, namespace: shop}\nspec:\n" +
+				"  podSelector: {matchLabels: {batch.kubernetes.io/job-name: migrate}}\n  policyTypes: [Ingress]\n",
+			args:   []string{"-", "-o", "json", "--show", "all", "--fail-on", "none"},
+			code:   ExitOK,
+			stdout: []string{`"check": "net-pod-policy-coverage", "title": "Every pod is selected by a NetworkPolicy", "severity": "Medium", "criteria": [ "CC6.6" ], "result": "Pass", "resource": { "apiVersion": "batch/v1", "kind": "Job"`},
+		},
 		"findings at or above --fail-on exit 1": {
 			args: []string{"-f", "testdata/manifests/shop.yaml", "--fail-on", "Critical"},
 			code: ExitFindings,
