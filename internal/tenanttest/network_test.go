@@ -59,22 +59,17 @@ func TestAnAllowAllNetworkPolicyIsNoBoundary(t *testing.T) {
 		t.Fatalf("creating NetworkPolicy %s as the tenant: %v", allowAll.Name, err)
 	}
 	tn.waitReport(t, "the workload behind the allow-all policy reported", func(rep *v1alpha1.ComplianceReport) error {
-		f := finding(rep, "Deployment", web.Name, "net-pod-policy-coverage")
-		switch {
-		case f == nil:
-			return fmt.Errorf("no net-pod-policy-coverage finding on Deployment %s (findings: %s)", web.Name, findingList(rep))
-		case f.Result != v1alpha1.ResultFail:
-			return fmt.Errorf("net-pod-policy-coverage on Deployment %s: %s, want Fail", web.Name, f.Result)
-		case !strings.Contains(f.Message, `NetworkPolicy "allow-all" admits ingress from anywhere`):
+		f, err := failingFinding(rep, "Deployment", web.Name, "net-pod-policy-coverage")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(f.Message, `NetworkPolicy "allow-all" admits ingress from anywhere`) {
 			return fmt.Errorf("net-pod-policy-coverage on Deployment %s says %q, want it to name the allow-all policy", web.Name, f.Message)
 		}
-		ns := finding(rep, "Namespace", tn.Namespace, "net-namespace-default-deny")
-		switch {
-		case ns == nil:
-			return fmt.Errorf("no net-namespace-default-deny finding on Namespace %s (findings: %s)", tn.Namespace, findingList(rep))
-		case ns.Result != v1alpha1.ResultFail:
-			return fmt.Errorf("net-namespace-default-deny on Namespace %s: %s, want Fail", tn.Namespace, ns.Result)
-		case rep.Status.Result == v1alpha1.Compliant:
+		if _, err := failingFinding(rep, "Namespace", tn.Namespace, "net-namespace-default-deny"); err != nil {
+			return err
+		}
+		if rep.Status.Result == v1alpha1.Compliant {
 			return errors.New("the report says Compliant")
 		}
 		return nil

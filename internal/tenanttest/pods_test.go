@@ -411,6 +411,19 @@ func finding(rep *v1alpha1.ComplianceReport, kind, name, check string) *v1alpha1
 	return nil
 }
 
+// failingFinding returns the report's finding of check on the object of that kind and name,
+// and an error unless there is one and it fails.
+func failingFinding(rep *v1alpha1.ComplianceReport, kind, name, check string) (*v1alpha1.Finding, error) {
+	f := finding(rep, kind, name, check)
+	switch {
+	case f == nil:
+		return nil, fmt.Errorf("no %s finding on %s %s (findings: %s)", check, kind, name, findingList(rep))
+	case f.Result != v1alpha1.ResultFail:
+		return f, fmt.Errorf("%s on %s %s: %s, want Fail", check, kind, name, f.Result)
+	}
+	return f, nil
+}
+
 func findingList(rep *v1alpha1.ComplianceReport) string {
 	var parts []string
 	for _, f := range rep.Status.Findings {

@@ -3,7 +3,6 @@ package tenanttest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -38,13 +37,10 @@ func TestABindingDressedAsKubernetesOwnIsJudged(t *testing.T) {
 		t.Fatalf("creating RoleBinding %s as the tenant: %v", binding.Name, err)
 	}
 	tn.waitReport(t, "the binding to system:authenticated reported", func(rep *v1alpha1.ComplianceReport) error {
-		f := finding(rep, "RoleBinding", binding.Name, "rbac-system-groups")
-		switch {
-		case f == nil:
-			return fmt.Errorf("no rbac-system-groups finding on RoleBinding %s (findings: %s)", binding.Name, findingList(rep))
-		case f.Result != v1alpha1.ResultFail:
-			return fmt.Errorf("rbac-system-groups on RoleBinding %s: %s, want Fail", binding.Name, f.Result)
-		case rep.Status.Result == v1alpha1.Compliant:
+		if _, err := failingFinding(rep, "RoleBinding", binding.Name, "rbac-system-groups"); err != nil {
+			return err
+		}
+		if rep.Status.Result == v1alpha1.Compliant {
 			return errors.New("the report says Compliant")
 		}
 		return nil
