@@ -36,7 +36,8 @@ type policyObject struct {
 	Subjects []rbacv1.Subject `json:"subjects"`
 }
 
-func bindingKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
+// policyKey keys the bootstrap policy: kind, namespace and name.
+func policyKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
 
 // bootstrapObjects are the roles and bindings of the bootstrap policy by kind, namespace and
 // name, read when a role or binding is first judged.
@@ -55,7 +56,7 @@ var bootstrapObjects = sync.OnceValue(func() map[string]policyObject {
 			Items []policyObject `json:"items"`
 		}
 		// The block reader scan decodes manifests with first: sigs.k8s.io/yaml took 11 ms
-		// for the bindings' 30 KB, a good part of a small scan.
+		// for the bindings' 30 KB alone, a good part of a small scan.
 		js, ok := manifest.BlockJSON(data, false, nil)
 		if !ok {
 			js, err = yaml.YAMLToJSON(data)
@@ -67,7 +68,7 @@ var bootstrapObjects = sync.OnceValue(func() map[string]policyObject {
 			panic(fmt.Sprintf("bootstrappolicy/%s: %v", f.Name(), err))
 		}
 		for _, o := range list.Items {
-			out[bindingKey(o.Kind, o.Metadata.Namespace, o.Metadata.Name)] = o
+			out[policyKey(o.Kind, o.Metadata.Namespace, o.Metadata.Name)] = o
 		}
 	}
 	return out
@@ -76,8 +77,8 @@ var bootstrapObjects = sync.OnceValue(func() map[string]policyObject {
 // isKubernetesRole reports whether Kubernetes' bootstrap policy creates a role of that kind,
 // namespace and name.
 func isKubernetesRole(kind, namespace, name string) bool {
-	o, ok := bootstrapObjects()[bindingKey(kind, namespace, name)]
-	return ok && (o.Kind == "Role" || o.Kind == "ClusterRole")
+	_, ok := bootstrapObjects()[policyKey(kind, namespace, name)]
+	return ok && (kind == "Role" || kind == "ClusterRole")
 }
 
 // isBuiltinBinding reports whether a binding is one of Kubernetes' own as Kubernetes creates
@@ -92,8 +93,8 @@ func isBuiltinBinding(o *engine.Object) bool {
 	if !ok {
 		return false
 	}
-	own, known := bootstrapObjects()[bindingKey(o.Kind, o.Namespace, o.Name)]
-	if !known || (own.Kind != "RoleBinding" && own.Kind != "ClusterRoleBinding") || ref.Kind != own.RoleRef.Kind || ref.Name != own.RoleRef.Name {
+	own, known := bootstrapObjects()[policyKey(o.Kind, o.Namespace, o.Name)]
+	if !known || ref.Kind != own.RoleRef.Kind || ref.Name != own.RoleRef.Name {
 		return false
 	}
 	for _, s := range subjects {
