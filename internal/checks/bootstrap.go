@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"sync"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/component-helpers/auth/rbac/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -18,9 +20,13 @@ import (
 // bootstrap policy of Kubernetes 1.37, rendered by Kubernetes itself in k8s.io/kubernetes
 // v1.37.2, plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata (its tests hold the policy
 // to those files; cluster-roles-featuregates.yaml is the cluster roles with every feature gate
-// on). To take a newer release's:
+// on), and older-releases-roles.yaml: the rules releases 1.30 to 1.36 gave those roles and 1.37
+// does not (a cluster keeps the rules of the release that created it), written by
+// hack/bootstrapskew. To take a newer release's:
 //
 //	cp "$(go mod download -json k8s.io/kubernetes@vX.Y.Z | jq -r .Dir)"/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata/*.yaml internal/checks/bootstrappolicy/
+//
+// and run hack/bootstrapskew (its comment says how) with the releases the operator supports.
 //
 //go:embed bootstrappolicy/*.yaml
 var bootstrapPolicy embed.FS
@@ -34,6 +40,11 @@ type policyObject struct {
 	} `json:"metadata"`
 	RoleRef  rbacv1.RoleRef   `json:"roleRef"`
 	Subjects []rbacv1.Subject `json:"subjects"`
+	// Rules are a role's rules: those of every file that has it (cluster-roles-featuregates.yaml
+	// repeats cluster-roles.yaml's roles, older-releases-roles.yaml adds what earlier releases
+	// gave them).
+	Rules           []rbacv1.PolicyRule     `json:"rules"`
+	AggregationRule *rbacv1.AggregationRule `json:"aggregationRule"`
 }
 
 // policyKey keys the bootstrap policy: kind, namespace and name.
@@ -68,11 +79,42 @@ var bootstrapObjects = sync.OnceValue(func() map[string]policyObject {
 			panic(fmt.Sprintf("bootstrappolicy/%s: %v", f.Name(), err))
 		}
 		for _, o := range list.Items {
-			out[policyKey(o.Kind, o.Metadata.Namespace, o.Metadata.Name)] = o
+			k := policyKey(o.Kind, o.Metadata.Namespace, o.Metadata.Name)
+			if have, ok := out[k]; ok {
+				o.Rules = append(have.Rules, o.Rules...)
+				o.AggregationRule = cmp.Or(o.AggregationRule, have.AggregationRule)
+			}
+			out[k] = o
 		}
 	}
 	return out
 })
+
+// addedRules returns the rules a role object has beyond those Kubernetes' bootstrap policy
+// gives the role of its kind, namespace and name (in 1.37 or an earlier supported release),
+// broken down to one verb and resource each by k8s.io/component-helpers' Covers, the
+// comparison the API server's escalation check makes. An aggregated role has none: its rules
+// are filled in from other roles, which are judged themselves.
+func addedRules(inv *engine.Inventory, o *engine.Object) []rbacv1.PolicyRule {
+	return inv.Memo(o, "rbac-added-rules", func() any {
+		own, ok := bootstrapObjects()[policyKey(o.Kind, o.Namespace, o.Name)]
+		if !ok || own.AggregationRule != nil {
+			return []rbacv1.PolicyRule(nil)
+		}
+		var rules []rbacv1.PolicyRule
+		switch r := o.Obj.(type) {
+		case *rbacv1.Role:
+			rules = r.Rules
+		case *rbacv1.ClusterRole:
+			if r.AggregationRule != nil {
+				return []rbacv1.PolicyRule(nil)
+			}
+			rules = r.Rules
+		}
+		_, missing := validation.Covers(own.Rules, rules)
+		return missing
+	}).([]rbacv1.PolicyRule)
+}
 
 // isKubernetesRole reports whether Kubernetes' bootstrap policy creates a role of that kind,
 // namespace and name.

@@ -303,7 +303,8 @@ func isBuiltinRole(o *engine.Object) bool {
 	return strings.HasPrefix(o.Name, systemPrefix) && o.Labels()[bootstrappingLabel] == bootstrappingValue
 }
 
-// judgeRole reports a role-level RBAC check: NotApplicable for built-in roles, NotAssessed for
+// judgeRole reports a role-level RBAC check: for built-in roles NotApplicable, or a verdict on
+// the rules added to them (addedRules), NotAssessed for
 // aggregated ClusterRoles whose rules the input does not show, else Fail with what find
 // returns (prefixed by what) or Pass.
 func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *rolePerms) []string) {
@@ -312,7 +313,16 @@ func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *
 	case p == nil:
 		ctx.NotApplicable("", "not a Role or ClusterRole")
 	case isBuiltinRole(o):
-		ctx.NotApplicable("", "built-in Kubernetes role")
+		// Kubernetes' own rules are not judged; rules someone added to its role are (a rule
+		// on system:basic-user, which every authenticated user holds, reaches everyone).
+		added := addedRules(ctx.Inventory, o)
+		if len(added) == 0 {
+			ctx.NotApplicable("", "built-in Kubernetes role")
+		} else if found := find(summarise(added, o.Kind == "Role")); len(found) > 0 {
+			ctx.Fail("", "%s, in rules added to Kubernetes' own %s %q: %s", what, o.Kind, o.Name, few(found, "; "))
+		} else {
+			ctx.Pass("")
+		}
 	case p.aggregated && !ctx.Inventory.Complete:
 		ctx.NotAssessed("", "aggregated ClusterRole: its rules are filled in by the aggregation controller")
 	default:
