@@ -90,16 +90,16 @@ var bootstrapObjects = sync.OnceValue(func() map[string]policyObject {
 	return out
 })
 
-// addedRules returns the rules a role object has beyond those Kubernetes' bootstrap policy
+// addedPerms summarises the rules a role object has beyond those Kubernetes' bootstrap policy
 // gives the role of its kind, namespace and name (in 1.37 or an earlier supported release),
-// broken down to one verb and resource each by k8s.io/component-helpers' Covers, the
-// comparison the API server's escalation check makes. An aggregated role has none: its rules
-// are filled in from other roles, which are judged themselves.
-func addedRules(inv *engine.Inventory, o *engine.Object) []rbacv1.PolicyRule {
-	return inv.Memo(o, "rbac-added-rules", func() any {
+// compared with k8s.io/component-helpers' Covers, as the API server's escalation check
+// compares rules; nil when it has none. An aggregated role has none: its rules are filled in
+// from other roles, which are judged themselves.
+func addedPerms(inv *engine.Inventory, o *engine.Object) *rolePerms {
+	return inv.Memo(o, "rbac-added-permissions", func() any {
 		own, ok := bootstrapObjects()[policyKey(o.Kind, o.Namespace, o.Name)]
 		if !ok || own.AggregationRule != nil {
-			return []rbacv1.PolicyRule(nil)
+			return (*rolePerms)(nil)
 		}
 		var rules []rbacv1.PolicyRule
 		switch r := o.Obj.(type) {
@@ -107,13 +107,15 @@ func addedRules(inv *engine.Inventory, o *engine.Object) []rbacv1.PolicyRule {
 			rules = r.Rules
 		case *rbacv1.ClusterRole:
 			if r.AggregationRule != nil {
-				return []rbacv1.PolicyRule(nil)
+				return (*rolePerms)(nil)
 			}
 			rules = r.Rules
 		}
-		_, missing := validation.Covers(own.Rules, rules)
-		return missing
-	}).([]rbacv1.PolicyRule)
+		if covered, added := validation.Covers(own.Rules, rules); !covered {
+			return summarise(added, o.Kind == "Role")
+		}
+		return (*rolePerms)(nil)
+	}).(*rolePerms)
 }
 
 // isKubernetesRole reports whether Kubernetes' bootstrap policy creates a role of that kind,

@@ -312,25 +312,23 @@ func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *
 	switch {
 	case p == nil:
 		ctx.NotApplicable("", "not a Role or ClusterRole")
+		return
 	case isBuiltinRole(o):
 		// Kubernetes' own rules are not judged; rules someone added to its role are (a rule
 		// on system:basic-user, which every authenticated user holds, reaches everyone).
-		added := addedRules(ctx.Inventory, o)
-		if len(added) == 0 {
+		if p = addedPerms(ctx.Inventory, o); p == nil {
 			ctx.NotApplicable("", "built-in Kubernetes role")
-		} else if found := find(summarise(added, o.Kind == "Role")); len(found) > 0 {
-			ctx.Fail("", "%s, in rules added to Kubernetes' own %s %q: %s", what, o.Kind, o.Name, few(found, "; "))
-		} else {
-			ctx.Pass("")
+			return
 		}
+		what = fmt.Sprintf("%s, in rules added to Kubernetes' own %s %q", what, o.Kind, o.Name)
 	case p.aggregated && !ctx.Inventory.Complete:
 		ctx.NotAssessed("", "aggregated ClusterRole: its rules are filled in by the aggregation controller")
-	default:
-		if found := find(p); len(found) > 0 {
-			ctx.Fail("", "%s: %s", what, few(found, "; "))
-		} else {
-			ctx.Pass("")
-		}
+		return
+	}
+	if found := find(p); len(found) > 0 {
+		ctx.Fail("", "%s: %s", what, few(found, "; "))
+	} else {
+		ctx.Pass("")
 	}
 }
 
