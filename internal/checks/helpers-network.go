@@ -68,6 +68,17 @@ func governsIngress(np *networkingv1.NetworkPolicy) bool {
 	return false
 }
 
+// admitsEverything says how a policy admits ingress from anywhere on every port (the first of
+// its rules that does, openIngressRule), or "" when none does.
+func admitsEverything(np *networkingv1.NetworkPolicy) string {
+	for _, r := range np.Spec.Ingress {
+		if why := openIngressRule(r); why != "" {
+			return why
+		}
+	}
+	return ""
+}
+
 // openIngressRule says how an ingress rule admits traffic from anywhere on every port, or ""
 // when it does not. A rule with ports admits only those; without, it admits every source when it
 // has no from (as the NetworkPolicy API defines an empty from), or a peer that selects every pod

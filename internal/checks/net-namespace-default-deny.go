@@ -36,11 +36,9 @@ var netNamespaceDefaultDeny = &engine.Check{
 			if !selectsAll(&p.policy.Spec.PodSelector) || !governsIngress(p.policy) {
 				continue
 			}
-			for _, r := range p.policy.Spec.Ingress {
-				if why := openIngressRule(r); why != "" {
-					ctx.Fail("", "NetworkPolicy %q selects every pod and admits ingress from anywhere (%s): it undoes the default deny", p.obj.Name, why)
-					return
-				}
+			if why := admitsEverything(p.policy); why != "" {
+				ctx.Fail("", "NetworkPolicy %q selects every pod and admits ingress from anywhere (%s): it undoes the default deny", p.obj.Name, why)
+				return
 			}
 		}
 		ctx.Pass("")

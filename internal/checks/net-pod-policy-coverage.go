@@ -44,11 +44,9 @@ var netPodPolicyCoverage = &engine.Check{
 				continue
 			}
 			// Policies add up: one that admits everything opens the pod, whatever the others.
-			for _, r := range p.policy.Spec.Ingress {
-				if why := openIngressRule(r); why != "" {
-					ctx.Fail("", "NetworkPolicy %q admits ingress from anywhere (%s): the pod's ingress is as open as with no policy", p.obj.Name, why)
-					return
-				}
+			if why := admitsEverything(p.policy); why != "" {
+				ctx.Fail("", "NetworkPolicy %q admits ingress from anywhere (%s): the pod's ingress is as open as with no policy", p.obj.Name, why)
+				return
 			}
 			governed++
 		}
