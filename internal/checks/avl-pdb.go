@@ -28,10 +28,11 @@ var avlPdb = &engine.Check{
 				return
 			}
 		}
-		if len(budgets) > 0 {
-			ctx.Fail("", "PodDisruptionBudget %q lets every pod be evicted at once (%s)", budgets[0].obj.Name, protectsNone(budgets[0].pdb))
+		if len(budgets) == 0 {
+			ctx.Fail("", "no PodDisruptionBudget selects its pods")
 			return
 		}
-		ctx.Fail("", "no PodDisruptionBudget selects its pods")
+		// Every budget that selects the pods lets them all go: name the first.
+		ctx.Fail("", "PodDisruptionBudget %q lets every pod be evicted at once (%s)", budgets[0].obj.Name, protectsNone(budgets[0].pdb))
 	},
 }
