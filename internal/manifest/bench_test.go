@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	yamlv3 "go.yaml.in/yaml/v3"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 // corpusDocuments are the YAML documents of ../shared/corpus, split as Decode splits them.
@@ -71,4 +73,28 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkTypedDecoding compares, on one core, decoding the corpus's documents of typed kinds
+// from JSON into their Go types with sigs.k8s.io/json alone and with unmarshalTyped (the fast
+// decoder, sigs.k8s.io/json for what it refuses).
+func BenchmarkTypedDecoding(b *testing.B) {
+	docs := typedDocuments([]string{"../../../shared/corpus"})
+	if len(docs) == 0 {
+		b.Skip("corpus not available under ../../../shared/corpus")
+	}
+	b.Run("sigs.k8s.io-json", func(b *testing.B) {
+		for b.Loop() {
+			for _, d := range docs {
+				_ = unmarshal(d.js, d.newObj())
+			}
+		}
+	})
+	b.Run("unmarshalTyped", func(b *testing.B) {
+		for b.Loop() {
+			for _, d := range docs {
+				_, _ = unmarshalTyped(d.js, func() engine.KubeObject { return d.newObj().(engine.KubeObject) })
+			}
+		}
+	})
 }

@@ -544,8 +544,8 @@ func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error
 // unstructured object keeps only its apiVersion, kind and metadata.
 func decodeTyped(apiVersion, kind string, js []byte, metadataOnly bool) (engine.KubeObject, error) {
 	if newObj := typedFor(apiVersion, kind); newObj != nil {
-		obj := newObj()
-		if err := unmarshal(js, obj); err != nil {
+		obj, err := unmarshalTyped(js, newObj)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, locateError(describeJSONError(err), js))
 		}
 		return obj, nil

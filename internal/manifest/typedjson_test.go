@@ -1,0 +1,135 @@
+package manifest
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	jsonv2 "github.com/go-json-experiment/json"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// typedDocument is a document of a typed kind as decodeTyped receives it.
+type typedDocument struct {
+	source string
+	js     []byte
+	newObj func() any
+}
+
+// typedDocuments are the documents of typed kinds under roots, turned into JSON as Decode does.
+func typedDocuments(roots []string) []typedDocument {
+	var out []typedDocument
+	eachYAMLDocument(roots, func(path string, body []byte) {
+		js, tm, err := toJSON(body, Options{})
+		if err != nil || tm == nil {
+			return
+		}
+		if newObj := typedFor(tm.APIVersion, tm.Kind); newObj != nil {
+			out = append(out, typedDocument{path, append([]byte(nil), js...), func() any { return newObj() }})
+		}
+	})
+	return out
+}
+
+// agree fails t unless unmarshalTyped gives what sigs.k8s.io/json alone gives: the same error or
+// none, and an equal object. It says whether the fast decoder decided the document itself.
+func agree(t *testing.T, name string, js []byte, newObj func() any) (fast bool) {
+	t.Helper()
+	want := newObj()
+	wantErr := unmarshal(js, want)
+	got, gotErr := unmarshalTyped(js, func() (o engine.KubeObject) { return newObj().(engine.KubeObject) })
+	if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
+		t.Errorf("%s: error %v, sigs.k8s.io/json's is %v", name, gotErr, wantErr)
+		return false
+	}
+	if wantErr == nil && !reflect.DeepEqual(got, want) {
+		t.Errorf("%s: decoded\n%+v\nsigs.k8s.io/json decodes\n%+v", name, got, want)
+	}
+	return jsonv2.Unmarshal(js, newObj(), fastTyped) == nil
+}
+
+// TestFastTypedDecodingAgrees holds that the fast decoder of typed kinds changes no object:
+// every typed document of the shared corpus and of this repository's manifests and fixtures,
+// and documents written to find where go-json-experiment and sigs.k8s.io/json part (a field's
+// name in another case, a name written twice, bytes that are not UTF-8, numbers an integer field
+// cannot hold, nulls), decode to what sigs.k8s.io/json alone decodes.
+func TestFastTypedDecodingAgrees(t *testing.T) {
+	docs := typedDocuments([]string{"../../../shared/corpus", "../checks/testdata", "../scan/testdata", "../paritytest/testdata", "../../config"})
+	if len(docs) < 1000 {
+		t.Fatalf("only %d typed documents found; is ../shared/corpus there?", len(docs))
+	}
+	fast := 0
+	for _, d := range docs {
+		if agree(t, d.source, d.js, d.newObj) {
+			fast++
+		}
+	}
+	// The fast decoder must decide nearly all of them, or it is no faster.
+	if fast < len(docs)*99/100 {
+		t.Errorf("the fast decoder decided %d of %d documents; sigs.k8s.io/json the rest", fast, len(docs))
+	}
+	t.Logf("%d typed documents, %d decided by the fast decoder", len(docs), fast)
+
+	pod := func(container string) string {
+		return `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","creationTimestamp":null},"spec":{"containers":[{"name":"c",` + container + `}]}}`
+	}
+	newPod := func() any { return typed["/Pod"]() }
+	newDeployment := func() any { return typed["apps/Deployment"]() }
+	newConfigMap := func() any { return typed["/ConfigMap"]() }
+	cases := []struct {
+		name   string
+		js     string
+		newObj func() any
+		fast   bool // whether go-json-experiment may decide it (false: it must leave it)
+	}{
+		{"a field's name in another case is no field", pod(`"securityContext":{"Privileged":true}`), newPod, true},
+		{"a name written twice: the last one", pod(`"securityContext":{"privileged":true,"privileged":false}`), newPod, false},
+		{"a name written twice in another case", pod(`"securityContext":{"privileged":false,"Privileged":true}`), newPod, true},
+		{"an escaped name is the name", pod(`"securityContext":{"priv\u0069leged":true}`), newPod, true},
+		{"bytes that are not UTF-8", pod(`"image":"nginx` + "\xff" + `"`), newPod, false},
+		{"a lone surrogate", pod(`"image":"nginx\ud800"`), newPod, false},
+		{"null for a struct", pod(`"securityContext":null`), newPod, true},
+		{"null for a bool", pod(`"securityContext":{"privileged":null}`), newPod, true},
+		{"null for a quantity", pod(`"resources":{"limits":{"cpu":null}}`), newPod, true},
+		{"a number for a quantity", pod(`"resources":{"limits":{"cpu":0.5,"memory":1024}}`), newPod, true},
+		{"a bad quantity", pod(`"resources":{"limits":{"cpu":"lots"}}`), newPod, false},
+		{"a string for a bool", pod(`"securityContext":{"privileged":"true"}`), newPod, false},
+		{"a name for a port", pod(`"livenessProbe":{"httpGet":{"port":"http"}}`), newPod, true},
+		{"an unknown field", pod(`"securityContext":{"privileged":true,"superuser":true}`), newPod, true},
+		{"a fraction for an integer", `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":1.5}}`, newDeployment, false},
+		{"an integer written as a fraction", `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":1.0}}`, newDeployment, false},
+		{"an exponent for an integer", `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":1e2}}`, newDeployment, false},
+		{"minus zero", `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":-0}}`, newDeployment, true},
+		{"an integer too big for int32", `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":4294967296}}`, newDeployment, false},
+		{"a string for an integer", `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":"3"}}`, newDeployment, false},
+		{"base64 with a line break", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"binaryData":{"k":"aGVs\nbG8="}}`, newConfigMap, false},
+		{"base64", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"binaryData":{"k":"aGVsbG8="}}`, newConfigMap, true},
+		{"a key written twice in a map", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"k":"a","k":"b"}}`, newConfigMap, false},
+		{"an empty object", `{}`, newPod, true},
+		{"trailing data", `{"apiVersion":"v1","kind":"Pod"} {}`, newPod, false},
+	}
+	for _, c := range cases {
+		got := agree(t, c.name, []byte(c.js), c.newObj)
+		if got && !c.fast {
+			t.Errorf("%s: go-json-experiment decided it; sigs.k8s.io/json must", c.name)
+		}
+	}
+}
+
+// FuzzTypedDecoding: whatever the JSON, unmarshalTyped decodes a Pod as sigs.k8s.io/json does.
+func FuzzTypedDecoding(f *testing.F) {
+	for _, s := range []string{
+		`{"spec":{"containers":[{"name":"c","securityContext":{"privileged":true,"Privileged":false}}]}}`,
+		`{"metadata":{"name":"p","labels":{"a":"b"}},"spec":{"hostNetwork":true,"volumes":[{"name":"v","hostPath":{"path":"/"}}]}}`,
+		`{"spec":{"containers":[{"resources":{"limits":{"cpu":"1","memory":null}},"ports":[{"containerPort":80}]}]}}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, js string) {
+		if !strings.HasPrefix(strings.TrimSpace(js), "{") {
+			return
+		}
+		agree(t, "fuzz", []byte(js), func() any { return typed["/Pod"]() })
+	})
+}
