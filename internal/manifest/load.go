@@ -45,6 +45,14 @@ func LoadEach(paths []string, stdin io.Reader, emit func([]*engine.Object, []err
 	LoadEachWith(paths, stdin, Options{}, emit)
 }
 
+// readAhead is how many files per worker the walk may be ahead of emit. While emit is busy (a
+// scan judges objects 64 at a time on every core there) or waits for a large file, the workers
+// go on decoding the files behind it only as far as the window reaches. With 4 files per
+// worker they ran dry: a runtime trace of a 20,000-object scan had the workers waiting 0.56 s
+// for files and emit 0.58 s for the next file in order, of a 0.96 s read. 64 took a tenth off
+// the whole scan's wall time at 3,000 and 20,000 objects, for a few MiB more.
+const readAhead = 64
+
 // LoadEachWith is LoadEach keeping what opts says of each object.
 //
 // The paths are walked while the files found so far are decoded: listing a large tree is a
@@ -60,11 +68,11 @@ func LoadEachWith(paths []string, stdin io.Reader, opts Options, emit func([]*en
 		in  input
 		res *result
 	}
-	// The walk hands each input to the workers and, in order, to emit; a window bounds how far
-	// it runs ahead of emit, so that decoded but not yet emitted objects stay few whatever the
-	// number of files.
-	ordered := make(chan *result, 4*workers)
-	next := make(chan job, 4*workers)
+	// The walk hands each input to the workers and, in order, to emit; a window of readAhead
+	// files per worker bounds how far it runs ahead of emit, so that decoded but not yet
+	// emitted objects stay few whatever the number of files.
+	ordered := make(chan *result, readAhead*workers)
+	next := make(chan job, readAhead*workers)
 	go func() {
 		listInputs(paths, stdin, opts.Kustomization, func(in input) {
 			res := &result{done: make(chan struct{})}

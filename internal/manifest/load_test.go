@@ -7,8 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 func writeFile(t *testing.T, path, content string) {
@@ -283,5 +288,48 @@ func TestFileReaderReadsWhatOSReadFileReads(t *testing.T) {
 		if err == nil || want == nil || err.Error() != want.Error() {
 			t.Errorf("%s: got error %v, want %v", name, err, want)
 		}
+	}
+}
+
+// TestDecodingRunsAheadOfEmit: while emit is busy with the first file, the files after it are
+// still walked and decoded, as far as the read-ahead window: with a window of 4 files per
+// worker the workers ran dry whenever a scan stopped to judge a batch of objects. Each
+// directory holds a manifest and a kustomization, which the walk reports once it has handed
+// the manifest over.
+func TestDecodingRunsAheadOfEmit(t *testing.T) {
+	dir := t.TempDir()
+	workers := runtime.GOMAXPROCS(0)
+	want := 32 * workers // directories walked while emit holds the first file
+	dirs := readAhead*workers + 100
+	for i := range dirs {
+		d := filepath.Join(dir, fmt.Sprintf("d%04d", i))
+		writeFile(t, filepath.Join(d, "a.yaml"), fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c%d\n", i))
+		writeFile(t, filepath.Join(d, "kustomization.yaml"), "resources: [a.yaml]\n")
+	}
+	var walked atomic.Int64
+	ahead := make(chan struct{})
+	opts := Options{Kustomization: func(string) {
+		if walked.Add(1) == int64(want) {
+			close(ahead)
+		}
+	}}
+	var names []string
+	LoadEachWith([]string{dir}, nil, opts, func(objs []*engine.Object, errs []error) {
+		if len(names) == 0 {
+			select {
+			case <-ahead:
+			case <-time.After(time.Minute): // only a failure's bound: passing never waits for it
+				t.Fatalf("while emit held the first file, the walk stopped %d directories ahead; want at least %d", walked.Load(), want)
+			}
+		}
+		for _, e := range errs {
+			t.Error(e)
+		}
+		for _, o := range objs {
+			names = append(names, o.Name)
+		}
+	})
+	if len(names) != dirs || names[0] != "c0" || names[dirs-1] != fmt.Sprintf("c%d", dirs-1) {
+		t.Errorf("emitted %d objects (%v ... ), want c0 to c%d in order", len(names), names[:min(3, len(names))], dirs-1)
 	}
 }
