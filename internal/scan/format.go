@@ -21,7 +21,9 @@ func write(w io.Writer, format string, rep *Report) error {
 	case "json":
 		return writeJSON(w, rep)
 	case "yaml":
-		out, err := yaml.Marshal(rep)
+		full := *rep
+		full.Findings, full.Results = findings(rep.found), findings(rep.assessed)
+		out, err := yaml.Marshal(&full)
 		if err != nil {
 			return err
 		}
@@ -45,13 +47,13 @@ func writeJSON(w io.Writer, rep *Report) error {
 	// The lists are marshalled with one empty item in their place, then written item by item.
 	head := *rep
 	var lists []streamedList
-	if len(rep.Findings) > 0 {
+	if len(rep.found) > 0 {
 		head.Findings = []Finding{{}}
-		lists = append(lists, streamedList{"findings", rep.Findings})
+		lists = append(lists, streamedList{"findings", rep.found})
 	}
-	if len(rep.Results) > 0 {
+	if len(rep.assessed) > 0 {
 		head.Results = []Finding{{}}
-		lists = append(lists, streamedList{"results", rep.Results})
+		lists = append(lists, streamedList{"results", rep.assessed})
 	}
 	out, err := json.MarshalIndent(&head, "", "  ")
 	if err != nil {
@@ -77,7 +79,8 @@ func writeJSON(w io.Writer, rep *Report) error {
 		out = out[at+end+len("\n  ]"):]
 		bw.WriteString("[\n")
 		for i := range l.items {
-			item, err := json.MarshalIndent(&l.items[i], "    ", "  ")
+			f := l.items[i].finding()
+			item, err := json.MarshalIndent(&f, "    ", "  ")
 			if err != nil {
 				return err
 			}
@@ -97,7 +100,7 @@ func writeJSON(w io.Writer, rep *Report) error {
 // streamedList is a list of the report that writeJSON writes item by item.
 type streamedList struct {
 	key   string
-	items []Finding
+	items []found
 }
 
 // writePolicyReports prints a PolicyReport (namespaced resources) or ClusterPolicyReport
@@ -192,21 +195,22 @@ type junitSkipped struct {
 }
 
 func writeJUnit(w io.Writer, rep *Report) error {
-	results := rep.Results
+	results := rep.assessed
 	if results == nil {
-		results = rep.Findings
+		results = rep.found
 		if ev := rep.evaluation; ev != nil {
 			// Every result but NotApplicable ones: passes are test cases too.
-			results = make([]Finding, 0, len(ev.Results))
+			results = make([]found, len(ev.Results))
 			refs := objectRefs{}
 			for i := range ev.Results {
-				results = append(results, refs.newFinding(&ev.Results[i]))
+				results[i] = refs.found(&ev.Results[i])
 			}
 		}
 	}
 	suites := junitSuites{Name: "soc2-operator scan"}
 	index := map[string]int{}
-	for _, f := range results {
+	for _, fd := range results {
+		f := fd.finding()
 		if f.Result == v1alpha1.ResultNotApplicable {
 			continue
 		}

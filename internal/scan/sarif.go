@@ -135,7 +135,8 @@ func writeSARIF(w io.Writer, rep *Report) error {
 		Results: []sarifResult{},
 	}
 	ruleIndex := map[string]int{}
-	for _, f := range rep.Findings {
+	for _, fd := range rep.found {
+		f := fd.finding()
 		idx, ok := ruleIndex[f.Check]
 		if !ok {
 			idx = len(run.Tool.Driver.Rules)

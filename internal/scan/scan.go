@@ -304,8 +304,8 @@ func failsAt(rep *Report, failOn string) bool {
 	if failOn == "none" {
 		return false
 	}
-	for _, f := range rep.Findings {
-		if f.status == engine.StatusFail && engine.SeverityAtLeast(f.Severity, v1alpha1.Severity(failOn)) {
+	for _, f := range rep.found {
+		if f.r.Status == engine.StatusFail && engine.SeverityAtLeast(f.r.Check.Severity, v1alpha1.Severity(failOn)) {
 			return true
 		}
 	}

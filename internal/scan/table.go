@@ -27,10 +27,10 @@ func writeTable(w io.Writer, rep *Report) error {
 	if width <= 0 {
 		width = termtable.DefaultWidth
 	}
-	details := rep.details || len(rep.Findings) <= summaryThreshold
+	details := rep.details || len(rep.found) <= summaryThreshold
 	var err error
 	switch {
-	case len(rep.Findings) == 0:
+	case len(rep.found) == 0:
 		_, err = fmt.Fprintln(w, "No failing or excepted findings.")
 	case details:
 		err = writeFindings(w, rep, width)
@@ -78,7 +78,7 @@ func writeTable(w io.Writer, rep *Report) error {
 	lines = append(lines, fmt.Sprintf("Findings: %d failing (%d Critical, %d High, %d Medium, %d Low), %d excepted; %d passed, %d not assessed.",
 		s.Failing, s.Critical, s.High, s.Medium, s.Low, s.Excepted, s.Passed, s.NotAssessed))
 	if !details {
-		lines = append(lines, fmt.Sprintf("This is a summary of %d findings: --details (or -o wide) lists every one; -o json, sarif or junit for machines.", len(rep.Findings)))
+		lines = append(lines, fmt.Sprintf("This is a summary of %d findings: --details (or -o wide) lists every one; -o json, sarif or junit for machines.", len(rep.found)))
 	}
 	if len(rep.Problems) > 0 {
 		lines = append(lines, fmt.Sprintf("Profile problems: %d (see above).", len(rep.Problems)))
@@ -110,14 +110,16 @@ func writeWrapped(w io.Writer, width int, text string) error {
 func writeFindings(w io.Writer, rep *Report, width int) error {
 	ft := termtable.Table{Header: []string{"SEVERITY", "CHECK", "RESOURCE"}, Flex: 2}
 	fixed := 0
-	for _, f := range rep.Findings {
+	for _, fd := range rep.found {
+		f := fd.finding()
 		sev := string(f.Severity)
 		if f.Result == v1alpha1.ResultExcepted {
 			sev += " (excepted)"
 		}
 		fixed = max(fixed, utf8.RuneCountInString(sev)+2+utf8.RuneCountInString(f.Check)+2)
 	}
-	for _, f := range rep.Findings {
+	for _, fd := range rep.found {
+		f := fd.finding()
 		sev, msg := string(f.Severity), f.Message
 		if f.Result == v1alpha1.ResultExcepted {
 			sev += " (excepted)"
@@ -157,7 +159,8 @@ type checkSummary struct {
 func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 	var sums []*checkSummary
 	byCheck := map[string]*checkSummary{}
-	for _, f := range rep.Findings {
+	for _, fd := range rep.found {
+		f := fd.finding()
 		s := byCheck[f.Check]
 		if s == nil {
 			s = &checkSummary{severity: string(f.Severity), check: f.Check, title: f.Title, resources: map[string]int{}}
