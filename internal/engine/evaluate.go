@@ -37,6 +37,10 @@ type Options struct {
 	// CustomCheckTimeout bounds one evaluation of a custom check; 0 means
 	// DefaultCustomCheckTimeout.
 	CustomCheckTimeout time.Duration
+	// NoSummaryFindings leaves every Summary's Findings empty, for a caller that lists and
+	// orders the evaluation's findings itself (scan): at 20,000 objects listing and sorting
+	// them per namespace took about 40 ms that nothing read.
+	NoSummaryFindings bool
 }
 
 // Result is the outcome of one check on one object and container.
@@ -128,11 +132,13 @@ func (b *builder) finish(ctx *Context) {
 	}
 
 	ev.Results = b.results
-	for i := range ev.Results {
-		r := &ev.Results[i]
-		if r.Status == StatusFail || r.Status == StatusExcepted {
-			s := ev.Summaries[r.Namespace()]
-			s.Findings = append(s.Findings, r)
+	if !ev.Options.NoSummaryFindings {
+		for i := range ev.Results {
+			r := &ev.Results[i]
+			if r.Status == StatusFail || r.Status == StatusExcepted {
+				s := ev.Summaries[r.Namespace()]
+				s.Findings = append(s.Findings, r)
+			}
 		}
 	}
 	finishSummaries(ev.Summaries, p)

@@ -146,3 +146,40 @@ func TestStreamOnOneOrManyCores(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSummaryFindings: with NoSummaryFindings the summaries list no findings and nothing else
+// changes: the same results in the same order, the same counts, criteria and scores.
+func TestNoSummaryFindings(t *testing.T) {
+	gen := testgen.Generate(testgen.Options{Namespaces: 4, Workloads: 80, FailingEvery: 2, RBACObjects: 20})
+	objs := testgen.EngineObjects(gen)
+	plan := engine.Compile(checks.Catalogue(), nil)
+	opts := engine.Options{Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Approval: engine.ApprovalOffline}
+	want := plan.Evaluate(engine.NewInventory(objs, false), nil, opts)
+	opts.NoSummaryFindings = true
+	s := plan.NewStream(nil, opts, nil)
+	for _, o := range objs {
+		s.Add(o)
+	}
+	got := s.Finish()
+	if a, b := describeResults(want), describeResults(got); !slices.Equal(a, b) {
+		t.Fatalf("results differ: %d with summary findings, %d without; first difference at %d", len(a), len(b), firstDifference(a, b))
+	}
+	listed := 0
+	for ns, w := range want.Summaries {
+		g := got.Summaries[ns]
+		if g == nil {
+			t.Fatalf("no summary for namespace %q", ns)
+		}
+		if fmt.Sprint(w.Resources, w.Failing, w.Excepted, w.Passed, *w.Score, w.State, w.Criteria) !=
+			fmt.Sprint(g.Resources, g.Failing, g.Excepted, g.Passed, *g.Score, g.State, g.Criteria) {
+			t.Errorf("namespace %q: summaries differ", ns)
+		}
+		if len(g.Findings) != 0 {
+			t.Errorf("namespace %q: %d findings listed", ns, len(g.Findings))
+		}
+		listed += len(w.Findings)
+	}
+	if listed == 0 {
+		t.Fatal("no summary lists a finding without the option: the test shows nothing")
+	}
+}

@@ -115,7 +115,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	// Passing and NotApplicable results are kept only for the outputs that list them (they are
 	// counted either way): at 20,000 objects they are most of the memory a scan holds.
 	keepPassing := opts.Show == "all" || opts.Output == "junit" || opts.Output == "policyreport"
-	evOpts := engine.Options{Now: at, AdminNamespace: opts.AdminNamespace, KeepPassing: keepPassing, Approval: engine.ApprovalOffline}
+	evOpts := engine.Options{Now: at, AdminNamespace: opts.AdminNamespace, KeepPassing: keepPassing, Approval: engine.ApprovalOffline,
+		NoSummaryFindings: true} // buildReport lists and orders every finding
 
 	// Objects are evaluated as each file is decoded (engine.Stream), so that those no
 	// cross-object check reads are let go at once instead of being held for the whole input;
