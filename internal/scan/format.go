@@ -22,7 +22,9 @@ func write(w io.Writer, format string, rep *Report) error {
 		return writeJSON(w, rep)
 	case "yaml":
 		full := *rep
-		full.Findings, full.Results = findings(rep.found), findings(rep.assessed)
+		if rep.found != nil {
+			full.Findings, full.Results = findings(rep.found), findings(rep.assessed)
+		}
 		out, err := yaml.Marshal(&full)
 		if err != nil {
 			return err
@@ -47,13 +49,25 @@ func writeJSON(w io.Writer, rep *Report) error {
 	// The lists are marshalled with one empty item in their place, then written item by item.
 	head := *rep
 	var lists []streamedList
-	if len(rep.found) > 0 {
-		head.Findings = []Finding{{}}
-		lists = append(lists, streamedList{"findings", rep.found})
-	}
-	if len(rep.assessed) > 0 {
-		head.Results = []Finding{{}}
-		lists = append(lists, streamedList{"results", rep.assessed})
+	for _, l := range []struct {
+		key   string
+		built []found
+		field *[]Finding
+	}{{"findings", rep.found, &head.Findings}, {"results", rep.assessed, &head.Results}} {
+		list := streamedList{key: l.key}
+		switch {
+		case l.built != nil:
+			built := l.built
+			list.n, list.at = len(built), func(i int) Finding { return built[i].finding() }
+			*l.field = []Finding{} // an empty list is written [], as encoding/json writes it
+		case *l.field != nil:
+			read := *l.field
+			list.n, list.at = len(read), func(i int) Finding { return read[i] }
+		}
+		if list.n > 0 {
+			*l.field = []Finding{{}}
+			lists = append(lists, list)
+		}
 	}
 	out, err := json.MarshalIndent(&head, "", "  ")
 	if err != nil {
@@ -78,15 +92,15 @@ func writeJSON(w io.Writer, rep *Report) error {
 		}
 		out = out[at+end+len("\n  ]"):]
 		bw.WriteString("[\n")
-		for i := range l.items {
-			f := l.items[i].finding()
+		for i := range l.n {
+			f := l.at(i)
 			item, err := json.MarshalIndent(&f, "    ", "  ")
 			if err != nil {
 				return err
 			}
 			bw.WriteString("    ")
 			bw.Write(item)
-			if i < len(l.items)-1 {
+			if i < l.n-1 {
 				bw.WriteByte(',')
 			}
 			bw.WriteByte('\n')
@@ -97,10 +111,12 @@ func writeJSON(w io.Writer, rep *Report) error {
 	return bw.Flush()
 }
 
-// streamedList is a list of the report that writeJSON writes item by item.
+// streamedList is a list of the report that writeJSON writes item by item: the findings or
+// results buildReport made, or those of a report read back from JSON.
 type streamedList struct {
-	key   string
-	items []found
+	key string
+	n   int
+	at  func(int) Finding
 }
 
 // writePolicyReports prints a PolicyReport (namespaced resources) or ClusterPolicyReport

@@ -540,6 +540,9 @@ func TestJSONWrittenAsEncoderWould(t *testing.T) {
 			if name != "nothing found" && len(rep.Findings) == 0 {
 				t.Fatal("no findings: the test did not exercise the streamed lists")
 			}
+			if name == "nothing found" && !strings.Contains(stdout, "\n  \"findings\": [],\n") {
+				t.Error(`no findings are not written "findings": [] (a consumer that counts them must not get null)`)
+			}
 		})
 	}
 }
