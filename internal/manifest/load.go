@@ -53,6 +53,10 @@ func LoadEach(paths []string, stdin io.Reader, emit func([]*engine.Object, []err
 // the whole scan's wall time at 3,000 and 20,000 objects, for a few MiB more.
 const readAhead = 64
 
+// maxReadAhead bounds the window whatever the number of cores: the objects of every file in it
+// may be held at once, waiting for the file at its head.
+const maxReadAhead = 512
+
 // LoadEachWith is LoadEach keeping what opts says of each object.
 //
 // The paths are walked while the files found so far are decoded: listing a large tree is a
@@ -69,10 +73,11 @@ func LoadEachWith(paths []string, stdin io.Reader, opts Options, emit func([]*en
 		res *result
 	}
 	// The walk hands each input to the workers and, in order, to emit; a window of readAhead
-	// files per worker bounds how far it runs ahead of emit, so that decoded but not yet
-	// emitted objects stay few whatever the number of files.
-	ordered := make(chan *result, readAhead*workers)
-	next := make(chan job, readAhead*workers)
+	// files per worker, maxReadAhead at most, bounds how far it runs ahead of emit, so that
+	// decoded but not yet emitted objects stay few whatever the number of files.
+	window := min(readAhead*workers, maxReadAhead)
+	ordered := make(chan *result, window)
+	next := make(chan job, window)
 	go func() {
 		listInputs(paths, stdin, opts.Kustomization, func(in input) {
 			res := &result{done: make(chan struct{})}

@@ -299,8 +299,8 @@ func TestFileReaderReadsWhatOSReadFileReads(t *testing.T) {
 func TestDecodingRunsAheadOfEmit(t *testing.T) {
 	dir := t.TempDir()
 	workers := runtime.GOMAXPROCS(0)
-	want := 32 * workers // directories walked while emit holds the first file
-	dirs := readAhead*workers + 100
+	want := min(32*workers, maxReadAhead/2) // directories walked while emit holds the first file
+	dirs := min(readAhead*workers, maxReadAhead) + 100
 	for i := range dirs {
 		d := filepath.Join(dir, fmt.Sprintf("d%04d", i))
 		writeFile(t, filepath.Join(d, "a.yaml"), fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c%d\n", i))
