@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"cmp"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -22,17 +24,20 @@ var avlPdb = &engine.Check{
 	Reads:    []string{"PodDisruptionBudget"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		budgets := budgetsSelecting(ctx.Inventory, o.Namespace, podLabels(o))
-		for _, b := range budgets {
-			if protectsNone(b.pdb) == "" {
-				ctx.Pass("")
-				return
-			}
-		}
 		if len(budgets) == 0 {
 			ctx.Fail("", "no PodDisruptionBudget selects its pods")
 			return
 		}
+		first := ""
+		for _, b := range budgets {
+			why := protectsNone(b.pdb)
+			if why == "" {
+				ctx.Pass("")
+				return
+			}
+			first = cmp.Or(first, why)
+		}
 		// Every budget that selects the pods lets them all go: name the first.
-		ctx.Fail("", "PodDisruptionBudget %q lets every pod be evicted at once (%s)", budgets[0].obj.Name, protectsNone(budgets[0].pdb))
+		ctx.Fail("", "PodDisruptionBudget %q lets every pod be evicted at once (%s)", budgets[0].obj.Name, first)
 	},
 }

@@ -304,7 +304,7 @@ func isBuiltinRole(o *engine.Object) bool {
 }
 
 // judgeRole reports a role-level RBAC check: for built-in roles NotApplicable, or a verdict on
-// the rules added to them (addedRules), NotAssessed for
+// the rules added to them (addedPerms), NotAssessed for
 // aggregated ClusterRoles whose rules the input does not show, else Fail with what find
 // returns (prefixed by what) or Pass.
 func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *rolePerms) []string) {

@@ -209,15 +209,24 @@ func (r *trivyReport) readArtifact(report map[string]any) {
 	}
 }
 
-// describes reports whether the report is about the image a container runs: the same
-// repository (parsed as the API server and the container runtime parse images:
-// github.com/distribution/reference, Docker Hub's short names included), and the same digest
-// when the container pins one, else the same tag (latest when it names neither). A report for
-// another tag or digest describes an image the container no longer runs: Trivy Operator keeps a
-// workload's report until a new scan of the new image succeeds.
-func (r *trivyReport) describes(image string) bool {
+// parseImage parses a container's image as the API server and the container runtime parse
+// images (github.com/distribution/reference, Docker Hub's short names included); nil when it
+// does not parse.
+func parseImage(image string) reference.Named {
 	named, err := reference.ParseNormalizedNamed(strings.TrimSpace(image))
-	if err != nil || r.repository == "" || named.Name() != r.repository {
+	if err != nil {
+		return nil
+	}
+	return named
+}
+
+// describes reports whether the report is about the image a container runs (named, from
+// parseImage; nil matches nothing): the same repository, and the same digest when the container
+// pins one, else the same tag (latest when it names neither). A report for another tag or digest
+// describes an image the container no longer runs: Trivy Operator keeps a workload's report
+// until a new scan of the new image succeeds.
+func (r *trivyReport) describes(named reference.Named) bool {
+	if named == nil || r.repository == "" || named.Name() != r.repository {
 		return false
 	}
 	if d, ok := named.(reference.Digested); ok {
@@ -307,10 +316,11 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 	subjects := trivySubjects(ctx.Inventory, o)
 	for _, c := range o.Workload.Containers() {
 		var reports, other []*trivyReport
+		image := parseImage(c.Image)
 		for _, s := range subjects {
 			s.container = c.Name
 			for _, r := range idx[s] {
-				if r.describes(c.Image) {
+				if r.describes(image) {
 					reports = append(reports, r)
 				} else {
 					other = append(other, r)
