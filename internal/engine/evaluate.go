@@ -148,13 +148,21 @@ func (b *builder) finish(ctx *Context) {
 // findings (at 20,000 objects, 86,000 of them in a few hundred namespaces), reading only the
 // plan.
 func finishSummaries(summaries map[string]*Summary, p *Plan) {
+	workers := min(runtime.GOMAXPROCS(0), len(summaries))
+	if workers <= 1 {
+		// The operator's re-evaluation of one namespace: no goroutine for one summary.
+		for _, s := range summaries {
+			s.finish(p)
+		}
+		return
+	}
 	work := make(chan *Summary, len(summaries))
 	for _, s := range summaries {
 		work <- s
 	}
 	close(work)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(summaries)) {
+	for range workers {
 		wg.Go(func() {
 			for s := range work {
 				s.finish(p)
