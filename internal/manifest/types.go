@@ -86,11 +86,17 @@ var clusterScoped = map[string]bool{
 	"ClusterPolicy": true, "ConstraintTemplate": true, "GatewayClass": true,
 }
 
-// DefaultNamespace puts objects of namespaced kinds that name no namespace into ns, as
-// kubectl apply -n would, and marks them so that checks about the namespace itself know. Kinds
-// that are cluster-scoped, or not known to be namespaced (an unknown custom resource), are left
-// alone.
-func DefaultNamespace(objs []*engine.Object, ns string) {
+// DefaultNamespace puts objects of namespaced kinds that name no namespace into ns, a guess at
+// where they will be deployed, and marks them (NamespaceDefaulted) so that checks about the
+// namespace itself know it is one. Kinds that are cluster-scoped, or not known to be namespaced
+// (an unknown custom resource), are left alone.
+func DefaultNamespace(objs []*engine.Object, ns string) { putInNamespace(objs, ns, true) }
+
+// DeployToNamespace is DefaultNamespace when the namespace is known, as with kubectl apply -n:
+// the objects are not marked, and the checks about the namespace judge them as deployed there.
+func DeployToNamespace(objs []*engine.Object, ns string) { putInNamespace(objs, ns, false) }
+
+func putInNamespace(objs []*engine.Object, ns string, guessed bool) {
 	if ns == "" {
 		return
 	}
@@ -103,7 +109,7 @@ func DefaultNamespace(objs []*engine.Object, ns string) {
 		}
 		o.Namespace = ns
 		o.Obj.SetNamespace(ns)
-		o.NamespaceDefaulted = true
+		o.NamespaceDefaulted = guessed
 	}
 }
 

@@ -136,13 +136,12 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	var kustomizations []string
 	loadOpts.Kustomization = func(path string) { kustomizations = append(kustomizations, path) }
 	manifest.LoadEachWith(opts.Paths, stdin, loadOpts, func(got []*engine.Object, errs []error) {
-		manifest.DefaultNamespace(got, opts.Namespace)
-		manifest.LabelJobPods(got)
 		if opts.namespaceGiven {
-			for _, o := range got {
-				o.NamespaceDefaulted = false
-			}
+			manifest.DeployToNamespace(got, opts.Namespace)
+		} else {
+			manifest.DefaultNamespace(got, opts.Namespace)
 		}
+		manifest.LabelJobPods(got)
 		memory.read()
 		read += len(got)
 		inputErrs = append(inputErrs, errs...)
