@@ -216,11 +216,7 @@ func writeJUnit(w io.Writer, rep *Report) error {
 		results = rep.found
 		if ev := rep.evaluation; ev != nil {
 			// Every result but NotApplicable ones: passes are test cases too.
-			results = make([]found, len(ev.Results))
-			refs := objectRefs{}
-			for i := range ev.Results {
-				results[i] = refs.found(&ev.Results[i])
-			}
+			results = objectRefs{}.all(ev)
 		}
 	}
 	suites := junitSuites{Name: "soc2-operator scan"}

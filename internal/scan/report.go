@@ -144,6 +144,15 @@ func (refs objectRefs) found(r *engine.Result) found {
 	return found{r: r, shared: shared}
 }
 
+// all returns every result of ev, in order.
+func (refs objectRefs) all(ev *engine.Evaluation) []found {
+	out := make([]found, len(ev.Results))
+	for i := range ev.Results {
+		out[i] = refs.found(&ev.Results[i])
+	}
+	return out
+}
+
 // finding is the Finding the outputs print.
 func (f found) finding() Finding {
 	r := f.r
@@ -218,10 +227,7 @@ func buildReport(ev *engine.Evaluation, objects int, showAll bool) *Report {
 		rep.found[i] = refs.found(r)
 	}
 	if showAll {
-		rep.assessed = make([]found, len(ev.Results))
-		for i := range ev.Results {
-			rep.assessed[i] = refs.found(&ev.Results[i])
-		}
+		rep.assessed = refs.all(ev)
 	}
 	for _, e := range ev.Exceptions {
 		rep.Exceptions = append(rep.Exceptions, Exception{Name: e.Key, State: e.State, Message: e.Message, Findings: e.Matched})
