@@ -123,6 +123,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	// what no check reads of them is dropped while decoding (readOptions). A profile's
 	// namespace selection depends on every Namespace object of the input, so with a profile the
 	// objects are all read first.
+	adviseHugePages()
 	memory := startMemoryBudget()
 	defer memory.stop()
 	var stream *engine.Stream

@@ -1,0 +1,154 @@
+package scan
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+// TestHugePagesForTheHeap runs a fresh process (this test binary, as a scan is one) that
+// advises the heap as a scan does and then touches 32 MiB of new heap: that memory lies in the
+// advised mapping, the advice did not touch the reserve it grew the heap by, and, where the
+// kernel gives huge pages on request, touching it took a few dozen page faults instead of the
+// 8,192 that 4 KiB pages take.
+func TestHugePagesForTheHeap(t *testing.T) {
+	if os.Getenv("SOC2_HUGEPAGES_CHILD") == "1" {
+		hugePagesChild()
+		return
+	}
+	mode, err := os.ReadFile(thpEnabledFile)
+	if err != nil {
+		t.Skipf("this kernel has no transparent huge pages (%v): adviseHugePages does nothing", err)
+	}
+	// The child is told the kernel gives huge pages on request whatever it does here, so that the
+	// advice is given and checked on every machine; the faults are checked where it is so.
+	fake := filepath.Join(t.TempDir(), "enabled")
+	if err := os.WriteFile(fake, []byte("always [madvise] never\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHugePagesForTheHeap$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SOC2_HUGEPAGES_CHILD=1", "SOC2_HUGEPAGES_ENABLED="+fake, "GODEBUG=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "hp.") {
+			got[strings.TrimPrefix(k, "hp.")] = v
+		}
+	}
+	t.Logf("child: %v", got)
+	if got["err"] != "<nil>" {
+		t.Fatalf("advising the heap: %s", got["err"])
+	}
+	if got["inside"] != "true" {
+		t.Errorf("new heap at %s is not in the advised mapping %s-%s", got["addr"], got["lo"], got["hi"])
+	}
+	if !strings.Contains(" "+got["flags"]+" ", " hg ") {
+		t.Errorf("the heap's mapping has VmFlags %q, want hg (MADV_HUGEPAGE)", got["flags"])
+	}
+	if rss, _ := strconv.Atoi(got["rssAfterAdvice"]); rss <= 0 || rss >= 32<<10 {
+		t.Errorf("the advised mapping holds %d KiB after the advice: the %d MiB reserve was touched (or not read)", rss, hugeHeapReserve>>20)
+	}
+	faults, _ := strconv.Atoi(got["faults"])
+	if thpMode(mode) != "madvise" && thpMode(mode) != "always" {
+		t.Logf("this kernel gives no huge pages (%q): %d faults for 32 MiB, not checked", strings.TrimSpace(string(mode)), faults)
+		return
+	}
+	if faults <= 0 || faults > 1024 {
+		t.Errorf("touching 32 MiB of new heap took %d page faults, want at most 1,024 (4 KiB pages take 8,192)", faults)
+	}
+}
+
+func hugePagesChild() {
+	hugePages.lo, hugePages.hi, hugePages.err = adviseHeap(os.Getenv("GODEBUG"), os.Getenv("SOC2_HUGEPAGES_ENABLED"))
+	rssAfter := smapsField(hugePages.lo, "Rss")
+	before := minorFaults()
+	buf := make([]byte, 32<<20)
+	for i := 0; i < len(buf); i += 4096 {
+		buf[i] = 1
+	}
+	faults := minorFaults() - before
+	addr := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	fmt.Printf("hp.err=%v\nhp.lo=%#x\nhp.hi=%#x\nhp.addr=%#x\nhp.inside=%v\nhp.flags=%s\nhp.rssAfterAdvice=%s\nhp.faults=%d\n",
+		hugePages.err, hugePages.lo, hugePages.hi, addr, addr >= hugePages.lo && addr+uintptr(len(buf)) <= hugePages.hi,
+		smapsField(addr, "VmFlags"), rssAfter, faults)
+}
+
+// minorFaults is this process's minor page faults so far.
+func minorFaults() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return -1
+	}
+	return ru.Minflt
+}
+
+// smapsField is a field of /proc/self/smaps for the mapping holding addr: its number in KiB or
+// the rest of its line.
+func smapsField(addr uintptr, field string) string {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	in := false
+	for sc.Scan() {
+		line := sc.Text()
+		var a, z uint64
+		if _, err := fmt.Sscanf(line, "%x-%x ", &a, &z); err == nil && strings.Contains(line, "-") && !strings.Contains(line, ":  ") {
+			in = uint64(addr) >= a && uint64(addr) < z
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); in && ok && k == field {
+			return strings.TrimSuffix(strings.TrimSpace(v), " kB")
+		}
+	}
+	return "not found"
+}
+
+// TestHugePagesAskedOnlyWhenUseful: the heap is advised only where the kernel gives huge pages
+// on request, and GODEBUG=disablethp=1 (Go's switch for them) keeps it from being.
+func TestHugePagesAskedOnlyWhenUseful(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct {
+		name, godebug, file string
+		advised           bool
+	}{
+		{"madvise", "", write("madvise", "always [madvise] never\n"), true},
+		{"always: the kernel gives them anyway", "", write("always", "[always] madvise never\n"), false},
+		{"never", "", write("never", "always madvise [never]\n"), false},
+		{"no such file", "", filepath.Join(dir, "missing"), false},
+		{"disablethp=1", "madvdontneed=1,disablethp=1", write("m2", "always [madvise] never\n"), false},
+		{"disablethp=1 then 0", "disablethp=1,disablethp=0", write("m3", "always [madvise] never\n"), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lo, hi, err := adviseHeap(c.godebug, c.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if advised := hi > lo; advised != c.advised {
+				t.Errorf("advised %v (%#x-%#x), want %v", advised, lo, hi, c.advised)
+			}
+			if c.advised && !strings.Contains(" "+smapsField(lo, "VmFlags")+" ", " hg ") {
+				t.Errorf("mapping %#x-%#x has VmFlags %q, want hg", lo, hi, smapsField(lo, "VmFlags"))
+			}
+		})
+	}
+}
