@@ -129,7 +129,7 @@ func TestHugePagesAskedOnlyWhenUseful(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, godebug, file string
-		advised           bool
+		advised             bool
 	}{
 		{"madvise", "", write("madvise", "always [madvise] never\n"), true},
 		{"always: the kernel gives them anyway", "", write("always", "[always] madvise never\n"), false},
