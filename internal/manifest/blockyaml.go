@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -80,17 +81,30 @@ func blockJSONInto(body []byte, drop func(apiVersion, kind string) bool, mem *Bl
 // break (NEL, LS, PS, which YAML 1.1 reads as line breaks), and no line starting with "..." or
 // "---" (document markers; splitDocuments cuts at the latter).
 func plainText(body []byte) bool {
+	if docMarker(body, 0) {
+		return false
+	}
 	for i := 0; i < len(body); {
+		// Eight bytes at a time while all are printable ASCII, which neither ends a line nor
+		// needs decoding: most of a manifest.
+		for i+8 <= len(body) && printableASCII8(binary.LittleEndian.Uint64(body[i:])) {
+			i += 8
+		}
+		if i == len(body) {
+			break
+		}
 		c := body[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != 0x7F || c == '\n' {
-				if (c == '.' || c == '-') && (i == 0 || body[i-1] == '\n') && i+2 < len(body) && body[i+1] == c && body[i+2] == c {
-					return false // a document marker (--- or ...)
+			switch {
+			case c == '\n':
+				if docMarker(body, i+1) {
+					return false
 				}
-				i++
-				continue
+			case c < 0x20 || c == 0x7F:
+				return false
 			}
-			return false
+			i++
+			continue
 		}
 		r, size := utf8.DecodeRune(body[i:])
 		if r == utf8.RuneError && size == 1 || r == 0x85 || r == 0x2028 || r == 0x2029 || r == 0xFEFF ||
@@ -100,6 +114,24 @@ func plainText(body []byte) bool {
 		i += size
 	}
 	return true
+}
+
+// docMarker reports whether a document marker ("---" or "...") starts at i, the start of a
+// line.
+func docMarker(body []byte, i int) bool {
+	if i+2 >= len(body) {
+		return false
+	}
+	c := body[i]
+	return (c == '.' || c == '-') && body[i+1] == c && body[i+2] == c
+}
+
+// printableASCII8 reports whether each of the eight bytes of w is printable ASCII, 0x20 to
+// 0x7E: none is below 0x20 (subtracting 0x20 from such a byte borrows into its top bit) and
+// none is above 0x7E (adding 1 to such a byte sets its top bit, or it is set already).
+func printableASCII8(w uint64) bool {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	return (w-0x20*ones)&^w&tops == 0 && (w+ones|w)&tops == 0
 }
 
 const (

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // sameAsOthers fails when blockJSON decides a document otherwise than the paths it stands in
@@ -171,5 +173,86 @@ func FuzzBlockJSON(f *testing.F) {
 	addManifestSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameAsOthers(t, "fuzz", data)
+	})
+}
+
+// plainTextByByte is plainText one byte at a time, as it was before it read eight at a time:
+// the reference TestPlainTextAgrees and FuzzPlainText hold it to.
+func plainTextByByte(body []byte) bool {
+	for i := 0; i < len(body); {
+		c := body[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != 0x7F || c == '\n' {
+				if (c == '.' || c == '-') && (i == 0 || body[i-1] == '\n') && i+2 < len(body) && body[i+1] == c && body[i+2] == c {
+					return false // a document marker (--- or ...)
+				}
+				i++
+				continue
+			}
+			return false
+		}
+		r, size := utf8.DecodeRune(body[i:])
+		if r == utf8.RuneError && size == 1 || r == 0x85 || r == 0x2028 || r == 0x2029 || r == 0xFEFF ||
+			r < 0xA0 || r > 0xD7FF && r < 0xE000 || r > 0xFFFD && r < 0x10000 {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// TestPlainTextAgrees: plainText, eight bytes at a time, decides as the byte-at-a-time reading
+// does: on every document of the corpus, and on every byte value and every document marker at
+// each position of a line, so at each offset of the eight bytes read at once.
+func TestPlainTextAgrees(t *testing.T) {
+	check := func(body []byte) {
+		t.Helper()
+		if got, want := plainText(body), plainTextByByte(body); got != want {
+			t.Errorf("plainText(%q) = %v, want %v", body, got, want)
+		}
+	}
+	docs, plain := 0, 0
+	eachYAMLDocument([]string{"../../../shared/corpus", "testdata"}, func(_ string, body []byte) {
+		docs++
+		if plainText(body) {
+			plain++
+		}
+		check(body)
+	})
+	if docs == 0 {
+		t.Fatal("no documents read")
+	}
+	t.Logf("%d documents, %d plain text", docs, plain)
+	line := []byte("metadata:\n  name: web-frontend-0123456789\n")
+	for pos := range 24 {
+		for b := range 256 {
+			body := slices.Clone(line)
+			body = slices.Insert(body, pos%len(body), byte(b))
+			check(body)
+			check(body[:pos%len(body)+1])
+		}
+		for _, s := range []string{"---", "...", "--", "..", "-- -", "\u2028", "\u0085", "\uFEFF", "é", "\xff", "\xe2\x80", "\t", "\r\n", "\x7f"} {
+			for _, nl := range []string{"\n", ""} {
+				body := slices.Clone(line[:pos%len(line)])
+				body = append(append(body, nl...), s...)
+				check(body)
+				check(append(body, " x"...))
+				check(append(body, "\nkind: Pod\n"...))
+			}
+		}
+	}
+	for _, b := range []string{"", "-", "--", "---", "--- ", "...", "a\n--", "a\n---", "abcdefg\n---", "abcdefgh---", "abcdefg\n...x"} {
+		check([]byte(b))
+	}
+}
+
+func FuzzPlainText(f *testing.F) {
+	for _, s := range []string{"apiVersion: v1\nkind: Pod\n", "a: b\n---\n", "x: \u2028\n", "abcdefgh\n...", "\xff\xfe"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if got, want := plainText(body), plainTextByByte(body); got != want {
+			t.Errorf("plainText(%q) = %v, want %v", body, got, want)
+		}
 	})
 }
