@@ -316,10 +316,15 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 	subjects := trivySubjects(ctx.Inventory, o)
 	for _, c := range o.Workload.Containers() {
 		var reports, other []*trivyReport
-		image := parseImage(c.Image)
+		// The image is parsed when there is a report to compare it with: most inputs have none.
+		var image reference.Named
+		parsed := false
 		for _, s := range subjects {
 			s.container = c.Name
 			for _, r := range idx[s] {
+				if !parsed {
+					image, parsed = parseImage(c.Image), true
+				}
 				if r.describes(image) {
 					reports = append(reports, r)
 				} else {
