@@ -41,7 +41,8 @@ var hugePages struct {
 // allocation the runtime takes from fresh memory and does not zero (none of it is touched; a
 // test holds that), the mapping that holds it is advised, and the allocation is collected for
 // the scan to use. It is done once per process. GODEBUG=disablethp=1, Go's own switch for
-// huge pages, turns it off; so does a kernel that gives huge pages always or never.
+// huge pages, turns it off; so does a kernel that gives huge pages always or never, and it
+// is not done in a 32-bit process.
 func adviseHugePages() {
 	hugePages.once.Do(func() {
 		hugePages.lo, hugePages.hi, hugePages.err = adviseHeap(os.Getenv("GODEBUG"), thpEnabledFile)
@@ -49,8 +50,8 @@ func adviseHugePages() {
 }
 
 func adviseHeap(godebug, enabledFile string) (lo, hi uintptr, err error) {
-	if disablesTHP(godebug) {
-		return 0, 0, nil
+	if disablesTHP(godebug) || unsafe.Sizeof(uintptr(0)) < 8 {
+		return 0, 0, nil // asked not to; or a 32-bit process, whose address space is scarce
 	}
 	mode, err := os.ReadFile(enabledFile)
 	if err != nil || thpMode(mode) != "madvise" {

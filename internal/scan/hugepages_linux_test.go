@@ -23,6 +23,7 @@ func TestHugePagesForTheHeap(t *testing.T) {
 		hugePagesChild()
 		return
 	}
+	skipOn32Bit(t)
 	mode, err := os.ReadFile(thpEnabledFile)
 	if err != nil {
 		t.Skipf("this kernel has no transparent huge pages (%v): adviseHugePages does nothing", err)
@@ -89,7 +90,7 @@ func minorFaults() int64 {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return -1
 	}
-	return ru.Minflt
+	return int64(ru.Minflt)
 }
 
 // smapsField is a field of /proc/self/smaps for the mapping holding addr: its number in KiB or
@@ -119,6 +120,7 @@ func smapsField(addr uintptr, field string) string {
 // TestHugePagesAskedOnlyWhenUseful: the heap is advised only where the kernel gives huge pages
 // on request, and GODEBUG=disablethp=1 (Go's switch for them) keeps it from being.
 func TestHugePagesAskedOnlyWhenUseful(t *testing.T) {
+	skipOn32Bit(t)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -150,5 +152,11 @@ func TestHugePagesAskedOnlyWhenUseful(t *testing.T) {
 				t.Errorf("mapping %#x-%#x has VmFlags %q, want hg", lo, hi, smapsField(lo, "VmFlags"))
 			}
 		})
+	}
+}
+
+func skipOn32Bit(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) < 8 {
+		t.Skip("a 32-bit process does not advise its heap")
 	}
 }
