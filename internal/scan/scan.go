@@ -14,6 +14,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/hugeheap"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
 	"github.com/soc2-operator/soc2-operator/internal/termtable"
 	"github.com/soc2-operator/soc2-operator/internal/version"
@@ -123,7 +124,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	// what no check reads of them is dropped while decoding (readOptions). A profile's
 	// namespace selection depends on every Namespace object of the input, so with a profile the
 	// objects are all read first.
-	adviseHugePages()
+	hugeheap.Advise() // done at start-up when the process is `soc2-operator scan`
 	memory := startMemoryBudget()
 	defer memory.stop()
 	var stream *engine.Stream

@@ -1,4 +1,4 @@
-package scan
+package hugeheap
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,8 +20,12 @@ import (
 // kernel gives huge pages on request, touching it took a few dozen page faults instead of the
 // 8,192 that 4 KiB pages take.
 func TestHugePagesForTheHeap(t *testing.T) {
-	if os.Getenv("SOC2_HUGEPAGES_CHILD") == "1" {
+	switch os.Getenv("SOC2_HUGEPAGES_CHILD") {
+	case "touch":
 		hugePagesChild()
+		return
+	case "startup":
+		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\n", hugePages.hi > hugePages.lo, hugePages.err)
 		return
 	}
 	skipOn32Bit(t)
@@ -35,7 +40,7 @@ func TestHugePagesForTheHeap(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHugePagesForTheHeap$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SOC2_HUGEPAGES_CHILD=1", "SOC2_HUGEPAGES_ENABLED="+fake, "GODEBUG=")
+	cmd.Env = append(os.Environ(), "SOC2_HUGEPAGES_CHILD=touch", "SOC2_HUGEPAGES_ENABLED="+fake, "GODEBUG=")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
@@ -56,8 +61,11 @@ func TestHugePagesForTheHeap(t *testing.T) {
 	if !strings.Contains(" "+got["flags"]+" ", " hg ") {
 		t.Errorf("the heap's mapping has VmFlags %q, want hg (MADV_HUGEPAGE)", got["flags"])
 	}
-	if rss, _ := strconv.Atoi(got["rssAfterAdvice"]); rss <= 0 || rss >= 32<<10 {
-		t.Errorf("the advised mapping holds %d KiB after the advice: the %d MiB reserve was touched (or not read)", rss, hugeHeapReserve>>20)
+	if rss, err := strconv.Atoi(got["rssAfterAdvice"]); err != nil || rss >= 32<<10 {
+		t.Errorf("the advised mapping holds %d KiB after the advice: the %d MiB reserve was touched (or not read)", rss, reserve>>20)
+	}
+	if objects, err := strconv.Atoi(got["heapObjects"]); err != nil || objects >= reserve/2 {
+		t.Errorf("after the advice the heap holds %s bytes of objects: the %d MiB reserve is not free for what comes next", got["heapObjects"], reserve>>20)
 	}
 	faults, _ := strconv.Atoi(got["faults"])
 	if thpMode(mode) != "madvise" && thpMode(mode) != "always" {
@@ -72,6 +80,9 @@ func TestHugePagesForTheHeap(t *testing.T) {
 func hugePagesChild() {
 	hugePages.lo, hugePages.hi, hugePages.err = adviseHeap(os.Getenv("GODEBUG"), os.Getenv("SOC2_HUGEPAGES_ENABLED"))
 	rssAfter := smapsField(hugePages.lo, "Rss")
+	objects := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(objects)
+	fmt.Printf("hp.heapObjects=%d\n", objects[0].Value.Uint64())
 	before := minorFaults()
 	buf := make([]byte, 32<<20)
 	for i := 0; i < len(buf); i += 4096 {
@@ -121,6 +132,9 @@ func smapsField(addr uintptr, field string) string {
 // on request, and GODEBUG=disablethp=1 (Go's switch for them) keeps it from being.
 func TestHugePagesAskedOnlyWhenUseful(t *testing.T) {
 	skipOn32Bit(t)
+	if os.Getenv("SOC2_HUGEPAGES_CHILD") != "" {
+		t.Skip("a child of TestHugePagesForTheHeap or TestHugePagesFromStartUp")
+	}
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -158,5 +172,44 @@ func TestHugePagesAskedOnlyWhenUseful(t *testing.T) {
 func skipOn32Bit(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) < 8 {
 		t.Skip("a 32-bit process does not advise its heap")
+	}
+}
+
+// TestHugePagesFromStartUp: a process started as `soc2-operator scan` has its heap advised by
+// this package's initialiser, before main and before the initialisers of the packages that
+// allocate most of the start-up heap; any other process is left alone. The children are this
+// test binary, started with "scan" as its first argument or not.
+func TestHugePagesFromStartUp(t *testing.T) {
+	skipOn32Bit(t)
+	if os.Getenv("SOC2_HUGEPAGES_CHILD") != "" {
+		t.Skip("a child")
+	}
+	mode, err := os.ReadFile(thpEnabledFile)
+	if err != nil || thpMode(mode) != "madvise" {
+		t.Skipf("this kernel does not give huge pages on request (%q, %v): nothing is advised", strings.TrimSpace(string(mode)), err)
+	}
+	child := func(args ...string) map[string]string {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "SOC2_HUGEPAGES_CHILD=startup", "GODEBUG=")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child %v: %v\n%s", args, err, out)
+		}
+		got := map[string]string{}
+		for _, line := range strings.Split(string(out), "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "hp.") {
+				got[strings.TrimPrefix(k, "hp.")] = v
+			}
+		}
+		return got
+	}
+	// Flags after "scan" are not parsed by the test binary: the child runs every test, and each
+	// but TestHugePagesForTheHeap skips as a child.
+	if got := child("scan"); got["startupAdvised"] != "true" || got["err"] != "<nil>" {
+		t.Errorf("started as scan: advised %q (%s), want true at start-up", got["startupAdvised"], got["err"])
+	}
+	if got := child("-test.run=^TestHugePagesForTheHeap$"); got["startupAdvised"] != "false" {
+		t.Errorf("started otherwise: advised %q, want false", got["startupAdvised"])
 	}
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package scan
+package hugeheap
 
 // adviseHugePages does nothing where the kernel has no madvise(MADV_HUGEPAGE).
 func adviseHugePages() {}

@@ -1,0 +1,32 @@
+// Package hugeheap asks the kernel to back the Go heap of a short-lived process, a scan, with
+// transparent huge pages (2 MiB) instead of 4 KiB pages.
+//
+// Every 4 KiB page of heap a process touches for the first time is a page fault. On the
+// virtual machines CI runs on a fault costs about 19 µs, and a 20,000-object scan touched
+// about 28,000 pages: a quarter of its CPU time. Go's runtime asks for huge pages only for its
+// own metadata, and Debian's and Ubuntu's kernels give them only where a process asks
+// (transparent_hugepage/enabled is "madvise"). With the heap advised, the same scan takes
+// about 4,000 faults.
+//
+// Start-up: a scan's heap is advised by this package's initialiser, when the process was
+// started as `soc2-operator scan`, so that the heap the other packages' initialisers allocate
+// (about 6 MiB: client-go's scheme, controller-runtime, the apiserver packages) is covered
+// too. Go initialises the packages of a program in the order of their import paths, each once
+// the packages it imports are (the order the Go specification gives since Go 1.21), and this
+// package imports only the standard library, so it comes before them. Advise does the same
+// from anywhere else; it acts once per process.
+package hugeheap
+
+import "os"
+
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == "scan" {
+		Advise()
+	}
+}
+
+// Advise asks for huge pages for the Go heap, once per process, where the kernel gives them
+// on request (see adviseHugePages); it is safe to call from any goroutine.
+func Advise() {
+	adviseHugePages()
+}
