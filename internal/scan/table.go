@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
@@ -149,9 +149,30 @@ func writeFindings(w io.Writer, rep *Report, width int) error {
 type checkSummary struct {
 	severity, check, title string
 	failing, excepted      int
-	resources              map[string]int // failing findings per resource
-	order                  []string       // resources in the order first found
-	exceptions             []string       // the exceptions that cover its excepted findings
+	index                  map[string]int  // each failing resource's place in resources
+	resources              []resourceCount // the failing resources, in the order first found
+	exceptions             []string        // the exceptions that cover its excepted findings
+}
+
+type resourceCount struct {
+	name    string
+	failing int // failing findings
+}
+
+// worst returns the n resources with the most failing findings, the first found first among
+// equals: what a stable sort by count would put first, in one pass.
+func (s *checkSummary) worst(n int) []resourceCount {
+	top := make([]resourceCount, 0, n+1)
+	for _, rc := range s.resources {
+		i := len(top)
+		for i > 0 && rc.failing > top[i-1].failing {
+			i--
+		}
+		if i < n {
+			top = slices.Insert(top, i, rc)[:min(len(top)+1, n)]
+		}
+	}
+	return top
 }
 
 // writeCheckSummary prints, per check with findings, most severe first: how many findings
@@ -159,27 +180,43 @@ type checkSummary struct {
 func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 	var sums []*checkSummary
 	byCheck := map[string]*checkSummary{}
+	names := map[*sharedRefs]string{} // each object's resource name, made once
 	for _, fd := range rep.found {
-		f := fd.finding()
-		s := byCheck[f.Check]
+		r := fd.r
+		s := byCheck[r.Check.ID]
 		if s == nil {
-			s = &checkSummary{severity: string(f.Severity), check: f.Check, title: f.Title, resources: map[string]int{}}
-			byCheck[f.Check] = s
+			s = &checkSummary{severity: string(r.Check.Severity), check: r.Check.ID, title: r.Check.Title, index: map[string]int{}}
+			byCheck[r.Check.ID] = s
 			sums = append(sums, s)
 		}
-		if f.Result == v1alpha1.ResultExcepted {
+		if r.Status == engine.StatusExcepted {
 			s.excepted++
-			if !slices.Contains(s.exceptions, f.Exception) {
-				s.exceptions = append(s.exceptions, f.Exception)
+			exception := ""
+			if r.Exception != nil {
+				exception = r.Exception.Key
+			}
+			if !slices.Contains(s.exceptions, exception) {
+				s.exceptions = append(s.exceptions, exception)
 			}
 			continue
 		}
 		s.failing++
-		r := resourceName(f.Resource)
-		if _, ok := s.resources[r]; !ok {
-			s.order = append(s.order, r)
+		name, ok := names[fd.shared]
+		if !ok {
+			var ref *v1alpha1.ResourceRef
+			if fd.shared != nil {
+				ref = fd.shared.resource
+			}
+			name = resourceName(ref)
+			names[fd.shared] = name
 		}
-		s.resources[r]++
+		i, ok := s.index[name]
+		if !ok {
+			i = len(s.resources)
+			s.index[name] = i
+			s.resources = append(s.resources, resourceCount{name: name})
+		}
+		s.resources[i].failing++
 	}
 	if err := writeWrapped(w, width, "Findings by check: FAILING and EXCEPTED count findings (one per resource, or per container); "+
 		"RESOURCES counts the resources that fail; under each check, the resources that fail (the worst, with the most failing findings, when there are more than 3)."); err != nil {
@@ -187,21 +224,17 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 	}
 	t := termtable.Table{Header: []string{"SEVERITY", "CHECK", "FAILING", "EXCEPTED", "RESOURCES"}, Flex: 1}
 	for _, s := range sums {
-		worst := append([]string(nil), s.order...)
-		sort.SliceStable(worst, func(i, j int) bool { return s.resources[worst[i]] > s.resources[worst[j]] })
 		var named []string
-		for i, r := range worst {
-			if i == worstShown {
-				named = append(named, fmt.Sprintf("+%d more", len(worst)-worstShown))
-				break
-			}
-			if s.resources[r] > 1 {
-				r += fmt.Sprintf(" (%d)", s.resources[r])
+		for _, rc := range s.worst(worstShown) {
+			r := rc.name
+			if rc.failing > 1 {
+				r += fmt.Sprintf(" (%d)", rc.failing)
 			}
 			named = append(named, r)
 		}
 		label := "on: "
-		if len(worst) > worstShown {
+		if len(s.resources) > worstShown {
+			named = append(named, fmt.Sprintf("+%d more", len(s.resources)-worstShown))
 			label = "worst: "
 		}
 		worstText := label + strings.Join(named, ", ")
