@@ -106,14 +106,21 @@ func plainText(body []byte) bool {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(body[i:])
-		if r == utf8.RuneError && size == 1 || r == 0x85 || r == 0x2028 || r == 0x2029 || r == 0xFEFF ||
-			r < 0xA0 || r > 0xD7FF && r < 0xE000 || r > 0xFFFD && r < 0x10000 {
+		size, ok := plainRune(body[i:])
+		if !ok {
 			return false
 		}
 		i += size
 	}
 	return true
+}
+
+// plainRune decodes the UTF-8 character b starts with (not ASCII) and reports whether the block
+// reader takes it: valid, printable as yaml.v2 reads, and not a line break or byte order mark.
+func plainRune(b []byte) (size int, ok bool) {
+	r, size := utf8.DecodeRune(b)
+	return size, !(r == utf8.RuneError && size == 1 || r == 0x85 || r == 0x2028 || r == 0x2029 || r == 0xFEFF ||
+		r < 0xA0 || r > 0xD7FF && r < 0xE000 || r > 0xFFFD && r < 0x10000)
 }
 
 // docMarker reports whether a document marker ("---" or "...") starts at i, the start of a
