@@ -1,7 +1,11 @@
 package checks
 
 import (
+	"math/rand/v2"
+	"os"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -112,5 +116,73 @@ func TestCredentialSettings(t *testing.T) {
 				t.Errorf("credentialSettings = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestIsSettingName: the byte loop accepts exactly what the regular expression it replaced
+// did, ^[A-Za-z0-9_.\-]+$: on every one- and two-byte string and on written names.
+func TestIsSettingName(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z0-9_.\-]+$`)
+	check := func(s string) {
+		t.Helper()
+		if got, want := isSettingName(s), re.MatchString(s); got != want {
+			t.Errorf("isSettingName(%q) = %v, want %v", s, got, want)
+		}
+	}
+	check("")
+	for a := range 256 {
+		check(string([]byte{byte(a)}))
+		for b := range 256 {
+			check(string([]byte{byte(a), byte(b)}))
+		}
+	}
+	for _, s := range []string{"DB_PASSWORD", "spring.datasource.password", "api-key", "a b", "name\n", "é", "ключ", "x\u212a", "key$", "-", ".", "_"} {
+		check(s)
+	}
+}
+
+// BenchmarkCredentialSettings reads every line of the corpus's largest ConfigMap (a Grafana
+// dashboard, 166 KB) as credentialSettings does for each ConfigMap value.
+func BenchmarkCredentialSettings(b *testing.B) {
+	data, err := os.ReadFile("../../../shared/corpus/sock-shop/deploy/kubernetes/manifests-monitoring/20-grafana-configmap.yaml")
+	if err != nil {
+		b.Skipf("corpus not available: %v", err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		_ = credentialSettings(string(data), 10)
+	}
+}
+
+// TestMayEndInCredential: the quick test never turns away a name endsInCredential takes, on
+// the written names of TestCredentialName and 200,000 random ones made of credential words,
+// their pieces, separators, digits and plural s in any case.
+func TestMayEndInCredential(t *testing.T) {
+	check := func(name string) {
+		t.Helper()
+		if endsInCredential(name) && !mayEndInCredential(name) {
+			t.Errorf("mayEndInCredential(%q) = false, but endsInCredential takes it", name)
+		}
+	}
+	for _, n := range []string{"DB_PASSWORD", "apiKey", "api_keys", "PGPASSWORD", "client_secret_", "tokens", "accessKeyS", "x.credentials", "KEY", "S", "password_s", "secretKey9", "TOKEN-"} {
+		check(n)
+	}
+	pieces := []string{"password", "Password", "PASSWD", "passphrase", "secret", "Secret", "token", "TOKENS", "api", "Api", "key", "Key", "KEY", "keys",
+		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass"}
+	r := rand.New(rand.NewPCG(3, 4))
+	taken := 0
+	for range 200000 {
+		var b strings.Builder
+		for range 1 + r.IntN(5) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		name := b.String()
+		if endsInCredential(name) {
+			taken++
+		}
+		check(name)
+	}
+	if taken < 1000 {
+		t.Fatalf("only %d random names end in a credential: the test exercises too little", taken)
 	}
 }
