@@ -51,22 +51,16 @@ func writeJSON(w io.Writer, rep *Report) error {
 	var lists []streamedList
 	for _, l := range []struct {
 		key   string
-		built []found
+		items []found
 		field *[]Finding
 	}{{"findings", rep.found, &head.Findings}, {"results", rep.assessed, &head.Results}} {
-		list := streamedList{key: l.key}
-		switch {
-		case l.built != nil:
-			built := l.built
-			list.n, list.at = len(built), func(i int) Finding { return built[i].finding() }
-			*l.field = []Finding{} // an empty list is written [], as encoding/json writes it
-		case *l.field != nil:
-			read := *l.field
-			list.n, list.at = len(read), func(i int) Finding { return read[i] }
+		if l.items == nil {
+			continue // not made (results without --show all): the field stays out
 		}
-		if list.n > 0 {
+		*l.field = []Finding{} // an empty list is written [], as encoding/json writes it
+		if len(l.items) > 0 {
 			*l.field = []Finding{{}}
-			lists = append(lists, list)
+			lists = append(lists, streamedList{l.key, l.items})
 		}
 	}
 	out, err := json.MarshalIndent(&head, "", "  ")
@@ -92,15 +86,15 @@ func writeJSON(w io.Writer, rep *Report) error {
 		}
 		out = out[at+end+len("\n  ]"):]
 		bw.WriteString("[\n")
-		for i := range l.n {
-			f := l.at(i)
+		for i := range l.items {
+			f := l.items[i].finding()
 			item, err := json.MarshalIndent(&f, "    ", "  ")
 			if err != nil {
 				return err
 			}
 			bw.WriteString("    ")
 			bw.Write(item)
-			if i < l.n-1 {
+			if i < len(l.items)-1 {
 				bw.WriteByte(',')
 			}
 			bw.WriteByte('\n')
@@ -112,11 +106,10 @@ func writeJSON(w io.Writer, rep *Report) error {
 }
 
 // streamedList is a list of the report that writeJSON writes item by item: the findings or
-// results buildReport made, or those of a report read back from JSON.
+// the results buildReport made.
 type streamedList struct {
-	key string
-	n   int
-	at  func(int) Finding
+	key   string
+	items []found
 }
 
 // writePolicyReports prints a PolicyReport (namespaced resources) or ClusterPolicyReport
@@ -211,13 +204,11 @@ type junitSkipped struct {
 }
 
 func writeJUnit(w io.Writer, rep *Report) error {
+	// Every result but NotApplicable ones (skipped below): passes are test cases too. The scan
+	// keeps passing results for junit; --show all has made their views already.
 	results := rep.assessed
 	if results == nil {
-		results = rep.found
-		if ev := rep.evaluation; ev != nil {
-			// Every result but NotApplicable ones: passes are test cases too.
-			results = objectRefs{}.all(ev)
-		}
+		results = objectRefs{}.all(rep.evaluation)
 	}
 	suites := junitSuites{Name: "soc2-operator scan"}
 	index := map[string]int{}

@@ -517,25 +517,19 @@ func TestJSONWrittenAsEncoderWould(t *testing.T) {
 			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 				t.Fatalf("%v\n%s", err, stderr)
 			}
-			var want, got bytes.Buffer
+			var want bytes.Buffer
 			enc := json.NewEncoder(&want)
 			enc.SetIndent("", "  ")
 			if err := enc.Encode(&rep); err != nil {
 				t.Fatal(err)
 			}
-			if err := writeJSON(&got, &rep); err != nil {
-				t.Fatal(err)
-			}
-			if want.String() != stdout {
-				t.Fatalf("the report read back is encoded differently from what scan wrote: the test lost a field")
-			}
-			if got.String() != want.String() {
+			if got := stdout; got != want.String() {
 				at := 0
-				for at < min(got.Len(), want.Len()) && got.Bytes()[at] == want.Bytes()[at] {
+				for at < min(len(got), want.Len()) && got[at] == want.Bytes()[at] {
 					at++
 				}
 				t.Fatalf("writeJSON differs from encoding/json at byte %d of %d:\nwant %q\ngot  %q", at, want.Len(),
-					want.String()[max(0, at-80):min(want.Len(), at+80)], got.String()[max(0, at-80):min(got.Len(), at+80)])
+					want.String()[max(0, at-80):min(want.Len(), at+80)], got[max(0, at-80):min(len(got), at+80)])
 			}
 			if name != "nothing found" && len(rep.Findings) == 0 {
 				t.Fatal("no findings: the test did not exercise the streamed lists")
