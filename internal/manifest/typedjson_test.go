@@ -14,7 +14,7 @@ import (
 type typedDocument struct {
 	source string
 	js     []byte
-	newObj func() any
+	newObj func() engine.KubeObject
 }
 
 // typedDocuments are the documents of typed kinds under roots, turned into JSON as Decode does.
@@ -26,7 +26,7 @@ func typedDocuments(roots []string) []typedDocument {
 			return
 		}
 		if newObj := typedFor(tm.APIVersion, tm.Kind); newObj != nil {
-			out = append(out, typedDocument{path, append([]byte(nil), js...), func() any { return newObj() }})
+			out = append(out, typedDocument{path, append([]byte(nil), js...), newObj})
 		}
 	})
 	return out
@@ -34,11 +34,11 @@ func typedDocuments(roots []string) []typedDocument {
 
 // agree fails t unless unmarshalTyped gives what sigs.k8s.io/json alone gives: the same error or
 // none, and an equal object. It says whether the fast decoder decided the document itself.
-func agree(t *testing.T, name string, js []byte, newObj func() any) (fast bool) {
+func agree(t *testing.T, name string, js []byte, newObj func() engine.KubeObject) (fast bool) {
 	t.Helper()
 	want := newObj()
 	wantErr := unmarshal(js, want)
-	got, gotErr := unmarshalTyped(js, func() (o engine.KubeObject) { return newObj().(engine.KubeObject) })
+	got, gotErr := unmarshalTyped(js, newObj)
 	if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
 		t.Errorf("%s: error %v, sigs.k8s.io/json's is %v", name, gotErr, wantErr)
 		return false
@@ -74,13 +74,11 @@ func TestFastTypedDecodingAgrees(t *testing.T) {
 	pod := func(container string) string {
 		return `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","creationTimestamp":null},"spec":{"containers":[{"name":"c",` + container + `}]}}`
 	}
-	newPod := func() any { return typed["/Pod"]() }
-	newDeployment := func() any { return typed["apps/Deployment"]() }
-	newConfigMap := func() any { return typed["/ConfigMap"]() }
+	newPod, newDeployment, newConfigMap := typed["/Pod"], typed["apps/Deployment"], typed["/ConfigMap"]
 	cases := []struct {
 		name   string
 		js     string
-		newObj func() any
+		newObj func() engine.KubeObject
 		fast   bool // whether go-json-experiment may decide it (false: it must leave it)
 	}{
 		{"a field's name in another case is no field", pod(`"securityContext":{"Privileged":true}`), newPod, true},
@@ -138,7 +136,7 @@ func FuzzTypedDecoding(f *testing.F) {
 		if !strings.HasPrefix(strings.TrimSpace(js), "{") {
 			return
 		}
-		agree(t, "fuzz", []byte(js), func() any { return typed["/Pod"]() })
+		agree(t, "fuzz", []byte(js), typed["/Pod"])
 	})
 }
 
