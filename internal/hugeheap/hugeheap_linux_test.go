@@ -14,20 +14,45 @@ import (
 	"unsafe"
 )
 
+// TestMain: started by a test below as a child (SOC2_HUGEPAGES_CHILD), this binary reports on
+// itself as hp.key=value lines instead of running the tests.
+func TestMain(m *testing.M) {
+	switch os.Getenv("SOC2_HUGEPAGES_CHILD") {
+	case "touch":
+		hugePagesChild()
+		os.Exit(0)
+	case "startup":
+		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\n", hugePages.hi > hugePages.lo, hugePages.err)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// runChild runs this test binary as a fresh process in mode (see TestMain), with env added and
+// args as its arguments, and returns what it reports.
+func runChild(t *testing.T, mode string, env []string, args ...string) map[string]string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "SOC2_HUGEPAGES_CHILD="+mode, "GODEBUG="), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child %s %v: %v\n%s", mode, args, err, out)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "hp.") {
+			got[strings.TrimPrefix(k, "hp.")] = v
+		}
+	}
+	return got
+}
+
 // TestHugePagesForTheHeap runs a fresh process (this test binary, as a scan is one) that
 // advises the heap as a scan does and then touches 32 MiB of new heap: that memory lies in the
 // advised mapping, the advice did not touch the reserve it grew the heap by, and, where the
 // kernel gives huge pages on request, touching it took a few dozen page faults instead of the
 // 8,192 that 4 KiB pages take.
 func TestHugePagesForTheHeap(t *testing.T) {
-	switch os.Getenv("SOC2_HUGEPAGES_CHILD") {
-	case "touch":
-		hugePagesChild()
-		return
-	case "startup":
-		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\n", hugePages.hi > hugePages.lo, hugePages.err)
-		return
-	}
 	skipOn32Bit(t)
 	mode, err := os.ReadFile(thpEnabledFile)
 	if err != nil {
@@ -39,18 +64,7 @@ func TestHugePagesForTheHeap(t *testing.T) {
 	if err := os.WriteFile(fake, []byte("always [madvise] never\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHugePagesForTheHeap$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SOC2_HUGEPAGES_CHILD=touch", "SOC2_HUGEPAGES_ENABLED="+fake, "GODEBUG=")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	got := map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "hp.") {
-			got[strings.TrimPrefix(k, "hp.")] = v
-		}
-	}
+	got := runChild(t, "touch", []string{"SOC2_HUGEPAGES_ENABLED=" + fake})
 	t.Logf("child: %v", got)
 	if got["err"] != "<nil>" {
 		t.Fatalf("advising the heap: %s", got["err"])
@@ -117,7 +131,7 @@ func smapsField(addr uintptr, field string) string {
 	for sc.Scan() {
 		line := sc.Text()
 		var a, z uint64
-		if _, err := fmt.Sscanf(line, "%x-%x ", &a, &z); err == nil && strings.Contains(line, "-") && !strings.Contains(line, ":  ") {
+		if _, err := fmt.Sscanf(line, "%x-%x ", &a, &z); err == nil { // a mapping's first line
 			in = uint64(addr) >= a && uint64(addr) < z
 			continue
 		}
@@ -132,9 +146,6 @@ func smapsField(addr uintptr, field string) string {
 // on request, and GODEBUG=disablethp=1 (Go's switch for them) keeps it from being.
 func TestHugePagesAskedOnlyWhenUseful(t *testing.T) {
 	skipOn32Bit(t)
-	if os.Getenv("SOC2_HUGEPAGES_CHILD") != "" {
-		t.Skip("a child of TestHugePagesForTheHeap or TestHugePagesFromStartUp")
-	}
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -178,38 +189,17 @@ func skipOn32Bit(t *testing.T) {
 // TestHugePagesFromStartUp: a process started as `soc2-operator scan` has its heap advised by
 // this package's initialiser, before main and before the initialisers of the packages that
 // allocate most of the start-up heap; any other process is left alone. The children are this
-// test binary, started with "scan" as its first argument or not.
+// test binary, started with "scan" or "manager" as its first argument.
 func TestHugePagesFromStartUp(t *testing.T) {
 	skipOn32Bit(t)
-	if os.Getenv("SOC2_HUGEPAGES_CHILD") != "" {
-		t.Skip("a child")
-	}
 	mode, err := os.ReadFile(thpEnabledFile)
 	if err != nil || thpMode(mode) != "madvise" {
 		t.Skipf("this kernel does not give huge pages on request (%q, %v): nothing is advised", strings.TrimSpace(string(mode)), err)
 	}
-	child := func(args ...string) map[string]string {
-		t.Helper()
-		cmd := exec.Command(os.Args[0], args...)
-		cmd.Env = append(os.Environ(), "SOC2_HUGEPAGES_CHILD=startup", "GODEBUG=")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("child %v: %v\n%s", args, err, out)
-		}
-		got := map[string]string{}
-		for _, line := range strings.Split(string(out), "\n") {
-			if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "hp.") {
-				got[strings.TrimPrefix(k, "hp.")] = v
-			}
-		}
-		return got
-	}
-	// Flags after "scan" are not parsed by the test binary: the child runs every test, and each
-	// but TestHugePagesForTheHeap skips as a child.
-	if got := child("scan"); got["startupAdvised"] != "true" || got["err"] != "<nil>" {
+	if got := runChild(t, "startup", nil, "scan"); got["startupAdvised"] != "true" || got["err"] != "<nil>" {
 		t.Errorf("started as scan: advised %q (%s), want true at start-up", got["startupAdvised"], got["err"])
 	}
-	if got := child("-test.run=^TestHugePagesForTheHeap$"); got["startupAdvised"] != "false" {
-		t.Errorf("started otherwise: advised %q, want false", got["startupAdvised"])
+	if got := runChild(t, "startup", nil, "manager"); got["startupAdvised"] != "false" {
+		t.Errorf("started as manager: advised %q, want false", got["startupAdvised"])
 	}
 }
