@@ -1,8 +1,6 @@
 package checks
 
 import (
-	"cmp"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -28,14 +26,16 @@ var avlPdb = &engine.Check{
 			ctx.Fail("", "no PodDisruptionBudget selects its pods")
 			return
 		}
-		first := ""
-		for _, b := range budgets {
+		first := "" // why the first budget protects none
+		for i, b := range budgets {
 			why := protectsNone(b.pdb)
 			if why == "" {
 				ctx.Pass("")
 				return
 			}
-			first = cmp.Or(first, why)
+			if i == 0 {
+				first = why
+			}
 		}
 		// Every budget that selects the pods lets them all go: name the first.
 		ctx.Fail("", "PodDisruptionBudget %q lets every pod be evicted at once (%s)", budgets[0].obj.Name, first)
