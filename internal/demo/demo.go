@@ -208,11 +208,39 @@ func buildOperator(ctx context.Context, dir string, log io.Writer) (string, erro
 	cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
 	cmd.Dir = testenv.RepoRoot()
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	cmd.Stdout, cmd.Stderr = log, log
+	// The error carries the end of what go printed (the compiler's or linker's message), also
+	// when log is io.Discard, as in the tests.
+	tail := &lastBytes{max: 4 << 10}
+	cmd.Stdout = io.MultiWriter(log, tail)
+	cmd.Stderr = cmd.Stdout
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("building soc2-operator with go %s: %w", strings.Join(args, " "), err)
+		return "", fmt.Errorf("building soc2-operator with go %s: %w\n%s", strings.Join(args, " "), err, tail)
 	}
 	return bin, nil
+}
+
+// lastBytes keeps the last max bytes written to it, from the start of a line where it can.
+type lastBytes struct {
+	max int
+	buf []byte
+}
+
+func (w *lastBytes) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	if over := len(w.buf) - w.max; over > 0 {
+		w.buf = w.buf[over:]
+	}
+	return len(p), nil
+}
+
+func (w *lastBytes) String() string {
+	s := string(w.buf)
+	if len(w.buf) == w.max {
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			s = s[i+1:]
+		}
+	}
+	return strings.TrimRight(s, "\n")
 }
 
 // freeAddress is a free loopback address for the dashboard: 127.0.0.1:8082 when free.

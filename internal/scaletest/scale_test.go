@@ -52,6 +52,7 @@ type cluster struct {
 	writes   float64
 	largest  int
 	peakRSS  int64
+	dir      string // the admin kubeconfig's, removed at the end
 	err      error
 }
 
@@ -70,6 +71,9 @@ func TestMain(m *testing.M) {
 		}
 		if shared.env != nil {
 			_ = shared.env.Stop()
+		}
+		if shared.dir != "" {
+			_ = os.RemoveAll(shared.dir)
 		}
 		return code, nil
 	})
@@ -128,11 +132,10 @@ func (c *cluster) start(b *testing.B) error {
 		return err
 	}
 
-	dir, err := os.MkdirTemp("", "soc2-scale-")
-	if err != nil {
+	if c.dir, err = os.MkdirTemp("", "soc2-scale-"); err != nil {
 		return err
 	}
-	kubeconfig, err := testenv.AdminKubeconfig(env, dir)
+	kubeconfig, err := testenv.AdminKubeconfig(env, c.dir)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,21 +56,18 @@ func buildOperator() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(os.TempDir(), "soc2-operator-bin", key[:16])
+	cache := filepath.Join(os.TempDir(), "soc2-operator-bin")
+	dir := filepath.Join(cache, key[:16])
 	bin := filepath.Join(dir, "soc2-operator")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	lock, err := lockBuild(dir)
 	if err != nil {
 		return "", err
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", fmt.Errorf("locking %s: %w", lock.Name(), err)
-	}
-	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
+	defer lock.Close() // and with it the lock
+	defer pruneBuilds(cache, key[:16], keptBuilds)
 	if _, err := os.Stat(bin); err == nil {
+		now := time.Now()
+		_ = os.Chtimes(bin, now, now) // used: the last to be pruned
 		return bin, nil
 	}
 	args := []string{"build", "-o", bin + ".tmp"}
@@ -83,6 +81,75 @@ func buildOperator() (string, error) {
 		return "", fmt.Errorf("building soc2-operator: %v\n%s", err, out)
 	}
 	return bin, os.Rename(bin+".tmp", bin)
+}
+
+// lockBuild creates dir if need be and takes its lock, waiting for a process that holds it. A
+// process pruning the cache removes a build's directory only with its lock held, so a lock
+// taken on a file that is no longer in the directory is tried again.
+func lockBuild(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "lock")
+	for attempt := 0; ; attempt++ {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		lock, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+		if err == nil {
+			if err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+				lock.Close()
+				return nil, fmt.Errorf("locking %s: %w", path, err)
+			}
+			held, _ := lock.Stat()
+			if now, serr := os.Stat(path); serr == nil && held != nil && os.SameFile(held, now) {
+				return lock, nil
+			}
+			lock.Close()
+			err = fmt.Errorf("%s was removed while it was being locked", path)
+		}
+		if attempt == 4 {
+			return nil, err
+		}
+	}
+}
+
+// keptBuilds is how many builds of other sources the cache keeps (the most recently used),
+// for a checkout that goes back and forth between commits. Each is about 90 MB; without a
+// limit, a day's edits filled a disk and CI failed to link the demo's binary.
+const keptBuilds = 3
+
+// pruneBuilds removes from the cache every build but current and the keep most recently used
+// others. A build another test process holds the lock of is left alone.
+func pruneBuilds(cache, current string, keep int) {
+	entries, err := os.ReadDir(cache)
+	if err != nil {
+		return
+	}
+	type build struct {
+		dir  string
+		used time.Time
+	}
+	var builds []build
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == current {
+			continue
+		}
+		dir := filepath.Join(cache, e.Name())
+		used := time.Time{} // an unfinished build goes first
+		if fi, err := os.Stat(filepath.Join(dir, "soc2-operator")); err == nil {
+			used = fi.ModTime()
+		}
+		builds = append(builds, build{dir, used})
+	}
+	sort.Slice(builds, func(i, j int) bool { return builds[i].used.After(builds[j].used) })
+	for _, b := range builds[min(keep, len(builds)):] {
+		lock, err := os.OpenFile(filepath.Join(b.dir, "lock"), os.O_RDWR, 0)
+		if err != nil {
+			continue // being created, or not a build; lockBuild creates the lock first
+		}
+		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			_ = os.RemoveAll(b.dir)
+		}
+		lock.Close()
+	}
 }
 
 // sourceHash hashes the version, the Go toolchain and the content of every file git knows in
