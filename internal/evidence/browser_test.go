@@ -44,6 +44,7 @@ func openInChromium(t *testing.T, page string) pageVisit {
 		chromedp.ExecPath(testenv.Chromium(t)),
 		chromedp.NoSandbox, // root in CI
 		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Env("TMPDIR="+testenv.ChromiumTempDir(t)),
 		chromedp.WindowSize(1280, 1000),
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

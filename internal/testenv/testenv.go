@@ -129,3 +129,16 @@ func Chromium(t testing.TB) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// ChromiumTempDir is a directory for Chromium's TMPDIR, removed after the test: Chromium leaves
+// its singleton socket's directory in TMPDIR behind. The path is short, as a Unix socket's
+// must be (t.TempDir's, with the test's name in it, is too long).
+func ChromiumTempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

@@ -41,6 +41,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.ExecPath(testenv.Chromium(t)),
 		chromedp.NoSandbox, // root in CI
 		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Env("TMPDIR="+testenv.ChromiumTempDir(t)),
 		chromedp.WindowSize(1280, 900),
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
