@@ -9,18 +9,30 @@ import (
 // memoryFloor is the least soft memory limit a scan sets (see memoryBudget).
 const memoryFloor = 120 << 20
 
-// memoryBudget keeps a scan's memory near flat. Go's collector lets the heap grow to twice
-// what was live after the last collection (GOGC=100): at the end of a 20,000-object scan about
-// 65 MB is live (the findings, and what cross-object checks keep), so the heap peaked at about
-// 115 MB and the process at 200 MiB. With a soft memory limit (debug.SetMemoryLimit) of
-// memoryFloor the collector runs earlier instead: there about 0.1 s more CPU for 30-40 MiB less.
-// As the live heap grows the limit is raised to 1.5 times it, so that on a larger input the
-// collector never runs without pause (at worst as with GOGC=50). The budget covers reading,
-// judging and building the report, not writing it. A GOMEMLIMIT set by the user is left as it
-// is.
+// memoryBudget keeps a scan's memory near flat, and collects only when memory reaches it. Go's
+// collector lets the heap grow to twice what was live after the last collection (GOGC=100): at
+// the end of a 20,000-object scan about 65 MB is live (the findings, and what cross-object
+// checks keep), so the heap peaked at about 115 MB and the process at 200 MiB. With a soft
+// memory limit (debug.SetMemoryLimit) of memoryFloor the collector runs earlier instead. As the
+// live heap grows the limit is raised to 1.5 times it, so that on a larger input the collector
+// never runs without pause (at worst as with GOGC=50).
+//
+// Under the limit the collector is off (GOGC=off with a memory limit, as the Go GC guide
+// describes for a process that knows its memory): a scan's heap is mostly what it keeps, so
+// the cycles GOGC=100 ran while it grew found little to free. A 3,000-object scan then runs
+// no collection at all. Measured against GOGC=100 under the same limit (5 runs each): 3,000
+// objects 0.24 -> 0.21 s, 20,000 objects 1.07 -> 0.93 s; peak RSS 86 -> 105 MiB at 3,000
+// (the heap grows to the limit instead) and 162 -> 165 MiB at 20,000.
+//
+// The budget covers reading, judging and building the report, not writing it: stop puts the
+// limit and the collector back. A GOMEMLIMIT set by the user is left as it is, and then the
+// collector too; a GOGC set by the user is kept, under the budget's limit.
 type memoryBudget struct {
 	on          bool
 	limit, prev int64
+	// gcOff is whether the budget turned the collector off; gcPrev is the percent to put back.
+	gcOff       bool
+	gcPrev      int
 	sinceAdjust int
 	// liveHeap returns the heap live after the last collection (liveHeap; tests replace it).
 	liveHeap func() int64
@@ -34,6 +46,9 @@ func startMemoryBudget() *memoryBudget {
 	b.on, b.prev = true, debug.SetMemoryLimit(-1)
 	b.liveHeap = liveHeap
 	b.adjust()
+	if _, set := os.LookupEnv("GOGC"); !set {
+		b.gcOff, b.gcPrev = true, debug.SetGCPercent(-1)
+	}
 	return b
 }
 
@@ -70,6 +85,9 @@ func (b *memoryBudget) read() {
 // stop puts back the limit there was before; once stopped, the budget does nothing.
 func (b *memoryBudget) stop() {
 	if b.on {
+		if b.gcOff {
+			debug.SetGCPercent(b.gcPrev)
+		}
 		debug.SetMemoryLimit(b.prev)
 		b.on = false
 	}

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -35,6 +36,46 @@ func TestMemoryBudget(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the collector waits for the limit", func(t *testing.T) {
+		percent := gcPercent()
+		b := startMemoryBudget()
+		if got := gcPercent(); got != -1 {
+			t.Errorf("GC percent during the scan: %d, want -1 (off until the memory limit)", got)
+		}
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 32 {
+			sink = make([]byte, 1<<20) // 32 MiB in all, well under the limit
+		}
+		runtime.ReadMemStats(&after)
+		if after.NumGC != before.NumGC {
+			t.Errorf("%d collections for 32 MiB under a limit of %d MiB, want none", after.NumGC-before.NumGC, b.limit>>20)
+		}
+		for range 4 * memoryFloor >> 20 {
+			sink = make([]byte, 1<<20)
+		}
+		runtime.ReadMemStats(&after)
+		if after.NumGC-before.NumGC < 2 {
+			t.Errorf("%d collections for %d MiB of garbage under a limit of %d MiB, want the limit to hold", after.NumGC-before.NumGC, 4*memoryFloor>>20, b.limit>>20)
+		}
+		if after.HeapSys > 2*memoryFloor {
+			t.Errorf("heap of %d MiB under a limit of %d MiB", after.HeapSys>>20, b.limit>>20)
+		}
+		b.stop()
+		if got := gcPercent(); got != percent {
+			t.Errorf("GC percent after the scan: %d, want %d back", got, percent)
+		}
+	})
+	t.Run("GOGC set", func(t *testing.T) {
+		t.Setenv("GOGC", "200")
+		percent := gcPercent()
+		b := startMemoryBudget()
+		if got := gcPercent(); got != percent {
+			t.Errorf("GC percent with GOGC set: %d, want %d untouched", got, percent)
+		}
+		b.stop()
+	})
 	t.Run("GOMEMLIMIT set", func(t *testing.T) {
 		t.Setenv("GOMEMLIMIT", "1GiB")
 		b := startMemoryBudget()
@@ -42,6 +83,18 @@ func TestMemoryBudget(t *testing.T) {
 		if got := debug.SetMemoryLimit(-1); b.on || got != before {
 			t.Errorf("limit with GOMEMLIMIT set: %d (on: %v), want %d untouched", got, b.on, before)
 		}
+		if got := gcPercent(); got == -1 {
+			t.Error("the collector is off with GOMEMLIMIT set: the limit is the user's, and may be far")
+		}
 		b.stop()
 	})
+}
+
+var sink []byte
+
+// gcPercent is the collector's GOGC percent now.
+func gcPercent() int {
+	p := debug.SetGCPercent(-1)
+	debug.SetGCPercent(p)
+	return p
 }
