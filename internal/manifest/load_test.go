@@ -1,8 +1,10 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -287,6 +289,56 @@ func TestFileReaderReadsWhatOSReadFileReads(t *testing.T) {
 		_, want := os.ReadFile(path)
 		if err == nil || want == nil || err.Error() != want.Error() {
 			t.Errorf("%s: got error %v, want %v", name, err, want)
+		}
+	}
+}
+
+// countingReader serves content in reads of at most chunk bytes, counting them and noting a
+// read asked for after the content is all served (the read that returns EOF).
+type countingReader struct {
+	content []byte
+	chunk   int
+	reads   int
+	readEOF bool
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads++
+	if len(c.content) == 0 {
+		c.readEOF = true
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), c.chunk)], c.content)
+	c.content = c.content[n:]
+	return n, nil
+}
+
+// TestFileReaderStopsAtTheSizeItWasOpenedWith: a file read in full in the size fstat gave is
+// not read again for its EOF; one that is larger than that (it grew after it was opened), or
+// whose size was not known, is read to its EOF.
+func TestFileReaderStopsAtTheSizeItWasOpenedWith(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		content int
+		size    int // as fstat gave it when the file was opened
+		chunk   int
+		wantEOF bool // whether it reads to EOF
+	}{
+		{"read whole", 3000, 3000, 1 << 20, false},
+		{"short reads", 3000, 3000, 1000, false},
+		{"grown since it was opened", 5000, 3000, 1 << 20, true},
+		{"size not known", 3000, 0, 1 << 20, true},
+		{"empty", 0, 0, 1 << 20, true},
+	} {
+		content := []byte(strings.Repeat("x", c.content))
+		f := &countingReader{content: content, chunk: c.chunk}
+		var r FileReader
+		got, err := r.readFrom(f, c.size)
+		if err != nil || !bytes.Equal(got, content) {
+			t.Errorf("%s: got %d bytes, error %v; want all %d", c.name, len(got), err, c.content)
+		}
+		if f.readEOF != c.wantEOF {
+			t.Errorf("%s: read to EOF %v, want %v (%d reads)", c.name, f.readEOF, c.wantEOF, f.reads)
 		}
 	}
 }
