@@ -22,8 +22,8 @@ const memoryFloor = 120 << 20
 // the cycles GOGC=100 ran while it grew found little to free. A 3,000-object scan then runs
 // no collection at all. Measured against GOGC=100 under the same limit (medians of 8
 // interleaved runs): 3,000 objects 0.220 -> 0.195 s, 20,000 objects 0.94 -> 0.88 s; peak RSS
-// 79-83 -> 99-101 MiB at 3,000 (the heap grows to the limit instead) and 151-162 -> 162-164 MiB
-// at 20,000. Turning it off from start-up too (in internal/hugeheap's initialiser) gained
+// 79-83 -> 99-101 MiB at 3,000 (nothing is collected, so all it allocates stays mapped) and
+// 151-162 -> 162-164 MiB at 20,000. Turning it off from start-up too (in internal/hugeheap's initialiser) gained
 // nothing measurable: 0.190 s either way at 3,000 over 10 rounds.
 //
 // The budget covers reading, judging and building the report, not writing it: stop puts the
