@@ -166,13 +166,27 @@ func (f found) finding() Finding {
 		Message:   r.Message,
 		check:     r.Check,
 	}
-	if r.Exception != nil {
-		out.Exception = r.Exception.Key
-	}
+	out.Exception = f.exception()
 	if f.shared != nil {
 		out.Resource, out.Source = f.shared.resource, f.shared.source
 	}
 	return out
+}
+
+// exception is the key of the exception that covers the finding, or "".
+func (f found) exception() string {
+	if f.r.Exception == nil {
+		return ""
+	}
+	return f.r.Exception.Key
+}
+
+// resource is the resource the finding is about, or nil.
+func (f found) resource() *v1alpha1.ResourceRef {
+	if f.shared == nil {
+		return nil
+	}
+	return f.shared.resource
 }
 
 // findings returns the Findings of fs.

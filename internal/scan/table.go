@@ -191,11 +191,7 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 		}
 		if r.Status == engine.StatusExcepted {
 			s.excepted++
-			exception := ""
-			if r.Exception != nil {
-				exception = r.Exception.Key
-			}
-			if !slices.Contains(s.exceptions, exception) {
+			if exception := fd.exception(); !slices.Contains(s.exceptions, exception) {
 				s.exceptions = append(s.exceptions, exception)
 			}
 			continue
@@ -203,11 +199,7 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 		s.failing++
 		name, ok := names[fd.shared]
 		if !ok {
-			var ref *v1alpha1.ResourceRef
-			if fd.shared != nil {
-				ref = fd.shared.resource
-			}
-			name = resourceName(ref)
+			name = resourceName(fd.resource())
 			names[fd.shared] = name
 		}
 		i, ok := s.index[name]
