@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -341,6 +342,47 @@ func TestFileReaderStopsAtTheSizeItWasOpenedWith(t *testing.T) {
 			t.Errorf("%s: read to EOF %v, want %v (%d reads)", c.name, f.readEOF, c.wantEOF, f.reads)
 		}
 	}
+}
+
+// TestFileReaderReadsAFileInOneRead: Read gives readFrom the size fstat found, so a file is
+// read with one read system call, not two (counted in /proc/self/io, Linux only).
+func TestFileReaderReadsAFileInOneRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.yaml")
+	content := strings.Repeat("apiVersion: v1\n", 200)
+	writeFile(t, path, content)
+	var r FileReader
+	// Reading /proc/self/io counts too: as much between two readings with nothing in between.
+	own := -readSyscalls(t)
+	own += readSyscalls(t)
+	before := readSyscalls(t)
+	got, err := r.Read(path)
+	reads := readSyscalls(t) - before - own
+	if err != nil || string(got) != content {
+		t.Fatalf("got %d bytes, error %v; want the file's %d", len(got), err, len(content))
+	}
+	if reads != 1 {
+		t.Errorf("%d read system calls for a file of %d bytes, want 1", reads, len(content))
+	}
+}
+
+// readSyscalls is the number of read system calls this process has made (syscr).
+func readSyscalls(t *testing.T) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		t.Skipf("no /proc/self/io: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscr: "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Skip("no syscr in /proc/self/io")
+	return 0
 }
 
 // TestDecodingRunsAheadOfEmit: while emit is busy with the first file, the files after it are
