@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) {
 		hugePagesChild()
 		os.Exit(0)
 	case "startup":
-		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\n", hugePages.hi > hugePages.lo, hugePages.err)
+		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\nhp.gcPercent=%d\n", hugePages.hi > hugePages.lo, hugePages.err, gcPercent())
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -202,4 +203,34 @@ func TestHugePagesFromStartUp(t *testing.T) {
 	if got := runChild(t, "startup", nil, "manager"); got["startupAdvised"] != "false" {
 		t.Errorf("started as manager: advised %q, want false", got["startupAdvised"])
 	}
+}
+
+// TestTheCollectorWaitsAtStartUp: a process started as `soc2-operator scan` runs no
+// collection from this package's initialiser on, unless GOGC or GOMEMLIMIT says how it should
+// (the scan's memory budget takes over in internal/scan); any other process keeps Go's
+// default.
+func TestTheCollectorWaitsAtStartUp(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"scan", nil, []string{"scan"}, "-1"},
+		{"scan with GOGC set", []string{"GOGC=300"}, []string{"scan"}, "300"},
+		{"scan with GOMEMLIMIT set", []string{"GOMEMLIMIT=1GiB"}, []string{"scan"}, "100"},
+		{"manager", nil, []string{"manager"}, "100"},
+	} {
+		env := append([]string{"GOGC=", "GOMEMLIMIT="}, c.env...)
+		if got := runChild(t, "startup", env, c.args...)["gcPercent"]; got != c.want {
+			t.Errorf("%s: GC percent after start-up %s, want %s", c.name, got, c.want)
+		}
+	}
+}
+
+// gcPercent is the collector's GOGC percent now.
+func gcPercent() int {
+	p := debug.SetGCPercent(-1)
+	debug.SetGCPercent(p)
+	return p
 }

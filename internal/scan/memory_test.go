@@ -1,8 +1,10 @@
 package scan
 
 import (
+	"io"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -67,6 +69,16 @@ func TestMemoryBudget(t *testing.T) {
 			t.Errorf("GC percent after the scan: %d, want %d back", got, percent)
 		}
 	})
+	t.Run("off since start-up", func(t *testing.T) {
+		// A scan process starts with the collector off (internal/hugeheap); once the budget
+		// stops, the collector runs as Go's default has it, GOGC=100, not off for good.
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		b := startMemoryBudget()
+		b.stop()
+		if got := gcPercent(); got != 100 {
+			t.Errorf("GC percent after the scan: %d, want 100 (GOGC unset)", got)
+		}
+	})
 	t.Run("GOGC set", func(t *testing.T) {
 		t.Setenv("GOGC", "200")
 		percent := gcPercent()
@@ -88,6 +100,43 @@ func TestMemoryBudget(t *testing.T) {
 		}
 		b.stop()
 	})
+}
+
+// TestTheSummaryTableIsWrittenUnderTheBudget: the default output is written with the collector
+// still off (putting it back first started a collection of all the scan allocated); the
+// outputs that build a document as large as the report are written after the budget stops.
+func TestTheSummaryTableIsWrittenUnderTheBudget(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	percent := gcPercent()
+	for _, c := range []struct {
+		args []string
+		want int // GC percent at the first write
+	}{
+		{nil, -1},
+		{[]string{"-o", "wide"}, percent},
+		{[]string{"-o", "json"}, percent},
+		{[]string{"-o", "sarif"}, percent},
+	} {
+		w := &gcPercentAtWrite{at: 1}
+		Run(append([]string{"-f", "testdata/manifests/shop.yaml", "--fail-on", "none"}, c.args...), strings.NewReader(""), w, io.Discard, scanNow)
+		if w.at != c.want {
+			t.Errorf("%v: GC percent while the output was written %d, want %d", c.args, w.at, c.want)
+		}
+		if got := gcPercent(); got != percent {
+			t.Errorf("%v: GC percent after the scan %d, want %d back", c.args, got, percent)
+		}
+	}
+}
+
+// gcPercentAtWrite records the GC percent at the first Write.
+type gcPercentAtWrite struct{ at int }
+
+func (w *gcPercentAtWrite) Write(p []byte) (int, error) {
+	if w.at == 1 {
+		w.at = gcPercent()
+	}
+	return len(p), nil
 }
 
 var sink []byte
