@@ -181,13 +181,24 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 	var sums []*checkSummary
 	byCheck := map[string]*checkSummary{}
 	names := map[*sharedRefs]string{} // each object's resource name, made once
+	// The findings are sorted by check and then by object, so a check's findings and an
+	// object's findings under it come in runs: the maps are read once per run, not once per
+	// finding (at 20,000 objects, 86,000 findings).
+	var (
+		s          *checkSummary
+		lastCheck  *engine.PlannedCheck
+		lastShared *sharedRefs // nil: none yet, or a finding without an object
+		last       int         // the index in s.resources of lastShared's name
+	)
 	for _, fd := range rep.found {
 		r := fd.r
-		s := byCheck[r.Check.ID]
-		if s == nil {
-			s = &checkSummary{severity: string(r.Check.Severity), check: r.Check.ID, title: r.Check.Title, index: map[string]int{}}
-			byCheck[r.Check.ID] = s
-			sums = append(sums, s)
+		if r.Check != lastCheck {
+			lastCheck, lastShared = r.Check, nil
+			if s = byCheck[r.Check.ID]; s == nil {
+				s = &checkSummary{severity: string(r.Check.Severity), check: r.Check.ID, title: r.Check.Title, index: map[string]int{}}
+				byCheck[r.Check.ID] = s
+				sums = append(sums, s)
+			}
 		}
 		if r.Status == engine.StatusExcepted {
 			s.excepted++
@@ -197,18 +208,21 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 			continue
 		}
 		s.failing++
-		name, ok := names[fd.shared]
-		if !ok {
-			name = resourceName(fd.resource())
-			names[fd.shared] = name
+		if fd.shared == nil || fd.shared != lastShared {
+			name, ok := names[fd.shared]
+			if !ok {
+				name = resourceName(fd.resource())
+				names[fd.shared] = name
+			}
+			i, ok := s.index[name]
+			if !ok {
+				i = len(s.resources)
+				s.index[name] = i
+				s.resources = append(s.resources, resourceCount{name: name})
+			}
+			lastShared, last = fd.shared, i
 		}
-		i, ok := s.index[name]
-		if !ok {
-			i = len(s.resources)
-			s.index[name] = i
-			s.resources = append(s.resources, resourceCount{name: name})
-		}
-		s.resources[i].failing++
+		s.resources[last].failing++
 	}
 	if err := writeWrapped(w, width, "Findings by check: FAILING and EXCEPTED count findings (one per resource, or per container); "+
 		"RESOURCES counts the resources that fail; under each check, the resources that fail (the worst, with the most failing findings, when there are more than 3)."); err != nil {
