@@ -23,7 +23,9 @@ func TestMain(m *testing.M) {
 		hugePagesChild()
 		os.Exit(0)
 	case "startup":
-		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\nhp.gcPercent=%d\n", hugePages.hi > hugePages.lo, hugePages.err, gcPercent())
+		cycles := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+		metrics.Read(cycles)
+		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\nhp.gcPercent=%d\nhp.gcCycles=%d\n", hugePages.hi > hugePages.lo, hugePages.err, gcPercent(), cycles[0].Value.Uint64())
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -197,8 +199,14 @@ func TestHugePagesFromStartUp(t *testing.T) {
 	if err != nil || thpMode(mode) != "madvise" {
 		t.Skipf("this kernel does not give huge pages on request (%q, %v): nothing is advised", strings.TrimSpace(string(mode)), err)
 	}
-	if got := runChild(t, "startup", nil, "scan"); got["startupAdvised"] != "true" || got["err"] != "<nil>" {
+	got := runChild(t, "startup", []string{"GOGC=", "GOMEMLIMIT="}, "scan")
+	if got["startupAdvised"] != "true" || got["err"] != "<nil>" {
 		t.Errorf("started as scan: advised %q (%s), want true at start-up", got["startupAdvised"], got["err"])
+	}
+	// The collector is off before the reserve is allocated, so that only the collection that
+	// frees it runs, not one started by the allocation too.
+	if got["gcCycles"] != "1" {
+		t.Errorf("started as scan: %s collections by the end of start-up, want 1", got["gcCycles"])
 	}
 	if got := runChild(t, "startup", nil, "manager"); got["startupAdvised"] != "false" {
 		t.Errorf("started as manager: advised %q, want false", got["startupAdvised"])
