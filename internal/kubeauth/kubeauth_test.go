@@ -3,6 +3,7 @@ package kubeauth_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -144,18 +145,6 @@ func request(header string) *http.Request {
 		r.Header.Set("Authorization", header)
 	}
 	return r
-}
-
-// waitFor polls cond until it holds, for what the API server applies a moment later (RBAC).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func TestBearerToken(t *testing.T) {
@@ -306,9 +295,12 @@ func TestAuthorizeAsksTheAPIServer(t *testing.T) {
 	}
 	// The binding reaches the API server's authorizer a moment after it is created; each poll
 	// moves the clock past a refusal given before.
-	waitFor(t, "the RoleBinding to allow", func() bool {
+	testenv.Eventually(t, 30*time.Second, "the RoleBinding to allow", func() error {
 		clk.SetTime(clk.Now().Add(2 * time.Minute))
-		return allowed(reports(namespace))
+		if !allowed(reports(namespace)) {
+			return errors.New("refused")
+		}
+		return nil
 	})
 	if allowed(reports("other")) {
 		t.Error("allowed in a namespace the Role is not bound in")
@@ -331,15 +323,16 @@ func TestAuthorizeAsksTheAPIServer(t *testing.T) {
 	// Once the API server refuses (a refusal asked for with the clock standing still is not
 	// reused), the answer that allowed is still reused until its TTL has passed.
 	probe := newReviewer(t, testingclock.NewFakePassiveClock(time.Now()))
-	waitFor(t, "the API server to refuse after the RoleBinding's removal", func() bool {
+	testenv.Eventually(t, 30*time.Second, "the API server to refuse after the RoleBinding's removal", func() error {
 		ok, _, err := probe.Authorize(ctx, u, reports(namespace))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ok {
 			probe = newReviewer(t, testingclock.NewFakePassiveClock(time.Now()))
+			return errors.New("still allowed")
 		}
-		return !ok
+		return nil
 	})
 	clk.SetTime(clk.Now().Add(59 * time.Second))
 	if !allowed(reports(namespace)) {
@@ -397,9 +390,11 @@ func TestMetricsFilter(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
-	waitFor(t, "metrics-reader to let the scraper in", func() bool {
-		code, _ := get(http.MethodGet, scraper)
-		return code == http.StatusOK
+	testenv.Eventually(t, 30*time.Second, "metrics-reader to let the scraper in", func() error {
+		if code, body := get(http.MethodGet, scraper); code != http.StatusOK {
+			return fmt.Errorf("%d %q", code, body)
+		}
+		return nil
 	})
 	if code, body := get(http.MethodGet, scraper); code != http.StatusOK || body != "soc2_metrics 1\n" {
 		t.Errorf("scraper: %d %q, want 200 and the metrics", code, body)
