@@ -27,14 +27,25 @@ import (
 
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "scan" {
-		holdCollector()
+		held := holdCollector()
 		Advise()
+		if held {
+			// Set once the reserve is freed: the reserve alone is over the limit.
+			debug.SetMemoryLimit(ScanMemoryLimit)
+		}
 	}
 }
 
+// ScanMemoryLimit is the soft memory limit a scan runs under with the collector off: from
+// start-up, so that what it reads before its memory budget (internal/scan) takes over (a
+// profile, exceptions files) cannot grow the heap without bound, and then as the budget's
+// least limit, which it raises with the live heap.
+const ScanMemoryLimit = 120 << 20
+
 // holdCollector turns the collector off, where neither GOGC nor GOMEMLIMIT says how it should
-// run; a scan's memory budget (internal/scan) takes over from there, and puts back Go's default
-// (GOGC=100) when the scan is done. It is called before the reserve is allocated, so that the
+// run, and reports whether it did (the caller then sets ScanMemoryLimit); a scan's memory
+// budget (internal/scan) takes over from there, and puts back Go's defaults (GOGC=100, no
+// limit) when the scan is done. It is called before the reserve is allocated, so that the
 // allocation does not start a collection of its own besides the one that frees the reserve:
 // `scan --help` 71-72 -> 63-67 ms (perf stat, three alternated sets of 20), a 2,998-object scan
 // 0.187 -> 0.182 s (median of 30 interleaved rounds), for 7 MiB more peak RSS (97-102 MiB at
@@ -47,10 +58,12 @@ func init() {
 // summary table (internal/scan), which it was not before: median 0.189 -> 0.181 s wall, 0.298
 // -> 0.279 s CPU over 40 interleaved rounds on 2,998 objects; neither change alone gained
 // (0.191 s with the table's alone).
-func holdCollector() {
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetGCPercent(-1)
+func holdCollector() (held bool) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return false
 	}
+	debug.SetGCPercent(-1)
+	return true
 }
 
 // Advise asks for huge pages for the Go heap, once per process, where the kernel gives them

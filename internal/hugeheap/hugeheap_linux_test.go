@@ -3,9 +3,11 @@ package hugeheap
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
@@ -25,7 +27,17 @@ func TestMain(m *testing.M) {
 	case "startup":
 		cycles := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
 		metrics.Read(cycles)
-		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\nhp.gcPercent=%d\nhp.gcCycles=%d\n", hugePages.hi > hugePages.lo, hugePages.err, gcPercent(), cycles[0].Value.Uint64())
+		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\nhp.gcPercent=%d\nhp.gcCycles=%d\nhp.memoryLimit=%d\n", hugePages.hi > hugePages.lo, hugePages.err, gcPercent(), cycles[0].Value.Uint64(), debug.SetMemoryLimit(-1))
+		os.Exit(0)
+	case "garbage":
+		// What a scan allocates before its memory budget starts (a profile, exceptions files):
+		// four times the start-up limit of garbage.
+		for range 4 * ScanMemoryLimit >> 20 {
+			sink = make([]byte, 1<<20)
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Printf("hp.numGC=%d\nhp.heapSys=%d\n", ms.NumGC, ms.HeapSys)
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -218,6 +230,29 @@ func TestHugePagesFromStartUp(t *testing.T) {
 // (the scan's memory budget takes over in internal/scan); any other process keeps Go's
 // default.
 func TestTheCollectorWaitsAtStartUp(t *testing.T) {
+	// Under a limit: a scan that allocates much before its budget starts is still collected.
+	got := runChild(t, "garbage", []string{"GOGC=", "GOMEMLIMIT="}, "scan")
+	if n, _ := strconv.Atoi(got["numGC"]); n < 2 {
+		t.Errorf("started as scan, %d MiB of garbage: %s collections, want the start-up limit to hold", 4*ScanMemoryLimit>>20, got["numGC"])
+	}
+	if heap, _ := strconv.Atoi(got["heapSys"]); heap > 2*ScanMemoryLimit+reserve {
+		t.Errorf("started as scan, %d MiB of garbage: a heap of %d MiB", 4*ScanMemoryLimit>>20, heap>>20)
+	}
+	for _, c := range []struct {
+		name  string
+		env   []string
+		args  []string
+		limit string
+	}{
+		{"scan", nil, []string{"scan"}, strconv.Itoa(ScanMemoryLimit)},
+		{"scan with GOGC set", []string{"GOGC=300"}, []string{"scan"}, strconv.Itoa(math.MaxInt64)},
+		{"manager", nil, []string{"manager"}, strconv.Itoa(math.MaxInt64)},
+	} {
+		env := append([]string{"GOGC=", "GOMEMLIMIT="}, c.env...)
+		if got := runChild(t, "startup", env, c.args...)["memoryLimit"]; got != c.limit {
+			t.Errorf("%s: memory limit after start-up %s, want %s", c.name, got, c.limit)
+		}
+	}
 	for _, c := range []struct {
 		name string
 		env  []string
@@ -235,6 +270,8 @@ func TestTheCollectorWaitsAtStartUp(t *testing.T) {
 		}
 	}
 }
+
+var sink []byte
 
 // gcPercent is the collector's GOGC percent now.
 func gcPercent() int {

@@ -1,13 +1,17 @@
 package scan
 
 import (
+	"math"
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+
+	"github.com/soc2-operator/soc2-operator/internal/hugeheap"
 )
 
-// memoryFloor is the least soft memory limit a scan sets (see memoryBudget).
-const memoryFloor = 120 << 20
+// memoryFloor is the least soft memory limit a scan sets (see memoryBudget); the limit it runs
+// under from start-up too (internal/hugeheap).
+const memoryFloor = hugeheap.ScanMemoryLimit
 
 // memoryBudget keeps a scan's memory near flat, and collects only when memory reaches it. Go's
 // collector lets the heap grow to twice what was live after the last collection (GOGC=100): at
@@ -27,10 +31,10 @@ const memoryFloor = 120 << 20
 // nothing measurable: 0.190 s either way at 3,000 over 10 rounds.
 //
 // The budget covers reading, judging and building the report, and writing the summary table:
-// stop puts the limit and the collector back (Go's default, GOGC=100, where GOGC is not set).
-// The other outputs are written after it stops (see Run). A GOMEMLIMIT set by the user is left
-// as it is, and then the collector too; a GOGC set by the user is kept, under the budget's
-// limit.
+// stop puts the limit and the collector back (Go's defaults, no limit and GOGC=100, where
+// GOMEMLIMIT and GOGC are not set). The other outputs are written after it stops (see Run). A
+// GOMEMLIMIT set by the user is left as it is, and then the collector too; a GOGC set by the
+// user is kept, under the budget's limit.
 type memoryBudget struct {
 	on          bool
 	limit, prev int64
@@ -47,7 +51,9 @@ func startMemoryBudget() *memoryBudget {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return b
 	}
-	b.on, b.prev = true, debug.SetMemoryLimit(-1)
+	// Put back Go's default when done (no limit: GOMEMLIMIT is not set); start-up may have set
+	// one already (internal/hugeheap).
+	b.on, b.prev = true, math.MaxInt64
 	b.liveHeap = liveHeap
 	b.adjust()
 	if os.Getenv("GOGC") == "" {

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"io"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -70,13 +71,18 @@ func TestMemoryBudget(t *testing.T) {
 		}
 	})
 	t.Run("off since start-up", func(t *testing.T) {
-		// A scan process starts with the collector off (internal/hugeheap); once the budget
-		// stops, the collector runs as Go's default has it, GOGC=100, not off for good.
+		// A scan process starts with the collector off under a limit (internal/hugeheap);
+		// once the budget stops, the collector runs as Go's defaults have it, GOGC=100 and no
+		// limit, not off for good or under the start-up's limit.
 		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryFloor))
 		b := startMemoryBudget()
 		b.stop()
 		if got := gcPercent(); got != 100 {
 			t.Errorf("GC percent after the scan: %d, want 100 (GOGC unset)", got)
+		}
+		if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+			t.Errorf("memory limit after the scan: %d, want none (GOMEMLIMIT unset)", got)
 		}
 	})
 	t.Run("GOGC set", func(t *testing.T) {
