@@ -610,6 +610,9 @@ func TestProfiles(t *testing.T) {
 			problems: []string{`returns int; it must return a bool`},
 		},
 		"a custom check that runs away is stopped by the cost limit": {
+			// Time enough that only the cost limit can stop it: with the default 2 s, a loaded
+			// machine under -race reached the timeout first (seen once in 16 runs).
+			timeout: time.Minute,
 			spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{
 				{ID: "runaway", Title: "t", Kinds: []string{"Deployment"},
 					Expression: "[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(d, [1,2,3,4,5,6,7,8,9,10].all(e, [1,2,3,4,5,6,7,8,9,10].all(f, a+b+c+d+e+f > 0))))))",
