@@ -27,8 +27,8 @@ const memoryFloor = hugeheap.ScanMemoryLimit
 // no collection at all. Measured against GOGC=100 under the same limit (medians of 8
 // interleaved runs): 3,000 objects 0.220 -> 0.195 s, 20,000 objects 0.94 -> 0.88 s; peak RSS
 // 79-83 -> 99-101 MiB at 3,000 (nothing is collected, so all it allocates stays mapped) and
-// 151-162 -> 162-164 MiB at 20,000. Turning it off from start-up too (in internal/hugeheap's initialiser) gained
-// nothing measurable: 0.190 s either way at 3,000 over 10 rounds.
+// 151-162 -> 162-164 MiB at 20,000. A scan process has the collector off from start-up too,
+// under the same limit (internal/hugeheap's holdCollector, which says what that gained).
 //
 // The budget covers reading, judging and building the report, and writing the summary table:
 // stop puts the limit and the collector back (Go's defaults, no limit and GOGC=100, where
@@ -36,11 +36,10 @@ const memoryFloor = hugeheap.ScanMemoryLimit
 // GOMEMLIMIT set by the user is left as it is, and then the collector too; a GOGC set by the
 // user is kept, under the budget's limit.
 type memoryBudget struct {
-	on          bool
-	limit, prev int64
-	// gcOff is whether the budget turned the collector off; gcPrev is the percent to put back.
+	on    bool
+	limit int64
+	// gcOff is whether the budget turned the collector off (GOGC is not set).
 	gcOff       bool
-	gcPrev      int
 	sinceAdjust int
 	// liveHeap returns the heap live after the last collection (liveHeap; tests replace it).
 	liveHeap func() int64
@@ -51,16 +50,12 @@ func startMemoryBudget() *memoryBudget {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return b
 	}
-	// Put back Go's default when done (no limit: GOMEMLIMIT is not set); start-up may have set
-	// one already (internal/hugeheap).
-	b.on, b.prev = true, math.MaxInt64
+	b.on = true
 	b.liveHeap = liveHeap
 	b.adjust()
 	if os.Getenv("GOGC") == "" {
-		// Put back Go's default when done: the collector may be off already, since start-up
-		// (internal/hugeheap).
-		debug.SetGCPercent(-1)
-		b.gcOff, b.gcPrev = true, 100
+		debug.SetGCPercent(-1) // off already when start-up turned it off (internal/hugeheap)
+		b.gcOff = true
 	}
 	return b
 }
@@ -95,13 +90,16 @@ func (b *memoryBudget) read() {
 	}
 }
 
-// stop puts back the limit there was before; once stopped, the budget does nothing.
+// stop puts back Go's defaults for the limit and the collector; once stopped, the budget
+// does nothing.
 func (b *memoryBudget) stop() {
 	if b.on {
+		// Go's defaults, which GOMEMLIMIT and GOGC being unset mean: whatever start-up set
+		// (internal/hugeheap) is not put back.
 		if b.gcOff {
-			debug.SetGCPercent(b.gcPrev)
+			debug.SetGCPercent(100)
 		}
-		debug.SetMemoryLimit(b.prev)
+		debug.SetMemoryLimit(math.MaxInt64)
 		b.on = false
 	}
 }
