@@ -131,14 +131,27 @@ func Chromium(t testing.TB) string {
 }
 
 // ChromiumTempDir is a directory for Chromium's TMPDIR, removed after the test: Chromium leaves
-// its singleton socket's directory in TMPDIR behind. The path is short, as a Unix socket's
-// must be (t.TempDir's, with the test's name in it, is too long).
+// its singleton socket's directory (org.chromium.Chromium.*) in TMPDIR behind. The path is
+// short, as a Unix socket's must be (t.TempDir's, with the test's name in it, is too long).
+// The test fails when Chromium left nothing there: it was not given the directory, and its
+// files pile up in /tmp again.
 func ChromiumTempDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "chromium-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		defer os.RemoveAll(dir)
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "org.chromium.") {
+				return
+			}
+		}
+		if !t.Failed() {
+			t.Errorf("Chromium left nothing in its TMPDIR %s: it was not given it (chromedp.Env(\"TMPDIR=\"+dir))", dir)
+		}
+	})
 	return dir
 }
