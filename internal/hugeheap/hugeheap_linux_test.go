@@ -30,22 +30,35 @@ func TestMain(m *testing.M) {
 		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\nhp.gcPercent=%d\nhp.gcCycles=%d\nhp.memoryLimit=%d\n", hugePages.hi > hugePages.lo, hugePages.err, gcPercent(), cycles[0].Value.Uint64(), debug.SetMemoryLimit(-1))
 		os.Exit(0)
 	case "garbage":
-		// What a scan allocates before its memory budget starts (a profile, exceptions files):
-		// four times the start-up limit of garbage.
-		for range 4 * ScanMemoryLimit >> 20 {
+		// What a scan reads before its memory budget starts (a profile, exceptions files):
+		// four times the start-up limit of garbage, every page of it written, as reading is.
+		for range garbage >> 20 {
 			sink = make([]byte, 1<<20)
+			for i := 0; i < len(sink); i += 4 << 10 {
+				sink[i] = 1
+			}
 		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		fmt.Printf("hp.numGC=%d\nhp.heapSys=%d\n", ms.NumGC, ms.HeapSys)
+		fmt.Printf("hp.numGC=%d\n", ms.NumGC)
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
 
+// garbage is how much the "garbage" child allocates and writes.
+const garbage = 4 * ScanMemoryLimit
+
 // runChild runs this test binary as a fresh process in mode (see TestMain), with env added and
 // args as its arguments, and returns what it reports.
 func runChild(t *testing.T, mode string, env []string, args ...string) map[string]string {
+	t.Helper()
+	got, _ := runChildRSS(t, mode, env, args...)
+	return got
+}
+
+// runChildRSS is runChild that also returns the child's peak resident set in bytes.
+func runChildRSS(t *testing.T, mode string, env []string, args ...string) (map[string]string, int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), "SOC2_HUGEPAGES_CHILD="+mode, "GODEBUG="), env...)
@@ -59,7 +72,7 @@ func runChild(t *testing.T, mode string, env []string, args ...string) map[strin
 			got[strings.TrimPrefix(k, "hp.")] = v
 		}
 	}
-	return got
+	return got, int(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10 // KiB on Linux
 }
 
 // TestHugePagesForTheHeap runs a fresh process (this test binary, as a scan is one) that
@@ -230,13 +243,17 @@ func TestHugePagesFromStartUp(t *testing.T) {
 // (the scan's memory budget takes over in internal/scan); any other process keeps Go's
 // default.
 func TestTheCollectorWaitsAtStartUp(t *testing.T) {
-	// Under a limit: a scan that allocates much before its budget starts is still collected.
-	got := runChild(t, "garbage", []string{"GOGC=", "GOMEMLIMIT="}, "scan")
+	// Under a limit: a scan that allocates much before its budget starts is still collected,
+	// and its memory stays near the limit. Peak RSS, not the heap's address space: the limit is
+	// soft, and on a busy machine the collector's CPU cap lets the heap run ahead of it (up to
+	// 398 MiB of heap mapped for 480 MiB of garbage, measured under load), but the scavenger
+	// hands what is free back to the kernel.
+	got, rss := runChildRSS(t, "garbage", []string{"GOGC=", "GOMEMLIMIT="}, "scan")
 	if n, _ := strconv.Atoi(got["numGC"]); n < 2 {
-		t.Errorf("started as scan, %d MiB of garbage: %s collections, want the start-up limit to hold", 4*ScanMemoryLimit>>20, got["numGC"])
+		t.Errorf("started as scan, %d MiB of garbage: %s collections, want the start-up limit to hold", garbage>>20, got["numGC"])
 	}
-	if heap, _ := strconv.Atoi(got["heapSys"]); heap > 2*ScanMemoryLimit+reserve {
-		t.Errorf("started as scan, %d MiB of garbage: a heap of %d MiB", 4*ScanMemoryLimit>>20, heap>>20)
+	if rss > 2*ScanMemoryLimit {
+		t.Errorf("started as scan, %d MiB of garbage: a peak RSS of %d MiB, want the start-up limit (%d MiB) to hold", garbage>>20, rss>>20, ScanMemoryLimit>>20)
 	}
 	for _, c := range []struct {
 		name  string
