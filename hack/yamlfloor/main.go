@@ -1,7 +1,7 @@
 // Command yamlfloor only parses manifests, the way each candidate parser can, to measure the
 // floor a scan is compared against (hack/scan-bench.sh). It reads files like `soc2-operator
-// scan` does (the same walk, a pool of GOMAXPROCS workers) and parses every document, keeping
-// nothing:
+// scan` does (the same walk, handing files to a pool of GOMAXPROCS workers as it goes) and
+// parses every document, keeping nothing:
 //
 //	yamlfloor -mode sigs   PATH...  sigs.k8s.io/yaml round trip: YAML to JSON, then into a map
 //	yamlfloor -mode v2     PATH...  go.yaml.in/yaml/v2 into interface{}
@@ -76,17 +76,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "yamlfloor: unknown -mode %s\n", *mode)
 		os.Exit(2)
 	}
-	var files []string
-	for _, p := range flag.Args() {
-		_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && manifest.IsManifestFile(d.Name()) {
-				files = append(files, path)
-			}
-			return nil
-		})
-	}
-	var docs, failed atomic.Int64
-	next := make(chan string)
+	var files, docs, failed atomic.Int64
+	// The walk hands each file to the workers as it finds it, as scan's does: walking the whole
+	// tree first left both cores idle for it (at 19,991 objects in 12,889 files, 0.46-0.52 s
+	// against 0.37-0.39 s walking while parsing).
+	next := make(chan string, 64)
 	var wg sync.WaitGroup
 	for w := range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
@@ -108,12 +102,18 @@ func main() {
 			}
 		}()
 	}
-	for _, f := range files {
-		next <- f
+	for _, p := range flag.Args() {
+		_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && manifest.IsManifestFile(d.Name()) {
+				files.Add(1)
+				next <- path
+			}
+			return nil
+		})
 	}
 	close(next)
 	wg.Wait()
-	fmt.Printf("%s: %d files, %d documents, %d failed\n", *mode, len(files), docs.Load(), failed.Load())
+	fmt.Printf("%s: %d files, %d documents, %d failed\n", *mode, files.Load(), docs.Load(), failed.Load())
 }
 
 // split cuts a YAML stream at lines that start with ---.
