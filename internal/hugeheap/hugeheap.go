@@ -22,18 +22,54 @@ package hugeheap
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
+	"sync"
 )
 
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "scan" {
-		held := holdCollector()
-		Advise()
-		if held {
-			// Set once the reserve is freed: the reserve alone is over the limit.
-			debug.SetMemoryLimit(ScanMemoryLimit)
+		var limit int64
+		if holdCollector() {
+			limit = ScanMemoryLimit
 		}
+		advise(true, limit)
 	}
+}
+
+var (
+	adviceOnce sync.Once
+	// freed is closed once the advice is done and the reserve it grew the heap by is collected.
+	freed = make(chan struct{})
+)
+
+// advise advises the heap (adviseHugePages) once per process and collects the reserve, then
+// sets limit as the memory limit when it is not 0 (after the collection: the reserve alone is
+// over ScanMemoryLimit) and closes freed. Held until a later cycle, the reserve would push the
+// scan's heap out into memory no advice covers (measured: more faults than with none).
+//
+// With async (at start-up) the collection runs on a goroutine of its own, so that the other
+// packages' initialisers run meanwhile instead of waiting for it; Advise waits for it. A
+// scan of 2,998 objects: 0.173 -> 0.165 s and 0.176 -> 0.174 s (medians of 40 and 30
+// interleaved rounds).
+func advise(async bool, limit int64) {
+	adviceOnce.Do(func() {
+		reserved := adviseHugePages()
+		collect := func() {
+			if reserved {
+				runtime.GC()
+			}
+			if limit != 0 {
+				debug.SetMemoryLimit(limit)
+			}
+			close(freed)
+		}
+		if async && reserved {
+			go collect()
+			return
+		}
+		collect()
+	})
 }
 
 // ScanMemoryLimit is the soft memory limit a scan runs under with the collector off: from
@@ -67,7 +103,10 @@ func holdCollector() (held bool) {
 }
 
 // Advise asks for huge pages for the Go heap, once per process, where the kernel gives them
-// on request (see adviseHugePages); it is safe to call from any goroutine.
+// on request (see adviseHugePages), and returns once the reserve is collected and, in a scan
+// process, the start-up memory limit is set: a scan calls it before it reads anything. It is
+// safe to call from any goroutine.
 func Advise() {
-	adviseHugePages()
+	advise(false, 0)
+	<-freed
 }

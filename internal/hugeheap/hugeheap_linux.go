@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -23,10 +22,9 @@ const hugePage = 2 << 20
 const thpEnabledFile = "/sys/kernel/mm/transparent_hugepage/enabled"
 
 var hugePages struct {
-	once sync.Once
-	lo   uintptr // the heap's address range the advice was given for, when it was
-	hi   uintptr
-	err  error // why it was not, or nil when there was nothing to do
+	lo  uintptr // the heap's address range the advice was given for, when it was
+	hi  uintptr
+	err error // why it was not, or nil when there was nothing to do
 }
 
 // adviseHugePages advises the Go heap with madvise(MADV_HUGEPAGE) when the kernel gives huge
@@ -37,24 +35,25 @@ var hugePages struct {
 // The advice holds for the memory it is given to, and the runtime maps new heap as it grows,
 // which the advice would not cover: so the heap is first grown by reserve, with an allocation
 // the runtime takes from fresh memory and does not zero (none of it is touched; a test holds
-// that), the allocation's memory is advised, and it is collected for the scan to use: the
-// runtime allocates from the lowest free addresses, which are the reserve's once the few
-// pages below it are used. It is done once per process. GODEBUG=disablethp=1, Go's own
-// switch for huge pages, turns it off; so does a kernel that gives huge pages always or never,
-// and it is not done in a 32-bit process.
-func adviseHugePages() {
-	hugePages.once.Do(func() {
-		hugePages.lo, hugePages.hi, hugePages.err = adviseHeap(os.Getenv("GODEBUG"), thpEnabledFile)
-	})
+// that), the allocation's memory is advised, and it is collected for the scan to use (by the
+// caller: see advise): the runtime allocates from the lowest free addresses, which are the
+// reserve's once the few pages below it are used. GODEBUG=disablethp=1, Go's own switch for
+// huge pages, turns it off; so does a kernel that gives huge pages always or never, and it is
+// not done in a 32-bit process. It reports whether it allocated the reserve.
+func adviseHugePages() (reserved bool) {
+	hugePages.lo, hugePages.hi, reserved, hugePages.err = adviseHeap(os.Getenv("GODEBUG"), thpEnabledFile)
+	return reserved
 }
 
-func adviseHeap(godebug, enabledFile string) (lo, hi uintptr, err error) {
+// adviseHeap is adviseHugePages with the GODEBUG value and the kernel's file given; the
+// reserve, when it reports one, is garbage once it returns.
+func adviseHeap(godebug, enabledFile string) (lo, hi uintptr, reserved bool, err error) {
 	if disablesTHP(godebug) || unsafe.Sizeof(uintptr(0)) < 8 {
-		return 0, 0, nil // asked not to; or a 32-bit process, whose address space is scarce
+		return 0, 0, false, nil // asked not to; or a 32-bit process, whose address space is scarce
 	}
 	mode, err := os.ReadFile(enabledFile)
 	if err != nil || thpMode(mode) != "madvise" {
-		return 0, 0, nil // no transparent huge pages, or nothing to ask for
+		return 0, 0, false, nil // no transparent huge pages, or nothing to ask for
 	}
 	block := make([]byte, reserve)
 	// Out to whole huge pages: the heap is mapped in 4 MiB chunks, so the pages around the
@@ -63,13 +62,10 @@ func adviseHeap(godebug, enabledFile string) (lo, hi uintptr, err error) {
 	hi = (uintptr(unsafe.Pointer(unsafe.SliceData(block))) + reserve + hugePage - 1) &^ (hugePage - 1)
 	_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, syscall.MADV_HUGEPAGE)
 	runtime.KeepAlive(block)
-	// Collected whatever the advice did: held until a later cycle, the reserve would push the
-	// scan's heap out into memory no advice covers (measured: more faults than with none).
-	runtime.GC()
 	if errno != 0 {
-		return 0, 0, fmt.Errorf("madvise(MADV_HUGEPAGE) over the heap %#x-%#x: %w", lo, hi, errno)
+		return 0, 0, true, fmt.Errorf("madvise(MADV_HUGEPAGE) over the heap %#x-%#x: %w", lo, hi, errno)
 	}
-	return lo, hi, nil
+	return lo, hi, true, nil
 }
 
 // disablesTHP reports whether a GODEBUG value sets disablethp=1; the last setting wins, as in

@@ -25,13 +25,21 @@ func TestMain(m *testing.M) {
 		hugePagesChild()
 		os.Exit(0)
 	case "startup":
+		// Whether the initialiser advised the heap; then what a scan sees once Advise, the
+		// first thing it does, returns (the manager never calls it).
+		advised, err := hugePages.hi > hugePages.lo, hugePages.err
+		if os.Args[1] == "scan" {
+			Advise()
+		}
 		cycles := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
 		metrics.Read(cycles)
-		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\nhp.gcPercent=%d\nhp.gcCycles=%d\nhp.memoryLimit=%d\n", hugePages.hi > hugePages.lo, hugePages.err, gcPercent(), cycles[0].Value.Uint64(), debug.SetMemoryLimit(-1))
+		fmt.Printf("hp.startupAdvised=%v\nhp.err=%v\nhp.gcPercent=%d\nhp.gcCycles=%d\nhp.memoryLimit=%d\n", advised, err, gcPercent(), cycles[0].Value.Uint64(), debug.SetMemoryLimit(-1))
 		os.Exit(0)
 	case "garbage":
-		// What a scan reads before its memory budget starts (a profile, exceptions files):
-		// four times the start-up limit of garbage, every page of it written, as reading is.
+		// What a scan reads before its memory budget starts (a profile, exceptions files),
+		// after Advise as a scan does: four times the start-up limit of garbage, every page of
+		// it written, as reading is.
+		Advise()
 		for range garbage >> 20 {
 			sink = make([]byte, 1<<20)
 			for i := 0; i < len(sink); i += 4 << 10 {
@@ -120,7 +128,8 @@ func TestHugePagesForTheHeap(t *testing.T) {
 }
 
 func hugePagesChild() {
-	hugePages.lo, hugePages.hi, hugePages.err = adviseHeap(os.Getenv("GODEBUG"), os.Getenv("SOC2_HUGEPAGES_ENABLED"))
+	hugePages.lo, hugePages.hi, _, hugePages.err = adviseHeap(os.Getenv("GODEBUG"), os.Getenv("SOC2_HUGEPAGES_ENABLED"))
+	runtime.GC() // the reserve collected, as advise does
 	rssAfter := smapsField(hugePages.lo, "Rss")
 	objects := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(objects)
@@ -194,12 +203,15 @@ func TestHugePagesAskedOnlyWhenUseful(t *testing.T) {
 		{"disablethp=1 then 0", "disablethp=1,disablethp=0", write("m3", "always [madvise] never\n"), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			lo, hi, err := adviseHeap(c.godebug, c.file)
+			lo, hi, reserved, err := adviseHeap(c.godebug, c.file)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if advised := hi > lo; advised != c.advised {
 				t.Errorf("advised %v (%#x-%#x), want %v", advised, lo, hi, c.advised)
+			}
+			if reserved != c.advised {
+				t.Errorf("the heap grown by the reserve: %v, want %v (only where it is advised)", reserved, c.advised)
 			}
 			if c.advised && !strings.Contains(" "+smapsField(lo, "VmFlags")+" ", " hg ") {
 				t.Errorf("mapping %#x-%#x has VmFlags %q, want hg", lo, hi, smapsField(lo, "VmFlags"))

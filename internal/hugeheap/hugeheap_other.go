@@ -3,4 +3,4 @@
 package hugeheap
 
 // adviseHugePages does nothing where the kernel has no madvise(MADV_HUGEPAGE).
-func adviseHugePages() {}
+func adviseHugePages() (reserved bool) { return false }

@@ -96,6 +96,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		return ExitUsage
 	}
 
+	// Before anything is read: the reserve the heap was grown by at start-up is collected and
+	// the start-up memory limit in force once it returns (internal/hugeheap).
+	hugeheap.Advise()
 	configFailed := false
 	profile, err := loadProfile(opts.ProfileFile, stdin)
 	if err != nil {
@@ -124,7 +127,6 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	// what no check reads of them is dropped while decoding (readOptions). A profile's
 	// namespace selection depends on every Namespace object of the input, so with a profile the
 	// objects are all read first.
-	hugeheap.Advise() // done at start-up when the process is `soc2-operator scan`
 	memory := startMemoryBudget()
 	defer memory.stop()
 	var stream *engine.Stream
