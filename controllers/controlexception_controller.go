@@ -24,7 +24,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
-	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/selection"
 )
 
 // exceptionRecheck is how often an exception is re-judged with nothing else changing, so that
@@ -162,8 +162,8 @@ func (r *ControlExceptionReconciler) assessing(ctx context.Context, ex *v1alpha1
 	}
 	var out []v1alpha1.ComplianceProfile
 	for i := range profiles {
-		sel, problem := inventory.NamespaceSelector(&profiles[i])
-		if problem == nil && inventory.Selects(&profiles[i], sel, ns) {
+		sel, problem := selection.NamespaceSelector(&profiles[i])
+		if problem == nil && selection.Selects(&profiles[i], sel, ns) {
 			out = append(out, profiles[i])
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
+	"github.com/soc2-operator/soc2-operator/internal/selection"
 )
 
 // pass is what the phases of one evaluation share.
@@ -61,7 +62,7 @@ func (p *pass) full() bool { return p.namespace == "" }
 
 // selectNamespaces lists the namespaces the profile selects (a full evaluation).
 func (r *ComplianceProfileReconciler) selectNamespaces(ctx context.Context, p *pass) (ctrl.Result, error) {
-	sel, problem := inventory.NamespaceSelector(p.profile)
+	sel, problem := selection.NamespaceSelector(p.profile)
 	p.selected = map[string]bool{}
 	if problem != nil {
 		p.problems = append(p.problems, *problem)
@@ -72,7 +73,7 @@ func (r *ComplianceProfileReconciler) selectNamespaces(ctx context.Context, p *p
 		return ctrl.Result{}, fmt.Errorf("listing namespaces: %w", err)
 	}
 	for i := range list.Items {
-		if inventory.Selects(p.profile, sel, &list.Items[i]) {
+		if selection.Selects(p.profile, sel, &list.Items[i]) {
 			p.selected[list.Items[i].Name] = true
 		}
 	}
@@ -88,8 +89,8 @@ func (r *ComplianceProfileReconciler) selectNamespace(ctx context.Context, p *pa
 	if err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, fmt.Errorf("reading namespace %s: %w", p.namespace, err)
 	}
-	sel, problem := inventory.NamespaceSelector(p.profile)
-	if err == nil && problem == nil && inventory.Selects(p.profile, sel, ns) {
+	sel, problem := selection.NamespaceSelector(p.profile)
+	if err == nil && problem == nil && selection.Selects(p.profile, sel, ns) {
 		p.selected = map[string]bool{p.namespace: true}
 		return ctrl.Result{}, nil
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/scan"
+	"github.com/soc2-operator/soc2-operator/internal/selection"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -412,7 +413,7 @@ func readOperator() (operatorView, error) {
 	if ready == nil || ready.Status != metav1.ConditionTrue || ready.ObservedGeneration != profile.Generation {
 		return view, fmt.Errorf("profile not Ready for generation %d: %+v", profile.Generation, ready)
 	}
-	sel, problem := inventory.NamespaceSelector(profile)
+	sel, problem := selection.NamespaceSelector(profile)
 	if problem != nil {
 		return view, errors.New(problem.Message)
 	}
@@ -488,7 +489,7 @@ func readOperator() (operatorView, error) {
 	}
 	for i := range namespaces.Items {
 		ns := &namespaces.Items[i]
-		if !inventory.Selects(profile, sel, ns) {
+		if !selection.Selects(profile, sel, ns) {
 			continue
 		}
 		rep := reportOf[ns.Name]

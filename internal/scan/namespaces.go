@@ -9,7 +9,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
-	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/selection"
 )
 
 // skippedNamespaces counts what a profile's namespace selection left out of a scan.
@@ -40,7 +40,7 @@ func (s skippedNamespaces) names(n int) []string {
 // selectNamespaces keeps what the operator would assess under the profile: namespaced objects
 // (and Namespace objects) only in namespaces that the profile's namespaceSelector selects and
 // that are neither in excludedNamespaces nor, unless includeSystemNamespaces, a system
-// namespace; cluster-scoped objects always. The decision is inventory.Selects, the operator's
+// namespace; cluster-scoped objects always. The decision is selection.Selects, the operator's
 // own.
 //
 // A scan sees only the files it is given, so a namespace's labels are those of its Namespace
@@ -53,7 +53,7 @@ func selectNamespaces(objs []*engine.Object, profile *v1alpha1.ComplianceProfile
 	if profile == nil {
 		return objs, skipped
 	}
-	sel, problem := inventory.NamespaceSelector(profile)
+	sel, problem := selection.NamespaceSelector(profile)
 	if problem != nil {
 		// engine.Compile reports the invalid selector as a profile problem (exit 2); evaluate
 		// everything rather than nothing so that the output still shows what was read.
@@ -74,7 +74,7 @@ func selectNamespaces(objs []*engine.Object, profile *v1alpha1.ComplianceProfile
 		if ns == nil {
 			ns = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelMetadataName: name}}}
 		}
-		v := inventory.Selects(profile, sel, ns)
+		v := selection.Selects(profile, sel, ns)
 		decided[name] = v
 		return v
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
+	"github.com/soc2-operator/soc2-operator/internal/selection"
 )
 
 // Path is where the webhook is served.
@@ -137,8 +138,8 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 		if e == nil || (e.Mode != v1alpha1.EnforcementWarn && e.Mode != v1alpha1.EnforcementEnforce) {
 			continue
 		}
-		sel, problem := inventory.NamespaceSelector(p)
-		if problem != nil || !inventory.Selects(p, sel, ns) {
+		sel, problem := selection.NamespaceSelector(p)
+		if problem != nil || !selection.Selects(p, sel, ns) {
 			continue
 		}
 		enforcing = append(enforcing, p)

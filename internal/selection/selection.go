@@ -1,4 +1,7 @@
-package inventory
+// Package selection decides which namespaces a ComplianceProfile assesses: its namespace
+// selector, its exclusions and the system namespaces. The operator (controllers, webhook) and
+// scan decide it with the same code; it imports no Kubernetes client, so that scan does not.
+package selection
 
 import (
 	corev1 "k8s.io/api/core/v1"
