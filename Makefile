@@ -59,8 +59,9 @@ fmt: ## Run gofmt on the code.
 	gofmt -l -w $$(git ls-files '*.go')
 
 .PHONY: vet
-vet: ## Run go vet on everything, the end-to-end tests (build tag e2e) included.
+vet: ## Run go vet on everything, the end-to-end tests (build tag e2e) and the offline build included.
 	go vet -tags e2e ./...
+	go vet -tags offline .
 
 .PHONY: verify
 verify: ## Fail when a generated file is stale, code is not gofmt'ed, or go vet complains.
@@ -186,6 +187,10 @@ bundle: manifests kustomize ## Regenerate the OLM bundle (bundle/, bundle.Docker
 .PHONY: build
 build: ## Build bin/soc2-operator.
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o bin/soc2-operator .
+
+.PHONY: build-offline
+build-offline: ## Build bin/offline/soc2-operator: only scan, checks and version (-tags offline), for CI jobs; it links no Kubernetes client and starts in about half the time (README, How fast).
+	CGO_ENABLED=0 go build -trimpath -tags offline -ldflags "$(LDFLAGS)" -o bin/offline/soc2-operator .
 
 .PHONY: clean
 clean: ## Remove what builds and tests leave in the checkout: bin/ (with make test's binaries, about 1 GB) and _artifacts/. The caches in ~/.cache/soc2-operator stay.

@@ -9,6 +9,10 @@
 //	soc2-operator version             print the version
 //	soc2-operator kubectl ...         the kubectl plugin; installed as kubectl-soc2, the binary
 //	                                  is the plugin itself: kubectl soc2 status|findings|...
+//
+// Built with -tags offline (make build-offline), the binary has only the commands that need no
+// cluster: scan, checks and version. It links no Kubernetes client, controller-runtime or AWS
+// SDK, whose initialisers are most of a scan's start-up (see operator.go).
 package main
 
 import (
@@ -21,8 +25,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/soc2-operator/soc2-operator/internal/evidence"
-	"github.com/soc2-operator/soc2-operator/internal/kubectlplugin"
 	"github.com/soc2-operator/soc2-operator/internal/scan"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 )
@@ -34,7 +36,20 @@ type command struct {
 	run     func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 }
 
+// commands are the binary's commands, in the order usage lists them.
 func commands() []command {
+	var cmds []command
+	for _, c := range allCommands() {
+		if c.run != nil {
+			cmds = append(cmds, c)
+		}
+	}
+	return cmds
+}
+
+// allCommands are the commands of the full build; in the offline build those that need a
+// cluster have no run.
+func allCommands() []command {
 	return []command{
 		{name: "manager", summary: "Run the operator (what the Deployment runs)", run: runManager},
 		{name: "scan", summary: "Evaluate manifest files against the SOC 2 checks (for CI)", run: runScan},
@@ -51,8 +66,8 @@ func commands() []command {
 const PluginName = "kubectl-soc2"
 
 func main() {
-	if name := strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe"); name == PluginName {
-		os.Exit(kubectlplugin.Run(os.Args[1:], &kubectlplugin.Env{Prog: "kubectl soc2", Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+	if name := strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe"); name == PluginName && runPlugin != nil {
+		os.Exit(runPlugin(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -75,10 +90,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	for _, c := range commands() {
-		if c.name == name {
-			return c.run(args[1:], stdin, stdout, stderr)
+	for _, c := range allCommands() {
+		if c.name != name {
+			continue
 		}
+		if c.run == nil {
+			fmt.Fprintf(stderr, "soc2-operator: %s is not in this build: it is the offline build (-tags offline), with only the commands that need no cluster; the operator's binary and image have it\n\n", name)
+			usage(stderr)
+			return 2
+		}
+		return c.run(args[1:], stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "soc2-operator: unknown command %q\n\n", name)
 	usage(stderr)
@@ -102,14 +123,6 @@ func runScan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func runChecks(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return scan.RunChecks(args, stdout, stderr)
-}
-
-func runEvidence(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	return evidence.Run(args, stdout, stderr)
-}
-
-func runKubectl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return kubectlplugin.Run(args, &kubectlplugin.Env{Prog: "soc2-operator kubectl", Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }
 
 func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {

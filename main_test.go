@@ -113,3 +113,61 @@ func TestBuiltVersion(t *testing.T) {
 		t.Errorf("make build does not stamp the version: want %q in\n%s", want, out)
 	}
 }
+
+// TestOfflineBuild: the offline build (make build-offline) links no Kubernetes client,
+// controller-runtime, AWS SDK or Prometheus client; it scans and lists checks exactly as the
+// full binary does, lists only its own commands, and says so when asked for another.
+func TestOfflineBuild(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-tags", "offline", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps -tags offline .: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, heavy := range []string{"sigs.k8s.io/controller-runtime/", "k8s.io/client-go/", "github.com/aws/aws-sdk-go-v2/", "github.com/prometheus/client_golang/"} {
+			if strings.HasPrefix(dep+"/", heavy) {
+				t.Errorf("the offline build links %s", dep)
+			}
+		}
+	}
+	cmdline, err := exec.Command("make", "-n", "build-offline").Output()
+	if err != nil {
+		t.Fatalf("make -n build-offline: %v", err)
+	}
+	// What make build-offline runs, into a temporary directory.
+	bin := filepath.Join(t.TempDir(), "soc2-operator")
+	line := strings.Replace(strings.TrimSpace(string(cmdline)), "bin/offline/soc2-operator", bin, 1)
+	if b, err := exec.Command("sh", "-c", line).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", line, err, b)
+	}
+	offline := func(args ...string) result {
+		var out, errOut bytes.Buffer
+		cmd := exec.Command(bin, args...)
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return result{out.String(), errOut.String(), code}
+	}
+	for _, args := range [][]string{
+		{"scan", "-f", "internal/scan/testdata/manifests"},
+		{"scan", "-f", "internal/scan/testdata/manifests", "--details"},
+		{"checks"},
+	} {
+		if got, want := offline(args...), runBinary(t, args...); got != want {
+			t.Errorf("%v: the offline build gave exit %d, stdout %d bytes, stderr %q; the full binary exit %d, stdout %d bytes, stderr %q",
+				args, got.code, len(got.stdout), got.stderr, want.code, len(want.stdout), want.stderr)
+		}
+	}
+	r := offline("--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "  scan ") || !strings.Contains(r.stdout, "  version ") || strings.Contains(r.stdout, "manager") {
+		t.Errorf("offline --help: exit %d, stdout %q; want scan, checks and version, no manager", r.code, r.stdout)
+	}
+	r = offline("manager")
+	if r.code != 2 || !strings.Contains(r.stderr, "manager is not in this build: it is the offline build") {
+		t.Errorf("offline manager: exit %d, stderr %q; want 2 and why", r.code, r.stderr)
+	}
+}

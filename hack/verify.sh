@@ -45,6 +45,8 @@ fi
 
 echo "verify: go vet -tags e2e ./... (every test file: the e2e tag adds the end-to-end ones)"
 go vet -tags e2e ./... || status=1
+echo "verify: go vet -tags offline . (the offline build: scan, checks and version)"
+go vet -tags offline . || status=1
 
 if [[ ${status} -eq 0 ]]; then
   echo "verify: ok"
