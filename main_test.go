@@ -129,13 +129,23 @@ func TestOfflineBuild(t *testing.T) {
 			}
 		}
 	}
-	cmdline, err := exec.Command("make", "-n", "build-offline").Output()
+	// What make build-offline runs (its go build line: under a parent make, make -n also prints
+	// the directories it enters), into a temporary directory.
+	out, err = exec.Command("make", "--no-print-directory", "-n", "build-offline").Output()
 	if err != nil {
 		t.Fatalf("make -n build-offline: %v", err)
 	}
-	// What make build-offline runs, into a temporary directory.
+	var line string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, " go build ") {
+			line = l
+		}
+	}
 	bin := filepath.Join(t.TempDir(), "soc2-operator")
-	line := strings.Replace(strings.TrimSpace(string(cmdline)), "bin/offline/soc2-operator", bin, 1)
+	if line == "" || !strings.Contains(line, "bin/offline/soc2-operator") {
+		t.Fatalf("make -n build-offline runs no go build into bin/offline/soc2-operator:\n%s", out)
+	}
+	line = strings.Replace(line, "bin/offline/soc2-operator", bin, 1)
 	if b, err := exec.Command("sh", "-c", line).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", line, err, b)
 	}
