@@ -26,11 +26,17 @@ func runBinary(t *testing.T, args ...string) result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return execBinary(t, bin, args...)
+}
+
+// execBinary runs bin with args and returns what it printed and how it exited.
+func execBinary(t *testing.T, bin string, args ...string) result {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent") // never reach a real cluster
-	err = cmd.Run()
+	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -149,19 +155,7 @@ func TestOfflineBuild(t *testing.T) {
 	if b, err := exec.Command("sh", "-c", line).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", line, err, b)
 	}
-	offline := func(args ...string) result {
-		var out, errOut bytes.Buffer
-		cmd := exec.Command(bin, args...)
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return result{out.String(), errOut.String(), code}
-	}
+	offline := func(args ...string) result { return execBinary(t, bin, args...) }
 	for _, args := range [][]string{
 		{"scan", "-f", "internal/scan/testdata/manifests"},
 		{"scan", "-f", "internal/scan/testdata/manifests", "--details"},
