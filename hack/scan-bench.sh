@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Times `soc2-operator scan` against kube-score v1.20.0 and against only parsing the same YAML
+# Times `soc2-operator scan` (the full binary and the offline build) against kube-score v1.20.0 and against only parsing the same YAML
 # (hack/yamlfloor: the block reader scan tries first, a yaml.v3 node tree, and the
 # sigs.k8s.io/yaml round trip; the floor is the fastest of the three), as whole processes (wall time and peak RSS from /usr/bin/time -v), on
 # ../shared/corpus and on renamed copies of it grown to about 3k, 12k and 20k objects.
@@ -24,11 +24,12 @@ if [ ! -x "$KUBE_SCORE" ]; then
   echo "scan-bench: installing kube-score v1.20.0 into $CACHE/kube-score" >&2
   GOBIN=$CACHE/kube-score go install github.com/zegl/kube-score/cmd/kube-score@v1.20.0
 fi
-make build >/dev/null
+make build build-offline >/dev/null
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 go build -o "$TMP/yamlfloor" ./hack/yamlfloor
 BIN=bin/soc2-operator
+OFFLINE=bin/offline/soc2-operator # make build-offline: scan, checks and version only
 
 mapfile -t FILES < <(find "$CORPUS" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) ! -name 'kustomization.y*ml' | sort)
 
@@ -74,14 +75,15 @@ summary() {
   sort -n -k2 "$TMP/$1" | awk '{r[NR]=$2/1024} END{printf "%.0f MiB (%.0f-%.0f)", r[int((NR+1)/2)], r[1], r[NR]}'
 }
 
-printf "| objects | soc2-operator scan | kube-score 1.20.0 | parse only: block | parse only: v3node | parse only: sigs.k8s.io/yaml | scan / kube-score | scan / floor |\n"
-printf "|---|---|---|---|---|---|---|---|\n"
+printf "| objects | soc2-operator scan | scan, offline build | kube-score 1.20.0 | parse only: block | parse only: v3node | parse only: sigs.k8s.io/yaml | kube-score / scan (offline) | scan / floor (offline) |\n"
+printf "|---|---|---|---|---|---|---|---|---|\n"
 for d in "${DIRS[@]}"; do
   key=$(echo "$d" | tr '/.' '__')
   objects=$({ "$BIN" scan -f "$d" -o json --fail-on none 2>/dev/null || true; } | jq .summary.objects)
   mapfile -t files < <(find "$d" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) ! -name 'kustomization.y*ml' | sort)
   for _ in $(seq "$ROUNDS"); do
     measure "scan$key" "$BIN" scan -f "$d" --fail-on none
+    measure "off$key" "$OFFLINE" scan -f "$d" --fail-on none
     measure "ks$key" "$KUBE_SCORE" score "${files[@]}"
     measure "block$key" "$TMP/yamlfloor" -mode block "$d"
     measure "v3$key" "$TMP/yamlfloor" -mode v3node "$d"
@@ -89,7 +91,8 @@ for d in "${DIRS[@]}"; do
   done
   med() { sort -n -k1 "$TMP/$1" | awk '{w[NR]=$1} END{print w[int((NR+1)/2)]}'; }
   floor=$(printf "%s\n%s\n%s\n" "$(med "block$key")" "$(med "v3$key")" "$(med "sigs$key")" | sort -n | head -1)
-  printf "| %s | %s | %s | %s | %s | %s | %.2f | %.2f |\n" "$objects" "$(summary "scan$key")" "$(summary "ks$key")" \
+  printf "| %s | %s | %s | %s | %s | %s | %s | %.1f (%.1f) | %.2f (%.2f) |\n" "$objects" "$(summary "scan$key")" "$(summary "off$key")" "$(summary "ks$key")" \
     "$(summary "block$key")" "$(summary "v3$key")" "$(summary "sigs$key")" \
-    "$(echo "$(med "scan$key") / $(med "ks$key")" | bc -l)" "$(echo "$(med "scan$key") / $floor" | bc -l)"
+    "$(echo "$(med "ks$key") / $(med "scan$key")" | bc -l)" "$(echo "$(med "ks$key") / $(med "off$key")" | bc -l)" \
+    "$(echo "$(med "scan$key") / $floor" | bc -l)" "$(echo "$(med "off$key") / $floor" | bc -l)"
 done
