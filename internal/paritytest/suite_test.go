@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
@@ -75,6 +76,7 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 
+	approval := admissionpolicy.NewVerifier()
 	operator, err := testenv.StartOperator(cfg, testenv.OperatorOptions{
 		Scheme: scheme,
 		Cache:  controllers.CacheOptions(),
@@ -82,6 +84,7 @@ func run(m *testing.M) (int, error) {
 			return controllers.Setup(mgr, controllers.Options{
 				AdminNamespace: adminNamespace,
 				CoalesceDelay:  100 * time.Millisecond,
+				Approval:       approval,
 			})
 		},
 	})
@@ -89,6 +92,14 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	operatorCache = operator.Manager.GetCache()
+	// The test applies exceptions with kubectl. Until the API server applies the operator's
+	// mutating admission policy to ControlExceptions (a moment after the operator creates it),
+	// it refuses them with 503 "Resource kind ... not found", and the exceptions would be
+	// missing from the operator's side only.
+	if err := testenv.WaitAdmissionPolicies(context.Background(), k8s, adminNamespace, testenv.VerifierTrusts(approval)); err != nil {
+		_ = operator.Stop()
+		return 0, err
+	}
 	code := m.Run()
 	return code, operator.Stop()
 }
