@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Times `soc2-operator scan` (the full binary and the offline build) against kube-score v1.20.0 and against only parsing the same YAML
-# (hack/yamlfloor: the block reader scan tries first, a yaml.v3 node tree, and the
-# sigs.k8s.io/yaml round trip; the floor is the fastest of the three), as whole processes (wall time and peak RSS from /usr/bin/time -v), on
-# ../shared/corpus and on renamed copies of it grown to about 3k, 12k and 20k objects.
+# Times `soc2-operator scan` (the full binary and the offline build) against kube-score v1.20.0
+# and against only parsing the same YAML (hack/yamlfloor: the block reader scan tries first, a
+# yaml.v3 node tree, and the sigs.k8s.io/yaml round trip; the floor is the fastest of the three),
+# as whole processes (wall time from bash's clock, peak RSS from /usr/bin/time -v; see measure),
+# on ../shared/corpus and on renamed copies of it grown to about 3k, 12k and 20k objects.
 #
 #   hack/scan-bench.sh [ROUNDS]        (default 5 rounds; each round runs every tool once per size)
 #
