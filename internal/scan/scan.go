@@ -146,7 +146,6 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			manifest.DefaultNamespace(got, opts.Namespace)
 		}
 		manifest.LabelJobPods(got)
-		memory.read()
 		read += len(got)
 		inputErrs = append(inputErrs, errs...)
 		if stream == nil {
@@ -189,7 +188,6 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	if opts.Output != "policyreport" {
 		releaseObjects(ev)
 	}
-	memory.adjust()
 	rep := buildReport(ev, read, opts.Show == "all")
 	// Writing SARIF or JUnit builds a document as large as the report again; under the limit
 	// the collector would run without pause (8 s instead of 6 at 20,000 objects). The summary
