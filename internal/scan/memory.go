@@ -98,15 +98,18 @@ func liveHeap() int64 {
 	return int64(s[0].Value.Uint64())
 }
 
-// adjust sets the limit from the heap live after the last collection: the larger of
-// memoryFloor and 1.5 times it, and reports whether the budget is on.
+// adjust raises the limit from the heap live after the last collection to the larger of
+// memoryFloor and 1.5 times it, and reports whether the budget is on. It never lowers it: once
+// the held objects are let go (after the end of the scan) the memory is still the process's,
+// and under a lower limit the collector would run back to back until the runtime had handed
+// it back to the kernel.
 func (b *memoryBudget) adjust() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.on {
 		return false
 	}
-	if limit := max(memoryFloor, b.liveHeap()/2*3); limit != b.limit {
+	if limit := max(memoryFloor, b.liveHeap()/2*3); limit > b.limit {
 		b.limit = limit
 		debug.SetMemoryLimit(limit)
 	}

@@ -40,7 +40,11 @@ func TestMemoryBudget(t *testing.T) {
 			{10 << 20, memoryFloor},        // small inputs: the floor
 			{memoryFloor / 2, memoryFloor}, // 1.5 times it is still under the floor
 			{200 << 20, 300 << 20},         // larger: 1.5 times the live heap, never below it
-			{100 << 20, 150 << 20},         // and down again as the live heap shrinks
+			// Not lowered as the live heap shrinks: the memory is held already (the peak is
+			// past), and under a lower limit the collector would run back to back until the
+			// runtime had handed it back to the kernel (at 60,000 objects, 8 cycles in 0.5 s
+			// after the held objects were let go, each with the goal at the live heap).
+			{100 << 20, 300 << 20},
 		} {
 			b.liveHeap = func() int64 { return c.live }
 			b.adjust()
