@@ -88,17 +88,30 @@ for d in "${DIRS[@]}"; do
   key=$(echo "$d" | tr '/.' '__')
   objects=$({ "$BIN" scan -f "$d" -o json --fail-on none 2>/dev/null || true; } | jq .summary.objects)
   mapfile -t files < <(find "$d" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) ! -name 'kustomization.y*ml' | sort)
+  # kube-score takes its files as arguments. Past half the kernel's limit on a command line
+  # (ARG_MAX: 2 MiB here, about 25,000 files of these copies) the command would not start
+  # ("Argument list too long") and the run would time nothing: kube-score then reads the same
+  # files as one stream on stdin (`kube-score score -`, as after `helm template`), each file
+  # after a `---`. At 3k both ways score the same objects with the same findings, in about
+  # the same time (3.14-3.24 s from arguments, 2.92-3.12 s from stdin, 3 alternated runs).
+  ks=("$KUBE_SCORE" score "${files[@]}")
+  ksvia=""
+  if [ "$(printf '%s\0' "${files[@]}" | wc -c)" -gt $(($(getconf ARG_MAX) / 2)) ]; then
+    printf '%s\0' "${files[@]}" >"$TMP/files$key"
+    ks=(sh -c 'xargs -0 awk '\''FNR == 1 { print "---" } { print }'\'' <"$1" | "$0" score -' "$KUBE_SCORE" "$TMP/files$key")
+    ksvia=" (stdin)"
+  fi
   for _ in $(seq "$ROUNDS"); do
     measure "scan$key" "$BIN" scan -f "$d" --fail-on none
     measure "off$key" "$OFFLINE" scan -f "$d" --fail-on none
-    measure "ks$key" "$KUBE_SCORE" score "${files[@]}"
+    measure "ks$key" "${ks[@]}"
     measure "block$key" "$TMP/yamlfloor" -mode block "$d"
     measure "v3$key" "$TMP/yamlfloor" -mode v3node "$d"
     measure "sigs$key" "$TMP/yamlfloor" -mode sigs "$d"
   done
   med() { sort -n -k1 "$TMP/$1" | awk '{w[NR]=$1} END{print w[int((NR+1)/2)]}'; }
   floor=$(printf "%s\n%s\n%s\n" "$(med "block$key")" "$(med "v3$key")" "$(med "sigs$key")" | sort -n | head -1)
-  printf "| %s | %s | %s | %s | %s | %s | %s | %.1f (%.1f) | %.2f (%.2f) |\n" "$objects" "$(summary "scan$key")" "$(summary "off$key")" "$(summary "ks$key")" \
+  printf "| %s | %s | %s | %s | %s | %s | %s | %.1f (%.1f) | %.2f (%.2f) |\n" "$objects" "$(summary "scan$key")" "$(summary "off$key")" "$(summary "ks$key")$ksvia" \
     "$(summary "block$key")" "$(summary "v3$key")" "$(summary "sigs$key")" \
     "$(echo "$(med "ks$key") / $(med "scan$key")" | bc -l)" "$(echo "$(med "ks$key") / $(med "off$key")" | bc -l)" \
     "$(echo "$(med "scan$key") / $floor" | bc -l)" "$(echo "$(med "off$key") / $floor" | bc -l)"
