@@ -28,17 +28,14 @@ var netPodPolicyCoverage = &engine.Check{
 			ctx.NotApplicable("", "the pod uses the host's network, which NetworkPolicies do not govern (see wl-host-network)")
 			return
 		}
-		policies := networkPoliciesIn(ctx.Inventory, o.Namespace)
-		if len(policies) == 0 {
+		policies := networkPolicyIndex(ctx.Inventory, o.Namespace)
+		if len(policies.all) == 0 {
 			ctx.Fail("", "no NetworkPolicy in namespace %q: the pods accept traffic from anywhere in the cluster", o.Namespace)
 			return
 		}
 		podSet := podLabels(o)
 		egressOnly, governed := 0, 0
-		for _, p := range policies {
-			if !p.selector.Matches(podSet) {
-				continue
-			}
+		for p := range policies.selecting(podSet) {
 			if !governsIngress(p.policy) {
 				egressOnly++
 				continue
@@ -60,6 +57,6 @@ var netPodPolicyCoverage = &engine.Check{
 			return
 		}
 		ctx.Fail("", "no NetworkPolicy in namespace %q selects the pod labels {%s} (the namespace has %s)",
-			o.Namespace, podSet.String(), pluralPolicies(len(policies)))
+			o.Namespace, podSet.String(), pluralPolicies(len(policies.all)))
 	},
 }
