@@ -88,15 +88,17 @@ for d in "${DIRS[@]}"; do
   key=$(echo "$d" | tr '/.' '__')
   objects=$({ "$BIN" scan -f "$d" -o json --fail-on none 2>/dev/null || true; } | jq .summary.objects)
   mapfile -t files < <(find "$d" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) ! -name 'kustomization.y*ml' | sort)
-  # kube-score takes its files as arguments. Past half the kernel's limit on a command line
-  # (ARG_MAX: 2 MiB here, about 25,000 files of these copies) the command would not start
-  # ("Argument list too long") and the run would time nothing: kube-score then reads the same
-  # files as one stream on stdin (`kube-score score -`, as after `helm template`), each file
-  # after a `---`. At 3k both ways score the same objects with the same findings, in about
-  # the same time (3.14-3.24 s from arguments, 2.92-3.12 s from stdin, 3 alternated runs).
+  # kube-score takes its files as arguments. Past the kernel's limit on a command line (ARG_MAX,
+  # 2 MiB here, for the arguments, their pointers and the environment: about 18,000 files of
+  # these copies) the command would not start ("Argument list too long") and the run would time
+  # nothing: kube-score then reads the same files as one stream on stdin (`kube-score score -`,
+  # as after `helm template`), each file after a `---`. At 3k both ways score the same objects
+  # with the same findings, in about the same time (3.14-3.24 s from arguments, 2.92-3.12 s
+  # from stdin, 3 alternated runs).
   ks=("$KUBE_SCORE" score "${files[@]}")
   ksvia=""
-  if [ "$(printf '%s\0' "${files[@]}" | wc -c)" -gt $(($(getconf ARG_MAX) / 2)) ]; then
+  argbytes=$(($(printf '%s\0' "$KUBE_SCORE" score "${files[@]}" | wc -c) + 8 * (${#files[@]} + 3) + $(env | wc -c)))
+  if [ "$argbytes" -gt $(($(getconf ARG_MAX) - 65536)) ]; then
     printf '%s\0' "${files[@]}" >"$TMP/files$key"
     ks=(sh -c 'xargs -0 awk '\''FNR == 1 { print "---" } { print }'\'' <"$1" | "$0" score -' "$KUBE_SCORE" "$TMP/files$key")
     ksvia=" (stdin)"
