@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,13 +79,53 @@ type disruptionBudget struct {
 // labelKey keys label-indexed lookups: namespace, label key and value.
 type labelKey struct{ namespace, key, value string }
 
-// budgetIndex finds the PodDisruptionBudgets that select a set of pod labels without trying
-// every budget of the namespace: a budget is filed under one label its selector requires, so
-// a pod's labels lead straight to the few budgets that can select it. Budgets whose selector
-// requires no single label value are kept per namespace and always tried.
-type budgetIndex struct {
-	byLabel map[labelKey][]*disruptionBudget
-	unkeyed map[string][]*disruptionBudget
+// selectorIndex finds, among objects that select pods by label (PodDisruptionBudgets,
+// NetworkPolicies), those whose selector matches a pod's labels without trying every one of the
+// namespace: each is filed under one label its selector requires (requiredLabel), so a pod's
+// labels lead straight to the few that can select it; those whose selector requires no single
+// label value are kept per namespace and always tried. One whose selector selects nothing (a
+// missing or invalid selector) is listed in items but filed nowhere.
+type selectorIndex[T any] struct {
+	// items are what was added, in order; selectors are their parsed selectors.
+	items     []T
+	selectors []labels.Selector
+	byLabel   map[labelKey][]int
+	unkeyed   map[string][]int
+}
+
+func newSelectorIndex[T any]() *selectorIndex[T] {
+	return &selectorIndex[T]{byLabel: map[labelKey][]int{}, unkeyed: map[string][]int{}}
+}
+
+// add files item of namespace, whose selector is sel, parsed as parsed.
+func (ix *selectorIndex[T]) add(namespace string, sel *metav1.LabelSelector, parsed labels.Selector, item T) {
+	i := len(ix.items)
+	ix.items = append(ix.items, item)
+	ix.selectors = append(ix.selectors, parsed)
+	switch k, v, keyed := requiredLabel(sel); {
+	case isNothing(parsed):
+	case keyed:
+		lk := labelKey{namespace, k, v}
+		ix.byLabel[lk] = append(ix.byLabel[lk], i)
+	default:
+		ix.unkeyed[namespace] = append(ix.unkeyed[namespace], i)
+	}
+}
+
+// selecting returns the items of namespace whose selector matches set, in the order added.
+func (ix *selectorIndex[T]) selecting(namespace string, set labels.Set) []T {
+	candidates := slices.Clone(ix.unkeyed[namespace])
+	for k, v := range set {
+		candidates = append(candidates, ix.byLabel[labelKey{namespace, k, v}]...)
+	}
+	slices.Sort(candidates)
+	var out []T
+	for _, i := range candidates {
+		if ix.selectors[i].Matches(set) {
+			out = append(out, ix.items[i])
+		}
+	}
+	return out
 }
 
 // requiredLabel picks a label (key, value) that every pod a selector selects must carry, or
@@ -120,26 +161,16 @@ func budgetSelector(inv *engine.Inventory, o *engine.Object, pdb *policyv1.PodDi
 }
 
 // budgets builds the budget index once per evaluation.
-func budgets(inv *engine.Inventory) *budgetIndex {
+func budgets(inv *engine.Inventory) *selectorIndex[*disruptionBudget] {
 	return inv.Memo(nil, "availability.budgets", func() any {
-		idx := &budgetIndex{byLabel: map[labelKey][]*disruptionBudget{}, unkeyed: map[string][]*disruptionBudget{}}
+		idx := newSelectorIndex[*disruptionBudget]()
 		for _, o := range inv.ListKind("PodDisruptionBudget") {
-			pdb, ok := o.Obj.(*policyv1.PodDisruptionBudget)
-			if !ok {
-				continue
-			}
-			b := &disruptionBudget{obj: o, pdb: pdb, selector: budgetSelector(inv, o, pdb)}
-			switch k, v, keyed := requiredLabel(pdb.Spec.Selector); {
-			case isNothing(b.selector):
-			case keyed:
-				lk := labelKey{o.Namespace, k, v}
-				idx.byLabel[lk] = append(idx.byLabel[lk], b)
-			default:
-				idx.unkeyed[o.Namespace] = append(idx.unkeyed[o.Namespace], b)
+			if b := budgetOf(inv, o); b != nil {
+				idx.add(o.Namespace, b.pdb.Spec.Selector, b.selector, b)
 			}
 		}
 		return idx
-	}).(*budgetIndex)
+	}).(*selectorIndex[*disruptionBudget])
 }
 
 // isNothing reports whether a selector is labels.Nothing(): a missing or invalid selector.
@@ -148,22 +179,9 @@ func isNothing(s labels.Selector) bool {
 	return !selectable
 }
 
-// budgetsSelecting lists the budgets in a namespace that select pods with these labels.
+// budgetsSelecting lists the budgets in a namespace that select pods with these labels, by name.
 func budgetsSelecting(inv *engine.Inventory, namespace string, podLabels labels.Set) []*disruptionBudget {
-	idx := budgets(inv)
-	var out []*disruptionBudget
-	for _, b := range idx.unkeyed[namespace] {
-		if b.selector.Matches(podLabels) {
-			out = append(out, b)
-		}
-	}
-	for k, v := range podLabels {
-		for _, b := range idx.byLabel[labelKey{namespace, k, v}] {
-			if b.selector.Matches(podLabels) {
-				out = append(out, b)
-			}
-		}
-	}
+	out := budgets(inv).selecting(namespace, podLabels)
 	sort.Slice(out, func(i, j int) bool { return out[i].obj.Name < out[j].obj.Name })
 	return out
 }

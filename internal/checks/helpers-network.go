@@ -2,8 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"iter"
-	"slices"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -25,62 +23,26 @@ type namespacePolicy struct {
 // not typed (an unknown apiVersion) are left out: their selectors cannot be read. The list is
 // shared: callers must not change it.
 func networkPoliciesIn(inv *engine.Inventory, namespace string) []namespacePolicy {
-	return networkPolicyIndex(inv, namespace).all
+	return networkPolicyIndex(inv, namespace).items
 }
 
-// namespacePolicies are the NetworkPolicies of a namespace (all, as networkPoliciesIn lists
-// them) and which of them may select a pod. A selector that requires a label to have one value
-// (matchLabels, or In with one value: requiredLabel, as budgets are indexed) is filed under
-// that label and value; the others (an empty selector, only other operators) are tried for
-// every pod. So a pod's labels find every policy whose selector matches them, and few others:
-// without the index every pod of a namespace was tried against every policy of it (at 100,000
-// objects, 8% of a scan's CPU).
-type namespacePolicies struct {
-	namespace string
-	all       []namespacePolicy
-	byLabel   map[labelKey][]int
-	rest      []int
-}
-
-// networkPolicyIndex is the namespace's policies with their index, once per evaluation.
-func networkPolicyIndex(inv *engine.Inventory, namespace string) *namespacePolicies {
+// networkPolicyIndex is the NetworkPolicies of a namespace (items, as networkPoliciesIn lists
+// them) indexed by the labels their pod selectors require, once per evaluation: without it
+// every pod of a namespace was tried against every policy of it (at 100,000 objects, 8% of a
+// scan's CPU).
+func networkPolicyIndex(inv *engine.Inventory, namespace string) *selectorIndex[namespacePolicy] {
 	return inv.Memo(nil, "network.policiesIn "+namespace, func() any {
-		objs := inv.List(namespace, "NetworkPolicy")
-		ps := &namespacePolicies{namespace: namespace, all: make([]namespacePolicy, 0, len(objs)), byLabel: map[labelKey][]int{}}
-		for _, o := range objs {
+		idx := newSelectorIndex[namespacePolicy]()
+		for _, o := range inv.List(namespace, "NetworkPolicy") {
 			np, ok := o.Obj.(*networkingv1.NetworkPolicy)
 			if !ok {
 				continue
 			}
-			p := namespacePolicy{obj: o, policy: np,
-				selector: selectorOf(inv, o, "networkpolicy.podSelector", &np.Spec.PodSelector)}
-			i := len(ps.all)
-			ps.all = append(ps.all, p)
-			if k, v, ok := requiredLabel(&np.Spec.PodSelector); ok {
-				lk := labelKey{namespace, k, v}
-				ps.byLabel[lk] = append(ps.byLabel[lk], i)
-			} else {
-				ps.rest = append(ps.rest, i)
-			}
+			sel := selectorOf(inv, o, "networkpolicy.podSelector", &np.Spec.PodSelector)
+			idx.add(namespace, &np.Spec.PodSelector, sel, namespacePolicy{obj: o, policy: np, selector: sel})
 		}
-		return ps
-	}).(*namespacePolicies)
-}
-
-// selecting yields, in the order of all, the policies whose pod selector matches set.
-func (ps *namespacePolicies) selecting(set labels.Set) iter.Seq[namespacePolicy] {
-	candidates := slices.Clone(ps.rest)
-	for k, v := range set {
-		candidates = append(candidates, ps.byLabel[labelKey{ps.namespace, k, v}]...)
-	}
-	slices.Sort(candidates)
-	return func(yield func(namespacePolicy) bool) {
-		for _, i := range candidates {
-			if p := ps.all[i]; p.selector.Matches(set) && !yield(p) {
-				return
-			}
-		}
-	}
+		return idx
+	}).(*selectorIndex[namespacePolicy])
 }
 
 // isDefaultDenyIngress reports whether a NetworkPolicy selects every pod of its namespace and

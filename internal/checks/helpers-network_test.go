@@ -67,8 +67,8 @@ func TestNetworkPolicyIndexFindsEverySelectingPolicy(t *testing.T) {
 	}
 	inv := engine.NewInventory(objs, true)
 	ps := networkPolicyIndex(inv, "shop")
-	if len(ps.all) != 11 {
-		t.Fatalf("%d policies in shop, want 11", len(ps.all))
+	if len(ps.items) != 11 {
+		t.Fatalf("%d policies in shop, want 11", len(ps.items))
 	}
 	for _, set := range []labels.Set{
 		{"app": "web", "tier": "front"},
@@ -80,12 +80,12 @@ func TestNetworkPolicyIndexFindsEverySelectingPolicy(t *testing.T) {
 		nil,
 	} {
 		var want, got []string
-		for _, p := range ps.all {
+		for _, p := range ps.items {
 			if p.selector.Matches(set) {
 				want = append(want, p.obj.Name)
 			}
 		}
-		for p := range ps.selecting(set) {
+		for _, p := range ps.selecting("shop", set) {
 			got = append(got, p.obj.Name)
 		}
 		if !slices.Equal(got, want) {

@@ -29,13 +29,13 @@ var netPodPolicyCoverage = &engine.Check{
 			return
 		}
 		policies := networkPolicyIndex(ctx.Inventory, o.Namespace)
-		if len(policies.all) == 0 {
+		if len(policies.items) == 0 {
 			ctx.Fail("", "no NetworkPolicy in namespace %q: the pods accept traffic from anywhere in the cluster", o.Namespace)
 			return
 		}
 		podSet := podLabels(o)
 		egressOnly, governed := 0, 0
-		for p := range policies.selecting(podSet) {
+		for _, p := range policies.selecting(o.Namespace, podSet) {
 			if !governsIngress(p.policy) {
 				egressOnly++
 				continue
@@ -57,6 +57,6 @@ var netPodPolicyCoverage = &engine.Check{
 			return
 		}
 		ctx.Fail("", "no NetworkPolicy in namespace %q selects the pod labels {%s} (the namespace has %s)",
-			o.Namespace, podSet.String(), pluralPolicies(len(policies.all)))
+			o.Namespace, podSet.String(), pluralPolicies(len(policies.items)))
 	},
 }
