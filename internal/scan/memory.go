@@ -48,7 +48,8 @@ type memoryBudget struct {
 	limit int64
 	// gcOff is whether the budget turned the collector off (GOGC is not set).
 	gcOff bool
-	// liveHeap returns the heap live after the last collection (liveHeap; tests replace it).
+	// liveHeap returns the heap live after the last collection (liveHeap; tests give their
+	// own to newMemoryBudget).
 	liveHeap func() int64
 }
 

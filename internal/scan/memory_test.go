@@ -34,7 +34,10 @@ func TestMemoryBudget(t *testing.T) {
 		}
 	})
 	t.Run("raised with the live heap", func(t *testing.T) {
-		b := startMemoryBudget()
+		// The live heap is read after every collection on the runtime's goroutine too, so it
+		// is set through an atomic, not by replacing the budget's function.
+		var live atomic.Int64
+		b := newMemoryBudget(live.Load)
 		defer b.stop()
 		for _, c := range []struct{ live, want int64 }{
 			{10 << 20, memoryFloor},        // small inputs: the floor
@@ -46,7 +49,7 @@ func TestMemoryBudget(t *testing.T) {
 			// after the held objects were let go, each with the goal at the live heap).
 			{100 << 20, 300 << 20},
 		} {
-			b.liveHeap = func() int64 { return c.live }
+			live.Store(c.live)
 			b.adjust()
 			if got := debug.SetMemoryLimit(-1); got != c.want {
 				t.Errorf("live heap %d MiB: limit %d MiB, want %d MiB", c.live>>20, got>>20, c.want>>20)
