@@ -33,7 +33,10 @@ go build -o "$TMP/yamlfloor" ./hack/yamlfloor
 BIN=bin/soc2-operator
 OFFLINE=bin/offline/soc2-operator # make build-offline: scan, checks and version only
 
-mapfile -t FILES < <(find "$CORPUS" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) ! -name 'kustomization.y*ml' | sort)
+# manifests DIR: the manifest files under DIR (what kube-score is given), sorted.
+manifests() { find "$1" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) ! -name 'kustomization.y*ml' | sort; }
+
+mapfile -t FILES < <(manifests "$CORPUS")
 
 # docs FILE: the number of YAML documents in FILE (what a copy adds).
 docs() { awk 'BEGIN{n=1} /^---/{n++} END{print n}' "$1"; }
@@ -63,7 +66,7 @@ for s in $SIZES; do
   DIRS+=("$TMP/size-$s")
 done
 
-# measure NAME DIR CMD...: one run; appends "wall_s rss_kb" to $TMP/NAME. The wall time is bash's
+# measure NAME CMD...: one run; appends "wall_s rss_kb" to $TMP/NAME. The wall time is bash's
 # clock (microseconds) around the run: /usr/bin/time -v gives it in hundredths of a second, too
 # coarse for runs of 50-200 ms (a floor of 0.06 s against 0.07 s moved a ratio by a sixth). It
 # includes starting /usr/bin/time (about a millisecond), the same for every tool.
@@ -87,7 +90,7 @@ printf "|---|---|---|---|---|---|---|---|---|\n"
 for d in "${DIRS[@]}"; do
   key=$(echo "$d" | tr '/.' '__')
   objects=$({ "$BIN" scan -f "$d" -o json --fail-on none 2>/dev/null || true; } | jq .summary.objects)
-  mapfile -t files < <(find "$d" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) ! -name 'kustomization.y*ml' | sort)
+  mapfile -t files < <(manifests "$d")
   # kube-score takes its files as arguments. Past the kernel's limit on a command line (ARG_MAX,
   # 2 MiB here, for the arguments, their pointers and the environment: about 18,000 files of
   # these copies) the command would not start ("Argument list too long") and the run would time
