@@ -85,25 +85,29 @@ type labelKey struct{ namespace, key, value string }
 // labels lead straight to the few that can select it; those whose selector requires no single
 // label value are kept per namespace and always tried. One whose selector selects nothing (a
 // missing or invalid selector) is listed in items but filed nowhere.
-type selectorIndex[T any] struct {
-	// items are what was added, in order; selectors are their parsed selectors.
-	items     []T
-	selectors []labels.Selector
-	byLabel   map[labelKey][]int
-	unkeyed   map[string][]int
+type selectorIndex[T podSelecting] struct {
+	// items are what was added, in order.
+	items   []T
+	byLabel map[labelKey][]int
+	unkeyed map[string][]int
 }
 
-func newSelectorIndex[T any]() *selectorIndex[T] {
+// podSelecting is what selectorIndex holds: an object with its parsed pod selector.
+type podSelecting interface{ podSelector() labels.Selector }
+
+func (b *disruptionBudget) podSelector() labels.Selector { return b.selector }
+func (p namespacePolicy) podSelector() labels.Selector   { return p.selector }
+
+func newSelectorIndex[T podSelecting]() *selectorIndex[T] {
 	return &selectorIndex[T]{byLabel: map[labelKey][]int{}, unkeyed: map[string][]int{}}
 }
 
-// add files item of namespace, whose selector is sel, parsed as parsed.
-func (ix *selectorIndex[T]) add(namespace string, sel *metav1.LabelSelector, parsed labels.Selector, item T) {
+// add files item of namespace, whose selector as written is sel.
+func (ix *selectorIndex[T]) add(namespace string, sel *metav1.LabelSelector, item T) {
 	i := len(ix.items)
 	ix.items = append(ix.items, item)
-	ix.selectors = append(ix.selectors, parsed)
 	switch k, v, keyed := requiredLabel(sel); {
-	case isNothing(parsed):
+	case isNothing(item.podSelector()):
 	case keyed:
 		lk := labelKey{namespace, k, v}
 		ix.byLabel[lk] = append(ix.byLabel[lk], i)
@@ -121,7 +125,7 @@ func (ix *selectorIndex[T]) selecting(namespace string, set labels.Set) []T {
 	slices.Sort(candidates)
 	var out []T
 	for _, i := range candidates {
-		if ix.selectors[i].Matches(set) {
+		if ix.items[i].podSelector().Matches(set) {
 			out = append(out, ix.items[i])
 		}
 	}
@@ -166,7 +170,7 @@ func budgets(inv *engine.Inventory) *selectorIndex[*disruptionBudget] {
 		idx := newSelectorIndex[*disruptionBudget]()
 		for _, o := range inv.ListKind("PodDisruptionBudget") {
 			if b := budgetOf(inv, o); b != nil {
-				idx.add(o.Namespace, b.pdb.Spec.Selector, b.selector, b)
+				idx.add(o.Namespace, b.pdb.Spec.Selector, b)
 			}
 		}
 		return idx

@@ -38,8 +38,8 @@ func networkPolicyIndex(inv *engine.Inventory, namespace string) *selectorIndex[
 			if !ok {
 				continue
 			}
-			sel := selectorOf(inv, o, "networkpolicy.podSelector", &np.Spec.PodSelector)
-			idx.add(namespace, &np.Spec.PodSelector, sel, namespacePolicy{obj: o, policy: np, selector: sel})
+			idx.add(namespace, &np.Spec.PodSelector, namespacePolicy{obj: o, policy: np,
+				selector: selectorOf(inv, o, "networkpolicy.podSelector", &np.Spec.PodSelector)})
 		}
 		return idx
 	}).(*selectorIndex[namespacePolicy])
