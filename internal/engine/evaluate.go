@@ -141,6 +141,7 @@ func (b *builder) finish(ctx *Context) {
 			}
 		}
 	}
+	b.messages = nil // the results keep the messages
 	finishSummaries(ev.Summaries, p)
 }
 
@@ -249,6 +250,27 @@ type builder struct {
 	keepPassing bool
 	results     []Result
 	scratch     []Result
+	// messages holds one copy of each message of the results kept (intern).
+	messages map[string]string
+}
+
+// intern returns the copy of msg the evaluation already keeps, if any, so that the results kept
+// share it. Checks format a fresh message for every object, and most are the same words for
+// many objects ("no PodDisruptionBudget selects its pods"): in the corpus, 1,875 different
+// messages among 12,837 results kept, and kept messages were a sixth of a 100,000-object
+// scan's live heap.
+func (b *builder) intern(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	if kept, ok := b.messages[msg]; ok {
+		return kept
+	}
+	if b.messages == nil {
+		b.messages = map[string]string{}
+	}
+	b.messages[msg] = msg
+	return msg
 }
 
 func (b *builder) summary(ns string) *Summary {
@@ -319,6 +341,7 @@ func (b *builder) commit(r *Result, sum *Summary) {
 	if !b.keepPassing && (r.Status == StatusPass || r.Status == StatusNotApplicable) {
 		return
 	}
+	r.Message = b.intern(r.Message)
 	if len(b.results) == cap(b.results) {
 		// Double the room: append grows a slice this large by a quarter at a time, copying
 		// every result each time (117,000 results five times over at 20,000 objects).

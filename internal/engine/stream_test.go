@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -181,5 +182,47 @@ func TestNoSummaryFindings(t *testing.T) {
 	}
 	if listed == 0 {
 		t.Fatal("no summary lists a finding without the option: the test shows nothing")
+	}
+}
+
+// TestKeptResultsShareTheirMessages: results kept with the same message share one copy of it
+// (checks format a fresh one for every object): a scan of many alike workloads keeps each
+// message once, not once per result.
+func TestKeptResultsShareTheirMessages(t *testing.T) {
+	gen := testgen.Generate(testgen.Options{Namespaces: 2, Workloads: 100, FailingEvery: 1})
+	objs := testgen.EngineObjects(gen)
+	plan := engine.Compile(checks.Catalogue(), nil)
+	opts := engine.Options{Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Approval: engine.ApprovalOffline}
+	streamed := func() *engine.Evaluation {
+		s := plan.NewStream(nil, opts, nil)
+		for _, o := range objs {
+			s.Add(o)
+		}
+		return s.Finish()
+	}
+	for name, ev := range map[string]*engine.Evaluation{
+		"Evaluate": plan.Evaluate(engine.NewInventory(objs, false), nil, opts),
+		"Stream":   streamed(),
+	} {
+		copies := map[string]map[*byte]bool{} // message -> the memory of its copies
+		for _, r := range ev.Results {
+			if r.Message == "" {
+				continue
+			}
+			if copies[r.Message] == nil {
+				copies[r.Message] = map[*byte]bool{}
+			}
+			copies[r.Message][unsafe.StringData(r.Message)] = true
+		}
+		shared := 0
+		for msg, c := range copies {
+			if len(c) > 1 {
+				t.Errorf("%s: %d copies of %q", name, len(c), msg)
+			}
+			shared++
+		}
+		if len(ev.Results) < 4*shared {
+			t.Fatalf("%s: %d results with %d messages: too few repeats to show sharing", name, len(ev.Results), shared)
+		}
 	}
 }
