@@ -178,19 +178,40 @@ func finishSummaries(summaries map[string]*Summary, p *Plan) {
 // itself, in input order). It reports whether o was judged.
 func (b *builder) judge(ctx *Context, o *Object, listed bool) (*Summary, bool) {
 	var judged bool
-	b.scratch, judged = b.evaluate(ctx, o, b.scratch[:0])
+	b.scratch, judged = b.evaluate(ctx, o, allChecks, b.scratch[:0])
 	if !judged {
 		return nil, false
 	}
 	return b.commitObject(o, b.scratch, listed), true
 }
 
-// evaluate runs every check that targets o, unless o is judged through its controller, and
-// appends their results to out as the checks gave them: before exceptions, tallies and the
+// checkSet is which of the checks that target an object evaluate runs: a Stream judges a
+// workload's local checks as it is added and the others at the end (Stream.Compact).
+type checkSet uint8
+
+const (
+	allChecks checkSet = iota
+	localChecks
+	crossObjectChecks
+)
+
+func (set checkSet) runs(c *PlannedCheck) bool {
+	switch set {
+	case localChecks:
+		return c.Local()
+	case crossObjectChecks:
+		return !c.Local()
+	}
+	return true
+}
+
+// evaluate runs the checks of set that target o, unless o is judged through its controller,
+// and appends their results to out as the checks gave them: before exceptions, tallies and the
 // choice of what to keep (commitObject). It reads the plan and options only, so that several
 // goroutines may evaluate different objects at once, each with its own Context (the Inventory
-// they share is safe for that). It reports whether o is judged.
-func (b *builder) evaluate(ctx *Context, o *Object, out []Result) ([]Result, bool) {
+// they share is safe for that). It reports whether o is judged: whether any check targets it,
+// whichever set runs.
+func (b *builder) evaluate(ctx *Context, o *Object, set checkSet, out []Result) ([]Result, bool) {
 	p, inv := b.ev.Plan, ctx.Inventory
 	ctx.note = ""
 	if o.controllerRef != nil {
@@ -213,15 +234,51 @@ func (b *builder) evaluate(ctx *Context, o *Object, out []Result) ([]Result, boo
 	}
 	ctx.obj = o
 	for _, c := range byKind {
-		if c.ManifestOnly && inv.Complete {
+		if (c.ManifestOnly && inv.Complete) || !set.runs(c) {
 			continue
 		}
 		out = run(ctx, c, out)
 	}
 	for _, c := range forWorkload {
-		out = run(ctx, c, out)
+		if set.runs(c) {
+			out = run(ctx, c, out)
+		}
 	}
 	return out, true
+}
+
+// commitSplit commits the results of an object whose local checks were judged when it was
+// added (local: their results, committed then and kept) and whose other checks were judged at
+// the end (crossObject: their results as evaluate gave them), in the order evaluate gives every
+// check of the object: each check's results where a single evaluation would have put them.
+func (b *builder) commitSplit(o *Object, local, crossObject []Result, sum *Summary) {
+	p := b.ev.Plan
+	i, j := 0, 0
+	next := func(c *PlannedCheck) {
+		if c.Local() {
+			for ; i < len(local) && local[i].Check == c; i++ {
+				b.results = append(b.results, local[i])
+			}
+			return
+		}
+		for ; j < len(crossObject) && crossObject[j].Check == c; j++ {
+			b.commit(&crossObject[j], sum)
+		}
+	}
+	for _, c := range p.byTarget[o.Kind] {
+		next(c)
+	}
+	if o.Workload != nil {
+		for _, c := range p.forWorkload {
+			next(c)
+		}
+	}
+	if i != len(local) || j != len(crossObject) {
+		// A check listed twice for the kind (Stream.splits rules that out) or a result of a
+		// check that does not target the object: nothing a plan makes.
+		panic(fmt.Sprintf("engine: the results of %s do not follow its checks (%d of %d local, %d of %d others placed)",
+			o.Ref(), i, len(local), j, len(crossObject)))
+	}
 }
 
 // commitObject counts o in its namespace's summary (listed: in its Objects too) and commits

@@ -18,7 +18,10 @@ import (
 //     check reads its kind (Check.Reads), when it is a controller another object may name
 //     (every workload kind but Pod), or when it is judged at the end;
 //   - every other object is judged at Finish, with every object kept, exactly as Evaluate
-//     would judge it.
+//     would judge it;
+//   - with Compact, a workload that names no built-in controller is judged in two parts: its
+//     local checks as it is added, its other checks at Finish, and what is kept of it until
+//     then is the compact form Compact gives.
 //
 // The evaluation Finish returns is the one Evaluate returns for the same objects in the same
 // order, with NewInventory(objects, false): the same results in the same order, summaries,
@@ -37,6 +40,17 @@ type Stream struct {
 	reads          map[string]bool
 	readsWorkloads bool
 	release        func(*Object) *Object
+	// compact is Compact's function, nil when objects are kept as they are; splitKinds are
+	// the kinds whose checks can be judged in two parts (no check listed twice for the kind).
+	compact    func(*Object) *Object
+	splitKinds map[string]bool
+	// endChecks is, for each kind judged in two parts, how many checks the end runs on it.
+	endChecks map[string]int
+	// compacted are the objects kept in compact form and named the controllers objects added
+	// so far name (a controller named before it is added is kept whole); fullNeeded is set
+	// when an object names a controller already kept in compact form (FullNeeded).
+	compacted, named map[objectKey]bool
+	fullNeeded       bool
 	// slots are the objects in the order added that are judged, or may be: each either
 	// judged already (its results are b.results[lo:hi]), waiting in pending to be judged by
 	// itself, skipped (judged by itself and found nothing to judge), or to be judged at Finish
@@ -54,12 +68,20 @@ type slot struct {
 	id      ObjectID
 	lo, hi  int
 	skipped bool
+	// split is true for an object judged in two parts: its local checks' results are
+	// b.results[lo:hi], and obj is its compact form, whose other checks are judged at Finish.
+	split bool
 }
 
 type pendingObject struct {
 	obj  *Object
 	slot int
+	// keep is true when the inventory holds obj itself (not a compact form of it).
 	keep bool
+	// set is the checks judged now: all of them, or the local ones of a split object.
+	set checkSet
+	// compact is the split object's compact form, which its results are made to point to.
+	compact *Object
 }
 
 // batchSize is how many objects are evaluated in parallel at a time: enough that every worker
@@ -137,19 +159,90 @@ func (s *Stream) kept(o *Object) bool {
 	return false
 }
 
+// Compact makes the stream keep workloads in the form compact gives until Finish, instead of as
+// they are: compact must return a new object holding every field that the plan's cross-object
+// checks read of a workload, and that checks of other objects read of it (its kind, names,
+// labels, pod labels, replicas, service account, containers' names and images, for the
+// built-in checks), and that exceptions and the outputs read (apiVersion, kind, names, labels,
+// UID, source). A workload is then judged in two parts: its local checks as it is added, on the
+// object itself, which is let go; its other checks at Finish, on the compact form. Objects that
+// name a built-in controller are kept whole, and so is a controller an earlier object names:
+// whether a controlled object is explained by its controller's template compares nearly all
+// of the template (Inventory.Provenance). A plan with custom checks, which may read any field,
+// keeps every object whole. Call Compact before the first Add.
+func (s *Stream) Compact(compact func(*Object) *Object) {
+	for _, c := range s.b.ev.Plan.Checks {
+		if c.Custom {
+			return
+		}
+	}
+	s.compact = compact
+	s.compacted, s.named = map[objectKey]bool{}, map[objectKey]bool{}
+	p := s.b.ev.Plan
+	s.splitKinds, s.endChecks = map[string]bool{}, map[string]int{}
+	for kind := range workloadKinds {
+		s.splitKinds[kind] = true
+		for _, c := range p.byTarget[kind] {
+			if slices.Contains(p.forWorkload, c) {
+				s.splitKinds[kind] = false
+			}
+			if !c.Local() {
+				s.endChecks[kind]++
+			}
+		}
+		for _, c := range p.forWorkload {
+			if !c.Local() {
+				s.endChecks[kind]++
+			}
+		}
+	}
+}
+
+// FullNeeded reports whether an object added named as its controller a workload the stream
+// had already kept in compact form (Compact): its evaluation cannot compare the object with
+// the controller's template, and must be made again without Compact.
+func (s *Stream) FullNeeded() bool { return s.fullNeeded }
+
+// compactable reports whether o may be kept in compact form.
+func (s *Stream) compactable(o *Object) bool {
+	if s.compact == nil || o.Workload == nil {
+		return false
+	}
+	k := objectKey{o.Kind, o.Namespace, o.Name}
+	if ref := o.controllerRef; ref != nil {
+		c := objectKey{ref.Kind, o.Namespace, ref.Name}
+		s.fullNeeded = s.fullNeeded || s.compacted[c]
+		s.named[c] = true
+		return false
+	}
+	return s.splitKinds[o.Kind] && !s.named[k]
+}
+
 // Add hands over the next object. Objects must not be modified afterwards.
 func (s *Stream) Add(o *Object) {
-	if !s.judgedAlone(o) {
+	compactable := s.compactable(o)
+	alone := s.judgedAlone(o)
+	if !alone && !compactable {
 		s.ctx.Inventory.add(o)
 		s.slots = append(s.slots, slot{obj: o})
 		return
 	}
-	keep := s.kept(o)
-	if keep {
+	p := pendingObject{obj: o, slot: len(s.slots), set: allChecks}
+	switch {
+	case compactable && (!alone || s.kept(o)):
+		// Kept in compact form: whole, it is let go once its local checks are judged.
+		p.compact = s.compact(o)
+		s.compacted[objectKey{o.Kind, o.Namespace, o.Name}] = true
+		s.ctx.Inventory.add(p.compact)
+		if !alone {
+			p.set = localChecks
+		}
+	case s.kept(o):
+		p.keep = true
 		s.ctx.Inventory.add(o)
 	}
-	s.slots = append(s.slots, slot{})
-	s.pending = append(s.pending, pendingObject{obj: o, slot: len(s.slots) - 1, keep: keep})
+	s.slots = append(s.slots, slot{split: p.set == localChecks})
+	s.pending = append(s.pending, p)
 	if len(s.pending) == batchSize {
 		s.judgePending()
 	}
@@ -158,11 +251,11 @@ func (s *Stream) Add(o *Object) {
 // judgePending judges the objects waiting to be judged by themselves and lets go of those not
 // kept.
 func (s *Stream) judgePending() {
-	objs := s.batch.objects[:0]
+	objs, sets := s.batch.objects[:0], s.batch.sets[:0]
 	for _, p := range s.pending {
-		objs = append(objs, p.obj)
+		objs, sets = append(objs, p.obj), append(sets, p.set)
 	}
-	s.batch.objects = objs
+	s.batch.objects, s.batch.sets = objs, sets
 	s.batch.evaluate(s.b, s.alone, true)
 	for i, p := range s.pending {
 		sl := &s.slots[p.slot]
@@ -173,13 +266,22 @@ func (s *Stream) judgePending() {
 		lo := len(s.b.results)
 		sl.sum = s.b.commitObject(p.obj, s.batch.results[i], false)
 		hi := len(s.b.results)
-		if !p.keep && s.release != nil {
-			stub := s.release(p.obj)
+		var to *Object // what the results point to once p.obj is let go
+		switch {
+		case p.set == localChecks:
+			to = p.compact
+		case !p.keep && s.release != nil:
+			to = s.release(p.obj)
+		}
+		if to != nil {
 			for j := lo; j < hi; j++ {
-				s.b.results[j].Object = stub
+				s.b.results[j].Object = to
 			}
 		}
 		sl.id, sl.lo, sl.hi = objectID(p.obj), lo, hi
+		if sl.split {
+			sl.obj = p.compact
+		}
 	}
 	clear(s.pending)
 	s.pending = s.pending[:0]
@@ -190,22 +292,37 @@ func (s *Stream) judgePending() {
 func (s *Stream) Finish() *Evaluation {
 	s.judgePending()
 	held := s.b.results
-	// Room for the results kept so far and 16 for each object the end may judge (a workload
-	// judged here gives about 13 failing or undecided results in the corpus). Room never filled
-	// is never touched, while each time the slice grows every result is copied into new memory
-	// the kernel must first map: at 20,000 objects, growing from 4 per object cost a tenth of a
-	// second.
-	s.b.results = make([]Result, 0, len(held)+16*len(s.ctx.Inventory.objects))
+	// Room for the results kept so far, 16 for each object the end judges whole (a workload
+	// judged here gives about 13 failing or undecided results in the corpus) and one for each
+	// check the end runs on an object judged in two parts. Each time the slice grows every
+	// result is copied into new memory the kernel must first map (at 20,000 objects, growing
+	// from 4 per object cost a tenth of a second), while room never filled still counts as
+	// live heap, which the collector's goal follows (internal/scan's memory budget).
+	room := len(held)
+	for i := range s.slots {
+		switch sl := &s.slots[i]; {
+		case sl.obj == nil || sl.skipped:
+		case sl.split:
+			room += s.endChecks[sl.obj.Kind]
+		default:
+			room += 16
+		}
+	}
+	s.b.results = make([]Result, 0, room)
 	for start := 0; start < len(s.slots); {
 		// The next batch: the slots up to batchSize objects left to judge.
-		objs := s.batch.objects[:0]
+		objs, sets := s.batch.objects[:0], s.batch.sets[:0]
 		end := start
 		for ; end < len(s.slots) && len(objs) < batchSize; end++ {
-			if o := s.slots[end].obj; o != nil {
-				objs = append(objs, o)
+			if sl := &s.slots[end]; sl.obj != nil && !sl.skipped {
+				set := allChecks
+				if sl.split {
+					set = crossObjectChecks
+				}
+				objs, sets = append(objs, sl.obj), append(sets, set)
 			}
 		}
-		s.batch.objects = objs
+		s.batch.objects, s.batch.sets = objs, sets
 		s.batch.evaluate(s.b, s.ends, false)
 		k := 0
 		for i := start; i < end; i++ {
@@ -215,6 +332,10 @@ func (s *Stream) Finish() *Evaluation {
 			case sl.obj == nil:
 				s.b.results = append(s.b.results, held[sl.lo:sl.hi]...)
 				sl.sum.Objects = append(sl.sum.Objects, sl.id)
+			case sl.split:
+				s.b.commitSplit(sl.obj, held[sl.lo:sl.hi], s.batch.results[k], sl.sum)
+				sl.sum.Objects = append(sl.sum.Objects, sl.id)
+				k++
 			default:
 				if s.batch.judged[k] {
 					s.b.commitObject(sl.obj, s.batch.results[k], true)
@@ -234,6 +355,7 @@ func (s *Stream) Finish() *Evaluation {
 // commitObject) and whether it was judged. Its slices are reused from batch to batch.
 type batch struct {
 	objects []*Object
+	sets    []checkSet
 	results [][]Result
 	judged  []bool
 }
@@ -251,7 +373,7 @@ func (bt *batch) evaluate(b *builder, ctxs []*Context, alone bool) {
 		if alone {
 			ctx.Inventory.judgeAlone(o)
 		}
-		bt.results[i], bt.judged[i] = b.evaluate(ctx, o, bt.results[i][:0])
+		bt.results[i], bt.judged[i] = b.evaluate(ctx, o, bt.sets[i], bt.results[i][:0])
 		if alone {
 			ctx.Inventory.judgeAlone(nil)
 		}
@@ -280,7 +402,7 @@ func (bt *batch) evaluate(b *builder, ctxs []*Context, alone bool) {
 // clear drops the batch's references to objects and results, keeping the room.
 func (bt *batch) clear() {
 	clear(bt.objects)
-	bt.objects = bt.objects[:0]
+	bt.objects, bt.sets = bt.objects[:0], bt.sets[:0]
 	for i := range bt.results {
 		clear(bt.results[i])
 		bt.results[i] = bt.results[i][:0]

@@ -19,10 +19,13 @@ import (
 // TestStreamIsEvaluate: a streamed evaluation (scan's: objects whose checks are all local judged
 // as they are added, and let go) gives what Evaluate gives over the same objects, result for
 // result in the same order, with the same summaries, populations and exception outcomes; the
-// results of objects let go point to what release made of them.
+// results of objects let go point to what release made of them. So does one that keeps
+// workloads in compact form (Stream.Compact, with the catalogue's checks.CompactWorkload): their
+// local checks judged as they are added, their cross-object checks at the end.
 func TestStreamIsEvaluate(t *testing.T) {
 	gen := testgen.Generate(testgen.Options{Namespaces: 6, Workloads: 300, FailingEvery: 2, RBACObjects: 60})
-	objs, _ := withControllerPods(testgen.EngineObjects(gen))
+	plain := testgen.EngineObjects(gen)
+	withPods, _ := withControllerPods(plain)
 	plan := engine.Compile(checks.Catalogue(), nil)
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	exceptions := []*v1alpha1.ControlException{{
@@ -32,63 +35,153 @@ func TestStreamIsEvaluate(t *testing.T) {
 			Expires: metav1.NewTime(now.Add(24 * time.Hour)),
 			Match:   v1alpha1.ResourceMatch{Names: []string{"app-*"}},
 		},
+	}, {
+		// Cross-object checks, judged on the compact form, matched by the workload's labels.
+		ObjectMeta: metav1.ObjectMeta{Name: "by-labels", Namespace: gen0(t)},
+		Spec: v1alpha1.ControlExceptionSpec{
+			Checks: []string{"net-pod-policy-coverage", "sa-token-automount", "avl-topology-spread"}, Reason: "test", Owner: "test",
+			Expires: metav1.NewTime(now.Add(24 * time.Hour)),
+			Match:   v1alpha1.ResourceMatch{LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": gen0(t)}}},
+		},
 	}}
-	for _, keep := range []bool{false, true} {
-		t.Run(fmt.Sprintf("keep-passing=%v", keep), func(t *testing.T) {
-			opts := engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: keep, Approval: engine.ApprovalOffline}
-			want := plan.Evaluate(engine.NewInventory(objs, false), exceptions, opts)
-
-			released := map[*engine.Object]bool{}
-			s := plan.NewStream(exceptions, opts, func(o *engine.Object) *engine.Object {
-				stub := &engine.Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Obj: o.Obj}
-				released[stub] = true
-				return stub
-			})
-			for _, o := range objs {
-				s.Add(o)
-			}
-			got := s.Finish()
-
-			if len(released) == 0 {
-				t.Fatal("no object was let go: every object was held to the end")
-			}
-			if a, b := describeResults(want), describeResults(got); !slices.Equal(a, b) {
-				t.Fatalf("results differ: %d from Evaluate, %d streamed; first difference at %d", len(a), len(b), firstDifference(a, b))
-			}
-			if len(want.Summaries) != len(got.Summaries) {
-				t.Fatalf("%d summaries from Evaluate, %d streamed", len(want.Summaries), len(got.Summaries))
-			}
-			for ns, w := range want.Summaries {
-				g := got.Summaries[ns]
-				if g == nil {
-					t.Fatalf("no streamed summary for namespace %q", ns)
-				}
-				if fmt.Sprint(w.Resources, w.Failing, w.Excepted, w.Passed, w.NotAssessed, w.NotApplicable, *w.Score, w.State, w.Criteria) !=
-					fmt.Sprint(g.Resources, g.Failing, g.Excepted, g.Passed, g.NotAssessed, g.NotApplicable, *g.Score, g.State, g.Criteria) {
-					t.Errorf("namespace %q: summaries differ", ns)
-				}
-				if !slices.Equal(w.Objects, g.Objects) {
-					t.Errorf("namespace %q: objects judged differ (or their order)", ns)
-				}
-				if len(w.Findings) != len(g.Findings) {
-					t.Errorf("namespace %q: %d findings from Evaluate, %d streamed", ns, len(w.Findings), len(g.Findings))
-				}
-			}
-			for i, e := range want.Exceptions {
-				if g := got.Exceptions[i]; e.Key != g.Key || e.Matched != g.Matched || e.State != g.State {
-					t.Errorf("exception %s: matched %d (%s) from Evaluate, %d (%s) streamed", e.Key, e.Matched, e.State, g.Matched, g.State)
-				}
-			}
-			if want.Exceptions[0].Matched == 0 {
-				t.Error("the exception covers nothing: the test does not exercise exceptions")
-			}
-			for _, r := range got.Results {
-				if r.Object != nil && !released[r.Object] && !slices.Contains(objs, r.Object) {
-					t.Fatalf("result of %s points to an object that is neither given nor released", r.Object.Ref())
-				}
-			}
-		})
+	cases := []struct {
+		name    string
+		objs    []*engine.Object
+		compact bool
+	}{
+		{"whole", withPods, false},
+		{"compact", plain, true},
+		// Controllers after the objects that name them: those controllers are kept whole.
+		{"compact, controllers last", controllersLast(withPods), true},
 	}
+	for _, tc := range cases {
+		for _, keep := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/keep-passing=%v", tc.name, keep), func(t *testing.T) {
+				opts := engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: keep, Approval: engine.ApprovalOffline}
+				want := plan.Evaluate(engine.NewInventory(tc.objs, false), exceptions, opts)
+
+				released := map[*engine.Object]bool{}
+				s := plan.NewStream(exceptions, opts, func(o *engine.Object) *engine.Object {
+					stub := &engine.Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Obj: o.Obj}
+					released[stub] = true
+					return stub
+				})
+				compacted := map[*engine.Object]bool{}
+				if tc.compact {
+					s.Compact(func(o *engine.Object) *engine.Object {
+						c := checks.CompactWorkload(o)
+						compacted[c] = true
+						return c
+					})
+				}
+				for _, o := range tc.objs {
+					s.Add(o)
+				}
+				got := s.Finish()
+
+				if s.FullNeeded() {
+					t.Fatal("FullNeeded: no object names a controller added before it")
+				}
+				if len(released) == 0 {
+					t.Fatal("no object was let go: every object was held to the end")
+				}
+				if tc.compact && len(compacted) < 150 {
+					t.Fatalf("%d workloads kept in compact form: the test does not exercise Compact", len(compacted))
+				}
+				if a, b := describeResults(want), describeResults(got); !slices.Equal(a, b) {
+					i := firstDifference(a, b)
+					t.Fatalf("results differ: %d from Evaluate, %d streamed; first difference at %d:\n  %s\n  %s", len(a), len(b), i, at(a, i), at(b, i))
+				}
+				if len(want.Summaries) != len(got.Summaries) {
+					t.Fatalf("%d summaries from Evaluate, %d streamed", len(want.Summaries), len(got.Summaries))
+				}
+				for ns, w := range want.Summaries {
+					g := got.Summaries[ns]
+					if g == nil {
+						t.Fatalf("no streamed summary for namespace %q", ns)
+					}
+					if fmt.Sprint(w.Resources, w.Failing, w.Excepted, w.Passed, w.NotAssessed, w.NotApplicable, *w.Score, w.State, w.Criteria) !=
+						fmt.Sprint(g.Resources, g.Failing, g.Excepted, g.Passed, g.NotAssessed, g.NotApplicable, *g.Score, g.State, g.Criteria) {
+						t.Errorf("namespace %q: summaries differ", ns)
+					}
+					if !slices.Equal(w.Objects, g.Objects) {
+						t.Errorf("namespace %q: objects judged differ (or their order)", ns)
+					}
+					if len(w.Findings) != len(g.Findings) {
+						t.Errorf("namespace %q: %d findings from Evaluate, %d streamed", ns, len(w.Findings), len(g.Findings))
+					}
+				}
+				for i, e := range want.Exceptions {
+					if g := got.Exceptions[i]; e.Key != g.Key || e.Matched != g.Matched || e.State != g.State {
+						t.Errorf("exception %s: matched %d (%s) from Evaluate, %d (%s) streamed", e.Key, e.Matched, e.State, g.Matched, g.State)
+					}
+					if e.Matched == 0 {
+						t.Errorf("exception %s covers nothing: the test does not exercise it", e.Key)
+					}
+				}
+				for _, r := range got.Results {
+					if r.Object != nil && !released[r.Object] && !compacted[r.Object] && !slices.Contains(tc.objs, r.Object) {
+						t.Fatalf("result of %s points to an object that is neither given, released nor compacted", r.Object.Ref())
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestStreamNeedsFullObjects: an object that names as its controller a workload the stream kept
+// in compact form makes FullNeeded true (scan evaluates again without Compact: whether the object
+// is explained by the controller's template compares what the compact form leaves out); a
+// controller named before it is added is kept whole, and then nothing is needed.
+func TestStreamNeedsFullObjects(t *testing.T) {
+	gen := testgen.Generate(testgen.Options{Namespaces: 2, Workloads: 16})
+	withPods, made := withControllerPods(testgen.EngineObjects(gen))
+	if made == 0 {
+		t.Fatal("no controlled objects made")
+	}
+	plan := engine.Compile(checks.Catalogue(), nil)
+	opts := engine.Options{Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Approval: engine.ApprovalOffline}
+	for _, tc := range []struct {
+		name string
+		objs []*engine.Object
+		want bool
+	}{{"controllers first", withPods, true}, {"controllers last", controllersLast(withPods), false}} {
+		s := plan.NewStream(nil, opts, nil)
+		s.Compact(checks.CompactWorkload)
+		for _, o := range tc.objs {
+			s.Add(o)
+		}
+		s.Finish()
+		if s.FullNeeded() != tc.want {
+			t.Errorf("%s: FullNeeded is %v, want %v", tc.name, s.FullNeeded(), tc.want)
+		}
+	}
+}
+
+// controllersLast moves each Deployment and ReplicaSet after the objects that follow it until the
+// next Deployment (withControllerPods puts a Deployment, then its ReplicaSet, then its Pods).
+func controllersLast(objs []*engine.Object) []*engine.Object {
+	out := make([]*engine.Object, 0, len(objs))
+	var held []*engine.Object
+	for _, o := range objs {
+		if o.Kind == "Deployment" {
+			out = append(out, held...)
+			held = held[:0]
+		}
+		if o.Kind == "Deployment" || o.Kind == "ReplicaSet" {
+			held = append([]*engine.Object{o}, held...)
+			continue
+		}
+		out = append(out, o)
+	}
+	return append(out, held...)
+}
+
+func at(list []string, i int) string {
+	if i < len(list) {
+		return list[i]
+	}
+	return "(none)"
 }
 
 // gen0 is the first namespace testgen makes.

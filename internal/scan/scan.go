@@ -127,35 +127,57 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	// what no check reads of them is dropped while decoding (readOptions). A profile's
 	// namespace selection depends on every Namespace object of the input, so with a profile the
 	// objects are all read first.
+	//
+	// Workloads are kept until the end in compact form (checks.CompactWorkload), their local
+	// checks judged as they are read, unless an object names as its controller a workload
+	// already kept that way: the files are then read and judged again with workloads kept
+	// whole (standard input, which cannot be read again, is always kept whole).
 	memory := startMemoryBudget()
 	defer memory.stop()
-	var stream *engine.Stream
-	if profile == nil {
-		stream = plan.NewStream(exceptions, evOpts, outputStub)
-	}
-	var objs []*engine.Object
-	var inputErrs []error
-	read := 0
+	var (
+		stream         *engine.Stream
+		objs           []*engine.Object
+		inputErrs      []error
+		read           int
+		kustomizations []string
+	)
 	loadOpts := readOptions(plan)
-	var kustomizations []string
 	loadOpts.Kustomization = func(path string) { kustomizations = append(kustomizations, path) }
-	manifest.LoadEachWith(opts.Paths, stdin, loadOpts, func(got []*engine.Object, errs []error) {
-		if opts.namespaceGiven {
-			manifest.DeployToNamespace(got, opts.Namespace)
-		} else {
-			manifest.DefaultNamespace(got, opts.Namespace)
+	load := func(compact bool) {
+		stream, objs, inputErrs, read, kustomizations = nil, nil, nil, 0, nil
+		if profile == nil {
+			stream = plan.NewStream(exceptions, evOpts, outputStub)
+			if compact {
+				stream.Compact(checks.CompactWorkload)
+			}
 		}
-		manifest.LabelJobPods(got)
-		read += len(got)
-		inputErrs = append(inputErrs, errs...)
-		if stream == nil {
-			objs = append(objs, got...)
-			return
-		}
-		for _, o := range got {
-			stream.Add(o)
-		}
-	})
+		manifest.LoadEachWith(opts.Paths, stdin, loadOpts, func(got []*engine.Object, errs []error) {
+			if opts.namespaceGiven {
+				manifest.DeployToNamespace(got, opts.Namespace)
+			} else {
+				manifest.DefaultNamespace(got, opts.Namespace)
+			}
+			manifest.LabelJobPods(got)
+			read += len(got)
+			inputErrs = append(inputErrs, errs...)
+			if stream == nil {
+				objs = append(objs, got...)
+				return
+			}
+			if stream.FullNeeded() {
+				return // read again whole: judging the rest is wasted
+			}
+			for _, o := range got {
+				stream.Add(o)
+			}
+		})
+	}
+	compact := compactWorkloads && profile == nil && !slices.Contains(opts.Paths, "-")
+	load(compact)
+	if compact && stream.FullNeeded() {
+		readAgain()
+		load(false)
+	}
 	writeKustomizationNotes(stderr, kustomizations)
 	noInput := false
 	for _, e := range inputErrs {
@@ -170,6 +192,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	var ev *engine.Evaluation
 	if stream != nil {
 		ev = stream.Finish()
+		stream = nil // its inventory holds every object kept: let them go with the results' stubs
 	} else {
 		var skipped skippedNamespaces
 		objs, skipped = selectNamespaces(objs, profile)
@@ -236,6 +259,13 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 }
 
 // parseInterleaved parses flags that come after positional arguments too, as kubectl does.
+// compactWorkloads is whether a scan keeps workloads in compact form until the end of the
+// evaluation (tests turn it off to compare).
+var compactWorkloads = true
+
+// readAgain is called when the input is read again with workloads kept whole (tests count it).
+var readAgain = func() {}
+
 func parseInterleaved(fs *flag.FlagSet, args []string) error {
 	var positional []string
 	for {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -538,5 +539,57 @@ func TestJSONWrittenAsEncoderWould(t *testing.T) {
 				t.Error(`no findings are not written "findings": [] (a consumer that counts them must not get null)`)
 			}
 		})
+	}
+}
+
+// TestCompactWorkloadsChangeNothing: keeping workloads in compact form until the end of the
+// evaluation (checks.CompactWorkload) changes no byte of the output, every result listed: on the
+// corpus, on the golden input without its profile (with exceptions), on a Deployment with a UID,
+// and on that Deployment read before the ReplicaSet that names it as its controller, which needs
+// the Deployment's whole template: there the input is read again with workloads kept whole, and
+// only there.
+func TestCompactWorkloadsChangeNothing(t *testing.T) {
+	inputs := []struct {
+		name      string
+		args      []string
+		readAgain bool
+	}{
+		{"golden input", []string{"-f", "testdata/manifests", "--exceptions", "testdata/exceptions.yaml"}, false},
+		{"controller read first", []string{"-f", "testdata/controlled"}, true},
+		// Alone, the Deployment is kept in compact form: its UID names it in PolicyReports.
+		{"workload with a UID", []string{"-f", "testdata/controlled/1-deployment.yaml"}, false},
+	}
+	if _, err := os.Stat(corpusDir); err == nil {
+		inputs = append(inputs, struct {
+			name      string
+			args      []string
+			readAgain bool
+		}{"the corpus", []string{"-f", corpusDir}, false})
+	}
+	defer func(old func()) { readAgain = old }(readAgain)
+	for _, in := range inputs {
+		// JSON with every result; PolicyReports name each resource by its UID too.
+		for _, format := range []string{"json", "policyreport"} {
+			t.Run(in.name+"/"+format, func(t *testing.T) {
+				args := append(slices.Clip(in.args), "-o", format, "--show", "all")
+				reads := 0
+				readAgain = func() { reads++ }
+				compactWorkloads = true
+				compact, compactErr, compactCode := runScan(t, "", args...)
+				compactWorkloads = false
+				whole, wholeErr, wholeCode := runScan(t, "", args...)
+				compactWorkloads = true
+				if compact != whole || compactErr != wholeErr || compactCode != wholeCode {
+					t.Errorf("the output differs with compact workloads (exit %d, %d bytes; whole: exit %d, %d bytes); stderr:\n%s\nwhole:\n%s",
+						compactCode, len(compact), wholeCode, len(whole), compactErr, wholeErr)
+				}
+				if got := reads == 1; got != in.readAgain {
+					t.Errorf("read again %d times, want %v", reads, in.readAgain)
+				}
+				if !strings.Contains(whole, `"result": "Fail"`) && !strings.Contains(whole, "result: fail") {
+					t.Errorf("no failing result: the input exercises nothing\n%.500s", whole)
+				}
+			})
+		}
 	}
 }

@@ -1,0 +1,118 @@
+package checks
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// CompactWorkload is the form of a workload a scan keeps until the end of its evaluation, once
+// the workload's local checks are judged (engine.Stream.Compact): what the catalogue's
+// cross-object checks read of the workload they judge, what checks of other objects read of
+// the workloads they look up, and what exceptions and the outputs read. That is:
+//
+//   - apiVersion, kind, namespace, name, UID, labels and owner references; the source and
+//     whether the namespace was defaulted;
+//   - replicas and the selector;
+//   - the pod template's labels;
+//   - of the pod spec: the service account (serviceAccountName, serviceAccount,
+//     automountServiceAccountToken), hostNetwork, restartPolicy, topologySpreadConstraints
+//     and podAntiAffinity;
+//   - of each container (init, regular and ephemeral): its name, image and restartPolicy.
+//
+// The rest (annotations, environment, resources, probes, security contexts, volumes, ...) is
+// read only by local checks, which have judged the workload by then. A kind it does not know is
+// returned as it is. TestCompactWorkloadJudgedAlike holds the list to what the checks read.
+func CompactWorkload(o *engine.Object) *engine.Object {
+	var obj engine.KubeObject
+	switch t := o.Obj.(type) {
+	case *corev1.Pod:
+		obj = &corev1.Pod{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta), Spec: compactPodSpec(&t.Spec)}
+	case *appsv1.Deployment:
+		c := &appsv1.Deployment{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
+		c.Spec.Replicas, c.Spec.Selector, c.Spec.Template = t.Spec.Replicas, t.Spec.Selector, compactTemplate(&t.Spec.Template)
+		obj = c
+	case *appsv1.StatefulSet:
+		c := &appsv1.StatefulSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
+		c.Spec.Replicas, c.Spec.Selector, c.Spec.Template = t.Spec.Replicas, t.Spec.Selector, compactTemplate(&t.Spec.Template)
+		obj = c
+	case *appsv1.DaemonSet:
+		c := &appsv1.DaemonSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
+		c.Spec.Selector, c.Spec.Template = t.Spec.Selector, compactTemplate(&t.Spec.Template)
+		obj = c
+	case *appsv1.ReplicaSet:
+		c := &appsv1.ReplicaSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
+		c.Spec.Replicas, c.Spec.Selector, c.Spec.Template = t.Spec.Replicas, t.Spec.Selector, compactTemplate(&t.Spec.Template)
+		obj = c
+	case *corev1.ReplicationController:
+		if t.Spec.Template == nil {
+			return o
+		}
+		tmpl := compactTemplate(t.Spec.Template)
+		c := &corev1.ReplicationController{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
+		c.Spec.Replicas, c.Spec.Selector, c.Spec.Template = t.Spec.Replicas, t.Spec.Selector, &tmpl
+		obj = c
+	case *batchv1.Job:
+		c := &batchv1.Job{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
+		c.Spec.Selector, c.Spec.Template = t.Spec.Selector, compactTemplate(&t.Spec.Template)
+		obj = c
+	case *batchv1.CronJob:
+		c := &batchv1.CronJob{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
+		c.Spec.JobTemplate.ObjectMeta = compactMeta(&t.Spec.JobTemplate.ObjectMeta)
+		c.Spec.JobTemplate.Spec.Selector = t.Spec.JobTemplate.Spec.Selector
+		c.Spec.JobTemplate.Spec.Template = compactTemplate(&t.Spec.JobTemplate.Spec.Template)
+		obj = c
+	default:
+		return o
+	}
+	c := engine.NewObject(obj, o.APIVersion, o.Kind)
+	c.Namespace, c.Name, c.Source, c.NamespaceDefaulted = o.Namespace, o.Name, o.Source, o.NamespaceDefaulted
+	return c
+}
+
+func compactMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.Name, GenerateName: m.GenerateName, Namespace: m.Namespace, UID: m.UID,
+		Labels: m.Labels, OwnerReferences: m.OwnerReferences}
+}
+
+func compactTemplate(t *corev1.PodTemplateSpec) corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: t.Labels}, Spec: compactPodSpec(&t.Spec)}
+}
+
+func compactPodSpec(s *corev1.PodSpec) corev1.PodSpec {
+	out := corev1.PodSpec{
+		ServiceAccountName:           s.ServiceAccountName,
+		DeprecatedServiceAccount:     s.DeprecatedServiceAccount,
+		AutomountServiceAccountToken: s.AutomountServiceAccountToken,
+		HostNetwork:                  s.HostNetwork,
+		RestartPolicy:                s.RestartPolicy,
+		TopologySpreadConstraints:    s.TopologySpreadConstraints,
+		InitContainers:               compactContainers(s.InitContainers),
+		Containers:                   compactContainers(s.Containers),
+	}
+	if a := s.Affinity; a != nil && a.PodAntiAffinity != nil {
+		out.Affinity = &corev1.Affinity{PodAntiAffinity: a.PodAntiAffinity}
+	}
+	if len(s.EphemeralContainers) > 0 {
+		out.EphemeralContainers = make([]corev1.EphemeralContainer, len(s.EphemeralContainers))
+		for i := range s.EphemeralContainers {
+			c := &s.EphemeralContainers[i]
+			out.EphemeralContainers[i].EphemeralContainerCommon = corev1.EphemeralContainerCommon{Name: c.Name, Image: c.Image, RestartPolicy: c.RestartPolicy}
+		}
+	}
+	return out
+}
+
+func compactContainers(cs []corev1.Container) []corev1.Container {
+	if cs == nil {
+		return nil
+	}
+	out := make([]corev1.Container, len(cs))
+	for i := range cs {
+		out[i] = corev1.Container{Name: cs[i].Name, Image: cs[i].Image, RestartPolicy: cs[i].RestartPolicy}
+	}
+	return out
+}
