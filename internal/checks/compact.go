@@ -16,15 +16,18 @@ import (
 //
 //   - apiVersion, kind, namespace, name, UID, labels and owner references; the source and
 //     whether the namespace was defaulted;
-//   - replicas and the selector;
+//   - replicas;
 //   - the pod template's labels;
 //   - of the pod spec: the service account (serviceAccountName, serviceAccount,
 //     automountServiceAccountToken), hostNetwork, restartPolicy, topologySpreadConstraints
 //     and podAntiAffinity;
 //   - of each container (init, regular and ephemeral): its name, image and restartPolicy.
 //
-// The rest (annotations, environment, resources, probes, security contexts, volumes, ...) is
-// read only by local checks, which have judged the workload by then. A kind it does not know is
+// The rest (annotations, the selector, environment, resources, probes, security contexts,
+// volumes, ...) is read only by local checks, which have judged the workload by then, and by
+// the comparison of a controlled object with its controller's template, for which the stream
+// keeps a named controller whole. restartPolicy is kept so that the compact form's
+// engine.Workload says what the whole one says (LongRunning, SidecarInit). A kind it does not know is
 // returned as it is. TestCompactWorkloadJudgedAlike holds the list to what the checks read.
 func CompactWorkload(o *engine.Object) *engine.Object {
 	var obj engine.KubeObject
@@ -33,19 +36,19 @@ func CompactWorkload(o *engine.Object) *engine.Object {
 		obj = &corev1.Pod{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta), Spec: compactPodSpec(&t.Spec)}
 	case *appsv1.Deployment:
 		c := &appsv1.Deployment{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Replicas, c.Spec.Selector, c.Spec.Template = t.Spec.Replicas, t.Spec.Selector, compactTemplate(&t.Spec.Template)
+		c.Spec.Replicas, c.Spec.Template = t.Spec.Replicas, compactTemplate(&t.Spec.Template)
 		obj = c
 	case *appsv1.StatefulSet:
 		c := &appsv1.StatefulSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Replicas, c.Spec.Selector, c.Spec.Template = t.Spec.Replicas, t.Spec.Selector, compactTemplate(&t.Spec.Template)
+		c.Spec.Replicas, c.Spec.Template = t.Spec.Replicas, compactTemplate(&t.Spec.Template)
 		obj = c
 	case *appsv1.DaemonSet:
 		c := &appsv1.DaemonSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Selector, c.Spec.Template = t.Spec.Selector, compactTemplate(&t.Spec.Template)
+		c.Spec.Template = compactTemplate(&t.Spec.Template)
 		obj = c
 	case *appsv1.ReplicaSet:
 		c := &appsv1.ReplicaSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Replicas, c.Spec.Selector, c.Spec.Template = t.Spec.Replicas, t.Spec.Selector, compactTemplate(&t.Spec.Template)
+		c.Spec.Replicas, c.Spec.Template = t.Spec.Replicas, compactTemplate(&t.Spec.Template)
 		obj = c
 	case *corev1.ReplicationController:
 		if t.Spec.Template == nil {
@@ -53,16 +56,15 @@ func CompactWorkload(o *engine.Object) *engine.Object {
 		}
 		tmpl := compactTemplate(t.Spec.Template)
 		c := &corev1.ReplicationController{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Replicas, c.Spec.Selector, c.Spec.Template = t.Spec.Replicas, t.Spec.Selector, &tmpl
+		c.Spec.Replicas, c.Spec.Template = t.Spec.Replicas, &tmpl
 		obj = c
 	case *batchv1.Job:
 		c := &batchv1.Job{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Selector, c.Spec.Template = t.Spec.Selector, compactTemplate(&t.Spec.Template)
+		c.Spec.Template = compactTemplate(&t.Spec.Template)
 		obj = c
 	case *batchv1.CronJob:
 		c := &batchv1.CronJob{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
 		c.Spec.JobTemplate.ObjectMeta = compactMeta(&t.Spec.JobTemplate.ObjectMeta)
-		c.Spec.JobTemplate.Spec.Selector = t.Spec.JobTemplate.Spec.Selector
 		c.Spec.JobTemplate.Spec.Template = compactTemplate(&t.Spec.JobTemplate.Spec.Template)
 		obj = c
 	default:

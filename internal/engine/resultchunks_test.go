@@ -1,0 +1,38 @@
+package engine
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestResultChunks: results appended in pieces of any size come back, from any index to any
+// other, as one list would give them, across chunk boundaries; release lets go only of chunks
+// wholly before the index it is given.
+func TestResultChunks(t *testing.T) {
+	var rc resultChunks
+	var flat []Result
+	for i, piece := 0, 1; len(flat) < 3*chunkSize+100; piece = piece*7%1013 + 1 {
+		rs := make([]Result, piece)
+		for j := range rs {
+			rs[j].Message = string(rune('a'+i%26)) + string(rune('a'+j%26))
+			i++
+		}
+		rc.append(rs)
+		flat = append(flat, rs...)
+	}
+	if rc.n != len(flat) {
+		t.Fatalf("holds %d results, want %d", rc.n, len(flat))
+	}
+	for _, r := range [][2]int{{0, len(flat)}, {chunkSize - 3, chunkSize + 3}, {5, 5}, {2*chunkSize - 1, 3*chunkSize + 1}, {len(flat) - 1, len(flat)}} {
+		if got := rc.appendTo(nil, r[0], r[1]); !slices.Equal(got, flat[r[0]:r[1]]) {
+			t.Errorf("results %d to %d differ from the list's", r[0], r[1])
+		}
+	}
+	rc.release(chunkSize + 1)
+	if rc.chunks[0] != nil || rc.chunks[1] == nil {
+		t.Fatalf("release(chunkSize+1) let go of chunks 0: %v, 1: %v; want only 0", rc.chunks[0] == nil, rc.chunks[1] == nil)
+	}
+	if got := rc.appendTo(nil, chunkSize+1, 2*chunkSize+5); !slices.Equal(got, flat[chunkSize+1:2*chunkSize+5]) {
+		t.Error("results after a release differ from the list's")
+	}
+}
