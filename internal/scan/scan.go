@@ -258,7 +258,6 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	return ExitOK
 }
 
-// parseInterleaved parses flags that come after positional arguments too, as kubectl does.
 // compactWorkloads is whether a scan keeps workloads in compact form until the end of the
 // evaluation (tests turn it off to compare).
 var compactWorkloads = true
@@ -266,6 +265,7 @@ var compactWorkloads = true
 // readAgain is called when the input is read again with workloads kept whole (tests count it).
 var readAgain = func() {}
 
+// parseInterleaved parses flags that come after positional arguments too, as kubectl does.
 func parseInterleaved(fs *flag.FlagSet, args []string) error {
 	var positional []string
 	for {
