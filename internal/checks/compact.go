@@ -27,46 +27,41 @@ import (
 // volumes, ...) is read only by local checks, which have judged the workload by then, and by
 // the comparison of a controlled object with its controller's template, for which the stream
 // keeps a named controller whole. restartPolicy is kept so that the compact form's
-// engine.Workload says what the whole one says (LongRunning, SidecarInit). A kind it does not know is
-// returned as it is. TestCompactWorkloadJudgedAlike holds the list to what the checks read.
+// engine.Workload says what the whole one says (LongRunning, SidecarInit). A kind it does not
+// know is returned as it is. Every check's fixtures are also judged with workloads in this form
+// (sameAsStreamed), and so are engine's TestStreamIsEvaluate and scan's
+// TestCompactWorkloadsChangeNothing: a field a check reads and this leaves out fails them.
 func CompactWorkload(o *engine.Object) *engine.Object {
 	var obj engine.KubeObject
 	switch t := o.Obj.(type) {
 	case *corev1.Pod:
 		obj = &corev1.Pod{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta), Spec: compactPodSpec(&t.Spec)}
 	case *appsv1.Deployment:
-		c := &appsv1.Deployment{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Replicas, c.Spec.Template = t.Spec.Replicas, compactTemplate(&t.Spec.Template)
-		obj = c
+		obj = &appsv1.Deployment{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
+			Spec: appsv1.DeploymentSpec{Replicas: t.Spec.Replicas, Template: compactTemplate(&t.Spec.Template)}}
 	case *appsv1.StatefulSet:
-		c := &appsv1.StatefulSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Replicas, c.Spec.Template = t.Spec.Replicas, compactTemplate(&t.Spec.Template)
-		obj = c
+		obj = &appsv1.StatefulSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
+			Spec: appsv1.StatefulSetSpec{Replicas: t.Spec.Replicas, Template: compactTemplate(&t.Spec.Template)}}
 	case *appsv1.DaemonSet:
-		c := &appsv1.DaemonSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Template = compactTemplate(&t.Spec.Template)
-		obj = c
+		obj = &appsv1.DaemonSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
+			Spec: appsv1.DaemonSetSpec{Template: compactTemplate(&t.Spec.Template)}}
 	case *appsv1.ReplicaSet:
-		c := &appsv1.ReplicaSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Replicas, c.Spec.Template = t.Spec.Replicas, compactTemplate(&t.Spec.Template)
-		obj = c
+		obj = &appsv1.ReplicaSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
+			Spec: appsv1.ReplicaSetSpec{Replicas: t.Spec.Replicas, Template: compactTemplate(&t.Spec.Template)}}
 	case *corev1.ReplicationController:
 		if t.Spec.Template == nil {
 			return o
 		}
 		tmpl := compactTemplate(t.Spec.Template)
-		c := &corev1.ReplicationController{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Replicas, c.Spec.Template = t.Spec.Replicas, &tmpl
-		obj = c
+		obj = &corev1.ReplicationController{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
+			Spec: corev1.ReplicationControllerSpec{Replicas: t.Spec.Replicas, Template: &tmpl}}
 	case *batchv1.Job:
-		c := &batchv1.Job{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.Template = compactTemplate(&t.Spec.Template)
-		obj = c
+		obj = &batchv1.Job{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
+			Spec: batchv1.JobSpec{Template: compactTemplate(&t.Spec.Template)}}
 	case *batchv1.CronJob:
-		c := &batchv1.CronJob{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta)}
-		c.Spec.JobTemplate.ObjectMeta = compactMeta(&t.Spec.JobTemplate.ObjectMeta)
-		c.Spec.JobTemplate.Spec.Template = compactTemplate(&t.Spec.JobTemplate.Spec.Template)
-		obj = c
+		obj = &batchv1.CronJob{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
+			Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{ObjectMeta: compactMeta(&t.Spec.JobTemplate.ObjectMeta),
+				Spec: batchv1.JobSpec{Template: compactTemplate(&t.Spec.JobTemplate.Spec.Template)}}}}
 	default:
 		return o
 	}
@@ -102,7 +97,8 @@ func compactPodSpec(s *corev1.PodSpec) corev1.PodSpec {
 		out.EphemeralContainers = make([]corev1.EphemeralContainer, len(s.EphemeralContainers))
 		for i := range s.EphemeralContainers {
 			c := &s.EphemeralContainers[i]
-			out.EphemeralContainers[i].EphemeralContainerCommon = corev1.EphemeralContainerCommon{Name: c.Name, Image: c.Image, RestartPolicy: c.RestartPolicy}
+			out.EphemeralContainers[i].EphemeralContainerCommon = corev1.EphemeralContainerCommon{
+				Name: c.Name, Image: c.Image, RestartPolicy: c.RestartPolicy}
 		}
 	}
 	return out
