@@ -274,8 +274,8 @@ func (b *builder) commitSplit(o *Object, local, crossObject []Result, sum *Summa
 		}
 	}
 	if i != len(local) || j != len(crossObject) {
-		// A check listed twice for the kind (Stream.splits rules that out) or a result of a
-		// check that does not target the object: nothing a plan makes.
+		// A check listed twice for the kind (Stream.Compact splits no such kind) or a result
+		// of a check that does not target the object: nothing a plan makes.
 		panic(fmt.Sprintf("engine: the results of %s do not follow its checks (%d of %d local, %d of %d others placed)",
 			o.Ref(), i, len(local), j, len(crossObject)))
 	}
@@ -314,8 +314,8 @@ type builder struct {
 // intern returns the copy of msg the evaluation already keeps, if any, so that the results kept
 // share it. Checks format a fresh message for every object, and most are the same words for
 // many objects ("no PodDisruptionBudget selects its pods"): in the corpus, 1,875 different
-// messages among 12,837 results kept, and kept messages were a sixth of a 100,000-object
-// scan's live heap.
+// messages among 12,837 results kept; at 99,954 objects the messages were 32 MB of the 242 MB
+// live once the end of a scan had judged every object.
 func (b *builder) intern(msg string) string {
 	if msg == "" {
 		return msg
