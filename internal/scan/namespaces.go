@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -44,52 +45,92 @@ func (s skippedNamespaces) names(n int) []string {
 // own.
 //
 // A scan sees only the files it is given, so a namespace's labels are those of its Namespace
-// object in the input. A namespace with no Namespace object in the input is taken to carry only
-// kubernetes.io/metadata.name=<name>, the label the API server sets on every namespace: a
-// selector on other labels then leaves it out, as it would leave out a namespace created
-// without labels. Add the Namespace manifests to the input to scan as the cluster would.
+// object in the input (the last, if there are several). A namespace with no Namespace object in
+// the input is taken to carry only kubernetes.io/metadata.name=<name>, the label the API server
+// sets on every namespace: a selector on other labels then leaves it out, as it would leave out
+// a namespace created without labels. Add the Namespace manifests to the input to scan as the
+// cluster would.
 func selectNamespaces(objs []*engine.Object, profile *v1alpha1.ComplianceProfile) ([]*engine.Object, skippedNamespaces) {
-	skipped := skippedNamespaces{namespaces: map[string]int{}}
 	if profile == nil {
-		return objs, skipped
+		return objs, skippedNamespaces{}
 	}
-	sel, problem := selection.NamespaceSelector(profile)
-	if problem != nil {
-		// engine.Compile reports the invalid selector as a profile problem (exit 2); evaluate
-		// everything rather than nothing so that the output still shows what was read.
-		return objs, skipped
-	}
-	declared := map[string]*corev1.Namespace{}
+	f := newNamespaceFilter(profile)
 	for _, o := range objs {
-		if ns, ok := o.Obj.(*corev1.Namespace); ok && o.Namespace == "" {
-			declared[ns.Name] = ns
+		if ns, ok := namespaceObject(o); ok {
+			f.declare(ns)
 		}
-	}
-	decided := map[string]bool{}
-	selected := func(name string) bool {
-		if v, ok := decided[name]; ok {
-			return v
-		}
-		ns := declared[name]
-		if ns == nil {
-			ns = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelMetadataName: name}}}
-		}
-		v := selection.Selects(profile, sel, ns)
-		decided[name] = v
-		return v
 	}
 	kept := objs[:0:0]
 	for _, o := range objs {
-		ns := o.Namespace
-		if _, isNS := o.Obj.(*corev1.Namespace); isNS && ns == "" {
-			ns = o.Name // a Namespace object belongs to its namespace's evaluation
+		if f.keep(o) {
+			kept = append(kept, o)
 		}
-		if ns != "" && !selected(ns) {
-			skipped.objects++
-			skipped.namespaces[ns]++
-			continue
-		}
-		kept = append(kept, o)
 	}
-	return kept, skipped
+	return kept, f.skipped
+}
+
+// namespaceFilter is selectNamespaces object by object, for a scan that judges objects as it
+// reads them: a namespace is decided by the first of its objects read, as having only the
+// metadata.name label when its Namespace object has not been read yet. Contradicted is set
+// when a Namespace object read later decides its namespace otherwise (or a second Namespace
+// object of the same name does): the input must then be selected whole (selectNamespaces).
+type namespaceFilter struct {
+	profile *v1alpha1.ComplianceProfile
+	// sel is the profile's namespace selector; nil when it is invalid, which the plan reports
+	// as a profile problem: every object is then kept, so that the output still shows them.
+	sel          labels.Selector
+	decided      map[string]bool
+	skipped      skippedNamespaces
+	contradicted bool
+}
+
+func newNamespaceFilter(profile *v1alpha1.ComplianceProfile) *namespaceFilter {
+	f := &namespaceFilter{profile: profile, decided: map[string]bool{}, skipped: skippedNamespaces{namespaces: map[string]int{}}}
+	if sel, problem := selection.NamespaceSelector(profile); problem == nil {
+		f.sel = sel
+	}
+	return f
+}
+
+// namespaceObject returns o as a Namespace object, if it is one.
+func namespaceObject(o *engine.Object) (*corev1.Namespace, bool) {
+	ns, ok := o.Obj.(*corev1.Namespace)
+	return ns, ok && o.Namespace == ""
+}
+
+// declare decides a namespace by its Namespace object.
+func (f *namespaceFilter) declare(ns *corev1.Namespace) {
+	if f.sel == nil {
+		return
+	}
+	v := selection.Selects(f.profile, f.sel, ns)
+	if old, ok := f.decided[ns.Name]; ok && old != v {
+		f.contradicted = true
+	}
+	f.decided[ns.Name] = v
+}
+
+// keep reports whether the profile assesses o's namespace (a Namespace object belongs to its
+// own), deciding a namespace no Namespace object has decided, and counts o if not.
+func (f *namespaceFilter) keep(o *engine.Object) bool {
+	if f.sel == nil {
+		return true
+	}
+	ns := o.Namespace
+	if _, isNS := namespaceObject(o); isNS {
+		ns = o.Name // a Namespace object belongs to its namespace's evaluation
+	}
+	if ns == "" {
+		return true
+	}
+	v, ok := f.decided[ns]
+	if !ok {
+		v = selection.Selects(f.profile, f.sel, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{corev1.LabelMetadataName: ns}}})
+		f.decided[ns] = v
+	}
+	if !v {
+		f.skipped.objects++
+		f.skipped.namespaces[ns]++
+	}
+	return v
 }

@@ -124,18 +124,21 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 
 	// Objects are evaluated as each file is decoded (engine.Stream), so that those no
 	// cross-object check reads are let go at once instead of being held for the whole input;
-	// what no check reads of them is dropped while decoding (readOptions). A profile's
-	// namespace selection depends on every Namespace object of the input, so with a profile the
-	// objects are all read first.
+	// what no check reads of them is dropped while decoding (readOptions). Workloads are kept
+	// until the end in compact form (checks.CompactWorkload), their local checks judged as they
+	// are read. A profile's namespace selection is made object by object (namespaceFilter).
 	//
-	// Workloads are kept until the end in compact form (checks.CompactWorkload), their local
-	// checks judged as they are read, unless an object names as its controller a workload
-	// already kept that way: the files are then read and judged again with workloads kept
-	// whole (standard input, which cannot be read again, is always kept whole).
+	// Two things make the files be read and judged again: an object that names as its
+	// controller a workload already kept in compact form (then workloads are kept whole), and
+	// a Namespace object that decides its namespace otherwise than the objects read before it
+	// were decided (then every object is read first and selected whole, selectNamespaces).
+	// Standard input, which cannot be read again, keeps workloads whole, and with a profile is
+	// read whole first.
 	memory := startMemoryBudget()
 	defer memory.stop()
 	var (
 		stream         *engine.Stream
+		filter         *namespaceFilter
 		objs           []*engine.Object
 		inputErrs      []error
 		read           int
@@ -143,12 +146,15 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	)
 	loadOpts := readOptions(plan)
 	loadOpts.Kustomization = func(path string) { kustomizations = append(kustomizations, path) }
-	load := func(compact bool) {
-		stream, objs, inputErrs, read, kustomizations = nil, nil, nil, 0, nil
-		if profile == nil {
+	load := func(mode loadMode) {
+		stream, filter, objs, inputErrs, read, kustomizations = nil, nil, nil, nil, 0, nil
+		if mode != readWhole {
 			stream = plan.NewStream(exceptions, evOpts, outputStub)
-			if compact {
+			if mode == streamCompact {
 				stream.Compact(checks.CompactWorkload)
+			}
+			if profile != nil {
+				filter = newNamespaceFilter(profile)
 			}
 		}
 		manifest.LoadEachWith(opts.Paths, stdin, loadOpts, func(got []*engine.Object, errs []error) {
@@ -164,19 +170,38 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 				objs = append(objs, got...)
 				return
 			}
-			if stream.FullNeeded() {
-				return // read again whole: judging the rest is wasted
+			if stream.FullNeeded() || (filter != nil && filter.contradicted) {
+				return // to be read again: judging the rest is wasted
 			}
 			for _, o := range got {
+				if filter != nil {
+					if ns, ok := namespaceObject(o); ok {
+						filter.declare(ns)
+					}
+					if !filter.keep(o) {
+						continue
+					}
+				}
 				stream.Add(o)
 			}
 		})
 	}
-	compact := compactWorkloads && profile == nil && !slices.Contains(opts.Paths, "-")
-	load(compact)
-	if compact && stream.FullNeeded() {
+	stdinRead := slices.Contains(opts.Paths, "-")
+	mode := streamCompact
+	switch {
+	case profile != nil && (stdinRead || !streamProfiles):
+		mode = readWhole
+	case stdinRead || !compactWorkloads:
+		mode = streamWhole
+	}
+	load(mode)
+	if stream != nil && stream.FullNeeded() {
 		readAgain()
-		load(false)
+		load(streamWhole)
+	}
+	if filter != nil && filter.contradicted {
+		readAgain()
+		load(readWhole)
 	}
 	writeKustomizationNotes(stderr, kustomizations)
 	noInput := false
@@ -190,18 +215,21 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		noInput = true
 	}
 	var ev *engine.Evaluation
+	var skipped skippedNamespaces
 	if stream != nil {
 		ev = stream.Finish()
 		stream = nil // its inventory holds every object kept: let them go with the results' stubs
-	} else {
-		var skipped skippedNamespaces
-		objs, skipped = selectNamespaces(objs, profile)
-		if skipped.objects > 0 {
-			fmt.Fprintf(stderr, "soc2-operator scan: note: %d objects in %d namespaces the profile does not assess (%s) were not evaluated\n",
-				skipped.objects, len(skipped.namespaces), strings.Join(skipped.names(5), ", "))
+		if filter != nil {
+			skipped = filter.skipped
 		}
+	} else {
+		objs, skipped = selectNamespaces(objs, profile)
 		ev = plan.Evaluate(engine.NewInventory(objs, false), exceptions, evOpts)
 		objs = nil
+	}
+	if skipped.objects > 0 {
+		fmt.Fprintf(stderr, "soc2-operator scan: note: %d objects in %d namespaces the profile does not assess (%s) were not evaluated\n",
+			skipped.objects, len(skipped.namespaces), strings.Join(skipped.names(5), ", "))
 	}
 	if plan.RequireApproval && len(exceptions) > 0 {
 		fmt.Fprintf(stderr, "soc2-operator scan: note: the profile requires approval of exceptions, which cannot be verified offline; "+
@@ -258,9 +286,20 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	return ExitOK
 }
 
+// loadMode is how a scan reads its input: judging objects as it reads them (engine.Stream),
+// with workloads kept in compact form or whole, or reading every object first (Evaluate).
+type loadMode int
+
+const (
+	streamCompact loadMode = iota
+	streamWhole
+	readWhole
+)
+
 // compactWorkloads is whether a scan keeps workloads in compact form until the end of the
-// evaluation (tests turn it off to compare).
-var compactWorkloads = true
+// evaluation, and streamProfiles whether it judges objects as it reads them with a profile
+// (tests turn them off to compare).
+var compactWorkloads, streamProfiles = true, true
 
 // readAgain is called when the input is read again with workloads kept whole (tests count it).
 var readAgain = func() {}

@@ -593,3 +593,49 @@ func TestCompactWorkloadsChangeNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileSelectsAsItReads: with a profile, objects are selected by namespace as they are read
+// (namespaceFilter) and the output is byte for byte that of selecting the whole input first
+// (selectNamespaces), stderr's note on what was left out included. When a Namespace object read
+// after objects of its namespace decides the namespace otherwise than they were decided (no
+// labels yet, so not selected), the input is read again and selected whole, and only then.
+func TestProfileSelectsAsItReads(t *testing.T) {
+	const dir = "testdata/profiled/"
+	inputs := []struct {
+		name      string
+		args      []string
+		readAgain bool
+	}{
+		{"golden input", []string{"-f", "testdata/manifests", "--profile", "testdata/profile.yaml", "--exceptions", "testdata/exceptions.yaml"}, false},
+		{"namespaces first", []string{"--profile", dir + "profile.yaml", "-f", dir + "namespaces.yaml", "-f", dir + "apps.yaml"}, false},
+		{"namespaces last", []string{"--profile", dir + "profile.yaml", "-f", dir + "apps.yaml", "-f", dir + "namespaces.yaml"}, true},
+	}
+	defer func(old func()) { readAgain = old }(readAgain)
+	for _, in := range inputs {
+		t.Run(in.name, func(t *testing.T) {
+			args := append(slices.Clip(in.args), "-o", "json", "--show", "all")
+			reads := 0
+			readAgain = func() { reads++ }
+			streamed, streamedErr, streamedCode := runScan(t, "", args...)
+			streamProfiles = false
+			whole, wholeErr, wholeCode := runScan(t, "", args...)
+			streamProfiles = true
+			if streamed != whole || streamedErr != wholeErr || streamedCode != wholeCode {
+				t.Errorf("the output differs selected as read (exit %d, %d bytes) and whole (exit %d, %d bytes); stderr:\n%s\nwhole:\n%s",
+					streamedCode, len(streamed), wholeCode, len(whole), streamedErr, wholeErr)
+			}
+			if got := reads == 1; got != in.readAgain {
+				t.Errorf("read again %d times, want %v", reads, in.readAgain)
+			}
+			if !strings.Contains(whole, `"result": "Fail"`) {
+				t.Errorf("no failing result: the input exercises nothing\n%.500s", whole)
+			}
+		})
+	}
+	// The profile leaves out legacy (excluded by name), other (not labelled) and undeclared
+	// (no Namespace object, so no label): only shop's Deployment is assessed.
+	_, stderr, _ := runScan(t, "", "--profile", dir+"profile.yaml", "-f", dir+"apps.yaml", "-f", dir+"namespaces.yaml")
+	if want := "5 objects in 3 namespaces the profile does not assess (legacy: 2, other: 2, undeclared: 1)"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, stderr)
+	}
+}
