@@ -609,6 +609,8 @@ func TestProfileSelectsAsItReads(t *testing.T) {
 		{"golden input", []string{"-f", "testdata/manifests", "--profile", "testdata/profile.yaml", "--exceptions", "testdata/exceptions.yaml"}, false},
 		{"namespaces first", []string{"--profile", dir + "profile.yaml", "-f", dir + "namespaces.yaml", "-f", dir + "apps.yaml"}, false},
 		{"namespaces last", []string{"--profile", dir + "profile.yaml", "-f", dir + "apps.yaml", "-f", dir + "namespaces.yaml"}, true},
+		{"a custom check, namespaces last", []string{"--profile", dir + "custom-profile.yaml", "-f", dir + "apps.yaml", "-f", dir + "namespaces.yaml"}, true},
+		{"a custom check, namespaces first", []string{"--profile", dir + "custom-profile.yaml", "-f", dir + "namespaces.yaml", "-f", dir + "apps.yaml"}, false},
 	}
 	defer func(old func()) { readAgain = old }(readAgain)
 	for _, in := range inputs {
