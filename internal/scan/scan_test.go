@@ -566,31 +566,39 @@ func TestCompactWorkloadsChangeNothing(t *testing.T) {
 			readAgain bool
 		}{"the corpus", []string{"-f", corpusDir}, false})
 	}
-	defer func(old func()) { readAgain = old }(readAgain)
 	for _, in := range inputs {
 		// JSON with every result; PolicyReports name each resource by its UID too.
 		for _, format := range []string{"json", "policyreport"} {
 			t.Run(in.name+"/"+format, func(t *testing.T) {
-				args := append(slices.Clip(in.args), "-o", format, "--show", "all")
-				reads := 0
-				readAgain = func() { reads++ }
-				compactWorkloads = true
-				compact, compactErr, compactCode := runScan(t, "", args...)
-				compactWorkloads = false
-				whole, wholeErr, wholeCode := runScan(t, "", args...)
-				compactWorkloads = true
-				if compact != whole || compactErr != wholeErr || compactCode != wholeCode {
-					t.Errorf("the output differs with compact workloads (exit %d, %d bytes; whole: exit %d, %d bytes); stderr:\n%s\nwhole:\n%s",
-						compactCode, len(compact), wholeCode, len(whole), compactErr, wholeErr)
-				}
-				if got := reads == 1; got != in.readAgain {
-					t.Errorf("read again %d times, want %v", reads, in.readAgain)
-				}
-				if !strings.Contains(whole, `"result": "Fail"`) && !strings.Contains(whole, "result: fail") {
-					t.Errorf("no failing result: the input exercises nothing\n%.500s", whole)
-				}
+				sameOutputEitherWay(t, &compactWorkloads, in.readAgain, append(slices.Clip(in.args), "-o", format, "--show", "all")...)
 			})
 		}
+	}
+}
+
+// sameOutputEitherWay fails unless scan prints the same bytes on stdout and stderr, and exits
+// alike, with *on true and with it false, and unless it reads the input again (with *on true)
+// once if readAgain, else never. The output must show a failing finding: an input that fails
+// nothing exercises little.
+func sameOutputEitherWay(t *testing.T, on *bool, wantReadAgain bool, args ...string) {
+	t.Helper()
+	defer func(old func()) { readAgain = old }(readAgain)
+	reads := 0
+	readAgain = func() { reads++ }
+	got, gotErr, gotCode := runScan(t, "", args...)
+	*on = false
+	defer func() { *on = true }()
+	readAgain = func() {}
+	want, wantErr, wantCode := runScan(t, "", args...)
+	if got != want || gotErr != wantErr || gotCode != wantCode {
+		t.Errorf("the output differs (exit %d, %d bytes; with it off: exit %d, %d bytes); stderr:\n%s\nwith it off:\n%s",
+			gotCode, len(got), wantCode, len(want), gotErr, wantErr)
+	}
+	if (reads == 1) != wantReadAgain || reads > 1 {
+		t.Errorf("read again %d times, want %v", reads, wantReadAgain)
+	}
+	if !strings.Contains(want, `"result": "Fail"`) && !strings.Contains(want, "result: fail") {
+		t.Errorf("no failing result: the input exercises nothing\n%.500s", want)
 	}
 }
 
@@ -612,26 +620,9 @@ func TestProfileSelectsAsItReads(t *testing.T) {
 		{"a custom check, namespaces last", []string{"--profile", dir + "custom-profile.yaml", "-f", dir + "apps.yaml", "-f", dir + "namespaces.yaml"}, true},
 		{"a custom check, namespaces first", []string{"--profile", dir + "custom-profile.yaml", "-f", dir + "namespaces.yaml", "-f", dir + "apps.yaml"}, false},
 	}
-	defer func(old func()) { readAgain = old }(readAgain)
 	for _, in := range inputs {
 		t.Run(in.name, func(t *testing.T) {
-			args := append(slices.Clip(in.args), "-o", "json", "--show", "all")
-			reads := 0
-			readAgain = func() { reads++ }
-			streamed, streamedErr, streamedCode := runScan(t, "", args...)
-			streamProfiles = false
-			whole, wholeErr, wholeCode := runScan(t, "", args...)
-			streamProfiles = true
-			if streamed != whole || streamedErr != wholeErr || streamedCode != wholeCode {
-				t.Errorf("the output differs selected as read (exit %d, %d bytes) and whole (exit %d, %d bytes); stderr:\n%s\nwhole:\n%s",
-					streamedCode, len(streamed), wholeCode, len(whole), streamedErr, wholeErr)
-			}
-			if got := reads == 1; got != in.readAgain {
-				t.Errorf("read again %d times, want %v", reads, in.readAgain)
-			}
-			if !strings.Contains(whole, `"result": "Fail"`) {
-				t.Errorf("no failing result: the input exercises nothing\n%.500s", whole)
-			}
+			sameOutputEitherWay(t, &streamProfiles, in.readAgain, append(slices.Clip(in.args), "-o", "json", "--show", "all")...)
 		})
 	}
 	// The profile leaves out legacy (excluded by name), other (not labelled) and undeclared
