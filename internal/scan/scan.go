@@ -170,8 +170,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 				objs = append(objs, got...)
 				return
 			}
-			if stream.FullNeeded() || (filter != nil && filter.contradicted) {
-				return // to be read again: judging the rest is wasted
+			if filter != nil && filter.contradicted {
+				return // to be read again and selected whole: nothing else matters
 			}
 			for _, o := range got {
 				if filter != nil {
@@ -182,7 +182,11 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 						continue
 					}
 				}
-				stream.Add(o)
+				// Once the workloads must be kept whole, judging the rest is wasted; the
+				// namespaces are still decided, so that one more reading is enough.
+				if !stream.FullNeeded() {
+					stream.Add(o)
+				}
 			}
 		})
 	}
@@ -195,11 +199,12 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		mode = streamWhole
 	}
 	load(mode)
-	if stream != nil && stream.FullNeeded() {
+	contradicted := func() bool { return filter != nil && filter.contradicted }
+	if stream != nil && stream.FullNeeded() && !contradicted() {
 		readAgain()
 		load(streamWhole)
 	}
-	if filter != nil && filter.contradicted {
+	if contradicted() {
 		readAgain()
 		load(readWhole)
 	}

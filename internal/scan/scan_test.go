@@ -619,6 +619,10 @@ func TestProfileSelectsAsItReads(t *testing.T) {
 		{"namespaces last", []string{"--profile", dir + "profile.yaml", "-f", dir + "apps.yaml", "-f", dir + "namespaces.yaml"}, true},
 		{"a custom check, namespaces last", []string{"--profile", dir + "custom-profile.yaml", "-f", dir + "apps.yaml", "-f", dir + "namespaces.yaml"}, true},
 		{"a custom check, namespaces first", []string{"--profile", dir + "custom-profile.yaml", "-f", dir + "namespaces.yaml", "-f", dir + "apps.yaml"}, false},
+		// shop is first taken as assessed, and its Deployment kept compact before the
+		// ReplicaSet names it; then its Namespace opts out: one more reading, selected whole.
+		{"a compact controller named, then a namespace opting out", []string{"--profile", dir + "optout-profile.yaml",
+			"-f", "testdata/controlled", "-f", dir + "apps.yaml", "-f", dir + "optout-namespaces.yaml"}, true},
 	}
 	for _, in := range inputs {
 		t.Run(in.name, func(t *testing.T) {
