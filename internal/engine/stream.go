@@ -202,6 +202,20 @@ func (s *Stream) Compact(compact func(*Object) *Object) {
 	}
 }
 
+// Expect tells the stream the objects about to be added (a file's, say): a controller any of
+// them names is kept whole wherever it comes among them, so that a file that lists a Deployment
+// before its ReplicaSet (a dump of a cluster) does not make FullNeeded true.
+func (s *Stream) Expect(objs []*Object) {
+	if s.compact == nil {
+		return
+	}
+	for _, o := range objs {
+		if ref := o.controllerRef; ref != nil {
+			s.named[objectKey{ref.Kind, o.Namespace, ref.Name}] = true
+		}
+	}
+}
+
 // FullNeeded reports whether an object added named as its controller a workload the stream
 // had already kept in compact form (Compact): its evaluation cannot compare the object with
 // the controller's template, and must be made again without Compact.

@@ -132,7 +132,8 @@ func TestStreamIsEvaluate(t *testing.T) {
 // TestStreamNeedsFullObjects: an object that names as its controller a workload the stream kept
 // in compact form makes FullNeeded true (scan evaluates again without Compact: whether the object
 // is explained by the controller's template compares what the compact form leaves out); a
-// controller named before it is added is kept whole, and then nothing is needed.
+// controller named before it is added, or by an object announced with Expect, is kept whole,
+// and then nothing is needed.
 func TestStreamNeedsFullObjects(t *testing.T) {
 	gen := testgen.Generate(testgen.Options{Namespaces: 2, Workloads: 16})
 	withPods, made := withControllerPods(testgen.EngineObjects(gen))
@@ -142,12 +143,20 @@ func TestStreamNeedsFullObjects(t *testing.T) {
 	plan := engine.Compile(checks.Catalogue(), nil)
 	opts := engine.Options{Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Approval: engine.ApprovalOffline}
 	for _, tc := range []struct {
-		name string
-		objs []*engine.Object
-		want bool
-	}{{"controllers first", withPods, true}, {"controllers last", controllersLast(withPods), false}} {
+		name   string
+		objs   []*engine.Object
+		expect bool // the objects are announced first (Expect), as a file's are
+		want   bool
+	}{
+		{"controllers first", withPods, false, true},
+		{"controllers last", controllersLast(withPods), false, false},
+		{"controllers first, expected", withPods, true, false},
+	} {
 		s := plan.NewStream(nil, opts, nil)
 		s.Compact(checks.CompactWorkload)
+		if tc.expect {
+			s.Expect(tc.objs)
+		}
 		for _, o := range tc.objs {
 			s.Add(o)
 		}

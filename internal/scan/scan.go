@@ -173,6 +173,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			if filter != nil && filter.contradicted {
 				return // to be read again and selected whole: nothing else matters
 			}
+			stream.Expect(got)
 			for _, o := range got {
 				if filter != nil {
 					if ns, ok := namespaceObject(o); ok {

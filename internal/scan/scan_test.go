@@ -546,8 +546,8 @@ func TestJSONWrittenAsEncoderWould(t *testing.T) {
 // evaluation (checks.CompactWorkload) changes no byte of the output, every result listed: on the
 // corpus, on the golden input without its profile (with exceptions), on a Deployment with a UID,
 // and on that Deployment read before the ReplicaSet that names it as its controller, which needs
-// the Deployment's whole template: there the input is read again with workloads kept whole, and
-// only there.
+// the Deployment's whole template: from another file the input is then read again with workloads
+// kept whole, and only then; from the same file the Deployment is kept whole at once.
 func TestCompactWorkloadsChangeNothing(t *testing.T) {
 	inputs := []struct {
 		name      string
@@ -558,6 +558,8 @@ func TestCompactWorkloadsChangeNothing(t *testing.T) {
 		{"controller read first", []string{"-f", "testdata/controlled"}, true},
 		// Alone, the Deployment is kept in compact form: its UID names it in PolicyReports.
 		{"workload with a UID", []string{"-f", "testdata/controlled/1-deployment.yaml"}, false},
+		// In one file, the ReplicaSet's controller is known before anything is added.
+		{"controller first in the same file", []string{"-f", "testdata/dump"}, false},
 	}
 	if _, err := os.Stat(corpusDir); err == nil {
 		inputs = append(inputs, struct {
