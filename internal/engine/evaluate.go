@@ -205,6 +205,15 @@ func (set checkSet) runs(c *PlannedCheck) bool {
 	return true
 }
 
+// checksFor returns the checks that target o, in the order evaluate runs them: those of its
+// kind, then (for a workload) those of every workload.
+func (p *Plan) checksFor(o *Object) (byKind, forWorkload []*PlannedCheck) {
+	if o.Workload != nil {
+		forWorkload = p.forWorkload
+	}
+	return p.byTarget[o.Kind], forWorkload
+}
+
 // evaluate runs the checks of set that target o, unless o is judged through its controller,
 // and appends their results to out as the checks gave them: before exceptions, tallies and the
 // choice of what to keep (commitObject). It reads the plan and options only, so that several
@@ -224,11 +233,7 @@ func (b *builder) evaluate(ctx *Context, o *Object, set checkSet, out []Result) 
 	if b.ev.Options.SkipClusterScoped && resultNamespace(o) == "" {
 		return out, false
 	}
-	byKind := p.byTarget[o.Kind]
-	var forWorkload []*PlannedCheck
-	if o.Workload != nil {
-		forWorkload = p.forWorkload
-	}
+	byKind, forWorkload := p.checksFor(o)
 	if len(byKind) == 0 && len(forWorkload) == 0 {
 		return out, false
 	}
@@ -252,7 +257,6 @@ func (b *builder) evaluate(ctx *Context, o *Object, set checkSet, out []Result) 
 // the end (crossObject: their results as evaluate gave them), in the order evaluate gives every
 // check of the object: each check's results where a single evaluation would have put them.
 func (b *builder) commitSplit(o *Object, local, crossObject []Result, sum *Summary) {
-	p := b.ev.Plan
 	i, j := 0, 0
 	next := func(c *PlannedCheck) {
 		if c.Local() {
@@ -265,13 +269,12 @@ func (b *builder) commitSplit(o *Object, local, crossObject []Result, sum *Summa
 			b.commit(&crossObject[j], sum)
 		}
 	}
-	for _, c := range p.byTarget[o.Kind] {
+	byKind, forWorkload := b.ev.Plan.checksFor(o)
+	for _, c := range byKind {
 		next(c)
 	}
-	if o.Workload != nil {
-		for _, c := range p.forWorkload {
-			next(c)
-		}
+	for _, c := range forWorkload {
+		next(c)
 	}
 	if i != len(local) || j != len(crossObject) {
 		// A check listed twice for the kind (Stream.Compact splits no such kind) or a result

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
 
@@ -135,14 +137,9 @@ func (s *Stream) judgedAlone(o *Object) bool {
 	if o.controllerRef != nil {
 		return false
 	}
-	p := s.b.ev.Plan
-	for _, c := range p.byTarget[o.Kind] {
-		if c.Custom || !c.Local() {
-			return false
-		}
-	}
-	if o.Workload != nil {
-		for _, c := range p.forWorkload {
+	byKind, forWorkload := s.b.ev.Plan.checksFor(o)
+	for _, list := range [...][]*PlannedCheck{byKind, forWorkload} {
+		for _, c := range list {
 			if c.Custom || !c.Local() {
 				return false
 			}
@@ -211,9 +208,15 @@ func (s *Stream) Expect(objs []*Object) {
 	}
 	for _, o := range objs {
 		if ref := o.controllerRef; ref != nil {
-			s.named[objectKey{ref.Kind, o.Namespace, ref.Name}] = true
+			s.named[controllerKey(o, ref)] = true
 		}
 	}
+}
+
+// controllerKey is the key of the controller ref names: owner references name objects of the
+// owner's own namespace.
+func controllerKey(o *Object, ref *metav1.OwnerReference) objectKey {
+	return objectKey{ref.Kind, o.Namespace, ref.Name}
 }
 
 // FullNeeded reports whether an object added named as its controller a workload the stream
@@ -228,7 +231,7 @@ func (s *Stream) compactable(o *Object) bool {
 	}
 	k := objectKey{o.Kind, o.Namespace, o.Name}
 	if ref := o.controllerRef; ref != nil {
-		c := objectKey{ref.Kind, o.Namespace, ref.Name}
+		c := controllerKey(o, ref)
 		s.fullNeeded = s.fullNeeded || s.compacted[c]
 		s.named[c] = true
 		return false
