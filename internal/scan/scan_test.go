@@ -559,7 +559,7 @@ func TestCompactWorkloadsChangeNothing(t *testing.T) {
 		// Alone, the Deployment is kept in compact form: its UID names it in PolicyReports.
 		{"workload with a UID", []string{"-f", "testdata/controlled/1-deployment.yaml"}, false},
 		// In one file, the ReplicaSet's controller is known before anything is added.
-		{"controller first in the same file", []string{"-f", "testdata/dump"}, false},
+		{"controller first in the same file", []string{"-f", oneFile(t, "testdata/controlled/1-deployment.yaml", "testdata/controlled/2-replicaset.yaml")}, false},
 	}
 	if _, err := os.Stat(corpusDir); err == nil {
 		inputs = append(inputs, struct {
@@ -576,6 +576,25 @@ func TestCompactWorkloadsChangeNothing(t *testing.T) {
 			})
 		}
 	}
+}
+
+// oneFile writes the documents of files, in order, into one file (a dump of a cluster lists
+// Deployments before their ReplicaSets) and returns its path.
+func oneFile(t *testing.T, files ...string) string {
+	t.Helper()
+	var docs []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, string(data))
+	}
+	path := filepath.Join(t.TempDir(), "cluster.yaml")
+	if err := os.WriteFile(path, []byte(strings.Join(docs, "\n---\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // sameOutputEitherWay fails unless scan prints the same bytes on stdout and stderr, and exits
