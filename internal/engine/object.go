@@ -49,6 +49,9 @@ type Object struct {
 	// --namespace (as kubectl apply would): checks about the namespace itself cannot decide.
 	NamespaceDefaulted bool
 
+	// compacted is true for the compact form of a workload a Stream keeps (Stream.Compact).
+	compacted bool
+
 	// controllerRef is the object's controller reference when it names a built-in controller
 	// (ControllerRef); whether it holds is the inventory's to decide (Inventory.Provenance).
 	controllerRef *metav1.OwnerReference

@@ -48,11 +48,11 @@ type Stream struct {
 	splitKinds map[string]bool
 	// endChecks is, for each kind judged in two parts, how many checks the end runs on it.
 	endChecks map[string]int
-	// compacted are the objects kept in compact form and named the controllers objects added
-	// so far name (a controller named before it is added is kept whole); fullNeeded is set
-	// when an object names a controller already kept in compact form (FullNeeded).
-	compacted, named map[objectKey]bool
-	fullNeeded       bool
+	// named are the controllers objects added (or expected) so far name: a controller named
+	// before it is added is kept whole; fullNeeded is set when an object names a controller the
+	// inventory holds in compact form (FullNeeded).
+	named      map[objectKey]bool
+	fullNeeded bool
 	// held are the results of the objects judged as they were added, in the order judged.
 	held resultChunks
 	// scratch holds one split object's local results, gathered from held.
@@ -178,7 +178,7 @@ func (s *Stream) Compact(compact func(*Object) *Object) {
 		}
 	}
 	s.compact = compact
-	s.compacted, s.named = map[objectKey]bool{}, map[objectKey]bool{}
+	s.named = map[objectKey]bool{}
 	p := s.b.ev.Plan
 	s.splitKinds, s.endChecks = map[string]bool{}, map[string]int{}
 	for kind := range workloadKinds {
@@ -232,7 +232,10 @@ func (s *Stream) compactable(o *Object) bool {
 	k := objectKey{o.Kind, o.Namespace, o.Name}
 	if ref := o.controllerRef; ref != nil {
 		c := controllerKey(o, ref)
-		s.fullNeeded = s.fullNeeded || s.compacted[c]
+		// The controller Inventory.Provenance would compare o with.
+		if owner := s.ctx.Inventory.byKey[c]; owner != nil && owner.compacted {
+			s.fullNeeded = true
+		}
 		s.named[c] = true
 		return false
 	}
@@ -253,7 +256,7 @@ func (s *Stream) Add(o *Object) {
 	case compactable && (!alone || s.kept(o)):
 		// Kept in compact form: whole, it is let go once its local checks are judged.
 		p.compact = s.compact(o)
-		s.compacted[objectKey{o.Kind, o.Namespace, o.Name}] = true
+		p.compact.compacted = true
 		s.ctx.Inventory.add(p.compact)
 		if !alone {
 			p.set = localChecks
