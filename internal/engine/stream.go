@@ -252,8 +252,9 @@ func (s *Stream) Add(o *Object) {
 		return
 	}
 	p := pendingObject{obj: o, slot: len(s.slots), set: allChecks}
+	kept := !alone || s.kept(o) // another object's checks, or the end, need it
 	switch {
-	case compactable && (!alone || s.kept(o)):
+	case compactable && kept:
 		// Kept in compact form: whole, it is let go once its local checks are judged.
 		p.compact = s.compact(o)
 		p.compact.compacted = true
@@ -261,7 +262,7 @@ func (s *Stream) Add(o *Object) {
 		if !alone {
 			p.set = localChecks
 		}
-	case s.kept(o):
+	case kept:
 		p.keep = true
 		s.ctx.Inventory.add(o)
 	}
