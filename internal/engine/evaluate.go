@@ -34,6 +34,10 @@ type Options struct {
 	// are only counted, which keeps a large cluster's evaluation small; failing, excepted and
 	// undecided results are always kept.
 	KeepPassing bool
+	// FindingsOnly keeps only Fail and Excepted results in Evaluation.Results: undecided
+	// (NotAssessed) ones are then counted in the summaries and not kept either, for a caller
+	// that lists only findings (scan without --show all). It overrides KeepPassing.
+	FindingsOnly bool
 	// CustomCheckTimeout bounds one evaluation of a custom check; 0 means
 	// DefaultCustomCheckTimeout.
 	CustomCheckTimeout time.Duration
@@ -78,8 +82,8 @@ type Evaluation struct {
 	// Plan is the plan evaluated.
 	Plan *Plan
 	// Results are the results in the order of objects and then checks: every one with
-	// Options.KeepPassing, else all but passes and NotApplicable ones (which are counted in
-	// the summaries).
+	// Options.KeepPassing, only failing and excepted ones with Options.FindingsOnly, else all
+	// but passes and NotApplicable ones (the others are counted in the summaries).
 	Results []Result
 	// Exceptions are the outcomes of every exception given, sorted by namespace/name.
 	Exceptions []*ExceptionOutcome
@@ -110,7 +114,7 @@ func (p *Plan) newBuilder(exceptions []*v1alpha1.ControlException, opts Options,
 	}
 	sortOutcomes(outcomes)
 	ev := &Evaluation{Plan: p, Exceptions: outcomes, Summaries: map[string]*Summary{}, Options: opts}
-	b := &builder{ev: ev, keepPassing: opts.KeepPassing, results: make([]Result, 0, results)}
+	b := &builder{ev: ev, keepPassing: opts.KeepPassing && !opts.FindingsOnly, findingsOnly: opts.FindingsOnly, results: make([]Result, 0, results)}
 	if idx := newExceptionIndex(outcomes); len(idx.byNamespace)+len(idx.everywhere) > 0 {
 		b.exceptions = idx
 	}
@@ -308,8 +312,10 @@ type builder struct {
 	ev          *Evaluation
 	exceptions  *exceptionIndex
 	keepPassing bool
-	results     []Result
-	scratch     []Result
+	// findingsOnly is Options.FindingsOnly: only Fail and Excepted results are kept.
+	findingsOnly bool
+	results      []Result
+	scratch      []Result
 	// messages holds one copy of each message of the results kept (intern).
 	messages map[string]string
 }
@@ -398,7 +404,10 @@ func (b *builder) commit(r *Result, sum *Summary) {
 	case StatusNotApplicable:
 		sum.NotApplicable++
 	}
-	if !b.keepPassing && (r.Status == StatusPass || r.Status == StatusNotApplicable) {
+	switch {
+	case b.findingsOnly && r.Status != StatusFail && r.Status != StatusExcepted:
+		return
+	case !b.keepPassing && (r.Status == StatusPass || r.Status == StatusNotApplicable):
 		return
 	}
 	r.Message = b.intern(r.Message)

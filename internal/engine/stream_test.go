@@ -287,6 +287,75 @@ func TestNoSummaryFindings(t *testing.T) {
 	}
 }
 
+// TestFindingsOnly: with FindingsOnly an evaluation keeps the failing and excepted results, in
+// the order it would keep them otherwise, and no other; undecided results and passes are still
+// counted, so every summary and exception outcome is the same (scan's table and json findings
+// are made from them).
+func TestFindingsOnly(t *testing.T) {
+	gen := testgen.Generate(testgen.Options{Namespaces: 6, Workloads: 60, FailingEvery: 2, RBACObjects: 20})
+	objs := testgen.EngineObjects(gen)
+	plan := engine.Compile(checks.Catalogue(), nil)
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	exceptions := []*v1alpha1.ControlException{{
+		ObjectMeta: metav1.ObjectMeta{Name: "ex", Namespace: gen0(t)},
+		Spec: v1alpha1.ControlExceptionSpec{
+			Checks: []string{"wl-host-network", "wl-privileged", "net-pod-policy-coverage"}, Reason: "test", Owner: "test",
+			Expires: metav1.NewTime(now.Add(24 * time.Hour)), Match: v1alpha1.ResourceMatch{Names: []string{"app-*"}},
+		},
+	}}
+	evaluations := func(opts engine.Options) map[string]*engine.Evaluation {
+		s := plan.NewStream(exceptions, opts, nil)
+		s.Compact(checks.CompactWorkload)
+		for _, o := range objs {
+			s.Add(o)
+		}
+		return map[string]*engine.Evaluation{
+			"Evaluate": plan.Evaluate(engine.NewInventory(objs, false), exceptions, opts),
+			"Stream":   s.Finish(),
+		}
+	}
+	opts := engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, Approval: engine.ApprovalOffline}
+	all := evaluations(opts)
+	opts.FindingsOnly, opts.KeepPassing = true, true // FindingsOnly wins
+	only := evaluations(opts)
+	for name, ev := range all {
+		var want []string
+		undecided, excepted := 0, 0
+		described := describeResults(ev)
+		for i, r := range ev.Results {
+			switch r.Status {
+			case engine.StatusFail, engine.StatusExcepted:
+				want = append(want, described[i])
+				if r.Status == engine.StatusExcepted {
+					excepted++
+				}
+			case engine.StatusNotAssessed:
+				undecided++
+			}
+		}
+		if undecided == 0 || excepted == 0 {
+			t.Fatalf("%s: %d undecided and %d excepted results kept without FindingsOnly: the test shows nothing", name, undecided, excepted)
+		}
+		got := only[name]
+		if g := describeResults(got); !slices.Equal(want, g) {
+			i := firstDifference(want, g)
+			t.Fatalf("%s: %d findings kept without FindingsOnly, %d results with it; first difference at %d:\n  %s\n  %s", name, len(want), len(g), i, at(want, i), at(g, i))
+		}
+		for ns, w := range ev.Summaries {
+			g := got.Summaries[ns]
+			if fmt.Sprint(w.Resources, w.Failing, w.Excepted, w.Passed, w.NotAssessed, w.NotApplicable, *w.Score, w.State, w.Criteria, len(w.Findings)) !=
+				fmt.Sprint(g.Resources, g.Failing, g.Excepted, g.Passed, g.NotAssessed, g.NotApplicable, *g.Score, g.State, g.Criteria, len(g.Findings)) {
+				t.Errorf("%s: namespace %q: summaries differ", name, ns)
+			}
+		}
+		for i, e := range ev.Exceptions {
+			if g := got.Exceptions[i]; e.Matched != g.Matched {
+				t.Errorf("%s: exception %s matched %d without FindingsOnly, %d with it", name, e.Key, e.Matched, g.Matched)
+			}
+		}
+	}
+}
+
 // TestKeptResultsShareTheirMessages: results kept with the same message share one copy of it
 // (checks format a fresh one for every object): a scan of many alike workloads keeps each
 // message once, not once per result.
