@@ -123,18 +123,28 @@ func (p *Plan) newBuilder(exceptions []*v1alpha1.ControlException, opts Options,
 
 // finish runs the cluster checks and settles the summaries: the end of every evaluation.
 func (b *builder) finish(ctx *Context) {
-	ev, p := b.ev, b.ev.Plan
-	if !ev.Options.SkipClusterScoped {
-		ctx.obj, ctx.note = nil, ""
-		sum := b.summary("")
-		for _, c := range p.forCluster {
-			b.scratch = run(ctx, c, b.scratch[:0])
-			for i := range b.scratch {
-				b.commit(&b.scratch[i], sum)
-			}
+	b.judgeCluster(ctx)
+	b.settle()
+}
+
+// judgeCluster runs the cluster checks (unless Options.SkipClusterScoped).
+func (b *builder) judgeCluster(ctx *Context) {
+	if b.ev.Options.SkipClusterScoped {
+		return
+	}
+	ctx.obj, ctx.note = nil, ""
+	sum := b.summary("")
+	for _, c := range b.ev.Plan.forCluster {
+		b.scratch = run(ctx, c, b.scratch[:0])
+		for i := range b.scratch {
+			b.commit(&b.scratch[i], sum)
 		}
 	}
+}
 
+// settle makes the results kept the evaluation's and settles the summaries.
+func (b *builder) settle() {
+	ev, p := b.ev, b.ev.Plan
 	ev.Results = b.results
 	if !ev.Options.NoSummaryFindings {
 		for i := range ev.Results {

@@ -28,11 +28,28 @@ func TestResultChunks(t *testing.T) {
 			t.Errorf("results %d to %d differ from the list's", r[0], r[1])
 		}
 	}
-	rc.release(chunkSize + 1)
+	first := &rc.chunks[0][0]
+	var to resultChunks
+	rc.release(chunkSize+1, &to)
 	if rc.chunks[0] != nil || rc.chunks[1] == nil {
 		t.Fatalf("release(chunkSize+1) let go of chunks 0: %v, 1: %v; want only 0", rc.chunks[0] == nil, rc.chunks[1] == nil)
 	}
 	if got := rc.appendTo(nil, chunkSize+1, 2*chunkSize+5); !slices.Equal(got, flat[chunkSize+1:2*chunkSize+5]) {
 		t.Error("results after a release differ from the list's")
+	}
+	// The chunk let go of is given to to emptied, and to fills it before making one.
+	if len(to.spare) != 1 || len(to.spare[0]) != 0 || to.spare[0][:1][0].Message != "" {
+		t.Fatalf("release gave %d spare chunks (want 1, empty and cleared)", len(to.spare))
+	}
+	to.appendRange(&rc, chunkSize+1, 3*chunkSize+7)
+	if &to.chunks[0][0] != first || len(to.spare) != 0 {
+		t.Error("appendRange made a new chunk with a spare one at hand")
+	}
+	got := to.take()
+	if !slices.Equal(got, flat[chunkSize+1:3*chunkSize+7]) || len(got) != cap(got) {
+		t.Errorf("take gave %d results (room %d), not results %d to %d", len(got), cap(got), chunkSize+1, 3*chunkSize+7)
+	}
+	if to.n != 0 || to.chunks != nil {
+		t.Error("take left results in the list")
 	}
 }
