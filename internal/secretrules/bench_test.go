@@ -2,6 +2,7 @@ package secretrules
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -27,6 +28,23 @@ func BenchmarkFindAssignments(b *testing.B) {
 				for _, t := range texts {
 					rules.Find(t)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkASCIILower is the lowered copy rules with literals search (a ConfigMap value of a
+// kilobyte, with and without upper-case letters).
+func BenchmarkASCIILower(b *testing.B) {
+	for _, text := range []string{
+		strings.Repeat("Spring.Datasource.URL=jdbc:postgresql://DB:5432/App ", 20),
+		strings.Repeat("spring.datasource.url=jdbc:postgresql://db:5432/app ", 20),
+	} {
+		b.Run(fmt.Sprintf("upper=%v", text != strings.ToLower(text)), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var lower string
+				asciiLower(text, &lower)
 			}
 		})
 	}

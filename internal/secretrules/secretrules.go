@@ -422,16 +422,29 @@ func (r *Rules) accept(ru *rule, text string, loc []int) bool {
 }
 
 // asciiLower returns text with its ASCII letters in lower case, byte for byte (so that offsets
-// stay those of text), made once in *lower.
+// stay those of text), made once in *lower: text itself when it has no upper-case letter, else
+// one copy (not a []byte and then a string of it).
 func asciiLower(text string, lower *string) string {
 	if len(*lower) != len(text) {
-		b := []byte(text)
-		for i, c := range b {
-			if 'A' <= c && c <= 'Z' {
-				b[i] = c + ('a' - 'A')
-			}
+		i := 0
+		for i < len(text) && (text[i] < 'A' || text[i] > 'Z') {
+			i++
 		}
-		*lower = string(b)
+		if i == len(text) {
+			*lower = text
+			return text
+		}
+		var b strings.Builder
+		b.Grow(len(text))
+		b.WriteString(text[:i])
+		for ; i < len(text); i++ {
+			c := text[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+		}
+		*lower = b.String()
 	}
 	return *lower
 }

@@ -267,3 +267,29 @@ func FuzzSpans(f *testing.F) {
 		}
 	})
 }
+
+// TestASCIILower: only ASCII letters are lowered, byte for byte, so that offsets in the lowered
+// text are those of the text (multi-byte runes and invalid bytes stay as they are); the result
+// is made once per text.
+func TestASCIILower(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"", ""},
+		{"already lower-case 123", "already lower-case 123"},
+		{"AWS_SECRET=AKIA", "aws_secret=akia"},
+		{"Größe=ÄÖÜ Kelvin=\u212a", "größe=ÄÖÜ kelvin=\u212a"},
+		{"bad\xffUTF-8\xc3", "bad\xffutf-8\xc3"},
+		{"endsUPPER", "endsupper"},
+	} {
+		var lower string
+		if got := asciiLower(tc.text, &lower); got != tc.want || len(got) != len(tc.text) {
+			t.Errorf("asciiLower(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+		if lower != tc.want {
+			t.Errorf("asciiLower(%q) kept %q, want %q", tc.text, lower, tc.want)
+		}
+	}
+	lower := "stale" // as long as the text: taken as made for it already
+	if got := asciiLower("FRESH", &lower); got != "stale" {
+		t.Errorf("asciiLower made the lowered text again (%q) though one was kept", got)
+	}
+}
