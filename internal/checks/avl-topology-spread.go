@@ -28,13 +28,13 @@ var avlTopologySpread = &engine.Check{
 			ctx.NotApplicable("", "a single replica has nothing to spread")
 			return
 		}
-		spec := o.Workload.PodSpec
-		if len(spec.TopologySpreadConstraints) > 0 {
+		pod := o.Workload.Pod()
+		if len(pod.TopologySpreadConstraints) > 0 {
 			ctx.Pass("")
 			return
 		}
-		if a := spec.Affinity; a != nil && a.PodAntiAffinity != nil &&
-			len(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution)+len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0 {
+		if a := pod.PodAntiAffinity; a != nil &&
+			len(a.RequiredDuringSchedulingIgnoredDuringExecution)+len(a.PreferredDuringSchedulingIgnoredDuringExecution) > 0 {
 			ctx.Pass("")
 			return
 		}

@@ -14,60 +14,51 @@ import (
 // cross-object checks read of the workload they judge, what checks of other objects read of
 // the workloads they look up, and what exceptions and the outputs read. That is:
 //
-//   - apiVersion, kind, namespace, name, UID, labels and owner references; the source and
-//     whether the namespace was defaulted;
-//   - replicas;
+//   - apiVersion, kind, namespace, name, UID, labels and owner references (the object is a
+//     metav1.PartialObjectMetadata, not the typed object); the source and whether the
+//     namespace was defaulted;
+//   - replicas, and whether the workload is long-running;
 //   - the pod template's labels;
-//   - of the pod spec: the service account (serviceAccountName, serviceAccount,
-//     automountServiceAccountToken), hostNetwork, restartPolicy, topologySpreadConstraints
-//     and podAntiAffinity;
+//   - of the pod spec, the engine.PodFields: the service account (serviceAccountName,
+//     serviceAccount, automountServiceAccountToken), hostNetwork, topologySpreadConstraints
+//     and podAntiAffinity, which checks read through Workload.Pod (PodSpec is nil);
 //   - of each container (init, regular and ephemeral): its name, image and restartPolicy.
 //
 // The rest (annotations, the selector, environment, resources, probes, security contexts,
 // volumes, ...) is read only by local checks, which have judged the workload by then, and by
 // the comparison of a controlled object with its controller's template, for which the stream
-// keeps a named controller whole. restartPolicy is kept so that the compact form's
-// engine.Workload says what the whole one says (LongRunning, SidecarInit). A kind it does not
-// know is returned as it is. Every check's fixtures are also judged with workloads in this form
-// (sameAsStreamed), and so are engine's TestStreamIsEvaluate and scan's
-// TestCompactWorkloadsChangeNothing: a field a check reads and this leaves out fails them.
+// keeps a named controller whole. A kind it does not know (or a ReplicationController
+// without a template) is returned as it is. Every check's fixtures are also judged with
+// workloads in this form (sameAsStreamed), and so are engine's TestStreamIsEvaluate and
+// scan's TestCompactWorkloadsChangeNothing: a field a check reads and this leaves out fails
+// them.
 func CompactWorkload(o *engine.Object) *engine.Object {
-	var obj engine.KubeObject
+	var meta *metav1.ObjectMeta
+	var tmpl *corev1.PodTemplateSpec
 	switch t := o.Obj.(type) {
 	case *corev1.Pod:
-		obj = &corev1.Pod{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta), Spec: compactPodSpec(&t.Spec)}
+		return engine.NewCompactWorkload(o, compactMeta(&t.ObjectMeta), t.Labels, compactPodSpec(&t.Spec))
 	case *appsv1.Deployment:
-		obj = &appsv1.Deployment{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
-			Spec: appsv1.DeploymentSpec{Replicas: t.Spec.Replicas, Template: compactTemplate(&t.Spec.Template)}}
+		meta, tmpl = &t.ObjectMeta, &t.Spec.Template
 	case *appsv1.StatefulSet:
-		obj = &appsv1.StatefulSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
-			Spec: appsv1.StatefulSetSpec{Replicas: t.Spec.Replicas, Template: compactTemplate(&t.Spec.Template)}}
+		meta, tmpl = &t.ObjectMeta, &t.Spec.Template
 	case *appsv1.DaemonSet:
-		obj = &appsv1.DaemonSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
-			Spec: appsv1.DaemonSetSpec{Template: compactTemplate(&t.Spec.Template)}}
+		meta, tmpl = &t.ObjectMeta, &t.Spec.Template
 	case *appsv1.ReplicaSet:
-		obj = &appsv1.ReplicaSet{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
-			Spec: appsv1.ReplicaSetSpec{Replicas: t.Spec.Replicas, Template: compactTemplate(&t.Spec.Template)}}
+		meta, tmpl = &t.ObjectMeta, &t.Spec.Template
 	case *corev1.ReplicationController:
 		if t.Spec.Template == nil {
 			return o
 		}
-		tmpl := compactTemplate(t.Spec.Template)
-		obj = &corev1.ReplicationController{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
-			Spec: corev1.ReplicationControllerSpec{Replicas: t.Spec.Replicas, Template: &tmpl}}
+		meta, tmpl = &t.ObjectMeta, t.Spec.Template
 	case *batchv1.Job:
-		obj = &batchv1.Job{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
-			Spec: batchv1.JobSpec{Template: compactTemplate(&t.Spec.Template)}}
+		meta, tmpl = &t.ObjectMeta, &t.Spec.Template
 	case *batchv1.CronJob:
-		obj = &batchv1.CronJob{TypeMeta: t.TypeMeta, ObjectMeta: compactMeta(&t.ObjectMeta),
-			Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{ObjectMeta: compactMeta(&t.Spec.JobTemplate.ObjectMeta),
-				Spec: batchv1.JobSpec{Template: compactTemplate(&t.Spec.JobTemplate.Spec.Template)}}}}
+		meta, tmpl = &t.ObjectMeta, &t.Spec.JobTemplate.Spec.Template
 	default:
 		return o
 	}
-	c := engine.NewObject(obj, o.APIVersion, o.Kind)
-	c.Namespace, c.Name, c.Source, c.NamespaceDefaulted = o.Namespace, o.Name, o.Source, o.NamespaceDefaulted
-	return c
+	return engine.NewCompactWorkload(o, compactMeta(meta), tmpl.Labels, compactPodSpec(&tmpl.Spec))
 }
 
 func compactMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
@@ -75,24 +66,10 @@ func compactMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
 		Labels: m.Labels, OwnerReferences: m.OwnerReferences}
 }
 
-func compactTemplate(t *corev1.PodTemplateSpec) corev1.PodTemplateSpec {
-	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: t.Labels}, Spec: compactPodSpec(&t.Spec)}
-}
-
-func compactPodSpec(s *corev1.PodSpec) corev1.PodSpec {
-	out := corev1.PodSpec{
-		ServiceAccountName:           s.ServiceAccountName,
-		DeprecatedServiceAccount:     s.DeprecatedServiceAccount,
-		AutomountServiceAccountToken: s.AutomountServiceAccountToken,
-		HostNetwork:                  s.HostNetwork,
-		RestartPolicy:                s.RestartPolicy,
-		TopologySpreadConstraints:    s.TopologySpreadConstraints,
-		InitContainers:               compactContainers(s.InitContainers),
-		Containers:                   compactContainers(s.Containers),
-	}
-	if a := s.Affinity; a != nil && a.PodAntiAffinity != nil {
-		out.Affinity = &corev1.Affinity{PodAntiAffinity: a.PodAntiAffinity}
-	}
+// compactPodSpec is a pod spec of only the containers' names, images and restartPolicies:
+// engine.NewCompactWorkload keeps the containers, not the spec.
+func compactPodSpec(s *corev1.PodSpec) *corev1.PodSpec {
+	out := &corev1.PodSpec{InitContainers: compactContainers(s.InitContainers), Containers: compactContainers(s.Containers)}
 	if len(s.EphemeralContainers) > 0 {
 		out.EphemeralContainers = make([]corev1.EphemeralContainer, len(s.EphemeralContainers))
 		for i := range s.EphemeralContainers {

@@ -44,7 +44,7 @@ var (
 // podServiceAccount is the name of the ServiceAccount a workload's pods run as:
 // serviceAccountName, else the deprecated serviceAccount, else "default".
 func podServiceAccount(o *engine.Object) string {
-	spec := o.Workload.PodSpec
+	spec := o.Workload.Pod()
 	switch {
 	case spec.ServiceAccountName != "":
 		return spec.ServiceAccountName

@@ -24,7 +24,7 @@ var netPodPolicyCoverage = &engine.Check{
 	Targets:  workload,
 	Reads:    []string{"NetworkPolicy"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if o.Workload.PodSpec.HostNetwork {
+		if o.Workload.Pod().HostNetwork {
 			ctx.NotApplicable("", "the pod uses the host's network, which NetworkPolicies do not govern (see wl-host-network)")
 			return
 		}

@@ -20,7 +20,7 @@ var saTokenAutomount = &engine.Check{
 	Targets:     workload,
 	Reads:       []string{"ServiceAccount"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		switch pod := o.Workload.PodSpec.AutomountServiceAccountToken; {
+		switch pod := o.Workload.Pod().AutomountServiceAccountToken; {
 		case isFalse(pod):
 			ctx.Pass("")
 			return

@@ -110,7 +110,8 @@ func (r ResourceRef) String() string {
 
 // Workload is the pod spec of a workload object and what surrounds it.
 type Workload struct {
-	// PodSpec is the pod's spec, or the pod template's.
+	// PodSpec is the pod's spec, or the pod template's; nil in a compact workload
+	// (NewCompactWorkload), whose Pod says what checks of other objects read of it.
 	PodSpec *corev1.PodSpec
 	// PodMeta is the pod's metadata, or the pod template's (its labels select the pods).
 	PodMeta *metav1.ObjectMeta
@@ -122,6 +123,60 @@ type Workload struct {
 	LongRunning bool
 
 	containers []Container
+	// pod is what a compact workload (NewCompactWorkload) keeps of its pod spec; PodSpec is
+	// then nil.
+	pod *PodFields
+}
+
+// PodFields are the fields of a pod spec that checks of other objects, and the cross-object
+// checks of a workload, read: all a compact workload keeps of it (NewCompactWorkload). Of
+// the affinity only PodAntiAffinity is kept.
+type PodFields struct {
+	ServiceAccountName           string
+	DeprecatedServiceAccount     string
+	AutomountServiceAccountToken *bool
+	HostNetwork                  bool
+	TopologySpreadConstraints    []corev1.TopologySpreadConstraint
+	PodAntiAffinity              *corev1.PodAntiAffinity
+}
+
+// Pod returns the pod spec's PodFields, from PodSpec or, in a compact workload, from what it
+// kept. Checks that may judge compact workloads (any check that is not Local) read the pod
+// spec through it.
+func (w *Workload) Pod() PodFields {
+	if w.pod != nil {
+		return *w.pod
+	}
+	return podFields(w.PodSpec)
+}
+
+func podFields(s *corev1.PodSpec) PodFields {
+	f := PodFields{ServiceAccountName: s.ServiceAccountName, DeprecatedServiceAccount: s.DeprecatedServiceAccount,
+		AutomountServiceAccountToken: s.AutomountServiceAccountToken, HostNetwork: s.HostNetwork,
+		TopologySpreadConstraints: s.TopologySpreadConstraints}
+	if s.Affinity != nil {
+		f.PodAntiAffinity = s.Affinity.PodAntiAffinity
+	}
+	return f
+}
+
+// NewCompactWorkload makes the compact form of workload o a Stream keeps (Stream.Compact):
+// its object is only meta (a PartialObjectMetadata of o's apiVersion and kind, not the typed
+// object, whose pod spec alone is 592 bytes however few fields are set); its Workload keeps
+// podLabels as PodMeta's labels, the replicas, LongRunning, the containers given and the
+// PodFields of o's pod spec, with PodSpec nil. Nothing of o is referred to but what meta,
+// podLabels and containers hold.
+func NewCompactWorkload(o *Object, meta metav1.ObjectMeta, podLabels map[string]string, containers *corev1.PodSpec) *Object {
+	pod := podFields(o.Workload.PodSpec)
+	w := &Workload{PodMeta: &metav1.ObjectMeta{Labels: podLabels}, LongRunning: o.Workload.LongRunning,
+		containers: listContainers(containers), pod: &pod}
+	if r := o.Workload.Replicas; r != nil {
+		n := *r // a copy: a pointer into the typed object would keep all of it
+		w.Replicas = &n
+	}
+	obj := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: o.APIVersion, Kind: o.Kind}, ObjectMeta: meta}
+	return &Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Obj: obj, Workload: w,
+		Source: o.Source, NamespaceDefaulted: o.NamespaceDefaulted, controllerRef: ControllerRef(obj)}
 }
 
 // Container is one container of a pod spec, whichever list it is in.

@@ -142,6 +142,12 @@ func (inv *Inventory) decideProvenance(o *Object) *Provenance {
 		p.Reason = fmt.Sprintf("%s %s has no pod template to compare with", ref.Kind, ref.Name)
 		return p
 	}
+	if owner.Workload.PodSpec == nil {
+		// A compact workload (NewCompactWorkload): the stream that kept it reports
+		// FullNeeded, and the evaluation is made again with whole objects.
+		p.Reason = fmt.Sprintf("%s %s was kept without its pod template (compact form) and cannot be compared", ref.Kind, ref.Name)
+		return p
+	}
 	if op := inv.Provenance(owner); op != nil && op.Idle {
 		p.Reason = fmt.Sprintf("its controller %s %s is an old revision scaled to zero, which is not judged", ref.Kind, ref.Name)
 		return p
