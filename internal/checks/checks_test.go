@@ -252,7 +252,7 @@ func sameAsStreamed(t *testing.T, file string, plan *engine.Plan, objs []*engine
 	stream := func(compact bool) (*engine.Evaluation, bool) {
 		s := plan.NewStream(exceptions, opts, nil)
 		if compact {
-			s.Compact(CompactWorkload)
+			s.Compact()
 		}
 		for _, o := range objs {
 			s.Add(o)

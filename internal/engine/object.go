@@ -111,7 +111,7 @@ func (r ResourceRef) String() string {
 // Workload is the pod spec of a workload object and what surrounds it.
 type Workload struct {
 	// PodSpec is the pod's spec, or the pod template's; nil in a compact workload
-	// (NewCompactWorkload), whose Pod says what checks of other objects read of it.
+	// (CompactWorkload), whose Pod says what checks of other objects read of it.
 	PodSpec *corev1.PodSpec
 	// PodMeta is the pod's metadata, or the pod template's (its labels select the pods).
 	PodMeta *metav1.ObjectMeta
@@ -123,13 +123,13 @@ type Workload struct {
 	LongRunning bool
 
 	containers []Container
-	// pod is what a compact workload (NewCompactWorkload) keeps of its pod spec; PodSpec is
+	// pod is what a compact workload (CompactWorkload) keeps of its pod spec; PodSpec is
 	// then nil.
 	pod *PodFields
 }
 
 // PodFields are the fields of a pod spec that checks of other objects, and the cross-object
-// checks of a workload, read: all a compact workload keeps of it (NewCompactWorkload). Of
+// checks of a workload, read: all a compact workload keeps of it (CompactWorkload). Of
 // the affinity only PodAntiAffinity is kept.
 type PodFields struct {
 	ServiceAccountName           string
@@ -160,21 +160,52 @@ func podFields(s *corev1.PodSpec) PodFields {
 	return f
 }
 
-// NewCompactWorkload makes the compact form of workload o a Stream keeps (Stream.Compact):
-// its object is only meta (a PartialObjectMetadata of o's apiVersion and kind, not the typed
-// object, whose pod spec alone is 592 bytes however few fields are set); its Workload keeps
-// podLabels as PodMeta's labels, the replicas, LongRunning, the containers given and the
-// PodFields of o's pod spec, with PodSpec nil. Nothing of o is referred to but what meta,
-// podLabels and containers hold.
-func NewCompactWorkload(o *Object, meta metav1.ObjectMeta, podLabels map[string]string, containers *corev1.PodSpec) *Object {
-	pod := podFields(o.Workload.PodSpec)
-	w := &Workload{PodMeta: &metav1.ObjectMeta{Labels: podLabels}, LongRunning: o.Workload.LongRunning,
-		containers: listContainers(containers), pod: &pod}
-	if r := o.Workload.Replicas; r != nil {
+// CompactWorkload is the form of a workload a scan keeps until the end of its evaluation, once
+// the workload's local checks are judged (Stream.Compact), or o itself when o is not a
+// workload (or is a ReplicationController without a template): what the catalogue's
+// cross-object checks read of the workload they judge, what checks of other objects read of
+// the workloads they look up, and what exceptions and the outputs read. That is:
+//
+//   - apiVersion, kind, namespace, name, generateName, UID, labels and owner references (the
+//     object is a metav1.PartialObjectMetadata, not the typed object, whose pod spec alone is
+//     592 bytes however few fields are set); the source and whether the namespace was
+//     defaulted;
+//   - replicas (a copy: a pointer into the typed object would keep all of it), and
+//     LongRunning;
+//   - the pod template's labels;
+//   - of the pod spec, the PodFields (service account, automountServiceAccountToken,
+//     hostNetwork, topologySpreadConstraints, podAntiAffinity), which checks read through
+//     Workload.Pod: PodSpec is nil;
+//   - of each container (init, regular and ephemeral): its type, name, image, restartPolicy
+//     and whether it is a sidecar.
+//
+// The rest (annotations, the selector, environment, resources, probes, security contexts,
+// volumes, ...) is read only by local checks, which have judged the workload by then, and by
+// the comparison of a controlled object with its controller's template, for which the stream
+// keeps a named controller whole. Every check's fixtures are also judged with workloads in
+// this form (internal/checks' sameAsStreamed), and so are TestStreamIsEvaluate and scan's
+// TestCompactWorkloadsChangeNothing: a field a check reads and this leaves out fails them.
+func CompactWorkload(o *Object) *Object {
+	whole := o.Workload
+	if whole == nil {
+		return o
+	}
+	pod := whole.Pod()
+	w := &Workload{PodMeta: &metav1.ObjectMeta{Labels: whole.PodMeta.Labels}, LongRunning: whole.LongRunning,
+		containers: make([]Container, len(whole.containers)), pod: &pod}
+	if r := whole.Replicas; r != nil {
 		n := *r // a copy: a pointer into the typed object would keep all of it
 		w.Replicas = &n
 	}
-	obj := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: o.APIVersion, Kind: o.Kind}, ObjectMeta: meta}
+	slim := make([]corev1.Container, len(whole.containers))
+	for i, c := range whole.containers {
+		slim[i] = corev1.Container{Name: c.Name, Image: c.Image, RestartPolicy: c.RestartPolicy}
+		w.containers[i] = Container{Container: &slim[i], Type: c.Type, SidecarInit: c.SidecarInit}
+	}
+	m := o.Obj
+	obj := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: o.APIVersion, Kind: o.Kind},
+		ObjectMeta: metav1.ObjectMeta{Name: m.GetName(), GenerateName: m.GetGenerateName(), Namespace: m.GetNamespace(),
+			UID: m.GetUID(), Labels: m.GetLabels(), OwnerReferences: m.GetOwnerReferences()}}
 	return &Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Obj: obj, Workload: w,
 		Source: o.Source, NamespaceDefaulted: o.NamespaceDefaulted, controllerRef: ControllerRef(obj)}
 }

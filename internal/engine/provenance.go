@@ -143,7 +143,7 @@ func (inv *Inventory) decideProvenance(o *Object) *Provenance {
 		return p
 	}
 	if owner.Workload.PodSpec == nil {
-		// A compact workload (NewCompactWorkload): the stream that kept it reports
+		// A compact workload (CompactWorkload): the stream that kept it reports
 		// FullNeeded, and the evaluation is made again with whole objects.
 		p.Reason = fmt.Sprintf("%s %s was kept without its pod template (compact form) and cannot be compared", ref.Kind, ref.Name)
 		return p

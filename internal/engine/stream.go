@@ -42,9 +42,9 @@ type Stream struct {
 	reads          map[string]bool
 	readsWorkloads bool
 	release        func(*Object) *Object
-	// compact is Compact's function, nil when objects are kept as they are; splitKinds are
-	// the kinds whose checks can be judged in two parts (no check listed twice for the kind).
-	compact    func(*Object) *Object
+	// compact is true when workloads are kept in compact form (Compact); splitKinds are the
+	// kinds whose checks can be judged in two parts (no check listed twice for the kind).
+	compact    bool
 	splitKinds map[string]bool
 	// endChecks is, for each kind judged in two parts, how many checks the end runs on it.
 	endChecks map[string]int
@@ -160,24 +160,20 @@ func (s *Stream) kept(o *Object) bool {
 	return false
 }
 
-// Compact makes the stream keep workloads in the form compact gives until Finish, instead of as
-// they are: compact must return a new object holding every field that the plan's cross-object
-// checks read of a workload, and that checks of other objects read of it (its kind, names,
-// labels, pod labels, replicas, service account, containers' names and images, for the
-// built-in checks), and that exceptions and the outputs read (apiVersion, kind, names, labels,
-// UID, source). A workload is then judged in two parts: its local checks as it is added, on the
+// Compact makes the stream keep workloads in compact form (CompactWorkload) until Finish,
+// instead of as they are. A workload is then judged in two parts: its local checks as it is added, on the
 // object itself, which is let go; its other checks at Finish, on the compact form. Objects that
 // name a built-in controller are kept whole, and so is a controller an earlier object names:
 // whether a controlled object is explained by its controller's template compares nearly all
 // of the template (Inventory.Provenance). A plan with custom checks, which may read any field,
 // keeps every object whole. Call Compact before the first Add.
-func (s *Stream) Compact(compact func(*Object) *Object) {
+func (s *Stream) Compact() {
 	for _, c := range s.b.ev.Plan.Checks {
 		if c.Custom {
 			return
 		}
 	}
-	s.compact = compact
+	s.compact = true
 	s.named = map[objectKey]bool{}
 	p := s.b.ev.Plan
 	s.splitKinds, s.endChecks = map[string]bool{}, map[string]int{}
@@ -203,7 +199,7 @@ func (s *Stream) Compact(compact func(*Object) *Object) {
 // them names is kept whole wherever it comes among them, so that a file that lists a Deployment
 // before its ReplicaSet (a dump of a cluster) does not make FullNeeded true.
 func (s *Stream) Expect(objs []*Object) {
-	if s.compact == nil {
+	if !s.compact {
 		return
 	}
 	for _, o := range objs {
@@ -226,7 +222,7 @@ func (s *Stream) FullNeeded() bool { return s.fullNeeded }
 
 // compactable reports whether o may be kept in compact form.
 func (s *Stream) compactable(o *Object) bool {
-	if s.compact == nil || o.Workload == nil {
+	if !s.compact || o.Workload == nil {
 		return false
 	}
 	k := objectKey{o.Kind, o.Namespace, o.Name}
@@ -256,7 +252,7 @@ func (s *Stream) Add(o *Object) {
 	switch {
 	case compactable && kept:
 		// Kept in compact form: whole, it is let go once its local checks are judged.
-		p.compact = s.compact(o)
+		p.compact = CompactWorkload(o)
 		p.compact.compacted = true
 		s.ctx.Inventory.add(p.compact)
 		if !alone {

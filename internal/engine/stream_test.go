@@ -20,7 +20,7 @@ import (
 // as they are added, and let go) gives what Evaluate gives over the same objects, result for
 // result in the same order, with the same summaries, populations and exception outcomes; the
 // results of objects let go point to what release made of them. So does one that keeps
-// workloads in compact form (Stream.Compact, with the catalogue's checks.CompactWorkload): their
+// workloads in compact form (Stream.Compact, engine.CompactWorkload): their
 // local checks judged as they are added, their cross-object checks at the end.
 func TestStreamIsEvaluate(t *testing.T) {
 	gen := testgen.Generate(testgen.Options{Namespaces: 6, Workloads: 300, FailingEvery: 2, RBACObjects: 60})
@@ -66,18 +66,21 @@ func TestStreamIsEvaluate(t *testing.T) {
 					released[stub] = true
 					return stub
 				})
-				compacted := map[*engine.Object]bool{}
 				if tc.compact {
-					s.Compact(func(o *engine.Object) *engine.Object {
-						c := checks.CompactWorkload(o)
-						compacted[c] = true
-						return c
-					})
+					s.Compact()
 				}
 				for _, o := range tc.objs {
 					s.Add(o)
 				}
 				got := s.Finish()
+				// The compact forms the results point to (CompactWorkload: a workload without
+				// its pod spec).
+				compacted := map[*engine.Object]bool{}
+				for _, r := range got.Results {
+					if r.Object != nil && r.Object.Workload != nil && r.Object.Workload.PodSpec == nil {
+						compacted[r.Object] = true
+					}
+				}
 
 				if s.FullNeeded() {
 					t.Fatal("FullNeeded: no object names a controller added before it")
@@ -153,7 +156,7 @@ func TestStreamNeedsFullObjects(t *testing.T) {
 		{"controllers first, expected", withPods, true, false},
 	} {
 		s := plan.NewStream(nil, opts, nil)
-		s.Compact(checks.CompactWorkload)
+		s.Compact()
 		if tc.expect {
 			s.Expect(tc.objs)
 		}
@@ -305,7 +308,7 @@ func TestFindingsOnly(t *testing.T) {
 	}}
 	evaluations := func(opts engine.Options) map[string]*engine.Evaluation {
 		s := plan.NewStream(exceptions, opts, nil)
-		s.Compact(checks.CompactWorkload)
+		s.Compact()
 		for _, o := range objs {
 			s.Add(o)
 		}

@@ -126,7 +126,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	// Objects are evaluated as each file is decoded (engine.Stream), so that those no
 	// cross-object check reads are let go at once instead of being held for the whole input;
 	// what no check reads of them is dropped while decoding (readOptions). Workloads are kept
-	// until the end in compact form (checks.CompactWorkload), their local checks judged as they
+	// until the end in compact form (engine.CompactWorkload), their local checks judged as they
 	// are read. A profile's namespace selection is made object by object (namespaceFilter).
 	//
 	// Two things make the files be read and judged again: an object that names as its
@@ -152,7 +152,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		if mode != readWhole {
 			stream = plan.NewStream(exceptions, evOpts, outputStub)
 			if mode == streamCompact {
-				stream.Compact(checks.CompactWorkload)
+				stream.Compact()
 			}
 			if profile != nil {
 				filter = newNamespaceFilter(profile)

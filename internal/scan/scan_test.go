@@ -543,7 +543,7 @@ func TestJSONWrittenAsEncoderWould(t *testing.T) {
 }
 
 // TestCompactWorkloadsChangeNothing: keeping workloads in compact form until the end of the
-// evaluation (checks.CompactWorkload) changes no byte of the output, every result listed: on the
+// evaluation (engine.CompactWorkload) changes no byte of the output, every result listed: on the
 // corpus, on the golden input without its profile (with exceptions), on a Deployment with a UID,
 // and on that Deployment read before the ReplicaSet that names it as its controller, which needs
 // the Deployment's whole template: from another file the input is then read again with workloads

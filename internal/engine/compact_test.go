@@ -1,4 +1,4 @@
-package checks
+package engine_test
 
 import (
 	"reflect"
@@ -31,7 +31,7 @@ func TestCompactWorkload(t *testing.T) {
 		EphemeralContainers: []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "busybox"}}},
 		Volumes:             []corev1.Volume{{Name: "v"}},
 	}
-	meta := metav1.ObjectMeta{Name: "w", Namespace: "shop", UID: "u-1", Labels: map[string]string{"app": "w"},
+	meta := metav1.ObjectMeta{Name: "w", GenerateName: "w-", Namespace: "shop", UID: "u-1", Labels: map[string]string{"app": "w"},
 		Annotations: map[string]string{"a": "b"}, OwnerReferences: []metav1.OwnerReference{{Kind: "Thing", Name: "t"}}}
 	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "w", "tier": "web"}}, Spec: spec}
 	for _, obj := range []engine.KubeObject{
@@ -47,14 +47,17 @@ func TestCompactWorkload(t *testing.T) {
 	} {
 		kind := reflect.TypeOf(obj).Elem().Name()
 		whole := engine.NewObject(obj, "v1", kind)
-		whole.Source = engine.Source{File: "w.yaml", Document: 2, Line: 9}
-		c := CompactWorkload(whole)
+		whole.Source, whole.NamespaceDefaulted = engine.Source{File: "w.yaml", Document: 2, Line: 9}, true
+		c := engine.CompactWorkload(whole)
+		if c.NamespaceDefaulted != whole.NamespaceDefaulted {
+			t.Errorf("%s: namespace defaulted %v, want %v", kind, c.NamespaceDefaulted, whole.NamespaceDefaulted)
+		}
 		if _, ok := c.Obj.(*metav1.PartialObjectMetadata); !ok || c.Workload == nil || c.Workload.PodSpec != nil {
 			t.Fatalf("%s: compact form is a %T with pod spec %v, want only metadata", kind, c.Obj, c.Workload != nil && c.Workload.PodSpec != nil)
 		}
-		if c.Ref() != whole.Ref() || c.Source != whole.Source || c.Obj.GetUID() != "u-1" ||
+		if c.Ref() != whole.Ref() || c.Source != whole.Source || c.Obj.GetUID() != "u-1" || c.Obj.GetGenerateName() != "w-" ||
 			!reflect.DeepEqual(c.Labels(), meta.Labels) || !reflect.DeepEqual(c.Obj.GetOwnerReferences(), meta.OwnerReferences) {
-			t.Errorf("%s: identity %v %v uid %q labels %v owners %v differ from the whole one's", kind, c.Ref(), c.Source, c.Obj.GetUID(), c.Labels(), c.Obj.GetOwnerReferences())
+			t.Errorf("%s: identity %v %v uid %q generateName %q labels %v owners %v differ from the whole one's", kind, c.Ref(), c.Source, c.Obj.GetUID(), c.Obj.GetGenerateName(), c.Labels(), c.Obj.GetOwnerReferences())
 		}
 		w, cw := whole.Workload, c.Workload
 		if !reflect.DeepEqual(cw.Pod(), w.Pod()) {
