@@ -114,7 +114,7 @@ func (p *Plan) newBuilder(exceptions []*v1alpha1.ControlException, opts Options,
 	}
 	sortOutcomes(outcomes)
 	ev := &Evaluation{Plan: p, Exceptions: outcomes, Summaries: map[string]*Summary{}, Options: opts}
-	b := &builder{ev: ev, keepPassing: opts.KeepPassing && !opts.FindingsOnly, findingsOnly: opts.FindingsOnly, results: make([]Result, 0, results)}
+	b := &builder{ev: ev, keepPassing: opts.KeepPassing, findingsOnly: opts.FindingsOnly, results: make([]Result, 0, results)}
 	if idx := newExceptionIndex(outcomes); len(idx.byNamespace)+len(idx.everywhere) > 0 {
 		b.exceptions = idx
 	}

@@ -437,13 +437,11 @@ func (rc *resultChunks) appendRange(src *resultChunks, lo, hi int) {
 	}
 }
 
-// take returns the results in one slice of their number, letting go of each chunk as it is
-// copied, and empties rc.
+// take returns the results in one slice of their number and empties rc.
 func (rc *resultChunks) take() []Result {
 	out := make([]Result, 0, rc.n)
-	for i, c := range rc.chunks {
+	for _, c := range rc.chunks {
 		out = append(out, c...)
-		rc.chunks[i] = nil
 	}
 	*rc = resultChunks{}
 	return out

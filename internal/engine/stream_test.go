@@ -28,22 +28,12 @@ func TestStreamIsEvaluate(t *testing.T) {
 	withPods, _ := withControllerPods(plain)
 	plan := engine.Compile(checks.Catalogue(), nil)
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	exceptions := []*v1alpha1.ControlException{{
-		ObjectMeta: metav1.ObjectMeta{Name: "ex", Namespace: gen0(t)},
-		Spec: v1alpha1.ControlExceptionSpec{
-			Checks: []string{"wl-host-network", "wl-privileged", "net-service-exposure"}, Reason: "test", Owner: "test",
-			Expires: metav1.NewTime(now.Add(24 * time.Hour)),
-			Match:   v1alpha1.ResourceMatch{Names: []string{"app-*"}},
-		},
-	}, {
+	exceptions := []*v1alpha1.ControlException{
+		dayException(t, "ex", now, v1alpha1.ResourceMatch{Names: []string{"app-*"}}, "wl-host-network", "wl-privileged", "net-service-exposure"),
 		// Cross-object checks, judged on the compact form, matched by the workload's labels.
-		ObjectMeta: metav1.ObjectMeta{Name: "by-labels", Namespace: gen0(t)},
-		Spec: v1alpha1.ControlExceptionSpec{
-			Checks: []string{"net-pod-policy-coverage", "sa-token-automount", "avl-topology-spread"}, Reason: "test", Owner: "test",
-			Expires: metav1.NewTime(now.Add(24 * time.Hour)),
-			Match:   v1alpha1.ResourceMatch{LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": gen0(t)}}},
-		},
-	}}
+		dayException(t, "by-labels", now, v1alpha1.ResourceMatch{LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": gen0(t)}}},
+			"net-pod-policy-coverage", "sa-token-automount", "avl-topology-spread"),
+	}
 	cases := []struct {
 		name    string
 		objs    []*engine.Object
@@ -202,6 +192,17 @@ func gen0(t *testing.T) string {
 	return testgen.Options{Namespaces: 6}.NamespaceName(0)
 }
 
+// dayException is an exception in the first generated namespace for checks of the objects
+// match matches, expiring a day after now.
+func dayException(t *testing.T, name string, now time.Time, match v1alpha1.ResourceMatch, checks ...string) *v1alpha1.ControlException {
+	t.Helper()
+	return &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: gen0(t)},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: checks, Reason: "test", Owner: "test",
+			Expires: metav1.NewTime(now.Add(24 * time.Hour)), Match: match},
+	}
+}
+
 func describeResults(ev *engine.Evaluation) []string {
 	out := make([]string, 0, len(ev.Results))
 	for _, r := range ev.Results {
@@ -299,13 +300,9 @@ func TestFindingsOnly(t *testing.T) {
 	objs := testgen.EngineObjects(gen)
 	plan := engine.Compile(checks.Catalogue(), nil)
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	exceptions := []*v1alpha1.ControlException{{
-		ObjectMeta: metav1.ObjectMeta{Name: "ex", Namespace: gen0(t)},
-		Spec: v1alpha1.ControlExceptionSpec{
-			Checks: []string{"wl-host-network", "wl-privileged", "net-pod-policy-coverage"}, Reason: "test", Owner: "test",
-			Expires: metav1.NewTime(now.Add(24 * time.Hour)), Match: v1alpha1.ResourceMatch{Names: []string{"app-*"}},
-		},
-	}}
+	exceptions := []*v1alpha1.ControlException{
+		dayException(t, "ex", now, v1alpha1.ResourceMatch{Names: []string{"app-*"}}, "wl-host-network", "wl-privileged", "net-pod-policy-coverage"),
+	}
 	evaluations := func(opts engine.Options) map[string]*engine.Evaluation {
 		s := plan.NewStream(exceptions, opts, nil)
 		s.Compact()
