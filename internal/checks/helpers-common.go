@@ -110,8 +110,8 @@ func isFalse(b *bool) bool { return b != nil && !*b }
 
 // podLabels are the labels of the pods a workload runs: the template's, or a Pod's own.
 func podLabels(o *engine.Object) labels.Set {
-	if o.Workload != nil && o.Workload.PodMeta != nil {
-		return labels.Set(o.Workload.PodMeta.Labels)
+	if o.Workload != nil {
+		return labels.Set(o.Workload.PodLabels())
 	}
 	return labels.Set(o.Labels())
 }

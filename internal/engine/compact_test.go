@@ -63,8 +63,8 @@ func TestCompactWorkload(t *testing.T) {
 		if !reflect.DeepEqual(cw.Pod(), w.Pod()) {
 			t.Errorf("%s: pod fields %+v, want %+v", kind, cw.Pod(), w.Pod())
 		}
-		if !reflect.DeepEqual(cw.PodMeta.Labels, w.PodMeta.Labels) || cw.LongRunning != w.LongRunning {
-			t.Errorf("%s: pod labels %v long-running %v, want %v %v", kind, cw.PodMeta.Labels, cw.LongRunning, w.PodMeta.Labels, w.LongRunning)
+		if !reflect.DeepEqual(cw.PodLabels(), w.PodMeta.Labels) || w.PodLabels() == nil || cw.PodMeta != nil || cw.LongRunning != w.LongRunning {
+			t.Errorf("%s: pod labels %v (metadata kept: %v) long-running %v, want %v %v", kind, cw.PodLabels(), cw.PodMeta != nil, cw.LongRunning, w.PodMeta.Labels, w.LongRunning)
 		}
 		switch {
 		case (w.Replicas == nil) != (cw.Replicas == nil):
@@ -77,6 +77,12 @@ func TestCompactWorkload(t *testing.T) {
 		}
 		for i, wc := range w.Containers() {
 			cc := cw.Containers()[i]
+			if wc.Name != wc.Container.Name || wc.Image != wc.Container.Image {
+				t.Errorf("%s: container %d of the whole workload is named %s %s, its spec %s %s", kind, i, wc.Name, wc.Image, wc.Container.Name, wc.Container.Image)
+			}
+			if cc.Container != nil {
+				t.Errorf("%s: container %d keeps its whole spec", kind, i)
+			}
 			if cc.Name != wc.Name || cc.Image != wc.Image || cc.Type != wc.Type || cc.SidecarInit != wc.SidecarInit {
 				t.Errorf("%s: container %d is %s %s %s sidecar %v, want %s %s %s %v", kind, i, cc.Type, cc.Name, cc.Image, cc.SidecarInit, wc.Type, wc.Name, wc.Image, wc.SidecarInit)
 			}

@@ -113,7 +113,8 @@ type Workload struct {
 	// PodSpec is the pod's spec, or the pod template's; nil in a compact workload
 	// (CompactWorkload), whose Pod says what checks of other objects read of it.
 	PodSpec *corev1.PodSpec
-	// PodMeta is the pod's metadata, or the pod template's (its labels select the pods).
+	// PodMeta is the pod's metadata, or the pod template's; nil in a compact workload
+	// (CompactWorkload), which keeps only the labels (PodLabels).
 	PodMeta *metav1.ObjectMeta
 	// Replicas is the desired replica count of Deployments, StatefulSets, ReplicaSets and
 	// ReplicationControllers (1 when unset); nil for other kinds.
@@ -123,9 +124,19 @@ type Workload struct {
 	LongRunning bool
 
 	containers []Container
-	// pod is what a compact workload (CompactWorkload) keeps of its pod spec; PodSpec is
-	// then nil.
-	pod *PodFields
+	// pod is what a compact workload (CompactWorkload) keeps of its pod spec, and podLabels
+	// of its pod metadata; PodSpec and PodMeta are then nil.
+	pod       *PodFields
+	podLabels map[string]string
+}
+
+// PodLabels are the labels of the pods the workload runs (they select the pods): the
+// template's, or a Pod's own.
+func (w *Workload) PodLabels() map[string]string {
+	if w.PodMeta != nil {
+		return w.PodMeta.Labels
+	}
+	return w.podLabels
 }
 
 // PodFields are the fields of a pod spec that checks of other objects, and the cross-object
@@ -172,12 +183,12 @@ func podFields(s *corev1.PodSpec) PodFields {
 //     defaulted;
 //   - replicas (a copy: a pointer into the typed object would keep all of it), and
 //     LongRunning;
-//   - the pod template's labels;
+//   - the pod template's labels (Workload.PodLabels: PodMeta is nil);
 //   - of the pod spec, the PodFields (service account, automountServiceAccountToken,
 //     hostNetwork, topologySpreadConstraints, podAntiAffinity), which checks read through
 //     Workload.Pod: PodSpec is nil;
-//   - of each container (init, regular and ephemeral): its type, name, image, restartPolicy
-//     and whether it is a sidecar.
+//   - of each container (init, regular and ephemeral): its type, name, image and whether it
+//     is a sidecar (Container.Container is nil).
 //
 // The rest (annotations, the selector, environment, resources, probes, security contexts,
 // volumes, ...) is read only by local checks, which have judged the workload by then, and by
@@ -190,29 +201,45 @@ func CompactWorkload(o *Object) *Object {
 	if whole == nil {
 		return o
 	}
-	pod := whole.Pod()
-	w := &Workload{PodMeta: &metav1.ObjectMeta{Labels: whole.PodMeta.Labels}, LongRunning: whole.LongRunning,
-		containers: make([]Container, len(whole.containers)), pod: &pod}
+	// One allocation for the object, its metadata, workload and pod fields (a compact
+	// workload is kept until the end of the evaluation, and there may be tens of thousands).
+	c := &compactObject{pod: whole.Pod()}
+	w := &c.workload
+	*w = Workload{LongRunning: whole.LongRunning, pod: &c.pod, podLabels: whole.PodLabels(),
+		containers: make([]Container, len(whole.containers))}
 	if r := whole.Replicas; r != nil {
-		n := *r // a copy: a pointer into the typed object would keep all of it
-		w.Replicas = &n
+		c.replicas = *r // a copy: a pointer into the typed object would keep all of it
+		w.Replicas = &c.replicas
 	}
-	slim := make([]corev1.Container, len(whole.containers))
-	for i, c := range whole.containers {
-		slim[i] = corev1.Container{Name: c.Name, Image: c.Image, RestartPolicy: c.RestartPolicy}
-		w.containers[i] = Container{Container: &slim[i], Type: c.Type, SidecarInit: c.SidecarInit}
+	for i, wc := range whole.containers {
+		w.containers[i] = Container{Name: wc.Name, Image: wc.Image, Type: wc.Type, SidecarInit: wc.SidecarInit}
 	}
 	m := o.Obj
-	obj := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: o.APIVersion, Kind: o.Kind},
+	c.meta = metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: o.APIVersion, Kind: o.Kind},
 		ObjectMeta: metav1.ObjectMeta{Name: m.GetName(), GenerateName: m.GetGenerateName(), Namespace: m.GetNamespace(),
 			UID: m.GetUID(), Labels: m.GetLabels(), OwnerReferences: m.GetOwnerReferences()}}
-	return &Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Obj: obj, Workload: w,
-		Source: o.Source, NamespaceDefaulted: o.NamespaceDefaulted, controllerRef: ControllerRef(obj)}
+	c.object = Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Obj: &c.meta, Workload: w,
+		Source: o.Source, NamespaceDefaulted: o.NamespaceDefaulted, controllerRef: ControllerRef(&c.meta)}
+	return &c.object
+}
+
+// compactObject is what CompactWorkload allocates once.
+type compactObject struct {
+	object   Object
+	meta     metav1.PartialObjectMetadata
+	workload Workload
+	pod      PodFields
+	replicas int32
 }
 
 // Container is one container of a pod spec, whichever list it is in.
 type Container struct {
+	// Container is the container's spec; nil in a compact workload (CompactWorkload), which
+	// keeps only the name and image below.
 	*corev1.Container
+	// Name and Image are the container's (they shadow Container's, so that a compact workload
+	// has them without the 408-byte spec).
+	Name, Image string
 	// Type is "container", "initContainer" or "ephemeralContainer".
 	Type string
 	// SidecarInit is true for an init container with restartPolicy Always (a native sidecar).
@@ -234,17 +261,18 @@ func listContainers(spec *corev1.PodSpec) []Container {
 	out := make([]Container, 0, len(spec.InitContainers)+len(spec.Containers)+len(spec.EphemeralContainers))
 	for i := range spec.InitContainers {
 		c := &spec.InitContainers[i]
-		out = append(out, Container{Container: c, Type: ContainerInit,
+		out = append(out, Container{Container: c, Name: c.Name, Image: c.Image, Type: ContainerInit,
 			SidecarInit: c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways})
 	}
 	for i := range spec.Containers {
-		out = append(out, Container{Container: &spec.Containers[i], Type: ContainerRegular})
+		c := &spec.Containers[i]
+		out = append(out, Container{Container: c, Name: c.Name, Image: c.Image, Type: ContainerRegular})
 	}
 	for i := range spec.EphemeralContainers {
 		ec := &spec.EphemeralContainers[i]
 		// EphemeralContainerCommon has the same fields as Container; convert for one code path.
 		c := corev1.Container(ec.EphemeralContainerCommon)
-		out = append(out, Container{Container: &c, Type: ContainerEphemeral})
+		out = append(out, Container{Container: &c, Name: c.Name, Image: c.Image, Type: ContainerEphemeral})
 	}
 	return out
 }
