@@ -96,8 +96,10 @@ const batchSize = 64
 
 // NewStream starts a streamed evaluation of the plan, as Evaluate with an incomplete
 // inventory (a set of manifests: NewInventory(objects, false)). release, if not nil, is called
-// with each object that is judged when added and not kept; its results point to what it
-// returns (a copy holding only what the outputs print), so that the object itself can be freed.
+// with each object that is judged when added and not kept, and at Finish with each object
+// kept (whole or in compact form) that results are about; its results point to what it
+// returns (a copy holding only what the outputs print), so that the object itself can be freed
+// (at Finish, before the results are gathered into one slice: see Finish).
 // A plan with custom checks, which may read any object, judges every object at Finish.
 //
 // Checks run on up to GOMAXPROCS goroutines: objects judged by themselves a batch at a time
@@ -375,6 +377,13 @@ func (s *Stream) Finish() *Evaluation {
 	s.b.judgeCluster(s.ctx)
 	flush()
 	s.slots, s.scratch, s.held = nil, nil, resultChunks{}
+	// Nothing is judged any more: the objects kept are let go before the results are copied
+	// into one slice, so that the collection that copy's memory brings about frees them
+	// (scan's compact workloads were 30-40 MB at 99,954 objects; the copy is 27 MB).
+	if s.release != nil {
+		out.pointTo(s.ctx.Inventory.objects, s.release)
+	}
+	s.ctx, s.ends, s.alone = nil, nil, nil
 	s.b.results = out.take()
 	s.b.settle()
 	return s.b.ev
@@ -434,6 +443,35 @@ func (rc *resultChunks) appendRange(src *resultChunks, lo, hi int) {
 		k := min(hi-lo, len(c)-i)
 		rc.append(c[i : i+k])
 		lo += k
+	}
+}
+
+// pointTo makes the results about any of objs point to what release returns for it (called
+// once per object).
+func (rc *resultChunks) pointTo(objs []*Object, release func(*Object) *Object) {
+	to := make(map[*Object]*Object, len(objs))
+	for _, o := range objs {
+		to[o] = nil
+	}
+	var last, lastTo *Object
+	for _, c := range rc.chunks {
+		for i := range c {
+			o := c[i].Object
+			if o == nil {
+				continue
+			}
+			if o != last {
+				r, ok := to[o]
+				if ok && r == nil {
+					r = release(o)
+					to[o] = r
+				}
+				last, lastTo = o, r
+			}
+			if lastTo != nil {
+				c[i].Object = lastTo
+			}
+		}
 	}
 }
 

@@ -50,8 +50,21 @@ func TestStreamIsEvaluate(t *testing.T) {
 				opts := engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: keep, Approval: engine.ApprovalOffline}
 				want := plan.Evaluate(engine.NewInventory(tc.objs, false), exceptions, opts)
 
-				released := map[*engine.Object]bool{}
+				released := map[*engine.Object]bool{} // the stubs release returned
+				// The objects let go at Finish (kept to the end), and the compact forms among
+				// them (CompactWorkload: a workload without its pod spec).
+				atFinish, compacted := map[*engine.Object]bool{}, map[*engine.Object]bool{}
+				finishing := false
 				s := plan.NewStream(exceptions, opts, func(o *engine.Object) *engine.Object {
+					if atFinish[o] || released[o] {
+						t.Errorf("%s let go twice", o.Ref())
+					}
+					if finishing {
+						atFinish[o] = true
+						if o.Workload != nil && o.Workload.PodSpec == nil {
+							compacted[o] = true
+						}
+					}
 					stub := &engine.Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Obj: o.Obj}
 					released[stub] = true
 					return stub
@@ -62,14 +75,17 @@ func TestStreamIsEvaluate(t *testing.T) {
 				for _, o := range tc.objs {
 					s.Add(o)
 				}
+				finishing = true
 				got := s.Finish()
-				// The compact forms the results point to (CompactWorkload: a workload without
-				// its pod spec).
-				compacted := map[*engine.Object]bool{}
+				// Every result points to what release returned: the stream holds no object
+				// once it has finished (and what the outputs print is all the results keep).
 				for _, r := range got.Results {
-					if r.Object != nil && r.Object.Workload != nil && r.Object.Workload.PodSpec == nil {
-						compacted[r.Object] = true
+					if r.Object != nil && !released[r.Object] {
+						t.Fatalf("a result of %s points to the object read, not to what release returned", r.Object.Ref())
 					}
+				}
+				if len(atFinish) == 0 {
+					t.Fatal("no object was kept to the end")
 				}
 
 				if s.FullNeeded() {

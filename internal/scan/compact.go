@@ -48,7 +48,9 @@ func outputStub(o *engine.Object) *engine.Object {
 // releaseObjects points every result at a copy of its object that holds only what the outputs
 // but policyreport print (apiVersion, kind, namespace, name and source), so that the objects
 // read, most of the memory of a scan, are freed before the report is built instead of being
-// held until the end. Exceptions are applied by then. policyreport reads more (the UID).
+// held until the end. Exceptions are applied by then. policyreport reads more (the UID). This
+// is for a scan that read every object first (Evaluate): engine.Stream points its results to
+// outputStubs itself.
 func releaseObjects(ev *engine.Evaluation) {
 	var last, stub *engine.Object
 	for i := range ev.Results {

@@ -233,6 +233,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		objs, skipped = selectNamespaces(objs, profile)
 		ev = plan.Evaluate(engine.NewInventory(objs, false), exceptions, evOpts)
 		objs = nil
+		if opts.Output != "policyreport" {
+			releaseObjects(ev) // a stream's results point to outputStubs already
+		}
 	}
 	if skipped.objects > 0 {
 		fmt.Fprintf(stderr, "soc2-operator scan: note: %d objects in %d namespaces the profile does not assess (%s) were not evaluated\n",
@@ -243,9 +246,6 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			"the %d exceptions given are applied as reviewed in Git (in the cluster, the operator applies an exception only once a second person approves it)\n", len(exceptions))
 	}
 
-	if opts.Output != "policyreport" {
-		releaseObjects(ev)
-	}
 	rep := buildReport(ev, read, opts.Show == "all")
 	// Writing SARIF or JUnit builds a document as large as the report again; under the limit
 	// the collector would run without pause (8 s instead of 6 at 20,000 objects). The summary
