@@ -1,20 +1,28 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
 
 // TestResultChunks: results appended in pieces of any size come back, from any index to any
 // other, as one list would give them, across chunk boundaries; release lets go only of chunks
-// wholly before the index it is given.
+// wholly before the index it is given. Every field of a result survives its packed form.
 func TestResultChunks(t *testing.T) {
-	var rc resultChunks
+	checks := []*PlannedCheck{{index: 0}, {index: 1}, {index: 2}}
+	objects := []*Object{nil, {Name: "a"}, {Name: "b"}}
+	exceptions := []*ExceptionOutcome{nil, {Key: "ns/ex"}}
+	rc := resultChunks{strs: newResultStrings(checks)}
 	var flat []Result
 	for i, piece := 0, 1; len(flat) < 3*chunkSize+100; piece = piece*7%1013 + 1 {
 		rs := make([]Result, piece)
 		for j := range rs {
-			rs[j].Message = string(rune('a'+i%26)) + string(rune('a'+j%26))
+			rs[j] = Result{Check: checks[i%3], Object: objects[j%3], Status: Status(i % 5), Exception: exceptions[i%2],
+				Message: string(rune('a'+i%26)) + string(rune('a'+j%26))}
+			if i%4 == 0 {
+				rs[j].Container = fmt.Sprint("c", j%7)
+			}
 			i++
 		}
 		rc.append(rs)
@@ -29,7 +37,7 @@ func TestResultChunks(t *testing.T) {
 		}
 	}
 	first := &rc.chunks[0][0]
-	var to resultChunks
+	to := resultChunks{strs: rc.strs}
 	rc.release(chunkSize+1, &to)
 	if rc.chunks[0] != nil || rc.chunks[1] == nil {
 		t.Fatalf("release(chunkSize+1) let go of chunks 0: %v, 1: %v; want only 0", rc.chunks[0] == nil, rc.chunks[1] == nil)
@@ -38,7 +46,7 @@ func TestResultChunks(t *testing.T) {
 		t.Error("results after a release differ from the list's")
 	}
 	// The chunk let go of is given to to emptied, and to fills it before making one.
-	if len(to.spare) != 1 || len(to.spare[0]) != 0 || to.spare[0][:1][0].Message != "" {
+	if len(to.spare) != 1 || len(to.spare[0]) != 0 || to.spare[0][:1][0] != (packedResult{}) {
 		t.Fatalf("release gave %d spare chunks (want 1, empty and cleared)", len(to.spare))
 	}
 	to.appendRange(&rc, chunkSize+1, 3*chunkSize+7)

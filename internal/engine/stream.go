@@ -2,9 +2,11 @@ package engine
 
 import (
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -109,7 +111,8 @@ const batchSize = 64
 // goroutine: a custom check that runs out of time is not run again in the same evaluation,
 // which depends on the order objects are judged in.
 func (p *Plan) NewStream(exceptions []*v1alpha1.ControlException, opts Options, release func(*Object) *Object) *Stream {
-	s := &Stream{b: p.newBuilder(exceptions, opts, 0), reads: map[string]bool{}, release: release}
+	s := &Stream{b: p.newBuilder(exceptions, opts, 0), reads: map[string]bool{}, release: release,
+		held: resultChunks{strs: newResultStrings(p.Checks)}}
 	custom := false
 	for _, c := range p.Checks {
 		for _, k := range c.Reads {
@@ -326,7 +329,7 @@ func (s *Stream) Finish() *Evaluation {
 	// holding the old), or too much: at 99,954 objects, 647,240 places for 436,180 results
 	// kept, 13.5 MB still live while the end's held workloads were. Peak RSS there went from
 	// 287-298 to 247-278 MiB (8 interleaved runs each; wall time within the noise).
-	var out resultChunks
+	out := resultChunks{strs: s.held.strs}
 	flush := func() {
 		out.append(s.b.results)
 		clear(s.b.results)
@@ -378,71 +381,138 @@ func (s *Stream) Finish() *Evaluation {
 	flush()
 	s.slots, s.scratch, s.held = nil, nil, resultChunks{}
 	// Nothing is judged any more: the objects kept are let go before the results are copied
-	// into one slice, so that the collection that copy's memory brings about frees them
-	// (scan's compact workloads were 30-40 MB at 99,954 objects; the copy is 27 MB).
+	// into one slice, and a collection the copy would bring about is run before it
+	// (collectBefore), when they are garbage and the copy is not yet live.
 	if s.release != nil {
 		out.pointTo(s.ctx.Inventory.objects, s.release)
 	}
 	s.ctx, s.ends, s.alone = nil, nil, nil
+	collectBefore(uint64(out.n) * uint64(unsafe.Sizeof(Result{})))
 	s.b.results = out.take()
 	s.b.settle()
 	return s.b.ev
 }
 
+// collectBefore runs a collection now if allocating size bytes would pass the heap's goal (the
+// collector's trigger under GOGC or a memory limit): one is due during the allocation anyway,
+// and run before it, the heap it frees is not added to the new memory. At the end of a stream
+// the objects kept to the end are garbage by then and the results' copy is about to be made:
+// at 99,954 objects (scan) 27 MB of results beside about 20 MB of compact workloads let go,
+// and the heap peaked at 144 MB during the copy's collection instead of about 110 MB. A small
+// stream, whose heap is far from its goal (or a scan with the collector off under its limit),
+// runs none.
+func collectBefore(size uint64) {
+	sample := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 || sample[1].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	if goal, heap := sample[0].Value.Uint64(), sample[1].Value.Uint64(); heap+size > goal {
+		runtime.GC()
+	}
+}
+
 // resultChunks is a list of results kept in chunks of chunkSize: it grows without copying what
 // it holds and without room to spare (a slice doubles its room, and while it grows holds the
 // old array and the new one), and release lets go of the chunks already read. At 99,954
-// objects the results of the objects judged as they were added are about half a million.
+// objects the results of the objects judged as they were added are about half a million. They
+// are held packed (packedResult, half a Result's size); lists that exchange results
+// (appendRange, release's to) share one resultStrings.
 type resultChunks struct {
-	chunks [][]Result
+	strs   *resultStrings
+	chunks [][]packedResult
 	// n is how many results it holds; freed how many chunks release let go of.
 	n, freed int
 	// spare are emptied chunks append fills before it makes new ones (release's to).
-	spare [][]Result
+	spare [][]packedResult
 }
 
 const chunkSize = 4096
 
+// packedResult is a Result as resultChunks holds it: 32 bytes instead of 64, with the check as
+// its place in the plan and the message and container as places in the resultStrings.
+type packedResult struct {
+	object    *Object
+	exception *ExceptionOutcome
+	check     uint32
+	message   uint32
+	container uint32
+	status    Status
+}
+
+// resultStrings are the plan's checks and, each once, the messages and container names of the
+// results a stream holds.
+type resultStrings struct {
+	checks []*PlannedCheck
+	list   []string
+	index  map[string]uint32
+}
+
+func newResultStrings(checks []*PlannedCheck) *resultStrings {
+	return &resultStrings{checks: checks, list: []string{""}, index: map[string]uint32{"": 0}}
+}
+
+func (rs *resultStrings) id(s string) uint32 {
+	if i, ok := rs.index[s]; ok {
+		return i
+	}
+	i := uint32(len(rs.list))
+	rs.list = append(rs.list, s)
+	rs.index[s] = i
+	return i
+}
+
+func (rs *resultStrings) pack(r *Result) packedResult {
+	return packedResult{object: r.Object, exception: r.Exception, check: uint32(r.Check.index),
+		message: rs.id(r.Message), container: rs.id(r.Container), status: r.Status}
+}
+
+func (rs *resultStrings) unpack(p *packedResult) Result {
+	return Result{Check: rs.checks[p.check], Object: p.object, Container: rs.list[p.container], Status: p.status,
+		Message: rs.list[p.message], Exception: p.exception}
+}
+
+// room returns the last chunk with room for another result, adding one (a spare one first).
+func (rc *resultChunks) room() *[]packedResult {
+	if len(rc.chunks) == 0 || len(rc.chunks[len(rc.chunks)-1]) == chunkSize {
+		if k := len(rc.spare); k > 0 {
+			rc.chunks = append(rc.chunks, rc.spare[k-1])
+			rc.spare[k-1] = nil
+			rc.spare = rc.spare[:k-1]
+		} else {
+			rc.chunks = append(rc.chunks, make([]packedResult, 0, chunkSize))
+		}
+	}
+	return &rc.chunks[len(rc.chunks)-1]
+}
+
 // append appends rs.
 func (rc *resultChunks) append(rs []Result) {
-	for len(rs) > 0 {
-		if len(rc.chunks) == 0 || len(rc.chunks[len(rc.chunks)-1]) == chunkSize {
-			if k := len(rc.spare); k > 0 {
-				rc.chunks = append(rc.chunks, rc.spare[k-1])
-				rc.spare[k-1] = nil
-				rc.spare = rc.spare[:k-1]
-			} else {
-				rc.chunks = append(rc.chunks, make([]Result, 0, chunkSize))
-			}
-		}
-		last := &rc.chunks[len(rc.chunks)-1]
-		k := min(chunkSize-len(*last), len(rs))
-		*last = append(*last, rs[:k]...)
-		rs = rs[k:]
-		rc.n += k
+	for i := range rs {
+		last := rc.room()
+		*last = append(*last, rc.strs.pack(&rs[i]))
+		rc.n++
 	}
 }
 
 // appendTo appends the results from index lo up to hi to out.
 func (rc *resultChunks) appendTo(out []Result, lo, hi int) []Result {
-	for lo < hi {
-		c := rc.chunks[lo/chunkSize]
-		i := lo % chunkSize
-		k := min(hi-lo, len(c)-i)
-		out = append(out, c[i:i+k]...)
-		lo += k
+	for ; lo < hi; lo++ {
+		out = append(out, rc.strs.unpack(&rc.chunks[lo/chunkSize][lo%chunkSize]))
 	}
 	return out
 }
 
-// appendRange appends the results of src from index lo up to hi.
+// appendRange appends the results of src from index lo up to hi (src shares rc's strings).
 func (rc *resultChunks) appendRange(src *resultChunks, lo, hi int) {
 	for lo < hi {
 		c := src.chunks[lo/chunkSize]
 		i := lo % chunkSize
-		k := min(hi-lo, len(c)-i)
-		rc.append(c[i : i+k])
+		last := rc.room()
+		k := min(hi-lo, len(c)-i, chunkSize-len(*last))
+		*last = append(*last, c[i:i+k]...)
 		lo += k
+		rc.n += k
 	}
 }
 
@@ -456,7 +526,7 @@ func (rc *resultChunks) pointTo(objs []*Object, release func(*Object) *Object) {
 	var last, lastTo *Object
 	for _, c := range rc.chunks {
 		for i := range c {
-			o := c[i].Object
+			o := c[i].object
 			if o == nil {
 				continue
 			}
@@ -469,7 +539,7 @@ func (rc *resultChunks) pointTo(objs []*Object, release func(*Object) *Object) {
 				last, lastTo = o, r
 			}
 			if lastTo != nil {
-				c[i].Object = lastTo
+				c[i].object = lastTo
 			}
 		}
 	}
@@ -479,7 +549,9 @@ func (rc *resultChunks) pointTo(objs []*Object, release func(*Object) *Object) {
 func (rc *resultChunks) take() []Result {
 	out := make([]Result, 0, rc.n)
 	for _, c := range rc.chunks {
-		out = append(out, c...)
+		for i := range c {
+			out = append(out, rc.strs.unpack(&c[i]))
+		}
 	}
 	*rc = resultChunks{}
 	return out
