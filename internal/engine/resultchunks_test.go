@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"testing"
 )
@@ -59,5 +61,25 @@ func TestResultChunks(t *testing.T) {
 	}
 	if to.n != 0 || to.chunks != nil {
 		t.Error("take left results in the list")
+	}
+}
+
+// TestCollectBefore: a collection is run before an allocation that would pass the heap's goal,
+// and none before one that would not.
+func TestCollectBefore(t *testing.T) {
+	forced := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	runtime.GC() // the heap is now well below its goal
+	before := forced()
+	collectBefore(0)
+	if got := forced(); got != before {
+		t.Fatalf("%d collections before an allocation of nothing", got-before)
+	}
+	collectBefore(1 << 50)
+	if got := forced(); got != before+1 {
+		t.Fatalf("%d collections before an allocation past any goal, want 1", got-before)
 	}
 }
