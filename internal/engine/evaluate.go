@@ -114,7 +114,8 @@ func (p *Plan) newBuilder(exceptions []*v1alpha1.ControlException, opts Options,
 	}
 	sortOutcomes(outcomes)
 	ev := &Evaluation{Plan: p, Exceptions: outcomes, Summaries: map[string]*Summary{}, Options: opts}
-	b := &builder{ev: ev, keepPassing: opts.KeepPassing, findingsOnly: opts.FindingsOnly, results: make([]Result, 0, results)}
+	b := &builder{ev: ev, keepPassing: opts.KeepPassing, findingsOnly: opts.FindingsOnly, results: make([]Result, 0, results),
+		internMessages: true}
 	if idx := newExceptionIndex(outcomes); len(idx.byNamespace)+len(idx.everywhere) > 0 {
 		b.exceptions = idx
 	}
@@ -326,8 +327,11 @@ type builder struct {
 	findingsOnly bool
 	results      []Result
 	scratch      []Result
-	// messages holds one copy of each message of the results kept (intern).
-	messages map[string]string
+	// messages holds one copy of each message of the results kept (intern), when
+	// internMessages: a Stream's builder does not intern, because the stream keeps one copy of
+	// each message anyway when it packs its results (resultTable).
+	messages       map[string]string
+	internMessages bool
 }
 
 // intern returns the copy of msg the evaluation already keeps, if any, so that the results kept
@@ -420,7 +424,9 @@ func (b *builder) commit(r *Result, sum *Summary) {
 	case !b.keepPassing && (r.Status == StatusPass || r.Status == StatusNotApplicable):
 		return
 	}
-	r.Message = b.intern(r.Message)
+	if b.internMessages {
+		r.Message = b.intern(r.Message)
+	}
 	if len(b.results) == cap(b.results) {
 		// Double the room: append grows a slice this large by a quarter at a time, copying
 		// every result each time (117,000 results five times over at 20,000 objects).

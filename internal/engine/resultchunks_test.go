@@ -15,7 +15,7 @@ func TestResultChunks(t *testing.T) {
 	checks := []*PlannedCheck{{index: 0}, {index: 1}, {index: 2}}
 	objects := []*Object{nil, {Name: "a"}, {Name: "b"}}
 	exceptions := []*ExceptionOutcome{nil, {Key: "ns/ex"}}
-	rc := resultChunks{strs: newResultStrings(checks)}
+	rc := resultChunks{table: newResultTable(checks)}
 	var flat []Result
 	for i, piece := 0, 1; len(flat) < 3*chunkSize+100; piece = piece*7%1013 + 1 {
 		rs := make([]Result, piece)
@@ -39,7 +39,7 @@ func TestResultChunks(t *testing.T) {
 		}
 	}
 	first := &rc.chunks[0][0]
-	to := resultChunks{strs: rc.strs}
+	to := resultChunks{table: rc.table}
 	rc.release(chunkSize+1, &to)
 	if rc.chunks[0] != nil || rc.chunks[1] == nil {
 		t.Fatalf("release(chunkSize+1) let go of chunks 0: %v, 1: %v; want only 0", rc.chunks[0] == nil, rc.chunks[1] == nil)
@@ -81,5 +81,29 @@ func TestCollectBefore(t *testing.T) {
 	collectBefore(1 << 50)
 	if got := forced(); got != before+1 {
 		t.Fatalf("%d collections before an allocation past any goal, want 1", got-before)
+	}
+}
+
+// TestReleaser: each object of the set is released once however its results are ordered,
+// objects outside it (already let go) and nil stay as they are.
+func TestReleaser(t *testing.T) {
+	a, b, kept := &Object{Name: "a"}, &Object{Name: "b"}, &Object{Name: "stub"}
+	calls := map[*Object]int{}
+	rl := newReleaser([]*Object{a, b}, func(o *Object) *Object {
+		calls[o]++
+		return &Object{Name: o.Name + "-stub"}
+	})
+	var got []*Object
+	for _, o := range []*Object{a, a, b, a, nil, kept, b} {
+		got = append(got, rl.of(o))
+	}
+	if got[0] == a || got[0] != got[1] || got[0] != got[3] || got[2] != got[6] || got[2] == b || got[0] == got[2] {
+		t.Errorf("a and b are not each given one copy: %v", got)
+	}
+	if got[4] != nil || got[5] != kept {
+		t.Errorf("nil and an object outside the set became %v and %v", got[4], got[5])
+	}
+	if calls[a] != 1 || calls[b] != 1 || len(calls) != 2 {
+		t.Errorf("release called %v, want once for a and for b", calls)
 	}
 }

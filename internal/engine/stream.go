@@ -112,7 +112,8 @@ const batchSize = 64
 // which depends on the order objects are judged in.
 func (p *Plan) NewStream(exceptions []*v1alpha1.ControlException, opts Options, release func(*Object) *Object) *Stream {
 	s := &Stream{b: p.newBuilder(exceptions, opts, 0), reads: map[string]bool{}, release: release,
-		held: resultChunks{strs: newResultStrings(p.Checks)}}
+		held: resultChunks{table: newResultTable(p.Checks)}}
+	s.b.internMessages = false // the held results keep one copy of each message (resultTable)
 	custom := false
 	for _, c := range p.Checks {
 		for _, k := range c.Reads {
@@ -329,7 +330,7 @@ func (s *Stream) Finish() *Evaluation {
 	// holding the old), or too much: at 99,954 objects, 647,240 places for 436,180 results
 	// kept, 13.5 MB still live while the end's held workloads were. Peak RSS there went from
 	// 287-298 to 247-278 MiB (8 interleaved runs each; wall time within the noise).
-	out := resultChunks{strs: s.held.strs}
+	out := resultChunks{table: s.held.table}
 	flush := func() {
 		out.append(s.b.results)
 		clear(s.b.results)
@@ -417,9 +418,9 @@ func collectBefore(size uint64) {
 // old array and the new one), and release lets go of the chunks already read. At 99,954
 // objects the results of the objects judged as they were added are about half a million. They
 // are held packed (packedResult, half a Result's size); lists that exchange results
-// (appendRange, release's to) share one resultStrings.
+// (appendRange, release's to) share one resultTable.
 type resultChunks struct {
-	strs   *resultStrings
+	table  *resultTable
 	chunks [][]packedResult
 	// n is how many results it holds; freed how many chunks release let go of.
 	n, freed int
@@ -430,7 +431,7 @@ type resultChunks struct {
 const chunkSize = 4096
 
 // packedResult is a Result as resultChunks holds it: 32 bytes instead of 64, with the check as
-// its place in the plan and the message and container as places in the resultStrings.
+// its place in the plan and the message and container as places in the resultTable.
 type packedResult struct {
 	object    *Object
 	exception *ExceptionOutcome
@@ -440,19 +441,20 @@ type packedResult struct {
 	status    Status
 }
 
-// resultStrings are the plan's checks and, each once, the messages and container names of the
-// results a stream holds.
-type resultStrings struct {
+// resultTable is what packed results refer to: the plan's checks, and each message and
+// container name of the results a stream holds, once (so a stream's builder does not intern
+// messages: see builder.internMessages).
+type resultTable struct {
 	checks []*PlannedCheck
 	list   []string
 	index  map[string]uint32
 }
 
-func newResultStrings(checks []*PlannedCheck) *resultStrings {
-	return &resultStrings{checks: checks, list: []string{""}, index: map[string]uint32{"": 0}}
+func newResultTable(checks []*PlannedCheck) *resultTable {
+	return &resultTable{checks: checks, list: []string{""}, index: map[string]uint32{"": 0}}
 }
 
-func (rs *resultStrings) id(s string) uint32 {
+func (rs *resultTable) id(s string) uint32 {
 	if i, ok := rs.index[s]; ok {
 		return i
 	}
@@ -462,12 +464,12 @@ func (rs *resultStrings) id(s string) uint32 {
 	return i
 }
 
-func (rs *resultStrings) pack(r *Result) packedResult {
+func (rs *resultTable) pack(r *Result) packedResult {
 	return packedResult{object: r.Object, exception: r.Exception, check: uint32(r.Check.index),
 		message: rs.id(r.Message), container: rs.id(r.Container), status: r.Status}
 }
 
-func (rs *resultStrings) unpack(p *packedResult) Result {
+func (rs *resultTable) unpack(p *packedResult) Result {
 	return Result{Check: rs.checks[p.check], Object: p.object, Container: rs.list[p.container], Status: p.status,
 		Message: rs.list[p.message], Exception: p.exception}
 }
@@ -490,7 +492,7 @@ func (rc *resultChunks) room() *[]packedResult {
 func (rc *resultChunks) append(rs []Result) {
 	for i := range rs {
 		last := rc.room()
-		*last = append(*last, rc.strs.pack(&rs[i]))
+		*last = append(*last, rc.table.pack(&rs[i]))
 		rc.n++
 	}
 }
@@ -498,7 +500,7 @@ func (rc *resultChunks) append(rs []Result) {
 // appendTo appends the results from index lo up to hi to out.
 func (rc *resultChunks) appendTo(out []Result, lo, hi int) []Result {
 	for ; lo < hi; lo++ {
-		out = append(out, rc.strs.unpack(&rc.chunks[lo/chunkSize][lo%chunkSize]))
+		out = append(out, rc.table.unpack(&rc.chunks[lo/chunkSize][lo%chunkSize]))
 	}
 	return out
 }
@@ -516,31 +518,13 @@ func (rc *resultChunks) appendRange(src *resultChunks, lo, hi int) {
 	}
 }
 
-// pointTo makes the results about any of objs point to what release returns for it (called
-// once per object).
+// pointTo makes the results about any of objs point to what release returns for it (once per
+// object: see releaser).
 func (rc *resultChunks) pointTo(objs []*Object, release func(*Object) *Object) {
-	to := make(map[*Object]*Object, len(objs))
-	for _, o := range objs {
-		to[o] = nil
-	}
-	var last, lastTo *Object
+	rl := newReleaser(objs, release)
 	for _, c := range rc.chunks {
 		for i := range c {
-			o := c[i].object
-			if o == nil {
-				continue
-			}
-			if o != last {
-				r, ok := to[o]
-				if ok && r == nil {
-					r = release(o)
-					to[o] = r
-				}
-				last, lastTo = o, r
-			}
-			if lastTo != nil {
-				c[i].object = lastTo
-			}
+			c[i].object = rl.of(c[i].object)
 		}
 	}
 }
@@ -550,7 +534,7 @@ func (rc *resultChunks) take() []Result {
 	out := make([]Result, 0, rc.n)
 	for _, c := range rc.chunks {
 		for i := range c {
-			out = append(out, rc.strs.unpack(&c[i]))
+			out = append(out, rc.table.unpack(&c[i]))
 		}
 	}
 	*rc = resultChunks{}

@@ -413,3 +413,37 @@ func TestKeptResultsShareTheirMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagesShared: the results an evaluation keeps share one copy of each message (checks
+// format a fresh one for every object), whether Evaluate kept them (the builder interns) or a
+// Stream did (its packed results refer to one list of messages).
+func TestMessagesShared(t *testing.T) {
+	objs := testgen.EngineObjects(testgen.Generate(testgen.Options{Namespaces: 3, Workloads: 60, FailingEvery: 2, RBACObjects: 20}))
+	plan := engine.Compile(checks.Catalogue(), nil)
+	opts := engine.Options{Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), AdminNamespace: engine.DefaultAdminNamespace}
+	stream := plan.NewStream(nil, opts, nil)
+	stream.Compact()
+	for _, o := range objs {
+		stream.Add(o)
+	}
+	for name, ev := range map[string]*engine.Evaluation{"Evaluate": plan.Evaluate(engine.NewInventory(objs, false), nil, opts), "Stream": stream.Finish()} {
+		copies, withMessage := map[string]map[*byte]bool{}, 0
+		for _, r := range ev.Results {
+			if r.Message != "" {
+				if copies[r.Message] == nil {
+					copies[r.Message] = map[*byte]bool{}
+				}
+				copies[r.Message][unsafe.StringData(r.Message)] = true
+				withMessage++
+			}
+		}
+		if withMessage <= len(copies) {
+			t.Fatalf("%s: %d results with %d messages: no message is repeated, the test shows nothing", name, withMessage, len(copies))
+		}
+		for msg, data := range copies {
+			if len(data) != 1 {
+				t.Errorf("%s: %d copies of %q", name, len(data), msg)
+			}
+		}
+	}
+}

@@ -37,33 +37,10 @@ func readOptions(plan *engine.Plan) manifest.Options {
 }
 
 // outputStub is what the outputs print of an object (apiVersion, kind, namespace, name,
-// source, and the UID policyreport names): what a result of an object that engine.Stream let
-// go points to.
+// source, and the UID policyreport names): what a result points to once its object is let go,
+// by engine.Stream as it reads or at Finish, or by Evaluation.Release after a read-whole scan.
 func outputStub(o *engine.Object) *engine.Object {
 	return &engine.Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
 		Source: o.Source, NamespaceDefaulted: o.NamespaceDefaulted,
 		Obj: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: o.Name, UID: o.Obj.GetUID()}}}
-}
-
-// releaseObjects points every result at a copy of its object that holds only what the outputs
-// but policyreport print (apiVersion, kind, namespace, name and source), so that the objects
-// read, most of the memory of a scan, are freed before the report is built instead of being
-// held until the end. Exceptions are applied by then. policyreport reads more (the UID). This
-// is for a scan that read every object first (Evaluate): engine.Stream points its results to
-// outputStubs itself.
-func releaseObjects(ev *engine.Evaluation) {
-	var last, stub *engine.Object
-	for i := range ev.Results {
-		o := ev.Results[i].Object
-		if o == nil {
-			continue
-		}
-		if o != last {
-			last = o
-			stub = &engine.Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
-				Source: o.Source, NamespaceDefaulted: o.NamespaceDefaulted,
-				Obj: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: o.Namespace, Name: o.Name}}}
-		}
-		ev.Results[i].Object = stub
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
+	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 )
 
 const crdYAML = `apiVersion: apiextensions.k8s.io/v1beta1
@@ -77,12 +79,13 @@ report: {summary: {criticalCount: 1}}
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-// TestReleaseObjects: after the evaluation, results keep only what the report prints of their
-// objects, and the report is the same as from the objects themselves.
+// TestReleaseObjects: after the evaluation of a scan that read every object first, results keep
+// only what the outputs print of their objects (one copy per object), and the report and the
+// PolicyReports are the same as from the objects themselves.
 func TestReleaseObjects(t *testing.T) {
 	objs, errs := manifest.Decode("app.yaml", []byte(`apiVersion: apps/v1
 kind: Deployment
-metadata: {name: web, namespace: shop}
+metadata: {name: web, namespace: shop, uid: u-1}
 spec:
   selector: {matchLabels: {app: web}}
   template:
@@ -93,24 +96,37 @@ spec:
 		t.Fatal(errs)
 	}
 	evaluate := func() *engine.Evaluation {
-		return engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, false), nil, engine.Options{})
+		return engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, false), nil, engine.Options{KeepPassing: true})
 	}
-	want := buildReport(evaluate(), 1, false)
+	whole := evaluate()
+	want := buildReport(whole, 1, false)
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	wantPR := policyreport.Build(whole, policyreport.Options{Now: at})
 	ev := evaluate()
-	releaseObjects(ev)
+	ev.Release(objs, outputStub)
 	got := buildReport(ev, 1, false)
-	if len(ev.Results) == 0 {
-		t.Fatal("no results")
+	if len(ev.Results) < 2 {
+		t.Fatalf("%d results: the test needs several of one object", len(ev.Results))
 	}
+	stubs := map[*engine.Object]bool{}
 	for _, r := range ev.Results {
 		if r.Object != nil && (r.Object == objs[0] || r.Object.Workload != nil) {
 			t.Fatalf("result %s still holds the object", r.Check.ID)
 		}
+		if r.Object != nil {
+			stubs[r.Object] = true
+		}
+	}
+	if len(stubs) != 1 {
+		t.Errorf("the results of one object point to %d copies of it, want 1", len(stubs))
 	}
 	if len(want.found) == 0 {
 		t.Fatal("no findings")
 	}
 	if g, w := findings(got.found), findings(want.found); !reflect.DeepEqual(g, w) {
 		t.Errorf("findings differ after releasing the objects:\n%+v\n%+v", g, w)
+	}
+	if g := policyreport.Build(ev, policyreport.Options{Now: at}); len(wantPR) == 0 || !reflect.DeepEqual(g, wantPR) {
+		t.Errorf("PolicyReports differ after releasing the objects (%d reports from the objects themselves)", len(wantPR))
 	}
 }

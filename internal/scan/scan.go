@@ -232,10 +232,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	} else {
 		objs, skipped = selectNamespaces(objs, profile)
 		ev = plan.Evaluate(engine.NewInventory(objs, false), exceptions, evOpts)
+		ev.Release(objs, outputStub) // a stream's results point to outputStubs already
 		objs = nil
-		if opts.Output != "policyreport" {
-			releaseObjects(ev) // a stream's results point to outputStubs already
-		}
 	}
 	if skipped.objects > 0 {
 		fmt.Fprintf(stderr, "soc2-operator scan: note: %d objects in %d namespaces the profile does not assess (%s) were not evaluated\n",
