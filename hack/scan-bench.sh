@@ -6,6 +6,18 @@
 # on ../shared/corpus and on renamed copies of it grown to about 3k, 12k and 20k objects.
 #
 #   hack/scan-bench.sh [ROUNDS]        (default 5 rounds; each round runs every tool once per size)
+#   IDLE=3 hack/scan-bench.sh [ROUNDS] (every run after 3 s with nothing running: "cold" memory)
+#
+# Back to back (IDLE unset), a run takes memory the run before it has just freed; with IDLE=3
+# every run takes memory as a CI job does, after the machine has been idle. The difference is
+# large on a virtual machine that hands freed memory back to its host (virtio-balloon free page
+# reporting: page_reporting_order=11 on this one's kernel command line, reported about 2 s after
+# it is freed): memory the host took back costs a fault in the host on first touch, 2.3 ms per
+# MiB with 2 MiB pages here against 0.07 ms for memory just freed by another process
+# (hack/coldmem; README, "Cold memory"). Back to back, the offline build runs
+# right after the full binary has freed ~100 MiB of huge pages and gets them warm, while the full
+# binary runs after the parse-only floors: the order alone made the full binary 0.05 s slower at
+# 3k (0.216 against 0.161-0.171 s alone). Compare tools cold, or within one back-to-back run.
 #
 # Each figure is the median of the rounds with the minimum and maximum beside it: the machine is
 # shared, so compare tools within one run, not across runs. Copies are made in a temporary
@@ -18,6 +30,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
 CORPUS=${CORPUS:-../shared/corpus}
 SIZES=${SIZES:-"3000 12000 20000"}
+IDLE=${IDLE:-0} # seconds with nothing running before each timed run (see above)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/soc2-operator
 KUBE_SCORE=$CACHE/kube-score/kube-score
 [ -x /usr/bin/time ] || { echo "scan-bench: /usr/bin/time is needed (Debian: apt-get install time)" >&2; exit 1; }
@@ -72,6 +85,7 @@ done
 # includes starting /usr/bin/time (about a millisecond), the same for every tool.
 measure() {
   local name=$1; shift
+  [ "$IDLE" = 0 ] || sleep "$IDLE"
   local t0=$EPOCHREALTIME
   /usr/bin/time -v -o "$TMP/time.txt" "$@" >/dev/null 2>"$TMP/stderr.txt" || true
   local t1=$EPOCHREALTIME
@@ -85,6 +99,7 @@ summary() {
   sort -n -k2 "$TMP/$1" | awk '{r[NR]=$2/1024} END{printf "%.0f MiB (%.0f-%.0f)", r[int((NR+1)/2)], r[1], r[NR]}'
 }
 
+if [ "$IDLE" = 0 ]; then echo "Back to back (IDLE=0), medians of $ROUNDS rounds:"; else echo "Cold: each run after ${IDLE} s idle, medians of $ROUNDS rounds:"; fi
 printf "| objects | soc2-operator scan | scan, offline build | kube-score 1.20.0 | parse only: block | parse only: v3node | parse only: sigs.k8s.io/yaml | kube-score / scan (offline) | scan / floor (offline) |\n"
 printf "|---|---|---|---|---|---|---|---|---|\n"
 for d in "${DIRS[@]}"; do
