@@ -49,3 +49,22 @@ func BenchmarkASCIILower(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFindCorpus is Find over every name=value text scan checks in ../shared/corpus
+// (ConfigMap data and container environment variables: corpusTexts), once each.
+func BenchmarkFindCorpus(b *testing.B) {
+	texts := corpusTexts(b)
+	r, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, t := range texts {
+		r.Find(t) // compile the rules the texts use before timing
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		for _, t := range texts {
+			r.Find(t)
+		}
+	}
+}

@@ -262,15 +262,16 @@ func compileAllowlist(a fileAllowlist) (allowlist, error) {
 
 // Find returns the findings in text, at most one per rule, in rule-file order.
 func (r *Rules) Find(text string) []Finding {
-	candidates := r.candidates(text)
+	lower := "" // text with ASCII letters in lower case (the same length), made when needed
+	var small [4]uint64
+	candidates := r.candidates(text, &lower, small[:0])
 	// A rule with an entropy threshold reports only a secret whose entropy exceeds it, and a
 	// secret (part of text) cannot have more entropy than its distinct characters allow
 	// (maxEntropy): a text of "LOG_LEVEL=debug" never runs generic-api-key's regex.
 	bound := -1.0
 	var out []Finding
-	lower := "" // text with ASCII letters in lower case (the same length), made when needed
 	for i := range r.rules {
-		if !candidates[i] {
+		if !candidates.has(i) {
 			continue
 		}
 		if e := r.rules[i].entropy; e != 0 && !r.exhaustive {
@@ -290,34 +291,67 @@ func (r *Rules) Find(text string) []Finding {
 	return out
 }
 
-// candidates marks the rules whose keywords occur in text, and those without keywords.
-func (r *Rules) candidates(text string) []bool {
-	c := make([]bool, len(r.rules))
-	for _, i := range r.always {
-		c[i] = true
+// candidates marks the rules whose keywords occur in text, and those without keywords, in a
+// set made in buf's memory when it has room (a scan calls Find for every ConfigMap entry and
+// environment variable; a set of the default rules fits in four words on the caller's stack).
+// gitleaks looks for the keywords in strings.ToLower(text); for a text all ASCII that is
+// asciiLower's, which *lower then keeps for the matching too; any other text is lowered by
+// strings.ToLower itself (which maps more than ASCII letters, and can change the length:
+// the Kelvin sign K is k, İ two characters).
+func (r *Rules) candidates(text string, lower *string, buf []uint64) ruleSet {
+	c := ruleSet(buf[:0])
+	if words := (len(r.rules) + 63) / 64; cap(c) < words {
+		c = make(ruleSet, words)
+	} else {
+		c = c[:words]
+		clear(c)
 	}
-	lower := strings.ToLower(text)
+	for _, i := range r.always {
+		c.add(i)
+	}
+	var low string
+	if isASCII(text) {
+		low = asciiLower(text, lower)
+	} else {
+		low = strings.ToLower(text)
+	}
 	for _, kw := range r.short {
-		if strings.Contains(lower, kw.word) {
+		if strings.Contains(low, kw.word) {
 			for _, i := range kw.rules {
-				c[i] = true
+				c.add(i)
 			}
 		}
 	}
-	for p := 0; p+1 < len(lower); p++ {
-		g := r.prefixIndex[uint16(lower[p])<<8|uint16(lower[p+1])]
+	for p := 0; p+1 < len(low); p++ {
+		g := r.prefixIndex[uint16(low[p])<<8|uint16(low[p+1])]
 		if g == 0 {
 			continue
 		}
 		for _, kw := range r.byPrefix[g-1] {
-			if strings.HasPrefix(lower[p:], kw.word) {
+			if strings.HasPrefix(low[p:], kw.word) {
 				for _, i := range kw.rules {
-					c[i] = true
+					c.add(i)
 				}
 			}
 		}
 	}
 	return c
+}
+
+// ruleSet is a set of rules by their index.
+type ruleSet []uint64
+
+func (s ruleSet) add(i int)      { s[i/64] |= 1 << (i % 64) }
+func (s ruleSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+
+// isASCII reports whether text has only ASCII bytes.
+func isASCII(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // matches reports whether re matches text where gitleaks would report the match: the first of

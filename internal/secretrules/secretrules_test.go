@@ -173,10 +173,10 @@ func TestSpansFindTheSame(t *testing.T) {
 		fast.spansFrom, fast.noLead = 0, noLead
 		found, matched := 0, 0
 		for _, tx := range texts {
-			candidates := fast.candidates(tx)
 			lower := ""
+			candidates := fast.candidates(tx, &lower, nil)
 			for i := range fast.rules {
-				if !candidates[i] {
+				if !candidates.has(i) {
 					continue
 				}
 				ru := &fast.rules[i]
@@ -202,7 +202,7 @@ func TestSpansFindTheSame(t *testing.T) {
 // corpusTexts are the name=value texts scan checks in ../../../shared/corpus: ConfigMap data
 // and container environment variables, read as the YAML says (a rough reader: values of
 // `key: |` blocks and of one-line `key: value` pairs are enough to hold Find to its reference).
-func corpusTexts(t *testing.T) []string {
+func corpusTexts(t testing.TB) []string {
 	t.Helper()
 	var texts []string
 	err := filepath.WalkDir("../../../shared/corpus", func(path string, d fs.DirEntry, err error) error {
@@ -291,5 +291,52 @@ func TestASCIILower(t *testing.T) {
 	lower := "stale" // as long as the text: taken as made for it already
 	if got := asciiLower("FRESH", &lower); got != "stale" {
 		t.Errorf("asciiLower made the lowered text again (%q) though one was kept", got)
+	}
+}
+
+// TestCandidatesAsGitleaks holds the one pass that picks the rules to run to gitleaks' way of
+// picking them: a rule runs when one of its keywords is in strings.ToLower(text) (or it has
+// none). Texts all ASCII are lowered byte by byte without a copy of strings.ToLower's; the
+// others, where the two differ (the Kelvin sign is a k to strings.ToLower, İ two
+// characters), go through strings.ToLower.
+func TestCandidatesAsGitleaks(t *testing.T) {
+	rules, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keywords []keyword
+	keywords = append(keywords, rules.short...)
+	for _, g := range rules.byPrefix {
+		keywords = append(keywords, g...)
+	}
+	texts := append(corpusTexts(t),
+		"", "A", "PASSWORD=hunter2hunter2", "Api_Token=abc", "\u212aEY=x", "\u212aubeconfig-token=1",
+		"İ=PASSWORD", "ſecret=x", "naïve-secret=Ünïcode TOKEN", "\xff\xfeAWS_SECRET=x")
+	for _, tx := range texts {
+		want := map[int]bool{}
+		for _, i := range rules.always {
+			want[i] = true
+		}
+		low := strings.ToLower(tx)
+		for _, kw := range keywords {
+			if strings.Contains(low, kw.word) {
+				for _, i := range kw.rules {
+					want[i] = true
+				}
+			}
+		}
+		dirty := make([]uint64, 8) // memory a set was made in before: nothing of it may stay
+		for i := range dirty {
+			dirty[i] = ^uint64(0)
+		}
+		for _, buf := range [][]uint64{nil, dirty[:0]} {
+			lower := ""
+			got := rules.candidates(tx, &lower, buf)
+			for i := range rules.rules {
+				if got.has(i) != want[i] {
+					t.Errorf("%.80q: rule %s a candidate %v, gitleaks %v", tx, rules.rules[i].id, got.has(i), want[i])
+				}
+			}
+		}
 	}
 }
