@@ -12,12 +12,13 @@
 # every run takes memory as a CI job does, after the machine has been idle. The difference is
 # large on a virtual machine that hands freed memory back to its host (virtio-balloon free page
 # reporting: page_reporting_order=11 on this one's kernel command line, reported about 2 s after
-# it is freed): memory the host took back costs a fault in the host on first touch, 2.3 ms per
-# MiB with 2 MiB pages here against 0.07 ms for memory just freed by another process
-# (hack/coldmem; README, "Cold memory"). Back to back, the offline build runs
-# right after the full binary has freed ~100 MiB of huge pages and gets them warm, while the full
-# binary runs after the parse-only floors: the order alone made the full binary 0.05 s slower at
-# 3k (0.216 against 0.161-0.171 s alone). Compare tools cold, or within one back-to-back run.
+# it is freed): memory the host took back costs a fault in the host on first touch, 1.6-2.3 ms
+# per MiB with 2 MiB pages here against 0.07 ms for memory just freed by another process
+# (hack/coldmem; README, "Cold memory"). Back to back, the offline build runs right after the
+# full binary has freed ~100 MiB of huge pages and gets them warm, while the full binary runs
+# after the parse-only floors: the order alone made the full binary about 0.05 s slower at 3k
+# (0.216 s against 0.157-0.172 s back to back beside the offline build only). Compare tools
+# cold, or within one back-to-back run.
 #
 # Each figure is the median of the rounds with the minimum and maximum beside it: the machine is
 # shared, so compare tools within one run, not across runs. Copies are made in a temporary

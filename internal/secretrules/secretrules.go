@@ -262,7 +262,9 @@ func compileAllowlist(a fileAllowlist) (allowlist, error) {
 
 // Find returns the findings in text, at most one per rule, in rule-file order.
 func (r *Rules) Find(text string) []Finding {
-	lower := "" // text with ASCII letters in lower case (the same length), made when needed
+	// lower is text with its ASCII letters in lower case (the same length): made by candidates
+	// for a text all ASCII, else when a rule's matching first needs it.
+	lower := ""
 	var small [4]uint64
 	candidates := r.candidates(text, &lower, small[:0])
 	// A rule with an entropy threshold reports only a secret whose entropy exceeds it, and a
