@@ -48,10 +48,11 @@ func blockJSONInto(body []byte, drop func(apiVersion, kind string) bool, mem *Bl
 	if !plainText(body) {
 		return nil, nil, false
 	}
-	if want := len(body) + len(body)/8; cap(mem.out) < want {
-		mem.out = make([]byte, 0, want)
+	p := blockParser{src: body, out: mem.out[:0], keys: mem.keys[:0], tmp: mem.tmp[:0], drop: drop,
+		want: len(body) + len(body)/8}
+	if drop == nil {
+		p.reserve()
 	}
-	p := blockParser{src: body, out: mem.out[:0], keys: mem.keys[:0], tmp: mem.tmp[:0], drop: drop}
 	defer func() {
 		// Keep the memory, as grown, for the next document; not a very large one's.
 		if cap(p.out) <= maxKeptBuffer {
@@ -155,6 +156,14 @@ type blockParser struct {
 	keys      []string // the keys of the mappings being read, innermost last
 	tmp       []byte   // a scalar being folded or unescaped
 	drop      func(apiVersion, kind string) bool
+	// want is the room the JSON of the whole document needs (about; appending grows past it),
+	// made once it is known that more than the metadata will be written (reserve), or 0.
+	want int
+	// discarding: the value being read is left out (drop), and out is cut back to discardFrom
+	// after each entry of the mappings and sequences inside it, so that reading it costs no
+	// more room than its deepest path.
+	discarding  bool
+	discardFrom int
 
 	// The last scalar read: its value and whether it is a string (quoted, block or a plain
 	// scalar that resolves to one). str aliases src or tmp: copy it to keep it.
@@ -163,6 +172,20 @@ type blockParser struct {
 	strInTmp bool // str is in tmp, which the next scalar overwrites
 
 	tm *typeMeta
+}
+
+// reserve makes room in out for the JSON of the whole document, once: up front when nothing is
+// left out, else once a key other than apiVersion, kind and metadata is to be written. The room
+// for a document of which only the metadata is kept is not made: the largest documents, custom
+// resource definitions of 0.6-0.8 MB in ../shared/corpus, are such, and with the collector off
+// (a scan's memory budget) every buffer made for one stays memory touched for the first time.
+func (p *blockParser) reserve() {
+	if p.want > 0 && cap(p.out) < p.want {
+		out := make([]byte, len(p.out), p.want)
+		copy(out, p.out)
+		p.out = out
+	}
+	p.want = 0
 }
 
 // nextLine moves from the start of a line to the start of the next line that holds more than
@@ -289,6 +312,9 @@ func (p *blockParser) sequence(col int) bool {
 				}
 			}
 		}
+		if p.discarding {
+			p.out = p.out[:p.discardFrom] // an item of a value left out
+		}
 		ind := p.nextLine()
 		if ind < col || ind == col && !p.seqEntry(p.lineStart+col) {
 			break // the end of the sequence; what follows is the parent's to judge
@@ -342,11 +368,20 @@ func (p *blockParser) mapping(col int, top bool) bool {
 			default:
 				skip = haveAPIVersion && haveKind && !items && !strings.HasSuffix(kind, "List") &&
 					p.drop != nil && p.drop(apiVersion, kind)
+				if !skip {
+					p.reserve()
+				}
 			}
 		}
 		p.isString = false
+		if skip {
+			p.discarding, p.discardFrom = true, mark
+		}
 		if !p.value(col) {
 			return false
+		}
+		if skip {
+			p.discarding = false
 		}
 		if top && (key == "apiVersion" || key == "kind") {
 			if p.isString {
@@ -359,10 +394,13 @@ func (p *blockParser) mapping(col int, top bool) bool {
 				items = true // not a string: decodeJSON words the error, as for a List
 			}
 		}
-		if skip {
+		switch {
+		case skip:
 			p.out = p.out[:mark]
 			dropped = true
-		} else {
+		case p.discarding:
+			p.out = p.out[:p.discardFrom] // an entry of a value left out
+		default:
 			written++
 		}
 		ind := p.nextLine()

@@ -256,3 +256,46 @@ func FuzzPlainText(f *testing.F) {
 		}
 	})
 }
+
+// TestBlockJSONMetadataOnlyRoom holds that reading only the metadata of a large document does
+// not make room for all of it: with a scan's collector off, every buffer the block reader grows
+// is memory touched for the first time, and the largest documents of a repository (custom
+// resource definitions) are those of which scan keeps only the metadata. A document read whole
+// still gets its room up front.
+func TestBlockJSONMetadataOnlyRoom(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.com\n  labels:\n    app: x\nspec:\n  group: example.com\n  versions:\n")
+	for v := range 40 {
+		fmt.Fprintf(&b, "  - name: v%d\n    schema:\n      openAPIV3Schema:\n        properties:\n", v)
+		for f := range 100 {
+			fmt.Fprintf(&b, "          field%d:\n            description: \"the %d-th field, described at some length as generators do\"\n            type: string\n            enum:\n            - a\n            - b\n", f, f)
+		}
+	}
+	b.WriteString("status:\n  acceptedNames:\n    kind: Thing\n")
+	body := []byte(b.String())
+	if len(body) < 500<<10 {
+		t.Fatalf("the document is %d bytes; the test wants a large one", len(body))
+	}
+	var mem BlockScratch
+	dropAll := func(string, string) bool { return true }
+	js, _, ok := blockJSONInto(body, dropAll, &mem)
+	if !ok {
+		t.Fatal("the block reader did not decide the document")
+	}
+	want := `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"things.example.com","labels":{"app":"x"}}}`
+	if string(js) != want {
+		t.Fatalf("metadata only:\ngot  %s\nwant %s", js, want)
+	}
+	if c := cap(mem.out); c > 4<<10 {
+		t.Errorf("reading only the metadata of a %d-byte document kept %d bytes of room; want at most 4 KiB (the deepest path's)", len(body), c)
+	}
+
+	mem = BlockScratch{}
+	whole, _, ok := blockJSONInto(body, nil, &mem)
+	if !ok {
+		t.Fatal("the block reader did not decide the document read whole")
+	}
+	if c := cap(mem.out); c < len(whole) || c > len(body)+len(body)/8 {
+		t.Errorf("read whole: room %d bytes for %d bytes of JSON; want it made once, up front (%d)", c, len(whole), len(body)+len(body)/8)
+	}
+}
