@@ -149,7 +149,6 @@ func writeFindings(w io.Writer, rep *Report, width int) error {
 type checkSummary struct {
 	severity, check, title string
 	failing, excepted      int
-	index                  map[string]int  // each failing resource's place in resources
 	resources              []resourceCount // the failing resources, in the order first found
 	exceptions             []string        // the exceptions that cover its excepted findings
 }
@@ -181,9 +180,11 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 	var sums []*checkSummary
 	byCheck := map[string]*checkSummary{}
 	names := map[*sharedRefs]string{} // each object's resource name, made once
-	// The findings are sorted by check and then by object, so a check's findings and an
-	// object's findings under it come in runs: the maps are read once per run, not once per
-	// finding (at 20,000 objects, 86,000 findings).
+	// The findings are sorted by check and then by object (engine.SortFindings: kind,
+	// namespace, name), so a check's failing findings come in one run and, within it, those
+	// of one resource name next to each other: a name not the last one's is a resource not yet
+	// counted. A map of the names counted per check took 0.7 MB at 2,998 objects, 4 MB at 19,991.
+	// TestCheckSummaryCountsAsTheFindings holds the counts to the findings.
 	var (
 		s          *checkSummary
 		lastCheck  *engine.PlannedCheck
@@ -195,7 +196,7 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 		if r.Check != lastCheck {
 			lastCheck, lastShared = r.Check, nil
 			if s = byCheck[r.Check.ID]; s == nil {
-				s = &checkSummary{severity: string(r.Check.Severity), check: r.Check.ID, title: r.Check.Title, index: map[string]int{}}
+				s = &checkSummary{severity: string(r.Check.Severity), check: r.Check.ID, title: r.Check.Title}
 				byCheck[r.Check.ID] = s
 				sums = append(sums, s)
 			}
@@ -214,13 +215,10 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 				name = resourceName(fd.resource())
 				names[fd.shared] = name
 			}
-			i, ok := s.index[name]
-			if !ok {
-				i = len(s.resources)
-				s.index[name] = i
+			if n := len(s.resources); n == 0 || s.resources[n-1].name != name {
 				s.resources = append(s.resources, resourceCount{name: name})
 			}
-			lastShared, last = fd.shared, i
+			lastShared, last = fd.shared, len(s.resources)-1
 		}
 		s.resources[last].failing++
 	}
