@@ -1,6 +1,9 @@
 package checks
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
 
@@ -26,11 +29,12 @@ var imgPullPolicy = &engine.Check{
 			case corev1.PullAlways:
 				return ""
 			case "":
-				if apiServerPullPolicy(c.Image) == corev1.PullAlways {
+				d := defaultPullPolicy(c.Image)
+				switch {
+				case d.policy == corev1.PullAlways:
 					return ""
-				}
-				if _, err := reference.ParseNormalizedNamed(c.Image); err != nil {
-					return "imagePullPolicy is unset, which is IfNotPresent for an image that is not a valid reference (" + err.Error() + ")"
+				case d.invalid != "":
+					return "imagePullPolicy is unset, which is IfNotPresent for an image that is not a valid reference (" + d.invalid + ")"
 				}
 				return "imagePullPolicy is unset, which is IfNotPresent for an image with a tag or digest"
 			}
@@ -44,10 +48,11 @@ var imgPullPolicy = &engine.Check{
 // latest, which parsers.ParseImageName also says of an image with neither tag nor digest, and
 // IfNotPresent otherwise, an image that does not parse as a reference included (upper case in
 // the repository, as in a template's PROJECT_ID). The parsing is the API server's own library.
-func apiServerPullPolicy(image string) corev1.PullPolicy {
+// invalid, when not empty, is why the image is not a reference.
+func apiServerPullPolicy(image string) (policy corev1.PullPolicy, invalid string) {
 	named, err := reference.ParseNormalizedNamed(image)
 	if err != nil {
-		return corev1.PullIfNotPresent
+		return corev1.PullIfNotPresent, err.Error()
 	}
 	tag := ""
 	if t, ok := named.(reference.Tagged); ok {
@@ -55,7 +60,37 @@ func apiServerPullPolicy(image string) corev1.PullPolicy {
 	}
 	_, digested := named.(reference.Digested)
 	if tag == "latest" || (tag == "" && !digested) {
-		return corev1.PullAlways
+		return corev1.PullAlways, ""
 	}
-	return corev1.PullIfNotPresent
+	return corev1.PullIfNotPresent, ""
+}
+
+// pullDefault is apiServerPullPolicy's answer for one image.
+type pullDefault struct {
+	policy  corev1.PullPolicy
+	invalid string
+}
+
+// pullDefaults remembers apiServerPullPolicy's answers, image by image, for at most
+// maxPullDefaults images: the same images recur across a repository's workloads and
+// environments (in ../shared/corpus, 501 containers without a pull policy name 258 images),
+// and parsing a reference runs the library's regular expressions. Checks run on several
+// goroutines.
+var (
+	pullDefaults     sync.Map // image -> pullDefault
+	pullDefaultsKept atomic.Int32
+)
+
+const maxPullDefaults = 4096
+
+func defaultPullPolicy(image string) pullDefault {
+	if d, ok := pullDefaults.Load(image); ok {
+		return d.(pullDefault)
+	}
+	var d pullDefault
+	d.policy, d.invalid = apiServerPullPolicy(image)
+	if pullDefaultsKept.Add(1) <= maxPullDefaults {
+		pullDefaults.Store(image, d)
+	}
+	return d
 }

@@ -1,0 +1,39 @@
+package checks
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// TestDefaultPullPolicyAsTheAPIServer: the remembered answer is the library's, for an image
+// seen before and after the memory is full, and the memory holds at most maxPullDefaults
+// images however many a scan meets.
+func TestDefaultPullPolicyAsTheAPIServer(t *testing.T) {
+	pullDefaults = sync.Map{}
+	pullDefaultsKept.Store(0)
+	images := []string{"nginx", "nginx:latest", "nginx:1.27", "registry.example.com/a/b@sha256:" + fmt.Sprintf("%064d", 0),
+		"us-central1-docker.pkg.dev/PROJECT_ID/x", ""}
+	for i := range maxPullDefaults + 100 {
+		images = append(images, fmt.Sprintf("registry.example.com/team/app-%d:1.%d", i, i%3))
+	}
+	images = append(images, "busybox", "Invalid/Upper", "busybox:latest")
+	for round := range 2 {
+		for _, image := range images {
+			policy, invalid := apiServerPullPolicy(image)
+			if got := defaultPullPolicy(image); got.policy != policy || got.invalid != invalid {
+				t.Fatalf("round %d, %q: remembered %+v, the library says %s %q", round, image, got, policy, invalid)
+			}
+		}
+	}
+	kept := 0
+	pullDefaults.Range(func(any, any) bool { kept++; return true })
+	if kept != maxPullDefaults {
+		t.Errorf("%d images remembered of %d seen; want at most %d", kept, len(images), maxPullDefaults)
+	}
+	if d := defaultPullPolicy("nginx"); d.policy != corev1.PullAlways {
+		t.Errorf("nginx (no tag): %+v, want Always", d)
+	}
+}
