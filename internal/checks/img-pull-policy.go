@@ -75,7 +75,8 @@ type pullDefault struct {
 // maxPullDefaults images: the same images recur across a repository's workloads and
 // environments (in ../shared/corpus, 501 containers without a pull policy name 258 images),
 // and parsing a reference runs the library's regular expressions. Checks run on several
-// goroutines.
+// goroutines. The images first met are the ones kept: a long-running operator keeps at most
+// maxPullDefaults answers and parses the images it meets after that each time.
 var (
 	pullDefaults     sync.Map // image -> pullDefault
 	pullDefaultsKept atomic.Int32
@@ -89,7 +90,8 @@ func defaultPullPolicy(image string) pullDefault {
 	}
 	var d pullDefault
 	d.policy, d.invalid = apiServerPullPolicy(image)
-	if pullDefaultsKept.Add(1) <= maxPullDefaults {
+	// Once full, the count is not raised again: the operator checks for as long as it runs.
+	if pullDefaultsKept.Load() < maxPullDefaults && pullDefaultsKept.Add(1) <= maxPullDefaults {
 		pullDefaults.Store(image, d)
 	}
 	return d
