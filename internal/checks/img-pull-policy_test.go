@@ -34,7 +34,7 @@ func TestDefaultPullPolicyAsTheAPIServer(t *testing.T) {
 		t.Errorf("%d images remembered of %d seen; want at most %d", kept, len(images), maxPullDefaults)
 	}
 	if n := pullDefaultsKept.Load(); n != maxPullDefaults {
-		t.Errorf("the count of images kept reads %d after %d misses; want it to stop at %d", n, len(images), maxPullDefaults)
+		t.Errorf("the count of images kept reads %d after two passes over %d images; want it to stop at %d", n, len(images), maxPullDefaults)
 	}
 	if d := defaultPullPolicy("nginx"); d.policy != corev1.PullAlways {
 		t.Errorf("nginx (no tag): %+v, want Always", d)
