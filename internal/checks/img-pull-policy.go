@@ -48,11 +48,10 @@ var imgPullPolicy = &engine.Check{
 // latest, which parsers.ParseImageName also says of an image with neither tag nor digest, and
 // IfNotPresent otherwise, an image that does not parse as a reference included (upper case in
 // the repository, as in a template's PROJECT_ID). The parsing is the API server's own library.
-// invalid, when not empty, is why the image is not a reference.
-func apiServerPullPolicy(image string) (policy corev1.PullPolicy, invalid string) {
+func apiServerPullPolicy(image string) pullDefault {
 	named, err := reference.ParseNormalizedNamed(image)
 	if err != nil {
-		return corev1.PullIfNotPresent, err.Error()
+		return pullDefault{policy: corev1.PullIfNotPresent, invalid: err.Error()}
 	}
 	tag := ""
 	if t, ok := named.(reference.Tagged); ok {
@@ -60,12 +59,13 @@ func apiServerPullPolicy(image string) (policy corev1.PullPolicy, invalid string
 	}
 	_, digested := named.(reference.Digested)
 	if tag == "latest" || (tag == "" && !digested) {
-		return corev1.PullAlways, ""
+		return pullDefault{policy: corev1.PullAlways}
 	}
-	return corev1.PullIfNotPresent, ""
+	return pullDefault{policy: corev1.PullIfNotPresent}
 }
 
-// pullDefault is apiServerPullPolicy's answer for one image.
+// pullDefault is the pull policy the API server gives one image; invalid, when not empty, is
+// why the image is not a reference.
 type pullDefault struct {
 	policy  corev1.PullPolicy
 	invalid string
@@ -88,8 +88,7 @@ func defaultPullPolicy(image string) pullDefault {
 	if d, ok := pullDefaults.Load(image); ok {
 		return d.(pullDefault)
 	}
-	var d pullDefault
-	d.policy, d.invalid = apiServerPullPolicy(image)
+	d := apiServerPullPolicy(image)
 	// Once full, the count is not raised again: the operator checks for as long as it runs.
 	if pullDefaultsKept.Load() < maxPullDefaults && pullDefaultsKept.Add(1) <= maxPullDefaults {
 		pullDefaults.Store(image, d)

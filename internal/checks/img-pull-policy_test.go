@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,7 +11,7 @@ import (
 // seen before and after the memory is full, and the memory holds at most maxPullDefaults
 // images however many a scan meets.
 func TestDefaultPullPolicyAsTheAPIServer(t *testing.T) {
-	pullDefaults = sync.Map{}
+	pullDefaults.Clear()
 	pullDefaultsKept.Store(0)
 	images := []string{"nginx", "nginx:latest", "nginx:1.27", "registry.example.com/a/b@sha256:" + fmt.Sprintf("%064d", 0),
 		"us-central1-docker.pkg.dev/PROJECT_ID/x", ""}
@@ -22,9 +21,8 @@ func TestDefaultPullPolicyAsTheAPIServer(t *testing.T) {
 	images = append(images, "busybox", "Invalid/Upper", "busybox:latest")
 	for round := range 2 {
 		for _, image := range images {
-			policy, invalid := apiServerPullPolicy(image)
-			if got := defaultPullPolicy(image); got.policy != policy || got.invalid != invalid {
-				t.Fatalf("round %d, %q: remembered %+v, the library says %s %q", round, image, got, policy, invalid)
+			if got, want := defaultPullPolicy(image), apiServerPullPolicy(image); got != want {
+				t.Fatalf("round %d, %q: remembered %+v, the library says %+v", round, image, got, want)
 			}
 		}
 	}

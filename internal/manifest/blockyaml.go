@@ -48,8 +48,7 @@ func blockJSONInto(body []byte, drop func(apiVersion, kind string) bool, mem *Bl
 	if !plainText(body) {
 		return nil, nil, false
 	}
-	p := blockParser{src: body, out: mem.out[:0], keys: mem.keys[:0], tmp: mem.tmp[:0], drop: drop,
-		want: len(body) + len(body)/8}
+	p := blockParser{src: body, out: mem.out[:0], keys: mem.keys[:0], tmp: mem.tmp[:0], drop: drop}
 	if drop == nil {
 		p.reserve()
 	}
@@ -156,9 +155,8 @@ type blockParser struct {
 	keys      []string // the keys of the mappings being read, innermost last
 	tmp       []byte   // a scalar being folded or unescaped
 	drop      func(apiVersion, kind string) bool
-	// want is the room the JSON of the whole document needs (about; appending grows past it),
-	// made once it is known that more than the metadata will be written (reserve), or 0.
-	want int
+	// reserved: the room for the JSON of the whole document is made (reserve).
+	reserved bool
 	// discarding: the value being read is left out (drop), and out is cut back to discardFrom
 	// after each entry of the mappings and sequences inside it, so that reading it costs no
 	// more room than its deepest path.
@@ -179,13 +177,15 @@ type blockParser struct {
 // for a document of which only the metadata is kept is not made: the largest documents, custom
 // resource definitions of 0.6-0.8 MB in ../shared/corpus, are such, and with the collector off
 // (a scan's memory budget) every buffer made for one stays memory touched for the first time.
+// The room is about what the JSON needs (appending grows past it).
 func (p *blockParser) reserve() {
-	if p.want > 0 && cap(p.out) < p.want {
-		out := make([]byte, len(p.out), p.want)
-		copy(out, p.out)
-		p.out = out
+	if p.reserved {
+		return
 	}
-	p.want = 0
+	p.reserved = true
+	if want := len(p.src) + len(p.src)/8; cap(p.out) < want {
+		p.out = append(make([]byte, 0, want), p.out...)
+	}
 }
 
 // nextLine moves from the start of a line to the start of the next line that holds more than

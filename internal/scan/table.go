@@ -189,7 +189,6 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 		s          *checkSummary
 		lastCheck  *engine.PlannedCheck
 		lastShared *sharedRefs // nil: none yet, or a finding without an object
-		last       int         // the index in s.resources of lastShared's name
 	)
 	for _, fd := range rep.found {
 		r := fd.r
@@ -218,9 +217,9 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 			if n := len(s.resources); n == 0 || s.resources[n-1].name != name {
 				s.resources = append(s.resources, resourceCount{name: name})
 			}
-			lastShared, last = fd.shared, len(s.resources)-1
+			lastShared = fd.shared
 		}
-		s.resources[last].failing++
+		s.resources[len(s.resources)-1].failing++ // the resource being counted is the last one
 	}
 	if err := writeWrapped(w, width, "Findings by check: FAILING and EXCEPTED count findings (one per resource, or per container); "+
 		"RESOURCES counts the resources that fail; under each check, the resources that fail (the worst, with the most failing findings, when there are more than 3)."); err != nil {
