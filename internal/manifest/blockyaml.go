@@ -45,10 +45,11 @@ func blockJSONInto(body []byte, drop func(apiVersion, kind string) bool, mem *Bl
 	if mem == nil {
 		mem = &BlockScratch{}
 	}
-	if !plainText(body) {
+	tabs, plain := plainText(body)
+	if !plain {
 		return nil, nil, false
 	}
-	p := blockParser{src: body, out: mem.out[:0], keys: mem.keys[:0], tmp: mem.tmp[:0], drop: drop}
+	p := blockParser{src: body, out: mem.out[:0], keys: mem.keys[:0], tmp: mem.tmp[:0], drop: drop, tabs: tabs}
 	if drop == nil {
 		p.reserve()
 	}
@@ -70,19 +71,21 @@ func blockJSONInto(body []byte, drop func(apiVersion, kind string) bool, mem *Bl
 	} else {
 		ok = p.mapping(ind, true)
 	}
-	if !ok || p.nextLine() != eof {
-		return nil, nil, false
+	if !ok || p.nextLine() != eof || p.tabs != 0 || p.aliased && p.written() > maxAliasedJSON {
+		return nil, nil, false // a tab outside a block scalar's text; too much JSON for aliases
 	}
 	return p.out, p.tm, true
 }
 
 // plainText reports whether body holds only what the block reader takes: printable characters
-// (the test of yaml.v2's reader), no tab, carriage return, byte order mark or Unicode line
+// (the test of yaml.v2's reader) and tabs, no carriage return, byte order mark or Unicode line
 // break (NEL, LS, PS, which YAML 1.1 reads as line breaks), and no line starting with "..." or
-// "---" (document markers; splitDocuments cuts at the latter).
-func plainText(body []byte) bool {
+// "---" (document markers; splitDocuments cuts at the latter). It counts the tabs: the block
+// reader takes them only in the text of a block scalar (blockScalar), where yaml.v2 keeps them
+// as they are, and leaves a document with any other to the slow path.
+func plainText(body []byte) (tabs int, ok bool) {
 	if docMarker(body, 0) {
-		return false
+		return 0, false
 	}
 	for i := 0; i < len(body); {
 		// Eight bytes at a time while all are printable ASCII, which neither ends a line nor
@@ -98,21 +101,23 @@ func plainText(body []byte) bool {
 			switch {
 			case c == '\n':
 				if docMarker(body, i+1) {
-					return false
+					return 0, false
 				}
+			case c == '\t':
+				tabs++
 			case c < 0x20 || c == 0x7F:
-				return false
+				return 0, false
 			}
 			i++
 			continue
 		}
 		size, ok := plainRune(body[i:])
 		if !ok {
-			return false
+			return 0, false
 		}
 		i += size
 	}
-	return true
+	return tabs, true
 }
 
 // plainRune decodes the UTF-8 character b starts with (not ASCII) and reports whether the block
@@ -170,6 +175,18 @@ type blockParser struct {
 	strInTmp bool // str is in tmp, which the next scalar overwrites
 
 	tm *typeMeta
+
+	// The anchors read so far, in order (node), and what written counts besides out: the bytes
+	// cut from out while discarding, and those of the aliases read meanwhile. aliased: the
+	// document has an alias.
+	anchors []blockAnchor
+	cut     int
+	virtual int
+	aliased bool
+
+	// tabs is how many tabs the document holds that no block scalar's text has taken yet; a
+	// document is decided only once all are (a tab anywhere else goes to the slow path).
+	tabs int
 }
 
 // reserve makes room in out for the JSON of the whole document, once: up front when nothing is
@@ -277,43 +294,11 @@ func (p *blockParser) sequence(col int) bool {
 			p.out = append(p.out, ',')
 		}
 		p.pos++ // the "-"
-		i := p.pos
-		for i < len(p.src) && p.src[i] == ' ' {
-			i++
-		}
-		if i == len(p.src) || p.src[i] == '\n' || p.src[i] == '#' {
-			if !p.lineEnd() {
-				return false
-			}
-			ind := p.nextLine()
-			if ind > col {
-				p.pos = p.lineStart + ind
-				if !p.nextLineNode(ind, col) {
-					return false
-				}
-			} else {
-				p.out = append(p.out, "null"...)
-			}
-		} else {
-			p.pos = i
-			c := p.pos - p.lineStart
-			switch {
-			case p.seqEntry(p.pos):
-				if !p.sequence(c) {
-					return false
-				}
-			case p.isKey(p.pos):
-				if !p.mapping(c, false) {
-					return false
-				}
-			default:
-				if !p.inline(col) {
-					return false
-				}
-			}
+		if !p.node(col, (*blockParser).entry) {
+			return false
 		}
 		if p.discarding {
-			p.out = p.out[:p.discardFrom] // an item of a value left out
+			p.cutTo(p.discardFrom) // an item of a value left out
 		}
 		ind := p.nextLine()
 		if ind < col || ind == col && !p.seqEntry(p.lineStart+col) {
@@ -328,6 +313,36 @@ func (p *blockParser) sequence(col int) bool {
 	p.depth--
 	p.isString = false
 	return true
+}
+
+// entry reads the node of a block sequence's entry: pos is after the "-". col is the
+// sequence's column.
+func (p *blockParser) entry(col int) bool {
+	i := p.pos
+	for i < len(p.src) && p.src[i] == ' ' {
+		i++
+	}
+	if i == len(p.src) || p.src[i] == '\n' || p.src[i] == '#' {
+		if !p.lineEnd() {
+			return false
+		}
+		ind := p.nextLine()
+		if ind > col {
+			p.pos = p.lineStart + ind
+			return p.nextLineNode(ind, col)
+		}
+		p.out = append(p.out, "null"...)
+		return true
+	}
+	p.pos = i
+	c := p.pos - p.lineStart
+	switch {
+	case p.seqEntry(p.pos):
+		return p.sequence(c)
+	case p.isKey(p.pos):
+		return p.mapping(c, false)
+	}
+	return p.inline(col)
 }
 
 // mapping reads a block mapping whose first key is at pos, in column col. top is the
@@ -377,7 +392,7 @@ func (p *blockParser) mapping(col int, top bool) bool {
 		if skip {
 			p.discarding, p.discardFrom = true, mark
 		}
-		if !p.value(col) {
+		if !p.node(col, (*blockParser).value) {
 			return false
 		}
 		if skip {
@@ -396,10 +411,10 @@ func (p *blockParser) mapping(col int, top bool) bool {
 		}
 		switch {
 		case skip:
-			p.out = p.out[:mark]
+			p.cutTo(mark)
 			dropped = true
 		case p.discarding:
-			p.out = p.out[:p.discardFrom] // an entry of a value left out
+			p.cutTo(p.discardFrom) // an entry of a value left out
 		default:
 			written++
 		}
@@ -534,6 +549,104 @@ func (p *blockParser) key() (string, bool) {
 	}
 	p.pos++
 	return p.keyString(k, quoted), true
+}
+
+// node reads, with read, the value of a block mapping's key (value) or the node of a block
+// sequence's entry (entry), from pos (after the ':' or '-'), and an anchor (&name) or alias
+// (*name) before it: the two ways manifests use them, to write a block collection or a scalar
+// once and name it again further down (a pod's affinity, its tolerations, a set of labels).
+// Anywhere else (a document, a key, a flow collection) the block reader leaves them to the
+// slow path, as it does an anchor on the same line as a key ("- &a b: c" names the key, not
+// the mapping) or on an alias, and an alias of an anchor it has not read or did not keep.
+//
+// The JSON an anchor names is the JSON written for its node (yaml.v2 reads an alias as the node
+// it names), kept as bytes; an alias writes them again. A few kilobytes of YAML could so stand
+// for gigabytes of JSON: a document with aliases is decided only while all the JSON it stands
+// for, written or left out, stays under maxAliasedJSON, else the slow path refuses or reads it
+// (checkAliases).
+func (p *blockParser) node(col int, read func(*blockParser, int) bool) bool {
+	src := p.src
+	i := p.pos
+	for i < len(src) && src[i] == ' ' {
+		i++
+	}
+	if i == len(src) || src[i] != '&' && src[i] != '*' {
+		return read(p, col)
+	}
+	j := i + 1
+	for j < len(src) && isNameByte(src[j]) {
+		j++
+	}
+	if j == i+1 || j < len(src) && src[j] != ' ' && src[j] != '\n' {
+		return false // no name, or one yaml.v2 ends at a character the block reader leaves
+	}
+	name := unsafe.String(&src[i+1], j-i-1)
+	p.pos = j
+	if src[i] == '*' {
+		return p.alias(name) && p.lineEnd()
+	}
+	for j < len(src) && src[j] == ' ' {
+		j++
+	}
+	if j < len(src) && (src[j] == '&' || src[j] == '*' || src[j] == '!' || p.isKey(j) || p.seqEntry(j)) {
+		return false
+	}
+	start, written := len(p.out), p.written()
+	if !read(p, col) {
+		return false
+	}
+	a := blockAnchor{name: name, size: p.written() - written}
+	if !p.discarding {
+		a.json = append([]byte(nil), p.out[start:]...)
+	}
+	p.anchors = append(p.anchors, a)
+	return true
+}
+
+// blockAnchor is a node the document names (&name): its JSON, or nil when the node was read
+// while discarding, and the number of bytes of JSON it stands for either way.
+type blockAnchor struct {
+	name string
+	json []byte
+	size int
+}
+
+// maxAliasedJSON bounds the JSON a document with aliases may stand for, written or left out,
+// for the block reader to decide it: an eighth of MaxDocumentBytes, so that checkAliases, which
+// counts a value's size otherwise (8 bytes for any number, bool or null; at most 4.5 times its
+// JSON), would let it pass too.
+const maxAliasedJSON = MaxDocumentBytes / 8
+
+// alias writes the JSON of the last node anchored as name. While discarding, it writes nothing
+// and counts the bytes it stands for.
+func (p *blockParser) alias(name string) bool {
+	for k := len(p.anchors) - 1; k >= 0; k-- {
+		a := &p.anchors[k]
+		if a.name != name {
+			continue
+		}
+		p.aliased, p.isString = true, false
+		if p.discarding {
+			p.virtual += a.size
+		} else {
+			if a.json == nil {
+				return false // read while discarding: the slow path reads the document whole
+			}
+			p.out = append(p.out, a.json...)
+		}
+		return p.written() <= maxAliasedJSON
+	}
+	return false // no such anchor before it: yaml.v2 says so
+}
+
+// written is how many bytes of JSON the document has stood for so far: those in out, those cut
+// from it while discarding, and those of the aliases read while discarding.
+func (p *blockParser) written() int { return len(p.out) + p.cut + p.virtual }
+
+// cutTo cuts out back to n bytes, counting what it cuts.
+func (p *blockParser) cutTo(n int) {
+	p.cut += len(p.out) - n
+	p.out = p.out[:n]
 }
 
 // value reads the value of a block mapping's key: pos is after the ':'. col is the mapping's
@@ -915,7 +1028,8 @@ func (p *blockParser) blockScalar(col int) bool {
 	s := p.tmp[:0]
 	var leadingBreak, trailingBreaks int // counts of '\n'
 	i := p.pos
-	// breaks eats indentation and empty lines; it returns the column reached.
+	// breaks eats indentation and empty lines; it returns the column reached, or -1 at a tab
+	// where an indentation space is expected (yaml.v2 refuses it).
 	breaks := func() int {
 		maxIndent := 0
 		for {
@@ -925,6 +1039,9 @@ func (p *blockParser) blockScalar(col int) bool {
 			}
 			if i-lineStart > maxIndent {
 				maxIndent = i - lineStart
+			}
+			if i < len(src) && src[i] == '\t' && (indent == 0 || i-lineStart < indent) {
+				return -1
 			}
 			if i == len(src) || src[i] != '\n' {
 				if indent == 0 {
@@ -939,7 +1056,8 @@ func (p *blockParser) blockScalar(col int) bool {
 	column := breaks()
 	leadingBlank := false
 	for column == indent && i < len(src) {
-		trailingBlank := src[i] == ' '
+		// A line that starts with a blank, a space or a tab, is not folded (yaml.v2's is_blank).
+		trailingBlank := src[i] == ' ' || src[i] == '\t'
 		if !literal && leadingBreak > 0 && !leadingBlank && !trailingBlank {
 			if trailingBreaks == 0 {
 				s = append(s, ' ')
@@ -954,18 +1072,27 @@ func (p *blockParser) blockScalar(col int) bool {
 			s = append(s, '\n')
 		}
 		trailingBreaks = 0
-		leadingBlank = src[i] == ' '
-		nl := bytes.IndexByte(src[i:], '\n')
-		if nl < 0 {
-			s = append(s, src[i:]...)
-			i = len(src)
+		leadingBlank = src[i] == ' ' || src[i] == '\t'
+		end := len(src)
+		if nl := bytes.IndexByte(src[i:], '\n'); nl >= 0 {
+			end = i + nl
+		}
+		line := src[i:end]
+		if p.tabs > 0 {
+			p.tabs -= bytes.Count(line, []byte{'\t'}) // text, kept as it is
+		}
+		s = append(s, line...)
+		if end == len(src) {
+			i = end
 			column = breaks()
 			break
 		}
-		s = append(s, src[i:i+nl]...)
-		i += nl + 1
+		i = end + 1
 		leadingBreak = 1
 		column = breaks()
+	}
+	if column < 0 {
+		return false
 	}
 	if chomp != -1 {
 		for range leadingBreak {

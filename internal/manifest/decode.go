@@ -321,15 +321,17 @@ func toJSONInto(body []byte, opts Options, bufs *buffers) ([]byte, *typeMeta, er
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		return trimmed, nil, nil
 	}
-	if err := checkAliases(body); err != nil {
-		return nil, nil, err
-	}
 	var mem *BlockScratch
 	if bufs != nil {
 		mem = &bufs.block
 	}
+	// The block reader bounds the JSON a document's aliases stand for itself (maxAliasedJSON),
+	// more tightly than checkAliases: it leaves any document over its bound to it.
 	if js, tm, ok := blockJSONInto(body, opts.keepsOnlyMetadata, mem); ok {
 		return js, tm, nil
+	}
+	if err := checkAliases(body); err != nil {
+		return nil, nil, err
 	}
 	// fastJSON refuses an anchor (&name) after parsing the whole document, so a document that
 	// may hold one goes to yaml.v2 at once. Nearly all the documents the block reader leaves
