@@ -270,10 +270,10 @@ func (p *blockParser) enter() bool {
 	return p.depth <= maxFastDepth
 }
 
-// nextLineNode reads the node that starts at pos, in column ind, on the line after its key or
-// "-": a block collection, or a node inline would read. col is the column of the collection
-// it belongs to.
-func (p *blockParser) nextLineNode(ind, col int) bool {
+// nodeAt reads the node that starts at pos, in column ind, on the line after its key or "-"
+// or after the "-" on its line: a block collection, or a node inline would read. col is the
+// column of the collection it belongs to.
+func (p *blockParser) nodeAt(ind, col int) bool {
 	switch {
 	case p.seqEntry(p.pos):
 		return p.sequence(ind)
@@ -329,20 +329,13 @@ func (p *blockParser) entry(col int) bool {
 		ind := p.nextLine()
 		if ind > col {
 			p.pos = p.lineStart + ind
-			return p.nextLineNode(ind, col)
+			return p.nodeAt(ind, col)
 		}
 		p.out = append(p.out, "null"...)
 		return true
 	}
 	p.pos = i
-	c := p.pos - p.lineStart
-	switch {
-	case p.seqEntry(p.pos):
-		return p.sequence(c)
-	case p.isKey(p.pos):
-		return p.mapping(c, false)
-	}
-	return p.inline(col)
+	return p.nodeAt(i-p.lineStart, col)
 }
 
 // mapping reads a block mapping whose first key is at pos, in column col. top is the
@@ -668,7 +661,7 @@ func (p *blockParser) value(col int) bool {
 	switch {
 	case ind > col:
 		p.pos = p.lineStart + ind
-		return p.nextLineNode(ind, col)
+		return p.nodeAt(ind, col)
 	case ind == col && p.seqEntry(p.lineStart+col):
 		p.pos = p.lineStart + col
 		return p.sequence(col)
