@@ -12,15 +12,19 @@ import (
 // stream or a node tree: a hand-written reader of the YAML that Kubernetes manifests are
 // written in. Block mappings and sequences (indentless ones too), plain, single- and
 // double-quoted scalars (folded over lines as yaml.v2 folds them), literal and folded block
-// scalars, comments, and flow collections (over lines too). The JSON is byte for byte what
-// fastJSON writes (keys in document order, scalars resolved as yaml.v2 resolves them).
+// scalars (tabs in their text too), comments, flow collections (over lines too), and anchors
+// and aliases on a block mapping's value or a sequence entry (node). The JSON is byte for byte
+// what fastJSON writes (keys in document order, scalars resolved as yaml.v2 resolves them);
+// fastJSON leaves a document with anchors, whose JSON holds yaml.v2's values.
 //
 // Anything else, and anything it is not sure of, makes ok false and the caller takes the
-// fastJSON and then the yaml.v2 path, which also words the errors: anchors, aliases, tags,
-// directives, complex (?) keys, keys that are not strings, merge keys, duplicate keys, tabs,
+// fastJSON and then the yaml.v2 path, which also words the errors: anchors and aliases
+// elsewhere, or standing for more than maxAliasedJSON, tags, directives, complex (?) keys,
+// keys that are not strings, merge keys, duplicate keys, tabs outside a block scalar's text,
 // carriage returns, a document that is a scalar or a flow collection, a flow scalar over
 // lines, nesting deeper than maxFastDepth, any syntax error. TestBlockJSONCases,
-// TestBlockJSONMatchesFastJSON and FuzzBlockJSON hold it to the other paths.
+// TestBlockJSONAliases, TestBlockJSONMatchesFastJSON and FuzzBlockJSON hold it to the other
+// paths.
 //
 // drop says, once apiVersion and kind are read (both strings, before the key in question), that
 // only apiVersion, kind and metadata of this object will be kept: the values of its other
