@@ -21,7 +21,7 @@ import (
 // fastJSON and then the yaml.v2 path, which also words the errors: anchors and aliases
 // elsewhere, or standing for more than maxAliasedJSON, tags, directives, complex (?) keys,
 // keys that are not strings, merge keys, duplicate keys, tabs outside a block scalar's text,
-// carriage returns, a document that is a scalar or a flow collection, a flow scalar over
+// a carriage return that is not part of a CR LF line break, a document that is a scalar or a flow collection, a flow scalar over
 // lines, nesting deeper than maxFastDepth, any syntax error. TestBlockJSONCases,
 // TestBlockJSONAliases, TestBlockJSONMatchesFastJSON and FuzzBlockJSON hold it to the other
 // paths.
@@ -35,12 +35,14 @@ func blockJSON(body []byte, drop func(apiVersion, kind string) bool) (js []byte,
 }
 
 // BlockScratch is memory the block reader reuses from one document to the next: the JSON it
-// writes, the keys of the mappings being read and the scalar being unescaped. The zero value is
-// ready to use; a BlockScratch is for one goroutine.
+// writes, the keys of the mappings being read and the scalar being unescaped, and a document
+// written with CR LF line breaks, as read with LF ones. The zero value is ready to use; a
+// BlockScratch is for one goroutine.
 type BlockScratch struct {
 	out  []byte
 	keys []string
 	tmp  []byte
+	lf   []byte
 }
 
 // blockJSONInto is blockJSON using mem's memory (nil: new memory): js is valid until mem is
@@ -50,6 +52,16 @@ func blockJSONInto(body []byte, drop func(apiVersion, kind string) bool, mem *Bl
 		mem = &BlockScratch{}
 	}
 	tabs, plain := plainText(body)
+	if !plain && bytes.IndexByte(body, '\r') >= 0 {
+		// Windows line breaks: read the document with LF ones.
+		var lf bool
+		if body, lf = lfOnly(body, mem.lf); lf {
+			if cap(body) <= maxKeptBuffer {
+				mem.lf = body[:0]
+			}
+			tabs, plain = plainText(body)
+		}
+	}
 	if !plain {
 		return nil, nil, false
 	}
@@ -122,6 +134,25 @@ func plainText(body []byte) (tabs int, ok bool) {
 		i += size
 	}
 	return tabs, true
+}
+
+// lfOnly returns body with its CR LF line breaks as LF, in buf's memory: yaml.v2 reads CR LF as
+// one line break, and writes every line break in a scalar as LF, so the JSON of the two is the
+// same. false when body has a CR that does not start a CR LF (a line break by itself in YAML
+// 1.1, which the block reader leaves to yaml.v2).
+func lfOnly(body, buf []byte) ([]byte, bool) {
+	out := buf[:0]
+	for {
+		i := bytes.IndexByte(body, '\r')
+		if i < 0 {
+			return append(out, body...), true
+		}
+		if i+1 == len(body) || body[i+1] != '\n' {
+			return out, false
+		}
+		out = append(out, body[:i]...)
+		body = body[i+1:]
+	}
 }
 
 // plainRune decodes the UTF-8 character b starts with (not ASCII) and reports whether the block

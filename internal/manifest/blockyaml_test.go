@@ -121,6 +121,9 @@ func TestBlockJSONCases(t *testing.T) {
 		// Tabs in the text of block scalars, as yaml.v2 keeps them (JSON dashboards in ConfigMaps).
 		"a: |\n  x\ty\n  \tz\nb: c\n", "a: |\n    {\n    \t\"k\": 1,\n    \t\t\"l\": 2\n    }\n",
 		"a: >\n  x\n  \ty\n  z\n  w\n", "a: >-\n  x\n\n  \ty\n\n  z\t\n", "- |\n  x\t\n- y\n",
+		// Windows line breaks (CR LF), read as yaml.v2 reads them: one line break, LF in scalars.
+		"a: b\r\nc:\r\n- d\r\n- e: f\r\n", "a: |\r\n  x\r\n\r\n  y\r\nb: >\r\n  f\r\n  g\r\n", "a: b # c\r\n",
+		"a: 'x\r\n  y'\r\nb: \"p\\\r\n  q\"\r\nc: \"r\r\n\r\n  s\"\r\n", "a: plain\r\n  folded\r\n",
 		// Anchors on a key's value or a sequence entry, and aliases there.
 		"a: &x 1\nb: *x\n", "a: &x\n  b: c\n  d: [1, 2]\ne: *x\n", "a: &t\n- k: v\n  e: f\nb: *t\n",
 		"- &a x\n- *a\n- &b\n  c: d\n- *b\n", "a: &x 1\nb: &x 2\nc: *x\n", "a: &x 1 # c\nb: *x # d\n", "a: &x\nb: *x\n",
@@ -141,7 +144,7 @@ func TestBlockJSONCases(t *testing.T) {
 	}
 	left := []string{
 		"a: !!str 1\n", "? a\n: b\n", "a: 1\na: 2\n", "<<: {a: 1}\n", "1: a\n", "true: a\n",
-		"a:\tb\n", "a: b\r\n", "%YAML 1.1\n---\na: b\n", "a: b: c\n", "a: - b\n",
+		"a:\tb\n", "%YAML 1.1\n---\na: b\n", "a: b: c\n", "a: - b\n",
 		"a: {b}\n", "a: \"\\q\"\n", "a: \"\\uD800\"\n", "a: b\n c: d\n",
 		"a:\n  b: c\n d: e\n", "- a\nb: c\n", "a: 'x'y\n", "[a]: b\n", "a: .inf\n", "a: {b :1}\n",
 		"a: \"unterminated\n", "a: |0\n  x\n", "a: |x\n", "a: b\n...\n", "\ufeffa: b\n", "a: \u2028\n", "a: \x01\n",
@@ -151,6 +154,8 @@ func TestBlockJSONCases(t *testing.T) {
 		// reads those).
 		"a: |\n  \tx\n", "a: |\n  x\n\ty\n", "a: |\n  x\n \ty\n", "a: |2\n \tx\n", "a: b\t\n", "a: b # c\td\n",
 		"a: 'x\ty'\n", "a: |\n  x\nb:\tc\n", "\ta: b\n", "a:\n- b\n-\tc\n",
+		// A carriage return by itself: a line break in YAML 1.1.
+		"a: b\rc: d\n", "a: b\r", "a: b\r\r\n", "a: 'x\ry'\r\n",
 		// Anchors and aliases elsewhere, or that yaml.v2 refuses.
 		"a: *x\n", "a: &x [1, *x]\n", "a: &x [1]\nb: [*x]\n", "&x a: b\n", "- &a b: c\n", "a: &x 1\nb: &y *x\n",
 		"a: &x !!str 1\n", "a: &x 1\nb: *x y\n", "a: &x\n  - 1\nb: *x\n  c: d\n", "a: &x: 1\n", "a: & x\n", "a: *\n",
@@ -217,6 +222,29 @@ func TestBlockJSONAliases(t *testing.T) {
 	}
 }
 
+// TestBlockJSONCRLF: every document of the corpus written with CR LF line breaks is decided as
+// written with LF ones, to the same JSON, byte for byte (a repository edited on Windows would
+// otherwise go through yaml.v3 and yaml.v2, at about three times a scan's CPU).
+func TestBlockJSONCRLF(t *testing.T) {
+	docs := 0
+	var mem BlockScratch
+	eachYAMLDocument([]string{"../../../shared/corpus"}, func(path string, body []byte) {
+		docs++
+		lf, lfTM, lfOK := blockJSON(body, nil)
+		crlf := bytes.ReplaceAll(body, []byte("\n"), []byte("\r\n"))
+		got, tm, ok := blockJSONInto(crlf, nil, &mem)
+		if ok != lfOK || !bytes.Equal(got, lf) || !reflect.DeepEqual(tm, lfTM) {
+			t.Errorf("%s: with CR LF decided %v (LF %v), type %+v (LF %+v), JSON equal %v", path, ok, lfOK, tm, lfTM, bytes.Equal(got, lf))
+		}
+		if docs%50 == 0 {
+			sameAsOthers(t, path+" (CR LF)", crlf) // held to yaml.v2 too
+		}
+	})
+	if docs < 1000 {
+		t.Fatalf("%d documents read", docs)
+	}
+}
+
 // TestBlockJSONMatchesFastJSON holds the block reader to the other paths on every document of
 // the shared corpus and of the repository's YAML test data, and checks that it decides most
 // of them (else it would only move the time elsewhere).
@@ -243,7 +271,7 @@ func FuzzBlockJSON(f *testing.F) {
 	for _, seed := range []string{"a: yes\nb: [0777, 1_000, .5, 1e3]\n", "a:\n- b\n- c: d\n  e: |\n    x\n",
 		"a: 'x\n\n  y'\nb: \"\\x41\\\n  z\"\n", "a: >-\n  f\n\n   g\n  h\n", "a: b\n  c\n", "- - a\n  - b\n- {c: d}\n",
 		"a: &x 1\nb: *x\n", "a: |+\n  x\n\n", "\"k\": 'v'\n", "a: >\n  x\n  \ty\n  z\n", "a: |\n  \tx\n",
-		"a: &t\n- k: v\nb:\n- *t\n- &u\n  c: *t\n"} {
+		"a: &t\n- k: v\nb:\n- *t\n- &u\n  c: *t\n", "a: |\r\n  x\r\nb: 'y\r\n\r\n  z'\r\n"} {
 		f.Add([]byte(seed))
 	}
 	addManifestSeeds(f)
