@@ -381,7 +381,7 @@ func (p *blockParser) mapping(col int, top bool) bool {
 	}
 	base := len(p.keys)
 	p.out = append(p.out, '{')
-	written, dropped := 0, false
+	written, dropped, others := 0, false, false
 	var set map[string]struct{}
 	var apiVersion, kind string
 	var haveAPIVersion, haveKind, items bool
@@ -445,6 +445,7 @@ func (p *blockParser) mapping(col int, top bool) bool {
 			p.cutTo(p.discardFrom) // an entry of a value left out
 		default:
 			written++
+			others = others || top && key != "apiVersion" && key != "kind" && key != "metadata"
 		}
 		ind := p.nextLine()
 		if ind < col {
@@ -460,7 +461,7 @@ func (p *blockParser) mapping(col int, top bool) bool {
 	p.depth--
 	p.isString = false
 	if top && haveAPIVersion && haveKind && !items && !strings.HasSuffix(kind, "List") {
-		p.tm = &typeMeta{APIVersion: apiVersion, Kind: kind}
+		p.tm = &typeMeta{APIVersion: apiVersion, Kind: kind, onlyMetadata: !others}
 	}
 	return true
 }

@@ -286,6 +286,9 @@ type typeMeta struct {
 	APIVersion string            `json:"apiVersion"`
 	Kind       string            `json:"kind"`
 	Items      []json.RawMessage `json:"items"`
+	// onlyMetadata: the JSON holds no key but apiVersion, kind and metadata (the block reader
+	// says so when it wrote no other), so that keeping only those is decoding all of it.
+	onlyMetadata bool
 }
 
 func decodeDocument(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
@@ -526,7 +529,7 @@ func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error
 		return nil, err
 	}
 	metadataOnly := opts.MetadataOnly != nil && opts.MetadataOnly(tm.Kind) && !isCSV(tm.APIVersion, tm.Kind)
-	obj, err := decodeTyped(tm.APIVersion, tm.Kind, js, metadataOnly)
+	obj, err := decodeTyped(tm.APIVersion, tm.Kind, js, metadataOnly, tm.onlyMetadata)
 	if err != nil {
 		return nil, err
 	}
@@ -549,8 +552,9 @@ func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error
 }
 
 // decodeTyped decodes js into the Go type of its kind, or as unstructured; with metadataOnly an
-// unstructured object keeps only its apiVersion, kind and metadata.
-func decodeTyped(apiVersion, kind string, js []byte, metadataOnly bool) (engine.KubeObject, error) {
+// unstructured object keeps only its apiVersion, kind and metadata. onlyMetadata says that js
+// holds no other key: then decoding it whole is keeping only those, in one pass.
+func decodeTyped(apiVersion, kind string, js []byte, metadataOnly, onlyMetadata bool) (engine.KubeObject, error) {
 	if newObj := typedFor(apiVersion, kind); newObj != nil {
 		obj, err := unmarshalTyped(js, newObj)
 		if err != nil {
@@ -559,7 +563,7 @@ func decodeTyped(apiVersion, kind string, js []byte, metadataOnly bool) (engine.
 		return obj, nil
 	}
 	u := &unstructured.Unstructured{}
-	if metadataOnly {
+	if metadataOnly && !onlyMetadata {
 		// The same values under the same keys as decoding the whole object, without building
 		// the rest: the decoder still checks all of js first.
 		var top map[string]json.RawMessage

@@ -44,12 +44,13 @@ func fastJSON(body []byte) (js []byte, tm *typeMeta, ok bool) {
 }
 
 // topTypeMeta reads apiVersion and kind from a top-level mapping, when they are plain or
-// quoted strings, kind is no List and there is no items key; else nil.
+// quoted strings, kind is no List and there is no items key; else nil. It notes whether the
+// mapping has no other key than metadata.
 func topTypeMeta(n *yamlv3.Node) *typeMeta {
 	if n.Kind != yamlv3.MappingNode {
 		return nil
 	}
-	tm := &typeMeta{}
+	tm := &typeMeta{onlyMetadata: true}
 	var haveAPIVersion, haveKind bool
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i].Value, n.Content[i+1]
@@ -70,6 +71,9 @@ func topTypeMeta(n *yamlv3.Node) *typeMeta {
 			}
 		case "items":
 			return nil
+		case "metadata":
+		default:
+			tm.onlyMetadata = false
 		}
 	}
 	if !haveAPIVersion || !haveKind || strings.HasSuffix(tm.Kind, "List") {
