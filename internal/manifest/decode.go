@@ -307,8 +307,9 @@ func decodeDocument(body []byte, opts Options, bufs *buffers) ([]*engine.Object,
 
 // toJSON converts a document to JSON. When a fast path read apiVersion and kind as plain
 // strings from a document that is no List and has no items, it returns them too, so that the
-// JSON is not decoded once more only to read them; the JSON then holds only apiVersion, kind
-// and metadata when opts keeps no more of the object (keepsOnlyMetadata).
+// JSON is not decoded once more only to read them; the block reader then leaves out of the JSON
+// what opts does not keep of the object (keepsOnlyMetadata), and tm.onlyMetadata says whether
+// it holds any key but apiVersion, kind and metadata.
 //
 // Three paths, each taken when the one before cannot decide the document: blockJSON, a reader
 // of the YAML manifests are written in; fastJSON, over a yaml.v3 node tree; and the
