@@ -21,8 +21,9 @@ import (
 // fastJSON and then the yaml.v2 path, which also words the errors: anchors and aliases
 // elsewhere, or standing for more than maxAliasedJSON, tags, directives, complex (?) keys,
 // keys that are not strings, merge keys, duplicate keys, tabs outside a block scalar's text,
-// a carriage return that is not part of a CR LF line break, a document that is a scalar or a flow collection, a flow scalar over
-// lines, nesting deeper than maxFastDepth, any syntax error. TestBlockJSONCases,
+// a carriage return that is not part of a CR LF line break, a document that is a scalar or a
+// flow collection, a flow scalar over lines, nesting deeper than maxFastDepth, any syntax
+// error. TestBlockJSONCases,
 // TestBlockJSONAliases, TestBlockJSONMatchesFastJSON and FuzzBlockJSON hold it to the other
 // paths.
 //
@@ -211,13 +212,12 @@ type blockParser struct {
 
 	tm *typeMeta
 
-	// The anchors read so far, in order (node), and what written counts besides out: the bytes
-	// cut from out while discarding, and those of the aliases read meanwhile. aliased: the
-	// document has an alias.
-	anchors []blockAnchor
-	cut     int
-	virtual int
-	aliased bool
+	// The anchors read so far, in order (node); the bytes of JSON the document stood for that
+	// are not in out (cut from it while discarding, or aliases read meanwhile, which write
+	// nothing); aliased: the document has an alias.
+	anchors  []blockAnchor
+	notInOut int
+	aliased  bool
 
 	// tabs is how many tabs the document holds that no block scalar's text has taken yet; a
 	// document is decided only once all are (a tab anywhere else goes to the slow path).
@@ -620,11 +620,11 @@ func (p *blockParser) node(col int, read func(*blockParser, int) bool) bool {
 	if j < len(src) && (src[j] == '&' || src[j] == '*' || src[j] == '!' || p.isKey(j) || p.seqEntry(j)) {
 		return false
 	}
-	start, written := len(p.out), p.written()
+	start, before := len(p.out), p.written()
 	if !read(p, col) {
 		return false
 	}
-	a := blockAnchor{name: name, size: p.written() - written}
+	a := blockAnchor{name: name, size: p.written() - before}
 	if !p.discarding {
 		a.json = append([]byte(nil), p.out[start:]...)
 	}
@@ -656,7 +656,7 @@ func (p *blockParser) alias(name string) bool {
 		}
 		p.aliased, p.isString = true, false
 		if p.discarding {
-			p.virtual += a.size
+			p.notInOut += a.size
 		} else {
 			if a.json == nil {
 				return false // read while discarding: the slow path reads the document whole
@@ -668,13 +668,12 @@ func (p *blockParser) alias(name string) bool {
 	return false // no such anchor before it: yaml.v2 says so
 }
 
-// written is how many bytes of JSON the document has stood for so far: those in out, those cut
-// from it while discarding, and those of the aliases read while discarding.
-func (p *blockParser) written() int { return len(p.out) + p.cut + p.virtual }
+// written is how many bytes of JSON the document has stood for so far, in out or not.
+func (p *blockParser) written() int { return len(p.out) + p.notInOut }
 
 // cutTo cuts out back to n bytes, counting what it cuts.
 func (p *blockParser) cutTo(n int) {
-	p.cut += len(p.out) - n
+	p.notInOut += len(p.out) - n
 	p.out = p.out[:n]
 }
 

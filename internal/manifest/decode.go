@@ -338,9 +338,8 @@ func toJSONInto(body []byte, opts Options, bufs *buffers) ([]byte, *typeMeta, er
 		return nil, nil, err
 	}
 	// fastJSON refuses an anchor (&name) after parsing the whole document, so a document that
-	// may hold one goes to yaml.v2 at once. Nearly all the documents the block reader leaves
-	// are such (207 of 216 in the 20k copies of the corpus), and parsing them with yaml.v3
-	// first was 2.7% of a 20k scan's CPU time.
+	// may hold one goes to yaml.v2 at once: one with anchors the block reader leaves (a merge
+	// key, an alias in a flow collection, more JSON than maxAliasedJSON).
 	if !hasNode(body, '&') {
 		if js, tm, ok := fastJSON(body); ok {
 			return js, tm, nil
