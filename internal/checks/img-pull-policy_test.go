@@ -29,7 +29,7 @@ func TestDefaultPullPolicyAsTheAPIServer(t *testing.T) {
 	kept := 0
 	pullDefaults.Range(func(any, any) bool { kept++; return true })
 	if kept != maxPullDefaults {
-		t.Errorf("%d images remembered of %d seen; want at most %d", kept, len(images), maxPullDefaults)
+		t.Errorf("%d images remembered of %d seen; want %d, the bound", kept, len(images), maxPullDefaults)
 	}
 	if n := pullDefaultsKept.Load(); n != maxPullDefaults {
 		t.Errorf("the count of images kept reads %d after two passes over %d images; want it to stop at %d", n, len(images), maxPullDefaults)
