@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/prefetch"
 )
 
 func writeFile(t *testing.T, path, content string) {
@@ -117,6 +118,18 @@ func TestLoad(t *testing.T) {
 				{"DIR/loop-b.yaml: stat: too many levels of symbolic links"},
 			},
 		},
+		"a directory named through a symbolic link is walked; links below it are not followed": {
+			files: map[string]string{"real/a.yaml": pod("a"), "real/sub/b.yaml": pod("b"), "other/c.yaml": pod("c")},
+			setup: func(t *testing.T, dir string) {
+				for _, l := range [][2]string{{"real", "link"}, {"../other", "real/other-link"}} {
+					if err := os.Symlink(l[0], filepath.Join(dir, l[1])); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+			paths:   []string{"link"},
+			objects: []string{"a", "b"},
+		},
 		"a named pipe and a device in a directory are named and not read, so the walk cannot hang": {
 			files: map[string]string{"ok.yaml": pod("readable")},
 			setup: func(t *testing.T, dir string) {
@@ -154,6 +167,14 @@ func TestLoad(t *testing.T) {
 				}
 			}
 			objs, errs := Load(paths, strings.NewReader(tc.stdin))
+			// Read ahead, as a scan's start-up does (internal/prefetch): the same objects and
+			// errors.
+			prefetch.Start(paths)
+			aheadObjs, aheadErrs := Load(paths, strings.NewReader(tc.stdin))
+			prefetch.Stop()
+			if a, b := fmt.Sprint(objectNames(aheadObjs), aheadErrs), fmt.Sprint(objectNames(objs), errs); a != b {
+				t.Errorf("read ahead: %s\nwithout: %s", a, b)
+			}
 			var got []string
 			for _, o := range objs {
 				got = append(got, o.Name)
@@ -188,6 +209,14 @@ func TestLoad(t *testing.T) {
 			}
 		})
 	}
+}
+
+func objectNames(objs []*engine.Object) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.Namespace+"/"+o.Name+" "+o.Source.File)
+	}
+	return out
 }
 
 // TestObjectsDoNotShareReusedBuffers: a decoding worker reads every file into one buffer and the

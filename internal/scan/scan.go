@@ -16,6 +16,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/hugeheap"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
+	"github.com/soc2-operator/soc2-operator/internal/prefetch"
 	"github.com/soc2-operator/soc2-operator/internal/termtable"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 )
@@ -210,6 +211,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		readAgain()
 		load(readWhole)
 	}
+	prefetch.Stop()
 	writeKustomizationNotes(stderr, kustomizations)
 	noInput := false
 	for _, e := range inputErrs {
