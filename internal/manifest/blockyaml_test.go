@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -443,5 +444,44 @@ func TestBlockJSONMetadataOnlyRoom(t *testing.T) {
 	}
 	if c := cap(mem.out); c < len(whole) || c > len(body)+len(body)/8 {
 		t.Errorf("read whole: room %d bytes for %d bytes of JSON; want it made once, up front (%d)", c, len(whole), len(body)+len(body)/8)
+	}
+}
+
+// TestEscapes8: escapes8 finds a byte a JSON string escapes (below 0x20, '"', '\\') among eight
+// whatever the others are: every byte value in every place among bytes that need no escape,
+// ASCII and UTF-8, and among bytes that do, and a million words at random.
+func TestEscapes8(t *testing.T) {
+	escapes := func(b byte) bool { return b < 0x20 || b == '"' || b == '\\' }
+	want := func(w uint64) bool {
+		for i := range 8 {
+			if escapes(byte(w >> (8 * i))) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, fill := range []byte{'a', 0x20, 0x7f, 0x80, 0xff, '"' + 1, '\\' + 1, 0x00, '"'} {
+		for place := range 8 {
+			for v := range 256 {
+				var w uint64
+				for i := range 8 {
+					b := fill
+					if i == place {
+						b = byte(v)
+					}
+					w |= uint64(b) << (8 * i)
+				}
+				if got := escapes8(w); got != want(w) {
+					t.Fatalf("escapes8(%#016x) = %v, want %v", w, got, want(w))
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1_000_000 {
+		w := rng.Uint64()
+		if got := escapes8(w); got != want(w) {
+			t.Fatalf("escapes8(%#016x) = %v, want %v", w, got, want(w))
+		}
 	}
 }
