@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"iter"
 	"math"
-	"os"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -169,17 +168,6 @@ var (
 	loaded   *Rules
 	loadErr  error
 )
-
-// A scan judges environment variables and ConfigMaps with the default rules from its first
-// objects on. In a process started as `soc2-operator scan`, parsing them (2.6 ms of CPU and
-// 1.4 MB here) starts as soon as this package is initialised, on the core the other packages'
-// initialisers leave idle, rather than in the first check that needs them while both cores
-// decode files.
-func init() {
-	if len(os.Args) > 1 && os.Args[1] == "scan" {
-		go func() { _, _ = Default() }()
-	}
-}
 
 // Default returns the gitleaks default rules, compiled once.
 func Default() (*Rules, error) {
