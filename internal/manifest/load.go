@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
-	"github.com/soc2-operator/soc2-operator/internal/prefetch"
 )
 
 // StdinName is how objects read from standard input are named in errors and output.
@@ -224,8 +223,16 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 			add(input{name: p})
 			continue
 		}
+		// filepath.WalkDir does not follow a root that is a symbolic link to a directory: it
+		// saw a file there, and a scan of it found no manifests. With a separator after it,
+		// the link is resolved, as find -H and kubectl apply -R -f resolve it (the paths below
+		// it are the same; links below it are not followed).
+		root := p
+		if link, err := os.Lstat(p); err == nil && link.Mode()&fs.ModeSymlink != 0 {
+			root = p + string(filepath.Separator)
+		}
 		files := 0
-		walkErr := walkDir(p, func(path string, d fs.DirEntry, err error) error {
+		walkErr := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				fail(path, unwrapPathError(err))
 				if d != nil && d.IsDir() {
@@ -234,7 +241,7 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 				return nil
 			}
 			if d.IsDir() {
-				if path != p && strings.HasPrefix(d.Name(), ".") {
+				if path != root && strings.HasPrefix(d.Name(), ".") {
 					return fs.SkipDir
 				}
 				return nil
@@ -268,54 +275,6 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 			fail(p, fmt.Errorf("%w in this directory or below it (hidden directories and kustomization files are skipped)", ErrNoManifests))
 		}
 	}
-}
-
-// walkDir is filepath.WalkDir(root, fn), listing each directory with prefetch.ReadDir: what a
-// scan read ahead while it started (see internal/prefetch), or else os.ReadDir as WalkDir does.
-// It differs from WalkDir in one way: a root that is a symbolic link to a directory is walked,
-// as find -H and kubectl apply -R -f do (WalkDir, which does not follow links, saw a file
-// there and a scan of it found no manifests). Links below the root are not followed.
-func walkDir(root string, fn fs.WalkDirFunc) error {
-	info, err := os.Stat(root)
-	if err != nil {
-		err = fn(root, nil, err)
-	} else {
-		err = walkBelow(root, "", root, fs.FileInfoToDirEntry(info), fn)
-	}
-	if err == fs.SkipDir || err == fs.SkipAll {
-		return nil
-	}
-	return err
-}
-
-// walkBelow is filepath.WalkDir's walk of path, the directory or file rel below root (each
-// name after a '/'; "" for root itself), whose entry is d.
-func walkBelow(root, rel, path string, d fs.DirEntry, fn fs.WalkDirFunc) error {
-	if err := fn(path, d, nil); err != nil || !d.IsDir() {
-		if err == fs.SkipDir && d.IsDir() {
-			err = nil
-		}
-		return err
-	}
-	dirs, err := prefetch.ReadDir(root, rel, path)
-	if err != nil {
-		// Second call, to report the error of listing the directory.
-		if err = fn(path, d, err); err != nil {
-			if err == fs.SkipDir && d.IsDir() {
-				err = nil
-			}
-			return err
-		}
-	}
-	for _, d1 := range dirs {
-		if err := walkBelow(root, rel+"/"+d1.Name(), filepath.Join(path, d1.Name()), d1, fn); err != nil {
-			if err == fs.SkipDir {
-				break
-			}
-			return err
-		}
-	}
-	return nil
 }
 
 // IsManifestFile reports whether a directory walk reads the file: YAML or JSON, and not a

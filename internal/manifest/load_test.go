@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
-	"github.com/soc2-operator/soc2-operator/internal/prefetch"
 )
 
 func writeFile(t *testing.T, path, content string) {
@@ -167,14 +166,6 @@ func TestLoad(t *testing.T) {
 				}
 			}
 			objs, errs := Load(paths, strings.NewReader(tc.stdin))
-			// Read ahead, as a scan's start-up does (internal/prefetch): the same objects and
-			// errors.
-			prefetch.Start(paths)
-			aheadObjs, aheadErrs := Load(paths, strings.NewReader(tc.stdin))
-			prefetch.Stop()
-			if a, b := fmt.Sprint(objectNames(aheadObjs), aheadErrs), fmt.Sprint(objectNames(objs), errs); a != b {
-				t.Errorf("read ahead: %s\nwithout: %s", a, b)
-			}
 			var got []string
 			for _, o := range objs {
 				got = append(got, o.Name)
@@ -209,14 +200,6 @@ func TestLoad(t *testing.T) {
 			}
 		})
 	}
-}
-
-func objectNames(objs []*engine.Object) []string {
-	var out []string
-	for _, o := range objs {
-		out = append(out, o.Namespace+"/"+o.Name+" "+o.Source.File)
-	}
-	return out
 }
 
 // TestObjectsDoNotShareReusedBuffers: a decoding worker reads every file into one buffer and the

@@ -16,7 +16,6 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/hugeheap"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
-	"github.com/soc2-operator/soc2-operator/internal/prefetch"
 	"github.com/soc2-operator/soc2-operator/internal/termtable"
 	"github.com/soc2-operator/soc2-operator/internal/version"
 )
@@ -211,7 +210,6 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		readAgain()
 		load(readWhole)
 	}
-	prefetch.Stop()
 	writeKustomizationNotes(stderr, kustomizations)
 	noInput := false
 	for _, e := range inputErrs {
