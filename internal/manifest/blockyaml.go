@@ -23,9 +23,8 @@ import (
 // keys that are not strings, merge keys, duplicate keys, tabs outside a block scalar's text,
 // a carriage return that is not part of a CR LF line break, a document that is a scalar or a
 // flow collection, a flow scalar over lines, nesting deeper than maxFastDepth, any syntax
-// error. TestBlockJSONCases,
-// TestBlockJSONAliases, TestBlockJSONMatchesFastJSON and FuzzBlockJSON hold it to the other
-// paths.
+// error. TestBlockJSONCases, TestBlockJSONAliases, TestBlockJSONMatchesFastJSON and
+// FuzzBlockJSON hold it to the other paths.
 //
 // drop says, once apiVersion and kind are read (both strings, before the key in question), that
 // only apiVersion, kind and metadata of this object will be kept: the values of its other
@@ -174,22 +173,28 @@ func docMarker(body []byte, i int) bool {
 	return (c == '.' || c == '-') && body[i+1] == c && body[i+2] == c
 }
 
+// Eight bytes at a time (printableASCII8, escapes8): each byte of byteOnes is 1, of byteTops
+// 0x80.
+const byteOnes, byteTops = 0x0101010101010101, 0x8080808080808080
+
+// belowMask is not zero when a byte of w is below n (n at most 0x80): subtracting n from such a
+// byte borrows into its top bit, which the byte did not have. A borrow changes only the bytes
+// after the first such byte, so whether there is one is exact (which bits are set past it is
+// not).
+func belowMask(w uint64, n byte) uint64 { return (w - uint64(n)*byteOnes) &^ w & byteTops }
+
 // printableASCII8 reports whether each of the eight bytes of w is printable ASCII, 0x20 to
-// 0x7E: none is below 0x20 (subtracting 0x20 from such a byte borrows into its top bit) and
-// none is above 0x7E (adding 1 to such a byte sets its top bit, or it is set already).
+// 0x7E: none is below 0x20 and none is above 0x7E (adding 1 to such a byte sets its top bit,
+// or it is set already).
 func printableASCII8(w uint64) bool {
-	const ones, tops = 0x0101010101010101, 0x8080808080808080
-	return (w-0x20*ones)&^w&tops == 0 && (w+ones|w)&tops == 0
+	return belowMask(w, 0x20) == 0 && (w+byteOnes|w)&byteTops == 0
 }
 
 // escapes8 reports whether any of the eight bytes of w is one a JSON string escapes: a control
-// character (below 0x20), '"' or '\\'. Bytes from 0x80 (UTF-8) are not. A byte below n, or
-// zero, is found by the borrow it makes subtracting n, or 1, from each byte: a borrow leaves
-// bytes no such byte precedes untouched, so whether there is one is exact.
+// character (below 0x20), '"' or '\\' (a byte that, xored with it, is zero: below 1). Bytes
+// from 0x80 (UTF-8) are not.
 func escapes8(w uint64) bool {
-	const ones, tops = 0x0101010101010101, 0x8080808080808080
-	quote, backslash := w^('"'*ones), w^('\\'*ones)
-	return ((w-0x20*ones)&^w|(quote-ones)&^quote|(backslash-ones)&^backslash)&tops != 0
+	return belowMask(w, 0x20)|belowMask(w^('"'*byteOnes), 1)|belowMask(w^('\\'*byteOnes), 1) != 0
 }
 
 const (
