@@ -3,6 +3,7 @@ package manifest
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -105,8 +106,14 @@ func plainText(body []byte) (tabs int, ok bool) {
 	}
 	for i := 0; i < len(body); {
 		// Eight bytes at a time while all are printable ASCII, which neither ends a line nor
-		// needs decoding: most of a manifest.
-		for i+8 <= len(body) && printableASCII8(binary.LittleEndian.Uint64(body[i:])) {
+		// needs decoding: most of a manifest. Where one is not, the fast loop goes on after it:
+		// not a byte at a time through the printable ones before it (the first one found is
+		// exact: notPrintable8).
+		for i+8 <= len(body) {
+			if m := notPrintable8(binary.LittleEndian.Uint64(body[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
 			i += 8
 		}
 		if i == len(body) {
@@ -173,7 +180,7 @@ func docMarker(body []byte, i int) bool {
 	return (c == '.' || c == '-') && body[i+1] == c && body[i+2] == c
 }
 
-// Eight bytes at a time (printableASCII8, escapes8): each byte of byteOnes is 1, of byteTops
+// Eight bytes at a time (notPrintable8, escapes8): each byte of byteOnes is 1, of byteTops
 // 0x80.
 const byteOnes, byteTops = 0x0101010101010101, 0x8080808080808080
 
@@ -183,18 +190,21 @@ const byteOnes, byteTops = 0x0101010101010101, 0x8080808080808080
 // not).
 func belowMask(w uint64, n byte) uint64 { return (w - uint64(n)*byteOnes) &^ w & byteTops }
 
-// printableASCII8 reports whether each of the eight bytes of w is printable ASCII, 0x20 to
-// 0x7E: none is below 0x20 and none is above 0x7E (adding 1 to such a byte sets its top bit,
-// or it is set already).
-func printableASCII8(w uint64) bool {
-	return belowMask(w, 0x20) == 0 && (w+byteOnes|w)&byteTops == 0
-}
+// notPrintable8 is not zero when a byte of w is not printable ASCII: below 0x20 (belowMask) or
+// above 0x7E (adding 1 to such a byte sets its top bit, or it is set already). Its lowest set
+// bit is the top bit of the first such byte (the lowest-addressed of eight read little-endian):
+// a borrow or a carry moves only to the bytes after it.
+func notPrintable8(w uint64) uint64 { return belowMask(w, 0x20) | (w+byteOnes|w)&byteTops }
 
 // escapes8 reports whether any of the eight bytes of w is one a JSON string escapes: a control
 // character (below 0x20), '"' or '\\' (a byte that, xored with it, is zero: below 1). Bytes
 // from 0x80 (UTF-8) are not.
-func escapes8(w uint64) bool {
-	return belowMask(w, 0x20)|belowMask(w^('"'*byteOnes), 1)|belowMask(w^('\\'*byteOnes), 1) != 0
+func escapes8(w uint64) bool { return escapeMask8(w) != 0 }
+
+// escapeMask8 is escapes8's mask: its lowest set bit is the top bit of the first byte that a
+// JSON string escapes (belowMask).
+func escapeMask8(w uint64) uint64 {
+	return belowMask(w, 0x20) | belowMask(w^('"'*byteOnes), 1) | belowMask(w^('\\'*byteOnes), 1)
 }
 
 const (
@@ -1388,20 +1398,39 @@ func (p *blockParser) flowNode() bool {
 // checked the document, and escapes write whole characters).
 func (p *blockParser) writeString(s []byte) {
 	out := append(p.out, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		// Eight bytes at a time up to one that needs escaping: writeString was 5% of a
-		// 3,000-object scan's CPU, a comparison a byte.
-		for i+8 <= len(s) && !escapes8(binary.LittleEndian.Uint64(s[i:])) {
-			i += 8
+	start, i := 0, 0
+	for {
+		// Eight bytes at a time to the next byte that needs escaping (the lowest set bit of
+		// escapeMask8 is the first such byte's): writeString was 5% of a 3,000-object scan's
+		// CPU when it compared a byte at a time. The last few bytes are read as eight too, where
+		// the memory after s is s's (its capacity), with the bytes past s masked out: most
+		// strings of a manifest are shorter than eight bytes.
+		var m uint64
+		for ; i+8 <= len(s); i += 8 {
+			if m = escapeMask8(binary.LittleEndian.Uint64(s[i:])); m != 0 {
+				break
+			}
 		}
-		if i == len(s) {
-			break
+		if m == 0 {
+			if i == len(s) {
+				break
+			}
+			if i+8 <= cap(s) {
+				m = escapeMask8(binary.LittleEndian.Uint64(s[i:i+8])) & (1<<(8*(len(s)-i)) - 1)
+			} else {
+				for j, b := range s[i:] {
+					if escapes(b) {
+						m = 0x80 << (8 * j)
+						break
+					}
+				}
+			}
+			if m == 0 {
+				break
+			}
 		}
+		i += bits.TrailingZeros64(m) / 8
 		b := s[i]
-		if b >= 0x20 && b != '"' && b != '\\' {
-			continue
-		}
 		out = append(out, s[start:i]...)
 		switch b {
 		case '"', '\\':
@@ -1416,11 +1445,15 @@ func (p *blockParser) writeString(s []byte) {
 			out = append(out, `\u00`...)
 			out = append(out, "0123456789abcdef"[b>>4], "0123456789abcdef"[b&0xF])
 		}
-		start = i + 1
+		i++
+		start = i
 	}
 	out = append(out, s[start:]...)
 	p.out = append(out, '"')
 }
+
+// escapes reports whether a JSON string escapes b: a control character, '"' or '\\'.
+func escapes(b byte) bool { return b < 0x20 || b == '"' || b == '\\' }
 
 // BlockJSON is the first of Decode's paths alone: one YAML document converted to JSON by the
 // block reader, or ok false when it leaves the document to the slower paths. With

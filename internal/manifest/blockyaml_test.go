@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -447,20 +448,38 @@ func TestBlockJSONMetadataOnlyRoom(t *testing.T) {
 	}
 }
 
-// TestEscapes8: escapes8 finds a byte a JSON string escapes (below 0x20, '"', '\\') among eight
-// whatever the others are: every byte value in every place among bytes that need no escape,
-// ASCII and UTF-8, and among bytes that do, and a million words at random.
+// TestEscapes8: escapeMask8 finds the first byte a JSON string escapes (below 0x20, '"', '\\')
+// among eight, and notPrintable8 the first that is not printable ASCII, whatever the others
+// are: every byte value in every place among bytes that need no escape, ASCII and UTF-8, and
+// among bytes that do, and a million words at random. writeString and plainText go on from the
+// byte the mask's lowest set bit names.
 func TestEscapes8(t *testing.T) {
-	escapes := func(b byte) bool { return b < 0x20 || b == '"' || b == '\\' }
-	want := func(w uint64) bool {
+	notPrintable := func(b byte) bool { return b < 0x20 || b > 0x7E }
+	first := func(w uint64, is func(byte) bool) int {
 		for i := range 8 {
-			if escapes(byte(w >> (8 * i))) {
-				return true
+			if is(byte(w >> (8 * i))) {
+				return i
 			}
 		}
-		return false
+		return 8
 	}
-	for _, fill := range []byte{'a', 0x20, 0x7f, 0x80, 0xff, '"' + 1, '\\' + 1, 0x00, '"'} {
+	check := func(w uint64) {
+		t.Helper()
+		for _, c := range []struct {
+			name string
+			mask func(uint64) uint64
+			is   func(byte) bool
+		}{{"escapeMask8", escapeMask8, escapes}, {"notPrintable8", notPrintable8, notPrintable}} {
+			m := c.mask(w)
+			if got, want := bits.TrailingZeros64(m)/8, first(w, c.is); got != want || m != 0 && m&^byteTops != 0 {
+				t.Fatalf("%s(%#016x) = %#016x: first byte %d, want %d", c.name, w, m, got, want)
+			}
+		}
+		if escapes8(w) != (first(w, escapes) < 8) {
+			t.Fatalf("escapes8(%#016x) = %v", w, escapes8(w))
+		}
+	}
+	for _, fill := range []byte{'a', 0x20, 0x7e, 0x7f, 0x80, 0xff, '"' + 1, '\\' + 1, 0x00, '"', 0x1f} {
 		for place := range 8 {
 			for v := range 256 {
 				var w uint64
@@ -471,17 +490,65 @@ func TestEscapes8(t *testing.T) {
 					}
 					w |= uint64(b) << (8 * i)
 				}
-				if got := escapes8(w); got != want(w) {
-					t.Fatalf("escapes8(%#016x) = %v, want %v", w, got, want(w))
-				}
+				check(w)
 			}
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 1_000_000 {
-		w := rng.Uint64()
-		if got := escapes8(w); got != want(w) {
-			t.Fatalf("escapes8(%#016x) = %v, want %v", w, got, want(w))
+		check(rng.Uint64())
+	}
+}
+
+// TestWriteString: writeString writes what escaping a byte at a time writes, for strings of
+// every length up to 24 with every byte that needs escaping in every place, whether the memory
+// after the string is its own (capacity, holding bytes that would need escaping) or not.
+func TestWriteString(t *testing.T) {
+	byByte := func(s []byte) string {
+		var b strings.Builder
+		b.WriteByte('"')
+		for _, c := range s {
+			switch c {
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\t':
+				b.WriteString(`\t`)
+			case '\r':
+				b.WriteString(`\r`)
+			default:
+				if c < 0x20 {
+					fmt.Fprintf(&b, `\u%04x`, c)
+				} else {
+					b.WriteByte(c)
+				}
+			}
+		}
+		b.WriteByte('"')
+		return b.String()
+	}
+	check := func(s []byte) {
+		t.Helper()
+		p := blockParser{out: []byte("x")}
+		p.writeString(s)
+		if got, want := string(p.out[1:]), byByte(s); got != want {
+			t.Fatalf("writeString(%q) (capacity %d) = %s, want %s", s, cap(s), got, want)
+		}
+	}
+	for n := range 25 {
+		for _, esc := range []byte{'"', '\\', '\n', '\t', '\r', 0, 0x1f, 'a', 0xc3, 0x7f} {
+			for place := range max(n, 1) {
+				s := []byte(strings.Repeat("k8s-é", 5)[:n])
+				if n > 0 {
+					s[place] = esc
+				}
+				check(slices.Clip(s))
+				spare := append(slices.Clone(s), "\"\\\n\x00\"\"\"\"\"\""...)
+				check(spare[:n])
+				check(spare[:n:n+3])
+			}
 		}
 	}
 }
