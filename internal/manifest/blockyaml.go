@@ -196,6 +196,22 @@ func belowMask(w uint64, n byte) uint64 { return (w - uint64(n)*byteOnes) &^ w &
 // a borrow or a carry moves only to the bytes after it.
 func notPrintable8(w uint64) uint64 { return belowMask(w, 0x20) | (w+byteOnes|w)&byteTops }
 
+// spaces returns the index of the first byte at or after i in src that is not a space, or
+// len(src): eight bytes at a time (the lowest set bit of the bytes that differ from a space
+// names the first such byte). A manifest's lines are indented by 6 to 12 spaces; nextLine
+// counted them a byte at a time in 7% of the block reader's instructions.
+func spaces(src []byte, i int) int {
+	for ; i+8 <= len(src); i += 8 {
+		if x := binary.LittleEndian.Uint64(src[i:]) ^ ' '*byteOnes; x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for i < len(src) && src[i] == ' ' {
+		i++
+	}
+	return i
+}
+
 // escapes8 reports whether any of the eight bytes of w is one a JSON string escapes: a control
 // character (below 0x20), '"' or '\\' (a byte that, xored with it, is zero: below 1). Bytes
 // from 0x80 (UTF-8) are not.
@@ -272,9 +288,7 @@ func (p *blockParser) nextLine() int {
 	i := p.pos
 	for i < len(src) {
 		start := i
-		for i < len(src) && src[i] == ' ' {
-			i++
-		}
+		i = spaces(src, i)
 		if i < len(src) && src[i] != '\n' && src[i] != '#' {
 			p.pos, p.lineStart = start, start
 			return i - start
@@ -957,9 +971,7 @@ func (p *blockParser) plain(col int) bool {
 		var lineStart, next int
 		for {
 			lineStart = i
-			for i < len(src) && src[i] == ' ' {
-				i++
-			}
+			i = spaces(src, i)
 			if i == len(src) || src[i] != '\n' {
 				break
 			}
@@ -1087,8 +1099,8 @@ func (p *blockParser) blockScalar(col int) bool {
 		maxIndent := 0
 		for {
 			lineStart := i
-			for (indent == 0 || i-lineStart < indent) && i < len(src) && src[i] == ' ' {
-				i++
+			if i = spaces(src, i); indent != 0 && i-lineStart > indent {
+				i = lineStart + indent
 			}
 			if i-lineStart > maxIndent {
 				maxIndent = i - lineStart

@@ -552,3 +552,25 @@ func TestWriteString(t *testing.T) {
 		}
 	}
 }
+
+// TestSpaces: spaces finds the first byte that is not a space as a byte at a time does, from
+// every start in lines of up to 20 spaces followed by every kind of byte, or none.
+func TestSpaces(t *testing.T) {
+	for n := range 21 {
+		for _, end := range []string{"", "a", "\n", "\t", "#", "\x00", "\xa0", "\x20\x21"} {
+			line := []byte(strings.Repeat(" ", n) + end + "  x")
+			for from := range n + 1 {
+				want := from
+				for want < len(line) && line[want] == ' ' {
+					want++
+				}
+				if got := spaces(line, from); got != want {
+					t.Fatalf("spaces(%q, %d) = %d, want %d", line, from, got, want)
+				}
+				if got := spaces(line[:n], from); got != n {
+					t.Fatalf("spaces(%q, %d) = %d, want %d", line[:n], from, got, n)
+				}
+			}
+		}
+	}
+}
