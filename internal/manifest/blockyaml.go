@@ -212,6 +212,24 @@ func spaces(src []byte, i int) int {
 	return i
 }
 
+// stop3 returns the index of the first byte at or after i in src that is a, b or c, or
+// len(src): eight bytes at a time (the lowest set bit of belowMask of the word xored with each
+// names the first exactly).
+func stop3(src []byte, i int, a, b, c byte) int {
+	for ; i+8 <= len(src); i += 8 {
+		w := binary.LittleEndian.Uint64(src[i:])
+		if m := belowMask(w^(uint64(a)*byteOnes), 1) | belowMask(w^(uint64(b)*byteOnes), 1) | belowMask(w^(uint64(c)*byteOnes), 1); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(src); i++ {
+		if x := src[i]; x == a || x == b || x == c {
+			return i
+		}
+	}
+	return len(src)
+}
+
 // escapes8 reports whether any of the eight bytes of w is one a JSON string escapes: a control
 // character (below 0x20), '"' or '\\' (a byte that, xored with it, is zero: below 1). Bytes
 // from 0x80 (UTF-8) are not.
@@ -590,17 +608,15 @@ func (p *blockParser) key() (string, bool) {
 			return "", false
 		}
 		j := i
-		for ; j < len(src); j++ {
-			c := src[j]
-			if c == '\n' || c == '#' && src[j-1] == ' ' {
+		for {
+			j = stop3(src, j, '\n', '#', ':')
+			if j == len(src) || src[j] == '\n' || src[j] == '#' && src[j-1] == ' ' {
 				return "", false
 			}
-			if c == ':' && (j+1 == len(src) || src[j+1] == ' ' || src[j+1] == '\n') {
+			if src[j] == ':' && (j+1 == len(src) || src[j+1] == ' ' || src[j+1] == '\n') {
 				break
 			}
-		}
-		if j == len(src) {
-			return "", false
+			j++
 		}
 		end := j
 		for src[end-1] == ' ' {
@@ -1031,6 +1047,35 @@ func (p *blockParser) plain(col int) bool {
 func (p *blockParser) plainChunk(i int, flow bool) (end int, stop byte) {
 	src := p.src
 	end = i
+	if !flow {
+		// Outside a flow collection only a line break, a blank (before a comment) and ':'
+		// (before a blank) can end the chunk: the bytes up to the next of those are taken
+		// eight at a time.
+		for i < len(src) {
+			if j := stop3(src, i, '\n', ' ', ':'); j > i {
+				i, end = j, j
+				if i == len(src) {
+					break
+				}
+			}
+			switch src[i] {
+			case '\n':
+				return end, '\n'
+			case ' ':
+				i++
+				if i < len(src) && src[i] == '#' {
+					return end, '#'
+				}
+			default: // ':'
+				if i+1 == len(src) || src[i+1] == ' ' || src[i+1] == '\n' {
+					return end, ':'
+				}
+				i++
+				end = i
+			}
+		}
+		return end, '\n'
+	}
 	for i < len(src) {
 		c := src[i]
 		switch c {

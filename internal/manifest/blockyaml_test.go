@@ -574,3 +574,25 @@ func TestSpaces(t *testing.T) {
 		}
 	}
 }
+
+// TestStop3: stop3 finds the first of three bytes as a byte at a time does, with each of them
+// (and bytes near them) at every place from every start.
+func TestStop3(t *testing.T) {
+	for n := range 20 {
+		for _, c := range []byte{'\n', '#', ':', ':' + 1, ':' - 1, 0, 0x80 | ':', ' '} {
+			line := []byte(strings.Repeat("k", n) + string([]byte{c}) + "x:#\n")
+			for from := range n + 1 {
+				want := from
+				for want < len(line) && line[want] != '\n' && line[want] != '#' && line[want] != ':' {
+					want++
+				}
+				if got := stop3(line, from, '\n', '#', ':'); got != want {
+					t.Fatalf("stop3(%q, %d) = %d, want %d", line, from, got, want)
+				}
+				if got := stop3(line[:n], from, '\n', '#', ':'); got != n {
+					t.Fatalf("stop3(%q, %d) = %d, want %d", line[:n], from, got, n)
+				}
+			}
+		}
+	}
+}

@@ -282,6 +282,11 @@ func resolvePlain(s string) (lit []byte, isString bool) {
 		if strings.IndexByte(s, '_') >= 0 {
 			plain = strings.ReplaceAll(s, "_", "")
 		}
+		if !numeral(plain) {
+			// No integer or float yaml.v2 reads (a version, an address, a flag): a string,
+			// found without the errors strconv would allocate and the float pattern.
+			return nil, !strings.HasPrefix(plain, "0b") && !strings.HasPrefix(plain, "-0b")
+		}
 		if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
 			return strconv.AppendInt(nil, i, 10), false
 		}
@@ -299,6 +304,21 @@ func resolvePlain(s string) (lit []byte, isString bool) {
 		return nil, true
 	}
 	return nil, true
+}
+
+// numeral reports whether s has only bytes that the integers and floats resolvePlain tries can
+// have (strconv.ParseInt with base 0, yamlv2Float): digits, hexadecimal letters, the base
+// prefixes' x and o, a sign, a point. Whatever has another byte is no number.
+func numeral(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+		case c == 'x', c == 'X', c == 'o', c == 'O', c == '+', c == '-', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // floatJSON is a float as encoding/json writes it (what the slow path's json.Marshal does).

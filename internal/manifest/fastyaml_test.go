@@ -120,7 +120,10 @@ func TestFastJSONMatchesYAMLv2(t *testing.T) {
 	scalars := []string{"yes", "No", "on", "OFF", "y", "n", "true", "~", "null", "", "0777", "0o17", "0x1F", "0b101", "-0b11", "1_000",
 		"+1", "-1", "1.0", "1e3", ".5", "-.5", "+.5", "1.", ".inf", "-.Inf", ".nan", "9223372036854775808", "18446744073709551616",
 		"2026-01-01", "2026-01-01T00:00:00Z", "12:30", "1:2:3", "0", "-0", "00", "08", "0.1.2", "1e", "e3", "<<", "=", "'quoted'",
-		"\"1\"", "1Gi", "500m", "0.5", "100Mi", "v1", "*", "null0", "Yes!", "nullable", "~x"}
+		"\"1\"", "1Gi", "500m", "0.5", "100Mi", "v1", "*", "null0", "Yes!", "nullable", "~x",
+		// Numbers and near-numbers (numeral decides which are tried as numbers).
+		"1.27.0", "10.0.0.0/8", "0bz", "-0bq", "0b1_0", "1_000_x", "0x1G", "0x1f", "0XAB", "1e3x", "+1.5", "-1.5e-3", "0o17z", "1-2",
+		"2001:db8::1", "0x", "0o", "-", "+", ".", "1E3", "0xCAFE_F00D", "1.5E+2", "1e+", "0.0.0.0", "08.5", "-0x1F", "+0o7"}
 	fast := 0
 	for _, s := range scalars {
 		for _, doc := range []string{"v: " + s + "\n", "l: [" + s + "]\n", s + ": v\n"} {
