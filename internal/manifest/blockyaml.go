@@ -1047,36 +1047,18 @@ func (p *blockParser) plain(col int) bool {
 func (p *blockParser) plainChunk(i int, flow bool) (end int, stop byte) {
 	src := p.src
 	end = i
-	if !flow {
-		// Outside a flow collection only a line break, a blank (before a comment) and ':'
-		// (before a blank) can end the chunk: the bytes up to the next of those are taken
-		// eight at a time.
-		for i < len(src) {
+	for i < len(src) {
+		if !flow {
+			// Outside a flow collection only a line break, a blank (before a comment) and ':'
+			// (before a blank) can end the chunk: the bytes up to the next of those are taken
+			// eight at a time.
 			if j := stop3(src, i, '\n', ' ', ':'); j > i {
 				i, end = j, j
 				if i == len(src) {
 					break
 				}
 			}
-			switch src[i] {
-			case '\n':
-				return end, '\n'
-			case ' ':
-				i++
-				if i < len(src) && src[i] == '#' {
-					return end, '#'
-				}
-			default: // ':'
-				if i+1 == len(src) || src[i+1] == ' ' || src[i+1] == '\n' {
-					return end, ':'
-				}
-				i++
-				end = i
-			}
 		}
-		return end, '\n'
-	}
-	for i < len(src) {
 		c := src[i]
 		switch c {
 		case '\n':
