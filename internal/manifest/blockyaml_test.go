@@ -547,7 +547,7 @@ func TestWriteString(t *testing.T) {
 				check(slices.Clip(s))
 				spare := append(slices.Clone(s), "\"\\\n\x00\"\"\"\"\"\""...)
 				check(spare[:n])
-				check(spare[:n:n+3])
+				check(spare[: n : n+3])
 			}
 		}
 	}
