@@ -475,9 +475,6 @@ func TestEscapes8(t *testing.T) {
 				t.Fatalf("%s(%#016x) = %#016x: first byte %d, want %d", c.name, w, m, got, want)
 			}
 		}
-		if escapes8(w) != (first(w, escapes) < 8) {
-			t.Fatalf("escapes8(%#016x) = %v", w, escapes8(w))
-		}
 	}
 	for _, fill := range []byte{'a', 0x20, 0x7e, 0x7f, 0x80, 0xff, '"' + 1, '\\' + 1, 0x00, '"', 0x1f} {
 		for place := range 8 {
@@ -536,6 +533,9 @@ func TestWriteString(t *testing.T) {
 		if got, want := string(p.out[1:]), byByte(s); got != want {
 			t.Fatalf("writeString(%q) (capacity %d) = %s, want %s", s, cap(s), got, want)
 		}
+		if i := nextEscape(s, 0); i > len(s) {
+			t.Fatalf("nextEscape(%q) (capacity %d) = %d, past the string", s, cap(s), i)
+		}
 	}
 	for n := range 25 {
 		for _, esc := range []byte{'"', '\\', '\n', '\t', '\r', 0, 0x1f, 'a', 0xc3, 0x7f} {
@@ -548,6 +548,12 @@ func TestWriteString(t *testing.T) {
 				spare := append(slices.Clone(s), "\"\\\n\x00\"\"\"\"\"\""...)
 				check(spare[:n])
 				check(spare[: n : n+3])
+				check(append(slices.Clone(s), "ab\"\"\"\"\"\""...)[:n]) // one to escape after s, not at its end
+				if n > 0 {
+					s[(place+1)%n] = '\\' // two to escape, side by side
+					check(slices.Clip(s))
+					check(append(s, "\n\n\n\n\n\n\n\n"...)[:n])
+				}
 			}
 		}
 	}

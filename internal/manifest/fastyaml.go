@@ -282,20 +282,19 @@ func resolvePlain(s string) (lit []byte, isString bool) {
 		if strings.IndexByte(s, '_') >= 0 {
 			plain = strings.ReplaceAll(s, "_", "")
 		}
-		if !numeral(plain) {
-			// No integer or float yaml.v2 reads (a version, an address, a flag): a string,
-			// found without the errors strconv would allocate and the float pattern.
-			return nil, !strings.HasPrefix(plain, "0b") && !strings.HasPrefix(plain, "-0b")
-		}
-		if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
-			return strconv.AppendInt(nil, i, 10), false
-		}
-		if u, err := strconv.ParseUint(plain, 0, 64); err == nil {
-			return strconv.AppendUint(nil, u, 10), false
-		}
-		if yamlv2Float.MatchString(plain) {
-			if f, err := strconv.ParseFloat(plain, 64); err == nil {
-				return floatJSON(f)
+		// Only what can be a number is tried as one: the rest (a version, an address, a flag)
+		// is a string without the errors strconv would allocate and the float pattern.
+		if numeral(plain) {
+			if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
+				return strconv.AppendInt(nil, i, 10), false
+			}
+			if u, err := strconv.ParseUint(plain, 0, 64); err == nil {
+				return strconv.AppendUint(nil, u, 10), false
+			}
+			if yamlv2Float.MatchString(plain) {
+				if f, err := strconv.ParseFloat(plain, 64); err == nil {
+					return floatJSON(f)
+				}
 			}
 		}
 		if strings.HasPrefix(plain, "0b") || strings.HasPrefix(plain, "-0b") {
