@@ -268,10 +268,14 @@ type blockParser struct {
 
 	tm *typeMeta
 
-	// The anchors read so far, in order (node); the bytes of JSON the document stood for that
-	// are not in out (cut from it while discarding, or aliases read meanwhile, which write
-	// nothing); aliased: the document has an alias.
+	// The anchors read so far, in the order they were read to their end (node), and the ones
+	// whose node is being read (open, outermost first); started counts the anchors met, in the
+	// order they were met. The bytes of JSON the document stood for that are not in out (cut
+	// from it while discarding, or aliases read meanwhile, which write nothing); aliased: the
+	// document has an alias.
 	anchors  []blockAnchor
+	open     []blockAnchor
+	started  int
 	notInOut int
 	aliased  bool
 
@@ -673,10 +677,14 @@ func (p *blockParser) node(col int, read func(*blockParser, int) bool) bool {
 		return false
 	}
 	start, before := len(p.out), p.written()
+	p.started++
+	p.open = append(p.open, blockAnchor{name: name, order: p.started})
 	if !read(p, col) {
 		return false
 	}
-	a := blockAnchor{name: name, size: p.written() - before}
+	a := p.open[len(p.open)-1]
+	p.open = p.open[:len(p.open)-1]
+	a.size = p.written() - before
 	if !p.discarding {
 		a.json = append([]byte(nil), p.out[start:]...)
 	}
@@ -685,11 +693,13 @@ func (p *blockParser) node(col int, read func(*blockParser, int) bool) bool {
 }
 
 // blockAnchor is a node the document names (&name): its JSON, or nil when the node was read
-// while discarding, and the number of bytes of JSON it stands for either way.
+// while discarding, the number of bytes of JSON it stands for either way, and where its anchor
+// came among the document's (1 for the first met).
 type blockAnchor struct {
-	name string
-	json []byte
-	size int
+	name  string
+	json  []byte
+	size  int
+	order int
 }
 
 // maxAliasedJSON bounds the JSON a document with aliases may stand for, written or left out,
@@ -698,14 +708,27 @@ type blockAnchor struct {
 // JSON), would let it pass too.
 const maxAliasedJSON = MaxDocumentBytes / 8
 
-// alias writes the JSON of the last node anchored as name. While discarding, it writes nothing
-// and counts the bytes it stands for.
+// alias writes the JSON of the node whose anchor was the last met named name, as yaml.v2 does
+// (which names a node as it meets the anchor, before reading the node). While discarding, it
+// writes nothing and counts the bytes it stands for.
+//
+// A node read to its end before another that holds it names it later (x: &a {k: &a v}, where
+// *a is v), so the anchors read are searched for the one met last, not the one read last. When
+// that is one whose node is still being read (x: &a {k: *a}), yaml.v2 refuses the document (the
+// anchor's value contains itself), and the block reader leaves it to the slow path.
 func (p *blockParser) alias(name string) bool {
-	for k := len(p.anchors) - 1; k >= 0; k-- {
-		a := &p.anchors[k]
-		if a.name != name {
-			continue
+	var a *blockAnchor
+	for k := range p.anchors {
+		if b := &p.anchors[k]; b.name == name && (a == nil || b.order > a.order) {
+			a = b
 		}
+	}
+	for k := range p.open {
+		if b := &p.open[k]; b.name == name && (a == nil || b.order > a.order) {
+			return false
+		}
+	}
+	if a != nil {
 		p.aliased, p.isString = true, false
 		if p.discarding {
 			p.notInOut += a.size

@@ -166,6 +166,9 @@ func TestBlockJSONCases(t *testing.T) {
 		"- &a x\n- *a\n- &b\n  c: d\n- *b\n", "a: &x 1\nb: &x 2\nc: *x\n", "a: &x 1 # c\nb: *x # d\n", "a: &x\nb: *x\n",
 		"a: &x |\n  t\nb: *x\n", "a: &x [1, {b: c}]\nb: *x\n", "a: &x\n  b: &y 'q'\nc: *y\nd: *x\n",
 		"x: &v v1\napiVersion: *v\nkind: Pod\n", "a: &x-1_B 1\nb: *x-1_B\n",
+		// An anchor met inside a node anchored with the same name: an alias after both names
+		// the inner node, met last, though the outer one was read to its end last.
+		"x: &a\n  k: &a v\nz: *a\n", "x: &a\n  k: &a v\n  j: *a\n", "- &a\n  - &a v\n- *a\n",
 		"apiVersion: v1\nkind: X\nmetadata:\n  labels: &l\n    a: b\nspec:\n  selector: *l\n  s:\n  - *l\n",
 		"apiVersion: v1\nkind: X\nmetadata:\n  name: n\nspec:\n  a: &x {b: c}\n  d: *x\n  e:\n  - *x\n",
 	}
@@ -197,6 +200,9 @@ func TestBlockJSONCases(t *testing.T) {
 		"a: *x\n", "a: &x [1, *x]\n", "a: &x [1]\nb: [*x]\n", "&x a: b\n", "- &a b: c\n", "a: &x 1\nb: &y *x\n",
 		"a: &x !!str 1\n", "a: &x 1\nb: *x y\n", "a: &x\n  - 1\nb: *x\n  c: d\n", "a: &x: 1\n", "a: & x\n", "a: *\n",
 		"a: &x\n  b: *x\n", "a: *.example.com\n", "a: &x 1\nb: *x\n  - c\n", "&x\na: b\n",
+		// An alias inside the node anchored with its name (the anchor's value contains itself),
+		// though an earlier node was anchored with that name too (FuzzBlockJSON found it).
+		"a: &x 1\nb: &x\n  c: *x\n", "- &x 0\n- &x\n  - *x\n", "a: &x 1\nb: &x\n  c: &y 2\n  d: *x\n",
 	}
 	left = append(left, many.String()+"k3: again\n", "a: {"+strings.ReplaceAll(many.String(), "\n", ", ")+"k39: again}\n")
 	for _, doc := range left {
