@@ -582,8 +582,11 @@ func decodeTyped(apiVersion, kind string, js []byte, metadataOnly, onlyMetadata 
 			}
 			u.Object[k] = v
 		}
-	} else if err := unmarshal(js, &u.Object); err != nil {
-		return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
+	} else {
+		var err error
+		if u.Object, err = unmarshalGeneric(js); err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
+		}
 	}
 	if _, ok := u.Object["metadata"].(map[string]any); !ok && u.Object["metadata"] != nil {
 		return nil, fmt.Errorf("%s: metadata is not a map", kind)
