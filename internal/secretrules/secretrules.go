@@ -22,6 +22,7 @@ package secretrules
 
 import (
 	_ "embed"
+	"encoding/binary"
 	"fmt"
 	"iter"
 	"math"
@@ -32,6 +33,7 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -145,6 +147,11 @@ type Rules struct {
 	// ConfigMap value.
 	byPrefix    [][]keyword
 	prefixIndex *[1 << 16]uint16
+	// third holds, for each group of byPrefix, the bytes that follow the two in one of its
+	// keywords (every byte, for a group with a keyword of two bytes): most places where two
+	// bytes begin a keyword (ke, se, to, ...) are no keyword, and this rules them out without
+	// comparing the group's keywords one by one.
+	third []byteSet
 	// short are keywords of one byte.
 	short  []keyword
 	global []allowlist
@@ -239,7 +246,18 @@ func Parse(data []byte) (*Rules, error) {
 			r.byPrefix = append(r.byPrefix, nil)
 			r.prefixIndex[p] = uint16(len(r.byPrefix))
 		}
-		r.byPrefix[r.prefixIndex[p]-1] = append(r.byPrefix[r.prefixIndex[p]-1], kw)
+		g := r.prefixIndex[p] - 1
+		r.byPrefix[g] = append(r.byPrefix[g], kw)
+	}
+	r.third = make([]byteSet, len(r.byPrefix))
+	for g, kws := range r.byPrefix {
+		for _, kw := range kws {
+			if len(kw.word) == 2 {
+				r.third[g] = allBytes
+				break
+			}
+			r.third[g].add(kw.word[2])
+		}
 	}
 	return r, nil
 }
@@ -326,7 +344,7 @@ func (r *Rules) candidates(text string, lower *string, buf []uint64) ruleSet {
 	}
 	for p := 0; p+1 < len(low); p++ {
 		g := r.prefixIndex[uint16(low[p])<<8|uint16(low[p+1])]
-		if g == 0 {
+		if g == 0 || p+2 < len(low) && !r.third[g-1].has(low[p+2]) {
 			continue
 		}
 		for _, kw := range r.byPrefix[g-1] {
@@ -340,6 +358,14 @@ func (r *Rules) candidates(text string, lower *string, buf []uint64) ruleSet {
 	return c
 }
 
+// byteSet is a set of bytes.
+type byteSet [4]uint64
+
+var allBytes = byteSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+
+func (s *byteSet) add(c byte)      { s[c/64] |= 1 << (c % 64) }
+func (s *byteSet) has(c byte) bool { return s[c/64]&(1<<(c%64)) != 0 }
+
 // ruleSet is a set of rules by their index.
 type ruleSet []uint64
 
@@ -348,7 +374,13 @@ func (s ruleSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
 
 // isASCII reports whether text has only ASCII bytes.
 func isASCII(text string) bool {
-	for i := 0; i < len(text); i++ {
+	i := 0
+	for ; i+8 <= len(text); i += 8 {
+		if word(text[i:])&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(text); i++ {
 		if text[i] >= utf8.RuneSelf {
 			return false
 		}
@@ -459,30 +491,52 @@ func (r *Rules) accept(ru *rule, text string, loc []int) bool {
 
 // asciiLower returns text with its ASCII letters in lower case, byte for byte (so that offsets
 // stay those of text), made once in *lower: text itself when it has no upper-case letter, else
-// one copy (not a []byte and then a string of it).
+// one copy. It looks at eight bytes at a time (upper8).
 func asciiLower(text string, lower *string) string {
-	if len(*lower) != len(text) {
-		i := 0
-		for i < len(text) && (text[i] < 'A' || text[i] > 'Z') {
-			i++
-		}
-		if i == len(text) {
-			*lower = text
-			return text
-		}
-		var b strings.Builder
-		b.Grow(len(text))
-		b.WriteString(text[:i])
-		for ; i < len(text); i++ {
-			c := text[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			b.WriteByte(c)
-		}
-		*lower = b.String()
+	if len(*lower) == len(text) {
+		return *lower
 	}
+	i := 0
+	for i+8 <= len(text) && upper8(word(text[i:])) == 0 {
+		i += 8
+	}
+	for i < len(text) && (text[i] < 'A' || text[i] > 'Z') {
+		i++
+	}
+	if i == len(text) {
+		*lower = text
+		return text
+	}
+	b := []byte(text)
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		binary.LittleEndian.PutUint64(b[i:], w|upper8(w)>>2) // 0x80>>2 is 'a'-'A'
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	*lower = unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
 	return *lower
+}
+
+const (
+	low7s = 0x7f7f7f7f7f7f7f7f
+	highs = 0x8080808080808080
+)
+
+// upper8 has the high bit of each byte of w that is an ASCII upper-case letter set, and no other
+// bit. With the high bits cleared, adding 0x80-'A' to a byte sets its high bit when it is 'A' or
+// above, and adding 0x80-('Z'+1) when it is above 'Z'; neither sum reaches the next byte.
+func upper8(w uint64) uint64 {
+	y := w & low7s
+	return (y + 0x3f3f3f3f3f3f3f3f) &^ (y + 0x2525252525252525) &^ w & highs
+}
+
+// word is the eight bytes at the start of s, the first in the lowest byte.
+func word(s string) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s), 8))
 }
 
 func containsAny(s string, words []string) bool {

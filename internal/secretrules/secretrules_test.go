@@ -1,6 +1,7 @@
 package secretrules
 
 import (
+	"bytes"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -291,6 +292,47 @@ func TestASCIILower(t *testing.T) {
 	lower := "stale" // as long as the text: taken as made for it already
 	if got := asciiLower("FRESH", &lower); got != "stale" {
 		t.Errorf("asciiLower made the lowered text again (%q) though one was kept", got)
+	}
+}
+
+// TestASCIILowerEveryByte: asciiLower and isASCII, which look at eight bytes at a time, agree
+// with a byte at a time for every byte value at every place of texts of 1 to 19 bytes (around
+// a word, across two, and in the tail after them), among lower- and upper-case letters.
+func TestASCIILowerEveryByte(t *testing.T) {
+	lowerByte := func(text string) string {
+		b := []byte(text)
+		for i, c := range b {
+			if 'A' <= c && c <= 'Z' {
+				b[i] = c + 'a' - 'A'
+			}
+		}
+		return string(b)
+	}
+	asciiByte := func(text string) bool {
+		for i := 0; i < len(text); i++ {
+			if text[i] >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	for n := 1; n < 20; n++ {
+		for _, fill := range []byte{'a', 'Z'} {
+			for at := 0; at < n; at++ {
+				for c := 0; c < 256; c++ {
+					b := bytes.Repeat([]byte{fill}, n)
+					b[at] = byte(c)
+					text := string(b)
+					var lower string
+					if got, want := asciiLower(text, &lower), lowerByte(text); got != want {
+						t.Fatalf("asciiLower(%q) = %q, want %q", text, got, want)
+					}
+					if got, want := isASCII(text), asciiByte(text); got != want {
+						t.Fatalf("isASCII(%q) = %v, want %v", text, got, want)
+					}
+				}
+			}
+		}
 	}
 }
 
