@@ -92,6 +92,8 @@ func TestGenericDecodingAgrees(t *testing.T) {
 		{"a missing value", `{"a":}`, false},
 		{"a comma too many", `{"a":1,}`, false},
 		{"nothing", ``, false},
+		{"nested as deep as sigs.k8s.io/json allows", `{"a":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`, true},
+		{"nested deeper", `{"a":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`, false},
 	}
 	for _, c := range cases {
 		got := agreeGeneric(t, c.name, []byte(c.js))
