@@ -268,14 +268,11 @@ type blockParser struct {
 
 	tm *typeMeta
 
-	// The anchors read so far, in the order they were read to their end (node), and the ones
-	// whose node is being read (open, outermost first); started counts the anchors met, in the
-	// order they were met. The bytes of JSON the document stood for that are not in out (cut
+	// The anchors met so far, in the order they were met (node), those whose node is still
+	// being read among them; the bytes of JSON the document stood for that are not in out (cut
 	// from it while discarding, or aliases read meanwhile, which write nothing); aliased: the
 	// document has an alias.
 	anchors  []blockAnchor
-	open     []blockAnchor
-	started  int
 	notInOut int
 	aliased  bool
 
@@ -677,29 +674,27 @@ func (p *blockParser) node(col int, read func(*blockParser, int) bool) bool {
 		return false
 	}
 	start, before := len(p.out), p.written()
-	p.started++
-	p.open = append(p.open, blockAnchor{name: name, order: p.started})
+	k := len(p.anchors)
+	p.anchors = append(p.anchors, blockAnchor{name: name, open: true})
 	if !read(p, col) {
 		return false
 	}
-	a := p.open[len(p.open)-1]
-	p.open = p.open[:len(p.open)-1]
-	a.size = p.written() - before
+	a := &p.anchors[k]
+	a.open, a.size = false, p.written()-before
 	if !p.discarding {
 		a.json = append([]byte(nil), p.out[start:]...)
 	}
-	p.anchors = append(p.anchors, a)
 	return true
 }
 
 // blockAnchor is a node the document names (&name): its JSON, or nil when the node was read
-// while discarding, the number of bytes of JSON it stands for either way, and where its anchor
-// came among the document's (1 for the first met).
+// while discarding, and the number of bytes of JSON it stands for either way; open while the
+// node is being read.
 type blockAnchor struct {
-	name  string
-	json  []byte
-	size  int
-	order int
+	name string
+	json []byte
+	size int
+	open bool
 }
 
 // maxAliasedJSON bounds the JSON a document with aliases may stand for, written or left out,
@@ -713,22 +708,18 @@ const maxAliasedJSON = MaxDocumentBytes / 8
 // writes nothing and counts the bytes it stands for.
 //
 // A node read to its end before another that holds it names it later (x: &a {k: &a v}, where
-// *a is v), so the anchors read are searched for the one met last, not the one read last. When
-// that is one whose node is still being read (x: &a {k: *a}), yaml.v2 refuses the document (the
-// anchor's value contains itself), and the block reader leaves it to the slow path.
+// *a is v): the anchors are kept in the order they were met, not read. When the last met is one
+// whose node is still being read (x: &a {k: *a}), yaml.v2 refuses the document (the anchor's
+// value contains itself), and the block reader leaves it to the slow path.
 func (p *blockParser) alias(name string) bool {
-	var a *blockAnchor
-	for k := range p.anchors {
-		if b := &p.anchors[k]; b.name == name && (a == nil || b.order > a.order) {
-			a = b
+	for k := len(p.anchors) - 1; k >= 0; k-- {
+		a := &p.anchors[k]
+		if a.name != name {
+			continue
 		}
-	}
-	for k := range p.open {
-		if b := &p.open[k]; b.name == name && (a == nil || b.order > a.order) {
+		if a.open {
 			return false
 		}
-	}
-	if a != nil {
 		p.aliased, p.isString = true, false
 		if p.discarding {
 			p.notInOut += a.size
