@@ -77,7 +77,7 @@ func BenchmarkDecode(b *testing.B) {
 // from JSON into their Go types with sigs.k8s.io/json alone and with unmarshalTyped (the fast
 // decoder, sigs.k8s.io/json for what it refuses).
 func BenchmarkTypedDecoding(b *testing.B) {
-	docs := typedDocuments([]string{"../../../shared/corpus"})
+	docs := jsonDocuments([]string{"../../../shared/corpus"}, true)
 	if len(docs) == 0 {
 		b.Skip("corpus not available under ../../../shared/corpus")
 	}

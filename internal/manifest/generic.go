@@ -28,8 +28,9 @@ func unmarshalGeneric(js []byte) (map[string]any, error) {
 	if err == nil {
 		return m, nil
 	}
-	m = nil
-	return m, unmarshal(js, &m)
+	var kept map[string]any
+	err = unmarshal(js, &kept)
+	return kept, err
 }
 
 var (

@@ -8,20 +8,6 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// genericDocuments are the documents under roots that decodeTyped reads as unstructured
-// objects (kinds without a Go type), turned into JSON as Decode does.
-func genericDocuments(roots []string) []typedDocument {
-	var out []typedDocument
-	eachYAMLDocument(roots, func(path string, body []byte) {
-		js, tm, err := toJSON(body, Options{})
-		if err != nil || tm == nil || typedFor(tm.APIVersion, tm.Kind) != nil {
-			return
-		}
-		out = append(out, typedDocument{source: path, js: append([]byte(nil), js...)})
-	})
-	return out
-}
-
 // agreeGeneric fails t unless unmarshalGeneric gives what sigs.k8s.io/json alone gives: the
 // same error or none, and an equal map. It says whether go-json-experiment's tokenizer decided
 // the document itself.
@@ -47,7 +33,7 @@ func agreeGeneric(t *testing.T, name string, js []byte) (fast bool) {
 // written twice, bytes that are not UTF-8, numbers at the edges of int64 and float64, nulls,
 // empty lists and maps, anything but one object), decode to what sigs.k8s.io/json alone does.
 func TestGenericDecodingAgrees(t *testing.T) {
-	docs := genericDocuments([]string{"../../../shared/corpus", "../checks/testdata", "../scan/testdata", "../paritytest/testdata", "../../config"})
+	docs := jsonDocuments(decodingRoots, false)
 	if len(docs) < 500 {
 		t.Fatalf("only %d unstructured documents found; is ../shared/corpus there?", len(docs))
 	}
@@ -140,7 +126,7 @@ func TestGenericDecodingTakesTheFastPath(t *testing.T) {
 // BenchmarkGenericDecoding decodes every unstructured document of ../shared/corpus, as
 // sigs.k8s.io/json alone did and as unmarshalGeneric does.
 func BenchmarkGenericDecoding(b *testing.B) {
-	docs := genericDocuments([]string{"../../../shared/corpus"})
+	docs := jsonDocuments([]string{"../../../shared/corpus"}, false)
 	if len(docs) == 0 {
 		b.Skip("corpus not available under ../../../shared/corpus")
 	}

@@ -10,27 +10,33 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
-// typedDocument is a document of a typed kind as decodeTyped receives it.
-type typedDocument struct {
+// jsonDocument is a document as decodeTyped receives it.
+type jsonDocument struct {
 	source string
 	js     []byte
 	newObj func() engine.KubeObject
 }
 
-// typedDocuments are the documents of typed kinds under roots, turned into JSON as Decode does.
-func typedDocuments(roots []string) []typedDocument {
-	var out []typedDocument
+// jsonDocuments are the documents under roots turned into JSON as Decode does: those of kinds
+// with a Go type (newObj makes one) when ofTypedKinds, else those decodeTyped reads as
+// unstructured objects (newObj nil).
+func jsonDocuments(roots []string, ofTypedKinds bool) []jsonDocument {
+	var out []jsonDocument
 	eachYAMLDocument(roots, func(path string, body []byte) {
 		js, tm, err := toJSON(body, Options{})
 		if err != nil || tm == nil {
 			return
 		}
-		if newObj := typedFor(tm.APIVersion, tm.Kind); newObj != nil {
-			out = append(out, typedDocument{path, append([]byte(nil), js...), newObj})
+		if newObj := typedFor(tm.APIVersion, tm.Kind); (newObj != nil) == ofTypedKinds {
+			out = append(out, jsonDocument{path, append([]byte(nil), js...), newObj})
 		}
 	})
 	return out
 }
+
+// decodingRoots are the shared corpus and this repository's manifests and fixtures, which the
+// fast decoders must decode as sigs.k8s.io/json does.
+var decodingRoots = []string{"../../../shared/corpus", "../checks/testdata", "../scan/testdata", "../paritytest/testdata", "../../config"}
 
 // agree fails t unless unmarshalTyped gives what sigs.k8s.io/json alone gives: the same error or
 // none, and an equal object. It says whether the fast decoder decided the document itself.
@@ -55,7 +61,7 @@ func agree(t *testing.T, name string, js []byte, newObj func() engine.KubeObject
 // name in another case, a name written twice, bytes that are not UTF-8, numbers an integer field
 // cannot hold, nulls), decode to what sigs.k8s.io/json alone decodes.
 func TestFastTypedDecodingAgrees(t *testing.T) {
-	docs := typedDocuments([]string{"../../../shared/corpus", "../checks/testdata", "../scan/testdata", "../paritytest/testdata", "../../config"})
+	docs := jsonDocuments(decodingRoots, true)
 	if len(docs) < 1000 {
 		t.Fatalf("only %d typed documents found; is ../shared/corpus there?", len(docs))
 	}
