@@ -60,56 +60,76 @@ func writeJSON(w io.Writer, rep *Report) error {
 		*l.field = []Finding{} // an empty list is written [], as encoding/json writes it
 		if len(l.items) > 0 {
 			*l.field = []Finding{{}}
-			lists = append(lists, streamedList{l.key, l.items})
+			items := l.items
+			lists = append(lists, streamedList{key: l.key, depth: 1, n: len(items), item: func(i int) any {
+				f := items[i].finding()
+				return &f
+			}})
 		}
 	}
 	out, err := json.MarshalIndent(&head, "", "  ")
 	if err != nil {
 		return err
 	}
-	out = append(out, '\n')
+	return writeStreamed(w, append(out, '\n'), lists)
+}
+
+// streamedList is a list of a JSON document that writeStreamed writes item by item: its key, the
+// depth of that key (1: a field of the top-level object), and its n items, each made when it is
+// written.
+type streamedList struct {
+	key   string
+	depth int
+	n     int
+	item  func(i int) any
+}
+
+// writeStreamed writes doc, a document as encoding/json's Encoder writes it indented by two
+// spaces with one placeholder item in each of lists (in the order the lists come in doc), with
+// each list's items in the place of its placeholder, each marshalled as it is written: the bytes
+// Encoder would write for the whole document, without the whole document in memory, twice.
+func writeStreamed(w io.Writer, doc []byte, lists []streamedList) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
 	for _, l := range lists {
-		// The list's key at the top level: a raw newline never occurs inside a JSON string, so
-		// no value of another field can look like it.
-		key := []byte("\n  \"" + l.key + "\": ")
-		at := bytes.Index(out, key)
+		indent := strings.Repeat("  ", l.depth)
+		// The list's key at its depth: a raw newline never occurs inside a JSON string, so no
+		// value of another field can look like it.
+		key := []byte("\n" + indent + "\"" + l.key + "\": ")
+		at := bytes.Index(doc, key)
 		if at < 0 {
-			return fmt.Errorf("writing %s: no %q in the report", l.key, key)
+			return fmt.Errorf("writing %s: no %q in the document", l.key, key)
 		}
 		at += len(key)
-		bw.Write(out[:at])
-		// The placeholder's value ends at its closing bracket at the top level.
-		end := bytes.Index(out[at:], []byte("\n  ]"))
+		bw.Write(doc[:at])
+		// The placeholder's value ends at the closing bracket at the key's depth.
+		closing := []byte("\n" + indent + "]")
+		end := bytes.Index(doc[at:], closing)
 		if end < 0 {
 			return fmt.Errorf("writing %s: no end of the list", l.key)
 		}
-		out = out[at+end+len("\n  ]"):]
+		doc = doc[at+end+len(closing):]
+		// An Encoder with the items' indentation as its prefix writes what MarshalIndent does
+		// (and a newline), into one buffer for every item.
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent(indent+"  ", "  ")
 		bw.WriteString("[\n")
-		for i := range l.items {
-			f := l.items[i].finding()
-			item, err := json.MarshalIndent(&f, "    ", "  ")
-			if err != nil {
+		for i := range l.n {
+			buf.Reset()
+			if err := enc.Encode(l.item(i)); err != nil {
 				return err
 			}
-			bw.WriteString("    ")
-			bw.Write(item)
-			if i < len(l.items)-1 {
+			bw.WriteString(indent + "  ")
+			bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			if i < l.n-1 {
 				bw.WriteByte(',')
 			}
 			bw.WriteByte('\n')
 		}
-		bw.WriteString("  ]")
+		bw.WriteString(indent + "]")
 	}
-	bw.Write(out)
+	bw.Write(doc)
 	return bw.Flush()
-}
-
-// streamedList is a list of the report that writeJSON writes item by item: the findings or
-// the results buildReport made.
-type streamedList struct {
-	key   string
-	items []found
 }
 
 // writePolicyReports prints a PolicyReport (namespaced resources) or ClusterPolicyReport

@@ -136,11 +136,9 @@ func writeSARIF(w io.Writer, rep *Report) error {
 	}
 	ruleIndex := map[string]int{}
 	for _, fd := range rep.found {
-		f := fd.finding()
-		idx, ok := ruleIndex[f.Check]
-		if !ok {
-			idx = len(run.Tool.Driver.Rules)
-			ruleIndex[f.Check] = idx
+		if _, ok := ruleIndex[fd.r.Check.ID]; !ok {
+			f := fd.finding()
+			ruleIndex[f.Check] = len(run.Tool.Driver.Rules)
 			level, secSev := sarifLevel(f.check.Check.Severity)
 			tags := []string{"security", "soc2"}
 			for _, c := range f.Criteria {
@@ -164,30 +162,6 @@ func writeSARIF(w io.Writer, rep *Report) error {
 				Properties:           sarifRuleProps{Tags: tags, SecuritySeverity: secSev},
 			})
 		}
-		level, _ := sarifLevel(f.Severity)
-		res := sarifResult{
-			RuleID:    f.Check,
-			RuleIndex: idx,
-			Level:     level,
-			Message:   sarifText{findingText(f)},
-		}
-		loc := sarifLocation{}
-		if f.Source != nil {
-			loc.PhysicalLocation = &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: fileURI(f.Source.File)}}
-			if f.Source.Line > 0 {
-				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Source.Line}
-			}
-		}
-		if f.Resource != nil {
-			loc.LogicalLocations = []sarifLogicalLocation{{FullyQualifiedName: resourceName(f.Resource), Kind: "resource"}}
-		}
-		if loc.PhysicalLocation != nil || loc.LogicalLocations != nil {
-			res.Locations = []sarifLocation{loc}
-		}
-		if f.Result == v1alpha1.ResultExcepted {
-			res.Suppressions = []sarifSuppression{{Kind: "external", Justification: "ControlException " + f.Exception}}
-		}
-		run.Results = append(run.Results, res)
 	}
 	inv := sarifInvocation{ExecutionSuccessful: len(rep.Errors) == 0 && len(rep.Problems) == 0}
 	for _, e := range rep.Errors {
@@ -205,9 +179,48 @@ func writeSARIF(w io.Writer, rep *Report) error {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "error", Message: sarifText{p}})
 	}
 	run.Invocations = []sarifInvocation{inv}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}})
+	// The results are written one at a time in the place of a placeholder (writeStreamed): at
+	// 20,000 objects they are about 75 MB of JSON.
+	var lists []streamedList
+	if len(rep.found) > 0 {
+		run.Results = []sarifResult{{}}
+		lists = []streamedList{{key: "results", depth: 3, n: len(rep.found), item: func(i int) any {
+			return sarifResultOf(rep.found[i].finding(), ruleIndex)
+		}}}
+	}
+	out, err := json.MarshalIndent(sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeStreamed(w, append(out, '\n'), lists)
+}
+
+// sarifResultOf is the result for finding f, whose check's rule is at ruleIndex[f.Check].
+func sarifResultOf(f Finding, ruleIndex map[string]int) *sarifResult {
+	level, _ := sarifLevel(f.Severity)
+	res := &sarifResult{
+		RuleID:    f.Check,
+		RuleIndex: ruleIndex[f.Check],
+		Level:     level,
+		Message:   sarifText{findingText(f)},
+	}
+	loc := sarifLocation{}
+	if f.Source != nil {
+		loc.PhysicalLocation = &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: fileURI(f.Source.File)}}
+		if f.Source.Line > 0 {
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Source.Line}
+		}
+	}
+	if f.Resource != nil {
+		loc.LogicalLocations = []sarifLogicalLocation{{FullyQualifiedName: resourceName(f.Resource), Kind: "resource"}}
+	}
+	if loc.PhysicalLocation != nil || loc.LogicalLocations != nil {
+		res.Locations = []sarifLocation{loc}
+	}
+	if f.Result == v1alpha1.ResultExcepted {
+		res.Suppressions = []sarifSuppression{{Kind: "external", Justification: "ControlException " + f.Exception}}
+	}
+	return res
 }
 
 func findingText(f Finding) string {

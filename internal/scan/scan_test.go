@@ -495,50 +495,63 @@ func validateJUnit(t *testing.T, out string) {
 	}
 }
 
-// TestJSONWrittenAsEncoderWould: -o json writes findings and results one at a time, and the
-// bytes are still those encoding/json's Encoder (indented by two spaces) writes for the same
-// report, on the corpus with every result listed and on input with no findings.
+// TestJSONWrittenAsEncoderWould: -o json writes findings and results one at a time, and -o
+// sarif its results, and the bytes are still those encoding/json's Encoder (indented by two
+// spaces) writes for the same document, on the corpus with every result listed and on input
+// with no findings.
 func TestJSONWrittenAsEncoderWould(t *testing.T) {
 	inputs := map[string][]string{
 		"the shop, every result":  {"-f", "testdata/manifests/shop.yaml", "--show", "all"},
 		"the shop, findings only": {"-f", "testdata/manifests/shop.yaml"},
+		"the shop, excepted":      {"-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml"},
 		"nothing found":           {"-", "--show", "all"},
 	}
 	if _, err := os.Stat(corpusDir); err == nil {
 		inputs["the corpus, every result"] = []string{"-f", corpusDir, "--show", "all"}
 	}
-	for name, args := range inputs {
-		t.Run(name, func(t *testing.T) {
-			stdin := ""
-			if args[0] == "-" {
-				stdin = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n  namespace: app\ndata:\n  colour: blue\n"
-			}
-			stdout, stderr, _ := runScan(t, stdin, append(args, "-o", "json")...)
-			var rep Report
-			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-				t.Fatalf("%v\n%s", err, stderr)
-			}
-			var want bytes.Buffer
-			enc := json.NewEncoder(&want)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(&rep); err != nil {
-				t.Fatal(err)
-			}
-			if got := stdout; got != want.String() {
-				at := 0
-				for at < min(len(got), want.Len()) && got[at] == want.Bytes()[at] {
-					at++
+	formats := []struct {
+		name string
+		doc  func() any        // the document's Go type, to decode the output into
+		list func(doc any) int // how many items the streamed lists hold
+		none string            // how a list with nothing in it is written
+	}{
+		{"json", func() any { return &Report{} }, func(doc any) int { return len(doc.(*Report).Findings) }, "\n  \"findings\": [],\n"},
+		{"sarif", func() any { return &sarifLog{} }, func(doc any) int { return len(doc.(*sarifLog).Runs[0].Results) }, "\n      \"results\": [],\n"},
+	}
+	for _, format := range formats {
+		for name, args := range inputs {
+			t.Run(format.name+"/"+name, func(t *testing.T) {
+				stdin := ""
+				if args[0] == "-" {
+					stdin = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n  namespace: app\ndata:\n  colour: blue\n"
 				}
-				t.Fatalf("writeJSON differs from encoding/json at byte %d of %d:\nwant %q\ngot  %q", at, want.Len(),
-					want.String()[max(0, at-80):min(want.Len(), at+80)], got[max(0, at-80):min(len(got), at+80)])
-			}
-			if name != "nothing found" && len(rep.Findings) == 0 {
-				t.Fatal("no findings: the test did not exercise the streamed lists")
-			}
-			if name == "nothing found" && !strings.Contains(stdout, "\n  \"findings\": [],\n") {
-				t.Error(`no findings are not written "findings": [] (a consumer that counts them must not get null)`)
-			}
-		})
+				stdout, stderr, _ := runScan(t, stdin, append(args, "-o", format.name)...)
+				doc := format.doc()
+				if err := json.Unmarshal([]byte(stdout), doc); err != nil {
+					t.Fatalf("%v\n%s", err, stderr)
+				}
+				var want bytes.Buffer
+				enc := json.NewEncoder(&want)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(doc); err != nil {
+					t.Fatal(err)
+				}
+				if got := stdout; got != want.String() {
+					at := 0
+					for at < min(len(got), want.Len()) && got[at] == want.Bytes()[at] {
+						at++
+					}
+					t.Fatalf("-o %s differs from encoding/json at byte %d of %d:\nwant %q\ngot  %q", format.name, at, want.Len(),
+						want.String()[max(0, at-80):min(want.Len(), at+80)], got[max(0, at-80):min(len(got), at+80)])
+				}
+				if name != "nothing found" && format.list(doc) == 0 {
+					t.Fatal("no findings: the test did not exercise the streamed lists")
+				}
+				if name == "nothing found" && !strings.Contains(stdout, format.none) {
+					t.Errorf("no findings are not written %q (a consumer that counts them must not get null)", format.none)
+				}
+			})
+		}
 	}
 }
 
