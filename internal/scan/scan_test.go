@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -551,6 +552,76 @@ func TestJSONWrittenAsEncoderWould(t *testing.T) {
 					t.Errorf("no findings are not written %q (a consumer that counts them must not get null)", format.none)
 				}
 			})
+		}
+	}
+}
+
+// TestYAMLWrittenAsSigsYAMLWould: -o yaml writes findings and results one at a time, on every
+// core, each read back by encoding/json (yamlItem), and the bytes are still those
+// sigs.k8s.io/yaml writes for the whole report (as -o json gives it), on the corpus with every
+// result listed, with excepted findings, and on input with no findings.
+func TestYAMLWrittenAsSigsYAMLWould(t *testing.T) {
+	inputs := map[string][]string{
+		"the shop, every result":  {"-f", "testdata/manifests/shop.yaml", "--show", "all"},
+		"the shop, findings only": {"-f", "testdata/manifests/shop.yaml"},
+		"the shop, excepted":      {"-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml"},
+		"nothing found":           {"-", "--show", "all"},
+	}
+	if _, err := os.Stat(corpusDir); err == nil {
+		inputs["the corpus, every result"] = []string{"-f", corpusDir, "--show", "all"}
+	}
+	for name, args := range inputs {
+		t.Run(name, func(t *testing.T) {
+			stdin := ""
+			if args[0] == "-" {
+				stdin = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n  namespace: app\ndata:\n  colour: blue\n"
+			}
+			js, stderr, _ := runScan(t, stdin, append(args, "-o", "json")...)
+			var rep Report
+			if err := json.Unmarshal([]byte(js), &rep); err != nil {
+				t.Fatalf("%v\n%s", err, stderr)
+			}
+			want, err := yaml.Marshal(&rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, _ := runScan(t, stdin, append(args, "-o", "yaml")...)
+			if got != string(want) {
+				at := 0
+				for at < min(len(got), len(want)) && got[at] == want[at] {
+					at++
+				}
+				t.Fatalf("-o yaml differs from sigs.k8s.io/yaml at byte %d of %d:\nwant %q\ngot  %q", at, len(want),
+					want[max(0, at-80):min(len(want), at+80)], got[max(0, at-80):min(len(got), at+80)])
+			}
+			if name != "nothing found" && len(rep.Findings) <= inOrderChunk && strings.Contains(name, "corpus") {
+				t.Fatalf("%d findings: the corpus did not fill more than one chunk of inOrder", len(rep.Findings))
+			}
+			if name == "nothing found" && !strings.Contains(got, "\nfindings: []\n") {
+				t.Error("no findings are not written findings: [] (a consumer that counts them must not get null)")
+			}
+		})
+	}
+}
+
+// yamlValues hands an item to sigs.k8s.io/yaml when a number in it is not an int, as yaml.v2's
+// parser would make a float of it, and makes ints of the others.
+func TestYAMLValuesTakeOnlyInts(t *testing.T) {
+	decode := func(js string) any {
+		dec := json.NewDecoder(strings.NewReader(js))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v, ok := yamlValues(decode(`{"a": [1, {"b": -2}], "c": "3"}`)); !ok || !reflect.DeepEqual(v, map[string]any{"a": []any{1, map[string]any{"b": -2}}, "c": "3"}) {
+		t.Errorf("ints: %#v, %v", v, ok)
+	}
+	for _, js := range []string{`{"a": 1.5}`, `[1e3]`, `{"a": [99999999999999999999]}`} {
+		if _, ok := yamlValues(decode(js)); ok {
+			t.Errorf("%s: taken as ints", js)
 		}
 	}
 }
