@@ -66,43 +66,74 @@ type Options struct {
 // NotApplicable results gets no report. Reports are sorted by namespace (cluster-scoped
 // first) and name, their results by check, container, result and message.
 func Build(ev *engine.Evaluation, opts Options) []Object {
+	pending := Plan(ev, opts)
+	out := make([]Object, len(pending))
+	for i := range pending {
+		out[i] = pending[i].Report()
+	}
+	return out
+}
+
+// Pending is the report of one resource before it is made (Report). Plan finds and orders them,
+// so that a writer of thousands of reports can make each one as it writes it instead of holding
+// every report at once: the reports of a 20,000-object scan, every pass in them, took 350 MB.
+type Pending struct {
+	// namespace and name are the report's (namespace is "" for a ClusterPolicyReport).
+	namespace, name string
+	obj             *engine.Object
+	results         []*engine.Result
+	profile         string
+	ts              metav1.Timestamp
+}
+
+// Plan is the reports Build makes, in Build's order, not yet made.
+func Plan(ev *engine.Evaluation, opts Options) []Pending {
 	if opts.Profile == "" {
 		opts.Profile = ev.Plan.ProfileName
 	}
 	ts := metav1.Timestamp{Seconds: opts.Now.Unix(), Nanos: int32(opts.Now.Nanosecond())}
 
 	type resourceKey struct{ kind, namespace, name string }
-	drafts := map[resourceKey]*draft{}
-	var order []*draft
+	index := map[resourceKey]int{}
+	var out []Pending
 	for i := range ev.Results {
 		r := &ev.Results[i]
 		if r.Object == nil || r.Status == engine.StatusNotApplicable {
 			continue
 		}
 		k := resourceKey{r.Object.Kind, r.Object.Namespace, r.Object.Name}
-		d := drafts[k]
-		if d == nil {
-			d = &draft{obj: r.Object}
-			drafts[k] = d
-			order = append(order, d)
+		at, ok := index[k]
+		if !ok {
+			at = len(out)
+			index[k] = at
+			p := Pending{obj: r.Object, profile: opts.Profile, ts: ts, name: ReportName(opts.Profile, r.Object.Kind, r.Object.Name)}
+			if !clusterScoped(r.Object) {
+				p.namespace = r.Object.Namespace
+			}
+			out = append(out, p)
 		}
-		d.results = append(d.results, newResult(r, opts.Profile, ts))
+		out[at].results = append(out[at].results, r)
 	}
-
-	out := make([]Object, 0, len(order))
-	for _, d := range order {
-		out = append(out, d.report(opts.Profile))
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if a, b := out[i].GetNamespace(), out[j].GetNamespace(); a != b {
+	// Stable: two kinds that differ only in case name the same report on objects of one name.
+	sort.SliceStable(out, func(i, j int) bool {
+		if a, b := out[i].namespace, out[j].namespace; a != b {
 			return a < b
 		}
-		return out[i].GetName() < out[j].GetName()
+		return out[i].name < out[j].name
 	})
 	return out
 }
 
-// draft is the report of one resource while its results are collected.
+// Report makes the report. Reports of different Pendings may be made at once.
+func (p *Pending) Report() Object {
+	d := draft{obj: p.obj, results: make([]Result, len(p.results))}
+	for i, r := range p.results {
+		d.results[i] = newResult(r, p.profile, p.ts)
+	}
+	return d.report(p.profile)
+}
+
+// draft is the report of one resource while it is made.
 type draft struct {
 	obj     *engine.Object
 	results []Result
