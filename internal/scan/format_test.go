@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"os"
@@ -73,7 +74,7 @@ func TestInOrderKeepsTheOrderAndStopsAtAnError(t *testing.T) {
 		fmt.Fprintf(&want, "%d\n", i)
 	}
 	var got bytes.Buffer
-	if err := inOrder(&got, n, func(i int, dst []byte) ([]byte, error) { return fmt.Appendf(dst, "%d\n", i), nil }); err != nil {
+	if err := inOrder(&got, n, inOrderChunk, func(i int, dst []byte) ([]byte, error) { return fmt.Appendf(dst, "%d\n", i), nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got.String() != want.String() {
@@ -83,7 +84,7 @@ func TestInOrderKeepsTheOrderAndStopsAtAnError(t *testing.T) {
 	failing := 3*inOrderChunk + 5
 	boom := errors.New("boom")
 	got.Reset()
-	err := inOrder(&got, n, func(i int, dst []byte) ([]byte, error) {
+	err := inOrder(&got, n, inOrderChunk, func(i int, dst []byte) ([]byte, error) {
 		if i == failing {
 			return dst, boom
 		}
@@ -98,5 +99,71 @@ func TestInOrderKeepsTheOrderAndStopsAtAnError(t *testing.T) {
 	}
 	if got.String() != before.String() {
 		t.Errorf("after the error: %d bytes written, want the %d of the chunks before it", got.Len(), before.Len())
+	}
+}
+
+// TestJUnitWrittenAsEncoderWould: -o junit makes each suite's test cases as it writes the suite,
+// on every core, and the bytes are still those xml.Encoder (indented by two spaces) writes for
+// the whole document: on the shop with exceptions, on input that cannot be read (a suite of
+// errors alone, and beside the others), on input with nothing but cluster checks to judge, on
+// the corpus, and on a report with no suite at all.
+func TestJUnitWrittenAsEncoderWould(t *testing.T) {
+	const broken = "apiVersion: v1\nkind: ConfigMap\nmetadata: [\n"
+	inputs := []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"the shop, excepted", "", []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml"}},
+		{"unreadable alone", broken, []string{"-"}},
+		{"unreadable beside the shop", broken, []string{"-f", "testdata/manifests/shop.yaml", "-f", "-"}},
+		{"cluster checks only", "apiVersion: v1\nkind: List\nitems: []\n", []string{"-"}},
+	}
+	if _, err := os.Stat(corpusDir); err == nil {
+		inputs = append(inputs, struct {
+			name  string
+			stdin string
+			args  []string
+		}{"the corpus", "", []string{"-f", corpusDir}})
+	}
+	for _, in := range inputs {
+		t.Run(in.name, func(t *testing.T) {
+			got, stderr, _ := runScan(t, in.stdin, append(in.args, "-o", "junit", "--fail-on", "none")...)
+			var doc junitSuites
+			if err := xml.Unmarshal([]byte(got), &doc); err != nil {
+				t.Fatalf("%v\n%s", err, stderr)
+			}
+			want := bytes.NewBufferString(xml.Header)
+			enc := xml.NewEncoder(want)
+			enc.Indent("", "  ")
+			if err := enc.Encode(doc); err != nil {
+				t.Fatal(err)
+			}
+			want.WriteString("\n")
+			if w := want.String(); got != w {
+				at := 0
+				for at < min(len(got), len(w)) && got[at] == w[at] {
+					at++
+				}
+				t.Fatalf("-o junit differs from encoding/xml at byte %d of %d:\nwant %q\ngot  %q", at, len(w),
+					w[max(0, at-80):min(len(w), at+80)], got[max(0, at-80):min(len(got), at+80)])
+			}
+			if strings.HasPrefix(in.name, "unreadable") && doc.Errors == 0 {
+				t.Error("no errors: the test did not exercise the suite of inputs that could not be read")
+			}
+			if in.name != "cluster checks only" && in.name != "unreadable alone" && len(doc.Suites) < 2 {
+				t.Errorf("%d suites: the test did not exercise the suites written one at a time", len(doc.Suites))
+			}
+		})
+	}
+
+	// A profile whose checks judge nothing in the input: no suite (cluster checks give one
+	// otherwise).
+	var got bytes.Buffer
+	if err := writeJUnit(&got, &Report{assessed: []found{}}); err != nil {
+		t.Fatal(err)
+	}
+	if want := xml.Header + `<testsuites name="soc2-operator scan" tests="0" failures="0" errors="0"></testsuites>` + "\n"; got.String() != want {
+		t.Errorf("no suites:\nwant %q\ngot  %q", want, got.String())
 	}
 }
