@@ -7,6 +7,10 @@
 #
 #   hack/scan-bench.sh [ROUNDS]        (default 5 rounds; each round runs every tool once per size)
 #   IDLE=3 hack/scan-bench.sh [ROUNDS] (every run after 3 s with nothing running: "cold" memory)
+#   FORMATS="json sarif" hack/scan-bench.sh [ROUNDS]
+#                                      (also times the offline build writing each of these outputs
+#                                      on the largest size: -o json, sarif, junit, yaml,
+#                                      policyreport or wide; "all" is every one)
 #
 # Back to back (IDLE unset), a run takes memory the run before it has just freed; with IDLE=3
 # every run takes memory as a CI job does, after the machine has been idle. The difference is
@@ -32,6 +36,8 @@ ROUNDS=${1:-5}
 CORPUS=${CORPUS:-../shared/corpus}
 SIZES=${SIZES:-"3000 12000 20000"}
 IDLE=${IDLE:-0} # seconds with nothing running before each timed run (see above)
+FORMATS=${FORMATS:-} # output formats to time on the largest size (see above)
+[ "$FORMATS" = all ] && FORMATS="table wide json sarif junit yaml policyreport"
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/soc2-operator
 KUBE_SCORE=$CACHE/kube-score/kube-score
 [ -x /usr/bin/time ] || { echo "scan-bench: /usr/bin/time is needed (Debian: apt-get install time)" >&2; exit 1; }
@@ -137,3 +143,19 @@ for d in "${DIRS[@]}"; do
     "$(echo "$(med "ks$key") / $(med "scan$key")" | bc -l)" "$(echo "$(med "ks$key") / $(med "off$key")" | bc -l)" \
     "$(echo "$(med "scan$key") / $floor" | bc -l)" "$(echo "$(med "off$key") / $floor" | bc -l)"
 done
+
+# The outputs, on the largest size: each is written as it is made (README, How fast), so that
+# the time and memory of a scan stay near those of the summary table whatever the format.
+if [ -n "$FORMATS" ]; then
+  d=${DIRS[${#DIRS[@]}-1]}
+  echo
+  echo "Outputs of the offline build on $d, medians of $ROUNDS rounds:"
+  printf "| -o | wall | peak RSS | output |\n|---|---|---|---|\n"
+  for f in $FORMATS; do
+    for _ in $(seq "$ROUNDS"); do
+      measure "fmt$f" "$OFFLINE" scan -f "$d" --fail-on none -o "$f"
+    done
+    size=$({ "$OFFLINE" scan -f "$d" --fail-on none -o "$f" 2>/dev/null || true; } | wc -c)
+    printf "| %s | %s | %.2f MB |\n" "$f" "$(summary "fmt$f" | sed 's/, / | /')" "$(echo "$size / 1000000" | bc -l)"
+  done
+fi

@@ -76,7 +76,8 @@ func Build(ev *engine.Evaluation, opts Options) []Object {
 
 // Pending is the report of one resource before it is made (Report). Plan finds and orders them,
 // so that a writer of thousands of reports can make each one as it writes it instead of holding
-// every report at once: the reports of a 20,000-object scan, every pass in them, took 350 MB.
+// every report at once: held together, the reports of a 20,000-object scan (every pass in them)
+// raised its peak from 230 to 509 MiB.
 type Pending struct {
 	// namespace and name are the report's (namespace is "" for a ClusterPolicyReport).
 	namespace, name string
