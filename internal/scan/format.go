@@ -43,6 +43,31 @@ func writeJSON(w io.Writer, rep *Report) error {
 	// The lists are marshalled with one empty item in their place, then written item by item.
 	head := *rep
 	var lists []streamedList
+	for _, l := range placeholders(rep, &head) {
+		lists = append(lists, streamedList{key: l.key, depth: 1, n: len(l.items), item: func(i int) any {
+			f := l.items[i].finding()
+			return &f
+		}})
+	}
+	out, err := json.MarshalIndent(&head, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeStreamed(w, append(out, '\n'), lists)
+}
+
+// reportList is the findings or the results of a report, under their key.
+type reportList struct {
+	key   string
+	items []found
+}
+
+// placeholders sets head's findings and results, where rep made them, to a placeholder of one
+// empty item (or to an empty list, written [] as encoding/json writes it), and returns the lists
+// to write in their place, in the order of the report. Results rep did not make (without --show
+// all) stay out.
+func placeholders(rep, head *Report) []reportList {
+	var lists []reportList
 	for _, l := range []struct {
 		key   string
 		items []found
@@ -51,21 +76,13 @@ func writeJSON(w io.Writer, rep *Report) error {
 		if l.items == nil {
 			continue // not made (results without --show all): the field stays out
 		}
-		*l.field = []Finding{} // an empty list is written [], as encoding/json writes it
+		*l.field = []Finding{}
 		if len(l.items) > 0 {
 			*l.field = []Finding{{}}
-			items := l.items
-			lists = append(lists, streamedList{key: l.key, depth: 1, n: len(items), item: func(i int) any {
-				f := items[i].finding()
-				return &f
-			}})
+			lists = append(lists, reportList{l.key, l.items})
 		}
 	}
-	out, err := json.MarshalIndent(&head, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeStreamed(w, append(out, '\n'), lists)
+	return lists
 }
 
 // streamedList is a list of a JSON document that writeStreamed writes item by item: its key, the
@@ -131,27 +148,7 @@ func writeStreamed(w io.Writer, doc []byte, lists []streamedList) error {
 // objects took 22 s and 2.8 GiB of memory (the JSON, the tree yaml.v2 reads it into, and the YAML).
 func writeYAML(w io.Writer, rep *Report) error {
 	head := *rep
-	type list struct {
-		key   string
-		items []found
-	}
-	var lists []list
-	if rep.found != nil {
-		for _, l := range []struct {
-			key   string
-			items []found
-			field *[]Finding
-		}{{"findings", rep.found, &head.Findings}, {"results", rep.assessed, &head.Results}} {
-			if l.items == nil {
-				continue // not made (results without --show all): the field stays out
-			}
-			*l.field = []Finding{}
-			if len(l.items) > 0 {
-				*l.field = []Finding{{}}
-				lists = append(lists, list{l.key, l.items})
-			}
-		}
-	}
+	lists := placeholders(rep, &head)
 	out, err := yaml.Marshal(&head)
 	if err != nil {
 		return err
@@ -177,10 +174,9 @@ func writeYAML(w io.Writer, rep *Report) error {
 		}
 		bw.Write(out[:at])
 		out = out[at+len(placeholder):]
-		items, name := l.items, l.key
-		err = inOrder(bw, len(items), inOrderChunk, func(i int, dst []byte) ([]byte, error) {
-			f := items[i].finding()
-			item, err := yamlItem(name, &f)
+		err = inOrder(bw, len(l.items), inOrderChunk, func(i int, dst []byte) ([]byte, error) {
+			f := l.items[i].finding()
+			item, err := yamlItem(l.key, &f)
 			return append(dst, item...), err
 		})
 		if err != nil {
