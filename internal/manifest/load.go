@@ -102,25 +102,60 @@ func LoadEachWith(paths []string, stdin io.Reader, opts Options, emit func([]*en
 	}
 }
 
-// input is one file to decode, or an error found while listing the inputs.
+// input is one file to decode, part of a stream already split into documents (addStream), or
+// an error found while listing the inputs.
 type input struct {
-	name string
-	data []byte // standard input, already read
-	err  error
+	name  string
+	docs  []document // with split: the documents, of a stream already read
+	split bool
+	err   error
 }
 
 func (in input) decode(opts Options, bufs *buffers) ([]*engine.Object, []error) {
 	if in.err != nil {
 		return nil, []error{in.err}
 	}
-	data := in.data
-	if data == nil {
-		var err error
-		if data, err = bufs.file.Read(in.name); err != nil {
-			return nil, []error{&DecodeError{Source: in.name, Err: unwrapPathError(err)}}
+	if in.split {
+		var out decoded
+		for _, d := range in.docs {
+			out.add(in.name, d, opts, bufs)
 		}
+		return out.objs, out.errs
+	}
+	data, err := bufs.file.Read(in.name)
+	if err != nil {
+		return nil, []error{&DecodeError{Source: in.name, Err: unwrapPathError(err)}}
 	}
 	return decodeWith(in.name, data, opts, bufs)
+}
+
+// streamBytes is the size from which a file named by itself is read as a stream (addStream), as
+// standard input always is; streamPart is about how many bytes of a stream's documents make one
+// input.
+const (
+	streamBytes = 1 << 20
+	streamPart  = 64 << 10
+)
+
+// addStream adds a stream's documents (standard input, or a large file named by itself) as
+// inputs of whole documents about streamPart bytes each, in their order: so that they are
+// decoded on every core and judged as they are read, as a directory's files are. Handed over as
+// one input, the documents of 20,000 objects piped in were decoded on one core: 1.22-1.30 s,
+// against 0.90-1.08 s in parts (and 0.5 s for the same files in a directory, which are not read
+// whole into memory first).
+func addStream(name string, data []byte, add func(input)) {
+	docs := splitDocuments(utf8Text(data))
+	start, size := 0, 0
+	for i, d := range docs {
+		size += len(d.body)
+		if size >= streamPart || i == len(docs)-1 {
+			add(input{name: name, docs: docs[start : i+1], split: true})
+			start, size = i+1, 0
+		}
+	}
+	if len(docs) == 0 {
+		add(input{name: name, split: true}) // read, and empty
+	}
 }
 
 // buffers are one decoding goroutine's memory for what it reads and then lets go: the file,
@@ -203,10 +238,7 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 				fail(StdinName, err)
 				continue
 			}
-			if data == nil {
-				data = []byte{}
-			}
-			add(input{name: StdinName, data: data})
+			addStream(StdinName, data, add)
 			continue
 		}
 		info, err := os.Stat(p)
@@ -218,6 +250,15 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 			if isKustomization(filepath.Base(p)) {
 				dir := filepath.Dir(p)
 				fail(p, fmt.Errorf("a kustomization, not manifests: scan what it builds (kustomize build %s | soc2-operator scan -)", dir))
+				continue
+			}
+			if info.Mode().IsRegular() && info.Size() >= streamBytes {
+				data, err := os.ReadFile(p)
+				if err != nil {
+					fail(p, unwrapPathError(err))
+					continue
+				}
+				addStream(p, data, add)
 				continue
 			}
 			add(input{name: p})

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -437,5 +439,75 @@ func TestDecodingRunsAheadOfEmit(t *testing.T) {
 	})
 	if len(names) != dirs || names[0] != "c0" || names[dirs-1] != fmt.Sprintf("c%d", dirs-1) {
 		t.Errorf("emitted %d objects (%v ... ), want c0 to c%d in order", len(names), names[:min(3, len(names))], dirs-1)
+	}
+}
+
+// A stream (standard input, or a file of streamBytes or more named by itself) is handed to the
+// workers in parts of whole documents (addStream), and reads as the whole stream decoded at once
+// reads: the same objects and errors in the same order, each at its document's index and line
+// in the stream, over more than one part.
+func TestAStreamIsReadInPartsAsAWhole(t *testing.T) {
+	var stream bytes.Buffer
+	files := 0
+	err := filepath.WalkDir("../../../shared/corpus", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !IsManifestFile(d.Name()) || stream.Len() > 3*streamBytes {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if files++; files == 40 {
+			stream.WriteString("---\napiVersion: v1\nkind: ConfigMap\nmetadata: [broken\n")
+		}
+		stream.WriteString("---\n")
+		stream.Write(data)
+		stream.WriteString("\n")
+		return nil
+	})
+	if err != nil || stream.Len() < 2*streamBytes {
+		t.Skipf("the corpus is not there or too small (%d bytes): %v", stream.Len(), err)
+	}
+	data := stream.Bytes()
+	named := filepath.Join(t.TempDir(), "rendered.yaml")
+	if err := os.WriteFile(named, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	describe := func(objs []*engine.Object, errs []error) []string {
+		var out []string
+		for _, o := range objs {
+			out = append(out, fmt.Sprintf("%s %s/%s/%s %d %d", o.Source.File, o.Kind, o.Namespace, o.Name, o.Source.Document, o.Source.Line))
+		}
+		for _, e := range errs {
+			out = append(out, e.Error())
+		}
+		return out
+	}
+	for _, tc := range []struct{ name, path string }{{StdinName, "-"}, {named, named}} {
+		t.Run(tc.path, func(t *testing.T) {
+			wantObjs, wantErrs := Decode(tc.name, data)
+			if len(wantErrs) == 0 || len(wantObjs) < 500 {
+				t.Fatalf("%d objects and %d errors: the stream does not exercise the parts", len(wantObjs), len(wantErrs))
+			}
+			var objs []*engine.Object
+			var errs []error
+			parts := 0
+			LoadEach([]string{tc.path}, bytes.NewReader(data), func(got []*engine.Object, gotErrs []error) {
+				parts++
+				objs = append(objs, got...)
+				errs = append(errs, gotErrs...)
+			})
+			if parts < 8 {
+				t.Errorf("handed over in %d parts, want 8 or more", parts)
+			}
+			if got, want := describe(objs, errs), describe(wantObjs, wantErrs); !slices.Equal(got, want) {
+				for i := range min(len(got), len(want)) {
+					if got[i] != want[i] {
+						t.Fatalf("item %d of %d: %s, want %s", i, len(want), got[i], want[i])
+					}
+				}
+				t.Fatalf("%d items, want %d", len(got), len(want))
+			}
+		})
 	}
 }
