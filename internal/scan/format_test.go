@@ -51,7 +51,7 @@ func TestPolicyReportsWrittenAsSigsYAMLWould(t *testing.T) {
 			}
 
 			var got bytes.Buffer
-			if err := writePolicyReports(&got, rep); err != nil {
+			if err := write(&got, "policyreport", rep); err != nil {
 				t.Fatal(err)
 			}
 			if g, w := got.String(), want.String(); g != w {
@@ -161,7 +161,7 @@ func TestJUnitWrittenAsEncoderWould(t *testing.T) {
 	// A profile whose checks judge nothing in the input: no suite (cluster checks give one
 	// otherwise).
 	var got bytes.Buffer
-	if err := writeJUnit(&got, &Report{assessed: []found{}}); err != nil {
+	if err := write(&got, "junit", &Report{assessed: []found{}}); err != nil {
 		t.Fatal(err)
 	}
 	if want := xml.Header + `<testsuites name="soc2-operator scan" tests="0" failures="0" errors="0"></testsuites>` + "\n"; got.String() != want {

@@ -1,8 +1,8 @@
 package scan
 
 import (
+	"bufio"
 	"encoding/json"
-	"io"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -125,7 +125,7 @@ func sarifLevel(s v1alpha1.Severity) (level, securitySeverity string) {
 // writeSARIF writes one run: a rule per check that produced a finding, a result per finding
 // (excepted findings are suppressed with the exception as justification), and unreadable
 // inputs as tool notifications.
-func writeSARIF(w io.Writer, rep *Report) error {
+func writeSARIF(w *bufio.Writer, rep *Report) error {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
 			Name:           "soc2-operator",

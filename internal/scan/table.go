@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"slices"
@@ -24,17 +23,6 @@ const worstShown = 3
 // writeTable prints, for people: the findings (every one with --details, up to
 // summaryThreshold, or else a summary per check), the criteria, the exceptions and the totals.
 func writeTable(w io.Writer, rep *Report) error {
-	// Buffered: the table with every finding (--details, -o wide) is a line per finding, and a
-	// write to a terminal or a pipe each (90,000 at 20,000 objects) took longer than judging.
-	bw := bufio.NewWriterSize(w, 64<<10)
-	err := writeTableTo(bw, rep)
-	if ferr := bw.Flush(); err == nil {
-		err = ferr
-	}
-	return err
-}
-
-func writeTableTo(w io.Writer, rep *Report) error {
 	width := rep.width
 	if width <= 0 {
 		width = termtable.DefaultWidth
