@@ -90,34 +90,29 @@ func DecodeWith(source string, data []byte, opts Options) ([]*engine.Object, []e
 // decodeWith is DecodeWith with the memory of bufs, which the caller may pass again for the
 // next file: each document's JSON is written over the last one's.
 func decodeWith(source string, data []byte, opts Options, bufs *buffers) ([]*engine.Object, []error) {
-	var out decoded
-	for _, d := range splitDocuments(utf8Text(data)) {
-		out.add(source, d, opts, bufs)
-	}
-	return out.objs, out.errs
+	return decodeDocuments(source, splitDocuments(utf8Text(data)), opts, bufs)
 }
 
-// decoded is the objects and errors of documents, in their order.
-type decoded struct {
-	objs []*engine.Object
-	errs []error
-}
-
-// add decodes d, a document of source, and appends what it holds.
-func (out *decoded) add(source string, d document, opts Options, bufs *buffers) {
-	err := d.err
-	var got []*engine.Object
-	if err == nil {
-		got, err = decodeDocument(d.body, opts, bufs)
+// decodeDocuments decodes docs, documents of source, into their objects and errors, in order.
+func decodeDocuments(source string, docs []document, opts Options, bufs *buffers) ([]*engine.Object, []error) {
+	var objs []*engine.Object
+	var errs []error
+	for _, d := range docs {
+		err := d.err
+		var got []*engine.Object
+		if err == nil {
+			got, err = decodeDocument(d.body, opts, bufs)
+		}
+		// A List with broken items still yields its good ones; each broken item is an error.
+		for _, o := range got {
+			o.Source = engine.Source{File: source, Document: d.index, Line: d.line}
+		}
+		objs = append(objs, got...)
+		for _, e := range unjoin(err) {
+			errs = append(errs, &DecodeError{Source: source, Document: d.index, Line: d.line, Err: shiftYAMLLine(e, d.line)})
+		}
 	}
-	// A List with broken items still yields its good ones; each broken item is an error.
-	for _, o := range got {
-		o.Source = engine.Source{File: source, Document: d.index, Line: d.line}
-	}
-	out.objs = append(out.objs, got...)
-	for _, e := range unjoin(err) {
-		out.errs = append(out.errs, &DecodeError{Source: source, Document: d.index, Line: d.line, Err: shiftYAMLLine(e, d.line)})
-	}
+	return objs, errs
 }
 
 func unjoin(err error) []error {

@@ -105,22 +105,17 @@ func LoadEachWith(paths []string, stdin io.Reader, opts Options, emit func([]*en
 // input is one file to decode, part of a stream already split into documents (addStream), or
 // an error found while listing the inputs.
 type input struct {
-	name  string
-	docs  []document // with split: the documents, of a stream already read
-	split bool
-	err   error
+	name string
+	docs []document // a part of a stream already read (never empty), or nil for a file
+	err  error
 }
 
 func (in input) decode(opts Options, bufs *buffers) ([]*engine.Object, []error) {
 	if in.err != nil {
 		return nil, []error{in.err}
 	}
-	if in.split {
-		var out decoded
-		for _, d := range in.docs {
-			out.add(in.name, d, opts, bufs)
-		}
-		return out.objs, out.errs
+	if in.docs != nil {
+		return decodeDocuments(in.name, in.docs, opts, bufs)
 	}
 	data, err := bufs.file.Read(in.name)
 	if err != nil {
@@ -149,12 +144,9 @@ func addStream(name string, data []byte, add func(input)) {
 	for i, d := range docs {
 		size += len(d.body)
 		if size >= streamPart || i == len(docs)-1 {
-			add(input{name: name, docs: docs[start : i+1], split: true})
+			add(input{name: name, docs: docs[start : i+1]})
 			start, size = i+1, 0
 		}
-	}
-	if len(docs) == 0 {
-		add(input{name: name, split: true}) // read, and empty
 	}
 }
 
