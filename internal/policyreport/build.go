@@ -127,25 +127,15 @@ func Plan(ev *engine.Evaluation, opts Options) []Pending {
 
 // Report makes the report. Reports of different Pendings may be made at once.
 func (p *Pending) Report() Object {
-	d := draft{obj: p.obj, results: make([]Result, len(p.results))}
+	results := make([]Result, len(p.results))
 	for i, r := range p.results {
-		d.results[i] = newResult(r, p.profile, p.ts)
+		results[i] = newResult(r, p.profile, p.ts)
 	}
-	return d.report(p.profile)
-}
-
-// draft is the report of one resource while it is made.
-type draft struct {
-	obj     *engine.Object
-	results []Result
-}
-
-func (d *draft) report(profile string) Object {
-	o := d.obj
+	profile, o := p.profile, p.obj
 	uid := o.Obj.GetUID()
 	scope := &corev1.ObjectReference{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: uid}
 	meta := metav1.ObjectMeta{
-		Name:   ReportName(profile, o.Kind, o.Name),
+		Name:   p.name, // ReportName(profile, o.Kind, o.Name), as Plan sorted by it
 		Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy},
 	}
 	if profile != "" {
@@ -157,22 +147,22 @@ func (d *draft) report(profile string) Object {
 			Controller: ptr.To(false), BlockOwnerDeletion: ptr.To(false),
 		}}
 	}
-	sortResults(d.results)
-	summary := summarize(d.results)
+	sortResults(results)
+	summary := summarize(results)
 
 	if clusterScoped(o) {
 		scope.Namespace = ""
 		return &ClusterPolicyReport{
 			TypeMeta:   metav1.TypeMeta{APIVersion: GroupVersion.String(), Kind: KindClusterPolicyReport},
 			ObjectMeta: meta,
-			Scope:      scope, Summary: summary, Results: d.results,
+			Scope:      scope, Summary: summary, Results: results,
 		}
 	}
 	meta.Namespace = o.Namespace
 	return &PolicyReport{
 		TypeMeta:   metav1.TypeMeta{APIVersion: GroupVersion.String(), Kind: KindPolicyReport},
 		ObjectMeta: meta,
-		Scope:      scope, Summary: summary, Results: d.results,
+		Scope:      scope, Summary: summary, Results: results,
 	}
 }
 
