@@ -155,6 +155,34 @@ func TestJUnitWrittenAsEncoderWould(t *testing.T) {
 			if in.name != "cluster checks only" && in.name != "unreadable alone" && len(doc.Suites) < 2 {
 				t.Errorf("%d suites: the test did not exercise the suites written one at a time", len(doc.Suites))
 			}
+			// The counts are made before the test cases: each suite holds the cases it counts,
+			// of its own check, and the document the sum of its suites.
+			var tests, failures, errs int
+			for _, s := range doc.Suites {
+				var f, sk, e int
+				for _, c := range s.Cases {
+					if c.Failure != nil {
+						f++
+					}
+					if c.Skipped != nil {
+						sk++
+					}
+					if c.Error != nil {
+						e++
+					}
+					if check, _, _ := strings.Cut(s.Name, ": "); c.Classname != check && c.Classname != "inputs" {
+						t.Errorf("suite %q holds a test case of %s", s.Name, c.Classname)
+					}
+				}
+				if len(s.Cases) != s.Tests || f != s.Failures || sk != s.Skipped || e != s.Errors {
+					t.Errorf("suite %q: %d cases (%d failures, %d skipped, %d errors), counted %d (%d, %d, %d)",
+						s.Name, len(s.Cases), f, sk, e, s.Tests, s.Failures, s.Skipped, s.Errors)
+				}
+				tests, failures, errs = tests+s.Tests, failures+s.Failures, errs+s.Errors
+			}
+			if tests != doc.Tests || failures != doc.Failures || errs != doc.Errors {
+				t.Errorf("suites hold %d tests, %d failures, %d errors; testsuites says %d, %d, %d", tests, failures, errs, doc.Tests, doc.Failures, doc.Errors)
+			}
 		})
 	}
 

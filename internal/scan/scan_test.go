@@ -551,6 +551,24 @@ func TestJSONWrittenAsEncoderWould(t *testing.T) {
 				if name == "nothing found" && !strings.Contains(stdout, format.none) {
 					t.Errorf("no findings are not written %q (a consumer that counts them must not get null)", format.none)
 				}
+				if log, ok := doc.(*sarifLog); ok {
+					// Written in the place of a placeholder, the results are still a result per
+					// finding -o json lists, each naming its rule.
+					js, _, _ := runScan(t, stdin, append(args, "-o", "json")...)
+					var rep Report
+					if err := json.Unmarshal([]byte(js), &rep); err != nil {
+						t.Fatal(err)
+					}
+					run := log.Runs[0]
+					if len(run.Results) != len(rep.Findings) {
+						t.Errorf("%d results for %d findings", len(run.Results), len(rep.Findings))
+					}
+					for i, r := range run.Results {
+						if r.RuleIndex >= len(run.Tool.Driver.Rules) || run.Tool.Driver.Rules[r.RuleIndex].ID != r.RuleID || i < len(rep.Findings) && rep.Findings[i].Check != r.RuleID {
+							t.Fatalf("result %d: rule %s at index %d, finding of %s", i, r.RuleID, r.RuleIndex, rep.Findings[min(i, len(rep.Findings)-1)].Check)
+						}
+					}
+				}
 			})
 		}
 	}
@@ -594,7 +612,7 @@ func TestYAMLWrittenAsSigsYAMLWould(t *testing.T) {
 				t.Fatalf("-o yaml differs from sigs.k8s.io/yaml at byte %d of %d:\nwant %q\ngot  %q", at, len(want),
 					want[max(0, at-80):min(len(want), at+80)], got[max(0, at-80):min(len(got), at+80)])
 			}
-			if name != "nothing found" && len(rep.Findings) <= inOrderChunk && strings.Contains(name, "corpus") {
+			if strings.Contains(name, "corpus") && len(rep.Findings) <= inOrderChunk {
 				t.Fatalf("%d findings: the corpus did not fill more than one chunk of inOrder", len(rep.Findings))
 			}
 			if name == "nothing found" && !strings.Contains(got, "\nfindings: []\n") {
@@ -622,6 +640,14 @@ func TestYAMLValuesTakeOnlyInts(t *testing.T) {
 	for _, js := range []string{`{"a": 1.5}`, `[1e3]`, `{"a": [99999999999999999999]}`} {
 		if _, ok := yamlValues(decode(js)); ok {
 			t.Errorf("%s: taken as ints", js)
+		}
+	}
+	// Such a value goes the way of sigs.k8s.io/yaml, and so gives its bytes.
+	for _, v := range []any{map[string]any{"a": 1.5, "b": []int{1, 2}}, []float64{1e3, 0.25}, map[string]uint64{"big": 1 << 63}} {
+		got, err := marshalYAML(v)
+		want, _ := yaml.Marshal(v)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%v: %q (%v), sigs.k8s.io/yaml writes %q", v, got, err, want)
 		}
 	}
 }
