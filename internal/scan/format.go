@@ -475,7 +475,7 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 	w.Write(start)
 	err := inOrder(w, len(all), 1, func(i int, dst []byte) ([]byte, error) {
 		s := all[i]
-		if i < len(members) {
+		if i < len(members) { // a check's suite; the suite of unreadable inputs, last, has its cases
 			s.Cases = make([]junitCase, 0, len(members[i]))
 			for _, fd := range members[i] {
 				s.Cases = append(s.Cases, junitCaseOf(fd.finding()))
