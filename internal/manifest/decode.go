@@ -128,13 +128,8 @@ func unjoin(err error) []error {
 // utf8Text turns UTF-16 with a byte-order mark (what Windows PowerShell's > writes) into UTF-8,
 // so that its documents are split like any other file's.
 func utf8Text(data []byte) []byte {
-	var order binary.ByteOrder
-	switch {
-	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
-		order = binary.LittleEndian
-	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
-		order = binary.BigEndian
-	default:
+	order := utf16Order(data)
+	if order == nil {
 		return data
 	}
 	units := make([]uint16, 0, len(data)/2)
@@ -142,6 +137,18 @@ func utf8Text(data []byte) []byte {
 		units = append(units, order.Uint16(data[i:]))
 	}
 	return []byte(string(utf16.Decode(units)))
+}
+
+// utf16Order is the byte order of UTF-16 text that begins with data, by its byte-order mark, or
+// nil for none.
+func utf16Order(data []byte) binary.ByteOrder {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		return binary.LittleEndian
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		return binary.BigEndian
+	}
+	return nil
 }
 
 type document struct {
@@ -153,46 +160,79 @@ type document struct {
 
 // splitDocuments cuts a YAML stream at `---` lines. JSON content is a stream of JSON values.
 func splitDocuments(data []byte) []document {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+	if isJSONStream(data) {
 		return splitJSON(data)
 	}
-	var docs []document
-	var badSeparator error // the error of the document being read, which a bad separator began
-	index, start, startLine, line := 1, 0, 1, 1
-	for pos := 0; pos < len(data); {
+	var s splitter
+	docs, _, _ := s.split(data, 0, true)
+	return docs
+}
+
+// isJSONStream reports whether a stream that begins with data is JSON values, not YAML.
+func isJSONStream(data []byte) bool {
+	trimmed := bytes.TrimSpace(data)
+	return len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
+}
+
+// splitter cuts a YAML stream at `---` lines as it is read: split takes what has been read
+// from the start of the document being read on, and returns the documents that a separator has
+// ended. Its zero value is at the start of a stream.
+type splitter struct {
+	index        int   // the document being read, 1-based (0: 1)
+	startLine    int   // its first line, 1-based (0: 1)
+	line         int   // the line that begins where split stopped scanning, 1-based (0: 1)
+	badSeparator error // the error of the document being read, which a bad separator began
+}
+
+// split scans data, the stream from the start of the document being read, from scanned (where
+// the last call stopped scanning: a line's start) to the end of its last complete line, or to
+// its end when eof. It returns the documents ended, which are slices of data without those
+// that hold only comments and blank lines (the numbering counts them), the offset in data of
+// the document being read (where the next call's data must start, unless eof), and the offset
+// where it stopped scanning.
+func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, start, stop int) {
+	if s.index == 0 {
+		s.index, s.startLine, s.line = 1, 1, 1
+	}
+	pos := scanned
+	for pos < len(data) {
 		end := bytes.IndexByte(data[pos:], '\n')
 		next := len(data)
 		if end >= 0 {
 			next = pos + end + 1
+		} else if !eof {
+			break // the rest of a line: its end decides whether it is a separator
 		}
 		l := data[pos:next]
 		if bytes.HasPrefix(l, []byte("---")) {
-			if pos > start || index > 1 {
-				docs = append(docs, document{body: data[start:pos], index: index, line: startLine, err: badSeparator})
-				index++
+			if pos > start || s.index > 1 {
+				docs = appendDocument(docs, document{body: data[start:pos], index: s.index, line: s.startLine, err: s.badSeparator})
+				s.index++
 			}
-			start, startLine, badSeparator = next, line+1, nil
+			start, s.startLine, s.badSeparator = next, s.line+1, nil
 			if !isSeparator(l) {
 				// kubectl refuses `--- {kind: Pod, ...}`; other tools read the document. Either
 				// way it must not go unread in silence.
-				start, startLine = pos, line
-				badSeparator = fmt.Errorf("a document separator (---) may be followed only by a comment, as kubectl requires; "+
+				start, s.startLine = pos, s.line
+				s.badSeparator = fmt.Errorf("a document separator (---) may be followed only by a comment, as kubectl requires; "+
 					"this one is followed by %q", engine.TruncateTo(string(bytes.TrimSpace(l[3:])), 40))
 			}
 		}
 		pos = next
-		line++
+		s.line++
 	}
-	docs = append(docs, document{body: data[start:], index: index, line: startLine, err: badSeparator})
-	// Drop documents that hold nothing but comments and blank lines; keep the numbering.
-	out := docs[:0]
-	for _, d := range docs {
-		if !blank(d.body) {
-			out = append(out, d)
-		}
+	if eof {
+		docs = appendDocument(docs, document{body: data[start:], index: s.index, line: s.startLine, err: s.badSeparator})
 	}
-	return out
+	return docs, start, pos
+}
+
+// appendDocument appends d to docs unless it holds nothing but comments and blank lines.
+func appendDocument(docs []document, d document) []document {
+	if blank(d.body) {
+		return docs
+	}
+	return append(docs, d)
 }
 
 // isSeparator reports whether a line that starts with `---` is a document separator as kubectl

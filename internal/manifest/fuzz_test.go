@@ -1,9 +1,11 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -61,6 +63,27 @@ func FuzzDecode(f *testing.F) {
 			if !errors.As(err, &de) || de.Source != "fuzz.yaml" || de.Document < 1 {
 				t.Errorf("error does not say where it happened: %v", err)
 			}
+		}
+	})
+}
+
+// FuzzReadStream reads arbitrary streams a chunk of arbitrary size at a time: they must be cut
+// into the documents that reading them whole gives (splitDocuments), at the same indices and
+// lines and with the same errors.
+func FuzzReadStream(f *testing.F) {
+	for _, s := range streamCases {
+		f.Add([]byte(s), uint16(3))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16) {
+		defer func(c int) { streamChunk = c }(streamChunk)
+		streamChunk = 1 + int(chunk)%4096
+		want := describeDocuments(splitDocuments(utf8Text(data)))
+		docs, err := streamDocuments(t, bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := describeDocuments(docs); !slices.Equal(got, want) {
+			t.Errorf("chunks of %d: documents\n%q\nwant\n%q", streamChunk, got, want)
 		}
 	})
 }

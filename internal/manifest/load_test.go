@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -443,7 +444,7 @@ func TestDecodingRunsAheadOfEmit(t *testing.T) {
 }
 
 // A stream (standard input, or a file of streamBytes or more named by itself) is handed to the
-// workers in parts of whole documents (addStream), and reads as the whole stream decoded at once
+// workers in parts of whole documents (readStream), and reads as the whole stream decoded at once
 // reads: the same objects and errors in the same order, each at its document's index and line
 // in the stream, over more than one part.
 func TestAStreamIsReadInPartsAsAWhole(t *testing.T) {
@@ -509,5 +510,185 @@ func TestAStreamIsReadInPartsAsAWhole(t *testing.T) {
 				t.Fatalf("%d items, want %d", len(got), len(want))
 			}
 		})
+	}
+}
+
+// streamDocuments is what readStream adds of data, read streamChunk bytes at a time, as the
+// documents of its inputs in order, with the error it returned.
+func streamDocuments(t *testing.T, r io.Reader) ([]document, error) {
+	t.Helper()
+	var docs []document
+	err := readStream(StdinName, r, func(in input) {
+		if len(in.docs) == 0 || in.err != nil || in.name != StdinName {
+			t.Fatalf("readStream added %+v: want a part of the stream's documents", in)
+		}
+		docs = append(docs, in.docs...)
+	})
+	return docs, err
+}
+
+// describeDocuments says what decoding takes of each document: its body, index, line and error.
+func describeDocuments(docs []document) []string {
+	var out []string
+	for _, d := range docs {
+		out = append(out, fmt.Sprintf("%d@%d %q %v", d.index, d.line, d.body, d.err))
+	}
+	return out
+}
+
+// streamCases are streams whose documents a reader of a chunk at a time could cut wrongly:
+// separators and bad separators of every kind, blank and comment-only documents (which the
+// numbering counts), CRLF, no newline at the end, JSON after blanks, UTF-16.
+var streamCases = []string{
+	"",
+	"\n\n  \n",
+	"---",
+	"---\n",
+	"--- # first\n",
+	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}",
+	"# only a comment\n---\n---\na: 1\n---\n# c\n...\n---\nb: 2\n",
+	"a: 1\n--- {kind: Pod}\nb: 2\n---\nc: 3\n",
+	"a: 1\n----\nb: 2\n---x\nc: 3\n",
+	"a: |\n  ---\n  text\n---\nb: 1\n",
+	"a: 1\r\n---\r\nb: 2\r\n---\r\n",
+	"x: '---'\n--- \t\ny: 2\n---",
+	"       \n\n   {\"kind\": \"Pod\"}\n{\"kind\": \"Service\"}\n[1, 2]\n",
+	"\n\n{\"kind\": \"Pod\"}\n{broken",
+	utf16LE("a: 1\n---\nb: 2\n"),
+	utf16BE("a: 1\n---\nb: 2\n"),
+	strings.Repeat("k: v\n", 300) + "---\n" + strings.Repeat("# c\n", 100) + "---\nz: 1",
+}
+
+// utf16BE is s in UTF-16, big-endian, after its byte-order mark (utf16LE: little-endian).
+func utf16BE(s string) string {
+	b := []byte{0xFE, 0xFF}
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u>>8), byte(u))
+	}
+	return string(b)
+}
+
+// Read a chunk at a time, a stream is cut into the same documents, at the same indices and
+// lines and with the same errors, as when it is read whole (splitDocuments), wherever the
+// chunks end: in a separator, in a blank document, in a document larger than a chunk.
+func TestAStreamReadInChunksIsSplitAsWhenReadWhole(t *testing.T) {
+	// Real manifests too, a few hundred KB of them, in chunks of 64 bytes and more (a chunk of
+	// a byte copies the document read so far for each byte).
+	var corpus bytes.Buffer
+	_ = filepath.WalkDir("../../../shared/corpus", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !IsManifestFile(d.Name()) || corpus.Len() > 300<<10 || filepath.Ext(path) == ".json" {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		corpus.WriteString("---\n")
+		corpus.Write(data)
+		return err
+	})
+	defer func(c int) { streamChunk = c }(streamChunk)
+	for _, chunk := range []int{1, 2, 3, 5, 64, 1000, 1 << 20} {
+		streamChunk = chunk
+		cases := streamCases
+		if chunk >= 64 {
+			cases = append(slices.Clone(streamCases), corpus.String())
+		}
+		for i, data := range cases {
+			want := describeDocuments(splitDocuments(utf8Text([]byte(data))))
+			docs, err := streamDocuments(t, strings.NewReader(data))
+			if err != nil {
+				t.Fatalf("chunks of %d, stream %d: %v", chunk, i, err)
+			}
+			if got := describeDocuments(docs); !slices.Equal(got, want) {
+				t.Errorf("chunks of %d, stream %d (%.40q): documents\n%q\nwant\n%q", chunk, i, data, got, want)
+			}
+		}
+	}
+}
+
+// blockingReader serves data, and at release bytes waits until released is closed before
+// serving more (at most a minute: then it fails the read, so that a reader that waits for the
+// end before handing anything over fails the test instead of hanging it).
+type blockingReader struct {
+	data     []byte
+	at       int
+	release  int
+	released chan struct{}
+}
+
+func (r *blockingReader) Read(p []byte) (int, error) {
+	if r.at == r.release {
+		select {
+		case <-r.released:
+		case <-time.After(time.Minute):
+			return 0, errors.New("held for a minute: nothing was handed over before the end of the stream")
+		}
+	}
+	if r.at >= len(r.data) {
+		return 0, io.EOF
+	}
+	end := len(r.data)
+	if r.at < r.release {
+		end = r.release
+	}
+	n := copy(p, r.data[r.at:end])
+	r.at += n
+	return n, nil
+}
+
+// A stream is judged as it is read, not once it has all been read: standard input that has
+// sent only part of its documents has those documents handed over already.
+func TestAStreamIsHandedOverAsItIsRead(t *testing.T) {
+	var stream bytes.Buffer
+	for i := 0; stream.Len() < 3*streamChunk; i++ {
+		fmt.Fprintf(&stream, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\ndata: {k: %s}\n", i, strings.Repeat("v", 200))
+	}
+	r := &blockingReader{data: stream.Bytes(), release: 2 * streamChunk, released: make(chan struct{})}
+	var objs, first int
+	var errs []error
+	LoadEach([]string{"-"}, r, func(got []*engine.Object, gotErrs []error) {
+		if objs == 0 {
+			first = r.at // emit runs on another goroutine than the reader: read after it is held
+			close(r.released)
+		}
+		objs += len(got)
+		errs = append(errs, gotErrs...)
+	})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if first != r.release {
+		t.Errorf("the first objects were handed over with %d bytes read, want %d (the reader held there)", first, r.release)
+	}
+	if want := bytes.Count(stream.Bytes(), []byte("kind: ConfigMap")); objs != want {
+		t.Errorf("%d objects, want %d", objs, want)
+	}
+}
+
+// failingReader serves data, then fails.
+type failingReader struct{ data []byte }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, errors.New("connection reset by peer")
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// A stream that fails part way keeps the documents it sent whole before failing, and the
+// failure is an error of the stream: the document it cut off is not read as if it had ended.
+func TestAStreamThatFailsKeepsWhatItSentWhole(t *testing.T) {
+	var stream bytes.Buffer
+	for i := 0; stream.Len() < 2*streamChunk+1000; i++ {
+		fmt.Fprintf(&stream, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\n", i)
+	}
+	sent := stream.Bytes()[:stream.Len()-20] // the last document cut off
+	objs, errs := Load([]string{"-"}, &failingReader{data: sent})
+	want := bytes.Count(sent, []byte("kind: ConfigMap")) - 1
+	if len(objs) != want {
+		t.Errorf("%d objects, want the %d documents sent whole", len(objs), want)
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), StdinName) || !strings.Contains(errs[0].Error(), "connection reset by peer") {
+		t.Errorf("errors %v, want one error of %s saying the read failed", errs, StdinName)
 	}
 }
