@@ -11,6 +11,10 @@
 #                                      (also times the offline build writing each of these outputs
 #                                      on the largest size: -o json, sarif, junit, yaml,
 #                                      policyreport or wide; "all" is every one)
+#   STREAM=1 hack/scan-bench.sh [ROUNDS]
+#                                      (also times the offline build reading the largest size
+#                                      as one stream: piped in, as after `helm template`, and
+#                                      as one file named by itself)
 #
 # Back to back (IDLE unset), a run takes memory the run before it has just freed; with IDLE=3
 # every run takes memory as a CI job does, after the machine has been idle. The difference is
@@ -37,6 +41,7 @@ CORPUS=${CORPUS:-../shared/corpus}
 SIZES=${SIZES:-"3000 12000 20000"}
 IDLE=${IDLE:-0} # seconds with nothing running before each timed run (see above)
 FORMATS=${FORMATS:-} # output formats to time on the largest size (see above)
+STREAM=${STREAM:-0} # 1: time the largest size as one stream too (see above)
 [ "$FORMATS" = all ] && FORMATS="table wide json sarif junit yaml policyreport"
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/soc2-operator
 KUBE_SCORE=$CACHE/kube-score/kube-score
@@ -158,4 +163,23 @@ if [ -n "$FORMATS" ]; then
     size=$({ "$OFFLINE" scan -f "$d" --fail-on none -o "$f" 2>/dev/null || true; } | wc -c)
     printf "| %s | %s | %.2f MB |\n" "$f" "$(summary "fmt$f" | sed 's/, / | /')" "$(echo "$size / 1000000" | bc -l)"
   done
+fi
+
+# One stream, on the largest size: every file after a `---` line, as `helm template` or
+# `kustomize build` writes them. Standard input and a file of 1 MiB or more named by itself are
+# read a chunk at a time and their documents decoded on every core as they are read (README,
+# How fast).
+if [ "$STREAM" = 1 ]; then
+  d=${DIRS[${#DIRS[@]}-1]}
+  stream=$TMP/stream.yaml
+  manifests "$d" | tr '\n' '\0' | xargs -0 awk 'FNR == 1 { print "---" } { print }' >"$stream"
+  echo
+  echo "$d as one stream ($(($(wc -c <"$stream") / 1000000)) MB), offline build, medians of $ROUNDS rounds:"
+  printf "| read | wall | peak RSS |\n|---|---|---|\n"
+  for _ in $(seq "$ROUNDS"); do
+    measure "piped" sh -c 'cat "$1" | "$0" scan - --fail-on none' "$OFFLINE" "$stream"
+    measure "named" "$OFFLINE" scan -f "$stream" --fail-on none
+  done
+  printf "| piped in (cat FILE \\| scan -) | %s |\n" "$(summary piped | sed 's/, / | /')"
+  printf "| named (scan -f FILE) | %s |\n" "$(summary named | sed 's/, / | /')"
 fi

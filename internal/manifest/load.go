@@ -64,27 +64,30 @@ const maxReadAhead = 512
 // The paths are walked while the files found so far are decoded: listing a large tree is a
 // good part of reading it, and the workers need not wait for the end of the walk.
 func LoadEachWith(paths []string, stdin io.Reader, opts Options, emit func([]*engine.Object, []error)) {
+	loadInputs(func(add func(input)) { listInputs(paths, stdin, opts.Kustomization, add) }, opts, emit)
+}
+
+// loadInputs decodes the inputs list adds (on a goroutine of its own) on every core and hands
+// each one's objects and errors to emit in the order they were added.
+func loadInputs(list func(add func(input)), opts Options, emit func([]*engine.Object, []error)) {
 	workers := runtime.GOMAXPROCS(0)
-	type result struct {
-		objs []*engine.Object
-		errs []error
-		done chan struct{}
-	}
 	type job struct {
-		in  input
-		res *result
+		in      input
+		batches chan batch
 	}
-	// The walk hands each input to the workers and, in order, to emit; a window of readAhead
-	// files per worker, maxReadAhead at most, bounds how far it runs ahead of emit, so that
+	// The list hands each input to the workers and, in order, to emit; a window of readAhead
+	// inputs per worker, maxReadAhead at most, bounds how far it runs ahead of emit, so that
 	// decoded but not yet emitted objects stay few whatever the number of files.
 	window := min(readAhead*workers, maxReadAhead)
-	ordered := make(chan *result, window)
+	ordered := make(chan chan batch, window)
 	next := make(chan job, window)
 	go func() {
-		listInputs(paths, stdin, opts.Kustomization, func(in input) {
-			res := &result{done: make(chan struct{})}
-			ordered <- res
-			next <- job{in, res}
+		list(func(in input) {
+			// An input's objects come in one batch, a large file's in one per part
+			// (decodeInParts): its worker waits for emit to take each before it sends the next.
+			batches := make(chan batch, 1)
+			ordered <- batches
+			next <- job{in, batches}
 		})
 		close(ordered)
 		close(next)
@@ -93,15 +96,22 @@ func LoadEachWith(paths []string, stdin io.Reader, opts Options, emit func([]*en
 		go func() {
 			var bufs buffers
 			for j := range next {
-				j.res.objs, j.res.errs = j.in.decode(opts, &bufs)
-				close(j.res.done)
+				j.in.decode(opts, &bufs, func(objs []*engine.Object, errs []error) { j.batches <- batch{objs, errs} })
+				close(j.batches)
 			}
 		}()
 	}
-	for res := range ordered {
-		<-res.done
-		emit(res.objs, res.errs)
+	for batches := range ordered {
+		for b := range batches {
+			emit(b.objs, b.errs)
+		}
 	}
+}
+
+// batch is objects and errors of an input, in order.
+type batch struct {
+	objs []*engine.Object
+	errs []error
 }
 
 // input is one file to decode, part of a stream already split into documents (addStream), or
@@ -112,18 +122,52 @@ type input struct {
 	err  error
 }
 
-func (in input) decode(opts Options, bufs *buffers) ([]*engine.Object, []error) {
+// decode decodes the input and hands its objects and errors to emit, in order: at once, or
+// for a large file a part at a time (decodeInParts).
+func (in input) decode(opts Options, bufs *buffers, emit func([]*engine.Object, []error)) {
 	if in.err != nil {
-		return nil, []error{in.err}
+		emit(nil, []error{in.err})
+		return
 	}
 	if in.docs != nil {
-		return decodeDocuments(in.name, in.docs, opts, bufs)
+		emit(decodeDocuments(in.name, in.docs, opts, bufs))
+		return
 	}
-	data, err := bufs.file.Read(in.name)
+	fail := func(err error) {
+		emit(nil, []error{&DecodeError{Source: in.name, Err: unwrapPathError(err)}})
+	}
+	f, size, err := openFile(in.name)
 	if err != nil {
-		return nil, []error{&DecodeError{Source: in.name, Err: unwrapPathError(err)}}
+		fail(err)
+		return
 	}
-	return decodeWith(in.name, data, opts, bufs)
+	defer f.Close()
+	if size >= streamBytes {
+		decodeInParts(in.name, f, opts, emit)
+		return
+	}
+	data, err := bufs.file.readFrom(f, size)
+	if err != nil {
+		fail(err)
+		return
+	}
+	emit(decodeWith(in.name, data, opts, bufs))
+}
+
+// decodeInParts decodes a large file found in a directory (a rendered chart, an operator's
+// install bundle) as a stream (readStream): a chunk at a time, its documents in parts on every
+// core, each part's objects handed to emit in order as soon as they and those before them are
+// decoded. Read whole and decoded on the one worker that opened it, the 20k copies as one
+// file of 79 MB in a directory took 0.69-0.99 s and 168-174 MiB, against 0.40-0.53 s and 137
+// MiB named by itself. The walk cannot hand such a file over in parts itself, as it does a
+// file named by itself, because it does not know sizes: asking would cost a system call per
+// file.
+func decodeInParts(name string, r io.Reader, opts Options, emit func([]*engine.Object, []error)) {
+	loadInputs(func(add func(input)) {
+		if err := readStream(name, r, add); err != nil {
+			add(input{name: name, err: &DecodeError{Source: name, Err: unwrapPathError(err)}})
+		}
+	}, opts, emit)
 }
 
 // streamBytes is the size from which a file named by itself is read as a stream (readStream), as
@@ -218,7 +262,7 @@ func readStream(name string, r io.Reader, add func(input)) error {
 
 // readFileStream reads the file named name as a stream (readStream).
 func readFileStream(name string, add func(input)) error {
-	f, err := os.Open(name)
+	f, _, err := openFile(name)
 	if err != nil {
 		return err
 	}

@@ -444,9 +444,10 @@ func TestDecodingRunsAheadOfEmit(t *testing.T) {
 }
 
 // A stream (standard input, or a file of streamBytes or more named by itself) is handed to the
-// workers in parts of whole documents (readStream), and reads as the whole stream decoded at once
-// reads: the same objects and errors in the same order, each at its document's index and line
-// in the stream, over more than one part.
+// workers in parts of whole documents (readStream), and so is a large file in a directory
+// (decodeInParts). Either way it is handed over in more than one part, and reads as the whole
+// stream decoded at once reads: the same objects and errors in the same order, each at its
+// document's index and line in the stream.
 func TestAStreamIsReadInPartsAsAWhole(t *testing.T) {
 	var stream bytes.Buffer
 	files := 0
@@ -484,11 +485,21 @@ func TestAStreamIsReadInPartsAsAWhole(t *testing.T) {
 		}
 		return out
 	}
-	for _, tc := range []struct{ name, path string }{{StdinName, "-"}, {named, named}} {
+	// In a directory, the file is one input whose documents are decoded and handed over in
+	// parts too (decodeInParts), between the small files before and after it.
+	dir := filepath.Dir(named)
+	writeFile(t, filepath.Join(dir, "a.yaml"), pod("before"))
+	writeFile(t, filepath.Join(dir, "z.yaml"), pod("after"))
+	for _, tc := range []struct{ name, path string }{{StdinName, "-"}, {named, named}, {named, dir}} {
 		t.Run(tc.path, func(t *testing.T) {
 			wantObjs, wantErrs := Decode(tc.name, data)
 			if len(wantErrs) == 0 || len(wantObjs) < 500 {
 				t.Fatalf("%d objects and %d errors: the stream does not exercise the parts", len(wantObjs), len(wantErrs))
+			}
+			if tc.path == dir {
+				before, _ := Decode(filepath.Join(dir, "a.yaml"), []byte(pod("before")))
+				after, _ := Decode(filepath.Join(dir, "z.yaml"), []byte(pod("after")))
+				wantObjs = slices.Concat(before, wantObjs, after)
 			}
 			var objs []*engine.Object
 			var errs []error
