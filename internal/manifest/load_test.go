@@ -443,11 +443,11 @@ func TestDecodingRunsAheadOfEmit(t *testing.T) {
 	}
 }
 
-// A stream (standard input, or a file of streamBytes or more named by itself) is handed to the
-// workers in parts of whole documents (readStream), and so is a large file in a directory
-// (decodeInParts). Either way it is handed over in more than one part, and reads as the whole
-// stream decoded at once reads: the same objects and errors in the same order, each at its
-// document's index and line in the stream.
+// A stream (standard input, a file of streamBytes or more, named or in a directory, or a pipe
+// named by itself) is handed to the workers in parts of whole documents (readStream,
+// decodeInParts): over more than one part, and it reads as the whole stream decoded at once
+// reads: the same objects and errors in the same order, each at its document's index and line
+// in the stream.
 func TestAStreamIsReadInPartsAsAWhole(t *testing.T) {
 	var stream bytes.Buffer
 	files := 0
@@ -490,8 +490,26 @@ func TestAStreamIsReadInPartsAsAWhole(t *testing.T) {
 	dir := filepath.Dir(named)
 	writeFile(t, filepath.Join(dir, "a.yaml"), pod("before"))
 	writeFile(t, filepath.Join(dir, "z.yaml"), pod("after"))
-	for _, tc := range []struct{ name, path string }{{StdinName, "-"}, {named, named}, {named, dir}} {
+	// A pipe named by itself (scan -f <(helm template ...)) is read as a stream too.
+	cases := []struct{ name, path string }{{StdinName, "-"}, {named, named}, {named, dir}}
+	pipe := filepath.Join(t.TempDir(), "rendered.yaml")
+	if err := mkfifo(pipe); err == nil {
+		cases = append(cases, struct{ name, path string }{pipe, pipe})
+	} else if !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
+			if tc.path == pipe {
+				go func() {
+					f, err := os.OpenFile(pipe, os.O_WRONLY, 0)
+					if err != nil {
+						panic(err)
+					}
+					defer f.Close()
+					_, _ = f.Write(data)
+				}()
+			}
 			wantObjs, wantErrs := Decode(tc.name, data)
 			if len(wantErrs) == 0 || len(wantObjs) < 500 {
 				t.Fatalf("%d objects and %d errors: the stream does not exercise the parts", len(wantObjs), len(wantErrs))
