@@ -56,6 +56,11 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // (etcd's limit); a larger document is reported, not read.
 const MaxDocumentBytes = 3 << 20
 
+// tooLarge is the error of a document of size bytes, over MaxDocumentBytes.
+func tooLarge(size int) error {
+	return fmt.Errorf("document is %d bytes; the limit is %d", size, MaxDocumentBytes)
+}
+
 // Options change what is kept of the objects read. The zero value keeps everything.
 type Options struct {
 	// MetadataOnly names the kinds, among those read as unstructured (no Go type; see typed),
@@ -182,6 +187,34 @@ type splitter struct {
 	startLine    int   // its first line, 1-based (0: 1)
 	line         int   // the line that begins where split stopped scanning, 1-based (0: 1)
 	badSeparator error // the error of the document being read, which a bad separator began
+	// dropped is how many bytes of the document being read were let go unread, over
+	// MaxDocumentBytes already (drop), and droppedText whether any of them was not blank.
+	dropped     int
+	droppedText bool
+}
+
+// drop lets go of the start of the document being read, scanned lines (the caller's data
+// from then on starts after them): for a document already over MaxDocumentBytes, which is
+// reported with its size and not read, so that a stream's memory stays bounded whatever the
+// size of its documents.
+func (s *splitter) drop(lines []byte) {
+	s.dropped += len(lines)
+	s.droppedText = s.droppedText || !blank(lines)
+}
+
+// ended is the document being read, which ends with body (all of it, unless some was dropped).
+func (s *splitter) ended(docs []document, body []byte) []document {
+	d := document{body: body, index: s.index, line: s.startLine, err: s.badSeparator}
+	if s.dropped > 0 {
+		if s.droppedText || !blank(body) {
+			d.body = nil
+			if d.err == nil { // a bad separator's error is the one reported, as for any document
+				d.err = tooLarge(s.dropped + len(body))
+			}
+		}
+		s.dropped, s.droppedText = 0, false
+	}
+	return appendDocument(docs, d)
 }
 
 // split scans data, the stream from the start of the document being read, from scanned (where
@@ -205,8 +238,8 @@ func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, s
 		}
 		l := data[pos:next]
 		if bytes.HasPrefix(l, []byte("---")) {
-			if pos > start || s.index > 1 {
-				docs = appendDocument(docs, document{body: data[start:pos], index: s.index, line: s.startLine, err: s.badSeparator})
+			if pos > start || s.index > 1 || s.dropped > 0 {
+				docs = s.ended(docs, data[start:pos])
 				s.index++
 			}
 			start, s.startLine, s.badSeparator = next, s.line+1, nil
@@ -222,14 +255,15 @@ func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, s
 		s.line++
 	}
 	if eof {
-		docs = appendDocument(docs, document{body: data[start:], index: s.index, line: s.startLine, err: s.badSeparator})
+		docs = s.ended(docs, data[start:])
 	}
 	return docs, start, pos
 }
 
-// appendDocument appends d to docs unless it holds nothing but comments and blank lines.
+// appendDocument appends d to docs unless it holds nothing but comments and blank lines (and
+// is not an error: the body of one over MaxDocumentBytes was let go).
 func appendDocument(docs []document, d document) []document {
-	if blank(d.body) {
+	if d.err == nil && blank(d.body) {
 		return docs
 	}
 	return append(docs, d)
@@ -338,7 +372,7 @@ type typeMeta struct {
 
 func decodeDocument(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
 	if len(body) > MaxDocumentBytes {
-		return nil, fmt.Errorf("document is %d bytes; the limit is %d", len(body), MaxDocumentBytes)
+		return nil, tooLarge(len(body))
 	}
 	js, tm, err := toJSONInto(body, opts, bufs)
 	if err != nil {

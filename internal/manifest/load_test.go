@@ -721,3 +721,102 @@ func TestAStreamThatFailsKeepsWhatItSentWhole(t *testing.T) {
 		t.Errorf("errors %v, want one error of %s saying the read failed", errs, StdinName)
 	}
 }
+
+// A document over MaxDocumentBytes in a stream is an error with its size, as in a file read
+// whole, whatever it holds and wherever the chunks end; the documents around it are read.
+func TestAStreamsTooLargeDocumentsAreReportedAsWhenReadWhole(t *testing.T) {
+	large := func(head, line string) string {
+		return head + strings.Repeat(line, 2*MaxDocumentBytes/len(line)) // let go of in part, for all but the largest chunks
+	}
+	var stream strings.Builder
+	stream.WriteString(pod("first"))
+	stream.WriteString("---\n" + large("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: large}\ndata:\n", "  k: vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\n"))
+	stream.WriteString("---\n" + pod("second"))
+	stream.WriteString("--- {kind: Pod}\n" + large("", "# a comment\n")) // a bad separator's error, not its size
+	stream.WriteString("---\n" + large("", "# nothing but comments\n"))  // a blank document: skipped
+	stream.WriteString("---\n" + large("", "\n") + "kind: Pod\n")        // blank lines, then a line
+	stream.WriteString("---\n" + pod("third"))
+	defer func(c int) { streamChunk = c }(streamChunk)
+	for _, tc := range []struct {
+		data         string
+		objs, errors int
+	}{
+		{stream.String(), 3, 3},
+		{large("", "a: b\n") + "---\n" + pod("after"), 1, 1}, // the first document: the next is the second
+	} {
+		data := []byte(tc.data)
+		wantObjs, wantErrs := Decode(StdinName, data)
+		want := describeObjects(wantObjs, wantErrs)
+		if len(wantObjs) != tc.objs || len(wantErrs) != tc.errors {
+			t.Fatalf("read whole: %q; want %d objects and %d errors", want, tc.objs, tc.errors)
+		}
+		for _, chunk := range []int{4096, 100_000, 1 << 20} {
+			streamChunk = chunk
+			objs, errs := Load([]string{"-"}, bytes.NewReader(data))
+			if got := describeObjects(objs, errs); !slices.Equal(got, want) {
+				t.Errorf("chunks of %d: %q\nwant %q", chunk, got, want)
+			}
+		}
+	}
+}
+
+// describeObjects says where each object comes from, and each error.
+func describeObjects(objs []*engine.Object, errs []error) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, fmt.Sprintf("%s %s/%s %d@%d", o.Source.File, o.Kind, o.Name, o.Source.Document, o.Source.Line))
+	}
+	for _, e := range errs {
+		out = append(out, e.Error())
+	}
+	return out
+}
+
+// endlessDocument is a reader of one document of size bytes that holds none of them.
+type endlessDocument struct{ left int }
+
+func (r *endlessDocument) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), r.left)
+	for i := range n {
+		p[i] = "data: xxxxxxxxx\n"[i%16]
+	}
+	r.left -= n
+	return n, nil
+}
+
+// A stream of one document far over MaxDocumentBytes (a mistake, or a hostile chart) is read in
+// bounded memory: counted and let go, not held whole, and reported with its size.
+func TestAStreamsMemoryIsBoundedWhateverItsDocuments(t *testing.T) {
+	const size = 96 << 20
+	r := &endlessDocument{left: size}
+	// The heap live (after a collection) beyond what it was before, every 8th read.
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	base, peak, reads := m.HeapAlloc, uint64(0), 0
+	sampled := readerFunc(func(p []byte) (int, error) {
+		if reads++; reads%8 == 0 {
+			runtime.GC()
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapAlloc-min(base, m.HeapAlloc))
+		}
+		return r.Read(p)
+	})
+	docs, err := streamDocuments(t, sampled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 1 || docs[0].body != nil || fmt.Sprint(docs[0].err) != tooLarge(size).Error() {
+		t.Fatalf("%d documents, the first of %d bytes with error %v; want one, with error %q", len(docs), len(docs[0].body), docs[0].err, tooLarge(size))
+	}
+	if reads < 16 || peak > 24<<20 {
+		t.Errorf("%d reads, %d MiB more live heap at most while reading a %d MiB document; want it bounded (24 MiB at most)", reads, peak>>20, size>>20)
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
