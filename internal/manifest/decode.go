@@ -53,13 +53,40 @@ func (e *DecodeError) Error() string {
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // MaxDocumentBytes bounds one document. Kubernetes itself refuses objects over about 1.5 MiB
-// (etcd's limit); a larger document is reported, not read.
-const MaxDocumentBytes = 3 << 20
+// (etcd's limit); a larger document is reported, not read. A List (what `kubectl get -o yaml`
+// writes for more than one object) may be up to MaxListBytes, each of its items up to
+// MaxDocumentBytes.
+const (
+	MaxDocumentBytes = 3 << 20
+	MaxListBytes     = 256 << 20
+)
 
-// tooLarge is the error of a document of size bytes, over MaxDocumentBytes.
-func tooLarge(size int) error {
-	return fmt.Errorf("document is %d bytes; the limit is %d", size, MaxDocumentBytes)
+// tooLarge is the error of a document of size bytes, over limit.
+func tooLarge(size, limit int) error {
+	return fmt.Errorf("document is %d bytes; the limit is %d", size, limit)
 }
+
+// documentLimit is the most bytes a document may have: MaxListBytes for one that may be a List
+// (it has a top-level items key: maybeList), MaxDocumentBytes for any other.
+func documentLimit(body []byte) int {
+	if maybeList(body) {
+		return MaxListBytes
+	}
+	return MaxDocumentBytes
+}
+
+// maybeList reports whether a document may be a List with items: a JSON object with an
+// "items" key anywhere, or YAML with an items key at the start of a line (the top level, as
+// kubectl writes a List: apiVersion, then items).
+func maybeList(body []byte) bool {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
+		return bytes.Contains(trimmed, []byte(`"items"`))
+	}
+	return listLine(body) || bytes.Contains(body, []byte("\nitems:"))
+}
+
+// listLine reports whether a line of YAML is a top-level items key.
+func listLine(l []byte) bool { return bytes.HasPrefix(l, []byte("items:")) }
 
 // Options change what is kept of the objects read. The zero value keeps everything.
 type Options struct {
@@ -187,14 +214,25 @@ type splitter struct {
 	startLine    int   // its first line, 1-based (0: 1)
 	line         int   // the line that begins where split stopped scanning, 1-based (0: 1)
 	badSeparator error // the error of the document being read, which a bad separator began
-	// dropped is how many bytes of the document being read were let go unread, over
-	// MaxDocumentBytes already (drop), and droppedText whether any of them was not blank.
+	// dropped is how many bytes of the document being read were let go unread, over its limit
+	// already (drop), and droppedText whether any of them was not blank.
 	dropped     int
 	droppedText bool
+	// list is whether the document being read may be a List (a top-level items key in the
+	// lines scanned: maybeList), whose limit is MaxListBytes.
+	list bool
+}
+
+// limit is the most bytes the document being read may have (documentLimit).
+func (s *splitter) limit() int {
+	if s.list {
+		return MaxListBytes
+	}
+	return MaxDocumentBytes
 }
 
 // drop lets go of the start of the document being read, scanned lines (the caller's data
-// from then on starts after them): for a document already over MaxDocumentBytes, which is
+// from then on starts after them): for a document already over its limit, which is
 // reported with its size and not read, so that a stream's memory stays bounded whatever the
 // size of its documents.
 func (s *splitter) drop(lines []byte) {
@@ -209,11 +247,12 @@ func (s *splitter) ended(docs []document, body []byte) []document {
 		if s.droppedText || !blank(body) {
 			d.body = nil
 			if d.err == nil { // a bad separator's error is the one reported, as for any document
-				d.err = tooLarge(s.dropped + len(body))
+				d.err = tooLarge(s.dropped+len(body), s.limit())
 			}
 		}
 		s.dropped, s.droppedText = 0, false
 	}
+	s.list = false
 	return appendDocument(docs, d)
 }
 
@@ -237,6 +276,7 @@ func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, s
 			break // the rest of a line: its end decides whether it is a separator
 		}
 		l := data[pos:next]
+		s.list = s.list || listLine(l)
 		if bytes.HasPrefix(l, []byte("---")) {
 			if pos > start || s.index > 1 || s.dropped > 0 {
 				docs = s.ended(docs, data[start:pos])
@@ -371,17 +411,23 @@ type typeMeta struct {
 }
 
 func decodeDocument(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
-	if len(body) > MaxDocumentBytes {
-		return nil, tooLarge(len(body))
+	large := len(body) > MaxDocumentBytes
+	if large {
+		if limit := documentLimit(body); len(body) > limit {
+			return nil, tooLarge(len(body), limit)
+		}
 	}
 	js, tm, err := toJSONInto(body, opts, bufs)
 	if err != nil {
 		return nil, err
 	}
-	if tm != nil {
+	if tm != nil { // no List
+		if large {
+			return nil, tooLarge(len(body), MaxDocumentBytes)
+		}
 		return decodeObject(js, *tm, opts)
 	}
-	return decodeJSON(js, true, opts)
+	return decodeJSON(js, len(body), opts)
 }
 
 // toJSON converts a document to JSON. When a fast path read apiVersion and kind as plain
@@ -559,7 +605,10 @@ func jsonSize(v any, limit int) int {
 	return n
 }
 
-func decodeJSON(js []byte, allowList bool, opts Options) ([]*engine.Object, error) {
+// decodeJSON decodes an object, or with size (the bytes of the document it is) not 0 a List
+// too. Only a List may be over MaxDocumentBytes, each of its items up to MaxDocumentBytes of
+// JSON.
+func decodeJSON(js []byte, size int, opts Options) ([]*engine.Object, error) {
 	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
 		return nil, nil
 	}
@@ -577,11 +626,15 @@ func decodeJSON(js []byte, allowList bool, opts Options) ([]*engine.Object, erro
 		// A kustomization configures a tool; it is not an object in the cluster.
 		return nil, nil
 	}
-	if allowList && strings.HasSuffix(tm.Kind, "List") && tm.Items != nil {
+	if size != 0 && strings.HasSuffix(tm.Kind, "List") && tm.Items != nil {
 		var out []*engine.Object
 		var errs []error
 		for i, item := range tm.Items {
-			objs, err := decodeJSON(item, false, opts)
+			if len(item) > MaxDocumentBytes {
+				errs = append(errs, fmt.Errorf("items[%d]: %d bytes as JSON; the limit is %d", i, len(item), MaxDocumentBytes))
+				continue
+			}
+			objs, err := decodeJSON(item, 0, opts)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("items[%d]: %w", i, err))
 				continue
@@ -589,6 +642,9 @@ func decodeJSON(js []byte, allowList bool, opts Options) ([]*engine.Object, erro
 			out = append(out, objs...)
 		}
 		return out, errors.Join(errs...)
+	}
+	if size > MaxDocumentBytes {
+		return nil, tooLarge(size, MaxDocumentBytes)
 	}
 	return decodeObject(js, tm, opts)
 }

@@ -258,7 +258,7 @@ func readStream(name string, r io.Reader, add func(input)) error {
 			return nil
 		}
 		rest, scanned = buf[start:], stop-start
-		if s.dropped+len(rest) > MaxDocumentBytes {
+		if s.dropped+len(rest) > s.limit() {
 			// Too large to be read: counted and let go, so that memory stays bounded.
 			s.drop(rest[:scanned])
 			rest, scanned = rest[scanned:], 0

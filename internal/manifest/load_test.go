@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -809,8 +810,8 @@ func TestAStreamsMemoryIsBoundedWhateverItsDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(docs) != 1 || docs[0].body != nil || fmt.Sprint(docs[0].err) != tooLarge(size).Error() {
-		t.Fatalf("%d documents, the first of %d bytes with error %v; want one, with error %q", len(docs), len(docs[0].body), docs[0].err, tooLarge(size))
+	if len(docs) != 1 || docs[0].body != nil || fmt.Sprint(docs[0].err) != tooLarge(size, MaxDocumentBytes).Error() {
+		t.Fatalf("%d documents, the first of %d bytes with error %v; want one, with error %q", len(docs), len(docs[0].body), docs[0].err, tooLarge(size, MaxDocumentBytes))
 	}
 	if reads < 16 || peak > 24<<20 {
 		t.Errorf("%d reads, %d MiB more live heap at most while reading a %d MiB document; want it bounded (24 MiB at most)", reads, peak>>20, size>>20)
@@ -820,3 +821,47 @@ func TestAStreamsMemoryIsBoundedWhateverItsDocuments(t *testing.T) {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// A List over MaxDocumentBytes (kubectl get -o yaml or -o json of many objects) is read, up to
+// MaxListBytes, from a file, a directory or standard input; an item over MaxDocumentBytes is an
+// error of its own, and no other document may be over MaxDocumentBytes for having an items key.
+func TestLargeListsAreRead(t *testing.T) {
+	const n = 4000
+	var yamlList strings.Builder
+	yamlList.WriteString("apiVersion: v1\nitems:\n")
+	items := make([]any, 0, n+1)
+	for i := range n {
+		fmt.Fprintf(&yamlList, "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c%d\n    namespace: shop\n  data:\n    k: %s\n", i, strings.Repeat("v", 1000))
+		items = append(items, map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": fmt.Sprintf("c%d", i), "namespace": "shop"}, "data": map[string]any{"k": strings.Repeat("v", 1000)}})
+	}
+	fmt.Fprintf(&yamlList, "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: huge, namespace: shop}\n  data:\n    k: %s\n", strings.Repeat("v", MaxDocumentBytes))
+	yamlList.WriteString("kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+	items = append(items, map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "huge", "namespace": "shop"}, "data": map[string]any{"k": strings.Repeat("v", MaxDocumentBytes)}})
+	jsonList, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notList := "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nitems:\n" + strings.Repeat("- x\n", MaxDocumentBytes/4)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, data string
+		objs       int
+		err        string
+	}{
+		{"list.yaml", yamlList.String() + "---\n" + pod("after"), n + 1, fmt.Sprintf("document 1 (line 1): items[%d]: ", n)},
+		{"list.json", string(jsonList), n, fmt.Sprintf("document 1 (line 1): items[%d]: ", n)},
+		{"widget.yaml", notList + "---\n" + pod("after"), 1, fmt.Sprintf("document 1 (line 1): document is %d bytes; the limit is %d", len(notList), MaxDocumentBytes)},
+	} {
+		path := filepath.Join(dir, tc.name)
+		writeFile(t, path, tc.data)
+		if len(tc.data) <= MaxDocumentBytes {
+			t.Fatalf("%s: %d bytes, not over MaxDocumentBytes", tc.name, len(tc.data))
+		}
+		for _, p := range []string{path, "-"} {
+			objs, errs := Load([]string{p}, strings.NewReader(tc.data))
+			if len(objs) != tc.objs || len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.err) {
+				t.Errorf("%s read from %s: %d objects, errors %.300v; want %d objects and an error with %q", tc.name, p, len(objs), errs, tc.objs, tc.err)
+			}
+		}
+	}
+}
