@@ -82,11 +82,8 @@ func maybeList(body []byte) bool {
 	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
 		return bytes.Contains(trimmed, []byte(`"items"`))
 	}
-	return listLine(body) || bytes.Contains(body, []byte("\nitems:"))
+	return bytes.HasPrefix(body, []byte("items:")) || bytes.Contains(body, []byte("\nitems:"))
 }
-
-// listLine reports whether a line of YAML is a top-level items key.
-func listLine(l []byte) bool { return bytes.HasPrefix(l, []byte("items:")) }
 
 // Options change what is kept of the objects read. The zero value keeps everything.
 type Options struct {
@@ -214,21 +211,13 @@ type splitter struct {
 	startLine    int   // its first line, 1-based (0: 1)
 	line         int   // the line that begins where split stopped scanning, 1-based (0: 1)
 	badSeparator error // the error of the document being read, which a bad separator began
+	// limit is the most bytes the document being read may have (documentLimit), decided by
+	// the reader of the stream once it is over MaxDocumentBytes (0 until then).
+	limit int
 	// dropped is how many bytes of the document being read were let go unread, over its limit
 	// already (drop), and droppedText whether any of them was not blank.
 	dropped     int
 	droppedText bool
-	// list is whether the document being read may be a List (a top-level items key in the
-	// lines scanned: maybeList), whose limit is MaxListBytes.
-	list bool
-}
-
-// limit is the most bytes the document being read may have (documentLimit).
-func (s *splitter) limit() int {
-	if s.list {
-		return MaxListBytes
-	}
-	return MaxDocumentBytes
 }
 
 // drop lets go of the start of the document being read, scanned lines (the caller's data
@@ -247,12 +236,12 @@ func (s *splitter) ended(docs []document, body []byte) []document {
 		if s.droppedText || !blank(body) {
 			d.body = nil
 			if d.err == nil { // a bad separator's error is the one reported, as for any document
-				d.err = tooLarge(s.dropped+len(body), s.limit())
+				d.err = tooLarge(s.dropped+len(body), s.limit)
 			}
 		}
 		s.dropped, s.droppedText = 0, false
 	}
-	s.list = false
+	s.limit = 0
 	return appendDocument(docs, d)
 }
 
@@ -276,7 +265,6 @@ func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, s
 			break // the rest of a line: its end decides whether it is a separator
 		}
 		l := data[pos:next]
-		s.list = s.list || listLine(l)
 		if bytes.HasPrefix(l, []byte("---")) {
 			if pos > start || s.index > 1 || s.dropped > 0 {
 				docs = s.ended(docs, data[start:pos])

@@ -258,7 +258,11 @@ func readStream(name string, r io.Reader, add func(input)) error {
 			return nil
 		}
 		rest, scanned = buf[start:], stop-start
-		if s.dropped+len(rest) > s.limit() {
+		if s.limit == 0 && len(rest) > MaxDocumentBytes {
+			// Decided once, on what has been read of it: a List's items key comes early.
+			s.limit = documentLimit(rest)
+		}
+		if s.limit != 0 && s.dropped+len(rest) > s.limit {
 			// Too large to be read: counted and let go, so that memory stays bounded.
 			s.drop(rest[:scanned])
 			rest, scanned = rest[scanned:], 0

@@ -842,6 +842,7 @@ func TestLargeListsAreRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	notList := "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nitems:\n" + strings.Repeat("- x\n", MaxDocumentBytes/4)
+	lateList := "apiVersion: v1\nkind: List\nmetadata:\n  annotations:\n    a: " + strings.Repeat("v", 2*MaxDocumentBytes) + "\nitems:\n- " + podJSON("late") + "\n"
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name, data string
@@ -851,6 +852,10 @@ func TestLargeListsAreRead(t *testing.T) {
 		{"list.yaml", yamlList.String() + "---\n" + pod("after"), n + 1, fmt.Sprintf("document 1 (line 1): items[%d]: ", n)},
 		{"list.json", string(jsonList), n, fmt.Sprintf("document 1 (line 1): items[%d]: ", n)},
 		{"widget.yaml", notList + "---\n" + pod("after"), 1, fmt.Sprintf("document 1 (line 1): document is %d bytes; the limit is %d", len(notList), MaxDocumentBytes)},
+		// Read as a stream (as every file of 1 MiB or more is), a document is known for a List
+		// by its first MiBs: one whose items key comes after them is held to MaxDocumentBytes,
+		// and its error says so.
+		{"late.yaml", lateList + "---\n" + pod("after"), 1, fmt.Sprintf("document 1 (line 1): document is %d bytes; the limit is %d", len(lateList), MaxDocumentBytes)},
 	} {
 		path := filepath.Join(dir, tc.name)
 		writeFile(t, path, tc.data)
