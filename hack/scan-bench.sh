@@ -63,6 +63,10 @@ manifests() { find "$1" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.j
 
 mapfile -t FILES < <(manifests "$CORPUS")
 
+# CONCAT: the awk program that writes files as one stream, each after a `---` line, as `helm
+# template` and `kustomize build` write them (kube-score's stdin, and STREAM=1).
+CONCAT='FNR == 1 { print "---" } { print }'
+
 # docs FILE: the number of YAML documents in FILE (what a copy adds).
 docs() { awk 'BEGIN{n=1} /^---/{n++} END{print n}' "$1"; }
 
@@ -130,7 +134,7 @@ for d in "${DIRS[@]}"; do
   argbytes=$(($(printf '%s\0' "$KUBE_SCORE" score "${files[@]}" | wc -c) + 8 * (${#files[@]} + 3) + $(env | wc -c)))
   if [ "$argbytes" -gt $(($(getconf ARG_MAX) - 65536)) ]; then
     printf '%s\0' "${files[@]}" >"$TMP/files$key"
-    ks=(sh -c 'xargs -0 awk '\''FNR == 1 { print "---" } { print }'\'' <"$1" | "$0" score -' "$KUBE_SCORE" "$TMP/files$key")
+    ks=(sh -c 'xargs -0 awk "$2" <"$1" | "$0" score -' "$KUBE_SCORE" "$TMP/files$key" "$CONCAT")
     ksvia=" (stdin)"
   fi
   for _ in $(seq "$ROUNDS"); do
@@ -172,7 +176,7 @@ fi
 if [ "$STREAM" = 1 ]; then
   d=${DIRS[${#DIRS[@]}-1]}
   stream=$TMP/stream.yaml
-  manifests "$d" | tr '\n' '\0' | xargs -0 awk 'FNR == 1 { print "---" } { print }' >"$stream"
+  manifests "$d" | tr '\n' '\0' | xargs -0 awk "$CONCAT" >"$stream"
   echo
   echo "$d as one stream ($(($(wc -c <"$stream") / 1000000)) MB), offline build, medians of $ROUNDS rounds:"
   printf "| read | wall | peak RSS |\n|---|---|---|\n"
