@@ -129,8 +129,14 @@ func decodeDocuments(source string, docs []document, opts Options, bufs *buffers
 	for _, d := range docs {
 		err := d.err
 		var got []*engine.Object
-		if err == nil {
+		switch {
+		case err == nil && d.item != 0:
+			got, err = decodeJSON(d.body, 0, opts)
+		case err == nil:
 			got, err = decodeDocument(d.body, opts, bufs)
+		}
+		if d.item != 0 && err != nil {
+			err = fmt.Errorf("items[%d]: %w", d.item-1, err)
 		}
 		// A List with broken items still yields its good ones; each broken item is an error.
 		for _, o := range got {
@@ -185,6 +191,9 @@ type document struct {
 	index int   // 1-based, counting every document, empty ones too
 	line  int   // 1-based line of the document's first line
 	err   error // set when the document cannot be read at all (invalid JSON, a bad separator)
+	// item, when not 0, says that the document is the item at index item-1 of the List that is
+	// document index (a List read from a stream: readJSONStream).
+	item int
 }
 
 // splitDocuments cuts a YAML stream at `---` lines. JSON content is a stream of JSON values.
@@ -307,11 +316,15 @@ func isSeparator(l []byte) bool {
 // splitJSON cuts a stream of JSON values (kubectl reads several objects in a row too) into
 // documents. Whatever is not JSON ends the stream and is reported with its line; the values
 // before it are still read.
-func splitJSON(data []byte) []document {
+func splitJSON(data []byte) []document { return splitJSONFrom(data, 1, 1) }
+
+// splitJSONFrom is splitJSON of data that is a stream's from its index'th document on, which
+// starts on line.
+func splitJSONFrom(data []byte, index, line int) []document {
 	var docs []document
 	dec := json.NewDecoder(bytes.NewReader(data))
-	counted, line := 0, 1
-	for index := 1; ; index++ {
+	counted := 0
+	for ; ; index++ {
 		start := int(dec.InputOffset())
 		start += len(data[start:]) - len(bytes.TrimLeft(data[start:], " \t\r\n"))
 		line += bytes.Count(data[counted:start], []byte("\n"))
@@ -324,7 +337,7 @@ func splitJSON(data []byte) []document {
 		case err != nil:
 			var se *json.SyntaxError
 			if errors.As(err, &se) {
-				errLine := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
+				errLine := line + bytes.Count(data[counted:min(int(se.Offset), len(data))], []byte("\n"))
 				err = fmt.Errorf("invalid JSON at line %d: %w", errLine, describeDepth(err))
 			} else {
 				err = fmt.Errorf("invalid JSON: %w", err)
@@ -600,8 +613,8 @@ func decodeJSON(js []byte, size int, opts Options) ([]*engine.Object, error) {
 	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
 		return nil, nil
 	}
-	var tm typeMeta
-	if err := unmarshal(js, &tm); err != nil {
+	tm, err := readTypeMeta(js)
+	if err != nil {
 		return nil, describeTypeMeta(err)
 	}
 	if tm.Kind == "" {
@@ -619,8 +632,10 @@ func decodeJSON(js []byte, size int, opts Options) ([]*engine.Object, error) {
 		var errs []error
 		for i, item := range tm.Items {
 			if len(item) > MaxDocumentBytes {
-				errs = append(errs, fmt.Errorf("items[%d]: %d bytes as JSON; the limit is %d", i, len(item), MaxDocumentBytes))
-				continue
+				if err := itemTooLarge(len(item), compactSize(item)); err != nil {
+					errs = append(errs, fmt.Errorf("items[%d]: %w", i, err))
+					continue
+				}
 			}
 			objs, err := decodeJSON(item, 0, opts)
 			if err != nil {
@@ -689,8 +704,8 @@ func decodeTyped(apiVersion, kind string, js []byte, metadataOnly, onlyMetadata 
 	if metadataOnly && !onlyMetadata {
 		// The same values under the same keys as decoding the whole object, without building
 		// the rest: the decoder still checks all of js first.
-		var top map[string]json.RawMessage
-		if err := unmarshal(js, &top); err != nil {
+		top, err := readTop(js)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
 		}
 		u.Object = make(map[string]any, 3)

@@ -574,6 +574,18 @@ var streamCases = []string{
 	"x: '---'\n--- \t\ny: 2\n---",
 	"       \n\n   {\"kind\": \"Pod\"}\n{\"kind\": \"Service\"}\n[1, 2]\n",
 	"\n\n{\"kind\": \"Pod\"}\n{broken",
+	// JSON whose strings hold brackets, quotes and backslashes, and JSON broken in every place
+	// the reader of JSON streams (readJSONStream) looks.
+	"{\"a\": \"x\\\\\\\"}{\", \"b\": [1, {\"c\": \"]\"}]}\n{\"kind\": \"List\", \"items\": [{\"a\": 1}, {\"b\": \"\\\\\\\\\"}]}\n{}{}",
+	"{\"a\": 1,}\n{\"b\": 2}",
+	"{\"a\" 1}",
+	"{\"items\": [1, 2}, \"kind\": \"List\"}",
+	"{\"items\": [1 2]}",
+	"{\"a\": tru, \"b\": -1.5e3}\n\n  {\"c\": null}\n",
+	"{\"a\": 1}  garbage\n{\"b\": 2}",
+	"{\"a\": 1}\n[1, {\"b\": 2}]\n{\"c\": 3}",
+	"{\"a\": \"unterminated",
+	"{\"a\": {\"b\": [",
 	utf16LE("a: 1\n---\nb: 2\n"),
 	utf16BE("a: 1\n---\nb: 2\n"),
 	strings.Repeat("k: v\n", 300) + "---\n" + strings.Repeat("# c\n", 100) + "---\nz: 1",
