@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -165,4 +167,72 @@ func TestTypedDecodingTakesTheFastPath(t *testing.T) {
 		t.Errorf("unmarshalTyped made %.0f allocations, sigs.k8s.io/json alone %.0f: the fast decoder is not what decodes", typedAllocs, kjsonAllocs)
 	}
 	t.Logf("allocations: unmarshalTyped %.0f, sigs.k8s.io/json %.0f", typedAllocs, kjsonAllocs)
+}
+
+// TestFastTypeMetaAgrees holds that reading what a JSON document is with go-json-experiment
+// (readTypeMeta, readTop) changes nothing: every document of the shared corpus and the
+// repository's manifests, typed or not, and documents written where the two decoders part,
+// give the apiVersion, kind and items, and the raw apiVersion, kind and metadata, that
+// sigs.k8s.io/json gives, and an error where it gives one.
+func TestFastTypeMetaAgrees(t *testing.T) {
+	var docs [][]byte
+	for _, d := range append(jsonDocuments(decodingRoots, true), jsonDocuments(decodingRoots, false)...) {
+		docs = append(docs, d.js)
+	}
+	if len(docs) < 2000 {
+		t.Fatalf("only %d documents found; is ../shared/corpus there?", len(docs))
+	}
+	fast := 0
+	for _, js := range docs {
+		if jsonv2.Unmarshal(js, &fastMeta{}, fastTyped) == nil {
+			fast++
+		}
+	}
+	// The fast reader must decide nearly all of them, or it is no faster.
+	if fast < len(docs)*99/100 {
+		t.Errorf("go-json-experiment read %d of %d documents; sigs.k8s.io/json the rest", fast, len(docs))
+	}
+	for _, js := range []string{
+		`{"apiVersion":"v1","kind":"Pod","Kind":"Service","metadata":{"name":"p"}}`,
+		`{"apiVersion":"v1","kind":"Pod","kind":"Service"}`,
+		`{"apiVersion":"v1","kind":null}`,
+		`{"apiVersion":"v1","kind":5}`,
+		`{"apiVersion":["v1"],"kind":"Pod"}`,
+		`{"apiVersion":"v1","kind":"Pod","metadata":"m"}`,
+		`{"apiVersion":"v1","kind":"Pod","metadata":null}`,
+		`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","name":"b"}}`,
+		`{"apiVersion":"v1","kind":"Pod","spec":{"a":1,"a":2}}`,
+		`{"apiVersion":"v1","kind":"P\u006fd","metadata":{"name":"p"}}`,
+		`{"apiVersion":"v1","kind":"Pod` + "\xff" + `"}`,
+		`{"apiVersion":"v1","kind":"PodList","items":[{"kind":"Pod"}]}`,
+		`{"apiVersion":"v1","kind":"PodList","items":null}`,
+		`{"apiVersion":"v1","kind":"PodList","items":{}}`,
+		`{"apiVersion":"v1","kind":"Pod"} trailing`,
+		`{"apiVersion":"v1","kind":"Pod",}`,
+		`[{"apiVersion":"v1","kind":"Pod"}]`,
+		`"Pod"`,
+		`{"metadata":{"name":"p"}}`,
+	} {
+		docs = append(docs, []byte(js))
+	}
+	for _, js := range docs {
+		var want typeMeta
+		wantErr := unmarshal(js, &want)
+		got, gotErr := readTypeMeta(js)
+		if (wantErr == nil) != (gotErr == nil) || wantErr == nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("%.200s: readTypeMeta gives %+v, %v; sigs.k8s.io/json %+v, %v", js, got, gotErr, want, wantErr)
+		}
+		var raw map[string]json.RawMessage
+		wantErr = unmarshal(js, &raw)
+		top, gotErr := readTop(js)
+		if (wantErr == nil) != (gotErr == nil) {
+			t.Errorf("%.200s: readTop's error %v; sigs.k8s.io/json's %v", js, gotErr, wantErr)
+			continue
+		}
+		for _, k := range []string{"apiVersion", "kind", "metadata"} {
+			if w, ok := raw[k]; ok != (top[k] != nil) || !bytes.Equal(top[k], w) {
+				t.Errorf("%.200s: readTop's %s is %q; sigs.k8s.io/json's %q", js, k, top[k], w)
+			}
+		}
+	}
 }
