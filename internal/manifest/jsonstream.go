@@ -57,8 +57,11 @@ func compactSize(js []byte) int {
 
 // jsonReader reads a stream of JSON values a chunk at a time, for readJSONStream. Offsets are
 // the stream's: buf holds its bytes from off on, and what is read next is kept from keep on.
-// Like readStream it reads each chunk into a new buffer, with the rest of the last one, so that
-// the documents handed over as slices of a buffer are never written again.
+// It reads each chunk into the same buffer, after what it keeps of the last one, and grows it
+// only for a value larger than a chunk: whatever is taken of it to keep (a document, an item)
+// is a copy. Reading into a new buffer each time (as readStream does, so that a YAML
+// stream's documents are slices of it) took 0.11 s of a core more on a List of 158 MB: clearing
+// new memory, where a copy (bytes.Clone) clears none.
 type jsonReader struct {
 	r    io.Reader
 	buf  []byte
@@ -93,9 +96,12 @@ func (j *jsonReader) more() bool {
 	}
 	j.lineOf(j.keep) // the lines of what is let go are counted first
 	rest := j.buf[j.keep-j.off:]
-	buf := make([]byte, len(rest), max(len(rest)+streamChunk, 2*len(rest)))
+	buf := j.buf[:len(rest)]
+	if cap(j.buf) < len(rest)+streamChunk {
+		buf = make([]byte, len(rest), max(2*streamChunk, 2*len(rest)))
+	}
 	copy(buf, rest)
-	n, err := io.ReadFull(j.r, buf[len(rest):cap(buf)])
+	n, err := io.ReadFull(j.r, buf[len(rest):len(rest)+streamChunk])
 	j.buf, j.off = buf[:len(rest)+n], j.keep
 	if err != nil {
 		j.ended = true
@@ -280,7 +286,7 @@ func readJSONStream(name string, head []byte, r io.Reader, ended bool, p *parts)
 			// Anything else, a value or not JSON at all, is rare here: the rest is read whole.
 			for j.pos = j.end(); j.more(); j.pos = j.end() {
 			}
-			p.take(splitJSONFrom(j.bytes(start, j.end()), index, line)...)
+			p.take(splitJSONFrom(bytes.Clone(j.bytes(start, j.end())), index, line)...)
 			return j.err
 		}
 		doc, list, err := j.object(start, index, line, p)
@@ -288,7 +294,7 @@ func readJSONStream(name string, head []byte, r io.Reader, ended bool, p *parts)
 		case err != nil && doc.index == 0:
 			// Held whole: the error as splitJSON words it on what has been read (the scanner
 			// checks less than encoding/json, so that finds it there too), and the stream ends.
-			docs := splitJSONFrom(j.bytes(start, j.end()), index, line)
+			docs := splitJSONFrom(bytes.Clone(j.bytes(start, j.end())), index, line)
 			if len(docs) == 0 || docs[len(docs)-1].err == nil {
 				docs = append(docs, document{index: index, line: line, err: j.syntaxError(err)})
 			}
@@ -375,13 +381,12 @@ func (j *jsonReader) object(start, index, line int, p *parts) (doc document, lis
 			return fail(err)
 		}
 		if c, ok := j.next(); isItems && ok && c == '[' {
-			before := j.bytes(start, key) // a buffer is never written again (more)
+			before := bytes.Clone(j.bytes(start, key))
 			if list, err = j.items(start, index, line, p); err != nil {
 				return fail(err)
 			}
 			if list {
-				// A copy: appended to, a slice of the buffer would write over what follows.
-				members = bytes.Clone(bytes.TrimSuffix(bytes.TrimRight(before, " \t\r\n"), []byte(",")))
+				members = bytes.TrimSuffix(bytes.TrimRight(before, " \t\r\n"), []byte(","))
 			} else {
 				j.bound = start + MaxDocumentBytes
 			}
@@ -408,7 +413,7 @@ func (j *jsonReader) object(start, index, line int, p *parts) (doc document, lis
 	case list:
 		return document{index: index, line: line, err: listError(append(members, '}'), size)}, true, nil
 	}
-	return document{body: j.bytes(start, j.pos), index: index, line: line}, false, nil
+	return document{body: bytes.Clone(j.bytes(start, j.pos)), index: index, line: line}, false, nil
 }
 
 // items scans the items of the object at start, from their opening bracket. It holds them
@@ -470,7 +475,7 @@ func (j *jsonReader) items(start, index, line int, p *parts) (list bool, err err
 		}
 		var body []byte
 		if !j.dropped {
-			body = j.bytes(from, j.pos)
+			body = bytes.Clone(j.bytes(from, j.pos))
 		}
 		if list {
 			add(i, body, j.pos-from, space)
