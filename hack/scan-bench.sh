@@ -14,7 +14,8 @@
 #   STREAM=1 hack/scan-bench.sh [ROUNDS]
 #                                      (also times the offline build reading the largest size
 #                                      as one stream: piped in, as after `helm template`, and
-#                                      as one file named by itself)
+#                                      as one file named by itself; and as one JSON List, as
+#                                      `kubectl get -A -o json` writes a cluster's objects)
 #
 # Back to back (IDLE unset), a run takes memory the run before it has just freed; with IDLE=3
 # every run takes memory as a CI job does, after the machine has been idle. The difference is
@@ -186,4 +187,18 @@ if [ "$STREAM" = 1 ]; then
   done
   printf "| piped in (cat FILE \\| scan -) | %s |\n" "$(summary piped | sed 's/, / | /')"
   printf "| named (scan -f FILE) | %s |\n" "$(summary named | sed 's/, / | /')"
+
+  # The same objects as `kubectl get -A -o json` writes a cluster's: one List, indented by
+  # four spaces (hack/kubectllist), read item by item as it arrives (readJSONStream).
+  list=$TMP/list.json
+  go run ./hack/kubectllist "$d" >"$list"
+  echo
+  echo "$d as one kubectl List ($(($(wc -c <"$list") / 1000000)) MB of JSON), offline build, medians of $ROUNDS rounds:"
+  printf "| read | wall | peak RSS |\n|---|---|---|\n"
+  for _ in $(seq "$ROUNDS"); do
+    measure "listpiped" sh -c 'cat "$1" | "$0" scan - --fail-on none' "$OFFLINE" "$list"
+    measure "listnamed" "$OFFLINE" scan -f "$list" --fail-on none
+  done
+  printf "| piped in (kubectl get -A -o json \\| scan -) | %s |\n" "$(summary listpiped | sed 's/, / | /')"
+  printf "| named (scan -f FILE) | %s |\n" "$(summary listnamed | sed 's/, / | /')"
 fi

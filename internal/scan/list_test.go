@@ -1,0 +1,58 @@
+package scan
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
+	"github.com/soc2-operator/soc2-operator/internal/testgen"
+)
+
+// A cluster's objects piped in as kubectl writes them (kubectl get -A -o json | soc2-operator
+// scan -), one List over 3 MiB read item by item as it arrives, are judged as the same objects
+// are from their YAML files: the same summary, and the same result for every check of every
+// resource.
+func TestACorpusAsAKubectlListIsJudgedAsItsFiles(t *testing.T) {
+	list, err := testgen.KubectlList(corpusDir)
+	if err != nil {
+		t.Skipf("corpus not available at %s: %v", corpusDir, err)
+	}
+	if len(list) <= manifest.MaxDocumentBytes {
+		t.Fatalf("the List is %d bytes: not over MaxDocumentBytes, it would not be read as it arrives", len(list))
+	}
+	results := func(stdin string, args ...string) (string, []string) {
+		t.Helper()
+		stdout, stderr, _ := runScan(t, stdin, append(args, "-o", "json", "--show", "all", "--fail-on", "none")...)
+		var rep Report
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatalf("%v: %v\nstderr: %.2000s", args, err, stderr)
+		}
+		var out []string
+		for _, f := range rep.Findings {
+			out = append(out, fmt.Sprintf("%s %s %+v %s %s", f.Check, f.Result, *f.Resource, f.Container, f.Message))
+		}
+		slices.Sort(out)
+		rep.Summary.Errors = 0 // the files hold broken documents the List does not
+		if rep.Summary.Score == nil {
+			t.Fatalf("%v: no score", args)
+		}
+		s := rep.Summary
+		s.Score = nil
+		return fmt.Sprintf("%+v, score %d", s, *rep.Summary.Score), out
+	}
+	wantSummary, want := results("", "-f", corpusDir)
+	gotSummary, got := results(string(list), "-")
+	if gotSummary != wantSummary {
+		t.Errorf("summary of the List %s\nof the files %s", gotSummary, wantSummary)
+	}
+	if !slices.Equal(got, want) {
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Fatalf("%d results from the List, %d from the files; the first that differs:\n%s\nwant\n%s", len(got), len(want), got[i], want[i])
+			}
+		}
+		t.Fatalf("%d results from the List, %d from the files", len(got), len(want))
+	}
+}
