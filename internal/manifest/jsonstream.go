@@ -74,11 +74,12 @@ type jsonReader struct {
 	dropped bool
 	// lines counts the newlines before lineAt.
 	lines, lineAt int
-	ended         bool  // nothing more to read
-	err           error // why, if not the end of the stream
+	ended         bool   // nothing more to read
+	err           error  // why, if not the end of the stream
+	open          []byte // skip's brackets not yet closed
 }
 
-// errSyntax is the JSON scanner's error; jsonSyntax words it with its line.
+// errSyntax is the JSON scanner's error; syntaxError words it with its line.
 type errSyntax struct {
 	at  int
 	msg string
@@ -188,7 +189,8 @@ func (j *jsonReader) skip() (space int, err error) {
 			}
 		}
 	}
-	var open []byte // the brackets not yet closed
+	open := j.open[:0]
+	defer func() { j.open = open }()
 	for {
 		i := j.pos - j.off
 		for ; i < len(j.buf); i++ {
@@ -291,6 +293,10 @@ func readJSONStream(name string, head []byte, r io.Reader, ended bool, p *parts)
 		}
 		doc, list, err := j.object(start, index, line, p)
 		switch {
+		case err != nil && j.err != nil:
+			// Cut off by a failed read: the documents read whole before it are kept (taken
+			// already), and the failure is the stream's error, not this document's.
+			return j.err
 		case err != nil && doc.index == 0:
 			// Held whole: the error as splitJSON words it on what has been read (the scanner
 			// checks less than encoding/json, so that finds it there too), and the stream ends.

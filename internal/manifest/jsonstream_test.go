@@ -198,3 +198,34 @@ func TestAStreamedJSONListsMemoryIsBounded(t *testing.T) {
 		t.Errorf("%d reads, %d MiB more live heap at most while reading a List of %d MB; want it bounded (24 MiB at most)", reads, peak>>20, n*4100/1_000_000)
 	}
 }
+
+// A JSON stream that fails part way keeps what it sent whole: the values before the one cut
+// off, and of a List read as it arrives, the items before it; the failure is the stream's
+// error, not a document's.
+func TestAJSONStreamThatFailsKeepsWhatItSentWhole(t *testing.T) {
+	var values bytes.Buffer
+	for i := 0; values.Len() < 2*streamChunk+1000; i++ {
+		values.WriteString(podJSON(fmt.Sprintf("p%d", i)) + "\n")
+	}
+	var items []any
+	for i := range 2000 {
+		items = append(items, configMap(fmt.Sprintf("c%d", i), map[string]any{"k": strings.Repeat("v", 2000)}))
+	}
+	list := kubectlList(t, items...)
+	for _, tc := range []struct {
+		name string
+		sent []byte
+		objs int
+	}{
+		{"values", values.Bytes()[:values.Len()-20], bytes.Count(values.Bytes(), []byte(`"kind":"Pod"`)) - 1},
+		{"a List", list[:bytes.Index(list, []byte(`"name": "c1500"`))], 1500}, // cut off in c1500
+	} {
+		objs, errs := Load([]string{"-"}, &failingReader{data: tc.sent})
+		if len(objs) != tc.objs {
+			t.Errorf("%s: %d objects, want the %d sent whole", tc.name, len(objs), tc.objs)
+		}
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), StdinName) || !strings.Contains(errs[0].Error(), "connection reset by peer") {
+			t.Errorf("%s: errors %v, want one error of %s saying the read failed", tc.name, errs, StdinName)
+		}
+	}
+}
