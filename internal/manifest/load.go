@@ -201,20 +201,32 @@ func readStream(name string, r io.Reader, add func(input)) error {
 	)
 	p := &parts{name: name, add: add}
 	defer p.flush()
+	// take adds copies of docs, which are slices of buf: buf is read into again.
+	take := func(docs []document) {
+		for i := range docs {
+			docs[i].body = bytes.Clone(docs[i].body)
+		}
+		p.take(docs...)
+	}
+	var buf []byte
 	for {
-		// A new buffer each time, for the rest of the last one and the next chunk: the
-		// documents added are slices of the last one, and it is not written again. It grows
-		// by doubling for a document larger than a chunk.
-		buf := make([]byte, len(rest), max(len(rest)+streamChunk, 2*len(rest)))
+		// One buffer, for the rest of the last chunk and the next one, grown by doubling for a
+		// document larger than a chunk. A new (cleared) buffer for each chunk instead, with
+		// the documents slices of it, took 0.1 s of a core more on 158 MB of JSON (see
+		// jsonReader, which reads on from this one).
+		if cap(buf) < len(rest)+streamChunk {
+			buf = make([]byte, len(rest), max(2*streamChunk, 2*len(rest)))
+		}
+		buf = buf[:len(rest)]
 		copy(buf, rest)
-		n, err := io.ReadFull(r, buf[len(rest):cap(buf)])
+		n, err := io.ReadFull(r, buf[len(rest):len(rest)+streamChunk])
 		buf = buf[:len(rest)+n]
 		eof := err == io.EOF || err == io.ErrUnexpectedEOF
 		if err != nil && !eof {
 			// The documents read whole before the error are still read.
 			if yaml {
 				docs, _, _ := s.split(buf, scanned, false)
-				p.take(docs...)
+				take(docs)
 			}
 			return err
 		}
@@ -243,7 +255,7 @@ func readStream(name string, r io.Reader, add func(input)) error {
 			yaml = true
 		}
 		docs, start, stop := s.split(buf, scanned, eof)
-		p.take(docs...)
+		take(docs)
 		if eof {
 			return nil
 		}
