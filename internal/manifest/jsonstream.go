@@ -343,6 +343,7 @@ func (j *jsonReader) object(start, index, line int, p *parts) (doc document, lis
 	var (
 		members []byte // with list, its members but items, as an object: what it is
 		lost    bool   // with list, a member after items was over MaxDocumentBytes and let go
+		twice   bool   // with list, items was written again after them
 	)
 	fail := func(err error) (document, bool, error) {
 		if !list && !j.dropped {
@@ -380,9 +381,10 @@ func (j *jsonReader) object(start, index, line int, p *parts) (doc document, lis
 		if err := j.skipString(); err != nil {
 			return fail(err)
 		}
+		itemsKey := !j.dropped && string(j.bytes(key, j.pos)) == `"items"`
 		// A List's items key comes within MaxDocumentBytes (dropped says only that what was
 		// over it has been let go at a read).
-		isItems := !list && !j.dropped && j.pos-start <= MaxDocumentBytes && string(j.bytes(key, j.pos)) == `"items"`
+		isItems := itemsKey && !list && j.pos-start <= MaxDocumentBytes
 		if err := j.expect(':', "after object key"); err != nil {
 			return fail(err)
 		}
@@ -405,6 +407,10 @@ func (j *jsonReader) object(start, index, line int, p *parts) (doc document, lis
 		case !list:
 		case j.dropped:
 			lost = true
+		case itemsKey:
+			// Read whole, the last items written would be the List's (encoding/json keeps
+			// the last of a name written twice); read as they arrive, the first were.
+			twice = true
 		default:
 			if len(members) > 1 {
 				members = append(members, ',')
@@ -416,6 +422,8 @@ func (j *jsonReader) object(start, index, line int, p *parts) (doc document, lis
 	switch {
 	case list && lost, !list && (j.dropped || size > MaxDocumentBytes):
 		return document{index: index, line: line, err: tooLarge(size, MaxDocumentBytes)}, list, nil
+	case list && twice:
+		return document{index: index, line: line, err: errors.New("a List whose items are written twice")}, true, nil
 	case list:
 		return document{index: index, line: line, err: listError(append(members, '}'), size)}, true, nil
 	}

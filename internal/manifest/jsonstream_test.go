@@ -101,7 +101,9 @@ func TestAStreamedJSONListGivesWhatItGivesReadWhole(t *testing.T) {
 
 // A stream's JSON over MaxDocumentBytes that is no List is an error, whether its items come
 // before its kind (read as a List's as they are read, and the object an error once its kind
-// says it is none) or not (too large when it passes the limit); the values after it are read.
+// says it is none) or not (too large when it passes the limit); so is a List whose items are
+// written twice (read whole, the last would count; read as they arrive, the first were). The
+// values after it are read.
 func TestAStreamedJSONObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 	var items []any
 	for i := range 2000 {
@@ -116,6 +118,8 @@ func TestAStreamedJSONObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	late = bytes.Replace(late, []byte(`"zitems"`), []byte(`"items"`), 1)
+	// Items written twice: read whole, the last would be the List's.
+	twice := append(bytes.TrimSuffix(kubectlList(t, items...), []byte("}")), []byte(`, "items": []}`)...)
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -124,6 +128,7 @@ func TestAStreamedJSONObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 	}{
 		{"items first", widget, 2000, tooLarge(len(widget), MaxDocumentBytes).Error()},
 		{"items last", late, 0, tooLarge(len(late), MaxDocumentBytes).Error()},
+		{"items twice", twice, 2000, "a List whose items are written twice"},
 	} {
 		data := append(append(slices.Clone(tc.data), '\n'), podJSON("after")...)
 		objs, errs := Load([]string{"-"}, bytes.NewReader(data))
