@@ -170,6 +170,20 @@ if [ -n "$FORMATS" ]; then
   done
 fi
 
+# timeStream KEY FILE TITLE: the offline build reading FILE piped in and named, ROUNDS times.
+timeStream() {
+  local key=$1 file=$2 title=$3
+  echo
+  echo "$title ($(($(wc -c <"$file") / 1000000)) MB), offline build, medians of $ROUNDS rounds:"
+  printf "| read | wall | peak RSS |\n|---|---|---|\n"
+  for _ in $(seq "$ROUNDS"); do
+    measure "${key}piped" sh -c 'cat "$1" | "$0" scan - --fail-on none' "$OFFLINE" "$file"
+    measure "${key}named" "$OFFLINE" scan -f "$file" --fail-on none
+  done
+  printf "| piped in (cat FILE \\| scan -) | %s |\n" "$(summary "${key}piped" | sed 's/, / | /')"
+  printf "| named (scan -f FILE) | %s |\n" "$(summary "${key}named" | sed 's/, / | /')"
+}
+
 # One stream, on the largest size: every file after a `---` line, as `helm template` or
 # `kustomize build` writes them. Standard input and a file of 1 MiB or more named by itself are
 # read a chunk at a time and their documents decoded on every core as they are read (README,
@@ -178,27 +192,10 @@ if [ "$STREAM" = 1 ]; then
   d=${DIRS[${#DIRS[@]}-1]}
   stream=$TMP/stream.yaml
   manifests "$d" | tr '\n' '\0' | xargs -0 awk "$CONCAT" >"$stream"
-  echo
-  echo "$d as one stream ($(($(wc -c <"$stream") / 1000000)) MB), offline build, medians of $ROUNDS rounds:"
-  printf "| read | wall | peak RSS |\n|---|---|---|\n"
-  for _ in $(seq "$ROUNDS"); do
-    measure "piped" sh -c 'cat "$1" | "$0" scan - --fail-on none' "$OFFLINE" "$stream"
-    measure "named" "$OFFLINE" scan -f "$stream" --fail-on none
-  done
-  printf "| piped in (cat FILE \\| scan -) | %s |\n" "$(summary piped | sed 's/, / | /')"
-  printf "| named (scan -f FILE) | %s |\n" "$(summary named | sed 's/, / | /')"
-
-  # The same objects as `kubectl get -A -o json` writes a cluster's: one List, indented by
-  # four spaces (hack/kubectllist), read item by item as it arrives (readJSONStream).
+  timeStream stream "$stream" "$d as one stream"
+  # The same objects as `kubectl get -A -o json` writes a cluster's: one List of JSON, indented
+  # by four spaces (hack/kubectllist), read item by item as it arrives (readJSONStream).
   list=$TMP/list.json
   go run ./hack/kubectllist "$d" >"$list"
-  echo
-  echo "$d as one kubectl List ($(($(wc -c <"$list") / 1000000)) MB of JSON), offline build, medians of $ROUNDS rounds:"
-  printf "| read | wall | peak RSS |\n|---|---|---|\n"
-  for _ in $(seq "$ROUNDS"); do
-    measure "listpiped" sh -c 'cat "$1" | "$0" scan - --fail-on none' "$OFFLINE" "$list"
-    measure "listnamed" "$OFFLINE" scan -f "$list" --fail-on none
-  done
-  printf "| piped in (kubectl get -A -o json \\| scan -) | %s |\n" "$(summary listpiped | sed 's/, / | /')"
-  printf "| named (scan -f FILE) | %s |\n" "$(summary listnamed | sed 's/, / | /')"
+  timeStream list "$list" "$d as one kubectl List of JSON"
 fi

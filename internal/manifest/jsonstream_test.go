@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -176,19 +175,7 @@ func (r *listStream) Read(p []byte) (int, error) {
 // 24 MiB of live heap, its objects handed over as they are decoded.
 func TestAStreamedJSONListsMemoryIsBounded(t *testing.T) {
 	const n = 25_000 // about 100 MB
-	r := &listStream{n: n}
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	base, peak, reads := m.HeapAlloc, uint64(0), 0
-	sampled := readerFunc(func(p []byte) (int, error) {
-		if reads++; reads%4 == 0 {
-			runtime.GC()
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapAlloc-min(base, m.HeapAlloc))
-		}
-		return r.Read(p)
-	})
+	sampled := newHeapSampler(&listStream{n: n}, 4)
 	objs := 0
 	LoadEach([]string{"-"}, sampled, func(got []*engine.Object, errs []error) {
 		if len(errs) > 0 {
@@ -199,8 +186,8 @@ func TestAStreamedJSONListsMemoryIsBounded(t *testing.T) {
 	if objs != n {
 		t.Errorf("%d objects, want %d", objs, n)
 	}
-	if reads < 32 || peak > 24<<20 {
-		t.Errorf("%d reads, %d MiB more live heap at most while reading a List of %d MB; want it bounded (24 MiB at most)", reads, peak>>20, n*4100/1_000_000)
+	if sampled.reads < 32 || sampled.peak > 24<<20 {
+		t.Errorf("%d reads, %d MiB more live heap at most while reading a List of %d MB; want it bounded (24 MiB at most)", sampled.reads, sampled.peak>>20, n*4100/1_000_000)
 	}
 }
 

@@ -792,20 +792,7 @@ func (r *endlessDocument) Read(p []byte) (int, error) {
 // bounded memory: counted and let go, not held whole, and reported with its size.
 func TestAStreamsMemoryIsBoundedWhateverItsDocuments(t *testing.T) {
 	const size = 96 << 20
-	r := &endlessDocument{left: size}
-	// The heap live (after a collection) beyond what it was before, every 8th read.
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	base, peak, reads := m.HeapAlloc, uint64(0), 0
-	sampled := readerFunc(func(p []byte) (int, error) {
-		if reads++; reads%8 == 0 {
-			runtime.GC()
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapAlloc-min(base, m.HeapAlloc))
-		}
-		return r.Read(p)
-	})
+	sampled := newHeapSampler(&endlessDocument{left: size}, 8)
 	docs, err := streamDocuments(t, sampled)
 	if err != nil {
 		t.Fatal(err)
@@ -813,14 +800,36 @@ func TestAStreamsMemoryIsBoundedWhateverItsDocuments(t *testing.T) {
 	if len(docs) != 1 || docs[0].body != nil || fmt.Sprint(docs[0].err) != tooLarge(size, MaxDocumentBytes).Error() {
 		t.Fatalf("%d documents, the first of %d bytes with error %v; want one, with error %q", len(docs), len(docs[0].body), docs[0].err, tooLarge(size, MaxDocumentBytes))
 	}
-	if reads < 16 || peak > 24<<20 {
-		t.Errorf("%d reads, %d MiB more live heap at most while reading a %d MiB document; want it bounded (24 MiB at most)", reads, peak>>20, size>>20)
+	if sampled.reads < 16 || sampled.peak > 24<<20 {
+		t.Errorf("%d reads, %d MiB more live heap at most while reading a %d MiB document; want it bounded (24 MiB at most)", sampled.reads, sampled.peak>>20, size>>20)
 	}
 }
 
-type readerFunc func([]byte) (int, error)
+// heapSampler reads from r, and at every every'th read collects and notes how much the live
+// heap has grown since it was made (peak, the most).
+type heapSampler struct {
+	r          io.Reader
+	every      int
+	reads      int
+	base, peak uint64
+}
 
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+func newHeapSampler(r io.Reader, every int) *heapSampler {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return &heapSampler{r: r, every: every, base: m.HeapAlloc}
+}
+
+func (s *heapSampler) Read(p []byte) (int, error) {
+	if s.reads++; s.reads%s.every == 0 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		s.peak = max(s.peak, m.HeapAlloc-min(s.base, m.HeapAlloc))
+	}
+	return s.r.Read(p)
+}
 
 // A List over MaxDocumentBytes (kubectl get -o yaml or -o json of many objects) is read, up to
 // MaxListBytes, from a file, a directory or standard input; an item over MaxDocumentBytes is an
