@@ -131,7 +131,7 @@ func decodeDocuments(source string, docs []document, opts Options, bufs *buffers
 		var got []*engine.Object
 		switch {
 		case err == nil && d.item != 0:
-			got, err = decodeJSON(d.body, 0, opts)
+			got, err = decodeItem(d.body, opts, bufs)
 		case err == nil:
 			got, err = decodeDocument(d.body, opts, bufs)
 		}
@@ -227,6 +227,12 @@ type splitter struct {
 	// already (drop), and droppedText whether any of them was not blank.
 	dropped     int
 	droppedText bool
+	// lists says that a List as kubectl writes it in YAML is read item by item once it is over
+	// MaxDocumentBytes (readStream), and list, when not nil, that the document being read is
+	// one (yamlList); listChecked that it has been checked for one.
+	lists       bool
+	list        *yamlList
+	listChecked bool
 }
 
 // drop lets go of the start of the document being read, scanned lines (the caller's data
@@ -250,7 +256,7 @@ func (s *splitter) ended(docs []document, body []byte) []document {
 		}
 		s.dropped, s.droppedText = 0, false
 	}
-	s.limit = 0
+	s.limit, s.listChecked = 0, false
 	return appendDocument(docs, d)
 }
 
@@ -275,7 +281,12 @@ func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, s
 		}
 		l := data[pos:next]
 		if bytes.HasPrefix(l, []byte("---")) {
-			if pos > start || s.index > 1 || s.dropped > 0 {
+			switch {
+			case s.list != nil:
+				docs = s.list.end(docs, data[start:pos], s.index, s.startLine)
+				s.list, s.listChecked = nil, false
+				s.index++
+			case pos > start || s.index > 1 || s.dropped > 0:
 				docs = s.ended(docs, data[start:pos])
 				s.index++
 			}
@@ -287,12 +298,28 @@ func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, s
 				s.badSeparator = fmt.Errorf("a document separator (---) may be followed only by a comment, as kubectl requires; "+
 					"this one is followed by %q", engine.TruncateTo(string(bytes.TrimSpace(l[3:])), 40))
 			}
+		} else if s.list != nil {
+			docs, start = s.list.take(docs, data, start, pos, l, s.index, s.line)
 		}
 		pos = next
 		s.line++
+		if s.lists && s.list == nil && !s.listChecked && pos-start > MaxDocumentBytes && s.dropped == 0 && s.badSeparator == nil {
+			// Decided where the document passes the limit, however the stream was read.
+			s.listChecked = true
+			if isYAMLList(data[start:pos]) {
+				// A List as kubectl writes it: read again from its start, item by item.
+				s.list = &yamlList{}
+				pos, s.line = start, s.startLine
+			}
+		}
 	}
 	if eof {
-		docs = s.ended(docs, data[start:])
+		if s.list != nil {
+			docs = s.list.end(docs, data[start:], s.index, s.startLine)
+			s.list = nil
+		} else {
+			docs = s.ended(docs, data[start:])
+		}
 	}
 	return docs, start, pos
 }
@@ -409,6 +436,19 @@ type typeMeta struct {
 	// onlyMetadata: the JSON holds no key but apiVersion, kind and metadata (the block reader
 	// says so when it wrote no other), so that keeping only those is decoding all of it.
 	onlyMetadata bool
+}
+
+// decodeItem decodes an item of a List read from a stream item by item, JSON (readJSONStream)
+// or YAML (yamlList), as decodeJSON decodes the items of a List read whole.
+func decodeItem(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
+	js, tm, err := toJSONInto(body, opts, bufs)
+	switch {
+	case err != nil:
+		return nil, err
+	case tm != nil:
+		return decodeObject(js, *tm, opts)
+	}
+	return decodeJSON(js, 0, opts)
 }
 
 func decodeDocument(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -270,10 +271,11 @@ func backslashes(b []byte) int {
 // are read and the List is never held whole. Held whole, the 20k copies of the corpus as one
 // List of 158 MB took 8.6-10.9 s and 740 MiB.
 //
-// A List is known for one by its kind at its end (kubectl writes items before kind): an object
-// over MaxDocumentBytes is read as a List once its items have passed that size, and one that
-// then is no List is an error (the error of a document over MaxDocumentBytes) after its items
-// have been read. One over MaxDocumentBytes before its items is an error too.
+// A List is known for one by its kind, which kubectl writes after its items: an object over
+// MaxDocumentBytes is read as a List once its items have passed that size, unless a kind before
+// them says it is none, and one that then is no List is an error (the error of a document over
+// MaxDocumentBytes) after its items have been read. One over MaxDocumentBytes before its items
+// is an error too.
 func readJSONStream(name string, head []byte, r io.Reader, ended bool, p *parts) error {
 	j := &jsonReader{r: r, buf: head, ended: ended}
 	for index := 1; ; index++ {
@@ -342,6 +344,7 @@ func (j *jsonReader) syntaxError(err error) error {
 func (j *jsonReader) object(start, index, line int, p *parts) (doc document, list bool, err error) {
 	var (
 		members []byte // with list, its members but items, as an object: what it is
+		noList  bool   // its kind, before its items, is not a List's
 		lost    bool   // with list, a member after items was over MaxDocumentBytes and let go
 		twice   bool   // with list, items was written again after them
 	)
@@ -382,9 +385,10 @@ func (j *jsonReader) object(start, index, line int, p *parts) (doc document, lis
 			return fail(err)
 		}
 		itemsKey := !j.dropped && string(j.bytes(key, j.pos)) == `"items"`
+		kindKey := !list && !j.dropped && string(j.bytes(key, j.pos)) == `"kind"`
 		// A List's items key comes within MaxDocumentBytes (dropped says only that what was
 		// over it has been let go at a read).
-		isItems := itemsKey && !list && j.pos-start <= MaxDocumentBytes
+		isItems := itemsKey && !list && !noList && j.pos-start <= MaxDocumentBytes
 		if err := j.expect(':', "after object key"); err != nil {
 			return fail(err)
 		}
@@ -400,8 +404,13 @@ func (j *jsonReader) object(start, index, line int, p *parts) (doc document, lis
 			}
 			continue
 		}
+		value := j.pos
 		if _, err := j.skip(); err != nil {
 			return fail(err)
+		}
+		if kindKey && !j.dropped {
+			var kind string
+			noList = json.Unmarshal(j.bytes(value, j.pos), &kind) == nil && !strings.HasSuffix(kind, "List")
 		}
 		switch {
 		case !list:

@@ -100,7 +100,8 @@ func TestAStreamedJSONListGivesWhatItGivesReadWhole(t *testing.T) {
 
 // A stream's JSON over MaxDocumentBytes that is no List is an error, whether its items come
 // before its kind (read as a List's as they are read, and the object an error once its kind
-// says it is none) or not (too large when it passes the limit); so is a List whose items are
+// says it is none), after it, or after its first MiBs (too large when it passes the limit,
+// none of its items read); so is a List whose items are
 // written twice (read whole, the last would count; read as they arrive, the first were). The
 // values after it are read.
 func TestAStreamedJSONObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
@@ -117,6 +118,9 @@ func TestAStreamedJSONObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	late = bytes.Replace(late, []byte(`"zitems"`), []byte(`"items"`), 1)
+	// Its kind before its items: known for no List before they are read.
+	kindFirst := bytes.Replace(widget, []byte(`{"apiVersion":"example.com/v1",`), []byte(`{"kind":"Widget","apiVersion":"example.com/v1",`), 1)
+	kindFirst = bytes.Replace(kindFirst, []byte(`,"kind":"Widget"`), nil, 1)
 	// Items written twice: read whole, the last would be the List's.
 	twice := append(bytes.TrimSuffix(kubectlList(t, items...), []byte("}")), []byte(`, "items": []}`)...)
 	for _, tc := range []struct {
@@ -127,6 +131,7 @@ func TestAStreamedJSONObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 	}{
 		{"items first", widget, 2000, tooLarge(len(widget), MaxDocumentBytes).Error()},
 		{"items last", late, 0, tooLarge(len(late), MaxDocumentBytes).Error()},
+		{"kind first", kindFirst, 0, tooLarge(len(kindFirst), MaxDocumentBytes).Error()},
 		{"items twice", twice, 2000, "a List whose items are written twice"},
 	} {
 		data := append(append(slices.Clone(tc.data), '\n'), podJSON("after")...)

@@ -199,6 +199,7 @@ func readStream(name string, r io.Reader, add func(input)) error {
 		scanned int    // how much of rest s has scanned
 		yaml    bool   // the stream is known to be YAML (UTF-8)
 	)
+	s.lists = true
 	p := &parts{name: name, add: add}
 	defer p.flush()
 	// take adds copies of docs, which are slices of buf: buf is read into again.
@@ -260,7 +261,15 @@ func readStream(name string, r io.Reader, add func(input)) error {
 			return nil
 		}
 		rest, scanned = buf[start:], stop-start
-		if s.limit == 0 && len(rest) > MaxDocumentBytes {
+		switch {
+		case s.list != nil:
+			if len(rest) > MaxDocumentBytes {
+				// The item being read, too large to be read: counted and let go.
+				s.list.dropped += scanned
+				rest, scanned = rest[scanned:], 0
+			}
+			continue
+		case s.limit == 0 && len(rest) > MaxDocumentBytes:
 			// Decided once, on what has been read of it: a List's items key comes early.
 			s.limit = documentLimit(rest)
 		}

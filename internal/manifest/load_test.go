@@ -858,7 +858,8 @@ func TestLargeListsAreRead(t *testing.T) {
 		objs       int
 		err        string
 	}{
-		{"list.yaml", yamlList.String() + "---\n" + pod("after"), n + 1, fmt.Sprintf("document 1 (line 1): items[%d]: ", n)},
+		// Read item by item (yamlList), the item's error is on its own line: 7 lines an item.
+		{"list.yaml", yamlList.String() + "---\n" + pod("after"), n + 1, fmt.Sprintf("document 1 (line %d): items[%d]: %d bytes as YAML; the limit is %d", 3+7*n, n, len("- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: huge, namespace: shop}\n  data:\n    k: \n")+MaxDocumentBytes, MaxDocumentBytes)},
 		{"list.json", string(jsonList), n, fmt.Sprintf("document 1 (line 1): items[%d]: ", n)},
 		{"widget.yaml", notList + "---\n" + pod("after"), 1, fmt.Sprintf("document 1 (line 1): document is %d bytes; the limit is %d", len(notList), MaxDocumentBytes)},
 		// Read as a stream (as every file of 1 MiB or more is), a document is known for a List

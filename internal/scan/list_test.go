@@ -1,26 +1,38 @@
 package scan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
 	"github.com/soc2-operator/soc2-operator/internal/testgen"
 )
 
-// A cluster's objects piped in as kubectl writes them (kubectl get -A -o json | soc2-operator
-// scan -), one List over 3 MiB read item by item as it arrives, are judged as the same objects
-// are from their YAML files: the same summary, and the same result for every check of every
-// resource.
+// A cluster's objects piped in as kubectl writes them (kubectl get -A -o json, or -o yaml, |
+// soc2-operator scan -), one List over 3 MiB read item by item as it arrives, are judged as the
+// same objects are from their YAML files: the same summary, and the same result for every check
+// of every resource.
 func TestACorpusAsAKubectlListIsJudgedAsItsFiles(t *testing.T) {
 	list, err := testgen.KubectlList(corpusDir)
 	if err != nil {
 		t.Skipf("corpus not available at %s: %v", corpusDir, err)
 	}
-	if len(list) <= manifest.MaxDocumentBytes {
-		t.Fatalf("the List is %d bytes: not over MaxDocumentBytes, it would not be read as it arrives", len(list))
+	yamlList, err := yaml.JSONToYAML(list) // as kubectl writes -o yaml: sigs.k8s.io/yaml
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(yamlList, []byte("\nitems:\n- ")) {
+		t.Fatalf("the YAML List's items are not at column 0, as kubectl writes them:\n%.300s", yamlList)
+	}
+	for _, l := range [][]byte{list, yamlList} {
+		if len(l) <= manifest.MaxDocumentBytes {
+			t.Fatalf("the List is %d bytes: not over MaxDocumentBytes, it would not be read as it arrives", len(l))
+		}
 	}
 	results := func(stdin string, args ...string) (string, []string) {
 		t.Helper()
@@ -43,16 +55,18 @@ func TestACorpusAsAKubectlListIsJudgedAsItsFiles(t *testing.T) {
 		return fmt.Sprintf("%+v, score %d", s, *rep.Summary.Score), out
 	}
 	wantSummary, want := results("", "-f", corpusDir)
-	gotSummary, got := results(string(list), "-")
-	if gotSummary != wantSummary {
-		t.Errorf("summary of the List %s\nof the files %s", gotSummary, wantSummary)
-	}
-	if !slices.Equal(got, want) {
-		for i := range min(len(got), len(want)) {
-			if got[i] != want[i] {
-				t.Fatalf("%d results from the List, %d from the files; the first that differs:\n%s\nwant\n%s", len(got), len(want), got[i], want[i])
-			}
+	for format, l := range map[string][]byte{"json": list, "yaml": yamlList} {
+		gotSummary, got := results(string(l), "-")
+		if gotSummary != wantSummary {
+			t.Errorf("%s: summary of the List %s\nof the files %s", format, gotSummary, wantSummary)
 		}
-		t.Fatalf("%d results from the List, %d from the files", len(got), len(want))
+		if !slices.Equal(got, want) {
+			for i := range min(len(got), len(want)) {
+				if got[i] != want[i] {
+					t.Fatalf("%s: %d results from the List, %d from the files; the first that differs:\n%s\nwant\n%s", format, len(got), len(want), got[i], want[i])
+				}
+			}
+			t.Fatalf("%s: %d results from the List, %d from the files", format, len(got), len(want))
+		}
 	}
 }
