@@ -23,7 +23,10 @@ import (
 // 2.4-2.8 s and 317-336 MiB; item by item, 0.53-0.63 s and 132-137 MiB. Like a JSON List
 // (readJSONStream), it is known for one only at its end, where kubectl writes its kind, unless
 // a kind before its items says it is none (isYAMLList). A List written otherwise (its items
-// indented, in flow style) is read whole, up to MaxListBytes.
+// indented, in flow style) is read whole, up to MaxListBytes. YAML that kubectl does not write
+// may read otherwise item by item than whole, but never in silence: a flow collection
+// continued on a line at column 0 (which ends the items here), an alias of another item's
+// anchor; each is then an error of its item or of the List.
 type yamlList struct {
 	head  []byte // its lines but its items: what it is
 	size  int    // its bytes read so far
@@ -40,6 +43,7 @@ const (
 	listHead  = iota // before its items key
 	listItems        // in its items
 	listTail         // after them
+	listEnded        // after a document end marker (...): the rest is not the List's
 )
 
 // isYAMLList reports whether doc, the start of a document, is a List as kubectl writes it in
@@ -88,7 +92,17 @@ func isItem(l []byte) bool {
 // still to be kept starts.
 func (y *yamlList) take(docs []document, data []byte, start, pos int, l []byte, index, number int) ([]document, int) {
 	y.size += len(l)
+	if y.state != listEnded && bytes.Equal(bytes.TrimRight(l, " \t\r\n"), []byte("...")) {
+		// The end of the document, as a YAML parser reads it (and kubectl): what follows
+		// up to the next separator is not part of the List.
+		if y.state == listItems {
+			docs = y.ended(docs, data[start:pos], index)
+		}
+		y.state = listEnded
+	}
 	switch y.state {
+	case listEnded:
+		return docs, pos + len(l)
 	case listHead:
 		if isItemsKey(l) {
 			y.state = listItems

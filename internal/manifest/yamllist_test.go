@@ -102,7 +102,8 @@ func TestAStreamedYAMLListGivesWhatItGivesReadWhole(t *testing.T) {
 
 // A stream's YAML over MaxDocumentBytes with items at column 0 that is no List is an error once
 // its kind says so (its items judged as they were read), as is one whose items are written
-// twice; the documents after it are read.
+// twice, and one whose kind comes after a document end marker (...); the documents after it
+// are read.
 func TestAStreamedYAMLObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 	var items strings.Builder
 	for i := range 2000 {
@@ -110,11 +111,15 @@ func TestAStreamedYAMLObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 	}
 	widget := "apiVersion: example.com/v1\nitems:\n" + items.String() + "kind: Widget\nmetadata: {name: w}\n"
 	twice := "apiVersion: v1\nitems:\n" + items.String() + "kind: List\nitems: []\n"
+	// A document end marker: what follows it, its kind among it, is not the List's, as kubectl
+	// (yaml.v2) reads it.
+	ended := "apiVersion: v1\nitems:\n" + items.String() + "...\nkind: List\n"
 	for _, tc := range []struct {
 		name, data, err string
 	}{
 		{"a Widget", widget, tooLarge(len(widget), MaxDocumentBytes).Error()},
 		{"items twice", twice, "a List whose items are written twice"},
+		{"a document end", ended, "not a Kubernetes object: kind is missing"},
 	} {
 		objs, errs := Load([]string{"-"}, strings.NewReader(tc.data+"---\n"+pod("after")))
 		if len(objs) != 2001 || objs[2000].Name != "after" || len(errs) != 1 || errs[0].Error() != StdinName+": document 1 (line 1): "+tc.err {
