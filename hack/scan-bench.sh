@@ -14,8 +14,9 @@
 #   STREAM=1 hack/scan-bench.sh [ROUNDS]
 #                                      (also times the offline build reading the largest size
 #                                      as one stream: piped in, as after `helm template`, and
-#                                      as one file named by itself; and as one JSON List, as
-#                                      `kubectl get -A -o json` writes a cluster's objects)
+#                                      as one file named by itself; and as one List, as
+#                                      `kubectl get -A -o json` and `-o yaml` write a
+#                                      cluster's objects)
 #
 # Back to back (IDLE unset), a run takes memory the run before it has just freed; with IDLE=3
 # every run takes memory as a CI job does, after the machine has been idle. The difference is
@@ -193,9 +194,10 @@ if [ "$STREAM" = 1 ]; then
   stream=$TMP/stream.yaml
   manifests "$d" | tr '\n' '\0' | xargs -0 awk "$CONCAT" >"$stream"
   timeStream stream "$stream" "$d as one stream"
-  # The same objects as `kubectl get -A -o json` writes a cluster's: one List of JSON, indented
-  # by four spaces (hack/kubectllist), read item by item as it arrives (readJSONStream).
-  list=$TMP/list.json
-  go run ./hack/kubectllist "$d" >"$list"
-  timeStream list "$list" "$d as one kubectl List of JSON"
+  # The same objects as `kubectl get -A -o json` and `-o yaml` write a cluster's: one List
+  # (hack/kubectllist), read item by item as it arrives (readJSONStream, yamlList).
+  go run ./hack/kubectllist "$d" >"$TMP/list.json"
+  timeStream list "$TMP/list.json" "$d as one kubectl List of JSON"
+  go run ./hack/kubectllist -yaml "$d" >"$TMP/list.yaml"
+  timeStream yamllist "$TMP/list.yaml" "$d as one kubectl List of YAML"
 fi
