@@ -142,26 +142,26 @@ func TestAStreamedJSONObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 	}
 }
 
-// listStream is a reader of a List of n ConfigMaps of about 4 KiB each, written as it is read.
-type listStream struct {
-	n, next int
-	buf     []byte
+// madeStream is a reader of a stream made as it is read: head, n items (item(1) to item(n)),
+// tail.
+type madeStream struct {
+	head, tail string
+	item       func(i int) string
+	n, next    int
+	buf        []byte
 }
 
-func (r *listStream) Read(p []byte) (int, error) {
+func (r *madeStream) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		if len(r.buf) == 0 {
 			switch {
 			case r.next == 0:
-				r.buf = []byte(`{"apiVersion": "v1", "items": [`)
+				r.buf = []byte(r.head)
 			case r.next <= r.n:
-				if r.next > 1 {
-					r.buf = append(r.buf, ',')
-				}
-				r.buf = fmt.Appendf(r.buf, `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c%d", "namespace": "shop"}, "data": {"k": %q}}`, r.next, strings.Repeat("v", 4000))
+				r.buf = []byte(r.item(r.next))
 			case r.next == r.n+1:
-				r.buf = []byte(`], "kind": "List"}`)
+				r.buf = []byte(r.tail)
 			default:
 				if n == 0 {
 					return 0, io.EOF
@@ -176,23 +176,44 @@ func (r *listStream) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// A List streamed in is read in bounded memory, never held whole: 100 MB of it in no more than
-// 24 MiB of live heap, its objects handed over as they are decoded.
-func TestAStreamedJSONListsMemoryIsBounded(t *testing.T) {
-	const n = 25_000 // about 100 MB
-	sampled := newHeapSampler(&listStream{n: n}, 4)
-	objs := 0
-	LoadEach([]string{"-"}, sampled, func(got []*engine.Object, errs []error) {
-		if len(errs) > 0 {
-			t.Fatal(errs)
+// jsonListStream and yamlListStream are Lists of n ConfigMaps of about 4 KiB each, made as they
+// are read: JSON, and YAML as kubectl writes it.
+func jsonListStream(n int) *madeStream {
+	return &madeStream{head: `{"apiVersion": "v1", "items": [`, tail: `], "kind": "List"}`, n: n, item: func(i int) string {
+		sep := ","
+		if i == 1 {
+			sep = ""
 		}
-		objs += len(got)
-	})
-	if objs != n {
-		t.Errorf("%d objects, want %d", objs, n)
-	}
-	if sampled.reads < 32 || sampled.peak > 24<<20 {
-		t.Errorf("%d reads, %d MiB more live heap at most while reading a List of %d MB; want it bounded (24 MiB at most)", sampled.reads, sampled.peak>>20, n*4100/1_000_000)
+		return fmt.Sprintf(`%s{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c%d", "namespace": "shop"}, "data": {"k": %q}}`, sep, i, strings.Repeat("v", 4000))
+	}}
+}
+
+func yamlListStream(n int) *madeStream {
+	return &madeStream{head: "apiVersion: v1\nitems:\n", tail: "kind: List\nmetadata:\n  resourceVersion: \"\"\n", n: n, item: func(i int) string {
+		return fmt.Sprintf("- apiVersion: v1\n  data:\n    k: %s\n  kind: ConfigMap\n  metadata:\n    name: c%d\n    namespace: shop\n", strings.Repeat("v", 4000), i)
+	}}
+}
+
+// A List streamed in, JSON or YAML, is read in bounded memory, never held whole, and has no
+// limit of its own: 100 MB of it in no more than 24 MiB of live heap, its objects handed over as
+// they are decoded.
+func TestAStreamedListsMemoryIsBounded(t *testing.T) {
+	const n = 25_000 // about 100 MB
+	for name, list := range map[string]*madeStream{"JSON": jsonListStream(n), "YAML": yamlListStream(n)} {
+		sampled := newHeapSampler(list, 4)
+		objs := 0
+		LoadEach([]string{"-"}, sampled, func(got []*engine.Object, errs []error) {
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			objs += len(got)
+		})
+		if objs != n {
+			t.Errorf("%s: %d objects, want %d", name, objs, n)
+		}
+		if sampled.reads < 32 || sampled.peak > 24<<20 {
+			t.Errorf("%s: %d reads, %d MiB more live heap at most while reading a List of %d MB; want it bounded (24 MiB at most)", name, sampled.reads, sampled.peak>>20, n*4100/1_000_000)
+		}
 	}
 }
 

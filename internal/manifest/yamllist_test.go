@@ -128,63 +128,11 @@ func TestAStreamedYAMLObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 	}
 }
 
-// yamlListStream is a reader of a YAML List of n ConfigMaps of about 4 KiB each, as kubectl
-// writes one, made as it is read.
-type yamlListStream struct {
-	n, next int
-	buf     []byte
-}
-
-func (r *yamlListStream) Read(p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		if len(r.buf) == 0 {
-			switch {
-			case r.next == 0:
-				r.buf = []byte("apiVersion: v1\nitems:\n")
-			case r.next <= r.n:
-				r.buf = fmt.Appendf(r.buf, "- apiVersion: v1\n  data:\n    k: %s\n  kind: ConfigMap\n  metadata:\n    name: c%d\n    namespace: shop\n", strings.Repeat("v", 4000), r.next)
-			case r.next == r.n+1:
-				r.buf = []byte("kind: List\nmetadata:\n  resourceVersion: \"\"\n")
-			default:
-				if n == 0 {
-					return 0, io.EOF
-				}
-				return n, nil
-			}
-			r.next++
-		}
-		c := copy(p[n:], r.buf)
-		r.buf, n = r.buf[c:], n+c
-	}
-	return n, nil
-}
-
-// A YAML List streamed in is read in bounded memory, never held whole, and has no limit of its
-// own: 100 MB of it in no more than 24 MiB of live heap.
-func TestAStreamedYAMLListsMemoryIsBounded(t *testing.T) {
-	const n = 25_000 // about 100 MB
-	sampled := newHeapSampler(&yamlListStream{n: n}, 4)
-	objs := 0
-	LoadEach([]string{"-"}, sampled, func(got []*engine.Object, errs []error) {
-		if len(errs) > 0 {
-			t.Fatal(errs)
-		}
-		objs += len(got)
-	})
-	if objs != n {
-		t.Errorf("%d objects, want %d", objs, n)
-	}
-	if sampled.reads < 32 || sampled.peak > 24<<20 {
-		t.Errorf("%d reads, %d MiB more live heap at most while reading a List of %d MB; want it bounded (24 MiB at most)", sampled.reads, sampled.peak>>20, n*4100/1_000_000)
-	}
-}
-
 // A YAML List cut off by a failed read keeps the items it sent whole; the failure is the
 // stream's error, not the List's.
 func TestAYAMLListThatFailsKeepsWhatItSentWhole(t *testing.T) {
 	var list bytes.Buffer
-	if _, err := io.Copy(&list, &yamlListStream{n: 2000}); err != nil {
+	if _, err := io.Copy(&list, yamlListStream(2000)); err != nil {
 		t.Fatal(err)
 	}
 	sent := list.Bytes()[:bytes.Index(list.Bytes(), []byte("name: c1500\n"))] // cut off in c1500
