@@ -445,6 +445,13 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 			s.Tests++
 			s.Errors++
 		}
+		if rep.ErrorsNotListed > 0 {
+			msg := unlistedErrors(rep.ErrorsNotListed)
+			s.Cases = append(s.Cases, junitCase{Name: "more documents", Classname: "inputs",
+				Error: &junitFailure{Message: msg, Type: "InputError", Text: msg}})
+			s.Tests++
+			s.Errors++
+		}
 		suites.Suites = append(suites.Suites, s)
 	}
 	for _, s := range suites.Suites {

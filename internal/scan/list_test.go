@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -68,5 +69,44 @@ func TestACorpusAsAKubectlListIsJudgedAsItsFiles(t *testing.T) {
 			}
 			t.Fatalf("%s: %d results from the List, %d from the files", format, len(got), len(want))
 		}
+	}
+}
+
+// A stream of broken documents, however many, is read in bounded memory: the first
+// maxListedErrors errors are kept and listed, the rest counted, and every one counts in the
+// summary and the exit code. Here a List over 3 MiB of 120,000 strings, read item by item,
+// around one Pod.
+func TestUnreadableDocumentsBeyondTheFirstThousandAreCounted(t *testing.T) {
+	const n = 120_000
+	var list bytes.Buffer
+	list.WriteString(`{"apiVersion": "v1", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"}, "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}}`)
+	for range n {
+		list.WriteString(`, "not an object, not an object"`)
+	}
+	list.WriteString(`], "kind": "List"}`)
+	if list.Len() <= manifest.MaxDocumentBytes {
+		t.Fatalf("the List is %d bytes: not over MaxDocumentBytes", list.Len())
+	}
+	stdout, stderr, code := runScan(t, list.String(), "-", "-o", "json", "--fail-on", "none")
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitInput || rep.Summary.Objects != 1 || rep.Summary.Errors != n || len(rep.Errors) != maxListedErrors || rep.ErrorsNotListed != n-maxListedErrors {
+		t.Errorf("exit %d, %d objects, %d errors in the summary, %d listed and %d not; want exit %d, 1 object, %d errors, %d listed and %d not",
+			code, rep.Summary.Objects, rep.Summary.Errors, len(rep.Errors), rep.ErrorsNotListed, ExitInput, n, maxListedErrors, n-maxListedErrors)
+	}
+	more := fmt.Sprintf("%d more documents could not be read; only the first %d errors are listed", n-maxListedErrors, maxListedErrors)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if last := lines[len(lines)-1]; len(lines) != maxListedErrors+1 || last != "soc2-operator scan: "+more {
+		t.Errorf("%d lines on stderr, the last %q; want the %d errors listed and a line saying how many more", len(lines), last, maxListedErrors)
+	}
+	// The formats for machines say so too.
+	for _, format := range []string{"junit", "sarif"} {
+		stdout, _, _ := runScan(t, list.String(), "-", "-o", format, "--fail-on", "none")
+		if !strings.Contains(stdout, more) {
+			t.Errorf("-o %s does not say %q", format, more)
+		}
+		assertWellFormed(t, format, stdout)
 	}
 }

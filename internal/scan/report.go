@@ -30,8 +30,10 @@ type Report struct {
 	Exceptions []Exception `json:"exceptions,omitempty"`
 	// Problems are what is wrong with the profile.
 	Problems []string `json:"problems,omitempty"`
-	// Errors are the files and documents that could not be read.
-	Errors []InputError `json:"errors,omitempty"`
+	// Errors are the files and documents that could not be read: the first maxListedErrors of
+	// them, and ErrorsNotListed says how many more there were (summary.errors counts all).
+	Errors          []InputError `json:"errors,omitempty"`
+	ErrorsNotListed int          `json:"errorsNotListed,omitempty"`
 
 	// found and assessed are the findings and (with --show all) the results as buildReport
 	// makes them, written into Findings and Results only as an output needs each one (see

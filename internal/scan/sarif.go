@@ -175,6 +175,9 @@ func writeSARIF(w *bufio.Writer, rep *Report) error {
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}
+	if rep.ErrorsNotListed > 0 {
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "error", Message: sarifText{unlistedErrors(rep.ErrorsNotListed)}})
+	}
 	for _, p := range rep.Problems {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "error", Message: sarifText{p}})
 	}

@@ -35,6 +35,17 @@ const (
 	ExitInput = 3
 )
 
+// maxListedErrors is how many of the documents that cannot be read a scan keeps and lists; the
+// rest it counts. Each error is kept to the end of the scan, and a stream of broken documents
+// is cheap to make: `kubectl get -o json` of a List of a hundred million numbers, two bytes
+// each, would otherwise hold a hundred million errors.
+const maxListedErrors = 1000
+
+// unlistedErrors says that n more documents than are listed could not be read.
+func unlistedErrors(n int) string {
+	return fmt.Sprintf("%d more documents could not be read; only the first %d errors are listed", n, maxListedErrors)
+}
+
 // Formats are the output formats, in the order the help lists them.
 var Formats = []string{"table", "json", "yaml", "junit", "sarif", "policyreport"}
 
@@ -142,13 +153,14 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		filter         *namespaceFilter
 		objs           []*engine.Object
 		inputErrs      []error
+		unlisted       int // input errors over maxListedErrors: counted, not kept
 		read           int
 		kustomizations []string
 	)
 	loadOpts := readOptions(plan)
 	loadOpts.Kustomization = func(path string) { kustomizations = append(kustomizations, path) }
 	load := func(mode loadMode) {
-		stream, filter, objs, inputErrs, read, kustomizations = nil, nil, nil, nil, 0, nil
+		stream, filter, objs, inputErrs, unlisted, read, kustomizations = nil, nil, nil, nil, 0, 0, nil
 		if mode != readWhole {
 			stream = plan.NewStream(exceptions, evOpts, outputStub)
 			if mode == streamCompact {
@@ -166,7 +178,13 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			}
 			manifest.LabelJobPods(got)
 			read += len(got)
-			inputErrs = append(inputErrs, errs...)
+			for _, e := range errs {
+				if len(inputErrs) < maxListedErrors || errors.Is(e, manifest.ErrNoManifests) {
+					inputErrs = append(inputErrs, e)
+				} else {
+					unlisted++
+				}
+			}
 			if stream == nil {
 				objs = append(objs, got...)
 				return
@@ -273,7 +291,11 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		rep.Errors = append(rep.Errors, inputError(e))
 		fmt.Fprintf(stderr, "soc2-operator scan: %v\n", e)
 	}
-	rep.Summary.Errors = len(rep.Errors)
+	if unlisted > 0 {
+		fmt.Fprintf(stderr, "soc2-operator scan: %s\n", unlistedErrors(unlisted))
+	}
+	rep.ErrorsNotListed = unlisted
+	rep.Summary.Errors = len(rep.Errors) + unlisted
 
 	if err := write(stdout, opts.Output, rep); err != nil {
 		fmt.Fprintf(stderr, "soc2-operator scan: writing output: %v\n", err)
