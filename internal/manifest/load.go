@@ -202,10 +202,13 @@ func readStream(name string, r io.Reader, add func(input)) error {
 	s.lists = true
 	p := &parts{name: name, add: add}
 	defer p.flush()
-	// take adds copies of docs, which are slices of buf: buf is read into again.
+	// take adds copies of docs, which are slices of buf (buf is read into again), except a
+	// List's items, which are new already (yamlList).
 	take := func(docs []document) {
 		for i := range docs {
-			docs[i].body = bytes.Clone(docs[i].body)
+			if docs[i].item == 0 {
+				docs[i].body = bytes.Clone(docs[i].body)
+			}
 		}
 		p.take(docs...)
 	}
