@@ -284,7 +284,7 @@ func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, s
 			switch {
 			case s.list != nil:
 				docs = s.list.end(docs, data[start:pos], s.index, s.startLine)
-				s.list, s.listChecked = nil, false
+				s.list, s.listChecked, s.limit = nil, false, 0
 				s.index++
 			case pos > start || s.index > 1 || s.dropped > 0:
 				docs = s.ended(docs, data[start:pos])
@@ -307,9 +307,10 @@ func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, s
 			// Decided where the document passes the limit, however the stream was read.
 			s.listChecked = true
 			if isYAMLList(data[start:pos]) {
-				// A List as kubectl writes it: read again from its start, item by item.
+				// A List as kubectl writes it: read again from its start, item by item, with
+				// no limit of its own (the reader may have set one on what it had read).
 				s.list = &yamlList{}
-				pos, s.line = start, s.startLine
+				pos, s.line, s.limit = start, s.startLine, 0
 			}
 		}
 	}
