@@ -303,7 +303,7 @@ func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, s
 		}
 		pos = next
 		s.line++
-		if s.lists && s.list == nil && !s.listChecked && pos-start > MaxDocumentBytes && s.dropped == 0 && s.badSeparator == nil {
+		if s.lists && s.list == nil && !s.listChecked && pos-start > listFrom && s.dropped == 0 && s.badSeparator == nil {
 			// Decided where the document passes the limit, however the stream was read.
 			s.listChecked = true
 			if isYAMLList(data[start:pos]) {

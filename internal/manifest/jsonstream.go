@@ -16,6 +16,11 @@ import (
 // indented. This bounds what an item mostly of whitespace holds in memory.
 const maxItemBytes = 8 * MaxDocumentBytes
 
+// listFrom is the size past which a List read from a stream is read item by item
+// (readJSONStream, yamlList): MaxDocumentBytes, a variable so that tests can read small Lists
+// so.
+var listFrom = MaxDocumentBytes
+
 // itemTooLarge is the error of a List's item of size bytes of JSON, compact of them without
 // whitespace, or nil when it is within the limits (MaxDocumentBytes of compact JSON,
 // maxItemBytes in all). The limit is on the JSON without whitespace so that an object is read
@@ -469,7 +474,7 @@ func (j *jsonReader) items(start, index, line int, p *parts) (list bool, err err
 		if !ok {
 			return list, &errSyntax{j.pos, "unexpected end of JSON input"}
 		}
-		if !list && j.pos-start > MaxDocumentBytes {
+		if !list && j.pos-start > listFrom {
 			toList()
 		}
 		if c == ']' {
