@@ -192,7 +192,7 @@ type document struct {
 	line  int   // 1-based line of the document's first line
 	err   error // set when the document cannot be read at all (invalid JSON, a bad separator)
 	// item, when not 0, says that the document is the item at index item-1 of the List that is
-	// document index (a List read from a stream: readJSONStream).
+	// document index (a List read from a stream item by item: readJSONStream, yamlList).
 	item int
 }
 
@@ -658,11 +658,8 @@ func decodeJSON(js []byte, size int, opts Options) ([]*engine.Object, error) {
 	if err != nil {
 		return nil, describeTypeMeta(err)
 	}
-	if tm.Kind == "" {
-		return nil, errors.New("not a Kubernetes object: kind is missing")
-	}
-	if tm.APIVersion == "" {
-		return nil, fmt.Errorf("%s: apiVersion is missing", tm.Kind)
+	if err := typeMetaError(tm); err != nil {
+		return nil, err
 	}
 	if strings.HasPrefix(tm.APIVersion, "kustomize.config.k8s.io/") {
 		// A kustomization configures a tool; it is not an object in the cluster.
@@ -693,13 +690,22 @@ func decodeJSON(js []byte, size int, opts Options) ([]*engine.Object, error) {
 	return decodeObject(js, tm, opts)
 }
 
+// typeMetaError is the error of a document that tm says is no object: its kind missing, or
+// its apiVersion; nil for one that has both.
+func typeMetaError(tm typeMeta) error {
+	switch {
+	case tm.Kind == "":
+		return errors.New("not a Kubernetes object: kind is missing")
+	case tm.APIVersion == "":
+		return fmt.Errorf("%s: apiVersion is missing", tm.Kind)
+	}
+	return nil
+}
+
 // decodeObject decodes one object (no List) whose apiVersion and kind are known.
 func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error) {
-	if tm.Kind == "" {
-		return nil, errors.New("not a Kubernetes object: kind is missing")
-	}
-	if tm.APIVersion == "" {
-		return nil, fmt.Errorf("%s: apiVersion is missing", tm.Kind)
+	if err := typeMetaError(tm); err != nil {
+		return nil, err
 	}
 	if strings.HasPrefix(tm.APIVersion, "kustomize.config.k8s.io/") {
 		return nil, nil
@@ -750,9 +756,12 @@ func decodeTyped(apiVersion, kind string, js []byte, metadataOnly, onlyMetadata 
 			return nil, fmt.Errorf("%s: %w", kind, describeJSONError(err))
 		}
 		u.Object = make(map[string]any, 3)
-		for _, k := range [...]string{"apiVersion", "kind", "metadata"} {
-			raw, ok := top[k]
-			if !ok {
+		for _, kv := range [...]struct {
+			k   string
+			raw []byte
+		}{{"apiVersion", top.APIVersion}, {"kind", top.Kind}, {"metadata", top.Metadata}} {
+			k, raw := kv.k, kv.raw
+			if raw == nil { // not in js (null is "null")
 				continue
 			}
 			var v any

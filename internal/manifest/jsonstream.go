@@ -281,7 +281,7 @@ func backslashes(b []byte) int {
 // them says it is none, and one that then is no List is an error (the error of a document over
 // MaxDocumentBytes) after its items have been read. One over MaxDocumentBytes before its items
 // is an error too.
-func readJSONStream(name string, head []byte, r io.Reader, ended bool, p *parts) error {
+func readJSONStream(head []byte, r io.Reader, ended bool, p *parts) error {
 	j := &jsonReader{r: r, buf: head, ended: ended}
 	for index := 1; ; index++ {
 		c, ok := j.next()
@@ -316,10 +316,9 @@ func readJSONStream(name string, head []byte, r io.Reader, ended bool, p *parts)
 		case err != nil:
 			p.take(document{index: index, line: line, err: j.syntaxError(err)})
 			return j.err
-		case list, doc.err != nil:
-			if doc.err != nil {
-				p.take(doc)
-			}
+		case doc.err != nil:
+			p.take(doc)
+		case list: // its items are taken already
 		default:
 			docs := splitJSONFrom(doc.body, index, line)
 			p.take(docs...)
@@ -518,16 +517,14 @@ func (j *jsonReader) items(start, index, line int, p *parts) (list bool, err err
 // (an object), of size bytes in all: nil for a List, else the error decodeJSON gives that
 // object whole.
 func listError(members []byte, size int) error {
-	var tm typeMeta
-	if err := unmarshal(members, &tm); err != nil {
+	tm, err := readTypeMeta(members)
+	if err != nil {
 		return describeTypeMeta(err)
 	}
-	switch {
-	case tm.Kind == "":
-		return errors.New("not a Kubernetes object: kind is missing")
-	case tm.APIVersion == "":
-		return fmt.Errorf("%s: apiVersion is missing", tm.Kind)
-	case !strings.HasSuffix(tm.Kind, "List"):
+	if err := typeMetaError(tm); err != nil {
+		return err
+	}
+	if !strings.HasSuffix(tm.Kind, "List") {
 		return tooLarge(size, MaxDocumentBytes)
 	}
 	return nil

@@ -109,6 +109,14 @@ func TestRandomListsReadItemByItemAreReadAsWhole(t *testing.T) {
 				t.Fatalf("seed %d, %s: read whole: %q", seed, format, want)
 			}
 			streamChunk = 1 + r.IntN(4096)
+			// Read item by item, or the comparison below says nothing of it.
+			docs, err := streamDocuments(t, bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(docs, func(d document) bool { return d.item != 0 }) {
+				t.Fatalf("seed %d, %s: the List was not read item by item", seed, format)
+			}
 			got := objects(Load([]string{"-"}, bytes.NewReader(data)))
 			if !slices.Equal(got, want) {
 				for i := range min(len(got), len(want)) {

@@ -250,7 +250,7 @@ func readStream(name string, r io.Reader, add func(input)) error {
 				return nil
 			}
 			if isJSONStream(buf) {
-				return readJSONStream(name, buf, r, eof, p)
+				return readJSONStream(buf, r, eof, p)
 			}
 			if len(bytes.TrimSpace(buf)) <= utf8.UTFMax && !eof {
 				rest = buf // nothing yet that tells YAML from JSON

@@ -54,39 +54,24 @@ func readTypeMeta(js []byte) (typeMeta, error) {
 	return tm, err
 }
 
-// fastTop is what an object decoded as unstructured with only its metadata keeps of it.
-type fastTop struct {
+// topKeys are what an object decoded as unstructured with only its metadata keeps of it: its
+// apiVersion, kind and metadata as raw JSON, nil where js has none.
+type topKeys struct {
 	APIVersion jsontext.Value `json:"apiVersion"`
 	Kind       jsontext.Value `json:"kind"`
 	Metadata   jsontext.Value `json:"metadata"`
 }
 
-// readTop reads js's apiVersion, kind and metadata as raw JSON values (a map of those present),
-// as unmarshal does into a map of raw values, with go-json-experiment where it can, as
-// readTypeMeta does.
-func readTop(js []byte) (map[string][]byte, error) {
-	var ft fastTop
-	if jsonv2.Unmarshal(js, &ft, fastTyped) == nil {
-		top := make(map[string][]byte, 3)
-		for _, kv := range [...]struct {
-			k string
-			v jsontext.Value
-		}{{"apiVersion", ft.APIVersion}, {"kind", ft.Kind}, {"metadata", ft.Metadata}} {
-			if kv.v != nil {
-				top[kv.k] = kv.v
-			}
-		}
+// readTop reads js's apiVersion, kind and metadata as raw JSON values, as unmarshal does into a
+// map of raw values, with go-json-experiment where it can, as readTypeMeta does.
+func readTop(js []byte) (topKeys, error) {
+	var top topKeys
+	if jsonv2.Unmarshal(js, &top, fastTyped) == nil {
 		return top, nil
 	}
 	var raw map[string]json.RawMessage
 	if err := unmarshal(js, &raw); err != nil {
-		return nil, err
+		return topKeys{}, err
 	}
-	top := make(map[string][]byte, 3)
-	for _, k := range [...]string{"apiVersion", "kind", "metadata"} {
-		if v, ok := raw[k]; ok {
-			top[k] = v
-		}
-	}
-	return top, nil
+	return topKeys{APIVersion: jsontext.Value(raw["apiVersion"]), Kind: jsontext.Value(raw["kind"]), Metadata: jsontext.Value(raw["metadata"])}, nil
 }

@@ -229,9 +229,9 @@ func TestFastTypeMetaAgrees(t *testing.T) {
 			t.Errorf("%.200s: readTop's error %v; sigs.k8s.io/json's %v", js, gotErr, wantErr)
 			continue
 		}
-		for _, k := range []string{"apiVersion", "kind", "metadata"} {
-			if w, ok := raw[k]; ok != (top[k] != nil) || !bytes.Equal(top[k], w) {
-				t.Errorf("%.200s: readTop's %s is %q; sigs.k8s.io/json's %q", js, k, top[k], w)
+		for k, got := range map[string][]byte{"apiVersion": top.APIVersion, "kind": top.Kind, "metadata": top.Metadata} {
+			if w, ok := raw[k]; ok != (got != nil) || !bytes.Equal(got, w) {
+				t.Errorf("%.200s: readTop's %s is %q; sigs.k8s.io/json's %q", js, k, got, w)
 			}
 		}
 	}
