@@ -81,6 +81,41 @@ func TestLoad(t *testing.T) {
 			objects: []string{"ok"},
 			errs:    [][]string{{"DIR/overlay/kustomization.yaml: a kustomization, not manifests: scan what it builds (kustomize build DIR/overlay | soc2-operator scan -)"}},
 		},
+		"a Helm chart in a directory is one error with the command that renders it, and nothing of it is judged": {
+			files: map[string]string{
+				"app.yaml":                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n",
+				"0-first/a.yaml":          pod("before-the-chart"),
+				"charts/web/Chart.yaml":   "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+				"charts/web/values.yaml":  "image: nginx\n",
+				"charts/web/ci/ha.yaml":   "replicas: 3\n",
+				"charts/web/crds/c.yaml":  pod("crd-of-the-chart"),
+				"charts/web/0-early.yaml": pod("sorted-before-Chart.yaml"),
+				// A template that parses as YAML: judged as written it would be an object
+				// named "{{ .Release.Name }}".
+				"charts/web/templates/pod.yaml":           "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"{{ .Release.Name }}\"\n",
+				"charts/web/templates/deployment.yaml":    "{{- if .Values.enabled }}\napiVersion: apps/v1\nkind: Deployment\n{{- end }}\n",
+				"charts/web/charts/sub/Chart.yaml":        "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+				"charts/web/charts/sub/templates/cm.yaml": pod("{{ .Values.sub }}"),
+				"z.yaml": pod("z"),
+			},
+			objects: []string{"before-the-chart", "app", "z"},
+			errs: [][]string{{"DIR/charts/web: a Helm chart (Chart.yaml), not manifests: its templates are judged only as rendered: " +
+				"scan what it renders (helm template DIR/charts/web | soc2-operator scan -)"}},
+		},
+		"a directory that is a Helm chart is that error alone, not also an empty directory": {
+			files: map[string]string{"Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n", "templates/pod.yaml": pod("{{ .Release.Name }}")},
+			errs:  [][]string{{"DIR: a Helm chart (Chart.yaml), not manifests", "(helm template DIR | soc2-operator scan -)"}},
+		},
+		"a chart's Chart.yaml named as a path is refused with the command that renders the chart; its other files are read as named": {
+			files:   map[string]string{"web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n", "web/crds/ok.yaml": pod("named")},
+			paths:   []string{"web/Chart.yaml", "web/crds/ok.yaml"},
+			objects: []string{"named"},
+			errs:    [][]string{{"DIR/web/Chart.yaml: a Helm chart's Chart.yaml, not a manifest: scan what it renders (helm template DIR/web | soc2-operator scan -)"}},
+		},
+		"a directory with a chart.yaml of another case is no Helm chart (Helm reads Chart.yaml only)": {
+			files:   map[string]string{"chart.yaml": pod("lower-case")},
+			objects: []string{"lower-case"},
+		},
 		"a path that does not exist is named, and the other paths are read": {
 			files:   map[string]string{"ok.yaml": pod("ok")},
 			paths:   []string{"missing.yaml", "ok.yaml"},

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,38 @@ func TestKustomizationNotes(t *testing.T) {
 		got := kustomizationNote(path)
 		if want == "" && got != "" || !strings.Contains(got, want) {
 			t.Errorf("kustomization %q: note %q, want one containing %q", content, got, want)
+		}
+	}
+}
+
+// TestHelmChartsAreNamedNotJudged: a repository holding a Helm chart beside its manifests (this
+// project's own chart) is scanned as a CI job would, `scan -f .`: the chart is one unreadable
+// input, named with the command that scans what it deploys, instead of its templates and values
+// as broken documents (40 lines, "invalid character '{'", "kind is missing") or, for a template
+// that parses as YAML, as objects with their {{ }} as written. The manifests beside it are still
+// judged, and the run exits 3, as for any input it could not read: a gate must not pass on a
+// chart it did not judge.
+func TestHelmChartsAreNamedNotJudged(t *testing.T) {
+	chart := filepath.Join("..", "..", "charts", "soc2-operator")
+	stdout, stderr, code := runScan(t, "", "-f", chart, "-f", "testdata/kustomize/base", "--fail-on", "none", "-o", "json")
+	want := "soc2-operator scan: " + chart + ": a Helm chart (Chart.yaml), not manifests: its templates are judged only as rendered: " +
+		"scan what it renders (helm template " + chart + " | soc2-operator scan -)\n"
+	if stderr != want || code != ExitInput {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit %d and only:\n%s", code, stderr, ExitInput, want)
+	}
+	var rep struct {
+		Summary  struct{ Objects, Errors int }
+		Findings []struct{ Resource struct{ Name string } }
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.Objects != 1 || rep.Summary.Errors != 1 {
+		t.Errorf("summary: %d objects, %d errors; want the base's Deployment and the chart", rep.Summary.Objects, rep.Summary.Errors)
+	}
+	for _, f := range rep.Findings {
+		if strings.Contains(f.Resource.Name, "{{") || strings.Contains(f.Resource.Name, "soc2-operator") {
+			t.Errorf("a finding on %q, an object of the chart's templates", f.Resource.Name)
 		}
 	}
 }
