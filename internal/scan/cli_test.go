@@ -227,3 +227,26 @@ func TestTableFitsTheWidth(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryCountsReadAsEnglish: the summary line of one object says "1 object read, 1
+// resource evaluated", not "1 objects read, 1 resources evaluated"; of more, in the plural.
+func TestSummaryCountsReadAsEnglish(t *testing.T) {
+	pod := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: one\nspec:\n  containers:\n  - name: c\n    image: nginx\n"
+	stdout, _, _ := runScan(t, pod, "-f", "-")
+	if !strings.Contains(stdout, "): 1 object read, 1 resource evaluated, ") {
+		t.Errorf("one Pod: the summary does not say \"1 object read, 1 resource evaluated\":\n%s", stdout)
+	}
+	stdout, _, _ = runScan(t, pod+"---\n"+strings.ReplaceAll(pod, "name: one", "name: two"), "-f", "-")
+	if !strings.Contains(stdout, "): 2 objects read, 2 resources evaluated, ") {
+		t.Errorf("two Pods: the summary does not say \"2 objects read, 2 resources evaluated\":\n%s", stdout)
+	}
+	for got, want := range map[string]string{
+		unlistedErrors(1):     "1 more document could not be read; only the first 1000 errors are listed",
+		unlistedErrors(2):     "2 more documents could not be read; only the first 1000 errors are listed",
+		counted(0, "finding"): "0 findings",
+	} {
+		if got != want {
+			t.Errorf("%q, want %q", got, want)
+		}
+	}
+}

@@ -73,12 +73,12 @@ func writeTable(w io.Writer, rep *Report) error {
 		score = fmt.Sprintf("score %d", *s.Score)
 	}
 	var lines []string
-	lines = append(lines, fmt.Sprintf("%s (%s): %d objects read, %d resources evaluated, %d of %d criteria failed.",
-		s.Result, score, s.Objects, s.Resources, s.FailedCriteria, s.Criteria))
+	lines = append(lines, fmt.Sprintf("%s (%s): %s read, %s evaluated, %d of %d criteria failed.",
+		s.Result, score, counted(s.Objects, "object"), counted(s.Resources, "resource"), s.FailedCriteria, s.Criteria))
 	lines = append(lines, fmt.Sprintf("Findings: %d failing (%d Critical, %d High, %d Medium, %d Low), %d excepted; %d passed, %d not assessed.",
 		s.Failing, s.Critical, s.High, s.Medium, s.Low, s.Excepted, s.Passed, s.NotAssessed))
 	if !details {
-		lines = append(lines, fmt.Sprintf("This is a summary of %d findings: --details (or -o wide) lists every one; -o json, sarif or junit for machines.", len(rep.found)))
+		lines = append(lines, fmt.Sprintf("This is a summary of %s: --details (or -o wide) lists every one; -o json, sarif or junit for machines.", counted(len(rep.found), "finding")))
 	}
 	if len(rep.Problems) > 0 {
 		lines = append(lines, fmt.Sprintf("Profile problems: %d (see above).", len(rep.Problems)))
@@ -92,6 +92,14 @@ func writeTable(w io.Writer, rep *Report) error {
 		}
 	}
 	return nil
+}
+
+// counted is n and noun, in the plural unless n is 1: "1 object read", not "1 objects read".
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // writeWrapped prints text wrapped to the width.
