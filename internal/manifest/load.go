@@ -23,7 +23,8 @@ const StdinName = "<stdin>"
 var ErrNoManifests = errors.New("no manifest files (*.yaml, *.yml, *.json) found")
 
 // Load reads files, directories (recursively: every *.yaml, *.yml and *.json file, skipping
-// hidden directories and kustomization files) and "-" for standard input. It returns every
+// hidden directories and kustomization files; a Helm chart is an error, see walkManifests) and
+// "-" for standard input. It returns every
 // object it could read and one error per file or document it could not, in the order of the
 // paths and, within a directory, of the walk (lexical), whatever order the files were decoded
 // in. A directory with no manifest file is an error wrapping ErrNoManifests.
