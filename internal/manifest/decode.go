@@ -286,7 +286,10 @@ func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, s
 				docs = s.list.end(docs, data[start:pos], s.index, s.startLine)
 				s.list, s.listChecked, s.limit = nil, false, 0
 				s.index++
-			case pos > start || s.index > 1 || s.dropped > 0:
+			case pos > start || s.index > 1 || s.dropped > 0 || s.line > 1:
+				// Only a --- on the stream's first line opens its first document; any other
+				// ends the document before it, empty or not (`---\n---\n` is an empty
+				// document 1, as in YAML and in the middle of a stream).
 				docs = s.ended(docs, data[start:pos])
 				s.index++
 			}

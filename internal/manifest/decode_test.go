@@ -64,6 +64,15 @@ func TestDecode(t *testing.T) {
 			data:    "# a comment\n" + pod("a") + "---\n---\n" + pod("b") + "---\n" + pod("c"),
 			objects: []string{"Pod/a@1:1", "Pod/b@3:8", "Pod/c@4:13"},
 		},
+		"an empty document at the start is numbered as one in the middle is": {
+			// The first --- of a stream only opens its first document; the next one ends it.
+			data:    "---\n---\n" + pod("b") + "---\n# only a comment\n---\n" + pod("c"),
+			objects: []string{"Pod/b@2:3", "Pod/c@4:10"},
+		},
+		"a stream that begins with --- numbers its first document 1": {
+			data:    "---\n" + pod("a") + "---\n" + pod("b"),
+			objects: []string{"Pod/a@1:2", "Pod/b@2:7"},
+		},
 		"a List yields its items, from the List's document": {
 			data: pod("first") + "---\napiVersion: v1\nkind: List\nitems:\n" +
 				"- {apiVersion: v1, kind: ConfigMap, metadata: {name: listed, namespace: shop}}\n" +
