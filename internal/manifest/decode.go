@@ -455,7 +455,40 @@ func decodeItem(body []byte, opts Options, bufs *buffers) ([]*engine.Object, err
 	return decodeJSON(js, 0, opts)
 }
 
+// ErrNotAnObject is the error of a document that is a map with neither apiVersion nor kind, in
+// any case: a GitHub workflow, a docker-compose file, a chart's values, a package.json. kubectl
+// apply and Argo CD refuse such a document, so it deploys nothing; scan notes it instead of
+// failing on it (see notAnObject).
+var ErrNotAnObject = errors.New("not a Kubernetes object (neither apiVersion nor kind)")
+
+// decodeDocument decodes one document of a stream, a List into its items.
 func decodeDocument(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
+	objs, err := decodeDocumentAs(body, opts, bufs)
+	if err == errNoKind && notAnObject(body) {
+		return nil, ErrNotAnObject
+	}
+	return objs, err
+}
+
+// notAnObject reports whether body, a document the decoders found no kind in, is a map with
+// no key that reads apiVersion or kind in any case, as sigs.k8s.io/yaml (kubectl's reader of
+// YAML and JSON) reads it. So that a document is let go as no object only when kubectl's own
+// reading agrees and nothing in it looks like a type, whatever the fast readers made of it: a
+// document with `Kind: Pod` or only an apiVersion is still an error.
+func notAnObject(body []byte) bool {
+	var m map[string]any
+	if yaml.Unmarshal(body, &m) != nil || m == nil {
+		return false
+	}
+	for k := range m {
+		if strings.EqualFold(k, "kind") || strings.EqualFold(k, "apiVersion") {
+			return false
+		}
+	}
+	return true
+}
+
+func decodeDocumentAs(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
 	large := len(body) > MaxDocumentBytes
 	if large {
 		if limit := documentLimit(body); len(body) > limit {
@@ -693,12 +726,15 @@ func decodeJSON(js []byte, size int, opts Options) ([]*engine.Object, error) {
 	return decodeObject(js, tm, opts)
 }
 
+// errNoKind is typeMetaError's error for a document without a kind.
+var errNoKind = errors.New("not a Kubernetes object: kind is missing")
+
 // typeMetaError is the error of a document that tm says is no object: its kind missing, or
 // its apiVersion; nil for one that has both.
 func typeMetaError(tm typeMeta) error {
 	switch {
 	case tm.Kind == "":
-		return errors.New("not a Kubernetes object: kind is missing")
+		return errNoKind
 	case tm.APIVersion == "":
 		return fmt.Errorf("%s: apiVersion is missing", tm.Kind)
 	}

@@ -23,7 +23,7 @@ const StdinName = "<stdin>"
 var ErrNoManifests = errors.New("no manifest files (*.yaml, *.yml, *.json) found")
 
 // Load reads files, directories (recursively: every *.yaml, *.yml and *.json file, skipping
-// hidden directories and kustomization files; a Helm chart is an error, see walkManifests) and
+// .git directories and kustomization files; a Helm chart is an error, see walkManifests) and
 // "-" for standard input. It returns every
 // object it could read and one error per file or document it could not, in the order of the
 // paths and, within a directory, of the walk (lexical), whatever order the files were decoded
@@ -445,7 +445,7 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 			fail(dir, fmt.Errorf("a Helm chart (%s), not manifests: its templates are judged only as rendered: %s", chartFile, renderChart(dir)))
 		}, kustomization, fail)
 		if !found {
-			fail(p, fmt.Errorf("%w in this directory or below it (hidden directories and kustomization files are skipped)", ErrNoManifests))
+			fail(p, fmt.Errorf("%w in this directory or below it (.git directories and kustomization files are skipped)", ErrNoManifests))
 		}
 	}
 }
@@ -462,7 +462,10 @@ func renderChart(dir string) string {
 // symbolic links below dir not followed; dir itself is read through a link, as find -H and
 // kubectl apply -R -f read it) and hands file every manifest file (IsManifestFile),
 // kustomization every kustomization file (if it is not nil), and fail each directory it cannot
-// read; hidden directories below dir are skipped. A directory that holds a Chart.yaml is a Helm
+// read. Hidden directories are walked, as `kubectl apply -R -f` and Argo CD's directory
+// applications walk them: skipped, `deploy/.x/pod.yaml` was deployed and never judged. Only
+// .git is not: Git keeps its own data there, and refuses to check out a file under a .git
+// directory, so nothing committed can be in one. A directory that holds a Chart.yaml is a Helm
 // chart: its templates are Go templates, not manifests, and its values, Chart.yaml and ci/
 // files are no objects (read as manifests, the project's own chart gave 40 errors, "invalid
 // JSON at line 1: invalid character '{'" or "kind is missing", and a template that happened to
@@ -486,7 +489,7 @@ func walkManifests(dir string, file func(path string, d fs.DirEntry), chart func
 		path := filepath.Join(dir, e.Name())
 		switch {
 		case e.IsDir():
-			if !strings.HasPrefix(e.Name(), ".") {
+			if e.Name() != ".git" {
 				walkManifests(path, file, chart, kustomization, fail)
 			}
 		case IsManifestFile(e.Name()):

@@ -155,13 +155,14 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		objs           []*engine.Object
 		inputErrs      []error
 		unlisted       int // input errors over maxListedErrors: counted, not kept
+		notObjects     notObjectsNote
 		read           int
 		kustomizations []string
 	)
 	loadOpts := readOptions(plan)
 	loadOpts.Kustomization = func(path string) { kustomizations = append(kustomizations, path) }
 	load := func(mode loadMode) {
-		stream, filter, objs, inputErrs, unlisted, read, kustomizations = nil, nil, nil, nil, 0, 0, nil
+		stream, filter, objs, inputErrs, unlisted, notObjects, read, kustomizations = nil, nil, nil, nil, 0, notObjectsNote{}, 0, nil
 		if mode != readWhole {
 			stream = plan.NewStream(exceptions, evOpts, outputStub)
 			if mode == streamCompact {
@@ -180,6 +181,10 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			manifest.LabelJobPods(got)
 			read += len(got)
 			for _, e := range errs {
+				if errors.Is(e, manifest.ErrNotAnObject) {
+					notObjects.add(e)
+					continue
+				}
 				if len(inputErrs) < maxListedErrors || errors.Is(e, manifest.ErrNoManifests) {
 					inputErrs = append(inputErrs, e)
 				} else {
@@ -230,6 +235,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		load(readWhole)
 	}
 	writeKustomizationNotes(stderr, kustomizations)
+	notObjects.write(stderr)
 	noInput := false
 	for _, e := range inputErrs {
 		if errors.Is(e, manifest.ErrNoManifests) {
