@@ -420,12 +420,20 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 				fail(p, fmt.Errorf("a Helm chart's %s, not a manifest: %s", chartFile, renderChart(filepath.Dir(p))))
 				continue
 			}
+			if isJsonnet(p) {
+				fail(p, errJsonnet(p))
+				continue
+			}
 			add(input{name: p})
 			continue
 		}
 		found := false
 		walkManifests(p, func(path string, d fs.DirEntry) {
 			found = true
+			if isJsonnet(path) {
+				fail(path, errJsonnet(path))
+				return
+			}
 			if !d.Type().IsRegular() {
 				// Follow a symlink, but never read a named pipe or a device: the walk would
 				// block or never end.
@@ -450,6 +458,19 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 	}
 }
 
+// isJsonnet reports whether a file is a Jsonnet program by its name: Argo CD's directory
+// applications evaluate every *.jsonnet file among the manifests and deploy what it returns
+// (kubectl apply -R reads none). scan cannot know the arguments Argo CD gives it, so it names
+// the file as an input it could not read (exit 3) instead of passing over what may deploy
+// objects (a JSON object is a Jsonnet program too); libraries (*.libsonnet) are not evaluated
+// by themselves and are skipped as any other file.
+func isJsonnet(name string) bool { return strings.EqualFold(filepath.Ext(name), ".jsonnet") }
+
+// errJsonnet is the error of a Jsonnet program (isJsonnet).
+func errJsonnet(path string) error {
+	return fmt.Errorf("a Jsonnet program, not manifests: Argo CD evaluates it and deploys what it returns; scan that (jsonnet %s | soc2-operator scan -)", path)
+}
+
 // chartFile is the file that makes a directory a Helm chart (Helm reads it by this name only).
 const chartFile = "Chart.yaml"
 
@@ -462,7 +483,7 @@ func renderChart(dir string) string {
 // symbolic links below dir not followed; dir itself is read through a link, as find -H and
 // kubectl apply -R -f read it) and hands file every manifest file (IsManifestFile),
 // kustomization every kustomization file (if it is not nil), and fail each directory it cannot
-// read. Hidden directories are walked, as `kubectl apply -R -f` and Argo CD's directory
+// read. Jsonnet programs (isJsonnet) are handed to file too. Hidden directories are walked, as `kubectl apply -R -f` and Argo CD's directory
 // applications walk them: skipped, `deploy/.x/pod.yaml` was deployed and never judged. Only
 // .git is not: Git keeps its own data there, and refuses to check out a file under a .git
 // directory, so nothing committed can be in one. A directory that holds a Chart.yaml is a Helm
@@ -492,7 +513,7 @@ func walkManifests(dir string, file func(path string, d fs.DirEntry), chart func
 			if e.Name() != ".git" {
 				walkManifests(path, file, chart, kustomization, fail)
 			}
-		case IsManifestFile(e.Name()):
+		case IsManifestFile(e.Name()) || isJsonnet(e.Name()):
 			file(path, e)
 		case kustomization != nil && isKustomization(e.Name()):
 			kustomization(path)

@@ -141,6 +141,20 @@ func TestLoad(t *testing.T) {
 			files:   map[string]string{"chart.yaml": pod("lower-case")},
 			objects: []string{"lower-case"},
 		},
+		"a Jsonnet program, which Argo CD evaluates and deploys, is an error with the command that renders it; a library is skipped": {
+			files:   map[string]string{"app.yaml": pod("app"), "gen/pod.jsonnet": podJSON("from-jsonnet"), "gen/lib.libsonnet": "{}\n"},
+			errs:    [][]string{{"DIR/gen/pod.jsonnet: a Jsonnet program, not manifests: Argo CD evaluates it and deploys what it returns; scan that (jsonnet DIR/gen/pod.jsonnet | soc2-operator scan -)"}},
+			objects: []string{"app"},
+		},
+		"a directory of Jsonnet programs only is that error alone, and one named as a path is refused": {
+			files: map[string]string{"gen/pod.jsonnet": podJSON("from-jsonnet"), "ok.yaml": pod("ok")},
+			paths: []string{"gen", "gen/pod.jsonnet", "ok.yaml"},
+			errs: [][]string{
+				{"DIR/gen/pod.jsonnet: a Jsonnet program, not manifests"},
+				{"DIR/gen/pod.jsonnet: a Jsonnet program, not manifests"},
+			},
+			objects: []string{"ok"},
+		},
 		"a path that does not exist is named, and the other paths are read": {
 			files:   map[string]string{"ok.yaml": pod("ok")},
 			paths:   []string{"missing.yaml", "ok.yaml"},
