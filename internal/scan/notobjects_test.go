@@ -43,7 +43,7 @@ func TestARepositoryIsScannedAsKubectlApplyReadsIt(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit %d and only:\n%s", code, stderr, ExitFindings, want)
 	}
 	var rep struct {
-		Summary  struct{ Objects, Errors int }
+		Summary  struct{ Objects, Errors, NotObjects int }
 		Findings []struct {
 			Check    string
 			Resource struct{ Name string }
@@ -56,9 +56,13 @@ func TestARepositoryIsScannedAsKubectlApplyReadsIt(t *testing.T) {
 	for _, f := range rep.Findings {
 		privilegedFound = privilegedFound || f.Check == "wl-privileged" && f.Resource.Name == "hidden"
 	}
-	if rep.Summary.Objects != 1 || rep.Summary.Errors != 0 || !privilegedFound {
-		t.Errorf("%d objects, %d errors, privileged Pod in the hidden directory found: %v; want the one Pod, no error, and its wl-privileged finding",
-			rep.Summary.Objects, rep.Summary.Errors, privilegedFound)
+	if rep.Summary.Objects != 1 || rep.Summary.Errors != 0 || rep.Summary.NotObjects != 4 || !privilegedFound {
+		t.Errorf("%d objects, %d errors, %d not objects, privileged Pod in the hidden directory found: %v; "+
+			"want the one Pod, no error, the 4 tooling files, and the Pod's wl-privileged finding",
+			rep.Summary.Objects, rep.Summary.Errors, rep.Summary.NotObjects, privilegedFound)
+	}
+	if stdout, _, _ := runScan(t, "", "-f", dir); !strings.Contains(stdout, "Not judged: 4 documents that are no Kubernetes objects (named on standard error).") {
+		t.Errorf("the table's summary does not count the documents that are no objects:\n%s", stdout)
 	}
 
 	typo := filepath.Join(dir, "deploy", "typo.yaml")

@@ -72,6 +72,9 @@ type Summary struct {
 	NotAssessed    int                      `json:"notAssessed"`
 	NotApplicable  int                      `json:"notApplicable"`
 	Errors         int                      `json:"errors"`
+	// NotObjects counts the documents read that are no Kubernetes objects (neither apiVersion
+	// nor kind: manifest.ErrNotAnObject), which were not judged; standard error names them.
+	NotObjects int `json:"notObjects,omitempty"`
 }
 
 // Finding is one result.

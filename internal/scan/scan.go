@@ -305,6 +305,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	}
 	rep.ErrorsNotListed = unlisted
 	rep.Summary.Errors = len(rep.Errors) + unlisted
+	rep.Summary.NotObjects = notObjects.n
 
 	if err := write(stdout, opts.Output, rep); err != nil {
 		fmt.Fprintf(stderr, "soc2-operator scan: writing output: %v\n", err)

@@ -86,6 +86,10 @@ func writeTable(w io.Writer, rep *Report) error {
 	if s.Errors > 0 {
 		lines = append(lines, fmt.Sprintf("Inputs that could not be read: %d (listed on standard error).", s.Errors))
 	}
+	if s.NotObjects > 0 {
+		lines = append(lines, fmt.Sprintf("Not judged: %s that %s no Kubernetes objects (named on standard error).",
+			counted(s.NotObjects, "document"), map[bool]string{true: "is", false: "are"}[s.NotObjects == 1]))
+	}
 	for _, l := range lines {
 		if err := writeWrapped(w, width, l); err != nil {
 			return err
