@@ -134,6 +134,9 @@ func decodeDocuments(source string, docs []document, opts Options, bufs *buffers
 			got, err = decodeItem(d.body, opts, bufs)
 		case err == nil:
 			got, err = decodeDocument(d.body, opts, bufs)
+			if err == errNoKind && notAnObject(d.body) {
+				err = ErrNotAnObject
+			}
 		}
 		if d.item != 0 && err != nil {
 			err = fmt.Errorf("items[%d]: %w", d.item-1, err)
@@ -455,22 +458,14 @@ func decodeItem(body []byte, opts Options, bufs *buffers) ([]*engine.Object, err
 	return decodeJSON(js, 0, opts)
 }
 
-// ErrNotAnObject is the error of a document that is a map with neither apiVersion nor kind, in
-// any case: a GitHub workflow, a docker-compose file, a chart's values, a package.json. kubectl
+// ErrNotAnObject is the error of a document (decodeDocuments) that is a map with neither
+// apiVersion nor kind, in any case: a GitHub workflow, a docker-compose file, a chart's values, a package.json. kubectl
 // apply and Argo CD refuse such a document, so it deploys nothing; scan notes it instead of
 // failing on it (see notAnObject).
 var ErrNotAnObject = errors.New("not a Kubernetes object (neither apiVersion nor kind)")
 
-// decodeDocument decodes one document of a stream, a List into its items.
-func decodeDocument(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
-	objs, err := decodeDocumentAs(body, opts, bufs)
-	if err == errNoKind && notAnObject(body) {
-		return nil, ErrNotAnObject
-	}
-	return objs, err
-}
-
-// notAnObject reports whether body, a document the decoders found no kind in, is a map with
+// notAnObject reports whether body, a whole document (not a List's item) the decoders found
+// no kind in, is a map with
 // no key that reads apiVersion or kind in any case, as sigs.k8s.io/yaml (kubectl's reader of
 // YAML and JSON) reads it. So that a document is let go as no object only when kubectl's own
 // reading agrees and nothing in it looks like a type, whatever the fast readers made of it: a
@@ -488,7 +483,7 @@ func notAnObject(body []byte) bool {
 	return true
 }
 
-func decodeDocumentAs(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
+func decodeDocument(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
 	large := len(body) > MaxDocumentBytes
 	if large {
 		if limit := documentLimit(body); len(body) > limit {

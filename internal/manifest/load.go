@@ -411,29 +411,14 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 			continue
 		}
 		if !info.IsDir() {
-			if isKustomization(filepath.Base(p)) {
-				dir := filepath.Dir(p)
-				fail(p, fmt.Errorf("a kustomization, not manifests: scan what it builds (kustomize build %s | soc2-operator scan -)", dir))
-				continue
+			if err := notManifests(p); err != nil {
+				fail(p, err)
+			} else {
+				add(input{name: p})
 			}
-			if filepath.Base(p) == chartFile {
-				fail(p, fmt.Errorf("a Helm chart's %s, not a manifest: %s", chartFile, renderChart(filepath.Dir(p))))
-				continue
-			}
-			if isJsonnet(p) {
-				fail(p, errJsonnet(p))
-				continue
-			}
-			add(input{name: p})
 			continue
 		}
-		found := false
-		walkManifests(p, func(path string, d fs.DirEntry) {
-			found = true
-			if isJsonnet(path) {
-				fail(path, errJsonnet(path))
-				return
-			}
+		found := walkManifests(p, func(path string, d fs.DirEntry) {
 			if !d.Type().IsRegular() {
 				// Follow a symlink, but never read a named pipe or a device: the walk would
 				// block or never end.
@@ -448,14 +433,27 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 				}
 			}
 			add(input{name: path})
-		}, func(dir string) {
-			found = true
-			fail(dir, fmt.Errorf("a Helm chart (%s), not manifests: its templates are judged only as rendered: %s", chartFile, renderChart(dir)))
 		}, kustomization, fail)
 		if !found {
 			fail(p, fmt.Errorf("%w in this directory or below it (.git directories and kustomization files are skipped)", ErrNoManifests))
 		}
 	}
+}
+
+// notManifests is the error of a file named as a path that configures a tool instead of
+// holding manifests (a kustomization, a Helm chart's Chart.yaml, a Jsonnet program), with the
+// command that scans what it deploys; nil for any other file.
+func notManifests(path string) error {
+	dir := filepath.Dir(path)
+	switch {
+	case isKustomization(filepath.Base(path)):
+		return fmt.Errorf("a kustomization, not manifests: scan what it builds (kustomize build %s | soc2-operator scan -)", dir)
+	case filepath.Base(path) == chartFile:
+		return fmt.Errorf("a Helm chart's %s, not a manifest: %s", chartFile, renderChart(dir))
+	case isJsonnet(path):
+		return errJsonnet(path)
+	}
+	return nil
 }
 
 // isJsonnet reports whether a file is a Jsonnet program by its name: Argo CD's directory
@@ -479,46 +477,57 @@ func renderChart(dir string) string {
 	return fmt.Sprintf("scan what it renders (helm template %s | soc2-operator scan -)", dir)
 }
 
+// errChart is the error of a Helm chart's directory in a walk (walkManifests).
+func errChart(dir string) error {
+	return fmt.Errorf("a Helm chart (%s), not manifests: its templates are judged only as rendered: %s", chartFile, renderChart(dir))
+}
+
 // walkManifests walks the directory dir as filepath.WalkDir does (entries in lexical order,
 // symbolic links below dir not followed; dir itself is read through a link, as find -H and
 // kubectl apply -R -f read it) and hands file every manifest file (IsManifestFile),
 // kustomization every kustomization file (if it is not nil), and fail each directory it cannot
-// read. Jsonnet programs (isJsonnet) are handed to file too. Hidden directories are walked, as `kubectl apply -R -f` and Argo CD's directory
+// read, each Helm chart and each Jsonnet program (isJsonnet) with its error. It reports whether
+// it found a manifest file, a chart or a program. Hidden directories are walked, as `kubectl apply -R -f` and Argo CD's directory
 // applications walk them: skipped, `deploy/.x/pod.yaml` was deployed and never judged. Only
 // .git is not: Git keeps its own data there, and refuses to check out a file under a .git
 // directory, so nothing committed can be in one. A directory that holds a Chart.yaml is a Helm
 // chart: its templates are Go templates, not manifests, and its values, Chart.yaml and ci/
 // files are no objects (read as manifests, the project's own chart gave 40 errors, "invalid
 // JSON at line 1: invalid character '{'" or "kind is missing", and a template that happened to
-// parse would have been judged with its {{ }} as written), so chart is handed the directory
-// instead and nothing below it is read. The chart is known from the entries the walk reads
+// parse would have been judged with its {{ }} as written), so the directory is one error
+// (errChart) and nothing below it is read. The chart is known from the entries the walk reads
 // anyway: asking for a Chart.yaml in each directory (os.Lstat) cost 22 ms at 20k objects
 // (5,455 directories).
-func walkManifests(dir string, file func(path string, d fs.DirEntry), chart func(dir string), kustomization func(path string), fail func(path string, err error)) {
+func walkManifests(dir string, file func(path string, d fs.DirEntry), kustomization func(path string), fail func(path string, err error)) (found bool) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		fail(dir, unwrapPathError(err))
-		return
+		return false
 	}
 	for _, e := range entries {
 		if e.Name() == chartFile && !e.IsDir() {
-			chart(dir)
-			return
+			fail(dir, errChart(dir))
+			return true
 		}
 	}
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
 		switch {
 		case e.IsDir():
-			if e.Name() != ".git" {
-				walkManifests(path, file, chart, kustomization, fail)
+			if e.Name() != ".git" && walkManifests(path, file, kustomization, fail) {
+				found = true
 			}
-		case IsManifestFile(e.Name()) || isJsonnet(e.Name()):
+		case IsManifestFile(e.Name()):
 			file(path, e)
+			found = true
+		case isJsonnet(e.Name()):
+			fail(path, errJsonnet(path))
+			found = true
 		case kustomization != nil && isKustomization(e.Name()):
 			kustomization(path)
 		}
 	}
+	return found
 }
 
 // IsManifestFile reports whether a directory walk reads the file: YAML or JSON, and not a

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
 // TestHelp: --help prints the usage and every flag on stdout and exits 0, as a user who asks
@@ -244,6 +246,13 @@ func TestSummaryCountsReadAsEnglish(t *testing.T) {
 		unlistedErrors(1):     "1 more document could not be read; only the first 1000 errors are listed",
 		unlistedErrors(2):     "2 more documents could not be read; only the first 1000 errors are listed",
 		counted(0, "finding"): "0 findings",
+		func() string {
+			var n notObjectsNote
+			n.add(&manifest.DecodeError{Source: "compose.yaml", Document: 1, Err: manifest.ErrNotAnObject})
+			var b strings.Builder
+			n.write(&b)
+			return b.String()
+		}(): "soc2-operator scan: note: 1 document that is not a Kubernetes object (neither apiVersion nor kind; kubectl apply refuses it) was not judged: compose.yaml\n",
 	} {
 		if got != want {
 			t.Errorf("%q, want %q", got, want)

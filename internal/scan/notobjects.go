@@ -47,10 +47,7 @@ func (n *notObjectsNote) write(w io.Writer) {
 	if more := n.n - len(n.first); more > 0 {
 		names += fmt.Sprintf(", +%d more", more)
 	}
-	what := "documents that are"
-	if n.n == 1 {
-		what = "document that is"
-	}
-	fmt.Fprintf(w, "soc2-operator scan: note: %d %s not Kubernetes objects (neither apiVersion nor kind; kubectl apply refuses them) "+
-		"were not judged: %s\n", n.n, what, names)
+	fmt.Fprintf(w, "soc2-operator scan: note: %s that %s (neither apiVersion nor kind; kubectl apply refuses %s) %s not judged: %s\n",
+		counted(n.n, "document"), oneOrMany(n.n, "is not a Kubernetes object", "are not Kubernetes objects"),
+		oneOrMany(n.n, "it", "them"), oneOrMany(n.n, "was", "were"), names)
 }

@@ -43,8 +43,7 @@ const maxListedErrors = 1000
 
 // unlistedErrors says that n more documents than are listed could not be read.
 func unlistedErrors(n int) string {
-	more := strings.Replace(counted(n, "document"), " ", " more ", 1) // "1 more document"
-	return fmt.Sprintf("%s could not be read; only the first %d errors are listed", more, maxListedErrors)
+	return fmt.Sprintf("%d more %s could not be read; only the first %d errors are listed", n, oneOrMany(n, "document", "documents"), maxListedErrors)
 }
 
 // Formats are the output formats, in the order the help lists them.
@@ -263,12 +262,12 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	if skipped.objects > 0 {
 		fmt.Fprintf(stderr, "soc2-operator scan: note: %s in %s the profile does not assess (%s) %s not evaluated\n",
 			counted(skipped.objects, "object"), counted(len(skipped.namespaces), "namespace"), strings.Join(skipped.names(5), ", "),
-			map[bool]string{true: "was", false: "were"}[skipped.objects == 1])
+			oneOrMany(skipped.objects, "was", "were"))
 	}
 	if plan.RequireApproval && len(exceptions) > 0 {
 		fmt.Fprintf(stderr, "soc2-operator scan: note: the profile requires approval of exceptions, which cannot be verified offline; "+
 			"the %s given %s applied as reviewed in Git (in the cluster, the operator applies an exception only once a second person approves it)\n",
-			counted(len(exceptions), "exception"), map[bool]string{true: "is", false: "are"}[len(exceptions) == 1])
+			counted(len(exceptions), "exception"), oneOrMany(len(exceptions), "is", "are"))
 	}
 
 	rep := buildReport(ev, read, opts.Show == "all")

@@ -88,7 +88,7 @@ func writeTable(w io.Writer, rep *Report) error {
 	}
 	if s.NotObjects > 0 {
 		lines = append(lines, fmt.Sprintf("Not judged: %s that %s no Kubernetes objects (named on standard error).",
-			counted(s.NotObjects, "document"), map[bool]string{true: "is", false: "are"}[s.NotObjects == 1]))
+			counted(s.NotObjects, "document"), oneOrMany(s.NotObjects, "is", "are")))
 	}
 	for _, l := range lines {
 		if err := writeWrapped(w, width, l); err != nil {
@@ -100,10 +100,15 @@ func writeTable(w io.Writer, rep *Report) error {
 
 // counted is n and noun, in the plural unless n is 1: "1 object read", not "1 objects read".
 func counted(n int, noun string) string {
+	return strconv.Itoa(n) + " " + oneOrMany(n, noun, noun+"s")
+}
+
+// oneOrMany is one when n is 1, else many: the word that agrees with a count ("is", "are").
+func oneOrMany(n int, one, many string) string {
 	if n == 1 {
-		return "1 " + noun
+		return one
 	}
-	return strconv.Itoa(n) + " " + noun + "s"
+	return many
 }
 
 // writeWrapped prints text wrapped to the width.
