@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -237,7 +238,9 @@ func StartManager(bin, kubeconfig string, extra ...string) (*ManagerProcess, err
 	return m, nil
 }
 
-// WaitReady waits until /readyz answers 200.
+// WaitReady waits until /readyz and the metrics endpoint both answer 200. The manager starts its
+// probe and metrics servers side by side, so /readyz can answer before the metrics port listens:
+// a caller that scrapes as soon as the manager is ready must not meet a refused connection.
 func (m *ManagerProcess) WaitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
@@ -246,15 +249,23 @@ func (m *ManagerProcess) WaitReady(timeout time.Duration) error {
 			return fmt.Errorf("the manager exited: %v\n%s", err, m.Output())
 		default:
 		}
-		if resp, err := http.Get(m.ProbeURL + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if answersOK(m.ProbeURL+"/readyz") && answersOK(m.MetricsURL) {
+			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("the manager was not ready within %s\n%s", timeout, m.Output())
+}
+
+// answersOK reports whether a GET of url answers 200.
+func answersOK(url string) bool {
+	resp, err := http.Get(url)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // Pid is the process ID.
