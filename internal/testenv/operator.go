@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -46,7 +47,8 @@ type Operator struct {
 }
 
 // StartOperator builds a manager on cfg (the identity the operator runs as), registers what
-// opts.Setup registers, starts it and waits until its cache has synced.
+// opts.Setup registers, starts it and waits until its cache has synced (and its metrics endpoint
+// answers, when it serves one).
 func StartOperator(cfg *rest.Config, opts OperatorOptions) (*Operator, error) {
 	o := &Operator{done: make(chan error, 1)}
 	mo := ctrl.Options{
@@ -88,6 +90,15 @@ func StartOperator(cfg *rest.Config, opts OperatorOptions) (*Operator, error) {
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		cancel()
 		return nil, errors.Join(errors.New("the operator's cache did not sync"), <-o.done)
+	}
+	// The metrics server listens once its own runnable starts, beside the caches: wait for it,
+	// so that a test's first scrape is not refused.
+	for deadline := time.Now().Add(30 * time.Second); o.MetricsURL != "" && !answersOK(o.MetricsURL); {
+		if time.Now().After(deadline) {
+			cancel()
+			return nil, errors.Join(fmt.Errorf("the operator's metrics endpoint %s did not answer", o.MetricsURL), <-o.done)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	return o, nil
 }
