@@ -93,10 +93,10 @@ func StartOperator(cfg *rest.Config, opts OperatorOptions) (*Operator, error) {
 	}
 	// The metrics server listens once its own runnable starts, beside the caches: wait for it,
 	// so that a test's first scrape is not refused.
-	for deadline := time.Now().Add(30 * time.Second); o.MetricsURL != "" && !answersOK(o.MetricsURL); {
+	for deadline := time.Now().Add(30 * time.Second); o.MetricsURL != "" && !listens(o.MetricsURL); {
 		if time.Now().After(deadline) {
 			cancel()
-			return nil, errors.Join(fmt.Errorf("the operator's metrics endpoint %s did not answer", o.MetricsURL), <-o.done)
+			return nil, errors.Join(fmt.Errorf("the operator's metrics endpoint %s did not listen", o.MetricsURL), <-o.done)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -238,9 +239,11 @@ func StartManager(bin, kubeconfig string, extra ...string) (*ManagerProcess, err
 	return m, nil
 }
 
-// WaitReady waits until /readyz and the metrics endpoint both answer 200. The manager starts its
-// probe and metrics servers side by side, so /readyz can answer before the metrics port listens:
-// a caller that scrapes as soon as the manager is ready must not meet a refused connection.
+// WaitReady waits until /readyz answers 200 and the metrics port listens. The manager starts
+// its probe and metrics servers side by side, so /readyz can answer before the metrics port
+// listens: a caller that scrapes as soon as the manager is ready must not meet a refused
+// connection. (Listening, not answering 200: with --metrics-secure the endpoint serves HTTPS
+// and refuses a request without a token.)
 func (m *ManagerProcess) WaitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
@@ -249,7 +252,7 @@ func (m *ManagerProcess) WaitReady(timeout time.Duration) error {
 			return fmt.Errorf("the manager exited: %v\n%s", err, m.Output())
 		default:
 		}
-		if answersOK(m.ProbeURL+"/readyz") && answersOK(m.MetricsURL) {
+		if answersOK(m.ProbeURL+"/readyz") && listens(m.MetricsURL) {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -257,15 +260,29 @@ func (m *ManagerProcess) WaitReady(timeout time.Duration) error {
 	return fmt.Errorf("the manager was not ready within %s\n%s", timeout, m.Output())
 }
 
-// answersOK reports whether a GET of url answers 200.
-func answersOK(url string) bool {
-	resp, err := http.Get(url)
+// answersOK reports whether a GET of target answers 200.
+func answersOK(target string) bool {
+	resp, err := http.Get(target)
 	if err != nil {
 		return false
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// listens reports whether the host and port of rawURL accept a TCP connection.
+func listens(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	c, err := net.DialTimeout("tcp", u.Host, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // Pid is the process ID.
