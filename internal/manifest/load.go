@@ -410,6 +410,10 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 			fail(p, unwrapPathError(err))
 			continue
 		}
+		if chart, ok := chartTemplates(p); ok {
+			fail(p, errChartTemplates(chart, info.IsDir()))
+			continue
+		}
 		if !info.IsDir() {
 			if err := notManifests(p); err != nil {
 				fail(p, err)
@@ -475,6 +479,49 @@ const chartFile = "Chart.yaml"
 // renderChart says how to scan what the Helm chart in dir deploys.
 func renderChart(dir string) string {
 	return fmt.Sprintf("scan what it renders (helm template %s | soc2-operator scan -)", dir)
+}
+
+// chartTemplates reports whether path is a Helm chart's templates directory, or lies below one,
+// and returns the chart's directory as the user would name it (relative to the working
+// directory when path is relative). A walk stops at a chart's directory (errChart), but a path
+// can name its templates itself (-f charts/web/templates): read as files, a template that
+// happens to parse would be judged with its {{ }} as written and the rest would be errors. Only
+// templates/ is the chart's: crds/ holds manifests Helm applies as they are written.
+func chartTemplates(path string) (chart string, ok bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", false
+	}
+	for dir := abs; ; {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		if filepath.Base(dir) == "templates" {
+			if info, err := os.Stat(filepath.Join(parent, chartFile)); err == nil && info.Mode().IsRegular() {
+				chart = parent
+				break
+			}
+		}
+		dir = parent
+	}
+	if !filepath.IsAbs(path) {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, chart); err == nil {
+				chart = rel
+			}
+		}
+	}
+	return chart, true
+}
+
+// errChartTemplates is the error of a path in a Helm chart's templates (chartTemplates).
+func errChartTemplates(chart string, dir bool) error {
+	what := "a Helm chart's template, not a manifest"
+	if dir {
+		what = "a Helm chart's templates, not manifests"
+	}
+	return fmt.Errorf("%s (the chart is %s): its templates are judged only as rendered: %s", what, chart, renderChart(chart))
 }
 
 // errChart is the error of a Helm chart's directory in a walk (walkManifests).

@@ -137,6 +137,23 @@ func TestLoad(t *testing.T) {
 			objects: []string{"named"},
 			errs:    [][]string{{"DIR/web/Chart.yaml: a Helm chart's Chart.yaml, not a manifest: scan what it renders (helm template DIR/web | soc2-operator scan -)"}},
 		},
+		"a chart's templates named as a path, a directory or a file in it, are refused with the command that renders the chart; its crds are read": {
+			files: map[string]string{"web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n", "web/crds/ok.yaml": pod("crd-dir"),
+				// Parses as YAML: read as a file, it was judged with its {{ }} as written.
+				"web/templates/pod.yaml":    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"{{ .Release.Name }}\"\n",
+				"web/templates/sub/cm.yaml": pod("{{ .Values.name }}")},
+			paths:   []string{"web/templates", "web/templates/sub/cm.yaml", "web/templates/sub/../../crds"},
+			objects: []string{"crd-dir"},
+			errs: [][]string{
+				{"DIR/web/templates: a Helm chart's templates, not manifests (the chart is DIR/web): its templates are judged only as rendered: scan what it renders (helm template DIR/web | soc2-operator scan -)"},
+				{"DIR/web/templates/sub/cm.yaml: a Helm chart's template, not a manifest (the chart is DIR/web)", "(helm template DIR/web | soc2-operator scan -)"},
+			},
+		},
+		"a templates directory beside no Chart.yaml is read as manifests": {
+			files:   map[string]string{"templates/pod.yaml": pod("plain"), "other/Chart.yaml": "apiVersion: v2\nname: other\nversion: 0.1.0\n"},
+			paths:   []string{"templates"},
+			objects: []string{"plain"},
+		},
 		"a directory with a chart.yaml of another case is no Helm chart (Helm reads Chart.yaml only)": {
 			files:   map[string]string{"chart.yaml": pod("lower-case")},
 			objects: []string{"lower-case"},
@@ -275,6 +292,31 @@ func TestLoad(t *testing.T) {
 						t.Errorf("%v does not wrap ErrNoManifests", err)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestChartTemplatesAreNamedAsTheUserNamedThem: from inside a chart, the error names the chart as
+// a path relative to the working directory, so the command it gives runs where the user is.
+func TestChartTemplatesAreNamedAsTheUserNamedThem(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "charts/web/Chart.yaml"), "apiVersion: v2\nname: web\nversion: 0.1.0\n")
+	writeFile(t, filepath.Join(dir, "charts/web/templates/pod.yaml"), pod("{{ .Release.Name }}"))
+	for _, tc := range []struct{ wd, path, chart string }{
+		{".", "charts/web/templates", "charts/web"},
+		{"charts/web/templates", ".", ".."},
+		{"charts/web/templates/", "pod.yaml", ".."},
+		{"charts", "web/templates/", "web"},
+	} {
+		t.Run(tc.wd+" "+tc.path, func(t *testing.T) {
+			t.Chdir(filepath.Join(dir, tc.wd))
+			objs, errs := Load([]string{tc.path}, strings.NewReader(""))
+			if len(objs) != 0 || len(errs) != 1 {
+				t.Fatalf("%d objects and errors %v, want only the chart's error", len(objs), errs)
+			}
+			if want := "(the chart is " + tc.chart + "): its templates are judged only as rendered: scan what it renders (helm template " + tc.chart + " | soc2-operator scan -)"; !strings.Contains(errs[0].Error(), want) {
+				t.Errorf("%v\nwant it to hold %q", errs[0], want)
 			}
 		})
 	}

@@ -57,25 +57,33 @@ func TestKustomizationNotes(t *testing.T) {
 // chart it did not judge.
 func TestHelmChartsAreNamedNotJudged(t *testing.T) {
 	chart := filepath.Join("..", "..", "charts", "soc2-operator")
-	stdout, stderr, code := runScan(t, "", "-f", chart, "-f", "testdata/kustomize/base", "--fail-on", "none", "-o", "json")
-	want := "soc2-operator scan: " + chart + ": a Helm chart (Chart.yaml), not manifests: its templates are judged only as rendered: " +
-		"scan what it renders (helm template " + chart + " | soc2-operator scan -)\n"
-	if stderr != want || code != ExitInput {
-		t.Errorf("exit %d, stderr:\n%s\nwant exit %d and only:\n%s", code, stderr, ExitInput, want)
-	}
-	var rep struct {
-		Summary  struct{ Objects, Errors int }
-		Findings []struct{ Resource struct{ Name string } }
-	}
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatal(err)
-	}
-	if rep.Summary.Objects != 1 || rep.Summary.Errors != 1 {
-		t.Errorf("summary: %d objects, %d errors; want the base's Deployment and the chart", rep.Summary.Objects, rep.Summary.Errors)
-	}
-	for _, f := range rep.Findings {
-		if strings.Contains(f.Resource.Name, "{{") || strings.Contains(f.Resource.Name, "soc2-operator") {
-			t.Errorf("a finding on %q, an object of the chart's templates", f.Resource.Name)
-		}
+	templates := filepath.Join(chart, "templates")
+	for path, what := range map[string]string{
+		chart:     "a Helm chart (Chart.yaml), not manifests",
+		templates: "a Helm chart's templates, not manifests (the chart is " + chart + ")",
+	} {
+		t.Run(path, func(t *testing.T) {
+			stdout, stderr, code := runScan(t, "", "-f", path, "-f", "testdata/kustomize/base", "--fail-on", "none", "-o", "json")
+			want := "soc2-operator scan: " + path + ": " + what + ": its templates are judged only as rendered: " +
+				"scan what it renders (helm template " + chart + " | soc2-operator scan -)\n"
+			if stderr != want || code != ExitInput {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and only:\n%s", code, stderr, ExitInput, want)
+			}
+			var rep struct {
+				Summary  struct{ Objects, Errors int }
+				Findings []struct{ Resource struct{ Name string } }
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if rep.Summary.Objects != 1 || rep.Summary.Errors != 1 {
+				t.Errorf("summary: %d objects, %d errors; want the base's Deployment and the chart", rep.Summary.Objects, rep.Summary.Errors)
+			}
+			for _, f := range rep.Findings {
+				if strings.Contains(f.Resource.Name, "{{") || strings.Contains(f.Resource.Name, "soc2-operator") {
+					t.Errorf("a finding on %q, an object of the chart's templates", f.Resource.Name)
+				}
+			}
+		})
 	}
 }
