@@ -459,15 +459,14 @@ func decodeItem(body []byte, opts Options, bufs *buffers) ([]*engine.Object, err
 }
 
 // ErrNotAnObject is the error of a document (decodeDocuments) that is a map with neither
-// apiVersion nor kind, in any case: a GitHub workflow, a docker-compose file, a chart's values, a package.json. kubectl
-// apply and Argo CD refuse such a document, so it deploys nothing; scan notes it instead of
-// failing on it (see notAnObject).
+// apiVersion nor kind, in any case: a GitHub workflow, a docker-compose file, a chart's values,
+// a package.json. kubectl apply and Argo CD refuse such a document, so it deploys nothing; scan
+// notes it instead of failing on it (see notAnObject).
 var ErrNotAnObject = errors.New("not a Kubernetes object (neither apiVersion nor kind)")
 
 // notAnObject reports whether body, a whole document (not a List's item) the decoders found
-// no kind in, is a map with
-// no key that reads apiVersion or kind in any case, as sigs.k8s.io/yaml (kubectl's reader of
-// YAML and JSON) reads it. So that a document is let go as no object only when kubectl's own
+// no kind in, is a map with no key that reads apiVersion or kind in any case, as
+// sigs.k8s.io/yaml (kubectl's reader of YAML and JSON) reads it. So that a document is let go as no object only when kubectl's own
 // reading agrees and nothing in it looks like a type, whatever the fast readers made of it: a
 // document with `Kind: Pod` or only an apiVersion is still an error.
 func notAnObject(body []byte) bool {

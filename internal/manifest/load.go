@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -24,10 +25,10 @@ var ErrNoManifests = errors.New("no manifest files (*.yaml, *.yml, *.json) found
 
 // Load reads files, directories (recursively: every *.yaml, *.yml and *.json file, skipping
 // .git directories and kustomization files; a Helm chart is an error, see walkManifests) and
-// "-" for standard input. It returns every
-// object it could read and one error per file or document it could not, in the order of the
-// paths and, within a directory, of the walk (lexical), whatever order the files were decoded
-// in. A directory with no manifest file is an error wrapping ErrNoManifests.
+// "-" for standard input. It returns every object it could read and one error per file or
+// document it could not, in the order of the paths and, within a directory, of the walk
+// (lexical), whatever order the files were decoded in. A directory with no manifest file is an
+// error wrapping ErrNoManifests.
 //
 // Files are read and decoded in parallel by at most GOMAXPROCS workers: decoding is most of the
 // time of a scan, and one file's objects do not depend on another's.
@@ -410,16 +411,12 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 			fail(p, unwrapPathError(err))
 			continue
 		}
-		if chart, ok := chartTemplates(p); ok {
-			fail(p, errChartTemplates(chart, info.IsDir()))
+		if err := notManifests(p, info.IsDir()); err != nil {
+			fail(p, err)
 			continue
 		}
 		if !info.IsDir() {
-			if err := notManifests(p); err != nil {
-				fail(p, err)
-			} else {
-				add(input{name: p})
-			}
+			add(input{name: p})
 			continue
 		}
 		found := walkManifests(p, func(path string, d fs.DirEntry) {
@@ -444,16 +441,27 @@ func listInputs(paths []string, stdin io.Reader, kustomization func(string), add
 	}
 }
 
-// notManifests is the error of a file named as a path that configures a tool instead of
-// holding manifests (a kustomization, a Helm chart's Chart.yaml, a Jsonnet program), with the
-// command that scans what it deploys; nil for any other file.
-func notManifests(path string) error {
-	dir := filepath.Dir(path)
+// notManifests is the error of a path, named by the user, that holds no manifests to read as
+// they are written, with the command that scans what it deploys: a Helm chart's templates
+// directory or anything below it (chartTemplates), and, for a file, a kustomization, a chart's
+// Chart.yaml or a Jsonnet program; nil for any other path.
+func notManifests(path string, dir bool) error {
+	if chart, ok := chartTemplates(path); ok {
+		what := "a Helm chart's template, not a manifest"
+		if dir {
+			what = "a Helm chart's templates, not manifests"
+		}
+		return errChart(fmt.Sprintf("%s (the chart is %s)", what, chart), chart)
+	}
+	if dir {
+		return nil
+	}
+	parent := filepath.Dir(path)
 	switch {
 	case isKustomization(filepath.Base(path)):
-		return fmt.Errorf("a kustomization, not manifests: scan what it builds (kustomize build %s | soc2-operator scan -)", dir)
+		return fmt.Errorf("a kustomization, not manifests: scan what it builds (kustomize build %s | soc2-operator scan -)", parent)
 	case filepath.Base(path) == chartFile:
-		return fmt.Errorf("a Helm chart's %s, not a manifest: %s", chartFile, renderChart(dir))
+		return fmt.Errorf("a Helm chart's %s, not a manifest: %s", chartFile, renderChart(parent))
 	case isJsonnet(path):
 		return errJsonnet(path)
 	}
@@ -515,18 +523,11 @@ func chartTemplates(path string) (chart string, ok bool) {
 	return chart, true
 }
 
-// errChartTemplates is the error of a path in a Helm chart's templates (chartTemplates).
-func errChartTemplates(chart string, dir bool) error {
-	what := "a Helm chart's template, not a manifest"
-	if dir {
-		what = "a Helm chart's templates, not manifests"
-	}
-	return fmt.Errorf("%s (the chart is %s): its templates are judged only as rendered: %s", what, chart, renderChart(chart))
-}
-
-// errChart is the error of a Helm chart's directory in a walk (walkManifests).
-func errChart(dir string) error {
-	return fmt.Errorf("a Helm chart (%s), not manifests: its templates are judged only as rendered: %s", chartFile, renderChart(dir))
+// errChart is the error of an input that is the Helm chart in the directory chart, or part of
+// it, as what says: a chart's directory met in a walk (walkManifests), or its templates named
+// as a path (notManifests).
+func errChart(what, chart string) error {
+	return fmt.Errorf("%s: its templates are judged only as rendered: %s", what, renderChart(chart))
 }
 
 // walkManifests walks the directory dir as filepath.WalkDir does (entries in lexical order,
@@ -534,9 +535,9 @@ func errChart(dir string) error {
 // kubectl apply -R -f read it) and hands file every manifest file (IsManifestFile),
 // kustomization every kustomization file (if it is not nil), and fail each directory it cannot
 // read, each Helm chart and each Jsonnet program (isJsonnet) with its error. It reports whether
-// it found a manifest file, a chart or a program. Hidden directories are walked, as `kubectl apply -R -f` and Argo CD's directory
-// applications walk them: skipped, `deploy/.x/pod.yaml` was deployed and never judged. Only
-// .git is not: Git keeps its own data there, and refuses to check out a file under a .git
+// it found a manifest file, a chart or a program. Hidden directories are walked, as `kubectl
+// apply -R -f` and Argo CD's directory applications walk them: skipped, `deploy/.x/pod.yaml`
+// was deployed and never judged. Only .git is not: Git keeps its own data there, and refuses to check out a file under a .git
 // directory, so nothing committed can be in one. A directory that holds a Chart.yaml is a Helm
 // chart: its templates are Go templates, not manifests, and its values, Chart.yaml and ci/
 // files are no objects (read as manifests, the project's own chart gave 40 errors, "invalid
@@ -551,11 +552,9 @@ func walkManifests(dir string, file func(path string, d fs.DirEntry), kustomizat
 		fail(dir, unwrapPathError(err))
 		return false
 	}
-	for _, e := range entries {
-		if e.Name() == chartFile && !e.IsDir() {
-			fail(dir, errChart(dir))
-			return true
-		}
+	if slices.ContainsFunc(entries, func(e fs.DirEntry) bool { return e.Name() == chartFile && !e.IsDir() }) {
+		fail(dir, errChart("a Helm chart ("+chartFile+"), not manifests", dir))
+		return true
 	}
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())

@@ -286,6 +286,13 @@ func TestLoad(t *testing.T) {
 					}
 				}
 			}
+			// Scan notes a document that is no object instead of failing on it: the error must
+			// be ErrNotAnObject exactly when it says so, and no other error may be.
+			for _, err := range errs {
+				if says := strings.Contains(err.Error(), "(neither apiVersion nor kind)"); errors.Is(err, ErrNotAnObject) != says {
+					t.Errorf("errors.Is(%v, ErrNotAnObject) = %v", err, !says)
+				}
+			}
 			if strings.Contains(fmt.Sprint(tc.errs), "no manifest files") {
 				for _, err := range errs {
 					if !errors.Is(err, ErrNoManifests) {

@@ -72,7 +72,7 @@ type Options struct {
 
 func (o *Options) bind(fs *flag.FlagSet) {
 	paths := (*stringList)(&o.Paths)
-	fs.Var(paths, "f", "A manifest file or directory (recursive; a Helm chart in it, or its templates named, is named and not read: scan what it renders), or - for standard input; repeatable")
+	fs.Var(paths, "f", "A manifest file or directory (recursive; a Helm chart, or its templates, is named and not read: scan what it renders), or - for standard input; repeatable")
 	fs.Var(paths, "filename", "Same as -f")
 	fs.StringVar(&o.ProfileFile, "profile", "", "A ComplianceProfile YAML file (default: every built-in check at its default severity)")
 	fs.Var((*stringList)(&o.ExceptionFiles), "exceptions", "A file or directory of ControlException YAML; repeatable")
