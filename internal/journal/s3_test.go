@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // versityGW starts a real S3-compatible server (versitygw, posix backend with versioning, so
@@ -60,18 +62,9 @@ func versityGW(t *testing.T) string {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logFile.Name())
-			t.Fatalf("versitygw did not listen on %s: %v\n%s", addr, err, log)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := testenv.WaitListening(addr, 30*time.Second); err != nil {
+		log, _ := os.ReadFile(logFile.Name())
+		t.Fatalf("versitygw: %v\n%s", err, log)
 	}
 	return "http://" + addr
 }

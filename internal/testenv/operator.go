@@ -48,7 +48,7 @@ type Operator struct {
 
 // StartOperator builds a manager on cfg (the identity the operator runs as), registers what
 // opts.Setup registers, starts it and waits until its cache has synced (and its metrics endpoint
-// answers, when it serves one).
+// listens, when it serves one).
 func StartOperator(cfg *rest.Config, opts OperatorOptions) (*Operator, error) {
 	o := &Operator{done: make(chan error, 1)}
 	mo := ctrl.Options{
@@ -63,7 +63,7 @@ func StartOperator(cfg *rest.Config, opts OperatorOptions) (*Operator, error) {
 			return nil, err
 		}
 		mo.Metrics.BindAddress = fmt.Sprintf("127.0.0.1:%d", port)
-		o.MetricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+		o.MetricsURL = "http://" + mo.Metrics.BindAddress + "/metrics"
 	}
 	if w := opts.Webhooks; w != nil {
 		mo.WebhookServer = ctrlwebhook.NewServer(ctrlwebhook.Options{
@@ -93,12 +93,11 @@ func StartOperator(cfg *rest.Config, opts OperatorOptions) (*Operator, error) {
 	}
 	// The metrics server listens once its own runnable starts, beside the caches: wait for it,
 	// so that a test's first scrape is not refused.
-	for deadline := time.Now().Add(30 * time.Second); o.MetricsURL != "" && !listens(o.MetricsURL); {
-		if time.Now().After(deadline) {
+	if opts.Metrics {
+		if err := WaitListening(mo.Metrics.BindAddress, 30*time.Second); err != nil {
 			cancel()
-			return nil, errors.Join(fmt.Errorf("the operator's metrics endpoint %s did not listen", o.MetricsURL), <-o.done)
+			return nil, errors.Join(fmt.Errorf("the operator's metrics endpoint: %w", err), <-o.done)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	return o, nil
 }

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -203,8 +202,10 @@ type ManagerProcess struct {
 	cmd        *exec.Cmd
 	MetricsURL string
 	ProbeURL   string
-	output     *syncBuffer
-	done       chan error
+	// metricsAddr is the metrics endpoint's host and port (WaitReady).
+	metricsAddr string
+	output      *syncBuffer
+	done        chan error
 }
 
 // StartManager starts the operator binary with a kubeconfig, plain-HTTP metrics and probes on
@@ -225,11 +226,12 @@ func StartManager(bin, kubeconfig string, extra ...string) (*ManagerProcess, err
 		"--log-format", "console",
 	}, extra...)
 	m := &ManagerProcess{
-		cmd:        exec.Command(bin, args...),
-		MetricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort),
-		ProbeURL:   fmt.Sprintf("http://127.0.0.1:%d", probePort),
-		output:     &syncBuffer{},
-		done:       make(chan error, 1),
+		cmd:         exec.Command(bin, args...),
+		MetricsURL:  fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort),
+		ProbeURL:    fmt.Sprintf("http://127.0.0.1:%d", probePort),
+		metricsAddr: fmt.Sprintf("127.0.0.1:%d", metricsPort),
+		output:      &syncBuffer{},
+		done:        make(chan error, 1),
 	}
 	m.cmd.Stdout, m.cmd.Stderr = m.output, m.output
 	if err := m.cmd.Start(); err != nil {
@@ -252,7 +254,7 @@ func (m *ManagerProcess) WaitReady(timeout time.Duration) error {
 			return fmt.Errorf("the manager exited: %v\n%s", err, m.Output())
 		default:
 		}
-		if answersOK(m.ProbeURL+"/readyz") && listens(m.MetricsURL) {
+		if answersOK(m.ProbeURL+"/readyz") && listening(m.metricsAddr) {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -271,18 +273,25 @@ func answersOK(target string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// listens reports whether the host and port of rawURL accept a TCP connection.
-func listens(rawURL string) bool {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return false
-	}
-	c, err := net.DialTimeout("tcp", u.Host, time.Second)
+// listening reports whether addr (host:port) accepts a TCP connection.
+func listening(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return false
 	}
 	c.Close()
 	return true
+}
+
+// WaitListening waits until addr (host:port) accepts a TCP connection: a server a test started
+// (a process, or a runnable of a manager) is serving once it does.
+func WaitListening(addr string, timeout time.Duration) error {
+	for deadline := time.Now().Add(timeout); !listening(addr); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nothing listens on %s after %s", addr, timeout)
+		}
+	}
+	return nil
 }
 
 // Pid is the process ID.
