@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,20 +10,25 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/webhook"
 )
@@ -288,6 +294,72 @@ func TestAuditAndUnselectedNamespacesAreLeftAlone(t *testing.T) {
 	if got := w.all(); got != "" {
 		t.Errorf("warnings in an unselected namespace: %q", got)
 	}
+}
+
+// TestANamespaceAppliedWithItsWorkloadsIsEnforced: one `kubectl apply` of a namespace and its
+// workloads creates the workloads a moment after the namespace, before the webhook's cache
+// holds it. The webhook must read the namespace from the API server then, not fail open and
+// admit a privileged workload into a namespace an enforcing profile selects.
+func TestANamespaceAppliedWithItsWorkloadsIsEnforced(t *testing.T) {
+	setup(t, "enforce-applied", v1alpha1.EnforcementEnforce)
+	k, w := newClient(t)
+	ctx := context.Background()
+	selected := map[string]string{"enforce-test": "enforce-applied"}
+
+	// Through the API server: the namespace, then at once the Deployment.
+	for i := range 5 {
+		ns := fmt.Sprintf("enforce-applied-%d", i)
+		if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: selected}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Create(ctx, deployment(ns, "agent", true)); !apierrors.IsForbidden(err) {
+			t.Errorf("a privileged Deployment created just after its namespace %s was admitted: %v (warnings %q)", ns, err, w.all())
+		}
+	}
+
+	// The same, with a cache that certainly lags: it holds everything but the namespace.
+	const ns = "enforce-applied-lagging"
+	if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: selected}}); err != nil {
+		t.Fatal(err)
+	}
+	kinds, err := inventory.AvailableKinds(k.RESTMapper())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lagging := namespaceLag{Reader: k}
+	v := &webhook.WorkloadValidator{Reader: lagging, APIReader: k, Gatherer: &inventory.Gatherer{Reader: lagging, Kinds: kinds},
+		Catalogue: checks.Catalogue(), AdminNamespace: adminNamespace, Clock: clock.RealClock{}}
+	d := deployment(ns, "agent", true)
+	d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"} // as the API server sends it
+	raw, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		Operation: admissionv1.Create, Namespace: ns, Name: "agent",
+		Kind:   metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"},
+		Object: runtime.RawExtension{Raw: raw},
+	}}
+	if resp := v.Handle(ctx, req); resp.Allowed {
+		t.Errorf("with the namespace missing from the cache, a privileged Deployment was admitted (warnings %q)", resp.Warnings)
+	}
+	// Without an API reader there is nothing to ask: the webhook fails open and says why.
+	v.APIReader = nil
+	resp := v.Handle(ctx, req)
+	if !resp.Allowed || !strings.Contains(strings.Join(resp.Warnings, "\n"), "could not judge this object and admitted it: reading namespace "+ns) {
+		t.Errorf("with no API reader and the namespace missing from the cache: want admitted with a warning naming the namespace, got allowed=%v warnings %q",
+			resp.Allowed, resp.Warnings)
+	}
+}
+
+// namespaceLag reads like a cache that has not yet seen any namespace.
+type namespaceLag struct{ client.Reader }
+
+func (r namespaceLag) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if _, ok := obj.(*corev1.Namespace); ok {
+		return apierrors.NewNotFound(corev1.Resource("namespaces"), key.Name)
+	}
+	return r.Reader.Get(ctx, key, obj, opts...)
 }
 
 // TestControllerPodsAreJudgedThroughTheirControllerOnlyWhenItExplainsThem: a Pod (or

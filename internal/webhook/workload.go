@@ -42,8 +42,9 @@ const maxWarnings = 10
 type WorkloadValidator struct {
 	// Reader reads profiles, namespaces, exceptions and the namespace's objects (the cache).
 	Reader client.Reader
-	// APIReader reads a controller the cache does not hold yet (a ReplicaSet created a moment
-	// before its first Pod) straight from the API server; nil reads only the cache.
+	// APIReader reads a namespace or a controller the cache does not hold yet (a namespace
+	// applied together with its workloads, a ReplicaSet created a moment before its first Pod)
+	// straight from the API server; nil reads only the cache.
 	APIReader client.Reader
 	// Gatherer reads the objects around the workload, for cross-object checks.
 	Gatherer *inventory.Gatherer
@@ -127,9 +128,9 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 	if err := v.Reader.List(ctx, profiles); err != nil {
 		return nil, fmt.Errorf("listing profiles: %w", err)
 	}
-	ns := &corev1.Namespace{}
-	if err := v.Reader.Get(ctx, types.NamespacedName{Name: obj.Namespace}, ns); err != nil {
-		return nil, fmt.Errorf("reading namespace %s: %w", obj.Namespace, err)
+	ns, err := v.namespace(ctx, obj.Namespace)
+	if err != nil {
+		return nil, err
 	}
 	var enforcing []*v1alpha1.ComplianceProfile
 	for i := range profiles.Items {
@@ -231,6 +232,23 @@ func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 	return true
 }
 
+// namespace reads the namespace from the cache or, when the cache does not hold it yet (a
+// namespace created a moment before the workload, as one `kubectl apply` of both does), from
+// the API server: the API server admits nothing into a namespace that does not exist, so a
+// namespace missing from the cache is one it has not caught up with, and failing open on it
+// would admit the workload unjudged.
+func (v *WorkloadValidator) namespace(ctx context.Context, name string) (*corev1.Namespace, error) {
+	ns := &corev1.Namespace{}
+	err := v.Reader.Get(ctx, types.NamespacedName{Name: name}, ns)
+	if apierrors.IsNotFound(err) && v.APIReader != nil {
+		err = v.APIReader.Get(ctx, types.NamespacedName{Name: name}, ns)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading namespace %s: %w", name, err)
+	}
+	return ns, nil
+}
+
 // missingController reads the controller obj's reference names from the API server when the
 // cache does not hold it with that UID (the cache lags the controller that just created it). It
 // returns nil when the cache has it, obj names no built-in controller, or it does not exist.
@@ -279,8 +297,6 @@ func firstSentence(s string) string {
 	return strings.TrimSuffix(s, ".")
 }
 
-// Setup serves the webhook from the manager's webhook server and adds a readiness check that
-// passes once the server is serving.
 // Option configures the webhook.
 type Option func(*WorkloadValidator)
 
@@ -290,6 +306,8 @@ func WithApproval(approval *admissionpolicy.Verifier) Option {
 	return func(v *WorkloadValidator) { v.Approval = approval }
 }
 
+// Setup serves the webhook from the manager's webhook server and adds a readiness check that
+// passes once the server is serving.
 func Setup(mgr ctrl.Manager, adminNamespace string, opts ...Option) error {
 	kinds, err := inventory.AvailableKinds(mgr.GetRESTMapper())
 	if err != nil {
