@@ -215,6 +215,40 @@ func TestExceptionStates(t *testing.T) {
 	}
 }
 
+// TestAnExceptionInANamespaceTheCacheLacksIsJudgedUnderItsProfiles: one `kubectl apply` of a
+// namespace and its exceptions can reach the exception controller before its cache holds the
+// namespace. The exception is judged under the profiles that select the namespace as the API
+// server has it, not as in no namespace ("No ComplianceProfile it applies to assesses
+// namespace ...") until the hourly re-check.
+func TestAnExceptionInANamespaceTheCacheLacksIsJudgedUnderItsProfiles(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "exc-lag", map[string]string{"exclag": "true"})
+	selecting := createProfile(t, "exclag", "exclag", nil)
+	other := createProfile(t, "exclag-other", "exclag-other", nil)
+	ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Name: "waiver", Namespace: "exc-lag"}}
+	r := &ControlExceptionReconciler{Client: testenv.NamespaceLag{Client: k8s}, APIReader: k8s, AdminNamespace: adminNamespace}
+	got, err := r.assessing(ctx, ex, []v1alpha1.ComplianceProfile{*other, *selecting})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Name != selecting.Name {
+		t.Errorf("profiles assessing the exception's namespace, which the cache lacks: got %v, want [%s]", profileNames(got), selecting.Name)
+	}
+	// The cache really lacks it: with nothing else to ask, no profile assesses it.
+	r.APIReader = nil
+	if got, err := r.assessing(ctx, ex, []v1alpha1.ComplianceProfile{*other, *selecting}); err != nil || len(got) != 0 {
+		t.Errorf("with no API reader: got %v, %v; want no profile", profileNames(got), err)
+	}
+}
+
+func profileNames(ps []v1alpha1.ComplianceProfile) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
 // TestReportsAreRestored shows that a report edited or deleted by hand comes back as the
 // operator last evaluated it.
 func TestReportsAreRestored(t *testing.T) {

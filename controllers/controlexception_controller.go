@@ -42,6 +42,9 @@ type ControlExceptionReconciler struct {
 	Recorder       events.EventRecorder
 	// Approval says whether approvals can be trusted.
 	Approval *admissionpolicy.Verifier
+	// APIReader reads a namespace the cache does not hold yet (one applied together with its
+	// exceptions) from the API server; nil reads only the cache.
+	APIReader client.Reader
 
 	state  *state
 	alerts *alert.Dispatcher
@@ -154,7 +157,14 @@ func (r *ControlExceptionReconciler) assessing(ctx context.Context, ex *v1alpha1
 		return profiles, nil
 	}
 	ns := &corev1.Namespace{}
-	if err := r.Get(ctx, types.NamespacedName{Name: ex.Namespace}, ns); err != nil {
+	err := r.Get(ctx, types.NamespacedName{Name: ex.Namespace}, ns)
+	if apierrors.IsNotFound(err) && r.APIReader != nil {
+		// The API server admits no exception into a namespace that does not exist: the cache
+		// has not caught up with it yet. Judged now as in no namespace, the exception would
+		// say no profile assesses it until something judged it again (the hourly re-check).
+		err = r.APIReader.Get(ctx, types.NamespacedName{Name: ex.Namespace}, ns)
+	}
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}

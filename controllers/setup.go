@@ -94,6 +94,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	exceptions := &ControlExceptionReconciler{
 		Client: mgr.GetClient(), Catalogue: catalogue, AdminNamespace: opts.AdminNamespace,
 		Clock: opts.Clock, Recorder: recorder, state: st, alerts: dispatcher, Approval: opts.Approval,
+		APIReader: mgr.GetAPIReader(),
 	}
 	profiles := &ComplianceProfileReconciler{
 		Client:                  mgr.GetClient(),

@@ -326,7 +326,7 @@ func TestANamespaceAppliedWithItsWorkloadsIsEnforced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lagging := namespaceLag{Reader: k}
+	lagging := testenv.NamespaceLag{Client: k}
 	v := &webhook.WorkloadValidator{Reader: lagging, APIReader: k, Gatherer: &inventory.Gatherer{Reader: lagging, Kinds: kinds},
 		Catalogue: checks.Catalogue(), AdminNamespace: adminNamespace, Clock: clock.RealClock{}}
 	d := deployment(ns, "agent", true)
@@ -350,16 +350,6 @@ func TestANamespaceAppliedWithItsWorkloadsIsEnforced(t *testing.T) {
 		t.Errorf("with no API reader and the namespace missing from the cache: want admitted with a warning naming the namespace, got allowed=%v warnings %q",
 			resp.Allowed, resp.Warnings)
 	}
-}
-
-// namespaceLag reads like a cache that has not yet seen any namespace.
-type namespaceLag struct{ client.Reader }
-
-func (r namespaceLag) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	if _, ok := obj.(*corev1.Namespace); ok {
-		return apierrors.NewNotFound(corev1.Resource("namespaces"), key.Name)
-	}
-	return r.Reader.Get(ctx, key, obj, opts...)
 }
 
 // TestControllerPodsAreJudgedThroughTheirControllerOnlyWhenItExplainsThem: a Pod (or
