@@ -391,6 +391,10 @@ func TestControllerPodsAreJudgedThroughTheirControllerOnlyWhenItExplainsThem(t *
 			why: "not explained by ReplicaSet agent-5d8's template: container app's securityContext differs from the template's"},
 		"a ReplicaSet that does not exist": {owner: metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "agent-gone",
 			UID: "11111111-1111-1111-1111-111111111111", Controller: &yes}, why: "its controller ReplicaSet agent-gone does not exist"},
+		// Not a name any object can have: reading it fails otherwise than not found, and the
+		// webhook must not fail open on an error a tenant can cause at will.
+		"a ReplicaSet with a name no object can have": {owner: metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "agent-5d8/status",
+			UID: "11111111-1111-1111-1111-111111111111", Controller: &yes}, why: "its controller ReplicaSet agent-5d8/status does not exist"},
 		"the real ReplicaSet's name with another UID": {owner: metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name,
 			UID: "11111111-1111-1111-1111-111111111111", Controller: &yes}, why: "its controller reference names ReplicaSet agent-5d8 with UID"},
 	}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -264,6 +265,12 @@ func (v *WorkloadValidator) missingController(ctx context.Context, obj *engine.O
 	}
 	k, ok := inventory.ByKind(ref.Kind)
 	if !ok {
+		return nil, nil
+	}
+	if len(validation.IsDNS1123Subdomain(ref.Name)) > 0 {
+		// No controller can have this name (the API server does not check the names owner
+		// references give). Asked for it, the API reader fails otherwise than not found, and
+		// the webhook would fail open on an error the object's author chose.
 		return nil, nil
 	}
 	owner := k.New()
