@@ -4,13 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -38,7 +43,14 @@ var (
 	approver client.Client
 	cfg      *rest.Config
 	scheme   *runtime.Scheme
+	// webhooks says where the operator's webhook server listens and the CA it serves under.
+	webhooks *envtest.WebhookInstallOptions
+	// unreadableCalls counts the requests served at unreadablePath.
+	unreadableCalls atomic.Int64
 )
+
+// unreadablePath serves a webhook that cannot read any namespace, so it can judge nothing.
+const unreadablePath = "/validate-workloads-unreadable"
 
 const adminNamespace = engine.DefaultAdminNamespace
 
@@ -58,6 +70,7 @@ func run(m *testing.M) (int, error) {
 	defer func() { _ = env.Stop() }()
 	cfg = c
 	scheme = testenv.Scheme()
+	webhooks = &env.WebhookInstallOptions
 	// The operator's admission policies, so that the webhook trusts approvals.
 	approval := admissionpolicy.NewVerifier()
 	ctx := context.Background()
@@ -69,7 +82,22 @@ func run(m *testing.M) (int, error) {
 			if err := admissionpolicy.Setup(ctx, mgr, admissionpolicy.Manage, approval); err != nil {
 				return err
 			}
-			return webhook.Setup(mgr, adminNamespace, webhook.WithApproval(approval))
+			if err := webhook.Setup(mgr, adminNamespace, webhook.WithApproval(approval)); err != nil {
+				return err
+			}
+			kinds, err := inventory.AvailableKinds(mgr.GetRESTMapper())
+			if err != nil {
+				return err
+			}
+			unreadable := &webhook.WorkloadValidator{Reader: testenv.NamespaceLag{Client: mgr.GetClient()},
+				Gatherer: &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds}, Catalogue: checks.Catalogue(),
+				AdminNamespace: adminNamespace, Clock: clock.RealClock{}}
+			serve := webhook.Handler(unreadable)
+			mgr.GetWebhookServer().Register(unreadablePath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				unreadableCalls.Add(1)
+				serve.ServeHTTP(w, r)
+			}))
+			return nil
 		},
 	})
 	if err != nil {
@@ -343,12 +371,74 @@ func TestANamespaceAppliedWithItsWorkloadsIsEnforced(t *testing.T) {
 	if resp := v.Handle(ctx, req); resp.Allowed {
 		t.Errorf("with the namespace missing from the cache, a privileged Deployment was admitted (warnings %q)", resp.Warnings)
 	}
-	// Without an API reader there is nothing to ask: the webhook fails open and says why.
+	// Without an API reader there is nothing to ask: the webhook says it could not judge the
+	// object (Handler turns that into an HTTP 500; TestTheFailurePolicyDecidesWhatCouldNotBeJudged).
 	v.APIReader = nil
 	resp := v.Handle(ctx, req)
-	if !resp.Allowed || !strings.Contains(strings.Join(resp.Warnings, "\n"), "could not judge this object and admitted it: reading namespace "+ns) {
-		t.Errorf("with no API reader and the namespace missing from the cache: want admitted with a warning naming the namespace, got allowed=%v warnings %q",
-			resp.Allowed, resp.Warnings)
+	want := "soc2-operator could not judge Deployment " + ns + "/agent: reading namespace " + ns
+	if resp.Allowed || resp.Result == nil || resp.Result.Code != http.StatusInternalServerError || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("with no API reader and the namespace missing from the cache: want an internal error saying %q, got allowed=%v result %+v",
+			want, resp.Allowed, resp.Result)
+	}
+}
+
+// TestTheFailurePolicyDecidesWhatCouldNotBeJudged: when the webhook cannot read what it needs to
+// judge a workload, the API server applies the webhook configuration's failurePolicy, as when
+// the operator is unreachable: under Fail (a hard gate) nothing is admitted unjudged, under
+// Ignore the workload is admitted. The webhook served here at unreadablePath cannot read any
+// namespace.
+func TestTheFailurePolicyDecidesWhatCouldNotBeJudged(t *testing.T) {
+	k, _ := newClient(t)
+	ctx := context.Background()
+	for _, policy := range []admissionregistrationv1.FailurePolicyType{admissionregistrationv1.Ignore, admissionregistrationv1.Fail} {
+		ns := "unreadable-" + strings.ToLower(string(policy))
+		if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"unreadable": ns}}}); err != nil {
+			t.Fatal(err)
+		}
+		url := fmt.Sprintf("https://%s%s", net.JoinHostPort(webhooks.LocalServingHost, strconv.Itoa(webhooks.LocalServingPort)), unreadablePath)
+		none, equivalent := admissionregistrationv1.SideEffectClassNone, admissionregistrationv1.Equivalent
+		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{
+			ObjectMeta: metav1.ObjectMeta{Name: ns},
+			Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+				Name:         ns + ".compliance.soc2-operator.io",
+				ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: webhooks.LocalServingCAData},
+				Rules: []admissionregistrationv1.RuleWithOperations{{
+					Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+					Rule:       admissionregistrationv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}, Resources: []string{"deployments"}},
+				}},
+				NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"unreadable": ns}},
+				FailurePolicy:           &policy,
+				MatchPolicy:             &equivalent,
+				SideEffects:             &none,
+				AdmissionReviewVersions: []string{"v1"},
+			}},
+		}
+		if err := k.Create(ctx, vwc); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k.Delete(ctx, vwc) })
+	}
+
+	// The API server picks a new configuration up within moments: until a Deployment is
+	// refused under Fail, it may not call the webhook at all.
+	var err error
+	deadline := time.Now().Add(20 * time.Second)
+	for err = nil; err == nil && time.Now().Before(deadline); {
+		if err = k.Create(ctx, deployment("unreadable-fail", "web", false), client.DryRunAll); err == nil {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "soc2-operator could not judge Deployment unreadable-fail/web: reading namespace unreadable-fail") {
+		t.Fatalf("under failurePolicy Fail, a Deployment the webhook could not judge: want refused with the webhook's reason, got %v", err)
+	}
+
+	// Under Ignore it is admitted, after the webhook was asked and could not judge it.
+	before := unreadableCalls.Load()
+	if err := k.Create(ctx, deployment("unreadable-ignore", "web", true)); err != nil {
+		t.Errorf("under failurePolicy Ignore, a Deployment the webhook could not judge was refused: %v", err)
+	}
+	if unreadableCalls.Load() == before {
+		t.Errorf("the webhook was not asked about the Deployment in unreadable-ignore (its configuration is not in force), so the test shows nothing")
 	}
 }
 

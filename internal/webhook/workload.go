@@ -4,7 +4,9 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -97,10 +99,10 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 
 	verdicts, err := v.judge(ctx, obj)
 	if err != nil {
-		// Fail open, as the webhook's failurePolicy (Ignore) would if it could not be reached:
-		// the reports still show the failures.
-		log.Error(err, "Unable to judge the workload; admitting it")
-		return admission.Allowed("").WithWarnings("soc2-operator could not judge this object and admitted it: " + err.Error())
+		// Served by Handler, this is an HTTP 500, so the webhook's failurePolicy decides, as it
+		// does when the operator cannot be reached: Ignore admits, Fail denies.
+		log.Error(err, "Unable to judge the workload; the webhook's failurePolicy decides")
+		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("soc2-operator could not judge %s %s/%s: %w", obj.Kind, obj.Namespace, obj.Name, err))
 	}
 	var denials, warnings []string
 	for _, vd := range verdicts {
@@ -331,6 +333,45 @@ func Setup(mgr ctrl.Manager, adminNamespace string, opts ...Option) error {
 	for _, o := range opts {
 		o(v)
 	}
-	mgr.GetWebhookServer().Register(Path, &admission.Webhook{Handler: v})
+	mgr.GetWebhookServer().Register(Path, Handler(v))
 	return mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker())
 }
+
+// Handler serves v's answers to the API server. An answer that says the webhook could not
+// judge the object (an error reading what it needs, or a panic: code 500) goes back as an HTTP
+// 500, not as a denial or an admission, so that the webhook configuration's failurePolicy
+// decides, as when the operator is unreachable: Ignore admits (the API server records the
+// failure in the request's audit annotations), Fail denies.
+func Handler(v *WorkloadValidator) http.Handler {
+	return failurePolicyDecides{webhook: &admission.Webhook{Handler: v}}
+}
+
+type failurePolicyDecides struct{ webhook http.Handler }
+
+func (h failurePolicyDecides) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	out := &bufferedResponse{header: w.Header()}
+	h.webhook.ServeHTTP(out, r)
+	var review admissionv1.AdmissionReview
+	if out.code == 0 || out.code == http.StatusOK {
+		if err := json.Unmarshal(out.body.Bytes(), &review); err == nil && review.Response != nil && !review.Response.Allowed &&
+			review.Response.Result != nil && review.Response.Result.Code == http.StatusInternalServerError {
+			http.Error(w, review.Response.Result.Message, http.StatusInternalServerError)
+			return
+		}
+	}
+	if out.code != 0 {
+		w.WriteHeader(out.code)
+	}
+	_, _ = w.Write(out.body.Bytes())
+}
+
+// bufferedResponse keeps what a handler writes until it is known what to send.
+type bufferedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
