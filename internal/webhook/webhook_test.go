@@ -1,11 +1,13 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -376,10 +378,52 @@ func TestANamespaceAppliedWithItsWorkloadsIsEnforced(t *testing.T) {
 	v.APIReader = nil
 	resp := v.Handle(ctx, req)
 	want := "soc2-operator could not judge Deployment " + ns + "/agent: reading namespace " + ns
-	if resp.Allowed || resp.Result == nil || resp.Result.Code != http.StatusInternalServerError || !strings.Contains(resp.Result.Message, want) {
-		t.Errorf("with no API reader and the namespace missing from the cache: want an internal error saying %q, got allowed=%v result %+v",
+	if resp.Allowed || resp.Result == nil || resp.Result.Code != http.StatusServiceUnavailable || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("with no API reader and the namespace missing from the cache: want unavailable, saying %q, got allowed=%v result %+v",
 			want, resp.Allowed, resp.Result)
 	}
+}
+
+// TestAPanicIsADenial: only an error reading what the webhook needs goes to the failurePolicy;
+// a panic (which the object may have caused) is answered, as controller-runtime answers it, by
+// a denial, so that under Ignore it is not admitted unjudged.
+func TestAPanicIsADenial(t *testing.T) {
+	v := &webhook.WorkloadValidator{Reader: panicking{}, Catalogue: checks.Catalogue(), AdminNamespace: adminNamespace, Clock: clock.RealClock{}}
+	srv := httptest.NewServer(webhook.Handler(v))
+	defer srv.Close()
+	d := deployment("anywhere", "agent", true)
+	d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	review, err := json.Marshal(admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{UID: "1", Operation: admissionv1.Create, Namespace: "anywhere", Name: "agent",
+			Kind: metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, Object: runtime.RawExtension{Raw: raw}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(review))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var answer admissionv1.AdmissionReview
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("a panic: want an answer (HTTP 200), got HTTP %d (%v)", resp.StatusCode, err)
+	}
+	if answer.Response == nil || answer.Response.Allowed || answer.Response.Result == nil || !strings.Contains(answer.Response.Result.Message, "panic") {
+		t.Errorf("a panic: want a denial that says so, got %+v", answer.Response)
+	}
+}
+
+// panicking panics on every read.
+type panicking struct{ client.Reader }
+
+func (panicking) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	panic("the reader broke")
 }
 
 // TestTheFailurePolicyDecidesWhatCouldNotBeJudged: when the webhook cannot read what it needs to

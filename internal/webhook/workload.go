@@ -102,7 +102,7 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		// Served by Handler, this is an HTTP 500, so the webhook's failurePolicy decides, as it
 		// does when the operator cannot be reached: Ignore admits, Fail denies.
 		log.Error(err, "Unable to judge the workload; the webhook's failurePolicy decides")
-		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("soc2-operator could not judge %s %s/%s: %w", obj.Kind, obj.Namespace, obj.Name, err))
+		return admission.Errored(http.StatusServiceUnavailable, fmt.Errorf("soc2-operator could not judge %s %s/%s: %w", obj.Kind, obj.Namespace, obj.Name, err))
 	}
 	var denials, warnings []string
 	for _, vd := range verdicts {
@@ -337,11 +337,12 @@ func Setup(mgr ctrl.Manager, adminNamespace string, opts ...Option) error {
 	return mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker())
 }
 
-// Handler serves v's answers to the API server. An answer that says the webhook could not
-// judge the object (an error reading what it needs, or a panic: code 500) goes back as an HTTP
-// 500, not as a denial or an admission, so that the webhook configuration's failurePolicy
-// decides, as when the operator is unreachable: Ignore admits (the API server records the
-// failure in the request's audit annotations), Fail denies.
+// Handler serves v's answers to the API server. An answer that says the webhook could not read
+// what it needs to judge the object (code 503) goes back as an HTTP 500, not as a denial or an
+// admission, so that the webhook configuration's failurePolicy decides, as when the operator is
+// unreachable: Ignore admits (the API server records the failure in the request's audit
+// annotations), Fail denies. Any other error (a panic, an object that cannot be decoded:
+// something the object's author may have chosen) stays a denial.
 func Handler(v *WorkloadValidator) http.Handler {
 	return failurePolicyDecides{webhook: &admission.Webhook{Handler: v}}
 }
@@ -354,7 +355,8 @@ func (h failurePolicyDecides) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 	var review admissionv1.AdmissionReview
 	if out.code == 0 || out.code == http.StatusOK {
 		if err := json.Unmarshal(out.body.Bytes(), &review); err == nil && review.Response != nil && !review.Response.Allowed &&
-			review.Response.Result != nil && review.Response.Result.Code == http.StatusInternalServerError {
+			review.Response.Result != nil && review.Response.Result.Code == http.StatusServiceUnavailable {
+			// 500, not 503: the API server quotes a 500's body in its refusal, not a 503's.
 			http.Error(w, review.Response.Result.Message, http.StatusInternalServerError)
 			return
 		}
