@@ -247,6 +247,20 @@ func TestEnforceDeniesForgedOwnersAndDebugContainers(t *testing.T) {
 			t.Errorf("want a denial naming wl-privileged, got %v", err)
 		}
 	})
+	t.Run("an owner reference to a name no controller can have", func(t *testing.T) {
+		// The API server does not check the names owner references give; reading this one
+		// fails otherwise than not found, which the webhook once took for an error of its own
+		// and admitted the Pod with a warning.
+		owner := controllerRef(rs, "apps/v1", "ReplicaSet")
+		owner.Name = rs.Name + "/status"
+		err := tn.Client.Create(ctx, attackPod(tn.Namespace, "forged-name", &owner))
+		if err == nil {
+			t.Fatal("a privileged hostPID Pod whose owner reference names no possible controller was admitted")
+		}
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
+			t.Errorf("want a denial naming wl-privileged, got %v", err)
+		}
+	})
 	t.Run("a privileged ephemeral container", func(t *testing.T) {
 		err := addEphemeral(ctx, platform, pod, "debugger")
 		if err == nil {
