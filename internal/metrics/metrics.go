@@ -101,6 +101,14 @@ var (
 		Name: "soc2_operator_watchdog_runs_total",
 		Help: "Runs of the watchdog's tasks (staleness, orphans) by outcome (ok or error).",
 	}, []string{"task", "outcome"})
+
+	// AdmissionUnjudged counts the workloads the admission webhook could not judge (it could
+	// not read the profiles, the namespace or the objects around them), left to the webhook's
+	// failurePolicy: admitted unjudged under Ignore, refused under Fail.
+	AdmissionUnjudged = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "soc2_operator_admission_unjudged_total",
+		Help: "Workloads the admission webhook could not judge and left to its failurePolicy, by namespace.",
+	}, []string{"namespace"})
 )
 
 var registerOnce sync.Once
@@ -110,7 +118,7 @@ func Register() {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, NamespaceCompliant, EvaluationDuration,
 			Evaluations, LastEvaluation, ReportWrites, ReportsStale, ProfileReady, Exceptions,
-			AlertsTotal, ExceptionExpiry, WatchdogRuns)
+			AlertsTotal, ExceptionExpiry, WatchdogRuns, AdmissionUnjudged)
 	})
 }
 

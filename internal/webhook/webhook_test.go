@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -36,6 +37,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/webhook"
 )
@@ -484,6 +486,15 @@ func TestTheFailurePolicyDecidesWhatCouldNotBeJudged(t *testing.T) {
 	if unreadableCalls.Load() == before {
 		t.Errorf("the webhook was not asked about the Deployment in unreadable-ignore (its configuration is not in force), so the test shows nothing")
 	}
+	// What the webhook could not judge is counted, for the SOC2AdmissionUnjudged alert.
+	for _, ns := range []string{"unreadable-ignore", "unreadable-fail"} {
+		if n := unjudged(t, ns); n < 1 {
+			t.Errorf("soc2_operator_admission_unjudged_total{namespace=%q} = %v, want at least 1", ns, n)
+		}
+	}
+	if n := unjudged(t, "enforce-deny"); n != 0 {
+		t.Errorf("soc2_operator_admission_unjudged_total{namespace=\"enforce-deny\"} = %v, where everything was judged", n)
+	}
 }
 
 // TestControllerPodsAreJudgedThroughTheirControllerOnlyWhenItExplainsThem: a Pod (or
@@ -609,4 +620,14 @@ func TestARolloutCanScaleDownAnOldRevisionUnderEnforce(t *testing.T) {
 	if err := scale(0); err != nil {
 		t.Fatalf("scaling the old revision to zero was denied: %v", err)
 	}
+}
+
+// unjudged reads soc2_operator_admission_unjudged_total for the namespace.
+func unjudged(t *testing.T, namespace string) float64 {
+	t.Helper()
+	m := &dto.Metric{}
+	if err := metrics.AdmissionUnjudged.WithLabelValues(namespace).Write(m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
 	"github.com/soc2-operator/soc2-operator/internal/selection"
 )
 
@@ -102,6 +103,7 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		// Served by Handler, this is an HTTP 500, so the webhook's failurePolicy decides, as it
 		// does when the operator cannot be reached: Ignore admits, Fail denies.
 		log.Error(err, "Unable to judge the workload; the webhook's failurePolicy decides")
+		metrics.AdmissionUnjudged.WithLabelValues(obj.Namespace).Inc()
 		return admission.Errored(http.StatusServiceUnavailable, fmt.Errorf("soc2-operator could not judge %s %s/%s: %w", obj.Kind, obj.Namespace, obj.Name, err))
 	}
 	var denials, warnings []string
@@ -333,6 +335,7 @@ func Setup(mgr ctrl.Manager, adminNamespace string, opts ...Option) error {
 	for _, o := range opts {
 		o(v)
 	}
+	metrics.Register()
 	mgr.GetWebhookServer().Register(Path, Handler(v))
 	return mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker())
 }
