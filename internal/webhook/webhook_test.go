@@ -89,13 +89,10 @@ func run(m *testing.M) (int, error) {
 			if err := webhook.Setup(mgr, adminNamespace, webhook.WithApproval(approval)); err != nil {
 				return err
 			}
-			kinds, err := inventory.AvailableKinds(mgr.GetRESTMapper())
+			unreadable, err := validator(testenv.NamespaceLag{Client: mgr.GetClient()}, nil)
 			if err != nil {
 				return err
 			}
-			unreadable := &webhook.WorkloadValidator{Reader: testenv.NamespaceLag{Client: mgr.GetClient()},
-				Gatherer: &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds}, Catalogue: checks.Catalogue(),
-				AdminNamespace: adminNamespace, Clock: clock.RealClock{}}
 			serve := webhook.Handler(unreadable)
 			mgr.GetWebhookServer().Register(unreadablePath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				unreadableCalls.Add(1)
@@ -354,13 +351,10 @@ func TestANamespaceAppliedWithItsWorkloadsIsEnforced(t *testing.T) {
 	if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: selected}}); err != nil {
 		t.Fatal(err)
 	}
-	kinds, err := inventory.AvailableKinds(k.RESTMapper())
+	v, err := validator(testenv.NamespaceLag{Client: k}, k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lagging := testenv.NamespaceLag{Client: k}
-	v := &webhook.WorkloadValidator{Reader: lagging, APIReader: k, Gatherer: &inventory.Gatherer{Reader: lagging, Kinds: kinds},
-		Catalogue: checks.Catalogue(), AdminNamespace: adminNamespace, Clock: clock.RealClock{}}
 	d := deployment(ns, "agent", true)
 	d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"} // as the API server sends it
 	raw, err := json.Marshal(d)
@@ -620,6 +614,17 @@ func TestARolloutCanScaleDownAnOldRevisionUnderEnforce(t *testing.T) {
 	if err := scale(0); err != nil {
 		t.Fatalf("scaling the old revision to zero was denied: %v", err)
 	}
+}
+
+// validator is the webhook's validator reading through reader (and apiReader, if not nil), as
+// Setup makes it from the manager's cache and API reader.
+func validator(reader client.Client, apiReader client.Reader) (*webhook.WorkloadValidator, error) {
+	kinds, err := inventory.AvailableKinds(reader.RESTMapper())
+	if err != nil {
+		return nil, err
+	}
+	return &webhook.WorkloadValidator{Reader: reader, APIReader: apiReader, Gatherer: &inventory.Gatherer{Reader: reader, Kinds: kinds},
+		Catalogue: checks.Catalogue(), AdminNamespace: adminNamespace, Clock: clock.RealClock{}}, nil
 }
 
 // unjudged reads soc2_operator_admission_unjudged_total for the namespace.
