@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -129,4 +130,53 @@ func withControllerPods(objs []*engine.Object) ([]*engine.Object, int) {
 		made += 3
 	}
 	return out, made
+}
+
+// BenchmarkAdmissionBesideLargeConfigMaps is the admission webhook's evaluation of one
+// privileged Deployment in a namespace that also holds 50 ConfigMaps of about 1 MiB each (the
+// credential rules scan ConfigMaps): "every-object" judges the whole namespace, as the webhook
+// did, "only" judges the Deployment (Options.Only), as it does. A request that outlasts the
+// webhook's 5 s timeout is left to its failurePolicy, so a tenant must not be able to make one
+// cost seconds.
+func BenchmarkAdmissionBesideLargeConfigMaps(b *testing.B) {
+	const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_-:. \n"
+	random := rand.New(rand.NewPCG(1, 2))
+	var objs []*engine.Object
+	for i := range 50 {
+		data := map[string]string{}
+		for k := range 16 {
+			v := make([]byte, 64*1024)
+			for j := range v {
+				v[j] = chars[random.IntN(len(chars))]
+			}
+			data[fmt.Sprintf("key-%d", k)] = "password=" + string(v)
+		}
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("settings-%d", i), Namespace: "shop"}, Data: data}
+		objs = append(objs, engine.NewObject(cm, "v1", "ConfigMap"))
+	}
+	yes := true
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "shop"}}
+	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "app", Image: "app:1", SecurityContext: &corev1.SecurityContext{Privileged: &yes}}}
+	agent := engine.NewObject(d, "apps/v1", "Deployment")
+	objs = append(objs, agent)
+	plan := engine.Compile(checks.Catalogue(), nil)
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, bc := range []struct {
+		name string
+		only *engine.Object
+	}{{"every-object", nil}, {"only", agent}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				inv := engine.NewInventory(objs, true)
+				ev := plan.Evaluate(inv, nil, engine.Options{Now: now, SkipClusterScoped: true, Only: bc.only})
+				failed := false
+				for i := range ev.Results {
+					failed = failed || ev.Results[i].Object == agent && ev.Results[i].Check.ID == "wl-privileged" && ev.Results[i].Status == engine.StatusFail
+				}
+				if !failed {
+					b.Fatal("the privileged Deployment did not fail wl-privileged")
+				}
+			}
+		})
+	}
 }

@@ -720,3 +720,35 @@ func TestManifestOnlyChecksDoNotRunInTheOperator(t *testing.T) {
 		t.Errorf("operator (complete inventory): %d results, want none", n)
 	}
 }
+
+// TestOnlyJudgesOneObjectAndReadsTheOthers: Options.Only (the admission webhook's evaluation of
+// one workload) judges that object alone, while its cross-object checks still read the rest of
+// the inventory.
+func TestOnlyJudgesOneObjectAndReadsTheOthers(t *testing.T) {
+	hasPeer := &engine.Check{
+		ID: "test-has-peer", Title: "another Deployment beside it", Severity: v1alpha1.SeverityLow,
+		Criteria: []v1alpha1.Criterion{"A1.2"}, Targets: []string{engine.KindWorkload},
+		Evaluate: func(ctx *engine.Context, o *engine.Object) {
+			if len(ctx.Inventory.List(o.Namespace, "Deployment")) > 1 {
+				ctx.Pass("")
+				return
+			}
+			ctx.Fail("", "alone in its namespace")
+		},
+	}
+	judged := deployment("shop", "web", nil, "init")
+	objs := []*engine.Object{deployment("shop", "api", nil, "init"), judged, deployment("shop", "worker", nil, "init")}
+	plan := engine.Compile([]*engine.Check{privileged, hasPeer}, nil)
+	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now, KeepPassing: true, Only: judged})
+	var got []string
+	for _, r := range ev.Results {
+		got = append(got, fmt.Sprintf("%s %s %s", r.Check.ID, r.Object.Name, r.Status))
+	}
+	want := []string{"test-privileged web Fail", "test-privileged web Pass", "test-has-peer web Pass"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("results with Only web:\n got %q\nwant %q", got, want)
+	}
+	if all := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now, KeepPassing: true}); len(all.Results) != 3*len(want) {
+		t.Errorf("without Only, want every Deployment judged (%d results), got %d", 3*len(want), len(all.Results))
+	}
+}

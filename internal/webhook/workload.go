@@ -193,7 +193,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 			min = v1alpha1.SeverityHigh
 		}
 		ev := plan.Evaluate(inv, exs, engine.Options{Now: v.Clock.Now(), AdminNamespace: v.AdminNamespace, SkipClusterScoped: true,
-			Approval: trust, ApprovalProblem: why})
+			Approval: trust, ApprovalProblem: why, Only: obj})
 		vd := verdict{profile: p.Name, mode: p.Spec.Enforcement.Mode}
 		for i := range ev.Results {
 			r := &ev.Results[i]
