@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +271,57 @@ func TestEnforceDeniesForgedOwnersAndDebugContainers(t *testing.T) {
 			t.Errorf("want a denial naming container debugger, got %v", err)
 		}
 	})
+}
+
+// TestLargeConfigMapsCannotTimeTheWebhookOut: the webhook judged every object in the namespace
+// of the workload it was asked about, so a tenant's large ConfigMaps (which the credential rules
+// scan) made every request slow. Past the webhook's 5 s timeout the API server applies the
+// failurePolicy, Ignore by default: with 150 ConfigMaps of about 1 MiB, a privileged
+// Deployment was admitted under Enforce after 5.0 s. It must be denied (in 14 ms here: the
+// test asserts the denial, which the timeout alone decides, not a time).
+//
+// A scale test (150 MiB through the API server): make test-scale runs it, make test skips it
+// (-short).
+func TestLargeConfigMapsCannotTimeTheWebhookOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a scale test (150 ConfigMaps of about 1 MiB): make test-scale runs it, make test skips it (-short)")
+	}
+	ctx := context.Background()
+	tn := newTenant(t, "enforce-large-configmaps", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Enforcement = &v1alpha1.Enforcement{Mode: v1alpha1.EnforcementEnforce}
+	})
+	deny := func() error {
+		err := tn.Client.Create(ctx, privilegedDeployment(tn.Namespace, "agent"), client.DryRunAll)
+		if err == nil {
+			return errors.New("a privileged Deployment was admitted")
+		}
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
+			return fmt.Errorf("want a denial naming wl-privileged, got %w", err)
+		}
+		return nil
+	}
+	testenv.Eventually(t, 30*time.Second, "Enforce in effect", deny)
+	const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_-:. \n"
+	random := rand.New(rand.NewPCG(1, 2))
+	for i := range 150 {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("settings-%d", i), Namespace: tn.Namespace}, Data: map[string]string{}}
+		for k := range 15 { // 15 values of 64 KiB: under the API server's 1 MiB limit on a ConfigMap
+			v := make([]byte, 64<<10)
+			for j := range v {
+				v[j] = chars[random.IntN(len(chars))]
+			}
+			cm.Data[fmt.Sprintf("key-%d", k)] = "password=" + string(v)
+		}
+		if err := tn.Client.Create(ctx, cm); err != nil {
+			t.Fatalf("creating ConfigMap %s as the tenant: %v", cm.Name, err)
+		}
+	}
+	start := time.Now()
+	err := deny()
+	t.Logf("the webhook's answer beside 150 ConfigMaps of about 1 MiB came after %v", time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		t.Error(err)
+	}
 }
 
 // hardenedDeployment passes every check of severity High and above.
