@@ -299,6 +299,56 @@ func TestEnforceHonoursExceptions(t *testing.T) {
 	}
 }
 
+// TestEnforceHonoursExceptionsOfTheOperatorsNamespace: an exception in the operator's namespace
+// that names the workload's namespace admits it too. The webhook reads only the exceptions of
+// the workload's namespace and of the operator's: no other can apply.
+func TestEnforceHonoursExceptionsOfTheOperatorsNamespace(t *testing.T) {
+	const ns = "enforce-admin-excepted"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	p := &v1alpha1.ComplianceProfile{}
+	if err := k.Get(ctx, client.ObjectKey{Name: ns}, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+	if err := k.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: adminNamespace}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "node-agent-privileged", Namespace: adminNamespace},
+		Spec: v1alpha1.ControlExceptionSpec{
+			Checks: []string{"wl-privileged"}, Match: v1alpha1.ResourceMatch{Namespaces: []string{ns}, Names: []string{"agent"}},
+			Reason: "The node agent needs the host's devices.", Owner: "platform@example.com",
+			Expires: metav1.NewTime(time.Now().Add(24 * time.Hour)),
+		},
+	}
+	if err := k.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k.Delete(ctx, ex) })
+	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if err = k.Create(ctx, deployment(ns, "agent", true), client.DryRunAll); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // the cache may not hold the approved exception yet
+	}
+	if err != nil {
+		t.Fatalf("a Deployment an approved exception in %s covers was denied: %v", adminNamespace, err)
+	}
+	if err := k.Create(ctx, deployment(ns, "other", true), client.DryRunAll); !apierrors.IsForbidden(err) {
+		t.Errorf("the exception covers only agent, but other was admitted: %v", err)
+	}
+}
+
 func TestWarnAdmitsWithWarnings(t *testing.T) {
 	setup(t, "enforce-warn", v1alpha1.EnforcementWarn)
 	k, w := newClient(t)

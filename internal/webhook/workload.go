@@ -179,7 +179,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 		// reference, an added or changed container, an ephemeral container) is judged here.
 		return nil, nil
 	}
-	exs, err := inventory.Exceptions(ctx, v.Reader)
+	exs, err := inventory.Exceptions(ctx, v.Reader, obj.Namespace, v.AdminNamespace)
 	if err != nil {
 		return nil, err
 	}
