@@ -8,12 +8,10 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -24,6 +22,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/selection"
 )
 
@@ -156,14 +155,9 @@ func (r *ControlExceptionReconciler) assessing(ctx context.Context, ex *v1alpha1
 	if ex.Namespace == r.AdminNamespace {
 		return profiles, nil
 	}
-	ns := &corev1.Namespace{}
-	err := r.Get(ctx, types.NamespacedName{Name: ex.Namespace}, ns)
-	if apierrors.IsNotFound(err) && r.APIReader != nil {
-		// The API server admits no exception into a namespace that does not exist: the cache
-		// has not caught up with it yet. Judged now as in no namespace, the exception would
-		// say no profile assesses it until something judged it again (the hourly re-check).
-		err = r.APIReader.Get(ctx, types.NamespacedName{Name: ex.Namespace}, ns)
-	}
+	// Through the API server when the cache lacks the namespace: judged as in no namespace, the
+	// exception would say no profile assesses it until the hourly re-check.
+	ns, err := inventory.Namespace(ctx, r.Client, r.APIReader, ex.Namespace)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil

@@ -139,20 +139,10 @@ func withControllerPods(objs []*engine.Object) ([]*engine.Object, int) {
 // webhook's 5 s timeout is left to its failurePolicy, so a tenant must not be able to make one
 // cost seconds.
 func BenchmarkAdmissionBesideLargeConfigMaps(b *testing.B) {
-	const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_-:. \n"
 	random := rand.New(rand.NewPCG(1, 2))
 	var objs []*engine.Object
 	for i := range 50 {
-		data := map[string]string{}
-		for k := range 16 {
-			v := make([]byte, 64*1024)
-			for j := range v {
-				v[j] = chars[random.IntN(len(chars))]
-			}
-			data[fmt.Sprintf("key-%d", k)] = "password=" + string(v)
-		}
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("settings-%d", i), Namespace: "shop"}, Data: data}
-		objs = append(objs, engine.NewObject(cm, "v1", "ConfigMap"))
+		objs = append(objs, engine.NewObject(testgen.LargeConfigMap("shop", fmt.Sprintf("settings-%d", i), random), "v1", "ConfigMap"))
 	}
 	yes := true
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "shop"}}

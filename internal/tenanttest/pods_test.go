@@ -21,6 +21,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
+	"github.com/soc2-operator/soc2-operator/internal/testgen"
 )
 
 // These tests model what the controller-manager does (envtest runs none): where a controller
@@ -301,17 +302,9 @@ func TestLargeConfigMapsCannotTimeTheWebhookOut(t *testing.T) {
 		return nil
 	}
 	testenv.Eventually(t, 30*time.Second, "Enforce in effect", deny)
-	const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_-:. \n"
 	random := rand.New(rand.NewPCG(1, 2))
 	for i := range 150 {
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("settings-%d", i), Namespace: tn.Namespace}, Data: map[string]string{}}
-		for k := range 15 { // 15 values of 64 KiB: under the API server's 1 MiB limit on a ConfigMap
-			v := make([]byte, 64<<10)
-			for j := range v {
-				v[j] = chars[random.IntN(len(chars))]
-			}
-			cm.Data[fmt.Sprintf("key-%d", k)] = "password=" + string(v)
-		}
+		cm := testgen.LargeConfigMap(tn.Namespace, fmt.Sprintf("settings-%d", i), random)
 		if err := tn.Client.Create(ctx, cm); err != nil {
 			t.Fatalf("creating ConfigMap %s as the tenant: %v", cm.Name, err)
 		}

@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -133,9 +132,9 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 	if err := v.Reader.List(ctx, profiles); err != nil {
 		return nil, fmt.Errorf("listing profiles: %w", err)
 	}
-	ns, err := v.namespace(ctx, obj.Namespace)
+	ns, err := inventory.Namespace(ctx, v.Reader, v.APIReader, obj.Namespace)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading namespace %s: %w", obj.Namespace, err)
 	}
 	var enforcing []*v1alpha1.ComplianceProfile
 	for i := range profiles.Items {
@@ -235,23 +234,6 @@ func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 		return false
 	}
 	return true
-}
-
-// namespace reads the namespace from the cache or, when the cache does not hold it yet (a
-// namespace created a moment before the workload, as one `kubectl apply` of both does), from
-// the API server: the API server admits nothing into a namespace that does not exist, so a
-// namespace missing from the cache is one it has not caught up with, and failing open on it
-// would admit the workload unjudged.
-func (v *WorkloadValidator) namespace(ctx context.Context, name string) (*corev1.Namespace, error) {
-	ns := &corev1.Namespace{}
-	err := v.Reader.Get(ctx, types.NamespacedName{Name: name}, ns)
-	if apierrors.IsNotFound(err) && v.APIReader != nil {
-		err = v.APIReader.Get(ctx, types.NamespacedName{Name: name}, ns)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading namespace %s: %w", name, err)
-	}
-	return ns, nil
 }
 
 // missingController reads the controller obj's reference names from the API server when the
