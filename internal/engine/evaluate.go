@@ -102,7 +102,11 @@ type Evaluation struct {
 
 // Evaluate runs the plan over the inventory and applies the exceptions.
 func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException, opts Options) *Evaluation {
-	b := p.newBuilder(exceptions, opts, len(inv.objects)*4)
+	judged := len(inv.objects)
+	if opts.Only != nil {
+		judged = 1
+	}
+	b := p.newBuilder(exceptions, opts, judged*4)
 	ctx := &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout}
 	for _, o := range inv.objects {
 		if opts.Only == nil || o == opts.Only {

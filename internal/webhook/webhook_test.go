@@ -24,6 +24,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -405,17 +406,7 @@ func TestANamespaceAppliedWithItsWorkloadsIsEnforced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := deployment(ns, "agent", true)
-	d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"} // as the API server sends it
-	raw, err := json.Marshal(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
-		Operation: admissionv1.Create, Namespace: ns, Name: "agent",
-		Kind:   metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"},
-		Object: runtime.RawExtension{Raw: raw},
-	}}
+	req := admission.Request{AdmissionRequest: *creating(t, ns, "agent")}
 	if resp := v.Handle(ctx, req); resp.Allowed {
 		t.Errorf("with the namespace missing from the cache, a privileged Deployment was admitted (warnings %q)", resp.Warnings)
 	}
@@ -437,16 +428,9 @@ func TestAPanicIsADenial(t *testing.T) {
 	v := &webhook.WorkloadValidator{Reader: panicking{}, Catalogue: checks.Catalogue(), AdminNamespace: adminNamespace, Clock: clock.RealClock{}}
 	srv := httptest.NewServer(webhook.Handler(v))
 	defer srv.Close()
-	d := deployment("anywhere", "agent", true)
-	d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}
-	raw, err := json.Marshal(d)
-	if err != nil {
-		t.Fatal(err)
-	}
 	review, err := json.Marshal(admissionv1.AdmissionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-		Request: &admissionv1.AdmissionRequest{UID: "1", Operation: admissionv1.Create, Namespace: "anywhere", Name: "agent",
-			Kind: metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, Object: runtime.RawExtension{Raw: raw}},
+		Request:  creating(t, "anywhere", "agent"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -463,6 +447,20 @@ func TestAPanicIsADenial(t *testing.T) {
 	if answer.Response == nil || answer.Response.Allowed || answer.Response.Result == nil || !strings.Contains(answer.Response.Result.Message, "panic") {
 		t.Errorf("a panic: want a denial that says so, got %+v", answer.Response)
 	}
+}
+
+// creating is the admission request the API server sends for the creation of a privileged
+// Deployment.
+func creating(t *testing.T, ns, name string) *admissionv1.AdmissionRequest {
+	t.Helper()
+	d := deployment(ns, name, true)
+	d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &admissionv1.AdmissionRequest{UID: types.UID("create-" + ns + "-" + name), Operation: admissionv1.Create, Namespace: ns, Name: name,
+		Kind: metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, Object: runtime.RawExtension{Raw: raw}}
 }
 
 // panicking panics on every read.
@@ -536,8 +534,15 @@ func TestTheFailurePolicyDecidesWhatCouldNotBeJudged(t *testing.T) {
 			t.Errorf("soc2_operator_admission_unjudged_total{namespace=%q} = %v, want at least 1", ns, n)
 		}
 	}
-	if n := unjudged(t, "enforce-deny"); n != 0 {
-		t.Errorf("soc2_operator_admission_unjudged_total{namespace=\"enforce-deny\"} = %v, where everything was judged", n)
+	// A workload the webhook judged is not counted.
+	if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "readable"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Create(ctx, deployment("readable", "web", true), client.DryRunAll); err != nil {
+		t.Fatalf("a Deployment in a namespace no profile selects was refused: %v", err)
+	}
+	if n := unjudged(t, "readable"); n != 0 {
+		t.Errorf("soc2_operator_admission_unjudged_total{namespace=\"readable\"} = %v, where the webhook judged the Deployment", n)
 	}
 }
 
