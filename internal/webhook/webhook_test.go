@@ -277,6 +277,26 @@ func TestEnforceHonoursExceptions(t *testing.T) {
 	if err := k.Create(ctx, deployment("enforce-excepted", "other", true)); !apierrors.IsForbidden(err) {
 		t.Errorf("the exception covers only agent, but other was admitted: %v", err)
 	}
+	// Its ReplicaSet and Pods are judged as agent is: the exception admits them too.
+	agent := &appsv1.Deployment{}
+	if err := k.Get(ctx, client.ObjectKey{Namespace: "enforce-excepted", Name: "agent"}, agent); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent-6f4", Namespace: agent.Namespace,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: agent.Name, UID: agent.UID, Controller: &yes}}},
+		Spec: appsv1.ReplicaSetSpec{Selector: agent.Spec.Selector, Template: agent.Spec.Template},
+	}
+	if err := k.Create(ctx, rs); err != nil {
+		t.Fatalf("the excepted Deployment's ReplicaSet was denied: %v", err)
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "agent-6f4-q8w2z", Namespace: agent.Namespace, Labels: rs.Spec.Template.Labels,
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
+		Spec: *rs.Spec.Template.Spec.DeepCopy()}
+	if err := k.Create(ctx, pod); err != nil {
+		t.Fatalf("a Pod of the excepted Deployment was denied: %v", err)
+	}
 
 	// A change to the exception voids its approval: agent is denied again.
 	if err := k.Get(ctx, client.ObjectKeyFromObject(ex), ex); err != nil {
@@ -608,6 +628,92 @@ func TestControllerPodsAreJudgedThroughTheirControllerOnlyWhenItExplainsThem(t *
 			}
 		})
 	}
+}
+
+// TestPodsOfAFailingControllerAreDeniedUnderEnforce: a Deployment admitted before its profile
+// enforced (or, under failurePolicy Ignore, while the operator could not be reached) fails
+// still. The Pods its ReplicaSet creates afterwards (scaled up through the scale subresource,
+// which the webhook is not asked about, or rescheduled off a drained node) are judged as the
+// Deployment is, as Pod Security admission would judge them: nothing new that fails starts.
+func TestPodsOfAFailingControllerAreDeniedUnderEnforce(t *testing.T) {
+	const ns = "enforce-existing"
+	setup(t, ns, v1alpha1.EnforcementWarn)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	yes := true
+	d := deployment(ns, "agent", true)
+	if err := k.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent-7c9", Namespace: ns,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}},
+		Spec: appsv1.ReplicaSetSpec{Selector: d.Spec.Selector, Template: d.Spec.Template},
+	}
+	if err := k.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	p := &v1alpha1.ComplianceProfile{}
+	if err := k.Get(ctx, client.ObjectKey{Name: ns}, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.Enforcement.Mode = v1alpha1.EnforcementEnforce
+	if err := k.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	waitEnforced(t, ns, v1alpha1.EnforcementEnforce)
+
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "agent-7c9-x2k4p", Namespace: ns, Labels: rs.Spec.Template.Labels,
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
+		Spec: *rs.Spec.Template.Spec.DeepCopy()}
+	err := k.Create(ctx, pod)
+	if !apierrors.IsForbidden(err) {
+		t.Fatalf("a privileged Pod of a Deployment admitted before Enforce was admitted: %v", err)
+	}
+	const want = "soc2-operator denied Pod enforce-existing/agent-7c9-x2k4p, which runs the pod template of Deployment enforce-existing/agent: " +
+		"[enforce-existing] wl-privileged (Critical) container app"
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("denial %q lacks %q", err.Error(), want)
+	}
+
+	// The same Pod, judged with a cache that has seen neither the ReplicaSet nor the Deployment
+	// (both created a moment before): the webhook reads the chain from the API server.
+	v, err := validator(controllerLag{Client: k}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}
+	raw, err := json.Marshal(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := v.Handle(ctx, admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: "create-pod", Operation: admissionv1.Create,
+		Namespace: ns, Name: pod.Name, Kind: metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}, Object: runtime.RawExtension{Raw: raw}}})
+	if resp.Allowed || resp.Result == nil || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("with the ReplicaSet and Deployment missing from the cache: want denied, saying %q, got allowed=%v result %+v", want, resp.Allowed, resp.Result)
+	}
+}
+
+// controllerLag reads through its Client like a cache that has not yet seen any ReplicaSet or
+// Deployment: lists of them are empty and reads of one are not found.
+type controllerLag struct{ client.Client }
+
+func (c controllerLag) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	switch obj.(type) {
+	case *appsv1.ReplicaSet:
+		return apierrors.NewNotFound(appsv1.Resource("replicasets"), key.Name)
+	case *appsv1.Deployment:
+		return apierrors.NewNotFound(appsv1.Resource("deployments"), key.Name)
+	}
+	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+func (c controllerLag) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	switch list.(type) {
+	case *appsv1.ReplicaSetList, *appsv1.DeploymentList:
+		return nil
+	}
+	return c.Client.List(ctx, list, opts...)
 }
 
 // TestARolloutCanScaleDownAnOldRevisionUnderEnforce: the Deployment controller scales down the

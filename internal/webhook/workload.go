@@ -97,7 +97,7 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		return admission.Allowed("")
 	}
 
-	verdicts, err := v.judge(ctx, obj)
+	judged, verdicts, err := v.judge(ctx, obj)
 	if err != nil {
 		// Served by Handler, this is an HTTP 500, so the webhook's failurePolicy decides, as it
 		// does when the operator cannot be reached: Ignore admits, Fail denies.
@@ -120,21 +120,28 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 	}
 	if len(denials) > 0 {
 		log.Info("Denied a workload that fails enforced checks", "failures", len(denials))
-		msg := fmt.Sprintf("soc2-operator denied %s %s/%s: %s", obj.Kind, obj.Namespace, obj.Name, strings.Join(denials, "; "))
+		what := fmt.Sprintf("%s %s/%s", obj.Kind, obj.Namespace, obj.Name)
+		if judged != obj {
+			what += fmt.Sprintf(", which runs the pod template of %s %s/%s", judged.Kind, judged.Namespace, judged.Name)
+		}
+		msg := fmt.Sprintf("soc2-operator denied %s: %s", what, strings.Join(denials, "; "))
 		return admission.Denied(msg).WithWarnings(warnings...)
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
 }
 
-// judge evaluates the object under every profile that selects its namespace and enforces.
-func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]verdict, error) {
+// judge evaluates the object under every profile that selects its namespace and enforces. An
+// object its controller's template explains (a Deployment's ReplicaSet, its Pods) is judged as
+// that controller is, the controller at the top of the chain: that object is returned with the
+// verdicts.
+func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*engine.Object, []verdict, error) {
 	profiles := &v1alpha1.ComplianceProfileList{}
 	if err := v.Reader.List(ctx, profiles); err != nil {
-		return nil, fmt.Errorf("listing profiles: %w", err)
+		return obj, nil, fmt.Errorf("listing profiles: %w", err)
 	}
 	ns, err := inventory.Namespace(ctx, v.Reader, v.APIReader, obj.Namespace)
 	if err != nil {
-		return nil, fmt.Errorf("reading namespace %s: %w", obj.Namespace, err)
+		return obj, nil, fmt.Errorf("reading namespace %s: %w", obj.Namespace, err)
 	}
 	var enforcing []*v1alpha1.ComplianceProfile
 	for i := range profiles.Items {
@@ -150,12 +157,12 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 		enforcing = append(enforcing, p)
 	}
 	if len(enforcing) == 0 {
-		return nil, nil
+		return obj, nil, nil
 	}
 
 	around, err := v.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{obj.Namespace: true}, ClusterScoped: true})
 	if err != nil {
-		return nil, err
+		return obj, nil, err
 	}
 	// The incoming object replaces the stored one (an update), or joins the others (a create).
 	objs := make([]*engine.Object, 0, len(around)+1)
@@ -166,21 +173,19 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 		objs = append(objs, o)
 	}
 	objs = append(objs, obj)
-	if owner, err := v.missingController(ctx, obj, around); err != nil {
-		return nil, err
-	} else if owner != nil {
-		objs = append(objs, owner)
+	owners, err := v.missingControllers(ctx, obj, around)
+	if err != nil {
+		return obj, nil, err
 	}
+	objs = append(objs, owners...)
 	inv := engine.NewInventory(objs, true)
-	if inv.JudgedThroughController(obj) {
-		// A Pod, ReplicaSet or Job that its controller's template explains: the controller was
-		// judged when it was admitted. Anything the template does not explain (a forged owner
-		// reference, an added or changed container, an ephemeral container) is judged here.
-		return nil, nil
+	judged, idle := throughControllers(inv, obj)
+	if idle {
+		return obj, nil, nil
 	}
 	exs, err := inventory.Exceptions(ctx, v.Reader, obj.Namespace, v.AdminNamespace)
 	if err != nil {
-		return nil, err
+		return obj, nil, err
 	}
 
 	trust, why := v.Approval.Trust()
@@ -192,11 +197,11 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 			min = v1alpha1.SeverityHigh
 		}
 		ev := plan.Evaluate(inv, exs, engine.Options{Now: v.Clock.Now(), AdminNamespace: v.AdminNamespace, SkipClusterScoped: true,
-			Approval: trust, ApprovalProblem: why, Only: obj})
+			Approval: trust, ApprovalProblem: why, Only: judged})
 		vd := verdict{profile: p.Name, mode: p.Spec.Enforcement.Mode}
 		for i := range ev.Results {
 			r := &ev.Results[i]
-			if r.Object == obj && r.Status == engine.StatusFail && engine.SeverityAtLeast(r.Check.Severity, min) {
+			if r.Object == judged && r.Status == engine.StatusFail && engine.SeverityAtLeast(r.Check.Severity, min) {
 				vd.failures = append(vd.failures, r)
 			}
 		}
@@ -206,7 +211,33 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) ([]ve
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].profile < out[j].profile })
-	return out, nil
+	return judged, out, nil
+}
+
+// throughControllers is the object obj is judged as: obj itself, or, when its controller's
+// template explains it, that controller, followed up the chain (a Pod's ReplicaSet's
+// Deployment). A controller admitted before its profile enforced, or while the webhook could
+// not be reached, fails still, and what it creates is judged as it is, as Pod Security
+// admission judges a Deployment's Pods; anything a template does not explain (a forged owner
+// reference, an added or changed container, an ephemeral container) is judged itself. idle is
+// true for an old ReplicaSet revision scaled to zero, which runs nothing.
+func throughControllers(inv *engine.Inventory, obj *engine.Object) (judged *engine.Object, idle bool) {
+	judged = obj
+	// Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob: no chain of built-in controllers
+	// is longer, and a controller's template cannot explain the kind that created it.
+	for range 3 {
+		p := inv.Provenance(judged)
+		switch {
+		case p == nil:
+			return judged, false
+		case p.Idle && judged == obj:
+			return obj, true
+		case !p.Explained:
+			return judged, false
+		}
+		judged = p.Owner
+	}
+	return judged, false
 }
 
 // controllerMaintenance reports whether req updates an object that names a built-in controller
@@ -236,37 +267,51 @@ func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 	return true
 }
 
-// missingController reads the controller obj's reference names from the API server when the
-// cache does not hold it with that UID (the cache lags the controller that just created it). It
-// returns nil when the cache has it, obj names no built-in controller, or it does not exist.
-func (v *WorkloadValidator) missingController(ctx context.Context, obj *engine.Object, around []*engine.Object) (*engine.Object, error) {
-	ref := engine.ControllerRef(obj.Obj)
-	if ref == nil || v.APIReader == nil {
+// missingControllers reads from the API server the controllers up obj's chain of controller
+// references (its ReplicaSet, that ReplicaSet's Deployment) that the cache does not hold with the
+// UID the reference names: the cache lags the controller that just created obj. It stops at a
+// reference that names no built-in controller, a name no object can have, or one that does not
+// exist.
+func (v *WorkloadValidator) missingControllers(ctx context.Context, obj *engine.Object, around []*engine.Object) ([]*engine.Object, error) {
+	if v.APIReader == nil {
 		return nil, nil
 	}
-	for _, o := range around {
-		if o.Kind == ref.Kind && o.Name == ref.Name && o.Obj.GetUID() == ref.UID {
-			return nil, nil
+	var read []*engine.Object
+	cur := obj
+	for range 2 {
+		ref := engine.ControllerRef(cur.Obj)
+		if ref == nil {
+			return read, nil
 		}
-	}
-	k, ok := inventory.ByKind(ref.Kind)
-	if !ok {
-		return nil, nil
-	}
-	if len(validation.IsDNS1123Subdomain(ref.Name)) > 0 {
-		// No controller can have this name (the API server does not check the names owner
-		// references give). Asked for it, the API reader fails otherwise than not found, and
-		// the webhook would fail open on an error the object's author chose.
-		return nil, nil
-	}
-	owner := k.New()
-	if err := v.APIReader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, owner); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
+		var owner *engine.Object
+		for _, o := range around {
+			if o.Kind == ref.Kind && o.Name == ref.Name && o.Obj.GetUID() == ref.UID {
+				owner = o
+				break
+			}
 		}
-		return nil, fmt.Errorf("reading %s %s/%s, the controller %s %s names: %w", ref.Kind, obj.Namespace, ref.Name, obj.Kind, obj.Name, err)
+		if owner == nil {
+			k, ok := inventory.ByKind(ref.Kind)
+			if !ok || len(validation.IsDNS1123Subdomain(ref.Name)) > 0 {
+				// No controller can have an invalid name (the API server does not check the
+				// names owner references give). Asked for it, the API reader fails otherwise
+				// than not found, and the webhook would fail open on an error the object's
+				// author chose.
+				return read, nil
+			}
+			o := k.New()
+			if err := v.APIReader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, o); err != nil {
+				if apierrors.IsNotFound(err) {
+					return read, nil
+				}
+				return nil, fmt.Errorf("reading %s %s/%s, the controller %s %s names: %w", ref.Kind, obj.Namespace, ref.Name, cur.Kind, cur.Name, err)
+			}
+			owner = engine.NewObject(o, k.APIVersion(), ref.Kind)
+			read = append(read, owner)
+		}
+		cur = owner
 	}
-	return engine.NewObject(owner, k.APIVersion(), ref.Kind), nil
+	return read, nil
 }
 
 // describe writes one line per failure: the check, its severity, where, what and how to fix.
