@@ -21,6 +21,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -473,7 +474,13 @@ func TestAPanicIsADenial(t *testing.T) {
 // Deployment.
 func creating(t *testing.T, ns, name string) *admissionv1.AdmissionRequest {
 	t.Helper()
-	d := deployment(ns, name, true)
+	return creatingDeployment(t, deployment(ns, name, true))
+}
+
+// creatingDeployment is the admission request for creating d.
+func creatingDeployment(t *testing.T, d *appsv1.Deployment) *admissionv1.AdmissionRequest {
+	t.Helper()
+	ns, name := d.Namespace, d.Name
 	d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}
 	raw, err := json.Marshal(d)
 	if err != nil {
@@ -711,6 +718,71 @@ func (c controllerLag) Get(ctx context.Context, key client.ObjectKey, obj client
 func (c controllerLag) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
 	switch list.(type) {
 	case *appsv1.ReplicaSetList, *appsv1.DeploymentList:
+		return nil
+	}
+	return c.Client.List(ctx, list, opts...)
+}
+
+// TestADenialOnAnotherObjectIsConfirmedWithTheAPIServer: one apply creates a workload a moment
+// after the objects a cross-object check reads (Helm installs NetworkPolicies,
+// PodDisruptionBudgets and ServiceAccounts just before Deployments), before the webhook's cache
+// may hold them. A denial by such a check is confirmed with what the API server holds, so a
+// workload is not refused for lack of a NetworkPolicy that exists; one that none covers is
+// still denied.
+func TestADenialOnAnotherObjectIsConfirmedWithTheAPIServer(t *testing.T) {
+	const ns = "enforce-coverage"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	p := &v1alpha1.ComplianceProfile{}
+	if err := k.Get(ctx, client.ObjectKey{Name: ns}, p); err != nil {
+		t.Fatal(err)
+	}
+	// The profile enforces Critical findings; NetworkPolicy coverage is raised to Critical.
+	p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "net-pod-policy-coverage", Severity: v1alpha1.SeverityCritical}}
+	if err := k.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for err := error(nil); !apierrors.IsForbidden(err); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the webhook never enforced the raised severity: %v", err)
+		}
+		err = k.Create(ctx, deployment(ns, "uncovered", false), client.DryRunAll)
+	}
+	web := deployment(ns, "web", false)
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchLabels: web.Spec.Selector.MatchLabels},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}}}
+	if err := k.Create(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Create(ctx, web); err != nil {
+		t.Errorf("a Deployment created just after the NetworkPolicy that covers it was denied: %v", err)
+	}
+
+	// The same, with a cache that certainly has not seen the NetworkPolicy.
+	v, err := validator(networkPolicyLag{Client: k}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(name string) admission.Request {
+		return admission.Request{AdmissionRequest: *creatingDeployment(t, deployment(ns, name, false))}
+	}
+	if resp := v.Handle(ctx, req("web")); !resp.Allowed {
+		t.Errorf("with the NetworkPolicy missing from the cache, a Deployment it covers was denied: %+v", resp.Result)
+	}
+	if resp := v.Handle(ctx, req("uncovered")); resp.Allowed || !strings.Contains(resp.Result.Message, "net-pod-policy-coverage") {
+		t.Errorf("a Deployment no NetworkPolicy covers: want denied naming net-pod-policy-coverage, got allowed=%v %+v", resp.Allowed, resp.Result)
+	}
+}
+
+// networkPolicyLag reads through its Client like a cache that has not yet seen any
+// NetworkPolicy.
+type networkPolicyLag struct{ client.Client }
+
+func (c networkPolicyLag) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	if _, ok := list.(*networkingv1.NetworkPolicyList); ok {
 		return nil
 	}
 	return c.Client.List(ctx, list, opts...)

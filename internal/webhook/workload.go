@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -188,6 +189,31 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 		return obj, nil, err
 	}
 
+	out := v.evaluate(inv, exs, enforcing, judged)
+	if kinds := v.readsOfDenials(out); len(kinds) > 0 && v.APIReader != nil {
+		// A denial by a check that reads other objects (the NetworkPolicies that cover the
+		// workload, its PodDisruptionBudget, its ServiceAccount) may rest on a cache that has
+		// not caught up with one created a moment before, in the same apply: confirm it with
+		// what the API server holds.
+		fresh, err := (&inventory.Gatherer{Reader: v.APIReader, Kinds: kinds}).Gather(ctx,
+			inventory.Scope{Namespaces: map[string]bool{obj.Namespace: true}})
+		if err != nil {
+			return obj, nil, err
+		}
+		read := map[string]bool{}
+		for _, k := range kinds {
+			read[k.GVK.Kind] = true
+		}
+		confirmed := slices.DeleteFunc(objs, func(o *engine.Object) bool { return read[o.Kind] })
+		inv = engine.NewInventory(append(confirmed, fresh...), true)
+		out = v.evaluate(inv, exs, enforcing, judged)
+	}
+	return judged, out, nil
+}
+
+// evaluate judges one object (the incoming one, or the controller it is judged as) under each
+// enforcing profile: the failures at or above each profile's enforced severity.
+func (v *WorkloadValidator) evaluate(inv *engine.Inventory, exs []*v1alpha1.ControlException, enforcing []*v1alpha1.ComplianceProfile, judged *engine.Object) []verdict {
 	trust, why := v.Approval.Trust()
 	var out []verdict
 	for _, p := range enforcing {
@@ -211,7 +237,31 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].profile < out[j].profile })
-	return judged, out, nil
+	return out
+}
+
+// readsOfDenials are the kinds (of those the webhook reads) that the checks behind the
+// denials in out read besides the workload: none when nothing is denied, or only by checks
+// that read the workload alone.
+func (v *WorkloadValidator) readsOfDenials(out []verdict) []inventory.Kind {
+	reads := map[string]bool{}
+	for _, vd := range out {
+		if vd.mode != v1alpha1.EnforcementEnforce {
+			continue
+		}
+		for _, r := range vd.failures {
+			for _, k := range r.Check.Reads {
+				reads[k] = true
+			}
+		}
+	}
+	var kinds []inventory.Kind
+	for _, k := range v.Gatherer.Kinds {
+		if reads[k.GVK.Kind] && k.Namespaced {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
 }
 
 // throughControllers is the object obj is judged as: obj itself, or, when its controller's
