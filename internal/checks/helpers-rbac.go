@@ -90,13 +90,21 @@ func (k riskyAccess) find(rules []rbacv1.PolicyRule, namespaced bool) []string {
 	return out
 }
 
+// namelessVerbs are the verbs of requests on a whole resource that name no object: list and
+// watch without a metadata.name field selector, create, deletecollection. The authoriser
+// compares "" with a rule's resourceNames for them.
+var namelessVerbs = []string{"list", "watch", "create", "deletecollection"}
+
 // grantedBy describes how rule r grants some of a, in the rule's own spelling (so a wildcard
 // shows as "*"), or returns "" when it does not. A rule limited by resourceNames counts only
 // when named is true, and never for create or deletecollection of a whole resource: the
-// authoriser sees no name for those requests, so such a rule grants nothing.
+// authoriser sees no name for those requests, so such a rule grants nothing. Unless its
+// resourceNames hold the empty name, which the API server accepts: "" matches every request
+// that names no object, so the rule grants those verbs on every object, named or not.
 func (a access) grantedBy(r *rbacv1.PolicyRule, named bool) string {
 	restricted := len(r.ResourceNames) > 0
-	if restricted && !named {
+	anyName := slices.Contains(r.ResourceNames, "")
+	if restricted && !named && !anyName {
 		return ""
 	}
 	if !slices.ContainsFunc(a.groups, func(g string) bool { return slices.Contains(r.APIGroups, g) }) &&
@@ -113,8 +121,16 @@ func (a access) grantedBy(r *rbacv1.PolicyRule, named bool) string {
 			if ruleVerb != rbacv1.VerbAll && !slices.Contains(a.verbs, ruleVerb) {
 				continue
 			}
-			if restricted && !strings.Contains(want, "/") && (ruleVerb == "create" || ruleVerb == "deletecollection") {
-				continue
+			if restricted {
+				whole := !strings.Contains(want, "/")
+				switch {
+				case anyName && whole && (ruleVerb == rbacv1.VerbAll || slices.Contains(namelessVerbs, ruleVerb)):
+					// granted on every object through the empty name
+				case !named:
+					continue
+				case whole && (ruleVerb == "create" || ruleVerb == "deletecollection"):
+					continue
+				}
 			}
 			if !slices.Contains(verbs, ruleVerb) {
 				verbs = append(verbs, ruleVerb)
@@ -128,7 +144,10 @@ func (a access) grantedBy(r *rbacv1.PolicyRule, named bool) string {
 		return ""
 	}
 	d := strings.Join(inRuleOrder(r.Verbs, verbs), ", ") + " on " + strings.Join(inRuleOrder(r.Resources, resources), ", ")
-	if restricted {
+	switch {
+	case anyName:
+		d += " (resourceNames " + quoteList(r.ResourceNames) + "; the empty name matches every list, watch, create and deletecollection)"
+	case restricted:
 		d += " (resourceNames " + quoteList(r.ResourceNames) + ")"
 	}
 	return d

@@ -59,6 +59,20 @@ func TestRiskyAccessFind(t *testing.T) {
 			rule:   rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/exec"}, ResourceNames: []string{"db-0"}, Verbs: []string{"create"}},
 			want:   `create on pods/exec (resourceNames "db-0")`,
 		},
+		"the empty resource name matches every list and watch: all Secrets are read": {
+			access: secretReadAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{""}, Verbs: []string{"get", "list", "watch"}},
+			want:   `list, watch on secrets (resourceNames ""; the empty name matches every list, watch, create and deletecollection)`,
+		},
+		"the empty resource name matches create of a whole resource": {
+			access: controlPlaneAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"persistentvolumes"}, ResourceNames: []string{"pv-1", ""}, Verbs: []string{"create"}},
+			want:   `create on persistentvolumes (resourceNames "pv-1", ""; the empty name matches every list, watch, create and deletecollection)`,
+		},
+		"the empty resource name matches no get: a get always names its object": {
+			access: secretReadAccess,
+			rule:   rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{""}, Verbs: []string{"get"}},
+		},
 		"a Role cannot grant cluster-scoped resources": {
 			access:     controlPlaneAccess,
 			rule:       rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes/proxy"}, Verbs: []string{"get"}},
