@@ -580,16 +580,19 @@ func describeSubjects(o *engine.Object, subjects []rbacv1.Subject) string {
 }
 
 // isSystemSubject reports whether a subject is the platform's own: a user or group whose name
-// starts with "system:". ServiceAccounts are never system subjects: someone chose to bind them.
-// Neither are the groups that stand for everyone (every user, every anonymous request, every
-// ServiceAccount of the cluster or of a namespace): granting to them grants to anyone.
+// starts with "system:". ServiceAccounts are never system subjects: someone chose to bind them,
+// as a ServiceAccount subject or as the user it authenticates as
+// (system:serviceaccount:<namespace>:<name>). Neither are the groups that stand for everyone
+// (every user, every anonymous request, every ServiceAccount of the cluster or of a
+// namespace): granting to them grants to anyone.
 func isSystemSubject(s rbacv1.Subject) bool {
 	if s.Kind == rbacv1.ServiceAccountKind || !strings.HasPrefix(s.Name, systemPrefix) {
 		return false
 	}
 	switch {
 	case s.Name == "system:authenticated", s.Name == "system:unauthenticated", s.Name == "system:anonymous",
-		s.Name == "system:serviceaccounts", strings.HasPrefix(s.Name, "system:serviceaccounts:"):
+		s.Name == "system:serviceaccounts", strings.HasPrefix(s.Name, "system:serviceaccounts:"),
+		strings.HasPrefix(s.Name, "system:serviceaccount:"):
 		return false
 	}
 	return true

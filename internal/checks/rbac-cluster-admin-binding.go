@@ -16,7 +16,8 @@ var rbacClusterAdminBinding = &engine.Check{
 		"holders unrestricted control: over the whole cluster through a ClusterRoleBinding, over " +
 		"a namespace and its Secrets through a RoleBinding. Binding it to users, groups or " +
 		"ServiceAccounts defeats logical access security (CC6.1) and least privilege (CC6.3). " +
-		"Subjects whose names start with system: are the platform's own and are not judged, and so are " +
+		"Users and groups whose names start with system: are the platform's own and are not judged (a " +
+		"ServiceAccount's user name, system:serviceaccount:..., and the groups that stand for everybody are), and so are " +
 		"Kubernetes' own bindings as its bootstrap policy creates them (cluster-admin to system:masters); a " +
 		"user added to one of those is judged." + supporting,
 	Remediation: "Bind a role that grants only what the subject needs (edit, view or a custom role); keep cluster-admin for break-glass access outside everyday bindings.",
