@@ -196,6 +196,9 @@ var (
 	}}
 	workloadCreateAccess = riskyAccess{named: true, accesses: []access{
 		{groups: coreGroup, resources: []string{"pods", "replicationcontrollers"}, verbs: changeVerbs},
+		// kubectl debug: an ephemeral container added to a running pod runs in it, as its
+		// ServiceAccount, with its volumes.
+		{groups: coreGroup, resources: []string{"pods/ephemeralcontainers"}, verbs: []string{"update", "patch"}},
 		{groups: appsGroups, resources: []string{"deployments", "statefulsets", "daemonsets", "replicasets"}, verbs: changeVerbs},
 		{groups: batchGroup, resources: []string{"jobs", "cronjobs"}, verbs: changeVerbs},
 	}}

@@ -8,7 +8,7 @@ import (
 var rbacWorkloadCreate = &engine.Check{
 	ID:    "rbac-workload-create",
 	Title: "Roles do not grant creating or changing workloads",
-	Description: "Whoever can create or change pods or the controllers that make them (Deployments, " +
+	Description: "Whoever can create or change pods (adding ephemeral containers included) or the controllers that make them (Deployments, " +
 		"StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, ReplicationControllers) runs code " +
 		"of their choosing as any ServiceAccount of the namespace, with its Secrets mounted " +
 		"(CC6.1), outside the change process (CC8.1)." + supporting,
