@@ -13,8 +13,9 @@ var saDefaultBound = &engine.Check{
 	ID:    "sa-default-bound",
 	Title: "No permissions are granted to default ServiceAccounts",
 	Description: "Every pod that names no ServiceAccount runs as its namespace's default one, so a " +
-		"role bound to a default ServiceAccount (directly, or through the system:serviceaccounts " +
-		"groups) reaches every such pod, present and future. Granting permissions only to " +
+		"role bound to a default ServiceAccount (directly, or through a group every ServiceAccount " +
+		"is in: system:serviceaccounts, system:serviceaccounts:<namespace>, system:authenticated) " +
+		"reaches every such pod, present and future. Granting permissions only to " +
 		"dedicated ServiceAccounts supports least-privilege authorisation (CC6.3)." + supporting,
 	Remediation: "Bind the role to a ServiceAccount created for the workload that needs it, and have that workload set serviceAccountName.",
 	Severity:    medium,
@@ -40,8 +41,9 @@ var saDefaultBound = &engine.Check{
 }
 
 // reachesDefaultServiceAccount reports whether a subject is, or includes, a ServiceAccount
-// named "default": the ServiceAccount itself, its user name, or the groups of all
-// ServiceAccounts (in a namespace or in the cluster).
+// named "default": the ServiceAccount itself, its user name, or a group its token
+// authenticates in (all ServiceAccounts of a namespace or of the cluster, all authenticated
+// users).
 func reachesDefaultServiceAccount(s rbacv1.Subject) bool {
 	switch s.Kind {
 	case rbacv1.ServiceAccountKind:
@@ -50,7 +52,8 @@ func reachesDefaultServiceAccount(s rbacv1.Subject) bool {
 		parts := strings.Split(s.Name, ":")
 		return len(parts) == 4 && parts[0] == "system" && parts[1] == "serviceaccount" && parts[3] == "default"
 	case rbacv1.GroupKind:
-		return s.Name == "system:serviceaccounts" || strings.HasPrefix(s.Name, "system:serviceaccounts:")
+		return s.Name == "system:serviceaccounts" || strings.HasPrefix(s.Name, "system:serviceaccounts:") ||
+			s.Name == "system:authenticated"
 	}
 	return false
 }
