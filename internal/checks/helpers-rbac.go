@@ -471,7 +471,72 @@ func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef)
 	default:
 		b.perms = known
 	}
+	if labels := aggregatedInto[ref.Name]; ref.Kind == "ClusterRole" && labels != nil && b.perms != nil && !inv.Complete {
+		// In the cluster the aggregation controller has already filled these rules in.
+		perms := b.perms
+		b.perms = inv.Memo(b.obj, "rbac-aggregated-into-"+ref.Name, func() any {
+			return withAggregated(inv, perms, labels)
+		}).(*rolePerms)
+	}
 	return b
+}
+
+// Labels (value "true") that have the aggregation controller add a ClusterRole's rules to the
+// built-in admin, edit and view.
+const (
+	aggregateToAdmin = "rbac.authorization.k8s.io/aggregate-to-admin"
+	aggregateToEdit  = "rbac.authorization.k8s.io/aggregate-to-edit"
+	aggregateToView  = "rbac.authorization.k8s.io/aggregate-to-view"
+)
+
+// aggregatedInto are, for each built-in ClusterRole that Kubernetes aggregates, the labels of
+// the ClusterRoles whose rules it holds: view is itself labelled aggregate-to-edit, and edit
+// aggregate-to-admin, so a role aggregated into view reaches edit and admin too.
+var aggregatedInto = map[string][]string{
+	"admin": {aggregateToAdmin, aggregateToEdit, aggregateToView},
+	"edit":  {aggregateToEdit, aggregateToView},
+	"view":  {aggregateToView},
+}
+
+// withAggregated adds to the permissions of a built-in aggregated ClusterRole those of the
+// input's ClusterRoles labelled to be aggregated into it (a chart's aggregate-to-view role
+// reaches everyone bound to view), each described with the role it comes from. Of Kubernetes'
+// own roles (system:aggregate-to-edit) only rules added to them count: the others are in
+// builtinPerms. A labelled role that is aggregated itself leaves the result's rules unknown.
+func withAggregated(inv *engine.Inventory, perms *rolePerms, labels []string) *rolePerms {
+	for _, o := range inv.ListKind("ClusterRole") {
+		if _, self := aggregatedInto[o.Name]; self || !slices.ContainsFunc(labels, func(l string) bool { return o.Labels()[l] == "true" }) {
+			continue
+		}
+		src := rolePermsOf(inv, o)
+		if isBuiltinRole(o) {
+			src = addedPerms(inv, o)
+		}
+		if src == nil {
+			continue
+		}
+		from := func(ds []string) []string {
+			out := make([]string, len(ds))
+			for i, d := range ds {
+				out[i] = fmt.Sprintf("%s, aggregated from ClusterRole %q", d, o.Name)
+			}
+			return out
+		}
+		aggregated := perms.aggregated || src.aggregated
+		perms = unionPerms(perms, &rolePerms{
+			clusterAdmin:   src.clusterAdmin,
+			wildcards:      from(src.wildcards),
+			secretRead:     from(src.secretRead),
+			exec:           from(src.exec),
+			escalation:     from(src.escalation),
+			workloadCreate: from(src.workloadCreate),
+			controlPlane:   from(src.controlPlane),
+			logTampering:   from(src.logTampering),
+			networkControl: from(src.networkControl),
+		})
+		perms.aggregated = aggregated
+	}
+	return perms
 }
 
 // unionPerms is the permission summary of a built-in role whose input object adds rules to the
