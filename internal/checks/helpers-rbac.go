@@ -289,22 +289,13 @@ func rolePermsOf(inv *engine.Inventory, o *engine.Object) *rolePerms {
 }
 
 // isBuiltinRoleName reports whether Kubernetes creates a role of that kind, namespace and name
-// in every cluster.
+// in every cluster: one its bootstrap policy has. A system: name alone does not say so (add-ons
+// and tenants name roles so too).
 func isBuiltinRoleName(kind, namespace, name string) bool {
-	switch kind {
-	case "ClusterRole":
-		switch name {
-		case "cluster-admin", "admin", "edit", "view":
-			return true
-		}
-		return strings.HasPrefix(name, systemPrefix)
-	case "Role":
-		if namespace != "kube-system" && namespace != "kube-public" {
-			return false
-		}
-		return strings.HasPrefix(name, systemPrefix) || name == "extension-apiserver-authentication-reader"
+	if kind == "ClusterRole" {
+		namespace = ""
 	}
-	return false
+	return isKubernetesRole(kind, namespace, name)
 }
 
 // isBuiltinRole reports whether a Role or ClusterRole object is one of Kubernetes' own: one
