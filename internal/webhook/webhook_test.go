@@ -380,6 +380,25 @@ func TestWarnAdmitsWithWarnings(t *testing.T) {
 	if got := w.all(); !strings.Contains(got, "[enforce-warn] wl-privileged (Critical) container app: violates PodSecurity \"restricted:latest\": privileged") {
 		t.Errorf("warnings %q lack the privileged container", got)
 	}
+	// The ReplicaSet the Deployment controller makes from that template gets no warnings of
+	// its own: they would reach only the controller's log, once per ReplicaSet and Pod.
+	yes := true
+	d := deployment("enforce-warn", "agent", true)
+	if err := k.Get(context.Background(), client.ObjectKeyFromObject(d), d); err != nil {
+		t.Fatal(err)
+	}
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent-5d8", Namespace: d.Namespace,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}},
+		Spec: appsv1.ReplicaSetSpec{Selector: d.Spec.Selector, Template: d.Spec.Template},
+	}
+	k2, w2 := newClient(t)
+	if err := k2.Create(context.Background(), rs); err != nil {
+		t.Fatalf("Warn mode denied a ReplicaSet: %v", err)
+	}
+	if got := w2.all(); got != "" {
+		t.Errorf("the Deployment's ReplicaSet got warnings: %q", got)
+	}
 }
 
 func TestAuditAndUnselectedNamespacesAreLeftAlone(t *testing.T) {

@@ -113,7 +113,11 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		case v1alpha1.EnforcementEnforce:
 			denials = append(denials, lines...)
 		case v1alpha1.EnforcementWarn:
-			warnings = append(warnings, lines...)
+			// What a controller creates from its template was warned about when the controller
+			// was admitted: warnings now would reach only the controller (and its logs).
+			if judged == obj {
+				warnings = append(warnings, lines...)
+			}
 		}
 	}
 	if len(warnings) > maxWarnings {
