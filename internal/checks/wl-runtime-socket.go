@@ -9,13 +9,21 @@ import (
 )
 
 // runtimeSockets are the container runtime endpoints: whoever reaches one controls every
-// container on the node.
+// container on the node. Each is under /run, and reached as well under /var/run, a symlink to
+// /run on the node that the kubelet resolves there (runtimeSocketSpellings).
 var runtimeSockets = []string{
-	"/var/run/docker.sock", "/run/docker.sock",
-	"/var/run/containerd/containerd.sock", "/run/containerd/containerd.sock",
-	"/var/run/crio/crio.sock", "/run/crio/crio.sock",
-	"/var/run/cri-dockerd.sock", "/run/k3s/containerd/containerd.sock",
+	"/run/docker.sock", "/run/containerd/containerd.sock", "/run/crio/crio.sock",
+	"/run/cri-dockerd.sock", "/run/k3s/containerd/containerd.sock",
 }
+
+// runtimeSocketSpellings are the runtime sockets under /run and under /var/run.
+var runtimeSocketSpellings = func() []string {
+	var out []string
+	for _, s := range runtimeSockets {
+		out = append(out, "/var"+s, s)
+	}
+	return out
+}()
 
 var wlRuntimeSocket = &engine.Check{
 	ID:    "wl-runtime-socket",
@@ -33,7 +41,7 @@ var wlRuntimeSocket = &engine.Check{
 				continue
 			}
 			p := path.Clean(v.HostPath.Path)
-			for _, s := range runtimeSockets {
+			for _, s := range runtimeSocketSpellings {
 				if p == s || strings.HasPrefix(s, p+"/") && p != "/" {
 					ctx.Fail("", "volume %q mounts the container runtime socket %s", v.Name, s)
 					return
