@@ -41,8 +41,12 @@ var wlRuntimeSocket = &engine.Check{
 				continue
 			}
 			p := path.Clean(v.HostPath.Path)
+			if p == "/" {
+				ctx.Fail("", "volume %q mounts the host's root directory, which holds the container runtime socket", v.Name)
+				return
+			}
 			for _, s := range runtimeSocketSpellings {
-				if p == s || strings.HasPrefix(s, p+"/") && p != "/" {
+				if p == s || strings.HasPrefix(s, p+"/") {
 					ctx.Fail("", "volume %q mounts the container runtime socket %s", v.Name, s)
 					return
 				}
