@@ -33,9 +33,10 @@ var dockerHubAliases = map[string]bool{"index.docker.io": true, "registry-1.dock
 func canonicalRepository(image string) string {
 	repo, _, _ := imageParts(strings.TrimSpace(image))
 	host, path, ok := strings.Cut(repo, "/")
-	// The first part is a registry host when it has a dot or a port, or is localhost;
+	// The first part is a registry host when it has a dot or a port, is localhost, or has upper
+	// case, which a repository path cannot ("LOCALHOST/app", as the container runtime reads it);
 	// otherwise the image is on Docker Hub ("nginx", "bitnami/redis").
-	if !ok || !strings.ContainsAny(host, ".:") && host != "localhost" {
+	if !ok || !strings.ContainsAny(host, ".:") && host != "localhost" && strings.ToLower(host) == host {
 		host, path = "docker.io", repo
 	}
 	host = strings.ToLower(host)

@@ -19,6 +19,7 @@ func TestCanonicalRepository(t *testing.T) {
 		"a registry port is not a tag":                   {"localhost:5000/shop/web", "localhost:5000/shop/web"},
 		"the digest is dropped":                          {"ghcr.io/acme/web:1.0@sha256:abc", "ghcr.io/acme/web"},
 		"the registry host is lower-cased":               {"Registry.Example.com/shop/web:1", "registry.example.com/shop/web"},
+		"an upper-case first part is a registry host":    {"LOCALHOST/shop/web:1", "localhost/shop/web"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
