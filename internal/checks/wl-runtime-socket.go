@@ -9,18 +9,22 @@ import (
 )
 
 // runtimeSockets are the container runtime endpoints: whoever reaches one controls every
-// container on the node. Each is under /run, and reached as well under /var/run, a symlink to
+// container on the node. A socket under /run is reached as well under /var/run, a symlink to
 // /run on the node that the kubelet resolves there (runtimeSocketSpellings).
 var runtimeSockets = []string{
 	"/run/docker.sock", "/run/containerd/containerd.sock", "/run/crio/crio.sock",
-	"/run/cri-dockerd.sock", "/run/k3s/containerd/containerd.sock",
+	"/run/cri-dockerd.sock", "/run/k3s/containerd/containerd.sock", "/run/k0s/containerd.sock",
+	"/var/snap/microk8s/common/run/containerd.sock",
 }
 
-// runtimeSocketSpellings are the runtime sockets under /run and under /var/run.
+// runtimeSocketSpellings are the runtime sockets, those under /run also under /var/run.
 var runtimeSocketSpellings = func() []string {
 	var out []string
 	for _, s := range runtimeSockets {
-		out = append(out, "/var"+s, s)
+		if strings.HasPrefix(s, "/run/") {
+			out = append(out, "/var"+s)
+		}
+		out = append(out, s)
 	}
 	return out
 }()
