@@ -99,6 +99,16 @@ func effectiveRunAsGroup(o *engine.Object, c engine.Container) *int64 {
 	return podSC(o).RunAsGroup
 }
 
+// effectiveRunAsUser resolves a container's runAsUser: the container's own, else the pod's.
+func effectiveRunAsUser(o *engine.Object, c engine.Container) *int64 {
+	if v := containerSC(c).RunAsUser; v != nil {
+		return v
+	}
+	return podSC(o).RunAsUser
+}
+
+func isZero(n *int64) bool { return n != nil && *n == 0 }
+
 // isWindows reports whether the pod declares it runs on Windows, where Linux settings do not
 // apply.
 func isWindows(o *engine.Object) bool {

@@ -30,8 +30,13 @@ var wlRootGroup = &engine.Check{
 			}
 		}
 		eachContainer(ctx, o, func(c engine.Container) string {
-			if g := effectiveRunAsGroup(o, c); g != nil && *g == 0 {
+			switch g := effectiveRunAsGroup(o, c); {
+			case g != nil && *g == 0:
 				return "runs with GID 0 (runAsGroup: 0)"
+			case g == nil && isZero(effectiveRunAsUser(o, c)):
+				// The runtime takes the group of the user from the image's /etc/passwd (root's
+				// is 0), or 0 when the image has none.
+				return "runs with GID 0 (runAsUser: 0 without runAsGroup: root's group)"
 			}
 			return podProblem
 		})
