@@ -11,8 +11,9 @@ var imgRegistryAllowlist = &engine.Check{
 	ID:    "img-registry-allowlist",
 	Title: "Images come from allowed registries",
 	Description: "Pulling images only from registries the organisation controls or trusts keeps unvetted " +
-		"and malicious software out of the cluster (CC6.8). The allowed prefixes are the profile's " +
-		"parameters.allowedRegistries, compared with the image spelled in full (\"nginx\" is " +
+		"and malicious software out of the cluster (CC6.8). Every container's image is judged, and " +
+		"the reference of every image volume (volumes[].image), which is pulled the same way. The " +
+		"allowed prefixes are the profile's parameters.allowedRegistries, compared with the image spelled in full (\"nginx\" is " +
 		"docker.io/library/nginx); a prefix without a trailing slash must end at a whole host or " +
 		"path segment. Without allowed registries the check cannot decide." + supporting,
 	Remediation: "Pull the image from an allowed registry (mirror it there), or add its registry or repository " +
@@ -29,13 +30,31 @@ var imgRegistryAllowlist = &engine.Check{
 			if c.Image == "" {
 				return "no image is set"
 			}
-			repo := canonicalRepository(c.Image)
-			for _, p := range ctx.Params.AllowedRegistries {
-				if underPrefix(repo, canonicalPrefix(p)) {
-					return ""
-				}
+			if repo, ok := allowedRegistry(ctx.Params, c.Image); !ok {
+				return fmt.Sprintf("image %q (%s) is not under an allowed registry", c.Image, repo)
 			}
-			return fmt.Sprintf("image %q (%s) is not under an allowed registry", c.Image, repo)
+			return ""
 		})
+		// An image volume is pulled as a container's image is: the pod is judged on it.
+		for _, v := range o.Workload.PodSpec.Volumes {
+			if v.Image == nil || v.Image.Reference == "" {
+				continue
+			}
+			if repo, ok := allowedRegistry(ctx.Params, v.Image.Reference); !ok {
+				ctx.Fail("", "image volume %q (%q, %s) is not under an allowed registry", v.Name, v.Image.Reference, repo)
+			}
+		}
 	},
+}
+
+// allowedRegistry reports whether an image is under one of the profile's allowed registries,
+// and its repository spelled in full.
+func allowedRegistry(p *engine.Params, image string) (string, bool) {
+	repo := canonicalRepository(image)
+	for _, prefix := range p.AllowedRegistries {
+		if underPrefix(repo, canonicalPrefix(prefix)) {
+			return repo, true
+		}
+	}
+	return repo, false
 }
