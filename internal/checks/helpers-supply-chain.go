@@ -8,6 +8,7 @@ import (
 
 	"github.com/distribution/reference"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -21,6 +22,22 @@ var digestPattern = regexp.MustCompile(`^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{12
 func imageDigestPinned(image string) bool {
 	_, _, digest := imageParts(image)
 	return digestPattern.MatchString(digest)
+}
+
+// eachImageVolume judges the reference of every image volume (volumes[].image) of a pod,
+// which the kubelet pulls as it pulls a container's image: judge returns "" to pass or the
+// failure message, a failure of the pod. A volume without a reference (a template's, for
+// something to fill in) is not judged.
+func eachImageVolume(ctx *engine.Context, o *engine.Object, judge func(v *corev1.Volume) string) {
+	for i := range o.Workload.PodSpec.Volumes {
+		v := &o.Workload.PodSpec.Volumes[i]
+		if v.Image == nil || v.Image.Reference == "" {
+			continue
+		}
+		if msg := judge(v); msg != "" {
+			ctx.Fail("", "%s", msg)
+		}
+	}
 }
 
 // dockerHubAliases are other spellings of Docker Hub's registry host.

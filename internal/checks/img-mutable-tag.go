@@ -3,6 +3,8 @@ package checks
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -13,7 +15,8 @@ var imgMutableTag = &engine.Check{
 	Description: "An image without a tag, or tagged latest, runs whatever was pushed last: a node that " +
 		"pulls later can run different code than the one reviewed, outside change management " +
 		"(CC8.1), and a compromised push reaches the cluster unnoticed (CC6.8). An image pinned by " +
-		"digest passes whatever its tag." + supporting,
+		"digest passes whatever its tag. Every container's image is judged, and the reference of " +
+		"every image volume (volumes[].image), which is pulled the same way." + supporting,
 	Remediation: "Reference an explicit version tag (nginx:1.27.3), or better, pin the image by digest (@sha256:...).",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc81, cc68},
@@ -23,16 +26,30 @@ var imgMutableTag = &engine.Check{
 			if c.Image == "" {
 				return "no image is set"
 			}
-			if imageDigestPinned(c.Image) {
-				return ""
+			if why := mutableTag(c.Image); why != "" {
+				return fmt.Sprintf("image %q %s", c.Image, why)
 			}
-			switch _, tag, _ := imageParts(c.Image); tag {
-			case "":
-				return fmt.Sprintf("image %q has no tag, so it runs whatever latest points to", c.Image)
-			case "latest":
-				return fmt.Sprintf("image %q uses the mutable tag latest", c.Image)
+			return ""
+		})
+		eachImageVolume(ctx, o, func(v *corev1.Volume) string {
+			if why := mutableTag(v.Image.Reference); why != "" {
+				return fmt.Sprintf("image volume %q (%q) %s", v.Name, v.Image.Reference, why)
 			}
 			return ""
 		})
 	},
+}
+
+// mutableTag says how an image names no specific version, "" when it names one.
+func mutableTag(image string) string {
+	if imageDigestPinned(image) {
+		return ""
+	}
+	switch _, tag, _ := imageParts(image); tag {
+	case "":
+		return "has no tag, so it runs whatever latest points to"
+	case "latest":
+		return "uses the mutable tag latest"
+	}
+	return ""
 }

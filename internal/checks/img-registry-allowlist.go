@@ -3,6 +3,8 @@ package checks
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -36,14 +38,12 @@ var imgRegistryAllowlist = &engine.Check{
 			return ""
 		})
 		// An image volume is pulled as a container's image is: the pod is judged on it.
-		for _, v := range o.Workload.PodSpec.Volumes {
-			if v.Image == nil || v.Image.Reference == "" {
-				continue
-			}
+		eachImageVolume(ctx, o, func(v *corev1.Volume) string {
 			if repo, ok := allowedRegistry(ctx.Params, v.Image.Reference); !ok {
-				ctx.Fail("", "image volume %q (%q, %s) is not under an allowed registry", v.Name, v.Image.Reference, repo)
+				return fmt.Sprintf("image volume %q (%q, %s) is not under an allowed registry", v.Name, v.Image.Reference, repo)
 			}
-		}
+			return ""
+		})
 	},
 }
 
