@@ -3,6 +3,8 @@ package checks
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -12,7 +14,9 @@ var imgDigestPinned = &engine.Check{
 	Title: "Images are pinned by digest",
 	Description: "A tag can be moved to other content at any time; a digest (@sha256:...) names exactly " +
 		"the image that was built, scanned and approved, so what runs is what went through change " +
-		"management (CC8.1) and cannot be swapped in the registry (CC6.8)." + supporting,
+		"management (CC8.1) and cannot be swapped in the registry (CC6.8). Every container's image " +
+		"is judged, and the reference of every image volume (volumes[].image), which is pulled the " +
+		"same way." + supporting,
 	Remediation: "Reference the image by digest (registry.example.com/app:1.4.2@sha256:<digest>); let the CI " +
 		"pipeline or a tool such as Renovate resolve and update digests.",
 	Severity: low,
@@ -23,14 +27,27 @@ var imgDigestPinned = &engine.Check{
 			if c.Image == "" {
 				return "no image is set"
 			}
-			_, _, digest := imageParts(c.Image)
-			switch {
-			case digest == "":
-				return fmt.Sprintf("image %q is not pinned by digest", c.Image)
-			case !digestPattern.MatchString(digest):
-				return fmt.Sprintf("image %q has a malformed digest %q; want sha256:<64 hex digits>", c.Image, digest)
+			if why := notPinned(c.Image); why != "" {
+				return fmt.Sprintf("image %q %s", c.Image, why)
+			}
+			return ""
+		})
+		eachImageVolume(ctx, o, func(v *corev1.Volume) string {
+			if why := notPinned(v.Image.Reference); why != "" {
+				return fmt.Sprintf("image volume %q (%q) %s", v.Name, v.Image.Reference, why)
 			}
 			return ""
 		})
 	},
+}
+
+// notPinned says why an image is not pinned by digest, "" when it is.
+func notPinned(image string) string {
+	switch _, _, digest := imageParts(image); {
+	case digest == "":
+		return "is not pinned by digest"
+	case !digestPattern.MatchString(digest):
+		return fmt.Sprintf("has a malformed digest %q; want sha256:<64 hex digits>", digest)
+	}
+	return ""
 }
