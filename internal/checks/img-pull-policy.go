@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -18,29 +19,46 @@ var imgPullPolicy = &engine.Check{
 		"credentials, each time a container starts; with IfNotPresent any pod on the node can run an " +
 		"image another pod pulled with credentials it does not have itself (CC6.1). Unset, the " +
 		"policy is Always only for an image tagged latest or not tagged at all (and IfNotPresent for an " +
-		"image that is not a valid reference)." + supporting,
-	Remediation: "Set imagePullPolicy: Always on every container (or enable the AlwaysPullImages admission plugin).",
-	Severity:    low,
-	Criteria:    []v1alpha1.Criterion{cc61},
-	Targets:     workload,
+		"image that is not a valid reference). Every container is judged, and every image volume " +
+		"(volumes[].image), whose pullPolicy is defaulted the same way." + supporting,
+	Remediation: "Set imagePullPolicy: Always on every container and pullPolicy: Always on every image volume " +
+		"(or enable the AlwaysPullImages admission plugin).",
+	Severity: low,
+	Criteria: []v1alpha1.Criterion{cc61},
+	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachContainer(ctx, o, func(c engine.Container) string {
-			switch c.ImagePullPolicy {
-			case corev1.PullAlways:
-				return ""
-			case "":
-				d := defaultPullPolicy(c.Image)
-				switch {
-				case d.policy == corev1.PullAlways:
-					return ""
-				case d.invalid != "":
-					return "imagePullPolicy is unset, which is IfNotPresent for an image that is not a valid reference (" + d.invalid + ")"
-				}
-				return "imagePullPolicy is unset, which is IfNotPresent for an image with a tag or digest"
+			if why := notAlwaysPulled(c.ImagePullPolicy, c.Image); why != "" {
+				return "imagePullPolicy " + why
 			}
-			return "imagePullPolicy is " + string(c.ImagePullPolicy)
+			return ""
+		})
+		eachImageVolume(ctx, o, func(v *corev1.Volume) string {
+			if why := notAlwaysPulled(v.Image.PullPolicy, v.Image.Reference); why != "" {
+				return fmt.Sprintf("pullPolicy of image volume %q %s", v.Name, why)
+			}
+			return ""
 		})
 	},
+}
+
+// notAlwaysPulled says why an image with a pull policy (unset: the API server's default) is
+// not pulled on every start, "" when it is.
+func notAlwaysPulled(policy corev1.PullPolicy, image string) string {
+	switch policy {
+	case corev1.PullAlways:
+		return ""
+	case "":
+		d := defaultPullPolicy(image)
+		switch {
+		case d.policy == corev1.PullAlways:
+			return ""
+		case d.invalid != "":
+			return "is unset, which is IfNotPresent for an image that is not a valid reference (" + d.invalid + ")"
+		}
+		return "is unset, which is IfNotPresent for an image with a tag or digest"
+	}
+	return "is " + string(policy)
 }
 
 // apiServerPullPolicy is the imagePullPolicy the API server gives a container that sets none
