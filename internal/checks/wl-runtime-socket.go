@@ -29,12 +29,28 @@ var runtimeSocketSpellings = func() []string {
 	return out
 }()
 
+// runtimePipes are the runtimes' named pipes on Windows nodes, where a hostPath can mount a
+// named pipe: Docker's and containerd's.
+var runtimePipes = []string{`\\.\pipe\docker_engine`, `\\.\pipe\containerd-containerd`}
+
+// runtimePipe is the runtime's named pipe a Windows host path names, spelled with either
+// slash and in any case (Windows paths are not case-sensitive); "" when it names none.
+func runtimePipe(hostPath string) string {
+	p := strings.TrimRight(strings.ReplaceAll(hostPath, "/", `\`), `\`)
+	for _, pipe := range runtimePipes {
+		if strings.EqualFold(p, pipe) {
+			return pipe
+		}
+	}
+	return ""
+}
+
 var wlRuntimeSocket = &engine.Check{
 	ID:    "wl-runtime-socket",
 	Title: "Pods do not mount the container runtime socket",
-	Description: "The Docker, containerd or CRI-O socket lets a pod start privileged containers on " +
-		"the node and read every other container: full node takeover (CC6.1) and a path for " +
-		"malicious software (CC6.8)." + supporting,
+	Description: "The Docker, containerd or CRI-O socket (on Windows nodes, named pipe) lets a pod start " +
+		"privileged containers on the node and read every other container: full node takeover " +
+		"(CC6.1) and a path for malicious software (CC6.8)." + supporting,
 	Remediation: "Remove the hostPath volume that mounts the runtime socket (or its directory).",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc68},
@@ -43,6 +59,10 @@ var wlRuntimeSocket = &engine.Check{
 		for _, v := range o.Workload.PodSpec.Volumes {
 			if v.HostPath == nil {
 				continue
+			}
+			if pipe := runtimePipe(v.HostPath.Path); pipe != "" {
+				ctx.Fail("", "volume %q mounts the container runtime's named pipe %s", v.Name, pipe)
+				return
 			}
 			p := path.Clean(v.HostPath.Path)
 			if p == "/" {
