@@ -10,14 +10,6 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
-// baselineCapabilities are the capabilities the Pod Security Standards' baseline level allows
-// a container to add (the container runtime's defaults).
-var baselineCapabilities = map[string]bool{
-	"AUDIT_WRITE": true, "CHOWN": true, "DAC_OVERRIDE": true, "FOWNER": true, "FSETID": true,
-	"KILL": true, "MKNOD": true, "NET_BIND_SERVICE": true, "SETFCAP": true, "SETGID": true,
-	"SETPCAP": true, "SETUID": true, "SYS_CHROOT": true,
-}
-
 // capName strips the optional CAP_ prefix.
 func capName(c corev1.Capability) string {
 	return strings.TrimPrefix(strings.ToUpper(string(c)), "CAP_")
