@@ -1,12 +1,16 @@
 package checks
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -87,26 +91,63 @@ func admitsEverything(np *networkingv1.NetworkPolicy) string {
 }
 
 // openIngressRule says how an ingress rule admits traffic from anywhere on every port, or ""
-// when it does not. A rule with ports admits only those; without, it admits every source when it
-// has no from (as the NetworkPolicy API defines an empty from), or a peer that selects every pod
-// of every namespace (namespaceSelector {} with no podSelector or an empty one), or an ipBlock of
-// every address with no exception.
+// when it does not. A rule admits every port when it has no ports or its ports cover every TCP
+// port (coversEveryTCPPort); it admits every source when it has no from (as the NetworkPolicy
+// API defines an empty from), or a peer that selects every pod of every namespace
+// (namespaceSelector {} with no podSelector or an empty one), or an ipBlock of every address with
+// no exception.
 func openIngressRule(r networkingv1.NetworkPolicyIngressRule) string {
+	ports := "no ports"
 	if len(r.Ports) > 0 {
-		return ""
+		if !coversEveryTCPPort(r.Ports) {
+			return ""
+		}
+		ports = "ports that cover every TCP port"
 	}
 	if len(r.From) == 0 {
-		return "an ingress rule with no from and no ports"
+		return "an ingress rule with no from and " + ports
 	}
 	for _, peer := range r.From {
 		switch {
 		case peer.NamespaceSelector != nil && selectsAll(peer.NamespaceSelector) && (peer.PodSelector == nil || selectsAll(peer.PodSelector)):
-			return "a rule with every pod of every namespace as its source (namespaceSelector: {}) and no ports"
+			return "a rule with every pod of every namespace as its source (namespaceSelector: {}) and " + ports
 		case peer.IPBlock != nil && len(peer.IPBlock.Except) == 0 && (peer.IPBlock.CIDR == "0.0.0.0/0" || peer.IPBlock.CIDR == "::/0"):
-			return "a rule with every address as its source (ipBlock " + peer.IPBlock.CIDR + ") and no ports"
+			return "a rule with every address as its source (ipBlock " + peer.IPBlock.CIDR + ") and " + ports
 		}
 	}
 	return ""
+}
+
+// coversEveryTCPPort reports whether a rule's ports admit every TCP port, the protocol a port
+// has when it names none: an entry without a port number matches every port of its protocol,
+// and numbered entries (one port, or a range up to endPort) may cover them together. A named
+// port stands for whichever number the pod gives that name, so it covers no number here.
+func coversEveryTCPPort(ports []networkingv1.NetworkPolicyPort) bool {
+	var ranges [][2]int32
+	for _, p := range ports {
+		switch {
+		case p.Protocol != nil && *p.Protocol != corev1.ProtocolTCP:
+			continue
+		case p.Port == nil:
+			return true
+		case p.Port.Type != intstr.Int:
+			continue
+		}
+		end := p.Port.IntVal
+		if p.EndPort != nil && *p.EndPort > end {
+			end = *p.EndPort
+		}
+		ranges = append(ranges, [2]int32{p.Port.IntVal, end})
+	}
+	slices.SortFunc(ranges, func(a, b [2]int32) int { return cmp.Compare(a[0], b[0]) })
+	next := int32(1) // the lowest port not yet covered
+	for _, r := range ranges {
+		if r[0] > next {
+			return false
+		}
+		next = max(next, r[1]+1)
+	}
+	return next > 65535
 }
 
 // selectsAll reports whether a label selector is empty, which selects everything.

@@ -4,9 +4,11 @@ import (
 	"slices"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -91,5 +93,36 @@ func TestNetworkPolicyIndexFindsEverySelectingPolicy(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("pod labels {%s}: the index finds %v, trying every policy %v", set, got, want)
 		}
+	}
+}
+
+func TestCoversEveryTCPPort(t *testing.T) {
+	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
+	num := func(p int32) *intstr.IntOrString { v := intstr.FromInt32(p); return &v }
+	name := func(p string) *intstr.IntOrString { v := intstr.FromString(p); return &v }
+	end := func(p int32) *int32 { return &p }
+	tests := map[string]struct {
+		ports []networkingv1.NetworkPolicyPort
+		want  bool
+	}{
+		"an entry without a port number":    {[]networkingv1.NetworkPolicyPort{{}}, true},
+		"a TCP entry without a port number": {[]networkingv1.NetworkPolicyPort{{Protocol: &tcp}}, true},
+		"a UDP entry without a port number": {[]networkingv1.NetworkPolicyPort{{Protocol: &udp}}, false},
+		"one port":                          {[]networkingv1.NetworkPolicyPort{{Port: num(8080)}}, false},
+		"a range from 1 to 65535":           {[]networkingv1.NetworkPolicyPort{{Port: num(1), EndPort: end(65535)}}, true},
+		"a range that leaves out port 1":    {[]networkingv1.NetworkPolicyPort{{Port: num(2), EndPort: end(65535)}}, false},
+		"ranges that meet":                  {[]networkingv1.NetworkPolicyPort{{Port: num(1024), EndPort: end(65535)}, {Port: num(1), EndPort: end(1023)}}, true},
+		"ranges with a gap":                 {[]networkingv1.NetworkPolicyPort{{Port: num(1), EndPort: end(1022)}, {Port: num(1024), EndPort: end(65535)}}, false},
+		"a gap filled by one port":          {[]networkingv1.NetworkPolicyPort{{Port: num(1), EndPort: end(1022)}, {Port: num(1023)}, {Port: num(1024), EndPort: end(65535)}}, true},
+		"a gap filled by a UDP port":        {[]networkingv1.NetworkPolicyPort{{Port: num(1), EndPort: end(1022)}, {Protocol: &udp, Port: num(1023)}, {Port: num(1024), EndPort: end(65535)}}, false},
+		"a named port covers no number":     {[]networkingv1.NetworkPolicyPort{{Port: num(1), EndPort: end(1022)}, {Port: name("http")}, {Port: num(1024), EndPort: end(65535)}}, false},
+		"overlapping ranges":                {[]networkingv1.NetworkPolicyPort{{Port: num(1), EndPort: end(40000)}, {Port: num(30000), EndPort: end(65535)}}, true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := coversEveryTCPPort(tc.ports); got != tc.want {
+				t.Errorf("coversEveryTCPPort = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

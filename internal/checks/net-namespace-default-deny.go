@@ -13,7 +13,8 @@ var netNamespaceDefaultDeny = &engine.Check{
 	Description: "A default-deny ingress NetworkPolicy (an empty podSelector, policy type Ingress, no " +
 		"ingress rules) makes every pod of the namespace unreachable unless another policy allows the " +
 		"traffic, so a new workload starts closed instead of open (CC6.6, CIS 5.3.2). Policies add up: " +
-		"one that selects every pod and admits every source on every port undoes the deny." + supporting,
+		"one that selects every pod and admits every source on every port (no ports, or ports that " +
+		"cover every TCP port) undoes the deny." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
