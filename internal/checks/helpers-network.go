@@ -3,6 +3,7 @@ package checks
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	netutils "k8s.io/utils/net"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -108,14 +110,101 @@ func openIngressRule(r networkingv1.NetworkPolicyIngressRule) string {
 		return "an ingress rule with no from and " + ports
 	}
 	for _, peer := range r.From {
-		switch {
-		case peer.NamespaceSelector != nil && selectsAll(peer.NamespaceSelector) && (peer.PodSelector == nil || selectsAll(peer.PodSelector)):
+		if peer.NamespaceSelector != nil && selectsAll(peer.NamespaceSelector) && (peer.PodSelector == nil || selectsAll(peer.PodSelector)) {
 			return "a rule with every pod of every namespace as its source (namespaceSelector: {}) and " + ports
-		case peer.IPBlock != nil && len(peer.IPBlock.Except) == 0 && (peer.IPBlock.CIDR == "0.0.0.0/0" || peer.IPBlock.CIDR == "::/0"):
-			return "a rule with every address as its source (ipBlock " + peer.IPBlock.CIDR + ") and " + ports
+		}
+	}
+	if blocks := everyAddress(r.From); blocks != "" {
+		return "a rule with every address as its source (ipBlock " + blocks + ") and " + ports
+	}
+	return ""
+}
+
+// addrRange is the addresses from first to last, both included, of one family.
+type addrRange struct{ first, last netip.Addr }
+
+// everyAddress says which ipBlock peers admit every IPv4 or every IPv6 address between them (their
+// CIDRs, comma-separated), or "" when they do not. Each block is its CIDR without its exceptions;
+// peers add up. A CIDR is read as the API server reads it: a prefix of length 0 is every address
+// however its address is written (0:0:0:0:0:0:0:0/0, or 10.0.0.0/0 where strict CIDR validation
+// is off).
+func everyAddress(peers []networkingv1.NetworkPolicyPeer) string {
+	var ranges []addrRange
+	var cidrs []string
+	for _, peer := range peers {
+		if peer.IPBlock == nil {
+			continue
+		}
+		block, ok := cidrRange(peer.IPBlock.CIDR)
+		if !ok {
+			continue
+		}
+		left := []addrRange{block}
+		for _, e := range peer.IPBlock.Except {
+			if except, ok := cidrRange(e); ok {
+				left = subtractRange(left, except)
+			}
+		}
+		ranges = append(ranges, left...)
+		cidrs = append(cidrs, peer.IPBlock.CIDR)
+	}
+	slices.SortFunc(ranges, func(a, b addrRange) int { return a.first.Compare(b.first) })
+	for _, family := range []addrRange{
+		{netip.IPv4Unspecified(), netip.AddrFrom4([4]byte{255, 255, 255, 255})},
+		{netip.IPv6Unspecified(), netip.AddrFrom16([16]byte{255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255})},
+	} {
+		next := family.first // the lowest address of the family not yet covered
+		for _, r := range ranges {
+			if r.first.BitLen() != next.BitLen() || r.last.Less(next) {
+				continue
+			}
+			if next.Less(r.first) {
+				break
+			}
+			if r.last == family.last {
+				return strings.Join(cidrs, ", ")
+			}
+			next = r.last.Next()
 		}
 	}
 	return ""
+}
+
+// cidrRange is the addresses of a CIDR as the API server parses it (leading zeros allowed, bits
+// beyond the prefix ignored), or false when it does not parse.
+func cidrRange(cidr string) (addrRange, bool) {
+	_, ipnet, err := netutils.ParseCIDRSloppy(cidr)
+	if err != nil {
+		return addrRange{}, false
+	}
+	first, ok := netip.AddrFromSlice(ipnet.IP)
+	if !ok {
+		return addrRange{}, false
+	}
+	last := slices.Clone(ipnet.IP)
+	for i := range last {
+		last[i] |= ^ipnet.Mask[i]
+	}
+	end, _ := netip.AddrFromSlice(last)
+	return addrRange{first, end}, true
+}
+
+// subtractRange removes the addresses of cut from ranges.
+func subtractRange(ranges []addrRange, cut addrRange) []addrRange {
+	var out []addrRange
+	for _, r := range ranges {
+		if r.first.BitLen() != cut.first.BitLen() || r.last.Less(cut.first) || cut.last.Less(r.first) {
+			out = append(out, r)
+			continue
+		}
+		if r.first.Less(cut.first) {
+			out = append(out, addrRange{r.first, cut.first.Prev()})
+		}
+		if cut.last.Less(r.last) {
+			out = append(out, addrRange{cut.last.Next(), r.last})
+		}
+	}
+	return out
 }
 
 // coversEveryTCPPort reports whether a rule's ports admit every TCP port, the protocol a port

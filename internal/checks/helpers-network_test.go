@@ -126,3 +126,37 @@ func TestCoversEveryTCPPort(t *testing.T) {
 		})
 	}
 }
+
+func TestEveryAddress(t *testing.T) {
+	block := func(cidr string, except ...string) networkingv1.NetworkPolicyPeer {
+		return networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: cidr, Except: except}}
+	}
+	tests := map[string]struct {
+		peers []networkingv1.NetworkPolicyPeer
+		want  bool
+	}{
+		"0.0.0.0/0":                          {[]networkingv1.NetworkPolicyPeer{block("0.0.0.0/0")}, true},
+		"::/0":                               {[]networkingv1.NetworkPolicyPeer{block("::/0")}, true},
+		"::/0 written out":                   {[]networkingv1.NetworkPolicyPeer{block("0:0:0:0:0:0:0:0/0")}, true},
+		"a /0 with host bits":                {[]networkingv1.NetworkPolicyPeer{block("10.0.0.0/0")}, true},
+		"a /0 with leading zeros":            {[]networkingv1.NetworkPolicyPeer{block("000.0.0.0/0")}, true},
+		"two halves":                         {[]networkingv1.NetworkPolicyPeer{block("128.0.0.0/1"), block("0.0.0.0/1")}, true},
+		"one half":                           {[]networkingv1.NetworkPolicyPeer{block("0.0.0.0/1")}, false},
+		"halves of different families":       {[]networkingv1.NetworkPolicyPeer{block("0.0.0.0/1"), block("8000::/1")}, false},
+		"an exception":                       {[]networkingv1.NetworkPolicyPeer{block("0.0.0.0/0", "10.0.0.0/8")}, false},
+		"an exception another peer fills in": {[]networkingv1.NetworkPolicyPeer{block("0.0.0.0/0", "10.0.0.0/8"), block("10.0.0.0/8")}, true},
+		"an exception of the last address":   {[]networkingv1.NetworkPolicyPeer{block("0.0.0.0/0", "255.255.255.255/32")}, false},
+		"the last address filled in":         {[]networkingv1.NetworkPolicyPeer{block("0.0.0.0/0", "255.255.255.255/32"), block("255.255.255.255/32")}, true},
+		"peers that overlap":                 {[]networkingv1.NetworkPolicyPeer{block("0.0.0.0/1"), block("64.0.0.0/2"), block("64.0.0.0/1"), block("128.0.0.0/1")}, true},
+		"a selector is no address":           {[]networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}}, false},
+		"a CIDR that does not parse":         {[]networkingv1.NetworkPolicyPeer{block("everything")}, false},
+		"a private range":                    {[]networkingv1.NetworkPolicyPeer{block("10.0.0.0/8")}, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := everyAddress(tc.peers) != ""; got != tc.want {
+				t.Errorf("everyAddress = %q, want every address %v", everyAddress(tc.peers), tc.want)
+			}
+		})
+	}
+}

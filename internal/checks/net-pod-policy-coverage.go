@@ -16,7 +16,7 @@ var netPodPolicyCoverage = &engine.Check{
 		"API server then defaults it to Ingress). A policy with policyTypes [Egress] only leaves the " +
 		"pod's ingress open to all, so it does not count; nor does one that admits every source on " +
 		"every port (an ingress rule with no from, or one whose peer is every pod of every namespace " +
-		"or every address, and with no ports or ports that cover every TCP port: an entry without a " +
+		"or whose ipBlocks, less their exceptions, add up to every IPv4 or every IPv6 address, and with no ports or ports that cover every TCP port: an entry without a " +
 		"port number, or ranges up to endPort from 1 to 65535), which makes the pod's ingress as open " +
 		"as no policy." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
