@@ -81,15 +81,56 @@ func governsIngress(np *networkingv1.NetworkPolicy) bool {
 	return false
 }
 
-// admitsEverything says how a policy admits ingress from anywhere on every port (the first of
-// its rules that does, openIngressRule), or "" when none does.
+// admitsEverything says how a policy admits ingress from anywhere on every port (openIngress of
+// its rules), or "" when it does not.
 func admitsEverything(np *networkingv1.NetworkPolicy) string {
-	for _, r := range np.Spec.Ingress {
+	return openIngress(np.Spec.Ingress)
+}
+
+// openIngress says how ingress rules (of one policy, or of every policy that selects a pod:
+// policies add up, as rules do) admit traffic from anywhere on every TCP port, or "" when they do
+// not: the first rule that does by itself (openIngressRule), or else the rules together, when for
+// every TCP port the rules that admit it admit every source between them.
+func openIngress(rules []networkingv1.NetworkPolicyIngressRule) string {
+	for _, r := range rules {
 		if why := openIngressRule(r); why != "" {
 			return why
 		}
 	}
-	return ""
+	if len(rules) < 2 {
+		return ""
+	}
+	// Between two bounds every rule admits every port or none: try one port of each stretch.
+	ranges := make([][][2]int32, len(rules))
+	bounds := []int32{1}
+	for i, r := range rules {
+		ranges[i] = tcpPortRanges(r.Ports)
+		for _, pr := range ranges[i] {
+			bounds = append(bounds, pr[0], pr[1]+1)
+		}
+	}
+	slices.Sort(bounds)
+	for _, port := range slices.Compact(bounds) {
+		if port > 65535 {
+			break
+		}
+		var peers []networkingv1.NetworkPolicyPeer
+		everySource := false
+		for i, r := range rules {
+			if !slices.ContainsFunc(ranges[i], func(pr [2]int32) bool { return pr[0] <= port && port <= pr[1] }) {
+				continue
+			}
+			if len(r.From) == 0 || slices.ContainsFunc(r.From, everyPod) {
+				everySource = true
+				break
+			}
+			peers = append(peers, r.From...)
+		}
+		if !everySource && everyAddress(peers) == "" {
+			return ""
+		}
+	}
+	return "its ingress rules together admit every source on every TCP port"
 }
 
 // openIngressRule says how an ingress rule admits traffic from anywhere on every port, or ""
@@ -109,10 +150,8 @@ func openIngressRule(r networkingv1.NetworkPolicyIngressRule) string {
 	if len(r.From) == 0 {
 		return "an ingress rule with no from and " + ports
 	}
-	for _, peer := range r.From {
-		if peer.NamespaceSelector != nil && selectsAll(peer.NamespaceSelector) && (peer.PodSelector == nil || selectsAll(peer.PodSelector)) {
-			return "a rule with every pod of every namespace as its source (namespaceSelector: {}) and " + ports
-		}
+	if slices.ContainsFunc(r.From, everyPod) {
+		return "a rule with every pod of every namespace as its source (namespaceSelector: {}) and " + ports
 	}
 	if blocks := everyAddress(r.From); blocks != "" {
 		return "a rule with every address as its source (ipBlock " + blocks + ") and " + ports
@@ -207,18 +246,35 @@ func subtractRange(ranges []addrRange, cut addrRange) []addrRange {
 	return out
 }
 
-// coversEveryTCPPort reports whether a rule's ports admit every TCP port, the protocol a port
-// has when it names none: an entry without a port number matches every port of its protocol,
-// and numbered entries (one port, or a range up to endPort) may cover them together. A named
-// port stands for whichever number the pod gives that name, so it covers no number here.
+// everyPod reports whether a peer is every pod of every namespace: namespaceSelector {} with no
+// podSelector or an empty one.
+func everyPod(peer networkingv1.NetworkPolicyPeer) bool {
+	return peer.NamespaceSelector != nil && selectsAll(peer.NamespaceSelector) && (peer.PodSelector == nil || selectsAll(peer.PodSelector))
+}
+
+// coversEveryTCPPort reports whether a rule's ports admit every TCP port (tcpPortRanges).
 func coversEveryTCPPort(ports []networkingv1.NetworkPolicyPort) bool {
+	r := tcpPortRanges(ports)
+	return len(r) == 1 && r[0] == [2]int32{1, 65535}
+}
+
+// tcpPortRanges are the TCP ports a rule's ports admit, as sorted ranges that neither overlap nor
+// meet. TCP is the protocol a port has when it names none; no ports at all, or an entry without
+// a port number, admit every port of the protocol; a numbered entry admits one port, or a range
+// up to endPort. A named port stands for whichever number the pod gives that name, so it admits
+// no number here.
+func tcpPortRanges(ports []networkingv1.NetworkPolicyPort) [][2]int32 {
+	every := [][2]int32{{1, 65535}}
+	if len(ports) == 0 {
+		return every
+	}
 	var ranges [][2]int32
 	for _, p := range ports {
 		switch {
 		case p.Protocol != nil && *p.Protocol != corev1.ProtocolTCP:
 			continue
 		case p.Port == nil:
-			return true
+			return every
 		case p.Port.Type != intstr.Int:
 			continue
 		}
@@ -229,14 +285,15 @@ func coversEveryTCPPort(ports []networkingv1.NetworkPolicyPort) bool {
 		ranges = append(ranges, [2]int32{p.Port.IntVal, end})
 	}
 	slices.SortFunc(ranges, func(a, b [2]int32) int { return cmp.Compare(a[0], b[0]) })
-	next := int32(1) // the lowest port not yet covered
+	var merged [][2]int32
 	for _, r := range ranges {
-		if r[0] > next {
-			return false
+		if n := len(merged); n > 0 && r[0] <= merged[n-1][1]+1 {
+			merged[n-1][1] = max(merged[n-1][1], r[1])
+			continue
 		}
-		next = max(next, r[1]+1)
+		merged = append(merged, r)
 	}
-	return next > 65535
+	return merged
 }
 
 // selectsAll reports whether a label selector is empty, which selects everything.

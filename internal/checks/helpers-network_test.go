@@ -160,3 +160,51 @@ func TestEveryAddress(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenIngress(t *testing.T) {
+	num := func(p int32) *intstr.IntOrString { v := intstr.FromInt32(p); return &v }
+	span := func(from, to int32) networkingv1.NetworkPolicyPort {
+		return networkingv1.NetworkPolicyPort{Port: num(from), EndPort: &to}
+	}
+	everyNamespace := networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{}}
+	oneNamespace := networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "a"}}}
+	block := func(cidr string) networkingv1.NetworkPolicyPeer {
+		return networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: cidr}}
+	}
+	rule := func(from []networkingv1.NetworkPolicyPeer, ports ...networkingv1.NetworkPolicyPort) networkingv1.NetworkPolicyIngressRule {
+		return networkingv1.NetworkPolicyIngressRule{From: from, Ports: ports}
+	}
+	tests := map[string]struct {
+		rules []networkingv1.NetworkPolicyIngressRule
+		want  bool
+	}{
+		"no rules":                         {nil, false},
+		"a rule with no from and no ports": {[]networkingv1.NetworkPolicyIngressRule{{}}, true},
+		"every namespace on two halves of the ports": {[]networkingv1.NetworkPolicyIngressRule{
+			rule([]networkingv1.NetworkPolicyPeer{everyNamespace}, span(1, 32767)),
+			rule([]networkingv1.NetworkPolicyPeer{everyNamespace}, span(32768, 65535))}, true},
+		"every namespace on two halves with a port left out": {[]networkingv1.NetworkPolicyIngressRule{
+			rule([]networkingv1.NetworkPolicyPeer{everyNamespace}, span(1, 32766)),
+			rule([]networkingv1.NetworkPolicyPeer{everyNamespace}, span(32768, 65535))}, false},
+		"the left-out port open to one namespace only": {[]networkingv1.NetworkPolicyIngressRule{
+			rule([]networkingv1.NetworkPolicyPeer{everyNamespace}, span(1, 32766)),
+			rule([]networkingv1.NetworkPolicyPeer{oneNamespace}),
+			rule([]networkingv1.NetworkPolicyPeer{everyNamespace}, span(32768, 65535))}, false},
+		"address halves in two rules": {[]networkingv1.NetworkPolicyIngressRule{
+			rule([]networkingv1.NetworkPolicyPeer{block("0.0.0.0/1")}),
+			rule([]networkingv1.NetworkPolicyPeer{block("128.0.0.0/1")})}, true},
+		"address halves on different ports": {[]networkingv1.NetworkPolicyIngressRule{
+			rule([]networkingv1.NetworkPolicyPeer{block("0.0.0.0/1")}, span(1, 100)),
+			rule([]networkingv1.NetworkPolicyPeer{block("128.0.0.0/1")}, span(101, 65535))}, false},
+		"one namespace on every port": {[]networkingv1.NetworkPolicyIngressRule{
+			rule([]networkingv1.NetworkPolicyPeer{oneNamespace}),
+			rule([]networkingv1.NetworkPolicyPeer{everyNamespace}, span(443, 443))}, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := openIngress(tc.rules) != ""; got != tc.want {
+				t.Errorf("openIngress = %q, want open %v", openIngress(tc.rules), tc.want)
+			}
+		})
+	}
+}

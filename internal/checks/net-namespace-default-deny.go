@@ -3,6 +3,8 @@ package checks
 import (
 	"slices"
 
+	networkingv1 "k8s.io/api/networking/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -14,7 +16,7 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"ingress rules) makes every pod of the namespace unreachable unless another policy allows the " +
 		"traffic, so a new workload starts closed instead of open (CC6.6, CIS 5.3.2). Policies add up: " +
 		"one that selects every pod and admits every source on every port (no ports, or ports that " +
-		"cover every TCP port) undoes the deny." + supporting,
+		"cover every TCP port) undoes the deny, as do several that do so together." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
@@ -32,7 +34,10 @@ var netNamespaceDefaultDeny = &engine.Check{
 				pluralPolicies(len(policies)))
 			return
 		}
-		// Policies add up: one that selects every pod and admits everything undoes the deny.
+		// Policies add up: one that selects every pod and admits everything undoes the deny, and
+		// so do several that admit everything together.
+		var everyPodPolicies []string
+		var rules []networkingv1.NetworkPolicyIngressRule
 		for _, p := range policies {
 			if !selectsAll(&p.policy.Spec.PodSelector) || !governsIngress(p.policy) {
 				continue
@@ -41,6 +46,15 @@ var netNamespaceDefaultDeny = &engine.Check{
 				ctx.Fail("", "NetworkPolicy %q selects every pod and admits ingress from anywhere (%s): it undoes the default deny", p.obj.Name, why)
 				return
 			}
+			if len(p.policy.Spec.Ingress) > 0 {
+				everyPodPolicies = append(everyPodPolicies, p.obj.Name)
+				rules = append(rules, p.policy.Spec.Ingress...)
+			}
+		}
+		if len(everyPodPolicies) > 1 && openIngress(rules) != "" {
+			ctx.Fail("", "NetworkPolicies %s select every pod and together admit ingress from anywhere (for every TCP port, rules that admit every source): they undo the default deny",
+				quoteList(everyPodPolicies))
+			return
 		}
 		ctx.Pass("")
 	},

@@ -1,6 +1,8 @@
 package checks
 
 import (
+	networkingv1 "k8s.io/api/networking/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -14,11 +16,12 @@ var netPodPolicyCoverage = &engine.Check{
 		"when its podSelector matches the pod template's labels (an empty podSelector selects every " +
 		"pod of the namespace) and it governs ingress: policyTypes lists Ingress, or is absent (the " +
 		"API server then defaults it to Ingress). A policy with policyTypes [Egress] only leaves the " +
-		"pod's ingress open to all, so it does not count; nor does one that admits every source on " +
-		"every port (an ingress rule with no from, or one whose peer is every pod of every namespace " +
-		"or whose ipBlocks, less their exceptions, add up to every IPv4 or every IPv6 address, and with no ports or ports that cover every TCP port: an entry without a " +
-		"port number, or ranges up to endPort from 1 to 65535), which makes the pod's ingress as open " +
-		"as no policy." + supporting,
+		"pod's ingress open to all, so it does not count. Nor do policies that admit every source on " +
+		"every port, one alone or several together (an ingress rule with no from, or one whose peer " +
+		"is every pod of every namespace or whose ipBlocks, less their exceptions, add up to every " +
+		"IPv4 or every IPv6 address, and with no ports or ports that cover every TCP port: an entry " +
+		"without a port number, or ranges up to endPort from 1 to 65535), which make the pod's " +
+		"ingress as open as no policy." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
@@ -37,6 +40,8 @@ var netPodPolicyCoverage = &engine.Check{
 		}
 		podSet := podLabels(o)
 		egressOnly, governed := 0, 0
+		var opening []string // the governing policies with ingress rules
+		var rules []networkingv1.NetworkPolicyIngressRule
 		for _, p := range policies.selecting(o.Namespace, podSet) {
 			if !governsIngress(p.policy) {
 				egressOnly++
@@ -48,6 +53,15 @@ var netPodPolicyCoverage = &engine.Check{
 				return
 			}
 			governed++
+			if len(p.policy.Spec.Ingress) > 0 {
+				opening = append(opening, p.obj.Name)
+				rules = append(rules, p.policy.Spec.Ingress...)
+			}
+		}
+		if len(opening) > 1 && openIngress(rules) != "" {
+			ctx.Fail("", "NetworkPolicies %s together admit ingress from anywhere (for every TCP port, rules that admit every source): the pod's ingress is as open as with no policy",
+				quoteList(opening))
+			return
 		}
 		if governed > 0 {
 			ctx.Pass("")
