@@ -136,9 +136,8 @@ func openIngress(rules []networkingv1.NetworkPolicyIngressRule) string {
 // openIngressRule says how an ingress rule admits traffic from anywhere on every port, or ""
 // when it does not. A rule admits every port when it has no ports or its ports cover every TCP
 // port (coversEveryTCPPort); it admits every source when it has no from (as the NetworkPolicy
-// API defines an empty from), or a peer that selects every pod of every namespace
-// (namespaceSelector {} with no podSelector or an empty one), or an ipBlock of every address with
-// no exception.
+// API defines an empty from), or a peer that selects every pod of every namespace (everyPod), or
+// ipBlocks that add up to every address (everyAddress).
 func openIngressRule(r networkingv1.NetworkPolicyIngressRule) string {
 	ports := "no ports"
 	if len(r.Ports) > 0 {
@@ -151,7 +150,7 @@ func openIngressRule(r networkingv1.NetworkPolicyIngressRule) string {
 		return "an ingress rule with no from and " + ports
 	}
 	if slices.ContainsFunc(r.From, everyPod) {
-		return "a rule with every pod of every namespace as its source (namespaceSelector: {}) and " + ports
+		return "a rule with every pod of every namespace as its source (a namespaceSelector every namespace matches) and " + ports
 	}
 	if blocks := everyAddress(r.From); blocks != "" {
 		return "a rule with every address as its source (ipBlock " + blocks + ") and " + ports
@@ -246,10 +245,25 @@ func subtractRange(ranges []addrRange, cut addrRange) []addrRange {
 	return out
 }
 
-// everyPod reports whether a peer is every pod of every namespace: namespaceSelector {} with no
-// podSelector or an empty one.
+// everyPod reports whether a peer is every pod of every namespace: a namespaceSelector that
+// selects every namespace (selectsEveryNamespace) with no podSelector or an empty one.
 func everyPod(peer networkingv1.NetworkPolicyPeer) bool {
-	return peer.NamespaceSelector != nil && selectsAll(peer.NamespaceSelector) && (peer.PodSelector == nil || selectsAll(peer.PodSelector))
+	return peer.NamespaceSelector != nil && selectsEveryNamespace(peer.NamespaceSelector) && (peer.PodSelector == nil || selectsAll(peer.PodSelector))
+}
+
+// selectsEveryNamespace reports whether a namespace selector selects every namespace: it is
+// empty, or requires only that kubernetes.io/metadata.name exists, a label the API server gives
+// every namespace.
+func selectsEveryNamespace(sel *metav1.LabelSelector) bool {
+	if len(sel.MatchLabels) > 0 {
+		return false
+	}
+	for _, e := range sel.MatchExpressions {
+		if e.Key != corev1.LabelMetadataName || e.Operator != metav1.LabelSelectorOpExists {
+			return false
+		}
+	}
+	return true
 }
 
 // coversEveryTCPPort reports whether a rule's ports admit every TCP port (tcpPortRanges).

@@ -196,6 +196,9 @@ func TestOpenIngress(t *testing.T) {
 		"address halves on different ports": {[]networkingv1.NetworkPolicyIngressRule{
 			rule([]networkingv1.NetworkPolicyPeer{block("0.0.0.0/1")}, span(1, 100)),
 			rule([]networkingv1.NetworkPolicyPeer{block("128.0.0.0/1")}, span(101, 65535))}, false},
+		"every namespace by the label the API server gives each": {[]networkingv1.NetworkPolicyIngressRule{
+			rule([]networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+				{Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpExists}}}}})}, true},
 		"one namespace on every port": {[]networkingv1.NetworkPolicyIngressRule{
 			rule([]networkingv1.NetworkPolicyPeer{oneNamespace}),
 			rule([]networkingv1.NetworkPolicyPeer{everyNamespace}, span(443, 443))}, false},
