@@ -13,7 +13,8 @@ var netIngressTLS = &engine.Check{
 	Description: "An Ingress without spec.tls, or with a host its TLS section does not list, serves that " +
 		"host over plain HTTP: data crosses the boundary unencrypted and can be read or altered in " +
 		"transit (CC6.6, CC6.7). A wildcard TLS host (*.example.com) covers one label; a rule without " +
-		"a host is covered only by a TLS entry without hosts." + supporting,
+		"a host, and spec.defaultBackend (which answers any host no rule matches), are covered only " +
+		"by a TLS entry without hosts." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
 		"(cert-manager can issue it), and redirect HTTP to HTTPS in the ingress controller.",
 	Severity: high,
@@ -41,6 +42,11 @@ var netIngressTLS = &engine.Check{
 			} else {
 				uncovered = append(uncovered, "\""+r.Host+"\"")
 			}
+		}
+		// The default backend answers whatever no rule matches, for any host, as a rule without a
+		// host does.
+		if ing.Spec.DefaultBackend != nil && !ingressHostHasTLS(ing.Spec.TLS, "") {
+			uncovered = append(uncovered, "spec.defaultBackend")
 		}
 		if len(uncovered) > 0 {
 			ctx.Fail("", "no spec.tls entry covers %s: served over plain HTTP", few(uncovered, ", "))
