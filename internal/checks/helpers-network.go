@@ -82,55 +82,109 @@ func governsIngress(np *networkingv1.NetworkPolicy) bool {
 }
 
 // admitsEverything says how a policy admits ingress from anywhere on every port (openIngress of
-// its rules), or "" when it does not.
-func admitsEverything(np *networkingv1.NetworkPolicy) string {
-	return openIngress(np.Spec.Ingress)
+// its rules, once per evaluation), or "" when it does not; judged is false when the policy is too
+// large to judge (ingressWork).
+func admitsEverything(inv *engine.Inventory, p namespacePolicy) (why string, judged bool) {
+	v := inv.Memo(p.obj, "network.admitsEverything", func() any {
+		why, judged := openIngress(p.policy.Spec.Ingress)
+		return ingressVerdict{why, judged}
+	}).(ingressVerdict)
+	return v.why, v.judged
 }
+
+// admitTogether is openIngress of the rules of several policies of a namespace, once per
+// evaluation for each set of policies (the workloads of a namespace share a few).
+func admitTogether(inv *engine.Inventory, namespace string, policies []namespacePolicy) (why string, judged bool) {
+	v := inv.Memo(nil, "network.admitTogether "+namespace+"\x00"+strings.Join(policyNames(policies), "\x00"), func() any {
+		var rules []networkingv1.NetworkPolicyIngressRule
+		for _, p := range policies {
+			rules = append(rules, p.policy.Spec.Ingress...)
+		}
+		why, judged := openIngress(rules)
+		return ingressVerdict{why, judged}
+	}).(ingressVerdict)
+	return v.why, v.judged
+}
+
+// ingressVerdict is what openIngress answers.
+type ingressVerdict struct {
+	why    string
+	judged bool
+}
+
+// ingressWork bounds the addresses openIngress gathers to answer one question. Real policies
+// need a few dozen; rules built to make the answer expensive (tens of thousands of ports, each
+// stretch admitting many address ranges) would slow every evaluation of the cluster, so they are
+// not judged.
+const ingressWork = 1 << 20
 
 // openIngress says how ingress rules (of one policy, or of every policy that selects a pod:
 // policies add up, as rules do) admit traffic from anywhere on every TCP port, or "" when they do
 // not: the first rule that does by itself (openIngressRule), or else the rules together, when for
-// every TCP port the rules that admit it admit every source between them.
-func openIngress(rules []networkingv1.NetworkPolicyIngressRule) string {
+// every TCP port the rules that admit it admit every source between them. judged is false when
+// answering would take more than ingressWork.
+func openIngress(rules []networkingv1.NetworkPolicyIngressRule) (why string, judged bool) {
 	for _, r := range rules {
 		if why := openIngressRule(r); why != "" {
-			return why
+			return why, true
 		}
 	}
 	if len(rules) < 2 {
-		return ""
+		return "", true
 	}
-	// Between two bounds every rule admits every port or none: try one port of each stretch.
-	ranges := make([][][2]int32, len(rules))
-	bounds := []int32{1}
+	// Sweep the TCP ports: between two bounds of the rules' port ranges every rule admits every
+	// port or none, so each stretch is judged once, at its first port.
+	type event struct {
+		port   int32
+		rule   int
+		starts bool
+	}
+	every := make([]bool, len(rules))        // the rule admits every source by itself
+	addrs := make([][]addrRange, len(rules)) // otherwise, the addresses its ipBlocks admit
+	var events []event
 	for i, r := range rules {
-		ranges[i] = tcpPortRanges(r.Ports)
-		for _, pr := range ranges[i] {
-			bounds = append(bounds, pr[0], pr[1]+1)
+		every[i] = len(r.From) == 0 || slices.ContainsFunc(r.From, everyPod)
+		if !every[i] {
+			if addrs[i], _ = ipBlockRanges(r.From); len(addrs[i]) == 0 {
+				continue // it admits some pods only: no help to admit every source
+			}
+		}
+		for _, pr := range tcpPortRanges(r.Ports) {
+			events = append(events, event{pr[0], i, true}, event{pr[1] + 1, i, false})
 		}
 	}
-	slices.Sort(bounds)
-	for _, port := range slices.Compact(bounds) {
-		if port > 65535 {
-			break
-		}
-		var peers []networkingv1.NetworkPolicyPeer
-		everySource := false
-		for i, r := range rules {
-			if !slices.ContainsFunc(ranges[i], func(pr [2]int32) bool { return pr[0] <= port && port <= pr[1] }) {
-				continue
+	slices.SortFunc(events, func(a, b event) int { return cmp.Compare(a.port, b.port) })
+	everyActive, active, work := 0, map[int]bool{}, 0
+	for i, port := 0, int32(1); port <= 65535; port = events[i].port {
+		for ; i < len(events) && events[i].port <= port; i++ {
+			switch e := events[i]; {
+			case every[e.rule] && e.starts:
+				everyActive++
+			case every[e.rule]:
+				everyActive--
+			case e.starts:
+				active[e.rule] = true
+			default:
+				delete(active, e.rule)
 			}
-			if len(r.From) == 0 || slices.ContainsFunc(r.From, everyPod) {
-				everySource = true
-				break
-			}
-			peers = append(peers, r.From...)
 		}
-		if !everySource && everyAddress(peers) == "" {
-			return ""
+		if everyActive == 0 {
+			var stretch []addrRange
+			for r := range active {
+				stretch = append(stretch, addrs[r]...)
+			}
+			if work += len(active) + len(stretch); work > ingressWork {
+				return "", false
+			}
+			if !coversAFamily(stretch) {
+				return "", true
+			}
+		}
+		if i == len(events) {
+			break // the stretch runs to the last port
 		}
 	}
-	return "its ingress rules together admit every source on every TCP port"
+	return "its ingress rules together admit every source on every TCP port", true
 }
 
 // openIngressRule says how an ingress rule admits traffic from anywhere on every port, or ""
@@ -162,13 +216,20 @@ func openIngressRule(r networkingv1.NetworkPolicyIngressRule) string {
 type addrRange struct{ first, last netip.Addr }
 
 // everyAddress says which ipBlock peers admit every IPv4 or every IPv6 address between them (their
-// CIDRs, comma-separated), or "" when they do not. Each block is its CIDR without its exceptions;
-// peers add up. A CIDR is read as the API server reads it: a prefix of length 0 is every address
-// however its address is written (0:0:0:0:0:0:0:0/0, or 10.0.0.0/0 where strict CIDR validation
-// is off).
+// CIDRs, comma-separated), or "" when they do not (ipBlockRanges, coversAFamily).
 func everyAddress(peers []networkingv1.NetworkPolicyPeer) string {
-	var ranges []addrRange
-	var cidrs []string
+	ranges, cidrs := ipBlockRanges(peers)
+	if !coversAFamily(ranges) {
+		return ""
+	}
+	return strings.Join(cidrs, ", ")
+}
+
+// ipBlockRanges are the addresses the ipBlock peers admit, and their CIDRs. Each block is its CIDR
+// without its exceptions; peers add up. A CIDR is read as the API server reads it: a prefix of
+// length 0 is every address however its address is written (0:0:0:0:0:0:0:0/0, or 10.0.0.0/0
+// where strict CIDR validation is off).
+func ipBlockRanges(peers []networkingv1.NetworkPolicyPeer) (ranges []addrRange, cidrs []string) {
 	for _, peer := range peers {
 		if peer.IPBlock == nil {
 			continue
@@ -177,15 +238,20 @@ func everyAddress(peers []networkingv1.NetworkPolicyPeer) string {
 		if !ok {
 			continue
 		}
-		left := []addrRange{block}
+		var except []addrRange
 		for _, e := range peer.IPBlock.Except {
-			if except, ok := cidrRange(e); ok {
-				left = subtractRange(left, except)
+			if r, ok := cidrRange(e); ok {
+				except = append(except, r)
 			}
 		}
-		ranges = append(ranges, left...)
+		ranges = append(ranges, subtractRanges(block, except)...)
 		cidrs = append(cidrs, peer.IPBlock.CIDR)
 	}
+	return ranges, cidrs
+}
+
+// coversAFamily reports whether ranges (which it sorts) cover every IPv4 or every IPv6 address.
+func coversAFamily(ranges []addrRange) bool {
 	slices.SortFunc(ranges, func(a, b addrRange) int { return a.first.Compare(b.first) })
 	for _, family := range []addrRange{
 		{netip.IPv4Unspecified(), netip.AddrFrom4([4]byte{255, 255, 255, 255})},
@@ -200,12 +266,12 @@ func everyAddress(peers []networkingv1.NetworkPolicyPeer) string {
 				break
 			}
 			if r.last == family.last {
-				return strings.Join(cidrs, ", ")
+				return true
 			}
 			next = r.last.Next()
 		}
 	}
-	return ""
+	return false
 }
 
 // cidrRange is the addresses of a CIDR as the API server parses it (leading zeros allowed, bits
@@ -227,22 +293,27 @@ func cidrRange(cidr string) (addrRange, bool) {
 	return addrRange{first, end}, true
 }
 
-// subtractRange removes the addresses of cut from ranges.
-func subtractRange(ranges []addrRange, cut addrRange) []addrRange {
+// subtractRanges is the addresses of block without those of cut (which it sorts).
+func subtractRanges(block addrRange, cut []addrRange) []addrRange {
+	slices.SortFunc(cut, func(a, b addrRange) int { return a.first.Compare(b.first) })
 	var out []addrRange
-	for _, r := range ranges {
-		if r.first.BitLen() != cut.first.BitLen() || r.last.Less(cut.first) || cut.last.Less(r.first) {
-			out = append(out, r)
+	next := block.first // the lowest address of the block not yet cut or kept
+	for _, c := range cut {
+		if c.first.BitLen() != next.BitLen() || c.last.Less(next) {
 			continue
 		}
-		if r.first.Less(cut.first) {
-			out = append(out, addrRange{r.first, cut.first.Prev()})
+		if block.last.Less(c.first) {
+			break
 		}
-		if cut.last.Less(r.last) {
-			out = append(out, addrRange{cut.last.Next(), r.last})
+		if next.Less(c.first) {
+			out = append(out, addrRange{next, c.first.Prev()})
 		}
+		if !c.last.Less(block.last) {
+			return out
+		}
+		next = c.last.Next()
 	}
-	return out
+	return append(out, addrRange{next, block.last})
 }
 
 // everyPod reports whether a peer is every pod of every namespace: a namespaceSelector that
@@ -330,6 +401,15 @@ func tlsCovers(tlsHost, host string) bool {
 	}
 	label, rest, found := strings.Cut(host, ".")
 	return found && label != "" && rest == suffix
+}
+
+// policyNames are the names of policies, in order.
+func policyNames(policies []namespacePolicy) []string {
+	names := make([]string, len(policies))
+	for i, p := range policies {
+		names[i] = p.obj.Name
+	}
+	return names
 }
 
 // pluralPolicies counts NetworkPolicies in words: "1 NetworkPolicy", "3 NetworkPolicies".

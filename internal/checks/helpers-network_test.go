@@ -205,9 +205,41 @@ func TestOpenIngress(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := openIngress(tc.rules) != ""; got != tc.want {
-				t.Errorf("openIngress = %q, want open %v", openIngress(tc.rules), tc.want)
+			why, judged := openIngress(tc.rules)
+			if !judged || (why != "") != tc.want {
+				t.Errorf("openIngress = %q (judged %v), want open %v", why, judged, tc.want)
 			}
 		})
+	}
+}
+
+// TestOpenIngressBoundsItsWork gives openIngress rules built to be expensive: hundreds of rules,
+// half admitting 0.0.0.0/1 and half 128.0.0.0/1, each on every port but one of its own, so that
+// hundreds of rules admit each of hundreds of stretches of ports. It must give up (not judged)
+// rather than gather every rule's addresses for every stretch; a smaller set of the same shape
+// is judged, and admits everything.
+func TestOpenIngressBoundsItsWork(t *testing.T) {
+	build := func(n int) []networkingv1.NetworkPolicyIngressRule {
+		var rules []networkingv1.NetworkPolicyIngressRule
+		for i := range n {
+			cidr := "0.0.0.0/1"
+			if i%2 == 1 {
+				cidr = "128.0.0.0/1"
+			}
+			hole := int32(100 + i)
+			below, above := intstr.FromInt32(1), intstr.FromInt32(hole+1)
+			belowEnd, aboveEnd := hole-1, int32(65535)
+			rules = append(rules, networkingv1.NetworkPolicyIngressRule{
+				From:  []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: cidr}}},
+				Ports: []networkingv1.NetworkPolicyPort{{Port: &below, EndPort: &belowEnd}, {Port: &above, EndPort: &aboveEnd}},
+			})
+		}
+		return rules
+	}
+	if why, judged := openIngress(build(20)); !judged || why == "" {
+		t.Errorf("20 rules: openIngress = %q (judged %v), want open", why, judged)
+	}
+	if why, judged := openIngress(build(1000)); judged {
+		t.Errorf("1000 rules: openIngress = %q, judged: want it to give up", why)
 	}
 }

@@ -3,8 +3,6 @@ package checks
 import (
 	"slices"
 
-	networkingv1 "k8s.io/api/networking/v1"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -16,7 +14,8 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"ingress rules) makes every pod of the namespace unreachable unless another policy allows the " +
 		"traffic, so a new workload starts closed instead of open (CC6.6, CIS 5.3.2). Policies add up: " +
 		"one that selects every pod and admits every source on every port (no ports, or ports that " +
-		"cover every TCP port) undoes the deny, as do several that do so together." + supporting,
+		"cover every TCP port) undoes the deny, as do several that do so together; policies with too " +
+		"many rules, ports and addresses to judge (tens of thousands) leave the namespace NotAssessed." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
@@ -36,24 +35,33 @@ var netNamespaceDefaultDeny = &engine.Check{
 		}
 		// Policies add up: one that selects every pod and admits everything undoes the deny, and
 		// so do several that admit everything together.
-		var everyPodPolicies []string
-		var rules []networkingv1.NetworkPolicyIngressRule
+		var opening []namespacePolicy // those with ingress rules
+		judged := true
 		for _, p := range policies {
 			if !selectsAll(&p.policy.Spec.PodSelector) || !governsIngress(p.policy) {
 				continue
 			}
-			if why := admitsEverything(p.policy); why != "" {
+			why, ok := admitsEverything(ctx.Inventory, p)
+			if why != "" {
 				ctx.Fail("", "NetworkPolicy %q selects every pod and admits ingress from anywhere (%s): it undoes the default deny", p.obj.Name, why)
 				return
 			}
+			judged = judged && ok
 			if len(p.policy.Spec.Ingress) > 0 {
-				everyPodPolicies = append(everyPodPolicies, p.obj.Name)
-				rules = append(rules, p.policy.Spec.Ingress...)
+				opening = append(opening, p)
 			}
 		}
-		if len(everyPodPolicies) > 1 && openIngress(rules) != "" {
-			ctx.Fail("", "NetworkPolicies %s select every pod and together admit ingress from anywhere (for every TCP port, rules that admit every source): they undo the default deny",
-				quoteList(everyPodPolicies))
+		if len(opening) > 1 {
+			why, ok := admitTogether(ctx.Inventory, o.Name, opening)
+			if why != "" {
+				ctx.Fail("", "NetworkPolicies %s select every pod and together admit ingress from anywhere (for every TCP port, rules that admit every source): they undo the default deny",
+					quoteList(policyNames(opening)))
+				return
+			}
+			judged = judged && ok
+		}
+		if !judged {
+			ctx.NotAssessed("", "the NetworkPolicies that select every pod have too many ingress rules, ports and addresses to judge whether they undo the default deny")
 			return
 		}
 		ctx.Pass("")

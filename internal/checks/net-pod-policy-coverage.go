@@ -1,8 +1,6 @@
 package checks
 
 import (
-	networkingv1 "k8s.io/api/networking/v1"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -22,7 +20,8 @@ var netPodPolicyCoverage = &engine.Check{
 		"kubernetes.io/metadata.name exists, which every namespace carries) or whose ipBlocks, less their exceptions, add up to every " +
 		"IPv4 or every IPv6 address, and with no ports or ports that cover every TCP port: an entry " +
 		"without a port number, or ranges up to endPort from 1 to 65535), which make the pod's " +
-		"ingress as open as no policy." + supporting,
+		"ingress as open as no policy. Policies with too many rules, ports and addresses to judge " +
+		"(tens of thousands) leave the pod NotAssessed." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
@@ -41,27 +40,36 @@ var netPodPolicyCoverage = &engine.Check{
 		}
 		podSet := podLabels(o)
 		egressOnly, governed := 0, 0
-		var opening []string // the governing policies with ingress rules
-		var rules []networkingv1.NetworkPolicyIngressRule
+		var opening []namespacePolicy // the governing policies with ingress rules
+		judged := true
 		for _, p := range policies.selecting(o.Namespace, podSet) {
 			if !governsIngress(p.policy) {
 				egressOnly++
 				continue
 			}
 			// Policies add up: one that admits everything opens the pod, whatever the others.
-			if why := admitsEverything(p.policy); why != "" {
+			why, ok := admitsEverything(ctx.Inventory, p)
+			if why != "" {
 				ctx.Fail("", "NetworkPolicy %q admits ingress from anywhere (%s): the pod's ingress is as open as with no policy", p.obj.Name, why)
 				return
 			}
+			judged = judged && ok
 			governed++
 			if len(p.policy.Spec.Ingress) > 0 {
-				opening = append(opening, p.obj.Name)
-				rules = append(rules, p.policy.Spec.Ingress...)
+				opening = append(opening, p)
 			}
 		}
-		if len(opening) > 1 && openIngress(rules) != "" {
-			ctx.Fail("", "NetworkPolicies %s together admit ingress from anywhere (for every TCP port, rules that admit every source): the pod's ingress is as open as with no policy",
-				quoteList(opening))
+		if len(opening) > 1 {
+			why, ok := admitTogether(ctx.Inventory, o.Namespace, opening)
+			if why != "" {
+				ctx.Fail("", "NetworkPolicies %s together admit ingress from anywhere (for every TCP port, rules that admit every source): the pod's ingress is as open as with no policy",
+					quoteList(policyNames(opening)))
+				return
+			}
+			judged = judged && ok
+		}
+		if !judged {
+			ctx.NotAssessed("", "the NetworkPolicies that select the pod have too many ingress rules, ports and addresses to judge whether they admit ingress from anywhere")
 			return
 		}
 		if governed > 0 {
