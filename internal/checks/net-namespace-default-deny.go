@@ -3,6 +3,8 @@ package checks
 import (
 	"slices"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -13,9 +15,11 @@ var netNamespaceDefaultDeny = &engine.Check{
 	Description: "A default-deny ingress NetworkPolicy (an empty podSelector, policy type Ingress, no " +
 		"ingress rules) makes every pod of the namespace unreachable unless another policy allows the " +
 		"traffic, so a new workload starts closed instead of open (CC6.6, CIS 5.3.2). Policies add up: " +
-		"one that selects every pod and admits every source on every port (no ports, or ports that " +
-		"cover every TCP port) undoes the deny, as do several that do so together; policies with too " +
-		"many rules, ports and addresses to judge (tens of thousands) leave the namespace NotAssessed." + supporting,
+		"one that selects every pod (podSelector {}, or one made only of exclusions, DoesNotExist or " +
+		"NotIn, which selects every pod that does not opt out) and admits every source on every " +
+		"port (no ports, or ports that cover every TCP port) undoes the deny, as do several that do " +
+		"so together; policies with too many rules, ports and addresses to judge (tens of " +
+		"thousands) leave the namespace NotAssessed." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
@@ -38,12 +42,18 @@ var netNamespaceDefaultDeny = &engine.Check{
 		var opening []namespacePolicy // those with ingress rules
 		judged := true
 		for _, p := range policies {
-			if !selectsAll(&p.policy.Spec.PodSelector) || !governsIngress(p.policy) {
+			// A podSelector made only of exclusions selects every pod that does not opt out,
+			// as a new workload does not.
+			if !p.selector.Matches(labels.Set{}) || !governsIngress(p.policy) {
 				continue
 			}
 			why, ok := admitsEverything(ctx.Inventory, p)
 			if why != "" {
-				ctx.Fail("", "NetworkPolicy %q selects every pod and admits ingress from anywhere (%s): it undoes the default deny", p.obj.Name, why)
+				selects := "every pod"
+				if !selectsAll(&p.policy.Spec.PodSelector) {
+					selects = "every pod without the labels its podSelector excludes"
+				}
+				ctx.Fail("", "NetworkPolicy %q selects %s and admits ingress from anywhere (%s): it undoes the default deny", p.obj.Name, selects, why)
 				return
 			}
 			judged = judged && ok
