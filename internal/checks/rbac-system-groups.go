@@ -15,6 +15,7 @@ var systemGroups = map[string]string{
 	"system:anonymous":       "every unauthenticated request",
 	"system:unauthenticated": "every unauthenticated request",
 	"system:authenticated":   "every authenticated user and ServiceAccount",
+	"system:serviceaccounts": "every ServiceAccount of the cluster, so every pod of every namespace",
 	"system:masters":         "a group that bypasses authorisation",
 }
 
@@ -22,7 +23,8 @@ var rbacSystemGroups = &engine.Check{
 	ID:    "rbac-system-groups",
 	Title: "Bindings do not grant permissions to everybody",
 	Description: "system:anonymous and system:unauthenticated are every request without credentials, " +
-		"system:authenticated is every user and ServiceAccount of the cluster, and system:masters " +
+		"system:authenticated is every user and ServiceAccount of the cluster, system:serviceaccounts " +
+		"every ServiceAccount of the cluster (every pod of every namespace), and system:masters " +
 		"bypasses RBAC entirely. A binding to one of them grants its role far beyond any " +
 		"need-to-have (CC6.1), to callers from outside the system too (CC6.6). Kubernetes' own " +
 		"bindings, as its bootstrap policy creates them, are not judged; a binding's name (system:...) or " +
