@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	storagev1 "k8s.io/api/storage/v1"
@@ -49,7 +50,7 @@ var secPvEncryption = &engine.Check{
 		case ebsProvisioners[p]:
 			enc, set := ebsEncryptedParameter(sc.Parameters)
 			switch {
-			case strings.EqualFold(enc, "true"):
+			case enc == "true":
 				ctx.Pass("")
 			case !set:
 				ctx.Fail("", "%s volumes are not encrypted by the StorageClass: parameters.encrypted is not set", p)
@@ -66,13 +67,23 @@ var secPvEncryption = &engine.Check{
 	},
 }
 
-// ebsEncryptedParameter reads the "encrypted" parameter; the EBS driver reads parameter names
-// without regard to case.
+// ebsEncryptedParameter reads the "encrypted" parameter. The EBS CSI driver (which in-tree
+// kubernetes.io/aws-ebs classes are migrated to, their parameters passed through) reads parameter
+// names without regard to case and encrypts only when the value is exactly "true" ("True" and "1"
+// are false). Should several spellings of the name be set, it reads them in map order and the last
+// wins, so value is "true" only when every one of them is; else the first other value, in name order.
 func ebsEncryptedParameter(params map[string]string) (value string, set bool) {
-	for k, v := range params {
+	var keys []string
+	for k := range params {
 		if strings.EqualFold(k, "encrypted") {
-			return v, true
+			keys = append(keys, k)
 		}
 	}
-	return "", false
+	sort.Strings(keys)
+	for _, k := range keys {
+		if value, set = params[k], true; value != "true" {
+			return value, true
+		}
+	}
+	return value, set
 }
