@@ -12,6 +12,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -20,8 +21,19 @@ import (
 // replicatedKinds are the controllers whose replica count availability checks judge.
 var replicatedKinds = []string{"Deployment", "StatefulSet"}
 
-// workloadRef identifies a workload as an HPA's scaleTargetRef names it.
-type workloadRef struct{ namespace, kind, name string }
+// workloadRef identifies a workload as an HPA's scaleTargetRef names it: the HPA controller
+// finds its target by the API group of scaleTargetRef.apiVersion (any version) and the kind.
+type workloadRef struct{ namespace, group, kind, name string }
+
+// apiGroup is the API group of an apiVersion ("apps" of apps/v1, "" of v1), or "?" when it does
+// not parse, which names no group.
+func apiGroup(apiVersion string) string {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return "?"
+	}
+	return gv.Group
+}
 
 // autoscalersByTarget indexes the HorizontalPodAutoscalers of the evaluation by the workload
 // they scale, once per evaluation.
@@ -34,18 +46,21 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 				continue
 			}
 			ref := h.Spec.ScaleTargetRef
-			k := workloadRef{o.Namespace, ref.Kind, ref.Name}
+			k := workloadRef{o.Namespace, apiGroup(ref.APIVersion), ref.Kind, ref.Name}
 			idx[k] = append(idx[k], h)
 		}
 		return idx
 	}).(map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler)
 }
 
-// autoscalerOf returns the HorizontalPodAutoscaler that scales a workload, or nil. Should
-// several target it (they fight over it), the one with the highest minReplicas is returned.
+// autoscalerOf returns the HorizontalPodAutoscaler that scales a workload, or nil. One whose
+// scaleTargetRef names the workload's kind and name in another API group (extensions/v1beta1
+// for a Deployment, or no apiVersion at all) does not scale it: the HPA controller fails to get
+// the scale. Should several target it (they fight over it), the one with the highest
+// minReplicas is returned.
 func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.HorizontalPodAutoscaler {
 	var best *autoscalingv2.HorizontalPodAutoscaler
-	for _, h := range autoscalersByTarget(inv)[workloadRef{o.Namespace, o.Kind, o.Name}] {
+	for _, h := range autoscalersByTarget(inv)[workloadRef{o.Namespace, apiGroup(o.APIVersion), o.Kind, o.Name}] {
 		if best == nil || autoscalerMin(h) > autoscalerMin(best) {
 			best = h
 		}
