@@ -56,16 +56,14 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 // autoscalerOf returns the HorizontalPodAutoscaler that scales a workload, or nil. One whose
 // scaleTargetRef names the workload's kind and name in another API group (extensions/v1beta1
 // for a Deployment, or no apiVersion at all) does not scale it: the HPA controller fails to get
-// the scale. Should several target it (they fight over it), the one with the highest
-// minReplicas is returned.
+// the scale. Should several target it, none scales it: the HPA controller finds the pods
+// controlled by more than one HPA (AmbiguousSelector) and stops, and the workload keeps the
+// replicas it has.
 func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.HorizontalPodAutoscaler {
-	var best *autoscalingv2.HorizontalPodAutoscaler
-	for _, h := range autoscalersByTarget(inv)[workloadRef{o.Namespace, apiGroup(o.APIVersion), o.Kind, o.Name}] {
-		if best == nil || autoscalerMin(h) > autoscalerMin(best) {
-			best = h
-		}
+	if hs := autoscalersByTarget(inv)[workloadRef{o.Namespace, apiGroup(o.APIVersion), o.Kind, o.Name}]; len(hs) == 1 {
+		return hs[0]
 	}
-	return best
+	return nil
 }
 
 // autoscalerMin is an HPA's minReplicas, 1 when unset.
