@@ -58,12 +58,27 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 // for a Deployment, or no apiVersion at all) does not scale it: the HPA controller fails to get
 // the scale. Should several target it, none scales it: the HPA controller finds the pods
 // controlled by more than one HPA (AmbiguousSelector) and stops, and the workload keeps the
-// replicas it has.
+// replicas it has. Nor does one scale a workload whose replicas are set to zero (ScalingDisabled),
+// unless it scaled the workload to zero itself (its ScaledToZero condition, HPAScaleToZero).
 func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.HorizontalPodAutoscaler {
-	if hs := autoscalersByTarget(inv)[workloadRef{o.Namespace, apiGroup(o.APIVersion), o.Kind, o.Name}]; len(hs) == 1 {
-		return hs[0]
+	hs := autoscalersByTarget(inv)[workloadRef{o.Namespace, apiGroup(o.APIVersion), o.Kind, o.Name}]
+	if len(hs) != 1 {
+		return nil
 	}
-	return nil
+	if o.Workload != nil && o.Workload.Replicas != nil && *o.Workload.Replicas == 0 && !scaledToZeroBy(hs[0]) {
+		return nil
+	}
+	return hs[0]
+}
+
+// scaledToZeroBy reports whether the autoscaler says it scaled its target to zero.
+func scaledToZeroBy(h *autoscalingv2.HorizontalPodAutoscaler) bool {
+	for _, c := range h.Status.Conditions {
+		if c.Type == autoscalingv2.ScaledToZero && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
 }
 
 // autoscalerMin is an HPA's minReplicas, 1 when unset.
