@@ -12,14 +12,16 @@ var avlPdb = &engine.Check{
 		"of a workload at once, and the service goes down during routine maintenance (A1.2). The check " +
 		"looks for a budget in the workload's namespace whose selector selects its pod template's " +
 		"labels; in a scan the budget must be among the manifests, since they are what ships. A budget " +
-		"that lets every pod go at once (maxUnavailable 100%, minAvailable 0) protects nothing and " +
-		"does not count." + supporting,
+		"that lets every pod of the workload go at once (maxUnavailable 100% or as many as its pods, " +
+		"minAvailable 0, or a minAvailable that the other workloads it selects meet on their own: a " +
+		"budget counts the pods of every workload it selects together) protects nothing and does " +
+		"not count." + supporting,
 	Remediation: "Add a PodDisruptionBudget (policy/v1) in the same namespace whose selector matches the pod " +
 		"template's labels, with maxUnavailable: 1 or a minAvailable below the replica count.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  replicatedKinds,
-	Reads:    []string{"PodDisruptionBudget"},
+	Reads:    []string{"PodDisruptionBudget", engine.KindWorkload, "HorizontalPodAutoscaler"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		budgets := budgetsSelecting(ctx.Inventory, o.Namespace, podLabels(o))
 		if len(budgets) == 0 {
@@ -28,7 +30,7 @@ var avlPdb = &engine.Check{
 		}
 		first := "" // why the first budget protects none
 		for i, b := range budgets {
-			why := protectsNone(b.pdb)
+			why := letsAllGo(ctx.Inventory, b, o)
 			if why == "" {
 				ctx.Pass("")
 				return

@@ -326,6 +326,54 @@ func protectsNone(pdb *policyv1.PodDisruptionBudget) string {
 	return ""
 }
 
+// disruptionsAllowed is how many of the pods a budget selects a drain may evict at once when all
+// are healthy, as the disruption controller counts: the pods of every workload the budget
+// selects, together (a workload whose pod count is unknown, a DaemonSet's, counts none, which
+// only lowers the number), less minAvailable, or maxUnavailable itself; percentages round up.
+// ok is false when the budget sets neither field.
+func disruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, pods int32, ok bool) {
+	for _, w := range selectedWorkloads(inv, b) {
+		if n, known := podCount(inv, w); known {
+			pods += n
+		}
+	}
+	scaled := func(v *intstr.IntOrString) int32 {
+		if p, isPercent := intOrPercent(v); isPercent {
+			return int32((int64(p)*int64(pods) + 99) / 100)
+		}
+		return v.IntVal
+	}
+	switch spec := b.pdb.Spec; {
+	case spec.MaxUnavailable != nil:
+		return scaled(spec.MaxUnavailable), pods, true
+	case spec.MinAvailable != nil:
+		return pods - scaled(spec.MinAvailable), pods, true
+	}
+	return 0, pods, false
+}
+
+// letsAllGo says how a budget lets every pod of workload o be evicted at once given the pods it
+// selects (protectsNone, or disruptionsAllowed as many as o's pods), or "" when it does not.
+func letsAllGo(inv *engine.Inventory, b *disruptionBudget, o *engine.Object) string {
+	if why := protectsNone(b.pdb); why != "" {
+		return why
+	}
+	n, known := podCount(inv, o)
+	if !known || n == 0 {
+		return ""
+	}
+	allowed, pods, ok := disruptionsAllowed(inv, b)
+	if !ok || allowed < n {
+		return ""
+	}
+	field, v := "maxUnavailable", b.pdb.Spec.MaxUnavailable
+	if v == nil {
+		field, v = "minAvailable", b.pdb.Spec.MinAvailable
+	}
+	return fmt.Sprintf("%s: %s, of the %s it selects, lets %d go at once; the workload has %d",
+		field, v.String(), countNoun(pods, "pod"), allowed, n)
+}
+
 // intOrPercent parses an IntOrString percentage such as "25%"; ok is false for integers and
 // malformed strings.
 func intOrPercent(v *intstr.IntOrString) (p int, ok bool) {
