@@ -14,7 +14,8 @@ var avlPdbZeroDisruptions = &engine.Check{
 		"minAvailable as high as the pods it covers) blocks every node drain: cluster upgrades and " +
 		"node repairs stall, or an operator forces them through and the budget protects nothing " +
 		"(A1.2). For a workload scaled by a HorizontalPodAutoscaler, its minReplicas is the pod count " +
-		"judged." + supporting,
+		"judged. A budget that selects pods another budget selects too fails as well: the eviction " +
+		"API refuses to evict a pod that more than one budget selects." + supporting,
 	Remediation: "Use maxUnavailable: 1 (or a percentage above 0), or a minAvailable below the number of pods the " +
 		"budget covers; raise the replicas if one pod may not be spared.",
 	Severity: medium,
@@ -25,6 +26,11 @@ var avlPdbZeroDisruptions = &engine.Check{
 		b := budgetOf(ctx.Inventory, o)
 		if b == nil {
 			ctx.NotApplicable("", "not a policy PodDisruptionBudget")
+			return
+		}
+		if w, other := sharedBudget(ctx.Inventory, b); w != nil {
+			ctx.Fail("", "the pods of %s are also selected by PodDisruptionBudget %q: the eviction API refuses to evict a pod that more than one budget selects, so node drains block",
+				describeWorkloads([]*engine.Object{w}), other)
 			return
 		}
 		spec := b.pdb.Spec

@@ -352,6 +352,19 @@ func disruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, po
 	return 0, pods, false
 }
 
+// sharedBudget returns the first workload whose pods the budget selects that another budget of
+// the namespace selects too, and that budget's name; nil when there is none.
+func sharedBudget(inv *engine.Inventory, b *disruptionBudget) (*engine.Object, string) {
+	for _, w := range selectedWorkloads(inv, b) {
+		for _, other := range budgetsSelecting(inv, w.Namespace, podLabels(w)) {
+			if other.obj != b.obj {
+				return w, other.obj.Name
+			}
+		}
+	}
+	return nil, ""
+}
+
 // letsAllGo says how a budget lets every pod of workload o be evicted at once given the pods it
 // selects (protectsNone, or disruptionsAllowed as many as o's pods), or "" when it does not.
 func letsAllGo(inv *engine.Inventory, b *disruptionBudget, o *engine.Object) string {
