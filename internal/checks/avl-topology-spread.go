@@ -1,6 +1,11 @@
 package checks
 
 import (
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -11,7 +16,8 @@ var avlTopologySpread = &engine.Check{
 	Description: "Replicas that the scheduler packs onto one node or one zone all fail together when it " +
 		"does, and the redundancy the replica count promises is not there (A1.2). A workload with more " +
 		"than one replica (or an autoscaler that may give it more) needs topologySpreadConstraints or " +
-		"a pod anti-affinity." + supporting,
+		"a pod anti-affinity whose labelSelector selects its own pods (in its namespace): one without " +
+		"a labelSelector, or selecting other pods, spreads nothing of the workload." + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
 		"(whenUnsatisfiable: ScheduleAnyway is enough to start), or a preferred podAntiAffinity on the pods' own labels.",
 	Severity: low,
@@ -29,15 +35,35 @@ var avlTopologySpread = &engine.Check{
 			return
 		}
 		pod := o.Workload.Pod()
-		if len(pod.TopologySpreadConstraints) > 0 {
-			ctx.Pass("")
-			return
+		own := podLabels(o)
+		for _, c := range pod.TopologySpreadConstraints {
+			if selectsOwn(c.LabelSelector, own) {
+				ctx.Pass("")
+				return
+			}
 		}
-		if a := pod.PodAntiAffinity; a != nil &&
-			len(a.RequiredDuringSchedulingIgnoredDuringExecution)+len(a.PreferredDuringSchedulingIgnoredDuringExecution) > 0 {
-			ctx.Pass("")
-			return
+		if a := pod.PodAntiAffinity; a != nil {
+			terms := slices.Clone(a.RequiredDuringSchedulingIgnoredDuringExecution)
+			for _, w := range a.PreferredDuringSchedulingIgnoredDuringExecution {
+				terms = append(terms, w.PodAffinityTerm)
+			}
+			for _, t := range terms {
+				inNamespace := len(t.Namespaces) == 0 && t.NamespaceSelector == nil ||
+					slices.Contains(t.Namespaces, o.Namespace) || t.NamespaceSelector != nil
+				if inNamespace && selectsOwn(t.LabelSelector, own) {
+					ctx.Pass("")
+					return
+				}
+			}
 		}
 		ctx.Fail("", "neither topologySpreadConstraints nor a podAntiAffinity spreads its replicas: they may all land on one node")
 	},
+}
+
+// selectsOwn reports whether a spread constraint's or affinity term's labelSelector selects the
+// workload's own pods, as the scheduler reads it: no labelSelector selects no pod, so the
+// constraint spreads nothing (matchLabelKeys only narrow it, with the pod's own values).
+func selectsOwn(sel *metav1.LabelSelector, own labels.Set) bool {
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	return err == nil && s.Matches(own)
 }
