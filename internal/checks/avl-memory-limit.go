@@ -13,7 +13,8 @@ var avlMemoryLimit = &engine.Check{
 	Description: "A container without a memory limit can consume the node's memory until the kernel kills " +
 		"other pods or the kubelet evicts them: one leak takes down its neighbours (A1.1). CPU limits " +
 		"are deliberately not required: CPU is compressible, and a CPU limit throttles a container " +
-		"even when the node has idle CPU, which hurts latency more than it protects capacity." + supporting,
+		"even when the node has idle CPU, which hurts latency more than it protects capacity. A limit " +
+		"of 0 is no limit: the kubelet sets none." + supporting,
 	Remediation: "Set resources.limits.memory (in the container or at pod level), usually equal to the memory " +
 		"request so the pod is not overcommitted.",
 	Severity: medium,

@@ -16,7 +16,8 @@ var avlResourceRequests = &engine.Check{
 		"nodes that cannot hold them, are the first evicted under pressure (BestEffort), and capacity " +
 		"cannot be planned (A1.1). Every container that can declare resources (regular, init and " +
 		"sidecar containers) needs cpu and memory requests, in the container or at pod level; a limit " +
-		"alone counts, since Kubernetes copies it into the request." + supporting,
+		"alone counts, since Kubernetes copies it into the request. A request of 0 reserves nothing " +
+		"and does not count." + supporting,
 	Remediation: "Set resources.requests.cpu and resources.requests.memory from observed usage (a " +
 		"VerticalPodAutoscaler in recommendation mode helps).",
 	Severity: medium,

@@ -438,17 +438,19 @@ func eachResourcedContainer(ctx *engine.Context, o *engine.Object, judge func(c 
 
 // declaresResource reports whether a container's request (or limit, for limits) of a resource
 // is set, in the container or in the pod-level resources. A container limit without a request
-// sets the request too: Kubernetes defaults the request to the limit.
+// sets the request too: Kubernetes defaults the request to the limit. A quantity of zero sets
+// nothing: a zero request reserves nothing (the pod is BestEffort) and the kubelet reads a zero
+// memory limit as none.
 func declaresResource(o *engine.Object, c engine.Container, name corev1.ResourceName, limit bool) bool {
 	sets := func(r *corev1.ResourceRequirements) bool {
 		if r == nil {
 			return false
 		}
-		if _, ok := r.Limits[name]; ok {
-			return true
+		if q, ok := r.Requests[name]; ok && !limit {
+			return !q.IsZero()
 		}
-		_, ok := r.Requests[name]
-		return ok && !limit
+		q, ok := r.Limits[name]
+		return ok && !q.IsZero()
 	}
 	return sets(&c.Resources) || sets(o.Workload.PodSpec.Resources)
 }
