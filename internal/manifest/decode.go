@@ -695,7 +695,11 @@ func decodeJSON(js []byte, size int, opts Options) ([]*engine.Object, error) {
 		// A kustomization configures a tool; it is not an object in the cluster.
 		return nil, nil
 	}
-	if size != 0 && strings.HasSuffix(tm.Kind, "List") && tm.Items != nil {
+	// kubectl takes any object with a list of items for a List, whatever its kind (unstructured's
+	// decoder looks for the key alone), and applies the items, not the object: so are they
+	// judged. One over MaxDocumentBytes whose kind is no List's stays an error, as read from a
+	// stream (listError).
+	if size != 0 && tm.Items != nil && (strings.HasSuffix(tm.Kind, "List") || size <= MaxDocumentBytes) {
 		var out []*engine.Object
 		var errs []error
 		for i, item := range tm.Items {

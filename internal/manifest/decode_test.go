@@ -83,6 +83,13 @@ func TestDecode(t *testing.T) {
 			data:    "apiVersion: v1\nkind: PodList\nitems:\n- " + podJSON("p1") + "\n- " + podJSON("p2") + "\n",
 			objects: []string{"Pod/p1@1:1", "Pod/p2@1:1"},
 		},
+		"an object of any kind with a list of items is a List, as kubectl reads it: its items are read, not the object": {
+			// kubectl's decoder (unstructured) takes any object with an items key for a List and
+			// applies its items alone: the hostPID Pods here, never the ConfigMap or the Pod.
+			data: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cover, namespace: shop}\nitems:\n- " + podJSON("hidden") + "\n---\n" +
+				podJSON("outer")[:len(podJSON("outer"))-1] + `,"items":[` + podJSON("hidden-json") + "]}\n",
+			objects: []string{"Pod/hidden@1:1", "Pod/hidden-json@2:7"},
+		},
 		"a List with a broken item reports the item, and its other items are read": {
 			data: "apiVersion: v1\nkind: List\nitems:\n" +
 				"- {apiVersion: v1, kind: ConfigMap, metadata: {name: listed, namespace: shop}}\n" +
