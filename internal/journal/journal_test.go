@@ -157,9 +157,10 @@ func TestAWindowReadsOnlyItsSegments(t *testing.T) {
 	if !res.OK() || res.FirstSeq != 11 || res.LastSeq != 12 || res.Segments != 2 {
 		t.Fatalf("window result: %+v", res)
 	}
-	// The two segments of the window and the one before it (hashed for the first link).
-	if len(store.gets) != 3 {
-		t.Errorf("read %d objects, want 3: %v", len(store.gets), store.gets)
+	// The two segments of the window, the one before it (hashed for the first link) and the
+	// header of the one after it (whose name must not lie about its time range).
+	if len(store.gets) != 4 {
+		t.Errorf("read %d objects, want 4: %v", len(store.gets), store.gets)
 	}
 }
 

@@ -121,6 +121,14 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		}
 	}
 	window := refs[lo:hi]
+	// The segment after the window is left out on its name alone; a copy of the window's last
+	// segment under a later name (the next segment links to both) would move that segment out
+	// of the window. Its header must say the range its name does.
+	if hi < len(refs) {
+		if err := checkName(ctx, store, refs[hi], problem); err != nil {
+			return res, err
+		}
+	}
 	if len(window) == 0 {
 		return res, nil
 	}
@@ -244,6 +252,25 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		res.LastDigest = digest
 	}
 	return res, nil
+}
+
+// checkName reads a segment's header and reports it when the header does not say the
+// sequence number and time range its name does.
+func checkName(ctx context.Context, store Store, ref SegmentRef, problem func(string, uint64, ProblemKind, string, ...any)) error {
+	rc, err := store.Get(ctx, ref.Key)
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", store, err)
+	}
+	defer rc.Close()
+	sr, err := newSegmentReader(rc)
+	if err != nil {
+		problem(ref.Name, ref.Seq, ProblemCorrupt, "%v", err)
+		return nil
+	}
+	if h := sr.header; h.Seq != ref.Seq || !h.First.Equal(ref.First) || !h.Last.Equal(ref.Last) {
+		problem(ref.Name, ref.Seq, ProblemAltered, "the header says segment %d, %s..%s, the name otherwise (a copy under another name, moving a segment out of the period)", h.Seq, h.First.Format(time.RFC3339), h.Last.Format(time.RFC3339))
+	}
+	return nil
 }
 
 func checkSig(ctx context.Context, store Store, opts ScanOptions, ref SegmentRef, digest string, res *Result, problem func(string, uint64, ProblemKind, string, ...any)) {
