@@ -393,10 +393,11 @@ func (d *Demo) signingKey() (string, error) {
 	return path, os.WriteFile(d.PublicKey, pub, 0o644)
 }
 
-// PackArgs are the arguments of `soc2-operator evidence pack` for the demo's period.
+// PackArgs are the arguments of `soc2-operator evidence pack` for the demo's period: from the
+// moment the demo began (the journal does not cover the day before it), to the end of today.
 func (d *Demo) PackArgs(out string) []string {
 	return []string{"evidence", "pack", "--store", d.JournalDir, "--cluster", Cluster,
-		"--from", d.Started.Format(time.DateOnly), "--to", time.Now().UTC().Format(time.DateOnly),
+		"--from", d.Started.UTC().Format(time.RFC3339), "--to", time.Now().UTC().Format(time.DateOnly),
 		"--public-key", d.PublicKey, "-o", out}
 }
 

@@ -150,7 +150,7 @@ func TestTwoWritersRacingDoNotForkTheChain(t *testing.T) {
 func TestAWindowReadsOnlyItsSegments(t *testing.T) {
 	_, fs := writeDays(t, 30, nil)
 	store := &countingStore{Store: fs}
-	res, err := Verify(context.Background(), store, "prod", t0.Add(10*24*time.Hour), t0.Add(12*24*time.Hour), nil)
+	res, err := Verify(context.Background(), store, "prod", t0.Add(10*24*time.Hour+time.Hour), t0.Add(11*24*time.Hour+5*time.Hour), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

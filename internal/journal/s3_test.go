@@ -111,7 +111,7 @@ func TestTheS3Store(t *testing.T) {
 			t.Fatalf("verify: %+v, %v", res, err)
 		}
 		// A window reads its segments only, over S3 too.
-		res, err = Verify(ctx, store, "eu-1", t0.Add(48*time.Hour), t0.Add(60*time.Hour), nil)
+		res, err = Verify(ctx, store, "eu-1", t0.Add(49*time.Hour), t0.Add(53*time.Hour), nil)
 		if err != nil || !res.OK() || res.FirstSeq != 3 || res.LastSeq != 3 {
 			t.Fatalf("window: %+v, %v", res, err)
 		}

@@ -32,7 +32,7 @@ func copySegment(t *testing.T, dir, seg string, first, last time.Time) {
 func TestACopyRenamedAfterThePeriodDoesNotHideItsLastSegment(t *testing.T) {
 	key := newKey(t)
 	pub := key.Public().(ed25519.PublicKey)
-	from, to := t0.Add(24*time.Hour), t0.Add(4*24*time.Hour) // days 1, 2 and 3 of 0..5
+	from, to := t0.Add(25*time.Hour), t0.Add(3*24*time.Hour+5*time.Hour) // days 1, 2 and 3 of 0..5
 	dir, store := writeDays(t, 6, key)
 	copySegment(t, dir, segmentFiles(t, dir)[3], t0.Add(9*24*time.Hour), t0.Add(9*24*time.Hour+time.Hour))
 	res, err := Verify(context.Background(), store, "prod", from, to, pub)
@@ -49,4 +49,44 @@ func TestACopyRenamedAfterThePeriodDoesNotHideItsLastSegment(t *testing.T) {
 	if !found {
 		t.Errorf("want an altered problem naming segment 4, got %v", res.Problems)
 	}
+}
+
+// A period the chain does not reach (its last segments hidden, or no operator writing) or does
+// not begin in (a chain started afresh after the period began) verified as if it were covered,
+// and a period with no segment at all verified with zero segments.
+func TestAPeriodTheChainDoesNotCoverIsNamedUncovered(t *testing.T) {
+	key := newKey(t)
+	pub := key.Public().(ed25519.PublicKey)
+	now := func() time.Time { return t0.Add(365 * 24 * time.Hour) }
+	for name, tc := range map[string]struct {
+		from, to time.Time
+		seq      uint64
+	}{
+		"the chain ends before the period does (its tail hidden)": {from: t0.Add(time.Hour), to: t0.Add(30 * 24 * time.Hour), seq: 5},
+		"the chain begins after the period does":                  {from: t0.Add(-30 * 24 * time.Hour), to: t0.Add(4*24*time.Hour + 5*time.Hour), seq: 1},
+		"no segment in the period":                                {from: t0.Add(60 * 24 * time.Hour), to: t0.Add(90 * 24 * time.Hour)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, store := writeDays(t, 5, key)
+			res, err := Scan(context.Background(), store, ScanOptions{Cluster: "prod", From: tc.from, To: tc.to, PublicKey: pub, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.OK() {
+				t.Fatalf("period %s..%s verified: %s", tc.from, tc.to, res.Summary())
+			}
+			if len(res.Problems) != 1 || res.Problems[0].Kind != ProblemUncovered || res.Problems[0].Seq != tc.seq {
+				t.Errorf("want one uncovered problem naming segment %d, got %v", tc.seq, res.Problems)
+			}
+		})
+	}
+	t.Run("a period the chain covers, up to now when it ends later", func(t *testing.T) {
+		_, store := writeDays(t, 5, key)
+		// day(4) ends at 4 days + 5 h; "now" a few minutes later, the period ending tomorrow.
+		now := func() time.Time { return t0.Add(4*24*time.Hour + 5*time.Hour + 5*time.Minute) }
+		res, err := Scan(context.Background(), store, ScanOptions{Cluster: "prod", From: t0.Add(time.Hour), To: t0.Add(6 * 24 * time.Hour), PublicKey: pub, Now: now})
+		if err != nil || !res.OK() {
+			t.Fatalf("%+v, %v", res, err)
+		}
+	})
 }

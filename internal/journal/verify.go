@@ -34,7 +34,15 @@ const (
 	// ProblemForeign: an object in the segments prefix that is not in the chain (an unexpected
 	// name, or a second segment with a sequence number already taken).
 	ProblemForeign ProblemKind = "foreign"
+	// ProblemUncovered: the chain does not reach the start or the end of the period asked for
+	// (or now, for a period not over), or has no segment in it: its last segments are missing,
+	// or no operator was writing.
+	ProblemUncovered ProblemKind = "uncovered"
 )
+
+// CoverageSlack is how far the chain's first and last records may lie inside the period's
+// bounds: twice the heartbeat with which a running operator writes at least one record.
+const CoverageSlack = 20 * time.Minute
 
 // Problem is one finding of verification, naming the segment.
 type Problem struct {
@@ -58,6 +66,8 @@ type ScanOptions struct {
 	From, To time.Time
 	// PublicKey, when set, requires every segment read to carry a valid signature.
 	PublicKey ed25519.PublicKey
+	// Now is the clock (default time.Now): a period not over is covered up to now.
+	Now func() time.Time
 	// OnRecord is called with each record line, in chain order; the line is only valid during
 	// the call.
 	OnRecord func(line []byte) error
@@ -129,7 +139,25 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 			return res, err
 		}
 	}
+	// The end of the period that can be covered: now, for a period not over.
+	end := opts.To
+	if !end.IsZero() {
+		now := time.Now
+		if opts.Now != nil {
+			now = opts.Now
+		}
+		if n := now(); n.Before(end) {
+			end = n
+		}
+	}
 	if len(window) == 0 {
+		if !opts.From.IsZero() || !opts.To.IsZero() {
+			held := "the chain is empty"
+			if len(refs) > 0 {
+				held = fmt.Sprintf("the chain holds %s..%s", refs[0].First.Format(time.RFC3339), refs[len(refs)-1].Last.Format(time.RFC3339))
+			}
+			problem("(none)", 0, ProblemUncovered, "no segment covers the period %s..%s (%s)", stamp(opts.From), stamp(opts.To), held)
+		}
 		return res, nil
 	}
 	// A segment that lost a race for its sequence number (two writers around a failover) is
@@ -251,7 +279,20 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		prevDigest, prevSeq, prevKnown, prevFlagged = digest, ref.Seq, digest != "", flagged
 		res.LastDigest = digest
 	}
+	if f := window[0]; !opts.From.IsZero() && f.First.After(opts.From.Add(CoverageSlack)) {
+		problem(f.Name, f.Seq, ProblemUncovered, "the period starts at %s, the chain's first record in it is at %s: %s not covered", stamp(opts.From), stamp(f.First), f.First.Sub(opts.From).Round(time.Minute))
+	}
+	if l := window[len(window)-1]; !end.IsZero() && res.Last.Before(end.Add(-CoverageSlack)) {
+		problem(l.Name, l.Seq, ProblemUncovered, "the chain's last record in the period is at %s, the period ends at %s: %s not covered (its last segments are missing, or no operator was writing)", stamp(res.Last), stamp(end), end.Sub(res.Last).Round(time.Minute))
+	}
 	return res, nil
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "(unbounded)"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // checkName reads a segment's header and reports it when the header does not say the
@@ -408,6 +449,16 @@ func short(d string) string {
 		return `""`
 	}
 	return d
+}
+
+// ChainStart is the time of a cluster's first record, when the chain's first segment is in the
+// store (zero otherwise, or for an empty chain).
+func ChainStart(ctx context.Context, store Store, cluster string) (time.Time, error) {
+	refs, _, err := listSegmentsAll(ctx, store, cluster)
+	if err != nil || len(refs) == 0 || refs[0].Seq != 1 {
+		return time.Time{}, err
+	}
+	return refs[0].First, nil
 }
 
 // Verify checks a cluster's chain (or a window of it) without returning its records.

@@ -46,7 +46,17 @@ func (j *JournalTrends) pack(ctx context.Context, days int) (*evidence.Pack, err
 		return c.pack, nil
 	}
 	to := now.UTC().Truncate(time.Minute).Add(time.Minute)
-	p, err := evidence.Collect(ctx, j.store, evidence.Options{From: to.AddDate(0, 0, -days), To: to, Clusters: []string{j.cluster}})
+	from := to.AddDate(0, 0, -days)
+	// A journal younger than the period is shown from its start: verification names a period
+	// the chain does not reach as uncovered.
+	start, err := journal.ChainStart(ctx, j.store, j.cluster)
+	if err != nil {
+		return nil, fmt.Errorf("reading the journal: %w", err)
+	}
+	if start.After(from) && start.Before(to) {
+		from = start
+	}
+	p, err := evidence.Collect(ctx, j.store, evidence.Options{From: from, To: to, Clusters: []string{j.cluster}})
 	if err != nil {
 		return nil, fmt.Errorf("reading the journal: %w", err)
 	}

@@ -312,6 +312,11 @@ func Run(ctx context.Context, store journal.Store, cfg Config) (Tally, error) {
 			t.Gaps = append(t.Gaps, gap)
 			continue
 		}
+		if d == cfg.Days-1 {
+			// The operator stops at the end of the period (a running one writes a heartbeat
+			// every 10 minutes up to it: verification wants the period covered to its end).
+			emit(journal.Record{Type: journal.OperatorStopped, Time: day.AddDate(0, 0, 1).Add(-time.Second), Profile: "-", Operator: &journal.Operator{Identity: "soc2-operator-1", Version: "sim"}})
+		}
 		if err := flush(ctx, w, &batch, &t); err != nil {
 			return t, err
 		}
