@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -186,6 +187,31 @@ func (s *S3Store) List(ctx context.Context, prefix string) ([]string, error) {
 			keys = append(keys, strings.TrimPrefix(aws.ToString(o.Key), s.prefix))
 		}
 	}
+	return keys, nil
+}
+
+// ListHidden returns the keys under prefix whose latest version is a delete marker: a DELETE
+// without a version ID, which Object Lock allows, hides an object's locked versions from
+// listings and reads without removing them. It needs s3:ListBucketVersions.
+func (s *S3Store) ListHidden(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	in := &s3.ListObjectVersionsInput{Bucket: aws.String(s.bucket), Prefix: aws.String(s.prefix + prefix)}
+	for {
+		out, err := s.client.ListObjectVersions(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("s3 store %s: listing the versions under %s: %w", s, prefix, err)
+		}
+		for _, m := range out.DeleteMarkers {
+			if aws.ToBool(m.IsLatest) {
+				keys = append(keys, strings.TrimPrefix(aws.ToString(m.Key), s.prefix))
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			break
+		}
+		in.KeyMarker, in.VersionIdMarker = out.NextKeyMarker, out.NextVersionIdMarker
+	}
+	slices.Sort(keys)
 	return keys, nil
 }
 

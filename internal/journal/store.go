@@ -38,6 +38,13 @@ type Deleter interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// HiddenLister is a store that can hide an object without removing it (a versioned bucket: a
+// delete marker over the object's versions). Verification asks it which keys are hidden.
+type HiddenLister interface {
+	// ListHidden returns the keys under prefix that are hidden, sorted.
+	ListHidden(ctx context.Context, prefix string) ([]string, error)
+}
+
 // OpenStore opens a store from a URL:
 //
 //	file:///var/lib/soc2-operator/journal   (or a plain path)

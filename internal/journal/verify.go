@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"path"
 	"strings"
 	"time"
 )
@@ -34,6 +35,9 @@ const (
 	// ProblemForeign: an object in the segments prefix that is not in the chain (an unexpected
 	// name, or a second segment with a sequence number already taken).
 	ProblemForeign ProblemKind = "foreign"
+	// ProblemHidden: a segment or signature is hidden by a delete marker (its versions are kept
+	// in a versioned bucket, but no longer listed or read).
+	ProblemHidden ProblemKind = "hidden"
 	// ProblemUncovered: the chain does not reach the start or the end of the period asked for
 	// (or now, for a period not over), or has no segment in it: its last segments are missing,
 	// or no operator was writing.
@@ -113,6 +117,16 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	}
 	for _, k := range other {
 		problem(k, 0, ProblemForeign, "not a segment name")
+	}
+	if hl, ok := store.(HiddenLister); ok {
+		hidden, err := hl.ListHidden(ctx, opts.Cluster+"/")
+		if err != nil {
+			return res, err
+		}
+		for _, k := range hidden {
+			ref, _ := parseSegmentName(strings.TrimSuffix(path.Base(k), ".sig"))
+			problem(path.Base(k), ref.Seq, ProblemHidden, "%s is hidden by a delete marker: its versions are kept but no longer listed or read", k)
+		}
 	}
 	refs, raced, err := resolveChain(ctx, store, all, nil)
 	if err != nil {

@@ -1,0 +1,57 @@
+package journal
+
+import (
+	"context"
+	"crypto/ed25519"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Object Lock keeps every version of a locked segment, but it does not stop a plain DELETE
+// (without a version ID) from putting a delete marker on top: the segment and its signature
+// disappear from listings and reads. Hiding the chain's last segments so, or all of them,
+// left a chain that verified.
+func TestADeleteMarkerDoesNotHideALockedSegment(t *testing.T) {
+	endpoint := versityGW(t)
+	ctx := context.Background()
+	store := bucket(t, endpoint, "hidden", true, "&lock-mode=compliance&retain-days=30")
+	key := newKey(t)
+	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod", Signer: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := range 4 {
+		if err := w.Write(ctx, day(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, _ := store.List(ctx, "prod/segments/")
+	last := keys[len(keys)-1]
+	for _, k := range []string{last, "prod/signatures/" + last[len("prod/segments/"):] + ".sig"} {
+		if _, err := store.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(store.bucket), Key: aws.String(store.prefix + k)}); err != nil {
+			t.Fatalf("putting a delete marker on %s: %v", k, err)
+		}
+	}
+	if after, _ := store.List(ctx, "prod/segments/"); len(after) != len(keys)-1 {
+		t.Fatalf("the delete marker did not hide %s: %v", last, after)
+	}
+	res, err := Verify(ctx, store, "prod", time.Time{}, time.Time{}, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK() {
+		t.Fatalf("segment 4 hidden by a delete marker, yet verified: %s", res.Summary())
+	}
+	hidden := 0
+	for _, p := range res.Problems {
+		if p.Kind == ProblemHidden && p.Seq == 4 {
+			hidden++
+		}
+	}
+	if hidden != 2 {
+		t.Errorf("want segment 4 and its signature named hidden, got %v", res.Problems)
+	}
+}
