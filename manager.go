@@ -120,13 +120,9 @@ func (o *managerOptions) journalQueue(logger logr.Logger) (*journal.Queue, error
 	if o.attestationInterval < time.Minute {
 		return nil, fmt.Errorf("--journal-attestation-interval %s: at least 1m", o.attestationInterval)
 	}
-	var key ed25519.PrivateKey
-	if o.journalSigningKey != "" {
-		k, err := journal.LoadSigningKey(o.journalSigningKey)
-		if err != nil {
-			return nil, fmt.Errorf("--journal-signing-key: %w", err)
-		}
-		key = k
+	key, err := o.signingKey()
+	if err != nil {
+		return nil, err
 	}
 	store, err := journal.OpenStore(context.Background(), o.journalStore)
 	if err != nil {
@@ -138,6 +134,18 @@ func (o *managerOptions) journalQueue(logger logr.Logger) (*journal.Queue, error
 	}
 	return journal.NewQueue(journal.QueueOptions{Store: store, Cluster: o.clusterName, Signer: key,
 		Identity: identity, Version: version.Get().Version, Logger: logger.WithName("journal")})
+}
+
+// signingKey loads --journal-signing-key (nil when unset).
+func (o *managerOptions) signingKey() (ed25519.PrivateKey, error) {
+	if o.journalSigningKey == "" {
+		return nil, nil
+	}
+	k, err := journal.LoadSigningKey(o.journalSigningKey)
+	if err != nil {
+		return nil, fmt.Errorf("--journal-signing-key: %w", err)
+	}
+	return k, nil
 }
 
 func defaultAdminNamespace() string {
@@ -251,7 +259,17 @@ func newManager(cfg *rest.Config, opts managerOptions, queue *journal.Queue) (ct
 			if err != nil {
 				return nil, fmt.Errorf("--journal-store: %w", err)
 			}
-			trends = ui.NewJournalTrends(store, opts.clusterName)
+			// The dashboard checks the signatures of the operator's own key: a segment someone
+			// wrote to the store without it does not verify.
+			key, err := opts.signingKey()
+			if err != nil {
+				return nil, err
+			}
+			var pub ed25519.PublicKey
+			if key != nil {
+				pub = key.Public().(ed25519.PublicKey)
+			}
+			trends = ui.NewJournalTrends(store, opts.clusterName, pub)
 		}
 		if err := ui.Add(mgr, ui.ServeOptions{BindAddress: opts.uiAddr, CertDir: opts.uiCertDir, Trends: trends}); err != nil {
 			return nil, fmt.Errorf("setting up the dashboard: %w", err)

@@ -126,7 +126,7 @@ func run(m *testing.M) (int, error) {
 			if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond, Journal: queue, Approval: approval}); err != nil {
 				return err
 			}
-			return ui.Add(mgr, ui.ServeOptions{Listener: ln, Trends: ui.NewJournalTrends(store, "test"),
+			return ui.Add(mgr, ui.ServeOptions{Listener: ln, Trends: ui.NewJournalTrends(store, "test", nil),
 				AccessCache: &accessCache, AccessClock: accessClock})
 		},
 	})
