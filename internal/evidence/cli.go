@@ -49,9 +49,11 @@ func Run(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
-	fmt.Fprintln(w, "  soc2-operator evidence verify --store URL [--from DATE] [--to DATE] [--cluster C|all] [--public-key FILE]")
-	fmt.Fprintln(w, "  soc2-operator evidence pack --store URL --from DATE --to DATE [--profile P] [--cluster C|all] [--public-key FILE] -o DIR")
+	fmt.Fprintln(w, "  soc2-operator evidence verify --store URL (--public-key FILE | --unsigned) [--from DATE] [--to DATE] [--cluster C|all]")
+	fmt.Fprintln(w, "  soc2-operator evidence pack --store URL (--public-key FILE | --unsigned) --from DATE --to DATE [--profile P] [--cluster C|all] -o DIR")
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, "--public-key checks every segment's signature; --unsigned reads a journal the operator does not sign")
+	fmt.Fprintln(w, "(chain and digests only: whoever can write to the store can write another chain).")
 	fmt.Fprintln(w, "URL: a directory, file:///path, or s3://bucket/prefix?region=R[&endpoint=URL&path-style=true].")
 	fmt.Fprintln(w, "DATE: 2026-01-31 (a day, UTC; --to includes the whole day) or RFC 3339 (2026-01-31T12:00:00Z).")
 	fmt.Fprintln(w, "Exit codes: 0 verified; 1 the chain has problems (named on stdout; a pack is still written); 2 usage; 3 the store could not be read.")
@@ -59,6 +61,7 @@ func usage(w io.Writer) {
 
 type common struct {
 	store, from, to, cluster, publicKey string
+	unsigned                            bool
 }
 
 func (c *common) bind(fs *flag.FlagSet) {
@@ -67,11 +70,21 @@ func (c *common) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.to, "to", "", "End of the period (a day, included, or RFC 3339, excluded)")
 	fs.StringVar(&c.cluster, "cluster", "all", "The cluster whose journal to read, or all")
 	fs.StringVar(&c.publicKey, "public-key", "", "PEM ed25519 public key: every segment must carry a valid signature by it")
+	fs.BoolVar(&c.unsigned, "unsigned", false, "Check the chain and digests only, not signatures (a journal the operator does not sign)")
 }
 
 func (c *common) resolve(ctx context.Context, name string) (store journal.Store, from, to time.Time, clusters []string, pub ed25519.PublicKey, code int, err error) {
 	if c.store == "" {
 		return nil, from, to, nil, nil, ExitUsage, errors.New("--store is required")
+	}
+	// Without a key, anyone who can write to the store can write a whole chain that verifies:
+	// checking no signature is said, not defaulted to.
+	switch {
+	case c.publicKey == "" && !c.unsigned:
+		return nil, from, to, nil, nil, ExitUsage, errors.New("--public-key FILE (the operator's journal signing key) is required to check signatures; " +
+			"--unsigned checks only the chain and digests of a journal the operator does not sign")
+	case c.publicKey != "" && c.unsigned:
+		return nil, from, to, nil, nil, ExitUsage, errors.New("--public-key and --unsigned exclude each other")
 	}
 	if c.from != "" {
 		if from, err = ParseTime(c.from, false); err != nil {

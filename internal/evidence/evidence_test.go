@@ -175,7 +175,7 @@ func TestTheSameInputsGiveAByteIdenticalPack(t *testing.T) {
 	var dirs []string
 	for range 2 {
 		out := t.TempDir()
-		code := Run([]string{"pack", "--store", store.String(), "--from", "2025-01-01", "--to", "2025-03-31", "-o", out}, &bytes.Buffer{}, os.Stderr)
+		code := Run([]string{"pack", "--store", store.String(), "--unsigned", "--from", "2025-01-01", "--to", "2025-03-31", "-o", out}, &bytes.Buffer{}, os.Stderr)
 		if code != ExitOK {
 			t.Fatalf("exit %d", code)
 		}
@@ -206,7 +206,7 @@ func TestAPackOfATamperedJournalSaysSoAndExitsNonZero(t *testing.T) {
 	}
 	out := t.TempDir()
 	var stdout bytes.Buffer
-	code := Run([]string{"pack", "--store", store.String(), "--from", "2025-01-01", "--to", "2025-03-31", "-o", out}, &stdout, os.Stderr)
+	code := Run([]string{"pack", "--store", store.String(), "--unsigned", "--from", "2025-01-01", "--to", "2025-03-31", "-o", out}, &stdout, os.Stderr)
 	if code != ExitProblems {
 		t.Fatalf("exit %d, want %d; output:\n%s", code, ExitProblems, stdout.String())
 	}
@@ -215,7 +215,7 @@ func TestAPackOfATamperedJournalSaysSoAndExitsNonZero(t *testing.T) {
 		t.Errorf("index.html does not say the journal failed verification")
 	}
 	stdout.Reset()
-	if code := Run([]string{"verify", "--store", store.String()}, &stdout, os.Stderr); code != ExitProblems || !strings.Contains(stdout.String(), "segment 000000000041: missing") {
+	if code := Run([]string{"verify", "--store", store.String(), "--unsigned"}, &stdout, os.Stderr); code != ExitProblems || !strings.Contains(stdout.String(), "segment 000000000041: missing") {
 		t.Errorf("verify: exit %d, output:\n%s", code, stdout.String())
 	}
 }
@@ -274,12 +274,16 @@ func TestEvidenceCommandLineErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		"no store":             {[]string{"verify"}, ExitUsage, "--store is required"},
-		"a bad date":           {[]string{"pack", "--store", dir, "--from", "last week", "--to", "2025-01-01", "-o", dir}, ExitUsage, `--from: "last week" is neither`},
-		"no output directory":  {[]string{"pack", "--store", dir, "--from", "2025-01-01", "--to", "2025-01-02"}, ExitUsage, "-o are required"},
-		"an empty store":       {[]string{"verify", "--store", dir}, ExitStore, "holds no journal"},
-		"an unknown subcomand": {[]string{"sign"}, ExitUsage, `unknown command "sign"`},
-		"an unknown scheme":    {[]string{"verify", "--store", "gs://bucket"}, ExitUsage, `unknown scheme "gs"`},
+		"no store":            {[]string{"verify"}, ExitUsage, "--store is required"},
+		"a bad date":          {[]string{"pack", "--store", dir, "--unsigned", "--from", "last week", "--to", "2025-01-01", "-o", dir}, ExitUsage, `--from: "last week" is neither`},
+		"no output directory": {[]string{"pack", "--store", dir, "--unsigned", "--from", "2025-01-01", "--to", "2025-01-02"}, ExitUsage, "-o are required"},
+		"an empty store":      {[]string{"verify", "--store", dir, "--unsigned"}, ExitStore, "holds no journal"},
+		// Checking no signature is said, not defaulted to: anyone who can write to the store
+		// can write a chain that verifies without a key.
+		"neither a key nor --unsigned": {[]string{"verify", "--store", dir}, ExitUsage, "--public-key FILE (the operator's journal signing key) is required"},
+		"a key and --unsigned":         {[]string{"pack", "--store", dir, "--unsigned", "--public-key", "k.pem", "--from", "2025-01-01", "--to", "2025-01-02", "-o", dir}, ExitUsage, "exclude each other"},
+		"an unknown subcomand":         {[]string{"sign"}, ExitUsage, `unknown command "sign"`},
+		"an unknown scheme":            {[]string{"verify", "--store", "gs://bucket", "--unsigned"}, ExitUsage, `unknown scheme "gs"`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
