@@ -174,6 +174,24 @@ func deployment(ns, name string, privileged bool) *appsv1.Deployment {
 	return d
 }
 
+// replicaSetOf is the ReplicaSet the Deployment controller makes for d (created d: its UID).
+func replicaSetOf(d *appsv1.Deployment, name string) *appsv1.ReplicaSet {
+	yes := true
+	return &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.Namespace,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: d.Spec.Replicas, Selector: d.Spec.Selector, Template: d.Spec.Template},
+	}
+}
+
+// podOf is the Pod the ReplicaSet controller makes for rs (created rs: its UID).
+func podOf(rs *appsv1.ReplicaSet, name string) *corev1.Pod {
+	yes := true
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: rs.Namespace, Labels: rs.Spec.Template.Labels,
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
+		Spec: *rs.Spec.Template.Spec.DeepCopy()}
+}
+
 // setup creates a namespace selected by a profile with the given enforcement.
 func setup(t *testing.T, ns string, mode v1alpha1.EnforcementMode) {
 	t.Helper()
@@ -283,18 +301,11 @@ func TestEnforceHonoursExceptions(t *testing.T) {
 	if err := k.Get(ctx, client.ObjectKey{Namespace: "enforce-excepted", Name: "agent"}, agent); err != nil {
 		t.Fatal(err)
 	}
-	yes := true
-	rs := &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "agent-6f4", Namespace: agent.Namespace,
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: agent.Name, UID: agent.UID, Controller: &yes}}},
-		Spec: appsv1.ReplicaSetSpec{Selector: agent.Spec.Selector, Template: agent.Spec.Template},
-	}
+	rs := replicaSetOf(agent, "agent-6f4")
 	if err := k.Create(ctx, rs); err != nil {
 		t.Fatalf("the excepted Deployment's ReplicaSet was denied: %v", err)
 	}
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "agent-6f4-q8w2z", Namespace: agent.Namespace, Labels: rs.Spec.Template.Labels,
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
-		Spec: *rs.Spec.Template.Spec.DeepCopy()}
+	pod := podOf(rs, "agent-6f4-q8w2z")
 	if err := k.Create(ctx, pod); err != nil {
 		t.Fatalf("a Pod of the excepted Deployment was denied: %v", err)
 	}
@@ -382,16 +393,11 @@ func TestWarnAdmitsWithWarnings(t *testing.T) {
 	}
 	// The ReplicaSet the Deployment controller makes from that template gets no warnings of
 	// its own: they would reach only the controller's log, once per ReplicaSet and Pod.
-	yes := true
 	d := deployment("enforce-warn", "agent", true)
 	if err := k.Get(context.Background(), client.ObjectKeyFromObject(d), d); err != nil {
 		t.Fatal(err)
 	}
-	rs := &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "agent-5d8", Namespace: d.Namespace,
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}},
-		Spec: appsv1.ReplicaSetSpec{Selector: d.Spec.Selector, Template: d.Spec.Template},
-	}
+	rs := replicaSetOf(d, "agent-5d8")
 	k2, w2 := newClient(t)
 	if err := k2.Create(context.Background(), rs); err != nil {
 		t.Fatalf("Warn mode denied a ReplicaSet: %v", err)
@@ -606,20 +612,18 @@ func TestControllerPodsAreJudgedThroughTheirControllerOnlyWhenItExplainsThem(t *
 	if err := k.Create(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	rs := &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "agent-5d8", Namespace: ns,
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}},
-		Spec: appsv1.ReplicaSetSpec{Selector: d.Spec.Selector, Template: d.Spec.Template},
-	}
+	rs := replicaSetOf(d, "agent-5d8")
 	if err := k.Create(ctx, rs); err != nil {
 		t.Fatalf("a ReplicaSet its Deployment's template explains was denied: %v", err)
 	}
-	podOf := func(name string, owner metav1.OwnerReference) *corev1.Pod {
-		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: rs.Spec.Template.Labels,
-			OwnerReferences: []metav1.OwnerReference{owner}}, Spec: *rs.Spec.Template.Spec.DeepCopy()}
+	// claiming is rs's Pod, claiming owner as its controller.
+	claiming := func(name string, owner metav1.OwnerReference) *corev1.Pod {
+		pod := podOf(rs, name)
+		pod.OwnerReferences = []metav1.OwnerReference{owner}
+		return pod
 	}
 	rsRef := metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}
-	if err := k.Create(ctx, podOf("agent-5d8-abcde", rsRef)); err != nil {
+	if err := k.Create(ctx, claiming("agent-5d8-abcde", rsRef)); err != nil {
 		t.Errorf("a Pod its ReplicaSet's template explains was denied: %v", err)
 	}
 
@@ -642,7 +646,7 @@ func TestControllerPodsAreJudgedThroughTheirControllerOnlyWhenItExplainsThem(t *
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			i++
-			pod := podOf(fmt.Sprintf("privileged-%d", i), tc.owner)
+			pod := claiming(fmt.Sprintf("privileged-%d", i), tc.owner)
 			pod.Spec.Containers[0].SecurityContext.Privileged = &yes
 			pod.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
 			err := k.Create(ctx, pod)
@@ -666,16 +670,11 @@ func TestPodsOfAFailingControllerAreDeniedUnderEnforce(t *testing.T) {
 	setup(t, ns, v1alpha1.EnforcementWarn)
 	k, _ := newClient(t)
 	ctx := context.Background()
-	yes := true
 	d := deployment(ns, "agent", true)
 	if err := k.Create(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	rs := &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "agent-7c9", Namespace: ns,
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}},
-		Spec: appsv1.ReplicaSetSpec{Selector: d.Spec.Selector, Template: d.Spec.Template},
-	}
+	rs := replicaSetOf(d, "agent-7c9")
 	if err := k.Create(ctx, rs); err != nil {
 		t.Fatal(err)
 	}
@@ -689,9 +688,7 @@ func TestPodsOfAFailingControllerAreDeniedUnderEnforce(t *testing.T) {
 	}
 	waitEnforced(t, ns, v1alpha1.EnforcementEnforce)
 
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "agent-7c9-x2k4p", Namespace: ns, Labels: rs.Spec.Template.Labels,
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
-		Spec: *rs.Spec.Template.Spec.DeepCopy()}
+	pod := podOf(rs, "agent-7c9-x2k4p")
 	err := k.Create(ctx, pod)
 	if !apierrors.IsForbidden(err) {
 		t.Fatalf("a privileged Pod of a Deployment admitted before Enforce was admitted: %v", err)
