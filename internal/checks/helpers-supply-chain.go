@@ -40,6 +40,26 @@ func eachImageVolume(ctx *engine.Context, o *engine.Object, judge func(v *corev1
 	}
 }
 
+// eachImage judges every container's image and every image volume's reference with why, which
+// says what is wrong with an image ("" when nothing is): a container without an image fails.
+func eachImage(ctx *engine.Context, o *engine.Object, why func(image string) string) {
+	eachContainer(ctx, o, func(c engine.Container) string {
+		if c.Image == "" {
+			return "no image is set"
+		}
+		if w := why(c.Image); w != "" {
+			return fmt.Sprintf("image %q %s", c.Image, w)
+		}
+		return ""
+	})
+	eachImageVolume(ctx, o, func(v *corev1.Volume) string {
+		if w := why(v.Image.Reference); w != "" {
+			return fmt.Sprintf("image volume %q (%q) %s", v.Name, v.Image.Reference, w)
+		}
+		return ""
+	})
+}
+
 // dockerHubAliases are other spellings of Docker Hub's registry host.
 var dockerHubAliases = map[string]bool{"index.docker.io": true, "registry-1.docker.io": true, "registry.hub.docker.com": true}
 

@@ -3,8 +3,6 @@ package checks
 import (
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -23,21 +21,7 @@ var imgDigestPinned = &engine.Check{
 	Criteria: []v1alpha1.Criterion{cc81, cc68},
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		eachContainer(ctx, o, func(c engine.Container) string {
-			if c.Image == "" {
-				return "no image is set"
-			}
-			if why := notPinned(c.Image); why != "" {
-				return fmt.Sprintf("image %q %s", c.Image, why)
-			}
-			return ""
-		})
-		eachImageVolume(ctx, o, func(v *corev1.Volume) string {
-			if why := notPinned(v.Image.Reference); why != "" {
-				return fmt.Sprintf("image volume %q (%q) %s", v.Name, v.Image.Reference, why)
-			}
-			return ""
-		})
+		eachImage(ctx, o, notPinned)
 	},
 }
 
