@@ -458,7 +458,7 @@ func notManifests(path string, dir bool) error {
 	}
 	parent := filepath.Dir(path)
 	switch {
-	case isKustomization(filepath.Base(path)):
+	case isKustomization(filepath.Base(path)) && !holdsObjects(path):
 		return fmt.Errorf("a kustomization, not manifests: scan what it builds (kustomize build %s | soc2-operator scan -)", parent)
 	case filepath.Base(path) == chartFile:
 		return fmt.Errorf("a Helm chart's %s, not a manifest: %s", chartFile, renderChart(parent))
@@ -563,7 +563,7 @@ func walkManifests(dir string, file func(path string, d fs.DirEntry), kustomizat
 			if e.Name() != ".git" && walkManifests(path, file, kustomization, fail) {
 				found = true
 			}
-		case IsManifestFile(e.Name()):
+		case IsManifestFile(e.Name()), isKustomization(e.Name()) && holdsObjects(path):
 			file(path, e)
 			found = true
 		case isJsonnet(e.Name()):
@@ -598,6 +598,31 @@ func isKustomization(name string) bool {
 		return true
 	}
 	return false
+}
+
+// maxKustomizationBytes bounds what holdsObjects reads of a file named as a kustomization;
+// a larger one is read as manifests.
+const maxKustomizationBytes = 1 << 20
+
+// holdsObjects reports whether a file named as a kustomization holds Kubernetes objects rather
+// than a kustomization: kubectl apply -f DIR applies the objects of every file, whatever its
+// name, so a Pod in kustomization.yaml is deployed and must be judged. A kustomization has
+// kustomize's apiVersion, or none (kubectl refuses it). A file that cannot be read is read as
+// manifests, so that its error is reported.
+func holdsObjects(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxKustomizationBytes+1))
+	if err != nil || len(data) > maxKustomizationBytes {
+		return true
+	}
+	objs, _ := Decode(path, data)
+	return slices.ContainsFunc(objs, func(o *engine.Object) bool {
+		return !strings.HasPrefix(o.APIVersion, "kustomize.config.k8s.io/")
+	})
 }
 
 func fileType(m fs.FileMode) string {

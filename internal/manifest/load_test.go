@@ -71,6 +71,14 @@ func TestLoad(t *testing.T) {
 				"Kustomization.yml": "resources: []\n", "README.md": "# docs\n", "values.txt": "x: 1\n"},
 			objects: []string{"app"},
 		},
+		"a file named as a kustomization that holds objects is read, as kubectl apply -f DIR applies them": {
+			// Skipped for its name, a privileged Pod in kustomization.yaml was deployed by
+			// kubectl apply -f and never judged.
+			files: map[string]string{"app.yaml": pod("app"), "kustomization.yaml": pod("hidden"),
+				"overlay/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../app.yaml]\n",
+				"base/kustomization.yml":     "resources: [../app.yaml]\n"},
+			objects: []string{"app", "hidden"},
+		},
 		"other hidden directories are read, as kubectl apply -R reads them": {
 			// Skipped, a Pod in a hidden directory was deployed by kubectl apply -R -f and never
 			// judged (internal/paritytest holds it against the real kubectl).
@@ -105,6 +113,11 @@ func TestLoad(t *testing.T) {
 			paths:   []string{"overlay/kustomization.yaml", "ok.yaml"},
 			objects: []string{"ok"},
 			errs:    [][]string{{"DIR/overlay/kustomization.yaml: a kustomization, not manifests: scan what it builds (kustomize build DIR/overlay | soc2-operator scan -)"}},
+		},
+		"a file named as a kustomization that holds objects, named as a path, is read": {
+			files:   map[string]string{"kustomization.yaml": pod("hidden")},
+			paths:   []string{"kustomization.yaml"},
+			objects: []string{"hidden"},
 		},
 		"a Helm chart in a directory is one error with the command that renders it, and nothing of it is judged": {
 			files: map[string]string{

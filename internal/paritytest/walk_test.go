@@ -18,7 +18,7 @@ import (
 // TestScanReadsWhatKubectlApplyRecursiveReads holds scan's directory walk against the real
 // kubectl's: every object `kubectl apply -R -f DIR` would apply, scan reads, hidden directories
 // included (scan skipped them, and a Pod under deploy/.generated was deployed and never
-// judged); and every document scan lets go as no Kubernetes object (manifest.ErrNotAnObject:
+// judged), and files named kustomization.yaml that hold objects; and every document scan lets go as no Kubernetes object (manifest.ErrNotAnObject:
 // a GitHub workflow, a docker-compose file, a package.json) kubectl refuses too.
 func TestScanReadsWhatKubectlApplyRecursiveReads(t *testing.T) {
 	dir := t.TempDir()
@@ -33,6 +33,10 @@ func TestScanReadsWhatKubectlApplyRecursiveReads(t *testing.T) {
 		".github/workflows/ci.yml":  "name: ci\non: [push]\njobs:\n  test: {runs-on: ubuntu-latest, steps: [{run: make test}]}\n",
 		"docker-compose.yml":        "services:\n  web: {image: nginx}\n",
 		"package.json":              `{"name": "site", "private": true}`,
+		// A file named as a kustomization that holds an object, not a kustomization: kubectl
+		// applies it (scan skipped it for its name). A real kustomization kubectl refuses.
+		"deploy/kustomization.yaml":  "apiVersion: v1\nkind: Pod\nmetadata: {name: in-kustomization, namespace: default}\nspec: {containers: [{name: c, image: busybox:1.36}]}\n",
+		"overlay/kustomization.yaml": "resources: [../app.yaml]\n",
 	}
 	for name, content := range files {
 		path := filepath.Join(dir, name)
@@ -65,7 +69,7 @@ func TestScanReadsWhatKubectlApplyRecursiveReads(t *testing.T) {
 	}
 	slices.Sort(applied)
 	slices.Sort(read)
-	if !slices.Equal(applied, read) || len(read) != 4 {
+	if !slices.Equal(applied, read) || len(read) != 5 {
 		t.Errorf("kubectl apply -R -f applies %v; scan reads %v", applied, read)
 	}
 	if len(errs) != 3 {
