@@ -438,12 +438,16 @@ func newException(e *v1alpha1.ControlException, now time.Time) exceptionView {
 	for i, x := range e.Spec.Criteria {
 		crit[i] = string(x)
 	}
-	state := string(e.Status.State)
+	state, message := string(e.Status.State), e.Status.Message
+	if e.Status.ObservedGeneration != e.Generation {
+		// The status judged an earlier spec (the operator has not caught up with a change).
+		state, message = "", "The operator has not judged the current spec yet."
+	}
 	if state == "" {
 		state = "Pending"
 	}
 	return exceptionView{
-		Name: e.Name, State: state, Message: e.Status.Message, Checks: e.Spec.Checks, Criteria: crit,
+		Name: e.Name, State: state, Message: message, Checks: e.Spec.Checks, Criteria: crit,
 		Owner: e.Spec.Owner, RequestedBy: requestedBy(e), ApprovedBy: approvedBy(e),
 		Expires: timeText(&e.Spec.Expires.Time), Expired: !e.Spec.Expires.After(now),
 		Reason: e.Spec.Reason, Ticket: e.Spec.Ticket, Findings: e.Status.MatchedFindings,
