@@ -40,7 +40,8 @@ const tokenCookie = "soc2-ui-token"
 
 // Trends renders the evidence journal's charts for the namespaces a user may read.
 type Trends interface {
-	// Render writes the trend charts (HTML) of the given window for the visible namespaces.
+	// Render writes the trend charts (HTML) of the given window for the visible namespaces
+	// (every namespace when visible is nil: only then may it say how much the journal holds).
 	Render(ctx context.Context, visible func(namespace string) bool, days int) (template.HTML, error)
 }
 
@@ -593,12 +594,12 @@ func (s *Server) trendsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The journal names namespaces that may be gone: each is asked about (and cached).
-	visible := func(ns string) bool {
-		if all {
-			return true
+	var visible func(ns string) bool
+	if !all {
+		visible = func(ns string) bool {
+			ok, err := s.opts.Access.Authorize(ctx, u, ns)
+			return err == nil && ok
 		}
-		ok, err := s.opts.Access.Authorize(ctx, u, ns)
-		return err == nil && ok
 	}
 	charts, err := s.opts.Trends.Render(ctx, visible, days)
 	if err != nil {

@@ -69,7 +69,8 @@ func (j *JournalTrends) pack(ctx context.Context, days int) (*evidence.Pack, err
 	return p, nil
 }
 
-// Render draws the criterion, deviation and remediation charts of the last days.
+// Render draws the criterion, deviation and remediation charts of the last days for the
+// namespaces visible accepts (every one when nil).
 func (j *JournalTrends) Render(ctx context.Context, visible func(namespace string) bool, days int) (template.HTML, error) {
 	p, err := j.pack(ctx, days)
 	if err != nil {
@@ -81,8 +82,13 @@ func (j *JournalTrends) Render(ctx context.Context, visible func(namespace strin
 		if j.pub != nil {
 			checked = "chain link, digests and signature by key " + journal.KeyID(j.pub) + " checked"
 		}
-		fmt.Fprintf(&b, "<p class=\"good\" id=\"verification\">The journal of cluster %s verified for this period: %d records read, every segment's %s.</p>\n",
-			template.HTMLEscapeString(j.cluster), p.Records, template.HTMLEscapeString(checked))
+		// The record count is the whole cluster's: told only to who may read every namespace.
+		read := ""
+		if visible == nil {
+			read = fmt.Sprintf(" %d records read,", p.Records)
+		}
+		fmt.Fprintf(&b, "<p class=\"good\" id=\"verification\">The journal of cluster %s verified for this period:%s every segment's %s.</p>\n",
+			template.HTMLEscapeString(j.cluster), read, template.HTMLEscapeString(checked))
 	} else {
 		fmt.Fprintf(&b, "<p class=\"alert\" id=\"verification\">The journal of cluster %s FAILED verification for this period: <code>soc2-operator evidence verify</code> says why.</p>\n",
 			template.HTMLEscapeString(j.cluster))

@@ -49,7 +49,7 @@ func TestTheTrendsPageChecksTheOperatorsSignatures(t *testing.T) {
 		t.Helper()
 		j := NewJournalTrends(store, "prod", pub)
 		j.now = func() time.Time { return now }
-		html, err := j.Render(ctx, func(string) bool { return true }, 7)
+		html, err := j.Render(ctx, nil, 7)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,5 +67,47 @@ func TestTheTrendsPageChecksTheOperatorsSignatures(t *testing.T) {
 	forged := journalOf(t, nil)
 	if got := banner(t, forged, operator); !strings.Contains(got, "FAILED verification") {
 		t.Errorf("an unsigned journal read with the operator's key: want FAILED, got %q", got)
+	}
+}
+
+// TestTheTrendsPageTellsTheRecordCountOnlyToThoseWhoMayReadEverything: the number of journal
+// records grows with every namespace's evaluations, attestations and findings; a user who may
+// read some namespaces only must not learn it (how many namespaces there are, how busy the
+// others are), while one who may read every namespace (visible nil) still sees it.
+func TestTheTrendsPageTellsTheRecordCountOnlyToThoseWhoMayReadEverything(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := journal.NewWriter(ctx, store, journal.WriterOptions{Cluster: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &journal.Operator{Identity: "soc2-operator-0", Version: "test"}
+	for i, at := range []time.Duration{-3 * time.Hour, -2 * time.Hour, -time.Hour, -5 * time.Minute} {
+		typ := journal.OperatorHeartbeat
+		if i == 0 {
+			typ = journal.OperatorStarted
+		}
+		if err := w.Write(ctx, []journal.Record{{Type: typ, Time: now.Add(at), Operator: op}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := NewJournalTrends(store, "prod", nil)
+	j.now = func() time.Time { return now }
+	render := func(visible func(string) bool) string {
+		html, err := j.Render(ctx, visible, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(html)
+	}
+	if got := render(func(ns string) bool { return ns == "shop" }); strings.Contains(got, "records read") || !strings.Contains(got, "verified for this period") {
+		t.Errorf("a user who may read shop only is told the cluster's record count (or not the verification):\n%s", got[:strings.Index(got, "</p>")])
+	}
+	if got := render(nil); !strings.Contains(got, "4 records read") {
+		t.Errorf("a user who may read every namespace is not told the record count:\n%s", got[:strings.Index(got, "</p>")])
 	}
 }
