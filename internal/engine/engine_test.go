@@ -435,6 +435,23 @@ func TestExceptionPolicy(t *testing.T) {
 			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonPolicyViolation,
 				message: "the exception runs 61d from its creation; profile \"soc2-strict\" allows at most 30d"},
 		},
+		"read from a file with no creation time, it runs at least from now and is invalid when that is too long": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalOffline,
+			mutate: func(ex *v1alpha1.ControlException) {
+				ex.CreationTimestamp = metav1.Time{}
+				ex.Spec.Expires = metav1.NewTime(now.Add(10 * 365 * 24 * time.Hour))
+			},
+			want: want{state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonPolicyViolation,
+				message: "the exception runs 3650d from now; profile \"soc2-strict\" allows at most 90d"},
+		},
+		"read from a file with no creation time, it applies while its expiry is within the limit from now": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalOffline,
+			mutate: func(ex *v1alpha1.ControlException) {
+				ex.CreationTimestamp = metav1.Time{}
+				ex.Spec.Expires = metav1.NewTime(now.Add(89 * 24 * time.Hour))
+			},
+			want: want{state: v1alpha1.ExceptionActive, message: engine.NoteApprovalOffline, excepted: 1},
+		},
 		"an expired exception is Expired, approved or not": {
 			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
 			mutate: func(ex *v1alpha1.ControlException) {

@@ -201,10 +201,16 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 		return invalid(v1alpha1.ReasonPolicyViolation,
 			"metadata.namespace: profile %q honours exceptions only in the operator's namespace %q (spec.exceptionPolicy.allowTenantExceptions is false)", p.ProfileName, opts.AdminNamespace)
 	}
-	if created := ex.CreationTimestamp.Time; p.MaxExceptionDuration > 0 && !created.IsZero() {
-		if d := spec.Expires.Sub(created); d > p.MaxExceptionDuration {
-			return invalid(v1alpha1.ReasonPolicyViolation, "spec.expires: the exception runs %s from its creation; profile %q allows at most %s",
-				roundDuration(d), p.ProfileName, roundDuration(p.MaxExceptionDuration))
+	// An exception runs from its creation. One read from a file (scan) has no creation time: it
+	// is created no later than now, so it runs at least from now to its expiry.
+	from, since := ex.CreationTimestamp.Time, "its creation"
+	if from.IsZero() {
+		from, since = opts.Now, "now"
+	}
+	if p.MaxExceptionDuration > 0 && !from.IsZero() {
+		if d := spec.Expires.Sub(from); d > p.MaxExceptionDuration {
+			return invalid(v1alpha1.ReasonPolicyViolation, "spec.expires: the exception runs %s from %s; profile %q allows at most %s",
+				roundDuration(d), since, p.ProfileName, roundDuration(p.MaxExceptionDuration))
 		}
 	}
 	if !spec.Expires.After(opts.Now) {
