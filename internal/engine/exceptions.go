@@ -209,8 +209,8 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 	}
 	if p.MaxExceptionDuration > 0 && !from.IsZero() {
 		if d := spec.Expires.Sub(from); d > p.MaxExceptionDuration {
-			return invalid(v1alpha1.ReasonPolicyViolation, "spec.expires: the exception runs %s from %s; profile %q allows at most %s",
-				roundDuration(d), since, p.ProfileName, roundDuration(p.MaxExceptionDuration))
+			return invalid(v1alpha1.ReasonPolicyViolation, "spec.expires: the exception runs %s from %s; %s allows at most %s",
+				roundDuration(d), since, p.profileLabel(), roundDuration(p.MaxExceptionDuration))
 		}
 	}
 	if !spec.Expires.After(opts.Now) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -456,7 +458,8 @@ func loadProfile(file string, stdin io.Reader) (*v1alpha1.ComplianceProfile, err
 }
 
 // loadExceptions reads ControlExceptions; any other kind in those files is an error. An
-// exception without a namespace lands in namespace, as kubectl apply would put it. It also
+// exception without a namespace lands in namespace, as kubectl apply would put it, and a
+// creationTimestamp written in the file is dropped, as the API server drops it. It also
 // returns where each exception was read, by namespace/name, for error messages.
 func loadExceptions(files []string, stdin io.Reader, namespace string) ([]*v1alpha1.ControlException, map[string]string, []error) {
 	if len(files) == 0 {
@@ -472,6 +475,10 @@ func loadExceptions(files []string, stdin io.Reader, namespace string) ([]*v1alp
 			errs = append(errs, fmt.Errorf("--exceptions %s: document %d is a %s, not a ControlException", o.Source.File, o.Source.Document, o.Kind))
 			continue
 		}
+		// The API server sets an exception's creation time; one written in the file proves
+		// nothing, and a later one would shorten how long the exception runs
+		// (exceptionPolicy.maxDuration). Without it the engine measures from now.
+		ex.CreationTimestamp = metav1.Time{}
 		out = append(out, ex)
 		sources[engine.ExceptionKey(ex.Namespace, ex.Name)] = fmt.Sprintf("%s: document %d (line %d)", o.Source.File, o.Source.Document, o.Source.Line)
 	}

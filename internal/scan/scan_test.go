@@ -390,6 +390,22 @@ func TestWhatUsersSee(t *testing.T) {
 				"the 2 exceptions given are applied as reviewed in Git"},
 			stdout: []string{"approval not verifiable offline: the exceptions file is taken as reviewed"},
 		},
+		"an exception whose expiry from now is longer than the profile allows is invalid, as in the cluster": {
+			stdin: "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\nmetadata: {name: forever, namespace: shop}\n" +
+				"spec: {checks: [wl-host-network], reason: a reason long enough, owner: me, expires: '2036-01-01T00:00:00Z'}\n",
+			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "-"},
+			code:   ExitUsage,
+			stderr: []string{`exception shop/forever is invalid: spec.expires: the exception runs 3347d from now; the default profile allows at most 90d`},
+		},
+		"a creation time written in an exceptions file does not shorten how long it runs": {
+			// The API server sets creationTimestamp itself; one typed into the file proves nothing.
+			stdin: "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\n" +
+				"metadata: {name: forever, namespace: shop, creationTimestamp: '2035-12-01T00:00:00Z'}\n" +
+				"spec: {checks: [wl-host-network], reason: a reason long enough, owner: me, expires: '2036-01-01T00:00:00Z'}\n",
+			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "-"},
+			code:   ExitUsage,
+			stderr: []string{`exception shop/forever is invalid: spec.expires: the exception runs 3347d from now`},
+		},
 		"an exception does not waive a Critical finding unless the profile allows it": {
 			stdin: "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\nmetadata: {name: privileged, namespace: shop}\n" +
 				"spec: {checks: [wl-privileged], reason: a reason long enough, owner: me, expires: '2027-01-01T00:00:00Z'}\n",
