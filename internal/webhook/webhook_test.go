@@ -216,6 +216,20 @@ func setup(t *testing.T, ns string, mode v1alpha1.EnforcementMode) {
 	waitEnforced(t, ns, mode)
 }
 
+// updateProfile changes the profile named name.
+func updateProfile(t *testing.T, name string, change func(p *v1alpha1.ComplianceProfile)) {
+	t.Helper()
+	k, _ := newClient(t)
+	p := &v1alpha1.ComplianceProfile{}
+	if err := k.Get(context.Background(), client.ObjectKey{Name: name}, p); err != nil {
+		t.Fatal(err)
+	}
+	change(p)
+	if err := k.Update(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func waitEnforced(t *testing.T, ns string, mode v1alpha1.EnforcementMode) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -260,14 +274,9 @@ func TestEnforceHonoursExceptions(t *testing.T) {
 	k, _ := newClient(t)
 	ctx := context.Background()
 	// Critical findings may be waived under this profile (by default they may not).
-	p := &v1alpha1.ComplianceProfile{}
-	if err := k.Get(ctx, client.ObjectKey{Name: "enforce-excepted"}, p); err != nil {
-		t.Fatal(err)
-	}
-	p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
-	if err := k.Update(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	updateProfile(t, "enforce-excepted", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+	})
 	ex := &v1alpha1.ControlException{
 		ObjectMeta: metav1.ObjectMeta{Name: "agent-privileged", Namespace: "enforce-excepted"},
 		Spec: v1alpha1.ControlExceptionSpec{
@@ -340,14 +349,9 @@ func TestEnforceHonoursExceptionsOfTheOperatorsNamespace(t *testing.T) {
 	setup(t, ns, v1alpha1.EnforcementEnforce)
 	k, _ := newClient(t)
 	ctx := context.Background()
-	p := &v1alpha1.ComplianceProfile{}
-	if err := k.Get(ctx, client.ObjectKey{Name: ns}, p); err != nil {
-		t.Fatal(err)
-	}
-	p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
-	if err := k.Update(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+	})
 	if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: adminNamespace}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
@@ -678,14 +682,7 @@ func TestPodsOfAFailingControllerAreDeniedUnderEnforce(t *testing.T) {
 	if err := k.Create(ctx, rs); err != nil {
 		t.Fatal(err)
 	}
-	p := &v1alpha1.ComplianceProfile{}
-	if err := k.Get(ctx, client.ObjectKey{Name: ns}, p); err != nil {
-		t.Fatal(err)
-	}
-	p.Spec.Enforcement.Mode = v1alpha1.EnforcementEnforce
-	if err := k.Update(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) { p.Spec.Enforcement.Mode = v1alpha1.EnforcementEnforce })
 	waitEnforced(t, ns, v1alpha1.EnforcementEnforce)
 
 	pod := podOf(rs, "agent-7c9-x2k4p")
@@ -750,15 +747,10 @@ func TestADenialOnAnotherObjectIsConfirmedWithTheAPIServer(t *testing.T) {
 	setup(t, ns, v1alpha1.EnforcementEnforce)
 	k, _ := newClient(t)
 	ctx := context.Background()
-	p := &v1alpha1.ComplianceProfile{}
-	if err := k.Get(ctx, client.ObjectKey{Name: ns}, p); err != nil {
-		t.Fatal(err)
-	}
 	// The profile enforces Critical findings; NetworkPolicy coverage is raised to Critical.
-	p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "net-pod-policy-coverage", Severity: v1alpha1.SeverityCritical}}
-	if err := k.Update(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "net-pod-policy-coverage", Severity: v1alpha1.SeverityCritical}}
+	})
 	deadline := time.Now().Add(10 * time.Second)
 	for err := error(nil); !apierrors.IsForbidden(err); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -828,14 +820,7 @@ func TestARolloutCanScaleDownAnOldRevisionUnderEnforce(t *testing.T) {
 	if err := k.Create(ctx, rs); err != nil {
 		t.Fatal(err)
 	}
-	p := &v1alpha1.ComplianceProfile{}
-	if err := k.Get(ctx, client.ObjectKey{Name: ns}, p); err != nil {
-		t.Fatal(err)
-	}
-	p.Spec.Enforcement.Mode = v1alpha1.EnforcementEnforce
-	if err := k.Update(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) { p.Spec.Enforcement.Mode = v1alpha1.EnforcementEnforce })
 	waitEnforced(t, ns, v1alpha1.EnforcementEnforce)
 	// Revision 2 drops the privileged container; the Deployment controller scales revision 1 down.
 	cur := &appsv1.Deployment{}
