@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"crypto/ed25519"
+	"slices"
 	"testing"
 	"time"
 
@@ -53,5 +54,43 @@ func TestADeleteMarkerDoesNotHideALockedSegment(t *testing.T) {
 	}
 	if hidden != 2 {
 		t.Errorf("want segment 4 and its signature named hidden, got %v", res.Problems)
+	}
+}
+
+// A cluster whose every segment is hidden is still listed, and its verification names them:
+// `evidence verify --cluster all` must not skip a journal that was made to disappear.
+func TestAClusterWhoseEverySegmentIsHiddenIsStillVerified(t *testing.T) {
+	endpoint := versityGW(t)
+	ctx := context.Background()
+	store := bucket(t, endpoint, "hidden-cluster", true, "&lock-mode=compliance&retain-days=30")
+	key := newKey(t)
+	for _, cluster := range []string{"prod", "staging"} {
+		w, err := NewWriter(ctx, store, WriterOptions{Cluster: cluster, Signer: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(ctx, day(0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, _ := store.List(ctx, "staging/")
+	for _, k := range keys {
+		if _, err := store.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(store.bucket), Key: aws.String(store.prefix + k)}); err != nil {
+			t.Fatalf("putting a delete marker on %s: %v", k, err)
+		}
+	}
+	clusters, err := Clusters(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(clusters, []string{"prod", "staging"}) {
+		t.Fatalf("clusters %v; want prod and staging, whose segments are hidden", clusters)
+	}
+	res, err := Verify(ctx, store, "staging", time.Time{}, time.Time{}, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK() {
+		t.Errorf("every segment of staging hidden by a delete marker, yet verified: %s", res.Summary())
 	}
 }

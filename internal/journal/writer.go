@@ -254,11 +254,19 @@ func (w *Writer) writeSegment(ctx context.Context, batch []Record) error {
 	}
 }
 
-// Clusters lists the clusters that have a journal in the store.
+// Clusters lists the clusters that have a journal in the store, those whose every segment is
+// hidden (HiddenLister: a delete marker over each) included, so that verification names them.
 func Clusters(ctx context.Context, store Store) ([]string, error) {
 	keys, err := store.List(ctx, "")
 	if err != nil {
 		return nil, err
+	}
+	if hl, ok := store.(HiddenLister); ok {
+		hidden, err := hl.ListHidden(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, hidden...)
 	}
 	var out []string
 	for _, k := range keys {
