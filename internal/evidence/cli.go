@@ -49,8 +49,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
-	fmt.Fprintln(w, "  soc2-operator evidence verify --store URL (--public-key FILE | --unsigned) [--from DATE] [--to DATE] [--cluster C|all]")
-	fmt.Fprintln(w, "  soc2-operator evidence pack --store URL (--public-key FILE | --unsigned) --from DATE --to DATE [--profile P] [--cluster C|all] -o DIR")
+	fmt.Fprintln(w, "  soc2-operator evidence verify --store URL (--public-key FILE | --unsigned) [--from DATE] [--to DATE] [--cluster C|all] [--locked-until DATE]")
+	fmt.Fprintln(w, "  soc2-operator evidence pack --store URL (--public-key FILE | --unsigned) --from DATE --to DATE [--profile P] [--cluster C|all] [--locked-until DATE] -o DIR")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "--public-key checks every segment's signature; --unsigned reads a journal the operator does not sign")
 	fmt.Fprintln(w, "(chain and digests only: whoever can write to the store can write another chain).")
@@ -60,8 +60,10 @@ func usage(w io.Writer) {
 }
 
 type common struct {
-	store, from, to, cluster, publicKey string
-	unsigned                            bool
+	store, from, to, cluster, publicKey, lockedUntil string
+	unsigned                                         bool
+	// locked is --locked-until, parsed by resolve.
+	locked time.Time
 }
 
 func (c *common) bind(fs *flag.FlagSet) {
@@ -71,6 +73,7 @@ func (c *common) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.cluster, "cluster", "all", "The cluster whose journal to read, or all")
 	fs.StringVar(&c.publicKey, "public-key", "", "PEM ed25519 public key: every segment must carry a valid signature by it")
 	fs.BoolVar(&c.unsigned, "unsigned", false, "Check the chain and digests only, not signatures (a journal the operator does not sign)")
+	fs.StringVar(&c.lockedUntil, "locked-until", "", "Require every segment read to be under S3 Object Lock in compliance mode until at least this day or time (needs s3:GetObjectRetention)")
 }
 
 func (c *common) resolve(ctx context.Context, name string) (store journal.Store, from, to time.Time, clusters []string, pub ed25519.PublicKey, code int, err error) {
@@ -94,6 +97,11 @@ func (c *common) resolve(ctx context.Context, name string) (store journal.Store,
 	if c.to != "" {
 		if to, err = ParseTime(c.to, true); err != nil {
 			return nil, from, to, nil, nil, ExitUsage, fmt.Errorf("--to: %w", err)
+		}
+	}
+	if c.lockedUntil != "" {
+		if c.locked, err = ParseTime(c.lockedUntil, false); err != nil {
+			return nil, from, to, nil, nil, ExitUsage, fmt.Errorf("--locked-until: %w", err)
 		}
 	}
 	if c.publicKey != "" {
@@ -162,7 +170,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var results []journal.Result
 	ok := true
 	for _, cl := range clusters {
-		res, err := journal.Verify(ctx, store, cl, from, to, pub)
+		res, err := journal.Scan(ctx, store, journal.ScanOptions{Cluster: cl, From: from, To: to, PublicKey: pub, LockedUntil: c.locked})
 		if err != nil {
 			fmt.Fprintf(stderr, "soc2-operator evidence verify: %v\n", err)
 			return ExitStore
@@ -210,7 +218,7 @@ func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "soc2-operator evidence pack: %v\n", err)
 		return code
 	}
-	p, err := Build(ctx, store, Options{From: from, To: to, Profile: profile, Clusters: clusters, PublicKey: pub, Dir: dir})
+	p, err := Build(ctx, store, Options{From: from, To: to, Profile: profile, Clusters: clusters, PublicKey: pub, LockedUntil: c.locked, Dir: dir})
 	if err != nil {
 		fmt.Fprintf(stderr, "soc2-operator evidence pack: %v\n", err)
 		return ExitStore

@@ -220,6 +220,28 @@ func TestAPackOfATamperedJournalSaysSoAndExitsNonZero(t *testing.T) {
 	}
 }
 
+// TestVerifyCanRequireTheJournalToBeLocked: --locked-until asks that every segment be under
+// Object Lock; a journal on a directory, which nothing stops anyone from rewriting, fails it
+// (internal/journal tests the S3 lock modes on a real S3 server).
+func TestVerifyCanRequireTheJournalToBeLocked(t *testing.T) {
+	cfg := quarter()
+	cfg.Namespaces = 2
+	_, store, _ := simulate(t, cfg)
+	var stdout bytes.Buffer
+	if code := Run([]string{"verify", "--store", store.String(), "--unsigned"}, &stdout, os.Stderr); code != ExitOK {
+		t.Fatalf("without --locked-until: exit %d, output:\n%s", code, stdout.String())
+	}
+	stdout.Reset()
+	code := Run([]string{"verify", "--store", store.String(), "--unsigned", "--locked-until", "2032-01-01"}, &stdout, os.Stderr)
+	if code != ExitProblems || !strings.Contains(stdout.String(), "unlocked: the store "+store.String()+" keeps no Object Lock retention") {
+		t.Errorf("with --locked-until on a directory: exit %d, output:\n%s", code, stdout.String())
+	}
+	var stderr bytes.Buffer
+	if code := Run([]string{"verify", "--store", store.String(), "--unsigned", "--locked-until", "soon"}, &stdout, &stderr); code != ExitUsage || !strings.Contains(stderr.String(), "--locked-until:") {
+		t.Errorf("a bad --locked-until: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
 func TestThePackReadsOnlyTheSegmentsOfItsPeriod(t *testing.T) {
 	cfg := quarter()
 	cfg.Namespaces = 4

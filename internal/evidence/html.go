@@ -43,7 +43,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	} else {
 		pr("<div class=\"bad\" id=\"verification\"><b>Journal verification FAILED.</b> ")
 	}
-	pr("Every segment of the period was read, its chain link and digests checked%s. ", signedNote(o))
+	pr("Every segment of the period was read, its chain link and digests checked%s%s. ", signedNote(o), lockedNote(o))
 	pr("Details: verification.txt and verification.json.<ul>")
 	for _, r := range p.Verification {
 		pr("<li>%s", esc(r.Summary()))
@@ -168,6 +168,13 @@ func orAll(s string) string {
 		return "all"
 	}
 	return s
+}
+
+func lockedNote(o Options) string {
+	if o.LockedUntil.IsZero() {
+		return ", its Object Lock retention not checked"
+	}
+	return ", and its Object Lock retention required in compliance mode until " + o.LockedUntil.UTC().Format(time.RFC3339)
 }
 
 func signedNote(o Options) string {

@@ -34,6 +34,9 @@ type Options struct {
 	Clusters []string
 	// PublicKey checks segment signatures when set.
 	PublicKey ed25519.PublicKey
+	// LockedUntil, when set, requires every segment read to be under Object Lock in compliance
+	// mode until at least this time (journal.ScanOptions.LockedUntil).
+	LockedUntil time.Time
 	// Dir is the output directory.
 	Dir string
 }
@@ -231,7 +234,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	for _, cluster := range opts.Clusters {
 		b.cluster = cluster
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
-			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey,
+			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, LockedUntil: opts.LockedUntil,
 			OnRecord: b.record,
 		})
 		if err != nil {

@@ -215,6 +215,24 @@ func (s *S3Store) ListHidden(ctx context.Context, prefix string) ([]string, erro
 	return keys, nil
 }
 
+// Retention returns the Object Lock mode and retain-until date of key's current version ("" and
+// zero when it has none). It needs s3:GetObjectRetention.
+func (s *S3Store) Retention(ctx context.Context, key string) (string, time.Time, error) {
+	out, err := s.client.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key)})
+	switch {
+	case err != nil && (code(err) == "NoSuchObjectLockConfiguration" || code(err) == "ObjectLockConfigurationNotFoundError" ||
+		// A bucket without Object Lock (AWS and versitygw alike: "Bucket is missing Object Lock
+		// Configuration").
+		code(err) == "InvalidRequest" && strings.Contains(err.Error(), "Object Lock")):
+		return "", time.Time{}, nil
+	case err != nil:
+		return "", time.Time{}, fmt.Errorf("s3 store %s: reading the retention of %s: %w", s, key, err)
+	case out.Retention == nil:
+		return "", time.Time{}, nil
+	}
+	return string(out.Retention.Mode), aws.ToTime(out.Retention.RetainUntilDate), nil
+}
+
 // Delete removes the current version of an object and every older version (tests only: it
 // shows that Object Lock refuses it).
 func (s *S3Store) Delete(ctx context.Context, key string) error {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ErrExists is returned by Store.Put when the key is already written: segments are never
@@ -43,6 +44,14 @@ type Deleter interface {
 type HiddenLister interface {
 	// ListHidden returns the keys under prefix that are hidden, sorted.
 	ListHidden(ctx context.Context, prefix string) ([]string, error)
+}
+
+// RetentionReader is a store that keeps objects under a retention lock (S3 Object Lock).
+// Verification asks it how each segment is locked.
+type RetentionReader interface {
+	// Retention returns key's lock mode ("" when it has none: no retention, or none the store
+	// keeps) and the time until which it is retained.
+	Retention(ctx context.Context, key string) (mode string, until time.Time, err error)
 }
 
 // OpenStore opens a store from a URL:

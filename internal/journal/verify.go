@@ -38,6 +38,9 @@ const (
 	// ProblemHidden: a segment or signature is hidden by a delete marker (its versions are kept
 	// in a versioned bucket, but no longer listed or read).
 	ProblemHidden ProblemKind = "hidden"
+	// ProblemUnlocked: a segment is not under Object Lock in compliance mode until the date
+	// verification asks for (ScanOptions.LockedUntil), or the store keeps no lock.
+	ProblemUnlocked ProblemKind = "unlocked"
 	// ProblemUncovered: the chain does not reach the start or the end of the period asked for
 	// (or now, for a period not over), or has no segment in it: its last segments are missing,
 	// or no operator was writing.
@@ -72,6 +75,9 @@ type ScanOptions struct {
 	PublicKey ed25519.PublicKey
 	// Now is the clock (default time.Now): a period not over is covered up to now.
 	Now func() time.Time
+	// LockedUntil, when set, requires every segment read to be under Object Lock in compliance
+	// mode (which no one, the bucket's owner included, can lift) until at least this time.
+	LockedUntil time.Time
 	// OnRecord is called with each record line, in chain order; the line is only valid during
 	// the call.
 	OnRecord func(line []byte) error
@@ -293,6 +299,11 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		prevDigest, prevSeq, prevKnown, prevFlagged = digest, ref.Seq, digest != "", flagged
 		res.LastDigest = digest
 	}
+	if !opts.LockedUntil.IsZero() {
+		if err := checkLocks(ctx, store, window, opts.LockedUntil, problem); err != nil {
+			return res, err
+		}
+	}
 	if f := window[0]; !opts.From.IsZero() && f.First.After(opts.From.Add(CoverageSlack)) {
 		problem(f.Name, f.Seq, ProblemUncovered, "the period starts at %s, the chain's first record in it is at %s: %s not covered", stamp(opts.From), stamp(f.First), f.First.Sub(opts.From).Round(time.Minute))
 	}
@@ -300,6 +311,32 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		problem(l.Name, l.Seq, ProblemUncovered, "the chain's last record in the period is at %s, the period ends at %s: %s not covered (its last segments are missing, or no operator was writing)", stamp(res.Last), stamp(end), end.Sub(res.Last).Round(time.Minute))
 	}
 	return res, nil
+}
+
+// checkLocks reports each segment of window that is not under Object Lock in compliance mode
+// until at least until: in governance mode a user with s3:BypassGovernanceRetention can delete
+// it, and without a lock anyone who may write to the bucket can.
+func checkLocks(ctx context.Context, store Store, window []SegmentRef, until time.Time, problem func(string, uint64, ProblemKind, string, ...any)) error {
+	rr, ok := store.(RetentionReader)
+	if !ok {
+		problem(window[0].Name, window[0].Seq, ProblemUnlocked, "the store %s keeps no Object Lock retention: nothing stops its segments from being deleted or replaced", store)
+		return nil
+	}
+	for _, ref := range window {
+		mode, retained, err := rr.Retention(ctx, ref.Key)
+		if err != nil {
+			return err
+		}
+		switch {
+		case mode == "":
+			problem(ref.Name, ref.Seq, ProblemUnlocked, "not under Object Lock; want compliance mode until %s", stamp(until))
+		case !strings.EqualFold(mode, "COMPLIANCE"):
+			problem(ref.Name, ref.Seq, ProblemUnlocked, "under Object Lock in %s mode, which a user with s3:BypassGovernanceRetention can lift; want compliance mode until %s", mode, stamp(until))
+		case retained.Before(until):
+			problem(ref.Name, ref.Seq, ProblemUnlocked, "retained until %s; want at least %s", stamp(retained), stamp(until))
+		}
+	}
+	return nil
 }
 
 func stamp(t time.Time) string {
