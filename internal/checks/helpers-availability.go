@@ -39,15 +39,27 @@ func apiGroup(apiVersion string) string {
 // they scale, once per evaluation.
 func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler {
 	return inv.Memo(nil, "availability.autoscalersByTarget", func() any {
-		idx := map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler{}
+		// One HorizontalPodAutoscaler written more than once (in two API versions, say) is one
+		// object once applied, the last written: it does not make a target ambiguous.
+		type name struct{ namespace, name string }
+		last := map[name]*autoscalingv2.HorizontalPodAutoscaler{}
+		var order []name
 		for _, o := range inv.ListKind("HorizontalPodAutoscaler") {
 			h, ok := o.Obj.(*autoscalingv2.HorizontalPodAutoscaler)
 			if !ok {
 				continue
 			}
-			ref := h.Spec.ScaleTargetRef
-			k := workloadRef{o.Namespace, apiGroup(ref.APIVersion), ref.Kind, ref.Name}
-			idx[k] = append(idx[k], h)
+			n := name{o.Namespace, o.Name}
+			if _, seen := last[n]; !seen {
+				order = append(order, n)
+			}
+			last[n] = h
+		}
+		idx := map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler{}
+		for _, n := range order {
+			ref := last[n].Spec.ScaleTargetRef
+			k := workloadRef{n.namespace, apiGroup(ref.APIVersion), ref.Kind, ref.Name}
+			idx[k] = append(idx[k], last[n])
 		}
 		return idx
 	}).(map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler)
