@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -13,7 +15,8 @@ var imgDeprecatedRegistry = &engine.Check{
 	Title: "Images do not come from frozen registries",
 	Description: "k8s.gcr.io and gcr.io/google_containers are frozen: they receive no new images and no " +
 		"security fixes, so an image from them stays vulnerable and may stop being served at all " +
-		"(CC7.1). The Kubernetes project publishes to registry.k8s.io instead." + supporting,
+		"(CC7.1). The Kubernetes project publishes to registry.k8s.io instead. Every container's image " +
+		"is judged, and the reference of every image volume (volumes[].image)." + supporting,
 	Remediation: "Pull the same image from registry.k8s.io (registry.k8s.io/pause:3.10 for k8s.gcr.io/pause), " +
 		"upgrading to a maintained version.",
 	Severity: low,
@@ -26,6 +29,12 @@ var imgDeprecatedRegistry = &engine.Check{
 			}
 			if frozen := frozenRegistry(canonicalRepository(c.Image)); frozen != "" {
 				return fmt.Sprintf("image %q comes from %s, a frozen registry that receives no security fixes; use registry.k8s.io", c.Image, frozen)
+			}
+			return ""
+		})
+		eachImageVolume(ctx, o, func(v *corev1.Volume) string {
+			if frozen := frozenRegistry(canonicalRepository(v.Image.Reference)); frozen != "" {
+				return fmt.Sprintf("image volume %q (%q) comes from %s, a frozen registry that receives no security fixes; use registry.k8s.io", v.Name, v.Image.Reference, frozen)
 			}
 			return ""
 		})
