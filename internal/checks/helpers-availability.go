@@ -344,6 +344,20 @@ func protectsNone(pdb *policyv1.PodDisruptionBudget) string {
 // only lowers the number), less minAvailable, or maxUnavailable itself; percentages round up.
 // ok is false when the budget sets neither field.
 func disruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, pods int32, ok bool) {
+	// Once per budget: avl-pdb asks for each workload the budget selects, and a budget over a
+	// namespace's thousand workloads would count them all a thousand times.
+	type answer struct {
+		allowed, pods int32
+		ok            bool
+	}
+	a := inv.Memo(b.obj, "availability.disruptionsAllowed", func() any {
+		allowed, pods, ok := countDisruptionsAllowed(inv, b)
+		return answer{allowed, pods, ok}
+	}).(answer)
+	return a.allowed, a.pods, a.ok
+}
+
+func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, pods int32, ok bool) {
 	for _, w := range selectedWorkloads(inv, b) {
 		if n, known := podCount(inv, w); known {
 			pods += n
