@@ -81,6 +81,34 @@ func governsIngress(np *networkingv1.NetworkPolicy) bool {
 	return false
 }
 
+// openIngressOf is whether policies that govern a pod's ingress admit it from anywhere on every
+// port: one of them by itself (single, with how), or several together (together); judged is
+// false when one or more are too large to judge (ingressWork) and none was found open. Policies
+// add up: one that admits everything opens the pod, whatever the others.
+func openIngressOf(inv *engine.Inventory, namespace string, governing []namespacePolicy) (single *namespacePolicy, why string, together []namespacePolicy, judged bool) {
+	var opening []namespacePolicy // those with ingress rules
+	judged = true
+	for i := range governing {
+		p := &governing[i]
+		why, ok := admitsEverything(inv, *p)
+		if why != "" {
+			return p, why, nil, true
+		}
+		judged = judged && ok
+		if len(p.policy.Spec.Ingress) > 0 {
+			opening = append(opening, *p)
+		}
+	}
+	if len(opening) > 1 {
+		why, ok := admitTogether(inv, namespace, opening)
+		if why != "" {
+			return nil, "", opening, true
+		}
+		judged = judged && ok
+	}
+	return nil, "", nil, judged
+}
+
 // admitsEverything says how a policy admits ingress from anywhere on every port (openIngress of
 // its rules, once per evaluation), or "" when it does not; judged is false when the policy is too
 // large to judge (ingressWork).

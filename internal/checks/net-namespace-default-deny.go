@@ -37,38 +37,27 @@ var netNamespaceDefaultDeny = &engine.Check{
 				pluralPolicies(len(policies)))
 			return
 		}
-		// Policies add up: one that selects every pod and admits everything undoes the deny, and
-		// so do several that admit everything together.
-		var opening []namespacePolicy // those with ingress rules
-		judged := true
+		// A podSelector made only of exclusions selects every pod that does not opt out, as a new
+		// workload does not.
+		var governing []namespacePolicy
 		for _, p := range policies {
-			// A podSelector made only of exclusions selects every pod that does not opt out,
-			// as a new workload does not.
-			if !p.selector.Matches(labels.Set{}) || !governsIngress(p.policy) {
-				continue
-			}
-			why, ok := admitsEverything(ctx.Inventory, p)
-			if why != "" {
-				selects := "every pod"
-				if !selectsAll(&p.policy.Spec.PodSelector) {
-					selects = "every pod without the labels its podSelector excludes"
-				}
-				ctx.Fail("", "NetworkPolicy %q selects %s and admits ingress from anywhere (%s): it undoes the default deny", p.obj.Name, selects, why)
-				return
-			}
-			judged = judged && ok
-			if len(p.policy.Spec.Ingress) > 0 {
-				opening = append(opening, p)
+			if p.selector.Matches(labels.Set{}) && governsIngress(p.policy) {
+				governing = append(governing, p)
 			}
 		}
-		if len(opening) > 1 {
-			why, ok := admitTogether(ctx.Inventory, o.Name, opening)
-			if why != "" {
-				ctx.Fail("", "NetworkPolicies %s select every pod and together admit ingress from anywhere (for every TCP port, rules that admit every source): they undo the default deny",
-					quoteList(policyNames(opening)))
-				return
+		single, why, together, judged := openIngressOf(ctx.Inventory, o.Name, governing)
+		switch {
+		case single != nil:
+			selects := "every pod"
+			if !selectsAll(&single.policy.Spec.PodSelector) {
+				selects = "every pod without the labels its podSelector excludes"
 			}
-			judged = judged && ok
+			ctx.Fail("", "NetworkPolicy %q selects %s and admits ingress from anywhere (%s): it undoes the default deny", single.obj.Name, selects, why)
+			return
+		case together != nil:
+			ctx.Fail("", "NetworkPolicies %s select every pod and together admit ingress from anywhere (for every TCP port, rules that admit every source): they undo the default deny",
+				quoteList(policyNames(together)))
+			return
 		}
 		if !judged {
 			ctx.NotAssessed("", "the NetworkPolicies that select every pod have too many ingress rules, ports and addresses to judge whether they undo the default deny")

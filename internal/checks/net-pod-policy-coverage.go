@@ -39,40 +39,30 @@ var netPodPolicyCoverage = &engine.Check{
 			return
 		}
 		podSet := podLabels(o)
-		egressOnly, governed := 0, 0
-		var opening []namespacePolicy // the governing policies with ingress rules
-		judged := true
+		egressOnly := 0
+		var governing []namespacePolicy
 		for _, p := range policies.selecting(o.Namespace, podSet) {
-			if !governsIngress(p.policy) {
+			if governsIngress(p.policy) {
+				governing = append(governing, p)
+			} else {
 				egressOnly++
-				continue
-			}
-			// Policies add up: one that admits everything opens the pod, whatever the others.
-			why, ok := admitsEverything(ctx.Inventory, p)
-			if why != "" {
-				ctx.Fail("", "NetworkPolicy %q admits ingress from anywhere (%s): the pod's ingress is as open as with no policy", p.obj.Name, why)
-				return
-			}
-			judged = judged && ok
-			governed++
-			if len(p.policy.Spec.Ingress) > 0 {
-				opening = append(opening, p)
 			}
 		}
-		if len(opening) > 1 {
-			why, ok := admitTogether(ctx.Inventory, o.Namespace, opening)
-			if why != "" {
-				ctx.Fail("", "NetworkPolicies %s together admit ingress from anywhere (for every TCP port, rules that admit every source): the pod's ingress is as open as with no policy",
-					quoteList(policyNames(opening)))
-				return
-			}
-			judged = judged && ok
+		single, why, together, judged := openIngressOf(ctx.Inventory, o.Namespace, governing)
+		switch {
+		case single != nil:
+			ctx.Fail("", "NetworkPolicy %q admits ingress from anywhere (%s): the pod's ingress is as open as with no policy", single.obj.Name, why)
+			return
+		case together != nil:
+			ctx.Fail("", "NetworkPolicies %s together admit ingress from anywhere (for every TCP port, rules that admit every source): the pod's ingress is as open as with no policy",
+				quoteList(policyNames(together)))
+			return
 		}
 		if !judged {
 			ctx.NotAssessed("", "the NetworkPolicies that select the pod have too many ingress rules, ports and addresses to judge whether they admit ingress from anywhere")
 			return
 		}
-		if governed > 0 {
+		if len(governing) > 0 {
 			ctx.Pass("")
 			return
 		}
