@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -226,7 +227,7 @@ func TestAnExceptionInANamespaceTheCacheLacksIsJudgedUnderItsProfiles(t *testing
 	selecting := createProfile(t, "exclag", "exclag", nil)
 	other := createProfile(t, "exclag-other", "exclag-other", nil)
 	ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Name: "waiver", Namespace: "exc-lag"}}
-	r := &ControlExceptionReconciler{Client: testenv.NamespaceLag{Client: k8s}, APIReader: k8s, AdminNamespace: adminNamespace}
+	r := &ControlExceptionReconciler{Client: testenv.Lag{Client: k8s, Unseen: []client.Object{&corev1.Namespace{}}}, APIReader: k8s, AdminNamespace: adminNamespace}
 	got, err := r.assessing(ctx, ex, []v1alpha1.ComplianceProfile{*other, *selecting})
 	if err != nil {
 		t.Fatal(err)

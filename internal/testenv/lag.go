@@ -2,20 +2,55 @@ package testenv
 
 import (
 	"context"
+	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
 
-// NamespaceLag reads through its Client like a cache that has not yet seen any namespace (one
-// created a moment ago): every Namespace read is not found, everything else is read as is.
-type NamespaceLag struct{ client.Client }
+// Lag reads through its Client like a cache that has not yet seen any object of the kinds in
+// Unseen (a namespace, a ReplicaSet or a NetworkPolicy created a moment ago): a read of one is
+// not found and a list of them is empty; everything else is read as is.
+type Lag struct {
+	client.Client
+	// Unseen are objects of the kinds the cache has not seen, e.g. &corev1.Namespace{}.
+	Unseen []client.Object
+}
 
-// Get reads the object, or says a Namespace is not found.
-func (c NamespaceLag) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	if _, ok := obj.(*corev1.Namespace); ok {
-		return apierrors.NewNotFound(corev1.Resource("namespaces"), key.Name)
+// Get reads the object, or says it is not found when its kind is unseen.
+func (c Lag) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if gk, ok := c.unseen(obj, ""); ok {
+		resource := gk.Kind
+		if m, err := c.RESTMapper().RESTMapping(gk); err == nil {
+			resource = m.Resource.Resource
+		}
+		return apierrors.NewNotFound(schema.GroupResource{Group: gk.Group, Resource: resource}, key.Name)
 	}
 	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+// List lists the objects, or none when their kind is unseen.
+func (c Lag) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	if _, ok := c.unseen(list, "List"); ok {
+		return nil
+	}
+	return c.Client.List(ctx, list, opts...)
+}
+
+// unseen reports whether obj (a list when suffix is "List") is of a kind in Unseen.
+func (c Lag) unseen(obj runtime.Object, suffix string) (schema.GroupKind, bool) {
+	gvk, err := apiutil.GVKForObject(obj, c.Scheme())
+	if err != nil || !strings.HasSuffix(gvk.Kind, suffix) {
+		return schema.GroupKind{}, false
+	}
+	gk := schema.GroupKind{Group: gvk.Group, Kind: strings.TrimSuffix(gvk.Kind, suffix)}
+	for _, u := range c.Unseen {
+		if ugvk, err := apiutil.GVKForObject(u, c.Scheme()); err == nil && ugvk.GroupKind() == gk {
+			return gk, true
+		}
+	}
+	return schema.GroupKind{}, false
 }

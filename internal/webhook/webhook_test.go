@@ -91,7 +91,7 @@ func run(m *testing.M) (int, error) {
 			if err := webhook.Setup(mgr, adminNamespace, webhook.WithApproval(approval)); err != nil {
 				return err
 			}
-			unreadable, err := validator(testenv.NamespaceLag{Client: mgr.GetClient()}, nil)
+			unreadable, err := validator(testenv.Lag{Client: mgr.GetClient(), Unseen: []client.Object{&corev1.Namespace{}}}, nil)
 			if err != nil {
 				return err
 			}
@@ -452,7 +452,7 @@ func TestANamespaceAppliedWithItsWorkloadsIsEnforced(t *testing.T) {
 	if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: selected}}); err != nil {
 		t.Fatal(err)
 	}
-	v, err := validator(testenv.NamespaceLag{Client: k}, k)
+	v, err := validator(testenv.Lag{Client: k, Unseen: []client.Object{&corev1.Namespace{}}}, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -698,7 +698,7 @@ func TestPodsOfAFailingControllerAreDeniedUnderEnforce(t *testing.T) {
 
 	// The same Pod, judged with a cache that has seen neither the ReplicaSet nor the Deployment
 	// (both created a moment before): the webhook reads the chain from the API server.
-	v, err := validator(controllerLag{Client: k}, k)
+	v, err := validator(testenv.Lag{Client: k, Unseen: []client.Object{&appsv1.ReplicaSet{}, &appsv1.Deployment{}}}, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -712,28 +712,6 @@ func TestPodsOfAFailingControllerAreDeniedUnderEnforce(t *testing.T) {
 	if resp.Allowed || resp.Result == nil || !strings.Contains(resp.Result.Message, want) {
 		t.Errorf("with the ReplicaSet and Deployment missing from the cache: want denied, saying %q, got allowed=%v result %+v", want, resp.Allowed, resp.Result)
 	}
-}
-
-// controllerLag reads through its Client like a cache that has not yet seen any ReplicaSet or
-// Deployment: lists of them are empty and reads of one are not found.
-type controllerLag struct{ client.Client }
-
-func (c controllerLag) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	switch obj.(type) {
-	case *appsv1.ReplicaSet:
-		return apierrors.NewNotFound(appsv1.Resource("replicasets"), key.Name)
-	case *appsv1.Deployment:
-		return apierrors.NewNotFound(appsv1.Resource("deployments"), key.Name)
-	}
-	return c.Client.Get(ctx, key, obj, opts...)
-}
-
-func (c controllerLag) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
-	switch list.(type) {
-	case *appsv1.ReplicaSetList, *appsv1.DeploymentList:
-		return nil
-	}
-	return c.Client.List(ctx, list, opts...)
 }
 
 // TestADenialOnAnotherObjectIsConfirmedWithTheAPIServer: one apply creates a workload a moment
@@ -770,7 +748,7 @@ func TestADenialOnAnotherObjectIsConfirmedWithTheAPIServer(t *testing.T) {
 	}
 
 	// The same, with a cache that certainly has not seen the NetworkPolicy.
-	v, err := validator(networkPolicyLag{Client: k}, k)
+	v, err := validator(testenv.Lag{Client: k, Unseen: []client.Object{&networkingv1.NetworkPolicy{}}}, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -783,17 +761,6 @@ func TestADenialOnAnotherObjectIsConfirmedWithTheAPIServer(t *testing.T) {
 	if resp := v.Handle(ctx, req("uncovered")); resp.Allowed || !strings.Contains(resp.Result.Message, "net-pod-policy-coverage") {
 		t.Errorf("a Deployment no NetworkPolicy covers: want denied naming net-pod-policy-coverage, got allowed=%v %+v", resp.Allowed, resp.Result)
 	}
-}
-
-// networkPolicyLag reads through its Client like a cache that has not yet seen any
-// NetworkPolicy.
-type networkPolicyLag struct{ client.Client }
-
-func (c networkPolicyLag) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
-	if _, ok := list.(*networkingv1.NetworkPolicyList); ok {
-		return nil
-	}
-	return c.Client.List(ctx, list, opts...)
 }
 
 // TestARolloutCanScaleDownAnOldRevisionUnderEnforce: the Deployment controller scales down the
