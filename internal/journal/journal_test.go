@@ -61,7 +61,15 @@ func writeDays(t *testing.T, n int, key ed25519.PrivateKey) (string, *FileStore)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := NewWriter(context.Background(), store, WriterOptions{Cluster: "prod", Signer: key})
+	writeDaysTo(t, store, "prod", n, key)
+	return dir, store
+}
+
+// writeDaysTo writes one segment per day for n days into cluster's chain in store, signed with
+// key (unsigned when nil).
+func writeDaysTo(t *testing.T, store Store, cluster string, n int, key ed25519.PrivateKey) {
+	t.Helper()
+	w, err := NewWriter(context.Background(), store, WriterOptions{Cluster: cluster, Signer: key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +78,6 @@ func writeDays(t *testing.T, n int, key ed25519.PrivateKey) (string, *FileStore)
 			t.Fatal(err)
 		}
 	}
-	return dir, store
 }
 
 func segmentFiles(t *testing.T, dir string) []string {

@@ -92,15 +92,7 @@ func TestTheS3Store(t *testing.T) {
 		store := bucket(t, endpoint, "plain", false, "")
 		key := newKey(t)
 		for _, cluster := range []string{"eu-1", "us-1"} {
-			w, err := NewWriter(ctx, store, WriterOptions{Cluster: cluster, Signer: key})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for d := range 4 {
-				if err := w.Write(ctx, day(d)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writeDaysTo(t, store, cluster, 4, key)
 		}
 		clusters, err := Clusters(ctx, store)
 		if err != nil || strings.Join(clusters, ",") != "eu-1,us-1" {
@@ -136,15 +128,7 @@ func TestTheS3Store(t *testing.T) {
 
 	t.Run("a segment deleted from a bucket without Object Lock is named missing", func(t *testing.T) {
 		store := bucket(t, endpoint, "unlocked", false, "")
-		w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := range 3 {
-			if err := w.Write(ctx, day(d)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writeDaysTo(t, store, "prod", 3, nil)
 		keys, _ := store.List(ctx, "prod/segments/")
 		if err := store.Delete(ctx, keys[1]); err != nil {
 			t.Fatalf("deleting without a lock: %v", err)
@@ -158,15 +142,7 @@ func TestTheS3Store(t *testing.T) {
 	for _, mode := range []string{"governance", "compliance"} {
 		t.Run("with Object Lock in "+mode+" mode the server refuses to delete a segment", func(t *testing.T) {
 			store := bucket(t, endpoint, "locked-"+mode, true, "&lock-mode="+mode+"&retain-days=30")
-			w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for d := range 2 {
-				if err := w.Write(ctx, day(d)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writeDaysTo(t, store, "prod", 2, nil)
 			keys, _ := store.List(ctx, "prod/segments/")
 			ret, err := store.client.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(store.bucket), Key: aws.String(store.prefix + keys[0])})
 			if err != nil {

@@ -20,22 +20,10 @@ func TestADeleteMarkerDoesNotHideALockedSegment(t *testing.T) {
 	ctx := context.Background()
 	store := bucket(t, endpoint, "hidden", true, "&lock-mode=compliance&retain-days=30")
 	key := newKey(t)
-	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod", Signer: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := range 4 {
-		if err := w.Write(ctx, day(d)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeDaysTo(t, store, "prod", 4, key)
 	keys, _ := store.List(ctx, "prod/segments/")
 	last := keys[len(keys)-1]
-	for _, k := range []string{last, "prod/signatures/" + last[len("prod/segments/"):] + ".sig"} {
-		if _, err := store.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(store.bucket), Key: aws.String(store.prefix + k)}); err != nil {
-			t.Fatalf("putting a delete marker on %s: %v", k, err)
-		}
-	}
+	hide(t, store, last, "prod/signatures/"+last[len("prod/segments/"):]+".sig")
 	if after, _ := store.List(ctx, "prod/segments/"); len(after) != len(keys)-1 {
 		t.Fatalf("the delete marker did not hide %s: %v", last, after)
 	}
@@ -65,20 +53,10 @@ func TestAClusterWhoseEverySegmentIsHiddenIsStillVerified(t *testing.T) {
 	store := bucket(t, endpoint, "hidden-cluster", true, "&lock-mode=compliance&retain-days=30")
 	key := newKey(t)
 	for _, cluster := range []string{"prod", "staging"} {
-		w, err := NewWriter(ctx, store, WriterOptions{Cluster: cluster, Signer: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(ctx, day(0)); err != nil {
-			t.Fatal(err)
-		}
+		writeDaysTo(t, store, cluster, 1, key)
 	}
 	keys, _ := store.List(ctx, "staging/")
-	for _, k := range keys {
-		if _, err := store.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(store.bucket), Key: aws.String(store.prefix + k)}); err != nil {
-			t.Fatalf("putting a delete marker on %s: %v", k, err)
-		}
-	}
+	hide(t, store, keys...)
 	clusters, err := Clusters(ctx, store)
 	if err != nil {
 		t.Fatal(err)
@@ -92,5 +70,16 @@ func TestAClusterWhoseEverySegmentIsHiddenIsStillVerified(t *testing.T) {
 	}
 	if res.OK() {
 		t.Errorf("every segment of staging hidden by a delete marker, yet verified: %s", res.Summary())
+	}
+}
+
+// hide puts a delete marker on each key, as a DELETE without a version ID does (Object Lock
+// allows it): the locked versions stay, unlisted and unread.
+func hide(t *testing.T, store *S3Store, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, err := store.client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(store.bucket), Key: aws.String(store.prefix + k)}); err != nil {
+			t.Fatalf("putting a delete marker on %s: %v", k, err)
+		}
 	}
 }

@@ -28,15 +28,7 @@ func TestVerifyCanRequireObjectLock(t *testing.T) {
 		"file":       file,
 	}
 	for _, s := range stores {
-		w, err := NewWriter(ctx, s, WriterOptions{Cluster: "prod", Signer: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := range 2 {
-			if err := w.Write(ctx, day(d)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writeDaysTo(t, s, "prod", 2, key)
 	}
 	now := time.Now()
 	cases := []struct {
