@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"sort"
 	"strings"
 
@@ -138,15 +137,15 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 // judge evaluates the object under every profile that selects its namespace and enforces. An
 // object its controller's template explains (a Deployment's ReplicaSet, its Pods) is judged as
 // that controller is, the controller at the top of the chain: that object is returned with the
-// verdicts.
+// verdicts (nil with an error).
 func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*engine.Object, []verdict, error) {
 	profiles := &v1alpha1.ComplianceProfileList{}
 	if err := v.Reader.List(ctx, profiles); err != nil {
-		return obj, nil, fmt.Errorf("listing profiles: %w", err)
+		return nil, nil, fmt.Errorf("listing profiles: %w", err)
 	}
 	ns, err := inventory.Namespace(ctx, v.Reader, v.APIReader, obj.Namespace)
 	if err != nil {
-		return obj, nil, fmt.Errorf("reading namespace %s: %w", obj.Namespace, err)
+		return nil, nil, fmt.Errorf("reading namespace %s: %w", obj.Namespace, err)
 	}
 	var enforcing []*v1alpha1.ComplianceProfile
 	for i := range profiles.Items {
@@ -167,7 +166,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 
 	around, err := v.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{obj.Namespace: true}, ClusterScoped: true})
 	if err != nil {
-		return obj, nil, err
+		return nil, nil, err
 	}
 	// The incoming object replaces the stored one (an update), or joins the others (a create).
 	objs := make([]*engine.Object, 0, len(around)+1)
@@ -180,7 +179,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 	objs = append(objs, obj)
 	owners, err := v.missingControllers(ctx, obj, around)
 	if err != nil {
-		return obj, nil, err
+		return nil, nil, err
 	}
 	objs = append(objs, owners...)
 	inv := engine.NewInventory(objs, true)
@@ -190,7 +189,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 	}
 	exs, err := inventory.Exceptions(ctx, v.Reader, obj.Namespace, v.AdminNamespace)
 	if err != nil {
-		return obj, nil, err
+		return nil, nil, err
 	}
 
 	out := v.evaluate(inv, exs, enforcing, judged)
@@ -202,13 +201,18 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 		fresh, err := (&inventory.Gatherer{Reader: v.APIReader, Kinds: kinds}).Gather(ctx,
 			inventory.Scope{Namespaces: map[string]bool{obj.Namespace: true}})
 		if err != nil {
-			return obj, nil, err
+			return nil, nil, err
 		}
 		read := map[string]bool{}
 		for _, k := range kinds {
 			read[k.GVK.Kind] = true
 		}
-		confirmed := slices.DeleteFunc(objs, func(o *engine.Object) bool { return read[o.Kind] })
+		confirmed := make([]*engine.Object, 0, len(objs)+len(fresh))
+		for _, o := range objs {
+			if !read[o.Kind] {
+				confirmed = append(confirmed, o)
+			}
+		}
 		inv = engine.NewInventory(append(confirmed, fresh...), true)
 		out = v.evaluate(inv, exs, enforcing, judged)
 	}
