@@ -347,3 +347,50 @@ func TestAFindingsExceptionIsMatchedByNamespaceAndName(t *testing.T) {
 		t.Errorf("exceptions.csv: %v", rows)
 	}
 }
+
+// A running operator writes a heartbeat every 10 minutes, so hours without any record are
+// hours nobody observed, even when no record says so (a frozen process, a suspended node):
+// the pack counts them as time not observed, next to the gaps the operator recorded itself.
+func TestASilenceInTheJournalIsTimeNotObserved(t *testing.T) {
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := journal.NewWriter(context.Background(), store, journal.WriterOptions{Cluster: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	var recs []journal.Record
+	beat := func(from, to float64) {
+		for at := h(from); !at.After(h(to)); at = at.Add(journalsim.Heartbeat) {
+			recs = append(recs, journal.Record{Type: journal.OperatorHeartbeat, Time: at})
+		}
+	}
+	beat(0, 2) // then three silent hours
+	beat(5, 6)
+	stopped := journal.Interval{From: h(6), To: h(8), Reason: "upgrade"}
+	recs = append(recs, journal.Record{Type: journal.OperatorStopped, Time: h(6)},
+		journal.Record{Type: journal.ObservationGap, Time: h(8), Interval: &stopped})
+	beat(8, 9)
+	if err := w.Write(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	p, err := Build(context.Background(), store, Options{From: t0, To: h(9), Clusters: []string{"c"}, Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gaps := readCSV(t, filepath.Join(out, "gaps.csv"))
+	if len(gaps) != 2 || gaps[0]["type"] != "silence" || gaps[0]["from"] != h(2).Format(time.RFC3339) || gaps[0]["to"] != h(5).Format(time.RFC3339) ||
+		gaps[1]["type"] != string(journal.ObservationGap) || gaps[1]["from"] != h(6).Format(time.RFC3339) {
+		t.Fatalf("gaps.csv: %v\nwant the three silent hours, then the recorded stop", gaps)
+	}
+	if !strings.Contains(gaps[0]["reason"], "no record for 3.0h") {
+		t.Errorf("the silence's reason: %q", gaps[0]["reason"])
+	}
+	if !p.OK() {
+		t.Errorf("a silence is not a broken chain: %v", p.Verification)
+	}
+}

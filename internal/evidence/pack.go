@@ -158,7 +158,15 @@ type builder struct {
 	checks     map[string]*CheckSummary
 	lastStop   map[string]time.Time
 	days       int
+	// heard is the latest record time of the cluster being read; silences are the intervals
+	// without records (see listen).
+	heard    time.Time
+	silences []Gap
 }
+
+// Silence is a gap no record explains: longer than journal.CoverageSlack without any record,
+// though a running operator writes a heartbeat every 10 minutes.
+const Silence journal.Type = "silence"
 
 // Build writes the pack into opts.Dir.
 func Build(ctx context.Context, store journal.Store, opts Options) (*Pack, error) {
@@ -232,7 +240,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	}
 	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted"})
 	for _, cluster := range opts.Clusters {
-		b.cluster = cluster
+		b.cluster, b.heard = cluster, time.Time{}
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
 			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, LockedUntil: opts.LockedUntil,
 			OnRecord: b.record,
@@ -257,6 +265,7 @@ func (b *builder) record(line []byte) error {
 	if err := json.Unmarshal(line, &r); err != nil {
 		return fmt.Errorf("decoding a record: %w", err)
 	}
+	b.listen(&r)
 	if r.Time.Before(b.opts.From) || !r.Time.Before(b.opts.To) {
 		return nil
 	}
@@ -318,6 +327,65 @@ func (b *builder) record(line []byte) error {
 		}
 	}
 	return nil
+}
+
+// listen notes when the cluster's operator was last heard from, and keeps as a silence the
+// part of the period between two records more than journal.CoverageSlack apart. It sees every
+// record, of every profile and outside the period too, since any record shows the operator
+// running. finish reports what of the silences no gap record explains.
+func (b *builder) listen(r *record) {
+	from, to := b.heard, r.Time
+	if !to.After(from) {
+		return
+	}
+	b.heard = to
+	if from.IsZero() || to.Sub(from) <= journal.CoverageSlack {
+		return
+	}
+	if from.Before(b.opts.From) {
+		from = b.opts.From
+	}
+	if to.After(b.opts.To) {
+		to = b.opts.To
+	}
+	if from.Before(to) {
+		b.silences = append(b.silences, Gap{Cluster: b.cluster, Type: Silence, From: from, To: to})
+	}
+}
+
+// unexplained returns the parts of the silences longer than journal.CoverageSlack that none of
+// the recorded gaps covers.
+func unexplained(silences, recorded []Gap) []Gap {
+	var out []Gap
+	for _, s := range silences {
+		parts := []Gap{s}
+		for _, g := range recorded {
+			if g.Cluster != s.Cluster {
+				continue
+			}
+			var rest []Gap
+			for _, p := range parts {
+				if !g.From.Before(p.To) || !g.To.After(p.From) { // no overlap
+					rest = append(rest, p)
+					continue
+				}
+				if p.From.Before(g.From) {
+					rest = append(rest, Gap{Cluster: p.Cluster, Type: Silence, From: p.From, To: g.From})
+				}
+				if g.To.Before(p.To) {
+					rest = append(rest, Gap{Cluster: p.Cluster, Type: Silence, From: g.To, To: p.To})
+				}
+			}
+			parts = rest
+		}
+		for _, p := range parts {
+			if d := p.To.Sub(p.From); d > journal.CoverageSlack {
+				p.Reason = fmt.Sprintf("no record for %s, though a running operator writes a heartbeat every 10 minutes (a frozen or partitioned operator, or a clock jump)", humanDuration(d))
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 func merge(dst, src *journal.Exception) {
@@ -506,6 +574,7 @@ func (b *builder) finish() {
 		p.CheckSummary = append(p.CheckSummary, s)
 	}
 	slices.SortFunc(p.CheckSummary, func(x, y *CheckSummary) int { return strings.Compare(x.Check, y.Check) })
+	p.Gaps = append(p.Gaps, unexplained(b.silences, p.Gaps)...)
 	slices.SortStableFunc(p.Gaps, func(x, y Gap) int {
 		if c := strings.Compare(x.Cluster, y.Cluster); c != 0 {
 			return c

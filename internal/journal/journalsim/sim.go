@@ -37,6 +37,10 @@ type Config struct {
 	Signer          ed25519.PrivateKey
 }
 
+// Heartbeat is how often the simulated operator writes operator.heartbeat, as the real one
+// does by default (journal.QueueOptions.Heartbeat).
+const Heartbeat = 10 * time.Minute
+
 // Year is the simulated year of the issue: 100 namespaces, findings opening and closing,
 // exceptions approved and expiring.
 func Year() Config {
@@ -291,17 +295,33 @@ func Run(ctx context.Context, store journal.Store, cfg Config) (Tally, error) {
 				}})
 			}
 		}
+		// A running operator writes a heartbeat every 10 minutes; none while it is stopped.
+		stop, start := day.Add(12*time.Hour), day.Add(15*time.Hour)
+		for at := day.Add(Heartbeat); at.Before(day.AddDate(0, 0, 1)); at = at.Add(Heartbeat) {
+			if d == restartDay && !at.Before(stop) && at.Before(start) {
+				continue
+			}
+			op := "soc2-operator-0"
+			if d > restartDay || d == restartDay && !at.Before(start) {
+				op = "soc2-operator-1"
+			}
+			events = append(events, event{at, func() {
+				emit(journal.Record{Type: journal.OperatorHeartbeat, Time: at, Profile: "-", Operator: &journal.Operator{Identity: op, Version: "sim"}})
+			}})
+		}
+		if d == restartDay {
+			gap := journal.Interval{From: stop, To: start, Reason: "operator restarted (upgrade)"}
+			events = append(events, event{stop, func() {
+				emit(journal.Record{Type: journal.OperatorStopped, Time: stop, Profile: "-", Operator: &journal.Operator{Identity: "soc2-operator-0", Version: "sim"}})
+			}}, event{start, func() {
+				emit(journal.Record{Type: journal.ObservationGap, Time: start, Profile: "-", Interval: &gap})
+				emit(journal.Record{Type: journal.OperatorStarted, Time: start, Profile: "-", Operator: &journal.Operator{Identity: "soc2-operator-1", Version: "sim"}})
+			}})
+			t.Gaps = append(t.Gaps, gap)
+		}
 		slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
 		for _, e := range events {
 			e.fn()
-		}
-		if d == restartDay {
-			stop, start := day.Add(12*time.Hour), day.Add(15*time.Hour)
-			emit(journal.Record{Type: journal.OperatorStopped, Time: stop, Profile: "-", Operator: &journal.Operator{Identity: "soc2-operator-0", Version: "sim"}})
-			gap := journal.Interval{From: stop, To: start, Reason: "operator restarted (upgrade)"}
-			emit(journal.Record{Type: journal.ObservationGap, Time: start, Profile: "-", Interval: &gap})
-			emit(journal.Record{Type: journal.OperatorStarted, Time: start, Profile: "-", Operator: &journal.Operator{Identity: "soc2-operator-1", Version: "sim"}})
-			t.Gaps = append(t.Gaps, gap)
 		}
 		if outage {
 			// The store was unreachable all day: the queue overflowed and the day's records
