@@ -317,7 +317,9 @@ func TestEvidenceCommandLineErrors(t *testing.T) {
 	}
 }
 
-func TestAFindingsExceptionIsMatchedByNamespaceAndName(t *testing.T) {
+// journalOf writes records as cluster c's journal into a new file store.
+func journalOf(t *testing.T, records ...journal.Record) journal.Store {
+	t.Helper()
 	store, err := journal.NewFileStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -326,18 +328,22 @@ func TestAFindingsExceptionIsMatchedByNamespaceAndName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := w.Write(context.Background(), records); err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+func TestAFindingsExceptionIsMatchedByNamespaceAndName(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f := journal.Finding{Key: "k", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: t0.Add(time.Hour)}
 	ex := journal.Exception{Name: "platform-wide", ApprovedBy: "ciso@example.com"}
 	excepted := f
 	excepted.Exception = "ops/platform-wide" // an exception in the operator's namespace
-	if err := w.Write(context.Background(), []journal.Record{
-		{Type: journal.ExceptionRequested, Time: t0, Namespace: "ops", Exception: &ex},
-		{Type: journal.FindingOpened, Time: t0.Add(time.Hour), Profile: "p", Namespace: "team-a", Finding: &f},
-		{Type: journal.FindingExcepted, Time: t0.Add(2 * time.Hour), Profile: "p", Namespace: "team-a", Finding: &excepted},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	store := journalOf(t,
+		journal.Record{Type: journal.ExceptionRequested, Time: t0, Namespace: "ops", Exception: &ex},
+		journal.Record{Type: journal.FindingOpened, Time: t0.Add(time.Hour), Profile: "p", Namespace: "team-a", Finding: &f},
+		journal.Record{Type: journal.FindingExcepted, Time: t0.Add(2 * time.Hour), Profile: "p", Namespace: "team-a", Finding: &excepted})
 	out := t.TempDir()
 	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.AddDate(0, 0, 1), Clusters: []string{"c"}, Dir: out}); err != nil {
 		t.Fatal(err)
@@ -352,14 +358,6 @@ func TestAFindingsExceptionIsMatchedByNamespaceAndName(t *testing.T) {
 // hours nobody observed, even when no record says so (a frozen process, a suspended node):
 // the pack counts them as time not observed, next to the gaps the operator recorded itself.
 func TestASilenceInTheJournalIsTimeNotObserved(t *testing.T) {
-	store, err := journal.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := journal.NewWriter(context.Background(), store, journal.WriterOptions{Cluster: "c"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
 	var recs []journal.Record
@@ -374,9 +372,7 @@ func TestASilenceInTheJournalIsTimeNotObserved(t *testing.T) {
 	recs = append(recs, journal.Record{Type: journal.OperatorStopped, Time: h(6)},
 		journal.Record{Type: journal.ObservationGap, Time: h(8), Interval: &stopped})
 	beat(8, 9)
-	if err := w.Write(context.Background(), recs); err != nil {
-		t.Fatal(err)
-	}
+	store := journalOf(t, recs...)
 	out := t.TempDir()
 	p, err := Build(context.Background(), store, Options{From: t0, To: h(9), Clusters: []string{"c"}, Dir: out})
 	if err != nil {
