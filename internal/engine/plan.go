@@ -72,6 +72,13 @@ const DefaultMaxFindings = 50
 // DefaultMaxExceptionDuration is the longest exception honoured when the profile sets none.
 const DefaultMaxExceptionDuration = 90 * 24 * time.Hour
 
+// MinMaxExceptionDuration and MaxMaxExceptionDuration bound exceptionPolicy.maxDuration, as
+// the CRD does.
+const (
+	MinMaxExceptionDuration = time.Hour
+	MaxMaxExceptionDuration = 8760 * time.Hour
+)
+
 // DefaultMaxWaivedSeverity is the most severe finding an exception may waive when the profile
 // says nothing: Critical findings are never waived by default.
 const DefaultMaxWaivedSeverity = v1alpha1.SeverityHigh
@@ -102,8 +109,13 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 		p.MaxFindings = int(spec.MaxFindings)
 	}
 	if ep := spec.ExceptionPolicy; ep != nil {
-		if ep.MaxDuration != nil {
-			p.MaxExceptionDuration = ep.MaxDuration.Duration
+		switch d := ep.MaxDuration; {
+		case d == nil:
+		case d.Duration < MinMaxExceptionDuration || d.Duration > MaxMaxExceptionDuration:
+			// The CRD refuses it; a file given to scan must not lift the limit either.
+			p.problem(v1alpha1.ReasonInvalidProfile, "spec.exceptionPolicy.maxDuration", "maxDuration must be between 1h and 8760h (a year), not %s", d.Duration)
+		default:
+			p.MaxExceptionDuration = d.Duration
 		}
 		if ep.RequireApproval != nil {
 			p.RequireApproval = *ep.RequireApproval

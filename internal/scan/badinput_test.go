@@ -223,6 +223,16 @@ func TestBadInput(t *testing.T) {
 			objects: 1,
 			results: []wantResult{{"wl-privileged", "Deployment/good", "Fail", ""}},
 		},
+		"a profile whose maxDuration the cluster refuses names the field, and the default limit applies": {
+			// The CRD refuses a maxDuration under 1h; a 0s one must not lift the limit in scan.
+			profile:    profileWith("  exceptionPolicy: {maxSeverity: Critical, maxDuration: 0s}\n"),
+			exceptions: exception("forever", "  checks: [wl-privileged]\n  reason: Accepted by the shop team for now.\n  owner: shop-team@example.com\n  expires: '2036-01-01T00:00:00Z'\n"),
+			code:       ExitUsage,
+			stderr: [][]string{{"profile.yaml: spec.exceptionPolicy.maxDuration: maxDuration must be between 1h and 8760h (a year), not 0s"},
+				{"exception shop/forever is invalid: spec.expires", "at most 90d"}},
+			objects: 1,
+			results: []wantResult{{"wl-privileged", "Deployment/good", "Fail", ""}},
+		},
 		"a profile file holding two profiles is refused": {
 			profile: profileWith("  checks: []\n") + "---\n" + profileWith("  checks: []\n"),
 			code:    ExitUsage,
