@@ -51,6 +51,13 @@ var controllerKinds = map[string]controllerKind{
 	"CronJob":               {group: "batch", creates: "Job"},
 }
 
+// Creates reports whether the built-in controller kind controller creates objects of kind kind
+// (a ReplicaSet creates Pods, a Deployment ReplicaSets; nothing creates Deployments).
+func Creates(controller, kind string) bool {
+	ck, ok := controllerKinds[controller]
+	return ok && ck.creates == kind
+}
+
 // ControllerRef returns obj's controller reference when it names a built-in controller
 // (Deployment, ReplicaSet, StatefulSet, DaemonSet, ReplicationController, Job or CronJob, of its
 // own API group), else nil. It is what the object claims, not what holds: Inventory.Provenance

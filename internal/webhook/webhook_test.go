@@ -837,3 +837,49 @@ func unjudged(t *testing.T, namespace string) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestAControllerReferenceExemptsOnlyWhatItsControllerCreates: an update that keeps the pod
+// template passes unjudged only on an object a built-in controller creates and maintains (a
+// ReplicaSet its Deployment scales down). The API server checks no owner reference's target
+// (validateOwnerReference in k8s.io/apimachinery v0.37 pkg/api/validation/objectmeta.go), so a
+// Deployment can name itself, or any Job or ReplicaSet, as its controller: no built-in
+// controller creates Deployments, and such an update is judged like any other.
+func TestAControllerReferenceExemptsOnlyWhatItsControllerCreates(t *testing.T) {
+	const ns = "enforce-selfowned"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "chg-ownership-labels", Severity: v1alpha1.SeverityCritical}}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for err := error(nil); !apierrors.IsForbidden(err); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the webhook never enforced the raised severity: %v", err)
+		}
+		err = k.Create(ctx, deployment(ns, "unlabelled", false), client.DryRunAll)
+	}
+	d := deployment(ns, "web", false)
+	d.Labels = map[string]string{"app.kubernetes.io/name": "web"}
+	if err := k.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	unlabel := func(selfOwned bool) error {
+		cur := &appsv1.Deployment{}
+		if err := k.Get(ctx, client.ObjectKeyFromObject(d), cur); err != nil {
+			return err
+		}
+		cur.Labels = nil
+		if selfOwned {
+			yes := true
+			cur.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: cur.Name, UID: cur.UID, Controller: &yes}}
+		}
+		return k.Update(ctx, cur, client.DryRunAll)
+	}
+	if err := unlabel(false); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "chg-ownership-labels") {
+		t.Fatalf("removing the required label: want denied naming chg-ownership-labels, got %v", err)
+	}
+	if err := unlabel(true); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "chg-ownership-labels") {
+		t.Errorf("removing the required label while naming the Deployment its own controller: want denied naming chg-ownership-labels, got %v", err)
+	}
+}

@@ -298,15 +298,19 @@ func throughControllers(inv *engine.Inventory, obj *engine.Object) (judged *engi
 	return judged, false
 }
 
-// controllerMaintenance reports whether req updates an object that names a built-in controller
-// without changing what it runs: the same pod spec, pod labels and annotations, and (for a
-// ReplicaSet or ReplicationController) no more replicas. The Deployment controller scales an old
-// ReplicaSet down this way during a rollout; judging the old template then would stop the
-// rollout that replaces it. The object was judged when it was created, and the reports judge it
-// still (an old revision that runs Pods is judged itself).
+// controllerMaintenance reports whether req updates an object that names as its controller a
+// built-in controller that creates objects of its kind, without changing what it runs: the same
+// pod spec, pod labels and annotations, and (for a ReplicaSet) no more replicas. The Deployment
+// controller scales an old ReplicaSet down this way during a rollout; judging the old template
+// then would stop the rollout that replaces it. The object was judged when it was created, and
+// the reports judge it still (an old revision that runs Pods is judged itself). A reference to a
+// controller that does not create the kind (a Deployment naming itself or a Job: the API server
+// does not check what an owner reference names) exempts nothing.
 func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
-	if req.Operation != admissionv1.Update || req.SubResource != "" || len(req.OldObject.Raw) == 0 ||
-		engine.ControllerRef(obj.Obj) == nil {
+	if req.Operation != admissionv1.Update || req.SubResource != "" || len(req.OldObject.Raw) == 0 {
+		return false
+	}
+	if ref := engine.ControllerRef(obj.Obj); ref == nil || !engine.Creates(ref.Kind, obj.Kind) {
 		return false
 	}
 	olds, err := manifest.DecodeObject(req.OldObject.Raw)
