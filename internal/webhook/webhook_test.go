@@ -883,3 +883,75 @@ func TestAControllerReferenceExemptsOnlyWhatItsControllerCreates(t *testing.T) {
 		t.Errorf("removing the required label while naming the Deployment its own controller: want denied naming chg-ownership-labels, got %v", err)
 	}
 }
+
+// TestAFailingWorkloadCanStillBeDeletedUnderEnforce: removing a finalizer or an owner reference
+// changes nothing that runs, and is how deletion completes: the garbage collector removes
+// foregroundDeletion or orphan from the object it deletes (and owner references from the
+// dependents it orphans), other controllers their own finalizers. A workload admitted before its
+// profile enforced fails still; denying those updates would leave it terminating forever. Pod
+// Security admission lets such updates through the same way (isSignificantPodUpdate in
+// k8s.io/pod-security-admission v0.37 admission/admission.go).
+func TestAFailingWorkloadCanStillBeDeletedUnderEnforce(t *testing.T) {
+	const ns = "enforce-deleting"
+	setup(t, ns, v1alpha1.EnforcementWarn)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	const finalizer = "example.com/hold"
+	d := deployment(ns, "agent", true)
+	d.Finalizers = []string{finalizer}
+	if err := k.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicaSetOf(d, "agent-7c9")
+	if err := k.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	bare := podOf(rs, "agent-bare")
+	bare.OwnerReferences, bare.Finalizers = nil, []string{finalizer}
+	if err := k.Create(ctx, bare); err != nil {
+		t.Fatal(err)
+	}
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) { p.Spec.Enforcement.Mode = v1alpha1.EnforcementEnforce })
+	waitEnforced(t, ns, v1alpha1.EnforcementEnforce)
+
+	// Anything else is judged still: a label added to the failing Deployment, along with a
+	// finalizer.
+	relabelled := &appsv1.Deployment{}
+	if err := k.Get(ctx, client.ObjectKeyFromObject(d), relabelled); err != nil {
+		t.Fatal(err)
+	}
+	relabelled.Labels = map[string]string{"changed": "yes"}
+	relabelled.Finalizers = append(relabelled.Finalizers, "example.com/other")
+	if err := k.Update(ctx, relabelled, client.DryRunAll); !apierrors.IsForbidden(err) {
+		t.Errorf("relabelling a failing Deployment: want denied, got %v", err)
+	}
+
+	// The garbage collector orphans the ReplicaSet: it removes the owner reference.
+	cur := &appsv1.ReplicaSet{}
+	if err := k.Get(ctx, client.ObjectKeyFromObject(rs), cur); err != nil {
+		t.Fatal(err)
+	}
+	cur.OwnerReferences = nil
+	if err := k.Update(ctx, cur); err != nil {
+		t.Errorf("removing the owner reference of a failing ReplicaSet (orphaning it) was denied: %v", err)
+	}
+	for _, o := range []client.Object{&appsv1.Deployment{}, &corev1.Pod{}} {
+		key := client.ObjectKeyFromObject(d)
+		if _, ok := o.(*corev1.Pod); ok {
+			key = client.ObjectKeyFromObject(bare)
+		}
+		if err := k.Get(ctx, key, o); err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Delete(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Get(ctx, key, o); err != nil {
+			t.Fatal(err)
+		}
+		o.SetFinalizers(nil)
+		if err := k.Update(ctx, o); err != nil {
+			t.Errorf("removing the last finalizer of a failing %T being deleted was denied: %v", o, err)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -92,8 +93,9 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 	if obj.Workload == nil {
 		return admission.Allowed("")
 	}
-	if controllerMaintenance(req, obj) {
-		// A controller scaling down, adopting or relabelling what it created: nothing new runs.
+	if controllerMaintenance(req, obj) || lifecycleOnly(req) {
+		// A controller scaling down, adopting or relabelling what it created, or a finalizer or
+		// owner reference removed as a deletion completes: nothing new runs.
 		return admission.Allowed("")
 	}
 
@@ -327,6 +329,38 @@ func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 		return false
 	}
 	return true
+}
+
+// lifecycleMetadata are the fields an update may change without being judged: the finalizers and
+// owner references through which deletion completes (the garbage collector removes
+// foregroundDeletion and orphan from the object it deletes and owner references from the
+// dependents it orphans; other controllers remove their own finalizers), and what the API server
+// maintains.
+var lifecycleMetadata = []string{"finalizers", "ownerReferences", "managedFields", "resourceVersion", "generation"}
+
+// lifecycleOnly reports whether req is an update that changes nothing but lifecycleMetadata (and
+// status, which an update of the object itself does not change). Nothing new runs, and denying
+// it would leave a workload admitted before its profile enforced terminating forever, or keep
+// it from being orphaned. Pod Security admission admits such updates of Pods unjudged
+// (isSignificantPodUpdate in k8s.io/pod-security-admission v0.37 admission/admission.go). The
+// object is judged as it is by the reports.
+func lifecycleOnly(req admission.Request) bool {
+	if req.Operation != admissionv1.Update || req.SubResource != "" || len(req.OldObject.Raw) == 0 {
+		return false
+	}
+	var old, cur map[string]any
+	if json.Unmarshal(req.OldObject.Raw, &old) != nil || json.Unmarshal(req.Object.Raw, &cur) != nil {
+		return false
+	}
+	for _, o := range []map[string]any{old, cur} {
+		delete(o, "status")
+		if md, ok := o["metadata"].(map[string]any); ok {
+			for _, k := range lifecycleMetadata {
+				delete(md, k)
+			}
+		}
+	}
+	return reflect.DeepEqual(old, cur)
 }
 
 // missingControllers reads from the API server the controllers up obj's chain of controller
