@@ -955,3 +955,57 @@ func TestAFailingWorkloadCanStillBeDeletedUnderEnforce(t *testing.T) {
 		}
 	}
 }
+
+// TestAControllerMadeObjectKeepsItsLabelsUnderEnforce: the Deployment controller scales an old
+// ReplicaSet down by changing its replicas and annotations, and adopts it through its owner
+// references; it never changes a ReplicaSet's labels (scaleReplicaSet and getNewReplicaSet in
+// k8s.io/kubernetes v1.37 pkg/controller/deployment/sync.go). A ReplicaSet its Deployment's
+// template does not explain is judged itself, so removing a label a check requires from it is
+// judged like any other update.
+func TestAControllerMadeObjectKeepsItsLabelsUnderEnforce(t *testing.T) {
+	const ns = "enforce-rslabels"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "chg-ownership-labels", Severity: v1alpha1.SeverityCritical}}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for err := error(nil); !apierrors.IsForbidden(err); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the webhook never enforced the raised severity: %v", err)
+		}
+		err = k.Create(ctx, deployment(ns, "unlabelled", false), client.DryRunAll)
+	}
+	d := deployment(ns, "web", false)
+	d.Labels = map[string]string{"app.kubernetes.io/name": "web"}
+	if err := k.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	// A ReplicaSet that names the Deployment as its controller but runs another image: judged itself.
+	rs := replicaSetOf(d, "web-other")
+	rs.Labels = map[string]string{"app.kubernetes.io/name": "web"}
+	rs.Spec.Template.Spec.Containers[0].Image = "registry.example.com/app:2.0.0"
+	if err := k.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	cur := &appsv1.ReplicaSet{}
+	if err := k.Get(ctx, client.ObjectKeyFromObject(rs), cur); err != nil {
+		t.Fatal(err)
+	}
+	cur.Labels = nil
+	if err := k.Update(ctx, cur, client.DryRunAll); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "chg-ownership-labels") {
+		t.Errorf("removing the required label from a ReplicaSet judged itself: want denied naming chg-ownership-labels, got %v", err)
+	}
+	// The Deployment controller's scale-down (replicas and annotations) is still admitted.
+	zero := int32(0)
+	cur = &appsv1.ReplicaSet{}
+	if err := k.Get(ctx, client.ObjectKeyFromObject(rs), cur); err != nil {
+		t.Fatal(err)
+	}
+	cur.Spec.Replicas = &zero
+	cur.Annotations = map[string]string{"deployment.kubernetes.io/desired-replicas": "1"}
+	if err := k.Update(ctx, cur, client.DryRunAll); err != nil {
+		t.Errorf("scaling the ReplicaSet down was denied: %v", err)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/clock"
@@ -94,7 +95,7 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		return admission.Allowed("")
 	}
 	if controllerMaintenance(req, obj) || lifecycleOnly(req) {
-		// A controller scaling down, adopting or relabelling what it created, or a finalizer or
+		// A controller scaling down or adopting what it created, or a finalizer or
 		// owner reference removed as a deletion completes: nothing new runs.
 		return admission.Allowed("")
 	}
@@ -301,13 +302,15 @@ func throughControllers(inv *engine.Inventory, obj *engine.Object) (judged *engi
 }
 
 // controllerMaintenance reports whether req updates an object that names as its controller a
-// built-in controller that creates objects of its kind, without changing what it runs: the same
-// pod spec, pod labels and annotations, and (for a ReplicaSet) no more replicas. The Deployment
-// controller scales an old ReplicaSet down this way during a rollout; judging the old template
-// then would stop the rollout that replaces it. The object was judged when it was created, and
-// the reports judge it still (an old revision that runs Pods is judged itself). A reference to a
-// controller that does not create the kind (a Deployment naming itself or a Job: the API server
-// does not check what an owner reference names) exempts nothing.
+// built-in controller that creates objects of its kind, without changing what it runs or is
+// judged by: the same pod spec, pod labels and annotations, the same labels on the object, and
+// (for a ReplicaSet) no more replicas. The Deployment controller scales an old ReplicaSet down
+// this way during a rollout, changing its replicas and annotations and never its labels
+// (scaleReplicaSet in k8s.io/kubernetes v1.37 pkg/controller/deployment/sync.go); judging the
+// old template then would stop the rollout that replaces it. The object was judged when it was
+// created, and the reports judge it still (an old revision that runs Pods is judged itself). A
+// reference to a controller that does not create the kind (a Deployment naming itself or a Job:
+// the API server does not check what an owner reference names) exempts nothing.
 func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 	if req.Operation != admissionv1.Update || req.SubResource != "" || len(req.OldObject.Raw) == 0 {
 		return false
@@ -321,6 +324,7 @@ func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 	}
 	old, cur := olds[0].Workload, obj.Workload
 	if !equality.Semantic.DeepEqual(old.PodSpec, cur.PodSpec) ||
+		!labels.Equals(olds[0].Obj.GetLabels(), obj.Obj.GetLabels()) ||
 		!equality.Semantic.DeepEqual(old.PodMeta.Labels, cur.PodMeta.Labels) ||
 		!equality.Semantic.DeepEqual(old.PodMeta.Annotations, cur.PodMeta.Annotations) {
 		return false
