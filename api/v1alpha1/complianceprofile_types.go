@@ -390,7 +390,8 @@ type ComplianceProfileStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// result is NonCompliant when any selected namespace or cluster-scoped object fails a
-	// criterion in scope.
+	// criterion in scope, and Unknown while the profile has no current verdict: its objects
+	// could not be read, or its namespace selector does not parse (Ready says which).
 	// +optional
 	Result ComplianceState `json:"result,omitempty"`
 

@@ -284,6 +284,11 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 	}
 	ready := metav1.Condition{Type: v1alpha1.ConditionReady, ObservedGeneration: in.Generation}
 	problems := append(append([]engine.Problem{}, in.Plan.Problems...), in.Problems...)
+	if in.GatherError != nil || unselectable(in.Problems) {
+		// No current verdict: the objects could not be read (the reports say Unknown), or no
+		// namespace could be selected (the roll-up holds the cluster-scoped objects alone).
+		st.Result = v1alpha1.Unknown
+	}
 	switch {
 	case in.GatherError != nil:
 		ready.Status, ready.Reason = metav1.ConditionFalse, v1alpha1.ReasonEvaluationFailed
@@ -306,6 +311,17 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 	st.ClusterFindings = withinBudget(st.ClusterFindings, len(fixed))
 	st.ClusterFindingsTruncated = len(st.ClusterFindings) < int(st.ClusterFindingsTotal)
 	return st
+}
+
+// unselectable reports whether a problem keeps the profile from knowing which namespaces it
+// assesses (its namespace selector does not parse).
+func unselectable(problems []engine.Problem) bool {
+	for _, p := range problems {
+		if p.Reason == v1alpha1.ReasonInvalidSelector {
+			return true
+		}
+	}
+	return false
 }
 
 // SameProfileStatus reports whether two profile statuses say the same thing, transition times

@@ -2,16 +2,19 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/selection"
 	"github.com/soc2-operator/soc2-operator/internal/testgen"
 )
 
@@ -166,5 +169,48 @@ func TestFirstSeenOutlivesTheReport(t *testing.T) {
 	store.Forget("p", "team-000")
 	if _, ok := store.Lookup("p", "team-000", FindingKey(&first.Findings[0])); ok {
 		t.Error("a forgotten namespace still has first-seen times")
+	}
+}
+
+// TestProfileResultIsUnknownWhenTheEvaluationCannotBeMade: a profile whose objects could not be
+// read, or whose namespace selector does not parse (so no namespace is assessed and every report
+// is gone), has no current verdict. Its result must not keep saying Compliant from the
+// cluster-scoped objects alone or from an earlier evaluation, while its reports say Unknown.
+// A problem that leaves the evaluation whole (an unknown check ID) keeps the verdict.
+func TestProfileResultIsUnknownWhenTheEvaluationCannotBeMade(t *testing.T) {
+	holds := &engine.Check{ID: "test-holds", Title: "holds", Severity: v1alpha1.SeverityHigh,
+		Criteria: []v1alpha1.Criterion{"CC6.1"}, Targets: []string{"ClusterRole"},
+		Evaluate: func(ctx *engine.Context, _ *engine.Object) { ctx.Pass("") }}
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "team", Operator: metav1.LabelSelectorOpIn}}},
+		Checks:            []v1alpha1.CheckOverride{{ID: "test-holdz"}},
+	}}
+	plan := engine.Compile([]*engine.Check{holds}, profile)
+	role := engine.NewObject(&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "viewer"}}, "rbac.authorization.k8s.io/v1", "ClusterRole")
+	cluster := plan.Evaluate(engine.NewInventory([]*engine.Object{role}, true), nil, engine.Options{Now: now}).Summary("")
+	if cluster.State != v1alpha1.Compliant {
+		t.Fatalf("the cluster-scoped objects are %s; the test needs them Compliant", cluster.State)
+	}
+	_, selectorProblem := selection.NamespaceSelector(profile)
+	if selectorProblem == nil {
+		t.Fatal("the selector parses; the test needs one that does not")
+	}
+	cases := map[string]struct {
+		gatherErr error
+		problems  []engine.Problem
+		want      v1alpha1.ComplianceState
+	}{
+		"objects could not be read":                 {gatherErr: errors.New("listing Deployment: timeout"), want: v1alpha1.Unknown},
+		"the namespace selector does not parse":     {problems: []engine.Problem{*selectorProblem}, want: v1alpha1.Unknown},
+		"an unknown check ID leaves the rest whole": {want: v1alpha1.Compliant},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			st := ProfileStatus(ProfileInput{Plan: plan, Total: plan.Merge(cluster), Cluster: cluster, Generation: 1, Now: now,
+				Problems: tc.problems, GatherError: tc.gatherErr})
+			if st.Result != tc.want {
+				t.Errorf("result %s, want %s (Ready: %+v)", st.Result, tc.want, st.Conditions)
+			}
+		})
 	}
 }

@@ -1,0 +1,55 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TestABrokenSelectorLeavesNoVerdict: a namespace selector that the API server stores but that
+// does not parse (In with no values) selects no namespace, so the profile's reports go; the
+// profile must then say Unknown, not the verdict of the cluster-scoped objects it still sees.
+func TestABrokenSelectorLeavesNoVerdict(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "badsel", map[string]string{"badsel": "true"})
+	if err := k8s.Create(ctx, deployment("badsel", "web", false)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, "badsel", "badsel", nil)
+	waitWritten(t, "badsel", "badsel")
+
+	profile := &v1alpha1.ComplianceProfile{}
+	if err := k8s.Get(ctx, types.NamespacedName{Name: "badsel"}, profile); err != nil {
+		t.Fatal(err)
+	}
+	profile.Spec.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+		{Key: "badsel", Operator: metav1.LabelSelectorOpIn}}}
+	if err := k8s.Update(ctx, profile); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the profile says its selector does not parse and has no verdict", func() error {
+		got := &v1alpha1.ComplianceProfile{}
+		if err := k8s.Get(ctx, types.NamespacedName{Name: "badsel"}, got); err != nil {
+			return err
+		}
+		ready := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+		if ready == nil || ready.Reason != v1alpha1.ReasonInvalidSelector || ready.ObservedGeneration != got.Generation {
+			return fmt.Errorf("Ready %+v", ready)
+		}
+		if got.Status.Result != v1alpha1.Unknown {
+			return fmt.Errorf("result %s with %d namespaces evaluated, want Unknown", got.Status.Result, got.Status.NamespacesEvaluated)
+		}
+		if _, err := getReport("badsel", "badsel"); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("the report of namespace badsel is still there (%v)", err)
+		}
+		return nil
+	})
+}
