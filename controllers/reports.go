@@ -81,7 +81,6 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	})
 	r.firstSeen.Record(profile.Name, ns, desired.Findings)
 	r.journal.observe(ctx, profile.Name, ns, ev, desired.Findings, now)
-	r.state.recordNamespace(ps, ns, ev.Summary(ns), ev.Exceptions)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	if report.SameContent(&rep.Status, &desired) {
 		r.state.markWritten(ps, ns, now)
@@ -234,17 +233,27 @@ func (r *ComplianceProfileReconciler) rejudgeExceptionsIn(ctx context.Context, n
 }
 
 // deleteUnselectedReports removes the reports named after the profile (whatever their labels
-// say) in namespaces it does not select.
+// say) in namespaces it does not select, and forgets those namespaces, report or not (one whose
+// report could never be created still has a roll-up).
 func (r *ComplianceProfileReconciler) deleteUnselectedReports(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, selected map[string]bool) error {
 	list := &v1alpha1.ComplianceReportList{}
 	if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing reports: %w", err)
 	}
-	var errs []error
+	unselected := map[string]bool{}
 	for _, rep := range list.Items {
 		if !selected[rep.Namespace] && rep.Name == profile.Name {
-			errs = append(errs, r.deleteReport(ctx, profile, ps, rep.Namespace))
+			unselected[rep.Namespace] = true
 		}
+	}
+	for _, ns := range r.state.namespaces(ps) {
+		if !selected[ns] {
+			unselected[ns] = true
+		}
+	}
+	var errs []error
+	for _, ns := range sortedKeys(unselected) {
+		errs = append(errs, r.deleteReport(ctx, profile, ps, ns))
 	}
 	return errors.Join(errs...)
 }

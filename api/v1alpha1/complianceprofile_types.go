@@ -395,11 +395,13 @@ type ComplianceProfileStatus struct {
 	// +optional
 	Result ComplianceState `json:"result,omitempty"`
 
-	// namespacesEvaluated is how many namespaces the profile selects and has a report for.
+	// namespacesEvaluated is how many namespaces the profile selects and has evaluated (a
+	// namespace whose report could not be written counts too: soc2_operator_reports_stale
+	// counts those).
 	// +optional
 	NamespacesEvaluated int32 `json:"namespacesEvaluated"`
 
-	// namespacesNonCompliant is how many of those reports are NonCompliant.
+	// namespacesNonCompliant is how many of those namespaces are NonCompliant.
 	// +optional
 	NamespacesNonCompliant int32 `json:"namespacesNonCompliant"`
 
