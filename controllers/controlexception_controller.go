@@ -77,16 +77,23 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		return ctrl.Result{}, err
 	}
 	trust, why := r.Approval.Trust()
-	state, reason, message, applies := r.judge(ex, assessing, now, trust, why)
+	observed := ex
+	if trust == engine.ApprovalEnforced && engine.PredatesPolicies(ex, r.Approval.InForceSince()) {
+		// Created before the policies came into force and never judged with them in force: its
+		// approval may have been written unchecked (a fresh install, GitOps not yet applied).
+		observed = ex.DeepCopy()
+		observed.Status.UnverifiedApprovalGeneration = ex.Generation
+	}
+	state, reason, message, applies := r.judge(observed, assessing, now, trust, why)
 	warning := expiryWarning(applies)
-	desired := ex.Status.DeepCopy()
+	desired := observed.Status.DeepCopy()
 	desired.ObservedGeneration = ex.Generation
 	desired.State = state
 	desired.Message = message
 	// The approval as the operator first saw it trusted: approvedBy checked by the API server,
 	// approvedAt from the operator's clock.
-	approver, _ := engine.TrustedApprover(ex, trust, why)
-	recorded := ex.Approval != nil && ex.Status.ApprovedBy == ex.Approval.ApprovedBy && ex.Status.ApprovedGeneration == ex.Generation
+	approver, _ := engine.TrustedApprover(observed, trust, why)
+	recorded := engine.ApprovalRecorded(ex)
 	switch {
 	case approver != "":
 		if approver != ex.Status.ApprovedBy || ex.Status.ApprovedAt == nil {

@@ -173,8 +173,10 @@ type ControlExceptionStatus struct {
 
 	// unverifiedApprovalGeneration is a generation whose approval the operator first saw before
 	// it had confirmed that the admission policies that check approvals were in force (they were
-	// missing or altered, or the operator had just started): anyone could have written it, so it
-	// is never trusted. Remove the approval and approve again.
+	// missing or altered, or the operator had just started), or the generation at which the
+	// operator first judged, with the policies in force, an exception created before they came
+	// into force (its approval, if any, may have been written with nothing to check it): anyone
+	// could have written it, so it is never trusted. Remove the approval and approve again.
 	// +optional
 	UnverifiedApprovalGeneration int64 `json:"unverifiedApprovalGeneration,omitempty"`
 

@@ -112,8 +112,19 @@ func TestManagedAndVerified(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectProblem("ValidatingAdmissionPolicyBinding soc2-operator-exception-approval is missing")
+	if since := verify.Verifier.InForceSince(); !since.IsZero() {
+		t.Errorf("with a binding missing, the policies are in force since %s", since)
+	}
 	reconcileBy(manage)
 	expectEnforced("after the binding was restored")
+	// Exceptions created before the binding was back may carry approvals nobody checked: the
+	// policies are in force since the restored binding's creation, not since they first were.
+	if err := k8s.Get(ctx, client.ObjectKey{Name: admissionpolicy.ExceptionApproval}, binding); err != nil {
+		t.Fatal(err)
+	}
+	if since := verify.Verifier.InForceSince(); !since.Equal(binding.CreationTimestamp.Time) {
+		t.Errorf("in force since %s, want the restored binding's creation %s", since, binding.CreationTimestamp.Time)
+	}
 
 	// A policy weakened by hand: a validation replaced, and a match condition that exempts a user
 	// added (a server-side apply would keep it; the operator replaces the spec).

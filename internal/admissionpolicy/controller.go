@@ -48,10 +48,13 @@ const recheck = 5 * time.Minute
 
 // Verifier knows whether the policies are in force, and tells listeners when that changes.
 type Verifier struct {
-	mu        sync.RWMutex
-	known     bool
-	enforced  bool
-	problem   string
+	mu       sync.RWMutex
+	known    bool
+	enforced bool
+	problem  string
+	// since is when the policies came into force: the newest creation time among them (set by
+	// the API server, so no tenant can move it).
+	since     time.Time
 	listeners []func()
 }
 
@@ -91,10 +94,25 @@ func (v *Verifier) OnChange(f func()) {
 	v.listeners = append(v.listeners, f)
 }
 
-func (v *Verifier) set(enforced bool, problem string) bool {
+// InForceSince returns when the policies came into force (the newest creation time among them),
+// or zero while they are not in force. An approval on an exception created before then may have
+// been written with nothing to check it (engine.PredatesPolicies).
+func (v *Verifier) InForceSince() time.Time {
+	if v == nil {
+		return time.Time{}
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if !v.enforced {
+		return time.Time{}
+	}
+	return v.since
+}
+
+func (v *Verifier) set(enforced bool, problem string, since time.Time) bool {
 	v.mu.Lock()
-	changed := !v.known || v.enforced != enforced || v.problem != problem
-	v.known, v.enforced, v.problem = true, enforced, problem
+	changed := !v.known || v.enforced != enforced || v.problem != problem || !v.since.Equal(since)
+	v.known, v.enforced, v.problem, v.since = true, enforced, problem, since
 	listeners := slices.Clone(v.listeners)
 	v.mu.Unlock()
 	if changed {
@@ -125,9 +143,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	log := logf.FromContext(ctx)
 	var problems []string
 	var errs []error
+	var since time.Time
 	for _, desired := range Objects(r.OperatorUser) {
 		what := Kind(desired) + " " + desired.GetName()
-		problem, err := r.check(ctx, desired)
+		problem, created, err := r.check(ctx, desired)
+		if created.After(since) {
+			since = created
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("checking %s: %w", what, err))
 			problems = append(problems, fmt.Sprintf("%s could not be checked: %v", what, err))
@@ -150,7 +172,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		problems = append(problems, what+" was just written")
 	}
 	problem := strings.Join(problems, "; ")
-	if changed := r.Verifier.set(len(problems) == 0, problem); changed {
+	if changed := r.Verifier.set(len(problems) == 0, problem, since); changed {
 		if problem == "" {
 			log.Info("Admission policies for exceptions and reports are in force")
 		} else {
@@ -166,24 +188,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 const problemMissing = "is missing"
 
 // check compares the live object with what the API server would store for desired (a dry-run
-// update, so that defaults the server fills in are no difference), and says what is wrong.
-func (r *Reconciler) check(ctx context.Context, desired client.Object) (string, error) {
+// update, so that defaults the server fills in are no difference), says what is wrong, and
+// returns the live object's creation time.
+func (r *Reconciler) check(ctx context.Context, desired client.Object) (string, time.Time, error) {
 	live := desired.DeepCopyObject().(client.Object)
 	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), live); err != nil {
 		if apierrors.IsNotFound(err) {
-			return problemMissing, nil
+			return problemMissing, time.Time{}, nil
 		}
-		return "", err
+		return "", time.Time{}, err
 	}
+	created := live.GetCreationTimestamp().Time
 	expected := desired.DeepCopyObject().(client.Object)
 	expected.SetResourceVersion(live.GetResourceVersion())
 	if err := r.Client.Update(ctx, expected, client.DryRunAll, client.FieldOwner(FieldManager)); err != nil {
-		return "", fmt.Errorf("dry-run update: %w", err)
+		return "", created, fmt.Errorf("dry-run update: %w", err)
 	}
 	if !equality.Semantic.DeepEqual(specOf(expected), specOf(live)) {
-		return "is not as expected (its spec was changed)", nil
+		return "is not as expected (its spec was changed)", created, nil
 	}
-	return "", nil
+	return "", created, nil
 }
 
 // repair creates a missing object with server-side apply, or replaces a changed one (an apply

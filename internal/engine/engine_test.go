@@ -387,7 +387,7 @@ func TestExceptionPolicy(t *testing.T) {
 			mutate: func(ex *v1alpha1.ControlException) {
 				ex.Generation, ex.Status.UnverifiedApprovalGeneration = 3, 3
 			},
-			want: want{state: v1alpha1.ExceptionPendingApproval, message: "first saw it before it had confirmed that the admission policies that check approvals were in force (anyone could have written it then); remove approval and approve again"},
+			want: want{state: v1alpha1.ExceptionPendingApproval, message: "it was written before the operator had confirmed that the admission policies that check approvals were in force (anyone could have written it then); remove approval and approve again"},
 		},
 		"an approval written again after that is trusted": {
 			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
@@ -767,5 +767,52 @@ func TestOnlyJudgesOneObjectAndReadsTheOthers(t *testing.T) {
 	}
 	if all := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now, KeepPassing: true}); len(all.Results) != 3*len(want) {
 		t.Errorf("without Only, want every Deployment judged (%d results), got %d", 3*len(want), len(all.Results))
+	}
+}
+
+// An exception created before the admission policies came into force, and never judged with
+// them in force, carries an approval nobody checked: on a fresh install, a tenant with the
+// requester role could write both spec.requestedBy and approval before the operator wrote its
+// policies. It is marked unverified once; any later write goes through the policies.
+func TestAnExceptionOlderThanThePoliciesIsMarkedUnverifiedOnce(t *testing.T) {
+	since := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	forged := func(created time.Time) *v1alpha1.ControlException {
+		ex := &v1alpha1.ControlException{}
+		ex.Generation = 2
+		ex.CreationTimestamp = metav1.NewTime(created)
+		ex.Spec.RequestedBy = "mallory"
+		ex.Approval = &v1alpha1.ExceptionApproval{ApprovedBy: "security-lead"}
+		return ex
+	}
+	for name, tc := range map[string]struct {
+		ex    func() *v1alpha1.ControlException
+		since time.Time
+		want  bool
+	}{
+		"created before the policies, never judged with them":   {func() *v1alpha1.ControlException { return forged(since.Add(-time.Hour)) }, since, true},
+		"created while the API server may not enforce them yet": {func() *v1alpha1.ControlException { return forged(since.Add(30 * time.Second)) }, since, true},
+		"created after the policies were in force":              {func() *v1alpha1.ControlException { return forged(since.Add(2 * time.Minute)) }, since, false},
+		"the policies are not in force (nothing to compare)":    {func() *v1alpha1.ControlException { return forged(since.Add(-time.Hour)) }, time.Time{}, false},
+		"its approval was recorded as trusted before": {func() *v1alpha1.ControlException {
+			ex := forged(since.Add(-time.Hour))
+			ex.Status.ApprovedBy, ex.Status.ApprovedGeneration = "security-lead", 2
+			return ex
+		}, since, false},
+		"already marked (a later approval went through the policies)": {func() *v1alpha1.ControlException {
+			ex := forged(since.Add(-time.Hour))
+			ex.Generation, ex.Status.UnverifiedApprovalGeneration = 4, 2
+			return ex
+		}, since, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := engine.PredatesPolicies(tc.ex(), tc.since); got != tc.want {
+				t.Errorf("PredatesPolicies = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	ex := forged(since.Add(-time.Hour))
+	ex.Status.UnverifiedApprovalGeneration = ex.Generation
+	if who, why := engine.TrustedApprover(ex, engine.ApprovalEnforced, ""); who != "" || !strings.Contains(why, "is not trusted") {
+		t.Errorf("a marked approval is trusted: %q, %q", who, why)
 	}
 }

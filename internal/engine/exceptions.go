@@ -109,13 +109,37 @@ func TrustedApprover(ex *v1alpha1.ControlException, trust ApprovalTrust, problem
 		}
 		return "", fmt.Sprintf("the approval by %s is not trusted: %s", a.ApprovedBy, problem)
 	case ex.Status.UnverifiedApprovalGeneration != 0 && ex.Status.UnverifiedApprovalGeneration == ex.Generation:
-		return "", fmt.Sprintf("the approval by %s is not trusted: the operator first saw it before it had confirmed that the admission policies that check approvals were in force (anyone could have written it then); remove approval and approve again", a.ApprovedBy)
+		return "", fmt.Sprintf("the approval by %s is not trusted: it was written before the operator had confirmed that the admission policies that check approvals were in force (anyone could have written it then); remove approval and approve again", a.ApprovedBy)
 	case ex.Spec.RequestedBy == "":
 		return "", fmt.Sprintf("the approval by %s is not trusted: spec.requestedBy is empty, so the exception was written before the admission policies recorded requesters; change its spec and have it approved again", a.ApprovedBy)
 	case a.ApprovedBy == ex.Spec.RequestedBy:
 		return "", fmt.Sprintf("the approval is not trusted: approval.approvedBy %s is the requester", a.ApprovedBy)
 	}
 	return a.ApprovedBy, ""
+}
+
+// PolicyPropagation is how long after the admission policies are created the API server may
+// still admit writes they would refuse (its policy informers catch up): exceptions created
+// within it count as created before the policies.
+const PolicyPropagation = time.Minute
+
+// ApprovalRecorded reports whether the operator recorded ex's current approval as trusted (its
+// status names the approver at the current generation).
+func ApprovalRecorded(ex *v1alpha1.ControlException) bool {
+	return ex.Approval != nil && ex.Status.ApprovedBy != "" && ex.Status.ApprovedBy == ex.Approval.ApprovedBy &&
+		ex.Status.ApprovedGeneration == ex.Generation
+}
+
+// PredatesPolicies reports whether ex must be marked as unverified at its current generation
+// (status.unverifiedApprovalGeneration) now that the admission policies are in force since
+// since: it was created before they came into force, and the operator has never judged it with
+// them in force (no approval recorded, no generation marked). Whatever approval it carries may
+// have been written with nothing to check it, say on a fresh install before the operator wrote
+// its policies, or while a GitOps tool had not yet applied them, with no operator watching.
+// Once marked, any later write, an approval included, goes through the policies.
+func PredatesPolicies(ex *v1alpha1.ControlException, since time.Time) bool {
+	return !since.IsZero() && ex.CreationTimestamp.Time.Before(since.Add(PolicyPropagation)) &&
+		ex.Status.UnverifiedApprovalGeneration == 0 && !ApprovalRecorded(ex)
 }
 
 // JudgeException settles the state of one exception under this plan: Invalid, Expired,

@@ -681,7 +681,7 @@ func TestApprovalWrittenWithoutThePoliciesIsNeverTrusted(t *testing.T) {
 		if got.Status.State != v1alpha1.ExceptionPendingApproval {
 			return fmt.Errorf("state %q, want %q", got.Status.State, v1alpha1.ExceptionPendingApproval)
 		}
-		if !strings.Contains(got.Status.Message, "first saw it before it had confirmed that the admission policies that check approvals were in force") {
+		if !strings.Contains(got.Status.Message, "it was written before the operator had confirmed that the admission policies that check approvals were in force") {
 			return fmt.Errorf("message %q does not say why the approval is not trusted", got.Status.Message)
 		}
 		return nil
