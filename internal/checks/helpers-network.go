@@ -3,14 +3,18 @@ package checks
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	netutils "k8s.io/utils/net"
 
@@ -49,6 +53,147 @@ func networkPolicyIndex(inv *engine.Inventory, namespace string) *selectorIndex[
 		}
 		return idx
 	}).(*selectorIndex[namespacePolicy])
+}
+
+// Labels a workload's controller puts on the pods it creates beside its template's, and
+// whether some pods may lack them. Deployment: pod-template-hash, a hash of the template
+// (pkg/controller/deployment/sync.go, getNewReplicaSet). StatefulSet: controller-revision-hash,
+// and each pod's own name and ordinal (pkg/controller/statefulset/stateful_set_utils.go,
+// newVersionedStatefulSetPod, updateIdentity). DaemonSet: controller-revision-hash and
+// pod-template-generation, when the DaemonSet carries the deprecated.daemonset.template.generation
+// annotation (pkg/controller/daemon/util/daemonset_util.go, CreatePodTemplate).
+// Job: job-name and controller-uid, old and new keys, which the API server puts in the template
+// unless spec.manualSelector is true (pkg/registry/batch/job/strategy.go, generateSelector), and
+// on an Indexed Job's pods their completion index (pkg/controller/job/indexed_job_utils.go).
+// Their values are hashes, uids, names and numbers a workload's manifest does not give.
+var controllerPodLabels = map[string]map[string]bool{
+	"Deployment":  {appsv1.DefaultDeploymentUniqueLabelKey: false},
+	"StatefulSet": {appsv1.ControllerRevisionHashLabelKey: false, appsv1.StatefulSetPodNameLabel: false, appsv1.PodIndexLabel: false},
+	"DaemonSet":   {appsv1.DefaultDaemonSetUniqueLabelKey: false, "pod-template-generation": true},
+	"Job":         jobPodLabels,
+	"CronJob":     jobPodLabels,
+}
+
+var jobPodLabels = map[string]bool{batchv1.JobNameLabel: true, "job-name": true, batchv1.ControllerUidLabel: true,
+	"controller-uid": true, batchv1.JobCompletionIndexAnnotation: true}
+
+// controllerPodLabelKeys are the keys of controllerPodLabels, of every kind.
+var controllerPodLabelKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	for _, kind := range controllerPodLabels {
+		for k := range kind {
+			keys[k] = true
+		}
+	}
+	return keys
+}()
+
+// workloadPodLabels are the labels of a workload's pods as far as they are known: known, the
+// template's labels (a Pod's own), less those the controller sets on its pods instead
+// (controllerPodLabels); unknown, the keys whose values the controller sets, each true when some
+// pods may lack it. A Job's labels already in its template (the API server put them there) are
+// the pods'.
+func workloadPodLabels(o *engine.Object) (known labels.Set, unknown map[string]bool) {
+	known = podLabels(o)
+	for k, maybeAbsent := range controllerPodLabels[o.Kind] {
+		_, inTemplate := known[k]
+		if inTemplate && (o.Kind == "Job" || o.Kind == "CronJob") && k != batchv1.JobCompletionIndexAnnotation {
+			continue
+		}
+		if unknown == nil {
+			unknown = map[string]bool{}
+			known = maps.Clone(known)
+		}
+		unknown[k] = maybeAbsent
+		delete(known, k)
+	}
+	return known, unknown
+}
+
+// podSelection is whether a policy selects a workload's pods: not, maybe (it depends on the
+// values of labels their controller sets), or yes.
+type podSelection int
+
+const (
+	selectsNot podSelection = iota
+	selectsMaybe
+	selectsYes
+)
+
+// selectsPods is whether a selector selects the pods of a workload whose labels are known and
+// unknown (workloadPodLabels).
+func selectsPods(sel labels.Selector, known labels.Set, unknown map[string]bool) podSelection {
+	reqs, selectable := sel.Requirements()
+	if !selectable {
+		return selectsNot
+	}
+	out := selectsYes
+	for _, r := range reqs {
+		maybeAbsent, isUnknown := unknown[r.Key()]
+		switch {
+		case !isUnknown:
+			if !r.Matches(known) {
+				return selectsNot
+			}
+		case r.Operator() == selection.Exists && !maybeAbsent:
+		case r.Operator() == selection.DoesNotExist && !maybeAbsent:
+			return selectsNot
+		default:
+			out = selectsMaybe
+		}
+	}
+	return out
+}
+
+// mentionsAny reports whether a selector has a requirement on one of the keys of keys.
+func mentionsAny[V any](sel labels.Selector, keys map[string]V) bool {
+	reqs, _ := sel.Requirements()
+	return slices.ContainsFunc(reqs, func(r labels.Requirement) bool {
+		_, ok := keys[r.Key()]
+		return ok
+	})
+}
+
+// policiesSelectingPods are the NetworkPolicies of a workload's namespace that select its pods
+// (yes), and those that may (maybe): policies with requirements on the labels the controller
+// sets on the pods (workloadPodLabels) are judged by selectsPods, the others by the labels the
+// pods are known to carry.
+func policiesSelectingPods(inv *engine.Inventory, o *engine.Object) (known labels.Set, unknown map[string]bool, yes, maybe []namespacePolicy) {
+	known, unknown = workloadPodLabels(o)
+	for _, p := range networkPolicyIndex(inv, o.Namespace).selecting(o.Namespace, known) {
+		if !mentionsAny(p.selector, unknown) {
+			yes = append(yes, p)
+		}
+	}
+	if len(unknown) == 0 {
+		return known, unknown, yes, nil
+	}
+	for _, p := range controllerLabelPolicies(inv, o.Namespace) {
+		if !mentionsAny(p.selector, unknown) {
+			continue
+		}
+		switch selectsPods(p.selector, known, unknown) {
+		case selectsYes:
+			yes = append(yes, p)
+		case selectsMaybe:
+			maybe = append(maybe, p)
+		}
+	}
+	return known, unknown, yes, maybe
+}
+
+// controllerLabelPolicies are the NetworkPolicies of a namespace whose pod selectors have
+// requirements on labels controllers set on pods (controllerPodLabelKeys), once per evaluation.
+func controllerLabelPolicies(inv *engine.Inventory, namespace string) []namespacePolicy {
+	return inv.Memo(nil, "network.controllerLabelPolicies "+namespace, func() any {
+		var out []namespacePolicy
+		for _, p := range networkPoliciesIn(inv, namespace) {
+			if mentionsAny(p.selector, controllerPodLabelKeys) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}).([]namespacePolicy)
 }
 
 // isDefaultDenyIngress reports whether a NetworkPolicy selects every pod of its namespace and

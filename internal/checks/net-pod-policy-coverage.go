@@ -1,6 +1,10 @@
 package checks
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -12,8 +16,12 @@ var netPodPolicyCoverage = &engine.Check{
 		"A pod no policy selects accepts connections from anywhere in the cluster and can reach " +
 		"anything, so the network boundary (CC6.6) does not apply to it. A policy selects the pod " +
 		"when its podSelector matches the pod template's labels (an empty podSelector selects every " +
-		"pod of the namespace) and it governs ingress: policyTypes lists Ingress, or is absent (the " +
-		"API server then defaults it to Ingress). A policy with policyTypes [Egress] only leaves the " +
+		"pod of the namespace) with those the controller adds to every pod it creates " +
+		"(pod-template-hash on a Deployment's pods; controller-revision-hash, pod name and index on a " +
+		"StatefulSet's; controller-revision-hash on a DaemonSet's; job-name and controller-uid on a " +
+		"Job's): a selector requiring them absent selects none of the pods, and one whose verdict " +
+		"turns on their values, which no manifest gives, leaves the pod NotAssessed; and it governs " +
+		"ingress: policyTypes lists Ingress, or is absent (the API server then defaults it to Ingress). A policy with policyTypes [Egress] only leaves the " +
 		"pod's ingress open to all, so it does not count. Nor do policies that admit every source on " +
 		"every port, one alone or several together (an ingress rule with no from, or one whose peer " +
 		"is every pod of every namespace (namespaceSelector {}, or one requiring only that " +
@@ -38,14 +46,19 @@ var netPodPolicyCoverage = &engine.Check{
 			ctx.Fail("", "no NetworkPolicy in namespace %q: the pods accept traffic from anywhere in the cluster", o.Namespace)
 			return
 		}
-		podSet := podLabels(o)
+		podSet, unknown, selecting, maybe := policiesSelectingPods(ctx.Inventory, o)
 		egressOnly := 0
-		var governing []namespacePolicy
-		for _, p := range policies.selecting(o.Namespace, podSet) {
+		var governing, maybeGoverning []namespacePolicy
+		for _, p := range selecting {
 			if governsIngress(p.policy) {
 				governing = append(governing, p)
 			} else {
 				egressOnly++
+			}
+		}
+		for _, p := range maybe {
+			if governsIngress(p.policy) {
+				maybeGoverning = append(maybeGoverning, p)
 			}
 		}
 		single, why, together, judged := openIngressOf(ctx.Inventory, o.Namespace, governing)
@@ -57,6 +70,16 @@ var netPodPolicyCoverage = &engine.Check{
 			ctx.Fail("", "NetworkPolicies %s together admit ingress from anywhere (for every TCP port, rules that admit every source): the pod's ingress is as open as with no policy",
 				quoteList(policyNames(together)))
 			return
+		}
+		if len(maybeGoverning) > 0 {
+			// Policies add up: those that may select the pods decide nothing only when the pods
+			// are governed without them and stay closed with them.
+			single, _, together, judgedAll := openIngressOf(ctx.Inventory, o.Namespace, append(slices.Clone(governing), maybeGoverning...))
+			if len(governing) == 0 || single != nil || together != nil || !judgedAll {
+				ctx.NotAssessed("", fmt.Sprintf("NetworkPolicies %s select pods by labels their controller sets (%s), whose values the workload does not give: whether they select its pods, and so whether its ingress is restricted, is unknown",
+					quoteList(policyNames(maybeGoverning)), few(slices.Sorted(maps.Keys(unknown)), ", ")))
+				return
+			}
 		}
 		if !judged {
 			ctx.NotAssessed("", "the NetworkPolicies that select the pod have too many ingress rules, ports and addresses to judge whether they admit ingress from anywhere")
@@ -71,7 +94,16 @@ var netPodPolicyCoverage = &engine.Check{
 				podSet.String(), o.Namespace)
 			return
 		}
-		ctx.Fail("", "no NetworkPolicy in namespace %q selects the pod labels {%s} (the namespace has %s)",
-			o.Namespace, podSet.String(), pluralPolicies(len(policies.items)))
+		ctx.Fail("", "no NetworkPolicy in namespace %q selects the pod labels {%s} (the namespace has %s)%s",
+			o.Namespace, podSet.String(), pluralPolicies(len(policies.items)), controllerSet(ctx.Inventory, o.Namespace, unknown))
 	},
+}
+
+// controllerSet says, when a NetworkPolicy of the namespace has requirements on the labels a
+// workload's controller sets on its pods (unknown), that they do not select the pods either.
+func controllerSet(inv *engine.Inventory, namespace string, unknown map[string]bool) string {
+	if !slices.ContainsFunc(controllerLabelPolicies(inv, namespace), func(p namespacePolicy) bool { return mentionsAny(p.selector, unknown) }) {
+		return ""
+	}
+	return "; nor do the labels its controller sets on the pods (" + few(slices.Sorted(maps.Keys(unknown)), ", ") + ") make a policy select them"
 }
