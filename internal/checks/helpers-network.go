@@ -259,7 +259,7 @@ func openIngressOf(inv *engine.Inventory, namespace string, governing []namespac
 // large to judge (ingressWork).
 func admitsEverything(inv *engine.Inventory, p namespacePolicy) (why string, judged bool) {
 	v := inv.Memo(p.obj, "network.admitsEverything", func() any {
-		why, judged := openIngress(p.policy.Spec.Ingress)
+		why, judged := openIngress(p.policy.Spec.Ingress, p.obj.Namespace)
 		return ingressVerdict{why, judged}
 	}).(ingressVerdict)
 	return v.why, v.judged
@@ -273,7 +273,7 @@ func admitTogether(inv *engine.Inventory, namespace string, policies []namespace
 		for _, p := range policies {
 			rules = append(rules, p.policy.Spec.Ingress...)
 		}
-		why, judged := openIngress(rules)
+		why, judged := openIngress(rules, namespace)
 		return ingressVerdict{why, judged}
 	}).(ingressVerdict)
 	return v.why, v.judged
@@ -292,15 +292,25 @@ type ingressVerdict struct {
 const ingressWork = 1 << 20
 
 // openIngress says how ingress rules (of one policy, or of every policy that selects a pod:
-// policies add up, as rules do) admit traffic from anywhere on every TCP port, or "" when they do
-// not: the first rule that does by itself (openIngressRule), or else the rules together, when for
-// every TCP port the rules that admit it admit every source between them. judged is false when
-// answering would take more than ingressWork.
-func openIngress(rules []networkingv1.NetworkPolicyIngressRule) (why string, judged bool) {
-	for _, r := range rules {
-		if why := openIngressRule(r); why != "" {
+// policies add up, as rules do) of a namespace admit traffic from anywhere on every TCP port, or
+// "" when they do not: the first rule that does by itself (openIngressRule), or else the rules
+// together, when for every TCP port the rules that admit it admit every source between them
+// (every address of a family, or every pod of every namespace). judged is false when answering
+// would take more than ingressWork.
+func openIngress(rules []networkingv1.NetworkPolicyIngressRule, namespace string) (why string, judged bool) {
+	work := 0
+	peers := make([][]podPeer, len(rules)) // the peers of each rule that select pods
+	every := make([]bool, len(rules))      // the rule admits every source by itself
+	for i, r := range rules {
+		peers[i] = podPeersOf(r.From, namespace)
+		why, ok := openIngressRule(r, peers[i], &work)
+		if why != "" {
 			return why, true
 		}
+		if !ok {
+			return "", false
+		}
+		every[i] = len(r.From) == 0 || coverEveryPodOf(peers[i], &work)
 	}
 	if len(rules) < 2 {
 		return "", true
@@ -312,14 +322,12 @@ func openIngress(rules []networkingv1.NetworkPolicyIngressRule) (why string, jud
 		rule   int
 		starts bool
 	}
-	every := make([]bool, len(rules))        // the rule admits every source by itself
-	addrs := make([][]addrRange, len(rules)) // otherwise, the addresses its ipBlocks admit
+	addrs := make([][]addrRange, len(rules)) // of a rule not every[i], the addresses its ipBlocks admit
 	var events []event
 	for i, r := range rules {
-		every[i] = len(r.From) == 0 || slices.ContainsFunc(r.From, everyPod)
 		if !every[i] {
-			if addrs[i], _ = ipBlockRanges(r.From); len(addrs[i]) == 0 {
-				continue // it admits some pods only: no help to admit every source
+			if addrs[i], _ = ipBlockRanges(r.From); len(addrs[i]) == 0 && len(peers[i]) == 0 {
+				continue // it admits nothing
 			}
 		}
 		for _, pr := range tcpPortRanges(r.Ports) {
@@ -327,7 +335,7 @@ func openIngress(rules []networkingv1.NetworkPolicyIngressRule) (why string, jud
 		}
 	}
 	slices.SortFunc(events, func(a, b event) int { return cmp.Compare(a.port, b.port) })
-	everyActive, active, work := 0, map[int]bool{}, 0
+	everyActive, active := 0, map[int]bool{}
 	for i, port := 0, int32(1); port <= 65535; port = events[i].port {
 		for ; i < len(events) && events[i].port <= port; i++ {
 			switch e := events[i]; {
@@ -343,14 +351,22 @@ func openIngress(rules []networkingv1.NetworkPolicyIngressRule) (why string, jud
 		}
 		if everyActive == 0 {
 			var stretch []addrRange
+			var pods []podPeer
 			for r := range active {
 				stretch = append(stretch, addrs[r]...)
+				pods = append(pods, peers[r]...)
 			}
 			if work += len(active) + len(stretch); work > ingressWork {
 				return "", false
 			}
 			if !coversAFamily(stretch) {
-				return "", true
+				covered, ok := coverEveryPod(pods, &work)
+				if !ok {
+					return "", false
+				}
+				if !covered {
+					return "", true
+				}
 			}
 		}
 		if i == len(events) {
@@ -364,25 +380,168 @@ func openIngress(rules []networkingv1.NetworkPolicyIngressRule) (why string, jud
 // when it does not. A rule admits every port when it has no ports or its ports cover every TCP
 // port (coversEveryTCPPort); it admits every source when it has no from (as the NetworkPolicy
 // API defines an empty from), or a peer that selects every pod of every namespace (everyPod), or
-// ipBlocks that add up to every address (everyAddress).
-func openIngressRule(r networkingv1.NetworkPolicyIngressRule) string {
+// peers that do so together (its pod peers, coverEveryPod), or ipBlocks that add up to every
+// address (everyAddress). judged is false when answering would take more than ingressWork.
+func openIngressRule(r networkingv1.NetworkPolicyIngressRule, peers []podPeer, work *int) (why string, judged bool) {
 	ports := "no ports"
 	if len(r.Ports) > 0 {
 		if !coversEveryTCPPort(r.Ports) {
-			return ""
+			return "", true
 		}
 		ports = "ports that cover every TCP port"
 	}
 	if len(r.From) == 0 {
-		return "an ingress rule with no from and " + ports
+		return "an ingress rule with no from and " + ports, true
 	}
 	if slices.ContainsFunc(r.From, everyPod) {
-		return "a rule with every pod of every namespace as its source (a namespaceSelector every namespace matches) and " + ports
+		return "a rule with every pod of every namespace as its source (a namespaceSelector every namespace matches) and " + ports, true
 	}
 	if blocks := everyAddress(r.From); blocks != "" {
-		return "a rule with every address as its source (ipBlock " + blocks + ") and " + ports
+		return "a rule with every address as its source (ipBlock " + blocks + ") and " + ports, true
 	}
-	return ""
+	covered, ok := coverEveryPod(peers, work)
+	if covered {
+		return "a rule whose peers together select every pod of every namespace and " + ports, true
+	}
+	return "", ok
+}
+
+// coverEveryPodOf is coverEveryPod, false when it cannot be judged.
+func coverEveryPodOf(peers []podPeer, work *int) bool {
+	covered, ok := coverEveryPod(peers, work)
+	return covered && ok
+}
+
+// podPeer is a NetworkPolicy peer that selects pods: those pod selects in the namespaces ns
+// selects.
+type podPeer struct{ ns, pod labels.Selector }
+
+// podPeersOf are the peers that select pods, as selectors of namespace and pod labels: a peer
+// without namespaceSelector selects pods of the policy's own namespace (whose
+// kubernetes.io/metadata.name is its name), one without podSelector every pod of the namespaces
+// it selects. An invalid selector selects nothing.
+func podPeersOf(peers []networkingv1.NetworkPolicyPeer, namespace string) []podPeer {
+	var out []podPeer
+	for _, p := range peers {
+		if p.NamespaceSelector == nil && p.PodSelector == nil {
+			continue // an ipBlock
+		}
+		pp := podPeer{ns: labels.SelectorFromSet(labels.Set{corev1.LabelMetadataName: namespace}), pod: labels.Everything()}
+		if p.NamespaceSelector != nil {
+			pp.ns = parsedSelector(p.NamespaceSelector)
+		}
+		if p.PodSelector != nil {
+			pp.pod = parsedSelector(p.PodSelector)
+		}
+		out = append(out, pp)
+	}
+	return out
+}
+
+func parsedSelector(sel *metav1.LabelSelector) labels.Selector {
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		return labels.Nothing()
+	}
+	return s
+}
+
+// coverEveryPod reports whether pod peers together select every pod of every namespace: whatever
+// the labels of a namespace (which always carry kubernetes.io/metadata.name) and of a pod in it,
+// some peer selects both. Only the keys the selectors name matter, and of a key only the values
+// they name, one other value and its absence (labelMasks), so the answer is exact; judged is
+// false when it would take more than ingressWork.
+func coverEveryPod(peers []podPeer, work *int) (covered, judged bool) {
+	if len(peers) == 0 {
+		return false, true
+	}
+	ns, pods := make([]labels.Selector, len(peers)), make([]labels.Selector, len(peers))
+	for i, p := range peers {
+		ns[i], pods[i] = p.ns, p.pod
+	}
+	nsMasks, ok := labelMasks(ns, corev1.LabelMetadataName, work)
+	if !ok {
+		return false, false
+	}
+	podMasks, ok := labelMasks(pods, "", work)
+	if !ok {
+		return false, false
+	}
+	for _, a := range nsMasks {
+		for _, b := range podMasks {
+			if *work += len(a); *work > ingressWork {
+				return false, false
+			}
+			if !intersect(a, b) {
+				return false, true // a pod no peer selects
+			}
+		}
+	}
+	return true, true
+}
+
+// labelMasks are the sets of selectors that one set of labels matches, for every set of labels
+// (each a bitset, without repeats). Only the keys the selectors name matter, and of a key's
+// values only those they name: any other value stands for all the others, and absence for itself.
+// always is a key every set of labels carries, or "". ok is false when it would take more than
+// ingressWork.
+func labelMasks(sels []labels.Selector, always string, work *int) (masks []string, ok bool) {
+	values := map[string][]string{}
+	for _, s := range sels {
+		reqs, _ := s.Requirements()
+		for _, r := range reqs {
+			values[r.Key()] = append(values[r.Key()], r.ValuesUnsorted()...)
+		}
+	}
+	if always != "" {
+		values[always] = append(values[always], nil...)
+	}
+	keys := slices.Sorted(maps.Keys(values))
+	for _, k := range keys {
+		// A label value never has a NUL: it stands for every value no selector names.
+		values[k] = append(slices.Compact(slices.Sorted(slices.Values(values[k]))), "\x00")
+	}
+	seen := map[string]bool{}
+	set := labels.Set{}
+	var walk func(i int) bool
+	walk = func(i int) bool {
+		if i == len(keys) {
+			if *work += len(sels); *work > ingressWork {
+				return false
+			}
+			mask := make([]byte, (len(sels)+7)/8)
+			for j, s := range sels {
+				if s.Matches(set) {
+					mask[j/8] |= 1 << (j % 8)
+				}
+			}
+			if m := string(mask); !seen[m] {
+				seen[m] = true
+				masks = append(masks, m)
+			}
+			return true
+		}
+		k := keys[i]
+		for _, v := range values[k] {
+			set[k] = v
+			if !walk(i + 1) {
+				return false
+			}
+		}
+		delete(set, k)
+		return k == always || walk(i+1)
+	}
+	return masks, walk(0)
+}
+
+// intersect reports whether two bitsets of the same length share a member.
+func intersect(a, b string) bool {
+	for i := range len(a) {
+		if a[i]&b[i] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // addrRange is the addresses from first to last, both included, of one family.

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -205,7 +206,7 @@ func TestOpenIngress(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			why, judged := openIngress(tc.rules)
+			why, judged := openIngress(tc.rules, "shop")
 			if !judged || (why != "") != tc.want {
 				t.Errorf("openIngress = %q (judged %v), want open %v", why, judged, tc.want)
 			}
@@ -236,10 +237,64 @@ func TestOpenIngressBoundsItsWork(t *testing.T) {
 		}
 		return rules
 	}
-	if why, judged := openIngress(build(20)); !judged || why == "" {
+	if why, judged := openIngress(build(20), "shop"); !judged || why == "" {
 		t.Errorf("20 rules: openIngress = %q (judged %v), want open", why, judged)
 	}
-	if why, judged := openIngress(build(1000)); judged {
+	if why, judged := openIngress(build(1000), "shop"); judged {
 		t.Errorf("1000 rules: openIngress = %q, judged: want it to give up", why)
+	}
+}
+
+func TestCoverEveryPod(t *testing.T) {
+	expr := func(key string, op metav1.LabelSelectorOperator, values ...string) *metav1.LabelSelector {
+		return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: key, Operator: op, Values: values}}}
+	}
+	ns := func(sel *metav1.LabelSelector) networkingv1.NetworkPolicyPeer {
+		return networkingv1.NetworkPolicyPeer{NamespaceSelector: sel}
+	}
+	both := func(n, p *metav1.LabelSelector) networkingv1.NetworkPolicyPeer {
+		return networkingv1.NetworkPolicyPeer{NamespaceSelector: n, PodSelector: p}
+	}
+	pods := func(p *metav1.LabelSelector) networkingv1.NetworkPolicyPeer {
+		return networkingv1.NetworkPolicyPeer{PodSelector: p}
+	}
+	tests := map[string]struct {
+		peers []networkingv1.NetworkPolicyPeer
+		want  bool
+	}{
+		"every namespace":                {[]networkingv1.NetworkPolicyPeer{ns(&metav1.LabelSelector{})}, true},
+		"a label and its absence":        {[]networkingv1.NetworkPolicyPeer{ns(expr("team", metav1.LabelSelectorOpExists)), ns(expr("team", metav1.LabelSelectorOpDoesNotExist))}, true},
+		"a value and every other":        {[]networkingv1.NetworkPolicyPeer{ns(expr("team", metav1.LabelSelectorOpIn, "a")), ns(expr("team", metav1.LabelSelectorOpNotIn, "a"))}, true},
+		"own namespace and every other":  {[]networkingv1.NetworkPolicyPeer{pods(&metav1.LabelSelector{}), ns(expr(corev1.LabelMetadataName, metav1.LabelSelectorOpNotIn, "shop"))}, true},
+		"another namespace, every other": {[]networkingv1.NetworkPolicyPeer{pods(&metav1.LabelSelector{}), ns(expr(corev1.LabelMetadataName, metav1.LabelSelectorOpNotIn, "web"))}, false},
+		"no name is no namespace":        {[]networkingv1.NetworkPolicyPeer{ns(expr(corev1.LabelMetadataName, metav1.LabelSelectorOpDoesNotExist))}, false},
+		"pods split by a label":          {[]networkingv1.NetworkPolicyPeer{both(&metav1.LabelSelector{}, expr("app", metav1.LabelSelectorOpExists)), both(&metav1.LabelSelector{}, expr("app", metav1.LabelSelectorOpDoesNotExist))}, true},
+		"some pods of some namespaces left": {[]networkingv1.NetworkPolicyPeer{ns(expr("team", metav1.LabelSelectorOpDoesNotExist)),
+			both(expr("team", metav1.LabelSelectorOpExists), expr("role", metav1.LabelSelectorOpExists))}, false},
+		"two values are not every value": {[]networkingv1.NetworkPolicyPeer{ns(expr("team", metav1.LabelSelectorOpIn, "a")), ns(expr("team", metav1.LabelSelectorOpIn, "b"))}, false},
+		"an ipBlock selects no pod":      {[]networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8"}}}, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			work := 0
+			covered, judged := coverEveryPod(podPeersOf(tc.peers, "shop"), &work)
+			if !judged || covered != tc.want {
+				t.Errorf("coverEveryPod = %v (judged %v), want %v", covered, judged, tc.want)
+			}
+		})
+	}
+}
+
+// TestCoverEveryPodBoundsItsWork gives coverEveryPod peers that name many label keys, whose sets
+// of labels are too many to try: it must give up rather than try them.
+func TestCoverEveryPodBoundsItsWork(t *testing.T) {
+	var peers []networkingv1.NetworkPolicyPeer
+	for i := range 40 {
+		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{
+			MatchLabels: map[string]string{fmt.Sprintf("key-%d", i): "a"}}})
+	}
+	work := 0
+	if _, judged := coverEveryPod(podPeersOf(peers, "shop"), &work); judged {
+		t.Errorf("40 keys: judged, want it to give up")
 	}
 }

@@ -16,8 +16,9 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"ingress rules) makes every pod of the namespace unreachable unless another policy allows the " +
 		"traffic, so a new workload starts closed instead of open (CC6.6, CIS 5.3.2). Policies add up: " +
 		"one that selects every pod (podSelector {}, or one made only of exclusions, DoesNotExist or " +
-		"NotIn, which selects every pod that does not opt out) and admits every source on every " +
-		"port (no ports, or ports that cover every TCP port) undoes the deny, as do several that do " +
+		"NotIn, which selects every pod that does not opt out) and admits every source (no from, " +
+		"peers that together select every pod of every namespace, or ipBlocks that add up to every " +
+		"address) on every port (no ports, or ports that cover every TCP port) undoes the deny, as do several that do " +
 		"so together; policies with too many rules, ports and addresses to judge (tens of " +
 		"thousands) leave the namespace NotAssessed." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +

@@ -21,11 +21,13 @@ var netPodPolicyCoverage = &engine.Check{
 		"StatefulSet's; controller-revision-hash on a DaemonSet's; job-name and controller-uid on a " +
 		"Job's): a selector requiring them absent selects none of the pods, and one whose verdict " +
 		"turns on their values, which no manifest gives, leaves the pod NotAssessed; and it governs " +
-		"ingress: policyTypes lists Ingress, or is absent (the API server then defaults it to Ingress). A policy with policyTypes [Egress] only leaves the " +
-		"pod's ingress open to all, so it does not count. Nor do policies that admit every source on " +
-		"every port, one alone or several together (an ingress rule with no from, or one whose peer " +
+		"ingress: policyTypes lists Ingress, or is absent (the API server then defaults it to " +
+		"Ingress). A policy with policyTypes [Egress] only leaves the pod's ingress open to all, so " +
+		"it does not count. Nor do policies that admit every source on every port, one alone or several together (an ingress rule with no from, or one whose peer " +
 		"is every pod of every namespace (namespaceSelector {}, or one requiring only that " +
-		"kubernetes.io/metadata.name exists, which every namespace carries) or whose ipBlocks, less their exceptions, add up to every " +
+		"kubernetes.io/metadata.name exists, which every namespace carries), or whose peers together " +
+		"select every pod of every namespace (a label and its absence; the own namespace and every " +
+		"namespace not named so), or whose ipBlocks, less their exceptions, add up to every " +
 		"IPv4 or every IPv6 address, and with no ports or ports that cover every TCP port: an entry " +
 		"without a port number, or ranges up to endPort from 1 to 65535), which make the pod's " +
 		"ingress as open as no policy. Policies with too many rules, ports and addresses to judge " +
