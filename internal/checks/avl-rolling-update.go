@@ -1,7 +1,10 @@
 package checks
 
 import (
+	"fmt"
+
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -11,12 +14,16 @@ var avlRollingUpdate = &engine.Check{
 	ID:    "avl-rolling-update",
 	Title: "Controllers replace pods with rolling updates",
 	Description: "A Deployment with the Recreate strategy stops every pod before starting the new version, " +
-		"so each release is an outage; StatefulSets and DaemonSets with OnDelete never roll out a " +
-		"change until someone deletes the pods by hand, so fixes do not reach them (A1.2). The old " +
+		"so each release is an outage, and so does a rolling update whose maxUnavailable reaches the " +
+		"replica count (100%, or as many as spec.replicas once rounded down as the deployment " +
+		"controller does), or a DaemonSet's maxUnavailable of 100% on every node; StatefulSets and " +
+		"DaemonSets with OnDelete never roll out a change until someone deletes the pods by hand, " +
+		"so fixes do not reach them (A1.2). The old " +
 		"API versions whose default was OnDelete (extensions/v1beta1 DaemonSets, apps/v1beta1 " +
 		"StatefulSets) fail when they set no strategy." + supporting,
 	Remediation: "Use strategy.type RollingUpdate (Deployments) or updateStrategy.type RollingUpdate " +
-		"(StatefulSets, DaemonSets); if a volume allows one writer only, record why Recreate is needed.",
+		"(StatefulSets, DaemonSets) with a maxUnavailable below the replica count (or a maxSurge); " +
+		"if a volume allows one writer only, record why Recreate is needed.",
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  []string{"Deployment", "StatefulSet", "DaemonSet"},
@@ -27,10 +34,22 @@ var avlRollingUpdate = &engine.Check{
 				ctx.Fail("", "strategy Recreate stops every pod before starting the new version")
 				return
 			}
+			if why := stopsAllAtOnce(o, t); why != "" {
+				ctx.Fail("", "rollingUpdate %s, as Recreate does", why)
+				return
+			}
 			ctx.Pass("")
 		case *appsv1.StatefulSet:
 			judgeOnDelete(ctx, string(t.Spec.UpdateStrategy.Type), o.APIVersion == "apps/v1beta1")
 		case *appsv1.DaemonSet:
+			if ru := t.Spec.UpdateStrategy.RollingUpdate; t.Spec.UpdateStrategy.Type != appsv1.OnDeleteDaemonSetStrategyType && ru != nil {
+				// Validation lets maxUnavailable be non-zero only without surge; the controller
+				// then replaces the pods of that many nodes at once, a percentage rounded up.
+				if p, ok := intOrPercent(ru.MaxUnavailable); ok && p >= 100 {
+					ctx.Fail("", "rollingUpdate maxUnavailable %s stops the daemon on every node at once", ru.MaxUnavailable.String())
+					return
+				}
+			}
 			judgeOnDelete(ctx, string(t.Spec.UpdateStrategy.Type), o.APIVersion == "extensions/v1beta1")
 		default:
 			ctx.NotApplicable("", "not an apps Deployment, StatefulSet or DaemonSet")
@@ -48,4 +67,51 @@ func judgeOnDelete(ctx *engine.Context, strategy string, onDeleteByDefault bool)
 	default:
 		ctx.Pass("")
 	}
+}
+
+// stopsAllAtOnce says how a Deployment's rolling update stops every pod it has before a new one
+// is ready, or "" when it keeps some serving. The deployment controller scales the old
+// ReplicaSets down to replicas - maxUnavailable whatever the new pods' state
+// (pkg/controller/deployment/rolling.go), with maxUnavailable resolved as util.ResolveFenceposts
+// does: a percentage of the replicas rounded down (maxSurge rounded up), and 1 when both come to
+// 0. Unset fields take the API version's defaults: 25% each, 1 each in extensions/v1beta1. When
+// replicas is unset (a manifest whose replicas an autoscaler sets) only a maxUnavailable of 100%
+// is judged, since it stops every pod whatever their number.
+func stopsAllAtOnce(o *engine.Object, d *appsv1.Deployment) string {
+	def := intstr.FromString("25%")
+	if o.APIVersion == "extensions/v1beta1" {
+		def = intstr.FromInt32(1)
+	}
+	maxSurge, maxUnavailable := &def, &def
+	if ru := d.Spec.Strategy.RollingUpdate; ru != nil {
+		maxSurge, maxUnavailable = intstr.ValueOrDefault(ru.MaxSurge, def), intstr.ValueOrDefault(ru.MaxUnavailable, def)
+	}
+	if d.Spec.Replicas == nil {
+		if p, ok := intOrPercent(maxUnavailable); ok && p >= 100 {
+			return fmt.Sprintf("maxUnavailable %s stops every pod before any replacement is ready", maxUnavailable.String())
+		}
+		return ""
+	}
+	replicas := int(*d.Spec.Replicas)
+	if replicas <= 0 {
+		return ""
+	}
+	surge, err := intstr.GetScaledValueFromIntOrPercent(maxSurge, replicas, true)
+	if err != nil {
+		return ""
+	}
+	unavailable, err := intstr.GetScaledValueFromIntOrPercent(maxUnavailable, replicas, false)
+	if err != nil {
+		return ""
+	}
+	if surge == 0 && unavailable == 0 {
+		unavailable = 1
+	}
+	switch {
+	case unavailable < replicas:
+		return ""
+	case replicas == 1:
+		return fmt.Sprintf("maxUnavailable %s (maxSurge %s) stops the only pod before its replacement is ready", maxUnavailable.String(), maxSurge.String())
+	}
+	return fmt.Sprintf("maxUnavailable %s stops all %d pods before any replacement is ready", maxUnavailable.String(), replicas)
 }
