@@ -1,6 +1,11 @@
 package checks
 
 import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -10,7 +15,12 @@ var avlNamespaceQuota = &engine.Check{
 	Title: "Namespaces bound resource use with a ResourceQuota or LimitRange",
 	Description: "Without a ResourceQuota or a LimitRange one namespace can claim the cluster's capacity " +
 		"(a runaway scale-up, pods without requests) and starve every other team's workloads (A1.1). " +
-		"In a scan the quota or limit range must be among the manifests, since they are what ships." + supporting,
+		"Only a bound on cpu or memory counts: a ResourceQuota that names cpu or memory (requests, " +
+		"limits or plain) for every pod (a quota scoped to some pods, Terminating or a PriorityClass " +
+		"say, counts only with one for the rest, as Terminating and NotTerminating together), or a " +
+		"LimitRange for containers or pods that sets cpu or memory; object counts and storage " +
+		"limits do not. In a scan the quota or limit range must be among the manifests, since they " +
+		"are what ships." + supporting,
 	Remediation: "Add a ResourceQuota for requests.cpu, requests.memory and limits.memory sized for the " +
 		"namespace, and a LimitRange with default requests and limits for containers that declare none.",
 	Severity: low,
@@ -18,10 +28,104 @@ var avlNamespaceQuota = &engine.Check{
 	Targets:  []string{"Namespace"},
 	Reads:    []string{"ResourceQuota", "LimitRange"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if len(ctx.Inventory.List(o.Name, "ResourceQuota"))+len(ctx.Inventory.List(o.Name, "LimitRange")) > 0 {
-			ctx.Pass("")
+		quotas, ranges := ctx.Inventory.List(o.Name, "ResourceQuota"), ctx.Inventory.List(o.Name, "LimitRange")
+		if len(quotas)+len(ranges) == 0 {
+			ctx.Fail("", "neither a ResourceQuota nor a LimitRange bounds resource use in the namespace")
 			return
 		}
-		ctx.Fail("", "neither a ResourceQuota nor a LimitRange bounds resource use in the namespace")
+		var why []string
+		for _, r := range ranges {
+			lr, ok := r.Obj.(*corev1.LimitRange)
+			if ok && limitRangeBoundsCompute(lr) {
+				ctx.Pass("")
+				return
+			}
+			why = append(why, fmt.Sprintf("LimitRange %q bounds no cpu or memory of containers or pods", r.Name))
+		}
+		scoped := map[string]bool{}
+		for _, q := range quotas {
+			rq, ok := q.Obj.(*corev1.ResourceQuota)
+			if !ok || !quotaBoundsCompute(rq) {
+				why = append(why, fmt.Sprintf("ResourceQuota %q bounds no cpu or memory", q.Name))
+				continue
+			}
+			scope := quotaScope(rq)
+			if scope == "" {
+				ctx.Pass("")
+				return
+			}
+			scoped[scope] = true
+			why = append(why, fmt.Sprintf("ResourceQuota %q applies only to some pods (%s)", q.Name, scope))
+		}
+		for _, pair := range complementaryScopes {
+			if scoped[pair[0]] && scoped[pair[1]] {
+				ctx.Pass("")
+				return
+			}
+		}
+		ctx.Fail("", "nothing bounds the cpu and memory of every pod in the namespace: %s", strings.Join(why, "; "))
 	},
+}
+
+// computeResources are the quota and limit range resource names that bound cpu or memory.
+var computeResources = []corev1.ResourceName{
+	corev1.ResourceCPU, corev1.ResourceMemory,
+	corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory,
+	corev1.ResourceLimitsCPU, corev1.ResourceLimitsMemory,
+}
+
+func namesCompute(l corev1.ResourceList) bool {
+	for _, r := range computeResources {
+		if _, ok := l[r]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// quotaBoundsCompute reports whether a quota's hard limits name cpu or memory.
+func quotaBoundsCompute(q *corev1.ResourceQuota) bool { return namesCompute(q.Spec.Hard) }
+
+// limitRangeBoundsCompute reports whether a limit range sets cpu or memory for containers or pods
+// (a maximum, a default limit or a default request); its PersistentVolumeClaim items bound storage.
+func limitRangeBoundsCompute(lr *corev1.LimitRange) bool {
+	for _, item := range lr.Spec.Limits {
+		if item.Type != corev1.LimitTypeContainer && item.Type != corev1.LimitTypePod {
+			continue
+		}
+		if namesCompute(item.Max) || namesCompute(item.Default) || namesCompute(item.DefaultRequest) {
+			return true
+		}
+	}
+	return false
+}
+
+// quotaScope names the pods a quota tracks when its scopes narrow them (the quota evaluator
+// charges a pod only to the quotas all of whose scopes match it:
+// pkg/quota/v1/evaluator/core/pods.go, podMatchesScopeFunc), or "" for every pod. A scope in
+// spec.scopes is the scope selector's Exists.
+func quotaScope(q *corev1.ResourceQuota) string {
+	var parts []string
+	for _, s := range q.Spec.Scopes {
+		parts = append(parts, "scope "+string(s))
+	}
+	if sel := q.Spec.ScopeSelector; sel != nil {
+		for _, e := range sel.MatchExpressions {
+			p := "scope " + string(e.ScopeName)
+			if e.Operator != corev1.ScopeSelectorOpExists {
+				p += " " + string(e.Operator)
+			}
+			if len(e.Values) > 0 {
+				p += " " + strings.Join(e.Values, ",")
+			}
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// complementaryScopes are pairs of single quota scopes that together cover every pod.
+var complementaryScopes = [][2]string{
+	{"scope Terminating", "scope NotTerminating"},
+	{"scope PriorityClass", "scope PriorityClass DoesNotExist"},
 }
