@@ -1,7 +1,10 @@
 package checks
 
 import (
+	"strings"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -16,20 +19,24 @@ var avlBarePod = &engine.Check{
 		"ReplicationController that exists with the UID its reference names passes (when the " +
 		"controller's template explains it, it is judged through the controller and never reaches " +
 		"this check); a reference to a controller that does not exist, has another UID or does not " +
-		"create Pods (a Deployment, a CronJob) fails, since nothing recreates the pod. A pod whose " +
-		"controller is of another kind (an operator's custom resource, the kubelet for a static " +
-		"pod) passes." + supporting,
+		"create Pods (a Deployment, a CronJob) fails, since nothing recreates the pod, and so does one " +
+		"whose controller is any other built-in kind (a ConfigMap, a ReplicaSet of the unserved " +
+		"extensions/v1beta1). A pod whose controller is a custom resource (an operator's) or its " +
+		"Node (the kubelet's static pod) passes." + supporting,
 	Remediation: "Run the pod from a Deployment (or a StatefulSet, DaemonSet or Job, as fits the workload).",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{a12},
 	Targets:     []string{"Pod"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if metav1.GetControllerOf(o.Obj) == nil {
+		ref := metav1.GetControllerOf(o.Obj)
+		if ref == nil {
 			ctx.Fail("", "a bare pod is not recreated if its node fails")
 			return
 		}
 		p := ctx.Inventory.Provenance(o)
 		switch {
+		case p == nil && builtInNonController(ref):
+			ctx.Fail("", "nothing recreates the pod if its node fails: its controller %s %s is a built-in kind that creates no Pods", ref.Kind, ref.Name)
 		case p == nil || p.Owner != nil:
 			ctx.Pass("")
 		case !p.Creates || ctx.Inventory.Complete:
@@ -39,4 +46,17 @@ var avlBarePod = &engine.Check{
 			ctx.Pass("")
 		}
 	},
+}
+
+// builtInNonController reports whether a controller reference names a built-in kind that creates
+// no pods: a kind of the core group or of another group without a dot (apps, batch, policy, ...;
+// a CustomResourceDefinition's group must contain a dot, so all of them are built in) that is not
+// a built-in controller of its own group (Inventory.Provenance takes those), nor the Node that
+// controls a static pod's mirror pod.
+func builtInNonController(ref *metav1.OwnerReference) bool {
+	gv, err := schema.ParseGroupVersion(ref.APIVersion)
+	if err != nil || strings.Contains(gv.Group, ".") {
+		return false
+	}
+	return !(gv.Group == "" && ref.Kind == "Node")
 }
