@@ -16,13 +16,15 @@ var avlRollingUpdate = &engine.Check{
 	Description: "A Deployment with the Recreate strategy stops every pod before starting the new version, " +
 		"so each release is an outage, and so does a rolling update whose maxUnavailable reaches the " +
 		"replica count (100%, or as many as spec.replicas once rounded down as the deployment " +
-		"controller does), or a DaemonSet's maxUnavailable of 100% on every node; StatefulSets and " +
-		"DaemonSets with OnDelete never roll out a change until someone deletes the pods by hand, " +
-		"so fixes do not reach them (A1.2). The old " +
-		"API versions whose default was OnDelete (extensions/v1beta1 DaemonSets, apps/v1beta1 " +
-		"StatefulSets) fail when they set no strategy." + supporting,
+		"controller does), a DaemonSet's maxUnavailable of 100% on every node, and a StatefulSet's " +
+		"Recreate strategy or maxUnavailable reaching its replicas. StatefulSets and DaemonSets with " +
+		"OnDelete never roll out a change until someone deletes the pods by hand, and a StatefulSet " +
+		"whose partition is at or above its replicas never rolls one out, so fixes do not reach " +
+		"them (A1.2). The old API versions whose default was OnDelete (extensions/v1beta1 " +
+		"DaemonSets, apps/v1beta1 StatefulSets) fail when they set no strategy." + supporting,
 	Remediation: "Use strategy.type RollingUpdate (Deployments) or updateStrategy.type RollingUpdate " +
-		"(StatefulSets, DaemonSets) with a maxUnavailable below the replica count (or a maxSurge); " +
+		"(StatefulSets, DaemonSets) with a maxUnavailable below the replica count (or a maxSurge) and a " +
+		"StatefulSet partition below it once a staged rollout is done; " +
 		"if a volume allows one writer only, record why Recreate is needed.",
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
@@ -40,6 +42,10 @@ var avlRollingUpdate = &engine.Check{
 			}
 			ctx.Pass("")
 		case *appsv1.StatefulSet:
+			if why := statefulSetHoldsBack(o, t); why != "" {
+				ctx.Fail("", "%s", why)
+				return
+			}
 			judgeOnDelete(ctx, string(t.Spec.UpdateStrategy.Type), o.APIVersion == "apps/v1beta1")
 		case *appsv1.DaemonSet:
 			if ru := t.Spec.UpdateStrategy.RollingUpdate; t.Spec.UpdateStrategy.Type != appsv1.OnDeleteDaemonSetStrategyType && ru != nil {
@@ -114,4 +120,39 @@ func stopsAllAtOnce(o *engine.Object, d *appsv1.Deployment) string {
 		return fmt.Sprintf("maxUnavailable %s (maxSurge %s) stops the only pod before its replacement is ready", maxUnavailable.String(), maxSurge.String())
 	}
 	return fmt.Sprintf("maxUnavailable %s stops all %d pods before any replacement is ready", maxUnavailable.String(), replicas)
+}
+
+// statefulSetHoldsBack says how a StatefulSet's update strategy stops every pod at once or
+// updates none, or "" when it does neither (OnDelete is judgeOnDelete's). Recreate (alpha,
+// StatefulSetRecreateStrategy) terminates every pod before the new revision starts. A rolling
+// update replaces only the pods whose ordinal index is at least the partition, and as many at
+// once as maxUnavailable (MaxUnavailableStatefulSet, on by default since 1.37), resolved as
+// getStatefulSetMaxUnavailable does: a percentage of the replicas rounded down, at least 1
+// (pkg/controller/statefulset). Both are judged only when spec.replicas is set, and
+// maxUnavailable only from two replicas (one replica is always replaced in place).
+func statefulSetHoldsBack(o *engine.Object, s *appsv1.StatefulSet) string {
+	switch t := s.Spec.UpdateStrategy.Type; {
+	case t == appsv1.RecreateStatefulSetStrategyType:
+		return "updateStrategy Recreate stops every pod before starting the new version"
+	case t == appsv1.RollingUpdateStatefulSetStrategyType, t == "" && o.APIVersion != "apps/v1beta1":
+	default:
+		return ""
+	}
+	ru := s.Spec.UpdateStrategy.RollingUpdate
+	if ru == nil || s.Spec.Replicas == nil || *s.Spec.Replicas <= 0 {
+		return ""
+	}
+	replicas := *s.Spec.Replicas
+	if ru.Partition != nil && *ru.Partition >= replicas {
+		return fmt.Sprintf("rollingUpdate partition %d updates none of its %s: changes to the template never reach them",
+			*ru.Partition, countNoun(replicas, "pod"))
+	}
+	if ru.MaxUnavailable == nil || replicas < 2 {
+		return ""
+	}
+	n, err := intstr.GetScaledValueFromIntOrPercent(ru.MaxUnavailable, int(replicas), false)
+	if err != nil || max(n, 1) < int(replicas) {
+		return ""
+	}
+	return fmt.Sprintf("rollingUpdate maxUnavailable %s stops all %d pods at once, as Recreate does", ru.MaxUnavailable.String(), replicas)
 }
