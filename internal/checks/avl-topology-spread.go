@@ -3,6 +3,7 @@ package checks
 import (
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -17,13 +18,14 @@ var avlTopologySpread = &engine.Check{
 		"does, and the redundancy the replica count promises is not there (A1.2). A workload with more " +
 		"than one replica (or an autoscaler that may give it more) needs topologySpreadConstraints or " +
 		"a pod anti-affinity whose labelSelector selects its own pods (in its namespace): one without " +
-		"a labelSelector, or selecting other pods, spreads nothing of the workload." + supporting,
+		"a labelSelector, selecting other pods, or whose namespaces and namespaceSelector leave out " +
+		"its own namespace, spreads nothing of the workload." + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
 		"(whenUnsatisfiable: ScheduleAnyway is enough to start), or a preferred podAntiAffinity on the pods' own labels.",
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  replicatedKinds,
-	Reads:    []string{"HorizontalPodAutoscaler"},
+	Reads:    []string{"HorizontalPodAutoscaler", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Workload == nil {
 			ctx.NotApplicable("", "no pod template")
@@ -48,9 +50,7 @@ var avlTopologySpread = &engine.Check{
 				terms = append(terms, w.PodAffinityTerm)
 			}
 			for _, t := range terms {
-				inNamespace := len(t.Namespaces) == 0 && t.NamespaceSelector == nil ||
-					slices.Contains(t.Namespaces, o.Namespace) || t.NamespaceSelector != nil
-				if inNamespace && selectsOwn(t.LabelSelector, own) {
+				if termCoversOwnNamespace(ctx.Inventory, o, t) && selectsOwn(t.LabelSelector, own) {
 					ctx.Pass("")
 					return
 				}
@@ -66,4 +66,34 @@ var avlTopologySpread = &engine.Check{
 func selectsOwn(sel *metav1.LabelSelector, own labels.Set) bool {
 	s, err := metav1.LabelSelectorAsSelector(sel)
 	return err == nil && s.Matches(own)
+}
+
+// termCoversOwnNamespace reports whether an affinity term counts the pods of the workload's own
+// namespace: a term that names no namespace and has no namespaceSelector does; otherwise the
+// namespaces it names and those its namespaceSelector selects (the empty selector selects
+// all). The selector is matched against the namespace's labels and the
+// kubernetes.io/metadata.name label the API server sets on every namespace; when the namespace
+// is not among the objects of a scan its labels are unknown and the term is taken to cover it.
+func termCoversOwnNamespace(inv *engine.Inventory, o *engine.Object, t corev1.PodAffinityTerm) bool {
+	if len(t.Namespaces) == 0 && t.NamespaceSelector == nil || slices.Contains(t.Namespaces, o.Namespace) {
+		return true
+	}
+	if t.NamespaceSelector == nil {
+		return false
+	}
+	sel, err := metav1.LabelSelectorAsSelector(t.NamespaceSelector)
+	if err != nil {
+		return false
+	}
+	set := labels.Set{corev1.LabelMetadataName: o.Namespace}
+	switch ns := inv.Get("Namespace", "", o.Namespace); {
+	case ns != nil:
+		for k, v := range ns.Labels() {
+			set[k] = v
+		}
+		set[corev1.LabelMetadataName] = o.Namespace
+	case !inv.Complete:
+		return true
+	}
+	return sel.Matches(set)
 }
