@@ -22,23 +22,24 @@ const (
 
 // API groups, verbs and resources the RBAC checks name.
 var (
-	coreGroup          = []string{""}
-	rbacGroup          = []string{"rbac.authorization.k8s.io"}
-	appsGroups         = []string{"apps", "extensions"}
-	batchGroup         = []string{"batch"}
-	networkingGroups   = []string{"networking.k8s.io", "extensions"}
-	discoveryGroup     = []string{"discovery.k8s.io"}
-	admissionGroup     = []string{"admissionregistration.k8s.io"}
-	certificatesGroup  = []string{"certificates.k8s.io"}
-	eventsGroups       = []string{"", "events.k8s.io"}
-	readVerbs          = []string{"get", "list", "watch"}
-	changeVerbs        = []string{"create", "update", "patch"}
-	writeVerbs         = []string{"create", "update", "patch", "delete", "deletecollection"}
-	deleteVerbs        = []string{"delete", "deletecollection"}
-	roleResources      = []string{"roles", "clusterroles"}
-	execSubresources   = []string{"pods/exec", "pods/attach", "pods/portforward"}
-	webhookResources   = []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}
-	impersonationUsers = []string{"users", "groups"}
+	coreGroup           = []string{""}
+	rbacGroup           = []string{"rbac.authorization.k8s.io"}
+	appsGroups          = []string{"apps", "extensions"}
+	batchGroup          = []string{"batch"}
+	networkingGroups    = []string{"networking.k8s.io", "extensions"}
+	discoveryGroup      = []string{"discovery.k8s.io"}
+	admissionGroup      = []string{"admissionregistration.k8s.io"}
+	certificatesGroup   = []string{"certificates.k8s.io"}
+	authenticationGroup = []string{"authentication.k8s.io"}
+	eventsGroups        = []string{"", "events.k8s.io"}
+	readVerbs           = []string{"get", "list", "watch"}
+	changeVerbs         = []string{"create", "update", "patch"}
+	writeVerbs          = []string{"create", "update", "patch", "delete", "deletecollection"}
+	deleteVerbs         = []string{"delete", "deletecollection"}
+	roleResources       = []string{"roles", "clusterroles"}
+	execSubresources    = []string{"pods/exec", "pods/attach", "pods/portforward"}
+	webhookResources    = []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}
+	impersonationUsers  = []string{"users", "groups"}
 )
 
 // podServiceAccount is the name of the ServiceAccount a workload's pods run as:
@@ -191,6 +192,12 @@ var (
 		{groups: rbacGroup, resources: []string{"clusterroles"}, verbs: []string{"escalate"}, cluster: true},
 		{groups: coreGroup, resources: []string{"serviceaccounts"}, verbs: []string{"impersonate"}},
 		{groups: coreGroup, resources: impersonationUsers, verbs: []string{"impersonate"}, cluster: true},
+		// Constrained impersonation (on by default since 1.36) checks impersonate:<mode> on
+		// authentication.k8s.io: the subject acts as the ServiceAccount, user or node for the
+		// verbs its impersonate-on:<mode>:<verb> rules allow.
+		{groups: authenticationGroup, resources: []string{"serviceaccounts"}, verbs: []string{"impersonate:serviceaccount"}},
+		{groups: authenticationGroup, resources: impersonationUsers, verbs: []string{"impersonate:user-info"}, cluster: true},
+		{groups: authenticationGroup, resources: []string{"nodes"}, verbs: []string{"impersonate:arbitrary-node", "impersonate:associated-node"}, cluster: true},
 		{groups: rbacGroup, resources: []string{"roles", "rolebindings"}, verbs: changeVerbs},
 		{groups: rbacGroup, resources: []string{"clusterroles", "clusterrolebindings"}, verbs: changeVerbs, cluster: true},
 	}}

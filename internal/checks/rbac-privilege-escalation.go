@@ -8,12 +8,14 @@ import (
 var rbacPrivilegeEscalation = &engine.Check{
 	ID:    "rbac-privilege-escalation",
 	Title: "Roles do not grant ways around RBAC",
-	Description: "bind and escalate let a subject grant permissions it does not hold, impersonate lets " +
-		"it act as another user, group or ServiceAccount, and writing Roles, ClusterRoles or their " +
+	Description: "bind and escalate let a subject grant permissions it does not hold, impersonate, and " +
+		"constrained impersonation's impersonate:user-info, impersonate:serviceaccount, " +
+		"impersonate:arbitrary-node and impersonate:associated-node, let it act as another user, group, " +
+		"ServiceAccount or node, and writing Roles, ClusterRoles or their " +
 		"bindings lets it change who may do what. Each defeats logical access security (CC6.1) and " +
 		"role-based authorisation (CC6.3). Rules limited by resourceNames still count: one named " +
 		"role or identity is enough." + supporting,
-	Remediation: "Remove bind, escalate and impersonate, and create, update and patch on roles, clusterroles, rolebindings and clusterrolebindings; leave RBAC changes to the platform's deployment pipeline.",
+	Remediation: "Remove bind, escalate, impersonate and the impersonate:<mode> verbs, and create, update and patch on roles, clusterroles, rolebindings and clusterrolebindings; leave RBAC changes to the platform's deployment pipeline.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc63},
 	Targets:     []string{"Role", "ClusterRole"},
