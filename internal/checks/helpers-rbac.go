@@ -225,6 +225,9 @@ var (
 	networkControlAccess = riskyAccess{named: true, accesses: []access{
 		{groups: networkingGroups, resources: []string{"networkpolicies", "ingresses"}, verbs: writeVerbs},
 		{groups: coreGroup, resources: []string{"services", "endpoints"}, verbs: writeVerbs},
+		// status.loadBalancer.ingress: kube-proxy sends traffic for those IPs, from every pod,
+		// to the Service's endpoints (CVE-2020-8554).
+		{groups: coreGroup, resources: []string{"services/status"}, verbs: changeVerbs},
 		{groups: discoveryGroup, resources: []string{"endpointslices"}, verbs: writeVerbs},
 	}}
 )

@@ -8,11 +8,12 @@ import (
 var rbacNetworkControl = &engine.Check{
 	ID:    "rbac-network-control",
 	Title: "Roles do not grant changing network boundaries",
-	Description: "Writing NetworkPolicies, Services, Ingresses, Endpoints or EndpointSlices opens " +
+	Description: "Writing NetworkPolicies, Services (their status too: a load balancer IP written there " +
+		"captures the traffic every pod sends to it), Ingresses, Endpoints or EndpointSlices opens " +
 		"the network to the outside, removes isolation between workloads, or redirects traffic " +
 		"meant for another service. Controlling who may change the boundary supports boundary " +
 		"protection (CC6.6)." + supporting,
-	Remediation: "Grant create, update, patch and delete on these resources only to the deployment pipeline's ServiceAccount.",
+	Remediation: "Grant create, update, patch and delete on these resources (and update and patch on services/status) only to the deployment pipeline's ServiceAccount.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc66},
 	Targets:     []string{"Role", "ClusterRole"},
