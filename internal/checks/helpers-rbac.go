@@ -267,7 +267,15 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 			p.clusterAdmin = true
 		}
 		if len(r.Resources) == 0 {
-			continue // a nonResourceURLs rule
+			// A nonResourceURLs rule: "*" is every URL outside the API (/logs, /debug/pprof,
+			// ...); a path ending in "*" names a prefix and is not reported.
+			if len(r.NonResourceURLs) > 0 && (slices.Contains(r.Verbs, rbacv1.VerbAll) || slices.Contains(r.NonResourceURLs, rbacv1.NonResourceAll)) {
+				d := strings.Join(r.Verbs, ", ") + " on nonResourceURLs " + strings.Join(r.NonResourceURLs, ", ")
+				if !slices.Contains(p.wildcards, d) {
+					p.wildcards = append(p.wildcards, d)
+				}
+			}
+			continue
 		}
 		wildResource := slices.ContainsFunc(r.Resources, func(s string) bool {
 			return s == rbacv1.ResourceAll || strings.HasPrefix(s, "*/")

@@ -8,7 +8,7 @@ import (
 var rbacWildcards = &engine.Check{
 	ID:    "rbac-wildcards",
 	Title: "Roles do not grant wildcard access",
-	Description: "A \"*\" in a rule's verbs or resources grants everything that matches today and " +
+	Description: "A \"*\" in a rule's verbs, resources or nonResourceURLs grants everything that matches today and " +
 		"whatever the API server or a CRD adds tomorrow, so nobody reviewed what the role allows. " +
 		"Roles that list their verbs and resources support least-privilege authorisation (CC6.3)." + supporting,
 	Remediation: "Replace \"*\" with the verbs and resources the role needs.",
