@@ -232,6 +232,33 @@ var (
 	}}
 )
 
+// A Secret of type kubernetes.io/service-account-token annotated with the name of any
+// ServiceAccount of its namespace is filled in with that ServiceAccount's token by
+// kube-controller-manager's token controller. Whoever may create Secrets, and get, list, watch
+// or patch them (the response to a patch, even an empty one, is the whole stored Secret), mints
+// such tokens. An update's response is what the caller sent: it reveals nothing.
+var (
+	secretCreateAccess = riskyAccess{accesses: []access{
+		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"create"}},
+	}}
+	secretReadBackAccess = riskyAccess{accesses: []access{
+		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"get", "list", "watch", "patch"}},
+	}}
+)
+
+// tokenSecretMinting describes how rules let a subject mint ServiceAccount tokens through
+// Secrets, or returns nil. Rules limited by resourceNames do not count: the names are those of
+// Secrets that already exist.
+func tokenSecretMinting(rules []rbacv1.PolicyRule, namespaced bool) []string {
+	create := secretCreateAccess.find(rules, namespaced)
+	readBack := secretReadBackAccess.find(rules, namespaced)
+	if len(create) == 0 || len(readBack) == 0 {
+		return nil
+	}
+	return []string{few(create, "; ") + ", with " + few(readBack, "; ") +
+		" (a kubernetes.io/service-account-token Secret gets a token of any ServiceAccount of the namespace)"}
+}
+
 // rolePerms is the permission summary of one role: what each RBAC check looks for, described.
 type rolePerms struct {
 	// aggregated is true for a ClusterRole with an aggregationRule: the aggregation controller
@@ -257,7 +284,7 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		exec:           execAccess.find(rules, namespaced),
 		escalation:     escalationAccess.find(rules, namespaced),
 		workloadCreate: workloadCreateAccess.find(rules, namespaced),
-		controlPlane:   controlPlaneAccess.find(rules, namespaced),
+		controlPlane:   append(controlPlaneAccess.find(rules, namespaced), tokenSecretMinting(rules, namespaced)...),
 		logTampering:   logTamperingAccess.find(rules, namespaced),
 		networkControl: networkControlAccess.find(rules, namespaced),
 	}
