@@ -219,6 +219,13 @@ var (
 		{groups: coreGroup, resources: []string{"serviceaccounts/token"}, verbs: []string{"create"}},
 		{groups: coreGroup, resources: []string{"persistentvolumes"}, verbs: []string{"create"}, cluster: true},
 	}}
+	// kube-controller-manager approves a kubelet client CSR (CN system:node:<any node>, O
+	// system:nodes) by itself when a SubjectAccessReview lets its requester create
+	// certificatesigningrequests/nodeclient, with no name: a rule limited by resourceNames
+	// does not match that review.
+	nodeClientAccess = riskyAccess{accesses: []access{
+		{groups: certificatesGroup, resources: []string{"certificatesigningrequests/nodeclient"}, verbs: []string{"create"}, cluster: true},
+	}}
 	logTamperingAccess = riskyAccess{named: true, accesses: []access{
 		{groups: coreGroup, resources: []string{"pods/log"}, verbs: deleteVerbs},
 		{groups: eventsGroups, resources: []string{"events"}, verbs: deleteVerbs},
@@ -285,7 +292,8 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		exec:           execAccess.find(rules, namespaced),
 		escalation:     escalationAccess.find(rules, namespaced),
 		workloadCreate: workloadCreateAccess.find(rules, namespaced),
-		controlPlane:   append(controlPlaneAccess.find(rules, namespaced), tokenSecretMinting(rules, namespaced)...),
+		controlPlane: slices.Concat(controlPlaneAccess.find(rules, namespaced), nodeClientAccess.find(rules, namespaced),
+			tokenSecretMinting(rules, namespaced)),
 		logTampering:   logTamperingAccess.find(rules, namespaced),
 		networkControl: networkControlAccess.find(rules, namespaced),
 	}

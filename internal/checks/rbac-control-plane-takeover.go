@@ -10,12 +10,15 @@ var rbacControlPlaneTakeover = &engine.Check{
 	Title: "Roles do not grant control over the control plane",
 	Description: "Writing admission webhook configurations intercepts or disables every change, " +
 		"nodes/proxy reaches the kubelet API (and so every container on the node), approving " +
-		"certificate signing requests mints credentials, serviceaccounts/token creates tokens for " +
-		"other identities (and so does creating Secrets with get, list, watch or patch on them: the token " +
-		"controller fills a kubernetes.io/service-account-token Secret with the token of the " +
-		"ServiceAccount it names), and creating PersistentVolumes mounts node paths. Each hands over the " +
-		"cluster, defeating logical access security (CC6.1) and change control (CC8.1). Rules " +
-		"limited by resourceNames still count: one named object is enough." + supporting,
+		"certificate signing requests (or having kubelet client requests approved automatically, " +
+		"through create on certificatesigningrequests/nodeclient) mints credentials, " +
+		"serviceaccounts/token creates tokens for other identities (and so does creating Secrets " +
+		"with get, list, watch or patch on them: the token controller fills a " +
+		"kubernetes.io/service-account-token Secret with the token of the ServiceAccount it names), " +
+		"and creating PersistentVolumes mounts node paths. Each hands over the cluster, defeating " +
+		"logical access security (CC6.1) and change control (CC8.1). Rules limited by resourceNames " +
+		"still count where one named object is enough; they do not for nodeclient and the Secret " +
+		"route, whose requests name no existing object." + supporting,
 	Remediation: "Remove these permissions from the role; only the platform's own components need them.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc81},
