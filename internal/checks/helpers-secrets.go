@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"net/url"
 	"strings"
 	"unicode"
 
@@ -151,6 +152,38 @@ func literalCredential(value string) bool {
 	}
 	return true
 }
+
+// urlPassword reports whether text holds a URL whose userinfo carries a literal password, as
+// connection strings do (postgresql://app:s3cret@db/app, redis://:s3cret@cache:6379): the
+// user:password form of RFC 3986 section 3.2.1. Neither a credential-like name (DATABASE_URL
+// names a URL) nor a gitleaks rule finds it. A password that is an interpolation
+// (postgres://app:$(DB_PASSWORD)@db) is not a literal one.
+func urlPassword(text string) bool {
+	for rest := text; ; {
+		i := strings.Index(rest, "://")
+		if i < 0 {
+			return false
+		}
+		start := i
+		for start > 0 && isSchemeChar(rest[start-1]) {
+			start--
+		}
+		end := i + len("://")
+		for end < len(rest) && !strings.ContainsRune(" \t\r\n\"'`<>", rune(rest[end])) {
+			end++
+		}
+		if start < i {
+			if u, err := url.Parse(rest[start:end]); err == nil && u.User != nil {
+				if p, ok := u.User.Password(); ok && literalCredential(p) {
+					return true
+				}
+			}
+		}
+		rest = rest[i+len("://"):]
+	}
+}
+
+func isSchemeChar(c byte) bool { return isASCIIAlnum(c) || c == '+' || c == '-' || c == '.' }
 
 // leakedSecrets names the gitleaks rules (secretrules, the default rules of gitleaks
 // secretrules.GitleaksVersion) that find a credential in the assignment name=value, the way

@@ -71,6 +71,34 @@ func TestLiteralCredential(t *testing.T) {
 	}
 }
 
+func TestURLPassword(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"a connection string":                {"postgresql://orders:Qx7vR2pLm9Tz@postgres.shop.svc:5432/orders", true},
+		"a password without a user":          {"redis://:Qx7vR2pLm9Tz@cache:6379/0", true},
+		"a URL inside a setting":             {"broker.uri=amqp://billing:Wm4tLq8Zr2Vx@rabbitmq:5672/billing", true},
+		"the second of two URLs":             {"mirrors: https://a.example.com https://ci:Zq8wLm3r@b.example.com", true},
+		"a quoted URL":                       {`url: "mongodb://app:Zq8wLm3r@mongo:27017/app"`, true},
+		"a user without a password":          {"https://deploy@git.example.com/shop.git", false},
+		"an empty password":                  {"redis://app:@cache:6379", false},
+		"no userinfo":                        {"jdbc:postgresql://postgres.billing.svc:5432/billing", false},
+		"a dependent variable as password":   {"postgres://app:$(DB_PASSWORD)@db/app", false},
+		"a shell-style variable as password": {"postgres://app:${DB_PASSWORD}@db/app", false},
+		"a Helm template as password":        {"postgres://app:{{ .Values.password }}@db/app", false},
+		"no scheme":                          {"://app:Zq8wLm3r@db", false},
+		"not a URL":                          {"LOG_LEVEL=debug", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := urlPassword(tc.text); got != tc.want {
+				t.Errorf("urlPassword(%q) = %v, want %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestLeakedSecrets(t *testing.T) {
 	tests := map[string]struct {
 		name, value, want string

@@ -26,7 +26,8 @@ var secConfigmapCredentials = &engine.Check{
 		"material, service tokens, high-entropy values under credential-like names, also inside " +
 		"configuration files); beyond those rules, stricter SOC 2 rules flag keys whose name looks " +
 		"like a credential with a literal value, and configuration files whose settings end in a " +
-		"credential word (db.password, client_secret, apiKey) with a literal value. Findings name " +
+		"credential word (db.password, client_secret, apiKey) with a literal value, and URLs with a " +
+		"literal password (postgresql://user:password@host/db). Findings name " +
 		"the keys and the gitleaks rules, never the values." + supporting,
 	Remediation: "Move the credential into a Secret (or an external secret store) and mount it; keep " +
 		"only non-confidential settings in the ConfigMap, and rotate the credential, since it has been exposed.",
@@ -62,6 +63,8 @@ func configMapCredentials(cm *corev1.ConfigMap) []string {
 			found = append(found, fmt.Sprintf("%q (%s)", k, leaked))
 		case credentialName(k) && literalCredential(v):
 			found = append(found, fmt.Sprintf("%q (credential-like key)", k))
+		case urlPassword(v):
+			found = append(found, fmt.Sprintf("%q (password in a URL)", k))
 		default:
 			if names := credentialSettings(v, maxSettingsNamed); len(names) > 0 {
 				found = append(found, fmt.Sprintf("%q (sets %s)", k, strings.Join(names, ", ")))
@@ -74,6 +77,8 @@ func configMapCredentials(cm *corev1.ConfigMap) []string {
 			found = append(found, fmt.Sprintf("%q (binary, %s)", k, leaked))
 		case credentialName(k) && len(cm.BinaryData[k]) > 0:
 			found = append(found, fmt.Sprintf("%q (binary, credential-like key)", k))
+		case urlPassword(string(cm.BinaryData[k])):
+			found = append(found, fmt.Sprintf("%q (binary, password in a URL)", k))
 		}
 	}
 	return found

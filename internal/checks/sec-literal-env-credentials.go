@@ -16,7 +16,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"of gitleaks " + secretrules.GitleaksVersion + " (key material, service tokens, and high-entropy " +
 		"values under credential-like names); beyond those rules, a stricter SOC 2 rule flags any " +
 		"literal value under a name that says it is a credential (PASSWORD, SECRET, TOKEN, API_KEY, " +
-		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, ...). Empty values, flags, file paths, $(VAR) " +
+		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, ...), and any value holding a URL with a literal " +
+		"password (postgresql://user:password@host/db). Empty values, flags, file paths, $(VAR) " +
 		"interpolations and names such as PASSWORD_FILE or SECRET_NAME pass that rule." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
@@ -39,6 +40,8 @@ var secLiteralEnvCredentials = &engine.Check{
 					found = append(found, e.Name+" (credential-like name)")
 				} else if leaked, _ := leakedSecrets(e.Name, e.Value); leaked != "" {
 					found = append(found, e.Name+" ("+leaked+")")
+				} else if urlPassword(e.Value) {
+					found = append(found, e.Name+" (password in a URL)")
 				}
 			}
 			if len(found) == 0 {
