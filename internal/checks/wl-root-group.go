@@ -9,7 +9,9 @@ var wlRootGroup = &engine.Check{
 	ID:    "wl-root-group",
 	Title: "Containers do not run with the root group",
 	Description: "GID 0 as the primary group, a supplementary group or the fsGroup gives the " +
-		"process the root group's access to files on shared volumes and the node (CC6.1)." + supporting,
+		"process the root group's access to files on shared volumes and the node (CC6.1). Without " +
+		"runAsGroup the primary group is the image's (GID 0 for a user the image's /etc/passwd does " +
+		"not list), which the spec cannot tell: NotAssessed." + supporting,
 	Remediation: "Set runAsGroup and fsGroup to a non-zero GID and remove 0 from supplementalGroups.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -29,16 +31,29 @@ var wlRootGroup = &engine.Check{
 				podProblem = "supplementalGroups includes 0 (root)"
 			}
 		}
-		eachContainer(ctx, o, func(c engine.Container) string {
-			switch g := effectiveRunAsGroup(o, c); {
+		for _, c := range o.Workload.Containers() {
+			g, uid := effectiveRunAsGroup(o, c), effectiveRunAsUser(o, c)
+			switch {
 			case g != nil && *g == 0:
-				return "runs with GID 0 (runAsGroup: 0)"
-			case g == nil && isZero(effectiveRunAsUser(o, c)):
+				ctx.Fail(c.Name, "runs with GID 0 (runAsGroup: 0)")
+			case g == nil && isZero(uid):
 				// The runtime takes the group of the user from the image's /etc/passwd (root's
 				// is 0), or 0 when the image has none.
-				return "runs with GID 0 (runAsUser: 0 without runAsGroup: root's group)"
+				ctx.Fail(c.Name, "runs with GID 0 (runAsUser: 0 without runAsGroup: root's group)")
+			case podProblem != "":
+				ctx.Fail(c.Name, "%s", podProblem)
+			case g == nil:
+				// The runtime takes the primary group from the image: the group of the image's
+				// USER, or of runAsUser in the image's /etc/passwd, and GID 0 when the image has
+				// no entry for it (containerd pkg/oci WithUserID, runc alike).
+				ctx.NotAssessed(c.Name, "runAsGroup is not set: the primary group is the image's, which is GID 0 "+
+					"when the image runs as root or has no /etc/passwd entry for the user")
+			default:
+				ctx.Pass(c.Name)
 			}
-			return podProblem
-		})
+		}
+		if len(o.Workload.Containers()) == 0 {
+			ctx.NotApplicable("", "the pod spec has no containers")
+		}
 	},
 }
