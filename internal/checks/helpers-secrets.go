@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"encoding/base64"
 	"net/url"
 	"strings"
 	"unicode"
@@ -196,7 +197,19 @@ func leakedSecrets(name, value string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	found := rules.Find(name + "=" + value)
+	text := name + "=" + value
+	found := rules.Find(text)
+	// gitleaks decodes base64 segments in place and runs its rules again, up to
+	// --max-decode-depth passes (5 by default since v8.25): a base64-encoded private key is
+	// found in the decoded text.
+	for depth := 0; len(found) == 0 && depth < gitleaksMaxDecodeDepth; depth++ {
+		decoded, ok := decodeBase64Segments(text)
+		if !ok {
+			break
+		}
+		text = decoded
+		found = rules.Find(text)
+	}
 	if len(found) == 0 {
 		return "", nil
 	}
@@ -205,6 +218,84 @@ func leakedSecrets(name, value string) (string, error) {
 		ids[i] = f.RuleID
 	}
 	return "gitleaks rule " + few(ids, ", "), nil
+}
+
+// gitleaksMaxDecodeDepth is gitleaks' default --max-decode-depth.
+const gitleaksMaxDecodeDepth = 5
+
+// minBase64Segment is the shortest run gitleaks tries to decode as base64 (its pattern
+// [\w\/+-]{16,}={0,3}, detect/codec/encodings.go).
+const minBase64Segment = 16
+
+// decodeBase64Segments replaces each run of at least 16 base64 characters (letters, digits,
+// '_', '/', '+', '-', then up to three '=') that decodes, as standard or as URL-safe base64,
+// to printable ASCII with what it decodes to, as gitleaks' decoder does (detect/codec
+// base64.go: a run holds a digit or one of +/-_, and tab, newline and carriage return count as
+// printable). ok is false when no run decoded.
+func decodeBase64Segments(text string) (decoded string, ok bool) {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(text); {
+		if !isBase64Char(text[i]) {
+			i++
+			continue
+		}
+		start := i
+		for i < len(text) && isBase64Char(text[i]) {
+			i++
+		}
+		if i-start < minBase64Segment {
+			continue
+		}
+		end := i
+		for pad := 0; pad < 3 && end < len(text) && text[end] == '='; pad++ {
+			end++
+		}
+		plain := decodeBase64Segment(text[start:end])
+		if plain == "" {
+			i = end
+			continue
+		}
+		if !ok {
+			b.Grow(len(text))
+			ok = true
+		}
+		b.WriteString(text[last:start])
+		b.WriteString(plain)
+		last, i = end, end
+	}
+	if !ok {
+		return text, false
+	}
+	b.WriteString(text[last:])
+	return b.String(), true
+}
+
+func isBase64Char(c byte) bool {
+	return isASCIIAlnum(c) || c == '_' || c == '/' || c == '+' || c == '-'
+}
+
+// decodeBase64Segment is gitleaks' decodeBase64: "" unless seg holds a digit or one of +/-_
+// and decodes, as standard base64 or else as unpadded URL-safe base64, to printable ASCII.
+func decodeBase64Segment(seg string) string {
+	if !strings.ContainsAny(seg, "0123456789+/-_") {
+		return ""
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
+		if plain, err := enc.DecodeString(seg); err == nil && isPrintableASCII(plain) {
+			return string(plain)
+		}
+	}
+	return ""
+}
+
+func isPrintableASCII(b []byte) bool {
+	for _, c := range b {
+		if c <= '\x08' || c >= '\x7f' {
+			return false
+		}
+	}
+	return true
 }
 
 // isSettingName reports whether s can be the name of a setting in a configuration file line:

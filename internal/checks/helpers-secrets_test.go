@@ -108,6 +108,11 @@ func TestLeakedSecrets(t *testing.T) {
 		"an Azure Batch key":           {"AZURE_BATCH_KEY", "q8Vn3Rt7Lm2Xk9Pw4Sy6Bc1Df5Hj0Ae8Ui3Oz7Nv2=", "gitleaks rule generic-api-key"},
 		"a certificate":                {"TLS_CRT", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----", ""},
 		"a plain setting":              {"LOG_LEVEL", "debug", ""},
+		"a base64-encoded key":         {"TLS_KEY_B64", "LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUdaaGEyVXRhMlY1TFcxaGRHVnlhV0ZzTFdadmNpMTBaWE4wY3kxdmJteDVvQW9HQ0NxR1NNNDkKLS0tLS1FTkQgRUMgUFJJVkFURSBLRVktLS0tLQo=", "gitleaks rule private-key"},
+		"a key encoded twice":          {"BLOB", "TFMwdExTMUNSVWRKVGlCRlF5QlFVa2xXUVZSRklFdEZXUzB0TFMwdENrMUlZME5CVVVWRlNVZGFhR0V5VlhSaE1sWTFURmN4YUdSSFZubGhWMFp6VEZkYWRtTnBNVEJhV0U0d1kza3hkbUp0ZURWdlFXOUhRME54UjFOTk5Ea0tMUzB0TFMxRlRrUWdSVU1nVUZKSlZrRlVSU0JMUlZrdExTMHRMUW89", "gitleaks rule private-key"},
+		"a URL-safe base64 key":        {"BLOB", "LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUdaaGEyVXRhMlY1TFcxaGRHVnlhV0ZzTFdadmNpMTBaWE4wY3kxdmJteDVvQW9HQ0NxR1NNNDkKLS0tLS1FTkQgRUMgUFJJVkFURSBLRVktLS0tLQo", "gitleaks rule private-key"},
+		"a base64-encoded certificate": {"CA_DATA", "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJzekNDQVZtZ0F3SUJBZ0lVUTN4TWMyRnRjR3hsTFdObGNuUnBabWxqWVhSbE1Bb0dDQ3FHU000OUJBTUMKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=", ""},
+		"base64 that is not text":      {"CHECKSUM", "3q2+7wAAAAD/////AAECAwQFBgcICQ==", ""},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
