@@ -2,7 +2,10 @@ package checks
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -345,5 +348,58 @@ func credentialSettings(content string, limit int) []string {
 			}
 		}
 	}
+	if len(names) == 0 {
+		// A JSON document whose settings are not one per line (minified JSON).
+		names = jsonCredentialSettings(content, limit)
+	}
+	return names
+}
+
+// jsonCredentialSettings lists, by key, the settings of a JSON document at any depth whose key
+// ends in a credential word and whose value (a string or a number) is literal; nil when content
+// is not a JSON object or array. At most limit names are returned.
+func jsonCredentialSettings(content string, limit int) []string {
+	t := strings.TrimSpace(content)
+	if t == "" || (t[0] != '{' && t[0] != '[') {
+		return nil
+	}
+	d := json.NewDecoder(strings.NewReader(t))
+	d.UseNumber()
+	var doc any
+	if d.Decode(&doc) != nil {
+		return nil
+	}
+	var names []string
+	seen := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				if len(names) == limit {
+					return
+				}
+				var value string
+				switch x := v[k].(type) {
+				case string:
+					value = x
+				case json.Number:
+					value = x.String()
+				default:
+					walk(x)
+					continue
+				}
+				if !seen[k] && isSettingName(k) && mayEndInCredential(k) && endsInCredential(k) && literalCredential(value) {
+					seen[k] = true
+					names = append(names, k)
+				}
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(doc)
 	return names
 }
