@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"strings"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/secretrules"
@@ -17,7 +19,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"values under credential-like names); beyond those rules, a stricter SOC 2 rule flags any " +
 		"literal value under a name that says it is a credential (PASSWORD, SECRET, TOKEN, API_KEY, " +
 		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, ...), and any value holding a URL with a literal " +
-		"password (postgresql://user:password@host/db). Empty values, flags, file paths, $(VAR) " +
+		"password (postgresql://user:password@host/db), and values that are configuration (a JSON " +
+		"document or name=value lines, as SPRING_APPLICATION_JSON) setting a credential-like name " +
+		"to a literal value. Empty values, flags, file paths, $(VAR) " +
 		"interpolations and names such as PASSWORD_FILE or SECRET_NAME pass that rule." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
@@ -42,6 +46,8 @@ var secLiteralEnvCredentials = &engine.Check{
 					found = append(found, e.Name+" ("+leaked+")")
 				} else if urlPassword(e.Value) {
 					found = append(found, e.Name+" (password in a URL)")
+				} else if names := credentialSettings(e.Value, maxSettingsNamed); len(names) > 0 {
+					found = append(found, e.Name+" (sets "+strings.Join(names, ", ")+")")
 				}
 			}
 			if len(found) == 0 {
