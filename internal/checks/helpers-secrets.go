@@ -157,6 +157,48 @@ func literalCredential(value string) bool {
 	return true
 }
 
+// expandEnvValue expands an env var's value as the kubelet does (EnvVar.value: "Variable
+// references $(VAR_NAME) are expanded using the previously defined environment variables in
+// the container ... If a variable cannot be resolved, the reference in the input string will
+// be unchanged. Double $$ are reduced to a single $"), with known as the variables whose
+// values are known: the literals defined before it. References to anything else (a Secret, a
+// ConfigMap, envFrom, the downward API, a Service) stay as they are.
+func expandEnvValue(value string, known map[string]string) string {
+	if !strings.Contains(value, "$") {
+		return value
+	}
+	var b strings.Builder
+	for i := 0; i < len(value); i++ {
+		if value[i] != '$' || i+1 == len(value) {
+			b.WriteByte(value[i])
+			continue
+		}
+		switch value[i+1] {
+		case '$':
+			b.WriteByte('$')
+			i++
+		case '(':
+			end := strings.IndexByte(value[i+2:], ')')
+			if end < 0 {
+				// Not a reference: the kubelet keeps "$(" and reads on.
+				b.WriteString("$(")
+				i++
+				continue
+			}
+			ref := value[i : i+3+end]
+			if v, ok := known[value[i+2:i+2+end]]; ok {
+				b.WriteString(v)
+			} else {
+				b.WriteString(ref)
+			}
+			i += 2 + end
+		default:
+			b.WriteByte('$')
+		}
+	}
+	return b.String()
+}
+
 // urlPassword reports whether text holds a URL whose userinfo carries a literal password, as
 // connection strings do (postgresql://app:s3cret@db/app, redis://:s3cret@cache:6379): the
 // user:password form of RFC 3986 section 3.2.1. Neither a credential-like name (DATABASE_URL

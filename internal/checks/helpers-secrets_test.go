@@ -71,6 +71,28 @@ func TestLiteralCredential(t *testing.T) {
 	}
 }
 
+func TestExpandEnvValue(t *testing.T) {
+	known := map[string]string{"USER": "orders", "PW": "Orders-2024!", "EMPTY": ""}
+	tests := map[string]struct{ value, want string }{
+		"a known reference":              {"$(PW)", "Orders-2024!"},
+		"references inside a value":      {"postgres://$(USER):$(PW)@db/app", "postgres://orders:Orders-2024!@db/app"},
+		"a known empty value":            {"x$(EMPTY)y", "xy"},
+		"an unknown reference stays":     {"$(DB_SECRET)", "$(DB_SECRET)"},
+		"an escaped reference":           {"$$(PW)", "$(PW)"},
+		"an escaped dollar":              {"cost: 5$$", "cost: 5$"},
+		"a dollar before something else": {"$HOME and $", "$HOME and $"},
+		"an unclosed reference":          {"$(PW and $$", "$(PW and $"},
+		"no dollar":                      {"plain", "plain"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := expandEnvValue(tc.value, known); got != tc.want {
+				t.Errorf("expandEnvValue(%q) = %q, want %q", tc.value, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestURLPassword(t *testing.T) {
 	tests := map[string]struct {
 		text string

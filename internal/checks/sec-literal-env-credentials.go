@@ -21,7 +21,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, ...), and any value holding a URL with a literal " +
 		"password (postgresql://user:password@host/db), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON) setting a credential-like name " +
-		"to a literal value. Empty values, flags, file paths, $(VAR) " +
+		"to a literal value. A $(VAR) reference is expanded as the kubelet expands it when VAR is a " +
+		"literal defined before it in the same container. Empty values, flags, file paths, other $(VAR) " +
 		"interpolations and names such as PASSWORD_FILE or SECRET_NAME pass that rule." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
@@ -35,8 +36,18 @@ var secLiteralEnvCredentials = &engine.Check{
 		}
 		eachContainer(ctx, o, func(c engine.Container) string {
 			var found []string
+			// The values the kubelet gives the variables defined so far, where the pod
+			// template holds them: a later $(NAME) expands to them.
+			known := map[string]string{}
 			for _, e := range c.Env {
-				if e.Value == "" {
+				if e.ValueFrom != nil {
+					delete(known, e.Name)
+					continue
+				}
+				raw := e.Value
+				e.Value = expandEnvValue(raw, known)
+				known[e.Name] = e.Value
+				if raw == "" {
 					continue
 				}
 				// The name rule is cheap: gitleaks' rules run on what it does not flag.
