@@ -13,7 +13,7 @@ import (
 )
 
 // credentialWords are the name parts that mark a credential: DB_PASSWORD, githubToken,
-// client-secret. A part that ends in one of them counts too (DBPASSWORD, accesstoken), and so
+// client-secret (and PASS at the end: isCredentialPart). A part that ends in one of them counts too (DBPASSWORD, accesstoken), and so
 // does its plural (CREDENTIALS, SECRETS).
 var credentialWords = []string{"PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY",
 	"PRIVATEKEY", "ACCESSKEY", "SECRETKEY", "CREDENTIAL"}
@@ -65,8 +65,13 @@ func nameParts(name string) []string {
 	return parts
 }
 
-// isCredentialPart reports whether parts[i] (with the part before it) names a credential.
+// isCredentialPart reports whether parts[i] (with the part before it) names a credential. PASS
+// counts as the last part only (DB_PASS, RABBITMQ_DEFAULT_PASS, smtpPass), and only as a
+// whole part (not BYPASS, COMPASS).
 func isCredentialPart(parts []string, i int) bool {
+	if parts[i] == "PASS" && i == len(parts)-1 {
+		return true
+	}
 	p := strings.TrimSuffix(parts[i], "S")
 	for _, w := range credentialWords {
 		if strings.HasSuffix(p, w) {
@@ -107,6 +112,10 @@ func mayEndInCredential(name string) bool {
 		s = s[:n-1]
 	}
 	if len(s) >= 3 && strings.EqualFold(s[len(s)-3:], "KEY") {
+		return true
+	}
+	// PASS, less the final S taken off above.
+	if len(s) >= 3 && strings.EqualFold(s[len(s)-3:], "PAS") {
 		return true
 	}
 	for _, w := range credentialWords {
