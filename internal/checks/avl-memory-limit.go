@@ -16,13 +16,15 @@ var avlMemoryLimit = &engine.Check{
 		"even when the node has idle CPU, which hurts latency more than it protects capacity. A limit " +
 		"of 0 is no limit: the kubelet sets none." + supporting,
 	Remediation: "Set resources.limits.memory (in the container or at pod level), usually equal to the memory " +
-		"request so the pod is not overcommitted.",
+		"request so the pod is not overcommitted; or give the namespace a LimitRange whose Container " +
+		"default (or max) memory fills it in at admission.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a11},
 	Targets:  workload,
+	Reads:    []string{"LimitRange"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachResourcedContainer(ctx, o, func(c engine.Container) string {
-			if !declaresResource(o, c, corev1.ResourceMemory, true) {
+			if !declaresResource(ctx, o, c, corev1.ResourceMemory, true) {
 				return "no memory limit"
 			}
 			return ""

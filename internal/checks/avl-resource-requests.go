@@ -15,19 +15,21 @@ var avlResourceRequests = &engine.Check{
 	Description: "Requests are what the scheduler reserves for a container: without them pods are placed on " +
 		"nodes that cannot hold them, are the first evicted under pressure (BestEffort), and capacity " +
 		"cannot be planned (A1.1). Every container that can declare resources (regular, init and " +
-		"sidecar containers) needs cpu and memory requests, in the container or at pod level; a limit " +
-		"alone counts, since Kubernetes copies it into the request. A request of 0 reserves nothing " +
+		"sidecar containers) needs cpu and memory requests, in the container, at pod level, or from a " +
+		"LimitRange of the namespace whose Container defaults fill in what a container leaves out at " +
+		"admission; a limit alone counts, since Kubernetes copies it into the request. A request of 0 reserves nothing " +
 		"and does not count." + supporting,
 	Remediation: "Set resources.requests.cpu and resources.requests.memory from observed usage (a " +
 		"VerticalPodAutoscaler in recommendation mode helps).",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a11},
 	Targets:  workload,
+	Reads:    []string{"LimitRange"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachResourcedContainer(ctx, o, func(c engine.Container) string {
 			var missing []string
 			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-				if !declaresResource(o, c, r, false) {
+				if !declaresResource(ctx, o, c, r, false) {
 					missing = append(missing, string(r))
 				}
 			}

@@ -463,20 +463,58 @@ func eachResourcedContainer(ctx *engine.Context, o *engine.Object, judge func(c 
 }
 
 // declaresResource reports whether a container's request (or limit, for limits) of a resource
-// is set, in the container or in the pod-level resources. A container limit without a request
-// sets the request too: Kubernetes defaults the request to the limit. A quantity of zero sets
-// nothing: a zero request reserves nothing (the pod is BestEffort) and the kubelet reads a zero
-// memory limit as none.
-func declaresResource(o *engine.Object, c engine.Container, name corev1.ResourceName, limit bool) bool {
-	sets := func(r *corev1.ResourceRequirements) bool {
-		if r == nil {
-			return false
-		}
-		if q, ok := r.Requests[name]; ok && !limit {
-			return !q.IsZero()
-		}
-		q, ok := r.Limits[name]
-		return ok && !q.IsZero()
+// is set, in the container, in the pod-level resources, or by a LimitRange of the namespace at
+// admission (limitRangeDefaults). A container limit without a request sets the request too:
+// Kubernetes defaults the request to the limit. A quantity of zero sets nothing: a zero request
+// reserves nothing (the pod is BestEffort) and the kubelet reads a zero memory limit as none.
+func declaresResource(ctx *engine.Context, o *engine.Object, c engine.Container, name corev1.ResourceName, limit bool) bool {
+	named, set := c.ResourceKeys.Declares(name, limit)
+	if _, podSet := o.Workload.Pod().ResourceKeys.Declares(name, limit); set || podSet {
+		return true
 	}
-	return sets(&c.Resources) || sets(o.Workload.PodSpec.Resources)
+	// LimitRanger fills in only what the container leaves out: a 0 it names stays.
+	return !named && limitRangeDefaults(ctx, o.Namespace, name, limit)
+}
+
+// limitRangeDefaults reports whether the LimitRanges of namespace give a container that leaves
+// resource name out a non-zero request (limit false) or limit (limit true) at admission. The
+// LimitRanger admission plugin, on by default, sets a missing limit from a Container item's
+// default and a missing request from its defaultRequest, in regular and init containers
+// (mergePodResourceRequirements, k8s.io/kubernetes v1.37.2 plugin/pkg/admission/limitranger),
+// after the API server has defaulted the item: default from max, defaultRequest from default,
+// then from min (SetDefaults_LimitRangeItem, pkg/apis/core/v1/defaults.go), which a LimitRange
+// read from a file has not been through. With several LimitRanges the first applied wins, in an
+// order no one chooses: every one that sets the resource must set it to more than zero.
+func limitRangeDefaults(ctx *engine.Context, namespace string, name corev1.ResourceName, limit bool) bool {
+	found := false
+	for _, r := range ctx.Inventory.List(namespace, "LimitRange") {
+		lr, ok := r.Obj.(*corev1.LimitRange)
+		if !ok {
+			continue
+		}
+		for _, item := range lr.Spec.Limits {
+			if item.Type != corev1.LimitTypeContainer {
+				continue
+			}
+			q, ok := item.Default[name]
+			if !ok {
+				q, ok = item.Max[name]
+			}
+			if !limit {
+				if d, set := item.DefaultRequest[name]; set {
+					q, ok = d, true
+				} else if !ok {
+					q, ok = item.Min[name]
+				}
+			}
+			if !ok {
+				continue
+			}
+			if q.IsZero() {
+				return false
+			}
+			found = true
+		}
+	}
+	return found
 }

@@ -149,6 +149,8 @@ type PodFields struct {
 	HostNetwork                  bool
 	TopologySpreadConstraints    []corev1.TopologySpreadConstraint
 	PodAntiAffinity              *corev1.PodAntiAffinity
+	// ResourceKeys are the pod-level resources' (spec.resources).
+	ResourceKeys ResourceKeys
 }
 
 // Pod returns the pod spec's PodFields, from PodSpec or, in a compact workload, from what it
@@ -164,7 +166,7 @@ func (w *Workload) Pod() PodFields {
 func podFields(s *corev1.PodSpec) PodFields {
 	f := PodFields{ServiceAccountName: s.ServiceAccountName, DeprecatedServiceAccount: s.DeprecatedServiceAccount,
 		AutomountServiceAccountToken: s.AutomountServiceAccountToken, HostNetwork: s.HostNetwork,
-		TopologySpreadConstraints: s.TopologySpreadConstraints}
+		TopologySpreadConstraints: s.TopologySpreadConstraints, ResourceKeys: ResourceKeysOf(s.Resources)}
 	if s.Affinity != nil {
 		f.PodAntiAffinity = s.Affinity.PodAntiAffinity
 	}
@@ -212,7 +214,7 @@ func CompactWorkload(o *Object) *Object {
 		w.Replicas = &c.replicas
 	}
 	for i, wc := range whole.containers {
-		w.containers[i] = Container{Name: wc.Name, Image: wc.Image, Type: wc.Type, SidecarInit: wc.SidecarInit}
+		w.containers[i] = Container{Name: wc.Name, Image: wc.Image, Type: wc.Type, SidecarInit: wc.SidecarInit, ResourceKeys: wc.ResourceKeys}
 	}
 	m := o.Obj
 	c.meta = metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: o.APIVersion, Kind: o.Kind},
@@ -244,6 +246,61 @@ type Container struct {
 	Type string
 	// SidecarInit is true for an init container with restartPolicy Always (a native sidecar).
 	SidecarInit bool
+	// ResourceKeys summarise the container's resources (kept by a compact workload).
+	ResourceKeys ResourceKeys
+}
+
+// ResourceKeys says, for cpu and memory, whether requests and limits name the resource and
+// whether with more than zero: what the resource checks read, which a compact workload keeps in
+// place of the spec (a byte, not the maps).
+type ResourceKeys uint8
+
+const (
+	requestNamed ResourceKeys = 1 << iota
+	requestNonZero
+	limitNamed
+	limitNonZero
+)
+
+// resourceShift places each resource's four bits.
+var resourceShift = map[corev1.ResourceName]uint{corev1.ResourceCPU: 0, corev1.ResourceMemory: 4}
+
+// ResourceKeysOf summarises r (nil: nothing named).
+func ResourceKeysOf(r *corev1.ResourceRequirements) ResourceKeys {
+	var k ResourceKeys
+	if r == nil {
+		return k
+	}
+	for name, shift := range resourceShift {
+		if q, ok := r.Requests[name]; ok {
+			k |= requestNamed << shift
+			if !q.IsZero() {
+				k |= requestNonZero << shift
+			}
+		}
+		if q, ok := r.Limits[name]; ok {
+			k |= limitNamed << shift
+			if !q.IsZero() {
+				k |= limitNonZero << shift
+			}
+		}
+	}
+	return k
+}
+
+// Declares reports, for the request (limit false) or the limit of cpu or memory, whether the
+// resources name it at all (named) and whether with more than zero (set). A limit without a
+// request names and sets the request too: Kubernetes defaults the request to the limit.
+func (k ResourceKeys) Declares(name corev1.ResourceName, limit bool) (named, set bool) {
+	shift, ok := resourceShift[name]
+	if !ok {
+		return false, false
+	}
+	k >>= shift
+	if !limit && k&requestNamed != 0 {
+		return true, k&requestNonZero != 0
+	}
+	return k&limitNamed != 0, k&limitNonZero != 0
 }
 
 // Container types.
@@ -262,11 +319,11 @@ func listContainers(spec *corev1.PodSpec) []Container {
 	for i := range spec.InitContainers {
 		c := &spec.InitContainers[i]
 		out = append(out, Container{Container: c, Name: c.Name, Image: c.Image, Type: ContainerInit,
-			SidecarInit: c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways})
+			SidecarInit: c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways, ResourceKeys: ResourceKeysOf(&c.Resources)})
 	}
 	for i := range spec.Containers {
 		c := &spec.Containers[i]
-		out = append(out, Container{Container: c, Name: c.Name, Image: c.Image, Type: ContainerRegular})
+		out = append(out, Container{Container: c, Name: c.Name, Image: c.Image, Type: ContainerRegular, ResourceKeys: ResourceKeysOf(&c.Resources)})
 	}
 	for i := range spec.EphemeralContainers {
 		ec := &spec.EphemeralContainers[i]
