@@ -26,11 +26,19 @@ var (
 		Help: "Findings per profile, namespace, severity and result (Fail or Excepted).",
 	}, []string{"profile", "namespace", "severity", "result"})
 
-	// NamespaceCompliant is 1 when the namespace's report is Compliant, 0 when NonCompliant.
+	// NamespaceCompliant is 1 when the namespace's report is Compliant, 0 when NonCompliant,
+	// and absent while it is NotAssessed or Unknown (stale): neither is a verdict either way.
 	NamespaceCompliant = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "soc2_operator_namespace_compliant",
-		Help: "1 when the namespace's report is Compliant, 0 otherwise.",
+		Help: "1 when the namespace's report is Compliant, 0 when NonCompliant; absent while it is NotAssessed or Unknown (see soc2_operator_namespace_result).",
 	}, []string{"profile", "namespace"})
+
+	// NamespaceResult is 1 for the current result of the namespace's report (the other
+	// results are absent).
+	NamespaceResult = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_namespace_result",
+		Help: "1 for the current result (Compliant, NonCompliant, NotAssessed, Unknown) of the namespace's report per profile.",
+	}, []string{"profile", "namespace", "result"})
 
 	// EvaluationDuration times evaluations: scope "cluster" for a full one, "namespace" for one
 	// namespace after a change.
@@ -116,7 +124,7 @@ var registerOnce sync.Once
 // Register adds the series to controller-runtime's registry, once.
 func Register() {
 	registerOnce.Do(func() {
-		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, NamespaceCompliant, EvaluationDuration,
+		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, NamespaceCompliant, NamespaceResult, EvaluationDuration,
 			Evaluations, LastEvaluation, ReportWrites, ReportsStale, ProfileReady, Exceptions,
 			AlertsTotal, ExceptionExpiry, WatchdogRuns, AdmissionUnjudged)
 	})
@@ -135,11 +143,30 @@ func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus
 		Findings.WithLabelValues(profile, namespace, string(s), string(v1alpha1.ResultFail)).Set(float64(byseverity[s]))
 	}
 	Findings.WithLabelValues(profile, namespace, "", string(v1alpha1.ResultExcepted)).Set(float64(st.Summary.Excepted))
-	compliant := 0.0
-	if st.Result == v1alpha1.Compliant {
-		compliant = 1
+	SetNamespaceResult(profile, namespace, st.Result)
+}
+
+var complianceStates = []v1alpha1.ComplianceState{v1alpha1.Compliant, v1alpha1.NonCompliant, v1alpha1.NotAssessed, v1alpha1.Unknown}
+
+// SetNamespaceResult records the result of a namespace's report: soc2_operator_namespace_result
+// names it, and soc2_operator_namespace_compliant is 1 for Compliant, 0 for NonCompliant and
+// absent otherwise.
+func SetNamespaceResult(profile, namespace string, result v1alpha1.ComplianceState) {
+	for _, s := range complianceStates {
+		if s == result {
+			NamespaceResult.WithLabelValues(profile, namespace, string(s)).Set(1)
+		} else {
+			NamespaceResult.DeleteLabelValues(profile, namespace, string(s))
+		}
 	}
-	NamespaceCompliant.WithLabelValues(profile, namespace).Set(compliant)
+	switch result {
+	case v1alpha1.Compliant:
+		NamespaceCompliant.WithLabelValues(profile, namespace).Set(1)
+	case v1alpha1.NonCompliant:
+		NamespaceCompliant.WithLabelValues(profile, namespace).Set(0)
+	default:
+		NamespaceCompliant.DeleteLabelValues(profile, namespace)
+	}
 }
 
 // SetCluster records the criteria of the cluster-scoped objects.
@@ -166,6 +193,7 @@ func ForgetNamespace(profile, namespace string) {
 	CriterionStatus.DeletePartialMatch(labels)
 	Findings.DeletePartialMatch(labels)
 	NamespaceCompliant.DeletePartialMatch(labels)
+	NamespaceResult.DeletePartialMatch(labels)
 }
 
 // ForgetProfile drops every series of a deleted profile.
@@ -173,7 +201,7 @@ func ForgetProfile(profile string) {
 	labels := prometheus.Labels{"profile": profile}
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{CriterionStatus, Findings, NamespaceCompliant, LastEvaluation, ProfileReady, Evaluations, EvaluationDuration, ReportWrites, ReportsStale,
+	}{CriterionStatus, Findings, NamespaceCompliant, NamespaceResult, LastEvaluation, ProfileReady, Evaluations, EvaluationDuration, ReportWrites, ReportsStale,
 		AlertsTotal} {
 		v.DeletePartialMatch(labels)
 	}

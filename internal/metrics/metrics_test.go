@@ -1,0 +1,68 @@
+package metrics
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// scrape gathers the named series of collectors as `name{label="value",...} value` lines,
+// sorted: what a Prometheus scrape of them shows.
+func scrape(t *testing.T, name string, c prometheus.Collector) []string {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			out = append(out, fmt.Sprintf("%s{%s} %g", name, strings.Join(labels, ","), m.GetGauge().GetValue()))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestNamespaceSeriesSayTheReportsResult sets a namespace's series from a NonCompliant report
+// and then from each result, and checks what a scrape shows: soc2_operator_namespace_compliant
+// is 1 only for Compliant and 0 only for NonCompliant (the SOC2NamespaceNonCompliant alert is
+// `== 0`), and absent for NotAssessed and Unknown, which are neither;
+// soc2_operator_namespace_result names the one result.
+func TestNamespaceSeriesSayTheReportsResult(t *testing.T) {
+	for result, want := range map[v1alpha1.ComplianceState][]string{
+		v1alpha1.Compliant:    {`soc2_operator_namespace_compliant{namespace="ns",profile="p"} 1`},
+		v1alpha1.NonCompliant: {`soc2_operator_namespace_compliant{namespace="ns",profile="p"} 0`},
+		v1alpha1.NotAssessed:  nil,
+		v1alpha1.Unknown:      nil,
+	} {
+		t.Run(string(result), func(t *testing.T) {
+			t.Cleanup(func() { ForgetProfile("p") })
+			SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant})
+			SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: result})
+			if got := scrape(t, "soc2_operator_namespace_compliant", NamespaceCompliant); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("report %s: scraped %q, want %q", result, got, want)
+			}
+			wantResult := `soc2_operator_namespace_result{namespace="ns",profile="p",result="` + string(result) + `"} 1`
+			if got := scrape(t, "soc2_operator_namespace_result", NamespaceResult); strings.Join(got, "\n") != wantResult {
+				t.Errorf("report %s: scraped %q, want %q", result, got, wantResult)
+			}
+		})
+	}
+}
