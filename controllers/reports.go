@@ -140,8 +140,9 @@ func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *p
 }
 
 // markStale sets Stale=True on a report and its result to Unknown, keeping the rest of its
-// content, so that no reader (nor `kubectl get`) takes an old verdict for a current one. A
-// report that does not exist has nothing to mark.
+// content, so that no reader (nor `kubectl get`, nor a dashboard or alert on the namespace's
+// result metrics) takes an old verdict for a current one. A report that does not exist has
+// nothing to mark.
 func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.NamespacedName, reason, message string) error {
 	rep := &v1alpha1.ComplianceReport{}
 	if err := r.Get(ctx, key, rep); err != nil {
@@ -150,6 +151,9 @@ func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.N
 		}
 		return fmt.Errorf("reading report %s to mark it stale (%s): %w", key, reason, err)
 	}
+	// The metrics say Unknown too, even if the write below fails: the verdict they hold is
+	// no longer current either.
+	metrics.SetNamespaceResult(key.Name, key.Namespace, v1alpha1.Unknown)
 	last := rep.Status.Result
 	if c := meta.FindStatusCondition(rep.Status.Conditions, v1alpha1.ConditionStale); last == v1alpha1.Unknown &&
 		c != nil && c.Status == metav1.ConditionTrue && c.Reason == reason {

@@ -2,12 +2,15 @@ package controllers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
 	testingclock "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -65,4 +68,55 @@ func TestOverdueReportsSayUnknown(t *testing.T) {
 		!strings.Contains(stale.Message, "whose result was NonCompliant") {
 		t.Errorf("overdue report: result %s, Stale %+v; want Unknown, EvaluationOverdue naming the result NonCompliant", written.Status.Result, stale)
 	}
+}
+
+// TestStaleReportsAreUnknownInTheMetrics marks a namespace's report stale while the API server
+// refuses the write (as when it is unreachable): the namespace's series say Unknown from then
+// on, not the verdict of the evaluation the report no longer reflects.
+func TestStaleReportsAreUnknownInTheMetrics(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "stalemetrics-a", map[string]string{"stalemetrics": "true"})
+	if err := k8s.Create(ctx, deployment("stalemetrics-a", "bad", true)); err != nil {
+		t.Fatal(err)
+	}
+	profile := createProfile(t, "stalemetrics", "stalemetrics", nil)
+	waitWritten(t, "stalemetrics-a", "stalemetrics")
+	compliant := `soc2_operator_namespace_compliant{namespace="stalemetrics-a",profile="stalemetrics"}`
+	eventually(t, 10*time.Second, "the verdict served", func() error {
+		if !strings.Contains(scrape(t), compliant+" 0") {
+			return fmt.Errorf("%s 0 not served", compliant)
+		}
+		return nil
+	})
+
+	direct, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := interceptor.NewClient(direct, interceptor.Funcs{
+		SubResourceUpdate: func(ctx context.Context, cl client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			return errors.New("the API server is unreachable")
+		},
+	})
+	r := &ComplianceProfileReconciler{Client: c, state: newState()}
+	if err := r.markStale(ctx, types.NamespacedName{Namespace: "stalemetrics-a", Name: profile.Name}, v1alpha1.ReasonWriteFailed, "test"); err == nil {
+		t.Fatal("markStale wrote through a client that refuses every status write")
+	}
+	body := scrape(t)
+	if strings.Contains(body, compliant) {
+		t.Errorf("a stale report still scrapes as a verdict: %s", grepLines(body, compliant))
+	}
+	if want := `soc2_operator_namespace_result{namespace="stalemetrics-a",profile="stalemetrics",result="Unknown"} 1`; !strings.Contains(body, want) {
+		t.Errorf("missing %s; served: %s", want, grepLines(body, `namespace="stalemetrics-a"`))
+	}
+}
+
+func grepLines(body, s string) string {
+	var out []string
+	for _, line := range strings.Split(body, "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
