@@ -174,8 +174,29 @@ func SetCluster(profile string, criteria []v1alpha1.CriterionStatus) {
 	setCriteria(profile, "", criteria)
 }
 
-// setCriteria sets each criterion's current status to 1 and removes its other statuses.
+// recorded holds, per profile and namespace, the criteria setCriteria last served, so that a
+// criterion that leaves the report (the profile's criteria changed) leaves the metrics too.
+var recorded = struct {
+	sync.Mutex
+	criteria map[[2]string]map[v1alpha1.Criterion]bool
+}{criteria: map[[2]string]map[v1alpha1.Criterion]bool{}}
+
+// setCriteria sets each criterion's current status to 1 and removes its other statuses, and
+// the series of the criteria no longer listed.
 func setCriteria(profile, namespace string, criteria []v1alpha1.CriterionStatus) {
+	recorded.Lock()
+	defer recorded.Unlock()
+	key := [2]string{profile, namespace}
+	now := make(map[v1alpha1.Criterion]bool, len(criteria))
+	for _, c := range criteria {
+		now[c.ID] = true
+	}
+	for id := range recorded.criteria[key] {
+		if !now[id] {
+			CriterionStatus.DeletePartialMatch(prometheus.Labels{"profile": profile, "namespace": namespace, "criterion": string(id)})
+		}
+	}
+	recorded.criteria[key] = now
 	for _, c := range criteria {
 		for _, s := range criterionStates {
 			if s == c.Status {
@@ -190,6 +211,9 @@ func setCriteria(profile, namespace string, criteria []v1alpha1.CriterionStatus)
 // ForgetNamespace drops a namespace's series (its report was deleted).
 func ForgetNamespace(profile, namespace string) {
 	labels := prometheus.Labels{"profile": profile, "namespace": namespace}
+	recorded.Lock()
+	defer recorded.Unlock()
+	delete(recorded.criteria, [2]string{profile, namespace})
 	CriterionStatus.DeletePartialMatch(labels)
 	Findings.DeletePartialMatch(labels)
 	NamespaceCompliant.DeletePartialMatch(labels)
@@ -199,6 +223,13 @@ func ForgetNamespace(profile, namespace string) {
 // ForgetProfile drops every series of a deleted profile.
 func ForgetProfile(profile string) {
 	labels := prometheus.Labels{"profile": profile}
+	recorded.Lock()
+	defer recorded.Unlock()
+	for key := range recorded.criteria {
+		if key[0] == profile {
+			delete(recorded.criteria, key)
+		}
+	}
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
 	}{CriterionStatus, Findings, NamespaceCompliant, NamespaceResult, LastEvaluation, ProfileReady, Evaluations, EvaluationDuration, ReportWrites, ReportsStale,

@@ -66,3 +66,32 @@ func TestNamespaceSeriesSayTheReportsResult(t *testing.T) {
 		})
 	}
 }
+
+// TestCriteriaOutOfScopeAreDropped narrows the criteria of a namespace's report and of the
+// cluster-scoped objects (the profile's spec.criteria was edited): the criteria no longer
+// reported are no longer served, so no criterion keeps a status the report no longer shows.
+func TestCriteriaOutOfScopeAreDropped(t *testing.T) {
+	t.Cleanup(func() { ForgetProfile("p") })
+	before := []v1alpha1.CriterionStatus{{ID: "CC6.1", Status: v1alpha1.CriterionFail}, {ID: "CC8.1", Status: v1alpha1.CriterionFail}}
+	after := []v1alpha1.CriterionStatus{{ID: "CC8.1", Status: v1alpha1.CriterionPass}}
+	SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant, Criteria: before})
+	SetCluster("p", before)
+	SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.Compliant, Criteria: after})
+	SetCluster("p", after)
+	want := []string{
+		`soc2_operator_criterion_status{criterion="CC8.1",namespace="",profile="p",status="Pass"} 1`,
+		`soc2_operator_criterion_status{criterion="CC8.1",namespace="ns",profile="p",status="Pass"} 1`,
+	}
+	if got := scrape(t, "soc2_operator_criterion_status", CriterionStatus); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("scraped\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Forgetting the namespace and the profile forgets what was recorded, so that setting
+	// them again starts afresh.
+	ForgetNamespace("p", "ns")
+	SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant, Criteria: before})
+	ForgetProfile("p")
+	if got := scrape(t, "soc2_operator_criterion_status", CriterionStatus); len(got) != 0 {
+		t.Errorf("served after the profile was forgotten: %q", got)
+	}
+}
