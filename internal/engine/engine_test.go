@@ -789,10 +789,10 @@ func TestAnExceptionOlderThanThePoliciesIsMarkedUnverifiedOnce(t *testing.T) {
 		since time.Time
 		want  bool
 	}{
-		"created before the policies, never judged with them":   {func() *v1alpha1.ControlException { return forged(since.Add(-time.Hour)) }, since, true},
-		"created while the API server may not enforce them yet": {func() *v1alpha1.ControlException { return forged(since.Add(30 * time.Second)) }, since, true},
-		"created after the policies were in force":              {func() *v1alpha1.ControlException { return forged(since.Add(2 * time.Minute)) }, since, false},
-		"the policies are not in force (nothing to compare)":    {func() *v1alpha1.ControlException { return forged(since.Add(-time.Hour)) }, time.Time{}, false},
+		"created before the policies, never judged with them": {func() *v1alpha1.ControlException { return forged(since.Add(-time.Hour)) }, since, true},
+		"created in the second the policies were created":     {func() *v1alpha1.ControlException { return forged(since) }, since, true},
+		"created after the policies were in force":            {func() *v1alpha1.ControlException { return forged(since.Add(time.Second)) }, since, false},
+		"the policies are not in force (nothing to compare)":  {func() *v1alpha1.ControlException { return forged(since.Add(-time.Hour)) }, time.Time{}, false},
 		"its approval was recorded as trusted before": {func() *v1alpha1.ControlException {
 			ex := forged(since.Add(-time.Hour))
 			ex.Status.ApprovedBy, ex.Status.ApprovedGeneration = "security-lead", 2

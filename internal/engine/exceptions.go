@@ -118,11 +118,6 @@ func TrustedApprover(ex *v1alpha1.ControlException, trust ApprovalTrust, problem
 	return a.ApprovedBy, ""
 }
 
-// PolicyPropagation is how long after the admission policies are created the API server may
-// still admit writes they would refuse (its policy informers catch up): exceptions created
-// within it count as created before the policies.
-const PolicyPropagation = time.Minute
-
 // ApprovalRecorded reports whether the operator recorded ex's current approval as trusted (its
 // status names the approver at the current generation).
 func ApprovalRecorded(ex *v1alpha1.ControlException) bool {
@@ -132,13 +127,15 @@ func ApprovalRecorded(ex *v1alpha1.ControlException) bool {
 
 // PredatesPolicies reports whether ex must be marked as unverified at its current generation
 // (status.unverifiedApprovalGeneration) now that the admission policies are in force since
-// since: it was created before they came into force, and the operator has never judged it with
+// since: it was created before they came into force (or within the same second: creation times
+// are kept to the second, and the API server applies a new policy a moment after storing it), and
+// the operator has never judged it with
 // them in force (no approval recorded, no generation marked). Whatever approval it carries may
 // have been written with nothing to check it, say on a fresh install before the operator wrote
 // its policies, or while a GitOps tool had not yet applied them, with no operator watching.
 // Once marked, any later write, an approval included, goes through the policies.
 func PredatesPolicies(ex *v1alpha1.ControlException, since time.Time) bool {
-	return !since.IsZero() && ex.CreationTimestamp.Time.Before(since.Add(PolicyPropagation)) &&
+	return !since.IsZero() && !ex.CreationTimestamp.Time.After(since) &&
 		ex.Status.UnverifiedApprovalGeneration == 0 && !ApprovalRecorded(ex)
 }
 
