@@ -82,6 +82,18 @@ func ControllerRef(obj metav1.Object) *metav1.OwnerReference {
 	return nil
 }
 
+// OtherControllerRef returns obj's controller reference when it names a controller that is not
+// one of the built-in ones (an Argo Rollout, argoproj.io/v1alpha1, controlling its ReplicaSets),
+// else nil. Such an object is always judged itself; the webhook only lets such a controller
+// scale it down unjudged.
+func OtherControllerRef(obj metav1.Object) *metav1.OwnerReference {
+	ref := metav1.GetControllerOfNoCopy(obj)
+	if ref == nil || ControllerRef(obj) != nil {
+		return nil
+	}
+	return ref
+}
+
 // Provenance is what an object's controller reference establishes.
 type Provenance struct {
 	// Ref is the object's controller reference.

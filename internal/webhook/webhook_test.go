@@ -1009,3 +1009,94 @@ func TestAControllerMadeObjectKeepsItsLabelsUnderEnforce(t *testing.T) {
 		t.Errorf("scaling the ReplicaSet down was denied: %v", err)
 	}
 }
+
+// TestAThirdPartyControllerCanScaleDownAnOldRevisionUnderEnforce: controllers outside
+// Kubernetes make workloads too. The Argo Rollouts controller creates a ReplicaSet per revision
+// of a Rollout (argoproj.io/v1alpha1), its controller, and scales the old one down by changing
+// only its replicas and annotations (scaleReplicaSet in argo-rollouts rollout/sync.go), as the
+// Deployment controller does. Judging that scale-down would stall the rollout that replaces a
+// failing revision. The API server checks no owner reference, so the reference proves nothing:
+// only an update that changes nothing but the replicas (not more), annotations, finalizers and
+// owner references passes unjudged; a scale-up, any other change, a create and the Pods the
+// ReplicaSet creates are judged.
+func TestAThirdPartyControllerCanScaleDownAnOldRevisionUnderEnforce(t *testing.T) {
+	const ns = "enforce-argo"
+	setup(t, ns, v1alpha1.EnforcementWarn)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	yes := true
+	rollout := metav1.OwnerReference{APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout", Name: "agent",
+		UID: "22222222-2222-2222-2222-222222222222", Controller: &yes, BlockOwnerDeletion: &yes}
+	three := int32(3)
+	// Revision 1 ran privileged, admitted with warnings before the profile enforced.
+	tmpl := deployment(ns, "agent", true).Spec.Template
+	tmpl.Labels = map[string]string{"app": "agent", "rollouts-pod-template-hash": "6b7f"}
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent-6b7f", Namespace: ns, Labels: tmpl.Labels,
+			Annotations:     map[string]string{"rollout.argoproj.io/desired-replicas": "3"},
+			OwnerReferences: []metav1.OwnerReference{rollout}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: &three, Selector: &metav1.LabelSelector{MatchLabels: tmpl.Labels}, Template: tmpl},
+	}
+	if err := k.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) { p.Spec.Enforcement.Mode = v1alpha1.EnforcementEnforce })
+	waitEnforced(t, ns, v1alpha1.EnforcementEnforce)
+
+	update := func(change func(r *appsv1.ReplicaSet)) error {
+		r := &appsv1.ReplicaSet{}
+		if err := k.Get(ctx, client.ObjectKeyFromObject(rs), r); err != nil {
+			return err
+		}
+		change(r)
+		return k.Update(ctx, r, client.DryRunAll)
+	}
+	scale := func(n int32) func(r *appsv1.ReplicaSet) {
+		return func(r *appsv1.ReplicaSet) {
+			r.Spec.Replicas = &n
+			r.Annotations["rollout.argoproj.io/desired-replicas"] = "2"
+			r.Annotations["scale-down-deadline"] = "2026-12-04T18:00:00Z"
+		}
+	}
+	if err := update(scale(1)); err != nil {
+		t.Errorf("the Rollout controller scaling the old revision down was denied: %v", err)
+	}
+	if err := update(scale(0)); err != nil {
+		t.Errorf("the Rollout controller scaling the old revision to zero was denied: %v", err)
+	}
+	denied := map[string]func(r *appsv1.ReplicaSet){
+		"scaling it up": scale(4),
+		"scaling it down while changing minReadySeconds": func(r *appsv1.ReplicaSet) {
+			scale(1)(r)
+			r.Spec.MinReadySeconds = 30
+		},
+		"scaling it down while changing its labels": func(r *appsv1.ReplicaSet) {
+			scale(1)(r)
+			r.Labels = map[string]string{"app": "agent", "rollouts-pod-template-hash": "6b7f", "more": "x"}
+		},
+		"scaling it down while changing its pod template's annotations": func(r *appsv1.ReplicaSet) {
+			scale(1)(r)
+			r.Spec.Template.Annotations = map[string]string{"x": "y"}
+		},
+		"scaling it down under another controller": func(r *appsv1.ReplicaSet) {
+			scale(1)(r)
+			other := rollout
+			other.UID = "33333333-3333-3333-3333-333333333333"
+			r.OwnerReferences = []metav1.OwnerReference{other}
+		},
+	}
+	for name, change := range denied {
+		if err := update(change); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
+			t.Errorf("%s: want denied naming wl-privileged, got %v", name, err)
+		}
+	}
+	// A new ReplicaSet naming the Rollout, and a Pod of the old one, are judged.
+	created := rs.DeepCopy()
+	created.ResourceVersion, created.UID, created.Name = "", "", "agent-9c4d"
+	if err := k.Create(ctx, created, client.DryRunAll); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
+		t.Errorf("creating a privileged ReplicaSet that names a Rollout: want denied naming wl-privileged, got %v", err)
+	}
+	if err := k.Create(ctx, podOf(rs, "agent-6b7f-x2k4p"), client.DryRunAll); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
+		t.Errorf("a Pod of the privileged ReplicaSet: want denied naming wl-privileged, got %v", err)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -309,18 +310,24 @@ func throughControllers(inv *engine.Inventory, obj *engine.Object) (judged *engi
 // (scaleReplicaSet in k8s.io/kubernetes v1.37 pkg/controller/deployment/sync.go); judging the
 // old template then would stop the rollout that replaces it. The object was judged when it was
 // created, and the reports judge it still (an old revision that runs Pods is judged itself). A
-// reference to a controller that does not create the kind (a Deployment naming itself or a Job:
-// the API server does not check what an owner reference names) exempts nothing.
+// reference to a built-in controller that does not create the kind (a Deployment naming itself
+// or a Job: the API server does not check what an owner reference names) exempts nothing. A
+// reference to any other controller (an Argo Rollout controlling its ReplicaSets) exempts only a
+// scale-down: see scaledDownOnly.
 func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 	if req.Operation != admissionv1.Update || req.SubResource != "" || len(req.OldObject.Raw) == 0 {
 		return false
 	}
-	if ref := engine.ControllerRef(obj.Obj); ref == nil || !engine.Creates(ref.Kind, obj.Kind) {
+	other := engine.OtherControllerRef(obj.Obj)
+	if ref := engine.ControllerRef(obj.Obj); other == nil && (ref == nil || !engine.Creates(ref.Kind, obj.Kind)) {
 		return false
 	}
 	olds, err := manifest.DecodeObject(req.OldObject.Raw)
 	if err != nil || len(olds) == 0 || olds[0].Workload == nil || olds[0].Kind != obj.Kind {
 		return false
+	}
+	if other != nil {
+		return scaledDownOnly(req, olds[0], obj, other)
 	}
 	old, cur := olds[0].Workload, obj.Workload
 	if !equality.Semantic.DeepEqual(old.PodSpec, cur.PodSpec) ||
@@ -333,6 +340,27 @@ func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 		return false
 	}
 	return true
+}
+
+// scaledDownOnly reports whether req, an update of an object whose controller reference names
+// a controller other than the built-in ones (ref), changes nothing but its replicas, to no more
+// than before, its annotations and lifecycleMetadata, under the same controller. The Argo
+// Rollouts controller scales the ReplicaSet of a revision it replaces down this way, changing
+// its replicas and annotations only (scaleReplicaSet in argo-rollouts rollout/sync.go); judging
+// the old template then would stall the rollout that replaces it. The webhook cannot know what
+// such a controller creates, and anyone may write the reference, so nothing else passes: a
+// create, a scale-up and any other change are judged, and the object is judged itself by the
+// reports. What passes is what the scale subresource, which the webhook is not asked about,
+// allows anyone who may scale the object.
+func scaledDownOnly(req admission.Request, old, cur *engine.Object, ref *metav1.OwnerReference) bool {
+	prev := metav1.GetControllerOfNoCopy(old.Obj)
+	if prev == nil || prev.UID != ref.UID || prev.Kind != ref.Kind || prev.Name != ref.Name || prev.APIVersion != ref.APIVersion {
+		return false
+	}
+	if old.Workload.Replicas == nil || cur.Workload.Replicas == nil || *cur.Workload.Replicas > *old.Workload.Replicas {
+		return false
+	}
+	return sameBut(req, "annotations", "replicas")
 }
 
 // lifecycleMetadata are the fields an update may change without being judged: the finalizers and
@@ -352,6 +380,13 @@ func lifecycleOnly(req admission.Request) bool {
 	if req.Operation != admissionv1.Update || req.SubResource != "" || len(req.OldObject.Raw) == 0 {
 		return false
 	}
+	return sameBut(req, "", "")
+}
+
+// sameBut reports whether req's old and new object are the same but for status,
+// lifecycleMetadata, and, when not "", the metadata field metadataField and the spec field
+// specField.
+func sameBut(req admission.Request, metadataField, specField string) bool {
 	var old, cur map[string]any
 	if json.Unmarshal(req.OldObject.Raw, &old) != nil || json.Unmarshal(req.Object.Raw, &cur) != nil {
 		return false
@@ -362,6 +397,12 @@ func lifecycleOnly(req admission.Request) bool {
 			for _, k := range lifecycleMetadata {
 				delete(md, k)
 			}
+			if metadataField != "" {
+				delete(md, metadataField)
+			}
+		}
+		if spec, ok := o["spec"].(map[string]any); ok && specField != "" {
+			delete(spec, specField)
 		}
 	}
 	return reflect.DeepEqual(old, cur)
