@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -214,9 +215,10 @@ func (d *diffs) String() string {
 // compareTemplate records where obj's pod spec differs from what owner's pod template
 // produces. It compares what the checks read and the system does not change:
 //
-//   - containers and init containers, matched by name, each in full except its resources and
-//     resize policy (LimitRanger fills in defaults, the vertical pod autoscaler and in-place
-//     resize change them), terminationMessage*, stdin/tty, the mount of the projected
+//   - containers and init containers, matched by name, each in full except the values of its
+//     resources and its resize policy (LimitRanger fills in defaults, the vertical pod
+//     autoscaler and in-place resize change them; but every request and limit the template sets
+//     must be there, not zero: nothing removes one), terminationMessage*, stdin/tty, the mount of the projected
 //     service-account token volume, and in a Job's Pods the JOB_COMPLETION_INDEX variable the
 //     Job controller appends for Indexed Jobs. An image may gain the digest of the template's reference
 //     (admission that pins images by digest); an AppArmor annotation counts as the field the
@@ -234,8 +236,8 @@ func (d *diffs) String() string {
 //
 // Not compared, because the system sets or changes them: nodeName, nodeSelector, affinity
 // (DaemonSet node affinity), tolerations, topologySpreadConstraints, schedulerName,
-// schedulingGates, priority, priorityClassName, preemptionPolicy, overhead, pod-level
-// resources, hostname and subdomain (StatefulSet), imagePullSecrets (added from the service
+// schedulingGates, priority, priorityClassName, preemptionPolicy, overhead, the values of
+// pod-level resources (each request and limit the template sets must be there), hostname and subdomain (StatefulSet), imagePullSecrets (added from the service
 // account), dnsPolicy, dnsConfig, hostAliases, readinessGates, resourceClaims,
 // terminationGracePeriodSeconds, activeDeadlineSeconds, enableServiceLinks and
 // setHostnameAsFQDN.
@@ -255,6 +257,13 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 	}
 	compareVolumes(d, tVols, oVols)
 
+	if ts.Resources != nil {
+		var got corev1.ResourceRequirements
+		if gs.Resources != nil {
+			got = *gs.Resources
+		}
+		compareResources(d, "the pod's", *ts.Resources, got)
+	}
 	if !samePtr(orEmpty(ts.SecurityContext), orEmpty(gs.SecurityContext)) {
 		d.add("the pod securityContext differs from the template's")
 	}
@@ -460,10 +469,33 @@ func compareContainerList(d *diffs, what string, tmpl, got []corev1.Container, t
 		if !mountsEqual(t.VolumeMounts, g.VolumeMounts, skipMount) {
 			d.add("%s %s's volumeMounts differ from the template's", what, g.Name)
 		}
+		compareResources(d, what+" "+g.Name+"'s", t.Resources, g.Resources)
 	}
 	for i := range tmpl {
 		if findContainer(got, tmpl[i].Name) == nil {
 			d.add("the template's %s %s is missing", what, tmpl[i].Name)
+		}
+	}
+}
+
+// compareResources records each request and limit the template sets (not to zero) that got
+// lacks or sets to zero. Their values may differ (the vertical pod autoscaler and in-place resize
+// change them), but nothing removes one: LimitRanger only adds what is missing
+// (mergeContainerResources in k8s.io/kubernetes v1.37 plugin/pkg/admission/limitranger), Pod
+// defaulting only adds requests (SetDefaults_Pod in pkg/apis/core/v1/defaults.go), and a resize
+// may not remove one (validateContainerResize in pkg/apis/core/validation/validation.go).
+func compareResources(d *diffs, whose string, tmpl, got corev1.ResourceRequirements) {
+	for _, l := range []struct {
+		name      string
+		tmpl, got corev1.ResourceList
+	}{{"requests", tmpl.Requests, got.Requests}, {"limits", tmpl.Limits, got.Limits}} {
+		for _, name := range slices.Sorted(maps.Keys(l.tmpl)) {
+			if q := l.tmpl[name]; q.IsZero() {
+				continue
+			}
+			if q, ok := l.got[name]; !ok || q.IsZero() {
+				d.add("%s resources.%s drops %s", whose, l.name, name)
+			}
 		}
 	}
 }

@@ -112,6 +112,39 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 				p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
 			},
 		},
+		"resource values the autoscaler or a resize changed are not a difference": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.Containers[0].Resources = corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")},
+					Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")}}
+			},
+			pod: func(p *corev1.Pod) {
+				p.Spec.Containers[0].Resources = corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("1Gi")},
+					Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}}
+			},
+		},
+		"a limit the template sets and the Pod drops (nothing removes one)": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")}
+			},
+			wantReason: "container app's resources.limits drops memory",
+		},
+		"a limit the template sets and the Pod sets to zero": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")}
+			},
+			pod: func(p *corev1.Pod) {
+				p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("0")}
+			},
+			wantReason: "container app's resources.limits drops memory",
+		},
+		"a pod-level request the template sets and the Pod drops": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}
+			},
+			wantReason: "the pod's resources.requests drops cpu",
+		},
 		"scheduling fields are not a difference": {
 			pod: func(p *corev1.Pod) {
 				p.Spec.NodeSelector = map[string]string{"zone": "a"}
