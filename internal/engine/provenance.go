@@ -229,14 +229,16 @@ func (d *diffs) String() string {
 //     StatefulSet, the volumes of its volumeClaimTemplates;
 //   - the pod securityContext (sysctls included), hostNetwork, hostPID, hostIPC, hostUsers,
 //     shareProcessNamespace, the service account ("" is "default") and
-//     automountServiceAccountToken, runtimeClassName, os and restartPolicy;
+//     automountServiceAccountToken, runtimeClassName, os and restartPolicy, and the
+//     priorityClassName when the template sets one;
 //   - labels: every template label must be on the object with the same value (controllers and
 //     users add labels, such as pod-template-hash; added labels are not a difference);
 //   - the security annotations (AppArmor and seccomp), which must be the same.
 //
 // Not compared, because the system sets or changes them: nodeName, nodeSelector, affinity
 // (DaemonSet node affinity), tolerations, topologySpreadConstraints, schedulerName,
-// schedulingGates, priority, priorityClassName, preemptionPolicy, overhead, the values of
+// schedulingGates, priority, an empty template's priorityClassName (the Priority admission
+// plugin fills in the global default), preemptionPolicy, overhead, the values of
 // pod-level resources (each request and limit the template sets must be there), hostname and subdomain (StatefulSet), imagePullSecrets (added from the service
 // account), dnsPolicy, dnsConfig, hostAliases, readinessGates, resourceClaims,
 // terminationGracePeriodSeconds, activeDeadlineSeconds, enableServiceLinks and
@@ -281,6 +283,12 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 		d.add("os differs from the template's")
 	}
 	compareField(d, "restartPolicy", restartPolicy(ts), restartPolicy(gs))
+	if ts.PriorityClassName != "" {
+		// The Priority admission plugin fills in only an empty class (establishPriority in
+		// k8s.io/kubernetes v1.37 plugin/pkg/admission/priority/admission.go), and a Pod's
+		// class cannot change afterwards.
+		compareField(d, "priorityClassName", ts.PriorityClassName, gs.PriorityClassName)
+	}
 
 	oLabels := podLabelsOf(ow)
 	for k, v := range podLabelsOf(tw) {

@@ -145,6 +145,11 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 			},
 			wantReason: "the pod's resources.requests drops cpu",
 		},
+		"a priorityClassName other than the one the template sets": {
+			rs:         func(rs *appsv1.ReplicaSet) { rs.Spec.Template.Spec.PriorityClassName = "high" },
+			pod:        func(p *corev1.Pod) { p.Spec.PriorityClassName = "low" },
+			wantReason: "priorityClassName is low, the template's is high",
+		},
 		"scheduling fields are not a difference": {
 			pod: func(p *corev1.Pod) {
 				p.Spec.NodeSelector = map[string]string{"zone": "a"}
