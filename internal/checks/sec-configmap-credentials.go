@@ -27,13 +27,17 @@ var secConfigmapCredentials = &engine.Check{
 		"configuration files); beyond those rules, stricter SOC 2 rules flag keys whose name looks " +
 		"like a credential with a literal value, and configuration files whose settings end in a " +
 		"credential word (db.password, client_secret, apiKey) with a literal value, and URLs with a " +
-		"literal password (postgresql://user:password@host/db). Findings name " +
-		"the keys and the gitleaks rules, never the values." + supporting,
+		"literal password (postgresql://user:password@host/db). A key whose literal value a " +
+		"workload of the namespace takes into a variable whose name looks like a credential " +
+		"(valueFrom.configMapKeyRef, or envFrom with a prefix) is a credential too, whatever " +
+		"the key is called. Findings name the keys, the gitleaks rules and the workloads, never " +
+		"the values." + supporting,
 	Remediation: "Move the credential into a Secret (or an external secret store) and mount it; keep " +
 		"only non-confidential settings in the ConfigMap, and rotate the credential, since it has been exposed.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{c11, cc61},
 	Targets:  []string{"ConfigMap"},
+	Reads:    []string{engine.KindWorkload},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		cm, ok := o.Obj.(*corev1.ConfigMap)
 		if !ok {
@@ -45,6 +49,7 @@ var secConfigmapCredentials = &engine.Check{
 			return
 		}
 		found := configMapCredentials(cm)
+		found = append(found, injectedCredentials(ctx.Inventory, o, cm, found)...)
 		if len(found) == 0 {
 			ctx.Pass("")
 			return
@@ -82,4 +87,65 @@ func configMapCredentials(cm *corev1.ConfigMap) []string {
 		}
 	}
 	return found
+}
+
+// envInjection is a ConfigMap a container takes variables from (engine.ConfigMapEnv).
+type envInjection struct {
+	engine.ConfigMapEnv
+	workload  *engine.Object
+	container string
+}
+
+// envInjections indexes, by namespace and ConfigMap name, the ConfigMaps the containers of
+// every workload judged itself (not through its controller) take variables from, in inventory
+// order.
+func envInjections(inv *engine.Inventory) map[[2]string][]envInjection {
+	return inv.Memo(nil, "secrets.envInjections", func() any {
+		idx := map[[2]string][]envInjection{}
+		for _, o := range inv.Objects() {
+			if o.Workload == nil || inv.JudgedThroughController(o) {
+				continue
+			}
+			for _, c := range o.Workload.Containers() {
+				for _, e := range c.ConfigMapEnv {
+					k := [2]string{o.Namespace, e.ConfigMap}
+					idx[k] = append(idx[k], envInjection{ConfigMapEnv: e, workload: o, container: c.Name})
+				}
+			}
+		}
+		return idx
+	}).(map[[2]string][]envInjection)
+}
+
+// injectedCredentials describes each key of cm, not among those found already, whose literal
+// value a workload of its namespace takes into a variable whose name looks like a credential,
+// as the kubelet would give it (only Data reaches the environment), in key order.
+func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.ConfigMap, found []string) []string {
+	injections := envInjections(inv)[[2]string{o.Namespace, o.Name}]
+	if len(injections) == 0 {
+		return nil
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
+		quoted := fmt.Sprintf("%q ", k)
+		if !literalCredential(cm.Data[k]) || slices.ContainsFunc(found, func(f string) bool { return strings.HasPrefix(f, quoted) }) {
+			continue
+		}
+		for _, in := range injections {
+			name := in.Name
+			if in.Key == "" {
+				name += k
+				if slices.Contains(in.Replaced, name) {
+					continue
+				}
+			} else if in.Key != k {
+				continue
+			}
+			if credentialName(name) {
+				out = append(out, fmt.Sprintf("%q (injected as %s into %s/%s container %s)", k, name, in.workload.Kind, in.workload.Name, in.container))
+				break
+			}
+		}
+	}
+	return out
 }

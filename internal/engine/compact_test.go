@@ -14,7 +14,7 @@ import (
 
 // TestCompactWorkload: for every workload kind, the compact form says what the whole workload
 // says of everything a check of other objects reads (engine.PodFields, the pod labels,
-// replicas, long-running, each container's name, type, image and sidecar-ness, and the
+// replicas, long-running, each container's name, type, image, sidecar-ness and ConfigMap env, and the
 // object's identity and labels), without the typed object or its pod spec.
 func TestCompactWorkload(t *testing.T) {
 	always := corev1.ContainerRestartPolicyAlways
@@ -26,8 +26,10 @@ func TestCompactWorkload(t *testing.T) {
 		TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: "zone"}},
 		Affinity: &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{Weight: 1}}},
 			NodeAffinity: &corev1.NodeAffinity{}},
-		InitContainers:      []corev1.Container{{Name: "proxy", Image: "envoy:1", RestartPolicy: &always}, {Name: "migrate", Image: "app:1", Command: []string{"migrate"}}},
-		Containers:          []corev1.Container{{Name: "app", Image: "app:1", Env: []corev1.EnvVar{{Name: "A", Value: "b"}}}},
+		InitContainers: []corev1.Container{{Name: "proxy", Image: "envoy:1", RestartPolicy: &always}, {Name: "migrate", Image: "app:1", Command: []string{"migrate"}}},
+		Containers: []corev1.Container{{Name: "app", Image: "app:1", Env: []corev1.EnvVar{{Name: "A", Value: "b"},
+			{Name: "B", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}, Key: "k"}}}},
+			EnvFrom: []corev1.EnvFromSource{{Prefix: "P_", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}}}}}},
 		EphemeralContainers: []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "busybox"}}},
 		Volumes:             []corev1.Volume{{Name: "v"}},
 	}
@@ -82,6 +84,9 @@ func TestCompactWorkload(t *testing.T) {
 			}
 			if cc.Container != nil {
 				t.Errorf("%s: container %d keeps its whole spec", kind, i)
+			}
+			if !reflect.DeepEqual(cc.ConfigMapEnv, wc.ConfigMapEnv) || (wc.Name == "app") != (len(wc.ConfigMapEnv) == 2) {
+				t.Errorf("%s: container %d takes %+v from ConfigMaps, want %+v", kind, i, cc.ConfigMapEnv, wc.ConfigMapEnv)
 			}
 			if cc.Name != wc.Name || cc.Image != wc.Image || cc.Type != wc.Type || cc.SidecarInit != wc.SidecarInit {
 				t.Errorf("%s: container %d is %s %s %s sidecar %v, want %s %s %s %v", kind, i, cc.Type, cc.Name, cc.Image, cc.SidecarInit, wc.Type, wc.Name, wc.Image, wc.SidecarInit)

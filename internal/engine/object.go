@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -189,8 +191,9 @@ func podFields(s *corev1.PodSpec) PodFields {
 //   - of the pod spec, the PodFields (service account, automountServiceAccountToken,
 //     hostNetwork, topologySpreadConstraints, podAntiAffinity), which checks read through
 //     Workload.Pod: PodSpec is nil;
-//   - of each container (init, regular and ephemeral): its type, name, image and whether it
-//     is a sidecar (Container.Container is nil).
+//   - of each container (init, regular and ephemeral): its type, name, image, whether it
+//     is a sidecar, its ResourceKeys and the variables it takes from ConfigMaps (ConfigMapEnv;
+//     Container.Container is nil).
 //
 // The rest (annotations, the selector, environment, resources, probes, security contexts,
 // volumes, ...) is read only by local checks, which have judged the workload by then, and by
@@ -214,7 +217,8 @@ func CompactWorkload(o *Object) *Object {
 		w.Replicas = &c.replicas
 	}
 	for i, wc := range whole.containers {
-		w.containers[i] = Container{Name: wc.Name, Image: wc.Image, Type: wc.Type, SidecarInit: wc.SidecarInit, ResourceKeys: wc.ResourceKeys}
+		w.containers[i] = Container{Name: wc.Name, Image: wc.Image, Type: wc.Type, SidecarInit: wc.SidecarInit, ResourceKeys: wc.ResourceKeys,
+			ConfigMapEnv: wc.ConfigMapEnv}
 	}
 	m := o.Obj
 	c.meta = metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: o.APIVersion, Kind: o.Kind},
@@ -248,6 +252,80 @@ type Container struct {
 	SidecarInit bool
 	// ResourceKeys summarise the container's resources (kept by a compact workload).
 	ResourceKeys ResourceKeys
+	// ConfigMapEnv are the variables of the container's environment whose values the kubelet
+	// takes from ConfigMaps (kept by a compact workload); nil when there are none.
+	ConfigMapEnv []ConfigMapEnv
+}
+
+// ConfigMapEnv is a ConfigMap of the workload's namespace that gives the container's
+// environment variables their values, as the kubelet resolves them
+// (pkg/kubelet/kubelet_pods.go makeEnvironmentVariables): envFrom first, each key of the
+// ConfigMap's data becoming a variable named prefix + key, then env in order, each entry
+// replacing a variable of the same name defined before it.
+type ConfigMapEnv struct {
+	// ConfigMap is the ConfigMap's name.
+	ConfigMap string
+	// Key is the key of a valueFrom.configMapKeyRef, whose value the variable Name takes; ""
+	// for an envFrom.configMapRef, which defines a variable Name + key for every key.
+	Key, Name string
+	// Replaced are, for an envFrom.configMapRef, the variables starting with Name that an env
+	// entry surely sets (one that is not an optional reference): they do not take the
+	// ConfigMap's value.
+	Replaced []string
+}
+
+// configMapEnv lists the ConfigMap values c's environment may hold: what the kubelet takes
+// from ConfigMaps and no later env entry surely replaces. An optional reference to a Secret or
+// ConfigMap key may be skipped (when it is missing), and so may not replace anything.
+func configMapEnv(c *corev1.Container) []ConfigMapEnv {
+	var out []ConfigMapEnv
+	for _, f := range c.EnvFrom {
+		if f.ConfigMapRef != nil {
+			out = append(out, ConfigMapEnv{ConfigMap: f.ConfigMapRef.Name, Name: f.Prefix})
+		}
+	}
+	fromAll := len(out)
+	for i, e := range c.Env {
+		if e.ValueFrom == nil || e.ValueFrom.ConfigMapKeyRef == nil {
+			continue
+		}
+		replaced := false
+		for _, later := range c.Env[i+1:] {
+			if later.Name == e.Name && surelySet(later) {
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, ConfigMapEnv{ConfigMap: e.ValueFrom.ConfigMapKeyRef.Name, Key: e.ValueFrom.ConfigMapKeyRef.Key, Name: e.Name})
+		}
+	}
+	for i := range out[:fromAll] {
+		for _, e := range c.Env {
+			if strings.HasPrefix(e.Name, out[i].Name) && surelySet(e) && !slices.Contains(out[i].Replaced, e.Name) {
+				out[i].Replaced = append(out[i].Replaced, e.Name)
+			}
+		}
+	}
+	return out
+}
+
+// surelySet reports whether the kubelet always sets e's variable when the container starts:
+// unless e is an optional reference, which it skips when what it names is missing.
+func surelySet(e corev1.EnvVar) bool {
+	if e.Value != "" || e.ValueFrom == nil {
+		return true
+	}
+	var optional *bool
+	switch v := e.ValueFrom; {
+	case v.ConfigMapKeyRef != nil:
+		optional = v.ConfigMapKeyRef.Optional
+	case v.SecretKeyRef != nil:
+		optional = v.SecretKeyRef.Optional
+	case v.FileKeyRef != nil:
+		optional = v.FileKeyRef.Optional
+	}
+	return optional == nil || !*optional
 }
 
 // ResourceKeys says, for cpu and memory, whether requests and limits name the resource and
@@ -319,17 +397,19 @@ func listContainers(spec *corev1.PodSpec) []Container {
 	for i := range spec.InitContainers {
 		c := &spec.InitContainers[i]
 		out = append(out, Container{Container: c, Name: c.Name, Image: c.Image, Type: ContainerInit,
-			SidecarInit: c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways, ResourceKeys: ResourceKeysOf(&c.Resources)})
+			SidecarInit: c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways, ResourceKeys: ResourceKeysOf(&c.Resources),
+			ConfigMapEnv: configMapEnv(c)})
 	}
 	for i := range spec.Containers {
 		c := &spec.Containers[i]
-		out = append(out, Container{Container: c, Name: c.Name, Image: c.Image, Type: ContainerRegular, ResourceKeys: ResourceKeysOf(&c.Resources)})
+		out = append(out, Container{Container: c, Name: c.Name, Image: c.Image, Type: ContainerRegular, ResourceKeys: ResourceKeysOf(&c.Resources),
+			ConfigMapEnv: configMapEnv(c)})
 	}
 	for i := range spec.EphemeralContainers {
 		ec := &spec.EphemeralContainers[i]
 		// EphemeralContainerCommon has the same fields as Container; convert for one code path.
 		c := corev1.Container(ec.EphemeralContainerCommon)
-		out = append(out, Container{Container: &c, Name: c.Name, Image: c.Image, Type: ContainerEphemeral})
+		out = append(out, Container{Container: &c, Name: c.Name, Image: c.Image, Type: ContainerEphemeral, ConfigMapEnv: configMapEnv(&c)})
 	}
 	return out
 }
