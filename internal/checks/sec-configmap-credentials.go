@@ -29,7 +29,8 @@ var secConfigmapCredentials = &engine.Check{
 		"credential word (db.password, client_secret, apiKey) with a literal value, and URLs with a " +
 		"literal password (postgresql://user:password@host/db). A key whose literal value a " +
 		"workload of the namespace takes into a variable whose name looks like a credential " +
-		"(valueFrom.configMapKeyRef, or envFrom with a prefix) is a credential too, whatever " +
+		"(valueFrom.configMapKeyRef, envFrom with a prefix, or a $(VAR) reference the kubelet " +
+		"expands to the key's value) is a credential too, whatever " +
 		"the key is called. Findings name the keys, the gitleaks rules and the workloads, never " +
 		"the values." + supporting,
 	Remediation: "Move the credential into a Secret (or an external secret store) and mount it; keep " +

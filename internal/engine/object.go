@@ -265,8 +265,9 @@ type Container struct {
 type ConfigMapEnv struct {
 	// ConfigMap is the ConfigMap's name.
 	ConfigMap string
-	// Key is the key of a valueFrom.configMapKeyRef, whose value the variable Name takes; ""
-	// for an envFrom.configMapRef, which defines a variable Name + key for every key.
+	// Key is the key whose value the variable Name takes (valueFrom.configMapKeyRef) or holds
+	// (a literal value with a $(VAR) reference the kubelet expands to it); "" for an
+	// envFrom.configMapRef, which defines a variable Name + key for every key.
 	Key, Name string
 	// Replaced are, for an envFrom.configMapRef, the variables starting with Name that an env
 	// entry surely sets (one that is not an optional reference): they do not take the
@@ -275,9 +276,15 @@ type ConfigMapEnv struct {
 }
 
 // configMapEnv lists the ConfigMap values c's environment may hold: what the kubelet takes
-// from ConfigMaps and no later env entry surely replaces. An optional reference to a Secret or
-// ConfigMap key may be skipped (when it is missing), and so may not replace anything.
+// from ConfigMaps and no later env entry surely replaces, and what it expands into a literal
+// value from variables that hold a ConfigMap's value ($(VAR), expansion.Expand, over the
+// variables envFrom and the env entries before it define). An optional reference to a Secret
+// or ConfigMap key may be skipped (when it is missing), and so may not replace anything.
 func configMapEnv(c *corev1.Container) []ConfigMapEnv {
+	if !slices.ContainsFunc(c.EnvFrom, func(f corev1.EnvFromSource) bool { return f.ConfigMapRef != nil }) &&
+		!slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool { return e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil }) {
+		return nil // most containers: nothing to follow, nothing allocated
+	}
 	var out []ConfigMapEnv
 	for _, f := range c.EnvFrom {
 		if f.ConfigMapRef != nil {
@@ -285,19 +292,44 @@ func configMapEnv(c *corev1.Container) []ConfigMapEnv {
 		}
 	}
 	fromAll := len(out)
-	for i, e := range c.Env {
-		if e.ValueFrom == nil || e.ValueFrom.ConfigMapKeyRef == nil {
-			continue
-		}
-		replaced := false
-		for _, later := range c.Env[i+1:] {
-			if later.Name == e.Name && surelySet(later) {
-				replaced = true
-				break
+	// held are the ConfigMap keys the value of each variable env has defined so far may hold.
+	type key struct{ configMap, key string }
+	held := map[string][]key{}
+	var names []string
+	for _, e := range c.Env {
+		var keys []key
+		switch {
+		case e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil:
+			keys = []key{{e.ValueFrom.ConfigMapKeyRef.Name, e.ValueFrom.ConfigMapKeyRef.Key}}
+		case e.Value != "":
+			for _, ref := range envReferences(e.Value) {
+				if defined, ok := held[ref]; ok {
+					keys = append(keys, defined...)
+					continue
+				}
+				for _, f := range out[:fromAll] {
+					if rest, ok := strings.CutPrefix(ref, f.Name); ok && rest != "" {
+						keys = append(keys, key{f.ConfigMap, rest})
+					}
+				}
 			}
 		}
-		if !replaced {
-			out = append(out, ConfigMapEnv{ConfigMap: e.ValueFrom.ConfigMapKeyRef.Name, Key: e.ValueFrom.ConfigMapKeyRef.Key, Name: e.Name})
+		old, ok := held[e.Name]
+		if !ok {
+			names = append(names, e.Name)
+		}
+		if !surelySet(e) {
+			keys = append(old, keys...)
+		}
+		held[e.Name] = keys
+	}
+	for _, name := range names {
+		seen := map[key]bool{}
+		for _, k := range held[name] {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, ConfigMapEnv{ConfigMap: k.configMap, Key: k.key, Name: name})
+			}
 		}
 	}
 	for i := range out[:fromAll] {
@@ -308,6 +340,27 @@ func configMapEnv(c *corev1.Container) []ConfigMapEnv {
 		}
 	}
 	return out
+}
+
+// envReferences are the variables value refers to, as the kubelet reads it
+// (third_party/forked/golang/expansion Expand): $(NAME), where $$ is an escaped $.
+func envReferences(value string) []string {
+	var refs []string
+	for i := 0; i+1 < len(value); i++ {
+		if value[i] != '$' {
+			continue
+		}
+		switch value[i+1] {
+		case '$':
+			i++
+		case '(':
+			if end := strings.IndexByte(value[i+2:], ')'); end >= 0 {
+				refs = append(refs, value[i+2:i+2+end])
+				i += 2 + end
+			}
+		}
+	}
+	return refs
 }
 
 // surelySet reports whether the kubelet always sets e's variable when the container starts:
