@@ -838,6 +838,22 @@ func unjudged(t *testing.T, namespace string) float64 {
 	return m.GetCounter().GetValue()
 }
 
+// requireOwnershipLabels raises chg-ownership-labels to Critical in ns's profile and waits until
+// the webhook denies a Deployment without the labels.
+func requireOwnershipLabels(t *testing.T, ns string, k client.Client) {
+	t.Helper()
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "chg-ownership-labels", Severity: v1alpha1.SeverityCritical}}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for err := error(nil); !apierrors.IsForbidden(err); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the webhook never enforced the raised severity: %v", err)
+		}
+		err = k.Create(context.Background(), deployment(ns, "unlabelled", false), client.DryRunAll)
+	}
+}
+
 // TestAControllerReferenceExemptsOnlyWhatItsControllerCreates: an update that keeps the pod
 // template passes unjudged only on an object a built-in controller creates and maintains (a
 // ReplicaSet its Deployment scales down). The API server checks no owner reference's target
@@ -849,16 +865,7 @@ func TestAControllerReferenceExemptsOnlyWhatItsControllerCreates(t *testing.T) {
 	setup(t, ns, v1alpha1.EnforcementEnforce)
 	k, _ := newClient(t)
 	ctx := context.Background()
-	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "chg-ownership-labels", Severity: v1alpha1.SeverityCritical}}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for err := error(nil); !apierrors.IsForbidden(err); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the webhook never enforced the raised severity: %v", err)
-		}
-		err = k.Create(ctx, deployment(ns, "unlabelled", false), client.DryRunAll)
-	}
+	requireOwnershipLabels(t, ns, k)
 	d := deployment(ns, "web", false)
 	d.Labels = map[string]string{"app.kubernetes.io/name": "web"}
 	if err := k.Create(ctx, d); err != nil {
@@ -967,16 +974,7 @@ func TestAControllerMadeObjectKeepsItsLabelsUnderEnforce(t *testing.T) {
 	setup(t, ns, v1alpha1.EnforcementEnforce)
 	k, _ := newClient(t)
 	ctx := context.Background()
-	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "chg-ownership-labels", Severity: v1alpha1.SeverityCritical}}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for err := error(nil); !apierrors.IsForbidden(err); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the webhook never enforced the raised severity: %v", err)
-		}
-		err = k.Create(ctx, deployment(ns, "unlabelled", false), client.DryRunAll)
-	}
+	requireOwnershipLabels(t, ns, k)
 	d := deployment(ns, "web", false)
 	d.Labels = map[string]string{"app.kubernetes.io/name": "web"}
 	if err := k.Create(ctx, d); err != nil {
