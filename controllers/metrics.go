@@ -31,6 +31,7 @@ func (r *ComplianceProfileReconciler) recordEvaluation(ctx context.Context, p *p
 		outcome = "error"
 	} else if p.full() {
 		metrics.LastEvaluation.WithLabelValues(p.profile.Name).Set(float64(p.now.Unix()))
+		metrics.EvaluationInterval.WithLabelValues(p.profile.Name).Set(r.interval(p.profile).Seconds())
 	}
 	metrics.Evaluations.WithLabelValues(p.profile.Name, scope, outcome).Inc()
 	if p.full() {

@@ -61,6 +61,14 @@ var (
 		Help: "Unix time of the last successful evaluation per profile.",
 	}, []string{"profile"})
 
+	// EvaluationInterval is each profile's interval between full evaluations: how old the
+	// heartbeat may grow before SOC2OperatorHeartbeatMissing fires (three intervals, at least
+	// 30 minutes).
+	EvaluationInterval = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_evaluation_interval_seconds",
+		Help: "Interval between full evaluations per profile (spec.evaluationInterval, 10 minutes when unset).",
+	}, []string{"profile"})
+
 	// ReportWrites counts writes of ComplianceReports by operation and result.
 	ReportWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "soc2_operator_report_writes_total",
@@ -125,7 +133,7 @@ var registerOnce sync.Once
 func Register() {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, NamespaceCompliant, NamespaceResult, EvaluationDuration,
-			Evaluations, LastEvaluation, ReportWrites, ReportsStale, ProfileReady, Exceptions,
+			Evaluations, LastEvaluation, EvaluationInterval, ReportWrites, ReportsStale, ProfileReady, Exceptions,
 			AlertsTotal, ExceptionExpiry, WatchdogRuns, AdmissionUnjudged)
 	})
 }
@@ -232,7 +240,7 @@ func ForgetProfile(profile string) {
 	}
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{CriterionStatus, Findings, NamespaceCompliant, NamespaceResult, LastEvaluation, ProfileReady, Evaluations, EvaluationDuration, ReportWrites, ReportsStale,
+	}{CriterionStatus, Findings, NamespaceCompliant, NamespaceResult, LastEvaluation, EvaluationInterval, ProfileReady, Evaluations, EvaluationDuration, ReportWrites, ReportsStale,
 		AlertsTotal} {
 		v.DeletePartialMatch(labels)
 	}
