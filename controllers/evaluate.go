@@ -31,6 +31,9 @@ type pass struct {
 	// does not parse), for the profile's Ready condition.
 	selected map[string]bool
 	problems []engine.Problem
+	// badSelector is the problem of a namespace selector that does not parse: the profile's
+	// reports are then kept, marked stale, not deleted.
+	badSelector *engine.Problem
 	// exceptions and opts are what the engine is given.
 	exceptions []*v1alpha1.ControlException
 	opts       engine.Options
@@ -66,6 +69,7 @@ func (r *ComplianceProfileReconciler) selectNamespaces(ctx context.Context, p *p
 	p.selected = map[string]bool{}
 	if problem != nil {
 		p.problems = append(p.problems, *problem)
+		p.badSelector = problem
 		return ctrl.Result{}, nil
 	}
 	list := &corev1.NamespaceList{}
@@ -81,8 +85,8 @@ func (r *ComplianceProfileReconciler) selectNamespaces(ctx context.Context, p *p
 }
 
 // selectNamespace checks that the profile still selects the namespace a change touched. When
-// it does not (deleted, relabelled, or the selector no longer parses), its report is deleted,
-// the profile's roll-up updated, and the pass ends.
+// it does not (deleted or relabelled), its report is deleted, the profile's roll-up updated,
+// and the pass ends; when the selector no longer parses, its report is kept, marked stale.
 func (r *ComplianceProfileReconciler) selectNamespace(ctx context.Context, p *pass) (ctrl.Result, error) {
 	ns := &corev1.Namespace{}
 	err := r.Get(ctx, types.NamespacedName{Name: p.namespace}, ns)
@@ -95,11 +99,16 @@ func (r *ComplianceProfileReconciler) selectNamespace(ctx context.Context, p *pa
 		return ctrl.Result{}, nil
 	}
 	p.done = true
-	if err := r.deleteReport(ctx, p.profile, p.ps, p.namespace); err != nil {
-		return ctrl.Result{}, err
-	}
 	if problem != nil {
 		p.problems = append(p.problems, *problem)
+		key := types.NamespacedName{Namespace: p.namespace, Name: p.profile.Name}
+		if err := r.markStale(ctx, key, v1alpha1.ReasonInvalidSelector, badSelectorMessage(problem)); err != nil {
+			return ctrl.Result{}, err
+		}
+		return r.updateStatus(ctx, p)
+	}
+	if err := r.deleteReport(ctx, p.profile, p.ps, p.namespace); err != nil {
+		return ctrl.Result{}, err
 	}
 	return r.updateStatus(ctx, p)
 }
@@ -187,13 +196,28 @@ func (p *pass) keepPolicyReports(keys map[string]bool) {
 
 // pruneReports deletes what the evaluation no longer produces: the profile's PolicyReports of
 // resources not evaluated (in the namespace, or everywhere), and in a full evaluation the
-// reports of namespaces the profile does not select.
+// reports of namespaces the profile does not select. With a selector that does not parse,
+// nothing is known to be unselected: the reports are kept and marked stale.
 func (r *ComplianceProfileReconciler) pruneReports(ctx context.Context, p *pass) (ctrl.Result, error) {
-	p.errs = append(p.errs, r.policyReports.prune(ctx, p.profile, p.namespace, p.policyReports))
-	if p.full() {
+	if p.badSelector == nil {
+		p.errs = append(p.errs, r.policyReports.prune(ctx, p.profile, p.namespace, p.policyReports))
+	}
+	switch {
+	case !p.full():
+	case p.badSelector != nil:
+		// No namespace is known to be unselected: keep every report, saying it is not current
+		// (deleting them would lose the last evidence over a typo).
+		p.errs = append(p.errs, r.markProfileReportsStale(ctx, p.profile, p.ps, p.now, v1alpha1.ReasonInvalidSelector, badSelectorMessage(p.badSelector)))
+	default:
 		p.errs = append(p.errs, r.deleteUnselectedReports(ctx, p.profile, p.ps, p.selected))
 	}
 	return ctrl.Result{}, nil
+}
+
+// badSelectorMessage is the Stale message of the reports of a profile whose namespace selector
+// does not parse.
+func badSelectorMessage(problem *engine.Problem) string {
+	return "The profile's namespace selector does not parse (" + problem.Message + "): no namespace is evaluated until it is fixed, and the reports are kept as they were"
 }
 
 // scheduleNext asks for the next full evaluation at the profile's interval, and for an

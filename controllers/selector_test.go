@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -15,8 +14,10 @@ import (
 )
 
 // TestABrokenSelectorLeavesNoVerdict: a namespace selector that the API server stores but that
-// does not parse (In with no values) selects no namespace, so the profile's reports go; the
-// profile must then say Unknown, not the verdict of the cluster-scoped objects it still sees.
+// does not parse (In with no values) selects no namespace known to be unselected either: the
+// profile must say Unknown, not the verdict of the cluster-scoped objects it still sees, and its
+// reports are kept, marked stale (deleting them would lose the last evidence over a typo),
+// until the selector is fixed.
 func TestABrokenSelectorLeavesNoVerdict(t *testing.T) {
 	ctx := context.Background()
 	createNamespace(t, "badsel", map[string]string{"badsel": "true"})
@@ -47,8 +48,32 @@ func TestABrokenSelectorLeavesNoVerdict(t *testing.T) {
 		if got.Status.Result != v1alpha1.Unknown {
 			return fmt.Errorf("result %s with %d namespaces evaluated, want Unknown", got.Status.Result, got.Status.NamespacesEvaluated)
 		}
-		if _, err := getReport("badsel", "badsel"); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("the report of namespace badsel is still there (%v)", err)
+		rep, err := getReport("badsel", "badsel")
+		if err != nil {
+			return fmt.Errorf("the report of namespace badsel: %v", err)
+		}
+		stale := meta.FindStatusCondition(rep.Status.Conditions, v1alpha1.ConditionStale)
+		if rep.Status.Result != v1alpha1.Unknown || stale == nil || stale.Status != metav1.ConditionTrue || stale.Reason != v1alpha1.ReasonInvalidSelector {
+			return fmt.Errorf("report result %s, Stale %+v; want Unknown, stale for %s", rep.Status.Result, stale, v1alpha1.ReasonInvalidSelector)
+		}
+		return nil
+	})
+
+	// Fixed: the report is current again.
+	if err := k8s.Get(ctx, types.NamespacedName{Name: "badsel"}, profile); err != nil {
+		t.Fatal(err)
+	}
+	profile.Spec.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"badsel": "true"}}
+	if err := k8s.Update(ctx, profile); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the report is current again once the selector parses", func() error {
+		rep, err := getReport("badsel", "badsel")
+		if err != nil {
+			return err
+		}
+		if stale := meta.FindStatusCondition(rep.Status.Conditions, v1alpha1.ConditionStale); rep.Status.Result == v1alpha1.Unknown || stale == nil || stale.Status != metav1.ConditionFalse {
+			return fmt.Errorf("report result %s, Stale %+v", rep.Status.Result, stale)
 		}
 		return nil
 	})
