@@ -399,11 +399,23 @@ func credentialSettings(content string, limit int) []string {
 			}
 		}
 	}
-	if len(names) == 0 {
+	if len(names) == 0 && settingsShareALine(content) {
 		// A JSON document whose settings are not one per line (minified JSON).
 		names = jsonCredentialSettings(content, limit)
 	}
 	return names
+}
+
+// settingsShareALine reports whether some line of content holds two JSON keys ("key": twice):
+// only then can a JSON document hold a setting the line-by-line reading above missed. A
+// pretty-printed document (a Grafana dashboard, say) is not decoded a second time.
+func settingsShareALine(content string) bool {
+	for line := range strings.SplitSeq(content, "\n") {
+		if i := strings.Index(line, `":`); i >= 0 && strings.Contains(line[i+2:], `":`) {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonCredentialSettings lists, by key, the settings of a JSON document at any depth whose key
