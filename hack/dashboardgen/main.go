@@ -174,7 +174,7 @@ func build() *dashboard.DashboardBuilder {
 		WithVariable(dashboard.NewQueryVariableBuilder("namespace").Label("Namespace").
 			Description("Namespaces the profile selects").
 			Datasource(ds()).
-			Query(dashboard.StringOrMap{String: cog.ToPtr(`label_values(soc2_operator_namespace_compliant{profile="$profile"}, namespace)`)}).
+			Query(dashboard.StringOrMap{String: cog.ToPtr(`label_values(soc2_operator_namespace_result{profile="$profile"}, namespace)`)}).
 			Refresh(dashboard.VariableRefreshOnTimeRangeChanged).Sort(dashboard.VariableSortAlphabeticalAsc).
 			Multi(true).IncludeAll(true)).
 		WithVariable(dashboard.NewQueryVariableBuilder("criterion").Label("Criterion").
@@ -215,7 +215,7 @@ func build() *dashboard.DashboardBuilder {
 			WithTarget(query("A", `sum(soc2_operator_reports_stale{`+byProfile+`}) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "orange")).
 			Links(runbook("SOC2ReportsStale", "soc2reportsstale"))).
-		WithPanel(bigNumber(7, "Since the last evaluation", "Time since the profile's last successful evaluation: the operator's heartbeat (alert SOC2OperatorHeartbeatMissing above 30 minutes; no value at all: SOC2OperatorHeartbeatAbsent).").
+		WithPanel(bigNumber(7, "Since the last evaluation", "Time since the profile's last successful evaluation: the operator's heartbeat (alert SOC2OperatorHeartbeatMissing above three evaluation intervals, at least 30 minutes; no value at all: SOC2OperatorHeartbeatAbsent).").
 			WithTarget(query("A", `time() - max(soc2_operator_last_evaluation_timestamp_seconds{`+byProfile+`})`, "")).
 			Unit("s").NoValue("no heartbeat").
 			Thresholds(thresholds(nil, "green", 900.0, "orange", 1800.0, "red")).
@@ -223,12 +223,16 @@ func build() *dashboard.DashboardBuilder {
 
 	// Compliance over time and the criteria.
 	b = b.WithRow(dashboard.NewRowBuilder("Namespaces and criteria").Id(8)).
-		WithPanel(graph(9, "Namespaces by result", "Compliant and non-compliant namespaces over time.").
-			WithTarget(query("A", `count(soc2_operator_namespace_compliant{`+byNamespace+`} == 0) or vector(0)`, "NonCompliant")).
-			WithTarget(query("B", `count(soc2_operator_namespace_compliant{`+byNamespace+`} == 1) or vector(0)`, "Compliant")).
+		WithPanel(graph(9, "Namespaces by result", "Namespaces over time by their report's result: Compliant, NonCompliant, NotAssessed (nothing the profile assesses there) and Unknown (the report is stale: its latest evaluation could not be made or written).").
+			WithTarget(query("A", `count(soc2_operator_namespace_result{`+byNamespace+`,result="NonCompliant"} == 1) or vector(0)`, "NonCompliant")).
+			WithTarget(query("B", `count(soc2_operator_namespace_result{`+byNamespace+`,result="Compliant"} == 1) or vector(0)`, "Compliant")).
+			WithTarget(query("C", `count(soc2_operator_namespace_result{`+byNamespace+`,result="NotAssessed"} == 1) or vector(0)`, "NotAssessed")).
+			WithTarget(query("D", `count(soc2_operator_namespace_result{`+byNamespace+`,result="Unknown"} == 1) or vector(0)`, "Unknown")).
 			Min(0).Decimals(0).
 			OverrideByName("NonCompliant", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "red"}}}).
 			OverrideByName("Compliant", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "green"}}}).
+			OverrideByName("NotAssessed", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "blue"}}}).
+			OverrideByName("Unknown", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "orange"}}}).
 			Links(runbook("SOC2NamespaceNonCompliant", "soc2namespacenoncompliant"))).
 		WithPanel(graph(10, "Namespaces failing each criterion", "How many of the selected namespaces fail each criterion, over time.").
 			WithTarget(query("A", `count by (criterion) (soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Fail"})`, "{{criterion}}")).
