@@ -21,6 +21,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
+	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
 // These tests make one read or write fail, on the real API server through an interceptor, and
@@ -38,6 +39,27 @@ func failing(t *testing.T, funcs interceptor.Funcs) client.WithWatch {
 		t.Fatal(err)
 	}
 	return interceptor.NewClient(direct, funcs)
+}
+
+// reconcilerOver is a profile reconciler of its own (not the suite's operator) that reads and
+// writes through c and gathers only the given kinds.
+func reconcilerOver(t *testing.T, c client.WithWatch, kinds ...string) *ComplianceProfileReconciler {
+	t.Helper()
+	var gathered []inventory.Kind
+	for _, name := range kinds {
+		k, ok := inventory.ByKind(name)
+		if !ok {
+			t.Fatalf("inventory has no %s kind", name)
+		}
+		gathered = append(gathered, k)
+	}
+	return &ComplianceProfileReconciler{
+		Client: c, Gatherer: &inventory.Gatherer{Reader: c, Kinds: gathered},
+		Catalogue: checks.Catalogue(), CatalogVersion: checks.Version, AdminNamespace: adminNamespace,
+		Clock: clock.RealClock{}, Recorder: &events.FakeRecorder{}, Approval: admissionpolicy.NewVerifier(),
+		state: newState(), policyReports: newPolicyReportWriter(c, c, c.RESTMapper()), alerts: alert.NewDispatcher(alert.Options{}),
+		firstSeen: report.NewMemoryFirstSeen(),
+	}
 }
 
 // TestMarkStaleReturnsReadError: when the report cannot be read, markStale says so (it used to
@@ -103,16 +125,7 @@ func TestFailedEvaluationReturnsStatusError(t *testing.T) {
 			return cl.SubResource(sub).Update(ctx, obj, opts...)
 		},
 	})
-	clusterRoles, ok := inventory.ByKind("ClusterRole")
-	if !ok {
-		t.Fatal("inventory has no ClusterRole kind")
-	}
-	r := &ComplianceProfileReconciler{
-		Client: c, Gatherer: &inventory.Gatherer{Reader: c, Kinds: []inventory.Kind{clusterRoles}},
-		Catalogue: checks.Catalogue(), CatalogVersion: checks.Version, AdminNamespace: adminNamespace,
-		Clock: clock.RealClock{}, Recorder: &events.FakeRecorder{}, Approval: admissionpolicy.NewVerifier(),
-		state: newState(), policyReports: newPolicyReportWriter(c, c, nil), alerts: alert.NewDispatcher(alert.Options{}),
-	}
+	r := reconcilerOver(t, c, "ClusterRole")
 	_, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}})
 	if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), "gathering objects") {
 		t.Errorf("Reconcile returned %v; want the gathering error", err)

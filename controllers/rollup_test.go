@@ -8,18 +8,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
-	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
-	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
-	"github.com/soc2-operator/soc2-operator/internal/inventory"
-	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
 // TestAnUnwritableReportStillCountsInTheProfile: a selected namespace whose report cannot be
@@ -77,21 +71,7 @@ func TestAnUnwritableReportStillCountsInTheProfile(t *testing.T) {
 			return cl.Create(ctx, obj, opts...)
 		},
 	})
-	var kinds []inventory.Kind
-	for _, name := range []string{"Namespace", "Deployment"} {
-		k, ok := inventory.ByKind(name)
-		if !ok {
-			t.Fatalf("inventory has no %s kind", name)
-		}
-		kinds = append(kinds, k)
-	}
-	r := &ComplianceProfileReconciler{
-		Client: c, Gatherer: &inventory.Gatherer{Reader: c, Kinds: kinds},
-		Catalogue: checks.Catalogue(), CatalogVersion: checks.Version, AdminNamespace: adminNamespace,
-		Clock: clock.RealClock{}, Recorder: &events.FakeRecorder{}, Approval: admissionpolicy.NewVerifier(),
-		state: newState(), policyReports: newPolicyReportWriter(c, c, c.RESTMapper()), alerts: alert.NewDispatcher(alert.Options{}),
-		firstSeen: report.NewMemoryFirstSeen(),
-	}
+	r := reconcilerOver(t, c, "Namespace", "Deployment")
 	_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}})
 	if err == nil {
 		t.Fatal("Reconcile returned no error although a report could not be created")
