@@ -393,8 +393,19 @@ const (
 	limitNonZero
 )
 
-// resourceShift places each resource's four bits.
-var resourceShift = map[corev1.ResourceName]uint{corev1.ResourceCPU: 0, corev1.ResourceMemory: 4}
+// keyedResources are the resources ResourceKeys records, each in four bits of its own (the
+// index times four): a fixed list, since ResourceKeysOf runs for every container.
+var keyedResources = [...]corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory}
+
+// resourceShift places name's four bits, or says it is not recorded.
+func resourceShift(name corev1.ResourceName) (uint, bool) {
+	for i, r := range keyedResources {
+		if r == name {
+			return uint(4 * i), true
+		}
+	}
+	return 0, false
+}
 
 // ResourceKeysOf summarises r (nil: nothing named).
 func ResourceKeysOf(r *corev1.ResourceRequirements) ResourceKeys {
@@ -402,7 +413,8 @@ func ResourceKeysOf(r *corev1.ResourceRequirements) ResourceKeys {
 	if r == nil {
 		return k
 	}
-	for name, shift := range resourceShift {
+	for i, name := range keyedResources {
+		shift := uint(4 * i)
 		if q, ok := r.Requests[name]; ok {
 			k |= requestNamed << shift
 			if !q.IsZero() {
@@ -423,7 +435,7 @@ func ResourceKeysOf(r *corev1.ResourceRequirements) ResourceKeys {
 // resources name it at all (named) and whether with more than zero (set). A limit without a
 // request names and sets the request too: Kubernetes defaults the request to the limit.
 func (k ResourceKeys) Declares(name corev1.ResourceName, limit bool) (named, set bool) {
-	shift, ok := resourceShift[name]
+	shift, ok := resourceShift(name)
 	if !ok {
 		return false, false
 	}
