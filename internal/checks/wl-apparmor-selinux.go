@@ -7,9 +7,6 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
-// allowedSELinuxTypes are the SELinux types the Pod Security Standards' baseline level allows.
-var allowedSELinuxTypes = map[string]bool{"": true, "container_t": true, "container_init_t": true, "container_kvm_t": true, "container_engine_t": true}
-
 var wlApparmorSelinux = &engine.Check{
 	ID:    "wl-apparmor-selinux",
 	Title: "Containers keep their AppArmor and SELinux confinement",

@@ -7,15 +7,6 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
-// safeSysctls are the namespaced sysctls the Pod Security Standards' baseline level allows.
-var safeSysctls = map[string]bool{
-	"kernel.shm_rmid_forced": true, "net.ipv4.ip_local_port_range": true,
-	"net.ipv4.ip_unprivileged_port_start": true, "net.ipv4.tcp_syncookies": true,
-	"net.ipv4.ping_group_range": true, "net.ipv4.ip_local_reserved_ports": true,
-	"net.ipv4.tcp_keepalive_time": true, "net.ipv4.tcp_fin_timeout": true,
-	"net.ipv4.tcp_keepalive_intvl": true, "net.ipv4.tcp_keepalive_probes": true,
-}
-
 var wlUnsafeSysctls = &engine.Check{
 	ID:    "wl-unsafe-sysctls",
 	Title: "Pods set only safe sysctls",
