@@ -103,13 +103,6 @@ func (w *policyReportWriter) mayWrite() bool {
 	return w.allowed == nil || *w.allowed
 }
 
-// sync writes the reports of an evaluation of one namespace and deletes the profile's reports
-// there of resources no longer evaluated.
-func (w *policyReportWriter) sync(ctx context.Context, profile *v1alpha1.ComplianceProfile, ev *engine.Evaluation, namespace string) error {
-	keep, err := w.write(ctx, profile, ev)
-	return errors.Join(err, w.prune(ctx, profile, namespace, keep))
-}
-
 // write writes the reports of an evaluation that changed and returns the keys of every report
 // the evaluation produced. With PolicyReports off it removes the profile's reports once.
 func (w *policyReportWriter) write(ctx context.Context, profile *v1alpha1.ComplianceProfile, ev *engine.Evaluation) (map[string]bool, error) {

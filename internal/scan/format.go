@@ -347,13 +347,6 @@ func location(s *Source) string {
 	return s.File
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // JUnit: one test suite per check, one test case per resource (and container) the check

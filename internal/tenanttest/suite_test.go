@@ -308,10 +308,3 @@ func (w *warnings) HandleWarningHeaderWithContext(_ context.Context, _ int, _ st
 		}
 	}
 }
-
-func (w *warnings) all() string {
-	if l := w.list.Load(); l != nil {
-		return strings.Join(*l, "\n")
-	}
-	return ""
-}
