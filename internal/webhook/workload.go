@@ -360,7 +360,7 @@ func scaledDownOnly(req admission.Request, old, cur *engine.Object, ref *metav1.
 	if old.Workload.Replicas == nil || cur.Workload.Replicas == nil || *cur.Workload.Replicas > *old.Workload.Replicas {
 		return false
 	}
-	return sameBut(req, "annotations", "replicas")
+	return sameBut(req, "metadata.annotations", "spec.replicas")
 }
 
 // lifecycleMetadata are the fields an update may change without being judged: the finalizers and
@@ -380,13 +380,12 @@ func lifecycleOnly(req admission.Request) bool {
 	if req.Operation != admissionv1.Update || req.SubResource != "" || len(req.OldObject.Raw) == 0 {
 		return false
 	}
-	return sameBut(req, "", "")
+	return sameBut(req)
 }
 
 // sameBut reports whether req's old and new object are the same but for status,
-// lifecycleMetadata, and, when not "", the metadata field metadataField and the spec field
-// specField.
-func sameBut(req admission.Request, metadataField, specField string) bool {
+// lifecycleMetadata, and the fields ignored names ("metadata.annotations", "spec.replicas").
+func sameBut(req admission.Request, ignored ...string) bool {
 	var old, cur map[string]any
 	if json.Unmarshal(req.OldObject.Raw, &old) != nil || json.Unmarshal(req.Object.Raw, &cur) != nil {
 		return false
@@ -397,12 +396,12 @@ func sameBut(req admission.Request, metadataField, specField string) bool {
 			for _, k := range lifecycleMetadata {
 				delete(md, k)
 			}
-			if metadataField != "" {
-				delete(md, metadataField)
-			}
 		}
-		if spec, ok := o["spec"].(map[string]any); ok && specField != "" {
-			delete(spec, specField)
+		for _, path := range ignored {
+			parent, field, _ := strings.Cut(path, ".")
+			if m, ok := o[parent].(map[string]any); ok {
+				delete(m, field)
+			}
 		}
 	}
 	return reflect.DeepEqual(old, cur)
