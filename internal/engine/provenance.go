@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -497,13 +496,20 @@ func compareResources(d *diffs, whose string, tmpl, got corev1.ResourceRequireme
 		name      string
 		tmpl, got corev1.ResourceList
 	}{{"requests", tmpl.Requests, got.Requests}, {"limits", tmpl.Limits, got.Limits}} {
-		for _, name := range slices.Sorted(maps.Keys(l.tmpl)) {
-			if q := l.tmpl[name]; q.IsZero() {
+		// Sorted only when something is dropped: this runs for every container of every Pod a
+		// controller explains.
+		var dropped []corev1.ResourceName
+		for name, q := range l.tmpl {
+			if q.IsZero() {
 				continue
 			}
-			if q, ok := l.got[name]; !ok || q.IsZero() {
-				d.add("%s resources.%s drops %s", whose, l.name, name)
+			if g, ok := l.got[name]; !ok || g.IsZero() {
+				dropped = append(dropped, name)
 			}
+		}
+		slices.Sort(dropped)
+		for _, name := range dropped {
+			d.add("%s resources.%s drops %s", whose, l.name, name)
 		}
 	}
 }
