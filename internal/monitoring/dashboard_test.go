@@ -16,8 +16,11 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"github.com/prometheus/prometheus/promql/parser"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/yaml"
 
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -634,5 +637,42 @@ func TestDashboardConfigMap(t *testing.T) {
 	want := string(read(t, filepath.Join(testenv.RepoRoot(), dashboardFile)))
 	if got := cm.Data[filepath.Base(dashboardFile)]; got != want {
 		t.Errorf("the ConfigMap's %s differs from %s (keys: %v)", filepath.Base(dashboardFile), dashboardFile, cm.Data)
+	}
+}
+
+// TestTheNamespaceVariableListsEveryResult: the dashboard's namespace variable lists the
+// namespaces of a series that has one for every result a report can have. NotAssessed and
+// Unknown (stale) namespaces have no soc2_operator_namespace_compliant series; a variable built
+// from it dropped them from every panel.
+func TestTheNamespaceVariableListsEveryResult(t *testing.T) {
+	var series string
+	for _, q := range queries(t, loadDashboard(t)) {
+		if q.where == "variable namespace" {
+			series = q.expr
+		}
+	}
+	name, _, _ := strings.Cut(series, "{")
+	metrics.Register()
+	for _, result := range []v1alpha1.ComplianceState{v1alpha1.Compliant, v1alpha1.NonCompliant, v1alpha1.NotAssessed, v1alpha1.Unknown} {
+		ns := "var-" + strings.ToLower(string(result))
+		metrics.SetNamespaceResult("var-profile", ns, result)
+		families, err := ctrlmetrics.Registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := false
+		for _, f := range families {
+			if f.GetName() != name {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				for _, l := range m.GetLabel() {
+					listed = listed || l.GetName() == "namespace" && l.GetValue() == ns
+				}
+			}
+		}
+		if !listed {
+			t.Errorf("a %s namespace has no %s series: the dashboard's namespace variable (%s) leaves it out", result, name, series)
+		}
 	}
 }
