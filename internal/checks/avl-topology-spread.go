@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,11 +50,23 @@ var avlTopologySpread = &engine.Check{
 			for _, w := range a.PreferredDuringSchedulingIgnoredDuringExecution {
 				terms = append(terms, w.PodAffinityTerm)
 			}
+			unknown := false
 			for _, t := range terms {
-				if termCoversOwnNamespace(ctx.Inventory, o, t) && selectsOwn(t.LabelSelector, own) {
+				if !selectsOwn(t.LabelSelector, own) {
+					continue
+				}
+				switch termCoversOwnNamespace(ctx.Inventory, o, t) {
+				case covered:
 					ctx.Pass("")
 					return
+				case coverUnknown:
+					unknown = true
 				}
+			}
+			if unknown {
+				ctx.NotAssessed("", fmt.Sprintf("its podAntiAffinity spreads it only if its namespaceSelector selects namespace %q, "+
+					"whose Namespace is not among the objects scanned: its labels are unknown", o.Namespace))
+				return
 			}
 		}
 		ctx.Fail("", "neither topologySpreadConstraints nor a podAntiAffinity spreads its replicas: they may all land on one node")
@@ -72,28 +85,53 @@ func selectsOwn(sel *metav1.LabelSelector, own labels.Set) bool {
 // namespace: a term that names no namespace and has no namespaceSelector does; otherwise the
 // namespaces it names and those its namespaceSelector selects (the empty selector selects
 // all). The selector is matched against the namespace's labels and the
-// kubernetes.io/metadata.name label the API server sets on every namespace; when the namespace
-// is not among the objects of a scan its labels are unknown and the term is taken to cover it.
-func termCoversOwnNamespace(inv *engine.Inventory, o *engine.Object, t corev1.PodAffinityTerm) bool {
+// kubernetes.io/metadata.name label the API server sets on every namespace. When the namespace
+// is not among the objects of a scan only that label is known: a selector that requires only it
+// decides, one that fails on it does not cover the namespace, and any other may or may not
+// (coverUnknown).
+func termCoversOwnNamespace(inv *engine.Inventory, o *engine.Object, t corev1.PodAffinityTerm) coverage {
 	if len(t.Namespaces) == 0 && t.NamespaceSelector == nil || slices.Contains(t.Namespaces, o.Namespace) {
-		return true
+		return covered
 	}
 	if t.NamespaceSelector == nil {
-		return false
+		return notCovered
 	}
 	sel, err := metav1.LabelSelectorAsSelector(t.NamespaceSelector)
 	if err != nil {
-		return false
+		return notCovered
 	}
 	set := labels.Set{corev1.LabelMetadataName: o.Namespace}
-	switch ns := inv.Get("Namespace", "", o.Namespace); {
-	case ns != nil:
-		for k, v := range ns.Labels() {
-			set[k] = v
+	ns := inv.Get("Namespace", "", o.Namespace)
+	if ns != nil || inv.Complete {
+		if ns != nil {
+			for k, v := range ns.Labels() {
+				set[k] = v
+			}
+			set[corev1.LabelMetadataName] = o.Namespace
 		}
-		set[corev1.LabelMetadataName] = o.Namespace
-	case !inv.Complete:
-		return true
+		if sel.Matches(set) {
+			return covered
+		}
+		return notCovered
 	}
-	return sel.Matches(set)
+	reqs, _ := sel.Requirements()
+	result := covered
+	for _, r := range reqs {
+		switch {
+		case r.Key() != corev1.LabelMetadataName:
+			result = coverUnknown
+		case !r.Matches(set):
+			return notCovered
+		}
+	}
+	return result
 }
+
+// coverage is whether an affinity term counts the pods of the workload's own namespace.
+type coverage int
+
+const (
+	notCovered coverage = iota
+	covered
+	coverUnknown
+)
