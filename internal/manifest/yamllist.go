@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -202,9 +203,25 @@ func (y *yamlList) end(docs []document, rest []byte, index, line int) []document
 		if js, _, err = toJSON(y.head, Options{}); err == nil {
 			err = listError(js, y.size)
 		}
+		if err == nil && hasItems(js) {
+			// An items key among its own lines, however written ("items":, items :, ? items,
+			// right after the first items): read whole, its items would be the List's.
+			err = errors.New("a List whose items are written twice")
+		}
 	}
 	if err != nil {
 		docs = append(docs, document{index: index, line: line, err: err})
 	}
 	return docs
+}
+
+// hasItems reports whether js, a JSON object, has an items key, as sigs.k8s.io/json reads its
+// keys (escapes and all).
+func hasItems(js []byte) bool {
+	var top map[string]json.RawMessage
+	if unmarshal(js, &top) != nil {
+		return false
+	}
+	_, ok := top["items"]
+	return ok
 }

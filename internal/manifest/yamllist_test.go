@@ -111,6 +111,13 @@ func TestAStreamedYAMLObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 	}
 	widget := "apiVersion: example.com/v1\nitems:\n" + items.String() + "kind: Widget\nmetadata: {name: w}\n"
 	twice := "apiVersion: v1\nitems:\n" + items.String() + "kind: List\nitems: []\n"
+	// Written twice right after the first, or in another spelling of the key: kubectl (yaml.v2,
+	// which keeps the last of a key written twice) applies only the second items, this Pod.
+	evil := "- apiVersion: v1\n  kind: Pod\n  metadata: {name: evil, namespace: shop}\n  spec: {hostPID: true, containers: [{name: c, image: x}]}\n"
+	twiceAtOnce := "apiVersion: v1\nkind: List\nitems:\n" + items.String() + "items:\n" + evil
+	twiceQuoted := "apiVersion: v1\nkind: List\nitems:\n" + items.String() + "metadata: {}\n\"items\":\n" + evil
+	twiceSpaced := "apiVersion: v1\nkind: List\nitems:\n" + items.String() + "metadata: {}\nitems :\n" + evil
+	twiceComplex := "apiVersion: v1\nkind: List\nitems:\n" + items.String() + "? items\n:\n" + evil
 	// A document end marker: what follows it, its kind among it, is not the List's, as kubectl
 	// (yaml.v2) reads it.
 	ended := "apiVersion: v1\nitems:\n" + items.String() + "...\nkind: List\n"
@@ -119,6 +126,10 @@ func TestAStreamedYAMLObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 	}{
 		{"a Widget", widget, tooLarge(len(widget), MaxDocumentBytes).Error()},
 		{"items twice", twice, "a List whose items are written twice"},
+		{"items twice at once", twiceAtOnce, "a List whose items are written twice"},
+		{"items twice quoted", twiceQuoted, "a List whose items are written twice"},
+		{"items twice spaced", twiceSpaced, "a List whose items are written twice"},
+		{"items twice as a complex key", twiceComplex, "a List whose items are written twice"},
 		{"a document end", ended, "not a Kubernetes object: kind is missing"},
 	} {
 		objs, errs := Load([]string{"-"}, strings.NewReader(tc.data+"---\n"+pod("after")))
