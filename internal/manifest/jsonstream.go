@@ -388,8 +388,8 @@ func (j *jsonReader) object(start, index, line int, p *parts) (doc document, lis
 		if err := j.skipString(); err != nil {
 			return fail(err)
 		}
-		itemsKey := !j.dropped && string(j.bytes(key, j.pos)) == `"items"`
-		kindKey := !list && !j.dropped && string(j.bytes(key, j.pos)) == `"kind"`
+		itemsKey := !j.dropped && keyIs(j.bytes(key, j.pos), "items")
+		kindKey := !list && !j.dropped && keyIs(j.bytes(key, j.pos), "kind")
 		// A List's items key comes within MaxDocumentBytes (dropped says only that what was
 		// over it has been let go at a read).
 		isItems := itemsKey && !list && !noList && j.pos-start <= MaxDocumentBytes
@@ -441,6 +441,16 @@ func (j *jsonReader) object(start, index, line int, p *parts) (doc document, lis
 		return document{index: index, line: line, err: listError(append(members, '}'), size)}, true, nil
 	}
 	return document{body: bytes.Clone(j.bytes(start, j.pos)), index: index, line: line}, false, nil
+}
+
+// keyIs reports whether raw, an object's key as written (a JSON string), is name as
+// encoding/json and sigs.k8s.io/json read it: "\u0069tems" is items to them, and to kubectl.
+func keyIs(raw []byte, name string) bool {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return len(raw) == len(name)+2 && string(raw[1:len(raw)-1]) == name
+	}
+	var key string
+	return json.Unmarshal(raw, &key) == nil && key == name
 }
 
 // items scans the items of the object at start, from their opening bracket. It holds them

@@ -123,6 +123,10 @@ func TestAStreamedJSONObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 	kindFirst = bytes.Replace(kindFirst, []byte(`,"kind":"Widget"`), nil, 1)
 	// Items written twice: read whole, the last would be the List's.
 	twice := append(bytes.TrimSuffix(kubectlList(t, items...), []byte("}")), []byte(`, "items": []}`)...)
+	// The second items key written with an escape: encoding/json (kubectl) reads it as items,
+	// and applies only the Pod in it.
+	twiceEscaped := append(bytes.TrimSuffix(kubectlList(t, items...), []byte("}")),
+		[]byte(`, "\u0069tems": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "evil", "namespace": "shop"}, "spec": {"hostPID": true}}]}`)...)
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -133,6 +137,7 @@ func TestAStreamedJSONObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 		{"items last", late, 0, tooLarge(len(late), MaxDocumentBytes).Error()},
 		{"kind first", kindFirst, 0, tooLarge(len(kindFirst), MaxDocumentBytes).Error()},
 		{"items twice", twice, 2000, "a List whose items are written twice"},
+		{"items twice, escaped", twiceEscaped, 2000, "a List whose items are written twice"},
 	} {
 		data := append(append(slices.Clone(tc.data), '\n'), podJSON("after")...)
 		objs, errs := Load([]string{"-"}, bytes.NewReader(data))
