@@ -608,7 +608,10 @@ const maxKustomizationBytes = 1 << 20
 // than a kustomization: kubectl apply -f DIR applies the objects of every file, whatever its
 // name, so a Pod in kustomization.yaml is deployed and must be judged. A kustomization has
 // kustomize's apiVersion, or none (kubectl refuses it). A file that cannot be read is read as
-// manifests, so that its error is reported.
+// manifests, so that its error is reported; so is one with a document scan cannot read (but
+// one with neither apiVersion nor kind, or kustomize's kind and no apiVersion, which kustomize
+// reads as a kustomization): kubectl may read it otherwise and apply it (a key written twice,
+// which yaml.v2 lets the last of win), and skipped for the file's name it would pass in silence.
 func holdsObjects(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
@@ -619,10 +622,26 @@ func holdsObjects(path string) bool {
 	if err != nil || len(data) > maxKustomizationBytes {
 		return true
 	}
-	objs, _ := Decode(path, data)
+	objs, errs := Decode(path, data)
+	for _, err := range errs {
+		if !errors.Is(err, ErrNotAnObject) && !kustomizationWithoutAPIVersion(err) {
+			return true
+		}
+	}
 	return slices.ContainsFunc(objs, func(o *engine.Object) bool {
 		return !strings.HasPrefix(o.APIVersion, "kustomize.config.k8s.io/")
 	})
+}
+
+// kustomizationWithoutAPIVersion reports whether err is typeMetaError's for a document of
+// kustomize's kinds without an apiVersion, which kustomize fills in (FixKustomization).
+func kustomizationWithoutAPIVersion(err error) bool {
+	var de *DecodeError
+	if !errors.As(err, &de) {
+		return false
+	}
+	msg := de.Err.Error()
+	return msg == "Kustomization: apiVersion is missing" || msg == "Component: apiVersion is missing"
 }
 
 func fileType(m fs.FileMode) string {

@@ -68,7 +68,8 @@ func TestLoad(t *testing.T) {
 		},
 		".git directories, kustomization files and other files are skipped": {
 			files: map[string]string{"app.yaml": pod("app"), ".git/config.yaml": pod("git"), "kustomization.yaml": "resources: [app.yaml]\n",
-				"Kustomization.yml": "resources: []\n", "README.md": "# docs\n", "values.txt": "x: 1\n"},
+				"Kustomization.yml": "resources: []\n", "README.md": "# docs\n", "values.txt": "x: 1\n",
+				"component/kustomization.yaml": "kind: Component\nresources: []\n"},
 			objects: []string{"app"},
 		},
 		"a file named as a kustomization that holds objects is read, as kubectl apply -f DIR applies them": {
@@ -78,6 +79,17 @@ func TestLoad(t *testing.T) {
 				"overlay/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../app.yaml]\n",
 				"base/kustomization.yml":     "resources: [../app.yaml]\n"},
 			objects: []string{"app", "hidden"},
+		},
+		"a file named as a kustomization with a document scan cannot read is read, so that its error is reported": {
+			// kubectl apply -f DIR reads the Pod, its key written twice, as yaml.v2 does (the last
+			// one wins), and applies it whatever it makes of the kustomization after it
+			// (ContinueOnError); skipped for its name, the file passed in silence.
+			files: map[string]string{"app.yaml": pod("app"),
+				"kustomization.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: hidden}\nspec:\n  hostPID: false\n  hostPID: true\n" +
+					"  containers: [{name: c, image: busybox:1.36}]\n---\n" +
+					"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [app.yaml]\n"},
+			objects: []string{"app"},
+			errs:    [][]string{{"DIR/kustomization.yaml: document 1 (line 1): ", `key "hostPID" already set in map`}},
 		},
 		"other hidden directories are read, as kubectl apply -R reads them": {
 			// Skipped, a Pod in a hidden directory was deployed by kubectl apply -R -f and never
