@@ -49,22 +49,30 @@ const (
 
 // isYAMLList reports whether doc, the start of a document, is a List as kubectl writes it in
 // YAML: a top-level items key whose first item follows it at column 0, and no kind before it
-// but a List's.
+// but a List's. The lines before the items key must read by themselves: a quoted or flow
+// scalar left open there would run on over the items key and the items at column 0 in what
+// kubectl reads (yaml.v2), which item by item would be read as the List's.
 func isYAMLList(doc []byte) bool {
 	items := false
-	for len(doc) > 0 {
-		end := bytes.IndexByte(doc, '\n')
+	var head []byte // the lines before the items key
+	for rest := doc; len(rest) > 0; {
+		end := bytes.IndexByte(rest, '\n')
 		if end < 0 {
 			return false
 		}
-		l := doc[:end+1]
-		doc = doc[end+1:]
+		l := rest[:end+1]
+		rest = rest[end+1:]
 		switch {
 		case blank(l):
 		case items:
-			return isItem(l)
+			if !isItem(l) {
+				return false
+			}
+			_, _, err := toJSON(head, Options{})
+			return err == nil
 		case isItemsKey(l):
 			items = true
+			head = doc[:len(doc)-len(rest)-len(l)]
 		case bytes.HasPrefix(l, []byte("kind:")):
 			if kind := bytes.Trim(bytes.TrimSpace(l[len("kind:"):]), `"'`); !bytes.HasSuffix(kind, []byte("List")) {
 				return false

@@ -139,6 +139,42 @@ func TestAStreamedYAMLObjectOverTheLimitThatIsNoListIsAnError(t *testing.T) {
 	}
 }
 
+// A stream's YAML List over MaxDocumentBytes whose lines before its items do not read by
+// themselves is read whole, as kubectl reads it. Here a double-quoted scalar before the items
+// key runs on over it and over the items at column 0 up to a quote in what read item by item is
+// a comment: kubectl (yaml.v2) reads them all as one string, and then a second items key, the
+// List's only one, with a Pod; item by item, scan judged 2001 ConfigMaps and nothing else.
+func TestAStreamedYAMLListWhoseLinesBeforeItsItemsDoNotReadAloneIsReadWhole(t *testing.T) {
+	var items strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&items, "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c%d, namespace: shop}\n  data: {k: %s}\n", i, strings.Repeat("v", 2000))
+	}
+	data := "apiVersion: v1\nkind: List\nmetadata: {name: l}\na: \"runs on\nitems:\n" + items.String() +
+		"- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: last, namespace: shop}\n  # \"\n" +
+		"items:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: evil, namespace: shop}\n  spec: {hostPID: true, containers: [{name: c, image: x}]}\n" +
+		"end: 1 # \"\n---\n" + pod("after")
+	if len(data) <= MaxDocumentBytes {
+		t.Fatalf("the List (%d bytes) is not over MaxDocumentBytes", len(data))
+	}
+	names := func(objs []*engine.Object, errs []error) string {
+		var out []string
+		for _, o := range objs {
+			out = append(out, o.Kind+"/"+o.Name)
+		}
+		for _, e := range errs {
+			out = append(out, e.Error())
+		}
+		return strings.Join(out, ", ")
+	}
+	const want = "Pod/evil, Pod/after"
+	if got := names(Decode(StdinName, []byte(data))); got != want {
+		t.Fatalf("read whole: %s; want %s", got, want)
+	}
+	if got := names(Load([]string{"-"}, strings.NewReader(data))); got != want {
+		t.Errorf("read from a stream: %.300s; want %s, as read whole", got, want)
+	}
+}
+
 // A YAML List cut off by a failed read keeps the items it sent whole; the failure is the
 // stream's error, not the List's.
 func TestAYAMLListThatFailsKeepsWhatItSentWhole(t *testing.T) {
