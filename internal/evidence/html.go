@@ -98,7 +98,24 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	card("attestations", fmt.Sprint(attested))
 	card("namespace-days without attestation", fmt.Sprint(missing))
 	card("time not observed", humanDuration(gapTime))
+	card("profile versions created, changed or deleted", fmt.Sprint(len(p.Profiles)))
 	pr("</div>\n")
+
+	pr("<h2 id=\"profiles\">Profile versions</h2>\n")
+	if len(p.Profiles) == 0 {
+		pr("<p class=\"muted\">No profile was created, changed or deleted in the period: every namespace was judged against the profile versions in force at its start.</p>\n")
+	} else {
+		pr("<p>The profiles were created, changed or deleted %d times in the period. Each version may select other namespaces, enable other checks, set other severities or allow other exceptions: the criterion states below hold only for the version in force at the time. The journal records each version's generation and spec digest (profiles.csv); the specs themselves are in Git.</p>\n", len(p.Profiles))
+		pr("<table><tr><th>cluster</th><th>profile</th><th>time</th><th>change</th><th>generation</th><th>spec SHA-256</th></tr>")
+		for _, v := range p.Profiles {
+			gen := ""
+			if v.Spec.Generation != 0 {
+				gen = fmt.Sprint(v.Spec.Generation)
+			}
+			pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class=\"n\">%s</td><td>%s</td></tr>", esc(v.Cluster), esc(v.Profile), ts(v.Time), esc(v.Change), gen, esc(v.Spec.SHA256))
+		}
+		pr("</table>\n")
+	}
 
 	pr("<h2>Each criterion's state over the period</h2>\n")
 	charts.Legend(&b)
@@ -152,6 +169,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 		{"coverage.csv", "attestations per namespace and the days without one"},
 		{"gaps.csv", "intervals not observed (restarts) or lost (store unreachable)"},
 		{"criteria.csv", "each criterion's state intervals per namespace"},
+		{"profiles.csv", "every profile version of the period: created, changed or deleted, with generation and spec digest"},
 		{"controls.csv", "every check: criteria, what it tests and how"},
 		{"verification.txt, verification.json", "the journal's chain verification"},
 		{"MANIFEST.sha256", "the SHA-256 of every file here (sha256sum -c MANIFEST.sha256)"},

@@ -52,6 +52,7 @@ type Pack struct {
 	Exceptions   []*ExceptionRow
 	Coverage     []*CoverageRow
 	Gaps         []Gap
+	Profiles     []ProfileVersion
 	Timelines    []*Timeline
 	CheckSummary []*CheckSummary
 }
@@ -103,6 +104,17 @@ type Gap struct {
 	Dropped  int
 }
 
+// ProfileVersion is a profile created, changed or deleted in the period: from then on, what its
+// namespaces' criteria were judged against is another scope (namespaces, checks, severities,
+// exception policy), so an auditor must see each version and when it took effect.
+type ProfileVersion struct {
+	Cluster, Profile string
+	Time             time.Time
+	// Change is created, changed or deleted.
+	Change string
+	Spec   journal.ProfileSpec
+}
+
 // Timeline is one criterion's states over the period in one namespace.
 type Timeline struct {
 	Cluster, Profile, Namespace, Criterion string
@@ -142,7 +154,8 @@ type record struct {
 		Open       []journal.Finding         `json:"open"`
 		Exceptions []journal.Exception       `json:"exceptions"`
 	} `json:"attestation"`
-	Interval *journal.Interval `json:"interval"`
+	Interval *journal.Interval    `json:"interval"`
+	Spec     *journal.ProfileSpec `json:"spec"`
 }
 
 // builder accumulates one pack while the records stream by.
@@ -315,6 +328,12 @@ func (b *builder) record(line []byte) error {
 		case journal.ExceptionRevoked:
 			e.Ended, e.State = r.Time, "Revoked"
 		}
+	case journal.ProfileCreated, journal.ProfileChanged, journal.ProfileDeleted:
+		v := ProfileVersion{Cluster: c, Profile: r.Profile, Time: r.Time, Change: strings.TrimPrefix(string(r.Type), "profile.")}
+		if r.Spec != nil {
+			v.Spec = *r.Spec
+		}
+		b.pack.Profiles = append(b.pack.Profiles, v)
 	case journal.CriterionChanged:
 		if r.Criterion != nil {
 			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Time)
@@ -574,6 +593,12 @@ func (b *builder) finish() {
 		p.CheckSummary = append(p.CheckSummary, s)
 	}
 	slices.SortFunc(p.CheckSummary, func(x, y *CheckSummary) int { return strings.Compare(x.Check, y.Check) })
+	slices.SortStableFunc(p.Profiles, func(x, y ProfileVersion) int {
+		if c := strings.Compare(x.Cluster, y.Cluster); c != 0 {
+			return c
+		}
+		return x.Time.Compare(y.Time)
+	})
 	p.Gaps = append(p.Gaps, unexplained(b.silences, p.Gaps)...)
 	slices.SortStableFunc(p.Gaps, func(x, y Gap) int {
 		if c := strings.Compare(x.Cluster, y.Cluster); c != 0 {
@@ -615,6 +640,7 @@ func (p *Pack) write() error {
 		{"coverage.csv", p.writeCoverage},
 		{"gaps.csv", p.writeGaps},
 		{"criteria.csv", p.writeCriteria},
+		{"profiles.csv", p.writeProfiles},
 		{"controls.csv", writeControls},
 		{"verification.json", p.writeVerificationJSON},
 		{"verification.txt", p.writeVerificationText},
@@ -754,6 +780,20 @@ func (p *Pack) writeCriteria(w io.Writer) error {
 		for _, s := range tl.Spans {
 			cw.Write([]string{tl.Cluster, tl.Profile, tl.Namespace, tl.Criterion, ts(s.From), ts(s.To), s.State})
 		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (p *Pack) writeProfiles(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"cluster", "profile", "time", "change", "generation", "spec_sha256"})
+	for _, v := range p.Profiles {
+		gen := ""
+		if v.Spec.Generation != 0 {
+			gen = strconv.FormatInt(v.Spec.Generation, 10)
+		}
+		cw.Write([]string{v.Cluster, v.Profile, ts(v.Time), v.Change, gen, v.Spec.SHA256})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -1,0 +1,68 @@
+package evidence
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// heartbeats are the records a running operator writes every 10 minutes, so that a test
+// journal has no silence.
+func heartbeats(from, to time.Time) []journal.Record {
+	var recs []journal.Record
+	for at := from; at.Before(to); at = at.Add(10 * time.Minute) {
+		recs = append(recs, journal.Record{Type: journal.OperatorHeartbeat, Time: at})
+	}
+	return recs
+}
+
+// A profile edited during the period (to exclude a namespace, disable a check, lower a
+// severity, widen the exception policy) changes what "held" means from then on: the pack must
+// show every version of the profile and when it took effect, not present the last scope as if
+// it held all period.
+func TestThePackListsEveryProfileVersionOfThePeriod(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return t0.AddDate(0, 0, d) }
+	recs := []journal.Record{
+		{Type: journal.ProfileCreated, Time: day(0).Add(time.Minute), Profile: "soc2", Spec: &journal.ProfileSpec{Generation: 1, SHA256: strings.Repeat("a", 64)}},
+		{Type: journal.ProfileChanged, Time: day(2), Profile: "soc2", Spec: &journal.ProfileSpec{Generation: 2, SHA256: strings.Repeat("b", 64)}},
+		{Type: journal.ProfileDeleted, Time: day(3), Profile: "soc2"},
+		{Type: journal.ProfileCreated, Time: day(3).Add(time.Hour), Profile: "soc2", Spec: &journal.ProfileSpec{Generation: 1, SHA256: strings.Repeat("c", 64)}},
+		{Type: journal.ProfileChanged, Time: day(3).Add(2 * time.Hour), Profile: "other", Spec: &journal.ProfileSpec{Generation: 7, SHA256: strings.Repeat("d", 64)}},
+	}
+	store := journalOf(t, append(recs, heartbeats(t0, day(4))...)...)
+	out := t.TempDir()
+	p, err := Build(context.Background(), store, Options{From: t0, To: day(4), Profile: "soc2", Clusters: []string{"c"}, Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.OK() {
+		t.Fatalf("verification: %+v", p.Verification)
+	}
+	rows := readCSV(t, filepath.Join(out, "profiles.csv"))
+	var got []string
+	for _, r := range rows {
+		got = append(got, strings.Join([]string{r["cluster"], r["profile"], r["time"], r["change"], r["generation"], r["spec_sha256"]}, " "))
+	}
+	want := []string{
+		"c soc2 " + ts(recs[0].Time) + " created 1 " + strings.Repeat("a", 64),
+		"c soc2 " + ts(recs[1].Time) + " changed 2 " + strings.Repeat("b", 64),
+		"c soc2 " + ts(recs[2].Time) + " deleted  ",
+		"c soc2 " + ts(recs[3].Time) + " created 1 " + strings.Repeat("c", 64),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("profiles.csv:\n%s\nwant (the other profile left out):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	page, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), "id=\"profiles\"") || !strings.Contains(string(page), ts(recs[1].Time)) {
+		t.Errorf("index.html does not show the profile's versions")
+	}
+}
