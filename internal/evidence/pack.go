@@ -334,6 +334,15 @@ func (b *builder) record(line []byte) error {
 			v.Spec = *r.Spec
 		}
 		b.pack.Profiles = append(b.pack.Profiles, v)
+		if r.Type == journal.ProfileDeleted {
+			// A deleted profile judges nothing from now on (the operator writes no further
+			// criterion state for it): its criteria are no longer known, not still Pass.
+			for _, tl := range b.timelines {
+				if tl.Cluster == c && tl.Profile == r.Profile {
+					b.state(c, tl.Profile, tl.Namespace, tl.Criterion, "Unknown", r.Time)
+				}
+			}
+		}
 	case journal.CriterionChanged:
 		if r.Criterion != nil {
 			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Time)

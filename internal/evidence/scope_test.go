@@ -66,3 +66,39 @@ func TestThePackListsEveryProfileVersionOfThePeriod(t *testing.T) {
 		t.Errorf("index.html does not show the profile's versions")
 	}
 }
+
+// A deleted profile judges nothing any more: its namespaces' criteria are not Pass (nor Fail)
+// from the deletion on, though no record after it says otherwise. The pack must not stretch the
+// last state to the end of the period.
+func TestAProfilesCriteriaEndWhenItIsDeleted(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return t0.AddDate(0, 0, d) }
+	pass := func(at time.Time, profile string) journal.Record {
+		return journal.Record{Type: journal.CriterionChanged, Time: at, Profile: profile, Namespace: "team-a",
+			Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}}
+	}
+	recs := []journal.Record{
+		pass(day(0).Add(time.Hour), "soc2"),
+		pass(day(0).Add(time.Hour), "other"),
+		{Type: journal.ProfileDeleted, Time: day(1), Profile: "soc2"},
+	}
+	store := journalOf(t, append(recs, heartbeats(t0, day(3))...)...)
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: t0, To: day(3), Clusters: []string{"c"}, Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "criteria.csv")) {
+		got = append(got, strings.Join([]string{r["profile"], r["from"], r["to"], r["state"]}, " "))
+	}
+	want := []string{
+		"other " + ts(t0) + " " + ts(day(0).Add(time.Hour)) + " Unknown",
+		"other " + ts(day(0).Add(time.Hour)) + " " + ts(day(3)) + " Pass",
+		"soc2 " + ts(t0) + " " + ts(day(0).Add(time.Hour)) + " Unknown",
+		"soc2 " + ts(day(0).Add(time.Hour)) + " " + ts(day(1)) + " Pass",
+		"soc2 " + ts(day(1)) + " " + ts(day(3)) + " Unknown",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv:\n%s\nwant soc2's Pass to end when soc2 was deleted:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
