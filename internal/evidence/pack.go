@@ -312,9 +312,13 @@ func (b *builder) record(line []byte) error {
 			return nil
 		}
 		e := b.exception(c, r.Namespace, r.Exception.Name)
-		covered := e.Covered
-		merge(&e.Exception, r.Exception)
-		e.Covered = covered
+		if r.Type != journal.ExceptionRevoked {
+			// A revoked record names the exception only (the object is gone): what the
+			// earlier records said of it stands.
+			covered := e.Covered
+			merge(&e.Exception, r.Exception)
+			e.Covered = covered
+		}
 		switch r.Type {
 		case journal.ExceptionRequested:
 			e.Requested = r.Time

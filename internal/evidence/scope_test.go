@@ -102,3 +102,32 @@ func TestAProfilesCriteriaEndWhenItIsDeleted(t *testing.T) {
 		t.Errorf("criteria.csv:\n%s\nwant soc2's Pass to end when soc2 was deleted:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// An exception deleted before it expired is recorded as revoked with its name only: the pack must
+// keep what the earlier records said of it (requester, approver, reason, ticket, checks), which
+// is what an auditor samples revoked exceptions for.
+func TestARevokedExceptionKeepsItsRequesterAndApprover(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ex := journal.Exception{Name: "waiver", RequestedBy: "dev@example.com", ApprovedBy: "ciso@example.com", Owner: "team-a@example.com",
+		Reason: "vendor image", Ticket: "SEC-1", Checks: []string{"wl-privileged"}, Created: t0, Expires: t0.AddDate(0, 1, 0)}
+	recs := []journal.Record{
+		{Type: journal.ExceptionRequested, Time: t0, Namespace: "team-a", Exception: &ex},
+		{Type: journal.ExceptionApproved, Time: t0.Add(time.Hour), Namespace: "team-a", Exception: &ex},
+		{Type: journal.ExceptionRevoked, Time: t0.Add(2 * time.Hour), Namespace: "team-a", Exception: &journal.Exception{Name: "waiver"}},
+	}
+	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(3*time.Hour))...)...)
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.Add(3 * time.Hour), Clusters: []string{"c"}, Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
+	if len(rows) != 1 {
+		t.Fatalf("exceptions.csv: %v", rows)
+	}
+	r := rows[0]
+	if r["state"] != "Revoked" || r["requested_by"] != ex.RequestedBy || r["approved_by"] != ex.ApprovedBy || r["owner"] != ex.Owner ||
+		r["reason"] != ex.Reason || r["ticket"] != ex.Ticket || r["checks"] != "wl-privileged" || r["expires"] != ts(ex.Expires) ||
+		r["requested"] != ts(t0) || r["approved"] != ts(t0.Add(time.Hour)) || r["ended"] != ts(t0.Add(2*time.Hour)) {
+		t.Errorf("exceptions.csv: %v\nwant the revoked exception with what its request and approval said", r)
+	}
+}
