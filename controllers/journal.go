@@ -60,6 +60,9 @@ type nsTrack struct {
 
 type exTrack struct {
 	namespace, name string
+	// created is the object's creation time: another object under the same name (deleted
+	// and created again) is another exception.
+	created         time.Time
 	approved, ended bool
 }
 
@@ -177,9 +180,19 @@ func (h *journalHook) apply(r *journal.Record) {
 		if r.Exception != nil {
 			k := engine.ExceptionKey(r.Namespace, r.Exception.Name)
 			e := h.exceptions[k]
+			created := r.Exception.Created
+			if e != nil && !created.IsZero() && !e.created.IsZero() && !created.Equal(e.created) {
+				if r.Type == journal.ExceptionRevoked {
+					break // the end of an earlier object under the same name
+				}
+				e = nil // another object under the same name
+			}
 			if e == nil {
-				e = &exTrack{namespace: r.Namespace, name: r.Exception.Name}
+				e = &exTrack{namespace: r.Namespace, name: r.Exception.Name, created: created}
 				h.exceptions[k] = e
+			}
+			if e.created.IsZero() {
+				e.created = created
 			}
 			switch r.Type {
 			case journal.ExceptionApproved:

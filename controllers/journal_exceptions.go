@@ -25,10 +25,28 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 			body := exceptionRecord(o, o.Matched)
 			recs = append(recs, journal.Record{Type: typ, Time: at, Namespace: ex.Namespace, Exception: &body})
 		}
+		created := ex.CreationTimestamp.Time
+		if e != nil && !e.created.IsZero() && !created.IsZero() && !e.created.Equal(created) {
+			// Another object under the same name (the first was deleted and this one created):
+			// another request, whose life the journal records from its own start.
+			if !e.ended {
+				// Deleted at the latest when the new one was created.
+				at := now
+				if created.Before(at) {
+					at = created
+				}
+				recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: at, Namespace: e.namespace,
+					Exception: &journal.Exception{Name: e.name, Created: e.created}})
+			}
+			e = nil
+		}
 		if e == nil {
-			e = &exTrack{namespace: ex.Namespace, name: ex.Name}
+			e = &exTrack{namespace: ex.Namespace, name: ex.Name, created: created}
 			h.exceptions[o.Key] = e
 			rec(journal.ExceptionRequested, ex.CreationTimestamp.Time)
+		}
+		if e.created.IsZero() {
+			e.created = created
 		}
 		// Approved: an approval the operator trusts (checked by the API server's admission
 		// policies), at the time the operator first observed it (status.approvedAt).
@@ -48,7 +66,7 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 	for k, e := range h.exceptions {
 		if !seen[k] && !e.ended {
 			e.ended = true
-			recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: now, Namespace: e.namespace, Exception: &journal.Exception{Name: e.name}})
+			recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: now, Namespace: e.namespace, Exception: &journal.Exception{Name: e.name, Created: e.created}})
 		}
 	}
 	return recs

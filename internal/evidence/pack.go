@@ -165,7 +165,10 @@ type builder struct {
 	cluster    string
 	population *csv.Writer
 	open       map[string]map[string]*Deviation
-	exceptions map[string]*ExceptionRow
+	// exceptions are the rows of each exception name (cluster, namespace, name), one per
+	// object by creation time, oldest first: a name deleted and created again is another
+	// exception.
+	exceptions map[string][]*ExceptionRow
 	coverage   map[string]*CoverageRow
 	timelines  map[string]*Timeline
 	checks     map[string]*CheckSummary
@@ -245,7 +248,7 @@ func checkPeriod(opts Options) error {
 func collect(ctx context.Context, store journal.Store, opts Options, population *csv.Writer) (*builder, error) {
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts},
-		open: map[string]map[string]*Deviation{}, exceptions: map[string]*ExceptionRow{},
+		open: map[string]map[string]*Deviation{}, exceptions: map[string][]*ExceptionRow{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
@@ -311,7 +314,7 @@ func (b *builder) record(line []byte) error {
 		if r.Exception == nil {
 			return nil
 		}
-		e := b.exception(c, r.Namespace, r.Exception.Name)
+		e := b.exceptionAt(c, r.Namespace, r.Exception.Name, r.Exception.Created)
 		if r.Type != journal.ExceptionRevoked {
 			// A revoked record names the exception only (the object is gone): what the
 			// earlier records said of it stands.
@@ -451,14 +454,37 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 	return d
 }
 
+// exception is the latest exception of the name (the one a finding excepted now refers to).
 func (b *builder) exception(c, ns, name string) *ExceptionRow {
+	return b.exceptionAt(c, ns, name, time.Time{})
+}
+
+// exceptionAt is the exception of the name created at created: another object under the same
+// name (deleted and created again) has a row of its own. A zero created means the latest.
+func (b *builder) exceptionAt(c, ns, name string, created time.Time) *ExceptionRow {
 	k := key(c, ns, name)
-	e, ok := b.exceptions[k]
-	if !ok {
-		e = &ExceptionRow{Cluster: c, Namespace: ns, Covered: map[string]struct{}{}}
-		e.Name = name
-		b.exceptions[k] = e
+	rows := b.exceptions[k]
+	if n := len(rows); n > 0 {
+		if created.IsZero() {
+			return rows[n-1]
+		}
+		for i := n - 1; i >= 0; i-- {
+			if rows[i].Created.Equal(created) {
+				return rows[i]
+			}
+		}
+		if last := rows[n-1]; last.Created.IsZero() {
+			last.Created = created // named by a finding before a record said when it was created
+			return last
+		}
 	}
+	e := &ExceptionRow{Cluster: c, Namespace: ns, Covered: map[string]struct{}{}}
+	e.Name, e.Created = name, created
+	i := len(rows)
+	for i > 0 && rows[i-1].Created.After(created) {
+		i--
+	}
+	b.exceptions[k] = slices.Insert(rows, i, e)
 	return e
 }
 
@@ -554,7 +580,7 @@ func (b *builder) attestation(c string, r *record) {
 		}
 	}
 	for i := range a.Exceptions {
-		e := b.exception(c, r.Namespace, a.Exceptions[i].Name)
+		e := b.exceptionAt(c, r.Namespace, a.Exceptions[i].Name, a.Exceptions[i].Created)
 		if e.State == "" {
 			covered := e.Covered
 			merge(&e.Exception, &a.Exceptions[i])
@@ -578,11 +604,14 @@ func (b *builder) finish() {
 		}
 		return strings.Compare(key(x.Cluster, x.Profile, x.Namespace, x.Finding.Key), key(y.Cluster, y.Profile, y.Namespace, y.Finding.Key))
 	})
-	for _, e := range b.exceptions {
-		p.Exceptions = append(p.Exceptions, e)
+	for _, rows := range b.exceptions {
+		p.Exceptions = append(p.Exceptions, rows...)
 	}
 	slices.SortFunc(p.Exceptions, func(x, y *ExceptionRow) int {
-		return strings.Compare(key(x.Cluster, x.Namespace, x.Name), key(y.Cluster, y.Namespace, y.Name))
+		if c := strings.Compare(key(x.Cluster, x.Namespace, x.Name), key(y.Cluster, y.Namespace, y.Name)); c != 0 {
+			return c
+		}
+		return x.Created.Compare(y.Created)
 	})
 	for _, c := range b.coverage {
 		p.Coverage = append(p.Coverage, c)

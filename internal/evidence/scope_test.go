@@ -131,3 +131,50 @@ func TestARevokedExceptionKeepsItsRequesterAndApprover(t *testing.T) {
 		t.Errorf("exceptions.csv: %v\nwant the revoked exception with what its request and approval said", r)
 	}
 }
+
+// A ControlException deleted and created again under the same name is another request with its
+// own requester, approver and life. The pack must show two exceptions, not one row in which the
+// second request inherits the first one's approval or the first one's revocation ends the
+// second, and count the findings excepted after the second request against the second.
+func TestAnExceptionRecreatedUnderTheSameNameIsAnotherException(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	again := t0.AddDate(0, 3, 0)
+	first := journal.Exception{Name: "waiver", RequestedBy: "dev@example.com", ApprovedBy: "ciso@example.com", Reason: "vendor image",
+		Checks: []string{"wl-privileged"}, Created: t0, Expires: t0.AddDate(0, 6, 0)}
+	second := journal.Exception{Name: "waiver", RequestedBy: "dev2@example.com", ApprovedBy: "lead@example.com", Reason: "everything",
+		Checks: []string{"wl-privileged", "wl-host-namespaces"}, Created: again, Expires: again.AddDate(0, 6, 0)}
+	f := journal.Finding{Key: "k", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: again.Add(time.Minute)}
+	excepted := f
+	excepted.Exception = "waiver"
+	firstReq := first
+	firstReq.ApprovedBy = ""
+	secondReq := second
+	secondReq.ApprovedBy = ""
+	recs := []journal.Record{
+		{Type: journal.ExceptionRequested, Time: t0, Namespace: "team-a", Exception: &firstReq},
+		{Type: journal.ExceptionApproved, Time: t0.Add(time.Hour), Namespace: "team-a", Exception: &first},
+		// Deleted, and created again: the operator records both at the new creation time.
+		{Type: journal.ExceptionRevoked, Time: again, Namespace: "team-a", Exception: &journal.Exception{Name: "waiver", Created: t0}},
+		{Type: journal.ExceptionRequested, Time: again, Namespace: "team-a", Exception: &secondReq},
+		{Type: journal.ExceptionApproved, Time: again.Add(time.Minute), Namespace: "team-a", Exception: &second},
+		{Type: journal.FindingOpened, Time: again.Add(time.Minute), Profile: "p", Namespace: "team-a", Finding: &f},
+		{Type: journal.FindingExcepted, Time: again.Add(2 * time.Minute), Profile: "p", Namespace: "team-a", Finding: &excepted},
+	}
+	end := again.AddDate(0, 0, 1)
+	store := journalOf(t, recs...)
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: t0, To: end, Clusters: []string{"c"}, Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "exceptions.csv")) {
+		got = append(got, strings.Join([]string{r["name"], r["state"], r["requested_by"], r["approved_by"], r["reason"], r["checks"], r["requested"], r["approved"], r["ended"], r["findings_covered"]}, " "))
+	}
+	want := []string{
+		"waiver Revoked dev@example.com ciso@example.com vendor image wl-privileged " + ts(t0) + " " + ts(t0.Add(time.Hour)) + " " + ts(again) + " 0",
+		"waiver Approved dev2@example.com lead@example.com everything wl-privileged;wl-host-namespaces " + ts(again) + " " + ts(again.Add(time.Minute)) + "  1",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("exceptions.csv:\n%s\nwant two exceptions:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -1,0 +1,83 @@
+package controllers
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// A namespace admin may delete a ControlException and create another under the same name: the
+// second is another request, with its own requester, reason, checks, approver and expiry. The
+// journal must record its life as it did the first one's, not take it for the first (whose
+// approval, expiry or revocation would then stand for it, and whose records it would never get).
+func TestTheJournalRecordsAnExceptionRecreatedUnderTheSameName(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := &journalHook{exceptions: map[string]*exTrack{}}
+	outcome := func(created time.Time, requester, approver string, expires time.Time, state v1alpha1.ExceptionState) *engine.ExceptionOutcome {
+		ex := &v1alpha1.ControlException{
+			ObjectMeta: metav1.ObjectMeta{Name: "waiver", Namespace: "team-a", CreationTimestamp: metav1.NewTime(created)},
+			Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"}, Reason: "r", Owner: "o", RequestedBy: requester,
+				Expires: metav1.NewTime(expires)},
+		}
+		return &engine.ExceptionOutcome{Exception: ex, Key: engine.ExceptionKey("team-a", "waiver"), State: state, ApprovedBy: approver, AppliesTo: true}
+	}
+	describe := func(recs []journal.Record) string {
+		var out []string
+		for _, r := range recs {
+			s := string(r.Type) + " " + r.Time.Format(time.RFC3339)
+			if r.Exception != nil && r.Exception.RequestedBy != "" {
+				s += " by " + r.Exception.RequestedBy
+			}
+			if r.Exception != nil && r.Exception.ApprovedBy != "" {
+				s += " approved by " + r.Exception.ApprovedBy
+			}
+			out = append(out, s)
+		}
+		return strings.Join(out, "; ")
+	}
+
+	// The first waiver: requested and approved, then it expires.
+	first := outcome(t0, "dev@example.com", "ciso@example.com", t0.AddDate(0, 1, 0), v1alpha1.ExceptionActive)
+	written := h.exceptionTransitions([]*engine.ExceptionOutcome{first}, t0.Add(time.Hour))
+	expired := outcome(t0, "dev@example.com", "ciso@example.com", t0.AddDate(0, 1, 0), v1alpha1.ExceptionExpired)
+	written = append(written, h.exceptionTransitions([]*engine.ExceptionOutcome{expired}, t0.AddDate(0, 1, 1))...)
+	// A new leader knows the first waiver from the journal only.
+	restored := &journalHook{exceptions: map[string]*exTrack{}}
+	for i := range written {
+		restored.apply(&written[i])
+	}
+
+	// Deleted and created again two months later, approved by someone else.
+	again := t0.AddDate(0, 3, 0)
+	second := outcome(again, "dev2@example.com", "lead@example.com", again.AddDate(0, 1, 0), v1alpha1.ExceptionActive)
+	want := "exception.requested " + again.Format(time.RFC3339) + " by dev2@example.com approved by lead@example.com; " +
+		"exception.approved " + again.Add(time.Minute).Format(time.RFC3339) + " by dev2@example.com approved by lead@example.com"
+	if got := describe(restored.exceptionTransitions([]*engine.ExceptionOutcome{second}, again.Add(time.Minute))); got != want {
+		t.Errorf("the recreated exception's records, by a leader restored from the journal:\n%s\nwant:\n%s", got, want)
+	}
+	got := describe(h.exceptionTransitions([]*engine.ExceptionOutcome{second}, again.Add(time.Minute)))
+	if got != want {
+		t.Errorf("the recreated exception's records:\n%s\nwant:\n%s", got, want)
+	}
+
+	// Deleted while in force and created again at once: the first is revoked (at the latest
+	// when the second was created), the second requested.
+	third := again.AddDate(0, 0, 3)
+	got = describe(h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(third, "dev3@example.com", "", third.AddDate(0, 1, 0), v1alpha1.ExceptionPendingApproval)}, third.Add(time.Hour)))
+	if want := "exception.revoked " + third.Format(time.RFC3339) + "; exception.requested " + third.Format(time.RFC3339) + " by dev3@example.com"; got != want {
+		t.Errorf("an exception in force replaced under its name:\n%s\nwant:\n%s", got, want)
+	}
+
+	// And its own expiry.
+	secondExpired := outcome(again, "dev2@example.com", "lead@example.com", again.AddDate(0, 1, 0), v1alpha1.ExceptionExpired)
+	got = describe(restored.exceptionTransitions([]*engine.ExceptionOutcome{secondExpired}, again.AddDate(0, 1, 1)))
+	if want := "exception.expired " + again.AddDate(0, 1, 0).Format(time.RFC3339) + " by dev2@example.com approved by lead@example.com"; got != want {
+		t.Errorf("the recreated exception's expiry:\n%s\nwant:\n%s", got, want)
+	}
+}
