@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"sort"
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -86,4 +87,42 @@ func (h *journalHook) forgetNamespace(profile, ns string) {
 		f := t.open[k]
 		h.queue.Add(journal.Record{Type: journal.FindingClosed, Time: now, Profile: profile, Namespace: ns, Finding: &f})
 	}
+}
+
+// unknown: the namespace's report no longer holds a current verdict (its evaluation failed or
+// is overdue, or the profile's selector does not parse). The journal says its result and each
+// criterion are Unknown from now, and attestations stop stating the last verdict as the
+// namespace's state until an evaluation succeeds again.
+func (h *journalHook) unknown(profile, ns string) {
+	if h == nil || !h.ready() {
+		return
+	}
+	now := h.clock.Now()
+	h.mu.Lock()
+	t := h.namespaces[nsKey{profile, ns}]
+	if t == nil {
+		h.mu.Unlock()
+		return
+	}
+	var recs []journal.Record
+	crit := make([]string, 0, len(t.criteria))
+	for c := range t.criteria {
+		crit = append(crit, c)
+	}
+	sort.Strings(crit)
+	for _, c := range crit {
+		if from := t.criteria[c]; from != string(v1alpha1.Unknown) {
+			recs = append(recs, journal.Record{Type: journal.CriterionChanged, Time: now, Profile: profile, Namespace: ns,
+				Criterion: &journal.CriterionChange{Criterion: c, From: from, To: string(v1alpha1.Unknown)}})
+			t.criteria[c] = string(v1alpha1.Unknown)
+		}
+	}
+	if t.result != string(v1alpha1.Unknown) {
+		recs = append(recs, journal.Record{Type: journal.ReportResult, Time: now, Profile: profile, Namespace: ns,
+			Report: &journal.Report{Result: string(v1alpha1.Unknown)}})
+		t.result = string(v1alpha1.Unknown)
+	}
+	t.observed = false
+	h.mu.Unlock()
+	h.queue.Add(recs...)
 }

@@ -144,6 +144,10 @@ func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *p
 // result metrics) takes an old verdict for a current one. A report that does not exist has
 // nothing to mark.
 func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.NamespacedName, reason, message string) error {
+	if reason != v1alpha1.ReasonWriteFailed {
+		// Not evaluated (a failed write was evaluated, and journaled, all the same).
+		r.journal.unknown(key.Name, key.Namespace)
+	}
 	rep := &v1alpha1.ComplianceReport{}
 	if err := r.Get(ctx, key, rep); err != nil {
 		if apierrors.IsNotFound(err) {
