@@ -87,6 +87,8 @@ func (h *journalHook) forgetNamespace(profile, ns string) {
 		f := t.open[k]
 		h.queue.Add(journal.Record{Type: journal.FindingClosed, Time: now, Profile: profile, Namespace: ns, Finding: &f})
 	}
+	// Nothing judges it under the profile from now on: its criteria are not still Pass or Fail.
+	h.queue.Add(unknownRecords(t, profile, ns, now)...)
 }
 
 // unknown: the namespace's report no longer holds a current verdict (its evaluation failed or
@@ -104,6 +106,15 @@ func (h *journalHook) unknown(profile, ns string) {
 		h.mu.Unlock()
 		return
 	}
+	recs := unknownRecords(t, profile, ns, now)
+	t.observed = false
+	h.mu.Unlock()
+	h.queue.Add(recs...)
+}
+
+// unknownRecords sets the namespace's result and criteria Unknown and returns the records that
+// say so.
+func unknownRecords(t *nsTrack, profile, ns string, now time.Time) []journal.Record {
 	var recs []journal.Record
 	crit := make([]string, 0, len(t.criteria))
 	for c := range t.criteria {
@@ -122,7 +133,5 @@ func (h *journalHook) unknown(profile, ns string) {
 			Report: &journal.Report{Result: string(v1alpha1.Unknown)}})
 		t.result = string(v1alpha1.Unknown)
 	}
-	t.observed = false
-	h.mu.Unlock()
-	h.queue.Add(recs...)
+	return recs
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -42,19 +43,8 @@ func TestTheJournalStopsAttestingAVerdictTheReportNoLongerHolds(t *testing.T) {
 		},
 	})
 	r := reconcilerOver(t, c, "Namespace", "Deployment")
-	store, err := journal.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "stale", FlushInterval: 50 * time.Millisecond, Identity: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.journal = newJournalHook(q, clock.RealClock{}, time.Hour)
-	stopped := make(chan struct{})
-	go func() { _ = q.Start(ctx); close(stopped) }()
-	defer func() { cancel(); <-stopped }() // before the store's directory goes
-	<-q.Ready()
+	store, q, stop := journalOf(t, ctx, cancel, r)
+	defer stop()
 	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}
 	if _, err := r.Reconcile(ctx, req); err != nil {
 		t.Fatalf("the first evaluation: %v", err)
@@ -70,14 +60,7 @@ func TestTheJournalStopsAttestingAVerdictTheReportNoLongerHolds(t *testing.T) {
 
 	var states []string
 	failed := false
-	if _, err := journal.Scan(ctx, store, journal.ScanOptions{Cluster: "stale", OnRecord: func(line []byte) error {
-		var rec journal.Record
-		if err := json.Unmarshal(line, &rec); err != nil {
-			return err
-		}
-		if rec.Namespace != "jstale-a" || rec.Profile != "jstale" {
-			return nil
-		}
+	for _, rec := range namespaceRecords(t, store, "jstale", "jstale-a") {
 		switch {
 		case rec.Type == journal.CriterionChanged && rec.Criterion.Criterion == "CC6.1":
 			states = append(states, rec.Criterion.To)
@@ -89,11 +72,103 @@ func TestTheJournalStopsAttestingAVerdictTheReportNoLongerHolds(t *testing.T) {
 				}
 			}
 		}
+	}
+	if !failed {
+		t.Errorf("CC6.1's states in the journal: %v; want it Unknown once the namespace could not be evaluated", states)
+	}
+}
+
+// journalOf gives r a journal hook writing to a store of its own; stop ends it (before the
+// store's directory goes).
+func journalOf(t *testing.T, ctx context.Context, cancel func(), r *ComplianceProfileReconciler) (journal.Store, *journal.Queue, func()) {
+	t.Helper()
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "own", FlushInterval: 50 * time.Millisecond, Identity: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.journal = newJournalHook(q, clock.RealClock{}, time.Hour)
+	stopped := make(chan struct{})
+	go func() { _ = q.Start(ctx); close(stopped) }()
+	<-q.Ready()
+	return store, q, func() { cancel(); <-stopped }
+}
+
+// namespaceRecords reads the records of one profile and namespace from the store.
+func namespaceRecords(t *testing.T, store journal.Store, profile, ns string) []journal.Record {
+	t.Helper()
+	var out []journal.Record
+	if _, err := journal.Scan(context.Background(), store, journal.ScanOptions{Cluster: "own", OnRecord: func(line []byte) error {
+		var rec journal.Record
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return err
+		}
+		if rec.Namespace == ns && rec.Profile == profile {
+			out = append(out, rec)
+		}
 		return nil
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	if !failed {
-		t.Errorf("CC6.1's states in the journal: %v; want it Unknown once the namespace could not be evaluated", states)
+	return out
+}
+
+// A namespace the profile stops selecting (relabelled, excluded, or deleted) is judged no more:
+// its criteria are not still Pass (or Fail) from then on. The journal must say so, or the
+// evidence pack carries the last state to the end of the period: a namespace excluded in March
+// would show CC6.1 held through December.
+func TestTheJournalSaysANamespaceLeftTheProfile(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	createNamespace(t, "jleft-a", map[string]string{"jleft": "true"})
+	if err := k8s.Create(ctx, deployment("jleft-a", "bad", true)); err != nil {
+		t.Fatal(err)
+	}
+	profile := createProfile(t, "jleft", "jleft", nil)
+	waitWritten(t, "jleft-a", "jleft")
+	c, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reconcilerOver(t, c, "Namespace", "Deployment")
+	store, q, stop := journalOf(t, ctx, cancel, r)
+	defer stop()
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatalf("the first evaluation: %v", err)
+	}
+	ns := &corev1.Namespace{}
+	if err := k8s.Get(ctx, types.NamespacedName{Name: "jleft-a"}, ns); err != nil {
+		t.Fatal(err)
+	}
+	delete(ns.Labels, "jleft")
+	if err := k8s.Update(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatalf("the evaluation once the namespace left: %v", err)
+	}
+	r.journal.attest(time.Now())
+	if !q.AddAndWait(ctx, 10*time.Second, journal.Record{Type: journal.OperatorHeartbeat, Time: time.Now()}) {
+		t.Fatal("the journal was not written")
+	}
+	last := map[string]string{}
+	for _, rec := range namespaceRecords(t, store, "jleft", "jleft-a") {
+		switch rec.Type {
+		case journal.CriterionChanged:
+			last[rec.Criterion.Criterion] = rec.Criterion.To
+		case journal.Attestation:
+			t.Errorf("an attestation of a namespace the profile no longer selects: %+v", rec.Attestation.Criteria)
+		}
+	}
+	if len(last) == 0 {
+		t.Fatal("no criterion state journaled for the namespace")
+	}
+	for c, state := range last {
+		if state != "Unknown" {
+			t.Errorf("%s is %s in the journal after the namespace left the profile; want Unknown", c, state)
+		}
 	}
 }
