@@ -165,6 +165,10 @@ type builder struct {
 	cluster    string
 	population *csv.Writer
 	open       map[string]map[string]*Deviation
+	// ended are the deviations closed, by namespace key, finding key and first-seen time: a
+	// second closing (or excepting) of one of them, by a second leader around a failover, is
+	// not another deviation.
+	ended map[string]struct{}
 	// exceptions are the rows of each exception name (cluster, namespace, name), one per
 	// object by creation time, oldest first: a name deleted and created again is another
 	// exception.
@@ -248,7 +252,7 @@ func checkPeriod(opts Options) error {
 func collect(ctx context.Context, store journal.Store, opts Options, population *csv.Writer) (*builder, error) {
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts},
-		open: map[string]map[string]*Deviation{}, exceptions: map[string][]*ExceptionRow{},
+		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, exceptions: map[string][]*ExceptionRow{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
@@ -296,6 +300,9 @@ func (b *builder) record(line []byte) error {
 			return nil
 		}
 		d := b.deviation(c, r.Profile, r.Namespace, *r.Finding, r.Time)
+		if d == nil {
+			return nil
+		}
 		if r.Type == journal.FindingExcepted && r.Finding.Exception != "" {
 			if !slices.Contains(d.Exceptions, r.Finding.Exception) {
 				d.Exceptions = append(d.Exceptions, r.Finding.Exception)
@@ -307,9 +314,10 @@ func (b *builder) record(line []byte) error {
 			return nil
 		}
 		d := b.deviation(c, r.Profile, r.Namespace, *r.Finding, r.Time)
-		d.Closed = r.Time
-		b.pack.Deviations = append(b.pack.Deviations, d)
-		delete(b.open[key(c, r.Profile, r.Namespace)], r.Finding.Key)
+		if d == nil {
+			return nil
+		}
+		b.close(d, r.Time, false)
 	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked:
 		if r.Exception == nil {
 			return nil
@@ -440,6 +448,9 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 	}
 	d, ok := open[f.Key]
 	if !ok {
+		if _, ended := b.ended[endedKey(nk, f)]; ended {
+			return nil
+		}
 		opened := f.FirstSeen
 		if opened.IsZero() {
 			opened = at
@@ -455,6 +466,26 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 }
 
 // exception is the latest exception of the name (the one a finding excepted now refers to).
+// close ends an open deviation at the time.
+func (b *builder) close(d *Deviation, at time.Time, inferred bool) {
+	nk := key(d.Cluster, d.Profile, d.Namespace)
+	d.Closed, d.Inferred = at, inferred
+	b.pack.Deviations = append(b.pack.Deviations, d)
+	delete(b.open[nk], d.Finding.Key)
+	if k := endedKey(nk, d.Finding); k != "" {
+		b.ended[k] = struct{}{}
+	}
+}
+
+// endedKey identifies a deviation once closed: its finding and when it was first seen (a
+// finding failing again is first seen again). "" without a first-seen time.
+func endedKey(nk string, f journal.Finding) string {
+	if f.FirstSeen.IsZero() {
+		return ""
+	}
+	return key(nk, f.Key, f.FirstSeen.UTC().Format(time.RFC3339Nano))
+}
+
 func (b *builder) exception(c, ns, name string) *ExceptionRow {
 	return b.exceptionAt(c, ns, name, time.Time{})
 }
@@ -563,10 +594,7 @@ func (b *builder) attestation(c string, r *record) {
 		}
 		slices.Sort(keys)
 		for _, fk := range keys {
-			d := open[fk]
-			d.Closed, d.Inferred = r.Time, true
-			b.pack.Deviations = append(b.pack.Deviations, d)
-			delete(open, fk)
+			b.close(open[fk], r.Time, true)
 		}
 	}
 	for _, f := range a.Open {
@@ -574,6 +602,9 @@ func (b *builder) attestation(c string, r *record) {
 			continue
 		}
 		d := b.deviation(c, r.Profile, r.Namespace, f, r.Time)
+		if d == nil {
+			continue
+		}
 		if f.Exception != "" {
 			d.Exceptions = append(d.Exceptions, f.Exception)
 			b.exceptionRef(c, r.Namespace, f.Exception).Covered[key(r.Profile, f.Key)] = struct{}{}

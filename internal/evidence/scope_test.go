@@ -178,3 +178,30 @@ func TestAnExceptionRecreatedUnderTheSameNameIsAnotherException(t *testing.T) {
 		t.Errorf("exceptions.csv:\n%s\nwant two exceptions:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// Around a leader-election handover two replicas may both see a finding go away and each write
+// its closing, a few seconds apart (the record IDs differ with the time, so the journal keeps
+// both). That is one deviation, not two: the pack must not count a second one, opened when the
+// first was and closed again.
+func TestAFindingClosedTwiceAroundAFailoverIsOneDeviation(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := journal.Finding{Key: "k", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: t0.Add(time.Hour)}
+	recs := []journal.Record{
+		{Type: journal.FindingOpened, Time: t0.Add(time.Hour), Profile: "p", Namespace: "team-a", Finding: &f},
+		{Type: journal.FindingClosed, Time: t0.Add(2 * time.Hour), Profile: "p", Namespace: "team-a", Finding: &f},
+		{Type: journal.FindingClosed, Time: t0.Add(2*time.Hour + 3*time.Second), Profile: "p", Namespace: "team-a", Finding: &f},
+	}
+	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(3*time.Hour))...)...)
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.Add(3 * time.Hour), Clusters: []string{"c"}, Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, filepath.Join(out, "deviations.csv"))
+	if len(rows) != 1 || rows[0]["opened"] != ts(t0.Add(time.Hour)) || rows[0]["closed"] != ts(t0.Add(2*time.Hour)) {
+		t.Errorf("deviations.csv: %v\nwant one deviation, opened at 01:00 and closed at 02:00", rows)
+	}
+	page, _ := os.ReadFile(filepath.Join(out, "index.html"))
+	if !strings.Contains(string(page), "<b>1</b><span class=\"muted\">deviations closed</span>") {
+		t.Errorf("index.html does not count one deviation closed")
+	}
+}
