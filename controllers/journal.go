@@ -64,6 +64,8 @@ type exTrack struct {
 	// and created again) is another exception.
 	created         time.Time
 	approved, ended bool
+	// approvedGen is the generation whose approval was recorded (0: not known).
+	approvedGen int64
 }
 
 func newJournalHook(q *journal.Queue, c clock.Clock, interval time.Duration) *journalHook {
@@ -196,7 +198,8 @@ func (h *journalHook) apply(r *journal.Record) {
 			}
 			switch r.Type {
 			case journal.ExceptionApproved:
-				e.approved = true
+				e.approved, e.approvedGen = true, r.Exception.Generation
+				e.ended = false
 			case journal.ExceptionExpired, journal.ExceptionRevoked:
 				e.ended = true
 			}

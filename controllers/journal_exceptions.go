@@ -50,13 +50,24 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 		}
 		// Approved: an approval the operator trusts (checked by the API server's admission
 		// policies), at the time the operator first observed it (status.approvedAt).
-		if !e.approved && o.ApprovedBy != "" {
-			e.approved = true
-			at := now
-			if ex.Status.ApprovedBy == o.ApprovedBy && ex.Status.ApprovedAt != nil {
-				at = ex.Status.ApprovedAt.Time
+		// A change to the spec removes the approval (api/v1alpha1, ControlException.Approval):
+		// an approval of a later generation approves another spec, and is recorded too.
+		if o.ApprovedBy != "" {
+			again := e.approved && e.approvedGen != 0 && ex.Generation != e.approvedGen
+			if e.approved && e.approvedGen == 0 {
+				e.approvedGen = ex.Generation // known from a journal that recorded no generation
 			}
-			rec(journal.ExceptionApproved, at)
+			if !e.approved || again {
+				e.approved, e.approvedGen = true, ex.Generation
+				at := now
+				if ex.Status.ApprovedBy == o.ApprovedBy && ex.Status.ApprovedAt != nil && (!again || ex.Status.ApprovedGeneration == ex.Generation) {
+					at = ex.Status.ApprovedAt.Time
+				}
+				if again {
+					e.ended = false // an expired exception changed and approved again is in force again
+				}
+				rec(journal.ExceptionApproved, at)
+			}
 		}
 		if !e.ended && o.State == v1alpha1.ExceptionExpired {
 			e.ended = true
@@ -79,7 +90,7 @@ func exceptionRecord(o *engine.ExceptionOutcome, findings int) journal.Exception
 	e := journal.Exception{
 		Name: ex.Name, RequestedBy: ex.Spec.RequestedBy, ApprovedBy: o.ApprovedBy, Owner: ex.Spec.Owner,
 		Reason: ex.Spec.Reason, Ticket: ex.Spec.Ticket, Checks: ex.Spec.Checks,
-		Created: ex.CreationTimestamp.Time, Expires: ex.Spec.Expires.Time, Findings: findings,
+		Created: ex.CreationTimestamp.Time, Expires: ex.Spec.Expires.Time, Findings: findings, Generation: ex.Generation,
 	}
 	for _, c := range ex.Spec.Criteria {
 		e.Criteria = append(e.Criteria, string(c))

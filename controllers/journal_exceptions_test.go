@@ -81,3 +81,56 @@ func TestTheJournalRecordsAnExceptionRecreatedUnderTheSameName(t *testing.T) {
 		t.Errorf("the recreated exception's expiry:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// Any change to an exception's spec removes its approval (api/v1alpha1: "a changed exception
+// must be approved again"). A namespace admin may change an approved exception (widen its checks,
+// extend its expiry) and have it approved again: the journal must record that approval of the new
+// spec, by whoever gave it, as it recorded the first, before and after a restart.
+func TestTheJournalRecordsAChangedExceptionApprovedAgain(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	outcome := func(gen int64, checks []string, approver string, expires time.Time, state v1alpha1.ExceptionState) *engine.ExceptionOutcome {
+		ex := &v1alpha1.ControlException{
+			ObjectMeta: metav1.ObjectMeta{Name: "waiver", Namespace: "team-a", Generation: gen, CreationTimestamp: metav1.NewTime(t0)},
+			Spec:       v1alpha1.ControlExceptionSpec{Checks: checks, Reason: "r", Owner: "o", RequestedBy: "dev@example.com", Expires: metav1.NewTime(expires)},
+		}
+		return &engine.ExceptionOutcome{Exception: ex, Key: engine.ExceptionKey("team-a", "waiver"), State: state, ApprovedBy: approver, AppliesTo: true}
+	}
+	describe := func(recs []journal.Record) string {
+		var out []string
+		for _, r := range recs {
+			s := string(r.Type) + " " + r.Time.Format(time.RFC3339)
+			if r.Exception != nil {
+				s += " " + strings.Join(r.Exception.Checks, ",")
+				if r.Exception.ApprovedBy != "" {
+					s += " approved by " + r.Exception.ApprovedBy
+				}
+			}
+			out = append(out, s)
+		}
+		return strings.Join(out, "; ")
+	}
+	one := []string{"wl-privileged"}
+	two := []string{"wl-privileged", "wl-host-namespaces"}
+	h := &journalHook{exceptions: map[string]*exTrack{}}
+	written := h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(1, one, "", t0.AddDate(0, 1, 0), v1alpha1.ExceptionPendingApproval)}, t0)
+	written = append(written, h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(2, one, "ciso@example.com", t0.AddDate(0, 1, 0), v1alpha1.ExceptionActive)}, t0.Add(time.Hour))...)
+	// Widened and extended: the approval is gone until someone approves the new spec.
+	later := t0.AddDate(0, 0, 20)
+	written = append(written, h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(3, two, "", t0.AddDate(0, 3, 0), v1alpha1.ExceptionPendingApproval)}, later)...)
+	restored := &journalHook{exceptions: map[string]*exTrack{}}
+	for i := range written {
+		restored.apply(&written[i])
+	}
+	again := outcome(4, two, "lead@example.com", t0.AddDate(0, 3, 0), v1alpha1.ExceptionActive)
+	want := "exception.approved " + later.Add(time.Hour).Format(time.RFC3339) + " wl-privileged,wl-host-namespaces approved by lead@example.com"
+	if got := describe(h.exceptionTransitions([]*engine.ExceptionOutcome{again}, later.Add(time.Hour))); got != want {
+		t.Errorf("the changed exception approved again:\n%s\nwant:\n%s", got, want)
+	}
+	if got := describe(restored.exceptionTransitions([]*engine.ExceptionOutcome{again}, later.Add(time.Hour))); got != want {
+		t.Errorf("the changed exception approved again, by a leader restored from the journal:\n%s\nwant:\n%s", got, want)
+	}
+	// Approved once is recorded once.
+	if got := describe(h.exceptionTransitions([]*engine.ExceptionOutcome{again}, later.Add(2*time.Hour))); got != "" {
+		t.Errorf("the same approval recorded again: %s", got)
+	}
+}

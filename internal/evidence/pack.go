@@ -338,6 +338,9 @@ func (b *builder) record(line []byte) error {
 			}
 		case journal.ExceptionApproved:
 			e.Approved, e.State = r.Time, "Approved"
+			if r.Time.After(e.Ended) {
+				e.Ended = time.Time{} // approved again (a changed spec): in force again
+			}
 		case journal.ExceptionExpired:
 			e.Ended, e.State = r.Time, "Expired"
 		case journal.ExceptionRevoked:

@@ -205,3 +205,32 @@ func TestAFindingClosedTwiceAroundAFailoverIsOneDeviation(t *testing.T) {
 		t.Errorf("index.html does not count one deviation closed")
 	}
 }
+
+// An exception that expired, was changed (which removes its approval) and was approved again is
+// in force again under its new approval: the pack's row shows the new approver and spec and no
+// end, not the old expiry.
+func TestAnExceptionApprovedAgainAfterItExpiredIsInForce(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	first := journal.Exception{Name: "waiver", RequestedBy: "dev@example.com", ApprovedBy: "ciso@example.com", Checks: []string{"wl-privileged"},
+		Created: t0, Expires: t0.AddDate(0, 0, 10), Generation: 2}
+	second := first
+	second.ApprovedBy, second.Checks, second.Expires, second.Generation = "lead@example.com", []string{"wl-privileged", "wl-host-namespaces"}, t0.AddDate(0, 2, 0), 4
+	requested := first
+	requested.ApprovedBy, requested.Generation = "", 1
+	recs := []journal.Record{
+		{Type: journal.ExceptionRequested, Time: t0, Namespace: "team-a", Exception: &requested},
+		{Type: journal.ExceptionApproved, Time: t0.Add(time.Hour), Namespace: "team-a", Exception: &first},
+		{Type: journal.ExceptionExpired, Time: t0.AddDate(0, 0, 10), Namespace: "team-a", Exception: &first},
+		{Type: journal.ExceptionApproved, Time: t0.AddDate(0, 0, 20), Namespace: "team-a", Exception: &second},
+	}
+	store := journalOf(t, recs...)
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.AddDate(0, 1, 0), Clusters: []string{"c"}, Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
+	if len(rows) != 1 || rows[0]["state"] != "Approved" || rows[0]["approved_by"] != "lead@example.com" || rows[0]["approved"] != ts(t0.AddDate(0, 0, 20)) ||
+		rows[0]["checks"] != "wl-privileged;wl-host-namespaces" || rows[0]["ended"] != "" || rows[0]["expires"] != ts(second.Expires) {
+		t.Errorf("exceptions.csv: %v\nwant the exception approved again by lead@example.com, in force", rows)
+	}
+}

@@ -126,6 +126,9 @@ type Exception struct {
 	Expires     time.Time `json:"expires,omitzero"`
 	// Findings is the number of findings it covered when the record was written.
 	Findings int `json:"findings"`
+	// Generation is the object's generation the record describes: a change to the spec
+	// removes the approval, so an approval of a later generation approves another spec.
+	Generation int64 `json:"generation,omitempty"`
 }
 
 // ProfileSpec identifies a version of a ComplianceProfile.
