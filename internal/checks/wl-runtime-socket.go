@@ -10,11 +10,16 @@ import (
 
 // runtimeSockets are the container runtime endpoints: whoever reaches one controls every
 // container on the node. A socket under /run is reached as well under /var/run, a symlink to
-// /run on the node that the kubelet resolves there (runtimeSocketSpellings).
+// /run on the node that the kubelet resolves there (runtimeSocketSpellings). Besides the CRI
+// runtimes' own: the containerd that dockerd starts when no system containerd runs (moby
+// libcontainerd/supervisor, in the exec root /var/run/docker), Bottlerocket's host containerd
+// (its admin and control containers), Podman's root API socket, and the former dockershim's
+// CRI socket, which Bottlerocket's containerd also served.
 var runtimeSockets = []string{
 	"/run/docker.sock", "/run/containerd/containerd.sock", "/run/crio/crio.sock",
 	"/run/cri-dockerd.sock", "/run/k3s/containerd/containerd.sock", "/run/k0s/containerd.sock",
-	"/var/snap/microk8s/common/run/containerd.sock",
+	"/var/snap/microk8s/common/run/containerd.sock", "/run/docker/containerd/containerd.sock",
+	"/run/host-containerd/containerd.sock", "/run/podman/podman.sock", "/run/dockershim.sock",
 }
 
 // runtimeSocketSpellings are the runtime sockets, those under /run also under /var/run.
@@ -48,7 +53,7 @@ func runtimePipe(hostPath string) string {
 var wlRuntimeSocket = &engine.Check{
 	ID:    "wl-runtime-socket",
 	Title: "Pods do not mount the container runtime socket",
-	Description: "The Docker, containerd or CRI-O socket (on Windows nodes, named pipe) lets a pod start " +
+	Description: "The Docker, containerd, CRI-O or Podman socket (on Windows nodes, named pipe) lets a pod start " +
 		"privileged containers on the node and read every other container: full node takeover " +
 		"(CC6.1) and a path for malicious software (CC6.8)." + supporting,
 	Remediation: "Remove the hostPath volume that mounts the runtime socket (or its directory).",
