@@ -18,13 +18,14 @@ var avlRollingUpdate = &engine.Check{
 		"replica count (100%, or as many as spec.replicas once rounded down as the deployment " +
 		"controller does), a DaemonSet's maxUnavailable of 100% on every node, and a StatefulSet's " +
 		"Recreate strategy or maxUnavailable reaching its replicas. StatefulSets and DaemonSets with " +
-		"OnDelete never roll out a change until someone deletes the pods by hand, and a StatefulSet " +
-		"whose partition is at or above its replicas never rolls one out, so fixes do not reach " +
-		"them (A1.2). The old API versions whose default was OnDelete (extensions/v1beta1 " +
+		"OnDelete never roll out a change until someone deletes the pods by hand, and a paused " +
+		"Deployment or a StatefulSet whose partition is at or above its replicas never rolls one " +
+		"out, so fixes do not reach them (A1.2). The old API versions whose default was OnDelete (extensions/v1beta1 " +
 		"DaemonSets, apps/v1beta1 StatefulSets) fail when they set no strategy." + supporting,
 	Remediation: "Use strategy.type RollingUpdate (Deployments) or updateStrategy.type RollingUpdate " +
 		"(StatefulSets, DaemonSets) with a maxUnavailable below the replica count (or a maxSurge) and a " +
-		"StatefulSet partition below it once a staged rollout is done; " +
+		"StatefulSet partition below it once a staged rollout is done; resume a paused Deployment " +
+		"(kubectl rollout resume) once its changes are made; " +
 		"if a volume allows one writer only, record why Recreate is needed.",
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
@@ -38,6 +39,12 @@ var avlRollingUpdate = &engine.Check{
 			}
 			if why := stopsAllAtOnce(o, t); why != "" {
 				ctx.Fail("", "rollingUpdate %s, as Recreate does", why)
+				return
+			}
+			if t.Spec.Paused {
+				// The deployment controller only scales a paused Deployment (syncDeployment
+				// calls sync, which creates no ReplicaSet for a changed template).
+				ctx.Fail("", "paused: changes to the template are not rolled out until it is resumed")
 				return
 			}
 			ctx.Pass("")
