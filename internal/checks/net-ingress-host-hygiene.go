@@ -15,11 +15,14 @@ var netIngressHostHygiene = &engine.Check{
 	Description: "A rule without a host, a wildcard host or a default backend routes traffic for any " +
 		"name pointed at the load balancer to the backend, including names nobody reviewed, and can " +
 		"capture traffic meant for other Ingresses; the boundary (CC6.6) should admit only the " +
-		"hosts the service owns." + supporting,
-	Remediation: "Give every rule an explicit, fully qualified host, and remove spec.defaultBackend.",
-	Severity:    medium,
-	Criteria:    []v1alpha1.Criterion{cc66},
-	Targets:     []string{"Ingress"},
+		"hosts the service owns. So does an ingress-nginx server alias " +
+		"(nginx.ingress.kubernetes.io/server-alias) that is a wildcard or a regular expression: " +
+		"ingress-nginx adds it to the server_name of the rule's host." + supporting,
+	Remediation: "Give every rule an explicit, fully qualified host, remove spec.defaultBackend, and " +
+		"list only fully qualified names in nginx.ingress.kubernetes.io/server-alias.",
+	Severity: medium,
+	Criteria: []v1alpha1.Criterion{cc66},
+	Targets:  []string{"Ingress"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		ing, ok := o.Obj.(*networkingv1.Ingress)
 		if !ok {
@@ -42,10 +45,32 @@ var netIngressHostHygiene = &engine.Check{
 		if ing.Spec.DefaultBackend != nil {
 			found = append(found, "spec.defaultBackend set")
 		}
+		for _, a := range nginxPatternAliases(ing.Annotations) {
+			found = append(found, nginxServerAlias+" \""+a+"\"")
+		}
 		if len(found) == 0 {
 			ctx.Pass("")
 			return
 		}
 		ctx.Fail("", "ingress accepts unnamed hosts: %s", few(found, ", "))
 	},
+}
+
+// nginxServerAlias is the ingress-nginx annotation that adds names to the server_name of the
+// servers of an Ingress's rule hosts (internal/ingress/annotations/alias).
+const nginxServerAlias = "nginx.ingress.kubernetes.io/server-alias"
+
+// nginxPatternAliases returns the server aliases of an Ingress that name no single host: nginx
+// server_name wildcards (*.example.com, www.example.*, .example.com) and regular expressions
+// (~...), which ingress-nginx's validator for the annotation (ValidateArrayOfServerName)
+// accepts. The annotation is a comma-separated list, each name trimmed.
+func nginxPatternAliases(annotations map[string]string) []string {
+	var out []string
+	for _, a := range strings.Split(annotations[nginxServerAlias], ",") {
+		a = strings.TrimSpace(a)
+		if strings.HasPrefix(a, "*") || strings.HasSuffix(a, "*") || strings.HasPrefix(a, ".") || strings.HasPrefix(a, "~") {
+			out = append(out, a)
+		}
+	}
+	return out
 }
