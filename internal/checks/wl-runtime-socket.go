@@ -55,7 +55,9 @@ var wlRuntimeSocket = &engine.Check{
 	Title: "Pods do not mount the container runtime socket",
 	Description: "The Docker, containerd, CRI-O or Podman socket (on Windows nodes, named pipe) lets a pod start " +
 		"privileged containers on the node and read every other container: full node takeover " +
-		"(CC6.1) and a path for malicious software (CC6.8)." + supporting,
+		"(CC6.1) and a path for malicious software (CC6.8). The socket counts however the host path " +
+		"reaches it: through a directory above it, /var/run, or a process's root directory under " +
+		"/proc (the runtime resolves symbolic links in the host path on the node)." + supporting,
 	Remediation: "Remove the hostPath volume that mounts the runtime socket (or its directory).",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc68},
@@ -70,6 +72,9 @@ var wlRuntimeSocket = &engine.Check{
 				return
 			}
 			p := path.Clean(v.HostPath.Path)
+			for q := throughProcRoot(p); q != p; q = throughProcRoot(p) {
+				p = q // /proc/1/root/proc/1/root/... resolves again
+			}
 			if p == "/" {
 				ctx.Fail("", "volume %q mounts the host's root directory, which holds the container runtime socket", v.Name)
 				return
@@ -83,4 +88,59 @@ var wlRuntimeSocket = &engine.Check{
 		}
 		ctx.Pass("")
 	},
+}
+
+// throughProcRoot returns the host path a cleaned host path names when it goes through a
+// process's root directory (/proc/<pid>/root, /proc/self/root, /proc/<pid>/task/<tid>/root) or
+// the working directory of PID 1 or of the runtime itself (/proc/1/cwd, /proc/self/cwd): the
+// container runtime resolves symbolic links in a host path before it bind-mounts it (containerd's
+// CRI WithMounts calls ResolveSymbolicLink), in the node's mount namespace, where those are the
+// host's root directory. Any other path is returned as it is.
+func throughProcRoot(p string) string {
+	rest, ok := strings.CutPrefix(p, "/proc/")
+	if !ok {
+		return p
+	}
+	parts := strings.SplitN(rest, "/", 3) // process, root or cwd or task, rest
+	if len(parts) < 2 || !isProcessDir(parts[0]) {
+		return p
+	}
+	link, tail := parts[1], ""
+	if len(parts) == 3 {
+		tail = parts[2]
+	}
+	if link == "task" {
+		// /proc/<pid>/task/<tid>/root
+		t := strings.SplitN(tail, "/", 3)
+		if len(t) < 2 || !isProcessDir(t[0]) || t[1] != "root" {
+			return p
+		}
+		link, tail = "root", ""
+		if len(t) == 3 {
+			tail = t[2]
+		}
+	}
+	switch {
+	case link == "root":
+	case link == "cwd" && (parts[0] == "1" || parts[0] == "self" || parts[0] == "thread-self"):
+	default:
+		return p
+	}
+	return path.Clean("/" + tail)
+}
+
+// isProcessDir reports whether a /proc entry names a process: a PID, self or thread-self.
+func isProcessDir(s string) bool {
+	if s == "self" || s == "thread-self" {
+		return true
+	}
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
