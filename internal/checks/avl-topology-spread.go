@@ -20,7 +20,9 @@ var avlTopologySpread = &engine.Check{
 		"than one replica (or an autoscaler that may give it more) needs topologySpreadConstraints or " +
 		"a pod anti-affinity whose labelSelector selects its own pods (in its namespace): one without " +
 		"a labelSelector, selecting other pods, or whose namespaces and namespaceSelector leave out " +
-		"its own namespace, spreads nothing of the workload." + supporting,
+		"its own namespace, spreads nothing of the workload. A pod template pinned to one node " +
+		"(spec.nodeName, which bypasses the scheduler, a nodeSelector on kubernetes.io/hostname, or a " +
+		"required node affinity that admits one node by name) fails whatever it spreads." + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
 		"(whenUnsatisfiable: ScheduleAnyway is enough to start), or a preferred podAntiAffinity on the pods' own labels.",
 	Severity: low,
@@ -38,6 +40,10 @@ var avlTopologySpread = &engine.Check{
 			return
 		}
 		pod := o.Workload.Pod()
+		if node, how := pinnedNode(pod); node != "" {
+			ctx.Fail("", "%s pins every replica to node %q: spreading cannot move them off it", how, node)
+			return
+		}
 		own := podLabels(o)
 		for _, c := range pod.TopologySpreadConstraints {
 			if selectsOwn(c.LabelSelector, own) {
@@ -135,3 +141,50 @@ const (
 	covered
 	coverUnknown
 )
+
+// pinnedNode returns the one node a pod template lets its pods run on, and which field says so,
+// or "" when it admits more. spec.nodeName binds the pods without the scheduler, so no spread
+// constraint or anti-affinity applies; a nodeSelector on kubernetes.io/hostname, or a required
+// node affinity each of whose terms admits one node (kubernetes.io/hostname In one value, or
+// the field metadata.name In one value, the same in every term: the terms are ORed) leaves the
+// scheduler one node, and the spread constraints count only the nodes the pod's node selector
+// and affinity admit (nodeAffinityPolicy Honor, the default).
+func pinnedNode(pod engine.PodFields) (node, how string) {
+	if pod.NodeName != "" {
+		return pod.NodeName, "spec.nodeName"
+	}
+	if h, ok := pod.NodeSelector[corev1.LabelHostname]; ok {
+		return h, "nodeSelector " + corev1.LabelHostname
+	}
+	na := pod.NodeAffinity
+	if na == nil || na.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return "", ""
+	}
+	terms := na.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	for i, t := range terms {
+		n := termNode(t)
+		if n == "" || (i > 0 && n != node) {
+			return "", ""
+		}
+		node = n
+	}
+	if node == "" {
+		return "", ""
+	}
+	return node, "the required node affinity"
+}
+
+// termNode is the one node a node selector term admits by name, or "".
+func termNode(t corev1.NodeSelectorTerm) string {
+	for _, e := range t.MatchExpressions {
+		if e.Key == corev1.LabelHostname && e.Operator == corev1.NodeSelectorOpIn && len(e.Values) == 1 {
+			return e.Values[0]
+		}
+	}
+	for _, e := range t.MatchFields {
+		if e.Key == "metadata.name" && e.Operator == corev1.NodeSelectorOpIn && len(e.Values) == 1 {
+			return e.Values[0]
+		}
+	}
+	return ""
+}

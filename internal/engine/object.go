@@ -143,7 +143,7 @@ func (w *Workload) PodLabels() map[string]string {
 
 // PodFields are the fields of a pod spec that checks of other objects, and the cross-object
 // checks of a workload, read: all a compact workload keeps of it (CompactWorkload). Of
-// the affinity only PodAntiAffinity is kept.
+// the affinity only PodAntiAffinity and NodeAffinity are kept.
 type PodFields struct {
 	ServiceAccountName           string
 	DeprecatedServiceAccount     string
@@ -151,6 +151,10 @@ type PodFields struct {
 	HostNetwork                  bool
 	TopologySpreadConstraints    []corev1.TopologySpreadConstraint
 	PodAntiAffinity              *corev1.PodAntiAffinity
+	// NodeName, NodeSelector and NodeAffinity say which nodes the pods may run on.
+	NodeName     string
+	NodeSelector map[string]string
+	NodeAffinity *corev1.NodeAffinity
 	// ResourceKeys are the pod-level resources' (spec.resources).
 	ResourceKeys ResourceKeys
 }
@@ -168,9 +172,10 @@ func (w *Workload) Pod() PodFields {
 func podFields(s *corev1.PodSpec) PodFields {
 	f := PodFields{ServiceAccountName: s.ServiceAccountName, DeprecatedServiceAccount: s.DeprecatedServiceAccount,
 		AutomountServiceAccountToken: s.AutomountServiceAccountToken, HostNetwork: s.HostNetwork,
-		TopologySpreadConstraints: s.TopologySpreadConstraints, ResourceKeys: ResourceKeysOf(s.Resources)}
+		TopologySpreadConstraints: s.TopologySpreadConstraints, ResourceKeys: ResourceKeysOf(s.Resources),
+		NodeName: s.NodeName, NodeSelector: s.NodeSelector}
 	if s.Affinity != nil {
-		f.PodAntiAffinity = s.Affinity.PodAntiAffinity
+		f.PodAntiAffinity, f.NodeAffinity = s.Affinity.PodAntiAffinity, s.Affinity.NodeAffinity
 	}
 	return f
 }
