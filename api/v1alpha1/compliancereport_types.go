@@ -87,6 +87,13 @@ type ExceptionUsage struct {
 	// +optional
 	Owner string `json:"owner,omitempty"`
 
+	// reason is the exception's spec.reason: why the risk is accepted. It is read from the
+	// same version of the exception as approvedBy, and any change to an exception's spec
+	// removes its approval, so a reason shown beside an approver is the one that was approved.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Reason string `json:"reason,omitempty"`
+
 	// requestedBy is who asked for the exception, as the API server recorded it.
 	// +optional
 	RequestedBy string `json:"requestedBy,omitempty"`

@@ -214,3 +214,32 @@ func TestProfileResultIsUnknownWhenTheEvaluationCannotBeMade(t *testing.T) {
 		})
 	}
 }
+
+// TestExceptionsSayWhyTheyWaive: each exception a report lists carries its reason beside its
+// owner, approver and expiry, so that an auditor reading the report sees why findings are
+// waived, and the reason is that of the object whose approval the report shows.
+func TestExceptionsSayWhyTheyWaive(t *testing.T) {
+	objs := testgen.EngineObjects(testgen.Generate(testgen.Options{Namespaces: 1, Workloads: 2, FailingEvery: 1}))
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "legacy", Namespace: "team-000", Generation: 2},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"}, Reason: "the legacy agent needs host access until Q3",
+			Owner: "team-a", RequestedBy: "alice", Expires: metav1.NewTime(now.Add(24 * time.Hour))},
+		Approval: &v1alpha1.ExceptionApproval{ApprovedBy: "bob"},
+	}
+	profile := &v1alpha1.ComplianceProfile{Spec: v1alpha1.ComplianceProfileSpec{
+		ExceptionPolicy: &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}}}
+	ev := engine.Compile(checks.Catalogue(), profile).Evaluate(engine.NewInventory(objs, true), []*v1alpha1.ControlException{ex},
+		engine.Options{Now: now, Approval: engine.ApprovalEnforced})
+	st := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: now})
+	if len(st.Exceptions) != 1 {
+		t.Fatalf("%d exceptions listed, want 1", len(st.Exceptions))
+	}
+	u := st.Exceptions[0]
+	if u.State != v1alpha1.ExceptionActive || u.Findings == 0 || u.ApprovedBy != "bob" || u.Owner != "team-a" ||
+		u.Expires == nil || !u.Expires.Equal(&ex.Spec.Expires) {
+		t.Fatalf("exception listed as %+v, want Active, covering findings, approved by bob, owned by team-a, with its expiry", u)
+	}
+	if u.Reason != ex.Spec.Reason {
+		t.Errorf("exception listed with reason %q, want its spec.reason %q", u.Reason, ex.Spec.Reason)
+	}
+}
