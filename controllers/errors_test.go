@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -74,7 +75,7 @@ func TestMarkStaleReturnsReadError(t *testing.T) {
 		},
 	})
 	r := &ComplianceProfileReconciler{Client: c, Clock: clock.RealClock{}, state: newState()}
-	err := r.markStale(context.Background(), types.NamespacedName{Namespace: "default", Name: "any"}, v1alpha1.ReasonEvaluationOverdue, "overdue")
+	err := r.markStale(context.Background(), nil, types.NamespacedName{Namespace: "default", Name: "any"}, time.Now(), v1alpha1.ReasonEvaluationOverdue, "overdue")
 	if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), "reading report default/any") {
 		t.Fatalf("markStale with a failing read returned %v; want the read error naming the report", err)
 	}

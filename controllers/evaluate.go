@@ -102,7 +102,7 @@ func (r *ComplianceProfileReconciler) selectNamespace(ctx context.Context, p *pa
 	if problem != nil {
 		p.problems = append(p.problems, *problem)
 		key := types.NamespacedName{Namespace: p.namespace, Name: p.profile.Name}
-		if err := r.markStale(ctx, key, v1alpha1.ReasonInvalidSelector, badSelectorMessage(problem)); err != nil {
+		if err := r.markStale(ctx, p.ps, key, p.now, v1alpha1.ReasonInvalidSelector, badSelectorMessage(problem)); err != nil {
 			return ctrl.Result{}, err
 		}
 		return r.updateStatus(ctx, p)

@@ -98,7 +98,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		}
 		r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventReportWriteFailed, "WriteReport",
 			"Writing the report of namespace %s failed: %v", ns, err)
-		return errors.Join(writeErr, r.markStale(ctx, key, v1alpha1.ReasonWriteFailed, "The latest evaluation could not be written: "+err.Error()))
+		return errors.Join(writeErr, r.markStale(ctx, ps, key, now, v1alpha1.ReasonWriteFailed, "The latest evaluation could not be written: "+err.Error()))
 	}
 	metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
 	r.state.markWritten(ps, ns, now)
@@ -129,7 +129,7 @@ func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *p
 	message := "The evaluation failed: " + cause.Error()
 	if !p.full() {
 		r.state.markUnwritten(p.ps, p.namespace, p.now)
-		return errors.Join(err, r.markStale(ctx, types.NamespacedName{Namespace: p.namespace, Name: p.profile.Name}, v1alpha1.ReasonEvaluationFailed, message))
+		return errors.Join(err, r.markStale(ctx, p.ps, types.NamespacedName{Namespace: p.namespace, Name: p.profile.Name}, p.now, v1alpha1.ReasonEvaluationFailed, message))
 	}
 	for _, ns := range r.state.namespaces(p.ps) {
 		r.state.markUnwritten(p.ps, ns, p.now)
@@ -142,8 +142,11 @@ func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *p
 // markStale sets Stale=True on a report and its result to Unknown, keeping the rest of its
 // content, so that no reader (nor `kubectl get`, nor a dashboard or alert on the namespace's
 // result metrics) takes an old verdict for a current one. A report that does not exist has
-// nothing to mark.
-func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.NamespacedName, reason, message string) error {
+// nothing to mark. The namespace counts in soc2_operator_reports_stale (ps, as of the failed or
+// overdue evaluation at now) until an evaluation is written: whatever marks a report stale
+// (a failed evaluation, the watchdog, a selector that does not parse) counts it, also in an
+// operator that has just started and remembers no namespace yet. ps nil counts nothing.
+func (r *ComplianceProfileReconciler) markStale(ctx context.Context, ps *profileState, key types.NamespacedName, now time.Time, reason, message string) error {
 	if reason != v1alpha1.ReasonWriteFailed {
 		// Not evaluated (a failed write was evaluated, and journaled, all the same).
 		r.journal.unknown(key.Name, key.Namespace)
@@ -154,6 +157,9 @@ func (r *ComplianceProfileReconciler) markStale(ctx context.Context, key types.N
 			return nil
 		}
 		return fmt.Errorf("reading report %s to mark it stale (%s): %w", key, reason, err)
+	}
+	if ps != nil {
+		r.state.markUnwritten(ps, key.Namespace, now)
 	}
 	// The metrics say Unknown too, even if the write below fails: the verdict they hold is
 	// no longer current either.
@@ -195,7 +201,7 @@ func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Contex
 		if r.state.writtenAfter(ps, rep.Namespace, now) {
 			continue
 		}
-		errs = append(errs, r.markStale(ctx, client.ObjectKeyFromObject(&rep), reason, message))
+		errs = append(errs, r.markStale(ctx, ps, client.ObjectKeyFromObject(&rep), now, reason, message))
 	}
 	return errors.Join(errs...)
 }

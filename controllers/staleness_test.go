@@ -9,14 +9,17 @@ import (
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	testingclock "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
 )
 
 // TestOverdueReportsSayUnknown runs the staleness watchdog with a clock an hour past the
@@ -57,6 +60,9 @@ func TestOverdueReportsSayUnknown(t *testing.T) {
 	ps.lastSuccess["overdue-a"] = time.Now()
 	w := &watchdog{client: c, profiles: &ComplianceProfileReconciler{Client: c, Clock: clk, state: st}}
 	w.check(ctx)
+	if n := gaugeValue(t, metrics.ReportsStale.WithLabelValues(profile.Name)); n != 1 {
+		t.Errorf("soc2_operator_reports_stale = %v after the watchdog marked the overdue report stale, want 1", n)
+	}
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -99,7 +105,7 @@ func TestStaleReportsAreUnknownInTheMetrics(t *testing.T) {
 		},
 	})
 	r := &ComplianceProfileReconciler{Client: c, state: newState()}
-	if err := r.markStale(ctx, types.NamespacedName{Namespace: "stalemetrics-a", Name: profile.Name}, v1alpha1.ReasonWriteFailed, "test"); err == nil {
+	if err := r.markStale(ctx, nil, types.NamespacedName{Namespace: "stalemetrics-a", Name: profile.Name}, time.Now(), v1alpha1.ReasonWriteFailed, "test"); err == nil {
 		t.Fatal("markStale wrote through a client that refuses every status write")
 	}
 	body := scrape(t)
@@ -119,4 +125,30 @@ func grepLines(body, s string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestReportsStaleCountsAfterARestart: an operator that has just started remembers no
+// namespace, and its first evaluation fails (the objects cannot be read). The reports it marks
+// Stale count in soc2_operator_reports_stale, which SOC2ReportsStale alerts on: they must not
+// read as current because the operator forgot them when it restarted.
+func TestReportsStaleCountsAfterARestart(t *testing.T) {
+	createNamespace(t, "restartstale-a", map[string]string{"restartstale": "true"})
+	profile := createProfile(t, "restartstale", "restartstale", nil)
+	waitWritten(t, "restartstale-a", "restartstale")
+
+	c := failing(t, interceptor.Funcs{
+		List: func(ctx context.Context, cl client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if _, ok := list.(*rbacv1.ClusterRoleList); ok {
+				return errInjected
+			}
+			return cl.List(ctx, list, opts...)
+		},
+	})
+	r := reconcilerOver(t, c, "ClusterRole") // a fresh state: the operator just restarted
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}); !errors.Is(err, errInjected) {
+		t.Fatalf("Reconcile returned %v; want the gathering error", err)
+	}
+	if n := gaugeValue(t, metrics.ReportsStale.WithLabelValues(profile.Name)); n != 1 {
+		t.Errorf("soc2_operator_reports_stale = %v after the restarted operator marked the report stale, want 1", n)
+	}
 }

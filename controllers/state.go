@@ -40,7 +40,8 @@ type profileState struct {
 func newState() *state { return &state{profiles: map[string]*profileState{}} }
 
 // plan returns the profile's state, starting afresh when the plan cache recompiled the plan
-// (the profile changed).
+// (the profile changed), except for the namespaces whose report is not current: a new plan does
+// not write them, so they count in soc2_operator_reports_stale until its evaluations do.
 func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Check) *profileState {
 	plan := s.plans.Plan(catalogue, profile)
 	s.mu.Lock()
@@ -56,6 +57,11 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		matches:     map[string]map[string]int{},
 		lastSuccess: map[string]time.Time{},
 		unwritten:   map[string]time.Time{},
+	}
+	if old := s.profiles[profile.Name]; old != nil {
+		for ns, t := range old.unwritten {
+			ps.unwritten[ns] = t
+		}
 	}
 	s.profiles[profile.Name] = ps
 	return ps
@@ -184,7 +190,8 @@ func writtenAfter(ps *profileState, ns string, t time.Time) bool {
 	return ok && last.After(t)
 }
 
-// namespaces are the namespaces with a recorded roll-up.
+// namespaces are the namespaces with a recorded roll-up, and those whose report is not current
+// (a plan recompiled after a profile edit has no roll-up of them yet).
 func (s *state) namespaces(ps *profileState) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -194,7 +201,19 @@ func (s *state) namespaces(ps *profileState) []string {
 			out = append(out, ns)
 		}
 	}
+	for ns := range ps.unwritten {
+		if _, ok := ps.summaries[ns]; !ok && ns != "" {
+			out = append(out, ns)
+		}
+	}
 	return out
+}
+
+// lookup returns the profile's state; nil before its first evaluation.
+func (s *state) lookup(profile string) *profileState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.profiles[profile]
 }
 
 // overdue are the namespaces of the profile whose report last reflected an evaluation longer

@@ -4,10 +4,12 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
 )
 
 // Two workers can evaluate a namespace at once; the one that started first may fail after the
@@ -27,4 +29,35 @@ func TestAnOlderFailedEvaluationDoesNotMarkAWrittenReportStale(t *testing.T) {
 	if n := len(ps.unwritten); n != 1 {
 		t.Fatalf("after a newer evaluation failed, %d namespaces count as unwritten; want 1", n)
 	}
+}
+
+// A profile edit recompiles its plan; the reports whose latest evaluation could not be written
+// are no more current for it. Until the new plan's evaluations write them, they still count in
+// soc2_operator_reports_stale, whatever other namespace is written meanwhile.
+func TestAProfileEditKeepsUnwrittenReportsCounted(t *testing.T) {
+	st := newState()
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "state-edit", UID: "1", Generation: 1}}
+	t.Cleanup(func() { metrics.ForgetProfile(profile.Name) })
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	st.markUnwritten(st.plan(profile, checks.Catalogue()), "shop", t0) // the API server refuses its write
+
+	profile.Generation = 2 // edited: a new plan
+	ps := st.plan(profile, checks.Catalogue())
+	st.markWritten(ps, "other", t0.Add(time.Second)) // another namespace evaluated and written first
+	if n := gaugeValue(t, metrics.ReportsStale.WithLabelValues(profile.Name)); n != 1 {
+		t.Fatalf("soc2_operator_reports_stale = %v after the profile edit, want 1 (shop's report is still not written)", n)
+	}
+	st.markWritten(ps, "shop", t0.Add(2*time.Second))
+	if n := gaugeValue(t, metrics.ReportsStale.WithLabelValues(profile.Name)); n != 0 {
+		t.Fatalf("soc2_operator_reports_stale = %v once shop's report is written, want 0", n)
+	}
+}
+
+func gaugeValue(t *testing.T, g interface{ Write(*dto.Metric) error }) float64 {
+	t.Helper()
+	m := &dto.Metric{}
+	if err := g.Write(m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetGauge().GetValue()
 }

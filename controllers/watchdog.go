@@ -68,7 +68,7 @@ func (w *watchdog) check(ctx context.Context) error {
 	for i := range list.Items {
 		p := &list.Items[i]
 		for ns, t := range w.profiles.state.overdue(p.Name, now, 2*w.profiles.interval(p)) {
-			errs = append(errs, w.profiles.markStale(ctx, types.NamespacedName{Namespace: ns, Name: p.Name}, v1alpha1.ReasonEvaluationOverdue,
+			errs = append(errs, w.profiles.markStale(ctx, w.profiles.state.lookup(p.Name), types.NamespacedName{Namespace: ns, Name: p.Name}, now, v1alpha1.ReasonEvaluationOverdue,
 				fmt.Sprintf("No successful evaluation since %s (over twice the evaluation interval)", t.UTC().Format(time.RFC3339))))
 		}
 	}

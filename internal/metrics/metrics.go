@@ -76,7 +76,9 @@ var (
 	}, []string{"profile", "operation", "result"})
 
 	// ReportsStale counts the namespaces whose latest evaluation is not in their report: it
-	// could not be written (the API server is unreachable, a write was refused) or made.
+	// could not be written (the API server is unreachable, a write was refused) or made, or it
+	// is overdue. Every report the operator marks Stale counts, also after a restart or a
+	// profile edit, until an evaluation is written to it.
 	ReportsStale = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "soc2_operator_reports_stale",
 		Help: "Namespaces per profile whose latest evaluation could not be made or written; 0 when every report is current.",
