@@ -162,8 +162,8 @@ func (r *ComplianceProfileReconciler) markStale(ctx context.Context, ps *profile
 		r.state.markUnwritten(ps, key.Namespace, now)
 	}
 	// The metrics say Unknown too, even if the write below fails: the verdict they hold is
-	// no longer current either.
-	metrics.SetNamespaceResult(key.Name, key.Namespace, v1alpha1.Unknown)
+	// no longer current either (nor are the criteria and findings counts).
+	metrics.SetNamespaceStale(key.Name, key.Namespace, rep.Status.Criteria)
 	last := rep.Status.Result
 	if c := meta.FindStatusCondition(rep.Status.Conditions, v1alpha1.ConditionStale); last == v1alpha1.Unknown &&
 		c != nil && c.Status == metav1.ConditionTrue && c.Reason == reason {

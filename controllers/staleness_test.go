@@ -115,6 +115,19 @@ func TestStaleReportsAreUnknownInTheMetrics(t *testing.T) {
 	if want := `soc2_operator_namespace_result{namespace="stalemetrics-a",profile="stalemetrics",result="Unknown"} 1`; !strings.Contains(body, want) {
 		t.Errorf("missing %s; served: %s", want, grepLines(body, `namespace="stalemetrics-a"`))
 	}
+	// Nor do its criteria and findings keep the verdict of the evaluation the report no longer
+	// reflects: each criterion the report lists is Unknown, and its findings counts are absent.
+	for _, line := range strings.Split(grepLines(body, `namespace="stalemetrics-a"`), "\n") {
+		switch {
+		case strings.HasPrefix(line, "soc2_operator_findings{"):
+			t.Errorf("a stale report still scrapes findings counts: %s", line)
+		case strings.HasPrefix(line, "soc2_operator_criterion_status{") && !strings.Contains(line, `status="Unknown"`):
+			t.Errorf("a stale report's criterion still scrapes a verdict: %s", line)
+		}
+	}
+	if want := `soc2_operator_criterion_status{criterion="CC6.1",namespace="stalemetrics-a",profile="stalemetrics",status="Unknown"} 1`; !strings.Contains(body, want) {
+		t.Errorf("missing %s; served: %s", want, grepLines(body, `namespace="stalemetrics-a"`))
+	}
 }
 
 func grepLines(body, s string) string {

@@ -13,17 +13,18 @@ import (
 
 var (
 	// CriterionStatus is 1 for the current status of each criterion per profile and namespace
-	// (the other statuses of the same criterion are absent). Namespace "" is the cluster-scoped
-	// objects.
+	// (the other statuses of the same criterion are absent), Unknown while the namespace's
+	// report is stale. Namespace "" is the cluster-scoped objects.
 	CriterionStatus = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "soc2_operator_criterion_status",
-		Help: "1 for the current status (Pass, Fail, Excepted, NotAssessed) of a SOC 2 criterion per profile and namespace.",
+		Help: "1 for the current status (Pass, Fail, Excepted, NotAssessed; Unknown while the report is stale) of a SOC 2 criterion per profile and namespace.",
 	}, []string{"profile", "namespace", "criterion", "status"})
 
-	// Findings counts failing findings by severity, and excepted findings (result="Excepted").
+	// Findings counts failing findings by severity, and excepted findings (result="Excepted");
+	// absent while the namespace's report is stale (no count is current then).
 	Findings = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "soc2_operator_findings",
-		Help: "Findings per profile, namespace, severity and result (Fail or Excepted).",
+		Help: "Findings per profile, namespace, severity and result (Fail or Excepted); absent while the report is stale.",
 	}, []string{"profile", "namespace", "severity", "result"})
 
 	// NamespaceCompliant is 1 when the namespace's report is Compliant, 0 when NonCompliant,
@@ -140,7 +141,11 @@ func Register() {
 	})
 }
 
-var criterionStates = []v1alpha1.CriterionState{v1alpha1.CriterionPass, v1alpha1.CriterionFail, v1alpha1.CriterionExcepted, v1alpha1.CriterionNotAssessed}
+// criterionUnknown is the status soc2_operator_criterion_status gives the criteria of a stale
+// report: the report's result is Unknown, and so is each criterion.
+const criterionUnknown = v1alpha1.CriterionState(v1alpha1.Unknown)
+
+var criterionStates = []v1alpha1.CriterionState{v1alpha1.CriterionPass, v1alpha1.CriterionFail, v1alpha1.CriterionExcepted, v1alpha1.CriterionNotAssessed, criterionUnknown}
 
 // SetNamespace records a namespace's report status.
 func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus) {
@@ -154,6 +159,20 @@ func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus
 	}
 	Findings.WithLabelValues(profile, namespace, "", string(v1alpha1.ResultExcepted)).Set(float64(st.Summary.Excepted))
 	SetNamespaceResult(profile, namespace, st.Result)
+}
+
+// SetNamespaceStale records that a namespace's report is stale (its latest evaluation could not
+// be made or written, or is overdue): its result and each criterion the report lists are
+// Unknown, and its findings counts are absent, so that no series keeps the verdict of an
+// evaluation the report no longer reflects. The next evaluation written sets them again.
+func SetNamespaceStale(profile, namespace string, criteria []v1alpha1.CriterionStatus) {
+	unknown := make([]v1alpha1.CriterionStatus, len(criteria))
+	for i, c := range criteria {
+		unknown[i] = v1alpha1.CriterionStatus{ID: c.ID, Status: criterionUnknown}
+	}
+	setCriteria(profile, namespace, unknown)
+	Findings.DeletePartialMatch(prometheus.Labels{"profile": profile, "namespace": namespace})
+	SetNamespaceResult(profile, namespace, v1alpha1.Unknown)
 }
 
 var complianceStates = []v1alpha1.ComplianceState{v1alpha1.Compliant, v1alpha1.NonCompliant, v1alpha1.NotAssessed, v1alpha1.Unknown}

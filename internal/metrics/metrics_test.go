@@ -95,3 +95,29 @@ func TestCriteriaOutOfScopeAreDropped(t *testing.T) {
 		t.Errorf("served after the profile was forgotten: %q", got)
 	}
 }
+
+// TestStaleNamespaceIsUnknownUntilWrittenAgain: while a namespace's report is stale its
+// criteria are Unknown and its findings counts absent; the next evaluation written serves its
+// own verdict again, with no Unknown left behind.
+func TestStaleNamespaceIsUnknownUntilWrittenAgain(t *testing.T) {
+	t.Cleanup(func() { ForgetProfile("p") })
+	criteria := []v1alpha1.CriterionStatus{{ID: "CC6.1", Status: v1alpha1.CriterionPass}}
+	current := &v1alpha1.ComplianceReportStatus{Result: v1alpha1.Compliant, Criteria: criteria}
+	SetNamespace("p", "ns", current)
+	SetNamespaceStale("p", "ns", criteria)
+	want := `soc2_operator_criterion_status{criterion="CC6.1",namespace="ns",profile="p",status="Unknown"} 1`
+	if got := scrape(t, "soc2_operator_criterion_status", CriterionStatus); strings.Join(got, "\n") != want {
+		t.Errorf("stale: scraped %q, want %q", got, want)
+	}
+	if got := scrape(t, "soc2_operator_findings", Findings); len(got) != 0 {
+		t.Errorf("stale: findings counts served: %q", got)
+	}
+	SetNamespace("p", "ns", current)
+	want = `soc2_operator_criterion_status{criterion="CC6.1",namespace="ns",profile="p",status="Pass"} 1`
+	if got := scrape(t, "soc2_operator_criterion_status", CriterionStatus); strings.Join(got, "\n") != want {
+		t.Errorf("written again: scraped %q, want %q", got, want)
+	}
+	if got := scrape(t, "soc2_operator_findings", Findings); len(got) != 5 {
+		t.Errorf("written again: findings counts %q, want one per severity and the excepted count", got)
+	}
+}
