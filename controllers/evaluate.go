@@ -120,8 +120,12 @@ func (r *ComplianceProfileReconciler) listExceptions(ctx context.Context, p *pas
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	p.exceptions = exceptions
 	trust, why := r.Approval.Trust()
+	since := r.Approval.InForceSince()
+	for i, ex := range exceptions {
+		exceptions[i] = asJudged(ex, trust, since)
+	}
+	p.exceptions = exceptions
 	p.opts = engine.Options{Now: p.now, AdminNamespace: r.AdminNamespace, KeepPassing: p.profile.Spec.PolicyReports,
 		Approval: trust, ApprovalProblem: why}
 	return ctrl.Result{}, nil
