@@ -134,6 +134,8 @@ func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *p
 	for _, ns := range r.state.namespaces(p.ps) {
 		r.state.markUnwritten(p.ps, ns, p.now)
 	}
+	// Nor do the cluster-scoped objects' criteria keep the last verdict.
+	metrics.SetClusterUnknown(p.profile.Name)
 	return errors.Join(err,
 		r.markProfileReportsStale(ctx, p.profile, p.ps, p.now, v1alpha1.ReasonEvaluationFailed, message),
 		r.updateProfileStatus(ctx, p.profile, p.ps, r.profileProblems(ctx, p), cause))

@@ -165,3 +165,35 @@ func TestReportsStaleCountsAfterARestart(t *testing.T) {
 		t.Errorf("soc2_operator_reports_stale = %v after the restarted operator marked the report stale, want 1", n)
 	}
 }
+
+// TestAFailedEvaluationMakesTheClusterCriteriaUnknown: when a full evaluation cannot read the
+// objects, the profile's result is Unknown and its reports are stale; the criteria of the
+// cluster-scoped objects (namespace "") must not keep serving the last verdict either (a
+// ClusterRoleBinding made since would not show).
+func TestAFailedEvaluationMakesTheClusterCriteriaUnknown(t *testing.T) {
+	profile := createProfile(t, "clusterunknown", "clusterunknown-selects-nothing", nil)
+	series := `soc2_operator_criterion_status{criterion="CC6.1",namespace="",profile="clusterunknown",status=`
+	eventually(t, 10*time.Second, "the cluster-scoped criteria served", func() error {
+		if !strings.Contains(scrape(t), series) {
+			return fmt.Errorf("%s...} not served", series)
+		}
+		return nil
+	})
+	c := failing(t, interceptor.Funcs{
+		List: func(ctx context.Context, cl client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if _, ok := list.(*rbacv1.ClusterRoleList); ok {
+				return errInjected
+			}
+			return cl.List(ctx, list, opts...)
+		},
+	})
+	r := reconcilerOver(t, c, "ClusterRole")
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}); !errors.Is(err, errInjected) {
+		t.Fatalf("Reconcile returned %v; want the gathering error", err)
+	}
+	for _, line := range strings.Split(grepLines(scrape(t), series), "\n") {
+		if !strings.HasPrefix(line, series+`"Unknown"}`) {
+			t.Errorf("after a failed evaluation, a cluster-scoped criterion still serves a verdict: %s", line)
+		}
+	}
+}

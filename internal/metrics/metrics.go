@@ -14,7 +14,8 @@ import (
 var (
 	// CriterionStatus is 1 for the current status of each criterion per profile and namespace
 	// (the other statuses of the same criterion are absent), Unknown while the namespace's
-	// report is stale. Namespace "" is the cluster-scoped objects.
+	// report is stale. Namespace "" is the cluster-scoped objects, Unknown after a full
+	// evaluation that failed.
 	CriterionStatus = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "soc2_operator_criterion_status",
 		Help: "1 for the current status (Pass, Fail, Excepted, NotAssessed; Unknown while the report is stale) of a SOC 2 criterion per profile and namespace.",
@@ -201,6 +202,18 @@ func SetNamespaceResult(profile, namespace string, result v1alpha1.ComplianceSta
 // SetCluster records the criteria of the cluster-scoped objects.
 func SetCluster(profile string, criteria []v1alpha1.CriterionStatus) {
 	setCriteria(profile, "", criteria)
+}
+
+// SetClusterUnknown records that the cluster-scoped objects could not be evaluated (a full
+// evaluation failed): each criterion last recorded for them is Unknown until one succeeds.
+func SetClusterUnknown(profile string) {
+	recorded.Lock()
+	var unknown []v1alpha1.CriterionStatus
+	for id := range recorded.criteria[[2]string{profile, ""}] {
+		unknown = append(unknown, v1alpha1.CriterionStatus{ID: id, Status: criterionUnknown})
+	}
+	recorded.Unlock()
+	setCriteria(profile, "", unknown)
 }
 
 // recorded holds, per profile and namespace, the criteria setCriteria last served, so that a
