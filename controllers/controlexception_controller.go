@@ -63,7 +63,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	ex := &v1alpha1.ControlException{}
 	if err := r.Get(ctx, req.NamespacedName, ex); err != nil {
 		if apierrors.IsNotFound(err) {
-			return ctrl.Result{}, r.updateMetrics(ctx)
+			return ctrl.Result{}, r.updateMetrics(ctx, nil)
 		}
 		return ctrl.Result{}, err
 	}
@@ -134,7 +134,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		}
 		r.notifyTransition(ctx, ex, previous, applies)
 	}
-	if err := r.updateMetrics(ctx); err != nil {
+	if err := r.updateMetrics(ctx, ex); err != nil {
 		return ctrl.Result{}, err
 	}
 	requeue := exceptionRecheck

@@ -2,17 +2,23 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	testingclock "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/alert"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
 )
 
 // TestApprovalWrittenBeforeThePoliciesIsNotTrustedInReports: an exception created before the
@@ -92,5 +98,64 @@ func TestApprovalWrittenBeforeThePoliciesIsNotTrustedInReports(t *testing.T) {
 	}
 	if written.Status.Summary.Excepted != 0 {
 		t.Errorf("%d findings excepted by an approval written before the policies", written.Status.Summary.Excepted)
+	}
+}
+
+// TestExceptionMetricsCountTheStateJustWritten: the exception reconciler recounts exceptions by
+// state right after writing one's status, from a cache that may not hold that write yet (status
+// writes do not requeue the exception). The count must say the state just written, not the one
+// before: an exception that just expired must not count in its former state (Active, with its
+// expiry series, or PendingApproval as here) for the hour until it is judged again.
+func TestExceptionMetricsCountTheStateJustWritten(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "exmetrics", nil)
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "soon", Namespace: "exmetrics"},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"},
+			Reason: "Expires during the test, on purpose.", Owner: "team-a@example.com",
+			Expires: metav1.NewTime(clk.Now().Add(time.Hour))},
+	}
+	if err := k8s.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	var before *v1alpha1.ControlException
+	eventually(t, 10*time.Second, "the exception judged", func() error {
+		got := &v1alpha1.ControlException{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		if got.Status.State == "" {
+			return fmt.Errorf("no state yet")
+		}
+		before = got
+		return nil
+	})
+	// A cache that has not seen the status write yet: lists return the exception as it was.
+	c := failing(t, interceptor.Funcs{
+		List: func(ctx context.Context, cl client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if err := cl.List(ctx, list, opts...); err != nil {
+				return err
+			}
+			if l, ok := list.(*v1alpha1.ControlExceptionList); ok {
+				for i := range l.Items {
+					if l.Items[i].Namespace == before.Namespace && l.Items[i].Name == before.Name {
+						l.Items[i] = *before.DeepCopy()
+					}
+				}
+			}
+			return nil
+		},
+	})
+	r := &ControlExceptionReconciler{Client: c, Catalogue: checks.Catalogue(), AdminNamespace: adminNamespace,
+		Clock: testingclock.NewFakeClock(clk.Now().Add(2 * time.Hour)), Recorder: &events.FakeRecorder{},
+		Approval: approval, state: newState(), alerts: alert.NewDispatcher(alert.Options{})}
+	if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(ex)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := gaugeValue(t, metrics.Exceptions.WithLabelValues("exmetrics", string(v1alpha1.ExceptionExpired))); n != 1 {
+		t.Errorf("soc2_operator_exceptions{namespace=exmetrics,state=Expired} = %v after the exception expired, want 1", n)
+	}
+	if n := gaugeValue(t, metrics.Exceptions.WithLabelValues("exmetrics", string(before.Status.State))); n != 0 {
+		t.Errorf("soc2_operator_exceptions{namespace=exmetrics,state=%s} = %v after the exception expired, want 0", before.Status.State, n)
 	}
 }

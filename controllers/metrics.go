@@ -49,11 +49,20 @@ func setProfileReady(profile string, conditions []metav1.Condition) {
 }
 
 // updateMetrics recounts exceptions by namespace and state and records when each Active one
-// expires.
-func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context) error {
+// expires. written, when set, is the exception whose status was just judged: it counts as
+// judged, since the cache the list comes from may not hold that status write yet (and a
+// status write does not judge the exception again to correct the count).
+func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context, written *v1alpha1.ControlException) error {
 	list := &v1alpha1.ControlExceptionList{}
 	if err := r.List(ctx, list); err != nil {
 		return fmt.Errorf("listing exceptions to count them: %w", err)
+	}
+	if written != nil {
+		for i := range list.Items {
+			if list.Items[i].Namespace == written.Namespace && list.Items[i].Name == written.Name {
+				list.Items[i].Status = written.Status
+			}
+		}
 	}
 	counts := map[[2]string]int{}
 	metrics.ExceptionExpiry.Reset()
