@@ -6,6 +6,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -139,7 +140,8 @@ func (r *ComplianceProfileReconciler) reconcileNormal(ctx context.Context, profi
 
 // reconcileDelete forgets a deleted profile. The operator's reports go with the profile
 // through their owner references; a report in the namespace asked about that names this
-// profile is not the operator's, and is deleted.
+// profile is not the operator's, and is deleted. Every exception is judged again, so that none
+// still says it is Active under the profile, covering its findings.
 func (r *ComplianceProfileReconciler) reconcileDelete(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	r.state.forget(req.Name)
 	r.journal.profileDeleted(req.Name)
@@ -149,7 +151,7 @@ func (r *ComplianceProfileReconciler) reconcileDelete(ctx context.Context, req c
 	if req.Namespace != "" {
 		return ctrl.Result{}, r.deleteOrphan(ctx, types.NamespacedName{Namespace: req.Namespace, Name: req.Name})
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{}, r.rejudgeExceptionsIn(ctx, metav1.NamespaceAll)
 }
 
 // A phase is one step of an evaluation. It returns an error only when the phases after it

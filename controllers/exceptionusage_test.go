@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -158,4 +159,49 @@ func TestExceptionMetricsCountTheStateJustWritten(t *testing.T) {
 	if n := gaugeValue(t, metrics.Exceptions.WithLabelValues("exmetrics", string(before.Status.State))); n != 0 {
 		t.Errorf("soc2_operator_exceptions{namespace=exmetrics,state=%s} = %v after the exception expired, want 0", before.Status.State, n)
 	}
+}
+
+// TestDeletingTheProfileRejudgesItsExceptions: an exception Active under a profile says so,
+// with the findings it covers there. When that profile is deleted, the exception is judged again
+// at once: it no longer claims to apply under the profile, nor to cover its findings (it used to
+// keep both until its hourly re-check).
+func TestDeletingTheProfileRejudgesItsExceptions(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "exgone-a", map[string]string{"exgone": "true"})
+	if err := k8s.Create(ctx, deployment("exgone-a", "bad", true)); err != nil {
+		t.Fatal(err)
+	}
+	profile := createProfile(t, "exgone", "exgone", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+	})
+	waitWritten(t, "exgone-a", "exgone")
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "waiver", Namespace: "exgone-a"},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"},
+			Reason: "The setup step loads a kernel module.", Owner: "team-a@example.com",
+			Expires: metav1.NewTime(clk.Now().Add(time.Hour))},
+	}
+	createApproved(t, ex)
+	got := &v1alpha1.ControlException{}
+	eventually(t, 15*time.Second, "the exception Active under the profile", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		if got.Status.State != v1alpha1.ExceptionActive || got.Status.MatchedFindings == 0 || !strings.Contains(got.Status.Message, profile.Name) {
+			return fmt.Errorf("status %+v", got.Status)
+		}
+		return nil
+	})
+	if err := k8s.Delete(ctx, profile); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the exception judged again without the profile", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		if got.Status.MatchedFindings != 0 || strings.Contains(got.Status.Message, "for profiles "+profile.Name) {
+			return fmt.Errorf("status %+v", got.Status)
+		}
+		return nil
+	})
 }

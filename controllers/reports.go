@@ -233,7 +233,7 @@ func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile 
 }
 
 // rejudgeExceptionsIn asks the exception reconciler to judge every exception of namespace ns
-// again.
+// (every namespace: metav1.NamespaceAll) again.
 func (r *ComplianceProfileReconciler) rejudgeExceptionsIn(ctx context.Context, ns string) error {
 	if r.exceptionChanged == nil {
 		return nil
@@ -243,7 +243,7 @@ func (r *ComplianceProfileReconciler) rejudgeExceptionsIn(ctx context.Context, n
 		return fmt.Errorf("listing the exceptions of namespace %s: %w", ns, err)
 	}
 	for i := range list.Items {
-		r.exceptionChanged(types.NamespacedName{Namespace: ns, Name: list.Items[i].Name})
+		r.exceptionChanged(types.NamespacedName{Namespace: list.Items[i].Namespace, Name: list.Items[i].Name})
 	}
 	return nil
 }
