@@ -262,3 +262,48 @@ func findCondition(conds []metav1.Condition, t string) *metav1.Condition {
 	}
 	return nil
 }
+
+// TestDeletingTheReportDoesNotSilenceAlerts: anyone who may delete a namespace's report (its
+// tenant: deletes stay allowed) could delete it together with a change that fails, so that the
+// evaluation recreates the report with no previous result and treats the failure as the
+// namespace's baseline, sending no alert. The operator remembers the namespace's previous
+// verdict and findings: the new finding and the NonCompliant transition are alerted on.
+func TestDeletingTheReportDoesNotSilenceAlerts(t *testing.T) {
+	ctx := context.Background()
+	hook := newReceiver(t, 0, false)
+	createNamespace(t, "silence-a", map[string]string{"silence": "true"})
+	if err := k8s.Create(ctx, deployment("silence-a", "api", false)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, "silence", "silence", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Criteria = []v1alpha1.Criterion{"C1.1"}
+		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: hook.server.URL}}}
+	})
+	eventually(t, 20*time.Second, "the first report, Compliant", func() error {
+		rep, err := getReport("silence-a", "silence")
+		if err != nil || rep.Status.Result != v1alpha1.Compliant {
+			return fmt.Errorf("%v %v", err, rep)
+		}
+		return nil
+	})
+	updateDeployment(t, "silence-a", "api", func(d *appsv1.Deployment) {
+		d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}}
+	})
+	if err := k8s.Delete(ctx, &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: "silence", Namespace: "silence-a"}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the report recreated, NonCompliant", func() error {
+		rep, err := getReport("silence-a", "silence")
+		if err != nil || rep.Status.Result != v1alpha1.NonCompliant {
+			return fmt.Errorf("%v %v", err, rep)
+		}
+		return nil
+	})
+	eventually(t, 10*time.Second, "the new finding and the transition alerted on", func() error {
+		if hook.count("NewFinding") != 1 || hook.count("NamespaceNonCompliant") != 1 {
+			return fmt.Errorf("received %v", hook.received())
+		}
+		return nil
+	})
+}

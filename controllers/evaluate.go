@@ -184,8 +184,9 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 	// The profile's roll-up counts the evaluation whether or not the report can be written: a
 	// namespace whose report the API server refuses is still assessed, and its failures still
 	// make the profile NonCompliant (the report's Stale condition says it is behind).
+	remembered := r.state.previousResult(p.ps, ns)
 	r.state.recordNamespace(p.ps, ns, ev.Summary(ns), ev.Exceptions)
-	p.errs = append(p.errs, r.writeReport(ctx, p.profile, p.ps, ev, ns, p.now))
+	p.errs = append(p.errs, r.writeReport(ctx, p.profile, p.ps, ev, ns, p.now, remembered))
 	keep, err := r.policyReports.write(ctx, p.profile, ev)
 	p.keepPolicyReports(keep)
 	p.errs = append(p.errs, err)

@@ -29,7 +29,10 @@ import (
 // selected and those the operator did not write.
 
 // writeReport creates or updates the namespace's report, writing only when its content changed.
-func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ev *engine.Evaluation, ns string, now time.Time) error {
+// remembered is the namespace's result as the operator last evaluated it ("" if it has none):
+// the previous result the alerts compare with when the report had been deleted.
+func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ev *engine.Evaluation, ns string, now time.Time,
+	remembered v1alpha1.ComplianceState) error {
 	log := logf.FromContext(ctx)
 	key := types.NamespacedName{Namespace: ns, Name: profile.Name}
 	rep := &v1alpha1.ComplianceReport{}
@@ -88,6 +91,12 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	}
 	previous := rep.Status.Result
 	prevFindings := rep.Status.Findings
+	if !exists && remembered != "" {
+		// The report was deleted (anyone who may delete it could, together with a change that
+		// fails): it said what the operator last evaluated, so that is the baseline, not nothing,
+		// and a finding is new only if first seen now.
+		previous, prevFindings = remembered, seenBefore(desired.Findings, now)
+	}
 	rep.Status = desired
 	if err := r.ownWrites.write(rep, func() error { return r.Status().Update(ctx, rep) }); err != nil {
 		r.state.markUnwritten(ps, ns, now)
@@ -105,6 +114,18 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
 	r.notifyNamespaceChange(ctx, profile, rep, previous, prevFindings)
 	return nil
+}
+
+// seenBefore are the findings first seen before the evaluation made at now.
+func seenBefore(findings []v1alpha1.Finding, now time.Time) []v1alpha1.Finding {
+	cut := now.UTC().Truncate(time.Second)
+	var out []v1alpha1.Finding
+	for _, f := range findings {
+		if f.FirstSeen != nil && f.FirstSeen.Time.Before(cut) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // setReportMeta sets the report's label, owner reference and spec.

@@ -102,6 +102,17 @@ func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary
 	}
 }
 
+// previousResult is the namespace's result as of its last evaluation under this plan; "" when
+// there is none (its first evaluation, or the first since a restart or a profile edit).
+func (s *state) previousResult(ps *profileState, ns string) v1alpha1.ComplianceState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sum := ps.summaries[ns]; sum != nil {
+		return sum.State
+	}
+	return ""
+}
+
 // dropNamespace forgets a namespace that is no longer selected.
 func (s *state) dropNamespace(ps *profileState, ns string) {
 	s.mu.Lock()
