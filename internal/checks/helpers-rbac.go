@@ -38,6 +38,7 @@ var (
 	deleteVerbs         = []string{"delete", "deletecollection"}
 	roleResources       = []string{"roles", "clusterroles"}
 	execSubresources    = []string{"pods/exec", "pods/attach", "pods/portforward"}
+	proxySubresources   = []string{"pods/proxy", "services/proxy"}
 	webhookResources    = []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}
 	impersonationUsers  = []string{"users", "groups"}
 )
@@ -186,6 +187,10 @@ var (
 	}}
 	execAccess = riskyAccess{named: true, accesses: []access{
 		{groups: coreGroup, resources: execSubresources, verbs: []string{"create", "get"}},
+		// The API server forwards every HTTP method (the request's verb) on pods/proxy and
+		// services/proxy to any port of the pod, or of the Service's endpoints, from its own
+		// network: a port-forward for HTTP (and WebSocket) that NetworkPolicy does not stop.
+		{groups: coreGroup, resources: proxySubresources, verbs: []string{"get", "create", "update", "patch", "delete"}},
 	}}
 	escalationAccess = riskyAccess{named: true, accesses: []access{
 		{groups: rbacGroup, resources: roleResources, verbs: []string{"bind"}},

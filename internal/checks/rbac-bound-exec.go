@@ -12,11 +12,11 @@ import (
 var rbacBoundExec = &engine.Check{
 	ID:    "rbac-bound-exec",
 	Title: "Nobody is bound to a role that can exec into pods",
-	Description: "Names who actually holds exec, attach or port-forward access to pods: the subjects " +
+	Description: "Names who actually holds exec, attach, port-forward or proxy access to pods: the subjects " +
 		"of bindings whose role grants it (the built-in admin and edit roles included). Knowing " +
 		"and limiting who can reach into running containers supports logical access security " +
 		"(CC6.1)." + supporting,
-	Remediation: "Bind a role without pods/exec, pods/attach and pods/portforward (view, or a custom role); grant them through a break-glass binding when needed.",
+	Remediation: "Bind a role without pods/exec, pods/attach, pods/portforward, pods/proxy and services/proxy (view, or a custom role); grant them through a break-glass binding when needed.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
 	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},

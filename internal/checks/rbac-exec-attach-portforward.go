@@ -10,8 +10,10 @@ var rbacExecAttachPortforward = &engine.Check{
 	Title: "Roles do not grant exec, attach or port-forward into pods",
 	Description: "pods/exec, pods/attach and pods/portforward run commands in, or open connections " +
 		"to, running containers: their data, mounted Secrets and ServiceAccount tokens, bypassing " +
-		"the application's own access controls (CC6.1)." + supporting,
-	Remediation: "Remove create and get on pods/exec, pods/attach and pods/portforward; grant them only to a break-glass role bound when needed.",
+		"the application's own access controls (CC6.1). pods/proxy and services/proxy (any verb: " +
+		"the API server forwards every HTTP method) send HTTP requests from the API server to any " +
+		"port of the pods, NetworkPolicy notwithstanding, and count as port-forward." + supporting,
+	Remediation: "Remove create and get on pods/exec, pods/attach and pods/portforward, and every verb on pods/proxy and services/proxy; grant them only to a break-glass role bound when needed.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
 	Targets:     []string{"Role", "ClusterRole"},
