@@ -20,13 +20,15 @@ const (
 	systemPrefix       = "system:"
 )
 
-// API groups, verbs and resources the RBAC checks name.
+// API groups, verbs and resources the RBAC checks name. The extensions group is not among
+// them: Kubernetes 1.37 serves no resource in it (its last, ingresses, went in 1.22), and a
+// CRD's group needs a dot, so a rule naming only extensions grants nothing ("*" still counts).
 var (
 	coreGroup           = []string{""}
 	rbacGroup           = []string{"rbac.authorization.k8s.io"}
-	appsGroups          = []string{"apps", "extensions"}
+	appsGroups          = []string{"apps"}
 	batchGroup          = []string{"batch"}
-	networkingGroups    = []string{"networking.k8s.io", "extensions"}
+	networkingGroups    = []string{"networking.k8s.io"}
 	discoveryGroup      = []string{"discovery.k8s.io"}
 	admissionGroup      = []string{"admissionregistration.k8s.io"}
 	certificatesGroup   = []string{"certificates.k8s.io"}
