@@ -24,25 +24,26 @@ const (
 // them: Kubernetes 1.37 serves no resource in it (its last, ingresses, went in 1.22), and a
 // CRD's group needs a dot, so a rule naming only extensions grants nothing ("*" still counts).
 var (
-	coreGroup           = []string{""}
-	rbacGroup           = []string{"rbac.authorization.k8s.io"}
-	appsGroups          = []string{"apps"}
-	batchGroup          = []string{"batch"}
-	networkingGroups    = []string{"networking.k8s.io"}
-	discoveryGroup      = []string{"discovery.k8s.io"}
-	admissionGroup      = []string{"admissionregistration.k8s.io"}
-	certificatesGroup   = []string{"certificates.k8s.io"}
-	authenticationGroup = []string{"authentication.k8s.io"}
-	eventsGroups        = []string{"", "events.k8s.io"}
-	readVerbs           = []string{"get", "list", "watch"}
-	changeVerbs         = []string{"create", "update", "patch"}
-	writeVerbs          = []string{"create", "update", "patch", "delete", "deletecollection"}
-	deleteVerbs         = []string{"delete", "deletecollection"}
-	roleResources       = []string{"roles", "clusterroles"}
-	execSubresources    = []string{"pods/exec", "pods/attach", "pods/portforward"}
-	proxySubresources   = []string{"pods/proxy", "services/proxy"}
-	webhookResources    = []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}
-	impersonationUsers  = []string{"users", "groups"}
+	coreGroup            = []string{""}
+	rbacGroup            = []string{"rbac.authorization.k8s.io"}
+	appsGroups           = []string{"apps"}
+	batchGroup           = []string{"batch"}
+	networkingGroups     = []string{"networking.k8s.io"}
+	discoveryGroup       = []string{"discovery.k8s.io"}
+	admissionGroup       = []string{"admissionregistration.k8s.io"}
+	certificatesGroup    = []string{"certificates.k8s.io"}
+	authenticationGroup  = []string{"authentication.k8s.io"}
+	apiRegistrationGroup = []string{"apiregistration.k8s.io"}
+	eventsGroups         = []string{"", "events.k8s.io"}
+	readVerbs            = []string{"get", "list", "watch"}
+	changeVerbs          = []string{"create", "update", "patch"}
+	writeVerbs           = []string{"create", "update", "patch", "delete", "deletecollection"}
+	deleteVerbs          = []string{"delete", "deletecollection"}
+	roleResources        = []string{"roles", "clusterroles"}
+	execSubresources     = []string{"pods/exec", "pods/attach", "pods/portforward"}
+	proxySubresources    = []string{"pods/proxy", "services/proxy"}
+	webhookResources     = []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}
+	impersonationUsers   = []string{"users", "groups"}
 )
 
 // podServiceAccount is the name of the ServiceAccount a workload's pods run as:
@@ -225,6 +226,9 @@ var (
 		{groups: certificatesGroup, resources: []string{"signers"}, verbs: []string{"approve"}, cluster: true},
 		{groups: coreGroup, resources: []string{"serviceaccounts/token"}, verbs: []string{"create"}},
 		{groups: coreGroup, resources: []string{"persistentvolumes"}, verbs: []string{"create"}, cluster: true},
+		// kube-aggregator proxies an APIService's group version (for "v1.", all of /api) to the
+		// Service it names; the built-in ones are put back only when kube-apiserver starts.
+		{groups: apiRegistrationGroup, resources: []string{"apiservices"}, verbs: []string{"update", "patch"}, cluster: true},
 	}}
 	// kube-controller-manager approves a kubelet client CSR (CN system:node:<any node>, O
 	// system:nodes) by itself when a SubjectAccessReview lets its requester create
@@ -274,6 +278,29 @@ func tokenSecretMinting(rules []rbacv1.PolicyRule, namespaced bool) []string {
 		" (a kubernetes.io/service-account-token Secret gets a token of any ServiceAccount of the namespace)"}
 }
 
+// An APIService is named version.group, so create alone cannot take an existing group version;
+// with delete it can: delete it, then create it again naming a Service of one's own.
+var (
+	apiServiceCreateAccess = riskyAccess{named: true, accesses: []access{
+		{groups: apiRegistrationGroup, resources: []string{"apiservices"}, verbs: []string{"create"}, cluster: true},
+	}}
+	apiServiceDeleteAccess = riskyAccess{named: true, accesses: []access{
+		{groups: apiRegistrationGroup, resources: []string{"apiservices"}, verbs: deleteVerbs, cluster: true},
+	}}
+)
+
+// apiServiceReplacement describes how rules let a subject replace an existing APIService, or
+// returns nil.
+func apiServiceReplacement(rules []rbacv1.PolicyRule, namespaced bool) []string {
+	create := apiServiceCreateAccess.find(rules, namespaced)
+	del := apiServiceDeleteAccess.find(rules, namespaced)
+	if len(create) == 0 || len(del) == 0 {
+		return nil
+	}
+	return []string{few(create, "; ") + ", with " + few(del, "; ") +
+		" (an APIService deleted and created again proxies its group version to a Service of one's own)"}
+}
+
 // rolePerms is the permission summary of one role: what each RBAC check looks for, described.
 type rolePerms struct {
 	// aggregated is true for a ClusterRole with an aggregationRule: the aggregation controller
@@ -300,7 +327,7 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		escalation:     escalationAccess.find(rules, namespaced),
 		workloadCreate: workloadCreateAccess.find(rules, namespaced),
 		controlPlane: slices.Concat(controlPlaneAccess.find(rules, namespaced), nodeClientAccess.find(rules, namespaced),
-			tokenSecretMinting(rules, namespaced)),
+			tokenSecretMinting(rules, namespaced), apiServiceReplacement(rules, namespaced)),
 		logTampering:   logTamperingAccess.find(rules, namespaced),
 		networkControl: networkControlAccess.find(rules, namespaced),
 	}

@@ -15,10 +15,12 @@ var rbacControlPlaneTakeover = &engine.Check{
 		"serviceaccounts/token creates tokens for other identities (and so does creating Secrets " +
 		"with get, list, watch or patch on them: the token controller fills a " +
 		"kubernetes.io/service-account-token Secret with the token of the ServiceAccount it names), " +
-		"and creating PersistentVolumes mounts node paths. Each hands over the cluster, defeating " +
+		"creating PersistentVolumes mounts node paths, and updating an APIService (or deleting and " +
+		"creating one again) sends its API group version, all of /api for \"v1.\", to a Service of " +
+		"one's choosing. Each hands over the cluster, defeating " +
 		"logical access security (CC6.1) and change control (CC8.1). Rules limited by resourceNames " +
-		"still count where one named object is enough; they do not for nodeclient and the Secret " +
-		"route, whose requests name no existing object." + supporting,
+		"still count where one named object is enough; they do not for nodeclient, the Secret " +
+		"route and creating APIServices, whose requests name no existing object." + supporting,
 	Remediation: "Remove these permissions from the role; only the platform's own components need them.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc81},
