@@ -34,6 +34,7 @@ var (
 	certificatesGroup    = []string{"certificates.k8s.io"}
 	authenticationGroup  = []string{"authentication.k8s.io"}
 	apiRegistrationGroup = []string{"apiregistration.k8s.io"}
+	apiExtensionsGroup   = []string{"apiextensions.k8s.io"}
 	eventsGroups         = []string{"", "events.k8s.io"}
 	readVerbs            = []string{"get", "list", "watch"}
 	changeVerbs          = []string{"create", "update", "patch"}
@@ -229,6 +230,10 @@ var (
 		// kube-aggregator proxies an APIService's group version (for "v1.", all of /api) to the
 		// Service it names; the built-in ones are put back only when kube-apiserver starts.
 		{groups: apiRegistrationGroup, resources: []string{"apiservices"}, verbs: []string{"update", "patch"}, cluster: true},
+		// Deleting a CRD deletes every object of it (a policy engine's policies); changing one
+		// can point its conversion webhook, which sees and rewrites each object it converts, at
+		// a Service of one's own.
+		{groups: apiExtensionsGroup, resources: []string{"customresourcedefinitions"}, verbs: []string{"update", "patch", "delete", "deletecollection"}, cluster: true},
 	}}
 	// kube-controller-manager approves a kubelet client CSR (CN system:node:<any node>, O
 	// system:nodes) by itself when a SubjectAccessReview lets its requester create

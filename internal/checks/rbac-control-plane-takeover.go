@@ -17,7 +17,9 @@ var rbacControlPlaneTakeover = &engine.Check{
 		"kubernetes.io/service-account-token Secret with the token of the ServiceAccount it names), " +
 		"creating PersistentVolumes mounts node paths, and updating an APIService (or deleting and " +
 		"creating one again) sends its API group version, all of /api for \"v1.\", to a Service of " +
-		"one's choosing. Each hands over the cluster, defeating " +
+		"one's choosing, and updating or deleting a CustomResourceDefinition repoints the conversion " +
+		"webhook that sees and rewrites its objects, or deletes them all (a policy engine's " +
+		"policies). Each hands over the cluster or switches off controls, defeating " +
 		"logical access security (CC6.1) and change control (CC8.1). Rules limited by resourceNames " +
 		"still count where one named object is enough; they do not for nodeclient, the Secret " +
 		"route and creating APIServices, whose requests name no existing object." + supporting,
