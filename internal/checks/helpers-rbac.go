@@ -283,6 +283,16 @@ func tokenSecretMinting(rules []rbacv1.PolicyRule, namespaced bool) []string {
 		" (a kubernetes.io/service-account-token Secret gets a token of any ServiceAccount of the namespace)"}
 }
 
+// Changing or deleting admission policies or their bindings switches off, or (mutating)
+// rewrites, what they enforce: the operator's own keep ComplianceReports to the operator. A
+// rule limited by resourceNames does not count here: it reaches only the policies it names,
+// which is how a component keeps its own (the operator's role does so). Creating a
+// ValidatingAdmissionPolicy only adds denials.
+var admissionPolicyAccess = riskyAccess{accesses: []access{
+	{groups: admissionGroup, resources: []string{"validatingadmissionpolicies", "validatingadmissionpolicybindings",
+		"mutatingadmissionpolicies", "mutatingadmissionpolicybindings"}, verbs: []string{"update", "patch", "delete", "deletecollection"}, cluster: true},
+}}
+
 // An APIService is named version.group, so create alone cannot take an existing group version;
 // with delete it can: delete it, then create it again naming a Service of one's own.
 var (
@@ -332,7 +342,8 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		escalation:     escalationAccess.find(rules, namespaced),
 		workloadCreate: workloadCreateAccess.find(rules, namespaced),
 		controlPlane: slices.Concat(controlPlaneAccess.find(rules, namespaced), nodeClientAccess.find(rules, namespaced),
-			tokenSecretMinting(rules, namespaced), apiServiceReplacement(rules, namespaced)),
+			tokenSecretMinting(rules, namespaced), apiServiceReplacement(rules, namespaced),
+			admissionPolicyAccess.find(rules, namespaced)),
 		logTampering:   logTamperingAccess.find(rules, namespaced),
 		networkControl: networkControlAccess.find(rules, namespaced),
 	}

@@ -8,7 +8,8 @@ import (
 var rbacControlPlaneTakeover = &engine.Check{
 	ID:    "rbac-control-plane-takeover",
 	Title: "Roles do not grant control over the control plane",
-	Description: "Writing admission webhook configurations intercepts or disables every change, " +
+	Description: "Writing admission webhook configurations intercepts or disables every change " +
+		"(and so does changing or deleting admission policies or their bindings), " +
 		"nodes/proxy reaches the kubelet API (and so every container on the node), approving " +
 		"certificate signing requests (or having kubelet client requests approved automatically, " +
 		"through create on certificatesigningrequests/nodeclient) mints credentials, " +
@@ -22,7 +23,8 @@ var rbacControlPlaneTakeover = &engine.Check{
 		"policies). Each hands over the cluster or switches off controls, defeating " +
 		"logical access security (CC6.1) and change control (CC8.1). Rules limited by resourceNames " +
 		"still count where one named object is enough; they do not for nodeclient, the Secret " +
-		"route and creating APIServices, whose requests name no existing object." + supporting,
+		"route and creating APIServices, whose requests name no existing object, nor for admission " +
+		"policies, where the names limit the grant to the subject's own policies." + supporting,
 	Remediation: "Remove these permissions from the role; only the platform's own components need them.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc81},
