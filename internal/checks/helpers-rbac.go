@@ -186,8 +186,9 @@ func matchingResource(ruleResources []string, want string) string {
 // The accesses each RBAC check looks for.
 var (
 	secretReadAccess = riskyAccess{accesses: []access{
-		// The response to a patch, even an empty or dry-run one, is the whole stored Secret.
-		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"get", "list", "watch", "patch"}},
+		// The response to a patch, even an empty or dry-run one, is the whole stored Secret; the
+		// response to a deletecollection is the list of every Secret it deleted.
+		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"get", "list", "watch", "patch", "deletecollection"}},
 	}}
 	execAccess = riskyAccess{named: true, accesses: []access{
 		{groups: coreGroup, resources: execSubresources, verbs: []string{"create", "get"}},
