@@ -228,6 +228,10 @@ var (
 		{groups: certificatesGroup, resources: []string{"signers"}, verbs: []string{"approve"}, cluster: true},
 		{groups: coreGroup, resources: []string{"serviceaccounts/token"}, verbs: []string{"create"}},
 		{groups: coreGroup, resources: []string{"persistentvolumes"}, verbs: []string{"create"}, cluster: true},
+		// The API server reads /api/v1/namespaces/<name> as namespace <name>, so a Role grants
+		// this on its own namespace: relabelling it (pod-security.kubernetes.io/enforce:
+		// privileged) is allowed, and its pods may then run privileged on the node.
+		{groups: coreGroup, resources: []string{"namespaces"}, verbs: []string{"update", "patch"}},
 		// kube-aggregator proxies an APIService's group version (for "v1.", all of /api) to the
 		// Service it names; the built-in ones are put back only when kube-apiserver starts.
 		{groups: apiRegistrationGroup, resources: []string{"apiservices"}, verbs: []string{"update", "patch"}, cluster: true},

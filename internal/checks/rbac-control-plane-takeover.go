@@ -16,7 +16,8 @@ var rbacControlPlaneTakeover = &engine.Check{
 		"serviceaccounts/token creates tokens for other identities (and so does creating Secrets " +
 		"with get, list, watch or patch on them: the token controller fills a " +
 		"kubernetes.io/service-account-token Secret with the token of the ServiceAccount it names), " +
-		"creating PersistentVolumes mounts node paths, and updating an APIService (or deleting and " +
+		"creating PersistentVolumes mounts node paths, updating a Namespace (a Role can, its own) " +
+		"relaxes its Pod Security labels so its pods may run privileged, updating an APIService (or deleting and " +
 		"creating one again) sends its API group version, all of /api for \"v1.\", to a Service of " +
 		"one's choosing, and updating or deleting a CustomResourceDefinition repoints the conversion " +
 		"webhook that sees and rewrites its objects, or deletes them all (a policy engine's " +
