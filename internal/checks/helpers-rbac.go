@@ -258,6 +258,10 @@ var (
 		// to the Service's endpoints (CVE-2020-8554).
 		{groups: coreGroup, resources: []string{"services/status"}, verbs: changeVerbs},
 		{groups: discoveryGroup, resources: []string{"endpointslices"}, verbs: writeVerbs},
+		// Gateway API (CRDs): Gateways and routes expose Services as Ingresses do; a
+		// ReferenceGrant opens a namespace's Services to routes of other namespaces.
+		{groups: []string{"gateway.networking.k8s.io"}, resources: []string{"gateways", "httproutes", "grpcroutes",
+			"tlsroutes", "tcproutes", "udproutes", "referencegrants"}, verbs: writeVerbs},
 	}}
 )
 
