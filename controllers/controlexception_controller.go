@@ -77,7 +77,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		return ctrl.Result{}, err
 	}
 	trust, why := r.Approval.Trust()
-	observed := asJudged(ex, trust, r.Approval.InForceSince())
+	observed := engine.AsJudged(ex, trust, r.Approval.InForceSince())
 	state, reason, message, applies := r.judge(observed, assessing, now, trust, why)
 	warning := expiryWarning(applies)
 	desired := observed.Status.DeepCopy()
@@ -173,22 +173,6 @@ func (r *ControlExceptionReconciler) assessing(ctx context.Context, ex *v1alpha1
 		}
 	}
 	return out, nil
-}
-
-// asJudged returns ex as it is to be judged: one created before the admission policies came
-// into force and never judged with them in force may carry an approval written unchecked (a
-// fresh install, GitOps not yet applied), so it is marked unverified at its current generation
-// (engine.PredatesPolicies). The exception reconciler then records that in its status; the
-// profile reconciler marks its copy too, since it may evaluate before that status is written
-// (both are resynced when the policies come into force), and must not waive findings with, or
-// show in a report, an approval nobody checked.
-func asJudged(ex *v1alpha1.ControlException, trust engine.ApprovalTrust, since time.Time) *v1alpha1.ControlException {
-	if trust != engine.ApprovalEnforced || !engine.PredatesPolicies(ex, since) {
-		return ex
-	}
-	ex = ex.DeepCopy()
-	ex.Status.UnverifiedApprovalGeneration = ex.Generation
-	return ex
 }
 
 // judge settles the exception's state over the profiles it applies to: Expired once its expiry

@@ -123,7 +123,7 @@ func (r *ComplianceProfileReconciler) listExceptions(ctx context.Context, p *pas
 	trust, why := r.Approval.Trust()
 	since := r.Approval.InForceSince()
 	for i, ex := range exceptions {
-		exceptions[i] = asJudged(ex, trust, since)
+		exceptions[i] = engine.AsJudged(ex, trust, since)
 	}
 	p.exceptions = exceptions
 	p.opts = engine.Options{Now: p.now, AdminNamespace: r.AdminNamespace, KeepPassing: p.profile.Spec.PolicyReports,

@@ -139,6 +139,22 @@ func PredatesPolicies(ex *v1alpha1.ControlException, since time.Time) bool {
 		ex.Status.UnverifiedApprovalGeneration == 0 && !ApprovalRecorded(ex)
 }
 
+// AsJudged returns ex as it is to be judged: one created before the admission policies came
+// into force (since) and never judged with them in force may carry an approval written
+// unchecked (a fresh install, GitOps not yet applied), so it is marked unverified at its current
+// generation (PredatesPolicies). The exception reconciler then records that in its status; the
+// profile reconciler and the admission webhook mark their copies too, since they may judge it
+// before that status is written, and must not waive findings with, or show in a report, an
+// approval nobody checked.
+func AsJudged(ex *v1alpha1.ControlException, trust ApprovalTrust, since time.Time) *v1alpha1.ControlException {
+	if trust != ApprovalEnforced || !PredatesPolicies(ex, since) {
+		return ex
+	}
+	ex = ex.DeepCopy()
+	ex.Status.UnverifiedApprovalGeneration = ex.Generation
+	return ex
+}
+
 // JudgeException settles the state of one exception under this plan: Invalid, Expired,
 // PendingApproval or Active (in that order of precedence), with a reason and a message that say
 // why.

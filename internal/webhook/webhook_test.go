@@ -53,6 +53,8 @@ var (
 	webhooks *envtest.WebhookInstallOptions
 	// unreadableCalls counts the requests served at unreadablePath.
 	unreadableCalls atomic.Int64
+	// approval is the verifier of the operator's admission policies the webhook trusts.
+	approval = admissionpolicy.NewVerifier()
 )
 
 // unreadablePath serves a webhook that cannot read any namespace, so it can judge nothing.
@@ -78,7 +80,6 @@ func run(m *testing.M) (int, error) {
 	scheme = testenv.Scheme()
 	webhooks = &env.WebhookInstallOptions
 	// The operator's admission policies, so that the webhook trusts approvals.
-	approval := admissionpolicy.NewVerifier()
 	ctx := context.Background()
 	operator, err := testenv.StartOperator(cfg, testenv.OperatorOptions{
 		Scheme:   scheme,

@@ -195,6 +195,11 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 	if err != nil {
 		return nil, nil, err
 	}
+	trust, _ := v.Approval.Trust()
+	since := v.Approval.InForceSince()
+	for i, ex := range exs {
+		exs[i] = engine.AsJudged(ex, trust, since)
+	}
 
 	out := v.evaluate(inv, exs, enforcing, judged)
 	if kinds := v.readsOfDenials(out); len(kinds) > 0 && v.APIReader != nil {
