@@ -228,14 +228,36 @@ func urlPassword(text string) bool {
 			end++
 		}
 		if start < i {
-			if u, err := url.Parse(rest[start:end]); err == nil && u.User != nil {
-				if p, ok := u.User.Password(); ok && literalCredential(p) {
-					return true
-				}
+			if p, ok := userinfoPassword(rest[i+len("://") : end]); ok && literalCredential(p) {
+				return true
 			}
 		}
 		rest = rest[i+len("://"):]
 	}
+}
+
+// userinfoPassword is the password in the userinfo of what follows a URL's "://", as RFC 3986
+// section 3.2 reads it (and url.Parse, libpq): the authority ends at the first '/', '?' or '#',
+// the userinfo at its last '@', the user at the userinfo's first ':'; the password is
+// percent-decoded where it decodes. Unlike url.Parse it does not judge the host and port, so
+// that a URL whose host or port the kubelet fills in ($(DB_HOST):$(DB_PORT)) still has one.
+func userinfoPassword(afterScheme string) (string, bool) {
+	authority := afterScheme
+	if j := strings.IndexAny(authority, "/?#"); j >= 0 {
+		authority = authority[:j]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return "", false
+	}
+	_, p, ok := strings.Cut(authority[:at], ":")
+	if !ok {
+		return "", false
+	}
+	if decoded, err := url.PathUnescape(p); err == nil {
+		p = decoded
+	}
+	return p, true
 }
 
 func isSchemeChar(c byte) bool { return isASCIIAlnum(c) || c == '+' || c == '-' || c == '.' }
