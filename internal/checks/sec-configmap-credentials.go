@@ -31,7 +31,8 @@ var secConfigmapCredentials = &engine.Check{
 		"workload of the namespace takes into a variable whose name looks like a credential " +
 		"(valueFrom.configMapKeyRef, envFrom with a prefix, or a $(VAR) reference the kubelet " +
 		"expands to the key's value) is a credential too, whatever " +
-		"the key is called. Findings name the keys, the gitleaks rules and the workloads, never " +
+		"the key is called, and so is one the kubelet expands into the password of a URL " +
+		"(DATABASE_URL=postgres://app:$(X)@db/app, X from the key). Findings name the keys, the gitleaks rules and the workloads, never " +
 		"the values." + supporting,
 	Remediation: "Move the credential into a Secret (or an external secret store) and mount it; keep " +
 		"only non-confidential settings in the ConfigMap, and rotate the credential, since it has been exposed.",
@@ -144,6 +145,12 @@ func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.Con
 			}
 			if credentialName(name) {
 				out = append(out, fmt.Sprintf("%q (injected as %s into %s/%s container %s)", k, name, in.workload.Kind, in.workload.Name, in.container))
+				break
+			}
+			// DATABASE_URL=postgres://app:$(X)@db/app, X from the key: the key's value is the
+			// URL's password, whatever the variables are called.
+			if in.Value != "" && !urlPassword(in.Value) && urlPassword(expandEnvValue(in.Value, map[string]string{in.Ref: cm.Data[k]})) {
+				out = append(out, fmt.Sprintf("%q (expanded into the password of a URL in %s of %s/%s container %s)", k, name, in.workload.Kind, in.workload.Name, in.container))
 				break
 			}
 		}

@@ -274,6 +274,10 @@ type ConfigMapEnv struct {
 	// (a literal value with a $(VAR) reference the kubelet expands to it); "" for an
 	// envFrom.configMapRef, which defines a variable Name + key for every key.
 	Key, Name string
+	// Value is, for a variable whose literal value holds the key's value, that literal, and Ref
+	// the variable it refers to ($(Ref)) that the kubelet expands to the key's value (itself,
+	// or a literal that holds it); both are "" otherwise.
+	Value, Ref string
 	// Replaced are, for an envFrom.configMapRef, the variables starting with Name that an env
 	// entry surely sets (one that is not an optional reference): they do not take the
 	// ConfigMap's value.
@@ -298,23 +302,25 @@ func configMapEnv(c *corev1.Container) []ConfigMapEnv {
 	}
 	fromAll := len(out)
 	// held are the ConfigMap keys the value of each variable env has defined so far may hold.
-	type key struct{ configMap, key string }
+	type key struct{ configMap, key, ref, value string }
 	held := map[string][]key{}
 	var names []string
 	for _, e := range c.Env {
 		var keys []key
 		switch {
 		case e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil:
-			keys = []key{{e.ValueFrom.ConfigMapKeyRef.Name, e.ValueFrom.ConfigMapKeyRef.Key}}
+			keys = []key{{e.ValueFrom.ConfigMapKeyRef.Name, e.ValueFrom.ConfigMapKeyRef.Key, "", ""}}
 		case e.Value != "":
 			for _, ref := range envReferences(e.Value) {
 				if defined, ok := held[ref]; ok {
-					keys = append(keys, defined...)
+					for _, d := range defined {
+						keys = append(keys, key{d.configMap, d.key, ref, e.Value})
+					}
 					continue
 				}
 				for _, f := range out[:fromAll] {
 					if rest, ok := strings.CutPrefix(ref, f.Name); ok && rest != "" {
-						keys = append(keys, key{f.ConfigMap, rest})
+						keys = append(keys, key{f.ConfigMap, rest, ref, e.Value})
 					}
 				}
 			}
@@ -333,7 +339,7 @@ func configMapEnv(c *corev1.Container) []ConfigMapEnv {
 		for _, k := range held[name] {
 			if !seen[k] {
 				seen[k] = true
-				out = append(out, ConfigMapEnv{ConfigMap: k.configMap, Key: k.key, Name: name})
+				out = append(out, ConfigMapEnv{ConfigMap: k.configMap, Key: k.key, Name: name, Value: k.value, Ref: k.ref})
 			}
 		}
 	}
