@@ -269,11 +269,16 @@ func isSchemeChar(c byte) bool { return isASCIIAlnum(c) || c == '+' || c == '-' 
 // credential-like name (AZURE_BATCH_KEY, OCI_CLI_KEY_CONTENT). The error says the rules could
 // not be loaded.
 func leakedSecrets(name, value string) (string, error) {
+	return leakedInText(name + "=" + value)
+}
+
+// leakedInText names the gitleaks rules that find a credential in text (a command-line
+// argument, a probe's header), as leakedSecrets does for an assignment.
+func leakedInText(text string) (string, error) {
 	rules, err := secretrules.Default()
 	if err != nil {
 		return "", err
 	}
-	text := name + "=" + value
 	found := rules.Find(text)
 	// gitleaks decodes base64 segments in place and runs its rules again, up to
 	// --max-decode-depth passes (5 by default since v8.25): a base64-encoded private key is

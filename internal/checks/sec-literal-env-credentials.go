@@ -1,7 +1,10 @@
 package checks
 
 import (
+	"fmt"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -10,7 +13,7 @@ import (
 
 var secLiteralEnvCredentials = &engine.Check{
 	ID:    "sec-literal-env-credentials",
-	Title: "Containers do not carry literal credentials in environment variables",
+	Title: "Containers do not carry literal credentials in env, arguments, probes or hooks",
 	Description: "A password, token or key written into a pod template's env is stored in plain text in " +
 		"the workload object, in Git and in every copy of the manifest, and is readable by anyone who " +
 		"can read the workload: confidential information is neither identified nor protected (C1.1, " +
@@ -23,7 +26,12 @@ var secLiteralEnvCredentials = &engine.Check{
 		"document or name=value lines, as SPRING_APPLICATION_JSON) setting a credential-like name " +
 		"to a literal value. A $(VAR) reference is expanded as the kubelet expands it when VAR is a " +
 		"literal defined before it in the same container. Empty values, flags, file paths, other $(VAR) " +
-		"interpolations and names such as PASSWORD_FILE or SECRET_NAME pass that rule." + supporting,
+		"interpolations and names such as PASSWORD_FILE or SECRET_NAME pass that rule. The same goes " +
+		"for the container's command and args (after the kubelet's $(VAR) expansion), the exec commands " +
+		"and HTTP requests of its probes and lifecycle hooks: an argument a gitleaks rule flags, that " +
+		"holds a URL with a literal password or sets a credential-like name to a literal " +
+		"(--db-password=..., PGPASSWORD=... in a shell script), and a literal Authorization or " +
+		"credential-like header (X-Api-Key) fail." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
 	Severity: high,
@@ -39,12 +47,17 @@ var secLiteralEnvCredentials = &engine.Check{
 			// The values the kubelet gives the variables defined so far, where the pod
 			// template holds them: a later $(NAME) expands to them.
 			known := map[string]string{}
+			// The literal values as the pod template writes them, which exec probes expand
+			// (kubecontainer.ExpandContainerCommandOnlyStatic).
+			static := map[string]string{}
 			for _, e := range c.Env {
 				if e.ValueFrom != nil {
 					delete(known, e.Name)
+					delete(static, e.Name)
 					continue
 				}
 				raw := e.Value
+				static[e.Name] = raw
 				e.Value = expandEnvValue(raw, known)
 				known[e.Name] = e.Value
 				if raw == "" {
@@ -61,10 +74,97 @@ var secLiteralEnvCredentials = &engine.Check{
 					found = append(found, e.Name+" (sets "+strings.Join(names, ", ")+")")
 				}
 			}
-			if len(found) == 0 {
+			var parts []string
+			if len(found) > 0 {
+				parts = append(parts, "env "+few(found, ", "))
+			}
+			// The kubelet expands command and args with the container's environment
+			// (kubecontainer.ExpandContainerCommandAndArgs), exec probes with its literal
+			// values only, and runs lifecycle hooks' commands as they are written.
+			found = argumentCredentials("command", c.Command, known)
+			found = append(found, argumentCredentials("args", c.Args, known)...)
+			for _, p := range []struct {
+				name  string
+				probe *corev1.Probe
+			}{{"livenessProbe", c.LivenessProbe}, {"readinessProbe", c.ReadinessProbe}, {"startupProbe", c.StartupProbe}} {
+				if p.probe != nil {
+					found = append(found, handlerCredentials(p.name, p.probe.Exec, p.probe.HTTPGet, static)...)
+				}
+			}
+			if l := c.Lifecycle; l != nil {
+				if l.PostStart != nil {
+					found = append(found, handlerCredentials("lifecycle.postStart", l.PostStart.Exec, l.PostStart.HTTPGet, nil)...)
+				}
+				if l.PreStop != nil {
+					found = append(found, handlerCredentials("lifecycle.preStop", l.PreStop.Exec, l.PreStop.HTTPGet, nil)...)
+				}
+			}
+			if len(found) > 0 {
+				parts = append(parts, few(found, ", "))
+			}
+			if len(parts) == 0 {
 				return ""
 			}
-			return "literal credentials in env " + few(found, ", ")
+			return "literal credentials in " + strings.Join(parts, "; ")
 		})
 	},
+}
+
+// argumentCredentials describes each argument of a command line (at where) that carries a
+// literal credential once the kubelet has expanded it with known: one a gitleaks rule finds,
+// a URL with a literal password, or a setting (--db-password=..., PGPASSWORD=... in a shell
+// script) whose name ends in a credential word and whose value is literal.
+func argumentCredentials(where string, args []string, known map[string]string) []string {
+	var found []string
+	for i, a := range args {
+		a = expandEnvValue(a, known)
+		at := fmt.Sprintf("%s[%d]", where, i)
+		if leaked, _ := leakedInText(a); leaked != "" {
+			found = append(found, at+" ("+leaked+")")
+		} else if urlPassword(a) {
+			found = append(found, at+" (password in a URL)")
+		} else if names := credentialSettings(a, maxSettingsNamed); len(names) > 0 {
+			found = append(found, at+" (sets "+strings.Join(names, ", ")+")")
+		}
+	}
+	return found
+}
+
+// handlerCredentials describes the literal credentials of a probe's or lifecycle hook's exec
+// command (expanded with known) and HTTP request: its path, and its headers, where an
+// Authorization or Proxy-Authorization header (RFC 9110 section 11) or one whose name looks
+// like a credential (X-Api-Key, X-Auth-Token) with a literal value is one. The kubelet sends
+// the headers as they are written (pkg/probe/http/request.go).
+func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPGetAction, known map[string]string) []string {
+	var found []string
+	if exec != nil {
+		found = append(found, argumentCredentials(where+".exec.command", exec.Command, known)...)
+	}
+	if get == nil {
+		return found
+	}
+	found = append(found, argumentCredentials(where+".httpGet.path", []string{get.Path}, nil)...)
+	for _, h := range get.HTTPHeaders {
+		at := where + " header " + h.Name
+		switch name := strings.ToLower(h.Name); {
+		case (name == "authorization" || name == "proxy-authorization") && literalCredential(authorizationCredentials(h.Value)):
+			found = append(found, at)
+		case credentialName(h.Name) && literalCredential(h.Value):
+			found = append(found, at+" (credential-like name)")
+		default:
+			if leaked, _ := leakedSecrets(h.Name, h.Value); leaked != "" {
+				found = append(found, at+" ("+leaked+")")
+			}
+		}
+	}
+	return found
+}
+
+// authorizationCredentials is what follows the scheme of an Authorization header's value
+// ("Bearer abc" gives abc), or the whole value when it has no scheme.
+func authorizationCredentials(value string) string {
+	if _, rest, ok := strings.Cut(strings.TrimSpace(value), " "); ok {
+		return rest
+	}
+	return value
 }
