@@ -401,6 +401,7 @@ func credentialSettings(content string, limit int) []string {
 	seen := map[string]bool{}
 	for line := range strings.SplitSeq(content, "\n") {
 		line = strings.TrimSpace(line)
+		line = npmScopedSetting(line)
 		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";") || strings.HasPrefix(line, "//") {
 			continue
 		}
@@ -431,6 +432,21 @@ func credentialSettings(content string, limit int) []string {
 		names = jsonCredentialSettings(content, limit)
 	}
 	return names
+}
+
+// npmScopedSetting is the setting of an .npmrc line scoped to a registry,
+// //host/path/:name=value (npm's form for credentials: _authToken, _password), without its
+// scope; any other line as it is. It is not a // comment: only lines that begin with ';' or
+// '#' are comments in an .npmrc.
+func npmScopedSetting(line string) string {
+	if !strings.HasPrefix(line, "//") {
+		return line
+	}
+	scope, setting, ok := strings.Cut(line, "/:")
+	if !ok || strings.ContainsAny(scope, " \t=") {
+		return line
+	}
+	return setting
 }
 
 // settingsShareALine reports whether some line of content holds two JSON keys ("key": twice):
