@@ -509,3 +509,79 @@ func jsonCredentialSettings(content string, limit int) []string {
 	walk(doc)
 	return names
 }
+
+// passwordFile reports whether content, a ConfigMap key's value named name, is a password file
+// that holds a literal password: a libpq password file (.pgpass, or pgpass.conf on Windows) or
+// a .netrc (_netrc on Windows).
+func passwordFile(name, content string) bool {
+	switch strings.ToLower(name) {
+	case ".pgpass", "pgpass", "pgpass.conf":
+		return pgpassPassword(content)
+	case ".netrc", "netrc", "_netrc":
+		return netrcPassword(content)
+	}
+	return false
+}
+
+// pgpassPassword reports whether a libpq password file has an entry with a literal password:
+// each line that is not a comment is hostname:port:database:username:password, where \: and
+// \\ escape a colon and a backslash, and the password is the rest of the line after the fourth
+// colon (PostgreSQL documentation, "The Password File"; libpq fe-connect.c passwordFromFile).
+func pgpassPassword(content string) bool {
+	for line := range strings.SplitSeq(content, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := 0
+		for i := 0; i < len(line); i++ {
+			switch line[i] {
+			case '\\':
+				i++
+			case ':':
+				fields++
+				if fields == 4 {
+					password := strings.ReplaceAll(strings.ReplaceAll(line[i+1:], `\:`, ":"), `\\`, `\`)
+					if literalCredential(password) {
+						return true
+					}
+					i = len(line)
+				}
+			}
+		}
+	}
+	return false
+}
+
+// netrcPassword reports whether a .netrc gives a literal password: the token after a
+// "password" token (GNU inetutils ftp and curl read the file as whitespace-separated tokens;
+// a line that begins with # is a comment, and a macdef's body runs to the next empty line).
+func netrcPassword(content string) bool {
+	inMacro := false
+	next := false
+	for line := range strings.SplitSeq(content, "\n") {
+		fields := strings.Fields(line)
+		if inMacro {
+			inMacro = len(fields) > 0
+			continue
+		}
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		for _, f := range fields {
+			if next {
+				if literalCredential(strings.Trim(f, `"`)) {
+					return true
+				}
+				next = false
+				continue
+			}
+			if f == "macdef" {
+				inMacro = true
+				break
+			}
+			next = f == "password"
+		}
+	}
+	return false
+}
