@@ -149,6 +149,17 @@ var nonLiteralValues = map[string]bool{
 // credential, rather than empty, a flag, a file path, an interpolation ($(VAR), ${VAR}, a Helm
 // template) or a reference to a secret store.
 func literalCredential(value string) bool {
+	return literalValue(value, true)
+}
+
+// notInPaths are characters that file paths a configuration refers to do not hold (the shell
+// would need them quoted), though passwords often do: /Xk9#mq!2Lp is a password. '#' is not
+// one of them: some secret references are a path, '#' and a key.
+const notInPaths = " \t!^|;'\"`<>()\\"
+
+// literalValue is literalCredential, where a value that starts with '/' and holds none of
+// notInPaths is a file path only when paths is true (not in a URL's userinfo, say).
+func literalValue(value string, paths bool) bool {
 	v := strings.TrimSpace(value)
 	lower := strings.ToLower(v)
 	switch {
@@ -156,7 +167,7 @@ func literalCredential(value string) bool {
 		return false
 	case strings.Contains(v, "$(") || strings.Contains(v, "${") || strings.Contains(v, "{{"):
 		return false
-	case strings.HasPrefix(v, "/") && !strings.ContainsAny(v, " \t"):
+	case paths && strings.HasPrefix(v, "/") && !strings.ContainsAny(v, notInPaths):
 		return false
 	case strings.HasPrefix(lower, "file:"), strings.HasPrefix(lower, "vault:"), strings.HasPrefix(lower, "ref+"),
 		strings.HasPrefix(lower, "arn:aws:secretsmanager:"), strings.HasPrefix(lower, "arn:aws:ssm:"),
@@ -228,7 +239,7 @@ func urlPassword(text string) bool {
 			end++
 		}
 		if start < i {
-			if p, ok := userinfoPassword(rest[i+len("://") : end]); ok && literalCredential(p) {
+			if p, ok := userinfoPassword(rest[i+len("://") : end]); ok && literalValue(p, false) {
 				return true
 			}
 		}
