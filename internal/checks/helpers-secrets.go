@@ -596,3 +596,38 @@ func netrcPassword(content string) bool {
 	}
 	return false
 }
+
+// dockerConfigPassword reports whether content is a Docker config ({"auths": {registry:
+// entry}}, as in config.json and a kubernetes.io/dockerconfigjson Secret) with an entry whose
+// auth field, base64(username:password), gives a literal password: the field as the kubelet
+// reads it (pkg/credentialprovider/config.go decodeDockerConfigFieldAuth: padded or unpadded
+// standard base64, split at the first ':'). An entry's password field is a setting
+// credentialSettings finds.
+func dockerConfigPassword(content string) bool {
+	t := strings.TrimSpace(content)
+	if !strings.HasPrefix(t, "{") || !strings.Contains(t, `"auths"`) {
+		return false
+	}
+	var config struct {
+		Auths map[string]struct {
+			Auth string `json:"auth"`
+		} `json:"auths"`
+	}
+	if json.Unmarshal([]byte(t), &config) != nil {
+		return false
+	}
+	for _, entry := range config.Auths {
+		enc := base64.RawStdEncoding
+		if strings.HasSuffix(strings.TrimSpace(entry.Auth), "=") {
+			enc = base64.StdEncoding
+		}
+		decoded, err := enc.DecodeString(entry.Auth)
+		if err != nil {
+			continue
+		}
+		if _, password, ok := strings.Cut(string(decoded), ":"); ok && literalCredential(password) {
+			return true
+		}
+	}
+	return false
+}

@@ -27,8 +27,9 @@ var secConfigmapCredentials = &engine.Check{
 		"configuration files); beyond those rules, stricter SOC 2 rules flag keys whose name looks " +
 		"like a credential with a literal value, and configuration files whose settings end in a " +
 		"credential word (db.password, client_secret, apiKey) with a literal value, URLs with a " +
-		"literal password (postgresql://user:password@host/db), and password files (.pgpass, .netrc) " +
-		"that give a literal password. A key whose literal value a " +
+		"literal password (postgresql://user:password@host/db), password files (.pgpass, .netrc) " +
+		"that give a literal password, and Docker configs whose auth field (base64 of user:password) " +
+		"does. A key whose literal value a " +
 		"workload of the namespace takes into a variable whose name looks like a credential " +
 		"(valueFrom.configMapKeyRef, envFrom with a prefix, or a $(VAR) reference the kubelet " +
 		"expands to the key's value) is a credential too, whatever " +
@@ -75,6 +76,8 @@ func configMapCredentials(cm *corev1.ConfigMap) []string {
 			found = append(found, fmt.Sprintf("%q (password in a URL)", k))
 		case passwordFile(k, v):
 			found = append(found, fmt.Sprintf("%q (password file)", k))
+		case dockerConfigPassword(v):
+			found = append(found, fmt.Sprintf("%q (registry credentials)", k))
 		default:
 			if names := credentialSettings(v, maxSettingsNamed); len(names) > 0 {
 				found = append(found, fmt.Sprintf("%q (sets %s)", k, strings.Join(names, ", ")))
