@@ -34,6 +34,18 @@ var referenceSuffixes = map[string]bool{
 	"ENABLED": true, "REQUIRED": true,
 }
 
+// namesCredentialFile reports whether a name says it holds the path of a file that holds a
+// credential: a credential-like name followed by FILE or PATH (POSTGRES_PASSWORD_FILE,
+// tokenPath).
+func namesCredentialFile(name string) bool {
+	parts := nameParts(name)
+	n := len(parts)
+	if n < 2 || (parts[n-1] != "FILE" && parts[n-1] != "PATH") {
+		return false
+	}
+	return credentialName(strings.Join(parts[:n-1], "_"))
+}
+
 // nameParts splits a variable or key name into upper-case words at punctuation and at camelCase
 // boundaries: "spring.datasource.dbPassword" gives SPRING DATASOURCE DB PASSWORD, "APIKey"
 // gives API KEY.

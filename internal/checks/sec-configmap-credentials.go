@@ -34,7 +34,9 @@ var secConfigmapCredentials = &engine.Check{
 		"(valueFrom.configMapKeyRef, envFrom with a prefix, or a $(VAR) reference the kubelet " +
 		"expands to the key's value) is a credential too, whatever " +
 		"the key is called, and so is one the kubelet expands into the password of a URL " +
-		"(DATABASE_URL=postgres://app:$(X)@db/app, X from the key). Findings name the keys, the gitleaks rules and the workloads, never " +
+		"(DATABASE_URL=postgres://app:$(X)@db/app, X from the key), or mounts as the file a variable " +
+		"names whose name says it is a credential's file (POSTGRES_PASSWORD_FILE, the _FILE " +
+		"convention of Docker's official images). Findings name the keys, the gitleaks rules and the workloads, never " +
 		"the values." + supporting,
 	Remediation: "Move the credential into a Secret (or an external secret store) and mount it; keep " +
 		"only non-confidential settings in the ConfigMap, and rotate the credential, since it has been exposed.",
@@ -147,6 +149,16 @@ func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.Con
 					continue
 				}
 			} else if in.Key != k {
+				continue
+			}
+			if in.File != "" {
+				// POSTGRES_PASSWORD_FILE=/etc/db/pw: the variable names the file that holds a
+				// credential (the _FILE convention of Docker's official images), and the file
+				// is the key.
+				if namesCredentialFile(name) {
+					out = append(out, fmt.Sprintf("%q (mounted at %s, named by %s in %s/%s container %s)", k, in.File, name, in.workload.Kind, in.workload.Name, in.container))
+					break
+				}
 				continue
 			}
 			if credentialName(name) {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -278,6 +279,10 @@ type ConfigMapEnv struct {
 	// the variable it refers to ($(Ref)) that the kubelet expands to the key's value (itself,
 	// or a literal that holds it); both are "" otherwise.
 	Value, Ref string
+	// File is, for a variable whose literal value is the path of a file the kubelet projects
+	// the key into (a configMap volume, or a projected volume's configMap source, mounted in
+	// the container), that path; "" otherwise.
+	File string
 	// Replaced are, for an envFrom.configMapRef, the variables starting with Name that an env
 	// entry surely sets (one that is not an optional reference): they do not take the
 	// ConfigMap's value.
@@ -287,9 +292,19 @@ type ConfigMapEnv struct {
 // configMapEnv lists the ConfigMap values c's environment may hold: what the kubelet takes
 // from ConfigMaps and no later env entry surely replaces, and what it expands into a literal
 // value from variables that hold a ConfigMap's value ($(VAR), expansion.Expand, over the
-// variables envFrom and the env entries before it define). An optional reference to a Secret
+// variables envFrom and the env entries before it define); and the ConfigMap keys whose file
+// a literal value names (configMapFileEnv). An optional reference to a Secret
 // or ConfigMap key may be skipped (when it is missing), and so may not replace anything.
-func configMapEnv(c *corev1.Container) []ConfigMapEnv {
+func configMapEnv(c *corev1.Container, volumes []corev1.Volume) []ConfigMapEnv {
+	out := configMapValueEnv(c)
+	if len(c.VolumeMounts) > 0 && len(volumes) > 0 {
+		out = append(out, configMapFileEnv(c, volumes)...)
+	}
+	return out
+}
+
+// configMapValueEnv is what configMapEnv lists of the ConfigMap values the environment holds.
+func configMapValueEnv(c *corev1.Container) []ConfigMapEnv {
 	if !slices.ContainsFunc(c.EnvFrom, func(f corev1.EnvFromSource) bool { return f.ConfigMapRef != nil }) &&
 		!slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool { return e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil }) {
 		return nil // most containers: nothing to follow, nothing allocated
@@ -347,6 +362,70 @@ func configMapEnv(c *corev1.Container) []ConfigMapEnv {
 		for _, e := range c.Env {
 			if strings.HasPrefix(e.Name, out[i].Name) && surelySet(e) && !slices.Contains(out[i].Replaced, e.Name) {
 				out[i].Replaced = append(out[i].Replaced, e.Name)
+			}
+		}
+	}
+	return out
+}
+
+// configMapFileEnv lists the env entries of c whose literal value is the path of a file the
+// kubelet projects a ConfigMap key into, in the container's file system: the volume mounted
+// at the deepest mountPath that is the path or a directory above it (its subPath, when set,
+// is the volume's file or directory mounted there), a configMap volume or a projected
+// volume's configMap source, where items map keys to paths and without items every key is a
+// file of its own name (pkg/volume/configmap, pkg/volume/projected). A mount with a
+// subPathExpr is not followed.
+func configMapFileEnv(c *corev1.Container, volumes []corev1.Volume) []ConfigMapEnv {
+	var out []ConfigMapEnv
+	for _, e := range c.Env {
+		if e.ValueFrom != nil || !strings.HasPrefix(e.Value, "/") {
+			continue
+		}
+		file := path.Clean(e.Value)
+		var mount *corev1.VolumeMount
+		for i := range c.VolumeMounts {
+			m := &c.VolumeMounts[i]
+			dir := path.Clean(m.MountPath)
+			if (file == dir || strings.HasPrefix(file, strings.TrimSuffix(dir, "/")+"/")) && (mount == nil || len(dir) > len(path.Clean(mount.MountPath))) {
+				mount = m
+			}
+		}
+		if mount == nil || mount.SubPathExpr != "" {
+			continue
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(file, path.Clean(mount.MountPath)), "/")
+		if mount.SubPath != "" {
+			rel = path.Join(mount.SubPath, rel)
+		}
+		if rel == "" || rel == "." {
+			continue
+		}
+		i := slices.IndexFunc(volumes, func(v corev1.Volume) bool { return v.Name == mount.Name })
+		if i < 0 {
+			continue
+		}
+		var sources []*corev1.ConfigMapProjection
+		switch v := volumes[i].VolumeSource; {
+		case v.ConfigMap != nil:
+			sources = []*corev1.ConfigMapProjection{{LocalObjectReference: v.ConfigMap.LocalObjectReference, Items: v.ConfigMap.Items}}
+		case v.Projected != nil:
+			for _, p := range v.Projected.Sources {
+				if p.ConfigMap != nil {
+					sources = append(sources, p.ConfigMap)
+				}
+			}
+		}
+		for _, src := range sources {
+			if len(src.Items) == 0 {
+				if !strings.Contains(rel, "/") {
+					out = append(out, ConfigMapEnv{ConfigMap: src.Name, Key: rel, Name: e.Name, File: file})
+				}
+				continue
+			}
+			for _, item := range src.Items {
+				if path.Clean(item.Path) == rel {
+					out = append(out, ConfigMapEnv{ConfigMap: src.Name, Key: item.Key, Name: e.Name, File: file})
+				}
 			}
 		}
 	}
@@ -474,18 +553,18 @@ func listContainers(spec *corev1.PodSpec) []Container {
 		c := &spec.InitContainers[i]
 		out = append(out, Container{Container: c, Name: c.Name, Image: c.Image, Type: ContainerInit,
 			SidecarInit: c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways, ResourceKeys: ResourceKeysOf(&c.Resources),
-			ConfigMapEnv: configMapEnv(c)})
+			ConfigMapEnv: configMapEnv(c, spec.Volumes)})
 	}
 	for i := range spec.Containers {
 		c := &spec.Containers[i]
 		out = append(out, Container{Container: c, Name: c.Name, Image: c.Image, Type: ContainerRegular, ResourceKeys: ResourceKeysOf(&c.Resources),
-			ConfigMapEnv: configMapEnv(c)})
+			ConfigMapEnv: configMapEnv(c, spec.Volumes)})
 	}
 	for i := range spec.EphemeralContainers {
 		ec := &spec.EphemeralContainers[i]
 		// EphemeralContainerCommon has the same fields as Container; convert for one code path.
 		c := corev1.Container(ec.EphemeralContainerCommon)
-		out = append(out, Container{Container: &c, Name: c.Name, Image: c.Image, Type: ContainerEphemeral, ConfigMapEnv: configMapEnv(&c)})
+		out = append(out, Container{Container: &c, Name: c.Name, Image: c.Image, Type: ContainerEphemeral, ConfigMapEnv: configMapEnv(&c, spec.Volumes)})
 	}
 	return out
 }
