@@ -33,8 +33,9 @@ var secConfigmapCredentials = &engine.Check{
 		"workload of the namespace takes into a variable whose name looks like a credential " +
 		"(valueFrom.configMapKeyRef, envFrom with a prefix, or a $(VAR) reference the kubelet " +
 		"expands to the key's value) is a credential too, whatever " +
-		"the key is called, and so is one the kubelet expands into the password of a URL " +
-		"(DATABASE_URL=postgres://app:$(X)@db/app, X from the key), or mounts as the file a variable " +
+		"the key is called, and so is one the kubelet expands, in a variable or in the command " +
+		"or args, into the password of a URL (DATABASE_URL=postgres://app:$(X)@db/app, X from the " +
+		"key) or into a setting whose name ends in a credential word (--db-password=$(X)), or mounts as the file a variable " +
 		"names whose name says it is a credential's file (POSTGRES_PASSWORD_FILE, the _FILE " +
 		"convention of Docker's official images). Findings name the keys, the gitleaks rules and the workloads, never " +
 		"the values." + supporting,
@@ -165,10 +166,23 @@ func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.Con
 				out = append(out, fmt.Sprintf("%q (injected as %s into %s/%s container %s)", k, name, in.workload.Kind, in.workload.Name, in.container))
 				break
 			}
-			// DATABASE_URL=postgres://app:$(X)@db/app, X from the key: the key's value is the
-			// URL's password, whatever the variables are called.
-			if in.Value != "" && !urlPassword(in.Value) && urlPassword(expandEnvValue(in.Value, map[string]string{in.Ref: cm.Data[k]})) {
-				out = append(out, fmt.Sprintf("%q (expanded into the password of a URL in %s of %s/%s container %s)", k, name, in.workload.Kind, in.workload.Name, in.container))
+			if in.Value == "" {
+				continue
+			}
+			// DATABASE_URL=postgres://app:$(X)@db/app or --db-password=$(X), X from the key:
+			// the key's value is the URL's password, or the setting's, whatever the variables
+			// are called.
+			where := name
+			if in.Arg != "" {
+				where = in.Arg
+			}
+			value := expandEnvValue(in.Value, map[string]string{in.Ref: cm.Data[k]})
+			if !urlPassword(in.Value) && urlPassword(value) {
+				out = append(out, fmt.Sprintf("%q (expanded into the password of a URL in %s of %s/%s container %s)", k, where, in.workload.Kind, in.workload.Name, in.container))
+				break
+			}
+			if len(credentialSettings(in.Value, 1)) == 0 && len(credentialSettings(value, 1)) > 0 {
+				out = append(out, fmt.Sprintf("%q (expanded into a credential setting in %s of %s/%s container %s)", k, where, in.workload.Kind, in.workload.Name, in.container))
 				break
 			}
 		}

@@ -279,6 +279,10 @@ type ConfigMapEnv struct {
 	// the variable it refers to ($(Ref)) that the kubelet expands to the key's value (itself,
 	// or a literal that holds it); both are "" otherwise.
 	Value, Ref string
+	// Arg is, for an argument of the container's command or args that the kubelet expands to
+	// hold the key's value, where it is ("args[1]"); Name is "" then, and Value and Ref are
+	// the argument and the reference in it.
+	Arg string
 	// File is, for a variable whose literal value is the path of a file the kubelet projects
 	// the key into (a configMap volume, or a projected volume's configMap source, mounted in
 	// the container), that path; "" otherwise.
@@ -319,6 +323,24 @@ func configMapValueEnv(c *corev1.Container) []ConfigMapEnv {
 	// held are the ConfigMap keys the value of each variable env has defined so far may hold.
 	type key struct{ configMap, key, ref, value string }
 	held := map[string][]key{}
+	// expanded lists the ConfigMap keys the kubelet expands the references of value to.
+	expanded := func(value string) []key {
+		var keys []key
+		for _, ref := range envReferences(value) {
+			if defined, ok := held[ref]; ok {
+				for _, d := range defined {
+					keys = append(keys, key{d.configMap, d.key, ref, value})
+				}
+				continue
+			}
+			for _, f := range out[:fromAll] {
+				if rest, ok := strings.CutPrefix(ref, f.Name); ok && rest != "" {
+					keys = append(keys, key{f.ConfigMap, rest, ref, value})
+				}
+			}
+		}
+		return keys
+	}
 	var names []string
 	for _, e := range c.Env {
 		var keys []key
@@ -326,19 +348,7 @@ func configMapValueEnv(c *corev1.Container) []ConfigMapEnv {
 		case e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil:
 			keys = []key{{e.ValueFrom.ConfigMapKeyRef.Name, e.ValueFrom.ConfigMapKeyRef.Key, "", ""}}
 		case e.Value != "":
-			for _, ref := range envReferences(e.Value) {
-				if defined, ok := held[ref]; ok {
-					for _, d := range defined {
-						keys = append(keys, key{d.configMap, d.key, ref, e.Value})
-					}
-					continue
-				}
-				for _, f := range out[:fromAll] {
-					if rest, ok := strings.CutPrefix(ref, f.Name); ok && rest != "" {
-						keys = append(keys, key{f.ConfigMap, rest, ref, e.Value})
-					}
-				}
-			}
+			keys = expanded(e.Value)
 		}
 		old, ok := held[e.Name]
 		if !ok {
@@ -355,6 +365,18 @@ func configMapValueEnv(c *corev1.Container) []ConfigMapEnv {
 			if !seen[k] {
 				seen[k] = true
 				out = append(out, ConfigMapEnv{ConfigMap: k.configMap, Key: k.key, Name: name, Value: k.value, Ref: k.ref})
+			}
+		}
+	}
+	// The kubelet expands command and args with the whole environment
+	// (kubecontainer.ExpandContainerCommandAndArgs).
+	for _, list := range []struct {
+		name string
+		args []string
+	}{{"command", c.Command}, {"args", c.Args}} {
+		for i, a := range list.args {
+			for _, k := range expanded(a) {
+				out = append(out, ConfigMapEnv{ConfigMap: k.configMap, Key: k.key, Arg: fmt.Sprintf("%s[%d]", list.name, i), Value: k.value, Ref: k.ref})
 			}
 		}
 	}
