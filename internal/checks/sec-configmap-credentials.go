@@ -129,13 +129,35 @@ func envInjections(inv *engine.Inventory) map[[2]string][]envInjection {
 }
 
 // injectedCredentials describes each key of cm, not among those found already, whose literal
-// value a workload of its namespace takes into a variable whose name looks like a credential,
-// as the kubelet would give it (only Data reaches the environment), in key order.
+// value a workload of its namespace takes as a credential (into a variable whose name looks
+// like a credential, expanded into a URL's password or a credential setting, or mounted as the
+// file a credential's _FILE variable names), as the kubelet would give it, in key order (Data,
+// then BinaryData).
 func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.ConfigMap, found []string) []string {
 	injections := envInjections(inv)[[2]string{o.Namespace, o.Name}]
 	if len(injections) == 0 {
 		return nil
 	}
+	out := injectedKeys(injections, cm, found)
+	// A volume holds binaryData keys as files as well (pkg/volume/configmap MakePayload); only
+	// Data reaches the environment.
+	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
+		quoted := fmt.Sprintf("%q ", k)
+		if !literalCredential(string(cm.BinaryData[k])) || slices.ContainsFunc(found, func(f string) bool { return strings.HasPrefix(f, quoted) }) {
+			continue
+		}
+		for _, in := range injections {
+			if in.File != "" && in.Key == k && namesCredentialFile(in.Name) {
+				out = append(out, fmt.Sprintf("%q (binary, mounted at %s, named by %s in %s/%s container %s)", k, in.File, in.Name, in.workload.Kind, in.workload.Name, in.container))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// injectedKeys is what injectedCredentials finds of the keys of cm's Data.
+func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []string) []string {
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
 		quoted := fmt.Sprintf("%q ", k)
