@@ -164,6 +164,25 @@ func literalCredential(value string) bool {
 	return literalValue(value, true)
 }
 
+// credentialValue reports whether value, set for the credential-like name, is a literal
+// credential: literalCredential, unless it is a count (countOf).
+func credentialValue(name, value string) bool {
+	return literalCredential(value) && !countOf(name, value)
+}
+
+// countOf reports whether value is a count of what the name's last word, a plural credential
+// word, names: a whole number under MAX_TOKENS or --max-total-tokens (language-model limits),
+// not a credential.
+func countOf(name, value string) bool {
+	v := strings.TrimSpace(value)
+	if v == "" || strings.TrimLeft(v, "0123456789") != "" {
+		return false
+	}
+	parts := nameParts(name)
+	n := len(parts)
+	return n > 0 && parts[n-1] != "PASS" && strings.HasSuffix(parts[n-1], "S") && isCredentialPart(parts, n-1)
+}
+
 // notInPaths are characters that file paths a configuration refers to do not hold (the shell
 // would need them quoted), though passwords often do: /Xk9#mq!2Lp is a password. '#' is not
 // one of them: some secret references are a path, '#' and a key.
@@ -442,7 +461,7 @@ func credentialSettings(content string, limit int) []string {
 			value = value[:j]
 		}
 		value = strings.Trim(strings.TrimRight(strings.TrimSpace(value), ",;"), `"'`)
-		if literalCredential(value) && !seen[name] {
+		if credentialValue(name, value) && !seen[name] {
 			seen[name] = true
 			names = append(names, name)
 			if len(names) == limit {
@@ -518,7 +537,7 @@ func jsonCredentialSettings(content string, limit int) []string {
 					walk(x)
 					continue
 				}
-				if !seen[k] && isSettingName(k) && mayEndInCredential(k) && endsInCredential(k) && literalCredential(value) {
+				if !seen[k] && isSettingName(k) && mayEndInCredential(k) && endsInCredential(k) && credentialValue(k, value) {
 					seen[k] = true
 					names = append(names, k)
 				}

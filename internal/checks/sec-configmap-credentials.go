@@ -73,7 +73,7 @@ func configMapCredentials(cm *corev1.ConfigMap) []string {
 		switch leaked, _ := leakedSecrets(k, v); {
 		case leaked != "":
 			found = append(found, fmt.Sprintf("%q (%s)", k, leaked))
-		case credentialName(k) && literalCredential(v):
+		case credentialName(k) && credentialValue(k, v):
 			found = append(found, fmt.Sprintf("%q (credential-like key)", k))
 		case urlPassword(v):
 			found = append(found, fmt.Sprintf("%q (password in a URL)", k))
@@ -184,7 +184,7 @@ func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []strin
 				}
 				continue
 			}
-			if credentialName(name) {
+			if credentialName(name) && !countOf(name, cm.Data[k]) {
 				out = append(out, fmt.Sprintf("%q (injected as %s into %s/%s container %s)", k, name, in.workload.Kind, in.workload.Name, in.container))
 				break
 			}

@@ -26,7 +26,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"document or name=value lines, as SPRING_APPLICATION_JSON) setting a credential-like name " +
 		"to a literal value. A $(VAR) reference is expanded as the kubelet expands it when VAR is a " +
 		"literal defined before it in the same container. Empty values, flags, file paths, other $(VAR) " +
-		"interpolations and names such as PASSWORD_FILE or SECRET_NAME pass that rule. The same goes " +
+		"interpolations, counts (a number under a plural word: MAX_TOKENS=4096) and names such as " +
+		"PASSWORD_FILE or SECRET_NAME pass that rule. The same goes " +
 		"for the container's command and args (after the kubelet's $(VAR) expansion), the exec commands " +
 		"and HTTP requests of its probes and lifecycle hooks: an argument a gitleaks rule flags, that " +
 		"holds a URL with a literal password or sets a credential-like name to a literal " +
@@ -64,7 +65,7 @@ var secLiteralEnvCredentials = &engine.Check{
 					continue
 				}
 				// The name rule is cheap: gitleaks' rules run on what it does not flag.
-				if credentialName(e.Name) && literalCredential(e.Value) {
+				if credentialName(e.Name) && credentialValue(e.Name, e.Value) {
 					found = append(found, e.Name+" (credential-like name)")
 				} else if leaked, _ := leakedSecrets(e.Name, e.Value); leaked != "" {
 					found = append(found, e.Name+" ("+leaked+")")
@@ -149,7 +150,7 @@ func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPG
 		switch name := strings.ToLower(h.Name); {
 		case (name == "authorization" || name == "proxy-authorization") && literalCredential(authorizationCredentials(h.Value)):
 			found = append(found, at)
-		case credentialName(h.Name) && literalCredential(h.Value):
+		case credentialName(h.Name) && credentialValue(h.Name, h.Value):
 			found = append(found, at+" (credential-like name)")
 		default:
 			if leaked, _ := leakedSecrets(h.Name, h.Value); leaked != "" {
