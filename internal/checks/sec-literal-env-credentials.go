@@ -144,7 +144,9 @@ func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPG
 	if get == nil {
 		return found
 	}
-	found = append(found, argumentCredentials(where+".httpGet.path", []string{get.Path}, nil)...)
+	for _, f := range argumentCredentials(where+".httpGet.path", []string{get.Path}, nil) {
+		found = append(found, strings.Replace(f, "[0]", "", 1))
+	}
 	for _, h := range get.HTTPHeaders {
 		at := where + " header " + h.Name
 		switch name := strings.ToLower(h.Name); {
