@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -111,6 +112,10 @@ var secLiteralEnvCredentials = &engine.Check{
 	},
 }
 
+// shellParameter matches a shell parameter expansion without braces: $NAME, or a positional or
+// special parameter ($1, $@).
+var shellParameter = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])`)
+
 // argumentCredentials describes each argument of a command line (at where) that carries a
 // literal credential once the kubelet has expanded it with known: one a gitleaks rule finds,
 // a URL with a literal password, or a setting (--db-password=..., PGPASSWORD=... in a shell
@@ -120,11 +125,14 @@ func argumentCredentials(where string, args []string, known map[string]string) [
 	for i, a := range args {
 		a = expandEnvValue(a, known)
 		at := fmt.Sprintf("%s[%d]", where, i)
+		// Shell parameters ($POSTGRES_PASSWORD, "$1") are no literals: a shell that runs the
+		// argument as a script expands them.
+		script := shellParameter.ReplaceAllString(a, "$${$1}")
 		if leaked, _ := leakedInText(a); leaked != "" {
 			found = append(found, at+" ("+leaked+")")
-		} else if urlPassword(a) {
+		} else if urlPassword(script) {
 			found = append(found, at+" (password in a URL)")
-		} else if names := credentialSettings(a, maxSettingsNamed); len(names) > 0 {
+		} else if names := credentialSettings(script, maxSettingsNamed); len(names) > 0 {
 			found = append(found, at+" (sets "+strings.Join(names, ", ")+")")
 		}
 	}
