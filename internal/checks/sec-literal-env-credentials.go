@@ -127,7 +127,10 @@ func argumentCredentials(where string, args []string, known map[string]string) [
 		at := fmt.Sprintf("%s[%d]", where, i)
 		// Shell parameters ($POSTGRES_PASSWORD, "$1") are no literals: a shell that runs the
 		// argument as a script expands them.
-		script := shellParameter.ReplaceAllString(a, "$${$1}")
+		script := a
+		if strings.Contains(a, "$") {
+			script = shellParameter.ReplaceAllString(a, "$${$1}")
+		}
 		if leaked, _ := leakedInText(a); leaked != "" {
 			found = append(found, at+" ("+leaked+")")
 		} else if urlPassword(script) {
