@@ -125,12 +125,13 @@ func argumentCredentials(where string, args []string, known map[string]string) [
 	for i, a := range args {
 		a = expandEnvValue(a, known)
 		at := fmt.Sprintf("%s[%d]", where, i)
-		// Shell parameters ($POSTGRES_PASSWORD, "$1") are no literals: a shell that runs the
-		// argument as a script expands them.
+		// Shell parameters ($POSTGRES_PASSWORD, "$1") and `command` substitutions are no
+		// literals: a shell that runs the argument as a script expands them.
 		script := a
 		if strings.Contains(a, "$") {
 			script = shellParameter.ReplaceAllString(a, "$${$1}")
 		}
+		script = strings.ReplaceAll(script, "`", "$(")
 		if leaked, _ := leakedInText(a); leaked != "" {
 			found = append(found, at+" ("+leaked+")")
 		} else if urlPassword(script) {
