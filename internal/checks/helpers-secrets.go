@@ -460,7 +460,9 @@ func credentialSettings(content string, limit int) []string {
 		if j := strings.Index(value, " #"); j >= 0 {
 			value = value[:j]
 		}
-		value = strings.Trim(strings.TrimRight(strings.TrimSpace(value), ",;"), `"'`)
+		// A shell statement continued on the next line ends in a backslash.
+		value = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), `\`))
+		value = strings.Trim(strings.TrimRight(value, ",;"), `"'`)
 		if credentialValue(name, value) && !seen[name] {
 			seen[name] = true
 			names = append(names, name)
