@@ -1,7 +1,6 @@
 package evidence
 
 import (
-	"encoding/csv"
 	"io"
 	"strings"
 
@@ -11,7 +10,7 @@ import (
 // writeControls describes every check of the catalogue: the criteria it supports, what it tests
 // and how, so an auditor can map the populations and deviations to controls.
 func writeControls(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := newSheet(w)
 	cw.Write([]string{"check", "criteria", "severity", "title", "what_it_tests", "how_it_is_tested", "remediation", "catalogue_version"})
 	for _, c := range checks.Catalogue() {
 		crit := make([]string, len(c.Criteria))

@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -163,7 +162,7 @@ type builder struct {
 	opts       Options
 	pack       *Pack
 	cluster    string
-	population *csv.Writer
+	population sheet
 	open       map[string]map[string]*Deviation
 	// ended are the deviations closed, by namespace key, finding key and first-seen time: a
 	// second closing (or excepting) of one of them, by a second leader around a failover, is
@@ -201,7 +200,7 @@ func Build(ctx context.Context, store journal.Store, opts Options) (*Pack, error
 		return nil, fmt.Errorf("output: %w", err)
 	}
 	bw := bufio.NewWriterSize(f, 1<<16)
-	population := csv.NewWriter(bw)
+	population := newSheet(bw)
 	b, err := collect(ctx, store, opts, population)
 	if err != nil {
 		f.Close()
@@ -232,7 +231,7 @@ func Collect(ctx context.Context, store journal.Store, opts Options) (*Pack, err
 	if err := checkPeriod(opts); err != nil {
 		return nil, err
 	}
-	b, err := collect(ctx, store, opts, csv.NewWriter(io.Discard))
+	b, err := collect(ctx, store, opts, newSheet(io.Discard))
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +248,7 @@ func checkPeriod(opts Options) error {
 
 // collect streams every cluster's records of the period through a builder; population gets
 // population.csv's rows.
-func collect(ctx context.Context, store journal.Store, opts Options, population *csv.Writer) (*builder, error) {
+func collect(ctx context.Context, store journal.Store, opts Options, population sheet) (*builder, error) {
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts},
 		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, exceptions: map[string][]*ExceptionRow{},
@@ -795,7 +794,7 @@ func ts(t time.Time) string {
 func hours(d time.Duration) string { return strconv.FormatFloat(d.Hours(), 'f', 2, 64) }
 
 func (p *Pack) writeDeviations(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := newSheet(w)
 	cw.Write([]string{"cluster", "profile", "namespace", "check", "severity", "criteria", "kind", "name", "container", "opened", "closed", "duration_hours", "status", "exceptions", "message"})
 	for _, d := range p.Deviations {
 		status := "closed"
@@ -813,7 +812,7 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 }
 
 func (p *Pack) writeExceptions(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := newSheet(w)
 	cw.Write([]string{"cluster", "namespace", "name", "state", "requested_by", "approved_by", "owner", "reason", "ticket", "checks", "criteria", "requested", "approved", "expires", "ended", "findings_covered"})
 	for _, e := range p.Exceptions {
 		covered := max(len(e.Covered), e.Findings)
@@ -825,7 +824,7 @@ func (p *Pack) writeExceptions(w io.Writer) error {
 }
 
 func (p *Pack) writeCoverage(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := newSheet(w)
 	cw.Write([]string{"cluster", "profile", "namespace", "first_attested", "last_attested", "attestations", "days_missing", "missing_days"})
 	for _, c := range p.Coverage {
 		missing := c.MissingDays(p.Options.From)
@@ -840,7 +839,7 @@ func (p *Pack) writeCoverage(w io.Writer) error {
 }
 
 func (p *Pack) writeGaps(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := newSheet(w)
 	cw.Write([]string{"cluster", "type", "from", "to", "duration_hours", "reason", "records_dropped"})
 	for _, g := range p.Gaps {
 		cw.Write([]string{g.Cluster, string(g.Type), ts(g.From), ts(g.To), hours(g.To.Sub(g.From)), g.Reason, strconv.Itoa(g.Dropped)})
@@ -850,7 +849,7 @@ func (p *Pack) writeGaps(w io.Writer) error {
 }
 
 func (p *Pack) writeCriteria(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := newSheet(w)
 	cw.Write([]string{"cluster", "profile", "namespace", "criterion", "from", "to", "state"})
 	for _, tl := range p.Timelines {
 		for _, s := range tl.Spans {
@@ -862,7 +861,7 @@ func (p *Pack) writeCriteria(w io.Writer) error {
 }
 
 func (p *Pack) writeProfiles(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := newSheet(w)
 	cw.Write([]string{"cluster", "profile", "time", "change", "generation", "spec_sha256"})
 	for _, v := range p.Profiles {
 		gen := ""

