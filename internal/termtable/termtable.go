@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/term"
@@ -59,7 +60,17 @@ func (t *Table) AddNoted(note string, cells ...string) {
 func (t *Table) Write(w io.Writer, width int) error {
 	n := len(t.Header)
 	widths := make([]int, n)
+	// Cells are text from the objects (names, messages): control characters are shown, not
+	// obeyed (see Escape), and measured as shown.
+	rows := make([][]string, 0, len(t.rows)+1)
 	for _, r := range append([][]string{t.Header}, t.rows...) {
+		esc := make([]string, len(r))
+		for i, c := range r {
+			esc[i] = Escape(c)
+		}
+		rows = append(rows, esc)
+	}
+	for _, r := range rows {
 		for i, c := range r {
 			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
@@ -100,7 +111,7 @@ func (t *Table) Write(w io.Writer, width int) error {
 		noteWidth = 1 << 30
 	}
 	var b strings.Builder
-	for ri, r := range append([][]string{t.Header}, t.rows...) {
+	for ri, r := range rows {
 		b.Reset()
 		for i, c := range r {
 			if i > 0 {
@@ -142,11 +153,13 @@ func Cut(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// Wrap breaks s into lines of at most n characters at spaces (a longer word is cut).
+// Wrap breaks s into lines of at most n characters at spaces (a longer word is cut). Control
+// characters are shown, not obeyed (see Escape).
 func Wrap(s string, n int) []string {
 	var lines []string
 	line := ""
 	for _, word := range strings.Fields(s) {
+		word = Escape(word)
 		switch {
 		case line == "":
 			line = word
@@ -166,4 +179,29 @@ func Wrap(s string, n int) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// Escape shows the control characters of s instead of letting the terminal obey them: text from
+// the objects (a name, a container name, an exception's reason) could otherwise move the cursor,
+// erase or recolour lines, or set a hyperlink, and so hide or rewrite a finding. ESC is written
+// ^[ and CR \r, as kubectl writes them (k8s.io/cli-runtime pkg/printers EscapeTerminal); every
+// other C0 or C1 control character and DEL as a Go escape (\b, \n, \x7f, \u009b). Text
+// without control characters is returned unchanged.
+func Escape(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\x1b':
+			b.WriteString("^[")
+		case unicode.IsControl(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

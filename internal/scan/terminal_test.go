@@ -1,0 +1,29 @@
+package scan
+
+import (
+	"strings"
+	"testing"
+)
+
+// The table is for a person at a terminal or reading a CI log, and the manifests scan reads
+// are often a pull request's: its author controls names, container names and the text in
+// messages. A control character in them (ESC starting an ANSI/OSC sequence, a carriage return,
+// a backspace) must be shown, not obeyed, or it could erase or rewrite the line of a failing
+// finding. kubectl prints them escaped for the same reason (k8s.io/cli-runtime
+// pkg/printers/terminal.go, EscapeTerminal: ESC as ^[ and CR as \r).
+func TestTheTableShowsControlCharactersInsteadOfObeyingThem(t *testing.T) {
+	manifest := "apiVersion: apps/v1\nkind: Deployment\n" +
+		"metadata: {name: \"api\\e[2K\\rall good\\b\\b\", namespace: shop}\n" +
+		"spec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n" +
+		"    spec:\n      containers:\n      - name: \"app\\e]8;;https://evil.example\\e\\\\\"\n        image: nginx\n" +
+		"        securityContext: {privileged: true}\n"
+	for _, args := range [][]string{{"-f", "-", "-o", "table", "--details"}, {"-f", "-", "-o", "table"}} {
+		stdout, stderr, _ := runScan(t, manifest, args...)
+		if strings.ContainsAny(stdout, "\x1b\r\b") {
+			t.Errorf("scan %v printed control characters:\n%q\nstderr: %s", args, stdout, stderr)
+		}
+		if !strings.Contains(stdout, `api^[[2K\rall good\b\b`) {
+			t.Errorf("scan %v does not show the resource's name escaped:\n%s\nstderr: %s", args, stdout, stderr)
+		}
+	}
+}
