@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 type requestOptions struct {
@@ -175,7 +176,8 @@ func runRequestException(ctx context.Context, e *Env, k *kube, opts any, args []
 	return nil
 }
 
-// describeException prints what an exception waives, for whom, why and until when.
+// describeException prints what an exception waives, for whom, why and until when. The text is
+// a namespace admin's: its control characters are shown, not obeyed (termtable.Escape).
 func describeException(w io.Writer, now time.Time, ex *v1alpha1.ControlException) {
 	s := ex.Spec
 	var what []string
@@ -189,19 +191,19 @@ func describeException(w io.Writer, now time.Time, ex *v1alpha1.ControlException
 		}
 		what = append(what, "every check of criteria "+strings.Join(cs, ", "))
 	}
-	fmt.Fprintf(w, "  waives:       %s\n", strings.Join(what, "; "))
-	fmt.Fprintf(w, "  for:          %s\n", matchText(s.Match))
+	fmt.Fprintf(w, "  waives:       %s\n", termtable.Escape(strings.Join(what, "; ")))
+	fmt.Fprintf(w, "  for:          %s\n", termtable.Escape(matchText(s.Match)))
 	if len(s.Profiles) > 0 {
-		fmt.Fprintf(w, "  profiles:     %s\n", strings.Join(s.Profiles, ", "))
+		fmt.Fprintf(w, "  profiles:     %s\n", termtable.Escape(strings.Join(s.Profiles, ", ")))
 	}
-	fmt.Fprintf(w, "  reason:       %s\n", s.Reason)
-	fmt.Fprintf(w, "  owner:        %s\n", s.Owner)
+	fmt.Fprintf(w, "  reason:       %s\n", termtable.Escape(s.Reason))
+	fmt.Fprintf(w, "  owner:        %s\n", termtable.Escape(s.Owner))
 	if s.Ticket != "" {
-		fmt.Fprintf(w, "  ticket:       %s\n", s.Ticket)
+		fmt.Fprintf(w, "  ticket:       %s\n", termtable.Escape(s.Ticket))
 	}
 	fmt.Fprintf(w, "  expires:      %s (in %s)\n", s.Expires.UTC().Format(time.RFC3339), duration.HumanDuration(s.Expires.Sub(now)))
 	if s.RequestedBy != "" {
-		fmt.Fprintf(w, "  requested by: %s\n", s.RequestedBy)
+		fmt.Fprintf(w, "  requested by: %s\n", termtable.Escape(s.RequestedBy))
 	}
 }
 
@@ -310,7 +312,7 @@ func runApprove(ctx context.Context, e *Env, k *kube, opts any, args []string) e
 	}
 	switch ex.Status.State {
 	case v1alpha1.ExceptionInvalid, v1alpha1.ExceptionExpired:
-		fmt.Fprintf(e.Stderr, "warning: the operator judges the exception %s (%s): the approval does not make it apply\n", ex.Status.State, ex.Status.Message)
+		fmt.Fprintf(e.Stderr, "warning: the operator judges the exception %s (%s): the approval does not make it apply\n", ex.Status.State, termtable.Escape(ex.Status.Message))
 	default:
 		fmt.Fprintf(e.Stdout, "The operator records the approval (status.approvedBy) and the exception turns Active: kubectl get controlexception %s -n %s\n", key.Name, ns)
 	}
