@@ -89,6 +89,9 @@ func (o *Options) bind(fs *flag.FlagSet) {
 
 // Run is `soc2-operator scan`. now is the clock exceptions are judged against.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) int {
+	// Messages name files and objects of the input, which may be a pull request's: their
+	// control characters are shown, not obeyed by the terminal.
+	stderr = termtable.EscapeLines(stderr)
 	var opts Options
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -25,5 +27,22 @@ func TestTheTableShowsControlCharactersInsteadOfObeyingThem(t *testing.T) {
 		if !strings.Contains(stdout, `api^[[2K\rall good\b\b`) {
 			t.Errorf("scan %v does not show the resource's name escaped:\n%s\nstderr: %s", args, stdout, stderr)
 		}
+	}
+}
+
+// The file names of a pull request are its author's too, and scan names a file it cannot read
+// on standard error: "b\e[8m.yaml" must not turn on concealed text for everything printed after
+// it (the findings table included).
+func TestStandardErrorShowsControlCharactersInFileNames(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "b\x1b[8m.yaml"), []byte("kind: ConfigMap\nfoo: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runScan(t, "", "-f", dir, "-o", "table")
+	if strings.ContainsAny(stderr, "\x1b\r\b") || !strings.Contains(stderr, "b^[[8m.yaml") {
+		t.Errorf("scan (exit %d) printed on standard error:\n%q\nwant the file name with its ESC shown as ^[", code, stderr)
+	}
+	if n := strings.Count(stderr, "\n"); n == 0 || !strings.HasSuffix(stderr, "\n") {
+		t.Errorf("standard error lost its line breaks: %q", stderr)
 	}
 }

@@ -205,3 +205,26 @@ func Escape(s string) string {
 	}
 	return b.String()
 }
+
+// EscapeLines returns a writer that writes to w what it is given with every line's control
+// characters shown, not obeyed (see Escape); the line breaks themselves are kept. For messages
+// that name a user's files or objects. Each Write should be whole lines or whole characters (as
+// fmt.Fprint* writes them).
+func EscapeLines(w io.Writer) io.Writer { return escapeLines{w} }
+
+type escapeLines struct{ w io.Writer }
+
+func (e escapeLines) Write(p []byte) (int, error) {
+	s := string(p)
+	if !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && unicode.IsControl(r) }) {
+		return e.w.Write(p)
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Escape(l)
+	}
+	if _, err := io.WriteString(e.w, strings.Join(lines, "\n")); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
