@@ -30,26 +30,15 @@ func (h *journalHook) profileSeen(p *v1alpha1.ComplianceProfile) {
 	}
 	h.profiles[p.Name] = spec
 	h.mu.Unlock()
-	typ, at := journal.ProfileChanged, specChangeTime(p, h.clock.Now())
+	// When the operator saw the change: not a time from managedFields, which a client that
+	// updates the profile may write itself (the API server keeps the times of the entries a
+	// request sends; k8s.io/apimachinery pkg/util/managedfields/internal, decodeLiveOrNew).
+	// Two leaders around a failover may each write the change; the pack shows it once.
+	typ, at := journal.ProfileChanged, h.clock.Now()
 	if !known && p.Generation <= 1 {
 		typ, at = journal.ProfileCreated, p.CreationTimestamp.Time
 	}
 	h.queue.Add(journal.Record{Type: typ, Time: at, Profile: p.Name, Spec: &spec})
-}
-
-// specChangeTime is when the spec was last written, from managedFields (the same for every
-// replica, so two leaders write the same record), else now.
-func specChangeTime(p *v1alpha1.ComplianceProfile, now time.Time) time.Time {
-	var t time.Time
-	for _, m := range p.ManagedFields {
-		if m.Subresource == "" && m.Time != nil && m.Time.After(t) {
-			t = m.Time.Time
-		}
-	}
-	if t.IsZero() {
-		return now
-	}
-	return t
 }
 
 func (h *journalHook) profileDeleted(name string) {

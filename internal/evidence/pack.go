@@ -176,7 +176,10 @@ type builder struct {
 	timelines  map[string]*Timeline
 	checks     map[string]*CheckSummary
 	lastStop   map[string]time.Time
-	days       int
+	// specs are each profile's latest version shown (cluster, profile): a change to the same
+	// spec, journaled again by a second leader around a failover, is not another version.
+	specs map[string]string
+	days  int
 	// heard is the latest record time of the cluster being read; silences are the intervals
 	// without records (see listen).
 	heard    time.Time
@@ -253,7 +256,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 		opts: opts, pack: &Pack{Options: opts},
 		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, exceptions: map[string][]*ExceptionRow{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{},
-		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{},
+		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
 		population: population,
 	}
@@ -350,6 +353,11 @@ func (b *builder) record(line []byte) error {
 		if r.Spec != nil {
 			v.Spec = *r.Spec
 		}
+		pk := key(c, r.Profile)
+		if r.Type == journal.ProfileChanged && v.Spec.SHA256 != "" && b.specs[pk] == v.Spec.SHA256 {
+			return nil // the version shown already
+		}
+		b.specs[pk] = v.Spec.SHA256
 		b.pack.Profiles = append(b.pack.Profiles, v)
 		if r.Type == journal.ProfileDeleted {
 			// A deleted profile judges nothing from now on (the operator writes no further

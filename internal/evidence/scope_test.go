@@ -234,3 +234,30 @@ func TestAnExceptionApprovedAgainAfterItExpiredIsInForce(t *testing.T) {
 		t.Errorf("exceptions.csv: %v\nwant the exception approved again by lead@example.com, in force", rows)
 	}
 }
+
+// A profile change is dated when the operator saw it, so two leaders around a failover may each
+// journal it, at different times: the pack shows one version, the first.
+func TestAProfileChangeJournaledByTwoLeadersIsOneVersion(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	spec := func(gen int64, c string) *journal.ProfileSpec {
+		return &journal.ProfileSpec{Generation: gen, SHA256: strings.Repeat(c, 64)}
+	}
+	recs := []journal.Record{
+		{Type: journal.ProfileCreated, Time: t0.Add(time.Minute), Profile: "soc2", Spec: spec(1, "a")},
+		{Type: journal.ProfileChanged, Time: t0.Add(time.Hour), Profile: "soc2", Spec: spec(2, "b")},
+		{Type: journal.ProfileChanged, Time: t0.Add(time.Hour + 3*time.Second), Profile: "soc2", Spec: spec(2, "b")},
+	}
+	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(2*time.Hour))...)...)
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.Add(2 * time.Hour), Clusters: []string{"c"}, Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "profiles.csv")) {
+		got = append(got, r["time"]+" "+r["change"]+" "+r["generation"])
+	}
+	want := []string{ts(recs[0].Time) + " created 1", ts(recs[1].Time) + " changed 2"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("profiles.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -1,0 +1,84 @@
+package controllers
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/clock"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// A client that updates a ComplianceProfile may send managedFields of its own: the API server
+// keeps them, times included, and only stamps the time of the manager of the current request
+// (k8s.io/apimachinery v0.37.2 pkg/util/managedfields/internal, decodeLiveOrNew and
+// managedFieldsUpdater.Update). A spec change must be journaled when the operator saw it, not at
+// a time the client wrote: dated in 2099 it would fall outside every evidence period.
+func TestTheJournalDatesAProfileChangeWhenItSawIt(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	profile := createProfile(t, "jforged", "jforged", nil)
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "own", FlushInterval: 50 * time.Millisecond, Identity: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newJournalHook(q, clock.RealClock{}, time.Hour)
+	stopped := make(chan struct{})
+	go func() { _ = q.Start(ctx); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	<-q.Ready()
+
+	h.profileSeen(profile)
+	// The update changes the spec and carries a forged managedFields entry dated 2099.
+	forged := metav1.NewTime(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
+	p := &v1alpha1.ComplianceProfile{}
+	before := time.Now()
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, types.NamespacedName{Name: profile.Name}, p); err != nil {
+			return err
+		}
+		p.ManagedFields = append(p.ManagedFields, metav1.ManagedFieldsEntry{
+			Manager: "forger", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: v1alpha1.GroupVersion.String(), Time: &forged,
+			FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:maxFindings":{}}}`)},
+		})
+		p.Spec.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"jforged": "yes"}}
+		return k8s.Update(ctx, p)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Get(ctx, types.NamespacedName{Name: profile.Name}, p); err != nil {
+		t.Fatal(err)
+	}
+	kept := false
+	for _, m := range p.ManagedFields {
+		kept = kept || (m.Manager == "forger" && m.Time != nil && m.Time.Equal(&forged))
+	}
+	if !kept {
+		t.Fatalf("the API server did not keep the client's managedFields time: %+v", p.ManagedFields)
+	}
+	h.profileSeen(p)
+	after := time.Now()
+	if !q.AddAndWait(ctx, 10*time.Second, journal.Record{Type: journal.OperatorHeartbeat, Time: time.Now()}) {
+		t.Fatal("the journal was not written")
+	}
+	var changed []journal.Record
+	for _, rec := range namespaceRecords(t, store, profile.Name, "") {
+		if rec.Type == journal.ProfileChanged && rec.Profile == profile.Name {
+			changed = append(changed, rec)
+		}
+	}
+	if len(changed) != 1 {
+		t.Fatalf("%d profile.changed records, want 1", len(changed))
+	}
+	if at := changed[0].Time; at.Before(before.Add(-time.Second)) || at.After(after.Add(time.Second)) {
+		t.Errorf("profile.changed dated %s; want when the operator saw the change (%s..%s)", at, before, after)
+	}
+}
