@@ -56,6 +56,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "(chain and digests only: whoever can write to the store can write another chain).")
 	fmt.Fprintln(w, "URL: a directory, file:///path, or s3://bucket/prefix?region=R[&endpoint=URL&path-style=true].")
 	fmt.Fprintln(w, "DATE: 2026-01-31 (a day, UTC; --to includes the whole day) or RFC 3339 (2026-01-31T12:00:00Z).")
+	fmt.Fprintln(w, "Without --locked-until, retention is not checked: the output says \"retention NOT verified\" (exit codes do not change).")
 	fmt.Fprintln(w, "Exit codes: 0 verified; 1 the chain has problems (named on stdout; a pack is still written); 2 usage; 3 the store could not be read.")
 }
 
@@ -181,9 +182,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(map[string]any{"verified": ok, "chains": results})
+		enc.Encode(map[string]any{"verified": ok, "chains": results,
+			"retentionVerified": RetentionVerified(results, c.locked), "lockedUntil": ts(c.locked)})
 	} else {
-		WriteResults(stdout, results)
+		WriteResults(stdout, results, c.locked)
 	}
 	if !ok {
 		return ExitProblems
@@ -224,7 +226,7 @@ func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitStore
 	}
 	fmt.Fprintf(stdout, "Wrote %s: %d records, %d deviations, %d exceptions, %d files (open index.html)\n", dir, p.Records, len(p.Deviations), len(p.Exceptions), len(p.Files))
-	WriteResults(stdout, p.Verification)
+	WriteResults(stdout, p.Verification, c.locked)
 	if !p.OK() {
 		fmt.Fprintln(stdout, "The journal did NOT verify: the pack says so on its first page.")
 		return ExitProblems

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"math"
 	"os"
@@ -230,6 +231,34 @@ func TestVerifyCanRequireTheJournalToBeLocked(t *testing.T) {
 	var stdout bytes.Buffer
 	if code := Run([]string{"verify", "--store", store.String(), "--unsigned"}, &stdout, os.Stderr); code != ExitOK {
 		t.Fatalf("without --locked-until: exit %d, output:\n%s", code, stdout.String())
+	}
+	// A verified chain on a store nothing locks is not an immutable trail: the output says
+	// that retention was not verified, in text and in JSON.
+	if !strings.Contains(stdout.String(), "retention NOT verified") {
+		t.Errorf("without --locked-until, the output does not say retention was not verified:\n%s", stdout.String())
+	}
+	stdout.Reset()
+	if code := Run([]string{"verify", "--store", store.String(), "--unsigned", "-o", "json"}, &stdout, os.Stderr); code != ExitOK {
+		t.Fatalf("-o json: exit %d", code)
+	}
+	var verdict struct {
+		Verified          bool  `json:"verified"`
+		RetentionVerified *bool `json:"retentionVerified"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &verdict); err != nil || !verdict.Verified || verdict.RetentionVerified == nil || *verdict.RetentionVerified {
+		t.Errorf("-o json without --locked-until: want verified true and retentionVerified false, got %s (%v)", stdout.String(), err)
+	}
+	out := t.TempDir()
+	stdout.Reset()
+	if code := Run([]string{"pack", "--store", store.String(), "--unsigned", "--from", "2025-01-01", "--to", "2025-03-31", "-o", out}, &stdout, os.Stderr); code != ExitOK {
+		t.Fatalf("pack: exit %d", code)
+	}
+	text, err := os.ReadFile(filepath.Join(out, "verification.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "retention NOT verified") || !strings.Contains(string(text), "retention NOT verified") {
+		t.Errorf("pack without --locked-until: the output or verification.txt does not say retention was not verified:\n%s\n%s", stdout.String(), text)
 	}
 	stdout.Reset()
 	code := Run([]string{"verify", "--store", store.String(), "--unsigned", "--locked-until", "2032-01-01"}, &stdout, os.Stderr)

@@ -887,20 +887,54 @@ func (p *Pack) writeVerificationJSON(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{
 		"from": ts(p.Options.From), "to": ts(p.Options.To), "verified": p.OK(), "chains": p.Verification,
+		"retentionVerified": RetentionVerified(p.Verification, p.Options.LockedUntil), "lockedUntil": ts(p.Options.LockedUntil),
 	})
 }
 
 func (p *Pack) writeVerificationText(w io.Writer) error {
-	return WriteResults(w, p.Verification)
+	return WriteResults(w, p.Verification, p.Options.LockedUntil)
 }
 
-// WriteResults prints verification results for a person.
-func WriteResults(w io.Writer, results []journal.Result) error {
+// WriteResults prints verification results for a person, then what they say of the segments'
+// retention (locked: the --locked-until asked for, zero if none).
+func WriteResults(w io.Writer, results []journal.Result, locked time.Time) error {
 	for _, r := range results {
 		fmt.Fprintln(w, r.Summary())
 		for _, pr := range r.Problems {
 			fmt.Fprintf(w, "  %s\n", pr)
 		}
 	}
+	fmt.Fprintln(w, RetentionNote(results, locked))
 	return nil
+}
+
+// RetentionVerified reports whether every segment read was checked to be under Object Lock in
+// compliance mode until locked, and was.
+func RetentionVerified(results []journal.Result, locked time.Time) bool {
+	if locked.IsZero() {
+		return false
+	}
+	for _, r := range results {
+		for _, pr := range r.Problems {
+			if pr.Kind == journal.ProblemUnlocked {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// RetentionNote says what the verification shows of the segments' retention: a chain that
+// verifies shows that the segments read were not altered, not that nobody can delete or
+// replace them; only --locked-until checks that.
+func RetentionNote(results []journal.Result, locked time.Time) string {
+	switch {
+	case locked.IsZero():
+		return "Object Lock retention NOT verified (no --locked-until): this does not show the journal is immutable; " +
+			"whoever can write to the store may delete or replace its segments"
+	case RetentionVerified(results, locked):
+		return "Object Lock retention verified: every segment read is under compliance mode until at least " + ts(locked)
+	default:
+		return "Object Lock retention NOT verified: segments not locked in compliance mode until " + ts(locked) + " are named above (unlocked)"
+	}
 }
