@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -42,6 +43,7 @@ func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev
 		current[f.Key] = f
 	}
 
+	checks, lists := populations(ev.Plan, sum)
 	h.mu.Lock()
 	t := h.track(profile, ns)
 	var recs []journal.Record
@@ -79,7 +81,9 @@ func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev
 	}
 	for _, k := range sortedFindingKeys(t.open) {
 		if _, still := current[k]; !still {
-			add(journal.FindingClosed, now, t.open[k])
+			f := t.open[k]
+			f.CloseReason = closeReason(f, checks, lists)
+			add(journal.FindingClosed, now, f)
 		}
 	}
 	t.open = current
@@ -100,7 +104,7 @@ func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev
 
 	// What the next attestation states: each check's population and the exceptions in force.
 	t.observed = true
-	t.checks, t.populations = populations(ev.Plan, sum)
+	t.checks, t.populations = checks, lists
 	t.inForce = t.inForce[:0]
 	for _, o := range ev.Exceptions {
 		if o.AppliesTo && o.State == v1alpha1.ExceptionActive && o.Selects(ns) {
@@ -113,6 +117,25 @@ func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev
 	// between leaves nothing for its successor to miss); never longer than journalWait, and
 	// not at all while the journal is behind.
 	h.queue.AddAndWait(ctx, journalWait, recs...)
+}
+
+// closeReason says why a finding the evaluation no longer reports went away: the profile no
+// longer runs its check (out of scope), its resource is not among what the check evaluated
+// (deleted, or no longer selected), or the check evaluated the resource and reports no failure
+// (resolved). Only the last is a remediation.
+func closeReason(f journal.Finding, checks []journal.CheckPopulation, lists [][]string) string {
+	for _, c := range checks {
+		if c.Check != f.Check {
+			continue
+		}
+		if c.Population < len(lists) {
+			if _, found := slices.BinarySearch(lists[c.Population], f.Kind+"/"+f.Name); found {
+				return journal.CloseResolved
+			}
+		}
+		return journal.CloseResourceGone
+	}
+	return journal.CloseOutOfScope
 }
 
 // journalWait bounds how long an evaluation waits for its transitions to be journaled.

@@ -45,17 +45,33 @@ func (h *journalHook) profileDeleted(name string) {
 	if h == nil || !h.ready() {
 		return
 	}
+	now := h.clock.Now()
 	h.mu.Lock()
 	_, known := h.profiles[name]
 	delete(h.profiles, name)
+	// Its namespaces' open findings close: nothing judges them any more, which is no
+	// remediation.
+	var closings []journal.Record
+	keys := make([]nsKey, 0, len(h.namespaces))
 	for k := range h.namespaces {
 		if k.profile == name {
-			delete(h.namespaces, k)
+			keys = append(keys, k)
 		}
 	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].namespace < keys[j].namespace })
+	for _, k := range keys {
+		t := h.namespaces[k]
+		for _, fk := range sortedFindingKeys(t.open) {
+			f := t.open[fk]
+			f.CloseReason = journal.CloseOutOfScope
+			closings = append(closings, journal.Record{Type: journal.FindingClosed, Time: now, Profile: name, Namespace: k.namespace, Finding: &f})
+		}
+		delete(h.namespaces, k)
+	}
 	h.mu.Unlock()
+	h.queue.Add(closings...)
 	if known {
-		h.queue.Add(journal.Record{Type: journal.ProfileDeleted, Time: h.clock.Now(), Profile: name})
+		h.queue.Add(journal.Record{Type: journal.ProfileDeleted, Time: now, Profile: name})
 	}
 }
 
@@ -74,6 +90,7 @@ func (h *journalHook) forgetNamespace(profile, ns string) {
 	}
 	for _, k := range sortedFindingKeys(t.open) {
 		f := t.open[k]
+		f.CloseReason = journal.CloseOutOfScope
 		h.queue.Add(journal.Record{Type: journal.FindingClosed, Time: now, Profile: profile, Namespace: ns, Finding: &f})
 	}
 	// Nothing judges it under the profile from now on: its criteria are not still Pass or Fail.

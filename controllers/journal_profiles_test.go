@@ -22,19 +22,8 @@ import (
 func TestTheJournalDatesAProfileChangeWhenItSawIt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	profile := createProfile(t, "jforged", "jforged", nil)
-	store, err := journal.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "own", FlushInterval: 50 * time.Millisecond, Identity: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newJournalHook(q, clock.RealClock{}, time.Hour)
-	stopped := make(chan struct{})
-	go func() { _ = q.Start(ctx); close(stopped) }()
-	defer func() { cancel(); <-stopped }()
-	<-q.Ready()
+	store, q, h, stop := ownJournal(t, ctx, cancel)
+	defer stop()
 
 	h.profileSeen(profile)
 	// The update changes the spec and carries a forged managedFields entry dated 2099.
@@ -80,5 +69,49 @@ func TestTheJournalDatesAProfileChangeWhenItSawIt(t *testing.T) {
 	}
 	if at := changed[0].Time; at.Before(before.Add(-time.Second)) || at.After(after.Add(time.Second)) {
 		t.Errorf("profile.changed dated %s; want when the operator saw the change (%s..%s)", at, before, after)
+	}
+}
+
+// ownJournal is a journal hook writing to a store of its own (cluster "own"); stop ends it.
+func ownJournal(t *testing.T, ctx context.Context, cancel func()) (journal.Store, *journal.Queue, *journalHook, func()) {
+	t.Helper()
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "own", FlushInterval: 50 * time.Millisecond, Identity: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newJournalHook(q, clock.RealClock{}, time.Hour)
+	stopped := make(chan struct{})
+	go func() { _ = q.Start(ctx); close(stopped) }()
+	<-q.Ready()
+	return store, q, h, func() { cancel(); <-stopped }
+}
+
+// A deleted profile judges nothing any more: its namespaces' open findings close then, and not
+// as remediated (the evidence pack leaves them out of the time to remediate).
+func TestTheJournalClosesADeletedProfilesFindingsAsOutOfScope(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	store, q, h, stop := ownJournal(t, ctx, cancel)
+	defer stop()
+	h.profileSeen(&v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "gone", Generation: 1}})
+	f := journal.Finding{Key: journal.FindingKey("wl-privileged", "Deployment", "api", "setup"), Check: "wl-privileged", Kind: "Deployment", Name: "api", Container: "setup", FirstSeen: time.Now()}
+	h.mu.Lock()
+	h.track("gone", "team-a").open[f.Key] = f
+	h.mu.Unlock()
+	h.profileDeleted("gone")
+	if !q.AddAndWait(ctx, 10*time.Second, journal.Record{Type: journal.OperatorHeartbeat, Time: time.Now()}) {
+		t.Fatal("the journal was not written")
+	}
+	var reasons []string
+	for _, rec := range namespaceRecords(t, store, "gone", "team-a") {
+		if rec.Type == journal.FindingClosed {
+			reasons = append(reasons, rec.Finding.CloseReason)
+		}
+	}
+	if len(reasons) != 1 || reasons[0] != journal.CloseOutOfScope {
+		t.Errorf("closings of the deleted profile's finding: %q, want one %q", reasons, journal.CloseOutOfScope)
 	}
 }

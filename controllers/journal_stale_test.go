@@ -126,6 +126,10 @@ func TestTheJournalSaysANamespaceLeftTheProfile(t *testing.T) {
 	if err := k8s.Create(ctx, deployment("jleft-a", "bad", true)); err != nil {
 		t.Fatal(err)
 	}
+	gone := deployment("jleft-a", "gone", true)
+	if err := k8s.Create(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
 	profile := createProfile(t, "jleft", "jleft", nil)
 	waitWritten(t, "jleft-a", "jleft")
 	c, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
@@ -138,6 +142,13 @@ func TestTheJournalSaysANamespaceLeftTheProfile(t *testing.T) {
 	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}
 	if _, err := r.Reconcile(ctx, req); err != nil {
 		t.Fatalf("the first evaluation: %v", err)
+	}
+	// A deleted workload's findings close, but not as remediated.
+	if err := k8s.Delete(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatalf("the evaluation once the deployment went: %v", err)
 	}
 	ns := &corev1.Namespace{}
 	if err := k8s.Get(ctx, types.NamespacedName{Name: "jleft-a"}, ns); err != nil {
@@ -155,12 +166,26 @@ func TestTheJournalSaysANamespaceLeftTheProfile(t *testing.T) {
 		t.Fatal("the journal was not written")
 	}
 	last := map[string]string{}
+	closed := map[string][]string{}
 	for _, rec := range namespaceRecords(t, store, "jleft", "jleft-a") {
 		switch rec.Type {
 		case journal.CriterionChanged:
 			last[rec.Criterion.Criterion] = rec.Criterion.To
 		case journal.Attestation:
 			t.Errorf("an attestation of a namespace the profile no longer selects: %+v", rec.Attestation.Criteria)
+		case journal.FindingClosed:
+			closed[rec.Finding.Name] = append(closed[rec.Finding.Name], rec.Finding.CloseReason)
+		}
+	}
+	// Neither finding was remediated: one's workload went, the other's namespace left.
+	for name, want := range map[string]string{"gone": journal.CloseResourceGone, "bad": journal.CloseOutOfScope} {
+		if len(closed[name]) == 0 {
+			t.Errorf("no closing of %s's findings", name)
+		}
+		for _, got := range closed[name] {
+			if got != want {
+				t.Errorf("a finding of %s closed for %q, want %q", name, got, want)
+			}
 		}
 	}
 	if len(last) == 0 {

@@ -153,6 +153,11 @@ func TestTheJournalRecordsWhatTheOperatorSaw(t *testing.T) {
 	// The workload is fixed: the deviation closes.
 	updateDeployment(t, "jr-a", "api", func(d *appsv1.Deployment) { d.Spec.Template.Spec.InitContainers = nil })
 	recs = waitForRecords(t, "the fix journaled", inScope, "finding.closed wl-privileged api/setup")
+	for _, r := range recs {
+		if r.Type == journal.FindingClosed && r.Finding.Check == "wl-privileged" && r.Finding.CloseReason != journal.CloseResolved {
+			t.Errorf("the fixed finding closed for %q, want %q", r.Finding.CloseReason, journal.CloseResolved)
+		}
+	}
 
 	// Every transition once.
 	counts := map[string]int{}

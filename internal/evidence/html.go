@@ -59,17 +59,20 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	pr("</ul></div>\n")
 
 	// Summary cards.
-	opened, closed, open := 0, 0, 0
+	opened, remediated, unremediated, open := 0, 0, 0, 0
 	var ttr []time.Duration
 	for _, d := range p.Deviations {
 		if !d.BeforeWindow {
 			opened++
 		}
-		if d.Closed.IsZero() {
+		switch {
+		case d.Closed.IsZero():
 			open++
-		} else {
-			closed++
-			ttr = append(ttr, d.Duration(o.To))
+		case d.Remediated():
+			remediated++
+			ttr = append(ttr, d.RemediationTime())
+		default:
+			unremediated++
 		}
 	}
 	slices.Sort(ttr)
@@ -91,7 +94,8 @@ func (p *Pack) writeHTML(w io.Writer) error {
 		pr("<div class=\"card\"><b>%s</b><span class=\"muted\">%s</span></div>", esc(value), esc(label))
 	}
 	card("deviations opened in the period", fmt.Sprint(opened))
-	card("deviations closed", fmt.Sprint(closed))
+	card("deviations remediated", fmt.Sprint(remediated))
+	card("closed unremediated (out of scope, resource gone)", fmt.Sprint(unremediated))
 	card("still open at the end", fmt.Sprint(open))
 	card("median time to remediate", median)
 	card("exceptions", fmt.Sprint(len(p.Exceptions)))
@@ -124,7 +128,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	pr("<h2>Deviations over time</h2>\n<p class=\"muted\">Deviations opened (red) and closed (green) per week. Every deviation is in deviations.csv with when it opened and closed and any exception.</p>\n")
 	p.DeviationChart(&b, nil)
 
-	pr("<h2>Time to remediate</h2>\n<p class=\"muted\">Closed deviations by how long they lasted; the last bar counts those still open at the end of the period.</p>\n")
+	pr("<h2>Time to remediate</h2>\n<p class=\"muted\">Remediated deviations by how long they took, from when the finding was first opened; those closed because they left the scope or their resource went are left out (see deviations.csv); the last bar counts those still open at the end of the period.</p>\n")
 	charts.RemediationChart(&b, ttr, open)
 
 	pr("<h2>Coverage and gaps</h2>\n<p class=\"muted\">Observed time (green) and intervals nobody observed or the journal lost (red) per cluster, then the namespaces without an attestation per day (darker: more). coverage.csv and gaps.csv list them.</p>\n")
@@ -293,10 +297,11 @@ func (p *Pack) RemediationChart(b *strings.Builder, visible func(namespace strin
 		if visible != nil && !visible(d.Namespace) {
 			continue
 		}
-		if d.Closed.IsZero() {
+		switch {
+		case d.Closed.IsZero():
 			open++
-		} else {
-			ttr = append(ttr, d.Duration(p.Options.To))
+		case d.Remediated():
+			ttr = append(ttr, d.RemediationTime())
 		}
 	}
 	slices.Sort(ttr)

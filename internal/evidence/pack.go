@@ -75,6 +75,35 @@ type Deviation struct {
 	BeforeWindow                bool
 	// Inferred: no closing record (lost in a journal gap); an attestation showed it gone.
 	Inferred bool
+	// Reason is why it closed (journal.Finding.CloseReason; empty when the journal does not
+	// say, or when inferred).
+	Reason string
+	// Since is when the finding was first opened in the namespace under the profile, earlier
+	// than Opened when it was open before and went out of scope or its resource went (and came
+	// back): the time to remediate counts from then.
+	Since time.Time
+}
+
+// Remediated reports whether the deviation ended because the check no longer reports the
+// failure (or the journal does not say why it ended), not because nothing judges it any more.
+func (d *Deviation) Remediated() bool {
+	return !d.Closed.IsZero() && (d.Reason == "" || d.Reason == journal.CloseResolved)
+}
+
+// RemediationTime is how long the finding took to be remediated, from Since.
+func (d *Deviation) RemediationTime() time.Duration { return d.Closed.Sub(d.Since) }
+
+// status is the deviation's status in deviations.csv.
+func (d *Deviation) status() string {
+	switch {
+	case d.Closed.IsZero():
+		return "open"
+	case !d.Remediated():
+		return "closed-" + d.Reason
+	case d.Inferred:
+		return "closed-inferred"
+	}
+	return "closed"
 }
 
 // ExceptionRow is one ControlException's history.
@@ -168,6 +197,9 @@ type builder struct {
 	// second closing (or excepting) of one of them, by a second leader around a failover, is
 	// not another deviation.
 	ended map[string]struct{}
+	// left are the findings whose deviation ended without remediation (out of scope, resource
+	// gone), by namespace key and finding key: when each was first opened.
+	left map[string]time.Time
 	// exceptions are the rows of each exception name (cluster, namespace, name), one per
 	// object by creation time, oldest first: a name deleted and created again is another
 	// exception.
@@ -254,7 +286,7 @@ func checkPeriod(opts Options) error {
 func collect(ctx context.Context, store journal.Store, opts Options, population sheet) (*builder, error) {
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts},
-		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, exceptions: map[string][]*ExceptionRow{},
+		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
@@ -319,7 +351,7 @@ func (b *builder) record(line []byte) error {
 		if d == nil {
 			return nil
 		}
-		b.close(d, r.Time, false)
+		b.close(d, r.Time, false, r.Finding.CloseReason)
 	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked:
 		if r.Exception == nil {
 			return nil
@@ -465,7 +497,10 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 		if opened.IsZero() {
 			opened = at
 		}
-		d = &Deviation{Cluster: c, Profile: profile, Namespace: ns, Finding: f, Opened: opened, BeforeWindow: opened.Before(b.opts.From)}
+		d = &Deviation{Cluster: c, Profile: profile, Namespace: ns, Finding: f, Opened: opened, Since: opened, BeforeWindow: opened.Before(b.opts.From)}
+		if since, ok := b.left[key(nk, f.Key)]; ok && since.Before(opened) {
+			d.Since = since
+		}
 		d.Finding.Exception = ""
 		open[f.Key] = d
 	}
@@ -477,9 +512,14 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 
 // exception is the latest exception of the name (the one a finding excepted now refers to).
 // close ends an open deviation at the time.
-func (b *builder) close(d *Deviation, at time.Time, inferred bool) {
+func (b *builder) close(d *Deviation, at time.Time, inferred bool, reason string) {
 	nk := key(d.Cluster, d.Profile, d.Namespace)
-	d.Closed, d.Inferred = at, inferred
+	d.Closed, d.Inferred, d.Reason = at, inferred, reason
+	if d.Remediated() {
+		delete(b.left, key(nk, d.Finding.Key))
+	} else {
+		b.left[key(nk, d.Finding.Key)] = d.Since
+	}
 	b.pack.Deviations = append(b.pack.Deviations, d)
 	delete(b.open[nk], d.Finding.Key)
 	if k := endedKey(nk, d.Finding); k != "" {
@@ -604,7 +644,7 @@ func (b *builder) attestation(c string, r *record) {
 		}
 		slices.Sort(keys)
 		for _, fk := range keys {
-			b.close(open[fk], r.Time, true)
+			b.close(open[fk], r.Time, true, "")
 		}
 	}
 	for _, f := range a.Open {
@@ -803,17 +843,16 @@ func hours(d time.Duration) string { return strconv.FormatFloat(d.Hours(), 'f', 
 
 func (p *Pack) writeDeviations(w io.Writer) error {
 	cw := newSheet(w)
-	cw.Write([]string{"cluster", "profile", "namespace", "check", "severity", "criteria", "kind", "name", "container", "opened", "closed", "duration_hours", "status", "exceptions", "message"})
+	cw.Write([]string{"cluster", "profile", "namespace", "check", "severity", "criteria", "kind", "name", "container", "opened", "closed", "duration_hours", "status", "exceptions", "message", "first_opened", "remediation_hours"})
 	for _, d := range p.Deviations {
-		status := "closed"
-		if d.Closed.IsZero() {
-			status = "open"
-		} else if d.Inferred {
-			status = "closed-inferred"
-		}
 		f := d.Finding
+		remediation := ""
+		if d.Remediated() {
+			remediation = hours(d.RemediationTime())
+		}
 		cw.Write([]string{d.Cluster, d.Profile, d.Namespace, f.Check, f.Severity, strings.Join(f.Criteria, ";"), f.Kind, f.Name, f.Container,
-			ts(d.Opened), ts(d.Closed), hours(d.Duration(p.Options.To)), status, strings.Join(d.Exceptions, ";"), f.Message})
+			ts(d.Opened), ts(d.Closed), hours(d.Duration(p.Options.To)), d.status(), strings.Join(d.Exceptions, ";"), f.Message,
+			ts(d.Since), remediation})
 	}
 	cw.Flush()
 	return cw.Error()

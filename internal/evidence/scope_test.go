@@ -201,7 +201,7 @@ func TestAFindingClosedTwiceAroundAFailoverIsOneDeviation(t *testing.T) {
 		t.Errorf("deviations.csv: %v\nwant one deviation, opened at 01:00 and closed at 02:00", rows)
 	}
 	page, _ := os.ReadFile(filepath.Join(out, "index.html"))
-	if !strings.Contains(string(page), "<b>1</b><span class=\"muted\">deviations closed</span>") {
+	if !strings.Contains(string(page), "<b>1</b><span class=\"muted\">deviations remediated</span>") {
 		t.Errorf("index.html does not count one deviation closed")
 	}
 }
@@ -259,5 +259,49 @@ func TestAProfileChangeJournaledByTwoLeadersIsOneVersion(t *testing.T) {
 	want := []string{ts(recs[0].Time) + " created 1", ts(recs[1].Time) + " changed 2"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("profiles.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A finding closed because its namespace left the profile's scope, or because its resource went
+// (deleted, or no longer evaluated), was not remediated: the pack says why it closed, and leaves
+// it out of the time to remediate. A finding back after such a closing is the same deviation
+// for the time to remediate: relabelling a namespace for a minute does not split a long
+// deviation into short ones.
+func TestAFindingThatLeftScopeWasNotRemediated(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	finding := func(key string, first time.Time, reason string) *journal.Finding {
+		return &journal.Finding{Key: key, Check: "wl-privileged", Kind: "Deployment", Name: key, FirstSeen: first, CloseReason: reason}
+	}
+	recs := []journal.Record{
+		{Type: journal.FindingOpened, Time: h(0), Profile: "p", Namespace: "team-a", Finding: finding("api", h(0), "")},
+		{Type: journal.FindingClosed, Time: h(10), Profile: "p", Namespace: "team-a", Finding: finding("api", h(0), journal.CloseOutOfScope)},
+		{Type: journal.FindingOpened, Time: h(11), Profile: "p", Namespace: "team-a", Finding: finding("api", h(11), "")},
+		{Type: journal.FindingClosed, Time: h(12), Profile: "p", Namespace: "team-a", Finding: finding("api", h(11), journal.CloseResolved)},
+		{Type: journal.FindingOpened, Time: h(0), Profile: "p", Namespace: "team-a", Finding: finding("web", h(0), "")},
+		{Type: journal.FindingClosed, Time: h(1), Profile: "p", Namespace: "team-a", Finding: finding("web", h(0), journal.CloseResourceGone)},
+	}
+	store := journalOf(t, append(recs, heartbeats(t0, h(24))...)...)
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: t0, To: h(24), Clusters: []string{"c"}, Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "deviations.csv")) {
+		got = append(got, strings.Join([]string{r["name"], r["opened"], r["closed"], r["status"], r["first_opened"], r["remediation_hours"]}, " "))
+	}
+	want := []string{
+		"api " + ts(h(0)) + " " + ts(h(10)) + " closed-out-of-scope " + ts(h(0)) + " ",
+		"web " + ts(h(0)) + " " + ts(h(1)) + " closed-resource-gone " + ts(h(0)) + " ",
+		"api " + ts(h(11)) + " " + ts(h(12)) + " closed " + ts(h(0)) + " 12.00",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("deviations.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	page, _ := os.ReadFile(filepath.Join(out, "index.html"))
+	for _, card := range []string{"<b>1</b><span class=\"muted\">deviations remediated</span>", "<b>12.0h</b><span class=\"muted\">median time to remediate</span>"} {
+		if !strings.Contains(string(page), card) {
+			t.Errorf("index.html lacks %s", card)
+		}
 	}
 }

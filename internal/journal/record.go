@@ -104,7 +104,23 @@ type Finding struct {
 	Exception string `json:"exception,omitempty"`
 	// FirstSeen is when the operator first saw the failure (for opened records, the event time).
 	FirstSeen time.Time `json:"firstSeen,omitzero"`
+	// CloseReason says why a closed record's finding went away (CloseResolved,
+	// CloseOutOfScope, CloseResourceGone); empty in other records, and in journals written
+	// before it was recorded.
+	CloseReason string `json:"closeReason,omitempty"`
 }
+
+// Why a finding closed: only a resolved finding was remediated.
+const (
+	// CloseResolved: the check still evaluates the resource and no longer reports a failure.
+	CloseResolved = "resolved"
+	// CloseOutOfScope: nothing judges the finding any more (its namespace left the profile,
+	// the profile was deleted, or the profile no longer runs the check).
+	CloseOutOfScope = "out-of-scope"
+	// CloseResourceGone: the resource is no longer among what the check evaluates (deleted,
+	// or no longer selected).
+	CloseResourceGone = "resource-gone"
+)
 
 // FindingKey is the Key of a finding.
 func FindingKey(check, kind, name, container string) string {
