@@ -66,6 +66,8 @@ type exTrack struct {
 	approved, ended bool
 	// approvedGen is the generation whose approval was recorded (0: not known).
 	approvedGen int64
+	// spec is the digest of the spec the journal describes ("": not known).
+	spec string
 }
 
 func newJournalHook(q *journal.Queue, c clock.Clock, interval time.Duration) *journalHook {
@@ -178,7 +180,7 @@ func (h *journalHook) apply(r *journal.Record) {
 				t.open[f.Key] = f
 			}
 		}
-	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked:
+	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked, journal.ExceptionChanged:
 		if r.Exception != nil {
 			k := engine.ExceptionKey(r.Namespace, r.Exception.Name)
 			e := h.exceptions[k]
@@ -196,12 +198,19 @@ func (h *journalHook) apply(r *journal.Record) {
 			if e.created.IsZero() {
 				e.created = created
 			}
+			if r.Exception.SpecSHA256 != "" {
+				e.spec = r.Exception.SpecSHA256
+			}
 			switch r.Type {
 			case journal.ExceptionApproved:
 				e.approved, e.approvedGen = true, r.Exception.Generation
 				e.ended = false
 			case journal.ExceptionExpired, journal.ExceptionRevoked:
 				e.ended = true
+			case journal.ExceptionChanged:
+				if e.ended && r.Exception.Expires.After(r.Time) {
+					e.ended = false // extended after it expired
+				}
 			}
 		}
 	}

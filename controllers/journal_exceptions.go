@@ -1,7 +1,12 @@
 package controllers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -40,14 +45,26 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 			}
 			e = nil
 		}
+		digest := exceptionSpecDigest(ex)
 		if e == nil {
-			e = &exTrack{namespace: ex.Namespace, name: ex.Name, created: created}
+			e = &exTrack{namespace: ex.Namespace, name: ex.Name, created: created, spec: digest}
 			h.exceptions[o.Key] = e
 			rec(journal.ExceptionRequested, ex.CreationTimestamp.Time)
 		}
 		if e.created.IsZero() {
 			e.created = created
 		}
+		// A changed spec (more checks or resources, a later expiry) is recorded when the
+		// operator saw it, approved or not: under a profile that requires no approval nothing
+		// else would say the exception was widened. Not from managedFields, which a client may
+		// write. A journal that recorded no digest only teaches it.
+		if e.spec != "" && e.spec != digest {
+			rec(journal.ExceptionChanged, now)
+			if e.ended && o.State != v1alpha1.ExceptionExpired {
+				e.ended = false // an expired exception extended: its new expiry is recorded
+			}
+		}
+		e.spec = digest
 		// Approved: an approval the operator trusts (checked by the API server's admission
 		// policies), at the time the operator first observed it (status.approvedAt).
 		// A change to the spec removes the approval (api/v1alpha1, ControlException.Approval):
@@ -95,5 +112,25 @@ func exceptionRecord(o *engine.ExceptionOutcome, findings int) journal.Exception
 	for _, c := range ex.Spec.Criteria {
 		e.Criteria = append(e.Criteria, string(c))
 	}
+	m := ex.Spec.Match
+	if len(m.Namespaces)+len(m.Kinds)+len(m.Names) > 0 || m.LabelSelector != nil {
+		e.Match = &journal.ExceptionMatch{Namespaces: m.Namespaces, Kinds: m.Kinds, Names: m.Names}
+		if m.LabelSelector != nil {
+			e.Match.LabelSelector = metav1.FormatLabelSelector(m.LabelSelector)
+		}
+	}
+	e.Profiles = ex.Spec.Profiles
+	e.SpecSHA256 = exceptionSpecDigest(ex)
 	return e
+}
+
+// exceptionSpecDigest is the SHA-256 of the exception's spec as JSON ("" if it cannot be
+// encoded).
+func exceptionSpecDigest(ex *v1alpha1.ControlException) string {
+	b, err := json.Marshal(ex.Spec)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -134,3 +134,43 @@ func TestTheJournalRecordsAChangedExceptionApprovedAgain(t *testing.T) {
 		t.Errorf("the same approval recorded again: %s", got)
 	}
 }
+
+// Under a profile that requires no approval, an exception is in force as soon as it is written,
+// and its owner may widen it later (more checks, a name pattern matching every workload, a later
+// expiry) with no approval to record. The journal must record the change itself, with what an
+// auditor needs (checks, criteria, resources matched, expiry) and the spec's digest, when the
+// operator saw it; and once only, also for a leader restored from the journal.
+func TestTheJournalRecordsAnExceptionChangedWithoutApproval(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	outcome := func(gen int64, checks, names []string, expires time.Time) *engine.ExceptionOutcome {
+		ex := &v1alpha1.ControlException{
+			ObjectMeta: metav1.ObjectMeta{Name: "waiver", Namespace: "team-a", Generation: gen, CreationTimestamp: metav1.NewTime(t0)},
+			Spec: v1alpha1.ControlExceptionSpec{Checks: checks, Match: v1alpha1.ResourceMatch{Names: names}, Reason: "r", Owner: "o",
+				RequestedBy: "dev@example.com", Expires: metav1.NewTime(expires)},
+		}
+		return &engine.ExceptionOutcome{Exception: ex, Key: engine.ExceptionKey("team-a", "waiver"), State: v1alpha1.ExceptionActive, AppliesTo: true}
+	}
+	h := &journalHook{exceptions: map[string]*exTrack{}}
+	written := h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(1, []string{"wl-privileged"}, []string{"api"}, t0.AddDate(0, 0, 7))}, t0)
+	later := t0.AddDate(0, 0, 3)
+	widened := outcome(2, []string{"wl-privileged", "wl-host-namespaces"}, []string{"*"}, t0.AddDate(1, 0, 0))
+	changed := h.exceptionTransitions([]*engine.ExceptionOutcome{widened}, later)
+	if len(changed) != 1 || changed[0].Type != journal.ExceptionChanged {
+		t.Fatalf("the widened exception: %d records %+v, want one %s", len(changed), changed, journal.ExceptionChanged)
+	}
+	e := changed[0].Exception
+	if !changed[0].Time.Equal(later) || strings.Join(e.Checks, ",") != "wl-privileged,wl-host-namespaces" || e.Match == nil ||
+		strings.Join(e.Match.Names, ",") != "*" || !e.Expires.Equal(t0.AddDate(1, 0, 0)) || e.SpecSHA256 == "" || e.Generation != 2 {
+		t.Errorf("the change recorded as %s %+v (match %+v)", changed[0].Time, e, e.Match)
+	}
+	if again := h.exceptionTransitions([]*engine.ExceptionOutcome{widened}, later.Add(time.Hour)); len(again) != 0 {
+		t.Errorf("the same change recorded again: %+v", again)
+	}
+	restored := &journalHook{exceptions: map[string]*exTrack{}}
+	for _, r := range append(written, changed...) {
+		restored.apply(&r)
+	}
+	if again := restored.exceptionTransitions([]*engine.ExceptionOutcome{widened}, later.Add(time.Hour)); len(again) != 0 {
+		t.Errorf("the same change recorded again by a restored leader: %+v", again)
+	}
+}

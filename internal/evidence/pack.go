@@ -113,6 +113,8 @@ type ExceptionRow struct {
 	Requested, Approved, Ended time.Time
 	State                      string
 	Covered                    map[string]struct{}
+	// Changes are when its spec changed (exception.changed), approved or not.
+	Changes []time.Time
 }
 
 // CoverageRow is how completely a namespace was attested under a profile.
@@ -352,11 +354,14 @@ func (b *builder) record(line []byte) error {
 			return nil
 		}
 		b.close(d, r.Time, false, r.Finding.CloseReason)
-	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked:
+	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked, journal.ExceptionChanged:
 		if r.Exception == nil {
 			return nil
 		}
 		e := b.exceptionAt(c, r.Namespace, r.Exception.Name, r.Exception.Created)
+		if r.Type == journal.ExceptionChanged && r.Exception.SpecSHA256 != "" && e.SpecSHA256 == r.Exception.SpecSHA256 {
+			return nil // the spec shown already (a change journaled by two leaders)
+		}
 		if r.Type != journal.ExceptionRevoked {
 			// A revoked record names the exception only (the object is gone): what the
 			// earlier records said of it stands.
@@ -379,6 +384,14 @@ func (b *builder) record(line []byte) error {
 			e.Ended, e.State = r.Time, "Expired"
 		case journal.ExceptionRevoked:
 			e.Ended, e.State = r.Time, "Revoked"
+		case journal.ExceptionChanged:
+			e.Changes = append(e.Changes, r.Time)
+			switch {
+			case e.State == "Expired" && r.Exception.Expires.After(r.Time):
+				e.Ended, e.State = time.Time{}, "Changed" // extended after it expired
+			case e.State == "Approved" && r.Exception.ApprovedBy == "":
+				e.State = "Changed" // the approval was of the spec before
+			}
 		}
 	case journal.ProfileCreated, journal.ProfileChanged, journal.ProfileDeleted:
 		v := ProfileVersion{Cluster: c, Profile: r.Profile, Time: r.Time, Change: strings.TrimPrefix(string(r.Type), "profile.")}
@@ -860,14 +873,44 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 
 func (p *Pack) writeExceptions(w io.Writer) error {
 	cw := newSheet(w)
-	cw.Write([]string{"cluster", "namespace", "name", "state", "requested_by", "approved_by", "owner", "reason", "ticket", "checks", "criteria", "requested", "approved", "expires", "ended", "findings_covered"})
+	cw.Write([]string{"cluster", "namespace", "name", "state", "requested_by", "approved_by", "owner", "reason", "ticket", "checks", "criteria", "requested", "approved", "expires", "ended", "findings_covered",
+		"resources", "spec_changed", "spec_sha256"})
 	for _, e := range p.Exceptions {
 		covered := max(len(e.Covered), e.Findings)
 		cw.Write([]string{e.Cluster, e.Namespace, e.Name, e.State, e.RequestedBy, first(e.ApprovedBy, e.Approver), e.Owner, e.Reason, e.Ticket,
-			strings.Join(e.Checks, ";"), strings.Join(e.Criteria, ";"), ts(e.Requested), ts(e.Approved), ts(e.Expires), ts(e.Ended), strconv.Itoa(covered)})
+			strings.Join(e.Checks, ";"), strings.Join(e.Criteria, ";"), ts(e.Requested), ts(e.Approved), ts(e.Expires), ts(e.Ended), strconv.Itoa(covered),
+			matchText(e.Match), joinTimes(e.Changes), e.SpecSHA256})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// matchText is an exception's spec.match in short: "namespaces=a,b kinds=K names=p*".
+func matchText(m *journal.ExceptionMatch) string {
+	if m == nil {
+		return ""
+	}
+	var parts []string
+	for _, f := range []struct {
+		name   string
+		values []string
+	}{{"namespaces", m.Namespaces}, {"kinds", m.Kinds}, {"names", m.Names}} {
+		if len(f.values) > 0 {
+			parts = append(parts, f.name+"="+strings.Join(f.values, ","))
+		}
+	}
+	if m.LabelSelector != "" {
+		parts = append(parts, "labels="+m.LabelSelector)
+	}
+	return strings.Join(parts, " ")
+}
+
+func joinTimes(times []time.Time) string {
+	out := make([]string, len(times))
+	for i, t := range times {
+		out[i] = ts(t)
+	}
+	return strings.Join(out, ";")
 }
 
 func (p *Pack) writeCoverage(w io.Writer) error {

@@ -305,3 +305,34 @@ func TestAFindingThatLeftScopeWasNotRemediated(t *testing.T) {
 		}
 	}
 }
+
+// An exception widened without an approval (its profile requires none): more checks, every
+// resource name, a later expiry. The pack's row shows what it covers now and when its spec
+// changed, not the request's scope as if it held all period; a change journaled twice (two
+// leaders) is one change.
+func TestAnExceptionChangedWithoutApprovalShowsItsChanges(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ex := journal.Exception{Name: "waiver", RequestedBy: "dev@example.com", Owner: "team-a@example.com", Reason: "vendor image",
+		Checks: []string{"wl-privileged"}, Match: &journal.ExceptionMatch{Names: []string{"api"}}, Created: t0, Expires: t0.AddDate(0, 0, 7), SpecSHA256: strings.Repeat("a", 64)}
+	wide := ex
+	wide.Checks, wide.Match, wide.Expires, wide.SpecSHA256 = []string{"wl-privileged", "wl-host-namespaces"}, &journal.ExceptionMatch{Names: []string{"*"}}, t0.AddDate(1, 0, 0), strings.Repeat("b", 64)
+	recs := []journal.Record{
+		{Type: journal.ExceptionRequested, Time: t0, Namespace: "team-a", Exception: &ex},
+		{Type: journal.ExceptionChanged, Time: t0.Add(time.Hour), Namespace: "team-a", Exception: &wide},
+		{Type: journal.ExceptionChanged, Time: t0.Add(time.Hour + 2*time.Second), Namespace: "team-a", Exception: &wide},
+	}
+	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(3*time.Hour))...)...)
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.Add(3 * time.Hour), Clusters: []string{"c"}, Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
+	if len(rows) != 1 {
+		t.Fatalf("exceptions.csv: %v", rows)
+	}
+	r := rows[0]
+	if r["checks"] != "wl-privileged;wl-host-namespaces" || r["resources"] != "names=*" || r["expires"] != ts(wide.Expires) ||
+		r["spec_changed"] != ts(t0.Add(time.Hour)) || r["spec_sha256"] != wide.SpecSHA256 {
+		t.Errorf("exceptions.csv: %v\nwant the widened exception, changed once at %s", r, ts(t0.Add(time.Hour)))
+	}
+}

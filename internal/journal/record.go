@@ -40,6 +40,9 @@ const (
 	ExceptionExpired Type = "exception.expired"
 	// ExceptionRevoked: a ControlException was deleted before it expired.
 	ExceptionRevoked Type = "exception.revoked"
+	// ExceptionChanged: a ControlException's spec changed (what it covers, its expiry...),
+	// whether or not an approval of the new spec follows.
+	ExceptionChanged Type = "exception.changed"
 
 	// ProfileCreated and ProfileChanged: a ComplianceProfile's generation and spec digest.
 	ProfileCreated Type = "profile.created"
@@ -145,6 +148,21 @@ type Exception struct {
 	// Generation is the object's generation the record describes: a change to the spec
 	// removes the approval, so an approval of a later generation approves another spec.
 	Generation int64 `json:"generation,omitempty"`
+	// Match is the resources it covers (spec.match), Profiles the profiles it applies under.
+	Match    *ExceptionMatch `json:"match,omitempty"`
+	Profiles []string        `json:"profiles,omitempty"`
+	// SpecSHA256 is the digest of the spec's JSON (absent from journals written before it was
+	// recorded).
+	SpecSHA256 string `json:"specSHA256,omitempty"`
+}
+
+// ExceptionMatch is a ControlException's spec.match.
+type ExceptionMatch struct {
+	Namespaces []string `json:"namespaces,omitempty"`
+	Kinds      []string `json:"kinds,omitempty"`
+	Names      []string `json:"names,omitempty"`
+	// LabelSelector is the label selector in its string form.
+	LabelSelector string `json:"labelSelector,omitempty"`
 }
 
 // ProfileSpec identifies a version of a ComplianceProfile.
