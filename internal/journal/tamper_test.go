@@ -90,3 +90,49 @@ func TestAPeriodTheChainDoesNotCoverIsNamedUncovered(t *testing.T) {
 		}
 	})
 }
+
+// The first batch a starting operator writes holds events dated before it started: a profile's
+// or an exception's creation time, the first-seen time of a finding its report already showed
+// (the journal enabled on a running operator). They do not show that anything was observed
+// then: a period that begins before the operator started is not covered from its start.
+func TestBackDatedRecordsDoNotCoverThePeriodBeforeTheOperatorStarted(t *testing.T) {
+	ctx := context.Background()
+	store, err := NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := t0.Add(100 * 24 * time.Hour)
+	f := &Finding{Key: FindingKey("wl-privileged", "Deployment", "api", ""), Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: t0}
+	first := []Record{
+		{Type: OperatorStarted, Time: start, Operator: &Operator{Identity: "a"}},
+		{Type: ProfileCreated, Time: t0.Add(-time.Hour), Profile: "soc2", Spec: &ProfileSpec{Generation: 1, SHA256: "x"}},
+		{Type: FindingOpened, Time: t0, Profile: "soc2", Namespace: "team-a", Finding: f},
+	}
+	if err := w.Write(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	var beats []Record
+	for at := start.Add(10 * time.Minute); !at.After(start.Add(2 * time.Hour)); at = at.Add(10 * time.Minute) {
+		beats = append(beats, Record{Type: OperatorHeartbeat, Time: at})
+	}
+	if err := w.Write(ctx, beats); err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return start.Add(2 * time.Hour) }
+	res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", From: t0, To: start.Add(2 * time.Hour), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Kind != ProblemUncovered || res.Problems[0].Seq != 1 {
+		t.Errorf("the period %s..%s, the operator started at %s: want one uncovered problem naming segment 1, got %v (%s)", t0, start.Add(2*time.Hour), start, res.Problems, res.Summary())
+	}
+	// From when it started, the period is covered.
+	res, err = Scan(ctx, store, ScanOptions{Cluster: "prod", From: start, To: start.Add(2 * time.Hour), Now: now})
+	if err != nil || !res.OK() {
+		t.Errorf("the period from the start: %v %v", res.Problems, err)
+	}
+}

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -249,13 +250,21 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	res.FirstSeq = first.Seq
 
 	prevFlagged := false
+	// observedFrom is when the operator that wrote the window's first segment started, when
+	// that segment says so: records in it dated earlier are events it learned of when it
+	// started (creation times, first-seen times a report already showed), not observations.
+	var observedFrom time.Time
 	for i, ref := range window {
 		if i > 0 && ref.Seq != window[i-1].Seq+1 {
 			problem(fmt.Sprintf("%012d", window[i-1].Seq+1), window[i-1].Seq+1, ProblemMissing, "segments %d to %d are missing (between %s and %s)", window[i-1].Seq+1, ref.Seq-1, window[i-1].Name, ref.Name)
 			prevKnown = false
 		}
 		flagged := false
-		digest, h, records, perr := scanSegment(ctx, store, ref, opts, &res)
+		var started *time.Time
+		if i == 0 {
+			started = &observedFrom
+		}
+		digest, h, records, perr := scanSegment(ctx, store, ref, opts, started)
 		if perr != nil {
 			var sp segmentProblem
 			if !errors.As(perr, &sp) {
@@ -306,6 +315,9 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	}
 	if f := window[0]; !opts.From.IsZero() && f.First.After(opts.From.Add(CoverageSlack)) {
 		problem(f.Name, f.Seq, ProblemUncovered, "the period starts at %s, the chain's first record in it is at %s: %s not covered", stamp(opts.From), stamp(f.First), f.First.Sub(opts.From).Round(time.Minute))
+	} else if !opts.From.IsZero() && observedFrom.After(opts.From.Add(CoverageSlack)) {
+		problem(f.Name, f.Seq, ProblemUncovered, "the period starts at %s, the operator whose records begin it started at %s (the records it dated earlier are creation or first-seen times, not observations): %s not covered",
+			stamp(opts.From), stamp(observedFrom), observedFrom.Sub(opts.From).Round(time.Minute))
 	}
 	if l := window[len(window)-1]; !end.IsZero() && res.Last.Before(end.Add(-CoverageSlack)) {
 		problem(l.Name, l.Seq, ProblemUncovered, "the chain's last record in the period is at %s, the period ends at %s: %s not covered (its last segments are missing, or no operator was writing)", stamp(res.Last), stamp(end), end.Sub(res.Last).Round(time.Minute))
@@ -398,7 +410,8 @@ func (p segmentProblem) Error() string { return p.msg }
 // scanSegment reads one segment, checking its header against its records. A problem with the
 // segment comes back as a segmentProblem (with the digest, when the bytes could be hashed);
 // other errors are the store's.
-func scanSegment(ctx context.Context, store Store, ref SegmentRef, opts ScanOptions, res *Result) (string, Header, int, error) {
+// started, when not nil, is set to the time of the segment's first operator.started record.
+func scanSegment(ctx context.Context, store Store, ref SegmentRef, opts ScanOptions, started *time.Time) (string, Header, int, error) {
 	rc, err := store.Get(ctx, ref.Key)
 	if err != nil {
 		return "", Header{}, 0, fmt.Errorf("journal %s: %w", store, err)
@@ -422,6 +435,14 @@ func scanSegment(ctx context.Context, store Store, ref SegmentRef, opts ScanOpti
 			return d, h, sr.records, segmentProblem{ProblemCorrupt, err.Error()}
 		}
 		id, t, perr := peekIDTime(line)
+		if started != nil && started.IsZero() && perr == nil && bytes.Contains(line, []byte(`"type":"`+string(OperatorStarted)+`"`)) {
+			var r struct {
+				Type Type `json:"type"`
+			}
+			if json.Unmarshal(line, &r) == nil && r.Type == OperatorStarted {
+				*started = t
+			}
+		}
 		if perr != nil && bad == "" {
 			bad = fmt.Sprintf("line %d: %v", sr.line, perr)
 		}
