@@ -185,10 +185,12 @@ func Wrap(s string, n int) []string {
 // the objects (a name, a container name, an exception's reason) could otherwise move the cursor,
 // erase or recolour lines, or set a hyperlink, and so hide or rewrite a finding. ESC is written
 // ^[ and CR \r, as kubectl writes them (k8s.io/cli-runtime pkg/printers EscapeTerminal); every
-// other C0 or C1 control character and DEL as a Go escape (\b, \n, \x7f, \u009b). Text
-// without control characters is returned unchanged.
+// other C0 or C1 control character and DEL as a Go escape (\b, \n, \x7f, \u009b), and so is
+// every bidirectional formatting character (Unicode's Bidi_Control, such as RIGHT-TO-LEFT
+// OVERRIDE), which would show the text in another order than it is written ("Trojan Source",
+// CVE-2021-42574). Text without either is returned unchanged.
 func Escape(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
+	if !strings.ContainsFunc(s, shownEscaped) {
 		return s
 	}
 	var b strings.Builder
@@ -199,12 +201,17 @@ func Escape(s string) string {
 		case unicode.IsControl(r):
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
+		case unicode.Is(unicode.Bidi_Control, r):
+			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
 }
+
+// shownEscaped reports whether Escape writes r as an escape.
+func shownEscaped(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }
 
 // EscapeLines returns a writer that writes to w what it is given with every line's control
 // characters shown, not obeyed (see Escape); the line breaks themselves are kept. For messages
@@ -216,7 +223,7 @@ type escapeLines struct{ w io.Writer }
 
 func (e escapeLines) Write(p []byte) (int, error) {
 	s := string(p)
-	if !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && unicode.IsControl(r) }) {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && shownEscaped(r) }) {
 		return e.w.Write(p)
 	}
 	lines := strings.Split(s, "\n")

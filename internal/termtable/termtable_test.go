@@ -67,3 +67,21 @@ func TestWrapCutsLongWords(t *testing.T) {
 		t.Errorf("Wrap lost text: %q", got)
 	}
 }
+
+// Bidirectional formatting characters (Unicode's Bidi_Control: RIGHT-TO-LEFT OVERRIDE and the
+// isolates) make a terminal show text in another order than it is written, so a reason or an
+// image string could show "ok" where the text says otherwise (the "Trojan Source" attack,
+// CVE-2021-42574). They are shown escaped like control characters; other text, right-to-left
+// scripts included, is left as it is.
+func TestEscapeShowsBidiControls(t *testing.T) {
+	for in, want := range map[string]string{
+		"registry.example.com/app\u202e1.0:gat": `registry.example.com/app\u202e1.0:gat`,
+		"waiver \u2066approved\u2069":           `waiver \u2066approved\u2069`,
+		"\u200fשלום":                            `\u200fשלום`,
+		"שלום עולם":                             "שלום עולם",
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
