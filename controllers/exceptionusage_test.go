@@ -31,14 +31,7 @@ import (
 // in the report.
 func TestApprovalWrittenBeforeThePoliciesIsNotTrustedInReports(t *testing.T) {
 	ctx := context.Background()
-	createNamespace(t, "predates-a", map[string]string{"predates": "true"})
-	if err := k8s.Create(ctx, deployment("predates-a", "bad", true)); err != nil {
-		t.Fatal(err)
-	}
-	profile := createProfile(t, "predates", "predates", func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
-	})
-	waitWritten(t, "predates-a", "predates")
+	profile, _ := privilegedUnderWaivableProfile(t, "predates", "predates-a", "bad")
 	ex := &v1alpha1.ControlException{
 		ObjectMeta: metav1.ObjectMeta{Name: "forged", Namespace: "predates-a"},
 		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"},
@@ -167,14 +160,7 @@ func TestExceptionMetricsCountTheStateJustWritten(t *testing.T) {
 // keep both until its hourly re-check).
 func TestDeletingTheProfileRejudgesItsExceptions(t *testing.T) {
 	ctx := context.Background()
-	createNamespace(t, "exgone-a", map[string]string{"exgone": "true"})
-	if err := k8s.Create(ctx, deployment("exgone-a", "bad", true)); err != nil {
-		t.Fatal(err)
-	}
-	profile := createProfile(t, "exgone", "exgone", func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
-	})
-	waitWritten(t, "exgone-a", "exgone")
+	profile, _ := privilegedUnderWaivableProfile(t, "exgone", "exgone-a", "bad")
 	ex := &v1alpha1.ControlException{
 		ObjectMeta: metav1.ObjectMeta{Name: "waiver", Namespace: "exgone-a"},
 		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"},

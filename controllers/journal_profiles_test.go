@@ -72,7 +72,8 @@ func TestTheJournalDatesAProfileChangeWhenItSawIt(t *testing.T) {
 	}
 }
 
-// ownJournal is a journal hook writing to a store of its own (cluster "own"); stop ends it.
+// ownJournal is a journal hook writing to a store of its own (cluster "own"); stop ends it
+// (before the store's directory goes).
 func ownJournal(t *testing.T, ctx context.Context, cancel func()) (journal.Store, *journal.Queue, *journalHook, func()) {
 	t.Helper()
 	store, err := journal.NewFileStore(t.TempDir())

@@ -10,7 +10,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -43,7 +42,8 @@ func TestTheJournalStopsAttestingAVerdictTheReportNoLongerHolds(t *testing.T) {
 		},
 	})
 	r := reconcilerOver(t, c, "Namespace", "Deployment")
-	store, q, stop := journalOf(t, ctx, cancel, r)
+	store, q, h, stop := ownJournal(t, ctx, cancel)
+	r.journal = h
 	defer stop()
 	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}
 	if _, err := r.Reconcile(ctx, req); err != nil {
@@ -76,25 +76,6 @@ func TestTheJournalStopsAttestingAVerdictTheReportNoLongerHolds(t *testing.T) {
 	if !failed {
 		t.Errorf("CC6.1's states in the journal: %v; want it Unknown once the namespace could not be evaluated", states)
 	}
-}
-
-// journalOf gives r a journal hook writing to a store of its own; stop ends it (before the
-// store's directory goes).
-func journalOf(t *testing.T, ctx context.Context, cancel func(), r *ComplianceProfileReconciler) (journal.Store, *journal.Queue, func()) {
-	t.Helper()
-	store, err := journal.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "own", FlushInterval: 50 * time.Millisecond, Identity: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.journal = newJournalHook(q, clock.RealClock{}, time.Hour)
-	stopped := make(chan struct{})
-	go func() { _ = q.Start(ctx); close(stopped) }()
-	<-q.Ready()
-	return store, q, func() { cancel(); <-stopped }
 }
 
 // namespaceRecords reads the records of one profile and namespace from the store.
@@ -137,7 +118,8 @@ func TestTheJournalSaysANamespaceLeftTheProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := reconcilerOver(t, c, "Namespace", "Deployment")
-	store, q, stop := journalOf(t, ctx, cancel, r)
+	store, q, h, stop := ownJournal(t, ctx, cancel)
+	r.journal = h
 	defer stop()
 	req := ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}
 	if _, err := r.Reconcile(ctx, req); err != nil {

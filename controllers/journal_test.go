@@ -105,14 +105,7 @@ func waitForRecords(t *testing.T, what string, match func(*journal.Record) bool,
 // is in the journal once, with the identities and times an auditor needs.
 func TestTheJournalRecordsWhatTheOperatorSaw(t *testing.T) {
 	ctx := context.Background()
-	createNamespace(t, "jr-a", map[string]string{"jr": "true"})
-	if err := k8s.Create(ctx, deployment("jr-a", "api", true)); err != nil {
-		t.Fatal(err)
-	}
-	createProfile(t, "jr", "jr", func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
-	})
-	rep := waitWritten(t, "jr-a", "jr")
+	_, rep := privilegedUnderWaivableProfile(t, "jr", "jr-a", "api")
 	f := finding(rep, "wl-privileged", "api", "setup")
 	if f == nil || f.FirstSeen == nil {
 		t.Fatalf("no privileged finding in %+v", rep.Status.Findings)
@@ -341,15 +334,7 @@ func TestFirstSeenSurvivesARestart(t *testing.T) {
 // TestTheJournalRecordsAnExpiry: an approved exception expires; the journal says so at the
 // exception's expiry time, and the finding it covered is no longer excepted.
 func TestTheJournalRecordsAnExpiry(t *testing.T) {
-	ctx := context.Background()
-	createNamespace(t, "jx-a", map[string]string{"jx": "true"})
-	if err := k8s.Create(ctx, deployment("jx-a", "api", true)); err != nil {
-		t.Fatal(err)
-	}
-	createProfile(t, "jx", "jx", func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
-	})
-	waitWritten(t, "jx-a", "jx")
+	privilegedUnderWaivableProfile(t, "jx", "jx-a", "api")
 	expires := clk.Now().Add(time.Hour)
 	ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Name: "short", Namespace: "jx-a"}, Spec: v1alpha1.ControlExceptionSpec{
 		Checks: []string{"wl-privileged"}, Reason: "A short waiver for the test.", Owner: "team-a@example.com", Expires: metav1.NewTime(expires),

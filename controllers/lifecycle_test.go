@@ -100,6 +100,22 @@ func updateDeployment(t *testing.T, ns, name string, change func(*appsv1.Deploym
 	}
 }
 
+// privilegedUnderWaivableProfile creates namespace ns labelled for profile (of that name), a
+// Deployment name in it whose privileged container fails wl-privileged (Critical), and the
+// profile, under which Critical findings may be waived; it waits for the namespace's first
+// report.
+func privilegedUnderWaivableProfile(t *testing.T, profile, ns, name string) (*v1alpha1.ComplianceProfile, *v1alpha1.ComplianceReport) {
+	t.Helper()
+	createNamespace(t, ns, map[string]string{profile: "true"})
+	if err := k8s.Create(context.Background(), deployment(ns, name, true)); err != nil {
+		t.Fatal(err)
+	}
+	p := createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+	})
+	return p, waitWritten(t, ns, profile)
+}
+
 // waitWritten waits until the namespace's report of the profile has a status, and returns it.
 func waitWritten(t *testing.T, ns, profile string) *v1alpha1.ComplianceReport {
 	t.Helper()

@@ -1,7 +1,6 @@
 package evidence
 
 import (
-	"context"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -29,10 +28,7 @@ func TestTenantTextInThePacksCSVsIsNotAFormula(t *testing.T) {
 		{Type: journal.FindingOpened, Time: t0.Add(time.Hour), Profile: "p", Namespace: "team-a", Finding: &f},
 	}
 	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(3*time.Hour))...)...)
-	out := t.TempDir()
-	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.Add(3 * time.Hour), Clusters: []string{"c"}, Dir: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := buildPack(t, store, t0, t0.Add(3*time.Hour))
 	files, _ := filepath.Glob(filepath.Join(out, "*.csv"))
 	for _, path := range files {
 		fh, err := os.Open(path)

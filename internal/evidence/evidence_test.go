@@ -373,10 +373,7 @@ func TestAFindingsExceptionIsMatchedByNamespaceAndName(t *testing.T) {
 		journal.Record{Type: journal.ExceptionRequested, Time: t0, Namespace: "ops", Exception: &ex},
 		journal.Record{Type: journal.FindingOpened, Time: t0.Add(time.Hour), Profile: "p", Namespace: "team-a", Finding: &f},
 		journal.Record{Type: journal.FindingExcepted, Time: t0.Add(2 * time.Hour), Profile: "p", Namespace: "team-a", Finding: &excepted})
-	out := t.TempDir()
-	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.AddDate(0, 0, 1), Clusters: []string{"c"}, Dir: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := buildPack(t, store, t0, t0.AddDate(0, 0, 1))
 	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
 	if len(rows) != 1 || rows[0]["namespace"] != "ops" || rows[0]["name"] != "platform-wide" || rows[0]["findings_covered"] != "1" {
 		t.Errorf("exceptions.csv: %v", rows)

@@ -11,6 +11,17 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 )
 
+// buildPack builds the pack of cluster "c" over [from, to) from store into a new directory and
+// returns it.
+func buildPack(t *testing.T, store journal.Store, from, to time.Time) string {
+	t.Helper()
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: from, To: to, Clusters: []string{"c"}, Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // heartbeats are the records a running operator writes every 10 minutes, so that a test
 // journal has no silence.
 func heartbeats(from, to time.Time) []journal.Record {
@@ -83,10 +94,7 @@ func TestAProfilesCriteriaEndWhenItIsDeleted(t *testing.T) {
 		{Type: journal.ProfileDeleted, Time: day(1), Profile: "soc2"},
 	}
 	store := journalOf(t, append(recs, heartbeats(t0, day(3))...)...)
-	out := t.TempDir()
-	if _, err := Build(context.Background(), store, Options{From: t0, To: day(3), Clusters: []string{"c"}, Dir: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := buildPack(t, store, t0, day(3))
 	var got []string
 	for _, r := range readCSV(t, filepath.Join(out, "criteria.csv")) {
 		got = append(got, strings.Join([]string{r["profile"], r["from"], r["to"], r["state"]}, " "))
@@ -116,10 +124,7 @@ func TestARevokedExceptionKeepsItsRequesterAndApprover(t *testing.T) {
 		{Type: journal.ExceptionRevoked, Time: t0.Add(2 * time.Hour), Namespace: "team-a", Exception: &journal.Exception{Name: "waiver"}},
 	}
 	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(3*time.Hour))...)...)
-	out := t.TempDir()
-	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.Add(3 * time.Hour), Clusters: []string{"c"}, Dir: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := buildPack(t, store, t0, t0.Add(3*time.Hour))
 	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
 	if len(rows) != 1 {
 		t.Fatalf("exceptions.csv: %v", rows)
@@ -162,10 +167,7 @@ func TestAnExceptionRecreatedUnderTheSameNameIsAnotherException(t *testing.T) {
 	}
 	end := again.AddDate(0, 0, 1)
 	store := journalOf(t, recs...)
-	out := t.TempDir()
-	if _, err := Build(context.Background(), store, Options{From: t0, To: end, Clusters: []string{"c"}, Dir: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := buildPack(t, store, t0, end)
 	var got []string
 	for _, r := range readCSV(t, filepath.Join(out, "exceptions.csv")) {
 		got = append(got, strings.Join([]string{r["name"], r["state"], r["requested_by"], r["approved_by"], r["reason"], r["checks"], r["requested"], r["approved"], r["ended"], r["findings_covered"]}, " "))
@@ -192,10 +194,7 @@ func TestAFindingClosedTwiceAroundAFailoverIsOneDeviation(t *testing.T) {
 		{Type: journal.FindingClosed, Time: t0.Add(2*time.Hour + 3*time.Second), Profile: "p", Namespace: "team-a", Finding: &f},
 	}
 	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(3*time.Hour))...)...)
-	out := t.TempDir()
-	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.Add(3 * time.Hour), Clusters: []string{"c"}, Dir: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := buildPack(t, store, t0, t0.Add(3*time.Hour))
 	rows := readCSV(t, filepath.Join(out, "deviations.csv"))
 	if len(rows) != 1 || rows[0]["opened"] != ts(t0.Add(time.Hour)) || rows[0]["closed"] != ts(t0.Add(2*time.Hour)) {
 		t.Errorf("deviations.csv: %v\nwant one deviation, opened at 01:00 and closed at 02:00", rows)
@@ -224,10 +223,7 @@ func TestAnExceptionApprovedAgainAfterItExpiredIsInForce(t *testing.T) {
 		{Type: journal.ExceptionApproved, Time: t0.AddDate(0, 0, 20), Namespace: "team-a", Exception: &second},
 	}
 	store := journalOf(t, recs...)
-	out := t.TempDir()
-	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.AddDate(0, 1, 0), Clusters: []string{"c"}, Dir: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := buildPack(t, store, t0, t0.AddDate(0, 1, 0))
 	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
 	if len(rows) != 1 || rows[0]["state"] != "Approved" || rows[0]["approved_by"] != "lead@example.com" || rows[0]["approved"] != ts(t0.AddDate(0, 0, 20)) ||
 		rows[0]["checks"] != "wl-privileged;wl-host-namespaces" || rows[0]["ended"] != "" || rows[0]["expires"] != ts(second.Expires) {
@@ -248,10 +244,7 @@ func TestAProfileChangeJournaledByTwoLeadersIsOneVersion(t *testing.T) {
 		{Type: journal.ProfileChanged, Time: t0.Add(time.Hour + 3*time.Second), Profile: "soc2", Spec: spec(2, "b")},
 	}
 	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(2*time.Hour))...)...)
-	out := t.TempDir()
-	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.Add(2 * time.Hour), Clusters: []string{"c"}, Dir: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := buildPack(t, store, t0, t0.Add(2*time.Hour))
 	var got []string
 	for _, r := range readCSV(t, filepath.Join(out, "profiles.csv")) {
 		got = append(got, r["time"]+" "+r["change"]+" "+r["generation"])
@@ -282,10 +275,7 @@ func TestAFindingThatLeftScopeWasNotRemediated(t *testing.T) {
 		{Type: journal.FindingClosed, Time: h(1), Profile: "p", Namespace: "team-a", Finding: finding("web", h(0), journal.CloseResourceGone)},
 	}
 	store := journalOf(t, append(recs, heartbeats(t0, h(24))...)...)
-	out := t.TempDir()
-	if _, err := Build(context.Background(), store, Options{From: t0, To: h(24), Clusters: []string{"c"}, Dir: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := buildPack(t, store, t0, h(24))
 	var got []string
 	for _, r := range readCSV(t, filepath.Join(out, "deviations.csv")) {
 		got = append(got, strings.Join([]string{r["name"], r["opened"], r["closed"], r["status"], r["first_opened"], r["remediation_hours"]}, " "))
@@ -322,10 +312,7 @@ func TestAnExceptionChangedWithoutApprovalShowsItsChanges(t *testing.T) {
 		{Type: journal.ExceptionChanged, Time: t0.Add(time.Hour + 2*time.Second), Namespace: "team-a", Exception: &wide},
 	}
 	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(3*time.Hour))...)...)
-	out := t.TempDir()
-	if _, err := Build(context.Background(), store, Options{From: t0, To: t0.Add(3 * time.Hour), Clusters: []string{"c"}, Dir: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := buildPack(t, store, t0, t0.Add(3*time.Hour))
 	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
 	if len(rows) != 1 {
 		t.Fatalf("exceptions.csv: %v", rows)
