@@ -42,13 +42,15 @@ var imgDeprecatedRegistry = &engine.Check{
 }
 
 // frozenRegistry names the frozen Kubernetes registry a canonical repository is in, or "":
-// k8s.gcr.io and its regional mirrors, and Google's old google_containers project on gcr.io.
+// k8s.gcr.io and its regional mirrors, and Google's old google_containers project on gcr.io. A
+// port does not make another registry of the host ("k8s.gcr.io:443" is pulled from k8s.gcr.io).
 func frozenRegistry(repo string) string {
 	host, path, _ := strings.Cut(repo, "/")
-	if host == "k8s.gcr.io" || strings.HasSuffix(host, ".k8s.gcr.io") {
+	name, _, _ := strings.Cut(host, ":")
+	if name == "k8s.gcr.io" || strings.HasSuffix(name, ".k8s.gcr.io") {
 		return host
 	}
-	if host == "gcr.io" || strings.HasSuffix(host, ".gcr.io") {
+	if name == "gcr.io" || strings.HasSuffix(name, ".gcr.io") {
 		project, _, _ := strings.Cut(path, "/")
 		if project == "google_containers" || project == "google-containers" {
 			return host + "/" + project
