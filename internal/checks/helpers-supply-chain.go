@@ -347,7 +347,8 @@ func replicaSetsByDeployment(inv *engine.Inventory, namespace string) map[string
 
 // judgeByTrivyReports judges every container of a workload on its Trivy reports of one kind:
 // judge returns "" to pass or the failure message for the container's reports; a container
-// without a report is NotAssessed with missing as the reason.
+// without a report is NotAssessed with missing as the reason, and so is every image volume
+// (volumes[].image), which no report describes.
 func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing string,
 	judge func(c engine.Container, reports []*trivyReport) string) {
 	idx := trivyReportsIn(ctx.Inventory, o.Namespace, kind)
@@ -379,6 +380,12 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 		} else {
 			ctx.Pass(c.Name)
 		}
+	}
+	// An image volume's files are read by the containers that mount it, but Trivy Operator
+	// reports describe containers (trivy-operator.container.name): none describes a volume's
+	// image, which is therefore not assessed rather than passed with the containers.
+	for _, v := range o.Workload.Pod().ImageVolumes {
+		ctx.NotAssessed("", fmt.Sprintf("image volume %q (%q) is not scanned: %ss describe containers, not image volumes", v.Name, v.Reference, kind))
 	}
 	if len(o.Workload.Containers()) == 0 {
 		ctx.NotApplicable("", "the pod spec has no containers")

@@ -158,7 +158,12 @@ type PodFields struct {
 	NodeAffinity *corev1.NodeAffinity
 	// ResourceKeys are the pod-level resources' (spec.resources).
 	ResourceKeys ResourceKeys
+	// ImageVolumes are the image volumes (volumes[].image) that name a reference.
+	ImageVolumes []ImageVolume
 }
+
+// ImageVolume is an image volume of a pod spec: the volume's name and the image reference.
+type ImageVolume struct{ Name, Reference string }
 
 // Pod returns the pod spec's PodFields, from PodSpec or, in a compact workload, from what it
 // kept. Checks that may judge compact workloads (any check that is not Local) read the pod
@@ -178,6 +183,11 @@ func podFields(s *corev1.PodSpec) PodFields {
 	if s.Affinity != nil {
 		f.PodAntiAffinity, f.NodeAffinity = s.Affinity.PodAntiAffinity, s.Affinity.NodeAffinity
 	}
+	for i := range s.Volumes {
+		if v := &s.Volumes[i]; v.Image != nil && v.Image.Reference != "" {
+			f.ImageVolumes = append(f.ImageVolumes, ImageVolume{Name: v.Name, Reference: v.Image.Reference})
+		}
+	}
 	return f
 }
 
@@ -195,7 +205,7 @@ func podFields(s *corev1.PodSpec) PodFields {
 //     LongRunning;
 //   - the pod template's labels (Workload.PodLabels: PodMeta is nil);
 //   - of the pod spec, the PodFields (service account, automountServiceAccountToken,
-//     hostNetwork, topologySpreadConstraints, podAntiAffinity), which checks read through
+//     hostNetwork, topologySpreadConstraints, podAntiAffinity, image volumes), which checks read through
 //     Workload.Pod: PodSpec is nil;
 //   - of each container (init, regular and ephemeral): its type, name, image, whether it
 //     is a sidecar, its ResourceKeys and the variables it takes from ConfigMaps (ConfigMapEnv;
