@@ -2,11 +2,11 @@ package checks
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -14,14 +14,18 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
-// digestPattern is a content digest an image can be pinned by: sha256, or the OCI image spec's
-// other registered algorithm, sha512.
-var digestPattern = regexp.MustCompile(`^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$`)
+// validDigest reports whether a content digest is one an image can be pinned by: a digest
+// github.com/opencontainers/go-digest accepts (sha256, sha384 or sha512, in lower-case hex of
+// the algorithm's length), which is how github.com/distribution/reference, and so the API
+// server and the container runtime, parse the digest of an image reference.
+func validDigest(d string) bool {
+	return digest.Digest(d).Validate() == nil
+}
 
 // imageDigestPinned reports whether an image reference carries a well-formed digest.
 func imageDigestPinned(image string) bool {
-	_, _, digest := imageParts(image)
-	return digestPattern.MatchString(digest)
+	_, _, d := imageParts(image)
+	return validDigest(d)
 }
 
 // eachImageVolume judges the reference of every image volume (volumes[].image) of a pod,

@@ -30,7 +30,7 @@ func notPinned(image string) string {
 	switch _, _, digest := imageParts(image); {
 	case digest == "":
 		return "is not pinned by digest"
-	case !digestPattern.MatchString(digest):
+	case !validDigest(digest):
 		return fmt.Sprintf("has a malformed digest %q; want sha256:<64 hex digits>", digest)
 	}
 	return ""
