@@ -15,7 +15,8 @@ var avlPdb = &engine.Check{
 		"that lets every pod of the workload go at once (maxUnavailable 100% or as many as its pods, " +
 		"minAvailable 0, or a minAvailable that the other workloads it selects meet on their own: a " +
 		"budget counts the pods of every workload it selects together) protects nothing and does " +
-		"not count." + supporting,
+		"not count. An integer minAvailable is met by any pod the budget selects: when it also selects " +
+		"a DaemonSet's or a Job's pods, whose number the check cannot know, it says NotAssessed." + supporting,
 	Remediation: "Add a PodDisruptionBudget (policy/v1) in the same namespace whose selector matches the pod " +
 		"template's labels, with maxUnavailable: 1 or a minAvailable below the replica count.",
 	Severity: medium,
@@ -28,16 +29,26 @@ var avlPdb = &engine.Check{
 			ctx.Fail("", "no PodDisruptionBudget selects its pods")
 			return
 		}
-		first := "" // why the first budget protects none
+		first, unknown := "", "" // why the first budget protects none; why one may not
 		for i, b := range budgets {
-			why := letsAllGo(ctx.Inventory, b, o)
-			if why == "" {
+			why, undecided := letsAllGo(ctx.Inventory, b, o)
+			switch {
+			case undecided != "":
+				if unknown == "" {
+					unknown = undecided
+				}
+				continue
+			case why == "":
 				ctx.Pass("")
 				return
 			}
 			if i == 0 {
 				first = why
 			}
+		}
+		if unknown != "" {
+			ctx.NotAssessed("", unknown)
+			return
 		}
 		// Every budget that selects the pods lets them all go: name the first.
 		ctx.Fail("", "PodDisruptionBudget %q lets every pod be evicted at once (%s)", budgets[0].obj.Name, first)

@@ -340,27 +340,36 @@ func protectsNone(pdb *policyv1.PodDisruptionBudget) string {
 
 // disruptionsAllowed is how many of the pods a budget selects a drain may evict at once when all
 // are healthy, as the disruption controller counts: the pods of every workload the budget
-// selects, together (a workload whose pod count is unknown, a DaemonSet's, counts none, which
-// only lowers the number), less minAvailable, or maxUnavailable itself; percentages round up.
-// ok is false when the budget sets neither field.
-func disruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, pods int32, ok bool) {
+// selects, together, less minAvailable, or maxUnavailable itself; percentages round up. ok is
+// false when the budget sets neither field. A workload whose pod count is unknown (a
+// DaemonSet's) counts none. An integer minAvailable is met by every healthy pod the budget
+// selects (expectedCount = len(pods), getExpectedPodCount, k8s.io/kubernetes v1.37.2
+// pkg/controller/disruption), so there such a workload, or a Job or CronJob whose running pods
+// the budget selects, could make room to evict every other pod: uncounted names it, and the
+// answer is then not known. (maxUnavailable and a percentage count the scale of the pods'
+// controllers; for the pods of a DaemonSet or Job, which have none, the controller allows no
+// disruption at all, failSafe.)
+func disruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, pods int32, ok bool, uncounted *engine.Object) {
 	// Once per budget: avl-pdb asks for each workload the budget selects, and a budget over a
 	// namespace's thousand workloads would count them all a thousand times.
 	type answer struct {
 		allowed, pods int32
 		ok            bool
+		uncounted     *engine.Object
 	}
 	a := inv.Memo(b.obj, "availability.disruptionsAllowed", func() any {
-		allowed, pods, ok := countDisruptionsAllowed(inv, b)
-		return answer{allowed, pods, ok}
+		allowed, pods, ok, uncounted := countDisruptionsAllowed(inv, b)
+		return answer{allowed, pods, ok, uncounted}
 	}).(answer)
-	return a.allowed, a.pods, a.ok
+	return a.allowed, a.pods, a.ok, a.uncounted
 }
 
-func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, pods int32, ok bool) {
+func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, pods int32, ok bool, uncounted *engine.Object) {
 	for _, w := range selectedWorkloads(inv, b) {
 		if n, known := podCount(inv, w); known {
 			pods += n
+		} else if uncounted == nil {
+			uncounted = w
 		}
 	}
 	scaled := func(v *intstr.IntOrString) int32 {
@@ -371,11 +380,32 @@ func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowe
 	}
 	switch spec := b.pdb.Spec; {
 	case spec.MaxUnavailable != nil:
-		return scaled(spec.MaxUnavailable), pods, true
+		return scaled(spec.MaxUnavailable), pods, true, nil
 	case spec.MinAvailable != nil:
-		return pods - scaled(spec.MinAvailable), pods, true
+		if spec.MinAvailable.Type != intstr.Int {
+			uncounted = nil
+		} else if uncounted == nil {
+			uncounted = selectedJob(inv, b)
+		}
+		return pods - scaled(spec.MinAvailable), pods, true, uncounted
 	}
-	return 0, pods, false
+	return 0, pods, false, nil
+}
+
+// selectedJob returns the first Job or CronJob of the budget's namespace whose pods the budget
+// selects, or nil.
+func selectedJob(inv *engine.Inventory, b *disruptionBudget) *engine.Object {
+	if isNothing(b.selector) {
+		return nil
+	}
+	for _, kind := range []string{"Job", "CronJob"} {
+		for _, j := range inv.List(b.obj.Namespace, kind) {
+			if j.Workload != nil && b.selector.Matches(podLabels(j)) {
+				return j
+			}
+		}
+	}
+	return nil
 }
 
 // sharedBudget returns the first workload whose pods the budget selects that another budget of
@@ -393,24 +423,31 @@ func sharedBudget(inv *engine.Inventory, b *disruptionBudget) (*engine.Object, s
 
 // letsAllGo says how a budget lets every pod of workload o be evicted at once given the pods it
 // selects (protectsNone, or disruptionsAllowed as many as o's pods), or "" when it does not.
-func letsAllGo(inv *engine.Inventory, b *disruptionBudget, o *engine.Object) string {
+// unknown, when not "", says why that cannot be told (disruptionsAllowed's uncounted).
+func letsAllGo(inv *engine.Inventory, b *disruptionBudget, o *engine.Object) (why, unknown string) {
 	if why := protectsNone(b.pdb); why != "" {
-		return why
+		return why, ""
 	}
 	n, known := podCount(inv, o)
 	if !known || n == 0 {
-		return ""
+		return "", ""
 	}
-	allowed, pods, ok := disruptionsAllowed(inv, b)
-	if !ok || allowed < n {
-		return ""
+	allowed, pods, ok, uncounted := disruptionsAllowed(inv, b)
+	switch {
+	case !ok:
+		return "", ""
+	case allowed < n && uncounted != nil:
+		return "", fmt.Sprintf("PodDisruptionBudget %q also selects the pods of %s, whose number is not known (it depends on the nodes, or on the Job's progress): with minAvailable %s, enough of them may let every pod of the workload be evicted at once",
+			b.obj.Name, describeWorkloads([]*engine.Object{uncounted}), b.pdb.Spec.MinAvailable.String())
+	case allowed < n:
+		return "", ""
 	}
 	field, v := "maxUnavailable", b.pdb.Spec.MaxUnavailable
 	if v == nil {
 		field, v = "minAvailable", b.pdb.Spec.MinAvailable
 	}
 	return fmt.Sprintf("%s: %s, of the %s it selects, lets %d go at once; the workload has %d",
-		field, v.String(), countNoun(pods, "pod"), allowed, n)
+		field, v.String(), countNoun(pods, "pod"), allowed, n), ""
 }
 
 // intOrPercent parses an IntOrString percentage such as "25%"; ok is false for integers and
