@@ -1,6 +1,7 @@
 package checks
 
 import (
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -15,7 +16,10 @@ var avlPdbZeroDisruptions = &engine.Check{
 		"node repairs stall, or an operator forces them through and the budget protects nothing " +
 		"(A1.2). For a workload scaled by a HorizontalPodAutoscaler, its minReplicas is the pod count " +
 		"judged. A budget that selects pods another budget selects too fails as well: the eviction " +
-		"API refuses to evict a pod that more than one budget selects." + supporting,
+		"API refuses to evict a pod that more than one budget selects. So does a budget with " +
+		"maxUnavailable or a percentage minAvailable that selects the pods of a DaemonSet, Job or " +
+		"CronJob: the disruption controller counts those against the scale of the pods' controllers, " +
+		"which these have not, and then allows no disruption at all." + supporting,
 	Remediation: "Use maxUnavailable: 1 (or a percentage above 0), or a minAvailable below the number of pods the " +
 		"budget covers; raise the replicas if one pod may not be spared.",
 	Severity: medium,
@@ -34,6 +38,11 @@ var avlPdbZeroDisruptions = &engine.Check{
 			return
 		}
 		spec := b.pdb.Spec
+		if w := unscalableSelected(ctx.Inventory, b); w != nil {
+			ctx.Fail("", "the budget sets %s and selects the pods of %s, which has no scale subresource: the disruption controller cannot count the pods expected and allows no disruption (failSafe), so no pod it selects may be evicted",
+				budgetField(b.pdb), describeWorkloads([]*engine.Object{w}))
+			return
+		}
 		if mu := spec.MaxUnavailable; mu != nil {
 			if p, ok := intOrPercent(mu); (ok && p == 0) || (mu.Type == intstr.Int && mu.IntVal == 0) {
 				ctx.Fail("", "maxUnavailable is %s: no pod may ever be evicted, so node drains block", mu.String())
@@ -81,4 +90,34 @@ var avlPdbZeroDisruptions = &engine.Check{
 		}
 		ctx.Pass("")
 	},
+}
+
+// unscalableSelected returns a DaemonSet, Job or CronJob whose pods a budget selects when the
+// budget is counted against the scale of the pods' controllers (maxUnavailable, or a
+// percentage minAvailable), or nil. These have no scale subresource: the disruption
+// controller fails to sync such a budget ("does not implement the scale subresource",
+// getExpectedScale) and sets its disruptionsAllowed to 0 (failSafe, k8s.io/kubernetes v1.37.2
+// pkg/controller/disruption), so the eviction API refuses to evict any pod it selects.
+func unscalableSelected(inv *engine.Inventory, b *disruptionBudget) *engine.Object {
+	spec := b.pdb.Spec
+	if spec.MaxUnavailable == nil && (spec.MinAvailable == nil || spec.MinAvailable.Type != intstr.String) {
+		return nil
+	}
+	for _, w := range selectedWorkloads(inv, b) {
+		if w.Kind == "DaemonSet" {
+			return w
+		}
+	}
+	return selectedJob(inv, b)
+}
+
+// budgetField names the field a budget sets, with its value: "maxUnavailable: 1".
+func budgetField(pdb *policyv1.PodDisruptionBudget) string {
+	if v := pdb.Spec.MaxUnavailable; v != nil {
+		return "maxUnavailable: " + v.String()
+	}
+	if v := pdb.Spec.MinAvailable; v != nil {
+		return "minAvailable: " + v.String()
+	}
+	return "neither minAvailable nor maxUnavailable"
 }
