@@ -14,7 +14,8 @@ var avlPdb = &engine.Check{
 		"labels; in a scan the budget must be among the manifests, since they are what ships. A budget " +
 		"that lets every pod of the workload go at once (maxUnavailable 100% or as many as its pods, " +
 		"minAvailable 0, or a minAvailable that the other workloads it selects meet on their own: a " +
-		"budget counts the pods of every workload it selects together) protects nothing and does " +
+		"budget counts the pods of every workload it selects together, and pods no controller owns add " +
+		"to what maxUnavailable allows) protects nothing and does " +
 		"not count. An integer minAvailable is met by any pod the budget selects: when it also selects " +
 		"a DaemonSet's or a Job's pods, whose number the check cannot know, it says NotAssessed." + supporting,
 	Remediation: "Add a PodDisruptionBudget (policy/v1) in the same namespace whose selector matches the pod " +

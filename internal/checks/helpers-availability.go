@@ -340,7 +340,8 @@ func protectsNone(pdb *policyv1.PodDisruptionBudget) string {
 
 // disruptionsAllowed is how many of the pods a budget selects a drain may evict at once when all
 // are healthy, as the disruption controller counts: the pods of every workload the budget
-// selects, together, less minAvailable, or maxUnavailable itself; percentages round up. ok is
+// selects, together, less minAvailable, or maxUnavailable itself; percentages round up, and
+// pods no controller owns are counted as the controller does (countDisruptionsAllowed). ok is
 // false when the budget sets neither field. A workload whose pod count is unknown (a
 // DaemonSet's) counts none. An integer minAvailable is met by every healthy pod the budget
 // selects (expectedCount = len(pods), getExpectedPodCount, k8s.io/kubernetes v1.37.2
@@ -365,24 +366,41 @@ func disruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, po
 }
 
 func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, pods int32, ok bool, uncounted *engine.Object) {
+	// unmanaged counts the pods no controller owns: the disruption controller leaves them out
+	// of the scale it counts maxUnavailable and percentages against (getExpectedScale), but
+	// counts them healthy, so they add to the disruptions allowed
+	// (disruptionsAllowed = currentHealthy - desiredHealthy, updatePdbStatus).
+	var unmanaged int32
 	for _, w := range selectedWorkloads(inv, b) {
-		if n, known := podCount(inv, w); known {
+		n, known := podCount(inv, w)
+		switch {
+		case !known:
+			if uncounted == nil {
+				uncounted = w
+			}
+		case w.Kind == "Pod" && metav1.GetControllerOf(w.Obj) == nil:
+			unmanaged += n
+		default:
 			pods += n
-		} else if uncounted == nil {
-			uncounted = w
 		}
 	}
+	managed := pods
+	pods += unmanaged
 	scaled := func(v *intstr.IntOrString) int32 {
 		if p, isPercent := intOrPercent(v); isPercent {
-			return int32((int64(p)*int64(pods) + 99) / 100)
+			return int32((int64(p)*int64(managed) + 99) / 100)
 		}
 		return v.IntVal
 	}
+	byScale := b.pdb.Spec.MaxUnavailable != nil || b.pdb.Spec.MinAvailable != nil && b.pdb.Spec.MinAvailable.Type != intstr.Int
 	switch spec := b.pdb.Spec; {
+	case byScale && managed == 0:
+		// The controller allows nothing while the scale it counts is 0 (expectedCount <= 0).
+		return 0, pods, true, nil
 	case spec.MaxUnavailable != nil:
-		return scaled(spec.MaxUnavailable), pods, true, nil
+		return min(scaled(spec.MaxUnavailable), managed) + unmanaged, pods, true, nil
 	case spec.MinAvailable != nil:
-		if spec.MinAvailable.Type != intstr.Int {
+		if byScale {
 			uncounted = nil
 		} else if uncounted == nil {
 			uncounted = selectedJob(inv, b)
