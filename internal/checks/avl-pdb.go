@@ -1,6 +1,9 @@
 package checks
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -10,8 +13,10 @@ var avlPdb = &engine.Check{
 	Title: "Deployments and StatefulSets are covered by a PodDisruptionBudget",
 	Description: "Without a PodDisruptionBudget, a node drain or a cluster upgrade may evict every replica " +
 		"of a workload at once, and the service goes down during routine maintenance (A1.2). The check " +
-		"looks for a budget in the workload's namespace whose selector selects its pod template's " +
-		"labels; in a scan the budget must be among the manifests, since they are what ships. A budget " +
+		"looks for a budget in the workload's namespace whose selector selects its pods: the template's " +
+		"labels and those the controller adds (pod-template-hash, controller-revision-hash, ...; a " +
+		"budget that requires one of these to have a given value may select the pods or not, and the " +
+		"check then says NotAssessed); in a scan the budget must be among the manifests, since they are what ships. A budget " +
 		"that lets every pod of the workload go at once (maxUnavailable 100% or as many as its pods, " +
 		"minAvailable 0, or a minAvailable that the other workloads it selects meet on their own: a " +
 		"budget counts the pods of every workload it selects together, and pods no controller owns add " +
@@ -25,12 +30,17 @@ var avlPdb = &engine.Check{
 	Targets:  replicatedKinds,
 	Reads:    []string{"PodDisruptionBudget", engine.KindWorkload, "HorizontalPodAutoscaler"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		budgets := budgetsSelecting(ctx.Inventory, o.Namespace, podLabels(o))
-		if len(budgets) == 0 {
+		budgets, maybe := budgetsSelectingPods(ctx.Inventory, o)
+		unknown := "" // why a budget may protect the pods
+		if len(maybe) > 0 {
+			unknown = fmt.Sprintf("PodDisruptionBudget %q selects by labels the workload's controller sets on its pods (%s): whether it selects them depends on their values",
+				maybe[0].obj.Name, quoteList(controllerLabelsNamed(maybe[0])))
+		}
+		if len(budgets) == 0 && unknown == "" {
 			ctx.Fail("", "no PodDisruptionBudget selects its pods")
 			return
 		}
-		first, unknown := "", "" // why the first budget protects none; why one may not
+		first := "" // why the first budget protects none
 		for i, b := range budgets {
 			why, undecided := letsAllGo(ctx.Inventory, b, o)
 			switch {
@@ -54,4 +64,17 @@ var avlPdb = &engine.Check{
 		// Every budget that selects the pods lets them all go: name the first.
 		ctx.Fail("", "PodDisruptionBudget %q lets every pod be evicted at once (%s)", budgets[0].obj.Name, first)
 	},
+}
+
+// controllerLabelsNamed lists the keys of labels controllers set on pods that a budget's
+// selector names.
+func controllerLabelsNamed(b *disruptionBudget) []string {
+	var keys []string
+	reqs, _ := b.selector.Requirements()
+	for _, r := range reqs {
+		if controllerPodLabelKeys[r.Key()] && !slices.Contains(keys, r.Key()) {
+			keys = append(keys, r.Key())
+		}
+	}
+	return keys
 }

@@ -242,6 +242,74 @@ func budgetsSelecting(inv *engine.Inventory, namespace string, podLabels labels.
 	return out
 }
 
+// budgetsSelectingPods lists, by name, the budgets of a workload's namespace that select its
+// pods (yes) and those that may (maybe), as policiesSelectingPods does for NetworkPolicies: a
+// budget with requirements on the labels the workload's controller sets on its pods
+// (workloadPodLabels: pod-template-hash, controller-revision-hash, a pod's name, ...) is
+// judged by selectsPods, the others by the template's labels. A budget that requires
+// pod-template-hash to be absent selects none of a Deployment's pods, though it matches its
+// template.
+func budgetsSelectingPods(inv *engine.Inventory, o *engine.Object) (yes, maybe []*disruptionBudget) {
+	known, unknown := knownPodLabels(inv, o)
+	for _, b := range budgetsSelecting(inv, o.Namespace, known) {
+		if !mentionsAny(b.selector, unknown) {
+			yes = append(yes, b)
+		}
+	}
+	if len(unknown) == 0 {
+		return yes, nil
+	}
+	for _, b := range controllerLabelBudgets(inv)[o.Namespace] {
+		if !mentionsAny(b.selector, unknown) {
+			continue
+		}
+		switch selectsPods(b.selector, known, unknown) {
+		case selectsYes:
+			yes = append(yes, b)
+		case selectsMaybe:
+			maybe = append(maybe, b)
+		}
+	}
+	sort.Slice(yes, func(i, j int) bool { return yes[i].obj.Name < yes[j].obj.Name })
+	return yes, maybe
+}
+
+// budgetSelects reports whether a budget surely selects a workload's pods (budgetsSelectingPods).
+func budgetSelects(inv *engine.Inventory, b *disruptionBudget, w *engine.Object) bool {
+	known, unknown := knownPodLabels(inv, w)
+	if !mentionsAny(b.selector, unknown) {
+		return b.selector.Matches(known)
+	}
+	return selectsPods(b.selector, known, unknown) == selectsYes
+}
+
+// knownPodLabels is workloadPodLabels, once per workload and evaluation.
+func knownPodLabels(inv *engine.Inventory, o *engine.Object) (labels.Set, map[string]bool) {
+	type answer struct {
+		known   labels.Set
+		unknown map[string]bool
+	}
+	a := inv.Memo(o, "availability.knownPodLabels", func() any {
+		known, unknown := workloadPodLabels(o)
+		return answer{known, unknown}
+	}).(answer)
+	return a.known, a.unknown
+}
+
+// controllerLabelBudgets are the budgets, per namespace, whose selectors have requirements on
+// labels controllers set on pods (controllerPodLabelKeys), once per evaluation.
+func controllerLabelBudgets(inv *engine.Inventory) map[string][]*disruptionBudget {
+	return inv.Memo(nil, "availability.controllerLabelBudgets", func() any {
+		out := map[string][]*disruptionBudget{}
+		for _, b := range budgets(inv).items {
+			if mentionsAny(b.selector, controllerPodLabelKeys) {
+				out[b.obj.Namespace] = append(out[b.obj.Namespace], b)
+			}
+		}
+		return out
+	}).(map[string][]*disruptionBudget)
+}
+
 // podOwners indexes, once per evaluation, the workloads a budget can select: every workload
 // the engine judges (not the ReplicaSets and Pods a controller made), filed under each of its
 // pod labels, and listed per namespace for budgets no label leads to.
@@ -280,7 +348,7 @@ func selectedWorkloads(inv *engine.Inventory, b *disruptionBudget) []*engine.Obj
 			candidates = owners.byLabel[labelKey{b.obj.Namespace, k, v}]
 		}
 		for _, w := range candidates {
-			if b.selector.Matches(podLabels(w)) {
+			if budgetSelects(inv, b, w) {
 				out = append(out, w)
 			}
 		}
@@ -430,7 +498,8 @@ func selectedJob(inv *engine.Inventory, b *disruptionBudget) *engine.Object {
 // the namespace selects too, and that budget's name; nil when there is none.
 func sharedBudget(inv *engine.Inventory, b *disruptionBudget) (*engine.Object, string) {
 	for _, w := range selectedWorkloads(inv, b) {
-		for _, other := range budgetsSelecting(inv, w.Namespace, podLabels(w)) {
+		yes, _ := budgetsSelectingPods(inv, w)
+		for _, other := range yes {
 			if other.obj != b.obj {
 				return w, other.obj.Name
 			}
