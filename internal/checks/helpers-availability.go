@@ -71,13 +71,15 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 // the scale. Should several target it, none scales it: the HPA controller finds the pods
 // controlled by more than one HPA (AmbiguousSelector) and stops, and the workload keeps the
 // replicas it has. Nor does one scale a workload whose replicas are set to zero (ScalingDisabled),
-// unless it scaled the workload to zero itself (its ScaledToZero condition, HPAScaleToZero).
+// unless it scaled the workload to zero itself (its ScaledToZero condition, HPAScaleToZero):
+// the live status of a complete view only, since the API server drops the status of a manifest
+// on create and the autoscaler it ships starts without the condition.
 func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.HorizontalPodAutoscaler {
 	hs := autoscalersByTarget(inv)[workloadRef{o.Namespace, apiGroup(o.APIVersion), o.Kind, o.Name}]
 	if len(hs) != 1 {
 		return nil
 	}
-	if o.Workload != nil && o.Workload.Replicas != nil && *o.Workload.Replicas == 0 && !scaledToZeroBy(hs[0]) {
+	if o.Workload != nil && o.Workload.Replicas != nil && *o.Workload.Replicas == 0 && !(inv.Complete && scaledToZeroBy(hs[0])) {
 		return nil
 	}
 	return hs[0]
