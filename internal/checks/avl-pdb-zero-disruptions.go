@@ -1,7 +1,10 @@
 package checks
 
 import (
+	"slices"
+
 	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -19,7 +22,8 @@ var avlPdbZeroDisruptions = &engine.Check{
 		"API refuses to evict a pod that more than one budget selects. So does a budget with " +
 		"maxUnavailable or a percentage minAvailable that selects the pods of a DaemonSet, Job or " +
 		"CronJob: the disruption controller counts those against the scale of the pods' controllers, " +
-		"which these have not, and then allows no disruption at all." + supporting,
+		"which these have not, and then allows no disruption at all; and one of those that selects only " +
+		"pods no controller owns, whose expected count is then 0." + supporting,
 	Remediation: "Use maxUnavailable: 1 (or a percentage above 0), or a minAvailable below the number of pods the " +
 		"budget covers; raise the replicas if one pod may not be spared.",
 	Severity: medium,
@@ -41,6 +45,11 @@ var avlPdbZeroDisruptions = &engine.Check{
 		if w := unscalableSelected(ctx.Inventory, b); w != nil {
 			ctx.Fail("", "the budget sets %s and selects the pods of %s, which has no scale subresource: the disruption controller cannot count the pods expected and allows no disruption (failSafe), so no pod it selects may be evicted",
 				budgetField(b.pdb), describeWorkloads([]*engine.Object{w}))
+			return
+		}
+		if ws := selectedWorkloads(ctx.Inventory, b); countedByScale(b.pdb) && len(ws) > 0 && !slices.ContainsFunc(ws, hasController) {
+			ctx.Fail("", "the budget sets %s and selects only pods no controller owns (%s): the disruption controller counts it against the scale of the pods' controllers, 0 here, and allows no disruption",
+				budgetField(b.pdb), describeWorkloads(ws))
 			return
 		}
 		if mu := spec.MaxUnavailable; mu != nil {
@@ -99,8 +108,7 @@ var avlPdbZeroDisruptions = &engine.Check{
 // getExpectedScale) and sets its disruptionsAllowed to 0 (failSafe, k8s.io/kubernetes v1.37.2
 // pkg/controller/disruption), so the eviction API refuses to evict any pod it selects.
 func unscalableSelected(inv *engine.Inventory, b *disruptionBudget) *engine.Object {
-	spec := b.pdb.Spec
-	if spec.MaxUnavailable == nil && (spec.MinAvailable == nil || spec.MinAvailable.Type != intstr.String) {
+	if !countedByScale(b.pdb) {
 		return nil
 	}
 	for _, w := range selectedWorkloads(inv, b) {
@@ -120,4 +128,18 @@ func budgetField(pdb *policyv1.PodDisruptionBudget) string {
 		return "minAvailable: " + v.String()
 	}
 	return "neither minAvailable nor maxUnavailable"
+}
+
+// countedByScale reports whether the disruption controller counts a budget against the scale of
+// the controllers of the pods it selects (getExpectedScale): maxUnavailable, or a percentage
+// minAvailable. An integer minAvailable is counted against the pods themselves.
+func countedByScale(pdb *policyv1.PodDisruptionBudget) bool {
+	return pdb.Spec.MaxUnavailable != nil || pdb.Spec.MinAvailable != nil && pdb.Spec.MinAvailable.Type != intstr.Int
+}
+
+// hasController reports whether a workload the budget selects has pods a controller owns: any
+// but a Pod without a controller reference (getExpectedScale counts those as unmanagedPods, in
+// no scale; updatePdbStatus allows nothing while the scale counted is 0).
+func hasController(w *engine.Object) bool {
+	return w.Kind != "Pod" || metav1.GetControllerOf(w.Obj) != nil
 }

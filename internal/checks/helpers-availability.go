@@ -448,7 +448,7 @@ func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowe
 			if uncounted == nil {
 				uncounted = w
 			}
-		case w.Kind == "Pod" && metav1.GetControllerOf(w.Obj) == nil:
+		case !hasController(w):
 			unmanaged += n
 		default:
 			pods += n
