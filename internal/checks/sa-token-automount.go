@@ -1,8 +1,6 @@
 package checks
 
 import (
-	"fmt"
-
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -14,10 +12,8 @@ var saTokenAutomount = &engine.Check{
 	Title: "Pods do not mount a service account token they do not need",
 	Description: "Unless the pod or its ServiceAccount sets automountServiceAccountToken: false, every " +
 		"container gets an API token: whoever compromises the container can act with the " +
-		"ServiceAccount's permissions. A pod that turns automount off but projects a serviceAccountToken " +
-		"volume for the API server's audience by hand holds the same token and fails too; one for " +
-		"another audience is NotAssessed, since whether the API server accepts it depends on its " +
-		"flags. Mounting credentials only where they are needed supports logical access security (CC6.1)." + supporting,
+		"ServiceAccount's permissions. Mounting credentials only where they are needed supports " +
+		"logical access security (CC6.1)." + supporting,
 	Remediation: "Set automountServiceAccountToken: false on the ServiceAccount (or the pod spec), and set it to true only on pods that call the Kubernetes API.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -26,7 +22,7 @@ var saTokenAutomount = &engine.Check{
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		switch pod := o.Workload.Pod().AutomountServiceAccountToken; {
 		case isFalse(pod):
-			judgeProjectedTokens(ctx, o, "the pod sets automountServiceAccountToken: false")
+			ctx.Pass("")
 			return
 		case isTrue(pod):
 			ctx.Fail("", "the pod spec sets automountServiceAccountToken: true")
@@ -48,32 +44,9 @@ var saTokenAutomount = &engine.Check{
 			return
 		}
 		if isFalse(account.AutomountServiceAccountToken) {
-			judgeProjectedTokens(ctx, o, fmt.Sprintf("ServiceAccount %q sets automountServiceAccountToken: false", name))
+			ctx.Pass("")
 			return
 		}
 		ctx.Fail("", "neither the pod nor ServiceAccount %q sets automountServiceAccountToken: false", name)
 	},
-}
-
-// judgeProjectedTokens judges a pod that automount gives no token (off says why): one that
-// mounts a projected serviceAccountToken itself still holds a token. One with no audience is
-// for the API server ("The audience defaults to the identifier of the apiserver",
-// ServiceAccountTokenProjection, k8s.io/api v0.37.2 core/v1): the same credential automount
-// would have mounted. One for an explicit audience is accepted by the API server when that is
-// one of its --api-audiences (by default its --service-account-issuer), which no object shows.
-func judgeProjectedTokens(ctx *engine.Context, o *engine.Object, off string) {
-	var explicit []string
-	for _, a := range o.Workload.Pod().TokenAudiences {
-		if a == "" {
-			ctx.Fail("", "%s, but it projects a ServiceAccount token for the API server's audience (a serviceAccountToken source with no audience) in a volume it mounts", off)
-			return
-		}
-		explicit = append(explicit, a)
-	}
-	if len(explicit) > 0 {
-		ctx.NotAssessed("", fmt.Sprintf("%s, but it projects a ServiceAccount token for audience %s: the API server accepts it if that is one of its --api-audiences (by default its --service-account-issuer), which no Kubernetes object shows",
-			off, quoteList(explicit)))
-		return
-	}
-	ctx.Pass("")
 }

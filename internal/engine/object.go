@@ -160,10 +160,6 @@ type PodFields struct {
 	ResourceKeys ResourceKeys
 	// ImageVolumes are the image volumes (volumes[].image) that name a reference.
 	ImageVolumes []ImageVolume
-	// TokenAudiences are the audiences of the ServiceAccount tokens the pod projects by hand
-	// (serviceAccountToken sources of projected volumes that a container mounts), "" for a
-	// token whose audience is left to default to the API server's.
-	TokenAudiences []string
 }
 
 // ImageVolume is an image volume of a pod spec: the volume's name and the image reference.
@@ -183,7 +179,7 @@ func podFields(s *corev1.PodSpec) PodFields {
 	f := PodFields{ServiceAccountName: s.ServiceAccountName, DeprecatedServiceAccount: s.DeprecatedServiceAccount,
 		AutomountServiceAccountToken: s.AutomountServiceAccountToken, HostNetwork: s.HostNetwork,
 		TopologySpreadConstraints: s.TopologySpreadConstraints, ResourceKeys: ResourceKeysOf(s.Resources),
-		NodeName: s.NodeName, NodeSelector: s.NodeSelector, TokenAudiences: projectedTokenAudiences(s)}
+		NodeName: s.NodeName, NodeSelector: s.NodeSelector}
 	if s.Affinity != nil {
 		f.PodAntiAffinity, f.NodeAffinity = s.Affinity.PodAntiAffinity, s.Affinity.NodeAffinity
 	}
@@ -193,58 +189,6 @@ func podFields(s *corev1.PodSpec) PodFields {
 		}
 	}
 	return f
-}
-
-// projectedTokenAudiences lists the audiences of the serviceAccountToken sources of the
-// projected volumes some container (init, regular or ephemeral) mounts: the kubelet sets up
-// only volumes a container mounts (desiredStateOfWorldPopulator.processPodVolumes,
-// k8s.io/kubernetes v1.37.2 pkg/kubelet/volumemanager/populator).
-func projectedTokenAudiences(s *corev1.PodSpec) []string {
-	var out []string
-	for _, v := range s.Volumes {
-		if v.Projected == nil || !mountsVolume(s, v.Name) {
-			continue
-		}
-		for _, src := range v.Projected.Sources {
-			if t := src.ServiceAccountToken; t != nil {
-				out = append(out, t.Audience)
-			}
-		}
-	}
-	return out
-}
-
-// mountsVolume reports whether a container of the pod mounts (or uses as a device) a volume.
-func mountsVolume(s *corev1.PodSpec, name string) bool {
-	uses := func(mounts []corev1.VolumeMount, devices []corev1.VolumeDevice) bool {
-		for _, m := range mounts {
-			if m.Name == name {
-				return true
-			}
-		}
-		for _, d := range devices {
-			if d.Name == name {
-				return true
-			}
-		}
-		return false
-	}
-	for _, c := range s.InitContainers {
-		if uses(c.VolumeMounts, c.VolumeDevices) {
-			return true
-		}
-	}
-	for _, c := range s.Containers {
-		if uses(c.VolumeMounts, c.VolumeDevices) {
-			return true
-		}
-	}
-	for _, c := range s.EphemeralContainers {
-		if uses(c.VolumeMounts, c.VolumeDevices) {
-			return true
-		}
-	}
-	return false
 }
 
 // CompactWorkload is the form of a workload a scan keeps until the end of its evaluation, once
