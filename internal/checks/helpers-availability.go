@@ -253,26 +253,15 @@ func budgetsSelecting(inv *engine.Inventory, namespace string, podLabels labels.
 // template.
 func budgetsSelectingPods(inv *engine.Inventory, o *engine.Object) (yes, maybe []*disruptionBudget) {
 	known, unknown := knownPodLabels(inv, o)
-	for _, b := range budgetsSelecting(inv, o.Namespace, known) {
-		if !mentionsAny(b.selector, unknown) {
-			yes = append(yes, b)
-		}
+	var byController []*disruptionBudget
+	if len(unknown) > 0 {
+		byController = controllerLabelBudgets(inv)[o.Namespace]
 	}
-	if len(unknown) == 0 {
-		return yes, nil
+	yes, maybe = selectingPods(budgetsSelecting(inv, o.Namespace, known), byController,
+		func(b *disruptionBudget) labels.Selector { return b.selector }, known, unknown)
+	if len(unknown) > 0 {
+		sort.Slice(yes, func(i, j int) bool { return yes[i].obj.Name < yes[j].obj.Name })
 	}
-	for _, b := range controllerLabelBudgets(inv)[o.Namespace] {
-		if !mentionsAny(b.selector, unknown) {
-			continue
-		}
-		switch selectsPods(b.selector, known, unknown) {
-		case selectsYes:
-			yes = append(yes, b)
-		case selectsMaybe:
-			maybe = append(maybe, b)
-		}
-	}
-	sort.Slice(yes, func(i, j int) bool { return yes[i].obj.Name < yes[j].obj.Name })
 	return yes, maybe
 }
 

@@ -160,26 +160,43 @@ func mentionsAny[V any](sel labels.Selector, keys map[string]V) bool {
 // pods are known to carry.
 func policiesSelectingPods(inv *engine.Inventory, o *engine.Object) (known labels.Set, unknown map[string]bool, yes, maybe []namespacePolicy) {
 	known, unknown = workloadPodLabels(o)
-	for _, p := range networkPolicyIndex(inv, o.Namespace).selecting(o.Namespace, known) {
-		if !mentionsAny(p.selector, unknown) {
-			yes = append(yes, p)
+	var byController []namespacePolicy
+	if len(unknown) > 0 {
+		byController = controllerLabelPolicies(inv, o.Namespace)
+	}
+	yes, maybe = selectingPods(networkPolicyIndex(inv, o.Namespace).selecting(o.Namespace, known), byController,
+		func(p namespacePolicy) labels.Selector { return p.selector }, known, unknown)
+	return known, unknown, yes, maybe
+}
+
+// selectingPods sorts the selectors (NetworkPolicies, PodDisruptionBudgets) that may select a
+// workload's pods into those that surely do (yes) and those that may (maybe), given the pod
+// labels known and the controller-set ones that are not (workloadPodLabels). byTemplate are
+// those whose selectors match the known labels: they select the pods unless they also have
+// requirements on an unknown label. byController are those with requirements on labels
+// controllers set (controllerPodLabelKeys); selectsPods judges those that have requirements on
+// an unknown one.
+func selectingPods[T any](byTemplate, byController []T, selector func(T) labels.Selector, known labels.Set, unknown map[string]bool) (yes, maybe []T) {
+	for _, x := range byTemplate {
+		if !mentionsAny(selector(x), unknown) {
+			yes = append(yes, x)
 		}
 	}
 	if len(unknown) == 0 {
-		return known, unknown, yes, nil
+		return yes, nil
 	}
-	for _, p := range controllerLabelPolicies(inv, o.Namespace) {
-		if !mentionsAny(p.selector, unknown) {
+	for _, x := range byController {
+		if !mentionsAny(selector(x), unknown) {
 			continue
 		}
-		switch selectsPods(p.selector, known, unknown) {
+		switch selectsPods(selector(x), known, unknown) {
 		case selectsYes:
-			yes = append(yes, p)
+			yes = append(yes, x)
 		case selectsMaybe:
-			maybe = append(maybe, p)
+			maybe = append(maybe, x)
 		}
 	}
-	return known, unknown, yes, maybe
+	return yes, maybe
 }
 
 // controllerLabelPolicies are the NetworkPolicies of a namespace whose pod selectors have
