@@ -283,13 +283,19 @@ var (
 // Secrets, or returns nil. Rules limited by resourceNames do not count: the names are those of
 // Secrets that already exist.
 func tokenSecretMinting(rules []rbacv1.PolicyRule, namespaced bool) []string {
-	create := secretCreateAccess.find(rules, namespaced)
-	readBack := secretReadBackAccess.find(rules, namespaced)
-	if len(create) == 0 || len(readBack) == 0 {
+	return together(rules, namespaced, secretCreateAccess, secretReadBackAccess,
+		"a kubernetes.io/service-account-token Secret gets a token of any ServiceAccount of the namespace")
+}
+
+// together describes how rules grant both a and b, which together give what why says, or
+// returns nil when they grant either one alone.
+func together(rules []rbacv1.PolicyRule, namespaced bool, a, b riskyAccess, why string) []string {
+	first := a.find(rules, namespaced)
+	second := b.find(rules, namespaced)
+	if len(first) == 0 || len(second) == 0 {
 		return nil
 	}
-	return []string{few(create, "; ") + ", with " + few(readBack, "; ") +
-		" (a kubernetes.io/service-account-token Secret gets a token of any ServiceAccount of the namespace)"}
+	return []string{few(first, "; ") + ", with " + few(second, "; ") + " (" + why + ")"}
 }
 
 // Changing or deleting admission policies or their bindings switches off, or (mutating)
@@ -316,13 +322,8 @@ var (
 // apiServiceReplacement describes how rules let a subject replace an existing APIService, or
 // returns nil.
 func apiServiceReplacement(rules []rbacv1.PolicyRule, namespaced bool) []string {
-	create := apiServiceCreateAccess.find(rules, namespaced)
-	del := apiServiceDeleteAccess.find(rules, namespaced)
-	if len(create) == 0 || len(del) == 0 {
-		return nil
-	}
-	return []string{few(create, "; ") + ", with " + few(del, "; ") +
-		" (an APIService deleted and created again proxies its group version to a Service of one's own)"}
+	return together(rules, namespaced, apiServiceCreateAccess, apiServiceDeleteAccess,
+		"an APIService deleted and created again proxies its group version to a Service of one's own")
 }
 
 // rolePerms is the permission summary of one role: what each RBAC check looks for, described.
