@@ -20,6 +20,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // TestApprovalWrittenBeforeThePoliciesIsNotTrustedInReports: an exception created before the
@@ -51,21 +52,13 @@ func TestApprovalWrittenBeforeThePoliciesIsNotTrustedInReports(t *testing.T) {
 	c := failing(t, interceptor.Funcs{
 		// The exception as it would be had it been created, and "approved" by its author, before
 		// the policies came into force, and not yet judged by the exception reconciler.
-		List: func(ctx context.Context, cl client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
-			if err := cl.List(ctx, list, opts...); err != nil {
-				return err
+		List: testenv.ListedExceptions(func(it *v1alpha1.ControlException) {
+			if it.Namespace == "predates-a" {
+				it.CreationTimestamp = metav1.NewTime(since.Add(-time.Minute))
+				it.Approval = &v1alpha1.ExceptionApproval{ApprovedBy: "security-lead@example.com"}
+				it.Status = v1alpha1.ControlExceptionStatus{}
 			}
-			if l, ok := list.(*v1alpha1.ControlExceptionList); ok {
-				for i := range l.Items {
-					if it := &l.Items[i]; it.Namespace == "predates-a" {
-						it.CreationTimestamp = metav1.NewTime(since.Add(-time.Minute))
-						it.Approval = &v1alpha1.ExceptionApproval{ApprovedBy: "security-lead@example.com"}
-						it.Status = v1alpha1.ControlExceptionStatus{}
-					}
-				}
-			}
-			return nil
-		},
+		}),
 		SubResourceUpdate: func(ctx context.Context, cl client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
 			if rep, ok := obj.(*v1alpha1.ComplianceReport); ok && rep.Namespace == "predates-a" {
 				mu.Lock()
@@ -126,19 +119,11 @@ func TestExceptionMetricsCountTheStateJustWritten(t *testing.T) {
 	})
 	// A cache that has not seen the status write yet: lists return the exception as it was.
 	c := failing(t, interceptor.Funcs{
-		List: func(ctx context.Context, cl client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
-			if err := cl.List(ctx, list, opts...); err != nil {
-				return err
+		List: testenv.ListedExceptions(func(it *v1alpha1.ControlException) {
+			if it.Namespace == before.Namespace && it.Name == before.Name {
+				*it = *before.DeepCopy()
 			}
-			if l, ok := list.(*v1alpha1.ControlExceptionList); ok {
-				for i := range l.Items {
-					if l.Items[i].Namespace == before.Namespace && l.Items[i].Name == before.Name {
-						l.Items[i] = *before.DeepCopy()
-					}
-				}
-			}
-			return nil
-		},
+		}),
 	})
 	r := &ControlExceptionReconciler{Client: c, Catalogue: checks.Catalogue(), AdminNamespace: adminNamespace,
 		Clock: testingclock.NewFakeClock(clk.Now().Add(2 * time.Hour)), Recorder: &events.FakeRecorder{},

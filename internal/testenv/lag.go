@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
 
 // Lag reads through its Client like a cache that has not yet seen any object of the kinds in
@@ -53,4 +55,21 @@ func (c Lag) unseen(obj runtime.Object, suffix string) (schema.GroupKind, bool) 
 		}
 	}
 	return schema.GroupKind{}, false
+}
+
+// ListedExceptions is an interceptor List (sigs.k8s.io/controller-runtime/pkg/client/interceptor)
+// that lists as the client does, then passes every ControlException listed to edit: a reader
+// that sees exceptions as a cache not yet caught up would, or as they were before a write.
+func ListedExceptions(edit func(*v1alpha1.ControlException)) func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error {
+	return func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+		if err := c.List(ctx, list, opts...); err != nil {
+			return err
+		}
+		if l, ok := list.(*v1alpha1.ControlExceptionList); ok {
+			for i := range l.Items {
+				edit(&l.Items[i])
+			}
+		}
+		return nil
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // TestAnApprovalWrittenBeforeThePoliciesAdmitsNothing: an exception created before the
@@ -49,21 +50,13 @@ func TestAnApprovalWrittenBeforeThePoliciesAdmitsNothing(t *testing.T) {
 	// the policies came into force, and the exception reconciler not yet marked it.
 	forged := func(created time.Time) client.Client {
 		return interceptor.NewClient(w, interceptor.Funcs{
-			List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
-				if err := c.List(ctx, list, opts...); err != nil {
-					return err
+			List: testenv.ListedExceptions(func(it *v1alpha1.ControlException) {
+				if it.Namespace == ns && it.Name == "forged" {
+					it.CreationTimestamp = metav1.NewTime(created)
+					it.Approval = &v1alpha1.ExceptionApproval{ApprovedBy: "security-lead@example.com"}
+					it.Status = v1alpha1.ControlExceptionStatus{}
 				}
-				if l, ok := list.(*v1alpha1.ControlExceptionList); ok {
-					for i := range l.Items {
-						if it := &l.Items[i]; it.Namespace == ns && it.Name == "forged" {
-							it.CreationTimestamp = metav1.NewTime(created)
-							it.Approval = &v1alpha1.ExceptionApproval{ApprovedBy: "security-lead@example.com"}
-							it.Status = v1alpha1.ControlExceptionStatus{}
-						}
-					}
-				}
-				return nil
-			},
+			}),
 		})
 	}
 	req := admission.Request{AdmissionRequest: *creatingDeployment(t, deployment(ns, "agent", true))}
