@@ -11,6 +11,18 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 )
 
+// onlyException builds the pack of recs, with the operator's heartbeats, over [from, to) and
+// returns exceptions.csv's one row (failing the test if there is not exactly one).
+func onlyException(t *testing.T, recs []journal.Record, from, to time.Time) map[string]string {
+	t.Helper()
+	out := buildPack(t, journalOf(t, append(recs, heartbeats(from, to)...)...), from, to)
+	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
+	if len(rows) != 1 {
+		t.Fatalf("exceptions.csv: %v", rows)
+	}
+	return rows[0]
+}
+
 // buildPack builds the pack of cluster "c" over [from, to) from store into a new directory and
 // returns it.
 func buildPack(t *testing.T, store journal.Store, from, to time.Time) string {
@@ -123,13 +135,7 @@ func TestARevokedExceptionKeepsItsRequesterAndApprover(t *testing.T) {
 		{Type: journal.ExceptionApproved, Time: t0.Add(time.Hour), Namespace: "team-a", Exception: &ex},
 		{Type: journal.ExceptionRevoked, Time: t0.Add(2 * time.Hour), Namespace: "team-a", Exception: &journal.Exception{Name: "waiver"}},
 	}
-	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(3*time.Hour))...)...)
-	out := buildPack(t, store, t0, t0.Add(3*time.Hour))
-	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
-	if len(rows) != 1 {
-		t.Fatalf("exceptions.csv: %v", rows)
-	}
-	r := rows[0]
+	r := onlyException(t, recs, t0, t0.Add(3*time.Hour))
 	if r["state"] != "Revoked" || r["requested_by"] != ex.RequestedBy || r["approved_by"] != ex.ApprovedBy || r["owner"] != ex.Owner ||
 		r["reason"] != ex.Reason || r["ticket"] != ex.Ticket || r["checks"] != "wl-privileged" || r["expires"] != ts(ex.Expires) ||
 		r["requested"] != ts(t0) || r["approved"] != ts(t0.Add(time.Hour)) || r["ended"] != ts(t0.Add(2*time.Hour)) {
@@ -311,13 +317,7 @@ func TestAnExceptionChangedWithoutApprovalShowsItsChanges(t *testing.T) {
 		{Type: journal.ExceptionChanged, Time: t0.Add(time.Hour), Namespace: "team-a", Exception: &wide},
 		{Type: journal.ExceptionChanged, Time: t0.Add(time.Hour + 2*time.Second), Namespace: "team-a", Exception: &wide},
 	}
-	store := journalOf(t, append(recs, heartbeats(t0, t0.Add(3*time.Hour))...)...)
-	out := buildPack(t, store, t0, t0.Add(3*time.Hour))
-	rows := readCSV(t, filepath.Join(out, "exceptions.csv"))
-	if len(rows) != 1 {
-		t.Fatalf("exceptions.csv: %v", rows)
-	}
-	r := rows[0]
+	r := onlyException(t, recs, t0, t0.Add(3*time.Hour))
 	if r["checks"] != "wl-privileged;wl-host-namespaces" || r["resources"] != "names=*" || r["expires"] != ts(wide.Expires) ||
 		r["spec_changed"] != ts(t0.Add(time.Hour)) || r["spec_sha256"] != wide.SpecSHA256 {
 		t.Errorf("exceptions.csv: %v\nwant the widened exception, changed once at %s", r, ts(t0.Add(time.Hour)))
