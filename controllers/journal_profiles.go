@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -60,12 +62,7 @@ func (h *journalHook) profileDeleted(name string) {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].namespace < keys[j].namespace })
 	for _, k := range keys {
-		t := h.namespaces[k]
-		for _, fk := range sortedFindingKeys(t.open) {
-			f := t.open[fk]
-			f.CloseReason = journal.CloseOutOfScope
-			closings = append(closings, journal.Record{Type: journal.FindingClosed, Time: now, Profile: name, Namespace: k.namespace, Finding: &f})
-		}
+		closings = append(closings, closedOutOfScope(h.namespaces[k], name, k.namespace, now)...)
 		delete(h.namespaces, k)
 	}
 	h.mu.Unlock()
@@ -88,13 +85,21 @@ func (h *journalHook) forgetNamespace(profile, ns string) {
 	if t == nil {
 		return
 	}
+	h.queue.Add(closedOutOfScope(t, profile, ns, now)...)
+	// Nothing judges it under the profile from now on: its criteria are not still Pass or Fail.
+	h.queue.Add(unknownRecords(t, profile, ns, now)...)
+}
+
+// closedOutOfScope returns the records that close the namespace's open findings because the
+// profile no longer judges it (not remediated: journal.CloseOutOfScope).
+func closedOutOfScope(t *nsTrack, profile, ns string, now time.Time) []journal.Record {
+	var recs []journal.Record
 	for _, k := range sortedFindingKeys(t.open) {
 		f := t.open[k]
 		f.CloseReason = journal.CloseOutOfScope
-		h.queue.Add(journal.Record{Type: journal.FindingClosed, Time: now, Profile: profile, Namespace: ns, Finding: &f})
+		recs = append(recs, journal.Record{Type: journal.FindingClosed, Time: now, Profile: profile, Namespace: ns, Finding: &f})
 	}
-	// Nothing judges it under the profile from now on: its criteria are not still Pass or Fail.
-	h.queue.Add(unknownRecords(t, profile, ns, now)...)
+	return recs
 }
 
 // unknown: the namespace's report no longer holds a current verdict (its evaluation failed or
@@ -122,12 +127,7 @@ func (h *journalHook) unknown(profile, ns string) {
 // say so.
 func unknownRecords(t *nsTrack, profile, ns string, now time.Time) []journal.Record {
 	var recs []journal.Record
-	crit := make([]string, 0, len(t.criteria))
-	for c := range t.criteria {
-		crit = append(crit, c)
-	}
-	sort.Strings(crit)
-	for _, c := range crit {
+	for _, c := range slices.Sorted(maps.Keys(t.criteria)) {
 		if from := t.criteria[c]; from != string(v1alpha1.Unknown) {
 			recs = append(recs, journal.Record{Type: journal.CriterionChanged, Time: now, Profile: profile, Namespace: ns,
 				Criterion: &journal.CriterionChange{Criterion: c, From: from, To: string(v1alpha1.Unknown)}})
