@@ -121,13 +121,9 @@ func (r *ComplianceProfileReconciler) listExceptions(ctx context.Context, p *pas
 		return ctrl.Result{}, err
 	}
 	trust, why := r.Approval.Trust()
-	since := r.Approval.InForceSince()
-	for i, ex := range exceptions {
-		exceptions[i] = engine.AsJudged(ex, trust, since)
-	}
 	p.exceptions = exceptions
 	p.opts = engine.Options{Now: p.now, AdminNamespace: r.AdminNamespace, KeepPassing: p.profile.Spec.PolicyReports,
-		Approval: trust, ApprovalProblem: why}
+		Approval: trust, ApprovalProblem: why, ApprovalsSince: r.Approval.InForceSince()}
 	return ctrl.Result{}, nil
 }
 

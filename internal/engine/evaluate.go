@@ -26,6 +26,8 @@ type Options struct {
 	Approval ApprovalTrust
 	// ApprovalProblem says why approvals are not trusted, for the exceptions' messages.
 	ApprovalProblem string
+	// ApprovalsSince is when the admission policies came into force (ExceptionOptions).
+	ApprovalsSince time.Time
 	// SkipClusterScoped evaluates only namespaced objects (and Namespaces); cluster-scoped
 	// objects are still used for lookups. The operator sets it when it re-evaluates one
 	// namespace.
@@ -122,7 +124,7 @@ func (p *Plan) newBuilder(exceptions []*v1alpha1.ControlException, opts Options,
 	outcomes := make([]*ExceptionOutcome, 0, len(exceptions))
 	for _, ex := range exceptions {
 		outcomes = append(outcomes, p.JudgeException(ex, ExceptionOptions{Now: opts.Now, AdminNamespace: opts.AdminNamespace,
-			Approval: opts.Approval, ApprovalProblem: opts.ApprovalProblem}))
+			Approval: opts.Approval, ApprovalProblem: opts.ApprovalProblem, ApprovalsSince: opts.ApprovalsSince}))
 	}
 	sortOutcomes(outcomes)
 	ev := &Evaluation{Plan: p, Exceptions: outcomes, Summaries: map[string]*Summary{}, Options: opts}

@@ -66,6 +66,10 @@ type ExceptionOptions struct {
 	Approval ApprovalTrust
 	// ApprovalProblem says why approvals are not trusted (Approval is ApprovalUnverified).
 	ApprovalProblem string
+	// ApprovalsSince is when the admission policies came into force (the Verifier's
+	// InForceSince): an exception created before then, and never judged with them in force, is
+	// judged as AsJudged marks it, its approval not trusted.
+	ApprovalsSince time.Time
 }
 
 // ApprovalTrust says whether the approvals recorded on exceptions can be believed.
@@ -142,10 +146,10 @@ func PredatesPolicies(ex *v1alpha1.ControlException, since time.Time) bool {
 // AsJudged returns ex as it is to be judged: one created before the admission policies came
 // into force (since) and never judged with them in force may carry an approval written
 // unchecked (a fresh install, GitOps not yet applied), so it is marked unverified at its current
-// generation (PredatesPolicies). The exception reconciler then records that in its status; the
-// profile reconciler and the admission webhook mark their copies too, since they may judge it
-// before that status is written, and must not waive findings with, or show in a report, an
-// approval nobody checked.
+// generation (PredatesPolicies). JudgeException judges every exception so
+// (ExceptionOptions.ApprovalsSince), since the profile reconciler and the admission webhook may
+// judge it before the exception reconciler has recorded the mark in its status, and must not
+// waive findings with, or show in a report, an approval nobody checked.
 func AsJudged(ex *v1alpha1.ControlException, trust ApprovalTrust, since time.Time) *v1alpha1.ControlException {
 	if trust != ApprovalEnforced || !PredatesPolicies(ex, since) {
 		return ex
@@ -159,6 +163,7 @@ func AsJudged(ex *v1alpha1.ControlException, trust ApprovalTrust, since time.Tim
 // PendingApproval or Active (in that order of precedence), with a reason and a message that say
 // why.
 func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptions) *ExceptionOutcome {
+	ex = AsJudged(ex, opts.Approval, opts.ApprovalsSince)
 	out := &ExceptionOutcome{
 		Exception:          ex,
 		Key:                ExceptionKey(ex.Namespace, ex.Name),

@@ -195,11 +195,6 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 	if err != nil {
 		return nil, nil, err
 	}
-	trust, _ := v.Approval.Trust()
-	since := v.Approval.InForceSince()
-	for i, ex := range exs {
-		exs[i] = engine.AsJudged(ex, trust, since)
-	}
 
 	out := v.evaluate(inv, exs, enforcing, judged)
 	if kinds := v.readsOfDenials(out); len(kinds) > 0 && v.APIReader != nil {
@@ -240,7 +235,7 @@ func (v *WorkloadValidator) evaluate(inv *engine.Inventory, exs []*v1alpha1.Cont
 			min = v1alpha1.SeverityHigh
 		}
 		ev := plan.Evaluate(inv, exs, engine.Options{Now: v.Clock.Now(), AdminNamespace: v.AdminNamespace, SkipClusterScoped: true,
-			Approval: trust, ApprovalProblem: why, Only: judged})
+			Approval: trust, ApprovalProblem: why, ApprovalsSince: v.Approval.InForceSince(), Only: judged})
 		vd := verdict{profile: p.Name, mode: p.Spec.Enforcement.Mode}
 		for i := range ev.Results {
 			r := &ev.Results[i]
