@@ -66,8 +66,10 @@ type exTrack struct {
 	approved, ended bool
 	// approvedGen is the generation whose approval was recorded (0: not known).
 	approvedGen int64
-	// spec is the digest of the spec the journal describes ("": not known).
-	spec string
+	// spec is the digest of the spec the journal describes ("": not known), of the object's
+	// generation specGen (0: not known): a spec that has not changed is not encoded again.
+	spec    string
+	specGen int64
 }
 
 func newJournalHook(q *journal.Queue, c clock.Clock, interval time.Duration) *journalHook {

@@ -26,8 +26,9 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 		}
 		seen[o.Key] = true
 		e := h.exceptions[o.Key]
+		var digest string
 		rec := func(typ journal.Type, at time.Time) {
-			body := exceptionRecord(o, o.Matched)
+			body := exceptionRecord(o, o.Matched, digest)
 			recs = append(recs, journal.Record{Type: typ, Time: at, Namespace: ex.Namespace, Exception: &body})
 		}
 		created := ex.CreationTimestamp.Time
@@ -45,7 +46,11 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 			}
 			e = nil
 		}
-		digest := exceptionSpecDigest(ex)
+		if e != nil && e.spec != "" && e.specGen != 0 && e.specGen == ex.Generation {
+			digest = e.spec // the spec of a generation already seen
+		} else {
+			digest = exceptionSpecDigest(ex)
+		}
 		if e == nil {
 			e = &exTrack{namespace: ex.Namespace, name: ex.Name, created: created, spec: digest}
 			h.exceptions[o.Key] = e
@@ -64,7 +69,7 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 				e.ended = false // an expired exception extended: its new expiry is recorded
 			}
 		}
-		e.spec = digest
+		e.spec, e.specGen = digest, ex.Generation
 		// Approved: an approval the operator trusts (checked by the API server's admission
 		// policies), at the time the operator first observed it (status.approvedAt).
 		// A change to the spec removes the approval (api/v1alpha1, ControlException.Approval):
@@ -102,7 +107,7 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 
 // exceptionRecord is the exception as the API server recorded it: requestedBy set by the
 // admission policy, approvedBy only where the operator trusts the approval.
-func exceptionRecord(o *engine.ExceptionOutcome, findings int) journal.Exception {
+func exceptionRecord(o *engine.ExceptionOutcome, findings int, digest string) journal.Exception {
 	ex := o.Exception
 	e := journal.Exception{
 		Name: ex.Name, RequestedBy: ex.Spec.RequestedBy, ApprovedBy: o.ApprovedBy, Owner: ex.Spec.Owner,
@@ -120,7 +125,7 @@ func exceptionRecord(o *engine.ExceptionOutcome, findings int) journal.Exception
 		}
 	}
 	e.Profiles = ex.Spec.Profiles
-	e.SpecSHA256 = exceptionSpecDigest(ex)
+	e.SpecSHA256 = digest
 	return e
 }
 

@@ -105,13 +105,14 @@ func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev
 	// What the next attestation states: each check's population and the exceptions in force.
 	t.observed = true
 	t.checks, t.populations = checks, lists
+	transitions := h.exceptionTransitions(ev.Exceptions, now) // keeps each exception's spec digest
 	t.inForce = t.inForce[:0]
 	for _, o := range ev.Exceptions {
 		if o.AppliesTo && o.State == v1alpha1.ExceptionActive && o.Selects(ns) {
-			t.inForce = append(t.inForce, exceptionRecord(o, o.MatchedByNamespace[ns]))
+			t.inForce = append(t.inForce, exceptionRecord(o, o.MatchedByNamespace[ns], h.exceptions[o.Key].spec))
 		}
 	}
-	recs = append(recs, h.exceptionTransitions(ev.Exceptions, now)...)
+	recs = append(recs, transitions...)
 	h.mu.Unlock()
 	// The report is written after its transitions are in the journal (a leader that dies in
 	// between leaves nothing for its successor to miss); never longer than journalWait, and
