@@ -117,30 +117,40 @@ var secLiteralEnvCredentials = &engine.Check{
 var shellParameter = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])`)
 
 // argumentCredentials describes each argument of a command line (at where) that carries a
-// literal credential once the kubelet has expanded it with known: one a gitleaks rule finds,
-// a URL with a literal password, or a setting (--db-password=..., PGPASSWORD=... in a shell
-// script) whose name ends in a credential word and whose value is literal.
+// literal credential once the kubelet has expanded it with known (argumentCredential).
 func argumentCredentials(where string, args []string, known map[string]string) []string {
 	var found []string
 	for i, a := range args {
-		a = expandEnvValue(a, known)
-		at := fmt.Sprintf("%s[%d]", where, i)
-		// Shell parameters ($POSTGRES_PASSWORD, "$1") and `command` substitutions are no
-		// literals: a shell that runs the argument as a script expands them.
-		script := a
-		if strings.Contains(a, "$") {
-			script = shellParameter.ReplaceAllString(a, "$${$1}")
-		}
-		script = strings.ReplaceAll(script, "`", "$(")
-		if leaked, _ := leakedInText(a); leaked != "" {
-			found = append(found, at+" ("+leaked+")")
-		} else if urlPassword(script) {
-			found = append(found, at+" (password in a URL)")
-		} else if names := credentialSettings(script, maxSettingsNamed); len(names) > 0 {
-			found = append(found, at+" (sets "+strings.Join(names, ", ")+")")
+		// Formatted only for an argument that carries one: this runs for every argument of
+		// every container.
+		if why := argumentCredential(a, known); why != "" {
+			found = append(found, fmt.Sprintf("%s[%d] (%s)", where, i, why))
 		}
 	}
 	return found
+}
+
+// argumentCredential says what literal credential an argument carries once the kubelet has
+// expanded it with known: one a gitleaks rule finds, a URL with a literal password, or a
+// setting (--db-password=..., PGPASSWORD=... in a shell script) whose name ends in a
+// credential word and whose value is literal; "" when it carries none.
+func argumentCredential(a string, known map[string]string) string {
+	a = expandEnvValue(a, known)
+	// Shell parameters ($POSTGRES_PASSWORD, "$1") and `command` substitutions are no
+	// literals: a shell that runs the argument as a script expands them.
+	script := a
+	if strings.Contains(a, "$") {
+		script = shellParameter.ReplaceAllString(a, "$${$1}")
+	}
+	script = strings.ReplaceAll(script, "`", "$(")
+	if leaked, _ := leakedInText(a); leaked != "" {
+		return leaked
+	} else if urlPassword(script) {
+		return "password in a URL"
+	} else if names := credentialSettings(script, maxSettingsNamed); len(names) > 0 {
+		return "sets " + strings.Join(names, ", ")
+	}
+	return ""
 }
 
 // handlerCredentials describes the literal credentials of a probe's or lifecycle hook's exec
@@ -156,8 +166,8 @@ func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPG
 	if get == nil {
 		return found
 	}
-	for _, f := range argumentCredentials(where+".httpGet.path", []string{get.Path}, nil) {
-		found = append(found, strings.Replace(f, "[0]", "", 1))
+	if why := argumentCredential(get.Path, nil); why != "" {
+		found = append(found, where+".httpGet.path ("+why+")")
 	}
 	for _, h := range get.HTTPHeaders {
 		at := where + " header " + h.Name
