@@ -510,7 +510,7 @@ func settingsShareALine(content string) bool {
 // is not a JSON object or array. At most limit names are returned.
 func jsonCredentialSettings(content string, limit int) []string {
 	t := strings.TrimSpace(content)
-	if t == "" || (t[0] != '{' && t[0] != '[') {
+	if t == "" || (t[0] != '{' && t[0] != '[') || !mayHaveCredentialKey(t) {
 		return nil
 	}
 	d := json.NewDecoder(strings.NewReader(t))
@@ -552,6 +552,38 @@ func jsonCredentialSettings(content string, limit int) []string {
 	}
 	walk(doc)
 	return names
+}
+
+// mayHaveCredentialKey reports whether a JSON text may have a key jsonCredentialSettings
+// names: a string followed by ':' that holds an escape (its decoded form is not its text), or
+// that is a setting name that may end in a credential word. The text is not decoded (a
+// document with no such key, most minified JSON, was decoded into a tree for nothing); outside
+// strings only their quotes matter. Invalid JSON gives true: decoding it fails.
+func mayHaveCredentialKey(t string) bool {
+	for i := 0; i < len(t); i++ {
+		if t[i] != '"' {
+			continue
+		}
+		start, escaped := i+1, false
+		for i++; i < len(t) && t[i] != '"'; i++ {
+			if t[i] == '\\' {
+				escaped = true
+				i++
+			}
+		}
+		if i >= len(t) {
+			return true
+		}
+		key := t[start:i]
+		j := i + 1
+		for j < len(t) && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r') {
+			j++
+		}
+		if j < len(t) && t[j] == ':' && (escaped || isSettingName(key) && mayEndInCredential(key)) {
+			return true
+		}
+	}
+	return false
 }
 
 // passwordFile reports whether content, a ConfigMap key's value named name, is a password file

@@ -161,20 +161,23 @@ func TestCredentialSettings(t *testing.T) {
 		content string
 		want    []string
 	}{
-		"properties":                  {"db.user=app\ndb.password=hunter2\n", []string{"db.password"}},
-		"a .env file with export":     {"export REDIS_PASSWORD=\"r3d1s\"\n", []string{"REDIS_PASSWORD"}},
-		"YAML":                        {"auth:\n  clientSecret: s3cr3t # rotate yearly\n", []string{"clientSecret"}},
-		"JSON":                        {"{\n  \"apiKey\": \"abc123\",\n  \"region\": \"eu\"\n}", []string{"apiKey"}},
-		"INI with spaces":             {"[security]\nadmin_password = admin\n", []string{"admin_password"}},
-		"interpolated values":         {"db.password=${DB_PASSWORD}\napi_key: {{ .Values.key }}\n", nil},
-		"a YAML map under the name":   {"password:\n  minLength: 12\n", nil},
-		"names that describe secrets": {"passwordPolicy: strict\ntokenAudience: api\nsecretName: tls\n", nil},
-		"comments":                    {"# password=hunter2\n; token=abc\n", nil},
-		"at most the limit":           {"a.password=1\nb.password=2\nc.password=3\nd.password=4\n", []string{"a.password", "b.password", "c.password"}},
-		"minified JSON":               {`{"db":{"host":"pg","password":"Orders-2024!"},"api":[{"apiKey":"abc123"}]}`, []string{"apiKey", "password"}},
-		"minified JSON, references":   {`{"db":{"passwordFile":"/run/secrets/db","password":"${DB_PASSWORD}","token":true}}`, nil},
-		"a JSON map under the name":   {`{"password":{"minLength":12}}`, nil},
-		"not JSON":                    {`{"db": {"password": `, nil},
+		"properties":                        {"db.user=app\ndb.password=hunter2\n", []string{"db.password"}},
+		"a .env file with export":           {"export REDIS_PASSWORD=\"r3d1s\"\n", []string{"REDIS_PASSWORD"}},
+		"YAML":                              {"auth:\n  clientSecret: s3cr3t # rotate yearly\n", []string{"clientSecret"}},
+		"JSON":                              {"{\n  \"apiKey\": \"abc123\",\n  \"region\": \"eu\"\n}", []string{"apiKey"}},
+		"INI with spaces":                   {"[security]\nadmin_password = admin\n", []string{"admin_password"}},
+		"interpolated values":               {"db.password=${DB_PASSWORD}\napi_key: {{ .Values.key }}\n", nil},
+		"a YAML map under the name":         {"password:\n  minLength: 12\n", nil},
+		"names that describe secrets":       {"passwordPolicy: strict\ntokenAudience: api\nsecretName: tls\n", nil},
+		"comments":                          {"# password=hunter2\n; token=abc\n", nil},
+		"at most the limit":                 {"a.password=1\nb.password=2\nc.password=3\nd.password=4\n", []string{"a.password", "b.password", "c.password"}},
+		"minified JSON":                     {`{"db":{"host":"pg","password":"Orders-2024!"},"api":[{"apiKey":"abc123"}]}`, []string{"apiKey", "password"}},
+		"minified JSON, references":         {`{"db":{"passwordFile":"/run/secrets/db","password":"${DB_PASSWORD}","token":true}}`, nil},
+		"a JSON map under the name":         {`{"password":{"minLength":12}}`, nil},
+		"not JSON":                          {`{"db": {"password": `, nil},
+		"minified JSON, escaped key":        {`{"a":"b","db\u0050assword":"Orders-2024!"}`, []string{"dbPassword"}},
+		"minified JSON, key in value":       {`{"a":"b","note":"password:","c":"d"}`, nil},
+		"minified JSON, space before colon": {`{"a":"b","c":"d","token"` + " \n\t:" + `"abc123"}`, []string{"token"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
