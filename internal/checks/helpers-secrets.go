@@ -404,8 +404,15 @@ func decodeBase64Segment(seg string) string {
 	if !strings.ContainsAny(seg, "0123456789+/-_") {
 		return ""
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
-		if plain, err := enc.DecodeString(seg); err == nil && isPrintableASCII(plain) {
+	// DecodeString allocates before it reads a byte: a segment whose length or characters the
+	// encoding cannot decode (most of those that are words and names) is not given to it.
+	if len(seg)%4 == 0 && !strings.ContainsAny(seg, "-_") {
+		if plain, err := base64.StdEncoding.DecodeString(seg); err == nil && isPrintableASCII(plain) {
+			return string(plain)
+		}
+	}
+	if len(seg)%4 != 1 && !strings.ContainsAny(seg, "+/=") {
+		if plain, err := base64.RawURLEncoding.DecodeString(seg); err == nil && isPrintableASCII(plain) {
 			return string(plain)
 		}
 	}

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"encoding/base64"
 	"math/rand/v2"
 	"os"
 	"regexp"
@@ -253,5 +254,41 @@ func TestMayEndInCredential(t *testing.T) {
 	}
 	if taken < 1000 {
 		t.Fatalf("only %d random names end in a credential: the test exercises too little", taken)
+	}
+}
+
+// TestDecodeBase64SegmentSkipsOnlyFailures: the length and character tests that keep
+// decodeBase64Segment from calling DecodeString skip only segments it would refuse.
+func TestDecodeBase64SegmentSkipsOnlyFailures(t *testing.T) {
+	reference := func(seg string) string {
+		if !strings.ContainsAny(seg, "0123456789+/-_") {
+			return ""
+		}
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
+			if plain, err := enc.DecodeString(seg); err == nil && isPrintableASCII(plain) {
+				return string(plain)
+			}
+		}
+		return ""
+	}
+	const alphabet = "AZaz09+/-_Qw1="
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		b := make([]byte, 16+rng.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		seg := string(b)
+		if got, want := decodeBase64Segment(seg), reference(seg); got != want {
+			t.Fatalf("decodeBase64Segment(%q) = %q, want %q", seg, got, want)
+		}
+	}
+	for _, plain := range []string{"password=hunter2!", "-----BEGIN PRIVATE KEY-----", "user:s3cr3t-token"} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding, base64.RawStdEncoding, base64.URLEncoding} {
+			seg := enc.EncodeToString([]byte(plain))
+			if got, want := decodeBase64Segment(seg), reference(seg); got != want {
+				t.Errorf("decodeBase64Segment(%q) = %q, want %q", seg, got, want)
+			}
+		}
 	}
 }
