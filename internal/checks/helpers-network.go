@@ -159,7 +159,7 @@ func mentionsAny[V any](sel labels.Selector, keys map[string]V) bool {
 // sets on the pods (workloadPodLabels) are judged by selectsPods, the others by the labels the
 // pods are known to carry.
 func policiesSelectingPods(inv *engine.Inventory, o *engine.Object) (known labels.Set, unknown map[string]bool, yes, maybe []namespacePolicy) {
-	known, unknown = workloadPodLabels(o)
+	known, unknown = knownPodLabels(inv, o)
 	var byController []namespacePolicy
 	if len(unknown) > 0 {
 		byController = controllerLabelPolicies(inv, o.Namespace)
