@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"regexp"
+	"strings"
 )
 
 // sheet writes CSV for spreadsheets: a cell that starts with =, +, -, @, a tab or a carriage
@@ -16,21 +17,21 @@ type sheet struct{ *csv.Writer }
 
 func newSheet(w io.Writer) sheet { return sheet{csv.NewWriter(w)} }
 
+// formulaStarts are the first characters that make a spreadsheet read a cell as a formula.
+const formulaStarts = "=+-@\t\r"
+
 var number = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 
 func (s sheet) Write(record []string) error {
 	var out []string
 	for i, cell := range record {
-		if cell == "" || number.MatchString(cell) {
+		if cell == "" || !strings.ContainsRune(formulaStarts, rune(cell[0])) || number.MatchString(cell) {
 			continue
 		}
-		switch cell[0] {
-		case '=', '+', '-', '@', '\t', '\r':
-			if out == nil {
-				out = append([]string(nil), record...)
-			}
-			out[i] = "'" + cell
+		if out == nil {
+			out = append([]string(nil), record...)
 		}
+		out[i] = "'" + cell
 	}
 	if out == nil {
 		out = record
