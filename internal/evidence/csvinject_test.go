@@ -58,3 +58,17 @@ func TestTenantTextInThePacksCSVsIsNotAFormula(t *testing.T) {
 		t.Errorf("deviations.csv: %v\nwant the message after a single quote, and numbers unchanged", devs)
 	}
 }
+
+// A number, negative or signed, is a value a spreadsheet should compute with: it is written as it
+// is, while text that merely starts like one ("-2+3") is quoted.
+func TestSheetLeavesSignedNumbersUnquoted(t *testing.T) {
+	var b strings.Builder
+	s := newSheet(&b)
+	if err := s.Write([]string{"-2", "+1.50", "-0.25", "-2+3", "=1", "@a", "plain"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Flush()
+	if want := "-2,+1.50,-0.25,'-2+3,'=1,'@a,plain\n"; b.String() != want {
+		t.Errorf("sheet wrote %q, want %q", b.String(), want)
+	}
+}
