@@ -64,11 +64,11 @@ func TestTenantTextInThePacksCSVsIsNotAFormula(t *testing.T) {
 func TestSheetLeavesSignedNumbersUnquoted(t *testing.T) {
 	var b strings.Builder
 	s := newSheet(&b)
-	if err := s.Write([]string{"-2", "+1.50", "-0.25", "-2+3", "=1", "@a", "plain"}); err != nil {
+	if err := s.Write([]string{"-2", "+1.50", "-0.25", "-2+3", "=1", "@a", "\t=1", "\r=1", "plain"}); err != nil {
 		t.Fatal(err)
 	}
 	s.Flush()
-	if want := "-2,+1.50,-0.25,'-2+3,'=1,'@a,plain\n"; b.String() != want {
+	if want := "-2,+1.50,-0.25,'-2+3,'=1,'@a,'\t=1,\"'\r=1\",plain\n"; b.String() != want {
 		t.Errorf("sheet wrote %q, want %q", b.String(), want)
 	}
 }
