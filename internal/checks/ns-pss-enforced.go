@@ -20,8 +20,9 @@ var nsPssEnforced = &engine.Check{
 		"admitted at all, a preventive control (CC6.8) applied to every change (CC8.1). A namespace " +
 		"that pins pod-security.kubernetes.io/enforce-version to a version older than the profile's " +
 		"spec.podSecurity.version (latest by default) fails when controls of its level were introduced " +
-		"since, as k8s.io/pod-security-admission " + PodSecurityLibraryVersion + " dates them: " +
-		"admission then enforces the older policy." + supporting,
+		"(or tightened) since, as k8s.io/pod-security-admission " + PodSecurityLibraryVersion + " dates them: " +
+		"admission then enforces the older policy (baseline pinned before v1.19 reads seccomp only from " +
+		"the alpha annotations, which do nothing since v1.27, and admits seccompProfile.type Unconfined)." + supporting,
 	Remediation: "Label the namespace pod-security.kubernetes.io/enforce=restricted (or baseline), and " +
 		"leave enforce-version unset or latest (or pin the version the profile judges with).",
 	Severity: medium,
@@ -31,7 +32,7 @@ var nsPssEnforced = &engine.Check{
 		switch level := o.Labels()[pssEnforceLabel]; level {
 		case "baseline", "restricted":
 			if missed := pssControlsMissedByPin(psaapi.Level(level), o.Labels()[psaapi.EnforceVersionLabel], ctx.Params.PodSecurity.Version); missed != "" {
-				ctx.Fail("", "%s is %s, so Pod Security admission enforces %s as of then and misses the controls introduced since: %s",
+				ctx.Fail("", "%s is %s, so Pod Security admission enforces %s as of then and misses the controls introduced or tightened since: %s",
 					psaapi.EnforceVersionLabel, o.Labels()[psaapi.EnforceVersionLabel], level, missed)
 				return
 			}
@@ -44,11 +45,22 @@ var nsPssEnforced = &engine.Check{
 	},
 }
 
+// pssTightenedIn are the later versions of Pod Security checks that forbid what the check's
+// earlier versions admit. Every other later version of a check admits more than the one before
+// (sysctls found safe, Windows pods, pods in a user namespace: TestPSSLaterVersionsAreKnown), so
+// an older pin enforces it more strictly, not less. seccompProfile_baseline's first version reads
+// only the seccomp alpha annotations, which have done nothing since v1.27 (the API server no longer
+// copies securityContext.seccompProfile into them); from v1.19 it reads the field, which is what
+// the kubelet applies: a namespace pinned before v1.19 admits seccompProfile.type Unconfined.
+var pssTightenedIn = map[policy.CheckID][]psaapi.Version{
+	"seccompProfile_baseline": {psaapi.MajorMinorVersion(1, 19)},
+}
+
 // pssControlsMissedByPin lists the Pod Security controls of level (and the levels below it) that
-// k8s.io/pod-security-admission introduced after the pinned enforce-version and no later
-// than want (the version the profile judges with), each with the version that brought it; "" when
-// none, the pin is latest or absent, or it does not parse (admission then enforces latest:
-// PolicyToEvaluate and ParseVersion in the library's api package).
+// k8s.io/pod-security-admission introduced, or tightened (pssTightenedIn), after the pinned
+// enforce-version and no later than want (the version the profile judges with), each with the
+// version that brought it; "" when none, the pin is latest or absent, or it does not parse
+// (admission then enforces latest: PolicyToEvaluate and ParseVersion in the library's api package).
 func pssControlsMissedByPin(level psaapi.Level, pin string, want psaapi.Version) string {
 	if pin == "" {
 		return ""
@@ -62,12 +74,14 @@ func pssControlsMissedByPin(level psaapi.Level, pin string, want psaapi.Version)
 		if psaapi.CompareLevels(c.Level, level) > 0 {
 			continue
 		}
-		// A check's first version is when the control came in; its later versions adjust it,
-		// mostly to admit more (sysctls found safe, Windows pods, user namespaces), which an
-		// older pin enforces more strictly, not less.
-		introduced := c.Versions[0].MinimumVersion
-		if pinned.Older(introduced) && !want.Older(introduced) {
-			missed = append(missed, fmt.Sprintf("%s (%s)", c.ID, introduced))
+		// The control came in with the check's first version; of its later versions only the
+		// tightenings enforce anything an older pin does not. The earliest one the pin misses
+		// is named (the rest come after it).
+		for _, v := range append([]psaapi.Version{c.Versions[0].MinimumVersion}, pssTightenedIn[c.ID]...) {
+			if pinned.Older(v) && !want.Older(v) {
+				missed = append(missed, fmt.Sprintf("%s (%s)", c.ID, v))
+				break
+			}
 		}
 	}
 	return strings.Join(missed, ", ")
