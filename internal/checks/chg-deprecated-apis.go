@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"slices"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -75,13 +77,73 @@ var removedAPIs = map[apiKind]removedAPI{
 	{"certificates.k8s.io/v1alpha1", "ClusterTrustBundle"}:                        {"1.37", "certificates.k8s.io/v1"},
 }
 
+// servingRelease is the Kubernetes release whose served API versions chg-deprecated-apis knows.
+const servingRelease = "1.37"
+
+// servedAPIs are the API versions Kubernetes 1.37 serves each kind the check targets under,
+// the one to use first (beta versions served only when enabled included). A version of one of
+// the kind's own groups that is neither here nor in removedAPIs is not served either: alpha
+// versions carry no removal release in k8s.io/api (node.k8s.io/v1alpha1 RuntimeClass is still
+// in it, and no API server serves it), and versions k8s.io/api dropped altogether
+// (batch/v2alpha1) are in no table of it. PodSecurityPolicy is served under no version.
+var servedAPIs = map[string][]string{
+	"Deployment":                       {"apps/v1"},
+	"DaemonSet":                        {"apps/v1"},
+	"ReplicaSet":                       {"apps/v1"},
+	"StatefulSet":                      {"apps/v1"},
+	"CronJob":                          {"batch/v1"},
+	"NetworkPolicy":                    {"networking.k8s.io/v1"},
+	"PodSecurityPolicy":                nil,
+	"Ingress":                          {"networking.k8s.io/v1"},
+	"IngressClass":                     {"networking.k8s.io/v1"},
+	"PodDisruptionBudget":              {"policy/v1"},
+	"Role":                             {"rbac.authorization.k8s.io/v1"},
+	"ClusterRole":                      {"rbac.authorization.k8s.io/v1"},
+	"RoleBinding":                      {"rbac.authorization.k8s.io/v1"},
+	"ClusterRoleBinding":               {"rbac.authorization.k8s.io/v1"},
+	"HorizontalPodAutoscaler":          {"autoscaling/v2", "autoscaling/v1"},
+	"StorageClass":                     {"storage.k8s.io/v1"},
+	"CSIDriver":                        {"storage.k8s.io/v1"},
+	"MutatingWebhookConfiguration":     {"admissionregistration.k8s.io/v1"},
+	"ValidatingWebhookConfiguration":   {"admissionregistration.k8s.io/v1"},
+	"CustomResourceDefinition":         {"apiextensions.k8s.io/v1"},
+	"APIService":                       {"apiregistration.k8s.io/v1"},
+	"PriorityClass":                    {"scheduling.k8s.io/v1"},
+	"CertificateSigningRequest":        {"certificates.k8s.io/v1"},
+	"RuntimeClass":                     {"node.k8s.io/v1"},
+	"FlowSchema":                       {"flowcontrol.apiserver.k8s.io/v1"},
+	"PriorityLevelConfiguration":       {"flowcontrol.apiserver.k8s.io/v1"},
+	"ValidatingAdmissionPolicy":        {"admissionregistration.k8s.io/v1"},
+	"ValidatingAdmissionPolicyBinding": {"admissionregistration.k8s.io/v1"},
+	"VolumeAttributesClass":            {"storage.k8s.io/v1"},
+	"ServiceCIDR":                      {"networking.k8s.io/v1"},
+	"ClusterTrustBundle":               {"certificates.k8s.io/v1", "certificates.k8s.io/v1beta1"},
+}
+
+// kindsGroup reports whether group is one Kubernetes has served kind under (a served or a
+// removed version's): a kind of the same name in another group is a custom resource.
+func kindsGroup(kind, group string) bool {
+	for _, v := range servedAPIs[kind] {
+		if apiGroup(v) == group {
+			return true
+		}
+	}
+	for k := range removedAPIs {
+		if k.kind == kind && apiGroup(k.apiVersion) == group {
+			return true
+		}
+	}
+	return false
+}
+
 var chgDeprecatedApis = &engine.Check{
 	ID:    "chg-deprecated-apis",
 	Title: "Manifests use API versions that Kubernetes still serves",
 	Description: "A manifest written against a removed API version fails to apply after an upgrade, or is " +
 		"quietly rewritten by a conversion tool with different defaults: the change that reaches the " +
 		"cluster is not the change that was reviewed (CC8.1), and upgrades that fix vulnerabilities are " +
-		"held back (CC7.1). The check judges the apiVersion written in manifests; the API server " +
+		"held back (CC7.1). A version Kubernetes " + servingRelease + " does not serve fails too, removed or never " +
+		"served (an alpha version such as batch/v2alpha1). The check judges the apiVersion written in manifests; the API server " +
 		"converts stored objects to whatever version a client asks for, so the check runs in scan and " +
 		"not in the operator." + supporting,
 	Remediation: "Change apiVersion to the replacement named in the finding (kubectl convert helps) and review " +
@@ -97,11 +159,19 @@ var chgDeprecatedApis = &engine.Check{
 		"VolumeAttributesClass", "ServiceCIDR", "ClusterTrustBundle"},
 	ManifestOnly: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		r, ok := removedAPIs[apiKind{o.APIVersion, o.Kind}]
-		if !ok {
+		if r, ok := removedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {
+			ctx.Fail("", "%s %s is no longer served since Kubernetes %s; use %s", o.APIVersion, o.Kind, r.removedIn, r.replacement)
+			return
+		}
+		served := servedAPIs[o.Kind]
+		if slices.Contains(served, o.APIVersion) || !kindsGroup(o.Kind, apiGroup(o.APIVersion)) {
 			ctx.Pass("")
 			return
 		}
-		ctx.Fail("", "%s %s is no longer served since Kubernetes %s; use %s", o.APIVersion, o.Kind, r.removedIn, r.replacement)
+		use := "Pod Security Admission"
+		if len(served) > 0 {
+			use = served[0]
+		}
+		ctx.Fail("", "%s %s is not served by Kubernetes %s; use %s", o.APIVersion, o.Kind, servingRelease, use)
 	},
 }

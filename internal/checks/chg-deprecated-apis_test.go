@@ -5,11 +5,16 @@ import (
 	"slices"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
-// servingRelease is the Kubernetes release chg-deprecated-apis judges manifests against.
-const servingRelease = 37
+// servingMinor is the minor of servingRelease, the Kubernetes release chg-deprecated-apis
+// judges manifests against.
+const servingMinor = 37
 
 // TestRemovedAPIsFollowKubernetes compares removedAPIs with the APILifecycleRemoved release that
 // k8s.io/api gives each API version, from which the API server stops serving it
@@ -34,8 +39,101 @@ func TestRemovedAPIsFollowKubernetes(t *testing.T) {
 		switch {
 		case listed && r.removedIn != release:
 			t.Errorf("%s %s: removedAPIs says removed in %s, k8s.io/api says %s", key.apiVersion, key.kind, r.removedIn, release)
-		case !listed && major == 1 && minor <= servingRelease && slices.Contains(chgDeprecatedApis.Targets, gvk.Kind):
+		case !listed && major == 1 && minor <= servingMinor && slices.Contains(chgDeprecatedApis.Targets, gvk.Kind):
 			t.Errorf("%s %s is removed in %s but missing from removedAPIs", key.apiVersion, key.kind, release)
+		}
+	}
+}
+
+// An apiVersion that Kubernetes no longer serves fails whether or not removedAPIs dates its
+// removal: alpha versions have no APILifecycleRemoved in k8s.io/api (node.k8s.io/v1alpha1 is
+// still there and no API server serves it), and versions k8s.io/api dropped altogether
+// (batch/v2alpha1) are in no table of it. Kinds of other groups that share a built-in kind's
+// name are custom resources and are not judged by their version.
+func TestUnservedVersionsFail(t *testing.T) {
+	for _, tc := range []struct {
+		apiVersion, kind string
+		want             engine.Status
+	}{
+		{"batch/v2alpha1", "CronJob", engine.StatusFail},
+		{"scheduling.k8s.io/v1alpha1", "PriorityClass", engine.StatusFail},
+		{"node.k8s.io/v1alpha1", "RuntimeClass", engine.StatusFail},
+		{"flowcontrol.apiserver.k8s.io/v1alpha1", "FlowSchema", engine.StatusFail},
+		{"flowcontrol.apiserver.k8s.io/v1alpha1", "PriorityLevelConfiguration", engine.StatusFail},
+		{"networking.k8s.io/v1alpha1", "ServiceCIDR", engine.StatusFail},
+		{"networking.k8s.io/v1alpha1", "IngressClass", engine.StatusFail},
+		{"storage.k8s.io/v1alpha1", "CSIDriver", engine.StatusFail},
+		{"certificates.k8s.io/v1alpha1", "CertificateSigningRequest", engine.StatusFail},
+		{"apiextensions.k8s.io/v1alpha1", "CustomResourceDefinition", engine.StatusFail},
+		{"extensions/v1beta1", "PodSecurityPolicy", engine.StatusFail},
+		{"batch/v1", "CronJob", engine.StatusPass},
+		{"autoscaling/v1", "HorizontalPodAutoscaler", engine.StatusPass},
+		{"certificates.k8s.io/v1beta1", "ClusterTrustBundle", engine.StatusPass},
+		{"node.k8s.io/v1", "RuntimeClass", engine.StatusPass},
+		{"crd.projectcalico.org/v1", "NetworkPolicy", engine.StatusPass},
+		{"example.com/v1alpha1", "Role", engine.StatusPass},
+	} {
+		meta := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "x"}}
+		if !slices.Contains([]string{"PriorityClass", "RuntimeClass", "FlowSchema", "PriorityLevelConfiguration",
+			"ServiceCIDR", "IngressClass", "CSIDriver", "CertificateSigningRequest", "CustomResourceDefinition",
+			"PodSecurityPolicy", "ClusterTrustBundle"}, tc.kind) {
+			meta.Namespace = "shop"
+		}
+		obj := engine.NewObject(meta, tc.apiVersion, tc.kind)
+		plan := engine.Compile([]*engine.Check{chgDeprecatedApis}, nil)
+		ev := plan.Evaluate(engine.NewInventory([]*engine.Object{obj}, false), nil, engine.Options{KeepPassing: true})
+		var got []string
+		for _, r := range ev.Results {
+			if r.Check.ID == chgDeprecatedApis.ID {
+				got = append(got, r.Status.String()+" "+r.Message)
+				if r.Status != tc.want {
+					t.Errorf("%s %s: %s %q, want %s", tc.apiVersion, tc.kind, r.Status, r.Message, tc.want)
+				}
+			}
+		}
+		if len(got) != 1 {
+			t.Errorf("%s %s: want one result, got %q", tc.apiVersion, tc.kind, got)
+		}
+	}
+}
+
+// servedAPIs names every kind the check targets, and only versions that are neither removed
+// (removedAPIs, or APILifecycleRemoved by servingRelease) nor missing from k8s.io/api.
+func TestServedAPIsAreServed(t *testing.T) {
+	if servingRelease != fmt.Sprintf("1.%d", servingMinor) {
+		t.Fatalf("servingRelease %s and servingMinor %d disagree", servingRelease, servingMinor)
+	}
+	for _, kind := range chgDeprecatedApis.Targets {
+		if _, ok := servedAPIs[kind]; !ok {
+			t.Errorf("%s: targeted but not in servedAPIs", kind)
+		}
+	}
+	type lifecycle interface{ APILifecycleRemoved() (int, int) }
+	for kind, versions := range servedAPIs {
+		if !slices.Contains(chgDeprecatedApis.Targets, kind) {
+			t.Errorf("%s: in servedAPIs but not targeted", kind)
+		}
+		for _, v := range versions {
+			if _, removed := removedAPIs[apiKind{v, kind}]; removed {
+				t.Errorf("%s %s: both served and removed", v, kind)
+			}
+			gv, err := schema.ParseGroupVersion(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gv.Group == "apiextensions.k8s.io" || gv.Group == "apiregistration.k8s.io" {
+				continue // not in client-go's scheme
+			}
+			obj, err := scheme.Scheme.New(gv.WithKind(kind))
+			if err != nil {
+				t.Errorf("%s %s: not in k8s.io/api: %v", v, kind, err)
+				continue
+			}
+			if l, ok := obj.(lifecycle); ok {
+				if major, minor := l.APILifecycleRemoved(); major == 1 && minor <= servingMinor {
+					t.Errorf("%s %s: k8s.io/api says removed in %d.%d", v, kind, major, minor)
+				}
+			}
 		}
 	}
 }
