@@ -18,9 +18,9 @@ var avlNamespaceQuota = &engine.Check{
 		"Only a bound on cpu or memory counts: a ResourceQuota that names cpu or memory (requests, " +
 		"limits or plain) for every pod (a quota scoped to some pods, Terminating or a PriorityClass " +
 		"say, counts only with one for the rest, as Terminating and NotTerminating together), or a " +
-		"LimitRange for containers or pods that sets cpu or memory; object counts and storage " +
-		"limits do not. In a scan the quota or limit range must be among the manifests, since they " +
-		"are what ships." + supporting,
+		"LimitRange that sets a maximum or a default limit of cpu or memory for containers or pods; " +
+		"default requests (which limit nothing), object counts and storage limits do not. In a scan " +
+		"the quota or limit range must be among the manifests, since they are what ships." + supporting,
 	Remediation: "Add a ResourceQuota for requests.cpu, requests.memory and limits.memory sized for the " +
 		"namespace, and a LimitRange with default requests and limits for containers that declare none.",
 	Severity: low,
@@ -39,6 +39,10 @@ var avlNamespaceQuota = &engine.Check{
 			if ok && limitRangeBoundsCompute(lr) {
 				ctx.Pass("")
 				return
+			}
+			if ok && limitRangeRequestsOnly(lr) {
+				why = append(why, fmt.Sprintf("LimitRange %q sets only default requests, which limit no container's cpu or memory", r.Name))
+				continue
 			}
 			why = append(why, fmt.Sprintf("LimitRange %q bounds no cpu or memory of containers or pods", r.Name))
 		}
@@ -86,14 +90,33 @@ func namesCompute(l corev1.ResourceList) bool {
 // quotaBoundsCompute reports whether a quota's hard limits name cpu or memory.
 func quotaBoundsCompute(q *corev1.ResourceQuota) bool { return namesCompute(q.Spec.Hard) }
 
-// limitRangeBoundsCompute reports whether a limit range sets cpu or memory for containers or pods
-// (a maximum, a default limit or a default request); its PersistentVolumeClaim items bound storage.
+// limitRangeBoundsCompute reports whether a limit range limits the cpu or memory of containers
+// or pods: a maximum, or a default limit (given to every container that declares none). A default
+// request limits nothing (a container without a limit still may use its node's cpu and memory),
+// nor does a minimum; its PersistentVolumeClaim items bound storage. A limit range names cpu and
+// memory so: the API server refuses requests.cpu and the like in it.
 func limitRangeBoundsCompute(lr *corev1.LimitRange) bool {
 	for _, item := range lr.Spec.Limits {
 		if item.Type != corev1.LimitTypeContainer && item.Type != corev1.LimitTypePod {
 			continue
 		}
-		if namesCompute(item.Max) || namesCompute(item.Default) || namesCompute(item.DefaultRequest) {
+		for _, l := range []corev1.ResourceList{item.Max, item.Default} {
+			if _, ok := l[corev1.ResourceCPU]; ok {
+				return true
+			}
+			if _, ok := l[corev1.ResourceMemory]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// limitRangeRequestsOnly reports whether a limit range sets default cpu or memory requests for
+// containers (and limitRangeBoundsCompute says it limits nothing).
+func limitRangeRequestsOnly(lr *corev1.LimitRange) bool {
+	for _, item := range lr.Spec.Limits {
+		if item.Type == corev1.LimitTypeContainer && namesCompute(item.DefaultRequest) {
 			return true
 		}
 	}
