@@ -777,6 +777,13 @@ func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error
 // unstructured object keeps only its apiVersion, kind and metadata. onlyMetadata says that js
 // holds no other key: then decoding it whole is keeping only those, in one pass.
 func decodeTyped(apiVersion, kind string, js []byte, metadataOnly, onlyMetadata bool) (engine.KubeObject, error) {
+	if convert := olderVersions[apiVersion+"/"+kind]; convert != nil {
+		obj, err := convert(js)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, locateError(describeJSONError(err), js))
+		}
+		return obj, nil
+	}
 	if newObj := typedFor(apiVersion, kind); newObj != nil {
 		obj, err := unmarshalTyped(js, newObj)
 		if err != nil {
