@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"strconv"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -18,10 +19,15 @@ var netIngressTLS = &engine.Check{
 		"from HTTP to HTTPS (nginx.ingress.kubernetes.io/ssl-redirect \"false\" without " +
 		"force-ssl-redirect \"true\"): it serves them over plain HTTP as well. A wildcard TLS " +
 		"host (*.example.com) covers one label; a rule without a host, and spec.defaultBackend (which answers any host no rule matches), are covered only " +
-		"by a TLS entry without hosts." + supporting,
+		"by a TLS entry without hosts. GKE's Ingress controller (kubernetes.io/ingress.class gce or gce-internal) " +
+		"serves an Ingress over plain HTTP on port 80 beside HTTPS unless kubernetes.io/ingress.allow-http is \"false\" " +
+		"or the FrontendConfig it names redirects to HTTPS (which the check does not read: NotAssessed); its " +
+		"certificates may come from networking.gke.io/managed-certificates or ingress.gcp.kubernetes.io/pre-shared-cert " +
+		"instead of spec.tls." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
 		"(cert-manager can issue it), and redirect HTTP to HTTPS in the ingress controller (with " +
-		"ingress-nginx, do not set nginx.ingress.kubernetes.io/ssl-redirect to \"false\").",
+		"ingress-nginx, do not set nginx.ingress.kubernetes.io/ssl-redirect to \"false\"; with GKE, set " +
+		"kubernetes.io/ingress.allow-http to \"false\" or redirect with a FrontendConfig).",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc66, cc67},
 	Targets:  []string{"Ingress"},
@@ -31,30 +37,34 @@ var netIngressTLS = &engine.Check{
 			ctx.NotApplicable("", "not a networking.k8s.io Ingress")
 			return
 		}
-		if len(ing.Spec.TLS) == 0 {
+		gce := ing.Annotations[ingressClassAnnotation] == "gce" || ing.Annotations[ingressClassAnnotation] == "gce-internal"
+		gceCertificates := gce && (ing.Annotations[gceManagedCertificates] != "" || ing.Annotations[gcePreSharedCert] != "")
+		if len(ing.Spec.TLS) == 0 && !gceCertificates {
 			ctx.Fail("", "no spec.tls: the Ingress serves plain HTTP")
 			return
 		}
+		// With certificates from GKE's annotations, which hosts they cover is in GKE's API or the
+		// project, not here: the load balancer serves every host over HTTPS with them.
 		var uncovered []string
-		seen := map[string]bool{}
-		for _, r := range ing.Spec.Rules {
-			if seen[r.Host] || ingressHostHasTLS(ing.Spec.TLS, r.Host) {
-				continue
-			}
-			seen[r.Host] = true
-			if r.Host == "" {
-				uncovered = append(uncovered, "the rule without a host")
-			} else {
-				uncovered = append(uncovered, "\""+r.Host+"\"")
-			}
-		}
-		// The default backend answers whatever no rule matches, for any host, as a rule without a
-		// host does.
-		if ing.Spec.DefaultBackend != nil && !ingressHostHasTLS(ing.Spec.TLS, "") {
-			uncovered = append(uncovered, "spec.defaultBackend")
+		if !gceCertificates {
+			uncovered = hostsWithoutTLS(ing)
 		}
 		if len(uncovered) > 0 {
 			ctx.Fail("", "no spec.tls entry covers %s: served over plain HTTP", few(uncovered, ", "))
+			return
+		}
+		if gce {
+			switch allowHTTP, frontendConfig := gceServesHTTP(ing.Annotations); {
+			case allowHTTP && frontendConfig != "":
+				ctx.NotAssessed("", fmt.Sprintf("%s is not \"false\": GKE serves the Ingress over plain HTTP on port 80 too unless FrontendConfig %q redirects HTTP to HTTPS (spec.redirectToHttps), which the check does not read",
+					gceAllowHTTP, frontendConfig))
+				return
+			case allowHTTP:
+				ctx.Fail("", "%s is not \"false\" and no FrontendConfig redirects HTTP to HTTPS: GKE serves the Ingress over plain HTTP on port 80 too",
+					gceAllowHTTP)
+				return
+			}
+			ctx.Pass("")
 			return
 		}
 		if nginxServesPlainHTTP(ing.Annotations) {
@@ -66,11 +76,54 @@ var netIngressTLS = &engine.Check{
 	},
 }
 
+// hostsWithoutTLS are the rule hosts of an Ingress that no TLS entry lists, and its default
+// backend when none covers it: the default backend answers whatever no rule matches, for any
+// host, as a rule without a host does.
+func hostsWithoutTLS(ing *networkingv1.Ingress) []string {
+	var uncovered []string
+	seen := map[string]bool{}
+	for _, r := range ing.Spec.Rules {
+		if seen[r.Host] || ingressHostHasTLS(ing.Spec.TLS, r.Host) {
+			continue
+		}
+		seen[r.Host] = true
+		if r.Host == "" {
+			uncovered = append(uncovered, "the rule without a host")
+		} else {
+			uncovered = append(uncovered, "\""+r.Host+"\"")
+		}
+	}
+	if ing.Spec.DefaultBackend != nil && !ingressHostHasTLS(ing.Spec.TLS, "") {
+		uncovered = append(uncovered, "spec.defaultBackend")
+	}
+	return uncovered
+}
+
 // The ingress-nginx annotations that decide whether it redirects HTTP to HTTPS.
 const (
 	nginxSSLRedirect      = "nginx.ingress.kubernetes.io/ssl-redirect"
 	nginxForceSSLRedirect = "nginx.ingress.kubernetes.io/force-ssl-redirect"
 )
+
+// The annotations that decide how GKE's Ingress controller (ingress-gce, pkg/annotations) serves
+// an Ingress: which controller takes it, whether it has an HTTP forwarding rule beside the HTTPS
+// one, the FrontendConfig that may redirect HTTP to HTTPS, and certificates it takes from
+// elsewhere than spec.tls (Google-managed, or uploaded to the project).
+const (
+	ingressClassAnnotation = "kubernetes.io/ingress.class"
+	gceAllowHTTP           = "kubernetes.io/ingress.allow-http"
+	gceFrontendConfig      = "networking.gke.io/v1beta1.FrontendConfig"
+	gceManagedCertificates = "networking.gke.io/managed-certificates"
+	gcePreSharedCert       = "ingress.gcp.kubernetes.io/pre-shared-cert"
+)
+
+// gceServesHTTP reports whether GKE gives an Ingress an HTTP forwarding rule: unless
+// allow-http is false (AllowHTTP, strconv.ParseBool, true when unset or unparsable); and the
+// FrontendConfig it names, whose spec.redirectToHttps may turn that rule into a redirect.
+func gceServesHTTP(annotations map[string]string) (allowHTTP bool, frontendConfig string) {
+	allow, err := strconv.ParseBool(annotations[gceAllowHTTP])
+	return err != nil || allow, annotations[gceFrontendConfig]
+}
 
 // nginxServesPlainHTTP reports whether an Ingress's annotations make ingress-nginx serve its TLS
 // hosts over plain HTTP as well: it redirects HTTP to HTTPS when force-ssl-redirect is true, or
