@@ -1,8 +1,11 @@
 package checks
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -23,11 +26,16 @@ var netIngressTLS = &engine.Check{
 		"serves an Ingress over plain HTTP on port 80 beside HTTPS unless kubernetes.io/ingress.allow-http is \"false\" " +
 		"or the FrontendConfig it names redirects to HTTPS (which the check does not read: NotAssessed); its " +
 		"certificates may come from networking.gke.io/managed-certificates or ingress.gcp.kubernetes.io/pre-shared-cert " +
-		"instead of spec.tls." + supporting,
+		"instead of spec.tls. The AWS Load Balancer Controller (class alb) listens on HTTPS only where " +
+		"alb.ingress.kubernetes.io/listen-ports says so, or by default when alb.ingress.kubernetes.io/certificate-arn " +
+		"names a certificate (spec.tls alone leaves it on plain HTTP), and serves an HTTP listener beside it " +
+		"unless alb.ingress.kubernetes.io/ssl-redirect redirects it (set by another Ingress of its IngressGroup, " +
+		"or a custom action, the check cannot tell: NotAssessed)." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
 		"(cert-manager can issue it), and redirect HTTP to HTTPS in the ingress controller (with " +
 		"ingress-nginx, do not set nginx.ingress.kubernetes.io/ssl-redirect to \"false\"; with GKE, set " +
-		"kubernetes.io/ingress.allow-http to \"false\" or redirect with a FrontendConfig).",
+		"kubernetes.io/ingress.allow-http to \"false\" or redirect with a FrontendConfig; with the AWS Load " +
+		"Balancer Controller, listen on HTTPS and set alb.ingress.kubernetes.io/ssl-redirect).",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc66, cc67},
 	Targets:  []string{"Ingress"},
@@ -38,15 +46,18 @@ var netIngressTLS = &engine.Check{
 			return
 		}
 		gce := ing.Annotations[ingressClassAnnotation] == "gce" || ing.Annotations[ingressClassAnnotation] == "gce-internal"
-		gceCertificates := gce && (ing.Annotations[gceManagedCertificates] != "" || ing.Annotations[gcePreSharedCert] != "")
-		if len(ing.Spec.TLS) == 0 && !gceCertificates {
+		alb := ing.Annotations[ingressClassAnnotation] == "alb" || ing.Spec.IngressClassName != nil && *ing.Spec.IngressClassName == "alb"
+		annotatedCertificates := gce && (ing.Annotations[gceManagedCertificates] != "" || ing.Annotations[gcePreSharedCert] != "") ||
+			alb && ing.Annotations[albCertificateARN] != ""
+		if len(ing.Spec.TLS) == 0 && !annotatedCertificates {
 			ctx.Fail("", "no spec.tls: the Ingress serves plain HTTP")
 			return
 		}
-		// With certificates from GKE's annotations, which hosts they cover is in GKE's API or the
-		// project, not here: the load balancer serves every host over HTTPS with them.
+		// With certificates named by GKE's or the AWS Load Balancer Controller's annotations,
+		// which hosts they cover is in the cloud's API, not here: the load balancer serves every
+		// host over HTTPS with them.
 		var uncovered []string
-		if !gceCertificates {
+		if !annotatedCertificates {
 			uncovered = hostsWithoutTLS(ing)
 		}
 		if len(uncovered) > 0 {
@@ -65,6 +76,17 @@ var netIngressTLS = &engine.Check{
 				return
 			}
 			ctx.Pass("")
+			return
+		}
+		if alb {
+			switch why, unknown := albServesPlainHTTP(ing.Annotations); {
+			case why != "":
+				ctx.Fail("", "%s: the AWS Load Balancer Controller serves the Ingress over plain HTTP", why)
+			case unknown != "":
+				ctx.NotAssessed("", unknown)
+			default:
+				ctx.Pass("")
+			}
 			return
 		}
 		if nginxServesPlainHTTP(ing.Annotations) {
@@ -123,6 +145,65 @@ const (
 func gceServesHTTP(annotations map[string]string) (allowHTTP bool, frontendConfig string) {
 	allow, err := strconv.ParseBool(annotations[gceAllowHTTP])
 	return err != nil || allow, annotations[gceFrontendConfig]
+}
+
+// The annotations that decide how the AWS Load Balancer Controller (class alb) serves an
+// Ingress: its certificates, the listeners it adds the Ingress's rules to, the port HTTP is
+// redirected to, the IngressGroup it shares a load balancer with, and custom actions.
+const (
+	albCertificateARN = "alb.ingress.kubernetes.io/certificate-arn"
+	albListenPorts    = "alb.ingress.kubernetes.io/listen-ports"
+	albSSLRedirect    = "alb.ingress.kubernetes.io/ssl-redirect"
+	albGroupName      = "alb.ingress.kubernetes.io/group.name"
+	albActions        = "alb.ingress.kubernetes.io/actions."
+)
+
+// albServesPlainHTTP says how the AWS Load Balancer Controller serves an Ingress's rules over
+// plain HTTP, or "" when it does not; unknown says why that cannot be told from the Ingress. The
+// rules go to the listeners listen-ports names (a JSON list of {"HTTP": 80} and {"HTTPS": 443}
+// entries), by default HTTPS 443 when certificate-arn names a certificate and HTTP 80 otherwise
+// (pkg/ingress computeIngressListenPorts: spec.tls does not make it listen on HTTPS, it only
+// lets it discover certificates for an HTTPS listener). An HTTP listener beside an HTTPS one
+// redirects when ssl-redirect names a port, which any Ingress of the same IngressGroup may set
+// for all of them, and a custom action (actions.*) may redirect a path.
+func albServesPlainHTTP(annotations map[string]string) (why, unknown string) {
+	listeners := []map[string]int64{{"HTTP": 80}}
+	if annotations[albCertificateARN] != "" {
+		listeners = []map[string]int64{{"HTTPS": 443}}
+	}
+	if raw, ok := annotations[albListenPorts]; ok {
+		listeners = nil
+		if err := json.Unmarshal([]byte(raw), &listeners); err != nil {
+			return "", fmt.Sprintf("%s %q is not a list of protocols and ports the check can read", albListenPorts, raw)
+		}
+	}
+	var http, https bool
+	for _, l := range listeners {
+		_, h := l["HTTP"]
+		_, s := l["HTTPS"]
+		http, https = http || h, https || s
+	}
+	switch {
+	case !https:
+		return fmt.Sprintf("%s gives it no HTTPS listener (%s)", albListenPorts,
+			cmp.Or(annotations[albListenPorts], "unset, and no "+albCertificateARN)), ""
+	case !http:
+		return "", ""
+	}
+	if _, err := strconv.ParseInt(annotations[albSSLRedirect], 10, 32); err == nil {
+		return "", ""
+	}
+	if g := annotations[albGroupName]; g != "" {
+		return "", fmt.Sprintf("the Ingress listens on HTTP beside HTTPS (%s) without %s: whether HTTP is redirected depends on the other Ingresses of IngressGroup %q (%s)",
+			albListenPorts, albSSLRedirect, g, albGroupName)
+	}
+	for k := range annotations {
+		if strings.HasPrefix(k, albActions) {
+			return "", fmt.Sprintf("the Ingress listens on HTTP beside HTTPS (%s) without %s: whether HTTP is redirected depends on its custom actions (%s*)",
+				albListenPorts, albSSLRedirect, albActions)
+		}
+	}
+	return fmt.Sprintf("it listens on HTTP beside HTTPS (%s) and %s does not redirect HTTP to HTTPS", albListenPorts, albSSLRedirect), ""
 }
 
 // nginxServesPlainHTTP reports whether an Ingress's annotations make ingress-nginx serve its TLS
