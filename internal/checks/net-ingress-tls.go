@@ -22,7 +22,7 @@ var netIngressTLS = &engine.Check{
 		"from HTTP to HTTPS (nginx.ingress.kubernetes.io/ssl-redirect \"false\" without " +
 		"force-ssl-redirect \"true\"): it serves them over plain HTTP as well. A wildcard TLS " +
 		"host (*.example.com) covers one label; a rule without a host, and spec.defaultBackend (which answers any host no rule matches), are covered only " +
-		"by a TLS entry without hosts. GKE's Ingress controller (kubernetes.io/ingress.class gce or gce-internal) " +
+		"by a TLS entry without hosts. GKE's Ingress controller (kubernetes.io/ingress.class gce, gce-internal or gce-regional-external) " +
 		"serves an Ingress over plain HTTP on port 80 beside HTTPS unless kubernetes.io/ingress.allow-http is \"false\" " +
 		"or the FrontendConfig it names redirects to HTTPS (which the check does not read: NotAssessed); its " +
 		"certificates may come from networking.gke.io/managed-certificates or ingress.gcp.kubernetes.io/pre-shared-cert " +
@@ -45,7 +45,7 @@ var netIngressTLS = &engine.Check{
 			ctx.NotApplicable("", "not a networking.k8s.io Ingress")
 			return
 		}
-		gce := ing.Annotations[ingressClassAnnotation] == "gce" || ing.Annotations[ingressClassAnnotation] == "gce-internal"
+		gce := gceIngressClasses[ing.Annotations[ingressClassAnnotation]]
 		alb := ing.Annotations[ingressClassAnnotation] == "alb" || ing.Spec.IngressClassName != nil && *ing.Spec.IngressClassName == "alb"
 		annotatedCertificates := gce && (ing.Annotations[gceManagedCertificates] != "" || ing.Annotations[gcePreSharedCert] != "") ||
 			alb && ing.Annotations[albCertificateARN] != ""
@@ -138,6 +138,11 @@ const (
 	gceManagedCertificates = "networking.gke.io/managed-certificates"
 	gcePreSharedCert       = "ingress.gcp.kubernetes.io/pre-shared-cert"
 )
+
+// gceIngressClasses are the values of kubernetes.io/ingress.class GKE's controller takes an
+// Ingress for (IsGCEIngress; it takes none by spec.ingressClassName). An Ingress with neither is
+// GKE's too on GKE, but not on other clusters, which the Ingress does not tell.
+var gceIngressClasses = map[string]bool{"gce": true, "gce-internal": true, "gce-regional-external": true}
 
 // gceServesHTTP reports whether GKE gives an Ingress an HTTP forwarding rule: unless
 // allow-http is false (AllowHTTP, strconv.ParseBool, true when unset or unparsable); and the
