@@ -28,7 +28,8 @@ var netIngressTLS = &engine.Check{
 		"certificates may come from networking.gke.io/managed-certificates or ingress.gcp.kubernetes.io/pre-shared-cert " +
 		"instead of spec.tls. The AWS Load Balancer Controller (class alb) listens on HTTPS only where " +
 		"alb.ingress.kubernetes.io/listen-ports says so, or by default when alb.ingress.kubernetes.io/certificate-arn " +
-		"names a certificate (spec.tls alone leaves it on plain HTTP), and serves an HTTP listener beside it " +
+		"names a certificate (spec.tls alone leaves it on plain HTTP; its certificates may come from that annotation " +
+		"or be found in ACM by host), and serves an HTTP listener beside it " +
 		"unless alb.ingress.kubernetes.io/ssl-redirect redirects it (set by another Ingress of its IngressGroup, " +
 		"or a custom action, the check cannot tell: NotAssessed)." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
@@ -45,19 +46,29 @@ var netIngressTLS = &engine.Check{
 			ctx.NotApplicable("", "not a networking.k8s.io Ingress")
 			return
 		}
+		if ing.Annotations[ingressClassAnnotation] == "alb" || ing.Spec.IngressClassName != nil && *ing.Spec.IngressClassName == "alb" {
+			// The AWS Load Balancer Controller's listeners, not spec.tls, decide whether a rule is
+			// served over HTTPS: spec.tls only names hosts to find certificates for.
+			switch why, unknown := albServesPlainHTTP(ing.Annotations); {
+			case why != "":
+				ctx.Fail("", "%s: the AWS Load Balancer Controller serves the Ingress over plain HTTP", why)
+			case unknown != "":
+				ctx.NotAssessed("", unknown)
+			default:
+				ctx.Pass("")
+			}
+			return
+		}
 		gce := gceIngressClasses[ing.Annotations[ingressClassAnnotation]]
-		alb := ing.Annotations[ingressClassAnnotation] == "alb" || ing.Spec.IngressClassName != nil && *ing.Spec.IngressClassName == "alb"
-		annotatedCertificates := gce && (ing.Annotations[gceManagedCertificates] != "" || ing.Annotations[gcePreSharedCert] != "") ||
-			alb && ing.Annotations[albCertificateARN] != ""
-		if len(ing.Spec.TLS) == 0 && !annotatedCertificates {
+		gceCertificates := gce && (ing.Annotations[gceManagedCertificates] != "" || ing.Annotations[gcePreSharedCert] != "")
+		if len(ing.Spec.TLS) == 0 && !gceCertificates {
 			ctx.Fail("", "no spec.tls: the Ingress serves plain HTTP")
 			return
 		}
-		// With certificates named by GKE's or the AWS Load Balancer Controller's annotations,
-		// which hosts they cover is in the cloud's API, not here: the load balancer serves every
-		// host over HTTPS with them.
+		// With certificates named by GKE's annotations, which hosts they cover is in GKE's API or
+		// the project, not here: the load balancer serves every host over HTTPS with them.
 		var uncovered []string
-		if !annotatedCertificates {
+		if !gceCertificates {
 			uncovered = hostsWithoutTLS(ing)
 		}
 		if len(uncovered) > 0 {
@@ -76,17 +87,6 @@ var netIngressTLS = &engine.Check{
 				return
 			}
 			ctx.Pass("")
-			return
-		}
-		if alb {
-			switch why, unknown := albServesPlainHTTP(ing.Annotations); {
-			case why != "":
-				ctx.Fail("", "%s: the AWS Load Balancer Controller serves the Ingress over plain HTTP", why)
-			case unknown != "":
-				ctx.NotAssessed("", unknown)
-			default:
-				ctx.Pass("")
-			}
 			return
 		}
 		if nginxServesPlainHTTP(ing.Annotations) {
@@ -168,7 +168,8 @@ const (
 // rules go to the listeners listen-ports names (a JSON list of {"HTTP": 80} and {"HTTPS": 443}
 // entries), by default HTTPS 443 when certificate-arn names a certificate and HTTP 80 otherwise
 // (pkg/ingress computeIngressListenPorts: spec.tls does not make it listen on HTTPS, it only
-// lets it discover certificates for an HTTPS listener). An HTTP listener beside an HTTPS one
+// names hosts to discover certificates for, as the rules' hosts do; an HTTPS listener without a
+// certificate fails to deploy). An HTTP listener beside an HTTPS one
 // redirects when ssl-redirect names a port, which any Ingress of the same IngressGroup may set
 // for all of them, and a custom action (actions.*) may redirect a path.
 func albServesPlainHTTP(annotations map[string]string) (why, unknown string) {
