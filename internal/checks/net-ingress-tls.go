@@ -30,8 +30,9 @@ var netIngressTLS = &engine.Check{
 		"alb.ingress.kubernetes.io/listen-ports says so, or by default when alb.ingress.kubernetes.io/certificate-arn " +
 		"names a certificate (spec.tls alone leaves it on plain HTTP; its certificates may come from that annotation " +
 		"or be found in ACM by host), and serves an HTTP listener beside it " +
-		"unless alb.ingress.kubernetes.io/ssl-redirect redirects it (set by another Ingress of its IngressGroup, " +
-		"or a custom action, the check cannot tell: NotAssessed)." + supporting,
+		"unless alb.ingress.kubernetes.io/ssl-redirect redirects it; where another Ingress of its IngressGroup, a custom " +
+		"action or the IngressClassParams of the IngressClass named in spec.ingressClassName may decide instead, " +
+		"the check cannot tell (NotAssessed)." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
 		"(cert-manager can issue it), and redirect HTTP to HTTPS in the ingress controller (with " +
 		"ingress-nginx, do not set nginx.ingress.kubernetes.io/ssl-redirect to \"false\"; with GKE, set " +
@@ -46,10 +47,10 @@ var netIngressTLS = &engine.Check{
 			ctx.NotApplicable("", "not a networking.k8s.io Ingress")
 			return
 		}
-		if ing.Annotations[ingressClassAnnotation] == "alb" || ing.Spec.IngressClassName != nil && *ing.Spec.IngressClassName == "alb" {
+		if byClass := ing.Spec.IngressClassName != nil && *ing.Spec.IngressClassName == "alb"; byClass || ing.Annotations[ingressClassAnnotation] == "alb" {
 			// The AWS Load Balancer Controller's listeners, not spec.tls, decide whether a rule is
 			// served over HTTPS: spec.tls only names hosts to find certificates for.
-			switch why, unknown := albServesPlainHTTP(ing.Annotations); {
+			switch why, unknown := albServesPlainHTTP(ing.Annotations, byClass); {
 			case why != "":
 				ctx.Fail("", "%s: the AWS Load Balancer Controller serves the Ingress over plain HTTP", why)
 			case unknown != "":
@@ -166,16 +167,23 @@ const (
 // albServesPlainHTTP says how the AWS Load Balancer Controller serves an Ingress's rules over
 // plain HTTP, or "" when it does not; unknown says why that cannot be told from the Ingress. The
 // rules go to the listeners listen-ports names (a JSON list of {"HTTP": 80} and {"HTTPS": 443}
-// entries), by default HTTPS 443 when certificate-arn names a certificate and HTTP 80 otherwise
-// (pkg/ingress computeIngressListenPorts: spec.tls does not make it listen on HTTPS, it only
-// names hosts to discover certificates for, as the rules' hosts do; an HTTPS listener without a
-// certificate fails to deploy). An HTTP listener beside an HTTPS one
-// redirects when ssl-redirect names a port, which any Ingress of the same IngressGroup may set
-// for all of them, and a custom action (actions.*) may redirect a path.
-func albServesPlainHTTP(annotations map[string]string) (why, unknown string) {
+// entries), by default HTTPS 443 when a certificate is named (certificate-arn) and HTTP 80
+// otherwise (pkg/ingress computeIngressListenPorts: spec.tls does not make it listen on HTTPS,
+// it only names hosts to discover certificates for, as the rules' hosts do; an HTTPS listener
+// without a certificate fails to deploy). An HTTP listener beside an HTTPS one redirects when
+// ssl-redirect names a port, which any Ingress of the same IngressGroup may set for all of them,
+// and a custom action (actions.*) may redirect a path. byClass is an Ingress that names its
+// IngressClass in spec.ingressClassName: the class's IngressClassParams, which the check does
+// not read, may name the certificate (certificateArn), the redirect port (sslRedirectPort) and
+// the group in the annotations' stead; the kubernetes.io/ingress.class annotation has none.
+func albServesPlainHTTP(annotations map[string]string, byClass bool) (why, unknown string) {
+	const params = "the IngressClassParams of IngressClass \"alb\" (which the check does not read)"
 	listeners := []map[string]int64{{"HTTP": 80}}
 	if annotations[albCertificateARN] != "" {
 		listeners = []map[string]int64{{"HTTPS": 443}}
+	} else if _, ok := annotations[albListenPorts]; !ok && byClass {
+		return "", fmt.Sprintf("neither %s nor %s is set: the Ingress listens on HTTPS only if %s names a certificate (certificateArn), and on plain HTTP otherwise",
+			albListenPorts, albCertificateARN, params)
 	}
 	if raw, ok := annotations[albListenPorts]; ok {
 		listeners = nil
@@ -199,15 +207,17 @@ func albServesPlainHTTP(annotations map[string]string) (why, unknown string) {
 	if _, err := strconv.ParseInt(annotations[albSSLRedirect], 10, 32); err == nil {
 		return "", ""
 	}
+	undecided := "the Ingress listens on HTTP beside HTTPS (" + albListenPorts + ") without " + albSSLRedirect + ": whether HTTP is redirected depends on "
 	if g := annotations[albGroupName]; g != "" {
-		return "", fmt.Sprintf("the Ingress listens on HTTP beside HTTPS (%s) without %s: whether HTTP is redirected depends on the other Ingresses of IngressGroup %q (%s)",
-			albListenPorts, albSSLRedirect, g, albGroupName)
+		return "", undecided + fmt.Sprintf("the other Ingresses of IngressGroup %q (%s)", g, albGroupName)
 	}
 	for k := range annotations {
 		if strings.HasPrefix(k, albActions) {
-			return "", fmt.Sprintf("the Ingress listens on HTTP beside HTTPS (%s) without %s: whether HTTP is redirected depends on its custom actions (%s*)",
-				albListenPorts, albSSLRedirect, albActions)
+			return "", undecided + "its custom actions (" + albActions + "*)"
 		}
+	}
+	if byClass {
+		return "", undecided + params + " (sslRedirectPort, group)"
 	}
 	return fmt.Sprintf("it listens on HTTP beside HTTPS (%s) and %s does not redirect HTTP to HTTPS", albListenPorts, albSSLRedirect), ""
 }
