@@ -26,7 +26,7 @@ var netIngressTLS = &engine.Check{
 		"serves an Ingress over plain HTTP on port 80 beside HTTPS unless kubernetes.io/ingress.allow-http is \"false\" " +
 		"or the FrontendConfig it names redirects to HTTPS (which the check does not read: NotAssessed); its " +
 		"certificates may come from networking.gke.io/managed-certificates or ingress.gcp.kubernetes.io/pre-shared-cert " +
-		"instead of spec.tls. The AWS Load Balancer Controller (class alb) listens on HTTPS only where " +
+		"instead of spec.tls, and serve every host whatever the hosts of its TLS entries. The AWS Load Balancer Controller (class alb) listens on HTTPS only where " +
 		"alb.ingress.kubernetes.io/listen-ports says so, or by default when alb.ingress.kubernetes.io/certificate-arn " +
 		"names a certificate (spec.tls alone leaves it on plain HTTP; its certificates may come from that annotation " +
 		"or be found in ACM by host), and serves an HTTP listener beside it " +
@@ -66,10 +66,12 @@ var netIngressTLS = &engine.Check{
 			ctx.Fail("", "no spec.tls: the Ingress serves plain HTTP")
 			return
 		}
-		// With certificates named by GKE's annotations, which hosts they cover is in GKE's API or
-		// the project, not here: the load balancer serves every host over HTTPS with them.
+		// GKE's load balancer terminates TLS for every host with all the certificates the Ingress
+		// names (spec.tls secrets, whatever their hosts, and its annotations), choosing by SNI: a
+		// host no TLS entry lists is still served over HTTPS. Only its HTTP forwarding rule
+		// serves plain HTTP.
 		var uncovered []string
-		if !gceCertificates {
+		if !gce {
 			uncovered = hostsWithoutTLS(ing)
 		}
 		if len(uncovered) > 0 {
