@@ -60,36 +60,32 @@ var netIngressTLS = &engine.Check{
 			}
 			return
 		}
-		gce := gceIngressClasses[ing.Annotations[ingressClassAnnotation]]
-		gceCertificates := gce && (ing.Annotations[gceManagedCertificates] != "" || ing.Annotations[gcePreSharedCert] != "")
-		if len(ing.Spec.TLS) == 0 && !gceCertificates {
-			ctx.Fail("", "no spec.tls: the Ingress serves plain HTTP")
-			return
-		}
-		// GKE's load balancer terminates TLS for every host with all the certificates the Ingress
-		// names (spec.tls secrets, whatever their hosts, and its annotations), choosing by SNI: a
-		// host no TLS entry lists is still served over HTTPS. Only its HTTP forwarding rule
-		// serves plain HTTP.
-		var uncovered []string
-		if !gce {
-			uncovered = hostsWithoutTLS(ing)
-		}
-		if len(uncovered) > 0 {
-			ctx.Fail("", "no spec.tls entry covers %s: served over plain HTTP", few(uncovered, ", "))
-			return
-		}
-		if gce {
-			switch allowHTTP, frontendConfig := gceServesHTTP(ing.Annotations); {
+		if gceIngressClasses[ing.Annotations[ingressClassAnnotation]] {
+			// GKE's load balancer terminates TLS for every host with all the certificates the
+			// Ingress names (spec.tls secrets, whatever their hosts, and its annotations), choosing
+			// by SNI: a host no TLS entry lists is still served over HTTPS. Only its HTTP
+			// forwarding rule serves plain HTTP.
+			allowHTTP, frontendConfig := gceServesHTTP(ing.Annotations)
+			switch {
+			case len(ing.Spec.TLS) == 0 && ing.Annotations[gceManagedCertificates] == "" && ing.Annotations[gcePreSharedCert] == "":
+				ctx.Fail("", "no spec.tls, %s or %s: the Ingress serves plain HTTP", gceManagedCertificates, gcePreSharedCert)
 			case allowHTTP && frontendConfig != "":
 				ctx.NotAssessed("", fmt.Sprintf("%s is not \"false\": GKE serves the Ingress over plain HTTP on port 80 too unless FrontendConfig %q redirects HTTP to HTTPS (spec.redirectToHttps), which the check does not read",
 					gceAllowHTTP, frontendConfig))
-				return
 			case allowHTTP:
 				ctx.Fail("", "%s is not \"false\" and no FrontendConfig redirects HTTP to HTTPS: GKE serves the Ingress over plain HTTP on port 80 too",
 					gceAllowHTTP)
-				return
+			default:
+				ctx.Pass("")
 			}
-			ctx.Pass("")
+			return
+		}
+		if len(ing.Spec.TLS) == 0 {
+			ctx.Fail("", "no spec.tls: the Ingress serves plain HTTP")
+			return
+		}
+		if uncovered := hostsWithoutTLS(ing); len(uncovered) > 0 {
+			ctx.Fail("", "no spec.tls entry covers %s: served over plain HTTP", few(uncovered, ", "))
 			return
 		}
 		if nginxServesPlainHTTP(ing.Annotations) {
