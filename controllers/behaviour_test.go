@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -394,6 +395,64 @@ func TestAChangeReachesItsReport(t *testing.T) {
 		}
 		if finding(rep, "wl-host-network", "web", "") == nil {
 			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+}
+
+// TestPriorityClassesAreJudgedByWhatTheClusterHolds shows avl-priority-class reading the
+// cluster's PriorityClasses: a class that does not exist fails (the Priority admission plugin
+// refuses the pods), one of value 0 gives no priority and fails, and a class created with a
+// positive value reaches the report with nothing else happening, which then lists no finding.
+func TestPriorityClassesAreJudgedByWhatTheClusterHolds(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "prio-a", map[string]string{"prio": "true"})
+	for name, class := range map[string]string{"web": "prio-test-missing", "zero": "prio-test-zero", "later": "prio-test-later"} {
+		d := deployment("prio-a", name, false)
+		d.Spec.Template.Spec.PriorityClassName = class
+		if err := k8s.Create(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createPriorityClass := func(name string, value int32) {
+		t.Helper()
+		pc := &schedulingv1.PriorityClass{ObjectMeta: objectMeta(name), Value: value}
+		if err := k8s.Create(ctx, pc); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k8s.Delete(context.Background(), pc) })
+	}
+	createPriorityClass("prio-test-zero", 0)
+	createProfile(t, "prio", "prio", nil)
+	want := map[string]string{
+		"web":   `PriorityClass "prio-test-missing" does not exist`,
+		"zero":  `PriorityClass "prio-test-zero" has value 0`,
+		"later": `PriorityClass "prio-test-later" does not exist`,
+	}
+	eventually(t, 20*time.Second, "the avl-priority-class findings", func() error {
+		rep, err := getReport("prio-a", "prio")
+		if err != nil {
+			return err
+		}
+		for name, msg := range want {
+			f := finding(rep, "avl-priority-class", name, "")
+			if f == nil || !strings.Contains(f.Message, msg) {
+				return fmt.Errorf("%s: want a finding saying %q, have %+v", name, msg, f)
+			}
+		}
+		return nil
+	})
+	createPriorityClass("prio-test-later", 1000)
+	eventually(t, 20*time.Second, "the finding on later gone once its class exists", func() error {
+		rep, err := getReport("prio-a", "prio")
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "avl-priority-class", "later", ""); f != nil {
+			return fmt.Errorf("still listed: %+v", f)
+		}
+		if finding(rep, "avl-priority-class", "zero", "") == nil {
+			return fmt.Errorf("the finding on zero is gone too")
 		}
 		return nil
 	})

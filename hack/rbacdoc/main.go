@@ -40,6 +40,7 @@ var reasons = map[string]string{
 	"policy: poddisruptionbudgets: get, list, watch":                                                                                 "Availability checks (replicated workloads without a PodDisruptionBudget).",
 	"rbac.authorization.k8s.io: clusterrolebindings, clusterroles, rolebindings, roles: get, list, watch":                            "Access-control checks (cluster-admin bindings, wildcard rules, secrets readers). Read only: the operator never changes RBAC.",
 	"storage.k8s.io: storageclasses: get, list, watch":                                                                               "Encryption-at-rest checks on StorageClasses.",
+	"scheduling.k8s.io: priorityclasses: get, list, watch":                                                                           "Availability checks (a workload's priorityClassName names a class that exists, above the globalDefault class's value).",
 	// policyreport-writer (config/policyreport/writer, applied only to use spec.policyReports)
 	"wgpolicyk8s.io: clusterpolicyreports, policyreports: create, delete, get, list, update": "Only for profiles with spec.policyReports: the operator writes its results as PolicyReports (Policy Reporter), and lists and deletes its own (by label) when resources go away or the option is turned off. No watch: read straight from the API server.",
 	// leader-election-role (config/rbac/leader_election_role.yaml)

@@ -1,6 +1,11 @@
 package checks
 
 import (
+	"fmt"
+	"strings"
+
+	schedulingv1 "k8s.io/api/scheduling/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -10,21 +15,102 @@ var avlPriorityClass = &engine.Check{
 	Title: "Long-running workloads set a priority class",
 	Description: "When a cluster runs short of capacity the scheduler preempts and the kubelet evicts pods by " +
 		"priority; without a priorityClassName a critical service has the same priority as any batch " +
-		"job and may be the one that goes (A1.1). Jobs, CronJobs and pods that run to completion are " +
-		"NotApplicable." + supporting,
-	Remediation: "Define PriorityClasses for the cluster's tiers and set spec.priorityClassName in the pod template.",
-	Severity:    low,
-	Criteria:    []v1alpha1.Criterion{a11},
-	Targets:     workload,
+		"job and may be the one that goes (A1.1). A class counts only when its value is above what pods " +
+		"that name none get (0, or the value of the globalDefault PriorityClass); a class that does not " +
+		"exist fails in the cluster (the Priority admission plugin refuses the pods) and is NotAssessed " +
+		"in a scan that does not hold it. system-cluster-critical and system-node-critical exist in " +
+		"every cluster. Jobs, CronJobs and pods that run to completion are NotApplicable." + supporting,
+	Remediation: "Define PriorityClasses for the cluster's tiers, with values above the globalDefault class's (or " +
+		"above 0 without one), and set spec.priorityClassName in the pod template.",
+	Severity: low,
+	Criteria: []v1alpha1.Criterion{a11},
+	Targets:  workload,
+	Reads:    []string{"PriorityClass"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if !o.Workload.LongRunning {
 			ctx.NotApplicable("", "the workload runs to completion")
 			return
 		}
-		if o.Workload.PodSpec.PriorityClassName == "" {
+		name := o.Workload.Pod().PriorityClassName
+		if name == "" {
 			ctx.Fail("", "no priorityClassName: the pods have the default priority")
 			return
 		}
-		ctx.Pass("")
+		if _, ok := systemPriorityClasses[name]; ok {
+			ctx.Pass("")
+			return
+		}
+		if strings.HasPrefix(name, systemPriorityClassPrefix) {
+			ctx.Fail("", "PriorityClass %q does not exist: the API server reserves names that start with %q for "+
+				"system-cluster-critical and system-node-critical, and the Priority admission plugin refuses the pods",
+				name, systemPriorityClassPrefix)
+			return
+		}
+		classes := priorityClassesOf(ctx.Inventory)
+		value, ok := classes.values[name]
+		switch {
+		case !ok && ctx.Inventory.Complete:
+			ctx.Fail("", "PriorityClass %q does not exist: the Priority admission plugin refuses the pods", name)
+		case !ok:
+			ctx.NotAssessed("", fmt.Sprintf("PriorityClass %q is not in the scanned input", name))
+		case value <= classes.defaultValue && classes.defaultName == "":
+			ctx.Fail("", "PriorityClass %q has value %d, no higher than the 0 pods that name no class get: "+
+				"the pods have no priority over them", name, value)
+		case value <= classes.defaultValue:
+			ctx.Fail("", "PriorityClass %q has value %d, no higher than %d, the value of globalDefault PriorityClass %q "+
+				"that pods which name no class get: the pods have no priority over them", name, value, classes.defaultValue, classes.defaultName)
+		default:
+			ctx.Pass("")
+		}
 	},
+}
+
+// systemPriorityClassPrefix starts the names the API server reserves for its own PriorityClasses
+// (k8s.io/kubernetes v1.37 pkg/apis/scheduling, SystemPriorityClassPrefix): validation refuses
+// any other class whose name starts with it.
+const systemPriorityClassPrefix = "system-"
+
+// systemPriorityClasses are the PriorityClasses the API server creates in every cluster, with
+// the only values validation lets them have (pkg/apis/scheduling/v1 helpers.go).
+var systemPriorityClasses = map[string]int32{
+	"system-cluster-critical": 2000000000,
+	"system-node-critical":    2000001000,
+}
+
+// priorityClasses is what the evaluation's PriorityClasses say: each class's value, and the
+// priority of pods that name no class.
+type priorityClasses struct {
+	values map[string]int32
+	// defaultName and defaultValue are the globalDefault class's, the one with the lowest value
+	// when several are (the Priority admission plugin's choice, getDefaultPriorityClass); "" and
+	// 0 without one.
+	defaultName  string
+	defaultValue int32
+}
+
+// priorityClassesOf indexes the evaluation's PriorityClasses once. A class written more than
+// once is the last written, as applied.
+func priorityClassesOf(inv *engine.Inventory) *priorityClasses {
+	return inv.Memo(nil, "availability.priorityClasses", func() any {
+		idx := &priorityClasses{values: map[string]int32{}}
+		isDefault := map[string]bool{}
+		for _, o := range inv.ListKind("PriorityClass") {
+			pc, ok := o.Obj.(*schedulingv1.PriorityClass)
+			if !ok {
+				continue
+			}
+			idx.values[o.Name] = pc.Value
+			isDefault[o.Name] = pc.GlobalDefault
+		}
+		for name, d := range isDefault {
+			if !d {
+				continue
+			}
+			v := idx.values[name]
+			if idx.defaultName == "" || v < idx.defaultValue || (v == idx.defaultValue && name < idx.defaultName) {
+				idx.defaultName, idx.defaultValue = name, v
+			}
+		}
+		return idx
+	}).(*priorityClasses)
 }

@@ -148,6 +148,7 @@ func (w *Workload) PodLabels() map[string]string {
 type PodFields struct {
 	ServiceAccountName           string
 	DeprecatedServiceAccount     string
+	PriorityClassName            string
 	AutomountServiceAccountToken *bool
 	HostNetwork                  bool
 	TopologySpreadConstraints    []corev1.TopologySpreadConstraint
@@ -177,7 +178,7 @@ func (w *Workload) Pod() PodFields {
 
 func podFields(s *corev1.PodSpec) PodFields {
 	f := PodFields{ServiceAccountName: s.ServiceAccountName, DeprecatedServiceAccount: s.DeprecatedServiceAccount,
-		AutomountServiceAccountToken: s.AutomountServiceAccountToken, HostNetwork: s.HostNetwork,
+		PriorityClassName: s.PriorityClassName, AutomountServiceAccountToken: s.AutomountServiceAccountToken, HostNetwork: s.HostNetwork,
 		TopologySpreadConstraints: s.TopologySpreadConstraints, ResourceKeys: ResourceKeysOf(s.Resources),
 		NodeName: s.NodeName, NodeSelector: s.NodeSelector}
 	if s.Affinity != nil {
@@ -204,9 +205,9 @@ func podFields(s *corev1.PodSpec) PodFields {
 //   - replicas (a copy: a pointer into the typed object would keep all of it), and
 //     LongRunning;
 //   - the pod template's labels (Workload.PodLabels: PodMeta is nil);
-//   - of the pod spec, the PodFields (service account, automountServiceAccountToken,
-//     hostNetwork, topologySpreadConstraints, podAntiAffinity, image volumes), which checks read through
-//     Workload.Pod: PodSpec is nil;
+//   - of the pod spec, the PodFields (service account, priorityClassName,
+//     automountServiceAccountToken, hostNetwork, topologySpreadConstraints, podAntiAffinity,
+//     image volumes), which checks read through Workload.Pod: PodSpec is nil;
 //   - of each container (init, regular and ephemeral): its type, name, image, whether it
 //     is a sidecar, its ResourceKeys and the variables it takes from ConfigMaps (ConfigMapEnv;
 //     Container.Container is nil).

@@ -14,6 +14,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -68,6 +69,7 @@ var (
 	policy  = policyv1.SchemeGroupVersion
 	autosc  = autoscalingv2.SchemeGroupVersion
 	storage = storagev1.SchemeGroupVersion
+	sched   = schedulingv1.SchemeGroupVersion
 	trivy   = schema.GroupVersion{Group: "aquasecurity.github.io", Version: "v1alpha1"}
 )
 
@@ -99,6 +101,7 @@ var Kinds = []Kind{
 	typed(policy, "PodDisruptionBudget", true, func() client.Object { return &policyv1.PodDisruptionBudget{} }, func() client.ObjectList { return &policyv1.PodDisruptionBudgetList{} }),
 	typed(autosc, "HorizontalPodAutoscaler", true, func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }, func() client.ObjectList { return &autoscalingv2.HorizontalPodAutoscalerList{} }),
 	typed(storage, "StorageClass", false, func() client.Object { return &storagev1.StorageClass{} }, func() client.ObjectList { return &storagev1.StorageClassList{} }),
+	typed(sched, "PriorityClass", false, func() client.Object { return &schedulingv1.PriorityClass{} }, func() client.ObjectList { return &schedulingv1.PriorityClassList{} }),
 	optional(trivy, "VulnerabilityReport"),
 	optional(trivy, "ExposedSecretReport"),
 }

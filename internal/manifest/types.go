@@ -10,6 +10,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -54,6 +55,7 @@ var typed = map[string]func() engine.KubeObject{
 	"policy/PodDisruptionBudget":                   func() engine.KubeObject { return &policyv1.PodDisruptionBudget{} },
 	"autoscaling/HorizontalPodAutoscaler":          func() engine.KubeObject { return &autoscalingv2.HorizontalPodAutoscaler{} },
 	"storage.k8s.io/StorageClass":                  func() engine.KubeObject { return &storagev1.StorageClass{} },
+	"scheduling.k8s.io/PriorityClass":              func() engine.KubeObject { return &schedulingv1.PriorityClass{} },
 	v1alpha1.GroupVersion.Group + "/ComplianceProfile": func() engine.KubeObject {
 		return &v1alpha1.ComplianceProfile{}
 	},
