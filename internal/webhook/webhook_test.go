@@ -22,6 +22,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -761,6 +762,44 @@ func TestADenialOnAnotherObjectIsConfirmedWithTheAPIServer(t *testing.T) {
 	}
 	if resp := v.Handle(ctx, req("uncovered")); resp.Allowed || !strings.Contains(resp.Result.Message, "net-pod-policy-coverage") {
 		t.Errorf("a Deployment no NetworkPolicy covers: want denied naming net-pod-policy-coverage, got allowed=%v %+v", resp.Allowed, resp.Result)
+	}
+}
+
+// TestADenialOnAPriorityClassIsConfirmedWithTheAPIServer: Helm installs a chart's PriorityClass
+// just before its Deployments, before the webhook's cache may hold it. A denial by
+// avl-priority-class is confirmed with what the API server holds, as for the namespaced objects
+// other checks read: a workload is not refused for a class that exists; one that names a class
+// that does not is still denied.
+func TestADenialOnAPriorityClassIsConfirmedWithTheAPIServer(t *testing.T) {
+	const ns = "enforce-priority"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	// The profile enforces Critical findings; avl-priority-class is raised to Critical.
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "avl-priority-class", Severity: v1alpha1.SeverityCritical}}
+	})
+	pc := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "enforce-priority-standard"}, Value: 1000}
+	if err := k.Create(ctx, pc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k.Delete(context.Background(), pc) })
+
+	// A cache that certainly has not seen the PriorityClass.
+	v, err := validator(testenv.Lag{Client: k, Unseen: []client.Object{&schedulingv1.PriorityClass{}}}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(name, class string) admission.Request {
+		d := deployment(ns, name, false)
+		d.Spec.Template.Spec.PriorityClassName = class
+		return admission.Request{AdmissionRequest: *creatingDeployment(t, d)}
+	}
+	if resp := v.Handle(ctx, req("web", pc.Name)); !resp.Allowed {
+		t.Errorf("with the PriorityClass missing from the cache, a Deployment that names it was denied: %+v", resp.Result)
+	}
+	if resp := v.Handle(ctx, req("lost", "enforce-priority-missing")); resp.Allowed || !strings.Contains(resp.Result.Message, "avl-priority-class") {
+		t.Errorf("a Deployment naming a PriorityClass that does not exist: want denied naming avl-priority-class, got allowed=%v %+v", resp.Allowed, resp.Result)
 	}
 }
 

@@ -199,11 +199,11 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 	out := v.evaluate(inv, exs, enforcing, judged)
 	if kinds := v.readsOfDenials(out); len(kinds) > 0 && v.APIReader != nil {
 		// A denial by a check that reads other objects (the NetworkPolicies that cover the
-		// workload, its PodDisruptionBudget, its ServiceAccount) may rest on a cache that has
-		// not caught up with one created a moment before, in the same apply: confirm it with
-		// what the API server holds.
+		// workload, its PodDisruptionBudget, its ServiceAccount, its PriorityClass) may rest on
+		// a cache that has not caught up with one created a moment before, in the same apply:
+		// confirm it with what the API server holds.
 		fresh, err := (&inventory.Gatherer{Reader: v.APIReader, Kinds: kinds}).Gather(ctx,
-			inventory.Scope{Namespaces: map[string]bool{obj.Namespace: true}})
+			inventory.Scope{Namespaces: map[string]bool{obj.Namespace: true}, ClusterScoped: true})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -269,7 +269,7 @@ func (v *WorkloadValidator) readsOfDenials(out []verdict) []inventory.Kind {
 	}
 	var kinds []inventory.Kind
 	for _, k := range v.Gatherer.Kinds {
-		if reads[k.GVK.Kind] && k.Namespaced {
+		if reads[k.GVK.Kind] {
 			kinds = append(kinds, k)
 		}
 	}
