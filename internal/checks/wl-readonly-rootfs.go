@@ -9,16 +9,18 @@ var wlReadonlyRootfs = &engine.Check{
 	ID:    "wl-readonly-rootfs",
 	Title: "Containers have a read-only root filesystem",
 	Description: "A writable root filesystem lets an attacker drop tools and persist changes in the " +
-		"running container; read-only makes the image the only code that runs (CC6.8). Windows pods, " +
-		"which cannot set it, are not applicable." + supporting,
+		"running container; read-only makes the image the only code that runs (CC6.8). Windows pods " +
+		"(spec.os.name windows, or a node selector or required node affinity that admits only Windows " +
+		"nodes), where the kubelet does not apply it, are not applicable." + supporting,
 	Remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the application writes.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc68},
 	Targets:     workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if isWindows(o) {
-			// The API server refuses readOnlyRootFilesystem in a pod whose os.name is windows.
-			ctx.NotApplicable("", "Windows pods cannot set readOnlyRootFilesystem")
+			// The API server refuses readOnlyRootFilesystem in a pod whose os.name is windows, and
+			// the Windows kubelet never hands it to the runtime.
+			ctx.NotApplicable("", "Windows pods cannot set readOnlyRootFilesystem: the Windows kubelet does not apply it")
 			return
 		}
 		eachContainer(ctx, o, func(c engine.Container) string {
