@@ -11,7 +11,9 @@ var avlLivenessProbe = &engine.Check{
 	Description: "Without a liveness probe a container that deadlocks or hangs keeps running and is never " +
 		"restarted, so the capacity it stands for is silently lost (A1.2). The check covers the " +
 		"regular containers and native sidecars of long-running workloads; init containers, " +
-		"ephemeral containers, Jobs and CronJobs are NotApplicable." + supporting,
+		"ephemeral containers, Jobs and CronJobs are NotApplicable. A probe that runs only a no-op (exec true, or a shell " +
+		"whose -c script is only true, : or exit 0) succeeds whatever the container's state and counts " +
+		"as none." + supporting,
 	Remediation: "Add a livenessProbe that fails only when the process cannot recover on its own (not when a " +
 		"dependency is down), with a startupProbe or initialDelaySeconds for slow starts.",
 	Severity: low,
@@ -19,10 +21,7 @@ var avlLivenessProbe = &engine.Check{
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachServingContainer(ctx, o, func(c engine.Container) string {
-			if c.LivenessProbe == nil {
-				return "no livenessProbe"
-			}
-			return ""
+			return judgeProbe("livenessProbe", c.LivenessProbe)
 		})
 	},
 }

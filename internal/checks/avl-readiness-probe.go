@@ -12,7 +12,9 @@ var avlReadinessProbe = &engine.Check{
 		"keeps receiving it while it is overloaded or has lost a dependency; rollouts proceed past " +
 		"replicas that do not work (A1.2). The check covers the regular containers and native " +
 		"sidecars of long-running workloads; init containers, ephemeral containers, Jobs and CronJobs " +
-		"are NotApplicable." + supporting,
+		"are NotApplicable. A probe that runs only a no-op (exec true, or a shell " +
+		"whose -c script is only true, : or exit 0) succeeds whatever the container's state and counts " +
+		"as none." + supporting,
 	Remediation: "Add a readinessProbe (httpGet on a health endpoint, tcpSocket or grpc) that fails while the " +
 		"container cannot serve.",
 	Severity: medium,
@@ -20,10 +22,7 @@ var avlReadinessProbe = &engine.Check{
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachServingContainer(ctx, o, func(c engine.Container) string {
-			if c.ReadinessProbe == nil {
-				return "no readinessProbe"
-			}
-			return ""
+			return judgeProbe("readinessProbe", c.ReadinessProbe)
 		})
 	},
 }

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -564,6 +565,56 @@ func eachServingContainer(ctx *engine.Context, o *engine.Object, judge func(c en
 		}
 		return ""
 	}, judge)
+}
+
+// judgeProbe says what is wrong with a container's probe of the given field
+// (readinessProbe, livenessProbe), or "" when it has one that can fail.
+func judgeProbe(field string, p *corev1.Probe) string {
+	if p == nil {
+		return "no " + field
+	}
+	if cmd := noOpCommand(p); cmd != "" {
+		return fmt.Sprintf("%s runs %q, which always succeeds: it tests nothing, as if there were no %s", field, cmd, field)
+	}
+	return ""
+}
+
+// shells are the programs whose -c script noOpCommand reads.
+var shells = map[string]bool{"sh": true, "bash": true, "ash": true, "dash": true, "ksh": true, "zsh": true}
+
+// noOpCommand returns the command of an exec probe that succeeds whatever state the container
+// is in, written out, or "" when the probe may fail: true (which ignores its arguments), or a
+// shell whose -c script is only true, : or exit 0 (the arguments after the script are its $0,
+// $1 and so on). Only these no-ops are recognised: a probe's command that tests anything at
+// all is taken to test something.
+func noOpCommand(p *corev1.Probe) string {
+	if p.Exec == nil || len(p.Exec.Command) == 0 {
+		return ""
+	}
+	cmd := p.Exec.Command
+	prog := path.Base(cmd[0])
+	noOp := prog == "true"
+	if shells[prog] && len(cmd) >= 3 && cmd[1] == "-c" {
+		noOp = true
+		for _, stmt := range strings.FieldsFunc(cmd[2], func(r rune) bool { return r == ';' || r == '\n' }) {
+			switch strings.Join(strings.Fields(stmt), " ") {
+			case "", "true", ":", "exit 0":
+			default:
+				noOp = false
+			}
+		}
+	}
+	if !noOp {
+		return ""
+	}
+	words := make([]string, len(cmd))
+	for i, w := range cmd {
+		if w == "" || strings.ContainsAny(w, " \t\n'\"") {
+			w = "'" + w + "'"
+		}
+		words[i] = w
+	}
+	return few(words, " ")
 }
 
 // eachResourcedContainer judges every container that can declare resources: regular, init and
