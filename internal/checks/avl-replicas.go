@@ -1,24 +1,37 @@
 package checks
 
 import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 var avlReplicas = &engine.Check{
 	ID:    "avl-replicas",
-	Title: "Deployments and StatefulSets run more than one replica",
+	Title: "Replicated workloads run more than one replica",
 	Description: "A single replica is down whenever its pod is rescheduled, its node is drained or fails, " +
 		"or a rollout restarts it: the service has no redundancy (A1.2). Replicas must reach the " +
 		"profile's parameters.minReplicas (default 2); a workload scaled by a HorizontalPodAutoscaler " +
-		"is judged by the autoscaler's minReplicas instead of its own replicas field." + supporting,
+		"is judged by the autoscaler's minReplicas instead of its own replicas field. The check judges " +
+		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
+		"(one a controller owns has the replicas its controller gives it, and is NotApplicable)." + supporting,
 	Remediation: "Set spec.replicas to at least the required count, or give the HorizontalPodAutoscaler that scales " +
 		"the workload a minReplicas of at least that count.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a12},
-	Targets:  replicatedKinds,
+	Targets:  []string{"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"},
 	Reads:    []string{"HorizontalPodAutoscaler"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		// A Deployment or StatefulSet an operator's resource owns has the replicas it was given:
+		// they are judged. A ReplicaSet's controller (a Deployment, a Rollout) moves replicas
+		// between revisions and sets its own count elsewhere.
+		if ref := metav1.GetControllerOf(o.Obj); ref != nil && (o.Kind == "ReplicaSet" || o.Kind == "ReplicationController") {
+			ctx.NotApplicable("", fmt.Sprintf("its controller %s %q sets its replicas", ref.Kind, ref.Name))
+			return
+		}
 		want := ctx.Params.MinReplicas
 		if h := autoscalerOf(ctx.Inventory, o); h != nil {
 			if got := autoscalerMin(h); got < want {
