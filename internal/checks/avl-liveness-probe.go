@@ -12,8 +12,9 @@ var avlLivenessProbe = &engine.Check{
 		"restarted, so the capacity it stands for is silently lost (A1.2). The check covers the " +
 		"regular containers and native sidecars of long-running workloads; init containers, " +
 		"ephemeral containers, Jobs and CronJobs are NotApplicable. A probe that runs only a no-op (exec true, or a shell " +
-		"whose -c script is only true, : or exit 0) succeeds whatever the container's state and counts " +
-		"as none." + supporting,
+		"whose -c script is only true, : or exit 0) succeeds whatever the container's state, and an " +
+		"HTTP or TCP probe that names a host the kubelet reaches instead of the pod tests something else: " +
+		"both count as none." + supporting,
 	Remediation: "Add a livenessProbe that fails only when the process cannot recover on its own (not when a " +
 		"dependency is down), with a startupProbe or initialDelaySeconds for slow starts.",
 	Severity: low,
@@ -21,7 +22,7 @@ var avlLivenessProbe = &engine.Check{
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachServingContainer(ctx, o, func(c engine.Container) string {
-			return judgeProbe("livenessProbe", c.LivenessProbe)
+			return judgeProbe(o, "livenessProbe", c.LivenessProbe)
 		})
 	},
 }

@@ -13,8 +13,9 @@ var avlReadinessProbe = &engine.Check{
 		"replicas that do not work (A1.2). The check covers the regular containers and native " +
 		"sidecars of long-running workloads; init containers, ephemeral containers, Jobs and CronJobs " +
 		"are NotApplicable. A probe that runs only a no-op (exec true, or a shell " +
-		"whose -c script is only true, : or exit 0) succeeds whatever the container's state and counts " +
-		"as none." + supporting,
+		"whose -c script is only true, : or exit 0) succeeds whatever the container's state, and an " +
+		"HTTP or TCP probe that names a host the kubelet reaches instead of the pod tests something else: " +
+		"both count as none." + supporting,
 	Remediation: "Add a readinessProbe (httpGet on a health endpoint, tcpSocket or grpc) that fails while the " +
 		"container cannot serve.",
 	Severity: medium,
@@ -22,7 +23,7 @@ var avlReadinessProbe = &engine.Check{
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachServingContainer(ctx, o, func(c engine.Container) string {
-			return judgeProbe("readinessProbe", c.ReadinessProbe)
+			return judgeProbe(o, "readinessProbe", c.ReadinessProbe)
 		})
 	},
 }

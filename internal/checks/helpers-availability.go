@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"net"
 	"path"
 	"slices"
 	"sort"
@@ -569,14 +570,41 @@ func eachServingContainer(ctx *engine.Context, o *engine.Object, judge func(c en
 
 // judgeProbe says what is wrong with a container's probe of the given field
 // (readinessProbe, livenessProbe), or "" when it has one that can fail.
-func judgeProbe(field string, p *corev1.Probe) string {
+func judgeProbe(o *engine.Object, field string, p *corev1.Probe) string {
 	if p == nil {
 		return "no " + field
 	}
 	if cmd := noOpCommand(p); cmd != "" {
 		return fmt.Sprintf("%s runs %q, which always succeeds: it tests nothing, as if there were no %s", field, cmd, field)
 	}
+	if host := otherProbeHost(o, p); host != "" {
+		return fmt.Sprintf("%s asks host %q, not the pod: the kubelet sends it from the node to that host, so it does not test the container", field, host)
+	}
 	return ""
+}
+
+// otherProbeHost returns the host an HTTP or TCP probe names when that is not the pod, or "".
+// The kubelet sends such a probe from the node, to the pod's IP only when host is empty
+// (pkg/kubelet/prober/prober.go, k8s.io/kubernetes v1.37.2): any host it names is another
+// machine, or the node itself (127.0.0.1 is the node's loopback), except the loopback of a pod
+// on the host network, which shares the node's.
+func otherProbeHost(o *engine.Object, p *corev1.Probe) string {
+	var host string
+	switch {
+	case p.HTTPGet != nil:
+		host = p.HTTPGet.Host
+	case p.TCPSocket != nil:
+		host = p.TCPSocket.Host
+	}
+	if host == "" {
+		return ""
+	}
+	if o.Workload.PodSpec.HostNetwork {
+		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || strings.EqualFold(host, "localhost") {
+			return ""
+		}
+	}
+	return host
 }
 
 // shells are the programs whose -c script noOpCommand reads.
