@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -89,5 +90,51 @@ func TestBudgetIndexMatchesEveryBudget(t *testing.T) {
 		if !slices.Equal(got, brute) {
 			t.Errorf("workloads selected by %s = %q, want %q", o.Name, got, brute)
 		}
+	}
+}
+
+// TestJudgeProbe holds judgeProbe to the probes that test nothing, and to those it must leave
+// alone: a command that does something, a host that is the pod.
+func TestJudgeProbe(t *testing.T) {
+	exec := func(cmd ...string) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: cmd}}}
+	}
+	httpHost := func(host string) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Host: host, Path: "/", Port: intstr.FromInt32(8080)}}}
+	}
+	tests := map[string]struct {
+		probe       *corev1.Probe
+		hostNetwork bool
+		fails       bool
+	}{
+		"no probe fails":                                          {probe: nil, fails: true},
+		"true fails, whatever its arguments":                      {probe: exec("true", "anything"), fails: true},
+		"true by its path fails":                                  {probe: exec("/usr/bin/true"), fails: true},
+		"a shell that only exits 0 fails":                         {probe: exec("sh", "-c", "true; exit 0"), fails: true},
+		"a shell with an empty script fails":                      {probe: exec("/bin/bash", "-c", ""), fails: true},
+		"a shell that exits 1 passes":                             {probe: exec("sh", "-c", "exit 1"), fails: false},
+		"a shell that tests something first passes":               {probe: exec("sh", "-c", "test -f /tmp/ready; exit 0"), fails: false},
+		"a shell with true chained to a test passes":              {probe: exec("sh", "-c", "true && curl -f localhost:8080"), fails: false},
+		"a program named after true passes":                       {probe: exec("/bin/truecheck"), fails: false},
+		"a shell without -c passes":                               {probe: exec("sh", "/probe.sh"), fails: false},
+		"an HTTP probe of the pod passes":                         {probe: httpHost(""), fails: false},
+		"an HTTP probe of 127.0.0.1 off the host network fails":   {probe: httpHost("127.0.0.1"), fails: true},
+		"an HTTP probe of localhost off the host network fails":   {probe: httpHost("localhost"), fails: true},
+		"an HTTP probe of ::1 on the host network passes":         {probe: httpHost("::1"), hostNetwork: true, fails: false},
+		"an HTTP probe of another host on the host network fails": {probe: httpHost("10.0.0.7"), hostNetwork: true, fails: true},
+		"a TCP probe of another host fails": {probe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
+			TCPSocket: &corev1.TCPSocketAction{Host: "db", Port: intstr.FromInt32(5432)}}}, fails: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			o := engine.NewObject(&corev1.Pod{
+				ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns"},
+				Spec:       corev1.PodSpec{HostNetwork: tc.hostNetwork, Containers: []corev1.Container{{Name: "app", Image: "app:1"}}},
+			}, "v1", "Pod")
+			msg := judgeProbe(o, "readinessProbe", tc.probe)
+			if (msg != "") != tc.fails {
+				t.Errorf("judgeProbe = %q, want a failure: %v", msg, tc.fails)
+			}
+		})
 	}
 }
