@@ -10,7 +10,7 @@ import (
 
 var avlPdb = &engine.Check{
 	ID:    "avl-pdb",
-	Title: "Deployments and StatefulSets are covered by a PodDisruptionBudget",
+	Title: "Replicated workloads are covered by a PodDisruptionBudget",
 	Description: "Without a PodDisruptionBudget, a node drain or a cluster upgrade may evict every replica " +
 		"of a workload at once, and the service goes down during routine maintenance (A1.2). The check " +
 		"looks for a budget in the workload's namespace whose selector selects its pods: the template's " +
@@ -22,7 +22,9 @@ var avlPdb = &engine.Check{
 		"budget counts the pods of every workload it selects together, and pods no controller owns add " +
 		"to what maxUnavailable allows) protects nothing and does " +
 		"not count. An integer minAvailable is met by any pod the budget selects: when it also selects " +
-		"a DaemonSet's or a Job's pods, whose number the check cannot know, it says NotAssessed." + supporting,
+		"a DaemonSet's or a Job's pods, whose number the check cannot know, it says NotAssessed. The check judges " +
+		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
+		"(one a controller owns is part of its controller's workload, and is NotApplicable)." + supporting,
 	Remediation: "Add a PodDisruptionBudget (policy/v1) in the same namespace whose selector matches the pod " +
 		"template's labels, with maxUnavailable: 1 or a minAvailable below the replica count.",
 	Severity: medium,
@@ -30,6 +32,9 @@ var avlPdb = &engine.Check{
 	Targets:  replicatedKinds,
 	Reads:    []string{"PodDisruptionBudget", engine.KindWorkload, "HorizontalPodAutoscaler"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if controlledRevision(ctx, o) {
+			return
+		}
 		budgets, maybe := budgetsSelectingPods(ctx.Inventory, o)
 		unknown := "" // why a budget may protect the pods
 		if len(maybe) > 0 {

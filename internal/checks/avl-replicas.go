@@ -1,10 +1,6 @@
 package checks
 
 import (
-	"fmt"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -22,14 +18,10 @@ var avlReplicas = &engine.Check{
 		"the workload a minReplicas of at least that count.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a12},
-	Targets:  []string{"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"},
+	Targets:  replicatedKinds,
 	Reads:    []string{"HorizontalPodAutoscaler"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		// A Deployment or StatefulSet an operator's resource owns has the replicas it was given:
-		// they are judged. A ReplicaSet's controller (a Deployment, a Rollout) moves replicas
-		// between revisions and sets its own count elsewhere.
-		if ref := metav1.GetControllerOf(o.Obj); ref != nil && (o.Kind == "ReplicaSet" || o.Kind == "ReplicationController") {
-			ctx.NotApplicable("", fmt.Sprintf("its controller %s %q sets its replicas", ref.Kind, ref.Name))
+		if controlledRevision(ctx, o) {
 			return
 		}
 		want := ctx.Params.MinReplicas

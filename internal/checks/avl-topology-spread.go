@@ -22,7 +22,9 @@ var avlTopologySpread = &engine.Check{
 		"a labelSelector, selecting other pods, or whose namespaces and namespaceSelector leave out " +
 		"its own namespace, spreads nothing of the workload. A pod template pinned to one node " +
 		"(spec.nodeName, which bypasses the scheduler, a nodeSelector on kubernetes.io/hostname, or a " +
-		"required node affinity that admits one node by name) fails whatever it spreads." + supporting,
+		"required node affinity that admits one node by name) fails whatever it spreads. The check judges " +
+		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
+		"(one a controller owns has the template its controller gives it, and is NotApplicable)." + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
 		"(whenUnsatisfiable: ScheduleAnyway is enough to start), or a preferred podAntiAffinity on the pods' own labels.",
 	Severity: low,
@@ -30,6 +32,9 @@ var avlTopologySpread = &engine.Check{
 	Targets:  replicatedKinds,
 	Reads:    []string{"HorizontalPodAutoscaler", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if controlledRevision(ctx, o) {
+			return
+		}
 		if o.Workload == nil {
 			ctx.NotApplicable("", "no pod template")
 			return

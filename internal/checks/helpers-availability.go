@@ -20,8 +20,27 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
-// replicatedKinds are the controllers whose replica count availability checks judge.
-var replicatedKinds = []string{"Deployment", "StatefulSet"}
+// replicatedKinds are the controllers whose replica count availability checks judge: the
+// Deployments and StatefulSets, and the ReplicaSets and ReplicationControllers that run a
+// workload themselves (controlledRevision says which do not).
+var replicatedKinds = []string{"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"}
+
+// controlledRevision reports a ReplicaSet or ReplicationController that a controller owns (a
+// Deployment's or an Argo Rollout's revision, a canary) as NotApplicable, and returns true: its
+// controller sets its replicas and its template, moves replicas between revisions, and is what
+// the availability checks judge. A Deployment or StatefulSet an operator's resource owns has the
+// replicas and template it was given, and is judged.
+func controlledRevision(ctx *engine.Context, o *engine.Object) bool {
+	if o.Kind != "ReplicaSet" && o.Kind != "ReplicationController" {
+		return false
+	}
+	ref := metav1.GetControllerOf(o.Obj)
+	if ref == nil {
+		return false
+	}
+	ctx.NotApplicable("", fmt.Sprintf("its controller %s %q sets its replicas and template", ref.Kind, ref.Name))
+	return true
+}
 
 // workloadRef identifies a workload as an HPA's scaleTargetRef names it: the HPA controller
 // finds its target by the API group of scaleTargetRef.apiVersion (any version) and the kind.
@@ -105,7 +124,7 @@ func autoscalerMin(h *autoscalingv2.HorizontalPodAutoscaler) int32 {
 	return *h.Spec.MinReplicas
 }
 
-// replicasOf is the replica count of a Deployment or StatefulSet (1 when unset).
+// replicasOf is the replica count of a replicated workload (1 when unset).
 func replicasOf(o *engine.Object) int32 {
 	if o.Workload == nil || o.Workload.Replicas == nil {
 		return 1
