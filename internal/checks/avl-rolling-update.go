@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -21,16 +22,23 @@ var avlRollingUpdate = &engine.Check{
 		"OnDelete never roll out a change until someone deletes the pods by hand, and a paused " +
 		"Deployment or a StatefulSet whose partition is at or above its replicas never rolls one " +
 		"out, so fixes do not reach them (A1.2). The old API versions whose default was OnDelete (extensions/v1beta1 " +
-		"DaemonSets, apps/v1beta1 StatefulSets) fail when they set no strategy." + supporting,
+		"DaemonSets, apps/v1beta1 StatefulSets) fail when they set no strategy. A ReplicaSet or " +
+		"ReplicationController no controller owns has no update strategy at all: it never replaces a pod " +
+		"when its template changes, as OnDelete, and fails; one a controller owns is rolled out by its " +
+		"controller, and is NotApplicable." + supporting,
 	Remediation: "Use strategy.type RollingUpdate (Deployments) or updateStrategy.type RollingUpdate " +
 		"(StatefulSets, DaemonSets) with a maxUnavailable below the replica count (or a maxSurge) and a " +
 		"StatefulSet partition below it once a staged rollout is done; resume a paused Deployment " +
 		"(kubectl rollout resume) once its changes are made; " +
+		"run a bare ReplicaSet or a ReplicationController from a Deployment; " +
 		"if a volume allows one writer only, record why Recreate is needed.",
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
-	Targets:  []string{"Deployment", "StatefulSet", "DaemonSet"},
+	Targets:  []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if controlledRevision(ctx, o) {
+			return
+		}
 		switch t := o.Obj.(type) {
 		case *appsv1.Deployment:
 			if t.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
@@ -64,6 +72,11 @@ var avlRollingUpdate = &engine.Check{
 				}
 			}
 			judgeOnDelete(ctx, string(t.Spec.UpdateStrategy.Type), o.APIVersion == "extensions/v1beta1")
+		case *appsv1.ReplicaSet, *corev1.ReplicationController:
+			// The replica set and replication managers (pkg/controller/replicaset) only count
+			// pods: they create or delete some to reach replicas, and never replace one whose
+			// spec differs from the template.
+			ctx.Fail("", "a %s has no update strategy: a change to its template reaches only the pods created after it, as OnDelete", o.Kind)
 		default:
 			ctx.NotApplicable("", "not an apps Deployment, StatefulSet or DaemonSet")
 		}
