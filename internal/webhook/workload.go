@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -211,13 +212,23 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 		for _, k := range kinds {
 			read[k.GVK.Kind] = true
 		}
+		// The object is judged as submitted, and through the controllers it was judged
+		// through, whatever the checks read: the API server holds no version of it (a create)
+		// or the one it replaces (an update). Were its kind read again, the confirmation would
+		// judge no object, or the stored one, and admit what it denied.
+		kept := chain(inv, obj, judged)
 		confirmed := make([]*engine.Object, 0, len(objs)+len(fresh))
 		for _, o := range objs {
-			if !read[o.Kind] {
+			if !read[o.Kind] || slices.Contains(kept, o) {
 				confirmed = append(confirmed, o)
 			}
 		}
-		inv = engine.NewInventory(append(confirmed, fresh...), true)
+		for _, o := range fresh {
+			if !slices.ContainsFunc(kept, func(k *engine.Object) bool { return sameObject(k, o) }) {
+				confirmed = append(confirmed, o)
+			}
+		}
+		inv = engine.NewInventory(confirmed, true)
 		out = v.evaluate(inv, exs, enforcing, judged)
 	}
 	return judged, out, nil
@@ -250,6 +261,28 @@ func (v *WorkloadValidator) evaluate(inv *engine.Inventory, exs []*v1alpha1.Cont
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].profile < out[j].profile })
 	return out
+}
+
+// chain is obj and the controllers from it up to judged, which it is judged as.
+func chain(inv *engine.Inventory, obj, judged *engine.Object) []*engine.Object {
+	out := []*engine.Object{obj}
+	for cur := obj; cur != judged && len(out) < 4; {
+		p := inv.Provenance(cur)
+		if p == nil || p.Owner == nil {
+			break
+		}
+		cur = p.Owner
+		out = append(out, cur)
+	}
+	if !slices.Contains(out, judged) {
+		out = append(out, judged)
+	}
+	return out
+}
+
+// sameObject reports whether a and b are versions of the same object.
+func sameObject(a, b *engine.Object) bool {
+	return a.Kind == b.Kind && a.Namespace == b.Namespace && a.Name == b.Name
 }
 
 // readsOfDenials are the kinds (of those the webhook reads) that the checks behind the
