@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -11,7 +13,8 @@ var saTokenAutomount = &engine.Check{
 	ID:    "sa-token-automount",
 	Title: "Pods do not mount a service account token they do not need",
 	Description: "Unless the pod or its ServiceAccount sets automountServiceAccountToken: false, every " +
-		"container gets an API token: whoever compromises the container can act with the " +
+		"container gets an API token (but one that mounts something of its own at " + engine.ServiceAccountTokenPath +
+		"): whoever compromises the container can act with the " +
 		"ServiceAccount's permissions. Mounting credentials only where they are needed supports " +
 		"logical access security (CC6.1)." + supporting,
 	Remediation: "Set automountServiceAccountToken: false on the ServiceAccount (or the pod spec), and set it to true only on pods that call the Kubernetes API.",
@@ -20,12 +23,23 @@ var saTokenAutomount = &engine.Check{
 	Targets:     workload,
 	Reads:       []string{"ServiceAccount"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		switch pod := o.Workload.Pod().AutomountServiceAccountToken; {
+		spec := o.Workload.Pod()
+		if spec.TokenPathMasked && len(spec.TokenContainers) == 0 {
+			// Every container mounts something of its own at the token's path: the
+			// ServiceAccount admission plugin mounts the automatic token into none of them.
+			ctx.Pass("")
+			return
+		}
+		into := ""
+		if spec.TokenPathMasked {
+			into = fmt.Sprintf(": the token is mounted into %s", containerList(spec.TokenContainers))
+		}
+		switch pod := spec.AutomountServiceAccountToken; {
 		case isFalse(pod):
 			ctx.Pass("")
 			return
 		case isTrue(pod):
-			ctx.Fail("", "the pod spec sets automountServiceAccountToken: true")
+			ctx.Fail("", "the pod spec sets automountServiceAccountToken: true%s", into)
 			return
 		}
 		name := podServiceAccount(o)
@@ -35,7 +49,7 @@ var saTokenAutomount = &engine.Check{
 			if ctx.Inventory.Complete {
 				absent = "does not exist"
 			}
-			ctx.Fail("", "the pod does not set automountServiceAccountToken and ServiceAccount %q %s: the Kubernetes default (automount on) applies", name, absent)
+			ctx.Fail("", "the pod does not set automountServiceAccountToken and ServiceAccount %q %s: the Kubernetes default (automount on) applies%s", name, absent, into)
 			return
 		}
 		account, ok := sa.Obj.(*corev1.ServiceAccount)
@@ -47,6 +61,18 @@ var saTokenAutomount = &engine.Check{
 			ctx.Pass("")
 			return
 		}
-		ctx.Fail("", "neither the pod nor ServiceAccount %q sets automountServiceAccountToken: false", name)
+		ctx.Fail("", "neither the pod nor ServiceAccount %q sets automountServiceAccountToken: false%s", name, into)
 	},
+}
+
+// containerList names containers: `container "a"`, `containers "a", "b"`.
+func containerList(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = fmt.Sprintf("%q", n)
+	}
+	if len(names) == 1 {
+		return "container " + quoted[0]
+	}
+	return "containers " + few(quoted, ", ")
 }

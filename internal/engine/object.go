@@ -161,7 +161,25 @@ type PodFields struct {
 	ResourceKeys ResourceKeys
 	// ImageVolumes are the image volumes (volumes[].image) that name a reference.
 	ImageVolumes []ImageVolume
+	// TokenPathMasked is true when an init container or container mounts something of its
+	// own at ServiceAccountTokenPath (not the plugin's kube-api-access- volume, nor a Secret,
+	// which may be a token Secret); TokenContainers are then those (init containers first) that
+	// mount nothing there, the ones the ServiceAccount admission plugin mounts the automatic
+	// token into (mountServiceAccountToken in k8s.io/kubernetes v1.37
+	// plugin/pkg/admission/serviceaccount/admission.go, which compares the path exactly).
+	// Without TokenPathMasked every container gets the token, and TokenContainers is nil.
+	TokenPathMasked bool
+	TokenContainers []string
 }
+
+// automaticTokenVolumePrefix starts the name of the volume the ServiceAccount admission plugin
+// adds and mounts at ServiceAccountTokenPath (ServiceAccountVolumeName + "-"): a Pod read back
+// from the API server mounts it in every container, and a mount of it is the automatic token.
+const automaticTokenVolumePrefix = "kube-api-access-"
+
+// ServiceAccountTokenPath is where the ServiceAccount admission plugin mounts the automatic
+// token (DefaultAPITokenMountPath).
+const ServiceAccountTokenPath = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 // ImageVolume is an image volume of a pod spec: the volume's name and the image reference.
 type ImageVolume struct{ Name, Reference string }
@@ -188,6 +206,28 @@ func podFields(s *corev1.PodSpec) PodFields {
 		if v := &s.Volumes[i]; v.Image != nil && v.Image.Reference != "" {
 			f.ImageVolumes = append(f.ImageVolumes, ImageVolume{Name: v.Name, Reference: v.Image.Reference})
 		}
+	}
+	var unmasked []string
+	masks := func(m corev1.VolumeMount) bool {
+		if m.MountPath != ServiceAccountTokenPath || strings.HasPrefix(m.Name, automaticTokenVolumePrefix) {
+			return false
+		}
+		// A Secret there may be a ServiceAccount token Secret, as the admission plugin
+		// mounted before Kubernetes 1.22.
+		i := slices.IndexFunc(s.Volumes, func(v corev1.Volume) bool { return v.Name == m.Name })
+		return i < 0 || s.Volumes[i].Secret == nil
+	}
+	for _, cs := range [][]corev1.Container{s.InitContainers, s.Containers} {
+		for i := range cs {
+			if slices.ContainsFunc(cs[i].VolumeMounts, masks) {
+				f.TokenPathMasked = true
+			} else {
+				unmasked = append(unmasked, cs[i].Name)
+			}
+		}
+	}
+	if f.TokenPathMasked {
+		f.TokenContainers = unmasked
 	}
 	return f
 }
