@@ -30,6 +30,9 @@ var workloadKinds = map[string]bool{
 	"Job": true, "CronJob": true, "ReplicationController": true,
 }
 
+// IsWorkloadKind reports whether kind is one of the kinds KindWorkload stands for.
+func IsWorkloadKind(kind string) bool { return workloadKinds[kind] }
+
 // Object is one Kubernetes object as the engine sees it.
 type Object struct {
 	// APIVersion and Kind identify the type. They are given explicitly because objects read

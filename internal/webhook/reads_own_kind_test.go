@@ -87,9 +87,8 @@ func TestADenialIsConfirmedOnTheObjectAsSubmitted(t *testing.T) {
 }
 
 // TestNoCheckReadsAWorkloadKindByName: the webhook judges workloads only; a check that reads
-// workloads declares engine.KindWorkload, which the confirmation of a denial does not read
-// again (readsOfDenials matches Reads against the kinds the webhook reads, and no kind is
-// called Workload).
+// workloads declares engine.KindWorkload, which the confirmation of a denial reads again as
+// every workload kind (see TestADenialOnOtherWorkloadsIsConfirmedWithTheAPIServer).
 func TestNoCheckReadsAWorkloadKindByName(t *testing.T) {
 	workloads := map[string]bool{"Pod": true, "ReplicationController": true, "Deployment": true, "StatefulSet": true,
 		"DaemonSet": true, "ReplicaSet": true, "Job": true, "CronJob": true}

@@ -287,7 +287,11 @@ func sameObject(a, b *engine.Object) bool {
 
 // readsOfDenials are the kinds (of those the webhook reads) that the checks behind the
 // denials in out read besides the workload: none when nothing is denied, or only by checks
-// that read the workload alone.
+// that read the workload alone. A check that reads other workloads declares
+// engine.KindWorkload (avl-pdb counts the pods of every workload a budget selects), which
+// stands for every workload kind: all of them are read again, or a denial resting on a cache
+// that still holds a workload the API server no longer does (deleted, or scaled down, a moment
+// before) would stand.
 func (v *WorkloadValidator) readsOfDenials(out []verdict) []inventory.Kind {
 	reads := map[string]bool{}
 	for _, vd := range out {
@@ -302,7 +306,7 @@ func (v *WorkloadValidator) readsOfDenials(out []verdict) []inventory.Kind {
 	}
 	var kinds []inventory.Kind
 	for _, k := range v.Gatherer.Kinds {
-		if reads[k.GVK.Kind] {
+		if reads[k.GVK.Kind] || reads[engine.KindWorkload] && engine.IsWorkloadKind(k.GVK.Kind) {
 			kinds = append(kinds, k)
 		}
 	}
