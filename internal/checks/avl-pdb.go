@@ -24,7 +24,7 @@ var avlPdb = &engine.Check{
 		"not count. An integer minAvailable is met by any pod the budget selects: when it also selects " +
 		"a DaemonSet's or a Job's pods, whose number the check cannot know, it says NotAssessed. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
-		"(one a controller owns is part of its controller's workload, and is NotApplicable)." + supporting,
+		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Add a PodDisruptionBudget (policy/v1) in the same namespace whose selector matches the pod " +
 		"template's labels, with maxUnavailable: 1 or a minAvailable below the replica count.",
 	Severity: medium,

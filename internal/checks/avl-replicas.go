@@ -13,7 +13,7 @@ var avlReplicas = &engine.Check{
 		"profile's parameters.minReplicas (default 2); a workload scaled by a HorizontalPodAutoscaler " +
 		"is judged by the autoscaler's minReplicas instead of its own replicas field. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
-		"(one a controller owns has the replicas its controller gives it, and is NotApplicable)." + supporting,
+		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Set spec.replicas to at least the required count, or give the HorizontalPodAutoscaler that scales " +
 		"the workload a minReplicas of at least that count.",
 	Severity: medium,

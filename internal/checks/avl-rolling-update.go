@@ -24,8 +24,7 @@ var avlRollingUpdate = &engine.Check{
 		"out, so fixes do not reach them (A1.2). The old API versions whose default was OnDelete (extensions/v1beta1 " +
 		"DaemonSets, apps/v1beta1 StatefulSets) fail when they set no strategy. A ReplicaSet or " +
 		"ReplicationController no controller owns has no update strategy at all: it never replaces a pod " +
-		"when its template changes, as OnDelete, and fails; one a controller owns is rolled out by its " +
-		"controller, and is NotApplicable." + supporting,
+		"when its template changes, as OnDelete, and fails." + controlledRevisionText + supporting,
 	Remediation: "Use strategy.type RollingUpdate (Deployments) or updateStrategy.type RollingUpdate " +
 		"(StatefulSets, DaemonSets) with a maxUnavailable below the replica count (or a maxSurge) and a " +
 		"StatefulSet partition below it once a staged rollout is done; resume a paused Deployment " +

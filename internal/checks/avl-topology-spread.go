@@ -24,7 +24,7 @@ var avlTopologySpread = &engine.Check{
 		"(spec.nodeName, which bypasses the scheduler, a nodeSelector on kubernetes.io/hostname, or a " +
 		"required node affinity that admits one node by name) fails whatever it spreads. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
-		"(one a controller owns has the template its controller gives it, and is NotApplicable)." + supporting,
+		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
 		"(whenUnsatisfiable: ScheduleAnyway is enough to start), or a preferred podAntiAffinity on the pods' own labels.",
 	Severity: low,

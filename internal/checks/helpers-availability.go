@@ -25,11 +25,29 @@ import (
 // workload themselves (controlledRevision says which do not).
 var replicatedKinds = []string{"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"}
 
-// controlledRevision reports a ReplicaSet or ReplicationController that a controller owns (a
-// Deployment's or an Argo Rollout's revision, a canary) as NotApplicable, and returns true: its
-// controller sets its replicas and its template, moves replicas between revisions, and is what
-// the availability checks judge. A Deployment or StatefulSet an operator's resource owns has the
-// replicas and template it was given, and is judged.
+// controlledRevision reports a ReplicaSet or ReplicationController that a controller really owns
+// (a Deployment's revision, which the Deployment's own results cover) as NotApplicable and
+// returns true: its controller sets its replicas and its template, moves replicas between
+// revisions, and is what the availability checks judge. A controller reference is the object's
+// claim, which a namespace admin may write into their own object, so it counts only as far as it
+// can be verified:
+//
+//   - a built-in controller that creates objects of this kind (a Deployment for a ReplicaSet;
+//     nothing creates ReplicationControllers) and is in the inventory with the UID the reference
+//     names (Inventory.Provenance): NotApplicable;
+//   - one that is not there: in the operator, whose view is complete, nothing manages the object,
+//     which is judged as bare (false returned; the engine's note on a failure names the
+//     controller); in a scan the controller may simply not be among the manifests, and the
+//     check says NotAssessed;
+//   - a built-in kind that manages no objects of this kind (a Deployment naming a
+//     ReplicationController, a ConfigMap, a Deployment of the unserved extensions/v1beta1 that
+//     the garbage collector cannot resolve): nothing manages it, judged as bare;
+//   - a custom resource (an Argo Rollout's revision, a canary): the operator does not read it and
+//     cannot tell that it exists or sets the replicas (the garbage collector leaves alone an
+//     object whose owner's kind nothing serves), so the check says NotAssessed, naming it.
+//
+// A Deployment or StatefulSet an operator's resource owns has the replicas and template it was
+// given, and is judged.
 func controlledRevision(ctx *engine.Context, o *engine.Object) bool {
 	if o.Kind != "ReplicaSet" && o.Kind != "ReplicationController" {
 		return false
@@ -38,9 +56,43 @@ func controlledRevision(ctx *engine.Context, o *engine.Object) bool {
 	if ref == nil {
 		return false
 	}
-	ctx.NotApplicable("", fmt.Sprintf("its controller %s %q sets its replicas and template", ref.Kind, ref.Name))
+	if engine.ControllerRef(o.Obj) != nil {
+		p := ctx.Inventory.Provenance(o)
+		switch {
+		case p.Owner != nil && p.Creates:
+			ctx.NotApplicable("", fmt.Sprintf("its controller %s %q sets its replicas and template", ref.Kind, ref.Name))
+			return true
+		case !p.Creates || ctx.Inventory.Complete:
+			return false
+		}
+		ctx.NotAssessed("", fmt.Sprintf("%s: whether a controller sets its replicas and template cannot be told", p.Reason))
+		return true
+	}
+	if builtInGroup(ref) {
+		return false
+	}
+	ctx.NotAssessed("", fmt.Sprintf("its controller %s %s %s is a custom resource, which is not read: whether it sets the %s's replicas and template cannot be verified",
+		ref.APIVersion, ref.Kind, ref.Name, o.Kind))
 	return true
 }
+
+// builtInGroup reports whether a reference names a kind of a built-in API group: the core group
+// or another group without a dot (a CustomResourceDefinition's group must contain one), or an
+// apiVersion that does not parse, which names no custom resource either.
+func builtInGroup(ref *metav1.OwnerReference) bool {
+	gv, err := schema.ParseGroupVersion(ref.APIVersion)
+	return err != nil || !strings.Contains(gv.Group, ".")
+}
+
+// controlledRevisionText says in the availability checks' descriptions how a ReplicaSet's or a
+// ReplicationController's controller reference counts (controlledRevision).
+const controlledRevisionText = " A controller reference is what the object claims, and counts as far as it can be verified: " +
+	"a ReplicaSet whose Deployment exists with the UID its reference names is part of the Deployment's " +
+	"workload, judged there, and is NotApplicable; one whose Deployment does not exist (in the operator, " +
+	"which sees the whole cluster), or whose controller is a built-in kind that manages no such object " +
+	"(nothing creates ReplicationControllers), is judged as unmanaged; one whose controller is a custom " +
+	"resource (an Argo Rollout), which is not read, or in a scan a Deployment not among the manifests, " +
+	"is NotAssessed."
 
 // workloadRef identifies a workload as an HPA's scaleTargetRef names it: the HPA controller
 // finds its target by the API group of scaleTargetRef.apiVersion (any version) and the kind.
