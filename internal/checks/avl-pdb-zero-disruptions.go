@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"slices"
 
 	policyv1 "k8s.io/api/policy/v1"
@@ -23,7 +24,11 @@ var avlPdbZeroDisruptions = &engine.Check{
 		"maxUnavailable or a percentage minAvailable that selects the pods of a DaemonSet, Job or " +
 		"CronJob: the disruption controller counts those against the scale of the pods' controllers, " +
 		"which these have not, and then allows no disruption at all; and one of those that selects only " +
-		"pods no controller owns, whose expected count is then 0." + supporting,
+		"pods no controller owns, whose expected count is then 0, or a pod whose controller reference " +
+		"the disruption controller cannot resolve to a scale (a controller that does not exist, or one " +
+		"of a built-in kind without a scale subresource), which makes it allow no disruption either; " +
+		"when that controller is a custom resource (whose scale subresource is not read) or, in a scan, " +
+		"is not among the manifests, the check says NotAssessed." + supporting,
 	Remediation: "Use maxUnavailable: 1 (or a percentage above 0), or a minAvailable below the number of pods the " +
 		"budget covers; raise the replicas if one pod may not be spared.",
 	Severity: medium,
@@ -45,6 +50,16 @@ var avlPdbZeroDisruptions = &engine.Check{
 		if w := unscalableSelected(ctx.Inventory, b); w != nil {
 			ctx.Fail("", "the budget sets %s and selects the pods of %s, which has no scale subresource: the disruption controller cannot count the pods expected and allows no disruption (failSafe), so no pod it selects may be evicted",
 				budgetField(b.pdb), describeWorkloads([]*engine.Object{w}))
+			return
+		}
+		if w, why, decided := scaleNotFound(ctx.Inventory, b); w != nil {
+			if decided {
+				ctx.Fail("", "the budget sets %s and selects %s, but %s: the disruption controller finds no scale for it, fails to sync the budget and allows no disruption",
+					budgetField(b.pdb), describeWorkloads([]*engine.Object{w}), why)
+				return
+			}
+			ctx.NotAssessed("", fmt.Sprintf("the budget sets %s and selects %s, but %s: whether the disruption controller finds its scale (else it allows no disruption) cannot be told",
+				budgetField(b.pdb), describeWorkloads([]*engine.Object{w}), why))
 			return
 		}
 		if ws := selectedWorkloads(ctx.Inventory, b); countedByScale(b.pdb) && len(ws) > 0 && !slices.ContainsFunc(ws, hasController) {
@@ -142,4 +157,77 @@ func countedByScale(pdb *policyv1.PodDisruptionBudget) bool {
 // no scale; updatePdbStatus allows nothing while the scale counted is 0).
 func hasController(w *engine.Object) bool {
 	return w.Kind != "Pod" || metav1.GetControllerOf(w.Obj) != nil
+}
+
+// scaleNotFound returns a pod the budget selects whose controller reference the disruption
+// controller cannot turn into a scale, when the budget is counted by scale (countedByScale), with
+// why; decided is false when that cannot be told from the objects read. The disruption controller
+// looks up the controller each pod names, by kind, name and UID (getExpectedScale and its
+// finders, k8s.io/kubernetes v1.37.2 pkg/controller/disruption: a ReplicationController,
+// ReplicaSet, Deployment or StatefulSet, else the scale subresource of the kind), and when it
+// finds none it fails to sync the budget and allows no disruption (failSafe). A controller
+// reference is what the pod claims: the controller may not exist (in the operator, which sees the
+// whole cluster; in a scan it may not be among the manifests), be a built-in kind without a
+// scale subresource (a DaemonSet, a Job, a ConfigMap, a static pod's Node), or be a custom
+// resource, whose scale subresource (or whether its kind is served at all) is not read. Pods
+// their controller's template explains are not among the workloads selected: their controller is.
+func scaleNotFound(inv *engine.Inventory, b *disruptionBudget) (w *engine.Object, why string, decided bool) {
+	if !countedByScale(b.pdb) {
+		return nil, "", false
+	}
+	var undecided *engine.Object
+	var undecidedWhy string
+	for _, p := range selectedWorkloads(inv, b) {
+		if p.Kind != "Pod" {
+			continue
+		}
+		ref := metav1.GetControllerOf(p.Obj)
+		if ref == nil {
+			continue
+		}
+		var reason string
+		known := true
+		switch {
+		case !builtInGroup(ref):
+			reason = fmt.Sprintf("its controller %s %s %s is a custom resource, which is not read", ref.APIVersion, ref.Kind, ref.Name)
+			known = false
+		case !hasScale(ref):
+			reason = fmt.Sprintf("its controller %s %s is a built-in kind without a scale subresource", ref.Kind, ref.Name)
+		default:
+			owner := inv.Get(ref.Kind, p.Namespace, ref.Name)
+			switch {
+			case owner != nil && owner.Obj.GetUID() == ref.UID:
+				continue
+			case inv.Complete:
+				reason = fmt.Sprintf("its controller %s %s is not there (with the UID its reference names)", ref.Kind, ref.Name)
+			default:
+				reason = fmt.Sprintf("its controller %s %s is not among the objects given", ref.Kind, ref.Name)
+				known = false
+			}
+		}
+		if known {
+			return p, reason, true
+		}
+		if undecided == nil {
+			undecided, undecidedWhy = p, reason
+		}
+	}
+	return undecided, undecidedWhy, false
+}
+
+// hasScale reports whether a controller reference names a built-in kind the disruption
+// controller finds a scale for: a ReplicationController, a ReplicaSet of apps or extensions (its
+// finders read ReplicaSets by name from the apps informer), or a Deployment or StatefulSet of
+// apps (a Deployment named by a pod itself is found through its scale subresource, which the
+// unserved extensions/v1beta1 has not).
+func hasScale(ref *metav1.OwnerReference) bool {
+	switch g := apiGroup(ref.APIVersion); ref.Kind {
+	case "ReplicationController":
+		return g == ""
+	case "ReplicaSet":
+		return g == "apps" || g == "extensions"
+	case "Deployment", "StatefulSet":
+		return g == "apps"
+	}
+	return false
 }
