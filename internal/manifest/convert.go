@@ -11,11 +11,15 @@ import (
 // olderVersions read the objects of the older apiVersions whose fields the current version
 // renamed, which typed would decode into the current type with those fields lost, and convert
 // them as the API server did when it served them. The older versions of other kinds keep the
-// names of the fields the checks read, and decode as they are.
-var olderVersions = map[string]func(js []byte) (engine.KubeObject, error){
-	"networking.k8s.io/v1beta1/Ingress": ingressFromV1beta1,
-	"extensions/v1beta1/Ingress":        ingressFromV1beta1,
+// names of the fields the checks read, and decode as they are. Keyed by apiVersion and kind as
+// written: a struct key, so that looking up every typed object builds no string.
+var olderVersions = map[versionKind]func(js []byte) (engine.KubeObject, error){
+	{"networking.k8s.io/v1beta1", "Ingress"}: ingressFromV1beta1,
+	{"extensions/v1beta1", "Ingress"}:        ingressFromV1beta1,
 }
+
+// versionKind is an apiVersion and a kind.
+type versionKind struct{ apiVersion, kind string }
 
 // ingressFromV1beta1 reads a networking.k8s.io/v1beta1 or extensions/v1beta1 Ingress (the two
 // have the same fields) as networking.k8s.io/v1, as the API server converted it

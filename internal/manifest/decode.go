@@ -777,7 +777,7 @@ func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error
 // unstructured object keeps only its apiVersion, kind and metadata. onlyMetadata says that js
 // holds no other key: then decoding it whole is keeping only those, in one pass.
 func decodeTyped(apiVersion, kind string, js []byte, metadataOnly, onlyMetadata bool) (engine.KubeObject, error) {
-	if convert := olderVersions[apiVersion+"/"+kind]; convert != nil {
+	if convert := olderVersions[versionKind{apiVersion, kind}]; convert != nil {
 		obj, err := convert(js)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, locateError(describeJSONError(err), js))
