@@ -524,7 +524,7 @@ func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowe
 		}
 		return v.IntVal
 	}
-	byScale := b.pdb.Spec.MaxUnavailable != nil || b.pdb.Spec.MinAvailable != nil && b.pdb.Spec.MinAvailable.Type != intstr.Int
+	byScale := countedByScale(b.pdb)
 	switch spec := b.pdb.Spec; {
 	case byScale && managed == 0:
 		// The controller allows nothing while the scale it counts is 0 (expectedCount <= 0).
