@@ -341,9 +341,6 @@ func budgetsSelectingPods(inv *engine.Inventory, o *engine.Object) (yes, maybe [
 // budgetSelects reports whether a budget surely selects a workload's pods (budgetsSelectingPods).
 func budgetSelects(inv *engine.Inventory, b *disruptionBudget, w *engine.Object) bool {
 	known, unknown := knownPodLabels(inv, w)
-	if !mentionsAny(b.selector, unknown) {
-		return b.selector.Matches(known)
-	}
 	return selectsPods(b.selector, known, unknown) == selectsYes
 }
 
