@@ -9,7 +9,9 @@ import (
 
 func TestIngressV1beta1ReadsAsV1(t *testing.T) {
 	prefix := networkingv1.PathTypePrefix
+	class := "nginx"
 	want := networkingv1.IngressSpec{
+		IngressClassName: &class,
 		DefaultBackend: &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Name: "http"}}},
 		TLS:            []networkingv1.IngressTLS{{Hosts: []string{"shop.example.com"}, SecretName: "shop-tls"}},
 		Rules: []networkingv1.IngressRule{{Host: "shop.example.com", IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
@@ -23,6 +25,7 @@ func TestIngressV1beta1ReadsAsV1(t *testing.T) {
 kind: Ingress
 metadata: {name: web, namespace: shop}
 spec:
+  ingressClassName: nginx
   backend: {serviceName: web, servicePort: http}
   tls: [{hosts: [shop.example.com], secretName: shop-tls}]
   rules:
