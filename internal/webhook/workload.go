@@ -176,7 +176,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 	// The incoming object replaces the stored one (an update), or joins the others (a create).
 	objs := make([]*engine.Object, 0, len(around)+1)
 	for _, o := range around {
-		if o.Kind == obj.Kind && o.Namespace == obj.Namespace && o.Name == obj.Name {
+		if sameObject(o, obj) {
 			continue
 		}
 		objs = append(objs, o)
