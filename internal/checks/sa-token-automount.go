@@ -67,12 +67,8 @@ var saTokenAutomount = &engine.Check{
 
 // containerList names containers: `container "a"`, `containers "a", "b"`.
 func containerList(names []string) string {
-	quoted := make([]string, len(names))
-	for i, n := range names {
-		quoted[i] = fmt.Sprintf("%q", n)
-	}
 	if len(names) == 1 {
-		return "container " + quoted[0]
+		return "container " + quoteList(names)
 	}
-	return "containers " + few(quoted, ", ")
+	return "containers " + quoteList(names)
 }
