@@ -57,6 +57,7 @@ func ProfileTrusts(c client.Reader, profile string) Trusts {
 // approves an exception next: the operator never trusts an approval it first saw before it
 // had confirmed its policies were in force (anyone could have written it), even when the API
 // server did check it, so approving as soon as the API server enforces races the operator.
+// It returns in a later second than the policies' creation (NextSecond).
 func WaitAdmissionPolicies(ctx context.Context, c client.Client, namespace string, operator Trusts) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -77,6 +78,7 @@ func WaitAdmissionPolicies(ctx context.Context, c client.Client, namespace strin
 	for {
 		trusted, why := operator(ctx)
 		if trusted {
+			NextSecond()
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -116,4 +118,15 @@ func Approve(ctx context.Context, approver client.Client, user string, key types
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// NextSecond waits until the wall clock reaches the next whole second. The operator takes an
+// exception created no later than the second its admission policies were created in as
+// predating them (creation times are kept to the second; engine.PredatesPolicies) and never
+// trusts its approval; the policies exist by now, so what is created after NextSecond is
+// judged with them in force. On a fast machine a test created its exception in the policies'
+// own second and waited for an approval that could never count.
+func NextSecond() {
+	now := time.Now()
+	time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now))
 }
