@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -198,10 +199,18 @@ func (p *pass) keepPolicyReports(keys map[string]bool) {
 // pruneReports deletes what the evaluation no longer produces: the profile's PolicyReports of
 // resources not evaluated (in the namespace, or everywhere), and in a full evaluation the
 // reports of namespaces the profile does not select. With a selector that does not parse,
-// nothing is known to be unselected: the reports are kept and marked stale.
+// nothing is known to be unselected: the reports are kept and marked stale. A PolicyReport
+// someone else changed or deleted since it was written is written again by an evaluation
+// shortly after.
 func (r *ComplianceProfileReconciler) pruneReports(ctx context.Context, p *pass) (ctrl.Result, error) {
+	var res ctrl.Result
 	if p.badSelector == nil {
-		p.errs = append(p.errs, r.policyReports.prune(ctx, p.profile, p.namespace, p.policyReports))
+		changed, err := r.policyReports.prune(ctx, p.profile, p.namespace, p.policyReports)
+		p.errs = append(p.errs, err)
+		if changed {
+			logf.FromContext(ctx).Info("PolicyReports were changed or deleted by someone else; writing them again", "namespace", p.namespace)
+			res.RequeueAfter = conflictRetry
+		}
 	}
 	switch {
 	case !p.full():
@@ -212,7 +221,7 @@ func (r *ComplianceProfileReconciler) pruneReports(ctx context.Context, p *pass)
 	default:
 		p.errs = append(p.errs, r.deleteUnselectedReports(ctx, p.profile, p.ps, p.selected))
 	}
-	return ctrl.Result{}, nil
+	return res, nil
 }
 
 // badSelectorMessage is the Stale message of the reports of a profile whose namespace selector

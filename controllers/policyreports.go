@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"sync"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -26,23 +27,26 @@ import (
 
 // policyReportWriter keeps the per-resource PolicyReports of profiles that ask for them. It
 // reads PolicyReports straight from the API server (other tools write them too, in numbers the
-// operator should not cache) and remembers a digest of what it wrote, so that an unchanged
-// evaluation costs no request.
+// operator should not cache) and remembers digests of what it wrote, so that an unchanged
+// evaluation costs no request. It does not watch them: anyone else's change to one (a tenant
+// who may edit PolicyReports in their namespace turning failures into passes, or deleting the
+// report) is found when the evaluation's reports are listed to prune them (deleteOthers), and
+// the report is written again by the evaluation that follows.
 type policyReportWriter struct {
 	client client.Client // writes
 	reader client.Reader // reads, uncached
 	mapper meta.RESTMapper
 
 	mu      sync.Mutex
-	written map[string]uint64 // report key -> digest of its content
-	cleaned map[string]bool   // profiles whose reports were removed after they turned reports off
+	written map[string]writtenReport // report key -> what was written
+	cleaned map[string]bool          // profiles whose reports were removed after they turned reports off
 	// allowed is whether the operator may write PolicyReports, as the API server last said
 	// (SelfSubjectAccessReview); nil before the first answer.
 	allowed *bool
 }
 
 func newPolicyReportWriter(c client.Client, reader client.Reader, mapper meta.RESTMapper) *policyReportWriter {
-	return &policyReportWriter{client: c, reader: reader, mapper: mapper, written: map[string]uint64{}, cleaned: map[string]bool{}}
+	return &policyReportWriter{client: c, reader: reader, mapper: mapper, written: map[string]writtenReport{}, cleaned: map[string]bool{}}
 }
 
 // served reports whether the API server serves wgpolicyk8s.io/v1alpha2.
@@ -67,6 +71,11 @@ func (w *policyReportWriter) unavailable(ctx context.Context, profile *v1alpha1.
 	}
 	return nil
 }
+
+// writtenReport is what the writer remembers of a report it wrote or found as it would write
+// it: the digest of the report it made (an evaluation making the same one skips it) and of the
+// report as the API server returned it (a report listed with another was changed since).
+type writtenReport struct{ made, stored uint64 }
 
 // policyReportVerbs are what writing PolicyReports takes (docs/rbac.md says why).
 var policyReportVerbs = []string{"get", "list", "create", "update", "delete"}
@@ -121,53 +130,69 @@ func (w *policyReportWriter) write(ctx context.Context, profile *v1alpha1.Compli
 	for _, rep := range policyreport.Build(ev, policyreport.Options{Profile: profile.Name, Now: ev.Options.Now}) {
 		key := reportKey(rep)
 		keep[key] = true
-		digest := contentDigest(rep)
+		made := contentDigest(rep)
 		w.mu.Lock()
-		same := w.written[key] == digest
+		same := w.written[key].made == made
 		w.mu.Unlock()
 		if same {
 			continue
 		}
-		if err := w.upsert(ctx, rep); err != nil {
+		stored, err := w.upsert(ctx, rep)
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		w.mu.Lock()
-		w.written[key] = digest
+		w.written[key] = writtenReport{made: made, stored: contentDigest(stored)}
 		w.mu.Unlock()
 	}
 	return keep, errors.Join(errs...)
 }
 
-// prune deletes the profile's reports in a namespace ("" for everywhere) that are not in keep.
-func (w *policyReportWriter) prune(ctx context.Context, profile *v1alpha1.ComplianceProfile, namespace string, keep map[string]bool) error {
+// prune deletes the profile's reports in a namespace ("" for everywhere) that are not in keep,
+// and reports whether any report in keep was changed or deleted by someone else since it was
+// written (it is then forgotten, for the next evaluation to write again).
+func (w *policyReportWriter) prune(ctx context.Context, profile *v1alpha1.ComplianceProfile, namespace string, keep map[string]bool) (bool, error) {
 	if !profile.Spec.PolicyReports || !w.served() || !w.mayWrite() {
-		return nil
+		return false, nil
 	}
 	return w.deleteOthers(ctx, profile, namespace, keep)
 }
 
-// upsert creates the report, or updates it when its content differs.
-func (w *policyReportWriter) upsert(ctx context.Context, rep policyreport.Object) error {
+// upsert creates the report, or updates it when its content differs, and returns the report
+// as the API server holds it.
+func (w *policyReportWriter) upsert(ctx context.Context, rep policyreport.Object) (policyreport.Object, error) {
 	existing := rep.DeepCopyObject().(policyreport.Object)
 	err := w.reader.Get(ctx, client.ObjectKeyFromObject(rep), existing)
 	switch {
 	case apierrors.IsNotFound(err):
-		if err := w.client.Create(ctx, rep); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating %s: %w", reportKey(rep), err)
+		if err := w.client.Create(ctx, rep); err != nil {
+			if apierrors.IsAlreadyExists(err) {
+				// Created meanwhile (by a write racing this one): what it holds is not known.
+				return existing, nil
+			}
+			return nil, fmt.Errorf("creating %s: %w", reportKey(rep), err)
 		}
-		return nil
+		return rep, nil
 	case err != nil:
-		return fmt.Errorf("reading %s: %w", reportKey(rep), err)
+		return nil, fmt.Errorf("reading %s: %w", reportKey(rep), err)
 	}
-	if policyreport.SameContent(existing, rep) && equalOwners(existing.GetOwnerReferences(), rep.GetOwnerReferences()) {
-		return nil
+	if policyreport.SameContent(existing, rep) && equalOwners(existing.GetOwnerReferences(), rep.GetOwnerReferences()) &&
+		ownLabels(existing) == ownLabels(rep) {
+		return existing, nil
 	}
 	rep.SetResourceVersion(existing.GetResourceVersion())
 	if err := w.client.Update(ctx, rep); err != nil {
-		return fmt.Errorf("updating %s: %w", reportKey(rep), err)
+		return nil, fmt.Errorf("updating %s: %w", reportKey(rep), err)
 	}
-	return nil
+	return rep, nil
+}
+
+// ownLabels are the labels the operator finds its reports by (deleteOthers lists by the
+// profile's).
+func ownLabels(o client.Object) [2]string {
+	l := o.GetLabels()
+	return [2]string{l[v1alpha1.LabelManagedBy], l[v1alpha1.LabelProfile]}
 }
 
 func equalOwners(a, b []metav1.OwnerReference) bool {
@@ -182,8 +207,10 @@ func equalOwners(a, b []metav1.OwnerReference) bool {
 	return true
 }
 
-// deleteOthers removes the profile's reports in scope that the evaluation did not produce.
-func (w *policyReportWriter) deleteOthers(ctx context.Context, profile *v1alpha1.ComplianceProfile, namespace string, keep map[string]bool) error {
+// deleteOthers removes the profile's reports in scope that the evaluation did not produce, and
+// forgets those it did produce that are not as written (changed or deleted by someone else
+// since), reporting whether there were any.
+func (w *policyReportWriter) deleteOthers(ctx context.Context, profile *v1alpha1.ComplianceProfile, namespace string, keep map[string]bool) (bool, error) {
 	sel := client.MatchingLabels{v1alpha1.LabelProfile: policyreport.LabelValue(profile.Name)}
 	var stale []client.Object
 	nsList := &policyreport.PolicyReportList{}
@@ -192,24 +219,45 @@ func (w *policyReportWriter) deleteOthers(ctx context.Context, profile *v1alpha1
 		opts = append(opts, client.InNamespace(namespace))
 	}
 	if err := w.reader.List(ctx, nsList, opts...); err != nil {
-		return fmt.Errorf("listing PolicyReports: %w", err)
+		return false, fmt.Errorf("listing PolicyReports: %w", err)
 	}
+	listed := map[string]policyreport.Object{}
 	for i := range nsList.Items {
-		if !keep[reportKey(&nsList.Items[i])] {
+		key := reportKey(&nsList.Items[i])
+		listed[key] = &nsList.Items[i]
+		if !keep[key] {
 			stale = append(stale, &nsList.Items[i])
 		}
 	}
 	if namespace == "" {
 		clList := &policyreport.ClusterPolicyReportList{}
 		if err := w.reader.List(ctx, clList, sel); err != nil {
-			return fmt.Errorf("listing ClusterPolicyReports: %w", err)
+			return false, fmt.Errorf("listing ClusterPolicyReports: %w", err)
 		}
 		for i := range clList.Items {
-			if !keep[reportKey(&clList.Items[i])] {
+			key := reportKey(&clList.Items[i])
+			listed[key] = &clList.Items[i]
+			if !keep[key] {
 				stale = append(stale, &clList.Items[i])
 			}
 		}
 	}
+	changed := false
+	w.mu.Lock()
+	for key := range keep {
+		if namespace != "" && !strings.HasPrefix(key, "PolicyReport/"+namespace+"/") {
+			continue // not listed
+		}
+		wr, ok := w.written[key]
+		if !ok {
+			continue // not written (its write failed): the next evaluation tries again
+		}
+		if o, found := listed[key]; !found || contentDigest(o) != wr.stored {
+			delete(w.written, key)
+			changed = true
+		}
+	}
+	w.mu.Unlock()
 	var errs []error
 	for _, o := range stale {
 		if err := w.client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
@@ -219,7 +267,7 @@ func (w *policyReportWriter) deleteOthers(ctx context.Context, profile *v1alpha1
 		delete(w.written, reportKey(o))
 		w.mu.Unlock()
 	}
-	return errors.Join(errs...)
+	return changed, errors.Join(errs...)
 }
 
 // cleanup removes every report of a profile that turned PolicyReports off, once.
@@ -230,7 +278,7 @@ func (w *policyReportWriter) cleanup(ctx context.Context, profile *v1alpha1.Comp
 	if done || !w.served() {
 		return nil
 	}
-	if err := w.deleteOthers(ctx, profile, "", map[string]bool{}); err != nil && !apierrors.IsForbidden(err) {
+	if _, err := w.deleteOthers(ctx, profile, "", map[string]bool{}); err != nil && !apierrors.IsForbidden(err) {
 		return err
 	}
 	// Forbidden: the operator may not list PolicyReports (config/policyreport/writer is not
@@ -249,17 +297,22 @@ func reportKey(o client.Object) string {
 	return kind + "/" + o.GetNamespace() + "/" + o.GetName()
 }
 
-// contentDigest hashes what SameContent compares: scope and results without timestamps.
+// contentDigest hashes what upsert compares (SameContent: scope, selector, summary and results
+// without timestamps; the owners and the operator's labels), so that a report read back that
+// someone else changed in any of them has another digest.
 func contentDigest(rep policyreport.Object) uint64 {
 	results := append([]policyreport.Result(nil), rep.GetResults()...)
 	for i := range results {
 		results[i].Timestamp = metav1.Timestamp{}
 	}
 	data, _ := json.Marshal(struct {
-		Scope   any
-		Results []policyreport.Result
-		Owners  []metav1.OwnerReference
-	}{rep.GetScope(), results, rep.GetOwnerReferences()})
+		Scope         any
+		ScopeSelector any
+		Summary       policyreport.Summary
+		Results       []policyreport.Result
+		Owners        []metav1.OwnerReference
+		Labels        [2]string
+	}{rep.GetScope(), rep.GetScopeSelector(), rep.GetSummary(), results, rep.GetOwnerReferences(), ownLabels(rep)})
 	h := fnv.New64a()
 	_, _ = h.Write(data)
 	return h.Sum64()

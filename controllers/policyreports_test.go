@@ -7,11 +7,14 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 )
 
@@ -112,3 +115,150 @@ func TestPolicyReports(t *testing.T) {
 }
 
 func metaTime(t time.Time) metav1.Time { return metav1.NewTime(t) }
+
+// TestPolicyReportsEditedOrDeletedAreWrittenAgain: the operator does not watch PolicyReports
+// and skips writing a report whose content it wrote before, so a tenant who may edit
+// PolicyReports in their namespace (Kyverno's charts aggregate that into the admin role) could
+// turn a failing result into a pass, zero the summary Policy Reporter counts, or delete the
+// report, and it stayed so until the evaluation itself changed. The next evaluation of the
+// namespace now finds the difference and writes the reports again.
+func TestPolicyReportsEditedOrDeletedAreWrittenAgain(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "preport-tamper", map[string]string{"preport-tamper": "true"})
+	for _, name := range []string{"edited", "deleted"} {
+		if err := k8s.Create(ctx, deployment("preport-tamper", name, true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createProfile(t, "preport-tamper", "preport-tamper", func(p *v1alpha1.ComplianceProfile) { p.Spec.PolicyReports = true })
+	key := func(name string) types.NamespacedName {
+		return types.NamespacedName{Namespace: "preport-tamper", Name: policyreport.ReportName("preport-tamper", "Deployment", name)}
+	}
+	failing := func(rep *policyreport.PolicyReport) error {
+		for _, r := range rep.Results {
+			if r.Policy == "wl-privileged" && r.Properties["container"] == "setup" {
+				if r.Result != "fail" {
+					return fmt.Errorf("wl-privileged on setup is %q", r.Result)
+				}
+				if rep.Summary.Fail == 0 {
+					return fmt.Errorf("the summary counts no failure: %+v", rep.Summary)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no wl-privileged result for setup in %d results", len(rep.Results))
+	}
+	for _, name := range []string{"edited", "deleted"} {
+		eventually(t, 20*time.Second, name+"'s PolicyReport with its failure", func() error {
+			rep := &policyreport.PolicyReport{}
+			if err := k8s.Get(ctx, key(name), rep); err != nil {
+				return err
+			}
+			return failing(rep)
+		})
+	}
+
+	// The tenant: every failure of one report a pass, its summary all passes; the other deleted.
+	rep := &policyreport.PolicyReport{}
+	if err := k8s.Get(ctx, key("edited"), rep); err != nil {
+		t.Fatal(err)
+	}
+	for i := range rep.Results {
+		rep.Results[i].Result = "pass"
+	}
+	rep.Summary = policyreport.Summary{Pass: len(rep.Results)}
+	if err := k8s.Update(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	gone := &policyreport.PolicyReport{}
+	gone.Namespace, gone.Name = key("deleted").Namespace, key("deleted").Name
+	if err := k8s.Delete(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+
+	// Any change in the namespace evaluates it again (as the profile's interval would).
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "preport-tamper", Name: "nudge"}}
+	if err := k8s.Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"edited", "deleted"} {
+		eventually(t, 20*time.Second, name+"'s PolicyReport written again with its failure", func() error {
+			rep := &policyreport.PolicyReport{}
+			if err := k8s.Get(ctx, key(name), rep); err != nil {
+				return err
+			}
+			return failing(rep)
+		})
+	}
+}
+
+// TestPolicyReportWriterSeesOnlyOthersChanges: what the writer stored reads back, listed from
+// the API server, as unchanged (or every evaluation would be followed by another, writing the
+// same reports again), and any change to a stored report's results, summary or labels, or its
+// deletion, reads as changed.
+func TestPolicyReportWriterSeesOnlyOthersChanges(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "preport-writer", nil)
+	d := deployment("preport-writer", "app", true)
+	if err := k8s.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "preport-writer"},
+		Spec: v1alpha1.ComplianceProfileSpec{PolicyReports: true}}
+	plan := engine.Compile(checks.Catalogue(), nil)
+	ev := plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(d, "apps/v1", "Deployment")}, true), nil,
+		engine.Options{Now: time.Now(), KeepPassing: true})
+	w := newPolicyReportWriter(k8s, k8s, k8s.RESTMapper())
+	keep, err := w.write(ctx, profile, ev)
+	if err != nil || len(keep) != 1 {
+		t.Fatalf("write: %v, %d reports", err, len(keep))
+	}
+	changed := func() bool {
+		t.Helper()
+		c, err := w.prune(ctx, profile, "preport-writer", keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if changed() {
+		t.Fatal("the report the writer just wrote reads as changed by someone else")
+	}
+	key := types.NamespacedName{Namespace: "preport-writer", Name: policyreport.ReportName("preport-writer", "Deployment", "app")}
+	for _, tc := range []struct {
+		name   string
+		change func(*policyreport.PolicyReport)
+	}{
+		{"a result", func(r *policyreport.PolicyReport) { r.Results[0].Result = "skip" }},
+		{"the summary", func(r *policyreport.PolicyReport) { r.Summary.Fail = 0 }},
+		{"the managed-by label", func(r *policyreport.PolicyReport) { r.Labels[v1alpha1.LabelManagedBy] = "someone" }},
+		{"nothing", nil},
+		{"deleted", func(*policyreport.PolicyReport) {}},
+	} {
+		rep := &policyreport.PolicyReport{}
+		if err := k8s.Get(ctx, key, rep); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case tc.name == "deleted":
+			if err := k8s.Delete(ctx, rep); err != nil {
+				t.Fatal(err)
+			}
+		case tc.change != nil:
+			tc.change(rep)
+			if err := k8s.Update(ctx, rep); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := changed(); got != (tc.change != nil) {
+			t.Errorf("%s changed: prune says changed %v", tc.name, got)
+		}
+		// The next evaluation writes it again, and then it reads as unchanged.
+		if _, err := w.write(ctx, profile, ev); err != nil {
+			t.Fatal(err)
+		}
+		if changed() {
+			t.Errorf("after %s changed, the report written again reads as changed", tc.name)
+		}
+	}
+}
