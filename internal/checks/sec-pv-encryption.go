@@ -12,13 +12,16 @@ import (
 )
 
 // encryptedByDefault are provisioners whose volumes the cloud encrypts at rest whatever the
-// StorageClass says (with provider-managed keys unless a customer key is configured).
+// StorageClass says (with provider-managed keys unless a customer key is configured). An in-tree
+// provisioner is here with the CSI driver it is migrated to (k8s.io/csi-translation-lib): its
+// classes provision the same volumes.
 var encryptedByDefault = map[string]string{
 	"pd.csi.storage.gke.io":    "Google Compute Engine persistent disks",
 	"kubernetes.io/gce-pd":     "Google Compute Engine persistent disks",
 	"disk.csi.azure.com":       "Azure managed disks",
 	"kubernetes.io/azure-disk": "Azure managed disks",
 	"file.csi.azure.com":       "Azure Files shares",
+	"kubernetes.io/azure-file": "Azure Files shares",
 }
 
 // ebsProvisioners take an "encrypted" parameter; without it a volume is encrypted only if the
