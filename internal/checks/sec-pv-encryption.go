@@ -16,12 +16,13 @@ import (
 // provisioner is here with the CSI driver it is migrated to (k8s.io/csi-translation-lib): its
 // classes provision the same volumes.
 var encryptedByDefault = map[string]string{
-	"pd.csi.storage.gke.io":    "Google Compute Engine persistent disks",
-	"kubernetes.io/gce-pd":     "Google Compute Engine persistent disks",
-	"disk.csi.azure.com":       "Azure managed disks",
-	"kubernetes.io/azure-disk": "Azure managed disks",
-	"file.csi.azure.com":       "Azure Files shares",
-	"kubernetes.io/azure-file": "Azure Files shares",
+	"pd.csi.storage.gke.io":        "Google Compute Engine persistent disks",
+	"kubernetes.io/gce-pd":         "Google Compute Engine persistent disks",
+	"filestore.csi.storage.gke.io": "Google Cloud Filestore instances",
+	"disk.csi.azure.com":           "Azure managed disks",
+	"kubernetes.io/azure-disk":     "Azure managed disks",
+	"file.csi.azure.com":           "Azure Files shares",
+	"kubernetes.io/azure-file":     "Azure Files shares",
 }
 
 // ebsProvisioners take an "encrypted" parameter; without it a volume is encrypted only if the
@@ -34,9 +35,9 @@ var secPvEncryption = &engine.Check{
 	Description: "Persistent volumes hold application data; encryption at rest protects it when disks, " +
 		"snapshots or backups leave the provider's control (C1.1, CC6.1). AWS EBS classes must set " +
 		"parameters.encrypted: \"true\" (account-level default encryption is not visible from the " +
-		"cluster); GCE persistent disks and Azure disks and files are encrypted by the provider. For " +
-		"other provisioners (EFS, Ceph, local volumes, ...) encryption is configured outside the " +
-		"StorageClass and the check says NotAssessed." + supporting,
+		"cluster); GCE persistent disks, Filestore instances and Azure disks and files are encrypted " +
+		"by the provider. For other provisioners (EFS, Ceph, local volumes, ...) encryption is " +
+		"configured outside the StorageClass and the check says NotAssessed." + supporting,
 	Remediation: "For EBS, set parameters.encrypted: \"true\" (and kmsKeyId for a customer-managed key) on a new " +
 		"StorageClass and migrate volumes to it: parameters of an existing class cannot change. For other " +
 		"provisioners, keep evidence of the backend's encryption with the exception that records it.",
