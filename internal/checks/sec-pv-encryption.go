@@ -74,8 +74,11 @@ var secPvEncryption = &engine.Check{
 // ebsEncryptedParameter reads the "encrypted" parameter. The EBS CSI driver (which in-tree
 // kubernetes.io/aws-ebs classes are migrated to, their parameters passed through) reads parameter
 // names without regard to case and encrypts only when the value is exactly "true" ("True" and "1"
-// are false). Should several spellings of the name be set, it reads them in map order and the last
-// wins, so value is "true" only when every one of them is; else the first other value, in name order.
+// are false). Should several spellings of the name be set, the outcome depends on the driver's
+// version: from case-insensitive names (2019, aws-ebs-csi-driver#283) each spelling set or cleared
+// encryption in map order, so the last one read won and the class's volumes differed; later code
+// only turns it on, so any "true" wins. value is "true" only when every spelling is (encrypted
+// whatever the driver); else the first other value, in name order.
 func ebsEncryptedParameter(params map[string]string) (value string, set bool) {
 	var keys []string
 	for k := range params {
