@@ -10,8 +10,11 @@ var audApiserverAuditLog = &engine.Check{
 	Title: "The API server writes and retains an audit log",
 	Description: "The API server's audit log is the record of who changed what in the cluster: without an " +
 		"audit policy, a log backend and retention, anomalies cannot be detected or investigated " +
-		"(CC7.2) and unauthorised changes cannot be traced (CC6.8). No Kubernetes object shows the " +
-		"API server's audit policy or log settings, so the check needs them as separate evidence." + supporting,
+		"(CC7.2) and unauthorised changes cannot be traced (CC6.8). No Kubernetes object is evidence " +
+		"of the API server's audit policy or log settings: a kube-apiserver static Pod (kubeadm) shows " +
+		"flags but not the policy's rules, anyone who may create Pods can create one so named with " +
+		"any flags, and managed control planes (EKS, GKE, AKS) show neither. The check says " +
+		"NotAssessed, and the settings need separate evidence." + supporting,
 	Remediation: "Set --audit-policy-file with a policy that records at least Metadata for every request and " +
 		"RequestResponse for Secrets, RBAC and workload changes, and a log or webhook backend with retention " +
 		"(--audit-log-maxage), or enable the managed service's control plane audit logs; keep that configuration as evidence.",
