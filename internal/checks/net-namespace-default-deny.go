@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"slices"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -16,7 +17,9 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"ingress rules) makes every pod of the namespace unreachable unless another policy allows the " +
 		"traffic, so a new workload starts closed instead of open (CC6.6, CIS 5.3.2). Policies add up: " +
 		"one that selects every pod (podSelector {}, or one made only of exclusions, DoesNotExist or " +
-		"NotIn, which selects every pod that does not opt out) and admits every source (no from, " +
+		"NotIn, which selects every pod that does not opt out, or one that selects the pods of every " +
+		"Deployment, StatefulSet or DaemonSet by a label their controller sets on all of them, such as " +
+		"pod-template-hash Exists) and admits every source (no from, " +
 		"peers that together select every pod of every namespace, or ipBlocks that add up to every " +
 		"address) on every port (no ports, or ports that cover every TCP port) undoes the deny, as do several that do " +
 		"so together; policies with too many rules, ports and addresses to judge (tens of " +
@@ -38,32 +41,71 @@ var netNamespaceDefaultDeny = &engine.Check{
 				pluralPolicies(len(policies)))
 			return
 		}
-		// A podSelector made only of exclusions selects every pod that does not opt out, as a new
-		// workload does not.
-		var governing []namespacePolicy
-		for _, p := range policies {
-			if p.selector.Matches(labels.Set{}) && governsIngress(p.policy) {
-				governing = append(governing, p)
+		// A new workload's pods carry no label the policies can count on, but those their
+		// controller sets on every pod (pod-template-hash on a Deployment's): a policy selects
+		// every new workload of a kind when it selects pods with those labels, whatever their
+		// values, and no others (a podSelector made only of exclusions, DoesNotExist or NotIn,
+		// selects every pod that does not opt out, as a new workload does not).
+		judged := true
+		for _, kind := range newWorkloadKinds {
+			var governing []namespacePolicy
+			for _, p := range policies {
+				if governsIngress(p.policy) && selectsPods(p.selector, labels.Set{}, controllerPodLabels[kind]) == selectsYes {
+					governing = append(governing, p)
+				}
 			}
-		}
-		single, why, together, judged := openIngressOf(ctx.Inventory, o.Name, governing)
-		switch {
-		case single != nil:
-			selects := "every pod"
-			if !selectsAll(&single.policy.Spec.PodSelector) {
-				selects = "every pod without the labels its podSelector excludes"
+			single, why, together, ok := openIngressOf(ctx.Inventory, o.Name, governing)
+			switch {
+			case single != nil:
+				ctx.Fail("", "NetworkPolicy %q selects %s and admits ingress from anywhere (%s): it undoes the default deny",
+					single.obj.Name, newPodsSelected(*single, kind), why)
+				return
+			case together != nil:
+				ctx.Fail("", "NetworkPolicies %s select %s and together admit ingress from anywhere (for every TCP port, rules that admit every source): they undo the default deny",
+					quoteList(policyNames(together)), everyPodOf(kind))
+				return
 			}
-			ctx.Fail("", "NetworkPolicy %q selects %s and admits ingress from anywhere (%s): it undoes the default deny", single.obj.Name, selects, why)
-			return
-		case together != nil:
-			ctx.Fail("", "NetworkPolicies %s select every pod and together admit ingress from anywhere (for every TCP port, rules that admit every source): they undo the default deny",
-				quoteList(policyNames(together)))
-			return
+			judged = judged && ok
 		}
 		if !judged {
-			ctx.NotAssessed("", "the NetworkPolicies that select every pod have too many ingress rules, ports and addresses to judge whether they undo the default deny")
+			ctx.NotAssessed("", "the NetworkPolicies that select every pod, or every pod of a kind of workload, have too many ingress rules, ports and addresses to judge whether they undo the default deny")
 			return
 		}
 		ctx.Pass("")
 	},
+}
+
+// newWorkloadKinds are the kinds of workload whose new pods a NetworkPolicy can tell apart by the
+// labels their controller sets on every one (controllerPodLabels), after "" for a pod of any kind.
+// A Job's labels may be absent (spec.manualSelector), so its pods are told apart by none.
+var newWorkloadKinds = []string{"", "Deployment", "StatefulSet", "DaemonSet"}
+
+// newPodsSelected says which pods of a new workload a policy selects: every pod, every pod that
+// does not carry the labels its podSelector excludes, or those of every workload of a kind, by
+// the labels its controller sets.
+func newPodsSelected(p namespacePolicy, kind string) string {
+	if !p.selector.Matches(labels.Set{}) {
+		set := controllerPodLabels[kind]
+		var keys []string
+		reqs, _ := p.selector.Requirements()
+		for _, r := range reqs {
+			if _, ok := set[r.Key()]; ok && !slices.Contains(keys, r.Key()) {
+				keys = append(keys, r.Key())
+			}
+		}
+		slices.Sort(keys)
+		return fmt.Sprintf("the pods of every %s (%s, which the %s controller sets on all of them)", kind, few(keys, ", "), kind)
+	}
+	if selectsAll(&p.policy.Spec.PodSelector) {
+		return "every pod"
+	}
+	return "every pod without the labels its podSelector excludes"
+}
+
+// everyPodOf is "every pod", or of a kind of workload, "the pods of every" one of that kind.
+func everyPodOf(kind string) string {
+	if kind == "" {
+		return "every pod"
+	}
+	return "the pods of every " + kind
 }
