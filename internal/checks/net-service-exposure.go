@@ -12,7 +12,8 @@ var netServiceExposure = &engine.Check{
 	Title: "Services are not exposed outside the cluster",
 	Description: "A Service of type LoadBalancer or NodePort, or one with externalIPs, accepts connections " +
 		"from outside the cluster, past the Ingress layer where TLS and authentication are usually " +
-		"enforced; each such opening in the boundary (CC6.6) should be deliberate. An approved " +
+		"enforced; each such opening in the boundary (CC6.6) should be deliberate. externalIPs on a " +
+		"Service that is never proxied (ExternalName, or headless: clusterIP None) open nothing. An approved " +
 		"exposure is recorded as a ControlException, which keeps the decision and its owner on " +
 		"record." + supporting,
 	Remediation: "Use type ClusterIP and publish the Service through an Ingress or Gateway, remove externalIPs, " +
@@ -33,7 +34,7 @@ var netServiceExposure = &engine.Check{
 		case corev1.ServiceTypeNodePort:
 			found = append(found, "type NodePort")
 		}
-		if len(svc.Spec.ExternalIPs) > 0 {
+		if len(svc.Spec.ExternalIPs) > 0 && proxied(svc) {
 			found = append(found, "externalIPs "+few(svc.Spec.ExternalIPs, ", "))
 		}
 		if len(found) == 0 {
@@ -42,4 +43,15 @@ var netServiceExposure = &engine.Check{
 		}
 		ctx.Fail("", "service is exposed outside the cluster: %s", few(found, "; "))
 	},
+}
+
+// proxied reports whether the cluster's service proxy forwards a Service's addresses: not an
+// ExternalName Service, nor a headless one (clusterIP None), which kube-proxy skips
+// (pkg/proxy/util, ShouldSkipService). The API server copies clusterIPs[0] into clusterIP.
+func proxied(svc *corev1.Service) bool {
+	clusterIP := svc.Spec.ClusterIP
+	if clusterIP == "" && len(svc.Spec.ClusterIPs) > 0 {
+		clusterIP = svc.Spec.ClusterIPs[0]
+	}
+	return svc.Spec.Type != corev1.ServiceTypeExternalName && clusterIP != corev1.ClusterIPNone
 }
