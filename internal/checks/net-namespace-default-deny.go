@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -18,8 +19,8 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"traffic, so a new workload starts closed instead of open (CC6.6, CIS 5.3.2). Policies add up: " +
 		"one that selects every pod (podSelector {}, or one made only of exclusions, DoesNotExist or " +
 		"NotIn, which selects every pod that does not opt out, or one that selects the pods of every " +
-		"Deployment, StatefulSet or DaemonSet by a label their controller sets on all of them, such as " +
-		"pod-template-hash Exists) and admits every source (no from, " +
+		"Deployment, StatefulSet, DaemonSet or Job by a label set on all of them, such as " +
+		"pod-template-hash or batch.kubernetes.io/job-name Exists) and admits every source (no from, " +
 		"peers that together select every pod of every namespace, or ipBlocks that add up to every " +
 		"address) on every port (no ports, or ports that cover every TCP port) undoes the deny, as do several that do " +
 		"so together; policies with too many rules, ports and addresses to judge (tens of " +
@@ -50,7 +51,7 @@ var netNamespaceDefaultDeny = &engine.Check{
 		for _, kind := range newWorkloadKinds {
 			var governing []namespacePolicy
 			for _, p := range policies {
-				if governsIngress(p.policy) && selectsPods(p.selector, labels.Set{}, controllerPodLabels[kind]) == selectsYes {
+				if governsIngress(p.policy) && selectsPods(p.selector, labels.Set{}, newPodLabels(kind)) == selectsYes {
 					governing = append(governing, p)
 				}
 			}
@@ -76,16 +77,30 @@ var netNamespaceDefaultDeny = &engine.Check{
 }
 
 // newWorkloadKinds are the kinds of workload whose new pods a NetworkPolicy can tell apart by the
-// labels their controller sets on every one (controllerPodLabels), after "" for a pod of any kind.
-// A Job's labels may be absent (spec.manualSelector), so its pods are told apart by none.
-var newWorkloadKinds = []string{"", "Deployment", "StatefulSet", "DaemonSet"}
+// labels set on every one of them (newPodLabels), after "" for a pod of any kind.
+var newWorkloadKinds = []string{"", "Deployment", "StatefulSet", "DaemonSet", "Job"}
+
+// newPodLabels are the labels the pods of a new workload of a kind carry beside its template's,
+// whatever their values (false: every pod carries it), as workloadPodLabels gives them: those its
+// controller sets (controllerPodLabels), and of a Job (a CronJob's too) those the API server adds
+// to its template unless spec.manualSelector is true, as it is not unless its author opts out
+// (pkg/registry/batch/job/strategy.go, generateSelector).
+func newPodLabels(kind string) map[string]bool {
+	if kind == "Job" {
+		return newJobPodLabels
+	}
+	return controllerPodLabels[kind]
+}
+
+var newJobPodLabels = map[string]bool{batchv1.JobNameLabel: false, "job-name": false, batchv1.ControllerUidLabel: false,
+	"controller-uid": false, batchv1.JobCompletionIndexAnnotation: true}
 
 // newPodsSelected says which pods of a new workload a policy selects: every pod, every pod that
 // does not carry the labels its podSelector excludes, or those of every workload of a kind, by
-// the labels its controller sets.
+// the labels set on all of them.
 func newPodsSelected(p namespacePolicy, kind string) string {
 	if !p.selector.Matches(labels.Set{}) {
-		set := controllerPodLabels[kind]
+		set := newPodLabels(kind)
 		var keys []string
 		reqs, _ := p.selector.Requirements()
 		for _, r := range reqs {
@@ -94,7 +109,11 @@ func newPodsSelected(p namespacePolicy, kind string) string {
 			}
 		}
 		slices.Sort(keys)
-		return fmt.Sprintf("the pods of every %s (%s, which the %s controller sets on all of them)", kind, few(keys, ", "), kind)
+		setter := "the " + kind + " controller sets on all of them"
+		if kind == "Job" {
+			setter = "the API server sets on all of them unless spec.manualSelector is true"
+		}
+		return fmt.Sprintf("the pods of every %s (%s, which %s)", kind, few(keys, ", "), setter)
 	}
 	if selectsAll(&p.policy.Spec.PodSelector) {
 		return "every pod"
