@@ -60,8 +60,10 @@ func networkPolicyIndex(inv *engine.Inventory, namespace string) *selectorIndex[
 // (pkg/controller/deployment/sync.go, getNewReplicaSet). StatefulSet: controller-revision-hash,
 // and each pod's own name and ordinal (pkg/controller/statefulset/stateful_set_utils.go,
 // newVersionedStatefulSetPod, updateIdentity). DaemonSet: controller-revision-hash and
-// pod-template-generation, when the DaemonSet carries the deprecated.daemonset.template.generation
-// annotation (pkg/controller/daemon/util/daemonset_util.go, CreatePodTemplate).
+// pod-template-generation, from the deprecated.daemonset.template.generation annotation
+// (pkg/controller/daemon/util/daemonset_util.go, CreatePodTemplate), which the API server writes
+// on every DaemonSet it serves as apps/v1, the only version it serves
+// (pkg/apis/apps/v1/conversion.go, Convert_apps_DaemonSet_To_v1_DaemonSet).
 // Job: job-name and controller-uid, old and new keys, which the API server puts in the template
 // unless spec.manualSelector is true (pkg/registry/batch/job/strategy.go, generateSelector), and
 // on an Indexed Job's pods their completion index (pkg/controller/job/indexed_job_utils.go).
@@ -69,7 +71,7 @@ func networkPolicyIndex(inv *engine.Inventory, namespace string) *selectorIndex[
 var controllerPodLabels = map[string]map[string]bool{
 	"Deployment":  {appsv1.DefaultDeploymentUniqueLabelKey: false},
 	"StatefulSet": {appsv1.ControllerRevisionHashLabelKey: false, appsv1.StatefulSetPodNameLabel: false, appsv1.PodIndexLabel: false},
-	"DaemonSet":   {appsv1.DefaultDaemonSetUniqueLabelKey: false, "pod-template-generation": true},
+	"DaemonSet":   {appsv1.DefaultDaemonSetUniqueLabelKey: false, "pod-template-generation": false},
 	"Job":         jobPodLabels,
 	"CronJob":     jobPodLabels,
 }

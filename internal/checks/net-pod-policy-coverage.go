@@ -18,7 +18,7 @@ var netPodPolicyCoverage = &engine.Check{
 		"when its podSelector matches the pod template's labels (an empty podSelector selects every " +
 		"pod of the namespace) with those the controller adds to every pod it creates " +
 		"(pod-template-hash on a Deployment's pods; controller-revision-hash, pod name and index on a " +
-		"StatefulSet's; controller-revision-hash on a DaemonSet's; job-name and controller-uid on a " +
+		"StatefulSet's; controller-revision-hash and pod-template-generation on a DaemonSet's; job-name and controller-uid on a " +
 		"Job's): a selector requiring them absent selects none of the pods, and one whose verdict " +
 		"turns on their values, which no manifest gives, leaves the pod NotAssessed; and it governs " +
 		"ingress: policyTypes lists Ingress, or is absent (the API server then defaults it to " +
