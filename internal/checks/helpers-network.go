@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	netutils "k8s.io/utils/net"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -30,7 +32,8 @@ type namespacePolicy struct {
 
 // networkPoliciesIn lists the NetworkPolicies of a namespace, once per evaluation (every pod of
 // the namespace asks), each pod selector parsed once. Objects of kind NetworkPolicy that are
-// not typed (an unknown apiVersion) are left out: their selectors cannot be read. The list is
+// not typed (an unknown apiVersion) are left out: their selectors cannot be read; so are those
+// the API server rejects (rejection), which are never created. The list is
 // shared: callers must not change it.
 func networkPoliciesIn(inv *engine.Inventory, namespace string) []namespacePolicy {
 	return networkPolicyIndex(inv, namespace).items
@@ -45,7 +48,7 @@ func networkPolicyIndex(inv *engine.Inventory, namespace string) *selectorIndex[
 		idx := newSelectorIndex[namespacePolicy]()
 		for _, o := range inv.List(namespace, "NetworkPolicy") {
 			np, ok := o.Obj.(*networkingv1.NetworkPolicy)
-			if !ok {
+			if !ok || rejection(np) != "" {
 				continue
 			}
 			idx.add(namespace, &np.Spec.PodSelector, namespacePolicy{obj: o, policy: np,
@@ -769,4 +772,107 @@ func pluralPolicies(n int) string {
 		return "1 NetworkPolicy"
 	}
 	return fmt.Sprintf("%d NetworkPolicies", n)
+}
+
+// rejection says why the API server rejects a NetworkPolicy, or "" when it does not, by the
+// rules it has always enforced (pkg/apis/networking/validation, ValidateNetworkPolicySpec): a
+// peer that names no pods, namespaces or ipBlock; an ipBlock beside another peer, or with a CIDR
+// that does not parse; a protocol other than TCP, UDP and SCTP; a port number outside 1-65535, an
+// invalid port name, an endPort below its port or beside a named or missing one; more than two
+// policyTypes, or one other than Ingress and Egress. Such a policy is never created: a cluster
+// has none, and in manifests it protects nothing.
+func rejection(np *networkingv1.NetworkPolicy) string {
+	spec := field.NewPath("spec")
+	for i, r := range np.Spec.Ingress {
+		if why := rejectedRule(spec.Child("ingress").Index(i), "from", r.From, r.Ports); why != "" {
+			return why
+		}
+	}
+	for i, r := range np.Spec.Egress {
+		if why := rejectedRule(spec.Child("egress").Index(i), "to", r.To, r.Ports); why != "" {
+			return why
+		}
+	}
+	if len(np.Spec.PolicyTypes) > 2 {
+		return spec.Child("policyTypes").String() + ": may not specify more than two policyTypes"
+	}
+	for i, t := range np.Spec.PolicyTypes {
+		if t != networkingv1.PolicyTypeIngress && t != networkingv1.PolicyTypeEgress {
+			return fmt.Sprintf("%s: Unsupported value %q", spec.Child("policyTypes").Index(i), t)
+		}
+	}
+	return ""
+}
+
+// rejectedRule is rejection of one ingress or egress rule, at path, whose peers are under peersName.
+func rejectedRule(path *field.Path, peersName string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) string {
+	for i, p := range ports {
+		at := path.Child("ports").Index(i)
+		switch {
+		case p.Protocol != nil && *p.Protocol != corev1.ProtocolTCP && *p.Protocol != corev1.ProtocolUDP && *p.Protocol != corev1.ProtocolSCTP:
+			return fmt.Sprintf("%s: Unsupported value %q", at.Child("protocol"), *p.Protocol)
+		case p.Port == nil && p.EndPort != nil:
+			return at.Child("endPort").String() + ": may not be specified when port is not specified"
+		case p.Port == nil:
+		case p.Port.Type != intstr.Int && p.EndPort != nil:
+			return at.Child("endPort").String() + ": may not be specified when port is non-numeric"
+		case p.Port.Type != intstr.Int:
+			if msgs := validation.IsValidPortName(p.Port.StrVal); len(msgs) > 0 {
+				return fmt.Sprintf("%s: Invalid value %q: %s", at.Child("port"), p.Port.StrVal, msgs[0])
+			}
+		case len(validation.IsValidPortNum(int(p.Port.IntVal))) > 0:
+			return fmt.Sprintf("%s: Invalid value %d: %s", at.Child("port"), p.Port.IntVal, validation.IsValidPortNum(int(p.Port.IntVal))[0])
+		case p.EndPort != nil && *p.EndPort < p.Port.IntVal:
+			return at.Child("endPort").String() + ": must be greater than or equal to port"
+		case p.EndPort != nil && len(validation.IsValidPortNum(int(*p.EndPort))) > 0:
+			return fmt.Sprintf("%s: Invalid value %d: %s", at.Child("endPort"), *p.EndPort, validation.IsValidPortNum(int(*p.EndPort))[0])
+		}
+	}
+	for i, p := range peers {
+		at := path.Child(peersName).Index(i)
+		switch {
+		case p.PodSelector == nil && p.NamespaceSelector == nil && p.IPBlock == nil:
+			return at.String() + ": must specify a peer"
+		case p.IPBlock == nil:
+		case p.PodSelector != nil || p.NamespaceSelector != nil:
+			return at.String() + ": may not specify both ipBlock and another peer"
+		case p.IPBlock.CIDR == "":
+			return at.Child("ipBlock", "cidr").String() + ": Required value"
+		default:
+			if _, ok := cidrRange(p.IPBlock.CIDR); !ok {
+				return fmt.Sprintf("%s: Invalid value %q: must be a valid CIDR", at.Child("ipBlock", "cidr"), p.IPBlock.CIDR)
+			}
+		}
+	}
+	return ""
+}
+
+// rejectedPolicies are the NetworkPolicies of a namespace the API server rejects (rejection),
+// which networkPolicyIndex leaves out, as "NetworkPolicy "name", which the API server rejects
+// (why)"; once per evaluation.
+func rejectedPolicies(inv *engine.Inventory, namespace string) []string {
+	return inv.Memo(nil, "network.rejected "+namespace, func() any {
+		var out []string
+		for _, o := range inv.List(namespace, "NetworkPolicy") {
+			if np, ok := o.Obj.(*networkingv1.NetworkPolicy); ok {
+				if why := rejection(np); why != "" {
+					out = append(out, fmt.Sprintf("NetworkPolicy %q, which the API server rejects (%s)", o.Name, why))
+				}
+			}
+		}
+		return out
+	}).([]string)
+}
+
+// leftOut says, to end a message that the NetworkPolicies of a namespace leave its pods open,
+// which of them the API server rejects and the check left out (rejectedPolicies), or "".
+func leftOut(inv *engine.Inventory, namespace string) string {
+	rejected := rejectedPolicies(inv, namespace)
+	switch len(rejected) {
+	case 0:
+		return ""
+	case 1:
+		return "; " + rejected[0] + ", is left out: it is never created"
+	}
+	return "; " + few(rejected, ", ") + " are left out: they are never created"
 }

@@ -298,3 +298,49 @@ func TestCoverEveryPodBoundsItsWork(t *testing.T) {
 		t.Errorf("40 keys: judged, want it to give up")
 	}
 }
+
+// TestRejection checks which NetworkPolicies rejection says the API server rejects, rule by rule
+// of pkg/apis/networking/validation (ValidateNetworkPolicyPort, ValidateNetworkPolicyPeer,
+// ValidateIPBlock, ValidateNetworkPolicySpec).
+func TestRejection(t *testing.T) {
+	proto := func(p corev1.Protocol) *corev1.Protocol { return &p }
+	num := func(n int32) *intstr.IntOrString { v := intstr.FromInt32(n); return &v }
+	name := func(s string) *intstr.IntOrString { v := intstr.FromString(s); return &v }
+	end := func(n int32) *int32 { return &n }
+	ingress := func(ports []networkingv1.NetworkPolicyPort, from ...networkingv1.NetworkPolicyPeer) networkingv1.NetworkPolicySpec {
+		return networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{Ports: ports, From: from}}}
+	}
+	all := &metav1.LabelSelector{}
+	tests := map[string]struct {
+		spec networkingv1.NetworkPolicySpec
+		want string
+	}{
+		"a default deny is valid":        {networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{"Ingress", "Egress"}}, ""},
+		"an empty rule is valid":         {ingress(nil), ""},
+		"ports of every valid form":      {ingress([]networkingv1.NetworkPolicyPort{{}, {Protocol: proto("UDP")}, {Port: num(53)}, {Port: num(8000), EndPort: end(8999)}, {Port: name("http")}}), ""},
+		"peers of every valid form":      {ingress(nil, networkingv1.NetworkPolicyPeer{PodSelector: all}, networkingv1.NetworkPolicyPeer{NamespaceSelector: all, PodSelector: all}, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8", Except: []string{"10.1.0.0/16"}}}), ""},
+		"an empty peer":                  {ingress(nil, networkingv1.NetworkPolicyPeer{}), "spec.ingress[0].from[0]: must specify a peer"},
+		"an ipBlock beside a selector":   {ingress(nil, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0"}, PodSelector: all}), "spec.ingress[0].from[0]: may not specify both ipBlock and another peer"},
+		"an ipBlock without a CIDR":      {ingress(nil, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{}}), "spec.ingress[0].from[0].ipBlock.cidr: Required value"},
+		"an ipBlock with a bad CIDR":     {ingress(nil, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0"}}), `spec.ingress[0].from[0].ipBlock.cidr: Invalid value "10.0.0.0": must be a valid CIDR`},
+		"an unknown protocol":            {ingress([]networkingv1.NetworkPolicyPort{{Protocol: proto("tcp")}}), `spec.ingress[0].ports[0].protocol: Unsupported value "tcp"`},
+		"port 0":                         {ingress([]networkingv1.NetworkPolicyPort{{Port: num(0)}}), "spec.ingress[0].ports[0].port: Invalid value 0: must be between 1 and 65535, inclusive"},
+		"an endPort below its port":      {ingress([]networkingv1.NetworkPolicyPort{{Port: num(80), EndPort: end(79)}}), "spec.ingress[0].ports[0].endPort: must be greater than or equal to port"},
+		"an endPort past 65535":          {ingress([]networkingv1.NetworkPolicyPort{{Port: num(80), EndPort: end(70000)}}), "spec.ingress[0].ports[0].endPort: Invalid value 70000: must be between 1 and 65535, inclusive"},
+		"an endPort without a port":      {ingress([]networkingv1.NetworkPolicyPort{{EndPort: end(80)}}), "spec.ingress[0].ports[0].endPort: may not be specified when port is not specified"},
+		"an endPort beside a named port": {ingress([]networkingv1.NetworkPolicyPort{{Port: name("http"), EndPort: end(80)}}), "spec.ingress[0].ports[0].endPort: may not be specified when port is non-numeric"},
+		"an invalid port name":           {ingress([]networkingv1.NetworkPolicyPort{{Port: name("80")}}), `spec.ingress[0].ports[0].port: Invalid value "80": must contain at least one letter (a-z)`},
+		"an empty egress peer": {networkingv1.NetworkPolicySpec{Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{{}}}}},
+			"spec.egress[0].to[0]: must specify a peer"},
+		"a policy type in lower case": {networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{"ingress"}}, `spec.policyTypes[0]: Unsupported value "ingress"`},
+		"three policy types": {networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{"Ingress", "Egress", "Ingress"}},
+			"spec.policyTypes: may not specify more than two policyTypes"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := rejection(&networkingv1.NetworkPolicy{Spec: tc.spec}); got != tc.want {
+				t.Errorf("rejection = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -24,7 +24,8 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"peers that together select every pod of every namespace, or ipBlocks that add up to every " +
 		"address) on every port (no ports, or ports that cover every TCP port) undoes the deny, as do several that do " +
 		"so together; policies with too many rules, ports and addresses to judge (tens of " +
-		"thousands) leave the namespace NotAssessed." + supporting,
+		"thousands) leave the namespace NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +
+		"beside a selector, an unknown protocol or policy type, a bad port) is never created and counts for nothing." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
@@ -34,12 +35,12 @@ var netNamespaceDefaultDeny = &engine.Check{
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		policies := networkPoliciesIn(ctx.Inventory, o.Name)
 		if len(policies) == 0 {
-			ctx.Fail("", "namespace has no NetworkPolicy at all: every pod accepts traffic from anywhere in the cluster")
+			ctx.Fail("", "namespace has no NetworkPolicy at all: every pod accepts traffic from anywhere in the cluster%s", leftOut(ctx.Inventory, o.Name))
 			return
 		}
 		if !slices.ContainsFunc(policies, func(p namespacePolicy) bool { return isDefaultDenyIngress(p.policy) }) {
-			ctx.Fail("", "namespace has %s but none denies ingress by default (empty podSelector, policyTypes Ingress, no ingress rules)",
-				pluralPolicies(len(policies)))
+			ctx.Fail("", "namespace has %s but none denies ingress by default (empty podSelector, policyTypes Ingress, no ingress rules)%s",
+				pluralPolicies(len(policies)), leftOut(ctx.Inventory, o.Name))
 			return
 		}
 		// A new workload's pods carry no label the policies can count on, but those their

@@ -31,7 +31,8 @@ var netPodPolicyCoverage = &engine.Check{
 		"IPv4 or every IPv6 address, and with no ports or ports that cover every TCP port: an entry " +
 		"without a port number, or ranges up to endPort from 1 to 65535), which make the pod's " +
 		"ingress as open as no policy. Policies with too many rules, ports and addresses to judge " +
-		"(tens of thousands) leave the pod NotAssessed." + supporting,
+		"(tens of thousands) leave the pod NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +
+		"beside a selector, an unknown protocol or policy type, a bad port) is never created and counts for nothing." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
@@ -45,7 +46,7 @@ var netPodPolicyCoverage = &engine.Check{
 		}
 		policies := networkPolicyIndex(ctx.Inventory, o.Namespace)
 		if len(policies.items) == 0 {
-			ctx.Fail("", "no NetworkPolicy in namespace %q: the pods accept traffic from anywhere in the cluster", o.Namespace)
+			ctx.Fail("", "no NetworkPolicy in namespace %q: the pods accept traffic from anywhere in the cluster%s", o.Namespace, leftOut(ctx.Inventory, o.Namespace))
 			return
 		}
 		podSet, unknown, selecting, maybe := policiesSelectingPods(ctx.Inventory, o)
@@ -92,12 +93,13 @@ var netPodPolicyCoverage = &engine.Check{
 			return
 		}
 		if egressOnly > 0 {
-			ctx.Fail("", "only Egress NetworkPolicies (policyTypes: [Egress]) select the pod labels {%s} in namespace %q: its ingress is open to all",
-				podSet.String(), o.Namespace)
+			ctx.Fail("", "only Egress NetworkPolicies (policyTypes: [Egress]) select the pod labels {%s} in namespace %q: its ingress is open to all%s",
+				podSet.String(), o.Namespace, leftOut(ctx.Inventory, o.Namespace))
 			return
 		}
-		ctx.Fail("", "no NetworkPolicy in namespace %q selects the pod labels {%s} (the namespace has %s)%s",
-			o.Namespace, podSet.String(), pluralPolicies(len(policies.items)), controllerSet(ctx.Inventory, o.Namespace, unknown))
+		ctx.Fail("", "no NetworkPolicy in namespace %q selects the pod labels {%s} (the namespace has %s)%s%s",
+			o.Namespace, podSet.String(), pluralPolicies(len(policies.items)), controllerSet(ctx.Inventory, o.Namespace, unknown),
+			leftOut(ctx.Inventory, o.Namespace))
 	},
 }
 
