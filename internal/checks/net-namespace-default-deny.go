@@ -43,11 +43,11 @@ var netNamespaceDefaultDeny = &engine.Check{
 				pluralPolicies(len(policies)), leftOut(ctx.Inventory, o.Name))
 			return
 		}
-		// A new workload's pods carry no label the policies can count on, but those their
-		// controller sets on every pod (pod-template-hash on a Deployment's): a policy selects
-		// every new workload of a kind when it selects pods with those labels, whatever their
-		// values, and no others (a podSelector made only of exclusions, DoesNotExist or NotIn,
-		// selects every pod that does not opt out, as a new workload does not).
+		// A new workload's pods carry no label the policies can count on but those set on every
+		// pod of its kind (newPodLabels: pod-template-hash on a Deployment's, job-name on a
+		// Job's): a policy selects every new workload of a kind when it selects pods with those
+		// labels, whatever their values, and no others (a podSelector made only of exclusions,
+		// DoesNotExist or NotIn, selects every pod that does not opt out, as a new workload does not).
 		judged := true
 		for _, kind := range newWorkloadKinds {
 			var governing []namespacePolicy
