@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -814,5 +815,31 @@ func TestAnExceptionOlderThanThePoliciesIsMarkedUnverifiedOnce(t *testing.T) {
 	ex.Status.UnverifiedApprovalGeneration = ex.Generation
 	if who, why := engine.TrustedApprover(ex, engine.ApprovalEnforced, ""); who != "" || !strings.Contains(why, "is not trusted") {
 		t.Errorf("a marked approval is trusted: %q, %q", who, why)
+	}
+}
+
+// TestACriterionSaysHowManyOfItsChecksAssessedNothing: a criterion passes when the checks that
+// could assess held, but an auditor reading Pass must see that a supporting check assessed
+// nothing (its evidence is not in the objects), and so that part of it was not shown.
+func TestACriterionSaysHowManyOfItsChecksAssessedNothing(t *testing.T) {
+	// CC7.1 is supported by test-undecided alone here; add a check that passes it too.
+	passes := &engine.Check{ID: "test-passes", Title: "passes", Severity: v1alpha1.SeverityLow,
+		Criteria: []v1alpha1.Criterion{"CC7.1"}, Targets: []string{engine.KindWorkload},
+		Evaluate: func(ctx *engine.Context, o *engine.Object) { ctx.Pass("") }}
+	plan := engine.Compile(append(slices.Clone(catalogue), passes), nil)
+	objs := []*engine.Object{deployment("shop", "web", map[string]string{"team": "shop"}), deployment("pay", "api", nil)}
+	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace})
+	for _, s := range []*engine.Summary{ev.Summary("shop"), plan.Merge(ev.Summary("shop"), ev.Summary("pay"))} {
+		got := criterion(s, "CC7.1")
+		if got.Status != v1alpha1.CriterionPass || got.Checks != 1 || got.NotAssessedChecks != 1 {
+			t.Errorf("namespace %q: CC7.1 %+v, want Pass on 1 check with 1 check that assessed nothing", s.Namespace, got)
+		}
+		if got := criterion(s, "CC8.1"); got.NotAssessedChecks != 0 {
+			t.Errorf("namespace %q: CC8.1 %+v: no check of it is undecided", s.Namespace, got)
+		}
+	}
+	// A criterion none of whose checks has anything to judge counts none as unassessed.
+	if got := criterion(ev.Summary("empty"), "CC7.1"); got.Status != v1alpha1.CriterionNotAssessed || got.NotAssessedChecks != 0 {
+		t.Errorf("a namespace with nothing in it: CC7.1 %+v", got)
 	}
 }

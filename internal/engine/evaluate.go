@@ -428,6 +428,7 @@ func (b *builder) commit(r *Result, sum *Summary) {
 		t.excepted++
 		sum.Excepted++
 	case StatusNotAssessed:
+		t.notAssessed++
 		sum.NotAssessed++
 	case StatusNotApplicable:
 		sum.NotApplicable++

@@ -50,7 +50,7 @@ type Summary struct {
 	tallies []checkTally // by PlannedCheck.index
 }
 
-type checkTally struct{ pass, fail, excepted int }
+type checkTally struct{ pass, fail, excepted, notAssessed int }
 
 func (t checkTally) assessed() bool { return t.pass+t.fail+t.excepted > 0 }
 
@@ -66,8 +66,11 @@ func (s *Summary) finish(p *Plan) {
 		cs := v1alpha1.CriterionStatus{ID: id, Title: CriterionTitle(id)}
 		for _, c := range p.byCriterion[id] {
 			t := s.tallies[c.index]
-			if t.assessed() {
+			switch {
+			case t.assessed():
 				cs.Checks++
+			case t.notAssessed > 0:
+				cs.NotAssessedChecks++
 			}
 			cs.Failed += int32(t.fail)
 			cs.Excepted += int32(t.excepted)
@@ -294,6 +297,7 @@ func (p *Plan) Merge(summaries ...*Summary) *Summary {
 			m.tallies[i].pass += t.pass
 			m.tallies[i].fail += t.fail
 			m.tallies[i].excepted += t.excepted
+			m.tallies[i].notAssessed += t.notAssessed
 		}
 	}
 	m.finish(p)

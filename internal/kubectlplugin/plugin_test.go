@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -204,6 +205,9 @@ func TestStatusOfOneNamespaceListsEveryCriterion(t *testing.T) {
 	out := ok(t, "status", "-n", "legacy")
 	if strings.Contains(out, "payments") {
 		t.Errorf("-n legacy shows another namespace:\n%s", out)
+	}
+	if !regexp.MustCompile(`CRITERION +STATUS +CHECKS +UNASSESSED +FAILED`).MatchString(out) {
+		t.Errorf("the criteria table does not count the checks that assessed nothing (UNASSESSED):\n%s", out)
 	}
 	_, crit := rows(t, out[strings.Index(out, "CRITERION"):])
 	if !strings.Contains(crit["CC6.1"], "Fail") || !strings.Contains(crit["CC6.1"], "Logical access security") {

@@ -220,7 +220,7 @@ func TestTableFitsTheWidth(t *testing.T) {
 				t.Errorf("summary names no worst resource:\n%s", stdout)
 			}
 			for _, want := range []string{"img-mutable-tag", "FAILING", "+37 more",
-				"CHECKS counts the enabled checks that assessed a resource; FAILING and EXCEPTED count findings",
+				"CHECKS counts the enabled checks that assessed a resource, UNASSESSED those that had resources but could assess none (a Pass rests on the others); FAILING and EXCEPTED count findings",
 				"--details (or -o wide) lists every one"} {
 				if !strings.Contains(flat, want) {
 					t.Errorf("summary lacks %q:\n%s", want, stdout)
