@@ -72,11 +72,15 @@ func TestFixturesExerciseEveryCheck(t *testing.T) {
 				seen[expect]++
 				runFixture(t, c, f, expect)
 			}
-			if c.Requires != "" && seen["pass"]+seen["fail"] == 0 {
+			if c.Unassessable != (seen["pass"]+seen["fail"] == 0) {
+				t.Errorf("%s: Unassessable is %v, but its fixtures show %v: a check that can pass or fail is not Unassessable, and one that never can must say so (people read that in docs and controls.csv)",
+					c.ID, c.Unassessable, seen)
+			}
+			if c.Unassessable {
 				// The check needs data no object carries (c.Requires): it can only say
 				// NotAssessed, and its fixtures show that instead of pass and fail.
-				if seen["notassessed"] == 0 {
-					t.Errorf("%s requires %s: it needs a notassessed fixture", c.ID, c.Requires)
+				if c.Requires == "" || seen["notassessed"] == 0 {
+					t.Errorf("%s is Unassessable: it needs Requires and a notassessed fixture", c.ID)
 				}
 				return
 			}

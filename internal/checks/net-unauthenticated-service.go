@@ -14,10 +14,11 @@ var netUnauthenticatedService = &engine.Check{
 		"answer." + supporting,
 	Remediation: "Require authentication in the service itself or in front of it (mTLS from a service mesh, " +
 		"an authenticating proxy or the ingress controller's auth), and restrict who can reach it with NetworkPolicies.",
-	Severity: high,
-	Criteria: []v1alpha1.Criterion{cc66},
-	Targets:  []string{"Service"},
-	Requires: "a network probe of the service",
+	Severity:     high,
+	Criteria:     []v1alpha1.Criterion{cc66},
+	Targets:      []string{"Service"},
+	Requires:     "a network probe of the service",
+	Unassessable: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		ctx.NotAssessed("", "needs a network probe of the service to learn whether it answers without authentication")
 	},

@@ -34,6 +34,12 @@ type Check struct {
 	// plane's configuration, a network probe), or "" when objects are enough. Without that data
 	// the check says NotAssessed and why.
 	Requires string
+	// Unassessable is set on a check that nothing this version reads can decide (what it
+	// Requires is never available to it): every result is NotAssessed, and the control it
+	// stands for needs evidence from elsewhere. Where a check is described to people (docs,
+	// kubectl soc2 explain, the evidence pack's controls.csv) this is said instead of a method
+	// of testing it does not have.
+	Unassessable bool
 	// ManifestOnly checks judge what only manifests show (the apiVersion they are written in):
 	// objects read from the API server are converted to the version the reader asks for, so the
 	// check does not run when the inventory is complete (the operator).
@@ -158,7 +164,10 @@ func (c *Check) ReadsSummary() string {
 	if len(c.Reads) > 0 {
 		s += "; also " + strings.Join(c.Reads, ", ")
 	}
-	if c.Requires != "" {
+	switch {
+	case c.Unassessable:
+		s += "; needs " + c.Requires + ", which this version does not have: always NotAssessed"
+	case c.Requires != "":
 		s += "; needs " + c.Requires
 	}
 	return s

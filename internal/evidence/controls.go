@@ -21,9 +21,14 @@ func writeControls(w io.Writer) error {
 		if len(c.Reads) > 0 {
 			how += ", reading " + strings.Join(c.Reads, ", ")
 		}
-		how += ", whenever it changes and at every full evaluation; results are Pass, Fail, Excepted, NotApplicable or NotAssessed (never Pass without data)"
-		if c.Requires != "" {
-			how += "; needs " + c.Requires + " (NotAssessed without it)"
+		switch {
+		case c.Unassessable:
+			how = "Not tested by the operator: it needs " + c.Requires + ", which no Kubernetes object it reads shows; every result is NotAssessed, and the control needs separate evidence"
+		default:
+			how += ", whenever it changes and at every full evaluation; results are Pass, Fail, Excepted, NotApplicable or NotAssessed (never Pass without data)"
+			if c.Requires != "" {
+				how += "; needs " + c.Requires + " (NotAssessed without it)"
+			}
 		}
 		cw.Write([]string{c.ID, strings.Join(crit, ";"), string(c.Severity), c.Title, c.Description, how, c.Remediation, checks.Version})
 	}
