@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // TestPolicyReports shows what Policy Reporter sees when a profile turns PolicyReports on: one
@@ -158,21 +160,55 @@ func TestPolicyReportsEditedOrDeletedAreWrittenAgain(t *testing.T) {
 		})
 	}
 
-	// The tenant: every failure of one report a pass, its summary all passes; the other deleted.
+	// Anyone but the operator (here a cluster admin) is refused a change to its reports, or a
+	// report claiming to be its, by the admission policy soc2-operator-policyreport-writer.
+	adminCfg, err := testenv.AddUser(env, "policyreport-editor", "system:masters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := client.New(adminCfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rep := &policyreport.PolicyReport{}
+	if err := other.Get(ctx, key("edited"), rep); err != nil {
+		t.Fatal(err)
+	}
+	passing := rep.DeepCopy()
+	for i := range passing.Results {
+		passing.Results[i].Result = "pass"
+	}
+	passing.Summary = policyreport.Summary{Pass: len(passing.Results)}
+	relabelled := rep.DeepCopy()
+	relabelled.Labels[v1alpha1.LabelManagedBy] = "someone-else"
+	forged := &policyreport.PolicyReport{ObjectMeta: metav1.ObjectMeta{Namespace: "preport-tamper", Name: "soc2-forged",
+		Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy}}, Summary: policyreport.Summary{Pass: 1}}
+	for what, err := range map[string]error{
+		"turning failures into passes":        other.Patch(ctx, passing, client.MergeFrom(rep)),
+		"relabelling the report":              other.Patch(ctx, relabelled, client.MergeFrom(rep)),
+		"creating a report as the operator's": other.Create(ctx, forged),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "written only by the operator") {
+			t.Errorf("%s: want the admission policy's refusal, got %v", what, err)
+		}
+	}
+	// The API server never refuses the operator's own user (k8s here): an edit made so (or
+	// while the policy was not in force) is undone like a deletion, which stays allowed (the
+	// garbage collector and namespace deletion need it).
 	if err := k8s.Get(ctx, key("edited"), rep); err != nil {
 		t.Fatal(err)
 	}
-	for i := range rep.Results {
-		rep.Results[i].Result = "pass"
+	passing = rep.DeepCopy()
+	for i := range passing.Results {
+		passing.Results[i].Result = "pass"
 	}
-	rep.Summary = policyreport.Summary{Pass: len(rep.Results)}
-	if err := k8s.Update(ctx, rep); err != nil {
+	passing.Summary = policyreport.Summary{Pass: len(passing.Results)}
+	if err := k8s.Patch(ctx, passing, client.MergeFrom(rep)); err != nil {
 		t.Fatal(err)
 	}
 	gone := &policyreport.PolicyReport{}
 	gone.Namespace, gone.Name = key("deleted").Namespace, key("deleted").Name
-	if err := k8s.Delete(ctx, gone); err != nil {
+	if err := other.Delete(ctx, gone); err != nil {
 		t.Fatal(err)
 	}
 

@@ -135,7 +135,7 @@ type Reconciler struct {
 // The operator may change only its own policies and bindings (by name); creating cannot be
 // limited by name in RBAC.
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=list;watch;create
-// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=get;update;patch,resourceNames=soc2-operator-exception-requester;soc2-operator-exception-approval;soc2-operator-report-writer
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=get;update;patch,resourceNames=soc2-operator-exception-requester;soc2-operator-exception-approval;soc2-operator-report-writer;soc2-operator-policyreport-writer
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=selfsubjectreviews,verbs=create
 
 // Reconcile checks every object, repairs it in Manage mode, and records whether all are in force.

@@ -13,6 +13,11 @@
 //     controlexceptions in the namespace (the CertificateSigningRequest pattern).
 //   - ValidatingAdmissionPolicy soc2-operator-report-writer lets only the operator create or
 //     change ComplianceReports (deletes stay allowed, for the garbage collector and admins).
+//   - ValidatingAdmissionPolicy soc2-operator-policyreport-writer lets only the operator create
+//     or change PolicyReports and ClusterPolicyReports labelled as its own
+//     (app.kubernetes.io/managed-by: soc2-operator), or take the label off one; other tools'
+//     reports are not matched, and deletes stay allowed (the operator writes a deleted report
+//     again at the next evaluation).
 package admissionpolicy
 
 import (
@@ -37,6 +42,7 @@ const (
 	ExceptionRequester = "soc2-operator-exception-requester"
 	ExceptionApproval  = "soc2-operator-exception-approval"
 	ReportWriter       = "soc2-operator-report-writer"
+	PolicyReportWriter = "soc2-operator-policyreport-writer"
 )
 
 // FieldManager is the field manager of the operator's writes to the policies.
@@ -47,6 +53,10 @@ const ApproveVerb = "approve"
 
 // ReportWriterMessage starts the refusal of a report write by anyone but the operator.
 const ReportWriterMessage = "ComplianceReports are written only by the operator"
+
+// PolicyReportWriterMessage starts the refusal of a write to the operator's PolicyReports by
+// anyone else.
+const PolicyReportWriterMessage = "PolicyReports labelled " + v1alpha1.LabelManagedBy + "=" + v1alpha1.ManagedBy + " are written only by the operator"
 
 // DefaultServiceAccount is the operator's ServiceAccount in the default install: config/manager's
 // controller-manager under config/default's namePrefix.
@@ -202,7 +212,40 @@ func Objects(operatorUser string) []client.Object {
 		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: ReportWriter,
 			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny}},
 	}
-	return []client.Object{requester, requesterBinding, approval, approvalBinding, writer, writerBinding}
+	// The operator's PolicyReports: the wgpolicyk8s.io CRDs may be missing (the policy then
+	// matches nothing), and other tools write reports of their own there.
+	ownLabel := func(o string) string {
+		return o + ` != null && has(` + o + `.metadata.labels) && "` + v1alpha1.LabelManagedBy + `" in ` + o + `.metadata.labels && ` +
+			o + `.metadata.labels["` + v1alpha1.LabelManagedBy + `"] == "` + v1alpha1.ManagedBy + `"`
+	}
+	policyReports := &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
+		RuleWithOperations: admissionv1.RuleWithOperations{
+			Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
+			Rule: admissionv1.Rule{APIGroups: []string{"wgpolicyk8s.io"}, APIVersions: []string{"*"},
+				Resources: []string{"policyreports", "clusterpolicyreports"}},
+		},
+	}}}
+	prWriter := &admissionv1.ValidatingAdmissionPolicy{
+		ObjectMeta: meta(PolicyReportWriter),
+		Spec: admissionv1.ValidatingAdmissionPolicySpec{
+			MatchConstraints: policyReports,
+			MatchConditions:  []admissionv1.MatchCondition{{Name: "operators-own", Expression: ownLabel("object") + " ||\n  " + ownLabel("oldObject")}},
+			FailurePolicy:    &fail,
+			Variables:        []admissionv1.Variable{{Name: "operator", Expression: strconv.Quote(operatorUser)}},
+			Validations: []admissionv1.Validation{{
+				// The garbage collector changes metadata only (owner references, finalizers).
+				Expression:        `request.userInfo.username == variables.operator || request.userInfo.username in [` + strings.Join(gcs, ", ") + `]`,
+				MessageExpression: `"` + PolicyReportWriterMessage + ` (" + variables.operator + "); " + request.userInfo.username + " may delete one but not write one"`,
+				Reason:            &forbidden,
+			}},
+		},
+	}
+	prWriterBinding := &admissionv1.ValidatingAdmissionPolicyBinding{
+		ObjectMeta: meta(PolicyReportWriter),
+		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: PolicyReportWriter,
+			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny}},
+	}
+	return []client.Object{requester, requesterBinding, approval, approvalBinding, writer, writerBinding, prWriter, prWriterBinding}
 }
 
 // SpecChangedExpression is CEL that is true when a request creates a ControlException or
