@@ -103,6 +103,13 @@ type pssControl struct {
 	// detail, when set, adds to the failure message of a pod-level check what the library does
 	// not say (which host paths are sensitive or writable).
 	detail func(o *engine.Object) string
+	// linuxOnly, when set, names the Linux facility the control governs, which a Windows pod
+	// (isWindows) does not have: a pod the library allows is then NotApplicable, not a pass.
+	// The library exempts pods whose spec.os.name is windows from some restricted controls, and
+	// judges a pod that only Windows nodes may run as a Linux one; either way the Windows
+	// kubelet applies none of these settings, so a pass would vouch for a control that is not
+	// there. A pod the library rejects still fails: Kubernetes refuses it.
+	linuxOnly string
 
 	once         sync.Once
 	own, family  policy.Evaluator
@@ -197,6 +204,10 @@ func judgePSS(ctx *engine.Context, o *engine.Object, c *pssControl) {
 		return c.sameFamily || !allowed(family.EvaluatePod(lv, m, s))
 	}
 	if !rejects(meta, spec, results) {
+		if c.linuxOnly != "" && isWindows(o) {
+			ctx.NotApplicable("", windowsHasNo(c.linuxOnly))
+			return
+		}
 		passAll(ctx, c, spec)
 		return
 	}
@@ -229,6 +240,17 @@ func judgePSS(ctx *engine.Context, o *engine.Object, c *pssControl) {
 		// The pod fails although no container alone does (or it has none): report the pod.
 		ctx.Fail("", "%s", pssMessage(lv, results))
 	}
+}
+
+// windowsHasNo says why a control of a Linux facility does not apply to a Windows pod.
+func windowsHasNo(facility string) string {
+	return "Windows pods have no " + facility + ": the Windows kubelet does not apply it"
+}
+
+// windowsNotApplicable is appended to the description of a check of a Linux facility.
+func windowsNotApplicable(facility string) string {
+	return " Windows pods (spec.os.name windows, or a node selector or required node affinity that " +
+		"admits only Windows nodes), which have no " + facility + ", are not applicable."
 }
 
 // passAll records a pass for the pod, or for each of its containers.

@@ -12,7 +12,8 @@ var wlApparmorSelinux = &engine.Check{
 	Title: "Containers keep their AppArmor and SELinux confinement",
 	Description: "An Unconfined AppArmor profile, or a custom SELinux user, role or type, removes " +
 		"the mandatory access control that contains a compromised container (CC6.8). " +
-		"Pod Security Standards control: AppArmor and SELinux (baseline)." + pssDecided + supporting,
+		"Pod Security Standards control: AppArmor and SELinux (baseline)." +
+		windowsNotApplicable(macFacility) + pssDecided + supporting,
 	Remediation: "Remove AppArmor Unconfined settings and custom seLinuxOptions user, role and type.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc68},
@@ -24,4 +25,7 @@ var wlApparmorSelinux = &engine.Check{
 
 // pssApparmorSelinux decides wl-apparmor-selinux: the Pod Security Standards control AppArmor and
 // SELinux (baseline).
-var pssApparmorSelinux = &pssControl{checks: []policy.CheckID{"appArmorProfile", "seLinuxOptions"}}
+var pssApparmorSelinux = &pssControl{checks: []policy.CheckID{"appArmorProfile", "seLinuxOptions"}, linuxOnly: macFacility}
+
+// macFacility is the Linux facility pssApparmorSelinux governs, which Windows pods do not have.
+const macFacility = "AppArmor or SELinux"

@@ -12,7 +12,8 @@ var wlPrivilegeEscalation = &engine.Check{
 	Title: "Containers cannot gain more privileges than their parent process",
 	Description: "Unless allowPrivilegeEscalation is false, a process can gain privileges through " +
 		"setuid binaries or file capabilities, defeating least privilege (CC6.1). " +
-		"Pod Security Standards control: Privilege Escalation (restricted)." + pssDecided + supporting,
+		"Pod Security Standards control: Privilege Escalation (restricted)." +
+		windowsNotApplicable(noNewPrivsFacility) + pssDecided + supporting,
 	Remediation: "Set securityContext.allowPrivilegeEscalation: false on every container.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -24,4 +25,7 @@ var wlPrivilegeEscalation = &engine.Check{
 
 // pssPrivilegeEscalation decides wl-privilege-escalation: the Pod Security Standards control
 // Privilege Escalation (restricted).
-var pssPrivilegeEscalation = &pssControl{checks: []policy.CheckID{"allowPrivilegeEscalation"}}
+var pssPrivilegeEscalation = &pssControl{checks: []policy.CheckID{"allowPrivilegeEscalation"}, linuxOnly: noNewPrivsFacility}
+
+// noNewPrivsFacility is the Linux facility pssPrivilegeEscalation governs, which Windows pods do not have.
+const noNewPrivsFacility = "no_new_privs flag (allowPrivilegeEscalation)"

@@ -12,7 +12,8 @@ var wlProcmount = &engine.Check{
 	Title: "Containers keep /proc masked",
 	Description: "procMount: Unmasked exposes kernel interfaces under /proc that the runtime hides " +
 		"by default, which helps a process escape the container (CC6.1). " +
-		"Pod Security Standards control: /proc Mount Type (baseline; restricted since v1.35)." + pssDecided + supporting,
+		"Pod Security Standards control: /proc Mount Type (baseline; restricted since v1.35)." +
+		windowsNotApplicable(procMountFacility) + pssDecided + supporting,
 	Remediation: "Remove securityContext.procMount, or set it to Default.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -24,4 +25,7 @@ var wlProcmount = &engine.Check{
 
 // pssProcmount decides wl-procmount: the Pod Security Standards control /proc Mount Type
 // (baseline; restricted since v1.35).
-var pssProcmount = &pssControl{checks: []policy.CheckID{"procMount", "procMount_restricted"}}
+var pssProcmount = &pssControl{checks: []policy.CheckID{"procMount", "procMount_restricted"}, linuxOnly: procMountFacility}
+
+// procMountFacility is the Linux facility pssProcmount governs, which Windows pods do not have.
+const procMountFacility = "/proc mount types (procMount)"

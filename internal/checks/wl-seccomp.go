@@ -12,7 +12,8 @@ var wlSeccomp = &engine.Check{
 	Title: "Containers run with a seccomp profile",
 	Description: "Without a seccomp profile (RuntimeDefault or Localhost) a container can make any " +
 		"system call, which widens the kernel attack surface malicious code can use (CC6.8). " +
-		"Pod Security Standards control: Seccomp (baseline and restricted)." + pssDecided + supporting,
+		"Pod Security Standards control: Seccomp (baseline and restricted)." +
+		windowsNotApplicable(seccompFacility) + pssDecided + supporting,
 	Remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod (or Localhost with a reviewed profile).",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc68},
@@ -24,4 +25,7 @@ var wlSeccomp = &engine.Check{
 
 // pssSeccomp decides wl-seccomp: the Pod Security Standards control Seccomp (baseline and
 // restricted).
-var pssSeccomp = &pssControl{checks: []policy.CheckID{"seccompProfile_baseline", "seccompProfile_restricted"}}
+var pssSeccomp = &pssControl{checks: []policy.CheckID{"seccompProfile_baseline", "seccompProfile_restricted"}, linuxOnly: seccompFacility}
+
+// seccompFacility is the Linux facility pssSeccomp governs, which Windows pods do not have.
+const seccompFacility = "seccomp"

@@ -12,7 +12,8 @@ var wlUnsafeSysctls = &engine.Check{
 	Title: "Pods set only safe sysctls",
 	Description: "Sysctls outside the safe, namespaced set change kernel behaviour for the whole " +
 		"node, beyond the pod's own boundary (CC6.1). " +
-		"Pod Security Standards control: Sysctls (baseline)." + pssDecided + supporting,
+		"Pod Security Standards control: Sysctls (baseline)." +
+		windowsNotApplicable(sysctlFacility) + pssDecided + supporting,
 	Remediation: "Remove the unsafe sysctls from securityContext.sysctls; tune the node instead if it is really needed.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -24,4 +25,7 @@ var wlUnsafeSysctls = &engine.Check{
 
 // pssUnsafeSysctls decides wl-unsafe-sysctls: the Pod Security Standards control Sysctls
 // (baseline).
-var pssUnsafeSysctls = &pssControl{checks: []policy.CheckID{"sysctls"}, podLevel: true}
+var pssUnsafeSysctls = &pssControl{checks: []policy.CheckID{"sysctls"}, podLevel: true, linuxOnly: sysctlFacility}
+
+// sysctlFacility is the Linux facility pssUnsafeSysctls governs, which Windows pods do not have.
+const sysctlFacility = "Linux sysctls"
