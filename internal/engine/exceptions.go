@@ -203,6 +203,13 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 		out.criteria[c] = true
 	}
 	m := &spec.Match
+	if ex.Namespace == "" {
+		// The API server holds none such, but scan reads one from a file when --namespace is
+		// "": its own namespace would be "", the namespace of cluster-scoped objects, which
+		// only the operator's namespace may waive (with "*").
+		return invalid(v1alpha1.ReasonNamespaceNotAllowed,
+			"metadata.namespace: an exception must be in a namespace; one without would cover cluster-scoped objects, which only exceptions in the operator's namespace %q may select", opts.AdminNamespace)
+	}
 	if len(m.Namespaces) > 0 {
 		if ex.Namespace != opts.AdminNamespace {
 			return invalid(v1alpha1.ReasonNamespaceNotAllowed,
