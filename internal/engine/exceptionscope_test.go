@@ -3,6 +3,7 @@ package engine_test
 import (
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -55,5 +56,51 @@ func TestAnExceptionWithoutANamespaceWaivesNothing(t *testing.T) {
 				t.Errorf("state %s (%s), want %s", out.State, out.Message, tc.state)
 			}
 		})
+	}
+}
+
+// unenforced fails every Namespace (Medium), as ns-pss-enforced does one without an enforce
+// label.
+var unenforced = &engine.Check{
+	ID: "test-namespace", Title: "enforced", Severity: v1alpha1.SeverityMedium,
+	Criteria: []v1alpha1.Criterion{"CC6.8"}, Targets: []string{"Namespace"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) { ctx.Fail("", "no enforce label") },
+}
+
+// A tenant's exception covers its own namespace's Namespace object (whose findings are in its
+// namespace's report, as the README says), never another namespace's, and the checks a criterion
+// gains after approval, here one the profile adds.
+func TestATenantExceptionCoversItsNamespaceAndTheCriterionAsItIsNow(t *testing.T) {
+	var objs []*engine.Object
+	for _, ns := range []string{"shop", "billing"} {
+		objs = append(objs, engine.NewObject(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, "v1", "Namespace"))
+	}
+	objs = append(objs, deployment("shop", "web", nil))
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+		CustomChecks: []v1alpha1.CustomCheck{{ID: "added-later", Title: "added later", Criteria: []v1alpha1.Criterion{"CC6.8"},
+			Severity: v1alpha1.SeverityHigh, Kinds: []string{"Deployment"}, Expression: "false", Message: "added later"}},
+	}}
+	ex := exception("shop", "hardening", func(s *v1alpha1.ControlExceptionSpec) {
+		s.Checks, s.Criteria = nil, []v1alpha1.Criterion{"CC6.8"}
+	})
+	plan := engine.Compile([]*engine.Check{unenforced}, profile)
+	if len(plan.Problems) > 0 {
+		t.Fatalf("profile problems: %+v", plan.Problems)
+	}
+	ev := plan.Evaluate(engine.NewInventory(objs, true), []*v1alpha1.ControlException{ex},
+		engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, Approval: engine.ApprovalEnforced})
+	got := map[string]engine.Status{}
+	for _, r := range ev.Results {
+		got[r.Check.ID+" "+r.Object.Kind+"/"+r.Object.Name] = r.Status
+	}
+	want := map[string]engine.Status{
+		"test-namespace Namespace/shop":    engine.StatusExcepted,
+		"test-namespace Namespace/billing": engine.StatusFail,
+		"added-later Deployment/web":       engine.StatusExcepted,
+	}
+	for k, s := range want {
+		if got[k] != s {
+			t.Errorf("%s: %v, want %v (all: %v)", k, got[k], s, got)
+		}
 	}
 }
