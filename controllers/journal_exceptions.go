@@ -118,8 +118,8 @@ func exceptionRecord(o *engine.ExceptionOutcome, findings int, digest string) jo
 		e.Criteria = append(e.Criteria, string(c))
 	}
 	m := ex.Spec.Match
-	if len(m.Namespaces)+len(m.Kinds)+len(m.Names) > 0 || m.LabelSelector != nil {
-		e.Match = &journal.ExceptionMatch{Namespaces: m.Namespaces, Kinds: m.Kinds, Names: m.Names}
+	if len(m.Namespaces)+len(m.Kinds)+len(m.Names)+len(m.Containers) > 0 || m.LabelSelector != nil {
+		e.Match = &journal.ExceptionMatch{Namespaces: m.Namespaces, Kinds: m.Kinds, Names: m.Names, Containers: m.Containers}
 		if m.LabelSelector != nil {
 			e.Match.LabelSelector = metav1.FormatLabelSelector(m.LabelSelector)
 		}

@@ -174,3 +174,18 @@ func TestTheJournalRecordsAnExceptionChangedWithoutApproval(t *testing.T) {
 		t.Errorf("the same change recorded again by a restored leader: %+v", again)
 	}
 }
+
+// An exception narrowed to a container waives that container's findings only: the journal
+// records that, or the evidence shows it waiving every container (and, with containers alone,
+// every resource) of what it matches.
+func TestTheJournalRecordsTheContainersAnExceptionMatches(t *testing.T) {
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "sidecar", Namespace: "team-a", Generation: 1},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"}, Match: v1alpha1.ResourceMatch{Containers: []string{"istio-*"}},
+			Reason: "r", Owner: "o", RequestedBy: "dev@example.com"},
+	}
+	e := exceptionRecord(&engine.ExceptionOutcome{Exception: ex, Key: engine.ExceptionKey("team-a", "sidecar")}, 0, "")
+	if e.Match == nil || strings.Join(e.Match.Containers, ",") != "istio-*" {
+		t.Errorf("recorded match %+v, want containers istio-*", e.Match)
+	}
+}

@@ -885,7 +885,7 @@ func (p *Pack) writeExceptions(w io.Writer) error {
 	return cw.Error()
 }
 
-// matchText is an exception's spec.match in short: "namespaces=a,b kinds=K names=p*".
+// matchText is an exception's spec.match in short: "namespaces=a,b kinds=K names=p* containers=c".
 func matchText(m *journal.ExceptionMatch) string {
 	if m == nil {
 		return ""
@@ -901,6 +901,9 @@ func matchText(m *journal.ExceptionMatch) string {
 	}
 	if m.LabelSelector != "" {
 		parts = append(parts, "labels="+m.LabelSelector)
+	}
+	if len(m.Containers) > 0 {
+		parts = append(parts, "containers="+strings.Join(m.Containers, ","))
 	}
 	return strings.Join(parts, " ")
 }

@@ -323,3 +323,16 @@ func TestAnExceptionChangedWithoutApprovalShowsItsChanges(t *testing.T) {
 		t.Errorf("exceptions.csv: %v\nwant the widened exception, changed once at %s", r, ts(t0.Add(time.Hour)))
 	}
 }
+
+// An exception narrowed to containers says so in exceptions.csv: without them its row read as
+// waiving every container of the resources it names.
+func TestAnExceptionsContainersAreInItsRow(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ex := journal.Exception{Name: "sidecar", RequestedBy: "dev@example.com", Owner: "team-a@example.com", Reason: "mesh sidecar",
+		Checks: []string{"wl-privileged"}, Match: &journal.ExceptionMatch{Names: []string{"api"}, Containers: []string{"istio-*"}},
+		Created: t0, Expires: t0.AddDate(0, 0, 7), SpecSHA256: strings.Repeat("a", 64)}
+	r := onlyException(t, []journal.Record{{Type: journal.ExceptionRequested, Time: t0, Namespace: "team-a", Exception: &ex}}, t0, t0.Add(3*time.Hour))
+	if r["resources"] != "names=api containers=istio-*" {
+		t.Errorf("resources %q, want %q", r["resources"], "names=api containers=istio-*")
+	}
+}

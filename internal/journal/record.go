@@ -163,6 +163,8 @@ type ExceptionMatch struct {
 	Names      []string `json:"names,omitempty"`
 	// LabelSelector is the label selector in its string form.
 	LabelSelector string `json:"labelSelector,omitempty"`
+	// Containers are the container names or patterns: only findings about them are waived.
+	Containers []string `json:"containers,omitempty"`
 }
 
 // ProfileSpec identifies a version of a ComplianceProfile.
