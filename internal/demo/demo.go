@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"testing"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -247,9 +248,16 @@ func (w *lastBytes) String() string {
 	return strings.TrimRight(s, "\n")
 }
 
-// freeAddress is a free loopback address for the dashboard: 127.0.0.1:8082 when free.
+// freeAddress is a free loopback address for the dashboard: 127.0.0.1:8082 when free, for a
+// person running the demo; in a test binary always a port the kernel picks, since test packages
+// that start demos run at once (go test ./...), and two that both found 8082 free raced for it:
+// the loser's operator stopped ("address already in use").
 func freeAddress() (string, error) {
-	for _, addr := range []string{"127.0.0.1:8082", "127.0.0.1:0"} {
+	candidates := []string{"127.0.0.1:8082", "127.0.0.1:0"}
+	if testing.Testing() {
+		candidates = candidates[1:]
+	}
+	for _, addr := range candidates {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			continue
