@@ -94,12 +94,12 @@ type CriterionStatus struct {
 	// +optional
 	Checks int32 `json:"checks"`
 
-	// notAssessedChecks is how many enabled checks supporting this criterion had resources to
+	// unassessedChecks is how many enabled checks supporting this criterion had resources to
 	// judge but could assess none of them (every result NotAssessed: the evidence is not in the
 	// cluster's objects, say). The status rests on the other checks only: Pass with
-	// notAssessedChecks above 0 means that part of the criterion was not shown to hold.
+	// unassessedChecks above 0 means that part of the criterion was not shown to hold.
 	// +optional
-	NotAssessedChecks int32 `json:"notAssessedChecks,omitempty"`
+	UnassessedChecks int32 `json:"unassessedChecks,omitempty"`
 
 	// failed is how many failing findings (without an exception) support this criterion.
 	// +optional

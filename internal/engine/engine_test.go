@@ -831,15 +831,15 @@ func TestACriterionSaysHowManyOfItsChecksAssessedNothing(t *testing.T) {
 	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace})
 	for _, s := range []*engine.Summary{ev.Summary("shop"), plan.Merge(ev.Summary("shop"), ev.Summary("pay"))} {
 		got := criterion(s, "CC7.1")
-		if got.Status != v1alpha1.CriterionPass || got.Checks != 1 || got.NotAssessedChecks != 1 {
+		if got.Status != v1alpha1.CriterionPass || got.Checks != 1 || got.UnassessedChecks != 1 {
 			t.Errorf("namespace %q: CC7.1 %+v, want Pass on 1 check with 1 check that assessed nothing", s.Namespace, got)
 		}
-		if got := criterion(s, "CC8.1"); got.NotAssessedChecks != 0 {
+		if got := criterion(s, "CC8.1"); got.UnassessedChecks != 0 {
 			t.Errorf("namespace %q: CC8.1 %+v: no check of it is undecided", s.Namespace, got)
 		}
 	}
 	// A criterion none of whose checks has anything to judge counts none as unassessed.
-	if got := criterion(ev.Summary("empty"), "CC7.1"); got.Status != v1alpha1.CriterionNotAssessed || got.NotAssessedChecks != 0 {
+	if got := criterion(ev.Summary("empty"), "CC7.1"); got.Status != v1alpha1.CriterionNotAssessed || got.UnassessedChecks != 0 {
 		t.Errorf("a namespace with nothing in it: CC7.1 %+v", got)
 	}
 }

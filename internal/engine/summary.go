@@ -70,7 +70,7 @@ func (s *Summary) finish(p *Plan) {
 			case t.assessed():
 				cs.Checks++
 			case t.notAssessed > 0:
-				cs.NotAssessedChecks++
+				cs.UnassessedChecks++
 			}
 			cs.Failed += int32(t.fail)
 			cs.Excepted += int32(t.excepted)

@@ -289,7 +289,7 @@ func criteriaTable(w io.Writer, r *v1alpha1.ComplianceReport, width int) error {
 	fmt.Fprintf(w, "Criteria of %s/%s (profile %s):\n", r.Namespace, r.Name, r.Spec.Profile)
 	t := &termtable.Table{Header: []string{"CRITERION", "STATUS", "CHECKS", "UNASSESSED", "FAILED", "EXCEPTED", "TITLE"}, Flex: 6, MinColumn: 6}
 	for _, c := range r.Status.Criteria {
-		t.Add(string(c.ID), string(c.Status), fmt.Sprint(c.Checks), fmt.Sprint(c.NotAssessedChecks), fmt.Sprint(c.Failed), fmt.Sprint(c.Excepted), c.Title)
+		t.Add(string(c.ID), string(c.Status), fmt.Sprint(c.Checks), fmt.Sprint(c.UnassessedChecks), fmt.Sprint(c.Failed), fmt.Sprint(c.Excepted), c.Title)
 	}
 	if len(r.Status.Criteria) == 0 {
 		fmt.Fprintln(w, "  (none yet: the operator has not evaluated this namespace)")

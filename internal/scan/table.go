@@ -47,7 +47,7 @@ func writeTable(w io.Writer, rep *Report) error {
 	}
 	ct := termtable.Table{Header: []string{"CRITERION", "STATUS", "CHECKS", "UNASSESSED", "FAILING", "EXCEPTED", "TITLE"}, Flex: 6}
 	for _, c := range rep.Criteria {
-		ct.Add(string(c.ID), string(c.Status), strconv.Itoa(int(c.Checks)), strconv.Itoa(int(c.NotAssessedChecks)), strconv.Itoa(int(c.Failed)), strconv.Itoa(int(c.Excepted)), c.Title)
+		ct.Add(string(c.ID), string(c.Status), strconv.Itoa(int(c.Checks)), strconv.Itoa(int(c.UnassessedChecks)), strconv.Itoa(int(c.Failed)), strconv.Itoa(int(c.Excepted)), c.Title)
 	}
 	if err := ct.Write(w, width); err != nil {
 		return err
