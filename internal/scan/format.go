@@ -110,6 +110,7 @@ type streamedList struct {
 // Encoder would write for the whole document, without the whole document in memory, twice.
 func writeStreamed(w *bufio.Writer, doc []byte, lists []streamedList) error {
 	var buf bytes.Buffer
+	var indented []byte
 	for _, l := range lists {
 		indent := strings.Repeat("  ", l.depth)
 		// The list's key at its depth: a raw newline never occurs inside a JSON string, so no
@@ -128,10 +129,12 @@ func writeStreamed(w *bufio.Writer, doc []byte, lists []streamedList) error {
 			return fmt.Errorf("writing %s: no end of the list", l.key)
 		}
 		doc = doc[at+end+len(closing):]
-		// An Encoder with the items' indentation as its prefix writes what MarshalIndent does
-		// (and a newline), into one buffer for every item.
+		// An Encoder writes each item compact (and a newline) into one buffer for every item,
+		// and appendIndented indents it as MarshalIndent does with the items' indentation as
+		// its prefix: encoding/json's own indenting, which runs its scanner's state machine on
+		// every byte again, took more time than marshalling (0.16 s of the 0.3 s -o json
+		// spent writing at 20,000 objects).
 		enc := json.NewEncoder(&buf)
-		enc.SetIndent(indent+"  ", "  ")
 		w.WriteString("[\n")
 		for i := range l.n {
 			buf.Reset()
@@ -139,7 +142,8 @@ func writeStreamed(w *bufio.Writer, doc []byte, lists []streamedList) error {
 				return err
 			}
 			w.WriteString(indent + "  ")
-			w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			indented = appendIndented(indented[:0], bytes.TrimSuffix(buf.Bytes(), []byte("\n")), indent+"  ", "  ")
+			w.Write(indented)
 			if i < l.n-1 {
 				w.WriteByte(',')
 			}
@@ -149,6 +153,67 @@ func writeStreamed(w *bufio.Writer, doc []byte, lists []streamedList) error {
 	}
 	_, err := w.Write(doc)
 	return err
+}
+
+// appendIndented appends to dst the compact JSON src (as encoding/json marshals it: no space
+// outside strings) indented as json.Indent(dst, src, prefix, indent) indents it: a newline,
+// prefix and one indent per level before each element and member and before the closing
+// bracket, ": " after each key, and an empty object or array left as {} or [].
+func appendIndented(dst, src []byte, prefix, indent string) []byte {
+	depth := 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"':
+			// The string runs to the first quote not escaped: one after an even number of
+			// backslashes (each pair is an escaped backslash).
+			end := i + 1
+			for {
+				j := bytes.IndexByte(src[end:], '"')
+				if j < 0 {
+					return append(dst, src[i:]...) // not JSON: no string ends
+				}
+				end += j
+				slashes := 0
+				for src[end-1-slashes] == '\\' {
+					slashes++
+				}
+				if slashes%2 == 0 {
+					break
+				}
+				end++
+			}
+			dst = append(dst, src[i:end+1]...)
+			i = end
+		case '{', '[':
+			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
+				dst = append(dst, c, src[i+1])
+				i++
+				continue
+			}
+			depth++
+			dst = appendNewline(append(dst, c), prefix, indent, depth)
+		case '}', ']':
+			depth--
+			dst = append(appendNewline(dst, prefix, indent, depth), c)
+		case ',':
+			dst = appendNewline(append(dst, c), prefix, indent, depth)
+		case ':':
+			dst = append(dst, ':', ' ')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// appendNewline appends a newline, prefix and depth indents.
+func appendNewline(dst []byte, prefix, indent string, depth int) []byte {
+	dst = append(dst, '\n')
+	dst = append(dst, prefix...)
+	for range depth {
+		dst = append(dst, indent...)
+	}
+	return dst
 }
 
 // writeYAML prints the report as sigs.k8s.io/yaml marshals it, byte for byte, but writes the

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -224,4 +225,50 @@ func TestOutputsAreWrittenInLargeWrites(t *testing.T) {
 			}
 		})
 	}
+}
+
+// indentCases are compact JSON documents for appendIndented: strings holding what is structure
+// outside them, escaped quotes after backslashes, empty and nested objects and arrays.
+var indentCases = []string{
+	`{}`, `[]`, `"a"`, `12`, `null`,
+	`{"a":1,"b":[1,2,{}],"c":{"d":[]},"e":[[]],"f":[{}]}`,
+	`{"message":"holds {a}, [b]: c","x":"quote \" comma , colon :","y":"ends in a backslash \\","z":"\\\" \\\\\""}`,
+	`[{"k":"\u003chtml\u003e \u0026 é"},-1.5e+10,true,false,null,""]`,
+	`{"a":{"b":{"c":{"d":["e",{"f":[]}]}}}}`,
+}
+
+// TestIndentedAsEncodingJSONIndents: appendIndented writes what json.Indent writes for a compact
+// document, with and without a prefix.
+func TestIndentedAsEncodingJSONIndents(t *testing.T) {
+	for _, doc := range indentCases {
+		for _, prefix := range []string{"", "    "} {
+			var want bytes.Buffer
+			if err := json.Indent(&want, []byte(doc), prefix, "  "); err != nil {
+				t.Fatalf("%s: %v", doc, err)
+			}
+			if got := appendIndented([]byte("x"), []byte(doc), prefix, "  "); string(got) != "x"+want.String() {
+				t.Errorf("%s with prefix %q:\nwant %q\ngot  %q", doc, prefix, want.String(), got[1:])
+			}
+		}
+	}
+}
+
+// FuzzIndented: appendIndented writes what json.Indent writes for any document json.Compact
+// makes compact.
+func FuzzIndented(f *testing.F) {
+	for _, doc := range indentCases {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var compact, want bytes.Buffer
+		if json.Compact(&compact, data) != nil {
+			return
+		}
+		if err := json.Indent(&want, compact.Bytes(), "  ", "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendIndented(nil, compact.Bytes(), "  ", "  "); string(got) != want.String() {
+			t.Errorf("%s:\nwant %q\ngot  %q", compact.Bytes(), want.String(), got)
+		}
+	})
 }
