@@ -99,6 +99,12 @@ func Objects(operatorUser string) []client.Object {
 	specChanged := admissionv1.Variable{Name: "specChanged", Expression: SpecChangedExpression()}
 	forbidden := metav1.StatusReasonForbidden
 	meta := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name, Labels: labels} }
+	// denyBinding binds the validating policy of that name everywhere, denying what it refuses.
+	denyBinding := func(name string) *admissionv1.ValidatingAdmissionPolicyBinding {
+		return &admissionv1.ValidatingAdmissionPolicyBinding{ObjectMeta: meta(name),
+			Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: name,
+				ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny}}}
+	}
 
 	requester := &admissionv1.MutatingAdmissionPolicy{
 		ObjectMeta: meta(ExceptionRequester),
@@ -179,11 +185,7 @@ func Objects(operatorUser string) []client.Object {
 			},
 		},
 	}
-	approvalBinding := &admissionv1.ValidatingAdmissionPolicyBinding{
-		ObjectMeta: meta(ExceptionApproval),
-		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: ExceptionApproval,
-			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny}},
-	}
+	approvalBinding := denyBinding(ExceptionApproval)
 
 	gcs := make([]string, len(garbageCollectors))
 	for i, u := range garbageCollectors {
@@ -207,11 +209,7 @@ func Objects(operatorUser string) []client.Object {
 			}},
 		},
 	}
-	writerBinding := &admissionv1.ValidatingAdmissionPolicyBinding{
-		ObjectMeta: meta(ReportWriter),
-		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: ReportWriter,
-			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny}},
-	}
+	writerBinding := denyBinding(ReportWriter)
 	// The operator's PolicyReports: the wgpolicyk8s.io CRDs may be missing (the policy then
 	// matches nothing), and other tools write reports of their own there.
 	ownLabel := func(o string) string {
@@ -240,11 +238,7 @@ func Objects(operatorUser string) []client.Object {
 			}},
 		},
 	}
-	prWriterBinding := &admissionv1.ValidatingAdmissionPolicyBinding{
-		ObjectMeta: meta(PolicyReportWriter),
-		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: PolicyReportWriter,
-			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny}},
-	}
+	prWriterBinding := denyBinding(PolicyReportWriter)
 	return []client.Object{requester, requesterBinding, approval, approvalBinding, writer, writerBinding, prWriter, prWriterBinding}
 }
 
