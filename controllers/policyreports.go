@@ -168,8 +168,9 @@ func (w *policyReportWriter) upsert(ctx context.Context, rep policyreport.Object
 	case apierrors.IsNotFound(err):
 		if err := w.client.Create(ctx, rep); err != nil {
 			if apierrors.IsAlreadyExists(err) {
-				// Created meanwhile (by a write racing this one): what it holds is not known.
-				return existing, nil
+				// Created meanwhile by a write racing this one: taken as this report, and the
+				// next prune rewrites it if the other write stored something else.
+				return rep, nil
 			}
 			return nil, fmt.Errorf("creating %s: %w", reportKey(rep), err)
 		}
