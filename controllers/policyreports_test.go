@@ -150,15 +150,20 @@ func TestPolicyReportsEditedOrDeletedAreWrittenAgain(t *testing.T) {
 		}
 		return fmt.Errorf("no wl-privileged result for setup in %d results", len(rep.Results))
 	}
-	for _, name := range []string{"edited", "deleted"} {
-		eventually(t, 20*time.Second, name+"'s PolicyReport with its failure", func() error {
-			rep := &policyreport.PolicyReport{}
-			if err := k8s.Get(ctx, key(name), rep); err != nil {
-				return err
-			}
-			return failing(rep)
-		})
+	// bothFailing waits until both reports are there with their failure.
+	bothFailing := func(what string) {
+		t.Helper()
+		for _, name := range []string{"edited", "deleted"} {
+			eventually(t, 20*time.Second, name+"'s PolicyReport "+what, func() error {
+				rep := &policyreport.PolicyReport{}
+				if err := k8s.Get(ctx, key(name), rep); err != nil {
+					return err
+				}
+				return failing(rep)
+			})
+		}
 	}
+	bothFailing("with its failure")
 
 	// Anyone but the operator (here a cluster admin) is refused a change to its reports, or a
 	// report claiming to be its, by the admission policy soc2-operator-policyreport-writer.
@@ -217,15 +222,7 @@ func TestPolicyReportsEditedOrDeletedAreWrittenAgain(t *testing.T) {
 	if err := k8s.Create(ctx, cm); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"edited", "deleted"} {
-		eventually(t, 20*time.Second, name+"'s PolicyReport written again with its failure", func() error {
-			rep := &policyreport.PolicyReport{}
-			if err := k8s.Get(ctx, key(name), rep); err != nil {
-				return err
-			}
-			return failing(rep)
-		})
-	}
+	bothFailing("written again with its failure")
 }
 
 // TestPolicyReportWriterSeesOnlyOthersChanges: what the writer stored reads back, listed from
