@@ -244,9 +244,10 @@ func (w *policyReportWriter) deleteOthers(ctx context.Context, profile *v1alpha1
 		}
 	}
 	changed := false
+	inScope := "PolicyReport/" + namespace + "/" // the keys a namespace's LIST holds
 	w.mu.Lock()
 	for key := range keep {
-		if namespace != "" && !strings.HasPrefix(key, "PolicyReport/"+namespace+"/") {
+		if namespace != "" && !strings.HasPrefix(key, inScope) {
 			continue // not listed
 		}
 		wr, ok := w.written[key]
