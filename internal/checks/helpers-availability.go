@@ -52,15 +52,11 @@ func controlledRevision(ctx *engine.Context, o *engine.Object) bool {
 	if o.Kind != "ReplicaSet" && o.Kind != "ReplicationController" {
 		return false
 	}
-	ref := metav1.GetControllerOf(o.Obj)
-	if ref == nil {
-		return false
-	}
-	if engine.ControllerRef(o.Obj) != nil {
-		p := ctx.Inventory.Provenance(o)
+	// Provenance is nil unless the reference names a built-in controller (engine.ControllerRef).
+	if p := ctx.Inventory.Provenance(o); p != nil {
 		switch {
-		case p.Owner != nil && p.Creates:
-			ctx.NotApplicable("", fmt.Sprintf("its controller %s %q sets its replicas and template", ref.Kind, ref.Name))
+		case p.Owner != nil: // set only when p.Creates
+			ctx.NotApplicable("", fmt.Sprintf("its controller %s %q sets its replicas and template", p.Ref.Kind, p.Ref.Name))
 			return true
 		case !p.Creates || ctx.Inventory.Complete:
 			return false
@@ -68,7 +64,8 @@ func controlledRevision(ctx *engine.Context, o *engine.Object) bool {
 		ctx.NotAssessed("", fmt.Sprintf("%s: whether a controller sets its replicas and template cannot be told", p.Reason))
 		return true
 	}
-	if builtInGroup(ref) {
+	ref := metav1.GetControllerOfNoCopy(o.Obj)
+	if ref == nil || builtInGroup(ref) {
 		return false
 	}
 	ctx.NotAssessed("", fmt.Sprintf("its controller %s %s %s is a custom resource, which is not read: whether it sets the %s's replicas and template cannot be verified",
