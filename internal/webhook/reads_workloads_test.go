@@ -112,4 +112,17 @@ func TestADenialOnOtherWorkloadsIsConfirmedWithTheAPIServer(t *testing.T) {
 	if resp := v.Handle(ctx, req(web())); resp.Allowed || !strings.Contains(resp.Result.Message, "avl-pdb") {
 		t.Errorf("judged on the stale cache alone: want web-v2 denied naming avl-pdb, got allowed=%v %+v", resp.Allowed, resp.Result)
 	}
+	// An update is confirmed with the object as submitted in place of the API server's copy, not
+	// beside it: the stale cache denies an update of solo, and counted twice, solo's own 2 pods
+	// would meet the budget without it and the confirmation would deny it too.
+	v.APIReader = api
+	solo := withReplicas("solo", 2, map[string]string{"tier": "front", "version": "solo"})
+	if err := k.Create(ctx, solo); err != nil {
+		t.Fatal(err)
+	}
+	changed := solo.DeepCopy()
+	changed.Spec.Template.Annotations = map[string]string{"rollout": "2"}
+	if resp := v.Handle(ctx, admission.Request{AdmissionRequest: *updatingDeployment(t, solo, changed)}); !resp.Allowed {
+		t.Errorf("updating the only Deployment a PodDisruptionBudget protects, with a deleted one still in the cache: want admitted, got %+v", resp.Result)
+	}
 }
