@@ -28,10 +28,7 @@ func TestADenialOnOtherWorkloadsIsConfirmedWithTheAPIServer(t *testing.T) {
 	setup(t, ns, v1alpha1.EnforcementEnforce)
 	k, _ := newClient(t)
 	ctx := context.Background()
-	// The profile enforces Critical findings; avl-pdb is raised to Critical.
-	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "avl-pdb", Severity: v1alpha1.SeverityCritical}}
-	})
+	raiseToCritical(t, ns, "avl-pdb")
 	front := map[string]string{"tier": "front"}
 	two := intstr.FromInt32(2)
 	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "front", Namespace: ns},

@@ -232,6 +232,15 @@ func updateProfile(t *testing.T, name string, change func(p *v1alpha1.Compliance
 	}
 }
 
+// raiseToCritical raises the check id to Critical in the profile named name, which enforces
+// Critical findings.
+func raiseToCritical(t *testing.T, name, id string) {
+	t.Helper()
+	updateProfile(t, name, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: id, Severity: v1alpha1.SeverityCritical}}
+	})
+}
+
 func waitEnforced(t *testing.T, ns string, mode v1alpha1.EnforcementMode) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -727,10 +736,7 @@ func TestADenialOnAnotherObjectIsConfirmedWithTheAPIServer(t *testing.T) {
 	setup(t, ns, v1alpha1.EnforcementEnforce)
 	k, _ := newClient(t)
 	ctx := context.Background()
-	// The profile enforces Critical findings; NetworkPolicy coverage is raised to Critical.
-	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "net-pod-policy-coverage", Severity: v1alpha1.SeverityCritical}}
-	})
+	raiseToCritical(t, ns, "net-pod-policy-coverage")
 	deadline := time.Now().Add(10 * time.Second)
 	for err := error(nil); !apierrors.IsForbidden(err); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -775,10 +781,7 @@ func TestADenialOnAPriorityClassIsConfirmedWithTheAPIServer(t *testing.T) {
 	setup(t, ns, v1alpha1.EnforcementEnforce)
 	k, _ := newClient(t)
 	ctx := context.Background()
-	// The profile enforces Critical findings; avl-priority-class is raised to Critical.
-	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "avl-priority-class", Severity: v1alpha1.SeverityCritical}}
-	})
+	raiseToCritical(t, ns, "avl-priority-class")
 	pc := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "enforce-priority-standard"}, Value: 1000}
 	if err := k.Create(ctx, pc); err != nil {
 		t.Fatal(err)
@@ -882,9 +885,7 @@ func unjudged(t *testing.T, namespace string) float64 {
 // the webhook denies a Deployment without the labels.
 func requireOwnershipLabels(t *testing.T, ns string, k client.Client) {
 	t.Helper()
-	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "chg-ownership-labels", Severity: v1alpha1.SeverityCritical}}
-	})
+	raiseToCritical(t, ns, "chg-ownership-labels")
 	deadline := time.Now().Add(10 * time.Second)
 	for err := error(nil); !apierrors.IsForbidden(err); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
