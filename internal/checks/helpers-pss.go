@@ -532,15 +532,13 @@ func withoutAllowedHostPorts(p *engine.Params, spec *corev1.PodSpec) *corev1.Pod
 
 // withoutAllowedCapabilities drops the capabilities the profile allows
 // (parameters.allowedCapabilities) from each container's capabilities.add. Either may name a
-// capability with the kernel's CAP_ prefix or without it, as Kubernetes does.
+// capability with the kernel's CAP_ prefix or without it, as Kubernetes does (engine.Params
+// holds the profile's without it).
 func withoutAllowedCapabilities(p *engine.Params, spec *corev1.PodSpec) *corev1.PodSpec {
 	if len(p.AllowedCapabilities) == 0 {
 		return spec
 	}
-	allowed := func(cp corev1.Capability) bool {
-		name := capName(cp)
-		return p.AllowedCapabilities[name] || p.AllowedCapabilities["CAP_"+name]
-	}
+	allowed := func(cp corev1.Capability) bool { return p.AllowedCapabilities[capName(cp)] }
 	return mapContainers(spec, func(c *corev1.Container) bool {
 		if c.SecurityContext == nil || c.SecurityContext.Capabilities == nil {
 			return false

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	psaapi "k8s.io/pod-security-admission/api"
 
@@ -16,7 +17,9 @@ type Params struct {
 	RequiredLabels []string
 	// AllowedHostPorts are host ports that may be used.
 	AllowedHostPorts map[int32]bool
-	// AllowedCapabilities are capabilities that may be added besides NET_BIND_SERVICE.
+	// AllowedCapabilities are capabilities that may be added besides NET_BIND_SERVICE, by the
+	// name Kubernetes gives them (NET_ADMIN): a profile may also name one as the kernel does
+	// (CAP_NET_ADMIN), which the runtime makes of Kubernetes' name.
 	AllowedCapabilities map[string]bool
 	// MinReplicas is the replica count long-running controllers need.
 	MinReplicas int32
@@ -82,7 +85,7 @@ func paramsFrom(p *v1alpha1.CheckParameters) Params {
 		out.AllowedHostPorts[port] = true
 	}
 	for _, c := range p.AllowedCapabilities {
-		out.AllowedCapabilities[c] = true
+		out.AllowedCapabilities[strings.TrimPrefix(c, "CAP_")] = true
 	}
 	if p.MinReplicas != nil {
 		out.MinReplicas = *p.MinReplicas
