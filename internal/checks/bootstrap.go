@@ -118,6 +118,26 @@ func addedPerms(inv *engine.Inventory, o *engine.Object) *rolePerms {
 	}).(*rolePerms)
 }
 
+// bootstrapRolePerms memoises bootstrapPerms by policyKey.
+var bootstrapRolePerms sync.Map
+
+// bootstrapPerms is the permission summary of a role of Kubernetes' bootstrap policy, from its
+// rules in 1.37 and the earlier supported releases with every feature gate on (what any
+// cluster's copy holds, unless someone changed it), or nil for one that is not in the policy or
+// is aggregated (admin, edit and view: builtinPerms has them).
+func bootstrapPerms(kind, namespace, name string) *rolePerms {
+	k := policyKey(kind, namespace, name)
+	if p, ok := bootstrapRolePerms.Load(k); ok {
+		return p.(*rolePerms)
+	}
+	var p *rolePerms
+	if own, ok := bootstrapObjects()[k]; ok && (kind == "Role" || kind == "ClusterRole") && own.AggregationRule == nil {
+		p = summarise(own.Rules, kind == "Role")
+	}
+	bootstrapRolePerms.Store(k, p)
+	return p
+}
+
 // isKubernetesRole reports whether Kubernetes' bootstrap policy creates a role of that kind,
 // namespace and name.
 func isKubernetesRole(kind, namespace, name string) bool {

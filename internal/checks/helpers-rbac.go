@@ -487,7 +487,9 @@ var (
 )
 
 // builtinPerms are the permission summaries of the built-in roles bindings commonly refer to,
-// keyed by kind/name.
+// keyed by kind/name: admin, edit and view, which the bootstrap policy aggregates, among them.
+// Bindings to the other built-in roles are judged with the bootstrap policy's rules
+// (bootstrapPerms).
 var builtinPerms = map[string]*rolePerms{
 	"ClusterRole/cluster-admin": summarise([]rbacv1.PolicyRule{
 		{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}},
@@ -561,7 +563,13 @@ func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef)
 	b.builtin = isBuiltinRoleName(ref.Kind, o.Namespace, ref.Name)
 	var known *rolePerms
 	if b.builtin {
-		known = builtinPerms[ref.Kind+"/"+ref.Name]
+		if known = builtinPerms[ref.Kind+"/"+ref.Name]; known == nil {
+			namespace := o.Namespace
+			if ref.Kind == "ClusterRole" {
+				namespace = ""
+			}
+			known = bootstrapPerms(ref.Kind, namespace, ref.Name)
+		}
 	}
 	switch {
 	case b.obj != nil && known != nil:
