@@ -14,7 +14,8 @@ var saTokenAutomount = &engine.Check{
 	Title: "Pods do not mount a service account token they do not need",
 	Description: "Unless the pod or its ServiceAccount sets automountServiceAccountToken: false, every " +
 		"container gets an API token (but one that mounts something of its own at " + engine.ServiceAccountTokenPath +
-		"): whoever compromises the container can act with the " +
+		"), and a pod the API server admitted with the token mounted keeps it when the ServiceAccount " +
+		"turns automount off later: whoever compromises the container can act with the " +
 		"ServiceAccount's permissions. Mounting credentials only where they are needed supports " +
 		"logical access security (CC6.1)." + supporting,
 	Remediation: "Set automountServiceAccountToken: false on the ServiceAccount (or the pod spec), and set it to true only on pods that call the Kubernetes API.",
@@ -58,6 +59,13 @@ var saTokenAutomount = &engine.Check{
 			return
 		}
 		if isFalse(account.AutomountServiceAccountToken) {
+			if spec.AutomaticToken != "" {
+				// Set on the ServiceAccount after the pod was admitted: a pod's volumes
+				// cannot change, so the token stays mounted until the pod is replaced.
+				ctx.Fail("", "ServiceAccount %q sets automountServiceAccountToken: false, but the ServiceAccount admission plugin has mounted the token (volume %q) into %s when it admitted the pod, which keeps it until it is replaced",
+					name, spec.AutomaticToken, containerList(spec.AutomaticTokenContainers))
+				return
+			}
 			ctx.Pass("")
 			return
 		}

@@ -173,6 +173,12 @@ type PodFields struct {
 	// Without TokenPathMasked every container gets the token, and TokenContainers is nil.
 	TokenPathMasked bool
 	TokenContainers []string
+	// AutomaticToken names the ServiceAccount admission plugin's kube-api-access- volume when
+	// a container mounts it at ServiceAccountTokenPath (a Pod as the API server stores it), and
+	// AutomaticTokenContainers are those that do (init containers first): the plugin mounted
+	// the token when it admitted the pod, whatever the ServiceAccount says now.
+	AutomaticToken           string
+	AutomaticTokenContainers []string
 }
 
 // automaticTokenVolumePrefix starts the name of the volume the ServiceAccount admission plugin
@@ -220,8 +226,15 @@ func podFields(s *corev1.PodSpec) PodFields {
 		i := slices.IndexFunc(s.Volumes, func(v corev1.Volume) bool { return v.Name == m.Name })
 		return i < 0 || s.Volumes[i].Secret == nil
 	}
+	automatic := func(m corev1.VolumeMount) bool {
+		return m.MountPath == ServiceAccountTokenPath && strings.HasPrefix(m.Name, automaticTokenVolumePrefix)
+	}
 	for _, cs := range [][]corev1.Container{s.InitContainers, s.Containers} {
 		for i := range cs {
+			if j := slices.IndexFunc(cs[i].VolumeMounts, automatic); j >= 0 {
+				f.AutomaticToken = cs[i].VolumeMounts[j].Name
+				f.AutomaticTokenContainers = append(f.AutomaticTokenContainers, cs[i].Name)
+			}
 			if slices.ContainsFunc(cs[i].VolumeMounts, masks) {
 				f.TokenPathMasked = true
 			} else {
