@@ -17,6 +17,10 @@ var saDefaultUsed = &engine.Check{
 	Criteria:    []v1alpha1.Criterion{cc61, cc63},
 	Targets:     workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if o.Workload.Pod().Mirror {
+			ctx.NotApplicable("", "a mirror pod (a kubelet's static pod) runs as no ServiceAccount: the API server refuses one that names any")
+			return
+		}
 		if podServiceAccount(o) == "default" {
 			ctx.Fail("", "the pod runs as the namespace's default ServiceAccount (serviceAccountName is empty or \"default\")")
 			return

@@ -25,6 +25,10 @@ var saTokenAutomount = &engine.Check{
 	Reads:       []string{"ServiceAccount"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		spec := o.Workload.Pod()
+		if spec.Mirror {
+			ctx.Pass("")
+			return
+		}
 		if spec.TokenPathMasked && len(spec.TokenContainers) == 0 {
 			// Every container mounts something of its own at the token's path: the
 			// ServiceAccount admission plugin mounts the automatic token into none of them.

@@ -134,6 +134,9 @@ type Workload struct {
 	// of its pod metadata; PodSpec and PodMeta are then nil.
 	pod       *PodFields
 	podLabels map[string]string
+	// mirrorMeta is a Pod's own metadata (nil for a template), where Pod looks for
+	// MirrorPodAnnotation.
+	mirrorMeta *metav1.ObjectMeta
 }
 
 // PodLabels are the labels of the pods the workload runs (they select the pods): the
@@ -179,7 +182,16 @@ type PodFields struct {
 	// the token when it admitted the pod, whatever the ServiceAccount says now.
 	AutomaticToken           string
 	AutomaticTokenContainers []string
+	// Mirror is true for a mirror pod, the API server's copy of a kubelet's static pod (a Pod
+	// annotated MirrorPodAnnotation): the ServiceAccount admission plugin sets no ServiceAccount
+	// and mounts no token into it, and refuses one that names a ServiceAccount or projects a
+	// token (Admit and Validate in k8s.io/kubernetes v1.37.2
+	// plugin/pkg/admission/serviceaccount/admission.go).
+	Mirror bool
 }
+
+// MirrorPodAnnotation marks a mirror pod (core's MirrorPodAnnotationKey).
+const MirrorPodAnnotation = "kubernetes.io/config.mirror"
 
 // automaticTokenVolumePrefix starts the name of the volume the ServiceAccount admission plugin
 // adds and mounts at ServiceAccountTokenPath (ServiceAccountVolumeName + "-"): a Pod read back
@@ -200,7 +212,11 @@ func (w *Workload) Pod() PodFields {
 	if w.pod != nil {
 		return *w.pod
 	}
-	return podFields(w.PodSpec)
+	f := podFields(w.PodSpec)
+	if w.mirrorMeta != nil {
+		_, f.Mirror = w.mirrorMeta.Annotations[MirrorPodAnnotation]
+	}
+	return f
 }
 
 func podFields(s *corev1.PodSpec) PodFields {
@@ -689,7 +705,7 @@ func workloadOf(obj KubeObject) *Workload {
 	}
 	switch t := obj.(type) {
 	case *corev1.Pod:
-		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta,
+		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta, mirrorMeta: &t.ObjectMeta,
 			LongRunning: t.Spec.RestartPolicy == "" || t.Spec.RestartPolicy == corev1.RestartPolicyAlways}
 	case *appsv1.Deployment:
 		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
