@@ -364,8 +364,9 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		}
 		if len(r.Resources) == 0 {
 			// A nonResourceURLs rule: "*" is every URL outside the API (/logs, /debug/pprof,
-			// ...); a path ending in "*" names a prefix and is not reported.
-			if len(r.NonResourceURLs) > 0 && (slices.Contains(r.Verbs, rbacv1.VerbAll) || slices.Contains(r.NonResourceURLs, rbacv1.NonResourceAll)) {
+			// ...), and so is a prefix every path starts with ("/*"); another path ending in
+			// "*" names a prefix and is not reported.
+			if len(r.NonResourceURLs) > 0 && (slices.Contains(r.Verbs, rbacv1.VerbAll) || slices.ContainsFunc(r.NonResourceURLs, everyURL)) {
 				d := strings.Join(r.Verbs, ", ") + " on nonResourceURLs " + strings.Join(r.NonResourceURLs, ", ")
 				if !slices.Contains(p.wildcards, d) {
 					p.wildcards = append(p.wildcards, d)
@@ -384,6 +385,14 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		}
 	}
 	return p
+}
+
+// everyURL reports whether a rule's nonResourceURL matches every URL: "*", or a prefix (a URL
+// ending in "*", matched without its trailing "*"s by NonResourceURLMatches in k8s.io/kubernetes
+// pkg/apis/rbac/v1) that is empty or "/".
+func everyURL(u string) bool {
+	prefix := strings.TrimRight(u, "*")
+	return u == rbacv1.NonResourceAll || (prefix != u && (prefix == "" || prefix == "/"))
 }
 
 // rolePermsOf is the permission summary of a Role or ClusterRole object, computed once per
