@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -597,10 +599,48 @@ func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef)
 		// In the cluster the aggregation controller has already filled these rules in.
 		perms := b.perms
 		b.perms = inv.Memo(b.obj, "rbac-aggregated-into-"+ref.Name, func() any {
-			return withAggregated(inv, perms, labels)
+			return withAggregated(inv, perms, func(o *engine.Object) bool {
+				_, self := aggregatedInto[o.Name]
+				return !self && slices.ContainsFunc(labels, func(l string) bool { return o.Labels()[l] == "true" })
+			})
+		}).(*rolePerms)
+	}
+	if cr := aggregatedClusterRole(b.obj); cr != nil && !b.builtin && !inv.Complete {
+		// The aggregation controller replaces its rules with those of the ClusterRoles its
+		// selectors match: the input's among them, others of the cluster maybe.
+		b.perms = inv.Memo(b.obj, "rbac-aggregated-sources", func() any {
+			selectors := aggregationSelectors(cr.AggregationRule)
+			p := withAggregated(inv, &rolePerms{}, func(o *engine.Object) bool {
+				return o != b.obj && slices.ContainsFunc(selectors, func(sel labels.Selector) bool { return sel.Matches(labels.Set(o.Labels())) })
+			})
+			p.aggregated = true
+			return p
 		}).(*rolePerms)
 	}
 	return b
+}
+
+// aggregatedClusterRole returns o as a ClusterRole with an aggregationRule, or nil.
+func aggregatedClusterRole(o *engine.Object) *rbacv1.ClusterRole {
+	if o == nil {
+		return nil
+	}
+	if cr, ok := o.Obj.(*rbacv1.ClusterRole); ok && cr.AggregationRule != nil {
+		return cr
+	}
+	return nil
+}
+
+// aggregationSelectors are an aggregationRule's ClusterRole selectors, as the aggregation
+// controller reads them (one it cannot read matches nothing).
+func aggregationSelectors(rule *rbacv1.AggregationRule) []labels.Selector {
+	var out []labels.Selector
+	for i := range rule.ClusterRoleSelectors {
+		if sel, err := metav1.LabelSelectorAsSelector(&rule.ClusterRoleSelectors[i]); err == nil {
+			out = append(out, sel)
+		}
+	}
+	return out
 }
 
 // Labels (value "true") that have the aggregation controller add a ClusterRole's rules to the
@@ -620,14 +660,14 @@ var aggregatedInto = map[string][]string{
 	"view":  {aggregateToView},
 }
 
-// withAggregated adds to the permissions of a built-in aggregated ClusterRole those of the
-// input's ClusterRoles labelled to be aggregated into it (a chart's aggregate-to-view role
-// reaches everyone bound to view), each described with the role it comes from. Of Kubernetes'
-// own roles (system:aggregate-to-edit) only rules added to them count: the others are in
-// builtinPerms. A labelled role that is aggregated itself leaves the result's rules unknown.
-func withAggregated(inv *engine.Inventory, perms *rolePerms, labels []string) *rolePerms {
+// withAggregated adds to the permissions of an aggregated ClusterRole those of the input's
+// ClusterRoles aggregated into it (those match takes: a chart's aggregate-to-view role reaches
+// everyone bound to view), each described with the role it comes from. Of Kubernetes' own roles
+// (system:aggregate-to-edit) only rules added to them count: the others are in builtinPerms.
+// A matching role that is aggregated itself leaves the result's rules unknown.
+func withAggregated(inv *engine.Inventory, perms *rolePerms, match func(o *engine.Object) bool) *rolePerms {
 	for _, o := range inv.ListKind("ClusterRole") {
-		if _, self := aggregatedInto[o.Name]; self || !slices.ContainsFunc(labels, func(l string) bool { return o.Labels()[l] == "true" }) {
+		if !match(o) {
 			continue
 		}
 		src := rolePermsOf(inv, o)
@@ -728,6 +768,11 @@ func judgeBinding(ctx *engine.Context, o *engine.Object, decide func(role boundR
 	case role.perms == nil:
 		ctx.NotAssessed("", fmt.Sprintf("%s is not in the scanned input", role.ref))
 	case role.perms.aggregated && !ctx.Inventory.Complete:
+		// What the input shows it aggregates is granted; the cluster may add more.
+		if msg := decide(role, subjects); msg != "" {
+			ctx.Fail("", "%s", msg)
+			return
+		}
 		ctx.NotAssessed("", fmt.Sprintf("%s is aggregated: its rules are filled in by the aggregation controller", role.ref))
 	default:
 		judgeObject(ctx, decide(role, subjects))
