@@ -14,7 +14,9 @@ var avlMemoryLimit = &engine.Check{
 		"other pods or the kubelet evicts them: one leak takes down its neighbours (A1.1). CPU limits " +
 		"are deliberately not required: CPU is compressible, and a CPU limit throttles a container " +
 		"even when the node has idle CPU, which hurts latency more than it protects capacity. A limit " +
-		"of 0 is no limit: the kubelet sets none." + supporting,
+		"of 0 is no limit: the kubelet sets none. A LimitRange's Container default (or max) counts for the " +
+		"containers that leave the limit out, except in a Pod in the cluster, which holds what LimitRanger " +
+		"filled in when it was created and is judged by that alone." + supporting,
 	Remediation: "Set resources.limits.memory (in the container or at pod level), usually equal to the memory " +
 		"request so the pod is not overcommitted; or give the namespace a LimitRange whose Container " +
 		"default (or max) memory fills it in at admission.",

@@ -18,7 +18,8 @@ var avlResourceRequests = &engine.Check{
 		"sidecar containers) needs cpu and memory requests, in the container, at pod level, or from a " +
 		"LimitRange of the namespace whose Container defaults fill in what a container leaves out at " +
 		"admission; a limit alone counts, since Kubernetes copies it into the request. A request of 0 reserves nothing " +
-		"and does not count." + supporting,
+		"and does not count. A Pod in the cluster holds what LimitRanger filled in when it was created and is " +
+		"judged by that alone (one created before the LimitRange has nothing from it)." + supporting,
 	Remediation: "Set resources.requests.cpu and resources.requests.memory from observed usage (a " +
 		"VerticalPodAutoscaler in recommendation mode helps).",
 	Severity: medium,

@@ -726,10 +726,19 @@ func eachResourcedContainer(ctx *engine.Context, o *engine.Object, judge func(c 
 // admission (limitRangeDefaults). A container limit without a request sets the request too:
 // Kubernetes defaults the request to the limit. A quantity of zero sets nothing: a zero request
 // reserves nothing (the pod is BestEffort) and the kubelet reads a zero memory limit as none.
+//
+// LimitRanger fills in a Pod's resources when the Pod is created, before the API server stores
+// it or a validating webhook sees it, and never again: a Pod the operator or the admission
+// webhook judges (a complete view) already holds what a LimitRange gave it, and one without the
+// resource was created before the LimitRange that would set it now, and runs without it. Pod
+// templates are not touched (their pods are), and a Pod manifest is created later.
 func declaresResource(ctx *engine.Context, o *engine.Object, c engine.Container, name corev1.ResourceName, limit bool) bool {
 	named, set := c.ResourceKeys.Declares(name, limit)
 	if _, podSet := o.Workload.Pod().ResourceKeys.Declares(name, limit); set || podSet {
 		return true
+	}
+	if o.Kind == "Pod" && ctx.Inventory.Complete {
+		return false
 	}
 	// LimitRanger fills in only what the container leaves out: a 0 it names stays.
 	return !named && limitRangeDefaults(ctx, o.Namespace, name, limit)
