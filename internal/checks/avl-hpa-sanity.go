@@ -14,11 +14,13 @@ var avlHpaSanity = &engine.Check{
 	Title: "HorizontalPodAutoscalers keep redundancy and room to scale",
 	Description: "An autoscaler whose minReplicas is below the profile's parameters.minReplicas (default 2) " +
 		"scales the workload down to a single point of failure when load is low, and one whose " +
-		"maxReplicas equals minReplicas cannot add capacity at all (A1.1)." + supporting,
-	Remediation: "Set minReplicas to at least the required replica count and maxReplicas above it, sized for peak load.",
-	Severity:    low,
-	Criteria:    []v1alpha1.Criterion{a11},
-	Targets:     []string{"HorizontalPodAutoscaler"},
+		"maxReplicas equals minReplicas, or whose behavior.scaleUp.selectPolicy is Disabled, cannot add capacity " +
+		"at all (A1.1)." + supporting,
+	Remediation: "Set minReplicas to at least the required replica count and maxReplicas above it, sized for peak load, " +
+		"and leave scaling up enabled (no behavior.scaleUp.selectPolicy: Disabled).",
+	Severity: low,
+	Criteria: []v1alpha1.Criterion{a11},
+	Targets:  []string{"HorizontalPodAutoscaler"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		h, ok := o.Obj.(*autoscalingv2.HorizontalPodAutoscaler)
 		if !ok {
@@ -30,8 +32,12 @@ var avlHpaSanity = &engine.Check{
 		if want := ctx.Params.MinReplicas; lowest < want {
 			problems = append(problems, fmt.Sprintf("minReplicas is %d, below %d", lowest, want))
 		}
-		if h.Spec.MaxReplicas <= lowest {
+		switch {
+		case h.Spec.MaxReplicas <= lowest:
 			problems = append(problems, fmt.Sprintf("maxReplicas %d leaves no room to scale above minReplicas %d", h.Spec.MaxReplicas, lowest))
+		case scaleUpDisabled(h):
+			problems = append(problems, fmt.Sprintf("behavior.scaleUp.selectPolicy is Disabled: the autoscaler never adds replicas "+
+				"above those running (at least minReplicas %d), whatever maxReplicas %d allows", lowest, h.Spec.MaxReplicas))
 		}
 		if len(problems) > 0 {
 			ctx.Fail("", "%s", few(problems, "; "))
@@ -39,4 +45,13 @@ var avlHpaSanity = &engine.Check{
 		}
 		ctx.Pass("")
 	},
+}
+
+// scaleUpDisabled reports whether an HPA's scale-up policy is Disabled: the HPA controller then
+// caps the replicas it wants at those running (calculateScaleUpLimitWithScalingRules,
+// k8s.io/kubernetes v1.37.2 pkg/controller/podautoscaler), raising them only to minReplicas.
+func scaleUpDisabled(h *autoscalingv2.HorizontalPodAutoscaler) bool {
+	b := h.Spec.Behavior
+	return b != nil && b.ScaleUp != nil && b.ScaleUp.SelectPolicy != nil &&
+		*b.ScaleUp.SelectPolicy == autoscalingv2.DisabledPolicySelect
 }
