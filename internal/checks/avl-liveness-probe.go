@@ -14,15 +14,16 @@ var avlLivenessProbe = &engine.Check{
 		"ephemeral containers, Jobs and CronJobs are NotApplicable. A probe that runs only a no-op (exec true, or a shell " +
 		"whose -c script is only true, : or exit 0) succeeds whatever the container's state, and an " +
 		"HTTP or TCP probe that names a host the kubelet reaches instead of the pod tests something else: " +
-		"both count as none." + supporting,
+		"both count as none. A probe that asks by number a port only another container of the pod declares " +
+		"is answered by that container, which may or may not ask this one: NotAssessed." + supporting,
 	Remediation: "Add a livenessProbe that fails only when the process cannot recover on its own (not when a " +
 		"dependency is down), with a startupProbe or initialDelaySeconds for slow starts.",
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		eachServingContainer(ctx, o, func(c engine.Container) string {
-			return judgeProbe(o, "livenessProbe", c.LivenessProbe)
+		eachServingContainer(ctx, o, func(c engine.Container) (string, string) {
+			return judgeProbe(o, c, "livenessProbe", c.LivenessProbe)
 		})
 	},
 }

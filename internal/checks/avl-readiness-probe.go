@@ -15,15 +15,16 @@ var avlReadinessProbe = &engine.Check{
 		"are NotApplicable. A probe that runs only a no-op (exec true, or a shell " +
 		"whose -c script is only true, : or exit 0) succeeds whatever the container's state, and an " +
 		"HTTP or TCP probe that names a host the kubelet reaches instead of the pod tests something else: " +
-		"both count as none." + supporting,
+		"both count as none. A probe that asks by number a port only another container of the pod declares " +
+		"is answered by that container, which may or may not ask this one: NotAssessed." + supporting,
 	Remediation: "Add a readinessProbe (httpGet on a health endpoint, tcpSocket or grpc) that fails while the " +
 		"container cannot serve.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		eachServingContainer(ctx, o, func(c engine.Container) string {
-			return judgeProbe(o, "readinessProbe", c.ReadinessProbe)
+		eachServingContainer(ctx, o, func(c engine.Container) (string, string) {
+			return judgeProbe(o, c, "readinessProbe", c.ReadinessProbe)
 		})
 	},
 }

@@ -616,36 +616,90 @@ func countNoun(n int32, word string) string {
 // eachServingContainer judges the containers that run for the life of a long-running pod:
 // regular containers and native sidecars (init containers with restartPolicy Always). Init
 // containers that run to completion and ephemeral containers are NotApplicable, and so is a
-// workload that runs to completion (a Job, a CronJob, a pod that does not restart).
-func eachServingContainer(ctx *engine.Context, o *engine.Object, judge func(c engine.Container) string) {
+// workload that runs to completion (a Job, a CronJob, a pod that does not restart). judge
+// returns why the container fails, or why it cannot be told (NotAssessed), or neither (Pass).
+func eachServingContainer(ctx *engine.Context, o *engine.Object, judge func(c engine.Container) (fail, undecided string)) {
 	if !o.Workload.LongRunning {
 		ctx.NotApplicable("", "the workload runs to completion")
 		return
 	}
-	eachContainerExcept(ctx, o, func(c engine.Container) string {
+	for _, c := range o.Workload.Containers() {
 		switch {
 		case c.Type == engine.ContainerEphemeral:
-			return "ephemeral containers are for debugging and take no probes"
+			ctx.NotApplicable(c.Name, "ephemeral containers are for debugging and take no probes")
+			continue
 		case c.Type == engine.ContainerInit && !c.SidecarInit:
-			return "init containers run to completion before the pod serves"
+			ctx.NotApplicable(c.Name, "init containers run to completion before the pod serves")
+			continue
 		}
-		return ""
-	}, judge)
+		switch fail, undecided := judge(c); {
+		case fail != "":
+			ctx.Fail(c.Name, "%s", fail)
+		case undecided != "":
+			ctx.NotAssessed(c.Name, undecided)
+		default:
+			ctx.Pass(c.Name)
+		}
+	}
+	if len(o.Workload.Containers()) == 0 {
+		ctx.NotApplicable("", "the pod spec has no containers")
+	}
 }
 
-// judgeProbe says what is wrong with a container's probe of the given field
-// (readinessProbe, livenessProbe), or "" when it has one that can fail.
-func judgeProbe(o *engine.Object, field string, p *corev1.Probe) string {
+// judgeProbe says what is wrong with container c's probe of the given field (readinessProbe,
+// livenessProbe), or why what it tests cannot be told, or neither when it has one that can fail.
+func judgeProbe(o *engine.Object, c engine.Container, field string, p *corev1.Probe) (fail, undecided string) {
 	if p == nil {
-		return "no " + field
+		return "no " + field, ""
 	}
 	if cmd := noOpCommand(p); cmd != "" {
-		return fmt.Sprintf("%s runs %q, which always succeeds: it tests nothing, as if there were no %s", field, cmd, field)
+		return fmt.Sprintf("%s runs %q, which always succeeds: it tests nothing, as if there were no %s", field, cmd, field), ""
 	}
 	if host := otherProbeHost(o, p); host != "" {
-		return fmt.Sprintf("%s asks host %q, not the pod: the kubelet sends it from the node to that host, so it does not test the container", field, host)
+		return fmt.Sprintf("%s asks host %q, not the pod: the kubelet sends it from the node to that host, so it does not test the container", field, host), ""
 	}
-	return ""
+	if port, other := otherContainersPort(o, c, p); other != "" {
+		return "", fmt.Sprintf("%s asks port %d, which container %s declares: the containers share the pod's network, "+
+			"so %s answers the probe, and whether its answer depends on this container (a proxy that forwards the "+
+			"probe to it) cannot be told", field, port, other, other)
+	}
+	return "", ""
+}
+
+// otherContainersPort returns the port an HTTP, TCP or gRPC probe of container c asks by number
+// and the name of the other container of the pod that declares it (a regular container or a
+// native sidecar, which run beside c), when c does not declare it itself; "" when there is none.
+// The containers of a pod share its network: only one of them can listen on a port, and the
+// kubelet's probe reaches that one, whichever container the probe belongs to. A named port is
+// one of c's own (the kubelet looks the name up in c's ports only: ResolveContainerPort,
+// k8s.io/kubernetes v1.37.2 pkg/probe/util.go), and so is a port no other container declares.
+func otherContainersPort(o *engine.Object, c engine.Container, p *corev1.Probe) (int32, string) {
+	var port int32
+	switch {
+	case p.HTTPGet != nil && p.HTTPGet.Port.Type == intstr.Int:
+		port = p.HTTPGet.Port.IntVal
+	case p.TCPSocket != nil && p.TCPSocket.Port.Type == intstr.Int:
+		port = p.TCPSocket.Port.IntVal
+	case p.GRPC != nil:
+		port = p.GRPC.Port
+	}
+	if port == 0 || c.Container == nil || declaresTCPPort(c.Container, port) {
+		return 0, ""
+	}
+	for _, other := range o.Workload.Containers() {
+		running := other.Type == engine.ContainerRegular || other.SidecarInit
+		if running && other.Name != c.Name && other.Container != nil && declaresTCPPort(other.Container, port) {
+			return port, other.Name
+		}
+	}
+	return 0, ""
+}
+
+// declaresTCPPort reports whether a container declares a TCP containerPort of that number.
+func declaresTCPPort(c *corev1.Container, port int32) bool {
+	return slices.ContainsFunc(c.Ports, func(p corev1.ContainerPort) bool {
+		return p.ContainerPort == port && (p.Protocol == "" || p.Protocol == corev1.ProtocolTCP)
+	})
 }
 
 // otherProbeHost returns the host an HTTP or TCP probe names when that is not the pod, or "".

@@ -105,7 +105,12 @@ func TestJudgeProbe(t *testing.T) {
 	tests := map[string]struct {
 		probe       *corev1.Probe
 		hostNetwork bool
-		fails       bool
+		// own and proxy are the ports of the probed container app and of a container proxy
+		// beside it (none when nil).
+		own, proxy []corev1.ContainerPort
+		fails      bool
+		// undecided is true when the probe's verdict cannot be told (NotAssessed).
+		undecided bool
 	}{
 		"no probe fails":                                          {probe: nil, fails: true},
 		"true fails, whatever its arguments":                      {probe: exec("true", "anything"), fails: true},
@@ -124,16 +129,31 @@ func TestJudgeProbe(t *testing.T) {
 		"an HTTP probe of another host on the host network fails": {probe: httpHost("10.0.0.7"), hostNetwork: true, fails: true},
 		"a TCP probe of another host fails": {probe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
 			TCPSocket: &corev1.TCPSocketAction{Host: "db", Port: intstr.FromInt32(5432)}}}, fails: true},
+		"an HTTP probe of a port only another container declares is undecided": {probe: httpHost(""),
+			proxy: []corev1.ContainerPort{{ContainerPort: 8080}}, undecided: true},
+		"an HTTP probe of a port both containers declare passes": {probe: httpHost(""),
+			own: []corev1.ContainerPort{{ContainerPort: 8080}}, proxy: []corev1.ContainerPort{{ContainerPort: 8080}}, fails: false},
+		"an HTTP probe of a UDP port of another container passes": {probe: httpHost(""),
+			proxy: []corev1.ContainerPort{{ContainerPort: 8080, Protocol: corev1.ProtocolUDP}}, fails: false},
+		"a probe of a named port passes, whoever declares its number": {probe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
+			HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}}},
+			proxy: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}, fails: false},
+		"a gRPC probe of a port only another container declares is undecided": {probe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
+			GRPC: &corev1.GRPCAction{Port: 9000}}}, proxy: []corev1.ContainerPort{{ContainerPort: 9000}}, undecided: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
+			containers := []corev1.Container{{Name: "app", Image: "app:1", Ports: tc.own}}
+			if tc.proxy != nil {
+				containers = append(containers, corev1.Container{Name: "proxy", Image: "proxy:1", Ports: tc.proxy})
+			}
 			o := engine.NewObject(&corev1.Pod{
 				ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns"},
-				Spec:       corev1.PodSpec{HostNetwork: tc.hostNetwork, Containers: []corev1.Container{{Name: "app", Image: "app:1"}}},
+				Spec:       corev1.PodSpec{HostNetwork: tc.hostNetwork, Containers: containers},
 			}, "v1", "Pod")
-			msg := judgeProbe(o, "readinessProbe", tc.probe)
-			if (msg != "") != tc.fails {
-				t.Errorf("judgeProbe = %q, want a failure: %v", msg, tc.fails)
+			msg, undecided := judgeProbe(o, o.Workload.Containers()[0], "readinessProbe", tc.probe)
+			if (msg != "") != tc.fails || (undecided != "") != tc.undecided {
+				t.Errorf("judgeProbe = %q, %q; want a failure: %v, undecided: %v", msg, undecided, tc.fails, tc.undecided)
 			}
 		})
 	}
