@@ -11,7 +11,8 @@ var wlReadonlyRootfs = &engine.Check{
 	Description: "A writable root filesystem lets an attacker drop tools and persist changes in the " +
 		"running container; read-only makes the image the only code that runs (CC6.8). Windows pods " +
 		"(spec.os.name windows, or a node selector or required node affinity that admits only Windows " +
-		"nodes), where the kubelet does not apply it, are not applicable." + supporting,
+		"nodes), where the kubelet does not apply it, are not applicable. A privileged container fails " +
+		"whatever it sets: it can remount its root filesystem read-write." + supporting,
 	Remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the application writes.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc68},
@@ -24,8 +25,16 @@ var wlReadonlyRootfs = &engine.Check{
 			return
 		}
 		eachContainer(ctx, o, func(c engine.Container) string {
-			if !isTrue(containerSC(c).ReadOnlyRootFilesystem) {
+			sc := containerSC(c)
+			switch {
+			case !isTrue(sc.ReadOnlyRootFilesystem):
 				return "root filesystem is writable (readOnlyRootFilesystem is not true)"
+			case isTrue(sc.Privileged):
+				// The runtime mounts the root filesystem read-only, but a privileged container
+				// has CAP_SYS_ADMIN and runs without seccomp or AppArmor confinement, so
+				// mount(2) lets it remount / read-write.
+				return "root filesystem can be made writable: readOnlyRootFilesystem is true, but the container is " +
+					"privileged, and can remount it read-write (mount -o remount,rw /)"
 			}
 			return ""
 		})
