@@ -17,7 +17,8 @@ var avlNamespaceQuota = &engine.Check{
 		"(a runaway scale-up, pods without requests) and starve every other team's workloads (A1.1). " +
 		"Only a bound on cpu or memory counts: a ResourceQuota that names cpu or memory (requests, " +
 		"limits or plain) for every pod (a quota scoped to some pods, Terminating or a PriorityClass " +
-		"say, counts only with one for the rest, as Terminating and NotTerminating together), or a " +
+		"say, counts only with quotas for the rest, as Terminating and NotTerminating together, or " +
+		"PriorityClass In and NotIn the same classes), or a " +
 		"LimitRange that sets a maximum or a default limit of cpu or memory for containers or pods; " +
 		"default requests (which limit nothing), object counts and storage limits do not. In a scan " +
 		"the quota or limit range must be among the manifests, since they are what ships." + supporting,
@@ -46,7 +47,7 @@ var avlNamespaceQuota = &engine.Check{
 			}
 			why = append(why, fmt.Sprintf("LimitRange %q bounds no cpu or memory of containers or pods", r.Name))
 		}
-		scoped := map[string]bool{}
+		var scoped []corev1.ScopedResourceSelectorRequirement
 		for _, q := range quotas {
 			rq, ok := q.Obj.(*corev1.ResourceQuota)
 			if !ok || !quotaBoundsCompute(rq) {
@@ -58,14 +59,14 @@ var avlNamespaceQuota = &engine.Check{
 				ctx.Pass("")
 				return
 			}
-			scoped[scope] = true
+			if reqs := quotaScopes(rq); len(reqs) == 1 {
+				scoped = append(scoped, reqs[0])
+			}
 			why = append(why, fmt.Sprintf("ResourceQuota %q applies only to some pods (%s)", q.Name, scope))
 		}
-		for _, pair := range complementaryScopes {
-			if scoped[pair[0]] && scoped[pair[1]] {
-				ctx.Pass("")
-				return
-			}
+		if quotasCoverEveryPod(scoped) {
+			ctx.Pass("")
+			return
 		}
 		ctx.Fail("", "nothing bounds the cpu and memory of every pod in the namespace: %s", strings.Join(why, "; "))
 	},
@@ -147,8 +148,65 @@ func quotaScope(q *corev1.ResourceQuota) string {
 	return strings.Join(parts, ", ")
 }
 
-// complementaryScopes are pairs of single quota scopes that together cover every pod.
-var complementaryScopes = [][2]string{
-	{"scope Terminating", "scope NotTerminating"},
-	{"scope PriorityClass", "scope PriorityClass DoesNotExist"},
+// quotaScopes lists a quota's scopes as scope selector requirements: a scope in spec.scopes is
+// the selector's Exists.
+func quotaScopes(q *corev1.ResourceQuota) []corev1.ScopedResourceSelectorRequirement {
+	var out []corev1.ScopedResourceSelectorRequirement
+	for _, s := range q.Spec.Scopes {
+		out = append(out, corev1.ScopedResourceSelectorRequirement{ScopeName: s, Operator: corev1.ScopeSelectorOpExists})
+	}
+	if sel := q.Spec.ScopeSelector; sel != nil {
+		out = append(out, sel.MatchExpressions...)
+	}
+	return out
+}
+
+// quotasCoverEveryPod reports whether quotas scoped by these requirements, one each, together track
+// every pod: Terminating and NotTerminating, or PriorityClass requirements that leave out
+// neither the pods that name no class (DoesNotExist, or any NotIn, which the quota evaluator
+// matches against labels without the priorityClass key: podMatchesSelector, k8s.io/kubernetes
+// v1.37.2 pkg/quota/v1/evaluator/core/pods.go) nor any class (Exists, or NotIn requirements
+// whose values In requirements name: a class is left out only by every NotIn).
+func quotasCoverEveryPod(reqs []corev1.ScopedResourceSelectorRequirement) bool {
+	var terminating, notTerminating, noClass, everyClass bool
+	in := map[string]bool{}
+	var leftOut map[string]bool // the classes every NotIn so far leaves out; nil before the first
+	for _, r := range reqs {
+		switch r.ScopeName {
+		case corev1.ResourceQuotaScopeTerminating:
+			terminating = true
+		case corev1.ResourceQuotaScopeNotTerminating:
+			notTerminating = true
+		case corev1.ResourceQuotaScopePriorityClass:
+			switch r.Operator {
+			case corev1.ScopeSelectorOpExists:
+				everyClass = true
+			case corev1.ScopeSelectorOpDoesNotExist:
+				noClass = true
+			case corev1.ScopeSelectorOpIn:
+				for _, v := range r.Values {
+					in[v] = true
+				}
+			case corev1.ScopeSelectorOpNotIn:
+				noClass = true
+				next := map[string]bool{}
+				for _, v := range r.Values {
+					if leftOut == nil || leftOut[v] {
+						next[v] = true
+					}
+				}
+				leftOut = next
+			}
+		}
+	}
+	if terminating && notTerminating {
+		return true
+	}
+	if leftOut != nil && !everyClass {
+		everyClass = true
+		for v := range leftOut {
+			everyClass = everyClass && in[v]
+		}
+	}
+	return noClass && everyClass
 }
