@@ -45,9 +45,10 @@ func eachImageVolume(ctx *engine.Context, o *engine.Object, judge func(v *corev1
 }
 
 // eachImage judges every container's image and every image volume's reference with why, which
-// says what is wrong with an image ("" when nothing is): a container without an image fails.
+// says what is wrong with an image ("" when nothing is): a container without an image fails,
+// and an image that is not a reference is not assessed (eachReference).
 func eachImage(ctx *engine.Context, o *engine.Object, why func(image string) string) {
-	eachContainer(ctx, o, func(c engine.Container) string {
+	eachReference(ctx, o, func(c engine.Container) string {
 		if c.Image == "" {
 			return "no image is set"
 		}
@@ -55,13 +56,65 @@ func eachImage(ctx *engine.Context, o *engine.Object, why func(image string) str
 			return fmt.Sprintf("image %q %s", c.Image, w)
 		}
 		return ""
-	})
-	eachImageVolume(ctx, o, func(v *corev1.Volume) string {
+	}, func(v *corev1.Volume) string {
 		if w := why(v.Image.Reference); w != "" {
 			return fmt.Sprintf("image volume %q (%q) %s", v.Name, v.Image.Reference, w)
 		}
 		return ""
 	})
+}
+
+// eachReference judges the image reference of every container (init and ephemeral included)
+// with judgeContainer and of every image volume with judgeVolume, as eachContainer and
+// eachImageVolume do, except an image that is not a reference (notAReference): the kubelet
+// refuses to pull it and the container or volume runs nothing, and what a placeholder such as
+// $IMAGE or PROJECT_ID stands for is replaced at deployment by an image the check cannot see.
+// That image is NotAssessed, neither passed on the parts that look like a tag or a registry
+// nor failed on them.
+func eachReference(ctx *engine.Context, o *engine.Object, judgeContainer func(c engine.Container) string, judgeVolume func(v *corev1.Volume) string) {
+	for _, c := range o.Workload.Containers() {
+		if c.Image != "" {
+			if why := notAReference(c.Image); why != "" {
+				ctx.NotAssessed(c.Name, fmt.Sprintf("image %q is not a valid image reference (%s): the kubelet refuses to pull it (InvalidImageName), and which image will run cannot be told", c.Image, why))
+				continue
+			}
+		}
+		if msg := judgeContainer(c); msg != "" {
+			ctx.Fail(c.Name, "%s", msg)
+		} else {
+			ctx.Pass(c.Name)
+		}
+	}
+	if len(o.Workload.Containers()) == 0 {
+		ctx.NotApplicable("", "the pod spec has no containers")
+	}
+	for i := range o.Workload.PodSpec.Volumes {
+		v := &o.Workload.PodSpec.Volumes[i]
+		if v.Image == nil || v.Image.Reference == "" {
+			continue
+		}
+		if why := notAReference(v.Image.Reference); why != "" {
+			ctx.NotAssessed("", fmt.Sprintf("image volume %q (%q) is not a valid image reference (%s): the kubelet refuses to pull it, and which image will be mounted cannot be told", v.Name, v.Image.Reference, why))
+			continue
+		}
+		if msg := judgeVolume(v); msg != "" {
+			ctx.Fail("", "%s", msg)
+		}
+	}
+}
+
+// unreferenceable is said in the description of every check that judges image references
+// through eachReference.
+const unreferenceable = " An image that is not a valid reference (a placeholder such as $IMAGE or PROJECT_ID left " +
+	"in) is not assessed: the kubelet refuses to pull it, and the image that replaces it cannot be seen."
+
+// notAReference says why an image is not a reference the kubelet pulls, "" when it is one: the
+// kubelet parses every image with github.com/distribution/reference before pulling it, and
+// fails the container with InvalidImageName when it does not parse (applyDefaultImageTag in
+// k8s.io/kubernetes v1.37 pkg/kubelet/images/image_manager.go). The answer is the library's,
+// remembered per image with the API server's pull policy default (defaultPullPolicy).
+func notAReference(image string) string {
+	return defaultPullPolicy(image).invalid
 }
 
 // dockerHubAliases are other spellings of Docker Hub's registry host.

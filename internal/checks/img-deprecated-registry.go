@@ -16,14 +16,14 @@ var imgDeprecatedRegistry = &engine.Check{
 	Description: "k8s.gcr.io and gcr.io/google_containers are frozen: they receive no new images and no " +
 		"security fixes, so an image from them stays vulnerable and may stop being served at all " +
 		"(CC7.1). The Kubernetes project publishes to registry.k8s.io instead. Every container's image " +
-		"is judged, and the reference of every image volume (volumes[].image)." + supporting,
+		"is judged, and the reference of every image volume (volumes[].image)." + unreferenceable + supporting,
 	Remediation: "Pull the same image from registry.k8s.io (registry.k8s.io/pause:3.10 for k8s.gcr.io/pause), " +
 		"upgrading to a maintained version.",
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{cc71},
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		eachContainer(ctx, o, func(c engine.Container) string {
+		eachReference(ctx, o, func(c engine.Container) string {
 			if c.Image == "" {
 				return ""
 			}
@@ -31,8 +31,7 @@ var imgDeprecatedRegistry = &engine.Check{
 				return fmt.Sprintf("image %q comes from %s, a frozen registry that receives no security fixes; use registry.k8s.io", c.Image, frozen)
 			}
 			return ""
-		})
-		eachImageVolume(ctx, o, func(v *corev1.Volume) string {
+		}, func(v *corev1.Volume) string {
 			if frozen := frozenRegistry(canonicalRepository(v.Image.Reference)); frozen != "" {
 				return fmt.Sprintf("image volume %q (%q) comes from %s, a frozen registry that receives no security fixes; use registry.k8s.io", v.Name, v.Image.Reference, frozen)
 			}

@@ -1,8 +1,6 @@
 package checks
 
 import (
-	"fmt"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -14,7 +12,7 @@ var imgDigestPinned = &engine.Check{
 		"the image that was built, scanned and approved, so what runs is what went through change " +
 		"management (CC8.1) and cannot be swapped in the registry (CC6.8). Every container's image " +
 		"is judged, and the reference of every image volume (volumes[].image), which is pulled the " +
-		"same way." + supporting,
+		"same way." + unreferenceable + supporting,
 	Remediation: "Reference the image by digest (registry.example.com/app:1.4.2@sha256:<digest>); let the CI " +
 		"pipeline or a tool such as Renovate resolve and update digests.",
 	Severity: low,
@@ -25,13 +23,11 @@ var imgDigestPinned = &engine.Check{
 	},
 }
 
-// notPinned says why an image is not pinned by digest, "" when it is.
+// notPinned says why an image reference is not pinned by digest, "" when it is. (A reference
+// with a malformed digest is not a reference: eachImage does not judge it.)
 func notPinned(image string) string {
-	switch _, _, digest := imageParts(image); {
-	case digest == "":
+	if !imageDigestPinned(image) {
 		return "is not pinned by digest"
-	case !validDigest(digest):
-		return fmt.Sprintf("has a malformed digest %q; want sha256:<64 hex digits>", digest)
 	}
 	return ""
 }

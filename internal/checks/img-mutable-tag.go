@@ -12,7 +12,7 @@ var imgMutableTag = &engine.Check{
 		"pulls later can run different code than the one reviewed, outside change management " +
 		"(CC8.1), and a compromised push reaches the cluster unnoticed (CC6.8). An image pinned by " +
 		"digest passes whatever its tag. Every container's image is judged, and the reference of " +
-		"every image volume (volumes[].image), which is pulled the same way." + supporting,
+		"every image volume (volumes[].image), which is pulled the same way." + unreferenceable + supporting,
 	Remediation: "Reference an explicit version tag (nginx:1.27.3), or better, pin the image by digest (@sha256:...).",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc81, cc68},

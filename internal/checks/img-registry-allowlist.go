@@ -17,7 +17,7 @@ var imgRegistryAllowlist = &engine.Check{
 		"the reference of every image volume (volumes[].image), which is pulled the same way. The " +
 		"allowed prefixes are the profile's parameters.allowedRegistries, compared with the image spelled in full (\"nginx\" is " +
 		"docker.io/library/nginx); a prefix without a trailing slash must end at a whole host or " +
-		"path segment. Without allowed registries the check cannot decide." + supporting,
+		"path segment. Without allowed registries the check cannot decide." + unreferenceable + supporting,
 	Remediation: "Pull the image from an allowed registry (mirror it there), or add its registry or repository " +
 		"to the profile's parameters.allowedRegistries after review.",
 	Severity: high,
@@ -28,7 +28,8 @@ var imgRegistryAllowlist = &engine.Check{
 			ctx.NotAssessed("", "the profile lists no allowedRegistries")
 			return
 		}
-		eachContainer(ctx, o, func(c engine.Container) string {
+		// An image volume is pulled as a container's image is: the pod is judged on it.
+		eachReference(ctx, o, func(c engine.Container) string {
 			if c.Image == "" {
 				return "no image is set"
 			}
@@ -36,9 +37,7 @@ var imgRegistryAllowlist = &engine.Check{
 				return fmt.Sprintf("image %q (%s) is not under an allowed registry", c.Image, repo)
 			}
 			return ""
-		})
-		// An image volume is pulled as a container's image is: the pod is judged on it.
-		eachImageVolume(ctx, o, func(v *corev1.Volume) string {
+		}, func(v *corev1.Volume) string {
 			if repo, ok := allowedRegistry(ctx.Params, v.Image.Reference); !ok {
 				return fmt.Sprintf("image volume %q (%q, %s) is not under an allowed registry", v.Name, v.Image.Reference, repo)
 			}
