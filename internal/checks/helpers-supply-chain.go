@@ -353,22 +353,35 @@ func asCount(v any) (int64, bool) {
 	return 0, false
 }
 
+// trivySubject is an object whose reports describe a workload's containers, and the pod spec
+// whose images its reports are compared with: nil for the workload's own.
+type trivySubject struct {
+	key  trivyKey
+	spec *corev1.PodSpec
+}
+
 // trivySubjects are the objects whose reports describe a workload's containers. Trivy Operator
 // scans a Deployment through its ReplicaSets, so a Deployment's reports are those of the
 // ReplicaSets it controls that run pods (every one it controls when none does); other workloads
-// are scanned as themselves.
-func trivySubjects(inv *engine.Inventory, o *engine.Object) []trivyKey {
-	subjects := []trivyKey{{kind: o.Kind, name: o.Name}}
+// are scanned as themselves. A ReplicaSet that the Deployment's template explains is judged
+// only through the Deployment, though its template may pin the image to a digest
+// (engine.Provenance takes that for admission that pins images): its reports are compared with
+// the images it runs, so that a digest other than the one the tag now names is judged too.
+func trivySubjects(inv *engine.Inventory, o *engine.Object) []trivySubject {
+	subjects := []trivySubject{{key: trivyKey{kind: o.Kind, name: o.Name}}}
 	if o.Kind != "Deployment" {
 		return subjects
 	}
 	owned := replicaSetsByDeployment(inv, o.Namespace)[o.Name]
-	var active, all []trivyKey
+	var active, all []trivySubject
 	for _, rs := range owned {
-		k := trivyKey{kind: "ReplicaSet", name: rs.Name}
-		all = append(all, k)
-		if rs.Spec.Replicas == nil || *rs.Spec.Replicas > 0 {
-			active = append(active, k)
+		s := trivySubject{key: trivyKey{kind: "ReplicaSet", name: rs.rs.Name}}
+		if rs.explained {
+			s.spec = &rs.rs.Spec.Template.Spec
+		}
+		all = append(all, s)
+		if rs.rs.Spec.Replicas == nil || *rs.rs.Spec.Replicas > 0 {
+			active = append(active, s)
 		}
 	}
 	if len(active) > 0 {
@@ -377,16 +390,23 @@ func trivySubjects(inv *engine.Inventory, o *engine.Object) []trivyKey {
 	return append(subjects, all...)
 }
 
+// ownedReplicaSet is a ReplicaSet a Deployment controls; explained when the Deployment's
+// template explains it (engine.Provenance).
+type ownedReplicaSet struct {
+	rs        *appsv1.ReplicaSet
+	explained bool
+}
+
 // replicaSetsByDeployment indexes a namespace's ReplicaSets by the Deployment that controls
 // them (engine.Inventory.Provenance: the Deployment exists with the UID the reference names),
 // once per evaluation.
-func replicaSetsByDeployment(inv *engine.Inventory, namespace string) map[string][]*appsv1.ReplicaSet {
+func replicaSetsByDeployment(inv *engine.Inventory, namespace string) map[string][]ownedReplicaSet {
 	objs := inv.List(namespace, "ReplicaSet")
 	if len(objs) == 0 {
 		return nil
 	}
 	return inv.Memo(objs[0], "supply-chain.replicasets-by-deployment", func() any {
-		idx := map[string][]*appsv1.ReplicaSet{}
+		idx := map[string][]ownedReplicaSet{}
 		for _, o := range objs {
 			rs, ok := o.Obj.(*appsv1.ReplicaSet)
 			if !ok {
@@ -395,46 +415,102 @@ func replicaSetsByDeployment(inv *engine.Inventory, namespace string) map[string
 			// Only a Deployment that really controls the ReplicaSet (the UID its reference
 			// names): a forged reference does not lend a Deployment another object's reports.
 			if p := inv.Provenance(o); p != nil && p.Owner != nil {
-				idx[p.Ref.Name] = append(idx[p.Ref.Name], rs)
+				idx[p.Ref.Name] = append(idx[p.Ref.Name], ownedReplicaSet{rs: rs, explained: p.Explained})
 			}
 		}
 		return idx
-	}).(map[string][]*appsv1.ReplicaSet)
+	}).(map[string][]ownedReplicaSet)
+}
+
+// containerImage is the image of the container of a pod spec with the given name, "" when it
+// has none.
+func containerImage(spec *corev1.PodSpec, name string) string {
+	for _, list := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range list {
+			if list[i].Name == name {
+				return list[i].Image
+			}
+		}
+	}
+	return ""
 }
 
 // judgeByTrivyReports judges every container of a workload on its Trivy reports of one kind:
 // judge returns "" to pass or the failure message for the container's reports; a container
 // without a report is NotAssessed with missing as the reason, and so is every image volume
-// (volumes[].image), which no report describes.
+// (volumes[].image), which no report describes. A ReplicaSet of a Deployment that runs the
+// container's image pinned to a digest (trivySubjects) must have a report for that digest: the
+// container is NotAssessed while it has none, unless another report fails it.
 func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing string,
 	judge func(c engine.Container, reports []*trivyReport) string) {
 	idx := trivyReportsIn(ctx.Inventory, o.Namespace, kind)
 	subjects := trivySubjects(ctx.Inventory, o)
 	for _, c := range o.Workload.Containers() {
 		var reports, other []*trivyReport
-		// The image is parsed when there is a report to compare it with: most inputs have none.
-		var image reference.Named
-		parsed := false
-		for _, s := range subjects {
-			s.container = c.Name
-			for _, r := range idx[s] {
-				if !parsed {
-					image, parsed = parseImage(c.Image), true
+		// needOwn: some subject runs the container's own image, which a report must describe
+		// (ownSeen); unseen names a ReplicaSet whose pinned image no report describes.
+		needOwn, ownSeen, unseen := false, false, ""
+		// An image is parsed when there is a report to compare it with: most inputs have none.
+		var parsed map[string]reference.Named
+		named := func(image string) reference.Named {
+			n, ok := parsed[image]
+			if !ok {
+				if parsed == nil {
+					parsed = map[string]reference.Named{}
 				}
-				if r.describes(image) {
-					reports = append(reports, r)
+				n = parseImage(image)
+				parsed[image] = n
+			}
+			return n
+		}
+		for _, s := range subjects {
+			k := s.key
+			k.container = c.Name
+			pinned := ""
+			if s.spec != nil {
+				if img := containerImage(s.spec, c.Name); img != "" && img != c.Image {
+					pinned = img
+				}
+			}
+			if pinned == "" {
+				// The workload itself (Trivy Operator writes no report for a Deployment) stands
+				// for its pods only when no ReplicaSet runs them.
+				needOwn = needOwn || k.kind == "ReplicaSet" || len(subjects) == 1
+				for _, r := range idx[k] {
+					if r.describes(named(c.Image)) {
+						reports, ownSeen = append(reports, r), true
+					} else {
+						other = append(other, r)
+					}
+				}
+				continue
+			}
+			seen := false
+			for _, r := range idx[k] {
+				if r.describes(named(pinned)) {
+					reports, seen = append(reports, r), true
 				} else {
 					other = append(other, r)
 				}
 			}
+			if !seen && unseen == "" {
+				unseen = fmt.Sprintf("ReplicaSet %s runs %q, which no %s describes", k.name, pinned, kind)
+			}
 		}
-		if len(reports) == 0 && len(other) > 0 {
-			ctx.NotAssessed(c.Name, otherImageReason(kind, other, c.Image))
-		} else if len(reports) == 0 {
-			ctx.NotAssessed(c.Name, missing)
-		} else if msg := judge(c, reports); msg != "" {
+		var msg string
+		if len(reports) > 0 {
+			msg = judge(c, reports)
+		}
+		switch {
+		case msg != "":
 			ctx.Fail(c.Name, "%s", msg)
-		} else {
+		case unseen != "":
+			ctx.NotAssessed(c.Name, unseen)
+		case needOwn && !ownSeen && len(other) > 0:
+			ctx.NotAssessed(c.Name, otherImageReason(kind, other, c.Image))
+		case needOwn && !ownSeen || len(reports) == 0:
+			ctx.NotAssessed(c.Name, missing)
+		default:
 			ctx.Pass(c.Name)
 		}
 	}

@@ -71,8 +71,8 @@ func TestTrivySubjectsAreTheDeploymentsOwnReplicaSets(t *testing.T) {
 		t.Fatalf("subjects %v, want %v", got, want)
 	}
 	for i := range want {
-		if got[i].kind != want[i].kind || got[i].name != want[i].name {
-			t.Errorf("subject %d is %v, want %v", i, got[i], want[i])
+		if got[i].key.kind != want[i].kind || got[i].key.name != want[i].name {
+			t.Errorf("subject %d is %v, want %v", i, got[i].key, want[i])
 		}
 	}
 }
