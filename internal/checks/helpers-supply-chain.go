@@ -144,10 +144,18 @@ func canonicalRepository(image string) string {
 }
 
 // canonicalPrefix spells an allowed-registry prefix the way canonicalRepository spells images:
-// the host in lower case and Docker Hub as docker.io. The path is kept as written.
+// the host in lower case and Docker Hub as docker.io. A first part that cannot be a registry
+// host is on Docker Hub, as in an image: "bitnami/" is docker.io/bitnami/ and "nginx"
+// docker.io/library/nginx. The path is kept as written.
 func canonicalPrefix(prefix string) string {
 	prefix = strings.TrimSpace(prefix)
 	host, path, ok := strings.Cut(prefix, "/")
+	if host != "" && !strings.ContainsAny(host, ".:") && host != "localhost" && strings.ToLower(host) == host {
+		host, path, ok = "docker.io", prefix, true
+		if !strings.Contains(path, "/") {
+			path = "library/" + path
+		}
+	}
 	host = strings.ToLower(host)
 	if dockerHubAliases[host] {
 		host = "docker.io"

@@ -42,6 +42,11 @@ func TestUnderPrefix(t *testing.T) {
 		"a whole repository matches itself":         {"docker.io/library/nginx", "docker.io/library/nginx", true},
 		"a repository does not match a longer name": {"docker.io/library/nginx-unprivileged", "docker.io/library/nginx", false},
 		"an empty prefix matches nothing":           {"docker.io/library/nginx", "", false},
+		"a Docker Hub namespace as images name it":  {"docker.io/bitnami/redis", "bitnami/", true},
+		"a Docker Hub short name is its repository": {"docker.io/library/nginx", "nginx", true},
+		"a short name is not a string prefix":       {"docker.io/library/nginx-unprivileged", "nginx", false},
+		"a short namespace is not another's":        {"docker.io/bitnamilegacy/redis", "bitnami", false},
+		"a host with a port stays a host":           {"registry:5000/web", "registry:5000", true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
