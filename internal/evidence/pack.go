@@ -608,6 +608,48 @@ func (b *builder) state(c, profile, ns, criterion, state string, at time.Time) {
 	tl.cur, tl.since = state, at
 }
 
+// overlay returns spans with state over [from, to), joining neighbours in the same state.
+func overlay(spans []Span, from, to time.Time, state string) []Span {
+	if !from.Before(to) {
+		return spans
+	}
+	out := make([]Span, 0, len(spans)+2)
+	add := func(s Span) {
+		if !s.From.Before(s.To) {
+			return
+		}
+		if n := len(out); n > 0 && out[n-1].State == s.State && out[n-1].To.Equal(s.From) {
+			out[n-1].To = s.To
+			return
+		}
+		out = append(out, s)
+	}
+	for _, s := range spans {
+		if !s.From.Before(to) || !s.To.After(from) { // no overlap
+			add(s)
+			continue
+		}
+		add(Span{From: s.From, To: earliest(s.To, from), State: s.State})
+		add(Span{From: latest(s.From, from), To: earliest(s.To, to), State: state})
+		add(Span{From: latest(s.From, to), To: s.To, State: s.State})
+	}
+	return out
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 func (b *builder) attestation(c string, r *record) {
 	a := r.Attestation
 	if a == nil {
@@ -713,15 +755,6 @@ func (b *builder) finish() {
 	slices.SortFunc(p.Coverage, func(x, y *CoverageRow) int {
 		return strings.Compare(key(x.Cluster, x.Profile, x.Namespace), key(y.Cluster, y.Profile, y.Namespace))
 	})
-	for _, tl := range b.timelines {
-		if b.opts.To.After(tl.since) {
-			tl.Spans = append(tl.Spans, Span{From: tl.since, To: b.opts.To, State: tl.cur})
-		}
-		p.Timelines = append(p.Timelines, tl)
-	}
-	slices.SortFunc(p.Timelines, func(x, y *Timeline) int {
-		return strings.Compare(key(x.Criterion, x.Cluster, x.Profile, x.Namespace), key(y.Criterion, y.Cluster, y.Profile, y.Namespace))
-	})
 	for _, s := range b.checks {
 		for _, n := range s.latest {
 			s.Latest += n
@@ -741,6 +774,22 @@ func (b *builder) finish() {
 			return c
 		}
 		return x.From.Compare(y.From)
+	})
+	// Nothing shows a criterion's state while nobody observed (a recorded stop, records lost,
+	// a silence): Unknown then, not the state before.
+	for _, tl := range b.timelines {
+		if b.opts.To.After(tl.since) {
+			tl.Spans = append(tl.Spans, Span{From: tl.since, To: b.opts.To, State: tl.cur})
+		}
+		for _, g := range p.Gaps {
+			if g.Cluster == tl.Cluster {
+				tl.Spans = overlay(tl.Spans, latest(g.From, b.opts.From), earliest(g.To, b.opts.To), "Unknown")
+			}
+		}
+		p.Timelines = append(p.Timelines, tl)
+	}
+	slices.SortFunc(p.Timelines, func(x, y *Timeline) int {
+		return strings.Compare(key(x.Criterion, x.Cluster, x.Profile, x.Namespace), key(y.Criterion, y.Cluster, y.Profile, y.Namespace))
 	})
 }
 

@@ -1,0 +1,55 @@
+package evidence
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// criteriaRows returns criteria.csv's rows as "criterion from to state".
+func criteriaRows(t *testing.T, out string) []string {
+	t.Helper()
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "criteria.csv")) {
+		got = append(got, strings.Join([]string{r["criterion"], r["from"], r["to"], r["state"]}, " "))
+	}
+	return got
+}
+
+// While no operator observed the cluster (a recorded stop, records lost while the store was
+// unreachable, or hours without any record), nothing shows what a criterion's state was: a
+// privileged pod could have run and gone. criteria.csv said Pass straight through a day the
+// operator was down, and an auditor sampling it read "CC6.1 held" for time nobody watched.
+func TestACriterionIsUnknownWhileNobodyObserved(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	pass := journal.Record{Type: journal.CriterionChanged, Time: h(1), Profile: "soc2", Namespace: "team-a",
+		Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}}
+	stopped := journal.Interval{From: h(2), To: h(26), Reason: "upgrade"}
+	lost := journal.Interval{From: h(30), To: h(31), Reason: "records dropped", Dropped: 12}
+	recs := []journal.Record{pass,
+		{Type: journal.OperatorStopped, Time: h(2)},
+		{Type: journal.ObservationGap, Time: h(26), Interval: &stopped},
+		{Type: journal.JournalGap, Time: h(31), Interval: &lost},
+	}
+	recs = append(recs, heartbeats(t0, h(2))...)
+	recs = append(recs, heartbeats(h(26), h(40))...) // then silent for four hours
+	recs = append(recs, heartbeats(h(44), h(48))...)
+	out := buildPack(t, journalOf(t, recs...), t0, h(48))
+	want := []string{
+		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
+		"CC6.1 " + ts(h(1)) + " " + ts(h(2)) + " Pass",
+		"CC6.1 " + ts(h(2)) + " " + ts(h(26)) + " Unknown",
+		"CC6.1 " + ts(h(26)) + " " + ts(h(30)) + " Pass",
+		"CC6.1 " + ts(h(30)) + " " + ts(h(31)) + " Unknown",
+		"CC6.1 " + ts(h(31)) + " " + ts(h(39+50.0/60)) + " Pass",
+		"CC6.1 " + ts(h(39+50.0/60)) + " " + ts(h(44)) + " Unknown",
+		"CC6.1 " + ts(h(44)) + " " + ts(h(48)) + " Pass",
+	}
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv:\n%s\nwant Unknown over the stop, the lost records and the silence:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
