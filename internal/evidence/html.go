@@ -330,7 +330,7 @@ func (p *Pack) coverageChart(b *strings.Builder) {
 	for i, c := range clusters {
 		y := float64(i) * rh
 		fmt.Fprintf(b, `<text x="0" y="%.1f">%s</text>`, y+rh-4, esc(c))
-		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#2da44e"><title>%s observed</title></rect>`, p.period().X(p.Options.From), y+1, p.period().X(p.Options.To)-p.period().X(p.Options.From), rh-2, esc(c))
+		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#2da44e"><title>%s observed</title></rect>`, p.period().X(p.Options.From), y+1, p.period().X(p.Until)-p.period().X(p.Options.From), rh-2, esc(c))
 		for _, g := range p.Gaps {
 			if g.Cluster != c {
 				continue

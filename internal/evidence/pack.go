@@ -38,6 +38,8 @@ type Options struct {
 	LockedUntil time.Time
 	// Dir is the output directory.
 	Dir string
+	// Now is the clock (default time.Now): nothing of a period not over is observed after it.
+	Now func() time.Time
 }
 
 // Pack is what was built: the verification of each cluster's chain and the counts shown.
@@ -45,6 +47,9 @@ type Pack struct {
 	Options      Options
 	Verification []journal.Result
 	Files        []string
+	// Until is the end of what the journal could have observed: the period's end, or the time
+	// the pack was built for a period not over.
+	Until time.Time
 
 	Records      int
 	Deviations   []*Deviation
@@ -286,8 +291,14 @@ func checkPeriod(opts Options) error {
 // collect streams every cluster's records of the period through a builder; population gets
 // population.csv's rows.
 func collect(ctx context.Context, store journal.Store, opts Options, population sheet) (*builder, error) {
+	until := opts.To
+	if opts.Now != nil {
+		until = earliest(until, opts.Now())
+	} else {
+		until = earliest(until, time.Now())
+	}
 	b := &builder{
-		opts: opts, pack: &Pack{Options: opts},
+		opts: opts, pack: &Pack{Options: opts, Until: until},
 		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{},
@@ -298,7 +309,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	for _, cluster := range opts.Clusters {
 		b.cluster, b.heard = cluster, time.Time{}
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
-			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, LockedUntil: opts.LockedUntil,
+			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, LockedUntil: opts.LockedUntil, Now: opts.Now,
 			OnRecord: b.record,
 		})
 		if err != nil {
@@ -776,11 +787,12 @@ func (b *builder) finish() {
 		return x.From.Compare(y.From)
 	})
 	// Nothing shows a criterion's state while nobody observed (a recorded stop, records lost,
-	// a silence): Unknown then, not the state before.
+	// a silence), nor after now in a period not over: Unknown then, not the state before.
 	for _, tl := range b.timelines {
 		if b.opts.To.After(tl.since) {
 			tl.Spans = append(tl.Spans, Span{From: tl.since, To: b.opts.To, State: tl.cur})
 		}
+		tl.Spans = overlay(tl.Spans, p.Until, b.opts.To, "Unknown")
 		for _, g := range p.Gaps {
 			if g.Cluster == tl.Cluster {
 				tl.Spans = overlay(tl.Spans, latest(g.From, b.opts.From), earliest(g.To, b.opts.To), "Unknown")
@@ -806,7 +818,8 @@ func (c *CoverageRow) MissingDays(from time.Time) []time.Time {
 	return out
 }
 
-// Duration is how long a deviation lasted, up to the end of the period if still open.
+// Duration is how long a deviation lasted, up to to (the end of the period, or now) if still
+// open.
 func (d *Deviation) Duration(to time.Time) time.Duration {
 	if d.Closed.IsZero() {
 		return to.Sub(d.Opened)
@@ -913,7 +926,7 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 			remediation = hours(d.RemediationTime())
 		}
 		cw.Write([]string{d.Cluster, d.Profile, d.Namespace, f.Check, f.Severity, strings.Join(f.Criteria, ";"), f.Kind, f.Name, f.Container,
-			ts(d.Opened), ts(d.Closed), hours(d.Duration(p.Options.To)), d.status(), strings.Join(d.Exceptions, ";"), f.Message,
+			ts(d.Opened), ts(d.Closed), hours(d.Duration(p.Until)), d.status(), strings.Join(d.Exceptions, ";"), f.Message,
 			ts(d.Since), remediation})
 	}
 	cw.Flush()

@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,5 +52,41 @@ func TestACriterionIsUnknownWhileNobodyObserved(t *testing.T) {
 	}
 	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("criteria.csv:\n%s\nwant Unknown over the stop, the lost records and the silence:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A pack of a period not over yet (the year so far, built in June for the year) showed each
+// criterion's last state held to the period's end, months ahead, and an open deviation lasting
+// until then: nothing was observed after the pack was built.
+func TestAPeriodNotOverIsUnknownFromNowOn(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	f := journal.Finding{Key: "k", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: h(2)}
+	recs := []journal.Record{
+		{Type: journal.CriterionChanged, Time: h(1), Profile: "soc2", Namespace: "team-a", Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}},
+		{Type: journal.FindingOpened, Time: h(2), Profile: "soc2", Namespace: "team-a", Finding: &f},
+	}
+	now := h(10)
+	store := journalOf(t, append(recs, heartbeats(t0, now.Add(time.Minute))...)...)
+	out := t.TempDir()
+	to := t0.AddDate(0, 0, 30)
+	p, err := Build(context.Background(), store, Options{From: t0, To: to, Clusters: []string{"c"}, Dir: out, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.OK() {
+		t.Fatalf("the period so far is covered: %v", p.Verification)
+	}
+	want := []string{
+		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
+		"CC6.1 " + ts(h(1)) + " " + ts(now) + " Pass",
+		"CC6.1 " + ts(now) + " " + ts(to) + " Unknown",
+	}
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv:\n%s\nwant Unknown from now on:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	devs := readCSV(t, filepath.Join(out, "deviations.csv"))
+	if len(devs) != 1 || devs[0]["status"] != "open" || devs[0]["duration_hours"] != "8.00" {
+		t.Errorf("deviations.csv: %v\nwant one open deviation of 8 hours so far", devs)
 	}
 }

@@ -61,7 +61,7 @@ func (j *JournalTrends) pack(ctx context.Context, days int) (*evidence.Pack, err
 	if start.After(from) && start.Before(to) {
 		from = start
 	}
-	p, err := evidence.Collect(ctx, j.store, evidence.Options{From: from, To: to, Clusters: []string{j.cluster}, PublicKey: j.pub})
+	p, err := evidence.Collect(ctx, j.store, evidence.Options{From: from, To: to, Clusters: []string{j.cluster}, PublicKey: j.pub, Now: j.now})
 	if err != nil {
 		return nil, fmt.Errorf("reading the journal: %w", err)
 	}
