@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"os"
@@ -134,5 +135,59 @@ func TestBackDatedRecordsDoNotCoverThePeriodBeforeTheOperatorStarted(t *testing.
 	res, err = Scan(ctx, store, ScanOptions{Cluster: "prod", From: start, To: start.Add(2 * time.Hour), Now: now})
 	if err != nil || !res.OK() {
 		t.Errorf("the period from the start: %v %v", res.Problems, err)
+	}
+}
+
+// A copy of the period's first segment under a name that ends before the period (same sequence
+// number, a later name, so the chain takes it) is left out of the window on its name alone: only
+// its bytes are hashed for the link into the window, and those are unchanged. The records it
+// holds from the period's first minutes (within CoverageSlack, so coverage holds) vanished from
+// a signed window that verified.
+func TestACopyRenamedBeforeThePeriodDoesNotHideItsFirstSegment(t *testing.T) {
+	ctx := context.Background()
+	key := newKey(t)
+	pub := key.Public().(ed25519.PublicKey)
+	dir := t.TempDir()
+	store, err := NewFileStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod", Signer: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := t0.Add(24 * time.Hour)
+	f := &Finding{Key: FindingKey("wl-privileged", "Deployment", "api", ""), Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: from.Add(5 * time.Minute)}
+	batches := [][]Record{
+		{{Type: OperatorHeartbeat, Time: from.Add(-time.Hour)}, {Type: FindingOpened, Time: from.Add(5 * time.Minute), Profile: "soc2", Namespace: "team-a", Finding: f}},
+		{{Type: OperatorHeartbeat, Time: from.Add(10 * time.Minute)}, {Type: OperatorHeartbeat, Time: from.Add(20 * time.Minute)}},
+	}
+	for _, b := range batches {
+		if err := w.Write(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copySegment(t, dir, segmentFiles(t, dir)[0], from.Add(-time.Hour+time.Millisecond), from.Add(-2*time.Hour))
+	to := from.Add(30 * time.Minute)
+	var opened int
+	res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", From: from, To: to, PublicKey: pub, Now: func() time.Time { return to },
+		OnRecord: func(line []byte) error {
+			if bytes.Contains(line, []byte(FindingOpened)) {
+				opened++
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK() {
+		t.Fatalf("segment 1, with the finding opened at %s, hidden from the window %s..%s (%d read), yet verified: %s", f.FirstSeen, from, to, opened, res.Summary())
+	}
+	found := false
+	for _, p := range res.Problems {
+		found = found || p.Kind == ProblemAltered && p.Seq == 1
+	}
+	if !found {
+		t.Errorf("want an altered problem naming segment 1, got %v", res.Problems)
 	}
 }

@@ -233,8 +233,11 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	first := window[0]
 	switch {
 	case lo > 0:
+		// Left out on its name alone, as the segment after the window is: a copy of the
+		// window's first segment named as ending before it would move it out of the window
+		// with its link intact.
 		before := refs[lo-1]
-		d, err := hashObject(ctx, store, before.Key)
+		d, err := hashNamed(ctx, store, before, problem)
 		if err != nil {
 			return res, err
 		}
@@ -371,10 +374,35 @@ func checkName(ctx context.Context, store Store, ref SegmentRef, problem func(st
 		problem(ref.Name, ref.Seq, ProblemCorrupt, "%v", err)
 		return nil
 	}
-	if h := sr.header; h.Seq != ref.Seq || !h.First.Equal(ref.First) || !h.Last.Equal(ref.Last) {
+	checkHeaderName(sr.header, ref, problem)
+	return nil
+}
+
+func checkHeaderName(h Header, ref SegmentRef, problem func(string, uint64, ProblemKind, string, ...any)) {
+	if h.Seq != ref.Seq || !h.First.Equal(ref.First) || !h.Last.Equal(ref.Last) {
 		problem(ref.Name, ref.Seq, ProblemAltered, "the header says segment %d, %s..%s, the name otherwise (a copy under another name, moving a segment out of the period)", h.Seq, h.First.Format(time.RFC3339), h.Last.Format(time.RFC3339))
 	}
-	return nil
+}
+
+// hashNamed returns a segment's digest, and reports it, as checkName does, when its header
+// does not say the sequence number and time range its name does (one read of the object).
+func hashNamed(ctx context.Context, store Store, ref SegmentRef, problem func(string, uint64, ProblemKind, string, ...any)) (string, error) {
+	rc, err := store.Get(ctx, ref.Key)
+	if err != nil {
+		return "", fmt.Errorf("journal %s: %w", store, err)
+	}
+	defer rc.Close()
+	h := newHash()
+	src := io.TeeReader(rc, h)
+	if sr, err := newSegmentReader(src); err != nil {
+		problem(ref.Name, ref.Seq, ProblemCorrupt, "%v", err)
+	} else {
+		checkHeaderName(sr.header, ref, problem)
+	}
+	if _, err := io.Copy(io.Discard, src); err != nil {
+		return "", fmt.Errorf("journal %s: reading %s: %w", store, ref.Key, err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
 }
 
 func checkSig(ctx context.Context, store Store, opts ScanOptions, ref SegmentRef, digest string, res *Result, problem func(string, uint64, ProblemKind, string, ...any)) {
