@@ -168,7 +168,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	pr("<h2>Files</h2><ul>")
 	for _, f := range []struct{ name, what string }{
 		{"population.csv", "every attestation: per check, the population count and its digest"},
-		{"deviations.csv", "every deviation: opened, closed, duration, exceptions"},
+		{"deviations.csv", "every deviation: opened, closed, duration, exceptions and from when they covered it"},
 		{"exceptions.csv", "every exception: requester, approver, reason, ticket, window, findings covered"},
 		{"coverage.csv", "attestations per namespace and the days without one"},
 		{"gaps.csv", "intervals not observed (restarts) or lost (store unreachable)"},

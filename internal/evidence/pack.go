@@ -87,6 +87,41 @@ type Deviation struct {
 	// than Opened when it was open before and went out of scope or its resource went (and came
 	// back): the time to remediate counts from then.
 	Since time.Time
+	// ExceptedFrom is when the journal first shows an exception covering it in the period
+	// (zero if none did): before then, it was a deviation no exception waived.
+	ExceptedFrom time.Time
+	// excepted is how long it was excepted up to exceptedSince (zero while not excepted).
+	excepted      time.Duration
+	exceptedSince time.Time
+}
+
+// except and unexcept note that an exception began or stopped covering the deviation.
+func (d *Deviation) except(at time.Time) {
+	if d.ExceptedFrom.IsZero() {
+		d.ExceptedFrom = at
+	}
+	if d.exceptedSince.IsZero() {
+		d.exceptedSince = at
+	}
+}
+
+func (d *Deviation) unexcept(at time.Time) {
+	if !d.exceptedSince.IsZero() && at.After(d.exceptedSince) {
+		d.excepted += at.Sub(d.exceptedSince)
+	}
+	d.exceptedSince = time.Time{}
+}
+
+// ExceptedFor is how long an exception covered the deviation in the period, up to to (the end
+// of the period, or now) if still open.
+func (d *Deviation) ExceptedFor(to time.Time) time.Duration {
+	if !d.Closed.IsZero() {
+		to = d.Closed
+	}
+	if !d.exceptedSince.IsZero() && to.After(d.exceptedSince) {
+		return d.excepted + to.Sub(d.exceptedSince)
+	}
+	return d.excepted
 }
 
 // Remediated reports whether the deviation ended because the check no longer reports the
@@ -354,7 +389,11 @@ func (b *builder) record(line []byte) error {
 			if !slices.Contains(d.Exceptions, r.Finding.Exception) {
 				d.Exceptions = append(d.Exceptions, r.Finding.Exception)
 			}
+			d.except(r.Time)
 			b.exceptionRef(c, r.Namespace, r.Finding.Exception).Covered[key(r.Profile, r.Finding.Key)] = struct{}{}
+		}
+		if r.Type == journal.FindingUnexcepted {
+			d.unexcept(r.Time)
 		}
 	case journal.FindingClosed:
 		if r.Finding == nil {
@@ -538,6 +577,7 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 // close ends an open deviation at the time.
 func (b *builder) close(d *Deviation, at time.Time, inferred bool, reason string) {
 	nk := key(d.Cluster, d.Profile, d.Namespace)
+	d.unexcept(at)
 	d.Closed, d.Inferred, d.Reason = at, inferred, reason
 	if d.Remediated() {
 		delete(b.left, key(nk, d.Finding.Key))
@@ -714,7 +754,13 @@ func (b *builder) attestation(c string, r *record) {
 		}
 	}
 	for _, f := range a.Open {
-		if _, ok := open[f.Key]; ok {
+		if d, ok := open[f.Key]; ok {
+			// Whether it is excepted now, where an excepting record was lost in a gap.
+			if f.Exception == "" {
+				d.unexcept(r.Time)
+			} else {
+				d.except(r.Time)
+			}
 			continue
 		}
 		d := b.deviation(c, r.Profile, r.Namespace, f, r.Time)
@@ -723,6 +769,7 @@ func (b *builder) attestation(c string, r *record) {
 		}
 		if f.Exception != "" {
 			d.Exceptions = append(d.Exceptions, f.Exception)
+			d.except(r.Time)
 			b.exceptionRef(c, r.Namespace, f.Exception).Covered[key(r.Profile, f.Key)] = struct{}{}
 		}
 	}
@@ -918,7 +965,8 @@ func hours(d time.Duration) string { return strconv.FormatFloat(d.Hours(), 'f', 
 
 func (p *Pack) writeDeviations(w io.Writer) error {
 	cw := newSheet(w)
-	cw.Write([]string{"cluster", "profile", "namespace", "check", "severity", "criteria", "kind", "name", "container", "opened", "closed", "duration_hours", "status", "exceptions", "message", "first_opened", "remediation_hours"})
+	cw.Write([]string{"cluster", "profile", "namespace", "check", "severity", "criteria", "kind", "name", "container", "opened", "closed", "duration_hours", "status", "exceptions", "message", "first_opened", "remediation_hours",
+		"excepted_from", "excepted_hours"})
 	for _, d := range p.Deviations {
 		f := d.Finding
 		remediation := ""
@@ -927,7 +975,7 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 		}
 		cw.Write([]string{d.Cluster, d.Profile, d.Namespace, f.Check, f.Severity, strings.Join(f.Criteria, ";"), f.Kind, f.Name, f.Container,
 			ts(d.Opened), ts(d.Closed), hours(d.Duration(p.Until)), d.status(), strings.Join(d.Exceptions, ";"), f.Message,
-			ts(d.Since), remediation})
+			ts(d.Since), remediation, ts(d.ExceptedFrom), hours(d.ExceptedFor(p.Until))})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -90,3 +90,28 @@ func TestAPeriodNotOverIsUnknownFromNowOn(t *testing.T) {
 		t.Errorf("deviations.csv: %v\nwant one open deviation of 8 hours so far", devs)
 	}
 }
+
+// A finding failed for twenty days before an exception was requested and approved for it:
+// deviations.csv named the exception and nothing else, so the deviation read as waived from
+// the day it opened. Each row says when the journal first showed it excepted and for how long.
+func TestADeviationExceptedAfterTheFactSaysWhenItWasExcepted(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return t0.AddDate(0, 0, d) }
+	f := journal.Finding{Key: "k", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: day(0).Add(time.Hour)}
+	excepted := f
+	excepted.Exception = "waiver"
+	ex := journal.Exception{Name: "waiver", ApprovedBy: "ciso@example.com", Checks: []string{"wl-privileged"}, Created: day(20)}
+	recs := []journal.Record{
+		{Type: journal.FindingOpened, Time: f.FirstSeen, Profile: "soc2", Namespace: "team-a", Finding: &f},
+		{Type: journal.ExceptionRequested, Time: day(20), Namespace: "team-a", Exception: &ex},
+		{Type: journal.ExceptionApproved, Time: day(20).Add(time.Hour), Namespace: "team-a", Exception: &ex},
+		{Type: journal.FindingExcepted, Time: day(20).Add(time.Hour), Profile: "soc2", Namespace: "team-a", Finding: &excepted},
+		{Type: journal.FindingUnexcepted, Time: day(25).Add(time.Hour), Profile: "soc2", Namespace: "team-a", Finding: &f},
+		{Type: journal.FindingClosed, Time: day(30).Add(time.Hour), Profile: "soc2", Namespace: "team-a", Finding: &f},
+	}
+	out := buildPack(t, journalOf(t, append(recs, heartbeats(t0, day(31))...)...), t0, day(31))
+	devs := readCSV(t, filepath.Join(out, "deviations.csv"))
+	if len(devs) != 1 || devs[0]["exceptions"] != "waiver" || devs[0]["excepted_from"] != ts(day(20).Add(time.Hour)) || devs[0]["excepted_hours"] != "120.00" {
+		t.Errorf("deviations.csv: %v\nwant it excepted from day 20, for 120 of its 720 hours", devs)
+	}
+}
