@@ -53,7 +53,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "  soc2-operator evidence pack --store URL (--public-key FILE | --unsigned) --from DATE --to DATE [--profile P] [--cluster C|all] [--locked-until DATE] -o DIR")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "--public-key checks every segment's signature; --unsigned reads a journal the operator does not sign")
-	fmt.Fprintln(w, "(chain and digests only: whoever can write to the store can write another chain).")
+	fmt.Fprintln(w, "(chain and digests only: whoever can write to the store can write another chain; segments that carry a signature are a problem).")
 	fmt.Fprintln(w, "URL: a directory, file:///path, or s3://bucket/prefix?region=R[&endpoint=URL&path-style=true].")
 	fmt.Fprintln(w, "DATE: 2026-01-31 (a day, UTC; --to includes the whole day) or RFC 3339 (2026-01-31T12:00:00Z).")
 	fmt.Fprintln(w, "Without --locked-until, retention is not checked: the output says \"retention NOT verified\" (exit codes do not change).")
@@ -171,7 +171,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var results []journal.Result
 	ok := true
 	for _, cl := range clusters {
-		res, err := journal.Scan(ctx, store, journal.ScanOptions{Cluster: cl, From: from, To: to, PublicKey: pub, LockedUntil: c.locked})
+		res, err := journal.Scan(ctx, store, journal.ScanOptions{Cluster: cl, From: from, To: to, PublicKey: pub, Unsigned: c.unsigned, LockedUntil: c.locked})
 		if err != nil {
 			fmt.Fprintf(stderr, "soc2-operator evidence verify: %v\n", err)
 			return ExitStore
@@ -220,7 +220,7 @@ func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "soc2-operator evidence pack: %v\n", err)
 		return code
 	}
-	p, err := Build(ctx, store, Options{From: from, To: to, Profile: profile, Clusters: clusters, PublicKey: pub, LockedUntil: c.locked, Dir: dir})
+	p, err := Build(ctx, store, Options{From: from, To: to, Profile: profile, Clusters: clusters, PublicKey: pub, Unsigned: c.unsigned, LockedUntil: c.locked, Dir: dir})
 	if err != nil {
 		fmt.Fprintf(stderr, "soc2-operator evidence pack: %v\n", err)
 		return ExitStore

@@ -33,6 +33,9 @@ type Options struct {
 	Clusters []string
 	// PublicKey checks segment signatures when set.
 	PublicKey ed25519.PublicKey
+	// Unsigned reads a journal the operator does not sign: segments that carry a signature
+	// are a problem (journal.ScanOptions.Unsigned).
+	Unsigned bool
 	// LockedUntil, when set, requires every segment read to be under Object Lock in compliance
 	// mode until at least this time (journal.ScanOptions.LockedUntil).
 	LockedUntil time.Time
@@ -344,7 +347,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	for _, cluster := range opts.Clusters {
 		b.cluster, b.heard = cluster, time.Time{}
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
-			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, LockedUntil: opts.LockedUntil, Now: opts.Now,
+			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, Unsigned: opts.Unsigned, LockedUntil: opts.LockedUntil, Now: opts.Now,
 			OnRecord: b.record,
 		})
 		if err != nil {

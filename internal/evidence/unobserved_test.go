@@ -1,7 +1,11 @@
 package evidence
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,5 +117,29 @@ func TestADeviationExceptedAfterTheFactSaysWhenItWasExcepted(t *testing.T) {
 	devs := readCSV(t, filepath.Join(out, "deviations.csv"))
 	if len(devs) != 1 || devs[0]["exceptions"] != "waiver" || devs[0]["excepted_from"] != ts(day(20).Add(time.Hour)) || devs[0]["excepted_hours"] != "120.00" {
 		t.Errorf("deviations.csv: %v\nwant it excepted from day 20, for 120 of its 720 hours", devs)
+	}
+}
+
+// --unsigned is for a journal the operator does not sign: on a signed one it checks none of the
+// signatures, so a segment rewritten without the key verified with exit 0.
+func TestUnsignedOnASignedJournalExitsNonZero(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	cfg := quarter()
+	cfg.Namespaces, cfg.Days, cfg.Signer = 2, 3, key
+	_, store, _ := simulate(t, cfg)
+	var out bytes.Buffer
+	if code := Run([]string{"verify", "--store", store.String(), "--unsigned"}, &out, os.Stderr); code != ExitProblems || !strings.Contains(out.String(), "signed: 3 of the 3 segments read carry a signature") {
+		t.Errorf("verify --unsigned of a signed journal: exit %d: %s", code, out.String())
+	}
+	out.Reset()
+	p := t.TempDir()
+	if code := Run([]string{"pack", "--store", store.String(), "--unsigned", "--from", cfg.Start.Format(time.DateOnly), "--to", cfg.Start.AddDate(0, 0, 2).Format(time.DateOnly), "-o", p}, &out, os.Stderr); code != ExitProblems {
+		t.Errorf("pack --unsigned of a signed journal: exit %d: %s", code, out.String())
+	}
+	cfg.Signer = nil
+	_, store, _ = simulate(t, cfg)
+	out.Reset()
+	if code := Run([]string{"verify", "--store", store.String(), "--unsigned"}, &out, os.Stderr); code != ExitOK {
+		t.Errorf("verify --unsigned of an unsigned journal: exit %d: %s", code, out.String())
 	}
 }

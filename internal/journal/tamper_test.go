@@ -191,3 +191,53 @@ func TestACopyRenamedBeforeThePeriodDoesNotHideItsFirstSegment(t *testing.T) {
 		t.Errorf("want an altered problem naming segment 1, got %v", res.Problems)
 	}
 }
+
+// Whoever can write to the store but holds no signing key can replace a signed journal's last
+// segment with one of their own, linked to the one before and unsigned. --public-key names it
+// unsigned; --unsigned, which is for a journal the operator does not sign, verified it. A
+// journal whose segments carry signatures is not read as unsigned without saying so.
+func TestASignedJournalReadAsUnsignedIsAProblem(t *testing.T) {
+	ctx := context.Background()
+	key := newKey(t)
+	dir, store := writeDays(t, 3, key)
+	segs := segmentFiles(t, dir)
+	last, ok := parseSegmentName(filepath.Base(segs[2]))
+	if !ok {
+		t.Fatal(segs[2])
+	}
+	for _, k := range []string{segmentsPrefix("prod") + last.Name, signaturesPrefix("prod") + last.Name + ".sig"} {
+		if err := store.Delete(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prev, err := os.ReadFile(segs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := day(2)[:1] // the finding opened; its closing kept out
+	if err := forged[0].Seal(); err != nil {
+		t.Fatal(err)
+	}
+	data, h, err := encodeSegment("prod", 3, Digest(prev), forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(ctx, segmentsPrefix("prod")+SegmentName(3, h.First, h.Last), data); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", PublicKey: key.Public().(ed25519.PublicKey)}); err != nil || res.OK() {
+		t.Fatalf("with the key: %v %v", res.Problems, err)
+	}
+	res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", Unsigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK() || len(res.Problems) != 1 || res.Problems[0].Kind != ProblemSigned {
+		t.Errorf("a signed journal with its last segment forged, read with --unsigned: %v (%s); want one problem saying its segments are signed", res.Problems, res.Summary())
+	}
+	// A journal the operator does not sign verifies with --unsigned.
+	_, unsigned := writeDays(t, 3, nil)
+	if res, err := Scan(ctx, unsigned, ScanOptions{Cluster: "prod", Unsigned: true}); err != nil || !res.OK() {
+		t.Errorf("an unsigned journal: %v %v", res.Problems, err)
+	}
+}

@@ -42,6 +42,9 @@ const (
 	// ProblemUnlocked: a segment is not under Object Lock in compliance mode until the date
 	// verification asks for (ScanOptions.LockedUntil), or the store keeps no lock.
 	ProblemUnlocked ProblemKind = "unlocked"
+	// ProblemSigned: the journal is read as unsigned (ScanOptions.Unsigned), yet its segments
+	// carry signatures that are not checked.
+	ProblemSigned ProblemKind = "signed"
 	// ProblemUncovered: the chain does not reach the start or the end of the period asked for
 	// (or now, for a period not over), or has no segment in it: its last segments are missing,
 	// or no operator was writing.
@@ -74,6 +77,9 @@ type ScanOptions struct {
 	From, To time.Time
 	// PublicKey, when set, requires every segment read to carry a valid signature.
 	PublicKey ed25519.PublicKey
+	// Unsigned says the journal is one the operator does not sign (`--unsigned`): segments
+	// that carry a signature are then a problem, since none is checked.
+	Unsigned bool
 	// Now is the clock (default time.Now): a period not over is covered up to now.
 	Now func() time.Time
 	// LockedUntil, when set, requires every segment read to be under Object Lock in compliance
@@ -311,6 +317,11 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		prevDigest, prevSeq, prevKnown, prevFlagged = digest, ref.Seq, digest != "", flagged
 		res.LastDigest = digest
 	}
+	if opts.Unsigned && opts.PublicKey == nil {
+		if err := checkUnsigned(ctx, store, opts.Cluster, window, problem); err != nil {
+			return res, err
+		}
+	}
 	if !opts.LockedUntil.IsZero() {
 		if err := checkLocks(ctx, store, window, opts.LockedUntil, problem); err != nil {
 			return res, err
@@ -326,6 +337,32 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		problem(l.Name, l.Seq, ProblemUncovered, "the chain's last record in the period is at %s, the period ends at %s: %s not covered (its last segments are missing, or no operator was writing)", stamp(res.Last), stamp(end), end.Sub(res.Last).Round(time.Minute))
 	}
 	return res, nil
+}
+
+// checkUnsigned reports, once, the segments of window that carry a signature: a journal read
+// as unsigned checks none, so a segment rewritten by someone without the key, beside the signed
+// ones, verifies as well as they do.
+func checkUnsigned(ctx context.Context, store Store, cluster string, window []SegmentRef, problem func(string, uint64, ProblemKind, string, ...any)) error {
+	prefix := signaturesPrefix(cluster)
+	keys, err := store.List(ctx, prefix)
+	if err != nil {
+		return fmt.Errorf("journal %s: listing %s: %w", store, prefix, err)
+	}
+	sigs := make(map[string]struct{}, len(keys))
+	for _, k := range keys {
+		sigs[strings.TrimSuffix(strings.TrimPrefix(k, prefix), ".sig")] = struct{}{}
+	}
+	var signed []SegmentRef
+	for _, ref := range window {
+		if _, ok := sigs[ref.Name]; ok {
+			signed = append(signed, ref)
+		}
+	}
+	if len(signed) > 0 {
+		problem(signed[0].Name, signed[0].Seq, ProblemSigned, "%d of the %d segments read carry a signature (%s), which --unsigned does not check: "+
+			"verify them with --public-key (the operator's journal key); a segment rewritten without the key verifies as well here", len(signed), len(window), prefix+signed[0].Name+".sig")
+	}
+	return nil
 }
 
 // checkLocks reports each segment of window that is not under Object Lock in compliance mode
