@@ -241,3 +241,41 @@ func TestASignedJournalReadAsUnsignedIsAProblem(t *testing.T) {
 		t.Errorf("an unsigned journal: %v %v", res.Problems, err)
 	}
 }
+
+// An operator whose clock runs a day ahead dates its heartbeats a day ahead: when it stopped
+// writing, its last heartbeat still lay after the time of verification, and a period not over
+// verified as covered up to now, though nothing was observed for most of a day. A record dated
+// after now is not an observation: verification names it.
+func TestRecordsDatedAfterNowAreAProblem(t *testing.T) {
+	ctx := context.Background()
+	store, err := NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead := 24 * time.Hour
+	var beats []Record
+	for at := t0; at.Before(t0.Add(10 * time.Hour)); at = at.Add(10 * time.Minute) {
+		beats = append(beats, Record{Type: OperatorHeartbeat, Time: at.Add(ahead)})
+	}
+	if err := w.Write(ctx, beats); err != nil {
+		t.Fatal(err)
+	}
+	// It stopped at t0+10h (real time); the auditor verifies the month so far at t0+20h.
+	now := func() time.Time { return t0.Add(20 * time.Hour) }
+	res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", From: t0.Add(ahead), To: t0.AddDate(0, 1, 0), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK() || res.Problems[0].Kind != ProblemFuture {
+		t.Errorf("records dated up to %s, verified at %s: %v (%s); want a problem naming them", t0.Add(ahead+10*time.Hour), now(), res.Problems, res.Summary())
+	}
+	// A clock a few minutes ahead is within the slack.
+	res, err = Scan(ctx, store, ScanOptions{Cluster: "prod", From: t0.Add(ahead), To: t0.AddDate(0, 1, 0), Now: func() time.Time { return t0.Add(ahead + 9*time.Hour + 45*time.Minute) }})
+	if err != nil || !res.OK() {
+		t.Errorf("a clock five minutes ahead: %v %v", res.Problems, err)
+	}
+}

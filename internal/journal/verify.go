@@ -45,6 +45,9 @@ const (
 	// ProblemSigned: the journal is read as unsigned (ScanOptions.Unsigned), yet its segments
 	// carry signatures that are not checked.
 	ProblemSigned ProblemKind = "signed"
+	// ProblemFuture: a segment holds records dated after the time of verification (the
+	// writer's clock was ahead): they observed nothing at the time they say.
+	ProblemFuture ProblemKind = "future"
 	// ProblemUncovered: the chain does not reach the start or the end of the period asked for
 	// (or now, for a period not over), or has no segment in it: its last segments are missing,
 	// or no operator was writing.
@@ -167,15 +170,13 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		}
 	}
 	// The end of the period that can be covered: now, for a period not over.
+	now := time.Now()
+	if opts.Now != nil {
+		now = opts.Now()
+	}
 	end := opts.To
-	if !end.IsZero() {
-		now := time.Now
-		if opts.Now != nil {
-			now = opts.Now
-		}
-		if n := now(); n.Before(end) {
-			end = n
-		}
+	if !end.IsZero() && now.Before(end) {
+		end = now
 	}
 	if len(window) == 0 {
 		if !opts.From.IsZero() || !opts.To.IsZero() {
@@ -316,6 +317,15 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		}
 		prevDigest, prevSeq, prevKnown, prevFlagged = digest, ref.Seq, digest != "", flagged
 		res.LastDigest = digest
+	}
+	// A record dated after now was not observed then: the writer's clock was ahead (by more
+	// than the slack coverage allows), and its times cover what nobody observed.
+	for _, ref := range window {
+		if ref.Last.After(now.Add(CoverageSlack)) {
+			problem(ref.Name, ref.Seq, ProblemFuture, "records dated up to %s, after the time of verification %s: the writer's clock was ahead (or this one's is behind), and the journal's times are not when things were observed",
+				stamp(ref.Last), stamp(now))
+			break
+		}
 	}
 	if opts.Unsigned && opts.PublicKey == nil {
 		if err := checkUnsigned(ctx, store, opts.Cluster, window, problem); err != nil {
