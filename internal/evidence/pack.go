@@ -259,8 +259,8 @@ type builder struct {
 	days  int
 	// heard is the latest record time of the cluster being read; silences are the intervals
 	// without records (see listen).
-	heard    time.Time
-	silences []Gap
+	heard, firstHeard time.Time
+	silences          []Gap
 }
 
 // Silence is a gap no record explains: longer than journal.CoverageSlack without any record,
@@ -345,7 +345,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	}
 	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted"})
 	for _, cluster := range opts.Clusters {
-		b.cluster, b.heard = cluster, time.Time{}
+		b.cluster, b.heard, b.firstHeard = cluster, time.Time{}, time.Time{}
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
 			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, Unsigned: opts.Unsigned, LockedUntil: opts.LockedUntil, Now: opts.Now,
 			OnRecord: b.record,
@@ -354,8 +354,32 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 			return nil, err
 		}
 		b.pack.Verification = append(b.pack.Verification, res)
+		b.edges()
 	}
 	return b, nil
+}
+
+// edges keeps as silences the parts of the period before the cluster's first record and after
+// its last (up to now, for a period not over): nobody observed them either.
+func (b *builder) edges() {
+	from, until := b.opts.From, b.pack.Until
+	add := func(f, t time.Time) {
+		if f.Before(from) {
+			f = from
+		}
+		if t.After(until) {
+			t = until
+		}
+		if t.Sub(f) > journal.CoverageSlack {
+			b.silences = append(b.silences, Gap{Cluster: b.cluster, Type: Silence, From: f, To: t})
+		}
+	}
+	if b.firstHeard.IsZero() {
+		add(from, until)
+		return
+	}
+	add(from, b.firstHeard)
+	add(b.heard, until)
 }
 
 func dayStart(t time.Time) time.Time {
@@ -485,6 +509,9 @@ func (b *builder) record(line []byte) error {
 // record, of every profile and outside the period too, since any record shows the operator
 // running. finish reports what of the silences no gap record explains.
 func (b *builder) listen(r *record) {
+	if b.firstHeard.IsZero() {
+		b.firstHeard = r.Time
+	}
 	from, to := b.heard, r.Time
 	if !to.After(from) {
 		return

@@ -143,3 +143,41 @@ func TestUnsignedOnASignedJournalExitsNonZero(t *testing.T) {
 		t.Errorf("verify --unsigned of an unsigned journal: exit %d: %s", code, out.String())
 	}
 }
+
+// A journal that begins after the period does (the operator installed late) or ends before it
+// does (the operator gone, or the last segments removed) has no record between the period's
+// bound and its own: verification says the period is not covered, but gaps.csv listed no such
+// time, the summary counted none as not observed, and criteria.csv held the last state to the
+// end of the period.
+func TestThePeriodBeforeTheFirstRecordAndAfterTheLastIsNotObserved(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	recs := []journal.Record{{Type: journal.CriterionChanged, Time: h(4), Profile: "soc2", Namespace: "team-a",
+		Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}}}
+	recs = append(recs, heartbeats(h(3), h(8))...) // the last at 7:50
+	out := t.TempDir()
+	p, err := Build(context.Background(), journalOf(t, recs...), Options{From: t0, To: h(24), Clusters: []string{"c"}, Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.OK() {
+		t.Errorf("the period is not covered: %v", p.Verification)
+	}
+	var got []string
+	for _, g := range readCSV(t, filepath.Join(out, "gaps.csv")) {
+		got = append(got, strings.Join([]string{g["type"], g["from"], g["to"]}, " "))
+	}
+	last := h(7 + 50.0/60)
+	want := []string{"silence " + ts(t0) + " " + ts(h(3)), "silence " + ts(last) + " " + ts(h(24))}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("gaps.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	wantCriteria := []string{
+		"CC6.1 " + ts(t0) + " " + ts(h(4)) + " Unknown",
+		"CC6.1 " + ts(h(4)) + " " + ts(last) + " Pass",
+		"CC6.1 " + ts(last) + " " + ts(h(24)) + " Unknown",
+	}
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(wantCriteria, "\n") {
+		t.Errorf("criteria.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantCriteria, "\n"))
+	}
+}
