@@ -279,3 +279,24 @@ func TestRecordsDatedAfterNowAreAProblem(t *testing.T) {
 		t.Errorf("a clock five minutes ahead: %v %v", res.Problems, err)
 	}
 }
+
+// `evidence verify --from 2026-01-01` asks about the period from then on: its last segments
+// hidden (or no operator writing for a month) left no trace, as the end of the period was
+// checked only when --to was given.
+func TestAPeriodWithoutAnEndIsCoveredUpToNow(t *testing.T) {
+	key := newKey(t)
+	pub := key.Public().(ed25519.PublicKey)
+	_, store := writeDays(t, 5, key) // records up to 4 days + 5 h
+	now := func() time.Time { return t0.Add(30 * 24 * time.Hour) }
+	res, err := Scan(context.Background(), store, ScanOptions{Cluster: "prod", From: t0.Add(time.Hour), PublicKey: pub, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Kind != ProblemUncovered || res.Problems[0].Seq != 5 {
+		t.Errorf("the period from %s, verified at %s: %v (%s); want one uncovered problem naming segment 5", t0.Add(time.Hour), now(), res.Problems, res.Summary())
+	}
+	now = func() time.Time { return t0.Add(4*24*time.Hour + 5*time.Hour + 5*time.Minute) }
+	if res, err := Scan(context.Background(), store, ScanOptions{Cluster: "prod", From: t0.Add(time.Hour), PublicKey: pub, Now: now}); err != nil || !res.OK() {
+		t.Errorf("verified just after the last record: %v %v", res.Problems, err)
+	}
+}

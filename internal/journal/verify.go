@@ -169,13 +169,14 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 			return res, err
 		}
 	}
-	// The end of the period that can be covered: now, for a period not over.
+	// The end of the period that can be covered: now, for a period not over (or with a start
+	// and no end: from then on).
 	now := time.Now()
 	if opts.Now != nil {
 		now = opts.Now()
 	}
 	end := opts.To
-	if !end.IsZero() && now.Before(end) {
+	if (!end.IsZero() || !opts.From.IsZero()) && (end.IsZero() || now.Before(end)) {
 		end = now
 	}
 	if len(window) == 0 {
