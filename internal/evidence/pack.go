@@ -689,12 +689,35 @@ func (b *builder) state(c, profile, ns, criterion, state string, at time.Time) {
 	tl.cur, tl.since = state, at
 }
 
-// overlay returns spans with state over [from, to), joining neighbours in the same state.
-func overlay(spans []Span, from, to time.Time, state string) []Span {
-	if !from.Before(to) {
-		return spans
+// unobserved is the union of the cluster's gaps and of [until, to), clipped to [from, to), in
+// time order.
+func unobserved(gaps []Gap, cluster string, from, until, to time.Time) []Span {
+	var ivs []Span
+	for _, g := range gaps {
+		if g.Cluster == cluster {
+			ivs = append(ivs, Span{From: latest(g.From, from), To: earliest(g.To, to)})
+		}
 	}
-	out := make([]Span, 0, len(spans)+2)
+	ivs = append(ivs, Span{From: latest(until, from), To: to})
+	slices.SortFunc(ivs, func(x, y Span) int { return x.From.Compare(y.From) })
+	var out []Span
+	for _, iv := range ivs {
+		if !iv.From.Before(iv.To) {
+			continue
+		}
+		if n := len(out); n > 0 && !iv.From.After(out[n-1].To) {
+			out[n-1].To = latest(out[n-1].To, iv.To)
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
+}
+
+// overlay returns spans with state over each of ivs (in time order, not overlapping), joining
+// neighbours in the same state.
+func overlay(spans, ivs []Span, state string) []Span {
+	out := make([]Span, 0, len(spans)+2*len(ivs))
 	add := func(s Span) {
 		if !s.From.Before(s.To) {
 			return
@@ -706,13 +729,31 @@ func overlay(spans []Span, from, to time.Time, state string) []Span {
 		out = append(out, s)
 	}
 	for _, s := range spans {
-		if !s.From.Before(to) || !s.To.After(from) { // no overlap
-			add(s)
-			continue
+		cur := s.From
+		// The first interval that ends after the span begins.
+		k, _ := slices.BinarySearchFunc(ivs, cur, func(iv Span, t time.Time) int {
+			if iv.To.After(t) {
+				return 1
+			}
+			return -1
+		})
+		for cur.Before(s.To) {
+			if k >= len(ivs) || !ivs[k].From.Before(s.To) {
+				add(Span{From: cur, To: s.To, State: s.State})
+				break
+			}
+			iv := ivs[k]
+			if iv.From.After(cur) {
+				add(Span{From: cur, To: iv.From, State: s.State})
+				cur = iv.From
+			}
+			end := earliest(iv.To, s.To)
+			add(Span{From: cur, To: end, State: state})
+			cur = end
+			if !iv.To.After(s.To) {
+				k++
+			}
 		}
-		add(Span{From: s.From, To: earliest(s.To, from), State: s.State})
-		add(Span{From: latest(s.From, from), To: earliest(s.To, to), State: state})
-		add(Span{From: latest(s.From, to), To: s.To, State: s.State})
 	}
 	return out
 }
@@ -865,16 +906,15 @@ func (b *builder) finish() {
 	})
 	// Nothing shows a criterion's state while nobody observed (a recorded stop, records lost,
 	// a silence), nor after now in a period not over: Unknown then, not the state before.
+	gone := map[string][]Span{}
+	for _, c := range b.opts.Clusters {
+		gone[c] = unobserved(p.Gaps, c, b.opts.From, p.Until, b.opts.To)
+	}
 	for _, tl := range b.timelines {
 		if b.opts.To.After(tl.since) {
 			tl.Spans = append(tl.Spans, Span{From: tl.since, To: b.opts.To, State: tl.cur})
 		}
-		tl.Spans = overlay(tl.Spans, p.Until, b.opts.To, "Unknown")
-		for _, g := range p.Gaps {
-			if g.Cluster == tl.Cluster {
-				tl.Spans = overlay(tl.Spans, latest(g.From, b.opts.From), earliest(g.To, b.opts.To), "Unknown")
-			}
-		}
+		tl.Spans = overlay(tl.Spans, gone[tl.Cluster], "Unknown")
 		p.Timelines = append(p.Timelines, tl)
 	}
 	slices.SortFunc(p.Timelines, func(x, y *Timeline) int {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,5 +180,32 @@ func TestThePeriodBeforeTheFirstRecordAndAfterTheLastIsNotObserved(t *testing.T)
 	}
 	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(wantCriteria, "\n") {
 		t.Errorf("criteria.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantCriteria, "\n"))
+	}
+}
+
+func TestUnobservedTimeIsUnknownInEverySpanItCrosses(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours int) time.Time { return t0.Add(time.Duration(hours) * time.Hour) }
+	spans := []Span{{From: h(0), To: h(4), State: "Pass"}, {From: h(4), To: h(8), State: "Fail"}, {From: h(8), To: h(12), State: "Pass"}}
+	for name, tc := range map[string]struct {
+		gaps []Gap
+		want string
+	}{
+		"no gap, the period over": {want: "0-4 Pass, 4-8 Fail, 8-12 Pass"},
+		"overlapping gaps across two spans": {gaps: []Gap{{Cluster: "c", From: h(3), To: h(5)}, {Cluster: "c", From: h(4), To: h(6)}},
+			want: "0-3 Pass, 3-6 Unknown, 6-8 Fail, 8-12 Pass"},
+		"a gap of another cluster": {gaps: []Gap{{Cluster: "d", From: h(3), To: h(5)}}, want: "0-4 Pass, 4-8 Fail, 8-12 Pass"},
+		"a gap over a whole span":  {gaps: []Gap{{Cluster: "c", From: h(4), To: h(8)}}, want: "0-4 Pass, 4-8 Unknown, 8-12 Pass"},
+		"gaps beyond the period":   {gaps: []Gap{{Cluster: "c", From: h(-5), To: h(1)}, {Cluster: "c", From: h(11), To: h(20)}}, want: "0-1 Unknown, 1-4 Pass, 4-8 Fail, 8-11 Pass, 11-12 Unknown"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var got []string
+			for _, s := range overlay(spans, unobserved(tc.gaps, "c", h(0), h(12), h(12)), "Unknown") {
+				got = append(got, fmt.Sprintf("%d-%d %s", int(s.From.Sub(t0).Hours()), int(s.To.Sub(t0).Hours()), s.State))
+			}
+			if strings.Join(got, ", ") != tc.want {
+				t.Errorf("got %s, want %s", strings.Join(got, ", "), tc.want)
+			}
+		})
 	}
 }
