@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -298,5 +299,20 @@ func TestAPeriodWithoutAnEndIsCoveredUpToNow(t *testing.T) {
 	now = func() time.Time { return t0.Add(4*24*time.Hour + 5*time.Hour + 5*time.Minute) }
 	if res, err := Scan(context.Background(), store, ScanOptions{Cluster: "prod", From: t0.Add(time.Hour), PublicKey: pub, Now: now}); err != nil || !res.OK() {
 		t.Errorf("verified just after the last record: %v %v", res.Problems, err)
+	}
+}
+
+// Without a period, verification cannot tell a chain whose newest segments were removed from
+// one whose operator stopped: the summary said how many segments and records it read, not when
+// they end, so an auditor read "chain verified" for a journal that stopped in March. It says
+// the time its records span.
+func TestTheSummarySaysWhenTheChainEnds(t *testing.T) {
+	_, store := writeDays(t, 5, nil)
+	res, err := Verify(context.Background(), store, "prod", time.Time{}, time.Time{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "records from 2026-01-01T01:00:00Z to 2026-01-05T05:00:00Z"; !strings.Contains(res.Summary(), want) {
+		t.Errorf("summary %q, want it to say %q", res.Summary(), want)
 	}
 }

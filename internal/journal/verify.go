@@ -618,6 +618,9 @@ func Verify(ctx context.Context, store Store, cluster string, from, to time.Time
 func (r Result) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d segments (%d..%d), %d records", r.Cluster, r.Segments, r.FirstSeq, r.LastSeq, r.Records)
+	if !r.First.IsZero() {
+		fmt.Fprintf(&b, " from %s to %s", stamp(r.First), stamp(r.Last))
+	}
 	if r.KeyID != "" {
 		fmt.Fprintf(&b, ", %d signed by key %s", r.Signed, r.KeyID)
 	} else {
