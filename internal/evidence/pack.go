@@ -495,7 +495,7 @@ func (b *builder) record(line []byte) error {
 			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Time)
 		}
 	case journal.Attestation:
-		b.attestation(c, &r)
+		b.attestation(c, &r, line)
 	case journal.ObservationGap, journal.JournalGap:
 		if r.Interval != nil {
 			b.pack.Gaps = append(b.pack.Gaps, Gap{Cluster: c, Type: r.Type, From: r.Interval.From, To: r.Interval.To, Reason: r.Interval.Reason, Dropped: r.Interval.Dropped})
@@ -772,7 +772,9 @@ func latest(a, b time.Time) time.Time {
 	return a
 }
 
-func (b *builder) attestation(c string, r *record) {
+// attestation reads an attestation record (line is the record as journaled: its resource
+// lists are read only for a closing it infers).
+func (b *builder) attestation(c string, r *record, line []byte) {
 	a := r.Attestation
 	if a == nil {
 		return
@@ -820,8 +822,19 @@ func (b *builder) attestation(c string, r *record) {
 			}
 		}
 		slices.Sort(keys)
+		var lists [][]string
+		if len(keys) > 0 {
+			var full struct {
+				Attestation struct {
+					Populations [][]string `json:"populations"`
+				} `json:"attestation"`
+			}
+			if err := json.Unmarshal(line, &full); err == nil {
+				lists = full.Attestation.Populations
+			}
+		}
 		for _, fk := range keys {
-			b.close(open[fk], r.Time, true, "")
+			b.close(open[fk], r.Time, true, inferredReason(open[fk].Finding, a.Checks, lists))
 		}
 	}
 	for _, f := range a.Open {
@@ -853,6 +866,30 @@ func (b *builder) attestation(c string, r *record) {
 			e.State = "InForce"
 		}
 	}
+}
+
+// inferredReason is why a finding an attestation no longer lists open went, as the operator
+// says in a closing record: resolved when the check still evaluated its resource, its resource
+// gone when the check ran without it, out of scope when the check did not run; "" (not said)
+// when the attestation records no populations.
+func inferredReason(f journal.Finding, checks []journal.CheckPopulation, lists [][]string) string {
+	if len(checks) == 0 {
+		return ""
+	}
+	for _, c := range checks {
+		switch {
+		case c.Check != f.Check:
+			continue
+		case c.Count == 0:
+			return journal.CloseResourceGone
+		case c.Population >= len(lists):
+			return ""
+		case slices.Contains(lists[c.Population], f.Kind+"/"+f.Name):
+			return journal.CloseResolved
+		}
+		return journal.CloseResourceGone
+	}
+	return journal.CloseOutOfScope
 }
 
 // finish closes what is still open at the end of the period and orders everything.

@@ -209,3 +209,40 @@ func TestUnobservedTimeIsUnknownInEverySpanItCrosses(t *testing.T) {
 		})
 	}
 }
+
+// A finding's closing lost in a journal gap is inferred from the next attestation, which no
+// longer lists it open: it counted as remediated even when the attestation showed why it went,
+// its resource no longer evaluated (deleted during the outage) or the check no longer run,
+// neither of which remediates anything. The attestation's populations say which it was.
+func TestAClosingLostInAGapIsRemediatedOnlyIfTheResourceIsStillEvaluated(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	for name, tc := range map[string]struct {
+		checks      []journal.CheckPopulation
+		populations [][]string
+		status      string
+	}{
+		"the resource still evaluated": {checks: []journal.CheckPopulation{{Check: "wl-privileged", Count: 1, Population: 0}},
+			populations: [][]string{{"Deployment/api"}}, status: "closed-inferred"},
+		"the resource gone": {checks: []journal.CheckPopulation{{Check: "wl-privileged", Count: 1, Population: 0}},
+			populations: [][]string{{"Deployment/other"}}, status: "closed-resource-gone"},
+		"the check no longer run": {checks: []journal.CheckPopulation{{Check: "wl-seccomp", Count: 1, Population: 0}},
+			populations: [][]string{{"Deployment/api"}}, status: "closed-out-of-scope"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := journal.Finding{Key: journal.FindingKey("wl-privileged", "Deployment", "api", ""), Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: h(1)}
+			lost := journal.Interval{From: h(2), To: h(3), Reason: "records dropped", Dropped: 3}
+			recs := []journal.Record{
+				{Type: journal.FindingOpened, Time: h(1), Profile: "soc2", Namespace: "team-a", Finding: &f},
+				{Type: journal.JournalGap, Time: h(3), Interval: &lost},
+				{Type: journal.Attestation, Time: h(4), Profile: "soc2", Namespace: "team-a", Attestation: &journal.AttestationBody{
+					Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}, Checks: tc.checks, Populations: tc.populations}},
+			}
+			out := buildPack(t, journalOf(t, append(recs, heartbeats(t0, h(6))...)...), t0, h(6))
+			devs := readCSV(t, filepath.Join(out, "deviations.csv"))
+			if len(devs) != 1 || devs[0]["status"] != tc.status || devs[0]["closed"] != ts(h(4)) || (devs[0]["remediation_hours"] != "") != (tc.status == "closed-inferred") {
+				t.Errorf("deviations.csv: %v\nwant it %s at the attestation", devs, tc.status)
+			}
+		})
+	}
+}
