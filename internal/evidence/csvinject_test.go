@@ -72,3 +72,18 @@ func TestSheetLeavesSignedNumbersUnquoted(t *testing.T) {
 		t.Errorf("sheet wrote %q, want %q", b.String(), want)
 	}
 }
+
+// OWASP ASVS 1.2.10 lists the null character beside =, +, -, @ and a tab as a first character
+// a spreadsheet may read a formula after: a finding message or exception reason starting with
+// one was written as it was.
+func TestSheetQuotesACellStartingWithANullCharacter(t *testing.T) {
+	var b strings.Builder
+	s := newSheet(&b)
+	if err := s.Write([]string{"\x00=HYPERLINK(\"https://evil.example\")", "plain"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Flush()
+	if want := "\"'\x00=HYPERLINK(\"\"https://evil.example\"\")\",plain\n"; b.String() != want {
+		t.Errorf("sheet wrote %q, want the cell after a single quote", b.String())
+	}
+}
