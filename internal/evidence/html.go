@@ -87,7 +87,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	attested, missing := 0, 0
 	for _, c := range p.Coverage {
 		attested += c.Attestations
-		missing += len(c.MissingDays(o.From))
+		missing += len(c.MissingDays(o.From, p.Until))
 	}
 	pr("<h2>Summary</h2><div class=\"cards\">")
 	card := func(label, value string) {
@@ -314,7 +314,7 @@ func (p *Pack) coverageChart(b *strings.Builder) {
 	days := int(p.Options.To.Sub(from).Hours()/24 + 0.999999)
 	missing := make([]int, days)
 	for _, c := range p.Coverage {
-		for _, d := range c.MissingDays(p.Options.From) {
+		for _, d := range c.MissingDays(p.Options.From, p.Until) {
 			if i := int(d.Sub(from).Hours() / 24); i >= 0 && i < days {
 				missing[i]++
 			}

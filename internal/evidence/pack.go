@@ -960,13 +960,18 @@ func (b *builder) finish() {
 }
 
 // MissingDays lists the days of the period on which the namespace had no attestation, from
-// its first attestation on.
-func (c *CoverageRow) MissingDays(from time.Time) []time.Time {
+// its first attestation on, up to until (the end of the period, or now: days to come are not
+// missing).
+func (c *CoverageRow) MissingDays(from, until time.Time) []time.Time {
 	var out []time.Time
 	start := int(c.First.Sub(dayStart(from)).Hours() / 24)
 	for d := max(start, 0); d < len(c.days); d++ {
+		day := dayStart(from).AddDate(0, 0, d)
+		if !day.Before(until) {
+			break
+		}
 		if !c.days[d] {
-			out = append(out, dayStart(from).AddDate(0, 0, d))
+			out = append(out, day)
 		}
 	}
 	return out
@@ -1137,7 +1142,7 @@ func (p *Pack) writeCoverage(w io.Writer) error {
 	cw := newSheet(w)
 	cw.Write([]string{"cluster", "profile", "namespace", "first_attested", "last_attested", "attestations", "days_missing", "missing_days"})
 	for _, c := range p.Coverage {
-		missing := c.MissingDays(p.Options.From)
+		missing := c.MissingDays(p.Options.From, p.Until)
 		days := make([]string, len(missing))
 		for i, d := range missing {
 			days[i] = d.Format(time.DateOnly)

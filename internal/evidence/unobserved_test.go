@@ -246,3 +246,22 @@ func TestAClosingLostInAGapIsRemediatedOnlyIfTheResourceIsStillEvaluated(t *test
 		})
 	}
 }
+
+// A pack of a period not over counted every day still to come as a day without attestation.
+func TestDaysNotYetComeAreNotMissingAttestations(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var recs []journal.Record
+	for d := range 3 {
+		recs = append(recs, journal.Record{Type: journal.Attestation, Time: t0.AddDate(0, 0, d).Add(time.Hour), Profile: "soc2", Namespace: "team-a",
+			Attestation: &journal.AttestationBody{Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}}})
+	}
+	now := t0.AddDate(0, 0, 2).Add(12 * time.Hour)
+	out := t.TempDir()
+	if _, err := Build(context.Background(), journalOf(t, append(recs, heartbeats(t0, now)...)...), Options{From: t0, To: t0.AddDate(0, 0, 30), Clusters: []string{"c"}, Dir: out, Now: func() time.Time { return now }}); err != nil {
+		t.Fatal(err)
+	}
+	cov := readCSV(t, filepath.Join(out, "coverage.csv"))
+	if len(cov) != 1 || cov[0]["days_missing"] != "0" {
+		t.Errorf("coverage.csv: %v\nwant no day missing: the days after %s have not come", cov, now)
+	}
+}
