@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,13 +45,7 @@ func TestACopyRenamedAfterThePeriodDoesNotHideItsLastSegment(t *testing.T) {
 	if res.OK() {
 		t.Fatalf("segment 4 (day 3) hidden from the window %s..%s, yet verified: %s", from, to, res.Summary())
 	}
-	found := false
-	for _, p := range res.Problems {
-		found = found || p.Kind == ProblemAltered && p.Seq == 4
-	}
-	if !found {
-		t.Errorf("want an altered problem naming segment 4, got %v", res.Problems)
-	}
+	wantAltered(t, res, 4)
 }
 
 // A period the chain does not reach (its last segments hidden, or no operator writing) or does
@@ -184,13 +179,7 @@ func TestACopyRenamedBeforeThePeriodDoesNotHideItsFirstSegment(t *testing.T) {
 	if res.OK() {
 		t.Fatalf("segment 1, with the finding opened at %s, hidden from the window %s..%s (%d read), yet verified: %s", f.FirstSeen, from, to, opened, res.Summary())
 	}
-	found := false
-	for _, p := range res.Problems {
-		found = found || p.Kind == ProblemAltered && p.Seq == 1
-	}
-	if !found {
-		t.Errorf("want an altered problem naming segment 1, got %v", res.Problems)
-	}
+	wantAltered(t, res, 1)
 }
 
 // Whoever can write to the store but holds no signing key can replace a signed journal's last
@@ -314,5 +303,13 @@ func TestTheSummarySaysWhenTheChainEnds(t *testing.T) {
 	}
 	if want := "records from 2026-01-01T01:00:00Z to 2026-01-05T05:00:00Z"; !strings.Contains(res.Summary(), want) {
 		t.Errorf("summary %q, want it to say %q", res.Summary(), want)
+	}
+}
+
+// wantAltered fails the test unless res names segment seq altered.
+func wantAltered(t *testing.T, res Result, seq uint64) {
+	t.Helper()
+	if !slices.ContainsFunc(res.Problems, func(p Problem) bool { return p.Kind == ProblemAltered && p.Seq == seq }) {
+		t.Errorf("want an altered problem naming segment %d, got %v", seq, res.Problems)
 	}
 }
