@@ -16,8 +16,13 @@ var imgPullPolicy = &engine.Check{
 	ID:    "img-pull-policy",
 	Title: "Images are pulled on every start",
 	Description: "With imagePullPolicy Always the kubelet checks with the registry, using the pod's pull " +
-		"credentials, each time a container starts; with IfNotPresent any pod on the node can run an " +
-		"image another pod pulled with credentials it does not have itself (CC6.1). Unset, the " +
+		"credentials, each time a container starts, so a revoked credential or a withdrawn image stops " +
+		"the next start; with IfNotPresent an image on the node runs without asking the registry (CC6.1). " +
+		"Before Kubernetes 1.35, or with the kubelet's KubeletEnsureSecretPulledImages feature off or " +
+		"imagePullCredentialsVerificationPolicy NeverVerify, any pod on the node can then run an image " +
+		"another pod pulled with credentials it does not have itself; from 1.35 the kubelet by default " +
+		"checks that the pod's own credentials pulled the image once, not that the registry still " +
+		"accepts them. The kubelet's settings are not in the pod spec: the check judges the policy. Unset, the " +
 		"policy is Always only for an image tagged latest or not tagged at all (and IfNotPresent for an " +
 		"image that is not a valid reference). Every container is judged, and every image volume " +
 		"(volumes[].image), whose pullPolicy is defaulted the same way." + supporting,
