@@ -105,6 +105,7 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 	var psProblems []Problem
 	p.Params.PodSecurity, psProblems = podSecurityFrom(spec.PodSecurity)
 	p.Problems = append(p.Problems, psProblems...)
+	p.Problems = append(p.Problems, registryProblems(spec.Parameters)...)
 	if spec.MaxFindings > 0 {
 		p.MaxFindings = int(spec.MaxFindings)
 	}
