@@ -623,27 +623,15 @@ func eachServingContainer(ctx *engine.Context, o *engine.Object, judge func(c en
 		ctx.NotApplicable("", "the workload runs to completion")
 		return
 	}
-	for _, c := range o.Workload.Containers() {
+	eachContainerJudged(ctx, o, func(c engine.Container) string {
 		switch {
 		case c.Type == engine.ContainerEphemeral:
-			ctx.NotApplicable(c.Name, "ephemeral containers are for debugging and take no probes")
-			continue
+			return "ephemeral containers are for debugging and take no probes"
 		case c.Type == engine.ContainerInit && !c.SidecarInit:
-			ctx.NotApplicable(c.Name, "init containers run to completion before the pod serves")
-			continue
+			return "init containers run to completion before the pod serves"
 		}
-		switch fail, undecided := judge(c); {
-		case fail != "":
-			ctx.Fail(c.Name, "%s", fail)
-		case undecided != "":
-			ctx.NotAssessed(c.Name, undecided)
-		default:
-			ctx.Pass(c.Name)
-		}
-	}
-	if len(o.Workload.Containers()) == 0 {
-		ctx.NotApplicable("", "the pod spec has no containers")
-	}
+		return ""
+	}, judge)
 }
 
 // judgeProbe says what is wrong with container c's probe of the given field (readinessProbe,

@@ -50,6 +50,12 @@ func eachContainer(ctx *engine.Context, o *engine.Object, judge func(c engine.Co
 // eachContainerExcept is eachContainer for checks that apply to some containers only: skip
 // (when not nil) returns why a container is NotApplicable, or "" to judge it.
 func eachContainerExcept(ctx *engine.Context, o *engine.Object, skip, judge func(c engine.Container) string) {
+	eachContainerJudged(ctx, o, skip, func(c engine.Container) (string, string) { return judge(c), "" })
+}
+
+// eachContainerJudged is eachContainerExcept for checks that cannot always tell: judge returns
+// why the container fails, or why it cannot be told (NotAssessed), or neither (Pass).
+func eachContainerJudged(ctx *engine.Context, o *engine.Object, skip func(c engine.Container) string, judge func(c engine.Container) (fail, undecided string)) {
 	for _, c := range o.Workload.Containers() {
 		if skip != nil {
 			if reason := skip(c); reason != "" {
@@ -57,9 +63,12 @@ func eachContainerExcept(ctx *engine.Context, o *engine.Object, skip, judge func
 				continue
 			}
 		}
-		if msg := judge(c); msg != "" {
-			ctx.Fail(c.Name, "%s", msg)
-		} else {
+		switch fail, undecided := judge(c); {
+		case fail != "":
+			ctx.Fail(c.Name, "%s", fail)
+		case undecided != "":
+			ctx.NotAssessed(c.Name, undecided)
+		default:
 			ctx.Pass(c.Name)
 		}
 	}

@@ -72,35 +72,21 @@ func eachImage(ctx *engine.Context, o *engine.Object, why func(image string) str
 // That image is NotAssessed, neither passed on the parts that look like a tag or a registry
 // nor failed on them.
 func eachReference(ctx *engine.Context, o *engine.Object, judgeContainer func(c engine.Container) string, judgeVolume func(v *corev1.Volume) string) {
-	for _, c := range o.Workload.Containers() {
+	eachContainerJudged(ctx, o, nil, func(c engine.Container) (string, string) {
 		if c.Image != "" {
 			if why := notAReference(c.Image); why != "" {
-				ctx.NotAssessed(c.Name, fmt.Sprintf("image %q is not a valid image reference (%s): the kubelet refuses to pull it (InvalidImageName), and which image will run cannot be told", c.Image, why))
-				continue
+				return "", fmt.Sprintf("image %q is not a valid image reference (%s): the kubelet refuses to pull it (InvalidImageName), and which image will run cannot be told", c.Image, why)
 			}
 		}
-		if msg := judgeContainer(c); msg != "" {
-			ctx.Fail(c.Name, "%s", msg)
-		} else {
-			ctx.Pass(c.Name)
-		}
-	}
-	if len(o.Workload.Containers()) == 0 {
-		ctx.NotApplicable("", "the pod spec has no containers")
-	}
-	for i := range o.Workload.PodSpec.Volumes {
-		v := &o.Workload.PodSpec.Volumes[i]
-		if v.Image == nil || v.Image.Reference == "" {
-			continue
-		}
+		return judgeContainer(c), ""
+	})
+	eachImageVolume(ctx, o, func(v *corev1.Volume) string {
 		if why := notAReference(v.Image.Reference); why != "" {
 			ctx.NotAssessed("", fmt.Sprintf("image volume %q (%q) is not a valid image reference (%s): the kubelet refuses to pull it, and which image will be mounted cannot be told", v.Name, v.Image.Reference, why))
-			continue
+			return ""
 		}
-		if msg := judgeVolume(v); msg != "" {
-			ctx.Fail("", "%s", msg)
-		}
-	}
+		return judgeVolume(v)
+	})
 }
 
 // unreferenceable is said in the description of every check that judges image references
