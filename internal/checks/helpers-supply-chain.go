@@ -460,35 +460,29 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 		for _, s := range subjects {
 			k := s.key
 			k.container = c.Name
-			pinned := ""
+			// The image a ReplicaSet pins may differ from the container's.
+			image := c.Image
 			if s.spec != nil {
-				if img := containerImage(s.spec, c.Name); img != "" && img != c.Image {
-					pinned = img
+				if img := containerImage(s.spec, c.Name); img != "" {
+					image = img
 				}
-			}
-			if pinned == "" {
-				// The workload itself (Trivy Operator writes no report for a Deployment) stands
-				// for its pods only when no ReplicaSet runs them.
-				needOwn = needOwn || k.kind == "ReplicaSet" || len(subjects) == 1
-				for _, r := range idx[k] {
-					if r.describes(named(c.Image)) {
-						reports, ownSeen = append(reports, r), true
-					} else {
-						other = append(other, r)
-					}
-				}
-				continue
 			}
 			seen := false
 			for _, r := range idx[k] {
-				if r.describes(named(pinned)) {
+				if r.describes(named(image)) {
 					reports, seen = append(reports, r), true
 				} else {
 					other = append(other, r)
 				}
 			}
-			if !seen && unseen == "" {
-				unseen = fmt.Sprintf("ReplicaSet %s runs %q, which no %s describes", k.name, pinned, kind)
+			switch {
+			case image == c.Image:
+				// The workload itself (Trivy Operator writes no report for a Deployment) stands
+				// for its pods only when no ReplicaSet runs them.
+				needOwn = needOwn || k.kind == "ReplicaSet" || len(subjects) == 1
+				ownSeen = ownSeen || seen
+			case !seen && unseen == "":
+				unseen = fmt.Sprintf("ReplicaSet %s runs %q, which no %s describes", k.name, image, kind)
 			}
 		}
 		var msg string
