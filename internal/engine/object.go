@@ -134,9 +134,8 @@ type Workload struct {
 	// of its pod metadata; PodSpec and PodMeta are then nil.
 	pod       *PodFields
 	podLabels map[string]string
-	// mirrorMeta is a Pod's own metadata (nil for a template), where Pod looks for
-	// MirrorPodAnnotation.
-	mirrorMeta *metav1.ObjectMeta
+	// mirror is PodFields.Mirror: a Pod annotated MirrorPodAnnotation (never a template).
+	mirror bool
 }
 
 // PodLabels are the labels of the pods the workload runs (they select the pods): the
@@ -213,9 +212,7 @@ func (w *Workload) Pod() PodFields {
 		return *w.pod
 	}
 	f := podFields(w.PodSpec)
-	if w.mirrorMeta != nil {
-		_, f.Mirror = w.mirrorMeta.Annotations[MirrorPodAnnotation]
-	}
+	f.Mirror = w.mirror
 	return f
 }
 
@@ -705,7 +702,8 @@ func workloadOf(obj KubeObject) *Workload {
 	}
 	switch t := obj.(type) {
 	case *corev1.Pod:
-		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta, mirrorMeta: &t.ObjectMeta,
+		_, mirror := t.Annotations[MirrorPodAnnotation]
+		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta, mirror: mirror,
 			LongRunning: t.Spec.RestartPolicy == "" || t.Spec.RestartPolicy == corev1.RestartPolicyAlways}
 	case *appsv1.Deployment:
 		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
