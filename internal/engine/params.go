@@ -93,6 +93,9 @@ func paramsFrom(p *v1alpha1.CheckParameters) Params {
 	return out
 }
 
+// notInImagePrefix are characters no image name holds: glob syntax and blank space.
+const notInImagePrefix = "*?[]{} \t\n\\"
+
 // registryProblems names the profile's allowedRegistries entries that no image can start with:
 // img-registry-allowlist compares each entry with the start of an image spelled in full, so a
 // glob (ghcr.io/acme/*, *.corp.example.com/), a URL (https://ghcr.io/acme/) or blank space
@@ -106,14 +109,14 @@ func registryProblems(p *v1alpha1.CheckParameters) []Problem {
 	for i, prefix := range p.AllowedRegistries {
 		_, rest, scheme := strings.Cut(prefix, "://")
 		if !scheme {
+			if !strings.ContainsAny(prefix, notInImagePrefix) {
+				continue
+			}
 			rest = prefix
-		}
-		if !scheme && !strings.ContainsAny(prefix, "*?[]{} \t\n\\") {
-			continue
 		}
 		field := fmt.Sprintf("spec.parameters.allowedRegistries[%d]", i)
 		msg := fmt.Sprintf("%s: %q is not an image prefix: entries are compared with the start of each image name spelled in full (registry host, then path), with no wildcards and no URL scheme", field, prefix)
-		if fixed := strings.TrimRight(rest, "*"); fixed != "" && !strings.ContainsAny(fixed, "*?[]{} \t\n\\") {
+		if fixed := strings.TrimRight(rest, "*"); fixed != "" && !strings.ContainsAny(fixed, notInImagePrefix) {
 			msg += fmt.Sprintf("; write %q", fixed)
 		}
 		problems = append(problems, Problem{Reason: v1alpha1.ReasonInvalidProfile, Field: field, Message: msg})
