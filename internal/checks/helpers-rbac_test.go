@@ -101,3 +101,16 @@ func TestRiskyAccessFind(t *testing.T) {
 		})
 	}
 }
+
+// The RBAC authoriser reads a nonResourceURL ending in "*" as the prefix before its "*"s
+// (NonResourceURLMatches): only "*" and the prefixes "" and "/" match every URL.
+func TestEveryURL(t *testing.T) {
+	for u, want := range map[string]bool{
+		"*": true, "**": true, "/*": true, "/**": true,
+		"/": false, "": false, "/logs": false, "/logs*": false, "/healthz/*": false,
+	} {
+		if got := everyURL(u); got != want {
+			t.Errorf("everyURL(%q) = %v, want %v", u, got, want)
+		}
+	}
+}
