@@ -121,6 +121,37 @@ func TestADeviationExceptedAfterTheFactSaysWhenItWasExcepted(t *testing.T) {
 	}
 }
 
+// The records that excepted and unexcepted the finding were lost in journal gaps: the
+// attestations after each, which list the finding open with its exception or without one, say
+// when it was excepted and when no longer.
+func TestAnExceptionWhoseRecordsWereLostIsReadFromTheAttestations(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return t0.AddDate(0, 0, d) }
+	f := journal.Finding{Key: "k", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: day(0).Add(time.Hour)}
+	excepted := f
+	excepted.Exception = "waiver"
+	attest := func(at time.Time, open journal.Finding) journal.Record {
+		return journal.Record{Type: journal.Attestation, Time: at, Profile: "soc2", Namespace: "team-a", Attestation: &journal.AttestationBody{
+			Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}, Open: []journal.Finding{open}}}
+	}
+	lost := func(from, to time.Time) journal.Record {
+		return journal.Record{Type: journal.JournalGap, Time: to, Interval: &journal.Interval{From: from, To: to, Reason: "records dropped", Dropped: 1}}
+	}
+	recs := []journal.Record{
+		{Type: journal.FindingOpened, Time: f.FirstSeen, Profile: "soc2", Namespace: "team-a", Finding: &f},
+		lost(day(19), day(20)),
+		attest(day(20).Add(time.Hour), excepted),
+		lost(day(24), day(25)),
+		attest(day(25).Add(time.Hour), f),
+		{Type: journal.FindingClosed, Time: day(30).Add(time.Hour), Profile: "soc2", Namespace: "team-a", Finding: &f},
+	}
+	out := buildPack(t, journalOf(t, append(recs, heartbeats(t0, day(31))...)...), t0, day(31))
+	devs := readCSV(t, filepath.Join(out, "deviations.csv"))
+	if len(devs) != 1 || devs[0]["excepted_from"] != ts(day(20).Add(time.Hour)) || devs[0]["excepted_hours"] != "120.00" {
+		t.Errorf("deviations.csv: %v\nwant it excepted from the attestation of day 20 to that of day 25, 120 hours", devs)
+	}
+}
+
 // --unsigned is for a journal the operator does not sign: on a signed one it checks none of the
 // signatures, so a segment rewritten without the key verified with exit 0.
 func TestUnsignedOnASignedJournalExitsNonZero(t *testing.T) {
