@@ -329,12 +329,11 @@ func checkPeriod(opts Options) error {
 // collect streams every cluster's records of the period through a builder; population gets
 // population.csv's rows.
 func collect(ctx context.Context, store journal.Store, opts Options, population sheet) (*builder, error) {
-	until := opts.To
+	now := time.Now
 	if opts.Now != nil {
-		until = earliest(until, opts.Now())
-	} else {
-		until = earliest(until, time.Now())
+		now = opts.Now
 	}
+	until := earliest(opts.To, now())
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts, Until: until},
 		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{},
