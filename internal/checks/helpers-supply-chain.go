@@ -113,10 +113,8 @@ var dockerHubAliases = map[string]bool{"index.docker.io": true, "registry-1.dock
 func canonicalRepository(image string) string {
 	repo, _, _ := imageParts(strings.TrimSpace(image))
 	host, path, ok := strings.Cut(repo, "/")
-	// The first part is a registry host when it has a dot or a port, is localhost, or has upper
-	// case, which a repository path cannot ("LOCALHOST/app", as the container runtime reads it);
-	// otherwise the image is on Docker Hub ("nginx", "bitnami/redis").
-	if !ok || !strings.ContainsAny(host, ".:") && host != "localhost" && strings.ToLower(host) == host {
+	// Without a registry host the image is on Docker Hub ("nginx", "bitnami/redis").
+	if !ok || !isRegistryHost(host) {
 		host, path = "docker.io", repo
 	}
 	host = strings.ToLower(host)
@@ -129,6 +127,13 @@ func canonicalRepository(image string) string {
 	return host + "/" + path
 }
 
+// isRegistryHost reports whether the first part of an image name (before its first "/") is a
+// registry host: it has a dot or a port, is localhost, or has upper case, which a repository
+// path cannot ("LOCALHOST/app", as the container runtime reads it).
+func isRegistryHost(first string) bool {
+	return strings.ContainsAny(first, ".:") || first == "localhost" || strings.ToLower(first) != first
+}
+
 // canonicalPrefix spells an allowed-registry prefix the way canonicalRepository spells images:
 // the host in lower case and Docker Hub as docker.io. A first part that cannot be a registry
 // host is on Docker Hub, as in an image: "bitnami/" is docker.io/bitnami/ and "nginx"
@@ -136,7 +141,7 @@ func canonicalRepository(image string) string {
 func canonicalPrefix(prefix string) string {
 	prefix = strings.TrimSpace(prefix)
 	host, path, ok := strings.Cut(prefix, "/")
-	if host != "" && !strings.ContainsAny(host, ".:") && host != "localhost" && strings.ToLower(host) == host {
+	if host != "" && !isRegistryHost(host) {
 		host, path, ok = "docker.io", prefix, true
 		if !strings.Contains(path, "/") {
 			path = "library/" + path
