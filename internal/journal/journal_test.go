@@ -65,6 +65,26 @@ func writeDays(t *testing.T, n int, key ed25519.PrivateKey) (string, *FileStore)
 	return dir, store
 }
 
+// writeSegments writes each batch of records as one segment of an unsigned "prod" chain in a
+// new store.
+func writeSegments(t *testing.T, batches ...[]Record) *FileStore {
+	t.Helper()
+	store, err := NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(context.Background(), store, WriterOptions{Cluster: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches {
+		if err := w.Write(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return store
+}
+
 // writeDaysTo writes one segment per day for n days into cluster's chain in store, signed with
 // key (unsigned when nil).
 func writeDaysTo(t *testing.T, store Store, cluster string, n int, key ed25519.PrivateKey) {

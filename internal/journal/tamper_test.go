@@ -94,14 +94,6 @@ func TestAPeriodTheChainDoesNotCoverIsNamedUncovered(t *testing.T) {
 // then: a period that begins before the operator started is not covered from its start.
 func TestBackDatedRecordsDoNotCoverThePeriodBeforeTheOperatorStarted(t *testing.T) {
 	ctx := context.Background()
-	store, err := NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := t0.Add(100 * 24 * time.Hour)
 	f := &Finding{Key: FindingKey("wl-privileged", "Deployment", "api", ""), Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: t0}
 	first := []Record{
@@ -109,16 +101,11 @@ func TestBackDatedRecordsDoNotCoverThePeriodBeforeTheOperatorStarted(t *testing.
 		{Type: ProfileCreated, Time: t0.Add(-time.Hour), Profile: "soc2", Spec: &ProfileSpec{Generation: 1, SHA256: "x"}},
 		{Type: FindingOpened, Time: t0, Profile: "soc2", Namespace: "team-a", Finding: f},
 	}
-	if err := w.Write(ctx, first); err != nil {
-		t.Fatal(err)
-	}
 	var beats []Record
 	for at := start.Add(10 * time.Minute); !at.After(start.Add(2 * time.Hour)); at = at.Add(10 * time.Minute) {
 		beats = append(beats, Record{Type: OperatorHeartbeat, Time: at})
 	}
-	if err := w.Write(ctx, beats); err != nil {
-		t.Fatal(err)
-	}
+	store := writeSegments(t, first, beats)
 	now := func() time.Time { return start.Add(2 * time.Hour) }
 	res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", From: t0, To: start.Add(2 * time.Hour), Now: now})
 	if err != nil {
@@ -238,22 +225,12 @@ func TestASignedJournalReadAsUnsignedIsAProblem(t *testing.T) {
 // after now is not an observation: verification names it.
 func TestRecordsDatedAfterNowAreAProblem(t *testing.T) {
 	ctx := context.Background()
-	store, err := NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ahead := 24 * time.Hour
 	var beats []Record
 	for at := t0; at.Before(t0.Add(10 * time.Hour)); at = at.Add(10 * time.Minute) {
 		beats = append(beats, Record{Type: OperatorHeartbeat, Time: at.Add(ahead)})
 	}
-	if err := w.Write(ctx, beats); err != nil {
-		t.Fatal(err)
-	}
+	store := writeSegments(t, beats)
 	// It stopped at t0+10h (real time); the auditor verifies the month so far at t0+20h.
 	now := func() time.Time { return t0.Add(20 * time.Hour) }
 	res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", From: t0.Add(ahead), To: t0.AddDate(0, 1, 0), Now: now})
