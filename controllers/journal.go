@@ -49,8 +49,8 @@ type nsKey struct{ profile, namespace string }
 // nsTrack is what the journal says about one namespace under one profile.
 type nsTrack struct {
 	result   string
-	criteria map[string]string
-	open     map[string]journal.Finding // by Finding.Key; Exception set when excepted
+	criteria map[string]journal.CriterionState // by criterion
+	open     map[string]journal.Finding        // by Finding.Key; Exception set when excepted
 	// From the latest evaluation since this process started (for attestations).
 	observed    bool
 	checks      []journal.CheckPopulation
@@ -106,7 +106,7 @@ func (h *journalHook) track(profile, ns string) *nsTrack {
 	k := nsKey{profile, ns}
 	t := h.namespaces[k]
 	if t == nil {
-		t = &nsTrack{criteria: map[string]string{}, open: map[string]journal.Finding{}}
+		t = &nsTrack{criteria: map[string]journal.CriterionState{}, open: map[string]journal.Finding{}}
 		h.namespaces[k] = t
 	}
 	return t
@@ -165,7 +165,8 @@ func (h *journalHook) apply(r *journal.Record) {
 		}
 	case journal.CriterionChanged:
 		if r.Criterion != nil {
-			h.track(r.Profile, r.Namespace).criteria[r.Criterion.Criterion] = r.Criterion.To
+			c := r.Criterion
+			h.track(r.Profile, r.Namespace).criteria[c.Criterion] = journal.CriterionState{Criterion: c.Criterion, State: c.To, Unassessed: c.Unassessed}
 		}
 	case journal.ReportResult:
 		if r.Report != nil {
@@ -175,7 +176,7 @@ func (h *journalHook) apply(r *journal.Record) {
 		if a := r.Attestation; a != nil {
 			t := h.track(r.Profile, r.Namespace)
 			for _, c := range a.Criteria {
-				t.criteria[c.Criterion] = c.State
+				t.criteria[c.Criterion] = c
 			}
 			t.open = map[string]journal.Finding{}
 			for _, f := range a.Open {

@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -28,13 +30,8 @@ func (h *journalHook) attest(now time.Time) {
 			continue
 		}
 		body := &journal.AttestationBody{Checks: t.checks, Populations: t.populations, Exceptions: append([]journal.Exception(nil), t.inForce...)}
-		crit := make([]string, 0, len(t.criteria))
-		for c := range t.criteria {
-			crit = append(crit, c)
-		}
-		sort.Strings(crit)
-		for _, c := range crit {
-			body.Criteria = append(body.Criteria, journal.CriterionState{Criterion: c, State: t.criteria[c]})
+		for _, c := range slices.Sorted(maps.Keys(t.criteria)) {
+			body.Criteria = append(body.Criteria, t.criteria[c])
 		}
 		for _, fk := range sortedFindingKeys(t.open) {
 			body.Open = append(body.Open, t.open[fk])

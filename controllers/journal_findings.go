@@ -89,11 +89,11 @@ func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev
 	t.open = current
 
 	for _, c := range sum.Criteria {
-		id, state := string(c.ID), string(c.Status)
-		if t.criteria[id] != state {
+		id, state, unassessed := string(c.ID), string(c.Status), sum.UnassessedChecks(ev.Plan, c.ID)
+		if prev := t.criteria[id]; prev.State != state || !slices.Equal(prev.Unassessed, unassessed) {
 			recs = append(recs, journal.Record{Type: journal.CriterionChanged, Time: now, Profile: profile, Namespace: ns,
-				Criterion: &journal.CriterionChange{Criterion: id, From: t.criteria[id], To: state}})
-			t.criteria[id] = state
+				Criterion: &journal.CriterionChange{Criterion: id, From: prev.State, To: state, Unassessed: unassessed}})
+			t.criteria[id] = journal.CriterionState{Criterion: id, State: state, Unassessed: unassessed}
 		}
 	}
 	if result := string(sum.State); t.result != result {

@@ -128,10 +128,10 @@ func (h *journalHook) unknown(profile, ns string) {
 func unknownRecords(t *nsTrack, profile, ns string, now time.Time) []journal.Record {
 	var recs []journal.Record
 	for _, c := range slices.Sorted(maps.Keys(t.criteria)) {
-		if from := t.criteria[c]; from != string(v1alpha1.Unknown) {
+		if from := t.criteria[c].State; from != string(v1alpha1.Unknown) {
 			recs = append(recs, journal.Record{Type: journal.CriterionChanged, Time: now, Profile: profile, Namespace: ns,
 				Criterion: &journal.CriterionChange{Criterion: c, From: from, To: string(v1alpha1.Unknown)}})
-			t.criteria[c] = string(v1alpha1.Unknown)
+			t.criteria[c] = journal.CriterionState{Criterion: c, State: string(v1alpha1.Unknown)}
 		}
 	}
 	if t.result != string(v1alpha1.Unknown) {

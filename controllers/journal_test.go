@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -202,6 +203,26 @@ func TestTheJournalRecordsWhatTheOperatorSaw(t *testing.T) {
 	}
 	if !found || len(a.Criteria) == 0 {
 		t.Errorf("attestation %+v", a)
+	}
+	// Each criterion's state names the checks it does not rest on, those the report counts as
+	// unassessed (without Trivy's reports img-critical-cves assesses nothing, for one).
+	final, err := getReport("jr-a", "jr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unassessed := 0
+	for _, c := range final.Status.Criteria {
+		unassessed += int(c.UnassessedChecks)
+		i := slices.IndexFunc(a.Criteria, func(s journal.CriterionState) bool { return s.Criterion == string(c.ID) })
+		if i < 0 || a.Criteria[i].State != string(c.Status) || len(a.Criteria[i].Unassessed) != int(c.UnassessedChecks) {
+			t.Errorf("the report's %s is %s with %d unassessed checks; the attestation says %+v", c.ID, c.Status, c.UnassessedChecks, a.Criteria)
+		}
+	}
+	if unassessed == 0 {
+		t.Errorf("no criterion of the report has an unassessed check: %+v", final.Status.Criteria)
+	}
+	if !slices.ContainsFunc(a.Criteria, func(s journal.CriterionState) bool { return slices.Contains(s.Unassessed, "img-critical-cves") }) {
+		t.Errorf("no criterion names img-critical-cves as unassessed: %+v", a.Criteria)
 	}
 }
 

@@ -87,13 +87,21 @@ func Legend(b *strings.Builder) {
 	for _, s := range States {
 		fmt.Fprintf(b, "<span><i style=\"background:%s\"></i>%s</span>", StateColor[s], s)
 	}
+	fmt.Fprintf(b, "<span><i style=\"background:%s;opacity:%s\"></i>faded: some of the criterion's checks assessed nothing (the state rests on the others)</span>", StateColor["Pass"], UnassessedOpacity)
 	b.WriteString("</div>\n")
 }
+
+// UnassessedOpacity is the fill opacity of a span whose state does not rest on every check
+// supporting the criterion.
+const UnassessedOpacity = "0.45"
 
 // Span is a state held over an interval.
 type Span struct {
 	From, To time.Time
 	State    string
+	// Unassessed are the checks the state does not rest on, space-separated (see
+	// evidence.Span): a span with some is drawn faded (UnassessedOpacity).
+	Unassessed string
 }
 
 // Row is one namespace's line in a criterion chart: its label and, for each span's tooltip,
@@ -119,8 +127,12 @@ func CriterionChart(b *strings.Builder, p Period, criterion string, rows []Row) 
 		}
 		for _, s := range row.Spans {
 			x0, x1 := p.X(s.From), p.X(s.To)
-			fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s %s to %s</title></rect>`,
-				x0, y+0.5, max(x1-x0, 0.5), rh-1, StateColor[s.State], esc(row.Namespace), esc(criterion), esc(s.State), ts(s.From), ts(s.To))
+			opacity, unassessed := "1", ""
+			if s.Unassessed != "" {
+				opacity, unassessed = UnassessedOpacity, "; not assessed: "+s.Unassessed
+			}
+			fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="%s"><title>%s %s: %s %s to %s%s</title></rect>`,
+				x0, y+0.5, max(x1-x0, 0.5), rh-1, StateColor[s.State], opacity, esc(row.Namespace), esc(criterion), esc(s.State), ts(s.From), ts(s.To), esc(unassessed))
 		}
 	}
 	p.Axis(b, h-6)

@@ -834,12 +834,16 @@ func TestACriterionSaysHowManyOfItsChecksAssessedNothing(t *testing.T) {
 		if got.Status != v1alpha1.CriterionPass || got.Checks != 1 || got.UnassessedChecks != 1 {
 			t.Errorf("namespace %q: CC7.1 %+v, want Pass on 1 check with 1 check that assessed nothing", s.Namespace, got)
 		}
-		if got := criterion(s, "CC8.1"); got.UnassessedChecks != 0 {
-			t.Errorf("namespace %q: CC8.1 %+v: no check of it is undecided", s.Namespace, got)
+		// The journal names them (the evidence pack's criteria.csv shows them).
+		if got := s.UnassessedChecks(plan, "CC7.1"); !slices.Equal(got, []string{"test-undecided"}) {
+			t.Errorf("namespace %q: CC7.1's unassessed checks %q, want [test-undecided]", s.Namespace, got)
+		}
+		if got := criterion(s, "CC8.1"); got.UnassessedChecks != 0 || s.UnassessedChecks(plan, "CC8.1") != nil {
+			t.Errorf("namespace %q: CC8.1 %+v, %q: no check of it is undecided", s.Namespace, got, s.UnassessedChecks(plan, "CC8.1"))
 		}
 	}
 	// A criterion none of whose checks has anything to judge counts none as unassessed.
-	if got := criterion(ev.Summary("empty"), "CC7.1"); got.Status != v1alpha1.CriterionNotAssessed || got.UnassessedChecks != 0 {
+	if got := criterion(ev.Summary("empty"), "CC7.1"); got.Status != v1alpha1.CriterionNotAssessed || got.UnassessedChecks != 0 || ev.Summary("empty").UnassessedChecks(plan, "CC7.1") != nil {
 		t.Errorf("a namespace with nothing in it: CC7.1 %+v", got)
 	}
 }

@@ -123,6 +123,20 @@ func (s *Summary) finish(p *Plan) {
 	SortFindings(s.Findings)
 }
 
+// UnassessedChecks returns the IDs of the checks supporting criterion id whose results in the
+// summary were all NotAssessed (the checks CriterionStatus.UnassessedChecks counts), sorted. p is
+// the plan that made the summary.
+func (s *Summary) UnassessedChecks(p *Plan, id v1alpha1.Criterion) []string {
+	var ids []string
+	for _, c := range p.byCriterion[id] {
+		if t := s.tallies[c.index]; !t.assessed() && t.notAssessed > 0 {
+			ids = append(ids, c.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // SortFindings orders results most severe first, failures before exceptions, then by check,
 // kind, namespace, name and container; results equal in all of these keep their order. The
 // results are findings (Fail or Excepted).

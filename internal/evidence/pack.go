@@ -192,14 +192,16 @@ type ProfileVersion struct {
 type Timeline struct {
 	Cluster, Profile, Namespace, Criterion string
 	Spans                                  []Span
-	cur                                    string
-	since                                  time.Time
+	cur                                    Span // the state since cur.From; To unset
 }
 
 // Span is a state held over an interval.
 type Span struct {
 	From, To time.Time
 	State    string
+	// Unassessed are the checks supporting the criterion that assessed nothing over the span
+	// (every result NotAssessed), space-separated: the state does not rest on them.
+	Unassessed string
 }
 
 // CheckSummary is a check's population over the period.
@@ -485,13 +487,13 @@ func (b *builder) record(line []byte) error {
 			// criterion state for it): its criteria are no longer known, not still Pass.
 			for _, tl := range b.timelines {
 				if tl.Cluster == c && tl.Profile == r.Profile {
-					b.state(c, tl.Profile, tl.Namespace, tl.Criterion, "Unknown", r.Time)
+					b.state(c, tl.Profile, tl.Namespace, tl.Criterion, "Unknown", nil, r.Time)
 				}
 			}
 		}
 	case journal.CriterionChanged:
 		if r.Criterion != nil {
-			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Time)
+			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Criterion.Unassessed, r.Time)
 		}
 	case journal.Attestation:
 		b.attestation(c, &r, line)
@@ -672,20 +674,23 @@ func (b *builder) exceptionRef(c, ns, ref string) *ExceptionRow {
 	return b.exception(c, ns, ref)
 }
 
-func (b *builder) state(c, profile, ns, criterion, state string, at time.Time) {
+func (b *builder) state(c, profile, ns, criterion, state string, unassessed []string, at time.Time) {
 	k := key(c, profile, ns, criterion)
 	tl, ok := b.timelines[k]
 	if !ok {
-		tl = &Timeline{Cluster: c, Profile: profile, Namespace: ns, Criterion: criterion, cur: "Unknown", since: b.opts.From}
+		tl = &Timeline{Cluster: c, Profile: profile, Namespace: ns, Criterion: criterion, cur: Span{From: b.opts.From, State: "Unknown"}}
 		b.timelines[k] = tl
 	}
-	if tl.cur == state {
+	next := Span{From: at, State: state, Unassessed: strings.Join(unassessed, " ")}
+	if tl.cur.State == next.State && tl.cur.Unassessed == next.Unassessed {
 		return
 	}
-	if at.After(tl.since) {
-		tl.Spans = append(tl.Spans, Span{From: tl.since, To: at, State: tl.cur})
+	if at.After(tl.cur.From) {
+		s := tl.cur
+		s.To = at
+		tl.Spans = append(tl.Spans, s)
 	}
-	tl.cur, tl.since = state, at
+	tl.cur = next
 }
 
 // unobserved is the union of the cluster's gaps and of [until, to), clipped to [from, to), in
@@ -721,7 +726,7 @@ func overlay(spans, ivs []Span, state string) []Span {
 		if !s.From.Before(s.To) {
 			return
 		}
-		if n := len(out); n > 0 && out[n-1].State == s.State && out[n-1].To.Equal(s.From) {
+		if n := len(out); n > 0 && out[n-1].State == s.State && out[n-1].Unassessed == s.Unassessed && out[n-1].To.Equal(s.From) {
 			out[n-1].To = s.To
 			return
 		}
@@ -738,12 +743,12 @@ func overlay(spans, ivs []Span, state string) []Span {
 		})
 		for cur.Before(s.To) {
 			if k >= len(ivs) || !ivs[k].From.Before(s.To) {
-				add(Span{From: cur, To: s.To, State: s.State})
+				add(Span{From: cur, To: s.To, State: s.State, Unassessed: s.Unassessed})
 				break
 			}
 			iv := ivs[k]
 			if iv.From.After(cur) {
-				add(Span{From: cur, To: iv.From, State: s.State})
+				add(Span{From: cur, To: iv.From, State: s.State, Unassessed: s.Unassessed})
 				cur = iv.From
 			}
 			end := earliest(iv.To, s.To)
@@ -790,7 +795,7 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 		cov.days[d] = true
 	}
 	for _, cs := range a.Criteria {
-		b.state(c, r.Profile, r.Namespace, cs.Criterion, cs.State, r.Time)
+		b.state(c, r.Profile, r.Namespace, cs.Criterion, cs.State, cs.Unassessed, r.Time)
 	}
 	at := r.Time.Format(time.RFC3339)
 	for _, p := range a.Checks {
@@ -947,8 +952,10 @@ func (b *builder) finish() {
 		gone[c] = unobserved(p.Gaps, c, b.opts.From, p.Until, b.opts.To)
 	}
 	for _, tl := range b.timelines {
-		if b.opts.To.After(tl.since) {
-			tl.Spans = append(tl.Spans, Span{From: tl.since, To: b.opts.To, State: tl.cur})
+		if b.opts.To.After(tl.cur.From) {
+			s := tl.cur
+			s.To = b.opts.To
+			tl.Spans = append(tl.Spans, s)
 		}
 		tl.Spans = overlay(tl.Spans, gone[tl.Cluster], "Unknown")
 		p.Timelines = append(p.Timelines, tl)
@@ -1164,10 +1171,10 @@ func (p *Pack) writeGaps(w io.Writer) error {
 
 func (p *Pack) writeCriteria(w io.Writer) error {
 	cw := newSheet(w)
-	cw.Write([]string{"cluster", "profile", "namespace", "criterion", "from", "to", "state"})
+	cw.Write([]string{"cluster", "profile", "namespace", "criterion", "from", "to", "state", "unassessed_checks"})
 	for _, tl := range p.Timelines {
 		for _, s := range tl.Spans {
-			cw.Write([]string{tl.Cluster, tl.Profile, tl.Namespace, tl.Criterion, ts(s.From), ts(s.To), s.State})
+			cw.Write([]string{tl.Cluster, tl.Profile, tl.Namespace, tl.Criterion, ts(s.From), ts(s.To), s.State, s.Unassessed})
 		}
 	}
 	cw.Flush()

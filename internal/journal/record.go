@@ -187,6 +187,11 @@ type CriterionChange struct {
 	Criterion string `json:"criterion"`
 	From      string `json:"from,omitempty"`
 	To        string `json:"to"`
+	// Unassessed are the enabled checks supporting the criterion that had resources to judge
+	// but assessed none of them (every result NotAssessed), sorted: To rests on the other checks
+	// only. A change of this list alone is a change too (From equals To then). Journals written
+	// before it was recorded do not say.
+	Unassessed []string `json:"unassessed,omitempty"`
 }
 
 // AttestationBody states, at a moment, each criterion's state and the population each check
@@ -208,6 +213,8 @@ type AttestationBody struct {
 type CriterionState struct {
 	Criterion string `json:"criterion"`
 	State     string `json:"state"`
+	// Unassessed are the checks the state does not rest on, as in CriterionChange.
+	Unassessed []string `json:"unassessed,omitempty"`
 }
 
 // CheckPopulation is what one check evaluated: how many resources, the SHA-256 of their sorted

@@ -1,0 +1,53 @@
+package evidence
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// A criterion's Pass can rest on fewer checks than it has: img-critical-cves says NotAssessed on
+// every workload of a cluster without Trivy's reports, and CC7.1 passed on the others. The
+// report says so (unassessedChecks), but criteria.csv, what an auditor samples, said "CC7.1
+// Pass" for the whole period: read as "vulnerabilities were checked and none was critical".
+// Each span now names the checks that assessed nothing over it, the journal records a change
+// of that list even when the state stays, and a gap still reads Unknown with none.
+func TestCriteriaSayWhichChecksAssessedNothing(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	change := func(at time.Time, state string, unassessed ...string) journal.Record {
+		return journal.Record{Type: journal.CriterionChanged, Time: at, Profile: "soc2", Namespace: "team-a",
+			Criterion: &journal.CriterionChange{Criterion: "CC7.1", To: state, Unassessed: unassessed}}
+	}
+	stopped := journal.Interval{From: h(6), To: h(8), Reason: "upgrade"}
+	recs := []journal.Record{
+		change(h(1), "Pass", "img-critical-cves", "img-signature"),
+		change(h(3), "Pass", "img-signature"), // Trivy installed: the state stays Pass
+		{Type: journal.OperatorStopped, Time: h(6)},
+		{Type: journal.ObservationGap, Time: h(8), Interval: &stopped},
+		change(h(10), "Fail", "img-signature"),
+		change(h(11), "Pass"),
+	}
+	recs = append(recs, heartbeats(t0, h(6))...)
+	recs = append(recs, heartbeats(h(8), h(12))...)
+	out := buildPack(t, journalOf(t, recs...), t0, h(12))
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "criteria.csv")) {
+		got = append(got, strings.Join([]string{r["from"], r["to"], r["state"], r["unassessed_checks"]}, " "))
+	}
+	want := []string{
+		ts(t0) + " " + ts(h(1)) + " Unknown ",
+		ts(h(1)) + " " + ts(h(3)) + " Pass img-critical-cves img-signature",
+		ts(h(3)) + " " + ts(h(6)) + " Pass img-signature",
+		ts(h(6)) + " " + ts(h(8)) + " Unknown ",
+		ts(h(8)) + " " + ts(h(10)) + " Pass img-signature",
+		ts(h(10)) + " " + ts(h(11)) + " Fail img-signature",
+		ts(h(11)) + " " + ts(h(12)) + " Pass ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv (from to state unassessed_checks):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
