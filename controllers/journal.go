@@ -51,8 +51,11 @@ type nsTrack struct {
 	result   string
 	criteria map[string]journal.CriterionState // by criterion
 	open     map[string]journal.Finding        // by Finding.Key; Exception set when excepted
-	// From the latest evaluation since this process started (for attestations).
+	// From the latest evaluation since this process started (for attestations): when it was,
+	// and the profile's evaluation interval then.
 	observed    bool
+	evaluated   time.Time
+	every       time.Duration
 	checks      []journal.CheckPopulation
 	populations [][]string
 	inForce     []journal.Exception

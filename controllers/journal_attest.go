@@ -29,7 +29,8 @@ func (h *journalHook) attest(now time.Time) {
 		if !t.observed {
 			continue
 		}
-		body := &journal.AttestationBody{Checks: t.checks, Populations: t.populations, Exceptions: append([]journal.Exception(nil), t.inForce...)}
+		body := &journal.AttestationBody{Checks: t.checks, Populations: t.populations, Exceptions: append([]journal.Exception(nil), t.inForce...),
+			Evaluated: t.evaluated.UTC().Truncate(time.Millisecond), EvaluationInterval: int64(t.every / time.Second)}
 		for _, c := range slices.Sorted(maps.Keys(t.criteria)) {
 			body.Criteria = append(body.Criteria, t.criteria[c])
 		}

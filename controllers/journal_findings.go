@@ -11,8 +11,9 @@ import (
 )
 
 // observe records the transitions of one namespace's evaluation against what the journal says.
-// shown are the findings the report lists (their first-seen times are the report's).
-func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev *engine.Evaluation, shown []v1alpha1.Finding, now time.Time) {
+// shown are the findings the report lists (their first-seen times are the report's); every is
+// the profile's evaluation interval.
+func (h *journalHook) observe(ctx context.Context, profile string, every time.Duration, ns string, ev *engine.Evaluation, shown []v1alpha1.Finding, now time.Time) {
 	if h == nil || !h.ready() {
 		return
 	}
@@ -103,7 +104,7 @@ func (h *journalHook) observe(ctx context.Context, profile string, ns string, ev
 	}
 
 	// What the next attestation states: each check's population and the exceptions in force.
-	t.observed = true
+	t.observed, t.evaluated, t.every = true, now, every
 	t.checks, t.populations = checks, lists
 	transitions := h.exceptionTransitions(ev.Exceptions, now) // keeps each exception's spec digest
 	t.inForce = t.inForce[:0]

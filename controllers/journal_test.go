@@ -191,6 +191,11 @@ func TestTheJournalRecordsWhatTheOperatorSaw(t *testing.T) {
 		return nil
 	})
 	a := att[len(att)-1].Attestation
+	// It says when the state it states was evaluated, and how often the profile evaluates: the
+	// evidence pack reads a state not evaluated for long as stale.
+	if at := att[len(att)-1].Time; a.Evaluated.IsZero() || a.Evaluated.After(at) || a.EvaluationInterval != 600 {
+		t.Errorf("attestation at %v: evaluated %v, every %ds; want an evaluation before it, every 600s", at, a.Evaluated, a.EvaluationInterval)
+	}
 	found := false
 	for _, c := range a.Checks {
 		if c.Check == "wl-privileged" {

@@ -83,7 +83,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		FirstSeen: r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
 	})
 	r.firstSeen.Record(profile.Name, ns, desired.Findings)
-	r.journal.observe(ctx, profile.Name, ns, ev, desired.Findings, now)
+	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, ev, desired.Findings, now)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	if report.SameContent(&rep.Status, &desired) {
 		r.state.markWritten(ps, ns, now)

@@ -131,12 +131,18 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	pr("<h2>Time to remediate</h2>\n<p class=\"muted\">Remediated deviations by how long they took, from when the finding was first opened; those closed because they left the scope or their resource went are left out (see deviations.csv); the last bar counts those still open at the end of the period.</p>\n")
 	charts.RemediationChart(&b, ttr, open)
 
-	pr("<h2>Coverage and gaps</h2>\n<p class=\"muted\">Observed time (green) and intervals nobody observed or the journal lost (red) per cluster, then the namespaces without an attestation per day (darker: more). coverage.csv and gaps.csv list them.</p>\n")
+	pr("<h2>Coverage and gaps</h2>\n<p class=\"muted\">Observed time (green) and intervals nobody observed or the journal lost (red) per cluster, then the namespaces without an attestation per day (darker: more). coverage.csv and gaps.csv list them; the table adds the intervals in which the operator ran but did not evaluate a namespace (evaluation.stale), whose criteria are Unknown then.</p>\n")
 	p.coverageChart(&b)
-	if len(p.Gaps) > 0 {
+	if len(p.Gaps)+len(p.Stale) > 0 {
 		pr("<table><tr><th>cluster</th><th>type</th><th>from</th><th>to</th><th>duration</th><th>reason</th></tr>")
+		row := func(cluster string, typ journal.Type, from, to time.Time, reason string) {
+			pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", esc(cluster), esc(string(typ)), ts(from), ts(to), humanDuration(to.Sub(from)), esc(reason))
+		}
 		for _, g := range p.Gaps {
-			pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", esc(g.Cluster), esc(string(g.Type)), ts(g.From), ts(g.To), humanDuration(g.To.Sub(g.From)), esc(g.Reason))
+			row(g.Cluster, g.Type, g.From, g.To, g.Reason)
+		}
+		for _, s := range p.Stale {
+			row(s.Cluster, StaleEvaluation, s.From, s.To, s.Reason())
 		}
 		pr("</table>\n")
 	}

@@ -59,6 +59,7 @@ type Pack struct {
 	Exceptions   []*ExceptionRow
 	Coverage     []*CoverageRow
 	Gaps         []Gap
+	Stale        []Stale
 	Profiles     []ProfileVersion
 	Timelines    []*Timeline
 	CheckSummary []*CheckSummary
@@ -177,6 +178,33 @@ type Gap struct {
 	Dropped  int
 }
 
+// Stale is an interval in which the operator ran but did not evaluate a namespace under a
+// profile: an attestation showed its last evaluation older than journal.StaleAfter the
+// profile's interval, and the interval lasts from then until a record of a later evaluation.
+// The states the attestations went on stating are not evidence of it: its criteria are Unknown.
+type Stale struct {
+	Cluster, Profile, Namespace string
+	From, To                    time.Time
+	// LastEvaluated is the evaluation the namespace's state rested on, Interval the profile's
+	// evaluation interval then.
+	LastEvaluated time.Time
+	Interval      time.Duration
+}
+
+// Reason says which namespace was not evaluated and since when.
+func (s Stale) Reason() string {
+	return fmt.Sprintf("profile %s, namespace %s: not evaluated since %s (the profile evaluates every %s)", s.Profile, s.Namespace, ts(s.LastEvaluated), s.Interval)
+}
+
+// StaleEvaluation is the type of a Stale interval in gaps.csv.
+const StaleEvaluation journal.Type = "evaluation.stale"
+
+// evaluations follows one namespace's evaluations under a profile.
+type evaluations struct {
+	last  time.Time // the latest evaluation a record showed
+	stale *Stale    // open, until a later evaluation
+}
+
 // ProfileVersion is a profile created, changed or deleted in the period: from then on, what its
 // namespaces' criteria were judged against is another scope (namespaces, checks, severities,
 // exception policy), so an auditor must see each version and when it took effect.
@@ -224,10 +252,12 @@ type record struct {
 	Exception   *journal.Exception       `json:"exception"`
 	Criterion   *journal.CriterionChange `json:"criterion"`
 	Attestation *struct {
-		Criteria   []journal.CriterionState  `json:"criteria"`
-		Checks     []journal.CheckPopulation `json:"checks"`
-		Open       []journal.Finding         `json:"open"`
-		Exceptions []journal.Exception       `json:"exceptions"`
+		Criteria           []journal.CriterionState  `json:"criteria"`
+		Checks             []journal.CheckPopulation `json:"checks"`
+		Open               []journal.Finding         `json:"open"`
+		Exceptions         []journal.Exception       `json:"exceptions"`
+		Evaluated          time.Time                 `json:"evaluated"`
+		EvaluationInterval int64                     `json:"evaluationIntervalSeconds"`
 	} `json:"attestation"`
 	Interval *journal.Interval    `json:"interval"`
 	Spec     *journal.ProfileSpec `json:"spec"`
@@ -253,8 +283,10 @@ type builder struct {
 	exceptions map[string][]*ExceptionRow
 	coverage   map[string]*CoverageRow
 	timelines  map[string]*Timeline
-	checks     map[string]*CheckSummary
-	lastStop   map[string]time.Time
+	// evaluations are each namespace's evaluations (cluster, profile, namespace).
+	evaluations map[string]*evaluations
+	checks      map[string]*CheckSummary
+	lastStop    map[string]time.Time
 	// specs are each profile's latest version shown (cluster, profile): a change to the same
 	// spec, journaled again by a second leader around a failover, is not another version.
 	specs map[string]string
@@ -339,7 +371,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts, Until: until},
 		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{},
-		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{},
+		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
 		population: population,
@@ -427,6 +459,7 @@ func (b *builder) record(line []byte) error {
 		if r.Finding == nil {
 			return nil
 		}
+		b.evaluatedAt(c, r.Profile, r.Namespace, r.Time)
 		d := b.deviation(c, r.Profile, r.Namespace, *r.Finding, r.Time)
 		if d == nil {
 			return nil
@@ -483,6 +516,11 @@ func (b *builder) record(line []byte) error {
 		b.specs[pk] = v.Spec.SHA256
 		b.pack.Profiles = append(b.pack.Profiles, v)
 		if r.Type == journal.ProfileDeleted {
+			for _, e := range b.evaluations {
+				if e.stale != nil && e.stale.Cluster == c && e.stale.Profile == r.Profile {
+					b.endStale(e, r.Time)
+				}
+			}
 			// A deleted profile judges nothing from now on (the operator writes no further
 			// criterion state for it): its criteria are no longer known, not still Pass.
 			for _, tl := range b.timelines {
@@ -491,8 +529,11 @@ func (b *builder) record(line []byte) error {
 				}
 			}
 		}
+	case journal.ReportResult:
+		b.evaluatedAt(c, r.Profile, r.Namespace, r.Time)
 	case journal.CriterionChanged:
 		if r.Criterion != nil {
+			b.evaluatedAt(c, r.Profile, r.Namespace, r.Time)
 			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Criterion.Unassessed, r.Time)
 		}
 	case journal.Attestation:
@@ -693,6 +734,29 @@ func (b *builder) state(c, profile, ns, criterion, state string, unassessed []st
 	tl.cur = next
 }
 
+// evaluatedAt notes an evaluation of the namespace at t (a record only an evaluation writes, or
+// an attestation's Evaluated), which ends a stale interval begun before t.
+func (b *builder) evaluatedAt(c, profile, ns string, t time.Time) *evaluations {
+	k := key(c, profile, ns)
+	e := b.evaluations[k]
+	if e == nil {
+		e = &evaluations{}
+		b.evaluations[k] = e
+	}
+	if e.stale != nil && t.After(e.stale.From) {
+		b.endStale(e, t)
+	}
+	e.last = latest(e.last, t)
+	return e
+}
+
+// endStale ends e's stale interval at t.
+func (b *builder) endStale(e *evaluations, t time.Time) {
+	e.stale.To = t
+	b.pack.Stale = append(b.pack.Stale, *e.stale)
+	e.stale = nil
+}
+
 // unobserved is the union of the cluster's gaps and of [until, to), clipped to [from, to), in
 // time order.
 func unobserved(gaps []Gap, cluster string, from, until, to time.Time) []Span {
@@ -796,6 +860,13 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 	}
 	for _, cs := range a.Criteria {
 		b.state(c, r.Profile, r.Namespace, cs.Criterion, cs.State, cs.Unassessed, r.Time)
+	}
+	if !a.Evaluated.IsZero() && a.EvaluationInterval > 0 {
+		every := time.Duration(a.EvaluationInterval) * time.Second
+		e := b.evaluatedAt(c, r.Profile, r.Namespace, a.Evaluated)
+		if from := e.last.Add(journal.StaleAfter(every)); e.stale == nil && r.Time.After(from) {
+			e.stale = &Stale{Cluster: c, Profile: r.Profile, Namespace: r.Namespace, From: from, LastEvaluated: e.last, Interval: every}
+		}
 	}
 	at := r.Time.Format(time.RFC3339)
 	for _, p := range a.Checks {
@@ -951,6 +1022,23 @@ func (b *builder) finish() {
 	for _, c := range b.opts.Clusters {
 		gone[c] = unobserved(p.Gaps, c, b.opts.From, p.Until, b.opts.To)
 	}
+	// Nor while the operator ran without evaluating a namespace.
+	for _, e := range b.evaluations {
+		if e.stale != nil {
+			b.endStale(e, p.Until)
+		}
+	}
+	slices.SortFunc(p.Stale, func(x, y Stale) int {
+		if c := strings.Compare(key(x.Cluster, x.Profile, x.Namespace), key(y.Cluster, y.Profile, y.Namespace)); c != 0 {
+			return c
+		}
+		return x.From.Compare(y.From)
+	})
+	stale := map[string][]Span{}
+	for _, s := range p.Stale {
+		k := key(s.Cluster, s.Profile, s.Namespace)
+		stale[k] = append(stale[k], Span{From: latest(s.From, b.opts.From), To: earliest(s.To, b.opts.To)})
+	}
 	for _, tl := range b.timelines {
 		if b.opts.To.After(tl.cur.From) {
 			s := tl.cur
@@ -958,6 +1046,7 @@ func (b *builder) finish() {
 			tl.Spans = append(tl.Spans, s)
 		}
 		tl.Spans = overlay(tl.Spans, gone[tl.Cluster], "Unknown")
+		tl.Spans = overlay(tl.Spans, stale[key(tl.Cluster, tl.Profile, tl.Namespace)], "Unknown")
 		p.Timelines = append(p.Timelines, tl)
 	}
 	slices.SortFunc(p.Timelines, func(x, y *Timeline) int {
@@ -1164,6 +1253,9 @@ func (p *Pack) writeGaps(w io.Writer) error {
 	cw.Write([]string{"cluster", "type", "from", "to", "duration_hours", "reason", "records_dropped"})
 	for _, g := range p.Gaps {
 		cw.Write([]string{g.Cluster, string(g.Type), ts(g.From), ts(g.To), hours(g.To.Sub(g.From)), g.Reason, strconv.Itoa(g.Dropped)})
+	}
+	for _, s := range p.Stale {
+		cw.Write([]string{s.Cluster, string(StaleEvaluation), ts(s.From), ts(s.To), hours(s.To.Sub(s.From)), s.Reason(), "0"})
 	}
 	cw.Flush()
 	return cw.Error()

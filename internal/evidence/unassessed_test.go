@@ -51,3 +51,47 @@ func TestCriteriaSayWhichChecksAssessedNothing(t *testing.T) {
 		t.Errorf("criteria.csv (from to state unassessed_checks):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// The operator ran and the journal's heartbeats and daily attestations went on, but one
+// profile's evaluations had stopped without failing (its reconciler stuck: a deadlock, an API
+// call that never returns; a failing evaluation already records Unknown): each attestation
+// restated the last evaluation's Pass, and criteria.csv said CC6.1 held for the two days
+// nothing judged the namespace. Attestations say when the state
+// they state was evaluated and how often the profile evaluates; past journal.StaleAfter its
+// criteria are Unknown until a record shows an evaluation again, and gaps.csv says why.
+func TestAStateNobodyReEvaluatedIsUnknown(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	attest := func(at, evaluated time.Time) journal.Record {
+		return journal.Record{Type: journal.Attestation, Time: at, Profile: "soc2", Namespace: "team-a", Attestation: &journal.AttestationBody{
+			Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}, Evaluated: evaluated, EvaluationInterval: 600}}
+	}
+	recs := []journal.Record{
+		{Type: journal.CriterionChanged, Time: h(1), Profile: "soc2", Namespace: "team-a", Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}},
+		attest(h(24), h(23.9)),   // evaluated every 10 minutes: fresh
+		attest(h(48), h(30)),     // the last evaluation was at 30h
+		attest(h(72), h(30)),     // still
+		attest(h(96), h(95.9)),   // evaluating again, since some time after 72h
+		attest(h(120), h(119.5)), // half an hour is within 2 x 10m + 20m
+	}
+	recs = append(recs, heartbeats(t0, h(121))...)
+	out := buildPack(t, journalOf(t, recs...), t0, h(121))
+	stale := ts(h(30).Add(journal.StaleAfter(10 * time.Minute)))
+	want := []string{
+		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
+		"CC6.1 " + ts(h(1)) + " " + stale + " Pass",
+		"CC6.1 " + stale + " " + ts(h(95.9)) + " Unknown",
+		"CC6.1 " + ts(h(95.9)) + " " + ts(h(121)) + " Pass",
+	}
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv:\n%s\nwant Unknown from 40 minutes after the last evaluation until the next:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var gaps []string
+	for _, r := range readCSV(t, filepath.Join(out, "gaps.csv")) {
+		gaps = append(gaps, strings.Join([]string{r["type"], r["from"], r["to"], r["reason"]}, " "))
+	}
+	wantGap := "evaluation.stale " + stale + " " + ts(h(95.9)) + " profile soc2, namespace team-a: not evaluated since " + ts(h(30)) + " (the profile evaluates every 10m0s)"
+	if len(gaps) != 1 || gaps[0] != wantGap {
+		t.Errorf("gaps.csv: %q\nwant [%q]", gaps, wantGap)
+	}
+}

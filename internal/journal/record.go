@@ -207,6 +207,20 @@ type AttestationBody struct {
 	Open []Finding `json:"open,omitempty"`
 	// Exceptions are the ControlExceptions in force in the namespace at the moment.
 	Exceptions []Exception `json:"exceptions,omitempty"`
+	// Evaluated is when the namespace was last evaluated (what the attestation states is what
+	// that evaluation found), and EvaluationInterval the profile's full evaluation interval in
+	// seconds: a working operator evaluates each namespace at least that often, so an
+	// Evaluated long before the attestation says the evaluations stopped while the journal ran
+	// on (see StaleAfter). Journals written before they were recorded do not say.
+	Evaluated          time.Time `json:"evaluated,omitzero"`
+	EvaluationInterval int64     `json:"evaluationIntervalSeconds,omitempty"`
+}
+
+// StaleAfter is how long after a namespace's last evaluation its stated state stops being
+// evidence of the present, for a profile evaluated every interval: two intervals (one
+// evaluation may fail and be retried at the next) and CoverageSlack for a slow one.
+func StaleAfter(interval time.Duration) time.Duration {
+	return 2*interval + CoverageSlack
 }
 
 // CriterionState is a criterion's state in an attestation.
