@@ -353,10 +353,12 @@ func asCount(v any) (int64, bool) {
 }
 
 // trivySubject is an object whose reports describe a workload's containers, and the pod spec
-// whose images its reports are compared with: nil for the workload's own.
+// whose images its reports are compared with: nil for the workload's own. what names what runs
+// that spec, for messages ("ReplicaSet web-7f9d8c6b5").
 type trivySubject struct {
 	key  trivyKey
 	spec *corev1.PodSpec
+	what string
 }
 
 // trivySubjects are the objects whose reports describe a workload's containers. Trivy Operator
@@ -374,7 +376,7 @@ func trivySubjects(inv *engine.Inventory, o *engine.Object) []trivySubject {
 	owned := replicaSetsByDeployment(inv, o.Namespace)[o.Name]
 	var active, all []trivySubject
 	for _, rs := range owned {
-		s := trivySubject{key: trivyKey{kind: "ReplicaSet", name: rs.rs.Name}}
+		s := trivySubject{key: trivyKey{kind: "ReplicaSet", name: rs.rs.Name}, what: "ReplicaSet " + rs.rs.Name}
 		if rs.explained {
 			s.spec = &rs.rs.Spec.Template.Spec
 		}
@@ -387,6 +389,58 @@ func trivySubjects(inv *engine.Inventory, o *engine.Object) []trivySubject {
 		return append(subjects, active...)
 	}
 	return append(subjects, all...)
+}
+
+// pinnedPods are the subjects of the Pods that the subjects' objects control and whose template
+// explains them though they run an image of it pinned to a digest (engine.Provenance takes that
+// for admission that pins images): Trivy Operator writes no report for such a Pod, which its
+// controller's report describes only if the pinned digest is the one scanned. A Pod's image can
+// be changed after it is created, by anyone who may update the Pod, to the template's image at
+// any digest: without this an older digest ran behind its controller's clean report.
+func pinnedPods(inv *engine.Inventory, namespace string, subjects []trivySubject) []trivySubject {
+	pods := pinnedPodsByController(inv, namespace)
+	if len(pods) == 0 {
+		return nil
+	}
+	var out []trivySubject
+	for _, s := range subjects {
+		for _, pod := range pods[s.key] {
+			out = append(out, trivySubject{key: s.key, spec: &pod.Spec, what: "Pod " + pod.Name})
+		}
+	}
+	return out
+}
+
+// pinnedPodsByController indexes a namespace's Pods that run an image their controller's
+// template names without a digest pinned to one, by that controller (engine.Inventory.Provenance:
+// it exists with the UID the reference names, and its template explains the Pod), once per
+// evaluation.
+func pinnedPodsByController(inv *engine.Inventory, namespace string) map[trivyKey][]*corev1.Pod {
+	objs := inv.List(namespace, "Pod")
+	if len(objs) == 0 {
+		return nil
+	}
+	return inv.Memo(objs[0], "supply-chain.pinned-pods-by-controller", func() any {
+		idx := map[trivyKey][]*corev1.Pod{}
+		for _, o := range objs {
+			pod, ok := o.Obj.(*corev1.Pod)
+			if !ok {
+				continue
+			}
+			p := inv.Provenance(o)
+			if p == nil || !p.Explained || p.Owner == nil || p.Owner.Workload == nil {
+				continue
+			}
+			for _, c := range p.Owner.Workload.Containers() {
+				if img := containerImage(&pod.Spec, c.Name); img != "" && img != c.Image {
+					k := trivyKey{kind: p.Owner.Kind, name: p.Owner.Name}
+					idx[k] = append(idx[k], pod)
+					break
+				}
+			}
+		}
+		return idx
+	}).(map[trivyKey][]*corev1.Pod)
 }
 
 // ownedReplicaSet is a ReplicaSet a Deployment controls; explained when the Deployment's
@@ -444,6 +498,9 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 	judge func(c engine.Container, reports []*trivyReport) string) {
 	idx := trivyReportsIn(ctx.Inventory, o.Namespace, kind)
 	subjects := trivySubjects(ctx.Inventory, o)
+	if len(idx) > 0 {
+		subjects = append(subjects, pinnedPods(ctx.Inventory, o.Namespace, subjects)...)
+	}
 	for _, c := range o.Workload.Containers() {
 		var reports, other []*trivyReport
 		// needOwn: some subject runs the container's own image, which a report must describe
@@ -487,7 +544,7 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 				needOwn = needOwn || k.kind == "ReplicaSet" || len(subjects) == 1
 				ownSeen = ownSeen || seen
 			case !seen && unseen == "":
-				unseen = fmt.Sprintf("ReplicaSet %s runs %q, which no %s describes", k.name, image, kind)
+				unseen = fmt.Sprintf("%s runs %q, which no %s describes", s.what, image, kind)
 			}
 		}
 		var msg string

@@ -14,7 +14,9 @@ var imgCriticalCVEs = &engine.Check{
 		"core of vulnerability management (CC7.1). The check reads the VulnerabilityReports Trivy " +
 		"Operator keeps for each workload and container (a Deployment's through its ReplicaSets) and " +
 		"fails on any critical vulnerability; without a report for the image the container runs (a " +
-		"report for an earlier tag or digest is not one) it cannot decide, nor for an image volume " +
+		"report for an earlier tag or digest is not one, and a Pod or ReplicaSet that runs the " +
+		"template's image pinned to another digest than the one scanned runs an image no report " +
+		"describes) it cannot decide, nor for an image volume " +
 		"(volumes[].image), which Trivy Operator does not scan." + supporting,
 	Remediation: "Rebuild the image on a patched base image or upgrade the vulnerable packages, then redeploy; " +
 		"install Trivy Operator where containers have no report.",

@@ -15,7 +15,8 @@ var imgEmbeddedSecrets = &engine.Check{
 		"the protection of confidential information (C1.1) and of keys (CC6.1). The check reads " +
 		"the ExposedSecretReports Trivy Operator keeps for each workload and container (a " +
 		"Deployment's through its ReplicaSets); without a report for the image the container " +
-		"runs (a report for an earlier tag or digest is not one) it cannot decide, nor for an image " +
+		"runs (a report for an earlier tag or digest is not one, nor for a Pod or ReplicaSet that " +
+		"runs the template's image pinned to another digest) it cannot decide, nor for an image " +
 		"volume (volumes[].image), which Trivy Operator does not scan." + supporting,
 	Remediation: "Remove the secret from the image and its build history (rebuild without it), rotate the exposed " +
 		"credential, and supply it at runtime from a Secret or an external secret store.",
