@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -353,12 +354,27 @@ func asCount(v any) (int64, bool) {
 }
 
 // trivySubject is an object whose reports describe a workload's containers, and the pod spec
-// whose images its reports are compared with: nil for the workload's own. what names what runs
-// that spec, for messages ("ReplicaSet web-7f9d8c6b5").
+// (or a Pod's containers) whose images its reports are compared with: neither for the
+// workload's own. what names what runs them, for messages ("ReplicaSet web-7f9d8c6b5").
 type trivySubject struct {
-	key  trivyKey
-	spec *corev1.PodSpec
-	what string
+	key        trivyKey
+	spec       *corev1.PodSpec
+	containers []engine.Container
+	what       string
+}
+
+// image is the image the subject runs in the container with the given name, "" when it says
+// nothing of it (the workload's own image then).
+func (s *trivySubject) image(name string) string {
+	if s.spec != nil {
+		return containerImage(s.spec, name)
+	}
+	for _, c := range s.containers {
+		if c.Name == name {
+			return c.Image
+		}
+	}
+	return ""
 }
 
 // trivySubjects are the objects whose reports describe a workload's containers. Trivy Operator
@@ -405,7 +421,7 @@ func pinnedPods(inv *engine.Inventory, namespace string, subjects []trivySubject
 	var out []trivySubject
 	for _, s := range subjects {
 		for _, pod := range pods[s.key] {
-			out = append(out, trivySubject{key: s.key, spec: &pod.Spec, what: "Pod " + pod.Name})
+			out = append(out, trivySubject{key: s.key, containers: pod.Workload.Containers(), what: "Pod " + pod.Name})
 		}
 	}
 	return out
@@ -415,32 +431,26 @@ func pinnedPods(inv *engine.Inventory, namespace string, subjects []trivySubject
 // template names without a digest pinned to one, by that controller (engine.Inventory.Provenance:
 // it exists with the UID the reference names, and its template explains the Pod), once per
 // evaluation.
-func pinnedPodsByController(inv *engine.Inventory, namespace string) map[trivyKey][]*corev1.Pod {
+// (The Pods may be compact workloads, engine.CompactWorkload: their containers' images are kept.)
+func pinnedPodsByController(inv *engine.Inventory, namespace string) map[trivyKey][]*engine.Object {
 	objs := inv.List(namespace, "Pod")
 	if len(objs) == 0 {
 		return nil
 	}
 	return inv.Memo(objs[0], "supply-chain.pinned-pods-by-controller", func() any {
-		idx := map[trivyKey][]*corev1.Pod{}
+		idx := map[trivyKey][]*engine.Object{}
 		for _, o := range objs {
-			pod, ok := o.Obj.(*corev1.Pod)
-			if !ok {
-				continue
-			}
 			p := inv.Provenance(o)
-			if p == nil || !p.Explained || p.Owner == nil || p.Owner.Workload == nil {
+			if o.Workload == nil || p == nil || !p.Explained || p.Owner.Workload == nil {
 				continue
 			}
-			for _, c := range p.Owner.Workload.Containers() {
-				if img := containerImage(&pod.Spec, c.Name); img != "" && img != c.Image {
-					k := trivyKey{kind: p.Owner.Kind, name: p.Owner.Name}
-					idx[k] = append(idx[k], pod)
-					break
-				}
+			if !slices.EqualFunc(o.Workload.Containers(), p.Owner.Workload.Containers(), func(a, b engine.Container) bool { return a.Name == b.Name && a.Image == b.Image }) {
+				k := trivyKey{kind: p.Owner.Kind, name: p.Owner.Name}
+				idx[k] = append(idx[k], o)
 			}
 		}
 		return idx
-	}).(map[trivyKey][]*corev1.Pod)
+	}).(map[trivyKey][]*engine.Object)
 }
 
 // ownedReplicaSet is a ReplicaSet a Deployment controls; explained when the Deployment's
@@ -524,10 +534,8 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 			k.container = c.Name
 			// The image a ReplicaSet pins may differ from the container's.
 			image := c.Image
-			if s.spec != nil {
-				if img := containerImage(s.spec, c.Name); img != "" {
-					image = img
-				}
+			if img := s.image(c.Name); img != "" {
+				image = img
 			}
 			seen := false
 			for _, r := range idx[k] {
