@@ -35,8 +35,9 @@ var runtimeSocketSpellings = func() []string {
 }()
 
 // runtimePipes are the runtimes' named pipes on Windows nodes, where a hostPath can mount a
-// named pipe: Docker's and containerd's.
-var runtimePipes = []string{`\\.\pipe\docker_engine`, `\\.\pipe\containerd-containerd`}
+// named pipe: Docker's, containerd's and cri-dockerd's CRI endpoint (kubeadm's CRISocketDocker on
+// Windows; its Linux socket is /run/cri-dockerd.sock).
+var runtimePipes = []string{`\\.\pipe\docker_engine`, `\\.\pipe\containerd-containerd`, `\\.\pipe\cri-dockerd`}
 
 // runtimePipe is the runtime's named pipe a Windows host path names, spelled with either
 // slash and in any case (Windows paths are not case-sensitive); "" when it names none.
