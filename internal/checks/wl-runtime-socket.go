@@ -13,13 +13,15 @@ import (
 // /run on the node that the kubelet resolves there (runtimeSocketSpellings). Besides the CRI
 // runtimes' own: the containerd that dockerd starts when no system containerd runs (moby
 // libcontainerd/supervisor, in the exec root /var/run/docker), Bottlerocket's host containerd
-// (its admin and control containers), Podman's root API socket, and the former dockershim's
-// CRI socket, which Bottlerocket's containerd also served.
+// (its admin and control containers), Talos' system containerd (its own services: apid, trustd,
+// etcd), Podman's root API socket, and the former dockershim's CRI socket, which Bottlerocket's
+// containerd also served.
 var runtimeSockets = []string{
 	"/run/docker.sock", "/run/containerd/containerd.sock", "/run/crio/crio.sock",
 	"/run/cri-dockerd.sock", "/run/k3s/containerd/containerd.sock", "/run/k0s/containerd.sock",
 	"/var/snap/microk8s/common/run/containerd.sock", "/run/docker/containerd/containerd.sock",
-	"/run/host-containerd/containerd.sock", "/run/podman/podman.sock", "/run/dockershim.sock",
+	"/run/host-containerd/containerd.sock", "/system/run/containerd/containerd.sock",
+	"/run/podman/podman.sock", "/run/dockershim.sock",
 }
 
 // runtimeSocketSpellings are the runtime sockets, those under /run also under /var/run.
