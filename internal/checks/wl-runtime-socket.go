@@ -14,14 +14,16 @@ import (
 // runtimes' own: the containerd that dockerd starts when no system containerd runs (moby
 // libcontainerd/supervisor, in the exec root /var/run/docker), Bottlerocket's host containerd
 // (its admin and control containers), Talos' system containerd (its own services: apid, trustd,
-// etcd), Podman's root API socket, and the former dockershim's CRI socket, which Bottlerocket's
-// containerd also served.
+// etcd), Podman's root API socket, the former dockershim's CRI socket, which Bottlerocket's
+// containerd also served, and the NRI socket (containerd 2 serves it by default, CRI-O when NRI is
+// on), through which an external plugin adjusts every container the runtime creates (mounts,
+// devices, OCI hooks run as root on the node).
 var runtimeSockets = []string{
 	"/run/docker.sock", "/run/containerd/containerd.sock", "/run/crio/crio.sock",
 	"/run/cri-dockerd.sock", "/run/k3s/containerd/containerd.sock", "/run/k0s/containerd.sock",
 	"/var/snap/microk8s/common/run/containerd.sock", "/run/docker/containerd/containerd.sock",
 	"/run/host-containerd/containerd.sock", "/system/run/containerd/containerd.sock",
-	"/run/podman/podman.sock", "/run/dockershim.sock",
+	"/run/podman/podman.sock", "/run/dockershim.sock", "/run/nri/nri.sock",
 }
 
 // runtimeSocketSpellings are the runtime sockets, those under /run also under /var/run.
@@ -57,7 +59,8 @@ var wlRuntimeSocket = &engine.Check{
 	ID:    "wl-runtime-socket",
 	Title: "Pods do not mount the container runtime socket",
 	Description: "The Docker, containerd, CRI-O or Podman socket (on Windows nodes, named pipe) lets a pod start " +
-		"privileged containers on the node and read every other container: full node takeover " +
+		"privileged containers on the node and read every other container, and the runtime's NRI socket " +
+		"lets it add mounts, devices and hooks that run as root to every container the runtime creates: full node takeover " +
 		"(CC6.1) and a path for malicious software (CC6.8). The socket counts however the host path " +
 		"reaches it: through a directory above it, /var/run, or a process's root directory under " +
 		"/proc (the runtime resolves symbolic links in the host path on the node)." + supporting,
