@@ -54,10 +54,13 @@ func hostPathDetail(o *engine.Object) string {
 	return few(found, "; ")
 }
 
+// isSensitiveHostPath reports whether a host path is a sensitive one, lies under one, or holds
+// one (/var holds /var/lib/kubelet and /var/log, and exposes them as much as they are exposed
+// themselves).
 func isSensitiveHostPath(p string) bool {
 	p = path.Clean(p)
 	for _, s := range sensitiveHostPaths {
-		if p == s || (s != "/" && strings.HasPrefix(p, s+"/")) {
+		if p == s || (s != "/" && strings.HasPrefix(p, s+"/")) || strings.HasPrefix(s, strings.TrimSuffix(p, "/")+"/") {
 			return true
 		}
 	}
