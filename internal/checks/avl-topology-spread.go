@@ -20,7 +20,10 @@ var avlTopologySpread = &engine.Check{
 		"than one replica (or an autoscaler that may give it more) needs topologySpreadConstraints or " +
 		"a pod anti-affinity whose labelSelector selects its own pods (in its namespace): one without " +
 		"a labelSelector, selecting other pods, or whose namespaces and namespaceSelector leave out " +
-		"its own namespace, spreads nothing of the workload. A pod template pinned to one node " +
+		"its own namespace, spreads nothing of the workload; nor does a DoNotSchedule constraint whose " +
+		"maxSkew is at least the most pods the workload runs (its replicas, or its autoscaler's " +
+		"maxReplicas): the scheduler refuses a node only when the pods there, with the new one, exceed " +
+		"those of the emptiest domain by more than maxSkew, so all of them may share one node. A pod template pinned to one node " +
 		"(spec.nodeName, which bypasses the scheduler, a nodeSelector on kubernetes.io/hostname, or a " +
 		"required node affinity that admits one node by name) fails whatever it spreads. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
@@ -50,11 +53,23 @@ var avlTopologySpread = &engine.Check{
 			return
 		}
 		own := podLabels(o)
+		most := replicasOf(o) // the most pods the workload runs
+		if h != nil {
+			most = max(most, h.Spec.MaxReplicas)
+		}
+		loose := "" // why a constraint that selects the pods spreads none of them
 		for _, c := range pod.TopologySpreadConstraints {
-			if selectsOwn(c.LabelSelector, own) {
-				ctx.Pass("")
-				return
+			if !selectsOwn(c.LabelSelector, own) {
+				continue
 			}
+			if c.WhenUnsatisfiable == corev1.DoNotSchedule && c.MaxSkew >= most {
+				if loose == "" {
+					loose = fmt.Sprintf("maxSkew %d (DoNotSchedule) lets all %s run in one %s domain", c.MaxSkew, countNoun(most, "pod"), c.TopologyKey)
+				}
+				continue
+			}
+			ctx.Pass("")
+			return
 		}
 		if a := pod.PodAntiAffinity; a != nil {
 			terms := slices.Clone(a.RequiredDuringSchedulingIgnoredDuringExecution)
@@ -79,6 +94,10 @@ var avlTopologySpread = &engine.Check{
 					"whose Namespace is not among the objects scanned: its labels are unknown", o.Namespace))
 				return
 			}
+		}
+		if loose != "" {
+			ctx.Fail("", "its topologySpreadConstraints spread nothing: %s, as the scheduler refuses a node only when its pods, with the new one, exceed the emptiest domain's by more than maxSkew", loose)
+			return
 		}
 		ctx.Fail("", "neither topologySpreadConstraints nor a podAntiAffinity spreads its replicas: they may all land on one node")
 	},
