@@ -21,7 +21,9 @@ var avlRollingUpdate = &engine.Check{
 		"Recreate strategy or maxUnavailable reaching its replicas. StatefulSets and DaemonSets with " +
 		"OnDelete never roll out a change until someone deletes the pods by hand, and a paused " +
 		"Deployment or a StatefulSet whose partition is at or above its replicas never rolls one " +
-		"out, so fixes do not reach them (A1.2). The old API versions whose default was OnDelete (extensions/v1beta1 " +
+		"out, so fixes do not reach them (A1.2). A Deployment or StatefulSet whose replicas are unset runs 1 pod, as the " +
+		"API server defaults them, unless an autoscaler sets them, which the check does not read: a strategy that would " +
+		"stop or hold back that one pod is NotAssessed. The old API versions whose default was OnDelete (extensions/v1beta1 " +
 		"DaemonSets, apps/v1beta1 StatefulSets) fail when they set no strategy. A ReplicaSet or " +
 		"ReplicationController no controller owns has no update strategy at all: it never replaces a pod " +
 		"when its template changes, as OnDelete, and fails." + controlledRevisionText + supporting,
@@ -44,7 +46,7 @@ var avlRollingUpdate = &engine.Check{
 				ctx.Fail("", "strategy Recreate stops every pod before starting the new version")
 				return
 			}
-			if why := stopsAllAtOnce(o, t); why != "" {
+			if why := stopsAllAtOnce(o, t, t.Spec.Replicas); why != "" {
 				ctx.Fail("", "rollingUpdate %s, as Recreate does", why)
 				return
 			}
@@ -54,11 +56,23 @@ var avlRollingUpdate = &engine.Check{
 				ctx.Fail("", "paused: changes to the template are not rolled out until it is resumed")
 				return
 			}
+			if t.Spec.Replicas == nil {
+				if why := stopsAllAtOnce(o, t, &defaultReplicas); why != "" {
+					ctx.NotAssessed("", replicasUnset("rollingUpdate "+why))
+					return
+				}
+			}
 			ctx.Pass("")
 		case *appsv1.StatefulSet:
-			if why := statefulSetHoldsBack(o, t); why != "" {
+			if why := statefulSetHoldsBack(o, t, t.Spec.Replicas); why != "" {
 				ctx.Fail("", "%s", why)
 				return
+			}
+			if t.Spec.Replicas == nil {
+				if why := statefulSetHoldsBack(o, t, &defaultReplicas); why != "" {
+					ctx.NotAssessed("", replicasUnset(why))
+					return
+				}
 			}
 			judgeOnDelete(ctx, string(t.Spec.UpdateStrategy.Type), o.APIVersion == "apps/v1beta1")
 		case *appsv1.DaemonSet:
@@ -82,6 +96,18 @@ var avlRollingUpdate = &engine.Check{
 	},
 }
 
+// defaultReplicas is what the API server sets an unset spec.replicas of a Deployment or
+// StatefulSet to (SetDefaults_Deployment, SetDefaults_StatefulSet).
+var defaultReplicas int32 = 1
+
+// replicasUnset says why a rollout that holds back or stops every pod at the default replica
+// count cannot be judged: an autoscaler may set replicas, and the check reads the workload alone
+// (the compact form of a workload that checks reading other objects see keeps no strategy).
+func replicasUnset(why string) string {
+	return "spec.replicas is unset, which the API server defaults to 1, and then " + why +
+		"; unless an autoscaler sets replicas, which this check does not read"
+}
+
 // judgeOnDelete fails the OnDelete update strategy, set or defaulted by an old API version.
 func judgeOnDelete(ctx *engine.Context, strategy string, onDeleteByDefault bool) {
 	switch {
@@ -101,8 +127,9 @@ func judgeOnDelete(ctx *engine.Context, strategy string, onDeleteByDefault bool)
 // does: a percentage of the replicas rounded down (maxSurge rounded up), and 1 when both come to
 // 0. Unset fields take the API version's defaults: 25% each, 1 each in extensions/v1beta1. When
 // replicas is unset (a manifest whose replicas an autoscaler sets) only a maxUnavailable of 100%
-// is judged, since it stops every pod whatever their number.
-func stopsAllAtOnce(o *engine.Object, d *appsv1.Deployment) string {
+// is judged, since it stops every pod whatever their number. replicasField is spec.replicas, or
+// the count to judge in its place.
+func stopsAllAtOnce(o *engine.Object, d *appsv1.Deployment, replicasField *int32) string {
 	def := intstr.FromString("25%")
 	if o.APIVersion == "extensions/v1beta1" {
 		def = intstr.FromInt32(1)
@@ -111,13 +138,13 @@ func stopsAllAtOnce(o *engine.Object, d *appsv1.Deployment) string {
 	if ru := d.Spec.Strategy.RollingUpdate; ru != nil {
 		maxSurge, maxUnavailable = intstr.ValueOrDefault(ru.MaxSurge, def), intstr.ValueOrDefault(ru.MaxUnavailable, def)
 	}
-	if d.Spec.Replicas == nil {
+	if replicasField == nil {
 		if p, ok := intOrPercent(maxUnavailable); ok && p >= 100 {
 			return fmt.Sprintf("maxUnavailable %s stops every pod before any replacement is ready", maxUnavailable.String())
 		}
 		return ""
 	}
-	replicas := int(*d.Spec.Replicas)
+	replicas := int(*replicasField)
 	if replicas <= 0 {
 		return ""
 	}
@@ -147,9 +174,10 @@ func stopsAllAtOnce(o *engine.Object, d *appsv1.Deployment) string {
 // update replaces only the pods whose ordinal index is at least the partition, and as many at
 // once as maxUnavailable (MaxUnavailableStatefulSet, on by default since 1.37), resolved as
 // getStatefulSetMaxUnavailable does: a percentage of the replicas rounded down, at least 1
-// (pkg/controller/statefulset). Both are judged only when spec.replicas is set, and
-// maxUnavailable only from two replicas (one replica is always replaced in place).
-func statefulSetHoldsBack(o *engine.Object, s *appsv1.StatefulSet) string {
+// (pkg/controller/statefulset). Both are judged only when spec.replicas is set (replicasField,
+// or the count to judge in its place), and maxUnavailable only from two replicas (one replica
+// is always replaced in place).
+func statefulSetHoldsBack(o *engine.Object, s *appsv1.StatefulSet, replicasField *int32) string {
 	switch t := s.Spec.UpdateStrategy.Type; {
 	case t == appsv1.RecreateStatefulSetStrategyType:
 		return "updateStrategy Recreate stops every pod before starting the new version"
@@ -158,10 +186,10 @@ func statefulSetHoldsBack(o *engine.Object, s *appsv1.StatefulSet) string {
 		return ""
 	}
 	ru := s.Spec.UpdateStrategy.RollingUpdate
-	if ru == nil || s.Spec.Replicas == nil || *s.Spec.Replicas <= 0 {
+	if ru == nil || replicasField == nil || *replicasField <= 0 {
 		return ""
 	}
-	replicas := *s.Spec.Replicas
+	replicas := *replicasField
 	if ru.Partition != nil && *ru.Partition >= replicas {
 		return fmt.Sprintf("rollingUpdate partition %d updates none of its %s: changes to the template never reach them",
 			*ru.Partition, countNoun(replicas, "pod"))
