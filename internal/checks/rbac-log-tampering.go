@@ -7,15 +7,16 @@ import (
 
 var rbacLogTampering = &engine.Check{
 	ID:    "rbac-log-tampering",
-	Title: "Roles do not grant deleting logs or events",
-	Description: "Deleting pods/log or Events (core or events.k8s.io) removes the record of what " +
+	Title: "Roles do not grant deleting events",
+	Description: "Deleting Events (core or events.k8s.io) removes the record of what " +
 		"happened in the cluster, so anomalies go unnoticed and an intruder covers their tracks. " +
-		"Keeping that record intact supports monitoring (CC7.2)." + supporting,
-	Remediation: "Remove delete and deletecollection on events and pods/log; let Events expire on their own.",
+		"Keeping that record intact supports monitoring (CC7.2). delete on pods/log does not count: " +
+		"the API server serves a pod's log for reading alone and has no way to delete it." + supporting,
+	Remediation: "Remove delete and deletecollection on events; let Events expire on their own.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc72},
 	Targets:     []string{"Role", "ClusterRole"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		judgeRole(ctx, o, "can delete logs or events", func(p *rolePerms) []string { return p.logTampering })
+		judgeRole(ctx, o, "can delete events", func(p *rolePerms) []string { return p.logTampering })
 	},
 }
