@@ -25,7 +25,9 @@ var avlTopologySpread = &engine.Check{
 		"maxReplicas): the scheduler refuses a node only when the pods there, with the new one, exceed " +
 		"those of the emptiest domain by more than maxSkew, so all of them may share one node. A pod template pinned to one node " +
 		"(spec.nodeName, which bypasses the scheduler, a nodeSelector on kubernetes.io/hostname, or a " +
-		"required node affinity that admits one node by name) fails whatever it spreads. The check judges " +
+		"required node affinity that admits one node by name) fails whatever it spreads; a spread constraint " +
+		"or anti-affinity term over a node label whose one value the nodeSelector or required node affinity " +
+		"fixes (a zone) sees one domain and spreads nothing. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
@@ -57,15 +59,23 @@ var avlTopologySpread = &engine.Check{
 		if h != nil {
 			most = max(most, h.Spec.MaxReplicas)
 		}
-		loose := "" // why a constraint that selects the pods spreads none of them
+		nothing := "" // why the first constraint or term that selects the pods spreads none of them
+		spreadsNothing := func(why string) {
+			if nothing == "" {
+				nothing = why
+			}
+		}
 		for _, c := range pod.TopologySpreadConstraints {
 			if !selectsOwn(c.LabelSelector, own) {
 				continue
 			}
+			if v, how := pinnedValue(pod, c.TopologyKey); v != "" {
+				spreadsNothing(fmt.Sprintf("topologySpreadConstraints over %s spread nothing: %s admits only %s %q", c.TopologyKey, how, c.TopologyKey, v))
+				continue
+			}
 			if c.WhenUnsatisfiable == corev1.DoNotSchedule && c.MaxSkew >= most {
-				if loose == "" {
-					loose = fmt.Sprintf("maxSkew %d (DoNotSchedule) lets all %s run in one %s domain", c.MaxSkew, countNoun(most, "pod"), c.TopologyKey)
-				}
+				spreadsNothing(fmt.Sprintf("topologySpreadConstraints over %s spread nothing: maxSkew %d (DoNotSchedule) lets all %s run in one %s domain",
+					c.TopologyKey, c.MaxSkew, countNoun(most, "pod"), c.TopologyKey))
 				continue
 			}
 			ctx.Pass("")
@@ -79,6 +89,10 @@ var avlTopologySpread = &engine.Check{
 			unknown := false
 			for _, t := range terms {
 				if !selectsOwn(t.LabelSelector, own) {
+					continue
+				}
+				if v, how := pinnedValue(pod, t.TopologyKey); v != "" {
+					spreadsNothing(fmt.Sprintf("podAntiAffinity over %s spreads nothing: %s admits only %s %q", t.TopologyKey, how, t.TopologyKey, v))
 					continue
 				}
 				switch termCoversOwnNamespace(ctx.Inventory, o, t) {
@@ -95,8 +109,8 @@ var avlTopologySpread = &engine.Check{
 				return
 			}
 		}
-		if loose != "" {
-			ctx.Fail("", "its topologySpreadConstraints spread nothing: %s, as the scheduler refuses a node only when its pods, with the new one, exceed the emptiest domain's by more than maxSkew", loose)
+		if nothing != "" {
+			ctx.Fail("", "%s; nothing else spreads its replicas, so they may all land on one node", nothing)
 			return
 		}
 		ctx.Fail("", "neither topologySpreadConstraints nor a podAntiAffinity spreads its replicas: they may all land on one node")
@@ -177,8 +191,24 @@ func pinnedNode(pod engine.PodFields) (node, how string) {
 	if pod.NodeName != "" {
 		return pod.NodeName, "spec.nodeName"
 	}
-	if h, ok := pod.NodeSelector[corev1.LabelHostname]; ok {
-		return h, "nodeSelector " + corev1.LabelHostname
+	node, how = pinnedValue(pod, corev1.LabelHostname)
+	if how == "nodeSelector" {
+		how += " " + corev1.LabelHostname
+	}
+	return node, how
+}
+
+// pinnedValue returns the one value of node label key that every node a pod template admits
+// carries, and which field says so ("nodeSelector" or "the required node affinity"), or "":
+// a nodeSelector on key, or a required node affinity each of whose terms admits one value of
+// key (key In one value; for kubernetes.io/hostname also the field metadata.name In one
+// value), the same in every term (the terms are ORed). A spread constraint or anti-affinity
+// term over such a key sees one domain: the spread constraints count only the nodes the pod's
+// node selector and affinity admit (nodeAffinityPolicy Honor, the default), and with Ignore
+// the pods still cannot go to the other domains.
+func pinnedValue(pod engine.PodFields, key string) (value, how string) {
+	if v, ok := pod.NodeSelector[key]; ok {
+		return v, "nodeSelector"
 	}
 	na := pod.NodeAffinity
 	if na == nil || na.RequiredDuringSchedulingIgnoredDuringExecution == nil {
@@ -186,24 +216,27 @@ func pinnedNode(pod engine.PodFields) (node, how string) {
 	}
 	terms := na.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
 	for i, t := range terms {
-		n := termNode(t)
-		if n == "" || (i > 0 && n != node) {
+		v := termValue(t, key)
+		if v == "" || (i > 0 && v != value) {
 			return "", ""
 		}
-		node = n
+		value = v
 	}
-	if node == "" {
+	if value == "" {
 		return "", ""
 	}
-	return node, "the required node affinity"
+	return value, "the required node affinity"
 }
 
-// termNode is the one node a node selector term admits by name, or "".
-func termNode(t corev1.NodeSelectorTerm) string {
+// termValue is the one value of node label key a node selector term admits, or "".
+func termValue(t corev1.NodeSelectorTerm, key string) string {
 	for _, e := range t.MatchExpressions {
-		if e.Key == corev1.LabelHostname && e.Operator == corev1.NodeSelectorOpIn && len(e.Values) == 1 {
+		if e.Key == key && e.Operator == corev1.NodeSelectorOpIn && len(e.Values) == 1 {
 			return e.Values[0]
 		}
+	}
+	if key != corev1.LabelHostname {
+		return ""
 	}
 	for _, e := range t.MatchFields {
 		if e.Key == "metadata.name" && e.Operator == corev1.NodeSelectorOpIn && len(e.Values) == 1 {
