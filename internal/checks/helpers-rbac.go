@@ -663,8 +663,11 @@ var aggregatedInto = map[string][]string{
 
 // withAggregated adds to the permissions of an aggregated ClusterRole those of the input's
 // ClusterRoles aggregated into it (those match takes: a chart's aggregate-to-view role reaches
-// everyone bound to view), each described with the role it comes from. Of Kubernetes' own roles
-// (system:aggregate-to-edit) only rules added to them count: the others are in builtinPerms.
+// everyone bound to view), each described with the role it comes from. Of the roles of
+// Kubernetes' bootstrap policy (system:aggregate-to-edit) only rules added to them count: the
+// others are in builtinPerms. A role the policy does not have counts whole, whatever its name and
+// labels: the aggregation controller copies its rules all the same, and a system: name with the
+// kubernetes.io/bootstrapping label is what anyone who may create a ClusterRole can give it.
 // A matching role that is aggregated itself leaves the result's rules unknown.
 func withAggregated(inv *engine.Inventory, perms *rolePerms, match func(o *engine.Object) bool) *rolePerms {
 	for _, o := range inv.ListKind("ClusterRole") {
@@ -672,7 +675,7 @@ func withAggregated(inv *engine.Inventory, perms *rolePerms, match func(o *engin
 			continue
 		}
 		src := rolePermsOf(inv, o)
-		if isBuiltinRole(o) {
+		if isBuiltinRoleName(o.Kind, o.Namespace, o.Name) {
 			src = addedPerms(inv, o)
 		}
 		if src == nil {
