@@ -427,7 +427,9 @@ func isBuiltinRoleName(kind, namespace, name string) bool {
 // isBuiltinRole reports whether a Role or ClusterRole object is one of Kubernetes' own: one
 // Kubernetes 1.37's bootstrap policy creates (that kind, namespace and name), or one with a
 // system: name and Kubernetes' kubernetes.io/bootstrapping label (a role an older release
-// created stays in the cluster, labelled so). A system: name alone does not make a role
+// created stays in the cluster, labelled so; but so may anyone who creates a role name and label
+// it, and judgeRole says NotAssessed rather than NotApplicable for what such a role's rules
+// would fail). A system: name alone does not make a role
 // Kubernetes' own: kubeadm and add-ons name their ClusterRoles so (system:coredns,
 // system:metrics-server), and those are judged. A Role outside kube-system and kube-public never
 // is, whatever its name or labels: a namespace admin may create Roles in their namespace and
@@ -446,13 +448,19 @@ func isBuiltinRole(o *engine.Object) bool {
 // the rules added to them (addedPerms), NotAssessed for
 // aggregated ClusterRoles whose rules the input does not show, else Fail with what find
 // returns (prefixed by what) or Pass.
+//
+// A role that is Kubernetes' own by its system: name and kubernetes.io/bootstrapping label alone
+// (no supported release's bootstrap policy has it) is judged on its rules, and what would fail is
+// NotAssessed: it may be a role an older release left, or one whose author labelled it so.
 func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *rolePerms) []string) {
 	p := rolePermsOf(ctx.Inventory, o)
+	builtin := isBuiltinRole(o)
+	labelledOnly := builtin && !isKubernetesRole(o.Kind, o.Namespace, o.Name)
 	switch {
 	case p == nil:
 		ctx.NotApplicable("", "not a Role or ClusterRole")
 		return
-	case isBuiltinRole(o):
+	case builtin && !labelledOnly:
 		// Kubernetes' own rules are not judged; rules someone added to its role are (a rule
 		// on system:basic-user, which every authenticated user holds, reaches everyone).
 		if p = addedPerms(ctx.Inventory, o); p == nil {
@@ -464,9 +472,15 @@ func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *
 		ctx.NotAssessed("", "aggregated ClusterRole: its rules are filled in by the aggregation controller")
 		return
 	}
-	if found := find(p); len(found) > 0 {
+	found := find(p)
+	switch {
+	case len(found) > 0 && labelledOnly:
+		ctx.NotAssessed("", fmt.Sprintf("%s: %s, unless Kubernetes wrote these rules: %s %q has a system: name and the kubernetes.io/bootstrapping label, "+
+			"which anyone who may create it can give it, and no release from 1.30 to 1.37 creates it (an older release may have left it)",
+			what, few(found, "; "), o.Kind, o.Name))
+	case len(found) > 0:
 		ctx.Fail("", "%s: %s", what, few(found, "; "))
-	} else {
+	default:
 		ctx.Pass("")
 	}
 }
