@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -27,7 +28,9 @@ var avlTopologySpread = &engine.Check{
 		"(spec.nodeName, which bypasses the scheduler, a nodeSelector on kubernetes.io/hostname, or a " +
 		"required node affinity that admits one node by name) fails whatever it spreads; a spread constraint " +
 		"or anti-affinity term over a node label whose one value the nodeSelector or required node affinity " +
-		"fixes (a zone) sees one domain and spreads nothing. The check judges " +
+		"fixes (a zone) sees one domain and spreads nothing, and so does an anti-affinity term whose mismatchLabelKeys " +
+		"name a label all its replicas share (a template label, pod-template-hash, controller-revision-hash): the API " +
+		"server adds \"key notin (the pod's own value)\" to its selector, which leaves out the pod's siblings. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
@@ -95,6 +98,11 @@ var avlTopologySpread = &engine.Check{
 					spreadsNothing(fmt.Sprintf("podAntiAffinity over %s spreads nothing: %s admits only %s %q", t.TopologyKey, how, t.TopologyKey, v))
 					continue
 				}
+				if k := sharedMismatchKey(o.Kind, t.MismatchLabelKeys, own); k != "" {
+					spreadsNothing(fmt.Sprintf("podAntiAffinity over %s spreads nothing: mismatchLabelKeys %q leaves out the pods that share the pod's own value, which its replicas do",
+						t.TopologyKey, k))
+					continue
+				}
 				switch termCoversOwnNamespace(ctx.Inventory, o, t) {
 				case covered:
 					ctx.Pass("")
@@ -123,6 +131,29 @@ var avlTopologySpread = &engine.Check{
 func selectsOwn(sel *metav1.LabelSelector, own labels.Set) bool {
 	s, err := metav1.LabelSelectorAsSelector(sel)
 	return err == nil && s.Matches(own)
+}
+
+// revisionPodLabels are the labels a controller sets to the same value on every pod of a
+// revision (pkg/controller/deployment getNewReplicaSet; pkg/controller/statefulset
+// newVersionedStatefulSetPod): the replicas of a workload that has finished rolling out share them.
+var revisionPodLabels = map[string]string{
+	"Deployment":  appsv1.DefaultDeploymentUniqueLabelKey,
+	"StatefulSet": appsv1.ControllerRevisionHashLabelKey,
+}
+
+// sharedMismatchKey returns a key of an affinity term's mismatchLabelKeys whose value every
+// replica of the workload shares: a template label, or the revision label its controller sets
+// (revisionPodLabels); or "". The API server adds "key notin (the pod's own value)" to the
+// term's labelSelector for each key the pod has (applyMatchLabelKeysAndMismatchLabelKeys,
+// pkg/registry/core/pod/strategy.go), so such a term selects none of the pod's siblings. A label
+// each pod holds alone (a StatefulSet pod's own name) leaves out only the pod itself.
+func sharedMismatchKey(kind string, keys []string, own labels.Set) string {
+	for _, k := range keys {
+		if _, ok := own[k]; ok || revisionPodLabels[kind] == k {
+			return k
+		}
+	}
+	return ""
 }
 
 // termCoversOwnNamespace reports whether an affinity term counts the pods of the workload's own
