@@ -102,6 +102,9 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	card("attestations", fmt.Sprint(attested))
 	card("namespace-days without attestation", fmt.Sprint(missing))
 	card("time not observed", humanDuration(gapTime))
+	if len(p.Stale) > 0 {
+		card("namespace intervals not evaluated (evaluation.stale in gaps.csv)", fmt.Sprint(len(p.Stale)))
+	}
 	card("profile versions created, changed or deleted", fmt.Sprint(len(p.Profiles)))
 	pr("</div>\n")
 

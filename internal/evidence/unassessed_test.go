@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -93,5 +94,12 @@ func TestAStateNobodyReEvaluatedIsUnknown(t *testing.T) {
 	wantGap := "evaluation.stale " + stale + " " + ts(h(95.9)) + " profile soc2, namespace team-a: not evaluated since " + ts(h(30)) + " (the profile evaluates every 10m0s)"
 	if len(gaps) != 1 || gaps[0] != wantGap {
 		t.Errorf("gaps.csv: %q\nwant [%q]", gaps, wantGap)
+	}
+	index, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(index), "not evaluated since "+ts(h(30))) || !strings.Contains(string(index), "namespace intervals not evaluated") {
+		t.Errorf("index.html does not show the stale evaluation")
 	}
 }
