@@ -181,6 +181,9 @@ type PodFields struct {
 	// the token when it admitted the pod, whatever the ServiceAccount says now.
 	AutomaticToken           string
 	AutomaticTokenContainers []string
+	// TokenPathMounted is true when any init container or container mounts anything at
+	// ServiceAccountTokenPath (the automatic token, a Secret, a volume of its own).
+	TokenPathMounted bool
 	// Mirror is true for a mirror pod, the API server's copy of a kubelet's static pod (a Pod
 	// annotated MirrorPodAnnotation): the ServiceAccount admission plugin sets no ServiceAccount
 	// and mounts no token into it, and refuses one that names a ServiceAccount or projects a
@@ -244,6 +247,7 @@ func podFields(s *corev1.PodSpec) PodFields {
 	}
 	for _, cs := range [][]corev1.Container{s.InitContainers, s.Containers} {
 		for i := range cs {
+			f.TokenPathMounted = f.TokenPathMounted || slices.ContainsFunc(cs[i].VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == ServiceAccountTokenPath })
 			if j := slices.IndexFunc(cs[i].VolumeMounts, automatic); j >= 0 {
 				f.AutomaticToken = cs[i].VolumeMounts[j].Name
 				f.AutomaticTokenContainers = append(f.AutomaticTokenContainers, cs[i].Name)
