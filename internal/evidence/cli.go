@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/internal/journal"
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 // Exit codes of `soc2-operator evidence`.
@@ -26,6 +27,9 @@ const (
 
 // Run is `soc2-operator evidence verify|pack`.
 func Run(args []string, stdout, stderr io.Writer) int {
+	// Errors name the store's objects, which whoever can write to it names: their control
+	// characters are shown, not obeyed by the terminal.
+	stderr = termtable.EscapeLines(stderr)
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {

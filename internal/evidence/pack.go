@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/internal/journal"
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 // Options select the pack.
@@ -1301,12 +1302,15 @@ func (p *Pack) writeVerificationText(w io.Writer) error {
 }
 
 // WriteResults prints verification results for a person, then what they say of the segments'
-// retention (locked: the --locked-until asked for, zero if none).
+// retention (locked: the --locked-until asked for, zero if none). The results name what is in
+// the store (clusters, objects that are not segments), which whoever can write to it names: their
+// control characters are shown, not obeyed (termtable.Escape), a line break included, so that no
+// name can erase or forge a line of the verification.
 func WriteResults(w io.Writer, results []journal.Result, locked time.Time) error {
 	for _, r := range results {
-		fmt.Fprintln(w, r.Summary())
+		fmt.Fprintln(w, termtable.Escape(r.Summary()))
 		for _, pr := range r.Problems {
-			fmt.Fprintf(w, "  %s\n", pr)
+			fmt.Fprintf(w, "  %s\n", termtable.Escape(pr.String()))
 		}
 	}
 	fmt.Fprintln(w, RetentionNote(results, locked))
