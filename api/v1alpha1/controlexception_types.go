@@ -34,9 +34,12 @@ type ControlExceptionSpec struct {
 	Reason string `json:"reason"`
 
 	// owner is who is accountable for the exception (a person or team, e.g. an email address).
+	// It holds no control characters: `kubectl get controlexceptions` lists it in a column, where
+	// a tab would start the next one and so put other text under REQUESTER and APPROVER.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('[\\x00-\\x1f\\x7f-\\x9f]')`,message="owner must not hold control characters (a tab, a line break, an escape): kubectl get lists it in a column"
 	Owner string `json:"owner"`
 
 	// expires is when the exception stops applying. It is not deleted then: its status says
@@ -48,9 +51,10 @@ type ControlExceptionSpec struct {
 	// requestedBy is the user who created the exception or last changed its spec, as the API
 	// server authenticated them. It is set by the API server (a MutatingAdmissionPolicy the
 	// operator installs) and cannot be chosen: a value that is not the requesting user is
-	// refused.
+	// refused. Like owner, it holds no control characters.
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('[\\x00-\\x1f\\x7f-\\x9f]')`,message="requestedBy must not hold control characters (a tab, a line break, an escape): kubectl get lists it in a column"
 	RequestedBy string `json:"requestedBy,omitempty"`
 
 	// ticket links the change request or risk record, as an http(s) URL.

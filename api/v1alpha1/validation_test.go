@@ -159,6 +159,22 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 			base: validException, edit: func(s map[string]any) { s["ticket"] = "PAY-142" },
 			message: `spec.ticket: Invalid value: "PAY-142": ticket must be an http:// or https:// URL`,
 		},
+		// `kubectl get controlexceptions` lists owner and requestedBy in columns (OWNER, REQUESTER,
+		// APPROVER): kubectl separates its columns with tabs and escapes neither tabs nor the
+		// line's other controls in a cell, so a tab in the owner put "dev" under REQUESTER and
+		// "ciso" under APPROVER, an approver of an exception nobody had approved.
+		"an exception whose owner holds tabs": {
+			base: validException, edit: func(s map[string]any) { s["owner"] = "team-a\tdev@example.com\tciso@example.com" },
+			message: `spec.owner: Invalid value: "team-a\tdev@example.com\tciso@example.com": owner must not hold control characters`,
+		},
+		"an exception whose owner holds an escape": {
+			base: validException, edit: func(s map[string]any) { s["owner"] = "team-a\x1b[8m" },
+			message: `spec.owner: Invalid value: "team-a\x1b[8m": owner must not hold control characters`,
+		},
+		"an exception whose requester holds a tab": {
+			base: validException, edit: func(s map[string]any) { s["requestedBy"] = "dev@example.com\tciso@example.com" },
+			message: `spec.requestedBy: Invalid value: "dev@example.com\tciso@example.com": requestedBy must not hold control characters`,
+		},
 		"an exception whose expiry is not a time": {
 			base: validException, edit: func(s map[string]any) { s["expires"] = "next tuesday" },
 			message: `spec.expires: Invalid value: "next tuesday": spec.expires in body must be of type date-time`,
@@ -294,7 +310,9 @@ spec: {profile: soc2-baseline}
 
 	// The unedited objects must be accepted, or every rejection below proves nothing; so must
 	// every Pod Security Standards level and version form.
-	for _, base := range []string{validException, validProfile, profileWithPodSecurity("baseline", "v1.30"),
+	// An owner may be any name: only control characters are refused.
+	accentedOwner := strings.Replace(validException, "owner: platform@example.com", `owner: "Zoë Ünal (équipe plateforme) <zoe@example.com>"`, 1)
+	for _, base := range []string{validException, accentedOwner, validProfile, profileWithPodSecurity("baseline", "v1.30"),
 		profileWithPodSecurity("restricted", "latest"), profileWithPodSecurity("baseline", "v1.0")} {
 		u := decode(t, base)
 		if err := c.Create(context.Background(), u, client.DryRunAll); err != nil {
