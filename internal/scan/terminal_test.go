@@ -46,3 +46,17 @@ func TestStandardErrorShowsControlCharactersInFileNames(t *testing.T) {
 		t.Errorf("standard error lost its line breaks: %q", stderr)
 	}
 }
+
+// Names in manifests need not be valid Kubernetes names, so a pull request can add a Deployment
+// whose name differs from one beside it only by a character a terminal draws as nothing: the
+// table must not show the two as the same resource.
+func TestTheTableShowsInvisibleCharactersInNames(t *testing.T) {
+	manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: \"payments\\u200b\", namespace: \"shop\\U000E0020\"}\n" +
+		"spec:\n  containers:\n  - {name: app, image: nginx, securityContext: {privileged: true}}\n"
+	for _, args := range [][]string{{"-f", "-", "-o", "table", "--details"}, {"-f", "-", "-o", "table"}} {
+		stdout, stderr, _ := runScan(t, manifest, args...)
+		if strings.Contains(stdout, "Pod/shop\U000E0020/payments\u200b") || !strings.Contains(stdout, `Pod/shop\U000e0020/payments\u200b`) {
+			t.Errorf("scan %v does not show the Pod's name escaped:\n%s\nstderr: %s", args, stdout, stderr)
+		}
+	}
+}

@@ -185,33 +185,50 @@ func Wrap(s string, n int) []string {
 // the objects (a name, a container name, an exception's reason) could otherwise move the cursor,
 // erase or recolour lines, or set a hyperlink, and so hide or rewrite a finding. ESC is written
 // ^[ and CR \r, as kubectl writes them (k8s.io/cli-runtime pkg/printers EscapeTerminal); every
-// other C0 or C1 control character and DEL as a Go escape (\b, \n, \x7f, \u009b), and so is
-// every bidirectional formatting character (Unicode's Bidi_Control, such as RIGHT-TO-LEFT
-// OVERRIDE), which would show the text in another order than it is written ("Trojan Source",
-// CVE-2021-42574). Text without either is returned unchanged.
+// other C0 or C1 control character and DEL as a Go escape (\b, \n, \x7f, \u009b). So is every
+// character a terminal draws as nothing or obeys as format: Unicode's format characters (Cf),
+// among them the bidirectional ones (Bidi_Control, such as RIGHT-TO-LEFT OVERRIDE), which would
+// show the text in another order than it is written ("Trojan Source", CVE-2021-42574), and the
+// zero-width ones, the byte order mark and the tag characters, which would make "payments\u200b"
+// look like "payments"; the other default-ignorable characters (the Hangul fillers, variation
+// selectors) for the same reason; and the line and paragraph separators. A byte that is not
+// UTF-8 is written \x9b: a terminal reading 8-bit controls takes it for one. Text without any of
+// these is returned unchanged.
 func Escape(s string) string {
-	if !strings.ContainsFunc(s, shownEscaped) {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, shownEscaped) {
 		return s
 	}
 	var b strings.Builder
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case r == '\x1b':
 			b.WriteString("^[")
 		case unicode.IsControl(r):
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
-		case unicode.Is(unicode.Bidi_Control, r):
+		case shownEscaped(r) && r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		case shownEscaped(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
-			b.WriteRune(r)
+			b.WriteString(s[i : i+size])
 		}
+		i += size
 	}
 	return b.String()
 }
 
 // shownEscaped reports whether Escape writes r as an escape.
-func shownEscaped(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }
+func shownEscaped(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r < ' ' || r == '\x7f'
+	}
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point,
+		unicode.Variation_Selector, unicode.Zl, unicode.Zp)
+}
 
 // EscapeLines returns a writer that writes to w what it is given with every line's control
 // characters shown, not obeyed (see Escape); the line breaks themselves are kept. For messages
@@ -223,7 +240,7 @@ type escapeLines struct{ w io.Writer }
 
 func (e escapeLines) Write(p []byte) (int, error) {
 	s := string(p)
-	if !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && shownEscaped(r) }) {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && shownEscaped(r) }) {
 		return e.w.Write(p)
 	}
 	lines := strings.Split(s, "\n")

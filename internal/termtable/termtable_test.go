@@ -85,3 +85,29 @@ func TestEscapeShowsBidiControls(t *testing.T) {
 		}
 	}
 }
+
+// Characters a terminal draws as nothing (zero-width spaces and joiners, the word joiner, the
+// byte order mark, the soft hyphen, Unicode's tag characters, the Hangul fillers) make two names
+// look the same: a scanned Deployment "payments\u200b" read as the Deployment "payments" next
+// to it, an image "nginx\U000E0020:1.27" as "nginx:1.27". The line and paragraph separators
+// break lines where a viewer honours them. A byte that is not UTF-8 is no character at all, and
+// a terminal reading 8-bit controls takes \x9b for the start of an escape sequence. All are
+// shown escaped, so each name shows as what it is; visible text (accents, CJK, emoji) is left.
+func TestEscapeShowsInvisibleCharacters(t *testing.T) {
+	for in, want := range map[string]string{
+		"payments\u200b":           `payments\u200b`,
+		"pay\u200dments\u2060":     `pay\u200dments\u2060`,
+		"\ufeffpayments":           `\ufeffpayments`,
+		"pay\u00adments":           `pay\u00adments`,
+		"nginx\U000E0020:1.27":     `nginx\U000e0020:1.27`,
+		"api\u3164":                `api\u3164`,
+		"one\u2028two\u2029three":  `one\u2028two\u2029three`,
+		"b\x9b8m.yaml":             `b\x9b8m.yaml`,
+		"café 東京 🚀 naïve":          "café 東京 🚀 naïve",
+		"registry.example.com/a:1": "registry.example.com/a:1",
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
