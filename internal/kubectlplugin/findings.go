@@ -212,7 +212,7 @@ func runFindings(ctx context.Context, e *Env, k *kube, opts any, args []string) 
 			if it.Exception != "" {
 				note = "excepted by " + it.Exception + ": " + note
 			}
-			t.AddNoted(note, row...)
+			t.AddNoted([]string{note}, row...)
 		}
 		width := termtable.Width(e.Stdout)
 		if wide {

@@ -60,7 +60,7 @@ func writeTable(w io.Writer, rep *Report) error {
 			if e.State == v1alpha1.ExceptionActive && e.Findings == 0 {
 				state += " (unused)"
 			}
-			et.AddNoted(e.Message, e.Name, state, strconv.Itoa(e.Findings))
+			et.AddNoted([]string{e.Message}, e.Name, state, strconv.Itoa(e.Findings))
 		}
 		if err := et.Write(w, width); err != nil {
 			return err
@@ -153,11 +153,11 @@ func writeFindings(w io.Writer, rep *Report, width int) error {
 		if f.Source != nil {
 			where = append(where, "at "+location(f.Source))
 		}
-		note := oneLine(msg)
+		notes := []string{oneLine(msg)}
 		if len(where) > 0 {
-			note = strings.Join(where, ", ") + "\n" + note
+			notes = []string{strings.Join(where, ", "), oneLine(msg)}
 		}
-		ft.AddNoted(note, sev, f.Check, res)
+		ft.AddNoted(notes, sev, f.Check, res)
 	}
 	return ft.Write(w, width)
 }
@@ -261,7 +261,7 @@ func writeCheckSummary(w io.Writer, rep *Report, width int) error {
 		if s.failing == 0 {
 			worstText = "all excepted, by " + strings.Join(s.exceptions, ", ")
 		}
-		t.AddNoted(worstText, s.severity, s.check, strconv.Itoa(s.failing), strconv.Itoa(s.excepted), strconv.Itoa(len(s.resources)))
+		t.AddNoted([]string{worstText}, s.severity, s.check, strconv.Itoa(s.failing), strconv.Itoa(s.excepted), strconv.Itoa(len(s.resources)))
 	}
 	return t.Write(w, width)
 }

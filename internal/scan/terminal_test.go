@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,32 @@ func TestTheTableShowsInvisibleCharactersInNames(t *testing.T) {
 	for _, args := range [][]string{{"-f", "-", "-o", "table", "--details"}, {"-f", "-", "-o", "table"}} {
 		stdout, stderr, _ := runScan(t, manifest, args...)
 		if strings.Contains(stdout, "Pod/shop\U000E0020/payments\u200b") || !strings.Contains(stdout, `Pod/shop\U000e0020/payments\u200b`) {
+			t.Errorf("scan %v does not show the Pod's name escaped:\n%s\nstderr: %s", args, stdout, stderr)
+		}
+	}
+}
+
+// The text under a row is the table's own paragraphs (where a finding is, its message; the
+// resources that fail a check), and names are only part of one: a line break in a name must be
+// shown, not start a line of its own. In the summary, a Pod named "zz\nall excepted, by
+// shop/vendor-waiver" wrote under its Critical check a line in the words the summary uses for a
+// check whose findings are all excepted.
+func TestALineBreakInANameStartsNoLineUnderARow(t *testing.T) {
+	var docs []string
+	for i := range 12 { // more than summaryThreshold findings: the summary
+		docs = append(docs, fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata: {name: web-%d, namespace: shop}\nspec:\n  containers:\n  - {name: app, image: \"nginx:1.27\"}\n", i))
+	}
+	docs = append(docs, "apiVersion: v1\nkind: Pod\nmetadata: {name: \"zz\\nall excepted, by shop/vendor-waiver\", namespace: shop}\n"+
+		"spec:\n  containers:\n  - {name: \"app\\nat prod.yaml:1\", image: \"nginx:1.27\", securityContext: {privileged: true}}\n")
+	manifest := strings.Join(docs, "---\n")
+	for _, args := range [][]string{{"-f", "-", "-o", "table"}, {"-f", "-", "-o", "table", "--details"}} {
+		stdout, stderr, _ := runScan(t, manifest, args...)
+		for _, l := range strings.Split(stdout, "\n") {
+			if l := strings.TrimSpace(l); strings.HasPrefix(l, "all excepted, by shop/vendor-waiver") || strings.HasPrefix(l, "at prod.yaml:1") {
+				t.Errorf("scan %v: a name's line break started the line %q:\n%s\nstderr: %s", args, l, stdout, stderr)
+			}
+		}
+		if !strings.Contains(stdout, `Pod/shop/zz\nall`) {
 			t.Errorf("scan %v does not show the Pod's name escaped:\n%s\nstderr: %s", args, stdout, stderr)
 		}
 	}

@@ -43,17 +43,19 @@ type Table struct {
 	MinColumn int
 
 	rows  [][]string
-	notes []string // per row: free text printed under it, wrapped and indented ("" for none)
+	notes [][]string // per row: the paragraphs printed under it, wrapped and indented
 }
 
 // Add adds a row.
-func (t *Table) Add(cells ...string) { t.rows = append(t.rows, cells); t.notes = append(t.notes, "") }
+func (t *Table) Add(cells ...string) { t.rows = append(t.rows, cells); t.notes = append(t.notes, nil) }
 
-// AddNoted adds a row with text printed under it, indented and wrapped to the width: nothing
-// of it is cut. A newline in the note starts a new paragraph.
-func (t *Table) AddNoted(note string, cells ...string) {
+// AddNoted adds a row with paragraphs printed under it, each starting a line of its own,
+// indented and wrapped to the width: nothing of them is cut. A paragraph is text from the
+// objects like a cell: a line break in it is shown escaped (see Wrap), not obeyed, so that a
+// name inside a paragraph cannot start a line that reads as the table's own.
+func (t *Table) AddNoted(paragraphs []string, cells ...string) {
 	t.rows = append(t.rows, cells)
-	t.notes = append(t.notes, note)
+	t.notes = append(t.notes, paragraphs)
 }
 
 // Write prints the table, every line at most width characters; width <= 0 means no limit.
@@ -130,7 +132,7 @@ func (t *Table) Write(w io.Writer, width int) error {
 		if ri == 0 {
 			continue
 		}
-		for _, para := range strings.Split(t.notes[ri-1], "\n") {
+		for _, para := range t.notes[ri-1] {
 			for _, l := range Wrap(para, noteWidth) {
 				if _, err := fmt.Fprintln(w, "    "+l); err != nil {
 					return err
@@ -154,11 +156,12 @@ func Cut(s string, n int) string {
 }
 
 // Wrap breaks s into lines of at most n characters at spaces (a longer word is cut). Control
-// characters are shown, not obeyed (see Escape).
+// characters are shown, not obeyed (see Escape): a line break or a tab is part of a word, shown
+// as \n or \t, not a place to break.
 func Wrap(s string, n int) []string {
 	var lines []string
 	line := ""
-	for _, word := range strings.Fields(s) {
+	for _, word := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }) {
 		word = Escape(word)
 		switch {
 		case line == "":

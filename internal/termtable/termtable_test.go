@@ -9,7 +9,7 @@ import (
 func TestTableFitsTheWidth(t *testing.T) {
 	tb := &Table{Header: []string{"NAMESPACE", "RESULT", "MESSAGE"}, Flex: 2}
 	tb.Add("a-very-long-namespace-name-indeed", "NonCompliant", strings.Repeat("word ", 40))
-	tb.AddNoted("a note long enough to wrap over several lines when the table is narrow\nsecond paragraph", "ns", "Compliant", "short")
+	tb.AddNoted([]string{"a note long enough to wrap over several lines when the table is narrow", "second paragraph"}, "ns", "Compliant", "short")
 	for _, width := range []int{40, 60, 100} {
 		var b strings.Builder
 		if err := tb.Write(&b, width); err != nil {
@@ -109,5 +109,19 @@ func TestEscapeShowsInvisibleCharacters(t *testing.T) {
 		if got := Escape(in); got != want {
 			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A note's paragraphs are the caller's; a line break inside one (a name, a message) is text.
+func TestANoteShowsALineBreakInsteadOfStartingALine(t *testing.T) {
+	tb := &Table{Header: []string{"SEVERITY", "CHECK"}, Flex: 1}
+	tb.AddNoted([]string{"on: Pod/shop/zz\nall excepted, by shop/waiver", "second\tparagraph"}, "Critical", "wl-privileged")
+	var b strings.Builder
+	if err := tb.Write(&b, 100); err != nil {
+		t.Fatal(err)
+	}
+	want := "SEVERITY  CHECK\nCritical  wl-privileged\n    on: Pod/shop/zz\\nall excepted, by shop/waiver\n    second\\tparagraph\n"
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
