@@ -17,6 +17,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 // write prints the report in format to w through one buffer, which every writer below writes
@@ -498,7 +499,7 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 			if e.Document > 0 {
 				name += fmt.Sprintf(" document %d", e.Document)
 			}
-			s.Cases = append(s.Cases, junitCase{Name: name, Classname: "inputs",
+			s.Cases = append(s.Cases, junitCase{Name: termtable.Escape(name), Classname: "inputs",
 				Error: &junitFailure{Message: e.Message, Type: "InputError", Text: location(&Source{File: e.File, Line: e.Line}) + ": " + e.Message}})
 			s.Tests++
 			s.Errors++
@@ -561,13 +562,16 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 	return err
 }
 
-// junitCaseOf is the test case of a finding (or a pass) of a check.
+// junitCaseOf is the test case of a finding (or a pass) of a check. Its name is the finding's
+// identity, shown as the table shows it (termtable.Escape): XML 1.0 cannot hold most control
+// characters (encoding/xml writes U+FFFD for each, so Pods "api\x01" and "api\x02" would be
+// named alike), and a CI's web page would obey a bidirectional override.
 func junitCaseOf(f Finding) junitCase {
 	name := resourceName(f.Resource)
 	if f.Container != "" {
 		name += " container " + f.Container
 	}
-	tc := junitCase{Name: name, Classname: f.Check}
+	tc := junitCase{Name: termtable.Escape(name), Classname: f.Check}
 	switch f.Result {
 	case v1alpha1.ResultFail:
 		text := fmt.Sprintf("%s\nseverity: %s\ncriteria: %s\nremediation: %s", f.Message, f.Severity, joinCriteria(f.Criteria), f.check.Remediation)

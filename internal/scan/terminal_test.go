@@ -1,9 +1,12 @@
 package scan
 
 import (
+	"encoding/xml"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -84,6 +87,36 @@ func TestALineBreakInANameStartsNoLineUnderARow(t *testing.T) {
 		}
 		if !strings.Contains(stdout, `Pod/shop/zz\nall`) {
 			t.Errorf("scan %v does not show the Pod's name escaped:\n%s\nstderr: %s", args, stdout, stderr)
+		}
+	}
+}
+
+// JUnit's XML 1.0 cannot hold most control characters, and encoding/xml writes each as U+FFFD,
+// so Pods named "api\x01" and "api\x02" became two test cases named alike, neither findable by
+// its name; a bidirectional override in a test case's name reorders it in the CI's web page. The
+// test case's name is the finding's identity: it is shown escaped, as the table shows it.
+func TestJUnitNamesTheResourceAsItIs(t *testing.T) {
+	manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: \"api\\x01\", namespace: shop}\n" +
+		"spec:\n  containers:\n  - {name: app, image: \"nginx:1.27\", securityContext: {privileged: true}}\n---\n" +
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: \"api\\x02\", namespace: shop}\n" +
+		"spec:\n  containers:\n  - {name: \"app\\u202e\", image: \"nginx:1.27\", securityContext: {privileged: true}}\n"
+	stdout, stderr, _ := runScan(t, manifest, "-f", "-", "-o", "junit")
+	var doc junitSuites
+	if err := xml.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	names := map[string]bool{}
+	for _, s := range doc.Suites {
+		if !strings.HasPrefix(s.Name, "wl-privileged:") {
+			continue
+		}
+		for _, c := range s.Cases {
+			names[c.Name] = true
+		}
+	}
+	for _, want := range []string{`Pod/shop/api\x01 container app`, `Pod/shop/api\x02 container app\u202e`} {
+		if !names[want] {
+			t.Errorf("no wl-privileged test case named %q; the names are %q", want, slices.Collect(maps.Keys(names)))
 		}
 	}
 }
