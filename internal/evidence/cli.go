@@ -27,9 +27,6 @@ const (
 
 // Run is `soc2-operator evidence verify|pack`.
 func Run(args []string, stdout, stderr io.Writer) int {
-	// Errors name the store's objects, which whoever can write to it names: their control
-	// characters are shown, not obeyed by the terminal.
-	stderr = termtable.EscapeLines(stderr)
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -150,6 +147,11 @@ func ParseTime(s string, end bool) (time.Time, error) {
 	return t.UTC(), nil
 }
 
+// escapeErrors is stderr once the flags are read (their usage is laid out with tabs): errors
+// name what is in the store (clusters, objects), which whoever can write to it names, so their
+// control characters are shown, not obeyed by the terminal.
+func escapeErrors(stderr io.Writer) io.Writer { return termtable.EscapeLines(stderr) }
+
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c common
 	var output string
@@ -163,6 +165,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		return ExitUsage
 	}
+	stderr = escapeErrors(stderr)
 	if fs.NArg() > 0 || (output != "text" && output != "json") {
 		fmt.Fprintln(stderr, "soc2-operator evidence verify: unexpected arguments (or -o not text|json)")
 		return ExitUsage
@@ -211,6 +214,7 @@ func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return ExitUsage
 	}
+	stderr = escapeErrors(stderr)
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "soc2-operator evidence pack: unexpected argument %q\n", fs.Arg(0))
 		return ExitUsage

@@ -46,4 +46,21 @@ func TestVerifyShowsControlCharactersInStoreNamesInsteadOfObeyingThem(t *testing
 			t.Errorf("%s: the store's object name is not shown escaped:\n%q", name, s)
 		}
 	}
+
+	// A cluster is a directory of the store: its name reaches standard error when another is asked for.
+	if err := os.MkdirAll(filepath.Join(dir, "c\x1b[2K\rall verified", "segments"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "c\x1b[2K\rall verified", "segments", "x"), nil, 0o644)
+	var stderr bytes.Buffer
+	Run([]string{"verify", "--store", store.String(), "--unsigned", "--cluster", "prod"}, &bytes.Buffer{}, &stderr)
+	if strings.ContainsAny(stderr.String(), "\x1b\r") || !strings.Contains(stderr.String(), `c^[[2K\rall verified`) {
+		t.Errorf("standard error names the store's clusters unescaped:\n%q", stderr.String())
+	}
+	// The flags' usage, laid out with tabs, is the program's own: shown as it is.
+	stderr.Reset()
+	Run([]string{"verify", "--no-such-flag"}, &bytes.Buffer{}, &stderr)
+	if !strings.Contains(stderr.String(), "\n    \tThe journal store URL") {
+		t.Errorf("the usage of a mistaken flag is not laid out as the flag package lays it out:\n%q", stderr.String())
+	}
 }
