@@ -2,8 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -76,7 +74,7 @@ func notAlwaysPulled(policy corev1.PullPolicy, image string) string {
 func apiServerPullPolicy(image string) pullDefault {
 	named, err := reference.ParseNormalizedNamed(image)
 	if err != nil {
-		return pullDefault{policy: corev1.PullIfNotPresent, invalid: shownEscaped(err.Error())}
+		return pullDefault{policy: corev1.PullIfNotPresent, invalid: err.Error()}
 	}
 	tag := ""
 	if t, ok := named.(reference.Tagged); ok {
@@ -87,18 +85,6 @@ func apiServerPullPolicy(image string) pullDefault {
 		return pullDefault{policy: corev1.PullAlways}
 	}
 	return pullDefault{policy: corev1.PullIfNotPresent}
-}
-
-// shownEscaped is s with every character that is not printable (a control character such as
-// ESC or a carriage return, a bidirectional override) written as a Go escape, as %q writes it:
-// the reference library's error for an image with upper case repeats the image as written, and
-// the API server takes any image string, escapes included.
-func shownEscaped(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
-		return s
-	}
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
 }
 
 // pullDefault is the pull policy the API server gives one image; invalid, when not empty, is

@@ -129,9 +129,10 @@ func (c *Context) NotAssessed(container, reason string) {
 	c.record(container, StatusNotAssessed, reason)
 }
 
-// record is where every result is made: its message is bounded here, whatever the check wrote.
+// record is where every result is made: its message is shown printable (Printable) and
+// bounded here, whatever the check wrote.
 func (c *Context) record(container string, s Status, msg string) {
-	c.out = append(c.out, Result{Check: c.check, Object: c.obj, Container: container, Status: s, Message: Truncate(msg)})
+	c.out = append(c.out, Result{Check: c.check, Object: c.obj, Container: container, Status: s, Message: Truncate(Printable(msg))})
 }
 
 // Local reports whether the check judges each object by that object alone: it declares no

@@ -1,6 +1,10 @@
 package engine
 
-import "unicode/utf8"
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
 
 // MaxMessageLength bounds every message the operator writes: a result's message (and so a
 // finding's), a condition's message and an event's note. Checks name a few items and count the
@@ -24,4 +28,39 @@ func TruncateTo(s string, max int) string {
 		cut--
 	}
 	return s[:cut] + "..."
+}
+
+// Printable is s with every character that is not printable written as a Go escape, as %q
+// writes it: a control character (ESC \x1b, a carriage return \r, a line break \n), a
+// bidirectional override (\u202e), a zero-width space (\u200b), a byte that is not UTF-8.
+// Checks quote what an object's author wrote (%q), but some text reaches a message unquoted
+// (a library's error repeating an image string, a mount path, an environment variable's name, a
+// custom check's message), and the message is shown as text by more than the operator's own
+// outputs: kubectl prints the admission webhook's denial as it is, PolicyReport viewers show
+// the message, and the API server drops a warning that holds a control character.
+func Printable(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return printableSlow(s)
+		}
+	}
+	return s
+}
+
+func printableSlow(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if strconv.IsPrint(r) && !(r == utf8.RuneError && size == 1) {
+			b.WriteString(s[i : i+size])
+		} else {
+			q := strconv.Quote(s[i : i+size])
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	return b.String()
 }

@@ -32,3 +32,21 @@ func TestTruncate(t *testing.T) {
 		})
 	}
 }
+
+// A result's message is text people read in many places (scan's outputs, the report, kubectl
+// printing the webhook's denial, PolicyReport viewers), so what a check writes unquoted from an
+// object (a mount path, an image in a library's error) is shown, not obeyed: a mount path
+// "/etc/app\x1b[1A\x1b[2K\rall checks passed" would otherwise erase a line of kubectl's output.
+func TestAResultsMessageIsPrintable(t *testing.T) {
+	c := &Context{check: &PlannedCheck{}}
+	c.Fail("", "key %q mounted at %s", "password", "/etc/app\x1b[1A\x1b[2K\rall checks passed\u202e\u200b\n\x9b")
+	want := `key "password" mounted at /etc/app\x1b[1A\x1b[2K\rall checks passed\u202e\u200b\n\x9b`
+	if got := c.out[0].Message; got != want {
+		t.Errorf("message %q, want %q", got, want)
+	}
+	for _, s := range []string{"no memory limit", "ключ «api» — 東京", ""} {
+		if got := Printable(s); got != s {
+			t.Errorf("Printable(%q) = %q: printable text must be kept as it is", s, got)
+		}
+	}
+}
