@@ -27,10 +27,13 @@ type ControlExceptionSpec struct {
 	// +optional
 	Match ResourceMatch `json:"match,omitempty"`
 
-	// reason says why the risk is accepted, for the reviewer and the auditor.
+	// reason says why the risk is accepted, for the reviewer and the auditor. It may run over
+	// several lines, but holds no other control characters (an escape, a carriage return, a
+	// backspace), which a terminal showing it would obey.
 	// +required
 	// +kubebuilder:validation:MinLength=10
 	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]')`,message="reason must not hold control characters other than line breaks and tabs (an escape, a carriage return, a backspace)"
 	Reason string `json:"reason"`
 
 	// owner is who is accountable for the exception (a person or team, e.g. an email address).
@@ -140,9 +143,11 @@ type ExceptionApproval struct {
 	// +kubebuilder:validation:MaxLength=512
 	ApprovedBy string `json:"approvedBy"`
 
-	// comment says why the approver accepts the risk, for the auditor.
+	// comment says why the approver accepts the risk, for the auditor. Like reason, it holds no
+	// control characters but line breaks and tabs.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule=`!self.matches('[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]')`,message="comment must not hold control characters other than line breaks and tabs (an escape, a carriage return, a backspace)"
 	Comment string `json:"comment,omitempty"`
 }
 

@@ -175,6 +175,16 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 			base: validException, edit: func(s map[string]any) { s["requestedBy"] = "dev@example.com\tciso@example.com" },
 			message: `spec.requestedBy: Invalid value: "dev@example.com\tciso@example.com": requestedBy must not hold control characters`,
 		},
+		// kubectl describe shows the reason escaping only ESC and CR; the evidence pack's CSVs keep
+		// it as written.
+		"an exception whose reason holds an escape": {
+			base: validException, edit: func(s map[string]any) { s["reason"] = "vendor agent\x1b[1A\x1b[2K needs host access" },
+			message: `spec.reason: Invalid value: "vendor agent\x1b[1A\x1b[2K needs host access": reason must not hold control characters`,
+		},
+		"an exception whose reason holds backspaces": {
+			base: validException, edit: func(s map[string]any) { s["reason"] = "reviewed by nobody\b\b\b\b\b\bsecurity" },
+			message: `reason must not hold control characters`,
+		},
 		"an exception whose expiry is not a time": {
 			base: validException, edit: func(s map[string]any) { s["expires"] = "next tuesday" },
 			message: `spec.expires: Invalid value: "next tuesday": spec.expires in body must be of type date-time`,
@@ -312,7 +322,10 @@ spec: {profile: soc2-baseline}
 	// every Pod Security Standards level and version form.
 	// An owner may be any name: only control characters are refused.
 	accentedOwner := strings.Replace(validException, "owner: platform@example.com", `owner: "Zoë Ünal (équipe plateforme) <zoe@example.com>"`, 1)
-	for _, base := range []string{validException, accentedOwner, validProfile, profileWithPodSecurity("baseline", "v1.30"),
+	// A reason may run over several lines, with tabs.
+	longReason := strings.Replace(validException, "reason: The node agent needs host access to collect metrics.",
+		"reason: \"The node agent needs host access:\\n\\t- to collect metrics\\n\\t- to rotate logs\"", 1)
+	for _, base := range []string{validException, accentedOwner, longReason, validProfile, profileWithPodSecurity("baseline", "v1.30"),
 		profileWithPodSecurity("restricted", "latest"), profileWithPodSecurity("baseline", "v1.0")} {
 		u := decode(t, base)
 		if err := c.Create(context.Background(), u, client.DryRunAll); err != nil {
@@ -371,5 +384,23 @@ func TestApprovalNeedsItsApprover(t *testing.T) {
 	err := c.Create(context.Background(), u, client.DryRunAll)
 	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "approval.approvedBy: Required value") {
 		t.Fatalf("an approval without approvedBy: want Invalid naming approval.approvedBy, got %v", err)
+	}
+}
+
+// TestAnApprovalCommentHoldsNoControlCharacters: the approver's comment is shown to the auditor
+// as the reason is, and holds control characters no more than it does.
+func TestAnApprovalCommentHoldsNoControlCharacters(t *testing.T) {
+	c := newClient(t)
+	ensureNamespace(t, c, "validation")
+	u := decode(t, validException)
+	u.Object["approval"] = map[string]any{"approvedBy": "ciso@example.com", "comment": "ok\rrejected"}
+	err := c.Create(context.Background(), u, client.DryRunAll)
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), `approval.comment: Invalid value: "ok\rrejected": comment must not hold control characters`) {
+		t.Fatalf("an approval comment with a carriage return: want Invalid naming approval.comment, got %v", err)
+	}
+	u = decode(t, validException)
+	u.Object["approval"] = map[string]any{"approvedBy": "ciso@example.com", "comment": "Accepted until the vendor ships 2.0:\n\t- PAY-142"}
+	if err := c.Create(context.Background(), u, client.DryRunAll); err != nil {
+		t.Fatalf("a comment over two lines, with a tab, was refused: %v", err)
 	}
 }
