@@ -91,7 +91,7 @@ func (r *ComplianceProfileReconciler) notifyProfileChange(profile *v1alpha1.Comp
 	}
 	was := meta.FindStatusCondition(previous.Conditions, v1alpha1.ConditionReady)
 	if was == nil || was.Status == metav1.ConditionTrue || was.Reason != ready.Reason {
-		r.Recorder.Eventf(profile, nil, corev1.EventTypeWarning, EventProfileInvalid, "Validate", "%s", engine.Truncate(ready.Message))
+		r.Recorder.Eventf(profile, nil, corev1.EventTypeWarning, EventProfileInvalid, "Validate", "%s", ready.Message)
 	}
 }
 
@@ -161,13 +161,13 @@ func (r *ControlExceptionReconciler) recordTransition(ctx context.Context, ex *v
 			"Exception expired at %s; %s", ex.Spec.Expires.UTC().Format(time.RFC3339), "the findings it covered fail again")
 		log.Info("Exception expired", "exception", klog.KObj(ex))
 	case v1alpha1.ExceptionInvalid:
-		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionInvalid, "Validate", "%s", engine.Truncate(ex.Status.Message))
+		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionInvalid, "Validate", "%s", ex.Status.Message)
 		log.Info("Exception is invalid", "exception", klog.KObj(ex), "message", ex.Status.Message)
 	case v1alpha1.ExceptionPendingApproval:
-		r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionPending, "Validate", "%s", engine.Truncate(ex.Status.Message))
+		r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionPending, "Validate", "%s", ex.Status.Message)
 	case v1alpha1.ExceptionActive:
 		if previous != "" {
-			r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionActive, "Validate", "%s", engine.Truncate(ex.Status.Message))
+			r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionActive, "Validate", "%s", ex.Status.Message)
 		}
 	}
 }

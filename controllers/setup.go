@@ -85,7 +85,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	st := newState()
 	catalogue := checks.Catalogue()
-	recorder := mgr.GetEventRecorder("soc2-operator")
+	recorder := boundedRecorder{mgr.GetEventRecorder("soc2-operator")}
 	dispatcher := alert.NewDispatcher(alert.Options{Logger: mgr.GetLogger().WithName("alerts"), Sleep: opts.AlertSleep})
 	if err := mgr.Add(dispatcher); err != nil {
 		return err
