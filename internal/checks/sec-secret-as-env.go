@@ -16,7 +16,8 @@ var secSecretAsEnv = &engine.Check{
 	Description: "A Secret exposed as an environment variable is inherited by every child process, shows " +
 		"up in crash dumps, debug endpoints and logs that print the environment, and cannot be " +
 		"rotated without a restart; a secret volume avoids all of that (C1.1). The check flags " +
-		"env valueFrom.secretKeyRef (unless a later entry of the same name replaces it unread) and " +
+		"env valueFrom.secretKeyRef (unless a later entry of the same name, not an optional reference " +
+		"the kubelet skips when what it names is missing, replaces it unread) and " +
 		"envFrom.secretRef." + supporting,
 	Remediation: "Mount the Secret as a volume (or a projected volume) and have the application read the file; " +
 		"where the application only reads the environment, keep the exposure as small as possible and record the exception.",
@@ -45,18 +46,20 @@ var secSecretAsEnv = &engine.Check{
 	},
 }
 
-// replacedUnread reports whether the variable env[i] defines is defined again later, and
-// no entry from i to that definition takes its value with $(NAME). The kubelet sets the
-// variables in order, each expanding $(NAME) with those set before it, a later entry of the
-// same name replacing an earlier one (makeEnvironmentVariables, k8s.io/kubernetes v1.37.2
-// pkg/kubelet): such a value is never in the environment.
+// replacedUnread reports whether the variable env[i] defines is defined again later by an
+// entry the kubelet always sets (engine.SurelySet), and no entry from i to that definition
+// takes its value with $(NAME). The kubelet sets the variables in order, each expanding
+// $(NAME) with those set before it, a later entry of the same name replacing an earlier one
+// (makeEnvironmentVariables, k8s.io/kubernetes v1.37.2 pkg/kubelet): such a value is never in
+// the environment. An optional reference to a ConfigMap or Secret key that is missing is
+// skipped, and replaces nothing.
 func replacedUnread(env []corev1.EnvVar, i int) bool {
 	ref := "$(" + env[i].Name + ")"
 	for _, e := range env[i+1:] {
 		if strings.Contains(e.Value, ref) {
 			return false
 		}
-		if e.Name == env[i].Name {
+		if e.Name == env[i].Name && engine.SurelySet(e) {
 			return true
 		}
 	}

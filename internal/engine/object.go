@@ -438,7 +438,7 @@ func configMapValueEnv(c *corev1.Container) []ConfigMapEnv {
 		if !ok {
 			names = append(names, e.Name)
 		}
-		if !surelySet(e) {
+		if !SurelySet(e) {
 			keys = append(old, keys...)
 		}
 		held[e.Name] = keys
@@ -466,7 +466,7 @@ func configMapValueEnv(c *corev1.Container) []ConfigMapEnv {
 	}
 	for i := range out[:fromAll] {
 		for _, e := range c.Env {
-			if strings.HasPrefix(e.Name, out[i].Name) && surelySet(e) && !slices.Contains(out[i].Replaced, e.Name) {
+			if strings.HasPrefix(e.Name, out[i].Name) && SurelySet(e) && !slices.Contains(out[i].Replaced, e.Name) {
 				out[i].Replaced = append(out[i].Replaced, e.Name)
 			}
 		}
@@ -559,9 +559,9 @@ func envReferences(value string) []string {
 	return refs
 }
 
-// surelySet reports whether the kubelet always sets e's variable when the container starts:
+// SurelySet reports whether the kubelet always sets e's variable when the container starts:
 // unless e is an optional reference, which it skips when what it names is missing.
-func surelySet(e corev1.EnvVar) bool {
+func SurelySet(e corev1.EnvVar) bool {
 	if e.Value != "" || e.ValueFrom == nil {
 		return true
 	}
