@@ -26,12 +26,19 @@ var credentialKeyQualifiers = map[string]bool{
 }
 
 // referenceSuffixes end names that point at a credential or describe it rather than hold it:
-// PASSWORD_FILE, TOKEN_PATH, SECRET_NAME, TOKEN_TTL.
+// PASSWORD_FILE, TOKEN_PATH, SECRET_NAME, TOKEN_TTL, and the settings of a credential's
+// policy (PASSWORD_POLICY, PASSWORD_MIN_LEN, PASSWORD_MAX_AGE), lifetime (TOKEN_LIFETIME,
+// SESSION_TOKEN_TIMEOUT) and form (TOKEN_ISSUER, TOKEN_AUDIENCE, JWT_SECRET_ALGORITHM,
+// SECRET_VERSION). A high-entropy value under such a name is still one gitleaks'
+// generic-api-key rule finds.
 var referenceSuffixes = map[string]bool{
 	"FILE": true, "FILES": true, "PATH": true, "DIR": true, "NAME": true, "REF": true,
 	"URL": true, "URI": true, "ENDPOINT": true, "HOST": true, "ARN": true, "HEADER": true,
 	"TYPE": true, "TTL": true, "EXPIRY": true, "EXPIRATION": true, "LENGTH": true,
 	"ENABLED": true, "REQUIRED": true,
+	"POLICY": true, "COMPLEXITY": true, "MIN": true, "MAX": true, "LEN": true, "AGE": true,
+	"LIFETIME": true, "TIMEOUT": true, "INTERVAL": true,
+	"ISSUER": true, "AUDIENCE": true, "ALGORITHM": true, "VERSION": true,
 }
 
 // namesCredentialFile reports whether a name says it holds the path of a file that holds a

@@ -28,7 +28,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"to a literal value. A $(VAR) reference is expanded as the kubelet expands it when VAR is a " +
 		"literal defined before it in the same container. Empty values, flags, file paths, other $(VAR) " +
 		"interpolations, counts (a number under a plural word: MAX_TOKENS=4096) and names such as " +
-		"PASSWORD_FILE or SECRET_NAME pass that rule. The same goes " +
+		"PASSWORD_FILE, SECRET_NAME, PASSWORD_POLICY or TOKEN_LIFETIME (names that point at a credential " +
+		"or describe it) pass that rule. The same goes " +
 		"for the container's command and args (after the kubelet's $(VAR) expansion), the exec commands " +
 		"and HTTP requests of its probes and lifecycle hooks: an argument a gitleaks rule flags, that " +
 		"holds a URL with a literal password or sets a credential-like name to a literal " +
