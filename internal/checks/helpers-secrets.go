@@ -172,8 +172,13 @@ func literalCredential(value string) bool {
 }
 
 // credentialValue reports whether value, set for the credential-like name, is a literal
-// credential: literalCredential, unless it is a count (countOf).
+// credential: literalCredential, unless it is a count (countOf) or a switch, "0" or "1"
+// (MYSQL_ALLOW_EMPTY_PASSWORD=1, MYSQL_RANDOM_ROOT_PASSWORD=1 in the official MySQL image).
 func credentialValue(name, value string) bool {
+	switch strings.TrimSpace(value) {
+	case "0", "1":
+		return false
+	}
 	return literalCredential(value) && !countOf(name, value)
 }
 

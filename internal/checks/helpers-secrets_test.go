@@ -171,7 +171,7 @@ func TestCredentialSettings(t *testing.T) {
 		"a YAML map under the name":         {"password:\n  minLength: 12\n", nil},
 		"names that describe secrets":       {"passwordPolicy: strict\ntokenAudience: api\nsecretName: tls\n", nil},
 		"comments":                          {"# password=hunter2\n; token=abc\n", nil},
-		"at most the limit":                 {"a.password=1\nb.password=2\nc.password=3\nd.password=4\n", []string{"a.password", "b.password", "c.password"}},
+		"at most the limit":                 {"a.password=p1\nb.password=p2\nc.password=p3\nd.password=p4\n", []string{"a.password", "b.password", "c.password"}},
 		"minified JSON":                     {`{"db":{"host":"pg","password":"Orders-2024!"},"api":[{"apiKey":"abc123"}]}`, []string{"apiKey", "password"}},
 		"minified JSON, references":         {`{"db":{"passwordFile":"/run/secrets/db","password":"${DB_PASSWORD}","token":true}}`, nil},
 		"a JSON map under the name":         {`{"password":{"minLength":12}}`, nil},
