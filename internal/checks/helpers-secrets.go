@@ -455,11 +455,21 @@ func isSettingName(s string) bool {
 }
 
 // credentialSettings lists the settings of a configuration file (properties, .env, YAML, INI,
-// JSON: one setting per line) that end in a credential word and hold a literal value, by name.
-// At most limit names are returned.
+// JSON: one setting per line) that end in a credential word and hold a literal value, by name:
+// the setting a line starts with, or else those inside it (inlineSettings: a connection
+// string's Password=..., a URL's ?password=..., an XML element or attribute, a --password=...
+// in a shell command). At most limit names are returned.
 func credentialSettings(content string, limit int) []string {
 	var names []string
 	seen := map[string]bool{}
+	// add records name, and reports whether the limit is reached.
+	add := func(name string) bool {
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+		return len(names) == limit
+	}
 	for line := range strings.SplitSeq(content, "\n") {
 		line = strings.TrimSpace(line)
 		line = npmScopedSetting(line)
@@ -467,27 +477,14 @@ func credentialSettings(content string, limit int) []string {
 			continue
 		}
 		line = strings.TrimPrefix(strings.TrimPrefix(line, "- "), "export ")
-		i := strings.IndexAny(line, ":=")
-		if i <= 0 {
-			continue
-		}
-		name := strings.Trim(strings.TrimSpace(line[:i]), `"'`)
-		if !isSettingName(name) || !mayEndInCredential(name) || !endsInCredential(name) {
-			continue
-		}
-		value := strings.TrimSpace(line[i+1:])
-		if j := strings.Index(value, " #"); j >= 0 {
-			value = value[:j]
-		}
-		// A shell statement continued on the next line ends in a backslash.
-		value = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), `\`))
-		value = strings.Trim(strings.TrimRight(value, ",;"), `"'`)
-		if credentialValue(name, value) && !seen[name] {
-			seen[name] = true
-			names = append(names, name)
-			if len(names) == limit {
+		if name, ok := lineSetting(line); ok {
+			if add(name) {
 				break
 			}
+			continue
+		}
+		if inlineSettings(line, add) {
+			break
 		}
 	}
 	if len(names) == 0 && settingsShareALine(content) {
@@ -496,6 +493,124 @@ func credentialSettings(content string, limit int) []string {
 	}
 	return names
 }
+
+// lineSetting is the name of the setting a configuration line starts with (name=value,
+// name: value), when the name ends in a credential word and the value is literal.
+func lineSetting(line string) (string, bool) {
+	i := strings.IndexAny(line, ":=")
+	if i <= 0 {
+		return "", false
+	}
+	name := strings.Trim(strings.TrimSpace(line[:i]), `"'`)
+	if !isSettingName(name) || !mayEndInCredential(name) || !endsInCredential(name) {
+		return "", false
+	}
+	value := strings.TrimSpace(line[i+1:])
+	if j := strings.Index(value, " #"); j >= 0 {
+		value = value[:j]
+	}
+	// A shell statement continued on the next line ends in a backslash.
+	value = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), `\`))
+	value = strings.Trim(strings.TrimRight(value, ",;"), `"'`)
+	return name, credentialValue(name, value)
+}
+
+// inlineSettings calls add with the name of each setting inside a line, not at its start, that
+// ends in a credential word and holds a literal value, until add returns true (and then returns
+// true):
+//
+//   - name=value after a ';', '&' or '?' (an ADO.NET or ODBC connection string's
+//     "Server=db;User Id=sa;Password=...", a JDBC URL's "?user=app&password=..."), or after a
+//     space when the name is a command-line flag (mysql -h db --password=...), the value running
+//     to the next space, ';' or '&';
+//   - name="value" or name='value' after a space (an XML attribute, a keyword argument);
+//   - <name>value</name> (an XML element: Maven's settings.xml <password>).
+//
+// A value that starts with '$' (a shell parameter, $(command)) or holds '(' (a function call in
+// code: password=os.getenv("PW")) is no literal. An unquoted value after a space is taken only
+// for a flag: in code, password=password passes a variable.
+func inlineSettings(line string, add func(string) bool) bool {
+	for i := strings.IndexByte(line, '='); i >= 0; {
+		if name, value, ok := inlineAssignment(line, i); ok && mayEndInCredential(name) && endsInCredential(name) &&
+			!strings.HasPrefix(value, "$") && !strings.Contains(value, "(") && credentialValue(name, value) && add(name) {
+			return true
+		}
+		j := strings.IndexByte(line[i+1:], '=')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	for i := strings.IndexByte(line, '<'); i >= 0; {
+		if name, value, ok := xmlElement(line[i:]); ok && mayEndInCredential(name) && endsInCredential(name) &&
+			!strings.HasPrefix(value, "$") && credentialValue(name, value) && add(name) {
+			return true
+		}
+		j := strings.IndexByte(line[i+1:], '<')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// inlineAssignment reads the assignment whose '=' is line[eq], as inlineSettings describes:
+// ok is false when it is not one it takes (a comparison, ==, a name that is not a setting name,
+// an unquoted value after a space under a name that is not a flag).
+func inlineAssignment(line string, eq int) (name, value string, ok bool) {
+	if eq+1 < len(line) && line[eq+1] == '=' || eq > 0 && line[eq-1] == '=' {
+		return "", "", false
+	}
+	start := eq
+	for start > 0 && isSettingChar(line[start-1]) {
+		start--
+	}
+	name = line[start:eq]
+	flag := strings.HasPrefix(name, "-")
+	name = strings.TrimLeft(name, "-.")
+	if name == "" || start == 0 {
+		return "", "", false // nothing, or the line's own setting (lineSetting)
+	}
+	rest := line[eq+1:]
+	if rest != "" && (rest[0] == '"' || rest[0] == '\'') {
+		end := strings.IndexByte(rest[1:], rest[0])
+		if end < 0 {
+			return "", "", false
+		}
+		return name, rest[1 : 1+end], true
+	}
+	switch line[start-1] {
+	case ';', '&', '?':
+	case ' ', '\t':
+		if !flag {
+			return "", "", false
+		}
+	default:
+		return "", "", false
+	}
+	if end := strings.IndexAny(rest, " \t;&\"'`<>"); end >= 0 {
+		rest = rest[:end]
+	}
+	return name, rest, true
+}
+
+// xmlElement reads an XML element without attributes that holds only text, <name>value</name>,
+// at the start of s.
+func xmlElement(s string) (name, value string, ok bool) {
+	end := strings.IndexByte(s, '>')
+	if end < 2 || !isSettingName(s[1:end]) {
+		return "", "", false
+	}
+	name = s[1:end]
+	value, rest, found := strings.Cut(s[end+1:], "<")
+	if !found || !strings.HasPrefix(rest, "/"+name+">") {
+		return "", "", false
+	}
+	return name, strings.TrimSpace(value), true
+}
+
+func isSettingChar(c byte) bool { return isASCIIAlnum(c) || c == '_' || c == '.' || c == '-' }
 
 // npmScopedSetting is the setting of an .npmrc line scoped to a registry,
 // //host/path/:name=value (npm's form for credentials: _authToken, _password), without its

@@ -179,6 +179,12 @@ func TestCredentialSettings(t *testing.T) {
 		"minified JSON, escaped key":        {`{"a":"b","db\u0050assword":"Orders-2024!"}`, []string{"dbPassword"}},
 		"minified JSON, key in value":       {`{"a":"b","note":"password:","c":"d"}`, nil},
 		"minified JSON, space before colon": {`{"a":"b","c":"d","token"` + " \n\t:" + `"abc123"}`, []string{"token"}},
+		"an ADO.NET connection string":      {`"Default": "Server=db;Database=orders;User Id=sa;Password=Orders-2024!;"`, []string{"Password"}},
+		"a JDBC URL's query":                {"url=jdbc:postgresql://db:5432/app?user=app&password=Orders-2024\n", []string{"password"}},
+		"a flag inside a shell command":     {"mysql -h db -u root --password=Orders-2024 -e 'select 1'\n", []string{"password"}},
+		"an XML attribute":                  {`<user username="admin" password="Orders-2024" roles="manager-gui"/>`, []string{"password"}},
+		"an XML element":                    {"<server>\n  <id>nexus</id>\n  <password>Orders-2024</password>\n</server>\n", []string{"password"}},
+		"inline references and comparisons": {"mysql --password=$(cat /run/secrets/db) --user=$DB_USER\nconnect(user=user, password=password)\nconnect(password=os.getenv(\"PW\"))\n[ \"$password\" == \"\" ] && exit 1\nServer=db;Password=${DB_PASSWORD};\n<password>${DB_PASSWORD}</password>\n<passwordPolicy>strict</passwordPolicy>\nGET /x?token_type=bearer&password_reset=true\n", nil},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

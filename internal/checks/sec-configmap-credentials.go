@@ -26,7 +26,9 @@ var secConfigmapCredentials = &engine.Check{
 		"material, service tokens, high-entropy values under credential-like names, also inside " +
 		"configuration files); beyond those rules, stricter SOC 2 rules flag keys whose name looks " +
 		"like a credential with a literal value, and configuration files whose settings end in a " +
-		"credential word (db.password, client_secret, apiKey) with a literal value, URLs with a " +
+		"credential word (db.password, client_secret, apiKey) with a literal value, at the start of a " +
+		"line or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
+		"element or password attribute, a --password= in a script), URLs with a " +
 		"literal password (postgresql://user:password@host/db), password files (.pgpass, .netrc) " +
 		"that give a literal password, and Docker configs whose auth field (base64 of user:password) " +
 		"does. A key whose literal value a " +

@@ -24,8 +24,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"literal value under a name that says it is a credential (PASSWORD, SECRET, TOKEN, API_KEY, " +
 		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, ...), and any value holding a URL with a literal " +
 		"password (postgresql://user:password@host/db), and values that are configuration (a JSON " +
-		"document or name=value lines, as SPRING_APPLICATION_JSON) setting a credential-like name " +
-		"to a literal value. A $(VAR) reference is expanded as the kubelet expands it when VAR is a " +
+		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
+		"Server=db;Password=...) setting a credential-like name to a literal value. A $(VAR) " +
+		"reference is expanded as the kubelet expands it when VAR is a " +
 		"literal defined before it in the same container. Empty values, flags, file paths, other $(VAR) " +
 		"interpolations, counts (a number under a plural word: MAX_TOKENS=4096), switches (\"0\", \"1\": " +
 		"MYSQL_ALLOW_EMPTY_PASSWORD=1) and names such as " +
