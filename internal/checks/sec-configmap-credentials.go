@@ -67,39 +67,43 @@ var secConfigmapCredentials = &engine.Check{
 	},
 }
 
-// configMapCredentials describes each key of a ConfigMap that holds a credential, in key order.
+// configMapCredentials describes each key of a ConfigMap that holds a credential, in key order
+// (Data, then BinaryData). A binaryData key is a file of a configMap volume as a data key is
+// (pkg/volume/configmap MakePayload), and is read alike.
 func configMapCredentials(cm *corev1.ConfigMap) []string {
 	var found []string
 	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
-		v := cm.Data[k]
-		switch leaked, _ := leakedSecrets(k, v); {
-		case leaked != "":
-			found = append(found, fmt.Sprintf("%q (%s)", k, leaked))
-		case credentialName(k) && credentialValue(k, v):
-			found = append(found, fmt.Sprintf("%q (credential-like key)", k))
-		case urlPassword(v):
-			found = append(found, fmt.Sprintf("%q (password in a URL)", k))
-		case passwordFile(k, v):
-			found = append(found, fmt.Sprintf("%q (password file)", k))
-		case dockerConfigPassword(v):
-			found = append(found, fmt.Sprintf("%q (registry credentials)", k))
-		default:
-			if names := credentialSettings(v, maxSettingsNamed); len(names) > 0 {
-				found = append(found, fmt.Sprintf("%q (sets %s)", k, strings.Join(names, ", ")))
-			}
+		if why := keyCredential(k, cm.Data[k], false); why != "" {
+			found = append(found, fmt.Sprintf("%q (%s)", k, why))
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
-		switch leaked, _ := leakedSecrets(k, string(cm.BinaryData[k])); {
-		case leaked != "":
-			found = append(found, fmt.Sprintf("%q (binary, %s)", k, leaked))
-		case credentialName(k) && len(cm.BinaryData[k]) > 0:
-			found = append(found, fmt.Sprintf("%q (binary, credential-like key)", k))
-		case urlPassword(string(cm.BinaryData[k])):
-			found = append(found, fmt.Sprintf("%q (binary, password in a URL)", k))
+		if why := keyCredential(k, string(cm.BinaryData[k]), true); why != "" {
+			found = append(found, fmt.Sprintf("%q (binary, %s)", k, why))
 		}
 	}
 	return found
+}
+
+// keyCredential says what credential the ConfigMap key k with the value v holds, "" when none.
+// Under a credential-like name any binary value is one.
+func keyCredential(k, v string, binary bool) string {
+	switch leaked, _ := leakedSecrets(k, v); {
+	case leaked != "":
+		return leaked
+	case credentialName(k) && (binary && v != "" || credentialValue(k, v)):
+		return "credential-like key"
+	case urlPassword(v):
+		return "password in a URL"
+	case passwordFile(k, v):
+		return "password file"
+	case dockerConfigPassword(v):
+		return "registry credentials"
+	}
+	if names := credentialSettings(v, maxSettingsNamed); len(names) > 0 {
+		return "sets " + strings.Join(names, ", ")
+	}
+	return ""
 }
 
 // envInjection is a ConfigMap a container takes variables from (engine.ConfigMapEnv).
