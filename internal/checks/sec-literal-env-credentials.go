@@ -35,7 +35,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"for the container's command and args (after the kubelet's $(VAR) expansion), the exec commands " +
 		"and HTTP requests of its probes and lifecycle hooks: an argument a gitleaks rule flags, that " +
 		"holds a URL with a literal password or sets a credential-like name to a literal " +
-		"(--db-password=..., PGPASSWORD=... in a shell script), and a literal Authorization or " +
+		"(--db-password=..., PGPASSWORD=... in a shell script) or is the value a credential flag takes " +
+		"from the next argument (--password VALUE), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
@@ -128,9 +129,38 @@ func argumentCredentials(where string, args []string, known map[string]string) [
 		// every container.
 		if why := argumentCredential(a, known); why != "" {
 			found = append(found, fmt.Sprintf("%s[%d] (%s)", where, i, why))
+		} else if i > 0 && credentialFlag(args[i-1]) && flagValue(a, known) {
+			found = append(found, fmt.Sprintf("%s[%d] (follows %s)", where, i, args[i-1]))
 		}
 	}
 	return found
+}
+
+// switchWords begin flags that switch something about a credential and take no value
+// (--no-password, --ask-password).
+var switchWords = map[string]bool{"NO": true, "ASK": true, "PROMPT": true, "SKIP": true, "USE": true,
+	"REQUIRE": true, "ENABLE": true, "DISABLE": true, "ALLOW": true, "GENERATE": true}
+
+// credentialFlag reports whether an argument is a flag whose name ends in a credential word and
+// that takes its value from the next argument (--password VALUE, -token VALUE: getopt_long,
+// Go's flag package, pflag and argparse accept it as --password=VALUE).
+func credentialFlag(a string) bool {
+	if !strings.HasPrefix(a, "-") || strings.ContainsAny(a, "= \t") {
+		return false
+	}
+	name := strings.TrimLeft(a, "-")
+	if !isSettingName(name) || !mayEndInCredential(name) || !endsInCredential(name) {
+		return false
+	}
+	return !switchWords[nameParts(name)[0]]
+}
+
+// flagValue reports whether the argument after a credential flag is a literal credential once
+// the kubelet has expanded it with known: not another flag, an interpolation or a shell
+// parameter.
+func flagValue(a string, known map[string]string) bool {
+	v := expandEnvValue(a, known)
+	return !strings.HasPrefix(v, "-") && !strings.HasPrefix(v, "$") && credentialValue("", v)
 }
 
 // argumentCredential says what literal credential an argument carries once the kubelet has
