@@ -216,8 +216,27 @@ func literalValue(value string, paths bool) bool {
 		strings.HasPrefix(lower, "arn:aws:secretsmanager:"), strings.HasPrefix(lower, "arn:aws:ssm:"),
 		strings.HasPrefix(lower, "projects/") && strings.Contains(lower, "/secrets/"):
 		return false
+	case secretStoreReference(lower):
+		return false
 	}
 	return true
+}
+
+// secretStoreReferencePrefixes begin the references that secret stores' injectors resolve
+// when a container starts: Berglas (berglas://bucket/object, sm://project/secret), 1Password
+// (op://vault/item/field) and secrets-init (gcp:secretmanager:projects/...).
+var secretStoreReferencePrefixes = []string{"berglas://", "sm://", "op://", "gcp:secretmanager:"}
+
+// secretStoreReference reports whether a value, in lower case, is a reference to a secret
+// store that an injector resolves (secretStoreReferencePrefixes, or akv2k8s' name@azurekeyvault)
+// rather than a credential.
+func secretStoreReference(lower string) bool {
+	for _, p := range secretStoreReferencePrefixes {
+		if strings.HasPrefix(lower, p) {
+			return true
+		}
+	}
+	return strings.HasSuffix(lower, "@azurekeyvault") && !strings.ContainsAny(lower, " \t")
 }
 
 // expandEnvValue expands an env var's value as the kubelet does (EnvVar.value: "Variable

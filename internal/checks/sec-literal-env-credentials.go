@@ -27,7 +27,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
 		"Server=db;Password=...) setting a credential-like name to a literal value. A $(VAR) " +
 		"reference is expanded as the kubelet expands it when VAR is a " +
-		"literal defined before it in the same container. Empty values, flags, file paths, other $(VAR) " +
+		"literal defined before it in the same container. Empty values, flags, file paths, references " +
+		"that a secret store's injector resolves (vault:, berglas://, sm://, op://), other $(VAR) " +
 		"interpolations, counts (a number under a plural word: MAX_TOKENS=4096), switches (\"0\", \"1\": " +
 		"MYSQL_ALLOW_EMPTY_PASSWORD=1) and names such as " +
 		"PASSWORD_FILE, SECRET_NAME, PASSWORD_POLICY or TOKEN_LIFETIME (names that point at a credential " +
