@@ -25,7 +25,8 @@ var secConfigmapCredentials = &engine.Check{
 		"as key=value with the default rules of gitleaks " + secretrules.GitleaksVersion + " (key " +
 		"material, service tokens, high-entropy values under credential-like names, also inside " +
 		"configuration files); beyond those rules, stricter SOC 2 rules flag keys whose name looks " +
-		"like a credential with a literal value, and configuration files whose settings end in a " +
+		"like a credential with a literal value (a script about one, configure_secret.sh, is not), and " +
+		"configuration files whose settings end in a " +
 		"credential word (db.password, client_secret, apiKey) with a literal value, at the start of a " +
 		"line or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
 		"element or password attribute, a --password= in a script), URLs with a " +
@@ -86,12 +87,12 @@ func configMapCredentials(cm *corev1.ConfigMap) []string {
 }
 
 // keyCredential says what credential the ConfigMap key k with the value v holds, "" when none.
-// Under a credential-like name any binary value is one.
+// Under a credential-like name any binary value is one, unless the key is a script.
 func keyCredential(k, v string, binary bool) string {
 	switch leaked, _ := leakedSecrets(k, v); {
 	case leaked != "":
 		return leaked
-	case credentialName(k) && (binary && v != "" || credentialValue(k, v)):
+	case credentialName(k) && !scriptName(k) && (binary && v != "" || credentialValue(k, v)):
 		return "credential-like key"
 	case urlPassword(v):
 		return "password in a URL"
@@ -104,6 +105,16 @@ func keyCredential(k, v string, binary bool) string {
 		return "sets " + strings.Join(names, ", ")
 	}
 	return ""
+}
+
+// scriptExtensions end the names of files that are programs (configure_secret.sh,
+// rotate-token.py): a program about a credential is not one, whatever it is called.
+var scriptExtensions = []string{".sh", ".bash", ".zsh", ".py", ".rb", ".pl", ".js", ".ts", ".lua", ".ps1", ".groovy"}
+
+// scriptName reports whether a ConfigMap key names a script.
+func scriptName(k string) bool {
+	lower := strings.ToLower(k)
+	return slices.ContainsFunc(scriptExtensions, func(ext string) bool { return strings.HasSuffix(lower, ext) })
 }
 
 // envInjection is a ConfigMap a container takes variables from (engine.ConfigMapEnv).
