@@ -161,7 +161,7 @@ func endsInCredential(name string) bool {
 var nonLiteralValues = map[string]bool{
 	"true": true, "false": true, "yes": true, "no": true, "on": true, "off": true,
 	"enabled": true, "disabled": true, "null": true, "nil": true, "none": true, "~": true,
-	"|": true, "|-": true, ">": true, ">-": true,
+	"|": true, "|-": true, ">": true, ">-": true, "[]": true, "{}": true,
 }
 
 // literalCredential reports whether a value set for a credential-like name is a literal
@@ -216,10 +216,48 @@ func literalValue(value string, paths bool) bool {
 		strings.HasPrefix(lower, "arn:aws:secretsmanager:"), strings.HasPrefix(lower, "arn:aws:ssm:"),
 		strings.HasPrefix(lower, "projects/") && strings.Contains(lower, "/secrets/"):
 		return false
-	case secretStoreReference(lower):
+	case secretStoreReference(lower), codeExpression(v):
 		return false
 	}
 	return true
+}
+
+// environmentReaders are the functions and maps that code reads the environment with
+// (os.getenv("PW"), ENV["PW"], getenv('PW')), when not qualified by a module.
+var environmentReaders = map[string]bool{"getenv": true, "env": true, "ENV": true, "environ": true}
+
+// codeExpression reports whether a value is an expression of code in a ConfigMap's program
+// rather than a literal: a qualified function call or subscript, or one of
+// environmentReaders' (os.environ["HF_TOKEN"], os.getenv("DB_PASSWORD"), config.get("key"),
+// ENV.fetch("KEY")), or a read of Node's process.env. A call without a qualified name
+// (Orders(2024)) may be a password.
+func codeExpression(v string) bool {
+	if strings.HasPrefix(v, "process.env.") || strings.HasPrefix(v, "process.env[") {
+		return true
+	}
+	if !strings.HasSuffix(v, ")") && !strings.HasSuffix(v, "]") {
+		return false
+	}
+	i := strings.IndexAny(v, "([")
+	if i <= 0 {
+		return false
+	}
+	callee := v[:i]
+	for _, part := range strings.Split(callee, ".") {
+		if part == "" || !isIdentifier(part) {
+			return false
+		}
+	}
+	return strings.Contains(callee, ".") || environmentReaders[callee]
+}
+
+func isIdentifier(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isASCIIAlnum(c) && c != '_' || i == 0 && '0' <= c && c <= '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // secretStoreReferencePrefixes begin the references that secret stores' injectors resolve
@@ -531,7 +569,28 @@ func lineSetting(line string) (string, bool) {
 	// A shell statement continued on the next line ends in a backslash.
 	value = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), `\`))
 	value = strings.Trim(strings.TrimRight(value, ",;"), `"'`)
+	if name == "passwd" && nssSources(value) {
+		return name, false
+	}
 	return name, credentialValue(name, value)
+}
+
+// nssServices are the services nsswitch.conf's databases are looked up in (glibc's and the
+// common modules'): its "passwd: files systemd" names the user database's sources.
+var nssServices = map[string]bool{"files": true, "compat": true, "db": true, "dns": true, "nis": true,
+	"nisplus": true, "hesiod": true, "systemd": true, "sss": true, "ldap": true, "winbind": true,
+	"wins": true, "myhostname": true, "mymachines": true, "resolve": true, "extrausers": true,
+	"altfiles": true, "cache": true, "mdns": true, "mdns4": true, "mdns4_minimal": true}
+
+// nssSources reports whether value is a list of nssServices, with [STATUS=action] items.
+func nssSources(value string) bool {
+	fields := strings.Fields(value)
+	for _, f := range fields {
+		if !nssServices[f] && !(strings.HasPrefix(f, "[") && strings.HasSuffix(f, "]")) {
+			return false
+		}
+	}
+	return len(fields) > 0
 }
 
 // inlineSettings calls add with the name of each setting inside a line, not at its start, that
