@@ -599,8 +599,9 @@ func nssSources(value string) bool {
 //
 //   - name=value after a ';', '&' or '?' (an ADO.NET or ODBC connection string's
 //     "Server=db;User Id=sa;Password=...", a JDBC URL's "?user=app&password=..."), or after a
-//     space when the name is a command-line flag (mysql -h db --password=...), the value running
-//     to the next space, ';' or '&';
+//     space when the name is a command-line flag (mysql -h db --password=...) or follows an
+//     assignment (a libpq connection string's "host=db user=app password=...", "env A=1
+//     PGPASSWORD=..."), the value running to the next space, ';' or '&';
 //   - name="value" or name='value' after a space (an XML attribute, a keyword argument);
 //   - <name>value</name> (an XML element: Maven's settings.xml <password>).
 //
@@ -661,7 +662,7 @@ func inlineAssignment(line string, eq int) (name, value string, ok bool) {
 	switch line[start-1] {
 	case ';', '&', '?':
 	case ' ', '\t':
-		if !flag {
+		if !flag && !afterAssignment(line[:start]) {
 			return "", "", false
 		}
 	default:
@@ -671,6 +672,20 @@ func inlineAssignment(line string, eq int) (name, value string, ok bool) {
 		rest = rest[:end]
 	}
 	return name, rest, true
+}
+
+// afterAssignment reports whether before, the part of a line before a name, ends in an
+// assignment and blank space: "host=db user=orders " in a libpq connection string, "env A=1 "
+// before a command. A keyword argument ("connect(user=user, ") ends in a comma or a
+// parenthesis and is not one.
+func afterAssignment(before string) bool {
+	t := strings.TrimRight(before, " \t")
+	if t == before || t == "" {
+		return false
+	}
+	token := t[strings.LastIndexAny(t, " \t")+1:]
+	name, value, ok := strings.Cut(token, "=")
+	return ok && isSettingName(name) && value != "" && !strings.ContainsAny(value[len(value)-1:], ",;()")
 }
 
 // xmlElement reads an XML element without attributes that holds only text, <name>value</name>,

@@ -25,7 +25,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, ...), and any value holding a URL with a literal " +
 		"password (postgresql://user:password@host/db), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
-		"Server=db;Password=...) setting a credential-like name to a literal value. A $(VAR) " +
+		"Server=db;Password=... or host=db password=...) setting a credential-like name to a literal " +
+		"value. A $(VAR) " +
 		"reference is expanded as the kubelet expands it when VAR is a " +
 		"literal defined before it in the same container. Empty values, flags, file paths, references " +
 		"that a secret store's injector resolves (vault:, berglas://, sm://, op://), other $(VAR) " +
