@@ -321,10 +321,13 @@ func expandEnvValue(value string, known map[string]string) string {
 
 // urlPassword reports whether text holds a URL whose userinfo carries a literal password, as
 // connection strings do (postgresql://app:s3cret@db/app, redis://:s3cret@cache:6379): the
-// user:password form of RFC 3986 section 3.2.1. Neither a credential-like name (DATABASE_URL
+// user:password form of RFC 3986 section 3.2.1; or a Go MySQL DSN that does (mysqlDSNPassword). Neither a credential-like name (DATABASE_URL
 // names a URL) nor a gitleaks rule finds it. A password that is an interpolation
 // (postgres://app:$(DB_PASSWORD)@db) is not a literal one.
 func urlPassword(text string) bool {
+	if mysqlDSNPassword(text) {
+		return true
+	}
 	for rest := text; ; {
 		i := strings.Index(rest, "://")
 		if i < 0 {
@@ -344,6 +347,26 @@ func urlPassword(text string) bool {
 			}
 		}
 		rest = rest[i+len("://"):]
+	}
+}
+
+// mysqlDSNPassword reports whether text holds a DSN of Go's MySQL driver with a literal
+// password: [user[:password]@][protocol[(address)]]/dbname (go-sql-driver/mysql), which has no
+// scheme, with the protocol tcp, tcp4, tcp6 or unix ("orders:s3cret@tcp(mysql:3306)/orders").
+func mysqlDSNPassword(text string) bool {
+	for rest := text; ; {
+		at := strings.IndexByte(rest, '@')
+		if at < 0 {
+			return false
+		}
+		after := rest[at+1:]
+		if strings.HasPrefix(after, "tcp(") || strings.HasPrefix(after, "tcp4(") || strings.HasPrefix(after, "tcp6(") || strings.HasPrefix(after, "unix(") {
+			start := strings.LastIndexAny(rest[:at], " \t\r\n\"'`=") + 1
+			if _, p, ok := strings.Cut(rest[start:at], ":"); ok && literalValue(p, false) {
+				return true
+			}
+		}
+		rest = after
 	}
 }
 

@@ -119,6 +119,10 @@ func TestURLPassword(t *testing.T) {
 		"a Helm template as password":        {"postgres://app:{{ .Values.password }}@db/app", false},
 		"no scheme":                          {"://app:Zq8wLm3r@db", false},
 		"not a URL":                          {"LOG_LEVEL=debug", false},
+		"a Go MySQL DSN":                     {"orders:Qx7vR2pLm9Tz@tcp(mysql.shop.svc:3306)/orders?parseTime=true", true},
+		"a Go MySQL DSN in a setting":        {`dsn: "orders:Qx7vR2pLm9Tz@unix(/run/mysqld/mysqld.sock)/orders"`, true},
+		"a Go MySQL DSN without a password":  {"orders@tcp(mysql:3306)/orders", false},
+		"a Go MySQL DSN, a reference":        {"orders:$(DB_PASSWORD)@tcp(mysql:3306)/orders", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

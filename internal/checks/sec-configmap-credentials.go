@@ -30,7 +30,8 @@ var secConfigmapCredentials = &engine.Check{
 		"credential word (db.password, client_secret, apiKey) with a literal value, at the start of a " +
 		"line or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
 		"element or password attribute, a --password= in a script), URLs with a " +
-		"literal password (postgresql://user:password@host/db), password files (.pgpass, .netrc) " +
+		"literal password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
+		"user:password@tcp(host)/db), password files (.pgpass, .netrc) " +
 		"that give a literal password, and Docker configs whose auth field (base64 of user:password) " +
 		"does. A key whose literal value a " +
 		"workload of the namespace takes into a variable whose name looks like a credential " +

@@ -23,7 +23,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"values under credential-like names); beyond those rules, a stricter SOC 2 rule flags any " +
 		"literal value under a name that says it is a credential (PASSWORD, SECRET, TOKEN, API_KEY, " +
 		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, ...), and any value holding a URL with a literal " +
-		"password (postgresql://user:password@host/db), and values that are configuration (a JSON " +
+		"password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
+		"user:password@tcp(host)/db), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
 		"Server=db;Password=... or host=db password=...) setting a credential-like name to a literal " +
 		"value. A $(VAR) " +
