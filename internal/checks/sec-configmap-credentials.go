@@ -202,7 +202,7 @@ func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []strin
 				}
 				continue
 			}
-			if credentialName(name) && !countOf(name, cm.Data[k]) {
+			if credentialName(name) && credentialValue(name, cm.Data[k]) {
 				out = append(out, fmt.Sprintf("%q (injected as %s into %s/%s container %s)", k, name, in.workload.Kind, in.workload.Name, in.container))
 				break
 			}
