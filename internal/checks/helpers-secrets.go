@@ -414,11 +414,11 @@ func leakedInText(text string) (string, error) {
 		return "", err
 	}
 	found := rules.Find(text)
-	// gitleaks decodes base64 segments in place and runs its rules again, up to
-	// --max-decode-depth passes (5 by default since v8.25): a base64-encoded private key is
-	// found in the decoded text.
+	// gitleaks decodes percent-encoded and base64 segments in place and runs its rules again,
+	// up to --max-decode-depth passes (5 by default since v8.25): a base64-encoded private key,
+	// or a token in a URL-encoded URL, is found in the decoded text.
 	for depth := 0; len(found) == 0 && depth < gitleaksMaxDecodeDepth; depth++ {
-		decoded, ok := decodeBase64Segments(text)
+		decoded, ok := decodeSegments(text)
 		if !ok {
 			break
 		}
@@ -439,18 +439,36 @@ func leakedInText(text string) (string, error) {
 const gitleaksMaxDecodeDepth = 5
 
 // minBase64Segment is the shortest run gitleaks tries to decode as base64 (its pattern
-// [\w\/+-]{16,}={0,3}, detect/codec/encodings.go).
+// [\w\/+-]{16,}={0,2}, detect/codec/encodings.go).
 const minBase64Segment = 16
 
-// decodeBase64Segments replaces each run of at least 16 base64 characters (letters, digits,
-// '_', '/', '+', '-', then up to three '=') that decodes, as standard or as URL-safe base64,
-// to printable ASCII with what it decodes to, as gitleaks' decoder does (detect/codec
-// base64.go: a run holds a digit or one of +/-_, and tab, newline and carriage return count as
-// printable). ok is false when no run decoded.
-func decodeBase64Segments(text string) (decoded string, ok bool) {
+// decodeSegments replaces, from left to right, each percent-encoded segment (from a %XX to the
+// last %XX of its line) whose escapes all decode to printable ASCII, and each run of at least 16
+// base64 characters (letters, digits, '_', '/', '+', '-', then up to two '=') that decodes, as
+// standard or as URL-safe base64, to printable ASCII, with what it decodes to, as gitleaks'
+// decoder does (detect/codec v8.30.1: encodings.go's patterns, percent.go, base64.go: a run
+// holds a digit or one of +/-_, and tab, newline and carriage return count as printable). Its
+// hex and Unicode-escape decoders are not followed. ok is false when no segment decoded.
+func decodeSegments(text string) (decoded string, ok bool) {
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(text); {
+		if text[i] == '%' && percentEscape(text, i) {
+			start, end := i, percentSegmentEnd(text, i)
+			i = end
+			plain := decodePercentSegment(text[start:end])
+			if plain == "" {
+				continue
+			}
+			if !ok {
+				b.Grow(len(text))
+				ok = true
+			}
+			b.WriteString(text[last:start])
+			b.WriteString(plain)
+			last = end
+			continue
+		}
 		if !isBase64Char(text[i]) {
 			i++
 			continue
@@ -463,7 +481,7 @@ func decodeBase64Segments(text string) (decoded string, ok bool) {
 			continue
 		}
 		end := i
-		for pad := 0; pad < 3 && end < len(text) && text[end] == '='; pad++ {
+		for pad := 0; pad < 2 && end < len(text) && text[end] == '='; pad++ {
 			end++
 		}
 		plain := decodeBase64Segment(text[start:end])
@@ -484,6 +502,63 @@ func decodeBase64Segments(text string) (decoded string, ok bool) {
 	}
 	b.WriteString(text[last:])
 	return b.String(), true
+}
+
+// percentEscape reports whether text[i:] starts with '%' and two hexadecimal digits.
+func percentEscape(text string, i int) bool {
+	return i+2 < len(text) && text[i] == '%' && isHexDigit(text[i+1]) && isHexDigit(text[i+2])
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// percentSegmentEnd is the end of the percent-encoded segment that starts at text[i], as
+// gitleaks' pattern %[0-9A-Fa-f]{2}(?:.*%[0-9A-Fa-f]{2})? matches it: after the line's last
+// %XX.
+func percentSegmentEnd(text string, i int) int {
+	line := len(text)
+	if n := strings.IndexByte(text[i:], '\n'); n >= 0 {
+		line = i + n
+	}
+	end := i + 3
+	for j := strings.LastIndexByte(text[i:line], '%'); j > 0; j = strings.LastIndexByte(text[i:i+j], '%') {
+		if percentEscape(text[:line], i+j) {
+			end = i + j + 3
+			break
+		}
+	}
+	return end
+}
+
+// decodePercentSegment is gitleaks' decodePercent: the segment with each %XX decoded, or ""
+// when one decodes to a byte that is not printable ASCII.
+func decodePercentSegment(seg string) string {
+	var b strings.Builder
+	b.Grow(len(seg))
+	for i := 0; i < len(seg); i++ {
+		if seg[i] == '%' && percentEscape(seg, i) {
+			c := unhex(seg[i+1])<<4 | unhex(seg[i+2])
+			if c <= '\x08' || c >= '\x7f' {
+				return ""
+			}
+			b.WriteByte(c)
+			i += 2
+			continue
+		}
+		b.WriteByte(seg[i])
+	}
+	return b.String()
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 func isBase64Char(c byte) bool {

@@ -305,3 +305,24 @@ func TestDecodeBase64SegmentSkipsOnlyFailures(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeSegments(t *testing.T) {
+	tests := map[string]struct {
+		text, want string
+		ok         bool
+	}{
+		"percent escapes":                     {"a%3Db%20c", "a=b c", true},
+		"to the last escape of the line":      {"x%41y%42z\n%43", "xAyBz\nC", true},
+		"an escape that is not printable":     {"a%00b%41", "a%00b%41", false},
+		"not an escape":                       {"100% sure %zz", "100% sure %zz", false},
+		"base64 after a percent segment":      {"%41 b3JkZXJzOk9yZGVycy0yMDI0IQ==", "A orders:Orders-2024!", true},
+		"base64 takes two padding characters": {"b3JkZXJzOk9yZGVycy0yMDI0IQ===", "orders:Orders-2024!=", true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got, ok := decodeSegments(tc.text); got != tc.want || ok != tc.ok {
+				t.Errorf("decodeSegments(%q) = %q, %v, want %q, %v", tc.text, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
