@@ -3,6 +3,7 @@ package checks
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,7 +41,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"holds a URL with a literal password or sets a credential-like name to a literal " +
 		"(--db-password=..., PGPASSWORD=... in a shell script) or is the value a credential flag takes " +
 		"from the next argument (--password VALUE), and a literal Authorization or " +
-		"credential-like header (X-Api-Key) fail." + supporting,
+		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +
+		"where no argument shows the credential alone (curl -u user:password, curl -H \"Authorization: ...\")." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
 	Severity: high,
@@ -92,6 +94,11 @@ var secLiteralEnvCredentials = &engine.Check{
 			// values only, and runs lifecycle hooks' commands as they are written.
 			found = argumentCredentials("command", c.Command, known)
 			found = append(found, argumentCredentials("args", c.Args, known)...)
+			if len(found) == 0 {
+				if leaked := commandLineCredential(slices.Concat(c.Command, c.Args), known); leaked != "" {
+					found = append(found, "command and args ("+leaked+")")
+				}
+			}
 			for _, p := range []struct {
 				name  string
 				probe *corev1.Probe
@@ -137,6 +144,42 @@ func argumentCredentials(where string, args []string, known map[string]string) [
 		}
 	}
 	return found
+}
+
+// commandLineCredential names the gitleaks rules that find a credential in a command line
+// (argv expanded with known, joined by spaces, an argument holding blank space quoted) that no
+// argument shows alone: curl-auth-user finds the user:password that curl -u takes from the
+// argument after it, curl-auth-header the header -H does. "" when they find none.
+func commandLineCredential(argv []string, known map[string]string) string {
+	if len(argv) < 2 {
+		return ""
+	}
+	var b strings.Builder
+	for i, a := range argv {
+		a = expandEnvValue(a, known)
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if strings.ContainsAny(a, " \t") {
+			a = `"` + a + `"`
+		}
+		b.WriteString(a)
+	}
+	// Without gitleaks' decoding: an encoded segment does not span arguments, and each
+	// argument's were decoded on their own (argumentCredential).
+	rules, err := secretrules.Default()
+	if err != nil {
+		return ""
+	}
+	found := rules.Find(b.String())
+	if len(found) == 0 {
+		return ""
+	}
+	ids := make([]string, len(found))
+	for i, f := range found {
+		ids[i] = f.RuleID
+	}
+	return "gitleaks rule " + few(ids, ", ")
 }
 
 // switchWords begin flags that switch something about a credential and take no value
@@ -197,7 +240,13 @@ func argumentCredential(a string, known map[string]string) string {
 func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPGetAction, known map[string]string) []string {
 	var found []string
 	if exec != nil {
-		found = append(found, argumentCredentials(where+".exec.command", exec.Command, known)...)
+		args := argumentCredentials(where+".exec.command", exec.Command, known)
+		if len(args) == 0 {
+			if leaked := commandLineCredential(exec.Command, known); leaked != "" {
+				args = append(args, where+".exec.command ("+leaked+")")
+			}
+		}
+		found = append(found, args...)
 	}
 	if get == nil {
 		return found
