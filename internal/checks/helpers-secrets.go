@@ -703,12 +703,15 @@ func nssSources(value string) bool {
 //   - name="value" or name='value' after a space (an XML attribute, a keyword argument);
 //   - <name>value</name> (an XML element: Maven's settings.xml <password>).
 //
+// Inside a line, Pwd is a password too: ODBC's and ADO.NET's keyword (Uid=sa;Pwd=...). A line's
+// own PWD (lineSetting) is the shell's working directory.
+//
 // A value that starts with '$' (a shell parameter, $(command)) or holds '(' (a function call in
 // code: password=os.getenv("PW")) is no literal. An unquoted value after a space is taken only
 // for a flag: in code, password=password passes a variable.
 func inlineSettings(line string, add func(string) bool) bool {
 	for i := strings.IndexByte(line, '='); i >= 0; {
-		if name, value, ok := inlineAssignment(line, i); ok && mayEndInCredential(name) && endsInCredential(name) &&
+		if name, value, ok := inlineAssignment(line, i); ok && (mayEndInCredential(name) && endsInCredential(name) || strings.EqualFold(name, "pwd")) &&
 			!strings.HasPrefix(value, "$") && !strings.Contains(value, "(") && credentialValue(name, value) && add(name) {
 			return true
 		}

@@ -186,6 +186,7 @@ func TestCredentialSettings(t *testing.T) {
 		"an ADO.NET connection string":      {`"Default": "Server=db;Database=orders;User Id=sa;Password=Orders-2024!;"`, []string{"Password"}},
 		"a JDBC URL's query":                {"url=jdbc:postgresql://db:5432/app?user=app&password=Orders-2024\n", []string{"password"}},
 		"a flag inside a shell command":     {"mysql -h db -u root --password=Orders-2024 -e 'select 1'\n", []string{"password"}},
+		"an ODBC connection string":         {"Driver={ODBC Driver 18 for SQL Server};Server=db;Uid=sa;Pwd=Orders-2024;\n", []string{"Pwd"}},
 		"a libpq connection string":         {"host=db user=orders password=Orders-2024 dbname=orders sslmode=disable\n", []string{"password"}},
 		"a command's environment":           {"env A=1 PGPASSWORD=Orders-2024 psql -h db\n", []string{"PGPASSWORD"}},
 		"keyword arguments":                 {"connect(user=user, password=password)\nconnect(host=h password=pw)\n", nil},
