@@ -161,7 +161,7 @@ func endsInCredential(name string) bool {
 var nonLiteralValues = map[string]bool{
 	"true": true, "false": true, "yes": true, "no": true, "on": true, "off": true,
 	"enabled": true, "disabled": true, "null": true, "nil": true, "none": true, "~": true,
-	"|": true, "|-": true, ">": true, ">-": true, "[]": true, "{}": true,
+	"|": true, "|-": true, "|+": true, ">": true, ">-": true, ">+": true, "[]": true, "{}": true,
 }
 
 // literalCredential reports whether a value set for a credential-like name is a literal
@@ -625,17 +625,36 @@ func credentialSettings(content string, limit int) []string {
 		}
 		return len(names) == limit
 	}
+	// block is the credential setting whose value is a YAML block scalar (password: >-) that
+	// starts on the next line, and blockIndent the indentation of its own line.
+	block, blockIndent := "", 0
 	for line := range strings.SplitSeq(content, "\n") {
+		indent := len(line) - len(strings.TrimLeft(line, " \t"))
 		line = strings.TrimSpace(line)
+		if block != "" && line != "" {
+			name := block
+			block = ""
+			if indent > blockIndent && credentialValue(name, line) {
+				if add(name) {
+					break
+				}
+				continue
+			}
+		}
 		line = npmScopedSetting(line)
 		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";") || strings.HasPrefix(line, "//") {
 			continue
 		}
 		line = strings.TrimPrefix(strings.TrimPrefix(line, "- "), "export ")
-		if name, ok := lineSetting(line); ok {
+		name, ok := lineSetting(line)
+		if ok {
 			if add(name) {
 				break
 			}
+			continue
+		}
+		if name != "" && yamlBlockIndicator(line) {
+			block, blockIndent = name, indent
 			continue
 		}
 		if inlineSettings(line, add) {
@@ -649,8 +668,23 @@ func credentialSettings(content string, limit int) []string {
 	return names
 }
 
+// yamlBlockIndicator reports whether a line ends in a YAML block scalar's indicator (|, >,
+// with a chomping indicator): its value is on the lines that follow.
+func yamlBlockIndicator(line string) bool {
+	switch line[len(line)-1] {
+	case '|', '>', '-', '+':
+		_, v, _ := strings.Cut(line, ":")
+		switch strings.TrimSpace(v) {
+		case "|", "|-", "|+", ">", ">-", ">+":
+			return true
+		}
+	}
+	return false
+}
+
 // lineSetting is the name of the setting a configuration line starts with (name=value,
-// name: value), when the name ends in a credential word and the value is literal.
+// name: value), when the name ends in a credential word, and whether the value is literal;
+// "" when the line starts with no such setting.
 func lineSetting(line string) (string, bool) {
 	i := strings.IndexAny(line, ":=")
 	if i <= 0 {
