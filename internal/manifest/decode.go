@@ -131,9 +131,9 @@ func decodeDocuments(source string, docs []document, opts Options, bufs *buffers
 		var got []*engine.Object
 		switch {
 		case err == nil && d.item != 0:
-			got, err = decodeItem(d.body, opts, bufs)
+			got, err = decodeItem(d.body, d.yaml, opts, bufs)
 		case err == nil:
-			got, err = decodeDocument(d.body, opts, bufs)
+			got, err = decodeDocument(d.body, d.yaml, opts, bufs)
 			if err == errNoKind && notAnObject(d.body) {
 				err = ErrNotAnObject
 			}
@@ -197,6 +197,9 @@ type document struct {
 	// item, when not 0, says that the document is the item at index item-1 of the List that is
 	// document index (a List read from a stream item by item: readJSONStream, yamlList).
 	item int
+	// yaml says that body is YAML text (a YAML stream's document or a List's item in one),
+	// which may also be JSON; else it is a JSON value the JSON splitters checked.
+	yaml bool
 }
 
 // splitDocuments cuts a YAML stream at `---` lines. JSON content is a stream of JSON values.
@@ -249,7 +252,7 @@ func (s *splitter) drop(lines []byte) {
 
 // ended is the document being read, which ends with body (all of it, unless some was dropped).
 func (s *splitter) ended(docs []document, body []byte) []document {
-	d := document{body: body, index: s.index, line: s.startLine, err: s.badSeparator}
+	d := document{body: body, index: s.index, line: s.startLine, err: s.badSeparator, yaml: true}
 	if s.dropped > 0 {
 		if s.droppedText || !blank(body) {
 			d.body = nil
@@ -447,8 +450,8 @@ type typeMeta struct {
 
 // decodeItem decodes an item of a List read from a stream item by item, JSON (readJSONStream)
 // or YAML (yamlList), as decodeJSON decodes the items of a List read whole.
-func decodeItem(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
-	js, tm, err := toJSONInto(body, opts, bufs)
+func decodeItem(body []byte, yamlText bool, opts Options, bufs *buffers) ([]*engine.Object, error) {
+	js, tm, err := toJSONInto(body, yamlText, opts, bufs)
 	switch {
 	case err != nil:
 		return nil, err
@@ -482,14 +485,14 @@ func notAnObject(body []byte) bool {
 	return true
 }
 
-func decodeDocument(body []byte, opts Options, bufs *buffers) ([]*engine.Object, error) {
+func decodeDocument(body []byte, yamlText bool, opts Options, bufs *buffers) ([]*engine.Object, error) {
 	large := len(body) > MaxDocumentBytes
 	if large {
 		if limit := documentLimit(body); len(body) > limit {
 			return nil, tooLarge(len(body), limit)
 		}
 	}
-	js, tm, err := toJSONInto(body, opts, bufs)
+	js, tm, err := toJSONInto(body, yamlText, opts, bufs)
 	if err != nil {
 		return nil, err
 	}
@@ -512,14 +515,17 @@ func decodeDocument(body []byte, opts Options, bufs *buffers) ([]*engine.Object,
 // of the YAML manifests are written in; fastJSON, over a yaml.v3 node tree; and the
 // sigs.k8s.io/yaml (yaml.v2) round trip, which words the errors. All three give the same JSON.
 func toJSON(body []byte, opts Options) ([]byte, *typeMeta, error) {
-	return toJSONInto(body, opts, nil)
+	return toJSONInto(body, true, opts, nil)
 }
 
 // toJSONInto is toJSON with the block reader using bufs' memory (when bufs is not nil), which
-// the next document overwrites.
-func toJSONInto(body []byte, opts Options, bufs *buffers) ([]byte, *typeMeta, error) {
+// the next document overwrites. A body that is not yamlText is JSON already (the JSON splitters
+// checked it); YAML text that begins with { is taken as it is only when it is JSON: a document
+// written in YAML's flow style (`{apiVersion: v1, kind: Pod, ...}`) is YAML to kubectl, which
+// applies it, and taken for JSON it was an error and the Pod went unjudged.
+func toJSONInto(body []byte, yamlText bool, opts Options, bufs *buffers) ([]byte, *typeMeta, error) {
 	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) > 0 && trimmed[0] == '{' {
+	if len(trimmed) > 0 && trimmed[0] == '{' && (!yamlText || json.Valid(trimmed)) {
 		return trimmed, nil, nil
 	}
 	var mem *BlockScratch

@@ -102,6 +102,13 @@ func TestDecode(t *testing.T) {
 				{"in.yaml: document 1 (line 1): items[3]: ConfigMap: metadata.name is missing"},
 			},
 		},
+		"a document in YAML's flow style is read as YAML, as kubectl reads it": {
+			// It begins with { but is no JSON: taken for JSON, it was an error and the Pod,
+			// which kubectl applies, went unjudged.
+			data: afterPod("{apiVersion: v1, kind: Pod, metadata: {name: flow, namespace: shop},\n" +
+				"  spec: {hostPID: true, containers: [{name: c, image: busybox:1.36}]}}\n"),
+			objects: []string{before, "Pod/flow@2:6"},
+		},
 		"JSON objects one after another are all read, as kubectl reads them": {
 			file:    "stream.json",
 			data:    podJSON("json-1") + "\n" + podJSON("json-2") + "\n",

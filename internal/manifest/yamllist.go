@@ -160,7 +160,7 @@ func (y *yamlList) ended(docs []document, body []byte, index int) []document {
 	if y.items == 0 {
 		return docs
 	}
-	d := document{index: index, line: y.line, item: y.items}
+	d := document{index: index, line: y.line, item: y.items, yaml: true}
 	if size := y.dropped + len(body); size > MaxDocumentBytes {
 		d.err = fmt.Errorf("%d bytes as YAML; the limit is %d", size, MaxDocumentBytes)
 	} else {
