@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -352,25 +353,82 @@ func isSeparator(l []byte) bool {
 
 // splitJSON cuts a stream of JSON values (kubectl reads several objects in a row too) into
 // documents. Whatever is not JSON ends the stream and is reported with its line; the values
-// before it are still read.
-func splitJSON(data []byte) []document { return splitJSONFrom(data, 1, 1) }
+// before it are still read. Unless it is the first or second value: kubectl's reader
+// (YAMLOrJSONDecoder) then reads the stream on as YAML from the end of the value before it, and
+// so does splitJSON when that YAML's first document is a map (yamlAfterJSON). A Pod written in
+// YAML's flow style, `{apiVersion: v1, kind: Pod, ...}`, or after a JSON object, a --- and a
+// line break, is applied by kubectl; it was an invalid JSON error and never judged.
+func splitJSON(data []byte) []document { return splitJSONOn(data, 1, 1) }
+
+// splitJSONOn is splitJSON of data that is a stream's from its index'th document on (or from
+// the end of the value before it), which starts on line.
+func splitJSONOn(data []byte, index, line int) []document {
+	docs, after := splitJSONAt(data, index, line)
+	if n := len(docs); n > 0 && docs[n-1].err != nil && docs[n-1].index <= 2 {
+		if more := yamlAfterJSON(data, after, docs[n-1].index, line); more != nil {
+			return append(docs[:n-1], more...)
+		}
+	}
+	return docs
+}
+
+// yamlAfterJSON is the documents of data, which starts on line, read as YAML from after, the
+// end of the last JSON value read (0: none), on, numbered from index, as kubectl's reader reads
+// on after a value that is not JSON: from after the first line break that follows, or from the
+// first character before it that is not a space. It is nil unless the first of them is a map.
+func yamlAfterJSON(data []byte, after, index, line int) []document {
+	from := after
+	for from < len(data) {
+		r, size := utf8.DecodeRune(data[from:])
+		if r == utf8.RuneError && size == 1 {
+			return nil // kubectl reads no YAML then
+		}
+		if !unicode.IsSpace(r) {
+			break
+		}
+		from += size
+		if r == '\n' {
+			break
+		}
+	}
+	var s splitter
+	docs, _, _ := s.split(data[from:], 0, true)
+	if len(docs) == 0 || docs[0].err != nil {
+		return nil
+	}
+	if js, err := yaml.YAMLToJSON(docs[0].body); err != nil || !bytes.HasPrefix(bytes.TrimSpace(js), []byte("{")) {
+		return nil
+	}
+	line += bytes.Count(data[:from], []byte("\n")) - 1
+	for i := range docs {
+		docs[i].index += index - 1
+		docs[i].line += line
+	}
+	return docs
+}
 
 // splitJSONFrom is splitJSON of data that is a stream's from its index'th document on, which
-// starts on line.
+// starts on line, without reading on as YAML.
 func splitJSONFrom(data []byte, index, line int) []document {
-	var docs []document
+	docs, _ := splitJSONAt(data, index, line)
+	return docs
+}
+
+// splitJSONAt is splitJSONFrom also returning, for a stream that ends with a value that is not
+// JSON, the offset in data of the end of the value before it (0: none).
+func splitJSONAt(data []byte, index, line int) (docs []document, after int) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	counted := 0
 	for ; ; index++ {
-		start := int(dec.InputOffset())
-		start += len(data[start:]) - len(bytes.TrimLeft(data[start:], " \t\r\n"))
+		after = int(dec.InputOffset())
+		start := after + len(data[after:]) - len(bytes.TrimLeft(data[after:], " \t\r\n"))
 		line += bytes.Count(data[counted:start], []byte("\n"))
 		counted = start
 		var raw json.RawMessage
 		err := dec.Decode(&raw)
 		switch {
 		case err == io.EOF:
-			return docs
+			return docs, 0
 		case err != nil:
 			var se *json.SyntaxError
 			if errors.As(err, &se) {
@@ -379,7 +437,7 @@ func splitJSONFrom(data []byte, index, line int) []document {
 			} else {
 				err = fmt.Errorf("invalid JSON: %w", err)
 			}
-			return append(docs, document{index: index, line: line, err: err})
+			return append(docs, document{index: index, line: line, err: err}), after
 		}
 		docs = append(docs, document{body: raw, index: index, line: line})
 	}

@@ -114,6 +114,21 @@ func TestDecode(t *testing.T) {
 			data:    podJSON("json-1") + "\n" + podJSON("json-2") + "\n",
 			objects: []string{"Pod/json-1@1:1", "Pod/json-2@2:2"},
 		},
+		"a stream that begins with { but is YAML in flow style is read as YAML, as kubectl reads it": {
+			// kubectl's reader tries JSON and reads on as YAML when the first value is none.
+			data: "{apiVersion: v1, kind: Pod, metadata: {name: flow, namespace: shop},\n" +
+				"  spec: {hostPID: true, containers: [{name: c, image: busybox:1.36}]}}\n",
+			objects: []string{"Pod/flow@1:1"},
+		},
+		"a JSON object followed by --- and YAML documents is read on as YAML, as kubectl reads it": {
+			data:    podJSON("json") + "\n---\n" + pod("yaml") + "---\n" + pod("yaml-2"),
+			objects: []string{"Pod/json@1:1", "Pod/yaml@2:3", "Pod/yaml-2@3:8"},
+		},
+		"what is not JSON after two JSON values ends the stream, as kubectl reads no YAML after two": {
+			data:    podJSON("json-1") + "\n" + podJSON("json-2") + "\n---\n" + pod("yaml"),
+			objects: []string{"Pod/json-1@1:1", "Pod/json-2@2:2"},
+			errs:    [][]string{{"in.yaml: document 3 (line 3): invalid JSON at line 3: invalid character '-' in numeric literal"}},
+		},
 		"JSON with trailing garbage is reported at the garbage, and the object before it is read": {
 			file:    "garbage.json",
 			data:    podJSON("json-before") + "\ngarbage\n",

@@ -281,8 +281,13 @@ func backslashes(b []byte) int {
 // them says it is none, and one that then is no List is an error (the error of a document over
 // MaxDocumentBytes) after its items have been read. One over MaxDocumentBytes before its items
 // is an error too.
+//
+// As splitJSON, a stream whose first or second value is not JSON is read on as YAML from the
+// end of the value before it, when that reads as YAML: the rest of the stream is then read
+// whole, as after any value that is not an object.
 func readJSONStream(head []byte, r io.Reader, ended bool, p *parts) error {
 	j := &jsonReader{r: r, buf: head, ended: ended}
+	after := 0 // the end of the value before this one
 	for index := 1; ; index++ {
 		c, ok := j.next()
 		if !ok {
@@ -291,11 +296,21 @@ func readJSONStream(head []byte, r io.Reader, ended bool, p *parts) error {
 		start := j.pos
 		line := j.lineOf(start)
 		j.keep = start
-		if c != '{' {
-			// Anything else, a value or not JSON at all, is rare here: the rest is read whole.
+		from, fromLine := start, line // where splitJSONOn reads the rest from
+		if index <= 2 {
+			// Kept, so that the rest can be read as YAML from there (splitJSONOn).
+			j.keep, from = after, after
+			fromLine -= bytes.Count(j.bytes(after, start), []byte("\n"))
+		}
+		// rest is what splitJSONOn makes of the rest of the stream, read whole.
+		rest := func() []document {
 			for j.pos = j.end(); j.more(); j.pos = j.end() {
 			}
-			p.take(splitJSONFrom(bytes.Clone(j.bytes(start, j.end())), index, line)...)
+			return splitJSONOn(bytes.Clone(j.bytes(from, j.end())), index, fromLine)
+		}
+		if c != '{' {
+			// Anything else, a value or not JSON at all, is rare here: the rest is read whole.
+			p.take(rest()...)
 			return j.err
 		}
 		doc, list, err := j.object(start, index, line, p)
@@ -303,6 +318,14 @@ func readJSONStream(head []byte, r io.Reader, ended bool, p *parts) error {
 		case err != nil && j.err != nil:
 			// Cut off by a failed read: the documents read whole before it are kept (taken
 			// already), and the failure is the stream's error, not this document's.
+			return j.err
+		case err != nil && doc.index == 0 && index <= 2:
+			// Held whole, and it may be YAML: the rest is read whole.
+			docs := rest()
+			if len(docs) == 0 || docs[len(docs)-1].err == nil && !docs[len(docs)-1].yaml { // not read as YAML
+				docs = append(docs, document{index: index, line: line, err: j.syntaxError(err)})
+			}
+			p.take(docs...)
 			return j.err
 		case err != nil && doc.index == 0:
 			// Held whole: the error as splitJSON words it on what has been read (the scanner
@@ -321,11 +344,16 @@ func readJSONStream(head []byte, r io.Reader, ended bool, p *parts) error {
 		case list: // its items are taken already
 		default:
 			docs := splitJSONFrom(doc.body, index, line)
-			p.take(docs...)
 			if len(docs) != 1 || docs[0].err != nil {
+				if index <= 2 {
+					docs = rest()
+				}
+				p.take(docs...)
 				return j.err
 			}
+			p.take(docs...)
 		}
+		after = j.pos
 	}
 }
 
