@@ -165,11 +165,11 @@ func unjoin(err error) []error {
 }
 
 // utf8Text turns UTF-16 with a byte-order mark (what Windows PowerShell's > writes) into UTF-8,
-// so that its documents are split like any other file's.
+// so that its documents are split like any other file's, and lets go of a UTF-8 byte-order mark.
 func utf8Text(data []byte) []byte {
 	order := utf16Order(data)
 	if order == nil {
-		return data
+		return bytes.TrimPrefix(data, utf8BOM)
 	}
 	units := make([]uint16, 0, len(data)/2)
 	for i := 2; i+1 < len(data); i += 2 {
@@ -177,6 +177,12 @@ func utf8Text(data []byte) []byte {
 	}
 	return []byte(string(utf16.Decode(units)))
 }
+
+// utf8BOM is UTF-8's byte-order mark. kubectl lets go of one at the start of a file or of
+// standard input (cli-runtime's FileVisitor reads through unicode.BOMOverride) before it tells
+// JSON from YAML: left in, JSON values after one were a YAML document of which only the first
+// value was read, and the rest, which kubectl applies, went unjudged without an error.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // utf16Order is the byte order of UTF-16 text that begins with data, by its byte-order mark, or
 // nil for none.

@@ -129,6 +129,13 @@ func TestDecode(t *testing.T) {
 			objects: []string{"Pod/json-1@1:1", "Pod/json-2@2:2"},
 			errs:    [][]string{{"in.yaml: document 3 (line 3): invalid JSON at line 3: invalid character '-' in numeric literal"}},
 		},
+		"a UTF-8 byte-order mark before JSON values is let go, as kubectl lets it go, and every value is read": {
+			// Left in, it made the stream YAML, whose one document read only the first value:
+			// the Pod after it went unjudged, and no error said so.
+			file:    "bom.json",
+			data:    "\xef\xbb\xbf" + podJSON("bom-1") + "\n" + podJSON("bom-2") + "\n",
+			objects: []string{"Pod/bom-1@1:1", "Pod/bom-2@2:2"},
+		},
 		"JSON with trailing garbage is reported at the garbage, and the object before it is read": {
 			file:    "garbage.json",
 			data:    podJSON("json-before") + "\ngarbage\n",

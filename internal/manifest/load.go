@@ -200,6 +200,7 @@ func readStream(name string, r io.Reader, add func(input)) error {
 		rest    []byte // read from the start of the document being read on
 		scanned int    // how much of rest s has scanned
 		yaml    bool   // the stream is known to be YAML (UTF-8)
+		bom     bool   // a UTF-8 byte-order mark at its start was let go (utf8Text)
 	)
 	s.lists = true
 	p := &parts{name: name, add: add}
@@ -237,7 +238,10 @@ func readStream(name string, r io.Reader, add func(input)) error {
 			return err
 		}
 		if !yaml {
-			if utf16Order(buf) != nil {
+			if !bom && bytes.HasPrefix(buf, utf8BOM) {
+				buf, bom = buf[len(utf8BOM):], true
+			}
+			if !bom && utf16Order(buf) != nil {
 				// UTF-16 (its byte-order mark): read whole.
 				whole := buf
 				if !eof {

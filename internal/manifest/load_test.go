@@ -743,6 +743,10 @@ var streamCases = []string{
 	"{\"a\": 1}\n- b\n",
 	"{\"a\": {\"b\": [",
 	utf16LE("a: 1\n---\nb: 2\n"),
+	"\xef\xbb\xbf{\"a\": 1}\n{\"b\": 2}\n",
+	"\xef\xbb\xbf\xef\xbb\xbfa: 1\n---\nb: 2\n",
+	"\xef\xbb\xbf",
+	"\xef\xbb\xbf\xff\xfea: 1\n",
 	utf16BE("a: 1\n---\nb: 2\n"),
 	strings.Repeat("k: v\n", 300) + "---\n" + strings.Repeat("# c\n", 100) + "---\nz: 1",
 }
