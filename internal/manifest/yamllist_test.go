@@ -191,3 +191,27 @@ func TestAYAMLListThatFailsKeepsWhatItSentWhole(t *testing.T) {
 		t.Errorf("errors %v, want one error saying the read failed", errs)
 	}
 }
+
+// An item of a YAML List read from a stream item by item that is written in YAML's flow style
+// ({apiVersion: v1, kind: Pod, ...}) is read as YAML, as read whole and as kubectl reads it:
+// taken for JSON because it begins with {, it was an error and the Pod went unjudged.
+func TestAStreamedYAMLListReadsAnItemInFlowStyle(t *testing.T) {
+	var items strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&items, "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c%d, namespace: shop}\n  data: {k: %s}\n", i, strings.Repeat("v", 2000))
+	}
+	data := "apiVersion: v1\nitems:\n" + items.String() +
+		"- {apiVersion: v1, kind: Pod, metadata: {name: flow, namespace: shop},\n  spec: {hostPID: true, containers: [{name: c, image: x}]}}\nkind: List\n"
+	if len(data) <= MaxDocumentBytes {
+		t.Fatalf("the List (%d bytes) is not over MaxDocumentBytes", len(data))
+	}
+	for how, read := range map[string]func() ([]*engine.Object, []error){
+		"read whole":         func() ([]*engine.Object, []error) { return Decode(StdinName, []byte(data)) },
+		"read from a stream": func() ([]*engine.Object, []error) { return Load([]string{"-"}, strings.NewReader(data)) },
+	} {
+		objs, errs := read()
+		if len(errs) != 0 || len(objs) != 2001 || objs[2000].Kind+"/"+objs[2000].Name != "Pod/flow" {
+			t.Errorf("%s: %d objects, the last %v, errors %v; want the 2000 ConfigMaps and Pod/flow", how, len(objs), objs[len(objs)-1].Name, errs)
+		}
+	}
+}
