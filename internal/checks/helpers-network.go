@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -778,11 +779,18 @@ func pluralPolicies(n int) string {
 // rules it has always enforced (pkg/apis/networking/validation, ValidateNetworkPolicySpec): a
 // peer that names no pods, namespaces or ipBlock; an ipBlock beside another peer, or with a CIDR
 // that does not parse; a protocol other than TCP, UDP and SCTP; a port number outside 1-65535, an
-// invalid port name, an endPort below its port or beside a named or missing one; more than two
-// policyTypes, or one other than Ingress and Egress. Such a policy is never created: a cluster
-// has none, and in manifests it protects nothing.
+// invalid port name, an endPort below its port or beside a named or missing one; an ipBlock
+// except that is not a CIDR strictly inside the block's (ValidateIPBlock); a label selector, of
+// the pods or of a peer, that ValidateLabelSelector rejects (In or NotIn without values, Exists
+// or DoesNotExist with values, an unknown operator, an invalid key or matchLabels value; an
+// invalid value in an expression is let through, as the API server lets it through on an update
+// of a policy that already had one); more than two policyTypes, or one other than Ingress and
+// Egress. Such a policy is never created: a cluster has none, and in manifests it protects nothing.
 func rejection(np *networkingv1.NetworkPolicy) string {
 	spec := field.NewPath("spec")
+	if why := rejectedSelector(&np.Spec.PodSelector, spec.Child("podSelector")); why != "" {
+		return why
+	}
 	for i, r := range np.Spec.Ingress {
 		if why := rejectedRule(spec.Child("ingress").Index(i), "from", r.From, r.Ports); why != "" {
 			return why
@@ -830,6 +838,12 @@ func rejectedRule(path *field.Path, peersName string, peers []networkingv1.Netwo
 	}
 	for i, p := range peers {
 		at := path.Child(peersName).Index(i)
+		if why := rejectedSelector(p.PodSelector, at.Child("podSelector")); why != "" {
+			return why
+		}
+		if why := rejectedSelector(p.NamespaceSelector, at.Child("namespaceSelector")); why != "" {
+			return why
+		}
 		switch {
 		case p.PodSelector == nil && p.NamespaceSelector == nil && p.IPBlock == nil:
 			return at.String() + ": must specify a peer"
@@ -839,12 +853,43 @@ func rejectedRule(path *field.Path, peersName string, peers []networkingv1.Netwo
 		case p.IPBlock.CIDR == "":
 			return at.Child("ipBlock", "cidr").String() + ": Required value"
 		default:
-			if _, ok := cidrRange(p.IPBlock.CIDR); !ok {
+			block, ok := cidrRange(p.IPBlock.CIDR)
+			if !ok {
 				return fmt.Sprintf("%s: Invalid value %q: must be a valid CIDR", at.Child("ipBlock", "cidr"), p.IPBlock.CIDR)
+			}
+			for j, e := range p.IPBlock.Except {
+				if why := rejectedExcept(block, e); why != "" {
+					return fmt.Sprintf("%s: Invalid value %q: %s", at.Child("ipBlock", "except").Index(j), e, why)
+				}
 			}
 		}
 	}
 	return ""
+}
+
+// rejectedExcept says why the API server rejects an ipBlock's except entry, or "" when it does
+// not: it must be a CIDR, and a strict subset of the block's, a longer prefix inside it
+// (ValidateIPBlock).
+func rejectedExcept(block addrRange, except string) string {
+	cut, ok := cidrRange(except)
+	if !ok {
+		return "must be a valid CIDR"
+	}
+	inside := cut.first.BitLen() == block.first.BitLen() && !cut.first.Less(block.first) && !block.last.Less(cut.last)
+	if !inside || cut == block {
+		return "must be a strict subset of `cidr`"
+	}
+	return ""
+}
+
+// rejectedSelector is why the API server rejects a NetworkPolicy's label selector at path, or ""
+// (ValidateLabelSelector; an invalid value in an expression is let through, see rejection).
+func rejectedSelector(sel *metav1.LabelSelector, path *field.Path) string {
+	errs := metav1validation.ValidateLabelSelector(sel, metav1validation.LabelSelectorValidationOptions{AllowInvalidLabelValueInSelector: true}, path)
+	if len(errs) == 0 {
+		return ""
+	}
+	return errs[0].Error()
 }
 
 // rejectedPolicies are the NetworkPolicies of a namespace the API server rejects (rejection),

@@ -63,7 +63,7 @@ func TestNetworkPolicyIndexFindsEverySelectingPolicy(t *testing.T) {
 		policy("does-not-exist", "shop", exprs(req("tier", metav1.LabelSelectorOpDoesNotExist))),
 		policy("labels-and-expressions", "shop", metav1.LabelSelector{MatchLabels: map[string]string{"tier": "front"},
 			MatchExpressions: []metav1.LabelSelectorRequirement{req("app", metav1.LabelSelectorOpIn, "web", "api")}}),
-		policy("invalid", "shop", metav1.LabelSelector{MatchLabels: map[string]string{"app": "not a valid value"}}),
+		policy("invalid", "shop", exprs(req("app", metav1.LabelSelectorOpIn, "not a valid value"))),
 		policy("db", "shop", metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}),
 		policy("web-again", "shop", metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}),
 		policy("other-namespace", "shop-staging", metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}),

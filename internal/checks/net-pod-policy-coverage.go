@@ -32,7 +32,7 @@ var netPodPolicyCoverage = &engine.Check{
 		"without a port number, or ranges up to endPort from 1 to 65535), which make the pod's " +
 		"ingress as open as no policy. Policies with too many rules, ports and addresses to judge " +
 		"(tens of thousands) leave the pod NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +
-		"beside a selector, an unknown protocol or policy type, a bad port) is never created and counts for nothing." + supporting,
+		"beside a selector, an except outside its ipBlock, a malformed label selector, an unknown protocol or policy type, a bad port) is never created and counts for nothing." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
