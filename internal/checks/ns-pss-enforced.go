@@ -38,7 +38,9 @@ var nsPssEnforced = &engine.Check{
 			}
 			ctx.Pass("")
 		case "":
-			ctx.Fail("", "no %s label: Pod Security Admission does not enforce any level", pssEnforceLabel)
+			// PodSecurity admission then applies the defaults of the API server's admission
+			// configuration (api.PolicyToEvaluate), which no object shows.
+			ctx.Fail("", "no %s label: Pod Security Admission enforces only the cluster's default level (privileged unless the API server's PodSecurity admission configuration sets defaults.enforce)", pssEnforceLabel)
 		default:
 			ctx.Fail("", "%s is %q; want baseline or restricted", pssEnforceLabel, level)
 		}
