@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -630,19 +631,26 @@ func coversAFamily(ranges []addrRange) bool {
 }
 
 // cidrRange is the addresses of a CIDR as the API server parses it (leading zeros allowed, bits
-// beyond the prefix ignored), or false when it does not parse.
+// beyond the prefix ignored), or false when it does not parse. An IPv4-mapped IPv6 CIDR with a
+// prefix of 96 bits or more (::ffff:0.0.0.0/96) is the IPv4 CIDR it maps, as Go's net package
+// reads the net.IPNet the API server parses it into (its Contains matches IPv4 addresses, its
+// String is 0.0.0.0/0), where strict CIDR validation, which rejects it, is off.
 func cidrRange(cidr string) (addrRange, bool) {
 	_, ipnet, err := netutils.ParseCIDRSloppy(cidr)
 	if err != nil {
 		return addrRange{}, false
 	}
-	first, ok := netip.AddrFromSlice(ipnet.IP)
-	if !ok {
+	ip, mask := ipnet.IP, ipnet.Mask
+	if ones, bits := mask.Size(); bits == 8*net.IPv6len && ones >= 96 && ip.To4() != nil {
+		ip, mask = ip.To4(), net.CIDRMask(ones-96, 8*net.IPv4len)
+	}
+	first, ok := netip.AddrFromSlice(ip)
+	if !ok || len(mask) != len(ip) {
 		return addrRange{}, false
 	}
-	last := slices.Clone(ipnet.IP)
+	last := slices.Clone(ip)
 	for i := range last {
-		last[i] |= ^ipnet.Mask[i]
+		last[i] |= ^mask[i]
 	}
 	end, _ := netip.AddrFromSlice(last)
 	return addrRange{first, end}, true
@@ -853,12 +861,11 @@ func rejectedRule(path *field.Path, peersName string, peers []networkingv1.Netwo
 		case p.IPBlock.CIDR == "":
 			return at.Child("ipBlock", "cidr").String() + ": Required value"
 		default:
-			block, ok := cidrRange(p.IPBlock.CIDR)
-			if !ok {
+			if _, ok := cidrRange(p.IPBlock.CIDR); !ok {
 				return fmt.Sprintf("%s: Invalid value %q: must be a valid CIDR", at.Child("ipBlock", "cidr"), p.IPBlock.CIDR)
 			}
 			for j, e := range p.IPBlock.Except {
-				if why := rejectedExcept(block, e); why != "" {
+				if why := rejectedExcept(p.IPBlock.CIDR, e); why != "" {
 					return fmt.Sprintf("%s: Invalid value %q: %s", at.Child("ipBlock", "except").Index(j), e, why)
 				}
 			}
@@ -868,15 +875,20 @@ func rejectedRule(path *field.Path, peersName string, peers []networkingv1.Netwo
 }
 
 // rejectedExcept says why the API server rejects an ipBlock's except entry, or "" when it does
-// not: it must be a CIDR, and a strict subset of the block's, a longer prefix inside it
-// (ValidateIPBlock).
-func rejectedExcept(block addrRange, except string) string {
-	cut, ok := cidrRange(except)
-	if !ok {
+// not: it must be a CIDR, whose address the block's net.IPNet contains, with a longer prefix
+// (ValidateIPBlock, which compares them as Go's net package does).
+func rejectedExcept(block, except string) string {
+	_, b, err := netutils.ParseCIDRSloppy(block)
+	if err != nil {
 		return "must be a valid CIDR"
 	}
-	inside := cut.first.BitLen() == block.first.BitLen() && !cut.first.Less(block.first) && !block.last.Less(cut.last)
-	if !inside || cut == block {
+	_, e, err := netutils.ParseCIDRSloppy(except)
+	if err != nil {
+		return "must be a valid CIDR"
+	}
+	blockOnes, _ := b.Mask.Size()
+	exceptOnes, _ := e.Mask.Size()
+	if !b.Contains(e.IP) || blockOnes >= exceptOnes {
 		return "must be a strict subset of `cidr`"
 	}
 	return ""

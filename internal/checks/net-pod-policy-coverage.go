@@ -28,7 +28,7 @@ var netPodPolicyCoverage = &engine.Check{
 		"kubernetes.io/metadata.name exists, which every namespace carries), or whose peers together " +
 		"select every pod of every namespace (a label and its absence; the own namespace and every " +
 		"namespace not named so), or whose ipBlocks, less their exceptions, add up to every " +
-		"IPv4 or every IPv6 address, and with no ports or ports that cover every TCP port: an entry " +
+		"IPv4 or every IPv6 address (an IPv4-mapped block such as ::ffff:0.0.0.0/96 is the IPv4 block it maps, as Go's net package reads it), and with no ports or ports that cover every TCP port: an entry " +
 		"without a port number, or ranges up to endPort from 1 to 65535), which make the pod's " +
 		"ingress as open as no policy. Policies with too many rules, ports and addresses to judge " +
 		"(tens of thousands) leave the pod NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +
