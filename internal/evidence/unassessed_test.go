@@ -3,6 +3,7 @@ package evidence
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,64 @@ func TestAStateNobodyReEvaluatedIsUnknown(t *testing.T) {
 	}
 	if !strings.Contains(string(index), "not evaluated since "+ts(h(30))) || !strings.Contains(string(index), "namespace intervals not evaluated") {
 		t.Errorf("index.html does not show the stale evaluation")
+	}
+}
+
+// A stale interval ends at the first record only an evaluation writes, a finding's closing among
+// them (an evaluation that closes one of two findings changes no criterion), or where the profile
+// is deleted: from then on nothing is to be evaluated under it, and its criteria are Unknown
+// for that reason.
+func TestAStaleIntervalEndsAtAClosingOrTheProfilesDeletion(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	attest := func(profile, state string, at, evaluated time.Time) journal.Record {
+		return journal.Record{Type: journal.Attestation, Time: at, Profile: profile, Namespace: "team-a", Attestation: &journal.AttestationBody{
+			Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: state}}, Evaluated: evaluated, EvaluationInterval: 600}}
+	}
+	finding := func(typ journal.Type, at time.Time, name string) journal.Record {
+		return journal.Record{Type: typ, Time: at, Profile: "soc2", Namespace: "team-a", Finding: &journal.Finding{
+			Key: "wl-privileged/Pod/" + name, Check: "wl-privileged", Criteria: []string{"CC6.1"}, Kind: "Pod", Name: name, FirstSeen: h(1)}}
+	}
+	recs := []journal.Record{
+		{Type: journal.CriterionChanged, Time: h(1), Profile: "soc2", Namespace: "team-a", Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Fail"}},
+		finding(journal.FindingOpened, h(1), "api"),
+		finding(journal.FindingOpened, h(1), "worker"),
+		{Type: journal.CriterionChanged, Time: h(1), Profile: "other", Namespace: "team-a", Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}},
+		attest("other", "Pass", h(48), h(30)),
+		attest("soc2", "Fail", h(48), h(30)),
+		finding(journal.FindingClosed, h(50), "api"), // evaluating again: worker still fails
+		{Type: journal.ProfileDeleted, Time: h(60), Profile: "other"},
+		attest("soc2", "Fail", h(72), h(71.9)),
+	}
+	recs = append(recs, heartbeats(t0, h(73))...)
+	slices.SortStableFunc(recs, func(a, b journal.Record) int { return a.Time.Compare(b.Time) })
+	out := buildPack(t, journalOf(t, recs...), t0, h(73))
+	stale := ts(h(30).Add(journal.StaleAfter(10 * time.Minute)))
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "criteria.csv")) {
+		got = append(got, strings.Join([]string{r["profile"], r["from"], r["to"], r["state"]}, " "))
+	}
+	want := []string{
+		"other " + ts(t0) + " " + ts(h(1)) + " Unknown",
+		"other " + ts(h(1)) + " " + stale + " Pass",
+		"other " + stale + " " + ts(h(73)) + " Unknown",
+		"soc2 " + ts(t0) + " " + ts(h(1)) + " Unknown",
+		"soc2 " + ts(h(1)) + " " + stale + " Fail",
+		"soc2 " + stale + " " + ts(h(50)) + " Unknown",
+		"soc2 " + ts(h(50)) + " " + ts(h(73)) + " Fail",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv (profile from to state):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var gaps []string
+	for _, r := range readCSV(t, filepath.Join(out, "gaps.csv")) {
+		gaps = append(gaps, strings.Join([]string{r["type"], r["from"], r["to"], strings.Fields(r["reason"])[1]}, " "))
+	}
+	wantGaps := []string{
+		"evaluation.stale " + stale + " " + ts(h(60)) + " other,",
+		"evaluation.stale " + stale + " " + ts(h(50)) + " soc2,",
+	}
+	if strings.Join(gaps, "\n") != strings.Join(wantGaps, "\n") {
+		t.Errorf("gaps.csv (type from to profile):\n%s\nwant:\n%s", strings.Join(gaps, "\n"), strings.Join(wantGaps, "\n"))
 	}
 }
