@@ -826,8 +826,18 @@ func TestACriterionSaysHowManyOfItsChecksAssessedNothing(t *testing.T) {
 	passes := &engine.Check{ID: "test-passes", Title: "passes", Severity: v1alpha1.SeverityLow,
 		Criteria: []v1alpha1.Criterion{"CC7.1"}, Targets: []string{engine.KindWorkload},
 		Evaluate: func(ctx *engine.Context, o *engine.Object) { ctx.Pass("") }}
-	plan := engine.Compile(append(slices.Clone(catalogue), passes), nil)
-	objs := []*engine.Object{deployment("shop", "web", map[string]string{"team": "shop"}), deployment("pay", "api", nil)}
+	// A check that assessed a resource counts as assessed though it could not judge another.
+	partly := &engine.Check{ID: "test-partly", Title: "partly", Severity: v1alpha1.SeverityLow,
+		Criteria: []v1alpha1.Criterion{"CC8.1"}, Targets: []string{engine.KindWorkload},
+		Evaluate: func(ctx *engine.Context, o *engine.Object) {
+			if o.Name == "web" {
+				ctx.Pass("")
+			} else {
+				ctx.NotAssessed("", "cannot tell")
+			}
+		}}
+	plan := engine.Compile(append(slices.Clone(catalogue), passes, partly), nil)
+	objs := []*engine.Object{deployment("shop", "web", map[string]string{"team": "shop"}), deployment("shop", "worker", nil), deployment("pay", "api", nil)}
 	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace})
 	for _, s := range []*engine.Summary{ev.Summary("shop"), plan.Merge(ev.Summary("shop"), ev.Summary("pay"))} {
 		got := criterion(s, "CC7.1")
