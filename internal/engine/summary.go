@@ -54,6 +54,9 @@ type checkTally struct{ pass, fail, excepted, notAssessed int }
 
 func (t checkTally) assessed() bool { return t.pass+t.fail+t.excepted > 0 }
 
+// unassessed: the check had resources to judge but assessed none of them (every result NotAssessed).
+func (t checkTally) unassessed() bool { return !t.assessed() && t.notAssessed > 0 }
+
 func newSummary(p *Plan, ns string) *Summary {
 	return &Summary{Namespace: ns, FailingBySeverity: map[v1alpha1.Severity]int{}, tallies: make([]checkTally, len(p.Checks))}
 }
@@ -69,7 +72,7 @@ func (s *Summary) finish(p *Plan) {
 			switch {
 			case t.assessed():
 				cs.Checks++
-			case t.notAssessed > 0:
+			case t.unassessed():
 				cs.UnassessedChecks++
 			}
 			cs.Failed += int32(t.fail)
@@ -129,7 +132,7 @@ func (s *Summary) finish(p *Plan) {
 func (s *Summary) UnassessedChecks(p *Plan, id v1alpha1.Criterion) []string {
 	var ids []string
 	for _, c := range p.byCriterion[id] {
-		if t := s.tallies[c.index]; !t.assessed() && t.notAssessed > 0 {
+		if s.tallies[c.index].unassessed() {
 			ids = append(ids, c.ID)
 		}
 	}
