@@ -101,6 +101,7 @@ func TestEscapeShowsInvisibleCharacters(t *testing.T) {
 		"pay\u00adments":           `pay\u00adments`,
 		"nginx\U000E0020:1.27":     `nginx\U000e0020:1.27`,
 		"api\u3164":                `api\u3164`,
+		"api\ufe0f":                `api\ufe0f`,
 		"one\u2028two\u2029three":  `one\u2028two\u2029three`,
 		"b\x9b8m.yaml":             `b\x9b8m.yaml`,
 		"café 東京 🚀 naïve":          "café 東京 🚀 naïve",
