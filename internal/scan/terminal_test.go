@@ -120,3 +120,28 @@ func TestJUnitNamesTheResourceAsItIs(t *testing.T) {
 		}
 	}
 }
+
+// The case of a file that could not be read is named as the table names it too: a file name is
+// the author's, and XML 1.0 cannot hold its control characters.
+func TestJUnitNamesAnUnreadableFileAsItIs(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bad\x01.yaml"), []byte("kind: [unclosed\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, _ := runScan(t, "", "-f", dir, "-o", "junit")
+	var doc junitSuites
+	if err := xml.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var names []string
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			if c.Classname == "inputs" {
+				names = append(names, c.Name)
+			}
+		}
+	}
+	if len(names) != 1 || !strings.HasSuffix(names[0], `bad\x01.yaml document 1`) {
+		t.Errorf("the unreadable inputs' cases are named %q; want one ending in %q", names, `bad\x01.yaml document 1`)
+	}
+}
