@@ -40,9 +40,11 @@ func (s CacheSource) Exceptions(ctx context.Context, namespace string) ([]v1alph
 }
 
 // criterionRow counts, for one criterion of one profile, the visible namespaces in each state.
+// Unknown counts the stale reports: their criteria are those of an evaluation that is overdue or
+// could not be written, not a current state.
 type criterionRow struct {
-	ID, Title                         string
-	Pass, Fail, Excepted, NotAssessed int
+	ID, Title                                  string
+	Pass, Fail, Excepted, NotAssessed, Unknown int
 }
 
 // namespaceRow is one report in the overview.
@@ -118,6 +120,7 @@ func overview(reports []*v1alpha1.ComplianceReport) []*profileView {
 		default:
 			p.Other++
 		}
+		stale, reason := condition(r, v1alpha1.ConditionStale)
 		for _, c := range r.Status.Criteria {
 			row, ok := crit[name][string(c.ID)]
 			if !ok {
@@ -125,18 +128,19 @@ func overview(reports []*v1alpha1.ComplianceReport) []*profileView {
 				crit[name][string(c.ID)] = row
 				p.Criteria = append(p.Criteria, row)
 			}
-			switch c.Status {
-			case v1alpha1.CriterionPass:
+			switch {
+			case stale:
+				row.Unknown++
+			case c.Status == v1alpha1.CriterionPass:
 				row.Pass++
-			case v1alpha1.CriterionFail:
+			case c.Status == v1alpha1.CriterionFail:
 				row.Fail++
-			case v1alpha1.CriterionExcepted:
+			case c.Status == v1alpha1.CriterionExcepted:
 				row.Excepted++
 			default:
 				row.NotAssessed++
 			}
 		}
-		stale, reason := condition(r, v1alpha1.ConditionStale)
 		var evaluated *time.Time
 		if r.Status.LastEvaluated != nil {
 			evaluated = &r.Status.LastEvaluated.Time

@@ -1,0 +1,36 @@
+package ui
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TestTheOverviewCountsAStaleReportsCriteriaAsUnknown: a stale report's result is Unknown (the
+// operator keeps its old criteria and findings, saying which evaluation they are from), and the
+// overview's criteria across namespaces must not count its old Pass as a current one, as the
+// metrics do not (metrics.SetNamespaceStale).
+func TestTheOverviewCountsAStaleReportsCriteriaAsUnknown(t *testing.T) {
+	report := func(ns string, stale bool, st v1alpha1.CriterionState) *v1alpha1.ComplianceReport {
+		r := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns}, Spec: v1alpha1.ComplianceReportSpec{Profile: "p"}}
+		r.Status.Result = v1alpha1.Compliant
+		r.Status.Criteria = []v1alpha1.CriterionStatus{{ID: "CC6.1", Status: st}}
+		if stale {
+			r.Status.Result = v1alpha1.Unknown
+			r.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionStale, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonEvaluationOverdue}}
+		}
+		return r
+	}
+	p := overview([]*v1alpha1.ComplianceReport{
+		report("current", false, v1alpha1.CriterionPass),
+		report("overdue", true, v1alpha1.CriterionPass),
+	})
+	if len(p) != 1 || len(p[0].Criteria) != 1 {
+		t.Fatalf("overview: %+v", p)
+	}
+	if got := *p[0].Criteria[0]; got.Pass != 1 || got.Unknown != 1 {
+		t.Errorf("CC6.1 across a current and a stale Pass: %+v, want Pass 1 and Unknown 1", got)
+	}
+}
