@@ -24,6 +24,9 @@ type Access interface {
 	// Authorize says whether u may get ComplianceReports in namespace ns ("" for every
 	// namespace).
 	Authorize(ctx context.Context, u user.Info, ns string) (bool, error)
+	// AuthorizeProfiles says whether u may get ComplianceProfiles, whose status holds the
+	// findings on cluster-scoped objects (ClusterRoles, ClusterRoleBindings, ...).
+	AuthorizeProfiles(ctx context.Context, u user.Info) (bool, error)
 }
 
 // AccessCacheTTLs say how long the API server's answers are reused: a revoked binding or token
@@ -64,6 +67,19 @@ func (a *apiServerAccess) Authorize(ctx context.Context, u user.Info, ns string)
 	}})
 	if err != nil {
 		return false, fmt.Errorf("namespace %q: %w", ns, err)
+	}
+	return allowed, nil
+}
+
+// AuthorizeProfiles asks whether u may get ComplianceProfiles (cluster-scoped); an error is not
+// remembered.
+func (a *apiServerAccess) AuthorizeProfiles(ctx context.Context, u user.Info) (bool, error) {
+	allowed, _, err := a.reviewer.Authorize(ctx, u, kubeauth.Attributes{Resource: &authorizationv1.ResourceAttributes{
+		Verb: "get", Group: v1alpha1.GroupVersion.Group, Version: v1alpha1.GroupVersion.Version,
+		Resource: "complianceprofiles",
+	}})
+	if err != nil {
+		return false, fmt.Errorf("complianceprofiles: %w", err)
 	}
 	return allowed, nil
 }

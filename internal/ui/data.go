@@ -17,6 +17,9 @@ import (
 type Source interface {
 	Reports(ctx context.Context) ([]v1alpha1.ComplianceReport, error)
 	Exceptions(ctx context.Context, namespace string) ([]v1alpha1.ControlException, error)
+	// Profiles are the ComplianceProfiles, whose status holds the findings on cluster-scoped
+	// objects.
+	Profiles(ctx context.Context) ([]v1alpha1.ComplianceProfile, error)
 }
 
 // CacheSource reads from a controller-runtime cache (the manager's), without copying: the
@@ -35,6 +38,14 @@ func (s CacheSource) Exceptions(ctx context.Context, namespace string) ([]v1alph
 	var list v1alpha1.ControlExceptionList
 	if err := s.Reader.List(ctx, &list, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing controlexceptions in %s: %w", namespace, err)
+	}
+	return list.Items, nil
+}
+
+func (s CacheSource) Profiles(ctx context.Context) ([]v1alpha1.ComplianceProfile, error) {
+	var list v1alpha1.ComplianceProfileList
+	if err := s.Reader.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing complianceprofiles: %w", err)
 	}
 	return list.Items, nil
 }
@@ -65,6 +76,10 @@ type profileView struct {
 	Compliant, NonCompliant, Other int
 	Criteria                       []*criterionRow
 	Reports                        []namespaceRow
+	// ClusterShown: the user may get ComplianceProfiles, and ClusterFindings is how many
+	// findings (failing and excepted) the profile has on cluster-scoped objects.
+	ClusterShown    bool
+	ClusterFindings int32
 }
 
 func scoreText(s *int32) string {

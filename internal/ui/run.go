@@ -55,7 +55,7 @@ func Add(mgr manager.Manager, o ServeOptions) error {
 	}
 	r := &runnable{handler: s, opts: o, logger: logger, warm: func(ctx context.Context) error {
 		// Followers run no controller, so nothing else starts these informers there.
-		for _, obj := range []client.Object{&v1alpha1.ComplianceReport{}, &v1alpha1.ControlException{}} {
+		for _, obj := range []client.Object{&v1alpha1.ComplianceReport{}, &v1alpha1.ControlException{}, &v1alpha1.ComplianceProfile{}} {
 			if _, err := mgr.GetCache().GetInformer(ctx, obj); err != nil {
 				return fmt.Errorf("starting the dashboard's informers: %w", err)
 			}

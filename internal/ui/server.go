@@ -289,6 +289,24 @@ func (s *Server) visibleReports(ctx context.Context) ([]*v1alpha1.ComplianceRepo
 	return out, visible, nil
 }
 
+// clusterProfiles returns the profiles, whose status lists the findings on cluster-scoped
+// objects, when the user may get ComplianceProfiles (as `kubectl get complianceprofiles` would
+// let them read those findings), else none.
+// allowed says whether they may.
+func (s *Server) clusterProfiles(ctx context.Context) (profiles []*v1alpha1.ComplianceProfile, allowed bool, err error) {
+	if allowed, err = s.opts.Access.AuthorizeProfiles(ctx, userFrom(ctx)); err != nil || !allowed {
+		return nil, false, err
+	}
+	all, err := s.opts.Source.Profiles(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	for i := range all {
+		profiles = append(profiles, &all[i])
+	}
+	return profiles, true, nil
+}
+
 type overviewView struct {
 	Profiles []*profileView
 }
@@ -299,7 +317,20 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusServiceUnavailable, "Reading the reports failed", err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Body: overviewView{Profiles: overview(reports)}})
+	profiles, _, err := s.clusterProfiles(r.Context())
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "Reading the profiles failed", err)
+		return
+	}
+	views := overview(reports)
+	for _, v := range views {
+		for _, p := range profiles {
+			if p.Name == v.Name {
+				v.ClusterShown, v.ClusterFindings = true, p.Status.ClusterFindingsTotal
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Body: overviewView{Profiles: views}})
 }
 
 // checkInfo is a check's explanation from the catalogue.
@@ -331,6 +362,11 @@ type findingView struct {
 }
 
 func newFinding(r *v1alpha1.ComplianceReport, f *v1alpha1.Finding) findingView {
+	return newFindingOf(r.Namespace, profileOf(r), f)
+}
+
+// newFindingOf is a finding of profile in namespace ("" for a cluster-scoped object).
+func newFindingOf(namespace, profile string, f *v1alpha1.Finding) findingView {
 	crit := make([]string, len(f.Criteria))
 	for i, x := range f.Criteria {
 		crit[i] = string(x)
@@ -339,7 +375,7 @@ func newFinding(r *v1alpha1.ComplianceReport, f *v1alpha1.Finding) findingView {
 	if f.FirstSeen != nil {
 		first = &f.FirstSeen.Time
 	}
-	return findingView{Namespace: r.Namespace, Profile: profileOf(r), Check: f.Check, Severity: string(f.Severity), Result: string(f.Result),
+	return findingView{Namespace: namespace, Profile: profile, Check: f.Check, Severity: string(f.Severity), Result: string(f.Result),
 		Criteria: crit, Kind: f.Resource.Kind, Name: f.Resource.Name, Container: f.Container, Message: f.Message,
 		FirstSeen: timeText(first), Exception: f.Exception}
 }
@@ -455,6 +491,11 @@ func newException(e *v1alpha1.ControlException, now time.Time) exceptionView {
 	}
 }
 
+type checksView struct {
+	Rows         []*checkRow
+	ClusterShown bool
+}
+
 type checkRow struct {
 	checkInfo
 	Failing, Excepted int
@@ -480,9 +521,14 @@ func (s *Server) checksPage(w http.ResponseWriter, r *http.Request) {
 	for _, id := range s.checkIDs {
 		add(id)
 	}
-	for _, rep := range reports {
-		for j := range rep.Status.Findings {
-			f := &rep.Status.Findings[j]
+	profiles, clusterShown, err := s.clusterProfiles(r.Context())
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "Reading the profiles failed", err)
+		return
+	}
+	tally := func(findings []v1alpha1.Finding) {
+		for j := range findings {
+			f := &findings[j]
 			c := add(f.Check)
 			if f.Result == v1alpha1.ResultExcepted {
 				c.Excepted++
@@ -491,15 +537,24 @@ func (s *Server) checksPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	for _, rep := range reports {
+		tally(rep.Status.Findings)
+	}
+	for _, p := range profiles {
+		tally(p.Status.ClusterFindings)
+	}
 	slices.SortStableFunc(rows, func(a, b *checkRow) int { return (b.Failing + b.Excepted) - (a.Failing + a.Excepted) })
-	s.render(w, r, http.StatusOK, "checks", page{Title: "Checks", Nav: "checks", Body: rows})
+	s.render(w, r, http.StatusOK, "checks", page{Title: "Checks", Nav: "checks", Body: checksView{Rows: rows, ClusterShown: clusterShown}})
 }
 
 type checkView struct {
 	checkInfo
-	Findings  []findingView
-	Rows      template.HTML // the findings' table rows (see checkRows)
-	Truncated []string      // namespaces whose report lists only some of its findings
+	// ClusterShown: the findings on cluster-scoped objects are listed (the user may get
+	// ComplianceProfiles).
+	ClusterShown bool
+	Findings     []findingView
+	Rows         template.HTML // the findings' table rows (see checkRows)
+	Truncated    []string      // namespaces whose report lists only some of its findings
 }
 
 // checkRows writes the check page's table rows. A check can fail on every workload of a large
@@ -518,7 +573,11 @@ func checkRows(findings []findingView) template.HTML {
 			res = `<span class="badge excepted">Excepted</span> by ` + e(f.Exception)
 		}
 		b.WriteString(`<tr class="finding" data-namespace="` + e(f.Namespace) + `" data-resource="` + e(f.Kind) + "/" + e(f.Name) + `">`)
-		b.WriteString(`<td><a href="/namespaces/` + e(url.PathEscape(f.Namespace)) + `">` + e(f.Namespace) + `</a></td>`)
+		if f.Namespace == "" {
+			b.WriteString(`<td>(cluster-scoped)</td>`)
+		} else {
+			b.WriteString(`<td><a href="/namespaces/` + e(url.PathEscape(f.Namespace)) + `">` + e(f.Namespace) + `</a></td>`)
+		}
 		b.WriteString(`<th scope="row">` + e(f.Kind) + "/" + e(f.Name) + `</th><td>` + e(f.Container) + `</td>`)
 		b.WriteString(`<td><span class="sev ` + e(strings.ToLower(f.Severity)) + `">` + e(f.Severity) + `</span></td><td>` + e(f.Message) + `</td>`)
 		b.WriteString(`<td>` + res + `</td><td>` + e(f.FirstSeen) + `</td><td>` + e(f.Profile) + "</td></tr>\n")
@@ -542,6 +601,22 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 		}
 		if rep.Status.FindingsTruncated {
 			v.Truncated = append(v.Truncated, rep.Namespace)
+		}
+	}
+	profiles, clusterShown, err := s.clusterProfiles(r.Context())
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "Reading the profiles failed", err)
+		return
+	}
+	v.ClusterShown = clusterShown
+	for _, p := range profiles {
+		for j := range p.Status.ClusterFindings {
+			if f := &p.Status.ClusterFindings[j]; f.Check == id {
+				v.Findings = append(v.Findings, newFindingOf("", p.Name, f))
+			}
+		}
+		if p.Status.ClusterFindingsTruncated {
+			v.Truncated = append(v.Truncated, "the cluster-scoped objects of profile "+p.Name)
 		}
 	}
 	if !v.Known && len(v.Findings) == 0 {

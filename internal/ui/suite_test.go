@@ -181,12 +181,13 @@ func setUpWorld(ctx context.Context) error {
 		}
 	}
 
-	// Who may read what: a ClusterRole to get reports, bound cluster-wide for the auditor and
-	// in shop only for the shop developer; nobody has a token and no binding.
+	// Who may read what: a ClusterRole to read what compliance-viewer-role reads, bound
+	// cluster-wide for the auditor (who may so get the profiles, cluster-scoped, too) and in shop
+	// only for the shop developer; nobody has a token and no binding.
 	reader := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "ui-test-report-reader"},
 		Rules: []rbacv1.PolicyRule{{APIGroups: []string{v1alpha1.GroupVersion.Group},
-			Resources: []string{"compliancereports", "controlexceptions"}, Verbs: []string{"get", "list", "watch"}}},
+			Resources: []string{"compliancereports", "controlexceptions", "complianceprofiles"}, Verbs: []string{"get", "list", "watch"}}},
 	}
 	if err := admin.Create(ctx, reader); err != nil {
 		return err

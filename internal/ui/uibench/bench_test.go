@@ -35,7 +35,8 @@ type world struct {
 	exceptions map[string][]v1alpha1.ControlException
 }
 
-func (w *world) Reports(context.Context) ([]v1alpha1.ComplianceReport, error) { return w.reports, nil }
+func (w *world) Reports(context.Context) ([]v1alpha1.ComplianceReport, error)   { return w.reports, nil }
+func (w *world) Profiles(context.Context) ([]v1alpha1.ComplianceProfile, error) { return nil, nil }
 func (w *world) Exceptions(_ context.Context, ns string) ([]v1alpha1.ControlException, error) {
 	return w.exceptions[ns], nil
 }
@@ -118,6 +119,10 @@ func (access) Authorize(_ context.Context, u user.Info, ns string) (bool, error)
 		return false, nil
 	}
 	return i%2 == 0, nil
+}
+
+func (access) AuthorizeProfiles(_ context.Context, u user.Info) (bool, error) {
+	return u.GetName() == "auditor", nil
 }
 
 func bench(b *testing.B, w *world, token, path string) {
