@@ -52,10 +52,12 @@ func (s CacheSource) Profiles(ctx context.Context) ([]v1alpha1.ComplianceProfile
 
 // criterionRow counts, for one criterion of one profile, the visible namespaces in each state.
 // Unknown counts the stale reports: their criteria are those of an evaluation that is overdue or
-// could not be written, not a current state.
+// could not be written, not a current state. PassPartly counts the passes that rest on some of
+// the criterion's checks only (unassessedChecks: the others could assess nothing).
 type criterionRow struct {
 	ID, Title                                  string
 	Pass, Fail, Excepted, NotAssessed, Unknown int
+	PassPartly                                 int
 }
 
 // namespaceRow is one report in the overview.
@@ -148,6 +150,9 @@ func overview(reports []*v1alpha1.ComplianceReport) []*profileView {
 				row.Unknown++
 			case c.Status == v1alpha1.CriterionPass:
 				row.Pass++
+				if c.UnassessedChecks > 0 {
+					row.PassPartly++
+				}
 			case c.Status == v1alpha1.CriterionFail:
 				row.Fail++
 			case c.Status == v1alpha1.CriterionExcepted:

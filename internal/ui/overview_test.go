@@ -34,3 +34,20 @@ func TestTheOverviewCountsAStaleReportsCriteriaAsUnknown(t *testing.T) {
 		t.Errorf("CC6.1 across a current and a stale Pass: %+v, want Pass 1 and Unknown 1", got)
 	}
 }
+
+// TestTheOverviewTellsAPassThatRestsOnSomeChecksOnly: a criterion that passed while some of its
+// checks could assess nothing (unassessedChecks) was not shown to hold in full; the namespace
+// page says so per criterion, and the overview's count across namespaces must too, not add it
+// to the other passes unmarked.
+func TestTheOverviewTellsAPassThatRestsOnSomeChecksOnly(t *testing.T) {
+	report := func(ns string, unassessed int32) *v1alpha1.ComplianceReport {
+		r := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns}, Spec: v1alpha1.ComplianceReportSpec{Profile: "p"}}
+		r.Status.Result = v1alpha1.Compliant
+		r.Status.Criteria = []v1alpha1.CriterionStatus{{ID: "CC7.1", Status: v1alpha1.CriterionPass, Checks: 3, UnassessedChecks: unassessed}}
+		return r
+	}
+	p := overview([]*v1alpha1.ComplianceReport{report("complete", 0), report("partial", 2)})
+	if got := *p[0].Criteria[0]; got.Pass != 2 || got.PassPartly != 1 {
+		t.Errorf("CC7.1 across a complete Pass and one resting on some checks only: %+v, want Pass 2, PassPartly 1", got)
+	}
+}
