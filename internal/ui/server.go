@@ -427,11 +427,13 @@ func (s *Server) namespacePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := namespaceView{Namespace: ns}
+	var mine []*v1alpha1.ComplianceReport
 	for i := range all {
 		rep := &all[i]
 		if rep.Namespace != ns {
 			continue
 		}
+		mine = append(mine, rep)
 		stale, reason := condition(rep, v1alpha1.ConditionStale)
 		var evaluated *time.Time
 		if rep.Status.LastEvaluated != nil {
@@ -459,8 +461,20 @@ func (s *Server) namespacePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.opts.Now()
+	listed := map[string]bool{}
 	for i := range exceptions {
 		v.Exceptions = append(v.Exceptions, newException(&exceptions[i], now))
+		listed[ns+"/"+exceptions[i].Name] = true
+	}
+	// An exception of the operator's namespace may waive findings here; who reads this
+	// namespace may not read that one, so it is shown as the report records it.
+	for _, rep := range mine {
+		for i := range rep.Status.Exceptions {
+			if u := &rep.Status.Exceptions[i]; !listed[u.Name] && !strings.HasPrefix(u.Name, ns+"/") {
+				listed[u.Name] = true
+				v.Exceptions = append(v.Exceptions, newExceptionUsage(u, profileOf(rep), now))
+			}
+		}
 	}
 	slices.SortFunc(v.Exceptions, func(a, b exceptionView) int { return strings.Compare(a.Name, b.Name) })
 	if len(v.Reports) == 0 && len(v.Exceptions) == 0 {
@@ -494,6 +508,22 @@ func newException(e *v1alpha1.ControlException, now time.Time) exceptionView {
 type checksView struct {
 	Rows         []*checkRow
 	ClusterShown bool
+}
+
+// newExceptionUsage shows an exception of another namespace as a report records it (what it
+// waives is not recorded there).
+func newExceptionUsage(u *v1alpha1.ExceptionUsage, profile string, now time.Time) exceptionView {
+	var expires *time.Time
+	if u.Expires != nil {
+		expires = &u.Expires.Time
+	}
+	ns, _, _ := strings.Cut(u.Name, "/")
+	return exceptionView{
+		Name: u.Name, State: string(u.State), Message: "In namespace " + ns + "; as the report of profile " + profile + " records it.",
+		Owner: u.Owner, RequestedBy: u.RequestedBy, ApprovedBy: u.ApprovedBy,
+		Expires: timeText(expires), Expired: expires != nil && !expires.After(now),
+		Reason: u.Reason, Findings: u.Findings,
+	}
 }
 
 type checkRow struct {
