@@ -64,11 +64,13 @@ type criterionRow struct {
 type namespaceRow struct {
 	Namespace, Profile, Result string
 	Score                      string
-	FailedCriteria, Findings   int32
-	Critical, Excepted         int32
-	Stale                      bool
-	StaleReason                string
-	Evaluated                  string
+	// Findings are the failing ones (summary.failing, kubectl get's Findings); Excepted the
+	// others.
+	FailedCriteria, Findings int32
+	Critical, Excepted       int32
+	Stale                    bool
+	StaleReason              string
+	Evaluated                string
 }
 
 // profileView is one profile's slice of the overview: only the namespaces the user may read.
@@ -167,7 +169,7 @@ func overview(reports []*v1alpha1.ComplianceReport) []*profileView {
 		}
 		p.Reports = append(p.Reports, namespaceRow{
 			Namespace: r.Namespace, Profile: name, Result: resultText(r.Status.Result), Score: scoreText(r.Status.Score),
-			FailedCriteria: r.Status.Summary.FailedCriteria, Findings: r.Status.TotalFindings,
+			FailedCriteria: r.Status.Summary.FailedCriteria, Findings: r.Status.Summary.Failing,
 			Critical: r.Status.Summary.Critical, Excepted: r.Status.Summary.Excepted,
 			Stale: stale, StaleReason: reason, Evaluated: timeText(evaluated),
 		})

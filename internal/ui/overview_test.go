@@ -51,3 +51,18 @@ func TestTheOverviewTellsAPassThatRestsOnSomeChecksOnly(t *testing.T) {
 		t.Errorf("CC7.1 across a complete Pass and one resting on some checks only: %+v, want Pass 2, PassPartly 1", got)
 	}
 }
+
+// TestTheOverviewsFindingsAreTheFailingOnes: the overview's Findings column beside Critical and
+// Excepted is the report's failing findings, the number `kubectl get compliancereports` shows
+// under Findings (summary.failing), not failing and excepted together: a namespace whose one
+// finding is excepted has no failing finding.
+func TestTheOverviewsFindingsAreTheFailingOnes(t *testing.T) {
+	r := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "payments"}, Spec: v1alpha1.ComplianceReportSpec{Profile: "p"}}
+	r.Status.Result = v1alpha1.Compliant
+	r.Status.TotalFindings = 1
+	r.Status.Summary = v1alpha1.ReportSummary{Failing: 0, Excepted: 1}
+	p := overview([]*v1alpha1.ComplianceReport{r})
+	if got := p[0].Reports[0]; got.Findings != 0 || got.Excepted != 1 {
+		t.Errorf("payments with one excepted finding and none failing: Findings %d, Excepted %d; want 0 and 1", got.Findings, got.Excepted)
+	}
+}
