@@ -508,6 +508,7 @@ func newException(e *v1alpha1.ControlException, now time.Time) exceptionView {
 type checksView struct {
 	Rows         []*checkRow
 	ClusterShown bool
+	Truncated    []string // namespaces whose report lists only some of its findings
 }
 
 // newExceptionUsage shows an exception of another namespace as a report records it (what it
@@ -567,14 +568,23 @@ func (s *Server) checksPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	var truncated []string
 	for _, rep := range reports {
 		tally(rep.Status.Findings)
+		if rep.Status.FindingsTruncated {
+			truncated = append(truncated, rep.Namespace)
+		}
 	}
 	for _, p := range profiles {
 		tally(p.Status.ClusterFindings)
+		if p.Status.ClusterFindingsTruncated {
+			truncated = append(truncated, "the cluster-scoped objects of profile "+p.Name)
+		}
 	}
+	slices.Sort(truncated)
+	truncated = slices.Compact(truncated)
 	slices.SortStableFunc(rows, func(a, b *checkRow) int { return (b.Failing + b.Excepted) - (a.Failing + a.Excepted) })
-	s.render(w, r, http.StatusOK, "checks", page{Title: "Checks", Nav: "checks", Body: checksView{Rows: rows, ClusterShown: clusterShown}})
+	s.render(w, r, http.StatusOK, "checks", page{Title: "Checks", Nav: "checks", Body: checksView{Rows: rows, ClusterShown: clusterShown, Truncated: truncated}})
 }
 
 type checkView struct {
