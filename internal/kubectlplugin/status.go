@@ -242,8 +242,9 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 }
 
 // criteriaCell is each criterion's state, compactly: the failing, excepted and not assessed
-// criteria by ID, then how many pass ("9 fail: CC6.1 CC6.3 ...; 2 pass"), so that what matters
-// survives when the terminal cuts the cell.
+// criteria by ID, then how many pass and which of those rest on some of their checks only ("9
+// fail: CC6.1 CC6.3 ...; 2 pass (1 partly assessed: CC7.1)"), so that what matters survives when
+// the terminal cuts the cell.
 func criteriaCell(cs []v1alpha1.CriterionStatus) string {
 	ids := map[v1alpha1.CriterionState][]string{}
 	for _, c := range cs {
@@ -259,7 +260,18 @@ func criteriaCell(cs []v1alpha1.CriterionStatus) string {
 		}
 	}
 	if n := len(ids[v1alpha1.CriterionPass]); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d pass", n))
+		// A pass some of whose checks assessed nothing rests on the others only.
+		var partly []string
+		for _, c := range cs {
+			if c.Status == v1alpha1.CriterionPass && c.UnassessedChecks > 0 {
+				partly = append(partly, string(c.ID))
+			}
+		}
+		p := fmt.Sprintf("%d pass", n)
+		if len(partly) > 0 {
+			p += fmt.Sprintf(" (%d partly assessed: %s)", len(partly), strings.Join(partly, " "))
+		}
+		parts = append(parts, p)
 	}
 	if len(parts) == 0 {
 		return "-"
