@@ -222,6 +222,11 @@ type Timeline struct {
 	Cluster, Profile, Namespace, Criterion string
 	Spans                                  []Span
 	cur                                    Span // the state since cur.From; To unset
+	// stated is the time of the latest record that stated the state (a change or an
+	// attestation); unconfirmed are the intervals from the end of an unobserved interval to the
+	// next such record (see builder.resumed).
+	stated      time.Time
+	unconfirmed []Span
 }
 
 // Span is a state held over an interval.
@@ -296,6 +301,13 @@ type builder struct {
 	// without records (see listen).
 	heard, firstHeard time.Time
 	silences          []Gap
+	// resumed are the ends of the intervals the cluster being read was not observed in (a
+	// recorded gap, a silence), sorted, and resumedIn those of every cluster read. After one, a
+	// criterion's state is not known again until a record states it: a change lost in the gap
+	// (records dropped while the store was unreachable, or the operator stopped while a pod
+	// changed) would otherwise read as the state before it until the next attestation, a day on.
+	resumed   []time.Time
+	resumedIn map[string][]time.Time
 }
 
 // Silence is a gap no record explains: longer than journal.CoverageSlack without any record,
@@ -372,14 +384,14 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts, Until: until},
 		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{},
-		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{},
+		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{}, resumedIn: map[string][]time.Time{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
 		population: population,
 	}
 	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted"})
 	for _, cluster := range opts.Clusters {
-		b.cluster, b.heard, b.firstHeard = cluster, time.Time{}, time.Time{}
+		b.cluster, b.heard, b.firstHeard, b.resumed = cluster, time.Time{}, time.Time{}, nil
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
 			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, Unsigned: opts.Unsigned, LockedUntil: opts.LockedUntil, Now: opts.Now,
 			OnRecord: b.record,
@@ -389,6 +401,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 		}
 		b.pack.Verification = append(b.pack.Verification, res)
 		b.edges()
+		b.resumedIn[cluster] = b.resumed
 	}
 	return b, nil
 }
@@ -542,6 +555,7 @@ func (b *builder) record(line []byte) error {
 	case journal.ObservationGap, journal.JournalGap:
 		if r.Interval != nil {
 			b.pack.Gaps = append(b.pack.Gaps, Gap{Cluster: c, Type: r.Type, From: r.Interval.From, To: r.Interval.To, Reason: r.Interval.Reason, Dropped: r.Interval.Dropped})
+			b.resume(r.Interval.To)
 		}
 	}
 	return nil
@@ -571,7 +585,28 @@ func (b *builder) listen(r *record) {
 	}
 	if from.Before(to) {
 		b.silences = append(b.silences, Gap{Cluster: b.cluster, Type: Silence, From: from, To: to})
+		b.resume(to)
 	}
+}
+
+// resume notes the end of an interval the cluster being read was not observed in.
+func (b *builder) resume(at time.Time) {
+	i, found := slices.BinarySearchFunc(b.resumed, at, time.Time.Compare)
+	if !found {
+		b.resumed = slices.Insert(b.resumed, i, at)
+	}
+}
+
+// firstResumedAfter is the first of ends after t, and whether there is one.
+func firstResumedAfter(ends []time.Time, t time.Time) (time.Time, bool) {
+	i, found := slices.BinarySearchFunc(ends, t, time.Time.Compare)
+	if found {
+		i++
+	}
+	if i == len(ends) {
+		return time.Time{}, false
+	}
+	return ends[i], true
 }
 
 // unexplained returns the parts of the silences longer than journal.CoverageSlack that none of
@@ -723,6 +758,11 @@ func (b *builder) state(c, profile, ns, criterion, state string, unassessed []st
 		tl = &Timeline{Cluster: c, Profile: profile, Namespace: ns, Criterion: criterion, cur: Span{From: b.opts.From, State: "Unknown"}}
 		b.timelines[k] = tl
 	}
+	// Stated again after an interval nobody observed: unknown from that interval's end to now.
+	if end, ok := firstResumedAfter(b.resumed, tl.stated); ok && end.Before(at) {
+		tl.unconfirmed = append(tl.unconfirmed, Span{From: end, To: at})
+	}
+	tl.stated = latest(tl.stated, at)
 	next := Span{From: at, State: state, Unassessed: strings.Join(unassessed, " ")}
 	if tl.cur.State == next.State && tl.cur.Unassessed == next.Unassessed {
 		return
@@ -1048,6 +1088,10 @@ func (b *builder) finish() {
 		}
 		tl.Spans = overlay(tl.Spans, gone[tl.Cluster], "Unknown")
 		tl.Spans = overlay(tl.Spans, stale[key(tl.Cluster, tl.Profile, tl.Namespace)], "Unknown")
+		if end, ok := firstResumedAfter(b.resumedIn[tl.Cluster], tl.stated); ok && end.Before(b.opts.To) {
+			tl.unconfirmed = append(tl.unconfirmed, Span{From: end, To: b.opts.To})
+		}
+		tl.Spans = overlay(tl.Spans, tl.unconfirmed, "Unknown")
 		p.Timelines = append(p.Timelines, tl)
 	}
 	slices.SortFunc(p.Timelines, func(x, y *Timeline) int {

@@ -30,6 +30,8 @@ func TestCriteriaSayWhichChecksAssessedNothing(t *testing.T) {
 		change(h(3), "Pass", "img-signature"), // Trivy installed: the state stays Pass
 		{Type: journal.OperatorStopped, Time: h(6)},
 		{Type: journal.ObservationGap, Time: h(8), Interval: &stopped},
+		{Type: journal.Attestation, Time: h(8.5), Profile: "soc2", Namespace: "team-a", Attestation: &journal.AttestationBody{
+			Criteria: []journal.CriterionState{{Criterion: "CC7.1", State: "Pass", Unassessed: []string{"img-signature"}}}}},
 		change(h(10), "Fail", "img-signature"),
 		change(h(11), "Pass"),
 	}
@@ -44,8 +46,8 @@ func TestCriteriaSayWhichChecksAssessedNothing(t *testing.T) {
 		ts(t0) + " " + ts(h(1)) + " Unknown ",
 		ts(h(1)) + " " + ts(h(3)) + " Pass img-critical-cves img-signature",
 		ts(h(3)) + " " + ts(h(6)) + " Pass img-signature",
-		ts(h(6)) + " " + ts(h(8)) + " Unknown ",
-		ts(h(8)) + " " + ts(h(10)) + " Pass img-signature",
+		ts(h(6)) + " " + ts(h(8.5)) + " Unknown ",
+		ts(h(8.5)) + " " + ts(h(10)) + " Pass img-signature",
 		ts(h(10)) + " " + ts(h(11)) + " Fail img-signature",
 		ts(h(11)) + " " + ts(h(12)) + " Pass ",
 	}

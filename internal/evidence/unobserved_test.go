@@ -29,17 +29,27 @@ func criteriaRows(t *testing.T, out string) []string {
 // unreachable, or hours without any record), nothing shows what a criterion's state was: a
 // privileged pod could have run and gone. criteria.csv said Pass straight through a day the
 // operator was down, and an auditor sampling it read "CC6.1 held" for time nobody watched.
+// After such an interval the state is known again only when a record states it (the operator
+// attests a minute after it starts; here a minute after each interval).
 func TestACriterionIsUnknownWhileNobodyObserved(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
 	pass := journal.Record{Type: journal.CriterionChanged, Time: h(1), Profile: "soc2", Namespace: "team-a",
 		Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}}
+	attest := func(at time.Time) journal.Record {
+		return journal.Record{Type: journal.Attestation, Time: at, Profile: "soc2", Namespace: "team-a",
+			Attestation: &journal.AttestationBody{Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}}}
+	}
+	minute := time.Minute
 	stopped := journal.Interval{From: h(2), To: h(26), Reason: "upgrade"}
 	lost := journal.Interval{From: h(30), To: h(31), Reason: "records dropped", Dropped: 12}
 	recs := []journal.Record{pass,
 		{Type: journal.OperatorStopped, Time: h(2)},
 		{Type: journal.ObservationGap, Time: h(26), Interval: &stopped},
+		attest(h(26).Add(minute)),
 		{Type: journal.JournalGap, Time: h(31), Interval: &lost},
+		attest(h(31).Add(minute)),
+		attest(h(44).Add(minute)),
 	}
 	recs = append(recs, heartbeats(t0, h(2))...)
 	recs = append(recs, heartbeats(h(26), h(40))...) // then silent for four hours
@@ -48,15 +58,43 @@ func TestACriterionIsUnknownWhileNobodyObserved(t *testing.T) {
 	want := []string{
 		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
 		"CC6.1 " + ts(h(1)) + " " + ts(h(2)) + " Pass",
-		"CC6.1 " + ts(h(2)) + " " + ts(h(26)) + " Unknown",
-		"CC6.1 " + ts(h(26)) + " " + ts(h(30)) + " Pass",
-		"CC6.1 " + ts(h(30)) + " " + ts(h(31)) + " Unknown",
-		"CC6.1 " + ts(h(31)) + " " + ts(h(39+50.0/60)) + " Pass",
-		"CC6.1 " + ts(h(39+50.0/60)) + " " + ts(h(44)) + " Unknown",
-		"CC6.1 " + ts(h(44)) + " " + ts(h(48)) + " Pass",
+		"CC6.1 " + ts(h(2)) + " " + ts(h(26).Add(minute)) + " Unknown",
+		"CC6.1 " + ts(h(26).Add(minute)) + " " + ts(h(30)) + " Pass",
+		"CC6.1 " + ts(h(30)) + " " + ts(h(31).Add(minute)) + " Unknown",
+		"CC6.1 " + ts(h(31).Add(minute)) + " " + ts(h(39+50.0/60)) + " Pass",
+		"CC6.1 " + ts(h(39+50.0/60)) + " " + ts(h(44).Add(minute)) + " Unknown",
+		"CC6.1 " + ts(h(44).Add(minute)) + " " + ts(h(48)) + " Pass",
 	}
 	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("criteria.csv:\n%s\nwant Unknown over the stop, the lost records and the silence:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// The store was unreachable for an hour and the operator's queue dropped what it could not keep,
+// among it CC6.1's change to Fail (a privileged pod started then). criteria.csv took up the Pass
+// from before the gap and held it until the next day's attestation said Fail: a day of "CC6.1
+// held" that the journal never said. After an interval nobody observed, a state is Unknown until
+// a record states it again.
+func TestAStateIsUnknownAfterAGapUntilARecordStatesIt(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	lost := journal.Interval{From: h(2), To: h(3), Reason: "store unreachable", Dropped: 40}
+	recs := []journal.Record{
+		{Type: journal.CriterionChanged, Time: h(1), Profile: "soc2", Namespace: "team-a", Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}},
+		{Type: journal.JournalGap, Time: h(3), Interval: &lost},
+		{Type: journal.Attestation, Time: h(24), Profile: "soc2", Namespace: "team-a",
+			Attestation: &journal.AttestationBody{Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Fail"}}}},
+	}
+	recs = append(recs, heartbeats(t0, h(30))...)
+	out := buildPack(t, journalOf(t, recs...), t0, h(30))
+	want := []string{
+		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
+		"CC6.1 " + ts(h(1)) + " " + ts(h(2)) + " Pass",
+		"CC6.1 " + ts(h(2)) + " " + ts(h(24)) + " Unknown",
+		"CC6.1 " + ts(h(24)) + " " + ts(h(30)) + " Fail",
+	}
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv:\n%s\nwant Unknown from the gap until the attestation:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
