@@ -452,21 +452,23 @@ const minBase64Segment = 16
 func decodeSegments(text string) (decoded string, ok bool) {
 	var b strings.Builder
 	last := 0
+	// replace writes text up to start, then plain in place of text[start:end].
+	replace := func(start, end int, plain string) {
+		if !ok {
+			b.Grow(len(text))
+			ok = true
+		}
+		b.WriteString(text[last:start])
+		b.WriteString(plain)
+		last = end
+	}
 	for i := 0; i < len(text); {
 		if text[i] == '%' && percentEscape(text, i) {
 			start, end := i, percentSegmentEnd(text, i)
 			i = end
-			plain := decodePercentSegment(text[start:end])
-			if plain == "" {
-				continue
+			if plain := decodePercentSegment(text[start:end]); plain != "" {
+				replace(start, end, plain)
 			}
-			if !ok {
-				b.Grow(len(text))
-				ok = true
-			}
-			b.WriteString(text[last:start])
-			b.WriteString(plain)
-			last = end
 			continue
 		}
 		if !isBase64Char(text[i]) {
@@ -484,18 +486,10 @@ func decodeSegments(text string) (decoded string, ok bool) {
 		for pad := 0; pad < 2 && end < len(text) && text[end] == '='; pad++ {
 			end++
 		}
-		plain := decodeBase64Segment(text[start:end])
-		if plain == "" {
-			i = end
-			continue
+		if plain := decodeBase64Segment(text[start:end]); plain != "" {
+			replace(start, end, plain)
 		}
-		if !ok {
-			b.Grow(len(text))
-			ok = true
-		}
-		b.WriteString(text[last:start])
-		b.WriteString(plain)
-		last, i = end, end
+		i = end
 	}
 	if !ok {
 		return text, false
