@@ -758,6 +758,12 @@ func (b *builder) state(c, profile, ns, criterion, state string, unassessed []st
 		tl = &Timeline{Cluster: c, Profile: profile, Namespace: ns, Criterion: criterion, cur: Span{From: b.opts.From, State: "Unknown"}}
 		b.timelines[k] = tl
 	}
+	if at.Before(tl.cur.From) {
+		// Older than the state the journal already holds: an attestation the operator built
+		// before a change it then journaled first (two batches of the queue), or two
+		// evaluations' records in the other order. The later time says what holds.
+		return
+	}
 	// Stated again after an interval nobody observed: unknown from that interval's end to now.
 	if end, ok := firstResumedAfter(b.resumed, tl.stated); ok && end.Before(at) {
 		tl.unconfirmed = append(tl.unconfirmed, Span{From: end, To: at})

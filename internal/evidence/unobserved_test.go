@@ -334,3 +334,44 @@ func TestDaysNotYetComeAreNotMissingAttestations(t *testing.T) {
 		t.Errorf("coverage.csv: %v\nwant no day missing: the days after %s have not come", cov, now)
 	}
 }
+
+// The operator builds an attestation (stating Pass) and, before it is queued, an evaluation
+// journals CC6.1's change to Fail: the journal holds the Fail, then the attestation with an
+// earlier time. The pack took the attestation's Pass as the latest state and the Fail vanished
+// from criteria.csv. A record older than the state already read says nothing of the present.
+func TestAnOlderRecordDoesNotUndoALaterChange(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := journal.NewWriter(context.Background(), store, journal.WriterOptions{Cluster: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(at time.Time, state string) journal.Record {
+		return journal.Record{Type: journal.CriterionChanged, Time: at, Profile: "soc2", Namespace: "team-a",
+			Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: state}}
+	}
+	for _, batch := range [][]journal.Record{
+		append(heartbeats(t0, h(2)), change(h(1), "Pass")),
+		{change(h(2).Add(time.Second), "Fail")},
+		{{Type: journal.Attestation, Time: h(2), Profile: "soc2", Namespace: "team-a",
+			Attestation: &journal.AttestationBody{Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}}}},
+		heartbeats(h(2).Add(10*time.Minute), h(4)),
+	} {
+		if err := w.Write(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := buildPack(t, store, t0, h(4))
+	want := []string{
+		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
+		"CC6.1 " + ts(h(1)) + " " + ts(h(2).Add(time.Second)) + " Pass",
+		"CC6.1 " + ts(h(2).Add(time.Second)) + " " + ts(h(4)) + " Fail",
+	}
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv:\n%s\nwant the Fail kept:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
