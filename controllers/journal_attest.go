@@ -26,21 +26,26 @@ func (h *journalHook) attest(now time.Time) {
 	})
 	for _, k := range keys {
 		t := h.namespaces[k]
-		if !t.observed {
-			continue
+		if t.observed {
+			recs = append(recs, t.attestation(k, now))
 		}
-		body := &journal.AttestationBody{Checks: t.checks, Populations: t.populations, Exceptions: append([]journal.Exception(nil), t.inForce...),
-			Evaluated: t.evaluated.UTC().Truncate(time.Millisecond), EvaluationInterval: int64(t.every / time.Second)}
-		for _, c := range slices.Sorted(maps.Keys(t.criteria)) {
-			body.Criteria = append(body.Criteria, t.criteria[c])
-		}
-		for _, fk := range sortedFindingKeys(t.open) {
-			body.Open = append(body.Open, t.open[fk])
-		}
-		recs = append(recs, journal.Record{Type: journal.Attestation, Time: now, Profile: k.profile, Namespace: k.namespace, Attestation: body})
 	}
 	h.mu.Unlock()
 	h.queue.Add(recs...)
+}
+
+// attestation states what the latest evaluation of the namespace found (the caller holds the
+// hook's lock).
+func (t *nsTrack) attestation(k nsKey, now time.Time) journal.Record {
+	body := &journal.AttestationBody{Checks: t.checks, Populations: t.populations, Exceptions: append([]journal.Exception(nil), t.inForce...),
+		Evaluated: t.evaluated.UTC().Truncate(time.Millisecond), EvaluationInterval: int64(t.every / time.Second)}
+	for _, c := range slices.Sorted(maps.Keys(t.criteria)) {
+		body.Criteria = append(body.Criteria, t.criteria[c])
+	}
+	for _, fk := range sortedFindingKeys(t.open) {
+		body.Open = append(body.Open, t.open[fk])
+	}
+	return journal.Record{Type: journal.Attestation, Time: now, Profile: k.profile, Namespace: k.namespace, Attestation: body}
 }
 
 // Start attests every interval of the hook's clock, the first time a minute (at most an

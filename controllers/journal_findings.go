@@ -104,6 +104,7 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	}
 
 	// What the next attestation states: each check's population and the exceptions in force.
+	first := !t.observed
 	t.observed, t.evaluated, t.every = true, now, every
 	t.checks, t.populations = checks, lists
 	transitions := h.exceptionTransitions(ev.Exceptions, now) // keeps each exception's spec digest
@@ -114,6 +115,13 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 		}
 	}
 	recs = append(recs, transitions...)
+	if first {
+		// The first evaluation since this process started (or since the namespace came back
+		// into scope) is attested at once: after a restart the evidence pack reads the
+		// namespace's state as Unknown until a record states it, and one that did not change
+		// writes no transition.
+		recs = append(recs, t.attestation(nsKey{profile, ns}, now))
+	}
 	h.mu.Unlock()
 	// The report is written after its transitions are in the journal (a leader that dies in
 	// between leaves nothing for its successor to miss); never longer than journalWait, and
