@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -106,15 +105,9 @@ func TestProfileSelectsNamespaces(t *testing.T) {
 			"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: [{apiGroups: [''], resources: [pods], verbs: [get]}]\n")
 	scanned := func(t *testing.T, spec string) []string {
 		t.Helper()
-		writeFile(t, filepath.Join(dir, "profile.yaml"), profileWith(spec))
-		stdout, stderr, code := runScan(t, "", "-f", filepath.Join(dir, "m"), "--profile", filepath.Join(dir, "profile.yaml"),
-			"-o", "json", "--show", "all", "--fail-on", "none")
+		rep, stderr, code := scanUnderProfile(t, filepath.Join(dir, "m"), spec)
 		if code != ExitOK {
 			t.Fatalf("exit %d\n%s", code, stderr)
-		}
-		var rep Report
-		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-			t.Fatal(err)
 		}
 		var got []string
 		for _, r := range rep.Results {

@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,24 +71,18 @@ spec:
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeFile(t, filepath.Join(dir, "manifests", "web.yaml"), deployment)
+			manifest := filepath.Join(t.TempDir(), "web.yaml")
+			writeFile(t, manifest, deployment)
 			spec := "  checks: [{id: avl-replicas, enabled: false}, {id: avl-pdb, enabled: false}]\n"
 			if tc.podSecurity != "" {
 				spec += "  podSecurity: " + tc.podSecurity + "\n"
 			}
-			writeFile(t, filepath.Join(dir, "profile.yaml"), profileWith(spec))
-			stdout, stderr, code := runScan(t, "", "-f", filepath.Join(dir, "manifests"), "--profile", filepath.Join(dir, "profile.yaml"),
-				"-o", "json", "--show", "all", "--fail-on", "none")
+			rep, stderr, code := scanUnderProfile(t, manifest, spec)
 			if tc.problem != "" {
 				if code != tc.code || !strings.Contains(stderr, tc.problem) {
 					t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.problem)
 				}
 				return
-			}
-			var rep Report
-			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-				t.Fatalf("%v\nstderr: %s", err, stderr)
 			}
 			got := map[string]Finding{}
 			for _, f := range rep.Results {

@@ -38,6 +38,22 @@ func runScan(t *testing.T, stdin string, args ...string) (stdout, stderr string,
 	return out.String(), errOut.String(), code
 }
 
+// scanUnderProfile scans the manifests in dir (a file or directory) under a profile with the
+// given spec lines (profileWith), as JSON with every result; rep is empty when scan wrote
+// nothing to standard output.
+func scanUnderProfile(t *testing.T, dir, spec string) (rep Report, stderr string, code int) {
+	t.Helper()
+	profile := filepath.Join(t.TempDir(), "profile.yaml")
+	writeFile(t, profile, profileWith(spec))
+	stdout, stderr, code := runScan(t, "", "-f", dir, "--profile", profile, "-o", "json", "--show", "all", "--fail-on", "none")
+	if stdout != "" {
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatalf("%v\nstderr: %s", err, stderr)
+		}
+	}
+	return rep, stderr, code
+}
+
 // TestGoldenOutputs pins every output format on the same input: a hardened and a careless
 // workload, a List in JSON, a file with broken documents, a profile and exceptions. Run with
 // -update after a deliberate change and review the diff.
