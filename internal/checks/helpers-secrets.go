@@ -425,14 +425,19 @@ func leakedInText(text string) (string, error) {
 		text = decoded
 		found = rules.Find(text)
 	}
+	return gitleaksRules(found), nil
+}
+
+// gitleaksRules names the rules that found what found holds, "" when it holds nothing.
+func gitleaksRules(found []secretrules.Finding) string {
 	if len(found) == 0 {
-		return "", nil
+		return ""
 	}
 	ids := make([]string, len(found))
 	for i, f := range found {
 		ids[i] = f.RuleID
 	}
-	return "gitleaks rule " + few(ids, ", "), nil
+	return "gitleaks rule " + few(ids, ", ")
 }
 
 // gitleaksMaxDecodeDepth is gitleaks' default --max-decode-depth.

@@ -171,15 +171,7 @@ func commandLineCredential(argv []string, known map[string]string) string {
 	if err != nil {
 		return ""
 	}
-	found := rules.Find(b.String())
-	if len(found) == 0 {
-		return ""
-	}
-	ids := make([]string, len(found))
-	for i, f := range found {
-		ids[i] = f.RuleID
-	}
-	return "gitleaks rule " + few(ids, ", ")
+	return gitleaksRules(rules.Find(b.String()))
 }
 
 // switchWords begin flags that switch something about a credential and take no value
