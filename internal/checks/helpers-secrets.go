@@ -157,6 +157,12 @@ func endsInCredential(name string) bool {
 	return len(parts) > 0 && isCredentialPart(parts, len(parts)-1)
 }
 
+// credentialSettingName reports whether name is a setting's name (isSettingName) that ends in
+// a credential word (endsInCredential, after its cheap test mayEndInCredential).
+func credentialSettingName(name string) bool {
+	return isSettingName(name) && mayEndInCredential(name) && endsInCredential(name)
+}
+
 // nonLiteralValues are values that hold no credential whatever the name says.
 var nonLiteralValues = map[string]bool{
 	"true": true, "false": true, "yes": true, "no": true, "on": true, "off": true,
@@ -690,7 +696,7 @@ func lineSetting(line string) (string, bool) {
 		return "", false
 	}
 	name := strings.Trim(strings.TrimSpace(line[:i]), `"'`)
-	if !isSettingName(name) || !mayEndInCredential(name) || !endsInCredential(name) {
+	if !credentialSettingName(name) {
 		return "", false
 	}
 	value := strings.TrimSpace(line[i+1:])
@@ -744,7 +750,7 @@ func nssSources(value string) bool {
 // for a flag: in code, password=password passes a variable.
 func inlineSettings(line string, add func(string) bool) bool {
 	for i := strings.IndexByte(line, '='); i >= 0; {
-		if name, value, ok := inlineAssignment(line, i); ok && (mayEndInCredential(name) && endsInCredential(name) || strings.EqualFold(name, "pwd")) &&
+		if name, value, ok := inlineAssignment(line, i); ok && (credentialSettingName(name) || strings.EqualFold(name, "pwd")) &&
 			!strings.HasPrefix(value, "$") && !strings.Contains(value, "(") && credentialValue(name, value) && add(name) {
 			return true
 		}
@@ -755,7 +761,7 @@ func inlineSettings(line string, add func(string) bool) bool {
 		i += 1 + j
 	}
 	for i := strings.IndexByte(line, '<'); i >= 0; {
-		if name, value, ok := xmlElement(line[i:]); ok && mayEndInCredential(name) && endsInCredential(name) &&
+		if name, value, ok := xmlElement(line[i:]); ok && credentialSettingName(name) &&
 			!strings.HasPrefix(value, "$") && credentialValue(name, value) && add(name) {
 			return true
 		}
@@ -900,7 +906,7 @@ func jsonCredentialSettings(content string, limit int) []string {
 					walk(x)
 					continue
 				}
-				if !seen[k] && isSettingName(k) && mayEndInCredential(k) && endsInCredential(k) && credentialValue(k, value) {
+				if !seen[k] && credentialSettingName(k) && credentialValue(k, value) {
 					seen[k] = true
 					names = append(names, k)
 				}

@@ -187,7 +187,7 @@ func credentialFlag(a string) bool {
 		return false
 	}
 	name := strings.TrimLeft(a, "-")
-	if !isSettingName(name) || !mayEndInCredential(name) || !endsInCredential(name) {
+	if !credentialSettingName(name) {
 		return false
 	}
 	return !switchWords[nameParts(name)[0]]
