@@ -461,13 +461,13 @@ func (s *Server) namespacePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.opts.Now()
-	listed := map[string]bool{}
 	for i := range exceptions {
 		v.Exceptions = append(v.Exceptions, newException(&exceptions[i], now))
-		listed[ns+"/"+exceptions[i].Name] = true
 	}
 	// An exception of the operator's namespace may waive findings here; who reads this
-	// namespace may not read that one, so it is shown as the report records it.
+	// namespace may not read that one, so it is shown as the report records it, once however
+	// many of the namespace's reports record it (the namespace's own are listed above).
+	listed := map[string]bool{}
 	for _, rep := range mine {
 		for i := range rep.Status.Exceptions {
 			if u := &rep.Status.Exceptions[i]; !listed[u.Name] && !strings.HasPrefix(u.Name, ns+"/") {
