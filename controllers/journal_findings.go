@@ -83,7 +83,7 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	for _, k := range sortedFindingKeys(t.open) {
 		if _, still := current[k]; !still {
 			f := t.open[k]
-			f.CloseReason = closeReason(f, checks, lists)
+			f.CloseReason = journal.CloseReason(f, checks, lists)
 			add(journal.FindingClosed, now, f)
 		}
 	}
@@ -127,25 +127,6 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	// between leaves nothing for its successor to miss); never longer than journalWait, and
 	// not at all while the journal is behind.
 	h.queue.AddAndWait(ctx, journalWait, recs...)
-}
-
-// closeReason says why a finding the evaluation no longer reports went away: the profile no
-// longer runs its check (out of scope), its resource is not among what the check evaluated
-// (deleted, or no longer selected), or the check evaluated the resource and reports no failure
-// (resolved). Only the last is a remediation.
-func closeReason(f journal.Finding, checks []journal.CheckPopulation, lists [][]string) string {
-	for _, c := range checks {
-		if c.Check != f.Check {
-			continue
-		}
-		if c.Population < len(lists) {
-			if _, found := slices.BinarySearch(lists[c.Population], f.Kind+"/"+f.Name); found {
-				return journal.CloseResolved
-			}
-		}
-		return journal.CloseResourceGone
-	}
-	return journal.CloseOutOfScope
 }
 
 // journalWait bounds how long an evaluation waits for its transitions to be journaled.

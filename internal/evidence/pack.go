@@ -991,27 +991,14 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 }
 
 // inferredReason is why a finding an attestation no longer lists open went, as the operator
-// says in a closing record: resolved when the check still evaluated its resource, its resource
-// gone when the check ran without it, out of scope when the check did not run; "" (not said)
-// when the attestation records no populations.
+// says in a closing record (journal.CloseReason); "" (not said) when the attestation records no
+// populations.
 func inferredReason(f journal.Finding, checks []journal.CheckPopulation, lists [][]string) string {
-	if len(checks) == 0 {
+	i := slices.IndexFunc(checks, func(c journal.CheckPopulation) bool { return c.Check == f.Check })
+	if len(checks) == 0 || i >= 0 && checks[i].Count > 0 && checks[i].Population >= len(lists) {
 		return ""
 	}
-	for _, c := range checks {
-		switch {
-		case c.Check != f.Check:
-			continue
-		case c.Count == 0:
-			return journal.CloseResourceGone
-		case c.Population >= len(lists):
-			return ""
-		case slices.Contains(lists[c.Population], f.Kind+"/"+f.Name):
-			return journal.CloseResolved
-		}
-		return journal.CloseResourceGone
-	}
-	return journal.CloseOutOfScope
+	return journal.CloseReason(f, checks, lists)
 }
 
 // finish closes what is still open at the end of the period and orders everything.

@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -124,6 +125,26 @@ const (
 	// or no longer selected).
 	CloseResourceGone = "resource-gone"
 )
+
+// CloseReason says why a finding an evaluation no longer reports went away, from what each
+// check evaluated then (checks, and lists, the sorted resource lists they index): the check
+// did not run (CloseOutOfScope), its resource is not among what the check evaluated
+// (CloseResourceGone), or the check evaluated the resource and reports no failure
+// (CloseResolved). Only the last is a remediation.
+func CloseReason(f Finding, checks []CheckPopulation, lists [][]string) string {
+	for _, c := range checks {
+		if c.Check != f.Check {
+			continue
+		}
+		if c.Count > 0 && c.Population < len(lists) {
+			if _, found := slices.BinarySearch(lists[c.Population], f.Kind+"/"+f.Name); found {
+				return CloseResolved
+			}
+		}
+		return CloseResourceGone
+	}
+	return CloseOutOfScope
+}
 
 // FindingKey is the Key of a finding.
 func FindingKey(check, kind, name, container string) string {
