@@ -247,8 +247,12 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 // the terminal cuts the cell.
 func criteriaCell(cs []v1alpha1.CriterionStatus) string {
 	ids := map[v1alpha1.CriterionState][]string{}
+	var partly []string // the passes some of whose checks assessed nothing: they rest on the others only
 	for _, c := range cs {
 		ids[c.Status] = append(ids[c.Status], string(c.ID))
+		if c.Status == v1alpha1.CriterionPass && c.UnassessedChecks > 0 {
+			partly = append(partly, string(c.ID))
+		}
 	}
 	var parts []string
 	for _, st := range []struct {
@@ -260,13 +264,6 @@ func criteriaCell(cs []v1alpha1.CriterionStatus) string {
 		}
 	}
 	if n := len(ids[v1alpha1.CriterionPass]); n > 0 {
-		// A pass some of whose checks assessed nothing rests on the others only.
-		var partly []string
-		for _, c := range cs {
-			if c.Status == v1alpha1.CriterionPass && c.UnassessedChecks > 0 {
-				partly = append(partly, string(c.ID))
-			}
-		}
 		p := fmt.Sprintf("%d pass", n)
 		if len(partly) > 0 {
 			p += fmt.Sprintf(" (%d partly assessed: %s)", len(partly), strings.Join(partly, " "))
