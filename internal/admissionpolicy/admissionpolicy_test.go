@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -69,9 +70,11 @@ func TestManagedAndVerified(t *testing.T) {
 	}
 	manage := &admissionpolicy.Reconciler{Client: k8s, Mode: admissionpolicy.Manage, OperatorUser: user, Verifier: admissionpolicy.NewVerifier()}
 	verify := &admissionpolicy.Reconciler{Client: k8s, Mode: admissionpolicy.VerifyOnly, OperatorUser: user, Verifier: admissionpolicy.NewVerifier()}
+	var last reconcile.Result // the latest reconcileBy's
 	reconcileBy := func(r *admissionpolicy.Reconciler) (engine.ApprovalTrust, string) {
 		t.Helper()
-		if _, err := r.Reconcile(ctx, reconcile.Request{}); err != nil {
+		var err error
+		if last, err = r.Reconcile(ctx, reconcile.Request{}); err != nil {
 			t.Fatal(err)
 		}
 		return r.Verifier.Trust()
@@ -96,6 +99,10 @@ func TestManagedAndVerified(t *testing.T) {
 	expectProblem("MutatingAdmissionPolicy soc2-operator-exception-requester is missing")
 	if trust, why := reconcileBy(manage); trust == engine.ApprovalEnforced || !strings.Contains(why, "was just written") {
 		t.Errorf("right after creating the policies: trust %v (%q), want them checked once more first", trust, why)
+	}
+	// Their own watch event may not come: the reconciler looks again soon by itself.
+	if last.RequeueAfter <= 0 || last.RequeueAfter > time.Minute {
+		t.Errorf("right after creating the policies: requeued after %v, want a second look within a minute", last.RequeueAfter)
 	}
 	if trust, why := reconcileBy(manage); trust != engine.ApprovalEnforced {
 		t.Fatalf("after applying: not enforced: %s", why)
