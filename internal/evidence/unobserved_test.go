@@ -159,6 +159,26 @@ func TestADeviationExceptedAfterTheFactSaysWhenItWasExcepted(t *testing.T) {
 	}
 }
 
+// A deviation that closes while excepted was excepted until it closed, not to the end of the
+// period.
+func TestADeviationClosedWhileExceptedWasExceptedUntilItClosed(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return t0.AddDate(0, 0, d) }
+	f := journal.Finding{Key: "k", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: day(0).Add(time.Hour)}
+	excepted := f
+	excepted.Exception = "waiver"
+	recs := []journal.Record{
+		{Type: journal.FindingOpened, Time: f.FirstSeen, Profile: "soc2", Namespace: "team-a", Finding: &f},
+		{Type: journal.FindingExcepted, Time: day(20).Add(time.Hour), Profile: "soc2", Namespace: "team-a", Finding: &excepted},
+		{Type: journal.FindingClosed, Time: day(25).Add(time.Hour), Profile: "soc2", Namespace: "team-a", Finding: &excepted},
+	}
+	out := buildPack(t, journalOf(t, append(recs, heartbeats(t0, day(31))...)...), t0, day(31))
+	devs := readCSV(t, filepath.Join(out, "deviations.csv"))
+	if len(devs) != 1 || devs[0]["excepted_from"] != ts(day(20).Add(time.Hour)) || devs[0]["excepted_hours"] != "120.00" {
+		t.Errorf("deviations.csv: %v\nwant it excepted from day 20 until it closed on day 25, 120 hours", devs)
+	}
+}
+
 // The records that excepted and unexcepted the finding were lost in journal gaps: the
 // attestations after each, which list the finding open with its exception or without one, say
 // when it was excepted and when no longer.
