@@ -118,11 +118,8 @@ func (d *Deviation) unexcept(at time.Time) {
 }
 
 // ExceptedFor is how long an exception covered the deviation in the period, up to to (the end
-// of the period, or now) if still open.
+// of the period, or now) if still open and excepted (close counts a closed one's up to then).
 func (d *Deviation) ExceptedFor(to time.Time) time.Duration {
-	if !d.Closed.IsZero() {
-		to = d.Closed
-	}
 	if !d.exceptedSince.IsZero() && to.After(d.exceptedSince) {
 		return d.excepted + to.Sub(d.exceptedSince)
 	}
