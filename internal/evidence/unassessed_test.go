@@ -21,8 +21,7 @@ func TestCriteriaSayWhichChecksAssessedNothing(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
 	change := func(at time.Time, state string, unassessed ...string) journal.Record {
-		return journal.Record{Type: journal.CriterionChanged, Time: at, Profile: "soc2", Namespace: "team-a",
-			Criterion: &journal.CriterionChange{Criterion: "CC7.1", To: state, Unassessed: unassessed}}
+		return changed(at, "CC7.1", state, unassessed...)
 	}
 	stopped := journal.Interval{From: h(6), To: h(8), Reason: "upgrade"}
 	recs := []journal.Record{
@@ -30,8 +29,7 @@ func TestCriteriaSayWhichChecksAssessedNothing(t *testing.T) {
 		change(h(3), "Pass", "img-signature"), // Trivy installed: the state stays Pass
 		{Type: journal.OperatorStopped, Time: h(6)},
 		{Type: journal.ObservationGap, Time: h(8), Interval: &stopped},
-		{Type: journal.Attestation, Time: h(8.5), Profile: "soc2", Namespace: "team-a", Attestation: &journal.AttestationBody{
-			Criteria: []journal.CriterionState{{Criterion: "CC7.1", State: "Pass", Unassessed: []string{"img-signature"}}}}},
+		attested(h(8.5), journal.CriterionState{Criterion: "CC7.1", State: "Pass", Unassessed: []string{"img-signature"}}),
 		change(h(10), "Fail", "img-signature"),
 		change(h(11), "Pass"),
 	}
@@ -71,7 +69,7 @@ func TestAStateNobodyReEvaluatedIsUnknown(t *testing.T) {
 			Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}, Evaluated: evaluated, EvaluationInterval: 600}}
 	}
 	recs := []journal.Record{
-		{Type: journal.CriterionChanged, Time: h(1), Profile: "soc2", Namespace: "team-a", Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}},
+		changed(h(1), "CC6.1", "Pass"),
 		attest(h(24), h(23.9)),   // evaluated every 10 minutes: fresh
 		attest(h(48), h(30)),     // the last evaluation was at 30h
 		attest(h(72), h(30)),     // still

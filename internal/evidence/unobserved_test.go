@@ -15,6 +15,18 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 )
 
+// changed is a criterion.changed record of namespace team-a under profile soc2.
+func changed(at time.Time, criterion, state string, unassessed ...string) journal.Record {
+	return journal.Record{Type: journal.CriterionChanged, Time: at, Profile: "soc2", Namespace: "team-a",
+		Criterion: &journal.CriterionChange{Criterion: criterion, To: state, Unassessed: unassessed}}
+}
+
+// attested is an attestation of namespace team-a under profile soc2 stating the criteria.
+func attested(at time.Time, criteria ...journal.CriterionState) journal.Record {
+	return journal.Record{Type: journal.Attestation, Time: at, Profile: "soc2", Namespace: "team-a",
+		Attestation: &journal.AttestationBody{Criteria: criteria}}
+}
+
 // criteriaRows returns criteria.csv's rows as "criterion from to state".
 func criteriaRows(t *testing.T, out string) []string {
 	t.Helper()
@@ -34,11 +46,9 @@ func criteriaRows(t *testing.T, out string) []string {
 func TestACriterionIsUnknownWhileNobodyObserved(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
-	pass := journal.Record{Type: journal.CriterionChanged, Time: h(1), Profile: "soc2", Namespace: "team-a",
-		Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}}
+	pass := changed(h(1), "CC6.1", "Pass")
 	attest := func(at time.Time) journal.Record {
-		return journal.Record{Type: journal.Attestation, Time: at, Profile: "soc2", Namespace: "team-a",
-			Attestation: &journal.AttestationBody{Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}}}
+		return attested(at, journal.CriterionState{Criterion: "CC6.1", State: "Pass"})
 	}
 	minute := time.Minute
 	stopped := journal.Interval{From: h(2), To: h(26), Reason: "upgrade"}
@@ -80,10 +90,9 @@ func TestAStateIsUnknownAfterAGapUntilARecordStatesIt(t *testing.T) {
 	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
 	lost := journal.Interval{From: h(2), To: h(3), Reason: "store unreachable", Dropped: 40}
 	recs := []journal.Record{
-		{Type: journal.CriterionChanged, Time: h(1), Profile: "soc2", Namespace: "team-a", Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}},
+		changed(h(1), "CC6.1", "Pass"),
 		{Type: journal.JournalGap, Time: h(3), Interval: &lost},
-		{Type: journal.Attestation, Time: h(24), Profile: "soc2", Namespace: "team-a",
-			Attestation: &journal.AttestationBody{Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Fail"}}}},
+		attested(h(24), journal.CriterionState{Criterion: "CC6.1", State: "Fail"}),
 	}
 	recs = append(recs, heartbeats(t0, h(30))...)
 	out := buildPack(t, journalOf(t, recs...), t0, h(30))
@@ -106,7 +115,7 @@ func TestAPeriodNotOverIsUnknownFromNowOn(t *testing.T) {
 	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
 	f := journal.Finding{Key: "k", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: h(2)}
 	recs := []journal.Record{
-		{Type: journal.CriterionChanged, Time: h(1), Profile: "soc2", Namespace: "team-a", Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: "Pass"}},
+		changed(h(1), "CC6.1", "Pass"),
 		{Type: journal.FindingOpened, Time: h(2), Profile: "soc2", Namespace: "team-a", Finding: &f},
 	}
 	now := h(10)
@@ -370,15 +379,10 @@ func TestAnOlderRecordDoesNotUndoALaterChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	change := func(at time.Time, state string) journal.Record {
-		return journal.Record{Type: journal.CriterionChanged, Time: at, Profile: "soc2", Namespace: "team-a",
-			Criterion: &journal.CriterionChange{Criterion: "CC6.1", To: state}}
-	}
 	for _, batch := range [][]journal.Record{
-		append(heartbeats(t0, h(2)), change(h(1), "Pass")),
-		{change(h(2).Add(time.Second), "Fail")},
-		{{Type: journal.Attestation, Time: h(2), Profile: "soc2", Namespace: "team-a",
-			Attestation: &journal.AttestationBody{Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}}}},
+		append(heartbeats(t0, h(2)), changed(h(1), "CC6.1", "Pass")),
+		{changed(h(2).Add(time.Second), "CC6.1", "Fail")},
+		{attested(h(2), journal.CriterionState{Criterion: "CC6.1", State: "Pass"})},
 		heartbeats(h(2).Add(10*time.Minute), h(4)),
 	} {
 		if err := w.Write(context.Background(), batch); err != nil {
