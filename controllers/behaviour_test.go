@@ -13,6 +13,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -488,5 +489,64 @@ func TestClusterScopedFindingsAreListedOnTheProfile(t *testing.T) {
 		}
 		return fmt.Errorf("clusterFindings (total %d) does not list rbac-cluster-admin-binding on ClusterRoleBinding %s: %+v",
 			p.Status.ClusterFindingsTotal, crb.Name, p.Status.ClusterFindings)
+	})
+}
+
+// TestAClaimOnAHostRootVolumeReachesItsReport shows wl-hostpath-pv reading the cluster's
+// PersistentVolumeClaims and PersistentVolumes: a Deployment whose claim names a volume that
+// does not exist yet passes, and when an administrator creates that volume as a hostPath of the
+// node's root, the Deployment's report fails with nothing else happening (the operator watches
+// PersistentVolumes), and the volume is listed among the profile's cluster findings.
+func TestAClaimOnAHostRootVolumeReachesItsReport(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "claims-a", map[string]string{"claims": "true"})
+	d := deployment("claims-a", "web", false)
+	d.Spec.Template.Spec.Volumes = append(d.Spec.Template.Spec.Volumes, corev1.Volume{Name: "data",
+		VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"}}})
+	if err := k8s.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	size := corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}
+	empty := ""
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "claims-a", Name: "data"},
+		Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources: corev1.VolumeResourceRequirements{Requests: size}, StorageClassName: &empty, VolumeName: "claims-test-node-root"}}
+	if err := k8s.Create(ctx, pvc); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, "claims", "claims", nil)
+	waitWritten(t, "claims-a", "claims")
+	if rep, err := getReport("claims-a", "claims"); err != nil {
+		t.Fatal(err)
+	} else if f := finding(rep, "wl-hostpath-pv", "web", ""); f != nil {
+		t.Fatalf("a finding before the volume exists: %+v", f)
+	}
+	pv := &corev1.PersistentVolume{ObjectMeta: objectMeta("claims-test-node-root"),
+		Spec: corev1.PersistentVolumeSpec{Capacity: size, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}},
+			ClaimRef:               &corev1.ObjectReference{Namespace: "claims-a", Name: "data"}}}
+	if err := k8s.Create(ctx, pv); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), pv) })
+	eventually(t, 20*time.Second, "the claim's finding and the volume's", func() error {
+		rep, err := getReport("claims-a", "claims")
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "wl-hostpath-pv", "web", "")
+		if f == nil || !strings.Contains(f.Message, `volume "data" is on PersistentVolume "claims-test-node-root", a hostPath volume at "/"`) {
+			return fmt.Errorf("web: want the finding naming the volume, have %+v", f)
+		}
+		_, p, err := profileReady(ctx, "claims")
+		if err != nil {
+			return err
+		}
+		for _, f := range p.Status.ClusterFindings {
+			if f.Check == "wl-hostpath-pv" && f.Resource.Kind == "PersistentVolume" && f.Resource.Name == pv.Name {
+				return nil
+			}
+		}
+		return fmt.Errorf("clusterFindings does not list the volume: %+v", p.Status.ClusterFindings)
 	})
 }

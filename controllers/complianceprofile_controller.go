@@ -81,7 +81,7 @@ type ComplianceProfileReconciler struct {
 // +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=complianceprofiles/finalizers,verbs=update
 // +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=compliancereports,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=compliancereports/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=namespaces;pods;replicationcontrollers;services;serviceaccounts;configmaps;resourcequotas;limitranges,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces;pods;replicationcontrollers;services;serviceaccounts;configmaps;resourcequotas;limitranges;persistentvolumeclaims;persistentvolumes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets;replicasets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=batch,resources=jobs;cronjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies;ingresses,verbs=get;list;watch

@@ -25,6 +25,7 @@ func Catalogue() []*engine.Check {
 		wlHostPort,
 		wlHostProbes,
 		wlHostPath,
+		wlHostPathPV,
 		wlRuntimeSocket,
 		wlDangerousCaps,
 		wlDropAllCaps,

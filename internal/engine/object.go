@@ -128,6 +128,9 @@ type Workload struct {
 	// LongRunning is false for Jobs and CronJobs, and for Pods with restartPolicy other than
 	// Always: their containers are not expected to serve traffic.
 	LongRunning bool
+	// ClaimTemplates are a StatefulSet's volumeClaimTemplates (Volume is the template's name,
+	// PersistentVolume its spec.volumeName); nil for other kinds.
+	ClaimTemplates []ClaimVolume
 
 	containers []Container
 	// pod is what a compact workload (CompactWorkload) keeps of its pod spec, and podLabels
@@ -166,6 +169,9 @@ type PodFields struct {
 	ResourceKeys ResourceKeys
 	// ImageVolumes are the image volumes (volumes[].image) that name a reference.
 	ImageVolumes []ImageVolume
+	// Claims are the volumes backed by a PersistentVolumeClaim (persistentVolumeClaim and
+	// ephemeral volumes).
+	Claims []ClaimVolume
 	// TokenPathMasked is true when an init container or container mounts something of its
 	// own at ServiceAccountTokenPath (not the plugin's kube-api-access- volume, nor a Secret,
 	// which may be a token Secret); TokenContainers are then those (init containers first) that
@@ -207,6 +213,16 @@ const ServiceAccountTokenPath = "/var/run/secrets/kubernetes.io/serviceaccount"
 // ImageVolume is an image volume of a pod spec: the volume's name and the image reference.
 type ImageVolume struct{ Name, Reference string }
 
+// ClaimVolume is a volume whose data a PersistentVolumeClaim holds: a claim the pod spec names
+// (persistentVolumeClaim.claimName: Claim), a generic ephemeral volume (Ephemeral: the ephemeral
+// volume controller creates its claim as <pod>-<volume>), or a StatefulSet's claim template
+// (Workload.ClaimTemplates: the StatefulSet controller creates <template>-<statefulset>-<ordinal>).
+// PersistentVolume is the volume a template's spec.volumeName binds its claims to, if any.
+type ClaimVolume struct {
+	Volume, Claim, PersistentVolume string
+	Ephemeral                       bool
+}
+
 // Pod returns the pod spec's PodFields, from PodSpec or, in a compact workload, from what it
 // kept. Checks that may judge compact workloads (any check that is not Local) read the pod
 // spec through it.
@@ -230,6 +246,12 @@ func podFields(s *corev1.PodSpec) PodFields {
 	for i := range s.Volumes {
 		if v := &s.Volumes[i]; v.Image != nil && v.Image.Reference != "" {
 			f.ImageVolumes = append(f.ImageVolumes, ImageVolume{Name: v.Name, Reference: v.Image.Reference})
+		}
+		switch v := &s.Volumes[i]; {
+		case v.PersistentVolumeClaim != nil:
+			f.Claims = append(f.Claims, ClaimVolume{Volume: v.Name, Claim: v.PersistentVolumeClaim.ClaimName})
+		case v.Ephemeral != nil && v.Ephemeral.VolumeClaimTemplate != nil:
+			f.Claims = append(f.Claims, ClaimVolume{Volume: v.Name, Ephemeral: true, PersistentVolume: v.Ephemeral.VolumeClaimTemplate.Spec.VolumeName})
 		}
 	}
 	var unmasked []string
@@ -280,7 +302,8 @@ func podFields(s *corev1.PodSpec) PodFields {
 //   - the pod template's labels (Workload.PodLabels: PodMeta is nil);
 //   - of the pod spec, the PodFields (service account, priorityClassName,
 //     automountServiceAccountToken, hostNetwork, topologySpreadConstraints, podAntiAffinity,
-//     image volumes), which checks read through Workload.Pod: PodSpec is nil;
+//     image volumes, claims), which checks read through Workload.Pod: PodSpec is nil; a
+//     StatefulSet's ClaimTemplates;
 //   - of each container (init, regular and ephemeral): its type, name, image, whether it
 //     is a sidecar, its ResourceKeys and the variables it takes from ConfigMaps (ConfigMapEnv;
 //     Container.Container is nil).
@@ -301,7 +324,7 @@ func CompactWorkload(o *Object) *Object {
 	c := &compactObject{pod: whole.Pod()}
 	w := &c.workload
 	*w = Workload{LongRunning: whole.LongRunning, pod: &c.pod, podLabels: whole.PodLabels(),
-		containers: make([]Container, len(whole.containers))}
+		containers: make([]Container, len(whole.containers)), ClaimTemplates: whole.ClaimTemplates}
 	if r := whole.Replicas; r != nil {
 		c.replicas = *r // a copy: a pointer into the typed object would keep all of it
 		w.Replicas = &c.replicas
@@ -712,7 +735,11 @@ func workloadOf(obj KubeObject) *Workload {
 	case *appsv1.Deployment:
 		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
 	case *appsv1.StatefulSet:
-		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
+		w := &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
+		for _, c := range t.Spec.VolumeClaimTemplates {
+			w.ClaimTemplates = append(w.ClaimTemplates, ClaimVolume{Volume: c.Name, PersistentVolume: c.Spec.VolumeName})
+		}
+		return w
 	case *appsv1.DaemonSet:
 		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, LongRunning: true}
 	case *appsv1.ReplicaSet:

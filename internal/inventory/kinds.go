@@ -85,6 +85,8 @@ var Kinds = []Kind{
 	typed(core, "ServiceAccount", true, func() client.Object { return &corev1.ServiceAccount{} }, func() client.ObjectList { return &corev1.ServiceAccountList{} }),
 	typed(core, "ConfigMap", true, func() client.Object { return &corev1.ConfigMap{} }, func() client.ObjectList { return &corev1.ConfigMapList{} }),
 	typed(core, "ResourceQuota", true, func() client.Object { return &corev1.ResourceQuota{} }, func() client.ObjectList { return &corev1.ResourceQuotaList{} }),
+	typed(core, "PersistentVolumeClaim", true, func() client.Object { return &corev1.PersistentVolumeClaim{} }, func() client.ObjectList { return &corev1.PersistentVolumeClaimList{} }),
+	typed(core, "PersistentVolume", false, func() client.Object { return &corev1.PersistentVolume{} }, func() client.ObjectList { return &corev1.PersistentVolumeList{} }),
 	typed(core, "LimitRange", true, func() client.Object { return &corev1.LimitRange{} }, func() client.ObjectList { return &corev1.LimitRangeList{} }),
 	typed(apps, "Deployment", true, func() client.Object { return &appsv1.Deployment{} }, func() client.ObjectList { return &appsv1.DeploymentList{} }),
 	typed(apps, "StatefulSet", true, func() client.Object { return &appsv1.StatefulSet{} }, func() client.ObjectList { return &appsv1.StatefulSetList{} }),

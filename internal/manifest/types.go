@@ -33,6 +33,7 @@ var typed = map[string]func() engine.KubeObject{
 	"/ResourceQuota":                  func() engine.KubeObject { return &corev1.ResourceQuota{} },
 	"/LimitRange":                     func() engine.KubeObject { return &corev1.LimitRange{} },
 	"/PersistentVolume":               func() engine.KubeObject { return &corev1.PersistentVolume{} },
+	"/PersistentVolumeClaim":          func() engine.KubeObject { return &corev1.PersistentVolumeClaim{} },
 	"apps/Deployment":                 func() engine.KubeObject { return &appsv1.Deployment{} },
 	"apps/StatefulSet":                func() engine.KubeObject { return &appsv1.StatefulSet{} },
 	"apps/DaemonSet":                  func() engine.KubeObject { return &appsv1.DaemonSet{} },
@@ -144,7 +145,7 @@ func LabelJobPods(objs []*engine.Object) {
 // namespacedUnstructured are kinds read as unstructured that are known to be namespaced.
 var namespacedUnstructured = map[string]bool{
 	"VulnerabilityReport": true, "ExposedSecretReport": true, "ConfigAuditReport": true,
-	"Secret": true, "Endpoints": true, "EndpointSlice": true, "PersistentVolumeClaim": true,
+	"Secret": true, "Endpoints": true, "EndpointSlice": true,
 	"Lease": true, "Event": true, "ControllerRevision": true, "PodTemplate": true,
 	"CSIStorageCapacity": true, "Role": true, "Ingress": true, "ClusterServiceVersion": true,
 }

@@ -1,0 +1,205 @@
+package checks
+
+import (
+	"fmt"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var wlHostPathPV = &engine.Check{
+	ID:    "wl-hostpath-pv",
+	Title: "Pods do not reach sensitive host directories through PersistentVolumes",
+	Description: "A PersistentVolume of type hostPath or local is a directory on a node. The Pod Security " +
+		"Standards allow any PersistentVolumeClaim, so a namespace admin whose claim binds to a " +
+		"volume at /, /etc, /var/lib/kubelet or another sensitive host path (wl-hostpath's list) mounts " +
+		"it as if the pod had a hostPath volume, and while such a volume is Available any claim " +
+		"that matches it may bind to it (CC6.1). The check fails such a PersistentVolume and every " +
+		"workload whose claims are bound to one: claims the pod spec names, generic ephemeral " +
+		"volumes and a StatefulSet's claim templates. A scan sees only the claims and volumes in its " +
+		"input: a claim whose volume it cannot see is NotAssessed." + supporting,
+	Remediation: "Delete the PersistentVolume, or recreate it on a directory set aside for it (as " +
+		"local-path provisioners do); give workloads that need node data a CSI driver scoped to it.",
+	Severity: high,
+	Criteria: []v1alpha1.Criterion{cc61},
+	Targets:  append(append([]string{}, workload...), "PersistentVolume"),
+	Reads:    []string{"PersistentVolumeClaim", "PersistentVolume"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if o.Kind == "PersistentVolume" {
+			judgePersistentVolume(ctx, o)
+			return
+		}
+		judgeClaimVolumes(ctx, o)
+	},
+}
+
+// persistentVolumeHostPath returns the node directory a PersistentVolume is (hostPath or
+// local), or "".
+func persistentVolumeHostPath(pv *corev1.PersistentVolume) (string, string) {
+	switch {
+	case pv.Spec.HostPath != nil:
+		return "hostPath", pv.Spec.HostPath.Path
+	case pv.Spec.Local != nil:
+		return "local", pv.Spec.Local.Path
+	}
+	return "", ""
+}
+
+func judgePersistentVolume(ctx *engine.Context, o *engine.Object) {
+	pv, ok := o.Obj.(*corev1.PersistentVolume)
+	if !ok {
+		ctx.NotApplicable("", "not a v1 PersistentVolume")
+		return
+	}
+	typ, p := persistentVolumeHostPath(pv)
+	switch {
+	case typ == "":
+		ctx.NotApplicable("", "not a hostPath or local volume")
+	case !isSensitiveHostPath(p):
+		ctx.Pass("")
+	case pv.Spec.ClaimRef != nil && pv.Spec.ClaimRef.Name != "":
+		ctx.Fail("", "%s volume at %q, a sensitive host path, is reserved for claim %s/%s, which mounts it", typ, p, pv.Spec.ClaimRef.Namespace, pv.Spec.ClaimRef.Name)
+	default:
+		ctx.Fail("", "%s volume at %q, a sensitive host path, is reserved for no claim: any claim that matches it may bind to it", typ, p)
+	}
+}
+
+// sensitiveVolumesOpenTo says whether a PersistentVolume at a sensitive host path may be bound
+// to a claim in the namespace: one reserved for no claim (any claim that matches it may bind to
+// it), or for a claim in that namespace.
+func sensitiveVolumesOpenTo(inv *engine.Inventory, namespace string) bool {
+	open := inv.Memo(nil, "workloads.sensitivePersistentVolumes", func() any {
+		open := map[string]bool{} // claimRef namespace; "" for volumes reserved for no claim
+		for _, o := range inv.ListKind("PersistentVolume") {
+			if pv, ok := o.Obj.(*corev1.PersistentVolume); ok {
+				if typ, p := persistentVolumeHostPath(pv); typ != "" && isSensitiveHostPath(p) {
+					if r := pv.Spec.ClaimRef; r != nil && r.Name != "" {
+						open[r.Namespace] = true
+					} else {
+						open[""] = true
+					}
+				}
+			}
+		}
+		return open
+	}).(map[string]bool)
+	return open[""] || open[namespace]
+}
+
+func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
+	w := o.Workload
+	pod := w.Pod()
+	type claimed struct {
+		what string // "volume \"data\""
+		pv   string // the PersistentVolume named, if known
+		// claims are the claims that hold the volume's data, any one of which may be bound.
+		claims []string
+		// unknown says why the claims cannot be named ("" when they can).
+		unknown string
+	}
+	var vols []claimed
+	for _, c := range pod.Claims {
+		what := fmt.Sprintf("volume %q", c.Volume)
+		switch {
+		case !c.Ephemeral:
+			vols = append(vols, claimed{what: what, claims: []string{c.Claim}})
+		case c.PersistentVolume != "":
+			vols = append(vols, claimed{what: what, pv: c.PersistentVolume})
+		case o.Kind == "Pod" && o.Name != "":
+			vols = append(vols, claimed{what: what, claims: []string{o.Name + "-" + c.Volume}})
+		default:
+			vols = append(vols, claimed{what: what, unknown: "its pods' ephemeral claims are named after pods the template has not made"})
+		}
+	}
+	for _, c := range w.ClaimTemplates {
+		what := fmt.Sprintf("claim template %q", c.Volume)
+		if c.PersistentVolume != "" {
+			vols = append(vols, claimed{what: what, pv: c.PersistentVolume})
+			continue
+		}
+		replicas := int32(1)
+		if w.Replicas != nil {
+			replicas = *w.Replicas
+		}
+		var names []string
+		for i := int32(0); i < replicas && i < 1000; i++ {
+			names = append(names, c.Volume+"-"+o.Name+"-"+strconv.Itoa(int(i)))
+		}
+		vols = append(vols, claimed{what: what, claims: names})
+	}
+	if len(vols) == 0 {
+		ctx.NotApplicable("", "no volume is backed by a PersistentVolumeClaim")
+		return
+	}
+	inv := ctx.Inventory
+	if inv.Complete && !sensitiveVolumesOpenTo(inv, o.Namespace) {
+		// The operator sees every PersistentVolume: none at a sensitive host path may be bound to
+		// a claim in this namespace (none exists, or each is reserved for a claim elsewhere), so no
+		// claim here is or will be until that changes (which evaluates again).
+		ctx.Pass("")
+		return
+	}
+	var found, unseen []string
+	for _, v := range vols {
+		if v.unknown != "" {
+			unseen = append(unseen, v.what+": "+v.unknown)
+			continue
+		}
+		pvs := []string{v.pv}
+		if v.pv == "" {
+			pvs = nil
+			var absent []string
+			for _, name := range v.claims {
+				pvc := inv.Get("PersistentVolumeClaim", o.Namespace, name)
+				switch {
+				case pvc == nil && inv.Complete:
+					// Not created yet: nothing is mounted.
+				case pvc == nil:
+					absent = append(absent, name)
+				default:
+					claim, ok := pvc.Obj.(*corev1.PersistentVolumeClaim)
+					switch {
+					case !ok:
+						unseen = append(unseen, fmt.Sprintf("%s: claim %q is not a v1 PersistentVolumeClaim", v.what, name))
+					case claim.Spec.VolumeName != "":
+						pvs = append(pvs, claim.Spec.VolumeName)
+					case !inv.Complete:
+						unseen = append(unseen, fmt.Sprintf("%s: claim %q is bound when applied, to a volume the input cannot show", v.what, name))
+					}
+				}
+			}
+			switch len(absent) {
+			case 0:
+			case 1:
+				unseen = append(unseen, fmt.Sprintf("%s: claim %q is not in the scanned input", v.what, absent[0]))
+			default:
+				unseen = append(unseen, fmt.Sprintf("%s: claims %q to %q are not in the scanned input", v.what, absent[0], absent[len(absent)-1]))
+			}
+		}
+		for _, name := range pvs {
+			pv := inv.Get("PersistentVolume", "", name)
+			if pv == nil {
+				if !inv.Complete {
+					unseen = append(unseen, fmt.Sprintf("%s: PersistentVolume %q is not in the scanned input", v.what, name))
+				}
+				continue
+			}
+			if vol, ok := pv.Obj.(*corev1.PersistentVolume); ok {
+				if typ, p := persistentVolumeHostPath(vol); typ != "" && isSensitiveHostPath(p) {
+					found = append(found, fmt.Sprintf("%s is on PersistentVolume %q, a %s volume at %q (a sensitive host path)", v.what, name, typ, p))
+				}
+			}
+		}
+	}
+	switch {
+	case len(found) > 0:
+		ctx.Fail("", "%s", few(found, "; "))
+	case len(unseen) > 0:
+		ctx.NotAssessed("", few(unseen, "; "))
+	default:
+		ctx.Pass("")
+	}
+}
