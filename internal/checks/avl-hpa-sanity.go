@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"sort"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
@@ -15,12 +16,14 @@ var avlHpaSanity = &engine.Check{
 	Description: "An autoscaler whose minReplicas is below the profile's parameters.minReplicas (default 2) " +
 		"scales the workload down to a single point of failure when load is low, and one whose " +
 		"maxReplicas equals minReplicas, or whose behavior.scaleUp.selectPolicy is Disabled, cannot add capacity " +
-		"at all (A1.1)." + supporting,
+		"at all (A1.1). Nor can two autoscalers of one workload: the HPA controller finds its pods controlled by " +
+		"more than one (AmbiguousSelector) and neither scales it." + supporting,
 	Remediation: "Set minReplicas to at least the required replica count and maxReplicas above it, sized for peak load, " +
-		"and leave scaling up enabled (no behavior.scaleUp.selectPolicy: Disabled).",
+		"leave scaling up enabled (no behavior.scaleUp.selectPolicy: Disabled), and keep one autoscaler per workload.",
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a11},
 	Targets:  []string{"HorizontalPodAutoscaler"},
+	Reads:    []string{"HorizontalPodAutoscaler"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		h, ok := o.Obj.(*autoscalingv2.HorizontalPodAutoscaler)
 		if !ok {
@@ -29,6 +32,11 @@ var avlHpaSanity = &engine.Check{
 		}
 		lowest := autoscalerMin(h)
 		var problems []string
+		if others := otherAutoscalersOfTarget(ctx.Inventory, o, h); len(others) > 0 {
+			ref := h.Spec.ScaleTargetRef
+			problems = append(problems, fmt.Sprintf("%s %q is also the target of HorizontalPodAutoscaler %s: the HPA controller "+
+				"finds its pods controlled by more than one autoscaler (AmbiguousSelector) and none of them scales it", ref.Kind, ref.Name, quoteList(others)))
+		}
 		if want := ctx.Params.MinReplicas; lowest < want {
 			problems = append(problems, fmt.Sprintf("minReplicas is %d, below %d", lowest, want))
 		}
@@ -54,4 +62,21 @@ func scaleUpDisabled(h *autoscalingv2.HorizontalPodAutoscaler) bool {
 	b := h.Spec.Behavior
 	return b != nil && b.ScaleUp != nil && b.ScaleUp.SelectPolicy != nil &&
 		*b.ScaleUp.SelectPolicy == autoscalingv2.DisabledPolicySelect
+}
+
+// otherAutoscalersOfTarget names the other HorizontalPodAutoscalers whose scaleTargetRef names
+// the same workload as h (kind, name and API group, as autoscalerOf matches them), sorted. With
+// any, the HPA controller refuses to scale for each of them: validateAndParseSelector finds the
+// target's pods matched by more than one HPA's selector (k8s.io/kubernetes v1.37.2
+// pkg/controller/podautoscaler) and sets ScalingActive False, AmbiguousSelector.
+func otherAutoscalersOfTarget(inv *engine.Inventory, o *engine.Object, h *autoscalingv2.HorizontalPodAutoscaler) []string {
+	ref := h.Spec.ScaleTargetRef
+	var others []string
+	for _, other := range autoscalersByTarget(inv)[workloadRef{o.Namespace, apiGroup(ref.APIVersion), ref.Kind, ref.Name}] {
+		if other.Name != o.Name {
+			others = append(others, other.Name)
+		}
+	}
+	sort.Strings(others)
+	return others
 }

@@ -163,7 +163,15 @@ func (c *Check) ReadsSummary() string {
 	}
 	s := strings.Join(parts, ", ")
 	if len(c.Reads) > 0 {
-		s += "; also " + strings.Join(c.Reads, ", ")
+		reads := make([]string, len(c.Reads))
+		for i, k := range c.Reads {
+			reads[i] = k
+			if slices.Contains(c.Targets, k) {
+				// The check judges each object of the kind with the others of it in view.
+				reads[i] = "other " + k + " objects"
+			}
+		}
+		s += "; also " + strings.Join(reads, ", ")
 	}
 	switch {
 	case c.Unassessable:
