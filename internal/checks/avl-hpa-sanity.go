@@ -3,8 +3,10 @@ package checks
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -16,7 +18,8 @@ var avlHpaSanity = &engine.Check{
 	Description: "An autoscaler whose minReplicas is below the profile's parameters.minReplicas (default 2) " +
 		"scales the workload down to a single point of failure when load is low, and one whose " +
 		"maxReplicas equals minReplicas, or whose behavior.scaleUp.selectPolicy is Disabled, cannot add capacity " +
-		"at all (A1.1). Nor can two autoscalers of one workload: the HPA controller finds its pods controlled by " +
+		"at all (A1.1). Nor can one aimed at a kind without a scale subresource (a DaemonSet, a Job, a Pod) or at a " +
+		"kind in an API group that does not serve it (extensions/v1beta1 Deployment), nor two autoscalers of one workload: the HPA controller finds its pods controlled by " +
 		"more than one (AmbiguousSelector) and neither scales it." + supporting,
 	Remediation: "Set minReplicas to at least the required replica count and maxReplicas above it, sized for peak load, " +
 		"leave scaling up enabled (no behavior.scaleUp.selectPolicy: Disabled), and keep one autoscaler per workload.",
@@ -32,6 +35,9 @@ var avlHpaSanity = &engine.Check{
 		}
 		lowest := autoscalerMin(h)
 		var problems []string
+		if why := cannotScale(h.Spec.ScaleTargetRef); why != "" {
+			problems = append(problems, why+": the HPA controller cannot get the target's scale (FailedGetScale) and never scales it")
+		}
 		if others := otherAutoscalersOfTarget(ctx.Inventory, o, h); len(others) > 0 {
 			ref := h.Spec.ScaleTargetRef
 			problems = append(problems, fmt.Sprintf("%s %q is also the target of HorizontalPodAutoscaler %s: the HPA controller "+
@@ -79,4 +85,27 @@ func otherAutoscalersOfTarget(inv *engine.Inventory, o *engine.Object, h *autosc
 	}
 	sort.Strings(others)
 	return others
+}
+
+// scalableKinds are the built-in kinds with a scale subresource, by the API group that serves
+// them (k8s.io/kubernetes v1.37.2 pkg/registry).
+var scalableKinds = map[string]string{"Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "ReplicationController": ""}
+
+// cannotScale says why the HPA controller cannot scale what a scaleTargetRef names, "" when it
+// can or cannot tell (a custom resource may have a scale subresource). The controller maps the
+// reference's API group and kind, at any version of the group (RESTMappings), and gets the scale
+// subresource: a built-in kind without one (noScaleSubresource), or a built-in kind named in a
+// Kubernetes API group that does not serve it (extensions, which Kubernetes 1.37 does not serve
+// at all, or the core group of a reference without apiVersion), has none to get.
+func cannotScale(ref autoscalingv2.CrossVersionObjectReference) string {
+	group := apiGroup(ref.APIVersion)
+	if noScaleSubresource[schema.GroupKind{Group: group, Kind: ref.Kind}] {
+		return fmt.Sprintf("scaleTargetRef names a %s, and a %s has no scale subresource", ref.Kind, ref.Kind)
+	}
+	want, builtIn := scalableKinds[ref.Kind]
+	kubernetesGroup := !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
+	if builtIn && group != want && kubernetesGroup {
+		return fmt.Sprintf("scaleTargetRef names %s in API group %q (apiVersion %q), which serves no %s", ref.Kind, group, ref.APIVersion, ref.Kind)
+	}
+	return ""
 }

@@ -145,6 +145,9 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 // the live status of a complete view only, since the API server drops the status of a manifest
 // on create and the autoscaler it ships starts without the condition.
 func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.HorizontalPodAutoscaler {
+	if noScaleSubresource[schema.GroupKind{Group: apiGroup(o.APIVersion), Kind: o.Kind}] {
+		return nil
+	}
 	hs := autoscalersByTarget(inv)[workloadRef{o.Namespace, apiGroup(o.APIVersion), o.Kind, o.Name}]
 	if len(hs) != 1 {
 		return nil
@@ -153,6 +156,18 @@ func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.Horizo
 		return nil
 	}
 	return hs[0]
+}
+
+// noScaleSubresource are the built-in workload kinds, by API group, that have no scale
+// subresource (only Deployments, ReplicaSets, StatefulSets and ReplicationControllers have one,
+// k8s.io/kubernetes v1.37.2 pkg/registry): the HPA controller cannot get the scale of one it is
+// aimed at (FailedGetScale, AbleToScale False) and never scales it. A DaemonSet runs a pod per
+// eligible node whatever an autoscaler says.
+var noScaleSubresource = map[schema.GroupKind]bool{
+	{Group: "", Kind: "Pod"}:           true,
+	{Group: "apps", Kind: "DaemonSet"}: true,
+	{Group: "batch", Kind: "Job"}:      true,
+	{Group: "batch", Kind: "CronJob"}:  true,
 }
 
 // scaledToZeroBy reports whether the autoscaler says it scaled its target to zero.
