@@ -38,22 +38,28 @@ var avlPdbHpaMismatch = &engine.Check{
 			return
 		}
 		var pods int32
-		var scaled []*engine.Object
+		var scaled, uncounted []*engine.Object
 		var autoscalers []string
 		for _, w := range ws {
-			n, known := podCount(ctx.Inventory, w)
-			if !known {
-				ctx.NotAssessed("", "the budget selects "+describeWorkloads([]*engine.Object{w})+", whose pod count depends on the nodes")
-				return
-			}
-			pods += n
 			if h := autoscalerOf(ctx.Inventory, w); h != nil {
 				scaled = append(scaled, w)
 				autoscalers = append(autoscalers, h.Name)
 			}
+			n, known := podCount(ctx.Inventory, w)
+			if !known {
+				uncounted = append(uncounted, w)
+				continue
+			}
+			pods += n
 		}
+		// Without an autoscaler there is nothing to compare the budget with, whether or not
+		// every selected pod can be counted.
 		if len(autoscalers) == 0 {
 			ctx.NotApplicable("", "no HorizontalPodAutoscaler scales a workload the budget selects")
+			return
+		}
+		if len(uncounted) > 0 {
+			ctx.NotAssessed("", "the budget selects "+describeWorkloads(uncounted)+", whose pod count "+uncountedWhy(uncounted[0]))
 			return
 		}
 		if ma.IntVal > pods {
@@ -63,4 +69,12 @@ var avlPdbHpaMismatch = &engine.Check{
 		}
 		ctx.Pass("")
 	},
+}
+
+// uncountedWhy says why podCount cannot count a workload's pods.
+func uncountedWhy(w *engine.Object) string {
+	if w.Kind == "DaemonSet" {
+		return "depends on the nodes"
+	}
+	return "depends on the Job's parallelism and progress"
 }
