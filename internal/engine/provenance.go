@@ -217,7 +217,8 @@ func (d *diffs) String() string {
 //   - containers and init containers, matched by name, each in full except the values of its
 //     resources and its resize policy (LimitRanger fills in defaults, the vertical pod
 //     autoscaler and in-place resize change them; but every request and limit the template sets
-//     must be there, not zero: nothing removes one), terminationMessage*, stdin/tty, the mount of the projected
+//     must be there, not zero: nothing removes one), terminationMessage*, stdin/tty, the hostPort
+//     a Pod on the host network gets from its containerPort (samePorts), the mount of the projected
 //     service-account token volume, and in a Job's Pods the JOB_COMPLETION_INDEX variable the
 //     Job controller appends for Indexed Jobs. An image may gain the digest of the template's reference
 //     (admission that pins images by digest); an AppArmor annotation counts as the field the
@@ -394,7 +395,6 @@ var containerFields = []containerField{
 	{"command", func(a, b *corev1.Container) bool { return slices.Equal(a.Command, b.Command) }},
 	{"args", func(a, b *corev1.Container) bool { return slices.Equal(a.Args, b.Args) }},
 	{"workingDir", func(a, b *corev1.Container) bool { return a.WorkingDir == b.WorkingDir }},
-	{"ports", func(a, b *corev1.Container) bool { return slices.Equal(a.Ports, b.Ports) }},
 	{"envFrom", func(a, b *corev1.Container) bool { return sameSlice(a.EnvFrom, b.EnvFrom) }},
 	{"volumeDevices", func(a, b *corev1.Container) bool { return slices.Equal(a.VolumeDevices, b.VolumeDevices) }},
 	{"livenessProbe", func(a, b *corev1.Container) bool { return samePtr(a.LivenessProbe, b.LivenessProbe) }},
@@ -404,6 +404,32 @@ var containerFields = []containerField{
 	{"imagePullPolicy", func(a, b *corev1.Container) bool { return a.ImagePullPolicy == b.ImagePullPolicy }},
 	{"restartPolicy", func(a, b *corev1.Container) bool { return samePtr(a.RestartPolicy, b.RestartPolicy) }},
 	{"restartPolicyRules", func(a, b *corev1.Container) bool { return sameSlice(a.RestartPolicyRules, b.RestartPolicyRules) }},
+}
+
+// samePorts compares two containers' ports. On the host network they are compared as the API
+// server leaves them in a Pod: SetDefaults_Pod (k8s.io/kubernetes v1.37.2 pkg/apis/core/v1) sets
+// each port's unset hostPort to its containerPort, in Pods only, so a Pod of a host-network
+// template has hostPorts its template does not spell.
+func samePorts(tmpl, got []corev1.ContainerPort, hostNetwork bool) bool {
+	if !hostNetwork {
+		return slices.Equal(tmpl, got)
+	}
+	if len(tmpl) != len(got) {
+		return false
+	}
+	for i := range tmpl {
+		t, g := tmpl[i], got[i]
+		if t.HostPort == 0 {
+			t.HostPort = t.ContainerPort
+		}
+		if g.HostPort == 0 {
+			g.HostPort = g.ContainerPort
+		}
+		if t != g {
+			return false
+		}
+	}
+	return true
 }
 
 // samePtr: both nil, or equal values. reflect.DeepEqual is the fast path for the common case
@@ -457,6 +483,9 @@ func compareContainerList(d *diffs, what string, tmpl, got []corev1.Container, t
 		}
 		if !imageExplained(t.Image, g.Image) {
 			d.add("%s %s runs image %s, the template's runs %s", what, g.Name, g.Image, t.Image)
+		}
+		if !samePorts(t.Ports, g.Ports, ts.HostNetwork && gs.HostNetwork) {
+			d.add("%s %s's ports differs from the template's", what, g.Name)
 		}
 		for _, f := range containerFields {
 			if !f.same(t, g) {

@@ -237,6 +237,38 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 			pod:        func(p *corev1.Pod) { p.Spec.HostNetwork = true },
 			wantReason: "hostNetwork is true",
 		},
+		"on the host network, the hostPort the API server gives a Pod's container port is not a difference": {
+			// SetDefaults_Pod (k8s.io/kubernetes v1.37.2 pkg/apis/core/v1) sets each port's
+			// hostPort to its containerPort on the host network, in Pods only: a template keeps 0.
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.HostNetwork = true
+				rs.Spec.Template.Spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9100, Protocol: corev1.ProtocolTCP}}
+			},
+			pod: func(p *corev1.Pod) {
+				p.Spec.HostNetwork = true
+				p.Spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9100, HostPort: 9100, Protocol: corev1.ProtocolTCP}}
+			},
+		},
+		"on the host network, a hostPort other than the containerPort": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.HostNetwork = true
+				rs.Spec.Template.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 9100, Protocol: corev1.ProtocolTCP}}
+			},
+			pod: func(p *corev1.Pod) {
+				p.Spec.HostNetwork = true
+				p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 9100, HostPort: 22, Protocol: corev1.ProtocolTCP}}
+			},
+			wantReason: "container app's ports differs from the template's",
+		},
+		"off the host network, a hostPort the template does not set": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 9100, Protocol: corev1.ProtocolTCP}}
+			},
+			pod: func(p *corev1.Pod) {
+				p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 9100, HostPort: 9100, Protocol: corev1.ProtocolTCP}}
+			},
+			wantReason: "container app's ports differs from the template's",
+		},
 		"hostUsers: true, the default, is not a difference": {
 			pod: func(p *corev1.Pod) { p.Spec.HostUsers = ptr.To(true) },
 		},

@@ -1139,3 +1139,84 @@ func TestAThirdPartyControllerCanScaleDownAnOldRevisionUnderEnforce(t *testing.T
 		t.Errorf("a Pod of the privileged ReplicaSet: want denied naming wl-privileged, got %v", err)
 	}
 }
+
+// TestPodsOfAHostNetworkControllerAreJudgedThroughIt: the API server gives each container port
+// of a Pod on the host network a hostPort equal to its containerPort (SetDefaults_Pod), which a
+// controller's pod template does not get. A Pod of an excepted host-network DaemonSet (a node
+// exporter) is the template as created, and is admitted as the DaemonSet is, not judged by
+// itself, outside the exception, and denied.
+func TestPodsOfAHostNetworkControllerAreJudgedThroughIt(t *testing.T) {
+	const ns = "enforce-host-network"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Checks = []v1alpha1.CheckOverride{{ID: "wl-host-network", Severity: v1alpha1.SeverityCritical}}
+		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+	})
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "node-exporter-host-network", Namespace: ns},
+		Spec: v1alpha1.ControlExceptionSpec{
+			Checks: []string{"wl-host-network"}, Match: v1alpha1.ResourceMatch{Kinds: []string{"DaemonSet"}, Names: []string{"node-exporter"}},
+			Reason: "The node exporter reads the node's network statistics.", Owner: "platform@example.com",
+			Expires: metav1.NewTime(time.Now().Add(24 * time.Hour)),
+		},
+	}
+	if err := k.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	uid := int64(65534)
+	labels := map[string]string{"app": "node-exporter"}
+	ds := &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "node-exporter", Namespace: ns},
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{HostNetwork: true, Containers: []corev1.Container{{
+					Name: "exporter", Image: "registry.example.com/node-exporter:1.8.2",
+					Ports:           []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9100}},
+					SecurityContext: &corev1.SecurityContext{RunAsNonRoot: &yes, RunAsUser: &uid, AllowPrivilegeEscalation: &no},
+				}}},
+			},
+		},
+	}
+	var err error
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if err = k.Create(ctx, ds); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // the cache may not hold the exception yet
+	}
+	if err != nil {
+		t.Fatalf("the excepted DaemonSet was denied: %v", err)
+	}
+	if got := ds.Spec.Template.Spec.Containers[0].Ports[0].HostPort; got != 0 {
+		t.Fatalf("the API server gave the template's port hostPort %d; the test expects templates left alone", got)
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "node-exporter-7xq2p", Namespace: ns, Labels: labels,
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: ds.Name, UID: ds.UID, Controller: &yes}}},
+		Spec: *ds.Spec.Template.Spec.DeepCopy()}
+	if err := k.Create(ctx, pod); err != nil {
+		t.Fatalf("a Pod of the excepted host-network DaemonSet was denied: %v", err)
+	}
+	if got := pod.Spec.Containers[0].Ports[0].HostPort; got != 9100 {
+		t.Errorf("the API server gave the Pod's port hostPort %d, want 9100 (its containerPort)", got)
+	}
+
+	// A Pod that binds another host port than the template's is not the template: judged by
+	// itself, outside the exception.
+	other := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "node-exporter-ssh", Namespace: ns, Labels: labels,
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: ds.Name, UID: ds.UID, Controller: &yes}}},
+		Spec: *ds.Spec.Template.Spec.DeepCopy()}
+	other.Spec.Containers[0].Ports = append(other.Spec.Containers[0].Ports, corev1.ContainerPort{Name: "ssh", ContainerPort: 22})
+	err = k.Create(ctx, other)
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "container exporter's ports differs from the template's") {
+		t.Errorf("a Pod with a port its DaemonSet's template lacks: want denied as not the template's, got %v", err)
+	}
+}
