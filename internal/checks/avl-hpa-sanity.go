@@ -36,7 +36,7 @@ var avlHpaSanity = &engine.Check{
 		lowest := autoscalerMin(h)
 		var problems []string
 		if why := cannotScale(h.Spec.ScaleTargetRef); why != "" {
-			problems = append(problems, why+": the HPA controller cannot get the target's scale (FailedGetScale) and never scales it")
+			problems = append(problems, why)
 		}
 		if others := otherAutoscalersOfTarget(ctx.Inventory, o, h); len(others) > 0 {
 			ref := h.Spec.ScaleTargetRef
@@ -96,16 +96,24 @@ var scalableKinds = map[string]string{"Deployment": "apps", "ReplicaSet": "apps"
 // reference's API group and kind, at any version of the group (RESTMappings), and gets the scale
 // subresource: a built-in kind without one (noScaleSubresource), or a built-in kind named in a
 // Kubernetes API group that does not serve it (extensions, which Kubernetes 1.37 does not serve
-// at all, or the core group of a reference without apiVersion), has none to get.
+// at all), has none to get. A reference without an API group (but to a ReplicationController)
+// the API server refuses on create (validationOptionsForHorizontalPodAutoscaler, k8s.io/kubernetes
+// v1.37.2 pkg/registry/autoscaling/horizontalpodautoscaler), and maps to nothing.
 func cannotScale(ref autoscalingv2.CrossVersionObjectReference) string {
+	const never = ": the HPA controller cannot get the target's scale (FailedGetScale) and never scales it"
 	group := apiGroup(ref.APIVersion)
 	if noScaleSubresource[schema.GroupKind{Group: group, Kind: ref.Kind}] {
-		return fmt.Sprintf("scaleTargetRef names a %s, and a %s has no scale subresource", ref.Kind, ref.Kind)
+		return fmt.Sprintf("scaleTargetRef names a %s, and a %s has no scale subresource", ref.Kind, ref.Kind) + never
 	}
 	want, builtIn := scalableKinds[ref.Kind]
-	kubernetesGroup := !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
-	if builtIn && group != want && kubernetesGroup {
-		return fmt.Sprintf("scaleTargetRef names %s in API group %q (apiVersion %q), which serves no %s", ref.Kind, group, ref.APIVersion, ref.Kind)
+	switch {
+	case !builtIn || group == want:
+		return ""
+	case group == "":
+		return fmt.Sprintf("scaleTargetRef names %s with no API group (apiVersion %q): the API server refuses to create such an "+
+			"autoscaler (apiVersion must specify API group), and the HPA controller finds no %s in the core group", ref.Kind, ref.APIVersion, ref.Kind)
+	case !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io"):
+		return fmt.Sprintf("scaleTargetRef names %s in API group %q (apiVersion %q), which serves no %s", ref.Kind, group, ref.APIVersion, ref.Kind) + never
 	}
 	return ""
 }
