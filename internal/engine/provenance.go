@@ -218,7 +218,8 @@ func (d *diffs) String() string {
 //     resources and its resize policy (LimitRanger fills in defaults, the vertical pod
 //     autoscaler and in-place resize change them; but every request and limit the template sets
 //     must be there, not zero: nothing removes one), terminationMessage*, stdin/tty, the hostPort
-//     a Pod on the host network gets from its containerPort (samePorts), the mount of the projected
+//     a Pod on the host network gets from its containerPort (samePorts), an imagePullPolicy
+//     of Always (the AlwaysPullImages admission plugin's, also on image volumes), the mount of the projected
 //     service-account token volume, and in a Job's Pods the JOB_COMPLETION_INDEX variable the
 //     Job controller appends for Indexed Jobs. An image may gain the digest of the template's reference
 //     (admission that pins images by digest); an AppArmor annotation counts as the field the
@@ -401,7 +402,11 @@ var containerFields = []containerField{
 	{"readinessProbe", func(a, b *corev1.Container) bool { return samePtr(a.ReadinessProbe, b.ReadinessProbe) }},
 	{"startupProbe", func(a, b *corev1.Container) bool { return samePtr(a.StartupProbe, b.StartupProbe) }},
 	{"lifecycle", func(a, b *corev1.Container) bool { return samePtr(a.Lifecycle, b.Lifecycle) }},
-	{"imagePullPolicy", func(a, b *corev1.Container) bool { return a.ImagePullPolicy == b.ImagePullPolicy }},
+	// Always in the Pod is what the AlwaysPullImages admission plugin sets on every container of
+	// a Pod (k8s.io/kubernetes v1.37.2 plugin/pkg/admission/alwayspullimages), not on templates.
+	{"imagePullPolicy", func(a, b *corev1.Container) bool {
+		return a.ImagePullPolicy == b.ImagePullPolicy || b.ImagePullPolicy == corev1.PullAlways
+	}},
 	{"restartPolicy", func(a, b *corev1.Container) bool { return samePtr(a.RestartPolicy, b.RestartPolicy) }},
 	{"restartPolicyRules", func(a, b *corev1.Container) bool { return sameSlice(a.RestartPolicyRules, b.RestartPolicyRules) }},
 }
@@ -661,7 +666,7 @@ func compareVolumes(d *diffs, tmpl, got volumes) {
 		switch {
 		case t == nil && !got.skip[name]:
 			d.add("volume %s is not in the template", name)
-		case t != nil && !samePtr(&t.VolumeSource, &got.byName[name].VolumeSource):
+		case t != nil && !sameVolumeSource(&t.VolumeSource, &got.byName[name].VolumeSource):
 			d.add("volume %s differs from the template's", name)
 		}
 	}
@@ -670,6 +675,20 @@ func compareVolumes(d *diffs, tmpl, got volumes) {
 			d.add("the template's volume %s is missing", name)
 		}
 	}
+}
+
+// sameVolumeSource compares a template's volume source with an object's. An image volume
+// pulled Always in the object is what the AlwaysPullImages admission plugin sets on every image
+// volume of a Pod, as on its containers: the reference must still be the template's.
+func sameVolumeSource(tmpl, got *corev1.VolumeSource) bool {
+	if tmpl.Image != nil && got.Image != nil && got.Image.PullPolicy == corev1.PullAlways && tmpl.Image.PullPolicy != corev1.PullAlways {
+		t := *tmpl
+		img := *tmpl.Image
+		img.PullPolicy = corev1.PullAlways
+		t.Image = &img
+		return samePtr(&t, got)
+	}
+	return samePtr(tmpl, got)
 }
 
 // tokenVolumePrefix names the volume the ServiceAccount admission plugin adds

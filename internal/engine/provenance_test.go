@@ -269,6 +269,36 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 			},
 			wantReason: "container app's ports differs from the template's",
 		},
+		"imagePullPolicy Always that the AlwaysPullImages admission plugin sets is not a difference": {
+			// The plugin sets Always on every container and image volume of a Pod (CIS 1.2.11
+			// recommends it), not on templates.
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.Containers[0].ImagePullPolicy = corev1.PullIfNotPresent
+				rs.Spec.Template.Spec.Volumes = append(rs.Spec.Template.Spec.Volumes, corev1.Volume{Name: "model",
+					VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "registry.example.com/model:1", PullPolicy: corev1.PullIfNotPresent}}})
+			},
+			pod: func(p *corev1.Pod) {
+				p.Spec.Containers[0].ImagePullPolicy = corev1.PullAlways
+				p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "model",
+					VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "registry.example.com/model:1", PullPolicy: corev1.PullAlways}}})
+			},
+		},
+		"imagePullPolicy Never where the template pulls Always": {
+			rs:         func(rs *appsv1.ReplicaSet) { rs.Spec.Template.Spec.Containers[0].ImagePullPolicy = corev1.PullAlways },
+			pod:        func(p *corev1.Pod) { p.Spec.Containers[0].ImagePullPolicy = corev1.PullNever },
+			wantReason: "container app's imagePullPolicy differs from the template's",
+		},
+		"an image volume of another reference pulled Always": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.Volumes = append(rs.Spec.Template.Spec.Volumes, corev1.Volume{Name: "model",
+					VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "registry.example.com/model:1", PullPolicy: corev1.PullIfNotPresent}}})
+			},
+			pod: func(p *corev1.Pod) {
+				p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "model",
+					VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "registry.example.com/evil:1", PullPolicy: corev1.PullAlways}}})
+			},
+			wantReason: "volume model differs from the template's",
+		},
 		"hostUsers: true, the default, is not a difference": {
 			pod: func(p *corev1.Pod) { p.Spec.HostUsers = ptr.To(true) },
 		},
