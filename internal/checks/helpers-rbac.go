@@ -189,8 +189,11 @@ func matchingResource(ruleResources []string, want string) string {
 var (
 	secretReadAccess = riskyAccess{accesses: []access{
 		// The response to a patch, even an empty or dry-run one, is the whole stored Secret; the
-		// response to a deletecollection is the list of every Secret it deleted.
-		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"get", "list", "watch", "patch", "deletecollection"}},
+		// response to a deletecollection is the list of every Secret it deleted; and so is the
+		// response to a delete with propagationPolicy Orphan (the orphan finalizer defers the
+		// deletion, and the store answers with the object it updated), which with dryRun All
+		// deletes nothing.
+		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"get", "list", "watch", "patch", "delete", "deletecollection"}},
 	}}
 	execAccess = riskyAccess{named: true, accesses: []access{
 		{groups: coreGroup, resources: execSubresources, verbs: []string{"create", "get"}},
@@ -270,24 +273,34 @@ var (
 
 // A Secret of type kubernetes.io/service-account-token annotated with the name of any
 // ServiceAccount of its namespace is filled in with that ServiceAccount's token by
-// kube-controller-manager's token controller. Whoever may create Secrets, and get, list, watch
-// or patch them (the response to a patch, even an empty one, is the whole stored Secret), mints
-// such tokens. An update's response is what the caller sent: it reveals nothing.
+// kube-controller-manager's token controller. Whoever may create Secrets, and get, list, watch,
+// patch, delete or deletecollection them (the response to a patch, even an empty one, is the
+// whole stored Secret, and so is the response to a dry-run delete with propagationPolicy Orphan),
+// mints such tokens. An update's response is what the caller sent: it reveals nothing.
 var (
 	secretCreateAccess = riskyAccess{accesses: []access{
 		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"create"}},
 	}}
 	secretReadBackAccess = riskyAccess{accesses: []access{
-		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"get", "list", "watch", "patch"}},
+		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"get", "list", "watch", "patch", "delete", "deletecollection"}},
+	}}
+	// Delete limited by resourceNames reads back too: the subject deletes the named Secret,
+	// creates it again as a token Secret, and reads it with a dry-run delete.
+	secretNamedDeleteAccess = riskyAccess{named: true, accesses: []access{
+		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"delete"}},
 	}}
 )
 
 // tokenSecretMinting describes how rules let a subject mint ServiceAccount tokens through
-// Secrets, or returns nil. Rules limited by resourceNames do not count: the names are those of
-// Secrets that already exist.
+// Secrets, or returns nil. Reading back through get, list, watch or patch limited by
+// resourceNames does not count: the names are those of Secrets that already exist, whose type
+// cannot change; deleting them does, as the subject may then create them again.
 func tokenSecretMinting(rules []rbacv1.PolicyRule, namespaced bool) []string {
-	return together(rules, namespaced, secretCreateAccess, secretReadBackAccess,
-		"a kubernetes.io/service-account-token Secret gets a token of any ServiceAccount of the namespace")
+	why := "a kubernetes.io/service-account-token Secret gets a token of any ServiceAccount of the namespace"
+	if found := together(rules, namespaced, secretCreateAccess, secretReadBackAccess, why); found != nil {
+		return found
+	}
+	return together(rules, namespaced, secretCreateAccess, secretNamedDeleteAccess, why)
 }
 
 // together describes how rules grant both a and b, which together give what why says, or

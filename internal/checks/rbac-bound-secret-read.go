@@ -13,7 +13,7 @@ var rbacBoundSecretRead = &engine.Check{
 	ID:    "rbac-bound-secret-read",
 	Title: "Nobody is bound to a role that reads all Secrets",
 	Description: "Names who actually holds read access to Secrets: the subjects of bindings whose " +
-		"role grants get, list, watch, patch or deletecollection on secrets (the built-in admin and edit roles included). " +
+		"role grants get, list, watch, patch, delete or deletecollection on secrets (the built-in admin and edit roles included). " +
 		"Knowing and limiting who can read credentials supports the protection of keys and data " +
 		"(CC6.1, CC6.7)." + supporting,
 	Remediation: "Bind a role without read access to secrets (view, or a custom role), or limit the role's rule with resourceNames.",

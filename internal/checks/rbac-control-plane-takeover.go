@@ -14,7 +14,7 @@ var rbacControlPlaneTakeover = &engine.Check{
 		"certificate signing requests (or having kubelet client requests approved automatically, " +
 		"through create on certificatesigningrequests/nodeclient) mints credentials, " +
 		"serviceaccounts/token creates tokens for other identities (and so does creating Secrets " +
-		"with get, list, watch or patch on them: the token controller fills a " +
+		"with get, list, watch, patch or delete on them: the token controller fills a " +
 		"kubernetes.io/service-account-token Secret with the token of the ServiceAccount it names), " +
 		"creating PersistentVolumes mounts node paths, updating a Namespace (a Role can, its own) " +
 		"relaxes its Pod Security labels so its pods may run privileged, updating an APIService (or deleting and " +
@@ -24,7 +24,8 @@ var rbacControlPlaneTakeover = &engine.Check{
 		"policies). Each hands over the cluster or switches off controls, defeating " +
 		"logical access security (CC6.1) and change control (CC8.1). Rules limited by resourceNames " +
 		"still count where one named object is enough; they do not for nodeclient, the Secret " +
-		"route and creating APIServices, whose requests name no existing object, nor for admission " +
+		"route (but for delete: the subject deletes the named Secret and creates it again as a token Secret) " +
+		"and creating APIServices, whose requests name no existing object, nor for admission " +
 		"policies, where the names limit the grant to the subject's own policies." + supporting,
 	Remediation: "Remove these permissions from the role; only the platform's own components need them.",
 	Severity:    critical,
