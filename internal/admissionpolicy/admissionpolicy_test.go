@@ -2,19 +2,26 @@ package admissionpolicy_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
@@ -22,7 +29,11 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
-var k8s client.Client
+var (
+	k8s client.Client
+	// k8sConfig is k8s's rest config (the envtest admin), for impersonating other users.
+	k8sConfig *rest.Config
+)
 
 func TestMain(m *testing.M) {
 	env, cfg, err := testenv.Start()
@@ -33,6 +44,7 @@ func TestMain(m *testing.M) {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	k8sConfig = cfg
 	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -197,5 +209,80 @@ func TestObjectsCarryManagedBy(t *testing.T) {
 		if got := o.GetLabels()["app.kubernetes.io/managed-by"]; got != "soc2-operator" || got != o.GetLabels()[v1alpha1.LabelManagedBy] {
 			t.Errorf("%s %s: app.kubernetes.io/managed-by=%q, want soc2-operator", admissionpolicy.Kind(o), o.GetName(), got)
 		}
+	}
+}
+
+// TestTheShippedRoleCreatesOnlyTheOperatorsOwnPolicies runs the reconciler in Manage mode as a
+// user bound to config/rbac's manager role alone: it creates every missing policy and binding
+// (server-side apply, authorised as create on the name the role lists), and the same user
+// cannot create a MutatingAdmissionPolicy of another name, which with a binding would rewrite
+// every object of the cluster.
+func TestTheShippedRoleCreatesOnlyTheOperatorsOwnPolicies(t *testing.T) {
+	ctx := context.Background()
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.Unmarshal(data, role); err != nil {
+		t.Fatal(err)
+	}
+	const user = "shipped-manager-role-only"
+	role.ObjectMeta = metav1.ObjectMeta{Name: user}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	}
+	for _, o := range []client.Object{role, binding} {
+		if err := k8s.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deletePolicies := func() {
+		for _, o := range admissionpolicy.Objects(user) {
+			if err := k8s.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+				t.Fatal(err)
+			}
+		}
+	}
+	deletePolicies()
+	t.Cleanup(func() {
+		deletePolicies()
+		_ = k8s.Delete(ctx, binding)
+		_ = k8s.Delete(ctx, role)
+	})
+
+	cfg := rest.CopyConfig(k8sConfig)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
+	operator, err := client.New(cfg, client.Options{Scheme: k8s.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manage := &admissionpolicy.Reconciler{Client: operator, Mode: admissionpolicy.Manage, OperatorUser: user, Verifier: admissionpolicy.NewVerifier()}
+	testenv.Eventually(t, 10*time.Second, "the policies created as the shipped role and in force", func() error {
+		if _, err := manage.Reconcile(ctx, reconcile.Request{}); err != nil {
+			return err
+		}
+		if trust, why := manage.Verifier.Trust(); trust != engine.ApprovalEnforced {
+			return errors.New(why)
+		}
+		return nil
+	})
+
+	other := &admissionv1.MutatingAdmissionPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "not-the-operators"},
+		Spec: admissionv1.MutatingAdmissionPolicySpec{
+			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
+				RuleWithOperations: admissionv1.RuleWithOperations{Operations: []admissionv1.OperationType{admissionv1.Create},
+					Rule: admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}}},
+			}}},
+			ReinvocationPolicy: admissionv1.NeverReinvocationPolicy,
+			Mutations: []admissionv1.Mutation{{PatchType: admissionv1.PatchTypeJSONPatch,
+				JSONPatch: &admissionv1.JSONPatch{Expression: `[JSONPatch{op: "add", path: "/metadata/labels", value: {"x": "y"}}]`}}},
+		},
+	}
+	if err := operator.Create(ctx, other, client.DryRunAll); !apierrors.IsForbidden(err) {
+		t.Errorf("creating a MutatingAdmissionPolicy of another name as the shipped role: want Forbidden, got %v", err)
 	}
 }

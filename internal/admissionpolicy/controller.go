@@ -140,10 +140,13 @@ type Reconciler struct {
 	Verifier     *Verifier
 }
 
-// The operator may change only its own policies and bindings (by name); creating cannot be
-// limited by name in RBAC.
-// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=list;watch;create
-// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=get;update;patch,resourceNames=soc2-operator-exception-requester;soc2-operator-exception-approval;soc2-operator-report-writer;soc2-operator-policyreport-writer
+// The operator may create and change only its own policies and bindings (by name). It creates a
+// missing one with server-side apply, a patch that names it, which the API server authorises as
+// create on that name: a POST names nothing, so create on any name would be needed for it, and
+// with create on any MutatingAdmissionPolicy and binding the operator's ServiceAccount could
+// rewrite every object of the cluster.
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=list;watch
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings;mutatingadmissionpolicies;mutatingadmissionpolicybindings,verbs=create;get;update;patch,resourceNames=soc2-operator-exception-requester;soc2-operator-exception-approval;soc2-operator-report-writer;soc2-operator-policyreport-writer
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=selfsubjectreviews,verbs=create
 
 // Reconcile checks every object, repairs it in Manage mode, and records whether all are in force.
