@@ -324,6 +324,26 @@ var admissionPolicyAccess = riskyAccess{accesses: []access{
 		"mutatingadmissionpolicies", "mutatingadmissionpolicybindings"}, verbs: []string{"update", "patch", "delete", "deletecollection"}, cluster: true},
 }}
 
+// A MutatingAdmissionPolicy (on by default since 1.36) and a binding that names it rewrite every
+// object they match, as a mutating webhook does: whoever may create both adds a subject to every
+// RoleBinding an admin creates (the RBAC escalation check judges the rewritten binding against
+// the admin), or a container to every pod. A policy without a binding acts on nothing.
+var (
+	mutatingPolicyCreateAccess = riskyAccess{accesses: []access{
+		{groups: admissionGroup, resources: []string{"mutatingadmissionpolicies"}, verbs: []string{"create"}, cluster: true},
+	}}
+	mutatingBindingCreateAccess = riskyAccess{accesses: []access{
+		{groups: admissionGroup, resources: []string{"mutatingadmissionpolicybindings"}, verbs: []string{"create"}, cluster: true},
+	}}
+)
+
+// mutatingPolicyCreation describes how rules let a subject put a MutatingAdmissionPolicy of its
+// own in force, or returns nil.
+func mutatingPolicyCreation(rules []rbacv1.PolicyRule, namespaced bool) []string {
+	return together(rules, namespaced, mutatingPolicyCreateAccess, mutatingBindingCreateAccess,
+		"a MutatingAdmissionPolicy of one's own, bound, rewrites every object it matches")
+}
+
 // An APIService is named version.group, so create alone cannot take an existing group version;
 // with delete it can: delete it, then create it again naming a Service of one's own.
 var (
@@ -369,7 +389,7 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		workloadCreate: workloadCreateAccess.find(rules, namespaced),
 		controlPlane: slices.Concat(controlPlaneAccess.find(rules, namespaced), nodeClientAccess.find(rules, namespaced),
 			tokenSecretMinting(rules, namespaced), apiServiceReplacement(rules, namespaced),
-			admissionPolicyAccess.find(rules, namespaced)),
+			admissionPolicyAccess.find(rules, namespaced), mutatingPolicyCreation(rules, namespaced)),
 		logTampering:   logTamperingAccess.find(rules, namespaced),
 		networkControl: networkControlAccess.find(rules, namespaced),
 	}

@@ -9,7 +9,8 @@ var rbacControlPlaneTakeover = &engine.Check{
 	ID:    "rbac-control-plane-takeover",
 	Title: "Roles do not grant control over the control plane",
 	Description: "Writing admission webhook configurations intercepts or disables every change " +
-		"(and so does changing or deleting admission policies or their bindings), " +
+		"(and so does changing or deleting admission policies or their bindings, or creating a " +
+		"MutatingAdmissionPolicy with a binding to it), " +
 		"nodes/proxy reaches the kubelet API (and so every container on the node), approving " +
 		"certificate signing requests (or having kubelet client requests approved automatically, " +
 		"through create on certificatesigningrequests/nodeclient) mints credentials, " +
