@@ -90,7 +90,7 @@ func (k riskyAccess) find(rules []rbacv1.PolicyRule, namespaced bool) []string {
 			if namespaced && a.cluster {
 				continue
 			}
-			if d := a.grantedBy(&rules[i], k.named); d != "" && !slices.Contains(out, d) {
+			if d := a.grantedBy(rules, &rules[i], k.named); d != "" && !slices.Contains(out, d) {
 				out = append(out, d)
 			}
 		}
@@ -103,13 +103,17 @@ func (k riskyAccess) find(rules []rbacv1.PolicyRule, namespaced bool) []string {
 // compares "" with a rule's resourceNames for them.
 var namelessVerbs = []string{"list", "watch", "create", "deletecollection"}
 
-// grantedBy describes how rule r grants some of a, in the rule's own spelling (so a wildcard
-// shows as "*"), or returns "" when it does not. A rule limited by resourceNames counts only
-// when named is true, and never for create or deletecollection of a whole resource: the
-// authoriser sees no name for those requests, so such a rule grants nothing. Unless its
-// resourceNames hold the empty name, which the API server accepts: "" matches every request
-// that names no object, so the rule grants those verbs on every object, named or not.
-func (a access) grantedBy(r *rbacv1.PolicyRule, named bool) string {
+// grantedBy describes how rule r, one of rules, grants some of a, in the rule's own spelling (so
+// a wildcard shows as "*"), or returns "" when it does not. A rule limited by resourceNames
+// counts only when named is true, and never for deletecollection of a whole resource, nor for
+// create but through server-side apply: the authoriser sees no name for a POST or a
+// deletecollection, so such a rule does not match them; but an apply is a patch that names its
+// object, and when that object does not exist the API server creates it, authorising create on
+// that name (k8s.io/apiserver endpoints/handlers/patch.go). So create limited to names counts
+// where rules also grant patch on one of those names. A rule whose resourceNames hold the empty
+// name, which the API server accepts, is not limited for requests that name no object: "" matches
+// every one, so the rule grants those verbs on every object, named or not.
+func (a access) grantedBy(rules []rbacv1.PolicyRule, r *rbacv1.PolicyRule, named bool) string {
 	restricted := len(r.ResourceNames) > 0
 	anyName := slices.Contains(r.ResourceNames, "")
 	if restricted && !named && !anyName {
@@ -120,6 +124,7 @@ func (a access) grantedBy(r *rbacv1.PolicyRule, named bool) string {
 		return ""
 	}
 	var verbs, resources []string
+	applied := false
 	for _, want := range a.resources {
 		ruleRes := matchingResource(r.Resources, want)
 		if ruleRes == "" {
@@ -136,6 +141,9 @@ func (a access) grantedBy(r *rbacv1.PolicyRule, named bool) string {
 					// granted on every object through the empty name
 				case !named:
 					continue
+				case whole && ruleVerb == "create" && a.patchable(rules, r.ResourceNames, want):
+					// created by server-side apply
+					applied = true
 				case whole && (ruleVerb == "create" || ruleVerb == "deletecollection"):
 					continue
 				}
@@ -155,10 +163,24 @@ func (a access) grantedBy(r *rbacv1.PolicyRule, named bool) string {
 	switch {
 	case anyName:
 		d += " (resourceNames " + quoteList(r.ResourceNames) + "; the empty name matches every list, watch, create and deletecollection)"
+	case applied:
+		d += " (resourceNames " + quoteList(r.ResourceNames) + "; with patch on those names, server-side apply creates them)"
 	case restricted:
 		d += " (resourceNames " + quoteList(r.ResourceNames) + ")"
 	}
 	return d
+}
+
+// patchable reports whether rules grant patch on resource want, in one of a's groups, on one of
+// names (or on any name): what server-side apply needs, beside create on the name, to create
+// the object.
+func (a access) patchable(rules []rbacv1.PolicyRule, names []string, want string) bool {
+	return slices.ContainsFunc(rules, func(q rbacv1.PolicyRule) bool {
+		return (slices.Contains(q.Verbs, "patch") || slices.Contains(q.Verbs, rbacv1.VerbAll)) &&
+			(slices.Contains(q.APIGroups, rbacv1.APIGroupAll) || slices.ContainsFunc(a.groups, func(g string) bool { return slices.Contains(q.APIGroups, g) })) &&
+			matchingResource(q.Resources, want) != "" &&
+			(len(q.ResourceNames) == 0 || slices.ContainsFunc(q.ResourceNames, func(n string) bool { return slices.Contains(names, n) }))
+	})
 }
 
 // inRuleOrder returns the entries of a rule's list that are in keep, once each, in the order
@@ -289,18 +311,47 @@ var (
 	secretNamedDeleteAccess = riskyAccess{named: true, accesses: []access{
 		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"delete"}},
 	}}
+	// Create limited by resourceNames counts where server-side apply creates the named Secret
+	// (with patch on the name, see grantedBy); the patch reads it back.
+	secretNamedCreateAccess = riskyAccess{named: true, accesses: []access{
+		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"create"}},
+	}}
+	secretNamedPatchAccess = riskyAccess{named: true, accesses: []access{
+		{groups: coreGroup, resources: []string{"secrets"}, verbs: []string{"patch"}},
+	}}
 )
 
 // tokenSecretMinting describes how rules let a subject mint ServiceAccount tokens through
 // Secrets, or returns nil. Reading back through get, list, watch or patch limited by
-// resourceNames does not count: the names are those of Secrets that already exist, whose type
-// cannot change; deleting them does, as the subject may then create them again.
+// resourceNames does not count after a create of any name: the names are those of Secrets that
+// already exist, whose type cannot change; deleting them does, as the subject may then create
+// them again. Create limited by resourceNames counts with patch on those names: server-side
+// apply creates the Secret, and the next apply's response holds its token.
 func tokenSecretMinting(rules []rbacv1.PolicyRule, namespaced bool) []string {
 	why := "a kubernetes.io/service-account-token Secret gets a token of any ServiceAccount of the namespace"
 	if found := together(rules, namespaced, secretCreateAccess, secretReadBackAccess, why); found != nil {
 		return found
 	}
-	return together(rules, namespaced, secretCreateAccess, secretNamedDeleteAccess, why)
+	if found := together(rules, namespaced, secretCreateAccess, secretNamedDeleteAccess, why); found != nil {
+		return found
+	}
+	var applied []rbacv1.PolicyRule
+	for _, r := range rules {
+		if len(r.ResourceNames) > 0 && !slices.Contains(r.ResourceNames, "") {
+			applied = append(applied, r)
+		}
+	}
+	var created []string
+	for i := range applied {
+		// Only through server-side apply: the rule is limited by resourceNames.
+		if d := secretNamedCreateAccess.accesses[0].grantedBy(rules, &applied[i], true); d != "" && !slices.Contains(created, d) {
+			created = append(created, d)
+		}
+	}
+	if len(created) == 0 {
+		return nil
+	}
+	return []string{few(created, "; ") + ", with " + few(secretNamedPatchAccess.find(rules, namespaced), "; ") + " (" + why + ")"}
 }
 
 // together describes how rules grant both a and b, which together give what why says, or

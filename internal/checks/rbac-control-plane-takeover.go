@@ -27,7 +27,9 @@ var rbacControlPlaneTakeover = &engine.Check{
 		"still count where one named object is enough; they do not for nodeclient, the Secret " +
 		"route (but for delete: the subject deletes the named Secret and creates it again as a token Secret) " +
 		"and creating APIServices, whose requests name no existing object, nor for admission " +
-		"policies, where the names limit the grant to the subject's own policies." + supporting,
+		"policies, where the names limit the grant to the subject's own policies. Create limited by " +
+		"resourceNames counts where the role grants patch on those names too: a server-side apply " +
+		"names its object and creates it when it does not exist (a PersistentVolume, a token Secret)." + supporting,
 	Remediation: "Remove these permissions from the role; only the platform's own components need them.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc81},
