@@ -35,8 +35,9 @@ var bootstrapPolicy embed.FS
 type policyObject struct {
 	Kind     string `json:"kind"`
 	Metadata struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
+		Name      string            `json:"name"`
+		Namespace string            `json:"namespace"`
+		Labels    map[string]string `json:"labels"`
 	} `json:"metadata"`
 	RoleRef  rbacv1.RoleRef   `json:"roleRef"`
 	Subjects []rbacv1.Subject `json:"subjects"`
@@ -87,6 +88,18 @@ var bootstrapObjects = sync.OnceValue(func() map[string]policyObject {
 			out[k] = o
 		}
 	}
+	return out
+})
+
+// bootstrapClusterRoles are the ClusterRoles of the bootstrap policy, by name.
+var bootstrapClusterRoles = sync.OnceValue(func() []policyObject {
+	var out []policyObject
+	for _, o := range bootstrapObjects() {
+		if o.Kind == "ClusterRole" {
+			out = append(out, o)
+		}
+	}
+	slices.SortFunc(out, func(a, b policyObject) int { return cmp.Compare(a.Metadata.Name, b.Metadata.Name) })
 	return out
 })
 

@@ -712,6 +712,7 @@ func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef)
 			p := withAggregated(inv, &rolePerms{}, func(o *engine.Object) bool {
 				return o != b.obj && slices.ContainsFunc(selectors, func(sel labels.Selector) bool { return sel.Matches(labels.Set(o.Labels())) })
 			})
+			p = withBootstrapAggregated(p, selectors)
 			p.aggregated = true
 			return p
 		}).(*rolePerms)
@@ -779,27 +780,61 @@ func withAggregated(inv *engine.Inventory, perms *rolePerms, match func(o *engin
 		if src == nil {
 			continue
 		}
-		from := func(ds []string) []string {
-			out := make([]string, len(ds))
-			for i, d := range ds {
-				out[i] = fmt.Sprintf("%s, aggregated from ClusterRole %q", d, o.Name)
-			}
-			return out
-		}
 		aggregated := perms.aggregated || src.aggregated
-		perms = unionPerms(perms, &rolePerms{
-			clusterAdmin:   src.clusterAdmin,
-			wildcards:      from(src.wildcards),
-			secretRead:     from(src.secretRead),
-			exec:           from(src.exec),
-			escalation:     from(src.escalation),
-			workloadCreate: from(src.workloadCreate),
-			controlPlane:   from(src.controlPlane),
-			logTampering:   from(src.logTampering),
-			networkControl: from(src.networkControl),
-		})
+		perms = unionPerms(perms, aggregatedFrom(src, o.Name))
 		perms.aggregated = aggregated
 	}
+	return perms
+}
+
+// aggregatedFrom is src with each grant described as aggregated from ClusterRole name.
+func aggregatedFrom(src *rolePerms, name string) *rolePerms {
+	from := func(ds []string) []string {
+		out := make([]string, len(ds))
+		for i, d := range ds {
+			out[i] = fmt.Sprintf("%s, aggregated from ClusterRole %q", d, name)
+		}
+		return out
+	}
+	return &rolePerms{
+		clusterAdmin:   src.clusterAdmin,
+		wildcards:      from(src.wildcards),
+		secretRead:     from(src.secretRead),
+		exec:           from(src.exec),
+		escalation:     from(src.escalation),
+		workloadCreate: from(src.workloadCreate),
+		controlPlane:   from(src.controlPlane),
+		logTampering:   from(src.logTampering),
+		networkControl: from(src.networkControl),
+	}
+}
+
+// withBootstrapAggregated adds to the permissions of an aggregated ClusterRole those of the
+// ClusterRoles of Kubernetes' bootstrap policy its selectors match, which every cluster has
+// (system:aggregate-to-edit for aggregate-to-edit): the aggregation controller copies their
+// rules whether or not the input holds them. A matched role that is aggregated itself (admin,
+// edit, view) brings the rules of the bootstrap roles its own selectors match.
+func withBootstrapAggregated(perms *rolePerms, selectors []labels.Selector) *rolePerms {
+	seen := map[string]bool{}
+	var visit func(selectors []labels.Selector)
+	visit = func(selectors []labels.Selector) {
+		for _, o := range bootstrapClusterRoles() {
+			if seen[o.Metadata.Name] || !slices.ContainsFunc(selectors, func(sel labels.Selector) bool { return sel.Matches(labels.Set(o.Metadata.Labels)) }) {
+				continue
+			}
+			seen[o.Metadata.Name] = true
+			if o.AggregationRule != nil {
+				visit(aggregationSelectors(o.AggregationRule))
+				continue
+			}
+			if src := bootstrapPerms("ClusterRole", "", o.Metadata.Name); src != nil {
+				aggregated := perms.aggregated
+				perms = unionPerms(perms, aggregatedFrom(src, o.Metadata.Name))
+				perms.aggregated = aggregated
+			}
+		}
+	}
+	visit(selectors)
 	return perms
 }
 
