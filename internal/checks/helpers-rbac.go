@@ -251,8 +251,6 @@ var (
 		{groups: admissionGroup, resources: webhookResources, verbs: writeVerbs, cluster: true},
 		// The kubelet maps HTTP methods to these verbs: GET alone reaches exec over WebSockets.
 		{groups: coreGroup, resources: []string{"nodes/proxy"}, verbs: []string{"get", "create", "update", "patch", "delete"}, cluster: true},
-		{groups: certificatesGroup, resources: []string{"certificatesigningrequests/approval"}, verbs: []string{"update", "patch"}, cluster: true},
-		{groups: certificatesGroup, resources: []string{"signers"}, verbs: []string{"approve"}, cluster: true},
 		{groups: coreGroup, resources: []string{"serviceaccounts/token"}, verbs: []string{"create"}},
 		{groups: coreGroup, resources: []string{"persistentvolumes"}, verbs: []string{"create"}, cluster: true},
 		// The API server reads /api/v1/namespaces/<name> as namespace <name>, so a Role grants
@@ -375,6 +373,44 @@ var admissionPolicyAccess = riskyAccess{accesses: []access{
 		"mutatingadmissionpolicies", "mutatingadmissionpolicybindings"}, verbs: []string{"update", "patch", "delete", "deletecollection"}, cluster: true},
 }}
 
+// Approving a CSR takes update on certificatesigningrequests/approval (the CSR's name) and, for
+// the CertificateApproval admission plugin, approve on signers named as the CSR's signerName or
+// its domain with /* (k8s.io/kubernetes pkg/certauthorization). kube-controller-manager signs
+// with the cluster CA the CSRs of clusterSigners alone: approving another signer's CSRs (one's
+// own, example.com/...) mints no credential for the cluster, and kubernetes.io/legacy-unknown
+// cannot be requested through certificates.k8s.io/v1.
+var (
+	csrApprovalAccess = riskyAccess{named: true, accesses: []access{
+		{groups: certificatesGroup, resources: []string{"certificatesigningrequests/approval"}, verbs: []string{"update", "patch"}, cluster: true},
+	}}
+	signerApproveAccess = riskyAccess{named: true, accesses: []access{
+		{groups: certificatesGroup, resources: []string{"signers"}, verbs: []string{"approve"}, cluster: true},
+	}}
+	clusterSigners = []string{"kubernetes.io/kube-apiserver-client", "kubernetes.io/kube-apiserver-client-kubelet",
+		"kubernetes.io/kubelet-serving", "kubernetes.io/*"}
+)
+
+// csrApproval describes how rules let a subject approve CSRs that kube-controller-manager signs
+// with the cluster CA (a client certificate for any user, group or node), or returns nil.
+func csrApproval(rules []rbacv1.PolicyRule, namespaced bool) []string {
+	var clusterSigned []rbacv1.PolicyRule
+	for _, r := range rules {
+		if len(r.ResourceNames) == 0 || slices.ContainsFunc(r.ResourceNames, func(n string) bool { return slices.Contains(clusterSigners, n) }) {
+			clusterSigned = append(clusterSigned, r)
+		}
+	}
+	approve := signerApproveAccess.find(clusterSigned, namespaced)
+	if len(approve) == 0 {
+		return nil
+	}
+	approval := csrApprovalAccess.find(rules, namespaced)
+	if len(approval) == 0 {
+		return nil
+	}
+	return []string{few(approval, "; ") + ", with " + few(approve, "; ") +
+		" (an approved CSR of a kubernetes.io signer is signed by the cluster CA: a certificate for any user or node)"}
+}
+
 // A MutatingAdmissionPolicy (on by default since 1.36) and a binding that names it rewrite every
 // object they match, as a mutating webhook does: whoever may create both adds a subject to every
 // RoleBinding an admin creates (the RBAC escalation check judges the rewritten binding against
@@ -440,7 +476,7 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		workloadCreate: workloadCreateAccess.find(rules, namespaced),
 		controlPlane: slices.Concat(controlPlaneAccess.find(rules, namespaced), nodeClientAccess.find(rules, namespaced),
 			tokenSecretMinting(rules, namespaced), apiServiceReplacement(rules, namespaced),
-			admissionPolicyAccess.find(rules, namespaced), mutatingPolicyCreation(rules, namespaced)),
+			admissionPolicyAccess.find(rules, namespaced), mutatingPolicyCreation(rules, namespaced), csrApproval(rules, namespaced)),
 		logTampering:   logTamperingAccess.find(rules, namespaced),
 		networkControl: networkControlAccess.find(rules, namespaced),
 	}

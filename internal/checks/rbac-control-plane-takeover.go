@@ -12,8 +12,10 @@ var rbacControlPlaneTakeover = &engine.Check{
 		"(and so does changing or deleting admission policies or their bindings, or creating a " +
 		"MutatingAdmissionPolicy with a binding to it), " +
 		"nodes/proxy reaches the kubelet API (and so every container on the node), approving " +
-		"certificate signing requests (or having kubelet client requests approved automatically, " +
-		"through create on certificatesigningrequests/nodeclient) mints credentials, " +
+		"certificate signing requests of a kubernetes.io signer, which the cluster CA signs (update on " +
+		"certificatesigningrequests/approval with approve on the signer: each alone approves nothing, " +
+		"and another signer's requests get no certificate the cluster trusts), or having kubelet client " +
+		"requests approved automatically (through create on certificatesigningrequests/nodeclient), mints credentials, " +
 		"serviceaccounts/token creates tokens for other identities (and so does creating Secrets " +
 		"with get, list, watch, patch or delete on them: the token controller fills a " +
 		"kubernetes.io/service-account-token Secret with the token of the ServiceAccount it names), " +
