@@ -589,6 +589,14 @@ func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *
 		}
 		what = fmt.Sprintf("%s, in rules added to Kubernetes' own %s %q", what, o.Kind, o.Name)
 	case p.aggregated && !ctx.Inventory.Complete:
+		// What Kubernetes' own ClusterRoles its selectors match grant is granted in every
+		// cluster; the input's sources are judged themselves; the cluster may add more.
+		if cr := aggregatedClusterRole(o); cr != nil {
+			if found := find(withBootstrapAggregated(&rolePerms{}, aggregationSelectors(cr.AggregationRule))); len(found) > 0 {
+				ctx.Fail("", "%s: %s", what, few(found, "; "))
+				return
+			}
+		}
 		ctx.NotAssessed("", "aggregated ClusterRole: its rules are filled in by the aggregation controller")
 		return
 	}
