@@ -112,7 +112,9 @@ var namelessVerbs = []string{"list", "watch", "create", "deletecollection"}
 // that name (k8s.io/apiserver endpoints/handlers/patch.go). So create limited to names counts
 // where rules also grant patch on one of those names. A rule whose resourceNames hold the empty
 // name, which the API server accepts, is not limited for requests that name no object: "" matches
-// every one, so the rule grants those verbs on every object, named or not.
+// every one, so the rule grants those verbs on every object, named or not; and it matches no
+// request that names its object (get, exec into a pod), so with no other name it grants those
+// nothing.
 func (a access) grantedBy(rules []rbacv1.PolicyRule, r *rbacv1.PolicyRule, named bool) string {
 	restricted := len(r.ResourceNames) > 0
 	anyName := slices.Contains(r.ResourceNames, "")
@@ -140,6 +142,9 @@ func (a access) grantedBy(rules []rbacv1.PolicyRule, r *rbacv1.PolicyRule, named
 				case anyName && whole && (ruleVerb == rbacv1.VerbAll || slices.Contains(namelessVerbs, ruleVerb)):
 					// granted on every object through the empty name
 				case !named:
+					continue
+				case !slices.ContainsFunc(r.ResourceNames, func(n string) bool { return n != "" }):
+					// the empty name alone: no request that names its object matches it
 					continue
 				case whole && ruleVerb == "create" && a.patchable(rules, r.ResourceNames, want):
 					// created by server-side apply
@@ -179,7 +184,7 @@ func (a access) patchable(rules []rbacv1.PolicyRule, names []string, want string
 		return (slices.Contains(q.Verbs, "patch") || slices.Contains(q.Verbs, rbacv1.VerbAll)) &&
 			(slices.Contains(q.APIGroups, rbacv1.APIGroupAll) || slices.ContainsFunc(a.groups, func(g string) bool { return slices.Contains(q.APIGroups, g) })) &&
 			matchingResource(q.Resources, want) != "" &&
-			(len(q.ResourceNames) == 0 || slices.ContainsFunc(q.ResourceNames, func(n string) bool { return slices.Contains(names, n) }))
+			(len(q.ResourceNames) == 0 || slices.ContainsFunc(q.ResourceNames, func(n string) bool { return n != "" && slices.Contains(names, n) }))
 	})
 }
 
