@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -60,29 +59,9 @@ func networkPolicyIndex(inv *engine.Inventory, namespace string) *selectorIndex[
 	}).(*selectorIndex[namespacePolicy])
 }
 
-// Labels a workload's controller puts on the pods it creates beside its template's, and
-// whether some pods may lack them. Deployment: pod-template-hash, a hash of the template
-// (pkg/controller/deployment/sync.go, getNewReplicaSet). StatefulSet: controller-revision-hash,
-// and each pod's own name and ordinal (pkg/controller/statefulset/stateful_set_utils.go,
-// newVersionedStatefulSetPod, updateIdentity). DaemonSet: controller-revision-hash and
-// pod-template-generation, from the deprecated.daemonset.template.generation annotation
-// (pkg/controller/daemon/util/daemonset_util.go, CreatePodTemplate), which the API server writes
-// on every DaemonSet it serves as apps/v1, the only version it serves
-// (pkg/apis/apps/v1/conversion.go, Convert_apps_DaemonSet_To_v1_DaemonSet).
-// Job: job-name and controller-uid, old and new keys, which the API server puts in the template
-// unless spec.manualSelector is true (pkg/registry/batch/job/strategy.go, generateSelector), and
-// on an Indexed Job's pods their completion index (pkg/controller/job/indexed_job_utils.go).
-// Their values are hashes, uids, names and numbers a workload's manifest does not give.
-var controllerPodLabels = map[string]map[string]bool{
-	"Deployment":  {appsv1.DefaultDeploymentUniqueLabelKey: false},
-	"StatefulSet": {appsv1.ControllerRevisionHashLabelKey: false, appsv1.StatefulSetPodNameLabel: false, appsv1.PodIndexLabel: false},
-	"DaemonSet":   {appsv1.DefaultDaemonSetUniqueLabelKey: false, "pod-template-generation": false},
-	"Job":         jobPodLabels,
-	"CronJob":     jobPodLabels,
-}
-
-var jobPodLabels = map[string]bool{batchv1.JobNameLabel: true, "job-name": true, batchv1.ControllerUidLabel: true,
-	"controller-uid": true, batchv1.JobCompletionIndexAnnotation: true}
+// controllerPodLabels are the labels a workload's controller puts on the pods it creates beside
+// its template's, and whether some pods may lack them (engine.ControllerPodLabels).
+var controllerPodLabels = engine.ControllerPodLabels
 
 // controllerPodLabelKeys are the keys of controllerPodLabels, of every kind.
 var controllerPodLabelKeys = func() map[string]bool {

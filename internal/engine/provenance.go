@@ -7,9 +7,13 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -25,7 +29,10 @@ import (
 //  3. the controller is in the inventory, in the object's namespace, with the UID the
 //     reference names;
 //  4. the object's pod spec is what the controller's pod template produces: compareTemplate
-//     finds no difference in what the checks read (see there for exactly what is compared).
+//     finds no difference in what the checks read (see there for exactly what is compared);
+//  5. the labels it carries beyond its template's change nothing the checks read through
+//     labels: compareSelection finds no NetworkPolicy or PodDisruptionBudget of its namespace
+//     that selects it and not its template, or its template and not it.
 //
 // Anything else makes the object judged itself, and each of its failures says why (Provenance).
 // The controller itself is judged on its own terms: a ReplicaSet whose template differs from
@@ -173,6 +180,7 @@ func (inv *Inventory) decideProvenance(o *Object) *Provenance {
 	}
 	d := diffs{}
 	compareTemplate(&d, owner, o)
+	compareSelection(&d, inv, owner, o)
 	if d.total == 0 {
 		p.Explained = true
 		return p
@@ -297,6 +305,8 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 			d.add("label %s differs from the template's", k)
 		}
 	}
+	// Labels the object carries beyond the template's are compared by what they select
+	// (compareSelection).
 	for k, v := range tAnn {
 		if isSecurityAnnotation(k) && oAnn[k] != v {
 			d.add("annotation %s differs from the template's", k)
@@ -306,6 +316,136 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 		if _, ok := tAnn[k]; !ok && isSecurityAnnotation(k) {
 			d.add("annotation %s is not in the template", k)
 		}
+	}
+}
+
+// ControllerPodLabels are, by the kind of a workload, the labels its controller puts on the
+// pods it creates beside its template's (on a Deployment's, through the template of the
+// ReplicaSet it creates), and whether some pods may lack them. Deployment: pod-template-hash, a
+// hash of the template (pkg/controller/deployment/sync.go, getNewReplicaSet). StatefulSet:
+// controller-revision-hash, and each pod's own name and ordinal
+// (pkg/controller/statefulset/stateful_set_utils.go, newVersionedStatefulSetPod,
+// updateIdentity). DaemonSet: controller-revision-hash and pod-template-generation, from the
+// deprecated.daemonset.template.generation annotation (pkg/controller/daemon/util/
+// daemonset_util.go, CreatePodTemplate), which the API server writes on every DaemonSet it
+// serves as apps/v1, the only version it serves (pkg/apis/apps/v1/conversion.go,
+// Convert_apps_DaemonSet_To_v1_DaemonSet). Job: job-name and controller-uid, old and new keys,
+// which the API server puts in the template unless spec.manualSelector is true
+// (pkg/registry/batch/job/strategy.go, generateSelector), and on an Indexed Job's pods their
+// completion index (pkg/controller/job/indexed_job_utils.go); a CronJob's Jobs get the same in
+// their templates. Their values are hashes, uids, names and numbers a workload's manifest does
+// not give: the checks treat them as unknown (net-pod-policy-coverage), and compareSelection
+// does not count them.
+var ControllerPodLabels = map[string]map[string]bool{
+	"Deployment":  {appsv1.DefaultDeploymentUniqueLabelKey: false},
+	"StatefulSet": {appsv1.ControllerRevisionHashLabelKey: false, appsv1.StatefulSetPodNameLabel: false, appsv1.PodIndexLabel: false},
+	"DaemonSet":   {appsv1.DefaultDaemonSetUniqueLabelKey: false, "pod-template-generation": false},
+	"Job":         jobPodLabels,
+	"CronJob":     jobPodLabels,
+}
+
+var jobPodLabels = map[string]bool{batchv1.JobNameLabel: true, "job-name": true, batchv1.ControllerUidLabel: true,
+	"controller-uid": true, batchv1.JobCompletionIndexAnnotation: true}
+
+// podSelector is a selector of a namespace that the checks read pods by.
+type podSelector struct {
+	kind, name string
+	selector   labels.Selector
+	// keys are the label keys its requirements name.
+	keys map[string]bool
+}
+
+// podSelectors are the selectors of a namespace that the checks read pods by: each
+// NetworkPolicy's podSelector (net-pod-policy-coverage, net-namespace-default-deny) and each
+// PodDisruptionBudget's selector (the avl-pdb checks). One that does not parse is left out, as
+// the API server refuses it.
+func podSelectors(inv *Inventory, namespace string) []podSelector {
+	return inv.Memo(nil, "provenance.podSelectors "+namespace, func() any {
+		var out []podSelector
+		add := func(o *Object, ls *metav1.LabelSelector) {
+			sel, err := metav1.LabelSelectorAsSelector(ls)
+			if err != nil {
+				return
+			}
+			reqs, _ := sel.Requirements()
+			keys := make(map[string]bool, len(reqs))
+			for _, r := range reqs {
+				keys[r.Key()] = true
+			}
+			out = append(out, podSelector{kind: o.Kind, name: o.Name, selector: sel, keys: keys})
+		}
+		for _, o := range inv.List(namespace, "NetworkPolicy") {
+			if np, ok := o.Obj.(*networkingv1.NetworkPolicy); ok {
+				add(o, &np.Spec.PodSelector)
+			}
+		}
+		for _, o := range inv.List(namespace, "PodDisruptionBudget") {
+			if pdb, ok := o.Obj.(*policyv1.PodDisruptionBudget); ok {
+				add(o, pdb.Spec.Selector)
+			}
+		}
+		return out
+	}).([]podSelector)
+}
+
+// compareSelection records the labels obj carries beyond its template's (other than those
+// owner's kind sets, ControllerPodLabels) that change which selectors of the namespace select
+// its pods (podSelectors): a label a namespace admin puts on a running Pod (kubectl label pod)
+// can bring it under a NetworkPolicy that admits everything, or out of the default deny, which
+// its controller's template does not show. A label no selector reads changes nothing the checks
+// see, and is not a difference: controllers, webhooks, the PodTopologyLabels admission plugin
+// (topology.kubernetes.io/zone and region, from the node) and people add labels.
+func compareSelection(d *diffs, inv *Inventory, owner, obj *Object) {
+	tLabels, oLabels := podLabelsOf(owner.Workload), podLabelsOf(obj.Workload)
+	var added map[string]bool
+	for k := range oLabels {
+		if _, ok := tLabels[k]; ok {
+			continue
+		}
+		if _, ok := ControllerPodLabels[owner.Kind][k]; ok {
+			continue
+		}
+		if added == nil {
+			added = map[string]bool{}
+		}
+		added[k] = true
+	}
+	if len(added) == 0 {
+		return
+	}
+	var without labels.Set
+	for _, s := range podSelectors(inv, obj.Namespace) {
+		var read []string
+		for k := range added {
+			if s.keys[k] {
+				read = append(read, k)
+			}
+		}
+		if len(read) == 0 {
+			continue
+		}
+		if without == nil {
+			without = make(labels.Set, len(oLabels))
+			for k, v := range oLabels {
+				if !added[k] {
+					without[k] = v
+				}
+			}
+		}
+		with := s.selector.Matches(labels.Set(oLabels))
+		if with == s.selector.Matches(without) {
+			continue
+		}
+		slices.Sort(read)
+		what := "select"
+		if !with {
+			what = "no longer select"
+		}
+		noun, verb := "label", "makes"
+		if len(read) > 1 {
+			noun, verb = "labels", "make"
+		}
+		d.add("%s %s, which the template does not set, %s %s %s %s it", noun, strings.Join(read, ", "), verb, s.kind, s.name, what)
 	}
 }
 

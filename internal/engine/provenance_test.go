@@ -7,6 +7,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -98,14 +100,51 @@ func ref(apiVersion, kind, name string, uid types.UID) metav1.OwnerReference {
 // owner rules: each case changes the Pod (or its owners) and says whether the ReplicaSet's
 // template still explains it, and if not, what the reason must name.
 func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testing.T) {
+	openPolicy := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "open", Namespace: "shop"},
+		Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"open": "true"}},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{}}}}
+	denyUnlessOptedOut := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "deny", Namespace: "shop"},
+		Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: "escape", Operator: metav1.LabelSelectorOpDoesNotExist}}}}}
+	appPolicy := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
+		Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+	budget := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "frozen", Namespace: "shop"},
+		Spec: policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "frozen"}}}}
 	cases := map[string]struct {
 		pod        func(*corev1.Pod)
 		rs         func(*appsv1.ReplicaSet)
+		others     []*engine.Object
 		wantReason string // "" means explained
 	}{
 		"a Pod that is the template plus what the system adds is explained": {},
 		"labels a controller or a user adds are not a difference": {
 			pod: func(p *corev1.Pod) { p.Labels["team"] = "shop" },
+		},
+		"labels no selector of the namespace reads are not a difference": {
+			pod: func(p *corev1.Pod) {
+				p.Labels["team"] = "shop"
+				p.Labels["topology.kubernetes.io/zone"] = "eu-west-1a"
+			},
+			others: []*engine.Object{engine.NewObject(appPolicy, "networking.k8s.io/v1", "NetworkPolicy")},
+		},
+		"a label a user adds that a NetworkPolicy selects the Pod by": {
+			pod:        func(p *corev1.Pod) { p.Labels["open"] = "true" },
+			others:     []*engine.Object{engine.NewObject(openPolicy, "networking.k8s.io/v1", "NetworkPolicy")},
+			wantReason: "label open, which the template does not set, makes NetworkPolicy open select it",
+		},
+		"a label a user adds that takes the Pod out of a NetworkPolicy": {
+			pod:        func(p *corev1.Pod) { p.Labels["escape"] = "" },
+			others:     []*engine.Object{engine.NewObject(denyUnlessOptedOut, "networking.k8s.io/v1", "NetworkPolicy")},
+			wantReason: "label escape, which the template does not set, makes NetworkPolicy deny no longer select it",
+		},
+		"a label a user adds that a PodDisruptionBudget selects the Pod by": {
+			pod:        func(p *corev1.Pod) { p.Labels["tier"] = "frozen" },
+			others:     []*engine.Object{engine.NewObject(budget, "policy/v1", "PodDisruptionBudget")},
+			wantReason: "label tier, which the template does not set, makes PodDisruptionBudget frozen select it",
+		},
+		"a label a user adds that a selector reads without changing its choice": {
+			pod:    func(p *corev1.Pod) { p.Labels["open"] = "false" },
+			others: []*engine.Object{engine.NewObject(openPolicy, "networking.k8s.io/v1", "NetworkPolicy")},
 		},
 		"resources that LimitRange or the autoscaler set are not a difference": {
 			pod: func(p *corev1.Pod) {
@@ -366,9 +405,9 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 				tc.pod(pod)
 			}
 			podObj := engine.NewObject(pod, "v1", "Pod")
-			inv := engine.NewInventory([]*engine.Object{
+			inv := engine.NewInventory(append([]*engine.Object{
 				engine.NewObject(webDeployment(), "apps/v1", "Deployment"), engine.NewObject(rs, "apps/v1", "ReplicaSet"), podObj,
-			}, true)
+			}, tc.others...), true)
 			p := inv.Provenance(podObj)
 			if p == nil {
 				t.Fatal("no provenance for a Pod that names a ReplicaSet")
@@ -418,6 +457,12 @@ func TestOwnerRules(t *testing.T) {
 	stsPod.Name = "db-0"
 	stsPod.OwnerReferences = []metav1.OwnerReference{ref("apps/v1", "StatefulSet", "db", "uid-db")}
 	stsPod.Spec.Hostname, stsPod.Spec.Subdomain = "db-0", "db"
+	// The labels the StatefulSet controller sets are not the template's, and a policy that
+	// selects one replica by them is no difference: the checks read them as unknown.
+	stsPod.Labels[appsv1.StatefulSetPodNameLabel] = "db-0"
+	stsPod.Labels[appsv1.ControllerRevisionHashLabelKey] = "db-5f6c7d8e9"
+	replicaPolicy := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "db-0", Namespace: "shop"},
+		Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{appsv1.StatefulSetPodNameLabel: "db-0"}}}}
 	stsPod.Spec.Volumes = append(stsPod.Spec.Volumes, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{
 		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data-db-0"}}})
 
@@ -449,7 +494,8 @@ func TestOwnerRules(t *testing.T) {
 		"job pod": engine.NewObject(jobPod, "v1", "Pod"), "indexed pod": engine.NewObject(indexedPod, "v1", "Pod"),
 		"other env pod": engine.NewObject(otherEnvPod, "v1", "Pod"),
 		"sts":           engine.NewObject(sts, "apps/v1", "StatefulSet"), "sts pod": engine.NewObject(stsPod, "v1", "Pod"),
-		"ds": engine.NewObject(ds, "apps/v1", "DaemonSet"), "ds pod": engine.NewObject(dsPod, "v1", "Pod"),
+		"replica policy": engine.NewObject(replicaPolicy, "networking.k8s.io/v1", "NetworkPolicy"),
+		"ds":             engine.NewObject(ds, "apps/v1", "DaemonSet"), "ds pod": engine.NewObject(dsPod, "v1", "Pod"),
 		"deployment": engine.NewObject(webDeployment(), "apps/v1", "Deployment"),
 		"current":    engine.NewObject(current, "apps/v1", "ReplicaSet"),
 		"old":        engine.NewObject(oldRunning, "apps/v1", "ReplicaSet"),

@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -71,6 +73,79 @@ func TestAnAllowAllNetworkPolicyIsNoBoundary(t *testing.T) {
 		}
 		if rep.Status.Result == v1alpha1.Compliant {
 			return errors.New("the report says Compliant")
+		}
+		return nil
+	})
+}
+
+// TestALabelAddedToARunningPodIsJudged: a namespace admin may label Pods. Beside a default-deny
+// policy, the tenant writes a NetworkPolicy that admits everything to pods labelled open=true,
+// which the Deployment's template does not carry, so the Deployment passes; then they label one
+// of its running Pods open=true (kubectl label pod). That Pod's ingress is open to all, but it
+// was judged through its ReplicaSet's template, whose labels the policy does not select, and
+// the report said every pod was behind a boundary. The Pod must be judged itself and fail.
+func TestALabelAddedToARunningPodIsJudged(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "pod-label", func(p *v1alpha1.ComplianceProfile) { p.Spec.MaxFindings = 200 })
+
+	defaultDeny := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "default-deny", Namespace: tn.Namespace},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+		},
+	}
+	open := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "open", Namespace: tn.Namespace},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"open": "true"}},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{}},
+		},
+	}
+	for _, np := range []*networkingv1.NetworkPolicy{defaultDeny, open} {
+		if err := tn.Client.Create(ctx, np); err != nil {
+			t.Fatalf("creating NetworkPolicy %s as the tenant: %v", np.Name, err)
+		}
+	}
+	web := hardenedDeployment(tn.Namespace, "web")
+	if err := tn.Client.Create(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicaSetOf(web, "web-4f5a6b7c8")
+	if err := platform.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	pod := podOf(rs, "web-4f5a6b7c8-z9y8x")
+	if err := platform.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitReport(t, "the Deployment behind the default deny", func(rep *v1alpha1.ComplianceReport) error {
+		if finding(rep, "Pod", pod.Name, "avl-pdb") != nil {
+			t.Fatalf("the Pod is judged itself before it is labelled: %s", findingList(rep))
+		}
+		if f := finding(rep, "Deployment", web.Name, "net-pod-policy-coverage"); f != nil {
+			t.Fatalf("net-pod-policy-coverage on Deployment %s: %s: %s", web.Name, f.Result, f.Message)
+		}
+		if finding(rep, "Deployment", web.Name, "avl-pdb") == nil {
+			return fmt.Errorf("no avl-pdb finding on Deployment %s yet: %s", web.Name, findingList(rep))
+		}
+		return nil
+	})
+
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"open":"true"}}}`))
+	if err := tn.Client.Patch(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: tn.Namespace}}, patch); err != nil {
+		t.Fatalf("labelling the Pod as the tenant: %v", err)
+	}
+	tn.waitReport(t, "the labelled Pod judged itself", func(rep *v1alpha1.ComplianceReport) error {
+		f, err := failingFinding(rep, "Pod", pod.Name, "net-pod-policy-coverage")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(f.Message, `NetworkPolicy "open" admits ingress from anywhere`) {
+			return fmt.Errorf("net-pod-policy-coverage on Pod %s says %q, want it to name the open policy", pod.Name, f.Message)
+		}
+		if !strings.Contains(f.Message, "label open") {
+			return fmt.Errorf("net-pod-policy-coverage on Pod %s says %q, want it to say the label open is why it is judged itself", pod.Name, f.Message)
 		}
 		return nil
 	})
