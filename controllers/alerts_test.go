@@ -307,3 +307,65 @@ func TestDeletingTheReportDoesNotSilenceAlerts(t *testing.T) {
 		return nil
 	})
 }
+
+// TestANewFindingPastTheListedOnesIsAlerted: a report lists maxFindings findings, the most
+// severe first, then by check and resource name. New findings were found by comparing the
+// listed findings with the previous report's, so a new High finding that sorted after the
+// listed ones (in a namespace with as many High findings as the report lists, which a tenant
+// can arrange with old decoys) was never alerted on. It must be, once.
+func TestANewFindingPastTheListedOnesIsAlerted(t *testing.T) {
+	ctx := context.Background()
+	hook := newReceiver(t, 0, false)
+	createNamespace(t, "alerts-full", map[string]string{"alerts-full": "true"})
+	legacy := deployment("alerts-full", "a-legacy", false)
+	legacy.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "API_TOKEN", Value: "s3cr3t-token-value"}}
+	if err := k8s.Create(ctx, legacy); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, "alerts-full", "alerts-full", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Criteria = []v1alpha1.Criterion{"C1.1"}
+		p.Spec.MaxFindings = 1
+		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: hook.server.URL}}}
+	})
+	if rep := waitWritten(t, "alerts-full", "alerts-full"); rep.Status.Summary.High != 1 {
+		t.Fatalf("the baseline has %d High findings, want 1 (a-legacy's)", rep.Status.Summary.High)
+	}
+
+	api := deployment("alerts-full", "z-api", false)
+	api.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}}
+	if err := k8s.Create(ctx, api); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the report counts z-api's finding, past the one it lists", func() error {
+		rep, err := getReport("alerts-full", "alerts-full")
+		switch {
+		case err != nil:
+			return err
+		case rep.Status.Summary.High != 2 || len(rep.Status.Findings) != 1 || rep.Status.Findings[0].Resource.Name != "a-legacy":
+			return fmt.Errorf("High %d, listed %v", rep.Status.Summary.High, rep.Status.Findings)
+		}
+		return nil
+	})
+	eventually(t, 10*time.Second, "a NewFinding alert on z-api", func() error {
+		if hook.mentions("z-api") != 1 || hook.count("NewFinding") != 1 {
+			return fmt.Errorf("received %v", hook.received())
+		}
+		return nil
+	})
+	// The next new finding is alerted on, and z-api's is not sent again.
+	other := deployment("alerts-full", "y-api", false)
+	other.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}}
+	if err := k8s.Create(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "a NewFinding alert on y-api", func() error {
+		if hook.mentions("y-api") != 1 || hook.count("NewFinding") != 2 {
+			return fmt.Errorf("received %v", hook.received())
+		}
+		return nil
+	})
+	if n := hook.mentions("z-api"); n != 1 {
+		t.Errorf("z-api's finding was alerted on %d times: %v", n, hook.received())
+	}
+}

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -54,15 +55,15 @@ func (r *ComplianceProfileReconciler) notifyExceptions(_ context.Context, p *pas
 	return ctrl.Result{}, nil
 }
 
-// notifyNamespaceChange follows a report's status write: alerts on new failures and on the
-// namespace turning NonCompliant, and an Event when its result crossed NonCompliant.
+// notifyNamespaceChange follows a report's status write: alerts on new failures (fresh) and on
+// the namespace turning NonCompliant, and an Event when its result crossed NonCompliant.
 func (r *ComplianceProfileReconciler) notifyNamespaceChange(ctx context.Context, profile *v1alpha1.ComplianceProfile, rep *v1alpha1.ComplianceReport,
-	previous v1alpha1.ComplianceState, prevFindings []v1alpha1.Finding) {
+	previous v1alpha1.ComplianceState, fresh []v1alpha1.Finding) {
 	log := logf.FromContext(ctx)
 	ns, st := rep.Namespace, &rep.Status
 	if previous != "" {
 		// Alerts describe changes: the first evaluation of a namespace is a baseline, not news.
-		r.alertTransitions(profile, ns, previous, prevFindings, st)
+		r.alertTransitions(profile, ns, previous, fresh, st)
 	}
 	switch {
 	case st.Result == v1alpha1.NonCompliant && previous != v1alpha1.NonCompliant:
@@ -95,13 +96,14 @@ func (r *ComplianceProfileReconciler) notifyProfileChange(profile *v1alpha1.Comp
 	}
 }
 
-// alertTransitions sends an alert for every failing finding at or above the profile's alert
-// severity that the previous report did not list, and for a namespace that became NonCompliant.
-func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.ComplianceProfile, ns string, previous v1alpha1.ComplianceState, prev []v1alpha1.Finding, st *v1alpha1.ComplianceReportStatus) {
+// alertTransitions sends an alert for every new failing finding (fresh; the dispatcher keeps
+// those at or above the profile's alert severity), and for a namespace that became
+// NonCompliant.
+func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.ComplianceProfile, ns string, previous v1alpha1.ComplianceState, fresh []v1alpha1.Finding, st *v1alpha1.ComplianceReportStatus) {
 	if profile.Spec.Alerts == nil {
 		return
 	}
-	for _, f := range newFailures(prev, st.Findings) {
+	for _, f := range fresh {
 		r.alerts.Send(findingAlert(profile.Name, ns, f))
 	}
 	if st.Result == v1alpha1.NonCompliant && previous != v1alpha1.NonCompliant {
@@ -112,6 +114,66 @@ func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.Complia
 		}
 		r.alerts.Send(a)
 	}
+}
+
+// freshFailures are the failing findings of a namespace's evaluation (sum) that its previous
+// one did not have, and the failing findings to remember as alerted for the next one. When the
+// previous evaluation is known (prevFailing, failingKeys less those not yet alerted on), fresh
+// are those not among them, listed in the report or not: a report lists the maxFindings most
+// severe, so a new finding that sorted after them, beside as many old ones of its severity, was
+// never listed and never alerted on. At most max are returned, the most severe first, and those
+// left out stay fresh for the next evaluation (a tenant's thousand new failing Pods must not
+// flood the sinks' queues, which every namespace shares). When it is not known (the first
+// evaluation since a restart or a profile edit), fresh are the listed ones that the previous
+// report (prevListed) did not list, and every failing finding counts as alerted. listed are the
+// findings the new report lists, whose first-seen times a fresh finding that is listed keeps.
+func freshFailures(sum *engine.Summary, prevFailing map[uint64]bool, known bool, listed, prevListed []v1alpha1.Finding,
+	max int, now time.Time) (fresh []v1alpha1.Finding, alerted map[uint64]bool) {
+	alerted = make(map[uint64]bool, sum.Failing)
+	if !known {
+		for _, r := range sum.Findings {
+			if r.Status == engine.StatusFail {
+				alerted[failingKey(r)] = true
+			}
+		}
+		return newFailures(prevListed, listed), alerted
+	}
+	shown := make(map[string]*v1alpha1.Finding, len(listed))
+	for i := range listed {
+		shown[report.FindingKey(&listed[i])] = &listed[i]
+	}
+	var results []*engine.Result
+	for _, r := range sum.Findings {
+		if r.Status != engine.StatusFail {
+			continue
+		}
+		k := failingKey(r)
+		switch {
+		case prevFailing[k]:
+			alerted[k] = true
+		case len(results) < max:
+			results = append(results, r)
+			alerted[k] = true
+		}
+	}
+	return report.Findings(results, len(results), func(f *v1alpha1.Finding) (time.Time, bool) {
+		if s := shown[report.FindingKey(f)]; s != nil && s.FirstSeen != nil {
+			return s.FirstSeen.Time, true
+		}
+		return time.Time{}, false
+	}, now), alerted
+}
+
+// failingKey is a hash of a result's report.FindingKey: the check, the resource and the
+// container.
+func failingKey(r *engine.Result) uint64 {
+	f := v1alpha1.Finding{Check: r.Check.ID, Container: r.Container}
+	if o := r.Object; o != nil {
+		f.Resource = v1alpha1.ResourceRef{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(report.FindingKey(&f)))
+	return h.Sum64()
 }
 
 // newFailures are the failing findings of next that prev did not list.

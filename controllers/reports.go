@@ -85,8 +85,17 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	r.firstSeen.Record(profile.Name, ns, desired.Findings)
 	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, ev, desired.Findings, now)
 	metrics.SetNamespace(profile.Name, ns, &desired)
+	sum := ev.Summary(ns)
 	if report.SameContent(&rep.Status, &desired) {
 		r.state.markWritten(ps, ns, now)
+		// The findings the report does not list may have changed all the same (a new one in
+		// place of one that went): they are alerted on, as after a write.
+		prevFailing, known := r.state.failingBefore(ps, ns)
+		fresh, alerted := freshFailures(sum, prevFailing, known, desired.Findings, desired.Findings, ps.plan.MaxFindings, now)
+		r.state.recordFailing(ps, ns, alerted)
+		if rep.Status.Result != "" {
+			r.alertTransitions(profile, ns, rep.Status.Result, fresh, &desired)
+		}
 		return nil
 	}
 	previous := rep.Status.Result
@@ -112,7 +121,10 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
 	r.state.markWritten(ps, ns, now)
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
-	r.notifyNamespaceChange(ctx, profile, rep, previous, prevFindings)
+	prevFailing, known := r.state.failingBefore(ps, ns)
+	fresh, alerted := freshFailures(sum, prevFailing, known, desired.Findings, prevFindings, ps.plan.MaxFindings, now)
+	r.state.recordFailing(ps, ns, alerted)
+	r.notifyNamespaceChange(ctx, profile, rep, previous, fresh)
 	return nil
 }
 

@@ -35,6 +35,10 @@ type profileState struct {
 	// unwritten holds the namespaces whose latest evaluation could not be written or made,
 	// since when.
 	unwritten map[string]time.Time
+	// failing holds, by namespace, the failing findings of its latest evaluation whose report
+	// was written (or unchanged), listed or not (failingKeys): the findings that a new
+	// evaluation adds are alerted on, though the report lists only the maxFindings most severe.
+	failing map[string]map[uint64]bool
 }
 
 func newState() *state { return &state{profiles: map[string]*profileState{}} }
@@ -57,6 +61,7 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		matches:     map[string]map[string]int{},
 		lastSuccess: map[string]time.Time{},
 		unwritten:   map[string]time.Time{},
+		failing:     map[string]map[uint64]bool{},
 	}
 	if old := s.profiles[profile.Name]; old != nil {
 		for ns, t := range old.unwritten {
@@ -120,6 +125,7 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 	delete(ps.summaries, ns)
 	delete(ps.lastSuccess, ns)
 	delete(ps.unwritten, ns)
+	delete(ps.failing, ns)
 	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
 	for key, byNS := range ps.matches {
 		delete(byNS, ns)
@@ -127,6 +133,24 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 			delete(ps.matches, key)
 		}
 	}
+}
+
+// failingBefore returns the failing findings of a namespace's previous evaluation whose report
+// holds it (failingKeys), and whether there was one under this plan (not after a restart or a
+// profile edit).
+func (s *state) failingBefore(ps *profileState, ns string) (map[uint64]bool, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev, known := ps.failing[ns]
+	return prev, known
+}
+
+// recordFailing records the failing findings of a namespace's evaluation whose report holds it,
+// less those still to be alerted on (freshFailures).
+func (s *state) recordFailing(ps *profileState, ns string, failing map[uint64]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps.failing[ns] = failing
 }
 
 // rollup merges every namespace's summary and the cluster's, and counts namespaces.

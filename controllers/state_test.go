@@ -5,10 +5,12 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
 )
 
@@ -60,4 +62,53 @@ func gaugeValue(t *testing.T, g interface{ Write(*dto.Metric) error }) float64 {
 		t.Fatal(err)
 	}
 	return m.GetGauge().GetValue()
+}
+
+// New failing findings are alerted on at most maxFindings per evaluation, the most severe
+// first (a tenant's thousand new failing Pods must not flood the queues every namespace
+// shares); those left out stay new for the next evaluation, and none is sent twice.
+func TestNewFindingsAreAlertedOnAFewAtATime(t *testing.T) {
+	plan := engine.Compile(checks.Catalogue(), &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "fresh"}})
+	var objs []*engine.Object
+	for _, name := range []string{"a", "b", "c"} {
+		d := deployment("shop", name, false)
+		d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}}
+		objs = append(objs, engine.NewObject(d, "apps/v1", "Deployment"))
+	}
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	sum := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now}).Summary("shop")
+
+	_, baseline := freshFailures(sum, nil, false, nil, nil, 50, now)
+	if fresh, _ := freshFailures(sum, baseline, true, nil, nil, 50, now); len(fresh) != 0 {
+		t.Fatalf("an unchanged evaluation has new findings: %v", fresh)
+	}
+
+	// After an empty namespace, every failing finding is new: a few at a time, the most severe
+	// first, each once.
+	seen := map[string]int{}
+	alerted := map[uint64]bool{}
+	last := 0
+	for range sum.Failing {
+		fresh, next := freshFailures(sum, alerted, true, nil, nil, 2, now)
+		if len(fresh) > 2 {
+			t.Fatalf("%d new findings alerted on at once, want at most maxFindings 2", len(fresh))
+		}
+		for _, f := range fresh {
+			seen[f.Check+" "+f.Resource.Name+" "+f.Container]++
+			if rank := engine.SeverityRank(f.Severity); rank < last {
+				t.Errorf("%s (%s) alerted on after a less severe finding", f.Check, f.Severity)
+			} else {
+				last = rank
+			}
+		}
+		alerted = next
+	}
+	if len(seen) != sum.Failing {
+		t.Errorf("%d of %d failing findings alerted on: %v", len(seen), sum.Failing, seen)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%s alerted on %d times", k, n)
+		}
+	}
 }
