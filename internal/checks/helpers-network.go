@@ -259,13 +259,38 @@ func openIngressOf(inv *engine.Inventory, namespace string, governing []namespac
 
 // admitsEverything says how a policy admits ingress from anywhere on every port (openIngress of
 // its rules, once per evaluation), or "" when it does not; judged is false when the policy is too
-// large to judge (ingressWork).
+// large to judge (ingressWork), or the namespace's policies together are (policyVerdicts).
 func admitsEverything(inv *engine.Inventory, p namespacePolicy) (why string, judged bool) {
-	v := inv.Memo(p.obj, "network.admitsEverything", func() any {
-		why, judged := openIngress(p.policy.Spec.Ingress, p.obj.Namespace)
-		return ingressVerdict{why, judged}
-	}).(ingressVerdict)
+	v := policyVerdicts(inv, p.obj.Namespace)[p.obj]
 	return v.why, v.judged
+}
+
+// namespaceIngressWork bounds the work of judging every NetworkPolicy of a namespace by itself
+// (policyVerdicts), as ingressWork bounds one policy's: a namespace admin's hundred small policies,
+// each of twenty peers requiring twenty labels (a few KiB in all), each took ingressWork, about
+// 50 ms here, so that judging one Deployment beside them took 5.1 s, past the admission webhook's
+// 5 s timeout, and its failurePolicy (Ignore) admitted a privileged Deployment under Enforce; and
+// every evaluation of the namespace held a worker as long.
+const namespaceIngressWork = 4 * ingressWork
+
+// policyVerdicts are the verdicts of admitsEverything on every NetworkPolicy of a namespace, once
+// per evaluation: in the order of their names, each judged within what the namespace's work
+// (namespaceIngressWork) has left, and not judged once it is spent, whichever pod asks first.
+func policyVerdicts(inv *engine.Inventory, namespace string) map[*engine.Object]ingressVerdict {
+	return inv.Memo(nil, "network.policyVerdicts "+namespace, func() any {
+		items := slices.Clone(networkPoliciesIn(inv, namespace))
+		slices.SortFunc(items, func(a, b namespacePolicy) int { return strings.Compare(a.obj.Name, b.obj.Name) })
+		out := make(map[*engine.Object]ingressVerdict, len(items))
+		left := namespaceIngressWork
+		for _, p := range items {
+			allowance := min(ingressWork, left)
+			work := ingressWork - allowance
+			why, judged := openIngress(p.policy.Spec.Ingress, namespace, &work)
+			left -= min(work, ingressWork) - (ingressWork - allowance)
+			out[p.obj] = ingressVerdict{why, judged}
+		}
+		return out
+	}).(map[*engine.Object]ingressVerdict)
 }
 
 // admitTogether is openIngress of the rules of several policies of a namespace, once per
@@ -276,7 +301,8 @@ func admitTogether(inv *engine.Inventory, namespace string, policies []namespace
 		for _, p := range policies {
 			rules = append(rules, p.policy.Spec.Ingress...)
 		}
-		why, judged := openIngress(rules, namespace)
+		work := 0
+		why, judged := openIngress(rules, namespace, &work)
 		return ingressVerdict{why, judged}
 	}).(ingressVerdict)
 	return v.why, v.judged
@@ -299,9 +325,11 @@ const ingressWork = 1 << 20
 // "" when they do not: the first rule that does by itself (openIngressRule), or else the rules
 // together, when for every TCP port the rules that admit it admit every source between them
 // (every address of a family, or every pod of every namespace). judged is false when answering
-// would take more than ingressWork.
-func openIngress(rules []networkingv1.NetworkPolicyIngressRule, namespace string) (why string, judged bool) {
-	work := 0
+// would take more than ingressWork, counting from what w says was done already (it says how much
+// has been done when openIngress returns).
+func openIngress(rules []networkingv1.NetworkPolicyIngressRule, namespace string, w *int) (why string, judged bool) {
+	work := *w
+	defer func() { *w = work }()
 	peers := make([][]podPeer, len(rules)) // the peers of each rule that select pods
 	every := make([]bool, len(rules))      // the rule admits every source by itself
 	for i, r := range rules {

@@ -206,7 +206,7 @@ func TestOpenIngress(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			why, judged := openIngress(tc.rules, "shop")
+			why, judged := openIngress(tc.rules, "shop", new(int))
 			if !judged || (why != "") != tc.want {
 				t.Errorf("openIngress = %q (judged %v), want open %v", why, judged, tc.want)
 			}
@@ -237,10 +237,10 @@ func TestOpenIngressBoundsItsWork(t *testing.T) {
 		}
 		return rules
 	}
-	if why, judged := openIngress(build(20), "shop"); !judged || why == "" {
+	if why, judged := openIngress(build(20), "shop", new(int)); !judged || why == "" {
 		t.Errorf("20 rules: openIngress = %q (judged %v), want open", why, judged)
 	}
-	if why, judged := openIngress(build(1000), "shop"); judged {
+	if why, judged := openIngress(build(1000), "shop", new(int)); judged {
 		t.Errorf("1000 rules: openIngress = %q, judged: want it to give up", why)
 	}
 }
@@ -346,5 +346,49 @@ func TestRejection(t *testing.T) {
 				t.Errorf("rejection = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestANamespacesPoliciesShareOneBoundOnTheirWork: each policy is judged within ingressWork, and
+// the policies of a namespace together within namespaceIngressWork, in the order of their names.
+// Ten policies built to cost ingressWork each (twenty peers that require twenty different labels)
+// spend the namespace's work: a policy that admits everything, named before them, is judged; one
+// named after them whose peer takes work to judge is not (NotAssessed, rather than 50 ms more for
+// every admission in the namespace), while one that needs none (no from) still is.
+func TestANamespacesPoliciesShareOneBoundOnTheirWork(t *testing.T) {
+	policy := func(name string, ingress []networkingv1.NetworkPolicyIngressRule) *engine.Object {
+		np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"},
+			Spec: networkingv1.NetworkPolicySpec{Ingress: ingress}}
+		return engine.NewObject(np, "networking.k8s.io/v1", "NetworkPolicy")
+	}
+	onePeer := []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{
+		{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"role": "frontend"}}}}}}
+	objs := []*engine.Object{policy("aaa-open", []networkingv1.NetworkPolicyIngressRule{{}}), policy("zzz-one-peer", onePeer),
+		policy("zzz-open", []networkingv1.NetworkPolicyIngressRule{{}})}
+	if v := policyVerdicts(engine.NewInventory(objs[1:2], true), "shop")[objs[1]]; !v.judged || v.why != "" {
+		t.Fatalf("zzz-one-peer alone: %+v, want judged closed", v)
+	}
+	for i := range 10 {
+		var peers []networkingv1.NetworkPolicyPeer
+		for k := range 20 {
+			peers = append(peers, networkingv1.NetworkPolicyPeer{
+				PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{fmt.Sprintf("k%d-%d", i, k): "x"}}})
+		}
+		objs = append(objs, policy(fmt.Sprintf("costly-%d", i), []networkingv1.NetworkPolicyIngressRule{{From: peers}}))
+	}
+	inv := engine.NewInventory(objs, true)
+	verdicts := policyVerdicts(inv, "shop")
+	for _, o := range objs {
+		v := verdicts[o]
+		switch o.Name {
+		case "aaa-open", "zzz-open":
+			if !v.judged || v.why == "" {
+				t.Errorf("%s: %+v, want judged open", o.Name, v)
+			}
+		default:
+			if v.judged {
+				t.Errorf("%s: %+v, want not judged: the namespace's work is spent", o.Name, v)
+			}
+		}
 	}
 }

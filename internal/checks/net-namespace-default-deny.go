@@ -24,7 +24,7 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"peers that together select every pod of every namespace, or ipBlocks that add up to every " +
 		"address) on every port (no ports, or ports that cover every TCP port) undoes the deny, as do several that do " +
 		"so together; policies with too many rules, ports and addresses to judge (tens of " +
-		"thousands) leave the namespace NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +
+		"thousands), or policies that together take too long to judge, leave the namespace NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +
 		"beside a selector, an except outside its ipBlock, a malformed label selector, an unknown protocol or policy type, a bad port) is never created and counts for nothing." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",

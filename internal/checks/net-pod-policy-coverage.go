@@ -31,7 +31,8 @@ var netPodPolicyCoverage = &engine.Check{
 		"IPv4 or every IPv6 address (an IPv4-mapped block such as ::ffff:0.0.0.0/96 is the IPv4 block it maps, as Go's net package reads it), and with no ports or ports that cover every TCP port: an entry " +
 		"without a port number, or ranges up to endPort from 1 to 65535), which make the pod's " +
 		"ingress as open as no policy. Policies with too many rules, ports and addresses to judge " +
-		"(tens of thousands) leave the pod NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +
+		"(tens of thousands), or a namespace whose policies together take too long to judge (a few built to cost the most " +
+		"each, judged in the order of their names until the namespace's bound is spent), leave the pod NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +
 		"beside a selector, an except outside its ipBlock, a malformed label selector, an unknown protocol or policy type, a bad port) is never created and counts for nothing." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",

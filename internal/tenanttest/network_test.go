@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // TestAnAllowAllNetworkPolicyIsNoBoundary: net-pod-policy-coverage asks that a NetworkPolicy
@@ -149,4 +152,78 @@ func TestALabelAddedToARunningPodIsJudged(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestManyCostlyNetworkPoliciesCannotTimeTheWebhookOut: judging whether a NetworkPolicy admits
+// every source is bounded per policy (ingressWork), but not per namespace. A namespace admin's
+// 200 small policies, each with twenty peers that require twenty different labels (judged to
+// the bound, about 50 ms each here), made judging one Deployment take about 10 s, past the
+// webhook's 5 s timeout: its failurePolicy (Ignore) admitted a privileged Deployment under
+// Enforce. It must be denied.
+func TestManyCostlyNetworkPoliciesCannotTimeTheWebhookOut(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "costly-policies", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Enforcement = &v1alpha1.Enforcement{Mode: v1alpha1.EnforcementEnforce}
+	})
+	deny := func() error {
+		err := tn.Client.Create(ctx, privilegedDeployment(tn.Namespace, "agent"), client.DryRunAll)
+		if err == nil {
+			return errors.New("a privileged Deployment was admitted")
+		}
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
+			return fmt.Errorf("want a denial naming wl-privileged, got %w", err)
+		}
+		return nil
+	}
+	testenv.Eventually(t, 30*time.Second, "Enforce in effect", deny)
+	for i := range 200 {
+		var peers []networkingv1.NetworkPolicyPeer
+		for k := range 20 {
+			peers = append(peers, networkingv1.NetworkPolicyPeer{
+				PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{fmt.Sprintf("k%d-%d", i, k): "x"}}})
+		}
+		np := &networkingv1.NetworkPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("costly-%03d", i), Namespace: tn.Namespace},
+			Spec: networkingv1.NetworkPolicySpec{
+				PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "agent"}},
+				Ingress:     []networkingv1.NetworkPolicyIngressRule{{From: peers}},
+			},
+		}
+		if err := tn.Client.Create(ctx, np); err != nil {
+			t.Fatalf("creating NetworkPolicy %s as the tenant: %v", np.Name, err)
+		}
+	}
+	// The webhook reads the namespace from the operator's cache. One informer delivers
+	// NetworkPolicies in order: once the report shows the policy created last, the cache holds
+	// them all.
+	sentinel := hardenedDeployment(tn.Namespace, "sentinel")
+	if err := tn.Client.Create(ctx, sentinel); err != nil {
+		t.Fatal(err)
+	}
+	last := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "aaa-open", Namespace: tn.Namespace},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "sentinel"}},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{}},
+		},
+	}
+	if err := tn.Client.Create(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitReport(t, "the policy created last in the report", func(rep *v1alpha1.ComplianceReport) error {
+		f, err := failingFinding(rep, "Deployment", sentinel.Name, "net-pod-policy-coverage")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(f.Message, `"aaa-open"`) {
+			return fmt.Errorf("net-pod-policy-coverage on Deployment sentinel says %q", f.Message)
+		}
+		return nil
+	})
+	start := time.Now()
+	err := deny()
+	t.Logf("the webhook's answer beside 200 costly NetworkPolicies came after %v", time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		t.Error(err)
+	}
 }
