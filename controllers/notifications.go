@@ -118,8 +118,8 @@ func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.Complia
 
 // freshFailures are the failing findings of a namespace's evaluation (sum) that its previous
 // one did not have, and the failing findings to remember as alerted for the next one. When the
-// previous evaluation is known (prevFailing, failingKeys less those not yet alerted on), fresh
-// are those not among them, listed in the report or not: a report lists the maxFindings most
+// previous evaluation is known (prevFailing: its failing findings, less those not yet alerted
+// on), fresh are those not among them, listed in the report or not: a report lists the maxFindings most
 // severe, so a new finding that sorted after them, beside as many old ones of its severity, was
 // never listed and never alerted on. At most max are returned, the most severe first, and those
 // left out stay fresh for the next evaluation (a tenant's thousand new failing Pods must not

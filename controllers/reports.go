@@ -90,10 +90,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		r.state.markWritten(ps, ns, now)
 		// The findings the report does not list may have changed all the same (a new one in
 		// place of one that went): they are alerted on, as after a write.
-		prevFailing, known := r.state.failingBefore(ps, ns)
-		fresh, alerted := freshFailures(sum, prevFailing, known, desired.Findings, desired.Findings, ps.plan.MaxFindings, now)
-		r.state.recordFailing(ps, ns, alerted)
-		if rep.Status.Result != "" {
+		if fresh := r.fresh(profile, ps, ns, sum, desired.Findings, desired.Findings, now); len(fresh) > 0 {
 			r.alertTransitions(profile, ns, rep.Status.Result, fresh, &desired)
 		}
 		return nil
@@ -121,11 +118,21 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
 	r.state.markWritten(ps, ns, now)
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
-	prevFailing, known := r.state.failingBefore(ps, ns)
-	fresh, alerted := freshFailures(sum, prevFailing, known, desired.Findings, prevFindings, ps.plan.MaxFindings, now)
-	r.state.recordFailing(ps, ns, alerted)
-	r.notifyNamespaceChange(ctx, profile, rep, previous, fresh)
+	r.notifyNamespaceChange(ctx, profile, rep, previous, r.fresh(profile, ps, ns, sum, desired.Findings, prevFindings, now))
 	return nil
+}
+
+// fresh are the new failing findings of a namespace's evaluation that its report now holds, to
+// alert on (freshFailures), and remembers them; none when the profile has no alerts.
+func (r *ComplianceProfileReconciler) fresh(profile *v1alpha1.ComplianceProfile, ps *profileState, ns string, sum *engine.Summary,
+	listed, prevListed []v1alpha1.Finding, now time.Time) []v1alpha1.Finding {
+	if profile.Spec.Alerts == nil {
+		return nil
+	}
+	prevFailing, known := r.state.failingBefore(ps, ns)
+	fresh, alerted := freshFailures(sum, prevFailing, known, listed, prevListed, ps.plan.MaxFindings, now)
+	r.state.recordFailing(ps, ns, alerted)
+	return fresh
 }
 
 // seenBefore are the findings first seen before the evaluation made at now.

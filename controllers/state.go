@@ -36,8 +36,9 @@ type profileState struct {
 	// since when.
 	unwritten map[string]time.Time
 	// failing holds, by namespace, the failing findings of its latest evaluation whose report
-	// was written (or unchanged), listed or not (failingKeys): the findings that a new
-	// evaluation adds are alerted on, though the report lists only the maxFindings most severe.
+	// was written (or unchanged), listed or not, less those not yet alerted on (freshFailures),
+	// for a profile with alerts: the findings that a new evaluation adds are alerted on, though
+	// the report lists only the maxFindings most severe.
 	failing map[string]map[uint64]bool
 }
 
@@ -136,7 +137,7 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 }
 
 // failingBefore returns the failing findings of a namespace's previous evaluation whose report
-// holds it (failingKeys), and whether there was one under this plan (not after a restart or a
+// holds it (freshFailures), and whether there was one under this plan (not after a restart or a
 // profile edit).
 func (s *state) failingBefore(ps *profileState, ns string) (map[uint64]bool, bool) {
 	s.mu.Lock()
