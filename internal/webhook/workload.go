@@ -81,7 +81,10 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return admission.Allowed("")
 	}
-	if req.Namespace == "" || req.Namespace == v.AdminNamespace {
+	if req.Namespace == "" || req.Namespace == v.AdminNamespace || selection.SystemNamespaces[req.Namespace] {
+		// The operator's namespace and the system namespaces are never judged, whatever the
+		// configuration sends: the install's namespaceSelector leaves them out, but OLM writes
+		// its own, from the OperatorGroup, and the bundle cannot carry one.
 		return admission.Allowed("")
 	}
 	objs, err := manifest.DecodeObject(req.Object.Raw)
