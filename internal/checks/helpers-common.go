@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -119,51 +118,11 @@ func effectiveRunAsUser(o *engine.Object, c engine.Container) *int64 {
 
 func isZero(n *int64) bool { return n != nil && *n == 0 }
 
-// isWindows reports whether the pod runs on Windows, where Linux settings do not apply: it
-// declares so (spec.os.name), or only Windows nodes may run it. The Windows kubelet hands the
-// runtime none of the Linux settings (readOnlyRootFilesystem, runAsGroup, ...), whether or not
-// spec.os.name lets the API server refuse them.
-func isWindows(o *engine.Object) bool {
-	spec := o.Workload.PodSpec
-	if spec.OS != nil {
-		return spec.OS.Name == corev1.Windows
-	}
-	for _, key := range osNodeLabels {
-		if os, ok := spec.NodeSelector[key]; ok {
-			return os == string(corev1.Windows)
-		}
-	}
-	return onlyWindowsNodes(spec.Affinity)
-}
-
-// osNodeLabels are the node labels in which every kubelet keeps its operating system
-// (runtime.GOOS): a pod may select nodes by either.
-var osNodeLabels = []string{corev1.LabelOSStable, "beta.kubernetes.io/os"}
-
-// onlyWindowsNodes reports whether a pod's required node affinity admits Windows nodes only:
-// every node selector term requires an OS label with the value windows and no other.
-func onlyWindowsNodes(a *corev1.Affinity) bool {
-	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
-		return false
-	}
-	terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
-	if len(terms) == 0 {
-		return false
-	}
-	for _, term := range terms {
-		windows := false
-		for _, r := range term.MatchExpressions {
-			if slices.Contains(osNodeLabels, r.Key) && r.Operator == corev1.NodeSelectorOpIn &&
-				len(r.Values) > 0 && !slices.ContainsFunc(r.Values, func(v string) bool { return v != string(corev1.Windows) }) {
-				windows = true
-			}
-		}
-		if !windows {
-			return false
-		}
-	}
-	return true
-}
+// isWindows reports whether the pod runs on Windows, where Linux settings do not apply
+// (engine.WindowsPod): it declares so (spec.os.name), or only Windows nodes may run it. The
+// Windows kubelet hands the runtime none of the Linux settings (readOnlyRootFilesystem,
+// runAsGroup, ...), whether or not spec.os.name lets the API server refuse them.
+func isWindows(o *engine.Object) bool { return engine.WindowsPod(o.Workload.PodSpec) }
 
 func isTrue(b *bool) bool  { return b != nil && *b }
 func isFalse(b *bool) bool { return b != nil && !*b }

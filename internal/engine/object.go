@@ -756,3 +756,53 @@ func workloadOf(obj KubeObject) *Workload {
 	}
 	return nil
 }
+
+// WindowsPod reports whether a pod runs on Windows: it declares so (spec.os.name), or only
+// Windows nodes may run it (WindowsNodesOnly).
+func WindowsPod(spec *corev1.PodSpec) bool {
+	if spec.OS != nil {
+		return spec.OS.Name == corev1.Windows
+	}
+	return WindowsNodesOnly(spec, true)
+}
+
+// WindowsNodesOnly reports whether only Windows nodes may run a pod: its node selector has an
+// OS label (osNodeLabels) whose value is windows, or, with affinity, its required node affinity
+// admits only nodes whose OS label is windows.
+func WindowsNodesOnly(spec *corev1.PodSpec, affinity bool) bool {
+	for _, key := range osNodeLabels {
+		if os, ok := spec.NodeSelector[key]; ok {
+			return os == string(corev1.Windows)
+		}
+	}
+	return affinity && onlyWindowsNodes(spec.Affinity)
+}
+
+// osNodeLabels are the node labels in which every kubelet keeps its operating system
+// (runtime.GOOS): a pod may select nodes by either.
+var osNodeLabels = []string{corev1.LabelOSStable, "beta.kubernetes.io/os"}
+
+// onlyWindowsNodes reports whether a pod's required node affinity admits Windows nodes only:
+// every node selector term requires an OS label with the value windows and no other.
+func onlyWindowsNodes(a *corev1.Affinity) bool {
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return false
+	}
+	terms := a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	if len(terms) == 0 {
+		return false
+	}
+	for _, term := range terms {
+		windows := false
+		for _, r := range term.MatchExpressions {
+			if slices.Contains(osNodeLabels, r.Key) && r.Operator == corev1.NodeSelectorOpIn &&
+				len(r.Values) > 0 && !slices.ContainsFunc(r.Values, func(v string) bool { return v != string(corev1.Windows) }) {
+				windows = true
+			}
+		}
+		if !windows {
+			return false
+		}
+	}
+	return true
+}

@@ -240,12 +240,16 @@ func (d *diffs) String() string {
 //     shareProcessNamespace, the service account ("" is "default") and
 //     automountServiceAccountToken, runtimeClassName, os and restartPolicy, and the
 //     priorityClassName when the template sets one;
+//   - whether only Windows nodes may run the pod, when the template's node selector (or,
+//     but for a DaemonSet's, its required node affinity) says so: the checks judge such a
+//     template as Windows, which explains no pod that Linux nodes may run;
 //   - labels: every template label must be on the object with the same value (controllers and
-//     users add labels, such as pod-template-hash; added labels are not a difference);
+//     users add labels, such as pod-template-hash; an added label is a difference only when it
+//     changes which NetworkPolicy or PodDisruptionBudget selects the object: compareSelection);
 //   - the security annotations (AppArmor and seccomp), which must be the same.
 //
-// Not compared, because the system sets or changes them: nodeName, nodeSelector, affinity
-// (DaemonSet node affinity), tolerations, topologySpreadConstraints, schedulerName,
+// Not compared otherwise, because the system sets or changes them: nodeName, nodeSelector,
+// affinity (DaemonSet node affinity), tolerations, topologySpreadConstraints, schedulerName,
 // schedulingGates, priority, an empty template's priorityClassName (the Priority admission
 // plugin fills in the global default), preemptionPolicy, overhead, the values of
 // pod-level resources (each request and limit the template sets must be there), hostname and subdomain (StatefulSet), imagePullSecrets (added from the service
@@ -290,6 +294,16 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 	compareField(d, "runtimeClassName", stringOr(ts.RuntimeClassName), stringOr(gs.RuntimeClassName))
 	if !samePtr(ts.OS, gs.OS) {
 		d.add("os differs from the template's")
+	}
+	// The checks judge a pod that only Windows nodes may run as a Windows pod, to which the
+	// Linux settings do not apply (WindowsPod); one that may run on Linux nodes is not explained
+	// by such a template. The DaemonSet controller replaces its pods' required node affinity
+	// with their node's name (ReplaceDaemonSetPodNodeNameNodeAffinity in k8s.io/kubernetes v1.37
+	// pkg/controller/daemon/util/daemonset_util.go) and creates and keeps them only on nodes the
+	// template's affinity admits, so only its node selector is compared.
+	affinity := owner.Kind != "DaemonSet"
+	if ts.OS == nil && WindowsNodesOnly(ts, affinity) && !WindowsPod(gs) {
+		d.add("the template runs only on Windows nodes, the object does not")
 	}
 	compareField(d, "restartPolicy", restartPolicy(ts), restartPolicy(gs))
 	if ts.PriorityClassName != "" {

@@ -381,6 +381,22 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 			pod:        func(p *corev1.Pod) { delete(p.Labels, "app") },
 			wantReason: "label app differs from the template's",
 		},
+		"a template that runs only on Windows nodes, and a Pod that may run on Linux ones": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "windows"}
+			},
+			wantReason: "the template runs only on Windows nodes, the object does not",
+		},
+		"a template whose node affinity admits only Windows nodes, and a Pod that may run on Linux ones": {
+			rs:         func(rs *appsv1.ReplicaSet) { rs.Spec.Template.Spec.Affinity = windowsAffinity() },
+			wantReason: "the template runs only on Windows nodes, the object does not",
+		},
+		"a template that runs only on Windows nodes, and its Pod": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "windows"}
+			},
+			pod: func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "windows"} },
+		},
 		"an AppArmor annotation added": {
 			pod: func(p *corev1.Pod) {
 				p.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}
@@ -425,6 +441,41 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 				t.Errorf("reason %q does not contain %q", p.Reason, tc.wantReason)
 			}
 		})
+	}
+}
+
+// windowsAffinity admits only Windows nodes.
+func windowsAffinity() *corev1.Affinity {
+	return &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{
+			Key: "kubernetes.io/os", Operator: corev1.NodeSelectorOpIn, Values: []string{"windows"}}}}}}}}
+}
+
+// TestADaemonSetPodOfAWindowsTemplateIsExplained: the DaemonSet controller replaces its pods'
+// required node affinity with their node's name, so a template that admits only Windows nodes
+// by node affinity explains pods whose affinity no longer says so (the controller creates and
+// keeps them only on the nodes the template admits); a node selector it copies is compared.
+func TestADaemonSetPodOfAWindowsTemplateIsExplained(t *testing.T) {
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "shop", UID: "uid-agent"}}
+	ds.Spec.Template = webTemplate()
+	ds.Spec.Template.Spec.Affinity = windowsAffinity()
+	pod := webPod()
+	pod.Labels = map[string]string{"app": "web", "controller-revision-hash": "7d9", "pod-template-generation": "1"}
+	pod.OwnerReferences = []metav1.OwnerReference{ref("apps/v1", "DaemonSet", "agent", "uid-agent")}
+	pod.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{"node-1"}}}}}}}}
+	podObj := engine.NewObject(pod, "v1", "Pod")
+	inv := engine.NewInventory([]*engine.Object{engine.NewObject(ds, "apps/v1", "DaemonSet"), podObj}, true)
+	if p := inv.Provenance(podObj); p == nil || !p.Explained {
+		t.Fatalf("want the Pod explained by its DaemonSet, got %+v", p)
+	}
+
+	ds.Spec.Template.Spec.Affinity = nil
+	ds.Spec.Template.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "windows"}
+	podObj = engine.NewObject(pod, "v1", "Pod")
+	inv = engine.NewInventory([]*engine.Object{engine.NewObject(ds, "apps/v1", "DaemonSet"), podObj}, true)
+	if p := inv.Provenance(podObj); p == nil || p.Explained || !strings.Contains(p.Reason, "the template runs only on Windows nodes, the object does not") {
+		t.Fatalf("want a Pod without its DaemonSet's Windows node selector judged itself, got %+v", p)
 	}
 }
 
