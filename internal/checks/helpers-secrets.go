@@ -294,6 +294,10 @@ func expandEnvValue(value string, known map[string]string) string {
 		return value
 	}
 	var b strings.Builder
+	// unclosed is set once no ')' follows: every "$(" after is then no reference either. Looking
+	// again for each would read the rest of the value once per "$(", which a Pod's author can
+	// make cost more than the webhook's timeout ("$($($(..." over 700 KB: 3.4 s).
+	unclosed := false
 	for i := 0; i < len(value); i++ {
 		if value[i] != '$' || i+1 == len(value) {
 			b.WriteByte(value[i])
@@ -304,7 +308,11 @@ func expandEnvValue(value string, known map[string]string) string {
 			b.WriteByte('$')
 			i++
 		case '(':
-			end := strings.IndexByte(value[i+2:], ')')
+			end := -1
+			if !unclosed {
+				end = strings.IndexByte(value[i+2:], ')')
+				unclosed = end < 0
+			}
 			if end < 0 {
 				// Not a reference: the kubelet keeps "$(" and reads on.
 				b.WriteString("$(")
@@ -343,8 +351,11 @@ func urlPassword(text string) bool {
 		for start > 0 && isSchemeChar(rest[start-1]) {
 			start--
 		}
+		// The authority ends at the first '/', '?' or '#' (userinfoPassword), so the scan stops
+		// there too: to the end of the value, a value of "https://user:" over and over was read
+		// once per "://", which a Pod's author can make cost more than the webhook's timeout.
 		end := i + len("://")
-		for end < len(rest) && !strings.ContainsRune(" \t\r\n\"'`<>", rune(rest[end])) {
+		for end < len(rest) && !strings.ContainsRune(" \t\r\n\"'`<>/?#", rune(rest[end])) {
 			end++
 		}
 		if start < i {

@@ -82,15 +82,17 @@ func TestLiteralCredential(t *testing.T) {
 func TestExpandEnvValue(t *testing.T) {
 	known := map[string]string{"USER": "orders", "PW": "Orders-2024!", "EMPTY": ""}
 	tests := map[string]struct{ value, want string }{
-		"a known reference":              {"$(PW)", "Orders-2024!"},
-		"references inside a value":      {"postgres://$(USER):$(PW)@db/app", "postgres://orders:Orders-2024!@db/app"},
-		"a known empty value":            {"x$(EMPTY)y", "xy"},
-		"an unknown reference stays":     {"$(DB_SECRET)", "$(DB_SECRET)"},
-		"an escaped reference":           {"$$(PW)", "$(PW)"},
-		"an escaped dollar":              {"cost: 5$$", "cost: 5$"},
-		"a dollar before something else": {"$HOME and $", "$HOME and $"},
-		"an unclosed reference":          {"$(PW and $$", "$(PW and $"},
-		"no dollar":                      {"plain", "plain"},
+		"a known reference":               {"$(PW)", "Orders-2024!"},
+		"references inside a value":       {"postgres://$(USER):$(PW)@db/app", "postgres://orders:Orders-2024!@db/app"},
+		"a known empty value":             {"x$(EMPTY)y", "xy"},
+		"an unknown reference stays":      {"$(DB_SECRET)", "$(DB_SECRET)"},
+		"an escaped reference":            {"$$(PW)", "$(PW)"},
+		"an escaped dollar":               {"cost: 5$$", "cost: 5$"},
+		"a dollar before something else":  {"$HOME and $", "$HOME and $"},
+		"an unclosed reference":           {"$(PW and $$", "$(PW and $"},
+		"unclosed references":             {"$(PW $(USER $$ $(", "$(PW $(USER $ $("},
+		"a reference closed by a later )": {"$(X $(PW) $(PW)", "$(X $(PW) Orders-2024!"},
+		"no dollar":                       {"plain", "plain"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -111,6 +113,8 @@ func TestURLPassword(t *testing.T) {
 		"a URL inside a setting":             {"broker.uri=amqp://billing:Wm4tLq8Zr2Vx@rabbitmq:5672/billing", true},
 		"the second of two URLs":             {"mirrors: https://a.example.com https://ci:Zq8wLm3r@b.example.com", true},
 		"a quoted URL":                       {`url: "mongodb://app:Zq8wLm3r@mongo:27017/app"`, true},
+		"a URL in another's query":           {"https://sso.example.com/login?next=https://ci:Zq8wLm3r@b.example.com/", true},
+		"a password in a URL's path":         {"https://b.example.com/ci:Zq8wLm3r@x", false},
 		"a user without a password":          {"https://deploy@git.example.com/shop.git", false},
 		"an empty password":                  {"redis://app:@cache:6379", false},
 		"no userinfo":                        {"jdbc:postgresql://postgres.billing.svc:5432/billing", false},
