@@ -1,16 +1,24 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/webhook"
 )
 
 // TestAnObjectCannotBuyItsWayOutOfJudgement: a webhook that outlasts its timeoutSeconds (5)
@@ -19,16 +27,21 @@ import (
 // a linear pass. Each of these privileged Pods was admitted under Enforce: the search for
 // passwords in URLs read a value of "https://user:" over and over (400 KB) once per "://" to its
 // end (about 50 s of CPU on a 2-core machine), and the expansion of $(VAR) references read a
-// value of "$($($(..." (1.2 MB) once per "$(" (about 20 s). The test asserts the denials, which
-// the API server's timeout alone decides, not a time.
+// value of "$($($(..." (1.2 MB) once per "$(" (about 20 s), and the gitleaks rules read a
+// credential-like variable of "key=" over and over (1.4 MB) in 5.2 s. The test asserts the
+// denials, which the API server's timeout alone decides, not a time.
 func TestAnObjectCannotBuyItsWayOutOfJudgement(t *testing.T) {
 	const ns = "enforce-costly"
 	setup(t, ns, v1alpha1.EnforcementEnforce)
 	k, _ := newClient(t)
 	yes := true
-	for name, value := range map[string]string{
-		"urls":       strings.Repeat("https://user:", 400_000/len("https://user:")),
-		"references": strings.Repeat("$(", 1_200_000/len("$(")),
+	for name, tc := range map[string]struct{ env, value, says string }{
+		"urls":       {"SETTINGS", strings.Repeat("https://user:", 400_000/len("https://user:")), "wl-privileged"},
+		"references": {"SETTINGS", strings.Repeat("$(", 1_200_000/len("$(")), "wl-privileged"},
+		// The gitleaks rules read this at about 4 us a byte here, in linear time: 5.2 s, and
+		// the Pod was admitted. Judged within the time the API server gives, or refused when
+		// it cannot be (TestWhatCannotBeJudgedInTimeIsRefusedUnderEnforce).
+		"credentials": {"DB_PASSWORD_URL", strings.Repeat("key=", 1_400_000/len("key=")), "soc2-operator"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			pod := &corev1.Pod{
@@ -36,13 +49,71 @@ func TestAnObjectCannotBuyItsWayOutOfJudgement(t *testing.T) {
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{
 					Name: "app", Image: "registry.example.com/app:1.0.0",
 					SecurityContext: &corev1.SecurityContext{Privileged: &yes},
-					Env:             []corev1.EnvVar{{Name: "SETTINGS", Value: value}},
+					Env:             []corev1.EnvVar{{Name: tc.env, Value: tc.value}},
 				}}},
 			}
 			err := k.Create(context.Background(), pod, client.DryRunAll)
-			if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
-				t.Fatalf("a privileged Pod with a costly environment under Enforce: want a denial naming wl-privileged, got %v", err)
+			if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("a privileged Pod with a costly environment under Enforce: want a denial naming %s, got %v", tc.says, err)
 			}
 		})
 	}
+}
+
+// TestWhatCannotBeJudgedInTimeIsRefusedUnderEnforce: whatever makes judging a workload outlast
+// the time the API server gives the webhook (the timeout parameter of its call, 2 s here), the
+// answer comes within it: a denial under Enforce, an admission with a warning under Warn. Were
+// it to come later, the API server would leave the request to the failurePolicy, and Ignore
+// admits it unjudged. Here the webhook's reads of NetworkPolicies never return until its
+// request is done, so nothing but the deadline can answer.
+func TestWhatCannotBeJudgedInTimeIsRefusedUnderEnforce(t *testing.T) {
+	for mode, want := range map[v1alpha1.EnforcementMode]bool{v1alpha1.EnforcementEnforce: false, v1alpha1.EnforcementWarn: true} {
+		t.Run(string(mode), func(t *testing.T) {
+			ns := "stalled-" + strings.ToLower(string(mode))
+			setup(t, ns, mode)
+			k, _ := newClient(t)
+			v, err := validator(stalled{Client: k}, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(webhook.Handler(v))
+			defer srv.Close()
+			review, err := json.Marshal(admissionv1.AdmissionReview{
+				TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+				Request:  creatingDeployment(t, deployment(ns, "agent", false)),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// As the API server calls it: the request's timeout in the URL.
+			resp, err := (&http.Client{Timeout: 20 * time.Second}).Post(srv.URL+"?timeout=2s", "application/json", bytes.NewReader(review))
+			if err != nil {
+				t.Fatalf("no answer within the API server's timeout: %v", err)
+			}
+			defer func() { _ = resp.Body.Close() }()
+			var answer admissionv1.AdmissionReview
+			if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode != http.StatusOK || answer.Response == nil {
+				t.Fatalf("want an answer (HTTP 200), got HTTP %d (%v)", resp.StatusCode, err)
+			}
+			const says = "could not judge Deployment " // ... <ns>/agent within the webhook's timeout
+			got := strings.Join(answer.Response.Warnings, "\n")
+			if answer.Response.Result != nil {
+				got += answer.Response.Result.Message
+			}
+			if answer.Response.Allowed != want || !strings.Contains(got, says+ns+"/agent within the webhook's timeout") {
+				t.Errorf("under %s: want allowed=%v saying %q, got allowed=%v: %q", mode, want, says, answer.Response.Allowed, got)
+			}
+		})
+	}
+}
+
+// stalled is a cache whose reads of NetworkPolicies return only when the request is done.
+type stalled struct{ client.Client }
+
+func (s stalled) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	if _, ok := list.(*networkingv1.NetworkPolicyList); ok {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return s.Client.List(ctx, list, opts...)
 }

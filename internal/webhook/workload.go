@@ -13,7 +13,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -105,7 +107,50 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		return admission.Allowed("")
 	}
 
-	judged, verdicts, err := v.judge(ctx, obj)
+	enforcing, err := v.enforcing(ctx, obj.Namespace)
+	if err != nil {
+		log.Error(err, "Unable to judge the workload; the webhook's failurePolicy decides")
+		metrics.AdmissionUnjudged.WithLabelValues(obj.Namespace).Inc()
+		return admission.Errored(http.StatusServiceUnavailable, fmt.Errorf("soc2-operator could not judge %s %s/%s: %w", obj.Kind, obj.Namespace, obj.Name, err))
+	}
+	if len(enforcing) == 0 {
+		return admission.Allowed("")
+	}
+	type outcome struct {
+		judged   *engine.Object
+		verdicts []verdict
+		err      error
+		panicked any
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- outcome{panicked: r}
+			}
+		}()
+		judged, verdicts, err := v.judge(ctx, obj, enforcing)
+		done <- outcome{judged: judged, verdicts: verdicts, err: err}
+	}()
+	var judged *engine.Object
+	var verdicts []verdict
+	select {
+	case o := <-done:
+		if o.panicked != nil {
+			// A panic the object may have caused stays a denial (see Handler).
+			panic(o.panicked)
+		}
+		judged, verdicts, err = o.judged, o.verdicts, o.err
+		if err != nil && ctx.Err() != nil {
+			// A read cut short by the deadline: out of time too.
+			return outOfTime(log, obj, enforcing)
+		}
+	case <-ctx.Done():
+		// The API server gives up at the webhook's timeout and leaves the request to the
+		// failurePolicy, which admits it under Ignore: what the object holds (a value the
+		// checks read slowly) must not buy that. Refused under Enforce, as a panic is.
+		return outOfTime(log, obj, enforcing)
+	}
 	if err != nil {
 		// Served by Handler, this is an HTTP 500, so the webhook's failurePolicy decides, as it
 		// does when the operator cannot be reached: Ignore admits, Fail denies.
@@ -142,18 +187,35 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 	return admission.Allowed("").WithWarnings(warnings...)
 }
 
-// judge evaluates the object under every profile that selects its namespace and enforces. An
-// object its controller's template explains (a Deployment's ReplicaSet, its Pods) is judged as
-// that controller is, the controller at the top of the chain: that object is returned with the
-// verdicts (nil with an error).
-func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*engine.Object, []verdict, error) {
+// outOfTime answers for an object whose judgement outlasted the time the API server gives the
+// webhook: refused when a profile enforces, admitted with a warning when they only warn.
+func outOfTime(log logr.Logger, obj *engine.Object, enforcing []*v1alpha1.ComplianceProfile) admission.Response {
+	what := fmt.Sprintf("soc2-operator could not judge %s %s/%s within the webhook's timeout", obj.Kind, obj.Namespace, obj.Name)
+	var names []string
+	for _, p := range enforcing {
+		if p.Spec.Enforcement.Mode == v1alpha1.EnforcementEnforce {
+			names = append(names, p.Name)
+		}
+	}
+	if len(names) > 0 {
+		log.Info("Denied a workload that could not be judged in time")
+		return admission.Denied(fmt.Sprintf("%s, which [%s] enforce; make what its checks read smaller "+
+			"(environment values, arguments) and apply it again", what, strings.Join(names, ", ")))
+	}
+	log.Info("Admitted a workload that could not be judged in time")
+	metrics.AdmissionUnjudged.WithLabelValues(obj.Namespace).Inc()
+	return admission.Allowed("").WithWarnings(what + "; see the namespace's ComplianceReport")
+}
+
+// enforcing are the profiles that select the namespace and enforce (Warn or Enforce).
+func (v *WorkloadValidator) enforcing(ctx context.Context, namespace string) ([]*v1alpha1.ComplianceProfile, error) {
 	profiles := &v1alpha1.ComplianceProfileList{}
 	if err := v.Reader.List(ctx, profiles); err != nil {
-		return nil, nil, fmt.Errorf("listing profiles: %w", err)
+		return nil, fmt.Errorf("listing profiles: %w", err)
 	}
-	ns, err := inventory.Namespace(ctx, v.Reader, v.APIReader, obj.Namespace)
+	ns, err := inventory.Namespace(ctx, v.Reader, v.APIReader, namespace)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading namespace %s: %w", obj.Namespace, err)
+		return nil, fmt.Errorf("reading namespace %s: %w", namespace, err)
 	}
 	var enforcing []*v1alpha1.ComplianceProfile
 	for i := range profiles.Items {
@@ -168,10 +230,14 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object) (*eng
 		}
 		enforcing = append(enforcing, p)
 	}
-	if len(enforcing) == 0 {
-		return obj, nil, nil
-	}
+	return enforcing, nil
+}
 
+// judge evaluates the object under the enforcing profiles. An object its controller's template
+// explains (a Deployment's ReplicaSet, its Pods) is judged as that controller is, the
+// controller at the top of the chain: that object is returned with the verdicts (nil with an
+// error).
+func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enforcing []*v1alpha1.ComplianceProfile) (*engine.Object, []verdict, error) {
 	around, err := v.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{obj.Namespace: true}, ClusterScoped: true})
 	if err != nil {
 		return nil, nil, err
@@ -560,6 +626,11 @@ func Handler(v *WorkloadValidator) http.Handler {
 type failurePolicyDecides struct{ webhook http.Handler }
 
 func (h failurePolicyDecides) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if budget, ok := judgingBudget(r.URL.Query().Get("timeout")); ok {
+		ctx, cancel := context.WithTimeout(r.Context(), budget)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
 	out := &bufferedResponse{header: w.Header()}
 	h.webhook.ServeHTTP(out, r)
 	var review admissionv1.AdmissionReview
@@ -575,6 +646,21 @@ func (h failurePolicyDecides) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		w.WriteHeader(out.code)
 	}
 	_, _ = w.Write(out.body.Bytes())
+}
+
+// judgingBudget is how long the webhook may judge a request whose timeout parameter is
+// timeout: the API server sends its time left for the call, rounded up to a whole second
+// (callHook in k8s.io/apiserver v0.37 pkg/admission/plugin/webhook/validating/dispatcher.go),
+// so a second less, and a fifth of it for reading the request and writing the answer.
+func judgingBudget(timeout string) (time.Duration, bool) {
+	d, err := time.ParseDuration(timeout)
+	if err != nil || d <= 0 {
+		return 0, false
+	}
+	if d <= 2*time.Second {
+		return d / 2, true
+	}
+	return (d - time.Second) * 4 / 5, true
 }
 
 // bufferedResponse keeps what a handler writes until it is known what to send.
