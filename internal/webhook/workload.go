@@ -143,13 +143,13 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		judged, verdicts, err = o.judged, o.verdicts, o.err
 		if err != nil && ctx.Err() != nil {
 			// A read cut short by the deadline: out of time too.
-			return outOfTime(log, obj, enforcing)
+			return outOfTime(log, obj, enforcing, mirrorFromNode(req, obj))
 		}
 	case <-ctx.Done():
 		// The API server gives up at the webhook's timeout and leaves the request to the
 		// failurePolicy, which admits it under Ignore: what the object holds (a value the
 		// checks read slowly) must not buy that. Refused under Enforce, as a panic is.
-		return outOfTime(log, obj, enforcing)
+		return outOfTime(log, obj, enforcing, mirrorFromNode(req, obj))
 	}
 	if err != nil {
 		// Served by Handler, this is an HTTP 500, so the webhook's failurePolicy decides, as it
@@ -172,6 +172,12 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 			}
 		}
 	}
+	if len(denials) > 0 && mirrorFromNode(req, obj) {
+		// The kubelet runs a static pod whatever the answer: refusing its mirror pod stops
+		// nothing and hides a running pod from the reports. Admitted, its failures warned of.
+		log.Info("Admitted a node's mirror pod that fails enforced checks", "failures", len(denials))
+		warnings, denials = append(denials, warnings...), nil
+	}
 	if len(warnings) > maxWarnings {
 		warnings = append(warnings[:maxWarnings-1], fmt.Sprintf("... and %d more; see the namespace's ComplianceReport", len(warnings)-maxWarnings+1))
 	}
@@ -187,9 +193,25 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 	return admission.Allowed("").WithWarnings(warnings...)
 }
 
+// mirrorFromNode reports whether req is a node creating a mirror pod, the API server's copy of
+// a static pod its kubelet runs from a file on the node (a Pod annotated MirrorPodAnnotation,
+// created by system:node:<name> in the group system:nodes, as the Node authorizer and the
+// NodeRestriction admission plugin allow only kubelets). Anyone else's pod that carries the
+// annotation is judged as any pod is.
+func mirrorFromNode(req admission.Request, obj *engine.Object) bool {
+	if req.Operation != admissionv1.Create || req.SubResource != "" || obj.Kind != "Pod" {
+		return false
+	}
+	if _, ok := obj.Obj.GetAnnotations()[engine.MirrorPodAnnotation]; !ok {
+		return false
+	}
+	return strings.HasPrefix(req.UserInfo.Username, "system:node:") && slices.Contains(req.UserInfo.Groups, "system:nodes")
+}
+
 // outOfTime answers for an object whose judgement outlasted the time the API server gives the
-// webhook: refused when a profile enforces, admitted with a warning when they only warn.
-func outOfTime(log logr.Logger, obj *engine.Object, enforcing []*v1alpha1.ComplianceProfile) admission.Response {
+// webhook: refused when a profile enforces, admitted with a warning when they only warn (or the
+// object is a node's mirror pod, which is never refused).
+func outOfTime(log logr.Logger, obj *engine.Object, enforcing []*v1alpha1.ComplianceProfile, mirror bool) admission.Response {
 	what := fmt.Sprintf("soc2-operator could not judge %s %s/%s within the webhook's timeout", obj.Kind, obj.Namespace, obj.Name)
 	var names []string
 	for _, p := range enforcing {
@@ -197,7 +219,7 @@ func outOfTime(log logr.Logger, obj *engine.Object, enforcing []*v1alpha1.Compli
 			names = append(names, p.Name)
 		}
 	}
-	if len(names) > 0 {
+	if len(names) > 0 && !mirror {
 		log.Info("Denied a workload that could not be judged in time")
 		return admission.Denied(fmt.Sprintf("%s, which [%s] enforce; make what its checks read smaller "+
 			"(environment values, arguments) and apply it again", what, strings.Join(names, ", ")))
