@@ -234,8 +234,18 @@ type delayedHandler struct {
 
 type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 
-func (h *delayedHandler) add(ctx context.Context, obj client.Object, q queue) {
+// add queues what obj maps to, and what its previous version mapped to (an update), so that a
+// change that moves an object's reach (an exception that stops listing a namespace or names
+// another profile) evaluates where it reached before as well as where it reaches now.
+func (h *delayedHandler) add(ctx context.Context, obj, previous client.Object, q queue) {
 	reqs := h.mapFn(ctx, obj)
+	if previous != nil {
+		for _, req := range h.mapFn(ctx, previous) {
+			if !slices.Contains(reqs, req) {
+				reqs = append(reqs, req)
+			}
+		}
+	}
 	for _, req := range reqs {
 		q.AddAfter(req, h.delay)
 	}
@@ -253,19 +263,19 @@ func (h *delayedHandler) Create(ctx context.Context, e event.CreateEvent, q queu
 		}
 		return
 	}
-	h.add(ctx, e.Object, q)
+	h.add(ctx, e.Object, nil, q)
 }
 
 func (h *delayedHandler) Update(ctx context.Context, e event.UpdateEvent, q queue) {
-	h.add(ctx, e.ObjectNew, q)
+	h.add(ctx, e.ObjectNew, e.ObjectOld, q)
 }
 
 func (h *delayedHandler) Delete(ctx context.Context, e event.DeleteEvent, q queue) {
-	h.add(ctx, e.Object, q)
+	h.add(ctx, e.Object, nil, q)
 }
 
 func (h *delayedHandler) Generic(ctx context.Context, e event.GenericEvent, q queue) {
-	h.add(ctx, e.Object, q)
+	h.add(ctx, e.Object, nil, q)
 }
 
 // specChanged passes every create and delete, and updates that change more than status: for
