@@ -857,3 +857,48 @@ func TestACriterionSaysHowManyOfItsChecksAssessedNothing(t *testing.T) {
 		t.Errorf("a namespace with nothing in it: CC7.1 %+v", got)
 	}
 }
+
+// TestACustomCheckThatDoesNotCompileIsNotAssessed: a custom check whose expression does not
+// compile judges nothing, like one whose expression fails at run time, and must say so where
+// the criteria are read, not vanish from them. It used to be left out of the plan: a criterion
+// it shared with checks that passed read Pass, as fully assessed (unassessedChecks 0), and one
+// it alone supported was not in the report at all, though the profile meant it to be assessed;
+// only the profile's Ready condition said anything.
+func TestACustomCheckThatDoesNotCompileIsNotAssessed(t *testing.T) {
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+		CustomChecks: []v1alpha1.CustomCheck{
+			// Beside test-labelled, which web passes.
+			{ID: "custom-classified", Title: "classified", Kinds: []string{engine.KindWorkload}, Criteria: []v1alpha1.Criterion{"CC8.1"},
+				Expression: "object.metadata.labels.exists(k, k == 'data-classification'"},
+			// The only check of PI1.1.
+			{ID: "custom-integrity", Title: "integrity", Kinds: []string{"Deployment"}, Criteria: []v1alpha1.Criterion{"PI1.1"},
+				Expression: "object.spec.replicas >"},
+		},
+	}}
+	ev := evaluate(t, profile, []*engine.Object{deployment("shop", "web", map[string]string{"team": "shop"})})
+	if n := len(ev.Plan.Problems); n != 2 {
+		t.Errorf("%d problems, want the 2 custom checks that do not compile: %v", n, ev.Plan.Problems)
+	}
+	for _, id := range []string{"custom-classified", "custom-integrity"} {
+		rs := resultsOf(ev, id)
+		if len(rs) != 1 || rs[0].Status != engine.StatusNotAssessed || !strings.Contains(rs[0].Message, "does not compile") {
+			t.Errorf("%s: results %+v, want NotAssessed saying its expression does not compile", id, rs)
+		}
+	}
+	s := ev.Summary("shop")
+	if got := criterion(s, "CC8.1"); got.Status != v1alpha1.CriterionPass || got.Checks != 1 || got.UnassessedChecks != 1 {
+		t.Errorf("CC8.1 %+v, want Pass on test-labelled with 1 unassessed check", got)
+	}
+	if got := s.UnassessedChecks(ev.Plan, "CC8.1"); !slices.Equal(got, []string{"custom-classified"}) {
+		t.Errorf("CC8.1's unassessed checks %q, want [custom-classified]", got)
+	}
+	if got := criterion(s, "PI1.1"); got.ID != "PI1.1" || got.Status != v1alpha1.CriterionNotAssessed || got.UnassessedChecks != 1 {
+		t.Errorf("PI1.1 %+v, want it in scope, NotAssessed, with 1 unassessed check", got)
+	}
+	// A profile that limits its criteria runs only the broken checks of those criteria, as it
+	// runs only the working ones.
+	profile.Spec.Criteria = []v1alpha1.Criterion{"CC8.1"}
+	if rs := resultsOf(evaluate(t, profile, []*engine.Object{deployment("shop", "web", nil)}), "custom-integrity"); len(rs) != 0 {
+		t.Errorf("custom-integrity, of PI1.1, ran under a profile of CC8.1 alone: %+v", rs)
+	}
+}

@@ -182,6 +182,9 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 		check, err := compileCustom(cc)
 		if err != nil {
 			p.problem(v1alpha1.ReasonInvalidCustomCheck, field+err.field, "custom check %q: %s", cc.ID, err.msg)
+			if stub := notCompiled(cc, field+err.field+": "+err.msg); stub != nil {
+				p.add(&PlannedCheck{Check: stub, Severity: stub.Severity, Custom: true})
+			}
 			continue
 		}
 		sev := cc.Severity
@@ -193,6 +196,33 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 
 	p.settleScope()
 	return p
+}
+
+// notCompiled stands in for a custom check that cannot run (why says why, naming the field):
+// it is NotAssessed on everything the check targets, as a custom check that fails at run time
+// is, so that its criteria say that part of them was not assessed (unassessedChecks, or
+// NotAssessed for a criterion it alone supports) instead of losing the check, and with it a
+// criterion only it supports, from the report. A check whose kinds or criteria cannot be read
+// has nothing to stand in for: nil.
+func notCompiled(cc *v1alpha1.CustomCheck, why string) *Check {
+	if len(cc.Kinds) == 0 || len(cc.Criteria) == 0 {
+		return nil
+	}
+	for _, c := range cc.Criteria {
+		if !KnownCriterion(c) {
+			return nil
+		}
+	}
+	sev := cc.Severity
+	if sev == "" || SeverityRank(sev) > 3 {
+		sev = v1alpha1.SeverityMedium
+	}
+	reason := "not run: the custom check cannot run: " + why
+	return &Check{
+		ID: cc.ID, Title: cc.Title, Description: cc.Description, Remediation: cc.Remediation,
+		Severity: sev, Criteria: cc.Criteria, Targets: cc.Kinds,
+		Evaluate: func(ctx *Context, _ *Object) { ctx.NotAssessed("", reason) },
+	}
 }
 
 // add enables a check, unless the profile limits the criteria and the check supports none of
