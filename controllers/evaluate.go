@@ -16,6 +16,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
+	"github.com/soc2-operator/soc2-operator/internal/report"
 	"github.com/soc2-operator/soc2-operator/internal/selection"
 )
 
@@ -147,6 +148,8 @@ func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context,
 	p.keepPolicyReports(keep)
 	p.errs = append(p.errs, err)
 	r.state.recordNamespace(p.ps, "", ev.Summary(""), ev.Exceptions)
+	usage, total := report.ExceptionsFor(ev, "")
+	r.state.recordClusterExceptions(p.ps, usage, total)
 	metrics.SetCluster(p.profile.Name, ev.Summary("").Criteria)
 	return ctrl.Result{}, nil
 }

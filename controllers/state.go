@@ -27,6 +27,10 @@ type profileState struct {
 	summaries map[string]*engine.Summary
 	// matches[exception key][namespace] is how many findings the exception covers.
 	matches map[string]map[string]int
+	// clusterExceptions and clusterExceptionsTotal are the exceptions considered for the
+	// cluster-scoped objects as the latest full evaluation judged them (report.ExceptionsFor).
+	clusterExceptions      []v1alpha1.ExceptionUsage
+	clusterExceptionsTotal int32
 	// fullDone is true once a full evaluation has run for this plan.
 	fullDone bool
 	// lastSuccess is when the report of each namespace last reflected an evaluation (written,
@@ -106,6 +110,20 @@ func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary
 			ps.matches[o.Key][ns] = n
 		}
 	}
+}
+
+// recordClusterExceptions stores the exceptions considered for the cluster-scoped objects.
+func (s *state) recordClusterExceptions(ps *profileState, usage []v1alpha1.ExceptionUsage, total int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps.clusterExceptions, ps.clusterExceptionsTotal = usage, total
+}
+
+// clusterExceptions returns what recordClusterExceptions stored.
+func (s *state) clusterExceptions(ps *profileState) ([]v1alpha1.ExceptionUsage, int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ps.clusterExceptions, ps.clusterExceptionsTotal
 }
 
 // previousResult is the namespace's result as of its last evaluation under this plan; "" when

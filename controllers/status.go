@@ -32,8 +32,10 @@ func (r *ComplianceProfileReconciler) updateStatus(ctx context.Context, p *pass)
 // evaluation could not read the objects.
 func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, problems []engine.Problem, gatherErr error) error {
 	total, cluster, n, nonCompliant := r.state.rollup(ps)
+	exceptions, exceptionsTotal := r.state.clusterExceptions(ps)
 	desired := report.ProfileStatus(report.ProfileInput{
 		Plan: ps.plan, Total: total, Cluster: cluster, Namespaces: n, NonCompliant: nonCompliant,
+		ClusterExceptions: exceptions, ClusterExceptionsTotal: exceptionsTotal,
 		Previous: &profile.Status, Generation: profile.Generation, CatalogVersion: r.CatalogVersion,
 		Now: r.Clock.Now(), Problems: problems, GatherError: gatherErr,
 	})

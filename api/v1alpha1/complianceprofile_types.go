@@ -426,6 +426,24 @@ type ComplianceProfileStatus struct {
 	// +optional
 	ClusterFindingsTruncated bool `json:"clusterFindingsTruncated,omitempty"`
 
+	// clusterExceptions are the ControlExceptions considered for the cluster-scoped objects
+	// (those of the operator's namespace that list "*"), each with its state, owner, reason,
+	// requester, approver and expiry and how many of those objects' findings it covers, as a
+	// report lists its namespace's: those covering the most findings first, then by name, at
+	// most 50.
+	// +optional
+	// +listType=atomic
+	ClusterExceptions []ExceptionUsage `json:"clusterExceptions,omitempty"`
+
+	// clusterExceptionsTotal is how many ControlExceptions were considered for the
+	// cluster-scoped objects in all.
+	// +optional
+	ClusterExceptionsTotal int32 `json:"clusterExceptionsTotal,omitempty"`
+
+	// clusterExceptionsTruncated is true when clusterExceptions does not list them all.
+	// +optional
+	ClusterExceptionsTruncated bool `json:"clusterExceptionsTruncated,omitempty"`
+
 	// catalogVersion is the version of the built-in check catalogue used.
 	// +optional
 	CatalogVersion string `json:"catalogVersion,omitempty"`

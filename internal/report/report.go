@@ -65,7 +65,7 @@ func NamespaceStatus(in NamespaceInput) v1alpha1.ComplianceReportStatus {
 		st.Conditions = append(st.Conditions, in.Previous.Conditions...)
 	}
 	st.Findings = Findings(s.Findings, plan.MaxFindings, firstSeenFrom(in.FirstSeen, prevFindings), in.Now)
-	st.Exceptions, st.TotalExceptions = exceptionsFor(in.Evaluation, in.Namespace)
+	st.Exceptions, st.TotalExceptions = ExceptionsFor(in.Evaluation, in.Namespace)
 	st.ExceptionsTruncated = len(st.Exceptions) < int(st.TotalExceptions)
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
 		Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonEvaluated,
@@ -187,10 +187,10 @@ func statusSize(st *v1alpha1.ComplianceReportStatus) int {
 	return len(data)
 }
 
-// exceptionsFor lists the exceptions that can cover objects in the namespace, with how many
-// of its findings each covers: those covering the most first, then by name, at most
-// MaxExceptions; and how many there are in all.
-func exceptionsFor(ev *engine.Evaluation, ns string) ([]v1alpha1.ExceptionUsage, int32) {
+// ExceptionsFor lists the exceptions that can cover objects in the namespace ("" for the
+// cluster-scoped objects), with how many of its findings each covers: those covering the most
+// first, then by name, at most MaxExceptions; and how many there are in all.
+func ExceptionsFor(ev *engine.Evaluation, ns string) ([]v1alpha1.ExceptionUsage, int32) {
 	var out []v1alpha1.ExceptionUsage
 	for _, e := range ev.Exceptions {
 		if !e.AppliesTo || !e.Selects(ns) {
@@ -251,6 +251,10 @@ type ProfileInput struct {
 	Generation     int64
 	CatalogVersion string
 	Now            time.Time
+	// ClusterExceptions and ClusterExceptionsTotal are the exceptions considered for the
+	// cluster-scoped objects (ExceptionsFor of "").
+	ClusterExceptions      []v1alpha1.ExceptionUsage
+	ClusterExceptionsTotal int32
 	// Problems are what is wrong with the profile beyond what the plan found (a selector that
 	// does not parse, a custom check on a kind the operator does not read, ...).
 	Problems []engine.Problem
@@ -283,6 +287,8 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 		// The operator keeps only the findings listed (controllers' state): the total is counted.
 		st.ClusterFindingsTotal = int32(in.Cluster.Failing + in.Cluster.Excepted)
 	}
+	st.ClusterExceptions, st.ClusterExceptionsTotal = in.ClusterExceptions, in.ClusterExceptionsTotal
+	st.ClusterExceptionsTruncated = len(st.ClusterExceptions) < int(st.ClusterExceptionsTotal)
 	ready := metav1.Condition{Type: v1alpha1.ConditionReady, ObservedGeneration: in.Generation}
 	problems := append(append([]engine.Problem{}, in.Plan.Problems...), in.Problems...)
 	if in.GatherError != nil || unselectable(in.Problems) {
