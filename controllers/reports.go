@@ -82,7 +82,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		CatalogVersion: r.CatalogVersion, Generation: rep.Generation,
 		FirstSeen: r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
 	})
-	r.firstSeen.Record(profile.Name, ns, desired.Findings)
+	r.firstSeen.Record(profile.Name, ns, desired.Findings, report.Persisting(ev.Summary(ns).Findings))
 	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, ev, desired.Findings, now)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	sum := ev.Summary(ns)

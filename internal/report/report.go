@@ -106,7 +106,11 @@ func summaryOf(s *engine.Summary) v1alpha1.ReportSummary {
 // FindingKey identifies a finding across evaluations: the check, the resource and the
 // container. First-seen times and alerts on new findings are keyed by it.
 func FindingKey(f *v1alpha1.Finding) string {
-	return f.Check + "\x00" + f.Resource.Kind + "\x00" + f.Resource.Namespace + "\x00" + f.Resource.Name + "\x00" + f.Container
+	return findingKey(f.Check, f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Container)
+}
+
+func findingKey(check, kind, namespace, name, container string) string {
+	return check + "\x00" + kind + "\x00" + namespace + "\x00" + name + "\x00" + container
 }
 
 // firstSeenFrom looks a finding up in lookup first, then in prev.

@@ -156,7 +156,7 @@ func TestFirstSeenOutlivesTheReport(t *testing.T) {
 	ev := engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now})
 	store := NewMemoryFirstSeen()
 	first := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: now, FirstSeen: Lookup(store, "p", "team-000")})
-	store.Record("p", "team-000", first.Findings)
+	store.Record("p", "team-000", first.Findings, Persisting(ev.Summary("team-000").Findings))
 
 	later := now.Add(time.Hour)
 	recreated := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: later,
@@ -169,6 +169,31 @@ func TestFirstSeenOutlivesTheReport(t *testing.T) {
 	store.Forget("p", "team-000")
 	if _, ok := store.Lookup("p", "team-000", FindingKey(&first.Findings[0])); ok {
 		t.Error("a forgotten namespace still has first-seen times")
+	}
+}
+
+// TestFirstSeenKeepsWhatStillFailsOnly: a finding the report no longer lists keeps its time
+// while it still fails (crowded out by more severe ones), and is forgotten once it does not, so
+// that one that comes back later is first seen then.
+func TestFirstSeenKeepsWhatStillFailsOnly(t *testing.T) {
+	objs := testgen.EngineObjects(testgen.Generate(testgen.Options{Namespaces: 1, Workloads: 2, FailingEvery: 2}))
+	ev := engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now})
+	results := ev.Summary("team-000").Findings
+	if len(results) < 2 {
+		t.Fatalf("%d findings; the test needs two", len(results))
+	}
+	all := Findings(results, len(results), func(*v1alpha1.Finding) (time.Time, bool) { return time.Time{}, false }, now)
+	store := NewMemoryFirstSeen()
+	store.Record("p", "team-000", all, Persisting(results))
+	// Only the first is listed now; the others still fail.
+	store.Record("p", "team-000", all[:1], Persisting(results))
+	if got, ok := store.Lookup("p", "team-000", FindingKey(&all[1])); !ok || !got.Equal(now) {
+		t.Errorf("a finding crowded out of the list: remembered %v, %v; want %v", got, ok, now)
+	}
+	// Only the first still fails.
+	store.Record("p", "team-000", all[:1], Persisting(results[:1]))
+	if got, ok := store.Lookup("p", "team-000", FindingKey(&all[1])); ok {
+		t.Errorf("a finding that no longer fails is still remembered, first seen %v", got)
 	}
 }
 

@@ -1,0 +1,117 @@
+package controllers
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	testingclock "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+)
+
+// TestAFindingKeepsItsFirstSeenWhileOthersCrowdItOut: a report lists the most severe findings
+// (maxFindings); a finding that still fails while others crowd it out of the list for a while
+// has been failing all along, and its first-seen time, when it is listed again, is the one it
+// had. Without the evidence journal (the default install) the operator remembered first-seen
+// times only for the findings the report listed: a tenant who ran a few more failing workloads
+// for one evaluation, then removed them, made a finding failing for weeks read as first seen
+// now, and so the age of a deviation that a remediation deadline is measured by.
+func TestAFindingKeepsItsFirstSeenWhileOthersCrowdItOut(t *testing.T) {
+	ctx := context.Background()
+	const ns = "crowded"
+	createNamespace(t, ns, map[string]string{"crowded": "true"})
+	if err := k8s.Create(ctx, deployment(ns, "old", true)); err != nil {
+		t.Fatal(err)
+	}
+	// wl-privileged alone, one finding listed: a-burst's sorts before old's.
+	profile := createProfile(t, "crowded", "crowded", func(p *v1alpha1.ComplianceProfile) {
+		no := false
+		for _, c := range checks.Catalogue() {
+			if c.ID != "wl-privileged" {
+				p.Spec.Checks = append(p.Spec.Checks, v1alpha1.CheckOverride{ID: c.ID, Enabled: &no})
+			}
+		}
+		p.Spec.MaxFindings = 1
+	})
+
+	// This reconciler's reports are its own: it never sees the suite's operator's, which keeps
+	// first-seen times in its journal, and writes none.
+	var mu sync.Mutex
+	var written *v1alpha1.ComplianceReport
+	own := func(obj client.Object) bool {
+		_, ok := obj.(*v1alpha1.ComplianceReport)
+		return ok && obj.GetNamespace() == ns
+	}
+	c := failing(t, interceptor.Funcs{
+		Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, ok := obj.(*v1alpha1.ComplianceReport); ok && key.Namespace == ns {
+				mu.Lock()
+				defer mu.Unlock()
+				if written == nil {
+					return apierrors.NewNotFound(v1alpha1.GroupVersion.WithResource("compliancereports").GroupResource(), key.Name)
+				}
+				written.DeepCopyInto(obj.(*v1alpha1.ComplianceReport))
+				return nil
+			}
+			return cl.Get(ctx, key, obj, opts...)
+		},
+		Create: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			if own(obj) {
+				return nil
+			}
+			return cl.Create(ctx, obj, opts...)
+		},
+		SubResourceUpdate: func(ctx context.Context, cl client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			if own(obj) {
+				mu.Lock()
+				defer mu.Unlock()
+				written = obj.(*v1alpha1.ComplianceReport).DeepCopy()
+				return nil
+			}
+			return cl.SubResource(sub).Update(ctx, obj, opts...)
+		},
+	})
+	r := reconcilerOver(t, c, "Namespace", "Deployment")
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	fake := testingclock.NewFakeClock(t0)
+	r.Clock = fake
+	evaluate := func() *v1alpha1.Finding {
+		t.Helper()
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: profile.Name}}); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if written == nil || len(written.Status.Findings) != 1 {
+			t.Fatalf("the report lists %+v, want one finding", written)
+		}
+		return written.Status.Findings[0].DeepCopy()
+	}
+
+	if f := evaluate(); f.Resource.Name != "old" || !f.FirstSeen.Time.Equal(t0) {
+		t.Fatalf("first evaluation lists %s first seen %v, want old first seen %v", f.Resource.Name, f.FirstSeen, t0)
+	}
+	burst := deployment(ns, "a-burst", true)
+	if err := k8s.Create(ctx, burst); err != nil {
+		t.Fatal(err)
+	}
+	fake.Step(24 * time.Hour)
+	if f := evaluate(); f.Resource.Name != "a-burst" {
+		t.Fatalf("with a-burst failing too the report lists %s, want a-burst's finding first", f.Resource.Name)
+	}
+	if err := k8s.Delete(ctx, burst); err != nil {
+		t.Fatal(err)
+	}
+	fake.Step(time.Hour)
+	if f := evaluate(); f.Resource.Name != "old" || !f.FirstSeen.Time.Equal(t0) {
+		t.Errorf("once a-burst is gone the report lists %s first seen %v, want old first seen %v: it failed all along", f.Resource.Name, f.FirstSeen, t0)
+	}
+}
