@@ -48,6 +48,9 @@ type pass struct {
 	policyReports map[string]bool
 	// objects counts the objects evaluated.
 	objects int
+	// written are the namespaces whose report this pass wrote, or found already current: a
+	// failure later in the pass leaves them current.
+	written map[string]bool
 
 	// errs are the errors that let the later phases run, joined at the end.
 	errs []error
@@ -58,7 +61,7 @@ type pass struct {
 func (r *ComplianceProfileReconciler) newPass(profile *v1alpha1.ComplianceProfile, namespace string) *pass {
 	return &pass{
 		profile: profile, ps: r.state.plan(profile, r.Catalogue), namespace: namespace,
-		start: time.Now(), now: r.Clock.Now(), policyReports: map[string]bool{},
+		start: time.Now(), now: r.Clock.Now(), policyReports: map[string]bool{}, written: map[string]bool{},
 	}
 }
 
@@ -186,7 +189,11 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 	// make the profile NonCompliant (the report's Stale condition says it is behind).
 	remembered := r.state.previousResult(p.ps, ns)
 	r.state.recordNamespace(p.ps, ns, ev.Summary(ns), ev.Exceptions)
-	p.errs = append(p.errs, r.writeReport(ctx, p.profile, p.ps, ev, ns, p.now, remembered))
+	err = r.writeReport(ctx, p.profile, p.ps, ev, ns, p.now, remembered)
+	if err == nil {
+		p.written[ns] = true
+	}
+	p.errs = append(p.errs, err)
 	keep, err := r.policyReports.write(ctx, p.profile, ev)
 	p.keepPolicyReports(keep)
 	p.errs = append(p.errs, err)
@@ -220,7 +227,7 @@ func (r *ComplianceProfileReconciler) pruneReports(ctx context.Context, p *pass)
 	case p.badSelector != nil:
 		// No namespace is known to be unselected: keep every report, saying it is not current
 		// (deleting them would lose the last evidence over a typo).
-		p.errs = append(p.errs, r.markProfileReportsStale(ctx, p.profile, p.ps, p.now, v1alpha1.ReasonInvalidSelector, badSelectorMessage(p.badSelector)))
+		p.errs = append(p.errs, r.markProfileReportsStale(ctx, p.profile, p.ps, p.now, nil, v1alpha1.ReasonInvalidSelector, badSelectorMessage(p.badSelector)))
 	default:
 		p.errs = append(p.errs, r.deleteUnselectedReports(ctx, p.profile, p.ps, p.selected))
 	}

@@ -171,13 +171,16 @@ func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *p
 		r.state.markUnwritten(p.ps, p.namespace, p.now)
 		return errors.Join(err, r.markStale(ctx, p.ps, types.NamespacedName{Namespace: p.namespace, Name: p.profile.Name}, p.now, v1alpha1.ReasonEvaluationFailed, message))
 	}
+	// The reports this pass wrote before it failed are current; the others are not.
 	for _, ns := range r.state.namespaces(p.ps) {
-		r.state.markUnwritten(p.ps, ns, p.now)
+		if !p.written[ns] {
+			r.state.markUnwritten(p.ps, ns, p.now)
+		}
 	}
 	// Nor do the cluster-scoped objects' criteria keep the last verdict.
 	metrics.SetClusterUnknown(p.profile.Name)
 	return errors.Join(err,
-		r.markProfileReportsStale(ctx, p.profile, p.ps, p.now, v1alpha1.ReasonEvaluationFailed, message),
+		r.markProfileReportsStale(ctx, p.profile, p.ps, p.now, p.written, v1alpha1.ReasonEvaluationFailed, message),
 		r.updateProfileStatus(ctx, p.profile, p.ps, r.profileProblems(ctx, p), cause))
 }
 
@@ -231,16 +234,17 @@ func (r *ComplianceProfileReconciler) markStale(ctx context.Context, ps *profile
 }
 
 // markProfileReportsStale marks every report of the profile stale.
-// Reports written by an evaluation newer than the failed one (made at now) are current and
-// left alone.
-func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, now time.Time, reason, message string) error {
+// Reports written by an evaluation newer than the failed one (made at now), or by the failed
+// one itself before it failed (current, by namespace), are current and left alone.
+func (r *ComplianceProfileReconciler) markProfileReportsStale(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, now time.Time,
+	current map[string]bool, reason, message string) error {
 	list := &v1alpha1.ComplianceReportList{}
 	if err := r.List(ctx, list, client.MatchingLabels{v1alpha1.LabelProfile: profile.Name}); err != nil {
 		return fmt.Errorf("listing the reports of profile %s to mark them stale: %w", profile.Name, err)
 	}
 	var errs []error
 	for _, rep := range list.Items {
-		if r.state.writtenAfter(ps, rep.Namespace, now) {
+		if current[rep.Namespace] || r.state.writtenAfter(ps, rep.Namespace, now) {
 			continue
 		}
 		errs = append(errs, r.markStale(ctx, ps, client.ObjectKeyFromObject(&rep), now, reason, message))
