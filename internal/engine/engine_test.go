@@ -587,6 +587,17 @@ func TestProfiles(t *testing.T) {
 				}
 			},
 		},
+		"a required label no object can carry is a problem naming the field": {
+			// The API server refuses these keys on every object (a space, a glob, an empty name
+			// after the prefix), so chg-ownership-labels would fail every workload, silently.
+			spec: v1alpha1.ComplianceProfileSpec{Parameters: &v1alpha1.CheckParameters{
+				RequiredLabels: []string{"app.kubernetes.io/name", "cost center", "owner*", "example.com/"}}},
+			problems: []string{
+				`spec.parameters.requiredLabels[1]: "cost center" is not a label key`,
+				`spec.parameters.requiredLabels[2]: "owner*" is not a label key`,
+				`spec.parameters.requiredLabels[3]: "example.com/" is not a label key`,
+			},
+		},
 		"criteria limit which checks run": {
 			spec: v1alpha1.ComplianceProfileSpec{Criteria: []v1alpha1.Criterion{"CC8.1"}},
 			check: func(t *testing.T, ev *engine.Evaluation) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	psaapi "k8s.io/pod-security-admission/api"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -120,6 +121,28 @@ func registryProblems(p *v1alpha1.CheckParameters) []Problem {
 			msg += fmt.Sprintf("; write %q", fixed)
 		}
 		problems = append(problems, Problem{Reason: v1alpha1.ReasonInvalidProfile, Field: field, Message: msg})
+	}
+	return problems
+}
+
+// labelProblems names the profile's requiredLabels entries that are not label keys: the API
+// server refuses such a key on every object (it validates label keys as qualified names), so
+// chg-ownership-labels would fail every workload for lacking it, silently. The entry stays
+// required; the problem says why nothing can carry it.
+func labelProblems(p *v1alpha1.CheckParameters) []Problem {
+	if p == nil {
+		return nil
+	}
+	var problems []Problem
+	for i, key := range p.RequiredLabels {
+		errs := validation.IsQualifiedName(key)
+		if len(errs) == 0 {
+			continue
+		}
+		field := fmt.Sprintf("spec.parameters.requiredLabels[%d]", i)
+		problems = append(problems, Problem{Reason: v1alpha1.ReasonInvalidProfile, Field: field,
+			Message: fmt.Sprintf("%s: %q is not a label key, so no object can carry it and every workload fails chg-ownership-labels: %s",
+				field, key, strings.Join(errs, "; "))})
 	}
 	return problems
 }

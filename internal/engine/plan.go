@@ -106,6 +106,7 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 	p.Params.PodSecurity, psProblems = podSecurityFrom(spec.PodSecurity)
 	p.Problems = append(p.Problems, psProblems...)
 	p.Problems = append(p.Problems, registryProblems(spec.Parameters)...)
+	p.Problems = append(p.Problems, labelProblems(spec.Parameters)...)
 	if spec.MaxFindings > 0 {
 		p.MaxFindings = int(spec.MaxFindings)
 	}
