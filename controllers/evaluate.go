@@ -51,6 +51,11 @@ type pass struct {
 	// written are the namespaces whose report this pass wrote, or found already current: a
 	// failure later in the pass leaves them current.
 	written map[string]bool
+	// clusterJudged says the pass judged the cluster-scoped objects (a full evaluation), and
+	// clusterFindings are all their findings: their first-seen times are kept while they
+	// persist, listed or not.
+	clusterJudged   bool
+	clusterFindings []*engine.Result
 
 	// errs are the errors that let the later phases run, joined at the end.
 	errs []error
@@ -147,6 +152,7 @@ func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context,
 	p.objects += len(objs)
 	ev := p.ps.plan.Evaluate(engine.NewInventory(objs, true), p.exceptions, p.opts)
 	p.outcomes = ev.Exceptions
+	p.clusterJudged, p.clusterFindings = true, ev.Summary("").Findings
 	keep, err := r.policyReports.write(ctx, p.profile, ev)
 	p.keepPolicyReports(keep)
 	p.errs = append(p.errs, err)

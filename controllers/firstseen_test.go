@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	testingclock "k8s.io/utils/clock/testing"
@@ -113,5 +114,92 @@ func TestAFindingKeepsItsFirstSeenWhileOthersCrowdItOut(t *testing.T) {
 	fake.Step(time.Hour)
 	if f := evaluate(); f.Resource.Name != "old" || !f.FirstSeen.Time.Equal(t0) {
 		t.Errorf("once a-burst is gone the report lists %s first seen %v, want old first seen %v: it failed all along", f.Resource.Name, f.FirstSeen, t0)
+	}
+}
+
+// TestAClusterScopedFindingKeepsItsFirstSeenWhileOthersCrowdItOut: the profile lists the most
+// severe findings on cluster-scoped objects (maxFindings), and one crowded out of that list for a
+// while keeps its first-seen time when listed again, as a report's do. The profile's status was
+// the only memory of those times, so a ClusterRoleBinding granting cluster-admin since 09:00 read
+// first seen the next day once another binding's finding had outranked it for one evaluation
+// (with or without the journal, which records namespaces' findings only).
+func TestAClusterScopedFindingKeepsItsFirstSeenWhileOthersCrowdItOut(t *testing.T) {
+	ctx := context.Background()
+	binding := func(name string) *rbacv1.ClusterRoleBinding {
+		return &rbacv1.ClusterRoleBinding{
+			ObjectMeta: objectMeta(name),
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: name + "@example.com"}},
+		}
+	}
+	old := binding("zz-crowded-old")
+	if err := k8s.Create(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), old) })
+	// rbac-cluster-admin-binding alone, one finding listed: aa-crowded-burst's sorts before old's.
+	profile := createProfile(t, "crowded-cluster", "crowded-cluster", func(p *v1alpha1.ComplianceProfile) {
+		no := false
+		for _, c := range checks.Catalogue() {
+			if c.ID != "rbac-cluster-admin-binding" {
+				p.Spec.Checks = append(p.Spec.Checks, v1alpha1.CheckOverride{ID: c.ID, Enabled: &no})
+			}
+		}
+		p.Spec.MaxFindings = 1
+	})
+
+	// The statuses this reconciler computes are caught, not written: the suite's operator writes
+	// the profile's status too, at its own clock.
+	var mu sync.Mutex
+	var written *v1alpha1.ComplianceProfileStatus
+	c := failing(t, interceptor.Funcs{
+		SubResourceUpdate: func(ctx context.Context, cl client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			if p, ok := obj.(*v1alpha1.ComplianceProfile); ok && p.Name == profile.Name {
+				mu.Lock()
+				defer mu.Unlock()
+				written = p.Status.DeepCopy()
+				return nil
+			}
+			return cl.SubResource(sub).Update(ctx, obj, opts...)
+		},
+	})
+	r := reconcilerOver(t, c, "ClusterRoleBinding", "ClusterRole")
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	fake := testingclock.NewFakeClock(t0)
+	r.Clock = fake
+	evaluate := func() *v1alpha1.Finding {
+		t.Helper()
+		mu.Lock()
+		written = nil
+		mu.Unlock()
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if written == nil || len(written.ClusterFindings) != 1 {
+			t.Fatalf("the profile's status lists %+v, want one cluster finding", written)
+		}
+		return written.ClusterFindings[0].DeepCopy()
+	}
+
+	if f := evaluate(); f.Resource.Name != old.Name || !f.FirstSeen.Time.Equal(t0) {
+		t.Fatalf("first evaluation lists %s first seen %v, want %s first seen %v", f.Resource.Name, f.FirstSeen, old.Name, t0)
+	}
+	burst := binding("aa-crowded-burst")
+	if err := k8s.Create(ctx, burst); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), burst) })
+	fake.Step(24 * time.Hour)
+	if f := evaluate(); f.Resource.Name != burst.Name {
+		t.Fatalf("with %s failing too the profile lists %s, want %s's finding first", burst.Name, f.Resource.Name, burst.Name)
+	}
+	if err := k8s.Delete(ctx, burst); err != nil {
+		t.Fatal(err)
+	}
+	fake.Step(time.Hour)
+	if f := evaluate(); f.Resource.Name != old.Name || !f.FirstSeen.Time.Equal(t0) {
+		t.Errorf("once %s is gone the profile lists %s first seen %v, want %s first seen %v: it failed all along", burst.Name, f.Resource.Name, f.FirstSeen, old.Name, t0)
 	}
 }

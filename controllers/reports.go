@@ -181,7 +181,7 @@ func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *p
 	metrics.SetClusterUnknown(p.profile.Name)
 	return errors.Join(err,
 		r.markProfileReportsStale(ctx, p.profile, p.ps, p.now, p.written, v1alpha1.ReasonEvaluationFailed, message),
-		r.updateProfileStatus(ctx, p.profile, p.ps, r.profileProblems(ctx, p), cause))
+		r.updateProfileStatus(ctx, p, r.profileProblems(ctx, p), cause))
 }
 
 // markStale sets Stale=True on a report and its result to Unknown, keeping the rest of its

@@ -23,14 +23,15 @@ func (r *ComplianceProfileReconciler) updateStatus(ctx context.Context, p *pass)
 	done := p.ps.fullDone
 	r.state.mu.Unlock()
 	if done {
-		p.errs = append(p.errs, r.updateProfileStatus(ctx, p.profile, p.ps, r.profileProblems(ctx, p), nil))
+		p.errs = append(p.errs, r.updateProfileStatus(ctx, p, r.profileProblems(ctx, p), nil))
 	}
 	return ctrl.Result{}, nil
 }
 
 // updateProfileStatus writes the profile's status when it changed; gatherErr is set when the
 // evaluation could not read the objects.
-func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, problems []engine.Problem, gatherErr error) error {
+func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p *pass, problems []engine.Problem, gatherErr error) error {
+	profile, ps := p.profile, p.ps
 	total, cluster, n, nonCompliant := r.state.rollup(ps)
 	exceptions, exceptionsTotal := r.state.clusterExceptions(ps)
 	desired := report.ProfileStatus(report.ProfileInput{
@@ -38,7 +39,13 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 		ClusterExceptions: exceptions, ClusterExceptionsTotal: exceptionsTotal,
 		Previous: &profile.Status, Generation: profile.Generation, CatalogVersion: r.CatalogVersion,
 		Now: r.Clock.Now(), Problems: problems, GatherError: gatherErr,
+		FirstSeen: report.Lookup(r.firstSeen, profile.Name, ""),
 	})
+	if p.clusterJudged && r.firstSeen != nil {
+		// The cluster-scoped objects were judged now: remember the times of the findings listed,
+		// and keep those of the findings crowded out of the list that persist.
+		r.firstSeen.Record(profile.Name, "", desired.ClusterFindings, report.Persisting(p.clusterFindings))
+	}
 	r.journal.setCondition(&desired.Conditions, profile.Generation)
 	setProfileReady(profile.Name, desired.Conditions)
 	if report.SameProfileStatus(&profile.Status, &desired) {

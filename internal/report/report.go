@@ -255,6 +255,10 @@ type ProfileInput struct {
 	Generation     int64
 	CatalogVersion string
 	Now            time.Time
+	// FirstSeen, when set, is asked first when a cluster-scoped finding was first seen (the
+	// operator's memory, which keeps the findings crowded out of clusterFindings); the previous
+	// status is asked next.
+	FirstSeen FirstSeenLookup
 	// ClusterExceptions and ClusterExceptionsTotal are the exceptions considered for the
 	// cluster-scoped objects (ExceptionsFor of "").
 	ClusterExceptions      []v1alpha1.ExceptionUsage
@@ -287,7 +291,7 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 		if in.Previous != nil {
 			prev = in.Previous.ClusterFindings
 		}
-		st.ClusterFindings = Findings(in.Cluster.Findings, in.Plan.MaxFindings, firstSeenFrom(nil, prev), in.Now)
+		st.ClusterFindings = Findings(in.Cluster.Findings, in.Plan.MaxFindings, firstSeenFrom(in.FirstSeen, prev), in.Now)
 		// The operator keeps only the findings listed (controllers' state): the total is counted.
 		st.ClusterFindingsTotal = int32(in.Cluster.Failing + in.Cluster.Excepted)
 	}
