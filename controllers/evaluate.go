@@ -56,6 +56,8 @@ type pass struct {
 	// persist, listed or not.
 	clusterJudged   bool
 	clusterFindings []*engine.Result
+	// matchesChanged are the keys of the exceptions whose count of findings the pass changed.
+	matchesChanged []string
 
 	// errs are the errors that let the later phases run, joined at the end.
 	errs []error
@@ -156,7 +158,7 @@ func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context,
 	keep, err := r.policyReports.write(ctx, p.profile, ev)
 	p.keepPolicyReports(keep)
 	p.errs = append(p.errs, err)
-	r.state.recordNamespace(p.ps, "", ev.Summary(""), ev.Exceptions)
+	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, "", ev.Summary(""), ev.Exceptions)...)
 	usage, total := report.ExceptionsFor(ev, "")
 	r.state.recordClusterExceptions(p.ps, usage, total)
 	metrics.SetCluster(p.profile.Name, ev.Summary("").Criteria)
@@ -194,7 +196,7 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 	// namespace whose report the API server refuses is still assessed, and its failures still
 	// make the profile NonCompliant (the report's Stale condition says it is behind).
 	remembered := r.state.previousResult(p.ps, ns)
-	r.state.recordNamespace(p.ps, ns, ev.Summary(ns), ev.Exceptions)
+	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, ns, ev.Summary(ns), ev.Exceptions)...)
 	err = r.writeReport(ctx, p.profile, p.ps, ev, ns, p.now, remembered)
 	if err == nil {
 		p.written[ns] = true

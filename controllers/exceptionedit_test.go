@@ -75,6 +75,17 @@ func TestAnEditedExceptionNoLongerWaivesWhereItNoLongerReaches(t *testing.T) {
 					t.Errorf("report %s/%s lists %s as Active after the edit", ns, profile, u.Name)
 				}
 			}
+			// Nor does the exception go on counting the finding it no longer covers.
+			eventually(t, 20*time.Second, "the exception counts no finding", func() error {
+				got := &v1alpha1.ControlException{}
+				if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+					return err
+				}
+				if got.Status.MatchedFindings != 0 {
+					return fmt.Errorf("status.matchedFindings is %d", got.Status.MatchedFindings)
+				}
+				return nil
+			})
 		})
 	}
 }

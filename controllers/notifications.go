@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,13 @@ func (r *ComplianceProfileReconciler) notifyExceptions(_ context.Context, p *pas
 	for _, o := range p.outcomes {
 		if p.full() || o.Selects(p.namespace) {
 			r.exceptionChanged(types.NamespacedName{Namespace: o.Exception.Namespace, Name: o.Exception.Name})
+		}
+	}
+	// And those whose count the pass changed though they no longer reach the namespace (an
+	// exception edited to list other namespaces).
+	for _, key := range p.matchesChanged {
+		if ns, name, ok := strings.Cut(key, "/"); ok {
+			r.exceptionChanged(types.NamespacedName{Namespace: ns, Name: name})
 		}
 	}
 	return ctrl.Result{}, nil

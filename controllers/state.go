@@ -85,10 +85,12 @@ func (s *state) forget(name string) {
 	s.plans.Forget(name)
 }
 
-// recordNamespace stores a namespace's roll-up and exception matches after an evaluation.
+// recordNamespace stores a namespace's roll-up and exception matches after an evaluation, and
+// returns the keys of the exceptions whose count of the namespace's findings changed (one that
+// no longer reaches the namespace included: its status must stop counting them).
 // The roll-ups are compacted (no findings), except that the cluster-scoped one ("") keeps the
 // most severe findings the profile's status lists (report.ProfileStatus: clusterFindings).
-func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary, outcomes []*engine.ExceptionOutcome) {
+func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary, outcomes []*engine.ExceptionOutcome) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keep := 0
@@ -96,20 +98,33 @@ func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary
 		keep = ps.plan.MaxFindings
 	}
 	ps.summaries[ns] = sum.Compact(keep)
+	before := map[string]int{}
 	for key, byNS := range ps.matches {
+		if n, ok := byNS[ns]; ok {
+			before[key] = n
+		}
 		delete(byNS, ns)
 		if len(byNS) == 0 {
 			delete(ps.matches, key)
 		}
 	}
+	var changed []string
 	for _, o := range outcomes {
 		if n := o.MatchedByNamespace[ns]; n > 0 {
 			if ps.matches[o.Key] == nil {
 				ps.matches[o.Key] = map[string]int{}
 			}
 			ps.matches[o.Key][ns] = n
+			if before[o.Key] != n {
+				changed = append(changed, o.Key)
+			}
+			delete(before, o.Key)
 		}
 	}
+	for key := range before {
+		changed = append(changed, key)
+	}
+	return changed
 }
 
 // recordClusterExceptions stores the exceptions considered for the cluster-scoped objects.
