@@ -168,6 +168,10 @@ func didYouMean(id string) string {
 		return ""
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].d < cands[j].d })
+	if cands[0].d == 0 {
+		// The ID in other case: that one, not the IDs it is part of (wl-hostpath-pv).
+		cands = cands[:1]
+	}
 	var names []string
 	for i, c := range cands {
 		if i == 3 {
