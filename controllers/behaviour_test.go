@@ -108,14 +108,7 @@ func TestProfileProblemsSayWhatToFix(t *testing.T) {
 	}
 
 	t.Run("a fixed profile becomes Ready", func(t *testing.T) {
-		p := &v1alpha1.ComplianceProfile{}
-		if err := k8s.Get(ctx, types.NamespacedName{Name: "problem-unknown-check"}, p); err != nil {
-			t.Fatal(err)
-		}
-		p.Spec.Checks[0].ID = "wl-privileged"
-		if err := k8s.Update(ctx, p); err != nil {
-			t.Fatal(err)
-		}
+		updateProfile(t, "problem-unknown-check", func(p *v1alpha1.ComplianceProfile) { p.Spec.Checks[0].ID = "wl-privileged" })
 		eventually(t, 10*time.Second, "Ready=True", func() error {
 			c, _, err := profileReady(ctx, "problem-unknown-check")
 			if err != nil {

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -96,6 +97,22 @@ func updateDeployment(t *testing.T, ns, name string, change func(*appsv1.Deploym
 	}
 	change(d)
 	if err := k8s.Update(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// updateProfile reads a profile, lets change edit it, and writes it back, again on a conflict:
+// the operator writes the profile's status (which moves its resourceVersion) while it evaluates.
+func updateProfile(t *testing.T, name string, change func(*v1alpha1.ComplianceProfile)) {
+	t.Helper()
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		p := &v1alpha1.ComplianceProfile{}
+		if err := k8s.Get(context.Background(), types.NamespacedName{Name: name}, p); err != nil {
+			return err
+		}
+		change(p)
+		return k8s.Update(context.Background(), p)
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -27,15 +27,10 @@ func TestABrokenSelectorLeavesNoVerdict(t *testing.T) {
 	createProfile(t, "badsel", "badsel", nil)
 	waitWritten(t, "badsel", "badsel")
 
-	profile := &v1alpha1.ComplianceProfile{}
-	if err := k8s.Get(ctx, types.NamespacedName{Name: "badsel"}, profile); err != nil {
-		t.Fatal(err)
-	}
-	profile.Spec.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-		{Key: "badsel", Operator: metav1.LabelSelectorOpIn}}}
-	if err := k8s.Update(ctx, profile); err != nil {
-		t.Fatal(err)
-	}
+	updateProfile(t, "badsel", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: "badsel", Operator: metav1.LabelSelectorOpIn}}}
+	})
 	eventually(t, 20*time.Second, "the profile says its selector does not parse and has no verdict", func() error {
 		got := &v1alpha1.ComplianceProfile{}
 		if err := k8s.Get(ctx, types.NamespacedName{Name: "badsel"}, got); err != nil {
@@ -60,13 +55,9 @@ func TestABrokenSelectorLeavesNoVerdict(t *testing.T) {
 	})
 
 	// Fixed: the report is current again.
-	if err := k8s.Get(ctx, types.NamespacedName{Name: "badsel"}, profile); err != nil {
-		t.Fatal(err)
-	}
-	profile.Spec.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"badsel": "true"}}
-	if err := k8s.Update(ctx, profile); err != nil {
-		t.Fatal(err)
-	}
+	updateProfile(t, "badsel", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"badsel": "true"}}
+	})
 	eventually(t, 20*time.Second, "the report is current again once the selector parses", func() error {
 		rep, err := getReport("badsel", "badsel")
 		if err != nil {
