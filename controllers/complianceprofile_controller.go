@@ -140,9 +140,10 @@ func (r *ComplianceProfileReconciler) reconcileNormal(ctx context.Context, profi
 }
 
 // reconcileDelete forgets a deleted profile. The operator's reports go with the profile
-// through their owner references; a report in the namespace asked about that names this
-// profile is not the operator's, and is deleted. Every exception is judged again, so that none
-// still says it is Active under the profile, covering its findings.
+// through their owner references; its PolicyReports, owned by the resources they judge, are
+// deleted. A report in the namespace asked about that names this profile is not the
+// operator's, and is deleted. Every exception is judged again, so that none still says it is
+// Active under the profile, covering its findings.
 func (r *ComplianceProfileReconciler) reconcileDelete(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	r.state.forget(req.Name)
 	r.journal.profileDeleted(req.Name)
@@ -152,7 +153,7 @@ func (r *ComplianceProfileReconciler) reconcileDelete(ctx context.Context, req c
 	if req.Namespace != "" {
 		return ctrl.Result{}, r.deleteOrphan(ctx, types.NamespacedName{Namespace: req.Namespace, Name: req.Name})
 	}
-	return ctrl.Result{}, r.rejudgeExceptionsIn(ctx, metav1.NamespaceAll)
+	return ctrl.Result{}, errors.Join(r.policyReports.forget(ctx, req.Name), r.rejudgeExceptionsIn(ctx, metav1.NamespaceAll))
 }
 
 // A phase is one step of an evaluation. It returns an error only when the phases after it

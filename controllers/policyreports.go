@@ -291,6 +291,24 @@ func (w *policyReportWriter) cleanup(ctx context.Context, profile *v1alpha1.Comp
 	return nil
 }
 
+// forget removes every report of a deleted profile: they are owned by the resources they
+// judge, not by the profile, so nothing else takes them away, and Policy Reporter would go on
+// showing results under a profile that no longer exists. Without the CRDs, or the verbs to list
+// them, the operator cannot have written any.
+func (w *policyReportWriter) forget(ctx context.Context, profile string) error {
+	w.mu.Lock()
+	delete(w.cleaned, profile)
+	w.mu.Unlock()
+	if !w.served() {
+		return nil
+	}
+	gone := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: profile}}
+	if _, err := w.deleteOthers(ctx, gone, "", map[string]bool{}); err != nil && !apierrors.IsForbidden(err) {
+		return fmt.Errorf("removing the PolicyReports of deleted profile %s: %w", profile, err)
+	}
+	return nil
+}
+
 func reportKey(o client.Object) string {
 	kind := "PolicyReport"
 	if _, ok := o.(*policyreport.ClusterPolicyReport); ok {

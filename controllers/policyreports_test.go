@@ -295,3 +295,53 @@ func TestPolicyReportWriterSeesOnlyOthersChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyReportsGoWithTheirProfile: PolicyReports are owned by the resources they judge, not
+// by the profile, so deleting a profile whose spec.policyReports was on left every one of them
+// (a Deployment's "fail", a ClusterRole's "pass") in place for Policy Reporter to show under a
+// profile that no longer exists, while the profile's ComplianceReports went with it. Deleting
+// the profile now removes them.
+func TestPolicyReportsGoWithTheirProfile(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "preport-gone", map[string]string{"preport-gone": "true"})
+	if err := k8s.Create(ctx, deployment("preport-gone", "agent", true)); err != nil {
+		t.Fatal(err)
+	}
+	profile := createProfile(t, "preport-gone", "preport-gone", func(p *v1alpha1.ComplianceProfile) { p.Spec.PolicyReports = true })
+	own := client.MatchingLabels{v1alpha1.LabelProfile: "preport-gone"}
+	count := func() (int, int, error) {
+		ns := &policyreport.PolicyReportList{}
+		if err := k8s.List(ctx, ns, own); err != nil {
+			return 0, 0, err
+		}
+		cl := &policyreport.ClusterPolicyReportList{}
+		if err := k8s.List(ctx, cl, own); err != nil {
+			return 0, 0, err
+		}
+		return len(ns.Items), len(cl.Items), nil
+	}
+	eventually(t, 20*time.Second, "the profile's PolicyReports and ClusterPolicyReports", func() error {
+		ns, cl, err := count()
+		if err != nil {
+			return err
+		}
+		if ns == 0 || cl == 0 {
+			return fmt.Errorf("%d PolicyReports, %d ClusterPolicyReports", ns, cl)
+		}
+		return nil
+	})
+
+	if err := k8s.Delete(ctx, profile); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "no PolicyReport of the deleted profile", func() error {
+		ns, cl, err := count()
+		if err != nil {
+			return err
+		}
+		if ns != 0 || cl != 0 {
+			return fmt.Errorf("%d PolicyReports and %d ClusterPolicyReports of the deleted profile are left", ns, cl)
+		}
+		return nil
+	})
+}

@@ -42,7 +42,7 @@ var reasons = map[string]string{
 	"storage.k8s.io: storageclasses: get, list, watch":                                                                               "Encryption-at-rest checks on StorageClasses.",
 	"scheduling.k8s.io: priorityclasses: get, list, watch":                                                                           "Availability checks (a workload's priorityClassName names a class that exists, above the globalDefault class's value).",
 	// policyreport-writer (config/policyreport/writer, applied only to use spec.policyReports)
-	"wgpolicyk8s.io: clusterpolicyreports, policyreports: create, delete, get, list, update": "Only for profiles with spec.policyReports: the operator writes its results as PolicyReports (Policy Reporter), and lists and deletes its own (by label) when resources go away or the option is turned off. No watch: read straight from the API server.",
+	"wgpolicyk8s.io: clusterpolicyreports, policyreports: create, delete, get, list, update": "Only for profiles with spec.policyReports: the operator writes its results as PolicyReports (Policy Reporter), and lists and deletes its own (by label) when resources go away, the option is turned off or the profile is deleted. No watch: read straight from the API server.",
 	// leader-election-role (config/rbac/leader_election_role.yaml)
 	"coordination.k8s.io: leases: create, get, update (leader election)": "Leader election: client-go's LeaseLock (controller-runtime v0.25.2) gets, creates and renews the Lease and releases it with an update on shutdown. No list, watch, patch or delete (tested in internal/faulttest).",
 	"core, events.k8s.io: events: create, patch (leader election)":       "Events about the Lease (became leader).",
