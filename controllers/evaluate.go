@@ -97,8 +97,8 @@ func (r *ComplianceProfileReconciler) selectNamespaces(ctx context.Context, p *p
 }
 
 // selectNamespace checks that the profile still selects the namespace a change touched. When
-// it does not (deleted or relabelled), its report is deleted, the profile's roll-up updated,
-// and the pass ends; when the selector no longer parses, its report is kept, marked stale.
+// it does not (deleted or relabelled), its report and PolicyReports are deleted, the profile's
+// roll-up updated, and the pass ends; when the selector no longer parses, its report is kept, marked stale.
 func (r *ComplianceProfileReconciler) selectNamespace(ctx context.Context, p *pass) (ctrl.Result, error) {
 	ns := &corev1.Namespace{}
 	err := r.Get(ctx, types.NamespacedName{Name: p.namespace}, ns)
@@ -120,6 +120,9 @@ func (r *ComplianceProfileReconciler) selectNamespace(ctx context.Context, p *pa
 		return r.updateStatus(ctx, p)
 	}
 	if err := r.deleteReport(ctx, p.profile, p.ps, p.namespace); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.policyReports.dropNamespace(ctx, p.profile, p.namespace); err != nil {
 		return ctrl.Result{}, err
 	}
 	return r.updateStatus(ctx, p)

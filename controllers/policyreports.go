@@ -159,6 +159,36 @@ func (w *policyReportWriter) prune(ctx context.Context, profile *v1alpha1.Compli
 	return w.deleteOthers(ctx, profile, namespace, keep)
 }
 
+// dropNamespace deletes the profile's PolicyReports in a namespace it no longer selects, and
+// the ClusterPolicyReport on the Namespace itself: an evaluation of that namespace alone ends
+// without pruning, and they would stay until the profile's next full evaluation.
+func (w *policyReportWriter) dropNamespace(ctx context.Context, profile *v1alpha1.ComplianceProfile, namespace string) error {
+	if !profile.Spec.PolicyReports || !w.served() || !w.mayWrite() {
+		return nil
+	}
+	if _, err := w.deleteOthers(ctx, profile, namespace, map[string]bool{}); err != nil {
+		return err
+	}
+	own := &policyreport.ClusterPolicyReport{}
+	own.Name = policyreport.ReportName(profile.Name, "Namespace", namespace)
+	err := w.reader.Get(ctx, client.ObjectKeyFromObject(own), own)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading %s: %w", reportKey(own), err)
+	case ownLabels(own) != [2]string{v1alpha1.ManagedBy, policyreport.LabelValue(profile.Name)}:
+		return nil // not the operator's report for this profile
+	}
+	if err := w.client.Delete(ctx, own); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting %s: %w", reportKey(own), err)
+	}
+	w.mu.Lock()
+	delete(w.written, reportKey(own))
+	w.mu.Unlock()
+	return nil
+}
+
 // upsert creates the report, or updates it when its content differs, and returns the report
 // as the API server holds it.
 func (w *policyReportWriter) upsert(ctx context.Context, rep policyreport.Object) (policyreport.Object, error) {

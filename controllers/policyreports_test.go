@@ -345,3 +345,57 @@ func TestPolicyReportsGoWithTheirProfile(t *testing.T) {
 		return nil
 	})
 }
+
+// TestPolicyReportsGoWithTheirNamespacesSelection: a namespace the profile stops selecting (its
+// label removed) loses its ComplianceReport at once; its PolicyReports, and its Namespace's
+// ClusterPolicyReport, stayed until the profile's next full evaluation (an hour here), for
+// Policy Reporter to show results of a namespace the profile no longer assesses.
+func TestPolicyReportsGoWithTheirNamespacesSelection(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "preport-unselected", map[string]string{"preport-unselected": "true"})
+	if err := k8s.Create(ctx, deployment("preport-unselected", "agent", true)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, "preport-unselected", "preport-unselected", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.PolicyReports = true
+		p.Spec.EvaluationInterval = &metav1.Duration{Duration: time.Hour}
+	})
+	deploymentReport := types.NamespacedName{Namespace: "preport-unselected", Name: policyreport.ReportName("preport-unselected", "Deployment", "agent")}
+	namespaceReport := types.NamespacedName{Name: policyreport.ReportName("preport-unselected", "Namespace", "preport-unselected")}
+	eventually(t, 20*time.Second, "the Deployment's PolicyReport and the Namespace's ClusterPolicyReport", func() error {
+		if err := k8s.Get(ctx, deploymentReport, &policyreport.PolicyReport{}); err != nil {
+			return err
+		}
+		return k8s.Get(ctx, namespaceReport, &policyreport.ClusterPolicyReport{})
+	})
+
+	ns := &corev1.Namespace{}
+	if err := k8s.Get(ctx, types.NamespacedName{Name: "preport-unselected"}, ns); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(ns.DeepCopy())
+	delete(ns.Labels, "preport-unselected")
+	if err := k8s.Patch(ctx, ns, patch); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the ComplianceReport deleted", func() error {
+		err := k8s.Get(ctx, types.NamespacedName{Namespace: "preport-unselected", Name: "preport-unselected"}, &v1alpha1.ComplianceReport{})
+		if err == nil {
+			return fmt.Errorf("the report is still there")
+		}
+		return client.IgnoreNotFound(err)
+	})
+	eventually(t, 10*time.Second, "the PolicyReports of the namespace no longer selected deleted", func() error {
+		if err := k8s.Get(ctx, deploymentReport, &policyreport.PolicyReport{}); err == nil {
+			return fmt.Errorf("the Deployment's PolicyReport is still there")
+		} else if client.IgnoreNotFound(err) != nil {
+			return err
+		}
+		if err := k8s.Get(ctx, namespaceReport, &policyreport.ClusterPolicyReport{}); err == nil {
+			return fmt.Errorf("the Namespace's ClusterPolicyReport is still there")
+		} else if client.IgnoreNotFound(err) != nil {
+			return err
+		}
+		return nil
+	})
+}
