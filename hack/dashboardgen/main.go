@@ -208,7 +208,7 @@ func build() *dashboard.DashboardBuilder {
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NewCriticalFinding", "soc2newcriticalfinding"))).
 		WithPanel(bigNumber(5, "New Critical findings (15 min)", "Failing Critical findings more than 15 minutes ago, added up over namespaces that gained some (the expression of alert SOC2NewCriticalFinding; a new namespace counts from zero).").
-			WithTarget(query("A", `sum(clamp_min(sum by (namespace) (`+criticalFail+`) - (sum by (namespace) (last_over_time(`+criticalFail+`[1d] offset 15m)) or sum by (namespace) (`+criticalFail+`) * 0), 0)) or vector(0)`, "")).
+			WithTarget(query("A", `sum(clamp_min(max by (profile, namespace) (`+criticalFail+`) - (last_over_time(max by (profile, namespace) (`+criticalFail+`)[1d:1m] offset 15m) or max by (profile, namespace) (`+criticalFail+`) * 0), 0)) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NewCriticalFinding", "soc2newcriticalfinding"))).
 		WithPanel(bigNumber(6, "Stale reports", "Namespaces whose latest evaluation could not be made or written to their report (alert SOC2ReportsStale after 15 minutes).").
