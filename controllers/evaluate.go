@@ -164,7 +164,8 @@ func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context,
 	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, "", ev.Summary(""), ev.Exceptions)...)
 	usage, total := report.ExceptionsFor(ev, "")
 	r.state.recordClusterExceptions(p.ps, usage, total)
-	metrics.SetCluster(p.profile.Name, ev.Summary("").Criteria)
+	sum := ev.Summary("")
+	metrics.SetCluster(p.profile.Name, sum.Criteria, sum.FailingBySeverity, sum.Excepted)
 	return ctrl.Result{}, nil
 }
 

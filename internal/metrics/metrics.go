@@ -22,10 +22,12 @@ var (
 	}, []string{"profile", "namespace", "criterion", "status"})
 
 	// Findings counts failing findings by severity, and excepted findings (result="Excepted");
-	// absent while the namespace's report is stale (no count is current then).
+	// absent while the namespace's report is stale (no count is current then). Namespace "" is
+	// the cluster-scoped objects (the profile's clusterFindings), absent after a full
+	// evaluation that failed.
 	Findings = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "soc2_operator_findings",
-		Help: "Findings per profile, namespace, severity and result (Fail or Excepted); absent while the report is stale.",
+		Help: "Findings per profile, namespace (\"\": cluster-scoped objects), severity and result (Fail or Excepted); absent while the report is stale.",
 	}, []string{"profile", "namespace", "severity", "result"})
 
 	// NamespaceCompliant is 1 when the namespace's report is Compliant, 0 when NonCompliant,
@@ -151,15 +153,19 @@ var criterionStates = []v1alpha1.CriterionState{v1alpha1.CriterionPass, v1alpha1
 // SetNamespace records a namespace's report status.
 func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus) {
 	setCriteria(profile, namespace, st.Criteria)
-	byseverity := map[v1alpha1.Severity]int32{
-		v1alpha1.SeverityCritical: st.Summary.Critical, v1alpha1.SeverityHigh: st.Summary.High,
-		v1alpha1.SeverityMedium: st.Summary.Medium, v1alpha1.SeverityLow: st.Summary.Low,
-	}
-	for _, s := range v1alpha1.Severities {
-		Findings.WithLabelValues(profile, namespace, string(s), string(v1alpha1.ResultFail)).Set(float64(byseverity[s]))
-	}
-	Findings.WithLabelValues(profile, namespace, "", string(v1alpha1.ResultExcepted)).Set(float64(st.Summary.Excepted))
+	setFindings(profile, namespace, map[v1alpha1.Severity]int{
+		v1alpha1.SeverityCritical: int(st.Summary.Critical), v1alpha1.SeverityHigh: int(st.Summary.High),
+		v1alpha1.SeverityMedium: int(st.Summary.Medium), v1alpha1.SeverityLow: int(st.Summary.Low),
+	}, int(st.Summary.Excepted))
 	SetNamespaceResult(profile, namespace, st.Result)
+}
+
+// setFindings sets the failing findings by severity and the excepted findings.
+func setFindings(profile, namespace string, failing map[v1alpha1.Severity]int, excepted int) {
+	for _, s := range v1alpha1.Severities {
+		Findings.WithLabelValues(profile, namespace, string(s), string(v1alpha1.ResultFail)).Set(float64(failing[s]))
+	}
+	Findings.WithLabelValues(profile, namespace, "", string(v1alpha1.ResultExcepted)).Set(float64(excepted))
 }
 
 // SetNamespaceStale records that a namespace's report is stale (its latest evaluation could not
@@ -199,14 +205,18 @@ func SetNamespaceResult(profile, namespace string, result v1alpha1.ComplianceSta
 	}
 }
 
-// SetCluster records the criteria of the cluster-scoped objects.
-func SetCluster(profile string, criteria []v1alpha1.CriterionStatus) {
+// SetCluster records the criteria of the cluster-scoped objects and their findings (failing
+// by severity, and excepted), under namespace "".
+func SetCluster(profile string, criteria []v1alpha1.CriterionStatus, failing map[v1alpha1.Severity]int, excepted int) {
 	setCriteria(profile, "", criteria)
+	setFindings(profile, "", failing, excepted)
 }
 
 // SetClusterUnknown records that the cluster-scoped objects could not be evaluated (a full
-// evaluation failed): each criterion last recorded for them is Unknown until one succeeds.
+// evaluation failed): each criterion last recorded for them is Unknown and their findings
+// counts are absent until one succeeds.
 func SetClusterUnknown(profile string) {
+	Findings.DeletePartialMatch(prometheus.Labels{"profile": profile, "namespace": ""})
 	recorded.Lock()
 	var unknown []v1alpha1.CriterionStatus
 	for id := range recorded.criteria[[2]string{profile, ""}] {

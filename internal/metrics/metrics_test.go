@@ -75,9 +75,9 @@ func TestCriteriaOutOfScopeAreDropped(t *testing.T) {
 	before := []v1alpha1.CriterionStatus{{ID: "CC6.1", Status: v1alpha1.CriterionFail}, {ID: "CC8.1", Status: v1alpha1.CriterionFail}}
 	after := []v1alpha1.CriterionStatus{{ID: "CC8.1", Status: v1alpha1.CriterionPass}}
 	SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant, Criteria: before})
-	SetCluster("p", before)
+	SetCluster("p", before, nil, 0)
 	SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.Compliant, Criteria: after})
-	SetCluster("p", after)
+	SetCluster("p", after, nil, 0)
 	want := []string{
 		`soc2_operator_criterion_status{criterion="CC8.1",namespace="",profile="p",status="Pass"} 1`,
 		`soc2_operator_criterion_status{criterion="CC8.1",namespace="ns",profile="p",status="Pass"} 1`,
