@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -153,7 +154,20 @@ func (r *ComplianceProfileReconciler) reconcileDelete(ctx context.Context, req c
 	if req.Namespace != "" {
 		return ctrl.Result{}, r.deleteOrphan(ctx, types.NamespacedName{Namespace: req.Namespace, Name: req.Name})
 	}
-	return ctrl.Result{}, errors.Join(r.policyReports.forget(ctx, req.Name), r.rejudgeExceptionsIn(ctx, metav1.NamespaceAll))
+	return ctrl.Result{}, errors.Join(r.forgetPolicyReports(ctx, req.Name), r.rejudgeExceptionsIn(ctx, metav1.NamespaceAll))
+}
+
+// forgetPolicyReports deletes the PolicyReports of a deleted profile once the API server
+// confirms that no profile of its name exists (the cache may lag behind one just created).
+func (r *ComplianceProfileReconciler) forgetPolicyReports(ctx context.Context, name string) error {
+	err := r.apiReader.Get(ctx, types.NamespacedName{Name: name}, &v1alpha1.ComplianceProfile{})
+	switch {
+	case err == nil:
+		return nil // it exists: its evaluations keep its PolicyReports
+	case !apierrors.IsNotFound(err):
+		return fmt.Errorf("reading profile %s before removing its PolicyReports: %w", name, err)
+	}
+	return r.policyReports.forget(ctx, name)
 }
 
 // A phase is one step of an evaluation. It returns an error only when the phases after it
