@@ -460,7 +460,8 @@ func loadProfile(file string, stdin io.Reader) (*v1alpha1.ComplianceProfile, err
 	return profiles[0], nil
 }
 
-// loadExceptions reads ControlExceptions; any other kind in those files is an error. An
+// loadExceptions reads ControlExceptions; any other kind in those files is an error, and so is
+// an exception the ControlException CRD refuses (refusedByCRD), which is left out. An
 // exception without a namespace lands in namespace, as kubectl apply would put it, and a
 // creationTimestamp written in the file is dropped, as the API server drops it. It also
 // returns where each exception was read, by namespace/name, for error messages.
@@ -482,8 +483,16 @@ func loadExceptions(files []string, stdin io.Reader, namespace string) ([]*v1alp
 		// nothing, and a later one would shorten how long the exception runs
 		// (exceptionPolicy.maxDuration). Without it the engine measures from now.
 		ex.CreationTimestamp = metav1.Time{}
+		at := fmt.Sprintf("%s: document %d (line %d)", o.Source.File, o.Source.Document, o.Source.Line)
+		// The API server refuses what the CRD refuses: such an exception never exists in the
+		// cluster and waives nothing there.
+		if refused := refusedByCRD(ex); len(refused) > 0 {
+			errs = append(errs, fmt.Errorf("--exceptions %s: exception %s is invalid (the API server refuses it, so it waives nothing): %w",
+				at, engine.ExceptionKey(ex.Namespace, ex.Name), refused.ToAggregate()))
+			continue
+		}
 		out = append(out, ex)
-		sources[engine.ExceptionKey(ex.Namespace, ex.Name)] = fmt.Sprintf("%s: document %d (line %d)", o.Source.File, o.Source.Document, o.Source.Line)
+		sources[engine.ExceptionKey(ex.Namespace, ex.Name)] = at
 	}
 	for i, e := range errs {
 		if !strings.HasPrefix(e.Error(), "--exceptions") {

@@ -1,0 +1,192 @@
+package scan
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	apiextensionsinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
+	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	"sigs.k8s.io/yaml"
+)
+
+// exceptionCRD validates a ControlException as the API server does on create: the CRD's
+// OpenAPI schema (config/crd/bases), its list types (a set holds no value twice) and its CEL
+// rules.
+type exceptionCRD struct {
+	structural *structuralschema.Structural
+	schema     apiservervalidation.SchemaValidator
+	cel        *cel.Validator
+}
+
+func loadExceptionCRD(t *testing.T) exceptionCRD {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "config", "crd", "bases", "compliance.soc2-operator.io_controlexceptions.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crd apiextensionsv1.CustomResourceDefinition
+	if err := yaml.UnmarshalStrict(data, &crd); err != nil {
+		t.Fatal(err)
+	}
+	var internal apiextensionsinternal.JSONSchemaProps
+	if err := apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(crd.Spec.Versions[0].Schema.OpenAPIV3Schema, &internal, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := structuralschema.NewStructural(&internal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := apiservervalidation.NewSchemaValidator(&internal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exceptionCRD{structural: s, schema: v, cel: cel.NewValidator(s, true, celconfig.PerCallLimit)}
+}
+
+// refuses returns what the API server says of the exception written in doc (YAML), nothing if
+// it accepts it.
+func (c exceptionCRD) refuses(t *testing.T, doc string) []string {
+	t.Helper()
+	var u map[string]any
+	if err := yaml.Unmarshal([]byte(doc), &u); err != nil {
+		t.Fatal(err)
+	}
+	// As stored: through JSON, so numbers and strings are what the schema sees.
+	js, _ := json.Marshal(u)
+	u = nil
+	_ = json.Unmarshal(js, &u)
+	var out []string
+	for _, e := range apiservervalidation.ValidateCustomResource(nil, u, c.schema) {
+		out = append(out, e.Error())
+	}
+	for _, e := range listtype.ValidateListSetsAndMaps(nil, c.structural, u) {
+		out = append(out, e.Error())
+	}
+	errs, _ := c.cel.Validate(context.Background(), nil, c.structural, u, nil, celconfig.RuntimeCELCostBudget)
+	for _, e := range errs {
+		out = append(out, e.Error())
+	}
+	return out
+}
+
+// exceptionWith is an exception in namespace shop for wl-host-network on Pod legacy, with the
+// spec line key replaced by line (or added, when no line has that key; a line "" removes it).
+func exceptionWith(key, line string) string {
+	lines := []string{
+		"  checks: [wl-host-network]",
+		"  match:",
+		"    names: [legacy]",
+		`  reason: "The legacy app needs the node's network until it moves."`,
+		"  owner: shop-team@example.com",
+		"  requestedBy: dev@example.com",
+		"  ticket: https://tickets.example.com/1",
+		`  expires: "2027-01-01T00:00:00Z"`,
+	}
+	found := false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "  "+key+":") {
+			lines[i], found = line, true
+		}
+	}
+	if !found && line != "" {
+		lines = append(lines, line)
+	}
+	return "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\nmetadata:\n  name: legacy-host-network\n  namespace: shop\nspec:\n" +
+		strings.Join(lines, "\n") + "\n"
+}
+
+// TestExceptionsTheCRDRefusesAreNotApplied: an exceptions file is what a GitOps tool applies,
+// and an exception the API server refuses never exists in the cluster, so the operator fails
+// what it would have waived. scan must not apply it either, and must fail the job saying which
+// document and which field, as kubectl apply would have. Each case is held to the CRD's own
+// schema and CEL rules, so that none passes for a reason of its own.
+func TestExceptionsTheCRDRefusesAreNotApplied(t *testing.T) {
+	crd := loadExceptionCRD(t)
+	dir := t.TempDir()
+	pod := filepath.Join(dir, "pod.yaml")
+	writeFile(t, pod, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: legacy\n  namespace: shop\nspec:\n  hostNetwork: true\n  containers:\n  - name: app\n    image: registry.example.com/app:1.0\n")
+
+	excepted := func(t *testing.T, exceptions string) (bool, string, int) {
+		t.Helper()
+		file := filepath.Join(dir, "exceptions.yaml")
+		// A valid exception first, so that the refused one is document 2 on line 16.
+		first := strings.Replace(exceptionWith("checks", "  checks: [wl-privileged]"), "name: legacy-host-network", "name: other", 1)
+		writeFile(t, file, first+"---\n"+exceptions)
+		stdout, stderr, code := runScan(t, "", "-f", pod, "--exceptions", file, "-o", "json", "--fail-on", "none")
+		var rep Report
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatalf("%v\nstderr: %s", err, stderr)
+		}
+		for _, f := range rep.Findings {
+			if f.Check == "wl-host-network" {
+				return f.Exception != "", stderr, code
+			}
+		}
+		t.Fatalf("no wl-host-network finding\nstderr: %s", stderr)
+		return false, "", 0
+	}
+
+	valid := exceptionWith("", "")
+	if got := crd.refuses(t, valid); len(got) > 0 {
+		t.Fatalf("the CRD refuses the valid exception: %v", got)
+	}
+	if ok, stderr, code := excepted(t, valid); !ok || code != ExitOK {
+		t.Fatalf("the valid exception: excepted %v, exit %d, want true and %d\nstderr: %s", ok, code, ExitOK, stderr)
+	}
+
+	for _, tc := range []struct {
+		name, key, line, field string
+	}{
+		{"a reason under 10 characters", "reason", "  reason: because", "spec.reason"},
+		{"a reason over 2048 characters", "reason", "  reason: " + strings.Repeat("x", 2049), "spec.reason"},
+		{"an escape in the reason", "reason", `  reason: "The legacy app \e[2J needs the network."`, "spec.reason"},
+		{"a carriage return in the reason", "reason", `  reason: "The legacy app\r needs the network."`, "spec.reason"},
+		{"a tab in the owner", "owner", `  owner: "shop-team\t@example.com"`, "spec.owner"},
+		{"a line break in the owner", "owner", `  owner: "shop-team\n@example.com"`, "spec.owner"},
+		{"a C1 control in the owner", "owner", `  owner: "shop-team\u0085@example.com"`, "spec.owner"},
+		{"an owner over 256 characters", "owner", "  owner: " + strings.Repeat("o", 257), "spec.owner"},
+		{"an escape in requestedBy", "requestedBy", `  requestedBy: "dev\e@example.com"`, "spec.requestedBy"},
+		{"a ticket that is no http URL", "ticket", "  ticket: ftp://tickets.example.com/1", "spec.ticket"},
+		{"a ticket without a scheme", "ticket", "  ticket: JIRA-123", "spec.ticket"},
+		// An unknown check or criterion was already Invalid (TestBadInput).
+		{"a check ID over 63 characters", "checks", "  checks: [wl-host-network, " + strings.Repeat("a", 64) + "]", "spec.checks[1]"},
+		{"a check named twice", "checks", "  checks: [wl-host-network, wl-host-network]", "spec.checks[1]"},
+		{"a criterion named twice", "criteria", "  criteria: [CC6.1, CC6.1]", "spec.criteria[1]"},
+		{"an approval comment with an escape", "approval", "approval:\n  approvedBy: sec@example.com\n  comment: \"ok \\e[2J\"", "approval.comment"},
+		{"an empty name pattern", "match", "  match:\n    names: [legacy, \"\"]", "spec.match.names[1]"},
+		{"a kind in lower case", "match", "  match:\n    kinds: [pod]", "spec.match.kinds[0]"},
+		{"a container name over 253 characters", "match", "  match:\n    containers: [" + strings.Repeat("c", 254) + "]", "spec.match.containers[0]"},
+		{"a profile name over 253 characters", "profiles", "  profiles: [" + strings.Repeat("p", 254) + "]", "spec.profiles[0]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := exceptionWith(tc.key, tc.line)
+			if tc.key == "match" {
+				doc = strings.Replace(doc, "    names: [legacy]\n", "", 1)
+			}
+			if got := crd.refuses(t, doc); len(got) == 0 {
+				t.Fatalf("the CRD accepts the case; it tests nothing:\n%s", doc)
+			}
+			ok, stderr, code := excepted(t, doc)
+			if ok {
+				t.Errorf("scan applied an exception the API server refuses")
+			}
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d (the job must fail)", code, ExitUsage)
+			}
+			want := fmt.Sprintf("exceptions.yaml: document 2 (line 16): exception shop/legacy-host-network is invalid (the API server refuses it, so it waives nothing): %s", tc.field)
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, stderr)
+			}
+		})
+	}
+}
