@@ -25,6 +25,7 @@ import (
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
@@ -859,6 +860,9 @@ func decodeTyped(apiVersion, kind string, js []byte, metadataOnly, onlyMetadata 
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, locateError(describeJSONError(err), js))
 		}
+		if err := unknownOwnField(apiVersion, js, newObj); err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
+		}
 		return obj, nil
 	}
 	u := &unstructured.Unstructured{}
@@ -894,6 +898,24 @@ func decodeTyped(apiVersion, kind string, js []byte, metadataOnly, onlyMetadata 
 		return nil, fmt.Errorf("%s: metadata is not a map", kind)
 	}
 	return u, nil
+}
+
+// unknownOwnField refuses a field this operator's own kinds (a ControlException, a
+// ComplianceProfile) do not have, as kubectl apply does: it asks the API server for strict field
+// validation (--validate=strict, its default), and the CRD's schema is made from the Go types.
+// Such an object never exists in the cluster, and read without the field it could mean more
+// than was written: an exception whose match says name for names matched every object of its
+// namespace. Other kinds are read as before: judging an object kubectl would refuse fails no
+// more than it should.
+func unknownOwnField(apiVersion string, js []byte, newObj func() engine.KubeObject) error {
+	if group, _, _ := strings.Cut(apiVersion, "/"); group != v1alpha1.GroupVersion.Group {
+		return nil
+	}
+	strict, err := kjson.UnmarshalStrict(js, newObj(), kjson.DisallowUnknownFields)
+	if err != nil || len(strict) == 0 {
+		return nil // read as before; unmarshalTyped decided
+	}
+	return strict[0]
 }
 
 // describeTypeMeta says in words what is wrong with a document that does not even have the

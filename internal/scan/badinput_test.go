@@ -233,6 +233,13 @@ func TestBadInput(t *testing.T) {
 			objects: 1,
 			results: []wantResult{{"wl-privileged", "Deployment/good", "Fail", ""}},
 		},
+		"a profile with a field the CRD does not have is refused, as kubectl apply refuses it": {
+			// excludeNamespaces for excludedNamespaces: the cluster never holds this profile.
+			profile: profileWith("  excludeNamespaces: [shop]\n"),
+			code:    ExitUsage,
+			stderr:  [][]string{{"--profile", "profile.yaml: document 1 (line 1): ComplianceProfile: unknown field \"spec.excludeNamespaces\""}},
+			objects: -1,
+		},
 		"a profile file holding two profiles is refused": {
 			profile: profileWith("  checks: []\n") + "---\n" + profileWith("  checks: []\n"),
 			code:    ExitUsage,

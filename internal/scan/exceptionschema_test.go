@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"sigs.k8s.io/yaml"
@@ -184,6 +186,54 @@ func TestExceptionsTheCRDRefusesAreNotApplied(t *testing.T) {
 				t.Errorf("exit %d, want %d (the job must fail)", code, ExitUsage)
 			}
 			want := fmt.Sprintf("exceptions.yaml: document 2 (line 16): exception shop/legacy-host-network is invalid (the API server refuses it, so it waives nothing): %s", tc.field)
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, stderr)
+			}
+		})
+	}
+}
+
+// TestExceptionsWithUnknownFieldsAreNotApplied: kubectl apply asks the API server to refuse a
+// field the CRD does not have (--validate=strict, its default since 1.27), so an exception
+// whose match says name instead of names never exists in the cluster. scan read it without the
+// unknown field, as an exception matching every object in its namespace, and applied it.
+func TestExceptionsWithUnknownFieldsAreNotApplied(t *testing.T) {
+	crd := loadExceptionCRD(t)
+	dir := t.TempDir()
+	pod := filepath.Join(dir, "pod.yaml")
+	writeFile(t, pod, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: legacy\n  namespace: shop\nspec:\n  hostNetwork: true\n  containers:\n  - name: app\n    image: registry.example.com/app:1.0\n")
+	for _, tc := range []struct{ name, doc, field string }{
+		{"a misspelt match field", strings.Replace(exceptionWith("", ""), "    names: [legacy]", "    name: [nothing-is-called-this]", 1), "spec.match.name"},
+		{"a field the spec does not have", exceptionWith("severity", "  severity: Low"), "spec.severity"},
+		{"a field beside the spec", exceptionWith("", "") + "approvals: []\n", "approvals"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The API server's structural schema drops what it does not know; strict field
+			// validation refuses the object for it.
+			var u map[string]any
+			if err := yaml.Unmarshal([]byte(tc.doc), &u); err != nil {
+				t.Fatal(err)
+			}
+			opts := structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}
+			if pruned := pruning.PruneWithOptions(u, crd.structural, true, opts); !slices.Contains(pruned, tc.field) {
+				t.Fatalf("the API server would prune %v, not %s: the case tests nothing", pruned, tc.field)
+			}
+			file := filepath.Join(dir, "exceptions.yaml")
+			writeFile(t, file, tc.doc)
+			stdout, stderr, code := runScan(t, "", "-f", pod, "--exceptions", file, "-o", "json", "--fail-on", "none")
+			var rep Report
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("%v\nstderr: %s", err, stderr)
+			}
+			for _, f := range rep.Findings {
+				if f.Exception != "" {
+					t.Errorf("scan applied an exception the API server refuses to %s %s", f.Check, f.Resource)
+				}
+			}
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d (the job must fail)", code, ExitUsage)
+			}
+			want := fmt.Sprintf("exceptions.yaml: document 1 (line 1): ControlException: unknown field %q", tc.field)
 			if !strings.Contains(stderr, want) {
 				t.Errorf("stderr does not say %q:\n%s", want, stderr)
 			}
