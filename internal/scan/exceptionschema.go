@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -18,8 +19,9 @@ var (
 	kindPattern      = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
 )
 
-// refusedByCRD lists what the API server says when the exception is created: the ControlException
-// CRD's schema and CEL rules, which an exceptions file never met in Git. The operator never sees
+// refusedByCRD lists what the API server says when the exception is created: the rules of a
+// custom resource's name and namespace, and the ControlException CRD's schema and CEL rules,
+// which an exceptions file never met in Git. The operator never sees
 // an exception the API server refused, so it waives nothing in the cluster and must waive
 // nothing in scan: a reason of "because" (under 10 characters) or an owner with a tab was
 // applied by scan and refused by kubectl apply. TestExceptionsTheCRDRefusesAreNotApplied holds
@@ -28,6 +30,23 @@ var (
 // engine's to judge: Invalid, with the field named, as before.
 func refusedByCRD(ex *v1alpha1.ControlException) field.ErrorList {
 	var errs field.ErrorList
+	// What the API server asks of every custom resource's name (NameIsDNSSubdomain) and of a
+	// namespace's.
+	meta := field.NewPath("metadata")
+	if ex.Name != "" {
+		for _, msg := range validation.IsDNS1123Subdomain(ex.Name) {
+			errs = append(errs, field.Invalid(meta.Child("name"), ex.Name, msg))
+		}
+	} else {
+		for _, msg := range validation.IsDNS1123Subdomain(ex.GenerateName + "a") {
+			errs = append(errs, field.Invalid(meta.Child("generateName"), ex.GenerateName, msg))
+		}
+	}
+	if ex.Namespace != "" {
+		for _, msg := range validation.IsDNS1123Label(ex.Namespace) {
+			errs = append(errs, field.Invalid(meta.Child("namespace"), ex.Namespace, msg))
+		}
+	}
 	spec := field.NewPath("spec")
 	s := &ex.Spec
 	strs := func(p *field.Path, vals []string, maxItems, minLen, maxLen int, pattern *regexp.Regexp) {

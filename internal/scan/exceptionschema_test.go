@@ -17,11 +17,15 @@ import (
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"sigs.k8s.io/yaml"
 )
 
-// exceptionCRD validates a ControlException as the API server does on create: the CRD's
+// exceptionCRD validates a ControlException as the API server does on create: its metadata as
+// every custom resource's (a name that is a DNS subdomain, a namespace that is a label), the CRD's
 // OpenAPI schema (config/crd/bases), its list types (a set holds no value twice) and its CEL
 // rules.
 type exceptionCRD struct {
@@ -68,6 +72,10 @@ func (c exceptionCRD) refuses(t *testing.T, doc string) []string {
 	u = nil
 	_ = json.Unmarshal(js, &u)
 	var out []string
+	obj := &unstructured.Unstructured{Object: u}
+	for _, e := range apimachineryvalidation.ValidateObjectMetaAccessor(obj, true, apimachineryvalidation.NameIsDNSSubdomain, field.NewPath("metadata")) {
+		out = append(out, e.Error())
+	}
 	for _, e := range apiservervalidation.ValidateCustomResource(nil, u, c.schema) {
 		out = append(out, e.Error())
 	}
@@ -149,6 +157,8 @@ func TestExceptionsTheCRDRefusesAreNotApplied(t *testing.T) {
 	for _, tc := range []struct {
 		name, key, line, field string
 	}{
+		{"a name in capitals", "name", "", "metadata.name"},
+		{"a name with an underscore", "name", "", "metadata.name"},
 		{"a reason under 10 characters", "reason", "  reason: because", "spec.reason"},
 		{"a reason over 2048 characters", "reason", "  reason: " + strings.Repeat("x", 2049), "spec.reason"},
 		{"an escape in the reason", "reason", `  reason: "The legacy app \e[2J needs the network."`, "spec.reason"},
@@ -171,7 +181,11 @@ func TestExceptionsTheCRDRefusesAreNotApplied(t *testing.T) {
 		{"a profile name over 253 characters", "profiles", "  profiles: [" + strings.Repeat("p", 254) + "]", "spec.profiles[0]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			doc := exceptionWith(tc.key, tc.line)
+			doc, name := exceptionWith(tc.key, tc.line), "legacy-host-network"
+			if tc.key == "name" {
+				name = map[string]string{"a name in capitals": "Legacy-Host-Network", "a name with an underscore": "legacy_host_network"}[tc.name]
+				doc = strings.Replace(doc, "name: legacy-host-network", "name: "+name, 1)
+			}
 			if tc.key == "match" {
 				doc = strings.Replace(doc, "    names: [legacy]\n", "", 1)
 			}
@@ -185,7 +199,7 @@ func TestExceptionsTheCRDRefusesAreNotApplied(t *testing.T) {
 			if code != ExitUsage {
 				t.Errorf("exit %d, want %d (the job must fail)", code, ExitUsage)
 			}
-			want := fmt.Sprintf("exceptions.yaml: document 2 (line 16): exception shop/legacy-host-network is invalid (the API server refuses it, so it waives nothing): %s", tc.field)
+			want := fmt.Sprintf("exceptions.yaml: document 2 (line 16): exception shop/%s is invalid (the API server refuses it, so it waives nothing): %s", name, tc.field)
 			if !strings.Contains(stderr, want) {
 				t.Errorf("stderr does not say %q:\n%s", want, stderr)
 			}
