@@ -36,7 +36,13 @@ type exceptionCRD struct {
 
 func loadExceptionCRD(t *testing.T) exceptionCRD {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "config", "crd", "bases", "compliance.soc2-operator.io_controlexceptions.yaml"))
+	return loadCRD(t, "controlexceptions")
+}
+
+// loadCRD reads config/crd/bases' CRD of this resource (controlexceptions, complianceprofiles).
+func loadCRD(t *testing.T, resource string) exceptionCRD {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "config", "crd", "bases", "compliance.soc2-operator.io_"+resource+".yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +79,8 @@ func (c exceptionCRD) refuses(t *testing.T, doc string) []string {
 	_ = json.Unmarshal(js, &u)
 	var out []string
 	obj := &unstructured.Unstructured{Object: u}
-	for _, e := range apimachineryvalidation.ValidateObjectMetaAccessor(obj, true, apimachineryvalidation.NameIsDNSSubdomain, field.NewPath("metadata")) {
+	namespaced := obj.GetKind() != "ComplianceProfile"
+	for _, e := range apimachineryvalidation.ValidateObjectMetaAccessor(obj, namespaced, apimachineryvalidation.NameIsDNSSubdomain, field.NewPath("metadata")) {
 		out = append(out, e.Error())
 	}
 	for _, e := range apiservervalidation.ValidateCustomResource(nil, u, c.schema) {
@@ -248,6 +255,68 @@ func TestExceptionsWithUnknownFieldsAreNotApplied(t *testing.T) {
 				t.Errorf("exit %d, want %d (the job must fail)", code, ExitUsage)
 			}
 			want := fmt.Sprintf("exceptions.yaml: document 1 (line 1): ControlException: unknown field %q", tc.field)
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, stderr)
+			}
+		})
+	}
+}
+
+// TestProfilesTheCRDRefusesAreRefused: a profile the API server refuses is not what the
+// operator judges by (it has none, or the version before), so scan must not judge by it either
+// and must fail the job naming the field, as kubectl apply would. Each case is held to the
+// CRD's own validators.
+func TestProfilesTheCRDRefusesAreRefused(t *testing.T) {
+	crd := loadCRD(t, "complianceprofiles")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "deploy.yaml"), goodDeployment)
+	profile := func(name, spec string) string {
+		return "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ComplianceProfile\nmetadata:\n  name: " + name + "\nspec:\n" + spec
+	}
+	run := func(t *testing.T, doc string) (string, int) {
+		t.Helper()
+		file := filepath.Join(dir, "profile.yaml")
+		writeFile(t, file, doc)
+		_, stderr, code := runScan(t, "", "-f", filepath.Join(dir, "deploy.yaml"), "--profile", file, "-o", "json", "--fail-on", "none")
+		return stderr, code
+	}
+	valid := profile("ci", "  checks: [{id: wl-privileged, severity: Low}]\n  parameters: {minReplicas: 2, allowedHostPorts: [443]}\n")
+	if got := crd.refuses(t, valid); len(got) > 0 {
+		t.Fatalf("the CRD refuses the valid profile: %v", got)
+	}
+	if stderr, code := run(t, valid); code != ExitOK {
+		t.Fatalf("the valid profile: exit %d\nstderr: %s", code, stderr)
+	}
+	for _, tc := range []struct{ name, doc, field string }{
+		{"a name over 63 characters", profile(strings.Repeat("p", 64), "  maxFindings: 10\n"), "metadata.name"},
+		{"a name in capitals", profile("CI", "  maxFindings: 10\n"), "metadata.name"},
+		{"minReplicas 0", profile("ci", "  parameters: {minReplicas: 0}\n"), "spec.parameters.minReplicas"},
+		{"a capability in lower case", profile("ci", "  parameters: {allowedCapabilities: [net_bind_service]}\n"), "spec.parameters.allowedCapabilities[0]"},
+		{"host port 0", profile("ci", "  parameters: {allowedHostPorts: [0]}\n"), "spec.parameters.allowedHostPorts[0]"},
+		{"an empty registry", profile("ci", "  parameters: {allowedRegistries: [\"\"]}\n"), "spec.parameters.allowedRegistries[0]"},
+		{"an excluded namespace in capitals", profile("ci", "  excludedNamespaces: [Shop]\n"), "spec.excludedNamespaces[0]"},
+		{"a criterion twice", profile("ci", "  criteria: [CC6.1, CC6.1]\n"), "spec.criteria[1]"},
+		{"an override setting nothing", profile("ci", "  checks: [{id: wl-privileged}]\n"), "spec.checks[0]"},
+		{"an override twice", profile("ci", "  checks: [{id: wl-privileged, enabled: false}, {id: wl-privileged, severity: Low}]\n"), "spec.checks[1]"},
+		{"a custom check's kind in lower case", profile("ci", "  customChecks:\n  - {id: my-check, title: Mine, kinds: [deployment], criteria: [CC8.1], expression: 'true'}\n"), "spec.customChecks[0].kinds[0]"},
+		{"a custom check without criteria", profile("ci", "  customChecks:\n  - {id: my-check, title: Mine, kinds: [Deployment], criteria: [], expression: 'true'}\n"), "spec.customChecks[0].criteria"},
+		{"a custom check overridden", profile("ci", "  checks: [{id: my-check, enabled: false}]\n  customChecks:\n  - {id: my-check, title: Mine, kinds: [Deployment], criteria: [CC8.1], expression: 'false'}\n"), "spec"},
+		{"maxFindings 1000", profile("ci", "  maxFindings: 1000\n"), "spec.maxFindings"},
+		{"an evaluation every 30 seconds", profile("ci", "  evaluationInterval: 30s\n"), "spec.evaluationInterval"},
+		{"an enforcement mode that is none", profile("ci", "  enforcement: {mode: Block}\n"), "spec.enforcement.mode"},
+		{"a sink with no URL", profile("ci", "  alerts: {sinks: [{name: ops, type: Slack}]}\n"), "spec.alerts.sinks[0]"},
+		{"a sink URL that is no http URL", profile("ci", "  alerts: {sinks: [{name: ops, type: Webhook, url: 'ftp://x'}]}\n"), "spec.alerts.sinks[0].url"},
+		{"an expiry warning of 1000h", profile("ci", "  alerts: {expiryWarning: 1000h, sinks: [{name: ops, type: Slack, urlFile: /etc/slack}]}\n"), "spec.alerts.expiryWarning"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := crd.refuses(t, tc.doc); len(got) == 0 {
+				t.Fatalf("the CRD accepts the case; it tests nothing:\n%s", tc.doc)
+			}
+			stderr, code := run(t, tc.doc)
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d (the job must fail)", code, ExitUsage)
+			}
+			want := "profile.yaml: document 1 (line 1): the API server refuses this profile: " + tc.field
 			if !strings.Contains(stderr, want) {
 				t.Errorf("stderr does not say %q:\n%s", want, stderr)
 			}

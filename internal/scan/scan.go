@@ -437,7 +437,8 @@ func inputError(err error) InputError {
 	return InputError{Message: err.Error()}
 }
 
-// loadProfile reads exactly one ComplianceProfile from file, or returns nil for no file.
+// loadProfile reads exactly one ComplianceProfile from file, or returns nil for no file; one
+// the ComplianceProfile CRD refuses (profileRefusedByCRD) is an error.
 func loadProfile(file string, stdin io.Reader) (*v1alpha1.ComplianceProfile, error) {
 	if file == "" {
 		return nil, nil
@@ -451,6 +452,12 @@ func loadProfile(file string, stdin io.Reader) (*v1alpha1.ComplianceProfile, err
 		p, ok := o.Obj.(*v1alpha1.ComplianceProfile)
 		if !ok {
 			return nil, fmt.Errorf("--profile %s: document %d is a %s, not a ComplianceProfile", file, o.Source.Document, o.Kind)
+		}
+		// The cluster holds no such profile, or the version before it: judging by it would
+		// answer for a profile the operator never applies.
+		if refused := profileRefusedByCRD(p); len(refused) > 0 {
+			return nil, fmt.Errorf("--profile %s: document %d (line %d): the API server refuses this profile: %w",
+				o.Source.File, o.Source.Document, o.Source.Line, refused.ToAggregate())
 		}
 		profiles = append(profiles, p)
 	}
