@@ -3,12 +3,14 @@ package checks
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/url"
 	"slices"
 	"strings"
 	"unicode"
 
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/secretrules"
 )
 
@@ -290,6 +292,54 @@ func secretStoreReference(lower string) bool {
 // values are known: the literals defined before it. References to anything else (a Secret, a
 // ConfigMap, envFrom, the downward API, a Service) stay as they are.
 func expandEnvValue(value string, known map[string]string) string {
+	return expandWithin(value, known, nil)
+}
+
+// expansionAllowance is what a workload's $(VAR) references may add to its text, beyond as
+// much as the text itself (expansion), before expansion stops.
+const expansionAllowance = 64 << 10
+
+// expansion bounds what expanding a workload's $(VAR) references adds to the text the
+// checks read. The kubelet expands a reference to the value of a variable before it, itself
+// expanded, so a chain of variables each referring n times to the one before grows n-fold at
+// each link: five variables of twenty references, 2 KB, make the last 32 MB, and a few more
+// links more than any memory. Linux refuses to start a process given a variable or argument
+// over 128 KiB (MAX_ARG_STRLEN) or more than a quarter of its stack limit in all, so no
+// container that runs is left unread under this bound.
+type expansion struct {
+	// left is what references may still add, in bytes.
+	left int
+	// over is set once a reference was left unexpanded for want of it.
+	over bool
+}
+
+// workloadExpansion is the bound for the workload o, shared by its containers: their own text
+// (env values, command and args) and expansionAllowance.
+func workloadExpansion(o *engine.Object) *expansion {
+	left := expansionAllowance
+	for _, c := range o.Workload.Containers() {
+		for _, e := range c.Env {
+			left += len(e.Value)
+		}
+		for _, a := range slices.Concat(c.Command, c.Args) {
+			left += len(a)
+		}
+	}
+	return &expansion{left: left}
+}
+
+// undecided is why what the bound left unexpanded is not judged, "" when nothing was.
+func (x *expansion) undecided() string {
+	if x == nil || !x.over {
+		return ""
+	}
+	return fmt.Sprintf("the workload's $(VAR) references expand to more than its containers' own text and %d KiB, "+
+		"more than a process's environment and arguments can hold on Linux; what they expand to was not read", expansionAllowance>>10)
+}
+
+// expandWithin is expandEnvValue within the bound x (none when nil): a reference whose value
+// would add more than x has left stays as it is, and x says so.
+func expandWithin(value string, known map[string]string, x *expansion) string {
 	if !strings.Contains(value, "$") {
 		return value
 	}
@@ -320,10 +370,17 @@ func expandEnvValue(value string, known map[string]string) string {
 				continue
 			}
 			ref := value[i : i+3+end]
-			if v, ok := known[value[i+2:i+2+end]]; ok {
-				b.WriteString(v)
-			} else {
+			switch v, ok := known[value[i+2:i+2+end]]; {
+			case !ok:
 				b.WriteString(ref)
+			case x != nil && len(v) > x.left:
+				x.over = true
+				b.WriteString(ref)
+			default:
+				if x != nil {
+					x.left -= len(v)
+				}
+				b.WriteString(v)
 			}
 			i += 2 + end
 		default:

@@ -30,7 +30,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"Server=db;Password=... or host=db password=...) setting a credential-like name to a literal " +
 		"value. A $(VAR) " +
 		"reference is expanded as the kubelet expands it when VAR is a " +
-		"literal defined before it in the same container. Empty values, flags, file paths, references " +
+		"literal defined before it in the same container (a container whose references, expanded, would add more " +
+		"than the workload's own text and 64 KiB, as chains of variables each referring many times to the one " +
+		"before do, is NotAssessed unless what was read fails). Empty values, flags, file paths, references " +
 		"that a secret store's injector resolves (vault:, berglas://, sm://, op://), other $(VAR) " +
 		"interpolations, counts (a number under a plural word: MAX_TOKENS=4096), switches (\"0\", \"1\": " +
 		"MYSQL_ALLOW_EMPTY_PASSWORD=1) and names such as " +
@@ -53,7 +55,9 @@ var secLiteralEnvCredentials = &engine.Check{
 			ctx.NotAssessed("", err.Error())
 			return
 		}
-		eachContainer(ctx, o, func(c engine.Container) string {
+		x := workloadExpansion(o)
+		eachContainerJudged(ctx, o, nil, func(c engine.Container) (string, string) {
+			x.over = false
 			var found []string
 			// The values the kubelet gives the variables defined so far, where the pod
 			// template holds them: a later $(NAME) expands to them.
@@ -69,7 +73,7 @@ var secLiteralEnvCredentials = &engine.Check{
 				}
 				raw := e.Value
 				static[e.Name] = raw
-				e.Value = expandEnvValue(raw, known)
+				e.Value = expandWithin(raw, known, x)
 				known[e.Name] = e.Value
 				if raw == "" {
 					continue
@@ -92,10 +96,10 @@ var secLiteralEnvCredentials = &engine.Check{
 			// The kubelet expands command and args with the container's environment
 			// (kubecontainer.ExpandContainerCommandAndArgs), exec probes with its literal
 			// values only, and runs lifecycle hooks' commands as they are written.
-			found = argumentCredentials("command", c.Command, known)
-			found = append(found, argumentCredentials("args", c.Args, known)...)
+			found = argumentCredentials("command", c.Command, known, x)
+			found = append(found, argumentCredentials("args", c.Args, known, x)...)
 			if len(found) == 0 {
-				if leaked := commandLineCredential(slices.Concat(c.Command, c.Args), known); leaked != "" {
+				if leaked := commandLineCredential(slices.Concat(c.Command, c.Args), known, x); leaked != "" {
 					found = append(found, "command and args ("+leaked+")")
 				}
 			}
@@ -104,24 +108,24 @@ var secLiteralEnvCredentials = &engine.Check{
 				probe *corev1.Probe
 			}{{"livenessProbe", c.LivenessProbe}, {"readinessProbe", c.ReadinessProbe}, {"startupProbe", c.StartupProbe}} {
 				if p.probe != nil {
-					found = append(found, handlerCredentials(p.name, p.probe.Exec, p.probe.HTTPGet, static)...)
+					found = append(found, handlerCredentials(p.name, p.probe.Exec, p.probe.HTTPGet, static, x)...)
 				}
 			}
 			if l := c.Lifecycle; l != nil {
 				if l.PostStart != nil {
-					found = append(found, handlerCredentials("lifecycle.postStart", l.PostStart.Exec, l.PostStart.HTTPGet, nil)...)
+					found = append(found, handlerCredentials("lifecycle.postStart", l.PostStart.Exec, l.PostStart.HTTPGet, nil, x)...)
 				}
 				if l.PreStop != nil {
-					found = append(found, handlerCredentials("lifecycle.preStop", l.PreStop.Exec, l.PreStop.HTTPGet, nil)...)
+					found = append(found, handlerCredentials("lifecycle.preStop", l.PreStop.Exec, l.PreStop.HTTPGet, nil, x)...)
 				}
 			}
 			if len(found) > 0 {
 				parts = append(parts, few(found, ", "))
 			}
 			if len(parts) == 0 {
-				return ""
+				return "", x.undecided()
 			}
-			return "literal credentials in " + strings.Join(parts, "; ")
+			return "literal credentials in " + strings.Join(parts, "; "), ""
 		})
 	},
 }
@@ -132,14 +136,14 @@ var shellParameter = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])
 
 // argumentCredentials describes each argument of a command line (at where) that carries a
 // literal credential once the kubelet has expanded it with known (argumentCredential).
-func argumentCredentials(where string, args []string, known map[string]string) []string {
+func argumentCredentials(where string, args []string, known map[string]string, x *expansion) []string {
 	var found []string
 	for i, a := range args {
 		// Formatted only for an argument that carries one: this runs for every argument of
 		// every container.
-		if why := argumentCredential(a, known); why != "" {
+		if why := argumentCredential(a, known, x); why != "" {
 			found = append(found, fmt.Sprintf("%s[%d] (%s)", where, i, why))
-		} else if i > 0 && credentialFlag(args[i-1]) && flagValue(a, known) {
+		} else if i > 0 && credentialFlag(args[i-1]) && flagValue(a, known, x) {
 			found = append(found, fmt.Sprintf("%s[%d] (follows %s)", where, i, args[i-1]))
 		}
 	}
@@ -150,13 +154,13 @@ func argumentCredentials(where string, args []string, known map[string]string) [
 // (argv expanded with known, joined by spaces, an argument holding blank space quoted) that no
 // argument shows alone: curl-auth-user finds the user:password that curl -u takes from the
 // argument after it, curl-auth-header the header -H does. "" when they find none.
-func commandLineCredential(argv []string, known map[string]string) string {
+func commandLineCredential(argv []string, known map[string]string, x *expansion) string {
 	if len(argv) < 2 {
 		return ""
 	}
 	var b strings.Builder
 	for i, a := range argv {
-		a = expandEnvValue(a, known)
+		a = expandWithin(a, known, x)
 		if i > 0 {
 			b.WriteByte(' ')
 		}
@@ -196,8 +200,8 @@ func credentialFlag(a string) bool {
 // flagValue reports whether the argument after a credential flag is a literal credential once
 // the kubelet has expanded it with known: not another flag, an interpolation or a shell
 // parameter.
-func flagValue(a string, known map[string]string) bool {
-	v := expandEnvValue(a, known)
+func flagValue(a string, known map[string]string, x *expansion) bool {
+	v := expandWithin(a, known, x)
 	return !strings.HasPrefix(v, "-") && !strings.HasPrefix(v, "$") && credentialValue("", v)
 }
 
@@ -205,8 +209,8 @@ func flagValue(a string, known map[string]string) bool {
 // expanded it with known: one a gitleaks rule finds, a URL with a literal password, or a
 // setting (--db-password=..., PGPASSWORD=... in a shell script) whose name ends in a
 // credential word and whose value is literal; "" when it carries none.
-func argumentCredential(a string, known map[string]string) string {
-	a = expandEnvValue(a, known)
+func argumentCredential(a string, known map[string]string, x *expansion) string {
+	a = expandWithin(a, known, x)
 	// Shell parameters ($POSTGRES_PASSWORD, "$1") and `command` substitutions are no
 	// literals: a shell that runs the argument as a script expands them.
 	script := a
@@ -229,12 +233,12 @@ func argumentCredential(a string, known map[string]string) string {
 // Authorization or Proxy-Authorization header (RFC 9110 section 11) or one whose name looks
 // like a credential (X-Api-Key, X-Auth-Token) with a literal value is one. The kubelet sends
 // the headers as they are written (pkg/probe/http/request.go).
-func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPGetAction, known map[string]string) []string {
+func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPGetAction, known map[string]string, x *expansion) []string {
 	var found []string
 	if exec != nil {
-		args := argumentCredentials(where+".exec.command", exec.Command, known)
+		args := argumentCredentials(where+".exec.command", exec.Command, known, x)
 		if len(args) == 0 {
-			if leaked := commandLineCredential(exec.Command, known); leaked != "" {
+			if leaked := commandLineCredential(exec.Command, known, x); leaked != "" {
 				args = append(args, where+".exec.command ("+leaked+")")
 			}
 		}
@@ -243,7 +247,7 @@ func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPG
 	if get == nil {
 		return found
 	}
-	if why := argumentCredential(get.Path, nil); why != "" {
+	if why := argumentCredential(get.Path, nil, x); why != "" {
 		found = append(found, where+".httpGet.path ("+why+")")
 	}
 	for _, h := range get.HTTPHeaders {
