@@ -89,3 +89,56 @@ func BenchmarkAReferenceChain(b *testing.B) {
 		plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: fixtureNow})
 	}
 }
+
+// manyReferences is a ConfigMap whose key greeting holds value, and a Pod whose SETTINGS refers
+// refs times to X, the key's value ("$(X)$(X)...").
+func manyReferences(value string, refs int) []*engine.Object {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings", Namespace: "tenant"}, Data: map[string]string{"greeting": value}}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "refs", Namespace: "tenant"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:1", Env: []corev1.EnvVar{
+			{Name: "X", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: "settings"}, Key: "greeting"}}},
+			{Name: "SETTINGS", Value: strings.Repeat("$(X)", refs)},
+		}}}},
+	}
+	return []*engine.Object{engine.NewObject(cm, "v1", "ConfigMap"), engine.NewObject(pod, "v1", "Pod")}
+}
+
+// TestAKeyReferredToManyTimesIsNotExpandedWithoutBound: sec-configmap-credentials expands a
+// workload's value that refers to a key to see whether the key's value becomes a URL's
+// password or a setting's. A value of 2,000 references to a key of 10 KB (8 KB of Pod) was
+// 20 MB, read for URLs and settings on every evaluation of the namespace (and 200,000 to a key
+// of 1 MB, 100 GB). Expansion now stops past the values, the ConfigMap's data and
+// expansionAllowance, and the ConfigMap is NotAssessed, saying so. The test counts the bytes
+// allocated judging the ConfigMap.
+func TestAKeyReferredToManyTimesIsNotExpandedWithoutBound(t *testing.T) {
+	objs := manyReferences(strings.Repeat("abcdefghij", 1000), 2000)
+	plan := engine.Compile([]*engine.Check{secConfigmapCredentials}, nil)
+	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: fixtureNow, KeepPassing: true})
+	allocated := allocatedBy(func() {
+		ev = plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: fixtureNow, KeepPassing: true})
+	})
+	if len(ev.Results) != 1 || ev.Results[0].Status != engine.StatusNotAssessed || !strings.Contains(ev.Results[0].Message, "$(VAR) references") {
+		t.Errorf("ConfigMap settings: %+v, want NotAssessed saying the references expand beyond the bound", ev.Results)
+	}
+	if allocated > 1<<20 {
+		t.Errorf("judging a ConfigMap of 10 KB taken by a Pod of 8 KB allocated %d bytes, want at most %d", allocated, 1<<20)
+	}
+	// A few references to a small key are read whole.
+	ev = plan.Evaluate(engine.NewInventory(manyReferences("abcdefghij", 3), true), nil, engine.Options{Now: fixtureNow, KeepPassing: true})
+	if len(ev.Results) != 1 || ev.Results[0].Status != engine.StatusPass {
+		t.Errorf("ConfigMap settings taken three times: %+v, want Pass", ev.Results)
+	}
+}
+
+// BenchmarkAKeyReferredToManyTimes judges the ConfigMap of
+// TestAKeyReferredToManyTimesIsNotExpandedWithoutBound.
+func BenchmarkAKeyReferredToManyTimes(b *testing.B) {
+	objs := manyReferences(strings.Repeat("abcdefghij", 1000), 2000)
+	plan := engine.Compile([]*engine.Check{secConfigmapCredentials}, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: fixtureNow})
+	}
+}

@@ -41,7 +41,9 @@ var secConfigmapCredentials = &engine.Check{
 		"or args, into the password of a URL (DATABASE_URL=postgres://app:$(X)@db/app, X from the " +
 		"key) or into a setting whose name ends in a credential word (--db-password=$(X)), or mounts as the file a variable " +
 		"names whose name says it is a credential's file (POSTGRES_PASSWORD_FILE, the _FILE " +
-		"convention of Docker's official images). Findings name the keys, the gitleaks rules and the workloads, never " +
+		"convention of Docker's official images). References that, expanded, would add more than the " +
+		"workloads' values, the ConfigMap's data and 64 KiB are not expanded, and the ConfigMap is NotAssessed " +
+		"unless what was read fails. Findings name the keys, the gitleaks rules and the workloads, never " +
 		"the values." + supporting,
 	Remediation: "Move the credential into a Secret (or an external secret store) and mount it; keep " +
 		"only non-confidential settings in the ConfigMap, and rotate the credential, since it has been exposed.",
@@ -60,8 +62,14 @@ var secConfigmapCredentials = &engine.Check{
 			return
 		}
 		found := configMapCredentials(cm)
-		found = append(found, injectedCredentials(ctx.Inventory, o, cm, found)...)
+		injected, x := injectedCredentials(ctx.Inventory, o, cm, found)
+		found = append(found, injected...)
 		if len(found) == 0 {
+			if x.over {
+				ctx.NotAssessed("", fmt.Sprintf("the $(VAR) references of the workloads that take its keys expand to more than "+
+					"their values, its own data and %d KiB; what they expand to was not read", expansionAllowance>>10))
+				return
+			}
 			ctx.Pass("")
 			return
 		}
@@ -150,13 +158,22 @@ func envInjections(inv *engine.Inventory) map[[2]string][]envInjection {
 // value a workload of its namespace takes as a credential (into a variable whose name looks
 // like a credential, expanded into a URL's password or a credential setting, or mounted as the
 // file a credential's _FILE variable names), as the kubelet would give it, in key order (Data,
-// then BinaryData).
-func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.ConfigMap, found []string) []string {
+// then BinaryData). The workloads' references to the keys are expanded within the bound x
+// returns: the injections' own values, the ConfigMap's data and expansionAllowance.
+func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.ConfigMap, found []string) ([]string, *expansion) {
+	x := &expansion{}
 	injections := envInjections(inv)[[2]string{o.Namespace, o.Name}]
 	if len(injections) == 0 {
-		return nil
+		return nil, x
 	}
-	out := injectedKeys(injections, cm, found)
+	x.left = expansionAllowance
+	for _, in := range injections {
+		x.left += len(in.Value)
+	}
+	for _, v := range cm.Data {
+		x.left += len(v)
+	}
+	out := injectedKeys(injections, cm, found, x)
 	// A volume holds binaryData keys as files as well (pkg/volume/configmap MakePayload); only
 	// Data reaches the environment.
 	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
@@ -171,11 +188,11 @@ func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.Con
 			}
 		}
 	}
-	return out
+	return out, x
 }
 
-// injectedKeys is what injectedCredentials finds of the keys of cm's Data.
-func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []string) []string {
+// injectedKeys is what injectedCredentials finds of the keys of cm's Data, expanding within x.
+func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []string, x *expansion) []string {
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
 		quoted := fmt.Sprintf("%q ", k)
@@ -216,7 +233,10 @@ func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []strin
 			if in.Arg != "" {
 				where = in.Arg
 			}
-			value := expandEnvValue(in.Value, map[string]string{in.Ref: cm.Data[k]})
+			// A value referring to the key again and again ($(X)$(X)...) is as many copies of
+			// it: expanded without bound, 2,000 references to a key of 10 KB were 20 MB, read
+			// for URLs and settings on every evaluation of the namespace.
+			value := expandWithin(in.Value, map[string]string{in.Ref: cm.Data[k]}, x)
 			if !urlPassword(in.Value) && urlPassword(value) {
 				out = append(out, fmt.Sprintf("%q (expanded into the password of a URL in %s of %s/%s container %s)", k, where, in.workload.Kind, in.workload.Name, in.container))
 				break
