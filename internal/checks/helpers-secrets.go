@@ -829,7 +829,7 @@ func inlineSettings(line string, add func(string) bool) bool {
 		i += 1 + j
 	}
 	for i := strings.IndexByte(line, '<'); i >= 0; {
-		if name, value, ok := xmlElement(line[i:]); ok && credentialSettingName(name) &&
+		if name, value, ok, _ := xmlElement(line[i:]); ok && credentialSettingName(name) &&
 			!strings.HasPrefix(value, "$") && credentialValue(name, value) && add(name) {
 			return true
 		}
@@ -897,18 +897,26 @@ func afterAssignment(before string) bool {
 }
 
 // xmlElement reads an XML element without attributes that holds only text, <name>value</name>,
-// at the start of s.
-func xmlElement(s string) (name, value string, ok bool) {
-	end := strings.IndexByte(s, '>')
-	if end < 2 || !isSettingName(s[1:end]) {
-		return "", "", false
+// at the start of s; read is how many bytes of s it read. It reads the name up to the first
+// byte no name holds, and the value up to the next '<': looking for the name's '>' to the end
+// of s, each '<' of a line of them read the rest of the line (a ConfigMap value of 200 KB of
+// '<', 680 ms).
+func xmlElement(s string) (name, value string, ok bool, read int) {
+	end := 1
+	for end < len(s) && isSettingChar(s[end]) {
+		end++
+	}
+	read = end + 1
+	if end == 1 || end == len(s) || s[end] != '>' {
+		return "", "", false, min(read, len(s))
 	}
 	name = s[1:end]
 	value, rest, found := strings.Cut(s[end+1:], "<")
+	read += len(value) + 1
 	if !found || !strings.HasPrefix(rest, "/"+name+">") {
-		return "", "", false
+		return "", "", false, min(read, len(s))
 	}
-	return name, strings.TrimSpace(value), true
+	return name, strings.TrimSpace(value), true, read
 }
 
 func isSettingChar(c byte) bool { return isASCIIAlnum(c) || c == '_' || c == '.' || c == '-' }
