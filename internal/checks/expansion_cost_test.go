@@ -142,3 +142,33 @@ func BenchmarkAKeyReferredToManyTimes(b *testing.B) {
 		plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: fixtureNow})
 	}
 }
+
+// TestAConfigMapWhoseKeysAreNotAllFollowedIsNotAssessed: when a container takes more of a
+// ConfigMap's keys through $(VAR) references than the engine lists (engine.ConfigMapEnv
+// Unfollowed), the ConfigMap is NotAssessed, naming the container, rather than Pass on the keys
+// listed.
+func TestAConfigMapWhoseKeysAreNotAllFollowedIsNotAssessed(t *testing.T) {
+	const n = 300
+	data := map[string]string{}
+	env := []corev1.EnvVar{}
+	var all strings.Builder
+	for i := 1; i <= n; i++ {
+		data[fmt.Sprintf("k%d", i)] = "abcdefghij"
+		env = append(env, corev1.EnvVar{Name: fmt.Sprintf("K%d", i), ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: "settings"}, Key: fmt.Sprintf("k%d", i)}}})
+		fmt.Fprintf(&all, "$(K%d)", i)
+	}
+	env = append(env, corev1.EnvVar{Name: "ALL", Value: all.String()})
+	for i := 1; i <= n; i++ {
+		env = append(env, corev1.EnvVar{Name: fmt.Sprintf("W%d", i), Value: "$(ALL)"})
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings", Namespace: "tenant"}, Data: data}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "fan-out", Namespace: "tenant"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:1", Env: env}}}}
+	objs := []*engine.Object{engine.NewObject(cm, "v1", "ConfigMap"), engine.NewObject(pod, "v1", "Pod")}
+	plan := engine.Compile([]*engine.Check{secConfigmapCredentials}, nil)
+	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: fixtureNow, KeepPassing: true})
+	if len(ev.Results) != 1 || ev.Results[0].Status != engine.StatusNotAssessed || !strings.Contains(ev.Results[0].Message, "Pod/fan-out container app") {
+		t.Errorf("ConfigMap settings: %+v, want NotAssessed naming Pod/fan-out container app", ev.Results)
+	}
+}

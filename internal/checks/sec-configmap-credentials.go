@@ -65,6 +65,11 @@ var secConfigmapCredentials = &engine.Check{
 		injected, x := injectedCredentials(ctx.Inventory, o, cm, found)
 		found = append(found, injected...)
 		if len(found) == 0 {
+			if in := unfollowed(ctx.Inventory, o); in != nil {
+				ctx.NotAssessed("", fmt.Sprintf("%s/%s container %s takes more of its keys through $(VAR) references "+
+					"than are followed; what they hold was not read", in.workload.Kind, in.workload.Name, in.container))
+				return
+			}
 			if x.over {
 				ctx.NotAssessed("", fmt.Sprintf("the $(VAR) references of the workloads that take its keys expand to more than "+
 					"their values, its own data and %d KiB; what they expand to was not read", expansionAllowance>>10))
@@ -191,6 +196,17 @@ func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.Con
 	return out, x
 }
 
+// unfollowed is an injection of the ConfigMap o whose keys were not all followed
+// (engine.ConfigMapEnv.Unfollowed), nil when there is none.
+func unfollowed(inv *engine.Inventory, o *engine.Object) *envInjection {
+	for _, in := range envInjections(inv)[[2]string{o.Namespace, o.Name}] {
+		if in.Unfollowed {
+			return &in
+		}
+	}
+	return nil
+}
+
 // injectedKeys is what injectedCredentials finds of the keys of cm's Data, expanding within x.
 func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []string, x *expansion) []string {
 	var out []string
@@ -200,6 +216,9 @@ func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []strin
 			continue
 		}
 		for _, in := range injections {
+			if in.Unfollowed {
+				continue
+			}
 			name := in.Name
 			if in.Key == "" {
 				name += k

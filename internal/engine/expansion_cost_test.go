@@ -62,3 +62,65 @@ func BenchmarkConfigMapEnvOfAReferenceChain(b *testing.B) {
 		engine.NewObject(pod, "v1", "Pod")
 	}
 }
+
+// fanOut is a Pod whose container takes K1 to Kn from n keys of the ConfigMap settings, sets
+// ALL to "$(K1)...$(Kn)", and W1 to Wn each to "$(ALL)": each W holds every key's value.
+func fanOut(n int) *corev1.Pod {
+	var env []corev1.EnvVar
+	var all strings.Builder
+	for i := 1; i <= n; i++ {
+		env = append(env, corev1.EnvVar{Name: fmt.Sprintf("K%d", i), ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: "settings"}, Key: fmt.Sprintf("k%d", i)}}})
+		fmt.Fprintf(&all, "$(K%d)", i)
+	}
+	env = append(env, corev1.EnvVar{Name: "ALL", Value: all.String()})
+	for i := 1; i <= n; i++ {
+		env = append(env, corev1.EnvVar{Name: fmt.Sprintf("W%d", i), Value: "$(ALL)"})
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "fan-out", Namespace: "tenant"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:1", Env: env}}},
+	}
+}
+
+// TestConfigMapEnvOfAFanOutIsBounded: n variables from ConfigMap keys, one referring to them
+// all and n referring to it hold n*n keys: 1,000 of each, a Pod of about 100 KB, listed a
+// million entries (12 s and 1.6 GB to wrap). The list is bounded by the container's size and
+// says that it is incomplete (Unfollowed) for the ConfigMap it leaves out. The test counts
+// the entries listed and the bytes allocated.
+func TestConfigMapEnvOfAFanOutIsBounded(t *testing.T) {
+	const n = 300
+	pod := fanOut(n)
+	var o *engine.Object
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	o = engine.NewObject(pod, "v1", "Pod")
+	runtime.ReadMemStats(&after)
+	env := o.Workload.Containers()[0].ConfigMapEnv
+	// The n variables that take a key each, what references may add, and settings Unfollowed.
+	if bound := n + 4*(2*n+1) + 256 + 1; len(env) > bound {
+		t.Errorf("listed %d entries for a container of %d variables, want at most %d", len(env), 2*n+1, bound)
+	}
+	if last := env[len(env)-1]; !last.Unfollowed || last.ConfigMap != "settings" {
+		t.Errorf("the last entry is %+v, want settings Unfollowed", last)
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 8<<20 {
+		t.Errorf("wrapping a Pod of %d variables allocated %d bytes, want at most %d", 2*n+1, allocated, 8<<20)
+	}
+	// Small, it is listed whole.
+	env = engine.NewObject(fanOut(3), "v1", "Pod").Workload.Containers()[0].ConfigMapEnv
+	if len(env) != 3+3+9 || env[len(env)-1].Unfollowed {
+		t.Errorf("three of each: %d entries (last %+v), want 15, none Unfollowed", len(env), env[len(env)-1])
+	}
+}
+
+// BenchmarkConfigMapEnvFanOut wraps a Pod of 1,000 variables from ConfigMap keys and 1,000
+// that each hold them all (about 100 KB).
+func BenchmarkConfigMapEnvFanOut(b *testing.B) {
+	pod := fanOut(1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		engine.NewObject(pod, "v1", "Pod")
+	}
+}

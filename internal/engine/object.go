@@ -398,7 +398,18 @@ type ConfigMapEnv struct {
 	// entry surely sets (one that is not an optional reference): they do not take the
 	// ConfigMap's value.
 	Replaced []string
+	// Unfollowed is set, on an entry that names only its ConfigMap, when the container's
+	// variables take more of that ConfigMap's keys through $(VAR) references than are listed
+	// (maxConfigMapEnv): what the others hold is not known.
+	Unfollowed bool
 }
+
+// maxConfigMapEnv bounds the entries configMapValueEnv lists for a container of n env entries,
+// envFrom sources, command and args: a variable referring to n others that each take a
+// ConfigMap key, and n variables referring to it, hold n*n keys (a Pod of 100 KB, 1,000 of
+// each, listed a million entries, 1.6 GB); past the bound, the container's ConfigMaps are
+// listed Unfollowed.
+func maxConfigMapEnv(n int) int { return 4*n + 256 }
 
 // configMapEnv lists the ConfigMap values c's environment may hold: what the kubelet takes
 // from ConfigMaps and no later env entry surely replaces, and what it expands into a literal
@@ -430,6 +441,10 @@ func configMapValueEnv(c *corev1.Container) []ConfigMapEnv {
 	// held are the ConfigMap keys the value of each variable env has defined so far may hold.
 	type key struct{ configMap, key, ref, value string }
 	held := map[string][]key{}
+	// left is how many more keys may be listed (maxConfigMapEnv), and unfollowed is set once
+	// one was not.
+	left := maxConfigMapEnv(len(c.Env) + len(c.EnvFrom) + len(c.Command) + len(c.Args))
+	unfollowed := false
 	// expanded lists the ConfigMap keys the kubelet expands the references of value to, each
 	// once: a value that refers to a variable again and again ("$(V)$(V)...") holds its keys
 	// once each, as does one that refers to it once. Listed once per reference, the keys of a
@@ -438,25 +453,37 @@ func configMapValueEnv(c *corev1.Container) []ConfigMapEnv {
 	expanded := func(value string) []key {
 		var keys []key
 		var seen map[key]bool
-		add := func(k key) {
+		// add lists k, and reports false once the bound is reached: nothing more is listed.
+		add := func(k key) bool {
+			if left == 0 {
+				unfollowed = true
+				return false
+			}
 			if seen == nil {
 				seen = map[key]bool{}
 			}
 			if !seen[k] {
+				left--
 				seen[k] = true
 				keys = append(keys, k)
 			}
+			return true
+		}
+		if unfollowed {
+			return nil
 		}
 		for _, ref := range envReferences(value) {
 			if defined, ok := held[ref]; ok {
 				for _, d := range defined {
-					add(key{d.configMap, d.key, ref, value})
+					if !add(key{d.configMap, d.key, ref, value}) {
+						return keys
+					}
 				}
 				continue
 			}
 			for _, f := range out[:fromAll] {
-				if rest, ok := strings.CutPrefix(ref, f.Name); ok && rest != "" {
-					add(key{f.ConfigMap, rest, ref, value})
+				if rest, ok := strings.CutPrefix(ref, f.Name); ok && rest != "" && !add(key{f.ConfigMap, rest, ref, value}) {
+					return keys
 				}
 			}
 		}
@@ -498,6 +525,26 @@ func configMapValueEnv(c *corev1.Container) []ConfigMapEnv {
 		for i, a := range list.args {
 			for _, k := range expanded(a) {
 				out = append(out, ConfigMapEnv{ConfigMap: k.configMap, Key: k.key, Arg: fmt.Sprintf("%s[%d]", list.name, i), Value: k.value, Ref: k.ref})
+			}
+		}
+	}
+	if unfollowed {
+		// The ConfigMaps whose keys the variables may hold: those they take keys from.
+		listed := map[string]bool{}
+		unfollow := func(configMap string) {
+			if !listed[configMap] {
+				listed[configMap] = true
+				out = append(out, ConfigMapEnv{ConfigMap: configMap, Unfollowed: true})
+			}
+		}
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
+				unfollow(e.ValueFrom.ConfigMapKeyRef.Name)
+			}
+		}
+		for _, f := range c.EnvFrom {
+			if f.ConfigMapRef != nil {
+				unfollow(f.ConfigMapRef.Name)
 			}
 		}
 	}
