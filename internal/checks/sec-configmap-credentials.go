@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -178,7 +179,7 @@ func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.Con
 	for _, v := range cm.Data {
 		x.left += len(v)
 	}
-	out := injectedKeys(injections, cm, found, x)
+	out := injectedKeys(injections, cm, found, x, new(int))
 	// A volume holds binaryData keys as files as well (pkg/volume/configmap MakePayload); only
 	// Data reaches the environment.
 	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
@@ -208,25 +209,62 @@ func unfollowed(inv *engine.Inventory, o *engine.Object) *envInjection {
 }
 
 // injectedKeys is what injectedCredentials finds of the keys of cm's Data, expanding within x.
-func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []string, x *expansion) []string {
+//
+// Each key is compared with the injections that name it and the envFrom ones only, in
+// injection order, and work counts them: compared with every injection, a ConfigMap of 5,000
+// keys taken one each by a Pod of 5,000 variables was 25 million comparisons, 550 ms on every
+// evaluation of the namespace.
+func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []string, x *expansion, work *int) []string {
+	// The keys found already: each finding starts with its key, quoted.
+	foundKeys := map[string]bool{}
+	for _, f := range found {
+		if q, err := strconv.QuotedPrefix(f); err == nil {
+			foundKeys[q] = true
+		}
+	}
+	byKey := map[string][]int{}
+	var fromAll []int
+	// replaced holds, for each envFrom injection, its Replaced as a set, made when first read.
+	replaced := map[int]map[string]bool{}
+	for i, in := range injections {
+		switch {
+		case in.Unfollowed:
+		case in.Key == "":
+			fromAll = append(fromAll, i)
+		default:
+			byKey[in.Key] = append(byKey[in.Key], i)
+		}
+	}
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
-		quoted := fmt.Sprintf("%q ", k)
-		if !literalCredential(cm.Data[k]) || slices.ContainsFunc(found, func(f string) bool { return strings.HasPrefix(f, quoted) }) {
+		if !literalCredential(cm.Data[k]) || foundKeys[strconv.Quote(k)] {
 			continue
 		}
-		for _, in := range injections {
-			if in.Unfollowed {
-				continue
+		named := byKey[k]
+		for a, b := 0, 0; a < len(named) || b < len(fromAll); {
+			// The next of both lists, in injection order.
+			var i int
+			if b == len(fromAll) || a < len(named) && named[a] < fromAll[b] {
+				i, a = named[a], a+1
+			} else {
+				i, b = fromAll[b], b+1
 			}
+			*work++
+			in := injections[i]
 			name := in.Name
 			if in.Key == "" {
 				name += k
-				if slices.Contains(in.Replaced, name) {
+				set, ok := replaced[i]
+				if !ok {
+					set = map[string]bool{}
+					for _, r := range in.Replaced {
+						set[r] = true
+					}
+					replaced[i] = set
+				}
+				if set[name] {
 					continue
 				}
-			} else if in.Key != k {
-				continue
 			}
 			if in.File != "" {
 				// POSTGRES_PASSWORD_FILE=/etc/db/pw: the variable names the file that holds a
