@@ -11,13 +11,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
-	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // TestAnAllowAllNetworkPolicyIsNoBoundary: net-pod-policy-coverage asks that a NetworkPolicy
@@ -162,20 +160,7 @@ func TestALabelAddedToARunningPodIsJudged(t *testing.T) {
 // Enforce. It must be denied.
 func TestManyCostlyNetworkPoliciesCannotTimeTheWebhookOut(t *testing.T) {
 	ctx := context.Background()
-	tn := newTenant(t, "costly-policies", func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Enforcement = &v1alpha1.Enforcement{Mode: v1alpha1.EnforcementEnforce}
-	})
-	deny := func() error {
-		err := tn.Client.Create(ctx, privilegedDeployment(tn.Namespace, "agent"), client.DryRunAll)
-		if err == nil {
-			return errors.New("a privileged Deployment was admitted")
-		}
-		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
-			return fmt.Errorf("want a denial naming wl-privileged, got %w", err)
-		}
-		return nil
-	}
-	testenv.Eventually(t, 30*time.Second, "Enforce in effect", deny)
+	tn, deny := enforcingTenant(t, "costly-policies")
 	for i := range 200 {
 		var peers []networkingv1.NetworkPolicyPeer
 		for k := range 20 {

@@ -288,20 +288,7 @@ func TestLargeConfigMapsCannotTimeTheWebhookOut(t *testing.T) {
 		t.Skip("a scale test (150 ConfigMaps of about 1 MiB): make test-scale runs it, make test skips it (-short)")
 	}
 	ctx := context.Background()
-	tn := newTenant(t, "enforce-large-configmaps", func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Enforcement = &v1alpha1.Enforcement{Mode: v1alpha1.EnforcementEnforce}
-	})
-	deny := func() error {
-		err := tn.Client.Create(ctx, privilegedDeployment(tn.Namespace, "agent"), client.DryRunAll)
-		if err == nil {
-			return errors.New("a privileged Deployment was admitted")
-		}
-		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
-			return fmt.Errorf("want a denial naming wl-privileged, got %w", err)
-		}
-		return nil
-	}
-	testenv.Eventually(t, 30*time.Second, "Enforce in effect", deny)
+	tn, deny := enforcingTenant(t, "enforce-large-configmaps")
 	random := rand.New(rand.NewPCG(1, 2))
 	for i := range 150 {
 		cm := testgen.LargeConfigMap(tn.Namespace, fmt.Sprintf("settings-%d", i), random)
@@ -315,6 +302,29 @@ func TestLargeConfigMapsCannotTimeTheWebhookOut(t *testing.T) {
 	if err != nil {
 		t.Error(err)
 	}
+}
+
+// enforcingTenant makes a tenant whose profile enforces, and returns with it deny, which
+// dry-runs the creation of a privileged Deployment as the tenant and says why unless the
+// webhook denies it naming wl-privileged; it returns once Enforce is in effect (deny holds).
+func enforcingTenant(t *testing.T, name string) (*tenant, func() error) {
+	t.Helper()
+	ctx := context.Background()
+	tn := newTenant(t, name, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Enforcement = &v1alpha1.Enforcement{Mode: v1alpha1.EnforcementEnforce}
+	})
+	deny := func() error {
+		err := tn.Client.Create(ctx, privilegedDeployment(tn.Namespace, "agent"), client.DryRunAll)
+		if err == nil {
+			return errors.New("a privileged Deployment was admitted")
+		}
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "wl-privileged") {
+			return fmt.Errorf("want a denial naming wl-privileged, got %w", err)
+		}
+		return nil
+	}
+	testenv.Eventually(t, 30*time.Second, "Enforce in effect", deny)
+	return tn, deny
 }
 
 // hardenedDeployment passes every check of severity High and above.
