@@ -103,6 +103,19 @@ func fixtureExpectation(name string) string {
 	return ""
 }
 
+// judgeInCluster decodes the YAML documents and judges them with check c alone as the operator
+// does (a complete view of the cluster), at fixtureNow, passes kept.
+func judgeInCluster(t *testing.T, c *engine.Check, docs string) *engine.Evaluation {
+	t.Helper()
+	objs, errs := manifest.Decode("objects.yaml", []byte(docs))
+	for _, e := range errs {
+		t.Fatal(e)
+	}
+	plan := engine.Compile([]*engine.Check{c}, nil)
+	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+	return plan.Evaluate(engine.NewInventory(objs, true), nil, opts)
+}
+
 func runFixture(t *testing.T, c *engine.Check, file, expect string) {
 	t.Helper()
 	data, err := os.ReadFile(file)

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
-	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
 // imageVolumeWithCleanReports is a pod whose only container has clean Trivy reports and which
@@ -57,15 +56,9 @@ report:
 // judge an image volume's image, which no report describes, NotAssessed rather than saying
 // nothing, so that the pod does not pass on its containers' reports alone.
 func TestTrivyChecksDoNotPassUnscannedImageVolumes(t *testing.T) {
-	objs, errs := manifest.Decode("image-volume.yaml", []byte(imageVolumeWithCleanReports))
-	for _, e := range errs {
-		t.Fatal(e)
-	}
 	for _, c := range []*engine.Check{imgCriticalCVEs, imgEmbeddedSecrets} {
 		t.Run(c.ID, func(t *testing.T) {
-			plan := engine.Compile([]*engine.Check{c}, nil)
-			opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
-			ev := plan.Evaluate(engine.NewInventory(objs, true), nil, opts)
+			ev := judgeInCluster(t, c, imageVolumeWithCleanReports)
 			var volume, app []engine.Status
 			for _, r := range ev.Results {
 				switch {

@@ -148,9 +148,10 @@ func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
 			unseen = append(unseen, v.what+": "+v.unknown)
 			continue
 		}
-		pvs := []string{v.pv}
-		if v.pv == "" {
-			pvs = nil
+		var pvs []string
+		if v.pv != "" {
+			pvs = []string{v.pv}
+		} else {
 			var absent []string
 			for _, name := range v.claims {
 				pvc := inv.Get("PersistentVolumeClaim", o.Namespace, name)

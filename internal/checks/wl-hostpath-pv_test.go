@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
-	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
 // ephemeralClaimsBeside is a Deployment in shop whose ephemeral volume claims are made per pod,
@@ -54,15 +53,8 @@ func TestAVolumeReservedForAnotherNamespaceIsNoRiskToThisOne(t *testing.T) {
 		want        engine.Status
 	}{{"backups", engine.StatusPass}, {"shop", engine.StatusNotAssessed}} {
 		t.Run(tc.reservedFor, func(t *testing.T) {
-			objs, errs := manifest.Decode("claims.yaml", []byte(ephemeralClaimsBeside(tc.reservedFor)))
-			for _, e := range errs {
-				t.Fatal(e)
-			}
-			plan := engine.Compile([]*engine.Check{wlHostPathPV}, nil)
-			opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
-			ev := plan.Evaluate(engine.NewInventory(objs, true), nil, opts)
 			got := map[string]engine.Status{}
-			for _, r := range ev.Results {
+			for _, r := range judgeInCluster(t, wlHostPathPV, ephemeralClaimsBeside(tc.reservedFor)).Results {
 				got[r.Object.Kind] = r.Status
 			}
 			if got["Deployment"] != tc.want {
