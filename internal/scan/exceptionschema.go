@@ -63,6 +63,25 @@ func (r *crdRules) strs(p *field.Path, vals []string, maxItems, minLen, maxLen i
 	}
 }
 
+// keyed is a list of type map of n items keyed by field key (key(i) is item i's): at most
+// maxItems, each key between 1 and 63 characters matching idPattern, none twice. It returns the
+// keys seen.
+func (r *crdRules) keyed(p *field.Path, n, maxItems int, keyField string, key func(i int) string) map[string]bool {
+	if n > maxItems {
+		r.errs = append(r.errs, field.TooMany(p, n, maxItems))
+	}
+	seen := make(map[string]bool, n)
+	for i := range n {
+		k := key(i)
+		r.text(p.Index(i).Child(keyField), k, 1, 63, idPattern)
+		if seen[k] {
+			r.errs = append(r.errs, field.Duplicate(p.Index(i), k))
+		}
+		seen[k] = true
+	}
+	return seen
+}
+
 // text is a string between minLen and maxLen characters (maxLen 0: no limit) matching pattern.
 func (r *crdRules) text(p *field.Path, v string, minLen, maxLen int, pattern *regexp.Regexp) {
 	switch n := utf8.RuneCountInString(v); {
@@ -195,32 +214,16 @@ func profileRefusedByCRD(p *v1alpha1.ComplianceProfile) field.ErrorList {
 	r.text(spec.Child("description"), s.Description, 0, 1024, nil)
 	r.strs(spec.Child("excludedNamespaces"), s.ExcludedNamespaces, 256, 0, 63, idPattern)
 	r.strs(spec.Child("criteria"), criteriaStrings(s.Criteria), 32, 0, 0, nil)
-	if len(s.Checks) > 256 {
-		r.errs = append(r.errs, field.TooMany(spec.Child("checks"), len(s.Checks), 256))
-	}
-	ids := map[string]bool{}
+	ids := r.keyed(spec.Child("checks"), len(s.Checks), 256, "id", func(i int) string { return s.Checks[i].ID })
 	for i, o := range s.Checks {
 		p := spec.Child("checks").Index(i)
-		r.text(p.Child("id"), o.ID, 1, 63, idPattern)
-		if ids[o.ID] {
-			r.errs = append(r.errs, field.Duplicate(p, o.ID))
-		}
-		ids[o.ID] = true
 		if o.Enabled == nil && o.Severity == "" {
 			r.errs = append(r.errs, field.Invalid(p, o.ID, "a check override must set enabled or severity"))
 		}
 	}
-	if len(s.CustomChecks) > 64 {
-		r.errs = append(r.errs, field.TooMany(spec.Child("customChecks"), len(s.CustomChecks), 64))
-	}
-	custom := map[string]bool{}
+	r.keyed(spec.Child("customChecks"), len(s.CustomChecks), 64, "id", func(i int) string { return s.CustomChecks[i].ID })
 	for i, c := range s.CustomChecks {
 		p := spec.Child("customChecks").Index(i)
-		r.text(p.Child("id"), c.ID, 1, 63, idPattern)
-		if custom[c.ID] {
-			r.errs = append(r.errs, field.Duplicate(p, c.ID))
-		}
-		custom[c.ID] = true
 		if ids[c.ID] {
 			r.errs = append(r.errs, field.Invalid(spec, c.ID,
 				"a custom check's id must not also appear in checks: set a custom check's severity in the custom check itself"))
@@ -273,20 +276,12 @@ func profileRefusedByCRD(p *v1alpha1.ComplianceProfile) field.ErrorList {
 	}
 	if a := s.Alerts; a != nil {
 		p := spec.Child("alerts")
-		switch {
-		case len(a.Sinks) == 0:
+		if len(a.Sinks) == 0 {
 			r.errs = append(r.errs, field.Required(p.Child("sinks"), "should have at least 1 items"))
-		case len(a.Sinks) > 8:
-			r.errs = append(r.errs, field.TooMany(p.Child("sinks"), len(a.Sinks), 8))
 		}
-		names := map[string]bool{}
+		r.keyed(p.Child("sinks"), len(a.Sinks), 8, "name", func(i int) string { return a.Sinks[i].Name })
 		for i, k := range a.Sinks {
 			p := p.Child("sinks").Index(i)
-			r.text(p.Child("name"), k.Name, 1, 63, idPattern)
-			if names[k.Name] {
-				r.errs = append(r.errs, field.Duplicate(p, k.Name))
-			}
-			names[k.Name] = true
 			if k.Type == "" {
 				r.errs = append(r.errs, field.Required(p.Child("type"), ""))
 			}
