@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -339,10 +340,70 @@ func (w *policyReportWriter) forget(ctx context.Context, profile string) error {
 	return nil
 }
 
+// sweep removes the reports of every profile that no longer exists: forget runs when the
+// operator sees a profile deleted, so a profile deleted while the operator was down (an upgrade,
+// a GitOps change applied during an outage) left its reports for Policy Reporter to show under
+// a profile that no longer exists. exists tells whether a profile of a label value is in the
+// cache; a label value it does not know is confirmed against the API server before anything is
+// deleted (the cache may lag behind a profile just created). Reports without the operator's
+// managed-by label are someone else's and are left alone.
+func (w *policyReportWriter) sweep(ctx context.Context, exists func(labelValue string) bool) error {
+	if !w.served() {
+		return nil
+	}
+	own := client.MatchingLabels{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy}
+	gone := map[string][]client.Object{} // profile label value -> its reports
+	for _, kind := range []string{"PolicyReportList", "ClusterPolicyReportList"} {
+		// Their metadata alone: the labels are all the sweep reads.
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(policyreport.GroupVersion.WithKind(kind))
+		if err := w.reader.List(ctx, list, own); err != nil {
+			if apierrors.IsForbidden(err) {
+				return nil // the operator may not list them, so it cannot have written any
+			}
+			return fmt.Errorf("listing %ss: %w", strings.TrimSuffix(kind, "List"), err)
+		}
+		for i := range list.Items {
+			o := &list.Items[i]
+			o.SetGroupVersionKind(policyreport.GroupVersion.WithKind(strings.TrimSuffix(kind, "List")))
+			if v, ok := o.GetLabels()[v1alpha1.LabelProfile]; ok && !exists(v) {
+				gone[v] = append(gone[v], o)
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	profiles := &v1alpha1.ComplianceProfileList{}
+	if err := w.reader.List(ctx, profiles); err != nil {
+		return fmt.Errorf("listing profiles to confirm which are gone: %w", err)
+	}
+	for i := range profiles.Items {
+		delete(gone, policyreport.LabelValue(profiles.Items[i].Name))
+	}
+	var errs []error
+	for profile, reports := range gone {
+		for _, o := range reports {
+			if err := w.client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("deleting %s of profile %s, which no longer exists: %w", reportKey(o), profile, err))
+				continue
+			}
+			w.mu.Lock()
+			delete(w.written, reportKey(o))
+			w.mu.Unlock()
+		}
+		logf.FromContext(ctx).Info("Deleted the PolicyReports of a profile that no longer exists", "profile", profile, "reports", len(reports))
+	}
+	return errors.Join(errs...)
+}
+
 func reportKey(o client.Object) string {
 	kind := "PolicyReport"
-	if _, ok := o.(*policyreport.ClusterPolicyReport); ok {
+	switch o := o.(type) {
+	case *policyreport.ClusterPolicyReport:
 		kind = "ClusterPolicyReport"
+	case *metav1.PartialObjectMetadata:
+		kind = o.Kind
 	}
 	return kind + "/" + o.GetNamespace() + "/" + o.GetName()
 }

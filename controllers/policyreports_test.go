@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -398,4 +399,73 @@ func TestPolicyReportsGoWithTheirNamespacesSelection(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestPolicyReportsOfAProfileDeletedWhileTheOperatorWasDownAreSwept: deleting a profile removes
+// its PolicyReports when the operator sees the deletion; a profile deleted while the operator was
+// down (an upgrade, a GitOps change applied during an outage) left them for good, Policy Reporter
+// showing a Deployment's "fail" under a profile that no longer exists, while its ComplianceReports
+// were swept at start. The sweep now takes the PolicyReports and ClusterPolicyReports the
+// operator wrote for a profile that does not exist, and leaves a live profile's and other tools'.
+func TestPolicyReportsOfAProfileDeletedWhileTheOperatorWasDownAreSwept(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "preport-downtime", map[string]string{"preport-downtime": "true"})
+	if err := k8s.Create(ctx, deployment("preport-downtime", "agent", true)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, "preport-live", "preport-downtime", func(p *v1alpha1.ComplianceProfile) { p.Spec.PolicyReports = true })
+	live := client.MatchingLabels{v1alpha1.LabelProfile: "preport-live"}
+	liveCount := func() int {
+		ns := &policyreport.PolicyReportList{}
+		if err := k8s.List(ctx, ns, live); err != nil {
+			t.Fatal(err)
+		}
+		return len(ns.Items)
+	}
+	eventually(t, 20*time.Second, "the live profile's PolicyReports", func() error {
+		if n := liveCount(); n == 0 {
+			return fmt.Errorf("none yet")
+		}
+		return nil
+	})
+	before := liveCount()
+
+	// What the operator had written for profile preport-gone before it was deleted while the
+	// operator was down, and a report another tool keeps with the same profile label.
+	labels := func(managed bool) map[string]string {
+		l := map[string]string{v1alpha1.LabelProfile: "preport-gone"}
+		if managed {
+			l[v1alpha1.LabelManagedBy] = v1alpha1.ManagedBy
+		}
+		return l
+	}
+	left := &policyreport.PolicyReport{ObjectMeta: metav1.ObjectMeta{Name: policyreport.ReportName("preport-gone", "Deployment", "agent"),
+		Namespace: "preport-downtime", Labels: labels(true)}}
+	leftCluster := &policyreport.ClusterPolicyReport{ObjectMeta: metav1.ObjectMeta{Name: policyreport.ReportName("preport-gone", "Namespace", "preport-downtime"),
+		Labels: labels(true)}}
+	others := &policyreport.PolicyReport{ObjectMeta: metav1.ObjectMeta{Name: "another-tools-report", Namespace: "preport-downtime", Labels: labels(false)}}
+	for _, o := range []client.Object{left, leftCluster, others} {
+		if err := k8s.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	r := &ComplianceProfileReconciler{Client: k8s, apiReader: k8s, state: newState(),
+		policyReports: newPolicyReportWriter(k8s, k8s, k8s.RESTMapper())}
+	if err := r.sweepOrphanPolicyReports(ctx); err != nil {
+		t.Fatalf("sweep: %v", err)
+	}
+	for _, o := range []client.Object{left, leftCluster} {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(o), o); err == nil {
+			t.Errorf("%s/%s of the profile deleted while the operator was down is still there", o.GetNamespace(), o.GetName())
+		} else if !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		}
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(others), others); err != nil {
+		t.Errorf("another tool's report with the same profile label: %v; want it left alone", err)
+	}
+	if n := liveCount(); n != before {
+		t.Errorf("the live profile has %d PolicyReports after the sweep, had %d", n, before)
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
+	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
@@ -395,4 +396,22 @@ func (r *ComplianceProfileReconciler) sweepOrphans(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// sweepOrphanPolicyReports deletes the PolicyReports of profiles that no longer exist. It runs
+// when the operator starts leading: after that, a profile's deletion is seen and removes them
+// (forget), and listing every PolicyReport of the cluster each minute would cost far more.
+func (r *ComplianceProfileReconciler) sweepOrphanPolicyReports(ctx context.Context) error {
+	if r.policyReports == nil {
+		return nil
+	}
+	profiles := &v1alpha1.ComplianceProfileList{}
+	if err := r.List(ctx, profiles, client.UnsafeDisableDeepCopy); err != nil {
+		return err
+	}
+	labelled := make(map[string]bool, len(profiles.Items))
+	for i := range profiles.Items {
+		labelled[policyreport.LabelValue(profiles.Items[i].Name)] = true
+	}
+	return r.policyReports.sweep(ctx, func(v string) bool { return labelled[v] })
 }

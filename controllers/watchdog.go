@@ -35,6 +35,7 @@ func (w *watchdog) Start(ctx context.Context) error {
 	ticker := time.NewTicker(w.period)
 	defer ticker.Stop()
 	w.run(ctx, "orphans", "Unable to delete reports that name no profile", w.profiles.sweepOrphans) // reports left while the operator was down
+	w.run(ctx, "policyreport-orphans", "Unable to delete the PolicyReports of deleted profiles", w.profiles.sweepOrphanPolicyReports)
 	for {
 		select {
 		case <-ctx.Done():
