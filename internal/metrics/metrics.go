@@ -121,7 +121,7 @@ var (
 	// says which.
 	WatchdogRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "soc2_operator_watchdog_runs_total",
-		Help: "Runs of the watchdog's tasks (staleness, orphans) by outcome (ok or error).",
+		Help: "Runs of the watchdog's tasks (staleness, orphans, policyreport-orphans) by outcome (ok or error).",
 	}, []string{"task", "outcome"})
 
 	// AdmissionUnjudged counts the workloads the admission webhook could not judge (it could
