@@ -29,7 +29,8 @@ check, resource, container, result and when it was first seen, with the message 
 exception that covers an excepted finding) wrapped under each; -o wide prints one line per
 finding with the exception and the message as columns. The namespace is the
 argument, else -n, else the context's. A report lists the most severe findings only (the
-profile's maxFindings, 50 by default): the line under the table says when there are more.
+profile's maxFindings, 50 by default): a line under the table says when there are more, and
+when a report is stale (its findings are then those of its last evaluation).
 -o json|yaml prints the findings as the report holds them, each with its namespace and profile.
 'PROG explain CHECK' says what a check means and how to fix it.
 
@@ -129,6 +130,12 @@ func runFindings(ctx context.Context, e *Env, k *kube, opts any, args []string) 
 	if len(reports) == 0 {
 		return errors.New(noReports(ctx, c, ns, o.profile))
 	}
+	return printFindings(e, ns, reports, o, criterion, minSeverity)
+}
+
+// printFindings prints the findings of a namespace's reports that pass the filters, and notes
+// under them the reports that list only some of their findings or are stale.
+func printFindings(e *Env, ns string, reports []v1alpha1.ComplianceReport, o *findingsOptions, criterion v1alpha1.Criterion, minSeverity int) error {
 	var items []FindingItem
 	var truncated []string
 	for _, r := range reports {
@@ -225,6 +232,17 @@ func runFindings(ctx context.Context, e *Env, k *kube, opts any, args []string) 
 	for _, l := range truncated {
 		fmt.Fprintln(e.Stderr, "note:", l)
 	}
+	for _, r := range reports {
+		if c := staleCondition(r); c != nil {
+			evaluated := "never"
+			if r.Status.LastEvaluated != nil {
+				t := r.Status.LastEvaluated.Time
+				evaluated = age(e.Now(), &t) + " ago"
+			}
+			fmt.Fprintf(e.Stderr, "note: report %s/%s is stale (%s): %s; its findings are those of its last evaluation (%s), not necessarily the namespace's now\n",
+				r.Namespace, r.Name, c.Reason, c.Message, evaluated)
+		}
+	}
 	return nil
 }
 
@@ -235,6 +253,9 @@ func reportSummary(reports []v1alpha1.ComplianceReport) string {
 		result := string(r.Status.Result)
 		if result == "" {
 			result = "not evaluated yet"
+		}
+		if staleCondition(r) != nil {
+			result += " (stale)"
 		}
 		parts = append(parts, fmt.Sprintf("report %s: %s, %d failing, %d excepted", r.Name, result, r.Status.Summary.Failing, r.Status.Summary.Excepted))
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -217,7 +218,7 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 		if result == "" {
 			result = "Pending"
 		}
-		if c := meta.FindStatusCondition(s.Conditions, v1alpha1.ConditionStale); c != nil && c.Status == "True" {
+		if c := staleCondition(r); c != nil {
 			result += "*"
 			stale = append(stale, fmt.Sprintf("* %s/%s is stale (%s): %s", r.Namespace, r.Name, c.Reason, c.Message))
 		}
@@ -305,4 +306,13 @@ func criteriaTable(w io.Writer, r *v1alpha1.ComplianceReport, width int) error {
 		return nil
 	}
 	return t.Write(w, width)
+}
+
+// staleCondition is the report's Stale condition when it is True: the namespace has not been
+// evaluated for two of its profile's intervals, so what the report says may no longer hold.
+func staleCondition(r v1alpha1.ComplianceReport) *metav1.Condition {
+	if c := meta.FindStatusCondition(r.Status.Conditions, v1alpha1.ConditionStale); c != nil && c.Status == metav1.ConditionTrue {
+		return c
+	}
+	return nil
 }

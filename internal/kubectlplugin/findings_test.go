@@ -1,0 +1,69 @@
+package kubectlplugin
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// A stale report (its namespace not evaluated for two of its profile's intervals) still holds
+// the findings of its last evaluation. `kubectl soc2 status` marks it with * and says why;
+// `kubectl soc2 findings` printed its findings, or "No findings in namespace legacy (report
+// soc2-baseline: Compliant, 0 failing, 0 excepted)", with nothing saying they may no longer hold,
+// so a privileged Deployment added since read as no finding at all.
+func TestFindingsOfAStaleReportSayTheyMayNoLongerHold(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	evaluated := metav1.NewTime(now.Add(-3 * time.Hour))
+	report := func(stale bool, findings ...v1alpha1.Finding) v1alpha1.ComplianceReport {
+		r := v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Namespace: "legacy", Name: "soc2-baseline"},
+			Spec: v1alpha1.ComplianceReportSpec{Profile: "soc2-baseline"}}
+		r.Status.Result = v1alpha1.Compliant
+		r.Status.LastEvaluated = &evaluated
+		r.Status.Findings = findings
+		if stale {
+			r.Status.Result = v1alpha1.NonCompliant
+			r.Status.Conditions = []metav1.Condition{{Type: v1alpha1.ConditionStale, Status: metav1.ConditionTrue,
+				Reason: "EvaluationOverdue", Message: "not evaluated for 3h, twice the profile's interval"}}
+		}
+		return r
+	}
+	finding := v1alpha1.Finding{Check: "wl-privileged", Severity: v1alpha1.SeverityCritical, Result: v1alpha1.ResultFail,
+		Resource: v1alpha1.ResourceRef{Kind: "Deployment", Name: "web"}, Message: "privileged"}
+	run := func(r v1alpha1.ComplianceReport) (string, string) {
+		var out, errOut bytes.Buffer
+		e := &Env{Stdout: &out, Stderr: &errOut, Now: func() time.Time { return now }}
+		if err := printFindings(e, "legacy", []v1alpha1.ComplianceReport{r}, &findingsOptions{output: "table"}, "", len(severities)-1); err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errOut.String()
+	}
+
+	for _, tc := range []struct {
+		name   string
+		report v1alpha1.ComplianceReport
+		want   []string
+	}{
+		{"with findings", report(true, finding), []string{"note: report legacy/soc2-baseline is stale (EvaluationOverdue): not evaluated for 3h",
+			"its findings are those of its last evaluation (3h ago)"}},
+		{"without findings", report(true), []string{"No findings in namespace legacy (report soc2-baseline: NonCompliant (stale), 0 failing",
+			"note: report legacy/soc2-baseline is stale"}},
+	} {
+		out, errOut := run(tc.report)
+		for _, w := range tc.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", tc.name, w, errOut)
+			}
+		}
+		if tc.name == "with findings" && !strings.Contains(out, "wl-privileged") {
+			t.Errorf("%s: the finding is not listed:\n%s", tc.name, out)
+		}
+	}
+	if _, errOut := run(report(false, finding)); strings.Contains(errOut, "stale") {
+		t.Errorf("a current report is said to be stale:\n%s", errOut)
+	}
+}
