@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // TestFindingsOnClusterScopedObjectsAreShownToWhoMayGetProfiles: a ClusterRoleBinding that
@@ -64,5 +66,74 @@ func TestFindingsOnClusterScopedObjectsAreShownToWhoMayGetProfiles(t *testing.T)
 	_, body, _ = get(t, shopDevToken, "/")
 	if strings.Contains(body, "cluster-findings-") {
 		t.Errorf("shop-dev's overview counts the findings on cluster-scoped objects")
+	}
+}
+
+// TestAnExceptionOnAClusterScopedObjectIsShownOnItsChecksPage: an exception of the operator's
+// namespace may waive a finding on a cluster-scoped object (a ClusterRoleBinding to a
+// ClusterRole that does not exist, rbac-dangling-binding). The profile's status records who
+// requested and approved it, why and until when (status.clusterExceptions), but the check's page
+// showed the finding "Excepted by soc2-operator-system/..." with none of that, and no
+// namespace's page lists it: the auditor could not see who accepted the risk.
+func TestAnExceptionOnAClusterScopedObjectIsShownOnItsChecksPage(t *testing.T) {
+	ctx := context.Background()
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "ui-test-dangling"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "ui-test-retired-role"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: "retired-team"}},
+	}
+	if err := admin.Create(ctx, crb); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Delete(context.Background(), crb) })
+	const check = "rbac-dangling-binding"
+	const reason = "The retired team's binding goes with the IAM migration (PLAT-91)."
+	const owner = "platform-team@example.com"
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "ui-test-dangling-waiver", Namespace: adminNamespace},
+		Spec: v1alpha1.ControlExceptionSpec{
+			Checks: []string{check},
+			Match:  v1alpha1.ResourceMatch{Namespaces: []string{"*"}, Kinds: []string{"ClusterRoleBinding"}, Names: []string{crb.Name}},
+			Reason: reason, Owner: owner, Expires: metav1.NewTime(time.Now().Add(7 * 24 * time.Hour)),
+		},
+	}
+	if err := admin.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Delete(context.Background(), ex) })
+	approver, err := testenv.ApproverClient(env, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
+		t.Fatal(err)
+	}
+	name := adminNamespace + "/" + ex.Name
+	waitFor(t, "the binding's finding excepted in the profile's clusterFindings", func() bool {
+		var p v1alpha1.ComplianceProfile
+		if err := admin.Get(ctx, client.ObjectKey{Name: profileName}, &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range p.Status.ClusterFindings {
+			if f.Check == check && f.Resource.Name == crb.Name && f.Exception == name {
+				return true
+			}
+		}
+		return false
+	})
+
+	_, body, _ := get(t, auditorToken, "/checks/"+check)
+	if !contains(rows(body, "data-exception"), name) {
+		t.Fatalf("the auditor's %s page lists the exceptions %v, not %s, which waives its finding on %s", check, rows(body, "data-exception"), name, crb.Name)
+	}
+	_, row, _ := strings.Cut(body, `data-exception="`+name+`"`)
+	row, _, _ = strings.Cut(row, "</tr>")
+	for _, want := range []string{"Active", owner, testenv.ApproverName, templateEscape(reason)} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the row of %s lacks %q:\n%s", name, want, row)
+		}
+	}
+	if _, body, _ := get(t, shopDevToken, "/checks/"+check); strings.Contains(body, name) {
+		t.Errorf("shop-dev, who may not get profiles, is shown the exception on a cluster-scoped object")
 	}
 }

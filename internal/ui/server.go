@@ -472,7 +472,7 @@ func (s *Server) namespacePage(w http.ResponseWriter, r *http.Request) {
 		for i := range rep.Status.Exceptions {
 			if u := &rep.Status.Exceptions[i]; !listed[u.Name] && !strings.HasPrefix(u.Name, ns+"/") {
 				listed[u.Name] = true
-				v.Exceptions = append(v.Exceptions, newExceptionUsage(u, profileOf(rep), now))
+				v.Exceptions = append(v.Exceptions, newExceptionUsage(u, "the report of profile "+profileOf(rep), now))
 			}
 		}
 	}
@@ -513,14 +513,14 @@ type checksView struct {
 
 // newExceptionUsage shows an exception of another namespace as a report records it (what it
 // waives is not recorded there).
-func newExceptionUsage(u *v1alpha1.ExceptionUsage, profile string, now time.Time) exceptionView {
+func newExceptionUsage(u *v1alpha1.ExceptionUsage, recordedIn string, now time.Time) exceptionView {
 	var expires *time.Time
 	if u.Expires != nil {
 		expires = &u.Expires.Time
 	}
 	ns, _, _ := strings.Cut(u.Name, "/")
 	return exceptionView{
-		Name: u.Name, State: string(u.State), Message: "In namespace " + ns + "; as the report of profile " + profile + " records it.",
+		Name: u.Name, State: string(u.State), Message: "In namespace " + ns + "; as " + recordedIn + " records it.",
 		Owner: u.Owner, RequestedBy: u.RequestedBy, ApprovedBy: u.ApprovedBy,
 		Expires: timeText(expires), Expired: expires != nil && !expires.After(now),
 		Reason: u.Reason, Findings: u.Findings,
@@ -595,6 +595,9 @@ type checkView struct {
 	Findings     []findingView
 	Rows         template.HTML // the findings' table rows (see checkRows)
 	Truncated    []string      // namespaces whose report lists only some of its findings
+	// Exceptions waive findings of the check on cluster-scoped objects, as the profiles'
+	// status records them (no report lists those findings, so no namespace's page shows them).
+	Exceptions []exceptionView
 }
 
 // checkRows writes the check page's table rows. A check can fail on every workload of a large
@@ -649,10 +652,23 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.ClusterShown = clusterShown
+	now := s.opts.Now()
+	listed := map[string]bool{} // exceptions, once however many profiles record them
 	for _, p := range profiles {
 		for j := range p.Status.ClusterFindings {
-			if f := &p.Status.ClusterFindings[j]; f.Check == id {
-				v.Findings = append(v.Findings, newFindingOf("", p.Name, f))
+			f := &p.Status.ClusterFindings[j]
+			if f.Check != id {
+				continue
+			}
+			v.Findings = append(v.Findings, newFindingOf("", p.Name, f))
+			if f.Exception == "" || listed[f.Exception] {
+				continue
+			}
+			listed[f.Exception] = true
+			for k := range p.Status.ClusterExceptions {
+				if u := &p.Status.ClusterExceptions[k]; u.Name == f.Exception {
+					v.Exceptions = append(v.Exceptions, newExceptionUsage(u, "the status of profile "+p.Name, now))
+				}
 			}
 		}
 		if p.Status.ClusterFindingsTruncated {
@@ -680,6 +696,7 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 	})
 	slices.Sort(v.Truncated)
 	v.Truncated = slices.Compact(v.Truncated)
+	slices.SortStableFunc(v.Exceptions, func(a, b exceptionView) int { return strings.Compare(a.Name, b.Name) })
 	v.Rows = checkRows(v.Findings)
 	s.render(w, r, http.StatusOK, "check", page{Title: "Check " + id, Nav: "checks", Body: v})
 }
