@@ -127,8 +127,12 @@ func (w *policyReportWriter) write(ctx context.Context, profile *v1alpha1.Compli
 	delete(w.cleaned, profile.Name)
 	w.mu.Unlock()
 
+	others, err := w.otherProfiles(ctx, profile.Name)
+	if err != nil {
+		return keep, err
+	}
 	var errs []error
-	for _, rep := range policyreport.Build(ev, policyreport.Options{Profile: profile.Name, Now: ev.Options.Now}) {
+	for _, rep := range policyreport.Build(ev, policyreport.Options{Profile: profile.Name, Now: ev.Options.Now, OtherProfiles: others}) {
 		key := reportKey(rep)
 		keep[key] = true
 		made := contentDigest(rep)
@@ -148,6 +152,23 @@ func (w *policyReportWriter) write(ctx context.Context, profile *v1alpha1.Compli
 		w.mu.Unlock()
 	}
 	return keep, errors.Join(errs...)
+}
+
+// otherProfiles are the names of the cluster's profiles other than profile, from the cache:
+// report names that one of theirs could take as well are hashed (policyreport.ReportName). A
+// profile the cache does not hold yet writes no report yet either.
+func (w *policyReportWriter) otherProfiles(ctx context.Context, profile string) ([]string, error) {
+	list := &v1alpha1.ComplianceProfileList{}
+	if err := w.client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing profiles to name PolicyReports: %w", err)
+	}
+	var out []string
+	for i := range list.Items {
+		if n := list.Items[i].Name; n != profile {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // prune deletes the profile's reports in a namespace ("" for everywhere) that are not in keep,
@@ -170,9 +191,13 @@ func (w *policyReportWriter) dropNamespace(ctx context.Context, profile *v1alpha
 	if _, err := w.deleteOthers(ctx, profile, namespace, map[string]bool{}); err != nil {
 		return err
 	}
+	others, err := w.otherProfiles(ctx, profile.Name)
+	if err != nil {
+		return err
+	}
 	own := &policyreport.ClusterPolicyReport{}
-	own.Name = policyreport.ReportName(profile.Name, "Namespace", namespace)
-	err := w.reader.Get(ctx, client.ObjectKeyFromObject(own), own)
+	own.Name = policyreport.ReportName(profile.Name, "Namespace", namespace, others...)
+	err = w.reader.Get(ctx, client.ObjectKeyFromObject(own), own)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil

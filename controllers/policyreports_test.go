@@ -469,3 +469,42 @@ func TestPolicyReportsOfAProfileDeletedWhileTheOperatorWasDownAreSwept(t *testin
 		t.Errorf("the live profile has %d PolicyReports after the sweep, had %d", n, before)
 	}
 }
+
+// TestPolicyReportsOfTwoProfilesWhoseNamesMeetAreKeptApart: profile preport-clash's report on
+// Deployment deployment-web and profile preport-clash-deployment's on Deployment web were both
+// named soc2-preport-clash-deployment-deployment-web, and with both profiles selecting the
+// namespace each evaluation wrote over the other's: one of the two reports was always missing,
+// and Policy Reporter showed one profile's results under the other's. Such names are now hashed.
+func TestPolicyReportsOfTwoProfilesWhoseNamesMeetAreKeptApart(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "preport-clash", map[string]string{"preport-clash": "true"})
+	for _, d := range []string{"web", "deployment-web"} {
+		if err := k8s.Create(ctx, deployment("preport-clash", d, false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	profiles := []string{"preport-clash", "preport-clash-deployment"}
+	for _, p := range profiles {
+		createProfile(t, p, "preport-clash", func(p *v1alpha1.ComplianceProfile) { p.Spec.PolicyReports = true })
+	}
+	eventually(t, 20*time.Second, "each profile's PolicyReport on each Deployment", func() error {
+		list := &policyreport.PolicyReportList{}
+		if err := k8s.List(ctx, list, client.InNamespace("preport-clash")); err != nil {
+			return err
+		}
+		have := map[string]bool{}
+		for _, r := range list.Items {
+			if r.Scope != nil {
+				have[r.Labels[v1alpha1.LabelProfile]+" "+r.Scope.Name] = true
+			}
+		}
+		for _, p := range profiles {
+			for _, d := range []string{"web", "deployment-web"} {
+				if !have[p+" "+d] {
+					return fmt.Errorf("no PolicyReport of profile %s on Deployment %s (have %v)", p, d, have)
+				}
+			}
+		}
+		return nil
+	})
+}

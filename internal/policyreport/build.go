@@ -54,6 +54,9 @@ type Options struct {
 	Profile string
 	// Now is the time of the evaluation, stamped on every result.
 	Now time.Time
+	// OtherProfiles are the names of the cluster's other profiles: a report name one of theirs
+	// could take as well is hashed (see ReportName).
+	OtherProfiles []string
 }
 
 // Build turns an evaluation into one report per evaluated resource: a PolicyReport in the
@@ -107,7 +110,7 @@ func Plan(ev *engine.Evaluation, opts Options) []Pending {
 		if !ok {
 			at = len(out)
 			index[k] = at
-			p := Pending{obj: r.Object, profile: opts.Profile, ts: ts, name: ReportName(opts.Profile, r.Object.Kind, r.Object.Name)}
+			p := Pending{obj: r.Object, profile: opts.Profile, ts: ts, name: ReportName(opts.Profile, r.Object.Kind, r.Object.Name, opts.OtherProfiles...)}
 			if !clusterScoped(r.Object) {
 				p.namespace = r.Object.Namespace
 			}
@@ -284,11 +287,16 @@ func summarize(results []Result) Summary {
 const hashLen = 10
 
 // ReportName is the name of the report on an object: soc2-<profile>-<kind>-<name> with the
-// kind in lower case (soc2-<kind>-<name> without a profile). When that is not a valid object
-// name (longer than 253 characters, or the object's name has characters a DNS subdomain may
-// not, as ClusterRole names like system:auth-delegator do), it is shortened to letters, digits
-// and dashes and ends with a hash of profile, kind and name, so it stays unique and stable.
-func ReportName(profile, kind, name string) string {
+// kind in lower case (soc2-<kind>-<name> without a profile). It is shortened to letters, digits
+// and dashes ending with a hash of profile, kind and name, so that it stays unique and stable,
+// when that is not a valid object name (longer than 253 characters, or the object's name has
+// characters a DNS subdomain may not, as ClusterRole names like system:auth-delegator do), and
+// when another profile's reports could take the same name: soc2-p-pod-deployment-web is both
+// profile p's report on Pod deployment-web and profile p-pod's on Deployment web (two such
+// profiles selecting one namespace wrote over each other's reports there). A name is hashed when
+// it starts with soc2-<other>- for one of others, the cluster's other profiles, so of two
+// profiles whose names could meet, both hash theirs.
+func ReportName(profile, kind, name string, others ...string) string {
 	parts := make([]string, 0, 4)
 	parts = append(parts, "soc2")
 	if profile != "" {
@@ -296,10 +304,22 @@ func ReportName(profile, kind, name string) string {
 	}
 	parts = append(parts, strings.ToLower(kind), name)
 	n := strings.Join(parts, "-")
-	if len(validation.IsDNS1123Subdomain(n)) == 0 {
+	if len(validation.IsDNS1123Subdomain(n)) == 0 && !anotherCouldTake(n, profile, others) {
 		return n
 	}
 	return shorten(n, profile+"\x00"+kind+"\x00"+name, validation.DNS1123SubdomainMaxLength)
+}
+
+// anotherCouldTake reports whether a report name of profile starts as those of another profile
+// of others do: two names of different profiles are equal only when each starts with the
+// other's prefix.
+func anotherCouldTake(name, profile string, others []string) bool {
+	for _, o := range others {
+		if o != profile && strings.HasPrefix(name, "soc2-"+o+"-") {
+			return true
+		}
+	}
+	return false
 }
 
 // LabelValue is the profile's name as a label value: itself when valid, else shortened.

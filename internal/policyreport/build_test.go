@@ -431,6 +431,46 @@ func TestReportName(t *testing.T) {
 	}
 }
 
+// Two profiles whose report names could meet: profile p's report on Pod deployment-web and
+// profile p-pod's on Deployment web were both soc2-p-pod-deployment-web, and where both profiles
+// selected a namespace each wrote over the other's. Knowing the other profiles, both hash those
+// names; a profile whose names no other profile's can take keeps them readable.
+func TestReportNamesOfTwoProfilesDoNotMeet(t *testing.T) {
+	profiles := []string{"p", "p-pod", "soc2-baseline"}
+	a := ReportName("p", "Pod", "deployment-web", profiles...)
+	b := ReportName("p-pod", "Deployment", "web", profiles...)
+	if a == b {
+		t.Fatalf("profile p's report on Pod deployment-web and profile p-pod's on Deployment web are both %q", a)
+	}
+	for _, n := range []string{a, b} {
+		if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
+			t.Errorf("%q is not a valid object name: %v", n, errs)
+		}
+	}
+	if plain := ReportName("p", "Pod", "deployment-web"); plain != ReportName("p-pod", "Deployment", "web") {
+		t.Fatalf("the case is not the collision it means to show: %q", plain)
+	}
+	if got := ReportName("soc2-baseline", "Deployment", "web", profiles...); got != "soc2-soc2-baseline-deployment-web" {
+		t.Errorf("a profile no other's names can meet: %q, want soc2-soc2-baseline-deployment-web", got)
+	}
+	// Every pair of profiles and objects of this small universe keeps its names apart.
+	kinds := []string{"Pod", "Deployment"}
+	names := []string{"web", "pod-web", "deployment-web", "p-pod-web"}
+	seen := map[string]string{}
+	for _, p := range profiles {
+		for _, k := range kinds {
+			for _, n := range names {
+				got := ReportName(p, k, n, profiles...)
+				what := p + " " + k + "/" + n
+				if other, dup := seen[got]; dup {
+					t.Errorf("%s and %s both get the report name %q", other, what, got)
+				}
+				seen[got] = what
+			}
+		}
+	}
+}
+
 func TestProfileLabelIsAValidLabelValue(t *testing.T) {
 	cases := map[string]struct{ profile, want string }{
 		"a short profile name is the label":        {profile: "soc2-baseline", want: "soc2-baseline"},
