@@ -543,3 +543,36 @@ func TestAClaimOnAHostRootVolumeReachesItsReport(t *testing.T) {
 		return fmt.Errorf("clusterFindings does not list the volume: %+v", p.Status.ClusterFindings)
 	})
 }
+
+// TestACustomCheckOnPodsJudgesTheDeploymentsPods: a profile's custom check written for Pods
+// (kinds: [Pod], every image from ghcr.io/acme/) judged nothing in a namespace of Deployments:
+// their Pods are judged through their templates, and the check was NotApplicable, the report
+// Compliant, while every Pod ran another registry's image. The Deployment's pod template is now
+// judged as its Pods, and the report lists the finding on the Deployment.
+func TestACustomCheckOnPodsJudgesTheDeploymentsPods(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "custom-pods", map[string]string{"custom-pods": "true"})
+	if err := k8s.Create(ctx, deployment("custom-pods", "web", false)); err != nil {
+		t.Fatal(err)
+	}
+	profile := createProfile(t, "custom-pods", "custom-pods", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-acme-images", Title: "images from ghcr.io/acme", Kinds: []string{"Pod"},
+			Expression: "object.spec.containers.all(c, c.image.startsWith('ghcr.io/acme/'))", Criteria: []v1alpha1.Criterion{"CC8.1"},
+			Severity: v1alpha1.SeverityHigh, Message: "every image must come from ghcr.io/acme/"}}
+	})
+	eventually(t, 20*time.Second, "the custom check's finding on Deployment web", func() error {
+		rep := &v1alpha1.ComplianceReport{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "custom-pods", Name: profile.Name}, rep); err != nil {
+			return err
+		}
+		for _, f := range rep.Status.Findings {
+			if f.Check == "custom-acme-images" && f.Resource.Kind == "Deployment" && f.Resource.Name == "web" && f.Result == v1alpha1.ResultFail {
+				if rep.Status.Result == v1alpha1.Compliant {
+					return fmt.Errorf("the report is Compliant with the finding listed")
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("report %s: %s, %d findings, none of custom-acme-images on Deployment web", rep.Name, rep.Status.Result, len(rep.Status.Findings))
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -103,12 +104,20 @@ func compileCustom(cc *v1alpha1.CustomCheck) (*Check, *customError) {
 		Criteria:    cc.Criteria,
 		Targets:     cc.Kinds,
 		Evaluate: func(ctx *Context, obj *Object) {
-			runCustom(ctx, obj, prg, message)
+			runCustom(ctx, obj, prg, message, asPod(cc.Kinds, obj))
 		},
 	}, nil
 }
 
-func runCustom(ctx *Context, obj *Object, prg cel.Program, message string) {
+// asPod reports whether a custom check of kinds judges obj as the Pods it makes: obj is a
+// workload other than a Pod that the check reaches only because it targets Pods (see
+// PlannedCheck.JudgesPodTemplates).
+func asPod(kinds []string, obj *Object) bool {
+	return obj.Workload != nil && obj.Kind != "Pod" && slices.Contains(kinds, "Pod") &&
+		!slices.Contains(kinds, obj.Kind) && !slices.Contains(kinds, KindWorkload)
+}
+
+func runCustom(ctx *Context, obj *Object, prg cel.Program, message string, templateAsPod bool) {
 	if reason, stopped := ctx.stopped[ctx.check]; stopped {
 		ctx.NotAssessed("", reason)
 		return
@@ -121,6 +130,9 @@ func runCustom(ctx *Context, obj *Object, prg cel.Program, message string) {
 	var podSpec any
 	if obj.Workload != nil {
 		podSpec = podSpecOf(obj.Kind, object)
+	}
+	if templateAsPod {
+		object = podOfTemplate(obj, object)
 	}
 	timeout := ctx.customTimeout
 	if timeout <= 0 {
@@ -179,6 +191,35 @@ func (o *Object) asMap() (map[string]any, error) {
 	m["kind"] = o.Kind
 	o.unstructured = m
 	return m, nil
+}
+
+// podOfTemplate is what a workload's pod template makes, as a Pod: apiVersion v1, kind Pod, the
+// template's metadata with the workload's namespace (and its name, unless the template names
+// the Pod), and the template's spec.
+func podOfTemplate(obj *Object, object map[string]any) map[string]any {
+	path := []string{"spec", "template"}
+	if obj.Kind == "CronJob" {
+		path = []string{"spec", "jobTemplate", "spec", "template"}
+	}
+	meta := map[string]any{}
+	var spec any
+	if tpl, found, err := unstructured.NestedMap(object, path...); err == nil && found {
+		if m, ok := tpl["metadata"].(map[string]any); ok {
+			meta = maps.Clone(m)
+		}
+		spec = tpl["spec"]
+	}
+	if _, named := meta["name"]; !named {
+		meta["name"] = obj.Name
+	}
+	if obj.Namespace != "" {
+		meta["namespace"] = obj.Namespace
+	}
+	pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": meta}
+	if spec != nil {
+		pod["spec"] = spec
+	}
+	return pod
 }
 
 func podSpecOf(kind string, object map[string]any) any {

@@ -2,12 +2,14 @@ package engine_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -911,5 +913,68 @@ func TestACustomCheckThatDoesNotCompileIsNotAssessed(t *testing.T) {
 	profile.Spec.Criteria = []v1alpha1.Criterion{"CC8.1"}
 	if rs := resultsOf(evaluate(t, profile, []*engine.Object{deployment("shop", "web", nil)}), "custom-integrity"); len(rs) != 0 {
 		t.Errorf("custom-integrity, of PI1.1, ran under a profile of CC8.1 alone: %+v", rs)
+	}
+}
+
+// TestACustomCheckOnPodsJudgesEveryWorkloadsPodTemplate: a Pod a controller made is judged
+// through its controller's template, so a custom check written for Pods (`kinds: [Pod]`, as a
+// Kyverno or Gatekeeper policy for Pods is written) saw only the Pods no controller made: a
+// profile requiring images from ghcr.io/acme/ passed a Deployment and a CronJob whose every Pod
+// runs another registry's image, and the check was NotApplicable across a cluster of
+// Deployments. It now judges each workload's pod template as the Pod it makes (apiVersion v1,
+// kind Pod, the template's metadata and spec), the result on the workload, once; a workload kind
+// the check names itself is judged as itself.
+func TestACustomCheckOnPodsJudgesEveryWorkloadsPodTemplate(t *testing.T) {
+	registry := v1alpha1.CustomCheck{ID: "custom-registry", Title: "images from ghcr.io/acme", Kinds: []string{"Pod"},
+		Criteria: []v1alpha1.Criterion{"CC8.1"}, Severity: v1alpha1.SeverityHigh,
+		Expression: "object.apiVersion == 'v1' && object.kind == 'Pod' && object.metadata.namespace == 'shop' && " +
+			"object.metadata.labels.app != '' && object.spec.containers.all(c, c.image.startsWith('ghcr.io/acme/'))"}
+	cron := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: "report", Namespace: "shop"}}
+	cron.Spec.JobTemplate.Spec.Template = webTemplate()
+	bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "debug", Namespace: "shop", Labels: map[string]string{"app": "debug"}}}
+	bare.Spec.Containers = []corev1.Container{{Name: "shell", Image: "ghcr.io/acme/shell:1"}}
+	objs := func() []*engine.Object {
+		return []*engine.Object{
+			engine.NewObject(webPod(), "v1", "Pod"), engine.NewObject(webReplicaSet(), "apps/v1", "ReplicaSet"),
+			engine.NewObject(webDeployment(), "apps/v1", "Deployment"), engine.NewObject(cron, "batch/v1", "CronJob"),
+			engine.NewObject(bare, "v1", "Pod"),
+		}
+	}
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"},
+		Spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{registry}}}
+	ev := evaluate(t, profile, objs())
+	got := map[string]engine.Status{}
+	for _, r := range resultsOf(ev, "custom-registry") {
+		ref := r.Object.Kind + "/" + r.Object.Name
+		if _, twice := got[ref]; twice {
+			t.Errorf("%s judged twice", ref)
+		}
+		got[ref] = r.Status
+	}
+	want := map[string]engine.Status{
+		"Deployment/web": engine.StatusFail, // registry.example.com/web:1.0 in its template
+		"CronJob/report": engine.StatusFail,
+		"Pod/debug":      engine.StatusPass,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("custom-registry judged %v, want %v (the ReplicaSet and Pod its Deployment explains are not judged again)", got, want)
+	}
+	if pop := ev.Summary("shop").Population(ev.Plan.Checks[slices.IndexFunc(ev.Plan.Checks, func(c *engine.PlannedCheck) bool { return c.ID == "custom-registry" })]); !slices.Contains(pop, "Deployment/web") {
+		t.Errorf("the check's population %v leaves out the Deployment it judged", pop)
+	}
+
+	// Naming Deployment too: a Deployment is judged as a Deployment, once.
+	registry.Kinds = []string{"Pod", "Deployment"}
+	registry.Expression = "object.kind == 'Deployment' || object.kind == 'CronJob'"
+	profile.Spec.CustomChecks = []v1alpha1.CustomCheck{registry}
+	got = map[string]engine.Status{}
+	for _, r := range resultsOf(evaluate(t, profile, objs()), "custom-registry") {
+		got[r.Object.Kind+"/"+r.Object.Name] = r.Status
+	}
+	// The CronJob is judged as its Pods (object.kind Pod, so this expression fails it); the
+	// Deployment as itself; the bare Pod as itself.
+	want = map[string]engine.Status{"Deployment/web": engine.StatusPass, "CronJob/report": engine.StatusFail, "Pod/debug": engine.StatusFail}
+	if !maps.Equal(got, want) {
+		t.Errorf("kinds [Pod, Deployment]: judged %v, want %v", got, want)
 	}
 }

@@ -235,10 +235,13 @@ func (set checkSet) runs(c *PlannedCheck) bool {
 }
 
 // checksFor returns the checks that target o, in the order evaluate runs them: those of its
-// kind, then (for a workload) those of every workload.
+// kind, then (for a workload) those of every workload and those that judge its pod template.
 func (p *Plan) checksFor(o *Object) (byKind, forWorkload []*PlannedCheck) {
 	if o.Workload != nil {
 		forWorkload = p.forWorkload
+		if t, ok := p.forTemplates[o.Kind]; ok {
+			forWorkload = t
+		}
 	}
 	return p.byTarget[o.Kind], forWorkload
 }

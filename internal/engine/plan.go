@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -38,9 +39,12 @@ type Plan struct {
 	known       map[string]bool // every built-in ID (enabled or not) and every custom ID
 	byTarget    map[string][]*PlannedCheck
 	forWorkload []*PlannedCheck
-	forCluster  []*PlannedCheck
-	inScope     map[v1alpha1.Criterion]bool
-	byCriterion map[v1alpha1.Criterion][]*PlannedCheck
+	// forTemplates are, by workload kind, forWorkload and the checks that judge that kind's pod
+	// template as Pods (PlannedCheck.JudgesPodTemplates); kinds without such checks are absent.
+	forTemplates map[string][]*PlannedCheck
+	forCluster   []*PlannedCheck
+	inScope      map[v1alpha1.Criterion]bool
+	byCriterion  map[v1alpha1.Criterion][]*PlannedCheck
 }
 
 // PlannedCheck is a check as a profile runs it.
@@ -52,6 +56,16 @@ type PlannedCheck struct {
 	Custom bool
 	// index is the position in Plan.Checks.
 	index int
+}
+
+// JudgesPodTemplates reports whether the check judges the pod template of every workload as the
+// Pods it makes: a custom check that targets Pods, but not every workload. A controller's Pods
+// are judged through its template (Inventory.Provenance), so such a check would otherwise see
+// only the Pods no controller made, and pass a Deployment whose every Pod fails it (Kyverno's
+// rules for Pods apply to the pod controllers' templates in the same way). A workload kind the
+// check also names is judged as itself, once.
+func (c *PlannedCheck) JudgesPodTemplates() bool {
+	return c.Custom && slices.Contains(c.Targets, "Pod") && !slices.Contains(c.Targets, KindWorkload)
 }
 
 // Problem is one thing wrong with a profile, with the field it is in.
@@ -196,7 +210,29 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 	}
 
 	p.settleScope()
+	p.settleTemplates()
 	return p
+}
+
+// settleTemplates fills forTemplates, once every check is added.
+func (p *Plan) settleTemplates() {
+	for kind := range workloadKinds {
+		if kind == "Pod" {
+			continue
+		}
+		var extra []*PlannedCheck
+		for _, c := range p.Checks {
+			if c.JudgesPodTemplates() && !slices.Contains(c.Targets, kind) {
+				extra = append(extra, c)
+			}
+		}
+		if len(extra) > 0 {
+			if p.forTemplates == nil {
+				p.forTemplates = map[string][]*PlannedCheck{}
+			}
+			p.forTemplates[kind] = append(slices.Clone(p.forWorkload), extra...)
+		}
+	}
 }
 
 // notCompiled stands in for a custom check that cannot run (why says why, naming the field):

@@ -15,7 +15,7 @@ type ObjectID struct {
 // entries: the population an auditor samples from. Cluster checks have none.
 func (s *Summary) Population(c *PlannedCheck) []string {
 	var out []string
-	all := slices.Contains(c.Targets, KindWorkload)
+	all := slices.Contains(c.Targets, KindWorkload) || c.JudgesPodTemplates()
 	for _, o := range s.Objects {
 		if (all && o.Workload) || slices.Contains(c.Targets, o.Kind) {
 			out = append(out, o.Kind+"/"+o.Name)
