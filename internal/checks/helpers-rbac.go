@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -471,6 +472,9 @@ type rolePerms struct {
 	controlPlane   []string
 	logTampering   []string
 	networkControl []string
+	// reportWrite is how the rules let a subject create or change Trivy Operator's reports of
+	// a namespace, by report kind (helpers-supply-chain.go: reportWriteAccess).
+	reportWrite map[string][]string
 }
 
 func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
@@ -484,6 +488,14 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 			admissionPolicyAccess.find(rules, namespaced), mutatingPolicyCreation(rules, namespaced), csrApproval(rules, namespaced)),
 		logTampering:   logTamperingAccess.find(rules, namespaced),
 		networkControl: networkControlAccess.find(rules, namespaced),
+	}
+	for kind, a := range reportWriteAccess {
+		if found := a.find(rules, namespaced); found != nil {
+			if p.reportWrite == nil {
+				p.reportWrite = map[string][]string{}
+			}
+			p.reportWrite[kind] = found
+		}
 	}
 	for _, r := range rules {
 		if slices.Contains(r.Verbs, rbacv1.VerbAll) && slices.Contains(r.Resources, rbacv1.ResourceAll) &&
@@ -845,7 +857,15 @@ func aggregatedFrom(src *rolePerms, name string) *rolePerms {
 		}
 		return out
 	}
+	var reportWrite map[string][]string
+	for kind, ds := range src.reportWrite {
+		if reportWrite == nil {
+			reportWrite = map[string][]string{}
+		}
+		reportWrite[kind] = from(ds)
+	}
 	return &rolePerms{
+		reportWrite:    reportWrite,
 		clusterAdmin:   src.clusterAdmin,
 		wildcards:      from(src.wildcards),
 		secretRead:     from(src.secretRead),
@@ -902,7 +922,17 @@ func unionPerms(builtin, input *rolePerms) *rolePerms {
 		}
 		return out
 	}
+	var reportWrite map[string][]string
+	for _, kind := range slices.Sorted(maps.Keys(reportWriteAccess)) {
+		if ds := merge(builtin.reportWrite[kind], input.reportWrite[kind]); ds != nil {
+			if reportWrite == nil {
+				reportWrite = map[string][]string{}
+			}
+			reportWrite[kind] = ds
+		}
+	}
 	return &rolePerms{
+		reportWrite:    reportWrite,
 		clusterAdmin:   builtin.clusterAdmin || input.clusterAdmin,
 		wildcards:      merge(builtin.wildcards, input.wildcards),
 		secretRead:     merge(builtin.secretRead, input.secretRead),

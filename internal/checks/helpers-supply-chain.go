@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -181,6 +182,67 @@ const (
 	trivyLabelResourceName  = "trivy-operator.resource.name"
 	trivyLabelContainerName = "trivy-operator.container.name"
 )
+
+// reportWriteAccess is, by report kind, the access that lets a subject create a report or change
+// one (its name alone is enough: Trivy Operator names reports predictably, replicaset-<name>-<container>).
+var reportWriteAccess = map[string]riskyAccess{
+	trivyVulnerabilityKind: {named: true, accesses: []access{{groups: []string{trivyGroup}, resources: []string{"vulnerabilityreports"}, verbs: changeVerbs}}},
+	trivyExposedSecretKind: {named: true, accesses: []access{{groups: []string{trivyGroup}, resources: []string{"exposedsecretreports"}, verbs: changeVerbs}}},
+}
+
+// trivyReportWriter names, for a namespace that has reports of the kind, a binding that lets
+// someone of the namespace's own create or change them ("" when none does): a report there may
+// then have been written, or its counts rewritten, by the very team whose images it clears, and
+// nothing in the object tells who wrote it (its labels, owner references and managedFields are
+// all the writer's to set). Someone of the namespace's own is a subject of one of its
+// RoleBindings (a namespace admin may create those, for the roles it holds), other than the
+// platform's system: users and groups, or a group that stands for everyone (every user, every
+// ServiceAccount, those of the namespace) bound cluster-wide. Other ClusterRoleBindings are the
+// cluster administrators' choice, the scanner's own among them, and are trusted.
+func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
+	objs := inv.List(namespace, kind)
+	if len(objs) == 0 {
+		return ""
+	}
+	return inv.Memo(objs[0], "supply-chain.trivy-writer", func() any {
+		bindings := slices.Concat(inv.List(namespace, "RoleBinding"), inv.ListKind("ClusterRoleBinding"))
+		for _, b := range bindings {
+			ref, subjects, ok := bindingOf(b)
+			if !ok || isBuiltinBinding(b) {
+				continue
+			}
+			var tenants []rbacv1.Subject
+			for _, s := range subjects {
+				if b.Kind == "RoleBinding" && !isSystemSubject(s) || b.Kind == "ClusterRoleBinding" && standsForEveryoneOf(s, namespace) {
+					tenants = append(tenants, s)
+				}
+			}
+			if len(tenants) == 0 {
+				continue
+			}
+			role := resolveRoleRef(inv, b, ref)
+			if role.perms == nil || len(role.perms.reportWrite[kind]) == 0 {
+				continue
+			}
+			return fmt.Sprintf("%s %q lets %s create or change %ss in namespace %q (%s: %s)", b.Kind, b.Name,
+				describeSubjects(b, tenants), kind, namespace, role.ref, few(role.perms.reportWrite[kind], "; "))
+		}
+		return ""
+	}).(string)
+}
+
+// standsForEveryoneOf reports whether a subject is a group every user of a namespace may be in:
+// every authenticated or unauthenticated user, every ServiceAccount, or the namespace's.
+func standsForEveryoneOf(s rbacv1.Subject, namespace string) bool {
+	if s.Kind != rbacv1.GroupKind {
+		return false
+	}
+	switch s.Name {
+	case "system:authenticated", "system:unauthenticated", "system:serviceaccounts", "system:serviceaccounts:" + namespace:
+		return true
+	}
+	return false
+}
 
 // trivyReport is what the checks read from one Trivy Operator report.
 type trivyReport struct {
@@ -568,6 +630,9 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 			ctx.NotAssessed(c.Name, otherImageReason(kind, other, c.Image))
 		case needOwn && !ownSeen || len(reports) == 0:
 			ctx.NotAssessed(c.Name, missing)
+		case trivyReportWriter(ctx.Inventory, o.Namespace, kind) != "":
+			ctx.NotAssessed(c.Name, fmt.Sprintf("%s %q is no evidence of a scan: %s, who may have written or changed it instead of Trivy Operator",
+				kind, reports[0].name, trivyReportWriter(ctx.Inventory, o.Namespace, kind)))
 		default:
 			ctx.Pass(c.Name)
 		}

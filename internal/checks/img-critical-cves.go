@@ -17,13 +17,13 @@ var imgCriticalCVEs = &engine.Check{
 		"report for an earlier tag or digest is not one, and a Pod or ReplicaSet that runs the " +
 		"template's image pinned to another digest than the one scanned runs an image no report " +
 		"describes) it cannot decide, nor for an image volume " +
-		"(volumes[].image), which Trivy Operator does not scan." + supporting,
+		"(volumes[].image), which Trivy Operator does not scan. A clean report counts only where none of the namespace's own may write it: a report says nothing of who wrote it, so one that a RoleBinding of the namespace (or a ClusterRoleBinding to every user or ServiceAccount) lets its subjects create or change, as the edit and admin roles do where Trivy Operator's chart aggregates write access to its reports into them, leaves the container NotAssessed." + supporting,
 	Remediation: "Rebuild the image on a patched base image or upgrade the vulnerable packages, then redeploy; " +
 		"install Trivy Operator where containers have no report.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc71},
 	Targets:  workload,
-	Reads:    []string{trivyVulnerabilityKind},
+	Reads:    []string{trivyVulnerabilityKind, "RoleBinding", "ClusterRoleBinding", "Role", "ClusterRole"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		judgeByTrivyReports(ctx, o, trivyVulnerabilityKind,
 			"no vulnerability scan report for this container (Trivy Operator VulnerabilityReport)",
