@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -259,6 +260,9 @@ type trivyReport struct {
 	// fixableCritical counts report.vulnerabilities of severity CRITICAL with a fixedVersion;
 	// -1 when the report lists no vulnerabilities.
 	fixableCritical int64
+	// updated is when the scan was made (report.updateTimestamp); zero when the report names
+	// no time the check can read.
+	updated time.Time
 }
 
 type trivyKey struct{ kind, name, container string }
@@ -319,6 +323,10 @@ func readTrivyReport(u *unstructured.Unstructured) *trivyReport {
 	}
 	r := &trivyReport{name: u.GetName(), summary: map[string]int64{}, fixableCritical: -1}
 	r.readArtifact(report)
+	if ts, ok := report["updateTimestamp"].(string); ok {
+		// metav1.Time's format, as the API server stores it.
+		r.updated, _ = time.Parse(time.RFC3339, ts)
+	}
 	for k, v := range summary {
 		if n, ok := asCount(v); ok {
 			r.summary[k] = n
@@ -563,10 +571,11 @@ func containerImage(spec *corev1.PodSpec, name string) string {
 // judgeByTrivyReports judges every container of a workload on its Trivy reports of one kind:
 // judge returns "" to pass or the failure message for the container's reports; a container
 // without a report is NotAssessed with missing as the reason, and so is every image volume
-// (volumes[].image), which no report describes. A ReplicaSet of a Deployment that runs the
+// (volumes[].image), which no report describes. With maxAge above zero, reports that would pass
+// a container must have been written within maxAge of the evaluation (staleTrivyReport). A ReplicaSet of a Deployment that runs the
 // container's image pinned to a digest (trivySubjects) must have a report for that digest: the
 // container is NotAssessed while it has none, unless another report fails it.
-func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing string,
+func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing string, maxAge time.Duration,
 	judge func(c engine.Container, reports []*trivyReport) string) {
 	idx := trivyReportsIn(ctx.Inventory, o.Namespace, kind)
 	subjects := trivySubjects(ctx.Inventory, o)
@@ -630,6 +639,8 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 			ctx.NotAssessed(c.Name, otherImageReason(kind, other, c.Image))
 		case needOwn && !ownSeen || len(reports) == 0:
 			ctx.NotAssessed(c.Name, missing)
+		case maxAge > 0 && staleTrivyReport(reports, ctx.Now(), maxAge) != "":
+			ctx.NotAssessed(c.Name, staleTrivyReport(reports, ctx.Now(), maxAge))
 		case trivyReportWriter(ctx.Inventory, o.Namespace, kind) != "":
 			ctx.NotAssessed(c.Name, fmt.Sprintf("%s %q is no evidence of a scan: %s, who may have written or changed it instead of Trivy Operator",
 				kind, reports[0].name, trivyReportWriter(ctx.Inventory, o.Namespace, kind)))
@@ -646,6 +657,31 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 	if len(o.Workload.Containers()) == 0 {
 		ctx.NotApplicable("", "the pod spec has no containers")
 	}
+}
+
+// staleTrivyReport says why reports are too old to pass a container, or "" when each was
+// written within maxAge of now: one that names no time, or the oldest one older than that. A
+// scan knows the vulnerabilities published before it was made, and Trivy Operator scans every
+// image again at least daily by default (scannerReportTTL 24h): an older clean report means the
+// scans have stopped, not that the image is clean today.
+func staleTrivyReport(reports []*trivyReport, now time.Time, maxAge time.Duration) string {
+	var oldest *trivyReport
+	for _, r := range reports {
+		if r.updated.IsZero() {
+			return fmt.Sprintf("%s %q names no report.updateTimestamp the check can read: when it was scanned, and so which vulnerabilities it could know of, is not known",
+				trivyVulnerabilityKind, r.name)
+		}
+		if oldest == nil || r.updated.Before(oldest.updated) {
+			oldest = r
+		}
+	}
+	if oldest == nil || now.Sub(oldest.updated) <= maxAge {
+		return ""
+	}
+	// The message names the report's time, not its age, which would change it (and the
+	// ComplianceReport) at every evaluation.
+	return fmt.Sprintf("%s %q was written at %s (report.updateTimestamp), more than %d days before the evaluation: critical vulnerabilities published since are not in it (Trivy Operator scans again at least daily by default)",
+		trivyVulnerabilityKind, oldest.name, oldest.updated.UTC().Format(time.RFC3339), int(maxAge.Hours()/24))
 }
 
 // otherImageReason says why a container's reports decide nothing: each is for another image

@@ -26,7 +26,7 @@ var imgEmbeddedSecrets = &engine.Check{
 	Reads:    []string{trivyExposedSecretKind, "RoleBinding", "ClusterRoleBinding", "Role", "ClusterRole"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		judgeByTrivyReports(ctx, o, trivyExposedSecretKind,
-			"no secret scan report for this container (Trivy Operator ExposedSecretReport)",
+			"no secret scan report for this container (Trivy Operator ExposedSecretReport)", 0,
 			func(c engine.Container, reports []*trivyReport) string {
 				r := worstTrivyReport(reports, "criticalCount", "highCount", "mediumCount", "lowCount")
 				s := r.summary

@@ -33,6 +33,7 @@ metadata:
     trivy-operator.resource.kind: Pod
     trivy-operator.resource.name: web
 report:
+  updateTimestamp: "2026-06-01T06:00:00Z"
   artifact: {repository: shop/web, tag: "1.4.2"}
   registry: {server: registry.example.com}
   summary: {criticalCount: 0, highCount: 0, mediumCount: 0, lowCount: 0}
@@ -47,6 +48,7 @@ metadata:
     trivy-operator.resource.kind: Pod
     trivy-operator.resource.name: web
 report:
+  updateTimestamp: "2026-06-01T06:00:00Z"
   artifact: {repository: shop/web, tag: "1.4.2"}
   registry: {server: registry.example.com}
   summary: {criticalCount: 0, highCount: 0, mediumCount: 0, lowCount: 0}

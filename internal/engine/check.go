@@ -100,10 +100,16 @@ type Context struct {
 	stopped map[*PlannedCheck]string
 	// customTimeout is Options.CustomCheckTimeout.
 	customTimeout time.Duration
+	// now is Options.Now: the evaluation's time.
+	now time.Time
 	// note is appended to the failures of an object judged on its own although it names a
 	// controller: why the controller does not explain it.
 	note string
 }
+
+// Now is the time of the evaluation (Options.Now), for checks whose evidence ages: the same in
+// every check of an evaluation, and the injected clock's in the operator.
+func (c *Context) Now() time.Time { return c.now }
 
 // Pass records that the object (container "" ) or one of its containers satisfies the check.
 func (c *Context) Pass(container string) {

@@ -109,7 +109,7 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 		judged = 1
 	}
 	b := p.newBuilder(exceptions, opts, judged*4)
-	ctx := &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout}
+	ctx := &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout, now: opts.Now}
 	for _, o := range inv.objects {
 		if opts.Only == nil || o == opts.Only {
 			b.judge(ctx, o, true)
