@@ -343,6 +343,21 @@ func readTrivyReport(u *unstructured.Unstructured) *trivyReport {
 			}
 		}
 	}
+	// The summary counts the findings listed beside it (Trivy Operator writes both from one
+	// scan): a count below the list's has been changed since, and the list is what was found.
+	listed := map[string]int64{}
+	for _, key := range []string{"vulnerabilities", "secrets"} {
+		items, _ := report[key].([]any)
+		for _, v := range items {
+			m, _ := v.(map[string]any)
+			if sev, _ := m["severity"].(string); sev != "" {
+				listed[strings.ToLower(sev)+"Count"]++
+			}
+		}
+	}
+	for k, n := range listed {
+		r.summary[k] = max(r.summary[k], n)
+	}
 	return r
 }
 
