@@ -136,9 +136,11 @@ func TestMain(m *testing.M) { testenv.Main(m, run) }
 
 func run(m *testing.M) (int, error) {
 	var err error
-	// The PolicyReport CRDs too, as Policy Reporter or Kyverno would have installed them.
+	// The PolicyReport CRDs too, as Policy Reporter or Kyverno would have installed them, and
+	// Trivy Operator's VulnerabilityReport.
 	env, cfg, err = testenv.Start(func(e *envtest.Environment) {
-		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"))
+		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"),
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "trivy"))
 	})
 	if err != nil {
 		return 0, err
