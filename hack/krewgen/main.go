@@ -125,7 +125,7 @@ func Generate(version, urlBase, dir string, platforms []Platform) (*Manifest, er
 			Caveats: `The plugin reads what soc2-operator writes: install the operator in the cluster first
 (https://github.com/soc2-operator/soc2-operator#install). Reading reports needs get/list on
 compliancereports (the compliance-viewer-role); approving needs the approve verb on
-controlexceptions (the soc2-operator-controlexception-approver-role).
+controlexceptions/approval (the soc2-operator-controlexception-approver-role).
 `,
 		},
 	}

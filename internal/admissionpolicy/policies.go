@@ -48,8 +48,16 @@ const (
 // FieldManager is the field manager of the operator's writes to the policies.
 const FieldManager = "soc2-operator"
 
-// ApproveVerb is the verb on controlexceptions that lets a user approve an exception.
+// ApproveVerb is the verb on controlexceptions/approval (ApprovalSubresource) that lets a user
+// approve an exception.
 const ApproveVerb = "approve"
+
+// ApprovalSubresource is the subresource of controlexceptions the approve verb is checked on, as
+// a CertificateSigningRequest's approval is on certificatesigningrequests/approval: a rule that
+// grants every verb on controlexceptions (as OLM's OperatorGroup aggregates into admin for the
+// CRDs an operator owns) does not grant it, since RBAC matches a subresource only by its own
+// name or a "*" resource.
+const ApprovalSubresource = "approval"
 
 // ReportWriterMessage starts the refusal of a report write by anyone but the operator.
 const ReportWriterMessage = "ComplianceReports are written only by the operator"
@@ -178,8 +186,8 @@ func Objects(operatorUser string) []client.Object {
 				},
 				{
 					Expression: `!variables.approvalChanged ||
-  authorizer.group("` + v1alpha1.GroupVersion.Group + `").resource("controlexceptions").namespace(object.metadata.namespace).name(object.metadata.name).check("` + ApproveVerb + `").allowed()`,
-					MessageExpression: `"approval: user " + request.userInfo.username + " may not approve controlexceptions in namespace " + object.metadata.namespace + " (needs the verb approve on controlexceptions, e.g. a RoleBinding to the ClusterRole soc2-operator-controlexception-approver-role)"`,
+  authorizer.group("` + v1alpha1.GroupVersion.Group + `").resource("controlexceptions").subresource("` + ApprovalSubresource + `").namespace(object.metadata.namespace).name(object.metadata.name).check("` + ApproveVerb + `").allowed()`,
+					MessageExpression: `"approval: user " + request.userInfo.username + " may not approve controlexceptions in namespace " + object.metadata.namespace + " (needs the verb approve on controlexceptions/approval, e.g. a RoleBinding to the ClusterRole soc2-operator-controlexception-approver-role)"`,
 					Reason:            &forbidden,
 				},
 			},

@@ -433,7 +433,7 @@ func TestTenantCannotMakeThemselvesAnApprover(t *testing.T) {
 	refusedBy(t, "binding the approver role to themselves", tn.Client.Create(ctx, rb), "is attempting to grant RBAC permissions not currently held")
 	role := &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Name: "approve", Namespace: tn.Namespace},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"controlexceptions"}, Verbs: []string{"approve"}}},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"controlexceptions/approval"}, Verbs: []string{"approve"}}},
 	}
 	refusedBy(t, "writing a Role that grants approve", tn.Client.Create(ctx, role), "is attempting to grant RBAC permissions not currently held")
 	// The premise: the tenant can bind roles they hold.
@@ -442,6 +442,57 @@ func TestTenantCannotMakeThemselvesAnApprover(t *testing.T) {
 	if err := tn.Client.Create(ctx, view); err != nil {
 		t.Errorf("the tenant cannot bind a role they hold, so the refusal above proves nothing: %v", err)
 	}
+}
+
+// TestEveryVerbOnExceptionsIsNoApproval: installed through OLM, the operator's OperatorGroup
+// aggregates every verb on the CRDs it owns into admin (ClusterRole
+// controlexceptions.compliance.soc2-operator.io-v1alpha1-admin, verbs ["*"]), which every
+// namespace admin holds. "*" is not `approve`: the tenant binds that role, which they hold, to a
+// ServiceAccount of their namespace (whose tokens they may mint, and as which they may act), and
+// that ServiceAccount approving the tenant's own request is refused, as the tenant approving it
+// is. (envtest runs no aggregation controller: the tenant holds the role through a binding of
+// its own, as they would through admin.)
+func TestEveryVerbOnExceptionsIsNoApproval(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "olm-admin", nil)
+	olmAdmin := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "controlexceptions.compliance.soc2-operator.io-v1alpha1-admin",
+			Labels: map[string]string{"rbac.authorization.k8s.io/aggregate-to-admin": "true", "olm.opgroup.permissions/aggregate-to-admin": "global-operators"}},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"controlexceptions"}, Verbs: []string{"*"}}},
+	}
+	if err := platform.Create(ctx, olmAdmin); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	holds := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "tenant-olm-admin", Namespace: tn.Namespace},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: olmAdmin.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: tn.User}},
+	}
+	if err := platform.Create(ctx, holds); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.Client.Create(ctx, credentialsDeployment(tn.Namespace, "api")); err != nil {
+		t.Fatal(err)
+	}
+	ex := credentialsException(tn.Namespace)
+	if err := tn.Client.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.Client.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "bot", Namespace: tn.Namespace}}); err != nil {
+		t.Fatal(err)
+	}
+	bot := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "bot-olm-admin", Namespace: tn.Namespace},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: olmAdmin.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "bot", Namespace: tn.Namespace}},
+	}
+	if err := tn.Client.Create(ctx, bot); err != nil {
+		t.Fatalf("the tenant binds a role they hold to their ServiceAccount: %v", err)
+	}
+	botUser := "system:serviceaccount:" + tn.Namespace + ":bot"
+	botClient, _ := impersonate(t, botUser, "system:serviceaccounts", "system:serviceaccounts:"+tn.Namespace)
+	refusedBy(t, "the tenant's ServiceAccount, holding every verb on controlexceptions, approves the tenant's request",
+		testenv.Approve(ctx, botClient, botUser, client.ObjectKeyFromObject(ex)), "may not approve")
 }
 
 // TestExceptionPolicyLimitsWaivers: by default an approved exception does not waive a Critical
