@@ -197,9 +197,9 @@ var reportWriteAccess = map[string]riskyAccess{
 // nothing in the object tells who wrote it (its labels, owner references and managedFields are
 // all the writer's to set). Someone of the namespace's own is a subject of one of its
 // RoleBindings (a namespace admin may create those, for the roles it holds), other than the
-// platform's system: users and groups, or a group that stands for everyone (every user, every
-// ServiceAccount, those of the namespace) bound cluster-wide. Other ClusterRoleBindings are the
-// cluster administrators' choice, the scanner's own among them, and are trusted.
+// platform's system: users and groups, or a subject of a ClusterRoleBinding they may act as
+// (ownedByNamespace). Other ClusterRoleBindings are the cluster administrators' choice, the
+// scanner's own among them, and are trusted.
 func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 	objs := inv.List(namespace, kind)
 	if len(objs) == 0 {
@@ -214,7 +214,7 @@ func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 			}
 			var tenants []rbacv1.Subject
 			for _, s := range subjects {
-				if b.Kind == "RoleBinding" && !isSystemSubject(s) || b.Kind == "ClusterRoleBinding" && standsForEveryoneOf(s, namespace) {
+				if b.Kind == "RoleBinding" && !isSystemSubject(s) || b.Kind == "ClusterRoleBinding" && ownedByNamespace(b, s, namespace) {
 					tenants = append(tenants, s)
 				}
 			}
@@ -232,15 +232,22 @@ func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 	}).(string)
 }
 
-// standsForEveryoneOf reports whether a subject is a group every user of a namespace may be in:
-// every authenticated or unauthenticated user, every ServiceAccount, or the namespace's.
-func standsForEveryoneOf(s rbacv1.Subject, namespace string) bool {
-	if s.Kind != rbacv1.GroupKind {
-		return false
-	}
-	switch s.Name {
-	case "system:authenticated", "system:unauthenticated", "system:serviceaccounts", "system:serviceaccounts:" + namespace:
-		return true
+// ownedByNamespace reports whether a subject of a ClusterRoleBinding is one the namespace's own
+// users may act as: a group every one of them may be in (every authenticated or unauthenticated
+// user, every ServiceAccount, the namespace's), or a ServiceAccount of the namespace, as a
+// subject or as the user it authenticates as (its admins may impersonate it, mint its tokens and
+// run pods as it).
+func ownedByNamespace(b *engine.Object, s rbacv1.Subject, namespace string) bool {
+	switch s.Kind {
+	case rbacv1.GroupKind:
+		switch s.Name {
+		case "system:authenticated", "system:unauthenticated", "system:serviceaccounts", "system:serviceaccounts:" + namespace:
+			return true
+		}
+	case rbacv1.ServiceAccountKind:
+		return subjectNamespace(b, s) == namespace
+	case rbacv1.UserKind:
+		return strings.HasPrefix(s.Name, "system:serviceaccount:"+namespace+":")
 	}
 	return false
 }

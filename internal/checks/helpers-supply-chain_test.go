@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -79,5 +80,30 @@ func TestTrivySubjectsAreTheDeploymentsOwnReplicaSets(t *testing.T) {
 		if got[i].key.kind != want[i].kind || got[i].key.name != want[i].name {
 			t.Errorf("subject %d is %v, want %v", i, got[i].key, want[i])
 		}
+	}
+}
+
+func TestOwnedByNamespace(t *testing.T) {
+	crb := &engine.Object{Kind: "ClusterRoleBinding", Name: "writers"}
+	tests := map[string]struct {
+		subject rbacv1.Subject
+		want    bool
+	}{
+		"a ServiceAccount of the namespace":             {rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: "scanner", Namespace: "shop"}, true},
+		"a ServiceAccount of another namespace":         {rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: "trivy-operator", Namespace: "trivy-system"}, false},
+		"the user a ServiceAccount of the namespace is": {rbacv1.Subject{Kind: rbacv1.UserKind, Name: "system:serviceaccount:shop:scanner"}, true},
+		"the user a ServiceAccount of a longer name is": {rbacv1.Subject{Kind: rbacv1.UserKind, Name: "system:serviceaccount:shop-2:scanner"}, false},
+		"a named user":                              {rbacv1.Subject{Kind: rbacv1.UserKind, Name: "alice"}, false},
+		"every authenticated user":                  {rbacv1.Subject{Kind: rbacv1.GroupKind, Name: "system:authenticated"}, true},
+		"every ServiceAccount of the namespace":     {rbacv1.Subject{Kind: rbacv1.GroupKind, Name: "system:serviceaccounts:shop"}, true},
+		"every ServiceAccount of another namespace": {rbacv1.Subject{Kind: rbacv1.GroupKind, Name: "system:serviceaccounts:trivy-system"}, false},
+		"a named group":                             {rbacv1.Subject{Kind: rbacv1.GroupKind, Name: "platform-team"}, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := ownedByNamespace(crb, tc.subject, "shop"); got != tc.want {
+				t.Errorf("ownedByNamespace(%+v, shop) = %v, want %v", tc.subject, got, tc.want)
+			}
+		})
 	}
 }
