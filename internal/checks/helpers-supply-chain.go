@@ -593,10 +593,12 @@ func containerImage(spec *corev1.PodSpec, name string) string {
 // judgeByTrivyReports judges every container of a workload on its Trivy reports of one kind:
 // judge returns "" to pass or the failure message for the container's reports; a container
 // without a report is NotAssessed with missing as the reason, and so is every image volume
-// (volumes[].image), which no report describes. With maxAge above zero, reports that would pass
-// a container must have been written within maxAge of the evaluation (staleTrivyReport). A ReplicaSet of a Deployment that runs the
+// (volumes[].image), which no report describes. A ReplicaSet of a Deployment that runs the
 // container's image pinned to a digest (trivySubjects) must have a report for that digest: the
-// container is NotAssessed while it has none, unless another report fails it.
+// container is NotAssessed while it has none, unless another report fails it. With maxAge above
+// zero, the reports that would pass a container must have been written within maxAge of the
+// evaluation (staleTrivyReport); and none may be writable by the namespace's own users
+// (trivyReportWriter).
 func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing string, maxAge time.Duration,
 	judge func(c engine.Container, reports []*trivyReport) string) {
 	idx := trivyReportsIn(ctx.Inventory, o.Namespace, kind)
