@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -120,13 +119,9 @@ func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
 			vols = append(vols, claimed{what: what, pv: c.PersistentVolume})
 			continue
 		}
-		replicas := int32(1)
-		if w.Replicas != nil {
-			replicas = *w.Replicas
-		}
 		var names []string
-		for i := int32(0); i < replicas && i < 1000; i++ {
-			names = append(names, c.Volume+"-"+o.Name+"-"+strconv.Itoa(int(i)))
+		for i, end := w.ClaimOrdinals(); i < end; i++ {
+			names = append(names, engine.StatefulSetClaim(c.Volume, o.Name, i))
 		}
 		vols = append(vols, claimed{what: what, claims: names})
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -131,6 +132,9 @@ type Workload struct {
 	// ClaimTemplates are a StatefulSet's volumeClaimTemplates (Volume is the template's name,
 	// PersistentVolume its spec.volumeName); nil for other kinds.
 	ClaimTemplates []ClaimVolume
+	// FirstOrdinal is a StatefulSet's spec.ordinals.start, the ordinal of its first replica
+	// (ClaimOrdinals).
+	FirstOrdinal int32
 
 	containers []Container
 	// pod is what a compact workload (CompactWorkload) keeps of its pod spec, and podLabels
@@ -221,6 +225,29 @@ type ImageVolume struct{ Name, Reference string }
 type ClaimVolume struct {
 	Volume, Claim, PersistentVolume string
 	Ephemeral                       bool
+}
+
+// maxClaimOrdinals bounds the replicas whose claims a StatefulSet's judgement names.
+const maxClaimOrdinals = 1000
+
+// ClaimOrdinals returns the ordinals [first, end) of a StatefulSet's replicas whose claims its
+// judgement reads: from spec.ordinals.start, as many as its replicas (1 when unset), at most
+// 1,000 (getStartOrdinal and getEndOrdinal in k8s.io/kubernetes v1.37
+// pkg/controller/statefulset/stateful_set_utils.go).
+func (w *Workload) ClaimOrdinals() (first, end int) {
+	replicas := 1
+	if w.Replicas != nil {
+		replicas = int(*w.Replicas)
+	}
+	first = int(w.FirstOrdinal)
+	return first, first + max(0, min(replicas, maxClaimOrdinals))
+}
+
+// StatefulSetClaim names the claim the StatefulSet controller makes from claim template tmpl
+// for the replica of StatefulSet set with ordinal ordinal (getPersistentVolumeClaimName in
+// k8s.io/kubernetes v1.37 pkg/controller/statefulset/stateful_set_utils.go).
+func StatefulSetClaim(tmpl, set string, ordinal int) string {
+	return tmpl + "-" + set + "-" + strconv.Itoa(ordinal)
 }
 
 // Pod returns the pod spec's PodFields, from PodSpec or, in a compact workload, from what it
@@ -324,7 +351,8 @@ func CompactWorkload(o *Object) *Object {
 	c := &compactObject{pod: whole.Pod()}
 	w := &c.workload
 	*w = Workload{LongRunning: whole.LongRunning, pod: &c.pod, podLabels: whole.PodLabels(),
-		containers: make([]Container, len(whole.containers)), ClaimTemplates: whole.ClaimTemplates}
+		containers: make([]Container, len(whole.containers)), ClaimTemplates: whole.ClaimTemplates,
+		FirstOrdinal: whole.FirstOrdinal}
 	if r := whole.Replicas; r != nil {
 		c.replicas = *r // a copy: a pointer into the typed object would keep all of it
 		w.Replicas = &c.replicas
@@ -819,6 +847,9 @@ func workloadOf(obj KubeObject) *Workload {
 		w := &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
 		for _, c := range t.Spec.VolumeClaimTemplates {
 			w.ClaimTemplates = append(w.ClaimTemplates, ClaimVolume{Volume: c.Name, PersistentVolume: c.Spec.VolumeName})
+		}
+		if t.Spec.Ordinals != nil {
+			w.FirstOrdinal = t.Spec.Ordinals.Start
 		}
 		return w
 	case *appsv1.DaemonSet:
