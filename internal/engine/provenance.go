@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -235,7 +236,7 @@ func (d *diffs) String() string {
 //   - ephemeral containers: a template has none, so every one is a difference;
 //   - volumes, matched by name, except the projected service-account token volume the
 //     ServiceAccount admission plugin adds (kube-api-access-*, exactly its shape) and, for a
-//     StatefulSet, the volumes of its volumeClaimTemplates;
+//     StatefulSet, the claims its volumeClaimTemplates make for the Pod's ordinal (claimVolumes);
 //   - the pod securityContext (sysctls included), hostNetwork, hostPID, hostIPC, hostUsers,
 //     shareProcessNamespace, the service account ("" is "default") and
 //     automountServiceAccountToken, runtimeClassName, os and restartPolicy, and the
@@ -263,7 +264,7 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 
 	token := tokenVolumes(gs)
 	tVols := volumeIndex(ts, nil, nil)
-	oVols := volumeIndex(gs, token, claimVolumes(owner, gs))
+	oVols := volumeIndex(gs, token, claimVolumes(owner, obj, gs))
 	jobPod := owner.Kind == "Job"
 	compareContainerList(d, "init container", ts.InitContainers, gs.InitContainers, ts, gs, tAnn, oAnn, token, jobPod)
 	compareContainerList(d, "container", ts.Containers, gs.Containers, ts, gs, tAnn, oAnn, token, jobPod)
@@ -895,20 +896,46 @@ func isTokenSource(src corev1.VolumeSource) bool {
 }
 
 // claimVolumes are, for a StatefulSet's Pod, the volumes the StatefulSet controller sets from
-// its volumeClaimTemplates: a PersistentVolumeClaim volume named after a claim template.
-func claimVolumes(owner *Object, s *corev1.PodSpec) map[string]bool {
+// its volumeClaimTemplates: a PersistentVolumeClaim volume named after a claim template whose
+// claim is the one the controller makes for the Pod's ordinal (updateStorage in
+// k8s.io/kubernetes v1.37 pkg/controller/statefulset/stateful_set_utils.go), of a replica the
+// StatefulSet runs (ClaimOrdinals: the claims its own judgement reads). A volume on any other
+// claim is a difference: nothing judged reads that claim.
+func claimVolumes(owner, obj *Object, s *corev1.PodSpec) map[string]bool {
 	sts, ok := owner.Obj.(*appsv1.StatefulSet)
 	if !ok || len(sts.Spec.VolumeClaimTemplates) == 0 {
+		return nil
+	}
+	ordinal, ok := podOrdinal(obj.Name)
+	if first, end := owner.Workload.ClaimOrdinals(); !ok || ordinal < first || ordinal >= end {
 		return nil
 	}
 	out := map[string]bool{}
 	for i := range sts.Spec.VolumeClaimTemplates {
 		name := sts.Spec.VolumeClaimTemplates[i].Name
+		claim := StatefulSetClaim(name, sts.Name, ordinal)
 		for j := range s.Volumes {
-			if s.Volumes[j].Name == name && s.Volumes[j].PersistentVolumeClaim != nil {
+			if v := &s.Volumes[j]; v.Name == name && v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == claim {
 				out[name] = true
 			}
 		}
 	}
 	return out
+}
+
+// podOrdinal is the ordinal the StatefulSet controller reads from a Pod's name: the decimal
+// number after its last '-' (getParentNameAndOrdinal in k8s.io/kubernetes v1.37
+// pkg/controller/statefulset/stateful_set_utils.go).
+func podOrdinal(name string) (int, bool) {
+	i := strings.LastIndexByte(name, '-')
+	if i < 0 || i == len(name)-1 {
+		return 0, false
+	}
+	for _, r := range name[i+1:] {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(name[i+1:], 10, 32)
+	return int(n), err == nil
 }

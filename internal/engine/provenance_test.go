@@ -517,6 +517,23 @@ func TestOwnerRules(t *testing.T) {
 	stsPod.Spec.Volumes = append(stsPod.Spec.Volumes, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{
 		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data-db-0"}}})
 
+	// A claim volume is the StatefulSet controller's only when it names the claim the controller
+	// makes for the Pod's ordinal, one the StatefulSet's own judgement reads (wl-hostpath-pv).
+	otherClaimPod := stsPod.DeepCopy()
+	otherClaimPod.Spec.Volumes[len(otherClaimPod.Spec.Volumes)-1].PersistentVolumeClaim.ClaimName = "loot"
+	outOfRangePod := stsPod.DeepCopy()
+	outOfRangePod.Name, outOfRangePod.Spec.Hostname = "db-7", "db-7"
+	outOfRangePod.Labels[appsv1.StatefulSetPodNameLabel] = "db-7"
+	outOfRangePod.Spec.Volumes[len(outOfRangePod.Spec.Volumes)-1].PersistentVolumeClaim.ClaimName = "data-db-7"
+	ledger := sts.DeepCopy()
+	ledger.Name, ledger.UID = "ledger", "uid-ledger"
+	ledger.Spec.Ordinals = &appsv1.StatefulSetOrdinals{Start: 5}
+	ledgerPod := stsPod.DeepCopy()
+	ledgerPod.Name, ledgerPod.Spec.Hostname, ledgerPod.Spec.Subdomain = "ledger-5", "ledger-5", "ledger"
+	ledgerPod.OwnerReferences = []metav1.OwnerReference{ref("apps/v1", "StatefulSet", "ledger", "uid-ledger")}
+	ledgerPod.Labels[appsv1.StatefulSetPodNameLabel] = "ledger-5"
+	ledgerPod.Spec.Volumes[len(ledgerPod.Spec.Volumes)-1].PersistentVolumeClaim.ClaimName = "data-ledger-5"
+
 	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "shop", UID: "uid-agent"}}
 	ds.Spec.Template = webTemplate()
 	dsPod := webPod()
@@ -545,8 +562,10 @@ func TestOwnerRules(t *testing.T) {
 		"job pod": engine.NewObject(jobPod, "v1", "Pod"), "indexed pod": engine.NewObject(indexedPod, "v1", "Pod"),
 		"other env pod": engine.NewObject(otherEnvPod, "v1", "Pod"),
 		"sts":           engine.NewObject(sts, "apps/v1", "StatefulSet"), "sts pod": engine.NewObject(stsPod, "v1", "Pod"),
-		"replica policy": engine.NewObject(replicaPolicy, "networking.k8s.io/v1", "NetworkPolicy"),
-		"ds":             engine.NewObject(ds, "apps/v1", "DaemonSet"), "ds pod": engine.NewObject(dsPod, "v1", "Pod"),
+		"replica policy":  engine.NewObject(replicaPolicy, "networking.k8s.io/v1", "NetworkPolicy"),
+		"other claim pod": engine.NewObject(otherClaimPod, "v1", "Pod"), "out of range pod": engine.NewObject(outOfRangePod, "v1", "Pod"),
+		"ledger": engine.NewObject(ledger, "apps/v1", "StatefulSet"), "ledger pod": engine.NewObject(ledgerPod, "v1", "Pod"),
+		"ds": engine.NewObject(ds, "apps/v1", "DaemonSet"), "ds pod": engine.NewObject(dsPod, "v1", "Pod"),
 		"deployment": engine.NewObject(webDeployment(), "apps/v1", "Deployment"),
 		"current":    engine.NewObject(current, "apps/v1", "ReplicaSet"),
 		"old":        engine.NewObject(oldRunning, "apps/v1", "ReplicaSet"),
@@ -568,11 +587,16 @@ func TestOwnerRules(t *testing.T) {
 		"a Pod of that Job":                                    {obj: "job pod"},
 		"a StatefulSet Pod with its claim volume and hostname": {obj: "sts pod"},
 		"a DaemonSet Pod with its node affinity":               {obj: "ds pod"},
-		"the current ReplicaSet of a Deployment":               {obj: "current"},
-		"an old revision that still runs Pods":                 {obj: "old", judgedItself: true, reason: "not explained by Deployment web's template: container app runs image registry.example.com/web:0.9"},
-		"an old revision scaled to zero runs nothing":          {obj: "idle"},
-		"a Pod of an old revision scaled to zero":              {obj: "idle pod", judgedItself: true, reason: "its controller ReplicaSet web-older is an old revision scaled to zero"},
-		"a Pod of a custom resource called ReplicaSet":         {obj: "custom", judgedItself: true},
+		"a StatefulSet Pod whose claim volume names a claim the StatefulSet does not make": {obj: "other claim pod", judgedItself: true,
+			reason: `volume data is not in the template`},
+		"a StatefulSet Pod of an ordinal the StatefulSet does not run": {obj: "out of range pod", judgedItself: true,
+			reason: `volume data is not in the template`},
+		"a StatefulSet Pod of its first ordinal, spec.ordinals.start": {obj: "ledger pod"},
+		"the current ReplicaSet of a Deployment":                      {obj: "current"},
+		"an old revision that still runs Pods":                        {obj: "old", judgedItself: true, reason: "not explained by Deployment web's template: container app runs image registry.example.com/web:0.9"},
+		"an old revision scaled to zero runs nothing":                 {obj: "idle"},
+		"a Pod of an old revision scaled to zero":                     {obj: "idle pod", judgedItself: true, reason: "its controller ReplicaSet web-older is an old revision scaled to zero"},
+		"a Pod of a custom resource called ReplicaSet":                {obj: "custom", judgedItself: true},
 		"a Deployment": {obj: "deployment", judgedItself: true},
 	}
 	for name, tc := range cases {

@@ -199,6 +199,63 @@ func TestAControllerPodChangedInPlaceIsJudgedItself(t *testing.T) {
 	})
 }
 
+// TestAStatefulSetPodOnAnotherClaimIsJudgedItself: a StatefulSet's claim volumes are the one
+// part of its Pods its template does not spell (the controller adds a claim per replica), and
+// the StatefulSet is judged by the claims it makes (data-db-0 here, absent). A namespace admin
+// creates the Pod db-0 naming the StatefulSet as its controller (its real UID), its template
+// but for the claim its data volume names: loot, bound to a volume at the node's root that an
+// administrator left Available. The Pod is judged itself and fails wl-hostpath-pv.
+func TestAStatefulSetPodOnAnotherClaimIsJudgedItself(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "sts-claim", nil)
+	pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: tn.Namespace + "-node-root"},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:               corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+			AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}},
+		}}
+	if err := platform.Create(ctx, pv); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = platform.Delete(context.Background(), pv) })
+
+	labels := map[string]string{"app": "db"}
+	spec := hardenedPodSpec()
+	spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
+	claimSpec := corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+		Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}
+	db := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: tn.Namespace, Labels: labels},
+		Spec: appsv1.StatefulSetSpec{ServiceName: "db", Replicas: ptr.To[int32](1), Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template:             corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec},
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"}, Spec: claimSpec}}}}
+	if err := tn.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	loot := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "loot", Namespace: tn.Namespace}, Spec: *claimSpec.DeepCopy()}
+	loot.Spec.VolumeName = pv.Name
+	if err := tn.Client.Create(ctx, loot); err != nil {
+		t.Fatalf("creating claim loot as the tenant: %v", err)
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "db-0", Namespace: tn.Namespace, Labels: labels,
+		OwnerReferences: []metav1.OwnerReference{controllerRef(db, "apps/v1", "StatefulSet")}}, Spec: *spec.DeepCopy()}
+	pod.Spec.Hostname, pod.Spec.Subdomain = "db-0", "db"
+	pod.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
+		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "loot"}}}}
+	if err := tn.Client.Create(ctx, pod); err != nil {
+		t.Fatalf("creating Pod db-0 as the tenant: %v", err)
+	}
+	tn.waitReport(t, "Pod db-0 judged itself", func(rep *v1alpha1.ComplianceReport) error {
+		f := finding(rep, "Pod", "db-0", "wl-hostpath-pv")
+		if f == nil {
+			return fmt.Errorf("no wl-hostpath-pv finding on Pod db-0: %s", findingList(rep))
+		}
+		if want := `PersistentVolume "` + pv.Name + `"`; !strings.Contains(f.Message, want) {
+			return fmt.Errorf("message %q does not name %s", f.Message, want)
+		}
+		return nil
+	})
+}
+
 // TestEnforceDeniesForgedOwnersAndDebugContainers: under Enforce, neither a forged owner
 // reference nor the ephemeral-containers subresource gets a privileged container past
 // admission, while a Pod its controller's template explains is admitted.
