@@ -93,7 +93,10 @@ func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
 	pod := w.Pod()
 	type claimed struct {
 		what string // "volume \"data\""
-		pv   string // the PersistentVolume named, if known
+		// pv is the PersistentVolume a claim template's spec.volumeName binds the claims made
+		// from it to: the volume of each of claims that does not exist yet, or, without claims,
+		// the volume's.
+		pv string
 		// claims are the claims that hold the volume's data, any one of which may be bound.
 		claims []string
 		// unknown says why the claims cannot be named ("" when they can).
@@ -114,16 +117,14 @@ func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
 		}
 	}
 	for _, c := range w.ClaimTemplates {
-		what := fmt.Sprintf("claim template %q", c.Volume)
-		if c.PersistentVolume != "" {
-			vols = append(vols, claimed{what: what, pv: c.PersistentVolume})
-			continue
-		}
+		// The StatefulSet controller makes only the claims that do not exist: one that does is
+		// mounted as it is, whatever volume the template names (createPersistentVolumeClaims in
+		// k8s.io/kubernetes v1.37 pkg/controller/statefulset/stateful_pod_control.go).
 		var names []string
 		for i, end := w.ClaimOrdinals(); i < end; i++ {
 			names = append(names, engine.StatefulSetClaim(c.Volume, o.Name, i))
 		}
-		vols = append(vols, claimed{what: what, claims: names})
+		vols = append(vols, claimed{what: fmt.Sprintf("claim template %q", c.Volume), pv: c.PersistentVolume, claims: names})
 	}
 	if len(vols) == 0 {
 		ctx.NotApplicable("", "no volume is backed by a PersistentVolumeClaim")
@@ -144,13 +145,18 @@ func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
 			continue
 		}
 		var pvs []string
-		if v.pv != "" {
+		if len(v.claims) == 0 {
 			pvs = []string{v.pv}
 		} else {
 			var absent []string
+			made := false // a claim not there yet is made bound to v.pv
 			for _, name := range v.claims {
 				pvc := inv.Get("PersistentVolumeClaim", o.Namespace, name)
 				switch {
+				case pvc == nil && v.pv != "":
+					if !made {
+						pvs, made = append(pvs, v.pv), true
+					}
 				case pvc == nil && inv.Complete:
 					// Not created yet: nothing is mounted.
 				case pvc == nil:
