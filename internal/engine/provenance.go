@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -33,7 +34,9 @@ import (
 //     finds no difference in what the checks read (see there for exactly what is compared);
 //  5. the labels it carries beyond its template's change nothing the checks read through
 //     labels: compareSelection finds no NetworkPolicy or PodDisruptionBudget of its namespace
-//     that selects it and not its template, or its template and not it.
+//     that selects it and not its template, or its template and not it;
+//  6. a Pod holds no automatic service-account token that its ServiceAccount no longer grants
+//     (compareToken).
 //
 // Anything else makes the object judged itself, and each of its failures says why (Provenance).
 // The controller itself is judged on its own terms: a ReplicaSet whose template differs from
@@ -182,6 +185,7 @@ func (inv *Inventory) decideProvenance(o *Object) *Provenance {
 	d := diffs{}
 	compareTemplate(&d, owner, o)
 	compareSelection(&d, inv, owner, o)
+	compareToken(&d, inv, o)
 	if d.total == 0 {
 		p.Explained = true
 		return p
@@ -191,6 +195,38 @@ func (inv *Inventory) decideProvenance(o *Object) *Provenance {
 		p.Idle = true
 	}
 	return p
+}
+
+// compareToken records a Pod's automatic token that its ServiceAccount no longer grants.
+// compareTemplate leaves out the projected token volume the ServiceAccount admission plugin adds,
+// but the plugin adds it only while the ServiceAccount lets it (the pod spec setting nothing),
+// and a Pod keeps it when the ServiceAccount is set to automountServiceAccountToken: false
+// afterwards: its volumes cannot change. Its controller's template, judged with the
+// ServiceAccount as it is now, then does not explain the token the Pod holds.
+func compareToken(d *diffs, inv *Inventory, o *Object) {
+	if o.Kind != "Pod" {
+		return
+	}
+	spec := o.Workload.PodSpec
+	if spec.AutomountServiceAccountToken != nil {
+		return
+	}
+	token := tokenVolumes(spec)
+	if len(token) == 0 {
+		return
+	}
+	name := serviceAccount(spec)
+	so := inv.Get("ServiceAccount", o.Namespace, name)
+	if so == nil {
+		return
+	}
+	sa, ok := so.Obj.(*corev1.ServiceAccount)
+	if !ok || sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken {
+		return
+	}
+	vols := slices.Sorted(maps.Keys(token))
+	d.add("ServiceAccount %s sets automountServiceAccountToken: false, but the Pod holds the token the ServiceAccount admission plugin mounted (volume %s)",
+		name, vols[0])
 }
 
 // maxDiffs bounds the differences a reason names.

@@ -403,6 +403,21 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 			},
 			wantReason: "annotation container.apparmor.security.beta.kubernetes.io/app is not in the template",
 		},
+		"the token the admission plugin mounted, which its ServiceAccount no longer grants": {
+			others: []*engine.Object{engine.NewObject(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "shop"},
+				AutomountServiceAccountToken: ptr.To(false)}, "v1", "ServiceAccount")},
+			wantReason: `ServiceAccount default sets automountServiceAccountToken: false, but the Pod holds the token the ServiceAccount admission plugin mounted (volume kube-api-access-7xk2p)`,
+		},
+		"the token the admission plugin mounted, which its ServiceAccount still grants": {
+			others: []*engine.Object{engine.NewObject(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "shop"}},
+				"v1", "ServiceAccount")},
+		},
+		"the token the admission plugin mounted, which the template asks for whatever the ServiceAccount says": {
+			rs:  func(rs *appsv1.ReplicaSet) { rs.Spec.Template.Spec.AutomountServiceAccountToken = ptr.To(true) },
+			pod: func(p *corev1.Pod) { p.Spec.AutomountServiceAccountToken = ptr.To(true) },
+			others: []*engine.Object{engine.NewObject(&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "shop"},
+				AutomountServiceAccountToken: ptr.To(false)}, "v1", "ServiceAccount")},
+		},
 		"many differences are named three at a time": {
 			pod: func(p *corev1.Pod) {
 				p.Spec.HostPID, p.Spec.HostIPC, p.Spec.HostNetwork = true, true, true

@@ -256,6 +256,60 @@ func TestAStatefulSetPodOnAnotherClaimIsJudgedItself(t *testing.T) {
 	})
 }
 
+// TestAControllerPodKeepsTheTokenItsServiceAccountNoLongerGrants: the ServiceAccount admission
+// plugin mounted the token into a Deployment's Pod while ServiceAccount default left automount
+// on; the namespace admin then sets automountServiceAccountToken: false on it. The Deployment's
+// template, judged with the ServiceAccount as it is now, passes sa-token-automount, but the
+// running Pod keeps the token until it is replaced (a pod's volumes cannot change): it is judged
+// itself, and fails.
+func TestAControllerPodKeepsTheTokenItsServiceAccountNoLongerGrants(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "token-kept", nil)
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: tn.Namespace}}
+	if err := tn.Client.Create(ctx, sa); err != nil {
+		t.Fatal(err)
+	}
+	web := hardenedDeployment(tn.Namespace, "web")
+	web.Spec.Template.Spec.AutomountServiceAccountToken = nil
+	if err := tn.Client.Create(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicaSetOf(web, "web-6b7c8d9f0")
+	if err := platform.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	pod := podOf(rs, "web-6b7c8d9f0-q7w8e")
+	if err := platform.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitReport(t, "the Deployment failing sa-token-automount", func(rep *v1alpha1.ComplianceReport) error {
+		if finding(rep, "Deployment", "web", "sa-token-automount") == nil {
+			return fmt.Errorf("no sa-token-automount finding on Deployment web: %s", findingList(rep))
+		}
+		return nil
+	})
+	if err := tn.Client.Get(ctx, client.ObjectKeyFromObject(sa), sa); err != nil {
+		t.Fatal(err)
+	}
+	sa.AutomountServiceAccountToken = ptr.To(false)
+	if err := tn.Client.Update(ctx, sa); err != nil {
+		t.Fatalf("turning automount off on the ServiceAccount as the tenant: %v", err)
+	}
+	tn.waitReport(t, "the Pod that keeps the token judged itself", func(rep *v1alpha1.ComplianceReport) error {
+		if f := finding(rep, "Deployment", "web", "sa-token-automount"); f != nil {
+			return fmt.Errorf("Deployment web still fails sa-token-automount: %s", f.Message)
+		}
+		f := finding(rep, "Pod", pod.Name, "sa-token-automount")
+		if f == nil {
+			return fmt.Errorf("no sa-token-automount finding on Pod %s: %s", pod.Name, findingList(rep))
+		}
+		if want := "has mounted the token"; !strings.Contains(f.Message, want) {
+			return fmt.Errorf("message %q does not say %q", f.Message, want)
+		}
+		return nil
+	})
+}
+
 // TestEnforceDeniesForgedOwnersAndDebugContainers: under Enforce, neither a forged owner
 // reference nor the ephemeral-containers subresource gets a privileged container past
 // admission, while a Pod its controller's template explains is admitted.
