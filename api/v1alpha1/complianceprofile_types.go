@@ -305,7 +305,9 @@ type CustomCheck struct {
 	// kinds are the resource kinds the check evaluates, for example Deployment, or Workload for
 	// every workload kind (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob,
 	// ReplicationController). Pods, ReplicaSets and Jobs that their controller's template
-	// explains are judged through the controller.
+	// explains are judged through the controller when the check targets the controller's kind
+	// too (Workload does); otherwise the check judges them themselves. A check of Pod (without
+	// Workload) also judges every other workload's pod template as the Pod it makes.
 	// +required
 	// +listType=set
 	// +kubebuilder:validation:MinItems=1

@@ -955,9 +955,12 @@ func TestACustomCheckOnPodsJudgesEveryWorkloadsPodTemplate(t *testing.T) {
 		"Deployment/web": engine.StatusFail, // registry.example.com/web:1.0 in its template
 		"CronJob/report": engine.StatusFail,
 		"Pod/debug":      engine.StatusPass,
+		// The Deployment's Pod is judged itself too (TestACustomCheckOfPodsJudgesTheirControllersPods);
+		// the ReplicaSet between them is judged through the Deployment.
+		"Pod/web-abc-x1": engine.StatusFail,
 	}
 	if !maps.Equal(got, want) {
-		t.Errorf("custom-registry judged %v, want %v (the ReplicaSet and Pod its Deployment explains are not judged again)", got, want)
+		t.Errorf("custom-registry judged %v, want %v", got, want)
 	}
 	if pop := ev.Summary("shop").Population(ev.Plan.Checks[slices.IndexFunc(ev.Plan.Checks, func(c *engine.PlannedCheck) bool { return c.ID == "custom-registry" })]); !slices.Contains(pop, "Deployment/web") {
 		t.Errorf("the check's population %v leaves out the Deployment it judged", pop)
@@ -972,7 +975,7 @@ func TestACustomCheckOnPodsJudgesEveryWorkloadsPodTemplate(t *testing.T) {
 		got[r.Object.Kind+"/"+r.Object.Name] = r.Status
 	}
 	// The CronJob is judged as its Pods (object.kind Pod, so this expression fails it); the
-	// Deployment as itself; the bare Pod as itself.
+	// Deployment as itself, and its Pod through it; the bare Pod as itself.
 	want = map[string]engine.Status{"Deployment/web": engine.StatusPass, "CronJob/report": engine.StatusFail, "Pod/debug": engine.StatusFail}
 	if !maps.Equal(got, want) {
 		t.Errorf("kinds [Pod, Deployment]: judged %v, want %v", got, want)

@@ -257,8 +257,11 @@ func (b *builder) evaluate(ctx *Context, o *Object, set checkSet, out []Result) 
 	ctx.note = ""
 	if o.controllerRef != nil {
 		pv := inv.Provenance(o)
-		if pv.Explained || pv.Idle {
+		switch {
+		case pv.Idle:
 			return out, false
+		case pv.Explained:
+			return b.evaluateExplained(ctx, o, set, out)
 		}
 		ctx.note = " (judged on its own: " + pv.Reason + ")"
 	}
@@ -282,6 +285,31 @@ func (b *builder) evaluate(ctx *Context, o *Object, set checkSet, out []Result) 
 		}
 	}
 	return out, true
+}
+
+// evaluateExplained runs on o, which its controller's template explains, the custom checks that
+// target o's kind and not the kind of the object it is judged as (Inventory.JudgedAs): a custom
+// check reads any field, and the template explains only what the built-in checks read, so a check
+// the profile writes for Pods judges the Pods of every controller, not bare Pods alone. A custom
+// check that targets the controller's kind too judges the controller instead.
+func (b *builder) evaluateExplained(ctx *Context, o *Object, set checkSet, out []Result) ([]Result, bool) {
+	byKind := b.ev.Plan.byTarget[o.Kind]
+	if !slices.ContainsFunc(byKind, func(c *PlannedCheck) bool { return c.Custom }) {
+		return out, false
+	}
+	as := ctx.Inventory.JudgedAs(o).Kind
+	judged := false
+	ctx.obj = o
+	for _, c := range byKind {
+		if !c.Custom || slices.Contains(c.Targets, as) || (IsWorkloadKind(as) && slices.Contains(c.Targets, KindWorkload)) {
+			continue
+		}
+		judged = true
+		if set.runs(c) {
+			out = run(ctx, c, out)
+		}
+	}
+	return out, judged
 }
 
 // commitSplit commits the results of an object whose local checks were judged when it was

@@ -145,6 +145,20 @@ func (inv *Inventory) JudgedThroughController(o *Object) bool {
 	return p != nil && (p.Explained || p.Idle)
 }
 
+// JudgedAs returns the object o is judged as: o itself, or, when its controller's template
+// explains it, that controller, followed up the chain (a Pod's ReplicaSet's Deployment).
+func (inv *Inventory) JudgedAs(o *Object) *Object {
+	// Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob: no chain is longer.
+	for range 3 {
+		p := inv.Provenance(o)
+		if p == nil || !p.Explained {
+			return o
+		}
+		o = p.Owner
+	}
+	return o
+}
+
 func (inv *Inventory) decideProvenance(o *Object) *Provenance {
 	ref := *o.controllerRef
 	p := &Provenance{Ref: ref}

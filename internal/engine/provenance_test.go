@@ -1,8 +1,10 @@
 package engine_test
 
 import (
+	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -14,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
@@ -640,4 +643,48 @@ func TestOwnerRules(t *testing.T) {
 			t.Errorf("reason %q, want %q", inv.Provenance(pod).Reason, want)
 		}
 	})
+}
+
+// TestACustomCheckOfPodsJudgesTheirControllersPods: a Pod its ReplicaSet's template explains is
+// judged through its Deployment, but a custom check the profile writes for kind Pod does not run
+// on Deployments: judged through them, the Pods of every controller went unjudged by it, and
+// only bare Pods were. A custom check reads any field, the template explains only what the
+// built-in checks read (a Pod on a control-plane node, spec.nodeName, here), so such a check
+// judges the Pods themselves, while one that also targets the controller's kind judges the
+// controller as before.
+func TestACustomCheckOfPodsJudgesTheirControllersPods(t *testing.T) {
+	offControlPlane := func(id string, kinds ...string) v1alpha1.CustomCheck {
+		return v1alpha1.CustomCheck{ID: id, Title: "off the control plane", Kinds: kinds, Criteria: []v1alpha1.Criterion{"CC6.1"},
+			Expression: "!has(object.spec.nodeName) || !object.spec.nodeName.startsWith('control-plane')"}
+	}
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+		CustomChecks: []v1alpha1.CustomCheck{
+			offControlPlane("custom-pods", "Pod"),
+			offControlPlane("custom-workloads", engine.KindWorkload),
+		}}}
+	pod := webPod()
+	pod.Spec.NodeName = "control-plane-1"
+	podObj := engine.NewObject(pod, "v1", "Pod")
+	inv := engine.NewInventory([]*engine.Object{engine.NewObject(webDeployment(), "apps/v1", "Deployment"),
+		engine.NewObject(webReplicaSet(), "apps/v1", "ReplicaSet"), podObj}, true)
+	if !inv.JudgedThroughController(podObj) {
+		t.Fatalf("the Pod is not explained by its ReplicaSet: %s", inv.Provenance(podObj).Reason)
+	}
+	plan := engine.Compile(nil, profile)
+	if len(plan.Problems) > 0 {
+		t.Fatal(plan.Problems)
+	}
+	ev := plan.Evaluate(inv, nil, engine.Options{Now: time.Now(), KeepPassing: true})
+	got := map[string]engine.Status{}
+	for _, r := range ev.Results {
+		got[r.Check.ID+" "+r.Object.Kind] = r.Status
+	}
+	want := map[string]engine.Status{
+		"custom-pods Pod":             engine.StatusFail,
+		"custom-pods Deployment":      engine.StatusPass, // its template, as the Pod it makes: no nodeName yet
+		"custom-workloads Deployment": engine.StatusPass,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("results %v, want %v", got, want)
+	}
 }
