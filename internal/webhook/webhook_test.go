@@ -675,6 +675,51 @@ func TestControllerPodsAreJudgedThroughTheirControllerOnlyWhenItExplainsThem(t *
 	}
 }
 
+// TestACustomCheckOfPodsJudgesAControllersPod: a custom check the profile writes for kind Pod
+// reads fields a controller's template does not explain (spec.nodeName here), and does not target
+// the Deployment a ReplicaSet's Pod is judged through: the Pod is judged by it itself, under
+// Enforce denied on a control-plane node, as the reports judge it, while the same Pod elsewhere is
+// admitted on its Deployment's judgement.
+func TestACustomCheckOfPodsJudgesAControllersPod(t *testing.T) {
+	const ns = "enforce-custom-pods"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-off-control-plane", Title: "Pods run off the control plane",
+			Kinds: []string{"Pod"}, Criteria: []v1alpha1.Criterion{"CC6.1"}, Severity: v1alpha1.SeverityCritical,
+			Expression: "!has(object.spec.nodeName) || !object.spec.nodeName.startsWith('control-plane')"}}
+	})
+	k, _ := newClient(t)
+	ctx := context.Background()
+	testenv.Eventually(t, 10*time.Second, "the custom check enforced", func() error {
+		bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: ns},
+			Spec: *deployment(ns, "probe", false).Spec.Template.Spec.DeepCopy()}
+		bare.Spec.NodeName = "control-plane-0"
+		if err := k.Create(ctx, bare, client.DryRunAll); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "custom-off-control-plane") {
+			return fmt.Errorf("a bare Pod on control-plane-0: %v", err)
+		}
+		return nil
+	})
+	d := deployment(ns, "agent", false)
+	if err := k.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicaSetOf(d, "agent-6f4")
+	if err := k.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := podOf(rs, "agent-6f4-node1")
+	elsewhere.Spec.NodeName = "node-1"
+	if err := k.Create(ctx, elsewhere, client.DryRunAll); err != nil {
+		t.Errorf("the ReplicaSet's Pod on node-1 was denied: %v", err)
+	}
+	pod := podOf(rs, "agent-6f4-cp1")
+	pod.Spec.NodeName = "control-plane-1"
+	err := k.Create(ctx, pod, client.DryRunAll)
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "custom-off-control-plane") {
+		t.Fatalf("the ReplicaSet's Pod on control-plane-1: want denied by custom-off-control-plane, got %v", err)
+	}
+}
+
 // TestPodsOfAFailingControllerAreDeniedUnderEnforce: a Deployment admitted before its profile
 // enforced (or, under failurePolicy Ignore, while the operator could not be reached) fails
 // still. The Pods its ReplicaSet creates afterwards (scaled up through the scale subresource,

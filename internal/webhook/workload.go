@@ -288,7 +288,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 		return nil, nil, err
 	}
 
-	out := v.evaluate(inv, exs, enforcing, judged)
+	out := v.evaluate(inv, exs, enforcing, judged, obj)
 	if kinds := v.readsOfDenials(out); len(kinds) > 0 && v.APIReader != nil {
 		// A denial by a check that reads other objects (the NetworkPolicies that cover the
 		// workload, its PodDisruptionBudget, its ServiceAccount, its PriorityClass) may rest on
@@ -320,14 +320,17 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 			}
 		}
 		inv = engine.NewInventory(confirmed, true)
-		out = v.evaluate(inv, exs, enforcing, judged)
+		out = v.evaluate(inv, exs, enforcing, judged, obj)
 	}
 	return judged, out, nil
 }
 
 // evaluate judges one object (the incoming one, or the controller it is judged as) under each
-// enforcing profile: the failures at or above each profile's enforced severity.
-func (v *WorkloadValidator) evaluate(inv *engine.Inventory, exs []*v1alpha1.ControlException, enforcing []*v1alpha1.ComplianceProfile, judged *engine.Object) []verdict {
+// enforcing profile: the failures at or above each profile's enforced severity. When obj is
+// judged as its controller, the custom checks of obj's kind that do not target the controller's
+// judge obj itself too, as the reports judge it (the engine runs only those on an object its
+// controller's template explains).
+func (v *WorkloadValidator) evaluate(inv *engine.Inventory, exs []*v1alpha1.ControlException, enforcing []*v1alpha1.ComplianceProfile, judged, obj *engine.Object) []verdict {
 	trust, why := v.Approval.Trust()
 	var out []verdict
 	for _, p := range enforcing {
@@ -336,13 +339,19 @@ func (v *WorkloadValidator) evaluate(inv *engine.Inventory, exs []*v1alpha1.Cont
 		if min == "" {
 			min = v1alpha1.SeverityHigh
 		}
-		ev := plan.Evaluate(inv, exs, engine.Options{Now: v.Clock.Now(), AdminNamespace: v.AdminNamespace, SkipClusterScoped: true,
-			Approval: trust, ApprovalProblem: why, ApprovalsSince: v.Approval.InForceSince(), Only: judged})
 		vd := verdict{profile: p.Name, mode: p.Spec.Enforcement.Mode}
-		for i := range ev.Results {
-			r := &ev.Results[i]
-			if r.Object == judged && r.Status == engine.StatusFail && engine.SeverityAtLeast(r.Check.Severity, min) {
-				vd.failures = append(vd.failures, r)
+		subjects := []*engine.Object{judged}
+		if obj != judged && slices.ContainsFunc(plan.Checks, func(c *engine.PlannedCheck) bool { return c.Custom }) {
+			subjects = append(subjects, obj)
+		}
+		for _, subject := range subjects {
+			ev := plan.Evaluate(inv, exs, engine.Options{Now: v.Clock.Now(), AdminNamespace: v.AdminNamespace, SkipClusterScoped: true,
+				Approval: trust, ApprovalProblem: why, ApprovalsSince: v.Approval.InForceSince(), Only: subject})
+			for i := range ev.Results {
+				r := &ev.Results[i]
+				if r.Object == subject && r.Status == engine.StatusFail && engine.SeverityAtLeast(r.Check.Severity, min) {
+					vd.failures = append(vd.failures, r)
+				}
 			}
 		}
 		if len(vd.failures) > 0 {
