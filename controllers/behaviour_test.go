@@ -576,3 +576,45 @@ func TestACustomCheckOnPodsJudgesTheDeploymentsPods(t *testing.T) {
 		return fmt.Errorf("report %s: %s, %d findings, none of custom-acme-images on Deployment web", rep.Name, rep.Status.Result, len(rep.Status.Findings))
 	})
 }
+
+// TestAPodBoundToANodeIsJudgedAgain: the scheduler binds a Pod to its node through the
+// pods/binding subresource, which writes spec.nodeName without a new generation. A custom check
+// may read it (here, Pods stay off the control plane): the binding must reach the report.
+func TestAPodBoundToANodeIsJudgedAgain(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "bind-a", map[string]string{"bind": "true"})
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "bind-a"},
+		Spec: *deployment("bind-a", "web", false).Spec.Template.Spec.DeepCopy()}
+	if err := k8s.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, "bind", "bind", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-off-control-plane", Title: "Pods run off the control plane",
+			Kinds: []string{"Pod"}, Criteria: []v1alpha1.Criterion{"CC6.1"},
+			Expression: "!has(object.spec.nodeName) || !object.spec.nodeName.startsWith('control-plane')"}}
+	})
+	waitWritten(t, "bind-a", "bind")
+	generation := pod.Generation
+	binding := &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace},
+		Target: corev1.ObjectReference{Kind: "Node", Name: "control-plane-1"}}
+	if err := k8s.SubResource("binding").Create(ctx, pod, binding); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
+		t.Fatal(err)
+	}
+	if pod.Spec.NodeName != "control-plane-1" || pod.Generation != generation {
+		t.Fatalf("after the binding: node %q, generation %d (was %d); the test's premise is a new node and the same generation",
+			pod.Spec.NodeName, pod.Generation, generation)
+	}
+	eventually(t, 15*time.Second, "the custom finding on the bound Pod", func() error {
+		rep, err := getReport("bind-a", "bind")
+		if err != nil {
+			return err
+		}
+		if finding(rep, "custom-off-control-plane", "web", "") == nil {
+			return fmt.Errorf("no custom-off-control-plane finding on Pod web: %v", rep.Status.Findings)
+		}
+		return nil
+	})
+}

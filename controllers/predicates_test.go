@@ -36,6 +36,10 @@ func TestSpecChangedSeesWhatDecidesAJudgement(t *testing.T) {
 		"a second owner":              {mutate: func(p *corev1.Pod) { p.OwnerReferences = append(p.OwnerReferences, p.OwnerReferences[0]) }, want: true},
 		"a label":                     {mutate: func(p *corev1.Pod) { p.Labels["team"] = "shop" }, want: true},
 		"the spec (a new generation)": {mutate: func(p *corev1.Pod) { p.Generation = 2 }, want: true},
+		// The scheduler's pods/binding writes spec.nodeName without a new generation
+		// (setPodNodeAndMetadata in k8s.io/kubernetes v1.37 pkg/registry/core/pod/storage
+		// bypasses the pod strategy), and a custom check may read it.
+		"the node it is bound to": {mutate: func(p *corev1.Pod) { p.Spec.NodeName = "control-plane-1" }, want: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
@@ -280,14 +281,20 @@ func (h *delayedHandler) Generic(ctx context.Context, e event.GenericEvent, q qu
 
 // specChanged passes every create and delete, and updates that change more than status: for
 // kinds with a generation, the generation, labels, annotations or owner references (whether a
-// Pod is judged through its controller depends on which controller it names); kinds without
-// one (ConfigMaps, RBAC, ...) always.
+// Pod is judged through its controller depends on which controller it names), and a Pod's node,
+// which the scheduler's binding sets without a new generation (a custom check may read it);
+// kinds without one (ConfigMaps, RBAC, ...) always.
 func specChanged() predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			o, n := e.ObjectOld, e.ObjectNew
 			if n.GetGeneration() == 0 {
 				return true
+			}
+			if op, ok := o.(*corev1.Pod); ok {
+				if np, ok := n.(*corev1.Pod); ok && op.Spec.NodeName != np.Spec.NodeName {
+					return true
+				}
 			}
 			return o.GetGeneration() != n.GetGeneration() ||
 				!maps.Equal(o.GetLabels(), n.GetLabels()) ||
