@@ -145,9 +145,12 @@ func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
 			continue
 		}
 		var pvs []string
-		if len(v.claims) == 0 {
+		switch {
+		case len(v.claims) == 0 && v.pv != "":
 			pvs = []string{v.pv}
-		} else {
+		case len(v.claims) == 0:
+			// A StatefulSet scaled to zero: no replica mounts a claim.
+		default:
 			var absent []string
 			made := false // a claim not there yet is made bound to v.pv
 			for _, name := range v.claims {
