@@ -16,7 +16,9 @@ var avlPdbZeroDisruptions = &engine.Check{
 	ID:    "avl-pdb-zero-disruptions",
 	Title: "PodDisruptionBudgets allow at least one disruption",
 	Description: "A budget that allows no voluntary disruption (maxUnavailable 0, minAvailable 100%, or a " +
-		"minAvailable as high as the pods it covers) blocks every node drain: cluster upgrades and " +
+		"minAvailable as high as the pods it covers, a percentage being taken of the replicas of the pods' " +
+		"controllers and rounded up, as the disruption controller does, with the pods no controller owns " +
+		"counted besides) blocks every node drain: cluster upgrades and " +
 		"node repairs stall, or an operator forces them through and the budget protects nothing " +
 		"(A1.2). For a workload scaled by a HorizontalPodAutoscaler, its minReplicas is the pod count " +
 		"judged. A budget that selects pods another budget selects too fails as well: the eviction " +
@@ -93,21 +95,15 @@ var avlPdbZeroDisruptions = &engine.Check{
 			}
 			return
 		}
-		var pods int32
 		for _, w := range ws {
-			n, known := podCount(ctx.Inventory, w)
-			if !known {
+			if _, known := podCount(ctx.Inventory, w); !known {
 				ctx.NotAssessed("", "the budget selects "+describeWorkloads([]*engine.Object{w})+", whose pod count depends on the nodes")
 				return
 			}
-			pods += n
 		}
-		need := ma.IntVal
-		if p, ok := intOrPercent(ma); ok {
-			// The disruption controller rounds a percentage of minAvailable up.
-			need = int32((int64(p)*int64(pods) + 99) / 100)
-		}
-		if pods > 0 && need >= pods {
+		// As the disruption controller counts: a percentage is scaled against the controllers'
+		// scale alone and rounded up, and pods no controller owns are healthy pods beyond it.
+		if allowed, pods, _, _ := disruptionsAllowed(ctx.Inventory, b); pods > 0 && allowed <= 0 {
 			ctx.Fail("", "minAvailable %s leaves no pod of %s (%s) free to evict, so node drains block",
 				ma.String(), describeWorkloads(ws), countNoun(pods, "pod"))
 			return
