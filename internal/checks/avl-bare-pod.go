@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,8 +22,10 @@ var avlBarePod = &engine.Check{
 		"this check); a reference to a controller that does not exist, has another UID or does not " +
 		"create Pods (a Deployment, a CronJob) fails, since nothing recreates the pod, and so does one " +
 		"whose controller is any other built-in kind (a ConfigMap, a ReplicaSet of the unserved " +
-		"extensions/v1beta1). A pod whose controller is a custom resource (an operator's) or its " +
-		"Node (the kubelet's static pod) passes." + supporting,
+		"extensions/v1beta1). A pod whose controller is its Node (the kubelet's static pod) passes. " +
+		"A controller reference is what the pod claims: one naming a custom resource (an operator's), " +
+		"which is not read, and in a scan one naming a controller not among the manifests, cannot be " +
+		"verified and is NotAssessed." + supporting,
 	Remediation: "Run the pod from a Deployment (or a StatefulSet, DaemonSet or Job, as fits the workload).",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{a12},
@@ -37,13 +40,18 @@ var avlBarePod = &engine.Check{
 		switch {
 		case p == nil && builtInNonController(ref):
 			ctx.Fail("", "nothing recreates the pod if its node fails: its controller %s %s is a built-in kind that creates no Pods", ref.Kind, ref.Name)
+		case p == nil && !builtInGroup(ref):
+			// A claim the operator cannot verify: a namespace admin may write it into their own
+			// bare Pod, naming a kind nothing serves, which the garbage collector leaves alone.
+			ctx.NotAssessed("", fmt.Sprintf("its controller %s %s %s is a custom resource, which is not read: whether it exists and recreates the pod cannot be verified",
+				ref.APIVersion, ref.Kind, ref.Name))
 		case p == nil || p.Owner != nil:
 			ctx.Pass("")
 		case !p.Creates || ctx.Inventory.Complete:
 			ctx.Fail("", "nothing recreates the pod if its node fails: %s", p.Reason)
 		default:
-			// scan: the controller may simply not be among the manifests.
-			ctx.Pass("")
+			// scan: the controller may simply not be among the manifests, or may not exist.
+			ctx.NotAssessed("", p.Reason+": whether a controller recreates the pod cannot be told")
 		}
 	},
 }
