@@ -30,7 +30,9 @@ var avlTopologySpread = &engine.Check{
 		"or anti-affinity term over a node label whose one value the nodeSelector or required node affinity " +
 		"fixes (a zone) sees one domain and spreads nothing, and so does an anti-affinity term whose mismatchLabelKeys " +
 		"name a label all its replicas share (a template label, pod-template-hash, controller-revision-hash): the API " +
-		"server adds \"key notin (the pod's own value)\" to its selector, which leaves out the pod's siblings. The check judges " +
+		"server adds \"key notin (the pod's own value)\" to its selector, which leaves out the pod's siblings; likewise a constraint or " +
+		"term whose matchLabelKeys name a label each replica holds alone (a StatefulSet pod's name or ordinal), to which the " +
+		"API server adds \"key in (the pod's own value)\", which selects none of them. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
@@ -76,6 +78,11 @@ var avlTopologySpread = &engine.Check{
 				spreadsNothing(fmt.Sprintf("topologySpreadConstraints over %s spread nothing: %s admits only %s %q", c.TopologyKey, how, c.TopologyKey, v))
 				continue
 			}
+			if k := ownMatchKey(o.Kind, c.MatchLabelKeys); k != "" {
+				spreadsNothing(fmt.Sprintf("topologySpreadConstraints over %s spread nothing: matchLabelKeys %q narrows them to the pods with the pod's own value, which each replica holds alone",
+					c.TopologyKey, k))
+				continue
+			}
 			if c.WhenUnsatisfiable == corev1.DoNotSchedule && c.MaxSkew >= most {
 				spreadsNothing(fmt.Sprintf("topologySpreadConstraints over %s spread nothing: maxSkew %d (DoNotSchedule) lets all %s run in one %s domain",
 					c.TopologyKey, c.MaxSkew, countNoun(most, "pod"), c.TopologyKey))
@@ -96,6 +103,11 @@ var avlTopologySpread = &engine.Check{
 				}
 				if v, how := pinnedValue(pod, t.TopologyKey); v != "" {
 					spreadsNothing(fmt.Sprintf("podAntiAffinity over %s spreads nothing: %s admits only %s %q", t.TopologyKey, how, t.TopologyKey, v))
+					continue
+				}
+				if k := ownMatchKey(o.Kind, t.MatchLabelKeys); k != "" {
+					spreadsNothing(fmt.Sprintf("podAntiAffinity over %s spreads nothing: matchLabelKeys %q narrows it to the pods with the pod's own value, which each replica holds alone",
+						t.TopologyKey, k))
 					continue
 				}
 				if k := sharedMismatchKey(o.Kind, t.MismatchLabelKeys, own); k != "" {
@@ -127,7 +139,8 @@ var avlTopologySpread = &engine.Check{
 
 // selectsOwn reports whether a spread constraint's or affinity term's labelSelector selects the
 // workload's own pods, as the scheduler reads it: no labelSelector selects no pod, so the
-// constraint spreads nothing (matchLabelKeys only narrow it, with the pod's own values).
+// constraint spreads nothing (matchLabelKeys only narrow it, with the pod's own values, which
+// its siblings share but for those ownMatchKey names).
 func selectsOwn(sel *metav1.LabelSelector, own labels.Set) bool {
 	s, err := metav1.LabelSelectorAsSelector(sel)
 	return err == nil && s.Matches(own)
@@ -150,6 +163,27 @@ var revisionPodLabels = map[string]string{
 func sharedMismatchKey(kind string, keys []string, own labels.Set) string {
 	for _, k := range keys {
 		if _, ok := own[k]; ok || revisionPodLabels[kind] == k {
+			return k
+		}
+	}
+	return ""
+}
+
+// ownPodLabels are the labels a controller sets on each pod to a value no other pod of the
+// workload has: a StatefulSet pod's name and ordinal (pkg/controller/statefulset
+// stateful_set_utils.go updateIdentity, which replaces any the template gives).
+var ownPodLabels = map[string][]string{
+	"StatefulSet": {appsv1.StatefulSetPodNameLabel, appsv1.PodIndexLabel},
+}
+
+// ownMatchKey returns a key of a spread constraint's or affinity term's matchLabelKeys whose
+// value each replica of the workload holds alone (ownPodLabels), or "". The API server adds
+// "key in (the pod's own value)" to the labelSelector for each key the pod has (applyMatchLabelKeys
+// and applyMatchLabelKeysAndMismatchLabelKeys, pkg/registry/core/pod/strategy.go), so such a
+// constraint or term counts only pods with the pod's own name or ordinal: none of its siblings.
+func ownMatchKey(kind string, keys []string) string {
+	for _, k := range keys {
+		if slices.Contains(ownPodLabels[kind], k) {
 			return k
 		}
 	}
