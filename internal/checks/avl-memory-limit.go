@@ -16,18 +16,19 @@ var avlMemoryLimit = &engine.Check{
 		"even when the node has idle CPU, which hurts latency more than it protects capacity. A limit " +
 		"of 0 is no limit: the kubelet sets none. A LimitRange's Container default (or max) counts for the " +
 		"containers that leave the limit out, except in a Pod in the cluster, which holds what LimitRanger " +
-		"filled in when it was created and is judged by that alone." + supporting,
+		"filled in when it was created and is judged by that alone; and in the cluster a controller's template that " +
+		"leaves the limit to a LimitRange fails while a Pod it runs, created before the LimitRange, holds none." + supporting,
 	Remediation: "Set resources.limits.memory (in the container or at pod level), usually equal to the memory " +
 		"request so the pod is not overcommitted; or give the namespace a LimitRange whose Container " +
 		"default (or max) memory fills it in at admission.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a11},
 	Targets:  workload,
-	Reads:    []string{"LimitRange"},
+	Reads:    []string{"LimitRange", "Pod"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachResourcedContainer(ctx, o, func(c engine.Container) string {
-			if !declaresResource(ctx, o, c, corev1.ResourceMemory, true) {
-				return "no memory limit"
+			if ok, without := declaresResource(ctx, o, c, corev1.ResourceMemory, true); !ok {
+				return resourceMissing("no memory limit", without)
 			}
 			return ""
 		})

@@ -19,25 +19,30 @@ var avlResourceRequests = &engine.Check{
 		"LimitRange of the namespace whose Container defaults fill in what a container leaves out at " +
 		"admission; a limit alone counts, since Kubernetes copies it into the request. A request of 0 reserves nothing " +
 		"and does not count. A Pod in the cluster holds what LimitRanger filled in when it was created and is " +
-		"judged by that alone (one created before the LimitRange has nothing from it)." + supporting,
+		"judged by that alone (one created before the LimitRange has nothing from it); and in the cluster a controller's " +
+		"template that leaves a request to a LimitRange fails while a Pod it runs, created before the LimitRange, holds none." + supporting,
 	Remediation: "Set resources.requests.cpu and resources.requests.memory from observed usage (a " +
 		"VerticalPodAutoscaler in recommendation mode helps).",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a11},
 	Targets:  workload,
-	Reads:    []string{"LimitRange"},
+	Reads:    []string{"LimitRange", "Pod"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachResourcedContainer(ctx, o, func(c engine.Container) string {
 			var missing []string
+			var without *engine.Object // a Pod created before a LimitRange gave it a request
 			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-				if !declaresResource(ctx, o, c, r, false) {
+				if ok, w := declaresResource(ctx, o, c, r, false); !ok {
 					missing = append(missing, string(r))
+					if without == nil {
+						without = w
+					}
 				}
 			}
 			if len(missing) == 0 {
 				return ""
 			}
-			return "no " + strings.Join(missing, " or ") + " request"
+			return resourceMissing("no "+strings.Join(missing, " or ")+" request", without)
 		})
 	},
 }

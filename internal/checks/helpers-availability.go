@@ -788,17 +788,66 @@ func eachResourcedContainer(ctx *engine.Context, o *engine.Object, judge func(c 
 // it or a validating webhook sees it, and never again: a Pod the operator or the admission
 // webhook judges (a complete view) already holds what a LimitRange gave it, and one without the
 // resource was created before the LimitRange that would set it now, and runs without it. Pod
-// templates are not touched (their pods are), and a Pod manifest is created later.
-func declaresResource(ctx *engine.Context, o *engine.Object, c engine.Container, name corev1.ResourceName, limit bool) bool {
+// templates are not touched (their pods are), and a Pod manifest is created later. So in a
+// complete view a template that leaves the resource to a LimitRange declares it only if the
+// pods it runs hold it: without, names the first (by name) of those that do not (podsRun).
+func declaresResource(ctx *engine.Context, o *engine.Object, c engine.Container, name corev1.ResourceName, limit bool) (declared bool, without *engine.Object) {
 	named, set := c.ResourceKeys.Declares(name, limit)
 	if _, podSet := o.Workload.Pod().ResourceKeys.Declares(name, limit); set || podSet {
-		return true
+		return true, nil
 	}
 	if o.Kind == "Pod" && ctx.Inventory.Complete {
-		return false
+		return false, nil
 	}
 	// LimitRanger fills in only what the container leaves out: a 0 it names stays.
-	return !named && limitRangeDefaults(ctx, o.Namespace, name, limit)
+	if named || !limitRangeDefaults(ctx, o.Namespace, name, limit) {
+		return false, nil
+	}
+	if !ctx.Inventory.Complete {
+		return true, nil
+	}
+	for _, p := range podsRun(ctx.Inventory)[o] {
+		if _, podSet := p.Workload.Pod().ResourceKeys.Declares(name, limit); podSet {
+			continue
+		}
+		for _, pc := range p.Workload.Containers() {
+			if pc.Name != c.Name || pc.Type == engine.ContainerEphemeral {
+				continue
+			}
+			if _, set := pc.ResourceKeys.Declares(name, limit); !set && (without == nil || p.Name < without.Name) {
+				without = p
+			}
+		}
+	}
+	return without == nil, without
+}
+
+// resourceMissing says why a container has no request or limit (declaresResource): what, and
+// the Pod of the workload that runs without it though a LimitRange would give it one now.
+func resourceMissing(what string, without *engine.Object) string {
+	if without == nil {
+		return what
+	}
+	return fmt.Sprintf("%s: Pod %s, created before a LimitRange gave it one, runs without it (LimitRanger fills in resources only when a pod is created)",
+		what, without.Name)
+}
+
+// podsRun lists, once per evaluation, the Pods each controller runs: those its template
+// explains (Inventory.Provenance), filed under their controller and, through a ReplicaSet its
+// Deployment's template explains, under the Deployment too. Pods no template explains are
+// judged themselves.
+func podsRun(inv *engine.Inventory) map[*engine.Object][]*engine.Object {
+	return inv.Memo(nil, "availability.podsRun", func() any {
+		out := map[*engine.Object][]*engine.Object{}
+		for _, p := range inv.ListKind("Pod") {
+			pv := inv.Provenance(p)
+			for pv != nil && pv.Explained && pv.Owner != nil {
+				out[pv.Owner] = append(out[pv.Owner], p)
+				pv = inv.Provenance(pv.Owner)
+			}
+		}
+		return out
+	}).(map[*engine.Object][]*engine.Object)
 }
 
 // limitRangeDefaults reports whether the LimitRanges of namespace give a container that leaves
