@@ -32,7 +32,10 @@ var avlTopologySpread = &engine.Check{
 		"name a label all its replicas share (a template label, pod-template-hash, controller-revision-hash): the API " +
 		"server adds \"key notin (the pod's own value)\" to its selector, which leaves out the pod's siblings; likewise a constraint or " +
 		"term whose matchLabelKeys name a label each replica holds alone (a StatefulSet pod's name or ordinal), to which the " +
-		"API server adds \"key in (the pod's own value)\", which selects none of them. The check judges " +
+		"API server adds \"key in (the pod's own value)\", which selects none of them. Only the node labels Kubernetes sets to a " +
+		"failure domain (kubernetes.io/hostname, topology.kubernetes.io/zone and region, and their beta keys) are known to " +
+		"separate the replicas: a constraint or term over another (a rack label someone sets, or kubernetes.io/os, the same on " +
+		"every Linux node) spreads them only as far as the nodes' values, which are not read, allow, and is NotAssessed. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
@@ -70,6 +73,12 @@ var avlTopologySpread = &engine.Check{
 				nothing = why
 			}
 		}
+		undecided := "" // why the first constraint or term that may spread the pods cannot be told to
+		mayNotSpread := func(why string) {
+			if undecided == "" {
+				undecided = why
+			}
+		}
 		for _, c := range pod.TopologySpreadConstraints {
 			if !selectsOwn(c.LabelSelector, own) {
 				continue
@@ -88,6 +97,10 @@ var avlTopologySpread = &engine.Check{
 					c.TopologyKey, c.MaxSkew, countNoun(most, "pod"), c.TopologyKey))
 				continue
 			}
+			if !failureDomainKeys[c.TopologyKey] {
+				mayNotSpread(unknownDomainKey("topologySpreadConstraints", c.TopologyKey))
+				continue
+			}
 			ctx.Pass("")
 			return
 		}
@@ -96,7 +109,6 @@ var avlTopologySpread = &engine.Check{
 			for _, w := range a.PreferredDuringSchedulingIgnoredDuringExecution {
 				terms = append(terms, w.PodAffinityTerm)
 			}
-			unknown := false
 			for _, t := range terms {
 				if !selectsOwn(t.LabelSelector, own) {
 					continue
@@ -117,17 +129,21 @@ var avlTopologySpread = &engine.Check{
 				}
 				switch termCoversOwnNamespace(ctx.Inventory, o, t) {
 				case covered:
+					if !failureDomainKeys[t.TopologyKey] {
+						mayNotSpread(unknownDomainKey("podAntiAffinity", t.TopologyKey))
+						continue
+					}
 					ctx.Pass("")
 					return
 				case coverUnknown:
-					unknown = true
+					mayNotSpread(fmt.Sprintf("its podAntiAffinity spreads it only if its namespaceSelector selects namespace %q, "+
+						"whose Namespace is not among the objects scanned: its labels are unknown", o.Namespace))
 				}
 			}
-			if unknown {
-				ctx.NotAssessed("", fmt.Sprintf("its podAntiAffinity spreads it only if its namespaceSelector selects namespace %q, "+
-					"whose Namespace is not among the objects scanned: its labels are unknown", o.Namespace))
-				return
-			}
+		}
+		if undecided != "" {
+			ctx.NotAssessed("", undecided)
+			return
 		}
 		if nothing != "" {
 			ctx.Fail("", "%s; nothing else spreads its replicas, so they may all land on one node", nothing)
@@ -135,6 +151,28 @@ var avlTopologySpread = &engine.Check{
 		}
 		ctx.Fail("", "neither topologySpreadConstraints nor a podAntiAffinity spreads its replicas: they may all land on one node")
 	},
+}
+
+// failureDomainKeys are the node labels Kubernetes sets to a node's failure domain: its name
+// (the kubelet, on every node) and its zone and region (the cloud provider, on the nodes of a
+// cloud), and their deprecated beta keys (k8s.io/api core/v1 well_known_labels.go). A spread
+// constraint or anti-affinity term over any other node label spreads the replicas only as far
+// as someone labelled the nodes with values that separate failures; a label no node carries, or
+// one every node carries with the same value (kubernetes.io/os), makes one domain or none.
+var failureDomainKeys = map[string]bool{
+	corev1.LabelHostname:                true,
+	corev1.LabelTopologyZone:            true,
+	corev1.LabelTopologyRegion:          true,
+	corev1.LabelFailureDomainBetaZone:   true,
+	corev1.LabelFailureDomainBetaRegion: true,
+}
+
+// unknownDomainKey says why a constraint or term over a node label other than the
+// failureDomainKeys cannot be told to spread the replicas.
+func unknownDomainKey(what, key string) string {
+	return fmt.Sprintf("%s over %s may spread nothing: %s is not a node label Kubernetes sets to a failure domain (as it sets %s, %s and %s), "+
+		"and which nodes carry it, with which values, is not read", what, key, key,
+		corev1.LabelHostname, corev1.LabelTopologyZone, corev1.LabelTopologyRegion)
 }
 
 // selectsOwn reports whether a spread constraint's or affinity term's labelSelector selects the
