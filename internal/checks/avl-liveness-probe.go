@@ -11,8 +11,8 @@ var avlLivenessProbe = &engine.Check{
 	Description: "Without a liveness probe a container that deadlocks or hangs keeps running and is never " +
 		"restarted, so the capacity it stands for is silently lost (A1.2). The check covers the " +
 		"regular containers and native sidecars of long-running workloads; init containers, " +
-		"ephemeral containers, Jobs and CronJobs are NotApplicable. A probe that runs only a no-op (exec true, or a shell " +
-		"whose -c script is only true, : or exit 0) succeeds whatever the container's state, and an " +
+		"ephemeral containers, Jobs and CronJobs are NotApplicable. A probe that runs only a no-op (exec true or echo, or a shell " +
+		"whose -c script, with -c alone or among other one-letter options, is only true, :, echo or exit 0) succeeds whatever the container's state, and an " +
 		"HTTP or TCP probe that names a host the kubelet reaches instead of the pod tests something else: " +
 		"both count as none. A probe that asks by number a port only another container of the pod declares " +
 		"is answered by that container, which may or may not ask this one: NotAssessed." + supporting,

@@ -732,26 +732,29 @@ func otherProbeHost(o *engine.Object, p *corev1.Probe) string {
 // shells are the programs whose -c script noOpCommand reads.
 var shells = map[string]bool{"sh": true, "bash": true, "ash": true, "dash": true, "ksh": true, "zsh": true}
 
+// noOpPrograms succeed whatever their arguments and whatever state the container is in: true
+// ignores its arguments, and echo only prints them.
+var noOpPrograms = map[string]bool{"true": true, "echo": true}
+
 // noOpCommand returns the command of an exec probe that succeeds whatever state the container
-// is in, written out, or "" when the probe may fail: true (which ignores its arguments), or a
-// shell whose -c script is only true, : or exit 0 (the arguments after the script are its $0,
-// $1 and so on). Only these no-ops are recognised: a probe's command that tests anything at
-// all is taken to test something.
+// is in, written out, or "" when the probe may fail: a no-op program (noOpPrograms, by any
+// path), or a shell given -c (alone or among other one-letter options, as -ec or -lc) whose
+// script is only no-ops, separated by ;, && or new lines: true, : or echo with plain words,
+// exit or exit 0 (the arguments after the script are its $0, $1 and so on). Only these no-ops
+// are recognised: a probe's command that tests anything at all (a redirection, a substitution,
+// another program) is taken to test something, and so is a shell given an option that takes a
+// value (-o pipefail), which is not read.
 func noOpCommand(p *corev1.Probe) string {
 	if p.Exec == nil || len(p.Exec.Command) == 0 {
 		return ""
 	}
 	cmd := p.Exec.Command
 	prog := path.Base(cmd[0])
-	noOp := prog == "true"
-	if shells[prog] && len(cmd) >= 3 && cmd[1] == "-c" {
+	noOp := noOpPrograms[prog]
+	if script, ok := shellScript(cmd); ok {
 		noOp = true
-		for _, stmt := range strings.FieldsFunc(cmd[2], func(r rune) bool { return r == ';' || r == '\n' }) {
-			switch strings.Join(strings.Fields(stmt), " ") {
-			case "", "true", ":", "exit 0":
-			default:
-				noOp = false
-			}
+		for _, stmt := range strings.FieldsFunc(strings.ReplaceAll(script, "&&", ";"), func(r rune) bool { return r == ';' || r == '\n' }) {
+			noOp = noOp && noOpStatement(strings.Fields(stmt))
 		}
 	}
 	if !noOp {
@@ -765,6 +768,49 @@ func noOpCommand(p *corev1.Probe) string {
 		words[i] = w
 	}
 	return few(words, " ")
+}
+
+// shellScript returns the script a shell command runs with -c, given alone or among other
+// one-letter options before it (sh -e -c, bash -lc), or ok false: not a shell, no -c, or an
+// option it does not read (one that takes a value, a long option).
+func shellScript(cmd []string) (script string, ok bool) {
+	if !shells[path.Base(cmd[0])] {
+		return "", false
+	}
+	c := false
+	i := 1
+	for ; i < len(cmd) && strings.HasPrefix(cmd[i], "-"); i++ {
+		flags := cmd[i][1:]
+		if flags == "" || strings.ContainsFunc(flags, func(r rune) bool { return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') }) ||
+			strings.ContainsAny(flags, "oO") {
+			return "", false
+		}
+		c = c || strings.Contains(flags, "c")
+	}
+	if !c || i >= len(cmd) {
+		return "", false
+	}
+	return cmd[i], true
+}
+
+// noOpStatement reports whether a shell statement, split into words, succeeds whatever the
+// container's state: none, exit or exit 0, or true, : or echo (by any path) with words the shell
+// takes as they are (no redirection, substitution, expansion or quoting).
+func noOpStatement(words []string) bool {
+	switch {
+	case len(words) == 0:
+		return true
+	case words[0] == "exit":
+		return len(words) == 1 || len(words) == 2 && words[1] == "0"
+	case words[0] != ":" && !noOpPrograms[path.Base(words[0])]:
+		return false
+	}
+	for _, w := range words {
+		if strings.ContainsAny(w, "<>|&$`(){}[]*?~!#'\"\\=") {
+			return false
+		}
+	}
+	return true
 }
 
 // eachResourcedContainer judges every container that can declare resources: regular, init and
