@@ -18,7 +18,8 @@ var avlNamespaceQuota = &engine.Check{
 		"Only a bound on cpu or memory counts: a ResourceQuota that names cpu or memory (requests, " +
 		"limits or plain) for every pod (a quota scoped to some pods, Terminating or a PriorityClass " +
 		"say, counts only with quotas for the rest, as Terminating and NotTerminating together, or " +
-		"PriorityClass In and NotIn the same classes), or a " +
+		"PriorityClass In and NotIn the same classes, or PriorityClass Exists alone beside a globalDefault class, which the " +
+		"Priority admission plugin gives every pod that names none), or a " +
 		"LimitRange that sets a maximum or a default limit of cpu or memory for containers or pods; " +
 		"default requests (which limit nothing), object counts and storage limits do not. In a scan " +
 		"the quota or limit range must be among the manifests, since they are what ships." + supporting,
@@ -27,7 +28,7 @@ var avlNamespaceQuota = &engine.Check{
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a11},
 	Targets:  []string{"Namespace"},
-	Reads:    []string{"ResourceQuota", "LimitRange"},
+	Reads:    []string{"ResourceQuota", "LimitRange", "PriorityClass"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		quotas, ranges := ctx.Inventory.List(o.Name, "ResourceQuota"), ctx.Inventory.List(o.Name, "LimitRange")
 		if len(quotas)+len(ranges) == 0 {
@@ -64,7 +65,7 @@ var avlNamespaceQuota = &engine.Check{
 			}
 			why = append(why, fmt.Sprintf("ResourceQuota %q applies only to some pods (%s)", q.Name, scope))
 		}
-		if quotasCoverEveryPod(scoped) {
+		if quotasCoverEveryPod(scoped, priorityClassesOf(ctx.Inventory).defaultName != "") {
 			ctx.Pass("")
 			return
 		}
@@ -166,9 +167,13 @@ func quotaScopes(q *corev1.ResourceQuota) []corev1.ScopedResourceSelectorRequire
 // neither the pods that name no class (DoesNotExist, or any NotIn, which the quota evaluator
 // matches against labels without the priorityClass key: podMatchesSelector, k8s.io/kubernetes
 // v1.37.2 pkg/quota/v1/evaluator/core/pods.go) nor any class (Exists, or NotIn requirements
-// whose values In requirements name: a class is left out only by every NotIn).
-func quotasCoverEveryPod(reqs []corev1.ScopedResourceSelectorRequirement) bool {
-	var terminating, notTerminating, noClass, everyClass bool
+// whose values In requirements name: a class is left out only by every NotIn). With a
+// globalDefault PriorityClass (defaulted) there are no pods without a class: the Priority
+// admission plugin gives each pod created without one the default class's name
+// (establishPriority, plugin/pkg/admission/priority) before the ResourceQuota plugin charges it.
+func quotasCoverEveryPod(reqs []corev1.ScopedResourceSelectorRequirement, defaulted bool) bool {
+	var terminating, notTerminating, everyClass bool
+	noClass := defaulted
 	in := map[string]bool{}
 	var leftOut map[string]bool // the classes every NotIn so far leaves out; nil before the first
 	for _, r := range reqs {
