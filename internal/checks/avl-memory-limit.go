@@ -24,7 +24,7 @@ var avlMemoryLimit = &engine.Check{
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a11},
 	Targets:  workload,
-	Reads:    []string{"LimitRange", "Pod"},
+	Reads:    []string{"LimitRange", engine.KindWorkload},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachResourcedContainer(ctx, o, func(c engine.Container) string {
 			if ok, without := declaresResource(ctx, o, c, corev1.ResourceMemory, true); !ok {
