@@ -21,7 +21,10 @@ var avlPdb = &engine.Check{
 		"minAvailable 0, or a minAvailable that the other workloads it selects meet on their own: a " +
 		"budget counts the pods of every workload it selects together, and pods no controller owns add " +
 		"to what maxUnavailable allows) protects nothing and does " +
-		"not count. An integer minAvailable is met by any pod the budget selects: when it also selects " +
+		"not count; but one counted by the scale of the pods' controllers (maxUnavailable, a percentage) that " +
+		"also selects a pod whose controller has no scale or is not there (a DaemonSet's, a Job's) allows no " +
+		"disruption at all, as the disruption controller fails to sync it, and protects the workload " +
+		"(avl-pdb-zero-disruptions fails it). An integer minAvailable is met by any pod the budget selects: when it also selects " +
 		"a DaemonSet's or a Job's pods, whose number the check cannot know, it says NotAssessed. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,

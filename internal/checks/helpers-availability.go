@@ -534,6 +534,16 @@ func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowe
 		return v.IntVal
 	}
 	byScale := countedByScale(b.pdb)
+	if byScale {
+		// The controller cannot find the scale of some pod's controller (a DaemonSet's, a Job's,
+		// or one that is not there): it fails to sync the budget and allows nothing (failSafe).
+		if unscalableSelected(inv, b) != nil {
+			return 0, pods, true, nil
+		}
+		if w, _, decided := scaleNotFound(inv, b); w != nil && decided {
+			return 0, pods, true, nil
+		}
+	}
 	switch spec := b.pdb.Spec; {
 	case byScale && managed == 0:
 		// The controller allows nothing while the scale it counts is 0 (expectedCount <= 0).
