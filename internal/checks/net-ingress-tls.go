@@ -15,7 +15,7 @@ import (
 
 var netIngressTLS = &engine.Check{
 	ID:    "net-ingress-tls",
-	Title: "Ingresses serve every host over TLS",
+	Title: "Ingresses and Gateway API routes serve every host over TLS",
 	Description: "An Ingress without spec.tls, or with a host its TLS section does not list, serves that " +
 		"host over plain HTTP: data crosses the boundary unencrypted and can be read or altered in " +
 		"transit (CC6.6, CC6.7). So does one whose TLS hosts ingress-nginx is told not to redirect " +
@@ -32,16 +32,31 @@ var netIngressTLS = &engine.Check{
 		"or be found in ACM by host), and serves an HTTP listener beside it " +
 		"unless alb.ingress.kubernetes.io/ssl-redirect redirects it; where another Ingress of its IngressGroup, a custom " +
 		"action or the IngressClassParams of the IngressClass named in spec.ingressClassName may decide instead, " +
-		"the check cannot tell (NotAssessed)." + supporting,
+		"the check cannot tell (NotAssessed). A Gateway API HTTPRoute or GRPCRoute is judged by the listeners of " +
+		"its parent Gateways it attaches to (the one sectionName names, those on the parentRef's port, or every " +
+		"listener whose allowedRoutes admit the route's kind and namespace and whose hostname meets the route's): " +
+		"an HTTP listener serves it in clear text unless every rule of the HTTPRoute redirects to https (a " +
+		"RequestRedirect filter with scheme https), an HTTPS listener over TLS. Where the Gateway is not in the input, " +
+		"is in another namespace than the route (the operator evaluates each namespace with its own objects), or " +
+		"admits routes by the labels of a Namespace not in the input, or the parent is a ListenerSet or a listener " +
+		"of a protocol of its implementation's own, the check cannot tell (NotAssessed); a route whose parents are " +
+		"Services (a service mesh's) is not served by a listener (NotApplicable)." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
 		"(cert-manager can issue it), and redirect HTTP to HTTPS in the ingress controller (with " +
 		"ingress-nginx, do not set nginx.ingress.kubernetes.io/ssl-redirect to \"false\"; with GKE, set " +
 		"kubernetes.io/ingress.allow-http to \"false\" or redirect with a FrontendConfig; with the AWS Load " +
-		"Balancer Controller, listen on HTTPS and set alb.ingress.kubernetes.io/ssl-redirect).",
+		"Balancer Controller, listen on HTTPS and set alb.ingress.kubernetes.io/ssl-redirect). Attach a Gateway API " +
+		"route to the Gateway's HTTPS listener by sectionName, and serve the HTTP listener only an HTTPRoute that " +
+		"redirects to https (a RequestRedirect filter with scheme https).",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc66, cc67},
-	Targets:  []string{"Ingress"},
+	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute"},
+	Reads:    []string{"Gateway", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if o.Kind == "HTTPRoute" || o.Kind == "GRPCRoute" {
+			routeServedOverTLS(ctx, o)
+			return
+		}
 		ing, ok := o.Obj.(*networkingv1.Ingress)
 		if !ok {
 			ctx.NotApplicable("", "not a networking.k8s.io Ingress")
@@ -95,6 +110,34 @@ var netIngressTLS = &engine.Check{
 		}
 		ctx.Pass("")
 	},
+}
+
+// routeServedOverTLS judges a Gateway API HTTPRoute or GRPCRoute by the Gateway listeners it
+// attaches to: an HTTP listener serves it in clear text (an HTTPRoute every rule of which
+// redirects to https serves only the redirect), an HTTPS listener over TLS.
+func routeServedOverTLS(ctx *engine.Context, o *engine.Object) {
+	if !inGatewayGroup(o) {
+		ctx.NotApplicable("", "not a "+gatewayGroup+" "+o.Kind)
+		return
+	}
+	ls, err := judgeRoute(ctx.Inventory, o)
+	switch {
+	case err != nil:
+		ctx.NotAssessed("", err.Error())
+	case len(ls.plain) > 0 && o.Kind == "HTTPRoute":
+		ctx.Fail("", "served over plain HTTP by %s: not every rule of the route redirects to https (a RequestRedirect filter with scheme https)",
+			few(ls.plain, "; "))
+	case len(ls.plain) > 0:
+		ctx.Fail("", "served over plain HTTP (gRPC in clear text) by %s", few(ls.plain, "; "))
+	case len(ls.unknown) > 0:
+		ctx.NotAssessed("", "which listeners serve the route, and how, is not known: "+few(ls.unknown, "; "))
+	case ls.tls > 0:
+		ctx.Pass("")
+	case ls.mesh > 0:
+		ctx.NotApplicable("", "the route's parents are Services: it routes a service mesh's traffic inside the cluster, and no Gateway listener serves it")
+	default:
+		ctx.NotApplicable("", "the route attaches to no listener of its Gateways: nothing serves it")
+	}
 }
 
 // hostsWithoutTLS are the rule hosts of an Ingress that no TLS entry lists, and its default

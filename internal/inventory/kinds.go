@@ -28,8 +28,9 @@ type Kind struct {
 	GVK schema.GroupVersionKind
 	// Namespaced is false for cluster-scoped kinds.
 	Namespaced bool
-	// Optional kinds come from add-ons whose CRDs may be absent (Trivy Operator's reports):
-	// the operator reads them only when the API server serves them.
+	// Optional kinds come from add-ons whose CRDs may be absent (Trivy Operator's reports, the
+	// Gateway API's Gateways and routes): the operator reads them only when the API server
+	// serves them.
 	Optional bool
 	// New returns an empty object of the kind, typed where the kind has a Go type.
 	New func() client.Object
@@ -71,6 +72,7 @@ var (
 	storage = storagev1.SchemeGroupVersion
 	sched   = schedulingv1.SchemeGroupVersion
 	trivy   = schema.GroupVersion{Group: "aquasecurity.github.io", Version: "v1alpha1"}
+	gwapi   = schema.GroupVersion{Group: "gateway.networking.k8s.io", Version: "v1"}
 )
 
 // Kinds are every kind the operator reads, in a fixed order. internal/manifest has its own table
@@ -106,6 +108,9 @@ var Kinds = []Kind{
 	typed(sched, "PriorityClass", false, func() client.Object { return &schedulingv1.PriorityClass{} }, func() client.ObjectList { return &schedulingv1.PriorityClassList{} }),
 	optional(trivy, "VulnerabilityReport"),
 	optional(trivy, "ExposedSecretReport"),
+	optional(gwapi, "Gateway"),
+	optional(gwapi, "HTTPRoute"),
+	optional(gwapi, "GRPCRoute"),
 }
 
 // ByKind finds a kind by name.

@@ -148,4 +148,7 @@ var namespacedUnstructured = map[string]bool{
 	"Secret": true, "Endpoints": true, "EndpointSlice": true,
 	"Lease": true, "Event": true, "ControllerRevision": true, "PodTemplate": true,
 	"CSIStorageCapacity": true, "Role": true, "Ingress": true, "ClusterServiceVersion": true,
+	// The Gateway API's namespaced kinds (Istio's networking.istio.io Gateway is namespaced too).
+	"Gateway": true, "HTTPRoute": true, "GRPCRoute": true, "TLSRoute": true, "TCPRoute": true,
+	"UDPRoute": true, "ReferenceGrant": true, "ListenerSet": true, "BackendTLSPolicy": true,
 }

@@ -1,0 +1,278 @@
+package checks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// gatewayGroup is the Gateway API's group. Other kinds named Gateway (Istio's
+// networking.istio.io Gateway) are not a route's parent.
+const gatewayGroup = "gateway.networking.k8s.io"
+
+// The fields of the Gateway API's Gateway, HTTPRoute and GRPCRoute (sigs.k8s.io/gateway-api
+// apis/v1) that decide which listeners serve a route and how. Objects of these kinds are read
+// unstructured, from manifests and from the cluster alike (their CRDs may be absent).
+type (
+	gatewaySpec struct {
+		Listeners []gatewayListener `json:"listeners"`
+	}
+	gatewayListener struct {
+		Name          string                `json:"name"`
+		Hostname      *string               `json:"hostname"`
+		Port          int32                 `json:"port"`
+		Protocol      string                `json:"protocol"`
+		AllowedRoutes *gatewayAllowedRoutes `json:"allowedRoutes"`
+	}
+	gatewayAllowedRoutes struct {
+		Namespaces *struct {
+			From     *string               `json:"from"`
+			Selector *metav1.LabelSelector `json:"selector"`
+		} `json:"namespaces"`
+		Kinds []routeGroupKind `json:"kinds"`
+	}
+	routeGroupKind struct {
+		Group *string `json:"group"`
+		Kind  string  `json:"kind"`
+	}
+	routeSpec struct {
+		ParentRefs []routeParentRef `json:"parentRefs"`
+		Hostnames  []string         `json:"hostnames"`
+		Rules      []struct {
+			Filters []routeFilter `json:"filters"`
+		} `json:"rules"`
+	}
+	routeFilter struct {
+		Type            string `json:"type"`
+		RequestRedirect *struct {
+			Scheme *string `json:"scheme"`
+		} `json:"requestRedirect"`
+	}
+	routeParentRef struct {
+		Group       *string `json:"group"`
+		Kind        *string `json:"kind"`
+		Namespace   *string `json:"namespace"`
+		Name        string  `json:"name"`
+		SectionName *string `json:"sectionName"`
+		Port        *int32  `json:"port"`
+	}
+)
+
+// readSpec decodes an unstructured object's spec into out; false when it cannot.
+func readSpec(o *engine.Object, out any) bool {
+	u, ok := o.Obj.(*unstructured.Unstructured)
+	if !ok {
+		return false
+	}
+	spec, _ := u.Object["spec"].(map[string]any)
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(spec, out) == nil
+}
+
+// inGatewayGroup reports whether an object's apiVersion is in the Gateway API's group.
+func inGatewayGroup(o *engine.Object) bool {
+	return strings.HasPrefix(o.APIVersion, gatewayGroup+"/")
+}
+
+// routeListeners says how the listeners a route attaches to serve it. plain lists the HTTP
+// listeners that serve it in clear text; unknown says why some attachment could not be judged;
+// tls counts the HTTPS listeners; mesh counts parents that are Services (a mesh's routes,
+// which no listener serves).
+type routeListeners struct {
+	plain   []string
+	unknown []string
+	tls     int
+	mesh    int
+}
+
+// judgeRoute follows each of an HTTPRoute's or GRPCRoute's parentRefs to the Gateway listeners
+// it attaches to, as the Gateway API defines attachment: the listener sectionName names or
+// those on port (every listener when neither is set), among those whose protocol serves the
+// route's kind, whose allowedRoutes admit its kind and namespace, and whose hostname
+// intersects one of the route's hostnames. redirects is true when every rule of the route
+// redirects to https (a RequestRedirect filter with scheme https): on an HTTP listener it then
+// serves nothing but the redirect.
+func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error) {
+	var out routeListeners
+	var spec routeSpec
+	if !readSpec(o, &spec) {
+		return out, fmt.Errorf("the %s's spec does not decode as the Gateway API's", o.Kind)
+	}
+	redirects := o.Kind == "HTTPRoute" && len(spec.Rules) > 0
+	for _, r := range spec.Rules {
+		redirects = redirects && slices.ContainsFunc(r.Filters, func(f routeFilter) bool {
+			return f.Type == "RequestRedirect" && f.RequestRedirect != nil && f.RequestRedirect.Scheme != nil && *f.RequestRedirect.Scheme == "https"
+		})
+	}
+	for _, ref := range spec.ParentRefs {
+		group, kind := gatewayGroup, "Gateway"
+		if ref.Group != nil {
+			group = *ref.Group
+		}
+		if ref.Kind != nil {
+			kind = *ref.Kind
+		}
+		ns := o.Namespace
+		if ref.Namespace != nil && *ref.Namespace != "" {
+			ns = *ref.Namespace
+		}
+		switch {
+		case (group == "" || group == "core") && kind == "Service":
+			out.mesh++
+			continue
+		case group != gatewayGroup || kind != "Gateway":
+			out.unknown = append(out.unknown, fmt.Sprintf("its parent %s %s/%s is not read", kind, ns, ref.Name))
+			continue
+		}
+		gw := gatewayNamed(inv, ns, ref.Name)
+		if gw == nil {
+			switch {
+			case !inv.Complete:
+				out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s is not in the input", ns, ref.Name))
+			case ns != o.Namespace:
+				// The operator evaluates each namespace with its own objects only.
+				out.unknown = append(out.unknown, fmt.Sprintf("its Gateway %s is in namespace %s, which the evaluation of namespace %s does not read",
+					ref.Name, ns, o.Namespace))
+			}
+			// A Gateway of the route's own namespace that the cluster does not hold serves nothing.
+			continue
+		}
+		var gs gatewaySpec
+		if !readSpec(gw, &gs) {
+			out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s's spec does not decode as the Gateway API's", ns, ref.Name))
+			continue
+		}
+		for _, l := range gs.Listeners {
+			if ref.SectionName != nil && *ref.SectionName != l.Name || ref.Port != nil && *ref.Port != l.Port {
+				continue
+			}
+			if !listenerServesKind(l, o.Kind) || !hostnamesIntersect(l.Hostname, spec.Hostnames) {
+				continue
+			}
+			where := fmt.Sprintf("listener %s (%s, port %d) of Gateway %s/%s", l.Name, l.Protocol, l.Port, ns, ref.Name)
+			admitted, why := listenerAdmitsNamespace(inv, l, ns, o.Namespace)
+			if why != "" {
+				out.unknown = append(out.unknown, where+": "+why)
+				continue
+			}
+			if !admitted {
+				continue
+			}
+			switch l.Protocol {
+			case "HTTP":
+				if !redirects && !slices.Contains(out.plain, where) {
+					out.plain = append(out.plain, where)
+				}
+			case "HTTPS":
+				out.tls++
+			default:
+				out.unknown = append(out.unknown, fmt.Sprintf("%s: the check does not know how protocol %s serves the route", where, l.Protocol))
+			}
+		}
+	}
+	return out, nil
+}
+
+// gatewayNamed is the Gateway API Gateway of that namespace and name, or nil.
+func gatewayNamed(inv *engine.Inventory, namespace, name string) *engine.Object {
+	for _, g := range inv.List(namespace, "Gateway") {
+		if g.Name == name && inGatewayGroup(g) {
+			return g
+		}
+	}
+	return nil
+}
+
+// listenerServesKind reports whether a route of kind may attach to the listener: the kinds its
+// allowedRoutes list, or by default those of its protocol (HTTP and HTTPS serve HTTPRoutes and
+// GRPCRoutes). A listener of another protocol is judged by its allowedRoutes alone.
+func listenerServesKind(l gatewayListener, kind string) bool {
+	if l.AllowedRoutes != nil && len(l.AllowedRoutes.Kinds) > 0 {
+		return slices.ContainsFunc(l.AllowedRoutes.Kinds, func(k routeGroupKind) bool {
+			return k.Kind == kind && (k.Group == nil || *k.Group == gatewayGroup)
+		})
+	}
+	switch l.Protocol {
+	case "HTTP", "HTTPS":
+		return kind == "HTTPRoute" || kind == "GRPCRoute"
+	case "TLS", "TCP", "UDP":
+		return false
+	}
+	// An implementation's own protocol: which routes it serves is its own.
+	return true
+}
+
+// listenerAdmitsNamespace reports whether the listener's allowedRoutes.namespaces admit routes
+// of routeNS on a Gateway of gatewayNS: Same (the default), All, or Selector, judged against
+// the route namespace's labels with the kubernetes.io/metadata.name label the API server gives
+// every Namespace. why says what is not known when the Namespace is not in the input.
+func listenerAdmitsNamespace(inv *engine.Inventory, l gatewayListener, gatewayNS, routeNS string) (admitted bool, why string) {
+	from := "Same"
+	if l.AllowedRoutes != nil && l.AllowedRoutes.Namespaces != nil && l.AllowedRoutes.Namespaces.From != nil {
+		from = *l.AllowedRoutes.Namespaces.From
+	}
+	switch from {
+	case "Same":
+		return gatewayNS == routeNS, ""
+	case "All":
+		return true, ""
+	case "Selector":
+		sel, err := metav1.LabelSelectorAsSelector(l.AllowedRoutes.Namespaces.Selector)
+		if l.AllowedRoutes.Namespaces.Selector == nil || err != nil {
+			return false, "" // the Gateway API's validation refuses such a listener
+		}
+		set := labels.Set{}
+		ns := inv.Get("Namespace", "", routeNS)
+		if ns == nil && !inv.Complete {
+			if reqs, _ := sel.Requirements(); slices.ContainsFunc(reqs, func(r labels.Requirement) bool { return r.Key() != corev1.LabelMetadataName }) {
+				return false, fmt.Sprintf("it admits routes from namespaces by label, and Namespace %s is not in the input", routeNS)
+			}
+		}
+		if ns != nil {
+			for k, v := range ns.Labels() {
+				set[k] = v
+			}
+		}
+		set[corev1.LabelMetadataName] = routeNS
+		return sel.Matches(set), ""
+	}
+	return false, fmt.Sprintf("allowedRoutes.namespaces.from %q is not one the check knows", from)
+}
+
+// hostnamesIntersect reports whether a listener's hostname and a route's hostnames have a host
+// in common, as the Gateway API attaches a route: a listener without a hostname, or a route
+// without hostnames, matches every host; a wildcard (*.example.com) matches every host below
+// its suffix, however many labels deep, but not the suffix itself.
+func hostnamesIntersect(listener *string, route []string) bool {
+	if listener == nil || *listener == "" || len(route) == 0 {
+		return true
+	}
+	for _, h := range route {
+		if hostnameIntersects(*listener, h) {
+			return true
+		}
+	}
+	return false
+}
+
+func hostnameIntersects(a, b string) bool {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	switch {
+	case a == b:
+		return true
+	case strings.HasPrefix(a, "*.") && strings.HasPrefix(b, "*."):
+		return strings.HasSuffix(a, b[1:]) || strings.HasSuffix(b, a[1:])
+	case strings.HasPrefix(a, "*."):
+		return strings.HasSuffix(b, a[1:])
+	case strings.HasPrefix(b, "*."):
+		return strings.HasSuffix(a, b[1:])
+	}
+	return false
+}
