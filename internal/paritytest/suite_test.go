@@ -48,9 +48,14 @@ func TestMain(m *testing.M) { testenv.Main(m, run) }
 
 func run(m *testing.M) (int, error) {
 	// The PolicyReport CRDs too: the profile writes every result, passes included, as
-	// PolicyReports, which is how the test sees the operator's passes.
+	// PolicyReports, which is how the test sees the operator's passes. And the Gateway API's,
+	// whose Gateways and routes some inputs are.
+	gatewayAPI, err := testenv.GatewayAPICRDs()
+	if err != nil {
+		return 0, err
+	}
 	env, cfg, err := testenv.Start(func(e *envtest.Environment) {
-		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"))
+		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"), gatewayAPI)
 	})
 	if err != nil {
 		return 0, err

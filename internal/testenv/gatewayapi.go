@@ -1,0 +1,33 @@
+package testenv
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// GatewayAPIVersion is the release of the Gateway API (sigs.k8s.io/gateway-api) whose standard
+// CRDs the tests install, as a cluster with the Gateway API installed serves them.
+const GatewayAPIVersion = "v1.6.0"
+
+// GatewayAPICRDs returns the directory of the Gateway API's standard CRDs at GatewayAPIVersion:
+// its module, downloaded from the Go module proxy into the module cache as the control plane's
+// sources are (go mod download, run outside this module so that go.mod and go.sum stay as
+// they are).
+func GatewayAPICRDs() (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", "sigs.k8s.io/gateway-api@"+GatewayAPIVersion)
+	cmd.Dir = os.TempDir()
+	cmd.Env = append(os.Environ(), "GO111MODULE=on", "GOFLAGS=")
+	out, err := cmd.Output()
+	var mod struct{ Dir, Error string }
+	if jsonErr := json.Unmarshal(out, &mod); jsonErr != nil || mod.Error != "" || mod.Dir == "" {
+		return "", fmt.Errorf("downloading sigs.k8s.io/gateway-api@%s: %v %s", GatewayAPIVersion, err, mod.Error)
+	}
+	dir := filepath.Join(mod.Dir, "config", "crd", "standard")
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("the Gateway API's CRDs: %w", err)
+	}
+	return dir, nil
+}
