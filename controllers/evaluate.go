@@ -189,9 +189,14 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 	if err != nil {
 		return r.evaluationFailed(ctx, p, fmt.Errorf("namespace %s: %w", ns, err))
 	}
-	p.objects += len(objs)
+	for _, o := range objs {
+		if o.Namespace == ns || o.Kind == "Namespace" {
+			p.objects++ // not another namespace's Gateway, gathered for lookups
+		}
+	}
 	opts := p.opts
 	opts.SkipClusterScoped = true
+	opts.OnlyNamespace = ns
 	ev := p.ps.plan.Evaluate(engine.NewInventory(append(objs, p.cluster...), true), p.exceptions, opts)
 	if !p.full() {
 		p.outcomes = ev.Exceptions

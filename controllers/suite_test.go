@@ -137,10 +137,14 @@ func TestMain(m *testing.M) { testenv.Main(m, run) }
 func run(m *testing.M) (int, error) {
 	var err error
 	// The PolicyReport CRDs too, as Policy Reporter or Kyverno would have installed them, and
-	// Trivy Operator's VulnerabilityReport.
+	// Trivy Operator's VulnerabilityReport, and the Gateway API's.
+	gatewayAPI, err := testenv.GatewayAPICRDs()
+	if err != nil {
+		return 0, err
+	}
 	env, cfg, err = testenv.Start(func(e *envtest.Environment) {
 		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"),
-			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "trivy"))
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "trivy"), gatewayAPI)
 	})
 	if err != nil {
 		return 0, err

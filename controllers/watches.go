@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
@@ -60,7 +61,7 @@ func (r *ComplianceProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.resync == nil {
 		r.resync = make(chan event.TypedGenericEvent[*v1alpha1.ComplianceProfile], resyncBuffer)
 	}
-	mapper := &requestMapper{client: r.Client, adminNamespace: r.AdminNamespace}
+	mapper := &requestMapper{client: r.Client, adminNamespace: r.AdminNamespace, kinds: r.Gatherer.Kinds}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("complianceprofile").
 		For(&v1alpha1.ComplianceProfile{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -151,6 +152,8 @@ func rateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
 type requestMapper struct {
 	client         client.Client
 	adminNamespace string
+	// kinds are the kinds the operator reads (the route kinds among them name Gateways).
+	kinds []inventory.Kind
 }
 
 func (m *requestMapper) profiles(ctx context.Context) []string {
@@ -168,7 +171,8 @@ func (m *requestMapper) profiles(ctx context.Context) []string {
 }
 
 // forObject maps a namespaced object to (profile, its namespace), a Namespace to (profile, its
-// name), and any other cluster-scoped object to a full evaluation of every profile.
+// name), and any other cluster-scoped object to a full evaluation of every profile. A Gateway
+// maps to the namespaces of the routes that name it too, which read it there.
 func (m *requestMapper) forObject(k inventory.Kind) func(context.Context, client.Object) []reconcile.Request {
 	return func(ctx context.Context, obj client.Object) []reconcile.Request {
 		ns := obj.GetNamespace()
@@ -178,12 +182,62 @@ func (m *requestMapper) forObject(k inventory.Kind) func(context.Context, client
 		case !k.Namespaced:
 			ns = ""
 		}
+		namespaces := []string{ns}
+		if k.Everywhere {
+			namespaces = append(namespaces, m.routesTo(ctx, k, obj)...)
+		}
 		var out []reconcile.Request
 		for _, p := range m.profiles(ctx) {
-			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: p}})
+			for _, ns := range namespaces {
+				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: p}})
+			}
 		}
 		return out
 	}
+}
+
+// routesTo lists the namespaces, other than its own, of the routes whose spec.parentRefs name
+// the Gateway gw (group and kind default to the Gateway API's Gateway, the namespace to the
+// route's own).
+func (m *requestMapper) routesTo(ctx context.Context, gk inventory.Kind, gw client.Object) []string {
+	seen := map[string]bool{gw.GetNamespace(): true}
+	var out []string
+	for _, k := range m.kinds {
+		if !k.Route {
+			continue
+		}
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(k.GVK.GroupVersion().WithKind(k.GVK.Kind + "List"))
+		if err := m.client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+			logf.FromContext(ctx).Error(err, "Unable to list routes to map a Gateway's change", "kind", k.GVK.Kind)
+			continue
+		}
+		for _, r := range list.Items {
+			if seen[r.GetNamespace()] {
+				continue
+			}
+			refs, _, _ := unstructured.NestedSlice(r.Object, "spec", "parentRefs")
+			for _, ref := range refs {
+				f, _ := ref.(map[string]any)
+				group, kind, ns := gk.GVK.Group, gk.GVK.Kind, r.GetNamespace()
+				if g, ok := f["group"].(string); ok {
+					group = g
+				}
+				if k, ok := f["kind"].(string); ok {
+					kind = k
+				}
+				if n, ok := f["namespace"].(string); ok && n != "" {
+					ns = n
+				}
+				if group == gk.GVK.Group && kind == gk.GVK.Kind && ns == gw.GetNamespace() && f["name"] == gw.GetName() {
+					seen[r.GetNamespace()] = true
+					out = append(out, r.GetNamespace())
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // forException maps an exception to its namespace, or to the namespaces an admin exception

@@ -133,15 +133,11 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 		}
 		gw := gatewayNamed(inv, ns, ref.Name)
 		if gw == nil {
-			switch {
-			case !inv.Complete:
+			if !inv.Complete {
 				out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s is not in the input", ns, ref.Name))
-			case ns != o.Namespace:
-				// The operator evaluates each namespace with its own objects only.
-				out.unknown = append(out.unknown, fmt.Sprintf("its Gateway %s is in namespace %s, which the evaluation of namespace %s does not read",
-					ref.Name, ns, o.Namespace))
 			}
-			// A Gateway of the route's own namespace that the cluster does not hold serves nothing.
+			// A Gateway the cluster does not hold serves nothing. (The operator reads the
+			// Gateways of every namespace for each namespace's evaluation: inventory.Everywhere.)
 			continue
 		}
 		var gs gatewaySpec

@@ -37,8 +37,7 @@ var netIngressTLS = &engine.Check{
 		"listener whose allowedRoutes admit the route's kind and namespace and whose hostname meets the route's): " +
 		"an HTTP listener serves it in clear text unless every rule of the HTTPRoute redirects to https (a " +
 		"RequestRedirect filter with scheme https), an HTTPS listener over TLS. Where the Gateway is not in the input, " +
-		"is in another namespace than the route (the operator evaluates each namespace with its own objects), or " +
-		"admits routes by the labels of a Namespace not in the input, or the parent is a ListenerSet or a listener " +
+		"or admits routes by the labels of a Namespace not in the input, or the parent is a ListenerSet or a listener " +
 		"of a protocol of its implementation's own, the check cannot tell (NotAssessed); a route whose parents are " +
 		"Services (a service mesh's) is not served by a listener (NotApplicable)." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +

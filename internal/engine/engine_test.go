@@ -784,6 +784,38 @@ func TestOnlyJudgesOneObjectAndReadsTheOthers(t *testing.T) {
 	}
 }
 
+// TestOnlyNamespaceJudgesThatNamespaceAndReadsTheOthers: Options.OnlyNamespace (the operator's
+// evaluation of one namespace, which also gathers the Gateways of every namespace its routes may
+// attach to) judges the objects of that namespace, and its Namespace, alone: another
+// namespace's objects are there for lookups, and a check on their kind (a custom check on
+// Gateways) would otherwise report them in this namespace's report as well as in their own.
+func TestOnlyNamespaceJudgesThatNamespaceAndReadsTheOthers(t *testing.T) {
+	namespaces := &engine.Check{
+		ID: "test-namespaces", Title: "namespaces beside it", Severity: v1alpha1.SeverityLow,
+		Criteria: []v1alpha1.Criterion{"A1.2"}, Targets: []string{"Deployment", "Namespace"},
+		Evaluate: func(ctx *engine.Context, o *engine.Object) {
+			if len(ctx.Inventory.ListKind("Deployment")) == 2 {
+				ctx.Pass("")
+				return
+			}
+			ctx.Fail("", "the other namespace's Deployment is not in view")
+		},
+	}
+	shop := engine.NewObject(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}}, "v1", "Namespace")
+	infra := engine.NewObject(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "infra"}}, "v1", "Namespace")
+	objs := []*engine.Object{shop, infra, deployment("shop", "web", nil), deployment("infra", "gateway", nil)}
+	plan := engine.Compile([]*engine.Check{namespaces}, nil)
+	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now, KeepPassing: true, SkipClusterScoped: true, OnlyNamespace: "shop"})
+	var got []string
+	for _, r := range ev.Results {
+		got = append(got, fmt.Sprintf("%s %s %s", r.Object.Kind, r.Object.Name, r.Status))
+	}
+	want := []string{"Namespace shop Pass", "Deployment web Pass"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("results with OnlyNamespace shop:\n got %q\nwant %q", got, want)
+	}
+}
+
 // An exception created before the admission policies came into force, and never judged with
 // them in force, carries an approval nobody checked: on a fresh install, a tenant with the
 // requester role could write both spec.requestedBy and approval before the operator wrote its

@@ -32,6 +32,11 @@ type Options struct {
 	// objects are still used for lookups. The operator sets it when it re-evaluates one
 	// namespace.
 	SkipClusterScoped bool
+	// OnlyNamespace, when set, judges the objects of that namespace alone (its Namespace
+	// object included) besides the cluster-scoped ones: objects of other namespaces are there
+	// for lookups (the Gateway of another namespace a route attaches to). The operator sets it
+	// when it evaluates one namespace.
+	OnlyNamespace string
 	// KeepPassing keeps Pass and NotApplicable results in Evaluation.Results. Without it they
 	// are only counted, which keeps a large cluster's evaluation small; failing, excepted and
 	// undecided results are always kept.
@@ -265,7 +270,8 @@ func (b *builder) evaluate(ctx *Context, o *Object, set checkSet, out []Result) 
 		}
 		ctx.note = " (judged on its own: " + pv.Reason + ")"
 	}
-	if b.ev.Options.SkipClusterScoped && resultNamespace(o) == "" {
+	if ns := resultNamespace(o); b.ev.Options.SkipClusterScoped && ns == "" ||
+		b.ev.Options.OnlyNamespace != "" && ns != "" && ns != b.ev.Options.OnlyNamespace {
 		return out, false
 	}
 	byKind, forWorkload := p.checksFor(o)

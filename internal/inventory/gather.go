@@ -20,8 +20,8 @@ type Gatherer struct {
 
 // Scope says which objects to gather.
 type Scope struct {
-	// Namespaces are the namespaces whose objects are gathered (with their Namespace objects).
-	// Nil gathers no namespaced object.
+	// Namespaces are the namespaces whose objects are gathered (with their Namespace objects),
+	// and the objects of Everywhere kinds of every namespace. Nil gathers no namespaced object.
 	Namespaces map[string]bool
 	// ClusterScoped gathers the cluster-scoped objects too (ClusterRoles, bindings, ...).
 	ClusterScoped bool
@@ -45,7 +45,7 @@ func (g *Gatherer) Gather(ctx context.Context, scope Scope) ([]*engine.Object, e
 		}
 		list := k.NewList()
 		opts := []client.ListOption{client.UnsafeDisableDeepCopy}
-		if single != "" && k.Namespaced {
+		if single != "" && k.Namespaced && !k.Everywhere {
 			opts = append(opts, client.InNamespace(single))
 		}
 		if err := g.Reader.List(ctx, list, opts...); err != nil {
@@ -68,7 +68,7 @@ func (g *Gatherer) Gather(ctx context.Context, scope Scope) ([]*engine.Object, e
 					continue
 				}
 			case k.Namespaced:
-				if !scope.Namespaces[obj.GetNamespace()] {
+				if !scope.Namespaces[obj.GetNamespace()] && !k.Everywhere {
 					continue
 				}
 			}

@@ -32,6 +32,14 @@ type Kind struct {
 	// Gateway API's Gateways and routes): the operator reads them only when the API server
 	// serves them.
 	Optional bool
+	// Everywhere kinds are gathered from every namespace for the evaluation of any one: a
+	// route may attach to the Gateway of another namespace (a shared Gateway that admits the
+	// routes of others), and checks read it there. They are judged in their own namespace's
+	// evaluation only (engine.Options.OnlyNamespace).
+	Everywhere bool
+	// Route kinds name the Gateways they attach to in spec.parentRefs: a change to a Gateway
+	// re-evaluates the namespaces of the routes that name it.
+	Route bool
 	// New returns an empty object of the kind, typed where the kind has a Go type.
 	New func() client.Object
 	// NewList returns an empty list of the kind.
@@ -59,6 +67,16 @@ func optional(gv schema.GroupVersion, kind string) Kind {
 			return l
 		},
 	}
+}
+
+func everywhere(k Kind) Kind {
+	k.Everywhere = true
+	return k
+}
+
+func route(k Kind) Kind {
+	k.Route = true
+	return k
 }
 
 var (
@@ -108,9 +126,9 @@ var Kinds = []Kind{
 	typed(sched, "PriorityClass", false, func() client.Object { return &schedulingv1.PriorityClass{} }, func() client.ObjectList { return &schedulingv1.PriorityClassList{} }),
 	optional(trivy, "VulnerabilityReport"),
 	optional(trivy, "ExposedSecretReport"),
-	optional(gwapi, "Gateway"),
-	optional(gwapi, "HTTPRoute"),
-	optional(gwapi, "GRPCRoute"),
+	everywhere(optional(gwapi, "Gateway")),
+	route(optional(gwapi, "HTTPRoute")),
+	route(optional(gwapi, "GRPCRoute")),
 }
 
 // ByKind finds a kind by name.

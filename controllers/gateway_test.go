@@ -1,0 +1,120 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// applyYAML creates or replaces an object the test writes as YAML (the Gateway API's kinds have
+// no Go type here).
+func applyYAML(t *testing.T, doc string) {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	if err := sigsyaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	existing := &unstructured.Unstructured{}
+	existing.SetGroupVersionKind(u.GroupVersionKind())
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(u), existing); err == nil {
+		u.SetResourceVersion(existing.GetResourceVersion())
+		if err := k8s.Update(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if err := k8s.Create(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const sharedGateway = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: shared
+  namespace: gw-infra
+spec:
+  gatewayClassName: example
+  listeners:
+  - name: https
+    protocol: HTTPS
+    port: 443
+    tls:
+      certificateRefs: [{name: cert}]
+    allowedRoutes:
+      namespaces: {from: All}
+`
+
+// TestARouteIsJudgedByTheSharedGatewayOfAnotherNamespace: a tenant's HTTPRoute attaches to a
+// shared Gateway in another namespace, which the evaluation of the tenant's namespace reads
+// (CC6.7 Pass while the Gateway listens on HTTPS only, not NotAssessed); when the platform team
+// adds an HTTP listener open to every namespace, the change alone re-evaluates the tenant's
+// namespace and its report lists the route served over plain HTTP.
+func TestARouteIsJudgedByTheSharedGatewayOfAnotherNamespace(t *testing.T) {
+	createNamespace(t, "gw-infra", nil)
+	createNamespace(t, "gw-tenant", map[string]string{"gwtest": "true"})
+	applyYAML(t, sharedGateway)
+	applyYAML(t, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+  namespace: gw-tenant
+spec:
+  parentRefs:
+  - name: shared
+    namespace: gw-infra
+  rules:
+  - backendRefs:
+    - name: web
+      port: 80
+`)
+	createProfile(t, "gwtest", "gwtest", nil)
+	eventually(t, 20*time.Second, "CC6.7 passes on the route served over HTTPS", func() error {
+		rep, err := getReport("gw-tenant", "gwtest")
+		if err != nil {
+			return err
+		}
+		for _, c := range rep.Status.Criteria {
+			if c.ID == "CC6.7" {
+				if c.Status != v1alpha1.CriterionPass || c.UnassessedChecks != 0 {
+					return fmt.Errorf("CC6.7 is %s with %d unassessed checks", c.Status, c.UnassessedChecks)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no CC6.7 in the report")
+	})
+
+	applyYAML(t, strings.Replace(sharedGateway, "  listeners:\n", `  listeners:
+  - name: http
+    protocol: HTTP
+    port: 80
+    allowedRoutes:
+      namespaces: {from: All}
+`, 1))
+	eventually(t, 15*time.Second, "the route's net-ingress-tls finding", func() error {
+		rep, err := getReport("gw-tenant", "gwtest")
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "net-ingress-tls", "web", "")
+		if f == nil {
+			return fmt.Errorf("not yet")
+		}
+		if !strings.Contains(f.Message, "listener http (HTTP, port 80) of Gateway gw-infra/shared") {
+			return fmt.Errorf("finding says %q", f.Message)
+		}
+		return nil
+	})
+}
