@@ -82,17 +82,19 @@ func inGatewayGroup(o *engine.Object) bool {
 }
 
 // routeListeners says how the listeners a route attaches to serve it. plain lists the HTTP
-// listeners that serve it in clear text; unknown says why some attachment could not be judged;
-// tls counts the HTTPS listeners; mesh counts parents that are Services (a mesh's routes,
+// listeners that serve it in clear text; opaque the TCP and UDP listeners, which forward what
+// they receive, encrypted or not; unknown says why some attachment could not be judged; tls
+// counts the HTTPS and TLS listeners; mesh counts parents that are Services (a mesh's routes,
 // which no listener serves).
 type routeListeners struct {
 	plain   []string
+	opaque  []string
 	unknown []string
 	tls     int
 	mesh    int
 }
 
-// judgeRoute follows each of an HTTPRoute's or GRPCRoute's parentRefs to the Gateway listeners
+// judgeRoute follows each of a route's parentRefs to the Gateway listeners
 // it attaches to, as the Gateway API defines attachment: the listener sectionName names or
 // those on port (every listener when neither is set), among those whose protocol serves the
 // route's kind, whose allowedRoutes admit its kind and namespace, and whose hostname
@@ -149,7 +151,8 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 			if ref.SectionName != nil && *ref.SectionName != l.Name || ref.Port != nil && *ref.Port != l.Port {
 				continue
 			}
-			if !listenerServesKind(l, o.Kind) || !hostnamesIntersect(l.Hostname, spec.Hostnames) {
+			// TCP and UDP listeners match no hostname (the Gateway API ignores theirs).
+			if !listenerServesKind(l, o.Kind) || l.Protocol != "TCP" && l.Protocol != "UDP" && !hostnamesIntersect(l.Hostname, spec.Hostnames) {
 				continue
 			}
 			where := fmt.Sprintf("listener %s (%s, port %d) of Gateway %s/%s", l.Name, l.Protocol, l.Port, ns, ref.Name)
@@ -166,8 +169,12 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 				if !redirects && !slices.Contains(out.plain, where) {
 					out.plain = append(out.plain, where)
 				}
-			case "HTTPS":
+			case "HTTPS", "TLS":
 				out.tls++
+			case "TCP", "UDP":
+				if !slices.Contains(out.opaque, where) {
+					out.opaque = append(out.opaque, where)
+				}
 			default:
 				out.unknown = append(out.unknown, fmt.Sprintf("%s: the check does not know how protocol %s serves the route", where, l.Protocol))
 			}
@@ -188,7 +195,8 @@ func gatewayNamed(inv *engine.Inventory, namespace, name string) *engine.Object 
 
 // listenerServesKind reports whether a route of kind may attach to the listener: the kinds its
 // allowedRoutes list, or by default those of its protocol (HTTP and HTTPS serve HTTPRoutes and
-// GRPCRoutes). A listener of another protocol is judged by its allowedRoutes alone.
+// GRPCRoutes, TLS TLSRoutes, TCP TCPRoutes and UDP UDPRoutes). A listener of another protocol is
+// judged by its allowedRoutes alone.
 func listenerServesKind(l gatewayListener, kind string) bool {
 	if l.AllowedRoutes != nil && len(l.AllowedRoutes.Kinds) > 0 {
 		return slices.ContainsFunc(l.AllowedRoutes.Kinds, func(k routeGroupKind) bool {
@@ -198,8 +206,12 @@ func listenerServesKind(l gatewayListener, kind string) bool {
 	switch l.Protocol {
 	case "HTTP", "HTTPS":
 		return kind == "HTTPRoute" || kind == "GRPCRoute"
-	case "TLS", "TCP", "UDP":
-		return false
+	case "TLS":
+		return kind == "TLSRoute"
+	case "TCP":
+		return kind == "TCPRoute"
+	case "UDP":
+		return kind == "UDPRoute"
 	}
 	// An implementation's own protocol: which routes it serves is its own.
 	return true

@@ -32,11 +32,12 @@ var netIngressTLS = &engine.Check{
 		"or be found in ACM by host), and serves an HTTP listener beside it " +
 		"unless alb.ingress.kubernetes.io/ssl-redirect redirects it; where another Ingress of its IngressGroup, a custom " +
 		"action or the IngressClassParams of the IngressClass named in spec.ingressClassName may decide instead, " +
-		"the check cannot tell (NotAssessed). A Gateway API HTTPRoute or GRPCRoute is judged by the listeners of " +
+		"the check cannot tell (NotAssessed). A Gateway API route (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute, UDPRoute) is judged by the listeners of " +
 		"its parent Gateways it attaches to (the one sectionName names, those on the parentRef's port, or every " +
 		"listener whose allowedRoutes admit the route's kind and namespace and whose hostname meets the route's): " +
 		"an HTTP listener serves it in clear text unless every rule of the HTTPRoute redirects to https (a " +
-		"RequestRedirect filter with scheme https), an HTTPS listener over TLS. Where the Gateway is not in the input, " +
+		"RequestRedirect filter with scheme https), an HTTPS or TLS listener over TLS; a TCP or UDP listener forwards " +
+		"what it receives, and whether that is encrypted the check cannot tell (NotAssessed). Where the Gateway is not in the input, " +
 		"or admits routes by the labels of a Namespace not in the input, or the parent is a ListenerSet or a listener " +
 		"of a protocol of its implementation's own, the check cannot tell (NotAssessed); a route whose parents are " +
 		"Services (a service mesh's) is not served by a listener (NotApplicable)." + supporting,
@@ -49,10 +50,10 @@ var netIngressTLS = &engine.Check{
 		"redirects to https (a RequestRedirect filter with scheme https).",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc66, cc67},
-	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute"},
+	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"},
 	Reads:    []string{"Gateway", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if o.Kind == "HTTPRoute" || o.Kind == "GRPCRoute" {
+		if o.Kind != "Ingress" {
 			routeServedOverTLS(ctx, o)
 			return
 		}
@@ -111,9 +112,10 @@ var netIngressTLS = &engine.Check{
 	},
 }
 
-// routeServedOverTLS judges a Gateway API HTTPRoute or GRPCRoute by the Gateway listeners it
-// attaches to: an HTTP listener serves it in clear text (an HTTPRoute every rule of which
-// redirects to https serves only the redirect), an HTTPS listener over TLS.
+// routeServedOverTLS judges a Gateway API route by the Gateway listeners it attaches to: an
+// HTTP listener serves it in clear text (an HTTPRoute every rule of which redirects to https
+// serves only the redirect), an HTTPS or TLS listener over TLS, and a TCP or UDP listener
+// forwards what it receives, which may or may not be encrypted.
 func routeServedOverTLS(ctx *engine.Context, o *engine.Object) {
 	if !inGatewayGroup(o) {
 		ctx.NotApplicable("", "not a "+gatewayGroup+" "+o.Kind)
@@ -126,10 +128,15 @@ func routeServedOverTLS(ctx *engine.Context, o *engine.Object) {
 	case len(ls.plain) > 0 && o.Kind == "HTTPRoute":
 		ctx.Fail("", "served over plain HTTP by %s: not every rule of the route redirects to https (a RequestRedirect filter with scheme https)",
 			few(ls.plain, "; "))
-	case len(ls.plain) > 0:
+	case len(ls.plain) > 0 && o.Kind == "GRPCRoute":
 		ctx.Fail("", "served over plain HTTP (gRPC in clear text) by %s", few(ls.plain, "; "))
+	case len(ls.plain) > 0:
+		ctx.Fail("", "served over plain HTTP by %s", few(ls.plain, "; "))
 	case len(ls.unknown) > 0:
 		ctx.NotAssessed("", "which listeners serve the route, and how, is not known: "+few(ls.unknown, "; "))
+	case len(ls.opaque) > 0:
+		ctx.NotAssessed("", "forwarded as received by "+few(ls.opaque, "; ")+
+			": whether the protocol it carries is encrypted the check cannot tell")
 	case ls.tls > 0:
 		ctx.Pass("")
 	case ls.mesh > 0:

@@ -129,6 +129,9 @@ var Kinds = []Kind{
 	everywhere(optional(gwapi, "Gateway")),
 	route(optional(gwapi, "HTTPRoute")),
 	route(optional(gwapi, "GRPCRoute")),
+	route(optional(gwapi, "TLSRoute")),
+	route(optional(gwapi, "TCPRoute")),
+	route(optional(gwapi, "UDPRoute")),
 }
 
 // ByKind finds a kind by name.
