@@ -84,8 +84,8 @@ func inGatewayGroup(o *engine.Object) bool {
 // routeListeners says how the listeners a route attaches to serve it. plain lists the HTTP
 // listeners that serve it in clear text; opaque the TCP and UDP listeners, which forward what
 // they receive, encrypted or not; unknown says why some attachment could not be judged; tls
-// counts the HTTPS and TLS listeners; mesh counts parents that are Services (a mesh's routes,
-// which no listener serves).
+// counts the HTTPS and TLS listeners, and the HTTP ones on which the route only redirects to
+// https; mesh counts parents that are Services (a mesh's routes, which no listener serves).
 type routeListeners struct {
 	plain   []string
 	opaque  []string
@@ -94,13 +94,13 @@ type routeListeners struct {
 	mesh    int
 }
 
-// judgeRoute follows each of a route's parentRefs to the Gateway listeners
-// it attaches to, as the Gateway API defines attachment: the listener sectionName names or
-// those on port (every listener when neither is set), among those whose protocol serves the
-// route's kind, whose allowedRoutes admit its kind and namespace, and whose hostname
-// intersects one of the route's hostnames. redirects is true when every rule of the route
-// redirects to https (a RequestRedirect filter with scheme https): on an HTTP listener it then
-// serves nothing but the redirect.
+// judgeRoute follows each of a route's parentRefs to the Gateway listeners it attaches to, as
+// the Gateway API defines attachment: the listener sectionName names or those on port (every
+// listener when neither is set), among those whose protocol serves the route's kind, whose
+// allowedRoutes admit its kind and namespace, and whose hostname intersects one of the route's
+// hostnames. redirects is true when every rule of an HTTPRoute redirects to https (a
+// RequestRedirect filter with scheme https): on an HTTP listener it then serves nothing but the
+// redirect.
 func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error) {
 	var out routeListeners
 	var spec routeSpec
@@ -166,7 +166,10 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 			}
 			switch l.Protocol {
 			case "HTTP":
-				if !redirects && !slices.Contains(out.plain, where) {
+				switch {
+				case redirects:
+					out.tls++
+				case !slices.Contains(out.plain, where):
 					out.plain = append(out.plain, where)
 				}
 			case "HTTPS", "TLS":
@@ -193,27 +196,28 @@ func gatewayNamed(inv *engine.Inventory, namespace, name string) *engine.Object 
 	return nil
 }
 
-// listenerServesKind reports whether a route of kind may attach to the listener: the kinds its
-// allowedRoutes list, or by default those of its protocol (HTTP and HTTPS serve HTTPRoutes and
-// GRPCRoutes, TLS TLSRoutes, TCP TCPRoutes and UDP UDPRoutes). A listener of another protocol is
-// judged by its allowedRoutes alone.
+// listenerServesKind reports whether a route of kind may attach to the listener: one of the
+// kinds its protocol serves (HTTP and HTTPS: HTTPRoutes and GRPCRoutes; TLS: TLSRoutes, and the
+// TCPRoutes some implementations serve behind TLS termination; TCP: TCPRoutes; UDP: UDPRoutes),
+// and of those its allowedRoutes list when they list any: a kind the protocol cannot serve is
+// invalid there and attaches nothing. A listener of an implementation's own protocol is judged
+// by its allowedRoutes alone.
 func listenerServesKind(l gatewayListener, kind string) bool {
-	if l.AllowedRoutes != nil && len(l.AllowedRoutes.Kinds) > 0 {
-		return slices.ContainsFunc(l.AllowedRoutes.Kinds, func(k routeGroupKind) bool {
-			return k.Kind == kind && (k.Group == nil || *k.Group == gatewayGroup)
-		})
+	if l.AllowedRoutes != nil && len(l.AllowedRoutes.Kinds) > 0 && !slices.ContainsFunc(l.AllowedRoutes.Kinds, func(k routeGroupKind) bool {
+		return k.Kind == kind && (k.Group == nil || *k.Group == gatewayGroup)
+	}) {
+		return false
 	}
 	switch l.Protocol {
 	case "HTTP", "HTTPS":
 		return kind == "HTTPRoute" || kind == "GRPCRoute"
 	case "TLS":
-		return kind == "TLSRoute"
+		return kind == "TLSRoute" || kind == "TCPRoute"
 	case "TCP":
 		return kind == "TCPRoute"
 	case "UDP":
 		return kind == "UDPRoute"
 	}
-	// An implementation's own protocol: which routes it serves is its own.
 	return true
 }
 
