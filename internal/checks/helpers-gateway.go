@@ -92,6 +92,17 @@ type routeListeners struct {
 	unknown []string
 	tls     int
 	mesh    int
+	// attached are the listeners the route attaches to; hostnames are the route's own, and
+	// redirects says that every rule of the HTTPRoute redirects to https.
+	attached  []routeAttachment
+	hostnames []string
+	redirects bool
+}
+
+// routeAttachment is one listener a route attaches to, and where it is, for people.
+type routeAttachment struct {
+	listener gatewayListener
+	where    string
 }
 
 // judgeRoute follows each of a route's parentRefs to the Gateway listeners it attaches to, as
@@ -113,6 +124,7 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 			return f.Type == "RequestRedirect" && f.RequestRedirect != nil && f.RequestRedirect.Scheme != nil && *f.RequestRedirect.Scheme == "https"
 		})
 	}
+	out.hostnames, out.redirects = spec.Hostnames, redirects
 	for _, ref := range spec.ParentRefs {
 		group, kind := gatewayGroup, "Gateway"
 		if ref.Group != nil {
@@ -164,6 +176,7 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 			if !admitted {
 				continue
 			}
+			out.attached = append(out.attached, routeAttachment{listener: l, where: where})
 			switch l.Protocol {
 			case "HTTP":
 				switch {
@@ -287,4 +300,40 @@ func hostnameIntersects(a, b string) bool {
 		return strings.HasSuffix(a, b[1:])
 	}
 	return false
+}
+
+// unnamedHosts are the hosts a route answers on a listener that name no single host: none at all
+// (neither the route nor the listener names one), or a wildcard, the route's or, when the route
+// names none or a wider one, the listener's. A route's wildcard meeting a listener that names
+// one host answers that host alone. TCP and UDP listeners match no names.
+func unnamedHosts(a routeAttachment, hostnames []string) []string {
+	if a.listener.Protocol == "TCP" || a.listener.Protocol == "UDP" {
+		return nil
+	}
+	listener := ""
+	if a.listener.Hostname != nil {
+		listener = *a.listener.Hostname
+	}
+	listenerWild := strings.HasPrefix(listener, "*.")
+	if len(hostnames) == 0 {
+		switch {
+		case listener == "":
+			return []string{"neither the route nor " + a.where + " names a host: it answers any host"}
+		case listenerWild:
+			return []string{fmt.Sprintf("wildcard hostname %q of %s", listener, a.where)}
+		}
+		return nil
+	}
+	var out []string
+	for _, h := range hostnames {
+		if !strings.HasPrefix(h, "*.") || listener != "" && !listenerWild || !hostnamesIntersect(a.listener.Hostname, []string{h}) {
+			continue // a named host, or a wildcard narrowed to the listener's one host, or none
+		}
+		if listenerWild && len(listener) > len(h) {
+			out = append(out, fmt.Sprintf("wildcard hostname %q of %s", listener, a.where))
+		} else {
+			out = append(out, fmt.Sprintf("wildcard hostname %q", h))
+		}
+	}
+	return out
 }

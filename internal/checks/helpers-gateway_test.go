@@ -1,6 +1,9 @@
 package checks
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestGatewayHostnamesIntersect holds hostnameIntersects to the Gateway API's hostname
 // intersection (a wildcard is a suffix match over any number of labels, never the suffix itself).
@@ -26,6 +29,41 @@ func TestGatewayHostnamesIntersect(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := hostnameIntersects(c.listener, c.route); got != c.want {
 				t.Errorf("hostnameIntersects(%q, %q) = %v, want %v", c.listener, c.route, got, c.want)
+			}
+		})
+	}
+}
+
+// TestGatewayUnnamedHosts holds unnamedHosts to the host a route answers on one listener: the
+// narrower of its hostname and the listener's.
+func TestGatewayUnnamedHosts(t *testing.T) {
+	cases := map[string]struct {
+		listener  string
+		protocol  string
+		hostnames []string
+		want      string
+	}{
+		"neither names a host":                          {"", "HTTPS", nil, "neither the route nor listener l names a host: it answers any host"},
+		"the listener names one host":                   {"shop.example.com", "HTTPS", nil, ""},
+		"the listener's wildcard":                       {"*.example.com", "HTTPS", nil, `wildcard hostname "*.example.com" of listener l`},
+		"the route names one host":                      {"", "HTTPS", []string{"shop.example.com"}, ""},
+		"the route's wildcard on any host":              {"", "HTTPS", []string{"*.example.com"}, `wildcard hostname "*.example.com"`},
+		"the route's wildcard on one host":              {"shop.example.com", "HTTPS", []string{"*.example.com"}, ""},
+		"the route's wildcard inside the listener's":    {"*.example.com", "HTTPS", []string{"*.shop.example.com"}, `wildcard hostname "*.shop.example.com"`},
+		"the listener's wildcard inside the route's":    {"*.shop.example.com", "HTTPS", []string{"*.example.com"}, `wildcard hostname "*.shop.example.com" of listener l`},
+		"a wildcard the listener does not serve":        {"*.example.org", "HTTPS", []string{"*.example.com", "shop.example.org"}, ""},
+		"a TCP listener, which matches no host name":    {"", "TCP", nil, ""},
+		"a TLS listener, whose SNI names a host or not": {"", "TLS", nil, "neither the route nor listener l names a host: it answers any host"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			l := gatewayListener{Name: "l", Protocol: c.protocol}
+			if c.listener != "" {
+				l.Hostname = &c.listener
+			}
+			got := strings.Join(unnamedHosts(routeAttachment{listener: l, where: "listener l"}, c.hostnames), "; ")
+			if got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
 			}
 		})
 	}

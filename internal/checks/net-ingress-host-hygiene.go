@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"slices"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -11,19 +12,30 @@ import (
 
 var netIngressHostHygiene = &engine.Check{
 	ID:    "net-ingress-host-hygiene",
-	Title: "Ingresses route named hosts only",
+	Title: "Ingresses and Gateway API routes route named hosts only",
 	Description: "A rule without a host, a wildcard host or a default backend routes traffic for any " +
 		"name pointed at the load balancer to the backend, including names nobody reviewed, and can " +
 		"capture traffic meant for other Ingresses; the boundary (CC6.6) should admit only the " +
 		"hosts the service owns. So does an ingress-nginx server alias " +
 		"(nginx.ingress.kubernetes.io/server-alias) that is a wildcard or a regular expression: " +
-		"ingress-nginx adds it to the server_name of the rule's host." + supporting,
+		"ingress-nginx adds it to the server_name of the rule's host. A Gateway API HTTPRoute, GRPCRoute or TLSRoute " +
+		"answers the hosts its spec.hostnames and the hostname of each listener it attaches to have in common: " +
+		"any host when neither names one, a wildcard when the route's hostname is one and the listener names no " +
+		"single host, or when the route names none and the listener's hostname is a wildcard. A route that only " +
+		"redirects to https on an HTTP listener routes nothing to a backend. Where the Gateway is not in the " +
+		"input, the check cannot tell (NotAssessed)." + supporting,
 	Remediation: "Give every rule an explicit, fully qualified host, remove spec.defaultBackend, and " +
-		"list only fully qualified names in nginx.ingress.kubernetes.io/server-alias.",
+		"list only fully qualified names in nginx.ingress.kubernetes.io/server-alias. Give a Gateway API " +
+		"route fully qualified spec.hostnames, or attach it to a listener whose hostname names one host.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
-	Targets:  []string{"Ingress"},
+	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute"},
+	Reads:    []string{"Gateway", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if o.Kind != "Ingress" {
+			routeHostHygiene(ctx, o)
+			return
+		}
 		ing, ok := o.Obj.(*networkingv1.Ingress)
 		if !ok {
 			ctx.NotApplicable("", "not a networking.k8s.io Ingress")
@@ -54,6 +66,42 @@ var netIngressHostHygiene = &engine.Check{
 		}
 		ctx.Fail("", "ingress accepts unnamed hosts: %s", few(found, ", "))
 	},
+}
+
+// routeHostHygiene judges the hosts a Gateway API route answers on each listener it attaches to.
+func routeHostHygiene(ctx *engine.Context, o *engine.Object) {
+	if !inGatewayGroup(o) {
+		ctx.NotApplicable("", "not a "+gatewayGroup+" "+o.Kind)
+		return
+	}
+	ls, err := judgeRoute(ctx.Inventory, o)
+	if err != nil {
+		ctx.NotAssessed("", err.Error())
+		return
+	}
+	var found []string
+	for _, a := range ls.attached {
+		if ls.redirects && a.listener.Protocol == "HTTP" {
+			continue // it routes nothing to a backend there
+		}
+		for _, h := range unnamedHosts(a, ls.hostnames) {
+			if !slices.Contains(found, h) {
+				found = append(found, h)
+			}
+		}
+	}
+	switch {
+	case len(found) > 0:
+		ctx.Fail("", "route accepts unnamed hosts: %s", few(found, "; "))
+	case len(ls.unknown) > 0:
+		ctx.NotAssessed("", "which listeners serve the route is not known: "+few(ls.unknown, "; "))
+	case len(ls.attached) > 0:
+		ctx.Pass("")
+	case ls.mesh > 0:
+		ctx.NotApplicable("", "the route's parents are Services: it routes a service mesh's traffic inside the cluster, and no Gateway listener serves it")
+	default:
+		ctx.NotApplicable("", "the route attaches to no listener of its Gateways: nothing serves it")
+	}
 }
 
 // nginxServerAlias is the ingress-nginx annotation that adds names to the server_name of the
