@@ -155,7 +155,7 @@ func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context,
 		return ctrl.Result{}, nil
 	}
 	p.objects += len(objs)
-	ev := p.ps.plan.Evaluate(engine.NewInventory(objs, true), p.exceptions, p.opts)
+	ev := p.ps.plan.Evaluate(r.Gatherer.Inventory(objs), p.exceptions, p.opts)
 	p.outcomes = ev.Exceptions
 	p.clusterJudged, p.clusterFindings = true, ev.Summary("").Findings
 	keep, err := r.policyReports.write(ctx, p.profile, ev)
@@ -197,7 +197,7 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 	opts := p.opts
 	opts.SkipClusterScoped = true
 	opts.OnlyNamespace = ns
-	ev := p.ps.plan.Evaluate(engine.NewInventory(append(objs, p.cluster...), true), p.exceptions, opts)
+	ev := p.ps.plan.Evaluate(r.Gatherer.Inventory(append(objs, p.cluster...)), p.exceptions, opts)
 	if !p.full() {
 		p.outcomes = ev.Exceptions
 	}

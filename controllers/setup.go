@@ -80,6 +80,10 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
+	kinds, unseen, err := inventory.Readable(context.Background(), mgr.GetClient(), mgr.GetRESTMapper(), kinds)
+	if err != nil {
+		return err
+	}
 	if err := admissionpolicy.Setup(context.Background(), mgr, opts.AdmissionPolicies, opts.Approval); err != nil {
 		return fmt.Errorf("setting up the admission policies: %w", err)
 	}
@@ -98,7 +102,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	profiles := &ComplianceProfileReconciler{
 		Client:                  mgr.GetClient(),
-		Gatherer:                &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds},
+		Gatherer:                &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds, Unseen: unseen},
 		Catalogue:               catalogue,
 		CatalogVersion:          checks.Version,
 		AdminNamespace:          opts.AdminNamespace,

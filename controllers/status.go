@@ -3,6 +3,8 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -85,6 +87,9 @@ func (r *ComplianceProfileReconciler) watchProblems(ctx context.Context, profile
 	if p := r.policyReports.unavailable(ctx, profile); p != nil {
 		out = append(out, *p)
 	}
+	if p := unreadableKinds(r.Gatherer.Unseen); p != nil {
+		out = append(out, *p)
+	}
 	for i, cc := range profile.Spec.CustomChecks {
 		for j, k := range cc.Kinds {
 			if !read[k] {
@@ -95,4 +100,19 @@ func (r *ComplianceProfileReconciler) watchProblems(ctx context.Context, profile
 		}
 	}
 	return out
+}
+
+// unreadableKinds is the problem of an operator that may not list some kinds its checks judge
+// or read (inventory.Readable): those checks say NotAssessed in every report, and the profile
+// says why and what to do, or nil when it may list every kind.
+func unreadableKinds(unseen map[string]engine.Unseen) *engine.Problem {
+	if len(unseen) == 0 {
+		return nil
+	}
+	var why []string
+	for _, kind := range slices.Sorted(maps.Keys(unseen)) {
+		why = append(why, kind+": "+unseen[kind].Reason)
+	}
+	return &engine.Problem{Reason: v1alpha1.ReasonKindsUnreadable,
+		Message: "the checks that judge or read these kinds are NotAssessed in every report: " + strings.Join(why, "; ")}
 }

@@ -87,4 +87,8 @@ const (
 	// ReasonPolicyReportsUnavailable: the profile asks for PolicyReports but the API server does
 	// not serve wgpolicyk8s.io/v1alpha2 (install the PolicyReport CRDs).
 	ReasonPolicyReportsUnavailable = "PolicyReportsUnavailable"
+
+	// ReasonKindsUnreadable: the operator's ServiceAccount may not list or watch some kinds its
+	// checks judge or read; those checks say NotAssessed (grant the verbs and restart it).
+	ReasonKindsUnreadable = "KindsUnreadable"
 )

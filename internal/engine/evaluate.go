@@ -120,6 +120,9 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 			b.judge(ctx, o, true)
 		}
 	}
+	if opts.Only == nil && len(inv.Unseen) > 0 {
+		b.judgeUnseen(ctx)
+	}
 	b.finish(ctx)
 	return b.ev
 }
@@ -432,6 +435,13 @@ func run(ctx *Context, c *PlannedCheck, out []Result) []Result {
 		ctx.NotAssessed("", "the check reported no result")
 	}
 	out, ctx.out = ctx.out, nil
+	if why := ctx.Inventory.unseenReads(c); why != "" {
+		for i := start; i < len(out); i++ {
+			if out[i].Status == StatusPass || out[i].Status == StatusFail {
+				out[i].Status, out[i].Message = StatusNotAssessed, Truncate(Printable(why))
+			}
+		}
+	}
 	if ctx.note != "" {
 		for i := start; i < len(out); i++ {
 			if out[i].Status == StatusFail {

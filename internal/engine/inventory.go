@@ -12,6 +12,10 @@ type Inventory struct {
 	// It is false for a set of manifests (scan): an object that is referred to but absent
 	// may simply not be in the input, so checks say NotAssessed instead of Fail.
 	Complete bool
+	// Unseen are the kinds the evaluation should hold but could not read, by kind, with why
+	// (the operator sets them; see Unseen). A check that judges or reads one says NotAssessed
+	// with the reason, not Pass or Fail on an inventory that lacks every object of the kind.
+	Unseen map[string]Unseen
 
 	objects  []*Object
 	byKey    map[objectKey]*Object

@@ -14,8 +14,19 @@ import (
 type Gatherer struct {
 	// Reader lists objects; with the cache, lists cost no API call.
 	Reader client.Reader
-	// Kinds are the kinds to read: Kinds without the optional ones the API server lacks.
+	// Kinds are the kinds to read: Kinds without the optional ones the API server lacks and
+	// those the operator may not list (Readable).
 	Kinds []Kind
+	// Unseen are the kinds the operator may not list, with why (Readable): every evaluation's
+	// inventory carries them (Inventory), so that what they would decide says NotAssessed.
+	Unseen map[string]engine.Unseen
+}
+
+// Inventory indexes objects gathered by g for one evaluation, with the kinds g cannot read.
+func (g *Gatherer) Inventory(objects []*engine.Object) *engine.Inventory {
+	inv := engine.NewInventory(objects, true)
+	inv.Unseen = g.Unseen
+	return inv
 }
 
 // Scope says which objects to gather.

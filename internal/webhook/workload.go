@@ -278,7 +278,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 		return nil, nil, err
 	}
 	objs = append(objs, owners...)
-	inv := engine.NewInventory(objs, true)
+	inv := v.Gatherer.Inventory(objs)
 	judged, idle := throughControllers(inv, obj)
 	if idle {
 		return obj, nil, nil
@@ -319,7 +319,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 				confirmed = append(confirmed, o)
 			}
 		}
-		inv = engine.NewInventory(confirmed, true)
+		inv = v.Gatherer.Inventory(confirmed)
 		out = v.evaluate(inv, exs, enforcing, judged, obj)
 	}
 	return judged, out, nil
@@ -628,10 +628,16 @@ func Setup(mgr ctrl.Manager, adminNamespace string, opts ...Option) error {
 	if err != nil {
 		return err
 	}
+	// A kind the operator may not list is not read: a read from the cache would wait for an
+	// informer that never syncs, past the webhook's timeout; what it decides is NotAssessed.
+	kinds, unseen, err := inventory.Readable(context.Background(), mgr.GetClient(), mgr.GetRESTMapper(), kinds)
+	if err != nil {
+		return err
+	}
 	v := &WorkloadValidator{
 		Reader:         mgr.GetClient(),
 		APIReader:      mgr.GetAPIReader(),
-		Gatherer:       &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds},
+		Gatherer:       &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds, Unseen: unseen},
 		Catalogue:      checks.Catalogue(),
 		AdminNamespace: adminNamespace,
 		Clock:          clock.RealClock{},

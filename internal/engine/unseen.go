@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+)
+
+// Unseen is a kind an evaluation should hold but could not read: the operator's ServiceAccount
+// may not list it (a cluster admin trimmed its ClusterRole), so the inventory has none of its
+// objects, and its absence says nothing about the cluster.
+type Unseen struct {
+	// Namespaced is false for cluster-scoped kinds.
+	Namespaced bool
+	// Reason says why the kind is not in view and what restores it, for the results' messages.
+	Reason string
+}
+
+// unseenReads returns why a check that reads kinds the inventory does not hold cannot decide
+// ("" when it reads none): an object missing from the inventory is no evidence that it is
+// missing from the cluster (a NetworkPolicy the operator may not list still isolates the pods).
+func (inv *Inventory) unseenReads(c *PlannedCheck) string {
+	if len(inv.Unseen) == 0 {
+		return ""
+	}
+	return inv.unseenAmong(c.Reads, func(Unseen) bool { return true })
+}
+
+// unseenAmong names the unseen kinds among kinds (KindWorkload standing for every workload
+// kind) that counts, with the reasons, or "" when there is none.
+func (inv *Inventory) unseenAmong(kinds []string, counts func(Unseen) bool) string {
+	var names []string
+	reasons := map[string]bool{}
+	var why []string
+	add := func(kind string) {
+		u, ok := inv.Unseen[kind]
+		if !ok || !counts(u) || slices.Contains(names, kind) {
+			return
+		}
+		names = append(names, kind)
+		if !reasons[u.Reason] {
+			reasons[u.Reason] = true
+			why = append(why, u.Reason)
+		}
+	}
+	for _, k := range kinds {
+		if k == KindWorkload {
+			for _, w := range sortedWorkloadKinds {
+				add(w)
+			}
+			continue
+		}
+		add(k)
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "not assessed: the operator cannot read " + strings.Join(names, ", ") + " objects (" + strings.Join(why, "; ") + ")"
+}
+
+// sortedWorkloadKinds are the kinds KindWorkload stands for, in a fixed order for messages.
+var sortedWorkloadKinds = func() []string {
+	var out []string
+	for k := range workloadKinds {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}()
+
+// judgeUnseen records, for every check that judges a kind the inventory could not read, one
+// NotAssessed result per namespace in view (on its Namespace object) for namespaced kinds, and
+// one for the cluster-scoped objects (unless Options.SkipClusterScoped): without them the check
+// would have nothing to judge there and drop out of its criteria, which would then read Pass
+// on the checks that could see (a RoleBinding granting every Secret to a tenant's users, with
+// the operator unable to list RoleBindings, left the namespace Compliant).
+func (b *builder) judgeUnseen(ctx *Context) {
+	inv := ctx.Inventory
+	namespaced := func(u Unseen) bool { return u.Namespaced }
+	clusterScoped := func(u Unseen) bool { return !u.Namespaced }
+	for _, c := range b.ev.Plan.Checks {
+		if why := inv.unseenAmong(c.Targets, namespaced); why != "" {
+			for _, ns := range inv.byKind["Namespace"] {
+				sum := b.summary(ns.Name)
+				r := Result{Check: c, Object: ns, Status: StatusNotAssessed, Message: Truncate(Printable(why))}
+				b.commit(&r, sum)
+			}
+		}
+		if b.ev.Options.SkipClusterScoped {
+			continue
+		}
+		if why := inv.unseenAmong(c.Targets, clusterScoped); why != "" {
+			r := Result{Check: c, Status: StatusNotAssessed, Message: Truncate(Printable(why))}
+			b.commit(&r, b.summary(""))
+		}
+	}
+}
