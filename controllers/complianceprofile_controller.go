@@ -130,6 +130,7 @@ func (r *ComplianceProfileReconciler) reconcileNormal(ctx context.Context, profi
 		choose = r.selectNamespace
 	}
 	return r.runPhases(ctx, p,
+		r.checkReadable,         // which kinds the operator may still read (a full evaluation)
 		choose,                  // which namespaces (a namespace no longer selected: delete its report, stop)
 		r.listExceptions,        // every exception, with the approval trust of now
 		r.evaluateClusterScoped, // the cluster-scoped objects, gathered once for every namespace

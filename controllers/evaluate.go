@@ -75,6 +75,20 @@ func (r *ComplianceProfileReconciler) newPass(profile *v1alpha1.ComplianceProfil
 // full says whether the pass evaluates the whole profile.
 func (p *pass) full() bool { return p.namespace == "" }
 
+// checkReadable asks, at a full evaluation, whether the operator may still list and watch
+// every kind it reads (inventory.Gatherer.Recheck): permission revoked while it runs leaves
+// its cache as it was, and what those kinds decide is NotAssessed until it is granted again.
+// When the API server cannot answer, the last answer stands.
+func (r *ComplianceProfileReconciler) checkReadable(ctx context.Context, p *pass) (ctrl.Result, error) {
+	if !p.full() {
+		return ctrl.Result{}, nil
+	}
+	if err := r.Gatherer.Recheck(ctx); err != nil {
+		logf.FromContext(ctx).Error(err, "Unable to ask whether the operator may still read every kind")
+	}
+	return ctrl.Result{}, nil
+}
+
 // selectNamespaces lists the namespaces the profile selects (a full evaluation).
 func (r *ComplianceProfileReconciler) selectNamespaces(ctx context.Context, p *pass) (ctrl.Result, error) {
 	sel, problem := selection.NamespaceSelector(p.profile)

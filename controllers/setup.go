@@ -100,9 +100,10 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Clock: opts.Clock, Recorder: recorder, state: st, alerts: dispatcher, Approval: opts.Approval,
 		APIReader: mgr.GetAPIReader(),
 	}
+	gatherer := &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds, Unseen: unseen, Client: mgr.GetClient(), Mapper: mgr.GetRESTMapper()}
 	profiles := &ComplianceProfileReconciler{
 		Client:                  mgr.GetClient(),
-		Gatherer:                &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds, Unseen: unseen},
+		Gatherer:                gatherer,
 		Catalogue:               catalogue,
 		CatalogVersion:          checks.Version,
 		AdminNamespace:          opts.AdminNamespace,

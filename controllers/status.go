@@ -87,7 +87,7 @@ func (r *ComplianceProfileReconciler) watchProblems(ctx context.Context, profile
 	if p := r.policyReports.unavailable(ctx, profile); p != nil {
 		out = append(out, *p)
 	}
-	if p := unreadableKinds(r.Gatherer.Unseen); p != nil {
+	if p := unreadableKinds(r.Gatherer.AllUnseen()); p != nil {
 		out = append(out, *p)
 	}
 	for i, cc := range profile.Spec.CustomChecks {

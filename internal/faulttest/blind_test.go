@@ -125,3 +125,87 @@ func TestWhatTheOperatorMayNotListIsNotAssessed(t *testing.T) {
 		return nil
 	})
 }
+
+// TestPermissionRevokedWhileRunningIsNotAssessed: the operator may list NetworkPolicies when it
+// starts, and a cluster admin trims them from its ClusterRole while it runs. Once its watch ends
+// (here the API server restarts; in a cluster at the latest when the watch times out) its
+// informer cannot relist, and its cache keeps the NetworkPolicies as they were, still reporting
+// itself synced: the default-deny policy deleted since kept net-namespace-default-deny passing,
+// CC6.6 fully assessed, at every evaluation after. Now each full evaluation asks whether the
+// operator may still read what it reads: the checks that read NetworkPolicies are NotAssessed
+// and the profile says KindsUnreadable.
+func TestPermissionRevokedWhileRunningIsNotAssessed(t *testing.T) {
+	ctx := context.Background()
+	const name = "fault-revoked"
+	asOperator := shippedRoles(t)
+	scenario(t, name)
+	deny := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "deny", Namespace: name},
+		Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}}}
+	if err := k8s.Create(ctx, deny); err != nil {
+		t.Fatal(err)
+	}
+	startManagerAs(t, asOperator)
+	cc66 := func() (v1alpha1.CriterionStatus, error) {
+		rep, err := report(name)
+		if err != nil {
+			return v1alpha1.CriterionStatus{}, err
+		}
+		for _, c := range rep.Status.Criteria {
+			if c.ID == "CC6.6" {
+				return c, nil
+			}
+		}
+		return v1alpha1.CriterionStatus{}, errors.New("no CC6.6 in the report")
+	}
+	eventually(t, 60*time.Second, "CC6.6 assessed in full with the default-deny policy in view", func() error {
+		c, err := cc66()
+		if err != nil {
+			return err
+		}
+		if c.Status != v1alpha1.CriterionPass || c.UnassessedChecks != 0 {
+			return fmt.Errorf("CC6.6 %+v", c)
+		}
+		return nil
+	})
+
+	trimShippedRole(t, "networkpolicies")
+	// The operator's watch on NetworkPolicies ends with the API server; it cannot start another.
+	if err := killAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.ControlPlane.APIServer.Start(); err != nil {
+		t.Fatalf("restarting the API server: %v", err)
+	}
+	if err := k8s.Delete(ctx, deny); err != nil {
+		t.Fatal(err)
+	}
+	// A spec change evaluates the whole profile now.
+	p := &v1alpha1.ComplianceProfile{}
+	eventually(t, 30*time.Second, "the profile's spec changed", func() error {
+		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+			return err
+		}
+		p.Spec.EvaluationInterval = &metav1.Duration{Duration: 2 * time.Hour}
+		return k8s.Update(ctx, p)
+	})
+	eventually(t, 60*time.Second, "the checks that read NetworkPolicies are NotAssessed", func() error {
+		c, err := cc66()
+		if err != nil {
+			return err
+		}
+		if c.UnassessedChecks == 0 {
+			return fmt.Errorf("CC6.6 %+v: assessed in full on NetworkPolicies the operator may no longer list", c)
+		}
+		return nil
+	})
+	eventually(t, 30*time.Second, "the profile says the operator may no longer list NetworkPolicies", func() error {
+		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+			return err
+		}
+		ready := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
+		if ready == nil || ready.Reason != v1alpha1.ReasonKindsUnreadable || !strings.Contains(ready.Message, "networkpolicies.networking.k8s.io") {
+			return fmt.Errorf("Ready %+v", ready)
+		}
+		return nil
+	})
+}

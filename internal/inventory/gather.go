@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,12 +21,18 @@ type Gatherer struct {
 	// Unseen are the kinds the operator may not list, with why (Readable): every evaluation's
 	// inventory carries them (Inventory), so that what they would decide says NotAssessed.
 	Unseen map[string]engine.Unseen
+	// Client and Mapper, when set, let Recheck ask whether the operator may still read Kinds.
+	Client client.Client
+	Mapper meta.RESTMapper
+
+	// revoked are the kinds of Kinds the last Recheck found the operator may no longer read.
+	revoked atomic.Pointer[map[string]engine.Unseen]
 }
 
 // Inventory indexes objects gathered by g for one evaluation, with the kinds g cannot read.
 func (g *Gatherer) Inventory(objects []*engine.Object) *engine.Inventory {
 	inv := engine.NewInventory(objects, true)
-	inv.Unseen = g.Unseen
+	inv.Unseen = g.AllUnseen()
 	return inv
 }
 

@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -21,6 +22,52 @@ import (
 // (engine.Inventory.Unseen). Namespaces are needed to select anything: without them Readable
 // fails.
 func Readable(ctx context.Context, c client.Client, mapper meta.RESTMapper, kinds []Kind) ([]Kind, map[string]engine.Unseen, error) {
+	readable, unseen, err := probe(ctx, c, mapper, kinds, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	if u, ok := unseen["Namespace"]; ok {
+		return nil, nil, fmt.Errorf("the operator cannot select any namespace: %s", u.Reason)
+	}
+	return readable, unseen, nil
+}
+
+// Recheck asks again whether the operator may list and watch each kind it reads (Readable),
+// and keeps those it no longer may as unseen until it may again: its informers then cannot
+// relist, and the cache holds the objects as they were when they last could, however long ago
+// (the objects deleted since included), while it still reports itself synced. It does nothing
+// without Client and Mapper.
+func (g *Gatherer) Recheck(ctx context.Context) error {
+	if g.Client == nil || g.Mapper == nil {
+		return nil
+	}
+	_, revoked, err := probe(ctx, g.Client, g.Mapper, g.Kinds, ", and its cache holds them as they were when it last could")
+	if err != nil {
+		return err
+	}
+	g.revoked.Store(&revoked)
+	return nil
+}
+
+// AllUnseen are the kinds the evaluations cannot read: those Readable left out, and those
+// Recheck found revoked since.
+func (g *Gatherer) AllUnseen() map[string]engine.Unseen {
+	revoked := g.revoked.Load()
+	if revoked == nil || len(*revoked) == 0 {
+		return g.Unseen
+	}
+	out := maps.Clone(g.Unseen)
+	if out == nil {
+		out = map[string]engine.Unseen{}
+	}
+	maps.Copy(out, *revoked)
+	return out
+}
+
+// probe asks the API server's authorizer whether the operator may list and watch each kind in
+// every namespace, and returns those it may and those it may not, with why (detail added to
+// the reason).
+func probe(ctx context.Context, c client.Client, mapper meta.RESTMapper, kinds []Kind, detail string) ([]Kind, map[string]engine.Unseen, error) {
 	var readable []Kind
 	var unseen map[string]engine.Unseen
 	for _, k := range kinds {
@@ -44,14 +91,11 @@ func Readable(ctx context.Context, c client.Client, mapper meta.RESTMapper, kind
 			readable = append(readable, k)
 			continue
 		}
-		if k.GVK.Kind == "Namespace" {
-			return nil, nil, fmt.Errorf("the operator may not %s namespaces in every namespace, so it cannot select any: grant them in its ClusterRole (config/rbac)", strings.Join(denied, " or "))
-		}
 		if unseen == nil {
 			unseen = map[string]engine.Unseen{}
 		}
 		unseen[k.GVK.Kind] = engine.Unseen{Namespaced: k.Namespaced,
-			Reason: fmt.Sprintf("the operator may not %s %s: grant them in its ClusterRole (config/rbac) and restart it", strings.Join(denied, " or "), resource)}
+			Reason: fmt.Sprintf("the operator may not %s %s%s: grant them in its ClusterRole (config/rbac) and restart it", strings.Join(denied, " or "), resource, detail)}
 	}
 	return readable, unseen, nil
 }
