@@ -105,6 +105,8 @@ type Evaluation struct {
 	Summaries map[string]*Summary
 	// Options are the options the evaluation was made with (its time, whether passes were kept).
 	Options Options
+	// Unseen are the kinds the evaluation could not read (Inventory.Unseen).
+	Unseen map[string]Unseen
 }
 
 // Evaluate runs the plan over the inventory and applies the exceptions.
@@ -120,6 +122,7 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 			b.judge(ctx, o, true)
 		}
 	}
+	b.ev.Unseen = inv.Unseen
 	if opts.Only == nil && len(inv.Unseen) > 0 {
 		b.judgeUnseen(ctx)
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -22,17 +23,25 @@ func (inv *Inventory) unseenReads(c *PlannedCheck) string {
 	if len(inv.Unseen) == 0 {
 		return ""
 	}
-	return inv.unseenAmong(c.Reads, func(Unseen) bool { return true })
+	return unseenAmong(inv.Unseen, c.Reads, anyUnseen)
 }
 
-// unseenAmong names the unseen kinds among kinds (KindWorkload standing for every workload
+func anyUnseen(Unseen) bool { return true }
+
+// UnseenMessage says which kinds the evaluation could not read and why, or "" when it read
+// every kind: a report of such an evaluation is not a complete one.
+func (ev *Evaluation) UnseenMessage() string {
+	return unseenAmong(ev.Unseen, slices.Sorted(maps.Keys(ev.Unseen)), anyUnseen)
+}
+
+// unseenAmong names the kinds of unseen among kinds (KindWorkload standing for every workload
 // kind) that counts, with the reasons, or "" when there is none.
-func (inv *Inventory) unseenAmong(kinds []string, counts func(Unseen) bool) string {
+func unseenAmong(unseen map[string]Unseen, kinds []string, counts func(Unseen) bool) string {
 	var names []string
 	reasons := map[string]bool{}
 	var why []string
 	add := func(kind string) {
-		u, ok := inv.Unseen[kind]
+		u, ok := unseen[kind]
 		if !ok || !counts(u) || slices.Contains(names, kind) {
 			return
 		}
@@ -54,7 +63,7 @@ func (inv *Inventory) unseenAmong(kinds []string, counts func(Unseen) bool) stri
 	if len(names) == 0 {
 		return ""
 	}
-	return "not assessed: the operator cannot read " + strings.Join(names, ", ") + " objects (" + strings.Join(why, "; ") + ")"
+	return "the operator cannot read " + strings.Join(names, ", ") + " objects (" + strings.Join(why, "; ") + ")"
 }
 
 // sortedWorkloadKinds are the kinds KindWorkload stands for, in a fixed order for messages.
@@ -78,7 +87,7 @@ func (b *builder) judgeUnseen(ctx *Context) {
 	namespaced := func(u Unseen) bool { return u.Namespaced }
 	clusterScoped := func(u Unseen) bool { return !u.Namespaced }
 	for _, c := range b.ev.Plan.Checks {
-		if why := inv.unseenAmong(c.Targets, namespaced); why != "" {
+		if why := unseenAmong(inv.Unseen, c.Targets, namespaced); why != "" {
 			for _, ns := range inv.byKind["Namespace"] {
 				sum := b.summary(ns.Name)
 				r := Result{Check: c, Object: ns, Status: StatusNotAssessed, Message: Truncate(Printable(why))}
@@ -88,7 +97,7 @@ func (b *builder) judgeUnseen(ctx *Context) {
 		if b.ev.Options.SkipClusterScoped {
 			continue
 		}
-		if why := inv.unseenAmong(c.Targets, clusterScoped); why != "" {
+		if why := unseenAmong(inv.Unseen, c.Targets, clusterScoped); why != "" {
 			r := Result{Check: c, Status: StatusNotAssessed, Message: Truncate(Printable(why))}
 			b.commit(&r, b.summary(""))
 		}

@@ -99,6 +99,10 @@ func TestWhatTheOperatorMayNotListIsNotAssessed(t *testing.T) {
 		if privilegedFinding(rep) != v1alpha1.ResultFail {
 			return errors.New("wl-privileged's finding not listed yet")
 		}
+		if ready := meta.FindStatusCondition(rep.Status.Conditions, v1alpha1.ConditionReady); ready == nil || ready.Status != metav1.ConditionFalse ||
+			ready.Reason != v1alpha1.ReasonKindsUnreadable || !strings.Contains(ready.Message, "NetworkPolicy, RoleBinding") {
+			return fmt.Errorf("the report's Ready condition %+v does not say it is no complete evaluation", ready)
+		}
 		for _, check := range []string{"net-namespace-default-deny", "rbac-bound-secret-read"} {
 			for _, id := range criteriaOf(check) {
 				for _, c := range rep.Status.Criteria {

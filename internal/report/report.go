@@ -67,11 +67,17 @@ func NamespaceStatus(in NamespaceInput) v1alpha1.ComplianceReportStatus {
 	st.Findings = Findings(s.Findings, plan.MaxFindings, firstSeenFrom(in.FirstSeen, prevFindings), in.Now)
 	st.Exceptions, st.TotalExceptions = ExceptionsFor(in.Evaluation, in.Namespace)
 	st.ExceptionsTruncated = len(st.Exceptions) < int(st.TotalExceptions)
-	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+	ready := metav1.Condition{
 		Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonEvaluated,
 		ObservedGeneration: in.Generation,
 		Message:            fmt.Sprintf("Evaluated %d resources against profile %s", s.Resources, plan.ProfileName),
-	})
+	}
+	if unseen := in.Evaluation.UnseenMessage(); unseen != "" {
+		// Not a complete evaluation: what those kinds decide is NotAssessed.
+		ready.Status, ready.Reason = metav1.ConditionFalse, v1alpha1.ReasonKindsUnreadable
+		ready.Message = engine.Truncate(ready.Message + ", not all of it: " + unseen + "; the checks that judge or read them are NotAssessed")
+	}
+	meta.SetStatusCondition(&st.Conditions, ready)
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
 		Type: v1alpha1.ConditionStale, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonUpToDate,
 		ObservedGeneration: in.Generation,

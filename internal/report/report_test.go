@@ -9,6 +9,7 @@ import (
 	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -266,5 +267,30 @@ func TestExceptionsSayWhyTheyWaive(t *testing.T) {
 	}
 	if u.Reason != ex.Spec.Reason {
 		t.Errorf("exception listed with reason %q, want its spec.reason %q", u.Reason, ex.Spec.Reason)
+	}
+}
+
+// TestAReportOfWhatTheOperatorCouldNotReadIsNotReady: an evaluation that could not read every
+// kind (the operator may not list NetworkPolicies) is no complete evaluation, and its report
+// says so in its Ready condition, with the kinds and why, beside the criteria whose checks it
+// counts as unassessed; its content changes when the operator can read them again.
+func TestAReportOfWhatTheOperatorCouldNotReadIsNotReady(t *testing.T) {
+	objs := testgen.EngineObjects(testgen.Generate(testgen.Options{Namespaces: 1, Workloads: 2}))
+	plan := engine.Compile(checks.Catalogue(), nil)
+	inv := engine.NewInventory(objs, true)
+	inv.Unseen = map[string]engine.Unseen{"NetworkPolicy": {Namespaced: true, Reason: "the operator may not list networkpolicies.networking.k8s.io"}}
+	blind := NamespaceStatus(NamespaceInput{Evaluation: plan.Evaluate(inv, nil, engine.Options{Now: now}), Namespace: "team-000", Now: now})
+	ready := meta.FindStatusCondition(blind.Conditions, v1alpha1.ConditionReady)
+	if ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != v1alpha1.ReasonKindsUnreadable ||
+		!strings.Contains(ready.Message, "NetworkPolicy") || !strings.Contains(ready.Message, "may not list networkpolicies.networking.k8s.io") {
+		t.Errorf("Ready %+v, want False with reason %s naming NetworkPolicy and why", ready, v1alpha1.ReasonKindsUnreadable)
+	}
+	seeing := NamespaceStatus(NamespaceInput{Evaluation: plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now}), Namespace: "team-000",
+		Now: now.Add(time.Hour), Previous: &blind})
+	if ready := meta.FindStatusCondition(seeing.Conditions, v1alpha1.ConditionReady); ready == nil || ready.Status != metav1.ConditionTrue || ready.Reason != v1alpha1.ReasonEvaluated {
+		t.Errorf("Ready %+v once every kind is read, want True, Evaluated", ready)
+	}
+	if SameContent(&blind, &seeing) {
+		t.Error("the report read with every kind in view has the same content as the one without NetworkPolicies: it would not be written")
 	}
 }
