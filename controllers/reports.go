@@ -71,6 +71,9 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		}
 		if err := r.ownWrites.write(rep, func() error { return r.Create(ctx, rep) }); err != nil {
 			r.state.markUnwritten(ps, ns, now)
+			if !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {
+				r.state.markRefused(ps, ns, now, err.Error())
+			}
 			metrics.ReportWrites.WithLabelValues(profile.Name, "create", "error").Inc()
 			return fmt.Errorf("creating report %s: %w", key, err)
 		}
@@ -112,6 +115,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		if apierrors.IsConflict(err) {
 			return writeErr
 		}
+		r.state.markRefused(ps, ns, now, err.Error())
 		r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventReportWriteFailed, "WriteReport",
 			"Writing the report of namespace %s failed: %v", ns, err)
 		return errors.Join(writeErr, r.markStale(ctx, ps, key, now, v1alpha1.ReasonWriteFailed, "The latest evaluation could not be written: "+err.Error()))

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"maps"
 	"sync"
 	"time"
 
@@ -39,6 +40,10 @@ type profileState struct {
 	// unwritten holds the namespaces whose latest evaluation could not be written or made,
 	// since when.
 	unwritten map[string]time.Time
+	// refused holds the namespaces of unwritten whose report the API server refused to write
+	// (not a conflict), with its answer: their reports show an older evaluation, and may not
+	// even say they are stale, the Stale condition being a write refused as well.
+	refused map[string]string
 	// failing holds, by namespace, the failing findings of its latest evaluation whose report
 	// was written (or unchanged), listed or not, less those not yet alerted on (freshFailures),
 	// for a profile with alerts: the findings that a new evaluation adds are alerted on, though
@@ -66,11 +71,15 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		matches:     map[string]map[string]int{},
 		lastSuccess: map[string]time.Time{},
 		unwritten:   map[string]time.Time{},
+		refused:     map[string]string{},
 		failing:     map[string]map[uint64]bool{},
 	}
 	if old := s.profiles[profile.Name]; old != nil {
 		for ns, t := range old.unwritten {
 			ps.unwritten[ns] = t
+		}
+		for ns, why := range old.refused {
+			ps.refused[ns] = why
 		}
 	}
 	s.profiles[profile.Name] = ps
@@ -159,6 +168,7 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 	delete(ps.summaries, ns)
 	delete(ps.lastSuccess, ns)
 	delete(ps.unwritten, ns)
+	delete(ps.refused, ns)
 	delete(ps.failing, ns)
 	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
 	for key, byNS := range ps.matches {
@@ -227,7 +237,27 @@ func (s *state) markWritten(ps *profileState, ns string, now time.Time) {
 	defer s.mu.Unlock()
 	ps.lastSuccess[ns] = now
 	delete(ps.unwritten, ns)
+	delete(ps.refused, ns)
 	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
+}
+
+// markRefused records that the API server refused to write the report of a namespace whose
+// evaluation, made at now, is unwritten (markUnwritten), and its answer.
+func (s *state) markRefused(ps *profileState, ns string, now time.Time, why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if writtenAfter(ps, ns, now) {
+		return
+	}
+	ps.refused[ns] = why
+}
+
+// refusedReports are the namespaces whose latest report write the API server refused, with
+// its answer.
+func (s *state) refusedReports(ps *profileState) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(ps.refused)
 }
 
 // markUnwritten records that a namespace's latest evaluation, made at now, is not in its

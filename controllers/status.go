@@ -65,7 +65,34 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 // profileProblems are what keeps the profile from working (watchProblems) and the pass's own
 // (a namespace selector that does not parse).
 func (r *ComplianceProfileReconciler) profileProblems(ctx context.Context, p *pass) []engine.Problem {
-	return append(r.watchProblems(ctx, p.profile, p.ps.plan), p.problems...)
+	problems := append(r.watchProblems(ctx, p.profile, p.ps.plan), p.problems...)
+	if refused := refusedReports(r.state.refusedReports(p.ps)); refused != nil {
+		problems = append(problems, *refused)
+	}
+	return problems
+}
+
+// refusedReports is the problem of reports the API server refuses to write (an admission
+// policy, a quota): each shows an older evaluation, perhaps with its old result and Stale=False,
+// since marking it stale is a write refused too. The profile's status, which the operator
+// can still write, says which and why; nil when every write went through.
+func refusedReports(refused map[string]string) *engine.Problem {
+	if len(refused) == 0 {
+		return nil
+	}
+	namespaces := slices.Sorted(maps.Keys(refused))
+	shown := namespaces[:min(len(namespaces), 10)]
+	var why []string
+	for _, ns := range shown {
+		why = append(why, ns+": "+refused[ns])
+	}
+	more := ""
+	if len(namespaces) > len(shown) {
+		more = fmt.Sprintf(" (and %d more)", len(namespaces)-len(shown))
+	}
+	return &engine.Problem{Reason: v1alpha1.ReasonWriteFailed,
+		Message: fmt.Sprintf("the API server refused to write the reports of %d namespaces%s, which show an older evaluation, perhaps without saying so; the profile's result counts the latest: %s",
+			len(namespaces), more, strings.Join(why, "; "))}
 }
 
 // watchProblems reports what keeps the profile from working in this cluster: approvals it

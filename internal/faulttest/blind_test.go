@@ -11,11 +11,15 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
@@ -208,6 +212,156 @@ func TestPermissionRevokedWhileRunningIsNotAssessed(t *testing.T) {
 		}
 		ready := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
 		if ready == nil || ready.Reason != v1alpha1.ReasonKindsUnreadable || !strings.Contains(ready.Message, "networkpolicies.networking.k8s.io") {
+			return fmt.Errorf("Ready %+v", ready)
+		}
+		return nil
+	})
+}
+
+// refuseReports is an admission policy that refuses every write of a report's status in one
+// namespace, as a namespace's own admission rules might (a policy engine's namespaced policy).
+const refuseReports = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: refuse-reports
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+      - apiGroups: [compliance.soc2-operator.io]
+        apiVersions: [v1alpha1]
+        operations: [UPDATE]
+        resources: [compliancereports/status]
+  validations:
+    - expression: "false"
+      message: this namespace keeps its report as it is
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: refuse-reports
+spec:
+  policyName: refuse-reports
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchLabels:
+        kubernetes.io/metadata.name: fault-refused-all
+`
+
+// TestReportsRefusedEveryWriteAreNamedOnTheProfile: once its namespace's report listed no
+// privileged finding, an admission policy refuses every write of the report's status, and the
+// namespace's workload turns privileged. The report cannot say anything else (nor even that it
+// is stale: that is a write refused too), so it keeps its old verdict, Ready and not Stale (a
+// namespace that read Compliant keeps reading Compliant); the profile's status,
+// which the operator can still write, read Ready, 'Evaluated 1 namespaces', beside the
+// NonCompliant result it counts. Now its Ready condition is False with reason WriteFailed,
+// naming the namespace and the API server's answer.
+func TestReportsRefusedEveryWriteAreNamedOnTheProfile(t *testing.T) {
+	ctx := context.Background()
+	const name = "fault-refused-all"
+	scenario(t, name)
+	setPrivileged := func(privileged bool) {
+		t.Helper()
+		eventually(t, 30*time.Second, "the agent's privileged set", func() error {
+			d := &appsv1.Deployment{}
+			if err := k8s.Get(ctx, types.NamespacedName{Namespace: name, Name: "agent"}, d); err != nil {
+				return err
+			}
+			d.Spec.Template.Spec.Containers[0].SecurityContext.Privileged = &privileged
+			return k8s.Update(ctx, d)
+		})
+	}
+	setPrivileged(false)
+	mgr := startManager(t)
+	eventually(t, 60*time.Second, "the report lists no privileged finding", func() error {
+		rep, err := report(name)
+		if err != nil {
+			return err
+		}
+		if got := privilegedFinding(rep); got != "" {
+			return fmt.Errorf("wl-privileged %q", got)
+		}
+		return nil
+	})
+	var objs []client.Object
+	for _, doc := range strings.Split(refuseReports, "\n---\n") {
+		obj := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
+			t.Fatal(err)
+		}
+		if err := k8s.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, obj)
+	}
+	t.Cleanup(func() {
+		for _, o := range objs {
+			_ = k8s.Delete(ctx, o)
+		}
+	})
+	// The policy takes a moment to reach the admission chain: change the workload's replicas
+	// (a change avl-replicas judges) until the operator's write of the report is refused.
+	replicas := int32(1)
+	eventually(t, 60*time.Second, "the operator's write of the report is refused", func() error {
+		replicas = 3 - replicas
+		d := &appsv1.Deployment{}
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: name, Name: "agent"}, d); err != nil {
+			return err
+		}
+		d.Spec.Replicas = &replicas
+		if err := k8s.Update(ctx, d); err != nil {
+			return err
+		}
+		time.Sleep(time.Second)
+		refused, err := mgr.Metric(ctx, fmt.Sprintf(`soc2_operator_report_writes_total{operation="update",profile=%q,result="error"}`, name))
+		if err != nil || refused == 0 {
+			return fmt.Errorf("no write refused yet (%v)", err)
+		}
+		return nil
+	})
+	setPrivileged(true)
+	privileged := false
+	eventually(t, 60*time.Second, "the profile names the namespace whose report the API server refuses", func() error {
+		p := &v1alpha1.ComplianceProfile{}
+		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+			return err
+		}
+		ready := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
+		if ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != v1alpha1.ReasonWriteFailed ||
+			!strings.Contains(ready.Message, name+": ") || !strings.Contains(ready.Message, "this namespace keeps its report as it is") {
+			return fmt.Errorf("Ready %+v", ready)
+		}
+		return nil
+	})
+	// What the operator cannot change: the report reads as it last could be written.
+	rep, err := report(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &v1alpha1.ComplianceProfile{}
+	if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+		t.Fatal(err)
+	}
+	if got := privilegedFinding(rep); got != "" || p.Status.Result != v1alpha1.NonCompliant {
+		t.Errorf("the report lists wl-privileged %q and the profile reads %s, want none (the report as last written) and NonCompliant (as evaluated)", got, p.Status.Result)
+	}
+	for _, o := range objs {
+		if err := k8s.Delete(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	objs = nil
+	eventually(t, 90*time.Second, "once the report is written again the profile is Ready", func() error {
+		setPrivileged(privileged)
+		privileged = !privileged
+		time.Sleep(time.Second)
+		p := &v1alpha1.ComplianceProfile{}
+		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+			return err
+		}
+		if ready := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady); ready == nil || ready.Reason == v1alpha1.ReasonWriteFailed {
 			return fmt.Errorf("Ready %+v", ready)
 		}
 		return nil
