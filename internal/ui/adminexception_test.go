@@ -20,7 +20,6 @@ import (
 // namespace's own: whoever reads the namespace may not read the operator's namespace, where the
 // exception itself lives.
 func TestAnExceptionOfTheOperatorsNamespaceIsShownWhereItWaivesAFinding(t *testing.T) {
-	ctx := context.Background()
 	legacy := reportFor(t, "legacy")
 	var target *v1alpha1.Finding
 	for i := range legacy.Status.Findings {
@@ -52,18 +51,7 @@ func TestAnExceptionOfTheOperatorsNamespaceIsShownWhereItWaivesAFinding(t *testi
 			Reason: reason, Owner: owner, Expires: metav1.NewTime(time.Now().Add(7 * 24 * time.Hour)),
 		},
 	}
-	if err := devClient.Create(ctx, ex); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = admin.Delete(context.Background(), ex) })
-	approver, err := testenv.ApproverClient(env, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
-		t.Fatal(err)
-	}
-	name := adminNamespace + "/" + ex.Name
+	name := requestAndApprove(t, devClient, ex)
 	t.Cleanup(func() {
 		if t.Failed() {
 			got := &v1alpha1.ControlException{}
@@ -83,11 +71,36 @@ func TestAnExceptionOfTheOperatorsNamespaceIsShownWhereItWaivesAFinding(t *testi
 	if !contains(rows(body, "data-exception"), name) {
 		t.Fatalf("legacy's page lists the exceptions %v, not %s, which waives one of its findings", rows(body, "data-exception"), name)
 	}
+	rowHas(t, body, name, "Active", owner, "platform-dev@example.com", testenv.ApproverName, templateEscape(reason))
+}
+
+// requestAndApprove creates ex as requester, deletes it when the test ends, and approves it as
+// the test environment's approver; it returns the name reports give it (namespace/name).
+func requestAndApprove(t *testing.T, requester client.Client, ex *v1alpha1.ControlException) string {
+	t.Helper()
+	ctx := context.Background()
+	if err := requester.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Delete(context.Background(), ex) })
+	approver, err := testenv.ApproverClient(env, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
+		t.Fatal(err)
+	}
+	return ex.Namespace + "/" + ex.Name
+}
+
+// rowHas fails the test unless the page's row of exception name holds each of want.
+func rowHas(t *testing.T, body, name string, want ...string) {
+	t.Helper()
 	_, row, _ := strings.Cut(body, `data-exception="`+name+`"`)
 	row, _, _ = strings.Cut(row, "</tr>")
-	for _, want := range []string{"Active", owner, "platform-dev@example.com", testenv.ApproverName, templateEscape(reason)} {
-		if !strings.Contains(row, want) {
-			t.Errorf("the row of %s lacks %q:\n%s", name, want, row)
+	for _, w := range want {
+		if !strings.Contains(row, w) {
+			t.Errorf("the row of %s lacks %q:\n%s", name, w, row)
 		}
 	}
 }

@@ -97,18 +97,7 @@ func TestAnExceptionOnAClusterScopedObjectIsShownOnItsChecksPage(t *testing.T) {
 			Reason: reason, Owner: owner, Expires: metav1.NewTime(time.Now().Add(7 * 24 * time.Hour)),
 		},
 	}
-	if err := admin.Create(ctx, ex); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = admin.Delete(context.Background(), ex) })
-	approver, err := testenv.ApproverClient(env, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
-		t.Fatal(err)
-	}
-	name := adminNamespace + "/" + ex.Name
+	name := requestAndApprove(t, admin, ex)
 	waitFor(t, "the binding's finding excepted in the profile's clusterFindings", func() bool {
 		var p v1alpha1.ComplianceProfile
 		if err := admin.Get(ctx, client.ObjectKey{Name: profileName}, &p); err != nil {
@@ -126,13 +115,7 @@ func TestAnExceptionOnAClusterScopedObjectIsShownOnItsChecksPage(t *testing.T) {
 	if !contains(rows(body, "data-exception"), name) {
 		t.Fatalf("the auditor's %s page lists the exceptions %v, not %s, which waives its finding on %s", check, rows(body, "data-exception"), name, crb.Name)
 	}
-	_, row, _ := strings.Cut(body, `data-exception="`+name+`"`)
-	row, _, _ = strings.Cut(row, "</tr>")
-	for _, want := range []string{"Active", owner, testenv.ApproverName, templateEscape(reason)} {
-		if !strings.Contains(row, want) {
-			t.Errorf("the row of %s lacks %q:\n%s", name, want, row)
-		}
-	}
+	rowHas(t, body, name, "Active", owner, testenv.ApproverName, templateEscape(reason))
 	if _, body, _ := get(t, shopDevToken, "/checks/"+check); strings.Contains(body, name) {
 		t.Errorf("shop-dev, who may not get profiles, is shown the exception on a cluster-scoped object")
 	}
