@@ -473,7 +473,8 @@ type rolePerms struct {
 	logTampering   []string
 	networkControl []string
 	// reportWrite is how the rules let a subject create or change Trivy Operator's reports of
-	// a namespace, by report kind (helpers-supply-chain.go: reportWriteAccess).
+	// a namespace, by report kind, or grant itself that (helpers-supply-chain.go:
+	// reportWriteAccess, selfGrantAccess).
 	reportWrite map[string][]string
 }
 
@@ -489,8 +490,12 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		logTampering:   logTamperingAccess.find(rules, namespaced),
 		networkControl: networkControlAccess.find(rules, namespaced),
 	}
+	var selfGrant []string
+	for _, d := range selfGrantAccess.find(rules, namespaced) {
+		selfGrant = append(selfGrant, d+", with which they may grant themselves the access")
+	}
 	for kind, a := range reportWriteAccess {
-		if found := a.find(rules, namespaced); found != nil {
+		if found := append(a.find(rules, namespaced), selfGrant...); len(found) > 0 {
 			if p.reportWrite == nil {
 				p.reportWrite = map[string][]string{}
 			}

@@ -191,6 +191,16 @@ var reportWriteAccess = map[string]riskyAccess{
 	trivyExposedSecretKind: {named: true, accesses: []access{{groups: []string{trivyGroup}, resources: []string{"exposedsecretreports"}, verbs: changeVerbs}}},
 }
 
+// selfGrantAccess is the access that lets a subject give itself write access to reports it does
+// not hold: bind on a role lets it bind that role, one granting the access or cluster-admin,
+// and escalate on roles lets it put in a Role it holds, or may bind, what it does not hold (the
+// API server's RBAC escalation check lets either through). Bind limited to names counts: the
+// names may be those of roles that write reports.
+var selfGrantAccess = riskyAccess{named: true, accesses: []access{
+	{groups: rbacGroup, resources: roleResources, verbs: []string{"bind"}},
+	{groups: rbacGroup, resources: []string{"roles"}, verbs: []string{"escalate"}},
+}}
+
 // trivyReportWriter names, for a namespace that has reports of the kind, a binding that lets
 // someone of the namespace's own create or change them ("" when none does): a report there may
 // then have been written, or its counts rewritten, by the very team whose images it clears, and
