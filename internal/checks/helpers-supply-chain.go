@@ -208,7 +208,8 @@ var selfGrantAccess = riskyAccess{named: true, accesses: []access{
 // all the writer's to set). Someone of the namespace's own is a subject of one of its
 // RoleBindings (a namespace admin may create those, for the roles it holds), other than the
 // platform's system: users and groups, or a subject of a ClusterRoleBinding they may act as
-// (ownedByNamespace). Other ClusterRoleBindings are the cluster administrators' choice, the
+// (ownedByNamespace; in the cluster a ServiceAccount only where a RoleBinding of the namespace
+// lets someone act as it, serviceAccountActor). Other ClusterRoleBindings are the cluster administrators' choice, the
 // scanner's own among them, and are trusted.
 func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 	objs := inv.List(namespace, kind)
@@ -223,8 +224,24 @@ func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 				continue
 			}
 			var tenants []rbacv1.Subject
+			var actedBy string
 			for _, s := range subjects {
-				if b.Kind == "RoleBinding" && !isSystemSubject(s) || b.Kind == "ClusterRoleBinding" && ownedByNamespace(b, s, namespace) {
+				switch {
+				case b.Kind == "RoleBinding" && !isSystemSubject(s):
+					tenants = append(tenants, s)
+				case b.Kind == "ClusterRoleBinding" && ownedByNamespace(b, s, namespace):
+					// In the cluster, where the namespace's bindings are all known, a
+					// ServiceAccount is its own only where one of them lets someone act as it:
+					// in Trivy Operator's own namespace nobody may but the cluster's admins.
+					if sa := boundServiceAccount(b, s, namespace); sa != "" && inv.Complete {
+						by := serviceAccountActor(inv, namespace, sa)
+						if by == "" {
+							continue
+						}
+						if actedBy == "" {
+							actedBy = by
+						}
+					}
 					tenants = append(tenants, s)
 				}
 			}
@@ -235,8 +252,12 @@ func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 			if role.perms == nil || len(role.perms.reportWrite[kind]) == 0 {
 				continue
 			}
-			return fmt.Sprintf("%s %q lets %s create or change %ss in namespace %q (%s: %s)", b.Kind, b.Name,
+			msg := fmt.Sprintf("%s %q lets %s create or change %ss in namespace %q (%s: %s)", b.Kind, b.Name,
 				describeSubjects(b, tenants), kind, namespace, role.ref, few(role.perms.reportWrite[kind], "; "))
+			if actedBy != "" {
+				msg += "; " + actedBy
+			}
+			return msg
 		}
 		return ""
 	}).(string)
@@ -260,6 +281,54 @@ func ownedByNamespace(b *engine.Object, s rbacv1.Subject, namespace string) bool
 		return strings.HasPrefix(s.Name, "system:serviceaccount:"+namespace+":")
 	}
 	return false
+}
+
+// boundServiceAccount is the name of the ServiceAccount of the namespace a subject of binding b
+// stands for, as a ServiceAccount subject or as the user it authenticates as; "" for any other.
+func boundServiceAccount(b *engine.Object, s rbacv1.Subject, namespace string) string {
+	switch {
+	case s.Kind == rbacv1.ServiceAccountKind && subjectNamespace(b, s) == namespace:
+		return s.Name
+	case s.Kind == rbacv1.UserKind:
+		if name, ok := strings.CutPrefix(s.Name, "system:serviceaccount:"+namespace+":"); ok {
+			return name
+		}
+	}
+	return ""
+}
+
+// serviceAccountActor names a RoleBinding of the namespace that lets one of its subjects, other
+// than the platform's system: users and groups and ServiceAccount sa itself, act as sa: run a pod
+// as it (create or change pods or their controllers), exec into its pods, impersonate it, read
+// or mint its tokens, or grant themselves any of these (bind, escalate). "" when none does.
+func serviceAccountActor(inv *engine.Inventory, namespace, sa string) string {
+	for _, b := range inv.List(namespace, "RoleBinding") {
+		ref, subjects, ok := bindingOf(b)
+		if !ok || isBuiltinBinding(b) {
+			continue
+		}
+		var others []rbacv1.Subject
+		for _, s := range subjects {
+			if !isSystemSubject(s) && boundServiceAccount(b, s, namespace) != sa {
+				others = append(others, s)
+			}
+		}
+		if len(others) == 0 {
+			continue
+		}
+		p := resolveRoleRef(inv, b, ref).perms
+		if p == nil {
+			continue
+		}
+		grants := slices.Concat(p.workloadCreate, p.exec, p.escalation, p.secretRead, p.controlPlane)
+		if p.clusterAdmin && len(grants) == 0 {
+			grants = []string{"* on *"}
+		}
+		if len(grants) > 0 {
+			return fmt.Sprintf("%s %q lets %s act as it: %s", b.Kind, b.Name, describeSubjects(b, others), few(grants, "; "))
+		}
+	}
+	return ""
 }
 
 // trivyReport is what the checks read from one Trivy Operator report.
