@@ -357,8 +357,8 @@ type ExceptionPolicy struct {
 	MaxDuration *metav1.Duration `json:"maxDuration,omitempty"`
 
 	// requireApproval makes exceptions PendingApproval, waiving nothing, until a user other
-	// than the requester who may `approve` controlexceptions in the exception's namespace has
-	// approved them (checked by the API server). Default true.
+	// than the requester who may `approve` controlexceptions/approval in the exception's
+	// namespace has approved them (checked by the API server). Default true.
 	// +optional
 	// +kubebuilder:default=true
 	RequireApproval *bool `json:"requireApproval,omitempty"`

@@ -137,7 +137,7 @@ const (
 type ExceptionApproval struct {
 	// approvedBy is the approver's own user name. The API server refuses an approval whose
 	// approvedBy is not the requesting user, whose user is spec.requestedBy, or whose user may
-	// not `approve` controlexceptions in the exception's namespace.
+	// not `approve` controlexceptions/approval in the exception's namespace.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
@@ -202,7 +202,7 @@ type ControlExceptionStatus struct {
 
 // ControlException waives SOC 2 checks for selected resources in its namespace, with a reason,
 // an owner and an expiry. Where the profile requires approval (the default), it applies only
-// once a second person who may `approve` controlexceptions has approved it.
+// once a second person who may `approve` controlexceptions/approval has approved it.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
