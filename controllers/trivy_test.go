@@ -112,3 +112,70 @@ func TestATrivyReportTheNamespaceMayWriteIsNoEvidence(t *testing.T) {
 		return nil
 	})
 }
+
+// TestTrivyOperatorsOwnNamespaceIsAssessed: in the namespace Trivy Operator runs in, its
+// ServiceAccount writes every report through the chart's ClusterRoleBinding, and the chart's
+// only RoleBinding there binds that ServiceAccount itself (leader election): nobody of the
+// namespace may act as it, and its clean report of a Deployment's image there passes the
+// container (CC7.1 unassessedChecks 0). Once RoleBinding ops lets bob run pods there, which may
+// run as that ServiceAccount, the report is no evidence (unassessedChecks 1).
+func TestTrivyOperatorsOwnNamespaceIsAssessed(t *testing.T) {
+	ctx := context.Background()
+	const ns = "trivy-own"
+	createNamespace(t, ns, map[string]string{"trivy-own": "true"})
+	if err := k8s.Create(ctx, deployment(ns, "web", false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Create(ctx, cleanVulnerabilityReport(ns)); err != nil {
+		t.Fatal(err)
+	}
+	scanner := &rbacv1.ClusterRole{ObjectMeta: objectMeta("trivy-own-operator"),
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"aquasecurity.github.io"}, Resources: []string{"vulnerabilityreports"},
+			Verbs: []string{"get", "list", "watch", "create", "update", "delete"}}}}
+	scannerBinding := &rbacv1.ClusterRoleBinding{ObjectMeta: objectMeta("trivy-own-operator"),
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: scanner.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "trivy-operator", Namespace: ns}}}
+	leader := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "trivy-operator-leader-election"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create", "get", "update"}}}}
+	leaderBinding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "trivy-operator-leader-election"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: leader.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "trivy-operator", Namespace: ns}}}
+	for _, o := range []client.Object{scanner, scannerBinding, leader, leaderBinding} {
+		if err := k8s.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		_ = k8s.Delete(context.Background(), scannerBinding)
+		_ = k8s.Delete(context.Background(), scanner)
+	})
+
+	createProfile(t, "trivy-own", "trivy-own", nil)
+	unassessed := func(want int32, why string) {
+		t.Helper()
+		eventually(t, 20*time.Second, why, func() error {
+			rep, err := getReport(ns, "trivy-own")
+			if err != nil {
+				return err
+			}
+			for _, c := range rep.Status.Criteria {
+				if c.ID == "CC7.1" {
+					if c.UnassessedChecks != want {
+						return fmt.Errorf("CC7.1 unassessedChecks %d, want %d", c.UnassessedChecks, want)
+					}
+					return nil
+				}
+			}
+			return fmt.Errorf("report %s/trivy-own has no CC7.1 yet", ns)
+		})
+	}
+	unassessed(0, "the scanner's report passes the container in the scanner's own namespace")
+
+	ops := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ops"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "bob"}}}
+	if err := k8s.Create(ctx, ops); err != nil {
+		t.Fatal(err)
+	}
+	unassessed(1, "bob may run pods as the scanner's ServiceAccount: its report is no evidence")
+}
