@@ -209,8 +209,10 @@ var selfGrantAccess = riskyAccess{named: true, accesses: []access{
 // RoleBindings (a namespace admin may create those, for the roles it holds), other than the
 // platform's system: users and groups, or a subject of a ClusterRoleBinding they may act as
 // (ownedByNamespace; in the cluster a ServiceAccount only where a RoleBinding of the namespace
-// lets someone act as it, serviceAccountActor). Other ClusterRoleBindings are the cluster administrators' choice, the
-// scanner's own among them, and are trusted.
+// lets someone act as it, serviceAccountActor). Other ClusterRoleBindings are the cluster
+// administrators' choice, the scanner's own among them, and are trusted. In scan, where no
+// binding is known to let them, a binding of theirs to a role the input does not hold, or to an
+// aggregated one, is named instead: what it grants is not known.
 func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 	objs := inv.List(namespace, kind)
 	if len(objs) == 0 {
@@ -218,6 +220,9 @@ func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 	}
 	return inv.Memo(objs[0], "supply-chain.trivy-writer", func() any {
 		bindings := slices.Concat(inv.List(namespace, "RoleBinding"), inv.ListKind("ClusterRoleBinding"))
+		// unknown says which binding's role the input does not show whole, when no binding is
+		// known to let the namespace's own write reports.
+		var unknown string
 		for _, b := range bindings {
 			ref, subjects, ok := bindingOf(b)
 			if !ok || isBuiltinBinding(b) {
@@ -249,6 +254,20 @@ func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 				continue
 			}
 			role := resolveRoleRef(inv, b, ref)
+			if unknown == "" && !inv.Complete && role.invalid == "" {
+				// In scan the role, or the rules aggregated into it, may be elsewhere.
+				var why string
+				switch {
+				case role.perms == nil && role.obj == nil:
+					why = "which is not in the scanned input"
+				case role.perms != nil && role.perms.aggregated && len(role.perms.reportWrite[kind]) == 0:
+					why = "which is aggregated: the aggregation controller fills in its rules"
+				}
+				if why != "" {
+					unknown = fmt.Sprintf("%s %q binds %s to %s, %s: whether it lets them create or change %ss in namespace %q is not known",
+						b.Kind, b.Name, describeSubjects(b, tenants), role.ref, why, kind, namespace)
+				}
+			}
 			if role.perms == nil || len(role.perms.reportWrite[kind]) == 0 {
 				continue
 			}
@@ -257,9 +276,9 @@ func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 			if actedBy != "" {
 				msg += "; " + actedBy
 			}
-			return msg
+			return msg + ", who may have written or changed it instead of Trivy Operator"
 		}
-		return ""
+		return unknown
 	}).(string)
 }
 
@@ -745,7 +764,7 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 		case maxAge > 0 && staleTrivyReport(reports, ctx.Now(), maxAge) != "":
 			ctx.NotAssessed(c.Name, staleTrivyReport(reports, ctx.Now(), maxAge))
 		case trivyReportWriter(ctx.Inventory, o.Namespace, kind) != "":
-			ctx.NotAssessed(c.Name, fmt.Sprintf("%s %q is no evidence of a scan: %s, who may have written or changed it instead of Trivy Operator",
+			ctx.NotAssessed(c.Name, fmt.Sprintf("%s %q is no evidence of a scan: %s",
 				kind, reports[0].name, trivyReportWriter(ctx.Inventory, o.Namespace, kind)))
 		default:
 			ctx.Pass(c.Name)
