@@ -476,6 +476,8 @@ type rolePerms struct {
 	// a namespace, by report kind, or grant itself that (helpers-supply-chain.go:
 	// reportWriteAccess, selfGrantAccess).
 	reportWrite map[string][]string
+	// bindNamed are the roles the rules let a subject bind by name.
+	bindNamed []namedBind
 }
 
 func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
@@ -490,8 +492,9 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		logTampering:   logTamperingAccess.find(rules, namespaced),
 		networkControl: networkControlAccess.find(rules, namespaced),
 	}
+	p.bindNamed = namedBinds(rules)
 	var selfGrant []string
-	for _, d := range selfGrantAccess.find(rules, namespaced) {
+	for _, d := range slices.Concat(selfGrantAccess.find(rules, namespaced), selfEscalateAccess.find(rules, namespaced)) {
 		selfGrant = append(selfGrant, d+", with which they may grant themselves the access")
 	}
 	for kind, a := range reportWriteAccess {
@@ -871,6 +874,7 @@ func aggregatedFrom(src *rolePerms, name string) *rolePerms {
 	}
 	return &rolePerms{
 		reportWrite:    reportWrite,
+		bindNamed:      src.bindNamed,
 		clusterAdmin:   src.clusterAdmin,
 		wildcards:      from(src.wildcards),
 		secretRead:     from(src.secretRead),
@@ -938,6 +942,7 @@ func unionPerms(builtin, input *rolePerms) *rolePerms {
 	}
 	return &rolePerms{
 		reportWrite:    reportWrite,
+		bindNamed:      slices.Concat(builtin.bindNamed, input.bindNamed),
 		clusterAdmin:   builtin.clusterAdmin || input.clusterAdmin,
 		wildcards:      merge(builtin.wildcards, input.wildcards),
 		secretRead:     merge(builtin.secretRead, input.secretRead),

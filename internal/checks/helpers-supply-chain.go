@@ -192,14 +192,68 @@ var reportWriteAccess = map[string]riskyAccess{
 }
 
 // selfGrantAccess is the access that lets a subject give itself write access to reports it does
-// not hold: bind on a role lets it bind that role, one granting the access or cluster-admin,
-// and escalate on roles lets it put in a Role it holds, or may bind, what it does not hold (the
-// API server's RBAC escalation check lets either through). Bind limited to names counts: the
-// names may be those of roles that write reports.
-var selfGrantAccess = riskyAccess{named: true, accesses: []access{
+// not hold: bind on any role lets it bind one granting the access, or cluster-admin, and
+// escalate on roles lets it put in a Role it holds, or may bind, what it does not hold (the API
+// server's RBAC escalation check lets either through). Escalate limited to names counts (the
+// named Role may be one it holds); bind limited to names counts for the roles it names that
+// grant the access (rolePerms.bindNamed, trivyBindGrant).
+var selfGrantAccess = riskyAccess{accesses: []access{
 	{groups: rbacGroup, resources: roleResources, verbs: []string{"bind"}},
+}}
+
+var selfEscalateAccess = riskyAccess{named: true, accesses: []access{
 	{groups: rbacGroup, resources: []string{"roles"}, verbs: []string{"escalate"}},
 }}
+
+// namedBind is a role a rule lets its subject bind by name (bind limited by resourceNames).
+type namedBind struct {
+	// how is the grant, in the rule's spelling: `bind on clusterroles (resourceNames "view")`.
+	how string
+	// kind and name are the role's: "ClusterRole", "view".
+	kind, name string
+}
+
+// namedBinds lists the roles rules let a subject bind by name.
+func namedBinds(rules []rbacv1.PolicyRule) []namedBind {
+	var out []namedBind
+	for _, r := range rules {
+		if len(r.ResourceNames) == 0 || !slices.Contains(r.Verbs, "bind") && !slices.Contains(r.Verbs, rbacv1.VerbAll) ||
+			!slices.Contains(r.APIGroups, rbacv1.GroupName) && !slices.Contains(r.APIGroups, rbacv1.APIGroupAll) {
+			continue
+		}
+		for _, res := range roleResources {
+			ruleRes := matchingResource(r.Resources, res)
+			if ruleRes == "" {
+				continue
+			}
+			kind := "ClusterRole"
+			if res == "roles" {
+				kind = "Role"
+			}
+			for _, n := range r.ResourceNames {
+				if n != "" {
+					out = append(out, namedBind{how: fmt.Sprintf("bind on %s (resourceNames %s)", ruleRes, quoteList(r.ResourceNames)), kind: kind, name: n})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// trivyBindGrant describes how a binding's role (perms) lets its subjects bind, by name, a role that
+// lets them create or change reports of the kind in the namespace; "" when none of the roles
+// it names does (or the role is not known).
+func trivyBindGrant(inv *engine.Inventory, perms *rolePerms, namespace, kind string) string {
+	// The RoleBinding they would create in the namespace.
+	in := &engine.Object{Kind: "RoleBinding", Namespace: namespace}
+	for _, nb := range perms.bindNamed {
+		role := resolveRoleRef(inv, in, rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: nb.kind, Name: nb.name})
+		if role.perms != nil && len(role.perms.reportWrite[kind]) > 0 {
+			return fmt.Sprintf("%s, with which they may bind %s: %s", nb.how, role.ref, few(role.perms.reportWrite[kind], "; "))
+		}
+	}
+	return ""
+}
 
 // trivyReportWriter names, for a namespace that has reports of the kind, a binding that lets
 // someone of the namespace's own create or change them ("" when none does): a report there may
@@ -268,11 +322,20 @@ func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 						b.Kind, b.Name, describeSubjects(b, tenants), role.ref, why, kind, namespace)
 				}
 			}
-			if role.perms == nil || len(role.perms.reportWrite[kind]) == 0 {
+			if role.perms == nil {
+				continue
+			}
+			grants := role.perms.reportWrite[kind]
+			if len(grants) == 0 {
+				if g := trivyBindGrant(inv, role.perms, namespace, kind); g != "" {
+					grants = []string{g}
+				}
+			}
+			if len(grants) == 0 {
 				continue
 			}
 			msg := fmt.Sprintf("%s %q lets %s create or change %ss in namespace %q (%s: %s)", b.Kind, b.Name,
-				describeSubjects(b, tenants), kind, namespace, role.ref, few(role.perms.reportWrite[kind], "; "))
+				describeSubjects(b, tenants), kind, namespace, role.ref, few(grants, "; "))
 			if actedBy != "" {
 				msg += "; " + actedBy
 			}
