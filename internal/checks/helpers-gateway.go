@@ -24,6 +24,9 @@ const gatewayGroup = "gateway.networking.k8s.io"
 type (
 	gatewaySpec struct {
 		Listeners []gatewayListener `json:"listeners"`
+		// DefaultScope makes the Gateway a default one (GEP-3793, experimental): it claims
+		// the routes that ask for default Gateways of that scope (All).
+		DefaultScope string `json:"defaultScope"`
 	}
 	gatewayListener struct {
 		Name          string                `json:"name"`
@@ -45,8 +48,11 @@ type (
 	}
 	routeSpec struct {
 		ParentRefs []routeParentRef `json:"parentRefs"`
-		Hostnames  []string         `json:"hostnames"`
-		Rules      []struct {
+		// UseDefaultGateways asks for the default Gateways of that scope besides the parents
+		// the route names (GEP-3793, experimental); None or unset asks for none.
+		UseDefaultGateways string   `json:"useDefaultGateways"`
+		Hostnames          []string `json:"hostnames"`
+		Rules              []struct {
 			Filters []routeFilter `json:"filters"`
 		} `json:"rules"`
 	}
@@ -109,7 +115,9 @@ type routeAttachment struct {
 // the Gateway API defines attachment: the listener sectionName names or those on port (every
 // listener when neither is set), among those whose protocol serves the route's kind, whose
 // allowedRoutes admit its kind and namespace, and whose hostname intersects one of the route's
-// hostnames. redirects is true when every rule of an HTTPRoute redirects to https (a
+// hostnames. A route that asks for the default Gateways of a scope (useDefaultGateways, GEP-3793)
+// attaches besides to every Gateway whose defaultScope is that scope, on each listener that
+// admits it. redirects is true when every rule of an HTTPRoute redirects to https (a
 // RequestRedirect filter with scheme https): on an HTTP listener it then serves nothing but the
 // redirect.
 func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error) {
@@ -125,6 +133,22 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 		})
 	}
 	out.hostnames, out.redirects = spec.Hostnames, redirects
+	if scope := spec.UseDefaultGateways; scope != "" && scope != "None" {
+		// The route attaches to every default Gateway of that scope, on each listener whose
+		// allowedRoutes admit it, as if it named the Gateway without sectionName or port.
+		found := false
+		for _, gw := range inv.ListKind("Gateway") {
+			var gs gatewaySpec
+			if !inGatewayGroup(gw) || !readSpec(gw, &gs) || gs.DefaultScope != scope {
+				continue
+			}
+			found = true
+			out.attach(inv, o, gs, "default Gateway", gw.Namespace, gw.Name, routeParentRef{})
+		}
+		if !found && !inv.Complete {
+			out.unknown = append(out.unknown, fmt.Sprintf("it asks for the default Gateways (useDefaultGateways %s), and none is in the input", scope))
+		}
+	}
 	for _, ref := range spec.ParentRefs {
 		group, kind := gatewayGroup, "Gateway"
 		if ref.Group != nil {
@@ -159,44 +183,51 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 			out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s's spec does not decode as the Gateway API's", ns, ref.Name))
 			continue
 		}
-		for _, l := range gs.Listeners {
-			if ref.SectionName != nil && *ref.SectionName != l.Name || ref.Port != nil && *ref.Port != l.Port {
-				continue
-			}
-			// TCP and UDP listeners match no hostname (the Gateway API ignores theirs).
-			if !listenerServesKind(l, o.Kind) || l.Protocol != "TCP" && l.Protocol != "UDP" && !hostnamesIntersect(l.Hostname, spec.Hostnames) {
-				continue
-			}
-			where := fmt.Sprintf("listener %s (%s, port %d) of Gateway %s/%s", l.Name, l.Protocol, l.Port, ns, ref.Name)
-			admitted, why := listenerAdmitsNamespace(inv, l, ns, o.Namespace)
-			if why != "" {
-				out.unknown = append(out.unknown, where+": "+why)
-				continue
-			}
-			if !admitted {
-				continue
-			}
-			out.attached = append(out.attached, routeAttachment{listener: l, where: where})
-			switch l.Protocol {
-			case "HTTP":
-				switch {
-				case redirects:
-					out.tls++
-				case !slices.Contains(out.plain, where):
-					out.plain = append(out.plain, where)
-				}
-			case "HTTPS", "TLS":
-				out.tls++
-			case "TCP", "UDP":
-				if !slices.Contains(out.opaque, where) {
-					out.opaque = append(out.opaque, where)
-				}
-			default:
-				out.unknown = append(out.unknown, fmt.Sprintf("%s: the check does not know how protocol %s serves the route", where, l.Protocol))
-			}
-		}
+		out.attach(inv, o, gs, "Gateway", ns, ref.Name, ref)
 	}
 	return out, nil
+}
+
+// attach adds the listeners of Gateway ns/name (spec gs) that route o attaches to through ref
+// (every listener when it names neither a section nor a port), and how each serves it. gateway
+// says what the Gateway is to the route, for people ("Gateway", "default Gateway").
+func (out *routeListeners) attach(inv *engine.Inventory, o *engine.Object, gs gatewaySpec, gateway, ns, name string, ref routeParentRef) {
+	for _, l := range gs.Listeners {
+		if ref.SectionName != nil && *ref.SectionName != l.Name || ref.Port != nil && *ref.Port != l.Port {
+			continue
+		}
+		// TCP and UDP listeners match no hostname (the Gateway API ignores theirs).
+		if !listenerServesKind(l, o.Kind) || l.Protocol != "TCP" && l.Protocol != "UDP" && !hostnamesIntersect(l.Hostname, out.hostnames) {
+			continue
+		}
+		where := fmt.Sprintf("listener %s (%s, port %d) of %s %s/%s", l.Name, l.Protocol, l.Port, gateway, ns, name)
+		admitted, why := listenerAdmitsNamespace(inv, l, ns, o.Namespace)
+		if why != "" {
+			out.unknown = append(out.unknown, where+": "+why)
+			continue
+		}
+		if !admitted {
+			continue
+		}
+		out.attached = append(out.attached, routeAttachment{listener: l, where: where})
+		switch l.Protocol {
+		case "HTTP":
+			switch {
+			case out.redirects:
+				out.tls++
+			case !slices.Contains(out.plain, where):
+				out.plain = append(out.plain, where)
+			}
+		case "HTTPS", "TLS":
+			out.tls++
+		case "TCP", "UDP":
+			if !slices.Contains(out.opaque, where) {
+				out.opaque = append(out.opaque, where)
+			}
+		default:
+			out.unknown = append(out.unknown, fmt.Sprintf("%s: the check does not know how protocol %s serves the route", where, l.Protocol))
+		}
+	}
 }
 
 // gatewayNamed is the Gateway API Gateway of that namespace and name, or nil.

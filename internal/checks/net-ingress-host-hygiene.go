@@ -19,7 +19,8 @@ var netIngressHostHygiene = &engine.Check{
 		"hosts the service owns. So does an ingress-nginx server alias " +
 		"(nginx.ingress.kubernetes.io/server-alias) that is a wildcard or a regular expression: " +
 		"ingress-nginx adds it to the server_name of the rule's host. A Gateway API HTTPRoute, GRPCRoute or TLSRoute " +
-		"answers the hosts its spec.hostnames and the hostname of each listener it attaches to have in common: " +
+		"answers the hosts its spec.hostnames and the hostname of each listener it attaches to (those of its parent Gateways, and " +
+		"of the default Gateways when it asks for them: spec.useDefaultGateways) have in common: " +
 		"any host when neither names one, a wildcard when the route's hostname is one and the listener names no " +
 		"single host, or when the route names none and the listener's hostname is a wildcard. A route that only " +
 		"redirects to https on an HTTP listener routes nothing to a backend. Where the Gateway is not in the " +

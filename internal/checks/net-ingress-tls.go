@@ -34,10 +34,11 @@ var netIngressTLS = &engine.Check{
 		"action or the IngressClassParams of the IngressClass named in spec.ingressClassName may decide instead, " +
 		"the check cannot tell (NotAssessed). A Gateway API route (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute, UDPRoute) is judged by the listeners of " +
 		"its parent Gateways it attaches to (the one sectionName names, those on the parentRef's port, or every " +
-		"listener whose allowedRoutes admit the route's kind and namespace and whose hostname meets the route's): " +
+		"listener whose allowedRoutes admit the route's kind and namespace and whose hostname meets the route's), and, " +
+		"when it asks for the default Gateways (spec.useDefaultGateways), by those of every Gateway whose spec.defaultScope is that scope: " +
 		"an HTTP listener serves it in clear text unless every rule of the HTTPRoute redirects to https (a " +
 		"RequestRedirect filter with scheme https), an HTTPS or TLS listener over TLS; a TCP or UDP listener forwards " +
-		"what it receives, and whether that is encrypted the check cannot tell (NotAssessed). Where the Gateway is not in the input, " +
+		"what it receives, and whether that is encrypted the check cannot tell (NotAssessed). Where the Gateway, or any default Gateway a route asks for, is not in the input, " +
 		"or admits routes by the labels of a Namespace not in the input, or the parent is a ListenerSet or a listener " +
 		"of a protocol of its implementation's own, the check cannot tell (NotAssessed); a route whose parents are " +
 		"Services (a service mesh's) is not served by a listener (NotApplicable)." + supporting,
