@@ -118,3 +118,110 @@ spec:
 		return nil
 	})
 }
+
+// TestARouteAskingForTheDefaultGatewaysIsJudgedAgainWhenOneChanges: with the Gateway API's
+// experimental fields (spec.defaultScope on Gateways, spec.useDefaultGateways on routes, GEP-3793),
+// a tenant's HTTPRoute that names no parent but asks for the default Gateways is served by the
+// platform's default Gateway in another namespace; when the platform team adds an HTTP listener
+// open to every namespace, the change alone re-evaluates the tenant's namespace, and its report
+// lists the route served over plain HTTP.
+func TestARouteAskingForTheDefaultGatewaysIsJudgedAgainWhenOneChanges(t *testing.T) {
+	createNamespace(t, "gwdef-infra", nil)
+	createNamespace(t, "gwdef-tenant", map[string]string{"gwdeftest": "true"})
+	const defaultGateway = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: default
+  namespace: gwdef-infra
+spec:
+  gatewayClassName: example
+  defaultScope: All
+  listeners:
+  - name: https
+    protocol: HTTPS
+    port: 443
+    tls:
+      certificateRefs: [{name: cert}]
+    allowedRoutes:
+      namespaces: {from: All}
+`
+	const route = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+  namespace: gwdef-tenant
+spec:
+  useDefaultGateways: All
+  hostnames: [shop.example.com]
+  rules:
+  - backendRefs:
+    - name: web
+      port: 80
+`
+	// The suite installs the experimental CRDs: the API server keeps both fields (under the
+	// standard ones it would prune them, and the test would fail here).
+	kept := func(kind, ns, name string, path ...string) func() error {
+		return func() error {
+			u := &unstructured.Unstructured{}
+			u.SetAPIVersion("gateway.networking.k8s.io/v1")
+			u.SetKind(kind)
+			if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
+				return err
+			}
+			if _, ok, _ := unstructured.NestedString(u.Object, path...); !ok {
+				return fmt.Errorf("%s %s/%s has no %s", kind, ns, name, strings.Join(path, "."))
+			}
+			return nil
+		}
+	}
+	applyYAML(t, defaultGateway)
+	applyYAML(t, route)
+	for _, err := range []error{
+		kept("Gateway", "gwdef-infra", "default", "spec", "defaultScope")(),
+		kept("HTTPRoute", "gwdef-tenant", "web", "spec", "useDefaultGateways")(),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	createProfile(t, "gwdeftest", "gwdeftest", nil)
+	eventually(t, 20*time.Second, "the route passes net-ingress-tls, served over HTTPS", func() error {
+		rep, err := getReport("gwdef-tenant", "gwdeftest")
+		if err != nil {
+			return err
+		}
+		for _, c := range rep.Status.Criteria {
+			if c.ID == "CC6.7" {
+				if c.Status != v1alpha1.CriterionPass || c.UnassessedChecks != 0 {
+					return fmt.Errorf("CC6.7 is %s with %d unassessed checks", c.Status, c.UnassessedChecks)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no CC6.7 in the report")
+	})
+
+	applyYAML(t, strings.Replace(defaultGateway, "  listeners:\n", `  listeners:
+  - name: http
+    protocol: HTTP
+    port: 80
+    allowedRoutes:
+      namespaces: {from: All}
+`, 1))
+	eventually(t, 15*time.Second, "the route's net-ingress-tls finding", func() error {
+		rep, err := getReport("gwdef-tenant", "gwdeftest")
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "net-ingress-tls", "web", "")
+		if f == nil {
+			return fmt.Errorf("not yet")
+		}
+		if !strings.Contains(f.Message, "listener http (HTTP, port 80) of default Gateway gwdef-infra/default") {
+			return fmt.Errorf("finding says %q", f.Message)
+		}
+		return nil
+	})
+}

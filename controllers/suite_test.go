@@ -137,8 +137,11 @@ func TestMain(m *testing.M) { testenv.Main(m, run) }
 func run(m *testing.M) (int, error) {
 	var err error
 	// The PolicyReport CRDs too, as Policy Reporter or Kyverno would have installed them, and
-	// Trivy Operator's VulnerabilityReport, and the Gateway API's.
-	gatewayAPI, err := testenv.GatewayAPICRDs()
+	// Trivy Operator's VulnerabilityReport, and the Gateway API's: its experimental channel, a
+	// superset of the standard one, so that the fields of default Gateways are kept (a CRD
+	// updated while the operator runs would not do: its informers may go on reading objects
+	// pruned by the schema their watch began with).
+	gatewayAPI, err := testenv.GatewayAPIExperimentalCRDs()
 	if err != nil {
 		return 0, err
 	}

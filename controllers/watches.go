@@ -198,10 +198,19 @@ func (m *requestMapper) forObject(k inventory.Kind) func(context.Context, client
 
 // routesTo lists the namespaces, other than its own, of the routes whose spec.parentRefs name
 // the Gateway gw (group and kind default to the Gateway API's Gateway, the namespace to the
-// route's own).
+// route's own), and, when gw is a default Gateway (spec.defaultScope, GEP-3793), of the routes
+// that ask for the default Gateways of its scope (spec.useDefaultGateways), which attach to it
+// without naming it.
 func (m *requestMapper) routesTo(ctx context.Context, gk inventory.Kind, gw client.Object) []string {
 	seen := map[string]bool{gw.GetNamespace(): true}
 	var out []string
+	scope := ""
+	if u, ok := gw.(*unstructured.Unstructured); ok {
+		scope, _, _ = unstructured.NestedString(u.Object, "spec", "defaultScope")
+	}
+	if scope == "None" {
+		scope = ""
+	}
 	for _, k := range m.kinds {
 		if !k.Route {
 			continue
@@ -214,6 +223,11 @@ func (m *requestMapper) routesTo(ctx context.Context, gk inventory.Kind, gw clie
 		}
 		for _, r := range list.Items {
 			if seen[r.GetNamespace()] {
+				continue
+			}
+			if asks, _, _ := unstructured.NestedString(r.Object, "spec", "useDefaultGateways"); scope != "" && asks == scope {
+				seen[r.GetNamespace()] = true
+				out = append(out, r.GetNamespace())
 				continue
 			}
 			refs, _, _ := unstructured.NestedSlice(r.Object, "spec", "parentRefs")

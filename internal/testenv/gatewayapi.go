@@ -31,3 +31,19 @@ func GatewayAPICRDs() (string, error) {
 	}
 	return dir, nil
 }
+
+// GatewayAPIExperimentalCRDs returns the directory of the Gateway API's experimental CRDs at
+// GatewayAPIVersion: the standard ones with the fields still experimental besides (a default
+// Gateway's spec.defaultScope and a route's spec.useDefaultGateways, GEP-3793), which the API
+// server prunes from objects under the standard ones.
+func GatewayAPIExperimentalCRDs() (string, error) {
+	standard, err := GatewayAPICRDs()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(filepath.Dir(standard), "experimental")
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("the Gateway API's experimental CRDs: %w", err)
+	}
+	return dir, nil
+}
