@@ -40,6 +40,11 @@ type Kind struct {
 	// Route kinds name the Gateways they attach to in spec.parentRefs: a change to a Gateway
 	// re-evaluates the namespaces of the routes that name it.
 	Route bool
+	// Older are the versions, newest first, at which an API server that does not serve an
+	// optional kind at GVK.Version may serve it instead (an older release of its add-on: the
+	// Gateway API served TCPRoutes at v1alpha2 only until v1.6.0). AvailableKinds reads the
+	// kind at the first one served.
+	Older []string
 	// New returns an empty object of the kind, typed where the kind has a Go type.
 	New func() client.Object
 	// NewList returns an empty list of the kind.
@@ -77,6 +82,18 @@ func everywhere(k Kind) Kind {
 func route(k Kind) Kind {
 	k.Route = true
 	return k
+}
+
+func older(k Kind, versions ...string) Kind {
+	k.Older = versions
+	return k
+}
+
+// atVersion is the optional kind k read at version v.
+func (k Kind) atVersion(v string) Kind {
+	o := optional(schema.GroupVersion{Group: k.GVK.Group, Version: v}, k.GVK.Kind)
+	o.Namespaced, o.Everywhere, o.Route = k.Namespaced, k.Everywhere, k.Route
+	return o
 }
 
 var (
@@ -128,10 +145,10 @@ var Kinds = []Kind{
 	optional(trivy, "ExposedSecretReport"),
 	everywhere(optional(gwapi, "Gateway")),
 	route(optional(gwapi, "HTTPRoute")),
-	route(optional(gwapi, "GRPCRoute")),
-	route(optional(gwapi, "TLSRoute")),
-	route(optional(gwapi, "TCPRoute")),
-	route(optional(gwapi, "UDPRoute")),
+	older(route(optional(gwapi, "GRPCRoute")), "v1alpha2"),
+	older(route(optional(gwapi, "TLSRoute")), "v1alpha3", "v1alpha2"),
+	older(route(optional(gwapi, "TCPRoute")), "v1alpha2"),
+	older(route(optional(gwapi, "UDPRoute")), "v1alpha2"),
 }
 
 // ByKind finds a kind by name.
@@ -145,12 +162,19 @@ func ByKind(kind string) (Kind, bool) {
 }
 
 // AvailableKinds are the kinds the operator reads that the API server serves: every built-in
-// kind, and the optional add-on kinds whose CRDs are installed.
+// kind, and the optional add-on kinds whose CRDs are installed, at the first of their Older
+// versions served where the API server does not serve their own.
 func AvailableKinds(mapper meta.RESTMapper) ([]Kind, error) {
 	var out []Kind
 	for _, k := range Kinds {
 		if _, err := mapper.RESTMapping(k.GVK.GroupKind(), k.GVK.Version); err != nil {
 			if k.Optional && meta.IsNoMatchError(err) {
+				for _, v := range k.Older {
+					if _, err := mapper.RESTMapping(k.GVK.GroupKind(), v); err == nil {
+						out = append(out, k.atVersion(v))
+						break
+					}
+				}
 				continue
 			}
 			return nil, fmt.Errorf("the API server does not serve %s: %w", k.GVK, err)
