@@ -114,7 +114,7 @@ func (r *ComplianceProfileReconciler) watchProblems(ctx context.Context, profile
 	if p := r.policyReports.unavailable(ctx, profile); p != nil {
 		out = append(out, *p)
 	}
-	if p := unreadableKinds(r.Gatherer.AllUnseen()); p != nil {
+	if p := unreadableKinds(plan.Unseen(r.Gatherer.AllUnseen())); p != nil {
 		out = append(out, *p)
 	}
 	for i, cc := range profile.Spec.CustomChecks {
@@ -129,9 +129,10 @@ func (r *ComplianceProfileReconciler) watchProblems(ctx context.Context, profile
 	return out
 }
 
-// unreadableKinds is the problem of an operator that may not list some kinds its checks judge
-// or read (inventory.Readable): those checks say NotAssessed in every report, and the profile
-// says why and what to do, or nil when it may list every kind.
+// unreadableKinds is the problem of an operator that may not list some kinds the profile's
+// checks judge or read (inventory.Readable, engine.Plan.Unseen): those checks say NotAssessed
+// in every report, and the profile says why and what to do, or nil when it may list every kind
+// they need.
 func unreadableKinds(unseen map[string]engine.Unseen) *engine.Problem {
 	if len(unseen) == 0 {
 		return nil

@@ -105,7 +105,8 @@ type Evaluation struct {
 	Summaries map[string]*Summary
 	// Options are the options the evaluation was made with (its time, whether passes were kept).
 	Options Options
-	// Unseen are the kinds the evaluation could not read (Inventory.Unseen).
+	// Unseen are the kinds the evaluation could not read (Inventory.Unseen) that a check of the
+	// plan judges or reads (Plan.Unseen): the others take nothing from it.
 	Unseen map[string]Unseen
 }
 
@@ -122,8 +123,8 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 			b.judge(ctx, o, true)
 		}
 	}
-	b.ev.Unseen = inv.Unseen
-	if opts.Only == nil && len(inv.Unseen) > 0 {
+	b.ev.Unseen = p.Unseen(inv.Unseen)
+	if opts.Only == nil && len(b.ev.Unseen) > 0 {
 		b.judgeUnseen(ctx)
 	}
 	b.finish(ctx)

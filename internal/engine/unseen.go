@@ -28,6 +28,40 @@ func (inv *Inventory) unseenReads(c *PlannedCheck) string {
 
 func anyUnseen(Unseen) bool { return true }
 
+// Unseen returns the kinds of unseen that a check of the plan judges or reads (KindWorkload
+// standing for every workload kind), nil when there is none: a kind no check of the plan needs
+// (ConfigMaps withheld from the operator, with sec-configmap-credentials off) takes nothing from
+// its evaluations, which are complete, and saying otherwise would raise an alarm that never
+// ends and means nothing.
+func (p *Plan) Unseen(unseen map[string]Unseen) map[string]Unseen {
+	var out map[string]Unseen
+	keep := func(kind string) {
+		if u, ok := unseen[kind]; ok {
+			if out == nil {
+				out = map[string]Unseen{}
+			}
+			out[kind] = u
+		}
+	}
+	if len(unseen) == 0 {
+		return nil
+	}
+	for _, c := range p.Checks {
+		for _, kinds := range [][]string{c.Targets, c.Reads} {
+			for _, k := range kinds {
+				if k == KindWorkload {
+					for _, w := range sortedWorkloadKinds {
+						keep(w)
+					}
+					continue
+				}
+				keep(k)
+			}
+		}
+	}
+	return out
+}
+
 // UnseenMessage says which kinds the evaluation could not read and why, or "" when it read
 // every kind: a report of such an evaluation is not a complete one.
 func (ev *Evaluation) UnseenMessage() string {

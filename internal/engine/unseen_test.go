@@ -129,3 +129,39 @@ func TestWhatTheOperatorCannotReadIsNotAssessed(t *testing.T) {
 		})
 	}
 }
+
+// TestAKindNoPlannedCheckReadsLeavesTheEvaluationComplete: a cluster admin who withholds a kind
+// from the operator (ConfigMaps, which may hold anything, or Trivy's reports) and turns off the
+// checks that read it loses nothing: no check of the profile judges or reads that kind, so the
+// evaluation is complete and says so. Every report of such a profile read Ready=False,
+// KindsUnreadable, naming NetworkPolicy here, though no result rested on one: an alarm that is
+// always on is one an auditor learns to ignore. A kind a planned check reads is still named.
+func TestAKindNoPlannedCheckReadsLeavesTheEvaluationComplete(t *testing.T) {
+	ns := engine.NewObject(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}}, "v1", "Namespace")
+	unseen := map[string]engine.Unseen{"NetworkPolicy": {Namespaced: true, Reason: "its ServiceAccount may not list them"}}
+	for name, tc := range map[string]struct {
+		checks []*engine.Check
+		want   string
+	}{
+		"no planned check reads NetworkPolicies": {checks: []*engine.Check{privileged, bindingsSafe, clusterBindingsSafe}},
+		"a planned check reads them":             {checks: []*engine.Check{privileged, isolated}, want: "NetworkPolicy"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			inv := engine.NewInventory([]*engine.Object{ns, deployment("shop", "web", nil)}, true)
+			inv.Unseen = unseen
+			ev := engine.Compile(tc.checks, nil).Evaluate(inv, nil, engine.Options{Now: now, KeepPassing: true})
+			msg := ev.UnseenMessage()
+			if tc.want == "" && msg != "" {
+				t.Errorf("UnseenMessage %q, though no check of the plan judges or reads what it names", msg)
+			}
+			if tc.want != "" && !strings.Contains(msg, tc.want) {
+				t.Errorf("UnseenMessage %q does not name %s, which a check of the plan reads", msg, tc.want)
+			}
+			for _, r := range ev.Results {
+				if r.Status == engine.StatusNotAssessed && tc.want == "" {
+					t.Errorf("%s NotAssessed: %s", r.Check.ID, r.Message)
+				}
+			}
+		})
+	}
+}
