@@ -105,6 +105,11 @@ func (r *ComplianceProfileReconciler) watchProblems(ctx context.Context, profile
 		read[k.GVK.Kind] = true
 		names = append(names, k.GVK.Kind)
 	}
+	// A kind the operator may not list is one it reads once it may: a custom check of it is
+	// not wrong, and KindsUnreadable says what to grant.
+	for kind := range r.Gatherer.AllUnseen() {
+		read[kind] = true
+	}
 	var out []engine.Problem
 	if trust, why := r.Approval.Trust(); plan.RequireApproval && trust != engine.ApprovalEnforced {
 		out = append(out, engine.Problem{Reason: v1alpha1.ReasonApprovalNotEnforced, Field: "spec.exceptionPolicy.requireApproval",

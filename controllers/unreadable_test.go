@@ -18,7 +18,9 @@ import (
 // Ready condition read False, KindsUnreadable, "the checks that judge or read these kinds are
 // NotAssessed in every report: ConfigMap", for as long as the operator ran: an alarm that
 // never ends and means nothing, which an auditor learns to ignore. A profile that runs the
-// check is still told, with what to grant.
+// check is still told, with what to grant. A custom check of ConfigMaps is told the same, not
+// that its kind is one the operator does not read (InvalidCustomCheck: the check is right, the
+// operator's permissions are not).
 func TestKindsUnreadableNamesOnlyWhatTheProfileReads(t *testing.T) {
 	r := reconcilerOver(t, failing(t, interceptor.Funcs{}), "Namespace", "Deployment")
 	r.Gatherer.Unseen = map[string]engine.Unseen{"ConfigMap": {Namespaced: true,
@@ -27,18 +29,27 @@ func TestKindsUnreadableNamesOnlyWhatTheProfileReads(t *testing.T) {
 	for name, tc := range map[string]struct {
 		profile string
 		checks  []v1alpha1.CheckOverride
+		custom  []v1alpha1.CustomCheck
 		want    bool
 	}{
+		"a custom check of ConfigMaps": {profile: "configmaps-withheld-custom", checks: []v1alpha1.CheckOverride{{ID: "sec-configmap-credentials", Enabled: &off}},
+			custom: []v1alpha1.CustomCheck{{ID: "custom-configmaps-labelled", Title: "ConfigMaps are labelled", Kinds: []string{"ConfigMap"},
+				Expression: "has(object.metadata.labels)", Criteria: []v1alpha1.Criterion{"CC8.1"}}}, want: true},
 		"sec-configmap-credentials off": {profile: "configmaps-withheld-check-off", checks: []v1alpha1.CheckOverride{{ID: "sec-configmap-credentials", Enabled: &off}}},
 		"every check on":                {profile: "configmaps-withheld", want: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: tc.profile},
-				Spec: v1alpha1.ComplianceProfileSpec{Checks: tc.checks}}
+				Spec: v1alpha1.ComplianceProfileSpec{Checks: tc.checks, CustomChecks: tc.custom}}
 			var got *engine.Problem
 			for _, p := range r.watchProblems(context.Background(), profile, r.state.plan(profile, r.Catalogue).plan) {
-				if p.Reason == v1alpha1.ReasonKindsUnreadable {
+				switch p.Reason {
+				case v1alpha1.ReasonKindsUnreadable:
 					got = &p
+				case v1alpha1.ReasonInvalidCustomCheck:
+					// The operator reads ConfigMaps when it may: the check is not wrong, the
+					// operator's permissions are.
+					t.Errorf("%s: %s", p.Reason, p.Message)
 				}
 			}
 			switch {
