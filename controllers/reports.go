@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -71,7 +72,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		}
 		if err := r.ownWrites.write(rep, func() error { return r.Create(ctx, rep) }); err != nil {
 			r.state.markUnwritten(ps, ns, now)
-			if !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {
+			if refusal(err) {
 				r.state.markRefused(ps, ns, now, err.Error())
 			}
 			metrics.ReportWrites.WithLabelValues(profile.Name, "create", "error").Inc()
@@ -115,7 +116,9 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		if apierrors.IsConflict(err) {
 			return writeErr
 		}
-		r.state.markRefused(ps, ns, now, err.Error())
+		if refusal(err) {
+			r.state.markRefused(ps, ns, now, err.Error())
+		}
 		r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventReportWriteFailed, "WriteReport",
 			"Writing the report of namespace %s failed: %v", ns, err)
 		return errors.Join(writeErr, r.markStale(ctx, ps, key, now, v1alpha1.ReasonWriteFailed, "The latest evaluation could not be written: "+err.Error()))
@@ -125,6 +128,21 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
 	r.notifyNamespaceChange(ctx, profile, rep, previous, r.fresh(profile, ps, ns, sum, desired.Findings, prevFindings, now))
 	return nil
+}
+
+// refusal says whether err is the API server refusing a write (an admission policy or webhook,
+// a quota: 403, 422, a request it will not take as it is), which stands until someone changes
+// something, rather than a write to retry: a conflict or an object that already exists (409), a
+// throttled request (429, API Priority and Fairness), a timeout, the server failing or going
+// away (5xx), or no answer at all.
+func refusal(err error) bool {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return false
+	}
+	code := status.Status().Code
+	return code >= 400 && code < 500 && code != http.StatusConflict && code != http.StatusTooManyRequests &&
+		code != http.StatusRequestTimeout && code != http.StatusNotFound
 }
 
 // fresh are the new failing findings of a namespace's evaluation that its report now holds, to
