@@ -218,6 +218,55 @@ func TestPermissionRevokedWhileRunningIsNotAssessed(t *testing.T) {
 	})
 }
 
+// TestTheOperatorAsksWhatItMayReadWithItsOwnRole: a cluster admin hardening the cluster takes
+// system:authenticated out of system:basic-user's binding, which is what let every user ask
+// the API server what it may do (SelfSubjectAccessReview). The operator asks that at start, of
+// every kind it reads, and its own role did not grant it: it stopped at once, "asking whether
+// the operator may list namespaces: selfsubjectaccessreviews.authorization.k8s.io is
+// forbidden", at every restart, though its role grants everything it reads. It needs the
+// permission, so its role says so, as it does for selfsubjectreviews.
+func TestTheOperatorAsksWhatItMayReadWithItsOwnRole(t *testing.T) {
+	ctx := context.Background()
+	const name = "fault-no-basic-user"
+	asOperator := shippedRoles(t)
+	scenario(t, name)
+	key := types.NamespacedName{Name: "system:basic-user"}
+	binding := &rbacv1.ClusterRoleBinding{}
+	if err := k8s.Get(ctx, key, binding); err != nil {
+		t.Fatal(err)
+	}
+	original := slices.Clone(binding.Subjects)
+	binding.Subjects = nil
+	if err := k8s.Update(ctx, binding); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		b := &rbacv1.ClusterRoleBinding{}
+		if err := k8s.Get(ctx, key, b); err != nil {
+			t.Error(err)
+			return
+		}
+		b.Subjects = original
+		if err := k8s.Update(ctx, b); err != nil {
+			t.Error(err)
+		}
+	})
+	startManagerAs(t, asOperator)
+	eventually(t, 60*time.Second, "the report is written, complete", func() error {
+		rep, err := report(name)
+		if err != nil {
+			return err
+		}
+		if privilegedFinding(rep) != v1alpha1.ResultFail {
+			return errors.New("wl-privileged's finding not listed yet")
+		}
+		if ready := meta.FindStatusCondition(rep.Status.Conditions, v1alpha1.ConditionReady); ready == nil || ready.Status != metav1.ConditionTrue {
+			return fmt.Errorf("the report's Ready condition %+v", ready)
+		}
+		return nil
+	})
+}
+
 // refuseReports is an admission policy that refuses every write of a report's status in one
 // namespace, as a namespace's own admission rules might (a policy engine's namespaced policy).
 const refuseReports = `

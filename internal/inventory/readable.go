@@ -13,6 +13,10 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
+// The operator's role grants it the access reviews it asks (system:basic-user grants them to
+// every user too, but a cluster admin may take that binding away).
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=selfsubjectaccessreviews,verbs=create
+
 // Readable splits kinds into those the operator may list and watch in every namespace and
 // those it may not, as the API server's authorizer answers (SelfSubjectAccessReview): a
 // cluster admin may have trimmed its ClusterRole. An informer on a kind it may not list never
