@@ -245,3 +245,61 @@ func TestPolicyReportsNeedTheWriterRole(t *testing.T) {
 		return nil
 	})
 }
+
+// TestAnAddOnInstalledAfterTheOperatorStartedIsNotAssessed: the operator watches the kinds the
+// API server serves when it starts. With the Gateway API installed after it, no HTTPRoute was
+// read and net-ingress-tls judged none: a workload published over plain HTTP through one left
+// CC6.7 reading Pass, with nothing saying the operator could not see routes. Each full
+// evaluation now finds such kinds: the checks that judge them are NotAssessed and the profile
+// says KindsUnreadable, naming the restart it takes. (The Gateway API's CRDs stay installed for
+// the rest of the package, whose tests start their own operators: this test comes last.)
+func TestAnAddOnInstalledAfterTheOperatorStartedIsNotAssessed(t *testing.T) {
+	ctx := context.Background()
+	const name = "fault-addon"
+	asOperator := shippedRoles(t)
+	scenario(t, name)
+	startManagerAs(t, asOperator)
+	eventually(t, 60*time.Second, "the namespace's report", func() error {
+		_, err := report(name)
+		return err
+	})
+	dir, err := testenv.GatewayAPICRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := envtest.InstallCRDs(env.Config, envtest.CRDInstallOptions{Paths: []string{dir}}); err != nil {
+		t.Fatal(err)
+	}
+	// A spec change evaluates the whole profile now.
+	p := &v1alpha1.ComplianceProfile{}
+	eventually(t, 30*time.Second, "the profile's spec changed", func() error {
+		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+			return err
+		}
+		p.Spec.EvaluationInterval = &metav1.Duration{Duration: 2 * time.Hour}
+		return k8s.Update(ctx, p)
+	})
+	eventually(t, 60*time.Second, "the profile says the routes installed since are not read", func() error {
+		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+			return err
+		}
+		ready := meta.FindStatusCondition(p.Status.Conditions, v1alpha1.ConditionReady)
+		if ready == nil || ready.Reason != v1alpha1.ReasonKindsUnreadable ||
+			!strings.Contains(ready.Message, "httproutes.gateway.networking.k8s.io since the operator started") || !strings.Contains(ready.Message, "restart") {
+			return fmt.Errorf("Ready %+v", ready)
+		}
+		return nil
+	})
+	eventually(t, 30*time.Second, "CC6.7 counts the routes' check as unassessed", func() error {
+		rep, err := report(name)
+		if err != nil {
+			return err
+		}
+		for _, c := range rep.Status.Criteria {
+			if c.ID == "CC6.7" && c.UnassessedChecks == 0 {
+				return fmt.Errorf("CC6.7 %+v: assessed in full though the operator reads no route", c)
+			}
+		}
+		return nil
+	})
+}

@@ -39,8 +39,9 @@ func Readable(ctx context.Context, c client.Client, mapper meta.RESTMapper, kind
 // Recheck asks again whether the operator may list and watch each kind it reads (Readable),
 // and keeps those it no longer may as unseen until it may again: its informers then cannot
 // relist, and the cache holds the objects as they were when they last could, however long ago
-// (the objects deleted since included), while it still reports itself synced. It does nothing
-// without Client and Mapper.
+// (the objects deleted since included), while it still reports itself synced. It also keeps as
+// unseen the optional kinds the API server has served since the operator started (Appeared).
+// It does nothing without Client and Mapper.
 func (g *Gatherer) Recheck(ctx context.Context) error {
 	if g.Client == nil || g.Mapper == nil {
 		return nil
@@ -49,8 +50,48 @@ func (g *Gatherer) Recheck(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	for kind, u := range Appeared(g.Mapper, g.Kinds, g.Unseen) {
+		if revoked == nil {
+			revoked = map[string]engine.Unseen{}
+		}
+		revoked[kind] = u
+	}
 	g.revoked.Store(&revoked)
 	return nil
+}
+
+// Appeared are the optional kinds (an add-on's: Trivy Operator's reports, the Gateway API's)
+// that the API server serves now but that are neither among kinds, the kinds the operator read
+// when it started, nor unseen already: their CRDs were installed since. The operator watches
+// the kinds it finds at start, so it reads none of their objects until it restarts, and the
+// checks that would judge them must say so rather than pass with nothing to judge (a workload
+// published through an HTTPRoute on an HTTP listener, the Gateway API installed after the
+// operator, read CC6.7 Pass).
+func Appeared(mapper meta.RESTMapper, kinds []Kind, unseen map[string]engine.Unseen) map[string]engine.Unseen {
+	read := map[string]bool{}
+	for _, k := range kinds {
+		read[k.GVK.Kind] = true
+	}
+	var out map[string]engine.Unseen
+	for _, k := range Kinds {
+		if _, ok := unseen[k.GVK.Kind]; !k.Optional || read[k.GVK.Kind] || ok {
+			continue
+		}
+		for _, v := range append([]string{k.GVK.Version}, k.Older...) {
+			mapping, err := mapper.RESTMapping(k.GVK.GroupKind(), v)
+			if err != nil {
+				continue
+			}
+			if out == nil {
+				out = map[string]engine.Unseen{}
+			}
+			out[k.GVK.Kind] = engine.Unseen{Namespaced: k.Namespaced, Reason: fmt.Sprintf(
+				"the API server serves %s since the operator started, and the operator watches only the kinds served when it starts: restart it to read them",
+				mapping.Resource.GroupResource())}
+			break
+		}
+	}
+	return out
 }
 
 // AllUnseen are the kinds the evaluations cannot read: those Readable left out, and those
