@@ -2,9 +2,6 @@ package inventory_test
 
 import (
 	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -26,16 +23,12 @@ import (
 // reads include TCPRoute at v1alpha2, and a namespace's gathering holds the TCPRoute (before,
 // the operator read no TCPRoute of such a cluster: its v1 was not served).
 func TestTheOperatorReadsTCPRoutesOfAnOlderGatewayAPI(t *testing.T) {
-	cmd := exec.Command("go", "mod", "download", "-json", "sigs.k8s.io/gateway-api@v1.5.0")
-	cmd.Dir = os.TempDir()
-	cmd.Env = append(os.Environ(), "GO111MODULE=on", "GOFLAGS=")
-	out, err := cmd.Output()
-	var mod struct{ Dir, Error string }
-	if jsonErr := json.Unmarshal(out, &mod); jsonErr != nil || mod.Error != "" || mod.Dir == "" {
-		t.Fatalf("downloading sigs.k8s.io/gateway-api@v1.5.0: %v %s", err, mod.Error)
+	mod, err := testenv.GatewayAPIModule("v1.5.0")
+	if err != nil {
+		t.Fatal(err)
 	}
 	env, cfg, err := testenv.Start(func(e *envtest.Environment) {
-		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(mod.Dir, "config", "crd", "experimental"))
+		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(mod, "config", "crd", "experimental"))
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -12,24 +12,33 @@ import (
 // CRDs the tests install, as a cluster with the Gateway API installed serves them.
 const GatewayAPIVersion = "v1.6.0"
 
-// GatewayAPICRDs returns the directory of the Gateway API's standard CRDs at GatewayAPIVersion:
-// its module, downloaded from the Go module proxy into the module cache as the control plane's
-// sources are (go mod download, run outside this module so that go.mod and go.sum stay as
-// they are).
+// GatewayAPICRDs returns the directory of the Gateway API's standard CRDs at GatewayAPIVersion.
 func GatewayAPICRDs() (string, error) {
-	cmd := exec.Command("go", "mod", "download", "-json", "sigs.k8s.io/gateway-api@"+GatewayAPIVersion)
+	mod, err := GatewayAPIModule(GatewayAPIVersion)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(mod, "config", "crd", "standard")
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("the Gateway API's CRDs: %w", err)
+	}
+	return dir, nil
+}
+
+// GatewayAPIModule returns the directory of the Gateway API's module (sigs.k8s.io/gateway-api)
+// at version, downloaded from the Go module proxy into the module cache as the control plane's
+// sources are (go mod download, run outside this module so that go.mod and go.sum stay as
+// they are); its CRDs are under config/crd/standard and config/crd/experimental.
+func GatewayAPIModule(version string) (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", "sigs.k8s.io/gateway-api@"+version)
 	cmd.Dir = os.TempDir()
 	cmd.Env = append(os.Environ(), "GO111MODULE=on", "GOFLAGS=")
 	out, err := cmd.Output()
 	var mod struct{ Dir, Error string }
 	if jsonErr := json.Unmarshal(out, &mod); jsonErr != nil || mod.Error != "" || mod.Dir == "" {
-		return "", fmt.Errorf("downloading sigs.k8s.io/gateway-api@%s: %v %s", GatewayAPIVersion, err, mod.Error)
+		return "", fmt.Errorf("downloading sigs.k8s.io/gateway-api@%s: %v %s", version, err, mod.Error)
 	}
-	dir := filepath.Join(mod.Dir, "config", "crd", "standard")
-	if _, err := os.Stat(dir); err != nil {
-		return "", fmt.Errorf("the Gateway API's CRDs: %w", err)
-	}
-	return dir, nil
+	return mod.Dir, nil
 }
 
 // GatewayAPIExperimentalCRDs returns the directory of the Gateway API's experimental CRDs at
