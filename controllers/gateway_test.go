@@ -80,43 +80,7 @@ spec:
       port: 80
 `)
 	createProfile(t, "gwtest", "gwtest", nil)
-	eventually(t, 20*time.Second, "CC6.7 passes on the route served over HTTPS", func() error {
-		rep, err := getReport("gw-tenant", "gwtest")
-		if err != nil {
-			return err
-		}
-		for _, c := range rep.Status.Criteria {
-			if c.ID == "CC6.7" {
-				if c.Status != v1alpha1.CriterionPass || c.UnassessedChecks != 0 {
-					return fmt.Errorf("CC6.7 is %s with %d unassessed checks", c.Status, c.UnassessedChecks)
-				}
-				return nil
-			}
-		}
-		return fmt.Errorf("no CC6.7 in the report")
-	})
-
-	applyYAML(t, strings.Replace(sharedGateway, "  listeners:\n", `  listeners:
-  - name: http
-    protocol: HTTP
-    port: 80
-    allowedRoutes:
-      namespaces: {from: All}
-`, 1))
-	eventually(t, 15*time.Second, "the route's net-ingress-tls finding", func() error {
-		rep, err := getReport("gw-tenant", "gwtest")
-		if err != nil {
-			return err
-		}
-		f := finding(rep, "net-ingress-tls", "web", "")
-		if f == nil {
-			return fmt.Errorf("not yet")
-		}
-		if !strings.Contains(f.Message, "listener http (HTTP, port 80) of Gateway gw-infra/shared") {
-			return fmt.Errorf("finding says %q", f.Message)
-		}
-		return nil
-	})
+	passesThenFailsOverHTTP(t, "gw-tenant", "gwtest", sharedGateway, "listener http (HTTP, port 80) of Gateway gw-infra/shared")
 }
 
 // TestARouteAskingForTheDefaultGatewaysIsJudgedAgainWhenOneChanges: with the Gateway API's
@@ -187,8 +151,17 @@ spec:
 		}
 	}
 	createProfile(t, "gwdeftest", "gwdeftest", nil)
-	eventually(t, 20*time.Second, "the route passes net-ingress-tls, served over HTTPS", func() error {
-		rep, err := getReport("gwdef-tenant", "gwdeftest")
+	passesThenFailsOverHTTP(t, "gwdef-tenant", "gwdeftest", defaultGateway, "listener http (HTTP, port 80) of default Gateway gwdef-infra/default")
+}
+
+// passesThenFailsOverHTTP waits until CC6.7 passes, fully assessed, in namespace ns's report of
+// profile, whose HTTPRoute web the Gateway of gateway (YAML) serves over HTTPS; then adds to that
+// Gateway an HTTP listener open to every namespace and waits until the report lists the route's
+// net-ingress-tls finding naming where: the Gateway's change alone re-evaluates the namespace.
+func passesThenFailsOverHTTP(t *testing.T, ns, profile, gateway, where string) {
+	t.Helper()
+	eventually(t, 20*time.Second, "CC6.7 passes on the route served over HTTPS", func() error {
+		rep, err := getReport(ns, profile)
 		if err != nil {
 			return err
 		}
@@ -203,7 +176,7 @@ spec:
 		return fmt.Errorf("no CC6.7 in the report")
 	})
 
-	applyYAML(t, strings.Replace(defaultGateway, "  listeners:\n", `  listeners:
+	applyYAML(t, strings.Replace(gateway, "  listeners:\n", `  listeners:
   - name: http
     protocol: HTTP
     port: 80
@@ -211,7 +184,7 @@ spec:
       namespaces: {from: All}
 `, 1))
 	eventually(t, 15*time.Second, "the route's net-ingress-tls finding", func() error {
-		rep, err := getReport("gwdef-tenant", "gwdeftest")
+		rep, err := getReport(ns, profile)
 		if err != nil {
 			return err
 		}
@@ -219,7 +192,7 @@ spec:
 		if f == nil {
 			return fmt.Errorf("not yet")
 		}
-		if !strings.Contains(f.Message, "listener http (HTTP, port 80) of default Gateway gwdef-infra/default") {
+		if !strings.Contains(f.Message, where) {
 			return fmt.Errorf("finding says %q", f.Message)
 		}
 		return nil

@@ -187,15 +187,8 @@ func TestPermissionRevokedWhileRunningIsNotAssessed(t *testing.T) {
 	if err := k8s.Delete(ctx, deny); err != nil {
 		t.Fatal(err)
 	}
-	// A spec change evaluates the whole profile now.
+	evaluateNow(t, name)
 	p := &v1alpha1.ComplianceProfile{}
-	eventually(t, 30*time.Second, "the profile's spec changed", func() error {
-		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
-			return err
-		}
-		p.Spec.EvaluationInterval = &metav1.Duration{Duration: 2 * time.Hour}
-		return k8s.Update(ctx, p)
-	})
 	eventually(t, 60*time.Second, "the checks that read NetworkPolicies are NotAssessed", func() error {
 		c, err := cc66()
 		if err != nil {
@@ -414,5 +407,20 @@ func TestReportsRefusedEveryWriteAreNamedOnTheProfile(t *testing.T) {
 			return fmt.Errorf("Ready %+v", ready)
 		}
 		return nil
+	})
+}
+
+// evaluateNow changes profile name's spec (its evaluation interval, to two hours), which has the
+// operator evaluate the whole profile at once.
+func evaluateNow(t *testing.T, name string) {
+	t.Helper()
+	ctx := context.Background()
+	eventually(t, 30*time.Second, "the profile's spec changed", func() error {
+		p := &v1alpha1.ComplianceProfile{}
+		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+			return err
+		}
+		p.Spec.EvaluationInterval = &metav1.Duration{Duration: 2 * time.Hour}
+		return k8s.Update(ctx, p)
 	})
 }

@@ -270,15 +270,8 @@ func TestAnAddOnInstalledAfterTheOperatorStartedIsNotAssessed(t *testing.T) {
 	if _, err := envtest.InstallCRDs(env.Config, envtest.CRDInstallOptions{Paths: []string{dir}}); err != nil {
 		t.Fatal(err)
 	}
-	// A spec change evaluates the whole profile now.
+	evaluateNow(t, name)
 	p := &v1alpha1.ComplianceProfile{}
-	eventually(t, 30*time.Second, "the profile's spec changed", func() error {
-		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
-			return err
-		}
-		p.Spec.EvaluationInterval = &metav1.Duration{Duration: 2 * time.Hour}
-		return k8s.Update(ctx, p)
-	})
 	eventually(t, 60*time.Second, "the profile says the routes installed since are not read", func() error {
 		if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
 			return err
