@@ -47,19 +47,23 @@ func (p *Plan) Unseen(unseen map[string]Unseen) map[string]Unseen {
 		return nil
 	}
 	for _, c := range p.Checks {
-		for _, kinds := range [][]string{c.Targets, c.Reads} {
-			for _, k := range kinds {
-				if k == KindWorkload {
-					for _, w := range sortedWorkloadKinds {
-						keep(w)
-					}
-					continue
-				}
-				keep(k)
-			}
-		}
+		eachKind(c.Targets, keep)
+		eachKind(c.Reads, keep)
 	}
 	return out
+}
+
+// eachKind calls f with each of kinds, KindWorkload standing for every workload kind.
+func eachKind(kinds []string, f func(kind string)) {
+	for _, k := range kinds {
+		if k == KindWorkload {
+			for _, w := range sortedWorkloadKinds {
+				f(w)
+			}
+			continue
+		}
+		f(k)
+	}
 }
 
 // UnseenMessage says which kinds the evaluation could not read and why, or "" when it read
@@ -85,15 +89,7 @@ func unseenAmong(unseen map[string]Unseen, kinds []string, counts func(Unseen) b
 			why = append(why, u.Reason)
 		}
 	}
-	for _, k := range kinds {
-		if k == KindWorkload {
-			for _, w := range sortedWorkloadKinds {
-				add(w)
-			}
-			continue
-		}
-		add(k)
-	}
+	eachKind(kinds, add)
 	if len(names) == 0 {
 		return ""
 	}
