@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -109,12 +108,10 @@ func compileCustom(cc *v1alpha1.CustomCheck) (*Check, *customError) {
 	}, nil
 }
 
-// asPod reports whether a custom check of kinds judges obj as the Pods it makes: obj is a
-// workload other than a Pod that the check reaches only because it targets Pods (see
-// PlannedCheck.JudgesPodTemplates).
+// asPod reports whether a custom check of kinds judges obj as the Pods it makes
+// (judgesTemplateOf).
 func asPod(kinds []string, obj *Object) bool {
-	return obj.Workload != nil && obj.Kind != "Pod" && slices.Contains(kinds, "Pod") &&
-		!slices.Contains(kinds, obj.Kind) && !slices.Contains(kinds, KindWorkload)
+	return obj.Workload != nil && judgesTemplateOf(kinds, obj.Kind)
 }
 
 func runCustom(ctx *Context, obj *Object, prg cel.Program, message string, templateAsPod bool) {

@@ -68,6 +68,14 @@ func (c *PlannedCheck) JudgesPodTemplates() bool {
 	return c.Custom && slices.Contains(c.Targets, "Pod") && !slices.Contains(c.Targets, KindWorkload)
 }
 
+// judgesTemplateOf reports whether a custom check of targets reaches a workload of kind only
+// through its pod template (JudgesPodTemplates): kind is a workload kind other than Pod that
+// targets do not name.
+func judgesTemplateOf(targets []string, kind string) bool {
+	return kind != "Pod" && workloadKinds[kind] && slices.Contains(targets, "Pod") &&
+		!slices.Contains(targets, KindWorkload) && !slices.Contains(targets, kind)
+}
+
 // Problem is one thing wrong with a profile, with the field it is in.
 type Problem struct {
 	// Reason is a condition reason from api/v1alpha1 (UnknownCheck, InvalidCustomCheck, ...).
@@ -217,12 +225,9 @@ func Compile(catalogue []*Check, profile *v1alpha1.ComplianceProfile) *Plan {
 // settleTemplates fills forTemplates, once every check is added.
 func (p *Plan) settleTemplates() {
 	for kind := range workloadKinds {
-		if kind == "Pod" {
-			continue
-		}
 		var extra []*PlannedCheck
 		for _, c := range p.Checks {
-			if c.JudgesPodTemplates() && !slices.Contains(c.Targets, kind) {
+			if c.Custom && judgesTemplateOf(c.Targets, kind) {
 				extra = append(extra, c)
 			}
 		}
