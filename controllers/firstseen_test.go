@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
-	"github.com/soc2-operator/soc2-operator/internal/checks"
 )
 
 // TestAFindingKeepsItsFirstSeenWhileOthersCrowdItOut: a report lists the most severe findings
@@ -34,12 +33,7 @@ func TestAFindingKeepsItsFirstSeenWhileOthersCrowdItOut(t *testing.T) {
 	}
 	// wl-privileged alone, one finding listed: a-burst's sorts before old's.
 	profile := createProfile(t, "crowded", "crowded", func(p *v1alpha1.ComplianceProfile) {
-		no := false
-		for _, c := range checks.Catalogue() {
-			if c.ID != "wl-privileged" {
-				p.Spec.Checks = append(p.Spec.Checks, v1alpha1.CheckOverride{ID: c.ID, Enabled: &no})
-			}
-		}
+		onlyCheck(p, "wl-privileged")
 		p.Spec.MaxFindings = 1
 	})
 
@@ -139,12 +133,7 @@ func TestAClusterScopedFindingKeepsItsFirstSeenWhileOthersCrowdItOut(t *testing.
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), old) })
 	// rbac-cluster-admin-binding alone, one finding listed: aa-crowded-burst's sorts before old's.
 	profile := createProfile(t, "crowded-cluster", "crowded-cluster", func(p *v1alpha1.ComplianceProfile) {
-		no := false
-		for _, c := range checks.Catalogue() {
-			if c.ID != "rbac-cluster-admin-binding" {
-				p.Spec.Checks = append(p.Spec.Checks, v1alpha1.CheckOverride{ID: c.ID, Enabled: &no})
-			}
-		}
+		onlyCheck(p, "rbac-cluster-admin-binding")
 		p.Spec.MaxFindings = 1
 	})
 

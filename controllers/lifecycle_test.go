@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -52,6 +53,16 @@ func createProfile(t *testing.T, name, selectorLabel string, mutate func(*v1alph
 	}
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), p) })
 	return p
+}
+
+// onlyCheck turns off every built-in check of the profile but id.
+func onlyCheck(p *v1alpha1.ComplianceProfile, id string) {
+	no := false
+	for _, c := range checks.Catalogue() {
+		if c.ID != id {
+			p.Spec.Checks = append(p.Spec.Checks, v1alpha1.CheckOverride{ID: c.ID, Enabled: &no})
+		}
+	}
 }
 
 // deployment is a hardened Deployment, or one whose init container runs privileged.

@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
-	"github.com/soc2-operator/soc2-operator/internal/checks"
 )
 
 // TestAnUnwritableReportStillCountsInTheProfile: a selected namespace whose report cannot be
@@ -35,12 +34,7 @@ func TestAnUnwritableReportStillCountsInTheProfile(t *testing.T) {
 	}
 	// wl-privileged alone: the hardened Deployment passes it, the privileged one fails it.
 	profile := createProfile(t, "unwritable", "unwritable", func(p *v1alpha1.ComplianceProfile) {
-		no := false
-		for _, c := range checks.Catalogue() {
-			if c.ID != "wl-privileged" {
-				p.Spec.Checks = append(p.Spec.Checks, v1alpha1.CheckOverride{ID: c.ID, Enabled: &no})
-			}
-		}
+		onlyCheck(p, "wl-privileged")
 	})
 	refused := func(obj client.Object) bool {
 		_, ok := obj.(*v1alpha1.ComplianceReport)
