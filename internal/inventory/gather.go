@@ -25,8 +25,9 @@ type Gatherer struct {
 	Client client.Client
 	Mapper meta.RESTMapper
 
-	// revoked are the kinds of Kinds the last Recheck found the operator may no longer read.
-	revoked atomic.Pointer[map[string]engine.Unseen]
+	// sinceStart are the kinds the last Recheck found unseen since the operator started: kinds
+	// of Kinds it may no longer read, and optional kinds installed since (Appeared).
+	sinceStart atomic.Pointer[map[string]engine.Unseen]
 }
 
 // Inventory indexes objects gathered by g for one evaluation, with the kinds g cannot read.

@@ -56,7 +56,7 @@ func (g *Gatherer) Recheck(ctx context.Context) error {
 		}
 		revoked[kind] = u
 	}
-	g.revoked.Store(&revoked)
+	g.sinceStart.Store(&revoked)
 	return nil
 }
 
@@ -95,17 +95,17 @@ func Appeared(mapper meta.RESTMapper, kinds []Kind, unseen map[string]engine.Uns
 }
 
 // AllUnseen are the kinds the evaluations cannot read: those Readable left out, and those
-// Recheck found revoked since.
+// Recheck found since (revoked, or installed after the operator started).
 func (g *Gatherer) AllUnseen() map[string]engine.Unseen {
-	revoked := g.revoked.Load()
-	if revoked == nil || len(*revoked) == 0 {
+	since := g.sinceStart.Load()
+	if since == nil || len(*since) == 0 {
 		return g.Unseen
 	}
 	out := maps.Clone(g.Unseen)
 	if out == nil {
 		out = map[string]engine.Unseen{}
 	}
-	maps.Copy(out, *revoked)
+	maps.Copy(out, *since)
 	return out
 }
 
