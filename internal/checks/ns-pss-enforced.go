@@ -19,8 +19,9 @@ var nsPssEnforced = &engine.Check{
 	Description: "Pod Security Admission at baseline or restricted stops privileged pods from being " +
 		"admitted at all, a preventive control (CC6.8) applied to every change (CC8.1). A namespace " +
 		"that pins pod-security.kubernetes.io/enforce-version to a version older than the profile's " +
-		"spec.podSecurity.version (latest by default) fails when controls of its level were introduced " +
-		"(or tightened) since, as k8s.io/pod-security-admission " + PodSecurityLibraryVersion + " dates them: " +
+		"spec.podSecurity.version (latest by default) fails when controls of its level, up to the profile's " +
+		"spec.podSecurity.level, were introduced (or tightened) since, as k8s.io/pod-security-admission " +
+		PodSecurityLibraryVersion + " dates them: " +
 		"admission then enforces the older policy (baseline pinned before v1.19 reads seccomp only from " +
 		"the alpha annotations, which do nothing since v1.27, and admits seccompProfile.type Unconfined)." + supporting,
 	Remediation: "Label the namespace pod-security.kubernetes.io/enforce=restricted (or baseline), and " +
@@ -31,7 +32,7 @@ var nsPssEnforced = &engine.Check{
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		switch level := o.Labels()[pssEnforceLabel]; level {
 		case "baseline", "restricted":
-			if missed := pssControlsMissedByPin(psaapi.Level(level), o.Labels()[psaapi.EnforceVersionLabel], ctx.Params.PodSecurity.Version); missed != "" {
+			if missed := pssControlsMissedByPin(psaapi.Level(level), o.Labels()[psaapi.EnforceVersionLabel], ctx.Params.PodSecurity); missed != "" {
 				ctx.Fail("", "%s is %s, so Pod Security admission enforces %s as of then and misses the controls introduced or tightened since: %s",
 					psaapi.EnforceVersionLabel, o.Labels()[psaapi.EnforceVersionLabel], level, missed)
 				return
@@ -58,12 +59,16 @@ var pssTightenedIn = map[policy.CheckID][]psaapi.Version{
 	"seccompProfile_baseline": {psaapi.MajorMinorVersion(1, 19)},
 }
 
-// pssControlsMissedByPin lists the Pod Security controls of level (and the levels below it) that
-// k8s.io/pod-security-admission introduced, or tightened (pssTightenedIn), after the pinned
-// enforce-version and no later than want (the version the profile judges with), each with the
-// version that brought it; "" when none, the pin is latest or absent, or it does not parse
-// (admission then enforces latest: PolicyToEvaluate and ParseVersion in the library's api package).
-func pssControlsMissedByPin(level psaapi.Level, pin string, want psaapi.Version) string {
+// pssControlsMissedByPin lists the Pod Security controls of level (and the levels below it), and
+// of the level the profile asks for (want.Level), that k8s.io/pod-security-admission introduced,
+// or tightened (pssTightenedIn), after the pinned enforce-version and no later than the version
+// the profile judges with (want.Version), each with the version that brought it; "" when none,
+// the pin is latest or absent, or it does not parse (admission then enforces latest:
+// PolicyToEvaluate and ParseVersion in the library's api package). A control of a level above
+// the profile's is not missed: the profile does not ask for it (its checks say NotApplicable),
+// and a namespace enforcing restricted pinned to v1.34 enforces all of baseline at latest, as an
+// unpinned baseline namespace does.
+func pssControlsMissedByPin(level psaapi.Level, pin string, want psaapi.LevelVersion) string {
 	if pin == "" {
 		return ""
 	}
@@ -73,14 +78,14 @@ func pssControlsMissedByPin(level psaapi.Level, pin string, want psaapi.Version)
 	}
 	var missed []string
 	for _, c := range policy.DefaultChecks() {
-		if psaapi.CompareLevels(c.Level, level) > 0 {
+		if psaapi.CompareLevels(c.Level, level) > 0 || psaapi.CompareLevels(c.Level, want.Level) > 0 {
 			continue
 		}
 		// The control came in with the check's first version; of its later versions only the
 		// tightenings enforce anything an older pin does not. The earliest one the pin misses
 		// is named (the rest come after it).
 		for _, v := range append([]psaapi.Version{c.Versions[0].MinimumVersion}, pssTightenedIn[c.ID]...) {
-			if pinned.Older(v) && !want.Older(v) {
+			if pinned.Older(v) && !want.Version.Older(v) {
 				missed = append(missed, fmt.Sprintf("%s (%s)", c.ID, v))
 				break
 			}

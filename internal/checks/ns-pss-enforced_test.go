@@ -25,21 +25,30 @@ func TestPSSControlsMissedByPin(t *testing.T) {
 		level     psaapi.Level
 		pin, want string
 		missed    string
+		// profile is the level the profile asks for; restricted when empty.
+		profile psaapi.Level
 	}{
-		{psaapi.LevelRestricted, "v1.22", "latest", "hostProbesAndHostLifecycle (v1.34), procMount_restricted (v1.35), runAsUser (v1.23)"},
-		{psaapi.LevelRestricted, "v1.22", "v1.30", "runAsUser (v1.23)"},
-		{psaapi.LevelBaseline, "v1.22", "latest", "hostProbesAndHostLifecycle (v1.34)"},
-		{psaapi.LevelBaseline, "v1.18", "v1.30", "seccompProfile_baseline (v1.19)"},
-		{psaapi.LevelBaseline, "v1.19", "v1.30", ""},
-		{psaapi.LevelBaseline, "v1.18", "v1.18", ""},
-		{psaapi.LevelRestricted, "v1.18", "v1.30", "capabilities_restricted (v1.22), runAsUser (v1.23), seccompProfile_baseline (v1.19), seccompProfile_restricted (v1.19)"},
-		{psaapi.LevelRestricted, "v1.36", "latest", ""},
-		{psaapi.LevelRestricted, "latest", "latest", ""},
-		{psaapi.LevelRestricted, "1.20", "latest", ""},
-		{psaapi.LevelRestricted, "", "latest", ""},
+		{psaapi.LevelRestricted, "v1.22", "latest", "hostProbesAndHostLifecycle (v1.34), procMount_restricted (v1.35), runAsUser (v1.23)", ""},
+		{psaapi.LevelRestricted, "v1.22", "v1.30", "runAsUser (v1.23)", ""},
+		{psaapi.LevelBaseline, "v1.22", "latest", "hostProbesAndHostLifecycle (v1.34)", ""},
+		{psaapi.LevelBaseline, "v1.18", "v1.30", "seccompProfile_baseline (v1.19)", ""},
+		{psaapi.LevelBaseline, "v1.19", "v1.30", "", ""},
+		{psaapi.LevelBaseline, "v1.18", "v1.18", "", ""},
+		{psaapi.LevelRestricted, "v1.18", "v1.30", "capabilities_restricted (v1.22), runAsUser (v1.23), seccompProfile_baseline (v1.19), seccompProfile_restricted (v1.19)", ""},
+		{psaapi.LevelRestricted, "v1.36", "latest", "", ""},
+		{psaapi.LevelRestricted, "latest", "latest", "", ""},
+		{psaapi.LevelRestricted, "1.20", "latest", "", ""},
+		{psaapi.LevelRestricted, "", "latest", "", ""},
+		{psaapi.LevelRestricted, "v1.34", "latest", "", psaapi.LevelBaseline},
+		{psaapi.LevelRestricted, "v1.22", "latest", "hostProbesAndHostLifecycle (v1.34)", psaapi.LevelBaseline},
+		{psaapi.LevelBaseline, "v1.22", "latest", "hostProbesAndHostLifecycle (v1.34)", psaapi.LevelBaseline},
 	} {
-		if got := pssControlsMissedByPin(tc.level, tc.pin, v(tc.want)); got != tc.missed {
-			t.Errorf("%s pinned %q, profile %s: missed %q, want %q", tc.level, tc.pin, tc.want, got, tc.missed)
+		profile := psaapi.LevelVersion{Level: psaapi.LevelRestricted, Version: v(tc.want)}
+		if tc.profile != "" {
+			profile.Level = tc.profile
+		}
+		if got := pssControlsMissedByPin(tc.level, tc.pin, profile); got != tc.missed {
+			t.Errorf("%s pinned %q, profile %s: missed %q, want %q", tc.level, tc.pin, profile, got, tc.missed)
 		}
 	}
 }
