@@ -14,15 +14,18 @@ import (
 // encryptedByDefault are provisioners whose volumes the cloud encrypts at rest whatever the
 // StorageClass says (with provider-managed keys unless a customer key is configured). An in-tree
 // provisioner is here with the CSI driver it is migrated to (k8s.io/csi-translation-lib): its
-// classes provision the same volumes.
+// classes provision the same volumes. Azure Storage encrypts every storage account (those of
+// Azure Files shares and Blob containers) at rest, and cannot be told not to.
 var encryptedByDefault = map[string]string{
 	"pd.csi.storage.gke.io":        "Google Compute Engine persistent disks",
 	"kubernetes.io/gce-pd":         "Google Compute Engine persistent disks",
 	"filestore.csi.storage.gke.io": "Google Cloud Filestore instances",
+	"lustre.csi.storage.gke.io":    "Google Cloud Managed Lustre instances",
 	"disk.csi.azure.com":           "Azure managed disks",
 	"kubernetes.io/azure-disk":     "Azure managed disks",
 	"file.csi.azure.com":           "Azure Files shares",
 	"kubernetes.io/azure-file":     "Azure Files shares",
+	"blob.csi.azure.com":           "Azure Blob Storage containers",
 }
 
 // ebsProvisioners take an "encrypted" parameter; without it a volume is encrypted only if the
@@ -35,8 +38,8 @@ var secPvEncryption = &engine.Check{
 	Description: "Persistent volumes hold application data; encryption at rest protects it when disks, " +
 		"snapshots or backups leave the provider's control (C1.1, CC6.1). AWS EBS classes must set " +
 		"parameters.encrypted: \"true\" (account-level default encryption is not visible from the " +
-		"cluster); GCE persistent disks, Filestore instances and Azure disks and files are encrypted " +
-		"by the provider. For other provisioners (EFS, Ceph, local volumes, ...) encryption is " +
+		"cluster); GCE persistent disks, Filestore and Managed Lustre instances, and Azure disks, files and " +
+		"blob containers are encrypted by the provider. For other provisioners (EFS, Ceph, local volumes, ...) encryption is " +
 		"configured outside the StorageClass and the check says NotAssessed." + supporting,
 	Remediation: "For EBS, set parameters.encrypted: \"true\" (and kmsKeyId for a customer-managed key) on a new " +
 		"StorageClass and migrate volumes to it: parameters of an existing class cannot change. For other " +
