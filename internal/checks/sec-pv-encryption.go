@@ -29,14 +29,17 @@ var encryptedByDefault = map[string]string{
 }
 
 // ebsProvisioners take an "encrypted" parameter; without it a volume is encrypted only if the
-// AWS account turned on EBS encryption by default, which nothing in the cluster shows.
-var ebsProvisioners = map[string]bool{"ebs.csi.aws.com": true, "kubernetes.io/aws-ebs": true}
+// AWS account turned on EBS encryption by default, which nothing in the cluster shows. EKS Auto
+// Mode provisions EBS volumes as ebs.csi.eks.amazonaws.com, with the same parameter (Amazon EKS
+// user guide, "Create a storage class": optional, but recommended).
+var ebsProvisioners = map[string]bool{"ebs.csi.aws.com": true, "kubernetes.io/aws-ebs": true, "ebs.csi.eks.amazonaws.com": true}
 
 var secPvEncryption = &engine.Check{
 	ID:    "sec-pv-encryption",
 	Title: "StorageClasses provision volumes encrypted at rest",
 	Description: "Persistent volumes hold application data; encryption at rest protects it when disks, " +
-		"snapshots or backups leave the provider's control (C1.1, CC6.1). AWS EBS classes must set " +
+		"snapshots or backups leave the provider's control (C1.1, CC6.1). AWS EBS classes (EKS Auto Mode's " +
+		"included) must set " +
 		"parameters.encrypted: \"true\" (account-level default encryption is not visible from the " +
 		"cluster); GCE persistent disks, Filestore and Managed Lustre instances, and Azure disks, files and " +
 		"blob containers are encrypted by the provider. For other provisioners (EFS, Ceph, local volumes, ...) encryption is " +
@@ -81,7 +84,8 @@ var secPvEncryption = &engine.Check{
 // version: from case-insensitive names (2019, aws-ebs-csi-driver#283) each spelling set or cleared
 // encryption in map order, so the last one read won and the class's volumes differed; later code
 // only turns it on, so any "true" wins. value is "true" only when every spelling is (encrypted
-// whatever the driver); else the first other value, in name order.
+// whatever the driver); else the first other value, in name order. EKS Auto Mode's provisioner,
+// whose code is not public, is read the same way: its guide writes encrypted: "true".
 func ebsEncryptedParameter(params map[string]string) (value string, set bool) {
 	var keys []string
 	for k := range params {
