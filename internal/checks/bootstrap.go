@@ -182,6 +182,26 @@ func isBuiltinBinding(o *engine.Object) bool {
 	return true
 }
 
+// addedSubjects returns the subjects of a binding that Kubernetes' bootstrap policy has (that
+// kind, namespace and name, to the same role) which the policy does not give it: the ones
+// someone added. The policy's own subjects (system:serviceaccounts on
+// system:service-account-issuer-discovery, system:authenticated on system:basic-user) are
+// Kubernetes' grant, which the API server puts back at every start, not the addition's. Any other
+// binding's subjects are returned as they are.
+func addedSubjects(o *engine.Object, ref rbacv1.RoleRef, subjects []rbacv1.Subject) []rbacv1.Subject {
+	own, known := bootstrapObjects()[policyKey(o.Kind, o.Namespace, o.Name)]
+	if !known || ref.Kind != own.RoleRef.Kind || ref.Name != own.RoleRef.Name {
+		return subjects
+	}
+	var out []rbacv1.Subject
+	for _, s := range subjects {
+		if !slices.ContainsFunc(own.Subjects, func(b rbacv1.Subject) bool { return sameSubject(s, b) }) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // sameSubject reports whether two subjects name the same user, group or ServiceAccount
 // (apiGroup, which the API server defaults, aside).
 func sameSubject(a, b rbacv1.Subject) bool {

@@ -955,8 +955,9 @@ func unionPerms(builtin, input *rolePerms) *rolePerms {
 	}
 }
 
-// userBinding returns a binding's roleRef and subjects when binding checks judge it; otherwise
-// it records why they do not (not a binding, or one of Kubernetes' own) and returns false.
+// userBinding returns a binding's roleRef and the subjects binding checks judge; otherwise it
+// records why they judge none (not a binding, or one of Kubernetes' own) and returns false. Of
+// one of Kubernetes' own bindings with subjects added, only those added are judged.
 func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv1.Subject, bool) {
 	ref, subjects, ok := bindingOf(o)
 	switch {
@@ -967,7 +968,7 @@ func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv
 		ctx.NotApplicable("", "built-in Kubernetes binding")
 		return ref, nil, false
 	}
-	return ref, subjects, true
+	return ref, addedSubjects(o, ref, subjects), true
 }
 
 // judgeBinding reports a binding-level RBAC check: it resolves the roleRef and asks decide

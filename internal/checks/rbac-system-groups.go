@@ -28,7 +28,8 @@ var rbacSystemGroups = &engine.Check{
 		"bypasses RBAC entirely. A binding to one of them grants its role far beyond any " +
 		"need-to-have (CC6.1), to callers from outside the system too (CC6.6). Kubernetes' own " +
 		"bindings, as its bootstrap policy creates them, are not judged; a binding's name (system:...) or " +
-		"its kubernetes.io/bootstrapping label does not make it Kubernetes' own, nor does a subject added to one." + supporting,
+		"its kubernetes.io/bootstrapping label does not make it Kubernetes' own. Of one with subjects added, " +
+		"the added ones are judged, not those the policy gives it (system:authenticated on system:basic-user)." + supporting,
 	Remediation: "Bind the role to the named users, groups or ServiceAccounts that need it.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc66},

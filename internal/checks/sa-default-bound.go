@@ -15,7 +15,9 @@ var saDefaultBound = &engine.Check{
 	Description: "Every pod that names no ServiceAccount runs as its namespace's default one, so a " +
 		"role bound to a default ServiceAccount (directly, or through a group every ServiceAccount " +
 		"is in: system:serviceaccounts, system:serviceaccounts:<namespace>, system:authenticated) " +
-		"reaches every such pod, present and future. Granting permissions only to " +
+		"reaches every such pod, present and future. Kubernetes' own bindings are not judged, nor, where " +
+		"someone added subjects to one, the subjects its bootstrap policy gives it (system:serviceaccounts " +
+		"on system:service-account-issuer-discovery). Granting permissions only to " +
 		"dedicated ServiceAccounts supports least-privilege authorisation (CC6.3)." + supporting,
 	Remediation: "Bind the role to a ServiceAccount created for the workload that needs it, and have that workload set serviceAccountName.",
 	Severity:    medium,
