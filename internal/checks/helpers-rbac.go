@@ -245,6 +245,13 @@ var (
 		{groups: rbacGroup, resources: []string{"roles", "rolebindings"}, verbs: changeVerbs},
 		{groups: rbacGroup, resources: []string{"clusterroles", "clusterrolebindings"}, verbs: changeVerbs, cluster: true},
 	}}
+	// The kubelet authorises its /exec, /attach, /portForward and /run as nodes/proxy with the
+	// HTTP method's verb (a WebSocket upgrade is a GET; k8s.io/kubernetes v1.37
+	// pkg/kubelet/server/auth.go): whoever holds it reaches into every pod of the node, past the
+	// API server's pods/exec. Nodes are cluster-scoped: only a ClusterRoleBinding grants it.
+	nodeExecAccess = riskyAccess{named: true, accesses: []access{
+		{groups: coreGroup, resources: []string{"nodes/proxy"}, verbs: []string{"get", "create"}, cluster: true},
+	}}
 	workloadCreateAccess = riskyAccess{named: true, accesses: []access{
 		{groups: coreGroup, resources: []string{"pods", "replicationcontrollers"}, verbs: changeVerbs},
 		// kubectl debug: an ephemeral container added to a running pod runs in it, as its
@@ -464,9 +471,12 @@ type rolePerms struct {
 	// with no resourceNames.
 	clusterAdmin bool
 
-	wildcards      []string
-	secretRead     []string
-	exec           []string
+	wildcards  []string
+	secretRead []string
+	exec       []string
+	// nodeExec is how the rules reach pods through the kubelet's API (nodeExecAccess): only
+	// where a ClusterRoleBinding grants them.
+	nodeExec       []string
 	escalation     []string
 	workloadCreate []string
 	controlPlane   []string
@@ -484,6 +494,7 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 	p := &rolePerms{
 		secretRead:     secretReadAccess.find(rules, namespaced),
 		exec:           execAccess.find(rules, namespaced),
+		nodeExec:       nodeExecAccess.find(rules, namespaced),
 		escalation:     escalationAccess.find(rules, namespaced),
 		workloadCreate: workloadCreateAccess.find(rules, namespaced),
 		controlPlane: slices.Concat(controlPlaneAccess.find(rules, namespaced), nodeClientAccess.find(rules, namespaced),
@@ -879,6 +890,7 @@ func aggregatedFrom(src *rolePerms, name string) *rolePerms {
 		wildcards:      from(src.wildcards),
 		secretRead:     from(src.secretRead),
 		exec:           from(src.exec),
+		nodeExec:       from(src.nodeExec),
 		escalation:     from(src.escalation),
 		workloadCreate: from(src.workloadCreate),
 		controlPlane:   from(src.controlPlane),
@@ -947,6 +959,7 @@ func unionPerms(builtin, input *rolePerms) *rolePerms {
 		wildcards:      merge(builtin.wildcards, input.wildcards),
 		secretRead:     merge(builtin.secretRead, input.secretRead),
 		exec:           merge(builtin.exec, input.exec),
+		nodeExec:       merge(builtin.nodeExec, input.nodeExec),
 		escalation:     merge(builtin.escalation, input.escalation),
 		workloadCreate: merge(builtin.workloadCreate, input.workloadCreate),
 		controlPlane:   merge(builtin.controlPlane, input.controlPlane),

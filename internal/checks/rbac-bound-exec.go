@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
@@ -13,21 +14,31 @@ var rbacBoundExec = &engine.Check{
 	ID:    "rbac-bound-exec",
 	Title: "Nobody is bound to a role that can exec into pods",
 	Description: "Names who actually holds exec, attach, port-forward or proxy access to pods: the subjects " +
-		"of bindings whose role grants it (the built-in admin and edit roles included). Knowing " +
+		"of bindings whose role grants it (the built-in admin and edit roles included), and of " +
+		"ClusterRoleBindings whose role grants get or create on nodes/proxy, which the kubelet " +
+		"checks for its own exec, attach and port-forward (a RoleBinding grants no node). Knowing " +
 		"and limiting who can reach into running containers supports logical access security " +
 		"(CC6.1)." + supporting,
-	Remediation: "Bind a role without pods/exec, pods/attach, pods/portforward, pods/proxy and services/proxy (view, or a custom role); grant them through a break-glass binding when needed.",
+	Remediation: "Bind a role without pods/exec, pods/attach, pods/portforward, pods/proxy and services/proxy (view, or a custom role), and cluster-wide without nodes/proxy (nodes/metrics and nodes/stats serve metrics); grant them through a break-glass binding when needed.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
 	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
 	Reads:       []string{"Role", "ClusterRole"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		judgeBinding(ctx, o, func(role boundRole, subjects []rbacv1.Subject) string {
-			if len(role.perms.exec) == 0 {
+			grants := slices.Clone(role.perms.exec)
+			if o.Kind == "ClusterRoleBinding" {
+				for _, d := range role.perms.nodeExec {
+					if !slices.Contains(grants, d) { // a wildcard rule is named once
+						grants = append(grants, d+": the kubelet's exec, attach and port-forward")
+					}
+				}
+			}
+			if len(grants) == 0 {
 				return ""
 			}
 			return fmt.Sprintf("%s can exec, attach or port-forward into pods %s through %s (%s)", describeSubjects(o, subjects),
-				bindingScope(o), role.ref, few(role.perms.exec, "; "))
+				bindingScope(o), role.ref, few(grants, "; "))
 		})
 	},
 }
