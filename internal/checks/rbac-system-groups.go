@@ -10,22 +10,26 @@ import (
 )
 
 // systemGroups are the built-in users and groups that stand for everybody, or for holders of
-// unrestricted access, with who they are.
-var systemGroups = map[string]string{
-	"system:anonymous":       "every unauthenticated request",
-	"system:unauthenticated": "every unauthenticated request",
-	"system:authenticated":   "every authenticated user and ServiceAccount",
-	"system:serviceaccounts": "every ServiceAccount of the cluster, so every pod of every namespace",
-	"system:masters":         "a group that bypasses authorisation",
+// unrestricted access, by subject kind and name, with who they are. The kind matters: the RBAC
+// authoriser compares a User subject's name with the user's name and a Group subject's with the
+// user's groups, and the anonymous request is User system:anonymous in Group
+// system:unauthenticated (k8s.io/apiserver pkg/authentication/request/anonymous): no request
+// is in a Group system:anonymous, and a User system:masters is one user of that name.
+var systemGroups = map[rbacv1.Subject]string{
+	{Kind: rbacv1.UserKind, Name: "system:anonymous"}:        "every unauthenticated request",
+	{Kind: rbacv1.GroupKind, Name: "system:unauthenticated"}: "every unauthenticated request",
+	{Kind: rbacv1.GroupKind, Name: "system:authenticated"}:   "every authenticated user and ServiceAccount",
+	{Kind: rbacv1.GroupKind, Name: "system:serviceaccounts"}: "every ServiceAccount of the cluster, so every pod of every namespace",
+	{Kind: rbacv1.GroupKind, Name: "system:masters"}:         "a group that bypasses authorisation",
 }
 
 var rbacSystemGroups = &engine.Check{
 	ID:    "rbac-system-groups",
 	Title: "Bindings do not grant permissions to everybody",
-	Description: "system:anonymous and system:unauthenticated are every request without credentials, " +
-		"system:authenticated is every user and ServiceAccount of the cluster, system:serviceaccounts " +
-		"every ServiceAccount of the cluster (every pod of every namespace), and system:masters " +
-		"bypasses RBAC entirely. A binding to one of them grants its role far beyond any " +
+	Description: "User system:anonymous and Group system:unauthenticated are every request without credentials, " +
+		"Group system:authenticated is every user and ServiceAccount of the cluster, Group system:serviceaccounts " +
+		"every ServiceAccount of the cluster (every pod of every namespace), and Group system:masters " +
+		"bypasses RBAC entirely (a subject of the other kind with one of these names is no one, or one user). A binding to one of them grants its role far beyond any " +
 		"need-to-have (CC6.1), to callers from outside the system too (CC6.6). Kubernetes' own " +
 		"bindings, as its bootstrap policy creates them, are not judged; a binding's name (system:...) or " +
 		"its kubernetes.io/bootstrapping label does not make it Kubernetes' own. Of one with subjects added, " +
@@ -41,7 +45,7 @@ var rbacSystemGroups = &engine.Check{
 		}
 		var found []string
 		for _, s := range subjects {
-			if who, bad := systemGroups[s.Name]; bad && s.Kind != rbacv1.ServiceAccountKind {
+			if who, bad := systemGroups[rbacv1.Subject{Kind: s.Kind, Name: s.Name}]; bad {
 				found = append(found, fmt.Sprintf("%s (%s)", describeSubject(o, s), who))
 			}
 		}
