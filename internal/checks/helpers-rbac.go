@@ -252,6 +252,12 @@ var (
 	nodeExecAccess = riskyAccess{named: true, accesses: []access{
 		{groups: coreGroup, resources: []string{"nodes/proxy"}, verbs: []string{"get", "create"}, cluster: true},
 	}}
+	// kubectl debug: an ephemeral container added to a running pod runs its command in the pod's
+	// network namespace, may share a container's processes (targetContainerName) and mounts
+	// the pod's volumes, its ServiceAccount token among them.
+	podDebugAccess = riskyAccess{named: true, accesses: []access{
+		{groups: coreGroup, resources: []string{"pods/ephemeralcontainers"}, verbs: []string{"update", "patch"}},
+	}}
 	workloadCreateAccess = riskyAccess{named: true, accesses: []access{
 		{groups: coreGroup, resources: []string{"pods", "replicationcontrollers"}, verbs: changeVerbs},
 		// kubectl debug: an ephemeral container added to a running pod runs in it, as its
@@ -476,7 +482,9 @@ type rolePerms struct {
 	exec       []string
 	// nodeExec is how the rules reach pods through the kubelet's API (nodeExecAccess): only
 	// where a ClusterRoleBinding grants them.
-	nodeExec       []string
+	nodeExec []string
+	// podDebug is how the rules add ephemeral containers to running pods (podDebugAccess).
+	podDebug       []string
 	escalation     []string
 	workloadCreate []string
 	controlPlane   []string
@@ -495,6 +503,7 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		secretRead:     secretReadAccess.find(rules, namespaced),
 		exec:           execAccess.find(rules, namespaced),
 		nodeExec:       nodeExecAccess.find(rules, namespaced),
+		podDebug:       podDebugAccess.find(rules, namespaced),
 		escalation:     escalationAccess.find(rules, namespaced),
 		workloadCreate: workloadCreateAccess.find(rules, namespaced),
 		controlPlane: slices.Concat(controlPlaneAccess.find(rules, namespaced), nodeClientAccess.find(rules, namespaced),
@@ -891,6 +900,7 @@ func aggregatedFrom(src *rolePerms, name string) *rolePerms {
 		secretRead:     from(src.secretRead),
 		exec:           from(src.exec),
 		nodeExec:       from(src.nodeExec),
+		podDebug:       from(src.podDebug),
 		escalation:     from(src.escalation),
 		workloadCreate: from(src.workloadCreate),
 		controlPlane:   from(src.controlPlane),
@@ -960,6 +970,7 @@ func unionPerms(builtin, input *rolePerms) *rolePerms {
 		secretRead:     merge(builtin.secretRead, input.secretRead),
 		exec:           merge(builtin.exec, input.exec),
 		nodeExec:       merge(builtin.nodeExec, input.nodeExec),
+		podDebug:       merge(builtin.podDebug, input.podDebug),
 		escalation:     merge(builtin.escalation, input.escalation),
 		workloadCreate: merge(builtin.workloadCreate, input.workloadCreate),
 		controlPlane:   merge(builtin.controlPlane, input.controlPlane),
