@@ -20,10 +20,13 @@ var rbacDanglingBinding = &engine.Check{
 	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
 	Reads:       []string{"Role", "ClusterRole"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		ref, subjects, ok := userBinding(ctx, o)
+		ref, _, ok := userBinding(ctx, o)
 		if !ok {
 			return
 		}
+		// The latent grant is every subject's, those Kubernetes' bootstrap policy gives one of
+		// its own bindings too.
+		_, subjects, _ := bindingOf(o)
 		role := resolveRoleRef(ctx.Inventory, o, ref)
 		where := ""
 		if ref.Kind == "Role" {
