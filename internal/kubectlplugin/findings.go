@@ -240,7 +240,11 @@ func printFindings(e *Env, ns string, reports []v1alpha1.ComplianceReport, o *fi
 				evaluated = age(e.Now(), &t) + " ago"
 			}
 			fmt.Fprintf(e.Stderr, "note: report %s/%s is stale (%s): %s; its findings are those of its last evaluation (%s), not necessarily the namespace's now\n",
-				r.Namespace, r.Name, c.Reason, c.Message, evaluated)
+				r.Namespace, r.Name, c.Reason, termtable.Escape(c.Message), evaluated)
+		}
+		if c := notReadyCondition(r); c != nil {
+			fmt.Fprintf(e.Stderr, "note: report %s/%s is not Ready (%s): %s; what it could not read is NotAssessed, not among its findings\n",
+				r.Namespace, r.Name, c.Reason, termtable.Escape(c.Message))
 		}
 	}
 	return nil
@@ -256,6 +260,9 @@ func reportSummary(reports []v1alpha1.ComplianceReport) string {
 		}
 		if staleCondition(r) != nil {
 			result += " (stale)"
+		}
+		if notReadyCondition(r) != nil {
+			result += " (not Ready)"
 		}
 		parts = append(parts, fmt.Sprintf("report %s: %s, %d failing, %d excepted", r.Name, result, r.Status.Summary.Failing, r.Status.Summary.Excepted))
 	}

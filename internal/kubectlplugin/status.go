@@ -30,7 +30,7 @@ func statusCommand() *command {
 		args:    "[-n NAMESPACE | -A] [-o table|wide|json|yaml] [--profile NAME]",
 		summary: "Show each namespace's SOC 2 criteria, from its ComplianceReports",
 		long: `One line per report (a namespace has one per ComplianceProfile that selects it; the
-PROFILE column shows when there are several profiles, or with -o wide): its result (* when the report is stale, with why under the table), score, failing findings by
+PROFILE column shows when there are several profiles, or with -o wide): its result (* when the report is stale or not Ready, with why under the table), score, failing findings by
 severity (C/H/M/L), excepted findings, when it was evaluated, and its criteria: those that
 fail, are excepted or are not assessed by ID, then how many pass (cut to the terminal's
 width). For one namespace (the default: the context's, or -n) it then lists every criterion;
@@ -207,7 +207,7 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 		header = slices.Delete(header, 1, 2)
 	}
 	t := &termtable.Table{Header: header, Flex: len(header) - 1, MinColumn: 6}
-	var stale []string
+	var notes []string
 	for _, r := range reports {
 		s := r.Status
 		score := "-"
@@ -218,9 +218,17 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 		if result == "" {
 			result = "Pending"
 		}
-		if c := staleCondition(r); c != nil {
+		// Marked, and why said under the table: a stale report's result is its last
+		// evaluation's, and one not Ready rests on part of what its checks read.
+		stale, notReady := staleCondition(r), notReadyCondition(r)
+		if stale != nil || notReady != nil {
 			result += "*"
-			stale = append(stale, fmt.Sprintf("* %s/%s is stale (%s): %s", r.Namespace, r.Name, c.Reason, c.Message))
+		}
+		if stale != nil {
+			notes = append(notes, fmt.Sprintf("* %s/%s is stale (%s): %s", r.Namespace, r.Name, stale.Reason, termtable.Escape(stale.Message)))
+		}
+		if notReady != nil {
+			notes = append(notes, fmt.Sprintf("* %s/%s is not Ready (%s): %s", r.Namespace, r.Name, notReady.Reason, termtable.Escape(notReady.Message)))
 		}
 		var evaluated = "<never>"
 		if s.LastEvaluated != nil {
@@ -236,7 +244,7 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 	if err := t.Write(w, width); err != nil {
 		return err
 	}
-	for _, l := range stale {
+	for _, l := range notes {
 		fmt.Fprintln(w, l)
 	}
 	return nil
@@ -312,6 +320,16 @@ func criteriaTable(w io.Writer, r *v1alpha1.ComplianceReport, width int) error {
 // evaluated for two of its profile's intervals, so what the report says may no longer hold.
 func staleCondition(r v1alpha1.ComplianceReport) *metav1.Condition {
 	if c := meta.FindStatusCondition(r.Status.Conditions, v1alpha1.ConditionStale); c != nil && c.Status == metav1.ConditionTrue {
+		return c
+	}
+	return nil
+}
+
+// notReadyCondition is the report's Ready condition when it is False: the namespace was
+// evaluated without some of what its checks read (KindsUnreadable), so what those decide is
+// NotAssessed and the result rests on the rest.
+func notReadyCondition(r v1alpha1.ComplianceReport) *metav1.Condition {
+	if c := meta.FindStatusCondition(r.Status.Conditions, v1alpha1.ConditionReady); c != nil && c.Status == metav1.ConditionFalse {
 		return c
 	}
 	return nil
