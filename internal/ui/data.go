@@ -70,7 +70,12 @@ type namespaceRow struct {
 	Critical, Excepted       int32
 	Stale                    bool
 	StaleReason              string
-	Evaluated                string
+	// NotReady is a report evaluated without some of what its checks read (Ready=False,
+	// KindsUnreadable): its result rests on the rest.
+	NotReady        bool
+	NotReadyReason  string
+	NotReadyMessage string
+	Evaluated       string
 }
 
 // profileView is one profile's slice of the overview: only the namespaces the user may read.
@@ -107,6 +112,16 @@ func condition(r *v1alpha1.ComplianceReport, typ string) (bool, string) {
 		}
 	}
 	return false, ""
+}
+
+// notReady is the reason and message of the report's Ready condition when it is False.
+func notReady(r *v1alpha1.ComplianceReport) (bool, string, string) {
+	for _, c := range r.Status.Conditions {
+		if c.Type == v1alpha1.ConditionReady && c.Status == "False" {
+			return true, c.Reason, c.Message
+		}
+	}
+	return false, "", ""
 }
 
 func profileOf(r *v1alpha1.ComplianceReport) string {
@@ -167,11 +182,13 @@ func overview(reports []*v1alpha1.ComplianceReport) []*profileView {
 		if r.Status.LastEvaluated != nil {
 			evaluated = &r.Status.LastEvaluated.Time
 		}
+		nr, nrReason, nrMessage := notReady(r)
 		p.Reports = append(p.Reports, namespaceRow{
 			Namespace: r.Namespace, Profile: name, Result: resultText(r.Status.Result), Score: scoreText(r.Status.Score),
 			FailedCriteria: r.Status.Summary.FailedCriteria, Findings: r.Status.Summary.Failing,
 			Critical: r.Status.Summary.Critical, Excepted: r.Status.Summary.Excepted,
 			Stale: stale, StaleReason: reason, Evaluated: timeText(evaluated),
+			NotReady: nr, NotReadyReason: nrReason, NotReadyMessage: nrMessage,
 		})
 	}
 	slices.SortFunc(out, func(a, b *profileView) int { return strings.Compare(a.Name, b.Name) })

@@ -384,6 +384,8 @@ type reportView struct {
 	Profile, Result, Score, Evaluated string
 	Stale                             bool
 	StaleReason                       string
+	NotReady                          bool
+	NotReadyReason, NotReadyMessage   string
 	Criteria                          []v1alpha1.CriterionStatus
 	Findings                          []findingView
 	Listed, Total                     int
@@ -439,8 +441,9 @@ func (s *Server) namespacePage(w http.ResponseWriter, r *http.Request) {
 		if rep.Status.LastEvaluated != nil {
 			evaluated = &rep.Status.LastEvaluated.Time
 		}
+		nr, nrReason, nrMessage := notReady(rep)
 		rv := reportView{Profile: profileOf(rep), Result: resultText(rep.Status.Result), Score: scoreText(rep.Status.Score), Evaluated: timeText(evaluated),
-			Stale: stale, StaleReason: reason, Criteria: slices.Clone(rep.Status.Criteria),
+			Stale: stale, StaleReason: reason, NotReady: nr, NotReadyReason: nrReason, NotReadyMessage: nrMessage, Criteria: slices.Clone(rep.Status.Criteria),
 			Listed: len(rep.Status.Findings), Total: int(rep.Status.TotalFindings), Truncated: rep.Status.FindingsTruncated}
 		slices.SortFunc(rv.Criteria, func(a, b v1alpha1.CriterionStatus) int { return compareCriteria(string(a.ID), string(b.ID)) })
 		seen := map[string]bool{}
