@@ -193,6 +193,7 @@ type ComplianceReportStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=crep,categories=soc2
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.result`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Stale",type=string,JSONPath=`.status.conditions[?(@.type=="Stale")].status`
 // +kubebuilder:printcolumn:name="Score",type=integer,JSONPath=`.status.score`
 // +kubebuilder:printcolumn:name="Failed-Criteria",type=integer,JSONPath=`.status.summary.failedCriteria`

@@ -55,7 +55,7 @@ func table(t *testing.T, out string) ([]string, [][]string) {
 
 func TestGetComplianceReports(t *testing.T) {
 	header, rows := table(t, kubectl(t, "get", "compliancereports", "-A"))
-	want := []string{"NAMESPACE", "NAME", "STATUS", "STALE", "SCORE", "FAILED-CRITERIA", "FINDINGS", "CRITICAL", "EXCEPTED", "EVALUATED", "AGE"}
+	want := []string{"NAMESPACE", "NAME", "STATUS", "READY", "STALE", "SCORE", "FAILED-CRITERIA", "FINDINGS", "CRITICAL", "EXCEPTED", "EVALUATED", "AGE"}
 	if strings.Join(header, " ") != strings.Join(want, " ") {
 		t.Fatalf("columns %v, want %v", header, want)
 	}
@@ -81,8 +81,8 @@ func TestGetComplianceReports(t *testing.T) {
 			t.Errorf("no report in %s", ns)
 			continue
 		}
-		if r[1] != Profile || r[2] != e.status || r[3] != "False" || (e.score != "" && r[4] != e.score) || r[5] != e.failedCriteria || r[7] != e.critical || r[8] != e.excepted {
-			t.Errorf("%s: %v, want status %s, stale False, score %s failed criteria %s critical %s excepted %s", ns, r, e.status, e.score, e.failedCriteria, e.critical, e.excepted)
+		if r[1] != Profile || r[2] != e.status || r[3] != "True" || r[4] != "False" || (e.score != "" && r[5] != e.score) || r[6] != e.failedCriteria || r[8] != e.critical || r[9] != e.excepted {
+			t.Errorf("%s: %v, want status %s, ready True, stale False, score %s failed criteria %s critical %s excepted %s", ns, r, e.status, e.score, e.failedCriteria, e.critical, e.excepted)
 		}
 	}
 	// The short name lists the same.
