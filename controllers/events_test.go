@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
@@ -57,5 +58,39 @@ func TestEventNotesFitWhatTheAPIServerAccepts(t *testing.T) {
 	})
 	if len(got.Note) > engine.MaxMessageLength || !strings.HasPrefix(got.Note, "Approved by a-very-long") || !strings.HasSuffix(got.Note, "...") || strings.ContainsAny(got.Note, "\x1b\r") || !strings.Contains(got.Note, `(requested by dev\x1b[2K\r`) {
 		t.Errorf("note (%d bytes) %q: want the start of the message, cut to %d bytes, with no control character", len(got.Note), got.Note, engine.MaxMessageLength)
+	}
+}
+
+// A namespace that stops being NonCompliant without becoming Compliant (its one failing
+// workload deleted, nothing left that a check of the profile assesses: its report reads
+// NotAssessed) got a Normal Event with reason NamespaceCompliant, "Namespace ev-na is
+// NotAssessed again": who watches Events (kubectl get events, an event exporter routing on the
+// reason) read Compliant for a namespace nothing was assessed in.
+func TestANamespaceNoLongerNonCompliantIsNotCalledCompliant(t *testing.T) {
+	ctx := context.Background()
+	const profile, ns = "ev-notassessed", "ev-na"
+	createNamespace(t, ns, map[string]string{profile: "true"})
+	d := deployment(ns, "web", true)
+	if err := k8s.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "wl-privileged") })
+	eventually(t, 20*time.Second, "NonCompliant, with its Event", func() error {
+		if rep, err := getReport(ns, profile); err != nil || rep.Status.Result != v1alpha1.NonCompliant {
+			return fmt.Errorf("report: %v, %v", rep.Status.Result, err)
+		}
+		return hasEvent(ctx, "default", profile, EventNamespaceNonCompliant)
+	})
+	if err := k8s.Delete(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "NotAssessed, with its Event", func() error {
+		if rep, err := getReport(ns, profile); err != nil || rep.Status.Result != v1alpha1.NotAssessed {
+			return fmt.Errorf("report: %v, %v", rep.Status.Result, err)
+		}
+		return hasEvent(ctx, "default", profile, EventNamespaceNotAssessed)
+	})
+	if err := hasEvent(ctx, "default", profile, EventNamespaceCompliant); err == nil {
+		t.Errorf("a namespace gone from NonCompliant to NotAssessed has a %s Event", EventNamespaceCompliant)
 	}
 }

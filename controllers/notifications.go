@@ -29,6 +29,7 @@ import (
 const (
 	EventNamespaceNonCompliant = "NamespaceNonCompliant"
 	EventNamespaceCompliant    = "NamespaceCompliant"
+	EventNamespaceNotAssessed  = "NamespaceNotAssessed"
 	EventReportWriteFailed     = "ReportWriteFailed"
 	EventProfileInvalid        = "ProfileInvalid"
 )
@@ -78,10 +79,15 @@ func (r *ComplianceProfileReconciler) notifyNamespaceChange(ctx context.Context,
 		r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventNamespaceNonCompliant, "Evaluate",
 			"Namespace %s became NonCompliant: %d failing findings, %d criteria failed", ns, st.Summary.Failing, st.Summary.FailedCriteria)
 		log.Info("Namespace became non-compliant", "namespace", ns, "profile", profile.Name)
-	case previous == v1alpha1.NonCompliant && st.Result != v1alpha1.NonCompliant:
+	case previous == v1alpha1.NonCompliant && st.Result == v1alpha1.Compliant:
 		r.Recorder.Eventf(profile, rep, corev1.EventTypeNormal, EventNamespaceCompliant, "Evaluate",
-			"Namespace %s is %s again", ns, st.Result)
+			"Namespace %s is Compliant again", ns)
 		log.Info("Namespace became compliant", "namespace", ns, "profile", profile.Name)
+	case previous == v1alpha1.NonCompliant && st.Result == v1alpha1.NotAssessed:
+		// No longer failing, but not Compliant either: nothing in it was assessed.
+		r.Recorder.Eventf(profile, rep, corev1.EventTypeNormal, EventNamespaceNotAssessed, "Evaluate",
+			"Namespace %s is no longer NonCompliant but NotAssessed: no check of the profile assessed anything in it", ns)
+		log.Info("Namespace became not assessed", "namespace", ns, "profile", profile.Name)
 	}
 }
 
