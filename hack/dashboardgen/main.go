@@ -343,7 +343,8 @@ func build() *dashboard.DashboardBuilder {
 			Thresholds(thresholds(nil, "green", 1.0, "orange"))).
 		WithPanel(bigNumber(27, "Profile ready", "Whether the profile is valid and evaluated (its Ready condition). kubectl get complianceprofile <profile> says why not.").
 			WithTarget(query("A", `min(soc2_operator_profile_ready{`+byProfile+`})`, "")).
-			Mappings(valueText(map[string][2]string{"0": {"Not ready", "red"}, "1": {"Ready", "green"}}))).
+			Mappings(valueText(map[string][2]string{"0": {"Not ready", "red"}, "1": {"Ready", "green"}})).
+			Links(runbook("SOC2ProfileNotReady", "soc2profilenotready"))).
 		WithPanel(graph(28, "Heartbeat", "Time since each profile's last successful evaluation; above 30 minutes alert SOC2OperatorHeartbeatMissing fires.").
 			WithTarget(query("A", `time() - soc2_operator_last_evaluation_timestamp_seconds{`+byProfile+`}`, "{{profile}}")).
 			Unit("s").Min(0).Span(12).
