@@ -83,8 +83,11 @@ type profileView struct {
 	Name                           string
 	Namespaces                     int
 	Compliant, NonCompliant, Other int
-	Criteria                       []*criterionRow
-	Reports                        []namespaceRow
+	// NotReady counts the reports evaluated without some kinds (Ready=False), whatever their
+	// result: a Compliant one among the compliant rests on part of what its checks read.
+	NotReady int
+	Criteria []*criterionRow
+	Reports  []namespaceRow
 	// ClusterShown: the user may get ComplianceProfiles, and ClusterFindings is how many
 	// findings (failing and excepted) the profile has on cluster-scoped objects.
 	ClusterShown    bool
@@ -183,6 +186,9 @@ func overview(reports []*v1alpha1.ComplianceReport) []*profileView {
 			evaluated = &r.Status.LastEvaluated.Time
 		}
 		nr, nrReason, nrMessage := notReady(r)
+		if nr {
+			p.NotReady++
+		}
 		p.Reports = append(p.Reports, namespaceRow{
 			Namespace: r.Namespace, Profile: name, Result: resultText(r.Status.Result), Score: scoreText(r.Status.Score),
 			FailedCriteria: r.Status.Summary.FailedCriteria, Findings: r.Status.Summary.Failing,

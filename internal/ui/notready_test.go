@@ -54,6 +54,10 @@ func TestAReportThatIsNotReadySaysSoOnEveryPage(t *testing.T) {
 	if r := row(overview, "partial"); !strings.Contains(r, badge) || !strings.Contains(r, "may not list NetworkPolicy") {
 		t.Errorf("the overview's row of the report that is not Ready does not say so: %s", r)
 	}
+	// The compliant card counts both; another says one of them is not Ready.
+	if !strings.Contains(overview, `<b class="notready-count">1</b>`) {
+		t.Errorf("the overview's cards do not say that 1 of the reports is not Ready")
+	}
 	if r := row(overview, "complete"); strings.Contains(r, "Not Ready") {
 		t.Errorf("the overview's row of a Ready report says it is not: %s", r)
 	}
