@@ -102,9 +102,12 @@ type Options struct {
 }
 
 // keepsOnlyMetadata reports whether of an object of this apiVersion and kind only apiVersion,
-// kind and metadata are kept: what decodeObject does with MetadataOnly.
+// kind and metadata are kept in the JSON it is converted to: what decodeObject does with
+// MetadataOnly, but for a custom resource, whose JSON is searched for containers
+// (customContainers) before it is let go.
 func (o Options) keepsOnlyMetadata(apiVersion, kind string) bool {
-	return o.MetadataOnly != nil && o.MetadataOnly(kind) && !isCSV(apiVersion, kind) && typedFor(apiVersion, kind) == nil
+	return o.MetadataOnly != nil && o.MetadataOnly(kind) && !isCSV(apiVersion, kind) && typedFor(apiVersion, kind) == nil &&
+		!customResource(apiVersion, kind)
 }
 
 // Decode reads every document of one file's content. It returns the objects it could read and
@@ -783,9 +786,8 @@ func decodeJSON(js []byte, size int, opts Options) ([]*engine.Object, error) {
 			objs, err := decodeJSON(item, 0, opts)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("items[%d]: %w", i, err))
-				continue
 			}
-			out = append(out, objs...)
+			out = append(out, objs...) // none with an error but ErrContainersNotJudged
 		}
 		return out, errors.Join(errs...)
 	}
@@ -834,14 +836,18 @@ func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error
 		obj.SetNamespace("")
 	}
 	objs := []*engine.Object{engine.NewObject(obj, tm.APIVersion, tm.Kind)}
-	if u, ok := obj.(*unstructured.Unstructured); ok && isCSV(tm.APIVersion, tm.Kind) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return objs, nil
+	}
+	if isCSV(tm.APIVersion, tm.Kind) {
 		installed, err := expandCSV(js, u)
 		if err != nil {
 			return nil, err
 		}
 		objs = append(objs, installed...)
 	}
-	return objs, nil
+	return objs, customContainers(tm.APIVersion, tm.Kind, obj.GetName(), js, u.Object)
 }
 
 // decodeTyped decodes js into the Go type of its kind, or as unstructured; with metadataOnly an

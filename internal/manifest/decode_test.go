@@ -378,6 +378,15 @@ func TestDecodeObject(t *testing.T) {
 	if err == nil {
 		t.Error("a List was read as an admission request's object")
 	}
+	// A custom resource's containers are a scan's error only: the webhook judges the Pods its
+	// controller makes.
+	rollout := `{"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","metadata":{"name":"r"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}`
+	if objs, err := DecodeObject([]byte(rollout)); err != nil || len(objs) != 1 {
+		t.Errorf("DecodeObject(rollout) = %+v, %v; want the Rollout, no error", objs, err)
+	}
+	if _, errs := Decode("rollout.json", []byte(rollout)); len(errs) != 1 || !errors.Is(errs[0], ErrContainersNotJudged) {
+		t.Errorf("Decode(rollout) errors %v; want ErrContainersNotJudged", errs)
+	}
 }
 
 func holdsAll(s string, phrases []string) bool {

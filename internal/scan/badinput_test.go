@@ -131,6 +131,39 @@ func TestBadInput(t *testing.T) {
 			code:      ExitOK,
 			objects:   2,
 		},
+		"a custom resource that runs containers is an input scan could not judge, not a silent pass": {
+			// An Argo Rollout's privileged pod template: its controller makes the pods, no check
+			// reads a Rollout, and the scan said 0 resources evaluated and exited 0.
+			manifests: map[string]string{"rollout.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: shop}\n" +
+				"spec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - {name: web, image: nginx:1.27, securityContext: {privileged: true}}\n"},
+			code: ExitInput,
+			stderr: [][]string{{"manifests/rollout.yaml: document 1 (line 1): Rollout web runs containers that scan does not judge (spec.template.spec.containers)",
+				"the operator judges the Pods it makes"}},
+			objects: 2,
+		},
+		"containers deep in a custom resource or a List of JSON are found and named": {
+			// A KEDA ScaledJob's job template and a RayService's worker group, in kubectl's List.
+			manifests: map[string]string{"list.json": `{"apiVersion":"v1","kind":"List","items":[` +
+				`{"apiVersion":"keda.sh/v1alpha1","kind":"ScaledJob","metadata":{"name":"q","namespace":"shop"},"spec":{"jobTargetRef":{"template":{"spec":{"containers":[{"name":"w","image":"busybox:1.36"}]}}}}},` +
+				`{"apiVersion":"ray.io/v1","kind":"RayService","metadata":{"name":"r","namespace":"shop"},"spec":{"rayClusterConfig":{"workerGroupSpecs":[{"template":{"spec":{"initContainers":[],"containers":[{"name":"w","image":"rayproject/ray:2.9.0"}]}}}]}}}]}`},
+			code: ExitInput,
+			stderr: [][]string{
+				{"manifests/list.json: document 1 (line 1): items[0]: ScaledJob q runs containers that scan does not judge (spec.jobTargetRef.template.spec.containers)"},
+				{"manifests/list.json: document 1 (line 1): items[1]: RayService r runs containers that scan does not judge (spec.rayClusterConfig.workerGroupSpecs[0].template.spec.containers)"},
+			},
+			objects: 3,
+		},
+		"a custom resource that only names containers in a policy, or holds none, is read without an error": {
+			// A Kyverno policy's pattern describes containers; it runs none.
+			manifests: map[string]string{"policy.yaml": "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: no-latest}\n" +
+				"spec:\n  rules:\n  - name: no-latest\n    validate:\n      pattern:\n        spec:\n          containers:\n          - {image: '!*:latest'}\n",
+				"empty.yaml": widget("w", "{template: {spec: {containers: []}}}"),
+				// GKE Autopilot's allowlist names the containers it lets run.
+				"allowlist.yaml": "apiVersion: auto.gke.io/v1\nkind: WorkloadAllowlist\nmetadata: {name: slurm}\n" +
+					"matchingCriteria:\n  containers:\n  - {name: slurmd, image: us-docker.pkg.dev/slurm/slurmd}\n"},
+			code:    ExitOK,
+			objects: 4,
+		},
 		"a List with a broken item reports the item, and its other items are read": {
 			manifests: map[string]string{"list.yaml": "apiVersion: v1\nkind: List\nitems:\n" +
 				"- {apiVersion: v1, kind: ConfigMap, metadata: {name: listed, namespace: shop}}\n" +

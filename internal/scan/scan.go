@@ -33,7 +33,8 @@ const (
 	// ID, a custom check that does not compile, or an invalid exception. The scan still runs
 	// and prints what it can, so nothing is hidden.
 	ExitUsage = 2
-	// ExitInput: some files or documents could not be read; everything else was scanned.
+	// ExitInput: some files or documents could not be read, or run containers scan cannot
+	// judge (manifest.ErrContainersNotJudged); everything else was scanned.
 	ExitInput = 3
 )
 
@@ -410,7 +411,8 @@ func scanUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintln(w, "Evaluates Kubernetes manifests (multi-document YAML, JSON, kind: List) against the SOC 2 checks.")
 	fmt.Fprintln(w, "Exit codes: 0 ok; 1 failing findings at or above --fail-on; 2 usage or configuration error, or")
 	fmt.Fprintln(w, "nothing to scan (a directory with no manifests, no objects at all); 3 some inputs could not be")
-	fmt.Fprintln(w, "read (everything else was scanned).")
+	fmt.Fprintln(w, "read, or run containers scan cannot judge (a custom resource's pod template; everything else")
+	fmt.Fprintln(w, "was scanned).")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Flags:")
 	fs.SetOutput(w)

@@ -1,0 +1,107 @@
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ErrContainersNotJudged is the error of a custom resource that runs containers (an Argo
+// Rollout's, an OpenKruise CloneSet's or a Knative Service's pod template, a KEDA ScaledJob's
+// job template, a RayService's worker groups): its controller makes their pods as it decides,
+// and no check reads its kind, so a scan can neither judge nor pass them. Read without an
+// error, a repository of Rollouts scanned as 0 resources evaluated and exited 0, privileged
+// containers and all. The object is still read (an owner reference may name it); the error
+// makes the scan exit 3 and says where the containers are. In the cluster the operator judges
+// the Pods (or ReplicaSets) such a controller makes.
+var ErrContainersNotJudged = errors.New("runs containers that scan does not judge")
+
+// policyGroups are API groups of policy engines, whose objects describe containers (a Kyverno
+// pattern's spec.containers) and run none.
+var policyGroups = []string{"kyverno.io", "gatekeeper.sh", "kubewarden.io", "wgpolicyk8s.io"}
+
+// customContainers returns the error of an object of a custom resource's kind that runs
+// containers (ErrContainersNotJudged), or nil. object is what decodeTyped read of js, nil or
+// only its metadata when it kept only that.
+func customContainers(apiVersion, kind, name string, js []byte, object map[string]any) error {
+	if !customResource(apiVersion, kind) {
+		return nil
+	}
+	// A key written with an escape (container\u0073) decodes as containers.
+	if !bytes.Contains(js, []byte("containers")) && !bytes.Contains(js, []byte(`\u`)) {
+		return nil
+	}
+	if _, whole := object["spec"]; !whole {
+		var err error
+		if object, err = unmarshalGeneric(js); err != nil {
+			return nil // decodeTyped read it; nothing more to say
+		}
+	}
+	var at string
+	for _, k := range sortedKeys(object) {
+		if k == "apiVersion" || k == "kind" || k == "metadata" {
+			continue
+		}
+		if at = containersIn(object[k], k); at != "" {
+			break
+		}
+	}
+	if at == "" {
+		return nil
+	}
+	return fmt.Errorf("%s %s %w (%s): its controller, not Kubernetes, makes their pods as it decides, and no check reads a %s, "+
+		"so they are neither judged nor passed; in the cluster the operator judges the Pods it makes", kind, name, ErrContainersNotJudged, at, kind)
+}
+
+// customResource reports whether apiVersion and kind are a custom resource's that may run
+// containers: not Kubernetes' own (a group without a dot, apps or batch, or one ending in
+// .k8s.io; its PodTemplate runs nothing), not a ClusterServiceVersion (expanded into what OLM
+// installs) and not a policy engine's.
+func customResource(apiVersion, kind string) bool {
+	group := ""
+	if i := strings.LastIndexByte(apiVersion, '/'); i >= 0 {
+		group = apiVersion[:i]
+	}
+	if !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io") || isCSV(apiVersion, kind) {
+		return false
+	}
+	for _, g := range policyGroups {
+		if group == g || strings.HasSuffix(group, "."+g) {
+			return false
+		}
+	}
+	return true
+}
+
+// containersIn returns the path, below path, of the first list of containers in v, or "": a
+// key containers whose list holds a map with an image, in a pod spec (a map under a key spec:
+// template.spec, podTemplate.spec). A list elsewhere describes containers and runs none (GKE
+// Autopilot's WorkloadAllowlist, matchingCriteria.containers).
+func containersIn(v any, path string) string {
+	switch v := v.(type) {
+	case map[string]any:
+		if list, ok := v["containers"].([]any); ok && (path == "spec" || strings.HasSuffix(path, ".spec")) {
+			for _, c := range list {
+				if c, ok := c.(map[string]any); ok {
+					if _, ok := c["image"].(string); ok {
+						return path + ".containers"
+					}
+				}
+			}
+		}
+		for _, k := range sortedKeys(v) {
+			if at := containersIn(v[k], path+"."+k); at != "" {
+				return at
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if at := containersIn(e, path+"["+strconv.Itoa(i)+"]"); at != "" {
+				return at
+			}
+		}
+	}
+	return ""
+}
