@@ -1,14 +1,16 @@
 package scan
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
 // plainKustomizationFields are the fields of a kustomization that leave the objects it lists
@@ -22,15 +24,16 @@ var plainKustomizationFields = map[string]bool{
 // judged may not be what the kustomization deploys: fields that change the objects (patches,
 // namespace, images, generators, ...) and resources outside its directory (../base, a remote
 // URL), which kustomize reads and the walk does not. It returns "" when scan read exactly what
-// `kustomize build` would emit, and a note on a kustomization it cannot read.
+// `kustomize build` would emit, and a note on a kustomization it cannot read. The note follows
+// the kustomization's path and a colon (kustomizationErrors).
 func kustomizationNote(path string) string {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Sprintf("%s: a kustomization that could not be read (%v): scan judged the files as written", path, err)
+		return fmt.Sprintf("a kustomization that could not be read (%v): scan judged the files as written", err)
 	}
 	var k map[string]any
 	if err := yaml.Unmarshal(data, &k); err != nil {
-		return fmt.Sprintf("%s: a kustomization that is not valid YAML (%v): scan judged the files as written", path, err)
+		return fmt.Sprintf("a kustomization that is not valid YAML (%v): scan judged the files as written", err)
 	}
 	var why []string
 	for field := range k {
@@ -54,8 +57,22 @@ func kustomizationNote(path string) string {
 		why = append(why[:4], fmt.Sprintf("+%d more", len(why)-4))
 	}
 	dir := filepath.Dir(path)
-	return fmt.Sprintf("%s builds its objects (%s): scan judged the files under %s as written, not what the kustomization deploys; "+
-		"to judge that, scan its output: kustomize build %s | soc2-operator scan -", path, strings.Join(why, ", "), dir, dir)
+	return fmt.Sprintf("a kustomization that builds its objects (%s): scan judged the files under %s as written, not what the kustomization deploys; "+
+		"to judge that, scan its output: kustomize build %s | soc2-operator scan -", strings.Join(why, ", "), dir, dir)
+}
+
+// kustomizationErrors are the inputs scan could not read among the kustomizations a directory
+// walk skipped: each whose output differs from the files scan read (kustomizationNote). What it
+// deploys was not judged, as a Helm chart's is not, so the scan exits 3 (it exited 0 with a
+// note: a prod overlay's patch making its base's container privileged passed the gate).
+func kustomizationErrors(paths []string) []error {
+	var errs []error
+	for _, p := range paths {
+		if note := kustomizationNote(p); note != "" {
+			errs = append(errs, &manifest.DecodeError{Source: p, Err: errors.New(note)})
+		}
+	}
+	return errs
 }
 
 // outsideDirectory reports whether a kustomization's resource lies outside its directory: a
@@ -66,27 +83,4 @@ func outsideDirectory(resource string) bool {
 	}
 	clean := filepath.ToSlash(filepath.Clean(resource))
 	return clean == ".." || strings.HasPrefix(clean, "../")
-}
-
-// writeKustomizationNotes prints a note for each kustomization whose output differs from the
-// files scan read, at most five, then how many more.
-func writeKustomizationNotes(stderr io.Writer, paths []string) {
-	const most = 5
-	shown := 0
-	more := 0
-	for _, p := range paths {
-		note := kustomizationNote(p)
-		if note == "" {
-			continue
-		}
-		if shown == most {
-			more++
-			continue
-		}
-		shown++
-		fmt.Fprintf(stderr, "soc2-operator scan: note: %s\n", note)
-	}
-	if more > 0 {
-		fmt.Fprintf(stderr, "soc2-operator scan: note: %d more kustomizations build objects other than the files scan read\n", more)
-	}
 }

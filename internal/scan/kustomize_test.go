@@ -9,16 +9,19 @@ import (
 )
 
 // TestKustomizationNotes: scanning a kustomize overlay reads its files as written (a patch as
-// if it were an object, and nothing of ../base), which is not what it deploys; the scan says
-// so on standard error and names the command that judges what it deploys. A kustomization that
-// only lists files in its directory builds exactly those files, and gets no note.
+// if it were an object, and nothing of ../base), which is not what it deploys: the overlay is
+// an input scan could not read, as a Helm chart is, named on standard error with the command
+// that judges what it deploys, and the scan exits 3 (it exited 0 with a note, so `scan -f .` of
+// a repository whose prod overlay patched a privileged container into its base passed the
+// gate). A kustomization that only lists files in its directory builds exactly those files, and
+// is no error.
 func TestKustomizationNotes(t *testing.T) {
 	_, stderr, code := runScan(t, "", "-f", "testdata/kustomize/prod", "--fail-on", "none")
-	want := "soc2-operator scan: note: testdata/kustomize/prod/kustomization.yaml builds its objects (patches, ../base): " +
+	want := "soc2-operator scan: testdata/kustomize/prod/kustomization.yaml: a kustomization that builds its objects (patches, ../base): " +
 		"scan judged the files under testdata/kustomize/prod as written, not what the kustomization deploys; " +
 		"to judge that, scan its output: kustomize build testdata/kustomize/prod | soc2-operator scan -"
-	if !strings.Contains(stderr, want) || code != ExitOK {
-		t.Errorf("overlay: exit %d, stderr:\n%s\nwant exit 0 and:\n%s", code, stderr, want)
+	if !strings.Contains(stderr, want) || code != ExitInput {
+		t.Errorf("overlay: exit %d, stderr:\n%s\nwant exit %d and:\n%s", code, stderr, ExitInput, want)
 	}
 	if _, stderr, _ := runScan(t, "", "-f", "testdata/kustomize/base", "--fail-on", "none"); stderr != "" {
 		t.Errorf("a kustomization that lists its own files: stderr %q, want nothing", stderr)

@@ -239,7 +239,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		readAgain()
 		load(readWhole)
 	}
-	writeKustomizationNotes(stderr, kustomizations)
+	inputErrs = append(kustomizationErrors(kustomizations), inputErrs...)
 	notObjects.write(stderr)
 	noInput := false
 	for _, e := range inputErrs {
