@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // ErrContainersNotJudged is the error of a custom resource that runs containers (an Argo
 // Rollout's, an OpenKruise CloneSet's or a Knative Service's pod template, a KEDA ScaledJob's
-// job template, a RayService's worker groups): its controller makes their pods as it decides,
+// job template, a RayService's worker groups, an Argo Workflow's templates, a Tekton Task's
+// steps): its controller makes their pods as it decides,
 // and no check reads its kind, so a scan can neither judge nor pass them. Read without an
 // error, a repository of Rollouts scanned as 0 resources evaluated and exited 0, privileged
 // containers and all. The object is still read (an owner reference may name it); the error
@@ -29,8 +31,8 @@ func customContainers(apiVersion, kind, name string, js []byte, object map[strin
 	if !customResource(apiVersion, kind) {
 		return nil
 	}
-	// A key written with an escape (container\u0073) decodes as containers.
-	if !bytes.Contains(js, []byte("containers")) && !bytes.Contains(js, []byte(`\u`)) {
+	// Every container has an image; a key written with an escape (imag\u0065) decodes as one.
+	if !bytes.Contains(js, []byte("image")) && !bytes.Contains(js, []byte(`\u`)) {
 		return nil
 	}
 	if _, whole := object["spec"]; !whole {
@@ -75,20 +77,28 @@ func customResource(apiVersion, kind string) bool {
 	return true
 }
 
-// containersIn returns the path, below path, of the first list of containers in v, or "": a
-// key containers whose list holds a map with an image, in a pod spec (a map under a key spec:
-// template.spec, podTemplate.spec). A list elsewhere describes containers and runs none (GKE
+// containersIn returns the path, below path, of the first container in v, or "": a list of
+// maps with an image under the key containers of a pod spec (a map under a key spec:
+// template.spec, podTemplate.spec), or, below the object's spec, under the key steps or
+// sidecars (a Tekton Task's), or a map with an image under the key container or script (an
+// Argo Workflow's template). A list elsewhere describes containers and runs none (GKE
 // Autopilot's WorkloadAllowlist, matchingCriteria.containers).
 func containersIn(v any, path string) string {
 	switch v := v.(type) {
 	case map[string]any:
-		if list, ok := v["containers"].([]any); ok && (path == "spec" || strings.HasSuffix(path, ".spec")) {
-			for _, c := range list {
-				if c, ok := c.(map[string]any); ok {
-					if _, ok := c["image"].(string); ok {
-						return path + ".containers"
-					}
-				}
+		inSpec := path == "spec" || strings.HasPrefix(path, "spec.") || strings.HasPrefix(path, "spec[")
+		lists := []string{"steps", "sidecars"}
+		if path == "spec" || strings.HasSuffix(path, ".spec") {
+			lists = append(lists, "containers")
+		}
+		for _, k := range lists {
+			if list, ok := v[k].([]any); ok && inSpec && slices.ContainsFunc(list, hasImage) {
+				return path + "." + k
+			}
+		}
+		for _, k := range []string{"container", "script"} {
+			if inSpec && hasImage(v[k]) {
+				return path + "." + k
 			}
 		}
 		for _, k := range sortedKeys(v) {
@@ -104,4 +114,14 @@ func containersIn(v any, path string) string {
 		}
 	}
 	return ""
+}
+
+// hasImage reports whether v is a map with a string under the key image: a container.
+func hasImage(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	_, ok = m["image"].(string)
+	return ok
 }

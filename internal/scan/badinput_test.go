@@ -153,6 +153,20 @@ func TestBadInput(t *testing.T) {
 			},
 			objects: 3,
 		},
+		"a workflow's container or a pipeline task's steps are containers too": {
+			// Argo Workflows runs a template's container (or script) as a pod, Tekton a Task's
+			// steps as the containers of one.
+			manifests: map[string]string{"workflow.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: build, namespace: shop}\n" +
+				"spec:\n  entrypoint: main\n  templates:\n  - name: main\n    container: {image: docker:27-dind, securityContext: {privileged: true}}\n",
+				"task.yaml": "apiVersion: tekton.dev/v1\nkind: Task\nmetadata: {name: build, namespace: shop}\n" +
+					"spec:\n  steps:\n  - {name: build, image: gcr.io/kaniko-project/executor:v1.23.0}\n"},
+			code: ExitInput,
+			stderr: [][]string{
+				{"manifests/workflow.yaml: document 1 (line 1): Workflow build runs containers that scan does not judge (spec.templates[0].container)"},
+				{"manifests/task.yaml: document 1 (line 1): Task build runs containers that scan does not judge (spec.steps)"},
+			},
+			objects: 3,
+		},
 		"a custom resource that only names containers in a policy, or holds none, is read without an error": {
 			// A Kyverno policy's pattern describes containers; it runs none.
 			manifests: map[string]string{"policy.yaml": "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: no-latest}\n" +
