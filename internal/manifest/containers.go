@@ -27,7 +27,7 @@ var policyGroups = []string{"kyverno.io", "gatekeeper.sh", "kubewarden.io", "wgp
 // customContainers returns the error of an object of a custom resource's kind that runs
 // containers (ErrContainersNotJudged), or nil. object is what decodeTyped read of js, nil or
 // only its metadata when it kept only that.
-func customContainers(apiVersion, kind, name string, js []byte, object map[string]any) error {
+func customContainers(apiVersion, kind, name, namespace string, js []byte, object map[string]any) error {
 	if !customResource(apiVersion, kind) {
 		return nil
 	}
@@ -53,9 +53,26 @@ func customContainers(apiVersion, kind, name string, js []byte, object map[strin
 	if at == "" {
 		return nil
 	}
-	return fmt.Errorf("%s %s %w (%s): its controller, not Kubernetes, makes their pods as it decides, and no check reads a %s, "+
-		"so they are neither judged nor passed; in the cluster the operator judges the Pods it makes", kind, name, ErrContainersNotJudged, at, kind)
+	return &ContainersError{Kind: kind, Name: name, Namespace: namespace, At: at}
 }
+
+// ContainersError is ErrContainersNotJudged for one object.
+type ContainersError struct {
+	Kind, Name string
+	// Namespace is the object's, as written ("" for none): a scan under a profile that does
+	// not assess it has nothing to judge there.
+	Namespace string
+	// At is where its first container is (spec.template.spec.containers).
+	At string
+}
+
+func (e *ContainersError) Error() string {
+	return fmt.Sprintf("%s %s %v (%s): its controller, not Kubernetes, makes their pods as it decides, and no check reads a %s, "+
+		"so they are neither judged nor passed; in the cluster the operator judges the Pods it makes", e.Kind, e.Name, ErrContainersNotJudged, e.At, e.Kind)
+}
+
+// Is makes errors.Is(err, ErrContainersNotJudged) hold.
+func (e *ContainersError) Is(target error) bool { return target == ErrContainersNotJudged }
 
 // customResource reports whether apiVersion and kind are a custom resource's that may run
 // containers: not Kubernetes' own (a group without a dot, apps or batch, or one ending in

@@ -847,7 +847,7 @@ func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error
 		}
 		objs = append(objs, installed...)
 	}
-	return objs, customContainers(tm.APIVersion, tm.Kind, obj.GetName(), js, u.Object)
+	return objs, customContainers(tm.APIVersion, tm.Kind, obj.GetName(), obj.GetNamespace(), js, u.Object)
 }
 
 // decodeTyped decodes js into the Go type of its kind, or as unstructured; with metadataOnly an

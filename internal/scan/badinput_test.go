@@ -153,6 +153,19 @@ func TestBadInput(t *testing.T) {
 			},
 			objects: 3,
 		},
+		"a custom resource that runs containers in a namespace the profile does not assess is no error": {
+			// The operator would not assess namespace argo; its Rollout is no reason to fail,
+			// shop's still is.
+			manifests: map[string]string{
+				"argo.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: argo}\n" +
+					"spec:\n  template:\n    spec:\n      containers:\n      - {name: web, image: nginx:1.27}\n",
+				"shop.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: shop}\n" +
+					"spec:\n  template:\n    spec:\n      containers:\n      - {name: web, image: nginx:1.27}\n"},
+			profile: profileWith("  excludedNamespaces: [argo]\n"),
+			code:    ExitInput,
+			stderr:  [][]string{{"manifests/shop.yaml: document 1 (line 1): Rollout web runs containers that scan does not judge"}},
+			objects: 3,
+		},
 		"a workflow's container or a pipeline task's steps are containers too": {
 			// Argo Workflows runs a template's container (or script) as a pod, Tekton a Task's
 			// steps as the containers of one.

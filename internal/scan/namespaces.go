@@ -110,6 +110,18 @@ func (f *namespaceFilter) declare(ns *corev1.Namespace) {
 	f.decided[ns.Name] = v
 }
 
+// assesses reports whether the profile assesses namespace ns, by the Namespace objects declared,
+// without deciding it or counting anything.
+func (f *namespaceFilter) assesses(ns string) bool {
+	if f.sel == nil {
+		return true
+	}
+	if v, ok := f.decided[ns]; ok {
+		return v
+	}
+	return selection.Selects(f.profile, f.sel, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{corev1.LabelMetadataName: ns}}})
+}
+
 // keep reports whether the profile assesses o's namespace (a Namespace object belongs to its
 // own), deciding a namespace no Namespace object has decided, and counts o if not.
 func (f *namespaceFilter) keep(o *engine.Object) bool {

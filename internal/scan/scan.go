@@ -163,11 +163,20 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		notObjects     notObjectsNote
 		read           int
 		kustomizations []string
+		// declared decides, by the Namespace objects read (the last of each name, as
+		// selectNamespaces), whether a custom resource that runs containers
+		// (manifest.ContainersError) is in a namespace the profile assesses: only then is it
+		// an input error.
+		declared *namespaceFilter
 	)
 	loadOpts := readOptions(plan)
 	loadOpts.Kustomization = func(path string) { kustomizations = append(kustomizations, path) }
 	load := func(mode loadMode) {
 		stream, filter, objs, inputErrs, unlisted, notObjects, read, kustomizations = nil, nil, nil, nil, 0, notObjectsNote{}, 0, nil
+		declared = nil
+		if profile != nil {
+			declared = newNamespaceFilter(profile)
+		}
 		if mode != readWhole {
 			stream = plan.NewStream(exceptions, evOpts, outputStub)
 			if mode == streamCompact {
@@ -185,6 +194,13 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			}
 			manifest.LabelJobPods(got)
 			read += len(got)
+			if declared != nil {
+				for _, o := range got {
+					if ns, ok := namespaceObject(o); ok {
+						declared.declare(ns)
+					}
+				}
+			}
 			for _, e := range errs {
 				if errors.Is(e, manifest.ErrNotAnObject) {
 					notObjects.add(e)
@@ -240,6 +256,12 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		load(readWhole)
 	}
 	inputErrs = append(kustomizationErrors(kustomizations), inputErrs...)
+	// A custom resource's containers in a namespace the profile does not assess are nothing the
+	// operator would judge either (a Rollout in an excluded namespace failed every scan).
+	inputErrs = slices.DeleteFunc(inputErrs, func(e error) bool {
+		var ce *manifest.ContainersError
+		return errors.As(e, &ce) && declared != nil && ce.Namespace != "" && !declared.assesses(ce.Namespace)
+	})
 	notObjects.write(stderr)
 	noInput := false
 	for _, e := range inputErrs {
