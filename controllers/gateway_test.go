@@ -198,3 +198,73 @@ func passesThenFailsOverHTTP(t *testing.T, ns, profile, gateway, where string) {
 		return nil
 	})
 }
+
+// TestATenantsGatewayWithATCPListenerIsAnExposure: a tenant's own Gateway whose listeners are
+// HTTPS only is the Ingress layer (CC6.6 passes, fully assessed, beside a ClusterIP Service); when
+// the tenant adds a TCP listener, which the Gateway's controller publishes at its address and
+// forwards unopened as a LoadBalancer Service would, the Gateway's change alone re-evaluates the
+// namespace and its report lists the Gateway's net-service-exposure finding.
+func TestATenantsGatewayWithATCPListenerIsAnExposure(t *testing.T) {
+	createNamespace(t, "gwexp-tenant", map[string]string{"gwexptest": "true"})
+	applyYAML(t, `
+apiVersion: v1
+kind: Service
+metadata:
+  name: db
+  namespace: gwexp-tenant
+spec:
+  selector: {app: db}
+  ports:
+  - {name: postgres, port: 5432}
+`)
+	const gateway = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: edge
+  namespace: gwexp-tenant
+spec:
+  gatewayClassName: example
+  listeners:
+  - name: https
+    protocol: HTTPS
+    port: 443
+    tls:
+      certificateRefs: [{name: cert}]
+`
+	applyYAML(t, gateway)
+	createProfile(t, "gwexptest", "gwexptest", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-service-exposure") })
+	eventually(t, 20*time.Second, "CC6.6 passes on the Gateway's HTTPS listener", func() error {
+		rep, err := getReport("gwexp-tenant", "gwexptest")
+		if err != nil {
+			return err
+		}
+		for _, c := range rep.Status.Criteria {
+			if c.ID == "CC6.6" {
+				if c.Status != v1alpha1.CriterionPass || c.UnassessedChecks != 0 {
+					return fmt.Errorf("CC6.6 is %s with %d unassessed checks", c.Status, c.UnassessedChecks)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no CC6.6 in the report")
+	})
+	applyYAML(t, gateway+`  - name: postgres
+    protocol: TCP
+    port: 5432
+`)
+	eventually(t, 15*time.Second, "the Gateway's net-service-exposure finding", func() error {
+		rep, err := getReport("gwexp-tenant", "gwexptest")
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "net-service-exposure", "edge", "")
+		if f == nil {
+			return fmt.Errorf("not yet")
+		}
+		if want := "listener postgres (TCP, port 5432)"; !strings.Contains(f.Message, want) || f.Resource.Kind != "Gateway" {
+			return fmt.Errorf("finding on %s says %q, want %q", f.Resource.Kind, f.Message, want)
+		}
+		return nil
+	})
+}

@@ -34,6 +34,10 @@ type (
 		Port          int32                 `json:"port"`
 		Protocol      string                `json:"protocol"`
 		AllowedRoutes *gatewayAllowedRoutes `json:"allowedRoutes"`
+		TLS           *struct {
+			// Mode is Terminate (the default) or Passthrough.
+			Mode *string `json:"mode"`
+		} `json:"tls"`
 	}
 	gatewayAllowedRoutes struct {
 		Namespaces *struct {

@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -13,15 +15,25 @@ var netServiceExposure = &engine.Check{
 	Description: "A Service of type LoadBalancer or NodePort, or one with externalIPs, accepts connections " +
 		"from outside the cluster, past the Ingress layer where TLS and authentication are usually " +
 		"enforced; each such opening in the boundary (CC6.6) should be deliberate. externalIPs on a " +
-		"Service that is never proxied (ExternalName, or headless: clusterIP None) open nothing. An approved " +
+		"Service that is never proxied (ExternalName, or headless: clusterIP None) open nothing. So does a " +
+		"Gateway API Gateway with a TCP or UDP listener, or a TLS listener in Passthrough mode: its " +
+		"GatewayClass's controller gives it an address and forwards what reaches the port to the backend " +
+		"unopened, as a LoadBalancer Service would; a Gateway's HTTP, HTTPS and terminating TLS listeners are " +
+		"the Ingress layer, whose routes net-ingress-tls and net-ingress-host-hygiene judge. A listener of a " +
+		"protocol the Gateway API does not define (an implementation's own) cannot be judged (NotAssessed). An approved " +
 		"exposure is recorded as a ControlException, which keeps the decision and its owner on " +
 		"record." + supporting,
 	Remediation: "Use type ClusterIP and publish the Service through an Ingress or Gateway, remove externalIPs, " +
+		"serve TCP and UDP through a Gateway only where the exposure is intended, " +
 		"or record the approved exposure as a ControlException.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
-	Targets:  []string{"Service"},
+	Targets:  []string{"Service", "Gateway"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if o.Kind == "Gateway" {
+			gatewayExposure(ctx, o)
+			return
+		}
 		svc, ok := o.Obj.(*corev1.Service)
 		if !ok {
 			ctx.NotApplicable("", "not a core/v1 Service")
@@ -54,4 +66,43 @@ func proxied(svc *corev1.Service) bool {
 		clusterIP = svc.Spec.ClusterIPs[0]
 	}
 	return svc.Spec.Type != corev1.ServiceTypeExternalName && clusterIP != corev1.ClusterIPNone
+}
+
+// gatewayExposure judges the listeners of a Gateway API Gateway: TCP and UDP listeners, and TLS
+// listeners in Passthrough mode, forward what reaches their port to the backend unopened, past the
+// Ingress layer; HTTP, HTTPS and terminating TLS listeners are the Ingress layer. A protocol the
+// Gateway API does not define (an implementation's own, such as Istio's HBONE) cannot be judged.
+func gatewayExposure(ctx *engine.Context, o *engine.Object) {
+	if !inGatewayGroup(o) {
+		ctx.NotApplicable("", "not a "+gatewayGroup+" Gateway")
+		return
+	}
+	var gs gatewaySpec
+	if !readSpec(o, &gs) {
+		ctx.NotAssessed("", "the Gateway's spec does not decode as the Gateway API's")
+		return
+	}
+	var open, unknown []string
+	for _, l := range gs.Listeners {
+		switch l.Protocol {
+		case "TCP", "UDP":
+			open = append(open, fmt.Sprintf("listener %s (%s, port %d)", l.Name, l.Protocol, l.Port))
+		case "TLS":
+			if l.TLS != nil && l.TLS.Mode != nil && *l.TLS.Mode == "Passthrough" {
+				open = append(open, fmt.Sprintf("listener %s (TLS Passthrough, port %d)", l.Name, l.Port))
+			}
+		case "HTTP", "HTTPS":
+		default:
+			unknown = append(unknown, fmt.Sprintf("listener %s (%s, port %d)", l.Name, l.Protocol, l.Port))
+		}
+	}
+	switch {
+	case len(open) > 0:
+		ctx.Fail("", "Gateway publishes ports past the Ingress layer: %s", few(open, "; "))
+	case len(unknown) > 0:
+		ctx.NotAssessed("", "the Gateway API does not define the protocol of "+few(unknown, "; ")+
+			": whether its implementation forwards past the Ingress layer the manifests do not tell")
+	default:
+		ctx.Pass("")
+	}
 }
