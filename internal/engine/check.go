@@ -181,7 +181,7 @@ func (c *Check) ReadsSummary() string {
 	}
 	switch {
 	case c.Unassessable:
-		s += "; needs " + c.Requires + ", which this version does not have: always NotAssessed"
+		s += "; needs " + c.Requires + ", which this version does not have: NotAssessed wherever it applies"
 	case c.Requires != "":
 		s += "; needs " + c.Requires
 	}
