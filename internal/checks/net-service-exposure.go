@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	netutils "k8s.io/utils/net"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -15,8 +16,9 @@ var netServiceExposure = &engine.Check{
 	Description: "A Service of type LoadBalancer or NodePort, or one with externalIPs, accepts connections " +
 		"from outside the cluster, past the Ingress layer where TLS and authentication are usually " +
 		"enforced; each such opening in the boundary (CC6.6) should be deliberate. externalIPs on a " +
-		"Service that is never proxied (ExternalName, or headless: clusterIP None) open nothing. So does a " +
-		"Gateway API Gateway with a TCP or UDP listener, or a TLS listener in Passthrough mode: its " +
+		"Service that is never proxied (ExternalName, or headless: clusterIP None) open nothing, nor do those of " +
+		"an IP family the Service has no cluster IP of (an IPv6 address on a single-stack IPv4 Service). A Gateway API " +
+		"Gateway with a TCP or UDP listener, or a TLS listener in Passthrough mode, opens the boundary as well: its " +
 		"GatewayClass's controller gives it an address and forwards what reaches the port to the backend " +
 		"unopened, as a LoadBalancer Service would; a Gateway's HTTP, HTTPS and terminating TLS listeners are " +
 		"the Ingress layer, whose routes net-ingress-tls and net-ingress-host-hygiene judge. A listener of a " +
@@ -46,8 +48,8 @@ var netServiceExposure = &engine.Check{
 		case corev1.ServiceTypeNodePort:
 			found = append(found, "type NodePort")
 		}
-		if len(svc.Spec.ExternalIPs) > 0 && proxied(svc) {
-			found = append(found, "externalIPs "+few(svc.Spec.ExternalIPs, ", "))
+		if ips := proxiedExternalIPs(svc); len(ips) > 0 {
+			found = append(found, "externalIPs "+few(ips, ", "))
 		}
 		if len(found) == 0 {
 			ctx.Pass("")
@@ -66,6 +68,47 @@ func proxied(svc *corev1.Service) bool {
 		clusterIP = svc.Spec.ClusterIPs[0]
 	}
 	return svc.Spec.Type != corev1.ServiceTypeExternalName && clusterIP != corev1.ClusterIPNone
+}
+
+// proxiedExternalIPs are the externalIPs of a Service that the service proxy forwards: none when
+// it is not proxied, and of the others those of an IP family the Service has a cluster IP of.
+// kube-proxy proxies a Service in each family it finds a cluster IP of (ServiceChangeTracker,
+// GetClusterIPByFamily) and keeps the externalIPs of that family (newBaseServiceInfo,
+// MapIPsByIPFamily). The families are those of clusterIPs (clusterIP) once allocated; before, those
+// of ipFamilies when ipFamilyPolicy is SingleStack (the default), which the allocation keeps;
+// otherwise (PreferDualStack may add the other family) every externalIP counts.
+func proxiedExternalIPs(svc *corev1.Service) []string {
+	if len(svc.Spec.ExternalIPs) == 0 || !proxied(svc) {
+		return nil
+	}
+	families := map[bool]bool{} // is IPv6
+	known := false
+	allocated := svc.Spec.ClusterIPs
+	if len(allocated) == 0 && svc.Spec.ClusterIP != "" {
+		allocated = []string{svc.Spec.ClusterIP}
+	}
+	for _, ip := range allocated {
+		if a := netutils.ParseIPSloppy(ip); a != nil {
+			families[a.To4() == nil] = true
+			known = true
+		}
+	}
+	singleStack := svc.Spec.IPFamilyPolicy == nil || *svc.Spec.IPFamilyPolicy == corev1.IPFamilyPolicySingleStack
+	if !known && singleStack && len(svc.Spec.IPFamilies) == 1 {
+		families[svc.Spec.IPFamilies[0] == corev1.IPv6Protocol] = true
+		known = true
+	}
+	if !known {
+		return svc.Spec.ExternalIPs
+	}
+	var out []string
+	for _, ip := range svc.Spec.ExternalIPs {
+		a := netutils.ParseIPSloppy(ip)
+		if a == nil || families[a.To4() == nil] {
+			out = append(out, ip) // an address it cannot read counts, as one it forwards
+		}
+	}
+	return out
 }
 
 // gatewayExposure judges the listeners of a Gateway API Gateway: TCP and UDP listeners, and TLS
