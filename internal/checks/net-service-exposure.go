@@ -74,8 +74,9 @@ func proxied(svc *corev1.Service) bool {
 // it is not proxied, and of the others those of an IP family the Service has a cluster IP of.
 // kube-proxy proxies a Service in each family it finds a cluster IP of (ServiceChangeTracker,
 // GetClusterIPByFamily) and keeps the externalIPs of that family (newBaseServiceInfo,
-// MapIPsByIPFamily). The families are those of clusterIPs (clusterIP) once allocated; before, those
-// of ipFamilies when ipFamilyPolicy is SingleStack (the default), which the allocation keeps;
+// MapIPsByIPFamily). The families are those of clusterIPs (clusterIP) once allocated, unless there
+// is one and ipFamilyPolicy asks for two (the API server allocates the second when it can); before,
+// those of ipFamilies when ipFamilyPolicy is SingleStack (the default), which the allocation keeps;
 // otherwise (PreferDualStack may add the other family) every externalIP counts.
 func proxiedExternalIPs(svc *corev1.Service) []string {
 	if len(svc.Spec.ExternalIPs) == 0 || !proxied(svc) {
@@ -87,13 +88,16 @@ func proxiedExternalIPs(svc *corev1.Service) []string {
 	if len(allocated) == 0 && svc.Spec.ClusterIP != "" {
 		allocated = []string{svc.Spec.ClusterIP}
 	}
+	singleStack := svc.Spec.IPFamilyPolicy == nil || *svc.Spec.IPFamilyPolicy == corev1.IPFamilyPolicySingleStack
+	if len(allocated) < 2 && !singleStack {
+		allocated = nil // the API server may allocate the other family beside it
+	}
 	for _, ip := range allocated {
 		if a := netutils.ParseIPSloppy(ip); a != nil {
 			families[a.To4() == nil] = true
 			known = true
 		}
 	}
-	singleStack := svc.Spec.IPFamilyPolicy == nil || *svc.Spec.IPFamilyPolicy == corev1.IPFamilyPolicySingleStack
 	if !known && singleStack && len(svc.Spec.IPFamilies) == 1 {
 		families[svc.Spec.IPFamilies[0] == corev1.IPv6Protocol] = true
 		known = true
