@@ -27,6 +27,13 @@ type (
 		// DefaultScope makes the Gateway a default one (GEP-3793, experimental): it claims
 		// the routes that ask for default Gateways of that scope (All).
 		DefaultScope string `json:"defaultScope"`
+		// AllowedListeners says which namespaces' ListenerSets may add listeners to the
+		// Gateway (Gateway API v1.6); from None, the default, admits none.
+		AllowedListeners *struct {
+			Namespaces *struct {
+				From *string `json:"from"`
+			} `json:"namespaces"`
+		} `json:"allowedListeners"`
 	}
 	gatewayListener struct {
 		Name          string                `json:"name"`

@@ -22,7 +22,8 @@ var netServiceExposure = &engine.Check{
 		"GatewayClass's controller gives it an address and forwards what reaches the port to the backend " +
 		"unopened, as a LoadBalancer Service would; a Gateway's HTTP, HTTPS and terminating TLS listeners are " +
 		"the Ingress layer, whose routes net-ingress-tls and net-ingress-host-hygiene judge. A listener of a " +
-		"protocol the Gateway API does not define (an implementation's own) cannot be judged (NotAssessed). An approved " +
+		"protocol the Gateway API does not define (an implementation's own) cannot be judged (NotAssessed), nor can " +
+		"a Gateway that admits the listeners of ListenerSets (spec.allowedListeners), which the check does not read. An approved " +
 		"exposure is recorded as a ControlException, which keeps the decision and its owner on " +
 		"record." + supporting,
 	Remediation: "Use type ClusterIP and publish the Service through an Ingress or Gateway, remove externalIPs, " +
@@ -118,7 +119,8 @@ func proxiedExternalIPs(svc *corev1.Service) []string {
 // gatewayExposure judges the listeners of a Gateway API Gateway: TCP and UDP listeners, and TLS
 // listeners in Passthrough mode, forward what reaches their port to the backend unopened, past the
 // Ingress layer; HTTP, HTTPS and terminating TLS listeners are the Ingress layer. A protocol the
-// Gateway API does not define (an implementation's own, such as Istio's HBONE) cannot be judged.
+// Gateway API does not define (an implementation's own, such as Istio's HBONE) cannot be judged,
+// nor can the listeners that ListenerSets add to a Gateway that admits them (spec.allowedListeners).
 func gatewayExposure(ctx *engine.Context, o *engine.Object) {
 	if !inGatewayGroup(o) {
 		ctx.NotApplicable("", "not a "+gatewayGroup+" Gateway")
@@ -143,9 +145,16 @@ func gatewayExposure(ctx *engine.Context, o *engine.Object) {
 			unknown = append(unknown, fmt.Sprintf("listener %s (%s, port %d)", l.Name, l.Protocol, l.Port))
 		}
 	}
+	from := "None"
+	if al := gs.AllowedListeners; al != nil && al.Namespaces != nil && al.Namespaces.From != nil {
+		from = *al.Namespaces.From
+	}
 	switch {
 	case len(open) > 0:
 		ctx.Fail("", "Gateway publishes ports past the Ingress layer: %s", few(open, "; "))
+	case from != "None":
+		ctx.NotAssessed("", "the Gateway admits the listeners of ListenerSets (spec.allowedListeners from "+from+
+			"), which this check does not read: whether they publish TCP or UDP ports past the Ingress layer it cannot tell")
 	case len(unknown) > 0:
 		ctx.NotAssessed("", "the Gateway API does not define the protocol of "+few(unknown, "; ")+
 			": whether its implementation forwards past the Ingress layer the manifests do not tell")
