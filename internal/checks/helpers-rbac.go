@@ -304,9 +304,10 @@ var (
 		{groups: coreGroup, resources: []string{"services/status"}, verbs: changeVerbs},
 		{groups: discoveryGroup, resources: []string{"endpointslices"}, verbs: writeVerbs},
 		// Gateway API (CRDs): Gateways and routes expose Services as Ingresses do; a
-		// ReferenceGrant opens a namespace's Services to routes of other namespaces.
+		// ReferenceGrant opens a namespace's Services to routes of other namespaces; a
+		// ListenerSet adds listeners to a Gateway that admits it (spec.allowedListeners).
 		{groups: []string{"gateway.networking.k8s.io"}, resources: []string{"gateways", "httproutes", "grpcroutes",
-			"tlsroutes", "tcproutes", "udproutes", "referencegrants"}, verbs: writeVerbs},
+			"tlsroutes", "tcproutes", "udproutes", "referencegrants", "listenersets"}, verbs: writeVerbs},
 	}}
 )
 
