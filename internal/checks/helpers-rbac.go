@@ -1066,6 +1066,15 @@ func describeSubjects(o *engine.Object, subjects []rbacv1.Subject) string {
 	return few(out, ", ")
 }
 
+// holdsEveryPermission reports whether a subject holds every permission whatever it is bound
+// to: Group system:masters, which the API server's authoriser lets through before RBAC is asked
+// (k8s.io/apiserver pkg/authorization/authorizerfactory privilegedGroupAuthorizer). Kubernetes
+// binds cluster-admin to it and to nothing else; another system: user or group (system:nodes,
+// system:bootstrappers, system:kube-proxy) gains what its binding grants.
+func holdsEveryPermission(s rbacv1.Subject) bool {
+	return s.Kind == rbacv1.GroupKind && s.Name == "system:masters"
+}
+
 // isSystemSubject reports whether a subject is the platform's own: a user or group whose name
 // starts with "system:". ServiceAccounts are never system subjects: someone chose to bind them,
 // as a ServiceAccount subject or as the user it authenticates as

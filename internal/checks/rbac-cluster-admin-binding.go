@@ -16,10 +16,12 @@ var rbacClusterAdminBinding = &engine.Check{
 		"holders unrestricted control: over the whole cluster through a ClusterRoleBinding, over " +
 		"a namespace and its Secrets through a RoleBinding. Binding it to users, groups or " +
 		"ServiceAccounts defeats logical access security (CC6.1) and least privilege (CC6.3). " +
-		"Users and groups whose names start with system: are the platform's own and are not judged (a " +
-		"ServiceAccount's user name, system:serviceaccount:..., and the groups that stand for everybody are), and so are " +
-		"Kubernetes' own bindings as its bootstrap policy creates them (cluster-admin to system:masters); a " +
-		"user added to one of those is judged." + supporting,
+		"Group system:masters, which bypasses authorisation, gains nothing from it and is not judged here " +
+		"(rbac-system-groups judges a binding to it), and neither are Kubernetes' own bindings as its bootstrap " +
+		"policy creates them (cluster-admin to system:masters); a user added to one of those is judged. Any other " +
+		"subject is, a system: name included: Group system:nodes is every kubelet (one compromised node would " +
+		"become cluster admin, past the NodeRestriction admission plugin), Group system:bootstrappers everyone " +
+		"holding a node bootstrap token, User system:kube-proxy a credential on every node." + supporting,
 	Remediation: "Bind a role that grants only what the subject needs (edit, view or a custom role); keep cluster-admin for break-glass access outside everyday bindings.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc63},
@@ -32,7 +34,7 @@ var rbacClusterAdminBinding = &engine.Check{
 			}
 			var people []rbacv1.Subject
 			for _, s := range subjects {
-				if !isSystemSubject(s) {
+				if !holdsEveryPermission(s) {
 					people = append(people, s)
 				}
 			}
