@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -788,9 +789,9 @@ func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef)
 		// In the cluster the aggregation controller has already filled these rules in.
 		perms := b.perms
 		b.perms = inv.Memo(b.obj, "rbac-aggregated-into-"+ref.Name, func() any {
-			return withAggregated(inv, perms, func(o *engine.Object) bool {
+			return withAggregated(inv, perms, func(o *engine.Object, roleLabels map[string]string) bool {
 				_, self := aggregatedInto[o.Name]
-				return !self && slices.ContainsFunc(labels, func(l string) bool { return o.Labels()[l] == "true" })
+				return !self && slices.ContainsFunc(labels, func(l string) bool { return roleLabels[l] == "true" })
 			})
 		}).(*rolePerms)
 	}
@@ -799,8 +800,8 @@ func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef)
 		// selectors match: the input's among them, others of the cluster maybe.
 		b.perms = inv.Memo(b.obj, "rbac-aggregated-sources", func() any {
 			selectors := aggregationSelectors(cr.AggregationRule)
-			p := withAggregated(inv, &rolePerms{}, func(o *engine.Object) bool {
-				return o != b.obj && slices.ContainsFunc(selectors, func(sel labels.Selector) bool { return sel.Matches(labels.Set(o.Labels())) })
+			p := withAggregated(inv, &rolePerms{}, func(o *engine.Object, roleLabels map[string]string) bool {
+				return o != b.obj && slices.ContainsFunc(selectors, func(sel labels.Selector) bool { return sel.Matches(labels.Set(roleLabels)) })
 			})
 			p = withBootstrapAggregated(p, selectors)
 			p.aggregated = true
@@ -851,21 +852,30 @@ var aggregatedInto = map[string][]string{
 }
 
 // withAggregated adds to the permissions of an aggregated ClusterRole those of the input's
-// ClusterRoles aggregated into it (those match takes: a chart's aggregate-to-view role reaches
-// everyone bound to view), each described with the role it comes from. Of the roles of
-// Kubernetes' bootstrap policy (system:aggregate-to-edit) only rules added to them count: the
-// others are in builtinPerms. A role the policy does not have counts whole, whatever its name and
-// labels: the aggregation controller copies its rules all the same, and a system: name with the
-// kubernetes.io/bootstrapping label is what anyone who may create a ClusterRole can give it.
-// A matching role that is aggregated itself leaves the result's rules unknown.
-func withAggregated(inv *engine.Inventory, perms *rolePerms, match func(o *engine.Object) bool) *rolePerms {
+// ClusterRoles aggregated into it (those match takes, by the role and the labels it has: a
+// chart's aggregate-to-view role reaches everyone bound to view), each described with the role it
+// comes from. Of a role of Kubernetes' bootstrap policy that match takes by the labels the policy
+// gives it (system:aggregate-to-edit) only rules added to it count: the others are in
+// builtinPerms, or withBootstrapAggregated adds them. One that matches only by a label the input
+// gives it (cluster-admin labelled aggregate-to-view) counts whole, the policy's rules and the
+// input's: the API server's reconciliation keeps the labels it did not set and puts back the
+// policy's rules, and the aggregation controller copies them all. A role the policy does not have
+// counts whole, whatever its name and labels: the aggregation controller copies its rules all the
+// same, and a system: name with the kubernetes.io/bootstrapping label is what anyone who may
+// create a ClusterRole can give it. A matching role that is aggregated itself leaves the result's
+// rules unknown.
+func withAggregated(inv *engine.Inventory, perms *rolePerms, match func(o *engine.Object, labels map[string]string) bool) *rolePerms {
 	for _, o := range inv.ListKind("ClusterRole") {
-		if !match(o) {
+		if !match(o, o.Labels()) {
 			continue
 		}
 		src := rolePermsOf(inv, o)
 		if isBuiltinRoleName(o.Kind, o.Namespace, o.Name) {
-			src = addedPerms(inv, o)
+			if match(o, bootstrapObjects()[policyKey(o.Kind, "", o.Name)].Metadata.Labels) {
+				src = addedPerms(inv, o)
+			} else if known := cmp.Or(builtinPerms[o.Kind+"/"+o.Name], bootstrapPerms(o.Kind, "", o.Name)); known != nil {
+				src = unionPerms(known, src)
+			}
 		}
 		if src == nil {
 			continue
