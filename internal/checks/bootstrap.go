@@ -110,9 +110,21 @@ var bootstrapClusterRoles = sync.OnceValue(func() []policyObject {
 // from other roles, which are judged themselves.
 func addedPerms(inv *engine.Inventory, o *engine.Object) *rolePerms {
 	return inv.Memo(o, "rbac-added-permissions", func() any {
+		if added := addedRules(inv, o); len(added) > 0 {
+			return summarise(added, o.Kind == "Role")
+		}
+		return (*rolePerms)(nil)
+	}).(*rolePerms)
+}
+
+// addedRules are the rules a role object has beyond those Kubernetes' bootstrap policy gives the
+// role of its kind, namespace and name (addedPerms), one verb and resource or URL each, as
+// k8s.io/component-helpers' Covers returns them; nil when it has none.
+func addedRules(inv *engine.Inventory, o *engine.Object) []rbacv1.PolicyRule {
+	return inv.Memo(o, "rbac-added-rules", func() any {
 		own, ok := bootstrapObjects()[policyKey(o.Kind, o.Namespace, o.Name)]
 		if !ok || own.AggregationRule != nil {
-			return (*rolePerms)(nil)
+			return []rbacv1.PolicyRule(nil)
 		}
 		var rules []rbacv1.PolicyRule
 		switch r := o.Obj.(type) {
@@ -120,15 +132,29 @@ func addedPerms(inv *engine.Inventory, o *engine.Object) *rolePerms {
 			rules = r.Rules
 		case *rbacv1.ClusterRole:
 			if r.AggregationRule != nil {
-				return (*rolePerms)(nil)
+				return []rbacv1.PolicyRule(nil)
 			}
 			rules = r.Rules
 		}
 		if covered, added := validation.Covers(own.Rules, rules); !covered {
-			return summarise(added, o.Kind == "Role")
+			return added
 		}
-		return (*rolePerms)(nil)
-	}).(*rolePerms)
+		return []rbacv1.PolicyRule(nil)
+	}).([]rbacv1.PolicyRule)
+}
+
+// publicInfoURLs are the discovery and health endpoints Kubernetes' releases have let everybody
+// read through system:discovery and system:public-info-viewer: a cluster created by a release
+// before 1.14 still has the Swagger ones in system:discovery (the API server keeps rules it no
+// longer writes). Reading them is no grant worth naming.
+var publicInfoURLs = []string{"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/readyz", "/version", "/version/",
+	"/openapi", "/openapi/*", "/swaggerapi", "/swaggerapi/*", "/swagger.json", "/swagger-2.0.0.pb-v1"}
+
+// publicInfoOnly reports whether a rule grants only get on publicInfoURLs.
+func publicInfoOnly(r rbacv1.PolicyRule) bool {
+	return len(r.Resources) == 0 && len(r.NonResourceURLs) > 0 &&
+		!slices.ContainsFunc(r.Verbs, func(v string) bool { return v != "get" }) &&
+		!slices.ContainsFunc(r.NonResourceURLs, func(u string) bool { return !slices.Contains(publicInfoURLs, u) })
 }
 
 // bootstrapRolePerms memoises bootstrapPerms by policyKey.
@@ -200,6 +226,44 @@ func addedSubjects(o *engine.Object, ref rbacv1.RoleRef, subjects []rbacv1.Subje
 		}
 	}
 	return out
+}
+
+// policyGrantees returns, for a binding Kubernetes' bootstrap policy has (that kind, namespace
+// and name, to the same role), those of its subjects the policy gives it, with the permissions of
+// the rules someone added to the Kubernetes role it binds (addedPerms, the role as the input holds
+// it): those subjects hold them as much as anyone bound there, the API server's reconciliation
+// keeping rules it did not write. A rule added to system:public-info-viewer is every anonymous
+// request's. nil, nil when the binding is not the policy's, or its role has no rule added but
+// get on public discovery and health endpoints (publicInfoURLs).
+func policyGrantees(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef, subjects []rbacv1.Subject) ([]rbacv1.Subject, *rolePerms) {
+	own, known := bootstrapObjects()[policyKey(o.Kind, o.Namespace, o.Name)]
+	if !known || ref.Kind != own.RoleRef.Kind || ref.Name != own.RoleRef.Name {
+		return nil, nil
+	}
+	var role *engine.Object
+	switch ref.Kind {
+	case "ClusterRole":
+		role = clusterRolesByName(inv)[ref.Name]
+	case "Role":
+		role = inv.Get("Role", o.Namespace, ref.Name)
+	}
+	if role == nil {
+		return nil, nil
+	}
+	if !slices.ContainsFunc(addedRules(inv, role), func(r rbacv1.PolicyRule) bool { return !publicInfoOnly(r) }) {
+		return nil, nil
+	}
+	added := addedPerms(inv, role)
+	var out []rbacv1.Subject
+	for _, s := range subjects {
+		if slices.ContainsFunc(own.Subjects, func(b rbacv1.Subject) bool { return sameSubject(s, b) }) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, added
 }
 
 // sameSubject reports whether two subjects name the same user, group or ServiceAccount

@@ -991,8 +991,10 @@ func unionPerms(builtin, input *rolePerms) *rolePerms {
 }
 
 // userBinding returns a binding's roleRef and the subjects binding checks judge; otherwise it
-// records why they judge none (not a binding, or one of Kubernetes' own) and returns false. Of
-// one of Kubernetes' own bindings with subjects added, only those added are judged.
+// records why they judge none (not a binding, or one of Kubernetes' own whose role has no rule
+// added) and returns false. Of one of Kubernetes' own bindings with subjects added, only those
+// added are judged with all the role grants; the policy's own subjects with the rules added to
+// its role alone (policyGrantees).
 func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv1.Subject, bool) {
 	ref, subjects, ok := bindingOf(o)
 	switch {
@@ -1000,24 +1002,52 @@ func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv
 		ctx.NotApplicable("", "not a RoleBinding or ClusterRoleBinding")
 		return ref, nil, false
 	case isBuiltinBinding(o):
-		ctx.NotApplicable("", "built-in Kubernetes binding")
-		return ref, nil, false
+		if granted, _ := policyGrantees(ctx.Inventory, o, ref, subjects); len(granted) == 0 {
+			ctx.NotApplicable("", "built-in Kubernetes binding")
+			return ref, nil, false
+		}
 	}
 	return ref, addedSubjects(o, ref, subjects), true
+}
+
+// addedRulesRef names the rules added to Kubernetes' own role: `rules added to Kubernetes' own
+// ClusterRole "system:basic-user"`.
+func addedRulesRef(ref rbacv1.RoleRef) string {
+	return fmt.Sprintf("rules added to Kubernetes' own %s %q", ref.Kind, ref.Name)
 }
 
 // judgeBinding reports a binding-level RBAC check: it resolves the roleRef and asks decide
 // for the message of a failure ("" to pass) when the role's permissions are known.
 func judgeBinding(ctx *engine.Context, o *engine.Object, decide func(role boundRole, subjects []rbacv1.Subject) string) {
 	ref, subjects, ok := userBinding(ctx, o)
-	switch {
-	case !ok:
+	if !ok {
 		return
-	case len(subjects) == 0:
+	}
+	_, all, _ := bindingOf(o)
+	granted, added := policyGrantees(ctx.Inventory, o, ref, all)
+	if len(subjects) == 0 && len(granted) == 0 {
 		ctx.Pass("")
 		return
 	}
 	role := resolveRoleRef(ctx.Inventory, o, ref)
+	// The added subjects are judged with all the role grants, the policy's own with the rules
+	// added to it.
+	decideAll := func(role boundRole) string {
+		var msgs []string
+		if len(subjects) > 0 {
+			if msg := decide(role, subjects); msg != "" {
+				msgs = append(msgs, msg)
+			}
+		}
+		if len(granted) > 0 {
+			own := role
+			own.ref, own.perms = addedRulesRef(ref), added
+			if msg := decide(own, granted); msg != "" {
+				msgs = append(msgs, msg)
+			}
+		}
+		return strings.Join(msgs, "; ")
+	}
 	switch {
 	case role.invalid != "":
 		ctx.NotApplicable("", role.invalid)
@@ -1031,13 +1061,13 @@ func judgeBinding(ctx *engine.Context, o *engine.Object, decide func(role boundR
 		ctx.NotAssessed("", fmt.Sprintf("%s is not in the scanned input", role.ref))
 	case role.perms.aggregated && !ctx.Inventory.Complete:
 		// What the input shows it aggregates is granted; the cluster may add more.
-		if msg := decide(role, subjects); msg != "" {
+		if msg := decideAll(role); msg != "" {
 			ctx.Fail("", "%s", msg)
 			return
 		}
 		ctx.NotAssessed("", fmt.Sprintf("%s is aggregated: its rules are filled in by the aggregation controller", role.ref))
 	default:
-		judgeObject(ctx, decide(role, subjects))
+		judgeObject(ctx, decideAll(role))
 	}
 }
 

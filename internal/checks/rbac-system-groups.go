@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
@@ -33,26 +34,39 @@ var rbacSystemGroups = &engine.Check{
 		"need-to-have (CC6.1), to callers from outside the system too (CC6.6). Kubernetes' own " +
 		"bindings, as its bootstrap policy creates them, are not judged; a binding's name (system:...) or " +
 		"its kubernetes.io/bootstrapping label does not make it Kubernetes' own. Of one with subjects added, " +
-		"the added ones are judged, not those the policy gives it (system:authenticated on system:basic-user)." + supporting,
+		"the added ones are judged, not those the policy gives it (system:authenticated on system:basic-user); " +
+		"of one whose role has rules added to it, those the policy gives it are judged for the added rules, " +
+		"which they hold (a rule added to system:public-info-viewer is every anonymous request's)." + supporting,
 	Remediation: "Bind the role to the named users, groups or ServiceAccounts that need it.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc66},
 	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
+	Reads:       []string{"Role", "ClusterRole"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		ref, subjects, ok := userBinding(ctx, o)
 		if !ok {
 			return
 		}
-		var found []string
-		for _, s := range subjects {
-			if who, bad := systemGroups[rbacv1.Subject{Kind: s.Kind, Name: s.Name}]; bad {
-				found = append(found, fmt.Sprintf("%s (%s)", describeSubject(o, s), who))
+		everybody := func(subjects []rbacv1.Subject) string {
+			var found []string
+			for _, s := range subjects {
+				if who, bad := systemGroups[rbacv1.Subject{Kind: s.Kind, Name: s.Name}]; bad {
+					found = append(found, fmt.Sprintf("%s (%s)", describeSubject(o, s), who))
+				}
 			}
+			return few(found, ", ")
 		}
-		if len(found) == 0 {
-			ctx.Pass("")
-			return
+		var msgs []string
+		if found := everybody(subjects); found != "" {
+			msgs = append(msgs, fmt.Sprintf("grants %s %q %s to %s", ref.Kind, ref.Name, bindingScope(o), found))
 		}
-		ctx.Fail("", "grants %s %q %s to %s", ref.Kind, ref.Name, bindingScope(o), few(found, ", "))
+		// The policy's own subjects (system:public-info-viewer's everybody) hold the rules
+		// someone added to its role.
+		_, all, _ := bindingOf(o)
+		granted, _ := policyGrantees(ctx.Inventory, o, ref, all)
+		if found := everybody(granted); found != "" {
+			msgs = append(msgs, fmt.Sprintf("grants %s %s to %s", addedRulesRef(ref), bindingScope(o), found))
+		}
+		judgeObject(ctx, strings.Join(msgs, "; "))
 	},
 }

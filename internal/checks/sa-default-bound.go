@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -17,28 +18,39 @@ var saDefaultBound = &engine.Check{
 		"is in: system:serviceaccounts, system:serviceaccounts:<namespace>, system:authenticated) " +
 		"reaches every such pod, present and future. Kubernetes' own bindings are not judged, nor, where " +
 		"someone added subjects to one, the subjects its bootstrap policy gives it (system:serviceaccounts " +
-		"on system:service-account-issuer-discovery). Granting permissions only to " +
+		"on system:service-account-issuer-discovery) unless rules were added to its role, which they hold. Granting permissions only to " +
 		"dedicated ServiceAccounts supports least-privilege authorisation (CC6.3)." + supporting,
 	Remediation: "Bind the role to a ServiceAccount created for the workload that needs it, and have that workload set serviceAccountName.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc63},
 	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
+	Reads:       []string{"Role", "ClusterRole"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		ref, subjects, ok := userBinding(ctx, o)
 		if !ok {
 			return
 		}
-		var found []string
-		for _, s := range subjects {
-			if reachesDefaultServiceAccount(s) {
-				found = append(found, describeSubject(o, s))
+		reaching := func(subjects []rbacv1.Subject) string {
+			var found []string
+			for _, s := range subjects {
+				if reachesDefaultServiceAccount(s) {
+					found = append(found, describeSubject(o, s))
+				}
 			}
+			return few(found, ", ")
 		}
-		if len(found) == 0 {
-			ctx.Pass("")
-			return
+		var msgs []string
+		if found := reaching(subjects); found != "" {
+			msgs = append(msgs, fmt.Sprintf("grants %s %q %s to %s, which reaches default ServiceAccounts", ref.Kind, ref.Name, bindingScope(o), found))
 		}
-		ctx.Fail("", "grants %s %q %s to %s, which reaches default ServiceAccounts", ref.Kind, ref.Name, bindingScope(o), few(found, ", "))
+		// The policy's own subjects (system:serviceaccounts on
+		// system:service-account-issuer-discovery) hold the rules someone added to its role.
+		_, all, _ := bindingOf(o)
+		granted, _ := policyGrantees(ctx.Inventory, o, ref, all)
+		if found := reaching(granted); found != "" {
+			msgs = append(msgs, fmt.Sprintf("grants %s %s to %s, which reaches default ServiceAccounts", addedRulesRef(ref), bindingScope(o), found))
+		}
+		judgeObject(ctx, strings.Join(msgs, "; "))
 	},
 }
 
