@@ -629,7 +629,16 @@ func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *
 		return
 	case builtin && !labelledOnly:
 		// Kubernetes' own rules are not judged; rules someone added to its role are (a rule
-		// on system:basic-user, which every authenticated user holds, reaches everyone).
+		// on system:basic-user, which every authenticated user holds, reaches everyone), and so
+		// are all its rules once a label the bootstrap policy does not give it aggregates them
+		// into another role.
+		if into := aggregatedByAddedLabel(o); into != "" {
+			if known := cmp.Or(builtinPerms[o.Kind+"/"+o.Name], bootstrapPerms(o.Kind, "", o.Name)); known != nil {
+				p = unionPerms(known, p)
+			}
+			what = fmt.Sprintf("%s, %s", what, into)
+			break
+		}
 		if p = addedPerms(ctx.Inventory, o); p == nil {
 			ctx.NotApplicable("", "built-in Kubernetes role")
 			return
@@ -658,6 +667,28 @@ func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *
 	default:
 		ctx.Pass("")
 	}
+}
+
+// aggregatedByAddedLabel says into which of the built-in admin, edit and view a ClusterRole of
+// Kubernetes' bootstrap policy is aggregated by a label the policy does not give it (the API
+// server's reconciliation keeps labels it did not set): `aggregated into ClusterRole "view" by
+// label rbac.authorization.k8s.io/aggregate-to-view`; "" when none. The aggregation controller
+// copies all its rules, the policy's among them, into that role. (A role of the input's own that
+// selects it by another label is not looked for here: the role checks read no other role.)
+func aggregatedByAddedLabel(o *engine.Object) string {
+	if o.Kind != "ClusterRole" {
+		return ""
+	}
+	own := bootstrapObjects()[policyKey("ClusterRole", "", o.Name)]
+	if own.AggregationRule != nil || aggregatedClusterRole(o) != nil {
+		return ""
+	}
+	for _, into := range []struct{ role, label string }{{"view", aggregateToView}, {"edit", aggregateToEdit}, {"admin", aggregateToAdmin}} {
+		if o.Labels()[into.label] == "true" && own.Metadata.Labels[into.label] != "true" {
+			return fmt.Sprintf("aggregated into ClusterRole %q by label %s", into.role, into.label)
+		}
+	}
+	return ""
 }
 
 // Built-in roles, with their rules as of Kubernetes 1.37 (plugin/pkg/auth/authorizer/rbac/
