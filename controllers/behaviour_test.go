@@ -577,6 +577,39 @@ func TestACustomCheckOnPodsJudgesTheDeploymentsPods(t *testing.T) {
 	})
 }
 
+// TestACustomCheckOfWhatTheCacheDropsIsNotAssessed: the operator's cache drops every object's
+// managedFields (CacheOptions), so a custom check reading them judged an object without them. A
+// change-management check that no Deployment was edited by hand (no field manager kubectl-edit,
+// as kubectl edit writes it) passed Deployment web, which kubectl-edit manages, and PI1.1, which
+// the check alone supports, read Pass: the check cannot see the field, and says so.
+func TestACustomCheckOfWhatTheCacheDropsIsNotAssessed(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "custom-withheld", map[string]string{"custom-withheld": "true"})
+	if err := k8s.Create(ctx, deployment("custom-withheld", "web", false), client.FieldOwner("kubectl-edit")); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, "custom-withheld", "custom-withheld", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-no-hand-edits", Title: "Deployments are not edited by hand",
+			Kinds: []string{"Deployment"}, Criteria: []v1alpha1.Criterion{"PI1.1"}, Severity: v1alpha1.SeverityHigh,
+			Expression: "!object.metadata.?managedFields.orValue([]).exists(f, f.manager == 'kubectl-edit')"}}
+	})
+	eventually(t, 20*time.Second, "PI1.1 NotAssessed", func() error {
+		rep, err := getReport("custom-withheld", "custom-withheld")
+		if err != nil {
+			return err
+		}
+		for _, c := range rep.Status.Criteria {
+			if c.ID == "PI1.1" {
+				if c.Status != v1alpha1.CriterionNotAssessed || c.UnassessedChecks != 1 {
+					return fmt.Errorf("PI1.1 %+v, want NotAssessed with 1 unassessed check", c)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("report %s: no PI1.1 in %+v", rep.Name, rep.Status.Criteria)
+	})
+}
+
 // TestAPodBoundToANodeIsJudgedAgain: the scheduler binds a Pod to its node through the
 // pods/binding subresource, which writes spec.nodeName without a new generation. A custom check
 // may read it (here, Pods stay off the control plane): the binding must reach the report.

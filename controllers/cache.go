@@ -7,6 +7,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 // lastAppliedAnnotation is kubectl's copy of the last applied manifest: large, never read.
@@ -29,6 +31,21 @@ func CacheOptions() cache.Options {
 		},
 	}
 }
+
+// Withheld are the fields CacheOptions drops that the engine's checks could read: a custom
+// check may read any field, and one whose result depends on these is NotAssessed, naming the
+// field, rather than judged on an object without it (a check that no Deployment is managed by
+// kubectl-edit passed every Deployment). The last-applied annotation, dropped too, is not
+// among them: CEL's unknowns take in the map that holds a field, so every custom check reading
+// any annotation would be undecided; a custom check sees that annotation missing.
+var Withheld = []engine.WithheldField{
+	{Path: []string{"metadata", "managedFields"}, Why: withheldWhy},
+	{Kind: "Pod", Path: []string{"status"}, Why: withheldWhy},
+	{Kind: "ReplicaSet", Path: []string{"status"}, Why: withheldWhy},
+	{Kind: "Job", Path: []string{"status"}, Why: withheldWhy},
+}
+
+const withheldWhy = "the operator does not keep (its informer cache drops it to save memory)"
 
 // stripObject drops managedFields and the last-applied annotation.
 func stripObject(in any) (any, error) {

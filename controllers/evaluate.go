@@ -152,7 +152,7 @@ func (r *ComplianceProfileReconciler) listExceptions(ctx context.Context, p *pas
 	trust, why := r.Approval.Trust()
 	p.exceptions = exceptions
 	p.opts = engine.Options{Now: p.now, AdminNamespace: r.AdminNamespace, KeepPassing: p.profile.Spec.PolicyReports,
-		Approval: trust, ApprovalProblem: why, ApprovalsSince: r.Approval.InForceSince()}
+		Approval: trust, ApprovalProblem: why, ApprovalsSince: r.Approval.InForceSince(), Withheld: Withheld}
 	return ctrl.Result{}, nil
 }
 

@@ -100,6 +100,8 @@ type Context struct {
 	stopped map[*PlannedCheck]string
 	// customTimeout is Options.CustomCheckTimeout.
 	customTimeout time.Duration
+	// withheld is Options.Withheld.
+	withheld []WithheldField
 	// now is Options.Now: the evaluation's time.
 	now time.Time
 	// note is appended to the failures of an object judged on its own although it names a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -86,7 +87,7 @@ func compileCustom(cc *v1alpha1.CustomCheck) (*Check, *customError) {
 	if t := ast.OutputType(); t != cel.BoolType && t != cel.DynType {
 		return nil, &customError{".expression", fmt.Sprintf("returns %s; it must return a bool (true when the resource passes)", t)}
 	}
-	prg, err := env.Program(ast, cel.CostLimit(CustomCheckCostLimit), cel.InterruptCheckFrequency(64))
+	prg, err := env.Program(ast, cel.CostLimit(CustomCheckCostLimit), cel.InterruptCheckFrequency(64), cel.EvalOptions(cel.OptPartialEval))
 	if err != nil {
 		return nil, &customError{".expression", "cannot be planned: " + err.Error()}
 	}
@@ -137,7 +138,22 @@ func runCustom(ctx *Context, obj *Object, prg cel.Program, message string, templ
 	}
 	deadline, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	out, _, err := prg.ContextEval(deadline, map[string]any{"object": object, "podSpec": podSpec})
+	var vars any = map[string]any{"object": object, "podSpec": podSpec}
+	withheld := withheldOf(ctx.withheld, obj.Kind)
+	if len(withheld) > 0 {
+		patterns := make([]*cel.AttributePatternType, len(withheld))
+		for i, w := range withheld {
+			patterns[i] = cel.AttributePattern("object")
+			for _, f := range w.Path {
+				patterns[i] = patterns[i].QualString(f)
+			}
+		}
+		if vars, err = cel.PartialVars(vars, patterns...); err != nil {
+			ctx.NotAssessed("", "cannot prepare the object for CEL: "+err.Error())
+			return
+		}
+	}
+	out, _, err := prg.ContextEval(deadline, vars)
 	if err != nil {
 		reason := "expression failed: " + err.Error()
 		switch {
@@ -151,6 +167,10 @@ func runCustom(ctx *Context, obj *Object, prg cel.Program, message string, templ
 			ctx.stopped[ctx.check] = fmt.Sprintf("not run: the expression ran longer than %s on %s earlier in this evaluation", timeout, obj.Ref())
 		}
 		ctx.NotAssessed("", reason)
+		return
+	}
+	if unknown, ok := out.(*types.Unknown); ok {
+		ctx.NotAssessed("", "cannot be decided: "+readsWithheld(unknown, withheld))
 		return
 	}
 	if out.Type() != types.BoolType {
@@ -232,4 +252,67 @@ func podSpecOf(kind string, object map[string]any) any {
 		return nil
 	}
 	return v
+}
+
+// WithheldField is a field the objects of an evaluation lack though the API server holds it
+// (Options.Withheld).
+type WithheldField struct {
+	// Kind is the kind of the objects that lack it, "" for every kind.
+	Kind string
+	// Path is the field's path from the top of the object, by field names and map keys
+	// (metadata, managedFields).
+	Path []string
+	// Why says why the objects lack it, for the results' message ("the operator's cache does not
+	// keep it").
+	Why string
+}
+
+// withheldOf are the fields of withheld that objects of kind lack.
+func withheldOf(withheld []WithheldField, kind string) []WithheldField {
+	var out []WithheldField
+	for _, w := range withheld {
+		if w.Kind == "" || w.Kind == kind {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// readsWithheld says which withheld fields an expression that gave unknown read, and why they
+// are missing: "the expression reads object.metadata.managedFields, which the operator's cache
+// does not keep".
+func readsWithheld(unknown *types.Unknown, withheld []WithheldField) string {
+	var read, why []string
+	for _, id := range unknown.IDs() {
+		trails, _ := unknown.GetAttributeTrails(id)
+		for _, t := range trails {
+			if s := t.String(); !slices.Contains(read, s) {
+				read = append(read, s)
+			}
+			for _, w := range withheld {
+				if overlaps(t.QualifierPath(), w.Path) && !slices.Contains(why, w.Why) {
+					why = append(why, w.Why)
+				}
+			}
+		}
+	}
+	if len(read) == 0 {
+		return "the expression reads a field this evaluation does not have"
+	}
+	msg := "the expression reads " + strings.Join(read, ", ")
+	if len(why) > 0 {
+		msg += ", which " + strings.Join(why, "; ")
+	}
+	return msg
+}
+
+// overlaps reports whether the qualifiers of an attribute and a withheld field's path name
+// the same field or one holds the other.
+func overlaps(quals []any, path []string) bool {
+	for i := 0; i < len(quals) && i < len(path); i++ {
+		if q, ok := quals[i].(string); !ok || q != path[i] {
+			return false
+		}
+	}
+	return true
 }

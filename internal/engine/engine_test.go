@@ -1013,3 +1013,82 @@ func TestACustomCheckOnPodsJudgesEveryWorkloadsPodTemplate(t *testing.T) {
 		t.Errorf("kinds [Pod, Deployment]: judged %v, want %v", got, want)
 	}
 }
+
+// TestACustomCheckOfAWithheldFieldIsNotAssessed: the operator's cache drops every object's
+// managedFields and the status of Pods, ReplicaSets and Jobs (controllers.Withheld), and a
+// custom check judged the objects without them: one that no Deployment is managed by
+// kubectl-edit passed them all, one that no container restarted passed every Pod. A check whose
+// result depends on a withheld field is NotAssessed, naming it; one that reads other fields is
+// judged as before, in an evaluation and in a stream alike.
+func TestACustomCheckOfAWithheldFieldIsNotAssessed(t *testing.T) {
+	withheld := []engine.WithheldField{
+		{Path: []string{"metadata", "managedFields"}, Why: "the cache drops it"},
+		{Kind: "Pod", Path: []string{"status"}, Why: "the cache drops it"},
+	}
+	bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "debug", Namespace: "shop", Labels: map[string]string{"app": "debug"}}}
+	bare.Spec.Containers = []corev1.Container{{Name: "shell", Image: "ghcr.io/acme/shell:1"}}
+	for name, tc := range map[string]struct {
+		kind, expression string
+		want             engine.Status
+		reads            string
+	}{
+		"managed fields read through an optional": {"Deployment",
+			"!object.metadata.?managedFields.orValue([]).exists(f, f.manager == 'kubectl-edit')", engine.StatusNotAssessed, "object.metadata.managedFields"},
+		"managed fields tested with has": {"Deployment",
+			"!has(object.metadata.managedFields) || object.metadata.managedFields.all(f, f.manager != 'kubectl-edit')", engine.StatusNotAssessed, "object.metadata.managedFields"},
+		"a Pod's status": {"Pod",
+			"object.?status.?containerStatuses.orValue([]).all(s, s.restartCount < 5)", engine.StatusNotAssessed, "object.status"},
+		"the whole metadata, which holds them": {"Deployment",
+			"object.metadata.exists(k, k == 'managedFields') == false", engine.StatusNotAssessed, "object.metadata"},
+		"other metadata": {"Deployment",
+			"object.metadata.name == 'web' && object.metadata.namespace == 'shop'", engine.StatusPass, ""},
+		"a Deployment's status, which the cache keeps": {"Deployment",
+			"!has(object.status.unavailableReplicas)", engine.StatusPass, ""},
+		"a Pod's spec": {"Pod",
+			"object.spec.containers.all(c, c.image.startsWith('ghcr.io/acme/'))", engine.StatusPass, ""},
+		"decided without the withheld field": {"Pod",
+			"object.metadata.name == 'debug' || object.status.phase == 'Running'", engine.StatusPass, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+				CustomChecks: []v1alpha1.CustomCheck{{ID: "custom-withheld", Title: "withheld", Kinds: []string{tc.kind},
+					Criteria: []v1alpha1.Criterion{"PI1.1"}, Expression: tc.expression}}}}
+			plan := engine.Compile(catalogue, profile)
+			if len(plan.Problems) > 0 {
+				t.Fatal(plan.Problems)
+			}
+			// One object of the check's kind (a Deployment's template would be judged as a Pod).
+			objs := func() []*engine.Object {
+				if tc.kind == "Pod" {
+					return []*engine.Object{engine.NewObject(bare.DeepCopy(), "v1", "Pod")}
+				}
+				return []*engine.Object{engine.NewObject(webDeployment(), "apps/v1", "Deployment")}
+			}
+			opts := engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true, Withheld: withheld}
+			s := plan.NewStream(nil, opts, nil)
+			for _, o := range objs() {
+				s.Add(o)
+			}
+			for how, ev := range map[string]*engine.Evaluation{
+				"evaluation": plan.Evaluate(engine.NewInventory(objs(), true), nil, opts),
+				"stream":     s.Finish(),
+			} {
+				rs := resultsOf(ev, "custom-withheld")
+				if len(rs) != 1 || rs[0].Status != tc.want {
+					t.Fatalf("%s: results %+v, want one %s", how, rs, tc.want)
+				}
+				if tc.want == engine.StatusNotAssessed && !strings.Contains(rs[0].Message, "reads "+tc.reads+", which the cache drops it") {
+					t.Errorf("%s: message %q, want it to name %s and why it is missing", how, rs[0].Message, tc.reads)
+				}
+				// Without withheld fields (scan, the webhook) the object is judged as it is.
+				if tc.want == engine.StatusNotAssessed {
+					opts := opts
+					opts.Withheld = nil
+					if rs := resultsOf(plan.Evaluate(engine.NewInventory(objs(), true), nil, opts), "custom-withheld"); len(rs) != 1 || rs[0].Status != engine.StatusPass {
+						t.Errorf("without withheld fields: results %+v, want one Pass", rs)
+					}
+				}
+			}
+		})
+	}
+}

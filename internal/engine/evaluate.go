@@ -48,6 +48,11 @@ type Options struct {
 	// CustomCheckTimeout bounds one evaluation of a custom check; 0 means
 	// DefaultCustomCheckTimeout.
 	CustomCheckTimeout time.Duration
+	// Withheld are the fields the objects given lack though the API server holds them (the
+	// operator's informer cache drops some: controllers.CacheOptions). A custom check may read
+	// any field; one whose result depends on a withheld field is NotAssessed, naming the field,
+	// rather than judged on an object without it.
+	Withheld []WithheldField
 	// NoSummaryFindings leaves every Summary's Findings empty, for a caller that lists and
 	// orders the evaluation's findings itself (scan): at 20,000 objects listing and sorting
 	// them per namespace took about 40 ms that nothing read.
@@ -117,7 +122,7 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 		judged = 1
 	}
 	b := p.newBuilder(exceptions, opts, judged*4)
-	ctx := &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout, now: opts.Now}
+	ctx := &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout, withheld: opts.Withheld, now: opts.Now}
 	for _, o := range inv.objects {
 		if opts.Only == nil || o == opts.Only {
 			b.judge(ctx, o, true)

@@ -123,7 +123,7 @@ func (p *Plan) NewStream(exceptions []*v1alpha1.ControlException, opts Options, 
 	}
 	s.readsWorkloads = s.reads[KindWorkload]
 	newContext := func(inv *Inventory) *Context {
-		return &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout, now: opts.Now}
+		return &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout, withheld: opts.Withheld, now: opts.Now}
 	}
 	workers := max(1, runtime.GOMAXPROCS(0))
 	s.ctx = newContext(NewInventory(nil, false))
