@@ -47,6 +47,20 @@ var servedVersions = map[string][]string{
 	"ControlException":        {v1alpha1.GroupVersion.String()},
 }
 
+// KnownKind reports whether kind is one scan knows: a kind Kubernetes serves or served, or one
+// of an add-on's it reads by name (Trivy Operator's reports, the Gateway API's routes).
+func KnownKind(kind string) bool {
+	if _, ok := servedVersions[kind]; ok || clusterScoped[kind] || namespacedUnstructured[kind] {
+		return true
+	}
+	for k := range typed {
+		if strings.HasSuffix(k, "/"+kind) {
+			return true
+		}
+	}
+	return false
+}
+
 // kubernetesGroup reports whether an API group belongs to Kubernetes itself (or to this
 // operator): the core group, a group without a dot (apps, batch, policy, ...), a *.k8s.io group
 // (reserved by the API server), or the operator's own. Custom resources live in other groups and

@@ -249,6 +249,20 @@ func TestBadInput(t *testing.T) {
 			stderr:  [][]string{{`profile.yaml: spec.customChecks[0].expression: custom check "custom-replicas": does not compile:`, "Syntax error"}},
 			objects: 1,
 		},
+		"a custom check whose kind is no kind Kubernetes serves and none read is a profile problem, as the operator's": {
+			profile: strings.Replace(customCheck("custom-owner", "has(object.metadata.labels)"), "kinds: [Deployment]", "kinds: [Deployments]", 1),
+			code:    ExitUsage,
+			stderr: [][]string{{`profile.yaml: spec.customChecks[0].kinds[0]: no object read is a Deployments, and Kubernetes serves no such kind: ` +
+				`custom check "custom-owner" judged nothing; did you mean Deployment?`}},
+			objects: 1,
+		},
+		"a custom check of a custom resource's kind judges the ones read": {
+			manifests: map[string]string{"widget.yaml": widget("w", "{size: 3}")},
+			profile:   strings.Replace(customCheck("custom-size", "object.spec.size <= 3"), "kinds: [Deployment]", "kinds: [Widget]", 1),
+			code:      ExitOK,
+			objects:   2,
+			results:   []wantResult{{"custom-size", "Widget/w", "Pass", ""}},
+		},
 		"a custom check that returns a string is refused before it runs": {
 			profile: customCheck("custom-name", "'hello'"),
 			code:    ExitUsage,

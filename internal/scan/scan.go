@@ -17,6 +17,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/hugeheap"
+	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
 	"github.com/soc2-operator/soc2-operator/internal/termtable"
 	"github.com/soc2-operator/soc2-operator/internal/version"
@@ -167,7 +168,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		// selectNamespaces), whether a custom resource that runs containers
 		// (manifest.ContainersError) is in a namespace the profile assesses: only then is it
 		// an input error.
-		declared *namespaceFilter
+		declared  *namespaceFilter
+		kindsRead map[string]bool // with custom checks: the kinds of the objects read (unreadKinds)
 	)
 	loadOpts := readOptions(plan)
 	loadOpts.Kustomization = func(path string) { kustomizations = append(kustomizations, path) }
@@ -176,6 +178,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		declared = nil
 		if profile != nil {
 			declared = newNamespaceFilter(profile)
+		}
+		if profile != nil && len(profile.Spec.CustomChecks) > 0 {
+			kindsRead = map[string]bool{}
 		}
 		if mode != readWhole {
 			stream = plan.NewStream(exceptions, evOpts, outputStub)
@@ -199,6 +204,11 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 					if ns, ok := namespaceObject(o); ok {
 						declared.declare(ns)
 					}
+				}
+			}
+			if kindsRead != nil {
+				for _, o := range got {
+					kindsRead[o.Kind] = true
 				}
 			}
 			for _, e := range errs {
@@ -311,7 +321,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	rep.width = termtable.Width(stdout)
 	rep.evaluatedAt = at
 	rep.Tool = Tool{Name: "soc2-operator", Version: version.Get().Version, CatalogVersion: checks.Version}
-	for _, p := range plan.Problems {
+	for _, p := range append(slices.Clone(plan.Problems), unreadKinds(profile, kindsRead)...) {
 		msg := opts.ProfileFile + ": " + p.Message
 		rep.Problems = append(rep.Problems, msg)
 		fmt.Fprintf(stderr, "soc2-operator scan: %s\n", msg)
@@ -531,4 +541,33 @@ func loadExceptions(files []string, stdin io.Reader, namespace string) ([]*v1alp
 		}
 	}
 	return out, sources, errs
+}
+
+// unreadKinds are the kinds of the profile's custom checks that name no object read and no kind
+// Kubernetes, its add-ons the checks know, or the operator serves or reads (kinds: [Deployments]):
+// such a check judges nothing, and its criteria would read as assessed without it. The operator
+// refuses such a kind (InvalidCustomCheck, a kind it does not read); a kind the input holds,
+// a custom resource's, is judged wherever it is.
+func unreadKinds(profile *v1alpha1.ComplianceProfile, kindsRead map[string]bool) []engine.Problem {
+	if profile == nil {
+		return nil
+	}
+	var out []engine.Problem
+	for i, cc := range profile.Spec.CustomChecks {
+		for j, k := range cc.Kinds {
+			if _, read := inventory.ByKind(k); read || k == engine.KindWorkload || kindsRead[k] || manifest.KnownKind(k) {
+				continue
+			}
+			field := fmt.Sprintf("spec.customChecks[%d].kinds[%d]", i, j)
+			msg := fmt.Sprintf("%s: no object read is a %s, and Kubernetes serves no such kind: custom check %q judged nothing", field, k, cc.ID)
+			for _, guess := range []string{strings.TrimSuffix(k, "s"), strings.TrimSuffix(k, "es")} {
+				if guess != k && (manifest.KnownKind(guess) || kindsRead[guess]) {
+					msg += "; did you mean " + guess + "?"
+					break
+				}
+			}
+			out = append(out, engine.Problem{Reason: v1alpha1.ReasonInvalidCustomCheck, Field: field, Message: msg})
+		}
+	}
+	return out
 }
