@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +54,11 @@ type Options struct {
 	// any field; one whose result depends on a withheld field is NotAssessed, naming the field,
 	// rather than judged on an object without it.
 	Withheld []WithheldField
+	// KubernetesKind reports whether Kubernetes itself serves kind (scan sets it; the operator
+	// reads no custom resource of such a kind). A custom check's kinds are bare names, and one
+	// of such a kind names Kubernetes' own: it does not judge a custom resource of another
+	// group that reuses the name (example.com/v1 Deployment, serving.knative.dev/v1 Service).
+	KubernetesKind func(kind string) bool
 	// NoSummaryFindings leaves every Summary's Findings empty, for a caller that lists and
 	// orders the evaluation's findings itself (scan): at 20,000 objects listing and sorting
 	// them per namespace took about 40 ms that nothing read.
@@ -291,8 +297,9 @@ func (b *builder) evaluate(ctx *Context, o *Object, set checkSet, out []Result) 
 		return out, false
 	}
 	ctx.obj = o
+	foreign := b.ev.Options.KubernetesKind != nil && !kubernetesGroup(o.APIVersion) && b.ev.Options.KubernetesKind(o.Kind)
 	for _, c := range byKind {
-		if (c.ManifestOnly && inv.Complete) || !set.runs(c) {
+		if (c.ManifestOnly && inv.Complete) || !set.runs(c) || (foreign && c.Custom) {
 			continue
 		}
 		out = run(ctx, c, out)
@@ -504,4 +511,13 @@ func (b *builder) commit(r *Result, sum *Summary) {
 		b.results = slices.Grow(b.results, max(len(b.results), 64))
 	}
 	b.results = append(b.results, *r)
+}
+
+// kubernetesGroup reports whether the group of apiVersion is Kubernetes' own: the core group, a
+// group without a dot (apps, batch, policy, ...) or a *.k8s.io group, which the API server
+// reserves, or this operator's. Custom resources live in other groups and may reuse a built-in
+// kind's name.
+func kubernetesGroup(apiVersion string) bool {
+	group, _, found := strings.Cut(apiVersion, "/")
+	return !found || !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io") || group == v1alpha1.GroupVersion.Group
 }

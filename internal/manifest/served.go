@@ -47,6 +47,12 @@ var servedVersions = map[string][]string{
 	"ControlException":        {v1alpha1.GroupVersion.String()},
 }
 
+// ServedKind reports whether Kubernetes serves or served kind (or it is this operator's).
+func ServedKind(kind string) bool {
+	_, ok := servedVersions[kind]
+	return ok
+}
+
 // KnownKind reports whether kind is one scan knows: a kind Kubernetes serves or served, or one
 // of an add-on's it reads by name (Trivy Operator's reports, the Gateway API's routes).
 func KnownKind(kind string) bool {

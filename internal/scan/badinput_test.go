@@ -97,6 +97,8 @@ func TestBadInput(t *testing.T) {
 		objects int
 		// scanned are objects (Kind/name) that must have findings, besides Deployment/good.
 		scanned []string
+		// unjudged are results (check Kind/name) the scan must not give: "" matches any check.
+		unjudged []string
 		// excepted are all the excepted findings, as "check Kind/name by namespace/name".
 		excepted []string
 		// results must be among the results of --show all.
@@ -125,6 +127,14 @@ func TestBadInput(t *testing.T) {
 			manifests: map[string]string{"crd.yaml": "apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: w, namespace: shop}\nspec: {size: 3}\n"},
 			code:      ExitOK,
 			objects:   2,
+		},
+		"a custom check of a Kubernetes kind does not judge a custom resource that reuses its name": {
+			manifests: map[string]string{"crd.yaml": "apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: w, namespace: shop}\nspec: {size: 3}\n"},
+			profile:   customCheck("custom-owner", "has(object.metadata.labels) && 'owner' in object.metadata.labels"),
+			code:      ExitOK,
+			objects:   2,
+			results:   []wantResult{{"custom-owner", "Deployment/good", "Fail", "the custom check failed"}},
+			unjudged:  []string{"custom-owner Deployment/w"},
 		},
 		"an unknown kind is read and not judged, without an error": {
 			manifests: map[string]string{"widget.yaml": widget("w", "{size: 3}")},
@@ -478,6 +488,14 @@ func TestBadInput(t *testing.T) {
 			for _, want := range tc.results {
 				if !hasResult(rep.Results, want) {
 					t.Errorf("no result %+v among the %d results", want, len(rep.Results))
+				}
+			}
+			for _, r := range rep.Results {
+				for _, u := range tc.unjudged {
+					if check, ref, _ := strings.Cut(u, " "); (check == "" || check == r.Check) && r.Resource != nil &&
+						ref == r.Resource.Kind+"/"+r.Resource.Name && r.Resource.APIVersion == "example.com/v1" {
+						t.Errorf("the custom resource %s was judged by %s: %s %s", ref, r.Check, r.Result, r.Message)
+					}
 				}
 			}
 			for key, state := range tc.exceptionStates {

@@ -139,7 +139,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	// undecided results were a quarter of those kept at 99,954 objects.
 	keepAll := opts.Show == "all" || opts.Output == "junit" || opts.Output == "policyreport"
 	evOpts := engine.Options{Now: at, AdminNamespace: opts.AdminNamespace, KeepPassing: keepAll, FindingsOnly: !keepAll,
-		Approval: engine.ApprovalOffline, NoSummaryFindings: true} // buildReport lists and orders every finding
+		Approval: engine.ApprovalOffline, NoSummaryFindings: true, // buildReport lists and orders every finding
+		KubernetesKind: manifest.ServedKind}
 
 	// Objects are evaluated as each file is decoded (engine.Stream), so that those no
 	// cross-object check reads are let go at once instead of being held for the whole input;
