@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	celast "github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/ext"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -87,10 +89,17 @@ func compileCustom(cc *v1alpha1.CustomCheck) (*Check, *customError) {
 	if t := ast.OutputType(); t != cel.BoolType && t != cel.DynType {
 		return nil, &customError{".expression", fmt.Sprintf("returns %s; it must return a bool (true when the resource passes)", t)}
 	}
-	prg, err := env.Program(ast, cel.CostLimit(CustomCheckCostLimit), cel.InterruptCheckFrequency(64), cel.EvalOptions(cel.OptPartialEval))
+	prg, err := env.Program(ast, cel.CostLimit(CustomCheckCostLimit), cel.InterruptCheckFrequency(64))
 	if err != nil {
 		return nil, &customError{".expression", "cannot be planned: " + err.Error()}
 	}
+	// CEL's unknowns make every evaluation slower (nested comprehensions about six times), so
+	// they are used only where the expression may read a withheld field.
+	partial, err := env.Program(ast, cel.CostLimit(CustomCheckCostLimit), cel.InterruptCheckFrequency(64), cel.EvalOptions(cel.OptPartialEval))
+	if err != nil {
+		return nil, &customError{".expression", "cannot be planned: " + err.Error()}
+	}
+	programs := &customPrograms{plain: prg, partial: partial, reads: objectReads(ast.NativeRep().Expr())}
 	message := cc.Message
 	if message == "" {
 		message = cc.Title
@@ -104,7 +113,7 @@ func compileCustom(cc *v1alpha1.CustomCheck) (*Check, *customError) {
 		Criteria:    cc.Criteria,
 		Targets:     cc.Kinds,
 		Evaluate: func(ctx *Context, obj *Object) {
-			runCustom(ctx, obj, prg, message, asPod(cc.Kinds, obj))
+			runCustom(ctx, obj, programs, message, asPod(cc.Kinds, obj))
 		},
 	}, nil
 }
@@ -115,7 +124,15 @@ func asPod(kinds []string, obj *Object) bool {
 	return obj.Workload != nil && judgesTemplateOf(kinds, obj.Kind)
 }
 
-func runCustom(ctx *Context, obj *Object, prg cel.Program, message string, templateAsPod bool) {
+// customPrograms are a custom check's expression planned twice: plain, and with CEL's unknowns
+// for the fields an evaluation's objects lack (Options.Withheld), with the paths under `object`
+// the expression reads.
+type customPrograms struct {
+	plain, partial cel.Program
+	reads          [][]string
+}
+
+func runCustom(ctx *Context, obj *Object, programs *customPrograms, message string, templateAsPod bool) {
 	if reason, stopped := ctx.stopped[ctx.check]; stopped {
 		ctx.NotAssessed("", reason)
 		return
@@ -139,8 +156,10 @@ func runCustom(ctx *Context, obj *Object, prg cel.Program, message string, templ
 	deadline, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var vars any = map[string]any{"object": object, "podSpec": podSpec}
-	withheld := withheldOf(ctx.withheld, obj.Kind)
+	prg := programs.plain
+	withheld := withheldOf(ctx.withheld, obj.Kind, programs.reads)
 	if len(withheld) > 0 {
+		prg = programs.partial
 		patterns := make([]*cel.AttributePatternType, len(withheld))
 		for i, w := range withheld {
 			patterns[i] = cel.AttributePattern("object")
@@ -267,15 +286,97 @@ type WithheldField struct {
 	Why string
 }
 
-// withheldOf are the fields of withheld that objects of kind lack.
-func withheldOf(withheld []WithheldField, kind string) []WithheldField {
+// withheldOf are the fields of withheld that objects of kind lack and an expression that reads
+// the paths under `object` reads (objectReads) may read.
+func withheldOf(withheld []WithheldField, kind string, reads [][]string) []WithheldField {
 	var out []WithheldField
 	for _, w := range withheld {
-		if w.Kind == "" || w.Kind == kind {
-			out = append(out, w)
+		if w.Kind != "" && w.Kind != kind {
+			continue
+		}
+		for _, r := range reads {
+			if overlapsPath(r, w.Path) {
+				out = append(out, w)
+				break
+			}
 		}
 	}
 	return out
+}
+
+// objectReads are the paths under the variable `object` that the expression e reads, each as
+// far as it is written out (object.metadata.name: metadata, name; object.metadata.labels[k]:
+// metadata, labels; object passed whole: the empty path).
+func objectReads(e celast.Expr) [][]string {
+	var out [][]string
+	var visit func(e celast.Expr, extended bool)
+	// path is e's path under object, if e is object or a field or constant key of one.
+	var path func(e celast.Expr) ([]string, bool)
+	path = func(e celast.Expr) ([]string, bool) {
+		switch e.Kind() {
+		case celast.IdentKind:
+			return nil, e.AsIdent() == "object"
+		case celast.SelectKind:
+			p, ok := path(e.AsSelect().Operand())
+			return append(slices.Clip(p), e.AsSelect().FieldName()), ok
+		case celast.CallKind:
+			call := e.AsCall()
+			if fn := call.FunctionName(); (fn == operators.Index || fn == operators.OptIndex || fn == operators.OptSelect) && len(call.Args()) == 2 {
+				p, ok := path(call.Args()[0])
+				if key := call.Args()[1]; key.Kind() == celast.LiteralKind {
+					if s, isString := key.AsLiteral().Value().(string); isString {
+						return append(slices.Clip(p), s), ok
+					}
+				}
+				return p, false
+			}
+		}
+		return nil, false
+	}
+	visit = func(e celast.Expr, extended bool) {
+		if p, ok := path(e); ok && !extended {
+			out = append(out, p)
+		}
+		switch e.Kind() {
+		case celast.SelectKind:
+			visit(e.AsSelect().Operand(), true)
+		case celast.CallKind:
+			call := e.AsCall()
+			if call.IsMemberFunction() {
+				visit(call.Target(), false)
+			}
+			_, keyed := path(e)
+			for i, a := range call.Args() {
+				visit(a, keyed && i == 0)
+			}
+		case celast.ComprehensionKind:
+			c := e.AsComprehension()
+			for _, x := range []celast.Expr{c.IterRange(), c.AccuInit(), c.LoopCondition(), c.LoopStep(), c.Result()} {
+				visit(x, false)
+			}
+		case celast.ListKind:
+			for _, x := range e.AsList().Elements() {
+				visit(x, false)
+			}
+		case celast.MapKind:
+			for _, x := range e.AsMap().Entries() {
+				visit(x.AsMapEntry().Key(), false)
+				visit(x.AsMapEntry().Value(), false)
+			}
+		case celast.StructKind:
+			for _, x := range e.AsStruct().Fields() {
+				visit(x.AsStructField().Value(), false)
+			}
+		}
+	}
+	visit(e, false)
+	return out
+}
+
+// overlapsPath reports whether one of two paths holds the other.
+func overlapsPath(a, b []string) bool {
+	n := min(len(a), len(b))
+	return slices.Equal(a[:n], b[:n])
 }
 
 // readsWithheld says which withheld fields an expression that gave unknown read, and why they
