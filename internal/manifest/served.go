@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -65,6 +66,23 @@ func KnownKind(kind string) bool {
 		}
 	}
 	return false
+}
+
+// KnownKindFold is the kind KnownKind knows that kind spells in another case (deployment,
+// DEPLOYMENT: Deployment); ok is false when there is none.
+func KnownKindFold(kind string) (string, bool) {
+	candidates := slices.Concat(slices.Collect(maps.Keys(servedVersions)), slices.Collect(maps.Keys(clusterScoped)),
+		slices.Collect(maps.Keys(namespacedUnstructured)))
+	for k := range typed {
+		candidates = append(candidates, k[strings.LastIndex(k, "/")+1:])
+	}
+	slices.Sort(candidates)
+	for _, c := range candidates {
+		if strings.EqualFold(c, kind) {
+			return c, true
+		}
+	}
+	return "", false
 }
 
 // kubernetesGroup reports whether an API group belongs to Kubernetes itself (or to this

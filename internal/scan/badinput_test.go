@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,6 +94,9 @@ func TestBadInput(t *testing.T) {
 		// stderr are the lines stderr must hold, each as phrases that one line holds; stderr
 		// may hold no other line.
 		stderr [][]string
+		// notes are phrases that notes on stderr (lines "soc2-operator scan: note: ...") must
+		// hold, each in one of them; other notes may be there too.
+		notes []string
 		// objects is summary.objects; -1 when the scan refuses to run at all.
 		objects int
 		// scanned are objects (Kind/name) that must have findings, besides Deployment/good.
@@ -264,6 +268,20 @@ func TestBadInput(t *testing.T) {
 			code:    ExitUsage,
 			stderr: [][]string{{`profile.yaml: spec.customChecks[0].kinds[0]: no object read is a Deployments, and Kubernetes serves no such kind: ` +
 				`custom check "custom-owner" judged nothing; did you mean Deployment?`}},
+			objects: 1,
+		},
+		"a custom check whose kind is a served kind in another case is a profile problem, naming the kind": {
+			profile: strings.Replace(customCheck("custom-owner", "has(object.metadata.labels)"), "kinds: [Deployment]", "kinds: [Daemonset]", 1),
+			code:    ExitUsage,
+			stderr: [][]string{{`profile.yaml: spec.customChecks[0].kinds[0]: no object read is a Daemonset, and Kubernetes serves no such kind: ` +
+				`custom check "custom-owner" judged nothing; did you mean DaemonSet?`}},
+			objects: 1,
+		},
+		"a custom check of a custom resource's kind none of the files hold judged nothing, which a note says": {
+			profile: strings.Replace(customCheck("custom-certs", "has(object.spec.secretName)"), "kinds: [Deployment]", "kinds: [Certificate]", 1),
+			code:    ExitOK,
+			notes: []string{`profile.yaml: spec.customChecks[0].kinds[0]: no object read is a Certificate: ` +
+				`custom check "custom-certs" judged nothing`},
 			objects: 1,
 		},
 		"a custom check of a custom resource's kind judges the ones read": {
@@ -447,6 +465,13 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("exit code %d, want %d", code, tc.code)
 			}
 			assertStderr(t, stderr, tc.stderr)
+			for _, n := range tc.notes {
+				if !slices.ContainsFunc(strings.Split(stderr, "\n"), func(line string) bool {
+					return strings.HasPrefix(line, "soc2-operator scan: note: ") && strings.Contains(line, n)
+				}) {
+					t.Errorf("no note on stderr holds %q; stderr:\n%.2000s", n, stderr)
+				}
+			}
 			if tc.objects < 0 {
 				if stdout != "" {
 					t.Errorf("the scan should not have run, but printed:\n%.500s", stdout)

@@ -322,7 +322,11 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	rep.width = termtable.Width(stdout)
 	rep.evaluatedAt = at
 	rep.Tool = Tool{Name: "soc2-operator", Version: version.Get().Version, CatalogVersion: checks.Version}
-	for _, p := range append(slices.Clone(plan.Problems), unreadKinds(profile, kindsRead)...) {
+	unread, unreadNotes := unreadKinds(profile, kindsRead)
+	for _, n := range unreadNotes {
+		fmt.Fprintf(stderr, "soc2-operator scan: note: %s: %s\n", opts.ProfileFile, n)
+	}
+	for _, p := range append(slices.Clone(plan.Problems), unread...) {
 		msg := opts.ProfileFile + ": " + p.Message
 		rep.Problems = append(rep.Problems, msg)
 		fmt.Fprintf(stderr, "soc2-operator scan: %s\n", msg)
@@ -545,15 +549,15 @@ func loadExceptions(files []string, stdin io.Reader, namespace string) ([]*v1alp
 }
 
 // unreadKinds are the kinds of the profile's custom checks that name no object read and no kind
-// Kubernetes, its add-ons the checks know, or the operator serves or reads (kinds: [Deployments]):
-// such a check judges nothing, and its criteria would read as assessed without it. The operator
-// refuses such a kind (InvalidCustomCheck, a kind it does not read); a kind the input holds,
-// a custom resource's, is judged wherever it is.
-func unreadKinds(profile *v1alpha1.ComplianceProfile, kindsRead map[string]bool) []engine.Problem {
+// the operator reads or Kubernetes serves, so that the check judged nothing. One that is a
+// known kind but for its case or a plural (kinds: [Deployments], [deployment]) is a mistake the
+// operator refuses too (InvalidCustomCheck): a problem, with the kind meant. Any other is a
+// custom resource's kind, which the cluster may serve and the files scanned hold none of (a
+// check of cert-manager's Certificate over a directory without one): a note.
+func unreadKinds(profile *v1alpha1.ComplianceProfile, kindsRead map[string]bool) (problems []engine.Problem, notes []string) {
 	if profile == nil {
-		return nil
+		return nil, nil
 	}
-	var out []engine.Problem
 	for i, cc := range profile.Spec.CustomChecks {
 		for j, k := range cc.Kinds {
 			if _, read := inventory.ByKind(k); read || k == engine.KindWorkload || kindsRead[k] || manifest.KnownKind(k) {
@@ -561,14 +565,33 @@ func unreadKinds(profile *v1alpha1.ComplianceProfile, kindsRead map[string]bool)
 			}
 			field := fmt.Sprintf("spec.customChecks[%d].kinds[%d]", i, j)
 			msg := fmt.Sprintf("%s: no object read is a %s, and Kubernetes serves no such kind: custom check %q judged nothing", field, k, cc.ID)
-			for _, guess := range []string{strings.TrimSuffix(k, "s"), strings.TrimSuffix(k, "es")} {
-				if guess != k && (manifest.KnownKind(guess) || kindsRead[guess]) {
-					msg += "; did you mean " + guess + "?"
-					break
-				}
+			if guess := kindMeant(k, kindsRead); guess != "" {
+				problems = append(problems, engine.Problem{Reason: v1alpha1.ReasonInvalidCustomCheck, Field: field,
+					Message: msg + "; did you mean " + guess + "?"})
+				continue
 			}
-			out = append(out, engine.Problem{Reason: v1alpha1.ReasonInvalidCustomCheck, Field: field, Message: msg})
+			notes = append(notes, fmt.Sprintf("%s: no object read is a %s: custom check %q judged nothing", field, k, cc.ID))
 		}
 	}
-	return out
+	return problems, notes
+}
+
+// kindMeant is the kind Kubernetes serves, or of an object read, that k spells as a plural or
+// in another case; "" when none.
+func kindMeant(k string, kindsRead map[string]bool) string {
+	known := func(kind string) bool { return manifest.KnownKind(kind) || kindsRead[kind] }
+	for _, guess := range []string{strings.TrimSuffix(k, "s"), strings.TrimSuffix(k, "es")} {
+		if guess != k && known(guess) {
+			return guess
+		}
+	}
+	for kind := range kindsRead {
+		if strings.EqualFold(kind, k) {
+			return kind
+		}
+	}
+	if kind, ok := manifest.KnownKindFold(k); ok {
+		return kind
+	}
+	return ""
 }
