@@ -137,11 +137,15 @@ func isRegistryHost(first string) bool {
 	return strings.ContainsAny(first, ".:") || first == "localhost" || strings.ToLower(first) != first
 }
 
-// canonicalPrefix spells an allowed-registry prefix the way canonicalRepository spells images:
+// canonicalPrefixes spell an allowed-registry prefix the way canonicalRepository spells images:
 // the host in lower case and Docker Hub as docker.io. A first part that cannot be a registry
 // host is on Docker Hub, as in an image: "bitnami/" is docker.io/bitnami/ and "nginx"
-// docker.io/library/nginx. The path is kept as written.
-func canonicalPrefix(prefix string) string {
+// docker.io/library/nginx. A Docker Hub host followed by one path part and no slash
+// ("docker.io/nginx", "index.docker.io/redis") is read both ways: as the image of that name
+// spells it, Docker Hub's official docker.io/library/nginx, and as the path it writes, the
+// namespace docker.io/nginx (what "docker.io/bitnami" is meant to allow). The path is kept as
+// written.
+func canonicalPrefixes(prefix string) []string {
 	prefix = strings.TrimSpace(prefix)
 	host, path, ok := strings.Cut(prefix, "/")
 	if host != "" && !isRegistryHost(host) {
@@ -155,9 +159,12 @@ func canonicalPrefix(prefix string) string {
 		host = "docker.io"
 	}
 	if !ok {
-		return host
+		return []string{host}
 	}
-	return host + "/" + path
+	if host == "docker.io" && path != "" && !strings.Contains(path, "/") {
+		return []string{host + "/library/" + path, host + "/" + path}
+	}
+	return []string{host + "/" + path}
 }
 
 // underPrefix reports whether a canonical repository is under an allowed prefix. A prefix that

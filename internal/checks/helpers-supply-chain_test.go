@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"slices"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -36,22 +37,28 @@ func TestUnderPrefix(t *testing.T) {
 		repo, prefix string
 		want         bool
 	}{
-		"a trailing slash matches below it":         {"ghcr.io/acme/web", "ghcr.io/acme/", true},
-		"a host prefix matches the whole host":      {"registry.example.com/web", "registry.example.com", true},
-		"a host prefix is not a string prefix":      {"registry.example.com.evil.io/web", "registry.example.com", false},
-		"a path prefix ends at a segment":           {"ghcr.io/acme-forks/web", "ghcr.io/acme", false},
-		"a whole repository matches itself":         {"docker.io/library/nginx", "docker.io/library/nginx", true},
-		"a repository does not match a longer name": {"docker.io/library/nginx-unprivileged", "docker.io/library/nginx", false},
-		"an empty prefix matches nothing":           {"docker.io/library/nginx", "", false},
-		"a Docker Hub namespace as images name it":  {"docker.io/bitnami/redis", "bitnami/", true},
-		"a Docker Hub short name is its repository": {"docker.io/library/nginx", "nginx", true},
-		"a short name is not a string prefix":       {"docker.io/library/nginx-unprivileged", "nginx", false},
-		"a short namespace is not another's":        {"docker.io/bitnamilegacy/redis", "bitnami", false},
-		"a host with a port stays a host":           {"registry:5000/web", "registry:5000", true},
+		"a trailing slash matches below it":                  {"ghcr.io/acme/web", "ghcr.io/acme/", true},
+		"a host prefix matches the whole host":               {"registry.example.com/web", "registry.example.com", true},
+		"a host prefix is not a string prefix":               {"registry.example.com.evil.io/web", "registry.example.com", false},
+		"a path prefix ends at a segment":                    {"ghcr.io/acme-forks/web", "ghcr.io/acme", false},
+		"a whole repository matches itself":                  {"docker.io/library/nginx", "docker.io/library/nginx", true},
+		"a repository does not match a longer name":          {"docker.io/library/nginx-unprivileged", "docker.io/library/nginx", false},
+		"an empty prefix matches nothing":                    {"docker.io/library/nginx", "", false},
+		"a Docker Hub namespace as images name it":           {"docker.io/bitnami/redis", "bitnami/", true},
+		"a Docker Hub short name is its repository":          {"docker.io/library/nginx", "nginx", true},
+		"a short name is not a string prefix":                {"docker.io/library/nginx-unprivileged", "nginx", false},
+		"a short namespace is not another's":                 {"docker.io/bitnamilegacy/redis", "bitnami", false},
+		"a host with a port stays a host":                    {"registry:5000/web", "registry:5000", true},
+		"docker.io and one part is the official repository":  {"docker.io/library/nginx", "docker.io/nginx", true},
+		"any Docker Hub spelling with one part too":          {"docker.io/library/redis", "index.docker.io/redis", true},
+		"docker.io and one part is its namespace as written": {"docker.io/bitnami/redis", "docker.io/bitnami", true},
+		"the official repository is not a string prefix":     {"docker.io/library/nginx-unprivileged", "docker.io/nginx", false},
+		"docker.io and a slash is all of Docker Hub":         {"docker.io/library/nginx", "docker.io/", true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := underPrefix(tc.repo, canonicalPrefix(tc.prefix)); got != tc.want {
+			got := slices.ContainsFunc(canonicalPrefixes(tc.prefix), func(p string) bool { return underPrefix(tc.repo, p) })
+			if got != tc.want {
 				t.Errorf("underPrefix(%q, %q) = %v, want %v", tc.repo, tc.prefix, got, tc.want)
 			}
 		})

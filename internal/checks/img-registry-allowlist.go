@@ -16,7 +16,8 @@ var imgRegistryAllowlist = &engine.Check{
 		"and malicious software out of the cluster (CC6.8). Every container's image is judged, and " +
 		"the reference of every image volume (volumes[].image), which is pulled the same way. The " +
 		"allowed prefixes are the profile's parameters.allowedRegistries, compared with the image spelled in full (\"nginx\" is " +
-		"docker.io/library/nginx, and a prefix is spelled the same way: \"bitnami/\" is docker.io/bitnami/); a prefix without a trailing slash must end at a whole host or " +
+		"docker.io/library/nginx, and a prefix is spelled the same way: \"bitnami/\" is docker.io/bitnami/, and \"docker.io/nginx\" " +
+		"allows both the official image docker.io/library/nginx, as the image docker.io/nginx is, and the namespace docker.io/nginx/); a prefix without a trailing slash must end at a whole host or " +
 		"path segment. Without allowed registries the check cannot decide." + unreferenceable + supporting,
 	Remediation: "Pull the image from an allowed registry (mirror it there), or add its registry or repository " +
 		"to the profile's parameters.allowedRegistries after review.",
@@ -51,8 +52,10 @@ var imgRegistryAllowlist = &engine.Check{
 func allowedRegistry(p *engine.Params, image string) (string, bool) {
 	repo := canonicalRepository(image)
 	for _, prefix := range p.AllowedRegistries {
-		if underPrefix(repo, canonicalPrefix(prefix)) {
-			return repo, true
+		for _, canonical := range canonicalPrefixes(prefix) {
+			if underPrefix(repo, canonical) {
+				return repo, true
+			}
 		}
 	}
 	return repo, false
