@@ -25,6 +25,16 @@ func validDigest(d string) bool {
 	return digest.Digest(d).Validate() == nil
 }
 
+// isImageID reports whether an image reference is an image's ID (sha256:<hex>, the digest of
+// its configuration) rather than a name. github.com/distribution/reference reads it as Docker
+// Hub's docker.io/library/sha256 tagged with the hex, and the kubelet hands it to the container
+// runtime as written (applyDefaultImageTag adds no tag to it), but containerd's CRI
+// (LocalResolve) first takes a reference that is a digest for the ID of an image it holds: the
+// container runs that image, wherever it was pulled from, without asking any registry.
+func isImageID(image string) bool {
+	return validDigest(image)
+}
+
 // imageDigestPinned reports whether an image reference carries a well-formed digest.
 func imageDigestPinned(image string) bool {
 	_, _, d := imageParts(image)

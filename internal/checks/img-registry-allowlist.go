@@ -18,7 +18,8 @@ var imgRegistryAllowlist = &engine.Check{
 		"allowed prefixes are the profile's parameters.allowedRegistries, compared with the image spelled in full (\"nginx\" is " +
 		"docker.io/library/nginx, and a prefix is spelled the same way: \"bitnami/\" is docker.io/bitnami/, and \"docker.io/nginx\" " +
 		"allows both the official image docker.io/library/nginx, as the image docker.io/nginx is, and the namespace docker.io/nginx/); a prefix without a trailing slash must end at a whole host or " +
-		"path segment. Without allowed registries the check cannot decide." + unreferenceable + supporting,
+		"path segment. An image named by its ID (sha256:<hex>) fails: the container runtime runs whichever image the node " +
+		"holds with that ID, whatever registry it came from. Without allowed registries the check cannot decide." + unreferenceable + supporting,
 	Remediation: "Pull the image from an allowed registry (mirror it there), or add its registry or repository " +
 		"to the profile's parameters.allowedRegistries after review.",
 	Severity: high,
@@ -34,11 +35,17 @@ var imgRegistryAllowlist = &engine.Check{
 			if c.Image == "" {
 				return "no image is set"
 			}
+			if isImageID(c.Image) {
+				return fmt.Sprintf("image %q %s", c.Image, byImageID)
+			}
 			if repo, ok := allowedRegistry(ctx.Params, c.Image); !ok {
 				return fmt.Sprintf("image %q (%s) is not under an allowed registry", c.Image, repo)
 			}
 			return ""
 		}, func(v *corev1.Volume) string {
+			if isImageID(v.Image.Reference) {
+				return fmt.Sprintf("image volume %q (%q) %s", v.Name, v.Image.Reference, byImageID)
+			}
 			if repo, ok := allowedRegistry(ctx.Params, v.Image.Reference); !ok {
 				return fmt.Sprintf("image volume %q (%q, %s) is not under an allowed registry", v.Name, v.Image.Reference, repo)
 			}
@@ -46,6 +53,10 @@ var imgRegistryAllowlist = &engine.Check{
 		})
 	},
 }
+
+// byImageID says why an image named by its ID is not under an allowed registry.
+const byImageID = "names an image by its ID, not by a registry: the container runtime runs whichever image the node holds " +
+	"with that ID, pulled from any registry or preloaded, and is not under an allowed registry"
 
 // allowedRegistry reports whether an image is under one of the profile's allowed registries,
 // and its repository spelled in full.
