@@ -15,10 +15,13 @@ var imgDeprecatedRegistry = &engine.Check{
 	Title: "Images do not come from frozen registries",
 	Description: "k8s.gcr.io and gcr.io/google_containers are frozen: they receive no new images and no " +
 		"security fixes, so an image from them stays vulnerable and may stop being served at all " +
-		"(CC7.1). The Kubernetes project publishes to registry.k8s.io instead. Every container's image " +
+		"(CC7.1). The Kubernetes project publishes to registry.k8s.io instead. Docker Hub's bitnamilegacy " +
+		"namespace is frozen too: Bitnami moved its versioned images there in August 2025 and updates none of " +
+		"them. Every container's image " +
 		"is judged, and the reference of every image volume (volumes[].image)." + unreferenceable + supporting,
 	Remediation: "Pull the same image from registry.k8s.io (registry.k8s.io/pause:3.10 for k8s.gcr.io/pause), " +
-		"upgrading to a maintained version.",
+		"upgrading to a maintained version; replace an image from docker.io/bitnamilegacy with a maintained build " +
+		"of the same software.",
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{cc71},
 	Targets:  workload,
@@ -27,33 +30,36 @@ var imgDeprecatedRegistry = &engine.Check{
 			if c.Image == "" {
 				return ""
 			}
-			if frozen := frozenRegistry(canonicalRepository(c.Image)); frozen != "" {
-				return fmt.Sprintf("image %q comes from %s, a frozen registry that receives no security fixes; use registry.k8s.io", c.Image, frozen)
+			if frozen, instead := frozenRegistry(canonicalRepository(c.Image)); frozen != "" {
+				return fmt.Sprintf("image %q comes from %s, a frozen registry that receives no security fixes; %s", c.Image, frozen, instead)
 			}
 			return ""
 		}, func(v *corev1.Volume) string {
-			if frozen := frozenRegistry(canonicalRepository(v.Image.Reference)); frozen != "" {
-				return fmt.Sprintf("image volume %q (%q) comes from %s, a frozen registry that receives no security fixes; use registry.k8s.io", v.Name, v.Image.Reference, frozen)
+			if frozen, instead := frozenRegistry(canonicalRepository(v.Image.Reference)); frozen != "" {
+				return fmt.Sprintf("image volume %q (%q) comes from %s, a frozen registry that receives no security fixes; %s", v.Name, v.Image.Reference, frozen, instead)
 			}
 			return ""
 		})
 	},
 }
 
-// frozenRegistry names the frozen Kubernetes registry a canonical repository is in, or "":
-// k8s.gcr.io and its regional mirrors, and Google's old google_containers project on gcr.io. A
-// port does not make another registry of the host ("k8s.gcr.io:443" is pulled from k8s.gcr.io).
-func frozenRegistry(repo string) string {
+// frozenRegistry names the frozen registry a canonical repository is in, or "", and what to use
+// instead: k8s.gcr.io and its regional mirrors, Google's old google_containers project on gcr.io,
+// and Docker Hub's bitnamilegacy namespace. A port does not make another registry of the host
+// ("k8s.gcr.io:443" is pulled from k8s.gcr.io).
+func frozenRegistry(repo string) (frozen, instead string) {
+	const k8s = "use registry.k8s.io"
 	host, path, _ := strings.Cut(repo, "/")
 	name, _, _ := strings.Cut(host, ":")
-	if name == "k8s.gcr.io" || strings.HasSuffix(name, ".k8s.gcr.io") {
-		return host
+	project, _, _ := strings.Cut(path, "/")
+	switch {
+	case name == "k8s.gcr.io" || strings.HasSuffix(name, ".k8s.gcr.io"):
+		return host, k8s
+	case (name == "gcr.io" || strings.HasSuffix(name, ".gcr.io")) && (project == "google_containers" || project == "google-containers"):
+		return host + "/" + project, k8s
+	case host == "docker.io" && project == "bitnamilegacy":
+		// Bitnami moved its versioned images there on 28 August 2025 and updates none of them.
+		return host + "/" + project, "use a maintained build of the same software"
 	}
-	if name == "gcr.io" || strings.HasSuffix(name, ".gcr.io") {
-		project, _, _ := strings.Cut(path, "/")
-		if project == "google_containers" || project == "google-containers" {
-			return host + "/" + project
-		}
-	}
-	return ""
+	return "", ""
 }
