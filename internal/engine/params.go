@@ -98,8 +98,10 @@ func paramsFrom(p *v1alpha1.CheckParameters) Params {
 const notInImagePrefix = "*?[]{} \t\n\\"
 
 // registryProblems names the profile's allowedRegistries entries that no image can start with:
-// img-registry-allowlist compares each entry with the start of an image spelled in full, so a
-// glob (ghcr.io/acme/*, *.corp.example.com/), a URL (https://ghcr.io/acme/) or blank space
+// img-registry-allowlist compares each entry with the start of an image's repository spelled in
+// full, so a glob (ghcr.io/acme/*, *.corp.example.com/), a URL (https://ghcr.io/acme/), blank
+// space, a tag or digest (ghcr.io/acme/web:1.4.2, nginx:1.27) or upper case in the path
+// (ghcr.io/Acme/, which no repository has: the reference grammar allows lower case only)
 // allows nothing, and every image it was meant to allow fails at High severity. The entry
 // stays in force (it allows what it allowed); the problem says what to write instead.
 func registryProblems(p *v1alpha1.CheckParameters) []Problem {
@@ -108,21 +110,44 @@ func registryProblems(p *v1alpha1.CheckParameters) []Problem {
 	}
 	var problems []Problem
 	for i, prefix := range p.AllowedRegistries {
-		_, rest, scheme := strings.Cut(prefix, "://")
-		if !scheme {
-			if !strings.ContainsAny(prefix, notInImagePrefix) {
-				continue
-			}
-			rest = prefix
-		}
 		field := fmt.Sprintf("spec.parameters.allowedRegistries[%d]", i)
-		msg := fmt.Sprintf("%s: %q is not an image prefix: entries are compared with the start of each image name spelled in full (registry host, then path), with no wildcards and no URL scheme", field, prefix)
-		if fixed := strings.TrimRight(rest, "*"); fixed != "" && !strings.ContainsAny(fixed, notInImagePrefix) {
-			msg += fmt.Sprintf("; write %q", fixed)
+		msg := fmt.Sprintf("%s: %q is not an image prefix: entries are compared with the start of each image's repository spelled in full (registry host, then path in lower case), with no wildcards, no URL scheme and no tag or digest", field, prefix)
+		_, rest, scheme := strings.Cut(prefix, "://")
+		switch {
+		case scheme || strings.ContainsAny(prefix, notInImagePrefix):
+			if !scheme {
+				rest = prefix
+			}
+			if fixed := strings.TrimRight(rest, "*"); fixed != "" && !strings.ContainsAny(fixed, notInImagePrefix) {
+				msg += fmt.Sprintf("; write %q", fixed)
+			}
+		case repositoryOf(prefix) != prefix:
+			msg += fmt.Sprintf("; write %q", repositoryOf(prefix))
+		default:
+			continue
 		}
 		problems = append(problems, Problem{Reason: v1alpha1.ReasonInvalidProfile, Field: field, Message: msg})
 	}
 	return problems
+}
+
+// repositoryOf is the repository prefix an allowedRegistries entry written as an image means:
+// without its digest or tag, its path in lower case. A colon is a tag's after the last "/", or
+// in an entry without one when what follows is not a port ("nginx:1.27", not "registry:5000").
+func repositoryOf(entry string) string {
+	name, _, _ := strings.Cut(entry, "@")
+	slash := strings.LastIndexByte(name, '/')
+	if i := strings.LastIndexByte(name, ':'); i > slash && (slash >= 0 || !allDigits(name[i+1:])) {
+		name = name[:i]
+	}
+	if host, path, ok := strings.Cut(name, "/"); ok {
+		name = host + "/" + strings.ToLower(path)
+	}
+	return name
+}
+
+func allDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // labelProblems names the profile's requiredLabels entries that are not label keys: the API

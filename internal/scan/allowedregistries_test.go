@@ -37,6 +37,15 @@ spec:
 			problems: []string{`spec.parameters.allowedRegistries[1]: "https://ghcr.io/acme" is not an image prefix`, `write "ghcr.io/acme"`}},
 		"a wildcard host": {registries: `["*.corp.example.com/"]`, result: "Fail",
 			problems: []string{`spec.parameters.allowedRegistries[0]: "*.corp.example.com/" is not an image prefix`}},
+		"an image with its tag": {registries: `["ghcr.io/acme/web:1.4.2"]`, result: "Fail",
+			problems: []string{`spec.parameters.allowedRegistries[0]: "ghcr.io/acme/web:1.4.2" is not an image prefix`, `write "ghcr.io/acme/web"`}},
+		"a short name with its tag": {registries: `["ghcr.io/acme/", "nginx:1.27"]`, result: "Pass",
+			problems: []string{`spec.parameters.allowedRegistries[1]: "nginx:1.27" is not an image prefix`, `write "nginx"`}},
+		"an image with its digest": {registries: `["ghcr.io/acme/web@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"]`, result: "Fail",
+			problems: []string{`is not an image prefix`, `write "ghcr.io/acme/web"`}},
+		"upper case in the path": {registries: `["GHCR.io/Acme/"]`, result: "Fail",
+			problems: []string{`spec.parameters.allowedRegistries[0]: "GHCR.io/Acme/" is not an image prefix`, `write "GHCR.io/acme/"`}},
+		"a registry port": {registries: `["ghcr.io:443/acme/", "ghcr.io/acme/"]`, result: "Pass"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
