@@ -13,7 +13,7 @@ import (
 var imgDeprecatedRegistry = &engine.Check{
 	ID:    "img-deprecated-registry",
 	Title: "Images do not come from frozen registries",
-	Description: "k8s.gcr.io and gcr.io/google_containers are frozen: they receive no new images and no " +
+	Description: "k8s.gcr.io (gcr.io/k8s-artifacts-prod by another name) and gcr.io/google_containers are frozen: they receive no new images and no " +
 		"security fixes, so an image from them stays vulnerable and may stop being served at all " +
 		"(CC7.1). The Kubernetes project publishes to registry.k8s.io instead. Docker Hub's bitnamilegacy " +
 		"namespace is frozen too: Bitnami moved its versioned images there in August 2025 and updates none of " +
@@ -44,8 +44,11 @@ var imgDeprecatedRegistry = &engine.Check{
 }
 
 // frozenRegistry names the frozen registry a canonical repository is in, or "", and what to use
-// instead: k8s.gcr.io and its regional mirrors, Google's old google_containers project on gcr.io,
-// and Docker Hub's bitnamilegacy namespace. A port does not make another registry of the host
+// instead: k8s.gcr.io and its regional mirrors, the Container Registry project k8s.gcr.io named
+// (k8s-artifacts-prod on gcr.io and its regional hosts, frozen with it: KEP 3720 removed them
+// from the image promoter; the project's Artifact Registry repositories, which registry.k8s.io
+// serves, are not), Google's old google_containers project on gcr.io, and Docker Hub's
+// bitnamilegacy namespace. A port does not make another registry of the host
 // ("k8s.gcr.io:443" is pulled from k8s.gcr.io).
 func frozenRegistry(repo string) (frozen, instead string) {
 	const k8s = "use registry.k8s.io"
@@ -55,7 +58,7 @@ func frozenRegistry(repo string) (frozen, instead string) {
 	switch {
 	case name == "k8s.gcr.io" || strings.HasSuffix(name, ".k8s.gcr.io"):
 		return host, k8s
-	case (name == "gcr.io" || strings.HasSuffix(name, ".gcr.io")) && (project == "google_containers" || project == "google-containers"):
+	case (name == "gcr.io" || strings.HasSuffix(name, ".gcr.io")) && (project == "google_containers" || project == "google-containers" || project == "k8s-artifacts-prod"):
 		return host + "/" + project, k8s
 	case host == "docker.io" && project == "bitnamilegacy":
 		// Bitnami moved its versioned images there on 28 August 2025 and updates none of them.
