@@ -61,7 +61,7 @@ func eachImageVolume(ctx *engine.Context, o *engine.Object, judge func(v *corev1
 // says what is wrong with an image ("" when nothing is): a container without an image fails,
 // and an image that is not a reference is not assessed (eachReference).
 func eachImage(ctx *engine.Context, o *engine.Object, why func(image string) string) {
-	eachReference(ctx, o, func(c engine.Container) string {
+	eachReference(ctx, o, nil, func(c engine.Container) string {
 		if c.Image == "" {
 			return "no image is set"
 		}
@@ -83,12 +83,18 @@ func eachImage(ctx *engine.Context, o *engine.Object, why func(image string) str
 // refuses to pull it and the container or volume runs nothing, and what a placeholder such as
 // $IMAGE or PROJECT_ID stands for is replaced at deployment by an image the check cannot see.
 // That image is NotAssessed, neither passed on the parts that look like a tag or a registry
-// nor failed on them.
-func eachReference(ctx *engine.Context, o *engine.Object, judgeContainer func(c engine.Container) string, judgeVolume func(v *corev1.Volume) string) {
+// nor failed on them. So is an image of which undecided (when not nil) says why the check
+// cannot tell ("" when it can).
+func eachReference(ctx *engine.Context, o *engine.Object, undecided func(image string) string, judgeContainer func(c engine.Container) string, judgeVolume func(v *corev1.Volume) string) {
 	eachContainerJudged(ctx, o, nil, func(c engine.Container) (string, string) {
 		if c.Image != "" {
 			if why := notAReference(c.Image); why != "" {
 				return "", fmt.Sprintf("image %q is not a valid image reference (%s): the kubelet refuses to pull it (InvalidImageName), and which image will run cannot be told", c.Image, why)
+			}
+			if undecided != nil {
+				if why := undecided(c.Image); why != "" {
+					return "", fmt.Sprintf("image %q %s", c.Image, why)
+				}
 			}
 		}
 		return judgeContainer(c), ""
@@ -97,6 +103,12 @@ func eachReference(ctx *engine.Context, o *engine.Object, judgeContainer func(c 
 		if why := notAReference(v.Image.Reference); why != "" {
 			ctx.NotAssessed("", fmt.Sprintf("image volume %q (%q) is not a valid image reference (%s): the kubelet refuses to pull it, and which image will be mounted cannot be told", v.Name, v.Image.Reference, why))
 			return ""
+		}
+		if undecided != nil {
+			if why := undecided(v.Image.Reference); why != "" {
+				ctx.NotAssessed("", fmt.Sprintf("image volume %q (%q) %s", v.Name, v.Image.Reference, why))
+				return ""
+			}
 		}
 		return judgeVolume(v)
 	})

@@ -18,7 +18,8 @@ var imgDeprecatedRegistry = &engine.Check{
 		"(CC7.1). The Kubernetes project publishes to registry.k8s.io instead. Docker Hub's bitnamilegacy " +
 		"namespace is frozen too: Bitnami moved its versioned images there in August 2025 and updates none of " +
 		"them. Every container's image " +
-		"is judged, and the reference of every image volume (volumes[].image)." + unreferenceable + supporting,
+		"is judged, and the reference of every image volume (volumes[].image). An image named by its ID (sha256:<hex>) is " +
+		"not assessed: the node runs whichever image it holds with that ID, from whatever registry." + unreferenceable + supporting,
 	Remediation: "Pull the same image from registry.k8s.io (registry.k8s.io/pause:3.10 for k8s.gcr.io/pause), " +
 		"upgrading to a maintained version; replace an image from docker.io/bitnamilegacy with a maintained build " +
 		"of the same software.",
@@ -26,7 +27,13 @@ var imgDeprecatedRegistry = &engine.Check{
 	Criteria: []v1alpha1.Criterion{cc71},
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		eachReference(ctx, o, func(c engine.Container) string {
+		// An image named by its ID may have come from any registry.
+		eachReference(ctx, o, func(image string) string {
+			if isImageID(image) {
+				return "names an image by its ID, not by a registry: the container runtime runs whichever image the node holds with that ID, and which registry it came from cannot be told"
+			}
+			return ""
+		}, func(c engine.Container) string {
 			if c.Image == "" {
 				return ""
 			}

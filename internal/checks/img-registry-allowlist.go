@@ -31,7 +31,7 @@ var imgRegistryAllowlist = &engine.Check{
 			return
 		}
 		// An image volume is pulled as a container's image is: the pod is judged on it.
-		eachReference(ctx, o, func(c engine.Container) string {
+		eachReference(ctx, o, nil, func(c engine.Container) string {
 			if c.Image == "" {
 				return "no image is set"
 			}
