@@ -26,13 +26,20 @@ func validDigest(d string) bool {
 }
 
 // isImageID reports whether an image reference is an image's ID (sha256:<hex>, the digest of
-// its configuration) rather than a name. github.com/distribution/reference reads it as Docker
-// Hub's docker.io/library/sha256 tagged with the hex, and the kubelet hands it to the container
-// runtime as written (applyDefaultImageTag adds no tag to it), but containerd's CRI
-// (LocalResolve) first takes a reference that is a digest for the ID of an image it holds: the
+// its configuration) or a prefix of one (sha256:6b5bb8ad0a7d) rather than a name.
+// github.com/distribution/reference reads it as Docker Hub's docker.io/library/sha256 tagged
+// with the hex, and the kubelet hands it to the container runtime as written (applyDefaultImageTag
+// adds no tag to it), but containerd's CRI (LocalResolve) takes a reference that is a digest for
+// the ID of an image it holds, and one it cannot resolve as a name it looks up in its image store
+// by ID, which (go-digest's digestset) matches any unambiguous prefix of an ID's hex: the
 // container runs that image, wherever it was pulled from, without asking any registry.
 func isImageID(image string) bool {
-	return validDigest(image)
+	alg, hex, ok := strings.Cut(image, ":")
+	if !ok || hex == "" || strings.Trim(hex, "0123456789abcdef") != "" {
+		return false
+	}
+	a := digest.Algorithm(alg)
+	return a.Available() && len(hex) <= a.Size()*2
 }
 
 // imageDigestPinned reports whether an image reference carries a well-formed digest.

@@ -18,7 +18,7 @@ var imgDeprecatedRegistry = &engine.Check{
 		"(CC7.1). The Kubernetes project publishes to registry.k8s.io instead. Docker Hub's bitnamilegacy " +
 		"namespace is frozen too: Bitnami moved its versioned images there in August 2025 and updates none of " +
 		"them. Every container's image " +
-		"is judged, and the reference of every image volume (volumes[].image). An image named by its ID (sha256:<hex>) is " +
+		"is judged, and the reference of every image volume (volumes[].image). An image named by its ID or a prefix of it (sha256:<hex>) is " +
 		"not assessed: the node runs whichever image it holds with that ID, from whatever registry." + unreferenceable + supporting,
 	Remediation: "Pull the same image from registry.k8s.io (registry.k8s.io/pause:3.10 for k8s.gcr.io/pause), " +
 		"upgrading to a maintained version; replace an image from docker.io/bitnamilegacy with a maintained build " +

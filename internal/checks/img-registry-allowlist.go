@@ -18,7 +18,7 @@ var imgRegistryAllowlist = &engine.Check{
 		"allowed prefixes are the profile's parameters.allowedRegistries, compared with the image spelled in full (\"nginx\" is " +
 		"docker.io/library/nginx, and a prefix is spelled the same way: \"bitnami/\" is docker.io/bitnami/, and \"docker.io/nginx\" " +
 		"allows both the official image docker.io/library/nginx, as the image docker.io/nginx is, and the namespace docker.io/nginx/); a prefix without a trailing slash must end at a whole host or " +
-		"path segment. An image named by its ID (sha256:<hex>) fails: the container runtime runs whichever image the node " +
+		"path segment. An image named by its ID or a prefix of it (sha256:<hex>) fails: the container runtime runs whichever image the node " +
 		"holds with that ID, whatever registry it came from. Without allowed registries the check cannot decide." + unreferenceable + supporting,
 	Remediation: "Pull the image from an allowed registry (mirror it there), or add its registry or repository " +
 		"to the profile's parameters.allowedRegistries after review.",
