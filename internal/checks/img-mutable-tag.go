@@ -11,7 +11,8 @@ var imgMutableTag = &engine.Check{
 	Description: "An image without a tag, or tagged latest, runs whatever was pushed last: a node that " +
 		"pulls later can run different code than the one reviewed, outside change management " +
 		"(CC8.1), and a compromised push reaches the cluster unnoticed (CC6.8). An image pinned by " +
-		"digest passes whatever its tag. Every container's image is judged, and the reference of " +
+		"digest passes whatever its tag, and so does one named by its whole ID (sha256:<hex>); a prefix of an ID fails: the " +
+		"container runtime runs whichever image of the node has an ID starting with it. Every container's image is judged, and the reference of " +
 		"every image volume (volumes[].image), which is pulled the same way." + unreferenceable + supporting,
 	Remediation: "Reference an explicit version tag (nginx:1.27.3), or better, pin the image by digest (@sha256:...).",
 	Severity:    medium,
@@ -24,8 +25,12 @@ var imgMutableTag = &engine.Check{
 
 // mutableTag says how an image names no specific version, "" when it names one.
 func mutableTag(image string) string {
-	if imageDigestPinned(image) {
+	if imageDigestPinned(image) || validDigest(image) {
 		return ""
+	}
+	if isImageID(image) {
+		// A whole ID names one image; a prefix, whichever image of each node its ID starts with.
+		return "is a prefix of an image ID, so each node runs whichever image it holds whose ID starts with it"
 	}
 	switch _, tag, _ := imageParts(image); tag {
 	case "":
