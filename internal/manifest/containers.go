@@ -53,12 +53,12 @@ func customContainers(apiVersion, kind, name, namespace string, js []byte, objec
 	if at == "" {
 		return nil
 	}
-	return &ContainersError{Kind: kind, Name: name, Namespace: namespace, At: at}
+	return &ContainersError{APIVersion: apiVersion, Kind: kind, Name: name, Namespace: namespace, At: at}
 }
 
 // ContainersError is ErrContainersNotJudged for one object.
 type ContainersError struct {
-	Kind, Name string
+	APIVersion, Kind, Name string
 	// Namespace is the object's, as written ("" for none): a scan under a profile that does
 	// not assess it has nothing to judge there.
 	Namespace string
@@ -68,8 +68,21 @@ type ContainersError struct {
 
 func (e *ContainersError) Error() string {
 	return fmt.Sprintf("%s %s %v (%s): its controller, not Kubernetes, makes their pods as it decides, and no check reads a %s, "+
-		"so they are neither judged nor passed; in the cluster the operator judges the Pods it makes", e.Kind, e.Name, ErrContainersNotJudged, e.At, e.Kind)
+		"so they are neither judged nor passed; in the cluster the operator judges the Pods it makes (--skip-kinds %s leaves them to it)",
+		e.Kind, e.Name, ErrContainersNotJudged, e.At, e.Kind, e.QualifiedKind())
 }
+
+// Group is the API group of the object's apiVersion (argoproj.io).
+func (e *ContainersError) Group() string {
+	if i := strings.LastIndexByte(e.APIVersion, '/'); i >= 0 {
+		return e.APIVersion[:i]
+	}
+	return ""
+}
+
+// QualifiedKind is the object's kind and API group, as --skip-kinds takes them
+// (Rollout.argoproj.io).
+func (e *ContainersError) QualifiedKind() string { return e.Kind + "." + e.Group() }
 
 // Is makes errors.Is(err, ErrContainersNotJudged) hold.
 func (e *ContainersError) Is(target error) bool { return target == ErrContainersNotJudged }

@@ -19,7 +19,7 @@ func TestHelp(t *testing.T) {
 		if code != ExitOK {
 			t.Errorf("scan %s: exit code %d, want 0", arg, code)
 		}
-		for _, want := range []string{"Usage: soc2-operator scan", "-fail-on", "-details", "-profile", "Exit codes:"} {
+		for _, want := range []string{"Usage: soc2-operator scan", "-fail-on", "-details", "-profile", "-skip-kinds", "Exit codes:"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("scan %s: stdout lacks %q:\n%s", arg, want, stdout)
 			}

@@ -513,6 +513,21 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 		}
 		suites.Suites = append(suites.Suites, s)
 	}
+	if len(rep.Skipped) > 0 || rep.SkippedNotListed > 0 {
+		// What --skip-kinds left unjudged is skipped, as undecided results are.
+		s := junitSuite{Name: "inputs: custom resources that run containers, of kinds --skip-kinds names, not judged"}
+		for _, r := range rep.Skipped {
+			msg := skippedMessage(r)
+			s.Cases = append(s.Cases, junitCase{Name: termtable.Escape(r.Resource.Kind + " " + namespacedName(r.Resource)), Classname: "inputs",
+				Skipped: &junitSkipped{Message: location(&Source{File: r.File, Line: r.Line}) + ": " + msg}})
+		}
+		if rep.SkippedNotListed > 0 {
+			s.Cases = append(s.Cases, junitCase{Name: "more custom resources", Classname: "inputs",
+				Skipped: &junitSkipped{Message: unlistedSkipped(rep.SkippedNotListed)}})
+		}
+		s.Tests, s.Skipped = len(s.Cases), len(s.Cases)
+		suites.Suites = append(suites.Suites, s)
+	}
 	for _, s := range suites.Suites {
 		suites.Tests += s.Tests
 		suites.Failures += s.Failures

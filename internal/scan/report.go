@@ -34,6 +34,11 @@ type Report struct {
 	// them, and ErrorsNotListed says how many more there were (summary.errors counts all).
 	Errors          []InputError `json:"errors,omitempty"`
 	ErrorsNotListed int          `json:"errorsNotListed,omitempty"`
+	// Skipped are the custom resources that run containers of the kinds --skip-kinds names,
+	// which scan did not judge and counts as no input error: the first maxListedErrors of them,
+	// and SkippedNotListed says how many more there were (summary.skipped counts all).
+	Skipped          []SkippedResource `json:"skipped,omitempty"`
+	SkippedNotListed int               `json:"skippedNotListed,omitempty"`
 
 	// found and assessed are the findings and (with --show all) the results as buildReport
 	// makes them, written into Findings and Results only as an output needs each one (see
@@ -75,6 +80,9 @@ type Summary struct {
 	// NotObjects counts the documents read that are no Kubernetes objects (neither apiVersion
 	// nor kind: manifest.ErrNotAnObject), which were not judged; standard error names them.
 	NotObjects int `json:"notObjects,omitempty"`
+	// Skipped counts the custom resources that run containers of the kinds --skip-kinds names,
+	// which were not judged (Report.Skipped lists them).
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // Finding is one result.
@@ -113,6 +121,17 @@ type InputError struct {
 	Document int    `json:"document,omitempty"`
 	Line     int    `json:"line,omitempty"`
 	Message  string `json:"message"`
+}
+
+// SkippedResource is a custom resource that runs containers of a kind --skip-kinds names: scan
+// did not judge them, and the operator judges the Pods its controller makes in the cluster.
+type SkippedResource struct {
+	File     string               `json:"file"`
+	Document int                  `json:"document,omitempty"`
+	Line     int                  `json:"line,omitempty"`
+	Resource v1alpha1.ResourceRef `json:"resource"`
+	// Containers is where its first container is (spec.template.spec.containers).
+	Containers string `json:"containers"`
 }
 
 // objectRefs holds the resource and source of each object findings were made for: findings of

@@ -181,6 +181,21 @@ func writeSARIF(w *bufio.Writer, rep *Report) error {
 	for _, p := range rep.Problems {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "error", Message: sarifText{p}})
 	}
+	// What --skip-kinds left unjudged is a note: the run did what it was asked.
+	for _, r := range rep.Skipped {
+		n := sarifNotification{Level: "note", Message: sarifText{skippedMessage(r)}}
+		if r.File != "" {
+			pl := &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: fileURI(r.File)}}
+			if r.Line > 0 {
+				pl.Region = &sarifRegion{StartLine: r.Line}
+			}
+			n.Locations = []sarifLocation{{PhysicalLocation: pl}}
+		}
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+	}
+	if rep.SkippedNotListed > 0 {
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "note", Message: sarifText{unlistedSkipped(rep.SkippedNotListed)}})
+	}
 	run.Invocations = []sarifInvocation{inv}
 	// The results are written one at a time in the place of a placeholder (writeStreamed): at
 	// 20,000 objects they are about 75 MB of JSON.

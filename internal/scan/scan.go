@@ -69,6 +69,9 @@ type Options struct {
 	AdminNamespace string
 	Namespace      string
 	Details        bool
+	// SkipKinds are the values of --skip-kinds, parsed into skip.
+	SkipKinds []string
+	skip      skipKinds
 	// namespaceGiven is true when --namespace was given: the namespace objects that name none
 	// are deployed to is then known (kubectl apply -n), not a guess.
 	namespaceGiven bool
@@ -86,6 +89,9 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Details, "details", false, fmt.Sprintf("Table output: list every finding, not the summary per criterion and check (the table lists every finding by itself up to %d findings)", summaryThreshold))
 	fs.StringVar(&o.Show, "show", "findings", "Results in json and yaml output: findings (failing and excepted) or all")
 	fs.StringVar(&o.Namespace, "namespace", "default", "The namespace of namespaced objects whose manifest names none, as kubectl apply -n would use; given, the checks about the namespace itself judge them as deployed there")
+	fs.Var((*stringList)(&o.SkipKinds), "skip-kinds", "Custom resources of these kinds, `KIND[,KIND...]`, run containers whose Pods the operator judges in the cluster "+
+		"(an Argo Rollout, a RayService): counted in a note, not an input scan could not judge (exit 3). KIND or KIND.GROUP "+
+		"(Rollout, Rollout.argoproj.io), case-sensitive; repeatable")
 	fs.StringVar(&o.AdminNamespace, "admin-namespace", engine.DefaultAdminNamespace, "The operator's namespace: only exceptions there may select other namespaces")
 }
 
@@ -163,6 +169,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		inputErrs      []error
 		unlisted       int // input errors over maxListedErrors: counted, not kept
 		notObjects     notObjectsNote
+		skippedKinds   skippedResources // custom resources --skip-kinds leaves unjudged
 		read           int
 		kustomizations []string
 		// declared decides, by the Namespace objects read (the last of each name, as
@@ -176,7 +183,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	loadOpts.Kustomization = func(path string) { kustomizations = append(kustomizations, path) }
 	load := func(mode loadMode) {
 		stream, filter, objs, inputErrs, unlisted, notObjects, read, kustomizations = nil, nil, nil, nil, 0, notObjectsNote{}, 0, nil
-		declared = nil
+		declared, skippedKinds = nil, skippedResources{}
 		if profile != nil {
 			declared = newNamespaceFilter(profile)
 		}
@@ -213,6 +220,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 				}
 			}
 			for _, e := range errs {
+				if skippedKinds.add(opts.skip, e) {
+					continue
+				}
 				if errors.Is(e, manifest.ErrNotAnObject) {
 					notObjects.add(e)
 					continue
@@ -269,11 +279,16 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	inputErrs = append(kustomizationErrors(kustomizations), inputErrs...)
 	// A custom resource's containers in a namespace the profile does not assess are nothing the
 	// operator would judge either (a Rollout in an excluded namespace failed every scan).
+	unassessed := func(namespace string) bool {
+		return declared != nil && namespace != "" && !declared.assesses(namespace)
+	}
 	inputErrs = slices.DeleteFunc(inputErrs, func(e error) bool {
 		var ce *manifest.ContainersError
-		return errors.As(e, &ce) && declared != nil && ce.Namespace != "" && !declared.assesses(ce.Namespace)
+		return errors.As(e, &ce) && unassessed(ce.Namespace)
 	})
+	skippedKinds.dropNamespaces(unassessed)
 	notObjects.write(stderr)
+	skippedKinds.write(stderr)
 	noInput := false
 	for _, e := range inputErrs {
 		if errors.Is(e, manifest.ErrNoManifests) {
@@ -348,6 +363,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	rep.ErrorsNotListed = unlisted
 	rep.Summary.Errors = len(rep.Errors) + unlisted
 	rep.Summary.NotObjects = notObjects.n
+	rep.Skipped = skippedKinds.listed
+	rep.Summary.Skipped = skippedKinds.total()
+	rep.SkippedNotListed = rep.Summary.Skipped - len(rep.Skipped)
 
 	if err := write(stdout, opts.Output, rep); err != nil {
 		fmt.Fprintf(stderr, "soc2-operator scan: writing output: %v\n", err)
@@ -417,6 +435,11 @@ func (o *Options) validate() error {
 	if o.Show != "findings" && o.Show != "all" {
 		return fmt.Errorf("--show %s: want findings or all", o.Show)
 	}
+	skip, err := parseSkipKinds(o.SkipKinds)
+	if err != nil {
+		return err
+	}
+	o.skip = skip
 	stdinUses := 0
 	for _, p := range append(append([]string{o.ProfileFile}, o.ExceptionFiles...), o.Paths...) {
 		if p == "-" {
@@ -448,8 +471,8 @@ func scanUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintln(w, "Evaluates Kubernetes manifests (multi-document YAML, JSON, kind: List) against the SOC 2 checks.")
 	fmt.Fprintln(w, "Exit codes: 0 ok; 1 failing findings at or above --fail-on; 2 usage or configuration error, or")
 	fmt.Fprintln(w, "nothing to scan (a directory with no manifests, no objects at all); 3 some inputs could not be")
-	fmt.Fprintln(w, "read, or run containers scan cannot judge (a custom resource's pod template; everything else")
-	fmt.Fprintln(w, "was scanned).")
+	fmt.Fprintln(w, "read, or run containers scan cannot judge (a custom resource's pod template, unless --skip-kinds")
+	fmt.Fprintln(w, "names its kind; everything else was scanned).")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Flags:")
 	fs.SetOutput(w)

@@ -90,6 +90,10 @@ func writeTable(w io.Writer, rep *Report) error {
 		lines = append(lines, fmt.Sprintf("Not judged: %s that %s no Kubernetes objects (named on standard error).",
 			counted(s.NotObjects, "document"), oneOrMany(s.NotObjects, "is", "are")))
 	}
+	if s.Skipped > 0 {
+		lines = append(lines, fmt.Sprintf("Not judged: %s that %s containers, of kinds --skip-kinds names (counted on standard error).",
+			counted(s.Skipped, "custom resource"), oneOrMany(s.Skipped, "runs", "run")))
+	}
 	for _, l := range lines {
 		if err := writeWrapped(w, width, l); err != nil {
 			return err
