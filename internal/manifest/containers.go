@@ -31,8 +31,9 @@ func customContainers(apiVersion, kind, name, namespace string, js []byte, objec
 	if !customResource(apiVersion, kind) {
 		return nil
 	}
-	// Every container has an image; a key written with an escape (imag\u0065) decodes as one.
-	if !bytes.Contains(js, []byte("image")) && !bytes.Contains(js, []byte(`\u`)) {
+	// Every container is in a list of (init or ephemeral) containers or has an image; a key
+	// written with an escape (imag\u0065) decodes as one.
+	if !bytes.Contains(js, []byte("ontainers")) && !bytes.Contains(js, []byte("image")) && !bytes.Contains(js, []byte(`\u`)) {
 		return nil
 	}
 	if _, whole := object["spec"]; !whole {
@@ -108,20 +109,30 @@ func customResource(apiVersion, kind string) bool {
 }
 
 // containersIn returns the path, below path, of the first container in v, or "": a list of
-// maps with an image under the key containers of a pod spec (a map under a key spec:
-// template.spec, podTemplate.spec), or, below the object's spec, under the key steps or
-// sidecars (a Tekton Task's), or a map with an image under the key container or script (an
-// Argo Workflow's template). A list elsewhere describes containers and runs none (GKE
-// Autopilot's WorkloadAllowlist, matchingCriteria.containers).
+// containers (maps with a name or an image) under the key containers, initContainers or
+// ephemeralContainers of a pod spec (a map under a key spec: template.spec, podTemplate.spec),
+// or a list of maps with an image, below the object's spec, under the key steps or sidecars (a
+// Tekton Task's), or a map with an image under the key container or script (an Argo
+// Workflow's template). A list elsewhere describes containers and runs none (GKE Autopilot's
+// WorkloadAllowlist, matchingCriteria.containers).
+//
+// A pod template's container needs a name, not an image: Kubernetes leaves a template's image
+// to "higher level config management" (core/v1 Container.Image), and operators fill in their
+// own, merging a container of the same name (ECK's podTemplate, whose documented sysctl init
+// container runs privileged without an image; Prometheus' spec.containers, which patches the
+// prometheus container the Prometheus Operator makes).
 func containersIn(v any, path string) string {
 	switch v := v.(type) {
 	case map[string]any:
 		inSpec := path == "spec" || strings.HasPrefix(path, "spec.") || strings.HasPrefix(path, "spec[")
-		lists := []string{"steps", "sidecars"}
 		if path == "spec" || strings.HasSuffix(path, ".spec") {
-			lists = append(lists, "containers")
+			for _, k := range []string{"containers", "initContainers", "ephemeralContainers"} {
+				if list, ok := v[k].([]any); ok && slices.ContainsFunc(list, isContainer) {
+					return path + "." + k
+				}
+			}
 		}
-		for _, k := range lists {
+		for _, k := range []string{"steps", "sidecars"} {
 			if list, ok := v[k].([]any); ok && inSpec && slices.ContainsFunc(list, hasImage) {
 				return path + "." + k
 			}
@@ -144,6 +155,17 @@ func containersIn(v any, path string) string {
 		}
 	}
 	return ""
+}
+
+// isContainer reports whether v, an item of a pod spec's list of containers, is one: a map with
+// a string under the key name or image.
+func isContainer(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	_, named := m["name"].(string)
+	return named || hasImage(m)
 }
 
 // hasImage reports whether v is a map with a string under the key image: a container.

@@ -180,6 +180,23 @@ func TestBadInput(t *testing.T) {
 			stderr:  [][]string{{"manifests/shop.yaml: document 1 (line 1): Rollout web runs containers that scan does not judge"}},
 			objects: 3,
 		},
+		"a pod template's containers that leave the image to the controller, or only init containers, are containers too": {
+			// ECK's documented sysctl init container, privileged, whose image ECK fills in, and a
+			// Prometheus whose spec.containers patches the prometheus container the operator
+			// makes by its name: Kubernetes requires a container's name, not its image, in a
+			// template, and these ran privileged with exit 0.
+			manifests: map[string]string{"es.yaml": "apiVersion: elasticsearch.k8s.elastic.co/v1\nkind: Elasticsearch\nmetadata: {name: logs, namespace: shop}\n" +
+				"spec:\n  version: 8.15.0\n  nodeSets:\n  - name: default\n    count: 3\n    podTemplate:\n      spec:\n        initContainers:\n" +
+				"        - {name: sysctl, securityContext: {privileged: true, runAsUser: 0}, command: [sh, -c, sysctl -w vm.max_map_count=262144]}\n",
+				"prometheus.yaml": "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nmetadata: {name: k8s, namespace: shop}\n" +
+					"spec:\n  replicas: 2\n  containers:\n  - {name: prometheus, securityContext: {privileged: true}}\n"},
+			code: ExitInput,
+			stderr: [][]string{
+				{"manifests/es.yaml: document 1 (line 1): Elasticsearch logs runs containers that scan does not judge (spec.nodeSets[0].podTemplate.spec.initContainers)"},
+				{"manifests/prometheus.yaml: document 1 (line 1): Prometheus k8s runs containers that scan does not judge (spec.containers)"},
+			},
+			objects: 3,
+		},
 		"a workflow's container or a pipeline task's steps are containers too": {
 			// Argo Workflows runs a template's container (or script) as a pod, Tekton a Task's
 			// steps as the containers of one.
