@@ -158,14 +158,16 @@ func containersIn(v any, path string) string {
 }
 
 // isContainer reports whether v, an item of a pod spec's list of containers, is one: a map with
-// a string under the key name or image.
+// a string under the key image, or under the key name and something more. A name alone changes
+// nothing of a container an operator makes, and names one in a request about a Pod's
+// containers (OpenKruise's ContainerRecreateRequest restarts it).
 func isContainer(v any) bool {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return false
 	}
 	_, named := m["name"].(string)
-	return named || hasImage(m)
+	return named && len(m) > 1 || hasImage(m)
 }
 
 // hasImage reports whether v is a map with a string under the key image: a container.

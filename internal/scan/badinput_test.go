@@ -216,11 +216,14 @@ func TestBadInput(t *testing.T) {
 			manifests: map[string]string{"policy.yaml": "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: no-latest}\n" +
 				"spec:\n  rules:\n  - name: no-latest\n    validate:\n      pattern:\n        spec:\n          containers:\n          - {image: '!*:latest'}\n",
 				"empty.yaml": widget("w", "{template: {spec: {containers: []}}}"),
+				// OpenKruise's request to restart a Pod's container names it and runs nothing new.
+				"recreate.yaml": "apiVersion: apps.kruise.io/v1alpha1\nkind: ContainerRecreateRequest\nmetadata: {name: restart-app, namespace: shop}\n" +
+					"spec:\n  podName: web-0\n  containers:\n  - name: app\n",
 				// GKE Autopilot's allowlist names the containers it lets run.
 				"allowlist.yaml": "apiVersion: auto.gke.io/v1\nkind: WorkloadAllowlist\nmetadata: {name: slurm}\n" +
 					"matchingCriteria:\n  containers:\n  - {name: slurmd, image: us-docker.pkg.dev/slurm/slurmd}\n"},
 			code:    ExitOK,
-			objects: 4,
+			objects: 5,
 		},
 		"a List with a broken item reports the item, and its other items are read": {
 			manifests: map[string]string{"list.yaml": "apiVersion: v1\nkind: List\nitems:\n" +
