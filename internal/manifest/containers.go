@@ -21,14 +21,16 @@ import (
 var ErrContainersNotJudged = errors.New("runs containers that scan does not judge")
 
 // policyGroups are API groups of policy engines, whose objects describe containers (a Kyverno
-// pattern's spec.containers) and run none.
+// pattern's spec.containers) and run none, but for what they generate or patch into objects
+// (generatedContainersIn).
 var policyGroups = []string{"kyverno.io", "gatekeeper.sh", "kubewarden.io", "wgpolicyk8s.io"}
 
 // customContainers returns the error of an object of a custom resource's kind that runs
 // containers (ErrContainersNotJudged), or nil. object is what decodeTyped read of js, nil or
 // only its metadata when it kept only that.
 func customContainers(apiVersion, kind, name, namespace string, js []byte, object map[string]any) error {
-	if !customResource(apiVersion, kind) {
+	policy := policyResource(apiVersion)
+	if !customResource(apiVersion, kind) && !policy {
 		return nil
 	}
 	// Every container is in a list of (init or ephemeral) containers or has an image; a key
@@ -47,7 +49,12 @@ func customContainers(apiVersion, kind, name, namespace string, js []byte, objec
 		if k == "apiVersion" || k == "kind" || k == "metadata" {
 			continue
 		}
-		if at = containersIn(object[k], k); at != "" {
+		if policy {
+			at = generatedContainersIn(object[k], k)
+		} else {
+			at = containersIn(object[k], k)
+		}
+		if at != "" {
 			break
 		}
 	}
@@ -100,12 +107,49 @@ func customResource(apiVersion, kind string) bool {
 	if !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io") || isCSV(apiVersion, kind) {
 		return false
 	}
+	return !policyResource(apiVersion)
+}
+
+// policyResource reports whether apiVersion is of a policy engine's group (policyGroups).
+func policyResource(apiVersion string) bool {
+	group := ""
+	if i := strings.LastIndexByte(apiVersion, '/'); i >= 0 {
+		group = apiVersion[:i]
+	}
 	for _, g := range policyGroups {
 		if group == g || strings.HasSuffix(group, "."+g) {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// generatedContainersIn is containersIn for a policy engine's object, below a key generate or
+// mutate only (a Kyverno rule's): Kyverno creates a generate rule's data (a DaemonSet in every
+// namespace) and patches a mutate rule's into the objects it matches (a sidecar into every
+// Pod), so their containers run, while a validate rule's pattern only describes them.
+func generatedContainersIn(v any, path string) string {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(v) {
+			var at string
+			if k == "generate" || k == "mutate" {
+				at = containersIn(v[k], path+"."+k)
+			} else {
+				at = generatedContainersIn(v[k], path+"."+k)
+			}
+			if at != "" {
+				return at
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if at := generatedContainersIn(e, path+"["+strconv.Itoa(i)+"]"); at != "" {
+				return at
+			}
+		}
+	}
+	return ""
 }
 
 // containersIn returns the path, below path, of the first container in v, or "": a list of

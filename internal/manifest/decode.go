@@ -103,11 +103,11 @@ type Options struct {
 
 // keepsOnlyMetadata reports whether of an object of this apiVersion and kind only apiVersion,
 // kind and metadata are kept in the JSON it is converted to: what decodeObject does with
-// MetadataOnly, but for a custom resource, whose JSON is searched for containers
-// (customContainers) before it is let go.
+// MetadataOnly, but for a custom resource or a policy engine's object, whose JSON is searched
+// for containers (customContainers) before it is let go.
 func (o Options) keepsOnlyMetadata(apiVersion, kind string) bool {
 	return o.MetadataOnly != nil && o.MetadataOnly(kind) && !isCSV(apiVersion, kind) && typedFor(apiVersion, kind) == nil &&
-		!customResource(apiVersion, kind)
+		!customResource(apiVersion, kind) && !policyResource(apiVersion)
 }
 
 // Decode reads every document of one file's content. It returns the objects it could read and

@@ -211,6 +211,25 @@ func TestBadInput(t *testing.T) {
 			},
 			objects: 3,
 		},
+		"a policy that generates a workload or patches a container into pods runs containers too": {
+			// Kyverno creates a generate rule's data in every namespace that matches (a
+			// privileged DaemonSet sharing the host's PIDs), and a mutate rule's patch adds its
+			// sidecar to every Pod it matches: scan judged neither and exited 0.
+			manifests: map[string]string{"generate.yaml": "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: node-agent}\n" +
+				"spec:\n  rules:\n  - name: agent\n    match: {any: [{resources: {kinds: [Namespace]}}]}\n    generate:\n" +
+				"      {apiVersion: apps/v1, kind: DaemonSet, name: agent, namespace: '{{request.object.metadata.name}}', synchronize: true,\n" +
+				"       data: {spec: {selector: {matchLabels: {app: agent}}, template: {metadata: {labels: {app: agent}}, spec: {hostPID: true,\n" +
+				"         containers: [{name: agent, image: example.com/agent:1, securityContext: {privileged: true}}]}}}}}\n",
+				"mutate.yaml": "apiVersion: kyverno.io/v1\nkind: Policy\nmetadata: {name: inject, namespace: shop}\n" +
+					"spec:\n  rules:\n  - name: sidecar\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    mutate:\n      patchStrategicMerge:\n" +
+					"        spec:\n          containers:\n          - {name: proxy, image: example.com/proxy:1, securityContext: {runAsUser: 0}}\n"},
+			code: ExitInput,
+			stderr: [][]string{
+				{"manifests/generate.yaml: document 1 (line 1): ClusterPolicy node-agent runs containers that scan does not judge (spec.rules[0].generate.data.spec.template.spec.containers)"},
+				{"manifests/mutate.yaml: document 1 (line 1): Policy inject runs containers that scan does not judge (spec.rules[0].mutate.patchStrategicMerge.spec.containers)"},
+			},
+			objects: 3,
+		},
 		"a custom resource that only names containers in a policy, or holds none, is read without an error": {
 			// A Kyverno policy's pattern describes containers; it runs none.
 			manifests: map[string]string{"policy.yaml": "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: no-latest}\n" +
