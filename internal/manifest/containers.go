@@ -96,18 +96,33 @@ func (e *ContainersError) QualifiedKind() string { return e.Kind + "." + e.Group
 func (e *ContainersError) Is(target error) bool { return target == ErrContainersNotJudged }
 
 // customResource reports whether apiVersion and kind are a custom resource's that may run
-// containers: not Kubernetes' own (a group without a dot, apps or batch, or one ending in
-// .k8s.io; its PodTemplate runs nothing), not a ClusterServiceVersion (expanded into what OLM
-// installs) and not a policy engine's.
+// containers: not Kubernetes' own in a group without a dot (apps or batch, whose kinds are read
+// typed, or the core group, whose PodTemplate runs nothing), not a ClusterServiceVersion
+// (expanded into what OLM installs) and not a policy engine's. A group under k8s.io may be a
+// custom resource's too: the API server lets a CRD into one with an api-approved.kubernetes.io
+// annotation (the Kubeflow Spark operator's sparkoperator.k8s.io), and Kubernetes' own kinds
+// there hold no containers.
 func customResource(apiVersion, kind string) bool {
 	group := ""
 	if i := strings.LastIndexByte(apiVersion, '/'); i >= 0 {
 		group = apiVersion[:i]
 	}
-	if !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io") || isCSV(apiVersion, kind) {
+	if !strings.Contains(group, ".") || kubernetesOwnGroups[group] || isCSV(apiVersion, kind) {
 		return false
 	}
 	return !policyResource(apiVersion)
+}
+
+// kubernetesOwnGroups are the API groups under k8s.io that Kubernetes itself serves (k8s.io/api,
+// apiextensions, kube-aggregator, metrics): their kinds hold no containers, and a
+// CustomResourceDefinition's JSON, up to megabytes, is not kept to be searched.
+var kubernetesOwnGroups = map[string]bool{
+	"admission.k8s.io": true, "admissionregistration.k8s.io": true, "apidiscovery.k8s.io": true, "apiextensions.k8s.io": true,
+	"apiregistration.k8s.io": true, "authentication.k8s.io": true, "authorization.k8s.io": true, "certificates.k8s.io": true,
+	"coordination.k8s.io": true, "discovery.k8s.io": true, "events.k8s.io": true, "flowcontrol.apiserver.k8s.io": true,
+	"imagepolicy.k8s.io": true, "internal.apiserver.k8s.io": true, "metrics.k8s.io": true, "networking.k8s.io": true,
+	"node.k8s.io": true, "rbac.authorization.k8s.io": true, "resource.k8s.io": true, "scheduling.k8s.io": true,
+	"storage.k8s.io": true, "storagemigration.k8s.io": true,
 }
 
 // policyResource reports whether apiVersion is of a policy engine's group (policyGroups).
@@ -153,12 +168,12 @@ func generatedContainersIn(v any, path string) string {
 }
 
 // containersIn returns the path, below path, of the first container in v, or "": a list of
-// containers (maps with a name or an image) under the key containers, initContainers or
-// ephemeralContainers of a pod spec (a map under a key spec: template.spec, podTemplate.spec),
-// or a list of maps with an image, below the object's spec, under the key steps or sidecars (a
-// Tekton Task's), or a map with an image under the key container or script (an Argo
-// Workflow's template). A list elsewhere describes containers and runs none (GKE Autopilot's
-// WorkloadAllowlist, matchingCriteria.containers).
+// containers (isContainer) under the key containers of a pod spec (a map under a key spec:
+// template.spec, podTemplate.spec) or, below the object's spec, under the key initContainers or
+// ephemeralContainers (a SparkApplication's executor's), or a list of maps with an image, below
+// the object's spec, under the key steps or sidecars (a Tekton Task's), or a map with an image
+// under the key container or script (an Argo Workflow's template). A list elsewhere describes
+// containers and runs none (GKE Autopilot's WorkloadAllowlist, matchingCriteria.containers).
 //
 // A pod template's container needs a name, not an image: Kubernetes leaves a template's image
 // to "higher level config management" (core/v1 Container.Image), and operators fill in their
@@ -169,11 +184,13 @@ func containersIn(v any, path string) string {
 	switch v := v.(type) {
 	case map[string]any:
 		inSpec := path == "spec" || strings.HasPrefix(path, "spec.") || strings.HasPrefix(path, "spec[")
-		if path == "spec" || strings.HasSuffix(path, ".spec") {
-			for _, k := range []string{"containers", "initContainers", "ephemeralContainers"} {
-				if list, ok := v[k].([]any); ok && slices.ContainsFunc(list, isContainer) {
-					return path + "." + k
-				}
+		podSpec := path == "spec" || strings.HasSuffix(path, ".spec")
+		for _, k := range []string{"containers", "initContainers", "ephemeralContainers"} {
+			if k == "containers" && !podSpec || !inSpec {
+				continue
+			}
+			if list, ok := v[k].([]any); ok && slices.ContainsFunc(list, isContainer) {
+				return path + "." + k
 			}
 		}
 		for _, k := range []string{"steps", "sidecars"} {

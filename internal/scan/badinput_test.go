@@ -211,6 +211,24 @@ func TestBadInput(t *testing.T) {
 			},
 			objects: 3,
 		},
+		"a community API group under k8s.io runs containers too, and init containers outside a pod spec are containers": {
+			// The Kubeflow Spark operator's group is sparkoperator.k8s.io (approved through
+			// api-approved.kubernetes.io, as any CRD under k8s.io must be): its driver's sidecar
+			// and its executor's init container run in the pods it makes, and were passed as
+			// Kubernetes' own.
+			manifests: map[string]string{"spark.yaml": "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata: {name: pi, namespace: shop}\n" +
+				"spec:\n  type: Scala\n  mode: cluster\n  image: spark:3.5.3\n  mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar\n" +
+				"  driver: {cores: 1, serviceAccount: spark, sidecars: [{name: proxy, image: envoyproxy/envoy:v1.31, securityContext: {privileged: true}}]}\n",
+				"scheduled.yaml": "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: ScheduledSparkApplication\nmetadata: {name: nightly, namespace: shop}\n" +
+					"spec:\n  schedule: '@daily'\n  template:\n    type: Python\n    image: spark:3.5.3\n" +
+					"    executor: {instances: 2, initContainers: [{name: fetch, image: busybox:1.36, securityContext: {runAsUser: 0}}]}\n"},
+			code: ExitInput,
+			stderr: [][]string{
+				{"manifests/spark.yaml: document 1 (line 1): SparkApplication pi runs containers that scan does not judge (spec.driver.sidecars)"},
+				{"manifests/scheduled.yaml: document 1 (line 1): ScheduledSparkApplication nightly runs containers that scan does not judge (spec.template.executor.initContainers)"},
+			},
+			objects: 3,
+		},
 		"a policy that generates a workload or patches a container into pods runs containers too": {
 			// Kyverno creates a generate rule's data in every namespace that matches (a
 			// privileged DaemonSet sharing the host's PIDs), and a mutate rule's patch adds its
