@@ -18,16 +18,17 @@ var netServiceExposure = &engine.Check{
 		"enforced; each such opening in the boundary (CC6.6) should be deliberate. externalIPs on a " +
 		"Service that is never proxied (ExternalName, or headless: clusterIP None) open nothing, nor do those of " +
 		"an IP family the Service has no cluster IP of (an IPv6 address on a single-stack IPv4 Service). A Gateway API " +
-		"Gateway with a TCP or UDP listener, or a TLS listener in Passthrough mode, opens the boundary as well: its " +
-		"GatewayClass's controller gives it an address and forwards what reaches the port to the backend " +
-		"unopened, as a LoadBalancer Service would; a Gateway's HTTP, HTTPS and terminating TLS listeners are " +
+		"Gateway with a TCP, UDP or TLS listener opens the boundary as well: its GatewayClass's controller gives it " +
+		"an address and forwards what reaches the port to the backend as a stream of bytes, whatever protocol they " +
+		"carry, as a LoadBalancer Service would (a TLS listener strips TLS first in Terminate mode, its default, and " +
+		"not in Passthrough mode); a Gateway's HTTP and HTTPS listeners are " +
 		"the Ingress layer, whose routes net-ingress-tls and net-ingress-host-hygiene judge. A listener of a " +
 		"protocol the Gateway API does not define (an implementation's own) cannot be judged (NotAssessed), nor can " +
 		"a Gateway that admits the listeners of ListenerSets (spec.allowedListeners), which the check does not read. An approved " +
 		"exposure is recorded as a ControlException, which keeps the decision and its owner on " +
 		"record." + supporting,
 	Remediation: "Use type ClusterIP and publish the Service through an Ingress or Gateway, remove externalIPs, " +
-		"serve TCP and UDP through a Gateway only where the exposure is intended, " +
+		"serve TCP, UDP and TLS streams through a Gateway only where the exposure is intended, " +
 		"or record the approved exposure as a ControlException.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
@@ -116,9 +117,10 @@ func proxiedExternalIPs(svc *corev1.Service) []string {
 	return out
 }
 
-// gatewayExposure judges the listeners of a Gateway API Gateway: TCP and UDP listeners, and TLS
-// listeners in Passthrough mode, forward what reaches their port to the backend unopened, past the
-// Ingress layer; HTTP, HTTPS and terminating TLS listeners are the Ingress layer. A protocol the
+// gatewayExposure judges the listeners of a Gateway API Gateway: TCP, UDP and TLS listeners forward
+// what reaches their port to the backend as a stream, whatever it carries, past the Ingress layer
+// (a TLS listener in Terminate mode strips TLS first: its TLSRoutes and TCPRoutes are streams all
+// the same, with no HTTP layer); HTTP and HTTPS listeners are the Ingress layer. A protocol the
 // Gateway API does not define (an implementation's own, such as Istio's HBONE) cannot be judged,
 // nor can the listeners that ListenerSets add to a Gateway that admits them (spec.allowedListeners).
 func gatewayExposure(ctx *engine.Context, o *engine.Object) {
@@ -137,9 +139,11 @@ func gatewayExposure(ctx *engine.Context, o *engine.Object) {
 		case "TCP", "UDP":
 			open = append(open, fmt.Sprintf("listener %s (%s, port %d)", l.Name, l.Protocol, l.Port))
 		case "TLS":
-			if l.TLS != nil && l.TLS.Mode != nil && *l.TLS.Mode == "Passthrough" {
-				open = append(open, fmt.Sprintf("listener %s (TLS Passthrough, port %d)", l.Name, l.Port))
+			mode := "Terminate" // the default mode, which v1.5 and later require be written
+			if l.TLS != nil && l.TLS.Mode != nil && *l.TLS.Mode != "" {
+				mode = *l.TLS.Mode
 			}
+			open = append(open, fmt.Sprintf("listener %s (TLS %s, port %d)", l.Name, mode, l.Port))
 		case "HTTP", "HTTPS":
 		default:
 			unknown = append(unknown, fmt.Sprintf("listener %s (%s, port %d)", l.Name, l.Protocol, l.Port))
