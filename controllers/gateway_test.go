@@ -268,3 +268,97 @@ spec:
 		return nil
 	})
 }
+
+// TestATenantsRouteThroughASharedGatewaysTCPListenerIsTheTenantsExposure: a tenant's TCPRoute
+// names the platform's shared Gateway in another namespace, whose listeners are HTTPS only: it
+// attaches to none, and the tenant's CC6.6 passes, fully assessed. When the platform team adds a
+// TCP listener open to every namespace, the Gateway's change alone re-evaluates the tenant's
+// namespace, and the tenant's report (not only the platform's) lists the route, which now
+// publishes the tenant's database at the Gateway's address.
+func TestATenantsRouteThroughASharedGatewaysTCPListenerIsTheTenantsExposure(t *testing.T) {
+	createNamespace(t, "gwshr-infra", nil)
+	createNamespace(t, "gwshr-tenant", map[string]string{"gwshrtest": "true"})
+	applyYAML(t, `
+apiVersion: v1
+kind: Service
+metadata:
+  name: db
+  namespace: gwshr-tenant
+spec:
+  selector: {app: db}
+  ports:
+  - {name: postgres, port: 5432}
+`)
+	const gateway = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: shared
+  namespace: gwshr-infra
+spec:
+  gatewayClassName: example
+  listeners:
+  - name: https
+    protocol: HTTPS
+    port: 443
+    tls:
+      certificateRefs: [{name: cert}]
+    allowedRoutes:
+      namespaces: {from: All}
+`
+	applyYAML(t, gateway)
+	applyYAML(t, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: TCPRoute
+metadata:
+  name: db
+  namespace: gwshr-tenant
+spec:
+  parentRefs:
+  - name: shared
+    namespace: gwshr-infra
+  rules:
+  - backendRefs:
+    - name: db
+      port: 5432
+`)
+	createProfile(t, "gwshrtest", "gwshrtest", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-service-exposure") })
+	eventually(t, 20*time.Second, "CC6.6 passes while the shared Gateway listens on HTTPS only", func() error {
+		rep, err := getReport("gwshr-tenant", "gwshrtest")
+		if err != nil {
+			return err
+		}
+		for _, c := range rep.Status.Criteria {
+			if c.ID == "CC6.6" {
+				if c.Status != v1alpha1.CriterionPass || c.UnassessedChecks != 0 {
+					return fmt.Errorf("CC6.6 is %s with %d unassessed checks", c.Status, c.UnassessedChecks)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no CC6.6 in the report")
+	})
+	applyYAML(t, gateway+`  - name: postgres
+    protocol: TCP
+    port: 5432
+    allowedRoutes:
+      namespaces: {from: All}
+`)
+	eventually(t, 15*time.Second, "the tenant's TCPRoute's net-service-exposure finding", func() error {
+		rep, err := getReport("gwshr-tenant", "gwshrtest")
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "net-service-exposure", "db", "")
+		if f == nil {
+			return fmt.Errorf("not yet")
+		}
+		if want := "listener postgres (TCP, port 5432) of Gateway gwshr-infra/shared"; !strings.Contains(f.Message, want) || f.Resource.Kind != "TCPRoute" {
+			return fmt.Errorf("finding on %s says %q, want %q", f.Resource.Kind, f.Message, want)
+		}
+		if s := criterionStatus(rep.Status.Criteria, "CC6.6"); s != v1alpha1.CriterionFail {
+			return fmt.Errorf("CC6.6 is %s", s)
+		}
+		return nil
+	})
+}

@@ -116,10 +116,12 @@ type routeListeners struct {
 	redirects bool
 }
 
-// routeAttachment is one listener a route attaches to, and where it is, for people.
+// routeAttachment is one listener a route attaches to, and where it is, for people; namespace
+// is its Gateway's.
 type routeAttachment struct {
-	listener gatewayListener
-	where    string
+	listener  gatewayListener
+	where     string
+	namespace string
 }
 
 // judgeRoute follows each of a route's parentRefs to the Gateway listeners it attaches to, as
@@ -220,7 +222,7 @@ func (out *routeListeners) attach(inv *engine.Inventory, o *engine.Object, gs ga
 		if !admitted {
 			continue
 		}
-		out.attached = append(out.attached, routeAttachment{listener: l, where: where})
+		out.attached = append(out.attached, routeAttachment{listener: l, where: where, namespace: ns})
 		switch l.Protocol {
 		case "HTTP":
 			switch {

@@ -22,7 +22,11 @@ var netServiceExposure = &engine.Check{
 		"an address and forwards what reaches the port to the backend as a stream of bytes, whatever protocol they " +
 		"carry, as a LoadBalancer Service would (a TLS listener strips TLS first in Terminate mode, its default, and " +
 		"not in Passthrough mode); a Gateway's HTTP and HTTPS listeners are " +
-		"the Ingress layer, whose routes net-ingress-tls and net-ingress-host-hygiene judge. A listener of a " +
+		"the Ingress layer, whose routes net-ingress-tls and net-ingress-host-hygiene judge. A TLSRoute, TCPRoute or " +
+		"UDPRoute attached to such a listener of another namespace's Gateway (a shared one that admits its namespace) " +
+		"publishes its backends through that opening, and fails in its own namespace's report as a LoadBalancer " +
+		"Service of its own would; one attached to its own namespace's Gateway is judged on that Gateway (NotApplicable), and " +
+		"one whose Gateway is not in the input, or whose parent is a ListenerSet, cannot be judged (NotAssessed). A listener of a " +
 		"protocol the Gateway API does not define (an implementation's own) cannot be judged (NotAssessed), nor can " +
 		"a Gateway that admits the listeners of ListenerSets (spec.allowedListeners), which the check does not read. An approved " +
 		"exposure is recorded as a ControlException, which keeps the decision and its owner on " +
@@ -32,10 +36,15 @@ var netServiceExposure = &engine.Check{
 		"or record the approved exposure as a ControlException.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
-	Targets:  []string{"Service", "Gateway"},
+	Targets:  []string{"Service", "Gateway", "TLSRoute", "TCPRoute", "UDPRoute"},
+	Reads:    []string{"Gateway", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if o.Kind == "Gateway" {
+		switch o.Kind {
+		case "Gateway":
 			gatewayExposure(ctx, o)
+			return
+		case "TLSRoute", "TCPRoute", "UDPRoute":
+			routeExposure(ctx, o)
 			return
 		}
 		svc, ok := o.Obj.(*corev1.Service)
@@ -164,5 +173,43 @@ func gatewayExposure(ctx *engine.Context, o *engine.Object) {
 			": whether its implementation forwards past the Ingress layer the manifests do not tell")
 	default:
 		ctx.Pass("")
+	}
+}
+
+// routeExposure judges a TLSRoute, TCPRoute or UDPRoute by the listeners it attaches to (which
+// are TLS, TCP and UDP ones, or of an implementation's own protocol): one of a Gateway in another
+// namespace publishes the route's backends past the Ingress layer, an opening the route's
+// namespace makes through another's Gateway, as it would with a LoadBalancer Service of its own.
+// A listener of a Gateway in the route's own namespace is judged on that Gateway.
+func routeExposure(ctx *engine.Context, o *engine.Object) {
+	if !inGatewayGroup(o) {
+		ctx.NotApplicable("", "not a "+gatewayGroup+" "+o.Kind)
+		return
+	}
+	ls, err := judgeRoute(ctx.Inventory, o)
+	if err != nil {
+		ctx.NotAssessed("", err.Error())
+		return
+	}
+	var open, own []string
+	for _, a := range ls.attached {
+		switch a.listener.Protocol {
+		case "TCP", "UDP", "TLS":
+			if a.namespace == o.Namespace {
+				own = append(own, a.where)
+			} else {
+				open = append(open, a.where)
+			}
+		}
+	}
+	switch {
+	case len(open) > 0:
+		ctx.Fail("", "%s publishes its backends past the Ingress layer through %s", o.Kind, few(open, "; "))
+	case len(ls.unknown) > 0:
+		ctx.NotAssessed("", "which listeners publish the route, and how, is not known: "+few(ls.unknown, "; "))
+	case len(own) > 0:
+		ctx.NotApplicable("", "the route is published through "+few(own, "; ")+", an opening judged on that Gateway")
+	default:
+		ctx.NotApplicable("", "the route attaches to no listener of its Gateways: nothing publishes it")
 	}
 }
