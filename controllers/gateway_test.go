@@ -362,3 +362,87 @@ spec:
 		return nil
 	})
 }
+
+// TestATenantsListenerSetIsJudgedWhenTheSharedGatewayAdmitsIt: a tenant's ListenerSet adds a TCP
+// listener to the platform's shared Gateway in another namespace, which admits no ListenerSets:
+// it adds nothing, and the tenant's CC6.6 passes, fully assessed. When the platform team lets
+// every namespace's ListenerSets attach (spec.allowedListeners from All), the Gateway's change
+// alone re-evaluates the tenant's namespace, and the tenant's report lists the ListenerSet, whose
+// TCP listener the Gateway now serves at its address.
+func TestATenantsListenerSetIsJudgedWhenTheSharedGatewayAdmitsIt(t *testing.T) {
+	createNamespace(t, "gwls-infra", nil)
+	createNamespace(t, "gwls-tenant", map[string]string{"gwlstest": "true"})
+	const gateway = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: shared
+  namespace: gwls-infra
+spec:
+  gatewayClassName: example
+  listeners:
+  - name: https
+    protocol: HTTPS
+    port: 443
+    tls:
+      certificateRefs: [{name: cert}]
+`
+	applyYAML(t, gateway)
+	applyYAML(t, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata:
+  name: db
+  namespace: gwls-tenant
+spec:
+  parentRef:
+    name: shared
+    namespace: gwls-infra
+  listeners:
+  - name: postgres
+    protocol: TCP
+    port: 5432
+`)
+	applyYAML(t, `
+apiVersion: v1
+kind: Service
+metadata:
+  name: db
+  namespace: gwls-tenant
+spec:
+  selector: {app: db}
+  ports:
+  - {name: postgres, port: 5432}
+`)
+	createProfile(t, "gwlstest", "gwlstest", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-service-exposure") })
+	eventually(t, 20*time.Second, "CC6.6 passes while the shared Gateway admits no ListenerSets", func() error {
+		rep, err := getReport("gwls-tenant", "gwlstest")
+		if err != nil {
+			return err
+		}
+		if s := criterionStatus(rep.Status.Criteria, "CC6.6"); s != v1alpha1.CriterionPass {
+			return fmt.Errorf("CC6.6 is %s", s)
+		}
+		for _, c := range rep.Status.Criteria {
+			if c.ID == "CC6.6" && c.UnassessedChecks != 0 {
+				return fmt.Errorf("CC6.6 has %d unassessed checks", c.UnassessedChecks)
+			}
+		}
+		return nil
+	})
+	applyYAML(t, strings.Replace(gateway, "  listeners:\n", "  allowedListeners:\n    namespaces: {from: All}\n  listeners:\n", 1))
+	eventually(t, 15*time.Second, "the tenant's ListenerSet's net-service-exposure finding", func() error {
+		rep, err := getReport("gwls-tenant", "gwlstest")
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "net-service-exposure", "db", "")
+		if f == nil {
+			return fmt.Errorf("not yet")
+		}
+		if want := "listener postgres (TCP, port 5432)"; !strings.Contains(f.Message, want) || f.Resource.Kind != "ListenerSet" {
+			return fmt.Errorf("finding on %s says %q, want %q", f.Resource.Kind, f.Message, want)
+		}
+		return nil
+	})
+}

@@ -197,7 +197,7 @@ func (m *requestMapper) forObject(k inventory.Kind) func(context.Context, client
 }
 
 // routesTo lists the namespaces, other than its own, of the routes whose spec.parentRefs name
-// the Gateway gw (group and kind default to the Gateway API's Gateway, the namespace to the
+// the Gateway gw (and of the ListenerSets whose spec.parentRef does) (group and kind default to the Gateway API's Gateway, the namespace to the
 // route's own), and, when gw is a default Gateway (spec.defaultScope, GEP-3793), of the routes
 // that ask for the default Gateways of its scope (spec.useDefaultGateways), which attach to it
 // without naming it.
@@ -231,6 +231,9 @@ func (m *requestMapper) routesTo(ctx context.Context, gk inventory.Kind, gw clie
 				continue
 			}
 			refs, _, _ := unstructured.NestedSlice(r.Object, "spec", "parentRefs")
+			if ref, ok, _ := unstructured.NestedMap(r.Object, "spec", "parentRef"); ok {
+				refs = append(refs, ref) // a ListenerSet's one Gateway
+			}
 			for _, ref := range refs {
 				f, _ := ref.(map[string]any)
 				group, kind, ns := gk.GVK.Group, gk.GVK.Kind, r.GetNamespace()

@@ -31,9 +31,21 @@ type (
 		// Gateway (Gateway API v1.6); from None, the default, admits none.
 		AllowedListeners *struct {
 			Namespaces *struct {
-				From *string `json:"from"`
+				From     *string               `json:"from"`
+				Selector *metav1.LabelSelector `json:"selector"`
 			} `json:"namespaces"`
 		} `json:"allowedListeners"`
+	}
+	// listenerSetSpec is a ListenerSet's (Gateway API v1.6): listeners it adds to the Gateway
+	// parentRef names, when that Gateway admits them (spec.allowedListeners).
+	listenerSetSpec struct {
+		ParentRef struct {
+			Group     *string `json:"group"`
+			Kind      *string `json:"kind"`
+			Namespace *string `json:"namespace"`
+			Name      string  `json:"name"`
+		} `json:"parentRef"`
+		Listeners []gatewayListener `json:"listeners"`
 	}
 	gatewayListener struct {
 		Name          string                `json:"name"`
@@ -284,24 +296,52 @@ func listenerServesKind(l gatewayListener, kind string) bool {
 // every Namespace. why says what is not known when the Namespace is not in the input.
 func listenerAdmitsNamespace(inv *engine.Inventory, l gatewayListener, gatewayNS, routeNS string) (admitted bool, why string) {
 	from := "Same"
-	if l.AllowedRoutes != nil && l.AllowedRoutes.Namespaces != nil && l.AllowedRoutes.Namespaces.From != nil {
-		from = *l.AllowedRoutes.Namespaces.From
+	var selector *metav1.LabelSelector
+	if l.AllowedRoutes != nil && l.AllowedRoutes.Namespaces != nil {
+		if l.AllowedRoutes.Namespaces.From != nil {
+			from = *l.AllowedRoutes.Namespaces.From
+		}
+		selector = l.AllowedRoutes.Namespaces.Selector
 	}
+	return namespaceAdmitted(inv, from, selector, gatewayNS, routeNS, "routes")
+}
+
+// gatewayAdmitsListenerSets reports whether a Gateway of gatewayNS admits the ListenerSets of
+// setNS (spec.allowedListeners.namespaces: None, the default, admits none), as
+// listenerAdmitsNamespace does routes.
+func gatewayAdmitsListenerSets(inv *engine.Inventory, gs gatewaySpec, gatewayNS, setNS string) (admitted bool, why string) {
+	from := "None"
+	var selector *metav1.LabelSelector
+	if al := gs.AllowedListeners; al != nil && al.Namespaces != nil {
+		if al.Namespaces.From != nil {
+			from = *al.Namespaces.From
+		}
+		selector = al.Namespaces.Selector
+	}
+	if from == "None" {
+		return false, ""
+	}
+	return namespaceAdmitted(inv, from, selector, gatewayNS, setNS, "ListenerSets")
+}
+
+// namespaceAdmitted reports whether a Gateway of gatewayNS admits the objects (what: routes,
+// ListenerSets) of ns under from (Same, All, Selector with selector).
+func namespaceAdmitted(inv *engine.Inventory, from string, selector *metav1.LabelSelector, gatewayNS, routeNS, what string) (admitted bool, why string) {
 	switch from {
 	case "Same":
 		return gatewayNS == routeNS, ""
 	case "All":
 		return true, ""
 	case "Selector":
-		sel, err := metav1.LabelSelectorAsSelector(l.AllowedRoutes.Namespaces.Selector)
-		if l.AllowedRoutes.Namespaces.Selector == nil || err != nil {
-			return false, "" // the Gateway API's validation refuses such a listener
+		sel, err := metav1.LabelSelectorAsSelector(selector)
+		if selector == nil || err != nil {
+			return false, "" // the Gateway API's validation refuses such a Gateway
 		}
 		set := labels.Set{}
 		ns := inv.Get("Namespace", "", routeNS)
 		if ns == nil && !inv.Complete {
 			if reqs, _ := sel.Requirements(); slices.ContainsFunc(reqs, func(r labels.Requirement) bool { return r.Key() != corev1.LabelMetadataName }) {
-				return false, fmt.Sprintf("it admits routes from namespaces by label, and Namespace %s is not in the input", routeNS)
+				return false, fmt.Sprintf("it admits %s from namespaces by label, and Namespace %s is not in the input", what, routeNS)
 			}
 		}
 		if ns != nil {
@@ -312,7 +352,7 @@ func listenerAdmitsNamespace(inv *engine.Inventory, l gatewayListener, gatewayNS
 		set[corev1.LabelMetadataName] = routeNS
 		return sel.Matches(set), ""
 	}
-	return false, fmt.Sprintf("allowedRoutes.namespaces.from %q is not one the check knows", from)
+	return false, fmt.Sprintf("namespaces.from %q, admitting %s, is not one the check knows", from, what)
 }
 
 // hostnamesIntersect reports whether a listener's hostname and a route's hostnames have a host

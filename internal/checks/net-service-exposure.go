@@ -26,9 +26,12 @@ var netServiceExposure = &engine.Check{
 		"UDPRoute attached to such a listener of another namespace's Gateway (a shared one that admits its namespace) " +
 		"publishes its backends through that opening, and fails in its own namespace's report as a LoadBalancer " +
 		"Service of its own would; one attached to its own namespace's Gateway is judged on that Gateway (NotApplicable), and " +
-		"one whose Gateway is not in the input, or whose parent is a ListenerSet, cannot be judged (NotAssessed). A listener of a " +
-		"protocol the Gateway API does not define (an implementation's own) cannot be judged (NotAssessed), nor can " +
-		"a Gateway that admits the listeners of ListenerSets (spec.allowedListeners), which the check does not read. An approved " +
+		"one whose Gateway is not in the input, or whose parent is a ListenerSet, cannot be judged (NotAssessed). A " +
+		"ListenerSet's listeners are judged as a Gateway's, in the ListenerSet's namespace, where its parent Gateway " +
+		"admits the ListenerSets of that namespace (spec.allowedListeners: Same, All, or Selector on the Namespace's labels); " +
+		"a ListenerSet its Gateway does not admit adds nothing (NotApplicable), and one whose Gateway, or whose Namespace " +
+		"the Gateway selects by label, is not in the input cannot be judged (NotAssessed). A listener of a " +
+		"protocol the Gateway API does not define (an implementation's own) cannot be judged (NotAssessed). An approved " +
 		"exposure is recorded as a ControlException, which keeps the decision and its owner on " +
 		"record." + supporting,
 	Remediation: "Use type ClusterIP and publish the Service through an Ingress or Gateway, remove externalIPs, " +
@@ -36,12 +39,15 @@ var netServiceExposure = &engine.Check{
 		"or record the approved exposure as a ControlException.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
-	Targets:  []string{"Service", "Gateway", "TLSRoute", "TCPRoute", "UDPRoute"},
+	Targets:  []string{"Service", "Gateway", "ListenerSet", "TLSRoute", "TCPRoute", "UDPRoute"},
 	Reads:    []string{"Gateway", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		switch o.Kind {
 		case "Gateway":
 			gatewayExposure(ctx, o)
+			return
+		case "ListenerSet":
+			listenerSetExposure(ctx, o)
 			return
 		case "TLSRoute", "TCPRoute", "UDPRoute":
 			routeExposure(ctx, o)
@@ -142,8 +148,13 @@ func gatewayExposure(ctx *engine.Context, o *engine.Object) {
 		ctx.NotAssessed("", "the Gateway's spec does not decode as the Gateway API's")
 		return
 	}
+	judgeListeners(ctx, "Gateway", gs.Listeners)
+}
+
+// judgeListeners judges the listeners of a Gateway or of a ListenerSet its Gateway admits (what).
+func judgeListeners(ctx *engine.Context, what string, listeners []gatewayListener) {
 	var open, unknown []string
-	for _, l := range gs.Listeners {
+	for _, l := range listeners {
 		switch l.Protocol {
 		case "TCP", "UDP":
 			open = append(open, fmt.Sprintf("listener %s (%s, port %d)", l.Name, l.Protocol, l.Port))
@@ -158,21 +169,68 @@ func gatewayExposure(ctx *engine.Context, o *engine.Object) {
 			unknown = append(unknown, fmt.Sprintf("listener %s (%s, port %d)", l.Name, l.Protocol, l.Port))
 		}
 	}
-	from := "None"
-	if al := gs.AllowedListeners; al != nil && al.Namespaces != nil && al.Namespaces.From != nil {
-		from = *al.Namespaces.From
-	}
 	switch {
 	case len(open) > 0:
-		ctx.Fail("", "Gateway publishes ports past the Ingress layer: %s", few(open, "; "))
-	case from != "None":
-		ctx.NotAssessed("", "the Gateway admits the listeners of ListenerSets (spec.allowedListeners from "+from+
-			"), which this check does not read: whether they publish TCP or UDP ports past the Ingress layer it cannot tell")
+		ctx.Fail("", "%s publishes ports past the Ingress layer: %s", what, few(open, "; "))
 	case len(unknown) > 0:
 		ctx.NotAssessed("", "the Gateway API does not define the protocol of "+few(unknown, "; ")+
 			": whether its implementation forwards past the Ingress layer the manifests do not tell")
 	default:
 		ctx.Pass("")
+	}
+}
+
+// listenerSetExposure judges a ListenerSet (Gateway API v1.6) by its listeners, which its parent
+// Gateway serves at its address when it admits the ListenerSets of the set's namespace
+// (spec.allowedListeners), in the set's own namespace's report as a Gateway's own listeners are in
+// the Gateway's. A set its Gateway does not admit, or whose Gateway does not exist, adds nothing.
+func listenerSetExposure(ctx *engine.Context, o *engine.Object) {
+	if !inGatewayGroup(o) {
+		ctx.NotApplicable("", "not a "+gatewayGroup+" ListenerSet")
+		return
+	}
+	var ls listenerSetSpec
+	if !readSpec(o, &ls) {
+		ctx.NotAssessed("", "the ListenerSet's spec does not decode as the Gateway API's")
+		return
+	}
+	ref := ls.ParentRef
+	group, kind, ns := gatewayGroup, "Gateway", o.Namespace
+	if ref.Group != nil {
+		group = *ref.Group
+	}
+	if ref.Kind != nil {
+		kind = *ref.Kind
+	}
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		ns = *ref.Namespace
+	}
+	if group != gatewayGroup || kind != "Gateway" {
+		ctx.NotAssessed("", fmt.Sprintf("its parent %s %s/%s is not read", kind, ns, ref.Name))
+		return
+	}
+	gw := gatewayNamed(ctx.Inventory, ns, ref.Name)
+	if gw == nil {
+		if !ctx.Inventory.Complete {
+			ctx.NotAssessed("", fmt.Sprintf("Gateway %s/%s is not in the input: whether it admits the ListenerSet the check cannot tell", ns, ref.Name))
+		} else {
+			ctx.NotApplicable("", fmt.Sprintf("Gateway %s/%s does not exist: nothing serves the listeners", ns, ref.Name))
+		}
+		return
+	}
+	var gs gatewaySpec
+	if !readSpec(gw, &gs) {
+		ctx.NotAssessed("", fmt.Sprintf("Gateway %s/%s's spec does not decode as the Gateway API's", ns, ref.Name))
+		return
+	}
+	admitted, why := gatewayAdmitsListenerSets(ctx.Inventory, gs, ns, o.Namespace)
+	switch {
+	case why != "":
+		ctx.NotAssessed("", fmt.Sprintf("Gateway %s/%s: %s", ns, ref.Name, why))
+	case !admitted:
+		ctx.NotApplicable("", fmt.Sprintf("Gateway %s/%s does not admit the ListenerSets of namespace %s (spec.allowedListeners): it serves none of the listeners", ns, ref.Name, o.Namespace))
+	default:
+		judgeListeners(ctx, fmt.Sprintf("ListenerSet (on Gateway %s/%s)", ns, ref.Name), ls.Listeners)
 	}
 }
 

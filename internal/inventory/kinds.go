@@ -37,8 +37,9 @@ type Kind struct {
 	// routes of others), and checks read it there. They are judged in their own namespace's
 	// evaluation only (engine.Options.OnlyNamespace).
 	Everywhere bool
-	// Route kinds name the Gateways they attach to in spec.parentRefs: a change to a Gateway
-	// re-evaluates the namespaces of the routes that name it.
+	// Route kinds name the Gateways they attach to in spec.parentRefs (a ListenerSet the one it
+	// adds listeners to in spec.parentRef): a change to a Gateway re-evaluates the namespaces of
+	// the routes and ListenerSets that name it.
 	Route bool
 	// Older are the versions, newest first, at which an API server that does not serve an
 	// optional kind at GVK.Version may serve it instead (an older release of its add-on: the
@@ -149,6 +150,7 @@ var Kinds = []Kind{
 	older(route(optional(gwapi, "TLSRoute")), "v1alpha3", "v1alpha2"),
 	older(route(optional(gwapi, "TCPRoute")), "v1alpha2"),
 	older(route(optional(gwapi, "UDPRoute")), "v1alpha2"),
+	route(optional(gwapi, "ListenerSet")),
 }
 
 // ByKind finds a kind by name.
