@@ -446,3 +446,70 @@ spec:
 		return nil
 	})
 }
+
+// TestARouteOnAnotherNamespacesListenerSetIsJudgedAgainWhenItChanges: an HTTPRoute attaches to
+// the ListenerSet of another namespace, which adds an HTTPS listener open to every namespace to
+// the shared Gateway of a third (which admits every namespace's ListenerSets): the evaluation of
+// the route's namespace reads the ListenerSet there, and CC6.7 passes, fully assessed. When the
+// ListenerSet's owners add an HTTP listener open to every namespace, the ListenerSet's change
+// alone re-evaluates the route's namespace, and its report lists the route served over plain HTTP.
+func TestARouteOnAnotherNamespacesListenerSetIsJudgedAgainWhenItChanges(t *testing.T) {
+	createNamespace(t, "gwlsr-infra", nil)
+	createNamespace(t, "gwlsr-team", nil)
+	createNamespace(t, "gwlsr-app", map[string]string{"gwlsrtest": "true"})
+	applyYAML(t, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: shared
+  namespace: gwlsr-infra
+spec:
+  gatewayClassName: example
+  allowedListeners:
+    namespaces: {from: All}
+  listeners:
+  - name: https
+    protocol: HTTPS
+    port: 443
+    tls:
+      certificateRefs: [{name: cert}]
+`)
+	const listenerSet = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata:
+  name: team
+  namespace: gwlsr-team
+spec:
+  parentRef:
+    name: shared
+    namespace: gwlsr-infra
+  listeners:
+  - name: https
+    protocol: HTTPS
+    port: 8443
+    tls:
+      certificateRefs: [{name: cert}]
+    allowedRoutes:
+      namespaces: {from: All}
+`
+	applyYAML(t, listenerSet)
+	applyYAML(t, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+  namespace: gwlsr-app
+spec:
+  parentRefs:
+  - kind: ListenerSet
+    name: team
+    namespace: gwlsr-team
+  rules:
+  - backendRefs:
+    - name: web
+      port: 80
+`)
+	createProfile(t, "gwlsrtest", "gwlsrtest", nil)
+	passesThenFailsOverHTTP(t, "gwlsr-app", "gwlsrtest", listenerSet, "listener http (HTTP, port 80) of ListenerSet gwlsr-team/team")
+}

@@ -171,8 +171,8 @@ func (m *requestMapper) profiles(ctx context.Context) []string {
 }
 
 // forObject maps a namespaced object to (profile, its namespace), a Namespace to (profile, its
-// name), and any other cluster-scoped object to a full evaluation of every profile. A Gateway
-// maps to the namespaces of the routes that name it too, which read it there.
+// name), and any other cluster-scoped object to a full evaluation of every profile. A Gateway or
+// ListenerSet maps to the namespaces of the routes that name it too, which read it there.
 func (m *requestMapper) forObject(k inventory.Kind) func(context.Context, client.Object) []reconcile.Request {
 	return func(ctx context.Context, obj client.Object) []reconcile.Request {
 		ns := obj.GetNamespace()
@@ -236,7 +236,8 @@ func (m *requestMapper) routesTo(ctx context.Context, gk inventory.Kind, gw clie
 			}
 			for _, ref := range refs {
 				f, _ := ref.(map[string]any)
-				group, kind, ns := gk.GVK.Group, gk.GVK.Kind, r.GetNamespace()
+				// A parentRef names a Gateway unless it says otherwise, whatever gw's kind.
+				group, kind, ns := gk.GVK.Group, "Gateway", r.GetNamespace()
 				if g, ok := f["group"].(string); ok {
 					group = g
 				}

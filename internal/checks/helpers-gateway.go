@@ -190,6 +190,9 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 		case (group == "" || group == "core") && kind == "Service":
 			out.mesh++
 			continue
+		case group == gatewayGroup && kind == "ListenerSet":
+			out.attachListenerSet(inv, o, ns, ref)
+			continue
 		case group != gatewayGroup || kind != "Gateway":
 			out.unknown = append(out.unknown, fmt.Sprintf("its parent %s %s/%s is not read", kind, ns, ref.Name))
 			continue
@@ -252,6 +255,58 @@ func (out *routeListeners) attach(inv *engine.Inventory, o *engine.Object, gs ga
 		default:
 			out.unknown = append(out.unknown, fmt.Sprintf("%s: the check does not know how protocol %s serves the route", where, l.Protocol))
 		}
+	}
+}
+
+// attachListenerSet adds the listeners of ListenerSet ns/ref.Name that route o attaches to, when
+// the set's parent Gateway admits it (spec.allowedListeners): its listeners are then the
+// Gateway's, served at its address, and admit routes by their own allowedRoutes (Same: the
+// ListenerSet's namespace).
+func (out *routeListeners) attachListenerSet(inv *engine.Inventory, o *engine.Object, ns string, ref routeParentRef) {
+	var set *engine.Object
+	for _, s := range inv.List(ns, "ListenerSet") {
+		if s.Name == ref.Name && inGatewayGroup(s) {
+			set = s
+		}
+	}
+	if set == nil {
+		if !inv.Complete {
+			out.unknown = append(out.unknown, fmt.Sprintf("ListenerSet %s/%s is not in the input", ns, ref.Name))
+		}
+		return // a ListenerSet the cluster does not hold serves nothing
+	}
+	var ls listenerSetSpec
+	if !readSpec(set, &ls) {
+		out.unknown = append(out.unknown, fmt.Sprintf("ListenerSet %s/%s's spec does not decode as the Gateway API's", ns, ref.Name))
+		return
+	}
+	p := ls.ParentRef
+	gwNS := ns
+	if p.Namespace != nil && *p.Namespace != "" {
+		gwNS = *p.Namespace
+	}
+	if p.Group != nil && *p.Group != gatewayGroup || p.Kind != nil && *p.Kind != "Gateway" {
+		out.unknown = append(out.unknown, fmt.Sprintf("the parent of ListenerSet %s/%s is not a Gateway the check reads", ns, ref.Name))
+		return
+	}
+	gw := gatewayNamed(inv, gwNS, p.Name)
+	if gw == nil {
+		if !inv.Complete {
+			out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s of ListenerSet %s/%s is not in the input", gwNS, p.Name, ns, ref.Name))
+		}
+		return
+	}
+	var gs gatewaySpec
+	if !readSpec(gw, &gs) {
+		out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s's spec does not decode as the Gateway API's", gwNS, p.Name))
+		return
+	}
+	admitted, why := gatewayAdmitsListenerSets(inv, gs, gwNS, ns)
+	switch {
+	case why != "":
+		out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s of ListenerSet %s/%s: %s", gwNS, p.Name, ns, ref.Name, why))
+	case admitted:
+		out.attach(inv, o, gatewaySpec{Listeners: ls.Listeners}, "ListenerSet", ns, ref.Name, ref)
 	}
 }
 

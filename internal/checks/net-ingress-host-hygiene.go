@@ -31,7 +31,7 @@ var netIngressHostHygiene = &engine.Check{
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
 	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute"},
-	Reads:    []string{"Gateway", "Namespace"},
+	Reads:    []string{"Gateway", "ListenerSet", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Kind != "Ingress" {
 			routeHostHygiene(ctx, o)

@@ -35,11 +35,13 @@ var netIngressTLS = &engine.Check{
 		"the check cannot tell (NotAssessed). A Gateway API route (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute, UDPRoute) is judged by the listeners of " +
 		"its parent Gateways it attaches to (the one sectionName names, those on the parentRef's port, or every " +
 		"listener whose allowedRoutes admit the route's kind and namespace and whose hostname meets the route's), and, " +
-		"when it asks for the default Gateways (spec.useDefaultGateways), by those of every Gateway whose spec.defaultScope is that scope: " +
+		"when it asks for the default Gateways (spec.useDefaultGateways), by those of every Gateway whose spec.defaultScope is that scope, " +
+		"and, where its parent is a ListenerSet, by the ListenerSet's listeners when the ListenerSet's Gateway admits it " +
+		"(spec.allowedListeners; by none when it does not): " +
 		"an HTTP listener serves it in clear text unless every rule of the HTTPRoute redirects to https (a " +
 		"RequestRedirect filter with scheme https), an HTTPS or TLS listener over TLS; a TCP or UDP listener forwards " +
-		"what it receives, and whether that is encrypted the check cannot tell (NotAssessed). Where the Gateway, or any default Gateway a route asks for, is not in the input, " +
-		"or admits routes by the labels of a Namespace not in the input, or the parent is a ListenerSet or a listener " +
+		"what it receives, and whether that is encrypted the check cannot tell (NotAssessed). Where the Gateway, ListenerSet, or any default Gateway a route asks for, is not in the input, " +
+		"or admits routes (or ListenerSets) by the labels of a Namespace not in the input, or the listener is " +
 		"of a protocol of its implementation's own, the check cannot tell (NotAssessed); a route whose parents are " +
 		"Services (a service mesh's) is not served by a listener (NotApplicable)." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
@@ -52,7 +54,7 @@ var netIngressTLS = &engine.Check{
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc66, cc67},
 	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"},
-	Reads:    []string{"Gateway", "Namespace"},
+	Reads:    []string{"Gateway", "ListenerSet", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Kind != "Ingress" {
 			routeServedOverTLS(ctx, o)

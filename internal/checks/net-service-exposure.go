@@ -23,10 +23,10 @@ var netServiceExposure = &engine.Check{
 		"carry, as a LoadBalancer Service would (a TLS listener strips TLS first in Terminate mode, its default, and " +
 		"not in Passthrough mode); a Gateway's HTTP and HTTPS listeners are " +
 		"the Ingress layer, whose routes net-ingress-tls and net-ingress-host-hygiene judge. A TLSRoute, TCPRoute or " +
-		"UDPRoute attached to such a listener of another namespace's Gateway (a shared one that admits its namespace) " +
+		"UDPRoute attached to such a listener of another namespace's Gateway or ListenerSet (a shared one that admits its namespace) " +
 		"publishes its backends through that opening, and fails in its own namespace's report as a LoadBalancer " +
 		"Service of its own would; one attached to its own namespace's Gateway is judged on that Gateway (NotApplicable), and " +
-		"one whose Gateway is not in the input, or whose parent is a ListenerSet, cannot be judged (NotAssessed). A " +
+		"one whose Gateway or ListenerSet is not in the input cannot be judged (NotAssessed). A " +
 		"ListenerSet's listeners are judged as a Gateway's, in the ListenerSet's namespace, where its parent Gateway " +
 		"admits the ListenerSets of that namespace (spec.allowedListeners: Same, All, or Selector on the Namespace's labels); " +
 		"a ListenerSet its Gateway does not admit adds nothing (NotApplicable), and one whose Gateway, or whose Namespace " +
@@ -136,8 +136,8 @@ func proxiedExternalIPs(svc *corev1.Service) []string {
 // what reaches their port to the backend as a stream, whatever it carries, past the Ingress layer
 // (a TLS listener in Terminate mode strips TLS first: its TLSRoutes and TCPRoutes are streams all
 // the same, with no HTTP layer); HTTP and HTTPS listeners are the Ingress layer. A protocol the
-// Gateway API does not define (an implementation's own, such as Istio's HBONE) cannot be judged,
-// nor can the listeners that ListenerSets add to a Gateway that admits them (spec.allowedListeners).
+// Gateway API does not define (an implementation's own, such as Istio's HBONE) cannot be judged.
+// The listeners that ListenerSets add to a Gateway that admits them are judged on the ListenerSets.
 func gatewayExposure(ctx *engine.Context, o *engine.Object) {
 	if !inGatewayGroup(o) {
 		ctx.NotApplicable("", "not a "+gatewayGroup+" Gateway")
@@ -235,10 +235,10 @@ func listenerSetExposure(ctx *engine.Context, o *engine.Object) {
 }
 
 // routeExposure judges a TLSRoute, TCPRoute or UDPRoute by the listeners it attaches to (which
-// are TLS, TCP and UDP ones, or of an implementation's own protocol): one of a Gateway in another
-// namespace publishes the route's backends past the Ingress layer, an opening the route's
-// namespace makes through another's Gateway, as it would with a LoadBalancer Service of its own.
-// A listener of a Gateway in the route's own namespace is judged on that Gateway.
+// are TLS, TCP and UDP ones, or of an implementation's own protocol): one of a Gateway or
+// ListenerSet in another namespace publishes the route's backends past the Ingress layer, an
+// opening the route's namespace makes through another's, as it would with a LoadBalancer Service
+// of its own. A listener of a Gateway or ListenerSet in the route's own namespace is judged there.
 func routeExposure(ctx *engine.Context, o *engine.Object) {
 	if !inGatewayGroup(o) {
 		ctx.NotApplicable("", "not a "+gatewayGroup+" "+o.Kind)
@@ -266,7 +266,7 @@ func routeExposure(ctx *engine.Context, o *engine.Object) {
 	case len(ls.unknown) > 0:
 		ctx.NotAssessed("", "which listeners publish the route, and how, is not known: "+few(ls.unknown, "; "))
 	case len(own) > 0:
-		ctx.NotApplicable("", "the route is published through "+few(own, "; ")+", an opening judged on that Gateway")
+		ctx.NotApplicable("", "the route is published through "+few(own, "; ")+", an opening judged on that Gateway or ListenerSet")
 	default:
 		ctx.NotApplicable("", "the route attaches to no listener of its Gateways: nothing publishes it")
 	}

@@ -33,8 +33,8 @@ type Kind struct {
 	// serves them.
 	Optional bool
 	// Everywhere kinds are gathered from every namespace for the evaluation of any one: a
-	// route may attach to the Gateway of another namespace (a shared Gateway that admits the
-	// routes of others), and checks read it there. They are judged in their own namespace's
+	// route may attach to the Gateway, or ListenerSet, of another namespace (a shared Gateway
+	// that admits the routes of others), and checks read it there. They are judged in their own namespace's
 	// evaluation only (engine.Options.OnlyNamespace).
 	Everywhere bool
 	// Route kinds name the Gateways they attach to in spec.parentRefs (a ListenerSet the one it
@@ -150,7 +150,7 @@ var Kinds = []Kind{
 	older(route(optional(gwapi, "TLSRoute")), "v1alpha3", "v1alpha2"),
 	older(route(optional(gwapi, "TCPRoute")), "v1alpha2"),
 	older(route(optional(gwapi, "UDPRoute")), "v1alpha2"),
-	route(optional(gwapi, "ListenerSet")),
+	everywhere(route(optional(gwapi, "ListenerSet"))),
 }
 
 // ByKind finds a kind by name.
