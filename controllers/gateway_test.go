@@ -513,3 +513,88 @@ spec:
 	createProfile(t, "gwlsrtest", "gwlsrtest", nil)
 	passesThenFailsOverHTTP(t, "gwlsr-app", "gwlsrtest", listenerSet, "listener http (HTTP, port 80) of ListenerSet gwlsr-team/team")
 }
+
+// TestARouteOnAListenerSetIsJudgedAgainWhenItsGatewayStopsAdmittingIt: an HTTPRoute attaches to
+// the HTTP listener of another namespace's ListenerSet, which the shared Gateway of a third
+// admits: the route is served over plain HTTP and its report says so. When the platform team stops
+// admitting ListenerSets (spec.allowedListeners from None), the Gateway's change alone
+// re-evaluates the route's namespace, two references away (route to ListenerSet to Gateway), and
+// the finding goes: nothing serves the route any more.
+func TestARouteOnAListenerSetIsJudgedAgainWhenItsGatewayStopsAdmittingIt(t *testing.T) {
+	createNamespace(t, "gwls2-infra", nil)
+	createNamespace(t, "gwls2-team", nil)
+	createNamespace(t, "gwls2-app", map[string]string{"gwls2test": "true"})
+	const gateway = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: shared
+  namespace: gwls2-infra
+spec:
+  gatewayClassName: example
+  allowedListeners:
+    namespaces: {from: All}
+  listeners:
+  - name: https
+    protocol: HTTPS
+    port: 443
+    tls:
+      certificateRefs: [{name: cert}]
+`
+	applyYAML(t, gateway)
+	applyYAML(t, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata:
+  name: team
+  namespace: gwls2-team
+spec:
+  parentRef:
+    name: shared
+    namespace: gwls2-infra
+  listeners:
+  - name: http
+    protocol: HTTP
+    port: 8080
+    allowedRoutes:
+      namespaces: {from: All}
+`)
+	applyYAML(t, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+  namespace: gwls2-app
+spec:
+  parentRefs:
+  - kind: ListenerSet
+    name: team
+    namespace: gwls2-team
+  rules:
+  - backendRefs:
+    - name: web
+      port: 80
+`)
+	createProfile(t, "gwls2test", "gwls2test", nil)
+	eventually(t, 20*time.Second, "the route's net-ingress-tls finding", func() error {
+		rep, err := getReport("gwls2-app", "gwls2test")
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "net-ingress-tls", "web", ""); f == nil || !strings.Contains(f.Message, "listener http (HTTP, port 8080) of ListenerSet gwls2-team/team") {
+			return fmt.Errorf("finding %+v", f)
+		}
+		return nil
+	})
+	applyYAML(t, strings.Replace(gateway, "{from: All}", "{from: None}", 1))
+	eventually(t, 15*time.Second, "the finding goes", func() error {
+		rep, err := getReport("gwls2-app", "gwls2test")
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "net-ingress-tls", "web", ""); f != nil {
+			return fmt.Errorf("still %q", f.Message)
+		}
+		return nil
+	})
+}

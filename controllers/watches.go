@@ -197,10 +197,12 @@ func (m *requestMapper) forObject(k inventory.Kind) func(context.Context, client
 }
 
 // routesTo lists the namespaces, other than its own, of the routes whose spec.parentRefs name
-// the Gateway gw (and of the ListenerSets whose spec.parentRef does) (group and kind default to the Gateway API's Gateway, the namespace to the
-// route's own), and, when gw is a default Gateway (spec.defaultScope, GEP-3793), of the routes
-// that ask for the default Gateways of its scope (spec.useDefaultGateways), which attach to it
-// without naming it.
+// gw, a Gateway or ListenerSet (group and kind default to the Gateway API's Gateway, the
+// namespace to the route's own); for a Gateway, of the ListenerSets whose spec.parentRef names it
+// and of the routes that name those ListenerSets (the Gateway decides whether it serves their
+// listeners), and, when it is a default Gateway (spec.defaultScope, GEP-3793), of the routes that
+// ask for the default Gateways of its scope (spec.useDefaultGateways), which attach to it without
+// naming it.
 func (m *requestMapper) routesTo(ctx context.Context, gk inventory.Kind, gw client.Object) []string {
 	seen := map[string]bool{gw.GetNamespace(): true}
 	var out []string
@@ -211,6 +213,11 @@ func (m *requestMapper) routesTo(ctx context.Context, gk inventory.Kind, gw clie
 	if scope == "None" {
 		scope = ""
 	}
+	type setRef struct {
+		kind inventory.Kind
+		set  *unstructured.Unstructured
+	}
+	var sets []setRef
 	for _, k := range m.kinds {
 		if !k.Route {
 			continue
@@ -222,7 +229,7 @@ func (m *requestMapper) routesTo(ctx context.Context, gk inventory.Kind, gw clie
 			continue
 		}
 		for _, r := range list.Items {
-			if seen[r.GetNamespace()] {
+			if seen[r.GetNamespace()] && k.GVK.Kind != "ListenerSet" {
 				continue
 			}
 			if asks, _, _ := unstructured.NestedString(r.Object, "spec", "useDefaultGateways"); scope != "" && asks == scope {
@@ -248,10 +255,24 @@ func (m *requestMapper) routesTo(ctx context.Context, gk inventory.Kind, gw clie
 					ns = n
 				}
 				if group == gk.GVK.Group && kind == gk.GVK.Kind && ns == gw.GetNamespace() && f["name"] == gw.GetName() {
-					seen[r.GetNamespace()] = true
-					out = append(out, r.GetNamespace())
+					if !seen[r.GetNamespace()] {
+						seen[r.GetNamespace()] = true
+						out = append(out, r.GetNamespace())
+					}
+					if k.GVK.Kind == "ListenerSet" && gk.GVK.Kind == "Gateway" {
+						// The routes on a ListenerSet of the Gateway are served by it too.
+						sets = append(sets, setRef{k, r.DeepCopy()})
+					}
 					break
 				}
+			}
+		}
+	}
+	for _, ls := range sets {
+		for _, ns := range m.routesTo(ctx, ls.kind, ls.set) {
+			if !seen[ns] {
+				seen[ns] = true
+				out = append(out, ns)
 			}
 		}
 	}
