@@ -8,7 +8,11 @@
 // Each argument is a k8s.io/kubernetes module's plugin/pkg/auth/authorizer/rbac/bootstrappolicy/
 // testdata directory (`go mod download -json k8s.io/kubernetes@vX.Y.Z` prints the module's Dir).
 // Only roles the newest policy has are written, with the rules it does not cover
-// (k8s.io/component-helpers' Covers, which the API server's escalation check uses).
+// (k8s.io/component-helpers' Covers, which the API server's escalation check uses); not the
+// roles it aggregates (admin, edit, view), whose rules the aggregation controller replaces.
+// The file embedded holds the first and the last patch release of every minor release from
+// 1.8, the first whose testdata is in rbac.authorization.k8s.io/v1, to the one before the
+// newest: a cluster created by any of them may still run, upgraded.
 package main
 
 import (
@@ -31,6 +35,11 @@ type role struct {
 		Namespace string `json:"namespace,omitempty"`
 	} `json:"metadata"`
 	Rules []rbacv1.PolicyRule `json:"rules"`
+	// AggregationRule is read, not written: an aggregated role's rules are what the aggregation
+	// controller copies from the roles it selects (the API server's reconciliation gives admin,
+	// edit and view, which had rules of their own before 1.9, their aggregationRule), so the
+	// rules an older release gave it are not kept.
+	AggregationRule *rbacv1.AggregationRule `json:"aggregationRule,omitempty"`
 }
 
 func (r role) key() string { return r.Kind + "/" + r.Metadata.Namespace + "/" + r.Metadata.Name }
@@ -82,7 +91,7 @@ func main() {
 		}
 		for k, r := range older {
 			cur := newest[k]
-			if cur == nil {
+			if cur == nil || cur.AggregationRule != nil {
 				continue
 			}
 			have := cur.Rules

@@ -20,13 +20,15 @@ import (
 // bootstrap policy of Kubernetes 1.37, rendered by Kubernetes itself in k8s.io/kubernetes
 // v1.37.2, plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata (its tests hold the policy
 // to those files; cluster-roles-featuregates.yaml is the cluster roles with every feature gate
-// on), and older-releases-roles.yaml: the rules releases 1.30 to 1.36 gave those roles and 1.37
-// does not (a cluster keeps the rules of the release that created it), written by
-// hack/bootstrapskew. To take a newer release's:
+// on), and older-releases-roles.yaml: the rules releases 1.8 to 1.36 (the first and the last
+// patch release of each) gave those roles and 1.37 does not (a cluster keeps the rules of the
+// release that created it, however often it was upgraded since), written by hack/bootstrapskew.
+// To take a newer release's:
 //
 //	cp "$(go mod download -json k8s.io/kubernetes@vX.Y.Z | jq -r .Dir)"/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata/*.yaml internal/checks/bootstrappolicy/
 //
-// and run hack/bootstrapskew (its comment says how) with the releases the operator supports.
+// and run hack/bootstrapskew (its comment says how) with every earlier release a cluster still
+// running may have been created by, not only those the operator supports.
 //
 //go:embed bootstrappolicy/*.yaml
 var bootstrapPolicy embed.FS
@@ -82,8 +84,13 @@ var bootstrapObjects = sync.OnceValue(func() map[string]policyObject {
 		for _, o := range list.Items {
 			k := policyKey(o.Kind, o.Metadata.Namespace, o.Metadata.Name)
 			if have, ok := out[k]; ok {
+				// older-releases-roles.yaml gives a role its rules alone: the labels
+				// (aggregate-to-edit on system:aggregate-to-edit) are the policy's.
 				o.Rules = append(have.Rules, o.Rules...)
 				o.AggregationRule = cmp.Or(o.AggregationRule, have.AggregationRule)
+				if o.Metadata.Labels == nil {
+					o.Metadata.Labels = have.Metadata.Labels
+				}
 			}
 			out[k] = o
 		}
@@ -104,7 +111,7 @@ var bootstrapClusterRoles = sync.OnceValue(func() []policyObject {
 })
 
 // addedPerms summarises the rules a role object has beyond those Kubernetes' bootstrap policy
-// gives the role of its kind, namespace and name (in 1.37 or an earlier supported release),
+// gives the role of its kind, namespace and name (in 1.37 or an earlier release from 1.8),
 // compared with k8s.io/component-helpers' Covers, as the API server's escalation check
 // compares rules; nil when it has none. An aggregated role has none: its rules are filled in
 // from other roles, which are judged themselves.
@@ -161,7 +168,7 @@ func publicInfoOnly(r rbacv1.PolicyRule) bool {
 var bootstrapRolePerms sync.Map
 
 // bootstrapPerms is the permission summary of a role of Kubernetes' bootstrap policy, from its
-// rules in 1.37 and the earlier supported releases with every feature gate on (what any
+// rules in 1.37 with every feature gate on and in the earlier releases from 1.8 (what any
 // cluster's copy holds, unless someone changed it), or nil for one that is not in the policy or
 // is aggregated (admin, edit and view: builtinPerms has them).
 func bootstrapPerms(kind, namespace, name string) *rolePerms {

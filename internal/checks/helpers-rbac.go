@@ -660,7 +660,7 @@ func judgeRole(ctx *engine.Context, o *engine.Object, what string, find func(p *
 	switch {
 	case len(found) > 0 && labelledOnly:
 		ctx.NotAssessed("", fmt.Sprintf("%s: %s, unless Kubernetes wrote these rules: %s %q has a system: name and the kubernetes.io/bootstrapping label, "+
-			"which anyone who may create it can give it, and no release from 1.30 to 1.37 creates it (an older release may have left it)",
+			"which anyone who may create it can give it, and no release from 1.8 to 1.37 creates it (an older release may have left it)",
 			what, few(found, "; "), o.Kind, o.Name))
 	case len(found) > 0:
 		ctx.Fail("", "%s: %s", what, few(found, "; "))
