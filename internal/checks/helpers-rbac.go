@@ -804,6 +804,11 @@ func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef)
 		}
 	}
 	switch {
+	case b.obj != nil && known != nil && b.obj.Annotations()[rbacv1.AutoUpdateAnnotationKey] == "false" && aggregatedClusterRole(b.obj) == nil:
+		// Annotated rbac.authorization.kubernetes.io/autoupdate "false", the role opted out of
+		// reconciliation (k8s.io/component-helpers reconcile_role.go: Protected): the API server
+		// puts back none of the rules someone took out, and the role grants what it holds.
+		b.perms = rolePermsOf(inv, b.obj)
 	case b.obj != nil && known != nil:
 		// The API server reconciles its bootstrap roles at every start: it puts back every
 		// rule they are missing and keeps the extra ones. A manifest that redefines cluster-admin
