@@ -7,8 +7,9 @@
 //
 // Each argument is a k8s.io/kubernetes module's plugin/pkg/auth/authorizer/rbac/bootstrappolicy/
 // testdata directory (`go mod download -json k8s.io/kubernetes@vX.Y.Z` prints the module's Dir).
-// Only roles the newest policy has are written, with the rules it does not cover
-// (k8s.io/component-helpers' Covers, which the API server's escalation check uses); not the
+// Roles the newest policy has are written with the rules it does not cover (k8s.io/component-helpers'
+// Covers, which the API server's escalation check uses), roles it no longer has whole, with
+// their labels (system:csi-external-provisioner, 1.10 to 1.16); not the
 // roles it aggregates (admin, edit, view), whose rules the aggregation controller replaces.
 // The file embedded holds the first and the last patch release of every minor release from
 // 1.8, the first whose testdata is in rbac.authorization.k8s.io/v1, to the one before the
@@ -33,6 +34,9 @@ type role struct {
 	Metadata   struct {
 		Name      string `json:"name"`
 		Namespace string `json:"namespace,omitempty"`
+		// Labels are written for a role the newest policy no longer has (its
+		// kubernetes.io/bootstrapping label); the newest policy's are the others'.
+		Labels map[string]string `json:"labels,omitempty"`
 	} `json:"metadata"`
 	Rules []rbacv1.PolicyRule `json:"rules"`
 	// AggregationRule is read, not written: an aggregated role's rules are what the aggregation
@@ -91,7 +95,14 @@ func main() {
 		}
 		for k, r := range older {
 			cur := newest[k]
-			if cur == nil || cur.AggregationRule != nil {
+			if cur == nil && r.AggregationRule == nil {
+				// A role the newest policy no longer has stays in the clusters an older
+				// release created (the API server deletes none): written whole.
+				cur = &role{APIVersion: r.APIVersion, Kind: r.Kind, Metadata: r.Metadata}
+				newest[k] = cur
+				added[k] = &role{APIVersion: r.APIVersion, Kind: r.Kind, Metadata: r.Metadata}
+			}
+			if cur.AggregationRule != nil {
 				continue
 			}
 			have := cur.Rules
@@ -101,6 +112,7 @@ func main() {
 			if covered, missing := validation.Covers(have, r.Rules); !covered {
 				if added[k] == nil {
 					added[k] = &role{APIVersion: cur.APIVersion, Kind: cur.Kind, Metadata: cur.Metadata}
+					added[k].Metadata.Labels = nil
 				}
 				added[k].Rules = append(added[k].Rules, missing...)
 			}

@@ -21,8 +21,9 @@ import (
 // v1.37.2, plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata (its tests hold the policy
 // to those files; cluster-roles-featuregates.yaml is the cluster roles with every feature gate
 // on), and older-releases-roles.yaml: the rules releases 1.8 to 1.36 (the first and the last
-// patch release of each) gave those roles and 1.37 does not (a cluster keeps the rules of the
-// release that created it, however often it was upgraded since), written by hack/bootstrapskew.
+// patch release of each) gave those roles and 1.37 does not, and the roles they created that
+// 1.37 no longer does (a cluster keeps the roles and rules of the release that created it,
+// however often it was upgraded since), written by hack/bootstrapskew.
 // To take a newer release's:
 //
 //	cp "$(go mod download -json k8s.io/kubernetes@vX.Y.Z | jq -r .Dir)"/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata/*.yaml internal/checks/bootstrappolicy/
