@@ -137,7 +137,8 @@ func TestMain(m *testing.M) { testenv.Main(m, run) }
 func run(m *testing.M) (int, error) {
 	var err error
 	// The PolicyReport CRDs too, as Policy Reporter or Kyverno would have installed them, and
-	// Trivy Operator's VulnerabilityReport, and the Gateway API's: its experimental channel, a
+	// Trivy Operator's VulnerabilityReport, OpenShift's Route (a minimal CRD: OpenShift serves
+	// Routes from its own API server), and the Gateway API's: its experimental channel, a
 	// superset of the standard one, so that the fields of default Gateways are kept (a CRD
 	// updated while the operator runs would not do: its informers may go on reading objects
 	// pruned by the schema their watch began with).
@@ -147,7 +148,8 @@ func run(m *testing.M) (int, error) {
 	}
 	env, cfg, err = testenv.Start(func(e *envtest.Environment) {
 		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"),
-			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "trivy"), gatewayAPI)
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "trivy"), gatewayAPI,
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "openshift-route"))
 	})
 	if err != nil {
 		return 0, err

@@ -12,7 +12,7 @@ import (
 
 var netIngressHostHygiene = &engine.Check{
 	ID:    "net-ingress-host-hygiene",
-	Title: "Ingresses and Gateway API routes route named hosts only",
+	Title: "Ingresses, Gateway API routes and OpenShift Routes route named hosts only",
 	Description: "A rule without a host, a wildcard host or a default backend routes traffic for any " +
 		"name pointed at the load balancer to the backend, including names nobody reviewed, and can " +
 		"capture traffic meant for other Ingresses; the boundary (CC6.6) should admit only the " +
@@ -24,15 +24,26 @@ var netIngressHostHygiene = &engine.Check{
 		"any host when neither names one, a wildcard when the route's hostname is one and the listener names no " +
 		"single host, or when the route names none and the listener's hostname is a wildcard. A route that only " +
 		"redirects to https on an HTTP listener routes nothing to a backend. Where the Gateway is not in the " +
-		"input, the check cannot tell (NotAssessed)." + supporting,
+		"input, the check cannot tell (NotAssessed). An OpenShift Route (route.openshift.io) answers its spec.host, or " +
+		"the one the API server generates from the router's domain when it has none, and with spec.wildcardPolicy " +
+		"Subdomain every host of that host's domain." + supporting,
 	Remediation: "Give every rule an explicit, fully qualified host, remove spec.defaultBackend, and " +
 		"list only fully qualified names in nginx.ingress.kubernetes.io/server-alias. Give a Gateway API " +
-		"route fully qualified spec.hostnames, or attach it to a listener whose hostname names one host.",
+		"route fully qualified spec.hostnames, or attach it to a listener whose hostname names one host. Give an " +
+		"OpenShift Route wildcardPolicy None (the default).",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
-	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute"},
+	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "Route"},
 	Reads:    []string{"Gateway", "ListenerSet", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if o.Kind == "Route" {
+			if !isOpenShiftRoute(o) {
+				ctx.NotApplicable("", "not a "+openshiftRouteGroup+" Route")
+				return
+			}
+			openshiftRouteHostHygiene(ctx, o)
+			return
+		}
 		if o.Kind != "Ingress" {
 			routeHostHygiene(ctx, o)
 			return

@@ -15,7 +15,7 @@ import (
 
 var netIngressTLS = &engine.Check{
 	ID:    "net-ingress-tls",
-	Title: "Ingresses and Gateway API routes serve every host over TLS",
+	Title: "Ingresses, Gateway API routes and OpenShift Routes serve every host over TLS",
 	Description: "An Ingress without spec.tls, or with a host its TLS section does not list, serves that " +
 		"host over plain HTTP: data crosses the boundary unencrypted and can be read or altered in " +
 		"transit (CC6.6, CC6.7). So does one whose TLS hosts ingress-nginx is told not to redirect " +
@@ -43,19 +43,32 @@ var netIngressTLS = &engine.Check{
 		"what it receives, and whether that is encrypted the check cannot tell (NotAssessed). Where the Gateway, ListenerSet, or any default Gateway a route asks for, is not in the input, " +
 		"or admits routes (or ListenerSets) by the labels of a Namespace not in the input, or the listener is " +
 		"of a protocol of its implementation's own, the check cannot tell (NotAssessed); a route whose parents are " +
-		"Services (a service mesh's) is not served by a listener (NotApplicable)." + supporting,
+		"Services (a service mesh's) is not served by a listener (NotApplicable). An OpenShift Route (route.openshift.io) " +
+		"without spec.tls is served by the cluster's router over plain HTTP only; with spec.tls (termination edge, " +
+		"reencrypt or passthrough; edge when unset) over TLS, and over plain HTTP too where " +
+		"spec.tls.insecureEdgeTerminationPolicy is Allow (None, the default, refuses plain HTTP, and Redirect redirects it " +
+		"to HTTPS)." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
 		"(cert-manager can issue it), and redirect HTTP to HTTPS in the ingress controller (with " +
 		"ingress-nginx, do not set nginx.ingress.kubernetes.io/ssl-redirect to \"false\"; with GKE, set " +
 		"kubernetes.io/ingress.allow-http to \"false\" or redirect with a FrontendConfig; with the AWS Load " +
 		"Balancer Controller, listen on HTTPS and set alb.ingress.kubernetes.io/ssl-redirect). Attach a Gateway API " +
 		"route to the Gateway's HTTPS listener by sectionName, and serve the HTTP listener only an HTTPRoute that " +
-		"redirects to https (a RequestRedirect filter with scheme https).",
+		"redirects to https (a RequestRedirect filter with scheme https). Give an OpenShift Route spec.tls (termination " +
+		"edge, reencrypt or passthrough) with insecureEdgeTerminationPolicy None or Redirect.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc66, cc67},
-	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"},
+	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "Route"},
 	Reads:    []string{"Gateway", "ListenerSet", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if o.Kind == "Route" {
+			if !isOpenShiftRoute(o) {
+				ctx.NotApplicable("", "not a "+openshiftRouteGroup+" Route")
+				return
+			}
+			openshiftRouteServedOverTLS(ctx, o)
+			return
+		}
 		if o.Kind != "Ingress" {
 			routeServedOverTLS(ctx, o)
 			return

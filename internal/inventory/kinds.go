@@ -29,8 +29,8 @@ type Kind struct {
 	// Namespaced is false for cluster-scoped kinds.
 	Namespaced bool
 	// Optional kinds come from add-ons whose CRDs may be absent (Trivy Operator's reports, the
-	// Gateway API's Gateways and routes): the operator reads them only when the API server
-	// serves them.
+	// Gateway API's Gateways and routes, OpenShift's Routes): the operator reads them only when
+	// the API server serves them.
 	Optional bool
 	// Everywhere kinds are gathered from every namespace for the evaluation of any one: a
 	// route may attach to the Gateway, or ListenerSet, of another namespace (a shared Gateway
@@ -109,6 +109,7 @@ var (
 	sched   = schedulingv1.SchemeGroupVersion
 	trivy   = schema.GroupVersion{Group: "aquasecurity.github.io", Version: "v1alpha1"}
 	gwapi   = schema.GroupVersion{Group: "gateway.networking.k8s.io", Version: "v1"}
+	osroute = schema.GroupVersion{Group: "route.openshift.io", Version: "v1"}
 )
 
 // Kinds are every kind the operator reads, in a fixed order. internal/manifest has its own table
@@ -151,6 +152,9 @@ var Kinds = []Kind{
 	older(route(optional(gwapi, "TCPRoute")), "v1alpha2"),
 	older(route(optional(gwapi, "UDPRoute")), "v1alpha2"),
 	everywhere(route(optional(gwapi, "ListenerSet"))),
+	// OpenShift's Route, served by OpenShift's API server (a CRD on MicroShift): it names a
+	// Service, not a Gateway, so it is no Gateway API route kind.
+	optional(osroute, "Route"),
 }
 
 // ByKind finds a kind by name.

@@ -151,4 +151,6 @@ var namespacedUnstructured = map[string]bool{
 	// The Gateway API's namespaced kinds (Istio's networking.istio.io Gateway is namespaced too).
 	"Gateway": true, "HTTPRoute": true, "GRPCRoute": true, "TLSRoute": true, "TCPRoute": true,
 	"UDPRoute": true, "ReferenceGrant": true, "ListenerSet": true, "BackendTLSPolicy": true,
+	// OpenShift's route.openshift.io Route.
+	"Route": true,
 }
