@@ -95,28 +95,31 @@ func openshiftRouteServedOverTLS(ctx *engine.Context, o *engine.Object) {
 // openshiftRouteHostHygiene judges the hosts OpenShift's router answers with a Route: its
 // host, or the one the API server generates from the router's domain when it names none (a
 // single host either way), and every host of the host's domain with wildcardPolicy Subdomain.
+// OpenShift refuses a host that is not a DNS subdomain (a wildcard), and wildcardPolicy
+// Subdomain without a host (the Route CRD's validation, as openshift-apiserver's).
 func openshiftRouteHostHygiene(ctx *engine.Context, o *engine.Object) {
 	var spec openshiftRouteSpec
 	if !readSpec(o, &spec) {
 		ctx.NotAssessed("", "spec is not a Route's the check can read")
 		return
 	}
-	switch spec.WildcardPolicy {
-	case "", "None":
-	case "Subdomain":
-		domain := "the domain of its generated host"
+	refused := func(why string) {
+		ctx.NotAssessed("", why+": OpenShift refuses the Route, and which hosts it would answer the check cannot tell")
+	}
+	switch {
+	case strings.Contains(spec.Host, "*"):
+		refused("spec.host \"" + spec.Host + "\" is not a DNS subdomain")
+	case spec.WildcardPolicy == "Subdomain" && spec.Host == "":
+		refused("wildcardPolicy Subdomain without spec.host")
+	case spec.WildcardPolicy == "Subdomain":
+		domain := spec.Host
 		if _, d, ok := strings.Cut(spec.Host, "."); ok {
-			domain = "*." + d
+			domain = d
 		}
-		ctx.Fail("", "route accepts unnamed hosts: wildcardPolicy Subdomain: the router answers every host of %s", domain)
-		return
+		ctx.Fail("", "route accepts unnamed hosts: wildcardPolicy Subdomain: the router answers every host of *.%s", domain)
+	case spec.WildcardPolicy != "" && spec.WildcardPolicy != "None":
+		refused("wildcardPolicy \"" + spec.WildcardPolicy + "\" is not None or Subdomain")
 	default:
-		ctx.NotAssessed("", "wildcardPolicy \""+spec.WildcardPolicy+"\" is not None or Subdomain: OpenShift refuses the Route, and which hosts it would answer the check cannot tell")
-		return
+		ctx.Pass("")
 	}
-	if strings.HasPrefix(spec.Host, "*") {
-		ctx.Fail("", "route accepts unnamed hosts: wildcard host \"%s\"", spec.Host)
-		return
-	}
-	ctx.Pass("")
 }
