@@ -47,7 +47,10 @@ var netIngressTLS = &engine.Check{
 		"without spec.tls is served by the cluster's router over plain HTTP only; with spec.tls (termination edge, " +
 		"reencrypt or passthrough; edge when unset) over TLS, and over plain HTTP too where " +
 		"spec.tls.insecureEdgeTerminationPolicy is Allow (None, the default, refuses plain HTTP, and Redirect redirects it " +
-		"to HTTPS)." + supporting,
+		"to HTTPS). OpenShift's ingress-to-route controller serves an Ingress of IngressClass openshift-default over TLS, " +
+		"redirecting plain HTTP, where route.openshift.io/termination is edge, reencrypt or passthrough or a TLS entry names " +
+		"neither hosts nor a Secret (the router's default certificate); of an Ingress that names no IngressClass and asks " +
+		"for it so, whether OpenShift's controller or another takes it the check cannot tell (NotAssessed)." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
 		"(cert-manager can issue it), and redirect HTTP to HTTPS in the ingress controller (with " +
 		"ingress-nginx, do not set nginx.ingress.kubernetes.io/ssl-redirect to \"false\"; with GKE, set " +
@@ -109,6 +112,14 @@ var netIngressTLS = &engine.Check{
 			default:
 				ctx.Pass("")
 			}
+			return
+		}
+		switch openshiftTLS, unknown := openshiftIngressTLS(ing); {
+		case openshiftTLS:
+			ctx.Pass("")
+			return
+		case unknown != "":
+			ctx.NotAssessed("", unknown)
 			return
 		}
 		if len(ing.Spec.TLS) == 0 {
@@ -315,4 +326,48 @@ func ingressHostHasTLS(tls []networkingv1.IngressTLS, host string) bool {
 		}
 	}
 	return false
+}
+
+// The IngressClass OpenShift creates for its default IngressController, whose controller
+// (openshift.io/ingress-to-route) turns each Ingress it takes into Routes, and the annotation
+// that asks it for TLS termination of the Routes.
+const (
+	openshiftDefaultIngressClass = "openshift-default"
+	openshiftTermination         = "route.openshift.io/termination"
+)
+
+// openshiftIngressTLS says whether OpenShift's ingress-to-route controller serves every rule of
+// an Ingress over TLS when it takes it: with route.openshift.io/termination edge, reencrypt or
+// passthrough, or a TLS entry with neither hosts nor secret, it gives each Route spec.tls (the
+// router's default certificate where no Secret names one) with insecureEdgeTerminationPolicy
+// Redirect (route-controller-manager, tlsConfigForIngress and tlsEnabled). It takes the
+// Ingresses of class openshift-default, and on OpenShift those that name no class; elsewhere
+// the default IngressClass's controller takes those and ignores the annotation, which the
+// Ingress does not tell (unknown). Otherwise its Routes have TLS for the hosts spec.tls lists,
+// as other controllers serve them.
+func openshiftIngressTLS(ing *networkingv1.Ingress) (tls bool, unknown string) {
+	var asked string
+	if t := ing.Annotations[openshiftTermination]; t == "edge" || t == "reencrypt" || t == "passthrough" {
+		asked = fmt.Sprintf("%s %q", openshiftTermination, t)
+	}
+	for _, e := range ing.Spec.TLS {
+		if asked == "" && len(e.Hosts) == 0 && e.SecretName == "" {
+			asked = "a spec.tls entry with neither hosts nor secretName"
+		}
+	}
+	if asked == "" {
+		return false, ""
+	}
+	class := ing.Annotations[ingressClassAnnotation]
+	if ing.Spec.IngressClassName != nil {
+		class = *ing.Spec.IngressClassName
+	}
+	switch {
+	case class == openshiftDefaultIngressClass:
+		return true, ""
+	case class == "" && (len(ing.Spec.TLS) == 0 || len(hostsWithoutTLS(ing)) > 0):
+		return false, "the Ingress names no IngressClass: OpenShift's ingress-to-route controller serves it over TLS (" + asked +
+			"), and the controller of another cluster's default IngressClass may serve it over plain HTTP; which takes it the Ingress does not tell"
+	}
+	return false, ""
 }
