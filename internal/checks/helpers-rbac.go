@@ -309,6 +309,9 @@ var (
 		// ListenerSet adds listeners to a Gateway that admits it (spec.allowedListeners).
 		{groups: []string{"gateway.networking.k8s.io"}, resources: []string{"gateways", "httproutes", "grpcroutes",
 			"tlsroutes", "tcproutes", "udproutes", "referencegrants", "listenersets"}, verbs: writeVerbs},
+		// OpenShift's Route: the cluster's router publishes the Service it names, as an
+		// Ingress does.
+		{groups: []string{"route.openshift.io"}, resources: []string{"routes"}, verbs: writeVerbs},
 	}}
 )
 

@@ -10,7 +10,7 @@ var rbacNetworkControl = &engine.Check{
 	Title: "Roles do not grant changing network boundaries",
 	Description: "Writing NetworkPolicies, Services (their status too: a load balancer IP written there " +
 		"captures the traffic every pod sends to it), Ingresses, Gateway API Gateways, routes and " +
-		"ReferenceGrants, ListenerSets, Endpoints or EndpointSlices opens " +
+		"ReferenceGrants, ListenerSets, OpenShift Routes, Endpoints or EndpointSlices opens " +
 		"the network to the outside, removes isolation between workloads, or redirects traffic " +
 		"meant for another service. Controlling who may change the boundary supports boundary " +
 		"protection (CC6.6)." + supporting,
