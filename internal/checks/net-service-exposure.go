@@ -31,7 +31,13 @@ var netServiceExposure = &engine.Check{
 		"admits the ListenerSets of that namespace (spec.allowedListeners: Same, All, or Selector on the Namespace's labels); " +
 		"a ListenerSet its Gateway does not admit adds nothing (NotApplicable), and one whose Gateway, or whose Namespace " +
 		"the Gateway selects by label, is not in the input cannot be judged (NotAssessed). A listener of a " +
-		"protocol the Gateway API does not define (an implementation's own) cannot be judged (NotAssessed). An approved " +
+		"protocol the Gateway API does not define (an implementation's own) cannot be judged (NotAssessed). An Istio " +
+		"Gateway (networking.istio.io) opens each of its servers' ports at the address of the gateway proxies its " +
+		"spec.selector picks, a shared ingress gateway's in any namespace: a TCP, MONGO, REDIS or MYSQL server, a TLS server " +
+		"(which passes TLS through, or forwards the stream it carries once it is stripped) and an HTTPS server in " +
+		"PASSTHROUGH or AUTO_PASSTHROUGH mode forward a stream past the Ingress layer and fail in the Gateway's " +
+		"namespace; its HTTP and HTTPS servers are the Ingress layer, and a protocol Istio does not define cannot be " +
+		"judged (NotAssessed). An approved " +
 		"exposure is recorded as a ControlException, which keeps the decision and its owner on " +
 		"record." + supporting,
 	Remediation: "Use type ClusterIP and publish the Service through an Ingress or Gateway, remove externalIPs, " +
@@ -139,6 +145,10 @@ func proxiedExternalIPs(svc *corev1.Service) []string {
 // Gateway API does not define (an implementation's own, such as Istio's HBONE) cannot be judged.
 // The listeners that ListenerSets add to a Gateway that admits them are judged on the ListenerSets.
 func gatewayExposure(ctx *engine.Context, o *engine.Object) {
+	if inIstioGroup(o) {
+		istioGatewayExposure(ctx, o)
+		return
+	}
 	if !inGatewayGroup(o) {
 		ctx.NotApplicable("", "not a "+gatewayGroup+" Gateway")
 		return
@@ -269,5 +279,36 @@ func routeExposure(ctx *engine.Context, o *engine.Object) {
 		ctx.NotApplicable("", "the route is published through "+few(own, "; ")+", an opening judged on that Gateway or ListenerSet")
 	default:
 		ctx.NotApplicable("", "the route attaches to no listener of its Gateways: nothing publishes it")
+	}
+}
+
+// istioGatewayExposure judges an Istio Gateway's servers: one that forwards a stream (TCP, MONGO,
+// a TLS server, which passes TLS through or forwards the bytes once it is stripped, an HTTPS
+// server in a passthrough mode) publishes its port at the address of the gateway proxies it
+// selects past the HTTP layer, as a Gateway API Gateway's TCP or TLS listener does; HTTP, HTTP2,
+// GRPC and HTTPS servers are the Ingress layer, judged by net-ingress-tls and
+// net-ingress-host-hygiene.
+func istioGatewayExposure(ctx *engine.Context, o *engine.Object) {
+	gs, ok := readIstioGateway(o)
+	if !ok {
+		ctx.NotAssessed("", "the Gateway's spec does not decode as Istio's")
+		return
+	}
+	var open, unknown []string
+	for _, s := range gs.Servers {
+		switch s.serving() {
+		case istioStream, istioPassthrough, istioTerminatedStream:
+			open = append(open, s.describe())
+		case istioUnknown:
+			unknown = append(unknown, s.describe())
+		}
+	}
+	switch {
+	case len(open) > 0:
+		ctx.Fail("", "Istio Gateway publishes ports past the Ingress layer at the address of the gateway proxies it selects: %s", few(open, "; "))
+	case len(unknown) > 0:
+		ctx.NotAssessed("", "Istio does not define the protocol of "+few(unknown, "; ")+": how its gateway serves it the manifests do not tell")
+	default:
+		ctx.Pass("")
 	}
 }

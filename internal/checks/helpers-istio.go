@@ -1,0 +1,118 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// istioGroup is Istio's networking API group. Its Gateway configures the listeners of the
+// gateway proxies its spec.selector picks (an ingress gateway's pods, in any namespace, behind
+// that gateway's own Service): each of spec.servers opens a port at that gateway's address.
+const istioGroup = "networking.istio.io"
+
+// The fields of Istio's Gateway (istio.io/api networking/v1alpha3 gateway.proto, served as v1,
+// v1beta1 and v1alpha3) that decide how a server serves what reaches its port.
+type (
+	istioGatewaySpec struct {
+		Servers []istioServer `json:"servers"`
+	}
+	istioServer struct {
+		Port struct {
+			Number   int64  `json:"number"`
+			Name     string `json:"name"`
+			Protocol string `json:"protocol"`
+		} `json:"port"`
+		Name  string   `json:"name"`
+		Hosts []string `json:"hosts"`
+		TLS   *struct {
+			HTTPSRedirect bool   `json:"httpsRedirect"`
+			Mode          string `json:"mode"`
+		} `json:"tls"`
+	}
+)
+
+// inIstioGroup reports whether an object's apiVersion is in Istio's networking group.
+func inIstioGroup(o *engine.Object) bool {
+	return strings.HasPrefix(o.APIVersion, istioGroup+"/")
+}
+
+// istioServing is how an Istio Gateway server serves what reaches its port.
+type istioServing int
+
+const (
+	// istioPlainHTTP: HTTP in clear text (HTTP, HTTP2, GRPC, GRPC-WEB), routed by host.
+	istioPlainHTTP istioServing = iota
+	// istioRedirect: an HTTP server that answers every request with a redirect to https.
+	istioRedirect
+	// istioHTTPS: HTTPS terminated at the gateway (SIMPLE, MUTUAL, ISTIO_MUTUAL,
+	// OPTIONAL_MUTUAL), routed by host.
+	istioHTTPS
+	// istioPassthrough: TLS forwarded as received, routed by SNI (PASSTHROUGH,
+	// AUTO_PASSTHROUGH): a stream past the HTTP layer, encrypted by the client.
+	istioPassthrough
+	// istioTerminatedStream: TLS terminated, then the bytes forwarded as a stream (a TLS
+	// server in a terminating mode, routed by a VirtualService's tcp routes).
+	istioTerminatedStream
+	// istioStream: a stream forwarded as received (TCP, MONGO, REDIS, MYSQL, ...).
+	istioStream
+	// istioUnknown: a protocol Istio does not define, which its validation refuses.
+	istioUnknown
+)
+
+// serving says how the server serves its port. Istio reads protocols case-insensitively
+// (pkg/config/protocol.Parse); an HTTPS server in a passthrough mode forwards TLS as a stream.
+func (s istioServer) serving() istioServing {
+	mode := ""
+	if s.TLS != nil {
+		mode = strings.ToUpper(s.TLS.Mode)
+	}
+	passthrough := mode == "PASSTHROUGH" || mode == "AUTO_PASSTHROUGH"
+	switch strings.ToUpper(s.Port.Protocol) {
+	case "HTTP", "HTTP2", "GRPC", "GRPC-WEB":
+		if s.TLS != nil && s.TLS.HTTPSRedirect {
+			return istioRedirect
+		}
+		return istioPlainHTTP
+	case "HTTPS":
+		if passthrough {
+			return istioPassthrough
+		}
+		return istioHTTPS
+	case "TLS":
+		if passthrough {
+			return istioPassthrough
+		}
+		return istioTerminatedStream
+	case "TCP", "MONGO", "REDIS", "MYSQL", "UDP", "THRIFT":
+		return istioStream
+	default:
+		return istioUnknown
+	}
+}
+
+// describe names the server for people: its port's name, protocol and number.
+func (s istioServer) describe() string {
+	proto := strings.ToUpper(s.Port.Protocol)
+	if s.TLS != nil && s.TLS.Mode != "" && (proto == "TLS" || proto == "HTTPS") {
+		proto += " " + strings.ToUpper(s.TLS.Mode)
+	}
+	return fmt.Sprintf("server %s (%s, port %d)", s.Port.Name, proto, s.Port.Number)
+}
+
+// readIstioGateway decodes an Istio Gateway's spec; ok is false when it does not decode.
+func readIstioGateway(o *engine.Object) (istioGatewaySpec, bool) {
+	var gs istioGatewaySpec
+	return gs, readSpec(o, &gs)
+}
+
+// istioHostUnnamed reports whether an Istio Gateway server's host, [namespace/]dnsName, names no
+// single host: the dnsName is "*" (any host) or starts with "*" (a wildcard). The namespace part
+// ("*/", "./", "ns/") says which namespaces' VirtualServices may bind the host, not which hosts.
+func istioHostUnnamed(h string) bool {
+	if i := strings.Index(h, "/"); i >= 0 {
+		h = h[i+1:]
+	}
+	return h == "" || strings.HasPrefix(h, "*")
+}
