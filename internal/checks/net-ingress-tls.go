@@ -50,7 +50,12 @@ var netIngressTLS = &engine.Check{
 		"to HTTPS). OpenShift's ingress-to-route controller serves an Ingress of IngressClass openshift-default over TLS, " +
 		"redirecting plain HTTP, where route.openshift.io/termination is edge, reencrypt or passthrough or a TLS entry names " +
 		"neither hosts nor a Secret (the router's default certificate); of an Ingress that names no IngressClass and asks " +
-		"for it so, whether OpenShift's controller or another takes it the check cannot tell (NotAssessed)." + supporting,
+		"for it so, whether OpenShift's controller or another takes it the check cannot tell (NotAssessed). " +
+		"An Istio Gateway (networking.istio.io) is judged " +
+		"by its servers, which serve the VirtualServices bound to it at the address of the gateway proxies its spec.selector " +
+		"picks: an HTTP, HTTP2, GRPC or GRPC-WEB server serves them in clear text unless tls.httpsRedirect is true; an HTTPS server, " +
+		"or a TLS server terminating TLS (SIMPLE, MUTUAL, ISTIO_MUTUAL, OPTIONAL_MUTUAL) or passing it through, over TLS; a TCP or " +
+		"MONGO server forwards what it receives (NotAssessed). A Gateway API Gateway is judged by its routes (NotApplicable)." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
 		"(cert-manager can issue it), and redirect HTTP to HTTPS in the ingress controller (with " +
 		"ingress-nginx, do not set nginx.ingress.kubernetes.io/ssl-redirect to \"false\"; with GKE, set " +
@@ -58,10 +63,11 @@ var netIngressTLS = &engine.Check{
 		"Balancer Controller, listen on HTTPS and set alb.ingress.kubernetes.io/ssl-redirect). Attach a Gateway API " +
 		"route to the Gateway's HTTPS listener by sectionName, and serve the HTTP listener only an HTTPRoute that " +
 		"redirects to https (a RequestRedirect filter with scheme https). Give an OpenShift Route spec.tls (termination " +
-		"edge, reencrypt or passthrough) with insecureEdgeTerminationPolicy None or Redirect.",
+		"edge, reencrypt or passthrough) with insecureEdgeTerminationPolicy None or Redirect. Give an Istio Gateway's HTTP " +
+		"server tls.httpsRedirect: true, and serve its hosts on an HTTPS server.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc66, cc67},
-	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "Route"},
+	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "Route", "Gateway"},
 	Reads:    []string{"Gateway", "ListenerSet", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Kind == "Route" {
@@ -70,6 +76,10 @@ var netIngressTLS = &engine.Check{
 				return
 			}
 			openshiftRouteServedOverTLS(ctx, o)
+			return
+		}
+		if o.Kind == "Gateway" {
+			istioGatewayServedOverTLS(ctx, o)
 			return
 		}
 		if o.Kind != "Ingress" {
@@ -370,4 +380,46 @@ func openshiftIngressTLS(ing *networkingv1.Ingress) (tls bool, unknown string) {
 			"), and the controller of another cluster's default IngressClass may serve it over plain HTTP; which takes it the Ingress does not tell"
 	}
 	return false, ""
+}
+
+// istioGatewayServedOverTLS judges an Istio Gateway by its servers: an HTTP server (HTTP, HTTP2,
+// GRPC, GRPC-WEB) without tls.httpsRedirect serves in clear text; an HTTPS server and a TLS server
+// receive TLS (terminated, or passed through by SNI); a stream server forwards what it receives.
+// A Gateway API Gateway is not judged: its routes are.
+func istioGatewayServedOverTLS(ctx *engine.Context, o *engine.Object) {
+	if !inIstioGroup(o) {
+		ctx.NotApplicable("", "a Gateway API Gateway is judged by its routes, on its listeners")
+		return
+	}
+	gs, ok := readIstioGateway(o)
+	if !ok {
+		ctx.NotAssessed("", "the Gateway's spec does not decode as Istio's")
+		return
+	}
+	var plain, opaque, unknown []string
+	tls := 0
+	for _, s := range gs.Servers {
+		switch s.serving() {
+		case istioPlainHTTP:
+			plain = append(plain, s.describe()+" without tls.httpsRedirect")
+		case istioStream:
+			opaque = append(opaque, s.describe())
+		case istioUnknown:
+			unknown = append(unknown, s.describe())
+		default:
+			tls++
+		}
+	}
+	switch {
+	case len(plain) > 0:
+		ctx.Fail("", "Istio Gateway serves plain HTTP: %s", few(plain, "; "))
+	case len(unknown) > 0:
+		ctx.NotAssessed("", "Istio does not define the protocol of "+few(unknown, "; ")+": whether it is served over TLS the manifests do not tell")
+	case len(opaque) > 0:
+		ctx.NotAssessed("", "forwarded as received by "+few(opaque, "; ")+": whether the protocol it carries is encrypted the check cannot tell")
+	case tls > 0:
+		ctx.Pass("")
+	default:
+		ctx.NotApplicable("", "the Istio Gateway has no servers: it serves nothing")
+	}
 }
