@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -26,14 +27,17 @@ var netIngressHostHygiene = &engine.Check{
 		"redirects to https on an HTTP listener routes nothing to a backend. Where the Gateway is not in the " +
 		"input, the check cannot tell (NotAssessed). An OpenShift Route (route.openshift.io) answers its spec.host, or " +
 		"the one the API server generates from the router's domain when it has none, and with spec.wildcardPolicy " +
-		"Subdomain every host of that host's domain." + supporting,
+		"Subdomain every host of that host's domain. An Istio Gateway's (networking.istio.io) HTTP, HTTPS and TLS servers answer " +
+		"the hosts they list, each [namespace/]dnsName: a dnsName \"*\" (any host) or a wildcard (*.example.com), whatever " +
+		"namespace part (\"*/\", \"./\" or a namespace, which says whose VirtualServices may bind it) fails; an HTTP server that " +
+		"only redirects to https (tls.httpsRedirect) and a TCP server, which forwards every connection whatever its host, route no host." + supporting,
 	Remediation: "Give every rule an explicit, fully qualified host, remove spec.defaultBackend, and " +
 		"list only fully qualified names in nginx.ingress.kubernetes.io/server-alias. Give a Gateway API " +
 		"route fully qualified spec.hostnames, or attach it to a listener whose hostname names one host. Give an " +
-		"OpenShift Route wildcardPolicy None (the default).",
+		"OpenShift Route wildcardPolicy None (the default). List fully qualified names in an Istio Gateway server's hosts.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
-	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "Route"},
+	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "Route", "Gateway"},
 	Reads:    []string{"Gateway", "ListenerSet", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Kind == "Route" {
@@ -42,6 +46,10 @@ var netIngressHostHygiene = &engine.Check{
 				return
 			}
 			openshiftRouteHostHygiene(ctx, o)
+			return
+		}
+		if o.Kind == "Gateway" {
+			istioGatewayHostHygiene(ctx, o)
 			return
 		}
 		if o.Kind != "Ingress" {
@@ -133,4 +141,46 @@ func nginxPatternAliases(annotations map[string]string) []string {
 		}
 	}
 	return out
+}
+
+// istioGatewayHostHygiene judges the hosts of an Istio Gateway's servers that route by host
+// (HTTP, HTTPS, TLS): those the HTTP server that only redirects to https lists route nothing,
+// and a stream server (TCP, MONGO, ...) forwards every connection whatever its host.
+func istioGatewayHostHygiene(ctx *engine.Context, o *engine.Object) {
+	if !inIstioGroup(o) {
+		ctx.NotApplicable("", "a Gateway API Gateway is judged by its routes, on its listeners")
+		return
+	}
+	gs, ok := readIstioGateway(o)
+	if !ok {
+		ctx.NotAssessed("", "the Gateway's spec does not decode as Istio's")
+		return
+	}
+	var found, unknown []string
+	judged := 0
+	for _, s := range gs.Servers {
+		switch s.serving() {
+		case istioRedirect, istioStream:
+			continue
+		case istioUnknown:
+			unknown = append(unknown, s.describe())
+			continue
+		}
+		judged++
+		for _, h := range s.Hosts {
+			if istioHostUnnamed(h) {
+				found = append(found, fmt.Sprintf("%q on %s", h, s.describe()))
+			}
+		}
+	}
+	switch {
+	case len(found) > 0:
+		ctx.Fail("", "Istio Gateway accepts unnamed hosts: %s", few(found, "; "))
+	case len(unknown) > 0:
+		ctx.NotAssessed("", "Istio does not define the protocol of "+few(unknown, "; ")+": whether it routes by host the manifests do not tell")
+	case judged > 0:
+		ctx.Pass("")
+	default:
+		ctx.NotApplicable("", "no server of the Istio Gateway routes by host")
+	}
 }
