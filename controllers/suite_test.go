@@ -138,7 +138,8 @@ func run(m *testing.M) (int, error) {
 	var err error
 	// The PolicyReport CRDs too, as Policy Reporter or Kyverno would have installed them, and
 	// Trivy Operator's VulnerabilityReport, OpenShift's Route (a minimal CRD: OpenShift serves
-	// Routes from its own API server), and the Gateway API's: its experimental channel, a
+	// Routes from its own API server), a stand-in for Istio's Gateway, and the Gateway API's: its
+	// experimental channel, a
 	// superset of the standard one, so that the fields of default Gateways are kept (a CRD
 	// updated while the operator runs would not do: its informers may go on reading objects
 	// pruned by the schema their watch began with).
@@ -149,7 +150,8 @@ func run(m *testing.M) (int, error) {
 	env, cfg, err = testenv.Start(func(e *envtest.Environment) {
 		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"),
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "trivy"), gatewayAPI,
-			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "openshift-route"))
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "openshift-route"),
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "istio"))
 	})
 	if err != nil {
 		return 0, err

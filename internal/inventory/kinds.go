@@ -110,6 +110,7 @@ var (
 	trivy   = schema.GroupVersion{Group: "aquasecurity.github.io", Version: "v1alpha1"}
 	gwapi   = schema.GroupVersion{Group: "gateway.networking.k8s.io", Version: "v1"}
 	osroute = schema.GroupVersion{Group: "route.openshift.io", Version: "v1"}
+	istio   = schema.GroupVersion{Group: "networking.istio.io", Version: "v1"}
 )
 
 // Kinds are every kind the operator reads, in a fixed order. internal/manifest has its own table
@@ -155,6 +156,9 @@ var Kinds = []Kind{
 	// OpenShift's Route, served by OpenShift's API server (a CRD on MicroShift): it names a
 	// Service, not a Gateway, so it is no Gateway API route kind.
 	optional(osroute, "Route"),
+	// Istio's own Gateway (not a route's parent): its servers open ports at its gateway
+	// proxies' address. Istio served it at v1beta1 and v1alpha3 before 1.22's v1.
+	older(optional(istio, "Gateway"), "v1beta1", "v1alpha3"),
 }
 
 // ByKind finds a kind by name.
