@@ -8,6 +8,7 @@ import (
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -68,13 +69,15 @@ func (g *Gatherer) Recheck(ctx context.Context) error {
 // published through an HTTPRoute on an HTTP listener, the Gateway API installed after the
 // operator, read CC6.7 Pass).
 func Appeared(mapper meta.RESTMapper, kinds []Kind, unseen map[string]engine.Unseen) map[string]engine.Unseen {
-	read := map[string]bool{}
+	// Kinds are told apart by group: Istio's Gateway is not the Gateway API's. The engine's unseen
+	// kinds are names, and a kind unseen in one group is unseen in all.
+	read := map[schema.GroupKind]bool{}
 	for _, k := range kinds {
-		read[k.GVK.Kind] = true
+		read[k.GVK.GroupKind()] = true
 	}
 	var out map[string]engine.Unseen
 	for _, k := range Kinds {
-		if _, ok := unseen[k.GVK.Kind]; !k.Optional || read[k.GVK.Kind] || ok {
+		if _, ok := unseen[k.GVK.Kind]; !k.Optional || read[k.GVK.GroupKind()] || ok {
 			continue
 		}
 		for _, v := range append([]string{k.GVK.Version}, k.Older...) {
