@@ -61,3 +61,69 @@ spec:
 	eventually(t, 15*time.Second, "the Istio Gateway's net-service-exposure finding",
 		findingSays("net-service-exposure", "server postgres (TCP, port 5432)"))
 }
+
+// TestAVirtualServiceOnAnotherNamespacesIstioGatewayIsJudgedAgainWhenItChanges: tenant
+// istiovs-app's VirtualService binds a tcp route to the platform's shared Istio Gateway in
+// istiovs-infra, read from the other namespace, which serves HTTPS only (no finding); when the
+// platform team adds a TCP server open to every namespace, the Gateway's change alone
+// re-evaluates the tenant's namespace, and its report lists the VirtualService's exposure.
+func TestAVirtualServiceOnAnotherNamespacesIstioGatewayIsJudgedAgainWhenItChanges(t *testing.T) {
+	createNamespace(t, "istiovs-infra", nil)
+	createNamespace(t, "istiovs-app", map[string]string{"istiovstest": "true"})
+	const gateway = `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: shared
+  namespace: istiovs-infra
+spec:
+  selector:
+    istio: ingressgateway
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: ["*/shop.example.com"]
+    tls: {mode: SIMPLE, credentialName: cert}
+`
+	applyYAML(t, gateway)
+	applyYAML(t, `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: db
+  namespace: istiovs-app
+spec:
+  hosts: ["*"]
+  gateways: [istiovs-infra/shared]
+  tcp:
+  - route:
+    - destination: {host: db.istiovs-app.svc.cluster.local}
+`)
+	createProfile(t, "istiovstest", "istiovstest", nil)
+	eventually(t, 20*time.Second, "the tenant's report, without an exposure", func() error {
+		rep, err := getReport("istiovs-app", "istiovstest")
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "net-service-exposure", "db", ""); f != nil {
+			return fmt.Errorf("finding already: %q", f.Message)
+		}
+		return nil
+	})
+	applyYAML(t, gateway+`  - port: {number: 31400, name: tcp, protocol: TCP}
+    hosts: ["*"]
+`)
+	eventually(t, 15*time.Second, "the VirtualService's net-service-exposure finding", func() error {
+		rep, err := getReport("istiovs-app", "istiovstest")
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "net-service-exposure", "db", "")
+		if f == nil {
+			return fmt.Errorf("not yet")
+		}
+		if !strings.Contains(f.Message, "server tcp (TCP, port 31400) of Istio Gateway istiovs-infra/shared") {
+			return fmt.Errorf("finding says %q", f.Message)
+		}
+		return nil
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -183,7 +184,10 @@ func (m *requestMapper) forObject(k inventory.Kind) func(context.Context, client
 			ns = ""
 		}
 		namespaces := []string{ns}
-		if k.Everywhere {
+		switch {
+		case k.Everywhere && k.GVK.Group == istioGroup:
+			namespaces = append(namespaces, m.virtualServicesOn(ctx, obj)...)
+		case k.Everywhere:
 			namespaces = append(namespaces, m.routesTo(ctx, k, obj)...)
 		}
 		var out []reconcile.Request
@@ -412,4 +416,44 @@ func exceptionStateChanged() predicate.Predicate {
 func sameOwner(a, b metav1.OwnerReference) bool {
 	return a.APIVersion == b.APIVersion && a.Kind == b.Kind && a.Name == b.Name && a.UID == b.UID &&
 		ptr.Equal(a.Controller, b.Controller)
+}
+
+// istioGroup is Istio's networking group, whose Gateways VirtualServices name in spec.gateways.
+const istioGroup = "networking.istio.io"
+
+// virtualServicesOn lists the namespaces, other than its own, of the VirtualServices whose
+// spec.gateways name gw, an Istio Gateway ("<namespace>/<name>", or "<name>" in the
+// VirtualService's own namespace): they are judged by its servers.
+func (m *requestMapper) virtualServicesOn(ctx context.Context, gw client.Object) []string {
+	seen := map[string]bool{gw.GetNamespace(): true}
+	var out []string
+	for _, k := range m.kinds {
+		if k.GVK.Group != istioGroup || k.GVK.Kind != "VirtualService" {
+			continue
+		}
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(k.GVK.GroupVersion().WithKind("VirtualServiceList"))
+		if err := m.client.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+			logf.FromContext(ctx).Error(err, "Unable to list VirtualServices to map a Gateway's change")
+			continue
+		}
+		for _, vs := range list.Items {
+			if seen[vs.GetNamespace()] {
+				continue
+			}
+			refs, _, _ := unstructured.NestedStringSlice(vs.Object, "spec", "gateways")
+			for _, ref := range refs {
+				ns, name := vs.GetNamespace(), ref
+				if i := strings.Index(ref, "/"); i >= 0 {
+					ns, name = ref[:i], ref[i+1:]
+				}
+				if ns == gw.GetNamespace() && name == gw.GetName() {
+					seen[vs.GetNamespace()] = true
+					out = append(out, vs.GetNamespace())
+					break
+				}
+			}
+		}
+	}
+	return out
 }

@@ -116,3 +116,47 @@ func istioHostUnnamed(h string) bool {
 	}
 	return h == "" || strings.HasPrefix(h, "*")
 }
+
+// istioVirtualServiceSpec is what decides whether a VirtualService (networking.istio.io) binds
+// streams to Istio Gateways: the Gateways it names, "<namespace>/<name>" or "<name>" in its own
+// namespace ("mesh" being the sidecars), and its tcp and tls routes.
+type istioVirtualServiceSpec struct {
+	Gateways []string `json:"gateways"`
+	TCP      []any    `json:"tcp"`
+	TLS      []any    `json:"tls"`
+}
+
+// istioGatewayNamed is the Istio Gateway of that namespace and name, or nil.
+func istioGatewayNamed(inv *engine.Inventory, namespace, name string) *engine.Object {
+	for _, g := range inv.List(namespace, "Gateway") {
+		if g.Name == name && inIstioGroup(g) {
+			return g
+		}
+	}
+	return nil
+}
+
+// admitsNamespace reports whether a server's hosts let the VirtualServices of namespace ns bind
+// to it: a host "<namespace>/<dnsName>" admits that namespace's, "*/" every namespace's, "./" the
+// Gateway's own (gatewayNS); a host without a namespace part admits every namespace's.
+func (s istioServer) admitsNamespace(gatewayNS, ns string) bool {
+	for _, h := range s.Hosts {
+		i := strings.Index(h, "/")
+		if i < 0 {
+			return true
+		}
+		switch part := h[:i]; part {
+		case "*":
+			return true
+		case ".":
+			if ns == gatewayNS {
+				return true
+			}
+		default:
+			if part == ns {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	netutils "k8s.io/utils/net"
@@ -37,7 +38,9 @@ var netServiceExposure = &engine.Check{
 		"(which passes TLS through, or forwards the stream it carries once it is stripped) and an HTTPS server in " +
 		"PASSTHROUGH or AUTO_PASSTHROUGH mode forward a stream past the Ingress layer and fail in the Gateway's " +
 		"namespace; its HTTP and HTTPS servers are the Ingress layer, and a protocol Istio does not define cannot be " +
-		"judged (NotAssessed). An approved " +
+		"judged (NotAssessed). A VirtualService with tcp or tls routes bound to such a server of another namespace's Istio " +
+		"Gateway (spec.gateways: [infra/shared], on a server whose hosts admit its namespace) publishes its backends through " +
+		"that opening and fails in its own namespace, as a TCPRoute on another namespace's Gateway does. An approved " +
 		"exposure is recorded as a ControlException, which keeps the decision and its owner on " +
 		"record." + supporting,
 	Remediation: "Use type ClusterIP and publish the Service through an Ingress or Gateway, remove externalIPs, " +
@@ -45,7 +48,7 @@ var netServiceExposure = &engine.Check{
 		"or record the approved exposure as a ControlException.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
-	Targets:  []string{"Service", "Gateway", "ListenerSet", "TLSRoute", "TCPRoute", "UDPRoute"},
+	Targets:  []string{"Service", "Gateway", "ListenerSet", "TLSRoute", "TCPRoute", "UDPRoute", "VirtualService"},
 	Reads:    []string{"Gateway", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		switch o.Kind {
@@ -57,6 +60,9 @@ var netServiceExposure = &engine.Check{
 			return
 		case "TLSRoute", "TCPRoute", "UDPRoute":
 			routeExposure(ctx, o)
+			return
+		case "VirtualService":
+			virtualServiceExposure(ctx, o)
 			return
 		}
 		svc, ok := o.Obj.(*corev1.Service)
@@ -310,5 +316,71 @@ func istioGatewayExposure(ctx *engine.Context, o *engine.Object) {
 		ctx.NotAssessed("", "Istio does not define the protocol of "+few(unknown, "; ")+": how its gateway serves it the manifests do not tell")
 	default:
 		ctx.Pass("")
+	}
+}
+
+// virtualServiceExposure judges an Istio VirtualService by the Istio Gateways it binds its tcp and
+// tls routes to: a stream server (TCP, TLS, passthrough HTTPS, ...) of another namespace's Gateway
+// whose hosts admit the VirtualService's namespace publishes its backends past the Ingress layer,
+// an opening its namespace makes through another's, as a TCPRoute on a shared Gateway's TCP
+// listener does. Which of the server's hosts the VirtualService's hosts match, and which port its
+// routes match, are not read: a stream server that admits the namespace is taken to serve them.
+func virtualServiceExposure(ctx *engine.Context, o *engine.Object) {
+	if !inIstioGroup(o) {
+		ctx.NotApplicable("", "not a "+istioGroup+" VirtualService")
+		return
+	}
+	var vs istioVirtualServiceSpec
+	if !readSpec(o, &vs) {
+		ctx.NotAssessed("", "the VirtualService's spec does not decode as Istio's")
+		return
+	}
+	if len(vs.TCP) == 0 && len(vs.TLS) == 0 {
+		ctx.NotApplicable("", "no tcp or tls routes: the VirtualService binds no stream")
+		return
+	}
+	var open, own, unknown []string
+	for _, ref := range vs.Gateways {
+		if ref == "mesh" {
+			continue
+		}
+		ns, name := o.Namespace, ref
+		if i := strings.Index(ref, "/"); i >= 0 {
+			ns, name = ref[:i], ref[i+1:]
+		}
+		if ns == o.Namespace {
+			own = append(own, "Istio Gateway "+ns+"/"+name)
+			continue
+		}
+		gw := istioGatewayNamed(ctx.Inventory, ns, name)
+		if gw == nil {
+			if !ctx.Inventory.Complete {
+				unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s is not in the input", ns, name))
+			}
+			continue
+		}
+		gs, ok := readIstioGateway(gw)
+		if !ok {
+			unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s's spec does not decode as Istio's", ns, name))
+			continue
+		}
+		for _, s := range gs.Servers {
+			switch s.serving() {
+			case istioStream, istioPassthrough, istioTerminatedStream:
+				if s.admitsNamespace(ns, o.Namespace) {
+					open = append(open, fmt.Sprintf("%s of Istio Gateway %s/%s", s.describe(), ns, name))
+				}
+			}
+		}
+	}
+	switch {
+	case len(open) > 0:
+		ctx.Fail("", "VirtualService publishes its backends past the Ingress layer through %s", few(open, "; "))
+	case len(unknown) > 0:
+		ctx.NotAssessed("", "which servers publish the VirtualService's streams is not known: "+few(unknown, "; "))
+	case len(own) > 0:
+		ctx.NotApplicable("", "the VirtualService is published through "+few(own, "; ")+", an opening judged on that Gateway")
+	default:
+		ctx.NotApplicable("", "no stream server of another namespace's Istio Gateway binds the VirtualService")
 	}
 }

@@ -156,9 +156,11 @@ var Kinds = []Kind{
 	// OpenShift's Route, served by OpenShift's API server (a CRD on MicroShift): it names a
 	// Service, not a Gateway, so it is no Gateway API route kind.
 	optional(osroute, "Route"),
-	// Istio's own Gateway (not a route's parent): its servers open ports at its gateway
-	// proxies' address. Istio served it at v1beta1 and v1alpha3 before 1.22's v1.
-	older(optional(istio, "Gateway"), "v1beta1", "v1alpha3"),
+	// Istio's own Gateway (not a Gateway API route's parent): its servers open ports at its
+	// gateway proxies' address, and VirtualServices of other namespaces bind routes to them
+	// (spec.gateways). Istio served both at v1beta1 and v1alpha3 before 1.22's v1.
+	everywhere(older(optional(istio, "Gateway"), "v1beta1", "v1alpha3")),
+	older(optional(istio, "VirtualService"), "v1beta1", "v1alpha3"),
 }
 
 // ByKind finds a kind by name.

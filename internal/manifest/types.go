@@ -148,9 +148,11 @@ var namespacedUnstructured = map[string]bool{
 	"Secret": true, "Endpoints": true, "EndpointSlice": true,
 	"Lease": true, "Event": true, "ControllerRevision": true, "PodTemplate": true,
 	"CSIStorageCapacity": true, "Role": true, "Ingress": true, "ClusterServiceVersion": true,
-	// The Gateway API's namespaced kinds (Istio's networking.istio.io Gateway is namespaced too).
+	// The Gateway API's namespaced kinds (Istio's networking.istio.io Gateway is namespaced too, and
+	// its VirtualService).
 	"Gateway": true, "HTTPRoute": true, "GRPCRoute": true, "TLSRoute": true, "TCPRoute": true,
 	"UDPRoute": true, "ReferenceGrant": true, "ListenerSet": true, "BackendTLSPolicy": true,
 	// OpenShift's route.openshift.io Route.
-	"Route": true,
+	"Route":          true,
+	"VirtualService": true,
 }
