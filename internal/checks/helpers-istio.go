@@ -119,9 +119,11 @@ func istioHostUnnamed(h string) bool {
 
 // istioVirtualServiceSpec is what decides whether a VirtualService (networking.istio.io) binds
 // streams to Istio Gateways: the Gateways it names, "<namespace>/<name>" or "<name>" in its own
-// namespace ("mesh" being the sidecars), and its tcp and tls routes.
+// namespace ("mesh" being the sidecars), its hosts, and its http, tcp and tls routes.
 type istioVirtualServiceSpec struct {
 	Gateways []string `json:"gateways"`
+	Hosts    []string `json:"hosts"`
+	HTTP     []any    `json:"http"`
 	TCP      []any    `json:"tcp"`
 	TLS      []any    `json:"tls"`
 }
@@ -154,6 +156,31 @@ func (s istioServer) admitsNamespace(gatewayNS, ns string) bool {
 			}
 		default:
 			if part == ns {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// bindsHosts reports whether Istio binds a VirtualService of namespace ns with hosts vsHosts to
+// the server: one of its hosts, [namespace/]dnsName, admits the namespace ("*/" or none: every
+// namespace's; "./": the Gateway's own, gatewayNS) and its dnsName meets one of vsHosts ("*"
+// meets every host, *.example.com every name below it).
+func (s istioServer) bindsHosts(gatewayNS, ns string, vsHosts []string) bool {
+	for _, h := range s.Hosts {
+		part, dns := "*", h
+		if i := strings.Index(h, "/"); i >= 0 {
+			part, dns = h[:i], h[i+1:]
+		}
+		if part == "." {
+			part = gatewayNS
+		}
+		if part != "*" && part != ns {
+			continue
+		}
+		for _, v := range vsHosts {
+			if dns == "*" || v == "*" || hostnameIntersects(dns, v) {
 				return true
 			}
 		}

@@ -28,3 +28,28 @@ func TestIstioServerAdmitsNamespace(t *testing.T) {
 		t.Error("./ does not admit the Gateway's own namespace")
 	}
 }
+
+// TestIstioServerBindsHosts: a VirtualService binds to a server where one host admits its
+// namespace and meets one of its hosts; a server for other names, or for another namespace's
+// VirtualServices only, serves none of it.
+func TestIstioServerBindsHosts(t *testing.T) {
+	tests := map[string]struct {
+		hosts []string
+		want  bool
+	}{
+		"a wildcard below which the host lies":     {hosts: []string{"*/*.example.com"}, want: true},
+		"any host":                                 {hosts: []string{"*"}, want: true},
+		"another name":                             {hosts: []string{"*/legacy.example.com"}, want: false},
+		"the host, for another namespace only":     {hosts: []string{"infra/shop.example.com"}, want: false},
+		"the host, for the Gateway's namespace":    {hosts: []string{"./shop.example.com"}, want: false},
+		"the host, for the tenant's namespace":     {hosts: []string{"shop/shop.example.com"}, want: true},
+		"another name, then a wildcard for others": {hosts: []string{"*/legacy.example.com", "infra/*"}, want: false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := (istioServer{Hosts: tc.hosts}).bindsHosts("infra", "shop", []string{"shop.example.com"}); got != tc.want {
+				t.Errorf("bindsHosts(%v) = %v, want %v", tc.hosts, got, tc.want)
+			}
+		})
+	}
+}

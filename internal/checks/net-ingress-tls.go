@@ -55,7 +55,11 @@ var netIngressTLS = &engine.Check{
 		"by its servers, which serve the VirtualServices bound to it at the address of the gateway proxies its spec.selector " +
 		"picks: an HTTP, HTTP2, GRPC or GRPC-WEB server serves them in clear text unless tls.httpsRedirect is true; an HTTPS server, " +
 		"or a TLS server terminating TLS (SIMPLE, MUTUAL, ISTIO_MUTUAL, OPTIONAL_MUTUAL) or passing it through, over TLS; a TCP or " +
-		"MONGO server forwards what it receives (NotAssessed). A Gateway API Gateway is judged by its routes (NotApplicable)." + supporting,
+		"MONGO server forwards what it receives (NotAssessed). A VirtualService whose http routes bind to the HTTP server of " +
+		"another namespace's Istio Gateway (spec.gateways: [infra/shared], on a server one of whose hosts admits its namespace " +
+		"and meets its hosts) is served in clear text there, and fails in its own namespace as an HTTPRoute on a shared Gateway's " +
+		"HTTP listener does; one on its own namespace's Gateway is judged on that Gateway (NotApplicable). A Gateway API Gateway " +
+		"is judged by its routes (NotApplicable)." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
 		"(cert-manager can issue it), and redirect HTTP to HTTPS in the ingress controller (with " +
 		"ingress-nginx, do not set nginx.ingress.kubernetes.io/ssl-redirect to \"false\"; with GKE, set " +
@@ -67,19 +71,22 @@ var netIngressTLS = &engine.Check{
 		"server tls.httpsRedirect: true, and serve its hosts on an HTTPS server.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc66, cc67},
-	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "Route", "Gateway"},
+	Targets:  []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "Route", "Gateway", "VirtualService"},
 	Reads:    []string{"Gateway", "ListenerSet", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if o.Kind == "Route" {
+		switch o.Kind {
+		case "Route":
 			if !isOpenShiftRoute(o) {
 				ctx.NotApplicable("", "not a "+openshiftRouteGroup+" Route")
 				return
 			}
 			openshiftRouteServedOverTLS(ctx, o)
 			return
-		}
-		if o.Kind == "Gateway" {
+		case "Gateway":
 			istioGatewayServedOverTLS(ctx, o)
+			return
+		case "VirtualService":
+			virtualServiceServedOverTLS(ctx, o)
 			return
 		}
 		if o.Kind != "Ingress" {
@@ -421,5 +428,75 @@ func istioGatewayServedOverTLS(ctx *engine.Context, o *engine.Object) {
 		ctx.Pass("")
 	default:
 		ctx.NotApplicable("", "the Istio Gateway has no servers: it serves nothing")
+	}
+}
+
+// virtualServiceServedOverTLS judges an Istio VirtualService's http routes by the servers of
+// other namespaces' Istio Gateways they bind to (those of its own namespace's are judged on the
+// Gateway): an HTTP server without tls.httpsRedirect serves them in clear text, an HTTPS server
+// or a redirecting HTTP one over TLS.
+func virtualServiceServedOverTLS(ctx *engine.Context, o *engine.Object) {
+	if !inIstioGroup(o) {
+		ctx.NotApplicable("", "not a "+istioGroup+" VirtualService")
+		return
+	}
+	var vs istioVirtualServiceSpec
+	if !readSpec(o, &vs) {
+		ctx.NotAssessed("", "the VirtualService's spec does not decode as Istio's")
+		return
+	}
+	if len(vs.HTTP) == 0 {
+		ctx.NotApplicable("", "no http routes: the VirtualService binds no HTTP to a Gateway")
+		return
+	}
+	var plain, own, unknown []string
+	tls := 0
+	for _, ref := range vs.Gateways {
+		if ref == "mesh" {
+			continue
+		}
+		ns, name := o.Namespace, ref
+		if i := strings.Index(ref, "/"); i >= 0 {
+			ns, name = ref[:i], ref[i+1:]
+		}
+		if ns == o.Namespace {
+			own = append(own, "Istio Gateway "+ns+"/"+name)
+			continue
+		}
+		gw := istioGatewayNamed(ctx.Inventory, ns, name)
+		if gw == nil {
+			if !ctx.Inventory.Complete {
+				unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s is not in the input", ns, name))
+			}
+			continue
+		}
+		gs, ok := readIstioGateway(gw)
+		if !ok {
+			unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s's spec does not decode as Istio's", ns, name))
+			continue
+		}
+		for _, s := range gs.Servers {
+			if !s.bindsHosts(ns, o.Namespace, vs.Hosts) {
+				continue
+			}
+			switch s.serving() {
+			case istioPlainHTTP:
+				plain = append(plain, fmt.Sprintf("%s of Istio Gateway %s/%s without tls.httpsRedirect", s.describe(), ns, name))
+			case istioRedirect, istioHTTPS:
+				tls++
+			}
+		}
+	}
+	switch {
+	case len(plain) > 0:
+		ctx.Fail("", "VirtualService served over plain HTTP by %s", few(plain, "; "))
+	case len(unknown) > 0:
+		ctx.NotAssessed("", "which servers serve the VirtualService is not known: "+few(unknown, "; "))
+	case tls > 0:
+		ctx.Pass("")
+	case len(own) > 0:
+		ctx.NotApplicable("", "the VirtualService is served through "+few(own, "; ")+", judged on that Gateway")
+	default:
+		ctx.NotApplicable("", "no HTTP or HTTPS server of another namespace's Istio Gateway binds the VirtualService")
 	}
 }
