@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
 // goodDeployment is scanned next to every bad input, from manifests/good.yaml. It runs a
@@ -645,5 +647,16 @@ func writeFile(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Every kind the operator reads is one a custom check may name in scan (unreadKinds asks
+// manifest.KnownKind, so that scan does not link internal/inventory and with it the Kubernetes
+// client the offline build leaves out: TestOfflineBuild).
+func TestTheOperatorsKindsAreKnownToScan(t *testing.T) {
+	for _, k := range inventory.Kinds {
+		if !manifest.KnownKind(k.GVK.Kind) {
+			t.Errorf("the operator reads %s, which scan does not know: a custom check of it would be refused", k.GVK)
+		}
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/hugeheap"
-	"github.com/soc2-operator/soc2-operator/internal/inventory"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
 	"github.com/soc2-operator/soc2-operator/internal/termtable"
 	"github.com/soc2-operator/soc2-operator/internal/version"
@@ -583,7 +582,7 @@ func unreadKinds(profile *v1alpha1.ComplianceProfile, kindsRead map[string]bool)
 	}
 	for i, cc := range profile.Spec.CustomChecks {
 		for j, k := range cc.Kinds {
-			if _, read := inventory.ByKind(k); read || k == engine.KindWorkload || kindsRead[k] || manifest.KnownKind(k) {
+			if k == engine.KindWorkload || kindsRead[k] || manifest.KnownKind(k) {
 				continue
 			}
 			field := fmt.Sprintf("spec.customChecks[%d].kinds[%d]", i, j)
