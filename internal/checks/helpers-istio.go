@@ -128,6 +128,61 @@ type istioVirtualServiceSpec struct {
 	TLS      []any    `json:"tls"`
 }
 
+// readVirtualService decodes an Istio VirtualService's spec. ok is false when it has said what
+// the check makes of the object: NotApplicable for a VirtualService of another group,
+// NotAssessed for one that does not decode.
+func readVirtualService(ctx *engine.Context, o *engine.Object) (vs istioVirtualServiceSpec, ok bool) {
+	if !inIstioGroup(o) {
+		ctx.NotApplicable("", "not a "+istioGroup+" VirtualService")
+		return vs, false
+	}
+	if !readSpec(o, &vs) {
+		ctx.NotAssessed("", "the VirtualService's spec does not decode as Istio's")
+		return vs, false
+	}
+	return vs, true
+}
+
+// boundIstioGateway is an Istio Gateway of another namespace that a VirtualService names.
+type boundIstioGateway struct {
+	namespace, name string
+	spec            istioGatewaySpec
+}
+
+// istioGatewaysOf are the Istio Gateways of other namespaces that the VirtualService o names in
+// spec.gateways ("mesh", the sidecars, is none), with, described for people, those of its own
+// namespace (own: judged on the Gateway) and those it names that the input does not hold or
+// that do not decode (unknown; a Gateway missing from a complete inventory does not exist).
+func istioGatewaysOf(inv *engine.Inventory, o *engine.Object, vs istioVirtualServiceSpec) (bound []boundIstioGateway, own, unknown []string) {
+	for _, ref := range vs.Gateways {
+		if ref == "mesh" {
+			continue
+		}
+		ns, name := o.Namespace, ref
+		if i := strings.Index(ref, "/"); i >= 0 {
+			ns, name = ref[:i], ref[i+1:]
+		}
+		if ns == o.Namespace {
+			own = append(own, "Istio Gateway "+ns+"/"+name)
+			continue
+		}
+		gw := istioGatewayNamed(inv, ns, name)
+		if gw == nil {
+			if !inv.Complete {
+				unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s is not in the input", ns, name))
+			}
+			continue
+		}
+		gs, ok := readIstioGateway(gw)
+		if !ok {
+			unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s's spec does not decode as Istio's", ns, name))
+			continue
+		}
+		bound = append(bound, boundIstioGateway{ns, name, gs})
+	}
+	return bound, own, unknown
+}
+
 // istioGatewayNamed is the Istio Gateway of that namespace and name, or nil.
 func istioGatewayNamed(inv *engine.Inventory, namespace, name string) *engine.Object {
 	for _, g := range inv.List(namespace, "Gateway") {

@@ -436,52 +436,25 @@ func istioGatewayServedOverTLS(ctx *engine.Context, o *engine.Object) {
 // Gateway): an HTTP server without tls.httpsRedirect serves them in clear text, an HTTPS server
 // or a redirecting HTTP one over TLS.
 func virtualServiceServedOverTLS(ctx *engine.Context, o *engine.Object) {
-	if !inIstioGroup(o) {
-		ctx.NotApplicable("", "not a "+istioGroup+" VirtualService")
-		return
-	}
-	var vs istioVirtualServiceSpec
-	if !readSpec(o, &vs) {
-		ctx.NotAssessed("", "the VirtualService's spec does not decode as Istio's")
+	vs, ok := readVirtualService(ctx, o)
+	if !ok {
 		return
 	}
 	if len(vs.HTTP) == 0 {
 		ctx.NotApplicable("", "no http routes: the VirtualService binds no HTTP to a Gateway")
 		return
 	}
-	var plain, own, unknown []string
+	bound, own, unknown := istioGatewaysOf(ctx.Inventory, o, vs)
+	var plain []string
 	tls := 0
-	for _, ref := range vs.Gateways {
-		if ref == "mesh" {
-			continue
-		}
-		ns, name := o.Namespace, ref
-		if i := strings.Index(ref, "/"); i >= 0 {
-			ns, name = ref[:i], ref[i+1:]
-		}
-		if ns == o.Namespace {
-			own = append(own, "Istio Gateway "+ns+"/"+name)
-			continue
-		}
-		gw := istioGatewayNamed(ctx.Inventory, ns, name)
-		if gw == nil {
-			if !ctx.Inventory.Complete {
-				unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s is not in the input", ns, name))
-			}
-			continue
-		}
-		gs, ok := readIstioGateway(gw)
-		if !ok {
-			unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s's spec does not decode as Istio's", ns, name))
-			continue
-		}
-		for _, s := range gs.Servers {
-			if !s.bindsHosts(ns, o.Namespace, vs.Hosts) {
+	for _, gw := range bound {
+		for _, s := range gw.spec.Servers {
+			if !s.bindsHosts(gw.namespace, o.Namespace, vs.Hosts) {
 				continue
 			}
 			switch s.serving() {
 			case istioPlainHTTP:
-				plain = append(plain, fmt.Sprintf("%s of Istio Gateway %s/%s without tls.httpsRedirect", s.describe(), ns, name))
+				plain = append(plain, fmt.Sprintf("%s of Istio Gateway %s/%s without tls.httpsRedirect", s.describe(), gw.namespace, gw.name))
 			case istioRedirect, istioHTTPS:
 				tls++
 			}

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	netutils "k8s.io/utils/net"
@@ -326,49 +325,22 @@ func istioGatewayExposure(ctx *engine.Context, o *engine.Object) {
 // listener does. Which of the server's hosts the VirtualService's hosts match, and which port its
 // routes match, are not read: a stream server that admits the namespace is taken to serve them.
 func virtualServiceExposure(ctx *engine.Context, o *engine.Object) {
-	if !inIstioGroup(o) {
-		ctx.NotApplicable("", "not a "+istioGroup+" VirtualService")
-		return
-	}
-	var vs istioVirtualServiceSpec
-	if !readSpec(o, &vs) {
-		ctx.NotAssessed("", "the VirtualService's spec does not decode as Istio's")
+	vs, ok := readVirtualService(ctx, o)
+	if !ok {
 		return
 	}
 	if len(vs.TCP) == 0 && len(vs.TLS) == 0 {
 		ctx.NotApplicable("", "no tcp or tls routes: the VirtualService binds no stream")
 		return
 	}
-	var open, own, unknown []string
-	for _, ref := range vs.Gateways {
-		if ref == "mesh" {
-			continue
-		}
-		ns, name := o.Namespace, ref
-		if i := strings.Index(ref, "/"); i >= 0 {
-			ns, name = ref[:i], ref[i+1:]
-		}
-		if ns == o.Namespace {
-			own = append(own, "Istio Gateway "+ns+"/"+name)
-			continue
-		}
-		gw := istioGatewayNamed(ctx.Inventory, ns, name)
-		if gw == nil {
-			if !ctx.Inventory.Complete {
-				unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s is not in the input", ns, name))
-			}
-			continue
-		}
-		gs, ok := readIstioGateway(gw)
-		if !ok {
-			unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s's spec does not decode as Istio's", ns, name))
-			continue
-		}
-		for _, s := range gs.Servers {
+	bound, own, unknown := istioGatewaysOf(ctx.Inventory, o, vs)
+	var open []string
+	for _, gw := range bound {
+		for _, s := range gw.spec.Servers {
 			switch s.serving() {
 			case istioStream, istioPassthrough, istioTerminatedStream:
-				if s.admitsNamespace(ns, o.Namespace) {
-					open = append(open, fmt.Sprintf("%s of Istio Gateway %s/%s", s.describe(), ns, name))
+				if s.admitsNamespace(gw.namespace, o.Namespace) {
+					open = append(open, fmt.Sprintf("%s of Istio Gateway %s/%s", s.describe(), gw.namespace, gw.name))
 				}
 			}
 		}
