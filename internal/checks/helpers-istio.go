@@ -107,6 +107,22 @@ func readIstioGateway(o *engine.Object) (istioGatewaySpec, bool) {
 	return gs, readSpec(o, &gs)
 }
 
+// readIstioGatewayJudged decodes the spec of a Gateway that net-ingress-tls and
+// net-ingress-host-hygiene judge by its servers. ok is false when it has said what the check
+// makes of the object: NotApplicable for a Gateway API Gateway (judged by its routes),
+// NotAssessed for an Istio Gateway that does not decode.
+func readIstioGatewayJudged(ctx *engine.Context, o *engine.Object) (istioGatewaySpec, bool) {
+	if !inIstioGroup(o) {
+		ctx.NotApplicable("", "a Gateway API Gateway is judged by its routes, on its listeners")
+		return istioGatewaySpec{}, false
+	}
+	gs, ok := readIstioGateway(o)
+	if !ok {
+		ctx.NotAssessed("", "the Gateway's spec does not decode as Istio's")
+	}
+	return gs, ok
+}
+
 // istioHostUnnamed reports whether an Istio Gateway server's host, [namespace/]dnsName, names no
 // single host: the dnsName is "*" (any host) or starts with "*" (a wildcard). The namespace part
 // ("*/", "./", "ns/") says which namespaces' VirtualServices may bind the host, not which hosts.

@@ -147,13 +147,8 @@ func nginxPatternAliases(annotations map[string]string) []string {
 // (HTTP, HTTPS, TLS): those the HTTP server that only redirects to https lists route nothing,
 // and a stream server (TCP, MONGO, ...) forwards every connection whatever its host.
 func istioGatewayHostHygiene(ctx *engine.Context, o *engine.Object) {
-	if !inIstioGroup(o) {
-		ctx.NotApplicable("", "a Gateway API Gateway is judged by its routes, on its listeners")
-		return
-	}
-	gs, ok := readIstioGateway(o)
+	gs, ok := readIstioGatewayJudged(ctx, o)
 	if !ok {
-		ctx.NotAssessed("", "the Gateway's spec does not decode as Istio's")
 		return
 	}
 	var found, unknown []string

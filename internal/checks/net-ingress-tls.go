@@ -394,13 +394,8 @@ func openshiftIngressTLS(ing *networkingv1.Ingress) (tls bool, unknown string) {
 // receive TLS (terminated, or passed through by SNI); a stream server forwards what it receives.
 // A Gateway API Gateway is not judged: its routes are.
 func istioGatewayServedOverTLS(ctx *engine.Context, o *engine.Object) {
-	if !inIstioGroup(o) {
-		ctx.NotApplicable("", "a Gateway API Gateway is judged by its routes, on its listeners")
-		return
-	}
-	gs, ok := readIstioGateway(o)
+	gs, ok := readIstioGatewayJudged(ctx, o)
 	if !ok {
-		ctx.NotAssessed("", "the Gateway's spec does not decode as Istio's")
 		return
 	}
 	var plain, opaque, unknown []string
