@@ -1049,6 +1049,32 @@ func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv
 	return ref, addedSubjects(o, ref, subjects), true
 }
 
+// judgeSubjects judges a binding (userBinding's) by the subjects that pick describes, for
+// people ("" for none): those it binds, its role as it is, and the subjects Kubernetes' bootstrap
+// policy gives it, which hold the rules someone added to its role (policyGrantees). what ends
+// each finding (", which reaches default ServiceAccounts").
+func judgeSubjects(ctx *engine.Context, o *engine.Object, ref rbacv1.RoleRef, subjects []rbacv1.Subject, pick func(o *engine.Object, s rbacv1.Subject) string, what string) {
+	found := func(subjects []rbacv1.Subject) string {
+		var out []string
+		for _, s := range subjects {
+			if d := pick(o, s); d != "" {
+				out = append(out, d)
+			}
+		}
+		return few(out, ", ")
+	}
+	var msgs []string
+	if f := found(subjects); f != "" {
+		msgs = append(msgs, fmt.Sprintf("grants %s %q %s to %s%s", ref.Kind, ref.Name, bindingScope(o), f, what))
+	}
+	_, all, _ := bindingOf(o)
+	granted, _ := policyGrantees(ctx.Inventory, o, ref, all)
+	if f := found(granted); f != "" {
+		msgs = append(msgs, fmt.Sprintf("grants %s %s to %s%s", addedRulesRef(ref), bindingScope(o), f, what))
+	}
+	judgeObject(ctx, strings.Join(msgs, "; "))
+}
+
 // addedRulesRef names the rules added to Kubernetes' own role: `rules added to Kubernetes' own
 // ClusterRole "system:basic-user"`.
 func addedRulesRef(ref rbacv1.RoleRef) string {

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
@@ -47,26 +46,13 @@ var rbacSystemGroups = &engine.Check{
 		if !ok {
 			return
 		}
-		everybody := func(subjects []rbacv1.Subject) string {
-			var found []string
-			for _, s := range subjects {
-				if who, bad := systemGroups[rbacv1.Subject{Kind: s.Kind, Name: s.Name}]; bad {
-					found = append(found, fmt.Sprintf("%s (%s)", describeSubject(o, s), who))
-				}
-			}
-			return few(found, ", ")
-		}
-		var msgs []string
-		if found := everybody(subjects); found != "" {
-			msgs = append(msgs, fmt.Sprintf("grants %s %q %s to %s", ref.Kind, ref.Name, bindingScope(o), found))
-		}
 		// The policy's own subjects (system:public-info-viewer's everybody) hold the rules
 		// someone added to its role.
-		_, all, _ := bindingOf(o)
-		granted, _ := policyGrantees(ctx.Inventory, o, ref, all)
-		if found := everybody(granted); found != "" {
-			msgs = append(msgs, fmt.Sprintf("grants %s %s to %s", addedRulesRef(ref), bindingScope(o), found))
-		}
-		judgeObject(ctx, strings.Join(msgs, "; "))
+		judgeSubjects(ctx, o, ref, subjects, func(o *engine.Object, s rbacv1.Subject) string {
+			if who, bad := systemGroups[rbacv1.Subject{Kind: s.Kind, Name: s.Name}]; bad {
+				return fmt.Sprintf("%s (%s)", describeSubject(o, s), who)
+			}
+			return ""
+		}, "")
 	},
 }

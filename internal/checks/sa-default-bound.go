@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"fmt"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -30,27 +29,14 @@ var saDefaultBound = &engine.Check{
 		if !ok {
 			return
 		}
-		reaching := func(subjects []rbacv1.Subject) string {
-			var found []string
-			for _, s := range subjects {
-				if reachesDefaultServiceAccount(s) {
-					found = append(found, describeSubject(o, s))
-				}
-			}
-			return few(found, ", ")
-		}
-		var msgs []string
-		if found := reaching(subjects); found != "" {
-			msgs = append(msgs, fmt.Sprintf("grants %s %q %s to %s, which reaches default ServiceAccounts", ref.Kind, ref.Name, bindingScope(o), found))
-		}
 		// The policy's own subjects (system:serviceaccounts on
 		// system:service-account-issuer-discovery) hold the rules someone added to its role.
-		_, all, _ := bindingOf(o)
-		granted, _ := policyGrantees(ctx.Inventory, o, ref, all)
-		if found := reaching(granted); found != "" {
-			msgs = append(msgs, fmt.Sprintf("grants %s %s to %s, which reaches default ServiceAccounts", addedRulesRef(ref), bindingScope(o), found))
-		}
-		judgeObject(ctx, strings.Join(msgs, "; "))
+		judgeSubjects(ctx, o, ref, subjects, func(o *engine.Object, s rbacv1.Subject) string {
+			if reachesDefaultServiceAccount(s) {
+				return describeSubject(o, s)
+			}
+			return ""
+		}, ", which reaches default ServiceAccounts")
 	},
 }
 
