@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -35,6 +36,26 @@ func applyYAML(t *testing.T, doc string) {
 	if err := k8s.Create(ctx, u); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// eventuallyFinding waits until namespace's report of profile lists check's finding on the
+// resource name (of kind, or of any kind for ""), its message holding want.
+func eventuallyFinding(t *testing.T, timeout time.Duration, namespace, profile, check, kind, name, want string) {
+	t.Helper()
+	eventually(t, timeout, fmt.Sprintf("%s's %s finding on %s", namespace, check, name), func() error {
+		rep, err := getReport(namespace, profile)
+		if err != nil {
+			return err
+		}
+		f := finding(rep, check, name, "")
+		if f == nil {
+			return fmt.Errorf("not yet")
+		}
+		if (kind != "" && f.Resource.Kind != kind) || !strings.Contains(f.Message, want) {
+			return fmt.Errorf("finding on %s says %q, want %s %q", f.Resource.Kind, f.Message, cmp.Or(kind, "a resource"), want)
+		}
+		return nil
+	})
 }
 
 const sharedGateway = `
@@ -183,20 +204,7 @@ func passesThenFailsOverHTTP(t *testing.T, ns, profile, gateway, where string) {
     allowedRoutes:
       namespaces: {from: All}
 `, 1))
-	eventually(t, 15*time.Second, "the route's net-ingress-tls finding", func() error {
-		rep, err := getReport(ns, profile)
-		if err != nil {
-			return err
-		}
-		f := finding(rep, "net-ingress-tls", "web", "")
-		if f == nil {
-			return fmt.Errorf("not yet")
-		}
-		if !strings.Contains(f.Message, where) {
-			return fmt.Errorf("finding says %q", f.Message)
-		}
-		return nil
-	})
+	eventuallyFinding(t, 15*time.Second, ns, profile, "net-ingress-tls", "", "web", where)
 }
 
 // TestATenantsGatewayWithATCPListenerIsAnExposure: a tenant's own Gateway whose listeners are
@@ -253,20 +261,7 @@ spec:
     protocol: TCP
     port: 5432
 `)
-	eventually(t, 15*time.Second, "the Gateway's net-service-exposure finding", func() error {
-		rep, err := getReport("gwexp-tenant", "gwexptest")
-		if err != nil {
-			return err
-		}
-		f := finding(rep, "net-service-exposure", "edge", "")
-		if f == nil {
-			return fmt.Errorf("not yet")
-		}
-		if want := "listener postgres (TCP, port 5432)"; !strings.Contains(f.Message, want) || f.Resource.Kind != "Gateway" {
-			return fmt.Errorf("finding on %s says %q, want %q", f.Resource.Kind, f.Message, want)
-		}
-		return nil
-	})
+	eventuallyFinding(t, 15*time.Second, "gwexp-tenant", "gwexptest", "net-service-exposure", "Gateway", "edge", "listener postgres (TCP, port 5432)")
 }
 
 // TestATenantsRouteThroughASharedGatewaysTCPListenerIsTheTenantsExposure: a tenant's TCPRoute
@@ -431,20 +426,7 @@ spec:
 		return nil
 	})
 	applyYAML(t, strings.Replace(gateway, "  listeners:\n", "  allowedListeners:\n    namespaces: {from: All}\n  listeners:\n", 1))
-	eventually(t, 15*time.Second, "the tenant's ListenerSet's net-service-exposure finding", func() error {
-		rep, err := getReport("gwls-tenant", "gwlstest")
-		if err != nil {
-			return err
-		}
-		f := finding(rep, "net-service-exposure", "db", "")
-		if f == nil {
-			return fmt.Errorf("not yet")
-		}
-		if want := "listener postgres (TCP, port 5432)"; !strings.Contains(f.Message, want) || f.Resource.Kind != "ListenerSet" {
-			return fmt.Errorf("finding on %s says %q, want %q", f.Resource.Kind, f.Message, want)
-		}
-		return nil
-	})
+	eventuallyFinding(t, 15*time.Second, "gwls-tenant", "gwlstest", "net-service-exposure", "ListenerSet", "db", "listener postgres (TCP, port 5432)")
 }
 
 // TestARouteOnAnotherNamespacesListenerSetIsJudgedAgainWhenItChanges: an HTTPRoute attaches to

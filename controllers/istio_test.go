@@ -112,18 +112,5 @@ spec:
 	applyYAML(t, gateway+`  - port: {number: 31400, name: tcp, protocol: TCP}
     hosts: ["*"]
 `)
-	eventually(t, 15*time.Second, "the VirtualService's net-service-exposure finding", func() error {
-		rep, err := getReport("istiovs-app", "istiovstest")
-		if err != nil {
-			return err
-		}
-		f := finding(rep, "net-service-exposure", "db", "")
-		if f == nil {
-			return fmt.Errorf("not yet")
-		}
-		if !strings.Contains(f.Message, "server tcp (TCP, port 31400) of Istio Gateway istiovs-infra/shared") {
-			return fmt.Errorf("finding says %q", f.Message)
-		}
-		return nil
-	})
+	eventuallyFinding(t, 15*time.Second, "istiovs-app", "istiovstest", "net-service-exposure", "", "db", "server tcp (TCP, port 31400) of Istio Gateway istiovs-infra/shared")
 }
