@@ -38,6 +38,27 @@ func applyYAML(t *testing.T, doc string) {
 	}
 }
 
+// eventuallyAssessedPass waits until criterion passes in namespace's report of profile with every
+// check that supports it assessed (unassessedChecks 0): a pass not resting on part of them.
+func eventuallyAssessedPass(t *testing.T, timeout time.Duration, namespace, profile string, criterion v1alpha1.Criterion) {
+	t.Helper()
+	eventually(t, timeout, string(criterion)+" passes, fully assessed", func() error {
+		rep, err := getReport(namespace, profile)
+		if err != nil {
+			return err
+		}
+		for _, c := range rep.Status.Criteria {
+			if c.ID == criterion {
+				if c.Status != v1alpha1.CriterionPass || c.UnassessedChecks != 0 {
+					return fmt.Errorf("%s is %s with %d unassessed checks", criterion, c.Status, c.UnassessedChecks)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no %s in the report", criterion)
+	})
+}
+
 // eventuallyFinding waits until namespace's report of profile lists check's finding on the
 // resource name (of kind, or of any kind for ""), its message holding want.
 func eventuallyFinding(t *testing.T, timeout time.Duration, namespace, profile, check, kind, name, want string) {
@@ -181,21 +202,7 @@ spec:
 // net-ingress-tls finding naming where: the Gateway's change alone re-evaluates the namespace.
 func passesThenFailsOverHTTP(t *testing.T, ns, profile, gateway, where string) {
 	t.Helper()
-	eventually(t, 20*time.Second, "CC6.7 passes on the route served over HTTPS", func() error {
-		rep, err := getReport(ns, profile)
-		if err != nil {
-			return err
-		}
-		for _, c := range rep.Status.Criteria {
-			if c.ID == "CC6.7" {
-				if c.Status != v1alpha1.CriterionPass || c.UnassessedChecks != 0 {
-					return fmt.Errorf("CC6.7 is %s with %d unassessed checks", c.Status, c.UnassessedChecks)
-				}
-				return nil
-			}
-		}
-		return fmt.Errorf("no CC6.7 in the report")
-	})
+	eventuallyAssessedPass(t, 20*time.Second, ns, profile, "CC6.7")
 
 	applyYAML(t, strings.Replace(gateway, "  listeners:\n", `  listeners:
   - name: http
@@ -242,21 +249,7 @@ spec:
 `
 	applyYAML(t, gateway)
 	createProfile(t, "gwexptest", "gwexptest", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-service-exposure") })
-	eventually(t, 20*time.Second, "CC6.6 passes on the Gateway's HTTPS listener", func() error {
-		rep, err := getReport("gwexp-tenant", "gwexptest")
-		if err != nil {
-			return err
-		}
-		for _, c := range rep.Status.Criteria {
-			if c.ID == "CC6.6" {
-				if c.Status != v1alpha1.CriterionPass || c.UnassessedChecks != 0 {
-					return fmt.Errorf("CC6.6 is %s with %d unassessed checks", c.Status, c.UnassessedChecks)
-				}
-				return nil
-			}
-		}
-		return fmt.Errorf("no CC6.6 in the report")
-	})
+	eventuallyAssessedPass(t, 20*time.Second, "gwexp-tenant", "gwexptest", "CC6.6")
 	applyYAML(t, gateway+`  - name: postgres
     protocol: TCP
     port: 5432
@@ -318,21 +311,7 @@ spec:
       port: 5432
 `)
 	createProfile(t, "gwshrtest", "gwshrtest", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-service-exposure") })
-	eventually(t, 20*time.Second, "CC6.6 passes while the shared Gateway listens on HTTPS only", func() error {
-		rep, err := getReport("gwshr-tenant", "gwshrtest")
-		if err != nil {
-			return err
-		}
-		for _, c := range rep.Status.Criteria {
-			if c.ID == "CC6.6" {
-				if c.Status != v1alpha1.CriterionPass || c.UnassessedChecks != 0 {
-					return fmt.Errorf("CC6.6 is %s with %d unassessed checks", c.Status, c.UnassessedChecks)
-				}
-				return nil
-			}
-		}
-		return fmt.Errorf("no CC6.6 in the report")
-	})
+	eventuallyAssessedPass(t, 20*time.Second, "gwshr-tenant", "gwshrtest", "CC6.6")
 	applyYAML(t, gateway+`  - name: postgres
     protocol: TCP
     port: 5432

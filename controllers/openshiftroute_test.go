@@ -36,21 +36,7 @@ spec:
     insecureEdgeTerminationPolicy: Redirect
 `)
 	createProfile(t, "osrtest", "osrtest", nil)
-	eventually(t, 20*time.Second, "CC6.7 passes on the Route served over HTTPS", func() error {
-		rep, err := getReport("osr-tenant", "osrtest")
-		if err != nil {
-			return err
-		}
-		for _, c := range rep.Status.Criteria {
-			if c.ID == "CC6.7" {
-				if c.Status != v1alpha1.CriterionPass || c.UnassessedChecks != 0 {
-					return fmt.Errorf("CC6.7 is %s with %d unassessed checks", c.Status, c.UnassessedChecks)
-				}
-				return nil
-			}
-		}
-		return fmt.Errorf("no CC6.7 in the report")
-	})
+	eventuallyAssessedPass(t, 20*time.Second, "osr-tenant", "osrtest", "CC6.7")
 
 	applyYAML(t, route)
 	eventually(t, 15*time.Second, "the Route's net-ingress-tls finding", func() error {
