@@ -136,6 +136,22 @@ type routeAttachment struct {
 	namespace string
 }
 
+// attachedListeners is judgeRoute for a check judging a Gateway API route. ok is false when it
+// has said what the check makes of the object: NotApplicable for a kind of that name of another
+// group, NotAssessed where the listeners the route attaches to cannot be told.
+func attachedListeners(ctx *engine.Context, o *engine.Object) (routeListeners, bool) {
+	if !inGatewayGroup(o) {
+		ctx.NotApplicable("", "not a "+gatewayGroup+" "+o.Kind)
+		return routeListeners{}, false
+	}
+	ls, err := judgeRoute(ctx.Inventory, o)
+	if err != nil {
+		ctx.NotAssessed("", err.Error())
+		return routeListeners{}, false
+	}
+	return ls, true
+}
+
 // judgeRoute follows each of a route's parentRefs to the Gateway listeners it attaches to, as
 // the Gateway API defines attachment: the listener sectionName names or those on port (every
 // listener when neither is set), among those whose protocol serves the route's kind, whose

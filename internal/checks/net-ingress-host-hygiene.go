@@ -90,13 +90,8 @@ var netIngressHostHygiene = &engine.Check{
 
 // routeHostHygiene judges the hosts a Gateway API route answers on each listener it attaches to.
 func routeHostHygiene(ctx *engine.Context, o *engine.Object) {
-	if !inGatewayGroup(o) {
-		ctx.NotApplicable("", "not a "+gatewayGroup+" "+o.Kind)
-		return
-	}
-	ls, err := judgeRoute(ctx.Inventory, o)
-	if err != nil {
-		ctx.NotAssessed("", err.Error())
+	ls, ok := attachedListeners(ctx, o)
+	if !ok {
 		return
 	}
 	var found []string

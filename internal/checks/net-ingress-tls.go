@@ -161,14 +161,11 @@ var netIngressTLS = &engine.Check{
 // serves only the redirect), an HTTPS or TLS listener over TLS, and a TCP or UDP listener
 // forwards what it receives, which may or may not be encrypted.
 func routeServedOverTLS(ctx *engine.Context, o *engine.Object) {
-	if !inGatewayGroup(o) {
-		ctx.NotApplicable("", "not a "+gatewayGroup+" "+o.Kind)
+	ls, ok := attachedListeners(ctx, o)
+	if !ok {
 		return
 	}
-	ls, err := judgeRoute(ctx.Inventory, o)
 	switch {
-	case err != nil:
-		ctx.NotAssessed("", err.Error())
 	case len(ls.plain) > 0 && o.Kind == "HTTPRoute":
 		ctx.Fail("", "served over plain HTTP by %s: not every rule of the route redirects to https (a RequestRedirect filter with scheme https)",
 			few(ls.plain, "; "))

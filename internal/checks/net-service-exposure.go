@@ -255,13 +255,8 @@ func listenerSetExposure(ctx *engine.Context, o *engine.Object) {
 // opening the route's namespace makes through another's, as it would with a LoadBalancer Service
 // of its own. A listener of a Gateway or ListenerSet in the route's own namespace is judged there.
 func routeExposure(ctx *engine.Context, o *engine.Object) {
-	if !inGatewayGroup(o) {
-		ctx.NotApplicable("", "not a "+gatewayGroup+" "+o.Kind)
-		return
-	}
-	ls, err := judgeRoute(ctx.Inventory, o)
-	if err != nil {
-		ctx.NotAssessed("", err.Error())
+	ls, ok := attachedListeners(ctx, o)
+	if !ok {
 		return
 	}
 	var open, own []string
