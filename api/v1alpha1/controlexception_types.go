@@ -46,9 +46,14 @@ type ControlExceptionSpec struct {
 	Owner string `json:"owner"`
 
 	// expires is when the exception stops applying. It is not deleted then: its status says
-	// Expired and the findings it covered fail again.
+	// Expired and the findings it covered fail again. It is an RFC 3339 time with an upper-case
+	// "T" and "Z" (or a numeric offset), for example 2027-01-31T18:00:00Z: the date-time format
+	// alone also admits forms such as a lower-case "t" and "z", which the operator cannot decode,
+	// and one such exception would stop it from reading any.
 	// +required
+	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Format=date-time
+	// +kubebuilder:validation:Pattern=`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`
 	Expires metav1.Time `json:"expires"`
 
 	// requestedBy is the user who created the exception or last changed its spec, as the API
