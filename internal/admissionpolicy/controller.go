@@ -285,7 +285,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, mode Mode, v *Verifier) error 
 		return err
 	}
 	r := &Reconciler{Client: mgr.GetClient(), Mode: mode, OperatorUser: user, Verifier: v}
-	names := map[string]bool{ExceptionRequester: true, ExceptionApproval: true, ReportWriter: true}
+	// Every policy and binding Objects returns, so that one added there is watched too.
+	names := map[string]bool{}
+	for _, o := range Objects(user) {
+		names[o.GetName()] = true
+	}
 	ours := builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool { return names[o.GetName()] }))
 	one := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: "admission-policies"}}}
