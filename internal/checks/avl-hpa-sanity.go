@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -20,13 +22,18 @@ var avlHpaSanity = &engine.Check{
 		"maxReplicas equals minReplicas, or whose behavior.scaleUp.selectPolicy is Disabled, cannot add capacity " +
 		"at all (A1.1). Nor can one aimed at a kind without a scale subresource (a DaemonSet, a Job, a Pod) or at a " +
 		"kind in an API group that does not serve it (extensions/v1beta1 Deployment), nor two autoscalers of one workload: the HPA controller finds its pods controlled by " +
-		"more than one (AmbiguousSelector) and neither scales it." + supporting,
+		"more than one (AmbiguousSelector) and neither scales it; nor one whose every metric is the utilization of cpu or memory (no metrics at all " +
+		"means a cpu utilization of 80%) that the target's pods do not all request: the HPA controller computes utilization against the requests of " +
+		"every regular container and native sidecar (of the container a ContainerResource metric names; of the pod when it sets pod-level requests), " +
+		"fails without one (missing request) and never adds a replica. A request a LimitRange of the namespace fills in at admission counts, as " +
+		"avl-resource-requests counts it; a target not among the objects read is not judged so." + supporting,
 	Remediation: "Set minReplicas to at least the required replica count and maxReplicas above it, sized for peak load, " +
-		"leave scaling up enabled (no behavior.scaleUp.selectPolicy: Disabled), and keep one autoscaler per workload.",
+		"leave scaling up enabled (no behavior.scaleUp.selectPolicy: Disabled), keep one autoscaler per workload, and request the cpu or memory whose " +
+		"utilization it follows in every container and sidecar of the target (or follow an average value instead).",
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a11},
 	Targets:  []string{"HorizontalPodAutoscaler"},
-	Reads:    []string{"HorizontalPodAutoscaler"},
+	Reads:    []string{"HorizontalPodAutoscaler", engine.KindWorkload, "LimitRange"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		h, ok := o.Obj.(*autoscalingv2.HorizontalPodAutoscaler)
 		if !ok {
@@ -36,6 +43,8 @@ var avlHpaSanity = &engine.Check{
 		lowest := autoscalerMin(h)
 		var problems []string
 		if why := cannotScale(h.Spec.ScaleTargetRef); why != "" {
+			problems = append(problems, why)
+		} else if why := unmeasurable(ctx, o, h); why != "" {
 			problems = append(problems, why)
 		}
 		if others := otherAutoscalersOfTarget(ctx.Inventory, o, h); len(others) > 0 {
@@ -85,6 +94,97 @@ func otherAutoscalersOfTarget(inv *engine.Inventory, o *engine.Object, h *autosc
 	}
 	sort.Strings(others)
 	return others
+}
+
+// defaultMetrics are the metrics the API server gives an HPA that sets none: a cpu utilization of
+// 80% (SetDefaults_HorizontalPodAutoscaler, k8s.io/kubernetes v1.37.2 pkg/apis/autoscaling/v2),
+// which is also what an autoscaling/v1 HPA follows, with or without targetCPUUtilizationPercentage.
+var defaultMetrics = []autoscalingv2.MetricSpec{{
+	Type: autoscalingv2.ResourceMetricSourceType,
+	Resource: &autoscalingv2.ResourceMetricSource{Name: corev1.ResourceCPU,
+		Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: ptr.To[int32](80)}},
+}}
+
+// unmeasurable says why the HPA controller can compute none of an HPA's metrics, each being the
+// utilization of cpu or memory that the target's pods do not all request, or "" when one may be
+// computed or the target is not among the objects read. Utilization is usage over request: the
+// controller sums the request of each regular container and native sidecar (of the one container
+// a ContainerResource metric names; of the pod, when it sets pod-level requests and the metric
+// names no container), fails with "missing request" when one has none (calculateRequests,
+// k8s.io/kubernetes v1.37.2 pkg/controller/podautoscaler/replica_calculator.go), and, when every
+// metric fails, sets ScalingActive False and keeps the replicas it has (computeReplicasForMetrics),
+// raising them only to minReplicas. A request counts as avl-resource-requests counts it: set in the
+// container (a limit sets it too) or filled in by a LimitRange (declaresResource).
+func unmeasurable(ctx *engine.Context, o *engine.Object, h *autoscalingv2.HorizontalPodAutoscaler) string {
+	ref := h.Spec.ScaleTargetRef
+	w := ctx.Inventory.Get(ref.Kind, o.Namespace, ref.Name)
+	if w == nil || w.Workload == nil || apiGroup(w.APIVersion) != apiGroup(ref.APIVersion) {
+		return ""
+	}
+	metrics := h.Spec.Metrics
+	if len(metrics) == 0 {
+		metrics = defaultMetrics
+	}
+	var why []string
+	for _, m := range metrics {
+		var name corev1.ResourceName
+		var container string
+		var target autoscalingv2.MetricTarget
+		switch {
+		case m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil:
+			name, target = m.Resource.Name, m.Resource.Target
+		case m.Type == autoscalingv2.ContainerResourceMetricSourceType && m.ContainerResource != nil:
+			name, container, target = m.ContainerResource.Name, m.ContainerResource.Container, m.ContainerResource.Target
+		default:
+			return ""
+		}
+		if target.Type != autoscalingv2.UtilizationMetricType {
+			return ""
+		}
+		missing := unrequested(ctx, w, name, container)
+		if missing == "" {
+			return ""
+		}
+		why = append(why, fmt.Sprintf("%s: %s", name, missing))
+	}
+	return fmt.Sprintf("every metric is the utilization of a resource the pods of %s do not all request (%s): the HPA controller "+
+		"cannot compute it (missing request, ScalingActive False) and never adds a replica", describeWorkloads([]*engine.Object{w}), few(why, "; "))
+}
+
+// unrequested names the container of workload w that the HPA controller finds without a request
+// of cpu or memory (unmeasurable), or "" when there is none, or the resource is neither, or the
+// pod sets pod-level requests and container is "" (the pod's request is then used, which the
+// containers' may complete).
+func unrequested(ctx *engine.Context, w *engine.Object, name corev1.ResourceName, container string) string {
+	if name != corev1.ResourceCPU && name != corev1.ResourceMemory {
+		return ""
+	}
+	if container == "" {
+		pod := w.Workload.Pod().ResourceKeys
+		if cpu, _ := pod.Declares(corev1.ResourceCPU, false); cpu {
+			return ""
+		}
+		if memory, _ := pod.Declares(corev1.ResourceMemory, false); memory {
+			return ""
+		}
+	}
+	found := false
+	for _, c := range w.Workload.Containers() {
+		if c.Type != engine.ContainerRegular && !c.SidecarInit || container != "" && c.Name != container {
+			continue
+		}
+		found = true
+		if named, _ := c.ResourceKeys.Declares(name, false); named {
+			continue
+		}
+		if ok, _ := declaresResource(ctx, w, c, name, false); !ok {
+			return fmt.Sprintf("container %s requests none", c.Name)
+		}
+	}
+	if !found && container != "" {
+		return fmt.Sprintf("the pods run no container %s", container)
+	}
+	return ""
 }
 
 // scalableKinds are the built-in kinds with a scale subresource, by the API group that serves
