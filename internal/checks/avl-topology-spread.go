@@ -35,7 +35,10 @@ var avlTopologySpread = &engine.Check{
 		"API server adds \"key in (the pod's own value)\", which selects none of them. Only the node labels Kubernetes sets to a " +
 		"failure domain (kubernetes.io/hostname, topology.kubernetes.io/zone and region, and their beta keys) are known to " +
 		"separate the replicas: a constraint or term over another (a rack label someone sets, or kubernetes.io/os, the same on " +
-		"every Linux node) spreads them only as far as the nodes' values, which are not read, allow, and is NotAssessed. The check judges " +
+		"every Linux node) spreads them only as far as the nodes' values, which are not read, allow, and is NotAssessed. A required podAffinity " +
+		"term that selects the workload's own pods (in its namespace, and no other workload's there) gathers them: the scheduler puts each " +
+		"replica in a domain of its topology key that already runs one, so over kubernetes.io/hostname every replica shares the first's node " +
+		"and the check fails whatever else spreads them, and over a zone nothing spreads them across zones. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
@@ -43,7 +46,7 @@ var avlTopologySpread = &engine.Check{
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  replicatedKinds,
-	Reads:    []string{"HorizontalPodAutoscaler", "Namespace"},
+	Reads:    []string{"HorizontalPodAutoscaler", "Namespace", engine.KindWorkload},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if controlledRevision(ctx, o) {
 			return
@@ -63,6 +66,16 @@ var avlTopologySpread = &engine.Check{
 			return
 		}
 		own := podLabels(o)
+		gathered := gatheringAffinityKey(ctx.Inventory, o, pod, own)
+		if gathered == corev1.LabelHostname {
+			ctx.Fail("", "a required podAffinity over %s selects its own pods: the scheduler puts each replica on a node that runs one already, "+
+				"so every replica lands on the node of the first, whatever else spreads them", gathered)
+			return
+		}
+		// fixed says a node label whose value the gathering affinity fixes for every replica.
+		fixed := func(key string) bool {
+			return gathered != "" && (key == gathered || zoneKeys[gathered] && regionKeys[key])
+		}
 		most := replicasOf(o) // the most pods the workload runs
 		if h != nil {
 			most = max(most, h.Spec.MaxReplicas)
@@ -85,6 +98,11 @@ var avlTopologySpread = &engine.Check{
 			}
 			if v, how := pinnedValue(pod, c.TopologyKey); v != "" {
 				spreadsNothing(fmt.Sprintf("topologySpreadConstraints over %s spread nothing: %s admits only %s %q", c.TopologyKey, how, c.TopologyKey, v))
+				continue
+			}
+			if fixed(c.TopologyKey) {
+				spreadsNothing(fmt.Sprintf("topologySpreadConstraints over %s spread nothing: a required podAffinity over %s to its own pods puts every replica in the domain of the first",
+					c.TopologyKey, gathered))
 				continue
 			}
 			if k := ownMatchKey(o.Kind, c.MatchLabelKeys); k != "" {
@@ -115,6 +133,11 @@ var avlTopologySpread = &engine.Check{
 				}
 				if v, how := pinnedValue(pod, t.TopologyKey); v != "" {
 					spreadsNothing(fmt.Sprintf("podAntiAffinity over %s spreads nothing: %s admits only %s %q", t.TopologyKey, how, t.TopologyKey, v))
+					continue
+				}
+				if fixed(t.TopologyKey) {
+					spreadsNothing(fmt.Sprintf("podAntiAffinity over %s spreads nothing: a required podAffinity over %s to its own pods puts every replica in the domain of the first",
+						t.TopologyKey, gathered))
 					continue
 				}
 				if k := ownMatchKey(o.Kind, t.MatchLabelKeys); k != "" {
@@ -165,6 +188,49 @@ var failureDomainKeys = map[string]bool{
 	corev1.LabelTopologyRegion:          true,
 	corev1.LabelFailureDomainBetaZone:   true,
 	corev1.LabelFailureDomainBetaRegion: true,
+}
+
+// zoneKeys and regionKeys are the node labels of a node's zone and region: a zone is in one region.
+var (
+	zoneKeys   = map[string]bool{corev1.LabelTopologyZone: true, corev1.LabelFailureDomainBetaZone: true}
+	regionKeys = map[string]bool{corev1.LabelTopologyRegion: true, corev1.LabelFailureDomainBetaRegion: true}
+)
+
+// gatheringAffinityKey returns the topology key of a required podAffinity term that gathers the
+// workload's replicas into one domain, or "": a term whose labelSelector selects the workload's
+// own pods in the workload's namespace alone, and no other workload's pods there (a Job's included). The scheduler admits a pod
+// only to a node whose domain of the term's key runs a pod the term selects, except when no pod
+// anywhere matches and the pod matches its own terms (satisfyPodAffinity, k8s.io/kubernetes
+// v1.37.2 pkg/scheduler/framework/plugins/interpodaffinity/filtering.go): the first replica goes
+// anywhere and every other one to its domain. A term another workload's pods also match lets the
+// replicas follow those pods wherever they run, and one whose matchLabelKeys or
+// mismatchLabelKeys the API server narrows with the pod's own values is not read.
+func gatheringAffinityKey(inv *engine.Inventory, o *engine.Object, pod engine.PodFields, own labels.Set) string {
+	if pod.PodAffinity == nil {
+		return ""
+	}
+	for _, t := range pod.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution {
+		ownNamespace := t.NamespaceSelector == nil && (len(t.Namespaces) == 0 || len(t.Namespaces) == 1 && t.Namespaces[0] == o.Namespace)
+		if t.TopologyKey == "" || len(t.MatchLabelKeys)+len(t.MismatchLabelKeys) > 0 || !selectsOwn(t.LabelSelector, own) || !ownNamespace {
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(t.LabelSelector)
+		if err != nil {
+			continue
+		}
+		others := false
+		candidates := slices.Concat(workloadsByPodLabel(inv).byNs[o.Namespace], inv.List(o.Namespace, "Job"), inv.List(o.Namespace, "CronJob"))
+		for _, w := range candidates {
+			if w.Workload != nil && (w.Kind != o.Kind || w.Name != o.Name) && sel.Matches(podLabels(w)) {
+				others = true
+				break
+			}
+		}
+		if !others {
+			return t.TopologyKey
+		}
+	}
+	return ""
 }
 
 // unknownDomainKey says why a constraint or term over a node label other than the

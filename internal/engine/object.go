@@ -156,7 +156,7 @@ func (w *Workload) PodLabels() map[string]string {
 
 // PodFields are the fields of a pod spec that checks of other objects, and the cross-object
 // checks of a workload, read: all a compact workload keeps of it (CompactWorkload). Of
-// the affinity only PodAntiAffinity and NodeAffinity are kept.
+// the affinity only PodAffinity, PodAntiAffinity and NodeAffinity are kept.
 type PodFields struct {
 	ServiceAccountName           string
 	DeprecatedServiceAccount     string
@@ -165,6 +165,7 @@ type PodFields struct {
 	HostNetwork                  bool
 	TopologySpreadConstraints    []corev1.TopologySpreadConstraint
 	PodAntiAffinity              *corev1.PodAntiAffinity
+	PodAffinity                  *corev1.PodAffinity
 	// NodeName, NodeSelector and NodeAffinity say which nodes the pods may run on.
 	NodeName     string
 	NodeSelector map[string]string
@@ -268,7 +269,7 @@ func podFields(s *corev1.PodSpec) PodFields {
 		TopologySpreadConstraints: s.TopologySpreadConstraints, ResourceKeys: ResourceKeysOf(s.Resources),
 		NodeName: s.NodeName, NodeSelector: s.NodeSelector}
 	if s.Affinity != nil {
-		f.PodAntiAffinity, f.NodeAffinity = s.Affinity.PodAntiAffinity, s.Affinity.NodeAffinity
+		f.PodAntiAffinity, f.PodAffinity, f.NodeAffinity = s.Affinity.PodAntiAffinity, s.Affinity.PodAffinity, s.Affinity.NodeAffinity
 	}
 	for i := range s.Volumes {
 		if v := &s.Volumes[i]; v.Image != nil && v.Image.Reference != "" {
@@ -328,7 +329,7 @@ func podFields(s *corev1.PodSpec) PodFields {
 //     LongRunning;
 //   - the pod template's labels (Workload.PodLabels: PodMeta is nil);
 //   - of the pod spec, the PodFields (service account, priorityClassName,
-//     automountServiceAccountToken, hostNetwork, topologySpreadConstraints, podAntiAffinity,
+//     automountServiceAccountToken, hostNetwork, topologySpreadConstraints, podAffinity and podAntiAffinity,
 //     image volumes, claims), which checks read through Workload.Pod: PodSpec is nil; a
 //     StatefulSet's ClaimTemplates;
 //   - of each container (init, regular and ephemeral): its type, name, image, whether it
