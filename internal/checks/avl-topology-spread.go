@@ -22,7 +22,7 @@ var avlTopologySpread = &engine.Check{
 		"a pod anti-affinity whose labelSelector selects its own pods (in its namespace): one without " +
 		"a labelSelector, selecting other pods, or whose namespaces and namespaceSelector leave out " +
 		"its own namespace, spreads nothing of the workload; nor does a DoNotSchedule constraint whose " +
-		"maxSkew is at least the most pods the workload runs (its replicas, or its autoscaler's " +
+		"maxSkew is at least the most pods the workload runs (its replicas, or, when an autoscaler scales it, the autoscaler's " +
 		"maxReplicas): the scheduler refuses a node only when the pods there, with the new one, exceed " +
 		"those of the emptiest domain by more than maxSkew, so all of them may share one node. A pod template pinned to one node " +
 		"(spec.nodeName, which bypasses the scheduler, a nodeSelector on kubernetes.io/hostname, or a " +
@@ -55,8 +55,16 @@ var avlTopologySpread = &engine.Check{
 			ctx.NotApplicable("", "no pod template")
 			return
 		}
+		// most is the most pods the workload runs: its replicas, or, when an autoscaler scales it,
+		// the autoscaler's maxReplicas, to which the HPA controller brings down replicas above it
+		// whatever its metrics say (reconcileAutoscaler, k8s.io/kubernetes v1.37.2
+		// pkg/controller/podautoscaler).
 		h := autoscalerOf(ctx.Inventory, o)
-		if replicasOf(o) <= 1 && (h == nil || h.Spec.MaxReplicas <= 1) {
+		most := replicasOf(o)
+		if h != nil {
+			most = h.Spec.MaxReplicas
+		}
+		if most <= 1 {
 			ctx.NotApplicable("", "a single replica has nothing to spread")
 			return
 		}
@@ -75,10 +83,6 @@ var avlTopologySpread = &engine.Check{
 		// fixed says a node label whose value the gathering affinity fixes for every replica.
 		fixed := func(key string) bool {
 			return gathered != "" && (key == gathered || zoneKeys[gathered] && regionKeys[key])
-		}
-		most := replicasOf(o) // the most pods the workload runs
-		if h != nil {
-			most = max(most, h.Spec.MaxReplicas)
 		}
 		nothing := "" // why the first constraint or term that selects the pods spreads none of them
 		spreadsNothing := func(why string) {
