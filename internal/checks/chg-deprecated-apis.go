@@ -17,13 +17,14 @@ type removedAPI struct {
 
 type apiKind struct{ apiVersion, kind string }
 
-// removedAPIs are the deprecated API versions of kinds people write in manifests, from the
+// removedAPIs are the removed API versions of every kind a manifest can create, from the
 // Kubernetes deprecated API migration guide and the APILifecycleRemoved release k8s.io/api
 // gives each version (the API server stops serving a kind from that release:
-// k8s.io/apiserver/pkg/server/deleted_kinds.go). Kinds that controllers write (Event, Lease,
-// EndpointSlice, ControllerRevision, CSINode, VolumeAttachment, CSIStorageCapacity) are left
-// out on purpose: they change constantly, nobody ships them in manifests, and watching them
-// would cost the operator far more than the check can tell.
+// k8s.io/apiserver/pkg/server/deleted_kinds.go); TestRemovedAPIsFollowKubernetes holds the table
+// to k8s.io/api. Kinds that controllers mostly write (Event, Lease, EndpointSlice, IPAddress,
+// ControllerRevision, CSINode, VolumeAttachment, CSIStorageCapacity) and the review kinds
+// `kubectl create -f` sends are in it too: a manifest that carries one fails to apply all the
+// same, and the check runs only in scan, so the operator watches none of them.
 var removedAPIs = map[apiKind]removedAPI{
 	{"extensions/v1beta1", "Deployment"}:                                          {"1.16", "apps/v1"},
 	{"extensions/v1beta1", "DaemonSet"}:                                           {"1.16", "apps/v1"},
@@ -75,6 +76,24 @@ var removedAPIs = map[apiKind]removedAPI{
 	{"storage.k8s.io/v1beta1", "VolumeAttributesClass"}:                           {"1.37", "storage.k8s.io/v1"},
 	{"networking.k8s.io/v1beta1", "ServiceCIDR"}:                                  {"1.37", "networking.k8s.io/v1"},
 	{"certificates.k8s.io/v1alpha1", "ClusterTrustBundle"}:                        {"1.37", "certificates.k8s.io/v1"},
+	{"networking.k8s.io/v1beta1", "IPAddress"}:                                    {"1.37", "networking.k8s.io/v1"},
+	{"discovery.k8s.io/v1beta1", "EndpointSlice"}:                                 {"1.25", "discovery.k8s.io/v1"},
+	{"events.k8s.io/v1beta1", "Event"}:                                            {"1.25", "events.k8s.io/v1"},
+	{"coordination.k8s.io/v1beta1", "Lease"}:                                      {"1.22", "coordination.k8s.io/v1"},
+	{"apps/v1beta1", "ControllerRevision"}:                                        {"1.16", "apps/v1"},
+	{"apps/v1beta2", "ControllerRevision"}:                                        {"1.16", "apps/v1"},
+	{"storage.k8s.io/v1beta1", "CSINode"}:                                         {"1.22", "storage.k8s.io/v1"},
+	{"storage.k8s.io/v1alpha1", "VolumeAttachment"}:                               {"1.24", "storage.k8s.io/v1"},
+	{"storage.k8s.io/v1beta1", "VolumeAttachment"}:                                {"1.22", "storage.k8s.io/v1"},
+	{"storage.k8s.io/v1alpha1", "CSIStorageCapacity"}:                             {"1.24", "storage.k8s.io/v1"},
+	{"storage.k8s.io/v1beta1", "CSIStorageCapacity"}:                              {"1.27", "storage.k8s.io/v1"},
+	{"authentication.k8s.io/v1beta1", "TokenReview"}:                              {"1.22", "authentication.k8s.io/v1"},
+	{"authentication.k8s.io/v1alpha1", "SelfSubjectReview"}:                       {"1.32", "authentication.k8s.io/v1"},
+	{"authentication.k8s.io/v1beta1", "SelfSubjectReview"}:                        {"1.33", "authentication.k8s.io/v1"},
+	{"authorization.k8s.io/v1beta1", "SubjectAccessReview"}:                       {"1.22", "authorization.k8s.io/v1"},
+	{"authorization.k8s.io/v1beta1", "LocalSubjectAccessReview"}:                  {"1.22", "authorization.k8s.io/v1"},
+	{"authorization.k8s.io/v1beta1", "SelfSubjectAccessReview"}:                   {"1.22", "authorization.k8s.io/v1"},
+	{"authorization.k8s.io/v1beta1", "SelfSubjectRulesReview"}:                    {"1.22", "authorization.k8s.io/v1"},
 }
 
 // servingRelease is the Kubernetes release whose served API versions chg-deprecated-apis knows.
@@ -118,6 +137,20 @@ var servedAPIs = map[string][]string{
 	"VolumeAttributesClass":            {"storage.k8s.io/v1"},
 	"ServiceCIDR":                      {"networking.k8s.io/v1"},
 	"ClusterTrustBundle":               {"certificates.k8s.io/v1", "certificates.k8s.io/v1beta1"},
+	"IPAddress":                        {"networking.k8s.io/v1"},
+	"EndpointSlice":                    {"discovery.k8s.io/v1"},
+	"Event":                            {"events.k8s.io/v1", "v1"},
+	"Lease":                            {"coordination.k8s.io/v1"},
+	"ControllerRevision":               {"apps/v1"},
+	"CSINode":                          {"storage.k8s.io/v1"},
+	"VolumeAttachment":                 {"storage.k8s.io/v1"},
+	"CSIStorageCapacity":               {"storage.k8s.io/v1"},
+	"TokenReview":                      {"authentication.k8s.io/v1"},
+	"SelfSubjectReview":                {"authentication.k8s.io/v1"},
+	"SubjectAccessReview":              {"authorization.k8s.io/v1"},
+	"LocalSubjectAccessReview":         {"authorization.k8s.io/v1"},
+	"SelfSubjectAccessReview":          {"authorization.k8s.io/v1"},
+	"SelfSubjectRulesReview":           {"authorization.k8s.io/v1"},
 }
 
 // kindsGroup reports whether group is one Kubernetes has served kind under (a served or a
@@ -156,7 +189,10 @@ var chgDeprecatedApis = &engine.Check{
 		"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "CustomResourceDefinition",
 		"APIService", "PriorityClass", "CertificateSigningRequest", "RuntimeClass", "FlowSchema",
 		"PriorityLevelConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-		"VolumeAttributesClass", "ServiceCIDR", "ClusterTrustBundle"},
+		"VolumeAttributesClass", "ServiceCIDR", "ClusterTrustBundle", "IPAddress", "EndpointSlice", "Event",
+		"Lease", "ControllerRevision", "CSINode", "VolumeAttachment", "CSIStorageCapacity", "TokenReview",
+		"SelfSubjectReview", "SubjectAccessReview", "LocalSubjectAccessReview", "SelfSubjectAccessReview",
+		"SelfSubjectRulesReview"},
 	ManifestOnly: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if r, ok := removedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {
