@@ -96,6 +96,45 @@ var removedAPIs = map[apiKind]removedAPI{
 	{"authorization.k8s.io/v1beta1", "SelfSubjectRulesReview"}:                    {"1.22", "authorization.k8s.io/v1"},
 }
 
+// deprecatedAPI is an API version of a kind that Kubernetes servingRelease still serves but has
+// deprecated: the API server answers every request for it with a warning ("... is deprecated in
+// v1.35+, unavailable in v1.38+", k8s.io/apiserver/pkg/endpoints/deprecation) and stops serving
+// it from removedIn.
+type deprecatedAPI struct {
+	// deprecatedIn is the release that deprecated the version.
+	deprecatedIn string
+	// removedIn is the release that stops serving it.
+	removedIn string
+	// replacement is the version to use instead, or why there is none yet.
+	replacement string
+}
+
+// deprecatedAPIs are the versions k8s.io/api deprecates by servingRelease and removes after it
+// (APILifecycleDeprecated, APILifecycleRemoved), of every kind a manifest can create;
+// TestDeprecatedAPIsFollowKubernetes holds the table to k8s.io/api.
+var deprecatedAPIs = map[apiKind]deprecatedAPI{
+	{"admissionregistration.k8s.io/v1alpha1", "MutatingAdmissionPolicy"}:        {"1.35", "1.38", "admissionregistration.k8s.io/v1"},
+	{"admissionregistration.k8s.io/v1alpha1", "MutatingAdmissionPolicyBinding"}: {"1.35", "1.38", "admissionregistration.k8s.io/v1"},
+	{"admissionregistration.k8s.io/v1beta1", "MutatingAdmissionPolicy"}:         {"1.37", "1.40", "admissionregistration.k8s.io/v1"},
+	{"admissionregistration.k8s.io/v1beta1", "MutatingAdmissionPolicyBinding"}:  {"1.37", "1.40", "admissionregistration.k8s.io/v1"},
+	{"certificates.k8s.io/v1beta1", "ClusterTrustBundle"}:                       {"1.37", "1.40", "certificates.k8s.io/v1"},
+	{"certificates.k8s.io/v1beta1", "PodCertificateRequest"}:                    {"1.37", "1.40", "certificates.k8s.io/v1"},
+	{"resource.k8s.io/v1beta1", "DeviceClass"}:                                  {"1.35", "1.38", "resource.k8s.io/v1"},
+	{"resource.k8s.io/v1beta1", "ResourceClaim"}:                                {"1.35", "1.38", "resource.k8s.io/v1"},
+	{"resource.k8s.io/v1beta1", "ResourceClaimTemplate"}:                        {"1.35", "1.38", "resource.k8s.io/v1"},
+	{"resource.k8s.io/v1beta1", "ResourceSlice"}:                                {"1.35", "1.38", "resource.k8s.io/v1"},
+	{"resource.k8s.io/v1beta2", "DeviceClass"}:                                  {"1.36", "1.39", "resource.k8s.io/v1"},
+	{"resource.k8s.io/v1beta2", "ResourceClaim"}:                                {"1.36", "1.39", "resource.k8s.io/v1"},
+	{"resource.k8s.io/v1beta2", "ResourceClaimTemplate"}:                        {"1.36", "1.39", "resource.k8s.io/v1"},
+	{"resource.k8s.io/v1beta2", "ResourceSlice"}:                                {"1.36", "1.39", "resource.k8s.io/v1"},
+	{"resource.k8s.io/v1alpha3", "DeviceTaintRule"}:                             {"1.36", "1.39", "resource.k8s.io/v1"},
+	{"storagemigration.k8s.io/v1beta1", "StorageVersionMigration"}:              {"1.37", "1.40", "storagemigration.k8s.io/v1"},
+	// No version of LeaseCandidate is undeprecated in 1.37; the API server writes them itself
+	// for coordinated leader election.
+	{"coordination.k8s.io/v1alpha2", "LeaseCandidate"}: {"1.35", "1.38", "coordination.k8s.io/v1beta1 (itself deprecated: Kubernetes " + servingRelease + " serves no version of LeaseCandidate that is not)"},
+	{"coordination.k8s.io/v1beta1", "LeaseCandidate"}:  {"1.36", "1.39", "the version that replaces it once Kubernetes serves one (" + servingRelease + " serves no version of LeaseCandidate that is not deprecated)"},
+}
+
 // servingRelease is the Kubernetes release whose served API versions chg-deprecated-apis knows.
 const servingRelease = "1.37"
 
@@ -151,6 +190,16 @@ var servedAPIs = map[string][]string{
 	"LocalSubjectAccessReview":         {"authorization.k8s.io/v1"},
 	"SelfSubjectAccessReview":          {"authorization.k8s.io/v1"},
 	"SelfSubjectRulesReview":           {"authorization.k8s.io/v1"},
+	"MutatingAdmissionPolicy":          {"admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1alpha1"},
+	"MutatingAdmissionPolicyBinding":   {"admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1alpha1"},
+	"PodCertificateRequest":            {"certificates.k8s.io/v1", "certificates.k8s.io/v1beta1"},
+	"DeviceClass":                      {"resource.k8s.io/v1", "resource.k8s.io/v1beta2", "resource.k8s.io/v1beta1"},
+	"ResourceClaim":                    {"resource.k8s.io/v1", "resource.k8s.io/v1beta2", "resource.k8s.io/v1beta1"},
+	"ResourceClaimTemplate":            {"resource.k8s.io/v1", "resource.k8s.io/v1beta2", "resource.k8s.io/v1beta1"},
+	"ResourceSlice":                    {"resource.k8s.io/v1", "resource.k8s.io/v1beta2", "resource.k8s.io/v1beta1"},
+	"DeviceTaintRule":                  {"resource.k8s.io/v1", "resource.k8s.io/v1beta2", "resource.k8s.io/v1alpha3"},
+	"StorageVersionMigration":          {"storagemigration.k8s.io/v1", "storagemigration.k8s.io/v1beta1"},
+	"LeaseCandidate":                   {"coordination.k8s.io/v1beta1", "coordination.k8s.io/v1alpha2"},
 }
 
 // kindsGroup reports whether group is one Kubernetes has served kind under (a served or a
@@ -171,12 +220,14 @@ func kindsGroup(kind, group string) bool {
 
 var chgDeprecatedApis = &engine.Check{
 	ID:    "chg-deprecated-apis",
-	Title: "Manifests use API versions that Kubernetes still serves",
+	Title: "Manifests use API versions that Kubernetes serves and has not deprecated",
 	Description: "A manifest written against a removed API version fails to apply after an upgrade, or is " +
 		"quietly rewritten by a conversion tool with different defaults: the change that reaches the " +
 		"cluster is not the change that was reviewed (CC8.1), and upgrades that fix vulnerabilities are " +
 		"held back (CC7.1). A version Kubernetes " + servingRelease + " does not serve fails too, removed or never " +
-		"served (an alpha version such as batch/v2alpha1). The check judges the apiVersion written in manifests; the API server " +
+		"served (an alpha version such as batch/v2alpha1), and so does one it still serves but has deprecated " +
+		"(resource.k8s.io/v1beta1, which the API server answers with a deprecation warning and stops serving in " +
+		"a later release; the finding names it). The check judges the apiVersion written in manifests; the API server " +
 		"converts stored objects to whatever version a client asks for, so the check runs in scan and " +
 		"not in the operator." + supporting,
 	Remediation: "Change apiVersion to the replacement named in the finding (kubectl convert helps) and review " +
@@ -192,11 +243,18 @@ var chgDeprecatedApis = &engine.Check{
 		"VolumeAttributesClass", "ServiceCIDR", "ClusterTrustBundle", "IPAddress", "EndpointSlice", "Event",
 		"Lease", "ControllerRevision", "CSINode", "VolumeAttachment", "CSIStorageCapacity", "TokenReview",
 		"SelfSubjectReview", "SubjectAccessReview", "LocalSubjectAccessReview", "SelfSubjectAccessReview",
-		"SelfSubjectRulesReview"},
+		"SelfSubjectRulesReview", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
+		"PodCertificateRequest", "DeviceClass", "ResourceClaim", "ResourceClaimTemplate", "ResourceSlice",
+		"DeviceTaintRule", "StorageVersionMigration", "LeaseCandidate"},
 	ManifestOnly: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if r, ok := removedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {
 			ctx.Fail("", "%s %s is no longer served since Kubernetes %s; use %s", o.APIVersion, o.Kind, r.removedIn, r.replacement)
+			return
+		}
+		if d, ok := deprecatedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {
+			ctx.Fail("", "%s %s is deprecated since Kubernetes %s and no longer served from %s; use %s",
+				o.APIVersion, o.Kind, d.deprecatedIn, d.removedIn, d.replacement)
 			return
 		}
 		served := servedAPIs[o.Kind]

@@ -76,6 +76,103 @@ func TestRemovedAPIsFollowKubernetes(t *testing.T) {
 	}
 }
 
+// TestDeprecatedAPIsFollowKubernetes compares deprecatedAPIs with the APILifecycleDeprecated and
+// APILifecycleRemoved releases k8s.io/api gives each API version: the API server answers every
+// request for a version deprecated by its release with the warning "<version> <kind> is
+// deprecated in v1.X+, unavailable in v1.Y+" (k8s.io/apiserver/pkg/endpoints/deprecation), and
+// every such version of a kind a manifest can create must be an entry naming those releases,
+// with its kind targeted. Where k8s.io/api names a replacement that is not deprecated itself,
+// the entry names the same.
+func TestDeprecatedAPIsFollowKubernetes(t *testing.T) {
+	type lifecycle interface {
+		APILifecycleDeprecated() (int, int)
+		APILifecycleRemoved() (int, int)
+	}
+	type replaced interface {
+		APILifecycleReplacement() schema.GroupVersionKind
+	}
+	s := lifecycleScheme(t)
+	for gvk := range s.AllKnownTypes() {
+		if notManifestKinds[gvk.Kind] || strings.HasSuffix(gvk.Kind, "List") {
+			continue
+		}
+		obj, err := s.New(gvk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, ok := obj.(lifecycle)
+		if !ok {
+			continue
+		}
+		dMajor, dMinor := l.APILifecycleDeprecated()
+		rMajor, rMinor := l.APILifecycleRemoved()
+		deprecated := dMajor == 1 && dMinor <= servingMinor && !(rMajor == 1 && rMinor <= servingMinor)
+		key := apiKind{gvk.GroupVersion().String(), gvk.Kind}
+		d, listed := deprecatedAPIs[key]
+		switch {
+		case deprecated && !listed:
+			t.Errorf("%s %s is deprecated in 1.%d but missing from deprecatedAPIs", key.apiVersion, key.kind, dMinor)
+			continue
+		case !deprecated && listed:
+			t.Errorf("%s %s is in deprecatedAPIs, but k8s.io/api deprecates it in %d.%d and removes it in %d.%d", key.apiVersion, key.kind, dMajor, dMinor, rMajor, rMinor)
+			continue
+		case !listed:
+			continue
+		}
+		if want := fmt.Sprintf("%d.%d", dMajor, dMinor); d.deprecatedIn != want {
+			t.Errorf("%s %s: deprecatedAPIs says deprecated in %s, k8s.io/api says %s", key.apiVersion, key.kind, d.deprecatedIn, want)
+		}
+		if want := fmt.Sprintf("%d.%d", rMajor, rMinor); d.removedIn != want {
+			t.Errorf("%s %s: deprecatedAPIs says removed in %s, k8s.io/api says %s", key.apiVersion, key.kind, d.removedIn, want)
+		}
+		if !slices.Contains(chgDeprecatedApis.Targets, gvk.Kind) {
+			t.Errorf("%s %s is in deprecatedAPIs but its kind is not targeted", key.apiVersion, key.kind)
+		}
+		if r, ok := obj.(replaced); ok {
+			if to := r.APILifecycleReplacement().GroupVersion().String(); d.replacement != to {
+				if _, dep := deprecatedAPIs[apiKind{to, gvk.Kind}]; !dep {
+					t.Errorf("%s %s: deprecatedAPIs names %q, k8s.io/api names %s", key.apiVersion, key.kind, d.replacement, to)
+				}
+			}
+		}
+	}
+}
+
+// A version Kubernetes still serves but has deprecated fails, naming the release that stops
+// serving it: the manifest applies today with a warning and fails after the upgrade it blocks.
+func TestDeprecatedVersionsFail(t *testing.T) {
+	for _, tc := range []struct {
+		apiVersion, kind, namespace, message string
+	}{
+		{"resource.k8s.io/v1beta1", "ResourceClaimTemplate", "shop",
+			"resource.k8s.io/v1beta1 ResourceClaimTemplate is deprecated since Kubernetes 1.35 and no longer served from 1.38; use resource.k8s.io/v1"},
+		{"admissionregistration.k8s.io/v1beta1", "MutatingAdmissionPolicy", "",
+			"admissionregistration.k8s.io/v1beta1 MutatingAdmissionPolicy is deprecated since Kubernetes 1.37 and no longer served from 1.40; use admissionregistration.k8s.io/v1"},
+		{"certificates.k8s.io/v1beta1", "ClusterTrustBundle", "",
+			"certificates.k8s.io/v1beta1 ClusterTrustBundle is deprecated since Kubernetes 1.37 and no longer served from 1.40; use certificates.k8s.io/v1"},
+		{"storagemigration.k8s.io/v1beta1", "StorageVersionMigration", "",
+			"use storagemigration.k8s.io/v1"},
+	} {
+		meta := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: tc.namespace}}
+		obj := engine.NewObject(meta, tc.apiVersion, tc.kind)
+		plan := engine.Compile([]*engine.Check{chgDeprecatedApis}, nil)
+		ev := plan.Evaluate(engine.NewInventory([]*engine.Object{obj}, false), nil, engine.Options{KeepPassing: true})
+		var got []string
+		for _, r := range ev.Results {
+			if r.Check.ID != chgDeprecatedApis.ID {
+				continue
+			}
+			got = append(got, r.Status.String()+" "+r.Message)
+			if r.Status != engine.StatusFail || !strings.Contains(r.Message, tc.message) {
+				t.Errorf("%s %s: %s %q, want a failure saying %q", tc.apiVersion, tc.kind, r.Status, r.Message, tc.message)
+			}
+		}
+		if len(got) != 1 {
+			t.Errorf("%s %s: want one result, got %q", tc.apiVersion, tc.kind, got)
+		}
+	}
+}
+
 // An apiVersion that Kubernetes no longer serves fails whether or not removedAPIs dates its
 // removal: alpha versions have no APILifecycleRemoved in k8s.io/api (node.k8s.io/v1alpha1 is
 // still there and no API server serves it), and versions k8s.io/api dropped altogether
@@ -99,7 +196,7 @@ func TestUnservedVersionsFail(t *testing.T) {
 		{"extensions/v1beta1", "PodSecurityPolicy", engine.StatusFail},
 		{"batch/v1", "CronJob", engine.StatusPass},
 		{"autoscaling/v1", "HorizontalPodAutoscaler", engine.StatusPass},
-		{"certificates.k8s.io/v1beta1", "ClusterTrustBundle", engine.StatusPass},
+		{"certificates.k8s.io/v1", "ClusterTrustBundle", engine.StatusPass},
 		{"node.k8s.io/v1", "RuntimeClass", engine.StatusPass},
 		{"crd.projectcalico.org/v1", "NetworkPolicy", engine.StatusPass},
 		{"example.com/v1alpha1", "Role", engine.StatusPass},
