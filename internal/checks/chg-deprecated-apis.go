@@ -2,6 +2,7 @@ package checks
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -203,8 +204,13 @@ var servedAPIs = map[string][]string{
 }
 
 // kindsGroup reports whether group is one Kubernetes has served kind under (a served or a
-// removed version's): a kind of the same name in another group is a custom resource.
+// removed version's), or a group without a dot, which only Kubernetes serves (the API server
+// refuses a CustomResourceDefinition whose group has no dot, so v1 Deployment or apps/v1 CronJob
+// is no custom resource): a kind of the same name in another group is a custom resource.
 func kindsGroup(kind, group string) bool {
+	if !strings.Contains(group, ".") {
+		return true
+	}
 	for _, v := range servedAPIs[kind] {
 		if apiGroup(v) == group {
 			return true

@@ -188,7 +188,10 @@ func TestDeprecatedVersionsFail(t *testing.T) {
 // removal: alpha versions have no APILifecycleRemoved in k8s.io/api (node.k8s.io/v1alpha1 is
 // still there and no API server serves it), and versions k8s.io/api dropped altogether
 // (batch/v2alpha1) are in no table of it. Kinds of other groups that share a built-in kind's
-// name are custom resources and are not judged by their version.
+// name are custom resources and are not judged by their version, but a group without a dot is
+// no custom resource's (the API server refuses a CustomResourceDefinition whose group has none):
+// v1 Deployment or apps/v1 CronJob is a kind Kubernetes serves under a version that has no such
+// kind.
 func TestUnservedVersionsFail(t *testing.T) {
 	for _, tc := range []struct {
 		apiVersion, kind string
@@ -205,6 +208,9 @@ func TestUnservedVersionsFail(t *testing.T) {
 		{"certificates.k8s.io/v1alpha1", "CertificateSigningRequest", engine.StatusFail},
 		{"apiextensions.k8s.io/v1alpha1", "CustomResourceDefinition", engine.StatusFail},
 		{"extensions/v1beta1", "PodSecurityPolicy", engine.StatusFail},
+		{"v1", "Deployment", engine.StatusFail},
+		{"apps/v1", "CronJob", engine.StatusFail},
+		{"batch/v1", "Deployment", engine.StatusFail},
 		{"batch/v1", "CronJob", engine.StatusPass},
 		{"autoscaling/v1", "HorizontalPodAutoscaler", engine.StatusPass},
 		{"certificates.k8s.io/v1", "ClusterTrustBundle", engine.StatusPass},
