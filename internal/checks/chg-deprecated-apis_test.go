@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
 // servingMinor is the minor of servingRelease, the Kubernetes release chg-deprecated-apis
@@ -279,6 +280,56 @@ func TestServedAPIsAreServed(t *testing.T) {
 					t.Errorf("%s %s: k8s.io/api says removed in %d.%d", v, kind, major, minor)
 				}
 			}
+		}
+	}
+}
+
+// clusterScopedTargets are the kinds chg-deprecated-apis targets that the API server serves
+// cluster-scoped (its discovery, kube-apiserver 1.37 with every API enabled); every other target
+// is namespaced.
+var clusterScopedTargets = map[string]bool{
+	"PodSecurityPolicy": true, "IngressClass": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"StorageClass": true, "CSIDriver": true, "MutatingWebhookConfiguration": true,
+	"ValidatingWebhookConfiguration": true, "CustomResourceDefinition": true, "APIService": true,
+	"PriorityClass": true, "CertificateSigningRequest": true, "RuntimeClass": true, "FlowSchema": true,
+	"PriorityLevelConfiguration": true, "ValidatingAdmissionPolicy": true,
+	"ValidatingAdmissionPolicyBinding": true, "VolumeAttributesClass": true, "ServiceCIDR": true,
+	"ClusterTrustBundle": true, "IPAddress": true, "CSINode": true, "VolumeAttachment": true,
+	"TokenReview": true, "SelfSubjectReview": true, "SubjectAccessReview": true,
+	"SelfSubjectAccessReview": true, "SelfSubjectRulesReview": true, "MutatingAdmissionPolicy": true,
+	"MutatingAdmissionPolicyBinding": true, "DeviceClass": true, "ResourceSlice": true,
+	"DeviceTaintRule": true, "StorageVersionMigration": true,
+}
+
+// Scan reads every kind the check targets with the scope the API server gives it: a namespace
+// on a cluster-scoped object's manifest is dropped, and a namespaced object without one goes to
+// the namespace scan is told. Otherwise a namespace's exception covers a cluster-scoped
+// object's finding (a ServiceCIDR written with namespace: shop), or cannot cover its own
+// namespaced object's (a ResourceClaimTemplate applied with -n shop).
+func TestTargetsAreReadWithTheirScope(t *testing.T) {
+	for _, kind := range chgDeprecatedApis.Targets {
+		apiVersion := "policy/v1beta1" // PodSecurityPolicy: served under no version
+		if served := servedAPIs[kind]; len(served) > 0 {
+			apiVersion = served[0]
+		}
+		doc := fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata: {name: x, namespace: shop}\n", apiVersion, kind)
+		objs, errs := manifest.Decode("scope.yaml", []byte(doc))
+		if len(errs) > 0 || len(objs) != 1 {
+			t.Errorf("%s %s: %d objects, errors %v", apiVersion, kind, len(objs), errs)
+			continue
+		}
+		if got := objs[0].Namespace; clusterScopedTargets[kind] && got != "" {
+			t.Errorf("%s %s is cluster-scoped, but scan keeps the manifest's namespace %q", apiVersion, kind, got)
+		}
+		doc = fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata: {name: x}\n", apiVersion, kind)
+		objs, errs = manifest.Decode("scope.yaml", []byte(doc))
+		if len(errs) > 0 || len(objs) != 1 {
+			t.Errorf("%s %s: %d objects, errors %v", apiVersion, kind, len(objs), errs)
+			continue
+		}
+		manifest.DeployToNamespace(objs, "shop")
+		if got, want := objs[0].Namespace, map[bool]string{true: "", false: "shop"}[clusterScopedTargets[kind]]; got != want {
+			t.Errorf("%s %s deployed with -n shop: scan puts it in namespace %q, the API server in %q", apiVersion, kind, got, want)
 		}
 	}
 }

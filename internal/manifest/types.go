@@ -87,6 +87,12 @@ var clusterScoped = map[string]bool{
 	"PriorityLevelConfiguration": true, "ComponentStatus": true, "DeviceClass": true,
 	"ComplianceProfile": true, "ClusterPolicyReport": true, "ClusterIssuer": true,
 	"ClusterPolicy": true, "ConstraintTemplate": true, "GatewayClass": true,
+	// The rest of the built-in cluster-scoped kinds chg-deprecated-apis judges (checks'
+	// TestTargetsAreReadWithTheirScope holds its targets to the API server's scopes).
+	"VolumeAttributesClass": true, "ServiceCIDR": true, "IPAddress": true, "ClusterTrustBundle": true,
+	"TokenReview": true, "SelfSubjectReview": true, "SubjectAccessReview": true,
+	"SelfSubjectAccessReview": true, "SelfSubjectRulesReview": true, "ResourceSlice": true,
+	"DeviceTaintRule": true, "StorageVersionMigration": true,
 }
 
 // DefaultNamespace puts objects of namespaced kinds that name no namespace into ns, a guess at
@@ -152,6 +158,9 @@ var namespacedUnstructured = map[string]bool{
 	// its VirtualService).
 	"Gateway": true, "HTTPRoute": true, "GRPCRoute": true, "TLSRoute": true, "TCPRoute": true,
 	"UDPRoute": true, "ReferenceGrant": true, "ListenerSet": true, "BackendTLSPolicy": true,
+	// The rest of the built-in namespaced kinds chg-deprecated-apis judges.
+	"ResourceClaim": true, "ResourceClaimTemplate": true, "PodCertificateRequest": true,
+	"LeaseCandidate": true, "LocalSubjectAccessReview": true,
 	// OpenShift's route.openshift.io Route.
 	"Route":          true,
 	"VirtualService": true,
