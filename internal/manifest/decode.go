@@ -831,7 +831,7 @@ func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error
 	if obj.GetName() == "" && obj.GetGenerateName() == "" {
 		return nil, fmt.Errorf("%s: metadata.name is missing", tm.Kind)
 	}
-	if clusterScoped[tm.Kind] && obj.GetNamespace() != "" {
+	if isClusterScoped(tm.APIVersion, tm.Kind) && obj.GetNamespace() != "" {
 		// The API server ignores a namespace on a cluster-scoped object; so do the checks.
 		obj.SetNamespace("")
 	}

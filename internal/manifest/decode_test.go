@@ -397,3 +397,37 @@ func holdsAll(s string, phrases []string) bool {
 	}
 	return true
 }
+
+// The API server drops the namespace written on a cluster-scoped object, and so does Decode; but
+// a kind is cluster-scoped in its own API group only: Cluster API's IPAddress, unlike the
+// networking.k8s.io one, lives in a namespace, where that namespace's exceptions cover it.
+func TestANamespaceIsDroppedOnlyFromClusterScopedKinds(t *testing.T) {
+	objs, errs := Decode("ips.yaml", []byte(`apiVersion: networking.k8s.io/v1
+kind: IPAddress
+metadata: {name: 10.96.0.10, namespace: shop}
+spec: {parentRef: {resource: services, namespace: kube-system, name: kube-dns}}
+---
+apiVersion: ipam.cluster.x-k8s.io/v1beta1
+kind: IPAddress
+metadata: {name: node-1, namespace: shop}
+spec: {address: 10.0.0.5, prefix: 24, claimRef: {name: node-1}, poolRef: {apiGroup: ipam.cluster.x-k8s.io, kind: InClusterIPPool, name: pool}}
+`))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := map[string]string{"networking.k8s.io/v1": "", "ipam.cluster.x-k8s.io/v1beta1": "shop"}
+	if len(objs) != len(want) {
+		t.Fatalf("got %d objects, want %d", len(objs), len(want))
+	}
+	for _, o := range objs {
+		if w := want[o.APIVersion]; o.Namespace != w || o.Obj.GetNamespace() != w {
+			t.Errorf("%s %s: namespace %q (object %q), want %q", o.APIVersion, o.Name, o.Namespace, o.Obj.GetNamespace(), w)
+		}
+	}
+	DefaultNamespace(objs, "payments")
+	for _, o := range objs {
+		if w := want[o.APIVersion]; o.Namespace != w {
+			t.Errorf("after DefaultNamespace, %s %s: namespace %q, want %q", o.APIVersion, o.Name, o.Namespace, w)
+		}
+	}
+}

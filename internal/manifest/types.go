@@ -95,6 +95,25 @@ var clusterScoped = map[string]bool{
 	"DeviceTaintRule": true, "StorageVersionMigration": true,
 }
 
+// clusterScopedIn gives, for a kind clusterScoped lists whose name other APIs give a namespaced
+// kind too, the group in which it is cluster-scoped: Cluster API's and Metal3's IPAddress
+// (ipam.cluster.x-k8s.io, ipam.metal3.io) are namespaced, and their namespace is kept.
+var clusterScopedIn = map[string]string{"IPAddress": "networking.k8s.io"}
+
+// isClusterScoped reports whether objects of apiVersion and kind are cluster-scoped, as far as
+// scan knows.
+func isClusterScoped(apiVersion, kind string) bool {
+	if !clusterScoped[kind] {
+		return false
+	}
+	group, ok := clusterScopedIn[kind]
+	if !ok {
+		return true
+	}
+	g, _, _ := strings.Cut(apiVersion, "/")
+	return strings.Contains(apiVersion, "/") && g == group
+}
+
 // DefaultNamespace puts objects of namespaced kinds that name no namespace into ns, a guess at
 // where they will be deployed, and marks them (NamespaceDefaulted) so that checks about the
 // namespace itself know it is one. Kinds that are cluster-scoped, or not known to be namespaced
@@ -110,7 +129,7 @@ func putInNamespace(objs []*engine.Object, ns string, guessed bool) {
 		return
 	}
 	for _, o := range objs {
-		if o.Namespace != "" || clusterScoped[o.Kind] {
+		if o.Namespace != "" || isClusterScoped(o.APIVersion, o.Kind) {
 			continue
 		}
 		if typedFor(o.APIVersion, o.Kind) == nil && !namespacedUnstructured[o.Kind] {
