@@ -26,6 +26,7 @@ import (
 	compliancev1alpha1 "github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/kubeapi"
@@ -133,7 +134,7 @@ func (o *managerOptions) journalQueue(logger logr.Logger) (*journal.Queue, error
 		identity = pod
 	}
 	return journal.NewQueue(journal.QueueOptions{Store: store, Cluster: o.clusterName, Signer: key,
-		Identity: identity, Version: version.Get().Version, Logger: logger.WithName("journal")})
+		Identity: identity, Version: version.Get().Version, Catalogue: checks.Version, Logger: logger.WithName("journal")})
 }
 
 // signingKey loads --journal-signing-key (nil when unset).

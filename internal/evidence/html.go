@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/internal/charts"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 )
 
@@ -124,6 +125,8 @@ func (p *Pack) writeHTML(w io.Writer) error {
 		pr("</table>\n")
 	}
 
+	p.writeOperatorsHTML(pr)
+
 	pr("<h2>Each criterion's state over the period</h2>\n")
 	charts.Legend(&b)
 	p.CriterionCharts(&b, nil)
@@ -183,7 +186,8 @@ func (p *Pack) writeHTML(w io.Writer) error {
 		{"gaps.csv", "intervals not observed (restarts) or lost (store unreachable)"},
 		{"criteria.csv", "each criterion's state intervals per namespace"},
 		{"profiles.csv", "every profile version of the period: created, changed or deleted, with generation and spec digest"},
-		{"controls.csv", "every check: criteria, what it tests and how"},
+		{"operators.csv", "every operator of the period: identity, operator and check catalogue versions, start, first and last record"},
+		{"controls.csv", "every check of the catalogue of the binary that built this pack: criteria, what it tests and how"},
 		{"verification.txt, verification.json", "the journal's chain verification"},
 		{"MANIFEST.sha256", "the SHA-256 of every file here (sha256sum -c MANIFEST.sha256)"},
 	} {
@@ -271,7 +275,7 @@ func (p *Pack) CriterionCharts(b *strings.Builder, visible func(namespace string
 			}
 			spans := make([]charts.Span, len(tl.Spans))
 			for i, s := range tl.Spans {
-				spans[i] = charts.Span(s)
+				spans[i] = charts.Span{From: s.From, To: s.To, State: s.State, Unassessed: s.Unassessed}
 			}
 			rows = append(rows, charts.Row{Label: label, Namespace: tl.Namespace, Spans: spans})
 		}
@@ -360,4 +364,29 @@ func (p *Pack) coverageChart(b *strings.Builder) {
 	}
 	p.period().Axis(b, h-6)
 	b.WriteString("</svg>\n")
+}
+
+// writeOperatorsHTML lists the operators that judged in the period, with their versions, and
+// says when the catalogue that judged is not the one controls.csv describes.
+func (p *Pack) writeOperatorsHTML(pr func(string, ...any)) {
+	pr("<h2 id=\"operators\">Operators and check catalogues</h2>\n")
+	if len(p.Operators) == 0 {
+		pr("<p class=\"muted\">No record of the period names the operator that wrote it (a journal written before operators were named): the versions that judged are not known.</p>\n")
+		return
+	}
+	var other []string
+	for _, o := range p.Operators {
+		if o.Catalogue != "" && o.Catalogue != checks.Version && !slices.Contains(other, o.Catalogue) {
+			other = append(other, o.Catalogue)
+		}
+	}
+	pr("<p>Each criterion state was stated by the operator whose version and check catalogue criteria.csv names; a verdict that changes with them may come from the upgrade, not the cluster (operators.csv).")
+	if len(other) > 0 {
+		pr(" <b>controls.csv describes catalogue %s (the binary that built this pack); the period was judged with %s.</b>", esc(checks.Version), esc(strings.Join(other, ", ")))
+	}
+	pr("</p>\n<table><tr><th>cluster</th><th>identity</th><th>operator version</th><th>catalogue version</th><th>started</th><th>first record</th><th>last record</th></tr>")
+	for _, o := range p.Operators {
+		pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", esc(o.Cluster), esc(o.Identity), esc(o.Version), esc(o.Catalogue), ts(o.Started), ts(o.First), ts(o.Last))
+	}
+	pr("</table>\n")
 }

@@ -64,6 +64,21 @@ type Pack struct {
 	Profiles     []ProfileVersion
 	Timelines    []*Timeline
 	CheckSummary []*CheckSummary
+	// Operators are the operator processes whose records the period holds, in order.
+	Operators []*OperatorRun
+}
+
+// OperatorRun is one operator process as its operator.* records name it (started, heartbeat,
+// stopped, gaps): the records after them, until another operator's, are its judgements, made
+// with its version of the operator and of the check catalogue.
+type OperatorRun struct {
+	Cluster string
+	journal.Operator
+	// Started is when it started, when the records read say so (zero for one that started
+	// before them).
+	Started time.Time
+	// First and Last are its first and last records in the period.
+	First, Last time.Time
 }
 
 // OK reports whether every chain verified.
@@ -233,6 +248,16 @@ type Span struct {
 	// Unassessed are the checks supporting the criterion that assessed nothing over the span
 	// (every result NotAssessed), space-separated: the state does not rest on them.
 	Unassessed string
+	// Operator and Catalogue are the versions of the operator and of its check catalogue that
+	// stated the state ("" when the journal does not say, and for Unknown where no record
+	// states it): a verdict that changes with them may be an upgrade's, not the cluster's.
+	Operator, Catalogue string
+}
+
+// same reports whether two spans say the same: the same state, resting on the same checks,
+// stated by the same versions.
+func (s Span) same(o Span) bool {
+	return s.State == o.State && s.Unassessed == o.Unassessed && s.Operator == o.Operator && s.Catalogue == o.Catalogue
 }
 
 // CheckSummary is a check's population over the period.
@@ -264,6 +289,7 @@ type record struct {
 	} `json:"attestation"`
 	Interval *journal.Interval    `json:"interval"`
 	Spec     *journal.ProfileSpec `json:"spec"`
+	Operator *journal.Operator    `json:"operator"`
 }
 
 // builder accumulates one pack while the records stream by.
@@ -305,6 +331,9 @@ type builder struct {
 	// changed) would otherwise read as the state before it until the next attestation, a day on.
 	resumed   []time.Time
 	resumedIn map[string][]time.Time
+	// run is the operator of the cluster being read whose records these are (nil until an
+	// operator.* record names one).
+	run *OperatorRun
 }
 
 // Silence is a gap no record explains: longer than journal.CoverageSlack without any record,
@@ -388,7 +417,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	}
 	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted"})
 	for _, cluster := range opts.Clusters {
-		b.cluster, b.heard, b.firstHeard, b.resumed = cluster, time.Time{}, time.Time{}, nil
+		b.cluster, b.heard, b.firstHeard, b.resumed, b.run = cluster, time.Time{}, time.Time{}, nil, nil
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
 			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, Unsigned: opts.Unsigned, LockedUntil: opts.LockedUntil, Now: opts.Now,
 			OnRecord: b.record,
@@ -439,6 +468,7 @@ func (b *builder) record(line []byte) error {
 		return fmt.Errorf("decoding a record: %w", err)
 	}
 	b.listen(&r)
+	b.operator(&r)
 	if r.Time.Before(b.opts.From) || !r.Time.Before(b.opts.To) {
 		return nil
 	}
@@ -584,6 +614,26 @@ func (b *builder) listen(r *record) {
 		b.silences = append(b.silences, Gap{Cluster: b.cluster, Type: Silence, From: from, To: to})
 		b.resume(to)
 	}
+}
+
+// operator follows which operator wrote the records: an operator.* record names it, and another
+// operator's (or the same one started again) begins another run. It sees records outside the
+// period too, so that the operator running at its start is known.
+func (b *builder) operator(r *record) {
+	if op := r.Operator; op != nil && (b.run == nil || b.run.Operator != *op || r.Type == journal.OperatorStarted && !b.run.Started.Equal(r.Time)) {
+		b.run = &OperatorRun{Cluster: b.cluster, Operator: *op}
+		if r.Type == journal.OperatorStarted {
+			b.run.Started = r.Time
+		}
+	}
+	if b.run == nil || r.Time.Before(b.opts.From) || !r.Time.Before(b.opts.To) {
+		return
+	}
+	if b.run.First.IsZero() {
+		b.run.First = r.Time
+		b.pack.Operators = append(b.pack.Operators, b.run)
+	}
+	b.run.Last = latest(b.run.Last, r.Time)
 }
 
 // resume notes the end of an interval the cluster being read was not observed in.
@@ -767,7 +817,10 @@ func (b *builder) state(c, profile, ns, criterion, state string, unassessed []st
 	}
 	tl.stated = latest(tl.stated, at)
 	next := Span{From: at, State: state, Unassessed: strings.Join(unassessed, " ")}
-	if tl.cur.State == next.State && tl.cur.Unassessed == next.Unassessed {
+	if b.run != nil {
+		next.Operator, next.Catalogue = b.run.Version, b.run.Catalogue
+	}
+	if tl.cur.same(next) {
 		return
 	}
 	if at.After(tl.cur.From) {
@@ -834,7 +887,7 @@ func overlay(spans, ivs []Span, state string) []Span {
 		if !s.From.Before(s.To) {
 			return
 		}
-		if n := len(out); n > 0 && out[n-1].State == s.State && out[n-1].Unassessed == s.Unassessed && out[n-1].To.Equal(s.From) {
+		if n := len(out); n > 0 && out[n-1].same(s) && out[n-1].To.Equal(s.From) {
 			out[n-1].To = s.To
 			return
 		}
@@ -851,12 +904,16 @@ func overlay(spans, ivs []Span, state string) []Span {
 		})
 		for cur.Before(s.To) {
 			if k >= len(ivs) || !ivs[k].From.Before(s.To) {
-				add(Span{From: cur, To: s.To, State: s.State, Unassessed: s.Unassessed})
+				rest := s
+				rest.From = cur
+				add(rest)
 				break
 			}
 			iv := ivs[k]
 			if iv.From.After(cur) {
-				add(Span{From: cur, To: iv.From, State: s.State, Unassessed: s.Unassessed})
+				before := s
+				before.From, before.To = cur, iv.From
+				add(before)
 				cur = iv.From
 			}
 			end := earliest(iv.To, s.To)
@@ -1128,6 +1185,7 @@ func (p *Pack) write() error {
 		{"gaps.csv", p.writeGaps},
 		{"criteria.csv", p.writeCriteria},
 		{"profiles.csv", p.writeProfiles},
+		{"operators.csv", p.writeOperators},
 		{"controls.csv", writeControls},
 		{"verification.json", p.writeVerificationJSON},
 		{"verification.txt", p.writeVerificationText},
@@ -1298,11 +1356,21 @@ func (p *Pack) writeGaps(w io.Writer) error {
 
 func (p *Pack) writeCriteria(w io.Writer) error {
 	cw := newSheet(w)
-	cw.Write([]string{"cluster", "profile", "namespace", "criterion", "from", "to", "state", "unassessed_checks"})
+	cw.Write([]string{"cluster", "profile", "namespace", "criterion", "from", "to", "state", "unassessed_checks", "operator_version", "catalogue_version"})
 	for _, tl := range p.Timelines {
 		for _, s := range tl.Spans {
-			cw.Write([]string{tl.Cluster, tl.Profile, tl.Namespace, tl.Criterion, ts(s.From), ts(s.To), s.State, s.Unassessed})
+			cw.Write([]string{tl.Cluster, tl.Profile, tl.Namespace, tl.Criterion, ts(s.From), ts(s.To), s.State, s.Unassessed, s.Operator, s.Catalogue})
 		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (p *Pack) writeOperators(w io.Writer) error {
+	cw := newSheet(w)
+	cw.Write([]string{"cluster", "identity", "operator_version", "catalogue_version", "started", "first_record", "last_record"})
+	for _, o := range p.Operators {
+		cw.Write([]string{o.Cluster, o.Identity, o.Version, o.Catalogue, ts(o.Started), ts(o.First), ts(o.Last)})
 	}
 	cw.Flush()
 	return cw.Error()

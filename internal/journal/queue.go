@@ -27,9 +27,10 @@ type QueueOptions struct {
 	Heartbeat time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Identity and Version name this operator process in operator.* records.
-	Identity, Version string
-	Logger            logr.Logger
+	// Identity and Version name this operator process in operator.* records, and Catalogue
+	// the version of the check catalogue it evaluates with.
+	Identity, Version, Catalogue string
+	Logger                       logr.Logger
 	// Restore, when set, is called with the opened chain before anything is written (to
 	// rebuild state from it); the queue retries it with the writer until it succeeds.
 	Restore func(ctx context.Context, store Store, w *Writer) error
@@ -218,7 +219,7 @@ func (q *Queue) Start(ctx context.Context) error {
 		}
 		backoff = min(2*backoff, time.Minute)
 	}
-	op := &Operator{Identity: q.opts.Identity, Version: q.opts.Version}
+	op := &Operator{Identity: q.opts.Identity, Version: q.opts.Version, Catalogue: q.opts.Catalogue}
 	var batch []Record
 	if last := w.Last(); !last.IsZero() && last.Before(start) {
 		batch = append(batch, Record{Type: ObservationGap, Time: start, Operator: op,

@@ -198,3 +198,27 @@ func TestAddAndWaitReturnsOnceWrittenAndNeverWaitsWhileBehind(t *testing.T) {
 		t.Fatalf("waited %s while the journal was behind", time.Since(start))
 	}
 }
+
+// The operator.* records name the operator's version and the check catalogue's it evaluates
+// with: the evidence pack says, from them, which versions stated each verdict (an upgrade's new
+// catalogue can turn a Pass into a Fail with nothing changed in the cluster).
+func TestTheOperatorsRecordsNameItsVersionAndCatalogue(t *testing.T) {
+	store, err := NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeNow{t: t0}
+	q, _ := NewQueue(QueueOptions{Store: store, Cluster: "prod", Now: clock.Now, FlushInterval: 10 * time.Millisecond,
+		Identity: "pod-a", Version: "v1.5.0", Catalogue: "2026.09.01"})
+	runQueue(t, q)()
+	var types []Type
+	for _, r := range allRecords(t, store) {
+		types = append(types, r.Type)
+		if op := r.Operator; op == nil || *op != (Operator{Identity: "pod-a", Version: "v1.5.0", Catalogue: "2026.09.01"}) {
+			t.Errorf("%s record: operator %+v, want pod-a, v1.5.0, catalogue 2026.09.01", r.Type, op)
+		}
+	}
+	if len(types) != 2 {
+		t.Errorf("records %v, want operator.started and operator.stopped", types)
+	}
+}

@@ -282,10 +282,16 @@ type Interval struct {
 	Dropped int `json:"dropped,omitempty"`
 }
 
-// Operator identifies the process that wrote operator.* records.
+// Operator identifies the process that wrote operator.* records (started, heartbeat, stopped,
+// gaps): what the records after them until the next say, that operator judged.
 type Operator struct {
 	Identity string `json:"identity,omitempty"`
-	Version  string `json:"version,omitempty"`
+	// Version is the operator's version.
+	Version string `json:"version,omitempty"`
+	// Catalogue is the version of the check catalogue it evaluated with (absent from journals
+	// written before it was recorded): an upgrade that brings another catalogue can change a
+	// verdict with nothing changed in the cluster.
+	Catalogue string `json:"catalogue,omitempty"`
 }
 
 // Seal normalises the record's time (UTC, milliseconds) and sets its ID from its content.
