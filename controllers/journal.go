@@ -151,6 +151,8 @@ func (h *journalHook) apply(r *journal.Record) {
 		}
 	case journal.ProfileDeleted:
 		delete(h.profiles, r.Profile)
+	case journal.NamespaceLeft:
+		delete(h.namespaces, nsKey{r.Profile, r.Namespace})
 	case journal.FindingOpened, journal.FindingExcepted, journal.FindingUnexcepted:
 		if r.Finding != nil {
 			f := *r.Finding

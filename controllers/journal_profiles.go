@@ -86,8 +86,10 @@ func (h *journalHook) forgetNamespace(profile, ns string) {
 		return
 	}
 	h.queue.Add(closedOutOfScope(t, profile, ns, now)...)
-	// Nothing judges it under the profile from now on: its criteria are not still Pass or Fail.
+	// Nothing judges it under the profile from now on: its criteria are not still Pass or Fail,
+	// and no attestation is due (the evidence pack counts none missing) until it is back.
 	h.queue.Add(unknownRecords(t, profile, ns, now)...)
+	h.queue.Add(journal.Record{Type: journal.NamespaceLeft, Time: now, Profile: profile, Namespace: ns})
 }
 
 // closedOutOfScope returns the records that close the namespace's open findings because the

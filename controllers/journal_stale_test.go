@@ -151,6 +151,7 @@ func TestTheJournalSaysANamespaceLeftTheProfile(t *testing.T) {
 	last := map[string]string{}
 	closed := map[string][]string{}
 	left := false // once the journal says so (the first evaluation's attestation comes before)
+	said := false // a namespace.left record: the evidence pack expects no attestation after it
 	for _, rec := range namespaceRecords(t, store, "jleft", "jleft-a") {
 		switch rec.Type {
 		case journal.CriterionChanged:
@@ -162,7 +163,12 @@ func TestTheJournalSaysANamespaceLeftTheProfile(t *testing.T) {
 			}
 		case journal.FindingClosed:
 			closed[rec.Finding.Name] = append(closed[rec.Finding.Name], rec.Finding.CloseReason)
+		case journal.NamespaceLeft:
+			said = true
 		}
+	}
+	if !said {
+		t.Error("no namespace.left record: the evidence pack counts every later day as one the namespace missed its attestation")
 	}
 	// Neither finding was remediated: one's workload went, the other's namespace left.
 	for name, want := range map[string]string{"gone": journal.CloseResourceGone, "bad": journal.CloseOutOfScope} {

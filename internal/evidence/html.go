@@ -182,7 +182,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 		{"population.csv", "every attestation: per check, the population count and its digest"},
 		{"deviations.csv", "every deviation: opened, closed, duration, exceptions and from when they covered it"},
 		{"exceptions.csv", "every exception: requester, approver, reason, ticket, window, findings covered"},
-		{"coverage.csv", "attestations per namespace and the days without one"},
+		{"coverage.csv", "attestations per namespace and the days in scope without one"},
 		{"gaps.csv", "intervals not observed (restarts) or lost (store unreachable)"},
 		{"criteria.csv", "each criterion's state intervals per namespace"},
 		{"profiles.csv", "every profile version of the period: created, changed or deleted, with generation and spec digest"},

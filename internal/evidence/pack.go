@@ -180,6 +180,37 @@ type CoverageRow struct {
 	First, Last                 time.Time
 	Attestations                int
 	days                        []bool
+	// out are the days the namespace was not in the profile's scope for all of (from the day
+	// it left, up to the day an attestation shows it back), when no attestation is expected;
+	// left is when it last left (zero while in scope).
+	out  []bool
+	left time.Time
+}
+
+// leave notes that the namespace left the profile's scope at t.
+func (c *CoverageRow) leave(t time.Time) {
+	if c.left.IsZero() {
+		c.left = t
+	}
+}
+
+// back notes an attestation at t: the namespace is in scope again, and the days since it
+// left, up to t's, were out of scope (from, the start of the period).
+func (c *CoverageRow) back(from, t time.Time) {
+	if c.left.IsZero() {
+		return
+	}
+	c.markOut(from, c.left, t)
+	c.left = time.Time{}
+}
+
+// markOut marks as out of scope the days from left's up to (not including) until's.
+func (c *CoverageRow) markOut(from, left, until time.Time) {
+	start := int(left.Sub(dayStart(from)).Hours() / 24)
+	end := int(until.Sub(dayStart(from)).Hours() / 24)
+	for d := max(start, 0); d < min(end, len(c.out)); d++ {
+		c.out[d] = true
+	}
 }
 
 // Gap is an interval nobody observed or the journal lost.
@@ -562,6 +593,11 @@ func (b *builder) record(line []byte) error {
 					b.endStale(e, r.Time)
 				}
 			}
+			for _, cov := range b.coverage {
+				if cov.Cluster == c && cov.Profile == r.Profile {
+					b.leftScope(c, r.Profile, cov.Namespace, r.Time)
+				}
+			}
 			// A deleted profile judges nothing from now on (the operator writes no further
 			// criterion state for it): its criteria are no longer known, not still Pass.
 			for _, tl := range b.timelines {
@@ -570,6 +606,8 @@ func (b *builder) record(line []byte) error {
 				}
 			}
 		}
+	case journal.NamespaceLeft:
+		b.leftScope(c, r.Profile, r.Namespace, r.Time)
 	case journal.ReportResult:
 		b.evaluatedAt(c, r.Profile, r.Namespace, r.Time)
 	case journal.CriterionChanged:
@@ -831,6 +869,26 @@ func (b *builder) state(c, profile, ns, criterion, state string, unassessed []st
 	tl.cur = next
 }
 
+// leftScope notes that the profile stopped selecting the namespace at t: no attestation is expected
+// until one shows it back, an interval in which it was not evaluated ends, and what its checks
+// evaluated is no longer their population.
+func (b *builder) leftScope(c, profile, ns string, t time.Time) {
+	k := key(c, profile, ns)
+	if cov := b.coverage[k]; cov != nil {
+		cov.leave(t)
+	}
+	if e := b.evaluations[k]; e != nil && e.stale != nil {
+		if t.After(e.stale.From) {
+			b.endStale(e, t)
+		} else {
+			e.stale = nil
+		}
+	}
+	for _, s := range b.checks {
+		delete(s.latest, k)
+	}
+}
+
 // evaluatedAt notes an evaluation of the namespace at t (a record only an evaluation writes, or
 // an attestation's Evaluated), which ends a stale interval begun before t.
 func (b *builder) evaluatedAt(c, profile, ns string, t time.Time) *evaluations {
@@ -951,9 +1009,10 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 	k := key(c, r.Profile, r.Namespace)
 	cov, ok := b.coverage[k]
 	if !ok {
-		cov = &CoverageRow{Cluster: c, Profile: r.Profile, Namespace: r.Namespace, First: r.Time, days: make([]bool, b.days)}
+		cov = &CoverageRow{Cluster: c, Profile: r.Profile, Namespace: r.Namespace, First: r.Time, days: make([]bool, b.days), out: make([]bool, b.days)}
 		b.coverage[k] = cov
 	}
+	cov.back(b.opts.From, r.Time)
 	cov.Last = r.Time
 	cov.Attestations++
 	if d := int(r.Time.Sub(dayStart(b.opts.From)).Hours() / 24); d >= 0 && d < len(cov.days) {
@@ -1152,12 +1211,17 @@ func (b *builder) finish() {
 func (c *CoverageRow) MissingDays(from, until time.Time) []time.Time {
 	var out []time.Time
 	start := int(c.First.Sub(dayStart(from)).Hours() / 24)
+	gone := slices.Clone(c.out)
+	if !c.left.IsZero() {
+		// Still out of scope at the end: from the day it left on.
+		(&CoverageRow{out: gone}).markOut(from, c.left, dayStart(from).AddDate(0, 0, len(gone)))
+	}
 	for d := max(start, 0); d < len(c.days); d++ {
 		day := dayStart(from).AddDate(0, 0, d)
 		if !day.Before(until) {
 			break
 		}
-		if !c.days[d] {
+		if !c.days[d] && !gone[d] {
 			out = append(out, day)
 		}
 	}

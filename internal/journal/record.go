@@ -54,6 +54,10 @@ const (
 	ReportResult Type = "report.result"
 	// CriterionChanged: one criterion's state in a namespace changed.
 	CriterionChanged Type = "criterion.changed"
+	// NamespaceLeft: the profile no longer selects the namespace (deleted, relabelled or
+	// excluded): nothing judges it under the profile from then on, and it is attested again
+	// only once selected again. Journals written before it was recorded do not say.
+	NamespaceLeft Type = "namespace.left"
 
 	// OperatorStarted and OperatorStopped: the journal's writer (the leader) began or ended.
 	OperatorStarted Type = "operator.started"
