@@ -194,25 +194,49 @@ func (s *S3Store) List(ctx context.Context, prefix string) ([]string, error) {
 // without a version ID, which Object Lock allows, hides an object's locked versions from
 // listings and reads without removing them. It needs s3:ListBucketVersions.
 func (s *S3Store) ListHidden(ctx context.Context, prefix string) ([]string, error) {
-	var keys []string
+	hidden, _, err := s.versions(ctx, prefix)
+	return hidden, err
+}
+
+// ListReplaced returns the keys under prefix that hold more than one object version: a PUT
+// without If-None-Match, which Object Lock allows, adds a version over a locked one, and reads
+// return it instead. The store never writes a key twice. It needs s3:ListBucketVersions.
+func (s *S3Store) ListReplaced(ctx context.Context, prefix string) ([]string, error) {
+	_, replaced, err := s.versions(ctx, prefix)
+	return replaced, err
+}
+
+// versions lists every version under prefix: the keys whose latest version is a delete marker,
+// and those with more than one object version, each sorted.
+func (s *S3Store) versions(ctx context.Context, prefix string) (hidden, replaced []string, err error) {
+	count := map[string]int{}
 	in := &s3.ListObjectVersionsInput{Bucket: aws.String(s.bucket), Prefix: aws.String(s.prefix + prefix)}
 	for {
 		out, err := s.client.ListObjectVersions(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("s3 store %s: listing the versions under %s: %w", s, prefix, err)
+			return nil, nil, fmt.Errorf("s3 store %s: listing the versions under %s: %w", s, prefix, err)
 		}
 		for _, m := range out.DeleteMarkers {
 			if aws.ToBool(m.IsLatest) {
-				keys = append(keys, strings.TrimPrefix(aws.ToString(m.Key), s.prefix))
+				hidden = append(hidden, strings.TrimPrefix(aws.ToString(m.Key), s.prefix))
 			}
+		}
+		for _, v := range out.Versions {
+			count[strings.TrimPrefix(aws.ToString(v.Key), s.prefix)]++
 		}
 		if !aws.ToBool(out.IsTruncated) {
 			break
 		}
 		in.KeyMarker, in.VersionIdMarker = out.NextKeyMarker, out.NextVersionIdMarker
 	}
-	slices.Sort(keys)
-	return keys, nil
+	for k, n := range count {
+		if n > 1 {
+			replaced = append(replaced, k)
+		}
+	}
+	slices.Sort(hidden)
+	slices.Sort(replaced)
+	return hidden, replaced, nil
 }
 
 // Retention returns the Object Lock mode and retain-until date of key's current version ("" and

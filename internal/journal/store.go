@@ -46,6 +46,14 @@ type HiddenLister interface {
 	ListHidden(ctx context.Context, prefix string) ([]string, error)
 }
 
+// ReplacedLister is a store that keeps every version of an object (a versioned bucket), so that
+// an object written over keeps the version first written. Verification asks it which keys hold
+// more than one version: the journal never writes a key twice.
+type ReplacedLister interface {
+	// ListReplaced returns the keys under prefix that hold more than one version, sorted.
+	ListReplaced(ctx context.Context, prefix string) ([]string, error)
+}
+
 // RetentionReader is a store that keeps objects under a retention lock (S3 Object Lock).
 // Verification asks it how each segment is locked.
 type RetentionReader interface {

@@ -39,6 +39,10 @@ const (
 	// ProblemHidden: a segment or signature is hidden by a delete marker (its versions are kept
 	// in a versioned bucket, but no longer listed or read).
 	ProblemHidden ProblemKind = "hidden"
+	// ProblemReplaced: a segment or signature key holds more than one version (a versioned
+	// bucket): something wrote over it after the operator did (the operator never writes a key
+	// twice), and reads return the latest version, not the one first written and locked.
+	ProblemReplaced ProblemKind = "replaced"
 	// ProblemUnlocked: a segment is not under Object Lock in compliance mode until the date
 	// verification asks for (ScanOptions.LockedUntil), or the store keeps no lock.
 	ProblemUnlocked ProblemKind = "unlocked"
@@ -142,6 +146,16 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		for _, k := range hidden {
 			ref, _ := parseSegmentName(strings.TrimSuffix(path.Base(k), ".sig"))
 			problem(path.Base(k), ref.Seq, ProblemHidden, "%s is hidden by a delete marker: its versions are kept but no longer listed or read", k)
+		}
+	}
+	if rl, ok := store.(ReplacedLister); ok {
+		replaced, err := rl.ListReplaced(ctx, opts.Cluster+"/")
+		if err != nil {
+			return res, err
+		}
+		for _, k := range replaced {
+			ref, _ := parseSegmentName(strings.TrimSuffix(path.Base(k), ".sig"))
+			problem(path.Base(k), ref.Seq, ProblemReplaced, "%s holds more than one version: it was written over after the operator wrote it (the operator never writes a key twice; Object Lock keeps the versions first written, but reads return the latest)", k)
 		}
 	}
 	refs, raced, err := resolveChain(ctx, store, all, nil)
