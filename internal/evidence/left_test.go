@@ -99,3 +99,28 @@ func TestANamespaceBackInScopeIsMissingTheDaysItWasNotAttested(t *testing.T) {
 		t.Errorf("coverage.csv: %v; want the days 2026-03-06 and 2026-03-07 missing (in scope, not attested), not days 2 to 4 (out of scope)", cov)
 	}
 }
+
+// team-a is selected by two profiles, soc2 and strict, and wl-privileged evaluates its 5
+// Deployments under each: the population "at the end" said 10, as if the namespace held ten
+// Deployments, and a sample drawn against it would look for resources that never existed. A
+// namespace's resources count once, whichever profiles evaluate them.
+func TestANamespaceUnderTwoProfilesCountsOnceInThePopulationAtTheEnd(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	attest := func(profile, ns string, at time.Time, count int) journal.Record {
+		return journal.Record{Type: journal.Attestation, Time: at, Profile: profile, Namespace: ns, Attestation: &journal.AttestationBody{
+			Checks: []journal.CheckPopulation{{Check: "wl-privileged", Count: count}}}}
+	}
+	recs := []journal.Record{
+		attest("soc2", "team-a", t0.Add(time.Hour), 5),
+		attest("strict", "team-a", t0.Add(time.Hour), 5),
+		attest("strict", "team-b", t0.Add(time.Hour), 2),
+	}
+	recs = append(recs, heartbeats(t0, t0.Add(2*time.Hour))...)
+	p, err := Collect(t.Context(), journalOf(t, recs...), Options{From: t0, To: t0.Add(2 * time.Hour), Clusters: []string{"c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.CheckSummary) != 1 || p.CheckSummary[0].Latest != 7 {
+		t.Errorf("population at the end: %+v; want wl-privileged 7 (team-a's 5 once, team-b's 2)", p.CheckSummary)
+	}
+}

@@ -297,7 +297,10 @@ type CheckSummary struct {
 	Attestations             int
 	Min, Max, Latest, Failed int
 	LatestAt                 time.Time
-	latest                   map[string]int
+	// latest is each namespace's latest count (by cluster and namespace), under each profile
+	// that evaluates it: a namespace's resources count once in Latest, the most any profile
+	// evaluated.
+	latest map[string]map[string]int
 }
 
 // record is the part of a journal record the pack reads (resource lists are skipped).
@@ -885,7 +888,7 @@ func (b *builder) leftScope(c, profile, ns string, t time.Time) {
 		}
 	}
 	for _, s := range b.checks {
-		delete(s.latest, k)
+		delete(s.latest[key(c, ns)], profile)
 	}
 }
 
@@ -1033,12 +1036,16 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 		b.population.Write([]string{c, at, r.Profile, r.Namespace, p.Check, strconv.Itoa(p.Count), p.SHA256, strconv.Itoa(p.Failed), strconv.Itoa(p.Excepted)})
 		s, ok := b.checks[p.Check]
 		if !ok {
-			s = &CheckSummary{Check: p.Check, Min: p.Count, latest: map[string]int{}}
+			s = &CheckSummary{Check: p.Check, Min: p.Count, latest: map[string]map[string]int{}}
 			b.checks[p.Check] = s
 		}
 		s.Attestations++
 		s.Min, s.Max = min(s.Min, p.Count), max(s.Max, p.Count)
-		s.latest[k] = p.Count
+		nk := key(c, r.Namespace)
+		if s.latest[nk] == nil {
+			s.latest[nk] = map[string]int{}
+		}
+		s.latest[nk][r.Profile] = p.Count
 		s.LatestAt = r.Time
 	}
 	// Findings open at the moment, first seen before anything in the window said so; and
@@ -1144,8 +1151,12 @@ func (b *builder) finish() {
 		return strings.Compare(key(x.Cluster, x.Profile, x.Namespace), key(y.Cluster, y.Profile, y.Namespace))
 	})
 	for _, s := range b.checks {
-		for _, n := range s.latest {
-			s.Latest += n
+		for _, byProfile := range s.latest {
+			most := 0
+			for _, n := range byProfile {
+				most = max(most, n)
+			}
+			s.Latest += most
 		}
 		p.CheckSummary = append(p.CheckSummary, s)
 	}
