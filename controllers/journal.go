@@ -145,7 +145,7 @@ func (h *journalHook) Restore(ctx context.Context, store journal.Store, w *journ
 // apply updates the state with a record read back from the journal.
 func (h *journalHook) apply(r *journal.Record) {
 	switch r.Type {
-	case journal.ProfileCreated, journal.ProfileChanged:
+	case journal.ProfileCreated, journal.ProfileChanged, journal.ProfileAttested:
 		if r.Spec != nil {
 			h.profiles[r.Profile] = *r.Spec
 		}

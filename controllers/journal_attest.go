@@ -10,7 +10,8 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 )
 
-// attest writes an attestation for every namespace evaluated since this process started.
+// attest writes an attestation for every namespace evaluated since this process started, and
+// states every profile's version.
 func (h *journalHook) attest(now time.Time) {
 	h.mu.Lock()
 	var recs []journal.Record
@@ -29,6 +30,12 @@ func (h *journalHook) attest(now time.Time) {
 		if t.observed {
 			recs = append(recs, t.attestation(k, now))
 		}
+	}
+	// Each profile's version too: a restart restores only the last two intervals, and would
+	// journal a profile changed longer ago as changed again.
+	for _, name := range slices.Sorted(maps.Keys(h.profiles)) {
+		spec := h.profiles[name]
+		recs = append(recs, journal.Record{Type: journal.ProfileAttested, Time: now, Profile: name, Spec: &spec})
 	}
 	h.mu.Unlock()
 	h.queue.Add(recs...)

@@ -116,3 +116,55 @@ func TestTheJournalClosesADeletedProfilesFindingsAsOutOfScope(t *testing.T) {
 		t.Errorf("closings of the deleted profile's finding: %q, want one %q", reasons, journal.CloseOutOfScope)
 	}
 }
+
+// The operator restores what the journal knows from its last two attestation intervals only. A
+// profile last changed before them was not known after a restart, so every restart journaled
+// it again: profile.changed at the restart with the same spec (or, for a profile never edited,
+// profile.created again), and the evidence pack listed a version of the profile, a change of
+// scope an auditor must ask about, at every upgrade and node drain. Each attestation round now
+// states the profiles' versions (profile.attested), and a restart restores them.
+func TestARestartDoesNotJournalAnUnchangedProfileAgain(t *testing.T) {
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "jrestart", Generation: 3},
+		Spec: v1alpha1.ComplianceProfileSpec{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"jrestart": "true"}}}}
+	run := func(attest ...time.Time) {
+		ctx, cancel := context.WithCancel(context.Background())
+		q, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "own", FlushInterval: 50 * time.Millisecond, Identity: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newJournalHook(q, clock.RealClock{}, time.Hour)
+		stopped := make(chan struct{})
+		go func() { _ = q.Start(ctx); close(stopped) }()
+		<-q.Ready()
+		h.profileSeen(p)
+		if !q.AddAndWait(ctx, 10*time.Second, journal.Record{Type: journal.OperatorHeartbeat, Time: time.Now()}) {
+			t.Fatal("the journal was not written")
+		}
+		for _, at := range attest {
+			h.attest(at)
+			if !q.AddAndWait(ctx, 10*time.Second, journal.Record{Type: journal.OperatorHeartbeat, Time: at}) {
+				t.Fatal("the journal was not written")
+			}
+		}
+		cancel()
+		<-stopped
+	}
+	// The first operator sees the profile, then attests hourly for four hours: its change is
+	// older than the two intervals (and an hour) a restart restores.
+	now := time.Now()
+	run(now.Add(time.Hour), now.Add(2*time.Hour), now.Add(3*time.Hour), now.Add(4*time.Hour))
+	run()
+	var changes []time.Time
+	for _, rec := range namespaceRecords(t, store, p.Name, "") {
+		if rec.Type == journal.ProfileChanged || rec.Type == journal.ProfileCreated {
+			changes = append(changes, rec.Time)
+		}
+	}
+	if len(changes) != 1 {
+		t.Errorf("the unchanged profile was journaled as created or changed at %v; want once, when first seen", changes)
+	}
+}

@@ -611,6 +611,12 @@ func (b *builder) record(line []byte) error {
 		}
 	case journal.NamespaceLeft:
 		b.leftScope(c, r.Profile, r.Namespace, r.Time)
+	case journal.ProfileAttested:
+		// Not a version: the one in force, stated again. A change journaled again with the
+		// same spec (by an operator that did not know it) is then not shown as another.
+		if pk := key(c, r.Profile); r.Spec != nil && b.specs[pk] == "" {
+			b.specs[pk] = r.Spec.SHA256
+		}
 	case journal.ReportResult:
 		b.evaluatedAt(c, r.Profile, r.Namespace, r.Time)
 	case journal.CriterionChanged:

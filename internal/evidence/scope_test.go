@@ -336,3 +336,19 @@ func TestAnExceptionsContainersAreInItsRow(t *testing.T) {
 		t.Errorf("resources %q, want %q", r["resources"], "names=api containers=istio-*")
 	}
 }
+
+// An operator that restarted without knowing a profile's version journaled it as changed again
+// with the same spec; the version the attestations stated before is the one in force, so the
+// pack lists no change.
+func TestAProfileJournaledAgainWithTheSpecAttestedIsNoChange(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	spec := &journal.ProfileSpec{Generation: 3, SHA256: strings.Repeat("ab", 32)}
+	recs := []journal.Record{
+		{Type: journal.ProfileAttested, Time: t0.Add(time.Hour), Profile: "soc2", Spec: spec},
+		{Type: journal.ProfileChanged, Time: t0.Add(5 * time.Hour), Profile: "soc2", Spec: spec},
+	}
+	out := buildPack(t, journalOf(t, append(recs, heartbeats(t0, t0.Add(6*time.Hour))...)...), t0, t0.Add(6*time.Hour))
+	if rows := readCSV(t, filepath.Join(out, "profiles.csv")); len(rows) != 0 {
+		t.Errorf("profiles.csv: %v; want no version: the spec is the one attested", rows)
+	}
+}

@@ -49,6 +49,10 @@ const (
 	ProfileCreated Type = "profile.created"
 	ProfileChanged Type = "profile.changed"
 	ProfileDeleted Type = "profile.deleted"
+	// ProfileAttested: a profile's version, stated at every attestation round, changed or not:
+	// an operator that restarts restores it, so it does not journal an unchanged profile as
+	// changed again. It is not a version of its own.
+	ProfileAttested Type = "profile.attested"
 
 	// ReportResult: a namespace's overall result changed.
 	ReportResult Type = "report.result"
