@@ -79,6 +79,8 @@ type OperatorRun struct {
 	Started time.Time
 	// First and Last are its first and last records in the period.
 	First, Last time.Time
+	// since is the time of the record that named it first.
+	since time.Time
 }
 
 // OK reports whether every chain verified.
@@ -667,10 +669,16 @@ func (b *builder) listen(r *record) {
 // operator's (or the same one started again) begins another run. It sees records outside the
 // period too, so that the operator running at its start is known.
 func (b *builder) operator(r *record) {
-	if op := r.Operator; op != nil && (b.run == nil || b.run.Operator != *op || r.Type == journal.OperatorStarted && !b.run.Started.Equal(r.Time)) {
-		b.run = &OperatorRun{Cluster: b.cluster, Operator: *op}
-		if r.Type == journal.OperatorStarted {
+	if op := r.Operator; op != nil {
+		switch {
+		case b.run != nil && b.run.Operator == *op && r.Type == journal.OperatorStarted && b.run.Started.IsZero() && b.run.since.Equal(r.Time):
+			// The gap record the operator wrote with its start, read first.
 			b.run.Started = r.Time
+		case b.run == nil || b.run.Operator != *op || r.Type == journal.OperatorStarted && !b.run.Started.Equal(r.Time):
+			b.run = &OperatorRun{Cluster: b.cluster, Operator: *op, since: r.Time}
+			if r.Type == journal.OperatorStarted {
+				b.run.Started = r.Time
+			}
 		}
 	}
 	if b.run == nil || r.Time.Before(b.opts.From) || !r.Time.Before(b.opts.To) {

@@ -108,3 +108,21 @@ func TestAStateStatedAgainAfterAnUpgradeIsAnotherInterval(t *testing.T) {
 		t.Errorf("criteria.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// An operator writes its observation.gap and operator.started records at the same time; the
+// journal orders them by ID, so either comes first. Either way the operator is one run.
+func TestAnOperatorsGapAndStartAreOneRunInEitherOrder(t *testing.T) {
+	t0 := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	op := &journal.Operator{Identity: "b", Version: "v1.5.0", Catalogue: "2026.09.01"}
+	gap := record{Type: journal.ObservationGap, Time: t0.Add(time.Hour), Operator: op}
+	start := record{Type: journal.OperatorStarted, Time: t0.Add(time.Hour), Operator: op}
+	for name, order := range map[string][]record{"gap first": {gap, start}, "start first": {start, gap}} {
+		b := &builder{opts: Options{From: t0, To: t0.Add(2 * time.Hour)}, pack: &Pack{}, cluster: "c"}
+		for i := range order {
+			b.operator(&order[i])
+		}
+		if len(b.pack.Operators) != 1 || !b.pack.Operators[0].Started.Equal(t0.Add(time.Hour)) {
+			t.Errorf("%s: operators %+v; want one run, started at 01:00", name, b.pack.Operators)
+		}
+	}
+}
