@@ -112,33 +112,49 @@ type Deviation struct {
 	// ExceptedFrom is when the journal first shows an exception covering it in the period
 	// (zero if none did): before then, it was a deviation no exception waived.
 	ExceptedFrom time.Time
-	// excepted is how long it was excepted up to exceptedSince (zero while not excepted).
+	// excepted is how long it was excepted up to exceptedSince (zero while not excepted), and
+	// waiver the exception that covers it since then (nil when not known).
 	excepted      time.Duration
 	exceptedSince time.Time
+	waiver        *ExceptionRow
 }
 
-// except and unexcept note that an exception began or stopped covering the deviation.
-func (d *Deviation) except(at time.Time) {
+// except and unexcept note that an exception (w, when known) began or stopped covering the
+// deviation.
+func (d *Deviation) except(at time.Time, w *ExceptionRow) {
 	if d.ExceptedFrom.IsZero() {
 		d.ExceptedFrom = at
 	}
 	if d.exceptedSince.IsZero() {
 		d.exceptedSince = at
 	}
+	if w != nil {
+		d.waiver = w
+	}
 }
 
 func (d *Deviation) unexcept(at time.Time) {
-	if !d.exceptedSince.IsZero() && at.After(d.exceptedSince) {
-		d.excepted += at.Sub(d.exceptedSince)
+	if end := d.waiverEnd(at); !d.exceptedSince.IsZero() && end.After(d.exceptedSince) {
+		d.excepted += end.Sub(d.exceptedSince)
 	}
-	d.exceptedSince = time.Time{}
+	d.exceptedSince, d.waiver = time.Time{}, nil
+}
+
+// waiverEnd is when the exception stopped covering the deviation, for a record saying so at at:
+// no later than the exception's expiry. An operator that was down, or behind, when it expired
+// says so only when it evaluates again, but an exception covers nothing after it expires.
+func (d *Deviation) waiverEnd(at time.Time) time.Time {
+	if w := d.waiver; w != nil && !w.Expires.IsZero() && w.Expires.Before(at) {
+		return w.Expires
+	}
+	return at
 }
 
 // ExceptedFor is how long an exception covered the deviation in the period, up to to (the end
 // of the period, or now) if still open and excepted (close counts a closed one's up to then).
 func (d *Deviation) ExceptedFor(to time.Time) time.Duration {
-	if !d.exceptedSince.IsZero() && to.After(d.exceptedSince) {
-		return d.excepted + to.Sub(d.exceptedSince)
+	if end := d.waiverEnd(to); !d.exceptedSince.IsZero() && end.After(d.exceptedSince) {
+		return d.excepted + end.Sub(d.exceptedSince)
 	}
 	return d.excepted
 }
@@ -526,8 +542,9 @@ func (b *builder) record(line []byte) error {
 			if !slices.Contains(d.Exceptions, r.Finding.Exception) {
 				d.Exceptions = append(d.Exceptions, r.Finding.Exception)
 			}
-			d.except(r.Time)
-			b.exceptionRef(c, r.Namespace, r.Finding.Exception).Covered[key(r.Profile, r.Finding.Key)] = struct{}{}
+			w := b.exceptionRef(c, r.Namespace, r.Finding.Exception)
+			d.except(r.Time, w)
+			w.Covered[key(r.Profile, r.Finding.Key)] = struct{}{}
 		}
 		if r.Type == journal.FindingUnexcepted {
 			d.unexcept(r.Time)
@@ -1099,7 +1116,7 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 			if f.Exception == "" {
 				d.unexcept(r.Time)
 			} else {
-				d.except(r.Time)
+				d.except(r.Time, b.exceptionRef(c, r.Namespace, f.Exception))
 			}
 			continue
 		}
@@ -1109,8 +1126,9 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 		}
 		if f.Exception != "" {
 			d.Exceptions = append(d.Exceptions, f.Exception)
-			d.except(r.Time)
-			b.exceptionRef(c, r.Namespace, f.Exception).Covered[key(r.Profile, f.Key)] = struct{}{}
+			w := b.exceptionRef(c, r.Namespace, f.Exception)
+			d.except(r.Time, w)
+			w.Covered[key(r.Profile, f.Key)] = struct{}{}
 		}
 	}
 	for i := range a.Exceptions {

@@ -399,3 +399,34 @@ func TestAnOlderRecordDoesNotUndoALaterChange(t *testing.T) {
 		t.Errorf("criteria.csv:\n%s\nwant the Fail kept:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// The waiver expired at 05:00 while the operator was down (04:00 to 10:00); the operator that
+// came back unexcepted the finding at 10:00, and deviations.csv counted it excepted until then:
+// eight hours, five of them after the exception had stopped applying. An exception covers
+// nothing after its expiry, whenever the operator noticed: the deviation was excepted for three.
+func TestADeviationIsNotExceptedAfterItsExceptionExpired(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	f := journal.Finding{Key: "k", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: h(1)}
+	excepted := f
+	excepted.Exception = "waiver"
+	ex := journal.Exception{Name: "waiver", ApprovedBy: "ciso@example.com", Checks: []string{"wl-privileged"}, Created: h(1.5), Expires: h(5)}
+	down := journal.Interval{From: h(4), To: h(10), Reason: "node drained"}
+	recs := []journal.Record{
+		{Type: journal.FindingOpened, Time: f.FirstSeen, Profile: "soc2", Namespace: "team-a", Finding: &f},
+		{Type: journal.ExceptionRequested, Time: h(1.5), Namespace: "team-a", Exception: &ex},
+		{Type: journal.ExceptionApproved, Time: h(2), Namespace: "team-a", Exception: &ex},
+		{Type: journal.FindingExcepted, Time: h(2), Profile: "soc2", Namespace: "team-a", Finding: &excepted},
+		{Type: journal.OperatorStopped, Time: h(4)},
+		{Type: journal.ObservationGap, Time: h(10), Interval: &down},
+		{Type: journal.ExceptionExpired, Time: h(5), Namespace: "team-a", Exception: &ex},
+		{Type: journal.FindingUnexcepted, Time: h(10), Profile: "soc2", Namespace: "team-a", Finding: &f},
+	}
+	recs = append(recs, heartbeats(t0, h(4))...)
+	recs = append(recs, heartbeats(h(10), h(12))...)
+	out := buildPack(t, journalOf(t, recs...), t0, h(12))
+	devs := readCSV(t, filepath.Join(out, "deviations.csv"))
+	if len(devs) != 1 || devs[0]["excepted_hours"] != "3.00" {
+		t.Errorf("deviations.csv: %v\nwant it excepted from 02:00 until the exception expired at 05:00, 3 hours", devs)
+	}
+}
