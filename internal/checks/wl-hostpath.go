@@ -11,9 +11,12 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
-// sensitiveHostPaths are host directories whose exposure hands over the node.
+// sensitiveHostPaths are host directories whose exposure hands over the node. /run (and /var/run,
+// a symlink to it on the node) holds the container runtime's sockets, systemd's private socket
+// and the system D-Bus socket, each of which runs anything as root on the node.
 var sensitiveHostPaths = []string{"/", "/etc", "/root", "/home", "/proc", "/sys", "/dev", "/boot",
-	"/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/etc/kubernetes", "/var/log"}
+	"/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/etc/kubernetes", "/var/log",
+	"/run", "/var/run"}
 
 var wlHostPath = &engine.Check{
 	ID:    "wl-hostpath",
@@ -56,8 +59,12 @@ func hostPathDetail(o *engine.Object) string {
 
 // isSensitiveHostPath reports whether a host path is a sensitive one, lies under one, or holds
 // one (/var holds /var/lib/kubelet and /var/log, and exposes them as much as they are exposed
-// themselves).
+// themselves), or reaches a container runtime socket or named pipe wherever the runtime keeps it
+// (runtimeSocketReached: MicroK8s' under /var/snap, Talos' under /system, Docker's pipe).
 func isSensitiveHostPath(p string) bool {
+	if runtimeSocketReached(p) != "" {
+		return true
+	}
 	p = path.Clean(p)
 	for _, s := range sensitiveHostPaths {
 		if p == s || (s != "/" && strings.HasPrefix(p, s+"/")) || strings.HasPrefix(s, strings.TrimSuffix(p, "/")+"/") {

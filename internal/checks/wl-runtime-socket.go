@@ -73,27 +73,36 @@ var wlRuntimeSocket = &engine.Check{
 			if v.HostPath == nil {
 				continue
 			}
-			if pipe := runtimePipe(v.HostPath.Path); pipe != "" {
-				ctx.Fail("", "volume %q mounts the container runtime's named pipe %s", v.Name, pipe)
+			if what := runtimeSocketReached(v.HostPath.Path); what != "" {
+				ctx.Fail("", "volume %q mounts %s", v.Name, what)
 				return
-			}
-			p := path.Clean(v.HostPath.Path)
-			for q := throughProcRoot(p); q != p; q = throughProcRoot(p) {
-				p = q // /proc/1/root/proc/1/root/... resolves again
-			}
-			if p == "/" {
-				ctx.Fail("", "volume %q mounts the host's root directory, which holds the container runtime socket", v.Name)
-				return
-			}
-			for _, s := range runtimeSocketSpellings {
-				if p == s || strings.HasPrefix(s, p+"/") {
-					ctx.Fail("", "volume %q mounts the container runtime socket %s", v.Name, s)
-					return
-				}
 			}
 		}
 		ctx.Pass("")
 	},
+}
+
+// runtimeSocketReached names the container runtime socket (or named pipe) a host path reaches,
+// as "the container runtime socket /run/docker.sock", or "" when it reaches none: the socket
+// itself or a directory above it, spelled under /run or /var/run, or through a process's root
+// directory under /proc. wl-hostpath-pv counts such a path as sensitive.
+func runtimeSocketReached(hostPath string) string {
+	if pipe := runtimePipe(hostPath); pipe != "" {
+		return "the container runtime's named pipe " + pipe
+	}
+	p := path.Clean(hostPath)
+	for q := throughProcRoot(p); q != p; q = throughProcRoot(p) {
+		p = q // /proc/1/root/proc/1/root/... resolves again
+	}
+	if p == "/" {
+		return "the host's root directory, which holds the container runtime socket"
+	}
+	for _, s := range runtimeSocketSpellings {
+		if p == s || strings.HasPrefix(s, p+"/") {
+			return "the container runtime socket " + s
+		}
+	}
+	return ""
 }
 
 // throughProcRoot returns the host path a cleaned host path names when it goes through a
