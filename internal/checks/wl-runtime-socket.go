@@ -38,6 +38,23 @@ var runtimeSocketSpellings = func() []string {
 	return out
 }()
 
+// runtimeSocketDirs are directories in which a runtime keeps a socket per container or pod:
+// containerd's shims listen in /run/containerd/s whatever containerd's own state directory (a
+// constant, defaults.DefaultStateDir, in containerd's pkg/shim; moved there from abstract sockets
+// for CVE-2020-15257, which a host-network container reached), and each shim's task API creates
+// and execs processes, with any capabilities, in the containers of its pod. A host path that is
+// such a directory, lies in it or holds it reaches them.
+var runtimeSocketDirs = []string{"/run/containerd/s"}
+
+// runtimeSocketDirSpellings are the runtime socket directories, also under /var/run.
+var runtimeSocketDirSpellings = func() []string {
+	var out []string
+	for _, d := range runtimeSocketDirs {
+		out = append(out, "/var"+d, d)
+	}
+	return out
+}()
+
 // runtimePipes are the runtimes' named pipes on Windows nodes, where a hostPath can mount a
 // named pipe: Docker's, containerd's and cri-dockerd's CRI endpoint (kubeadm's CRISocketDocker on
 // Windows; its Linux socket is /run/cri-dockerd.sock).
@@ -60,7 +77,8 @@ var wlRuntimeSocket = &engine.Check{
 	Title: "Pods do not mount the container runtime socket",
 	Description: "The Docker, containerd, CRI-O or Podman socket (on Windows nodes, named pipe) lets a pod start " +
 		"privileged containers on the node and read every other container, and the runtime's NRI socket " +
-		"lets it add mounts, devices and hooks that run as root to every container the runtime creates: full node takeover " +
+		"lets it add mounts, devices and hooks that run as root to every container the runtime creates, as containerd's " +
+		"shim sockets (/run/containerd/s) let it run processes with any capabilities in other pods' containers: full node takeover " +
 		"(CC6.1) and a path for malicious software (CC6.8). The socket counts however the host path " +
 		"reaches it: through a directory above it, /var/run, or a process's root directory under " +
 		"/proc (the runtime resolves symbolic links in the host path on the node)." + supporting,
@@ -84,8 +102,8 @@ var wlRuntimeSocket = &engine.Check{
 
 // runtimeSocketReached names the container runtime socket (or named pipe) a host path reaches,
 // as "the container runtime socket /run/docker.sock", or "" when it reaches none: the socket
-// itself or a directory above it, spelled under /run or /var/run, or through a process's root
-// directory under /proc. wl-hostpath-pv counts such a path as sensitive.
+// itself or a directory above it, a socket in a runtime socket directory (runtimeSocketDirs),
+// spelled under /run or /var/run, or through a process's root directory under /proc. wl-hostpath-pv counts such a path as sensitive.
 func runtimeSocketReached(hostPath string) string {
 	if pipe := runtimePipe(hostPath); pipe != "" {
 		return "the container runtime's named pipe " + pipe
@@ -100,6 +118,11 @@ func runtimeSocketReached(hostPath string) string {
 	for _, s := range runtimeSocketSpellings {
 		if p == s || strings.HasPrefix(s, p+"/") {
 			return "the container runtime socket " + s
+		}
+	}
+	for i, d := range runtimeSocketDirSpellings {
+		if p == d || strings.HasPrefix(p, d+"/") || strings.HasPrefix(d, p+"/") {
+			return "the containerd shims' sockets " + runtimeSocketDirs[i/2]
 		}
 	}
 	return ""
