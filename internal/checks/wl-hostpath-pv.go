@@ -14,7 +14,7 @@ var wlHostPathPV = &engine.Check{
 	Title: "Pods do not reach sensitive host directories through PersistentVolumes",
 	Description: "A PersistentVolume of type hostPath or local is a directory on a node. The Pod Security " +
 		"Standards allow any PersistentVolumeClaim, so a namespace admin whose claim binds to a " +
-		"volume at /, /etc, /var/lib/kubelet, /run or another sensitive host path (wl-hostpath's list), " +
+		"volume at /, /etc, /var/lib/kubelet, /run, /usr, /opt/cni or another sensitive host path (wl-hostpath's list), " +
 		"or at a container runtime socket or a directory above one (as wl-runtime-socket finds them), " +
 		"mounts it as if the pod had a hostPath volume, and while such a volume is Available any claim " +
 		"that matches it may bind to it (CC6.1). The check fails such a PersistentVolume and every " +

@@ -13,10 +13,13 @@ import (
 
 // sensitiveHostPaths are host directories whose exposure hands over the node. /run (and /var/run,
 // a symlink to it on the node) holds the container runtime's sockets, systemd's private socket
-// and the system D-Bus socket, each of which runs anything as root on the node.
+// and the system D-Bus socket, each of which runs anything as root on the node. /usr, /bin, /sbin,
+// /lib and /lib64 hold the programs and libraries the kubelet, the runtime and systemd run as root
+// (the kubelet's FlexVolume drivers in /usr/libexec/kubernetes too), and /opt/cni the CNI plugins
+// the runtime runs as root for every pod (/opt/cni/bin, containerd's and CRI-O's default).
 var sensitiveHostPaths = []string{"/", "/etc", "/root", "/home", "/proc", "/sys", "/dev", "/boot",
 	"/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/etc/kubernetes", "/var/log",
-	"/run", "/var/run"}
+	"/run", "/var/run", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/opt/cni"}
 
 var wlHostPath = &engine.Check{
 	ID:    "wl-hostpath",
