@@ -2,6 +2,8 @@ package checks
 
 import (
 	"fmt"
+	"path"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -19,7 +21,9 @@ var wlHostPathPV = &engine.Check{
 		"mounts it as if the pod had a hostPath volume, and while such a volume is Available any claim " +
 		"that matches it may bind to it (CC6.1). The check fails such a PersistentVolume and every " +
 		"workload whose claims are bound to one: claims the pod spec names, generic ephemeral " +
-		"volumes and a StatefulSet's claim templates. A scan sees only the claims and volumes in its " +
+		"volumes and a StatefulSet's claim templates. A local volume in Block mode is one device under /dev, " +
+		"mapped into the container: whether a disk set aside for it or the node's own, the volume does not " +
+		"show, so it and the workloads bound to it are NotAssessed. A scan sees only the claims and volumes in its " +
 		"input: a claim whose volume it cannot see is NotAssessed." + supporting,
 	Remediation: "Delete the PersistentVolume, or recreate it on a directory set aside for it (as " +
 		"local-path provisioners do); give workloads that need node data a CSI driver scoped to it.",
@@ -48,6 +52,18 @@ func persistentVolumeHostPath(pv *corev1.PersistentVolume) (string, string) {
 	return "", ""
 }
 
+// blockDevice reports whether a PersistentVolume of type local in Block mode is a device under
+// /dev: the kubelet maps that one device into the container (volumeDevices), not a directory of
+// the node. Whether it is a disk set aside for the volume or one the node's own filesystems are
+// on, the PersistentVolume does not show. hostPath volumes have no Block mode.
+func blockDevice(pv *corev1.PersistentVolume) bool {
+	return pv.Spec.Local != nil && pv.Spec.VolumeMode != nil && *pv.Spec.VolumeMode == corev1.PersistentVolumeBlock &&
+		strings.HasPrefix(path.Clean(pv.Spec.Local.Path), "/dev/")
+}
+
+// blockDeviceUndecided says why a blockDevice volume is neither passed nor failed.
+const blockDeviceUndecided = "whether it is a disk set aside for the volume or one the node's own filesystems are on, the PersistentVolume does not show"
+
 func judgePersistentVolume(ctx *engine.Context, o *engine.Object) {
 	pv, ok := o.Obj.(*corev1.PersistentVolume)
 	if !ok {
@@ -58,6 +74,8 @@ func judgePersistentVolume(ctx *engine.Context, o *engine.Object) {
 	switch {
 	case typ == "":
 		ctx.NotApplicable("", "not a hostPath or local volume")
+	case blockDevice(pv):
+		ctx.NotAssessed("", fmt.Sprintf("a local volume of the block device %q: %s", p, blockDeviceUndecided))
 	case !isSensitiveHostPath(p):
 		ctx.Pass("")
 	case pv.Spec.ClaimRef != nil && pv.Spec.ClaimRef.Name != "":
@@ -67,15 +85,15 @@ func judgePersistentVolume(ctx *engine.Context, o *engine.Object) {
 	}
 }
 
-// sensitiveVolumesOpenTo says whether a PersistentVolume at a sensitive host path may be bound
-// to a claim in the namespace: one reserved for no claim (any claim that matches it may bind to
-// it), or for a claim in that namespace.
+// sensitiveVolumesOpenTo says whether a PersistentVolume at a sensitive host path, or of a block
+// device (blockDevice), may be bound to a claim in the namespace: one reserved for no claim (any
+// claim that matches it may bind to it), or for a claim in that namespace.
 func sensitiveVolumesOpenTo(inv *engine.Inventory, namespace string) bool {
 	open := inv.Memo(nil, "workloads.sensitivePersistentVolumes", func() any {
 		open := map[string]bool{} // claimRef namespace; "" for volumes reserved for no claim
 		for _, o := range inv.ListKind("PersistentVolume") {
 			if pv, ok := o.Obj.(*corev1.PersistentVolume); ok {
-				if typ, p := persistentVolumeHostPath(pv); typ != "" && isSensitiveHostPath(p) {
+				if typ, p := persistentVolumeHostPath(pv); typ != "" && (isSensitiveHostPath(p) || blockDevice(pv)) {
 					if r := pv.Spec.ClaimRef; r != nil && r.Name != "" {
 						open[r.Namespace] = true
 					} else {
@@ -194,7 +212,11 @@ func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
 				continue
 			}
 			if vol, ok := pv.Obj.(*corev1.PersistentVolume); ok {
-				if typ, p := persistentVolumeHostPath(vol); typ != "" && isSensitiveHostPath(p) {
+				switch typ, p := persistentVolumeHostPath(vol); {
+				case typ == "":
+				case blockDevice(vol):
+					unseen = append(unseen, fmt.Sprintf("%s is on PersistentVolume %q, a local volume of the block device %q: %s", v.what, name, p, blockDeviceUndecided))
+				case isSensitiveHostPath(p):
 					found = append(found, fmt.Sprintf("%s is on PersistentVolume %q, a %s volume at %q (a sensitive host path)", v.what, name, typ, p))
 				}
 			}
