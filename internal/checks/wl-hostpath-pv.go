@@ -18,6 +18,7 @@ var wlHostPathPV = &engine.Check{
 		"Standards allow any PersistentVolumeClaim, so a namespace admin whose claim binds to a " +
 		"volume at /, /etc, /var/lib/kubelet, /run, /usr, /opt/cni or another sensitive host path (wl-hostpath's list), " +
 		"or at a container runtime socket or a directory above one (as wl-runtime-socket finds them), " +
+		"or on a Windows node's system drive at C:\\, C:\\Windows, C:\\ProgramData, C:\\k or the like, in any spelling, " +
 		"mounts it as if the pod had a hostPath volume, and while such a volume is Available any claim " +
 		"that matches it may bind to it (CC6.1). The check fails such a PersistentVolume and every " +
 		"workload whose claims are bound to one: claims the pod spec names, generic ephemeral " +

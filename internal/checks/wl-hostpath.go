@@ -60,21 +60,48 @@ func hostPathDetail(o *engine.Object) string {
 	return few(found, "; ")
 }
 
+// windowsSensitiveHostPaths are the directories of a Windows node's system drive whose exposure
+// hands over the node, spelled as windowsSystemDrivePath spells them: the system's programs,
+// those of the runtime and the kubelet (containerd in Program Files, C:\k where AKS and the
+// Windows kubeadm scripts keep the kubelet, its configuration and kubeconfig), and the runtimes'
+// state and configuration in ProgramData.
+var windowsSensitiveHostPaths = []string{"/windows", "/program files", "/program files (x86)", "/programdata", "/k"}
+
 // isSensitiveHostPath reports whether a host path is a sensitive one, lies under one, or holds
 // one (/var holds /var/lib/kubelet and /var/log, and exposes them as much as they are exposed
 // themselves), or reaches a container runtime socket or named pipe wherever the runtime keeps it
-// (runtimeSocketReached: MicroK8s' under /var/snap, Talos' under /system, Docker's pipe).
+// (runtimeSocketReached: MicroK8s' under /var/snap, Talos' under /system, Docker's pipe). A path
+// on a Windows node's system drive is judged as the path the kubelet maps there (C:\var\lib\kubelet
+// is /var/lib/kubelet, C:\ is /), in any case, and against windowsSensitiveHostPaths too.
 func isSensitiveHostPath(p string) bool {
 	if runtimeSocketReached(p) != "" {
 		return true
 	}
-	p = path.Clean(p)
-	for _, s := range sensitiveHostPaths {
+	if q, ok := windowsSystemDrivePath(p); ok {
+		return sensitiveIn(q, sensitiveHostPaths) || sensitiveIn(q, windowsSensitiveHostPaths)
+	}
+	return sensitiveIn(path.Clean(p), sensitiveHostPaths)
+}
+
+// sensitiveIn reports whether the cleaned path p is one of the sensitive paths, lies under one or
+// holds one.
+func sensitiveIn(p string, sensitive []string) bool {
+	for _, s := range sensitive {
 		if p == s || (s != "/" && strings.HasPrefix(p, s+"/")) || strings.HasPrefix(s, strings.TrimSuffix(p, "/")+"/") {
 			return true
 		}
 	}
 	return false
+}
+
+// windowsSystemDrivePath returns a path on a Windows node's system drive, C: in either case and
+// with either slash, as the Linux-spelled path the Windows kubelet maps there (it makes / into
+// c:\), lower-cased, since Windows paths are not case-sensitive; ok is false for any other path.
+func windowsSystemDrivePath(p string) (string, bool) {
+	if len(p) < 2 || (p[0] != 'c' && p[0] != 'C') || p[1] != ':' {
+		return "", false
+	}
+	return path.Clean("/" + strings.ToLower(strings.ReplaceAll(p[2:], `\`, "/"))), true
 }
 
 func hostPathWritable(o *engine.Object, volume string) bool {
