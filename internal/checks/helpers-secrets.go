@@ -88,9 +88,11 @@ func nameParts(name string) []string {
 
 // isCredentialPart reports whether parts[i] (with the part before it) names a credential. PASS
 // counts as the last part only (DB_PASS, RABBITMQ_DEFAULT_PASS, smtpPass), and only as a
-// whole part (not BYPASS, COMPASS).
+// whole part (not BYPASS, COMPASS); so does PWD, after another part (MYSQL_PWD, the MySQL
+// client programs' password variable, DB_PWD, dbPwd): PWD alone is the shell's working
+// directory.
 func isCredentialPart(parts []string, i int) bool {
-	if parts[i] == "PASS" && i == len(parts)-1 {
+	if i == len(parts)-1 && (parts[i] == "PASS" || parts[i] == "PWD" && i > 0) {
 		return true
 	}
 	p := strings.TrimSuffix(parts[i], "S")
@@ -121,8 +123,8 @@ func credentialName(name string) bool {
 // mayEndInCredential is a test of an ASCII name that endsInCredential passes only if it does,
 // without making the name's parts (two allocations and more per line of every ConfigMap
 // value): what is left of the name without what ends it that is not a letter or digit, and
-// without one final S, ends in a credential word or KEY, in any case. endsInCredential's last
-// part is the end of that, upper-cased, less its own final S.
+// without one final S, ends in a credential word or KEY, in any case (or, with the S, in PWD).
+// endsInCredential's last part is the end of that, upper-cased, less its own final S.
 func mayEndInCredential(name string) bool {
 	end := len(name)
 	for end > 0 && !isASCIIAlnum(name[end-1]) {
@@ -137,6 +139,10 @@ func mayEndInCredential(name string) bool {
 	}
 	// PASS, less the final S taken off above.
 	if len(s) >= 3 && strings.EqualFold(s[len(s)-3:], "PAS") {
+		return true
+	}
+	// PWD: a final S was not taken off it.
+	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PWD") {
 		return true
 	}
 	for _, w := range credentialWords {

@@ -39,6 +39,11 @@ func TestCredentialName(t *testing.T) {
 		"a word that starts like a credential":     {"TOKENIZER", false},
 		"a word that contains a credential":        {"SECRETARY_EMAIL", false},
 		"the shell's working directory":            {"PWD", false},
+		"the shell's previous working directory":   {"OLDPWD", false},
+		"PWD at the end of a longer name":          {"MYSQL_PWD", true},
+		"camelCase Pwd at the end":                 {"dbPwd", true},
+		"PWD not at the end":                       {"PWD_HISTORY", false},
+		"a pwd file is a reference":                {"MYSQL_PWD_FILE", false},
 		"a name that mentions nothing of the kind": {"LOG_LEVEL", false},
 	}
 	for name, tc := range tests {
@@ -259,7 +264,7 @@ func TestMayEndInCredential(t *testing.T) {
 		check(n)
 	}
 	pieces := []string{"password", "Password", "PASSWD", "passphrase", "secret", "Secret", "token", "TOKENS", "api", "Api", "key", "Key", "KEY", "keys",
-		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass"}
+		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD"}
 	r := rand.New(rand.NewPCG(3, 4))
 	taken := 0
 	for range 200000 {
