@@ -31,8 +31,11 @@ var credentialKeyQualifiers = map[string]bool{
 // PASSWORD_FILE, TOKEN_PATH, SECRET_NAME, TOKEN_TTL, and the settings of a credential's
 // policy (PASSWORD_POLICY, PASSWORD_MIN_LEN, PASSWORD_MAX_AGE), lifetime (TOKEN_LIFETIME,
 // SESSION_TOKEN_TIMEOUT) and form (TOKEN_ISSUER, TOKEN_AUDIENCE, JWT_SECRET_ALGORITHM,
-// SECRET_VERSION). A high-entropy value under such a name is still one gitleaks'
-// generic-api-key rule finds.
+// SECRET_VERSION), a lifetime in a unit or a count or size (FastAPI's
+// ACCESS_TOKEN_EXPIRE_MINUTES, Flask-JWT-Extended's JWT_ACCESS_TOKEN_EXPIRES, TOKEN_CACHE_SIZE,
+// MAX_PASSWORD_ATTEMPTS) and the mechanism that keeps or checks it (PASSWORD_HASHER,
+// SECRETS_PROVIDER, TOKEN_STORE, TOKEN_AUTH_METHOD). A high-entropy value under such a name
+// is still one gitleaks' generic-api-key rule finds.
 var referenceSuffixes = map[string]bool{
 	"FILE": true, "FILES": true, "PATH": true, "DIR": true, "NAME": true, "REF": true,
 	"URL": true, "URI": true, "ENDPOINT": true, "HOST": true, "ARN": true, "HEADER": true,
@@ -41,6 +44,10 @@ var referenceSuffixes = map[string]bool{
 	"POLICY": true, "COMPLEXITY": true, "MIN": true, "MAX": true, "LEN": true, "AGE": true,
 	"LIFETIME": true, "TIMEOUT": true, "INTERVAL": true,
 	"ISSUER": true, "AUDIENCE": true, "ALGORITHM": true, "VERSION": true,
+	"EXPIRE": true, "EXPIRES": true, "SECONDS": true, "MINUTES": true, "HOURS": true, "DAYS": true,
+	"SIZE": true, "LIMIT": true, "ROUNDS": true, "ATTEMPTS": true, "RETRIES": true,
+	"HASHER": true, "PROVIDER": true, "BACKEND": true, "STORE": true, "LOCATION": true,
+	"METHOD": true, "FORMAT": true, "MODE": true,
 }
 
 // namesCredentialFile reports whether a name says it holds the path of a file that holds a
