@@ -1,6 +1,10 @@
 package controllers
 
 import (
+	"bytes"
+	"encoding/json"
+	"maps"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -11,11 +15,13 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
-// lastAppliedAnnotation is kubectl's copy of the last applied manifest: large, never read.
-const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+// lastAppliedAnnotation is kubectl's copy of the last applied manifest: large, and read only
+// where a ConfigMap's differs from its data (stripConfigMap).
+const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 
 // CacheOptions keep the informer cache to what the judgement reads: managed fields and
-// last-applied annotations go from every object, and Pods, ReplicaSets and Jobs lose their
+// last-applied annotations go from every object (but a ConfigMap's that holds other data than
+// the ConfigMap: stripConfigMap), and Pods, ReplicaSets and Jobs lose their
 // status (no check reads it). Their specs stay, those a controller created included: whether
 // such an object is judged through its controller depends on its spec being what the
 // controller's template produces (engine.Inventory.Provenance), and an object that is not is
@@ -28,6 +34,7 @@ func CacheOptions() cache.Options {
 			&corev1.Pod{}:        {Transform: stripPod},
 			&appsv1.ReplicaSet{}: {Transform: stripReplicaSet},
 			&batchv1.Job{}:       {Transform: stripJob},
+			&corev1.ConfigMap{}:  {Transform: stripConfigMap},
 		},
 	}
 }
@@ -35,9 +42,10 @@ func CacheOptions() cache.Options {
 // Withheld are the fields CacheOptions drops that the engine's checks could read: a custom
 // check may read any field, and one whose result depends on these is NotAssessed, naming the
 // field, rather than judged on an object without it (a check that no Deployment is managed by
-// kubectl-edit passed every Deployment). The last-applied annotation, dropped too, is not
-// among them: CEL's unknowns take in the map that holds a field, so every custom check reading
-// any annotation would be undecided; a custom check sees that annotation missing.
+// kubectl-edit passed every Deployment). The last-applied annotation, dropped too (but from a
+// ConfigMap whose data it does not hold), is not among them: CEL's unknowns take in the map
+// that holds a field, so every custom check reading any annotation would be undecided; a custom
+// check sees that annotation missing.
 var Withheld = []engine.WithheldField{
 	{Path: []string{"metadata", "managedFields"}, Why: withheldWhy},
 	{Kind: "Pod", Path: []string{"status"}, Why: withheldWhy},
@@ -102,4 +110,26 @@ func stripJob(in any) (any, error) {
 	}
 	job.Status = batchv1.JobStatus{}
 	return job, nil
+}
+
+// stripConfigMap is stripObject, but keeps a last-applied annotation that holds other data
+// than the ConfigMap (or that is no ConfigMap's JSON): sec-configmap-credentials reads the
+// keys it holds that the data does not, as kubectl edit or patch left them after a credential
+// was taken out of the data. One that holds the data as it is, the common case, goes.
+func stripConfigMap(in any) (any, error) {
+	cm, ok := in.(*corev1.ConfigMap)
+	if !ok {
+		return stripObject(in)
+	}
+	cm.SetManagedFields(nil)
+	raw, ok := cm.Annotations[lastAppliedAnnotation]
+	if !ok {
+		return cm, nil
+	}
+	var applied corev1.ConfigMap
+	if json.Unmarshal([]byte(raw), &applied) == nil && maps.Equal(applied.Data, cm.Data) &&
+		maps.EqualFunc(applied.BinaryData, cm.BinaryData, bytes.Equal) {
+		return stripObject(cm)
+	}
+	return cm, nil
 }

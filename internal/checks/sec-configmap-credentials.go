@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -44,7 +46,10 @@ var secConfigmapCredentials = &engine.Check{
 		"names whose name says it is a credential's file (POSTGRES_PASSWORD_FILE, the _FILE " +
 		"convention of Docker's official images). References that, expanded, would add more than the " +
 		"workloads' values, the ConfigMap's data and 64 KiB are not expanded, and the ConfigMap is NotAssessed " +
-		"unless what was read fails. Findings name the keys, the gitleaks rules and the workloads, never " +
+		"unless what was read fails. The data kubectl's last-applied-configuration annotation holds (the " +
+		"manifest kubectl apply last applied, which kubectl edit and patch leave as it was) is read as the " +
+		"data is: a credential taken out of the data is still in the ConfigMap. Findings name the keys, " +
+		"the gitleaks rules and the workloads, never " +
 		"the values." + supporting,
 	Remediation: "Move the credential into a Secret (or an external secret store) and mount it; keep " +
 		"only non-confidential settings in the ConfigMap, and rotate the credential, since it has been exposed.",
@@ -65,6 +70,9 @@ var secConfigmapCredentials = &engine.Check{
 		found := configMapCredentials(cm)
 		injected, x := injectedCredentials(ctx.Inventory, o, cm, found)
 		found = append(found, injected...)
+		if applied := lastAppliedCredentials(cm); len(applied) > 0 {
+			found = append(found, "kubectl's last-applied-configuration annotation: "+few(applied, ", "))
+		}
 		if len(found) == 0 {
 			if in := unfollowed(ctx.Inventory, o); in != nil {
 				ctx.NotAssessed("", fmt.Sprintf("%s/%s container %s takes more of its keys through $(VAR) references "+
@@ -96,6 +104,45 @@ func configMapCredentials(cm *corev1.ConfigMap) []string {
 	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
 		if why := keyCredential(k, string(cm.BinaryData[k]), true); why != "" {
 			found = append(found, fmt.Sprintf("%q (binary, %s)", k, why))
+		}
+	}
+	return found
+}
+
+// lastAppliedCredentials describes each key of the ConfigMap that kubectl's
+// last-applied-configuration annotation holds (the manifest kubectl apply last applied, which
+// kubectl edit, patch and controllers leave as it was) that holds a credential, in key order
+// (Data, then BinaryData), unless the ConfigMap holds the same value under the key: that is
+// judged as the data. The annotation is text of the ConfigMap, readable by whoever reads it:
+// a credential taken out of the data is still there. An annotation that is not a ConfigMap's
+// JSON is read as a value (a gitleaks rule, a URL, settings).
+func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
+	raw, ok := cm.Annotations[corev1.LastAppliedConfigAnnotation]
+	if !ok || strings.TrimSpace(raw) == "" {
+		return nil
+	}
+	var applied corev1.ConfigMap
+	if json.Unmarshal([]byte(raw), &applied) != nil {
+		if why := keyCredential(corev1.LastAppliedConfigAnnotation, raw, false); why != "" {
+			return []string{why}
+		}
+		return nil
+	}
+	var found []string
+	for _, k := range slices.Sorted(maps.Keys(applied.Data)) {
+		if v, ok := cm.Data[k]; ok && v == applied.Data[k] {
+			continue
+		}
+		if why := keyCredential(k, applied.Data[k], false); why != "" {
+			found = append(found, fmt.Sprintf("key %q (%s)", k, why))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(applied.BinaryData)) {
+		if v, ok := cm.BinaryData[k]; ok && bytes.Equal(v, applied.BinaryData[k]) {
+			continue
+		}
+		if why := keyCredential(k, string(applied.BinaryData[k]), true); why != "" {
+			found = append(found, fmt.Sprintf("key %q (binary, %s)", k, why))
 		}
 	}
 	return found
