@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"unicode"
@@ -1151,4 +1152,116 @@ func dockerConfigPassword(content string) bool {
 		}
 	}
 	return false
+}
+
+// passwordOption is the short option a program takes a password with.
+type passwordOption struct {
+	// flag is the option: -p, -a.
+	flag string
+	// attached is true when the program reads the password attached to the option (-pVALUE),
+	// separate when it reads it from the next argument (-p VALUE).
+	attached, separate bool
+}
+
+// mongoToolsPassword is the MongoDB shell's and database tools' -p (mongosh, mongodump, ...:
+// -p, --password <password>).
+var mongoToolsPassword = passwordOption{flag: "-p", attached: true, separate: true}
+
+// mysqlClientPassword is the MySQL and MariaDB client programs' -p: "--password[=password],
+// -p[password]": a value only when attached; -p alone prompts, and the next argument is the
+// database (MySQL 8.4 Reference Manual, "Command Options for Connecting to the Server").
+var mysqlClientPassword = passwordOption{flag: "-p", attached: true}
+
+// programPasswordOptions are the programs, by name, whose short option takes a password,
+// which no name says: credentialFlag and credentialSettings find their long forms
+// (--password=..., --pass ...). redis-cli reads -a's value from the next argument only, and
+// sshpass reads -p's with getopt (attached or not).
+var programPasswordOptions = map[string]passwordOption{
+	"mysql": mysqlClientPassword, "mysqladmin": mysqlClientPassword, "mysqldump": mysqlClientPassword,
+	"mysqlcheck": mysqlClientPassword, "mysqlimport": mysqlClientPassword, "mysqlshow": mysqlClientPassword,
+	"mysqlslap": mysqlClientPassword, "mysqlpump": mysqlClientPassword, "mysqlbinlog": mysqlClientPassword,
+	"mariadb": mysqlClientPassword, "mariadb-admin": mysqlClientPassword, "mariadb-dump": mysqlClientPassword,
+	"mariadb-check": mysqlClientPassword, "mariadb-import": mysqlClientPassword, "mariadb-show": mysqlClientPassword,
+	"mariadb-slap": mysqlClientPassword, "mariadb-binlog": mysqlClientPassword,
+	"mongo": mongoToolsPassword, "mongosh": mongoToolsPassword, "mongodump": mongoToolsPassword,
+	"mongorestore": mongoToolsPassword, "mongoexport": mongoToolsPassword, "mongoimport": mongoToolsPassword,
+	"mongostat": mongoToolsPassword, "mongotop": mongoToolsPassword, "mongofiles": mongoToolsPassword,
+	"redis-cli":  {flag: "-a", separate: true},
+	"valkey-cli": {flag: "-a", separate: true},
+	"sshpass":    {flag: "-p", attached: true, separate: true},
+}
+
+// commandPrefixes are the words after which the next word of a shell command line is still
+// in command position: keywords that start or continue a command, and programs that run the
+// command their arguments name.
+var commandPrefixes = map[string]bool{"then": true, "do": true, "else": true, "if": true, "until": true,
+	"while": true, "!": true, "exec": true, "command": true, "time": true, "sudo": true, "nohup": true,
+	"env": true, "xargs": true}
+
+// programPassword finds, in words (the words of one command line: argv, or a shell script's
+// words), the first literal password a program of programPasswordOptions takes with its
+// short option. It returns the index of the word that holds it and what says so; -1 when
+// there is none. A program counts in command position only (the first word, or the first
+// after ;, &&, ||, |, &, a keyword such as do or then, exec, sudo or env, or an assignment):
+// elsewhere mysql or mongo is a host name. A word that ends a command ends its options, and a
+// value that is a shell expansion ($PW, "${PW}", $(cat ...), `...`) is no literal.
+func programPassword(words []string) (int, string) {
+	var prog string
+	var opt passwordOption
+	atCommand := true
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		switch w {
+		case ";", "&&", "||", "|", "&":
+			prog, atCommand = "", true
+			continue
+		}
+		if atCommand {
+			name := strings.TrimLeft(w, "($`")
+			eq := strings.IndexByte(name, '=')
+			switch {
+			case commandPrefixes[name], eq > 0 && isSettingName(name[:eq]):
+				continue
+			}
+			atCommand = strings.HasSuffix(w, ";")
+			prog = ""
+			if o, ok := programPasswordOptions[path.Base(strings.Trim(name, `"';`))]; ok && !atCommand {
+				prog, opt = path.Base(strings.Trim(name, `"'`)), o
+			}
+			continue
+		}
+		if prog != "" {
+			value := ""
+			switch {
+			case w == opt.flag && opt.separate && i+1 < len(words):
+				value = words[i+1]
+			case opt.attached && len(w) > len(opt.flag) && strings.HasPrefix(w, opt.flag):
+				value = w[len(opt.flag):]
+			}
+			value = strings.TrimRight(value, ";")
+			if unquoted := strings.Trim(value, `"'`); value != "" && !strings.ContainsAny(value, "$`") && credentialValue("", unquoted) {
+				return i, prog + "'s " + opt.flag + " gives a password"
+			}
+		}
+		if strings.HasSuffix(w, ";") {
+			prog, atCommand = "", true
+		}
+	}
+	return -1, ""
+}
+
+// scriptProgramPassword is programPassword for a shell script: what says a program of it
+// takes a literal password, "" when none does. Each line is a command line, its words split at
+// blank space (a quoted value with blank space in it is not taken whole: a password seldom
+// holds one).
+func scriptProgramPassword(script string) string {
+	if !strings.ContainsAny(script, " \t\n") {
+		return ""
+	}
+	for line := range strings.SplitSeq(script, "\n") {
+		if _, why := programPassword(strings.Fields(line)); why != "" {
+			return why
+		}
+	}
+	return ""
 }

@@ -42,7 +42,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"and HTTP requests of its probes and lifecycle hooks: an argument a gitleaks rule flags, that " +
 		"holds a URL with a literal password or sets a credential-like name to a literal " +
 		"(--db-password=..., PGPASSWORD=... in a shell script) or is the value a credential flag takes " +
-		"from the next argument (--password VALUE), and a literal Authorization or " +
+		"from the next argument (--password VALUE) or a program's short password option (mysql -pVALUE, " +
+		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +
 		"where no argument shows the credential alone (curl -u user:password, curl -H \"Authorization: ...\")." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
@@ -102,6 +103,9 @@ var secLiteralEnvCredentials = &engine.Check{
 				if leaked := commandLineCredential(slices.Concat(c.Command, c.Args), known, x); leaked != "" {
 					found = append(found, "command and args ("+leaked+")")
 				}
+			}
+			if why := argvProgramPassword("command", "args", slices.Concat(c.Command, c.Args), len(c.Command), known, x); why != "" {
+				found = append(found, why)
 			}
 			for _, p := range []struct {
 				name  string
@@ -224,8 +228,29 @@ func argumentCredential(a string, known map[string]string, x *expansion) string 
 		return "password in a URL"
 	} else if names := credentialSettings(script, maxSettingsNamed); len(names) > 0 {
 		return "sets " + strings.Join(names, ", ")
+	} else if why := scriptProgramPassword(script); why != "" {
+		return why
 	}
 	return ""
+}
+
+// argvProgramPassword describes the argument of argv (expanded with known) that gives a
+// program's short password option a literal password (programPassword: mysql -pVALUE,
+// redis-cli -a VALUE), named by index, in command when it is one of argv's first split and in
+// args after them; "" when none does.
+func argvProgramPassword(command, args string, argv []string, split int, known map[string]string, x *expansion) string {
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		words[i] = expandWithin(a, known, x)
+	}
+	i, why := programPassword(words)
+	switch {
+	case i < 0:
+		return ""
+	case i < split:
+		return fmt.Sprintf("%s[%d] (%s)", command, i, why)
+	}
+	return fmt.Sprintf("%s[%d] (%s)", args, i-split, why)
 }
 
 // handlerCredentials describes the literal credentials of a probe's or lifecycle hook's exec
@@ -243,6 +268,9 @@ func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPG
 			}
 		}
 		found = append(found, args...)
+		if why := argvProgramPassword(where+".exec.command", "", exec.Command, len(exec.Command), known, x); why != "" {
+			found = append(found, why)
+		}
 	}
 	if get == nil {
 		return found
