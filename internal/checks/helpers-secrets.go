@@ -1255,7 +1255,7 @@ func programPassword(words []string) (int, string) {
 // blank space (a quoted value with blank space in it is not taken whole: a password seldom
 // holds one).
 func scriptProgramPassword(script string) string {
-	if !strings.ContainsAny(script, " \t\n") {
+	if !strings.ContainsAny(script, " \t\n") || !mayNameProgram(script) {
 		return ""
 	}
 	for line := range strings.SplitSeq(script, "\n") {
@@ -1264,4 +1264,13 @@ func scriptProgramPassword(script string) string {
 		}
 	}
 	return ""
+}
+
+// programNameParts are parts of the names of every program of programPasswordOptions: a
+// script that holds none runs none of them, and is not split into words.
+var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass"}
+
+// mayNameProgram reports whether text may name a program of programPasswordOptions.
+func mayNameProgram(text string) bool {
+	return slices.ContainsFunc(programNameParts, func(p string) bool { return strings.Contains(text, p) })
 }

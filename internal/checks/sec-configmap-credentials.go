@@ -32,7 +32,8 @@ var secConfigmapCredentials = &engine.Check{
 		"configuration files whose settings end in a " +
 		"credential word (db.password, client_secret, apiKey) with a literal value, at the start of a " +
 		"line or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
-		"element or password attribute, a --password= in a script), URLs with a " +
+		"element or password attribute, a --password= in a script), scripts that give a program's short " +
+		"password option a literal (mysql -pVALUE, redis-cli -a VALUE), URLs with a " +
 		"literal password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
 		"user:password@tcp(host)/db), password files (.pgpass, .netrc) " +
 		"that give a literal password, and Docker configs whose auth field (base64 of user:password) " +
@@ -166,7 +167,7 @@ func keyCredential(k, v string, binary bool) string {
 	if names := credentialSettings(v, maxSettingsNamed); len(names) > 0 {
 		return "sets " + strings.Join(names, ", ")
 	}
-	return ""
+	return scriptProgramPassword(v)
 }
 
 // scriptExtensions end the names of files that are programs (configure_secret.sh,
