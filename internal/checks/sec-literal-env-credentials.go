@@ -43,7 +43,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"holds a URL with a literal password or sets a credential-like name to a literal " +
 		"(--db-password=..., PGPASSWORD=... in a shell script) or is the value a credential flag takes " +
 		"from the next argument (--password VALUE) or a program's short password option (mysql -pVALUE, " +
-		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE), and a literal Authorization or " +
+		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE) or is an Authorization header with literal " +
+		"credentials (wget --header=\"Authorization: Basic ...\"), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +
 		"where no argument shows the credential alone (curl -u user:password, curl -H \"Authorization: ...\")." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
@@ -230,8 +231,30 @@ func argumentCredential(a string, known map[string]string, x *expansion) string 
 		return "sets " + strings.Join(names, ", ")
 	} else if why := scriptProgramPassword(script); why != "" {
 		return why
+	} else if authorizationArgument(script) {
+		return "Authorization header"
 	}
 	return ""
+}
+
+// authorizationArgument reports whether an argument is an HTTP Authorization or
+// Proxy-Authorization header with literal credentials, alone or as a header option's value
+// (wget --header=..., http's and curl's -H): "Authorization: Basic dXNlcjpwYXNz", as the probes'
+// headers are judged. gitleaks' curl-auth-header finds it after curl only.
+func authorizationArgument(a string) bool {
+	for _, opt := range []string{"--header=", "-H"} {
+		a = strings.TrimPrefix(a, opt)
+	}
+	name, value, ok := strings.Cut(a, ":")
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "authorization", "proxy-authorization":
+		v := strings.TrimSpace(value)
+		return !strings.HasPrefix(v, "$") && literalCredential(authorizationCredentials(v))
+	}
+	return false
 }
 
 // argvProgramPassword describes the argument of argv (expanded with known) that gives a
