@@ -94,6 +94,11 @@ func nameParts(name string) []string {
 	return parts
 }
 
+// redisPasswordSettings are Redis's (and Valkey's) settings that hold a password, in one word:
+// requirepass, the default user's, and masterauth, the primary's (redis.conf; redis-server
+// --requirepass VALUE takes them as options).
+var redisPasswordSettings = map[string]bool{"REQUIREPASS": true, "MASTERAUTH": true}
+
 // isCredentialPart reports whether parts[i] (with the part before it) names a credential. PASS
 // counts as the last part only (DB_PASS, RABBITMQ_DEFAULT_PASS, smtpPass), and only as a
 // whole part (not BYPASS, COMPASS); so does PWD, after another part (MYSQL_PWD, the MySQL
@@ -101,6 +106,9 @@ func nameParts(name string) []string {
 // directory.
 func isCredentialPart(parts []string, i int) bool {
 	if i == len(parts)-1 && (parts[i] == "PASS" || parts[i] == "PWD" && i > 0) {
+		return true
+	}
+	if redisPasswordSettings[parts[i]] {
 		return true
 	}
 	p := strings.TrimSuffix(parts[i], "S")
@@ -147,6 +155,10 @@ func mayEndInCredential(name string) bool {
 	}
 	// PASS, less the final S taken off above.
 	if len(s) >= 3 && strings.EqualFold(s[len(s)-3:], "PAS") {
+		return true
+	}
+	// MASTERAUTH (REQUIREPASS ends in PASS).
+	if len(s) >= 10 && strings.EqualFold(s[len(s)-10:], "MASTERAUTH") {
 		return true
 	}
 	// PWD: a final S was not taken off it.

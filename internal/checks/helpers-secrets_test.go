@@ -36,6 +36,9 @@ func TestCredentialName(t *testing.T) {
 		"a secret name is a reference":             {"SECRET_NAME", false},
 		"a token endpoint is a reference":          {"OAUTH_TOKEN_URL", false},
 		"a key without a qualifier":                {"CACHE_KEY", false},
+		"Redis's requirepass":                      {"requirepass", true},
+		"Redis's masterauth":                       {"masterauth", true},
+		"a word that ends in AUTH":                 {"OAUTH", false},
 		"a token's lifetime in minutes":            {"ACCESS_TOKEN_EXPIRE_MINUTES", false},
 		"a token's lifetime":                       {"JWT_ACCESS_TOKEN_EXPIRES", false},
 		"a cache size":                             {"TOKEN_CACHE_SIZE", false},
@@ -271,7 +274,7 @@ func TestMayEndInCredential(t *testing.T) {
 		check(n)
 	}
 	pieces := []string{"password", "Password", "PASSWD", "passphrase", "secret", "Secret", "token", "TOKENS", "api", "Api", "key", "Key", "KEY", "keys",
-		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD"}
+		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "requirepass", "masterauth", "MasterAuth"}
 	r := rand.New(rand.NewPCG(3, 4))
 	taken := 0
 	for range 200000 {
