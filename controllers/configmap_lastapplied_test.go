@@ -31,7 +31,7 @@ func TestStaleLastAppliedConfigMapCredentialsAreJudged(t *testing.T) {
 	}
 	createProfile(t, profile, "cmlastapplied", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sec-configmap-credentials") })
 	eventuallyFinding(t, 20*time.Second, ns, profile, "sec-configmap-credentials", "ConfigMap", "orders-config",
-		`kubectl's last-applied-configuration annotation: key "DB_PASSWORD" (credential-like key)`)
+		`"DB_PASSWORD" in kubectl's last-applied-configuration annotation (credential-like key)`)
 
 	cm.Annotations[corev1.LastAppliedConfigAnnotation] = `{"apiVersion":"v1","data":{"LOG_LEVEL":"info"},"kind":"ConfigMap","metadata":{"annotations":{},"name":"orders-config","namespace":"cm-last-applied"}}`
 	if err := k8s.Update(ctx, cm); err != nil {

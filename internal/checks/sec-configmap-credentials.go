@@ -71,9 +71,7 @@ var secConfigmapCredentials = &engine.Check{
 		found := configMapCredentials(cm)
 		injected, x := injectedCredentials(ctx.Inventory, o, cm, found)
 		found = append(found, injected...)
-		if applied := lastAppliedCredentials(cm); len(applied) > 0 {
-			found = append(found, "kubectl's last-applied-configuration annotation: "+few(applied, ", "))
-		}
+		found = append(found, lastAppliedCredentials(cm)...)
 		if len(found) == 0 {
 			if in := unfollowed(ctx.Inventory, o); in != nil {
 				ctx.NotAssessed("", fmt.Sprintf("%s/%s container %s takes more of its keys through $(VAR) references "+
@@ -125,7 +123,7 @@ func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
 	var applied corev1.ConfigMap
 	if json.Unmarshal([]byte(raw), &applied) != nil {
 		if why := keyCredential(corev1.LastAppliedConfigAnnotation, raw, false); why != "" {
-			return []string{why}
+			return []string{fmt.Sprintf("kubectl's last-applied-configuration annotation (%s)", why)}
 		}
 		return nil
 	}
@@ -135,7 +133,7 @@ func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
 			continue
 		}
 		if why := keyCredential(k, applied.Data[k], false); why != "" {
-			found = append(found, fmt.Sprintf("key %q (%s)", k, why))
+			found = append(found, fmt.Sprintf("%q in kubectl's last-applied-configuration annotation (%s)", k, why))
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(applied.BinaryData)) {
@@ -143,7 +141,7 @@ func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
 			continue
 		}
 		if why := keyCredential(k, string(applied.BinaryData[k]), true); why != "" {
-			found = append(found, fmt.Sprintf("key %q (binary, %s)", k, why))
+			found = append(found, fmt.Sprintf("%q in kubectl's last-applied-configuration annotation (binary, %s)", k, why))
 		}
 	}
 	return found
