@@ -1,7 +1,10 @@
 package checks
 
 import (
+	"bytes"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -1285,4 +1288,104 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass"}
 // mayNameProgram reports whether text may name a program of programPasswordOptions.
 func mayNameProgram(text string) bool {
 	return slices.ContainsFunc(programNameParts, func(p string) bool { return strings.Contains(text, p) })
+}
+
+// binaryPrivateKey says what private key a binary value is or holds, "" when none: a DER
+// private key (PKCS #8, PKCS #1 RSA or SEC 1 EC, as crypto/x509 parses them), a Java keystore
+// (JKS or JCEKS) with a private or secret key entry (javaKeystoreKey), or a PKCS #12 file whose
+// unencrypted safe holds a key bag or a shrouded key bag (openssl pkcs12 -export and keytool
+// write the key so; a trust store of certificates only holds neither). gitleaks' private-key
+// rule finds PEM keys, not these.
+func binaryPrivateKey(v []byte) string {
+	if len(v) == 0 {
+		return ""
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(v); err == nil {
+		return "DER private key"
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(v); err == nil {
+		return "DER private key"
+	}
+	if _, err := x509.ParseECPrivateKey(v); err == nil {
+		return "DER private key"
+	}
+	if javaKeystoreKey(v) {
+		return "Java keystore with a private key"
+	}
+	if v[0] == 0x30 && (bytes.Contains(v, pkcs12KeyBag) || bytes.Contains(v, pkcs12ShroudedKeyBag)) {
+		return "PKCS #12 file with a private key"
+	}
+	return ""
+}
+
+// pkcs12KeyBag and pkcs12ShroudedKeyBag are the DER encodings of the object identifiers of
+// PKCS #12's keyBag (1.2.840.113549.1.12.10.1.1) and pkcs8ShroudedKeyBag (...1.2), RFC 7292
+// section 4.2.
+var (
+	pkcs12KeyBag         = []byte{0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x01}
+	pkcs12ShroudedKeyBag = []byte{0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x02}
+)
+
+// javaKeystoreKey reports whether v is a Java keystore, JKS (magic 0xFEEDFEED) or JCEKS
+// (0xCECECECE), with an entry of a private key (tag 1) or, in JCEKS, a secret key (tag 3), as
+// OpenJDK's JavaKeyStore and JceKeyStore engineStore write them: the magic, the version (1 or
+// 2), the number of entries, then each entry's tag, alias (a 2-byte length and the bytes) and
+// 8-byte date, and for a trusted certificate (tag 2) the certificate's type (version 2) and
+// encoding (a 4-byte length and the bytes). A trust store of certificates only has none.
+func javaKeystoreKey(v []byte) bool {
+	if len(v) < 12 {
+		return false
+	}
+	magic := binary.BigEndian.Uint32(v)
+	if magic != 0xfeedfeed && magic != 0xcececece {
+		return false
+	}
+	version := binary.BigEndian.Uint32(v[4:])
+	count := binary.BigEndian.Uint32(v[8:])
+	rest := v[12:]
+	skip := func(n int) bool {
+		if n < 0 || n > len(rest) {
+			return false
+		}
+		rest = rest[n:]
+		return true
+	}
+	u16 := func() (int, bool) {
+		if len(rest) < 2 {
+			return 0, false
+		}
+		n := int(binary.BigEndian.Uint16(rest))
+		rest = rest[2:]
+		return n, true
+	}
+	u32 := func() (int, bool) {
+		if len(rest) < 4 {
+			return 0, false
+		}
+		n := int(binary.BigEndian.Uint32(rest))
+		rest = rest[4:]
+		return n, true
+	}
+	for range min(count, 1<<16) {
+		tag, ok := u32()
+		if !ok {
+			return false
+		}
+		if tag == 1 || tag == 3 {
+			return true
+		}
+		alias, ok := u16()
+		if tag != 2 || !ok || !skip(alias) || !skip(8) {
+			return false
+		}
+		if version == 2 {
+			if n, ok := u16(); !ok || !skip(n) {
+				return false
+			}
+		}
+		if n, ok := u32(); !ok || !skip(n) {
+			return false
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"math/rand/v2"
 	"os"
 	"regexp"
@@ -403,5 +404,41 @@ func BenchmarkXMLOpeningBrackets(b *testing.B) {
 	v := strings.Repeat("<", 200_000)
 	for b.Loop() {
 		credentialSettings(v, maxSettingsNamed)
+	}
+}
+
+// TestJavaKeystoreKeyReadsWithinBounds: a keystore cut short anywhere, or with lengths past
+// its end, is read without a panic and holds no key unless its entries up to a key entry are
+// whole.
+func TestJavaKeystoreKeyReadsWithinBounds(t *testing.T) {
+	var trust []byte
+	trust = binary.BigEndian.AppendUint32(trust, 0xfeedfeed)
+	trust = binary.BigEndian.AppendUint32(trust, 2)
+	trust = binary.BigEndian.AppendUint32(trust, 2)
+	// A trusted certificate entry: tag 2, alias "ca", date, type "X.509", 3 bytes.
+	trust = binary.BigEndian.AppendUint32(trust, 2)
+	trust = binary.BigEndian.AppendUint16(trust, 2)
+	trust = append(trust, "ca"...)
+	trust = binary.BigEndian.AppendUint64(trust, 0)
+	trust = binary.BigEndian.AppendUint16(trust, 5)
+	trust = append(trust, "X.509"...)
+	trust = binary.BigEndian.AppendUint32(trust, 3)
+	trust = append(trust, 1, 2, 3)
+	withKey := binary.BigEndian.AppendUint32(slices.Clone(trust), 1)
+	if javaKeystoreKey(trust) {
+		t.Error("a trust store holds a key")
+	}
+	if !javaKeystoreKey(withKey) {
+		t.Error("a private key entry after a certificate is not found")
+	}
+	for n := range len(withKey) {
+		if javaKeystoreKey(withKey[:n]) {
+			t.Errorf("the keystore cut to %d bytes holds a key", n)
+		}
+	}
+	huge := slices.Clone(trust)
+	binary.BigEndian.PutUint32(huge[len(huge)-7:], 1<<31)
+	if javaKeystoreKey(huge) {
+		t.Error("a certificate longer than the keystore is read as a key")
 	}
 }

@@ -36,8 +36,9 @@ var secConfigmapCredentials = &engine.Check{
 		"password option a literal (mysql -pVALUE, redis-cli -a VALUE), URLs with a " +
 		"literal password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
 		"user:password@tcp(host)/db), password files (.pgpass, .netrc) " +
-		"that give a literal password, and Docker configs whose auth field (base64 of user:password) " +
-		"does. A key whose literal value a " +
+		"that give a literal password, Docker configs whose auth field (base64 of user:password) " +
+		"does, and binary private keys (a DER key, a Java keystore or a PKCS #12 file that holds one; " +
+		"a trust store of certificates is none). A key whose literal value a " +
 		"workload of the namespace takes into a variable whose name looks like a credential " +
 		"(valueFrom.configMapKeyRef, envFrom with a prefix, or a $(VAR) reference the kubelet " +
 		"expands to the key's value) is a credential too, whatever " +
@@ -153,6 +154,8 @@ func keyCredential(k, v string, binary bool) string {
 	switch leaked, _ := leakedSecrets(k, v); {
 	case leaked != "":
 		return leaked
+	case binary && binaryPrivateKey([]byte(v)) != "":
+		return binaryPrivateKey([]byte(v))
 	case credentialName(k) && !scriptName(k) && (binary && v != "" || credentialValue(k, v)):
 		return "credential-like key"
 	case urlPassword(v):
