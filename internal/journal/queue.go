@@ -226,6 +226,14 @@ func (q *Queue) Start(ctx context.Context) error {
 			Interval: &Interval{From: last, To: start, Reason: "no operator was observing (stopped, restarted or failing over) since the journal's last record"}})
 	}
 	batch = append(batch, Record{Type: OperatorStarted, Time: start, Operator: op})
+	// The head this process continues from, and the one it reaches, published outside the
+	// store: the store cannot show that its last segments were deleted before a restart (what
+	// remains verifies, and the restart reads as an observation gap), but a process that opens
+	// the chain below a head an earlier one published can (SOC2EvidenceJournalRewound).
+	opened := start.UTC().Format(time.RFC3339Nano)
+	metrics.JournalOpenedSequence.WithLabelValues(q.opts.Cluster, opened).Set(float64(w.Seq()))
+	head := metrics.JournalHeadSequence.WithLabelValues(q.opts.Cluster, opened)
+	head.Set(float64(w.Seq()))
 	q.readyOnce.Do(func() { close(q.ready) })
 	log.Info("Journal open", "store", q.opts.Store.String(), "cluster", q.opts.Cluster, "segment", w.Seq())
 
@@ -257,7 +265,9 @@ func (q *Queue) Start(ctx context.Context) error {
 			out = append(out[:len(out):len(out)], Record{Type: JournalGap, Time: now, Operator: op,
 				Interval: &Interval{From: from, To: now, Reason: "records dropped: the queue was full while the journal store was not writable", Dropped: dropped}})
 		}
-		if err := w.Write(ctx, out); err != nil {
+		err := w.Write(ctx, out)
+		head.Set(float64(w.Seq())) // a large batch may have been written in part
+		if err != nil {
 			q.setBehind(err)
 			// Keep what waits, within the capacity; the rest is counted as dropped.
 			if over := len(batch) - q.opts.Capacity; over > 0 {

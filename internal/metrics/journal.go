@@ -29,6 +29,24 @@ var (
 		Name: "soc2_operator_journal_last_write_timestamp_seconds",
 		Help: "Unix time of the last segment written to the evidence journal.",
 	})
+	// JournalOpenedSequence is the sequence number of the last segment of the chain when this
+	// process opened it (0 for an empty chain): the head it continues from. Labelled with the
+	// journal's cluster name and the time the process opened the chain, so each process (a
+	// restarted container too) has a series of its own, absent on replicas that are not the
+	// leader. A process that opens the chain below a head an earlier one exported continues a
+	// chain whose last segments were deleted: SOC2EvidenceJournalRewound.
+	JournalOpenedSequence = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_journal_opened_sequence",
+		Help: "Sequence number of the evidence journal's last segment when this process opened the chain (0: empty), by cluster name and when it opened it.",
+	}, []string{"cluster_name", "opened"})
+	// JournalHeadSequence is the sequence number of the latest segment this process read or
+	// wrote in the chain (it never decreases within a process), labelled as
+	// JournalOpenedSequence. Prometheus keeps it outside the journal's store: the highest head
+	// it saw is what a later process must not open the chain below.
+	JournalHeadSequence = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_journal_head_sequence",
+		Help: "Sequence number of the evidence journal's latest segment this process read or wrote, by cluster name and when it opened the chain.",
+	}, []string{"cluster_name", "opened"})
 
 	registerJournalOnce sync.Once
 )
@@ -36,6 +54,7 @@ var (
 // RegisterJournal registers the journal's series (only when the journal is on).
 func RegisterJournal() {
 	registerJournalOnce.Do(func() {
-		ctrlmetrics.Registry.MustRegister(JournalBehind, JournalQueued, JournalRecords, JournalLastWrite)
+		ctrlmetrics.Registry.MustRegister(JournalBehind, JournalQueued, JournalRecords, JournalLastWrite,
+			JournalOpenedSequence, JournalHeadSequence)
 	})
 }
