@@ -137,8 +137,9 @@ type Workload struct {
 	FirstOrdinal int32
 
 	containers []Container
-	// pod is what a compact workload (CompactWorkload) keeps of its pod spec, and podLabels
-	// of its pod metadata; PodSpec and PodMeta are then nil.
+	// pod is the pod spec's PodFields (Pod), read when the workload is wrapped; a compact
+	// workload (CompactWorkload) keeps only them of its pod spec, and podLabels of its pod
+	// metadata: PodSpec and PodMeta are then nil.
 	pod       *PodFields
 	podLabels map[string]string
 	// mirror is PodFields.Mirror: a Pod annotated MirrorPodAnnotation (never a template).
@@ -251,16 +252,11 @@ func StatefulSetClaim(tmpl, set string, ordinal int) string {
 	return tmpl + "-" + set + "-" + strconv.Itoa(ordinal)
 }
 
-// Pod returns the pod spec's PodFields, from PodSpec or, in a compact workload, from what it
-// kept. Checks that may judge compact workloads (any check that is not Local) read the pod
-// spec through it.
+// Pod returns the pod spec's PodFields, read from PodSpec when the workload was wrapped or, in a
+// compact workload, what it kept. Checks that may judge compact workloads (any check that is
+// not Local) read the pod spec through it.
 func (w *Workload) Pod() PodFields {
-	if w.pod != nil {
-		return *w.pod
-	}
-	f := podFields(w.PodSpec)
-	f.Mirror = w.mirror
-	return f
+	return *w.pod
 }
 
 func podFields(s *corev1.PodSpec) PodFields {
@@ -283,14 +279,26 @@ func podFields(s *corev1.PodSpec) PodFields {
 		}
 	}
 	var unmasked []string
+	// Whether each volume is a Secret, by name: listed once, when a container first mounts
+	// something at the token's path, not searched for in the volumes for each container that
+	// does (a Pod of n such containers and n volumes cost n^2).
+	var secretVolume map[string]bool
 	masks := func(m corev1.VolumeMount) bool {
 		if m.MountPath != ServiceAccountTokenPath || strings.HasPrefix(m.Name, automaticTokenVolumePrefix) {
 			return false
 		}
+		if secretVolume == nil {
+			secretVolume = make(map[string]bool, len(s.Volumes))
+			for i := range s.Volumes {
+				if _, dup := secretVolume[s.Volumes[i].Name]; !dup {
+					secretVolume[s.Volumes[i].Name] = s.Volumes[i].Secret != nil
+				}
+			}
+		}
 		// A Secret there may be a ServiceAccount token Secret, as the admission plugin
 		// mounted before Kubernetes 1.22.
-		i := slices.IndexFunc(s.Volumes, func(v corev1.Volume) bool { return v.Name == m.Name })
-		return i < 0 || s.Volumes[i].Secret == nil
+		secret, ok := secretVolume[m.Name]
+		return !ok || !secret
 	}
 	automatic := func(m corev1.VolumeMount) bool {
 		return m.MountPath == ServiceAccountTokenPath && strings.HasPrefix(m.Name, automaticTokenVolumePrefix)
@@ -823,6 +831,12 @@ func NewObject(obj KubeObject, apiVersion, kind string) *Object {
 	o := &Object{APIVersion: apiVersion, Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), Obj: obj}
 	if w := workloadOf(obj); w != nil {
 		w.containers = listContainers(w.PodSpec)
+		// Read once: checks ask for them once per container (declaresResource), and reading
+		// them walks every container, so that asking each time made judging a Pod of n
+		// containers cost n^2.
+		f := podFields(w.PodSpec)
+		f.Mirror = w.mirror
+		w.pod = &f
 		o.Workload = w
 	}
 	o.controllerRef = ControllerRef(obj)
