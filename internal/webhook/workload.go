@@ -45,7 +45,7 @@ const Path = "/validate-workloads"
 // maxWarnings bounds the warnings returned for one object; kubectl prints each on its own line.
 const maxWarnings = 10
 
-// +kubebuilder:webhook:path=/validate-workloads,mutating=false,failurePolicy=ignore,sideEffects=None,groups="";apps;batch,resources=pods;pods/ephemeralcontainers;replicationcontrollers;deployments;statefulsets;daemonsets;replicasets;jobs;cronjobs,verbs=create;update,versions=v1,name=workloads.compliance.soc2-operator.io,admissionReviewVersions=v1,timeoutSeconds=5
+// +kubebuilder:webhook:path=/validate-workloads,mutating=false,failurePolicy=ignore,sideEffects=None,groups="";apps;batch,resources=pods;pods/ephemeralcontainers;pods/resize;replicationcontrollers;deployments;statefulsets;daemonsets;replicasets;jobs;cronjobs,verbs=create;update,versions=v1,name=workloads.compliance.soc2-operator.io,admissionReviewVersions=v1,timeoutSeconds=5
 
 // WorkloadValidator admits or denies workloads by the profiles' enforcement.
 type WorkloadValidator struct {
