@@ -34,6 +34,12 @@ const CustomCheckCostLimit = 1_000_000
 // expressions first even on a loaded machine.
 const DefaultCustomCheckTimeout = 2 * time.Second
 
+// ExpressionStopped starts the message of a custom check's NotAssessed result whose expression
+// was stopped on the object, at the cost limit or the timeout: what decided it is the size of
+// what the object holds (a list the expression walks), which its author chooses, not data the
+// operator lacks. The admission webhook refuses such an object under Enforce.
+const ExpressionStopped = "expression stopped: "
+
 var (
 	celEnvOnce sync.Once
 	celEnv     *cel.Env
@@ -177,9 +183,9 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 		reason := "expression failed: " + err.Error()
 		switch {
 		case strings.Contains(err.Error(), "cost limit exceeded"):
-			reason = fmt.Sprintf("expression stopped: it exceeded the cost limit of %d", CustomCheckCostLimit)
+			reason = fmt.Sprintf(ExpressionStopped+"it exceeded the cost limit of %d", CustomCheckCostLimit)
 		case deadline.Err() != nil:
-			reason = fmt.Sprintf("expression stopped: it ran longer than %s", timeout)
+			reason = fmt.Sprintf(ExpressionStopped+"it ran longer than %s", timeout)
 			if ctx.stopped == nil {
 				ctx.stopped = map[*PlannedCheck]string{}
 			}

@@ -349,7 +349,7 @@ func (v *WorkloadValidator) evaluate(inv *engine.Inventory, exs []*v1alpha1.Cont
 				Approval: trust, ApprovalProblem: why, ApprovalsSince: v.Approval.InForceSince(), Only: subject})
 			for i := range ev.Results {
 				r := &ev.Results[i]
-				if r.Object == subject && r.Status == engine.StatusFail && engine.SeverityAtLeast(r.Check.Severity, min) {
+				if r.Object == subject && (r.Status == engine.StatusFail || stoppedOn(r)) && engine.SeverityAtLeast(r.Check.Severity, min) {
 					vd.failures = append(vd.failures, r)
 				}
 			}
@@ -361,6 +361,16 @@ func (v *WorkloadValidator) evaluate(inv *engine.Inventory, exs []*v1alpha1.Cont
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].profile < out[j].profile })
 	return out
+}
+
+// stoppedOn reports whether r is a custom check's NotAssessed result whose expression was stopped
+// on the object, at its cost limit or timeout (engine.ExpressionStopped): the object's author
+// decided it, by making a list the expression walks long enough (100,000 empty environment
+// variables, 1.3 MB, beside a literal AWS_SECRET_ACCESS_KEY). Admitted as NotAssessed, such an
+// object would pass the check at admission by its size alone; it is refused or warned of as a
+// failure is, as an object whose judgement outlasts the webhook's timeout is (outOfTime).
+func stoppedOn(r *engine.Result) bool {
+	return r.Status == engine.StatusNotAssessed && r.Check.Custom && strings.HasPrefix(r.Message, engine.ExpressionStopped)
 }
 
 // chain is obj and the controllers from it up to judged, which it is judged as.
