@@ -117,3 +117,54 @@ func (s stalled) List(ctx context.Context, list client.ObjectList, opts ...clien
 	}
 	return s.Client.List(ctx, list, opts...)
 }
+
+// TestADryRunOutOfTimeIsNotCountedAsAdmitted: under Warn, a workload whose judgement outlasts the
+// API server's time is admitted with a warning and counted in
+// soc2_operator_admission_unjudged_total, for the SOC2AdmissionUnjudged alert: it runs
+// unjudged. A dry run (kubectl apply --dry-run=server) admits nothing, and a namespace admin may
+// send as many as they like: counted, they raised the alert at will, which teaches its readers
+// to ignore it. The webhook still answers a dry run as it answers the request itself.
+func TestADryRunOutOfTimeIsNotCountedAsAdmitted(t *testing.T) {
+	const ns = "stalled-dry-run"
+	setup(t, ns, v1alpha1.EnforcementWarn)
+	k, _ := newClient(t)
+	v, err := validator(stalled{Client: k}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(webhook.Handler(v))
+	defer srv.Close()
+	ask := func(dryRun bool) *admissionv1.AdmissionResponse {
+		t.Helper()
+		req := creatingDeployment(t, deployment(ns, "agent", false))
+		req.DryRun = &dryRun
+		review, err := json.Marshal(admissionv1.AdmissionReview{
+			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"}, Request: req})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := (&http.Client{Timeout: 20 * time.Second}).Post(srv.URL+"?timeout=2s", "application/json", bytes.NewReader(review))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		var answer admissionv1.AdmissionReview
+		if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || answer.Response == nil {
+			t.Fatalf("want an answer, got HTTP %d (%v)", resp.StatusCode, err)
+		}
+		return answer.Response
+	}
+	before := unjudged(t, ns)
+	if r := ask(true); !r.Allowed || !strings.Contains(strings.Join(r.Warnings, "\n"), "within the webhook's timeout") {
+		t.Errorf("a dry run out of time under Warn: want admitted with a warning, got allowed=%v %q", r.Allowed, r.Warnings)
+	}
+	if n := unjudged(t, ns); n != before {
+		t.Errorf("a dry run out of time raised soc2_operator_admission_unjudged_total{namespace=%q} from %v to %v; it admitted nothing", ns, before, n)
+	}
+	if r := ask(false); !r.Allowed {
+		t.Errorf("a request out of time under Warn: want admitted, got denied")
+	}
+	if n := unjudged(t, ns); n != before+1 {
+		t.Errorf("a request out of time admitted unjudged: soc2_operator_admission_unjudged_total{namespace=%q} = %v, want %v", ns, n, before+1)
+	}
+}

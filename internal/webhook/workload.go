@@ -149,13 +149,13 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		judged, verdicts, err = o.judged, o.verdicts, o.err
 		if err != nil && ctx.Err() != nil {
 			// A read cut short by the deadline: out of time too.
-			return outOfTime(log, obj, enforcing, mirrorFromNode(req, obj))
+			return outOfTime(log, req, obj, enforcing)
 		}
 	case <-ctx.Done():
 		// The API server gives up at the webhook's timeout and leaves the request to the
 		// failurePolicy, which admits it under Ignore: what the object holds (a value the
 		// checks read slowly) must not buy that. Refused under Enforce, as a panic is.
-		return outOfTime(log, obj, enforcing, mirrorFromNode(req, obj))
+		return outOfTime(log, req, obj, enforcing)
 	}
 	if err != nil {
 		// Served by Handler, this is an HTTP 500, so the webhook's failurePolicy decides, as it
@@ -219,8 +219,12 @@ func mirrorFromNode(req admission.Request, obj *engine.Object) bool {
 
 // outOfTime answers for an object whose judgement outlasted the time the API server gives the
 // webhook: refused when a profile enforces, admitted with a warning when they only warn (or the
-// object is a node's mirror pod, which is never refused).
-func outOfTime(log logr.Logger, obj *engine.Object, enforcing []*v1alpha1.ComplianceProfile, mirror bool) admission.Response {
+// object is a node's mirror pod, which is never refused). An admission is counted in
+// soc2_operator_admission_unjudged_total unless the request is a dry run, which admits nothing:
+// anyone who may write the object may send as many as they like, and counted they would raise
+// SOC2AdmissionUnjudged at will.
+func outOfTime(log logr.Logger, req admission.Request, obj *engine.Object, enforcing []*v1alpha1.ComplianceProfile) admission.Response {
+	mirror := mirrorFromNode(req, obj)
 	what := fmt.Sprintf("soc2-operator could not judge %s %s/%s within the webhook's timeout", obj.Kind, obj.Namespace, obj.Name)
 	var names []string
 	for _, p := range enforcing {
@@ -234,7 +238,9 @@ func outOfTime(log logr.Logger, obj *engine.Object, enforcing []*v1alpha1.Compli
 			"(environment values, arguments) and apply it again", what, strings.Join(names, ", ")))
 	}
 	log.Info("Admitted a workload that could not be judged in time")
-	metrics.AdmissionUnjudged.WithLabelValues(obj.Namespace).Inc()
+	if req.DryRun == nil || !*req.DryRun {
+		metrics.AdmissionUnjudged.WithLabelValues(obj.Namespace).Inc()
+	}
 	return admission.Allowed("").WithWarnings(what + "; see the namespace's ComplianceReport")
 }
 
