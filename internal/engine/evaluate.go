@@ -513,6 +513,21 @@ func (b *builder) commit(r *Result, sum *Summary) {
 	b.results = append(b.results, *r)
 }
 
+// IdentityKind is the kind by which a finding's identity (journal keys, first-seen times, alert
+// keys, PolicyReports, population lists) names an object of kind in apiVersion: the kind alone
+// in a group of Kubernetes' own (see kubernetesGroup), which is what the bare kind has always
+// meant there, and kind.group (kubectl's resource.group form) in any other group, so that
+// networking.istio.io's Gateway web and gateway.networking.k8s.io's Gateway web in one
+// namespace are two findings, not one. Kubernetes' own groups serve no kind name twice but as
+// one object under two groups (extensions and apps Deployments), which stays one.
+func IdentityKind(apiVersion, kind string) string {
+	if kubernetesGroup(apiVersion) {
+		return kind
+	}
+	group, _, _ := strings.Cut(apiVersion, "/")
+	return kind + "." + group
+}
+
 // kubernetesGroup reports whether the group of apiVersion is Kubernetes' own: the core group, a
 // group without a dot (apps, batch, policy, ...) or a *.k8s.io group, which the API server
 // reserves, or this operator's. Custom resources live in other groups and may reuse a built-in

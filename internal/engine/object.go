@@ -73,6 +73,10 @@ func (o *Object) Labels() map[string]string { return o.Obj.GetLabels() }
 // Annotations are the object's annotations.
 func (o *Object) Annotations() map[string]string { return o.Obj.GetAnnotations() }
 
+// IdentityKind is the kind that tells the object apart from objects of the same kind name in
+// other API groups (see IdentityKind).
+func (o *Object) IdentityKind() string { return IdentityKind(o.APIVersion, o.Kind) }
+
 // Ref names the object in findings.
 func (o *Object) Ref() ResourceRef {
 	return ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
@@ -106,6 +110,10 @@ type ResourceRef struct {
 	Namespace  string
 	Name       string
 }
+
+// IdentityKind is the kind that tells the referenced object apart from objects of the same kind
+// name in other API groups (see IdentityKind).
+func (r ResourceRef) IdentityKind() string { return IdentityKind(r.APIVersion, r.Kind) }
 
 // String renders the reference as Kind/namespace/name.
 func (r ResourceRef) String() string {

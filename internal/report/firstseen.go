@@ -79,7 +79,7 @@ func Persisting(results []*engine.Result) func(key string) bool {
 			keys = make(map[string]bool, len(results))
 			for _, r := range results {
 				if o := r.Object; o != nil {
-					keys[findingKey(r.Check.ID, o.Kind, o.Namespace, o.Name, r.Container)] = true
+					keys[findingKey(r.Check.ID, o.IdentityKind(), o.Namespace, o.Name, r.Container)] = true
 				}
 			}
 		}

@@ -110,9 +110,11 @@ func summaryOf(s *engine.Summary) v1alpha1.ReportSummary {
 }
 
 // FindingKey identifies a finding across evaluations: the check, the resource and the
-// container. First-seen times and alerts on new findings are keyed by it.
+// container. First-seen times and alerts on new findings are keyed by it. The resource's kind is
+// its engine.IdentityKind, so that objects of one kind name in two API groups (Istio's and the
+// Gateway API's Gateway web) are two findings.
 func FindingKey(f *v1alpha1.Finding) string {
-	return findingKey(f.Check, f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Container)
+	return findingKey(f.Check, engine.IdentityKind(f.Resource.APIVersion, f.Resource.Kind), f.Resource.Namespace, f.Resource.Name, f.Container)
 }
 
 func findingKey(check, kind, namespace, name, container string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
 	"github.com/soc2-operator/soc2-operator/internal/selection"
 	"github.com/soc2-operator/soc2-operator/internal/testgen"
 )
@@ -292,5 +293,79 @@ func TestAReportOfWhatTheOperatorCouldNotReadIsNotReady(t *testing.T) {
 	}
 	if SameContent(&blind, &seeing) {
 		t.Error("the report read with every kind in view has the same content as the one without NetworkPolicies: it would not be written")
+	}
+}
+
+// sameNameGateways are tenant shop's Gateway API Gateway edge and Istio Gateway edge, the Istio
+// one publishing a TCP port (net-service-exposure) when istioTCP is set, the other always.
+func sameNameGateways(t *testing.T, istioTCP bool) []*engine.Object {
+	t.Helper()
+	istio := `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [shop.example.com]
+    tls: {mode: SIMPLE, credentialName: cert}
+`
+	if istioTCP {
+		istio += `  - port: {number: 5432, name: postgres, protocol: TCP}
+    hosts: ["*"]
+`
+	}
+	objs, errs := manifest.Decode("gateways.yaml", []byte(`apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop}
+spec:
+  gatewayClassName: example
+  listeners:
+  - {name: postgres, protocol: TCP, port: 5432}
+---
+`+istio))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	return objs
+}
+
+// TestFirstSeenTellsGroupsApart: the Gateway API Gateway edge has failed since now; Istio's
+// Gateway edge starts failing an hour later. Its finding is first seen then, not when the other
+// group's Gateway of its name began to fail.
+func TestFirstSeenTellsGroupsApart(t *testing.T) {
+	plan := engine.Compile(checks.Catalogue(), nil)
+	first := NamespaceStatus(NamespaceInput{Namespace: "shop", Now: now,
+		Evaluation: plan.Evaluate(engine.NewInventory(sameNameGateways(t, false), true), nil, engine.Options{Now: now})})
+	later := now.Add(time.Hour)
+	store := NewMemoryFirstSeen()
+	store.Record("p", "shop", first.Findings, nil)
+	for name, lookup := range map[string]FirstSeenLookup{"from the previous status": nil, "from the store": Lookup(store, "p", "shop")} {
+		ev := plan.Evaluate(engine.NewInventory(sameNameGateways(t, true), true), nil, engine.Options{Now: later})
+		second := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "shop", Now: later, Previous: &first, FirstSeen: lookup})
+		n := 0
+		for _, f := range second.Findings {
+			if f.Check != "net-service-exposure" || f.Resource.Name != "edge" {
+				continue
+			}
+			n++
+			want := now
+			if strings.HasPrefix(f.Resource.APIVersion, "networking.istio.io/") {
+				want = later
+			}
+			if !f.FirstSeen.Time.Equal(want) {
+				t.Errorf("%s: %s %s first seen %s, want %s", name, f.Resource.APIVersion, f.Resource.Kind, f.FirstSeen, want)
+			}
+		}
+		if n != 2 {
+			t.Errorf("%s: %d net-service-exposure findings on edge, want 2: %+v", name, n, second.Findings)
+		}
+		// Both are among the evaluation's findings, so both keys persist.
+		persists := Persisting(ev.Summary("shop").Findings)
+		for _, f := range second.Findings {
+			if f.Resource.Name == "edge" && !persists(FindingKey(&f)) {
+				t.Errorf("%s: %s %s does not persist", name, f.Resource.APIVersion, f.Check)
+			}
+		}
 	}
 }
