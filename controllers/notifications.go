@@ -183,7 +183,7 @@ func freshFailures(sum *engine.Summary, prevFailing map[uint64]bool, known bool,
 func failingKey(r *engine.Result) uint64 {
 	f := v1alpha1.Finding{Check: r.Check.ID, Container: r.Container}
 	if o := r.Object; o != nil {
-		f.Resource = v1alpha1.ResourceRef{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+		f.Resource = v1alpha1.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
 	}
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(report.FindingKey(&f)))

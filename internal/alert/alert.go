@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 // Alert is one state transition to tell the profile's sinks about.
@@ -59,6 +60,10 @@ type Alert struct {
 //	ExceptionExpired       ExceptionExpired/<profile>/<exception>/<expires>
 //	ExceptionExpiring      ExceptionExpiring/<profile>/<exception>/<expires>
 //
+// <kind> is the kind alone in Kubernetes' own API groups and kind.group in any other
+// (Gateway.networking.istio.io), so that objects of one kind name in two groups have two keys
+// (engine.IdentityKind).
+//
 // Times are UTC RFC 3339 at second precision, the precision of metav1.Time, so a time read
 // back from the API server gives the same key as the one that was written. It relies on Time
 // being the time of the transition (firstSeen, lastTransitionTime), not the time of detection.
@@ -66,7 +71,7 @@ func DefaultKey(a Alert) string {
 	var parts []string
 	switch a.Event {
 	case v1alpha1.AlertNewFinding:
-		parts = []string{a.Profile, a.Namespace, a.Check, a.Resource.Kind, a.Resource.Name, a.Container, keyTime(a.Time)}
+		parts = []string{a.Profile, a.Namespace, a.Check, engine.IdentityKind(a.Resource.APIVersion, a.Resource.Kind), a.Resource.Name, a.Container, keyTime(a.Time)}
 	case v1alpha1.AlertExceptionExpired, v1alpha1.AlertExceptionExpiring:
 		parts = []string{a.Profile, a.Exception, keyTime(a.Expires)}
 	default:

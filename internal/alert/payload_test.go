@@ -160,3 +160,23 @@ func TestDefaultKeyIgnoresSubSecondTime(t *testing.T) {
 		t.Errorf("DefaultKey %q, want %q", DefaultKey(a), want)
 	}
 }
+
+// TestDefaultKeyTellsGroupsApart: Istio's Gateway edge and the Gateway API's Gateway edge, first
+// seen at the same second, are two findings and two alerts; a sink deduplicating by key must not
+// drop the second. Kubernetes' own groups keep the bare kind, as keys of earlier releases have it.
+func TestDefaultKeyTellsGroupsApart(t *testing.T) {
+	istio := finding("soc2", "", v1alpha1.SeverityMedium)
+	istio.Check = "net-service-exposure"
+	istio.Resource = v1alpha1.ResourceRef{APIVersion: "networking.istio.io/v1", Kind: "Gateway", Namespace: "team-a", Name: "edge"}
+	gatewayAPI := istio
+	gatewayAPI.Resource.APIVersion = "gateway.networking.k8s.io/v1"
+	if DefaultKey(istio) == DefaultKey(gatewayAPI) {
+		t.Errorf("both Gateways have key %q", DefaultKey(istio))
+	}
+	if want := "NewFinding/soc2/team-a/net-service-exposure/Gateway/edge//2026-03-04T10:00:00Z"; DefaultKey(gatewayAPI) != want {
+		t.Errorf("DefaultKey of the Gateway API's Gateway %q, want %q", DefaultKey(gatewayAPI), want)
+	}
+	if want := "NewFinding/soc2/team-a/net-service-exposure/Gateway.networking.istio.io/edge//2026-03-04T10:00:00Z"; DefaultKey(istio) != want {
+		t.Errorf("DefaultKey of Istio's Gateway %q, want %q", DefaultKey(istio), want)
+	}
+}
