@@ -105,12 +105,15 @@ func Plan(ev *engine.Evaluation, opts Options) []Pending {
 		if r.Object == nil || r.Status == engine.StatusNotApplicable {
 			continue
 		}
-		k := resourceKey{r.Object.Kind, r.Object.Namespace, r.Object.Name}
+		// The kind with its group where the group is not Kubernetes' own: Istio's Gateway edge
+		// and the Gateway API's Gateway edge are two objects, with two reports.
+		kind := r.Object.IdentityKind()
+		k := resourceKey{kind, r.Object.Namespace, r.Object.Name}
 		at, ok := index[k]
 		if !ok {
 			at = len(out)
 			index[k] = at
-			p := Pending{obj: r.Object, profile: opts.Profile, ts: ts, name: ReportName(opts.Profile, r.Object.Kind, r.Object.Name, opts.OtherProfiles...)}
+			p := Pending{obj: r.Object, profile: opts.Profile, ts: ts, name: ReportName(opts.Profile, kind, r.Object.Name, opts.OtherProfiles...)}
 			if !clusterScoped(r.Object) {
 				p.namespace = r.Object.Namespace
 			}
@@ -138,7 +141,7 @@ func (p *Pending) Report() Object {
 	uid := o.Obj.GetUID()
 	scope := &corev1.ObjectReference{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: uid}
 	meta := metav1.ObjectMeta{
-		Name:   p.name, // ReportName(profile, o.Kind, o.Name), as Plan sorted by it
+		Name:   p.name, // ReportName(profile, o.IdentityKind(), o.Name), as Plan sorted by it
 		Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy},
 	}
 	if profile != "" {
@@ -287,7 +290,10 @@ func summarize(results []Result) Summary {
 const hashLen = 10
 
 // ReportName is the name of the report on an object: soc2-<profile>-<kind>-<name> with the
-// kind in lower case (soc2-<kind>-<name> without a profile). It is shortened to letters, digits
+// kind in lower case (soc2-<kind>-<name> without a profile); kind is the object's
+// engine.IdentityKind, which names a group other than Kubernetes' own
+// (soc2-<profile>-gateway.networking.istio.io-edge), so objects of one kind name in two groups
+// get two reports. It is shortened to letters, digits
 // and dashes ending with a hash of profile, kind and name, so that it stays unique and stable,
 // when that is not a valid object name (longer than 253 characters, or the object's name has
 // characters a DNS subdomain may not, as ClusterRole names like system:auth-delegator do), and

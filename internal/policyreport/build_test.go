@@ -717,3 +717,54 @@ func assertValidAgainstCRD(t *testing.T, crds crdSchemas, r Object) {
 		t.Errorf("%s: apiVersion %v", scopeOf(r), u["apiVersion"])
 	}
 }
+
+// TestObjectsOfOneKindNameInTwoGroupsGetTwoReports: tenant shop's Gateway API Gateway edge and
+// its Istio Gateway edge are two objects: each gets its own report, scoped to it, with its own
+// results, not one report scoped to one of them holding the other's results too.
+func TestObjectsOfOneKindNameInTwoGroupsGetTwoReports(t *testing.T) {
+	ev := evaluate(t, []string{`apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop, uid: gw-uid}
+spec:
+  gatewayClassName: example
+  listeners:
+  - {name: postgres, protocol: TCP, port: 5432}
+`, `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop, uid: istio-uid}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [shop.example.com]
+    tls: {mode: SIMPLE, credentialName: cert}
+`}, nil, true)
+	reports := Build(ev, Options{Profile: profileName, Now: now})
+	byScope := map[string]Object{}
+	names := map[string]bool{}
+	for _, r := range reports {
+		if s := r.GetScope(); s != nil && s.Name == "edge" {
+			byScope[s.APIVersion] = r
+			names[r.GetName()] = true
+		}
+	}
+	if len(byScope) != 2 || len(names) != 2 {
+		t.Fatalf("reports on edge: %s", scopes(reports))
+	}
+	for apiVersion, r := range byScope {
+		exposure := resultsByKey(r)["net-service-exposure"]
+		want := "fail"
+		if strings.HasPrefix(apiVersion, "networking.istio.io/") {
+			want = "pass"
+		}
+		if string(exposure.Result) != want {
+			t.Errorf("%s Gateway edge's report %s: net-service-exposure %q, want %q", apiVersion, r.GetName(), exposure.Result, want)
+		}
+		if owner := r.GetOwnerReferences(); len(owner) != 1 || owner[0].APIVersion != apiVersion {
+			t.Errorf("%s Gateway edge's report %s is owned by %+v", apiVersion, r.GetName(), owner)
+		}
+	}
+	if got := byScope["gateway.networking.k8s.io/v1"].GetName(); got != "soc2-soc2-baseline-gateway-edge" {
+		t.Errorf("the Gateway API Gateway's report is %q, want the name it has always had", got)
+	}
+}
