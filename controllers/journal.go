@@ -243,6 +243,11 @@ func (h *journalHook) firstSeen(profile, ns string, next report.FirstSeenLookup)
 			return time.Time{}, false
 		}
 		open, ok := t.open[journalKey(f)]
+		if group := engine.IdentityGroup(f.Resource.APIVersion); !ok && group != "" {
+			// Open under the key without its group (see keepUngroupedKeys).
+			open, ok = t.open[journal.FindingKey(f.Check, f.Resource.Kind, f.Resource.Name, f.Container)]
+			ok = ok && open.Group == group
+		}
 		return open.FirstSeen, ok && !open.FirstSeen.IsZero()
 	}
 }
@@ -269,9 +274,9 @@ func (h *journalHook) setCondition(conds *[]metav1.Condition, generation int64) 
 }
 
 // journalKey is the journal's key of a report's finding (a namespace's journal records
-// need no namespace).
+// need no namespace), its kind with its group where that is not one of Kubernetes' own.
 func journalKey(f *v1alpha1.Finding) string {
-	return journal.FindingKey(f.Check, f.Resource.Kind, f.Resource.Name, f.Container)
+	return journal.FindingKey(f.Check, engine.IdentityKind(f.Resource.APIVersion, f.Resource.Kind), f.Resource.Name, f.Container)
 }
 
 func sortedFindingKeys(m map[string]journal.Finding) []string {

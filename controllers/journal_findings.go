@@ -31,8 +31,8 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 			continue
 		}
 		f := journal.Finding{
-			Key:   journal.FindingKey(r.Check.ID, r.Object.Kind, r.Object.Name, r.Container),
-			Check: r.Check.ID, Severity: string(r.Check.Severity), Kind: r.Object.Kind, Name: r.Object.Name,
+			Key:   journal.FindingKey(r.Check.ID, r.Object.IdentityKind(), r.Object.Name, r.Container),
+			Check: r.Check.ID, Severity: string(r.Check.Severity), Kind: r.Object.Kind, Group: engine.IdentityGroup(r.Object.APIVersion), Name: r.Object.Name,
 			Container: r.Container, Message: engine.TruncateTo(r.Message, 256),
 		}
 		for _, c := range r.Check.Criteria {
@@ -47,6 +47,7 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	checks, lists := populations(ev.Plan, sum)
 	h.mu.Lock()
 	t := h.track(profile, ns)
+	keepUngroupedKeys(current, t.open, !t.observed)
 	var recs []journal.Record
 	add := func(typ journal.Type, at time.Time, f journal.Finding) {
 		recs = append(recs, journal.Record{Type: typ, Time: at, Profile: profile, Namespace: ns, Finding: &f})
@@ -131,6 +132,33 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 
 // journalWait bounds how long an evaluation waits for its transitions to be journaled.
 const journalWait = 5 * time.Second
+
+// keepUngroupedKeys keeps the key a finding on an object of a group other than Kubernetes' own
+// is open under in the journal without its group: journals written before keys named the group
+// opened Istio's Gateway edge's finding as check|Gateway|edge|, and it stays open under that key
+// (its closing record closes what was opened) unless a finding on an object of Kubernetes' own
+// group, whose key that is, is current. A key open without a group is taken so only at the first
+// evaluation since the journal was read (first), when it can be one written before; later it
+// is the key of a Kubernetes group's finding, which a finding of another group never continues.
+func keepUngroupedKeys(current, open map[string]journal.Finding, first bool) {
+	for _, k := range sortedFindingKeys(current) {
+		f := current[k]
+		if f.Group == "" {
+			continue
+		}
+		if _, ok := open[k]; ok {
+			continue
+		}
+		legacy := journal.FindingKey(f.Check, f.Kind, f.Name, f.Container)
+		prev, ok := open[legacy]
+		if _, claimed := current[legacy]; !ok || claimed || (prev.Group != f.Group && (prev.Group != "" || !first)) {
+			continue
+		}
+		delete(current, k)
+		f.Key = legacy
+		current[legacy] = f
+	}
+}
 
 // populations are what each check judged in the namespace: count, digest and the list (each
 // distinct list once).

@@ -384,7 +384,7 @@ func (b *builder) commitObject(o *Object, results []Result, listed bool) *Summar
 }
 
 func objectID(o *Object) ObjectID {
-	return ObjectID{Kind: o.Kind, Name: o.Name, Workload: o.Workload != nil}
+	return ObjectID{Kind: o.Kind, Name: o.Name, Group: IdentityGroup(o.APIVersion), Workload: o.Workload != nil}
 }
 
 // builder accumulates an evaluation: it applies exceptions as results come in, tallies them
@@ -521,11 +521,20 @@ func (b *builder) commit(r *Result, sum *Summary) {
 // namespace are two findings, not one. Kubernetes' own groups serve no kind name twice but as
 // one object under two groups (extensions and apps Deployments), which stays one.
 func IdentityKind(apiVersion, kind string) string {
+	if group := IdentityGroup(apiVersion); group != "" {
+		return kind + "." + group
+	}
+	return kind
+}
+
+// IdentityGroup is the group IdentityKind names: apiVersion's group where that is not one of
+// Kubernetes' own, "" otherwise.
+func IdentityGroup(apiVersion string) string {
 	if kubernetesGroup(apiVersion) {
-		return kind
+		return ""
 	}
 	group, _, _ := strings.Cut(apiVersion, "/")
-	return kind + "." + group
+	return group
 }
 
 // kubernetesGroup reports whether the group of apiVersion is Kubernetes' own: the core group, a

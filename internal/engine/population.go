@@ -7,18 +7,31 @@ import (
 // ObjectID names an object an evaluation judged.
 type ObjectID struct {
 	Kind, Name string
+	// Group is the object's API group where it is not one of Kubernetes' own (see
+	// IdentityKind), empty otherwise.
+	Group string
 	// Workload is true for workload kinds (checks that target KindWorkload judge them).
 	Workload bool
 }
 
+// IdentityKind is the object's kind with its group where that is not one of Kubernetes' own.
+func (o ObjectID) IdentityKind() string {
+	if o.Group == "" {
+		return o.Kind
+	}
+	return o.Kind + "." + o.Group
+}
+
 // Population lists the objects of the summary that check c judged, as sorted "Kind/name"
-// entries: the population an auditor samples from. Cluster checks have none.
+// entries, the kind being its IdentityKind (Istio's Gateway edge is
+// "Gateway.networking.istio.io/edge" beside the Gateway API's "Gateway/edge"): the population
+// an auditor samples from. Cluster checks have none.
 func (s *Summary) Population(c *PlannedCheck) []string {
 	var out []string
 	all := slices.Contains(c.Targets, KindWorkload) || c.JudgesPodTemplates()
 	for _, o := range s.Objects {
 		if (all && o.Workload) || slices.Contains(c.Targets, o.Kind) {
-			out = append(out, o.Kind+"/"+o.Name)
+			out = append(out, o.IdentityKind()+"/"+o.Name)
 		}
 	}
 	slices.Sort(out)

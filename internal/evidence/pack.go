@@ -1380,7 +1380,7 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 		if d.Remediated() {
 			remediation = hours(d.RemediationTime())
 		}
-		cw.Write([]string{d.Cluster, d.Profile, d.Namespace, f.Check, f.Severity, strings.Join(f.Criteria, ";"), f.Kind, f.Name, f.Container,
+		cw.Write([]string{d.Cluster, d.Profile, d.Namespace, f.Check, f.Severity, strings.Join(f.Criteria, ";"), f.IdentityKind(), f.Name, f.Container,
 			ts(d.Opened), ts(d.Closed), hours(d.Duration(p.Until)), d.status(), strings.Join(d.Exceptions, ";"), f.Message,
 			ts(d.Since), remediation, ts(d.ExceptedFrom), hours(d.ExceptedFor(p.Until))})
 	}

@@ -408,3 +408,32 @@ func alterAndRehash(l []string) []string {
 	l[0] = string(hb)
 	return l
 }
+
+// TestCloseReasonTellsGroupsApart: Istio's Gateway edge, whose finding closed, is still among
+// what the check evaluated, so it was resolved; had only the Gateway API's Gateway edge been
+// there, Istio's went away (resource-gone), however the two kinds are named alike.
+func TestCloseReasonTellsGroupsApart(t *testing.T) {
+	istio := Finding{Check: "net-service-exposure", Kind: "Gateway", Group: "networking.istio.io", Name: "edge"}
+	gatewayAPI := Finding{Check: "net-service-exposure", Kind: "Gateway", Name: "edge"}
+	checks := []CheckPopulation{{Check: "net-service-exposure", Count: 1, Population: 0}}
+	cases := map[string]struct {
+		f    Finding
+		list []string
+		want string
+	}{
+		"Istio's Gateway still evaluated":          {istio, []string{"Gateway.networking.istio.io/edge"}, CloseResolved},
+		"only the Gateway API's Gateway evaluated": {istio, []string{"Gateway/edge"}, CloseResourceGone},
+		"only Istio's Gateway evaluated":           {gatewayAPI, []string{"Gateway.networking.istio.io/edge"}, CloseResourceGone},
+		"the Gateway API's Gateway evaluated":      {gatewayAPI, []string{"Gateway/edge"}, CloseResolved},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := CloseReason(tc.f, checks, [][]string{tc.list}); got != tc.want {
+				t.Errorf("CloseReason %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if FindingKey(istio.Check, istio.IdentityKind(), istio.Name, "") == FindingKey(gatewayAPI.Check, gatewayAPI.IdentityKind(), gatewayAPI.Name, "") {
+		t.Error("both Gateways have one key")
+	}
+}

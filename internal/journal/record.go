@@ -104,14 +104,19 @@ type Record struct {
 // Finding is one deviation: a check's failing result on a resource (and container).
 type Finding struct {
 	// Key identifies the finding across records: check, kind, name and container.
-	Key       string   `json:"key"`
-	Check     string   `json:"check"`
-	Criteria  []string `json:"criteria,omitempty"`
-	Severity  string   `json:"severity,omitempty"`
-	Kind      string   `json:"kind"`
-	Name      string   `json:"name"`
-	Container string   `json:"container,omitempty"`
-	Message   string   `json:"message,omitempty"`
+	Key      string   `json:"key"`
+	Check    string   `json:"check"`
+	Criteria []string `json:"criteria,omitempty"`
+	Severity string   `json:"severity,omitempty"`
+	Kind     string   `json:"kind"`
+	// Group is the API group of a kind outside Kubernetes' own groups (networking.istio.io for
+	// Istio's Gateway): the key then names the kind as kind.group. Empty for Kubernetes' own
+	// groups (the core group, apps, gateway.networking.k8s.io...), and in journals written before
+	// it was recorded, where a key's bare kind named the object of any group.
+	Group     string `json:"group,omitempty"`
+	Name      string `json:"name"`
+	Container string `json:"container,omitempty"`
+	Message   string `json:"message,omitempty"`
 	// Exception names the ControlException that covers it (excepted records).
 	Exception string `json:"exception,omitempty"`
 	// FirstSeen is when the operator first saw the failure (for opened records, the event time).
@@ -145,7 +150,7 @@ func CloseReason(f Finding, checks []CheckPopulation, lists [][]string) string {
 			continue
 		}
 		if c.Count > 0 && c.Population < len(lists) {
-			if _, found := slices.BinarySearch(lists[c.Population], f.Kind+"/"+f.Name); found {
+			if _, found := slices.BinarySearch(lists[c.Population], f.IdentityKind()+"/"+f.Name); found {
 				return CloseResolved
 			}
 		}
@@ -154,7 +159,17 @@ func CloseReason(f Finding, checks []CheckPopulation, lists [][]string) string {
 	return CloseOutOfScope
 }
 
-// FindingKey is the Key of a finding.
+// IdentityKind is the kind as the finding's key and the populations name it: kind.group where
+// Group is set, the kind alone otherwise.
+func (f *Finding) IdentityKind() string {
+	if f.Group == "" {
+		return f.Kind
+	}
+	return f.Kind + "." + f.Group
+}
+
+// FindingKey is the Key of a finding; kind is the object's kind with its group where that is not
+// one of Kubernetes' own (Gateway.networking.istio.io, see Finding.Group).
 func FindingKey(check, kind, name, container string) string {
 	return check + "|" + kind + "|" + name + "|" + container
 }
