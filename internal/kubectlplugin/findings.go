@@ -203,7 +203,7 @@ func printFindings(e *Env, ns string, reports []v1alpha1.ComplianceReport, o *fi
 				ts := it.FirstSeen.Time
 				seen = age(e.Now(), &ts)
 			}
-			row := []string{string(it.Severity), it.Check, it.Resource.Kind + "/" + it.Resource.Name, container, string(it.Result), seen}
+			row := []string{string(it.Severity), it.Check, engine.IdentityKind(it.Resource.APIVersion, it.Resource.Kind) + "/" + it.Resource.Name, container, string(it.Result), seen}
 			if multi {
 				row = append([]string{it.Profile}, row...)
 			}

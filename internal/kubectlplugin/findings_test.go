@@ -67,3 +67,29 @@ func TestFindingsOfAStaleReportSayTheyMayNoLongerHold(t *testing.T) {
 		t.Errorf("a current report is said to be stale:\n%s", errOut)
 	}
 }
+
+// TestFindingsOfOneKindNameInTwoGroupsReadApart: the Gateway API's Gateway edge and Istio's
+// Gateway edge both fail net-service-exposure; `kubectl soc2 findings` listed both as
+// Gateway/edge, two rows nobody could tell apart. Istio's reads Gateway.networking.istio.io/edge
+// (kubectl's resource.group form); Kubernetes' own groups keep the bare kind.
+func TestFindingsOfOneKindNameInTwoGroupsReadApart(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	r := v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "soc2-baseline"},
+		Spec: v1alpha1.ComplianceReportSpec{Profile: "soc2-baseline"}}
+	r.Status.Result = v1alpha1.NonCompliant
+	for _, apiVersion := range []string{"gateway.networking.k8s.io/v1", "networking.istio.io/v1"} {
+		r.Status.Findings = append(r.Status.Findings, v1alpha1.Finding{Check: "net-service-exposure", Severity: v1alpha1.SeverityMedium,
+			Result: v1alpha1.ResultFail, Resource: v1alpha1.ResourceRef{APIVersion: apiVersion, Kind: "Gateway", Namespace: "shop", Name: "edge"},
+			Message: "publishes a port"})
+	}
+	var out, errOut bytes.Buffer
+	e := &Env{Stdout: &out, Stderr: &errOut, Now: func() time.Time { return now }}
+	if err := printFindings(e, "shop", []v1alpha1.ComplianceReport{r}, &findingsOptions{output: "table"}, "", len(severities)-1); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{" Gateway/edge ", " Gateway.networking.istio.io/edge "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
+		}
+	}
+}

@@ -354,6 +354,8 @@ func (s *Server) checkInfo(id string) checkInfo {
 		Severity: string(c.Severity), Criteria: crit, Known: true}
 }
 
+// findingView is a finding as the dashboard shows it; Kind names the group where it is not one of
+// Kubernetes' own (engine.IdentityKind), so Istio's Gateway edge and the Gateway API's read apart.
 type findingView struct {
 	Namespace, Profile, Check, Severity, Result string
 	Criteria                                    []string
@@ -376,7 +378,7 @@ func newFindingOf(namespace, profile string, f *v1alpha1.Finding) findingView {
 		first = &f.FirstSeen.Time
 	}
 	return findingView{Namespace: namespace, Profile: profile, Check: f.Check, Severity: string(f.Severity), Result: string(f.Result),
-		Criteria: crit, Kind: f.Resource.Kind, Name: f.Resource.Name, Container: f.Container, Message: f.Message,
+		Criteria: crit, Kind: engine.IdentityKind(f.Resource.APIVersion, f.Resource.Kind), Name: f.Resource.Name, Container: f.Container, Message: f.Message,
 		FirstSeen: timeText(first), Exception: f.Exception}
 }
 
