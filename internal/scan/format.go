@@ -394,13 +394,15 @@ func writePolicyReports(w *bufio.Writer, rep *Report) error {
 	})
 }
 
-// resourceName is a finding's resource as engine.ResourceRef renders it (Kind/namespace/name),
+// resourceName is a finding's resource as engine.ResourceRef renders it (Kind/namespace/name,
+// the kind with its group where that is not one of Kubernetes' own, so that Istio's Gateway
+// shop/edge reads Gateway.networking.istio.io/shop/edge beside the Gateway API's Gateway/shop/edge),
 // or "(cluster)" for a cluster check's.
 func resourceName(r *v1alpha1.ResourceRef) string {
 	if r == nil {
 		return "(cluster)"
 	}
-	return engine.ResourceRef{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}.String()
+	return engine.ResourceRef{Kind: engine.IdentityKind(r.APIVersion, r.Kind), Namespace: r.Namespace, Name: r.Name}.String()
 }
 
 func location(s *Source) string {

@@ -14,6 +14,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
@@ -271,4 +272,19 @@ func FuzzIndented(f *testing.F) {
 			t.Errorf("%s:\nwant %q\ngot  %q", compact.Bytes(), want.String(), got)
 		}
 	})
+}
+
+// TestResourceNamesTellGroupsApart: scan's text, table, JUnit and SARIF outputs name Istio's
+// Gateway shop/edge and the Gateway API's Gateway shop/edge apart; Kubernetes' own groups keep
+// the bare kind.
+func TestResourceNamesTellGroupsApart(t *testing.T) {
+	for apiVersion, want := range map[string]string{
+		"networking.istio.io/v1":       "Gateway.networking.istio.io/shop/edge",
+		"gateway.networking.k8s.io/v1": "Gateway/shop/edge",
+		"":                             "Gateway/shop/edge",
+	} {
+		if got := resourceName(&v1alpha1.ResourceRef{APIVersion: apiVersion, Kind: "Gateway", Namespace: "shop", Name: "edge"}); got != want {
+			t.Errorf("%q: %q, want %q", apiVersion, got, want)
+		}
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 // TestWorstResources: the resources a check summary names are those with the most failing
@@ -88,7 +90,7 @@ func TestCheckSummaryCountsAsTheFindings(t *testing.T) {
 				Findings []struct {
 					Check    string `json:"check"`
 					Result   string `json:"result"`
-					Resource *struct{ Kind, Namespace, Name string }
+					Resource *struct{ APIVersion, Kind, Namespace, Name string }
 				} `json:"findings"`
 			}
 			if err := json.Unmarshal([]byte(js), &rep); err != nil {
@@ -103,7 +105,9 @@ func TestCheckSummaryCountsAsTheFindings(t *testing.T) {
 				failing[f.Check]++
 				key := "(cluster)"
 				if r := f.Resource; r != nil {
-					key = r.Kind + "/" + r.Namespace + "/" + r.Name
+					// Objects of one kind name in two groups are two resources (istio's
+					// tcp-echo sample has an Istio and a Gateway API Gateway tcp-echo-gateway).
+					key = engine.IdentityKind(r.APIVersion, r.Kind) + "/" + r.Namespace + "/" + r.Name
 				}
 				if resources[f.Check] == nil {
 					resources[f.Check] = map[string]bool{}
