@@ -91,11 +91,15 @@ type ResourceMatch struct {
 	// +kubebuilder:validation:items:Pattern=`^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$`
 	Namespaces []string `json:"namespaces,omitempty"`
 
-	// kinds are resource kinds, for example Deployment.
+	// kinds are resource kinds, for example Deployment. A kind alone matches it in every API
+	// group; Kind.group (kubectl's resource.group form, for example Gateway.networking.istio.io or
+	// Deployment.apps) matches it in that group only, so an exception for Istio's Gateway web
+	// does not waive the Gateway API's Gateway web in the same namespace.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=16
-	// +kubebuilder:validation:items:Pattern=`^[A-Z][A-Za-z0-9]*$`
+	// +kubebuilder:validation:items:MaxLength=317
+	// +kubebuilder:validation:items:Pattern=`^[A-Z][A-Za-z0-9]*(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	Kinds []string `json:"kinds,omitempty"`
 
 	// names are resource names or glob patterns ("*" for any run of characters, "?" for one).

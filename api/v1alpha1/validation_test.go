@@ -203,6 +203,10 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 			base: validException, edit: func(s map[string]any) { s["expires"] = "2027-01-01T00:00:00+01:99" },
 			message: `spec.expires: Invalid value: "2027-01-01T00:00:00+01:99": spec.expires in body should match`,
 		},
+		"an exception matching a kind in a group in capitals": {
+			base: validException, edit: func(s map[string]any) { s["match"] = map[string]any{"kinds": []any{"Gateway.Networking.istio.io"}} },
+			message: `spec.match.kinds[0]: Invalid value: "Gateway.Networking.istio.io": spec.match.kinds[0] in body should match`,
+		},
 		"an exception matching a lower-case kind": {
 			base: validException, edit: func(s map[string]any) { s["match"] = map[string]any{"kinds": []any{"deployment"}} },
 			message: `spec.match.kinds[0]: Invalid value: "deployment": spec.match.kinds[0] in body should match`,
@@ -342,7 +346,10 @@ spec: {profile: soc2-baseline}
 	// An expiry may carry a fraction of a second or an offset from UTC.
 	fractionAndOffset := strings.Replace(validException, `expires: "2027-01-01T00:00:00Z"`, `expires: "2027-01-01T09:30:00.250+09:30"`, 1)
 	westOfUTC := strings.Replace(validException, `expires: "2027-01-01T00:00:00Z"`, `expires: "2026-12-31T23:59:59-11:00"`, 1)
-	for _, base := range []string{validException, accentedOwner, longReason, fractionAndOffset, westOfUTC, validProfile, profileWithPodSecurity("baseline", "v1.30"),
+	// A kind may name its API group (Kind.group), or not.
+	kindInGroup := strings.Replace(validException, "  checks: [wl-privileged]\n",
+		"  checks: [wl-privileged]\n  match: {kinds: [Deployment, Deployment.apps, Gateway.networking.istio.io]}\n", 1)
+	for _, base := range []string{validException, accentedOwner, longReason, fractionAndOffset, westOfUTC, kindInGroup, validProfile, profileWithPodSecurity("baseline", "v1.30"),
 		profileWithPodSecurity("restricted", "latest"), profileWithPodSecurity("baseline", "v1.0")} {
 		u := decode(t, base)
 		if err := c.Create(context.Background(), u, client.DryRunAll); err != nil {

@@ -376,7 +376,7 @@ func (e *ExceptionOutcome) covers(r *Result) bool {
 			return false
 		}
 	}
-	if e.kinds != nil && !e.kinds[o.Kind] && !(e.kinds[KindWorkload] && o.Workload != nil) {
+	if e.kinds != nil && !e.kinds[o.Kind] && !(e.kinds[KindWorkload] && o.Workload != nil) && !e.kindInGroup(o) {
 		return false
 	}
 	if len(e.names) > 0 && !matchAny(e.names, o.Name) {
@@ -446,4 +446,12 @@ func (idx *exceptionIndex) find(r *Result) *ExceptionOutcome {
 
 func sortOutcomes(list []*ExceptionOutcome) {
 	sort.Slice(list, func(i, j int) bool { return list[i].Key < list[j].Key })
+}
+
+// kindInGroup reports whether the exception names o's kind in o's API group (Kind.group,
+// kubectl's resource.group form: Gateway.networking.istio.io, Deployment.apps). The core group's
+// kinds have no such form; their bare kind names them.
+func (e *ExceptionOutcome) kindInGroup(o *Object) bool {
+	group, _, found := strings.Cut(o.APIVersion, "/")
+	return found && group != "" && e.kinds[o.Kind+"."+group]
 }

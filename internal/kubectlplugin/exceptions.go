@@ -54,7 +54,7 @@ Examples:
 			fs.StringVar(&o.owner, "owner", "", "Who is accountable for the exception (a person or team)")
 			fs.StringVar(&o.expires, "expires", "", "When it stops applying: a time (RFC 3339), a date, or a duration from now (30d, 720h)")
 			fs.StringVar(&o.ticket, "ticket", "", "The change request or risk record (http:// or https:// URL)")
-			fs.StringSliceVar(&o.kinds, "kind", nil, "Only resources of this kind (Deployment, ..., or Workload); repeatable")
+			fs.StringSliceVar(&o.kinds, "kind", nil, "Only resources of this kind (Deployment, ..., or Workload; Kind.group, such as Gateway.networking.istio.io, in that API group only); repeatable")
 			fs.StringSliceVar(&o.names, "name", nil, "Only resources with this name or glob pattern; repeatable")
 			fs.StringSliceVar(&o.containers, "container", nil, "Only findings about this container (name or glob pattern); repeatable")
 			fs.StringSliceVar(&o.profiles, "profile", nil, "Only under this ComplianceProfile (every profile by default); repeatable")

@@ -16,11 +16,13 @@ import (
 
 // The patterns of the CRDs (api/v1alpha1).
 var (
-	idPattern         = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	namespacePattern  = regexp.MustCompile(`^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$`)
-	kindPattern       = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
-	capabilityPattern = regexp.MustCompile(`^[A-Z_]+$`)
-	absolutePattern   = regexp.MustCompile(`^/`)
+	idPattern        = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	namespacePattern = regexp.MustCompile(`^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$`)
+	kindPattern      = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+	// exceptionKindPattern is a ControlException's match.kinds: a kind, or Kind.group.
+	exceptionKindPattern = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	capabilityPattern    = regexp.MustCompile(`^[A-Z_]+$`)
+	absolutePattern      = regexp.MustCompile(`^/`)
 )
 
 // crdRules gathers what the API server says of an object of this operator's kinds when it is
@@ -172,7 +174,7 @@ func refusedByCRD(ex *v1alpha1.ControlException) field.ErrorList {
 	r.strs(spec.Child("profiles"), s.Profiles, 32, 0, 253, nil)
 	m := spec.Child("match")
 	r.strs(m.Child("namespaces"), s.Match.Namespaces, 64, 0, 63, namespacePattern)
-	r.strs(m.Child("kinds"), s.Match.Kinds, 16, 0, 0, kindPattern)
+	r.strs(m.Child("kinds"), s.Match.Kinds, 16, 0, 317, exceptionKindPattern)
 	r.strs(m.Child("names"), s.Match.Names, 64, 1, 253, nil)
 	r.strs(m.Child("containers"), s.Match.Containers, 32, 1, 253, nil)
 	if a := ex.Approval; a != nil {

@@ -161,6 +161,18 @@ func TestExceptionsTheCRDRefusesAreNotApplied(t *testing.T) {
 		t.Fatalf("the valid exception: excepted %v, exit %d, want true and %d\nstderr: %s", ok, code, ExitOK, stderr)
 	}
 
+	// A kind in its group (Kind.group), the core group's Pod being v1's alone: valid, and
+	// applied; in another group it waives nothing.
+	for line, want := range map[string]bool{"  match:\n    kinds: [Pod]": true, "  match:\n    kinds: [Deployment.apps, Pod.example.com]": false} {
+		doc := strings.Replace(exceptionWith("match", line), "    names: [legacy]\n", "", 1)
+		if got := crd.refuses(t, doc); len(got) > 0 {
+			t.Fatalf("the CRD refuses %q: %v", line, got)
+		}
+		if ok, stderr, code := excepted(t, doc); ok != want || code != ExitOK {
+			t.Errorf("%q: excepted %v, exit %d, want %v and %d\nstderr: %s", line, ok, code, want, ExitOK, stderr)
+		}
+	}
+
 	for _, tc := range []struct {
 		name, key, line, field string
 	}{
@@ -184,6 +196,9 @@ func TestExceptionsTheCRDRefusesAreNotApplied(t *testing.T) {
 		{"an approval comment with an escape", "approval", "approval:\n  approvedBy: sec@example.com\n  comment: \"ok \\e[2J\"", "approval.comment"},
 		{"an empty name pattern", "match", "  match:\n    names: [legacy, \"\"]", "spec.match.names[1]"},
 		{"a kind in lower case", "match", "  match:\n    kinds: [pod]", "spec.match.kinds[0]"},
+		{"a kind with a group in capitals", "match", "  match:\n    kinds: [Pod.Core]", "spec.match.kinds[0]"},
+		{"a kind with an empty group", "match", "  match:\n    kinds: [Pod.]", "spec.match.kinds[0]"},
+		{"a kind with a group over 317 characters", "match", "  match:\n    kinds: [Pod." + strings.Repeat("g", 314) + "]", "spec.match.kinds[0]"},
 		{"a container name over 253 characters", "match", "  match:\n    containers: [" + strings.Repeat("c", 254) + "]", "spec.match.containers[0]"},
 		{"a profile name over 253 characters", "profiles", "  profiles: [" + strings.Repeat("p", 254) + "]", "spec.profiles[0]"},
 	} {
