@@ -136,7 +136,7 @@ func decodeDocuments(source string, docs []document, opts Options, bufs *buffers
 		var got []*engine.Object
 		switch {
 		case err == nil && d.item != 0:
-			got, err = decodeItem(d.body, d.yaml, opts, bufs)
+			got, err = decodeItem(d.body, d.yaml, d.listAPIVersion, d.listKind, opts, bufs)
 		case err == nil:
 			got, err = decodeDocument(d.body, d.yaml, opts, bufs)
 			if err == errNoKind && notAnObject(d.body) {
@@ -211,6 +211,9 @@ type document struct {
 	// yaml says that body is YAML text (a YAML stream's document or a List's item in one),
 	// which may also be JSON; else it is a JSON value the JSON splitters checked.
 	yaml bool
+	// listAPIVersion and listKind are those of the List an item is of, when they were read
+	// before its items (typedItem); "" otherwise.
+	listAPIVersion, listKind string
 }
 
 // splitDocuments cuts a YAML stream at `---` lines. JSON content is a stream of JSON values.
@@ -517,8 +520,9 @@ type typeMeta struct {
 }
 
 // decodeItem decodes an item of a List read from a stream item by item, JSON (readJSONStream)
-// or YAML (yamlList), as decodeJSON decodes the items of a List read whole.
-func decodeItem(body []byte, yamlText bool, opts Options, bufs *buffers) ([]*engine.Object, error) {
+// or YAML (yamlList), as decodeJSON decodes the items of a List read whole; listAPIVersion and
+// listKind are the List's when they came before its items (typedItem).
+func decodeItem(body []byte, yamlText bool, listAPIVersion, listKind string, opts Options, bufs *buffers) ([]*engine.Object, error) {
 	js, tm, err := toJSONInto(body, yamlText, opts, bufs)
 	switch {
 	case err != nil:
@@ -526,7 +530,7 @@ func decodeItem(body []byte, yamlText bool, opts Options, bufs *buffers) ([]*eng
 	case tm != nil:
 		return decodeObject(js, *tm, opts)
 	}
-	return decodeJSON(js, 0, opts)
+	return decodeJSON(typedItem(js, listAPIVersion, listKind), 0, opts)
 }
 
 // ErrNotAnObject is the error of a document (decodeDocuments) that is a map with neither
@@ -783,7 +787,7 @@ func decodeJSON(js []byte, size int, opts Options) ([]*engine.Object, error) {
 					continue
 				}
 			}
-			objs, err := decodeJSON(item, 0, opts)
+			objs, err := decodeJSON(typedItem(item, tm.APIVersion, tm.Kind), 0, opts)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("items[%d]: %w", i, err))
 			}
@@ -795,6 +799,39 @@ func decodeJSON(js []byte, size int, opts Options) ([]*engine.Object, error) {
 		return nil, tooLarge(size, MaxDocumentBytes)
 	}
 	return decodeObject(js, tm, opts)
+}
+
+// typedItem returns item, an item of a List whose apiVersion and kind are listAPIVersion and
+// listKind, with the apiVersion and kind kubectl gives it when it names neither: the List's
+// apiVersion, and its kind less the List suffix. The API server writes no apiVersion or kind
+// in the items of a PodList, a DeploymentList, ... (kubectl get --raw, a client's dump), and
+// kubectl apply takes them from the List (unstructured's decodeToList), so they are judged as
+// it applies them. A v1 List's items must name their own. Any other item is returned as it is.
+func typedItem(item []byte, listAPIVersion, listKind string) []byte {
+	kind := strings.TrimSuffix(listKind, "List")
+	if kind == "" || listAPIVersion == "" {
+		return item
+	}
+	trimmed := bytes.TrimSpace(item)
+	if len(trimmed) < 2 || trimmed[0] != '{' {
+		return item
+	}
+	if top, err := readTop(trimmed); err != nil || top.APIVersion != nil || top.Kind != nil {
+		return item
+	}
+	head, err := json.Marshal(struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}{listAPIVersion, kind})
+	if err != nil {
+		return item
+	}
+	out := append(head[:len(head)-1:len(head)-1], ',')
+	rest := bytes.TrimSpace(trimmed[1:])
+	if rest[0] == '}' {
+		out = out[:len(out)-1]
+	}
+	return append(out, rest...)
 }
 
 // errNoKind is typeMetaError's error for a document without a kind.

@@ -426,7 +426,7 @@ func (j *jsonReader) object(start, index, line int, p *parts) (doc document, lis
 		}
 		if c, ok := j.next(); isItems && ok && c == '[' {
 			before := bytes.Clone(j.bytes(start, key))
-			if list, err = j.items(start, index, line, p); err != nil {
+			if list, err = j.items(start, index, line, listTypeBefore(before), p); err != nil {
 				return fail(err)
 			}
 			if list {
@@ -485,14 +485,14 @@ func keyIs(raw []byte, name string) bool {
 // while the object is within MaxDocumentBytes; once past it, the object is a List (list) and
 // its items documents of their own, added (p) as they are read: those held, then each as soon
 // as it is read. Each is let go as it is read once over maxItemBytes.
-func (j *jsonReader) items(start, index, line int, p *parts) (list bool, err error) {
+func (j *jsonReader) items(start, index, line int, listType typeMeta, p *parts) (list bool, err error) {
 	type held struct {
 		body  []byte
 		space int
 	}
 	var kept []held
 	add := func(i int, body []byte, size, space int) {
-		d := document{index: index, line: line, item: i + 1}
+		d := document{index: index, line: line, item: i + 1, listAPIVersion: listType.APIVersion, listKind: listType.Kind}
 		if d.err = itemTooLarge(size, size-space); d.err == nil {
 			d.body = body
 		}
@@ -549,6 +549,17 @@ func (j *jsonReader) items(start, index, line int, p *parts) (list bool, err err
 			kept = append(kept, held{body, space})
 		}
 	}
+}
+
+// listTypeBefore reads the apiVersion and kind of a List from its members before its items key,
+// before (the API server writes them first): zero when they are not there.
+func listTypeBefore(before []byte) typeMeta {
+	members := bytes.TrimSuffix(bytes.TrimRight(before, " \t\r\n"), []byte(","))
+	tm, err := readTypeMeta(append(bytes.Clone(members), '}'))
+	if err != nil {
+		return typeMeta{}
+	}
+	return typeMeta{APIVersion: tm.APIVersion, Kind: tm.Kind}
 }
 
 // listError is the error of a List read from a stream, whose members but items are members

@@ -38,6 +38,9 @@ type yamlList struct {
 	lost  bool   // its lines but its items were over MaxDocumentBytes
 	// dropped is how many bytes of the item being read were let go, over MaxDocumentBytes.
 	dropped int
+	// listType is the List's apiVersion and kind when its lines before its items name them
+	// (typedItem).
+	listType typeMeta
 }
 
 const (
@@ -115,6 +118,7 @@ func (y *yamlList) take(docs []document, data []byte, start, pos int, l []byte, 
 	case listHead:
 		if isItemsKey(l) {
 			y.state = listItems
+			y.listType = yamlListType(y.head)
 		} else {
 			y.addHead(l)
 		}
@@ -145,6 +149,20 @@ func (y *yamlList) take(docs []document, data []byte, start, pos int, l []byte, 
 	return docs, pos + len(l)
 }
 
+// yamlListType reads the apiVersion and kind of a List from its lines before its items key,
+// head: zero when they do not say.
+func yamlListType(head []byte) typeMeta {
+	js, _, err := toJSON(head, Options{})
+	if err != nil {
+		return typeMeta{}
+	}
+	tm, err := readTypeMeta(js)
+	if err != nil {
+		return typeMeta{}
+	}
+	return typeMeta{APIVersion: tm.APIVersion, Kind: tm.Kind}
+}
+
 // addHead keeps l as one of the List's own lines, unless they are already over MaxDocumentBytes.
 func (y *yamlList) addHead(l []byte) {
 	if len(y.head)+len(l) > MaxDocumentBytes {
@@ -160,7 +178,7 @@ func (y *yamlList) ended(docs []document, body []byte, index int) []document {
 	if y.items == 0 {
 		return docs
 	}
-	d := document{index: index, line: y.line, item: y.items, yaml: true}
+	d := document{index: index, line: y.line, item: y.items, yaml: true, listAPIVersion: y.listType.APIVersion, listKind: y.listType.Kind}
 	if size := y.dropped + len(body); size > MaxDocumentBytes {
 		d.err = fmt.Errorf("%d bytes as YAML; the limit is %d", size, MaxDocumentBytes)
 	} else {

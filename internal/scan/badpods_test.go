@@ -91,7 +91,8 @@ func sweepYAML(t *testing.T, doc map[string]any) string {
 // PodTemplate runs nothing (no controller of Kubernetes' own creates pods from one) and is not
 // judged: it must give no result rather than a pass. The same objects written as a v1 List, as
 // Helm writes a rendered chart (--- separators with # Source: comments, empty documents), as a
-// JSON List and with CRLF line ends give the same failures.
+// JSON List, as the API server lists them (a PodList, a DeploymentList, ... whose items name no
+// kind) and with CRLF line ends give the same failures.
 func TestBadPodsFailTheirOwnersWhereverThePodSpecLives(t *testing.T) {
 	pods := testgen.BadPods("sweep")
 	var docs []string
@@ -153,6 +154,35 @@ func TestBadPodsFailTheirOwnersWhereverThePodSpecLives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As the API server lists them (kubectl get --raw, a client's dump): a PodList,
+	// DeploymentList, ... per kind and version, whose items carry neither apiVersion nor kind,
+	// which kubectl apply takes from the List's (unstructured's decodeToList).
+	var served strings.Builder
+	byType := map[string][]any{}
+	var types []string
+	for _, p := range pods {
+		key := p.APIVersion + " " + p.Kind
+		if byType[key] == nil {
+			types = append(types, key)
+		}
+		item := map[string]any{}
+		for k, v := range p.Doc {
+			if k != "apiVersion" && k != "kind" {
+				item[k] = v
+			}
+		}
+		byType[key] = append(byType[key], item)
+	}
+	for _, key := range types {
+		apiVersion, kind, _ := strings.Cut(key, " ")
+		b, err := json.Marshal(map[string]any{"kind": kind + "List", "apiVersion": apiVersion,
+			"metadata": map[string]any{"resourceVersion": "12345"}, "items": byType[key]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		served.Write(b)
+		served.WriteString("\n")
+	}
 	var helm strings.Builder
 	helm.WriteString("---\n# Source: sweep/templates/NOTES.txt\n---\n")
 	for i, d := range docs {
@@ -164,6 +194,7 @@ func TestBadPodsFailTheirOwnersWhereverThePodSpecLives(t *testing.T) {
 	variants := map[string]string{
 		"list.yaml":       string(list),
 		"list.json":       string(jsonList),
+		"served.json":     served.String(),
 		"helm.yaml":       helm.String(),
 		"crlf.yaml":       strings.ReplaceAll(multi, "\n", "\r\n"),
 		"leading-doc.yml": "---\n" + multi + "\n---\n",
