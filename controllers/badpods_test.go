@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -190,4 +192,81 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestAnEphemeralContainerAddedLaterIsJudged: a privileged ephemeral container added through
+// the ephemeralcontainers subresource (kubectl debug) to a Pod the operator has already judged
+// hardened fails wl-privileged on that container, in a bare Pod and in a Pod that a ReplicaSet
+// controls (judged through the ReplicaSet until then): the write changes no label or owner,
+// only the Pod's spec.
+func TestAnEphemeralContainerAddedLaterIsJudged(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "badpods-debugged", "badpods-debugged"
+	createNamespace(t, ns, map[string]string{profile: "true"})
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "wl-privileged") })
+	yes, no := true, false
+	uid := int64(10001)
+	hardened := corev1.PodSpec{
+		AutomountServiceAccountToken: &no,
+		Containers: []corev1.Container{{
+			Name: "app", Image: "registry.example.com/app:1.0.0",
+			SecurityContext: &corev1.SecurityContext{RunAsNonRoot: &yes, RunAsUser: &uid, AllowPrivilegeEscalation: &no},
+		}},
+	}
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: appsv1.ReplicaSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}}, Spec: *hardened.DeepCopy()},
+		},
+	}
+	if err := k8s.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "tool", Namespace: ns}, Spec: *hardened.DeepCopy()}
+	owned := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-abcde", Namespace: ns, Labels: map[string]string{"app": "web"},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
+		Spec: *hardened.DeepCopy(),
+	}
+	for _, p := range []*corev1.Pod{bare, owned} {
+		if err := k8s.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 30*time.Second, "the hardened Pods judged", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		if rep.Status.Summary.Passed < 2 || rep.Status.Summary.Failing != 0 {
+			return fmt.Errorf("summary %+v", rep.Status.Summary)
+		}
+		return nil
+	})
+	for _, p := range []*corev1.Pod{bare, owned} {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(p), p); err != nil {
+			t.Fatal(err)
+		}
+		p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, corev1.EphemeralContainer{
+			EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "busybox:1.36",
+				SecurityContext: &corev1.SecurityContext{Privileged: &yes}},
+			TargetContainerName: "app",
+		})
+		if err := k8s.SubResource("ephemeralcontainers").Update(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 30*time.Second, "the debug containers fail wl-privileged", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		for _, p := range []*corev1.Pod{bare, owned} {
+			if f := finding(rep, "wl-privileged", p.Name, "debug"); f == nil || f.Result != v1alpha1.ResultFail || f.Resource.Kind != "Pod" {
+				return fmt.Errorf("Pod %s: %s", p.Name, describeFinding(rep, "wl-privileged", p.Name))
+			}
+		}
+		return nil
+	})
 }
