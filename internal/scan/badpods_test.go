@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/testgen"
 )
 
@@ -199,11 +200,68 @@ func TestBadPodsFailTheirOwnersWhereverThePodSpecLives(t *testing.T) {
 		"crlf.yaml":       strings.ReplaceAll(multi, "\n", "\r\n"),
 		"leading-doc.yml": "---\n" + multi + "\n---\n",
 	}
+	t.Run("at the baseline level", func(t *testing.T) {
+		sweepAtBaseline(t, pods, multi)
+	})
 	for name, content := range variants {
 		t.Run(name, func(t *testing.T) {
 			if g := scanSweepFile(t, name, content).failures(); !slices.Equal(g, want) {
 				t.Errorf("%s gives %d failures, the plain multi-document file %d; first difference: %s", name, len(g), len(want), firstDiff(strings.Join(want, "\n"), strings.Join(g, "\n")))
 			}
 		})
+	}
+}
+
+// restrictedOnly reports whether every Pod Security Standards control of a check is one of the
+// restricted level (none is baseline): at the baseline level it does not apply.
+func restrictedOnly(check string) bool {
+	controls := checks.PodSecurityControls(check)
+	for _, c := range controls {
+		if c.Level != "restricted" {
+			return false
+		}
+	}
+	return len(controls) > 0
+}
+
+// sweepAtBaseline scans the sweep under a profile at the baseline level: the owners that are
+// baseline controls, or no control (wl-runtime-socket), still fail every object, and those of
+// the restricted level only are NotApplicable, never a pass. procMount Unmasked in a user
+// namespace (hostUsers: false), and no seccomp profile at all, are what the baseline level
+// allows, as Kubernetes does.
+func sweepAtBaseline(t *testing.T, pods []testgen.BadPod, multi string) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "sweep.yaml")
+	writeFile(t, file, multi)
+	rep, stderr, code := scanUnderProfile(t, file, "  podSecurity: {level: baseline}\n")
+	if code != ExitOK {
+		t.Fatalf("scan exited %d: %s", code, stderr)
+	}
+	got := indexFindings(rep)
+	for _, p := range pods {
+		if p.Kind == "PodTemplate" {
+			continue
+		}
+		key := p.Kind + "/" + p.Name
+		for _, owner := range p.Owners {
+			results := map[string]int{}
+			for _, f := range got[key][owner] {
+				results[string(f.Result)]++
+			}
+			switch {
+			case restrictedOnly(owner):
+				if results["Pass"]+results["Fail"] > 0 || results["NotApplicable"] == 0 {
+					t.Errorf("%s: %s is a restricted control, at baseline NotApplicable: %v", key, owner, results)
+				}
+			case p.Danger == "procmount-unmasked", p.Danger == "nothing-allowed":
+				// The baseline level allows procMount Unmasked in a user namespace, and a
+				// container that sets no seccomp profile (only Unconfined is forbidden).
+				if results["Fail"] > 0 {
+					t.Errorf("%s: %s fails %s at baseline, which the level allows: %v", key, owner, p.Danger, results)
+				}
+			case results["Fail"] == 0:
+				t.Errorf("%s (%s at %s level in %s): %s does not fail at baseline: %v", key, p.Danger, p.Level, p.Slot, owner, results)
+			}
+		}
 	}
 }
