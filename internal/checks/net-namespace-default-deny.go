@@ -25,13 +25,19 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"address) on every port (no ports, or ports that cover every TCP port) undoes the deny, as do several that do " +
 		"so together; policies with too many rules, ports and addresses to judge (tens of " +
 		"thousands), or policies that together take too long to judge, leave the namespace NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +
-		"beside a selector, an except outside its ipBlock, a malformed label selector, an unknown protocol or policy type, a bad port) is never created and counts for nothing." + supporting,
+		"beside a selector, an except outside its ipBlock, a malformed label selector, an unknown protocol or policy type, a bad port) is never created and counts for nothing. " +
+		"A CNI's own policies add to what NetworkPolicies allow: a CiliumNetworkPolicy or a Calico NetworkPolicy (projectcalico.org/v3 " +
+		"or crd.projectcalico.org/v1) that selects every pod, or those of every workload of a kind, and admits every source on every port " +
+		"(as net-pod-policy-coverage reads them) undoes the deny; any other such policy that may select every new pod and allows ingress " +
+		"leaves the namespace NotAssessed, naming the policy. Cluster-wide policies (CiliumClusterwideNetworkPolicy, Calico's " +
+		"GlobalNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy) are not read, and a namespace isolated only by a " +
+		"CNI's policy still fails for want of a NetworkPolicy default deny." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
 	Targets:  []string{"Namespace"},
-	Reads:    []string{"NetworkPolicy"},
+	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		policies := networkPoliciesIn(ctx.Inventory, o.Name)
 		if len(policies) == 0 {
@@ -68,6 +74,25 @@ var netNamespaceDefaultDeny = &engine.Check{
 				return
 			}
 			judged = judged && ok
+		}
+		// A CNI policy that selects every new pod, or those of every workload of a kind, adds to
+		// what the NetworkPolicies allow them (cniPolicy).
+		cni := judgeCNI(cniPoliciesIn(ctx.Inventory, o.Name), func(p cniPolicy) podSelection {
+			best := selectsNot
+			for _, kind := range newWorkloadKinds {
+				best = max(best, cniSelects(p, labels.Set{}, newPodLabels(kind)))
+			}
+			return best
+		})
+		if cni.open != nil {
+			ctx.Fail("", "%s selects every pod, or those of every workload of a kind, and admits ingress from anywhere (%s): it undoes the default deny",
+				cni.open.name(), cni.open.open)
+			return
+		}
+		if len(cni.undecided) > 0 {
+			ctx.NotAssessed("", fmt.Sprintf("%s every new pod and allow it ingress beside the NetworkPolicies (%s): this check does not judge whether they undo the default deny beyond an allow from everywhere",
+				cniNames(cni.undecided, "may select", "may select"), cniHow(cni.undecided)))
+			return
 		}
 		if !judged {
 			ctx.NotAssessed("", "the NetworkPolicies that select every pod, or every pod of a kind of workload, have too many ingress rules, ports and addresses to judge whether they undo the default deny")

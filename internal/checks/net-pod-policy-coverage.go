@@ -33,21 +33,49 @@ var netPodPolicyCoverage = &engine.Check{
 		"ingress as open as no policy. Policies with too many rules, ports and addresses to judge " +
 		"(tens of thousands), or a namespace whose policies together take too long to judge (a few built to cost the most " +
 		"each, judged in the order of their names until the namespace's bound is spent), leave the pod NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +
-		"beside a selector, an except outside its ipBlock, a malformed label selector, an unknown protocol or policy type, a bad port) is never created and counts for nothing." + supporting,
+		"beside a selector, an except outside its ipBlock, a malformed label selector, an unknown protocol or policy type, a bad port) is never created and counts for nothing. " +
+		"A CNI's own policies add to what NetworkPolicies allow, and the check reads two: Cilium's CiliumNetworkPolicy " +
+		"(Cilium admits what any allow policy selecting the pod admits; only its deny policies take precedence) and Calico's " +
+		"NetworkPolicy (projectcalico.org/v3 or crd.projectcalico.org/v1: Calico acts on the first Allow or Deny rule in order, " +
+		"Kubernetes NetworkPolicies being order 1000 of its default tier). One that selects the pod and admits every source on every " +
+		"port fails it (Cilium: an ingress rule without toPorts from the entity all, world, world-ipv4 or world-ipv6, a CIDR of every " +
+		"address, or endpoints of every namespace; Calico: an Allow rule without ports, protocol other than TCP or destination, " +
+		"from no source, nets of every address or namespaceSelector all(), when no policy selecting the pod has a Deny or Pass " +
+		"rule, a Cilium ingressDeny, or a tier of its own). Any other such policy that may select the pod and allows ingress leaves " +
+		"it NotAssessed, naming the policy, as does one that governs its ingress where no NetworkPolicy does (the CNI isolates the " +
+		"pod): the check does not reduce their languages to NetworkPolicy semantics. Cluster-wide policies (CiliumClusterwideNetworkPolicy, " +
+		"Calico's GlobalNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy) are not read." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
 	Targets:  workload,
-	Reads:    []string{"NetworkPolicy"},
+	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Workload.Pod().HostNetwork {
 			ctx.NotApplicable("", "the pod uses the host's network, which NetworkPolicies do not govern (see wl-host-network)")
 			return
 		}
+		known, unknownLabels := knownPodLabels(ctx.Inventory, o)
+		cni := judgeCNI(cniPoliciesIn(ctx.Inventory, o.Namespace), func(p cniPolicy) podSelection { return cniSelects(p, known, unknownLabels) })
+		if cni.open != nil {
+			ctx.Fail("", "%s admits ingress from anywhere (%s): the pod's ingress is as open as with no policy, whatever its NetworkPolicies allow",
+				cni.open.name(), cni.open.open)
+			return
+		}
+		// unpoliced fails a pod no NetworkPolicy restricts, unless a CNI policy selects it and
+		// governs its ingress: what it admits is not judged.
+		unpoliced := func(format string, args ...any) {
+			if len(cni.governing) > 0 {
+				ctx.NotAssessed("", fmt.Sprintf("no NetworkPolicy restricts the pod's ingress, but %s it and governs its ingress (the CNI isolates the pod and admits what the policy allows), which this check does not judge beyond an allow from everywhere",
+					cniNames(cni.governing, "selects", "select")))
+				return
+			}
+			ctx.Fail("", format, args...)
+		}
 		policies := networkPolicyIndex(ctx.Inventory, o.Namespace)
 		if len(policies.items) == 0 {
-			ctx.Fail("", "no NetworkPolicy in namespace %q: the pods accept traffic from anywhere in the cluster%s", o.Namespace, leftOut(ctx.Inventory, o.Namespace))
+			unpoliced("no NetworkPolicy in namespace %q: the pods accept traffic from anywhere in the cluster%s", o.Namespace, leftOut(ctx.Inventory, o.Namespace))
 			return
 		}
 		podSet, unknown, selecting, maybe := policiesSelectingPods(ctx.Inventory, o)
@@ -90,15 +118,20 @@ var netPodPolicyCoverage = &engine.Check{
 			return
 		}
 		if len(governing) > 0 {
+			if len(cni.undecided) > 0 {
+				ctx.NotAssessed("", fmt.Sprintf("%s the pod and allow ingress beside its NetworkPolicies (%s): this check does not judge what they admit beyond an allow from everywhere",
+					cniNames(cni.undecided, "may select", "may select"), cniHow(cni.undecided)))
+				return
+			}
 			ctx.Pass("")
 			return
 		}
 		if egressOnly > 0 {
-			ctx.Fail("", "only Egress NetworkPolicies (policyTypes: [Egress]) select the pod labels {%s} in namespace %q: its ingress is open to all%s",
+			unpoliced("only Egress NetworkPolicies (policyTypes: [Egress]) select the pod labels {%s} in namespace %q: its ingress is open to all%s",
 				podSet.String(), o.Namespace, leftOut(ctx.Inventory, o.Namespace))
 			return
 		}
-		ctx.Fail("", "no NetworkPolicy in namespace %q selects the pod labels {%s} (the namespace has %s)%s%s",
+		unpoliced("no NetworkPolicy in namespace %q selects the pod labels {%s} (the namespace has %s)%s%s",
 			o.Namespace, podSet.String(), pluralPolicies(len(policies.items)), controllerSet(ctx.Inventory, o.Namespace, unknown),
 			leftOut(ctx.Inventory, o.Namespace))
 	},

@@ -87,6 +87,11 @@ var clusterScoped = map[string]bool{
 	"PriorityLevelConfiguration": true, "ComponentStatus": true, "DeviceClass": true,
 	"ComplianceProfile": true, "ClusterPolicyReport": true, "ClusterIssuer": true,
 	"ClusterPolicy": true, "ConstraintTemplate": true, "GatewayClass": true,
+	// Cluster-wide network policies: Cilium's (cilium.io), Calico's (projectcalico.org), and the
+	// Network Policy API's (policy.networking.k8s.io: AdminNetworkPolicy and
+	// BaselineAdminNetworkPolicy at v1alpha1, ClusterNetworkPolicy at v1alpha2).
+	"CiliumClusterwideNetworkPolicy": true, "GlobalNetworkPolicy": true, "AdminNetworkPolicy": true,
+	"BaselineAdminNetworkPolicy": true, "ClusterNetworkPolicy": true,
 	// The rest of the built-in cluster-scoped kinds chg-deprecated-apis judges (checks'
 	// TestTargetsAreReadWithTheirScope holds its targets to the API server's scopes).
 	"VolumeAttributesClass": true, "ServiceCIDR": true, "IPAddress": true, "ClusterTrustBundle": true,
@@ -183,4 +188,7 @@ var namespacedUnstructured = map[string]bool{
 	// OpenShift's route.openshift.io Route.
 	"Route":          true,
 	"VirtualService": true,
+	// CNI network policies: Cilium's CiliumNetworkPolicy (cilium.io), and Calico's NetworkPolicy
+	// (projectcalico.org, crd.projectcalico.org), namespaced as Kubernetes' own.
+	"CiliumNetworkPolicy": true, "NetworkPolicy": true,
 }

@@ -1,0 +1,567 @@
+package checks
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// Network policies of a CNI's own API, beside Kubernetes' NetworkPolicies: Cilium's
+// CiliumNetworkPolicy (cilium.io/v2, namespaced) and Calico's NetworkPolicy (projectcalico.org/v3,
+// or crd.projectcalico.org/v1 where Calico's API server is not installed; namespaced). Both add to
+// what Kubernetes' NetworkPolicies allow: Cilium admits what any allow policy selecting the pod
+// admits (only its deny policies take precedence), and Calico acts on the first Allow or Deny
+// rule, in order (a Kubernetes NetworkPolicy is an order 1000 policy of Calico's default tier,
+// whose rules come after those of every policy ordered before it, and a policy without an order
+// comes last), so that an Allow from everything, wherever it stands in the order, admits what no
+// earlier Deny or Pass stops. The checks do not reduce these languages to NetworkPolicy
+// semantics: a policy that selects a pod and allows ingress leaves the judgement NotAssessed,
+// unless it plainly admits every source on every port (cniPolicy.open).
+
+const (
+	ciliumPolicyKind = "CiliumNetworkPolicy"
+	ciliumGroup      = "cilium.io"
+)
+
+// calicoGroups are the API groups of Calico's NetworkPolicy: projectcalico.org (served by
+// Calico's API server) and crd.projectcalico.org (the CRDs it is stored in, which calicoctl
+// writes to where the API server is not installed).
+var calicoGroups = []string{"projectcalico.org", "crd.projectcalico.org"}
+
+// cniPolicy is one CNI policy of a namespace, as far as the checks judge it.
+type cniPolicy struct {
+	obj *engine.Object
+	// kind names the policy's kind in messages: CiliumNetworkPolicy, or Calico NetworkPolicy.
+	kind string
+	// selectors are the pod selectors of the policy (a CiliumNetworkPolicy's specs may have
+	// several); a nil selector is one the checks cannot read, which may select any pod.
+	selectors []labels.Selector
+	// allows is true when the policy has an ingress rule that allows traffic.
+	allows bool
+	// open says, when the policy admits every source on every port, how; "" otherwise.
+	open string
+	// blocks is true when the policy has ingress rules that take precedence over allows
+	// (Cilium's ingressDeny; Calico's Deny and Pass) or, for Calico, sits in a tier of its own
+	// (evaluated before the default tier): an allow from everything may then not stand.
+	blocks bool
+}
+
+// name is how messages name the policy.
+func (p cniPolicy) name() string { return fmt.Sprintf("%s %q", p.kind, p.obj.Name) }
+
+// cniSpecialKey reports whether a key is one of the label keys of a CNI policy's pod selector that stand for something
+// other than the pod's labels (its namespace, its namespace's labels, its ServiceAccount), as
+// Cilium and Calico add them to every endpoint: the checks do not resolve them, and a
+// requirement on one may or may not select a pod.
+func cniSpecialKey(key string) bool {
+	return strings.HasPrefix(key, "io.kubernetes.pod.") || strings.HasPrefix(key, "io.cilium.") ||
+		strings.HasPrefix(key, "projectcalico.org/") || strings.HasPrefix(key, "reserved:")
+}
+
+// cniPoliciesIn lists the CNI policies of a namespace, once per evaluation.
+func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
+	return inv.Memo(nil, "network.cniPoliciesIn "+namespace, func() any {
+		var out []cniPolicy
+		for _, o := range inv.List(namespace, ciliumPolicyKind) {
+			if apiGroup(o.APIVersion) != ciliumGroup {
+				continue
+			}
+			if p, ok := ciliumPolicy(o); ok {
+				out = append(out, p)
+			}
+		}
+		for _, o := range inv.List(namespace, "NetworkPolicy") {
+			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) {
+				continue
+			}
+			// calicoctl shows each Kubernetes NetworkPolicy as a Calico one named
+			// knp.default.<name>: it is judged as the Kubernetes policy it is.
+			if strings.HasPrefix(o.Name, "knp.default.") {
+				continue
+			}
+			if p, ok := calicoPolicy(o); ok {
+				out = append(out, p)
+			}
+		}
+		return out
+	}).([]cniPolicy)
+}
+
+// specOf decodes an unstructured object's spec into v; ok is false when it has none that decodes.
+func specOf(o *engine.Object, v any) bool {
+	u, isU := o.Obj.(*unstructured.Unstructured)
+	if !isU {
+		return false
+	}
+	spec, found := u.Object["spec"]
+	if !found {
+		return false
+	}
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(data, v) == nil
+}
+
+// The fields of a CiliumNetworkPolicy rule (cilium.io/v2 api.Rule) that decide what it admits
+// at ingress.
+type (
+	ciliumRule struct {
+		EndpointSelector *metav1.LabelSelector `json:"endpointSelector"`
+		NodeSelector     *metav1.LabelSelector `json:"nodeSelector"`
+		Ingress          []ciliumIngressRule   `json:"ingress"`
+		IngressDeny      []json.RawMessage     `json:"ingressDeny"`
+	}
+	ciliumIngressRule struct {
+		FromEndpoints     []metav1.LabelSelector `json:"fromEndpoints"`
+		FromRequires      []json.RawMessage      `json:"fromRequires"`
+		FromEntities      []string               `json:"fromEntities"`
+		FromCIDR          []string               `json:"fromCIDR"`
+		FromCIDRSet       []ciliumCIDRRule       `json:"fromCIDRSet"`
+		FromGroups        []json.RawMessage      `json:"fromGroups"`
+		FromNodes         []json.RawMessage      `json:"fromNodes"`
+		ToPorts           []json.RawMessage      `json:"toPorts"`
+		ICMPs             []json.RawMessage      `json:"icmps"`
+		Authentication    json.RawMessage        `json:"authentication"`
+		FromCIDRGroupRefs []json.RawMessage      `json:"fromCIDRGroupRef"`
+	}
+	ciliumCIDRRule struct {
+		CIDR         string          `json:"cidr"`
+		Except       []string        `json:"except"`
+		CIDRGroupRef string          `json:"cidrGroupRef"`
+		Selector     json.RawMessage `json:"cidrGroupSelector"`
+	}
+)
+
+// ciliumPolicy reads a CiliumNetworkPolicy: spec and specs are its rules, each selecting pods by
+// endpointSelector (a rule with a nodeSelector instead governs the nodes' host firewall, not
+// pods). A rule with an ingress section puts the pods it selects in default deny at ingress and
+// admits what its rules allow; an empty ingress rule ({}) allows nothing.
+func ciliumPolicy(o *engine.Object) (cniPolicy, bool) {
+	var spec struct {
+		ciliumRule
+		Specs []ciliumRule `json:"specs"`
+	}
+	u, isU := o.Obj.(*unstructured.Unstructured)
+	if !isU {
+		return cniPolicy{}, false
+	}
+	p := cniPolicy{obj: o, kind: ciliumPolicyKind}
+	rules := []ciliumRule{}
+	if specOf(o, &spec.ciliumRule) {
+		rules = append(rules, spec.ciliumRule)
+	}
+	if raw, found := u.Object["specs"]; found {
+		data, err := json.Marshal(raw)
+		if err == nil {
+			var specs []ciliumRule
+			if json.Unmarshal(data, &specs) == nil {
+				rules = append(rules, specs...)
+			}
+		}
+	}
+	for _, r := range rules {
+		if r.EndpointSelector == nil || (len(r.Ingress) == 0 && len(r.IngressDeny) == 0) {
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(ciliumLabels(r.EndpointSelector))
+		if err != nil {
+			sel = nil
+		}
+		p.selectors = append(p.selectors, sel)
+		p.blocks = p.blocks || len(r.IngressDeny) > 0
+		for _, in := range r.Ingress {
+			if why, allows := ciliumOpen(in); allows {
+				p.allows = true
+				if why != "" && p.open == "" {
+					p.open = why
+				}
+			}
+		}
+	}
+	return p, len(p.selectors) > 0
+}
+
+// ciliumLabels is a Cilium endpoint selector with the k8s: and any: source prefixes of its
+// keys dropped (they match the pod's Kubernetes labels).
+func ciliumLabels(sel *metav1.LabelSelector) *metav1.LabelSelector {
+	strip := func(k string) string {
+		for _, prefix := range []string{"k8s:", "any:"} {
+			if after, ok := strings.CutPrefix(k, prefix); ok {
+				return after
+			}
+		}
+		return k
+	}
+	out := &metav1.LabelSelector{}
+	if sel.MatchLabels != nil {
+		out.MatchLabels = map[string]string{}
+		for k, v := range sel.MatchLabels {
+			out.MatchLabels[strip(k)] = v
+		}
+	}
+	for _, e := range sel.MatchExpressions {
+		e.Key = strip(e.Key)
+		out.MatchExpressions = append(out.MatchExpressions, e)
+	}
+	return out
+}
+
+// ciliumOpen says whether a Cilium ingress rule allows anything, and, when it admits every
+// source on every port, how. A rule with ports (toPorts), ICMP types, required peers
+// (fromRequires) or mutual authentication restricts what it admits.
+func ciliumOpen(in ciliumIngressRule) (why string, allows bool) {
+	peers := len(in.FromEndpoints) + len(in.FromEntities) + len(in.FromCIDR) + len(in.FromCIDRSet) +
+		len(in.FromGroups) + len(in.FromNodes) + len(in.FromCIDRGroupRefs)
+	if peers == 0 && len(in.ToPorts) == 0 && len(in.ICMPs) == 0 {
+		return "", false // an empty rule allows nothing
+	}
+	if len(in.ToPorts) > 0 || len(in.ICMPs) > 0 || len(in.FromRequires) > 0 || len(in.Authentication) > 0 && string(in.Authentication) != "null" {
+		return "", true
+	}
+	for _, e := range in.FromEntities {
+		switch e {
+		case "all":
+			return "fromEntities all, every port", true
+		case "world", "world-ipv4", "world-ipv6":
+			return "fromEntities " + e + ", every address outside the cluster, every port", true
+		}
+	}
+	for _, c := range in.FromCIDR {
+		if everyCIDR(c) {
+			return "fromCIDR " + c + ", every port", true
+		}
+	}
+	for _, c := range in.FromCIDRSet {
+		if c.CIDRGroupRef == "" && len(c.Selector) == 0 && len(c.Except) == 0 && everyCIDR(c.CIDR) {
+			return "fromCIDRSet " + c.CIDR + ", every port", true
+		}
+	}
+	for _, sel := range in.FromEndpoints {
+		if everyEndpoint(ciliumLabels(&sel)) {
+			return "fromEndpoints selecting every pod of every namespace, every port", true
+		}
+	}
+	return "", true
+}
+
+// everyCIDR reports whether a CIDR is every IPv4 or every IPv6 address.
+func everyCIDR(cidr string) bool {
+	p, err := netip.ParsePrefix(strings.TrimSpace(cidr))
+	return err == nil && p.Bits() == 0
+}
+
+// everyEndpoint reports whether a Cilium peer selector selects every pod of every namespace:
+// its only requirements are that the pod's namespace exists (an empty selector selects the
+// pods of the policy's own namespace only).
+func everyEndpoint(sel *metav1.LabelSelector) bool {
+	if len(sel.MatchLabels) > 0 || len(sel.MatchExpressions) == 0 {
+		return false
+	}
+	for _, e := range sel.MatchExpressions {
+		if e.Key != "io.kubernetes.pod.namespace" || e.Operator != metav1.LabelSelectorOpExists {
+			return false
+		}
+	}
+	return true
+}
+
+// The fields of a Calico NetworkPolicy (projectcalico.org/v3) that decide what it admits at
+// ingress.
+type (
+	calicoSpec struct {
+		Tier                   string       `json:"tier"`
+		Order                  *float64     `json:"order"`
+		Selector               string       `json:"selector"`
+		ServiceAccountSelector string       `json:"serviceAccountSelector"`
+		Types                  []string     `json:"types"`
+		Ingress                []calicoRule `json:"ingress"`
+	}
+	calicoRule struct {
+		Action      string          `json:"action"`
+		Protocol    json.RawMessage `json:"protocol"`
+		NotProtocol json.RawMessage `json:"notProtocol"`
+		ICMP        json.RawMessage `json:"icmp"`
+		NotICMP     json.RawMessage `json:"notICMP"`
+		HTTP        json.RawMessage `json:"http"`
+		Source      calicoEntity    `json:"source"`
+		Destination calicoEntity    `json:"destination"`
+	}
+	calicoEntity struct {
+		Nets              []string          `json:"nets"`
+		NotNets           []string          `json:"notNets"`
+		Selector          string            `json:"selector"`
+		NotSelector       string            `json:"notSelector"`
+		NamespaceSelector string            `json:"namespaceSelector"`
+		Ports             []json.RawMessage `json:"ports"`
+		NotPorts          []json.RawMessage `json:"notPorts"`
+		ServiceAccounts   json.RawMessage   `json:"serviceAccounts"`
+		Services          json.RawMessage   `json:"services"`
+	}
+)
+
+// calicoPolicy reads a Calico NetworkPolicy. Its ingress rules count when its types include
+// Ingress, or are absent (Calico then defaults them to Ingress, with Egress when it has egress
+// rules).
+func calicoPolicy(o *engine.Object) (cniPolicy, bool) {
+	var spec calicoSpec
+	if !specOf(o, &spec) {
+		return cniPolicy{}, false
+	}
+	if len(spec.Types) > 0 && !slices.Contains(spec.Types, "Ingress") {
+		return cniPolicy{}, false
+	}
+	p := cniPolicy{obj: o, kind: "Calico NetworkPolicy"}
+	sel := calicoSelector(spec.Selector)
+	if strings.TrimSpace(spec.ServiceAccountSelector) != "" {
+		sel = nil
+	}
+	p.selectors = []labels.Selector{sel}
+	p.blocks = spec.Tier != "" && spec.Tier != "default"
+	for _, r := range spec.Ingress {
+		switch r.Action {
+		case "Allow":
+			p.allows = true
+			if why := calicoOpen(r); why != "" && p.open == "" {
+				p.open = why
+			}
+		case "Deny", "Pass":
+			p.blocks = true
+		}
+	}
+	return p, true
+}
+
+// calicoOpen says how a Calico Allow rule admits every source on every port, or "".
+func calicoOpen(r calicoRule) string {
+	raw := func(m json.RawMessage) bool { return len(m) > 0 && string(m) != "null" }
+	if raw(r.NotProtocol) || raw(r.ICMP) || raw(r.NotICMP) || raw(r.HTTP) {
+		return ""
+	}
+	if raw(r.Protocol) && strings.Trim(string(r.Protocol), `"`) != "TCP" {
+		return ""
+	}
+	d := r.Destination
+	if len(d.Nets)+len(d.NotNets)+len(d.Ports)+len(d.NotPorts) > 0 || d.Selector != "" || d.NotSelector != "" ||
+		d.NamespaceSelector != "" || raw(d.ServiceAccounts) || raw(d.Services) {
+		return ""
+	}
+	s := r.Source
+	if len(s.NotNets)+len(s.Ports)+len(s.NotPorts) > 0 || s.NotSelector != "" || raw(s.ServiceAccounts) || raw(s.Services) {
+		return ""
+	}
+	ports := "every port"
+	if raw(r.Protocol) {
+		ports = "every TCP port"
+	}
+	switch {
+	case len(s.Nets) == 0 && s.Selector == "" && s.NamespaceSelector == "":
+		return "an Allow rule without a source, " + ports
+	case len(s.Nets) > 0 && s.Selector == "" && s.NamespaceSelector == "" && slices.ContainsFunc(s.Nets, everyCIDR):
+		return "an Allow rule from nets " + strings.Join(s.Nets, ", ") + ", " + ports
+	case len(s.Nets) == 0 && strings.TrimSpace(s.NamespaceSelector) == "all()" && (s.Selector == "" || strings.TrimSpace(s.Selector) == "all()"):
+		return "an Allow rule from namespaceSelector all(), " + ports
+	}
+	return ""
+}
+
+// calicoSelector parses the part of Calico's selector language that selects pods by their
+// labels alone: all() or nothing (every pod), and terms joined by &&: k == 'v', k != 'v',
+// has(k), !has(k), k in {'a', 'b'}, k not in {...}. It returns nil for anything else (||,
+// parentheses, string matches, the labels Calico adds), which may select any pod.
+func calicoSelector(s string) labels.Selector {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "all()" {
+		return labels.Everything()
+	}
+	if strings.Contains(s, "||") || strings.ContainsAny(s, "()") && !strings.Contains(s, "has(") {
+		return nil
+	}
+	sel := labels.NewSelector()
+	for _, term := range strings.Split(s, "&&") {
+		r, ok := calicoTerm(strings.TrimSpace(term))
+		if !ok || cniSpecialKey(r.Key()) {
+			return nil
+		}
+		sel = sel.Add(r)
+	}
+	return sel
+}
+
+func calicoTerm(t string) (labels.Requirement, bool) {
+	unquote := func(v string) (string, bool) {
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
+			return v[1 : len(v)-1], true
+		}
+		return "", false
+	}
+	req := func(key string, op selection.Operator, vals []string) (labels.Requirement, bool) {
+		r, err := labels.NewRequirement(strings.TrimSpace(key), op, vals)
+		if err != nil {
+			return labels.Requirement{}, false
+		}
+		return *r, true
+	}
+	if inner, ok := strings.CutPrefix(t, "!has("); ok && strings.HasSuffix(inner, ")") {
+		return req(strings.TrimSuffix(inner, ")"), selection.DoesNotExist, nil)
+	}
+	if inner, ok := strings.CutPrefix(t, "has("); ok && strings.HasSuffix(inner, ")") {
+		return req(strings.TrimSuffix(inner, ")"), selection.Exists, nil)
+	}
+	if strings.ContainsAny(t, "()") {
+		return labels.Requirement{}, false
+	}
+	for _, op := range []struct {
+		sep string
+		op  selection.Operator
+	}{{"==", selection.Equals}, {"!=", selection.NotEquals}} {
+		if k, v, ok := strings.Cut(t, op.sep); ok {
+			val, ok := unquote(v)
+			if !ok {
+				return labels.Requirement{}, false
+			}
+			return req(k, op.op, []string{val})
+		}
+	}
+	for _, op := range []struct {
+		sep string
+		op  selection.Operator
+	}{{" not in ", selection.NotIn}, {" in ", selection.In}} {
+		if k, set, ok := strings.Cut(t, op.sep); ok {
+			set = strings.TrimSpace(set)
+			if !strings.HasPrefix(set, "{") || !strings.HasSuffix(set, "}") {
+				return labels.Requirement{}, false
+			}
+			var vals []string
+			for _, v := range strings.Split(set[1:len(set)-1], ",") {
+				val, ok := unquote(v)
+				if !ok {
+					return labels.Requirement{}, false
+				}
+				vals = append(vals, val)
+			}
+			return req(k, op.op, vals)
+		}
+	}
+	return labels.Requirement{}, false
+}
+
+// cniSelects is whether a CNI policy selects the pods of a workload whose labels are known and
+// unknown (workloadPodLabels): the best answer of its selectors, a selector the checks cannot
+// read counting as maybe, a requirement on a key that stands for something else (cniSpecialKey)
+// too.
+func cniSelects(p cniPolicy, known labels.Set, unknown map[string]bool) podSelection {
+	out := selectsNot
+	for _, sel := range p.selectors {
+		s := selectsMaybe
+		if sel != nil {
+			s = selectsPods(sel, known, withSpecialKeys(sel, unknown))
+		}
+		out = max(out, s)
+	}
+	return out
+}
+
+// withSpecialKeys adds to unknown, for a selector with requirements on keys that stand for
+// something other than a pod label (cniSpecialKey), those keys, which any pod may lack.
+func withSpecialKeys(sel labels.Selector, unknown map[string]bool) map[string]bool {
+	reqs, _ := sel.Requirements()
+	var out map[string]bool
+	for _, r := range reqs {
+		if !cniSpecialKey(r.Key()) {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]bool, len(unknown)+1)
+			for k, v := range unknown {
+				out[k] = v
+			}
+		}
+		out[r.Key()] = true
+	}
+	if out == nil {
+		return unknown
+	}
+	return out
+}
+
+// cniIngress is what the CNI policies of a namespace that select a set of pods say of their
+// ingress: open, a policy that admits every source on every port with no deny or earlier tier
+// to stop it (the pods' ingress is as open as with no policy); undecided, those that allow
+// ingress otherwise, or may select the pods, or whose allow from everything may be stopped,
+// which the checks do not judge; governing, those that surely select the pods and govern their
+// ingress (Cilium then puts them in default deny).
+type cniIngress struct {
+	open      *cniPolicy
+	undecided []cniPolicy
+	governing []cniPolicy
+}
+
+// judgeCNI sorts the CNI policies of a namespace by whether they select a workload's pods
+// (selects tells) and what they admit.
+func judgeCNI(policies []cniPolicy, selects func(cniPolicy) podSelection) cniIngress {
+	var out cniIngress
+	var selecting []cniPolicy
+	blocked := false
+	for _, p := range policies {
+		s := selects(p)
+		if s == selectsNot {
+			continue
+		}
+		if p.blocks {
+			blocked = true
+		}
+		if s == selectsYes {
+			out.governing = append(out.governing, p)
+		}
+		if p.allows || p.blocks {
+			selecting = append(selecting, p)
+		}
+	}
+	for i, p := range selecting {
+		if p.open != "" && !blocked && selects(p) == selectsYes && out.open == nil {
+			out.open = &selecting[i]
+			continue
+		}
+		if p.allows {
+			out.undecided = append(out.undecided, p)
+		}
+	}
+	return out
+}
+
+// cniNames names policies for a message, followed by verb in the singular (one policy) or
+// plural.
+func cniNames(ps []cniPolicy, singular, plural string) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.name()
+	}
+	if len(ps) == 1 {
+		return names[0] + " " + singular
+	}
+	return few(names, ", ") + " " + plural
+}
+
+// cniHow says how the CNIs of policies add to what NetworkPolicies allow, for a message.
+func cniHow(ps []cniPolicy) string {
+	var how []string
+	if slices.ContainsFunc(ps, func(p cniPolicy) bool { return p.kind == ciliumPolicyKind }) {
+		how = append(how, "Cilium admits what any allow policy selecting a pod admits")
+	}
+	if slices.ContainsFunc(ps, func(p cniPolicy) bool { return p.kind != ciliumPolicyKind }) {
+		how = append(how, "Calico admits what an Allow rule admits unless a Deny or Pass comes before it")
+	}
+	return strings.Join(how, "; ")
+}
