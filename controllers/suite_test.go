@@ -138,7 +138,8 @@ func run(m *testing.M) (int, error) {
 	var err error
 	// The PolicyReport CRDs too, as Policy Reporter or Kyverno would have installed them, and
 	// Trivy Operator's VulnerabilityReport, OpenShift's Route (a minimal CRD: OpenShift serves
-	// Routes from its own API server), a stand-in for Istio's Gateway, and the Gateway API's: its
+	// Routes from its own API server), a stand-in for Istio's Gateway, stand-ins for Cilium's and
+	// Calico's network policies, and the Gateway API's: its
 	// experimental channel, a
 	// superset of the standard one, so that the fields of default Gateways are kept (a CRD
 	// updated while the operator runs would not do: its informers may go on reading objects
@@ -151,7 +152,8 @@ func run(m *testing.M) (int, error) {
 		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"),
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "trivy"), gatewayAPI,
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "openshift-route"),
-			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "istio"))
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "istio"),
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "cni"))
 	})
 	if err != nil {
 		return 0, err

@@ -102,3 +102,25 @@ func TestIstiosGatewayInstalledSinceTheOperatorStartedIsUnseen(t *testing.T) {
 		t.Errorf("HTTPRoute, read since the start, is unseen: %v", got)
 	}
 }
+
+// TestCalicosNetworkPolicyInstalledSinceTheOperatorStartedIsUnseen: Calico's NetworkPolicy shares
+// its kind's name with Kubernetes' NetworkPolicy, read since the start. Calico installed after the
+// operator (projectcalico.org NetworkPolicies now served, none read) would leave an Allow from
+// everywhere unjudged beside a tenant's default deny: the kind is unseen, with the restart it
+// takes, and CiliumNetworkPolicy likewise.
+func TestCalicosNetworkPolicyInstalledSinceTheOperatorStartedIsUnseen(t *testing.T) {
+	now := servingBuiltins()
+	started, err := AvailableKinds(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now.Add(schema.GroupVersionKind{Group: "projectcalico.org", Version: "v3", Kind: "NetworkPolicy"}, meta.RESTScopeNamespace)
+	now.Add(schema.GroupVersionKind{Group: "cilium.io", Version: "v2", Kind: "CiliumNetworkPolicy"}, meta.RESTScopeNamespace)
+	got := Appeared(now, started, nil)
+	if u, ok := got["NetworkPolicy"]; !ok || !strings.Contains(u.Reason, "networkpolicies.projectcalico.org") || !strings.Contains(u.Reason, "restart") {
+		t.Errorf("Calico's NetworkPolicy, served since the operator started, is not unseen: %v", got)
+	}
+	if u, ok := got["CiliumNetworkPolicy"]; !ok || !strings.Contains(u.Reason, "ciliumnetworkpolicies.cilium.io") {
+		t.Errorf("CiliumNetworkPolicy, served since the operator started, is not unseen: %v", got)
+	}
+}

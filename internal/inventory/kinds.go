@@ -111,6 +111,9 @@ var (
 	gwapi   = schema.GroupVersion{Group: "gateway.networking.k8s.io", Version: "v1"}
 	osroute = schema.GroupVersion{Group: "route.openshift.io", Version: "v1"}
 	istio   = schema.GroupVersion{Group: "networking.istio.io", Version: "v1"}
+	cilium  = schema.GroupVersion{Group: "cilium.io", Version: "v2"}
+	calico  = schema.GroupVersion{Group: "projectcalico.org", Version: "v3"}
+	calicod = schema.GroupVersion{Group: "crd.projectcalico.org", Version: "v1"}
 )
 
 // Kinds are every kind the operator reads, in a fixed order. internal/manifest has its own table
@@ -161,6 +164,13 @@ var Kinds = []Kind{
 	// (spec.gateways). Istio served both at v1beta1 and v1alpha3 before 1.22's v1.
 	everywhere(older(optional(istio, "Gateway"), "v1beta1", "v1alpha3")),
 	older(optional(istio, "VirtualService"), "v1beta1", "v1alpha3"),
+	// CNI network policies, which add to what NetworkPolicies allow: Cilium's, and Calico's
+	// NetworkPolicy (a kind name shared with Kubernetes', told apart by group) as Calico's API
+	// server serves it and as its CRD stores it (calicoctl writes there where that API server is
+	// not installed; where it is, a policy is read in both groups, to the same verdict).
+	optional(cilium, "CiliumNetworkPolicy"),
+	optional(calico, "NetworkPolicy"),
+	optional(calicod, "NetworkPolicy"),
 }
 
 // ByKind finds a kind by name.

@@ -1,0 +1,124 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// TestACNIPolicyThatAdmitsEverythingFailsBesideADefaultDeny: on a cluster that serves Cilium's
+// CiliumNetworkPolicy and Calico's NetworkPolicy (the suite installs minimal CRDs of them), a
+// tenant's namespace with a default-deny NetworkPolicy passes net-pod-policy-coverage; a
+// CiliumNetworkPolicy admitting every entity to every pod, and then, in its place, a Calico
+// NetworkPolicy (projectcalico.org/v3, then crd.projectcalico.org/v1) with an Allow rule from
+// anywhere, opens the pods whatever the NetworkPolicy says: each policy's change alone
+// re-evaluates the namespace, and the Deployment's finding names it.
+func TestACNIPolicyThatAdmitsEverythingFailsBesideADefaultDeny(t *testing.T) {
+	createNamespace(t, "cni-tenant", map[string]string{"cnitest": "true"})
+	applyYAML(t, `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: cni-tenant
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+`)
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: cni-tenant
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/shop/web:1.4.2
+`)
+	createProfile(t, "cnitest", "cnitest", nil)
+	findingSays := func(want string) func() error {
+		return func() error {
+			rep, err := getReport("cni-tenant", "cnitest")
+			if err != nil {
+				return err
+			}
+			if rep.Status.LastEvaluated == nil {
+				return fmt.Errorf("not evaluated yet")
+			}
+			f := finding(rep, "net-pod-policy-coverage", "web", "")
+			switch {
+			case f == nil && want != "":
+				return fmt.Errorf("no net-pod-policy-coverage finding yet")
+			case f == nil:
+				return nil
+			case want == "":
+				return fmt.Errorf("net-pod-policy-coverage finding still there: %q", f.Message)
+			case !strings.Contains(f.Message, want):
+				return fmt.Errorf("finding says %q", f.Message)
+			}
+			return nil
+		}
+	}
+	eventually(t, 20*time.Second, "no net-pod-policy-coverage finding behind the default deny", findingSays(""))
+
+	applyYAML(t, `
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: open-all
+  namespace: cni-tenant
+spec:
+  endpointSelector: {}
+  ingress:
+  - fromEntities: [all]
+`)
+	eventually(t, 15*time.Second, "the CiliumNetworkPolicy's finding",
+		findingSays(`CiliumNetworkPolicy "open-all" admits ingress from anywhere`))
+
+	deleteUnstructured(t, "cilium.io", "v2", "CiliumNetworkPolicy", "cni-tenant", "open-all")
+	eventually(t, 15*time.Second, "no finding once the CiliumNetworkPolicy is gone", findingSays(""))
+
+	for _, apiVersion := range []string{"projectcalico.org/v3", "crd.projectcalico.org/v1"} {
+		applyYAML(t, `
+apiVersion: `+apiVersion+`
+kind: NetworkPolicy
+metadata:
+  name: allow-everything
+  namespace: cni-tenant
+spec:
+  order: 100
+  selector: all()
+  ingress:
+  - action: Allow
+`)
+		eventually(t, 15*time.Second, "the Calico NetworkPolicy's finding ("+apiVersion+")",
+			findingSays(`Calico NetworkPolicy "allow-everything" admits ingress from anywhere`))
+		group, version, _ := strings.Cut(apiVersion, "/")
+		deleteUnstructured(t, group, version, "NetworkPolicy", "cni-tenant", "allow-everything")
+		eventually(t, 15*time.Second, "no finding once the Calico NetworkPolicy is gone ("+apiVersion+")", findingSays(""))
+	}
+}
+
+// deleteUnstructured deletes one object of a kind the test client has no Go type for.
+func deleteUnstructured(t *testing.T, group, version, kind, namespace, name string) {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(schema.GroupVersionKind{Group: group, Version: version, Kind: kind})
+	u.SetNamespace(namespace)
+	u.SetName(name)
+	if err := k8s.Delete(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+}
