@@ -235,6 +235,10 @@ func ciliumOpen(in ciliumIngressRule) (why string, allows bool) {
 			return "fromEntities all, every port", true
 		case "world", "world-ipv4", "world-ipv6":
 			return "fromEntities " + e + ", every address outside the cluster, every port", true
+		case "cluster":
+			// Every endpoint of the cluster, as a NetworkPolicy peer that selects every pod
+			// of every namespace (namespaceSelector {}), which the checks count as open.
+			return "fromEntities cluster, every pod of every namespace, every port", true
 		}
 	}
 	for _, c := range in.FromCIDR {

@@ -38,7 +38,7 @@ var netPodPolicyCoverage = &engine.Check{
 		"(Cilium admits what any allow policy selecting the pod admits; only its deny policies take precedence) and Calico's " +
 		"NetworkPolicy (projectcalico.org/v3 or crd.projectcalico.org/v1: Calico acts on the first Allow or Deny rule in order, " +
 		"Kubernetes NetworkPolicies being order 1000 of its default tier). One that selects the pod and admits every source on every " +
-		"port fails it (Cilium: an ingress rule without toPorts from the entity all, world, world-ipv4 or world-ipv6, a CIDR of every " +
+		"port fails it (Cilium: an ingress rule without toPorts from the entity all, cluster, world, world-ipv4 or world-ipv6, a CIDR of every " +
 		"address, or endpoints of every namespace; Calico: an Allow rule without ports, protocol other than TCP or destination, " +
 		"from no source, nets of every address or namespaceSelector all(), when no policy selecting the pod has a Deny or Pass " +
 		"rule, a Cilium ingressDeny, or a tier of its own). Any other such policy that may select the pod and allows ingress leaves " +
