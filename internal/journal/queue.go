@@ -34,6 +34,14 @@ type QueueOptions struct {
 	// Restore, when set, is called with the opened chain before anything is written (to
 	// rebuild state from it); the queue retries it with the writer until it succeeds.
 	Restore func(ctx context.Context, store Store, w *Writer) error
+	// Anchor, when set, reads the heads earlier processes published outside the store
+	// (Publish); the queue checks the chain against them when it opens it, before writing,
+	// and journals journal.rewound when the chain does not hold one (CheckAnchor).
+	Anchor func(ctx context.Context) ([]PublishedHead, error)
+	// Publish, when set, publishes the chain's head outside the store: after the first write,
+	// then after a write at most once per Heartbeat, and after the last write when the queue
+	// stops. A failed publication is logged and tried again after the next write.
+	Publish func(ctx context.Context, head Head) error
 }
 
 // OperatorHeartbeat says the operator was observing at the time.
@@ -57,6 +65,8 @@ type Queue struct {
 	lastErr        error
 	ready          chan struct{}
 	readyOnce      sync.Once
+	// rewind is what the anchor check found when the chain was opened (nil: nothing).
+	rewind *Rewind
 }
 
 // NewQueue makes a queue; Start runs it.
@@ -170,6 +180,18 @@ func (q *Queue) advance(n int) {
 	q.mu.Unlock()
 }
 
+// Rewound reports whether the chain, when this queue opened it, did not hold a head published
+// before (a journal.rewound record says which).
+func (q *Queue) Rewound() bool { return q.Rewind() != nil }
+
+// Rewind is what the anchor check found when the chain was opened (nil: the chain holds every
+// published head, or there was none, or no Anchor).
+func (q *Queue) Rewind() *Rewind {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.rewind
+}
+
 // Status says whether the journal is behind (records wait for an unwritable store), since when,
 // how many records were dropped, and the last error.
 func (q *Queue) Status() (behind bool, since time.Time, dropped int, err error) {
@@ -194,6 +216,31 @@ func (q *Queue) setBehind(err error) {
 	metrics.JournalBehind.Set(1)
 }
 
+// checkAnchor checks the opened chain against the published heads (CheckAnchor) and, when it
+// does not hold one, remembers the rewind for the first segment, exports it and logs it.
+func (q *Queue) checkAnchor(ctx context.Context, w *Writer) error {
+	heads, err := q.opts.Anchor(ctx)
+	if err != nil {
+		return fmt.Errorf("journal: reading the published heads: %w", err)
+	}
+	rw, err := CheckAnchor(ctx, q.opts.Store, q.opts.Cluster, w.Head(), heads)
+	if err != nil {
+		return fmt.Errorf("journal: checking the published heads: %w", err)
+	}
+	q.mu.Lock()
+	q.rewind = rw
+	q.mu.Unlock()
+	if rw != nil {
+		metrics.JournalRewound.WithLabelValues(q.opts.Cluster).Set(1)
+		q.opts.Logger.Error(nil, "Evidence journal rewound: the chain does not hold the head published before; journaling journal.rewound",
+			"store", q.opts.Store.String(), "cluster", q.opts.Cluster, "published", rw.Published.String(), "source", rw.Source,
+			"found", rw.Found.String(), "detail", rw.Detail)
+	} else {
+		metrics.JournalRewound.WithLabelValues(q.opts.Cluster).Set(0)
+	}
+	return nil
+}
+
 // Start opens the chain (retrying while the store is unreachable), records the start and the
 // interval nobody observed, then writes queued records every FlushInterval until ctx ends, when
 // it records the stop and writes what is left.
@@ -205,6 +252,9 @@ func (q *Queue) Start(ctx context.Context) error {
 	for {
 		var err error
 		w, err = NewWriter(ctx, q.opts.Store, WriterOptions{Cluster: q.opts.Cluster, Signer: q.opts.Signer})
+		if err == nil && q.opts.Anchor != nil {
+			err = q.checkAnchor(ctx, w)
+		}
 		if err == nil && q.opts.Restore != nil {
 			err = q.opts.Restore(ctx, q.opts.Store, w)
 		}
@@ -221,9 +271,18 @@ func (q *Queue) Start(ctx context.Context) error {
 	}
 	op := &Operator{Identity: q.opts.Identity, Version: q.opts.Version, Catalogue: q.opts.Catalogue}
 	var batch []Record
+	rewind := q.Rewind()
 	if last := w.Last(); !last.IsZero() && last.Before(start) {
+		reason := "no operator was observing (stopped, restarted or failing over) since the journal's last record"
+		if rewind != nil {
+			reason = "the chain was rewound (" + string(JournalRewound) + "): its records after " + last.UTC().Format(time.RFC3339) +
+				" up to at least the published head's " + rewind.Published.Time.UTC().Format(time.RFC3339) + " were deleted or replaced, not unobserved"
+		}
 		batch = append(batch, Record{Type: ObservationGap, Time: start, Operator: op,
-			Interval: &Interval{From: last, To: start, Reason: "no operator was observing (stopped, restarted or failing over) since the journal's last record"}})
+			Interval: &Interval{From: last, To: start, Reason: reason}})
+	}
+	if rewind != nil {
+		batch = append(batch, Record{Type: JournalRewound, Time: start, Operator: op, Rewind: rewind})
 	}
 	batch = append(batch, Record{Type: OperatorStarted, Time: start, Operator: op})
 	// The head this process continues from, and the one it reaches, published outside the
@@ -242,6 +301,19 @@ func (q *Queue) Start(ctx context.Context) error {
 	heartbeat := time.NewTicker(q.opts.Heartbeat)
 	defer heartbeat.Stop()
 	queued := 0 // records of batch that came through the queue
+	var published time.Time
+	var publishedSeq uint64
+	publish := func(ctx context.Context, force bool) {
+		if q.opts.Publish == nil || w.Seq() == 0 || w.Seq() == publishedSeq ||
+			(!force && !published.IsZero() && q.opts.Now().Sub(published) < q.opts.Heartbeat) {
+			return
+		}
+		if err := q.opts.Publish(ctx, w.Head()); err != nil {
+			log.Error(err, "Could not publish the journal's head", "segment", w.Seq())
+			return
+		}
+		published, publishedSeq = q.opts.Now(), w.Seq()
+	}
 	write := func(ctx context.Context) {
 		q.mu.Lock()
 		dropped, from := q.dropped, q.dropFrom
@@ -299,6 +371,7 @@ func (q *Queue) Start(ctx context.Context) error {
 		q.behindSince, q.lastErr = time.Time{}, nil
 		q.mu.Unlock()
 		metrics.JournalBehind.Set(0)
+		publish(ctx, false)
 	}
 	write(ctx)
 	for {
@@ -307,6 +380,9 @@ func (q *Queue) Start(ctx context.Context) error {
 			batch = append(batch, Record{Type: OperatorStopped, Time: q.opts.Now(), Operator: op})
 			final, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			write(final)
+			if len(batch) == 0 {
+				publish(final, true)
+			}
 			cancel()
 			return nil
 		case <-flush.C:

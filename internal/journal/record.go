@@ -99,6 +99,8 @@ type Record struct {
 	Attestation *AttestationBody `json:"attestation,omitempty"`
 	Interval    *Interval        `json:"interval,omitempty"`
 	Operator    *Operator        `json:"operator,omitempty"`
+	// Rewind is set on journal.rewound records.
+	Rewind *Rewind `json:"rewind,omitempty"`
 }
 
 // Finding is one deviation: a check's failing result on a resource (and container).

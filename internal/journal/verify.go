@@ -56,6 +56,10 @@ const (
 	// (or now, for a period not over), or has no segment in it: its last segments are missing,
 	// or no operator was writing.
 	ProblemUncovered ProblemKind = "uncovered"
+	// ProblemRewound: a journal.rewound record: the operator that wrote it opened a chain that
+	// did not hold the head published before outside the store (its segments were deleted or
+	// replaced), and continued it. The chain verifies, but it is not the one first written.
+	ProblemRewound ProblemKind = "rewound"
 )
 
 // CoverageSlack is how far the chain's first and last records may lie inside the period's
@@ -224,16 +228,21 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		res.Superseded++
 	}
 	userOnRecord := opts.OnRecord
-	if len(orphans) > 0 {
-		opts.OnRecord = func(line []byte) error {
+	// The segment being read, for the problems its records raise.
+	var reading SegmentRef
+	opts.OnRecord = func(line []byte) error {
+		if len(orphans) > 0 {
 			if id, _, err := peekIDTime(line); err == nil {
 				delete(orphans, id)
 			}
-			if userOnRecord != nil {
-				return userOnRecord(line)
-			}
-			return nil
 		}
+		if bytes.Contains(line, []byte(`"type":"`+string(JournalRewound)+`"`)) {
+			rewound(reading, line, problem)
+		}
+		if userOnRecord != nil {
+			return userOnRecord(line)
+		}
+		return nil
 	}
 	defer func() {
 		byName := map[string]int{}
@@ -289,6 +298,7 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		if i == 0 {
 			started = &observedFrom
 		}
+		reading = ref
 		digest, h, records, perr := scanSegment(ctx, store, ref, opts, started)
 		if perr != nil {
 			var sp segmentProblem
@@ -362,6 +372,25 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		problem(l.Name, l.Seq, ProblemUncovered, "the chain's last record in the period is at %s, the period ends at %s: %s not covered (its last segments are missing, or no operator was writing)", stamp(res.Last), stamp(end), end.Sub(res.Last).Round(time.Minute))
 	}
 	return res, nil
+}
+
+// rewound reports a journal.rewound record (read in segment ref) as a problem.
+func rewound(ref SegmentRef, line []byte, problem func(string, uint64, ProblemKind, string, ...any)) {
+	var r Record
+	if json.Unmarshal(line, &r) != nil || r.Type != JournalRewound {
+		return
+	}
+	if r.Rewind == nil {
+		problem(ref.Name, ref.Seq, ProblemRewound, "at %s the operator found the chain rewound (record %s)", stamp(r.Time), r.ID)
+		return
+	}
+	rw := r.Rewind
+	from := ""
+	if rw.Source != "" {
+		from = " (" + rw.Source + ")"
+	}
+	problem(ref.Name, ref.Seq, ProblemRewound, "at %s the operator found the chain rewound: %s was published%s, the chain held %s: %s; what was deleted or replaced is not in this chain, and the time it covered is not an observation gap",
+		stamp(r.Time), rw.Published.fullString(), from, rw.Found.fullString(), rw.Detail)
 }
 
 // checkUnsigned reports, once, the segments of window that carry a signature: a journal read

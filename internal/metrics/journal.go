@@ -47,6 +47,13 @@ var (
 		Name: "soc2_operator_journal_head_sequence",
 		Help: "Sequence number of the evidence journal's latest segment this process read or wrote, by cluster name and when it opened the chain.",
 	}, []string{"cluster_name", "opened"})
+	// JournalRewound is 1 when the chain this process opened did not hold the head an earlier
+	// process published outside the store (a journal.rewound record says which), 0 when it
+	// held every published head, by cluster name: SOC2EvidenceJournalAnchorMismatch.
+	JournalRewound = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_journal_rewound",
+		Help: "1 when the evidence journal's chain, as this process opened it, did not hold the head published before (journal.rewound), 0 otherwise, by cluster name.",
+	}, []string{"cluster_name"})
 
 	registerJournalOnce sync.Once
 )
@@ -55,6 +62,6 @@ var (
 func RegisterJournal() {
 	registerJournalOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(JournalBehind, JournalQueued, JournalRecords, JournalLastWrite,
-			JournalOpenedSequence, JournalHeadSequence)
+			JournalOpenedSequence, JournalHeadSequence, JournalRewound)
 	})
 }
