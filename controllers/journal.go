@@ -271,6 +271,7 @@ func (h *journalHook) setCondition(conds *[]metav1.Condition, generation int64) 
 		}
 	}
 	meta.SetStatusCondition(conds, c)
+	h.setRewoundCondition(conds, generation)
 }
 
 // journalKey is the journal's key of a report's finding (a namespace's journal records

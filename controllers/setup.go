@@ -138,6 +138,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 
 	if profiles.journal != nil {
+		anchor := &headAnchor{client: mgr.GetClient(), reader: mgr.GetAPIReader(), cluster: opts.Journal.Cluster()}
+		opts.Journal.SetAnchor(anchor.read, anchor.publish)
 		if err := mgr.Add(opts.Journal); err != nil {
 			return err
 		}

@@ -449,6 +449,41 @@ type ComplianceProfileStatus struct {
 	// catalogVersion is the version of the built-in check catalogue used.
 	// +optional
 	CatalogVersion string `json:"catalogVersion,omitempty"`
+
+	// journalHeads is the head of the evidence journal's chain (with --journal-store) as the
+	// operator last published it, one per journal cluster name: about once per heartbeat and
+	// when it stops. When the operator opens the chain it checks that the chain still holds
+	// the highest head published here; a head beyond the chain's end, or a segment with
+	// another digest, is journaled as journal.rewound. Only the operator writes it.
+	// +optional
+	// +listType=map
+	// +listMapKey=cluster
+	// +kubebuilder:validation:MaxItems=16
+	JournalHeads []JournalHead `json:"journalHeads,omitempty"`
+}
+
+// JournalHead is a point of the evidence journal's chain, published outside its store.
+type JournalHead struct {
+	// cluster is the journal's cluster name (--cluster-name, its prefix in the store).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Cluster string `json:"cluster"`
+
+	// sequence is the sequence number of the chain's latest segment.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	Sequence int64 `json:"sequence"`
+
+	// digest is the hex SHA-256 of that segment's stored bytes, as the next segment's header
+	// links to it.
+	// +required
+	// +kubebuilder:validation:Pattern=`^[0-9a-f]{64}$`
+	Digest string `json:"digest"`
+
+	// time is the time of that segment's latest record (RFC 3339, to the second).
+	// +required
+	Time metav1.Time `json:"time"`
 }
 
 // ComplianceProfile selects namespaces and says how to assess them against SOC 2 criteria.

@@ -18,6 +18,12 @@ const (
 	// ConditionJournalBehind on a profile (only with --journal-store): transitions wait in the
 	// operator's bounded queue because the evidence journal's store cannot be written.
 	ConditionJournalBehind = "JournalBehind"
+
+	// ConditionJournalRewound on a profile (only with --journal-store), set only when true: the
+	// evidence journal's chain, when this operator process opened it, did not hold the head
+	// published before in status.journalHeads (its last segments were deleted or replaced);
+	// a journal.rewound record says which. It stays for the process's life.
+	ConditionJournalRewound = "JournalRewound"
 )
 
 // Condition reasons. Each says what happened in a way a person can act on.
@@ -47,6 +53,9 @@ const (
 	ReasonJournalUpToDate = "JournalUpToDate"
 	// ReasonJournalStoreUnwritable: the journal's store is unreachable or refuses writes.
 	ReasonJournalStoreUnwritable = "JournalStoreUnwritable"
+	// ReasonPublishedHeadNotInChain: the chain ends before the published head, or holds
+	// another segment under its sequence number.
+	ReasonPublishedHeadNotInChain = "PublishedHeadNotInChain"
 
 	// ReasonActive: the exception applies.
 	ReasonActive = "Active"

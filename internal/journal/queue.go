@@ -100,6 +100,15 @@ func (q *Queue) SetRestore(fn func(ctx context.Context, store Store, w *Writer) 
 	q.opts.Restore = fn
 }
 
+// SetAnchor sets where the queue reads the heads published before and publishes the chain's
+// head (QueueOptions.Anchor and Publish; call it before Start).
+func (q *Queue) SetAnchor(read func(ctx context.Context) ([]PublishedHead, error), publish func(ctx context.Context, head Head) error) {
+	q.opts.Anchor, q.opts.Publish = read, publish
+}
+
+// Cluster is the chain the queue writes.
+func (q *Queue) Cluster() string { return q.opts.Cluster }
+
 // NeedLeaderElection: only the leader evaluates, so only the leader writes the journal.
 func (q *Queue) NeedLeaderElection() bool { return true }
 

@@ -289,6 +289,8 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 	}
 	if in.Previous != nil {
 		st.Conditions = append(st.Conditions, in.Previous.Conditions...)
+		// The operator's journal publishes these; an evaluation keeps them.
+		st.JournalHeads = in.Previous.JournalHeads
 	}
 	if in.Total != nil {
 		st.Result = in.Total.State

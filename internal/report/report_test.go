@@ -369,3 +369,14 @@ func TestFirstSeenTellsGroupsApart(t *testing.T) {
 		}
 	}
 }
+
+// An evaluation writes the whole status: it keeps the journal heads the operator published
+// there, which a restarted operator checks its journal against.
+func TestAProfileStatusKeepsThePublishedJournalHeads(t *testing.T) {
+	plan := engine.Compile(nil, &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}})
+	heads := []v1alpha1.JournalHead{{Cluster: "prod", Sequence: 42, Digest: strings.Repeat("ab", 32), Time: metav1.NewTime(now)}}
+	st := ProfileStatus(ProfileInput{Plan: plan, Generation: 1, Now: now, Previous: &v1alpha1.ComplianceProfileStatus{JournalHeads: heads}})
+	if len(st.JournalHeads) != 1 || st.JournalHeads[0] != heads[0] {
+		t.Errorf("journalHeads %+v, want the previous status's %+v", st.JournalHeads, heads)
+	}
+}
