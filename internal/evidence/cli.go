@@ -13,6 +13,9 @@ import (
 	"slices"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
@@ -50,22 +53,25 @@ func Run(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
-	fmt.Fprintln(w, "  soc2-operator evidence verify --store URL (--public-key FILE | --unsigned) [--from DATE] [--to DATE] [--cluster C|all] [--locked-until DATE]")
-	fmt.Fprintln(w, "  soc2-operator evidence pack --store URL (--public-key FILE | --unsigned) --from DATE --to DATE [--profile P] [--cluster C|all] [--locked-until DATE] -o DIR")
+	fmt.Fprintln(w, "  soc2-operator evidence verify --store URL (--public-key FILE | --unsigned) [--from DATE] [--to DATE] [--cluster C|all] [--locked-until DATE] [--heads FILE]")
+	fmt.Fprintln(w, "  soc2-operator evidence pack --store URL (--public-key FILE | --unsigned) --from DATE --to DATE [--profile P] [--cluster C|all] [--locked-until DATE] [--heads FILE] -o DIR")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "--public-key checks every segment's signature; --unsigned reads a journal the operator does not sign")
 	fmt.Fprintln(w, "(chain and digests only: whoever can write to the store can write another chain; segments that carry a signature are a problem).")
 	fmt.Fprintln(w, "URL: a directory, file:///path, or s3://bucket/prefix?region=R[&endpoint=URL&path-style=true].")
 	fmt.Fprintln(w, "DATE: 2026-01-31 (a day, UTC; --to includes the whole day) or RFC 3339 (2026-01-31T12:00:00Z).")
+	fmt.Fprintln(w, "--heads FILE: kubectl get complianceprofiles -o yaml, saved: a chain that no longer holds the head published there is rewound.")
 	fmt.Fprintln(w, "Without --locked-until, retention is not checked: the output says \"retention NOT verified\" (exit codes do not change).")
 	fmt.Fprintln(w, "Exit codes: 0 verified; 1 the chain has problems (named on stdout; a pack is still written); 2 usage; 3 the store could not be read.")
 }
 
 type common struct {
-	store, from, to, cluster, publicKey, lockedUntil string
-	unsigned                                         bool
+	store, from, to, cluster, publicKey, lockedUntil, heads string
+	unsigned                                                bool
 	// locked is --locked-until, parsed by resolve.
 	locked time.Time
+	// published is --heads, read by resolve.
+	published []v1alpha1.JournalHead
 }
 
 func (c *common) bind(fs *flag.FlagSet) {
@@ -75,6 +81,7 @@ func (c *common) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.cluster, "cluster", "all", "The cluster whose journal to read, or all")
 	fs.StringVar(&c.publicKey, "public-key", "", "PEM ed25519 public key: every segment must carry a valid signature by it")
 	fs.BoolVar(&c.unsigned, "unsigned", false, "Check the chain and digests only, not signatures (a journal the operator does not sign)")
+	fs.StringVar(&c.heads, "heads", "", "A copy of the ComplianceProfiles (kubectl get complianceprofiles -o yaml or -o json): each chain must still hold the journal head the operator published in their status.journalHeads")
 	fs.StringVar(&c.lockedUntil, "locked-until", "", "Require every segment read to be under S3 Object Lock in compliance mode until at least this day or time (needs s3:GetObjectRetention)")
 }
 
@@ -104,6 +111,11 @@ func (c *common) resolve(ctx context.Context, name string) (store journal.Store,
 	if c.lockedUntil != "" {
 		if c.locked, err = ParseTime(c.lockedUntil, false); err != nil {
 			return nil, from, to, nil, nil, ExitUsage, fmt.Errorf("--locked-until: %w", err)
+		}
+	}
+	if c.heads != "" {
+		if c.published, err = ReadHeads(c.heads); err != nil {
+			return nil, from, to, nil, nil, ExitUsage, fmt.Errorf("--heads: %w", err)
 		}
 	}
 	if c.publicKey != "" {
@@ -178,13 +190,25 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var results []journal.Result
 	ok := true
 	for _, cl := range clusters {
-		res, err := journal.Scan(ctx, store, journal.ScanOptions{Cluster: cl, From: from, To: to, PublicKey: pub, Unsigned: c.unsigned, LockedUntil: c.locked})
+		res, err := journal.Scan(ctx, store, journal.ScanOptions{Cluster: cl, From: from, To: to, PublicKey: pub, Unsigned: c.unsigned, LockedUntil: c.locked,
+			Heads: PublishedHeads(c.published, cl)})
 		if err != nil {
 			fmt.Fprintf(stderr, "soc2-operator evidence verify: %v\n", err)
 			return ExitStore
 		}
 		ok = ok && res.OK()
 		results = append(results, res)
+	}
+	if c.cluster == "all" || c.cluster == "" {
+		// A cluster whose head was published and whose whole journal is gone from the store.
+		for _, h := range c.published {
+			if slices.Contains(clusters, h.Cluster) || slices.ContainsFunc(results, func(r journal.Result) bool { return r.Cluster == h.Cluster }) {
+				continue
+			}
+			results = append(results, journal.Result{Cluster: h.Cluster, Problems: []journal.Problem{{Cluster: h.Cluster, Segment: "(none)", Seq: uint64(h.Sequence), Kind: journal.ProblemRewound,
+				Detail: fmt.Sprintf("the store holds no journal for this cluster, but --heads says segment %d (SHA-256 %s) was published", h.Sequence, h.Digest)}}})
+			ok = false
+		}
 	}
 	if output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -228,7 +252,7 @@ func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "soc2-operator evidence pack: %v\n", err)
 		return code
 	}
-	p, err := Build(ctx, store, Options{From: from, To: to, Profile: profile, Clusters: clusters, PublicKey: pub, Unsigned: c.unsigned, LockedUntil: c.locked, Dir: dir})
+	p, err := Build(ctx, store, Options{From: from, To: to, Profile: profile, Clusters: clusters, PublicKey: pub, Unsigned: c.unsigned, LockedUntil: c.locked, Heads: c.published, Dir: dir})
 	if err != nil {
 		fmt.Fprintf(stderr, "soc2-operator evidence pack: %v\n", err)
 		return ExitStore
@@ -240,4 +264,44 @@ func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitProblems
 	}
 	return ExitOK
+}
+
+// ReadHeads reads the journal heads published in a saved copy of ComplianceProfiles (`kubectl
+// get complianceprofiles -o yaml` or `-o json`: a list, or one profile).
+func ReadHeads(path string) ([]v1alpha1.JournalHead, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var list v1alpha1.ComplianceProfileList
+	if err := yaml.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("%s: not ComplianceProfiles: %w", path, err)
+	}
+	if len(list.Items) == 0 {
+		var one v1alpha1.ComplianceProfile
+		if err := yaml.Unmarshal(data, &one); err != nil {
+			return nil, fmt.Errorf("%s: not ComplianceProfiles: %w", path, err)
+		}
+		list.Items = append(list.Items, one)
+	}
+	var out []v1alpha1.JournalHead
+	for _, p := range list.Items {
+		out = append(out, p.Status.JournalHeads...)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no ComplianceProfile in it has status.journalHeads", path)
+	}
+	return out, nil
+}
+
+// PublishedHeads are the heads of cluster's journal among heads, for journal.ScanOptions.
+func PublishedHeads(heads []v1alpha1.JournalHead, cluster string) []journal.PublishedHead {
+	var out []journal.PublishedHead
+	for _, h := range heads {
+		if h.Cluster == cluster && h.Sequence > 0 {
+			out = append(out, journal.PublishedHead{Head: journal.Head{Seq: uint64(h.Sequence), Digest: h.Digest, Time: h.Time.Time},
+				Source: "--heads (status.journalHeads[cluster=" + h.Cluster + "])"})
+		}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -414,5 +415,72 @@ func TestASilenceInTheJournalIsTimeNotObserved(t *testing.T) {
 	}
 	if !p.OK() {
 		t.Errorf("a silence is not a broken chain: %v", p.Verification)
+	}
+}
+
+// The last segments of a journal are deleted: what remains verifies. Given a copy of the
+// ComplianceProfiles whose status holds the head the operator published (--heads), verify and
+// the pack report the chain rewound.
+func TestVerifyGivenThePublishedHeadsReportsADeletedTail(t *testing.T) {
+	cfg := quarter()
+	cfg.Namespaces = 2
+	dir, store, _ := simulate(t, cfg)
+	res, err := journal.Verify(context.Background(), store, "prod", time.Time{}, time.Time{}, nil)
+	if err != nil || !res.OK() {
+		t.Fatalf("the simulated journal: %v %v", res.Problems, err)
+	}
+	heads := filepath.Join(t.TempDir(), "profiles.yaml")
+	profiles := fmt.Sprintf(`apiVersion: v1
+kind: List
+items:
+- apiVersion: compliance.soc2-operator.io/v1alpha1
+  kind: ComplianceProfile
+  metadata: {name: soc2-baseline}
+  status:
+    journalHeads:
+    - {cluster: prod, sequence: %d, digest: %s, time: %q}
+`, res.LastSeq, res.LastDigest, res.Last.Format(time.RFC3339))
+	if err := os.WriteFile(heads, []byte(profiles), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	if code := Run([]string{"verify", "--store", store.String(), "--unsigned", "--heads", heads}, &stdout, os.Stderr); code != ExitOK {
+		t.Fatalf("the whole chain given its published head: exit %d, output:\n%s", code, stdout.String())
+	}
+	// A cluster whose head was published and whose journal is not in the store at all.
+	other := filepath.Join(t.TempDir(), "staging.yaml")
+	if err := os.WriteFile(other, []byte(profiles+"    - {cluster: staging, sequence: 12, digest: "+strings.Repeat("0", 64)+", time: \"2025-01-02T00:00:00Z\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	if code := Run([]string{"verify", "--store", store.String(), "--unsigned", "--heads", other}, &stdout, os.Stderr); code != ExitProblems ||
+		!strings.Contains(stdout.String(), "staging: segment (none): rewound: the store holds no journal for this cluster") {
+		t.Errorf("a published head of a cluster the store has no journal for: exit %d, output:\n%s", code, stdout.String())
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "prod", "segments", "*"))
+	for _, s := range segs[len(segs)-3:] {
+		if err := os.Remove(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout.Reset()
+	if code := Run([]string{"verify", "--store", store.String(), "--unsigned"}, &stdout, os.Stderr); code != ExitOK {
+		t.Fatalf("the truncated chain without --heads: exit %d, output:\n%s", code, stdout.String())
+	}
+	stdout.Reset()
+	code := Run([]string{"verify", "--store", store.String(), "--unsigned", "--heads", heads}, &stdout, os.Stderr)
+	if code != ExitProblems || !strings.Contains(stdout.String(), ": rewound: the chain does not hold the head published") || !strings.Contains(stdout.String(), res.LastDigest) {
+		t.Errorf("the truncated chain given the published head: exit %d, output:\n%s", code, stdout.String())
+	}
+	out := t.TempDir()
+	stdout.Reset()
+	code = Run([]string{"pack", "--store", store.String(), "--unsigned", "--heads", heads, "--from", "2025-01-01", "--to", "2025-01-31", "-o", out}, &stdout, os.Stderr)
+	page, _ := os.ReadFile(filepath.Join(out, "index.html"))
+	if code != ExitProblems || !strings.Contains(string(page), "rewound") {
+		t.Errorf("pack given the published head: exit %d, index.html names no rewind; output:\n%s", code, stdout.String())
+	}
+	var stderr bytes.Buffer
+	if code := Run([]string{"verify", "--store", store.String(), "--unsigned", "--heads", filepath.Join(out, "index.html")}, &stdout, &stderr); code != ExitUsage || !strings.Contains(stderr.String(), "--heads:") {
+		t.Errorf("--heads of a file that holds no profiles: exit %d, %s", code, stderr.String())
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
@@ -40,6 +41,10 @@ type Options struct {
 	// LockedUntil, when set, requires every segment read to be under Object Lock in compliance
 	// mode until at least this time (journal.ScanOptions.LockedUntil).
 	LockedUntil time.Time
+	// Heads are the journal heads the operator published in the cluster (a copy of the
+	// ComplianceProfiles' status.journalHeads, ReadHeads): each cluster's chain must hold the
+	// highest of its own (journal.ScanOptions.Heads), or verification reports it rewound.
+	Heads []v1alpha1.JournalHead
 	// Dir is the output directory.
 	Dir string
 	// Now is the clock (default time.Now): nothing of a period not over is observed after it.
@@ -472,7 +477,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 		b.cluster, b.heard, b.firstHeard, b.resumed, b.run = cluster, time.Time{}, time.Time{}, nil, nil
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
 			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, Unsigned: opts.Unsigned, LockedUntil: opts.LockedUntil, Now: opts.Now,
-			OnRecord: b.record,
+			Heads: PublishedHeads(opts.Heads, cluster), OnRecord: b.record,
 		})
 		if err != nil {
 			return nil, err

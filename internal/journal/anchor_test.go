@@ -143,6 +143,14 @@ func TestARestartOnARewoundChainIsJournaledAsRewound(t *testing.T) {
 			if res, _ := scanRecords(t, store, cluster, pub); !res.OK() {
 				t.Fatalf("the tampered chain: %v", res.Problems)
 			}
+			// Given a copy of the published heads, verification sees the rewind without a restart.
+			res, err := Scan(ctx, store, ScanOptions{Cluster: cluster, PublicKey: pub, Heads: []PublishedHead{{Head: published, Source: "a copy"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Problems) != 1 || res.Problems[0].Kind != ProblemRewound || !strings.Contains(res.Problems[0].Detail, published.Digest) {
+				t.Errorf("verification given the published head: %v, want one %s", res.Problems, ProblemRewound)
+			}
 
 			restart := t0.Add(3 * 24 * time.Hour)
 			clock.Set(restart)
@@ -243,6 +251,10 @@ func TestAnOrdinaryRestartIsNotARewind(t *testing.T) {
 	res, byType := scanRecords(t, store, cluster, key.Public().(ed25519.PublicKey))
 	if !res.OK() || len(byType[JournalRewound]) != 0 {
 		t.Errorf("after an ordinary restart: problems %v, journal.rewound %+v", res.Problems, byType[JournalRewound])
+	}
+	res, err = Scan(ctx, store, ScanOptions{Cluster: cluster, Heads: []PublishedHead{{Head: older, Source: "b"}}})
+	if err != nil || !res.OK() {
+		t.Errorf("verification given a head the chain grew past: %v %v", res.Problems, err)
 	}
 }
 

@@ -99,6 +99,10 @@ type ScanOptions struct {
 	// OnRecord is called with each record line, in chain order; the line is only valid during
 	// the call.
 	OnRecord func(line []byte) error
+	// Heads, when set, are the heads the operator published outside the store (a copy of the
+	// ComplianceProfiles' status.journalHeads): the whole chain, whatever the window, must
+	// hold the highest of them (CheckAnchor), or Scan reports it as rewound.
+	Heads []PublishedHead
 }
 
 // Result is what Scan found.
@@ -165,6 +169,26 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	refs, raced, err := resolveChain(ctx, store, all, nil)
 	if err != nil {
 		return res, err
+	}
+	if len(opts.Heads) > 0 {
+		var head Head
+		name := "(none)"
+		if len(refs) > 0 {
+			last := refs[len(refs)-1]
+			d, err := hashObject(ctx, store, last.Key)
+			if err != nil {
+				return res, err
+			}
+			head, name = Head{Seq: last.Seq, Digest: d, Time: last.Last}, last.Name
+		}
+		rw, err := CheckAnchor(ctx, store, opts.Cluster, head, opts.Heads)
+		if err != nil {
+			return res, err
+		}
+		if rw != nil {
+			problem(name, head.Seq, ProblemRewound, "the chain does not hold the head published in %s, %s: %s (the chain ends at %s)",
+				rw.Source, rw.Published.fullString(), rw.Detail, head.fullString())
+		}
 	}
 	// The window: segments overlapping [From, To].
 	lo, hi := 0, len(refs)
