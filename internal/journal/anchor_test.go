@@ -58,8 +58,8 @@ func scanRecords(t *testing.T, store Store, cluster string, pub ed25519.PublicKe
 	return res, byType
 }
 
-// writeThreeDays runs an operator for three days with the anchor and stops it; it returns the
-// segment files.
+// writeThreeDays runs an operator (opts: with or without an anchor) for three days and stops it;
+// it returns the segment files.
 func writeThreeDays(t *testing.T, opts QueueOptions, clock *fakeNow, dir string) []string {
 	t.Helper()
 	q, _ := NewQueue(opts)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -57,21 +55,8 @@ func TestATruncatedTailFollowedByARestartShowsInThePublishedHead(t *testing.T) {
 	const cluster = "rewind"
 	clock := &fakeNow{t: t0}
 	opts := QueueOptions{Store: store, Cluster: cluster, Signer: key, Now: clock.Now, FlushInterval: time.Hour, Identity: "pod-a"}
-	q, _ := NewQueue(opts)
-	stop := runQueue(t, q)
-	for d := range 3 {
-		clock.Set(t0.Add(time.Duration(d)*24*time.Hour + time.Hour))
-		if !q.AddAndWait(ctx, 10*time.Second, day(d)...) {
-			t.Fatalf("day %d not written", d)
-		}
-	}
-	clock.Set(t0.Add(2*24*time.Hour + 6*time.Hour))
-	stop()
+	files := writeThreeDays(t, opts, clock, dir)
 	head, ok := journalGauge(t, "soc2_operator_journal_head_sequence", cluster, t0)
-	files, err := filepath.Glob(filepath.Join(dir, cluster, "segments", "*.jsonl.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !ok || head != float64(len(files)) {
 		t.Fatalf("the first process exported head %v (%v), want %d, the sequence number of the chain's last segment", head, ok, len(files))
 	}
@@ -81,13 +66,7 @@ func TestATruncatedTailFollowedByARestartShowsInThePublishedHead(t *testing.T) {
 
 	// The insider deletes day 2 (its finding and the stop) and restarts the operator.
 	const deleted = 2
-	for _, f := range files[len(files)-deleted:] {
-		for _, p := range []string{f, filepath.Join(dir, cluster, "signatures", filepath.Base(f)+".sig")} {
-			if err := os.Remove(p); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	removeSegments(t, dir, cluster, files[len(files)-deleted:])
 	res, err := Verify(ctx, store, cluster, time.Time{}, time.Time{}, pub)
 	if err != nil || !res.OK() {
 		t.Fatalf("the truncated chain: %v %v", res.Problems, err)
