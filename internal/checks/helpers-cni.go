@@ -96,21 +96,17 @@ func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
 	}).([]cniPolicy)
 }
 
-// specOf decodes an unstructured object's spec into v; ok is false when it has none that decodes.
+// specOf is readSpec for an object that must have a spec: ok is false when it has none, or one
+// that is no mapping, or one that does not decode into v.
 func specOf(o *engine.Object, v any) bool {
 	u, isU := o.Obj.(*unstructured.Unstructured)
 	if !isU {
 		return false
 	}
-	spec, found := u.Object["spec"]
-	if !found {
+	if _, isMap := u.Object["spec"].(map[string]any); !isMap {
 		return false
 	}
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return false
-	}
-	return json.Unmarshal(data, v) == nil
+	return readSpec(o, v)
 }
 
 // The fields of a CiliumNetworkPolicy rule (cilium.io/v2 api.Rule) that decide what it admits
