@@ -81,10 +81,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	if len(ttr) > 0 {
 		median = humanDuration(ttr[len(ttr)/2])
 	}
-	var gapTime time.Duration
-	for _, g := range p.Gaps {
-		gapTime += g.To.Sub(g.From)
-	}
+	gapTime := p.NotObserved()
 	attested, missing := 0, 0
 	for _, c := range p.Coverage {
 		attested += c.Attestations

@@ -1453,14 +1453,36 @@ func (p *Pack) writeCoverage(w io.Writer) error {
 	return cw.Error()
 }
 
+// inPeriod is how much of [from, to) lies in the part of the period the journal could have
+// observed (up to now, for a period not over).
+func (p *Pack) inPeriod(from, to time.Time) time.Duration {
+	if d := earliest(to, p.Until).Sub(latest(from, p.Options.From)); d > 0 {
+		return d
+	}
+	return 0
+}
+
+// NotObserved is the time of the period (up to now, for a period not over) that a gap of
+// gaps.csv covers, per cluster: a gap's part before the period is not counted, nor twice
+// the time two gaps overlap.
+func (p *Pack) NotObserved() time.Duration {
+	var total time.Duration
+	for _, c := range p.Options.Clusters {
+		for _, iv := range unobserved(p.Gaps, c, p.Options.From, p.Until, p.Until) {
+			total += iv.To.Sub(iv.From)
+		}
+	}
+	return total
+}
+
 func (p *Pack) writeGaps(w io.Writer) error {
 	cw := newSheet(w)
-	cw.Write([]string{"cluster", "type", "from", "to", "duration_hours", "reason", "records_dropped"})
+	cw.Write([]string{"cluster", "type", "from", "to", "duration_hours", "reason", "records_dropped", "hours_in_period"})
 	for _, g := range p.Gaps {
-		cw.Write([]string{g.Cluster, string(g.Type), ts(g.From), ts(g.To), hours(g.To.Sub(g.From)), g.Reason, strconv.Itoa(g.Dropped)})
+		cw.Write([]string{g.Cluster, string(g.Type), ts(g.From), ts(g.To), hours(g.To.Sub(g.From)), g.Reason, strconv.Itoa(g.Dropped), hours(p.inPeriod(g.From, g.To))})
 	}
 	for _, s := range p.Stale {
-		cw.Write([]string{s.Cluster, string(StaleEvaluation), ts(s.From), ts(s.To), hours(s.To.Sub(s.From)), s.Reason(), "0"})
+		cw.Write([]string{s.Cluster, string(StaleEvaluation), ts(s.From), ts(s.To), hours(s.To.Sub(s.From)), s.Reason(), "0", hours(p.inPeriod(s.From, s.To))})
 	}
 	cw.Flush()
 	return cw.Error()
