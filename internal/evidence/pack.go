@@ -389,8 +389,10 @@ type builder struct {
 	resumed   []time.Time
 	resumedIn map[string][]time.Time
 	// run is the operator of the cluster being read whose records these are (nil until an
-	// operator.* record names one).
-	run *OperatorRun
+	// operator.* record names one), and runs the latest run of each operator (by cluster,
+	// identity and versions).
+	run  *OperatorRun
+	runs map[string]*OperatorRun
 }
 
 // Silence is a gap no record explains: longer than journal.CoverageSlack without any record,
@@ -692,16 +694,25 @@ func (b *builder) listen(r *record) {
 // period too, so that the operator running at its start is known.
 func (b *builder) operator(r *record) {
 	if op := r.Operator; op != nil {
+		// Two operators write at once around a failover (the old leader not yet aware it
+		// lost the lease): their records interleave, and each goes on with its own run.
+		ok := key(b.cluster, op.Identity, op.Version, op.Catalogue)
+		run := b.runs[ok]
 		switch {
-		case b.run != nil && b.run.Operator == *op && r.Type == journal.OperatorStarted && b.run.Started.IsZero() && b.run.since.Equal(r.Time):
+		case run != nil && r.Type == journal.OperatorStarted && run.Started.IsZero() && run.since.Equal(r.Time):
 			// The gap record the operator wrote with its start, read first.
-			b.run.Started = r.Time
-		case b.run == nil || b.run.Operator != *op || r.Type == journal.OperatorStarted && !b.run.Started.Equal(r.Time):
-			b.run = &OperatorRun{Cluster: b.cluster, Operator: *op, since: r.Time}
+			run.Started = r.Time
+		case run == nil || r.Type == journal.OperatorStarted && !run.Started.Equal(r.Time):
+			run = &OperatorRun{Cluster: b.cluster, Operator: *op, since: r.Time}
 			if r.Type == journal.OperatorStarted {
-				b.run.Started = r.Time
+				run.Started = r.Time
 			}
+			if b.runs == nil {
+				b.runs = map[string]*OperatorRun{}
+			}
+			b.runs[ok] = run
 		}
+		b.run = run
 	}
 	if b.run == nil || r.Time.Before(b.opts.From) || !r.Time.Before(b.opts.To) {
 		return

@@ -63,3 +63,36 @@ func TestTimeNotObservedIsTheUnobservedPartOfThePeriod(t *testing.T) {
 		t.Errorf("gaps.csv (type from to duration_hours hours_in_period):\n%s\nwant each gap as recorded, with the part of it in the period:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// Around a failover two leaders wrote for two hours: pod-a, running since before the period,
+// had not noticed it lost its lease, and pod-b started at 03:00; their heartbeats interleave in
+// the chain. operators.csv listed 27 runs, pod-a and pod-b in turn every five minutes, each
+// lasting one record, and every pod-a row but the first without a start: an auditor read
+// thirteen restarts of each. It is two processes, each with its records' whole span.
+func TestTwoOperatorsWritingAtOnceAreTwoRuns(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	a := &journal.Operator{Identity: "soc2-operator-6c9f-a", Version: "v1.5.0", Catalogue: "2026.09.01"}
+	b := &journal.Operator{Identity: "soc2-operator-6c9f-b", Version: "v1.5.0", Catalogue: "2026.09.01"}
+	by := func(recs []journal.Record, op *journal.Operator) []journal.Record {
+		for i := range recs {
+			recs[i].Operator = op
+		}
+		return recs
+	}
+	recs := []journal.Record{changed(h(1), "CC6.1", "Pass"), {Type: journal.OperatorStarted, Time: h(3), Operator: b}}
+	recs = append(recs, by(heartbeats(h(-1), h(24)), a)...)
+	recs = append(recs, by(heartbeats(h(3).Add(5*time.Minute), h(5)), b)...)
+	out := buildPack(t, journalOf(t, recs...), t0, h(24))
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "operators.csv")) {
+		got = append(got, strings.Join([]string{r["identity"], r["started"], r["first_record"], r["last_record"]}, " "))
+	}
+	want := []string{
+		a.Identity + "  " + ts(t0) + " " + ts(h(23+50.0/60)),
+		b.Identity + " " + ts(h(3)) + " " + ts(h(3)) + " " + ts(h(4+55.0/60)),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("operators.csv (identity started first last):\n%s\nwant the two processes once each:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
