@@ -380,7 +380,10 @@ type builder struct {
 	// heard is the latest record time of the cluster being read; silences are the intervals
 	// without records (see listen).
 	heard, firstHeard time.Time
-	silences          []Gap
+	// stopped is the time of the cluster's latest record when that is an operator's stop
+	// (zero otherwise): nobody observed after it, however soon the period ends.
+	stopped  time.Time
+	silences []Gap
 	// resumed are the ends of the intervals the cluster being read was not observed in (a
 	// recorded gap, a silence), sorted, and resumedIn those of every cluster read. After one, a
 	// criterion's state is not known again until a record states it: a change lost in the gap
@@ -476,7 +479,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	}
 	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted"})
 	for _, cluster := range opts.Clusters {
-		b.cluster, b.heard, b.firstHeard, b.resumed, b.run = cluster, time.Time{}, time.Time{}, nil, nil
+		b.cluster, b.heard, b.firstHeard, b.stopped, b.resumed, b.run = cluster, time.Time{}, time.Time{}, time.Time{}, nil, nil
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
 			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, Unsigned: opts.Unsigned, LockedUntil: opts.LockedUntil, Now: opts.Now,
 			Heads: PublishedHeads(opts.Heads, cluster), OnRecord: b.record,
@@ -512,6 +515,13 @@ func (b *builder) edges() {
 	}
 	add(from, b.firstHeard)
 	add(b.heard, until)
+	// The operator's stop is the cluster's last record: the time from it to the period's end
+	// (or now) was not observed, even where it is too short to be a silence. The observation
+	// gap the next operator records when it starts is dated after the period.
+	if s := b.stopped; !s.IsZero() && s.Before(until) {
+		b.pack.Gaps = append(b.pack.Gaps, Gap{Cluster: b.cluster, Type: journal.ObservationGap, From: latest(s, from), To: until,
+			Reason: "the operator stopped, and no record of the period says an operator observed after it"})
+	}
 }
 
 func dayStart(t time.Time) time.Time {
@@ -668,6 +678,12 @@ func (b *builder) record(line []byte) error {
 func (b *builder) listen(r *record) {
 	if b.firstHeard.IsZero() {
 		b.firstHeard = r.Time
+	}
+	switch {
+	case r.Time.After(b.heard) && r.Type == journal.OperatorStopped:
+		b.stopped = r.Time
+	case !r.Time.Before(b.heard) && r.Type != journal.OperatorStopped:
+		b.stopped = time.Time{}
 	}
 	from, to := b.heard, r.Time
 	if !to.After(from) {

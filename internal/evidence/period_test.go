@@ -96,3 +96,31 @@ func TestTwoOperatorsWritingAtOnceAreTwoRuns(t *testing.T) {
 		t.Errorf("operators.csv (identity started first last):\n%s\nwant the two processes once each:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// The operator stopped at 23:48 on the period's last day (its operator.stopped record is the
+// last of the period) and started again the next morning, the observation gap it recorded then
+// being in the next period's segments. Twelve minutes is under the 20 minutes a silence needs,
+// so gaps.csv listed nothing and criteria.csv held CC6.1 Pass to midnight, after the journal
+// said nobody was observing.
+func TestAStopAtTheEndOfThePeriodIsNotObservedToItsEnd(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	stop := h(23.8)
+	recs := append(heartbeats(t0, stop), changed(h(1), "CC6.1", "Pass"), journal.Record{Type: journal.OperatorStopped, Time: stop})
+	out := buildPack(t, journalOf(t, recs...), t0, h(24))
+	want := []string{
+		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
+		"CC6.1 " + ts(h(1)) + " " + ts(stop) + " Pass",
+		"CC6.1 " + ts(stop) + " " + ts(h(24)) + " Unknown",
+	}
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv:\n%s\nwant Unknown from the stop:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	gaps := readCSV(t, filepath.Join(out, "gaps.csv"))
+	if len(gaps) != 1 || gaps[0]["type"] != string(journal.ObservationGap) || gaps[0]["from"] != ts(stop) || gaps[0]["to"] != ts(h(24)) {
+		t.Errorf("gaps.csv: %v\nwant the time from the stop to the period's end", gaps)
+	}
+	if got := card(t, out, "time not observed"); got != "12m" {
+		t.Errorf("index.html: time not observed %s, want 12m", got)
+	}
+}

@@ -63,7 +63,8 @@ type Tally struct {
 	RecordedClosedHours float64
 	// Attestations counts attestation records; PopulationRows their check rows.
 	Attestations, PopulationRows int
-	// Gaps are the observation and journal gaps written.
+	// Gaps are the observation and journal gaps written, and the time after the operator stops
+	// at the end (which the pack lists as not observed).
 	Gaps []journal.Interval
 	// MissingAttestationDays counts namespace-days without an attestation (the outage).
 	MissingAttestationDays int
@@ -335,7 +336,10 @@ func Run(ctx context.Context, store journal.Store, cfg Config) (Tally, error) {
 		if d == cfg.Days-1 {
 			// The operator stops at the end of the period (a running one writes a heartbeat
 			// every 10 minutes up to it: verification wants the period covered to its end).
-			emit(journal.Record{Type: journal.OperatorStopped, Time: day.AddDate(0, 0, 1).Add(-time.Second), Profile: "-", Operator: &journal.Operator{Identity: "soc2-operator-1", Version: "sim"}})
+			stop := day.AddDate(0, 0, 1).Add(-time.Second)
+			emit(journal.Record{Type: journal.OperatorStopped, Time: stop, Profile: "-", Operator: &journal.Operator{Identity: "soc2-operator-1", Version: "sim"}})
+			// Nobody observes its last second.
+			t.Gaps = append(t.Gaps, journal.Interval{From: stop, To: day.AddDate(0, 0, 1), Reason: "the operator stopped, and no record of the period says an operator observed after it"})
 		}
 		if err := flush(ctx, w, &batch, &t); err != nil {
 			return t, err
