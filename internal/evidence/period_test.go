@@ -1,9 +1,11 @@
 package evidence
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +124,95 @@ func TestAStopAtTheEndOfThePeriodIsNotObservedToItsEnd(t *testing.T) {
 	}
 	if got := card(t, out, "time not observed"); got != "12m" {
 		t.Errorf("index.html: time not observed %s, want 12m", got)
+	}
+}
+
+// An auditor's cross-check of a pack whose period cuts through states, given in two local
+// offsets (--from 2025-01-11T05:00:00+02:00, --to 2025-02-10T07:30:00-05:00: 03:00 and 12:30
+// UTC): each criterion's intervals in criteria.csv tile the period exactly, in UTC, with no
+// hole or overlap (the time in each state adds up to the period); and every figure of the
+// summary page is what the CSVs say. Passes on the current code.
+func TestThePacksFiguresAddUpOverAPeriodCuttingThroughStates(t *testing.T) {
+	cfg := quarter()
+	cfg.Namespaces = 6
+	_, store, _ := simulate(t, cfg)
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	if code := Run([]string{"pack", "--store", store.String(), "--unsigned", "--from", "2025-01-11T05:00:00+02:00", "--to", "2025-02-10T07:30:00-05:00", "-o", out}, &stdout, os.Stderr); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stdout.String())
+	}
+	from, to := time.Date(2025, 1, 11, 3, 0, 0, 0, time.UTC), time.Date(2025, 2, 10, 12, 30, 0, 0, time.UTC)
+
+	// Each timeline tiles [from, to).
+	type tl struct{ end time.Time }
+	ends := map[string]*tl{}
+	states := map[string]time.Duration{}
+	for _, r := range readCSV(t, filepath.Join(out, "criteria.csv")) {
+		k := r["cluster"] + " " + r["profile"] + " " + r["namespace"] + " " + r["criterion"]
+		f, err1 := time.Parse(time.RFC3339, r["from"])
+		e, err2 := time.Parse(time.RFC3339, r["to"])
+		if err1 != nil || err2 != nil || e.Before(f) {
+			t.Fatalf("criteria.csv row %v", r)
+		}
+		cur := ends[k]
+		if cur == nil {
+			if !f.Equal(from) {
+				t.Errorf("%s begins at %s, not at the period's start %s", k, ts(f), ts(from))
+			}
+			cur = &tl{}
+			ends[k] = cur
+		} else if !f.Equal(cur.end) {
+			t.Errorf("%s: an interval from %s follows one ending at %s", k, ts(f), ts(cur.end))
+		}
+		cur.end = e
+		states[r["state"]] += e.Sub(f)
+	}
+	if len(ends) == 0 || states["Fail"] == 0 || states["Pass"] == 0 {
+		t.Fatalf("criteria.csv: %d timelines, time per state %v", len(ends), states)
+	}
+	for k, e := range ends {
+		if !e.end.Equal(to) {
+			t.Errorf("%s ends at %s, not at the period's end %s", k, ts(e.end), ts(to))
+		}
+	}
+
+	// The summary's cards say what the CSVs do.
+	opened, status := 0, map[string]int{}
+	for _, d := range readCSV(t, filepath.Join(out, "deviations.csv")) {
+		o, _ := time.Parse(time.RFC3339, d["opened"])
+		if !o.Before(from) {
+			opened++
+		}
+		status[d["status"]]++
+	}
+	attestations, missing := 0, 0
+	for _, c := range readCSV(t, filepath.Join(out, "coverage.csv")) {
+		n, _ := strconv.Atoi(c["attestations"])
+		m, _ := strconv.Atoi(c["days_missing"])
+		attestations, missing = attestations+n, missing+m
+	}
+	var notObserved float64
+	for _, g := range readCSV(t, filepath.Join(out, "gaps.csv")) {
+		if g["type"] != string(StaleEvaluation) {
+			h, _ := strconv.ParseFloat(g["hours_in_period"], 64)
+			notObserved += h
+		}
+	}
+	for label, want := range map[string]string{
+		"deviations opened in the period":                   strconv.Itoa(opened),
+		"deviations remediated":                             strconv.Itoa(status["closed"] + status["closed-inferred"]),
+		"closed unremediated (out of scope, resource gone)": strconv.Itoa(status["closed-out-of-scope"] + status["closed-resource-gone"]),
+		"still open at the end":                             strconv.Itoa(status["open"]),
+		"exceptions":                                        strconv.Itoa(len(readCSV(t, filepath.Join(out, "exceptions.csv")))),
+		"attestations":                                      strconv.Itoa(attestations),
+		"namespace-days without attestation":                strconv.Itoa(missing),
+		"time not observed":                                 humanDuration(time.Duration(notObserved * float64(time.Hour))),
+	} {
+		if got := card(t, out, label); got != want {
+			t.Errorf("index.html: %s %s, the CSVs say %s", label, got, want)
+		}
+	}
+	if page, _ := os.ReadFile(filepath.Join(out, "index.html")); !strings.Contains(string(page), "Period <b>"+ts(from)+"</b> to <b>"+ts(to)+"</b>") {
+		t.Errorf("index.html does not state the period in UTC (%s to %s)", ts(from), ts(to))
 	}
 }
