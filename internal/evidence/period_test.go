@@ -216,3 +216,36 @@ func TestThePacksFiguresAddUpOverAPeriodCuttingThroughStates(t *testing.T) {
 		t.Errorf("index.html does not state the period in UTC (%s to %s)", ts(from), ts(to))
 	}
 }
+
+// A pack of a month the journal holds no record of (its chain ends before it) says so: the
+// verification fails (uncovered), the whole month is a silence, not observed, and no
+// criterion has a state, rather than a clean page with no deviation. Passes on the current
+// code.
+func TestAPackOfAPeriodWithoutRecordsSaysNothingWasObserved(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	store := journalOf(t, append(heartbeats(t0.AddDate(0, 0, -3), t0.AddDate(0, 0, -2)), changed(t0.AddDate(0, 0, -3), "CC6.1", "Pass"))...)
+	out := t.TempDir()
+	var stdout bytes.Buffer
+	if code := Run([]string{"pack", "--store", store.String(), "--unsigned", "--from", "2026-01-01", "--to", "2026-01-31", "-o", out}, &stdout, os.Stderr); code != ExitProblems {
+		t.Errorf("exit %d, want %d (the period is not covered): %s", code, ExitProblems, stdout.String())
+	}
+	page, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Journal verification FAILED", "no segment covers the period", "No criterion states were recorded in the period"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("index.html does not say %q", want)
+		}
+	}
+	if got := card(t, out, "time not observed"); got != "31.0d" {
+		t.Errorf("index.html: time not observed %s, want the whole month, 31.0d", got)
+	}
+	if rows := readCSV(t, filepath.Join(out, "criteria.csv")); len(rows) != 0 {
+		t.Errorf("criteria.csv states criteria for a month with no record: %v", rows)
+	}
+	gaps := readCSV(t, filepath.Join(out, "gaps.csv"))
+	if len(gaps) != 1 || gaps[0]["type"] != string(Silence) || gaps[0]["from"] != ts(t0) || gaps[0]["to"] != ts(t0.AddDate(0, 1, 0)) || gaps[0]["hours_in_period"] != "744.00" {
+		t.Errorf("gaps.csv: %v\nwant the whole month as a silence", gaps)
+	}
+}
