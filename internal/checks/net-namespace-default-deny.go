@@ -29,25 +29,59 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"A CNI's own policies add to what NetworkPolicies allow: a CiliumNetworkPolicy or a Calico NetworkPolicy (projectcalico.org/v3 " +
 		"or crd.projectcalico.org/v1) that selects every pod, or those of every workload of a kind, and admits every source on every port " +
 		"(as net-pod-policy-coverage reads them) undoes the deny; any other such policy that may select every new pod and allows ingress " +
-		"leaves the namespace NotAssessed, naming the policy. Cluster-wide policies (CiliumClusterwideNetworkPolicy, Calico's " +
-		"GlobalNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy) are not read, and a namespace isolated only by a " +
-		"CNI's policy still fails for want of a NetworkPolicy default deny." + supporting,
+		"leaves the namespace NotAssessed, naming the policy. The Network Policy API's cluster-wide policies (policy.networking.k8s.io/v1alpha1) " +
+		"are read as the network plugin that implements them enforces them. AdminNetworkPolicies decide before any NetworkPolicy, by priority " +
+		"(0 first) and in the order of their rules, the first rule that matches deciding (Allow admits, whatever the NetworkPolicies say; Deny " +
+		"drops; Pass hands the traffic to the NetworkPolicies): one that selects every new pod of the namespace (or those of every workload of a " +
+		"kind) and allows every pod of every namespace on every port (no ports), alone or with others whose peers together select every pod, " +
+		"undoes the deny, and one whose first such rule is a Deny is a default deny. The BaselineAdminNetworkPolicy (the one named default) " +
+		"decides for the pods no NetworkPolicy selects: its Deny from every pod of every namespace, first of its rules to match them all, stands " +
+		"for the namespace's default deny (their peers are the cluster's pods, so neither reaches addresses outside them). An Allow on some " +
+		"ports, or of a policy that may select the pods, among Allows that together admit every pod, two AdminNetworkPolicies of the same " +
+		"priority that may select them, a Deny or Pass before an Allow from every pod, or a rule of a kind the check does not read, leave the " +
+		"namespace NotAssessed, naming the policy. Cilium's CiliumClusterwideNetworkPolicy and Calico's GlobalNetworkPolicy are not read, and " +
+		"a namespace isolated only by a CNI's policy still fails for want of a NetworkPolicy default deny." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
 	Targets:  []string{"Namespace"},
-	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy"},
+	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		policies := networkPoliciesIn(ctx.Inventory, o.Name)
-		if len(policies) == 0 {
-			ctx.Fail("", "namespace has no NetworkPolicy at all: every pod accepts traffic from anywhere in the cluster%s", leftOut(ctx.Inventory, o.Name))
+		// The AdminNetworkPolicies decide before every NetworkPolicy; the
+		// BaselineAdminNetworkPolicy after them, for the pods no NetworkPolicy selects.
+		admin := judgeAdminNewPods(ctx.Inventory, o.Name, adminPolicies(ctx.Inventory))
+		switch {
+		case admin.open != "":
+			ctx.Fail("", "%s to every pod, or those of every workload of a kind, ahead of every NetworkPolicy: it undoes any default deny", admin.open)
+			return
+		case len(admin.undecided) > 0:
+			ctx.NotAssessed("", fmt.Sprintf("%s may decide the ingress of every new pod ahead of the NetworkPolicies (an Allow on some ports, or of a policy that may select the pods, among Allows that together admit every pod of every namespace; two AdminNetworkPolicies of the same priority; a Deny or Pass before an Allow from every pod; or a rule this check does not read), which this check does not judge beyond an allow from every pod of every namespace",
+				few(admin.undecided, ", ")))
+			return
+		case admin.closed != "":
+			ctx.Pass("")
 			return
 		}
+		policies := networkPoliciesIn(ctx.Inventory, o.Name)
 		if !slices.ContainsFunc(policies, func(p namespacePolicy) bool { return isDefaultDenyIngress(p.policy) }) {
-			ctx.Fail("", "namespace has %s but none denies ingress by default (empty podSelector, policyTypes Ingress, no ingress rules)%s",
-				pluralPolicies(len(policies)), leftOut(ctx.Inventory, o.Name))
-			return
+			baseline := judgeAdminNewPods(ctx.Inventory, o.Name, baselinePolicy(ctx.Inventory))
+			switch {
+			case len(baseline.undecided) > 0:
+				ctx.NotAssessed("", fmt.Sprintf("no NetworkPolicy denies ingress by default, and %s may decide the ingress of the pods no NetworkPolicy selects (a rule this check does not read), which this check does not judge",
+					few(baseline.undecided, ", ")))
+				return
+			case baseline.closed != "":
+				// A cluster-wide default deny: judge what the NetworkPolicies and CNI
+				// policies open, as beside a NetworkPolicy default deny.
+			case len(policies) == 0:
+				ctx.Fail("", "namespace has no NetworkPolicy at all: every pod accepts traffic from anywhere in the cluster%s", leftOut(ctx.Inventory, o.Name))
+				return
+			default:
+				ctx.Fail("", "namespace has %s but none denies ingress by default (empty podSelector, policyTypes Ingress, no ingress rules)%s",
+					pluralPolicies(len(policies)), leftOut(ctx.Inventory, o.Name))
+				return
+			}
 		}
 		// A new workload's pods carry no label the policies can count on but those set on every
 		// pod of its kind (newPodLabels: pod-template-hash on a Deployment's, job-name on a
@@ -153,4 +187,39 @@ func everyPodOf(kind string) string {
 		return "every pod"
 	}
 	return "the pods of every " + kind
+}
+
+// judgeAdminNewPods is judgeAdmin for the pods of a new workload of the namespace, of each kind
+// (newWorkloadKinds): open when the policies open those of some kind, undecided when they may
+// decide those of some kind, closed only when they deny those of every kind.
+func judgeAdminNewPods(inv *engine.Inventory, namespace string, policies []adminPolicy) adminIngress {
+	var out adminIngress
+	if len(policies) == 0 {
+		return out
+	}
+	nsLabels, nsUnknown := namespaceLabels(inv, namespace)
+	closed, allClosed := "", true
+	for _, kind := range newWorkloadKinds {
+		a := judgeAdmin(policies, func(p adminPolicy) podSelection {
+			return adminSelects(p, nsLabels, nsUnknown, labels.Set{}, newPodLabels(kind))
+		})
+		switch {
+		case a.open != "":
+			return adminIngress{open: a.open}
+		case len(a.undecided) > 0:
+			for _, n := range a.undecided {
+				if !slices.Contains(out.undecided, n) {
+					out.undecided = append(out.undecided, n)
+				}
+			}
+		case a.closed == "":
+			allClosed = false
+		case closed == "":
+			closed = a.closed
+		}
+	}
+	if len(out.undecided) == 0 && allClosed {
+		out.closed = closed
+	}
+	return out
 }

@@ -43,20 +43,49 @@ var netPodPolicyCoverage = &engine.Check{
 		"from no source, nets of every address or namespaceSelector all(), when no policy selecting the pod has a Deny or Pass " +
 		"rule, a Cilium ingressDeny, or a tier of its own). Any other such policy that may select the pod and allows ingress leaves " +
 		"it NotAssessed, naming the policy, as does one that governs its ingress where no NetworkPolicy does (the CNI isolates the " +
-		"pod): the check does not reduce their languages to NetworkPolicy semantics. Cluster-wide policies (CiliumClusterwideNetworkPolicy, " +
-		"Calico's GlobalNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy) are not read." + supporting,
+		"pod): the check does not reduce their languages to NetworkPolicy semantics. The Network Policy API's cluster-wide policies " +
+		"(policy.networking.k8s.io/v1alpha1) are read as the network plugin that implements them enforces them: AdminNetworkPolicies " +
+		"decide before any NetworkPolicy or CNI policy, by priority (0 first) and in the order of their rules, the first rule that matches " +
+		"deciding (Allow admits whatever the NetworkPolicies say, Deny drops, Pass hands the traffic to the NetworkPolicies), so one that " +
+		"selects the pod and allows every pod of every namespace on every port, alone or with others whose peers together select every " +
+		"pod, fails it, and one whose first such rule is a Deny passes it; the BaselineAdminNetworkPolicy (the one named default) decides " +
+		"for a pod no NetworkPolicy selects, and its Deny from every pod of every namespace, first of its rules to match them all, passes " +
+		"it (their peers are the cluster's pods, so neither reaches addresses outside them). An Allow on some ports, or of a policy that " +
+		"may select the pod, among Allows that together admit every pod, two AdminNetworkPolicies of the same priority that may select it, " +
+		"a Deny or Pass before an Allow from every pod, or a rule of a kind the check does not read, leave the pod NotAssessed, naming the " +
+		"policy. Cilium's CiliumClusterwideNetworkPolicy and Calico's GlobalNetworkPolicy are not read." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
 	Targets:  workload,
-	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy"},
+	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Workload.Pod().HostNetwork {
 			ctx.NotApplicable("", "the pod uses the host's network, which NetworkPolicies do not govern (see wl-host-network)")
 			return
 		}
 		known, unknownLabels := knownPodLabels(ctx.Inventory, o)
+		nsLabels, nsUnknown := namespaceLabels(ctx.Inventory, o.Namespace)
+		adminSelectsPod := func(p adminPolicy) podSelection {
+			return adminSelects(p, nsLabels, nsUnknown, known, unknownLabels)
+		}
+		// The AdminNetworkPolicies decide before every NetworkPolicy and CNI policy.
+		admin := judgeAdmin(adminPolicies(ctx.Inventory), adminSelectsPod)
+		switch {
+		case admin.open != "":
+			ctx.Fail("", "%s, ahead of every NetworkPolicy: the pod's ingress is as open as with no policy, whatever its NetworkPolicies allow", admin.open)
+			return
+		case len(admin.undecided) > 0:
+			ctx.NotAssessed("", fmt.Sprintf("%s may decide the pod's ingress ahead of its NetworkPolicies (an Allow on some ports, or of a policy that may select the pods, among Allows that together admit every pod of every namespace; two AdminNetworkPolicies of the same priority; a Deny or Pass before an Allow from every pod; or a rule this check does not read), which this check does not judge beyond an allow from every pod of every namespace",
+				few(admin.undecided, ", ")))
+			return
+		case admin.closed != "":
+			// Denied every pod of every namespace before any NetworkPolicy is read: what
+			// the NetworkPolicies and CNI policies allow never reaches the pod.
+			ctx.Pass("")
+			return
+		}
 		cni := judgeCNI(cniPoliciesIn(ctx.Inventory, o.Namespace), func(p cniPolicy) podSelection { return cniSelects(p, known, unknownLabels) })
 		if cni.open != nil {
 			ctx.Fail("", "%s admits ingress from anywhere (%s): the pod's ingress is as open as with no policy, whatever its NetworkPolicies allow",
@@ -65,10 +94,26 @@ var netPodPolicyCoverage = &engine.Check{
 		}
 		// unpoliced fails a pod no NetworkPolicy restricts, unless a CNI policy selects it and
 		// governs its ingress: what it admits is not judged.
+		// The BaselineAdminNetworkPolicy decides the ingress of a pod no NetworkPolicy selects
+		// for ingress.
 		unpoliced := func(format string, args ...any) {
 			if len(cni.governing) > 0 {
 				ctx.NotAssessed("", fmt.Sprintf("no NetworkPolicy restricts the pod's ingress, but %s it and governs its ingress (the CNI isolates the pod and admits what the policy allows), which this check does not judge beyond an allow from everywhere",
 					cniNames(cni.governing, "selects", "select")))
+				return
+			}
+			baseline := judgeAdmin(baselinePolicy(ctx.Inventory), adminSelectsPod)
+			switch {
+			case len(baseline.undecided) > 0:
+				ctx.NotAssessed("", fmt.Sprintf("no NetworkPolicy restricts the pod's ingress, and %s may decide it (a rule this check does not read), which this check does not judge",
+					few(baseline.undecided, ", ")))
+				return
+			case baseline.closed != "" && len(cni.undecided) > 0:
+				ctx.NotAssessed("", fmt.Sprintf("%s the pod and allow ingress beside %s, which denies it every pod of every namespace: this check does not judge what they admit beyond an allow from everywhere",
+					cniNames(cni.undecided, "may select", "may select"), baseline.closed))
+				return
+			case baseline.closed != "":
+				ctx.Pass("")
 				return
 			}
 			ctx.Fail("", format, args...)

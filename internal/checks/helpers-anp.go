@@ -1,0 +1,336 @@
+package checks
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// The Network Policy API's cluster-wide policies (sig-network, policy.networking.k8s.io/v1alpha1):
+// AdminNetworkPolicy and BaselineAdminNetworkPolicy, both cluster-scoped. The traffic to a pod
+// meets, in order: the ingress rules of the AdminNetworkPolicies whose subject selects it, by
+// priority (0 first; the order of two of the same priority is undefined) and, within one, in
+// the order written, the first rule whose peers and ports match deciding: Allow admits the
+// traffic whatever the NetworkPolicies say, Deny drops it, Pass hands it to the
+// NetworkPolicies; then, for traffic no AdminNetworkPolicy rule matched or passed, the
+// NetworkPolicies, when one selects the pod for ingress; and otherwise the
+// BaselineAdminNetworkPolicy (only one, named default), whose first matching rule, Allow or
+// Deny, decides; traffic none of them decides is admitted. Their ingress peers are pods: every
+// pod of the namespaces a selector selects (namespaces), or those a pod selector selects there
+// (pods). The checks read them as the network plugin that implements the API enforces them
+// (they cannot see whether it does), and judge only rules they can read with certainty: a rule
+// with ports, or whose peer is of another kind, leaves the verdict NotAssessed when it matters.
+
+const (
+	adminPolicyKind    = "AdminNetworkPolicy"
+	baselinePolicyKind = "BaselineAdminNetworkPolicy"
+	adminPolicyGroup   = "policy.networking.k8s.io"
+)
+
+// adminPolicy is one AdminNetworkPolicy or the BaselineAdminNetworkPolicy, as far as the checks
+// read its ingress.
+type adminPolicy struct {
+	obj      *engine.Object
+	kind     string
+	priority int32
+	// subjectNS and subjectPod select the pods the policy applies to: those subjectPod selects
+	// in the namespaces subjectNS selects; nil when the subject cannot be read (it may select
+	// any pod).
+	subjectNS, subjectPod labels.Selector
+	rules                 []adminRule
+}
+
+// adminRule is one ingress rule of an adminPolicy.
+type adminRule struct {
+	name   string
+	action string
+	// peers are the pods the rule's from selects; readable is false when a peer is of a kind
+	// the checks do not read (or none is given) or the action is unknown.
+	peers    []podPeer
+	readable bool
+	// every is true when a peer selects every pod of every namespace; ported when the rule
+	// matches some ports only.
+	every, ported bool
+}
+
+func (p adminPolicy) name() string {
+	if p.kind == adminPolicyKind {
+		return fmt.Sprintf("%s %q (priority %d)", p.kind, p.obj.Name, p.priority)
+	}
+	return fmt.Sprintf("%s %q", p.kind, p.obj.Name)
+}
+
+func (p adminPolicy) ruleName(r adminRule) string {
+	if r.name == "" {
+		return p.name()
+	}
+	return fmt.Sprintf("%s, rule %q", p.name(), r.name)
+}
+
+type (
+	adminSpec struct {
+		Priority *int32          `json:"priority"`
+		Subject  map[string]any  `json:"subject"`
+		Ingress  []adminRuleSpec `json:"ingress"`
+	}
+	adminRuleSpec struct {
+		Name   string           `json:"name"`
+		Action string           `json:"action"`
+		From   []map[string]any `json:"from"`
+		Ports  *[]any           `json:"ports"`
+	}
+	adminNamespacedPod struct {
+		NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector"`
+		PodSelector       *metav1.LabelSelector `json:"podSelector"`
+	}
+)
+
+// adminPolicies lists the AdminNetworkPolicies with ingress rules, by priority and name, once per
+// evaluation; baselinePolicy is the BaselineAdminNetworkPolicy default, if it has ingress rules.
+func adminPolicies(inv *engine.Inventory) []adminPolicy {
+	return inv.Memo(nil, "network.adminPolicies", func() any {
+		var out []adminPolicy
+		for _, o := range inv.List("", adminPolicyKind) {
+			if p, ok := readAdminPolicy(o, adminPolicyKind); ok {
+				out = append(out, p)
+			}
+		}
+		slices.SortFunc(out, func(a, b adminPolicy) int {
+			return cmp.Or(cmp.Compare(a.priority, b.priority), cmp.Compare(a.obj.Name, b.obj.Name))
+		})
+		return out
+	}).([]adminPolicy)
+}
+
+func baselinePolicy(inv *engine.Inventory) []adminPolicy {
+	return inv.Memo(nil, "network.baselinePolicy", func() any {
+		var out []adminPolicy
+		for _, o := range inv.List("", baselinePolicyKind) {
+			// The API server admits only one, named default.
+			if o.Name != "default" {
+				continue
+			}
+			if p, ok := readAdminPolicy(o, baselinePolicyKind); ok {
+				out = append(out, p)
+			}
+		}
+		return out
+	}).([]adminPolicy)
+}
+
+// readAdminPolicy reads an AdminNetworkPolicy or BaselineAdminNetworkPolicy of the Network Policy
+// API's group; ok is false for another group's kind of that name, a policy without a spec, or
+// without ingress rules (it does not affect ingress).
+func readAdminPolicy(o *engine.Object, kind string) (adminPolicy, bool) {
+	if apiGroup(o.APIVersion) != adminPolicyGroup {
+		return adminPolicy{}, false
+	}
+	var spec adminSpec
+	if !specOf(o, &spec) || len(spec.Ingress) == 0 {
+		return adminPolicy{}, false
+	}
+	p := adminPolicy{obj: o, kind: kind}
+	if spec.Priority != nil {
+		p.priority = *spec.Priority
+	}
+	p.subjectNS, p.subjectPod = adminSubject(spec.Subject)
+	for _, r := range spec.Ingress {
+		rule := adminRule{name: r.Name, action: r.Action, ported: r.Ports != nil, readable: len(r.From) > 0}
+		switch {
+		case r.Action == "Allow" || r.Action == "Deny":
+		case r.Action == "Pass" && kind == adminPolicyKind:
+		default:
+			rule.readable = false
+		}
+		for _, peer := range r.From {
+			pp, every, ok := adminPeer(peer)
+			if !ok {
+				rule.readable = false
+				continue
+			}
+			rule.peers = append(rule.peers, pp)
+			rule.every = rule.every || every
+		}
+		p.rules = append(p.rules, rule)
+	}
+	return p, true
+}
+
+// adminSubject reads a policy's subject: exactly one of namespaces (every pod of the namespaces
+// it selects) and pods (namespaceSelector and podSelector); nil selectors when it is neither.
+func adminSubject(subject map[string]any) (ns, pod labels.Selector) {
+	if len(subject) != 1 {
+		return nil, nil
+	}
+	pp, _, ok := adminPeer(subject)
+	if !ok {
+		return nil, nil
+	}
+	return pp.ns, pp.pod
+}
+
+// adminPeer reads a peer (or subject) with exactly one of namespaces and pods; every is true
+// when it selects every pod of every namespace.
+func adminPeer(peer map[string]any) (pp podPeer, every, ok bool) {
+	if len(peer) != 1 {
+		return podPeer{}, false, false
+	}
+	if raw, found := peer["namespaces"].(map[string]any); found {
+		var sel metav1.LabelSelector
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &sel) != nil {
+			return podPeer{}, false, false
+		}
+		return podPeer{ns: parsedSelector(&sel), pod: labels.Everything()}, selectsEveryNamespace(&sel), true
+	}
+	if raw, found := peer["pods"].(map[string]any); found {
+		var np adminNamespacedPod
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &np) != nil || np.NamespaceSelector == nil || np.PodSelector == nil {
+			return podPeer{}, false, false
+		}
+		return podPeer{ns: parsedSelector(np.NamespaceSelector), pod: parsedSelector(np.PodSelector)},
+			selectsEveryNamespace(np.NamespaceSelector) && selectsAll(np.PodSelector), true
+	}
+	return podPeer{}, false, false
+}
+
+// adminSelects is whether a policy's subject selects the pods of a workload in a namespace whose
+// labels are nsKnown (with nsUnknown keys that may or may not be set: the Namespace object is
+// not in view) and whose pods' labels are known and unknown (workloadPodLabels).
+func adminSelects(p adminPolicy, nsKnown labels.Set, nsUnknown bool, known labels.Set, unknown map[string]bool) podSelection {
+	if p.subjectNS == nil || p.subjectPod == nil {
+		return selectsMaybe
+	}
+	nsUnknownKeys := map[string]bool{}
+	if nsUnknown {
+		reqs, _ := p.subjectNS.Requirements()
+		for _, r := range reqs {
+			if r.Key() != corev1.LabelMetadataName {
+				nsUnknownKeys[r.Key()] = true
+			}
+		}
+	}
+	return min(selectsPods(p.subjectNS, nsKnown, nsUnknownKeys), selectsPods(p.subjectPod, known, unknown))
+}
+
+// namespaceLabels are the labels of a namespace, with kubernetes.io/metadata.name, which the API
+// server sets on every one; unknown is true when the Namespace object is not in view.
+func namespaceLabels(inv *engine.Inventory, namespace string) (set labels.Set, unknown bool) {
+	set = labels.Set{corev1.LabelMetadataName: namespace}
+	o := inv.Get("Namespace", "", namespace)
+	if o == nil {
+		return set, true
+	}
+	for k, v := range o.Labels() {
+		set[k] = v
+	}
+	set[corev1.LabelMetadataName] = namespace
+	return set, false
+}
+
+// adminIngress is what a tier of cluster-wide policies (the AdminNetworkPolicies, or the
+// BaselineAdminNetworkPolicy) decides of the ingress of a set of pods from the cluster's pods.
+type adminIngress struct {
+	// open says how rules that decide before any other admit every pod of every namespace on
+	// every port, naming the policies; "" otherwise.
+	open string
+	// closed names the rule that denies every pod of every namespace on every port, ahead of
+	// any other rule that could admit them all; "" otherwise.
+	closed string
+	// undecided names the policies whose rules may decide the pods' ingress in a way the
+	// checks do not judge.
+	undecided []string
+}
+
+// judgeAdmin walks the ingress rules of policies (in their order of precedence) that may select
+// a set of pods (selects tells) until one decides for every pod of every namespace on every
+// port.
+func judgeAdmin(policies []adminPolicy, selects func(adminPolicy) podSelection) adminIngress {
+	var out adminIngress
+	// sure are the peers of Allow rules without ports of policies that surely select the pods,
+	// unsure those of other Allow rules; blocks names the policies with Deny or Pass rules
+	// before, unread those with rules not read.
+	var sure, unsure []podPeer
+	var allowing, blocks, unread []string
+	add := func(list *[]string, name string) {
+		if !slices.Contains(*list, name) {
+			*list = append(*list, name)
+		}
+	}
+	undecided := func(names ...string) adminIngress {
+		var all []string
+		for _, n := range slices.Concat(unread, blocks, allowing, names) {
+			add(&all, n)
+		}
+		return adminIngress{undecided: all}
+	}
+	work := 0
+	for i, p := range policies {
+		s := selects(p)
+		if s == selectsNot {
+			continue
+		}
+		// Two policies of the same priority that may select the pods: the order of their rules
+		// is undefined.
+		for j, q := range policies {
+			if j != i && q.kind == adminPolicyKind && q.priority == p.priority && p.kind == adminPolicyKind && selects(q) != selectsNot {
+				return undecided(p.name(), q.name())
+			}
+		}
+		for _, r := range p.rules {
+			name := p.ruleName(r)
+			switch {
+			case !r.readable:
+				add(&unread, name)
+			case r.every && !r.ported && s == selectsYes:
+				// This rule decides every source on every port the rules before left.
+				switch r.action {
+				case "Allow":
+					if len(blocks)+len(unread) > 0 {
+						return undecided(name)
+					}
+					out.open = name + " admits every pod of every namespace on every port"
+				case "Deny":
+					if len(unread) > 0 {
+						return undecided(name)
+					}
+					out.closed = name
+				default: // Pass: the NetworkPolicies decide.
+					if len(unread) > 0 {
+						return undecided()
+					}
+				}
+				return out
+			case r.action == "Allow":
+				if r.ported || s != selectsYes {
+					unsure = append(unsure, r.peers...)
+				} else {
+					sure = append(sure, r.peers...)
+				}
+				add(&allowing, name)
+				switch {
+				case !r.ported && s == selectsYes && coverEveryPodOf(sure, &work):
+					if len(blocks)+len(unread) > 0 {
+						return undecided()
+					}
+					out.open = few(allowing, ", ") + " together admit every pod of every namespace on every port"
+					return out
+				case coverEveryPodOf(slices.Concat(sure, unsure), &work):
+					return undecided()
+				}
+			default: // Deny or Pass of some sources, or of a policy that may select the pods.
+				add(&blocks, name)
+			}
+		}
+	}
+	if len(unread) > 0 {
+		return undecided()
+	}
+	return out
+}
