@@ -139,7 +139,8 @@ func run(m *testing.M) (int, error) {
 	// The PolicyReport CRDs too, as Policy Reporter or Kyverno would have installed them, and
 	// Trivy Operator's VulnerabilityReport, OpenShift's Route (a minimal CRD: OpenShift serves
 	// Routes from its own API server), a stand-in for Istio's Gateway, stand-ins for Cilium's and
-	// Calico's network policies, and the Gateway API's: its
+	// Calico's network policies and the Network Policy API's AdminNetworkPolicy and
+	// BaselineAdminNetworkPolicy (controllers/testdata/cni), and the Gateway API's: its
 	// experimental channel, a
 	// superset of the standard one, so that the fields of default Gateways are kept (a CRD
 	// updated while the operator runs would not do: its informers may go on reading objects

@@ -75,6 +75,12 @@ func optional(gv schema.GroupVersion, kind string) Kind {
 	}
 }
 
+// clusterScoped is an optional kind whose objects belong to no namespace.
+func clusterScoped(k Kind) Kind {
+	k.Namespaced = false
+	return k
+}
+
 func everywhere(k Kind) Kind {
 	k.Everywhere = true
 	return k
@@ -114,6 +120,7 @@ var (
 	cilium  = schema.GroupVersion{Group: "cilium.io", Version: "v2"}
 	calico  = schema.GroupVersion{Group: "projectcalico.org", Version: "v3"}
 	calicod = schema.GroupVersion{Group: "crd.projectcalico.org", Version: "v1"}
+	netpol  = schema.GroupVersion{Group: "policy.networking.k8s.io", Version: "v1alpha1"}
 )
 
 // Kinds are every kind the operator reads, in a fixed order. internal/manifest has its own table
@@ -171,6 +178,11 @@ var Kinds = []Kind{
 	optional(cilium, "CiliumNetworkPolicy"),
 	optional(calico, "NetworkPolicy"),
 	optional(calicod, "NetworkPolicy"),
+	// The Network Policy API's cluster-wide policies (sig-network), which decide before
+	// NetworkPolicies (AdminNetworkPolicy) and for the pods none selects (the
+	// BaselineAdminNetworkPolicy).
+	clusterScoped(optional(netpol, "AdminNetworkPolicy")),
+	clusterScoped(optional(netpol, "BaselineAdminNetworkPolicy")),
 }
 
 // ByKind finds a kind by name.
