@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -29,13 +28,22 @@ import (
 
 const (
 	ciliumPolicyKind = "CiliumNetworkPolicy"
-	ciliumGroup      = "cilium.io"
+	ciliumGroup      = engine.CiliumGroup
 )
 
-// calicoGroups are the API groups of Calico's NetworkPolicy: projectcalico.org (served by
-// Calico's API server) and crd.projectcalico.org (the CRDs it is stored in, which calicoctl
-// writes to where the API server is not installed).
-var calicoGroups = []string{"projectcalico.org", "crd.projectcalico.org"}
+// calicoGroups are the API groups of Calico's NetworkPolicy (engine.CalicoGroups).
+var calicoGroups = engine.CalicoGroups
+
+// The readings of the policies' pod selectors, which provenance shares (engine/cni.go):
+// cniSpecialKey says whether a key stands for something other than the pod's labels,
+// ciliumLabels drops the k8s: and any: prefixes of a Cilium endpoint selector's keys, and
+// calicoSelector reads the part of Calico's selector language that selects pods by their labels
+// alone (nil for the rest, which may select any pod).
+var (
+	cniSpecialKey  = engine.CNISpecialKey
+	ciliumLabels   = engine.CiliumLabels
+	calicoSelector = engine.CalicoSelector
+)
 
 // cniPolicy is one CNI policy of a namespace, as far as the checks judge it.
 type cniPolicy struct {
@@ -57,15 +65,6 @@ type cniPolicy struct {
 
 // name is how messages name the policy.
 func (p cniPolicy) name() string { return fmt.Sprintf("%s %q", p.kind, p.obj.Name) }
-
-// cniSpecialKey reports whether a key is one of the label keys of a CNI policy's pod selector that stand for something
-// other than the pod's labels (its namespace, its namespace's labels, its ServiceAccount), as
-// Cilium and Calico add them to every endpoint: the checks do not resolve them, and a
-// requirement on one may or may not select a pod.
-func cniSpecialKey(key string) bool {
-	return strings.HasPrefix(key, "io.kubernetes.pod.") || strings.HasPrefix(key, "io.cilium.") ||
-		strings.HasPrefix(key, "projectcalico.org/") || strings.HasPrefix(key, "reserved:")
-}
 
 // cniPoliciesIn lists the CNI policies of a namespace, once per evaluation.
 func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
@@ -186,31 +185,6 @@ func ciliumPolicy(o *engine.Object) (cniPolicy, bool) {
 		}
 	}
 	return p, len(p.selectors) > 0
-}
-
-// ciliumLabels is a Cilium endpoint selector with the k8s: and any: source prefixes of its
-// keys dropped (they match the pod's Kubernetes labels).
-func ciliumLabels(sel *metav1.LabelSelector) *metav1.LabelSelector {
-	strip := func(k string) string {
-		for _, prefix := range []string{"k8s:", "any:"} {
-			if after, ok := strings.CutPrefix(k, prefix); ok {
-				return after
-			}
-		}
-		return k
-	}
-	out := &metav1.LabelSelector{}
-	if sel.MatchLabels != nil {
-		out.MatchLabels = map[string]string{}
-		for k, v := range sel.MatchLabels {
-			out.MatchLabels[strip(k)] = v
-		}
-	}
-	for _, e := range sel.MatchExpressions {
-		e.Key = strip(e.Key)
-		out.MatchExpressions = append(out.MatchExpressions, e)
-	}
-	return out
 }
 
 // ciliumOpen says whether a Cilium ingress rule allows anything, and, when it admits every
@@ -373,88 +347,6 @@ func calicoOpen(r calicoRule) string {
 		return "an Allow rule from namespaceSelector all(), " + ports
 	}
 	return ""
-}
-
-// calicoSelector parses the part of Calico's selector language that selects pods by their
-// labels alone: all() or nothing (every pod), and terms joined by &&: k == 'v', k != 'v',
-// has(k), !has(k), k in {'a', 'b'}, k not in {...}. It returns nil for anything else (||,
-// parentheses, string matches, the labels Calico adds), which may select any pod.
-func calicoSelector(s string) labels.Selector {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "all()" {
-		return labels.Everything()
-	}
-	if strings.Contains(s, "||") || strings.ContainsAny(s, "()") && !strings.Contains(s, "has(") {
-		return nil
-	}
-	sel := labels.NewSelector()
-	for _, term := range strings.Split(s, "&&") {
-		r, ok := calicoTerm(strings.TrimSpace(term))
-		if !ok || cniSpecialKey(r.Key()) {
-			return nil
-		}
-		sel = sel.Add(r)
-	}
-	return sel
-}
-
-func calicoTerm(t string) (labels.Requirement, bool) {
-	unquote := func(v string) (string, bool) {
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
-			return v[1 : len(v)-1], true
-		}
-		return "", false
-	}
-	req := func(key string, op selection.Operator, vals []string) (labels.Requirement, bool) {
-		r, err := labels.NewRequirement(strings.TrimSpace(key), op, vals)
-		if err != nil {
-			return labels.Requirement{}, false
-		}
-		return *r, true
-	}
-	if inner, ok := strings.CutPrefix(t, "!has("); ok && strings.HasSuffix(inner, ")") {
-		return req(strings.TrimSuffix(inner, ")"), selection.DoesNotExist, nil)
-	}
-	if inner, ok := strings.CutPrefix(t, "has("); ok && strings.HasSuffix(inner, ")") {
-		return req(strings.TrimSuffix(inner, ")"), selection.Exists, nil)
-	}
-	if strings.ContainsAny(t, "()") {
-		return labels.Requirement{}, false
-	}
-	for _, op := range []struct {
-		sep string
-		op  selection.Operator
-	}{{"==", selection.Equals}, {"!=", selection.NotEquals}} {
-		if k, v, ok := strings.Cut(t, op.sep); ok {
-			val, ok := unquote(v)
-			if !ok {
-				return labels.Requirement{}, false
-			}
-			return req(k, op.op, []string{val})
-		}
-	}
-	for _, op := range []struct {
-		sep string
-		op  selection.Operator
-	}{{" not in ", selection.NotIn}, {" in ", selection.In}} {
-		if k, set, ok := strings.Cut(t, op.sep); ok {
-			set = strings.TrimSpace(set)
-			if !strings.HasPrefix(set, "{") || !strings.HasSuffix(set, "}") {
-				return labels.Requirement{}, false
-			}
-			var vals []string
-			for _, v := range strings.Split(set[1:len(set)-1], ",") {
-				val, ok := unquote(v)
-				if !ok {
-					return labels.Requirement{}, false
-				}
-				vals = append(vals, val)
-			}
-			return req(k, op.op, vals)
-		}
-	}
-	return labels.Requirement{}, false
 }
 
 // cniSelects is whether a CNI policy selects the pods of a workload whose labels are known and

@@ -33,8 +33,9 @@ import (
 //  4. the object's pod spec is what the controller's pod template produces: compareTemplate
 //     finds no difference in what the checks read (see there for exactly what is compared);
 //  5. the labels it carries beyond its template's change nothing the checks read through
-//     labels: compareSelection finds no NetworkPolicy or PodDisruptionBudget of its namespace
-//     that selects it and not its template, or its template and not it;
+//     labels: compareSelection finds no NetworkPolicy (Kubernetes', Cilium's or Calico's) or
+//     PodDisruptionBudget of its namespace that selects it and not its template, or its template
+//     and not it;
 //  6. a Pod holds no automatic service-account token that its ServiceAccount no longer grants
 //     (compareToken).
 //
@@ -296,7 +297,8 @@ func (d *diffs) String() string {
 //     template as Windows, which explains no pod that Linux nodes may run;
 //   - labels: every template label must be on the object with the same value (controllers and
 //     users add labels, such as pod-template-hash; an added label is a difference only when it
-//     changes which NetworkPolicy or PodDisruptionBudget selects the object: compareSelection);
+//     changes which NetworkPolicy, Cilium or Calico policy, or PodDisruptionBudget selects the
+//     object: compareSelection);
 //   - the security annotations (AppArmor and seccomp), which must be the same.
 //
 // Not compared otherwise, because the system sets or changes them: nodeName, nodeSelector,
@@ -421,29 +423,34 @@ type podSelector struct {
 }
 
 // podSelectors are the selectors of a namespace that the checks read pods by: each
-// NetworkPolicy's podSelector (net-pod-policy-coverage, net-namespace-default-deny) and each
+// NetworkPolicy's podSelector and each Cilium and Calico policy's pod selector
+// (net-pod-policy-coverage, net-namespace-default-deny; cniPodSelectors), and each
 // PodDisruptionBudget's selector (the avl-pdb checks). One that does not parse is left out, as
 // the API server refuses it.
 func podSelectors(inv *Inventory, namespace string) []podSelector {
 	return inv.Memo(nil, "provenance.podSelectors "+namespace, func() any {
 		var out []podSelector
-		add := func(o *Object, ls *metav1.LabelSelector) {
-			sel, err := metav1.LabelSelectorAsSelector(ls)
-			if err != nil {
-				return
-			}
+		addSelector := func(o *Object, kind string, sel labels.Selector) {
 			reqs, _ := sel.Requirements()
 			keys := make(map[string]bool, len(reqs))
 			for _, r := range reqs {
 				keys[r.Key()] = true
 			}
-			out = append(out, podSelector{kind: o.Kind, name: o.Name, selector: sel, keys: keys})
+			out = append(out, podSelector{kind: kind, name: o.Name, selector: sel, keys: keys})
+		}
+		add := func(o *Object, ls *metav1.LabelSelector) {
+			sel, err := metav1.LabelSelectorAsSelector(ls)
+			if err != nil {
+				return
+			}
+			addSelector(o, o.Kind, sel)
 		}
 		for _, o := range inv.List(namespace, "NetworkPolicy") {
 			if np, ok := o.Obj.(*networkingv1.NetworkPolicy); ok {
 				add(o, &np.Spec.PodSelector)
 			}
 		}
+		cniPodSelectors(inv, namespace, addSelector)
 		for _, o := range inv.List(namespace, "PodDisruptionBudget") {
 			if pdb, ok := o.Obj.(*policyv1.PodDisruptionBudget); ok {
 				add(o, pdb.Spec.Selector)

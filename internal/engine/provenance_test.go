@@ -13,6 +13,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
@@ -144,6 +145,27 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 			pod:        func(p *corev1.Pod) { p.Labels["tier"] = "frozen" },
 			others:     []*engine.Object{engine.NewObject(budget, "policy/v1", "PodDisruptionBudget")},
 			wantReason: "label tier, which the template does not set, makes PodDisruptionBudget frozen select it",
+		},
+		"a label a user adds that a CiliumNetworkPolicy selects the Pod by": {
+			pod: func(p *corev1.Pod) { p.Labels["public"] = "true" },
+			others: []*engine.Object{cniPolicy("cilium.io/v2", "CiliumNetworkPolicy", "public", map[string]any{
+				"endpointSelector": map[string]any{"matchLabels": map[string]any{"k8s:public": "true"}},
+				"ingress":          []any{map[string]any{"fromEntities": []any{"all"}}},
+			})},
+			wantReason: "label public, which the template does not set, makes CiliumNetworkPolicy public select it",
+		},
+		"a label a user adds that a Calico NetworkPolicy selects the Pod by": {
+			pod: func(p *corev1.Pod) { p.Labels["exposed"] = "yes" },
+			others: []*engine.Object{cniPolicy("projectcalico.org/v3", "NetworkPolicy", "exposed", map[string]any{
+				"selector": "exposed == 'yes'", "ingress": []any{map[string]any{"action": "Allow"}},
+			})},
+			wantReason: "label exposed, which the template does not set, makes Calico NetworkPolicy exposed select it",
+		},
+		"a label a user adds that only a CNI policy's egress selects the Pod by": {
+			pod: func(p *corev1.Pod) { p.Labels["exposed"] = "yes" },
+			others: []*engine.Object{cniPolicy("projectcalico.org/v3", "NetworkPolicy", "exposed", map[string]any{
+				"selector": "exposed == 'yes'", "types": []any{"Egress"}, "egress": []any{map[string]any{"action": "Allow"}},
+			})},
 		},
 		"a label a user adds that a selector reads without changing its choice": {
 			pod:    func(p *corev1.Pod) { p.Labels["open"] = "false" },
@@ -687,4 +709,11 @@ func TestACustomCheckOfPodsJudgesTheirControllersPods(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("results %v, want %v", got, want)
 	}
+}
+
+// cniPolicy is a Cilium or Calico policy as the operator reads it (unstructured), with spec.
+func cniPolicy(apiVersion, kind, name string, spec map[string]any) *engine.Object {
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind,
+		"metadata": map[string]any{"name": name, "namespace": "shop"}, "spec": spec}}
+	return engine.NewObject(u, apiVersion, kind)
 }

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -211,4 +212,104 @@ func TestManyCostlyNetworkPoliciesCannotTimeTheWebhookOut(t *testing.T) {
 	if err != nil {
 		t.Error(err)
 	}
+}
+
+// TestALabelAddedToARunningPodUnderACNIPolicyIsJudged is TestALabelAddedToARunningPodIsJudged
+// where the policy that admits everything is Cilium's or Calico's: beside the tenant's default
+// deny, the platform's CiliumNetworkPolicy public admits every entity to pods labelled
+// public=true, and its Calico NetworkPolicy exposed admits everything to pods labelled
+// exposed == 'yes' (meant for the ingress pods). The tenant labels two running Pods of a hardened
+// Deployment whose template carries neither label (kubectl label pod): their ingress is open to
+// all, and each must be judged itself and fail net-pod-policy-coverage, naming the policy.
+func TestALabelAddedToARunningPodUnderACNIPolicyIsJudged(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "cni-pod-label", func(p *v1alpha1.ComplianceProfile) { p.Spec.MaxFindings = 200 })
+
+	defaultDeny := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "default-deny", Namespace: tn.Namespace},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+		},
+	}
+	if err := tn.Client.Create(ctx, defaultDeny); err != nil {
+		t.Fatalf("creating NetworkPolicy default-deny as the tenant: %v", err)
+	}
+	cilium := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+		"metadata": map[string]any{"name": "public", "namespace": tn.Namespace},
+		"spec": map[string]any{
+			"endpointSelector": map[string]any{"matchLabels": map[string]any{"public": "true"}},
+			"ingress":          []any{map[string]any{"fromEntities": []any{"all"}}},
+		},
+	}}
+	calico := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+		"metadata": map[string]any{"name": "exposed", "namespace": tn.Namespace},
+		"spec": map[string]any{
+			"order":    int64(100),
+			"selector": "exposed == 'yes'",
+			"ingress":  []any{map[string]any{"action": "Allow"}},
+		},
+	}}
+	for _, p := range []*unstructured.Unstructured{cilium, calico} {
+		if err := platform.Create(ctx, p); err != nil {
+			t.Fatalf("creating %s %s: %v", p.GetKind(), p.GetName(), err)
+		}
+	}
+	web := hardenedDeployment(tn.Namespace, "web")
+	if err := tn.Client.Create(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicaSetOf(web, "web-4f5a6b7c8")
+	if err := platform.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	pods := map[string]string{"public": "true", "exposed": "yes"} // label -> value
+	names := map[string]string{"public": "web-4f5a6b7c8-c1l1m", "exposed": "web-4f5a6b7c8-c4l1c"}
+	for _, name := range names {
+		if err := platform.Create(ctx, podOf(rs, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tn.waitReport(t, "the Deployment behind the default deny", func(rep *v1alpha1.ComplianceReport) error {
+		for _, name := range names {
+			if finding(rep, "Pod", name, "avl-pdb") != nil {
+				t.Fatalf("Pod %s is judged itself before it is labelled: %s", name, findingList(rep))
+			}
+		}
+		if f := finding(rep, "Deployment", web.Name, "net-pod-policy-coverage"); f != nil {
+			t.Fatalf("net-pod-policy-coverage on Deployment %s: %s: %s", web.Name, f.Result, f.Message)
+		}
+		if finding(rep, "Deployment", web.Name, "avl-pdb") == nil {
+			return fmt.Errorf("no avl-pdb finding on Deployment %s yet: %s", web.Name, findingList(rep))
+		}
+		return nil
+	})
+
+	for label, value := range pods {
+		patch := client.RawPatch(types.MergePatchType, []byte(fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, label, value)))
+		if err := tn.Client.Patch(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: names[label], Namespace: tn.Namespace}}, patch); err != nil {
+			t.Fatalf("labelling Pod %s as the tenant: %v", names[label], err)
+		}
+	}
+	want := map[string]string{
+		"public":  `CiliumNetworkPolicy "public" admits ingress from anywhere`,
+		"exposed": `Calico NetworkPolicy "exposed" admits ingress from anywhere`,
+	}
+	tn.waitReport(t, "the labelled Pods judged themselves", func(rep *v1alpha1.ComplianceReport) error {
+		for label, name := range names {
+			f, err := failingFinding(rep, "Pod", name, "net-pod-policy-coverage")
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(f.Message, want[label]) {
+				return fmt.Errorf("net-pod-policy-coverage on Pod %s says %q, want it to name the open policy", name, f.Message)
+			}
+			if !strings.Contains(f.Message, "label "+label) {
+				return fmt.Errorf("net-pod-policy-coverage on Pod %s says %q, want it to say the label %s is why it is judged itself", name, f.Message, label)
+			}
+		}
+		return nil
+	})
 }

@@ -80,6 +80,8 @@ func run(m *testing.M) (int, error) {
 		e.WebhookInstallOptions = envtest.WebhookInstallOptions{
 			Paths: []string{filepath.Join(testenv.RepoRoot(), "config", "webhook", "manifests.yaml")},
 		}
+		// Cilium's and Calico's network policies, which the operator reads where they are served.
+		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "cni"))
 	})
 	if err != nil {
 		return 0, err
