@@ -64,6 +64,7 @@ type managerOptions struct {
 	enableWebhook           bool
 	webhookPort             int
 	webhookCertDir          string
+	webhookJudgements       int
 	manageAdmissionPolicies bool
 	qps                     float64
 	burst                   int
@@ -90,6 +91,7 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.enableWebhook, "enable-webhook", false, "Serve the validating admission webhook that enforces profiles in Warn or Enforce mode (needs serving certificates)")
 	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port of the admission webhook")
 	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "Directory with the webhook's tls.crt and tls.key (default: /tmp/k8s-webhook-server/serving-certs, where cert-manager and OLM mount them)")
+	fs.IntVar(&o.webhookJudgements, "webhook-judgements", 0, "How many admission requests the webhook judges at once (0: GOMAXPROCS, the CPUs the container may use); a request that finds none free within its time is refused under Enforce and admitted with a warning under Warn, as one judged out of time is")
 	fs.BoolVar(&o.manageAdmissionPolicies, "manage-admission-policies", true, "Apply and keep the admission policies that record exception requesters, check approvals and reserve reports to the operator; false: only check them (apply `soc2-operator admission-policies` yourself, e.g. through GitOps)")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of the Go pprof endpoints (/debug/pprof/), for diagnosing memory and CPU use; \"0\" turns them off")
 	fs.Float64Var(&o.qps, "kube-api-qps", kubeapi.DefaultQPS, "Requests per second to the API server (client-side limit)")
@@ -248,7 +250,8 @@ func newManager(cfg *rest.Config, opts managerOptions, queue *journal.Queue) (ct
 		return nil, err
 	}
 	if opts.enableWebhook {
-		if err := admissionwebhook.Setup(mgr, opts.adminNamespace, admissionwebhook.WithApproval(approval)); err != nil {
+		if err := admissionwebhook.Setup(mgr, opts.adminNamespace, admissionwebhook.WithApproval(approval),
+			admissionwebhook.WithJudgements(opts.webhookJudgements)); err != nil {
 			return nil, fmt.Errorf("setting up the admission webhook: %w", err)
 		}
 	}

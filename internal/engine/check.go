@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -107,6 +108,11 @@ type Context struct {
 	// note is appended to the failures of an object judged on its own although it names a
 	// controller: why the controller does not explain it.
 	note string
+	// caller is Options.Context, gone its Done channel (nil without one); halted records
+	// that a check was not run, or cut short, because it was done.
+	caller context.Context
+	gone   <-chan struct{}
+	halted bool
 }
 
 // Now is the time of the evaluation (Options.Now), for checks whose evidence ages: the same in

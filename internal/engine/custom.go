@@ -159,7 +159,11 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 	if timeout <= 0 {
 		timeout = DefaultCustomCheckTimeout
 	}
-	deadline, cancel := context.WithTimeout(context.Background(), timeout)
+	parent := ctx.caller
+	if parent == nil {
+		parent = context.Background()
+	}
+	deadline, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	var vars any = map[string]any{"object": object, "podSpec": podSpec}
 	prg := programs.plain
@@ -184,6 +188,11 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 		switch {
 		case strings.Contains(err.Error(), "cost limit exceeded"):
 			reason = fmt.Sprintf(ExpressionStopped+"it exceeded the cost limit of %d", CustomCheckCostLimit)
+		case parent.Err() != nil:
+			// The caller has gone (Options.Context): the evaluation is Stopped, and this is no
+			// verdict on the object.
+			ctx.halted = true
+			reason = "not judged: the evaluation was stopped"
 		case deadline.Err() != nil:
 			reason = fmt.Sprintf(ExpressionStopped+"it ran longer than %s", timeout)
 			if ctx.stopped == nil {

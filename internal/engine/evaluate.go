@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"slices"
@@ -69,6 +70,12 @@ type Options struct {
 	// largest objects (ConfigMaps scanned for credentials), and a request that outlasts the
 	// webhook's timeout is left to its failurePolicy.
 	Only *Object
+	// Context, when set, stops Plan.Evaluate once it is done: no check starts after that, a
+	// custom check's expression running then is cut short, and the evaluation is marked
+	// Stopped. The admission webhook passes its request's: it answers at the API server's
+	// deadline, and a judgement that ran on after it had nobody to answer to. A Stream does not
+	// read it.
+	Context context.Context
 }
 
 // Result is the outcome of one check on one object and container.
@@ -119,6 +126,9 @@ type Evaluation struct {
 	// Unseen are the kinds the evaluation could not read (Inventory.Unseen) that a check of the
 	// plan judges or reads (Plan.Unseen): the others take nothing from it.
 	Unseen map[string]Unseen
+	// Stopped is true when Options.Context was done before every check had run: the results
+	// and summaries are incomplete, and nothing may be read from them as a verdict.
+	Stopped bool
 }
 
 // Evaluate runs the plan over the inventory and applies the exceptions.
@@ -129,6 +139,10 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 	}
 	b := p.newBuilder(exceptions, opts, judged*4)
 	ctx := &Context{Inventory: inv, Params: &p.Params, customTimeout: opts.CustomCheckTimeout, withheld: opts.Withheld, now: opts.Now}
+	if opts.Context != nil {
+		ctx.caller = opts.Context
+		ctx.gone = opts.Context.Done()
+	}
 	for _, o := range inv.objects {
 		if opts.Only == nil || o == opts.Only {
 			b.judge(ctx, o, true)
@@ -139,6 +153,7 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 		b.judgeUnseen(ctx)
 	}
 	b.finish(ctx)
+	b.ev.Stopped = ctx.halted
 	return b.ev
 }
 
@@ -436,6 +451,16 @@ func (b *builder) summary(ns string) *Summary {
 // reports nothing yields a NotAssessed result that says so: one broken check never stops the
 // others.
 func run(ctx *Context, c *PlannedCheck, out []Result) []Result {
+	if ctx.gone != nil {
+		select {
+		case <-ctx.gone:
+			// The caller has gone (Options.Context): the check does not run, and the
+			// evaluation is marked Stopped.
+			ctx.halted = true
+			return out
+		default:
+		}
+	}
 	ctx.check, ctx.out = c, out
 	start := len(out)
 	func() {

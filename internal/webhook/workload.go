@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -72,8 +74,16 @@ type WorkloadValidator struct {
 	// Approval says whether approvals on exceptions can be trusted; nil trusts none, so that an
 	// exception that needs an approval admits nothing.
 	Approval *admissionpolicy.Verifier
+	// Judgements is how many requests may be judged at once; 0 is GOMAXPROCS. Each judgement
+	// reads and evaluates the namespace's objects; unbounded, anyone who may dry-run a Pod
+	// could pile them up on the manager, which runs the reconcilers too. A request that finds
+	// none free waits for one until its time is up, then answers as one judged out of time
+	// does (outOfTime).
+	Judgements int
 
-	plans engine.PlanCache
+	plans     engine.PlanCache
+	slotsOnce sync.Once
+	slots     chan struct{}
 }
 
 // verdict is one profile's judgement of the object.
@@ -128,8 +138,18 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		err      error
 		panicked any
 	}
+	release, ok := v.acquire(ctx)
+	if !ok {
+		// Every judgement is taken, for the whole of the request's time: answered as a
+		// judgement out of time is, never left to the failurePolicy.
+		return outOfTime(log, req, obj, enforcing, true)
+	}
 	done := make(chan outcome, 1)
 	go func() {
+		// The slot is held until the judgement ends, not until the request is answered: one
+		// that runs on after its deadline still counts (it stops at its next check: see
+		// engine.Options.Context).
+		defer release()
 		defer func() {
 			if r := recover(); r != nil {
 				done <- outcome{panicked: r}
@@ -149,13 +169,13 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		judged, verdicts, err = o.judged, o.verdicts, o.err
 		if err != nil && ctx.Err() != nil {
 			// A read cut short by the deadline: out of time too.
-			return outOfTime(log, req, obj, enforcing)
+			return outOfTime(log, req, obj, enforcing, false)
 		}
 	case <-ctx.Done():
 		// The API server gives up at the webhook's timeout and leaves the request to the
 		// failurePolicy, which admits it under Ignore: what the object holds (a value the
 		// checks read slowly) must not buy that. Refused under Enforce, as a panic is.
-		return outOfTime(log, req, obj, enforcing)
+		return outOfTime(log, req, obj, enforcing, false)
 	}
 	if err != nil {
 		// Served by Handler, this is an HTTP 500, so the webhook's failurePolicy decides, as it
@@ -218,14 +238,20 @@ func mirrorFromNode(req admission.Request, obj *engine.Object) bool {
 }
 
 // outOfTime answers for an object whose judgement outlasted the time the API server gives the
-// webhook: refused when a profile enforces, admitted with a warning when they only warn (or the
-// object is a node's mirror pod, which is never refused). An admission is counted in
+// webhook, or (busy) that found every judgement taken (WorkloadValidator.Judgements) for all of
+// that time: refused when a profile enforces, admitted with a warning when they only warn (or
+// the object is a node's mirror pod, which is never refused). An admission is counted in
 // soc2_operator_admission_unjudged_total unless the request is a dry run, which admits nothing:
 // anyone who may write the object may send as many as they like, and counted they would raise
 // SOC2AdmissionUnjudged at will.
-func outOfTime(log logr.Logger, req admission.Request, obj *engine.Object, enforcing []*v1alpha1.ComplianceProfile) admission.Response {
+func outOfTime(log logr.Logger, req admission.Request, obj *engine.Object, enforcing []*v1alpha1.ComplianceProfile, busy bool) admission.Response {
 	mirror := mirrorFromNode(req, obj)
 	what := fmt.Sprintf("soc2-operator could not judge %s %s/%s within the webhook's timeout", obj.Kind, obj.Namespace, obj.Name)
+	fix := "make what its checks read smaller (environment values, arguments) and apply it again"
+	if busy {
+		what += ": it was judging other requests all that time"
+		fix = "apply it again"
+	}
 	var names []string
 	for _, p := range enforcing {
 		if p.Spec.Enforcement.Mode == v1alpha1.EnforcementEnforce {
@@ -233,15 +259,32 @@ func outOfTime(log logr.Logger, req admission.Request, obj *engine.Object, enfor
 		}
 	}
 	if len(names) > 0 && !mirror {
-		log.Info("Denied a workload that could not be judged in time")
-		return admission.Denied(fmt.Sprintf("%s, which [%s] enforce; make what its checks read smaller "+
-			"(environment values, arguments) and apply it again", what, strings.Join(names, ", ")))
+		log.Info("Denied a workload that could not be judged in time", "busy", busy)
+		return admission.Denied(fmt.Sprintf("%s, which [%s] enforce; %s", what, strings.Join(names, ", "), fix))
 	}
-	log.Info("Admitted a workload that could not be judged in time")
+	log.Info("Admitted a workload that could not be judged in time", "busy", busy)
 	if req.DryRun == nil || !*req.DryRun {
 		metrics.AdmissionUnjudged.WithLabelValues(obj.Namespace).Inc()
 	}
 	return admission.Allowed("").WithWarnings(what + "; see the namespace's ComplianceReport")
+}
+
+// acquire waits for a judgement to be free (WorkloadValidator.Judgements) until ctx is done: ok
+// with the function that frees it again, false when none was free in time.
+func (v *WorkloadValidator) acquire(ctx context.Context) (release func(), ok bool) {
+	v.slotsOnce.Do(func() {
+		n := v.Judgements
+		if n <= 0 {
+			n = runtime.GOMAXPROCS(0)
+		}
+		v.slots = make(chan struct{}, n)
+	})
+	select {
+	case v.slots <- struct{}{}:
+		return func() { <-v.slots }, true
+	case <-ctx.Done():
+		return nil, false
+	}
 }
 
 // enforcing are the profiles that select the namespace and enforce (Warn or Enforce).
@@ -303,7 +346,10 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 		return nil, nil, err
 	}
 
-	out := v.evaluate(inv, exs, enforcing, judged, obj)
+	out, err := v.evaluate(ctx, inv, exs, enforcing, judged, obj)
+	if err != nil {
+		return nil, nil, err
+	}
 	if kinds := v.readsOfDenials(out); len(kinds) > 0 && v.APIReader != nil {
 		// A denial by a check that reads other objects (the NetworkPolicies that cover the
 		// workload, its PodDisruptionBudget, its ServiceAccount, its PriorityClass) may rest on
@@ -335,7 +381,9 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 			}
 		}
 		inv = v.Gatherer.Inventory(confirmed)
-		out = v.evaluate(inv, exs, enforcing, judged, obj)
+		if out, err = v.evaluate(ctx, inv, exs, enforcing, judged, obj); err != nil {
+			return nil, nil, err
+		}
 	}
 	return judged, out, nil
 }
@@ -344,8 +392,9 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 // enforcing profile: the failures at or above each profile's enforced severity. When obj is
 // judged as its controller, the custom checks of obj's kind that do not target the controller's
 // judge obj itself too, as the reports judge it (the engine runs only those on an object its
-// controller's template explains).
-func (v *WorkloadValidator) evaluate(inv *engine.Inventory, exs []*v1alpha1.ControlException, enforcing []*v1alpha1.ComplianceProfile, judged, obj *engine.Object) []verdict {
+// controller's template explains). An evaluation stopped because ctx is done (its request
+// answered at the deadline) is no verdict: ctx's error is returned.
+func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory, exs []*v1alpha1.ControlException, enforcing []*v1alpha1.ComplianceProfile, judged, obj *engine.Object) ([]verdict, error) {
 	trust, why := v.Approval.Trust()
 	var out []verdict
 	for _, p := range enforcing {
@@ -361,7 +410,10 @@ func (v *WorkloadValidator) evaluate(inv *engine.Inventory, exs []*v1alpha1.Cont
 		}
 		for _, subject := range subjects {
 			ev := plan.Evaluate(inv, exs, engine.Options{Now: v.Clock.Now(), AdminNamespace: v.AdminNamespace, SkipClusterScoped: true,
-				Approval: trust, ApprovalProblem: why, ApprovalsSince: v.Approval.InForceSince(), Only: subject})
+				Approval: trust, ApprovalProblem: why, ApprovalsSince: v.Approval.InForceSince(), Only: subject, Context: ctx})
+			if ev.Stopped {
+				return nil, fmt.Errorf("judging %s %s/%s: %w", subject.Kind, subject.Namespace, subject.Name, context.Cause(ctx))
+			}
 			for i := range ev.Results {
 				r := &ev.Results[i]
 				if r.Object == subject && (r.Status == engine.StatusFail || stoppedOn(r)) && engine.SeverityAtLeast(r.Check.Severity, min) {
@@ -375,7 +427,7 @@ func (v *WorkloadValidator) evaluate(inv *engine.Inventory, exs []*v1alpha1.Cont
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].profile < out[j].profile })
-	return out
+	return out, nil
 }
 
 // stoppedOn reports whether r is a custom check's NotAssessed result whose expression was stopped
@@ -644,6 +696,12 @@ type Option func(*WorkloadValidator)
 // in force (pass the verifier the reconcilers use). Without it no approval is trusted.
 func WithApproval(approval *admissionpolicy.Verifier) Option {
 	return func(v *WorkloadValidator) { v.Approval = approval }
+}
+
+// WithJudgements bounds how many requests the webhook judges at once (WorkloadValidator.Judgements;
+// 0 or less: GOMAXPROCS).
+func WithJudgements(n int) Option {
+	return func(v *WorkloadValidator) { v.Judgements = n }
 }
 
 // Setup serves the webhook from the manager's webhook server and adds a readiness check that
