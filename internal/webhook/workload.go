@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -124,6 +125,15 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 	}
 
 	enforcing, err := v.enforcing(ctx, obj.Namespace)
+	if errors.Is(err, errNoNamespace) {
+		// The API server never asks about an object in a namespace that does not exist (its
+		// NamespaceLifecycle admission refuses it first): whoever sent this reached the
+		// webhook's port otherwise. Counted, each such review would add a series of the
+		// namespace it names to soc2_operator_admission_unjudged_total and raise
+		// SOC2AdmissionUnjudged, admitting nothing.
+		log.Info("Denied a workload in a namespace that does not exist")
+		return admission.Denied(fmt.Sprintf("soc2-operator denied %s %s/%s: namespace %s does not exist", obj.Kind, obj.Namespace, obj.Name, obj.Namespace))
+	}
 	if err != nil {
 		log.Error(err, "Unable to judge the workload; the webhook's failurePolicy decides")
 		metrics.AdmissionUnjudged.WithLabelValues(obj.Namespace).Inc()
@@ -287,6 +297,9 @@ func (v *WorkloadValidator) acquire(ctx context.Context) (release func(), ok boo
 	}
 }
 
+// errNoNamespace is the error of enforcing when the API server holds no namespace of the name.
+var errNoNamespace = errors.New("no such namespace")
+
 // enforcing are the profiles that select the namespace and enforce (Warn or Enforce).
 func (v *WorkloadValidator) enforcing(ctx context.Context, namespace string) ([]*v1alpha1.ComplianceProfile, error) {
 	profiles := &v1alpha1.ComplianceProfileList{}
@@ -294,6 +307,10 @@ func (v *WorkloadValidator) enforcing(ctx context.Context, namespace string) ([]
 		return nil, fmt.Errorf("listing profiles: %w", err)
 	}
 	ns, err := inventory.Namespace(ctx, v.Reader, v.APIReader, namespace)
+	if apierrors.IsNotFound(err) && v.APIReader != nil {
+		// The API server itself says so, not a cache that lags.
+		return nil, fmt.Errorf("%w: %s", errNoNamespace, namespace)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading namespace %s: %w", namespace, err)
 	}
