@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -115,6 +120,8 @@ type holding struct {
 	client.Client
 	entered chan struct{}
 	release chan struct{}
+	// ignoreDone keeps a read waiting after its request is done: a judgement that runs on.
+	ignoreDone bool
 
 	mu        sync.Mutex
 	now, peak int
@@ -132,9 +139,13 @@ func (h *holding) List(ctx context.Context, list client.ObjectList, opts ...clie
 			h.mu.Unlock()
 		}()
 		h.entered <- struct{}{}
+		done := ctx.Done()
+		if h.ignoreDone {
+			done = nil
+		}
 		select {
 		case <-h.release:
-		case <-ctx.Done():
+		case <-done:
 			return ctx.Err()
 		}
 	}
@@ -145,4 +156,72 @@ func (h *holding) most() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.peak
+}
+
+// TestJudgementsAtOnceAreBoundedThroughTheAPIServer: as the API server calls it, under its
+// failurePolicy Ignore. The webhook at heldPath judges one request at a time; its first
+// judgement runs on after the API server's deadline (its read waits for the test). A second
+// Deployment created meanwhile starts no judgement and is refused under Enforce, saying why,
+// rather than left to Ignore, which would admit it.
+func TestJudgementsAtOnceAreBoundedThroughTheAPIServer(t *testing.T) {
+	const ns = "bounded-apiserver"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	k, _ := newClient(t)
+	ctx := context.Background()
+	url := fmt.Sprintf("https://%s%s", net.JoinHostPort(webhooks.LocalServingHost, strconv.Itoa(webhooks.LocalServingPort)), heldPath)
+	none, equivalent, ignore := admissionregistrationv1.SideEffectClassNone, admissionregistrationv1.Equivalent, admissionregistrationv1.Ignore
+	timeout := int32(3)
+	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: ns},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:         ns + ".compliance.soc2-operator.io",
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: webhooks.LocalServingCAData},
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+				Rule:       admissionregistrationv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}, Resources: []string{"deployments"}},
+			}},
+			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"enforce-test": ns}},
+			FailurePolicy:           &ignore,
+			MatchPolicy:             &equivalent,
+			SideEffects:             &none,
+			TimeoutSeconds:          &timeout,
+			AdmissionReviewVersions: []string{"v1"},
+		}},
+	}
+	if err := k.Create(ctx, vwc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k.Delete(ctx, vwc) })
+	defer close(held.release)
+
+	// A hardened Deployment, which the operator's own webhook admits: until the API server
+	// calls heldPath about one, its configuration is not in force yet.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; ; i++ {
+		if time.Now().After(deadline) {
+			t.Fatal("the API server never called the webhook at heldPath")
+		}
+		answered := make(chan struct{})
+		wg.Go(func() {
+			defer close(answered)
+			_ = k.Create(ctx, deployment(ns, fmt.Sprintf("first-%d", i), false), client.DryRunAll)
+		})
+		select {
+		case <-held.entered:
+		case <-answered:
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		break
+	}
+
+	err := k.Create(ctx, deployment(ns, "second", false), client.DryRunAll)
+	if err == nil || !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "could not judge Deployment "+ns+"/second within the webhook's timeout: it was judging other requests") {
+		t.Errorf("a Deployment created while the only judgement was taken: want refused, saying the webhook was busy, got %v", err)
+	}
+	if got := held.most(); got != 1 {
+		t.Errorf("%d judgements ran at once at heldPath, want 1", got)
+	}
 }

@@ -61,6 +61,13 @@ var (
 // unreadablePath serves a webhook that cannot read any namespace, so it can judge nothing.
 const unreadablePath = "/validate-workloads-unreadable"
 
+// heldPath serves a webhook that judges one request at a time, whose reads of NetworkPolicies
+// wait for held.release (TestJudgementsAtOnceAreBoundedThroughTheAPIServer).
+const heldPath = "/validate-workloads-held"
+
+// held is the cache of the webhook at heldPath.
+var held *holding
+
 const adminNamespace = engine.DefaultAdminNamespace
 
 // TestMain starts the API server with the operator's webhook configuration installed (envtest
@@ -97,6 +104,13 @@ func run(m *testing.M) (int, error) {
 			if err != nil {
 				return err
 			}
+			held = &holding{Client: mgr.GetClient(), entered: make(chan struct{}, 64), release: make(chan struct{}), ignoreDone: true}
+			one, err := validator(held, mgr.GetAPIReader())
+			if err != nil {
+				return err
+			}
+			one.Judgements = 1
+			mgr.GetWebhookServer().Register(heldPath, webhook.Handler(one))
 			serve := webhook.Handler(unreadable)
 			mgr.GetWebhookServer().Register(unreadablePath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				unreadableCalls.Add(1)
