@@ -303,6 +303,11 @@ var (
 		// status.loadBalancer.ingress: kube-proxy sends traffic for those IPs, from every pod,
 		// to the Service's endpoints (CVE-2020-8554).
 		{groups: coreGroup, resources: []string{"services/status"}, verbs: changeVerbs},
+		// A pods/status write keeps only the stored pod's spec, deletionTimestamp and
+		// ownerReferences (k8s.io/kubernetes v1.37 pkg/registry/core/pod/strategy.go,
+		// podStatusStrategy): it relabels the pod, which joins the endpoints of a Service whose
+		// selector it takes (and receives its traffic) or passes as a pod a NetworkPolicy admits.
+		{groups: coreGroup, resources: []string{"pods/status"}, verbs: []string{"update", "patch"}},
 		{groups: discoveryGroup, resources: []string{"endpointslices"}, verbs: writeVerbs},
 		// Gateway API (CRDs): Gateways and routes expose Services as Ingresses do; a
 		// ReferenceGrant opens a namespace's Services to routes of other namespaces; a

@@ -12,9 +12,11 @@ var rbacNetworkControl = &engine.Check{
 		"captures the traffic every pod sends to it), Ingresses, Gateway API Gateways, routes and " +
 		"ReferenceGrants, ListenerSets, OpenShift Routes, Endpoints or EndpointSlices opens " +
 		"the network to the outside, removes isolation between workloads, or redirects traffic " +
-		"meant for another service. Controlling who may change the boundary supports boundary " +
+		"meant for another service; so does writing pods/status, which relabels the pod (a status write " +
+		"keeps only its spec, deletionTimestamp and ownerReferences): it joins the endpoints of the Service " +
+		"whose selector it takes, or passes as a pod a NetworkPolicy admits. Controlling who may change the boundary supports boundary " +
 		"protection (CC6.6)." + supporting,
-	Remediation: "Grant create, update, patch and delete on these resources (and update and patch on services/status) only to the deployment pipeline's ServiceAccount.",
+	Remediation: "Grant create, update, patch and delete on these resources (and update and patch on services/status and pods/status) only to the deployment pipeline's ServiceAccount.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc66},
 	Targets:     []string{"Role", "ClusterRole"},

@@ -136,6 +136,16 @@ func TestRBACConformance(t *testing.T) {
 			},
 			want: []rbacWant{{"ClusterRoleBinding/everything", "rbac-cluster-admin-binding", "Fail", `User "eve"`}},
 		},
+		"update or patch on pods/status relabels pods: they join another Service's endpoints or take labels a NetworkPolicy admits": {
+			docs: []string{
+				rbacRole("t1", "pod-status", "- apiGroups: [\"\"]\n  resources: [pods/status]\n  verbs: [patch]\n"),
+				rbacRole("t1", "pod-status-reader", "- apiGroups: [\"\"]\n  resources: [pods, pods/status]\n  verbs: [get, list, watch]\n"),
+			},
+			want: []rbacWant{
+				{"Role/pod-status", "rbac-network-control", "Fail", "patch on pods/status"},
+				{"Role/pod-status-reader", "rbac-network-control", "Pass", ""},
+			},
+		},
 		"a ServiceAccount subject of a RoleBinding without a namespace is the binding's namespace's": {
 			docs: []string{rbacBinding("t1", "sa", "ClusterRole", "edit", "- kind: ServiceAccount\n  name: deployer\n")},
 			want: []rbacWant{{"RoleBinding/sa", "rbac-bound-secret-read", "Fail", `ServiceAccount "t1/deployer"`}},
