@@ -10,6 +10,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -1045,6 +1046,9 @@ func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv
 	case !ok:
 		ctx.NotApplicable("", "not a RoleBinding or ClusterRoleBinding")
 		return ref, nil, false
+	case rejectedSubject(o) != "":
+		ctx.NotApplicable("", rejectedSubject(o)+": the API server rejects the binding, which grants nothing (see rbac-dangling-binding)")
+		return ref, nil, false
 	case isBuiltinBinding(o):
 		if granted, _ := policyGrantees(ctx.Inventory, o, ref, subjects); len(granted) == 0 {
 			ctx.NotApplicable("", "built-in Kubernetes binding")
@@ -1052,6 +1056,39 @@ func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv
 		}
 	}
 	return ref, addedSubjects(o, ref, subjects), true
+}
+
+// subjectKinds are the subject kinds the API server accepts in a binding.
+var subjectKinds = []string{rbacv1.ServiceAccountKind, rbacv1.UserKind, rbacv1.GroupKind}
+
+// rejectedSubject says why the API server rejects a binding for one of its subjects, as its
+// validation words it (k8s.io/kubernetes v1.37 pkg/apis/rbac/validation ValidateRoleBindingSubject,
+// after the v1 defaults give a User or Group without apiGroup rbac.authorization.k8s.io), or ""
+// when it accepts them all. A ServiceAccount name the API server would refuse is not looked for:
+// a manifest written for envsubst names ${SA_NAME:-default}, which the checks judge as written.
+// Such a binding is never created and grants nothing: whatever its role,
+// nobody it names holds it (the authoriser matches a ServiceAccount subject of a
+// ClusterRoleBinding without namespace to no request).
+func rejectedSubject(o *engine.Object) string {
+	_, subjects, _ := bindingOf(o)
+	for i, s := range subjects {
+		at := field.NewPath("subjects").Index(i)
+		switch {
+		case s.Name == "":
+			return field.Required(at.Child("name"), "").Error()
+		case !slices.Contains(subjectKinds, s.Kind):
+			return field.NotSupported(at.Child("kind"), s.Kind, subjectKinds).Error()
+		case s.Kind != rbacv1.ServiceAccountKind:
+			if s.APIGroup != "" && s.APIGroup != rbacv1.GroupName {
+				return field.NotSupported(at.Child("apiGroup"), s.APIGroup, []string{rbacv1.GroupName}).Error()
+			}
+		case s.APIGroup != "":
+			return field.NotSupported(at.Child("apiGroup"), s.APIGroup, []string{""}).Error()
+		case s.Namespace == "" && o.Kind == "ClusterRoleBinding":
+			return field.Required(at.Child("namespace"), "").Error()
+		}
+	}
+	return ""
 }
 
 // judgeSubjects judges a binding (userBinding's) by the subjects that pick describes, for

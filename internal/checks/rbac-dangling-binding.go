@@ -13,13 +13,20 @@ var rbacDanglingBinding = &engine.Check{
 	Description: "A binding whose role does not exist grants nothing today, but whoever creates a " +
 		"role of that name later grants its rules to the binding's subjects without anyone " +
 		"reviewing the binding again. Removing latent grants supports least-privilege " +
-		"authorisation (CC6.3)." + supporting,
-	Remediation: "Delete the binding, or create the role it refers to, or correct roleRef.",
+		"authorisation (CC6.3). A binding the API server rejects (a ClusterRoleBinding that refers to a Role, " +
+		"a ServiceAccount subject of a ClusterRoleBinding without namespace, a subject kind other than User, Group " +
+		"or ServiceAccount) is never created and fails here with the API server's reason; the other binding checks " +
+		"do not judge it, as it grants nothing." + supporting,
+	Remediation: "Delete the binding, or create the role it refers to, or correct roleRef or the subject the API server rejects.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc63},
 	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
 	Reads:       []string{"Role", "ClusterRole"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if why := rejectedSubject(o); why != "" {
+			ctx.Fail("", "%s: the API server rejects the binding, which grants nothing", why)
+			return
+		}
 		ref, _, ok := userBinding(ctx, o)
 		if !ok {
 			return

@@ -146,6 +146,25 @@ func TestRBACConformance(t *testing.T) {
 				{"Role/pod-status-reader", "rbac-network-control", "Pass", ""},
 			},
 		},
+		"a binding the API server rejects for a subject grants nothing; a User without apiGroup is defaulted and judged": {
+			docs: []string{
+				rbacBinding("", "sa-no-namespace", "ClusterRole", "edit", "- kind: ServiceAccount\n  name: default\n"),
+				rbacBinding("t1", "lowercase-kind", "ClusterRole", "edit", "- kind: serviceaccount\n  name: deployer\n"),
+				rbacBinding("t1", "sa-api-group", "ClusterRole", "edit", "- kind: ServiceAccount\n  apiGroup: rbac.authorization.k8s.io\n  name: deployer\n"),
+				rbacBinding("t1", "user-no-api-group", "ClusterRole", "edit", "- kind: User\n  name: carol\n"),
+			},
+			want: []rbacWant{
+				{"ClusterRoleBinding/sa-no-namespace", "rbac-bound-secret-read", "NotApplicable", "subjects[0].namespace: Required value"},
+				{"ClusterRoleBinding/sa-no-namespace", "rbac-bound-exec", "NotApplicable", "subjects[0].namespace: Required value"},
+				{"ClusterRoleBinding/sa-no-namespace", "sa-default-bound", "NotApplicable", "subjects[0].namespace: Required value"},
+				{"ClusterRoleBinding/sa-no-namespace", "rbac-dangling-binding", "Fail", "subjects[0].namespace: Required value"},
+				{"RoleBinding/lowercase-kind", "rbac-bound-secret-read", "NotApplicable", `subjects[0].kind: Unsupported value: "serviceaccount"`},
+				{"RoleBinding/lowercase-kind", "rbac-dangling-binding", "Fail", `subjects[0].kind: Unsupported value: "serviceaccount"`},
+				{"RoleBinding/sa-api-group", "rbac-bound-exec", "NotApplicable", `subjects[0].apiGroup: Unsupported value: "rbac.authorization.k8s.io"`},
+				{"RoleBinding/user-no-api-group", "rbac-bound-secret-read", "Fail", `User "carol"`},
+				{"RoleBinding/user-no-api-group", "rbac-dangling-binding", "Pass", ""},
+			},
+		},
 		"a ServiceAccount subject of a RoleBinding without a namespace is the binding's namespace's": {
 			docs: []string{rbacBinding("t1", "sa", "ClusterRole", "edit", "- kind: ServiceAccount\n  name: deployer\n")},
 			want: []rbacWant{{"RoleBinding/sa", "rbac-bound-secret-read", "Fail", `ServiceAccount "t1/deployer"`}},
