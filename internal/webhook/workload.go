@@ -763,11 +763,9 @@ func Handler(v *WorkloadValidator) http.Handler {
 type failurePolicyDecides struct{ webhook http.Handler }
 
 func (h failurePolicyDecides) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if budget, ok := judgingBudget(r.URL.Query().Get("timeout")); ok {
-		ctx, cancel := context.WithTimeout(r.Context(), budget)
-		defer cancel()
-		r = r.WithContext(ctx)
-	}
+	ctx, cancel := context.WithTimeout(r.Context(), judgingBudget(r.URL.Query().Get("timeout")))
+	defer cancel()
+	r = r.WithContext(ctx)
 	out := &bufferedResponse{header: w.Header()}
 	h.webhook.ServeHTTP(out, r)
 	var review admissionv1.AdmissionReview
@@ -788,17 +786,25 @@ func (h failurePolicyDecides) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 // judgingBudget is how long the webhook may judge a request whose timeout parameter is
 // timeout: the API server sends its time left for the call, rounded up to a whole second
 // (callHook in k8s.io/apiserver v0.37 pkg/admission/plugin/webhook/validating/dispatcher.go),
-// so a second less, and a fifth of it for reading the request and writing the answer.
-func judgingBudget(timeout string) (time.Duration, bool) {
+// so a second less, and a fifth of it for reading the request and writing the answer. A
+// timeout longer than the longest call the API server makes (a webhook's timeoutSeconds is at
+// most 30), or none, or one that is not a duration, is taken as that longest call: only a
+// review sent by someone else can carry one, and it must not hold a judgement
+// (WorkloadValidator.Judgements) longer than the API server's own requests can.
+func judgingBudget(timeout string) time.Duration {
 	d, err := time.ParseDuration(timeout)
-	if err != nil || d <= 0 {
-		return 0, false
+	if err != nil || d <= 0 || d > longestCall {
+		d = longestCall
 	}
 	if d <= 2*time.Second {
-		return d / 2, true
+		return d / 2
 	}
-	return (d - time.Second) * 4 / 5, true
+	return (d - time.Second) * 4 / 5
 }
+
+// longestCall is the longest time the API server gives a webhook call: the most
+// timeoutSeconds admits (ValidatingWebhook.TimeoutSeconds, k8s.io/api/admissionregistration/v1).
+const longestCall = 30 * time.Second
 
 // bufferedResponse keeps what a handler writes until it is known what to send.
 type bufferedResponse struct {
