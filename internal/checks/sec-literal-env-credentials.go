@@ -46,7 +46,11 @@ var secLiteralEnvCredentials = &engine.Check{
 		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE) or is an Authorization header with literal " +
 		"credentials (wget --header=\"Authorization: Basic ...\"), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +
-		"where no argument shows the credential alone (curl -u user:password, curl -H \"Authorization: ...\")." + supporting,
+		"where no argument shows the credential alone (curl -u user:password, curl -H \"Authorization: ...\"). " +
+		"The env kubectl's last-applied-configuration annotation holds (the manifest kubectl apply last applied, " +
+		"which kubectl edit and kubectl set env leave as it was) is read as env is where the live pod template " +
+		"does not hold it: a credential taken out of the spec is still in the workload object, for anyone who " +
+		"can read it, until the next kubectl apply." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
 	Severity: high,
@@ -58,6 +62,17 @@ var secLiteralEnvCredentials = &engine.Check{
 			return
 		}
 		x := workloadExpansion(o)
+		// The env kubectl's last-applied-configuration annotation holds that the live spec
+		// does not, by container, expanded within the annotation's own text.
+		applied := map[string]engine.AppliedEnv{}
+		var ax *expansion
+		removed := engine.RemovedEnv(o.Obj)
+		if len(removed) > 0 {
+			ax = &expansion{left: expansionAllowance + len(o.Annotations()[corev1.LastAppliedConfigAnnotation])}
+			for _, a := range removed {
+				applied[a.Container] = a
+			}
+		}
 		eachContainerJudged(ctx, o, nil, func(c engine.Container) (string, string) {
 			x.over = false
 			var found []string
@@ -80,17 +95,11 @@ var secLiteralEnvCredentials = &engine.Check{
 				if raw == "" {
 					continue
 				}
-				// The name rule is cheap: gitleaks' rules run on what it does not flag.
-				if credentialName(e.Name) && credentialValue(e.Name, e.Value) {
-					found = append(found, e.Name+" (credential-like name)")
-				} else if leaked, _ := leakedSecrets(e.Name, e.Value); leaked != "" {
-					found = append(found, e.Name+" ("+leaked+")")
-				} else if urlPassword(e.Value) {
-					found = append(found, e.Name+" (password in a URL)")
-				} else if names := credentialSettings(e.Value, maxSettingsNamed); len(names) > 0 {
-					found = append(found, e.Name+" (sets "+strings.Join(names, ", ")+")")
+				if why := envCredential(e.Name, e.Value); why != "" {
+					found = append(found, e.Name+" ("+why+")")
 				}
 			}
+			found = append(found, appliedEnvCredentials(applied[c.Name], ax)...)
 			var parts []string
 			if len(found) > 0 {
 				parts = append(parts, "env "+few(found, ", "))
@@ -132,7 +141,63 @@ var secLiteralEnvCredentials = &engine.Check{
 			}
 			return "literal credentials in " + strings.Join(parts, "; "), ""
 		})
+		// A container kubectl edit took out of the pod template is still in the annotation.
+		var gone []string
+		for _, a := range removed {
+			if found := appliedEnvCredentials(a, ax); !a.Live && len(found) > 0 {
+				gone = append(gone, fmt.Sprintf("container %s env %s", a.Container, few(found, ", ")))
+			}
+		}
+		if len(gone) > 0 {
+			ctx.Fail("", "literal credentials in %s", few(gone, "; "))
+		}
 	},
+}
+
+// envCredential says what literal credential the env entry name=value (its $(VAR) references
+// expanded) holds: a literal under a credential-like name, one a gitleaks rule finds, a URL
+// with a literal password, or configuration setting a credential; "" when none.
+func envCredential(name, value string) string {
+	// The name rule is cheap: gitleaks' rules run on what it does not flag.
+	if credentialName(name) && credentialValue(name, value) {
+		return "credential-like name"
+	} else if leaked, _ := leakedSecrets(name, value); leaked != "" {
+		return leaked
+	} else if urlPassword(value) {
+		return "password in a URL"
+	} else if names := credentialSettings(value, maxSettingsNamed); len(names) > 0 {
+		return "sets " + strings.Join(names, ", ")
+	}
+	return ""
+}
+
+// appliedEnvCredentials describes the entries of a container's env in kubectl's
+// last-applied-configuration annotation that the live container does not hold (a.Removed) and
+// that hold a literal credential, each expanded with the literals before it in the annotation,
+// as the kubelet would have: "DB_PASSWORD in kubectl's last-applied-configuration annotation
+// (credential-like name)".
+func appliedEnvCredentials(a engine.AppliedEnv, x *expansion) []string {
+	if len(a.Removed) == 0 {
+		return nil
+	}
+	known := map[string]string{}
+	var found []string
+	r := 0
+	for i, e := range a.Env {
+		if e.ValueFrom != nil {
+			delete(known, e.Name)
+			continue
+		}
+		v := expandWithin(e.Value, known, x)
+		known[e.Name] = v
+		if r < len(a.Removed) && a.Removed[r] == i {
+			r++
+			if why := envCredential(e.Name, v); why != "" {
+				found = append(found, e.Name+" in kubectl's last-applied-configuration annotation ("+why+")")
+			}
+		}
+	}
+	return found
 }
 
 // shellParameter matches a shell parameter expansion without braces: $NAME, or a positional or

@@ -1,0 +1,67 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TestStaleLastAppliedWorkloadEnvIsJudged: a Deployment whose literal DB_PASSWORD was taken out
+// of env with kubectl set env (the password now from a Secret) still holds it in kubectl's
+// last-applied-configuration annotation, readable by whoever can get the Deployment; the
+// operator's cache keeps that annotation (it drops it where it holds no env the spec does not)
+// for sec-literal-env-credentials to find it. Applied again without the literal, it passes.
+func TestStaleLastAppliedWorkloadEnvIsJudged(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "wl-last-applied", "wllastapplied"
+	createNamespace(t, ns, map[string]string{"wllastapplied": "true"})
+	applied := func(env string) string {
+		return `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{},"name":"orders","namespace":"wl-last-applied"},"spec":{"selector":{"matchLabels":{"app":"orders"}},"template":{"metadata":{"labels":{"app":"orders"}},"spec":{"containers":[{"env":` + env + `,"image":"registry.example.com/shop/orders:1.4.2","name":"orders"}]}}}}`
+	}
+	labels := map[string]string{"app": "orders"}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders", Annotations: map[string]string{
+			corev1.LastAppliedConfigAnnotation: applied(`[{"name":"LOG_LEVEL","value":"info"},{"name":"DB_PASSWORD","value":"Orders-2024"}]`),
+		}},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "orders", Image: "registry.example.com/shop/orders:1.4.2",
+					Env: []corev1.EnvVar{{Name: "LOG_LEVEL", Value: "info"}, {Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{
+						SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "orders-db"}, Key: "password"}}}},
+				}}},
+			},
+		},
+	}
+	if err := k8s.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, profile, "wllastapplied", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sec-literal-env-credentials") })
+	const want = `literal credentials in env DB_PASSWORD in kubectl's last-applied-configuration annotation (credential-like name)`
+	eventually(t, 20*time.Second, "the finding on Deployment orders container orders", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "sec-literal-env-credentials", "orders", "orders")
+		if f == nil || f.Resource.Kind != "Deployment" || f.Message != want {
+			return fmt.Errorf("finding %+v, want %q", f, want)
+		}
+		return nil
+	})
+
+	d.Annotations[corev1.LastAppliedConfigAnnotation] = applied(`[{"name":"LOG_LEVEL","value":"info"},{"name":"DB_PASSWORD","valueFrom":{"secretKeyRef":{"name":"orders-db","key":"password"}}}]`)
+	if err := k8s.Update(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	eventuallyAssessedPass(t, 20*time.Second, ns, profile, "C1.1")
+}
