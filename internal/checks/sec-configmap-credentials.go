@@ -33,7 +33,10 @@ var secConfigmapCredentials = &engine.Check{
 		"credential word (db.password, client_secret, apiKey) with a literal value, at the start of a " +
 		"line or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
 		"element or password attribute, a --password= in a script), scripts that give a program's short " +
-		"password option a literal (mysql -pVALUE, redis-cli -a VALUE), URLs with a " +
+		"password option a literal (mysql -pVALUE, redis-cli -a VALUE), redis.conf's requirepass and " +
+		"masterauth with a literal password (requirepass VALUE; an empty value, an interpolation or a " +
+		"placeholder a script of the ConfigMap replaces with sed, as the Redis HA chart's " +
+		"replace-default-auth, is none), URLs with a " +
 		"literal password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
 		"user:password@tcp(host)/db), password files (.pgpass, .netrc) " +
 		"that give a literal password, Docker configs whose auth field (base64 of user:password) " +
@@ -97,12 +100,12 @@ var secConfigmapCredentials = &engine.Check{
 func configMapCredentials(cm *corev1.ConfigMap) []string {
 	var found []string
 	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
-		if why := keyCredential(k, cm.Data[k], false); why != "" {
+		if why := keyCredential(k, cm.Data[k], false, cm.Data); why != "" {
 			found = append(found, fmt.Sprintf("%q (%s)", k, why))
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
-		if why := keyCredential(k, string(cm.BinaryData[k]), true); why != "" {
+		if why := keyCredential(k, string(cm.BinaryData[k]), true, cm.Data); why != "" {
 			found = append(found, fmt.Sprintf("%q (binary, %s)", k, why))
 		}
 	}
@@ -123,7 +126,7 @@ func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
 	}
 	var applied corev1.ConfigMap
 	if json.Unmarshal([]byte(raw), &applied) != nil {
-		if why := keyCredential(corev1.LastAppliedConfigAnnotation, raw, false); why != "" {
+		if why := keyCredential(corev1.LastAppliedConfigAnnotation, raw, false, cm.Data); why != "" {
 			return []string{fmt.Sprintf("kubectl's last-applied-configuration annotation (%s)", why)}
 		}
 		return nil
@@ -133,7 +136,7 @@ func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
 		if v, ok := cm.Data[k]; ok && v == applied.Data[k] {
 			continue
 		}
-		if why := keyCredential(k, applied.Data[k], false); why != "" {
+		if why := keyCredential(k, applied.Data[k], false, applied.Data, cm.Data); why != "" {
 			found = append(found, fmt.Sprintf("%q in kubectl's last-applied-configuration annotation (%s)", k, why))
 		}
 	}
@@ -141,7 +144,7 @@ func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
 		if v, ok := cm.BinaryData[k]; ok && bytes.Equal(v, applied.BinaryData[k]) {
 			continue
 		}
-		if why := keyCredential(k, string(applied.BinaryData[k]), true); why != "" {
+		if why := keyCredential(k, string(applied.BinaryData[k]), true, applied.Data, cm.Data); why != "" {
 			found = append(found, fmt.Sprintf("%q in kubectl's last-applied-configuration annotation (binary, %s)", k, why))
 		}
 	}
@@ -149,8 +152,9 @@ func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
 }
 
 // keyCredential says what credential the ConfigMap key k with the value v holds, "" when none.
-// Under a credential-like name any binary value is one, unless the key is a script.
-func keyCredential(k, v string, binary bool) string {
+// Under a credential-like name any binary value is one, unless the key is a script. scripts are
+// the ConfigMap's data, whose scripts may replace a placeholder in v (redisPasswordDirectives).
+func keyCredential(k, v string, binary bool, scripts ...map[string]string) string {
 	switch leaked, _ := leakedSecrets(k, v); {
 	case leaked != "":
 		return leaked
@@ -168,7 +172,65 @@ func keyCredential(k, v string, binary bool) string {
 	if names := credentialSettings(v, maxSettingsNamed); len(names) > 0 {
 		return "sets " + strings.Join(names, ", ")
 	}
+	if names := redisPasswordDirectives(v, scripts); len(names) > 0 {
+		return "sets " + strings.Join(names, ", ")
+	}
 	return scriptProgramPassword(v)
+}
+
+// redisPasswordDirectives lists the redis.conf directives of content, requirepass and
+// masterauth (Redis's and Valkey's password settings, redisPasswordSettings), that give a
+// literal password in redis.conf's own form: the directive (in any case, as Redis reads it) and
+// one argument separated by blank space, quoted or not, on a line of its own ("requirepass
+// Orders-2024"; credentialSettings reads "requirepass: ..." and "requirepass=..."). No literal
+// are an empty argument (requirepass "" turns authentication off), an interpolation an init
+// script or envsubst fills in ($REDIS_PASSWORD, ${...}, $(...)), and a placeholder a script of
+// the ConfigMap replaces with sed (sed -i "s/replace-default-auth/${AUTH}/" redis.conf: the
+// Redis HA chart's ConfigMap, Argo CD HA's argocd-redis-ha-configmap, writes
+// requirepass replace-default-auth and replaces it with the password its init container takes
+// from a Secret).
+func redisPasswordDirectives(content string, scripts []map[string]string) []string {
+	if !strings.Contains(content, "requirepass") && !strings.Contains(content, "masterauth") &&
+		!strings.Contains(content, "REQUIREPASS") && !strings.Contains(content, "MASTERAUTH") {
+		return nil
+	}
+	var names []string
+	for line := range strings.SplitSeq(content, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		name := strings.ToLower(fields[0])
+		if name != "requirepass" && name != "masterauth" || slices.Contains(names, name) {
+			continue
+		}
+		value := strings.TrimSpace(strings.TrimSpace(line)[len(fields[0]):])
+		if n := len(value); n >= 2 && (value[0] == '"' || value[0] == '\'') && value[n-1] == value[0] {
+			value = value[1 : n-1]
+		} else if len(fields) != 2 {
+			continue // not one argument: prose, or a directive redis-server would refuse
+		}
+		if strings.HasPrefix(value, "$") || !credentialValue(name, value) || sedReplaced(value, scripts) {
+			continue
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// sedReplaced reports whether a value of scripts replaces value with sed's s command (s/value/,
+// s|value|, s#value#): the value is a placeholder the script fills in.
+func sedReplaced(value string, scripts []map[string]string) bool {
+	for _, data := range scripts {
+		for _, script := range data {
+			for _, d := range []string{"/", "|", "#"} {
+				if strings.Contains(script, "s"+d+value+d) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // scriptExtensions end the names of files that are programs (configure_secret.sh,
