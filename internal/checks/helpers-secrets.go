@@ -102,13 +102,18 @@ func nameParts(name string) []string {
 // --requirepass VALUE takes them as options).
 var redisPasswordSettings = map[string]bool{"REQUIREPASS": true, "MASTERAUTH": true}
 
+// lastCredentialParts are the parts that name a credential as a name's last part only
+// (isCredentialPart).
+var lastCredentialParts = map[string]bool{"PASS": true, "PW": true, "DBPASS": true}
+
 // isCredentialPart reports whether parts[i] (with the part before it) names a credential. PASS
 // counts as the last part only (DB_PASS, RABBITMQ_DEFAULT_PASS, smtpPass), and only as a
 // whole part (not BYPASS, COMPASS); so does PWD, after another part (MYSQL_PWD, the MySQL
 // client programs' password variable, DB_PWD, dbPwd): PWD alone is the shell's working
-// directory.
+// directory. PW counts as the last part too, alone or after another (PW, ADMIN_PW, smtpPw), and
+// so does DBPASS, DB_PASS without its underscore.
 func isCredentialPart(parts []string, i int) bool {
-	if i == len(parts)-1 && (parts[i] == "PASS" || parts[i] == "PWD" && i > 0) {
+	if i == len(parts)-1 && (lastCredentialParts[parts[i]] || parts[i] == "PWD" && i > 0) {
 		return true
 	}
 	if redisPasswordSettings[parts[i]] {
@@ -142,7 +147,7 @@ func credentialName(name string) bool {
 // mayEndInCredential is a test of an ASCII name that endsInCredential passes only if it does,
 // without making the name's parts (two allocations and more per line of every ConfigMap
 // value): what is left of the name without what ends it that is not a letter or digit, and
-// without one final S, ends in a credential word or KEY, in any case (or, with the S, in PWD).
+// without one final S, ends in a credential word or KEY, in any case (or, with the S, in PWD or PW).
 // endsInCredential's last part is the end of that, upper-cased, less its own final S.
 func mayEndInCredential(name string) bool {
 	end := len(name)
@@ -164,8 +169,9 @@ func mayEndInCredential(name string) bool {
 	if len(s) >= 10 && strings.EqualFold(s[len(s)-10:], "MASTERAUTH") {
 		return true
 	}
-	// PWD: a final S was not taken off it.
-	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PWD") {
+	// PWD and PW: a final S was not taken off them.
+	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PWD") ||
+		len(name[:end]) >= 2 && strings.EqualFold(name[end-2:end], "PW") {
 		return true
 	}
 	for _, w := range credentialWords {

@@ -275,7 +275,7 @@ func TestMayEndInCredential(t *testing.T) {
 		check(n)
 	}
 	pieces := []string{"password", "Password", "PASSWD", "passphrase", "secret", "Secret", "token", "TOKENS", "api", "Api", "key", "Key", "KEY", "keys",
-		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "requirepass", "masterauth", "MasterAuth"}
+		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "pw", "Pw", "PW", "dbpass", "DBPASS", "requirepass", "masterauth", "MasterAuth"}
 	r := rand.New(rand.NewPCG(3, 4))
 	taken := 0
 	for range 200000 {
