@@ -21,8 +21,11 @@ var avlRollingUpdate = &engine.Check{
 		"Recreate strategy or maxUnavailable reaching its replicas. StatefulSets and DaemonSets with " +
 		"OnDelete never roll out a change until someone deletes the pods by hand, and a paused " +
 		"Deployment or a StatefulSet whose partition is at or above its replicas never rolls one " +
-		"out, so fixes do not reach them (A1.2). A Deployment or StatefulSet whose replicas are unset runs 1 pod, as the " +
-		"API server defaults them, unless an autoscaler sets them, which the check does not read: a strategy that would " +
+		"out, so fixes do not reach them (A1.2). A Deployment or StatefulSet that a HorizontalPodAutoscaler scales is judged at the " +
+		"autoscaler's minReplicas, whatever its spec.replicas: the controllers resolve maxUnavailable against the replicas " +
+		"the workload has when it rolls out (a percentage rounded down), and it stops every pod at the fewest replicas if at any. " +
+		"One whose replicas are unset and that no autoscaler among the objects read scales runs 1 pod, as the " +
+		"API server defaults them, unless something else sets them: a strategy that would " +
 		"stop or hold back that one pod is NotAssessed. The old API versions whose default was OnDelete (extensions/v1beta1 " +
 		"DaemonSets, apps/v1beta1 StatefulSets) fail when they set no strategy. A ReplicaSet or " +
 		"ReplicationController no controller owns has no update strategy at all: it never replaces a pod " +
@@ -36,56 +39,68 @@ var avlRollingUpdate = &engine.Check{
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"},
+	Reads:    []string{"HorizontalPodAutoscaler"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if controlledRevision(ctx, o) {
 			return
 		}
-		switch t := o.Obj.(type) {
-		case *appsv1.Deployment:
-			if t.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
+		var r *engine.Rollout
+		if o.Workload != nil {
+			r = o.Workload.Rollout
+		}
+		// The replicas a rollout starts from: an autoscaler's minReplicas, the fewest it keeps
+		// (a maxUnavailable stops all pods at the fewest if at any count), or spec.replicas.
+		replicas, at := specReplicas(o, r), ""
+		if h := autoscalerOf(ctx.Inventory, o); h != nil {
+			lowest := autoscalerMin(h)
+			replicas, at = &lowest, fmt.Sprintf(" when HorizontalPodAutoscaler %q scales it to its minReplicas %d", h.Name, lowest)
+		}
+		switch {
+		case r != nil && o.Kind == "Deployment":
+			if r.Type == string(appsv1.RecreateDeploymentStrategyType) {
 				ctx.Fail("", "strategy Recreate stops every pod before starting the new version")
 				return
 			}
-			if why := stopsAllAtOnce(o, t, t.Spec.Replicas); why != "" {
+			if why := stopsAllAtOnce(o, r, replicas, at); why != "" {
 				ctx.Fail("", "rollingUpdate %s, as Recreate does", why)
 				return
 			}
-			if t.Spec.Paused {
+			if r.Paused {
 				// The deployment controller only scales a paused Deployment (syncDeployment
 				// calls sync, which creates no ReplicaSet for a changed template).
 				ctx.Fail("", "paused: changes to the template are not rolled out until it is resumed")
 				return
 			}
-			if t.Spec.Replicas == nil {
-				if why := stopsAllAtOnce(o, t, &defaultReplicas); why != "" {
+			if replicas == nil {
+				if why := stopsAllAtOnce(o, r, &defaultReplicas, ""); why != "" {
 					ctx.NotAssessed("", replicasUnset("rollingUpdate "+why))
 					return
 				}
 			}
 			ctx.Pass("")
-		case *appsv1.StatefulSet:
-			if why := statefulSetHoldsBack(o, t, t.Spec.Replicas); why != "" {
+		case r != nil && o.Kind == "StatefulSet":
+			if why := statefulSetHoldsBack(o, r, replicas, at); why != "" {
 				ctx.Fail("", "%s", why)
 				return
 			}
-			if t.Spec.Replicas == nil {
-				if why := statefulSetHoldsBack(o, t, &defaultReplicas); why != "" {
+			if replicas == nil {
+				if why := statefulSetHoldsBack(o, r, &defaultReplicas, ""); why != "" {
 					ctx.NotAssessed("", replicasUnset(why))
 					return
 				}
 			}
-			judgeOnDelete(ctx, string(t.Spec.UpdateStrategy.Type), o.APIVersion == "apps/v1beta1")
-		case *appsv1.DaemonSet:
-			if ru := t.Spec.UpdateStrategy.RollingUpdate; t.Spec.UpdateStrategy.Type != appsv1.OnDeleteDaemonSetStrategyType && ru != nil {
+			judgeOnDelete(ctx, r.Type, o.APIVersion == "apps/v1beta1")
+		case r != nil && o.Kind == "DaemonSet":
+			if r.Type != string(appsv1.OnDeleteDaemonSetStrategyType) && r.RollingUpdate {
 				// Validation lets maxUnavailable be non-zero only without surge; the controller
 				// then replaces the pods of that many nodes at once, a percentage rounded up.
-				if p, ok := intOrPercent(ru.MaxUnavailable); ok && p >= 100 {
-					ctx.Fail("", "rollingUpdate maxUnavailable %s stops the daemon on every node at once", ru.MaxUnavailable.String())
+				if p, ok := intOrPercent(r.MaxUnavailable); ok && p >= 100 {
+					ctx.Fail("", "rollingUpdate maxUnavailable %s stops the daemon on every node at once", r.MaxUnavailable.String())
 					return
 				}
 			}
-			judgeOnDelete(ctx, string(t.Spec.UpdateStrategy.Type), o.APIVersion == "extensions/v1beta1")
-		case *appsv1.ReplicaSet, *corev1.ReplicationController:
+			judgeOnDelete(ctx, r.Type, o.APIVersion == "extensions/v1beta1")
+		case o.Workload != nil && (o.Kind == "ReplicaSet" || o.Kind == "ReplicationController"), isReplicationController(o):
 			// The replica set and replication managers (pkg/controller/replicaset) only count
 			// pods: they create or delete some to reach replicas, and never replace one whose
 			// spec differs from the template.
@@ -96,16 +111,31 @@ var avlRollingUpdate = &engine.Check{
 	},
 }
 
+// isReplicationController reports a ReplicationController without a template, which is no
+// workload (engine.Workload) but replaces no pod either.
+func isReplicationController(o *engine.Object) bool {
+	_, ok := o.Obj.(*corev1.ReplicationController)
+	return ok
+}
+
+// specReplicas is a Deployment's or StatefulSet's spec.replicas, nil when unset.
+func specReplicas(o *engine.Object, r *engine.Rollout) *int32 {
+	if r == nil || r.ReplicasUnset {
+		return nil
+	}
+	return o.Workload.Replicas
+}
+
 // defaultReplicas is what the API server sets an unset spec.replicas of a Deployment or
 // StatefulSet to (SetDefaults_Deployment, SetDefaults_StatefulSet).
 var defaultReplicas int32 = 1
 
 // replicasUnset says why a rollout that holds back or stops every pod at the default replica
-// count cannot be judged: an autoscaler may set replicas, and the check reads the workload alone
-// (the compact form of a workload that checks reading other objects see keeps no strategy).
+// count cannot be judged: no HorizontalPodAutoscaler among the objects read scales the workload,
+// but something else may set its replicas (an autoscaler in a manifest not read, an operator).
 func replicasUnset(why string) string {
 	return "spec.replicas is unset, which the API server defaults to 1, and then " + why +
-		"; unless an autoscaler sets replicas, which this check does not read"
+		"; unless something sets replicas, as no HorizontalPodAutoscaler among the objects read does"
 }
 
 // judgeOnDelete fails the OnDelete update strategy, set or defaulted by an old API version.
@@ -128,16 +158,13 @@ func judgeOnDelete(ctx *engine.Context, strategy string, onDeleteByDefault bool)
 // 0. Unset fields take the API version's defaults: 25% each, 1 each in extensions/v1beta1. When
 // replicas is unset (a manifest whose replicas an autoscaler sets) only a maxUnavailable of 100%
 // is judged, since it stops every pod whatever their number. replicasField is spec.replicas, or
-// the count to judge in its place.
-func stopsAllAtOnce(o *engine.Object, d *appsv1.Deployment, replicasField *int32) string {
+// the count to judge in its place (an autoscaler's minReplicas, which at says).
+func stopsAllAtOnce(o *engine.Object, r *engine.Rollout, replicasField *int32, at string) string {
 	def := intstr.FromString("25%")
 	if o.APIVersion == "extensions/v1beta1" {
 		def = intstr.FromInt32(1)
 	}
-	maxSurge, maxUnavailable := &def, &def
-	if ru := d.Spec.Strategy.RollingUpdate; ru != nil {
-		maxSurge, maxUnavailable = intstr.ValueOrDefault(ru.MaxSurge, def), intstr.ValueOrDefault(ru.MaxUnavailable, def)
-	}
+	maxSurge, maxUnavailable := intstr.ValueOrDefault(r.MaxSurge, def), intstr.ValueOrDefault(r.MaxUnavailable, def)
 	if replicasField == nil {
 		if p, ok := intOrPercent(maxUnavailable); ok && p >= 100 {
 			return fmt.Sprintf("maxUnavailable %s stops every pod before any replacement is ready", maxUnavailable.String())
@@ -163,9 +190,9 @@ func stopsAllAtOnce(o *engine.Object, d *appsv1.Deployment, replicasField *int32
 	case unavailable < replicas:
 		return ""
 	case replicas == 1:
-		return fmt.Sprintf("maxUnavailable %s (maxSurge %s) stops the only pod before its replacement is ready", maxUnavailable.String(), maxSurge.String())
+		return fmt.Sprintf("maxUnavailable %s (maxSurge %s) stops the only pod before its replacement is ready%s", maxUnavailable.String(), maxSurge.String(), at)
 	}
-	return fmt.Sprintf("maxUnavailable %s stops all %d pods before any replacement is ready", maxUnavailable.String(), replicas)
+	return fmt.Sprintf("maxUnavailable %s stops all %d pods before any replacement is ready%s", maxUnavailable.String(), replicas, at)
 }
 
 // statefulSetHoldsBack says how a StatefulSet's update strategy stops every pod at once or
@@ -176,30 +203,29 @@ func stopsAllAtOnce(o *engine.Object, d *appsv1.Deployment, replicasField *int32
 // getStatefulSetMaxUnavailable does: a percentage of the replicas rounded down, at least 1
 // (pkg/controller/statefulset). Both are judged only when spec.replicas is set (replicasField,
 // or the count to judge in its place), and maxUnavailable only from two replicas (one replica
-// is always replaced in place).
-func statefulSetHoldsBack(o *engine.Object, s *appsv1.StatefulSet, replicasField *int32) string {
-	switch t := s.Spec.UpdateStrategy.Type; {
+// is always replaced in place). at says whose count replicasField is when not spec.replicas.
+func statefulSetHoldsBack(o *engine.Object, r *engine.Rollout, replicasField *int32, at string) string {
+	switch t := appsv1.StatefulSetUpdateStrategyType(r.Type); {
 	case t == appsv1.RecreateStatefulSetStrategyType:
 		return "updateStrategy Recreate stops every pod before starting the new version"
 	case t == appsv1.RollingUpdateStatefulSetStrategyType, t == "" && o.APIVersion != "apps/v1beta1":
 	default:
 		return ""
 	}
-	ru := s.Spec.UpdateStrategy.RollingUpdate
-	if ru == nil || replicasField == nil || *replicasField <= 0 {
+	if !r.RollingUpdate || replicasField == nil || *replicasField <= 0 {
 		return ""
 	}
 	replicas := *replicasField
-	if ru.Partition != nil && *ru.Partition >= replicas {
-		return fmt.Sprintf("rollingUpdate partition %d updates none of its %s: changes to the template never reach them",
-			*ru.Partition, countNoun(replicas, "pod"))
+	if r.Partition != nil && *r.Partition >= replicas {
+		return fmt.Sprintf("rollingUpdate partition %d updates none of its %s%s: changes to the template never reach them",
+			*r.Partition, countNoun(replicas, "pod"), at)
 	}
-	if ru.MaxUnavailable == nil || replicas < 2 {
+	if r.MaxUnavailable == nil || replicas < 2 {
 		return ""
 	}
-	n, err := intstr.GetScaledValueFromIntOrPercent(ru.MaxUnavailable, int(replicas), false)
+	n, err := intstr.GetScaledValueFromIntOrPercent(r.MaxUnavailable, int(replicas), false)
 	if err != nil || max(n, 1) < int(replicas) {
 		return ""
 	}
-	return fmt.Sprintf("rollingUpdate maxUnavailable %s stops all %d pods at once, as Recreate does", ru.MaxUnavailable.String(), replicas)
+	return fmt.Sprintf("rollingUpdate maxUnavailable %s stops all %d pods at once%s, as Recreate does", r.MaxUnavailable.String(), replicas, at)
 }

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // KubeObject is any Kubernetes object: a typed one from k8s.io/api, or an
@@ -143,6 +144,10 @@ type Workload struct {
 	// FirstOrdinal is a StatefulSet's spec.ordinals.start, the ordinal of its first replica
 	// (ClaimOrdinals).
 	FirstOrdinal int32
+	// Rollout is how a Deployment, StatefulSet or DaemonSet replaces its pods when its template
+	// changes; nil for other kinds. A compact workload keeps it (avl-rolling-update, which reads
+	// autoscalers too, judges the compact form).
+	Rollout *Rollout
 
 	containers []Container
 	// pod is the pod spec's PodFields (Pod), read when the workload is wrapped; a compact
@@ -152,6 +157,62 @@ type Workload struct {
 	podLabels map[string]string
 	// mirror is PodFields.Mirror: a Pod annotated MirrorPodAnnotation (never a template).
 	mirror bool
+}
+
+// Rollout is a workload's update strategy as written, before the API server's defaults.
+type Rollout struct {
+	// Type is a Deployment's spec.strategy.type, or a StatefulSet's or DaemonSet's
+	// spec.updateStrategy.type ("" when unset).
+	Type string
+	// MaxUnavailable and MaxSurge are rollingUpdate's (a Deployment's and DaemonSet's surge),
+	// nil when unset; RollingUpdate is false when rollingUpdate itself is unset.
+	MaxUnavailable, MaxSurge *intstr.IntOrString
+	RollingUpdate            bool
+	// Partition is a StatefulSet's rollingUpdate.partition, nil when unset.
+	Partition *int32
+	// Paused is a Deployment's spec.paused.
+	Paused bool
+	// ReplicasUnset is true when a Deployment's or StatefulSet's spec.replicas is unset
+	// (Workload.Replicas is then 1, as the API server defaults it).
+	ReplicasUnset bool
+}
+
+// copyIntOrString copies v (a pointer into the typed object would keep all of it).
+func copyIntOrString(v *intstr.IntOrString) *intstr.IntOrString {
+	if v == nil {
+		return nil
+	}
+	c := *v
+	return &c
+}
+
+// deploymentRollout, statefulSetRollout and daemonSetRollout read a workload's Rollout.
+func deploymentRollout(d *appsv1.Deployment) *Rollout {
+	r := &Rollout{Type: string(d.Spec.Strategy.Type), Paused: d.Spec.Paused, ReplicasUnset: d.Spec.Replicas == nil}
+	if ru := d.Spec.Strategy.RollingUpdate; ru != nil {
+		r.RollingUpdate, r.MaxUnavailable, r.MaxSurge = true, copyIntOrString(ru.MaxUnavailable), copyIntOrString(ru.MaxSurge)
+	}
+	return r
+}
+
+func statefulSetRollout(s *appsv1.StatefulSet) *Rollout {
+	r := &Rollout{Type: string(s.Spec.UpdateStrategy.Type), ReplicasUnset: s.Spec.Replicas == nil}
+	if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+		r.RollingUpdate, r.MaxUnavailable = true, copyIntOrString(ru.MaxUnavailable)
+		if ru.Partition != nil {
+			p := *ru.Partition
+			r.Partition = &p
+		}
+	}
+	return r
+}
+
+func daemonSetRollout(d *appsv1.DaemonSet) *Rollout {
+	r := &Rollout{Type: string(d.Spec.UpdateStrategy.Type)}
+	if ru := d.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+		r.RollingUpdate, r.MaxUnavailable, r.MaxSurge = true, copyIntOrString(ru.MaxUnavailable), copyIntOrString(ru.MaxSurge)
+	}
+	return r
 }
 
 // PodLabels are the labels of the pods the workload runs (they select the pods): the
@@ -341,8 +402,8 @@ func podFields(s *corev1.PodSpec) PodFields {
 //     object is a metav1.PartialObjectMetadata, not the typed object, whose pod spec alone is
 //     592 bytes however few fields are set); the source and whether the namespace was
 //     defaulted;
-//   - replicas (a copy: a pointer into the typed object would keep all of it), and
-//     LongRunning;
+//   - replicas (a copy: a pointer into the typed object would keep all of it), LongRunning,
+//     and the update strategy (Rollout: its own copies of what it holds);
 //   - the pod template's labels (Workload.PodLabels: PodMeta is nil);
 //   - of the pod spec, the PodFields (service account, priorityClassName,
 //     automountServiceAccountToken, hostNetwork, topologySpreadConstraints, podAffinity and podAntiAffinity,
@@ -369,7 +430,7 @@ func CompactWorkload(o *Object) *Object {
 	w := &c.workload
 	*w = Workload{LongRunning: whole.LongRunning, pod: &c.pod, podLabels: whole.PodLabels(),
 		containers: make([]Container, len(whole.containers)), ClaimTemplates: whole.ClaimTemplates,
-		FirstOrdinal: whole.FirstOrdinal}
+		FirstOrdinal: whole.FirstOrdinal, Rollout: whole.Rollout}
 	if r := whole.Replicas; r != nil {
 		c.replicas = *r // a copy: a pointer into the typed object would keep all of it
 		w.Replicas = &c.replicas
@@ -865,9 +926,11 @@ func workloadOf(obj KubeObject) *Workload {
 		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta, mirror: mirror,
 			LongRunning: t.Spec.RestartPolicy == "" || t.Spec.RestartPolicy == corev1.RestartPolicyAlways}
 	case *appsv1.Deployment:
-		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
+		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true,
+			Rollout: deploymentRollout(t)}
 	case *appsv1.StatefulSet:
-		w := &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
+		w := &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true,
+			Rollout: statefulSetRollout(t)}
 		for _, c := range t.Spec.VolumeClaimTemplates {
 			w.ClaimTemplates = append(w.ClaimTemplates, ClaimVolume{Volume: c.Name, PersistentVolume: c.Spec.VolumeName})
 		}
@@ -876,7 +939,7 @@ func workloadOf(obj KubeObject) *Workload {
 		}
 		return w
 	case *appsv1.DaemonSet:
-		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, LongRunning: true}
+		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, LongRunning: true, Rollout: daemonSetRollout(t)}
 	case *appsv1.ReplicaSet:
 		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
 	case *corev1.ReplicationController:

@@ -1,0 +1,80 @@
+package controllers
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// rollingWeb is Deployment web of namespace ns: 5 replicas, rolled out 2 pods at a time
+// (maxUnavailable 2).
+func rollingWeb(ns string) string {
+	return `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: ` + ns + `
+spec:
+  replicas: 5
+  selector: {matchLabels: {app: web}}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxUnavailable: 2}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+        resources:
+          requests: {cpu: 100m, memory: 64Mi}
+`
+}
+
+// webAutoscaler is HorizontalPodAutoscaler web of namespace ns, scaling Deployment web between
+// min and 10 replicas.
+func webAutoscaler(ns string, min int) string {
+	return fmt.Sprintf(`
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+  namespace: %s
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: %d
+  maxReplicas: 10
+`, ns, min)
+}
+
+// TestARolloutIsJudgedAtTheAutoscalersMinReplicas: Deployment web runs 5 replicas and rolls out
+// 2 at a time, which keeps 3 serving; a HorizontalPodAutoscaler created for it with minReplicas 2
+// may scale it down to 2, and a rollout then stops both pods before a new one is ready. The
+// report listed no avl-rolling-update finding on web whatever the autoscaler said (the check
+// judged spec.replicas 5, which the autoscaler overrides); the autoscaler's creation alone now
+// brings the finding, and raising its minReplicas to 3 takes it away.
+func TestARolloutIsJudgedAtTheAutoscalersMinReplicas(t *testing.T) {
+	createNamespace(t, "hpa-roll", map[string]string{"hparoll": "true"})
+	applyYAML(t, rollingWeb("hpa-roll"))
+	createProfile(t, "hparoll", "hparoll", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-rolling-update") })
+	if rep := waitWritten(t, "hpa-roll", "hparoll"); finding(rep, "avl-rolling-update", "web", "") != nil {
+		t.Fatalf("a finding on web at 5 replicas: %+v", finding(rep, "avl-rolling-update", "web", ""))
+	}
+	applyYAML(t, webAutoscaler("hpa-roll", 2))
+	eventuallyFinding(t, 20*time.Second, "hpa-roll", "hparoll", "avl-rolling-update", "Deployment", "web",
+		`maxUnavailable 2 stops all 2 pods before any replacement is ready when HorizontalPodAutoscaler "web" scales it to its minReplicas 2`)
+	applyYAML(t, webAutoscaler("hpa-roll", 3))
+	eventually(t, 20*time.Second, "web's finding gone at minReplicas 3", func() error {
+		rep, err := getReport("hpa-roll", "hparoll")
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "avl-rolling-update", "web", ""); f != nil {
+			return fmt.Errorf("still listed: %s", f.Message)
+		}
+		return nil
+	})
+}
