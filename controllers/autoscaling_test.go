@@ -78,3 +78,35 @@ func TestARolloutIsJudgedAtTheAutoscalersMinReplicas(t *testing.T) {
 		return nil
 	})
 }
+
+// TestAnAutoscalerOfPodLevelMemoryRequestsFollowingCPUIsListed: Deployment web sets pod-level
+// requests (spec.resources) of memory only and its container requests nothing, and
+// HorizontalPodAutoscaler web follows the default cpu utilization. The HPA controller reads the
+// pod's cpu request from the pod-level requests, completed by the containers', finds none
+// ("missing pod-level request for cpu") and never scales; the report listed nothing (any
+// pod-level request counted as one of cpu). It now lists the autoscaler.
+func TestAnAutoscalerOfPodLevelMemoryRequestsFollowingCPUIsListed(t *testing.T) {
+	createNamespace(t, "hpa-podlevel", map[string]string{"hpapodlevel": "true"})
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: hpa-podlevel
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      resources:
+        requests: {memory: 256Mi}
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+`)
+	applyYAML(t, webAutoscaler("hpa-podlevel", 2))
+	createProfile(t, "hpapodlevel", "hpapodlevel", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-hpa-sanity") })
+	eventuallyFinding(t, 20*time.Second, "hpa-podlevel", "hpapodlevel", "avl-hpa-sanity", "HorizontalPodAutoscaler", "web",
+		"cpu: the pod-level requests name no cpu, and no container requests it")
+}

@@ -24,7 +24,8 @@ var avlHpaSanity = &engine.Check{
 		"kind in an API group that does not serve it (extensions/v1beta1 Deployment), nor two autoscalers of one workload: the HPA controller finds its pods controlled by " +
 		"more than one (AmbiguousSelector) and neither scales it; nor one whose every metric is the utilization of cpu or memory (no metrics at all " +
 		"means a cpu utilization of 80%) that the target's pods do not all request: the HPA controller computes utilization against the requests of " +
-		"every regular container and native sidecar (of the container a ContainerResource metric names; of the pod when it sets pod-level requests), " +
+		"every regular container and native sidecar (of the container a ContainerResource metric names; of the pod when it sets pod-level requests " +
+		"or limits of cpu or memory, which lack a resource that neither they nor any container names), " +
 		"fails without one (missing request) and never adds a replica. A request a LimitRange of the namespace fills in at admission counts, as " +
 		"avl-resource-requests counts it; a target not among the objects read is not judged so." + supporting,
 	Remediation: "Set minReplicas to at least the required replica count and maxReplicas above it, sized for peak load, " +
@@ -152,21 +153,35 @@ func unmeasurable(ctx *engine.Context, o *engine.Object, h *autoscalingv2.Horizo
 }
 
 // unrequested names the container of workload w that the HPA controller finds without a request
-// of cpu or memory (unmeasurable), or "" when there is none, or the resource is neither, or the
-// pod sets pod-level requests and container is "" (the pod's request is then used, which the
-// containers' may complete).
+// of cpu or memory (unmeasurable), or says that the pod has none, or "" when there is none
+// missing, or the resource is neither.
+//
+// When the pod sets pod-level requests of cpu or memory (a pod-level limit sets the request too:
+// defaultPodRequests, k8s.io/kubernetes v1.37.2 pkg/apis/core/v1/defaults.go) and the metric
+// names no container, the controller reads the pod's request from resourcehelper.PodRequests
+// (calculatePodLevelRequests): the containers' requests, every init container's among them,
+// aggregated, then overridden by what the pod-level requests name. The resource is then missing
+// only when neither the pod-level resources nor any container names it.
 func unrequested(ctx *engine.Context, w *engine.Object, name corev1.ResourceName, container string) string {
 	if name != corev1.ResourceCPU && name != corev1.ResourceMemory {
 		return ""
 	}
-	if container == "" {
-		pod := w.Workload.Pod().ResourceKeys
-		if cpu, _ := pod.Declares(corev1.ResourceCPU, false); cpu {
+	if pod := w.Workload.Pod().ResourceKeys; container == "" && podLevelRequests(pod) {
+		if named, _ := pod.Declares(name, false); named {
 			return ""
 		}
-		if memory, _ := pod.Declares(corev1.ResourceMemory, false); memory {
-			return ""
+		for _, c := range w.Workload.Containers() {
+			if c.Type == engine.ContainerEphemeral {
+				continue
+			}
+			if named, _ := c.ResourceKeys.Declares(name, false); named {
+				return ""
+			}
+			if ok, _ := declaresResource(ctx, w, c, name, false); ok {
+				return ""
+			}
 		}
+		return fmt.Sprintf("the pod-level requests name no %s, and no container requests it", name)
 	}
 	found := false
 	for _, c := range w.Workload.Containers() {
@@ -185,6 +200,14 @@ func unrequested(ctx *engine.Context, w *engine.Object, name corev1.ResourceName
 		return fmt.Sprintf("the pods run no container %s", container)
 	}
 	return ""
+}
+
+// podLevelRequests reports whether a pod's pod-level resources request cpu or memory, as they do
+// once the API server has defaulted a pod-level limit's request (IsPodLevelRequestsSet).
+func podLevelRequests(pod engine.ResourceKeys) bool {
+	cpu, _ := pod.Declares(corev1.ResourceCPU, false)
+	memory, _ := pod.Declares(corev1.ResourceMemory, false)
+	return cpu || memory
 }
 
 // scalableKinds are the built-in kinds with a scale subresource, by the API group that serves
