@@ -31,7 +31,7 @@ import (
 const (
 	adminPolicyKind    = "AdminNetworkPolicy"
 	baselinePolicyKind = "BaselineAdminNetworkPolicy"
-	adminPolicyGroup   = "policy.networking.k8s.io"
+	adminPolicyGroup   = engine.AdminNetworkPolicyGroup
 )
 
 // adminPolicy is one AdminNetworkPolicy or the BaselineAdminNetworkPolicy, as far as the checks

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -229,3 +230,56 @@ func apiGroupOf(apiVersion string) string {
 	}
 	return gv.Group
 }
+
+// adminPodSelectors adds, through add, the pod selectors of the Network Policy API's
+// AdminNetworkPolicies and BaselineAdminNetworkPolicy (policy.networking.k8s.io, cluster-scoped)
+// whose subject is pods of namespace, where they govern ingress, as net-pod-policy-coverage and
+// net-namespace-default-deny read them (checks/helpers-anp.go): a label on a running Pod can
+// bring it under an admin's Allow, or out of the baseline's Deny, which its template does not
+// show. A subject of namespaces selects every pod of them, whatever their labels, and is left
+// out; so is a subject whose namespaceSelector does not select namespace, when its Namespace is
+// in view (out of view, it may).
+func adminPodSelectors(inv *Inventory, namespace string, add func(o *Object, kind string, sel labels.Selector)) {
+	var nsLabels labels.Set
+	if ns := inv.Get("Namespace", "", namespace); ns != nil {
+		nsLabels = labels.Set{}
+		for k, v := range ns.Labels() {
+			nsLabels[k] = v
+		}
+		nsLabels[corev1.LabelMetadataName] = namespace
+	}
+	for _, kind := range []string{"AdminNetworkPolicy", "BaselineAdminNetworkPolicy"} {
+		for _, o := range inv.List("", kind) {
+			u, ok := o.Obj.(*unstructured.Unstructured)
+			if !ok || apiGroupOf(o.APIVersion) != AdminNetworkPolicyGroup || kind == "BaselineAdminNetworkPolicy" && o.Name != "default" {
+				continue
+			}
+			var s struct {
+				Subject struct {
+					Pods *struct {
+						NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector"`
+						PodSelector       *metav1.LabelSelector `json:"podSelector"`
+					} `json:"pods"`
+				} `json:"subject"`
+				Ingress []any `json:"ingress"`
+			}
+			spec, ok := u.Object["spec"].(map[string]any)
+			if !ok || runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &s) != nil ||
+				len(s.Ingress) == 0 || s.Subject.Pods == nil || s.Subject.Pods.PodSelector == nil {
+				continue
+			}
+			if nsLabels != nil && s.Subject.Pods.NamespaceSelector != nil {
+				if nsSel, err := metav1.LabelSelectorAsSelector(s.Subject.Pods.NamespaceSelector); err == nil && !nsSel.Matches(nsLabels) {
+					continue
+				}
+			}
+			if sel, err := metav1.LabelSelectorAsSelector(s.Subject.Pods.PodSelector); err == nil {
+				add(o, kind, sel)
+			}
+		}
+	}
+}
+
+// AdminNetworkPolicyGroup is the API group of the Network Policy API's AdminNetworkPolicy and
+// BaselineAdminNetworkPolicy.
+const AdminNetworkPolicyGroup = "policy.networking.k8s.io"

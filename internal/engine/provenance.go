@@ -33,9 +33,10 @@ import (
 //  4. the object's pod spec is what the controller's pod template produces: compareTemplate
 //     finds no difference in what the checks read (see there for exactly what is compared);
 //  5. the labels it carries beyond its template's change nothing the checks read through
-//     labels: compareSelection finds no NetworkPolicy (Kubernetes', Cilium's or Calico's) or
-//     PodDisruptionBudget of its namespace that selects it and not its template, or its template
-//     and not it;
+//     labels: compareSelection finds no NetworkPolicy (Kubernetes', Cilium's or Calico's),
+//     PodDisruptionBudget of its namespace, or pod subject of an AdminNetworkPolicy or
+//     BaselineAdminNetworkPolicy, that selects it and not its template, or its template and not
+//     it;
 //  6. a Pod holds no automatic service-account token that its ServiceAccount no longer grants
 //     (compareToken).
 //
@@ -423,8 +424,9 @@ type podSelector struct {
 }
 
 // podSelectors are the selectors of a namespace that the checks read pods by: each
-// NetworkPolicy's podSelector and each Cilium and Calico policy's pod selector
-// (net-pod-policy-coverage, net-namespace-default-deny; cniPodSelectors), and each
+// NetworkPolicy's podSelector, each Cilium and Calico policy's pod selector and each admin
+// network policy's pod subject (net-pod-policy-coverage, net-namespace-default-deny;
+// cniPodSelectors, adminPodSelectors), and each
 // PodDisruptionBudget's selector (the avl-pdb checks). One that does not parse is left out, as
 // the API server refuses it.
 func podSelectors(inv *Inventory, namespace string) []podSelector {
@@ -451,6 +453,7 @@ func podSelectors(inv *Inventory, namespace string) []podSelector {
 			}
 		}
 		cniPodSelectors(inv, namespace, addSelector)
+		adminPodSelectors(inv, namespace, addSelector)
 		for _, o := range inv.List(namespace, "PodDisruptionBudget") {
 			if pdb, ok := o.Obj.(*policyv1.PodDisruptionBudget); ok {
 				add(o, pdb.Spec.Selector)

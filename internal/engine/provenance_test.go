@@ -161,6 +161,37 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 			})},
 			wantReason: "label exposed, which the template does not set, makes Calico NetworkPolicy exposed select it",
 		},
+		"a label a user adds that an AdminNetworkPolicy's subject selects the Pod by": {
+			pod: func(p *corev1.Pod) { p.Labels["public"] = "true" },
+			others: []*engine.Object{adminNetworkPolicy("AdminNetworkPolicy", "public", map[string]any{
+				"priority": int64(10),
+				"subject": map[string]any{"pods": map[string]any{"namespaceSelector": map[string]any{},
+					"podSelector": map[string]any{"matchLabels": map[string]any{"public": "true"}}}},
+				"ingress": []any{map[string]any{"action": "Allow", "from": []any{map[string]any{"namespaces": map[string]any{}}}}},
+			})},
+			wantReason: "label public, which the template does not set, makes AdminNetworkPolicy public select it",
+		},
+		"a label a user adds that a BaselineAdminNetworkPolicy's subject no longer selects the Pod by": {
+			pod: func(p *corev1.Pod) { p.Labels["escape"] = "" },
+			others: []*engine.Object{adminNetworkPolicy("BaselineAdminNetworkPolicy", "default", map[string]any{
+				"subject": map[string]any{"pods": map[string]any{"namespaceSelector": map[string]any{},
+					"podSelector": map[string]any{"matchExpressions": []any{map[string]any{"key": "escape", "operator": "DoesNotExist"}}}}},
+				"ingress": []any{map[string]any{"action": "Deny", "from": []any{map[string]any{"namespaces": map[string]any{}}}}},
+			})},
+			wantReason: "label escape, which the template does not set, makes BaselineAdminNetworkPolicy default no longer select it",
+		},
+		"a label an AdminNetworkPolicy's subject reads in other namespaces only": {
+			pod: func(p *corev1.Pod) { p.Labels["public"] = "true" },
+			others: []*engine.Object{
+				engine.NewObject(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{corev1.LabelMetadataName: "shop"}}}, "v1", "Namespace"),
+				adminNetworkPolicy("AdminNetworkPolicy", "public", map[string]any{
+					"priority": int64(10),
+					"subject": map[string]any{"pods": map[string]any{
+						"namespaceSelector": map[string]any{"matchLabels": map[string]any{corev1.LabelMetadataName: "lab"}},
+						"podSelector":       map[string]any{"matchLabels": map[string]any{"public": "true"}}}},
+					"ingress": []any{map[string]any{"action": "Allow", "from": []any{map[string]any{"namespaces": map[string]any{}}}}},
+				})},
+		},
 		"a label a user adds that only a CNI policy's egress selects the Pod by": {
 			pod: func(p *corev1.Pod) { p.Labels["exposed"] = "yes" },
 			others: []*engine.Object{cniPolicy("projectcalico.org/v3", "NetworkPolicy", "exposed", map[string]any{
@@ -709,6 +740,15 @@ func TestACustomCheckOfPodsJudgesTheirControllersPods(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("results %v, want %v", got, want)
 	}
+}
+
+// adminNetworkPolicy is an AdminNetworkPolicy or BaselineAdminNetworkPolicy of the Network Policy
+// API (cluster-scoped) as the operator reads it (unstructured), with spec.
+func adminNetworkPolicy(kind, name string, spec map[string]any) *engine.Object {
+	const apiVersion = "policy.networking.k8s.io/v1alpha1"
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind,
+		"metadata": map[string]any{"name": name}, "spec": spec}}
+	return engine.NewObject(u, apiVersion, kind)
 }
 
 // cniPolicy is a Cilium or Calico policy as the operator reads it (unstructured), with spec.
