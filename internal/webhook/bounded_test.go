@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -168,30 +166,8 @@ func TestJudgementsAtOnceAreBoundedThroughTheAPIServer(t *testing.T) {
 	setup(t, ns, v1alpha1.EnforcementEnforce)
 	k, _ := newClient(t)
 	ctx := context.Background()
-	url := fmt.Sprintf("https://%s%s", net.JoinHostPort(webhooks.LocalServingHost, strconv.Itoa(webhooks.LocalServingPort)), heldPath)
-	none, equivalent, ignore := admissionregistrationv1.SideEffectClassNone, admissionregistrationv1.Equivalent, admissionregistrationv1.Ignore
 	timeout := int32(3)
-	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: ns},
-		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
-			Name:         ns + ".compliance.soc2-operator.io",
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: webhooks.LocalServingCAData},
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-				Rule:       admissionregistrationv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}, Resources: []string{"deployments"}},
-			}},
-			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"enforce-test": ns}},
-			FailurePolicy:           &ignore,
-			MatchPolicy:             &equivalent,
-			SideEffects:             &none,
-			TimeoutSeconds:          &timeout,
-			AdmissionReviewVersions: []string{"v1"},
-		}},
-	}
-	if err := k.Create(ctx, vwc); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = k.Delete(ctx, vwc) })
+	registerDeployments(t, k, ns, heldPath, "enforce-test", admissionregistrationv1.Ignore, &timeout)
 	defer close(held.release)
 
 	// A hardened Deployment, which the operator's own webhook admits: until the API server

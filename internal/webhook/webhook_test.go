@@ -564,28 +564,7 @@ func TestTheFailurePolicyDecidesWhatCouldNotBeJudged(t *testing.T) {
 		if err := k.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"unreadable": ns}}}); err != nil {
 			t.Fatal(err)
 		}
-		url := fmt.Sprintf("https://%s%s", net.JoinHostPort(webhooks.LocalServingHost, strconv.Itoa(webhooks.LocalServingPort)), unreadablePath)
-		none, equivalent := admissionregistrationv1.SideEffectClassNone, admissionregistrationv1.Equivalent
-		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{
-			ObjectMeta: metav1.ObjectMeta{Name: ns},
-			Webhooks: []admissionregistrationv1.ValidatingWebhook{{
-				Name:         ns + ".compliance.soc2-operator.io",
-				ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: webhooks.LocalServingCAData},
-				Rules: []admissionregistrationv1.RuleWithOperations{{
-					Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-					Rule:       admissionregistrationv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}, Resources: []string{"deployments"}},
-				}},
-				NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"unreadable": ns}},
-				FailurePolicy:           &policy,
-				MatchPolicy:             &equivalent,
-				SideEffects:             &none,
-				AdmissionReviewVersions: []string{"v1"},
-			}},
-		}
-		if err := k.Create(ctx, vwc); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = k.Delete(ctx, vwc) })
+		registerDeployments(t, k, ns, unreadablePath, "unreadable", policy, nil)
 	}
 
 	// The API server picks a new configuration up within moments: until a Deployment is
@@ -1278,4 +1257,34 @@ func TestPodsOfAHostNetworkControllerAreJudgedThroughIt(t *testing.T) {
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "container exporter's ports differs from the template's") {
 		t.Errorf("a Pod with a port its DaemonSet's template lacks: want denied as not the template's, got %v", err)
 	}
+}
+
+// registerDeployments registers the webhook served here at path for the creation of
+// Deployments in the namespaces labelled label=ns, under failurePolicy policy and timeout
+// seconds (nil: the API server's default), until the test ends.
+func registerDeployments(t *testing.T, k client.Client, ns, path, label string, policy admissionregistrationv1.FailurePolicyType, timeout *int32) {
+	t.Helper()
+	url := fmt.Sprintf("https://%s%s", net.JoinHostPort(webhooks.LocalServingHost, strconv.Itoa(webhooks.LocalServingPort)), path)
+	none, equivalent := admissionregistrationv1.SideEffectClassNone, admissionregistrationv1.Equivalent
+	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: ns},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:         ns + ".compliance.soc2-operator.io",
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: webhooks.LocalServingCAData},
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+				Rule:       admissionregistrationv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}, Resources: []string{"deployments"}},
+			}},
+			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{label: ns}},
+			FailurePolicy:           &policy,
+			MatchPolicy:             &equivalent,
+			SideEffects:             &none,
+			TimeoutSeconds:          timeout,
+			AdmissionReviewVersions: []string{"v1"},
+		}},
+	}
+	if err := k.Create(context.Background(), vwc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k.Delete(context.Background(), vwc) })
 }
