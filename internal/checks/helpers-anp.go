@@ -34,6 +34,10 @@ const (
 	adminPolicyGroup   = engine.AdminNetworkPolicyGroup
 )
 
+// adminUndecided says why the admin policies named before it leave a network check NotAssessed
+// (adminIngress.undecided).
+const adminUndecided = "(an Allow on some ports, or of a policy that may select the pods, among Allows that together admit every pod of every namespace; two AdminNetworkPolicies of the same priority; a Deny or Pass before an Allow from every pod; or a rule this check does not read), which this check does not judge beyond an allow from every pod of every namespace"
+
 // adminPolicy is one AdminNetworkPolicy or the BaselineAdminNetworkPolicy, as far as the checks
 // read its ingress.
 type adminPolicy struct {

@@ -56,7 +56,7 @@ var netNamespaceDefaultDeny = &engine.Check{
 			ctx.Fail("", "%s to every pod, or those of every workload of a kind, ahead of every NetworkPolicy: it undoes any default deny", admin.open)
 			return
 		case len(admin.undecided) > 0:
-			ctx.NotAssessed("", fmt.Sprintf("%s may decide the ingress of every new pod ahead of the NetworkPolicies (an Allow on some ports, or of a policy that may select the pods, among Allows that together admit every pod of every namespace; two AdminNetworkPolicies of the same priority; a Deny or Pass before an Allow from every pod; or a rule this check does not read), which this check does not judge beyond an allow from every pod of every namespace",
+			ctx.NotAssessed("", fmt.Sprintf("%s may decide the ingress of every new pod ahead of the NetworkPolicies "+adminUndecided,
 				few(admin.undecided, ", ")))
 			return
 		case admin.closed != "":

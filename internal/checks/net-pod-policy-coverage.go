@@ -77,7 +77,7 @@ var netPodPolicyCoverage = &engine.Check{
 			ctx.Fail("", "%s, ahead of every NetworkPolicy: the pod's ingress is as open as with no policy, whatever its NetworkPolicies allow", admin.open)
 			return
 		case len(admin.undecided) > 0:
-			ctx.NotAssessed("", fmt.Sprintf("%s may decide the pod's ingress ahead of its NetworkPolicies (an Allow on some ports, or of a policy that may select the pods, among Allows that together admit every pod of every namespace; two AdminNetworkPolicies of the same priority; a Deny or Pass before an Allow from every pod; or a rule this check does not read), which this check does not judge beyond an allow from every pod of every namespace",
+			ctx.NotAssessed("", fmt.Sprintf("%s may decide the pod's ingress ahead of its NetworkPolicies "+adminUndecided,
 				few(admin.undecided, ", ")))
 			return
 		case admin.closed != "":
