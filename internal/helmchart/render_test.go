@@ -63,6 +63,7 @@ func TestEveryCombinationRenders(t *testing.T) {
 			must(t, objs, "Issuer/soc2-operator-selfsigned-issuer")
 			must(t, objs, "Service/soc2-operator-webhook-service")
 			hasArg(t, objs, "--enable-webhook")
+			hasArg(t, objs, "--webhook-judgements=4")
 		},
 		"webhook-own-certificate": func(t *testing.T, objs map[string]*unstructured.Unstructured) {
 			wh := must(t, objs, "ValidatingWebhookConfiguration/soc2-operator-validating-webhook-configuration")
