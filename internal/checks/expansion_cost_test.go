@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"strings"
@@ -222,5 +223,56 @@ func BenchmarkKeysTakenOneEach(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: fixtureNow})
+	}
+}
+
+// TestAnAnnotationsReferenceChainBeyondTheBoundIsNotAssessed: the env kubectl's
+// last-applied-configuration annotation holds and the live spec does not is read as the
+// container's own is, with its $(VAR) references expanded within a bound. A chain that
+// expanded past it left the rest unread and the container passed, though what was not read
+// may be a credential; it is NotAssessed, saying the annotation's references were not read,
+// as the live spec's are.
+func TestAnAnnotationsReferenceChainBeyondTheBoundIsNotAssessed(t *testing.T) {
+	applied := map[string]any{"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": "chain", "namespace": "tenant"},
+		"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "small", "image": "app:1", "env": chainEnv("abcdefghij", 2, 3)},
+			map[string]any{"name": "chain", "image": "app:1", "env": chainEnv("abcdefghij", 4, 20)},
+		}}}
+	raw, err := json.Marshal(applied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "chain", Namespace: "tenant",
+			Annotations: map[string]string{corev1.LastAppliedConfigAnnotation: string(raw)}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "small", Image: "app:1"}, {Name: "chain", Image: "app:1"}}},
+	}
+	plan := engine.Compile([]*engine.Check{secLiteralEnvCredentials}, nil)
+	ev := plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(pod, "v1", "Pod")}, true), nil,
+		engine.Options{Now: fixtureNow, KeepPassing: true})
+	got := map[string]*engine.Result{}
+	for i := range ev.Results {
+		got[ev.Results[i].Container] = &ev.Results[i]
+	}
+	if r := got["chain"]; r == nil || r.Status != engine.StatusNotAssessed || !strings.Contains(r.Message, "last-applied-configuration") {
+		t.Errorf("container chain: %+v, want NotAssessed saying the annotation's $(VAR) references expand beyond the bound", r)
+	}
+	if r := got["small"]; r == nil || r.Status != engine.StatusPass {
+		t.Errorf("container small: %+v, want Pass (its annotation's references expand to 90 bytes)", r)
+	}
+
+	// kubectl edit took the container chain out of the template: the annotation still holds it.
+	pod.Spec.Containers = pod.Spec.Containers[:1]
+	ev = plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(pod, "v1", "Pod")}, true), nil,
+		engine.Options{Now: fixtureNow, KeepPassing: true})
+	var workload *engine.Result
+	for i := range ev.Results {
+		if ev.Results[i].Container == "" {
+			workload = &ev.Results[i]
+		}
+	}
+	if workload == nil || workload.Status != engine.StatusNotAssessed || !strings.Contains(workload.Message, "containers chain, no longer in the pod template") {
+		t.Errorf("the Pod, whose annotation alone holds container chain: %+v, want NotAssessed naming it", workload)
 	}
 }

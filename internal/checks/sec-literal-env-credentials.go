@@ -75,6 +75,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		}
 		eachContainerJudged(ctx, o, nil, func(c engine.Container) (string, string) {
 			x.over = false
+			if ax != nil {
+				ax.over = false
+			}
 			var found []string
 			// The values the kubelet gives the variables defined so far, where the pod
 			// template holds them: a later $(NAME) expands to them.
@@ -137,19 +140,32 @@ var secLiteralEnvCredentials = &engine.Check{
 				parts = append(parts, few(found, ", "))
 			}
 			if len(parts) == 0 {
+				if why := ax.undecided(); why != "" && x.undecided() == "" {
+					return "", "in kubectl's last-applied-configuration annotation, " + why
+				}
 				return "", x.undecided()
 			}
 			return "literal credentials in " + strings.Join(parts, "; "), ""
 		})
 		// A container kubectl edit took out of the pod template is still in the annotation.
-		var gone []string
+		var gone, unread []string
 		for _, a := range removed {
-			if found := appliedEnvCredentials(a, ax); !a.Live && len(found) > 0 {
+			if a.Live {
+				continue
+			}
+			ax.over = false
+			if found := appliedEnvCredentials(a, ax); len(found) > 0 {
 				gone = append(gone, fmt.Sprintf("container %s env %s", a.Container, few(found, ", ")))
+			} else if ax.over {
+				unread = append(unread, a.Container)
 			}
 		}
-		if len(gone) > 0 {
+		switch {
+		case len(gone) > 0:
 			ctx.Fail("", "literal credentials in %s", few(gone, "; "))
+		case len(unread) > 0:
+			ctx.NotAssessed("", fmt.Sprintf("containers %s, no longer in the pod template, are in kubectl's last-applied-configuration annotation: %s",
+				few(unread, ", "), ax.undecided()))
 		}
 	},
 }
