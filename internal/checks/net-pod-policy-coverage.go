@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -66,8 +68,15 @@ var netPodPolicyCoverage = &engine.Check{
 			return
 		}
 		known, unknownLabels := knownPodLabels(ctx.Inventory, o)
-		nsLabels, nsUnknown := namespaceLabels(ctx.Inventory, o.Namespace)
+		// The namespace's labels are read once, and only where an admin policy is in view (most
+		// clusters have none): every workload is judged here.
+		var nsLabels labels.Set
+		var nsUnknown, nsRead bool
 		adminSelectsPod := func(p adminPolicy) podSelection {
+			if !nsRead {
+				nsLabels, nsUnknown = namespaceLabels(ctx.Inventory, o.Namespace)
+				nsRead = true
+			}
 			return adminSelects(p, nsLabels, nsUnknown, known, unknownLabels)
 		}
 		// The AdminNetworkPolicies decide before every NetworkPolicy and CNI policy.
