@@ -29,9 +29,8 @@ import (
 // with ports, or whose peer is of another kind, leaves the verdict NotAssessed when it matters.
 
 const (
-	adminPolicyKind    = "AdminNetworkPolicy"
-	baselinePolicyKind = "BaselineAdminNetworkPolicy"
-	adminPolicyGroup   = engine.AdminNetworkPolicyGroup
+	adminPolicyKind    = engine.AdminNetworkPolicyKind
+	baselinePolicyKind = engine.BaselineAdminNetworkPolicyKind
 )
 
 // adminUndecided says why the admin policies named before it leave a network check NotAssessed
@@ -90,10 +89,6 @@ type (
 		From   []map[string]any `json:"from"`
 		Ports  *[]any           `json:"ports"`
 	}
-	adminNamespacedPod struct {
-		NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector"`
-		PodSelector       *metav1.LabelSelector `json:"podSelector"`
-	}
 )
 
 // adminPolicies lists the AdminNetworkPolicies with ingress rules, by priority and name, once per
@@ -117,10 +112,6 @@ func baselinePolicy(inv *engine.Inventory) []adminPolicy {
 	return inv.Memo(nil, "network.baselinePolicy", func() any {
 		var out []adminPolicy
 		for _, o := range inv.List("", baselinePolicyKind) {
-			// The API server admits only one, named default.
-			if o.Name != "default" {
-				continue
-			}
 			if p, ok := readAdminPolicy(o, baselinePolicyKind); ok {
 				out = append(out, p)
 			}
@@ -130,10 +121,11 @@ func baselinePolicy(inv *engine.Inventory) []adminPolicy {
 }
 
 // readAdminPolicy reads an AdminNetworkPolicy or BaselineAdminNetworkPolicy of the Network Policy
-// API's group; ok is false for another group's kind of that name, a policy without a spec, or
-// without ingress rules (it does not affect ingress).
+// API's group; ok is false for another group's kind of that name, a baseline not named default
+// (engine.IsAdminNetworkPolicy), a policy without a spec, or without ingress rules (it does not
+// affect ingress).
 func readAdminPolicy(o *engine.Object, kind string) (adminPolicy, bool) {
-	if apiGroup(o.APIVersion) != adminPolicyGroup {
+	if !engine.IsAdminNetworkPolicy(o) {
 		return adminPolicy{}, false
 	}
 	var spec adminSpec
@@ -194,12 +186,11 @@ func adminPeer(peer map[string]any) (pp podPeer, every, ok bool) {
 		return podPeer{ns: parsedSelector(&sel), pod: labels.Everything()}, selectsEveryNamespace(&sel), true
 	}
 	if raw, found := peer["pods"].(map[string]any); found {
-		var np adminNamespacedPod
-		if runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &np) != nil || np.NamespaceSelector == nil || np.PodSelector == nil {
+		ns, pod, ok := engine.AdminNamespacedPods(raw)
+		if !ok {
 			return podPeer{}, false, false
 		}
-		return podPeer{ns: parsedSelector(np.NamespaceSelector), pod: parsedSelector(np.PodSelector)},
-			selectsEveryNamespace(np.NamespaceSelector) && selectsAll(np.PodSelector), true
+		return podPeer{ns: parsedSelector(ns), pod: parsedSelector(pod)}, selectsEveryNamespace(ns) && selectsAll(pod), true
 	}
 	return podPeer{}, false, false
 }

@@ -248,38 +248,64 @@ func adminPodSelectors(inv *Inventory, namespace string, add func(o *Object, kin
 		}
 		nsLabels[corev1.LabelMetadataName] = namespace
 	}
-	for _, kind := range []string{"AdminNetworkPolicy", "BaselineAdminNetworkPolicy"} {
+	for _, kind := range []string{AdminNetworkPolicyKind, BaselineAdminNetworkPolicyKind} {
 		for _, o := range inv.List("", kind) {
 			u, ok := o.Obj.(*unstructured.Unstructured)
-			if !ok || apiGroupOf(o.APIVersion) != AdminNetworkPolicyGroup || kind == "BaselineAdminNetworkPolicy" && o.Name != "default" {
+			if !ok || !IsAdminNetworkPolicy(o) {
 				continue
 			}
 			var s struct {
 				Subject struct {
-					Pods *struct {
-						NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector"`
-						PodSelector       *metav1.LabelSelector `json:"podSelector"`
-					} `json:"pods"`
+					Pods map[string]any `json:"pods"`
 				} `json:"subject"`
 				Ingress []any `json:"ingress"`
 			}
 			spec, ok := u.Object["spec"].(map[string]any)
-			if !ok || runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &s) != nil ||
-				len(s.Ingress) == 0 || s.Subject.Pods == nil || s.Subject.Pods.PodSelector == nil {
+			if !ok || runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &s) != nil || len(s.Ingress) == 0 || s.Subject.Pods == nil {
 				continue
 			}
-			if nsLabels != nil && s.Subject.Pods.NamespaceSelector != nil {
-				if nsSel, err := metav1.LabelSelectorAsSelector(s.Subject.Pods.NamespaceSelector); err == nil && !nsSel.Matches(nsLabels) {
+			nsSel, podSel, ok := AdminNamespacedPods(s.Subject.Pods)
+			if !ok {
+				continue
+			}
+			if nsLabels != nil {
+				if sel, err := metav1.LabelSelectorAsSelector(nsSel); err != nil || !sel.Matches(nsLabels) {
 					continue
 				}
 			}
-			if sel, err := metav1.LabelSelectorAsSelector(s.Subject.Pods.PodSelector); err == nil {
+			if sel, err := metav1.LabelSelectorAsSelector(podSel); err == nil {
 				add(o, kind, sel)
 			}
 		}
 	}
 }
 
-// AdminNetworkPolicyGroup is the API group of the Network Policy API's AdminNetworkPolicy and
-// BaselineAdminNetworkPolicy.
-const AdminNetworkPolicyGroup = "policy.networking.k8s.io"
+// The Network Policy API's group and its cluster-wide kinds.
+const (
+	AdminNetworkPolicyGroup        = "policy.networking.k8s.io"
+	AdminNetworkPolicyKind         = "AdminNetworkPolicy"
+	BaselineAdminNetworkPolicyKind = "BaselineAdminNetworkPolicy"
+)
+
+// IsAdminNetworkPolicy reports whether o is an AdminNetworkPolicy of the Network Policy API's
+// group, or its BaselineAdminNetworkPolicy, which the API server admits only named default:
+// not another group's kind of the same name.
+func IsAdminNetworkPolicy(o *Object) bool {
+	if apiGroupOf(o.APIVersion) != AdminNetworkPolicyGroup {
+		return false
+	}
+	return o.Kind == AdminNetworkPolicyKind || o.Kind == BaselineAdminNetworkPolicyKind && o.Name == "default"
+}
+
+// AdminNamespacedPods reads the pods form of an admin network policy's subject or peer
+// ({namespaceSelector, podSelector}): ok is false when either is missing.
+func AdminNamespacedPods(raw map[string]any) (ns, pod *metav1.LabelSelector, ok bool) {
+	var np struct {
+		NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector"`
+		PodSelector       *metav1.LabelSelector `json:"podSelector"`
+	}
+	if runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &np) != nil || np.NamespaceSelector == nil || np.PodSelector == nil {
+		return nil, nil, false
+	}
+	return np.NamespaceSelector, np.PodSelector, true
+}
