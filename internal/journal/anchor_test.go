@@ -107,11 +107,7 @@ func TestARestartOnARewoundChainIsJournaledAsRewound(t *testing.T) {
 			ctx := context.Background()
 			key := newKey(t)
 			pub := key.Public().(ed25519.PublicKey)
-			dir := t.TempDir()
-			store, err := NewFileStore(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			dir, store := newFileStore(t)
 			cluster := "anchor-" + map[bool]string{false: "deleted", true: "rewritten"}[tc.rewrite]
 			clock := &fakeNow{t: t0}
 			anchor := &memAnchor{}
@@ -210,11 +206,7 @@ func TestARestartOnARewoundChainIsJournaledAsRewound(t *testing.T) {
 func TestAnOrdinaryRestartIsNotARewind(t *testing.T) {
 	ctx := context.Background()
 	key := newKey(t)
-	dir := t.TempDir()
-	store, err := NewFileStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, store := newFileStore(t)
 	const cluster = "anchor-ordinary"
 	clock := &fakeNow{t: t0}
 	anchor := &memAnchor{}

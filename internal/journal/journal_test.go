@@ -53,14 +53,21 @@ func newKey(t *testing.T) ed25519.PrivateKey {
 	return k
 }
 
-// writeDays writes one segment per day for n days and returns the store directory.
-func writeDays(t *testing.T, n int, key ed25519.PrivateKey) (string, *FileStore) {
+// newFileStore is a FileStore in a new temporary directory, and the directory.
+func newFileStore(t *testing.T) (string, *FileStore) {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := NewFileStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dir, store
+}
+
+// writeDays writes one segment per day for n days and returns the store directory.
+func writeDays(t *testing.T, n int, key ed25519.PrivateKey) (string, *FileStore) {
+	t.Helper()
+	dir, store := newFileStore(t)
 	writeDaysTo(t, store, "prod", n, key)
 	return dir, store
 }

@@ -47,11 +47,7 @@ func TestATruncatedTailFollowedByARestartShowsInThePublishedHead(t *testing.T) {
 	ctx := context.Background()
 	key := newKey(t)
 	pub := key.Public().(ed25519.PublicKey)
-	dir := t.TempDir()
-	store, err := NewFileStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, store := newFileStore(t)
 	const cluster = "rewind"
 	clock := &fakeNow{t: t0}
 	opts := QueueOptions{Store: store, Cluster: cluster, Signer: key, Now: clock.Now, FlushInterval: time.Hour, Identity: "pod-a"}

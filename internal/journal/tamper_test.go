@@ -130,11 +130,7 @@ func TestACopyRenamedBeforeThePeriodDoesNotHideItsFirstSegment(t *testing.T) {
 	ctx := context.Background()
 	key := newKey(t)
 	pub := key.Public().(ed25519.PublicKey)
-	dir := t.TempDir()
-	store, err := NewFileStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, store := newFileStore(t)
 	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod", Signer: key})
 	if err != nil {
 		t.Fatal(err)
