@@ -1,11 +1,8 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -17,7 +14,6 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -44,26 +40,7 @@ func TestJudgementsAtOnceAreBounded(t *testing.T) {
 	srv := httptest.NewServer(webhook.Handler(v))
 	defer srv.Close()
 	ask := func(name, timeout string) *admissionv1.AdmissionResponse {
-		review, err := json.Marshal(admissionv1.AdmissionReview{
-			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-			Request:  creatingDeployment(t, deployment(ns, name, true)),
-		})
-		if err != nil {
-			t.Error(err)
-			return nil
-		}
-		resp, err := (&http.Client{Timeout: 60 * time.Second}).Post(srv.URL+"?timeout="+timeout, "application/json", bytes.NewReader(review))
-		if err != nil {
-			t.Errorf("%s: no answer: %v", name, err)
-			return nil
-		}
-		defer func() { _ = resp.Body.Close() }()
-		var answer admissionv1.AdmissionReview
-		if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode != http.StatusOK || answer.Response == nil {
-			t.Errorf("%s: want an answer (HTTP 200), got HTTP %d (%v)", name, resp.StatusCode, err)
-			return nil
-		}
-		return answer.Response
+		return send(t, srv.URL, creatingDeployment(t, deployment(ns, name, true)), timeout)
 	}
 	says := func(r *admissionv1.AdmissionResponse) string {
 		if r == nil || r.Result == nil {

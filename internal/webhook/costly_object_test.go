@@ -1,14 +1,10 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -78,30 +74,18 @@ func TestWhatCannotBeJudgedInTimeIsRefusedUnderEnforce(t *testing.T) {
 			}
 			srv := httptest.NewServer(webhook.Handler(v))
 			defer srv.Close()
-			review, err := json.Marshal(admissionv1.AdmissionReview{
-				TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-				Request:  creatingDeployment(t, deployment(ns, "agent", false)),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
 			// As the API server calls it: the request's timeout in the URL.
-			resp, err := (&http.Client{Timeout: 20 * time.Second}).Post(srv.URL+"?timeout=2s", "application/json", bytes.NewReader(review))
-			if err != nil {
-				t.Fatalf("no answer within the API server's timeout: %v", err)
-			}
-			defer func() { _ = resp.Body.Close() }()
-			var answer admissionv1.AdmissionReview
-			if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode != http.StatusOK || answer.Response == nil {
-				t.Fatalf("want an answer (HTTP 200), got HTTP %d (%v)", resp.StatusCode, err)
+			r := send(t, srv.URL, creatingDeployment(t, deployment(ns, "agent", false)), "2s")
+			if r == nil {
+				t.FailNow()
 			}
 			const says = "could not judge Deployment " // ... <ns>/agent within the webhook's timeout
-			got := strings.Join(answer.Response.Warnings, "\n")
-			if answer.Response.Result != nil {
-				got += answer.Response.Result.Message
+			got := strings.Join(r.Warnings, "\n")
+			if r.Result != nil {
+				got += r.Result.Message
 			}
-			if answer.Response.Allowed != want || !strings.Contains(got, says+ns+"/agent within the webhook's timeout") {
-				t.Errorf("under %s: want allowed=%v saying %q, got allowed=%v: %q", mode, want, says, answer.Response.Allowed, got)
+			if r.Allowed != want || !strings.Contains(got, says+ns+"/agent within the webhook's timeout") {
+				t.Errorf("under %s: want allowed=%v saying %q, got allowed=%v: %q", mode, want, says, r.Allowed, got)
 			}
 		})
 	}
@@ -138,21 +122,11 @@ func TestADryRunOutOfTimeIsNotCountedAsAdmitted(t *testing.T) {
 		t.Helper()
 		req := creatingDeployment(t, deployment(ns, "agent", false))
 		req.DryRun = &dryRun
-		review, err := json.Marshal(admissionv1.AdmissionReview{
-			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"}, Request: req})
-		if err != nil {
-			t.Fatal(err)
+		r := send(t, srv.URL, req, "2s")
+		if r == nil {
+			t.FailNow()
 		}
-		resp, err := (&http.Client{Timeout: 20 * time.Second}).Post(srv.URL+"?timeout=2s", "application/json", bytes.NewReader(review))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = resp.Body.Close() }()
-		var answer admissionv1.AdmissionReview
-		if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || answer.Response == nil {
-			t.Fatalf("want an answer, got HTTP %d (%v)", resp.StatusCode, err)
-		}
-		return answer.Response
+		return r
 	}
 	before := unjudged(t, ns)
 	if r := ask(true); !r.Allowed || !strings.Contains(strings.Join(r.Warnings, "\n"), "within the webhook's timeout") {

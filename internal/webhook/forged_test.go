@@ -1,15 +1,9 @@
 package webhook_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/soc2-operator/soc2-operator/internal/webhook"
 )
@@ -30,23 +24,11 @@ func TestAReviewForANamespaceThatDoesNotExistIsNotCounted(t *testing.T) {
 	srv := httptest.NewServer(webhook.Handler(v))
 	defer srv.Close()
 	const ns = "forged-nowhere-4711"
-	review, err := json.Marshal(admissionv1.AdmissionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-		Request:  creating(t, ns, "agent"),
-	})
-	if err != nil {
-		t.Fatal(err)
+	r := send(t, srv.URL, creating(t, ns, "agent"), "5s")
+	if r == nil {
+		t.FailNow()
 	}
-	resp, err := http.Post(srv.URL+"?timeout=5s", "application/json", bytes.NewReader(review))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var answer admissionv1.AdmissionReview
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode != http.StatusOK || answer.Response == nil {
-		t.Fatalf("want an answer (HTTP 200), got HTTP %d (%v)", resp.StatusCode, err)
-	}
-	if r := answer.Response; r.Allowed || r.Result == nil || !strings.Contains(r.Result.Message, "namespace "+ns+" does not exist") {
+	if r.Allowed || r.Result == nil || !strings.Contains(r.Result.Message, "namespace "+ns+" does not exist") {
 		t.Errorf("a review for a namespace that does not exist: want refused naming it, got %+v", r)
 	}
 	if n := unjudged(t, ns); n != 0 {

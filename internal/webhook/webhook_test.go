@@ -503,24 +503,9 @@ func TestAPanicIsADenial(t *testing.T) {
 	v := &webhook.WorkloadValidator{Reader: panicking{}, Catalogue: checks.Catalogue(), AdminNamespace: adminNamespace, Clock: clock.RealClock{}}
 	srv := httptest.NewServer(webhook.Handler(v))
 	defer srv.Close()
-	review, err := json.Marshal(admissionv1.AdmissionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-		Request:  creating(t, "anywhere", "agent"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(review))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var answer admissionv1.AdmissionReview
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("a panic: want an answer (HTTP 200), got HTTP %d (%v)", resp.StatusCode, err)
-	}
-	if answer.Response == nil || answer.Response.Allowed || answer.Response.Result == nil || !strings.Contains(answer.Response.Result.Message, "panic") {
-		t.Errorf("a panic: want a denial that says so, got %+v", answer.Response)
+	r := send(t, srv.URL, creating(t, "anywhere", "agent"), "")
+	if r == nil || r.Allowed || r.Result == nil || !strings.Contains(r.Result.Message, "panic") {
+		t.Errorf("a panic: want a denial that says so, got %+v", r)
 	}
 }
 
@@ -1287,4 +1272,39 @@ func registerDeployments(t *testing.T, k client.Client, ns, path, label string, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = k.Delete(context.Background(), vwc) })
+}
+
+// send posts req to the webhook served at url as the API server does, with timeout in the URL
+// ("" for none), and returns its answer. It returns nil, the test marked failed, when there is
+// no answer or it is not an HTTP 200 holding a response; it may run on a goroutine of its own.
+func send(t *testing.T, url string, req *admissionv1.AdmissionRequest, timeout string) *admissionv1.AdmissionResponse {
+	t.Helper()
+	review, err := json.Marshal(admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request:  req,
+	})
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	// The answer is awaited for twice the request's time, and at least 20 s.
+	wait := 20 * time.Second
+	if timeout != "" {
+		url += "?timeout=" + timeout
+		if d, err := time.ParseDuration(timeout); err == nil {
+			wait = max(wait, 2*d)
+		}
+	}
+	resp, err := (&http.Client{Timeout: wait}).Post(url, "application/json", bytes.NewReader(review))
+	if err != nil {
+		t.Errorf("%s/%s: no answer: %v", req.Namespace, req.Name, err)
+		return nil
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var answer admissionv1.AdmissionReview
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode != http.StatusOK || answer.Response == nil {
+		t.Errorf("%s/%s: want an answer (HTTP 200), got HTTP %d (%v)", req.Namespace, req.Name, resp.StatusCode, err)
+		return nil
+	}
+	return answer.Response
 }
