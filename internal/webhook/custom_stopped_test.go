@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +15,13 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
+	"github.com/soc2-operator/soc2-operator/internal/webhook"
 )
 
 // TestACustomCheckStoppedByTheObjectIsNoPass: a custom check's expression is stopped at its
-// cost limit or after two seconds, and its result is then NotAssessed, which the reports show
-// as undecided. The object's author decides when it is stopped, by making a list it walks long
-// enough: a Pod whose container holds a literal AWS_SECRET_ACCESS_KEY behind 50,000 empty
+// cost limit or after its time (in the webhook, a share of the time left), and its result is
+// then NotAssessed, which the reports show as undecided. The object's author decides when it is
+// stopped, by making a list it walks long enough: a Pod whose container holds a literal AWS_SECRET_ACCESS_KEY behind 50,000 empty
 // variables (under 1 MB) was admitted under a profile that enforces a Critical custom check
 // against it, the expression having run out of time. It is refused, naming the check and why.
 func TestACustomCheckStoppedByTheObjectIsNoPass(t *testing.T) {
@@ -55,6 +57,50 @@ func TestACustomCheckStoppedByTheObjectIsNoPass(t *testing.T) {
 	for _, want := range []string{"custom-no-aws-secret (Critical)", "expression stopped"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("denial %.300q lacks %q", err.Error(), want)
+		}
+	}
+}
+
+// TestACustomCheckIsStoppedWithinTheWebhooksTime: a custom check's expression may run two seconds
+// (engine.DefaultCustomCheckTimeout) before it is stopped, and the webhook had one second to judge
+// a request the API server gives two (judgingBudget). An expression that runs long was never
+// stopped within the webhook's time: every request under the profile was answered out of time,
+// "could not judge Deployment ... within the webhook's timeout", which names no check. Refused
+// either way under Enforce, but the message sent the workload's owner looking for a slow
+// operator, not for the custom check their profile enforces. The check is now stopped within a
+// share of the time left (at most two seconds) and named.
+func TestACustomCheckIsStoppedWithinTheWebhooksTime(t *testing.T) {
+	const ns = "enforce-custom-slow"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		// lists.range(n).filter copies the list it builds at every step: cheap in CEL cost
+		// units, and seconds of work at this size.
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-slow", Title: "A slow expression",
+			Kinds: []string{"Workload"}, Criteria: []v1alpha1.Criterion{"A1.2"}, Severity: v1alpha1.SeverityCritical,
+			Expression: "lists.range(60000).filter(i, true).size() > 0"}}
+	})
+	k, _ := newClient(t)
+	v, err := validator(k, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(webhook.Handler(v))
+	defer srv.Close()
+	// As the API server calls it: two seconds left, a budget of one.
+	r := send(t, srv.URL, creatingDeployment(t, deployment(ns, "agent", false)), "2s")
+	if r == nil {
+		t.FailNow()
+	}
+	got := strings.Join(r.Warnings, "\n")
+	if r.Result != nil {
+		got += r.Result.Message
+	}
+	if r.Allowed {
+		t.Fatalf("a Deployment under a profile enforcing a custom check that cannot finish was admitted: %q", got)
+	}
+	for _, want := range []string{"custom-slow (Critical)", "expression stopped: it ran longer than"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("denial %.400q lacks %q", got, want)
 		}
 	}
 }

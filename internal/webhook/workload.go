@@ -413,6 +413,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 // answered at the deadline) is no verdict: ctx's error is returned.
 func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory, exs []*v1alpha1.ControlException, enforcing []*v1alpha1.ComplianceProfile, judged, obj *engine.Object) ([]verdict, error) {
 	trust, why := v.Approval.Trust()
+	customTimeout := customCheckTimeout(ctx)
 	var out []verdict
 	for _, p := range enforcing {
 		plan := v.plans.Plan(v.Catalogue, p)
@@ -427,7 +428,8 @@ func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory,
 		}
 		for _, subject := range subjects {
 			ev := plan.Evaluate(inv, exs, engine.Options{Now: v.Clock.Now(), AdminNamespace: v.AdminNamespace, SkipClusterScoped: true,
-				Approval: trust, ApprovalProblem: why, ApprovalsSince: v.Approval.InForceSince(), Only: subject, Context: ctx})
+				Approval: trust, ApprovalProblem: why, ApprovalsSince: v.Approval.InForceSince(), Only: subject, Context: ctx,
+				CustomCheckTimeout: customTimeout})
 			if ev.Stopped {
 				return nil, fmt.Errorf("judging %s %s/%s: %w", subject.Kind, subject.Namespace, subject.Name, context.Cause(ctx))
 			}
@@ -446,6 +448,27 @@ func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory,
 	sort.Slice(out, func(i, j int) bool { return out[i].profile < out[j].profile })
 	return out, nil
 }
+
+// customCheckTimeout is how long one custom check's expression may run in a judgement that must
+// be done by ctx's deadline: a quarter of the time left, so that the built-in checks, a second
+// slow expression and the answer still fit, and at least minCustomCheckTimeout and at most the
+// engine's default (engine.DefaultCustomCheckTimeout, what the reports give it). An expression
+// that runs over is stopped and the object refused naming the check (stoppedOn); with the
+// engine's two seconds it outran a budget of one (a call of two seconds: judgingBudget), and the
+// refusal named only the webhook's timeout. With less than minCustomCheckTimeout's share left
+// (a request that waited for a judgement), the deadline answers first, as out of time, rather
+// than blaming the object for an expression stopped after a few milliseconds.
+func customCheckTimeout(ctx context.Context) time.Duration {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return engine.DefaultCustomCheckTimeout
+	}
+	return min(max(time.Until(deadline)/4, minCustomCheckTimeout), engine.DefaultCustomCheckTimeout)
+}
+
+// minCustomCheckTimeout is the least time customCheckTimeout gives an expression: far more than
+// any expression within the cost limit (engine.CustomCheckCostLimit) takes on a normal object.
+const minCustomCheckTimeout = 100 * time.Millisecond
 
 // stoppedOn reports whether r is a custom check's NotAssessed result whose expression was stopped
 // on the object, at its cost limit or timeout (engine.ExpressionStopped): the object's author
