@@ -48,14 +48,16 @@ func imageDigestPinned(image string) bool {
 	return validDigest(d)
 }
 
-// eachImageVolume judges the reference of every image volume (volumes[].image) of a pod,
-// which the kubelet pulls as it pulls a container's image: judge returns "" to pass or the
-// failure message, a failure of the pod. A volume without a reference (a template's, for
-// something to fill in) is not judged.
+// eachImageVolume judges every image volume (volumes[].image) of a pod, which the kubelet pulls
+// as it pulls a container's image: judge returns "" to pass or the failure message, a failure
+// of the pod. A volume without a reference (a template's: Kubernetes before 1.37 let one leave
+// it to be filled in, and v1.37.2 keeps one an older object has, AllowEmptyImageVolumeReference
+// in k8s.io/kubernetes pkg/api/pod/util.go) is judged too, as a container without an image is:
+// what it will mount, and from where, is not in the spec, and its pull policy is.
 func eachImageVolume(ctx *engine.Context, o *engine.Object, judge func(v *corev1.Volume) string) {
 	for i := range o.Workload.PodSpec.Volumes {
 		v := &o.Workload.PodSpec.Volumes[i]
-		if v.Image == nil || v.Image.Reference == "" {
+		if v.Image == nil {
 			continue
 		}
 		if msg := judge(v); msg != "" {
@@ -65,8 +67,9 @@ func eachImageVolume(ctx *engine.Context, o *engine.Object, judge func(v *corev1
 }
 
 // eachImage judges every container's image and every image volume's reference with why, which
-// says what is wrong with an image ("" when nothing is): a container without an image fails,
-// and an image that is not a reference is not assessed (eachReference).
+// says what is wrong with an image ("" when nothing is): a container without an image fails, and
+// so does an image volume without a reference (noReference), and an image that is not a
+// reference is not assessed (eachReference).
 func eachImage(ctx *engine.Context, o *engine.Object, why func(image string) string) {
 	eachReference(ctx, o, nil, func(c engine.Container) string {
 		if c.Image == "" {
@@ -77,6 +80,9 @@ func eachImage(ctx *engine.Context, o *engine.Object, why func(image string) str
 		}
 		return ""
 	}, func(v *corev1.Volume) string {
+		if v.Image.Reference == "" {
+			return noReference(v)
+		}
 		if w := why(v.Image.Reference); w != "" {
 			return fmt.Sprintf("image volume %q (%q) %s", v.Name, v.Image.Reference, w)
 		}
@@ -107,6 +113,10 @@ func eachReference(ctx *engine.Context, o *engine.Object, undecided func(image s
 		return judgeContainer(c), ""
 	})
 	eachImageVolume(ctx, o, func(v *corev1.Volume) string {
+		// A volume without a reference is judged as a container without an image is.
+		if v.Image.Reference == "" {
+			return judgeVolume(v)
+		}
 		if why := notAReference(v.Image.Reference); why != "" {
 			ctx.NotAssessed("", fmt.Sprintf("image volume %q (%q) is not a valid image reference (%s): the kubelet refuses to pull it, and which image will be mounted cannot be told", v.Name, v.Image.Reference, why))
 			return ""
@@ -119,6 +129,12 @@ func eachReference(ctx *engine.Context, o *engine.Object, undecided func(image s
 		}
 		return judgeVolume(v)
 	})
+}
+
+// noReference says why an image volume without a reference (a template's) fails a check of
+// where its image comes from, as a container without an image does.
+func noReference(v *corev1.Volume) string {
+	return fmt.Sprintf("image volume %q names no reference: what it will mount, and from where, is filled in later and not in the spec", v.Name)
 }
 
 // unreferenceable is said in the description of every check that judges image references
@@ -873,6 +889,10 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 	// reports describe containers (trivy-operator.container.name): none describes a volume's
 	// image, which is therefore not assessed rather than passed with the containers.
 	for _, v := range o.Workload.Pod().ImageVolumes {
+		if v.Reference == "" {
+			ctx.NotAssessed("", fmt.Sprintf("image volume %q names no reference, so what it will mount is not known, and is not scanned: %ss describe containers, not image volumes", v.Name, kind))
+			continue
+		}
 		ctx.NotAssessed("", fmt.Sprintf("image volume %q (%q) is not scanned: %ss describe containers, not image volumes", v.Name, v.Reference, kind))
 	}
 	if len(o.Workload.Containers()) == 0 {

@@ -42,6 +42,9 @@ var imgDeprecatedRegistry = &engine.Check{
 			}
 			return ""
 		}, func(v *corev1.Volume) string {
+			if v.Image.Reference == "" {
+				return "" // as a container without an image: no registry named, none frozen
+			}
 			if frozen, instead := frozenRegistry(canonicalRepository(v.Image.Reference)); frozen != "" {
 				return fmt.Sprintf("image volume %q (%q) comes from %s, a frozen registry that receives no security fixes; %s", v.Name, v.Image.Reference, frozen, instead)
 			}

@@ -12,7 +12,7 @@ var imgDigestPinned = &engine.Check{
 		"the image that was built, scanned and approved, so what runs is what went through change " +
 		"management (CC8.1) and cannot be swapped in the registry (CC6.8). Every container's image " +
 		"is judged, and the reference of every image volume (volumes[].image), which is pulled the " +
-		"same way." + unreferenceable + supporting,
+		"same way; a template's image volume that names no reference fails, as a container without an image does." + unreferenceable + supporting,
 	Remediation: "Reference the image by digest (registry.example.com/app:1.4.2@sha256:<digest>); let the CI " +
 		"pipeline or a tool such as Renovate resolve and update digests.",
 	Severity: low,

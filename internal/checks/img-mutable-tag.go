@@ -13,7 +13,8 @@ var imgMutableTag = &engine.Check{
 		"(CC8.1), and a compromised push reaches the cluster unnoticed (CC6.8). An image pinned by " +
 		"digest passes whatever its tag, and so does one named by its whole ID (sha256:<hex>); a prefix of an ID fails: the " +
 		"container runtime runs whichever image of the node has an ID starting with it. Every container's image is judged, and the reference of " +
-		"every image volume (volumes[].image), which is pulled the same way." + unreferenceable + supporting,
+		"every image volume (volumes[].image), which is pulled the same way; a template's image volume that names no reference fails, as a " +
+		"container without an image does." + unreferenceable + supporting,
 	Remediation: "Reference an explicit version tag (nginx:1.27.3), or better, pin the image by digest (@sha256:...).",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc81, cc68},

@@ -25,7 +25,7 @@ var imgPullPolicy = &engine.Check{
 		"accepts them. The kubelet's settings are not in the pod spec: the check judges the policy. Unset, the " +
 		"policy is Always only for an image tagged latest or not tagged at all (and IfNotPresent for an " +
 		"image that is not a valid reference). Every container is judged, and every image volume " +
-		"(volumes[].image), whose pullPolicy is defaulted the same way." + supporting,
+		"(volumes[].image), whose pullPolicy is defaulted the same way (IfNotPresent for a template's that names no reference)." + supporting,
 	Remediation: "Set imagePullPolicy: Always on every container and pullPolicy: Always on every image volume " +
 		"(or enable the AlwaysPullImages admission plugin).",
 	Severity: low,
@@ -58,6 +58,8 @@ func notAlwaysPulled(policy corev1.PullPolicy, image string) string {
 		switch {
 		case d.policy == corev1.PullAlways:
 			return ""
+		case image == "":
+			return "is unset, which is IfNotPresent when no image is named (whatever image is filled in later)"
 		case d.invalid != "":
 			return "is unset, which is IfNotPresent for an image that is not a valid reference (" + d.invalid + ")"
 		}

@@ -14,7 +14,8 @@ var imgRegistryAllowlist = &engine.Check{
 	Title: "Images come from allowed registries",
 	Description: "Pulling images only from registries the organisation controls or trusts keeps unvetted " +
 		"and malicious software out of the cluster (CC6.8). Every container's image is judged, and " +
-		"the reference of every image volume (volumes[].image), which is pulled the same way. The " +
+		"the reference of every image volume (volumes[].image), which is pulled the same way; a template's image volume that names no " +
+		"reference fails, as a container without an image does. The " +
 		"allowed prefixes are the profile's parameters.allowedRegistries, compared with the image spelled in full (\"nginx\" is " +
 		"docker.io/library/nginx, and a prefix is spelled the same way: \"bitnami/\" is docker.io/bitnami/, and \"docker.io/nginx\" " +
 		"allows both the official image docker.io/library/nginx, as the image docker.io/nginx is, and the namespace docker.io/nginx/); a prefix without a trailing slash must end at a whole host or " +
@@ -43,6 +44,9 @@ var imgRegistryAllowlist = &engine.Check{
 			}
 			return ""
 		}, func(v *corev1.Volume) string {
+			if v.Image.Reference == "" {
+				return noReference(v)
+			}
 			if isImageID(v.Image.Reference) {
 				return fmt.Sprintf("image volume %q (%q) %s", v.Name, v.Image.Reference, byImageID)
 			}

@@ -242,7 +242,9 @@ type PodFields struct {
 	NodeAffinity *corev1.NodeAffinity
 	// ResourceKeys are the pod-level resources' (spec.resources).
 	ResourceKeys ResourceKeys
-	// ImageVolumes are the image volumes (volumes[].image) that name a reference.
+	// ImageVolumes are the image volumes (volumes[].image), those of a template that name no
+	// reference included (Reference ""): Kubernetes before 1.37 let a template leave it to be
+	// filled in, and v1.37.2 keeps one an older object has (AllowEmptyImageVolumeReference).
 	ImageVolumes []ImageVolume
 	// Claims are the volumes backed by a PersistentVolumeClaim (persistentVolumeClaim and
 	// ephemeral volumes).
@@ -337,7 +339,7 @@ func podFields(s *corev1.PodSpec) PodFields {
 		f.PodAntiAffinity, f.PodAffinity, f.NodeAffinity = s.Affinity.PodAntiAffinity, s.Affinity.PodAffinity, s.Affinity.NodeAffinity
 	}
 	for i := range s.Volumes {
-		if v := &s.Volumes[i]; v.Image != nil && v.Image.Reference != "" {
+		if v := &s.Volumes[i]; v.Image != nil {
 			f.ImageVolumes = append(f.ImageVolumes, ImageVolume{Name: v.Name, Reference: v.Image.Reference})
 		}
 		switch v := &s.Volumes[i]; {
