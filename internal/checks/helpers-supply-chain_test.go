@@ -2,8 +2,10 @@ package checks
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/distribution/reference"
 	appsv1 "k8s.io/api/apps/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -110,6 +112,71 @@ func TestOwnedByNamespace(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := ownedByNamespace(crb, tc.subject, "shop"); got != tc.want {
 				t.Errorf("ownedByNamespace(%+v, shop) = %v, want %v", tc.subject, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCanonicalRepositoryIsTheLibrarys: canonicalRepository splits an image into registry host
+// and path as github.com/distribution/reference v0.6.0 does (reference.Domain and
+// reference.Path of ParseNormalizedNamed, which the API server, the kubelet and containerd
+// use), but for spelling the host in lower case (DNS is not case-sensitive) and Docker Hub's
+// other host names as docker.io. Every image the checks judge parses (eachReference leaves the
+// others NotAssessed), so these are the spellings a tenant can choose among.
+func TestCanonicalRepositoryIsTheLibrarys(t *testing.T) {
+	const dig = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for _, image := range []string{
+		"nginx", "nginx:1.27", "library/nginx", "docker.io/nginx", "docker.io/library/nginx:1", "index.docker.io/nginx",
+		"registry-1.docker.io/bitnami/redis", "Docker.io/nginx", "bitnami/redis:7", "Foo/bar", "foo/bar/baz",
+		"allowed.io/x", "allowed.io.evil.com/x", "allowed.io:443/x:1", "evil.com/allowed.io/x", "ALLOWED.IO/x",
+		"localhost/x", "localhost:5000/x", "LOCALHOST/x", "[::1]:5000/x", "127.0.0.1:5000/a/b:c",
+		"allowed.io/x:1@" + dig, "allowed.io/x@" + dig, "allowed.io/x:sha256", "sha256:0123", "a_b/c", "a-b.c:1/d",
+	} {
+		named, err := reference.ParseNormalizedNamed(image)
+		if err != nil {
+			t.Fatalf("%q does not parse: %v", image, err)
+		}
+		host, path := strings.ToLower(reference.Domain(named)), reference.Path(named)
+		if dockerHubAliases[host] || host == "docker.io" {
+			host = "docker.io"
+			if !strings.Contains(path, "/") {
+				path = "library/" + path
+			}
+		}
+		if got := canonicalRepository(image); got != host+"/"+path {
+			t.Errorf("canonicalRepository(%q) = %q, the library reads %q", image, got, host+"/"+path)
+		}
+	}
+}
+
+// TestAllowedRegistryMatchesHostAndPath: an allowed registry allows the images of that registry
+// host (and path, where the entry names one), never those whose name merely starts with the
+// same characters.
+func TestAllowedRegistryMatchesHostAndPath(t *testing.T) {
+	p := &engine.Params{AllowedRegistries: []string{"allowed.io/", "ghcr.io/acme", "docker.io/library/"}}
+	tests := map[string]struct {
+		image string
+		want  bool
+	}{
+		"the allowed host":                        {"allowed.io/x:1", true},
+		"a host that starts with it":              {"allowed.io.evil.com/x:1", false},
+		"the allowed host with a port":            {"allowed.io:443/x:1", false},
+		"the allowed host as another's path":      {"evil.com/allowed.io/x:1", false},
+		"the allowed host in upper case":          {"ALLOWED.IO/x:1", true},
+		"localhost":                               {"localhost/x:1", false},
+		"an official image, short":                {"x:1", true},
+		"an official image, spelled in full":      {"docker.io/library/x:1", true},
+		"a Docker Hub user's image":               {"evil/x:1", false},
+		"a Docker Hub user's image, with host":    {"index.docker.io/evil/x:1", false},
+		"the allowed path":                        {"ghcr.io/acme/x:1", true},
+		"a path that starts with it":              {"ghcr.io/acme-evil/x:1", false},
+		"the allowed path, pinned and tagged":     {"ghcr.io/acme/x:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true},
+		"another host, the allowed path below it": {"evil.com/ghcr.io/acme/x:1", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if repo, got := allowedRegistry(p, tc.image); got != tc.want {
+				t.Errorf("allowedRegistry(%q) = %v (%s), want %v", tc.image, got, repo, tc.want)
 			}
 		})
 	}
