@@ -96,8 +96,8 @@ type ComplianceProfileReconciler struct {
 // +kubebuilder:rbac:groups=route.openshift.io,resources=routes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.istio.io,resources=gateways;virtualservices,verbs=get;list;watch
 // +kubebuilder:rbac:groups=cilium.io,resources=ciliumnetworkpolicies,verbs=get;list;watch
-// +kubebuilder:rbac:groups=projectcalico.org,resources=networkpolicies,verbs=get;list;watch
-// +kubebuilder:rbac:groups=crd.projectcalico.org,resources=networkpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=projectcalico.org,resources=networkpolicies;globalnetworkpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=crd.projectcalico.org,resources=networkpolicies;globalnetworkpolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=policy.networking.k8s.io,resources=adminnetworkpolicies;baselineadminnetworkpolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch

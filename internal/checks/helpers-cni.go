@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -61,6 +62,15 @@ type cniPolicy struct {
 	// (Cilium's ingressDeny; Calico's Deny and Pass) or, for Calico, sits in a tier of its own
 	// (evaluated before the default tier): an allow from everything may then not stand.
 	blocks bool
+	// denies is true for a Calico policy of the default tier that governs ingress and has no
+	// Allow or Pass rule: Calico drops, at the end of the tier, what no policy of the tier
+	// allowed the pods it selects, as a NetworkPolicy default deny does.
+	denies bool
+	// global is true for a Calico GlobalNetworkPolicy, read for one namespace: scope says
+	// whether it applies to the namespace's pods (its namespaceSelector, and the requirements
+	// of its selector on the namespace Calico gives every endpoint).
+	global bool
+	scope  podSelection
 }
 
 // name is how messages name the policy.
@@ -91,8 +101,114 @@ func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
 				out = append(out, p)
 			}
 		}
+		for _, g := range calicoGlobals(inv) {
+			if p, ok := g.in(inv, namespace); ok {
+				out = append(out, p)
+			}
+		}
 		return out
 	}).([]cniPolicy)
+}
+
+// calicoGlobal is a Calico GlobalNetworkPolicy (cluster-scoped): it selects the pods of every
+// namespace its namespaceSelector selects (every namespace without one) that its selector
+// selects, where the selector may name the labels Calico gives every endpoint for its namespace
+// (projectcalico.org/namespace, and the namespace's labels prefixed pcns.).
+type calicoGlobal struct {
+	policy            cniPolicy
+	namespaceSelector string
+	selector          string
+	serviceAccounts   bool
+}
+
+// calicoGlobals lists the Calico GlobalNetworkPolicies that govern pods' ingress, once per
+// evaluation. Those with doNotTrack or preDNAT apply to host endpoints only, not to pods.
+func calicoGlobals(inv *engine.Inventory) []calicoGlobal {
+	return inv.Memo(nil, "network.calicoGlobals", func() any {
+		var out []calicoGlobal
+		for _, o := range inv.List("", engine.CalicoGlobalNetworkPolicyKind) {
+			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) {
+				continue
+			}
+			var spec struct {
+				NamespaceSelector      string `json:"namespaceSelector"`
+				Selector               string `json:"selector"`
+				ServiceAccountSelector string `json:"serviceAccountSelector"`
+				DoNotTrack             bool   `json:"doNotTrack"`
+				PreDNAT                bool   `json:"preDNAT"`
+			}
+			if !specOf(o, &spec) || spec.DoNotTrack || spec.PreDNAT {
+				continue
+			}
+			p, ok := calicoPolicy(o)
+			if !ok {
+				continue
+			}
+			p.kind, p.global = "Calico GlobalNetworkPolicy", true
+			out = append(out, calicoGlobal{policy: p, namespaceSelector: spec.NamespaceSelector, selector: spec.Selector,
+				serviceAccounts: strings.TrimSpace(spec.ServiceAccountSelector) != ""})
+		}
+		return out
+	}).([]calicoGlobal)
+}
+
+// calicoNamespaceKeys are the labels Calico gives every endpoint for its namespace, beside the
+// namespace's own labels prefixed pcns.
+var calicoNamespaceKeys = map[string]bool{"projectcalico.org/namespace": true, "projectcalico.org/orchestrator": true}
+
+// in is the policy as it applies to the pods of a namespace: ok is false when it surely applies
+// to none of them. A selector or namespaceSelector the checks cannot read may select any pod.
+func (g calicoGlobal) in(inv *engine.Inventory, namespace string) (cniPolicy, bool) {
+	p := g.policy
+	nsLabels, nsUnknown := namespaceLabels(inv, namespace)
+	// unknownOf marks unknown, when the Namespace is out of view, the keys of sel other than
+	// those named (the namespace's name).
+	unknownOf := func(sel labels.Selector, named ...string) map[string]bool {
+		if !nsUnknown {
+			return nil
+		}
+		out := map[string]bool{}
+		reqs, _ := sel.Requirements()
+		for _, r := range reqs {
+			if !slices.Contains(named, r.Key()) {
+				out[r.Key()] = true
+			}
+		}
+		return out
+	}
+	p.scope = selectsYes
+	if ns := strings.TrimSpace(g.namespaceSelector); ns != "" && ns != "all()" {
+		sel := engine.CalicoExpression(ns)
+		if sel == nil {
+			p.scope = selectsMaybe
+		} else {
+			set := labels.Merge(nsLabels, labels.Set{"projectcalico.org/name": namespace})
+			p.scope = min(p.scope, selectsPods(sel, set, unknownOf(sel, "projectcalico.org/name", corev1.LabelMetadataName)))
+		}
+	}
+	sel := engine.CalicoExpression(g.selector)
+	if sel == nil || g.serviceAccounts {
+		p.selectors = []labels.Selector{nil}
+	} else {
+		// The requirements on the namespace's labels are judged here; the rest on the pods'.
+		onNamespace, onPod := labels.NewSelector(), labels.NewSelector()
+		reqs, _ := sel.Requirements()
+		for _, r := range reqs {
+			if calicoNamespaceKeys[r.Key()] || strings.HasPrefix(r.Key(), engine.CalicoNamespaceLabelPrefix) {
+				onNamespace = onNamespace.Add(r)
+			} else {
+				onPod = onPod.Add(r)
+			}
+		}
+		set := labels.Set{"projectcalico.org/namespace": namespace, "projectcalico.org/orchestrator": "k8s"}
+		for k, v := range nsLabels {
+			set[engine.CalicoNamespaceLabelPrefix+k] = v
+		}
+		p.scope = min(p.scope, selectsPods(onNamespace, set, unknownOf(onNamespace, "projectcalico.org/namespace",
+			"projectcalico.org/orchestrator", engine.CalicoNamespaceLabelPrefix+corev1.LabelMetadataName)))
+		p.selectors = []labels.Selector{onPod}
+	}
+	return p, p.scope != selectsNot
 }
 
 // specOf is readSpec for an object that must have a spec: ok is false when it has none, or one
@@ -302,14 +418,20 @@ func calicoPolicy(o *engine.Object) (cniPolicy, bool) {
 	}
 	p.selectors = []labels.Selector{sel}
 	p.blocks = spec.Tier != "" && spec.Tier != "default"
+	p.denies = !p.blocks
 	for _, r := range spec.Ingress {
 		switch r.Action {
 		case "Allow":
-			p.allows = true
+			p.allows, p.denies = true, false
 			if why := calicoOpen(r); why != "" && p.open == "" {
 				p.open = why
 			}
-		case "Deny", "Pass":
+		case "Pass":
+			// Pass skips the rest of the tier, the NetworkPolicies' deny with it: what the
+			// next tier, or Calico's profiles after the last, does with the traffic is not
+			// judged, so a Pass may admit it.
+			p.allows, p.blocks, p.denies = true, true, false
+		case "Deny":
 			p.blocks = true
 		}
 	}
@@ -361,6 +483,9 @@ func cniSelects(p cniPolicy, known labels.Set, unknown map[string]bool) podSelec
 			s = selectsPods(sel, known, withSpecialKeys(sel, unknown))
 		}
 		out = max(out, s)
+	}
+	if p.global {
+		out = min(out, p.scope)
 	}
 	return out
 }

@@ -39,14 +39,19 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"for the namespace's default deny (their peers are the cluster's pods, so neither reaches addresses outside them). An Allow on some " +
 		"ports, or of a policy that may select the pods, among Allows that together admit every pod, two AdminNetworkPolicies of the same " +
 		"priority that may select them, a Deny or Pass before an Allow from every pod, or a rule of a kind the check does not read, leave the " +
-		"namespace NotAssessed, naming the policy. Cilium's CiliumClusterwideNetworkPolicy and Calico's GlobalNetworkPolicy are not read, and " +
-		"a namespace isolated only by a CNI's policy still fails for want of a NetworkPolicy default deny." + supporting,
+		"namespace NotAssessed, naming the policy. Calico's GlobalNetworkPolicy (cluster-scoped) is read as its NetworkPolicy, for the pods " +
+		"of the namespaces its namespaceSelector selects and its selector selects (which may name the namespace, projectcalico.org/namespace, " +
+		"and its labels, prefixed pcns.): one that admits every source on every port undoes the deny, and one of the default tier that selects " +
+		"every pod for ingress with no Allow or Pass rule is a default deny (Calico drops at the end of the tier what no policy allowed), as is " +
+		"such a Calico NetworkPolicy; a Pass rule skips the NetworkPolicies' deny and leaves the namespace NotAssessed, naming the policy. " +
+		"Cilium's CiliumClusterwideNetworkPolicy is not read, and a namespace isolated only by a Cilium policy still fails for want of a " +
+		"NetworkPolicy default deny." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
 	Targets:  []string{"Namespace"},
-	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"},
+	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		// The AdminNetworkPolicies decide before every NetworkPolicy; the
 		// BaselineAdminNetworkPolicy after them, for the pods no NetworkPolicy selects.
@@ -64,7 +69,9 @@ var netNamespaceDefaultDeny = &engine.Check{
 			return
 		}
 		policies := networkPoliciesIn(ctx.Inventory, o.Name)
-		if !slices.ContainsFunc(policies, func(p namespacePolicy) bool { return isDefaultDenyIngress(p.policy) }) {
+		cniPolicies := cniPoliciesIn(ctx.Inventory, o.Name)
+		if !slices.ContainsFunc(policies, func(p namespacePolicy) bool { return isDefaultDenyIngress(p.policy) }) &&
+			!slices.ContainsFunc(cniPolicies, deniesEveryNewPod) {
 			baseline := judgeAdminNewPods(ctx.Inventory, o.Name, baselinePolicy(ctx.Inventory))
 			switch {
 			case len(baseline.undecided) > 0:
@@ -111,7 +118,7 @@ var netNamespaceDefaultDeny = &engine.Check{
 		}
 		// A CNI policy that selects every new pod, or those of every workload of a kind, adds to
 		// what the NetworkPolicies allow them (cniPolicy).
-		cni := judgeCNI(cniPoliciesIn(ctx.Inventory, o.Name), func(p cniPolicy) podSelection {
+		cni := judgeCNI(cniPolicies, func(p cniPolicy) podSelection {
 			best := selectsNot
 			for _, kind := range newWorkloadKinds {
 				best = max(best, cniSelects(p, labels.Set{}, newPodLabels(kind)))
@@ -134,6 +141,20 @@ var netNamespaceDefaultDeny = &engine.Check{
 		}
 		ctx.Pass("")
 	},
+}
+
+// deniesEveryNewPod reports whether a Calico policy of the default tier is a default deny of
+// the namespace (cniPolicy.denies): it surely selects every new pod, of a workload of any kind.
+func deniesEveryNewPod(p cniPolicy) bool {
+	if !p.denies {
+		return false
+	}
+	for _, kind := range newWorkloadKinds {
+		if cniSelects(p, labels.Set{}, newPodLabels(kind)) != selectsYes {
+			return false
+		}
+	}
+	return true
 }
 
 // newWorkloadKinds are the kinds of workload whose new pods a NetworkPolicy can tell apart by the

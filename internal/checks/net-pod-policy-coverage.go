@@ -55,13 +55,17 @@ var netPodPolicyCoverage = &engine.Check{
 		"it (their peers are the cluster's pods, so neither reaches addresses outside them). An Allow on some ports, or of a policy that " +
 		"may select the pod, among Allows that together admit every pod, two AdminNetworkPolicies of the same priority that may select it, " +
 		"a Deny or Pass before an Allow from every pod, or a rule of a kind the check does not read, leave the pod NotAssessed, naming the " +
-		"policy. Cilium's CiliumClusterwideNetworkPolicy and Calico's GlobalNetworkPolicy are not read." + supporting,
+		"policy. Calico's GlobalNetworkPolicy (cluster-scoped) is read as its NetworkPolicy, for the pods of the namespaces its " +
+		"namespaceSelector selects and its selector selects (which may name the namespace, projectcalico.org/namespace, and its labels, " +
+		"prefixed pcns.); a Calico policy of the default tier that selects the pod for ingress with no Allow or Pass rule, where no CNI " +
+		"policy may allow it ingress, passes a pod no NetworkPolicy selects (Calico drops at the end of the tier what no policy allowed); " +
+		"a Pass rule may skip the NetworkPolicies and leaves the pod NotAssessed. Cilium's CiliumClusterwideNetworkPolicy is not read." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
 	Targets:  workload,
-	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Namespace"},
+	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Workload.Pod().HostNetwork {
 			ctx.NotApplicable("", "the pod uses the host's network, which NetworkPolicies do not govern (see wl-host-network)")
@@ -106,6 +110,13 @@ var netPodPolicyCoverage = &engine.Check{
 		// The BaselineAdminNetworkPolicy decides the ingress of a pod no NetworkPolicy selects
 		// for ingress.
 		unpoliced := func(format string, args ...any) {
+			if len(cni.undecided) == 0 && slices.ContainsFunc(cni.governing, func(p cniPolicy) bool { return p.denies }) {
+				// A Calico policy of the default tier selects the pod and allows nothing
+				// (cniPolicy.denies), and no CNI policy may allow it ingress: Calico drops
+				// what no policy of the tier allowed, and no NetworkPolicy allows the pod any.
+				ctx.Pass("")
+				return
+			}
 			if len(cni.governing) > 0 {
 				ctx.NotAssessed("", fmt.Sprintf("no NetworkPolicy restricts the pod's ingress, but %s it and governs its ingress (the CNI isolates the pod and admits what the policy allows), which this check does not judge beyond an allow from everywhere",
 					cniNames(cni.governing, "selects", "select")))

@@ -29,12 +29,21 @@ var CalicoGroups = []string{"projectcalico.org", "crd.projectcalico.org"}
 
 // CNISpecialKey reports whether a key is one of the label keys of a CNI policy's pod selector that stand for something
 // other than the pod's labels (its namespace, its namespace's labels, its ServiceAccount), as
-// Cilium and Calico add them to every endpoint: the checks do not resolve them, and a
+// Cilium and Calico add them to every endpoint (Calico copies the namespace's labels with the
+// prefix pcns. and the ServiceAccount's with pcsa.): the checks do not resolve them, and a
 // requirement on one may or may not select a pod.
 func CNISpecialKey(key string) bool {
 	return strings.HasPrefix(key, "io.kubernetes.pod.") || strings.HasPrefix(key, "io.cilium.") ||
-		strings.HasPrefix(key, "projectcalico.org/") || strings.HasPrefix(key, "reserved:")
+		strings.HasPrefix(key, "projectcalico.org/") || strings.HasPrefix(key, "reserved:") ||
+		strings.HasPrefix(key, CalicoNamespaceLabelPrefix) || strings.HasPrefix(key, "pcsa.")
 }
+
+// CalicoNamespaceLabelPrefix prefixes the labels of a pod's namespace that Calico copies onto
+// the pod's endpoint, which its selectors may name.
+const CalicoNamespaceLabelPrefix = "pcns."
+
+// CalicoGlobalNetworkPolicyKind is Calico's cluster-scoped network policy, in CalicoGroups.
+const CalicoGlobalNetworkPolicyKind = "GlobalNetworkPolicy"
 
 // CiliumLabels is a Cilium endpoint selector with the k8s: and any: source prefixes of its
 // keys dropped (they match the pod's Kubernetes labels).
@@ -66,6 +75,23 @@ func CiliumLabels(sel *metav1.LabelSelector) *metav1.LabelSelector {
 // has(k), !has(k), k in {'a', 'b'}, k not in {...}. It returns nil for anything else (||,
 // parentheses, string matches, the labels Calico adds), which may select any pod.
 func CalicoSelector(s string) labels.Selector {
+	sel := CalicoExpression(s)
+	if sel == nil {
+		return nil
+	}
+	reqs, _ := sel.Requirements()
+	for _, r := range reqs {
+		if CNISpecialKey(r.Key()) {
+			return nil
+		}
+	}
+	return sel
+}
+
+// CalicoExpression is CalicoSelector with the labels Calico adds to every endpoint kept as
+// requirements (a GlobalNetworkPolicy selects pods by their namespace that way): nil for the rest
+// of the language.
+func CalicoExpression(s string) labels.Selector {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "all()" {
 		return labels.Everything()
@@ -76,7 +102,7 @@ func CalicoSelector(s string) labels.Selector {
 	sel := labels.NewSelector()
 	for _, term := range strings.Split(s, "&&") {
 		r, ok := calicoTerm(strings.TrimSpace(term))
-		if !ok || CNISpecialKey(r.Key()) {
+		if !ok {
 			return nil
 		}
 		sel = sel.Add(r)

@@ -183,6 +183,10 @@ var Kinds = []Kind{
 	// BaselineAdminNetworkPolicy).
 	clusterScoped(optional(netpol, "AdminNetworkPolicy")),
 	clusterScoped(optional(netpol, "BaselineAdminNetworkPolicy")),
+	// Calico's GlobalNetworkPolicy, cluster-scoped, in both of Calico's groups as its
+	// NetworkPolicy: ordered among the NetworkPolicies, it can open or close every namespace's pods.
+	clusterScoped(optional(calico, "GlobalNetworkPolicy")),
+	clusterScoped(optional(calicod, "GlobalNetworkPolicy")),
 }
 
 // ByKind finds a kind by name.

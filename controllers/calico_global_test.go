@@ -1,0 +1,124 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// TestACalicoGlobalNetworkPolicyOpensAndClosesTheNamespaces: on a cluster that serves Calico's
+// GlobalNetworkPolicy (the suite installs minimal CRDs of it, cluster-scoped), a tenant's
+// default-deny NetworkPolicy passes net-pod-policy-coverage until a GlobalNetworkPolicy ordered
+// before the NetworkPolicies (projectcalico.org/v3) selects the tenant's namespace and allows
+// ingress from everything: the Deployment's and the namespace's findings name it. Without it and
+// without the NetworkPolicy the pod fails, until a GlobalNetworkPolicy of the default tier
+// (crd.projectcalico.org/v1) selects every pod of the namespace for ingress and allows none, a
+// cluster-wide default deny, which passes the pod and the namespace. Each cluster-scoped
+// policy's change alone re-evaluates the namespace.
+func TestACalicoGlobalNetworkPolicyOpensAndClosesTheNamespaces(t *testing.T) {
+	createNamespace(t, "gnp-tenant", map[string]string{"gnptest": "true"})
+	applyYAML(t, `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: gnp-tenant
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+`)
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: gnp-tenant
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/shop/web:1.4.2
+`)
+	createProfile(t, "gnptest", "gnptest", nil)
+	// The policies are cluster-scoped: they select only this test's namespace, and go with it.
+	t.Cleanup(func() {
+		for _, gv := range []schema.GroupVersion{{Group: "projectcalico.org", Version: "v3"}, {Group: "crd.projectcalico.org", Version: "v1"}} {
+			for _, name := range []string{"gnp-open", "gnp-deny"} {
+				u := &unstructured.Unstructured{}
+				u.SetGroupVersionKind(gv.WithKind("GlobalNetworkPolicy"))
+				u.SetName(name)
+				_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
+			}
+		}
+	})
+	findingSays := func(check, name, want string) func() error {
+		return func() error {
+			rep, err := getReport("gnp-tenant", "gnptest")
+			if err != nil {
+				return err
+			}
+			if rep.Status.LastEvaluated == nil {
+				return fmt.Errorf("not evaluated yet")
+			}
+			f := finding(rep, check, name, "")
+			switch {
+			case f == nil && want != "":
+				return fmt.Errorf("no %s finding yet", check)
+			case f == nil:
+				return nil
+			case want == "":
+				return fmt.Errorf("%s finding still there: %q", check, f.Message)
+			case !strings.Contains(f.Message, want):
+				return fmt.Errorf("%s finding says %q", check, f.Message)
+			}
+			return nil
+		}
+	}
+	eventually(t, 20*time.Second, "no net-pod-policy-coverage finding behind the default deny", findingSays("net-pod-policy-coverage", "web", ""))
+
+	applyYAML(t, `
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: gnp-open
+spec:
+  order: 100
+  namespaceSelector: gnptest == 'true'
+  selector: all()
+  ingress:
+  - action: Allow
+`)
+	eventually(t, 15*time.Second, "the GlobalNetworkPolicy's finding",
+		findingSays("net-pod-policy-coverage", "web", `Calico GlobalNetworkPolicy "gnp-open" admits ingress from anywhere`))
+	eventually(t, 15*time.Second, "the GlobalNetworkPolicy's finding on the namespace",
+		findingSays("net-namespace-default-deny", "gnp-tenant", `Calico GlobalNetworkPolicy "gnp-open" selects every pod`))
+
+	deleteUnstructured(t, "projectcalico.org", "v3", "GlobalNetworkPolicy", "", "gnp-open")
+	deleteUnstructured(t, "networking.k8s.io", "v1", "NetworkPolicy", "gnp-tenant", "default-deny")
+	eventually(t, 15*time.Second, "the pod unpoliced without the default deny",
+		findingSays("net-pod-policy-coverage", "web", `no NetworkPolicy in namespace "gnp-tenant"`))
+
+	applyYAML(t, `
+apiVersion: crd.projectcalico.org/v1
+kind: GlobalNetworkPolicy
+metadata:
+  name: gnp-deny
+spec:
+  namespaceSelector: gnptest == 'true'
+  selector: all()
+  types: [Ingress]
+`)
+	eventually(t, 15*time.Second, "no net-pod-policy-coverage finding behind the cluster's default deny", findingSays("net-pod-policy-coverage", "web", ""))
+	eventually(t, 15*time.Second, "no net-namespace-default-deny finding behind the cluster's default deny", findingSays("net-namespace-default-deny", "gnp-tenant", ""))
+}
