@@ -370,12 +370,13 @@ func everyEndpoint(sel *metav1.LabelSelector) bool {
 // ingress.
 type (
 	calicoSpec struct {
-		Tier                   string       `json:"tier"`
-		Order                  *float64     `json:"order"`
-		Selector               string       `json:"selector"`
-		ServiceAccountSelector string       `json:"serviceAccountSelector"`
-		Types                  []string     `json:"types"`
-		Ingress                []calicoRule `json:"ingress"`
+		Tier                   string            `json:"tier"`
+		Order                  *float64          `json:"order"`
+		Selector               string            `json:"selector"`
+		ServiceAccountSelector string            `json:"serviceAccountSelector"`
+		Types                  []string          `json:"types"`
+		Ingress                []calicoRule      `json:"ingress"`
+		Egress                 []json.RawMessage `json:"egress"`
 	}
 	calicoRule struct {
 		Action      string          `json:"action"`
@@ -401,14 +402,16 @@ type (
 )
 
 // calicoPolicy reads a Calico NetworkPolicy. Its ingress rules count when its types include
-// Ingress, or are absent (Calico then defaults them to Ingress, with Egress when it has egress
-// rules).
+// Ingress, or are absent and it has ingress rules or no egress rules (Calico then defaults them to
+// Ingress, with Egress when it has egress rules, and to Egress alone when it has egress rules and
+// no ingress rules).
 func calicoPolicy(o *engine.Object) (cniPolicy, bool) {
 	var spec calicoSpec
 	if !specOf(o, &spec) {
 		return cniPolicy{}, false
 	}
-	if len(spec.Types) > 0 && !slices.Contains(spec.Types, "Ingress") {
+	if len(spec.Types) > 0 && !slices.Contains(spec.Types, "Ingress") ||
+		len(spec.Types) == 0 && len(spec.Ingress) == 0 && len(spec.Egress) > 0 {
 		return cniPolicy{}, false
 	}
 	p := cniPolicy{obj: o, kind: "Calico NetworkPolicy"}
