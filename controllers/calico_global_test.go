@@ -13,10 +13,12 @@ import (
 )
 
 // TestACalicoGlobalNetworkPolicyOpensAndClosesTheNamespaces: on a cluster that serves Calico's
-// GlobalNetworkPolicy (the suite installs minimal CRDs of it, cluster-scoped), a tenant's
+// GlobalNetworkPolicy and Cilium's CiliumClusterwideNetworkPolicy (the suite installs minimal
+// CRDs of them, cluster-scoped), a tenant's
 // default-deny NetworkPolicy passes net-pod-policy-coverage until a GlobalNetworkPolicy ordered
 // before the NetworkPolicies (projectcalico.org/v3) selects the tenant's namespace and allows
-// ingress from everything: the Deployment's and the namespace's findings name it. Without it and
+// ingress from everything: the Deployment's and the namespace's findings name it; so does a
+// CiliumClusterwideNetworkPolicy that admits the world to the namespace's pods. Without them and
 // without the NetworkPolicy the pod fails, until a GlobalNetworkPolicy of the default tier
 // (crd.projectcalico.org/v1) selects every pod of the namespace for ingress and allows none, a
 // cluster-wide default deny, which passes the pod and the namespace. Each cluster-scoped
@@ -61,6 +63,10 @@ spec:
 				_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
 			}
 		}
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(schema.GroupVersionKind{Group: "cilium.io", Version: "v2", Kind: "CiliumClusterwideNetworkPolicy"})
+		u.SetName("ccnp-open")
+		_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
 	})
 	findingSays := func(check, name, want string) func() error {
 		return func() error {
@@ -105,6 +111,26 @@ spec:
 		findingSays("net-namespace-default-deny", "gnp-tenant", `Calico GlobalNetworkPolicy "gnp-open" selects every pod`))
 
 	deleteUnstructured(t, "projectcalico.org", "v3", "GlobalNetworkPolicy", "", "gnp-open")
+	eventually(t, 15*time.Second, "no finding once the GlobalNetworkPolicy is gone", findingSays("net-pod-policy-coverage", "web", ""))
+
+	// Cilium's cluster-wide policy, selecting the namespace's pods by the label Cilium gives
+	// every endpoint for its namespace.
+	applyYAML(t, `
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata:
+  name: ccnp-open
+spec:
+  endpointSelector:
+    matchLabels: {k8s:io.kubernetes.pod.namespace: gnp-tenant}
+  ingress:
+  - fromEntities: [world]
+`)
+	eventually(t, 15*time.Second, "the CiliumClusterwideNetworkPolicy's finding",
+		findingSays("net-pod-policy-coverage", "web", `CiliumClusterwideNetworkPolicy "ccnp-open" admits ingress from anywhere`))
+	deleteUnstructured(t, "cilium.io", "v2", "CiliumClusterwideNetworkPolicy", "", "ccnp-open")
+	eventually(t, 15*time.Second, "no finding once the CiliumClusterwideNetworkPolicy is gone", findingSays("net-pod-policy-coverage", "web", ""))
+
 	deleteUnstructured(t, "networking.k8s.io", "v1", "NetworkPolicy", "gnp-tenant", "default-deny")
 	eventually(t, 15*time.Second, "the pod unpoliced without the default deny",
 		findingSays("net-pod-policy-coverage", "web", `no NetworkPolicy in namespace "gnp-tenant"`))

@@ -101,6 +101,11 @@ func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
 				out = append(out, p)
 			}
 		}
+		for _, g := range ciliumClusterwides(inv) {
+			if p, ok := ciliumClusterwideIn(inv, g, namespace); ok {
+				out = append(out, p)
+			}
+		}
 		for _, g := range calicoGlobals(inv) {
 			if p, ok := g.in(inv, namespace); ok {
 				out = append(out, p)
@@ -108,6 +113,74 @@ func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
 		}
 		return out
 	}).([]cniPolicy)
+}
+
+// ciliumClusterwideKind is Cilium's cluster-scoped network policy (cilium.io/v2).
+const ciliumClusterwideKind = "CiliumClusterwideNetworkPolicy"
+
+// ciliumClusterwides lists the CiliumClusterwideNetworkPolicies whose rules select pods
+// (endpointSelector) and govern their ingress, once per evaluation.
+func ciliumClusterwides(inv *engine.Inventory) []cniPolicy {
+	return inv.Memo(nil, "network.ciliumClusterwides", func() any {
+		var out []cniPolicy
+		for _, o := range inv.List("", ciliumClusterwideKind) {
+			if apiGroup(o.APIVersion) != ciliumGroup {
+				continue
+			}
+			if p, ok := ciliumRules(o, ciliumClusterwideKind, true); ok {
+				out = append(out, p)
+			}
+		}
+		return out
+	}).([]cniPolicy)
+}
+
+// ciliumNamespaceLabelPrefix prefixes the labels of a pod's namespace that Cilium gives its
+// endpoint; io.kubernetes.pod.namespace is the namespace's name.
+const ciliumNamespaceLabelPrefix = "io.cilium.k8s.namespace.labels."
+
+// ciliumClusterwideIn is a CiliumClusterwideNetworkPolicy as it applies to the pods of a
+// namespace: each rule's endpointSelector is judged on the namespace by its requirements on
+// io.kubernetes.pod.namespace and the namespace's labels, and keeps its requirements on the pods'
+// labels; a rule whose requirements on the namespace may hold keeps them all (the checks then count
+// them as maybe). ok is false when no rule applies to the namespace's pods.
+func ciliumClusterwideIn(inv *engine.Inventory, p cniPolicy, namespace string) (cniPolicy, bool) {
+	nsLabels, nsUnknown := namespaceLabels(inv, namespace)
+	set := labels.Set{"io.kubernetes.pod.namespace": namespace}
+	for k, v := range nsLabels {
+		set[ciliumNamespaceLabelPrefix+k] = v
+	}
+	var selectors []labels.Selector
+	for _, sel := range p.selectors {
+		if sel == nil {
+			selectors = append(selectors, nil)
+			continue
+		}
+		onNamespace, onPod := labels.NewSelector(), labels.NewSelector()
+		unknown := map[string]bool{}
+		reqs, _ := sel.Requirements()
+		for _, r := range reqs {
+			switch {
+			case r.Key() == "io.kubernetes.pod.namespace":
+				onNamespace = onNamespace.Add(r)
+			case strings.HasPrefix(r.Key(), ciliumNamespaceLabelPrefix):
+				onNamespace = onNamespace.Add(r)
+				if nsUnknown && r.Key() != ciliumNamespaceLabelPrefix+corev1.LabelMetadataName {
+					unknown[r.Key()] = true
+				}
+			default:
+				onPod = onPod.Add(r)
+			}
+		}
+		switch selectsPods(onNamespace, set, unknown) {
+		case selectsYes:
+			selectors = append(selectors, onPod)
+		case selectsMaybe:
+			selectors = append(selectors, sel)
+		}
+	}
+	p.selectors = selectors
+	return p, len(selectors) > 0
 }
 
 // calicoGlobal is a Calico GlobalNetworkPolicy (cluster-scoped): it selects the pods of every
@@ -259,6 +332,13 @@ type (
 // pods). A rule with an ingress section puts the pods it selects in default deny at ingress and
 // admits what its rules allow; an empty ingress rule ({}) allows nothing.
 func ciliumPolicy(o *engine.Object) (cniPolicy, bool) {
+	return ciliumRules(o, ciliumPolicyKind, false)
+}
+
+// ciliumRules reads the rules of a CiliumNetworkPolicy, or of a CiliumClusterwideNetworkPolicy
+// (clusterwide), whose endpointSelectors select pods of every namespace and whose empty
+// fromEndpoints selector is every endpoint of the cluster.
+func ciliumRules(o *engine.Object, kind string, clusterwide bool) (cniPolicy, bool) {
 	var spec struct {
 		ciliumRule
 		Specs []ciliumRule `json:"specs"`
@@ -267,7 +347,7 @@ func ciliumPolicy(o *engine.Object) (cniPolicy, bool) {
 	if !isU {
 		return cniPolicy{}, false
 	}
-	p := cniPolicy{obj: o, kind: ciliumPolicyKind}
+	p := cniPolicy{obj: o, kind: kind}
 	rules := []ciliumRule{}
 	if specOf(o, &spec.ciliumRule) {
 		rules = append(rules, spec.ciliumRule)
@@ -292,7 +372,7 @@ func ciliumPolicy(o *engine.Object) (cniPolicy, bool) {
 		p.selectors = append(p.selectors, sel)
 		p.blocks = p.blocks || len(r.IngressDeny) > 0
 		for _, in := range r.Ingress {
-			if why, allows := ciliumOpen(in); allows {
+			if why, allows := ciliumOpen(in, clusterwide); allows {
 				p.allows = true
 				if why != "" && p.open == "" {
 					p.open = why
@@ -306,7 +386,7 @@ func ciliumPolicy(o *engine.Object) (cniPolicy, bool) {
 // ciliumOpen says whether a Cilium ingress rule allows anything, and, when it admits every
 // source on every port, how. A rule with ports (toPorts), ICMP types, required peers
 // (fromRequires) or mutual authentication restricts what it admits.
-func ciliumOpen(in ciliumIngressRule) (why string, allows bool) {
+func ciliumOpen(in ciliumIngressRule, clusterwide bool) (why string, allows bool) {
 	peers := len(in.FromEndpoints) + len(in.FromEntities) + len(in.FromCIDR) + len(in.FromCIDRSet) +
 		len(in.FromGroups) + len(in.FromNodes) + len(in.FromCIDRGroupRefs)
 	if peers == 0 && len(in.ToPorts) == 0 && len(in.ICMPs) == 0 {
@@ -340,6 +420,9 @@ func ciliumOpen(in ciliumIngressRule) (why string, allows bool) {
 	for _, sel := range in.FromEndpoints {
 		if everyEndpoint(ciliumLabels(&sel)) {
 			return "fromEndpoints selecting every pod of every namespace, every port", true
+		}
+		if clusterwide && len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+			return "fromEndpoints {} of a cluster-wide policy, every endpoint of the cluster, every port", true
 		}
 	}
 	return "", true
@@ -577,10 +660,11 @@ func cniNames(ps []cniPolicy, singular, plural string) string {
 // cniHow says how the CNIs of policies add to what NetworkPolicies allow, for a message.
 func cniHow(ps []cniPolicy) string {
 	var how []string
-	if slices.ContainsFunc(ps, func(p cniPolicy) bool { return p.kind == ciliumPolicyKind }) {
+	isCilium := func(p cniPolicy) bool { return p.kind == ciliumPolicyKind || p.kind == ciliumClusterwideKind }
+	if slices.ContainsFunc(ps, isCilium) {
 		how = append(how, "Cilium admits what any allow policy selecting a pod admits")
 	}
-	if slices.ContainsFunc(ps, func(p cniPolicy) bool { return p.kind != ciliumPolicyKind }) {
+	if slices.ContainsFunc(ps, func(p cniPolicy) bool { return !isCilium(p) }) {
 		how = append(how, "Calico admits what an Allow rule admits unless a Deny or Pass comes before it")
 	}
 	return strings.Join(how, "; ")

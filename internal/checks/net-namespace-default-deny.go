@@ -44,14 +44,16 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"and its labels, prefixed pcns.): one that admits every source on every port undoes the deny, and one of the default tier that selects " +
 		"every pod for ingress with no Allow or Pass rule is a default deny (Calico drops at the end of the tier what no policy allowed), as is " +
 		"such a Calico NetworkPolicy; a Pass rule skips the NetworkPolicies' deny and leaves the namespace NotAssessed, naming the policy. " +
-		"Cilium's CiliumClusterwideNetworkPolicy is not read, and a namespace isolated only by a Cilium policy still fails for want of a " +
-		"NetworkPolicy default deny." + supporting,
+		"Cilium's CiliumClusterwideNetworkPolicy (cluster-scoped) is read as its CiliumNetworkPolicy, for the pods its endpointSelectors " +
+		"select in every namespace (which may name the namespace, io.kubernetes.pod.namespace, and its labels, io.cilium.k8s.namespace.labels.), " +
+		"an empty fromEndpoints selector admitting every endpoint of the cluster; its nodeSelector rules govern hosts, not pods. A namespace " +
+		"isolated only by a Cilium policy still fails for want of a NetworkPolicy default deny." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
 	Targets:  []string{"Namespace"},
-	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"},
+	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		// The AdminNetworkPolicies decide before every NetworkPolicy; the
 		// BaselineAdminNetworkPolicy after them, for the pods no NetworkPolicy selects.

@@ -59,13 +59,16 @@ var netPodPolicyCoverage = &engine.Check{
 		"namespaceSelector selects and its selector selects (which may name the namespace, projectcalico.org/namespace, and its labels, " +
 		"prefixed pcns.); a Calico policy of the default tier that selects the pod for ingress with no Allow or Pass rule, where no CNI " +
 		"policy may allow it ingress, passes a pod no NetworkPolicy selects (Calico drops at the end of the tier what no policy allowed); " +
-		"a Pass rule may skip the NetworkPolicies and leaves the pod NotAssessed. Cilium's CiliumClusterwideNetworkPolicy is not read." + supporting,
+		"a Pass rule may skip the NetworkPolicies and leaves the pod NotAssessed. Cilium's CiliumClusterwideNetworkPolicy (cluster-scoped) " +
+		"is read as its CiliumNetworkPolicy, for the pods its endpointSelectors select in every namespace (which may name the namespace, " +
+		"io.kubernetes.pod.namespace, and its labels, io.cilium.k8s.namespace.labels.), an empty fromEndpoints selector admitting every " +
+		"endpoint of the cluster; its nodeSelector rules govern hosts, not pods." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
 	Targets:  workload,
-	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Namespace"},
+	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Workload.Pod().HostNetwork {
 			ctx.NotApplicable("", "the pod uses the host's network, which NetworkPolicies do not govern (see wl-host-network)")

@@ -176,6 +176,7 @@ var Kinds = []Kind{
 	// server serves it and as its CRD stores it (calicoctl writes there where that API server is
 	// not installed; where it is, a policy is read in both groups, to the same verdict).
 	optional(cilium, "CiliumNetworkPolicy"),
+	clusterScoped(optional(cilium, "CiliumClusterwideNetworkPolicy")),
 	optional(calico, "NetworkPolicy"),
 	optional(calicod, "NetworkPolicy"),
 	// The Network Policy API's cluster-wide policies (sig-network), which decide before
