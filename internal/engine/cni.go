@@ -177,8 +177,14 @@ func calicoTerm(t string) (labels.Requirement, bool) {
 // label the pod carries cannot change them. A selector the checks cannot read (a Calico
 // selector beyond CalicoSelector's part of the language, or one with a serviceAccountSelector)
 // is left out too: the checks count it as one that may select any pod, whatever its labels.
+//
+// The cluster-wide policies (Cilium's CiliumClusterwideNetworkPolicy, Calico's
+// GlobalNetworkPolicy) are read the same way, their requirements on the pod's namespace left out
+// as the other special keys: one that selects only other namespaces' pods may then count, which
+// judges a Pod itself where its controller would have done.
 func cniPodSelectors(inv *Inventory, namespace string, add func(o *Object, kind string, sel labels.Selector)) {
-	for _, o := range inv.List(namespace, "CiliumNetworkPolicy") {
+	cilium := append(slices.Clone(inv.List(namespace, "CiliumNetworkPolicy")), inv.List("", "CiliumClusterwideNetworkPolicy")...)
+	for _, o := range cilium {
 		u, ok := o.Obj.(*unstructured.Unstructured)
 		if !ok || apiGroupOf(o.APIVersion) != CiliumGroup {
 			continue
@@ -205,7 +211,7 @@ func cniPodSelectors(inv *Inventory, namespace string, add func(o *Object, kind 
 			if err != nil {
 				continue
 			}
-			add(o, "CiliumNetworkPolicy", podLabelRequirements(sel))
+			add(o, o.Kind, podLabelRequirements(sel))
 		}
 	}
 	for _, o := range inv.List(namespace, "NetworkPolicy") {
@@ -228,6 +234,30 @@ func cniPodSelectors(inv *Inventory, namespace string, add func(o *Object, kind 
 		}
 		if sel := CalicoSelector(s.Selector); sel != nil {
 			add(o, "Calico NetworkPolicy", sel)
+		}
+	}
+	for _, o := range inv.List("", CalicoGlobalNetworkPolicyKind) {
+		u, ok := o.Obj.(*unstructured.Unstructured)
+		if !ok || !slices.Contains(CalicoGroups, apiGroupOf(o.APIVersion)) {
+			continue
+		}
+		spec, ok := u.Object["spec"].(map[string]any)
+		if !ok {
+			continue
+		}
+		var s struct {
+			Selector               string   `json:"selector"`
+			ServiceAccountSelector string   `json:"serviceAccountSelector"`
+			Types                  []string `json:"types"`
+			DoNotTrack             bool     `json:"doNotTrack"`
+			PreDNAT                bool     `json:"preDNAT"`
+		}
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &s) != nil || s.DoNotTrack || s.PreDNAT ||
+			len(s.Types) > 0 && !slices.Contains(s.Types, "Ingress") || strings.TrimSpace(s.ServiceAccountSelector) != "" {
+			continue
+		}
+		if sel := CalicoExpression(s.Selector); sel != nil {
+			add(o, "Calico GlobalNetworkPolicy", podLabelRequirements(sel))
 		}
 	}
 }

@@ -192,6 +192,21 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 					"ingress": []any{map[string]any{"action": "Allow", "from": []any{map[string]any{"namespaces": map[string]any{}}}}},
 				})},
 		},
+		"a label a user adds that a Calico GlobalNetworkPolicy's default deny no longer selects the Pod by": {
+			pod: func(p *corev1.Pod) { p.Labels["escape"] = "" },
+			others: []*engine.Object{clusterCNIPolicy("crd.projectcalico.org/v1", "GlobalNetworkPolicy", "default-deny", map[string]any{
+				"selector": "!has(escape) && projectcalico.org/namespace == 'shop'", "types": []any{"Ingress"},
+			})},
+			wantReason: "label escape, which the template does not set, makes Calico GlobalNetworkPolicy default-deny no longer select it",
+		},
+		"a label a user adds that a CiliumClusterwideNetworkPolicy selects the Pod by": {
+			pod: func(p *corev1.Pod) { p.Labels["public"] = "true" },
+			others: []*engine.Object{clusterCNIPolicy("cilium.io/v2", "CiliumClusterwideNetworkPolicy", "public", map[string]any{
+				"endpointSelector": map[string]any{"matchLabels": map[string]any{"k8s:public": "true"}},
+				"ingress":          []any{map[string]any{"fromEntities": []any{"all"}}},
+			})},
+			wantReason: "label public, which the template does not set, makes CiliumClusterwideNetworkPolicy public select it",
+		},
 		"a label a user adds that only a CNI policy's egress selects the Pod by": {
 			pod: func(p *corev1.Pod) { p.Labels["exposed"] = "yes" },
 			others: []*engine.Object{cniPolicy("projectcalico.org/v3", "NetworkPolicy", "exposed", map[string]any{
@@ -755,5 +770,13 @@ func adminNetworkPolicy(kind, name string, spec map[string]any) *engine.Object {
 func cniPolicy(apiVersion, kind, name string, spec map[string]any) *engine.Object {
 	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind,
 		"metadata": map[string]any{"name": name, "namespace": "shop"}, "spec": spec}}
+	return engine.NewObject(u, apiVersion, kind)
+}
+
+// clusterCNIPolicy is a cluster-scoped Cilium or Calico policy as the operator reads it
+// (unstructured), with spec.
+func clusterCNIPolicy(apiVersion, kind, name string, spec map[string]any) *engine.Object {
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind,
+		"metadata": map[string]any{"name": name}, "spec": spec}}
 	return engine.NewObject(u, apiVersion, kind)
 }
