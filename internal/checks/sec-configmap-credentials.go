@@ -33,9 +33,12 @@ var secConfigmapCredentials = &engine.Check{
 		"credential word (db.password, client_secret, apiKey) with a literal value, at the start of a " +
 		"line or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
 		"element or password attribute, a --password= in a script), scripts that give a program's short " +
-		"password option a literal (mysql -pVALUE, redis-cli -a VALUE), redis.conf's requirepass and " +
-		"masterauth with a literal password (requirepass VALUE; an empty value, an interpolation or a " +
-		"placeholder a script of the ConfigMap replaces with sed, as the Redis HA chart's " +
+		"password option a literal (mysql -pVALUE, redis-cli -a VALUE), Redis's passwords in its own " +
+		"forms: redis.conf's requirepass and masterauth, Sentinel's sentinel auth-pass MASTER VALUE and " +
+		"sentinel sentinel-pass VALUE, and an ACL user's cleartext password (user NAME on >VALUE ..., in " +
+		"an ACL file, redis.conf or ACL SETUSER in a script; a #hash, <VALUE, which takes a password away, " +
+		"and masteruser, a user's name, are none) with a literal value (an empty value, an interpolation " +
+		"or a placeholder a script of the ConfigMap replaces with sed, as the Redis HA chart's " +
 		"replace-default-auth, is none), URLs with a " +
 		"literal password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
 		"user:password@tcp(host)/db), password files (.pgpass, .netrc) " +
@@ -178,44 +181,136 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 	return scriptProgramPassword(v)
 }
 
-// redisPasswordDirectives lists the redis.conf directives of content, requirepass and
-// masterauth (Redis's and Valkey's password settings, redisPasswordSettings), that give a
-// literal password in redis.conf's own form: the directive (in any case, as Redis reads it) and
-// one argument separated by blank space, quoted or not, on a line of its own ("requirepass
-// Orders-2024"; credentialSettings reads "requirepass: ..." and "requirepass=..."). No literal
-// are an empty argument (requirepass "" turns authentication off), an interpolation an init
-// script or envsubst fills in ($REDIS_PASSWORD, ${...}, $(...)), and a placeholder a script of
-// the ConfigMap replaces with sed (sed -i "s/replace-default-auth/${AUTH}/" redis.conf: the
-// Redis HA chart's ConfigMap, Argo CD HA's argocd-redis-ha-configmap, writes
-// requirepass replace-default-auth and replaces it with the password its init container takes
-// from a Secret).
+// redisPasswordDirectives lists the directives of content that give Redis (or Valkey) a
+// literal password in its own form, by what they set: redis.conf's requirepass and masterauth
+// (redisPasswordSettings), sentinel.conf's "sentinel auth-pass <master> <password>" (the
+// monitored primary's) and "sentinel sentinel-pass <password>" (other Sentinels'), and an ACL
+// user's cleartext password, '>' and the password, in a user line of an ACL file or redis.conf
+// ("user default on >password ~* +@all", "user NAME's password") or given to ACL SETUSER in a
+// script (aclPasswords). The directive is in any case, as Redis reads it, and its password one
+// argument separated by blank space, quoted or not ("requirepass Orders-2024"; credentialSettings
+// reads "requirepass: ..." and "requirepass=..."). No literal are an empty argument
+// (requirepass "" turns authentication off), an interpolation an init script or envsubst fills
+// in ($REDIS_PASSWORD, ${...}, $(...)), and a placeholder a script of the ConfigMap replaces
+// with sed (sed -i "s/replace-default-auth/${AUTH}/" redis.conf: the Redis HA chart's
+// ConfigMap, Argo CD HA's argocd-redis-ha-configmap, writes requirepass replace-default-auth
+// and sentinel auth-pass argocd replace-default-auth and replaces them with the password its
+// init container takes from a Secret). An ACL user's password hash (#<sha256>), a password
+// taken away (<password) and masteruser (a user's name) are no passwords.
 func redisPasswordDirectives(content string, scripts []map[string]string) []string {
-	if !strings.Contains(content, "requirepass") && !strings.Contains(content, "masterauth") &&
-		!strings.Contains(content, "REQUIREPASS") && !strings.Contains(content, "MASTERAUTH") {
+	directives := strings.Contains(content, "requirepass") || strings.Contains(content, "masterauth") ||
+		strings.Contains(content, "REQUIREPASS") || strings.Contains(content, "MASTERAUTH")
+	sentinel := strings.Contains(content, "-pass")
+	acl := strings.Contains(content, ">") && (strings.Contains(content, "user") || strings.Contains(content, "USER"))
+	if !directives && !sentinel && !acl {
 		return nil
 	}
 	var names []string
+	add := func(name, value string) {
+		if !slices.Contains(names, name) && !strings.HasPrefix(value, "$") && credentialValue(name, value) && !sedReplaced(value, scripts) {
+			names = append(names, name)
+		}
+	}
 	for line := range strings.SplitSeq(content, "\n") {
 		fields := strings.Fields(line)
 		if len(fields) < 2 {
 			continue
 		}
-		name := strings.ToLower(fields[0])
-		if name != "requirepass" && name != "masterauth" || slices.Contains(names, name) {
-			continue
+		switch name := strings.ToLower(fields[0]); {
+		case directives && (name == "requirepass" || name == "masterauth"):
+			if value, ok := directiveArgument(line, fields, 1); ok {
+				add(name, value)
+			}
+		case sentinel && name == "sentinel":
+			// sentinel auth-pass <master> <password>; sentinel sentinel-pass <password>.
+			switch sub := strings.ToLower(fields[1]); sub {
+			case "auth-pass", "sentinel-pass":
+				skip := 2
+				if sub == "auth-pass" {
+					skip = 3
+				}
+				if value, ok := directiveArgument(line, fields, skip); ok {
+					add("sentinel "+sub, value)
+				}
+			}
+		case acl:
+			for _, p := range aclPasswords(fields) {
+				add("user "+p[0]+"'s password", p[1])
+			}
 		}
-		value := strings.TrimSpace(strings.TrimSpace(line)[len(fields[0]):])
-		if n := len(value); n >= 2 && (value[0] == '"' || value[0] == '\'') && value[n-1] == value[0] {
-			value = value[1 : n-1]
-		} else if len(fields) != 2 {
-			continue // not one argument: prose, or a directive redis-server would refuse
-		}
-		if strings.HasPrefix(value, "$") || !credentialValue(name, value) || sedReplaced(value, scripts) {
-			continue
-		}
-		names = append(names, name)
 	}
 	return names
+}
+
+// directiveArgument is the one argument of a configuration line (its words fields) after its
+// first skip words: the rest of the line, unquoted when it is quoted as a whole ("Orders 2024"),
+// else a single word; false when it is neither (prose, or a directive redis-server would
+// refuse).
+func directiveArgument(line string, fields []string, skip int) (string, bool) {
+	if len(fields) <= skip {
+		return "", false
+	}
+	rest := strings.TrimSpace(line)
+	for _, f := range fields[:skip] {
+		rest = strings.TrimSpace(rest[len(f):])
+	}
+	if n := len(rest); n >= 2 && (rest[0] == '"' || rest[0] == '\'') && rest[n-1] == rest[0] {
+		return rest[1 : n-1], true
+	}
+	return rest, len(fields) == skip+1
+}
+
+// aclKeywords are the rules of a Redis ACL user that are words (ACL SETUSER).
+var aclKeywords = map[string]bool{"on": true, "off": true, "nopass": true, "resetpass": true, "reset": true,
+	"allkeys": true, "allchannels": true, "allcommands": true, "nocommands": true, "resetkeys": true,
+	"resetchannels": true, "clearselectors": true, "sanitize-payload": true, "skip-sanitize-payload": true}
+
+// aclRule reports whether a word (unquoted) is a rule of a Redis ACL user: a keyword, or a rule
+// that starts with its sign (>password, <password, #hash, !hash, ~pattern, %R~pattern,
+// &channel, +command, -command, (selector)).
+func aclRule(w string) bool {
+	return aclKeywords[strings.ToLower(w)] || w != "" && strings.ContainsRune("><#!~%&+-(", rune(w[0]))
+}
+
+// aclPasswords lists, as user and password, the cleartext passwords ('>' and the password) an
+// ACL user is given in a line's words: a user line of an ACL file or redis.conf ("user NAME
+// rule..."), whose every word after the name is an ACL rule (nginx's "user nginx;" is none),
+// or ACL SETUSER NAME rule... in a script, whose rules run to the first word that is none (a
+// shell operator, a redirect). A quoted word is read without its quotes.
+func aclPasswords(fields []string) [][2]string {
+	start, strict := -1, false
+	if strings.EqualFold(fields[0], "user") {
+		start, strict = 1, true
+	} else {
+		for i := 0; i+1 < len(fields); i++ {
+			if strings.EqualFold(strings.Trim(fields[i], `"'`), "setuser") && i > 0 && strings.EqualFold(strings.Trim(fields[i-1], `"'`), "acl") {
+				start = i + 1
+				break
+			}
+		}
+	}
+	if start < 0 || start+1 >= len(fields) {
+		return nil
+	}
+	user := strings.Trim(fields[start], `"'`)
+	var out [][2]string
+	for _, f := range fields[start+1:] {
+		w := strings.Trim(f, `"'`)
+		switch f {
+		case ";", "&&", "||", "|", "&", "\\":
+			return out
+		}
+		if !aclRule(w) || strings.HasSuffix(f, ";") {
+			if strict {
+				return nil
+			}
+			return out
+		}
+		if len(w) > 1 && w[0] == '>' {
+			out = append(out, [2]string{user, w[1:]})
+		}
+	}
+	return out
 }
 
 // sedReplaced reports whether a value of scripts replaces value with sed's s command (s/value/,
