@@ -16,14 +16,14 @@ import (
 )
 
 // lastAppliedAnnotation is kubectl's copy of the last applied manifest: large, and read only
-// where a ConfigMap's differs from its data (stripConfigMap) or a workload's holds env its pod
-// template does not (stripObject).
+// where a ConfigMap's differs from its data (stripConfigMap) or a workload's holds env or a
+// command line its pod template does not (stripObject).
 const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 
 // CacheOptions keep the informer cache to what the judgement reads: managed fields and
 // last-applied annotations go from every object (but a ConfigMap's that holds other data than
-// the ConfigMap, stripConfigMap, and a workload's that holds env its pod template does not,
-// stripObject), and Pods, ReplicaSets and Jobs lose their
+// the ConfigMap, stripConfigMap, and a workload's that holds env or a command line its pod
+// template does not, stripObject), and Pods, ReplicaSets and Jobs lose their
 // status (no check reads it). Their specs stay, those a controller created included: whether
 // such an object is judged through its controller depends on its spec being what the
 // controller's template produces (engine.Inventory.Provenance), and an object that is not is
@@ -45,7 +45,7 @@ func CacheOptions() cache.Options {
 // check may read any field, and one whose result depends on these is NotAssessed, naming the
 // field, rather than judged on an object without it (a check that no Deployment is managed by
 // kubectl-edit passed every Deployment). The last-applied annotation, dropped too (but from a
-// ConfigMap whose data it does not hold, and a workload whose env it does not), is not among them: CEL's unknowns take in the map
+// ConfigMap whose data it does not hold, and a workload whose env and command line it does not), is not among them: CEL's unknowns take in the map
 // that holds a field, so every custom check reading any annotation would be undecided; a custom
 // check sees that annotation missing.
 var Withheld = []engine.WithheldField{
@@ -58,10 +58,10 @@ var Withheld = []engine.WithheldField{
 const withheldWhy = "the operator does not keep (its informer cache drops it to save memory)"
 
 // stripObject drops managedFields and the last-applied annotation, but keeps a workload's
-// annotation that holds literal env values its pod template does not (engine.RemovedEnv):
-// sec-literal-env-credentials reads them, as kubectl edit or kubectl set env left them after a
-// credential was taken out of the spec. One that holds the spec's env as it is, the common
-// case, goes.
+// annotation that holds literal env values, or a container's command and args, its pod
+// template does not (engine.StaleApplied): sec-literal-env-credentials reads them, as kubectl
+// edit, kubectl set env or a patch left them after a credential was taken out of the spec.
+// One that holds the spec's env and command lines as they are, the common case, goes.
 func stripObject(in any) (any, error) {
 	obj, ok := in.(metav1.Object)
 	if !ok {
@@ -70,7 +70,7 @@ func stripObject(in any) (any, error) {
 	obj.SetManagedFields(nil)
 	if a := obj.GetAnnotations(); a != nil {
 		if _, ok := a[lastAppliedAnnotation]; ok {
-			if k, ok := in.(engine.KubeObject); ok && len(engine.RemovedEnv(k)) > 0 {
+			if k, ok := in.(engine.KubeObject); ok && len(engine.StaleApplied(k)) > 0 {
 				return in, nil
 			}
 			b := make(map[string]string, len(a)-1)

@@ -65,3 +65,57 @@ func TestStaleLastAppliedWorkloadEnvIsJudged(t *testing.T) {
 	}
 	eventuallyAssessedPass(t, 20*time.Second, ns, profile, "C1.1")
 }
+
+// TestStaleLastAppliedWorkloadArgsAreJudged: a Deployment whose literal --db-password was
+// taken out of its container's args with kubectl edit (the password now from a Secret through
+// $(DB_PASSWORD)) still holds it in kubectl's last-applied-configuration annotation; the
+// operator's cache keeps that annotation (it holds a command line the spec does not) for
+// sec-literal-env-credentials to find it. Applied again without the literal, it passes.
+func TestStaleLastAppliedWorkloadArgsAreJudged(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "wl-last-applied-args", "wllastappliedargs"
+	createNamespace(t, ns, map[string]string{"wllastappliedargs": "true"})
+	applied := func(args string) string {
+		return `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{},"name":"orders","namespace":"wl-last-applied-args"},"spec":{"selector":{"matchLabels":{"app":"orders"}},"template":{"metadata":{"labels":{"app":"orders"}},"spec":{"containers":[{"args":` + args + `,"env":[{"name":"DB_PASSWORD","valueFrom":{"secretKeyRef":{"name":"orders-db","key":"password"}}}],"image":"registry.example.com/shop/orders:1.4.2","name":"orders"}]}}}}`
+	}
+	labels := map[string]string{"app": "orders"}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders", Annotations: map[string]string{
+			corev1.LastAppliedConfigAnnotation: applied(`["--db-password=Orders-2024","--log-level=info"]`),
+		}},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "orders", Image: "registry.example.com/shop/orders:1.4.2",
+					Args: []string{"--db-password=$(DB_PASSWORD)", "--log-level=info"},
+					Env: []corev1.EnvVar{{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{
+						SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "orders-db"}, Key: "password"}}}},
+				}}},
+			},
+		},
+	}
+	if err := k8s.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, profile, "wllastappliedargs", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sec-literal-env-credentials") })
+	const want = `literal credentials in args[0] in kubectl's last-applied-configuration annotation (sets --db-password)`
+	eventually(t, 20*time.Second, "the finding on Deployment orders container orders", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "sec-literal-env-credentials", "orders", "orders")
+		if f == nil || f.Resource.Kind != "Deployment" || f.Message != want {
+			return fmt.Errorf("finding %+v, want %q", f, want)
+		}
+		return nil
+	})
+
+	d.Annotations[corev1.LastAppliedConfigAnnotation] = applied(`["--db-password=$(DB_PASSWORD)","--log-level=info"]`)
+	if err := k8s.Update(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	eventuallyAssessedPass(t, 20*time.Second, ns, profile, "C1.1")
+}

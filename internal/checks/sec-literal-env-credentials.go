@@ -49,7 +49,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"where no argument shows the credential alone (curl -u user:password, curl -H \"Authorization: ...\"). " +
 		"The env kubectl's last-applied-configuration annotation holds (the manifest kubectl apply last applied, " +
 		"which kubectl edit and kubectl set env leave as it was) is read as env is where the live pod template " +
-		"does not hold it: a credential taken out of the spec is still in the workload object, for anyone who " +
+		"does not hold it, and its command and args as the live ones are where they are not the live container's: " +
+		"a credential taken out of the spec is still in the workload object, for anyone who " +
 		"can read it, until the next kubectl apply." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
@@ -62,11 +63,11 @@ var secLiteralEnvCredentials = &engine.Check{
 			return
 		}
 		x := workloadExpansion(o)
-		// The env kubectl's last-applied-configuration annotation holds that the live spec
-		// does not, by container, expanded within the annotation's own text.
-		applied := map[string]engine.AppliedEnv{}
+		// The env, command and args kubectl's last-applied-configuration annotation holds
+		// that the live spec does not, by container, expanded within the annotation's own text.
+		applied := map[string]engine.AppliedContainer{}
 		var ax *expansion
-		removed := engine.RemovedEnv(o.Obj)
+		removed := engine.StaleApplied(o.Obj)
 		if len(removed) > 0 {
 			ax = &expansion{left: expansionAllowance + len(o.Annotations()[corev1.LastAppliedConfigAnnotation])}
 			for _, a := range removed {
@@ -120,6 +121,9 @@ var secLiteralEnvCredentials = &engine.Check{
 			if why := argvProgramPassword("command", "args", slices.Concat(c.Command, c.Args), len(c.Command), known, x); why != "" {
 				found = append(found, why)
 			}
+			if a := applied[c.Name]; a.ArgvChanged {
+				found = append(found, appliedArgvCredentials(a, found, ax)...)
+			}
 			for _, p := range []struct {
 				name  string
 				probe *corev1.Probe
@@ -154,8 +158,15 @@ var secLiteralEnvCredentials = &engine.Check{
 				continue
 			}
 			ax.over = false
+			var parts []string
 			if found := appliedEnvCredentials(a, ax); len(found) > 0 {
-				gone = append(gone, fmt.Sprintf("container %s env %s", a.Container, few(found, ", ")))
+				parts = append(parts, "env "+few(found, ", "))
+			}
+			if found := appliedArgvCredentials(a, nil, ax); len(found) > 0 {
+				parts = append(parts, few(found, ", "))
+			}
+			if len(parts) > 0 {
+				gone = append(gone, fmt.Sprintf("container %s %s", a.Container, strings.Join(parts, "; ")))
 			} else if ax.over {
 				unread = append(unread, a.Container)
 			}
@@ -192,7 +203,7 @@ func envCredential(name, value string) string {
 // that hold a literal credential, each expanded with the literals before it in the annotation,
 // as the kubelet would have: "DB_PASSWORD in kubectl's last-applied-configuration annotation
 // (credential-like name)".
-func appliedEnvCredentials(a engine.AppliedEnv, x *expansion) []string {
+func appliedEnvCredentials(a engine.AppliedContainer, x *expansion) []string {
 	if len(a.Removed) == 0 {
 		return nil
 	}
@@ -214,6 +225,46 @@ func appliedEnvCredentials(a engine.AppliedEnv, x *expansion) []string {
 		}
 	}
 	return found
+}
+
+// appliedArgvCredentials describes the literal credentials of a container's command and args
+// as kubectl's last-applied-configuration annotation holds them (a.ArgvChanged: they are not
+// the live container's), judged as the live ones are, with the annotation's env as the
+// kubelet would have expanded them: "args[0] in kubectl's last-applied-configuration
+// annotation (sets --db-password)". What the live command line shows as well (live, the live
+// container's findings) is not named twice.
+func appliedArgvCredentials(a engine.AppliedContainer, live []string, x *expansion) []string {
+	if !a.ArgvChanged {
+		return nil
+	}
+	known := map[string]string{}
+	for _, e := range a.Env {
+		if e.ValueFrom != nil {
+			delete(known, e.Name)
+			continue
+		}
+		known[e.Name] = expandWithin(e.Value, known, x)
+	}
+	found := argumentCredentials("command", a.Command, known, x)
+	found = append(found, argumentCredentials("args", a.Args, known, x)...)
+	argv := slices.Concat(a.Command, a.Args)
+	if len(found) == 0 {
+		if leaked := commandLineCredential(argv, known, x); leaked != "" {
+			found = append(found, "command and args ("+leaked+")")
+		}
+	}
+	if why := argvProgramPassword("command", "args", argv, len(a.Command), known, x); why != "" {
+		found = append(found, why)
+	}
+	var out []string
+	for _, f := range found {
+		if slices.Contains(live, f) {
+			continue
+		}
+		at, why, _ := strings.Cut(f, " (")
+		out = append(out, at+" in kubectl's last-applied-configuration annotation ("+why)
+	}
+	return out
 }
 
 // shellParameter matches a shell parameter expansion without braces: $NAME, or a positional or

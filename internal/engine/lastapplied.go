@@ -8,10 +8,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// AppliedEnv is the environment a container of a workload's pod template had in the manifest
-// kubectl apply last applied (kubectl's last-applied-configuration annotation), where it holds
-// literal values the live container does not.
-type AppliedEnv struct {
+// AppliedContainer is what a container of a workload's pod template had in the manifest
+// kubectl apply last applied (kubectl's last-applied-configuration annotation), where that
+// holds literal env values or a command line the live container does not.
+type AppliedContainer struct {
 	// Container is the container's name, and Live whether the live pod template has a
 	// container of that name (kubectl edit may have taken the container out).
 	Container string
@@ -21,12 +21,19 @@ type AppliedEnv struct {
 	// under that name (kubectl edit, kubectl set env or a patch took them out or changed them).
 	Env     []corev1.EnvVar
 	Removed []int
+	// Command and Args are the container's command and args as the annotation holds them, and
+	// ArgvChanged whether they are not the live container's (kubectl edit or a patch changed
+	// them, or took the container out): the annotation still holds what they were.
+	Command, Args []string
+	ArgvChanged   bool
 }
 
-// appliedContainer is what RemovedEnv decodes of a container of the annotation.
+// appliedContainer is what StaleApplied decodes of a container of the annotation.
 type appliedContainer struct {
-	Name string          `json:"name"`
-	Env  []corev1.EnvVar `json:"env"`
+	Name    string          `json:"name"`
+	Env     []corev1.EnvVar `json:"env"`
+	Command []string        `json:"command"`
+	Args    []string        `json:"args"`
 }
 
 type appliedPodSpec struct {
@@ -38,14 +45,15 @@ type appliedTemplate struct {
 	Spec appliedPodSpec `json:"spec"`
 }
 
-// RemovedEnv lists, for each container (and init container) of the pod template that the
+// StaleApplied lists, for each container (and init container) of the pod template that the
 // last-applied-configuration annotation of the workload obj holds, the literal env values the
-// live pod template's container of that name does not hold: the annotation is text of the
-// object, readable by whoever can get it, so a credential kubectl edit or kubectl set env took
-// out of the spec is still there until the next kubectl apply. nil when obj is no workload,
-// has no such annotation, or the annotation holds nothing the live spec does not. Only the
-// containers' names and env are decoded.
-func RemovedEnv(obj KubeObject) []AppliedEnv {
+// live pod template's container of that name does not hold, and its command and args where
+// they are not the live container's: the annotation is text of the object, readable by
+// whoever can get it, so a credential kubectl edit, kubectl set env or a patch took out of the
+// spec is still there until the next kubectl apply. nil when obj is no workload, has no such
+// annotation, or the annotation holds nothing the live spec does not. Only the containers'
+// names, env, command and args are decoded.
+func StaleApplied(obj KubeObject) []AppliedContainer {
 	raw := obj.GetAnnotations()[corev1.LastAppliedConfigAnnotation]
 	if raw == "" {
 		return nil
@@ -92,25 +100,32 @@ func RemovedEnv(obj KubeObject) []AppliedEnv {
 	// The live containers' literal entries, as name and value: a set, so that containers of
 	// thousands of entries are not compared entry by entry.
 	type entry struct{ container, name, value string }
-	live := map[string]bool{}
+	live := map[string]*corev1.Container{}
 	held := map[entry]bool{}
-	for _, c := range slices.Concat(w.PodSpec.InitContainers, w.PodSpec.Containers) {
-		live[c.Name] = true
-		for _, e := range c.Env {
-			if e.ValueFrom == nil {
-				held[entry{c.Name, e.Name, e.Value}] = true
+	for _, cs := range [][]corev1.Container{w.PodSpec.InitContainers, w.PodSpec.Containers} {
+		for i := range cs {
+			c := &cs[i]
+			live[c.Name] = c
+			for _, e := range c.Env {
+				if e.ValueFrom == nil {
+					held[entry{c.Name, e.Name, e.Value}] = true
+				}
 			}
 		}
 	}
-	var out []AppliedEnv
+	var out []AppliedContainer
 	for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
-		a := AppliedEnv{Container: c.Name, Live: live[c.Name], Env: c.Env}
+		l := live[c.Name]
+		a := AppliedContainer{Container: c.Name, Live: l != nil, Env: c.Env, Command: c.Command, Args: c.Args}
 		for i, e := range c.Env {
 			if e.Value != "" && e.ValueFrom == nil && !held[entry{c.Name, e.Name, e.Value}] {
 				a.Removed = append(a.Removed, i)
 			}
 		}
-		if len(a.Removed) > 0 {
+		if len(c.Command)+len(c.Args) > 0 {
+			a.ArgvChanged = l == nil || !slices.Equal(c.Command, l.Command) || !slices.Equal(c.Args, l.Args)
+		}
+		if len(a.Removed) > 0 || a.ArgvChanged {
 			out = append(out, a)
 		}
 	}
