@@ -1275,13 +1275,58 @@ func programPassword(words []string) (int, string) {
 // takes a literal password, "" when none does. Each line is a command line, its words split at
 // blank space (a quoted value with blank space in it is not taken whole: a password seldom
 // holds one).
+//
+// It also finds a literal password given to Redis's --requirepass or --masterauth
+// (redisOptionPassword).
 func scriptProgramPassword(script string) string {
-	if !strings.ContainsAny(script, " \t\n") || !mayNameProgram(script) {
+	if !strings.ContainsAny(script, " \t\n") {
+		return ""
+	}
+	if why := redisOptionPassword(script); why != "" {
+		return why
+	}
+	if !mayNameProgram(script) {
 		return ""
 	}
 	for line := range strings.SplitSeq(script, "\n") {
 		if _, why := programPassword(strings.Fields(line)); why != "" {
 			return why
+		}
+	}
+	return ""
+}
+
+// redisPasswordOptions are the options of redis-server (valkey-server, redis-sentinel) that
+// take a password: the server takes every redis.conf directive as an option, --name value, and
+// requirepass and masterauth are its password settings (redisPasswordSettings).
+var redisPasswordOptions = []string{"--requirepass", "--masterauth"}
+
+// redisOptionPassword says which of redisPasswordOptions a shell script gives a literal
+// password, as the word after it ("redis-server --requirepass VALUE"; a line continued with a
+// backslash goes on to the next line's first word), "" when none does. A value that is a shell
+// expansion ($REDIS_PASSWORD, "${...}", $(cat FILE), `...`) or empty is no literal. The
+// option's other forms are found already: --requirepass=VALUE is a setting
+// (credentialSettings), and an argument after an argument --requirepass follows a credential
+// flag (argumentCredentials).
+func redisOptionPassword(script string) string {
+	if !strings.Contains(script, "--requirepass") && !strings.Contains(script, "--masterauth") {
+		return ""
+	}
+	words := strings.Fields(script)
+	for i, w := range words {
+		if !slices.Contains(redisPasswordOptions, w) {
+			continue
+		}
+		j := i + 1
+		for j < len(words) && words[j] == `\` {
+			j++
+		}
+		if j == len(words) {
+			break
+		}
+		v := strings.TrimRight(words[j], ";")
+		if !strings.ContainsAny(v, "$`") && credentialValue("", strings.Trim(v, `"'`)) {
+			return "Redis's " + w + " gives a password"
 		}
 	}
 	return ""

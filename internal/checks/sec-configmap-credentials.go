@@ -33,7 +33,8 @@ var secConfigmapCredentials = &engine.Check{
 		"credential word (db.password, client_secret, apiKey) with a literal value, at the start of a " +
 		"line or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
 		"element or password attribute, a --password= in a script), scripts that give a program's short " +
-		"password option a literal (mysql -pVALUE, redis-cli -a VALUE), Redis's passwords in its own " +
+		"password option a literal (mysql -pVALUE, redis-cli -a VALUE, redis-server --requirepass VALUE), " +
+		"Redis's passwords in its own " +
 		"forms: redis.conf's requirepass and masterauth, Sentinel's sentinel auth-pass MASTER VALUE and " +
 		"sentinel sentinel-pass VALUE, and an ACL user's cleartext password (user NAME on >VALUE ..., in " +
 		"an ACL file, redis.conf or ACL SETUSER in a script; a #hash, <VALUE, which takes a password away, " +
