@@ -259,10 +259,37 @@ func literalValue(value string, paths bool) bool {
 		strings.HasPrefix(lower, "arn:aws:secretsmanager:"), strings.HasPrefix(lower, "arn:aws:ssm:"),
 		strings.HasPrefix(lower, "projects/") && strings.Contains(lower, "/secrets/"):
 		return false
-	case secretStoreReference(lower), codeExpression(v):
+	case secretStoreReference(lower), codeExpression(v), bracketedPlaceholder(v):
 		return false
 	}
 	return true
+}
+
+// bracketedPlaceholder reports whether a value is a placeholder as documentation and example
+// configuration write one, words in angle brackets (<password>, <your-api-token>, <DB
+// PASSWORD>, &lt;password&gt; in XML): letters, digits, blank space, '_', '-' and '.', with a
+// letter. A password that holds other characters (<Xk9#mq!2Lp>) is not one.
+func bracketedPlaceholder(v string) bool {
+	var inner string
+	switch {
+	case len(v) > 2 && v[0] == '<' && v[len(v)-1] == '>':
+		inner = v[1 : len(v)-1]
+	case len(v) > 8 && strings.HasPrefix(v, "&lt;") && strings.HasSuffix(v, "&gt;"):
+		inner = v[4 : len(v)-4]
+	default:
+		return false
+	}
+	letter := false
+	for i := 0; i < len(inner); i++ {
+		switch c := inner[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			letter = true
+		case '0' <= c && c <= '9', c == ' ', c == '_', c == '-', c == '.':
+		default:
+			return false
+		}
+	}
+	return letter
 }
 
 // environmentReaders are the functions and maps that code reads the environment with

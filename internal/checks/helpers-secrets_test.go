@@ -85,6 +85,11 @@ func TestLiteralCredential(t *testing.T) {
 		"a Vault reference":               {"vault:secret/data/shop#password", false},
 		"an AWS Secrets Manager ARN":      {"arn:aws:secretsmanager:eu-west-1:111122223333:secret:shop-db", false},
 		"a GCP Secret Manager version":    {"projects/shop/secrets/db-password/versions/latest", false},
+		"a placeholder in angle brackets": {"<password>", false},
+		"a placeholder of words":          {"<your DB-password>", false},
+		"an XML-escaped placeholder":      {"&lt;password&gt;", false},
+		"a password in angle brackets":    {"<Xk9#mq!2Lp>", true},
+		"empty angle brackets":            {"<>", true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

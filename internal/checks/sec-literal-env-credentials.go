@@ -32,7 +32,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"reference is expanded as the kubelet expands it when VAR is a " +
 		"literal defined before it in the same container (a container whose references, expanded, would add more " +
 		"than the workload's own text and 64 KiB, as chains of variables each referring many times to the one " +
-		"before do, is NotAssessed unless what was read fails). Empty values, flags, file paths, references " +
+		"before do, is NotAssessed unless what was read fails). Empty values, flags, file paths, placeholders " +
+		"in angle brackets (<password>, <your-token>), references " +
 		"that a secret store's injector resolves (vault:, berglas://, sm://, op://), other $(VAR) " +
 		"interpolations, counts (a number under a plural word: MAX_TOKENS=4096), switches (\"0\", \"1\": " +
 		"MYSQL_ALLOW_EMPTY_PASSWORD=1) and names such as " +
