@@ -119,7 +119,7 @@ var bootstrapClusterRoles = sync.OnceValue(func() []policyObject {
 func addedPerms(inv *engine.Inventory, o *engine.Object) *rolePerms {
 	return inv.Memo(o, "rbac-added-permissions", func() any {
 		if added := addedRules(inv, o); len(added) > 0 {
-			return summarise(added, o.Kind == "Role")
+			return summariseIn(added, o.Kind == "Role", o.Namespace)
 		}
 		return (*rolePerms)(nil)
 	}).(*rolePerms)
@@ -179,7 +179,7 @@ func bootstrapPerms(kind, namespace, name string) *rolePerms {
 	}
 	var p *rolePerms
 	if own, ok := bootstrapObjects()[k]; ok && (kind == "Role" || kind == "ClusterRole") && own.AggregationRule == nil {
-		p = summarise(own.Rules, kind == "Role")
+		p = summariseIn(own.Rules, kind == "Role", namespace)
 	}
 	bootstrapRolePerms.Store(k, p)
 	return p

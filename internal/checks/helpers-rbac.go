@@ -278,6 +278,15 @@ var (
 		// this on its own namespace: relabelling it (pod-security.kubernetes.io/enforce:
 		// privileged) is allowed, and its pods may then run privileged on the node.
 		{groups: coreGroup, resources: []string{"namespaces"}, verbs: []string{"update", "patch"}},
+		// A Node's labels are what workloads are pinned by (nodeSelector, affinity), and those
+		// under node-restriction.kubernetes.io/ are the ones the NodeRestriction admission plugin
+		// keeps kubelets from setting, so that an admin can isolate workloads on dedicated
+		// nodes: relabelling a node the subject controls draws them, their Secrets and tokens
+		// onto it; tainting the others (spec) drives them off theirs. A nodes/status write keeps
+		// only the stored node's spec (k8s.io/kubernetes v1.37 pkg/registry/core/node/strategy.go,
+		// nodeStatusStrategy): it relabels the node too, and marks others NotReady. One named
+		// node is enough.
+		{groups: coreGroup, resources: []string{"nodes", "nodes/status"}, verbs: []string{"update", "patch"}, cluster: true},
 		// kube-aggregator proxies an APIService's group version (for "v1.", all of /api) to the
 		// Service it names; the built-in ones are put back only when kube-apiserver starts.
 		{groups: apiRegistrationGroup, resources: []string{"apiservices"}, verbs: []string{"update", "patch"}, cluster: true},
@@ -380,6 +389,51 @@ func tokenSecretMinting(rules []rbacv1.PolicyRule, namespaced bool) []string {
 		return nil
 	}
 	return []string{few(created, "; ") + ", with " + few(secretNamedPatchAccess.find(rules, namespaced), "; ") + " (" + why + ")"}
+}
+
+// platformConfigMaps are ConfigMaps of kube-system whose writer takes over the cluster: EKS's
+// aws-auth maps IAM roles and users to Kubernetes users and groups, system:masters among them
+// (cluster-admin past RBAC), and coredns (kube-dns on GKE) is the DNS configuration every pod's
+// lookups are answered by.
+var platformConfigMaps = []string{"aws-auth", "coredns", "kube-dns"}
+
+var (
+	configMapWriteAccess = riskyAccess{named: true, accesses: []access{
+		{groups: coreGroup, resources: []string{"configmaps"}, verbs: []string{"update", "patch"}},
+	}}
+	configMapCreateAccess = riskyAccess{named: true, accesses: []access{
+		{groups: coreGroup, resources: []string{"configmaps"}, verbs: []string{"create"}},
+	}}
+	configMapDeleteAccess = riskyAccess{named: true, accesses: []access{
+		{groups: coreGroup, resources: []string{"configmaps"}, verbs: deleteVerbs},
+	}}
+)
+
+// platformConfigMapWrite describes how rules let a subject rewrite kube-system's platform
+// ConfigMaps (platformConfigMaps), or returns nil: update or patch on them (a rule limited by
+// resourceNames counts when it names one of them), or create with delete (delete one, create it
+// again). A Role grants it in kube-system alone, a ClusterRole wherever it is bound cluster-wide
+// or in kube-system. namespace is a Role's.
+func platformConfigMapWrite(rules []rbacv1.PolicyRule, namespaced bool, namespace string) []string {
+	if namespaced && namespace != "kube-system" {
+		return nil
+	}
+	var platform []rbacv1.PolicyRule
+	for _, r := range rules {
+		if len(r.ResourceNames) == 0 || slices.Contains(r.ResourceNames, "") ||
+			slices.ContainsFunc(r.ResourceNames, func(n string) bool { return slices.Contains(platformConfigMaps, n) }) {
+			platform = append(platform, r)
+		}
+	}
+	why := "kube-system's aws-auth maps IAM identities to users and groups, system:masters among them, on EKS; its coredns answers every pod's DNS"
+	if !namespaced {
+		why = "bound cluster-wide or in kube-system: " + why
+	}
+	var out []string
+	for _, d := range configMapWriteAccess.find(platform, namespaced) {
+		out = append(out, d+" ("+why+")")
+	}
+	return append(out, together(platform, namespaced, configMapCreateAccess, configMapDeleteAccess, "deleted and created again: "+why)...)
 }
 
 // together describes how rules grant both a and b, which together give what why says, or
@@ -510,6 +564,11 @@ type rolePerms struct {
 }
 
 func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
+	return summariseIn(rules, namespaced, "")
+}
+
+// summariseIn is summarise for the rules of a Role of namespace (a ClusterRole's: "").
+func summariseIn(rules []rbacv1.PolicyRule, namespaced bool, namespace string) *rolePerms {
 	p := &rolePerms{
 		secretRead:     secretReadAccess.find(rules, namespaced),
 		exec:           execAccess.find(rules, namespaced),
@@ -519,7 +578,8 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		workloadCreate: workloadCreateAccess.find(rules, namespaced),
 		controlPlane: slices.Concat(controlPlaneAccess.find(rules, namespaced), nodeClientAccess.find(rules, namespaced),
 			tokenSecretMinting(rules, namespaced), apiServiceReplacement(rules, namespaced),
-			admissionPolicyAccess.find(rules, namespaced), mutatingPolicyCreation(rules, namespaced), csrApproval(rules, namespaced)),
+			admissionPolicyAccess.find(rules, namespaced), mutatingPolicyCreation(rules, namespaced), csrApproval(rules, namespaced),
+			platformConfigMapWrite(rules, namespaced, namespace)),
 		logTampering:   logTamperingAccess.find(rules, namespaced),
 		networkControl: networkControlAccess.find(rules, namespaced),
 	}
@@ -556,8 +616,14 @@ func summarise(rules []rbacv1.PolicyRule, namespaced bool) *rolePerms {
 		wildResource := slices.ContainsFunc(r.Resources, func(s string) bool {
 			return s == rbacv1.ResourceAll || strings.HasPrefix(s, "*/")
 		})
-		if slices.Contains(r.Verbs, rbacv1.VerbAll) || wildResource {
+		// apiGroups "*" with named resources grants them in every API group, those a CRD adds
+		// tomorrow too (CIS 5.1.3 counts a "*" in apiGroups, resources or verbs).
+		wildGroup := slices.Contains(r.APIGroups, rbacv1.APIGroupAll)
+		if slices.Contains(r.Verbs, rbacv1.VerbAll) || wildResource || wildGroup {
 			d := strings.Join(r.Verbs, ", ") + " on " + strings.Join(r.Resources, ", ")
+			if wildGroup && !wildResource && !slices.Contains(r.Verbs, rbacv1.VerbAll) {
+				d += ` in every API group (apiGroups "*")`
+			}
 			if !slices.Contains(p.wildcards, d) {
 				p.wildcards = append(p.wildcards, d)
 			}
@@ -580,7 +646,7 @@ func rolePermsOf(inv *engine.Inventory, o *engine.Object) *rolePerms {
 	return inv.Memo(o, "rbac-permissions", func() any {
 		switch r := o.Obj.(type) {
 		case *rbacv1.Role:
-			return summarise(r.Rules, true)
+			return summariseIn(r.Rules, true, o.Namespace)
 		case *rbacv1.ClusterRole:
 			p := summarise(r.Rules, false)
 			p.aggregated = r.AggregationRule != nil

@@ -20,13 +20,18 @@ var rbacControlPlaneTakeover = &engine.Check{
 		"with get, list, watch, patch or delete on them: the token controller fills a " +
 		"kubernetes.io/service-account-token Secret with the token of the ServiceAccount it names), " +
 		"creating PersistentVolumes mounts node paths, updating a Namespace (a Role can, its own) " +
-		"relaxes its Pod Security labels so its pods may run privileged, updating an APIService (or deleting and " +
+		"relaxes its Pod Security labels so its pods may run privileged, updating or patching Nodes or nodes/status " +
+		"relabels a node (a status write keeps only the spec) so that workloads pinned to node labels, the " +
+		"node-restriction.kubernetes.io/ ones kubelets may not set among them, land on a node the subject controls, " +
+		"writing kube-system's platform ConfigMaps (update or patch, or create with delete: a Role in kube-system, " +
+		"a ClusterRole bound cluster-wide) maps one's IAM identity to group system:masters through EKS's aws-auth or " +
+		"answers every pod's DNS through coredns, updating an APIService (or deleting and " +
 		"creating one again) sends its API group version, all of /api for \"v1.\", to a Service of " +
 		"one's choosing, and updating or deleting a CustomResourceDefinition repoints the conversion " +
 		"webhook that sees and rewrites its objects, or deletes them all (a policy engine's " +
 		"policies). Each hands over the cluster or switches off controls, defeating " +
 		"logical access security (CC6.1) and change control (CC8.1). Rules limited by resourceNames " +
-		"still count where one named object is enough; they do not for nodeclient, the Secret " +
+		"still count where one named object is enough (a node, aws-auth); they do not for nodeclient, the Secret " +
 		"route (but for delete: the subject deletes the named Secret and creates it again as a token Secret) " +
 		"and creating APIServices, whose requests name no existing object, nor for admission " +
 		"policies, where the names limit the grant to the subject's own policies. Create limited by " +

@@ -8,10 +8,10 @@ import (
 var rbacWildcards = &engine.Check{
 	ID:    "rbac-wildcards",
 	Title: "Roles do not grant wildcard access",
-	Description: "A \"*\" in a rule's verbs, resources or nonResourceURLs grants everything that matches today and " +
+	Description: "A \"*\" in a rule's verbs, resources, apiGroups (named resources in every API group) or nonResourceURLs grants everything that matches today and " +
 		"whatever the API server or a CRD adds tomorrow, so nobody reviewed what the role allows. " +
 		"Roles that list their verbs and resources support least-privilege authorisation (CC6.3)." + supporting,
-	Remediation: "Replace \"*\" with the verbs and resources the role needs.",
+	Remediation: "Replace \"*\" with the verbs, resources and API groups the role needs.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc63},
 	Targets:     []string{"Role", "ClusterRole"},

@@ -165,6 +165,64 @@ func TestRBACConformance(t *testing.T) {
 				{"RoleBinding/user-no-api-group", "rbac-dangling-binding", "Pass", ""},
 			},
 		},
+		"apiGroups \"*\" is a wildcard even with named resources: secrets in every API group, today's and a CRD's tomorrow (CIS 5.1.3)": {
+			docs: []string{
+				rbacRole("", "any-group-secrets", "- apiGroups: [\"*\"]\n  resources: [secrets]\n  verbs: [get]\n"),
+				rbacRole("t1", "any-group-deployments", "- apiGroups: [\"*\"]\n  resources: [deployments]\n  verbs: [list]\n"),
+				rbacRole("", "core-secrets", "- apiGroups: [\"\"]\n  resources: [secrets]\n  verbs: [get]\n"),
+			},
+			want: []rbacWant{
+				{"ClusterRole/any-group-secrets", "rbac-wildcards", "Fail", `get on secrets in every API group (apiGroups "*")`},
+				{"Role/any-group-deployments", "rbac-wildcards", "Fail", `list on deployments in every API group (apiGroups "*")`},
+				{"ClusterRole/core-secrets", "rbac-wildcards", "Pass", ""},
+			},
+		},
+		"update or patch on pods/ephemeralcontainers adds a debug container to a running pod: exec by another name": {
+			docs: []string{
+				rbacRole("t1", "debugger", "- apiGroups: [\"\"]\n  resources: [pods/ephemeralcontainers]\n  verbs: [patch]\n"),
+				rbacRole("t1", "debug-reader", "- apiGroups: [\"\"]\n  resources: [pods/ephemeralcontainers]\n  verbs: [get, list]\n"),
+			},
+			want: []rbacWant{
+				{"Role/debugger", "rbac-exec-attach-portforward", "Fail", "patch on pods/ephemeralcontainers"},
+				{"Role/debug-reader", "rbac-exec-attach-portforward", "Pass", ""},
+			},
+		},
+		"writing kube-system's platform ConfigMaps (EKS aws-auth, CoreDNS) takes over the cluster; a tenant's own ConfigMaps or a named lock do not": {
+			docs: []string{
+				rbacRole("kube-system", "cm-writer", "- apiGroups: [\"\"]\n  resources: [configmaps]\n  verbs: [update, patch]\n"),
+				rbacRole("kube-system", "aws-auth-editor", "- apiGroups: [\"\"]\n  resources: [configmaps]\n  resourceNames: [aws-auth]\n  verbs: [patch]\n"),
+				rbacRole("kube-system", "cm-replacer", "- apiGroups: [\"\"]\n  resources: [configmaps]\n  verbs: [create, delete]\n"),
+				rbacRole("kube-system", "leader-lock", "- apiGroups: [\"\"]\n  resources: [configmaps]\n  resourceNames: [my-controller-lock]\n  verbs: [get, update, patch]\n"),
+				rbacRole("kube-system", "cm-reader", "- apiGroups: [\"\"]\n  resources: [configmaps]\n  verbs: [get, list, watch]\n"),
+				rbacRole("t1", "tenant-cm-writer", "- apiGroups: [\"\"]\n  resources: [configmaps]\n  verbs: [create, update, patch, delete]\n"),
+				rbacRole("", "cluster-cm-writer", "- apiGroups: [\"\"]\n  resources: [configmaps]\n  verbs: [patch]\n"),
+				rbacRole("", "cluster-aws-auth", "- apiGroups: [\"\"]\n  resources: [configmaps]\n  resourceNames: [aws-auth]\n  verbs: [update]\n"),
+			},
+			want: []rbacWant{
+				{"Role/cm-writer", "rbac-control-plane-takeover", "Fail", "update, patch on configmaps"},
+				{"Role/aws-auth-editor", "rbac-control-plane-takeover", "Fail", `patch on configmaps (resourceNames "aws-auth")`},
+				{"Role/cm-replacer", "rbac-control-plane-takeover", "Fail", "create on configmaps, with delete on configmaps"},
+				{"Role/leader-lock", "rbac-control-plane-takeover", "Pass", ""},
+				{"Role/cm-reader", "rbac-control-plane-takeover", "Pass", ""},
+				{"Role/tenant-cm-writer", "rbac-control-plane-takeover", "Pass", ""},
+				{"ClusterRole/cluster-cm-writer", "rbac-control-plane-takeover", "Fail", "patch on configmaps"},
+				{"ClusterRole/cluster-aws-auth", "rbac-control-plane-takeover", "Fail", `update on configmaps (resourceNames "aws-auth")`},
+			},
+		},
+		"update or patch on nodes or nodes/status relabels nodes (nodes/status keeps only the spec): workloads pinned to a node label land on the subject's node": {
+			docs: []string{
+				rbacRole("", "node-labeller", "- apiGroups: [\"\"]\n  resources: [nodes]\n  verbs: [patch]\n"),
+				rbacRole("", "node-status", "- apiGroups: [\"\"]\n  resources: [nodes/status]\n  resourceNames: [worker-1]\n  verbs: [update]\n"),
+				rbacRole("", "node-reader", "- apiGroups: [\"\"]\n  resources: [nodes, nodes/status]\n  verbs: [get, list, watch]\n"),
+				rbacRole("t1", "role-nodes", "- apiGroups: [\"\"]\n  resources: [nodes]\n  verbs: [patch]\n"),
+			},
+			want: []rbacWant{
+				{"ClusterRole/node-labeller", "rbac-control-plane-takeover", "Fail", "patch on nodes"},
+				{"ClusterRole/node-status", "rbac-control-plane-takeover", "Fail", `update on nodes/status (resourceNames "worker-1")`},
+				{"ClusterRole/node-reader", "rbac-control-plane-takeover", "Pass", ""},
+				{"Role/role-nodes", "rbac-control-plane-takeover", "Pass", ""},
+			},
+		},
 		"a ServiceAccount subject of a RoleBinding without a namespace is the binding's namespace's": {
 			docs: []string{rbacBinding("t1", "sa", "ClusterRole", "edit", "- kind: ServiceAccount\n  name: deployer\n")},
 			want: []rbacWant{{"RoleBinding/sa", "rbac-bound-secret-read", "Fail", `ServiceAccount "t1/deployer"`}},
