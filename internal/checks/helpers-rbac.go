@@ -433,7 +433,10 @@ func platformConfigMapWrite(rules []rbacv1.PolicyRule, namespaced bool, namespac
 	for _, d := range configMapWriteAccess.find(platform, namespaced) {
 		out = append(out, d+" ("+why+")")
 	}
-	return append(out, together(platform, namespaced, configMapCreateAccess, configMapDeleteAccess, "deleted and created again: "+why)...)
+	if out != nil {
+		return out // replacing them says nothing more
+	}
+	return together(platform, namespaced, configMapCreateAccess, configMapDeleteAccess, "deleted and created again: "+why)
 }
 
 // together describes how rules grant both a and b, which together give what why says, or
