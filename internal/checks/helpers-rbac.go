@@ -277,7 +277,13 @@ var (
 		// The API server reads /api/v1/namespaces/<name> as namespace <name>, so a Role grants
 		// this on its own namespace: relabelling it (pod-security.kubernetes.io/enforce:
 		// privileged) is allowed, and its pods may then run privileged on the node.
-		{groups: coreGroup, resources: []string{"namespaces"}, verbs: []string{"update", "patch"}},
+		// So do writes on its status and finalize subresources: their strategies keep the
+		// stored spec or status alone and take the request's metadata, labels included
+		// (k8s.io/kubernetes v1.37 pkg/registry/core/namespace/strategy.go), and
+		// pod-security-admission's ValidateNamespace lets every subresource through. finalize
+		// serves PUT alone (FinalizeREST is no getter, so no patch).
+		{groups: coreGroup, resources: []string{"namespaces", "namespaces/status"}, verbs: []string{"update", "patch"}},
+		{groups: coreGroup, resources: []string{"namespaces/finalize"}, verbs: []string{"update"}},
 		// A Node's labels are what workloads are pinned by (nodeSelector, affinity), and those
 		// under node-restriction.kubernetes.io/ are the ones the NodeRestriction admission plugin
 		// keeps kubelets from setting, so that an admin can isolate workloads on dedicated

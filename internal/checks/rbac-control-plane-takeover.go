@@ -19,7 +19,7 @@ var rbacControlPlaneTakeover = &engine.Check{
 		"serviceaccounts/token creates tokens for other identities (and so does creating Secrets " +
 		"with get, list, watch, patch or delete on them: the token controller fills a " +
 		"kubernetes.io/service-account-token Secret with the token of the ServiceAccount it names), " +
-		"creating PersistentVolumes mounts node paths, updating a Namespace (a Role can, its own) " +
+		"creating PersistentVolumes mounts node paths, updating a Namespace or its status or finalize subresource (a Role can, its own) " +
 		"relaxes its Pod Security labels so its pods may run privileged, updating or patching Nodes or nodes/status " +
 		"relabels a node (a status write keeps only the spec) so that workloads pinned to node labels, the " +
 		"node-restriction.kubernetes.io/ ones kubelets may not set among them, land on a node the subject controls, " +

@@ -223,6 +223,18 @@ func TestRBACConformance(t *testing.T) {
 				{"Role/role-nodes", "rbac-control-plane-takeover", "Pass", ""},
 			},
 		},
+		"a Role's write on its own namespace's status or finalize subresource relabels it (both keep metadata; pod-security-admission skips subresources)": {
+			docs: []string{
+				rbacRole("t1", "ns-status", "- apiGroups: [\"\"]\n  resources: [namespaces/status]\n  verbs: [patch]\n"),
+				rbacRole("t1", "ns-finalize", "- apiGroups: [\"\"]\n  resources: [namespaces/finalize]\n  verbs: [update]\n"),
+				rbacRole("t1", "ns-status-reader", "- apiGroups: [\"\"]\n  resources: [namespaces, namespaces/status]\n  verbs: [get, list, watch]\n"),
+			},
+			want: []rbacWant{
+				{"Role/ns-status", "rbac-control-plane-takeover", "Fail", "patch on namespaces/status"},
+				{"Role/ns-finalize", "rbac-control-plane-takeover", "Fail", "update on namespaces/finalize"},
+				{"Role/ns-status-reader", "rbac-control-plane-takeover", "Pass", ""},
+			},
+		},
 		"a ServiceAccount subject of a RoleBinding without a namespace is the binding's namespace's": {
 			docs: []string{rbacBinding("t1", "sa", "ClusterRole", "edit", "- kind: ServiceAccount\n  name: deployer\n")},
 			want: []rbacWant{{"RoleBinding/sa", "rbac-bound-secret-read", "Fail", `ServiceAccount "t1/deployer"`}},
