@@ -235,6 +235,16 @@ func TestRBACConformance(t *testing.T) {
 				{"Role/ns-status-reader", "rbac-control-plane-takeover", "Pass", ""},
 			},
 		},
+		"changing or deleting a ValidatingAdmissionPolicy binding switches a control off; creating policies and bindings only adds denials": {
+			docs: []string{
+				rbacRole("", "vap-binding-editor", "- apiGroups: [admissionregistration.k8s.io]\n  resources: [validatingadmissionpolicybindings]\n  verbs: [patch]\n"),
+				rbacRole("", "vap-author", "- apiGroups: [admissionregistration.k8s.io]\n  resources: [validatingadmissionpolicies, validatingadmissionpolicybindings]\n  verbs: [get, list, create]\n"),
+			},
+			want: []rbacWant{
+				{"ClusterRole/vap-binding-editor", "rbac-control-plane-takeover", "Fail", "patch on validatingadmissionpolicybindings"},
+				{"ClusterRole/vap-author", "rbac-control-plane-takeover", "Pass", ""},
+			},
+		},
 		"a ServiceAccount subject of a RoleBinding without a namespace is the binding's namespace's": {
 			docs: []string{rbacBinding("t1", "sa", "ClusterRole", "edit", "- kind: ServiceAccount\n  name: deployer\n")},
 			want: []rbacWant{{"RoleBinding/sa", "rbac-bound-secret-read", "Fail", `ServiceAccount "t1/deployer"`}},
