@@ -562,8 +562,12 @@ type rolePerms struct {
 	escalation     []string
 	workloadCreate []string
 	controlPlane   []string
-	logTampering   []string
-	networkControl []string
+	// kubeSystemWrite is how the rules write kube-system's platform ConfigMaps
+	// (platformConfigMapWrite): control-plane takeover, but granted only in kube-system, so a
+	// RoleBinding elsewhere gives none of it.
+	kubeSystemWrite []string
+	logTampering    []string
+	networkControl  []string
 	// reportWrite is how the rules let a subject create or change Trivy Operator's reports of
 	// a namespace, by report kind, or grant itself that (helpers-supply-chain.go:
 	// reportWriteAccess, selfGrantAccess).
@@ -587,10 +591,10 @@ func summariseIn(rules []rbacv1.PolicyRule, namespaced bool, namespace string) *
 		workloadCreate: workloadCreateAccess.find(rules, namespaced),
 		controlPlane: slices.Concat(controlPlaneAccess.find(rules, namespaced), nodeClientAccess.find(rules, namespaced),
 			tokenSecretMinting(rules, namespaced), apiServiceReplacement(rules, namespaced),
-			admissionPolicyAccess.find(rules, namespaced), mutatingPolicyCreation(rules, namespaced), csrApproval(rules, namespaced),
-			platformConfigMapWrite(rules, namespaced, namespace)),
-		logTampering:   logTamperingAccess.find(rules, namespaced),
-		networkControl: networkControlAccess.find(rules, namespaced),
+			admissionPolicyAccess.find(rules, namespaced), mutatingPolicyCreation(rules, namespaced), csrApproval(rules, namespaced)),
+		kubeSystemWrite: platformConfigMapWrite(rules, namespaced, namespace),
+		logTampering:    logTamperingAccess.find(rules, namespaced),
+		networkControl:  networkControlAccess.find(rules, namespaced),
 	}
 	p.bindNamed = namedBinds(rules)
 	var selfGrant []string
@@ -1024,19 +1028,20 @@ func aggregatedFrom(src *rolePerms, name string) *rolePerms {
 		reportWrite[kind] = from(ds)
 	}
 	return &rolePerms{
-		reportWrite:    reportWrite,
-		bindNamed:      src.bindNamed,
-		clusterAdmin:   src.clusterAdmin,
-		wildcards:      from(src.wildcards),
-		secretRead:     from(src.secretRead),
-		exec:           from(src.exec),
-		nodeExec:       from(src.nodeExec),
-		podDebug:       from(src.podDebug),
-		escalation:     from(src.escalation),
-		workloadCreate: from(src.workloadCreate),
-		controlPlane:   from(src.controlPlane),
-		logTampering:   from(src.logTampering),
-		networkControl: from(src.networkControl),
+		reportWrite:     reportWrite,
+		bindNamed:       src.bindNamed,
+		clusterAdmin:    src.clusterAdmin,
+		wildcards:       from(src.wildcards),
+		secretRead:      from(src.secretRead),
+		exec:            from(src.exec),
+		nodeExec:        from(src.nodeExec),
+		podDebug:        from(src.podDebug),
+		escalation:      from(src.escalation),
+		workloadCreate:  from(src.workloadCreate),
+		controlPlane:    from(src.controlPlane),
+		kubeSystemWrite: from(src.kubeSystemWrite),
+		logTampering:    from(src.logTampering),
+		networkControl:  from(src.networkControl),
 	}
 }
 
@@ -1094,19 +1099,20 @@ func unionPerms(builtin, input *rolePerms) *rolePerms {
 		}
 	}
 	return &rolePerms{
-		reportWrite:    reportWrite,
-		bindNamed:      slices.Concat(builtin.bindNamed, input.bindNamed),
-		clusterAdmin:   builtin.clusterAdmin || input.clusterAdmin,
-		wildcards:      merge(builtin.wildcards, input.wildcards),
-		secretRead:     merge(builtin.secretRead, input.secretRead),
-		exec:           merge(builtin.exec, input.exec),
-		nodeExec:       merge(builtin.nodeExec, input.nodeExec),
-		podDebug:       merge(builtin.podDebug, input.podDebug),
-		escalation:     merge(builtin.escalation, input.escalation),
-		workloadCreate: merge(builtin.workloadCreate, input.workloadCreate),
-		controlPlane:   merge(builtin.controlPlane, input.controlPlane),
-		logTampering:   merge(builtin.logTampering, input.logTampering),
-		networkControl: merge(builtin.networkControl, input.networkControl),
+		reportWrite:     reportWrite,
+		bindNamed:       slices.Concat(builtin.bindNamed, input.bindNamed),
+		clusterAdmin:    builtin.clusterAdmin || input.clusterAdmin,
+		wildcards:       merge(builtin.wildcards, input.wildcards),
+		secretRead:      merge(builtin.secretRead, input.secretRead),
+		exec:            merge(builtin.exec, input.exec),
+		nodeExec:        merge(builtin.nodeExec, input.nodeExec),
+		podDebug:        merge(builtin.podDebug, input.podDebug),
+		escalation:      merge(builtin.escalation, input.escalation),
+		workloadCreate:  merge(builtin.workloadCreate, input.workloadCreate),
+		controlPlane:    merge(builtin.controlPlane, input.controlPlane),
+		kubeSystemWrite: merge(builtin.kubeSystemWrite, input.kubeSystemWrite),
+		logTampering:    merge(builtin.logTampering, input.logTampering),
+		networkControl:  merge(builtin.networkControl, input.networkControl),
 	}
 }
 

@@ -455,6 +455,9 @@ func serviceAccountActor(inv *engine.Inventory, namespace, sa string) string {
 			continue
 		}
 		grants := slices.Concat(p.workloadCreate, p.exec, p.escalation, p.secretRead, p.controlPlane)
+		if namespace == "kube-system" {
+			grants = append(grants, p.kubeSystemWrite...)
+		}
 		if p.clusterAdmin && len(grants) == 0 {
 			grants = []string{"* on *"}
 		}

@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"slices"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -42,6 +44,8 @@ var rbacControlPlaneTakeover = &engine.Check{
 	Criteria:    []v1alpha1.Criterion{cc61, cc81},
 	Targets:     []string{"Role", "ClusterRole"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		judgeRole(ctx, o, "can take over the control plane", func(p *rolePerms) []string { return p.controlPlane })
+		judgeRole(ctx, o, "can take over the control plane", func(p *rolePerms) []string {
+			return slices.Concat(p.controlPlane, p.kubeSystemWrite)
+		})
 	},
 }
