@@ -215,51 +215,50 @@ func cniPodSelectors(inv *Inventory, namespace string, add func(o *Object, kind 
 		}
 	}
 	for _, o := range inv.List(namespace, "NetworkPolicy") {
-		u, ok := o.Obj.(*unstructured.Unstructured)
-		if !ok || !slices.Contains(CalicoGroups, apiGroupOf(o.APIVersion)) || strings.HasPrefix(o.Name, "knp.default.") {
+		if strings.HasPrefix(o.Name, "knp.default.") {
 			continue
 		}
-		spec, ok := u.Object["spec"].(map[string]any)
-		if !ok {
-			continue
-		}
-		var s struct {
-			Selector               string   `json:"selector"`
-			ServiceAccountSelector string   `json:"serviceAccountSelector"`
-			Types                  []string `json:"types"`
-		}
-		if runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &s) != nil ||
-			len(s.Types) > 0 && !slices.Contains(s.Types, "Ingress") || strings.TrimSpace(s.ServiceAccountSelector) != "" {
-			continue
-		}
-		if sel := CalicoSelector(s.Selector); sel != nil {
-			add(o, "Calico NetworkPolicy", sel)
+		if s, ok := calicoIngressSelector(o); ok {
+			if sel := CalicoSelector(s); sel != nil {
+				add(o, "Calico NetworkPolicy", sel)
+			}
 		}
 	}
 	for _, o := range inv.List("", CalicoGlobalNetworkPolicyKind) {
-		u, ok := o.Obj.(*unstructured.Unstructured)
-		if !ok || !slices.Contains(CalicoGroups, apiGroupOf(o.APIVersion)) {
-			continue
-		}
-		spec, ok := u.Object["spec"].(map[string]any)
-		if !ok {
-			continue
-		}
-		var s struct {
-			Selector               string   `json:"selector"`
-			ServiceAccountSelector string   `json:"serviceAccountSelector"`
-			Types                  []string `json:"types"`
-			DoNotTrack             bool     `json:"doNotTrack"`
-			PreDNAT                bool     `json:"preDNAT"`
-		}
-		if runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &s) != nil || s.DoNotTrack || s.PreDNAT ||
-			len(s.Types) > 0 && !slices.Contains(s.Types, "Ingress") || strings.TrimSpace(s.ServiceAccountSelector) != "" {
-			continue
-		}
-		if sel := CalicoExpression(s.Selector); sel != nil {
-			add(o, "Calico GlobalNetworkPolicy", podLabelRequirements(sel))
+		if s, ok := calicoIngressSelector(o); ok {
+			if sel := CalicoExpression(s); sel != nil {
+				add(o, "Calico GlobalNetworkPolicy", podLabelRequirements(sel))
+			}
 		}
 	}
+}
+
+// calicoIngressSelector is the selector of o, a Calico NetworkPolicy or GlobalNetworkPolicy, when
+// the policy may govern its pods' ingress: ok is false for another group's object, for one
+// without a readable spec, for one whose types leave out Ingress, for one that selects by service
+// account, and for one that applies to host endpoints only (doNotTrack, preDNAT: a
+// GlobalNetworkPolicy's).
+func calicoIngressSelector(o *Object) (string, bool) {
+	u, ok := o.Obj.(*unstructured.Unstructured)
+	if !ok || !slices.Contains(CalicoGroups, apiGroupOf(o.APIVersion)) {
+		return "", false
+	}
+	spec, ok := u.Object["spec"].(map[string]any)
+	if !ok {
+		return "", false
+	}
+	var s struct {
+		Selector               string   `json:"selector"`
+		ServiceAccountSelector string   `json:"serviceAccountSelector"`
+		Types                  []string `json:"types"`
+		DoNotTrack             bool     `json:"doNotTrack"`
+		PreDNAT                bool     `json:"preDNAT"`
+	}
+	if runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &s) != nil || s.DoNotTrack || s.PreDNAT ||
+		len(s.Types) > 0 && !slices.Contains(s.Types, "Ingress") || strings.TrimSpace(s.ServiceAccountSelector) != "" {
+		return "", false
+	}
+	return s.Selector, true
 }
 
 // podLabelRequirements is sel without its requirements on keys that stand for something other
