@@ -64,7 +64,8 @@ type cniPolicy struct {
 	blocks bool
 	// denies is true for a Calico policy of the default tier that governs ingress and has no
 	// Allow or Pass rule: Calico drops, at the end of the tier, what no policy of the tier
-	// allowed the pods it selects, as a NetworkPolicy default deny does.
+	// allowed the pods it selects, as a NetworkPolicy default deny does; and for a Cilium policy
+	// whose rules put the pods they select in default deny at ingress and allow nothing.
 	denies bool
 	// global is true for a Calico GlobalNetworkPolicy, read for one namespace: scope says
 	// whether it applies to the namespace's pods (its namespaceSelector, and the requirements
@@ -305,6 +306,11 @@ type (
 		NodeSelector     *metav1.LabelSelector `json:"nodeSelector"`
 		Ingress          []ciliumIngressRule   `json:"ingress"`
 		IngressDeny      []json.RawMessage     `json:"ingressDeny"`
+		// EnableDefaultDeny.Ingress says whether the rule puts the pods it selects in default
+		// deny at ingress: unset, it does when the rule has an ingress section.
+		EnableDefaultDeny struct {
+			Ingress *bool `json:"ingress"`
+		} `json:"enableDefaultDeny"`
 	}
 	ciliumIngressRule struct {
 		FromEndpoints     []metav1.LabelSelector `json:"fromEndpoints"`
@@ -329,8 +335,11 @@ type (
 
 // ciliumPolicy reads a CiliumNetworkPolicy: spec and specs are its rules, each selecting pods by
 // endpointSelector (a rule with a nodeSelector instead governs the nodes' host firewall, not
-// pods). A rule with an ingress section puts the pods it selects in default deny at ingress and
-// admits what its rules allow; an empty ingress rule ({}) allows nothing.
+// pods). A rule with an ingress section puts the pods it selects in default deny at ingress
+// (unless its enableDefaultDeny.ingress is false) and admits what its rules allow; an empty
+// ingress rule ({}) allows nothing. A policy whose rules all put their pods in default deny and
+// allow nothing (Cilium's "Ingress Default Deny": endpointSelector {} and ingress [{}]) denies
+// them all ingress (cniPolicy.denies); a rule that neither isolates, allows nor denies is none.
 func ciliumPolicy(o *engine.Object) (cniPolicy, bool) {
 	return ciliumRules(o, ciliumPolicyKind, false)
 }
@@ -361,8 +370,22 @@ func ciliumRules(o *engine.Object, kind string, clusterwide bool) (cniPolicy, bo
 			}
 		}
 	}
+	isolates := true
 	for _, r := range rules {
 		if r.EndpointSelector == nil || (len(r.Ingress) == 0 && len(r.IngressDeny) == 0) {
+			continue
+		}
+		allows, open := false, ""
+		for _, in := range r.Ingress {
+			if why, ok := ciliumOpen(in, clusterwide); ok {
+				allows = true
+				if why != "" && open == "" {
+					open = why
+				}
+			}
+		}
+		isolating := r.EnableDefaultDeny.Ingress == nil || *r.EnableDefaultDeny.Ingress
+		if !isolating && !allows && len(r.IngressDeny) == 0 {
 			continue
 		}
 		sel, err := metav1.LabelSelectorAsSelector(ciliumLabels(r.EndpointSelector))
@@ -371,15 +394,13 @@ func ciliumRules(o *engine.Object, kind string, clusterwide bool) (cniPolicy, bo
 		}
 		p.selectors = append(p.selectors, sel)
 		p.blocks = p.blocks || len(r.IngressDeny) > 0
-		for _, in := range r.Ingress {
-			if why, allows := ciliumOpen(in, clusterwide); allows {
-				p.allows = true
-				if why != "" && p.open == "" {
-					p.open = why
-				}
-			}
+		p.allows = p.allows || allows
+		if p.open == "" {
+			p.open = open
 		}
+		isolates = isolates && isolating
 	}
+	p.denies = len(p.selectors) > 0 && isolates && !p.allows
 	return p, len(p.selectors) > 0
 }
 

@@ -46,8 +46,9 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"such a Calico NetworkPolicy; a Pass rule skips the NetworkPolicies' deny and leaves the namespace NotAssessed, naming the policy. " +
 		"Cilium's CiliumClusterwideNetworkPolicy (cluster-scoped) is read as its CiliumNetworkPolicy, for the pods its endpointSelectors " +
 		"select in every namespace (which may name the namespace, io.kubernetes.pod.namespace, and its labels, io.cilium.k8s.namespace.labels.), " +
-		"an empty fromEndpoints selector admitting every endpoint of the cluster; its nodeSelector rules govern hosts, not pods. A namespace " +
-		"isolated only by a Cilium policy still fails for want of a NetworkPolicy default deny." + supporting,
+		"an empty fromEndpoints selector admitting every endpoint of the cluster; its nodeSelector rules govern hosts, not pods. A Cilium " +
+		"policy that selects every pod with an ingress section and allows nothing (Cilium's own default deny: endpointSelector {} and " +
+		"ingress [{}], or an ingressDeny from everything) is a default deny, unless its enableDefaultDeny.ingress is false." + supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
@@ -145,8 +146,9 @@ var netNamespaceDefaultDeny = &engine.Check{
 	},
 }
 
-// deniesEveryNewPod reports whether a Calico policy of the default tier is a default deny of
-// the namespace (cniPolicy.denies): it surely selects every new pod, of a workload of any kind.
+// deniesEveryNewPod reports whether a CNI policy (a Calico policy of the default tier, a Cilium
+// policy) is a default deny of the namespace (cniPolicy.denies): it surely selects every new
+// pod, of a workload of any kind.
 func deniesEveryNewPod(p cniPolicy) bool {
 	if !p.denies {
 		return false

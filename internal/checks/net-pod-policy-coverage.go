@@ -62,7 +62,9 @@ var netPodPolicyCoverage = &engine.Check{
 		"a Pass rule may skip the NetworkPolicies and leaves the pod NotAssessed. Cilium's CiliumClusterwideNetworkPolicy (cluster-scoped) " +
 		"is read as its CiliumNetworkPolicy, for the pods its endpointSelectors select in every namespace (which may name the namespace, " +
 		"io.kubernetes.pod.namespace, and its labels, io.cilium.k8s.namespace.labels.), an empty fromEndpoints selector admitting every " +
-		"endpoint of the cluster; its nodeSelector rules govern hosts, not pods." + supporting,
+		"endpoint of the cluster; its nodeSelector rules govern hosts, not pods. So does a Cilium policy that selects the pod with an " +
+		"ingress section and allows nothing (Cilium's default deny, unless its enableDefaultDeny.ingress is false), where no CNI policy " +
+		"may allow it ingress; a Cilium rule with enableDefaultDeny.ingress false that allows and denies nothing is none." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
@@ -114,9 +116,10 @@ var netPodPolicyCoverage = &engine.Check{
 		// for ingress.
 		unpoliced := func(format string, args ...any) {
 			if len(cni.undecided) == 0 && slices.ContainsFunc(cni.governing, func(p cniPolicy) bool { return p.denies }) {
-				// A Calico policy of the default tier selects the pod and allows nothing
-				// (cniPolicy.denies), and no CNI policy may allow it ingress: Calico drops
-				// what no policy of the tier allowed, and no NetworkPolicy allows the pod any.
+				// A Calico policy of the default tier, or a Cilium policy in default deny,
+				// selects the pod and allows nothing (cniPolicy.denies), and no CNI policy may
+				// allow it ingress: the CNI drops what no policy allowed, and no NetworkPolicy
+				// allows the pod any.
 				ctx.Pass("")
 				return
 			}
