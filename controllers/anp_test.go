@@ -2,8 +2,6 @@ package controllers
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -59,30 +57,10 @@ spec:
 			_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
 		}
 	})
-	findingSays := func(check, name, want string) func() error {
-		return func() error {
-			rep, err := getReport("anp-tenant", "anptest")
-			if err != nil {
-				return err
-			}
-			if rep.Status.LastEvaluated == nil {
-				return fmt.Errorf("not evaluated yet")
-			}
-			f := finding(rep, check, name, "")
-			switch {
-			case f == nil && want != "":
-				return fmt.Errorf("no %s finding yet", check)
-			case f == nil:
-				return nil
-			case want == "":
-				return fmt.Errorf("%s finding still there: %q", check, f.Message)
-			case !strings.Contains(f.Message, want):
-				return fmt.Errorf("%s finding says %q", check, f.Message)
-			}
-			return nil
-		}
+	says := func(check, name, want string) func() error {
+		return findingSays("anp-tenant", "anptest", check, name, want)
 	}
-	eventually(t, 20*time.Second, "no net-pod-policy-coverage finding behind the default deny", findingSays("net-pod-policy-coverage", "web", ""))
+	eventually(t, 20*time.Second, "no net-pod-policy-coverage finding behind the default deny", says("net-pod-policy-coverage", "web", ""))
 
 	applyYAML(t, `
 apiVersion: policy.networking.k8s.io/v1alpha1
@@ -101,14 +79,14 @@ spec:
     - namespaces: {}
 `)
 	eventually(t, 15*time.Second, "the AdminNetworkPolicy's finding",
-		findingSays("net-pod-policy-coverage", "web", `AdminNetworkPolicy "anp-open" (priority 10) admits every pod of every namespace on every port`))
+		says("net-pod-policy-coverage", "web", `AdminNetworkPolicy "anp-open" (priority 10) admits every pod of every namespace on every port`))
 	eventually(t, 15*time.Second, "the AdminNetworkPolicy's finding on the namespace",
-		findingSays("net-namespace-default-deny", "anp-tenant", `AdminNetworkPolicy "anp-open" (priority 10) admits every pod of every namespace`))
+		says("net-namespace-default-deny", "anp-tenant", `AdminNetworkPolicy "anp-open" (priority 10) admits every pod of every namespace`))
 
 	deleteUnstructured(t, "policy.networking.k8s.io", "v1alpha1", "AdminNetworkPolicy", "", "anp-open")
 	deleteUnstructured(t, "networking.k8s.io", "v1", "NetworkPolicy", "anp-tenant", "default-deny")
 	eventually(t, 15*time.Second, "the pod unpoliced without the default deny",
-		findingSays("net-pod-policy-coverage", "web", `no NetworkPolicy in namespace "anp-tenant"`))
+		says("net-pod-policy-coverage", "web", `no NetworkPolicy in namespace "anp-tenant"`))
 
 	applyYAML(t, `
 apiVersion: policy.networking.k8s.io/v1alpha1
@@ -125,6 +103,6 @@ spec:
     from:
     - namespaces: {}
 `)
-	eventually(t, 15*time.Second, "no net-pod-policy-coverage finding behind the cluster's default deny", findingSays("net-pod-policy-coverage", "web", ""))
-	eventually(t, 15*time.Second, "no net-namespace-default-deny finding behind the cluster's default deny", findingSays("net-namespace-default-deny", "anp-tenant", ""))
+	eventually(t, 15*time.Second, "no net-pod-policy-coverage finding behind the cluster's default deny", says("net-pod-policy-coverage", "web", ""))
+	eventually(t, 15*time.Second, "no net-namespace-default-deny finding behind the cluster's default deny", says("net-namespace-default-deny", "anp-tenant", ""))
 }

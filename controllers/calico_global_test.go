@@ -2,8 +2,6 @@ package controllers
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -68,30 +66,10 @@ spec:
 		u.SetName("ccnp-open")
 		_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
 	})
-	findingSays := func(check, name, want string) func() error {
-		return func() error {
-			rep, err := getReport("gnp-tenant", "gnptest")
-			if err != nil {
-				return err
-			}
-			if rep.Status.LastEvaluated == nil {
-				return fmt.Errorf("not evaluated yet")
-			}
-			f := finding(rep, check, name, "")
-			switch {
-			case f == nil && want != "":
-				return fmt.Errorf("no %s finding yet", check)
-			case f == nil:
-				return nil
-			case want == "":
-				return fmt.Errorf("%s finding still there: %q", check, f.Message)
-			case !strings.Contains(f.Message, want):
-				return fmt.Errorf("%s finding says %q", check, f.Message)
-			}
-			return nil
-		}
+	says := func(check, name, want string) func() error {
+		return findingSays("gnp-tenant", "gnptest", check, name, want)
 	}
-	eventually(t, 20*time.Second, "no net-pod-policy-coverage finding behind the default deny", findingSays("net-pod-policy-coverage", "web", ""))
+	eventually(t, 20*time.Second, "no net-pod-policy-coverage finding behind the default deny", says("net-pod-policy-coverage", "web", ""))
 
 	applyYAML(t, `
 apiVersion: projectcalico.org/v3
@@ -106,12 +84,12 @@ spec:
   - action: Allow
 `)
 	eventually(t, 15*time.Second, "the GlobalNetworkPolicy's finding",
-		findingSays("net-pod-policy-coverage", "web", `Calico GlobalNetworkPolicy "gnp-open" admits ingress from anywhere`))
+		says("net-pod-policy-coverage", "web", `Calico GlobalNetworkPolicy "gnp-open" admits ingress from anywhere`))
 	eventually(t, 15*time.Second, "the GlobalNetworkPolicy's finding on the namespace",
-		findingSays("net-namespace-default-deny", "gnp-tenant", `Calico GlobalNetworkPolicy "gnp-open" selects every pod`))
+		says("net-namespace-default-deny", "gnp-tenant", `Calico GlobalNetworkPolicy "gnp-open" selects every pod`))
 
 	deleteUnstructured(t, "projectcalico.org", "v3", "GlobalNetworkPolicy", "", "gnp-open")
-	eventually(t, 15*time.Second, "no finding once the GlobalNetworkPolicy is gone", findingSays("net-pod-policy-coverage", "web", ""))
+	eventually(t, 15*time.Second, "no finding once the GlobalNetworkPolicy is gone", says("net-pod-policy-coverage", "web", ""))
 
 	// Cilium's cluster-wide policy, selecting the namespace's pods by the label Cilium gives
 	// every endpoint for its namespace.
@@ -127,13 +105,13 @@ spec:
   - fromEntities: [world]
 `)
 	eventually(t, 15*time.Second, "the CiliumClusterwideNetworkPolicy's finding",
-		findingSays("net-pod-policy-coverage", "web", `CiliumClusterwideNetworkPolicy "ccnp-open" admits ingress from anywhere`))
+		says("net-pod-policy-coverage", "web", `CiliumClusterwideNetworkPolicy "ccnp-open" admits ingress from anywhere`))
 	deleteUnstructured(t, "cilium.io", "v2", "CiliumClusterwideNetworkPolicy", "", "ccnp-open")
-	eventually(t, 15*time.Second, "no finding once the CiliumClusterwideNetworkPolicy is gone", findingSays("net-pod-policy-coverage", "web", ""))
+	eventually(t, 15*time.Second, "no finding once the CiliumClusterwideNetworkPolicy is gone", says("net-pod-policy-coverage", "web", ""))
 
 	deleteUnstructured(t, "networking.k8s.io", "v1", "NetworkPolicy", "gnp-tenant", "default-deny")
 	eventually(t, 15*time.Second, "the pod unpoliced without the default deny",
-		findingSays("net-pod-policy-coverage", "web", `no NetworkPolicy in namespace "gnp-tenant"`))
+		says("net-pod-policy-coverage", "web", `no NetworkPolicy in namespace "gnp-tenant"`))
 
 	applyYAML(t, `
 apiVersion: crd.projectcalico.org/v1
@@ -145,6 +123,6 @@ spec:
   selector: all()
   types: [Ingress]
 `)
-	eventually(t, 15*time.Second, "no net-pod-policy-coverage finding behind the cluster's default deny", findingSays("net-pod-policy-coverage", "web", ""))
-	eventually(t, 15*time.Second, "no net-namespace-default-deny finding behind the cluster's default deny", findingSays("net-namespace-default-deny", "gnp-tenant", ""))
+	eventually(t, 15*time.Second, "no net-pod-policy-coverage finding behind the cluster's default deny", says("net-pod-policy-coverage", "web", ""))
+	eventually(t, 15*time.Second, "no net-namespace-default-deny finding behind the cluster's default deny", says("net-namespace-default-deny", "gnp-tenant", ""))
 }

@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -48,30 +47,10 @@ spec:
         image: registry.example.com/shop/web:1.4.2
 `)
 	createProfile(t, "cnitest", "cnitest", nil)
-	findingSays := func(want string) func() error {
-		return func() error {
-			rep, err := getReport("cni-tenant", "cnitest")
-			if err != nil {
-				return err
-			}
-			if rep.Status.LastEvaluated == nil {
-				return fmt.Errorf("not evaluated yet")
-			}
-			f := finding(rep, "net-pod-policy-coverage", "web", "")
-			switch {
-			case f == nil && want != "":
-				return fmt.Errorf("no net-pod-policy-coverage finding yet")
-			case f == nil:
-				return nil
-			case want == "":
-				return fmt.Errorf("net-pod-policy-coverage finding still there: %q", f.Message)
-			case !strings.Contains(f.Message, want):
-				return fmt.Errorf("finding says %q", f.Message)
-			}
-			return nil
-		}
+	says := func(want string) func() error {
+		return findingSays("cni-tenant", "cnitest", "net-pod-policy-coverage", "web", want)
 	}
-	eventually(t, 20*time.Second, "no net-pod-policy-coverage finding behind the default deny", findingSays(""))
+	eventually(t, 20*time.Second, "no net-pod-policy-coverage finding behind the default deny", says(""))
 
 	applyYAML(t, `
 apiVersion: cilium.io/v2
@@ -85,10 +64,10 @@ spec:
   - fromEntities: [all]
 `)
 	eventually(t, 15*time.Second, "the CiliumNetworkPolicy's finding",
-		findingSays(`CiliumNetworkPolicy "open-all" admits ingress from anywhere`))
+		says(`CiliumNetworkPolicy "open-all" admits ingress from anywhere`))
 
 	deleteUnstructured(t, "cilium.io", "v2", "CiliumNetworkPolicy", "cni-tenant", "open-all")
-	eventually(t, 15*time.Second, "no finding once the CiliumNetworkPolicy is gone", findingSays(""))
+	eventually(t, 15*time.Second, "no finding once the CiliumNetworkPolicy is gone", says(""))
 
 	for _, apiVersion := range []string{"projectcalico.org/v3", "crd.projectcalico.org/v1"} {
 		applyYAML(t, `
@@ -104,10 +83,10 @@ spec:
   - action: Allow
 `)
 		eventually(t, 15*time.Second, "the Calico NetworkPolicy's finding ("+apiVersion+")",
-			findingSays(`Calico NetworkPolicy "allow-everything" admits ingress from anywhere`))
+			says(`Calico NetworkPolicy "allow-everything" admits ingress from anywhere`))
 		group, version, _ := strings.Cut(apiVersion, "/")
 		deleteUnstructured(t, group, version, "NetworkPolicy", "cni-tenant", "allow-everything")
-		eventually(t, 15*time.Second, "no finding once the Calico NetworkPolicy is gone ("+apiVersion+")", findingSays(""))
+		eventually(t, 15*time.Second, "no finding once the Calico NetworkPolicy is gone ("+apiVersion+")", says(""))
 	}
 }
 

@@ -177,6 +177,33 @@ func finding(rep *v1alpha1.ComplianceReport, check, name, container string) *v1a
 	return nil
 }
 
+// findingSays is a condition for eventually: the report of profile in ns has been evaluated and
+// holds a finding of check on the resource named name (no container) whose message contains
+// want, or, with want "", holds none.
+func findingSays(ns, profile, check, name, want string) func() error {
+	return func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		if rep.Status.LastEvaluated == nil {
+			return fmt.Errorf("not evaluated yet")
+		}
+		f := finding(rep, check, name, "")
+		switch {
+		case f == nil && want != "":
+			return fmt.Errorf("no %s finding yet", check)
+		case f == nil:
+			return nil
+		case want == "":
+			return fmt.Errorf("%s finding still there: %q", check, f.Message)
+		case !strings.Contains(f.Message, want):
+			return fmt.Errorf("%s finding says %q", check, f.Message)
+		}
+		return nil
+	}
+}
+
 func criterionStatus(criteria []v1alpha1.CriterionStatus, id v1alpha1.Criterion) v1alpha1.CriterionState {
 	for _, c := range criteria {
 		if c.ID == id {
