@@ -113,16 +113,7 @@ var secLiteralEnvCredentials = &engine.Check{
 			// The kubelet expands command and args with the container's environment
 			// (kubecontainer.ExpandContainerCommandAndArgs), exec probes with its literal
 			// values only, and runs lifecycle hooks' commands as they are written.
-			found = argumentCredentials("command", c.Command, known, x)
-			found = append(found, argumentCredentials("args", c.Args, known, x)...)
-			if len(found) == 0 {
-				if leaked := commandLineCredential(slices.Concat(c.Command, c.Args), known, x); leaked != "" {
-					found = append(found, "command and args ("+leaked+")")
-				}
-			}
-			if why := argvProgramPassword("command", "args", slices.Concat(c.Command, c.Args), len(c.Command), known, x); why != "" {
-				found = append(found, why)
-			}
+			found = commandLineCredentials(c.Command, c.Args, known, x)
 			if a := applied[c.Name]; a.ArgvChanged {
 				found = append(found, appliedArgvCredentials(a, found, ax)...)
 			}
@@ -247,19 +238,8 @@ func appliedArgvCredentials(a engine.AppliedContainer, live []string, x *expansi
 		}
 		known[e.Name] = expandWithin(e.Value, known, x)
 	}
-	found := argumentCredentials("command", a.Command, known, x)
-	found = append(found, argumentCredentials("args", a.Args, known, x)...)
-	argv := slices.Concat(a.Command, a.Args)
-	if len(found) == 0 {
-		if leaked := commandLineCredential(argv, known, x); leaked != "" {
-			found = append(found, "command and args ("+leaked+")")
-		}
-	}
-	if why := argvProgramPassword("command", "args", argv, len(a.Command), known, x); why != "" {
-		found = append(found, why)
-	}
 	var out []string
-	for _, f := range found {
+	for _, f := range commandLineCredentials(a.Command, a.Args, known, x) {
 		if slices.Contains(live, f) {
 			continue
 		}
@@ -267,6 +247,26 @@ func appliedArgvCredentials(a engine.AppliedContainer, live []string, x *expansi
 		out = append(out, at+" in kubectl's last-applied-configuration annotation ("+why)
 	}
 	return out
+}
+
+// commandLineCredentials describes the literal credentials of a container's command line once
+// the kubelet has expanded it with known: each argument of command and args that carries one
+// (argumentCredentials), else the command line as a whole (commandLineCredential), and a
+// program's password option (argvProgramPassword). The live container's and the one in kubectl's
+// last-applied-configuration annotation (appliedArgvCredentials) are judged alike.
+func commandLineCredentials(command, args []string, known map[string]string, x *expansion) []string {
+	found := argumentCredentials("command", command, known, x)
+	found = append(found, argumentCredentials("args", args, known, x)...)
+	argv := slices.Concat(command, args)
+	if len(found) == 0 {
+		if leaked := commandLineCredential(argv, known, x); leaked != "" {
+			found = append(found, "command and args ("+leaked+")")
+		}
+	}
+	if why := argvProgramPassword("command", "args", argv, len(command), known, x); why != "" {
+		found = append(found, why)
+	}
+	return found
 }
 
 // shellParameter matches a shell parameter expansion without braces: $NAME, or a positional or
