@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -22,7 +23,10 @@ var avlBarePod = &engine.Check{
 		"this check); a reference to a controller that does not exist, has another UID or does not " +
 		"create Pods (a Deployment, a CronJob) fails, since nothing recreates the pod, and so does one " +
 		"whose controller is any other built-in kind (a ConfigMap, a ReplicaSet of the unserved " +
-		"extensions/v1beta1). A pod whose controller is its Node (the kubelet's static pod) passes. " +
+		"extensions/v1beta1). A pod whose controller is its Node passes when it is the mirror pod of a " +
+		"kubelet's static pod, the only pod a Node controls: annotated kubernetes.io/config.mirror and bound " +
+		"to that node; any other pod that names a Node fails, and in a scan, which cannot tell whether a " +
+		"kubelet made it, a mirror pod is NotAssessed. " +
 		"A controller reference is what the pod claims: one naming a custom resource (an operator's), " +
 		"which is not read, and in a scan one naming a controller not among the manifests, cannot be " +
 		"verified and is NotAssessed." + supporting,
@@ -34,6 +38,10 @@ var avlBarePod = &engine.Check{
 		ref := metav1.GetControllerOf(o.Obj)
 		if ref == nil {
 			ctx.Fail("", "a bare pod is not recreated if its node fails")
+			return
+		}
+		if isNodeRef(ref) {
+			judgeNodeController(ctx, o, ref)
 			return
 		}
 		p := ctx.Inventory.Provenance(o)
@@ -59,12 +67,49 @@ var avlBarePod = &engine.Check{
 // builtInNonController reports whether a controller reference names a built-in kind that creates
 // no pods: a kind of the core group or of another group without a dot (apps, batch, policy, ...;
 // a CustomResourceDefinition's group must contain a dot, so all of them are built in) that is not
-// a built-in controller of its own group (Inventory.Provenance takes those), nor the Node that
-// controls a static pod's mirror pod.
+// a built-in controller of its own group (Inventory.Provenance takes those). A Node is judged
+// before (judgeNodeController).
 func builtInNonController(ref *metav1.OwnerReference) bool {
 	gv, err := schema.ParseGroupVersion(ref.APIVersion)
-	if err != nil || strings.Contains(gv.Group, ".") {
-		return false
+	return err == nil && !strings.Contains(gv.Group, ".")
+}
+
+// isNodeRef reports whether a controller reference names a Node (core v1).
+func isNodeRef(ref *metav1.OwnerReference) bool {
+	gv, err := schema.ParseGroupVersion(ref.APIVersion)
+	return err == nil && gv.Group == "" && ref.Kind == "Node"
+}
+
+// judgeNodeController judges a Pod whose controller is a Node. A Node controls only the mirror
+// pods its kubelet creates for its static pods, and the NodeRestriction admission plugin lets a
+// kubelet create no other pod: one annotated kubernetes.io/config.mirror, bound to that node, whose
+// one owner reference is its own Node with the Node's UID (admitPodCreate, k8s.io/kubernetes
+// v1.37.2 plugin/pkg/admission/noderestriction/admission.go; pkg/kubelet/pod/mirror_client.go
+// sets them). Anyone may write such a reference into their own Pod: without the annotation, or
+// bound elsewhere, no kubelet made it and nothing recreates it. With both, it is the kubelet's
+// unless the UID is not its Node's, and then the garbage collector deletes it (the owner it names
+// is absent). The operator passes it (it reads no Nodes: a tenant who knows a Node's UID could
+// forge one that stays); a scan cannot tell whether a kubelet made it and says NotAssessed.
+func judgeNodeController(ctx *engine.Context, o *engine.Object, ref *metav1.OwnerReference) {
+	pod, _ := o.Obj.(*corev1.Pod)
+	notMirror := ""
+	switch _, mirror := o.Obj.GetAnnotations()[engine.MirrorPodAnnotation]; {
+	case !mirror:
+		notMirror = "no " + engine.MirrorPodAnnotation + " annotation"
+	case pod == nil:
+		notMirror = "not a v1 Pod"
+	case pod.Spec.NodeName == "":
+		notMirror = "bound to no node"
+	case pod.Spec.NodeName != ref.Name:
+		notMirror = fmt.Sprintf("bound to node %q, not to %s", pod.Spec.NodeName, ref.Name)
 	}
-	return !(gv.Group == "" && ref.Kind == "Node")
+	if notMirror != "" {
+		ctx.Fail("", "nothing recreates the pod if its node fails: its controller Node %s creates only its kubelet's mirror pods, and this Pod is not one (%s)", ref.Name, notMirror)
+		return
+	}
+	if !ctx.Inventory.Complete {
+		ctx.NotAssessed("", fmt.Sprintf("its controller Node %s is not read in a scan: whether its kubelet created this mirror pod (with the Node's UID in the reference) cannot be told", ref.Name))
+		return
+	}
+	ctx.Pass("")
 }
