@@ -139,12 +139,43 @@ var deprecatedAPIs = map[apiKind]deprecatedAPI{
 // servingRelease is the Kubernetes release whose served API versions chg-deprecated-apis knows.
 const servingRelease = "1.37"
 
+// removedKind is a kind Kubernetes once served and servingRelease serves under no version.
+type removedKind struct {
+	// versions are API versions it was served in; a kind of the same name in another group is a
+	// custom resource.
+	versions []string
+	// replacement is what replaces the kind.
+	replacement string
+}
+
+// removedKinds are the kinds Kubernetes once served that servingRelease serves under no version:
+// a manifest of one fails to apply ("no matches for kind"), whatever version it names. Those that
+// k8s.io/api dropped altogether are in none of its lifecycle data, so no test of removedAPIs
+// finds them; TestRemovedKindsAreGone holds that k8s.io/api v0.37.2 has no version of them.
+// Their removal: InitializerConfiguration 1.14, AuditSink (dynamic audit) 1.19, PodPreset 1.20,
+// ClusterCIDR (multi-CIDR node IPAM) 1.29, PodScheduling (renamed PodSchedulingContext) 1.27,
+// ResourceClass, ResourceClaimParameters and ResourceClassParameters (resource.k8s.io/v1alpha2,
+// replaced by structured parameters) 1.31, PodSchedulingContext (classic DRA) 1.32,
+// PodSecurityPolicy 1.25.
+var removedKinds = map[string]removedKind{
+	"PodSecurityPolicy":        {[]string{"policy/v1beta1", "extensions/v1beta1"}, "Pod Security Admission"},
+	"PodPreset":                {[]string{"settings.k8s.io/v1alpha1"}, "a mutating admission policy (admissionregistration.k8s.io/v1 MutatingAdmissionPolicy) or webhook"},
+	"AuditSink":                {[]string{"auditregistration.k8s.io/v1alpha1"}, "the API server's audit webhook (--audit-webhook-config-file)"},
+	"InitializerConfiguration": {[]string{"admissionregistration.k8s.io/v1alpha1"}, "admissionregistration.k8s.io/v1 MutatingWebhookConfiguration"},
+	"ClusterCIDR":              {[]string{"networking.k8s.io/v1alpha1"}, "the controller manager's --cluster-cidr (multi-CIDR node IPAM was withdrawn)"},
+	"ResourceClass":            {[]string{"resource.k8s.io/v1alpha1", "resource.k8s.io/v1alpha2"}, "resource.k8s.io/v1 DeviceClass"},
+	"ResourceClaimParameters":  {[]string{"resource.k8s.io/v1alpha2"}, "the device requests of a resource.k8s.io/v1 ResourceClaim"},
+	"ResourceClassParameters":  {[]string{"resource.k8s.io/v1alpha2"}, "resource.k8s.io/v1 DeviceClass"},
+	"PodSchedulingContext":     {[]string{"resource.k8s.io/v1alpha2", "resource.k8s.io/v1alpha3"}, "nothing: the scheduler allocates resource.k8s.io/v1 ResourceClaims itself"},
+	"PodScheduling":            {[]string{"resource.k8s.io/v1alpha1"}, "nothing: the scheduler allocates resource.k8s.io/v1 ResourceClaims itself"},
+}
+
 // servedAPIs are the API versions Kubernetes 1.37 serves each kind the check targets under,
 // the one to use first (beta versions served only when enabled included). A version of one of
 // the kind's own groups that is neither here nor in removedAPIs is not served either: alpha
 // versions carry no removal release in k8s.io/api (node.k8s.io/v1alpha1 RuntimeClass is still
 // in it, and no API server serves it), and versions k8s.io/api dropped altogether
-// (batch/v2alpha1) are in no table of it. PodSecurityPolicy is served under no version.
+// (batch/v2alpha1) are in no table of it. The kinds of removedKinds are served under no version.
 var servedAPIs = map[string][]string{
 	"Deployment":                       {"apps/v1"},
 	"DaemonSet":                        {"apps/v1"},
@@ -201,6 +232,15 @@ var servedAPIs = map[string][]string{
 	"DeviceTaintRule":                  {"resource.k8s.io/v1", "resource.k8s.io/v1beta2", "resource.k8s.io/v1alpha3"},
 	"StorageVersionMigration":          {"storagemigration.k8s.io/v1", "storagemigration.k8s.io/v1beta1"},
 	"LeaseCandidate":                   {"coordination.k8s.io/v1beta1", "coordination.k8s.io/v1alpha2"},
+	"PodPreset":                        nil,
+	"AuditSink":                        nil,
+	"InitializerConfiguration":         nil,
+	"ClusterCIDR":                      nil,
+	"ResourceClass":                    nil,
+	"ResourceClaimParameters":          nil,
+	"ResourceClassParameters":          nil,
+	"PodSchedulingContext":             nil,
+	"PodScheduling":                    nil,
 }
 
 // kindsGroup reports whether group is one Kubernetes has served kind under (a served or a
@@ -221,6 +261,11 @@ func kindsGroup(kind, group string) bool {
 			return true
 		}
 	}
+	for _, v := range removedKinds[kind].versions {
+		if apiGroup(v) == group {
+			return true
+		}
+	}
 	return false
 }
 
@@ -231,7 +276,8 @@ var chgDeprecatedApis = &engine.Check{
 		"quietly rewritten by a conversion tool with different defaults: the change that reaches the " +
 		"cluster is not the change that was reviewed (CC8.1), and upgrades that fix vulnerabilities are " +
 		"held back (CC7.1). A version Kubernetes " + servingRelease + " does not serve fails too, removed or never " +
-		"served (an alpha version such as batch/v2alpha1), and so does one it still serves but has deprecated " +
+		"served (an alpha version such as batch/v2alpha1), as does a kind it serves under no version any more (PodSecurityPolicy, " +
+		"PodPreset, AuditSink, the resource.k8s.io/v1alpha2 ResourceClass, ...), and so does one it still serves but has deprecated " +
 		"(resource.k8s.io/v1beta1, which the API server answers with a deprecation warning and stops serving in " +
 		"a later release; the finding names it). The check judges the apiVersion written in manifests; the API server " +
 		"converts stored objects to whatever version a client asks for, so the check runs in scan and " +
@@ -251,7 +297,9 @@ var chgDeprecatedApis = &engine.Check{
 		"SelfSubjectReview", "SubjectAccessReview", "LocalSubjectAccessReview", "SelfSubjectAccessReview",
 		"SelfSubjectRulesReview", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
 		"PodCertificateRequest", "DeviceClass", "ResourceClaim", "ResourceClaimTemplate", "ResourceSlice",
-		"DeviceTaintRule", "StorageVersionMigration", "LeaseCandidate"},
+		"DeviceTaintRule", "StorageVersionMigration", "LeaseCandidate", "PodPreset", "AuditSink",
+		"InitializerConfiguration", "ClusterCIDR", "ResourceClass", "ResourceClaimParameters",
+		"ResourceClassParameters", "PodSchedulingContext", "PodScheduling"},
 	ManifestOnly: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if r, ok := removedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {
@@ -268,10 +316,11 @@ var chgDeprecatedApis = &engine.Check{
 			ctx.Pass("")
 			return
 		}
-		use := "Pod Security Admission"
-		if len(served) > 0 {
-			use = served[0]
+		if len(served) == 0 {
+			ctx.Fail("", "%s %s is not served by Kubernetes %s, which serves no version of %s; use %s",
+				o.APIVersion, o.Kind, servingRelease, o.Kind, removedKinds[o.Kind].replacement)
+			return
 		}
-		ctx.Fail("", "%s %s is not served by Kubernetes %s; use %s", o.APIVersion, o.Kind, servingRelease, use)
+		ctx.Fail("", "%s %s is not served by Kubernetes %s; use %s", o.APIVersion, o.Kind, servingRelease, served[0])
 	},
 }

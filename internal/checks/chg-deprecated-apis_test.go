@@ -285,8 +285,8 @@ func TestServedAPIsAreServed(t *testing.T) {
 }
 
 // clusterScopedTargets are the kinds chg-deprecated-apis targets that the API server serves
-// cluster-scoped (its discovery, kube-apiserver 1.37 with every API enabled); every other target
-// is namespaced.
+// cluster-scoped (its discovery, kube-apiserver 1.37 with every API enabled), or served so when
+// it served them (removedKinds); every other target is namespaced.
 var clusterScopedTargets = map[string]bool{
 	"PodSecurityPolicy": true, "IngressClass": true, "ClusterRole": true, "ClusterRoleBinding": true,
 	"StorageClass": true, "CSIDriver": true, "MutatingWebhookConfiguration": true,
@@ -299,6 +299,8 @@ var clusterScopedTargets = map[string]bool{
 	"SelfSubjectAccessReview": true, "SelfSubjectRulesReview": true, "MutatingAdmissionPolicy": true,
 	"MutatingAdmissionPolicyBinding": true, "DeviceClass": true, "ResourceSlice": true,
 	"DeviceTaintRule": true, "StorageVersionMigration": true,
+	// Kinds served under no version any more, with the scope they had.
+	"AuditSink": true, "InitializerConfiguration": true, "ClusterCIDR": true, "ResourceClass": true,
 }
 
 // Scan reads every kind the check targets with the scope the API server gives it: a namespace
@@ -308,9 +310,11 @@ var clusterScopedTargets = map[string]bool{
 // namespaced object's (a ResourceClaimTemplate applied with -n shop).
 func TestTargetsAreReadWithTheirScope(t *testing.T) {
 	for _, kind := range chgDeprecatedApis.Targets {
-		apiVersion := "policy/v1beta1" // PodSecurityPolicy: served under no version
+		var apiVersion string
 		if served := servedAPIs[kind]; len(served) > 0 {
 			apiVersion = served[0]
+		} else {
+			apiVersion = removedKinds[kind].versions[0] // served under no version any more
 		}
 		doc := fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata: {name: x, namespace: shop}\n", apiVersion, kind)
 		objs, errs := manifest.Decode("scope.yaml", []byte(doc))
@@ -330,6 +334,84 @@ func TestTargetsAreReadWithTheirScope(t *testing.T) {
 		manifest.DeployToNamespace(objs, "shop")
 		if got, want := objs[0].Namespace, map[bool]string{true: "", false: "shop"}[clusterScopedTargets[kind]]; got != want {
 			t.Errorf("%s %s deployed with -n shop: scan puts it in namespace %q, the API server in %q", apiVersion, kind, got, want)
+		}
+	}
+}
+
+// A manifest of a kind Kubernetes once served and now serves under no version fails to apply
+// ("no matches for kind ... in version ...") as surely as one of a removed version: it fails,
+// whatever version it names. Before, only PodSecurityPolicy was judged so: a PodPreset or a
+// ResourceClass was no target of the check, got no result at all, and CC8.1 and CC7.1 passed on
+// manifests that no longer apply. A kind of the same name in another group (a PodPreset custom
+// resource of redhatcop.redhat.io) is a custom resource and passes.
+func TestRemovedKindsFail(t *testing.T) {
+	for _, tc := range []struct {
+		apiVersion, kind, namespace, message string
+		want                                 engine.Status
+	}{
+		{"settings.k8s.io/v1alpha1", "PodPreset", "shop", "settings.k8s.io/v1alpha1 PodPreset is not served by Kubernetes 1.37, which serves no version of PodPreset", engine.StatusFail},
+		{"auditregistration.k8s.io/v1alpha1", "AuditSink", "", "serves no version of AuditSink", engine.StatusFail},
+		{"networking.k8s.io/v1alpha1", "ClusterCIDR", "", "serves no version of ClusterCIDR", engine.StatusFail},
+		{"admissionregistration.k8s.io/v1alpha1", "InitializerConfiguration", "", "use admissionregistration.k8s.io/v1 MutatingWebhookConfiguration", engine.StatusFail},
+		{"resource.k8s.io/v1alpha2", "ResourceClass", "", "use resource.k8s.io/v1 DeviceClass", engine.StatusFail},
+		{"resource.k8s.io/v1alpha2", "ResourceClaimParameters", "shop", "serves no version of ResourceClaimParameters", engine.StatusFail},
+		{"resource.k8s.io/v1alpha2", "ResourceClassParameters", "shop", "serves no version of ResourceClassParameters", engine.StatusFail},
+		{"resource.k8s.io/v1alpha3", "PodSchedulingContext", "shop", "serves no version of PodSchedulingContext", engine.StatusFail},
+		{"resource.k8s.io/v1alpha1", "PodScheduling", "shop", "serves no version of PodScheduling", engine.StatusFail},
+		{"policy/v1beta1", "PodSecurityPolicy", "", "use Pod Security Admission", engine.StatusFail},
+		{"redhatcop.redhat.io/v1alpha1", "PodPreset", "shop", "", engine.StatusPass},
+	} {
+		meta := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: tc.namespace}}
+		obj := engine.NewObject(meta, tc.apiVersion, tc.kind)
+		plan := engine.Compile([]*engine.Check{chgDeprecatedApis}, nil)
+		ev := plan.Evaluate(engine.NewInventory([]*engine.Object{obj}, false), nil, engine.Options{KeepPassing: true})
+		var got []string
+		for _, r := range ev.Results {
+			if r.Check.ID != chgDeprecatedApis.ID {
+				continue
+			}
+			got = append(got, r.Status.String()+" "+r.Message)
+			if r.Status != tc.want || !strings.Contains(r.Message, tc.message) {
+				t.Errorf("%s %s: %s %q, want %s saying %q", tc.apiVersion, tc.kind, r.Status, r.Message, tc.want, tc.message)
+			}
+		}
+		if len(got) != 1 {
+			t.Errorf("%s %s: want one result, got %q", tc.apiVersion, tc.kind, got)
+		}
+	}
+}
+
+// TestRemovedKindsAreGone holds removedKinds to k8s.io/api (v0.37.2, Kubernetes 1.37): no version
+// of its kinds is in it, in the groups they were served in (a kind k8s.io/api has again belongs
+// in servedAPIs, with its removed versions in removedAPIs), and each kind is targeted, served
+// under no version (servedAPIs), and not in removedAPIs' replacements as a kind to use.
+func TestRemovedKindsAreGone(t *testing.T) {
+	s := lifecycleScheme(t)
+	for gvk := range s.AllKnownTypes() {
+		rk, ok := removedKinds[gvk.Kind]
+		if !ok {
+			continue
+		}
+		for _, v := range rk.versions {
+			if apiGroup(v) == gvk.Group {
+				t.Errorf("%s %s: in removedKinds, but k8s.io/api has it", gvk.GroupVersion(), gvk.Kind)
+			}
+		}
+	}
+	for kind, rk := range removedKinds {
+		if served, ok := servedAPIs[kind]; !ok || len(served) > 0 {
+			t.Errorf("%s: in removedKinds, but servedAPIs gives it %q", kind, served)
+		}
+		if !slices.Contains(chgDeprecatedApis.Targets, kind) {
+			t.Errorf("%s: in removedKinds but not targeted", kind)
+		}
+		if len(rk.versions) == 0 || rk.replacement == "" {
+			t.Errorf("%s: removedKinds names no version or no replacement", kind)
+		}
+	}
+	for kind, served := range servedAPIs {
+		if _, ok := removedKinds[kind]; len(served) == 0 && !ok {
+			t.Errorf("%s: served under no version, but not in removedKinds (nothing to name as its replacement)", kind)
 		}
 	}
 }

@@ -98,6 +98,9 @@ var clusterScoped = map[string]bool{
 	"TokenReview": true, "SelfSubjectReview": true, "SubjectAccessReview": true,
 	"SelfSubjectAccessReview": true, "SelfSubjectRulesReview": true, "ResourceSlice": true,
 	"DeviceTaintRule": true, "StorageVersionMigration": true,
+	// Built-in kinds chg-deprecated-apis judges that Kubernetes served cluster-scoped and serves
+	// under no version any more.
+	"AuditSink": true, "InitializerConfiguration": true, "ClusterCIDR": true, "ResourceClass": true,
 }
 
 // clusterScopedIn gives, for a kind clusterScoped lists whose name other APIs give a namespaced
@@ -185,6 +188,9 @@ var namespacedUnstructured = map[string]bool{
 	// The rest of the built-in namespaced kinds chg-deprecated-apis judges.
 	"ResourceClaim": true, "ResourceClaimTemplate": true, "PodCertificateRequest": true,
 	"LeaseCandidate": true, "LocalSubjectAccessReview": true,
+	// and those it served namespaced and serves under no version any more.
+	"PodPreset": true, "ResourceClaimParameters": true, "ResourceClassParameters": true,
+	"PodSchedulingContext": true, "PodScheduling": true,
 	// OpenShift's route.openshift.io Route.
 	"Route":          true,
 	"VirtualService": true,
