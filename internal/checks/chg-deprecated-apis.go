@@ -152,7 +152,7 @@ type removedKind struct {
 // a manifest of one fails to apply ("no matches for kind"), whatever version it names. Those that
 // k8s.io/api dropped altogether are in none of its lifecycle data, so no test of removedAPIs
 // finds them; TestRemovedKindsAreGone holds that k8s.io/api v0.37.2 has no version of them.
-// Their removal: InitializerConfiguration 1.14, AuditSink (dynamic audit) 1.19, PodPreset 1.20,
+// Their removal: ScheduledJob (renamed CronJob) and ThirdPartyResource 1.8, InitializerConfiguration 1.14, AuditSink (dynamic audit) 1.19, PodPreset 1.20,
 // ClusterCIDR (multi-CIDR node IPAM) 1.29, PodScheduling (renamed PodSchedulingContext) 1.27,
 // ResourceClass, ResourceClaimParameters and ResourceClassParameters (resource.k8s.io/v1alpha2,
 // replaced by structured parameters) 1.31, PodSchedulingContext (classic DRA) 1.32,
@@ -167,6 +167,8 @@ var removedKinds = map[string]removedKind{
 	"ResourceClaimParameters":  {[]string{"resource.k8s.io/v1alpha2"}, "the device requests of a resource.k8s.io/v1 ResourceClaim"},
 	"ResourceClassParameters":  {[]string{"resource.k8s.io/v1alpha2"}, "resource.k8s.io/v1 DeviceClass"},
 	"PodSchedulingContext":     {[]string{"resource.k8s.io/v1alpha2", "resource.k8s.io/v1alpha3"}, "nothing: the scheduler allocates resource.k8s.io/v1 ResourceClaims itself"},
+	"ScheduledJob":             {[]string{"batch/v2alpha1"}, "batch/v1 CronJob"},
+	"ThirdPartyResource":       {[]string{"extensions/v1beta1"}, "apiextensions.k8s.io/v1 CustomResourceDefinition"},
 	"PodScheduling":            {[]string{"resource.k8s.io/v1alpha1"}, "nothing: the scheduler allocates resource.k8s.io/v1 ResourceClaims itself"},
 }
 
@@ -241,6 +243,8 @@ var servedAPIs = map[string][]string{
 	"ResourceClassParameters":          nil,
 	"PodSchedulingContext":             nil,
 	"PodScheduling":                    nil,
+	"ScheduledJob":                     nil,
+	"ThirdPartyResource":               nil,
 }
 
 // kindsGroup reports whether group is one Kubernetes has served kind under (a served or a
@@ -299,7 +303,7 @@ var chgDeprecatedApis = &engine.Check{
 		"PodCertificateRequest", "DeviceClass", "ResourceClaim", "ResourceClaimTemplate", "ResourceSlice",
 		"DeviceTaintRule", "StorageVersionMigration", "LeaseCandidate", "PodPreset", "AuditSink",
 		"InitializerConfiguration", "ClusterCIDR", "ResourceClass", "ResourceClaimParameters",
-		"ResourceClassParameters", "PodSchedulingContext", "PodScheduling"},
+		"ResourceClassParameters", "PodSchedulingContext", "PodScheduling", "ScheduledJob", "ThirdPartyResource"},
 	ManifestOnly: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if r, ok := removedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {

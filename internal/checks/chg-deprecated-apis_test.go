@@ -301,6 +301,7 @@ var clusterScopedTargets = map[string]bool{
 	"DeviceTaintRule": true, "StorageVersionMigration": true,
 	// Kinds served under no version any more, with the scope they had.
 	"AuditSink": true, "InitializerConfiguration": true, "ClusterCIDR": true, "ResourceClass": true,
+	"ThirdPartyResource": true,
 }
 
 // Scan reads every kind the check targets with the scope the API server gives it: a namespace
@@ -359,6 +360,8 @@ func TestRemovedKindsFail(t *testing.T) {
 		{"resource.k8s.io/v1alpha3", "PodSchedulingContext", "shop", "serves no version of PodSchedulingContext", engine.StatusFail},
 		{"resource.k8s.io/v1alpha1", "PodScheduling", "shop", "serves no version of PodScheduling", engine.StatusFail},
 		{"policy/v1beta1", "PodSecurityPolicy", "", "use Pod Security Admission", engine.StatusFail},
+		{"batch/v2alpha1", "ScheduledJob", "shop", "use batch/v1 CronJob", engine.StatusFail},
+		{"extensions/v1beta1", "ThirdPartyResource", "", "use apiextensions.k8s.io/v1 CustomResourceDefinition", engine.StatusFail},
 		{"redhatcop.redhat.io/v1alpha1", "PodPreset", "shop", "", engine.StatusPass},
 	} {
 		meta := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: tc.namespace}}

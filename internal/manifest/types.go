@@ -101,6 +101,7 @@ var clusterScoped = map[string]bool{
 	// Built-in kinds chg-deprecated-apis judges that Kubernetes served cluster-scoped and serves
 	// under no version any more.
 	"AuditSink": true, "InitializerConfiguration": true, "ClusterCIDR": true, "ResourceClass": true,
+	"ThirdPartyResource": true,
 }
 
 // clusterScopedIn gives, for a kind clusterScoped lists whose name other APIs give a namespaced
@@ -190,7 +191,7 @@ var namespacedUnstructured = map[string]bool{
 	"LeaseCandidate": true, "LocalSubjectAccessReview": true,
 	// and those it served namespaced and serves under no version any more.
 	"PodPreset": true, "ResourceClaimParameters": true, "ResourceClassParameters": true,
-	"PodSchedulingContext": true, "PodScheduling": true,
+	"PodSchedulingContext": true, "PodScheduling": true, "ScheduledJob": true,
 	// OpenShift's route.openshift.io Route.
 	"Route":          true,
 	"VirtualService": true,
