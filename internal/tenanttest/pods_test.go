@@ -611,3 +611,39 @@ func findingList(rep *v1alpha1.ComplianceReport) string {
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }
+
+// TestAPodClaimingANodeAsItsControllerIsABarePod: the tenant writes a Node, with its real UID,
+// as their bare Pod's controller and binds the Pod to that node. The API server accepts it from
+// a namespace admin (a namespaced object may have a cluster-scoped owner), but only a kubelet's
+// mirror pod of a static pod has a Node as controller, and NodeRestriction lets a kubelet create
+// only mirror pods, annotated kubernetes.io/config.mirror (admitPodCreate, k8s.io/kubernetes
+// v1.37.2). Nothing recreates this Pod when its node fails: avl-bare-pod fails it, where it
+// passed it before on the claim alone.
+func TestAPodClaimingANodeAsItsControllerIsABarePod(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "node-owner", nil)
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "worker-" + tn.Namespace}}
+	if err := platform.Create(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = platform.Delete(context.Background(), node) })
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "pinned", Namespace: tn.Namespace,
+			OwnerReferences: []metav1.OwnerReference{controllerRef(node, "v1", "Node")}},
+		Spec: hardenedPodSpec(),
+	}
+	pod.Spec.NodeName = node.Name
+	if err := tn.Client.Create(ctx, pod); err != nil {
+		t.Fatalf("creating a Pod owned by a Node as the tenant: %v", err)
+	}
+	tn.waitReport(t, "avl-bare-pod fails the Pod that claims a Node", func(rep *v1alpha1.ComplianceReport) error {
+		f, err := failingFinding(rep, "Pod", pod.Name, "avl-bare-pod")
+		if err != nil {
+			return err
+		}
+		if want := "creates only its kubelet's mirror pods"; !strings.Contains(f.Message, want) {
+			return fmt.Errorf("message %q does not say %q", f.Message, want)
+		}
+		return nil
+	})
+}
