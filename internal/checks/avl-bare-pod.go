@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -91,17 +90,15 @@ func isNodeRef(ref *metav1.OwnerReference) bool {
 // is absent). The operator passes it (it reads no Nodes: a tenant who knows a Node's UID could
 // forge one that stays); a scan cannot tell whether a kubelet made it and says NotAssessed.
 func judgeNodeController(ctx *engine.Context, o *engine.Object, ref *metav1.OwnerReference) {
-	pod, _ := o.Obj.(*corev1.Pod)
+	pod := o.Workload.Pod()
 	notMirror := ""
-	switch _, mirror := o.Obj.GetAnnotations()[engine.MirrorPodAnnotation]; {
-	case !mirror:
+	switch {
+	case !pod.Mirror:
 		notMirror = "no " + engine.MirrorPodAnnotation + " annotation"
-	case pod == nil:
-		notMirror = "not a v1 Pod"
-	case pod.Spec.NodeName == "":
+	case pod.NodeName == "":
 		notMirror = "bound to no node"
-	case pod.Spec.NodeName != ref.Name:
-		notMirror = fmt.Sprintf("bound to node %q, not to %s", pod.Spec.NodeName, ref.Name)
+	case pod.NodeName != ref.Name:
+		notMirror = fmt.Sprintf("bound to node %q, not to %s", pod.NodeName, ref.Name)
 	}
 	if notMirror != "" {
 		ctx.Fail("", "nothing recreates the pod if its node fails: its controller Node %s creates only its kubelet's mirror pods, and this Pod is not one (%s)", ref.Name, notMirror)
