@@ -59,11 +59,23 @@ var saTokenAutomount = &engine.Check{
 		name := podServiceAccount(o)
 		sa := ctx.Inventory.Get("ServiceAccount", o.Namespace, name)
 		if sa == nil {
-			absent := "is not in the scanned input"
-			if ctx.Inventory.Complete {
-				absent = "does not exist"
+			switch {
+			case ctx.Inventory.Complete:
+				ctx.Fail("", "the pod does not set automountServiceAccountToken and ServiceAccount %q does not exist: the Kubernetes default (automount on) applies%s", name, into)
+			case name == "default":
+				// Kubernetes creates a namespace's default ServiceAccount itself, without the
+				// setting: absent from the input, it is as Kubernetes made it.
+				ctx.Fail("", "the pod does not set automountServiceAccountToken and ServiceAccount %q is not in the scanned input: the Kubernetes default (automount on) applies%s", name, into)
+			case spec.AutomaticToken != "":
+				// A Pod exported from a cluster: the plugin mounted the token, which the Pod
+				// keeps whatever its ServiceAccount says.
+				ctx.Fail("", "the ServiceAccount admission plugin has mounted the token (volume %q) into %s, which the pod keeps whatever ServiceAccount %q (not in the scanned input) says",
+					spec.AutomaticToken, containerList(spec.AutomaticTokenContainers), name)
+			default:
+				// Any other ServiceAccount exists only as someone wrote it, elsewhere: whether
+				// it turns automount off is not known (sa-missing cannot say whether it exists).
+				ctx.NotAssessed("", fmt.Sprintf("ServiceAccount %q is not in the scanned input: whether it sets automountServiceAccountToken: false is not known%s", name, into))
 			}
-			ctx.Fail("", "the pod does not set automountServiceAccountToken and ServiceAccount %q %s: the Kubernetes default (automount on) applies%s", name, absent, into)
 			return
 		}
 		account, ok := sa.Obj.(*corev1.ServiceAccount)
