@@ -74,7 +74,11 @@ var saTokenAutomount = &engine.Check{
 			default:
 				// Any other ServiceAccount exists only as someone wrote it, elsewhere: whether
 				// it turns automount off is not known (sa-missing cannot say whether it exists).
-				ctx.NotAssessed("", fmt.Sprintf("ServiceAccount %q is not in the scanned input: whether it sets automountServiceAccountToken: false is not known%s", name, into))
+				decides := ""
+				if spec.TokenPathMasked {
+					decides = fmt.Sprintf(" (it decides for %s)", containerList(spec.TokenContainers))
+				}
+				ctx.NotAssessed("", fmt.Sprintf("ServiceAccount %q is not in the scanned input: whether it sets automountServiceAccountToken: false is not known%s", name, decides))
 			}
 			return
 		}
