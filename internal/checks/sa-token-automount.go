@@ -16,7 +16,9 @@ var saTokenAutomount = &engine.Check{
 		"container gets an API token (but one that mounts something of its own at " + engine.ServiceAccountTokenPath +
 		"), and a pod the API server admitted with the token mounted keeps it when the ServiceAccount " +
 		"turns automount off later: whoever compromises the container can act with the " +
-		"ServiceAccount's permissions. Mounting credentials only where they are needed supports " +
+		"ServiceAccount's permissions. In scan, a pod that leaves the setting to a ServiceAccount the files do not hold " +
+		"is NotAssessed, but for a namespace's default one, which Kubernetes creates without it. " +
+		"Mounting credentials only where they are needed supports " +
 		"logical access security (CC6.1)." + supporting,
 	Remediation: "Set automountServiceAccountToken: false on the ServiceAccount (or the pod spec), and set it to true only on pods that call the Kubernetes API.",
 	Severity:    medium,
