@@ -110,6 +110,13 @@ type pssControl struct {
 	// kubelet applies none of these settings, so a pass would vouch for a control that is not
 	// there. A pod the library rejects still fails: Kubernetes refuses it.
 	linuxOnly string
+	// privilegedRunsWithout, when set, names the confinement the control's field asks for that
+	// Kubernetes does not apply to a privileged container (seccomp: "Privileged containers
+	// always run as Unconfined"). A privileged container the library allows then fails: the
+	// field it judged does nothing there, and a pass would vouch for a confinement that is not
+	// there. wl-privileged fails the container as well, but a waiver of that finding must not
+	// leave this one passing.
+	privilegedRunsWithout string
 
 	once         sync.Once
 	own, family  policy.Evaluator
@@ -234,7 +241,7 @@ func judgePSS(ctx *engine.Context, o *engine.Object, c *pssControl) {
 			failed = true
 			return
 		}
-		ctx.Pass(name)
+		c.pass(ctx, name, s)
 	})
 	if !failed {
 		// The pod fails although no container alone does (or it has none): report the pod.
@@ -260,13 +267,40 @@ func passAll(ctx *engine.Context, c *pssControl, spec *corev1.PodSpec) {
 		return
 	}
 	n := 0
-	eachPodContainer(spec, nil, func(name string, _ *metav1.ObjectMeta, _ *corev1.PodSpec) {
-		ctx.Pass(name)
+	eachPodContainer(spec, nil, func(name string, _ *metav1.ObjectMeta, s *corev1.PodSpec) {
+		c.pass(ctx, name, s)
 		n++
 	})
 	if n == 0 {
 		ctx.NotApplicable("", "the pod spec has no containers")
 	}
+}
+
+// pass records a pass for the container named, the only container of s, which the library
+// allows; or a failure when the container is privileged and the control's confinement is one
+// Kubernetes does not give a privileged container (privilegedRunsWithout).
+func (c *pssControl) pass(ctx *engine.Context, name string, s *corev1.PodSpec) {
+	if c.privilegedRunsWithout != "" {
+		if sc := onlyContainerSecurity(s); sc != nil && isTrue(sc.Privileged) {
+			ctx.Fail(name, "runs without a %s: the container is privileged (securityContext.privileged: true), "+
+				"and Kubernetes applies no %s to a privileged container, whatever its profile says", c.privilegedRunsWithout, c.privilegedRunsWithout)
+			return
+		}
+	}
+	ctx.Pass(name)
+}
+
+// onlyContainerSecurity is the security context of the one container of spec (eachPodContainer's).
+func onlyContainerSecurity(spec *corev1.PodSpec) *corev1.SecurityContext {
+	switch {
+	case len(spec.InitContainers) == 1:
+		return spec.InitContainers[0].SecurityContext
+	case len(spec.Containers) == 1:
+		return spec.Containers[0].SecurityContext
+	case len(spec.EphemeralContainers) == 1:
+		return spec.EphemeralContainers[0].SecurityContext
+	}
+	return nil
 }
 
 func allowed(results []policy.CheckResult) bool {

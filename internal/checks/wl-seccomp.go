@@ -12,7 +12,9 @@ var wlSeccomp = &engine.Check{
 	Title: "Containers run with a seccomp profile",
 	Description: "Without a seccomp profile (RuntimeDefault or Localhost) a container can make any " +
 		"system call, which widens the kernel attack surface malicious code can use (CC6.8). " +
-		"Pod Security Standards control: Seccomp (baseline and restricted)." +
+		"Pod Security Standards control: Seccomp (baseline and restricted). Beyond the standard, " +
+		"a privileged container fails whatever its profile: Kubernetes applies no seccomp profile " +
+		"to one (privileged containers always run Unconfined)." +
 		windowsNotApplicable(seccompFacility) + pssDecided + supporting,
 	Remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod (or Localhost with a reviewed profile).",
 	Severity:    medium,
@@ -25,7 +27,8 @@ var wlSeccomp = &engine.Check{
 
 // pssSeccomp decides wl-seccomp: the Pod Security Standards control Seccomp (baseline and
 // restricted).
-var pssSeccomp = &pssControl{checks: []policy.CheckID{"seccompProfile_baseline", "seccompProfile_restricted"}, linuxOnly: seccompFacility}
+var pssSeccomp = &pssControl{checks: []policy.CheckID{"seccompProfile_baseline", "seccompProfile_restricted"}, linuxOnly: seccompFacility,
+	privilegedRunsWithout: "seccomp filter"}
 
 // seccompFacility is the Linux facility pssSeccomp governs, which Windows pods do not have.
 const seccompFacility = "seccomp"
