@@ -110,13 +110,12 @@ type pssControl struct {
 	// kubelet applies none of these settings, so a pass would vouch for a control that is not
 	// there. A pod the library rejects still fails: Kubernetes refuses it.
 	linuxOnly string
-	// privilegedRunsWithout, when set, names the confinement the control's field asks for that
-	// Kubernetes does not apply to a privileged container (seccomp: "Privileged containers
-	// always run as Unconfined"). A privileged container the library allows then fails: the
-	// field it judged does nothing there, and a pass would vouch for a confinement that is not
-	// there. wl-privileged fails the container as well, but a waiver of that finding must not
-	// leave this one passing.
-	privilegedRunsWithout string
+	// privileged, when set, judges a privileged container the library allows, whose fields the
+	// control reads the runtime does not apply (seccomp: "Privileged containers always run as
+	// Unconfined"): it returns why the container fails, or, when the spec cannot tell, why it is
+	// not assessed. A pass would vouch for a confinement that is not there. wl-privileged fails
+	// the container as well, but a waiver of that finding must not leave this one passing.
+	privileged func(name string, m *metav1.ObjectMeta, s *corev1.PodSpec) (fail, notAssessed string)
 
 	once         sync.Once
 	own, family  policy.Evaluator
@@ -215,7 +214,7 @@ func judgePSS(ctx *engine.Context, o *engine.Object, c *pssControl) {
 			ctx.NotApplicable("", windowsHasNo(c.linuxOnly))
 			return
 		}
-		passAll(ctx, c, spec)
+		passAll(ctx, c, meta, spec)
 		return
 	}
 	if c.podLevel {
@@ -241,7 +240,7 @@ func judgePSS(ctx *engine.Context, o *engine.Object, c *pssControl) {
 			failed = true
 			return
 		}
-		c.pass(ctx, name, s)
+		c.pass(ctx, name, m, s)
 	})
 	if !failed {
 		// The pod fails although no container alone does (or it has none): report the pod.
@@ -261,14 +260,14 @@ func windowsNotApplicable(facility string) string {
 }
 
 // passAll records a pass for the pod, or for each of its containers.
-func passAll(ctx *engine.Context, c *pssControl, spec *corev1.PodSpec) {
+func passAll(ctx *engine.Context, c *pssControl, meta *metav1.ObjectMeta, spec *corev1.PodSpec) {
 	if c.podLevel {
 		ctx.Pass("")
 		return
 	}
 	n := 0
-	eachPodContainer(spec, nil, func(name string, _ *metav1.ObjectMeta, s *corev1.PodSpec) {
-		c.pass(ctx, name, s)
+	eachPodContainer(spec, meta, func(name string, m *metav1.ObjectMeta, s *corev1.PodSpec) {
+		c.pass(ctx, name, m, s)
 		n++
 	})
 	if n == 0 {
@@ -277,14 +276,18 @@ func passAll(ctx *engine.Context, c *pssControl, spec *corev1.PodSpec) {
 }
 
 // pass records a pass for the container named, the only container of s, which the library
-// allows; or a failure when the container is privileged and the control's confinement is one
-// Kubernetes does not give a privileged container (privilegedRunsWithout).
-func (c *pssControl) pass(ctx *engine.Context, name string, s *corev1.PodSpec) {
-	if c.privilegedRunsWithout != "" {
+// allows; or, when the container is privileged, what c.privileged says of it.
+func (c *pssControl) pass(ctx *engine.Context, name string, m *metav1.ObjectMeta, s *corev1.PodSpec) {
+	if c.privileged != nil {
 		if sc := onlyContainerSecurity(s); sc != nil && isTrue(sc.Privileged) {
-			ctx.Fail(name, "runs without a %s: the container is privileged (securityContext.privileged: true), "+
-				"and Kubernetes applies no %s to a privileged container, whatever its profile says", c.privilegedRunsWithout, c.privilegedRunsWithout)
-			return
+			switch fail, undecided := c.privileged(name, m, s); {
+			case fail != "":
+				ctx.Fail(name, "%s", fail)
+				return
+			case undecided != "":
+				ctx.NotAssessed(name, undecided)
+				return
+			}
 		}
 	}
 	ctx.Pass(name)

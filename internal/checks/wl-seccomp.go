@@ -1,6 +1,8 @@
 package checks
 
 import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/pod-security-admission/policy"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -28,7 +30,15 @@ var wlSeccomp = &engine.Check{
 // pssSeccomp decides wl-seccomp: the Pod Security Standards control Seccomp (baseline and
 // restricted).
 var pssSeccomp = &pssControl{checks: []policy.CheckID{"seccompProfile_baseline", "seccompProfile_restricted"}, linuxOnly: seccompFacility,
-	privilegedRunsWithout: "seccomp filter"}
+	privileged: privilegedWithoutSeccomp}
+
+// privilegedWithoutSeccomp fails a privileged container: Kubernetes applies no seccomp profile to
+// one ("Privileged containers always run as Unconfined"; containerd's CRI generateSeccompSpecOpts
+// returns none for a privileged container, whatever the profile).
+func privilegedWithoutSeccomp(string, *metav1.ObjectMeta, *corev1.PodSpec) (fail, notAssessed string) {
+	return "runs without a seccomp filter: the container is privileged (securityContext.privileged: true), " +
+		"and Kubernetes applies no seccomp profile to a privileged container, whatever its profile says", ""
+}
 
 // seccompFacility is the Linux facility pssSeccomp governs, which Windows pods do not have.
 const seccompFacility = "seccomp"
