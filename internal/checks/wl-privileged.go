@@ -17,7 +17,7 @@ var wlPrivileged = &engine.Check{
 		"outside any container isolation, and Windows pods cannot set securityContext.privileged, so " +
 		"it fails here too (and wl-windows-hostprocess). " +
 		"Pod Security Standards controls: Privileged Containers and HostProcess (baseline)." + pssDecided + supporting,
-	Remediation: "Remove securityContext.privileged (or set it to false) and windowsOptions.hostProcess. Grant the specific capability the container needs instead.",
+	Remediation: "Remove securityContext.privileged, or set it to false (on Windows, remove windowsOptions.hostProcess). Grant the specific capability the container needs instead.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc68},
 	Targets:     workload,
