@@ -14,7 +14,8 @@ var wlDropAllCaps = &engine.Check{
 		"at most NET_BIND_SERVICE, so a process keeps only the privileges it needs (CC6.1). " +
 		"Capabilities in the profile's allowedCapabilities may also be added back. " +
 		"Pod Security Standards control: Capabilities (restricted); the capabilities in " +
-		"parameters.allowedCapabilities are exempt, beyond the standard." +
+		"parameters.allowedCapabilities are exempt, beyond the standard. A privileged container fails " +
+		"whatever it drops: the runtime grants it every capability." +
 		windowsNotApplicable(capabilitiesFacility) + pssDecided + supporting,
 	Remediation: "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if the container binds a port below 1024.",
 	Severity:    medium,
@@ -28,7 +29,8 @@ var wlDropAllCaps = &engine.Check{
 // pssDropAllCaps decides wl-drop-all-caps: the Pod Security Standards control Capabilities
 // (restricted); the capabilities in parameters.allowedCapabilities are exempt, beyond the
 // standard.
-var pssDropAllCaps = &pssControl{checks: []policy.CheckID{"capabilities_restricted"}, project: withoutAllowedCapabilities, linuxOnly: capabilitiesFacility}
+var pssDropAllCaps = &pssControl{checks: []policy.CheckID{"capabilities_restricted"}, project: withoutAllowedCapabilities, linuxOnly: capabilitiesFacility,
+	privileged: privilegedHasEveryCapability}
 
 // capabilitiesFacility is the Linux facility pssDropAllCaps governs, which Windows pods do not have.
 const capabilitiesFacility = "Linux capabilities"

@@ -356,7 +356,7 @@ func TestWhatUsersSee(t *testing.T) {
 		"excepted findings are named in the summary too": {
 			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml", "-o", "table"},
 			code:   ExitFindings,
-			stdout: []string{"wl-host-network", "wl-host-network 0 1 0 all excepted, by shop/legacy-host-network", "This is a summary of 40 findings: --details (or -o wide) lists every one"},
+			stdout: []string{"wl-host-network", "wl-host-network 0 1 0 all excepted, by shop/legacy-host-network", "This is a summary of 41 findings: --details (or -o wide) lists every one"},
 		},
 		"-o wide lists every finding": {
 			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "testdata/exceptions.yaml", "-o", "wide"},

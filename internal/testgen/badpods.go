@@ -108,9 +108,11 @@ var badPodDangers = []badPodDanger{
 			privileged(bad)
 		}},
 	// Kubernetes applies no seccomp profile to a privileged container, and the runtime no SELinux
-	// label or default AppArmor profile: the bad container's RuntimeDefault does nothing there.
-	{name: "priv", levels: []string{"container"}, owners: []string{"wl-privileged", "wl-seccomp", "wl-apparmor-selinux"},
-		apply: func(_ string, _, _, bad map[string]any) { privileged(bad) }},
+	// label or default AppArmor profile, and grants it every capability: the bad container's
+	// RuntimeDefault and drop ALL do nothing there.
+	{name: "priv", levels: []string{"container"},
+		owners: []string{"wl-privileged", "wl-seccomp", "wl-apparmor-selinux", "wl-dangerous-caps", "wl-drop-all-caps"},
+		apply:  func(_ string, _, _, bad map[string]any) { privileged(bad) }},
 	{name: "hostpath", levels: []string{"pod"}, owners: []string{"wl-hostpath", "wl-runtime-socket", "wl-volume-types"},
 		apply: func(_ string, _, pod, bad map[string]any) { hostVolume(pod, bad, "/") }},
 	{name: "hostpid", levels: []string{"pod"}, owners: []string{"wl-host-namespaces"},

@@ -70,3 +70,34 @@ kind: Pod
 metadata: {name: p, namespace: shop}
 spec:` + spec + "\n"
 }
+
+// A privileged container has every capability whatever capabilities.add and drop say (the
+// runtime grants a privileged container all of them): wl-dangerous-caps and wl-drop-all-caps fail
+// it wherever it is, and the pod's other containers keep their verdicts.
+func TestCapabilitiesPrivilegedContainerHasThemAll(t *testing.T) {
+	docs := seccompPod(`
+  initContainers:
+  - {name: setup, image: r/a:1, securityContext: {privileged: true, capabilities: {drop: [ALL]}}}
+  containers:
+  - {name: app, image: r/a:1, securityContext: {capabilities: {drop: [ALL]}}}
+  - {name: plain, image: r/a:1, securityContext: {privileged: false, capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}}}
+  ephemeralContainers:
+  - {name: debug, image: r/a:1, securityContext: {privileged: true, capabilities: {drop: [ALL]}}}`)
+	want := map[string]engine.Status{"setup": engine.StatusFail, "app": engine.StatusPass, "plain": engine.StatusPass, "debug": engine.StatusFail}
+	for _, c := range []*engine.Check{wlDangerousCaps, wlDropAllCaps} {
+		t.Run(c.ID, func(t *testing.T) {
+			got := map[string]engine.Status{}
+			for _, r := range judgeInCluster(t, c, docs).Results {
+				got[r.Container] = r.Status
+				if r.Status == engine.StatusFail && !strings.Contains(r.Message, "privileged") {
+					t.Errorf("%s: the message does not say why: %s", r.Container, r.Message)
+				}
+			}
+			for name, w := range want {
+				if got[name] != w {
+					t.Errorf("container %s: got %s, want %s (all: %v)", name, got[name], w, got)
+				}
+			}
+		})
+	}
+}
