@@ -20,7 +20,8 @@ var avlHpaSanity = &engine.Check{
 	Description: "An autoscaler whose minReplicas is below the profile's parameters.minReplicas (default 2) " +
 		"scales the workload down to a single point of failure when load is low, and one whose " +
 		"maxReplicas equals minReplicas, or whose behavior.scaleUp.selectPolicy is Disabled, cannot add capacity " +
-		"at all (A1.1). Nor can one aimed at a kind without a scale subresource (a DaemonSet, a Job, a Pod) or at a " +
+		"at all (A1.1). Nor can one the API server refuses (maxReplicas unset or below minReplicas, a negative minReplicas, a scaleTargetRef " +
+		"without a kind or a name), which only a manifest can hold: it is never created, and the other availability checks do not count it. Nor can one aimed at a kind without a scale subresource (a DaemonSet, a Job, a Pod) or at a " +
 		"kind in an API group that does not serve it (extensions/v1beta1 Deployment), nor two autoscalers of one workload: the HPA controller finds its pods controlled by " +
 		"more than one (AmbiguousSelector) and neither scales it; nor one whose every metric is the utilization of cpu or memory (no metrics at all " +
 		"means a cpu utilization of 80%) that the target's pods do not all request: the HPA controller computes utilization against the requests of " +
@@ -39,6 +40,10 @@ var avlHpaSanity = &engine.Check{
 		h, ok := o.Obj.(*autoscalingv2.HorizontalPodAutoscaler)
 		if !ok {
 			ctx.NotApplicable("", "not an autoscaling HorizontalPodAutoscaler")
+			return
+		}
+		if why := refusedAutoscaler(h); why != "" {
+			ctx.Fail("", "the API server refuses the autoscaler (%s): it is never created, and scales nothing", why)
 			return
 		}
 		lowest := autoscalerMin(h)

@@ -127,6 +127,11 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 		}
 		idx := map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler{}
 		for _, n := range order {
+			// One the API server refuses is never created: it scales nothing, and makes no
+			// other autoscaler of its target ambiguous.
+			if refusedAutoscaler(last[n]) != "" {
+				continue
+			}
 			ref := last[n].Spec.ScaleTargetRef
 			k := workloadRef{n.namespace, apiGroup(ref.APIVersion), ref.Kind, ref.Name}
 			idx[k] = append(idx[k], last[n])
@@ -135,7 +140,31 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 	}).(map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler)
 }
 
-// autoscalerOf returns the HorizontalPodAutoscaler that scales a workload, or nil. One whose
+// refusedAutoscaler says why the API server refuses to create an autoscaler, or "" when it does
+// not: maxReplicas unset (0) or negative, a negative minReplicas (0 is allowed, HPAScaleToZero
+// being on by default since 1.37), a maxReplicas below minReplicas, or a scaleTargetRef without
+// a kind or a name (validateHorizontalPodAutoscalerSpec and validationOptionsForHorizontalPodAutoscaler,
+// k8s.io/kubernetes v1.37.2 pkg/apis/autoscaling/validation and
+// pkg/registry/autoscaling/horizontalpodautoscaler). Only a manifest can hold such an autoscaler.
+func refusedAutoscaler(h *autoscalingv2.HorizontalPodAutoscaler) string {
+	spec := h.Spec
+	switch {
+	case spec.MaxReplicas == 0:
+		return "maxReplicas must be set and greater than 0"
+	case spec.MaxReplicas < 0:
+		return fmt.Sprintf("maxReplicas %d is below 1", spec.MaxReplicas)
+	case spec.MinReplicas != nil && *spec.MinReplicas < 0:
+		return fmt.Sprintf("minReplicas %d is below 0", *spec.MinReplicas)
+	case spec.MinReplicas != nil && spec.MaxReplicas < *spec.MinReplicas:
+		return fmt.Sprintf("maxReplicas %d is below minReplicas %d", spec.MaxReplicas, *spec.MinReplicas)
+	case spec.ScaleTargetRef.Kind == "" || spec.ScaleTargetRef.Name == "":
+		return "scaleTargetRef needs a kind and a name"
+	}
+	return ""
+}
+
+// autoscalerOf returns the HorizontalPodAutoscaler that scales a workload, or nil. One the API
+// server refuses (refusedAutoscaler) does not exist, and scales nothing. One whose
 // scaleTargetRef names the workload's kind and name in another API group (extensions/v1beta1
 // for a Deployment, or no apiVersion at all) does not scale it: the HPA controller fails to get
 // the scale. Should several target it, none scales it: the HPA controller finds the pods
