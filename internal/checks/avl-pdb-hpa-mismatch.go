@@ -14,7 +14,9 @@ var avlPdbHpaMismatch = &engine.Check{
 		"minAvailable is higher than that count can never be met: evictions are refused, drains " +
 		"block, and the capacity plan written in the autoscaler and the budget disagree (A1.1). The " +
 		"check compares an integer minAvailable with the pods the selected workloads keep at their " +
-		"autoscalers' minReplicas." + supporting,
+		"autoscalers' minReplicas. A budget in a manifest that the API server refuses (minAvailable and maxUnavailable both set, a " +
+		"negative value, a percentage above 100% or a string that is not a percentage, an unknown unhealthyPodEvictionPolicy) " +
+		"is never created, and is NotApplicable." + supporting,
 	Remediation: "Lower minAvailable below the autoscaler's minReplicas (or use maxUnavailable), or raise the " +
 		"autoscaler's minReplicas.",
 	Severity: low,
@@ -25,6 +27,10 @@ var avlPdbHpaMismatch = &engine.Check{
 		b := budgetOf(ctx.Inventory, o)
 		if b == nil {
 			ctx.NotApplicable("", "not a policy PodDisruptionBudget")
+			return
+		}
+		if b.refused != "" {
+			ctx.NotApplicable("", "the API server refuses the budget ("+b.refused+"): it is never created")
 			return
 		}
 		ma := b.pdb.Spec.MinAvailable

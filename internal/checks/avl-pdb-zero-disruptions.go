@@ -30,7 +30,9 @@ var avlPdbZeroDisruptions = &engine.Check{
 		"the disruption controller cannot resolve to a scale (a controller that does not exist, or one " +
 		"of a built-in kind without a scale subresource), which makes it allow no disruption either; " +
 		"when that controller is a custom resource (whose scale subresource is not read) or, in a scan, " +
-		"is not among the manifests, the check says NotAssessed." + supporting,
+		"is not among the manifests, the check says NotAssessed. A budget in a manifest that the API server refuses (minAvailable and maxUnavailable both set, a " +
+		"negative value, a percentage above 100% or a string that is not a percentage, an unknown unhealthyPodEvictionPolicy) " +
+		"is never created, and is NotApplicable." + supporting,
 	Remediation: "Use maxUnavailable: 1 (or a percentage above 0), or a minAvailable below the number of pods the " +
 		"budget covers; raise the replicas if one pod may not be spared.",
 	Severity: medium,
@@ -41,6 +43,10 @@ var avlPdbZeroDisruptions = &engine.Check{
 		b := budgetOf(ctx.Inventory, o)
 		if b == nil {
 			ctx.NotApplicable("", "not a policy PodDisruptionBudget")
+			return
+		}
+		if b.refused != "" {
+			ctx.NotApplicable("", "the API server refuses the budget ("+b.refused+"): it is never created")
 			return
 		}
 		if w, other := sharedBudget(ctx.Inventory, b); w != nil {

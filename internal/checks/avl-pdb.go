@@ -16,7 +16,9 @@ var avlPdb = &engine.Check{
 		"looks for a budget in the workload's namespace whose selector selects its pods: the template's " +
 		"labels and those the controller adds (pod-template-hash, controller-revision-hash, ...; a " +
 		"budget that requires one of these to have a given value may select the pods or not, and the " +
-		"check then says NotAssessed); in a scan the budget must be among the manifests, since they are what ships. A budget " +
+		"check then says NotAssessed); in a scan the budget must be among the manifests, since they are what ships, and one the " +
+		"API server refuses (minAvailable and maxUnavailable both set, a negative value, a percentage above 100% or a string " +
+		"that is not a percentage, an unknown unhealthyPodEvictionPolicy) is never created and does not count. A budget " +
 		"that lets every pod of the workload go at once (maxUnavailable 100% or as many as its pods, " +
 		"minAvailable 0, or a minAvailable that the other workloads it selects meet on their own: a " +
 		"budget counts the pods of every workload it selects together, and pods no controller owns add " +
@@ -45,6 +47,11 @@ var avlPdb = &engine.Check{
 				maybe[0].obj.Name, quoteList(controllerLabelsNamed(maybe[0])))
 		}
 		if len(budgets) == 0 && unknown == "" {
+			if b := refusedSelecting(ctx.Inventory, o); b != nil {
+				ctx.Fail("", "no PodDisruptionBudget selects its pods: PodDisruptionBudget %q, which selects its pods, is refused by the API server (%s) and is never created",
+					b.obj.Name, b.refused)
+				return
+			}
 			ctx.Fail("", "no PodDisruptionBudget selects its pods")
 			return
 		}
@@ -72,6 +79,19 @@ var avlPdb = &engine.Check{
 		// Every budget that selects the pods lets them all go: name the first.
 		ctx.Fail("", "PodDisruptionBudget %q lets every pod be evicted at once (%s)", budgets[0].obj.Name, first)
 	},
+}
+
+// refusedSelecting returns the first budget (by name) of the workload's namespace that the API
+// server refuses (disruptionBudget.refused) and that selects or may select its pods, or nil.
+func refusedSelecting(inv *engine.Inventory, o *engine.Object) *disruptionBudget {
+	var first *disruptionBudget
+	known, unknown := knownPodLabels(inv, o)
+	for _, b := range refusedBudgets(inv)[o.Namespace] {
+		if selectsPods(b.selector, known, unknown) != selectsNot && (first == nil || b.obj.Name < first.obj.Name) {
+			first = b
+		}
+	}
+	return first
 }
 
 // controllerLabelsNamed lists the keys of labels controllers set on pods that a budget's

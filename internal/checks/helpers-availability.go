@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -230,6 +231,9 @@ type disruptionBudget struct {
 	obj      *engine.Object
 	pdb      *policyv1.PodDisruptionBudget
 	selector labels.Selector
+	// refused says why the API server refuses to create the budget (refusedBudget), "" when it
+	// does not: such a budget is never created, selects no pod and protects none.
+	refused string
 }
 
 // labelKey keys label-indexed lookups: namespace, label key and value.
@@ -337,12 +341,60 @@ func budgets(inv *engine.Inventory) *selectorIndex[*disruptionBudget] {
 	return inv.Memo(nil, "availability.budgets", func() any {
 		idx := newSelectorIndex[*disruptionBudget]()
 		for _, o := range inv.ListKind("PodDisruptionBudget") {
-			if b := budgetOf(inv, o); b != nil {
+			if b := budgetOf(inv, o); b != nil && b.refused == "" {
 				idx.add(o.Namespace, b.pdb.Spec.Selector, b)
 			}
 		}
 		return idx
 	}).(*selectorIndex[*disruptionBudget])
+}
+
+// refusedBudgets lists, once per evaluation and by namespace, the budgets the API server refuses
+// (disruptionBudget.refused), which budgets leaves out.
+func refusedBudgets(inv *engine.Inventory) map[string][]*disruptionBudget {
+	return inv.Memo(nil, "availability.refusedBudgets", func() any {
+		out := map[string][]*disruptionBudget{}
+		for _, o := range inv.ListKind("PodDisruptionBudget") {
+			if b := budgetOf(inv, o); b != nil && b.refused != "" {
+				out[o.Namespace] = append(out[o.Namespace], b)
+			}
+		}
+		return out
+	}).(map[string][]*disruptionBudget)
+}
+
+// refusedBudget says why the API server refuses to create a budget, or "" when it does not: both
+// minAvailable and maxUnavailable set, either negative, a string that is not a percentage or a
+// percentage above 100%, or an unhealthyPodEvictionPolicy other than IfHealthyBudget and
+// AlwaysAllow (ValidatePodDisruptionBudgetSpec, k8s.io/kubernetes v1.37.2
+// pkg/apis/policy/validation, with ValidatePositiveIntOrPercent and IsNotMoreThan100Percent of
+// pkg/apis/apps/validation). An invalid selector is not among these: it selects nothing already
+// (selectorOf).
+func refusedBudget(pdb *policyv1.PodDisruptionBudget) string {
+	spec := pdb.Spec
+	if spec.MinAvailable != nil && spec.MaxUnavailable != nil {
+		return "minAvailable and maxUnavailable cannot both be set"
+	}
+	for _, f := range []struct {
+		name string
+		v    *intstr.IntOrString
+	}{{"minAvailable", spec.MinAvailable}, {"maxUnavailable", spec.MaxUnavailable}} {
+		switch v := f.v; {
+		case v == nil:
+		case v.Type == intstr.Int && v.IntVal < 0:
+			return fmt.Sprintf("%s %d is negative", f.name, v.IntVal)
+		case v.Type == intstr.String && len(validation.IsValidPercent(v.StrVal)) > 0:
+			return fmt.Sprintf("%s %q is not a percentage (digits followed by %%)", f.name, v.StrVal)
+		case v.Type == intstr.String:
+			if p, _ := strconv.Atoi(strings.TrimSuffix(v.StrVal, "%")); p > 100 {
+				return fmt.Sprintf("%s %q is more than 100%%", f.name, v.StrVal)
+			}
+		}
+	}
+	if p := spec.UnhealthyPodEvictionPolicy; p != nil && *p != policyv1.IfHealthyBudget && *p != policyv1.AlwaysAllow {
+		return fmt.Sprintf("unhealthyPodEvictionPolicy %q is not %s or %s", *p, policyv1.IfHealthyBudget, policyv1.AlwaysAllow)
+	}
+	return ""
 }
 
 // isNothing reports whether a selector is labels.Nothing(): a missing or invalid selector.
@@ -458,13 +510,19 @@ func selectedWorkloads(inv *engine.Inventory, b *disruptionBudget) []*engine.Obj
 	}).([]*engine.Object)
 }
 
-// budgetOf returns the typed budget of a PodDisruptionBudget object, or nil.
+// budgetOf returns the typed budget of a PodDisruptionBudget object, or nil. Whether the API
+// server refuses it (refusedBudget) is asked of a manifest only: a budget the operator reads
+// exists, so the API server took it (under the validation of its day, which may have been laxer).
 func budgetOf(inv *engine.Inventory, o *engine.Object) *disruptionBudget {
 	pdb, ok := o.Obj.(*policyv1.PodDisruptionBudget)
 	if !ok {
 		return nil
 	}
-	return &disruptionBudget{obj: o, pdb: pdb, selector: budgetSelector(inv, o, pdb)}
+	b := &disruptionBudget{obj: o, pdb: pdb, selector: budgetSelector(inv, o, pdb)}
+	if !inv.Complete {
+		b.refused = refusedBudget(pdb)
+	}
+	return b
 }
 
 // podCount is the number of pods a workload keeps running at its lowest: an HPA's minReplicas
