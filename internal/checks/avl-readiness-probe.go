@@ -15,7 +15,8 @@ var avlReadinessProbe = &engine.Check{
 		"are NotApplicable. A probe that runs only a no-op (exec true or echo, or a shell " +
 		"whose -c script, with -c alone or among other one-letter options, is only true, :, echo or exit 0) succeeds whatever the container's state, and an " +
 		"HTTP or TCP probe that names a host the kubelet reaches instead of the pod tests something else: " +
-		"both count as none. A probe that asks by number a port only another container of the pod declares " +
+		"both count as none, and so does an HTTP or TCP probe of a port name the container does not declare, which the kubelet " +
+		"cannot resolve and fails every time. A probe that asks by number a port only another container of the pod declares " +
 		"is answered by that container, which may or may not ask this one: NotAssessed." + supporting,
 	Remediation: "Add a readinessProbe (httpGet on a health endpoint, tcpSocket or grpc) that fails while the " +
 		"container cannot serve.",

@@ -755,6 +755,10 @@ func judgeProbe(o *engine.Object, c engine.Container, field string, p *corev1.Pr
 	if cmd := noOpCommand(p); cmd != "" {
 		return fmt.Sprintf("%s runs %q, which always succeeds: it tests nothing, as if there were no %s", field, cmd, field), ""
 	}
+	if name := undeclaredPortName(c, p); name != "" {
+		return fmt.Sprintf("%s asks port %q, which container %s does not declare: the kubelet cannot resolve the name, "+
+			"and fails the probe every time, whatever the container's state", field, name, c.Name), ""
+	}
 	if host := otherProbeHost(o, p); host != "" {
 		return fmt.Sprintf("%s asks host %q, not the pod: the kubelet sends it from the node to that host, so it does not test the container", field, host), ""
 	}
@@ -764,6 +768,28 @@ func judgeProbe(o *engine.Object, c engine.Container, field string, p *corev1.Pr
 			"probe to it) cannot be told", field, port, other, other)
 	}
 	return "", ""
+}
+
+// undeclaredPortName returns the port name an HTTP or TCP probe of container c asks when c
+// declares no port of that name, or "". The kubelet looks a named port up in the probe's own
+// container only, and fails the probe when it finds none (ResolveContainerPort, k8s.io/kubernetes
+// v1.37.2 pkg/probe/util.go; prober.probe counts the error as a failure): such a probe fails
+// whatever the container's state, and tests none of it.
+func undeclaredPortName(c engine.Container, p *corev1.Probe) string {
+	var port intstr.IntOrString
+	switch {
+	case p.HTTPGet != nil:
+		port = p.HTTPGet.Port
+	case p.TCPSocket != nil:
+		port = p.TCPSocket.Port
+	default:
+		return ""
+	}
+	if port.Type != intstr.String || c.Container == nil ||
+		slices.ContainsFunc(c.Ports, func(cp corev1.ContainerPort) bool { return cp.Name == port.StrVal }) {
+		return ""
+	}
+	return port.StrVal
 }
 
 // otherContainersPort returns the port an HTTP, TCP or gRPC probe of container c asks by number

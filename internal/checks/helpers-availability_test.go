@@ -146,9 +146,16 @@ func TestJudgeProbe(t *testing.T) {
 			own: []corev1.ContainerPort{{ContainerPort: 8080}}, proxy: []corev1.ContainerPort{{ContainerPort: 8080}}, fails: false},
 		"an HTTP probe of a UDP port of another container passes": {probe: httpHost(""),
 			proxy: []corev1.ContainerPort{{ContainerPort: 8080, Protocol: corev1.ProtocolUDP}}, fails: false},
-		"a probe of a named port passes, whoever declares its number": {probe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
+		"a probe of a named port of its own passes, whoever declares its number": {probe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
 			HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}}},
-			proxy: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}, fails: false},
+			own: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}, proxy: []corev1.ContainerPort{{Name: "web", ContainerPort: 8080}}, fails: false},
+		// The kubelet looks the name up in the probe's own container alone (ResolveContainerPort).
+		"an HTTP probe of a named port only another container declares fails": {probe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
+			HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}}},
+			proxy: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}, fails: true},
+		"a TCP probe of a named port no container declares fails": {probe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
+			TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}}},
+			own: []corev1.ContainerPort{{Name: "admin", ContainerPort: 9090}}, fails: true},
 		"a gRPC probe of a port only another container declares is undecided": {probe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
 			GRPC: &corev1.GRPCAction{Port: 9000}}}, proxy: []corev1.ContainerPort{{ContainerPort: 9000}}, undecided: true},
 	}
