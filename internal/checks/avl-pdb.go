@@ -29,7 +29,9 @@ var avlPdb = &engine.Check{
 		"(avl-pdb-zero-disruptions fails it). An integer minAvailable is met by any pod the budget selects: when it also selects " +
 		"a DaemonSet's or a Job's pods, whose number the check cannot know, it says NotAssessed. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
-		"(as far as can be verified)." + controlledRevisionText + supporting,
+		"(as far as can be verified); a ReplicaSet of a Deployment that still runs pods of a revision the " +
+		"Deployment's template no longer describes (a paused or unfinished rollout) fails when no budget selects " +
+		"those pods, which carry the old template's labels." + controlledRevisionText + supporting,
 	Remediation: "Add a PodDisruptionBudget (policy/v1) in the same namespace whose selector matches the pod " +
 		"template's labels, with maxUnavailable: 1 or a minAvailable below the replica count.",
 	Severity: medium,
@@ -37,6 +39,13 @@ var avlPdb = &engine.Check{
 	Targets:  replicatedKinds,
 	Reads:    []string{"PodDisruptionBudget", engine.KindWorkload, "HorizontalPodAutoscaler"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if d := runningOldRevision(ctx.Inventory, o); d != nil {
+			if yes, maybe := budgetsSelectingPods(ctx.Inventory, o); len(yes)+len(maybe) == 0 {
+				ctx.Fail("", "no PodDisruptionBudget selects its pods, which run a revision of Deployment %q that its template no longer "+
+					"describes (a paused or unfinished rollout): a budget that selects the Deployment's template does not protect them", d.Name)
+				return
+			}
+		}
 		if controlledRevision(ctx, o) {
 			return
 		}
@@ -79,6 +88,25 @@ var avlPdb = &engine.Check{
 		// Every budget that selects the pods lets them all go: name the first.
 		ctx.Fail("", "PodDisruptionBudget %q lets every pod be evicted at once (%s)", budgets[0].obj.Name, first)
 	},
+}
+
+// runningOldRevision returns the Deployment of a ReplicaSet that runs pods its Deployment's
+// template no longer describes, or nil: the Deployment exists with the UID the reference names
+// (Inventory.Provenance), its template does not explain the ReplicaSet, and the ReplicaSet has
+// replicas (one at zero is Idle). A paused Deployment makes no ReplicaSet for a changed template
+// (the deployment controller only scales it), and a rollout that does not finish keeps the old
+// one running: its pods carry the old template's labels, which a budget must select to protect
+// them, whatever it selects of the Deployment's template. How many pods the budget lets go is
+// judged on the Deployment, which sets the ReplicaSet's replicas.
+func runningOldRevision(inv *engine.Inventory, o *engine.Object) *engine.Object {
+	if o.Kind != "ReplicaSet" || o.Workload == nil || o.Workload.Replicas == nil || *o.Workload.Replicas == 0 {
+		return nil
+	}
+	p := inv.Provenance(o)
+	if p == nil || p.Owner == nil || p.Explained || p.Idle || p.Owner.Kind != "Deployment" {
+		return nil
+	}
+	return p.Owner
 }
 
 // refusedSelecting returns the first budget (by name) of the workload's namespace that the API
