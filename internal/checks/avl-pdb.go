@@ -90,25 +90,6 @@ var avlPdb = &engine.Check{
 	},
 }
 
-// runningOldRevision returns the Deployment of a ReplicaSet that runs pods its Deployment's
-// template no longer describes, or nil: the Deployment exists with the UID the reference names
-// (Inventory.Provenance), its template does not explain the ReplicaSet, and the ReplicaSet has
-// replicas (one at zero is Idle). A paused Deployment makes no ReplicaSet for a changed template
-// (the deployment controller only scales it), and a rollout that does not finish keeps the old
-// one running: its pods carry the old template's labels, which a budget must select to protect
-// them, whatever it selects of the Deployment's template. How many pods the budget lets go is
-// judged on the Deployment, which sets the ReplicaSet's replicas.
-func runningOldRevision(inv *engine.Inventory, o *engine.Object) *engine.Object {
-	if o.Kind != "ReplicaSet" || o.Workload == nil || o.Workload.Replicas == nil || *o.Workload.Replicas == 0 {
-		return nil
-	}
-	p := inv.Provenance(o)
-	if p == nil || p.Owner == nil || p.Explained || p.Idle || p.Owner.Kind != "Deployment" {
-		return nil
-	}
-	return p.Owner
-}
-
 // refusedSelecting returns the first budget (by name) of the workload's namespace that the API
 // server refuses (disruptionBudget.refused) and that selects or may select its pods, or nil.
 func refusedSelecting(inv *engine.Inventory, o *engine.Object) *disruptionBudget {

@@ -464,9 +464,33 @@ func controllerLabelBudgets(inv *engine.Inventory) map[string][]*disruptionBudge
 	}).(map[string][]*disruptionBudget)
 }
 
+// runningOldRevision returns the Deployment of a ReplicaSet that runs pods its Deployment's
+// template no longer describes, or nil: the Deployment exists with the UID the reference names
+// (Inventory.Provenance), its template does not explain the ReplicaSet, and the ReplicaSet has
+// replicas (one at zero is Idle). A paused Deployment makes no ReplicaSet for a changed template
+// (the deployment controller only scales it), and a rollout that does not finish keeps the old
+// one running: its pods carry the old template's labels, which a budget must select to protect
+// them, whatever it selects of the Deployment's template. How many pods the budget lets go is
+// judged on the Deployment, which sets the ReplicaSet's replicas.
+func runningOldRevision(inv *engine.Inventory, o *engine.Object) *engine.Object {
+	if o.Kind != "ReplicaSet" || o.Workload == nil || o.Workload.Replicas == nil || *o.Workload.Replicas == 0 {
+		return nil
+	}
+	p := inv.Provenance(o)
+	if p == nil || p.Owner == nil || p.Explained || p.Idle || p.Owner.Kind != "Deployment" {
+		return nil
+	}
+	return p.Owner
+}
+
 // podOwners indexes, once per evaluation, the workloads a budget can select: every workload
 // the engine judges (not the ReplicaSets and Pods a controller made), filed under each of its
-// pod labels, and listed per namespace for budgets no label leads to.
+// pod labels, and listed per namespace for budgets no label leads to. A Deployment's old
+// ReplicaSet that still runs pods (runningOldRevision, judged itself) is not among them: its
+// pods are the Deployment's, whose replicas count them, as the disruption controller counts the
+// pods of all a Deployment's ReplicaSets against the Deployment's scale, once (getPodDeployment,
+// k8s.io/kubernetes v1.37.2 pkg/controller/disruption); counted again, a rollout would double
+// the pods a budget seems to cover.
 type podOwners struct {
 	byLabel map[labelKey][]*engine.Object
 	byNs    map[string][]*engine.Object
@@ -476,7 +500,7 @@ func workloadsByPodLabel(inv *engine.Inventory) *podOwners {
 	return inv.Memo(nil, "availability.workloadsByPodLabel", func() any {
 		idx := &podOwners{byLabel: map[labelKey][]*engine.Object{}, byNs: map[string][]*engine.Object{}}
 		for _, o := range inv.Objects() {
-			if o.Workload == nil || inv.JudgedThroughController(o) || o.Kind == "Job" || o.Kind == "CronJob" {
+			if o.Workload == nil || inv.JudgedThroughController(o) || o.Kind == "Job" || o.Kind == "CronJob" || runningOldRevision(inv, o) != nil {
 				continue
 			}
 			idx.byNs[o.Namespace] = append(idx.byNs[o.Namespace], o)
