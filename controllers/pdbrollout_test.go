@@ -1,0 +1,88 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TestAnOldRevisionsPodsAreProtectedOnlyIfABudgetSelectsThem: Deployment web's template carries
+// protect: "yes", which budget web selects; its old ReplicaSet, which the test creates as the
+// deployment controller leaves one during a rollout or while the Deployment is paused, still runs
+// 2 pods of a template without that label. The eviction API finds no budget for those pods: the
+// report lists the ReplicaSet under avl-pdb (it was NotApplicable, and web passed alone). Once
+// the budget selects app: web, which both revisions' pods carry, the ReplicaSet's finding goes,
+// and web, whose 2 pods the budget's minAvailable 1 leaves 1 up, has none: the old revision's
+// pods are web's own, counted once (they were counted again, and web failed with "of the 4 pods
+// it selects, lets 3 go").
+func TestAnOldRevisionsPodsAreProtectedOnlyIfABudgetSelectsThem(t *testing.T) {
+	const ns = "pdb-roll"
+	createNamespace(t, ns, map[string]string{"pdbroll": "true"})
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: `+ns+`}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, protect: "yes"}}
+    spec:
+      containers:
+      - {name: app, image: registry.example.com/app:1.5.0}
+`)
+	budget := func(selector string) string {
+		return `
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: ` + ns + `}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {` + selector + `}}
+`
+	}
+	applyYAML(t, budget(`protect: "yes"`))
+	createProfile(t, "pdbroll", "pdbroll", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-pdb") })
+	if rep := waitWritten(t, ns, "pdbroll"); finding(rep, "avl-pdb", "web", "") != nil {
+		t.Fatalf("a finding on web before the old revision: %+v", finding(rep, "avl-pdb", "web", ""))
+	}
+
+	web := &appsv1.Deployment{}
+	if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "web"}, web); err != nil {
+		t.Fatal(err)
+	}
+	applyYAML(t, fmt.Sprintf(`
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-5d8f9
+  namespace: %s
+  labels: {app: web, pod-template-hash: 5d8f9}
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: Deployment, name: web, uid: %s, controller: true}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web, pod-template-hash: 5d8f9}}
+  template:
+    metadata: {labels: {app: web, pod-template-hash: 5d8f9}}
+    spec:
+      containers:
+      - {name: app, image: registry.example.com/app:1.4.2}
+`, ns, web.UID))
+	eventuallyFinding(t, 20*time.Second, ns, "pdbroll", "avl-pdb", "ReplicaSet", "web-5d8f9",
+		`no PodDisruptionBudget selects its pods, which run a revision of Deployment "web"`)
+
+	applyYAML(t, budget(`app: web`))
+	eventually(t, 20*time.Second, "the old revision's finding gone, and none on web", func() error {
+		if err := findingSays(ns, "pdbroll", "avl-pdb", "web-5d8f9", "")(); err != nil {
+			return err
+		}
+		return findingSays(ns, "pdbroll", "avl-pdb", "web", "")()
+	})
+}
