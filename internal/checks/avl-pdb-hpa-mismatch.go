@@ -15,7 +15,7 @@ var avlPdbHpaMismatch = &engine.Check{
 		"block, and the capacity plan written in the autoscaler and the budget disagree (A1.1). The " +
 		"check compares an integer minAvailable with the pods the selected workloads keep at their " +
 		"autoscalers' minReplicas. A budget in a manifest that the API server refuses (minAvailable and maxUnavailable both set, a " +
-		"negative value, a percentage above 100% or a string that is not a percentage, an unknown unhealthyPodEvictionPolicy) " +
+		"negative value, a percentage above 100% or a string that is not a percentage, an unknown unhealthyPodEvictionPolicy, policy/v1beta1) " +
 		"is never created, and is NotApplicable." + supporting,
 	Remediation: "Lower minAvailable below the autoscaler's minReplicas (or use maxUnavailable), or raise the " +
 		"autoscaler's minReplicas.",

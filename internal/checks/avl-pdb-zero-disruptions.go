@@ -31,7 +31,7 @@ var avlPdbZeroDisruptions = &engine.Check{
 		"of a built-in kind without a scale subresource), which makes it allow no disruption either; " +
 		"when that controller is a custom resource (whose scale subresource is not read) or, in a scan, " +
 		"is not among the manifests, the check says NotAssessed. A budget in a manifest that the API server refuses (minAvailable and maxUnavailable both set, a " +
-		"negative value, a percentage above 100% or a string that is not a percentage, an unknown unhealthyPodEvictionPolicy) " +
+		"negative value, a percentage above 100% or a string that is not a percentage, an unknown unhealthyPodEvictionPolicy, policy/v1beta1) " +
 		"is never created, and is NotApplicable." + supporting,
 	Remediation: "Use maxUnavailable: 1 (or a percentage above 0), or a minAvailable below the number of pods the " +
 		"budget covers; raise the replicas if one pod may not be spared.",

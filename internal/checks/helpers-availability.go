@@ -112,12 +112,14 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 	return inv.Memo(nil, "availability.autoscalersByTarget", func() any {
 		// One HorizontalPodAutoscaler written more than once (in two API versions, say) is one
 		// object once applied, the last written: it does not make a target ambiguous.
+		// One the API server refuses is never created: it scales nothing, replaces no copy
+		// written before it, and makes no other autoscaler of its target ambiguous.
 		type name struct{ namespace, name string }
 		last := map[name]*autoscalingv2.HorizontalPodAutoscaler{}
 		var order []name
 		for _, o := range inv.ListKind("HorizontalPodAutoscaler") {
 			h, ok := o.Obj.(*autoscalingv2.HorizontalPodAutoscaler)
-			if !ok {
+			if !ok || refusedAutoscaler(inv, o, h) != "" {
 				continue
 			}
 			n := name{o.Namespace, o.Name}
@@ -128,11 +130,6 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 		}
 		idx := map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler{}
 		for _, n := range order {
-			// One the API server refuses is never created: it scales nothing, and makes no
-			// other autoscaler of its target ambiguous.
-			if refusedAutoscaler(last[n]) != "" {
-				continue
-			}
 			ref := last[n].Spec.ScaleTargetRef
 			k := workloadRef{n.namespace, apiGroup(ref.APIVersion), ref.Kind, ref.Name}
 			idx[k] = append(idx[k], last[n])
@@ -146,8 +143,13 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 // being on by default since 1.37), a maxReplicas below minReplicas, or a scaleTargetRef without
 // a kind or a name (validateHorizontalPodAutoscalerSpec and validationOptionsForHorizontalPodAutoscaler,
 // k8s.io/kubernetes v1.37.2 pkg/apis/autoscaling/validation and
-// pkg/registry/autoscaling/horizontalpodautoscaler). Only a manifest can hold such an autoscaler.
-func refusedAutoscaler(h *autoscalingv2.HorizontalPodAutoscaler) string {
+// pkg/registry/autoscaling/horizontalpodautoscaler), or, in a manifest, an API version
+// Kubernetes no longer serves (unservedVersion: autoscaling/v2beta1 and v2beta2). Only a manifest
+// can hold such an autoscaler.
+func refusedAutoscaler(inv *engine.Inventory, o *engine.Object, h *autoscalingv2.HorizontalPodAutoscaler) string {
+	if why := unservedVersion(inv, o); why != "" {
+		return why
+	}
 	spec := h.Spec
 	switch {
 	case spec.MaxReplicas == 0:
@@ -160,6 +162,23 @@ func refusedAutoscaler(h *autoscalingv2.HorizontalPodAutoscaler) string {
 		return fmt.Sprintf("maxReplicas %d is below minReplicas %d", spec.MaxReplicas, *spec.MinReplicas)
 	case spec.ScaleTargetRef.Kind == "" || spec.ScaleTargetRef.Name == "":
 		return "scaleTargetRef needs a kind and a name"
+	}
+	return ""
+}
+
+// unservedVersion says that Kubernetes no longer serves, or does not serve, a manifest's API
+// version (removedAPIs, servedAPIs: what chg-deprecated-apis fails), or "": the API server
+// refuses to create the object, which then exists only in the file. An object the operator reads
+// is served.
+func unservedVersion(inv *engine.Inventory, o *engine.Object) string {
+	if inv.Complete {
+		return ""
+	}
+	if r, ok := removedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {
+		return fmt.Sprintf("%s %s is no longer served since Kubernetes %s", o.APIVersion, o.Kind, r.removedIn)
+	}
+	if served, known := servedAPIs[o.Kind]; known && !slices.Contains(served, o.APIVersion) && kindsGroup(o.Kind, apiGroup(o.APIVersion)) {
+		return fmt.Sprintf("%s %s is not served by Kubernetes %s", o.APIVersion, o.Kind, servingRelease)
 	}
 	return ""
 }
@@ -369,8 +388,12 @@ func refusedBudgets(inv *engine.Inventory) map[string][]*disruptionBudget {
 // AlwaysAllow (ValidatePodDisruptionBudgetSpec, k8s.io/kubernetes v1.37.2
 // pkg/apis/policy/validation, with ValidatePositiveIntOrPercent and IsNotMoreThan100Percent of
 // pkg/apis/apps/validation). An invalid selector is not among these: it selects nothing already
-// (selectorOf).
-func refusedBudget(pdb *policyv1.PodDisruptionBudget) string {
+// (selectorOf). Nor does the API server create one of an API version it no longer serves
+// (unservedVersion: policy/v1beta1).
+func refusedBudget(inv *engine.Inventory, o *engine.Object, pdb *policyv1.PodDisruptionBudget) string {
+	if why := unservedVersion(inv, o); why != "" {
+		return why
+	}
 	spec := pdb.Spec
 	if spec.MinAvailable != nil && spec.MaxUnavailable != nil {
 		return "minAvailable and maxUnavailable cannot both be set"
@@ -544,7 +567,7 @@ func budgetOf(inv *engine.Inventory, o *engine.Object) *disruptionBudget {
 	}
 	b := &disruptionBudget{obj: o, pdb: pdb, selector: budgetSelector(inv, o, pdb)}
 	if !inv.Complete {
-		b.refused = refusedBudget(pdb)
+		b.refused = refusedBudget(inv, o, pdb)
 	}
 	return b
 }

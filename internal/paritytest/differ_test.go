@@ -241,15 +241,5 @@ func knownDifferences(inputs inputSet) []*knownDifference {
 					scanSays(d, v1alpha1.ResultFail) && operatorSays(d, v1alpha1.ResultPass)
 			},
 		},
-		{
-			name: "what a refused object would have changed",
-			why: "(inherent) the API server refuses the policy/v1beta1 PodDisruptionBudget " +
-				"cockroachdb-budget (no longer served; scan fails it as chg-deprecated-apis), so in the " +
-				"cluster nothing protects the StatefulSet it selects, while scan counts the file's PDB",
-			matches: func(d *difference) bool {
-				return d.Check == "avl-pdb" && d.resource == resource{"StatefulSet", "default", "cockroachdb"} &&
-					scanSays(d, v1alpha1.ResultPass) && operatorSays(d, v1alpha1.ResultFail)
-			},
-		},
 	}
 }
