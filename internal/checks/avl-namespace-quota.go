@@ -22,7 +22,8 @@ var avlNamespaceQuota = &engine.Check{
 		"Priority admission plugin gives every pod that names none), or a " +
 		"LimitRange that sets a maximum or a default limit of cpu or memory for containers or pods; " +
 		"default requests (which limit nothing), object counts and storage limits do not. In a scan " +
-		"the quota or limit range must be among the manifests, since they are what ships." + supporting,
+		"the quota or limit range must be among the manifests, since they are what ships, and a LimitRange the API server refuses " +
+		"(a Pod item with a default, cpu or memory bounds out of order) does not count." + supporting,
 	Remediation: "Add a ResourceQuota for requests.cpu, requests.memory and limits.memory sized for the " +
 		"namespace, and a LimitRange with default requests and limits for containers that declare none.",
 	Severity: low,
@@ -38,6 +39,12 @@ var avlNamespaceQuota = &engine.Check{
 		var why []string
 		for _, r := range ranges {
 			lr, ok := r.Obj.(*corev1.LimitRange)
+			if ok {
+				if refused := refusedLimitRange(ctx.Inventory, r, lr); refused != "" {
+					why = append(why, fmt.Sprintf("LimitRange %q is refused by the API server (%s)", r.Name, refused))
+					continue
+				}
+			}
 			if ok && limitRangeBoundsCompute(lr) {
 				ctx.Pass("")
 				return

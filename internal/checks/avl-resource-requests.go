@@ -17,7 +17,7 @@ var avlResourceRequests = &engine.Check{
 		"cannot be planned (A1.1). Every container that can declare resources (regular, init and " +
 		"sidecar containers) needs cpu and memory requests, in the container, at pod level, or from a " +
 		"LimitRange of the namespace whose Container defaults fill in what a container leaves out at " +
-		"admission; a limit alone counts, since Kubernetes copies it into the request. A request of 0 reserves nothing " +
+		"admission (one the API server refuses, its cpu or memory bounds out of order, fills in nothing); a limit alone counts, since Kubernetes copies it into the request. A request of 0 reserves nothing " +
 		"and does not count. A Pod in the cluster holds what LimitRanger filled in when it was created and is " +
 		"judged by that alone (one created before the LimitRange has nothing from it); and in the cluster a controller's " +
 		"template that leaves a request to a LimitRange fails while a Pod it runs, created before the LimitRange, holds none." + supporting,

@@ -12,6 +12,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -1079,7 +1080,7 @@ func limitRangeDefaults(ctx *engine.Context, namespace string, name corev1.Resou
 	found := false
 	for _, r := range ctx.Inventory.List(namespace, "LimitRange") {
 		lr, ok := r.Obj.(*corev1.LimitRange)
-		if !ok {
+		if !ok || refusedLimitRange(ctx.Inventory, r, lr) != "" {
 			continue
 		}
 		for _, item := range lr.Spec.Limits {
@@ -1107,4 +1108,65 @@ func limitRangeDefaults(ctx *engine.Context, namespace string, name corev1.Resou
 		}
 	}
 	return found
+}
+
+// refusedLimitRange says why the API server refuses to create a LimitRange manifest, or "" when
+// it does not, as far as these checks read it: a limit type listed twice, a Pod item that sets a
+// default or a defaultRequest, or cpu or memory quantities out of order once an item has been
+// defaulted (SetDefaults_LimitRangeItem: a Container item's default from max, its defaultRequest
+// from default, then from min): min above max, default or defaultRequest below min or above
+// max, defaultRequest above default (ValidateLimitRange, k8s.io/kubernetes v1.37.2
+// pkg/apis/core/validation). Such a LimitRange never exists: LimitRanger fills in nothing from
+// it, and it bounds nothing. A LimitRange the operator reads exists.
+func refusedLimitRange(inv *engine.Inventory, o *engine.Object, lr *corev1.LimitRange) string {
+	if inv.Complete {
+		return ""
+	}
+	if why := unservedVersion(inv, o); why != "" {
+		return why
+	}
+	seen := map[corev1.LimitType]bool{}
+	for _, item := range lr.Spec.Limits {
+		if seen[item.Type] {
+			return fmt.Sprintf("type %s is listed twice", item.Type)
+		}
+		seen[item.Type] = true
+		if item.Type == corev1.LimitTypePod && (len(item.Default) > 0 || len(item.DefaultRequest) > 0) {
+			return "type Pod may set no default or defaultRequest"
+		}
+		for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			lowest, hasMin := item.Min[name]
+			highest, hasMax := item.Max[name]
+			def, hasDef := item.Default[name]
+			req, hasReq := item.DefaultRequest[name]
+			if item.Type == corev1.LimitTypeContainer {
+				if !hasDef && hasMax {
+					def, hasDef = highest, true
+				}
+				switch {
+				case hasReq:
+				case hasDef:
+					req, hasReq = def, true
+				case hasMin:
+					req, hasReq = lowest, true
+				}
+			}
+			above := func(a, b resource.Quantity) bool { return a.Cmp(b) > 0 }
+			switch {
+			case hasMin && hasMax && above(lowest, highest):
+				return fmt.Sprintf("%s min %s is greater than max %s", name, lowest.String(), highest.String())
+			case hasReq && hasMin && above(lowest, req):
+				return fmt.Sprintf("%s min %s is greater than default request %s", name, lowest.String(), req.String())
+			case hasReq && hasMax && above(req, highest):
+				return fmt.Sprintf("%s default request %s is greater than max %s", name, req.String(), highest.String())
+			case hasReq && hasDef && above(req, def):
+				return fmt.Sprintf("%s default request %s is greater than default limit %s", name, req.String(), def.String())
+			case hasDef && hasMin && above(lowest, def):
+				return fmt.Sprintf("%s min %s is greater than default %s", name, lowest.String(), def.String())
+			case hasDef && hasMax && above(def, highest):
+				return fmt.Sprintf("%s default %s is greater than max %s", name, def.String(), highest.String())
+			}
+		}
+	}
+	return ""
 }
