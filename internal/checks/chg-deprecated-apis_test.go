@@ -165,22 +165,9 @@ func TestDeprecatedVersionsFail(t *testing.T) {
 		{"storagemigration.k8s.io/v1beta1", "StorageVersionMigration", "",
 			"use storagemigration.k8s.io/v1"},
 	} {
-		meta := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: tc.namespace}}
-		obj := engine.NewObject(meta, tc.apiVersion, tc.kind)
-		plan := engine.Compile([]*engine.Check{chgDeprecatedApis}, nil)
-		ev := plan.Evaluate(engine.NewInventory([]*engine.Object{obj}, false), nil, engine.Options{KeepPassing: true})
-		var got []string
-		for _, r := range ev.Results {
-			if r.Check.ID != chgDeprecatedApis.ID {
-				continue
-			}
-			got = append(got, r.Status.String()+" "+r.Message)
-			if r.Status != engine.StatusFail || !strings.Contains(r.Message, tc.message) {
-				t.Errorf("%s %s: %s %q, want a failure saying %q", tc.apiVersion, tc.kind, r.Status, r.Message, tc.message)
-			}
-		}
-		if len(got) != 1 {
-			t.Errorf("%s %s: want one result, got %q", tc.apiVersion, tc.kind, got)
+		if status, msg, ok := judgeAPIVersion(t, tc.apiVersion, tc.kind, tc.namespace); ok &&
+			(status != engine.StatusFail || !strings.Contains(msg, tc.message)) {
+			t.Errorf("%s %s: %s %q, want a failure saying %q", tc.apiVersion, tc.kind, status, msg, tc.message)
 		}
 	}
 }
@@ -219,26 +206,14 @@ func TestUnservedVersionsFail(t *testing.T) {
 		{"crd.projectcalico.org/v1", "NetworkPolicy", engine.StatusPass},
 		{"example.com/v1alpha1", "Role", engine.StatusPass},
 	} {
-		meta := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "x"}}
-		if !slices.Contains([]string{"PriorityClass", "RuntimeClass", "FlowSchema", "PriorityLevelConfiguration",
+		namespace := "shop"
+		if slices.Contains([]string{"PriorityClass", "RuntimeClass", "FlowSchema", "PriorityLevelConfiguration",
 			"ServiceCIDR", "IngressClass", "CSIDriver", "CertificateSigningRequest", "CustomResourceDefinition",
 			"PodSecurityPolicy", "ClusterTrustBundle"}, tc.kind) {
-			meta.Namespace = "shop"
+			namespace = ""
 		}
-		obj := engine.NewObject(meta, tc.apiVersion, tc.kind)
-		plan := engine.Compile([]*engine.Check{chgDeprecatedApis}, nil)
-		ev := plan.Evaluate(engine.NewInventory([]*engine.Object{obj}, false), nil, engine.Options{KeepPassing: true})
-		var got []string
-		for _, r := range ev.Results {
-			if r.Check.ID == chgDeprecatedApis.ID {
-				got = append(got, r.Status.String()+" "+r.Message)
-				if r.Status != tc.want {
-					t.Errorf("%s %s: %s %q, want %s", tc.apiVersion, tc.kind, r.Status, r.Message, tc.want)
-				}
-			}
-		}
-		if len(got) != 1 {
-			t.Errorf("%s %s: want one result, got %q", tc.apiVersion, tc.kind, got)
+		if status, msg, ok := judgeAPIVersion(t, tc.apiVersion, tc.kind, namespace); ok && status != tc.want {
+			t.Errorf("%s %s: %s %q, want %s", tc.apiVersion, tc.kind, status, msg, tc.want)
 		}
 	}
 }
@@ -364,22 +339,9 @@ func TestRemovedKindsFail(t *testing.T) {
 		{"extensions/v1beta1", "ThirdPartyResource", "", "use apiextensions.k8s.io/v1 CustomResourceDefinition", engine.StatusFail},
 		{"redhatcop.redhat.io/v1alpha1", "PodPreset", "shop", "", engine.StatusPass},
 	} {
-		meta := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: tc.namespace}}
-		obj := engine.NewObject(meta, tc.apiVersion, tc.kind)
-		plan := engine.Compile([]*engine.Check{chgDeprecatedApis}, nil)
-		ev := plan.Evaluate(engine.NewInventory([]*engine.Object{obj}, false), nil, engine.Options{KeepPassing: true})
-		var got []string
-		for _, r := range ev.Results {
-			if r.Check.ID != chgDeprecatedApis.ID {
-				continue
-			}
-			got = append(got, r.Status.String()+" "+r.Message)
-			if r.Status != tc.want || !strings.Contains(r.Message, tc.message) {
-				t.Errorf("%s %s: %s %q, want %s saying %q", tc.apiVersion, tc.kind, r.Status, r.Message, tc.want, tc.message)
-			}
-		}
-		if len(got) != 1 {
-			t.Errorf("%s %s: want one result, got %q", tc.apiVersion, tc.kind, got)
+		if status, msg, ok := judgeAPIVersion(t, tc.apiVersion, tc.kind, tc.namespace); ok &&
+			(status != tc.want || !strings.Contains(msg, tc.message)) {
+			t.Errorf("%s %s: %s %q, want %s saying %q", tc.apiVersion, tc.kind, status, msg, tc.want, tc.message)
 		}
 	}
 }
@@ -417,4 +379,27 @@ func TestRemovedKindsAreGone(t *testing.T) {
 			t.Errorf("%s: served under no version, but not in removedKinds (nothing to name as its replacement)", kind)
 		}
 	}
+}
+
+// judgeAPIVersion runs chg-deprecated-apis on one object of apiVersion and kind in namespace
+// ("": cluster-scoped) and returns its result; ok is false, and the test fails, unless the check
+// gave exactly one.
+func judgeAPIVersion(t *testing.T, apiVersion, kind, namespace string) (status engine.Status, message string, ok bool) {
+	t.Helper()
+	meta := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: namespace}}
+	obj := engine.NewObject(meta, apiVersion, kind)
+	plan := engine.Compile([]*engine.Check{chgDeprecatedApis}, nil)
+	ev := plan.Evaluate(engine.NewInventory([]*engine.Object{obj}, false), nil, engine.Options{KeepPassing: true})
+	var got []string
+	for _, r := range ev.Results {
+		if r.Check.ID == chgDeprecatedApis.ID {
+			got = append(got, r.Status.String()+" "+r.Message)
+			status, message = r.Status, r.Message
+		}
+	}
+	if len(got) != 1 {
+		t.Errorf("%s %s: want one result, got %q", apiVersion, kind, got)
+		return status, message, false
+	}
+	return status, message, true
 }

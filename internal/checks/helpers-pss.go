@@ -229,7 +229,8 @@ func judgePSS(ctx *engine.Context, o *engine.Object, c *pssControl) {
 	}
 	if n := len(spec.InitContainers) + len(spec.Containers) + len(spec.EphemeralContainers); n == 1 {
 		// The pod's verdict is its only container's.
-		ctx.Fail(onlyContainerName(spec), "%s", pssMessage(lv, results))
+		name, _ := onlyContainer(spec)
+		ctx.Fail(name, "%s", pssMessage(lv, results))
 		return
 	}
 	failed := false
@@ -279,7 +280,7 @@ func passAll(ctx *engine.Context, c *pssControl, meta *metav1.ObjectMeta, spec *
 // allows; or, when the container is privileged, what c.privileged says of it.
 func (c *pssControl) pass(ctx *engine.Context, name string, m *metav1.ObjectMeta, s *corev1.PodSpec) {
 	if c.privileged != nil {
-		if sc := onlyContainerSecurity(s); sc != nil && isTrue(sc.Privileged) {
+		if _, sc := onlyContainer(s); sc != nil && isTrue(sc.Privileged) {
 			switch fail, undecided := c.privileged(name, m, s); {
 			case fail != "":
 				ctx.Fail(name, "%s", fail)
@@ -291,19 +292,6 @@ func (c *pssControl) pass(ctx *engine.Context, name string, m *metav1.ObjectMeta
 		}
 	}
 	ctx.Pass(name)
-}
-
-// onlyContainerSecurity is the security context of the one container of spec (eachPodContainer's).
-func onlyContainerSecurity(spec *corev1.PodSpec) *corev1.SecurityContext {
-	switch {
-	case len(spec.InitContainers) == 1:
-		return spec.InitContainers[0].SecurityContext
-	case len(spec.Containers) == 1:
-		return spec.Containers[0].SecurityContext
-	case len(spec.EphemeralContainers) == 1:
-		return spec.EphemeralContainers[0].SecurityContext
-	}
-	return nil
 }
 
 func allowed(results []policy.CheckResult) bool {
@@ -333,17 +321,18 @@ func quotedLevelVersion(lv psaapi.LevelVersion) string {
 	return q
 }
 
-// onlyContainerName is the name of the one container of a pod spec that has one.
-func onlyContainerName(spec *corev1.PodSpec) string {
+// onlyContainer is the name and security context of the one container of a pod spec that has
+// one (eachPodContainer's): an init, an app or an ephemeral container.
+func onlyContainer(spec *corev1.PodSpec) (name string, sc *corev1.SecurityContext) {
 	switch {
 	case len(spec.InitContainers) == 1:
-		return spec.InitContainers[0].Name
+		return spec.InitContainers[0].Name, spec.InitContainers[0].SecurityContext
 	case len(spec.Containers) == 1:
-		return spec.Containers[0].Name
+		return spec.Containers[0].Name, spec.Containers[0].SecurityContext
 	case len(spec.EphemeralContainers) == 1:
-		return spec.EphemeralContainers[0].Name
+		return spec.EphemeralContainers[0].Name, spec.EphemeralContainers[0].SecurityContext
 	}
-	return ""
+	return "", nil
 }
 
 // notInForce says why the check does not apply at the level and version, computed once each.

@@ -57,7 +57,7 @@ func privilegedWithoutMAC(name string, m *metav1.ObjectMeta, s *corev1.PodSpec) 
 // AppArmor profile: its securityContext.appArmorProfile, else the pod's, else the deprecated
 // annotation container.apparmor.security.beta.kubernetes.io/<name> (the kubelet's order).
 func localhostAppArmor(name string, m *metav1.ObjectMeta, s *corev1.PodSpec) bool {
-	if sc := onlyContainerSecurity(s); sc != nil && sc.AppArmorProfile != nil {
+	if _, sc := onlyContainer(s); sc != nil && sc.AppArmorProfile != nil {
 		return sc.AppArmorProfile.Type == corev1.AppArmorProfileTypeLocalhost
 	}
 	if s.SecurityContext != nil && s.SecurityContext.AppArmorProfile != nil {
