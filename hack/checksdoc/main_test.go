@@ -38,7 +38,7 @@ func TestEveryCheckHasARowAndPSSControlsHaveALevel(t *testing.T) {
 	if pss == 0 {
 		t.Error("no check reports a Pod Security Standards control")
 	}
-	if !strings.Contains(doc, "| `wl-privileged` | Containers do not run privileged | Critical | CC6.1, CC6.8 | workloads | `privileged` (baseline) |") {
+	if !strings.Contains(doc, "| `wl-privileged` | Containers do not run privileged | Critical | CC6.1, CC6.8 | workloads | `privileged` (baseline), `windowsHostProcess` (baseline) |") {
 		t.Error("the wl-privileged row is not as expected")
 	}
 }
