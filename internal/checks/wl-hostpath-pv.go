@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,7 +17,8 @@ var wlHostPathPV = &engine.Check{
 		"Standards allow any PersistentVolumeClaim, so a namespace admin whose claim binds to a " +
 		"volume at /, /etc, /var/lib/kubelet, /run, /usr, /opt/cni or another sensitive host path (wl-hostpath's list), " +
 		"or at a container runtime socket or a directory above one (as wl-runtime-socket finds them), " +
-		"or on a Windows node's system drive at C:\\, C:\\Windows, C:\\ProgramData, C:\\k or the like, in any spelling, " +
+		"or on a Windows node's system drive at C:\\, C:\\Windows, C:\\ProgramData, C:\\k or the like, in any spelling (a relative path is the node's path from /, " +
+		"as the kubelet and the runtime make it absolute), " +
 		"mounts it as if the pod had a hostPath volume, and while such a volume is Available any claim " +
 		"that matches it may bind to it (CC6.1). The check fails such a PersistentVolume and every " +
 		"workload whose claims are bound to one: claims the pod spec names, generic ephemeral " +
@@ -59,7 +59,7 @@ func persistentVolumeHostPath(pv *corev1.PersistentVolume) (string, string) {
 // on, the PersistentVolume does not show. hostPath volumes have no Block mode.
 func blockDevice(pv *corev1.PersistentVolume) bool {
 	return pv.Spec.Local != nil && pv.Spec.VolumeMode != nil && *pv.Spec.VolumeMode == corev1.PersistentVolumeBlock &&
-		strings.HasPrefix(path.Clean(pv.Spec.Local.Path), "/dev/")
+		strings.HasPrefix(nodePath(pv.Spec.Local.Path), "/dev/")
 }
 
 // blockDeviceUndecided says why a blockDevice volume is neither passed nor failed.

@@ -76,7 +76,8 @@ var windowsSensitiveHostPaths = []string{"/windows", "/program files", "/program
 // themselves), or reaches a container runtime socket or named pipe wherever the runtime keeps it
 // (runtimeSocketReached: MicroK8s' under /var/snap, Talos' under /system, Docker's pipe). A path
 // on a Windows node's system drive is judged as the path the kubelet maps there (C:\var\lib\kubelet
-// is /var/lib/kubelet, C:\ is /), in any case, and against windowsSensitiveHostPaths too.
+// is /var/lib/kubelet, C:\ is /), in any case, and against windowsSensitiveHostPaths too. A
+// relative path is judged from /, as the node resolves it (nodePath).
 func isSensitiveHostPath(p string) bool {
 	if runtimeSocketReached(p) != "" {
 		return true
@@ -84,7 +85,17 @@ func isSensitiveHostPath(p string) bool {
 	if q, ok := windowsSystemDrivePath(p); ok {
 		return sensitiveIn(q, sensitiveHostPaths) || sensitiveIn(q, windowsSensitiveHostPaths)
 	}
-	return sensitiveIn(path.Clean(p), sensitiveHostPaths)
+	return sensitiveIn(nodePath(p), sensitiveHostPaths)
+}
+
+// nodePath is a Linux host path as the node resolves it, cleaned: a relative one (which the API
+// server accepts: it refuses only '..') from /. The kubelet makes a local volume's path absolute
+// so (k8s v1.37.2 pkg/volume/local, MakeAbsolutePath: filepath.Clean("/" + path) on Linux), and
+// containerd's CRI stats a hostPath, makes it when missing and resolves a symbolic link at its end
+// from its own working directory, / under systemd (containerd 2.x internal/cri/opts WithMounts:
+// ResolveSymbolicLink), so proc/1/root becomes / and var/run /run before runc mounts it.
+func nodePath(p string) string {
+	return path.Clean("/" + p)
 }
 
 // sensitiveIn reports whether the cleaned path p is one of the sensitive paths, lies under one or

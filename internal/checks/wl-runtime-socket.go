@@ -81,7 +81,8 @@ var wlRuntimeSocket = &engine.Check{
 		"shim sockets (/run/containerd/s) let it run processes with any capabilities in other pods' containers: full node takeover " +
 		"(CC6.1) and a path for malicious software (CC6.8). The socket counts however the host path " +
 		"reaches it: through a directory above it, /var/run, or a process's root directory under " +
-		"/proc (the runtime resolves symbolic links in the host path on the node)." + supporting,
+		"/proc (the runtime resolves symbolic links in the host path on the node), and a relative path counts from /, " +
+		"from which the runtime resolves it (proc/1/root is the node's root directory)." + supporting,
 	Remediation: "Remove the hostPath volume that mounts the runtime socket (or its directory).",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc68},
@@ -103,12 +104,13 @@ var wlRuntimeSocket = &engine.Check{
 // runtimeSocketReached names the container runtime socket (or named pipe) a host path reaches,
 // as "the container runtime socket /run/docker.sock", or "" when it reaches none: the socket
 // itself or a directory above it, a socket in a runtime socket directory (runtimeSocketDirs),
-// spelled under /run or /var/run, or through a process's root directory under /proc. wl-hostpath-pv counts such a path as sensitive.
+// spelled under /run or /var/run, or through a process's root directory under /proc, and a
+// relative path from / (nodePath). wl-hostpath-pv counts such a path as sensitive.
 func runtimeSocketReached(hostPath string) string {
 	if pipe := runtimePipe(hostPath); pipe != "" {
 		return "the container runtime's named pipe " + pipe
 	}
-	p := path.Clean(hostPath)
+	p := nodePath(hostPath) // a relative path from /, as containerd resolves it
 	for q := throughProcRoot(p); q != p; q = throughProcRoot(p) {
 		p = q // /proc/1/root/proc/1/root/... resolves again
 	}
