@@ -83,9 +83,27 @@ func isSensitiveHostPath(p string) bool {
 		return true
 	}
 	if q, ok := windowsSystemDrivePath(p); ok {
-		return sensitiveIn(q, sensitiveHostPaths) || sensitiveIn(q, windowsSensitiveHostPaths)
+		return windowsSensitive(q)
 	}
-	return sensitiveIn(nodePath(p), sensitiveHostPaths)
+	if sensitiveIn(nodePath(p), sensitiveHostPaths) {
+		return true
+	}
+	// A path without a drive is on a Windows node's system drive: the kubelet writes c: before a
+	// rooted one (k8s v1.37.2 pkg/kubelet makeMounts and pkg/volume/local: IsWindowsLocalPath,
+	// MakeAbsolutePath) and c:\ before a relative one (MakeAbsolutePath). Which OS a
+	// PersistentVolume's node runs the volume does not show, so such a path is judged both ways.
+	if !strings.HasPrefix(p, `\\`) { // a UNC path, which the kubelet passes as it is
+		if q, ok := windowsSystemDrivePath(`c:\` + p); ok {
+			return windowsSensitive(q)
+		}
+	}
+	return false
+}
+
+// windowsSensitive reports whether a path on a Windows node's system drive, as
+// windowsSystemDrivePath spells it, is a sensitive one, lies under one or holds one.
+func windowsSensitive(q string) bool {
+	return sensitiveIn(q, sensitiveHostPaths) || sensitiveIn(q, windowsSensitiveHostPaths)
 }
 
 // nodePath is a Linux host path as the node resolves it, cleaned: a relative one (which the API
@@ -112,7 +130,17 @@ func sensitiveIn(p string, sensitive []string) bool {
 // windowsSystemDrivePath returns a path on a Windows node's system drive, C: in either case and
 // with either slash, as the Linux-spelled path the Windows kubelet maps there (it makes / into
 // c:\), lower-cased, since Windows paths are not case-sensitive; ok is false for any other path.
+// The Win32 extended-length and device prefixes (\\?\C:\Windows, \\.\C:\Windows, in either
+// slash) name the same file: the kubelet passes a path that starts with \\ as it is
+// (IsWindowsUNCPath), and containerd resolves every host path to one of that form before it
+// mounts it (containerd 2.x pkg/os ResolveSymbolicLink on Windows: GetFinalPathNameByHandle).
 func windowsSystemDrivePath(p string) (string, bool) {
+	for _, prefix := range []string{`\\?\`, `\\.\`, "//?/", "//./"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			p = rest
+			break
+		}
+	}
 	if len(p) < 2 || (p[0] != 'c' && p[0] != 'C') || p[1] != ':' {
 		return "", false
 	}
