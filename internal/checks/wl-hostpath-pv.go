@@ -15,7 +15,7 @@ var wlHostPathPV = &engine.Check{
 	Title: "Pods do not reach sensitive host directories through PersistentVolumes",
 	Description: "A PersistentVolume of type hostPath or local is a directory on a node. The Pod Security " +
 		"Standards allow any PersistentVolumeClaim, so a namespace admin whose claim binds to a " +
-		"volume at /, /etc, /var/lib/kubelet, /run, /usr, /opt/cni or another sensitive host path (wl-hostpath's list), " +
+		"volume at /, /etc, /var/lib/kubelet, /var/lib/etcd, /run, /usr, /opt/cni or another sensitive host path (wl-hostpath's list), " +
 		"or at a container runtime socket or a directory above one (as wl-runtime-socket finds them), " +
 		"or on a Windows node's system drive at C:\\, C:\\Windows, C:\\ProgramData, C:\\k or the like, in any spelling (a relative path is the node's path from /, " +
 		"as the kubelet and the runtime make it absolute), " +

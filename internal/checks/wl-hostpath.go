@@ -17,9 +17,14 @@ import (
 // /lib and /lib64 hold the programs and libraries the kubelet, the runtime and systemd run as root
 // (the kubelet's FlexVolume drivers in /usr/libexec/kubernetes too), and /opt/cni the CNI plugins
 // the runtime runs as root for every pod (/opt/cni/bin, containerd's and CRI-O's default).
+// /var/lib/etcd is etcd's data directory on a control-plane node (kubeadm's DefaultEtcdDataDir),
+// every Secret of the cluster; /var/lib/rancher (K3s' and RKE2's data-dir), /var/lib/k0s and
+// /var/snap/microk8s hold those distributions' join tokens, the cluster CA's private keys and
+// their datastores.
 var sensitiveHostPaths = []string{"/", "/etc", "/root", "/home", "/proc", "/sys", "/dev", "/boot",
 	"/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/etc/kubernetes", "/var/log",
-	"/run", "/var/run", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/opt/cni"}
+	"/run", "/var/run", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/opt/cni",
+	"/var/lib/etcd", "/var/lib/rancher", "/var/lib/k0s", "/var/snap/microk8s"}
 
 var wlHostPath = &engine.Check{
 	ID:    "wl-hostpath",
