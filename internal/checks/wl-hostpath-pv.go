@@ -18,7 +18,7 @@ var wlHostPathPV = &engine.Check{
 		"volume at /, /etc, /var/lib/kubelet, /var/lib/etcd, /run, /usr, /opt/cni or another sensitive host path (wl-hostpath's list), " +
 		"or at a container runtime socket or a directory above one (as wl-runtime-socket finds them), " +
 		"or on a Windows node's system drive at C:\\, C:\\Windows, C:\\ProgramData, C:\\k or the like, in any spelling (a relative path is the node's path from /, " +
-		"as the kubelet and the runtime make it absolute), " +
+		"as the kubelet and the runtime make it absolute, and a relative hostPath is C:\\Windows\\System32's on a Windows node), " +
 		"mounts it as if the pod had a hostPath volume, and while such a volume is Available any claim " +
 		"that matches it may bind to it (CC6.1). The check fails such a PersistentVolume and every " +
 		"workload whose claims are bound to one: claims the pod spec names, generic ephemeral " +
@@ -53,6 +53,15 @@ func persistentVolumeHostPath(pv *corev1.PersistentVolume) (string, string) {
 	return "", ""
 }
 
+// sensitiveVolumePath reports whether a PersistentVolume of type typ (persistentVolumeHostPath)
+// at path p is at a sensitive host path.
+func sensitiveVolumePath(typ, p string) bool {
+	if typ == "hostPath" {
+		return isSensitiveHostPathVolume(p)
+	}
+	return isSensitiveHostPath(p)
+}
+
 // blockDevice reports whether a PersistentVolume of type local in Block mode is a device under
 // /dev: the kubelet maps that one device into the container (volumeDevices), not a directory of
 // the node. Whether it is a disk set aside for the volume or one the node's own filesystems are
@@ -77,7 +86,7 @@ func judgePersistentVolume(ctx *engine.Context, o *engine.Object) {
 		ctx.NotApplicable("", "not a hostPath or local volume")
 	case blockDevice(pv):
 		ctx.NotAssessed("", fmt.Sprintf("a local volume of the block device %q: %s", p, blockDeviceUndecided))
-	case !isSensitiveHostPath(p):
+	case !sensitiveVolumePath(typ, p):
 		ctx.Pass("")
 	case pv.Spec.ClaimRef != nil && pv.Spec.ClaimRef.Name != "":
 		ctx.Fail("", "%s volume at %q, a sensitive host path, is reserved for claim %s/%s, which mounts it", typ, p, pv.Spec.ClaimRef.Namespace, pv.Spec.ClaimRef.Name)
@@ -94,7 +103,7 @@ func sensitiveVolumesOpenTo(inv *engine.Inventory, namespace string) bool {
 		open := map[string]bool{} // claimRef namespace; "" for volumes reserved for no claim
 		for _, o := range inv.ListKind("PersistentVolume") {
 			if pv, ok := o.Obj.(*corev1.PersistentVolume); ok {
-				if typ, p := persistentVolumeHostPath(pv); typ != "" && (isSensitiveHostPath(p) || blockDevice(pv)) {
+				if typ, p := persistentVolumeHostPath(pv); typ != "" && (sensitiveVolumePath(typ, p) || blockDevice(pv)) {
 					if r := pv.Spec.ClaimRef; r != nil && r.Name != "" {
 						open[r.Namespace] = true
 					} else {
@@ -217,7 +226,7 @@ func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
 				case typ == "":
 				case blockDevice(vol):
 					unseen = append(unseen, fmt.Sprintf("%s is on PersistentVolume %q, a local volume of the block device %q: %s", v.what, name, p, blockDeviceUndecided))
-				case isSensitiveHostPath(p):
+				case sensitiveVolumePath(typ, p):
 					found = append(found, fmt.Sprintf("%s is on PersistentVolume %q, a %s volume at %q (a sensitive host path)", v.what, name, typ, p))
 				}
 			}

@@ -56,7 +56,7 @@ func hostPathDetail(o *engine.Object) string {
 			writable = writableVolumes(o)
 		}
 		var why []string
-		if isSensitiveHostPath(v.HostPath.Path) {
+		if isSensitiveHostPathVolume(v.HostPath.Path) {
 			why = append(why, "a sensitive host path")
 		}
 		if writable[v.Name] {
@@ -103,6 +103,23 @@ func isSensitiveHostPath(p string) bool {
 		}
 	}
 	return false
+}
+
+// isSensitiveHostPathVolume reports whether a hostPath volume's path (a pod's, or a
+// PersistentVolume's of type hostPath) is sensitive: isSensitiveHostPath, or relative. The Windows
+// kubelet passes a relative hostPath to the runtime as it is (makeMounts makes only a path with a
+// leading slash absolute), and containerd stats and resolves it from its own working directory
+// (containerd 2.x internal/cri/opts parseMount): C:\Windows\System32 for a Windows service, or,
+// run by a service wrapper, its own directory in C:\Program Files. A local volume's relative path
+// is made absolute by the kubelet instead (isSensitiveHostPath judges it).
+func isSensitiveHostPathVolume(p string) bool {
+	return isSensitiveHostPath(p) || relativeHostPath(p)
+}
+
+// relativeHostPath reports whether a host path is relative on a Windows node: no drive, no
+// leading slash of either kind.
+func relativeHostPath(p string) bool {
+	return p != "" && !strings.ContainsRune(p, ':') && p[0] != '/' && p[0] != '\\'
 }
 
 // windowsSensitive reports whether a path on a Windows node's system drive, as
