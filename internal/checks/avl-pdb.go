@@ -31,7 +31,10 @@ var avlPdb = &engine.Check{
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified); a ReplicaSet of a Deployment that still runs pods of a revision the " +
 		"Deployment's template no longer describes (a paused or unfinished rollout) fails when no budget selects " +
-		"those pods, which carry the old template's labels." + controlledRevisionText + supporting,
+		"those pods, which carry the old template's labels. In the operator, which reads the pods, a workload " +
+		"that runs pods its template does not explain (a StatefulSet updated OnDelete or with a partition, whose " +
+		"pods below it keep the old revision; labels changed on a pod) fails when no budget selects some of them by " +
+		"the labels they carry, whatever selects its template." + controlledRevisionText + supporting,
 	Remediation: "Add a PodDisruptionBudget (policy/v1) in the same namespace whose selector matches the pod " +
 		"template's labels, with maxUnavailable: 1 or a minAvailable below the replica count.",
 	Severity: medium,
@@ -54,6 +57,12 @@ var avlPdb = &engine.Check{
 		if len(maybe) > 0 {
 			unknown = fmt.Sprintf("PodDisruptionBudget %q selects by labels the workload's controller sets on its pods (%s): whether it selects them depends on their values",
 				maybe[0].obj.Name, quoteList(controllerLabelsNamed(maybe[0])))
+		}
+		if pods := podsNoBudgetSelects(ctx.Inventory, o); len(pods) > 0 && len(budgets)+len(maybe) > 0 {
+			ctx.Fail("", "no PodDisruptionBudget selects %s %s, which it runs and its template does not explain (pods not yet updated: "+
+				"OnDelete, a partition, a paused or unfinished rollout, or labels changed on the pods): they carry other labels, "+
+				"and a budget that selects the template does not protect them", pluralWord(len(pods), "Pod"), few(pods, ", "))
+			return
 		}
 		if len(budgets) == 0 && unknown == "" {
 			if b := refusedSelecting(ctx.Inventory, o); b != nil {
@@ -114,4 +123,12 @@ func controllerLabelsNamed(b *disruptionBudget) []string {
 		}
 	}
 	return keys
+}
+
+// pluralWord is word, with an s unless n is 1.
+func pluralWord(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

@@ -507,6 +507,51 @@ func runningOldRevision(inv *engine.Inventory, o *engine.Object) *engine.Object 
 	return p.Owner
 }
 
+// unexplainedPods lists, once per evaluation, the Pods each judged workload runs that its
+// template does not explain, by name: Pods whose controller exists with the UID their reference
+// names (Inventory.Provenance) but whose pod spec or labels are not what the controller's template
+// produces, filed under the workload judged for the controller (a ReplicaSet explained by its
+// Deployment files them under the Deployment). A StatefulSet creates its Pods itself, and with
+// updateStrategy OnDelete, or a RollingUpdate partition, keeps those not yet updated running the
+// old revision and its labels (k8s.io/kubernetes v1.37.2 pkg/controller/statefulset,
+// updateStatefulSet); a namespace admin may change a running Pod's labels (kubectl label pod). A
+// Pod being deleted is left out: the disruption controller counts no such pod either
+// (countHealthyPods).
+func unexplainedPods(inv *engine.Inventory) map[*engine.Object][]*engine.Object {
+	return inv.Memo(nil, "availability.unexplainedPods", func() any {
+		out := map[*engine.Object][]*engine.Object{}
+		for _, p := range inv.ListKind("Pod") {
+			pv := inv.Provenance(p)
+			if pv == nil || pv.Owner == nil || pv.Explained || p.Obj.GetDeletionTimestamp() != nil {
+				continue
+			}
+			w := inv.JudgedAs(pv.Owner)
+			out[w] = append(out[w], p)
+		}
+		for _, pods := range out {
+			sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
+		}
+		return out
+	}).(map[*engine.Object][]*engine.Object)
+}
+
+// podsNoBudgetSelects names, by name, the Pods workload o runs that its template does not explain
+// (unexplainedPods) and that no budget of the namespace selects by the labels they carry, in a
+// complete view (a scan has no running pods to read). The eviction API finds no budget for such a
+// Pod, and a drain may evict them all at once, whatever budget selects the template.
+func podsNoBudgetSelects(inv *engine.Inventory, o *engine.Object) []string {
+	if !inv.Complete {
+		return nil
+	}
+	var names []string
+	for _, p := range unexplainedPods(inv)[o] {
+		if len(budgetsSelecting(inv, p.Namespace, podLabels(p))) == 0 {
+			names = append(names, p.Name)
+		}
+	}
+	return names
+}
+
 // podOwners indexes, once per evaluation, the workloads a budget can select: every workload
 // the engine judges (not the ReplicaSets and Pods a controller made), filed under each of its
 // pod labels, and listed per namespace for budgets no label leads to. A Deployment's old
