@@ -86,3 +86,72 @@ spec:
 		return findingSays(ns, "pdbroll", "avl-pdb", "web", "")()
 	})
 }
+
+// TestAStatefulSetsPodsNotYetUpdatedAreProtectedOnlyIfABudgetSelectsThem: StatefulSet db, updated
+// OnDelete, has a template that carries protect: "yes", which budget db-budget selects; its two
+// pods, which the test creates as the StatefulSet controller leaves them until someone deletes
+// them (the old revision's labels, without protect), are the StatefulSet's own (no ReplicaSet
+// between). The eviction API finds no budget for them: the report lists db under avl-pdb, naming
+// them (db passed: the Pods, which its template does not explain, were judged themselves, and
+// avl-pdb judges no Pod). Once the budget selects app: db, which the pods carry, the finding goes.
+func TestAStatefulSetsPodsNotYetUpdatedAreProtectedOnlyIfABudgetSelectsThem(t *testing.T) {
+	const ns = "pdb-sts"
+	createNamespace(t, ns, map[string]string{"pdbsts": "true"})
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: `+ns+`}
+spec:
+  replicas: 2
+  serviceName: db
+  updateStrategy: {type: OnDelete}
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db, protect: "yes"}}
+    spec:
+      containers:
+      - {name: db, image: registry.example.com/db:15.4}
+`)
+	budget := func(selector string) string {
+		return `
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: db-budget, namespace: ` + ns + `}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {` + selector + `}}
+`
+	}
+	applyYAML(t, budget(`protect: "yes"`))
+	createProfile(t, "pdbsts", "pdbsts", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-pdb") })
+	if rep := waitWritten(t, ns, "pdbsts"); finding(rep, "avl-pdb", "db", "") != nil {
+		t.Fatalf("a finding on db before its pods: %+v", finding(rep, "avl-pdb", "db", ""))
+	}
+
+	db := &appsv1.StatefulSet{}
+	if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "db"}, db); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		applyYAML(t, fmt.Sprintf(`
+apiVersion: v1
+kind: Pod
+metadata:
+  name: db-%[3]d
+  namespace: %[1]s
+  labels: {app: db, controller-revision-hash: db-6c9f7b, statefulset.kubernetes.io/pod-name: db-%[3]d, apps.kubernetes.io/pod-index: "%[3]d"}
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: StatefulSet, name: db, uid: %[2]s, controller: true}
+spec:
+  hostname: db-%[3]d
+  subdomain: db
+  containers:
+  - {name: db, image: registry.example.com/db:15.4}
+`, ns, db.UID, i))
+	}
+	eventuallyFinding(t, 20*time.Second, ns, "pdbsts", "avl-pdb", "StatefulSet", "db",
+		`no PodDisruptionBudget selects Pods db-0, db-1, which it runs and its template does not explain`)
+
+	applyYAML(t, budget(`app: db`))
+	eventually(t, 20*time.Second, "db's finding gone", findingSays(ns, "pdbsts", "avl-pdb", "db", ""))
+}
