@@ -17,7 +17,10 @@ var avlRollingUpdate = &engine.Check{
 	Description: "A Deployment with the Recreate strategy stops every pod before starting the new version, " +
 		"so each release is an outage, and so does a rolling update whose maxUnavailable reaches the " +
 		"replica count (100%, or as many as spec.replicas once rounded down as the deployment " +
-		"controller does), a DaemonSet's maxUnavailable of 100% on every node, and a StatefulSet's " +
+		"controller does), a DaemonSet's maxUnavailable that reaches the nodes that run it (the DaemonSet controller rounds a " +
+		"percentage UP: 99% is every node of a cluster of up to 99; the operator reads the count from the DaemonSet's " +
+		"status, and where it is not known, in a scan, a value that would stop every node of a cluster of two or more " +
+		"is NotAssessed), and a StatefulSet's " +
 		"Recreate strategy or maxUnavailable reaching its replicas. StatefulSets and DaemonSets with " +
 		"OnDelete never roll out a change until someone deletes the pods by hand, and a paused " +
 		"Deployment or a StatefulSet whose partition is at or above its replicas never rolls one " +
@@ -96,6 +99,13 @@ var avlRollingUpdate = &engine.Check{
 				// then replaces the pods of that many nodes at once, a percentage rounded up.
 				if p, ok := intOrPercent(r.MaxUnavailable); ok && p >= 100 {
 					ctx.Fail("", "rollingUpdate maxUnavailable %s stops the daemon on every node at once", r.MaxUnavailable.String())
+					return
+				}
+				if fail, undecided := daemonSetStopsAll(ctx.Inventory, o, r); fail != "" {
+					ctx.Fail("", "%s", fail)
+					return
+				} else if undecided != "" {
+					ctx.NotAssessed("", undecided)
 					return
 				}
 			}
@@ -228,4 +238,51 @@ func statefulSetHoldsBack(o *engine.Object, r *engine.Rollout, replicasField *in
 		return ""
 	}
 	return fmt.Sprintf("rollingUpdate maxUnavailable %s stops all %d pods at once%s, as Recreate does", r.MaxUnavailable.String(), replicas, at)
+}
+
+// daemonSetStopsAll says how a DaemonSet's rolling update without surge stops the daemon on every
+// node that runs it at once (fail), or why that cannot be told (undecided), or neither. The
+// DaemonSet controller replaces the pods of maxUnavailable nodes at once, resolved against the
+// number of nodes that should run the daemon (desiredNumberScheduled), a percentage rounded UP
+// (UnavailableCount, GetScaledValueFromIntOrPercent(..., true); 1 when it and maxSurge come to 0;
+// and none is stopped first when maxSurge is above 0: k8s.io/kubernetes v1.37.2
+// pkg/controller/daemon/update.go, updatedDesiredNodeCounts and rollingUpdate). So 99% is every
+// node of any cluster of up to 99 such nodes, and an integer n every node of a cluster of up to
+// n. On one node any rollout without surge stops the daemon (the default maxUnavailable 1 too):
+// a value that stops every node only there is not failed. The operator reads the node count from
+// the DaemonSet's status, which only the controller writes (a status in a manifest is not the
+// cluster's, and a scan does not read it); when it is not known (a scan, or a status of fewer
+// than two nodes), a value that would stop every node of a cluster of two or more is undecided.
+func daemonSetStopsAll(inv *engine.Inventory, o *engine.Object, r *engine.Rollout) (fail, undecided string) {
+	if p, ok := intOrPercent(r.MaxSurge); (ok && p > 0) || (r.MaxSurge != nil && r.MaxSurge.Type == intstr.Int && r.MaxSurge.IntVal > 0) {
+		return "", ""
+	}
+	mu := intstr.ValueOrDefault(r.MaxUnavailable, intstr.FromInt32(1)) // the default of every API version
+	var nodes int
+	if ds, ok := o.Obj.(*appsv1.DaemonSet); ok && inv.Complete {
+		nodes = int(ds.Status.DesiredNumberScheduled)
+	}
+	if nodes >= 2 {
+		n, err := intstr.GetScaledValueFromIntOrPercent(mu, nodes, true)
+		if err != nil || n < nodes {
+			return "", ""
+		}
+		return fmt.Sprintf("rollingUpdate maxUnavailable %s stops the daemon on all %d nodes that run it at once "+
+			"(a percentage rounded up, as the DaemonSet controller resolves it)", mu.String(), nodes), ""
+	}
+	// The largest number of nodes of which maxUnavailable stops every one.
+	var most int
+	if p, ok := intOrPercent(mu); ok {
+		if p <= 0 || p >= 100 {
+			return "", ""
+		}
+		most = (100+(100-p)-1)/(100-p) - 1 // n*(100-p) < 100
+	} else if mu.Type == intstr.Int {
+		most = int(mu.IntVal)
+	}
+	if most < 2 {
+		return "", ""
+	}
+	return "", fmt.Sprintf("rollingUpdate maxUnavailable %s, rounded up as the DaemonSet controller resolves it against the nodes "+
+		"that run the daemon, stops it on every node at once in a cluster of up to %d nodes, and how many run it is not known", mu.String(), most)
 }
