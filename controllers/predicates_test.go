@@ -3,6 +3,7 @@ package controllers
 import (
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -45,6 +46,35 @@ func TestSpecChangedSeesWhatDecidesAJudgement(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := specChanged().Update(event.UpdateEvent{ObjectOld: pod(nil), ObjectNew: pod(tc.mutate)})
 			if got != tc.want {
+				t.Errorf("specChanged = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSpecChangedSeesTheNodesADaemonSetRunsOn: avl-rolling-update resolves a DaemonSet's
+// maxUnavailable against status.desiredNumberScheduled, so a change of it must reach the
+// evaluation; the rest of the DaemonSet's status (pods becoming ready) must not.
+func TestSpecChangedSeesTheNodesADaemonSetRunsOn(t *testing.T) {
+	ds := func(mutate func(*appsv1.DaemonSet)) *appsv1.DaemonSet {
+		d := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "edge", Generation: 1},
+			Status: appsv1.DaemonSetStatus{DesiredNumberScheduled: 3, NumberReady: 3}}
+		if mutate != nil {
+			mutate(d)
+		}
+		return d
+	}
+	cases := map[string]struct {
+		mutate func(*appsv1.DaemonSet)
+		want   bool
+	}{
+		"pods ready":                  {mutate: func(d *appsv1.DaemonSet) { d.Status.NumberReady = 2 }, want: false},
+		"the nodes it should run on":  {mutate: func(d *appsv1.DaemonSet) { d.Status.DesiredNumberScheduled = 4 }, want: true},
+		"the spec (a new generation)": {mutate: func(d *appsv1.DaemonSet) { d.Generation = 2 }, want: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := specChanged().Update(event.UpdateEvent{ObjectOld: ds(nil), ObjectNew: ds(tc.mutate)}); got != tc.want {
 				t.Errorf("specChanged = %v, want %v", got, tc.want)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -379,7 +380,9 @@ func (h *delayedHandler) Generic(ctx context.Context, e event.GenericEvent, q qu
 // specChanged passes every create and delete, and updates that change more than status: for
 // kinds with a generation, the generation, labels, annotations or owner references (whether a
 // Pod is judged through its controller depends on which controller it names), and a Pod's node,
-// which the scheduler's binding sets without a new generation (a custom check may read it);
+// which the scheduler's binding sets without a new generation (a custom check may read it), and
+// the number of nodes a DaemonSet should run on (status.desiredNumberScheduled), against which
+// avl-rolling-update resolves its maxUnavailable;
 // kinds without one (ConfigMaps, RBAC, ...) always.
 func specChanged() predicate.Predicate {
 	return predicate.Funcs{
@@ -390,6 +393,11 @@ func specChanged() predicate.Predicate {
 			}
 			if op, ok := o.(*corev1.Pod); ok {
 				if np, ok := n.(*corev1.Pod); ok && op.Spec.NodeName != np.Spec.NodeName {
+					return true
+				}
+			}
+			if od, ok := o.(*appsv1.DaemonSet); ok {
+				if nd, ok := n.(*appsv1.DaemonSet); ok && od.Status.DesiredNumberScheduled != nd.Status.DesiredNumberScheduled {
 					return true
 				}
 			}
