@@ -38,7 +38,9 @@ var avlTopologySpread = &engine.Check{
 		"every Linux node) spreads them only as far as the nodes' values, which are not read, allow, and is NotAssessed. A required podAffinity " +
 		"term that selects the workload's own pods (in its namespace, and no other workload's there) gathers them: the scheduler puts each " +
 		"replica in a domain of its topology key that already runs one, so over kubernetes.io/hostname every replica shares the first's node " +
-		"and the check fails whatever else spreads them, and over a zone nothing spreads them across zones. The check judges " +
+		"and the check fails whatever else spreads them, and over a zone nothing spreads them across zones. In the operator, which reads the pods, " +
+		"another workload counts by the pods that run: a workload none of whose pods its template explains (a DaemonSet updated OnDelete whose " +
+		"template changed) by their labels, not its template's, and the pods the workload itself runs, updated or not, are its own. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
@@ -225,7 +227,7 @@ func gatheringAffinityKey(inv *engine.Inventory, o *engine.Object, pod engine.Po
 		others := false
 		candidates := slices.Concat(workloadsByPodLabel(inv).byNs[o.Namespace], inv.List(o.Namespace, "Job"), inv.List(o.Namespace, "CronJob"))
 		for _, w := range candidates {
-			if w.Workload != nil && (w.Kind != o.Kind || w.Name != o.Name) && sel.Matches(podLabels(w)) {
+			if w.Workload != nil && (w.Kind != o.Kind || w.Name != o.Name) && !notWhatRuns(inv, o, w) && sel.Matches(podLabels(w)) {
 				others = true
 				break
 			}
@@ -235,6 +237,23 @@ func gatheringAffinityKey(inv *engine.Inventory, o *engine.Object, pod engine.Po
 		}
 	}
 	return ""
+}
+
+// notWhatRuns reports, in a complete view, a candidate of gatheringAffinityKey whose labels are
+// not those of pods that run beside workload o's: a Pod o itself runs that its template does not
+// explain (a StatefulSet's pod not yet updated, judged itself), which is o's own, not another
+// workload's; or a workload all of whose pods its template does not explain (a DaemonSet or
+// StatefulSet updated OnDelete whose template changed, a paused Deployment's new template): no
+// pod carries its template's labels, and its pods, judged themselves, are candidates by the
+// labels they carry (unexplainedPods). A workload that runs no pod at all keeps its template.
+func notWhatRuns(inv *engine.Inventory, o, w *engine.Object) bool {
+	if !inv.Complete {
+		return false
+	}
+	if w.Kind == "Pod" {
+		return slices.Contains(unexplainedPods(inv)[o], w)
+	}
+	return len(unexplainedPods(inv)[w]) > 0 && len(podsRun(inv)[w]) == 0
 }
 
 // unknownDomainKey says why a constraint or term over a node label other than the
