@@ -40,7 +40,8 @@ var avlTopologySpread = &engine.Check{
 		"replica in a domain of its topology key that already runs one, so over kubernetes.io/hostname every replica shares the first's node " +
 		"and the check fails whatever else spreads them, and over a zone nothing spreads them across zones. In the operator, which reads the pods, " +
 		"another workload counts by the pods that run: a workload none of whose pods its template explains (a DaemonSet updated OnDelete whose " +
-		"template changed) by their labels, not its template's, and the pods the workload itself runs, updated or not, are its own. The check judges " +
+		"template changed) by their labels, not its template's, a paused Deployment whose template no pod runs by its old ReplicaSets' labels, " +
+		"and the pods the workload itself runs, updated or not, are its own. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
@@ -227,7 +228,10 @@ func gatheringAffinityKey(inv *engine.Inventory, o *engine.Object, pod engine.Po
 		others := false
 		candidates := slices.Concat(workloadsByPodLabel(inv).byNs[o.Namespace], inv.List(o.Namespace, "Job"), inv.List(o.Namespace, "CronJob"))
 		for _, w := range candidates {
-			if w.Workload != nil && (w.Kind != o.Kind || w.Name != o.Name) && !notWhatRuns(inv, o, w) && sel.Matches(podLabels(w)) {
+			if w.Workload == nil || (w.Kind == o.Kind && w.Name == o.Name) || notWhatRuns(inv, o, w) {
+				continue
+			}
+			if slices.ContainsFunc(labelsThatRun(inv, w), func(l labels.Set) bool { return sel.Matches(l) }) {
 				others = true
 				break
 			}
@@ -254,6 +258,27 @@ func notWhatRuns(inv *engine.Inventory, o, w *engine.Object) bool {
 		return slices.Contains(unexplainedPods(inv)[o], w)
 	}
 	return len(unexplainedPods(inv)[w]) > 0 && len(podsRun(inv)[w]) == 0
+}
+
+// labelsThatRun are the pod labels another workload's pods carry, as gatheringAffinityKey reads
+// them: its template's, but, in a complete view, for a Deployment whose template explains none of
+// the pods that run while old ReplicaSets still run some (paused, or a rollout that has made no
+// pod yet), those ReplicaSets' templates' (runningOldRevision), which are not candidates
+// themselves (workloadsByPodLabel).
+func labelsThatRun(inv *engine.Inventory, w *engine.Object) []labels.Set {
+	if !inv.Complete || w.Kind != "Deployment" || len(podsRun(inv)[w]) > 0 {
+		return []labels.Set{podLabels(w)}
+	}
+	var old []labels.Set
+	for _, rs := range inv.List(w.Namespace, "ReplicaSet") {
+		if runningOldRevision(inv, rs) == w {
+			old = append(old, podLabels(rs))
+		}
+	}
+	if len(old) == 0 {
+		return []labels.Set{podLabels(w)}
+	}
+	return old
 }
 
 // unknownDomainKey says why a constraint or term over a node label other than the
