@@ -23,14 +23,32 @@ var nsPssEnforced = &engine.Check{
 		"spec.podSecurity.level, were introduced (or tightened) since, as k8s.io/pod-security-admission " +
 		PodSecurityLibraryVersion + " dates them: " +
 		"admission then enforces the older policy (baseline pinned before v1.19 reads seccomp only from " +
-		"the alpha annotations, which do nothing since v1.27, and admits seccompProfile.type Unconfined)." + supporting,
+		"the alpha annotations, which do nothing since v1.27, and admits seccompProfile.type Unconfined). " +
+		"Labels Pod Security admission cannot parse (enforce: Baseline, enforce-version: 1.30) fail in a scan, " +
+		"since admission refuses a namespace created or relabelled with them; in the cluster, where such a label " +
+		"can only have been set while admission was off, the check judges what admission enforces for it " +
+		"(restricted for a level, latest for a version)." + supporting,
 	Remediation: "Label the namespace pod-security.kubernetes.io/enforce=restricted (or baseline), and " +
 		"leave enforce-version unset or latest (or pin the version the profile judges with).",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc68, cc81},
 	Targets:  []string{"Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		switch level := o.Labels()[pssEnforceLabel]; level {
+		labels := o.Labels()
+		enforced, invalid := psaapi.PolicyToEvaluate(labels, psaapi.Policy{})
+		if len(invalid) > 0 && !ctx.Inventory.Complete {
+			// Pod Security admission refuses a namespace created with such labels, or changed
+			// to them (ValidateNamespace): the manifest does not apply.
+			ctx.Fail("", "the API server's Pod Security admission refuses the namespace's labels, so the manifest does not apply: %s", invalid.ToAggregate())
+			return
+		}
+		level, labelled := labels[pssEnforceLabel]
+		if labelled {
+			// A label admission cannot parse, set while it was off, is enforced as restricted
+			// (ParseLevel).
+			level = string(enforced.Enforce.Level)
+		}
+		switch level {
 		case "baseline", "restricted":
 			if missed := pssControlsMissedByPin(psaapi.Level(level), o.Labels()[psaapi.EnforceVersionLabel], ctx.Params.PodSecurity); missed != "" {
 				ctx.Fail("", "%s is %s, so Pod Security admission enforces %s as of then and misses the controls introduced or tightened since: %s",
