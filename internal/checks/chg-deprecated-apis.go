@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -306,8 +307,8 @@ var chgDeprecatedApis = &engine.Check{
 		"ResourceClassParameters", "PodSchedulingContext", "PodScheduling", "ScheduledJob", "ThirdPartyResource"},
 	ManifestOnly: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if r, ok := removedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {
-			ctx.Fail("", "%s %s is no longer served since Kubernetes %s; use %s", o.APIVersion, o.Kind, r.removedIn, r.replacement)
+		if why, use := notServed(o); why != "" {
+			ctx.Fail("", "%s; use %s", why, use)
 			return
 		}
 		if d, ok := deprecatedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {
@@ -315,16 +316,26 @@ var chgDeprecatedApis = &engine.Check{
 				o.APIVersion, o.Kind, d.deprecatedIn, d.removedIn, d.replacement)
 			return
 		}
-		served := servedAPIs[o.Kind]
-		if slices.Contains(served, o.APIVersion) || !kindsGroup(o.Kind, apiGroup(o.APIVersion)) {
-			ctx.Pass("")
-			return
-		}
-		if len(served) == 0 {
-			ctx.Fail("", "%s %s is not served by Kubernetes %s, which serves no version of %s; use %s",
-				o.APIVersion, o.Kind, servingRelease, o.Kind, removedKinds[o.Kind].replacement)
-			return
-		}
-		ctx.Fail("", "%s %s is not served by Kubernetes %s; use %s", o.APIVersion, o.Kind, servingRelease, served[0])
+		ctx.Pass("")
 	},
+}
+
+// notServed says why Kubernetes servingRelease does not serve a manifest's API version of its
+// kind (removedAPIs, servedAPIs, removedKinds), with what to use instead, or "" when it serves
+// it or the kind is none of Kubernetes' own groups': the API server refuses to create such an
+// object. chg-deprecated-apis fails it, and the availability checks leave such a budget,
+// autoscaler or LimitRange out (unservedVersion).
+func notServed(o *engine.Object) (why, use string) {
+	if r, ok := removedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {
+		return fmt.Sprintf("%s %s is no longer served since Kubernetes %s", o.APIVersion, o.Kind, r.removedIn), r.replacement
+	}
+	served := servedAPIs[o.Kind]
+	if slices.Contains(served, o.APIVersion) || !kindsGroup(o.Kind, apiGroup(o.APIVersion)) {
+		return "", ""
+	}
+	if len(served) == 0 {
+		return fmt.Sprintf("%s %s is not served by Kubernetes %s, which serves no version of %s",
+			o.APIVersion, o.Kind, servingRelease, o.Kind), removedKinds[o.Kind].replacement
+	}
+	return fmt.Sprintf("%s %s is not served by Kubernetes %s", o.APIVersion, o.Kind, servingRelease), served[0]
 }

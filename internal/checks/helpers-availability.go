@@ -168,20 +168,20 @@ func refusedAutoscaler(inv *engine.Inventory, o *engine.Object, h *autoscalingv2
 }
 
 // unservedVersion says that Kubernetes no longer serves, or does not serve, a manifest's API
-// version (removedAPIs, servedAPIs: what chg-deprecated-apis fails), or "": the API server
-// refuses to create the object, which then exists only in the file. An object the operator reads
-// is served.
+// version (notServed: what chg-deprecated-apis fails), or "": the API server refuses to create
+// the object, which then exists only in the file. An object the operator reads is served.
 func unservedVersion(inv *engine.Inventory, o *engine.Object) string {
 	if inv.Complete {
 		return ""
 	}
-	if r, ok := removedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {
-		return fmt.Sprintf("%s %s is no longer served since Kubernetes %s", o.APIVersion, o.Kind, r.removedIn)
+	if _, known := servedAPIs[o.Kind]; !known {
+		if _, removed := removedAPIs[apiKind{o.APIVersion, o.Kind}]; !removed {
+			// A kind chg-deprecated-apis does not judge (LimitRange): its versions are not known.
+			return ""
+		}
 	}
-	if served, known := servedAPIs[o.Kind]; known && !slices.Contains(served, o.APIVersion) && kindsGroup(o.Kind, apiGroup(o.APIVersion)) {
-		return fmt.Sprintf("%s %s is not served by Kubernetes %s", o.APIVersion, o.Kind, servingRelease)
-	}
-	return ""
+	why, _ := notServed(o)
+	return why
 }
 
 // autoscalerOf returns the HorizontalPodAutoscaler that scales a workload, or nil. One the API
