@@ -356,31 +356,36 @@ func budgetSelector(inv *engine.Inventory, o *engine.Object, pdb *policyv1.PodDi
 	return selectorOf(inv, o, "availability.pdbSelector", sel)
 }
 
-// budgets builds the budget index once per evaluation.
-func budgets(inv *engine.Inventory) *selectorIndex[*disruptionBudget] {
-	return inv.Memo(nil, "availability.budgets", func() any {
-		idx := newSelectorIndex[*disruptionBudget]()
-		for _, o := range inv.ListKind("PodDisruptionBudget") {
-			if b := budgetOf(inv, o); b != nil && b.refused == "" {
-				idx.add(o.Namespace, b.pdb.Spec.Selector, b)
-			}
-		}
-		return idx
-	}).(*selectorIndex[*disruptionBudget])
+// budgetSet is every budget of the evaluation, read once: those the API server creates,
+// indexed by selector, and by namespace those it refuses (disruptionBudget.refused), which
+// select no pod.
+type budgetSet struct {
+	index   *selectorIndex[*disruptionBudget]
+	refused map[string][]*disruptionBudget
 }
 
-// refusedBudgets lists, once per evaluation and by namespace, the budgets the API server refuses
-// (disruptionBudget.refused), which budgets leaves out.
-func refusedBudgets(inv *engine.Inventory) map[string][]*disruptionBudget {
-	return inv.Memo(nil, "availability.refusedBudgets", func() any {
-		out := map[string][]*disruptionBudget{}
+func allBudgets(inv *engine.Inventory) *budgetSet {
+	return inv.Memo(nil, "availability.budgets", func() any {
+		set := &budgetSet{index: newSelectorIndex[*disruptionBudget](), refused: map[string][]*disruptionBudget{}}
 		for _, o := range inv.ListKind("PodDisruptionBudget") {
-			if b := budgetOf(inv, o); b != nil && b.refused != "" {
-				out[o.Namespace] = append(out[o.Namespace], b)
+			switch b := budgetOf(inv, o); {
+			case b == nil:
+			case b.refused != "":
+				set.refused[o.Namespace] = append(set.refused[o.Namespace], b)
+			default:
+				set.index.add(o.Namespace, b.pdb.Spec.Selector, b)
 			}
 		}
-		return out
-	}).(map[string][]*disruptionBudget)
+		return set
+	}).(*budgetSet)
+}
+
+// budgets is the index of the budgets the API server creates.
+func budgets(inv *engine.Inventory) *selectorIndex[*disruptionBudget] { return allBudgets(inv).index }
+
+// refusedBudgets lists by namespace the budgets the API server refuses, which budgets leaves out.
+func refusedBudgets(inv *engine.Inventory) map[string][]*disruptionBudget {
+	return allBudgets(inv).refused
 }
 
 // refusedBudget says why the API server refuses to create a budget, or "" when it does not: both
