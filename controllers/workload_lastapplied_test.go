@@ -47,17 +47,7 @@ func TestStaleLastAppliedWorkloadEnvIsJudged(t *testing.T) {
 	}
 	createProfile(t, profile, "wllastapplied", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sec-literal-env-credentials") })
 	const want = `literal credentials in env DB_PASSWORD in kubectl's last-applied-configuration annotation (credential-like name)`
-	eventually(t, 20*time.Second, "the finding on Deployment orders container orders", func() error {
-		rep, err := getReport(ns, profile)
-		if err != nil {
-			return err
-		}
-		f := finding(rep, "sec-literal-env-credentials", "orders", "orders")
-		if f == nil || f.Resource.Kind != "Deployment" || f.Message != want {
-			return fmt.Errorf("finding %+v, want %q", f, want)
-		}
-		return nil
-	})
+	eventually(t, 20*time.Second, "the finding on Deployment orders container orders", ordersFindingIs(ns, profile, want))
 
 	d.Annotations[corev1.LastAppliedConfigAnnotation] = applied(`[{"name":"LOG_LEVEL","value":"info"},{"name":"DB_PASSWORD","valueFrom":{"secretKeyRef":{"name":"orders-db","key":"password"}}}]`)
 	if err := k8s.Update(ctx, d); err != nil {
@@ -101,7 +91,20 @@ func TestStaleLastAppliedWorkloadArgsAreJudged(t *testing.T) {
 	}
 	createProfile(t, profile, "wllastappliedargs", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sec-literal-env-credentials") })
 	const want = `literal credentials in args[0] in kubectl's last-applied-configuration annotation (sets --db-password)`
-	eventually(t, 20*time.Second, "the finding on Deployment orders container orders", func() error {
+	eventually(t, 20*time.Second, "the finding on Deployment orders container orders", ordersFindingIs(ns, profile, want))
+
+	d.Annotations[corev1.LastAppliedConfigAnnotation] = applied(`["--db-password=$(DB_PASSWORD)","--log-level=info"]`)
+	if err := k8s.Update(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	eventuallyAssessedPass(t, 20*time.Second, ns, profile, "C1.1")
+}
+
+// ordersFindingIs is a condition for eventually: the report of profile in ns holds a
+// sec-literal-env-credentials finding on Deployment orders, container orders, whose message is
+// want.
+func ordersFindingIs(ns, profile, want string) func() error {
+	return func() error {
 		rep, err := getReport(ns, profile)
 		if err != nil {
 			return err
@@ -111,11 +114,5 @@ func TestStaleLastAppliedWorkloadArgsAreJudged(t *testing.T) {
 			return fmt.Errorf("finding %+v, want %q", f, want)
 		}
 		return nil
-	})
-
-	d.Annotations[corev1.LastAppliedConfigAnnotation] = applied(`["--db-password=$(DB_PASSWORD)","--log-level=info"]`)
-	if err := k8s.Update(ctx, d); err != nil {
-		t.Fatal(err)
 	}
-	eventuallyAssessedPass(t, 20*time.Second, ns, profile, "C1.1")
 }
