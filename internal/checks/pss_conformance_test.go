@@ -51,15 +51,22 @@ func moduleDir(t *testing.T) (dir, version string) {
 		t.Fatalf("go list -m %s: %v", pssModule, err)
 	}
 	if m.Dir == "" {
-		out, err := exec.Command("go", "mod", "download", "-json", pssModule+"@"+m.Version).Output()
-		if err != nil {
-			t.Fatalf("go mod download %s@%s: %v", pssModule, m.Version, err)
-		}
-		if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
-			t.Fatalf("go mod download %s@%s gave no directory: %v", pssModule, m.Version, err)
-		}
+		m.Dir = downloadedModule(t, pssModule, m.Version)
 	}
 	return m.Dir, m.Version
+}
+
+// downloadedModule returns the directory of a module version in the module cache, downloading
+// it through the Go module proxy first if need be. The conformance tests read other projects'
+// test suites this way, at pinned versions, without adding those projects to go.mod.
+func downloadedModule(t *testing.T, path, version string) string {
+	t.Helper()
+	out, err := exec.Command("go", "mod", "download", "-json", path+"@"+version).Output()
+	var m struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &m); jerr != nil || m.Dir == "" {
+		t.Fatalf("go mod download %s@%s gave no directory: %v %v %s", path, version, err, jerr, m.Error)
+	}
+	return m.Dir
 }
 
 var fixtureControl = regexp.MustCompile(`^([a-z_]+?)[0-9]*\.yaml$`)
