@@ -155,3 +155,80 @@ spec:
 	applyYAML(t, budget(`app: db`))
 	eventually(t, 20*time.Second, "db's finding gone", findingSays(ns, "pdbsts", "avl-pdb", "db", ""))
 }
+
+// TestABudgetCountsAStatefulSetsPodsByTheLabelsTheyCarry: StatefulSet db, 2 replicas rolled out
+// with a partition of 1, runs db-1 updated (its template's labels, protect: "yes") and db-0 still
+// on the old revision (app: db only), as the StatefulSet controller leaves them. The disruption
+// controller counts a budget by the pods its selector matches, by the labels they carry
+// (getPodsForPdb, k8s.io/kubernetes v1.37.2 pkg/controller/disruption):
+//   - budget db-budget, minAvailable 2 of app: db, selects db-0 and db-1: 2 pods, 2 to keep,
+//     0 disruptions allowed. db-0, which the template does not explain, was counted beside the
+//     StatefulSet's 2 replicas (3 pods, 1 allowed), and the budget passed.
+//   - maxUnavailable 1 of protect: "yes" selects db-1 alone, and is counted against the scale
+//     of its controller, 2: 1 pod healthy, 1 to keep, 0 allowed. The check passed any
+//     maxUnavailable above 0.
+//
+// Once db-0 is updated too, maxUnavailable 1 of protect: "yes" selects both and allows 1.
+func TestABudgetCountsAStatefulSetsPodsByTheLabelsTheyCarry(t *testing.T) {
+	const ns = "pdb-part"
+	createNamespace(t, ns, map[string]string{"pdbpart": "true"})
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: `+ns+`}
+spec:
+  replicas: 2
+  serviceName: db
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 1}}
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db, protect: "yes"}}
+    spec:
+      containers:
+      - {name: db, image: registry.example.com/db:15.4}
+`)
+	db := &appsv1.StatefulSet{}
+	if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "db"}, db); err != nil {
+		t.Fatal(err)
+	}
+	pod := func(i int, labels string) string {
+		return fmt.Sprintf(`
+apiVersion: v1
+kind: Pod
+metadata:
+  name: db-%[3]d
+  namespace: %[1]s
+  labels: {%[4]s, statefulset.kubernetes.io/pod-name: db-%[3]d, apps.kubernetes.io/pod-index: "%[3]d"}
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: StatefulSet, name: db, uid: %[2]s, controller: true}
+spec:
+  hostname: db-%[3]d
+  subdomain: db
+  containers:
+  - {name: db, image: registry.example.com/db:15.4}
+`, ns, db.UID, i, labels)
+	}
+	applyYAML(t, pod(0, `app: db, controller-revision-hash: db-6c9f7b`))
+	applyYAML(t, pod(1, `app: db, protect: "yes", controller-revision-hash: db-7d4b8c`))
+	budget := func(field, selector string) string {
+		return `
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: db-budget, namespace: ` + ns + `}
+spec:
+  ` + field + `
+  selector: {matchLabels: {` + selector + `}}
+`
+	}
+	applyYAML(t, budget("minAvailable: 2", "app: db"))
+	createProfile(t, "pdbpart", "pdbpart", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-pdb-zero-disruptions") })
+	eventuallyFinding(t, 20*time.Second, ns, "pdbpart", "avl-pdb-zero-disruptions", "PodDisruptionBudget", "db-budget",
+		`minAvailable 2 leaves no pod of Pod "db-0", StatefulSet "db" (2 pods) free to evict`)
+
+	applyYAML(t, budget("maxUnavailable: 1", `protect: "yes"`))
+	eventuallyFinding(t, 20*time.Second, ns, "pdbpart", "avl-pdb-zero-disruptions", "PodDisruptionBudget", "db-budget",
+		`maxUnavailable is 1, but the disruption controller counts it against 2 pods, the scale of the controllers whose pods the budget selects, and the budget selects 1 pod by the labels they carry`)
+
+	applyYAML(t, pod(0, `app: db, protect: "yes", controller-revision-hash: db-7d4b8c`))
+	eventually(t, 20*time.Second, "db-budget's finding gone", findingSays(ns, "pdbpart", "avl-pdb-zero-disruptions", "db-budget", ""))
+}

@@ -18,7 +18,8 @@ var avlPdbZeroDisruptions = &engine.Check{
 	Description: "A budget that allows no voluntary disruption (maxUnavailable 0, minAvailable 100%, or a " +
 		"minAvailable as high as the pods it covers, a percentage being taken of the replicas of the pods' " +
 		"controllers and rounded up, as the disruption controller does, with the pods no controller owns " +
-		"counted besides) blocks every node drain: cluster upgrades and " +
+		"counted besides, and in the operator's view the running pods a controller's template does not explain, such as a " +
+		"StatefulSet's pods not yet updated, counted by the labels they carry) blocks every node drain: cluster upgrades and " +
 		"node repairs stall, or an operator forces them through and the budget protects nothing " +
 		"(A1.2). For a workload scaled by a HorizontalPodAutoscaler, its minReplicas is the pod count " +
 		"judged. A budget that selects pods another budget selects too fails as well: the eviction " +
@@ -78,6 +79,14 @@ var avlPdbZeroDisruptions = &engine.Check{
 		if mu := spec.MaxUnavailable; mu != nil {
 			if p, ok := intOrPercent(mu); (ok && p == 0) || (mu.Type == intstr.Int && mu.IntVal == 0) {
 				ctx.Fail("", "maxUnavailable is %s: no pod may ever be evicted, so node drains block", mu.String())
+				return
+			}
+			// The pods the budget selects by the labels they carry may be fewer than the scale
+			// it is counted against (a StatefulSet's pods not yet updated to the template's
+			// labels): currentHealthy - (expectedCount - maxUnavailable) may be 0.
+			if c := countedDisruptions(ctx.Inventory, b); c.ok && c.pods > 0 && c.allowed <= 0 {
+				ctx.Fail("", "maxUnavailable is %s, but the disruption controller counts it against %s, the scale of the controllers whose pods the budget selects, and the budget selects %s by the labels they carry: it allows no disruption, so node drains block",
+					mu.String(), countNoun(c.expected, "pod"), countNoun(c.pods, "pod"))
 				return
 			}
 			ctx.Pass("")

@@ -677,26 +677,36 @@ func protectsNone(pdb *policyv1.PodDisruptionBudget) string {
 // controllers; for the pods of a DaemonSet or Job, which have none, the controller allows no
 // disruption at all, failSafe.)
 func disruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, pods int32, ok bool, uncounted *engine.Object) {
-	// Once per budget: avl-pdb asks for each workload the budget selects, and a budget over a
-	// namespace's thousand workloads would count them all a thousand times.
-	type answer struct {
-		allowed, pods int32
-		ok            bool
-		uncounted     *engine.Object
-	}
-	a := inv.Memo(b.obj, "availability.disruptionsAllowed", func() any {
-		allowed, pods, ok, uncounted := countDisruptionsAllowed(inv, b)
-		return answer{allowed, pods, ok, uncounted}
-	}).(answer)
+	a := countedDisruptions(inv, b)
 	return a.allowed, a.pods, a.ok, a.uncounted
 }
 
-func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowed, pods int32, ok bool, uncounted *engine.Object) {
+// disruptionCount is what countDisruptionsAllowed counts, with expected: the scale of the
+// controllers whose pods the budget selects, which maxUnavailable and percentages count against.
+type disruptionCount struct {
+	allowed, pods, expected int32
+	ok                      bool
+	uncounted               *engine.Object
+}
+
+// countedDisruptions counts once per budget: avl-pdb asks for each workload the budget selects,
+// and a budget over a namespace's thousand workloads would count them all a thousand times.
+func countedDisruptions(inv *engine.Inventory, b *disruptionBudget) disruptionCount {
+	return inv.Memo(b.obj, "availability.disruptionsAllowed", func() any {
+		return countDisruptionsAllowed(inv, b)
+	}).(disruptionCount)
+}
+
+func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) disruptionCount {
+	var uncounted *engine.Object
 	// unmanaged counts the pods no controller owns: the disruption controller leaves them out
 	// of the scale it counts maxUnavailable and percentages against (getExpectedScale), but
 	// counts them healthy, so they add to the disruptions allowed
-	// (disruptionsAllowed = currentHealthy - desiredHealthy, updatePdbStatus).
-	var unmanaged int32
+	// (disruptionsAllowed = currentHealthy - desiredHealthy, updatePdbStatus). managed counts
+	// the pods of controllers the budget selects, and scale, by controller, what each keeps
+	// running: the scale the controller counts against.
+	var unmanaged, managed int32
+	scale := map[*engine.Object]int32{}
 	for _, w := range selectedWorkloads(inv, b) {
 		n, known := podCount(inv, w)
 		switch {
@@ -706,15 +716,42 @@ func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowe
 			}
 		case !hasController(w):
 			unmanaged += n
+		case w.Kind == "Pod":
+			// A Pod its controller's template does not explain, judged itself, selected by the
+			// labels it carries: one pod, counted against its controller's scale.
+			managed++
+			if c := scaleOwner(inv, w); c != nil {
+				if cn, known := podCount(inv, c); known {
+					scale[c] = cn
+				}
+			} else {
+				scale[w] = 1
+			}
 		default:
-			pods += n
+			// In the operator's view, the controller's Pods that its template does not explain
+			// carry labels of their own (a StatefulSet's pods not yet updated, a Pod relabelled):
+			// the budget selects them, or not, by those (the case above), not by the template.
+			running := n - int32(len(unexplainedPods(inv)[w]))
+			if !inv.Complete {
+				running = n
+			}
+			if running > 0 {
+				managed += running
+				scale[w] = n
+			}
 		}
 	}
-	managed := pods
-	pods += unmanaged
+	var expected int32
+	for _, n := range scale {
+		expected += n
+	}
+	pods := managed + unmanaged
+	count := func(allowed int32, ok bool, uncounted *engine.Object) disruptionCount {
+		return disruptionCount{allowed: allowed, pods: pods, expected: expected, ok: ok, uncounted: uncounted}
+	}
 	scaled := func(v *intstr.IntOrString) int32 {
 		if p, isPercent := intOrPercent(v); isPercent {
-			return int32((int64(p)*int64(managed) + 99) / 100)
+			return int32((int64(p)*int64(expected) + 99) / 100)
 		}
 		return v.IntVal
 	}
@@ -723,27 +760,43 @@ func countDisruptionsAllowed(inv *engine.Inventory, b *disruptionBudget) (allowe
 		// The controller cannot find the scale of some pod's controller (a DaemonSet's, a Job's,
 		// or one that is not there): it fails to sync the budget and allows nothing (failSafe).
 		if unscalableSelected(inv, b) != nil {
-			return 0, pods, true, nil
+			return count(0, true, nil)
 		}
 		if w, _, decided := scaleNotFound(inv, b); w != nil && decided {
-			return 0, pods, true, nil
+			return count(0, true, nil)
 		}
 	}
 	switch spec := b.pdb.Spec; {
-	case byScale && managed == 0:
+	case byScale && expected == 0:
 		// The controller allows nothing while the scale it counts is 0 (expectedCount <= 0).
-		return 0, pods, true, nil
+		return count(0, true, nil)
 	case spec.MaxUnavailable != nil:
-		return min(scaled(spec.MaxUnavailable), managed) + unmanaged, pods, true, nil
+		// desiredHealthy = expectedCount - maxUnavailable, at least 0.
+		return count(max(pods-max(expected-scaled(spec.MaxUnavailable), 0), 0), true, nil)
 	case spec.MinAvailable != nil:
 		if byScale {
 			uncounted = nil
 		} else if uncounted == nil {
 			uncounted = selectedJob(inv, b)
 		}
-		return pods - scaled(spec.MinAvailable), pods, true, uncounted
+		return count(pods-scaled(spec.MinAvailable), true, uncounted)
 	}
-	return 0, pods, false, nil
+	return count(0, false, nil)
+}
+
+// scaleOwner returns the workload whose scale the disruption controller counts Pod p against:
+// the one p's controller is judged as, or, for the pods of a Deployment's old ReplicaSet, the
+// Deployment (getPodDeployment). nil when p's controller is not in the inventory.
+func scaleOwner(inv *engine.Inventory, p *engine.Object) *engine.Object {
+	pv := inv.Provenance(p)
+	if pv == nil || pv.Owner == nil {
+		return nil
+	}
+	w := inv.JudgedAs(pv.Owner)
+	if d := runningOldRevision(inv, w); d != nil {
+		return d
+	}
+	return w
 }
 
 // selectedJob returns the first Job or CronJob of the budget's namespace whose pods the budget
