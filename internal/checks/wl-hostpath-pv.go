@@ -118,6 +118,35 @@ func sensitiveVolumesOpenTo(inv *engine.Inventory, namespace string) bool {
 }
 
 func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
+	found, unseen, claims := hostVolumesClaimed(ctx.Inventory, o, func(what, name, typ, p string, vol *corev1.PersistentVolume) (fail, undecided string) {
+		switch {
+		case blockDevice(vol):
+			return "", fmt.Sprintf("%s is on PersistentVolume %q, a local volume of the block device %q: %s", what, name, p, blockDeviceUndecided)
+		case sensitiveVolumePath(typ, p):
+			return fmt.Sprintf("%s is on PersistentVolume %q, a %s volume at %q (a sensitive host path)", what, name, typ, p), ""
+		}
+		return "", ""
+	})
+	switch {
+	case !claims:
+		ctx.NotApplicable("", "no volume is backed by a PersistentVolumeClaim")
+	case len(found) > 0:
+		ctx.Fail("", "%s", few(found, "; "))
+	case len(unseen) > 0:
+		ctx.NotAssessed("", few(unseen, "; "))
+	default:
+		ctx.Pass("")
+	}
+}
+
+// hostVolumesClaimed judges the hostPath and local PersistentVolumes workload o's claims are
+// bound to, or will be: claims the pod spec names, generic ephemeral volumes and a StatefulSet's
+// claim templates. judge is given each such volume, with what of o is on it ("volume \"data\""),
+// and says why it fails or why it cannot be told. unseen adds the claims and volumes a scan
+// cannot see. claims is false when no volume of o is backed by a claim. In the operator's view,
+// when no PersistentVolume at a sensitive host path (runtime sockets among them) may be bound
+// to a claim of o's namespace, nothing is judged.
+func hostVolumesClaimed(inv *engine.Inventory, o *engine.Object, judge func(what, name, typ, p string, vol *corev1.PersistentVolume) (fail, undecided string)) (found, unseen []string, claims bool) {
 	w := o.Workload
 	pod := w.Pod()
 	type claimed struct {
@@ -156,18 +185,14 @@ func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
 		vols = append(vols, claimed{what: fmt.Sprintf("claim template %q", c.Volume), pv: c.PersistentVolume, claims: names})
 	}
 	if len(vols) == 0 {
-		ctx.NotApplicable("", "no volume is backed by a PersistentVolumeClaim")
-		return
+		return nil, nil, false
 	}
-	inv := ctx.Inventory
 	if inv.Complete && !sensitiveVolumesOpenTo(inv, o.Namespace) {
 		// The operator sees every PersistentVolume: none at a sensitive host path may be bound to
 		// a claim in this namespace (none exists, or each is reserved for a claim elsewhere), so no
 		// claim here is or will be until that changes (which evaluates again).
-		ctx.Pass("")
-		return
+		return nil, nil, true
 	}
-	var found, unseen []string
 	for _, v := range vols {
 		if v.unknown != "" {
 			unseen = append(unseen, v.what+": "+v.unknown)
@@ -222,22 +247,16 @@ func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
 				continue
 			}
 			if vol, ok := pv.Obj.(*corev1.PersistentVolume); ok {
-				switch typ, p := persistentVolumeHostPath(vol); {
-				case typ == "":
-				case blockDevice(vol):
-					unseen = append(unseen, fmt.Sprintf("%s is on PersistentVolume %q, a local volume of the block device %q: %s", v.what, name, p, blockDeviceUndecided))
-				case sensitiveVolumePath(typ, p):
-					found = append(found, fmt.Sprintf("%s is on PersistentVolume %q, a %s volume at %q (a sensitive host path)", v.what, name, typ, p))
+				if typ, p := persistentVolumeHostPath(vol); typ != "" {
+					switch fail, undecided := judge(v.what, name, typ, p, vol); {
+					case fail != "":
+						found = append(found, fail)
+					case undecided != "":
+						unseen = append(unseen, undecided)
+					}
 				}
 			}
 		}
 	}
-	switch {
-	case len(found) > 0:
-		ctx.Fail("", "%s", few(found, "; "))
-	case len(unseen) > 0:
-		ctx.NotAssessed("", few(unseen, "; "))
-	default:
-		ctx.Pass("")
-	}
+	return found, unseen, true
 }

@@ -1,8 +1,11 @@
 package checks
 
 import (
+	"fmt"
 	"path"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -82,20 +85,35 @@ var wlRuntimeSocket = &engine.Check{
 		"(CC6.1) and a path for malicious software (CC6.8). The socket counts however the host path " +
 		"reaches it: through a directory above it, /var/run, or a process's root directory under " +
 		"/proc (the runtime resolves symbolic links in the host path on the node), and a relative path counts from /, " +
-		"from which the runtime resolves it (proc/1/root is the node's root directory)." + supporting,
+		"from which the runtime resolves it (proc/1/root is the node's root directory). A claim bound to a hostPath or local " +
+		"PersistentVolume at such a path mounts it too; a claim whose volume a scan does not show is left to wl-hostpath-pv." + supporting,
 	Remediation: "Remove the hostPath volume that mounts the runtime socket (or its directory).",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc68},
 	Targets:     workload,
+	Reads:       []string{"PersistentVolumeClaim", "PersistentVolume"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		for _, v := range o.Workload.PodSpec.Volumes {
-			if v.HostPath == nil {
-				continue
-			}
-			if what := runtimeSocketReached(v.HostPath.Path); what != "" {
-				ctx.Fail("", "volume %q mounts %s", v.Name, what)
+		for _, v := range o.Workload.Pod().HostPaths {
+			if what := runtimeSocketReached(v.Path); what != "" {
+				ctx.Fail("", "volume %q mounts %s", v.Volume, what)
 				return
 			}
+		}
+		// A claim bound to a hostPath or local PersistentVolume mounts its node path as a
+		// hostPath volume would. Claims whose volume a scan cannot see are wl-hostpath-pv's
+		// (NotAssessed there).
+		found, _, _ := hostVolumesClaimed(ctx.Inventory, o, func(what, name, typ, p string, vol *corev1.PersistentVolume) (string, string) {
+			if blockDevice(vol) {
+				return "", ""
+			}
+			if reached := runtimeSocketReached(p); reached != "" {
+				return fmt.Sprintf("%s is on PersistentVolume %q, a %s volume at %q, which mounts %s", what, name, typ, p, reached), ""
+			}
+			return "", ""
+		})
+		if len(found) > 0 {
+			ctx.Fail("", "%s", few(found, "; "))
+			return
 		}
 		ctx.Pass("")
 	},

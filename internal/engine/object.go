@@ -249,6 +249,9 @@ type PodFields struct {
 	// Claims are the volumes backed by a PersistentVolumeClaim (persistentVolumeClaim and
 	// ephemeral volumes).
 	Claims []ClaimVolume
+	// HostPaths are the hostPath volumes, by volume name and path, kept for the checks that
+	// judge them beside other objects (a compact workload has no pod spec).
+	HostPaths []HostPathVolume
 	// TokenPathMasked is true when an init container or container mounts something of its
 	// own at ServiceAccountTokenPath (not the plugin's kube-api-access- volume, nor a Secret,
 	// which may be a token Secret); TokenContainers are then those (init containers first) that
@@ -300,6 +303,9 @@ type ClaimVolume struct {
 	Ephemeral                       bool
 }
 
+// HostPathVolume is a hostPath volume of a pod: its name and the node path it mounts.
+type HostPathVolume struct{ Volume, Path string }
+
 // maxClaimOrdinals bounds the replicas whose claims a StatefulSet's judgement names.
 const maxClaimOrdinals = 1000
 
@@ -347,6 +353,8 @@ func podFields(s *corev1.PodSpec) PodFields {
 			f.Claims = append(f.Claims, ClaimVolume{Volume: v.Name, Claim: v.PersistentVolumeClaim.ClaimName})
 		case v.Ephemeral != nil && v.Ephemeral.VolumeClaimTemplate != nil:
 			f.Claims = append(f.Claims, ClaimVolume{Volume: v.Name, Ephemeral: true, PersistentVolume: v.Ephemeral.VolumeClaimTemplate.Spec.VolumeName})
+		case v.HostPath != nil:
+			f.HostPaths = append(f.HostPaths, HostPathVolume{Volume: v.Name, Path: v.HostPath.Path})
 		}
 	}
 	var unmasked []string
