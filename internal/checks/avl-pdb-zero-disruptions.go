@@ -33,7 +33,9 @@ var avlPdbZeroDisruptions = &engine.Check{
 		"when that controller is a custom resource (whose scale subresource is not read) or, in a scan, " +
 		"is not among the manifests, the check says NotAssessed. A budget in a manifest that the API server refuses (minAvailable and maxUnavailable both set, a " +
 		"negative value, a percentage above 100% or a string that is not a percentage, an unknown unhealthyPodEvictionPolicy, policy/v1beta1) " +
-		"is never created, and is NotApplicable." + supporting,
+		"is never created, and is NotApplicable. A budget that sets neither minAvailable nor maxUnavailable (policy/v1 " +
+		"defaults neither) fails too when it selects pods: the disruption controller then expects no pods and allows no " +
+		"disruption." + supporting,
 	Remediation: "Use maxUnavailable: 1 (or a percentage above 0), or a minAvailable below the number of pods the " +
 		"budget covers; raise the replicas if one pod may not be spared.",
 	Severity: medium,
@@ -94,7 +96,25 @@ var avlPdbZeroDisruptions = &engine.Check{
 		}
 		ma := spec.MinAvailable
 		if ma == nil {
-			ctx.NotApplicable("", "the budget sets neither minAvailable nor maxUnavailable")
+			// policy/v1 defaults neither field (policy/v1beta1 defaulted minAvailable to 1):
+			// getExpectedPodCount then leaves expectedCount at 0, and updatePdbStatus allows no
+			// disruption while it is 0 (k8s.io/kubernetes v1.37.2 pkg/controller/disruption), so
+			// the eviction API refuses to evict any pod the budget selects.
+			ws := selectedWorkloads(ctx.Inventory, b)
+			if len(ws) == 0 {
+				if ctx.Inventory.Complete {
+					ctx.Pass("")
+				} else {
+					ctx.NotAssessed("", "the budget selects no workload in the scanned input")
+				}
+				return
+			}
+			if !slices.ContainsFunc(ws, func(w *engine.Object) bool { n, known := podCount(ctx.Inventory, w); return !known || n > 0 }) {
+				ctx.Pass("")
+				return
+			}
+			ctx.Fail("", "the budget sets neither minAvailable nor maxUnavailable: the disruption controller expects no pods and allows no disruption, "+
+				"so no pod of %s may ever be evicted and node drains block", describeWorkloads(ws))
 			return
 		}
 		if p, ok := intOrPercent(ma); ok && p >= 100 {
