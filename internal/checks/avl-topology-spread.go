@@ -43,7 +43,10 @@ var avlTopologySpread = &engine.Check{
 		"template changed) by their labels, not its template's, a paused Deployment whose template no pod runs by its old ReplicaSets' labels, " +
 		"and the pods the workload itself runs, updated or not, are its own. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
-		"(as far as can be verified)." + controlledRevisionText + supporting,
+		"(as far as can be verified). In a scan, a template whose spread constraints or anti-affinity terms the API server " +
+		"refuses (a maxSkew below 1, no topologyKey, a whenUnsatisfiable other than DoNotSchedule or ScheduleAnyway, the same " +
+		"topologyKey and whenUnsatisfiable twice, minDomains without DoNotSchedule, a weight outside 1 to 100) fails: the " +
+		"workload is never created." + controlledRevisionText + supporting,
 	Remediation: "Add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone " +
 		"(whenUnsatisfiable: ScheduleAnyway is enough to start), or a preferred podAntiAffinity on the pods' own labels.",
 	Severity: low,
@@ -72,6 +75,15 @@ var avlTopologySpread = &engine.Check{
 			return
 		}
 		pod := o.Workload.Pod()
+		// In a scan the manifest is what will be applied: a template whose spread rules the API
+		// server refuses is never created, and its rules spread nothing. In the cluster the
+		// workload exists, so its template was accepted.
+		if !ctx.Inventory.Complete {
+			if why := refusedSpreadRule(pod); why != "" {
+				ctx.Fail("", "the API server refuses the pod template (%s): the workload is never created, so nothing spreads its replicas", why)
+				return
+			}
+		}
 		if node, how := pinnedNode(pod); node != "" {
 			ctx.Fail("", "%s pins every replica to node %q: spreading cannot move them off it", how, node)
 			return
@@ -181,6 +193,60 @@ var avlTopologySpread = &engine.Check{
 		}
 		ctx.Fail("", "neither topologySpreadConstraints nor a podAntiAffinity spreads its replicas: they may all land on one node")
 	},
+}
+
+// refusedSpreadRule says why the API server refuses a pod template's topologySpreadConstraints
+// or podAntiAffinity terms, or "" when it does not, by the rules of k8s.io/kubernetes v1.37.2
+// pkg/apis/core/validation that concern how they spread: validateTopologySpreadConstraints
+// (maxSkew positive, a topologyKey, whenUnsatisfiable DoNotSchedule or ScheduleAnyway, no
+// {topologyKey, whenUnsatisfiable} pair twice, minDomains positive and only with DoNotSchedule,
+// nodeAffinityPolicy and nodeTaintsPolicy Honor or Ignore) and validatePodAffinityTerm and
+// validateWeightedPodAffinityTerms (a topologyKey; a weight of 1 to 100).
+func refusedSpreadRule(pod engine.PodFields) string {
+	for i, c := range pod.TopologySpreadConstraints {
+		at := fmt.Sprintf("topologySpreadConstraints[%d]", i)
+		switch {
+		case c.MaxSkew < 1:
+			return fmt.Sprintf("%s.maxSkew: %d, must be at least 1", at, c.MaxSkew)
+		case c.TopologyKey == "":
+			return at + ".topologyKey: empty"
+		case c.WhenUnsatisfiable != corev1.DoNotSchedule && c.WhenUnsatisfiable != corev1.ScheduleAnyway:
+			return fmt.Sprintf("%s.whenUnsatisfiable: %q, not DoNotSchedule or ScheduleAnyway", at, c.WhenUnsatisfiable)
+		case c.MinDomains != nil && *c.MinDomains < 1:
+			return fmt.Sprintf("%s.minDomains: %d, must be at least 1", at, *c.MinDomains)
+		case c.MinDomains != nil && c.WhenUnsatisfiable != corev1.DoNotSchedule:
+			return at + ".minDomains: only with whenUnsatisfiable DoNotSchedule"
+		}
+		for _, pol := range []struct {
+			field string
+			v     *corev1.NodeInclusionPolicy
+		}{{"nodeAffinityPolicy", c.NodeAffinityPolicy}, {"nodeTaintsPolicy", c.NodeTaintsPolicy}} {
+			if pol.v != nil && *pol.v != corev1.NodeInclusionPolicyHonor && *pol.v != corev1.NodeInclusionPolicyIgnore {
+				return fmt.Sprintf("%s.%s: %q, not Honor or Ignore", at, pol.field, *pol.v)
+			}
+		}
+		for j := i + 1; j < len(pod.TopologySpreadConstraints); j++ {
+			if d := pod.TopologySpreadConstraints[j]; d.TopologyKey == c.TopologyKey && d.WhenUnsatisfiable == c.WhenUnsatisfiable {
+				return fmt.Sprintf("topologySpreadConstraints[%d] repeats {%s, %s} of %s", j, c.TopologyKey, c.WhenUnsatisfiable, at)
+			}
+		}
+	}
+	if a := pod.PodAntiAffinity; a != nil {
+		for i, t := range a.RequiredDuringSchedulingIgnoredDuringExecution {
+			if t.TopologyKey == "" {
+				return fmt.Sprintf("podAntiAffinity required[%d].topologyKey: empty", i)
+			}
+		}
+		for i, w := range a.PreferredDuringSchedulingIgnoredDuringExecution {
+			if w.Weight < 1 || w.Weight > 100 {
+				return fmt.Sprintf("podAntiAffinity preferred[%d].weight: %d, must be 1 to 100", i, w.Weight)
+			}
+			if w.PodAffinityTerm.TopologyKey == "" {
+				return fmt.Sprintf("podAntiAffinity preferred[%d].topologyKey: empty", i)
+			}
+		}
+	}
+	return ""
 }
 
 // failureDomainKeys are the node labels Kubernetes sets to a node's failure domain: its name
