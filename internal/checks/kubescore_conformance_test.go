@@ -5,7 +5,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -633,6 +635,24 @@ func TestKubeScoreMappingIsComplete(t *testing.T) {
 		}
 		if reason == "" {
 			t.Errorf("kubeScoreUnmapped lists %q without a reason", name)
+		}
+	}
+}
+
+// TestKubeScoreVersionIsThePeers holds the conformance suite to the kube-score that
+// hack/scan-bench.sh installs as the peer tool: the suite and the benchmark speak of one version.
+func TestKubeScoreVersionIsThePeers(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "hack", "scan-bench.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins := regexp.MustCompile(`zegl/kube-score/cmd/kube-score@(v[0-9][^\s"']*)`).FindAllStringSubmatch(string(data), -1)
+	if len(pins) == 0 {
+		t.Fatalf("hack/scan-bench.sh installs no github.com/zegl/kube-score/cmd/kube-score@VERSION")
+	}
+	for _, m := range pins {
+		if m[1] != kubeScoreVersion {
+			t.Errorf("hack/scan-bench.sh installs kube-score %s, the conformance suite reads %s's tests: keep them one version", m[1], kubeScoreVersion)
 		}
 	}
 }
