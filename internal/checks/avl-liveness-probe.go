@@ -16,7 +16,9 @@ var avlLivenessProbe = &engine.Check{
 		"HTTP or TCP probe that names a host the kubelet reaches instead of the pod tests something else: " +
 		"both count as none, and so does an HTTP or TCP probe of a port name the container does not declare, which the kubelet " +
 		"cannot resolve and fails every time. A probe that asks by number a port only another container of the pod declares " +
-		"is answered by that container, which may or may not ask this one: NotAssessed." + supporting,
+		"is answered by that container, which may or may not ask this one: NotAssessed. In a scan, a probe the API server refuses (no handler or more than " +
+		"one, an exec without a command, a port out of range, a negative number, a successThreshold other than 1 on a liveness " +
+		"probe, terminationGracePeriodSeconds on a readiness probe) fails: the workload is never created." + supporting,
 	Remediation: "Add a livenessProbe that fails only when the process cannot recover on its own (not when a " +
 		"dependency is down), with a startupProbe or initialDelaySeconds for slow starts.",
 	Severity: low,
@@ -24,7 +26,7 @@ var avlLivenessProbe = &engine.Check{
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachServingContainer(ctx, o, func(c engine.Container) (string, string) {
-			return judgeProbe(o, c, "livenessProbe", c.LivenessProbe)
+			return judgeProbeIn(ctx, o, c, "livenessProbe", c.LivenessProbe)
 		})
 	},
 }

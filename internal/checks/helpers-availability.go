@@ -897,6 +897,81 @@ func eachServingContainer(ctx *engine.Context, o *engine.Object, judge func(c en
 	}, judge)
 }
 
+// judgeProbeIn is judgeProbe, and in a scan first whether the API server refuses the probe
+// (refusedProbe): the manifest is what will be applied, and a workload whose template it refuses
+// is never created. In the cluster the workload exists, so its template was accepted.
+func judgeProbeIn(ctx *engine.Context, o *engine.Object, c engine.Container, field string, p *corev1.Probe) (fail, undecided string) {
+	if !ctx.Inventory.Complete {
+		if why := refusedProbe(field, p); why != "" {
+			return fmt.Sprintf("the API server refuses the %s of container %s (%s): the workload is never created", field, c.Name, why), ""
+		}
+	}
+	return judgeProbe(o, c, field, p)
+}
+
+// refusedProbe says why the API server refuses a probe of the given field, or "" when it does
+// not (or there is none), by k8s.io/kubernetes v1.37.2 pkg/apis/core/validation: validateHandler
+// (exactly one of exec, httpGet, tcpSocket and grpc), validateExecAction (a command),
+// ValidatePortNumOrName (a port number of 1 to 65535 or a valid port name), validateProbe (no
+// negative number; a terminationGracePeriodSeconds above 0), validateLivenessProbe and
+// validateStartupProbe (successThreshold 1, to which 0 is defaulted) and validateReadinessProbe
+// (no terminationGracePeriodSeconds).
+func refusedProbe(field string, p *corev1.Probe) string {
+	if p == nil {
+		return ""
+	}
+	handlers := 0
+	for _, set := range []bool{p.Exec != nil, p.HTTPGet != nil, p.TCPSocket != nil, p.GRPC != nil} {
+		if set {
+			handlers++
+		}
+	}
+	port := func(kind string, v intstr.IntOrString) string {
+		if v.Type == intstr.String {
+			if msgs := validation.IsValidPortName(v.StrVal); len(msgs) > 0 {
+				return fmt.Sprintf("%s.port %q is not a valid port name", kind, v.StrVal)
+			}
+			return ""
+		}
+		if v.IntVal < 1 || v.IntVal > 65535 {
+			return fmt.Sprintf("%s.port %d is not 1 to 65535", kind, v.IntVal)
+		}
+		return ""
+	}
+	switch {
+	case handlers == 0:
+		return "it names no handler: exec, httpGet, tcpSocket or grpc"
+	case handlers > 1:
+		return "it names more than one handler"
+	case p.Exec != nil && len(p.Exec.Command) == 0:
+		return "exec.command is empty"
+	case p.HTTPGet != nil && port("httpGet", p.HTTPGet.Port) != "":
+		return port("httpGet", p.HTTPGet.Port)
+	case p.TCPSocket != nil && port("tcpSocket", p.TCPSocket.Port) != "":
+		return port("tcpSocket", p.TCPSocket.Port)
+	case p.GRPC != nil && port("grpc", intstr.FromInt32(p.GRPC.Port)) != "":
+		return port("grpc", intstr.FromInt32(p.GRPC.Port))
+	}
+	for _, n := range []struct {
+		name string
+		v    int32
+	}{{"initialDelaySeconds", p.InitialDelaySeconds}, {"timeoutSeconds", p.TimeoutSeconds}, {"periodSeconds", p.PeriodSeconds},
+		{"successThreshold", p.SuccessThreshold}, {"failureThreshold", p.FailureThreshold}} {
+		if n.v < 0 {
+			return fmt.Sprintf("%s %d is negative", n.name, n.v)
+		}
+	}
+	if g := p.TerminationGracePeriodSeconds; g != nil && field == "readinessProbe" {
+		return "terminationGracePeriodSeconds is not allowed on a readinessProbe"
+	} else if g != nil && *g <= 0 {
+		return fmt.Sprintf("terminationGracePeriodSeconds %d is not above 0", *g)
+	}
+	if field != "readinessProbe" && p.SuccessThreshold > 1 {
+		return fmt.Sprintf("successThreshold %d; a %s's must be 1", p.SuccessThreshold, field)
+	}
+	return ""
+}
+
 // judgeProbe says what is wrong with container c's probe of the given field (readinessProbe,
 // livenessProbe), or why what it tests cannot be told, or neither when it has one that can fail.
 func judgeProbe(o *engine.Object, c engine.Container, field string, p *corev1.Probe) (fail, undecided string) {
