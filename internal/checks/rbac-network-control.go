@@ -8,7 +8,10 @@ import (
 var rbacNetworkControl = &engine.Check{
 	ID:    "rbac-network-control",
 	Title: "Roles do not grant changing network boundaries",
-	Description: "Writing NetworkPolicies, Services (their status too: a load balancer IP written there " +
+	Description: "Writing NetworkPolicies (and the policies of Cilium, Calico and the Network Policy API that the " +
+		"network checks count beside them: CiliumNetworkPolicies, Calico NetworkPolicies, and the cluster-wide " +
+		"AdminNetworkPolicies, BaselineAdminNetworkPolicies, CiliumClusterwideNetworkPolicies and Calico " +
+		"GlobalNetworkPolicies), Services (their status too: a load balancer IP written there " +
 		"captures the traffic every pod sends to it), Ingresses, Gateway API Gateways, routes and " +
 		"ReferenceGrants, ListenerSets, OpenShift Routes, Endpoints or EndpointSlices opens " +
 		"the network to the outside, removes isolation between workloads, or redirects traffic " +
