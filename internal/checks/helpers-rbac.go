@@ -333,6 +333,11 @@ var (
 		// OpenShift's Route: the cluster's router publishes the Service it names, as an
 		// Ingress does.
 		{groups: []string{"route.openshift.io"}, resources: []string{"routes"}, verbs: writeVerbs},
+		// Istio's Gateway opens ports and hosts on the ingress gateway its selector picks, in any
+		// namespace, and a VirtualService bound to it routes what arrives to a Service, as an
+		// Ingress does; a VirtualService for another namespace's host (exported to every
+		// namespace by default) redirects the mesh's traffic meant for that service.
+		{groups: []string{istioGroup}, resources: []string{"gateways", "virtualservices"}, verbs: writeVerbs},
 		// The other network policies the network checks count as isolating pods (helpers-cni.go,
 		// helpers-anp.go): Cilium's and Calico's namespaced ones, and the cluster-wide ones of
 		// the Network Policy API, Cilium and Calico. Deleting one opens what it closed; an

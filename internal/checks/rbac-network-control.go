@@ -13,7 +13,7 @@ var rbacNetworkControl = &engine.Check{
 		"AdminNetworkPolicies, BaselineAdminNetworkPolicies, CiliumClusterwideNetworkPolicies and Calico " +
 		"GlobalNetworkPolicies), Services (their status too: a load balancer IP written there " +
 		"captures the traffic every pod sends to it), Ingresses, Gateway API Gateways, routes and " +
-		"ReferenceGrants, ListenerSets, OpenShift Routes, Endpoints or EndpointSlices opens " +
+		"ReferenceGrants, ListenerSets, OpenShift Routes, Istio Gateways and VirtualServices, Endpoints or EndpointSlices opens " +
 		"the network to the outside, removes isolation between workloads, or redirects traffic " +
 		"meant for another service; so does writing pods/status, which relabels the pod (a status write " +
 		"keeps only its spec, deletionTimestamp and ownerReferences): it joins the endpoints of the Service " +
