@@ -1,5 +1,7 @@
 package checks
 
+import "testing"
+
 // The trivy-checks conformance suite (trivy_conformance_test.go) for the checks in trivy-checks' checks/kubernetes access, network, resources and workloads directories.
 //
 // Three ids of these directories have no test the suite can read, so they are in none of the
@@ -204,4 +206,26 @@ var trivyOtherDisagreements = map[string]string{
 	"KSV115 resources/manage_eks_iam_auth_configmap_test.rego test_manageEKSIAMAuthConfigmap_verb_patch":                                                                                                        awsAuthDefault,
 	"KSV115 resources/manage_eks_iam_auth_configmap_test.rego test_manageEKSIAMAuthConfigmap_verb_update":                                                                                                       awsAuthDefault,
 	"KSV110 workloads/default_namespace_should_not_be_used_test.rego test_pod_without_namespace":                                                                                                                "the pod names no namespace, so kubectl apply puts it in the namespace of whoever applies it; a scan of the file cannot know which, and chg-system-namespaces says NotAssessed (not Pass) where KSV110 assumes default",
+}
+
+// TestReadRegoTestRefusesMocks: a Rego test that replaces part of the check with a mock of its
+// own (KSV107's table of API versions) holds a verdict for that mock only, so readRegoTest
+// must not read it as trivy's verdict on the object; giving the input alone is read.
+func TestReadRegoTestRefusesMocks(t *testing.T) {
+	const object = `{"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "pi"}}`
+	for body, wantErr := range map[string]bool{
+		"\tr := deny with input as " + object + "\n\tcount(r) > 0\n}\n":                                                                false,
+		"\tr := deny with input as " + object + "\n\t\twith recommendedVersions as recommendedVersions_mock_data\n\tcount(r) > 0\n}\n": true,
+		"\tr := deny with input as " + object + "\n\t\twith data.k8s.version as \"v1.25.0\"\n\tcount(r) > 0\n}\n":                      true,
+	} {
+		_, denied, err := readRegoTest([]byte(body))
+		switch {
+		case wantErr && err == nil:
+			t.Errorf("read a test that mocks part of the check (denied=%v):\n%s", denied, body)
+		case !wantErr && err != nil:
+			t.Errorf("did not read a plain test: %v\n%s", err, body)
+		case !wantErr && !denied:
+			t.Errorf("read count(r) > 0 as allowed:\n%s", body)
+		}
+	}
 }
