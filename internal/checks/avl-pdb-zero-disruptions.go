@@ -101,12 +101,7 @@ var avlPdbZeroDisruptions = &engine.Check{
 			// disruption while it is 0 (k8s.io/kubernetes v1.37.2 pkg/controller/disruption), so
 			// the eviction API refuses to evict any pod the budget selects.
 			ws := selectedWorkloads(ctx.Inventory, b)
-			if len(ws) == 0 {
-				if ctx.Inventory.Complete {
-					ctx.Pass("")
-				} else {
-					ctx.NotAssessed("", "the budget selects no workload in the scanned input")
-				}
+			if selectsNoWorkload(ctx, ws) {
 				return
 			}
 			if !slices.ContainsFunc(ws, func(w *engine.Object) bool { n, known := podCount(ctx.Inventory, w); return !known || n > 0 }) {
@@ -122,12 +117,7 @@ var avlPdbZeroDisruptions = &engine.Check{
 			return
 		}
 		ws := selectedWorkloads(ctx.Inventory, b)
-		if len(ws) == 0 {
-			if ctx.Inventory.Complete {
-				ctx.Pass("")
-			} else {
-				ctx.NotAssessed("", "the budget selects no workload in the scanned input")
-			}
+		if selectsNoWorkload(ctx, ws) {
 			return
 		}
 		for _, w := range ws {
@@ -145,6 +135,21 @@ var avlPdbZeroDisruptions = &engine.Check{
 		}
 		ctx.Pass("")
 	},
+}
+
+// selectsNoWorkload judges a budget that selects no workload, and reports whether it did: in
+// the operator's view it protects nothing and blocks nothing (Pass); a scan may not hold the
+// workloads it selects (NotAssessed).
+func selectsNoWorkload(ctx *engine.Context, ws []*engine.Object) bool {
+	if len(ws) > 0 {
+		return false
+	}
+	if ctx.Inventory.Complete {
+		ctx.Pass("")
+	} else {
+		ctx.NotAssessed("", "the budget selects no workload in the scanned input")
+	}
+	return true
 }
 
 // unscalableSelected returns a DaemonSet, Job or CronJob whose pods a budget selects when the
