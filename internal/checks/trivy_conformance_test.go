@@ -222,37 +222,41 @@ func regoObject(src []byte) ([]byte, error) {
 // trivy-checks' security directory are mapped in trivy_security_test.go, the others (access,
 // network, resources, workloads) in trivy_other_test.go.
 func trivyMapping() map[string][]string {
-	all := map[string][]string{}
-	for _, m := range []map[string][]string{trivySecurityMapping, trivyOtherMapping} {
-		for id, checks := range m {
-			all[id] = checks
-		}
-	}
-	return all
+	return mergedTrivyMaps(trivySecurityMapping, trivyOtherMapping)
 }
 
 // trivyUnmapped are trivy-checks checks the catalogue has no counterpart for, each with why.
 func trivyUnmapped() map[string]string {
-	all := map[string]string{}
-	for _, m := range []map[string]string{trivySecurityUnmapped, trivyOtherUnmapped} {
-		for id, why := range m {
-			all[id] = why
-		}
-	}
-	return all
+	return mergedTrivyMaps(trivySecurityUnmapped, trivyOtherUnmapped)
 }
 
 // trivyDisagreements are the cases where the catalogue judges otherwise than trivy-checks by
 // design, keyed by the case's id and key, each with the reason. A listed case that agrees fails
 // the test, so the list holds only live disagreements.
 func trivyDisagreements() map[string]string {
-	all := map[string]string{}
-	for _, m := range []map[string]string{trivySecurityDisagreements, trivyOtherDisagreements} {
-		for k, why := range m {
-			all[k] = why
-		}
+	return mergedTrivyMaps(trivySecurityDisagreements, trivyOtherDisagreements)
+}
+
+// mergedTrivyMaps merges the two files' maps; a key in both is an error the ids subtest reports
+// (trivyKeysInBoth), not one silently overriding the other.
+func mergedTrivyMaps[V any](ms ...map[string]V) map[string]V {
+	all := map[string]V{}
+	for _, m := range ms {
+		maps.Copy(all, m)
 	}
 	return all
+}
+
+// trivyKeysInBoth lists the keys that both files' maps hold.
+func trivyKeysInBoth[V any](a, b map[string]V) []string {
+	var both []string
+	for k := range a {
+		if _, ok := b[k]; ok {
+			both = append(both, k)
+		}
+	}
+	slices.Sort(both)
+	return both
 }
 
 // trivyUnreadMax is how many of trivy-checks' tests at trivyChecksVersion trivyCases cannot
@@ -300,6 +304,10 @@ func TestTrivyChecksConformance(t *testing.T) {
 		byArea[area] = append(byArea[area], c)
 	}
 	t.Run("ids", func(t *testing.T) {
+		for _, k := range slices.Concat(trivyKeysInBoth(trivySecurityMapping, trivyOtherMapping),
+			trivyKeysInBoth(trivySecurityUnmapped, trivyOtherUnmapped), trivyKeysInBoth(trivySecurityDisagreements, trivyOtherDisagreements)) {
+			t.Errorf("%s is in both trivy_security_test.go and trivy_other_test.go", k)
+		}
 		for id := range mapping {
 			if !seen[id] {
 				t.Errorf("%s is mapped, but trivy-checks %s has no such check with tests", id, trivyChecksVersion)
