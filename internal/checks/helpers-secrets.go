@@ -20,8 +20,10 @@ import (
 
 // credentialWords are the name parts that mark a credential: DB_PASSWORD, githubToken,
 // client-secret (and PASS at the end: isCredentialPart). A part that ends in one of them counts too (DBPASSWORD, accesstoken), and so
-// does its plural (CREDENTIALS, SECRETS).
-var credentialWords = []string{"PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY",
+// does its plural (CREDENTIALS, SECRETS). PASSWRD, PSWRD and PWORD are abbreviations of
+// password that trivy-checks' KSV0109 (ConfigMap with secrets) names, PSWD the commonest of
+// them (DB_PSWD).
+var credentialWords = []string{"PASSWORD", "PASSWD", "PASSWRD", "PSWRD", "PSWD", "PWORD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY",
 	"PRIVATEKEY", "ACCESSKEY", "SECRETKEY", "CREDENTIAL"}
 
 // credentialKeyQualifiers are the words that make a following KEY a credential: API_KEY,

@@ -56,6 +56,11 @@ func TestCredentialName(t *testing.T) {
 		"PWD not at the end":                       {"PWD_HISTORY", false},
 		"a pwd file is a reference":                {"MYSQL_PWD_FILE", false},
 		"a name that mentions nothing of the kind": {"LOG_LEVEL", false},
+		"PSWRD, trivy-checks KSV0109's word":       {"DB_PSWRD", true},
+		"PWORD, trivy-checks KSV0109's word":       {"adminPword", true},
+		"PASSWRD, trivy-checks KSV0109's word":     {"passwrd", true},
+		"PSWD, the commonest of them":              {"SMTP_PSWD", true},
+		"a pswd file is a reference":               {"SMTP_PSWD_FILE", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -280,7 +285,7 @@ func TestMayEndInCredential(t *testing.T) {
 		check(n)
 	}
 	pieces := []string{"password", "Password", "PASSWD", "passphrase", "secret", "Secret", "token", "TOKENS", "api", "Api", "key", "Key", "KEY", "keys",
-		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "pw", "Pw", "PW", "dbpass", "DBPASS", "requirepass", "masterauth", "MasterAuth"}
+		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "pw", "Pw", "PW", "dbpass", "DBPASS", "requirepass", "masterauth", "MasterAuth", "pswrd", "Pword", "PASSWRD", "pswd"}
 	r := rand.New(rand.NewPCG(3, 4))
 	taken := 0
 	for range 200000 {
