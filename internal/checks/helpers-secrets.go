@@ -1000,16 +1000,43 @@ func npmScopedSetting(line string) string {
 	return setting
 }
 
-// settingsShareALine reports whether some line of content holds two JSON keys ("key": twice):
-// only then can a JSON document hold a setting the line-by-line reading above missed. A
-// pretty-printed document (a Grafana dashboard, say) is not decoded a second time.
+// settingsShareALine reports whether some line of content holds a JSON key that does not begin
+// it: two keys ("key": twice, or "key" : with blank space before the colon), or one after the
+// line's opening { or [ ({"password": "..."} alone on its line). Only then can a JSON document
+// hold a setting the line-by-line reading above missed. A pretty-printed document (a Grafana
+// dashboard, say), each of whose keys begins its line, is not decoded a second time.
 func settingsShareALine(content string) bool {
 	for line := range strings.SplitSeq(content, "\n") {
-		if i := strings.Index(line, `":`); i >= 0 && strings.Contains(line[i+2:], `":`) {
+		t := strings.TrimLeft(line, " \t")
+		if t == "" {
+			continue
+		}
+		if keys := jsonKeyEnds(t, 2); keys == 2 || keys == 1 && (t[0] == '{' || t[0] == '[') {
 			return true
 		}
 	}
 	return false
+}
+
+// jsonKeyEnds counts, up to most, the places in line where a JSON key may end: a '"' followed,
+// after blank space, by ':'.
+func jsonKeyEnds(line string, most int) int {
+	n := 0
+	for i := strings.IndexByte(line, '"'); i >= 0 && n < most; {
+		j := i + 1
+		for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+			j++
+		}
+		if j < len(line) && line[j] == ':' {
+			n++
+		}
+		k := strings.IndexByte(line[i+1:], '"')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	return n
 }
 
 // jsonCredentialSettings lists, by key, the settings of a JSON document at any depth whose key
