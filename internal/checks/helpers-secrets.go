@@ -14,6 +14,8 @@ import (
 	"strings"
 	"unicode"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/secretrules"
 )
@@ -801,6 +803,42 @@ func credentialSettings(content string, limit int) []string {
 	if len(names) == 0 && settingsShareALine(content) {
 		// A JSON document whose settings are not one per line (minified JSON).
 		names = jsonCredentialSettings(content, limit)
+	}
+	if len(names) == 0 {
+		names = yamlFlowSettings(content, limit)
+	}
+	return names
+}
+
+// yamlFlowSettings lists, by key, the settings of the YAML flow mappings that make up a line's
+// value ("- {name: admin, password: ...}", "database: {user: orders, password: ...}", a line
+// that is one "{...}") whose key ends in a credential word and whose value is literal, as
+// jsonCredentialSettings judges them; at most limit names. A line that does not begin so
+// (return {password: pw}; in code, whose values are variables) is not read.
+func yamlFlowSettings(content string, limit int) []string {
+	var names []string
+	seen := map[string]bool{}
+	for line := range strings.SplitSeq(content, "\n") {
+		t := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "- "))
+		if i := strings.Index(t, ": {"); i > 0 && isSettingName(strings.Trim(t[:i], `"'`)) {
+			t = t[i+2:]
+		}
+		if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' || !strings.Contains(t, ":") {
+			continue
+		}
+		j, err := yaml.YAMLToJSON([]byte(t))
+		if err != nil {
+			continue
+		}
+		for _, name := range jsonCredentialSettings(string(j), limit) {
+			if !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+				if len(names) == limit {
+					return names
+				}
+			}
+		}
 	}
 	return names
 }
