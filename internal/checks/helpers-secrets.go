@@ -14,8 +14,6 @@ import (
 	"strings"
 	"unicode"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/secretrules"
 )
@@ -812,9 +810,10 @@ func credentialSettings(content string, limit int) []string {
 
 // yamlFlowSettings lists, by key, the settings of the YAML flow mappings that make up a line's
 // value ("- {name: admin, password: ...}", "database: {user: orders, password: ...}", a line
-// that is one "{...}") whose key ends in a credential word and whose value is literal, as
-// jsonCredentialSettings judges them; at most limit names. A line that does not begin so
-// (return {password: pw}; in code, whose values are variables) is not read.
+// that is one "{...}"), nested ones included, whose key ends in a credential word and whose
+// value is a literal scalar; at most limit names. A line that does not begin so (return
+// {password: pw}; in code, whose values are variables) is not read. The mappings are read by
+// hand, in one pass over the line: a ConfigMap of a megabyte of such lines is read in time.
 func yamlFlowSettings(content string, limit int) []string {
 	var names []string
 	seen := map[string]bool{}
@@ -823,24 +822,88 @@ func yamlFlowSettings(content string, limit int) []string {
 		if i := strings.Index(t, ": {"); i > 0 && isSettingName(strings.Trim(t[:i], `"'`)) {
 			t = t[i+2:]
 		}
-		if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' || !strings.Contains(t, ":") {
+		if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
 			continue
 		}
-		j, err := yaml.YAMLToJSON([]byte(t))
-		if err != nil {
-			continue
-		}
-		for _, name := range jsonCredentialSettings(string(j), limit) {
+		flowMappingSettings(t, maxFlowDepth, func(name string) bool {
 			if !seen[name] {
 				seen[name] = true
 				names = append(names, name)
-				if len(names) == limit {
-					return names
-				}
 			}
+			return len(names) == limit
+		})
+		if len(names) == limit {
+			break
 		}
 	}
 	return names
+}
+
+// maxFlowDepth bounds how deep flowMappingSettings reads mappings nested in a line's: each
+// level reads its text again.
+const maxFlowDepth = 8
+
+// flowMappingSettings calls add with each key of the flow mapping m ("{k: v, ...}") and of the
+// mappings nested in it, to depth levels, that ends in a credential word and whose value is a
+// literal scalar (plain, or quoted in " or '), until add returns true (and then returns true).
+func flowMappingSettings(m string, depth int, add func(string) bool) bool {
+	for _, item := range flowItems(m[1 : len(m)-1]) {
+		k, v, ok := strings.Cut(item, ":")
+		if !ok {
+			continue
+		}
+		k = strings.Trim(strings.TrimSpace(k), `"'`)
+		v = strings.TrimSpace(v)
+		switch {
+		case v == "":
+			continue
+		case v[0] == '{':
+			if depth > 1 && v[len(v)-1] == '}' && flowMappingSettings(v, depth-1, add) {
+				return true
+			}
+			continue
+		case v[0] == '[':
+			continue
+		case v[0] == '"' || v[0] == '\'':
+			if len(v) < 2 || v[len(v)-1] != v[0] {
+				continue
+			}
+			v = v[1 : len(v)-1]
+		}
+		if credentialSettingName(k) && credentialValue(k, v) && add(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// flowItems splits the inside of a flow collection at its commas, outside quotes and nested
+// collections.
+func flowItems(s string) []string {
+	var items []string
+	depth, start := 0, 0
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && quote == '"' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		case c == ',' && depth == 0:
+			items = append(items, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(items, s[start:])
 }
 
 // yamlBlockIndicator reports whether a line ends in a YAML block scalar's indicator (|, >,

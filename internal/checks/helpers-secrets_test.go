@@ -221,6 +221,7 @@ func TestCredentialSettings(t *testing.T) {
 		"a YAML flow mapping":               {"database: {user: orders, password: Orders-2024}\n", []string{"password"}},
 		"a YAML flow mapping in a list":     {"users:\n  - {name: admin, password: 'Orders-2024'}\n", []string{"password"}},
 		"a YAML flow mapping, references":   {"db: {password: \"${DB_PASSWORD}\", token: \"{{ .Values.token }}\"}\n", nil},
+		"nested YAML flow mappings":         {"{db: {primary: {user: orders, \"password\": \"Orders-2024\"}}, url: \"a:b, c\"}\n", []string{"password"}},
 		"code with an object literal":       {"return {password: pw};\nconnect({user: u, password: p})\n", nil},
 		"an ADO.NET connection string":      {`"Default": "Server=db;Database=orders;User Id=sa;Password=Orders-2024!;"`, []string{"Password"}},
 		"a JDBC URL's query":                {"url=jdbc:postgresql://db:5432/app?user=app&password=Orders-2024\n", []string{"password"}},
