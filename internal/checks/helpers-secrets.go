@@ -1048,15 +1048,15 @@ func inlineAssignment(line string, eq int) (name, value string, ok bool) {
 }
 
 // afterAssignment reports whether before, the part of a line before a name, ends in an
-// assignment and blank space: "host=db user=orders " in a libpq connection string, "env A=1 "
-// before a command. A keyword argument ("connect(user=user, ") ends in a comma or a
-// parenthesis and is not one.
+// assignment and blank space: "host=db user=orders " in a libpq connection string (also the
+// first pair of one quoted, psql "host=db ), "env A=1 " before a command. A keyword argument
+// ("connect(user=user, ") ends in a comma or a parenthesis and is not one.
 func afterAssignment(before string) bool {
 	t := strings.TrimRight(before, " \t")
 	if t == before || t == "" {
 		return false
 	}
-	token := t[strings.LastIndexAny(t, " \t")+1:]
+	token := strings.TrimLeft(t[strings.LastIndexAny(t, " \t")+1:], `"'`)
 	name, value, ok := strings.Cut(token, "=")
 	return ok && isSettingName(name) && value != "" && !strings.ContainsAny(value[len(value)-1:], ",;()")
 }

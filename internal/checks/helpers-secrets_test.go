@@ -231,6 +231,8 @@ func TestCredentialSettings(t *testing.T) {
 		"a YAML block scalar, a reference":  {"database:\n  password: |\n    ${DB_PASSWORD}\n", nil},
 		"a YAML block indicator, no value":  {"database:\n  password: |\nuser: orders\n", nil},
 		"a libpq connection string":         {"host=db user=orders password=Orders-2024 dbname=orders sslmode=disable\n", []string{"password"}},
+		"a quoted libpq connection string":  {"psql \"host=db password=Orders-2024 user=orders\"\n", []string{"password"}},
+		"a libpq string in a YAML value":    {"database:\n  dsn: 'host=db password=Orders-2024 sslmode=require'\n", []string{"password"}},
 		"a command's environment":           {"env A=1 PGPASSWORD=Orders-2024 psql -h db\n", []string{"PGPASSWORD"}},
 		"keyword arguments":                 {"connect(user=user, password=password)\nconnect(host=h password=pw)\n", nil},
 		"an XML attribute":                  {`<user username="admin" password="Orders-2024" roles="manager-gui"/>`, []string{"password"}},
