@@ -921,18 +921,28 @@ func yamlBlockIndicator(line string) bool {
 }
 
 // lineSetting is the name of the setting a configuration line starts with (name=value,
-// name: value), when the name ends in a credential word, and whether the value is literal;
-// "" when the line starts with no such setting.
+// name: value, PHP's $name = value; and 'name' => value,), when the name ends in a credential
+// word, and whether the value is literal; "" when the line starts with no such setting.
 func lineSetting(line string) (string, bool) {
 	i := strings.IndexAny(line, ":=")
 	if i <= 0 {
 		return "", false
 	}
 	name := strings.Trim(strings.TrimSpace(line[:i]), `"'`)
+	variable := strings.HasPrefix(name, "$")
+	name = strings.TrimPrefix(name, "$")
 	if !credentialSettingName(name) {
 		return "", false
 	}
-	value := strings.TrimSpace(line[i+1:])
+	value := line[i+1:]
+	if line[i] == '=' {
+		value = strings.TrimPrefix(value, ">")
+	}
+	value = strings.TrimSpace(value)
+	if variable && strings.HasPrefix(value, "$") {
+		// PHP's $db_password = $_ENV['DB_PASSWORD']; assigns another variable.
+		return name, false
+	}
 	if j := strings.Index(value, " #"); j >= 0 {
 		value = value[:j]
 	}
