@@ -811,32 +811,73 @@ func credentialSettings(content string, limit int) []string {
 // yamlFlowSettings lists, by key, the settings of the YAML flow mappings that make up a line's
 // value ("- {name: admin, password: ...}", "database: {user: orders, password: ...}", a line
 // that is one "{...}"), nested ones included, whose key ends in a credential word and whose
-// value is a literal scalar; at most limit names. A line that does not begin so (return
-// {password: pw}; in code, whose values are variables) is not read. The mappings are read by
-// hand, in one pass over the line: a ConfigMap of a megabyte of such lines is read in time.
+// value is a literal scalar; at most limit names. In any other line, the object literals of
+// code (module.exports = { password: "..." }, a Python dict) are read too, but only their
+// quoted values: return {password: pw}; passes a variable. The mappings are read by hand, in
+// one pass over the line: a ConfigMap of a megabyte of such lines is read in time.
 func yamlFlowSettings(content string, limit int) []string {
 	var names []string
 	seen := map[string]bool{}
+	add := func(name string) bool {
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+		return len(names) == limit
+	}
 	for line := range strings.SplitSeq(content, "\n") {
-		t := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "- "))
+		line = strings.TrimSpace(line)
+		t := strings.TrimSpace(strings.TrimPrefix(line, "- "))
 		if i := strings.Index(t, ": {"); i > 0 && isSettingName(strings.Trim(t[:i], `"'`)) {
 			t = t[i+2:]
 		}
-		if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
+		if len(t) >= 2 && t[0] == '{' && t[len(t)-1] == '}' {
+			if flowMappingSettings(t, maxFlowDepth, false, add) {
+				break
+			}
 			continue
 		}
-		flowMappingSettings(t, maxFlowDepth, func(name string) bool {
-			if !seen[name] {
-				seen[name] = true
-				names = append(names, name)
+		if !strings.Contains(line, "{") {
+			continue
+		}
+		for _, m := range objectLiterals(line) {
+			if flowMappingSettings(m, maxFlowDepth, true, add) {
+				return names
 			}
-			return len(names) == limit
-		})
-		if len(names) == limit {
-			break
 		}
 	}
 	return names
+}
+
+// objectLiterals returns the outermost {...} of a line, outside quotes.
+func objectLiterals(line string) []string {
+	var out []string
+	depth, start := 0, 0
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '{':
+			if depth == 0 {
+				start = i
+			}
+			depth++
+		case c == '}' && depth > 0:
+			depth--
+			if depth == 0 {
+				out = append(out, line[start:i+1])
+			}
+		}
+	}
+	return out
 }
 
 // maxFlowDepth bounds how deep flowMappingSettings reads mappings nested in a line's: each
@@ -845,8 +886,9 @@ const maxFlowDepth = 8
 
 // flowMappingSettings calls add with each key of the flow mapping m ("{k: v, ...}") and of the
 // mappings nested in it, to depth levels, that ends in a credential word and whose value is a
-// literal scalar (plain, or quoted in " or '), until add returns true (and then returns true).
-func flowMappingSettings(m string, depth int, add func(string) bool) bool {
+// literal scalar (plain, unless quotedOnly, or quoted in " or '), until add returns true (and
+// then returns true).
+func flowMappingSettings(m string, depth int, quotedOnly bool, add func(string) bool) bool {
 	for _, item := range flowItems(m[1 : len(m)-1]) {
 		k, v, ok := strings.Cut(item, ":")
 		if !ok {
@@ -858,7 +900,7 @@ func flowMappingSettings(m string, depth int, add func(string) bool) bool {
 		case v == "":
 			continue
 		case v[0] == '{':
-			if depth > 1 && v[len(v)-1] == '}' && flowMappingSettings(v, depth-1, add) {
+			if depth > 1 && v[len(v)-1] == '}' && flowMappingSettings(v, depth-1, quotedOnly, add) {
 				return true
 			}
 			continue
@@ -869,6 +911,8 @@ func flowMappingSettings(m string, depth int, add func(string) bool) bool {
 				continue
 			}
 			v = v[1 : len(v)-1]
+		case quotedOnly:
+			continue
 		}
 		if credentialSettingName(k) && credentialValue(k, v) && add(k) {
 			return true
