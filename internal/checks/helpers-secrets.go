@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -1057,6 +1058,56 @@ func inlineSettings(line string, add func(string) bool) bool {
 			break
 		}
 		i += 1 + j
+	}
+	return xmlNamedValues(line, add)
+}
+
+// xmlAttribute is an attribute of an XML tag, its value quoted.
+var xmlAttribute = regexp.MustCompile(`([A-Za-z_][-A-Za-z0-9_.:]*)\s*=\s*("[^"]*"|'[^']*')`)
+
+// xmlNamedValues calls add with the name of each XML setting of line that names itself in a
+// key or name attribute and gives its value in a value attribute or as the element's text
+// (.NET's <add key="DbPassword" value="..."/>, Spring's and Hibernate's <property
+// name="...password" value="..."/>, Java's <entry key="db.password">...</entry>), when the
+// name ends in a credential word and the value is literal, until add returns true (and then
+// returns true). Each tag is read once.
+func xmlNamedValues(line string, add func(string) bool) bool {
+	if !strings.Contains(line, "=") || !strings.Contains(line, "<") {
+		return false
+	}
+	for i := strings.IndexByte(line, '<'); i >= 0; {
+		end := strings.IndexByte(line[i:], '>')
+		if end < 0 {
+			return false
+		}
+		tag := line[i : i+end+1]
+		var name, value string
+		hasValue := false
+		for _, a := range xmlAttribute.FindAllStringSubmatch(tag, -1) {
+			v := a[2][1 : len(a[2])-1]
+			switch strings.ToLower(a[1]) {
+			case "key", "name":
+				name = v
+			case "value":
+				value, hasValue = v, true
+			}
+		}
+		rest := line[i+end+1:]
+		if name != "" && credentialSettingName(name) {
+			if !hasValue && !strings.HasSuffix(tag, "/>") {
+				// The element's text, up to the next tag.
+				text, _, found := strings.Cut(rest, "<")
+				value, hasValue = strings.TrimSpace(text), found
+			}
+			if hasValue && !strings.HasPrefix(value, "$") && credentialValue(name, value) && add(name) {
+				return true
+			}
+		}
+		j := strings.IndexByte(rest, '<')
+		if j < 0 {
+			return false
+		}
+		i += end + 1 + j
 	}
 	return false
 }

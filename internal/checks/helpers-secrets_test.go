@@ -242,6 +242,10 @@ func TestCredentialSettings(t *testing.T) {
 		"a command's environment":           {"env A=1 PGPASSWORD=Orders-2024 psql -h db\n", []string{"PGPASSWORD"}},
 		"keyword arguments":                 {"connect(user=user, password=password)\nconnect(host=h password=pw)\n", nil},
 		"an XML attribute":                  {`<user username="admin" password="Orders-2024" roles="manager-gui"/>`, []string{"password"}},
+		"XML appSettings":                   {"<appSettings>\n  <add key=\"DbUser\" value=\"orders\" />\n  <add key=\"DbPassword\" value=\"Orders-2024\" />\n</appSettings>\n", []string{"DbPassword"}},
+		"an XML property":                   {"<property name=\"hibernate.connection.password\" value='Orders-2024'/>\n", []string{"hibernate.connection.password"}},
+		"an XML properties entry":           {"<entry key=\"db.user\">orders</entry><entry key=\"db.password\">Orders-2024</entry>\n", []string{"db.password"}},
+		"XML named references":              {"<add key=\"DbPassword\" value=\"${DB_PASSWORD}\"/>\n<add key=\"PasswordPolicy\" value=\"strict\"/>\n<entry key=\"db.password\"></entry>\n<param name=\"token\"/>\n", nil},
 		"an XML element":                    {"<server>\n  <id>nexus</id>\n  <password>Orders-2024</password>\n</server>\n", []string{"password"}},
 		"inline references and comparisons": {"mysql --password=$(cat /run/secrets/db) --user=$DB_USER\nconnect(user=user, password=password)\nconnect(password=os.getenv(\"PW\"))\n[ \"$password\" == \"\" ] && exit 1\nServer=db;Password=${DB_PASSWORD};\n<password>${DB_PASSWORD}</password>\n<passwordPolicy>strict</passwordPolicy>\nGET /x?token_type=bearer&password_reset=true\n", nil},
 	}
