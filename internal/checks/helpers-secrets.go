@@ -1059,7 +1059,27 @@ func inlineSettings(line string, add func(string) bool) bool {
 		}
 		i += 1 + j
 	}
-	return xmlNamedValues(line, add)
+	return xmlNamedValues(line, add) || phpConstant(line, add)
+}
+
+// phpDefine is a PHP constant defined with a quoted name and a quoted value: WordPress's
+// define( 'DB_PASSWORD', '...' );.
+var phpDefine = regexp.MustCompile(`(?i)\bdefine\s*\(\s*(?:'([^']*)'|"([^"]*)")\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)`)
+
+// phpConstant calls add with the name of each PHP constant of line that phpDefine matches,
+// whose name ends in a credential word and whose value is literal, until add returns true (and
+// then returns true).
+func phpConstant(line string, add func(string) bool) bool {
+	if !strings.Contains(line, "efine") && !strings.Contains(line, "EFINE") {
+		return false
+	}
+	for _, m := range phpDefine.FindAllStringSubmatch(line, -1) {
+		name, value := m[1]+m[2], m[3]+m[4]
+		if credentialSettingName(name) && credentialValue(name, value) && add(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // xmlAttribute is an attribute of an XML tag, its value quoted.

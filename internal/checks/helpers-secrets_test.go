@@ -239,6 +239,8 @@ func TestCredentialSettings(t *testing.T) {
 		"a PHP variable":                    {"<?php\n$db_password = 'Orders-2024';\n", []string{"db_password"}},
 		"a PHP array item":                  {"$CONFIG = array (\n  'dbpassword' => 'Orders-2024',\n);\n", []string{"dbpassword"}},
 		"PHP references":                    {"$db_password = getenv('DB_PASSWORD');\n$smtp_password = $_ENV['SMTP_PASSWORD'];\n  'dbpassword' => getenv('DB_PASSWORD'),\n", nil},
+		"a PHP constant":                    {"define( 'DB_USER', 'orders' );\ndefine( 'DB_PASSWORD', 'Orders-2024' );\n", []string{"DB_PASSWORD"}},
+		"PHP constants of references":       {"define( 'DB_PASSWORD', getenv('DB_PASSWORD') );\ndefine('AUTH_KEY', '');\n", nil},
 		"a command's environment":           {"env A=1 PGPASSWORD=Orders-2024 psql -h db\n", []string{"PGPASSWORD"}},
 		"keyword arguments":                 {"connect(user=user, password=password)\nconnect(host=h password=pw)\n", nil},
 		"an XML attribute":                  {`<user username="admin" password="Orders-2024" roles="manager-gui"/>`, []string{"password"}},
