@@ -885,16 +885,20 @@ func objectLiterals(line string) []string {
 // level reads its text again.
 const maxFlowDepth = 8
 
-// flowMappingSettings calls add with each key of the flow mapping m ("{k: v, ...}") and of the
-// mappings nested in it, to depth levels, that ends in a credential word and whose value is a
-// literal scalar (plain, unless quotedOnly, or quoted in " or '), until add returns true (and
-// then returns true).
+// flowMappingSettings calls add with each key of the flow mapping m ("{k: v, ...}", or "{k =
+// v, ...}" in a TOML inline table or a Lua table) and of the mappings nested in it, to depth
+// levels, that ends in a credential word and whose value is a literal scalar (plain, unless
+// quotedOnly or after '=', or quoted in " or '), until add returns true (and then returns
+// true).
 func flowMappingSettings(m string, depth int, quotedOnly bool, add func(string) bool) bool {
 	for _, item := range flowItems(m[1 : len(m)-1]) {
-		k, v, ok := strings.Cut(item, ":")
-		if !ok {
+		// key: value, or key = value in a TOML inline table or a Lua table.
+		i := strings.IndexAny(item, ":=")
+		if i < 0 {
 			continue
 		}
+		k, v := item[:i], item[i+1:]
+		quoted := quotedOnly || item[i] == '='
 		k = strings.Trim(strings.TrimSpace(k), `"'`)
 		v = strings.TrimSpace(v)
 		switch {
@@ -912,7 +916,7 @@ func flowMappingSettings(m string, depth int, quotedOnly bool, add func(string) 
 				continue
 			}
 			v = v[1 : len(v)-1]
-		case quotedOnly:
+		case quoted:
 			continue
 		}
 		if credentialSettingName(k) && credentialValue(k, v) && add(k) {
