@@ -50,6 +50,9 @@ var (
 	proxySubresources    = []string{"pods/proxy", "services/proxy"}
 	webhookResources     = []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}
 	impersonationUsers   = []string{"users", "groups"}
+	// argoGroup holds Argo Workflows', Argo Rollouts' and Argo CD's resources alike: the
+	// accesses name the resources, never the group alone.
+	argoGroup = "argoproj.io"
 )
 
 // podServiceAccount is the name of the ServiceAccount a workload's pods run as:
@@ -246,6 +249,26 @@ var (
 		{groups: authenticationGroup, resources: []string{"nodes"}, verbs: []string{"impersonate:arbitrary-node", "impersonate:associated-node"}, cluster: true},
 		{groups: rbacGroup, resources: []string{"roles", "rolebindings"}, verbs: changeVerbs},
 		{groups: rbacGroup, resources: []string{"clusterroles", "clusterrolebindings"}, verbs: changeVerbs, cluster: true},
+		// GitOps controllers apply the manifests an object points at with the controller's own
+		// identity, cluster-admin in their installs, unless the object names one to act as:
+		// whoever writes the object acts as that identity, past their own RBAC, as with
+		// impersonate. One named object is enough (its source, path or values can change).
+		//
+		// Flux v2 (kustomize-controller, Kustomization v1; helm-controller, HelmRelease v2):
+		// spec.serviceAccountName is optional, and without it the controller applies with its
+		// own ServiceAccount (cluster-admin in Flux's install) unless it runs with
+		// --default-service-account; with it (or under that lockdown), the controller
+		// impersonates any ServiceAccount of the namespace the author names.
+		{groups: []string{"kustomize.toolkit.fluxcd.io"}, resources: []string{"kustomizations"}, verbs: changeVerbs},
+		{groups: []string{"helm.toolkit.fluxcd.io"}, resources: []string{"helmreleases"}, verbs: changeVerbs},
+		// Argo CD v2.x/v3.x: the application controller syncs an Application with its own
+		// ServiceAccount (argocd-application-controller, bound to cluster-admin by the cluster
+		// install; sync impersonation is off by default) into any destination its AppProject
+		// allows, from the argocd namespace or, with apps-in-any-namespace, from the namespaces
+		// the AppProject's sourceNamespaces lists; the ApplicationSet controller creates
+		// Applications (Argo CD's docs: only admins should create ApplicationSets); an AppProject
+		// sets what its Applications may deploy where (the default one allows everything).
+		{groups: []string{argoGroup}, resources: []string{"applications", "applicationsets", "appprojects"}, verbs: changeVerbs},
 	}}
 	// The kubelet authorises its /exec, /attach, /portForward and /run as nodes/proxy with the
 	// HTTP method's verb (a WebSocket upgrade is a GET; k8s.io/kubernetes v1.37
@@ -267,6 +290,48 @@ var (
 		{groups: coreGroup, resources: []string{"pods/ephemeralcontainers"}, verbs: []string{"update", "patch"}},
 		{groups: appsGroups, resources: []string{"deployments", "statefulsets", "daemonsets", "replicasets"}, verbs: changeVerbs},
 		{groups: batchGroup, resources: []string{"jobs", "cronjobs"}, verbs: changeVerbs},
+		// The custom resources of widely used controllers that run pods (or VMs) from a spec
+		// their author writes: image, command and serviceAccountName of the author's choosing.
+		// Objects that such a spec only refers to (Argo WorkflowTemplates, Tekton Tasks and
+		// Pipelines, Argo Rollouts AnalysisTemplates) run nothing until a run that names them
+		// is created, and creating that run is what counts.
+		//
+		// Argo Workflows v3.6: a Workflow's steps run as pods from its templates' container or
+		// script, as spec.serviceAccountName; a CronWorkflow creates Workflows from its
+		// workflowSpec (argo submit --from workflowtemplate/... creates a Workflow).
+		{groups: []string{argoGroup}, resources: []string{"workflows", "cronworkflows"}, verbs: changeVerbs},
+		// Argo Rollouts v1.8: a Rollout's spec.template is a pod template the controller makes
+		// ReplicaSets from; an Experiment's spec.templates[].template too; an AnalysisRun's job
+		// metric provider (metrics[].provider.job.spec) is a Job spec the controller creates.
+		{groups: []string{argoGroup}, resources: []string{"rollouts", "experiments", "analysisruns"}, verbs: changeVerbs},
+		// Tekton Pipelines v1 (v0.6x): a TaskRun runs its steps (inline in spec.taskSpec or
+		// from a Task) as a pod with spec.serviceAccountName; a PipelineRun creates TaskRuns,
+		// from an inline spec.pipelineSpec or a Pipeline.
+		{groups: []string{"tekton.dev"}, resources: []string{"taskruns", "pipelineruns"}, verbs: changeVerbs},
+		// KubeVirt v1.x: a VirtualMachineInstance boots the disks its author names in a
+		// virt-launcher pod of the namespace (a serviceAccount volume hands the guest any
+		// ServiceAccount's token); VirtualMachines, VirtualMachineInstanceReplicaSets and
+		// (pool.kubevirt.io) VirtualMachinePools create them from a template.
+		{groups: []string{"kubevirt.io"}, resources: []string{"virtualmachines", "virtualmachineinstances", "virtualmachineinstancereplicasets"}, verbs: changeVerbs},
+		{groups: []string{"pool.kubevirt.io"}, resources: []string{"virtualmachinepools"}, verbs: changeVerbs},
+		// Knative Serving v1.x: a Service's or Configuration's spec.template.spec, and a
+		// Revision's spec, hold containers and serviceAccountName, run as a Deployment.
+		{groups: []string{"serving.knative.dev"}, resources: []string{"services", "configurations", "revisions"}, verbs: changeVerbs},
+		// Kubeflow Training Operator v1.8: each replica of these jobs runs from the pod template
+		// of its replicaSpecs; Kubeflow Notebooks' notebook-controller runs a Notebook's
+		// spec.template.spec as a StatefulSet; Kubeflow Trainer v2 runs a TrainJob with the
+		// image and command its spec.trainer sets.
+		{groups: []string{"kubeflow.org"}, resources: []string{"tfjobs", "pytorchjobs", "mpijobs", "xgboostjobs",
+			"paddlejobs", "mxjobs", "jaxjobs", "notebooks"}, verbs: changeVerbs},
+		{groups: []string{"trainer.kubeflow.org"}, resources: []string{"trainjobs"}, verbs: changeVerbs},
+		// KubeRay v1.x: a RayCluster's head and worker groups are pod templates; a RayJob and a
+		// RayService create RayClusters from their rayClusterSpec (a RayJob also runs its
+		// entrypoint, and its submitterPodTemplate).
+		{groups: []string{"ray.io"}, resources: []string{"rayclusters", "rayjobs", "rayservices"}, verbs: changeVerbs},
+		// Kubeflow Spark operator v2.x: a SparkApplication's driver and executors run the image,
+		// mainApplicationFile and serviceAccount its spec names; a ScheduledSparkApplication
+		// creates SparkApplications from its template.
+		{groups: []string{"sparkoperator.k8s.io"}, resources: []string{"sparkapplications", "scheduledsparkapplications"}, verbs: changeVerbs},
 	}}
 	controlPlaneAccess = riskyAccess{named: true, accesses: []access{
 		{groups: admissionGroup, resources: webhookResources, verbs: writeVerbs, cluster: true},
