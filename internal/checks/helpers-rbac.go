@@ -269,6 +269,38 @@ var (
 		// Applications (Argo CD's docs: only admins should create ApplicationSets); an AppProject
 		// sets what its Applications may deploy where (the default one allows everything).
 		{groups: []string{argoGroup}, resources: []string{"applications", "applicationsets", "appprojects"}, verbs: changeVerbs},
+		// Flux v2 (source-controller): a Kustomization or HelmRelease applies what its source
+		// holds at every interval, so repointing an existing source (a GitRepository's url, an
+		// OCIRepository's image) changes what is applied with no one creating anything. Creating
+		// one does not count: nothing reads a new source yet.
+		{groups: []string{"source.toolkit.fluxcd.io"}, resources: []string{"gitrepositories", "ocirepositories",
+			"buckets", "helmrepositories", "helmcharts"}, verbs: []string{"update", "patch"}},
+		// Argo Events v1.9: a Sensor's pod runs as its spec.template.serviceAccountName, any of
+		// the namespace's, and its k8s trigger creates, updates or patches any object that
+		// ServiceAccount may (and its argoWorkflow trigger submits Workflows).
+		{groups: []string{argoGroup}, resources: []string{"sensors"}, verbs: changeVerbs},
+		// Tekton Triggers v0.2x: an EventListener creates what its Triggers' TriggerTemplates
+		// hold, on each event it receives, as the serviceAccountName of the EventListener or
+		// Trigger, any of the namespace's (the sink impersonates it).
+		{groups: []string{"triggers.tekton.dev"}, resources: []string{"eventlisteners", "triggers"}, verbs: changeVerbs},
+		// OLM v0 (operators.coreos.com) runs with cluster-admin and grants an operator the
+		// permissions and clusterPermissions its ClusterServiceVersion asks for unless the
+		// namespace's OperatorGroup names a ServiceAccount to install with (OLM's
+		// doc/design/scoped-operator-install.md): a Subscription installs an operator of the
+		// author's choosing from a catalog, a CatalogSource adds a catalog of their own, a
+		// ClusterServiceVersion is an operator of their own writing, and an OperatorGroup
+		// decides that ServiceAccount.
+		{groups: []string{"operators.coreos.com"}, resources: []string{"subscriptions", "clusterserviceversions",
+			"catalogsources", "operatorgroups"}, verbs: changeVerbs},
+		// OLM v1 (operator-controller): a ClusterExtension installs a bundle as the
+		// ServiceAccount it names, in any namespace (operator-controller's own where
+		// serviceAccount is left out, since it became optional).
+		{groups: []string{"olm.operatorframework.io"}, resources: []string{"clusterextensions"}, verbs: changeVerbs, cluster: true},
+		// k3s' and RKE2's helm-controller (k3s-io/helm-controller, pkg/controllers/chart):
+		// a HelmChart in its system namespace (kube-system) is installed by a Job that runs
+		// spec.jobImage, whatever the author names, as a ServiceAccount the controller binds to
+		// its job ClusterRole, cluster-admin by default.
+		{groups: []string{"helm.cattle.io"}, resources: []string{"helmcharts"}, verbs: changeVerbs},
 	}}
 	// The kubelet authorises its /exec, /attach, /portForward and /run as nodes/proxy with the
 	// HTTP method's verb (a WebSocket upgrade is a GET; k8s.io/kubernetes v1.37
