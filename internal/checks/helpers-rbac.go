@@ -338,17 +338,23 @@ var (
 		{groups: []string{argoGroup}, resources: []string{"rollouts", "experiments", "analysisruns"}, verbs: changeVerbs},
 		// Tekton Pipelines v1 (v0.6x): a TaskRun runs its steps (inline in spec.taskSpec or
 		// from a Task) as a pod with spec.serviceAccountName; a PipelineRun creates TaskRuns,
-		// from an inline spec.pipelineSpec or a Pipeline.
-		{groups: []string{"tekton.dev"}, resources: []string{"taskruns", "pipelineruns"}, verbs: changeVerbs},
+		// from an inline spec.pipelineSpec or a Pipeline. Create alone: Tekton's webhook lets an
+		// update change only spec.status (cancel, start a pending run) and a TaskRun's
+		// statusMessage (pkg/apis/pipeline/v1 TaskRunSpec and PipelineRunSpec ValidateUpdate).
+		{groups: []string{"tekton.dev"}, resources: []string{"taskruns", "pipelineruns"}, verbs: []string{"create"}},
 		// KubeVirt v1.x: a VirtualMachineInstance boots the disks its author names in a
 		// virt-launcher pod of the namespace (a serviceAccount volume hands the guest any
 		// ServiceAccount's token); VirtualMachines, VirtualMachineInstanceReplicaSets and
-		// (pool.kubevirt.io) VirtualMachinePools create them from a template.
-		{groups: []string{"kubevirt.io"}, resources: []string{"virtualmachines", "virtualmachineinstances", "virtualmachineinstancereplicasets"}, verbs: changeVerbs},
+		// (pool.kubevirt.io) VirtualMachinePools create them from a template, which a change
+		// rewrites for the next start. virt-api refuses changes to a VMI's spec: create alone.
+		{groups: []string{"kubevirt.io"}, resources: []string{"virtualmachines", "virtualmachineinstancereplicasets"}, verbs: changeVerbs},
+		{groups: []string{"kubevirt.io"}, resources: []string{"virtualmachineinstances"}, verbs: []string{"create"}},
 		{groups: []string{"pool.kubevirt.io"}, resources: []string{"virtualmachinepools"}, verbs: changeVerbs},
 		// Knative Serving v1.x: a Service's or Configuration's spec.template.spec, and a
-		// Revision's spec, hold containers and serviceAccountName, run as a Deployment.
-		{groups: []string{"serving.knative.dev"}, resources: []string{"services", "configurations", "revisions"}, verbs: changeVerbs},
+		// Revision's spec, hold containers and serviceAccountName, run as a Deployment. A
+		// Revision's spec is immutable (pkg/apis/serving/v1 Revision.Validate): create alone.
+		{groups: []string{"serving.knative.dev"}, resources: []string{"services", "configurations"}, verbs: changeVerbs},
+		{groups: []string{"serving.knative.dev"}, resources: []string{"revisions"}, verbs: []string{"create"}},
 		// Kubeflow Training Operator v1.8: each replica of these jobs runs from the pod template
 		// of its replicaSpecs; Kubeflow Notebooks' notebook-controller runs a Notebook's
 		// spec.template.spec as a StatefulSet; Kubeflow Trainer v2 runs a TrainJob with the

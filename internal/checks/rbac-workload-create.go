@@ -18,7 +18,8 @@ var rbacWorkloadCreate = &engine.Check{
 		"Serving's services, configurations and revisions, Kubeflow's training jobs (tfjobs, pytorchjobs, mpijobs, " +
 		"xgboostjobs, paddlejobs, mxjobs, jaxjobs, trainjobs) and notebooks, Ray's rayclusters, rayjobs and " +
 		"rayservices, and the Spark operator's sparkapplications and scheduledsparkapplications. Templates such " +
-		"runs only refer to (WorkflowTemplates, Tekton Tasks and Pipelines) do not count." + supporting,
+		"runs only refer to (WorkflowTemplates, Tekton Tasks and Pipelines) do not count, nor do update and patch " +
+		"on taskruns, pipelineruns, revisions and virtualmachineinstances, whose spec their webhooks keep immutable." + supporting,
 	Remediation: "Grant create, update and patch on workloads and on these custom resources only to the deployment pipeline's ServiceAccount; give people read access.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc61, cc81},
