@@ -370,6 +370,21 @@ var (
 		// mainApplicationFile and serviceAccount its spec names; a ScheduledSparkApplication
 		// creates SparkApplications from its template.
 		{groups: []string{"sparkoperator.k8s.io"}, resources: []string{"sparkapplications", "scheduledsparkapplications"}, verbs: changeVerbs},
+		// OpenShift 4.x: a DeploymentConfig carries a pod template its deployer makes
+		// ReplicationControllers from, as a Deployment does.
+		{groups: []string{"apps.openshift.io"}, resources: []string{"deploymentconfigs"}, verbs: changeVerbs},
+		// Kubernetes SIG JobSet v0.x makes Jobs from a JobSet's replicatedJobs[].template;
+		// LeaderWorkerSet v0.x makes pods from its leaderTemplate and workerTemplate.
+		{groups: []string{"jobset.x-k8s.io"}, resources: []string{"jobsets"}, verbs: changeVerbs},
+		{groups: []string{"leaderworkerset.x-k8s.io"}, resources: []string{"leaderworkersets"}, verbs: changeVerbs},
+		// OpenKruise v1.x: CloneSets, Advanced StatefulSets and DaemonSets, BroadcastJobs,
+		// AdvancedCronJobs and UnitedDeployments carry pod (or workload) templates; an
+		// EphemeralJob adds ephemeral containers to the running pods its selector matches; a
+		// SidecarSet (cluster-scoped) injects its containers into every new pod its selector
+		// matches, in every namespace unless it names one.
+		{groups: []string{"apps.kruise.io"}, resources: []string{"clonesets", "statefulsets", "daemonsets", "broadcastjobs",
+			"advancedcronjobs", "uniteddeployments", "ephemeraljobs"}, verbs: changeVerbs},
+		{groups: []string{"apps.kruise.io"}, resources: []string{"sidecarsets"}, verbs: changeVerbs, cluster: true},
 	}}
 	controlPlaneAccess = riskyAccess{named: true, accesses: []access{
 		{groups: admissionGroup, resources: webhookResources, verbs: writeVerbs, cluster: true},

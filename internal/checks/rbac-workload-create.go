@@ -17,7 +17,9 @@ var rbacWorkloadCreate = &engine.Check{
 		"pipelineruns, KubeVirt's virtualmachines, virtualmachineinstances, their replica sets and pools, Knative " +
 		"Serving's services, configurations and revisions, Kubeflow's training jobs (tfjobs, pytorchjobs, mpijobs, " +
 		"xgboostjobs, paddlejobs, mxjobs, jaxjobs, trainjobs) and notebooks, Ray's rayclusters, rayjobs and " +
-		"rayservices, and the Spark operator's sparkapplications and scheduledsparkapplications. Templates such " +
+		"rayservices, the Spark operator's sparkapplications and scheduledsparkapplications, OpenShift's " +
+		"deploymentconfigs, JobSet's jobsets, LeaderWorkerSet's leaderworkersets, and OpenKruise's workloads and " +
+		"sidecarsets (which inject containers into other pods). Templates such " +
 		"runs only refer to (WorkflowTemplates, Tekton Tasks and Pipelines) do not count, nor do update and patch " +
 		"on taskruns, pipelineruns, revisions and virtualmachineinstances, whose spec their webhooks keep immutable." + supporting,
 	Remediation: "Grant create, update and patch on workloads and on these custom resources only to the deployment pipeline's ServiceAccount; give people read access.",
