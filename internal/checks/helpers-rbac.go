@@ -385,6 +385,10 @@ var (
 		{groups: []string{"apps.kruise.io"}, resources: []string{"clonesets", "statefulsets", "daemonsets", "broadcastjobs",
 			"advancedcronjobs", "uniteddeployments", "ephemeraljobs"}, verbs: changeVerbs},
 		{groups: []string{"apps.kruise.io"}, resources: []string{"sidecarsets"}, verbs: changeVerbs, cluster: true},
+		// Kyverno 1.x: a namespaced Policy's mutate rules rewrite the pods created in its
+		// namespace, by anyone (a Deployment's ReplicaSet included), as Kyverno's webhook admits
+		// them. (ClusterPolicies reach every namespace: rbac-control-plane-takeover.)
+		{groups: []string{"kyverno.io"}, resources: []string{"policies"}, verbs: changeVerbs},
 	}}
 	controlPlaneAccess = riskyAccess{named: true, accesses: []access{
 		{groups: admissionGroup, resources: webhookResources, verbs: writeVerbs, cluster: true},
@@ -418,6 +422,18 @@ var (
 		// can point its conversion webhook, which sees and rewrites each object it converts, at
 		// a Service of one's own.
 		{groups: apiExtensionsGroup, resources: []string{"customresourcedefinitions"}, verbs: []string{"update", "patch", "delete", "deletecollection"}, cluster: true},
+		// Policy engines whose policies configure their admission webhooks, and need no
+		// binding: a Kyverno ClusterPolicy's mutate rules rewrite every object they match as it
+		// is admitted (an image, a container added to every pod of the cluster), its validate
+		// rules can refuse every change, and deleting it switches its control off (Kyverno
+		// 1.x, kyverno.io/v1); Gatekeeper's mutators (mutations.gatekeeper.sh Assign,
+		// AssignImage, AssignMetadata, ModifySet) rewrite what their match selects cluster-wide,
+		// and a ConstraintTemplate's Rego decides every constraint of its kind (deleting it
+		// deletes them). As with webhooks, one named object is enough: its match can be
+		// rewritten to select everything.
+		{groups: []string{"kyverno.io"}, resources: []string{"clusterpolicies"}, verbs: writeVerbs, cluster: true},
+		{groups: []string{"mutations.gatekeeper.sh"}, resources: []string{"assign", "assignimage", "assignmetadata", "modifyset"}, verbs: writeVerbs, cluster: true},
+		{groups: []string{"templates.gatekeeper.sh"}, resources: []string{"constrainttemplates"}, verbs: writeVerbs, cluster: true},
 	}}
 	// kube-controller-manager approves a kubelet client CSR (CN system:node:<any node>, O
 	// system:nodes) by itself when a SubjectAccessReview lets its requester create

@@ -12,7 +12,8 @@ var rbacControlPlaneTakeover = &engine.Check{
 	Title: "Roles do not grant control over the control plane",
 	Description: "Writing admission webhook configurations intercepts or disables every change " +
 		"(and so does changing or deleting admission policies or their bindings, or creating a " +
-		"MutatingAdmissionPolicy with a binding to it), " +
+		"MutatingAdmissionPolicy with a binding to it, or writing the policies that configure a policy engine's " +
+		"webhooks and need no binding: Kyverno's clusterpolicies, Gatekeeper's mutators and constrainttemplates), " +
 		"nodes/proxy reaches the kubelet API (and so every container on the node), approving " +
 		"certificate signing requests of a kubernetes.io signer, which the cluster CA signs (update on " +
 		"certificatesigningrequests/approval with approve on the signer: each alone approves nothing, " +
@@ -35,7 +36,7 @@ var rbacControlPlaneTakeover = &engine.Check{
 		"logical access security (CC6.1) and change control (CC8.1). Rules limited by resourceNames " +
 		"still count where one named object is enough (a node, aws-auth); they do not for nodeclient, the Secret " +
 		"route (but for delete: the subject deletes the named Secret and creates it again as a token Secret) " +
-		"and creating APIServices, whose requests name no existing object, nor for admission " +
+		"and creating APIServices, whose requests name no existing object, nor for Kubernetes' admission " +
 		"policies, where the names limit the grant to the subject's own policies. Create limited by " +
 		"resourceNames counts where the role grants patch on those names too: a server-side apply " +
 		"names its object and creates it when it does not exist (a PersistentVolume, a token Secret)." + supporting,

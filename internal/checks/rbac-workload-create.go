@@ -19,7 +19,8 @@ var rbacWorkloadCreate = &engine.Check{
 		"xgboostjobs, paddlejobs, mxjobs, jaxjobs, trainjobs) and notebooks, Ray's rayclusters, rayjobs and " +
 		"rayservices, the Spark operator's sparkapplications and scheduledsparkapplications, OpenShift's " +
 		"deploymentconfigs, JobSet's jobsets, LeaderWorkerSet's leaderworkersets, and OpenKruise's workloads and " +
-		"sidecarsets (which inject containers into other pods). Templates such " +
+		"sidecarsets (which inject containers into other pods), and Kyverno's namespaced policies, whose mutate " +
+		"rules rewrite the namespace's pods as they are admitted. Templates such " +
 		"runs only refer to (WorkflowTemplates, Tekton Tasks and Pipelines) do not count, nor do update and patch " +
 		"on taskruns, pipelineruns, revisions and virtualmachineinstances, whose spec their webhooks keep immutable." + supporting,
 	Remediation: "Grant create, update and patch on workloads and on these custom resources only to the deployment pipeline's ServiceAccount; give people read access.",
