@@ -296,10 +296,12 @@ var (
 		// ServiceAccount it names, in any namespace (operator-controller's own where
 		// serviceAccount is left out, since it became optional).
 		{groups: []string{"olm.operatorframework.io"}, resources: []string{"clusterextensions"}, verbs: changeVerbs, cluster: true},
-		// k3s' and RKE2's helm-controller (k3s-io/helm-controller, pkg/controllers/chart):
-		// a HelmChart in its system namespace (kube-system) is installed by a Job that runs
-		// spec.jobImage, whatever the author names, as a ServiceAccount the controller binds to
-		// its job ClusterRole, cluster-admin by default.
+		// k3s' and RKE2's helm-controller (k3s-io/helm-controller, pkg/controllers/chart): a
+		// HelmChart is installed by a Job in its namespace that runs spec.jobImage, whatever
+		// the author names, as a ServiceAccount the controller binds (ClusterRoleBinding) to its
+		// job ClusterRole, cluster-admin by default. A controller started with a system
+		// namespace (k3s and RKE2 keep theirs in kube-system) ignores HelmCharts elsewhere; a
+		// Role cannot show which namespaces it watches, so every grant counts.
 		{groups: []string{"helm.cattle.io"}, resources: []string{"helmcharts"}, verbs: changeVerbs},
 	}}
 	// The kubelet authorises its /exec, /attach, /portForward and /run as nodes/proxy with the
