@@ -303,6 +303,15 @@ var (
 		// namespace (k3s and RKE2 keep theirs in kube-system) ignores HelmCharts elsewhere; a
 		// Role cannot show which namespaces it watches, so every grant counts.
 		{groups: []string{"helm.cattle.io"}, resources: []string{"helmcharts"}, verbs: changeVerbs},
+		// Crossplane 1.x/2.x: the package manager runs a Provider's package image as a
+		// Deployment whose ServiceAccount the RBAC manager binds to a ClusterRole with get,
+		// create and update on Secrets of every namespace (design/design-doc-rbac-manager.md); a
+		// Configuration installs the providers it depends on. A DeploymentRuntimeConfig sets the
+		// image, command and ServiceAccount of the packages that use it (the "default" one,
+		// which Crossplane creates, those that name none), so changing one counts; creating one
+		// does not (nothing uses a new name yet).
+		{groups: []string{"pkg.crossplane.io"}, resources: []string{"providers", "configurations"}, verbs: changeVerbs, cluster: true},
+		{groups: []string{"pkg.crossplane.io"}, resources: []string{"deploymentruntimeconfigs", "controllerconfigs"}, verbs: []string{"update", "patch"}, cluster: true},
 	}}
 	// The kubelet authorises its /exec, /attach, /portForward and /run as nodes/proxy with the
 	// HTTP method's verb (a WebSocket upgrade is a GET; k8s.io/kubernetes v1.37

@@ -17,7 +17,8 @@ var rbacPrivilegeEscalation = &engine.Check{
 		"ServiceAccount the object names, any of the namespace's: Flux's kustomizations and helmreleases (and " +
 		"update or patch on the sources they read), Argo CD's applications, applicationsets and appprojects, Argo " +
 		"Events' sensors, Tekton Triggers' eventlisteners and triggers, OLM's subscriptions, clusterserviceversions, " +
-		"catalogsources, operatorgroups and clusterextensions, and k3s' helmcharts. Each defeats logical access security (CC6.1) and " +
+		"catalogsources, operatorgroups and clusterextensions, k3s' helmcharts, and Crossplane's providers and " +
+		"configurations (and update or patch on the runtime configs they use). Each defeats logical access security (CC6.1) and " +
 		"role-based authorisation (CC6.3). Rules limited by resourceNames still count: one named " +
 		"role, identity or GitOps object is enough." + supporting,
 	Remediation: "Remove bind, escalate, impersonate and the impersonate:<mode> verbs, and create, update and patch on roles, clusterroles, rolebindings and clusterrolebindings, and on those GitOps, event and operator-install objects; leave RBAC, GitOps and operator installs to the platform's deployment pipeline.",
