@@ -234,6 +234,13 @@ var (
 		// services/proxy to any port of the pod, or of the Service's endpoints, from its own
 		// network: a port-forward for HTTP (and WebSocket) that NetworkPolicy does not stop.
 		{groups: coreGroup, resources: proxySubresources, verbs: []string{"get", "create", "update", "patch", "delete"}},
+		// KubeVirt v1.x's virt-api serves a virtual machine's serial console, VNC display, USB
+		// redirection and port-forward as subresources it authorises as get (a WebSocket
+		// upgrade; its kubevirt.io:edit ClusterRole grants them so): a console is a shell in the
+		// guest, port-forward opens any of its ports. exec and portforward for a VM.
+		{groups: []string{"subresources.kubevirt.io"}, resources: []string{"virtualmachineinstances/console",
+			"virtualmachineinstances/vnc", "virtualmachineinstances/usbredir", "virtualmachineinstances/portforward",
+			"virtualmachines/portforward"}, verbs: []string{"get"}},
 	}}
 	escalationAccess = riskyAccess{named: true, accesses: []access{
 		{groups: rbacGroup, resources: roleResources, verbs: []string{"bind"}},

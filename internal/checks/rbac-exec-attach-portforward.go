@@ -17,7 +17,8 @@ var rbacExecAttachPortforward = &engine.Check{
 		"port of the pods, NetworkPolicy notwithstanding, and count as port-forward. update or patch on " +
 		"pods/ephemeralcontainers (kubectl debug) adds a container of the subject's choosing to a running pod, in " +
 		"its network namespace, with its volumes and ServiceAccount token and, through targetContainerName, a " +
-		"container's processes: exec by another name." + supporting,
+		"container's processes: exec by another name. So do get on a KubeVirt virtual machine's console, vnc, usbredir and " +
+		"portforward subresources (subresources.kubevirt.io): a shell in the guest and connections to its ports." + supporting,
 	Remediation: "Remove create and get on pods/exec, pods/attach and pods/portforward, update and patch on pods/ephemeralcontainers, and every verb on pods/proxy and services/proxy; grant them only to a break-glass role bound when needed.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
