@@ -12,6 +12,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
@@ -34,7 +35,7 @@ type namespacePolicy struct {
 // networkPoliciesIn lists the NetworkPolicies of a namespace, once per evaluation (every pod of
 // the namespace asks), each pod selector parsed once. Objects of kind NetworkPolicy that are
 // not typed (an unknown apiVersion) are left out: their selectors cannot be read; so are those
-// the API server rejects (rejection), which are never created. The list is
+// the API server rejects (refusal), which are never created. The list is
 // shared: callers must not change it.
 func networkPoliciesIn(inv *engine.Inventory, namespace string) []namespacePolicy {
 	return networkPolicyIndex(inv, namespace).items
@@ -49,7 +50,7 @@ func networkPolicyIndex(inv *engine.Inventory, namespace string) *selectorIndex[
 		idx := newSelectorIndex[namespacePolicy]()
 		for _, o := range inv.List(namespace, "NetworkPolicy") {
 			np, ok := o.Obj.(*networkingv1.NetworkPolicy)
-			if !ok || rejection(np) != "" {
+			if !ok || refusal(inv, np) != "" {
 				continue
 			}
 			idx.add(namespace, &np.Spec.PodSelector, namespacePolicy{obj: o, policy: np,
@@ -827,6 +828,86 @@ func rejection(np *networkingv1.NetworkPolicy) string {
 	return ""
 }
 
+// refusal says why the API server refuses to create a NetworkPolicy, or "" when it does not: what
+// it has always rejected (rejection), and in a manifest what it rejects on create alone
+// (refusedOnCreate). In the operator's view (inv.Complete) the policy exists, so the API server
+// took it, perhaps before those rules or through updates that kept the values they reject.
+func refusal(inv *engine.Inventory, np *networkingv1.NetworkPolicy) string {
+	if why := rejection(np); why != "" {
+		return why
+	}
+	if inv.Complete {
+		return ""
+	}
+	return refusedOnCreate(np)
+}
+
+// refusedOnCreate says why the API server refuses to create a NetworkPolicy that rejection lets
+// through, or "" (ValidateNetworkPolicy, k8s.io/kubernetes v1.37.2 pkg/apis/networking/validation):
+// its metadata (ValidateObjectMeta with ValidateNetworkPolicyName: a name that is not a DNS
+// subdomain, an invalid label or annotation, ...); a value in a selector's expressions that is not
+// a valid label value (ValidationOptionsForNetworking lets one through on an update of a policy
+// whose podSelector already had one, never on create); an ipBlock cidr or except with leading
+// zeros, an IPv4-mapped IPv6 address or bits set beyond its prefix (ValidateIPBlock's
+// IsValidCIDRForLegacyField under StrictIPCIDRValidation, beta and on by default since 1.36; an
+// update keeps the CIDRs the old policy had).
+func refusedOnCreate(np *networkingv1.NetworkPolicy) string {
+	if why := refusedMeta(&np.ObjectMeta, apimachineryvalidation.NameIsDNSSubdomain); why != "" {
+		return why
+	}
+	strict := metav1validation.LabelSelectorValidationOptions{}
+	selector := func(sel *metav1.LabelSelector, path *field.Path) string {
+		if errs := metav1validation.ValidateLabelSelector(sel, strict, path); len(errs) > 0 {
+			return errs[0].Error()
+		}
+		return ""
+	}
+	cidr := func(value string, path *field.Path) string {
+		if errs := validation.IsValidCIDRForLegacyField(path, value, true, nil); len(errs) > 0 {
+			return errs[0].Error()
+		}
+		return ""
+	}
+	spec := field.NewPath("spec")
+	if why := selector(&np.Spec.PodSelector, spec.Child("podSelector")); why != "" {
+		return why
+	}
+	peers := func(path *field.Path, peers []networkingv1.NetworkPolicyPeer) string {
+		for i, p := range peers {
+			at := path.Index(i)
+			if why := selector(p.PodSelector, at.Child("podSelector")); why != "" {
+				return why
+			}
+			if why := selector(p.NamespaceSelector, at.Child("namespaceSelector")); why != "" {
+				return why
+			}
+			if p.IPBlock == nil {
+				continue
+			}
+			if why := cidr(p.IPBlock.CIDR, at.Child("ipBlock", "cidr")); why != "" {
+				return why
+			}
+			for j, e := range p.IPBlock.Except {
+				if why := cidr(e, at.Child("ipBlock", "except").Index(j)); why != "" {
+					return why
+				}
+			}
+		}
+		return ""
+	}
+	for i, r := range np.Spec.Ingress {
+		if why := peers(spec.Child("ingress").Index(i).Child("from"), r.From); why != "" {
+			return why
+		}
+	}
+	for i, r := range np.Spec.Egress {
+		if why := peers(spec.Child("egress").Index(i).Child("to"), r.To); why != "" {
+			return why
+		}
+	}
+	return ""
+}
+
 // rejectedRule is rejection of one ingress or egress rule, at path, whose peers are under peersName.
 func rejectedRule(path *field.Path, peersName string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) string {
 	for i, p := range ports {
@@ -911,7 +992,7 @@ func rejectedSelector(sel *metav1.LabelSelector, path *field.Path) string {
 	return errs[0].Error()
 }
 
-// rejectedPolicies are the NetworkPolicies of a namespace the API server rejects (rejection),
+// rejectedPolicies are the NetworkPolicies of a namespace the API server rejects (refusal),
 // which networkPolicyIndex leaves out, as "NetworkPolicy "name", which the API server rejects
 // (why)"; once per evaluation.
 func rejectedPolicies(inv *engine.Inventory, namespace string) []string {
@@ -919,7 +1000,7 @@ func rejectedPolicies(inv *engine.Inventory, namespace string) []string {
 		var out []string
 		for _, o := range inv.List(namespace, "NetworkPolicy") {
 			if np, ok := o.Obj.(*networkingv1.NetworkPolicy); ok {
-				if why := rejection(np); why != "" {
+				if why := refusal(inv, np); why != "" {
 					out = append(out, fmt.Sprintf("NetworkPolicy %q, which the API server rejects (%s)", o.Name, why))
 				}
 			}

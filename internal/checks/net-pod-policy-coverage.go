@@ -35,7 +35,8 @@ var netPodPolicyCoverage = &engine.Check{
 		"ingress as open as no policy. Policies with too many rules, ports and addresses to judge " +
 		"(tens of thousands), or a namespace whose policies together take too long to judge (a few built to cost the most " +
 		"each, judged in the order of their names until the namespace's bound is spent), leave the pod NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +
-		"beside a selector, an except outside its ipBlock, a malformed label selector, an unknown protocol or policy type, a bad port) is never created and counts for nothing. " +
+		"beside a selector, an except outside its ipBlock, a malformed label selector, an unknown protocol or policy type, a bad port; in a manifest also a name that is not a DNS subdomain, an invalid label, " +
+		"a selector value that is not a label value, a CIDR with bits beyond its prefix) is never created and counts for nothing. " +
 		"A CNI's own policies add to what NetworkPolicies allow, and the check reads two: Cilium's CiliumNetworkPolicy " +
 		"(Cilium admits what any allow policy selecting the pod admits; only its deny policies take precedence) and Calico's " +
 		"NetworkPolicy (projectcalico.org/v3 or crd.projectcalico.org/v1: Calico acts on the first Allow or Deny rule in order, " +
