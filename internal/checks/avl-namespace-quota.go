@@ -23,7 +23,9 @@ var avlNamespaceQuota = &engine.Check{
 		"LimitRange that sets a maximum or a default limit of cpu or memory for containers or pods; " +
 		"default requests (which limit nothing), object counts and storage limits do not. In a scan " +
 		"the quota or limit range must be among the manifests, since they are what ships, and a LimitRange the API server refuses " +
-		"(a Pod item with a default, cpu or memory bounds out of order) does not count." + supporting,
+		"(a Pod item with a default, cpu or memory bounds out of order) or a ResourceQuota it refuses (an invalid name, a resource " +
+		"the quota system does not know such as pod for pods, a negative quantity or a fraction of an object count, a scope that " +
+		"does not apply or an operator a scope does not take) does not count." + supporting,
 	Remediation: "Add a ResourceQuota for requests.cpu, requests.memory and limits.memory sized for the " +
 		"namespace, and a LimitRange with default requests and limits for containers that declare none.",
 	Severity: low,
@@ -58,6 +60,12 @@ var avlNamespaceQuota = &engine.Check{
 		var scoped []corev1.ScopedResourceSelectorRequirement
 		for _, q := range quotas {
 			rq, ok := q.Obj.(*corev1.ResourceQuota)
+			if ok {
+				if refused := refusedQuota(ctx.Inventory, rq); refused != "" {
+					why = append(why, fmt.Sprintf("ResourceQuota %q is refused by the API server (%s)", q.Name, refused))
+					continue
+				}
+			}
 			if !ok || !quotaBoundsCompute(rq) {
 				why = append(why, fmt.Sprintf("ResourceQuota %q bounds no cpu or memory", q.Name))
 				continue
