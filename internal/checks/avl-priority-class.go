@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -18,7 +21,8 @@ var avlPriorityClass = &engine.Check{
 		"job and may be the one that goes (A1.1). A class counts only when its value is above what pods " +
 		"that name none get (0, or the value of the globalDefault PriorityClass); a class that does not " +
 		"exist fails in the cluster (the Priority admission plugin refuses the pods) and is NotAssessed " +
-		"in a scan that does not hold it. system-cluster-critical and system-node-critical exist in " +
+		"in a scan that does not hold it, or holds only one the API server refuses (an invalid name or label, a value above " +
+		"1000000000, an unknown preemptionPolicy), which neither counts nor, as globalDefault, sets what other pods get. system-cluster-critical and system-node-critical exist in " +
 		"every cluster. Jobs, CronJobs and pods that run to completion are NotApplicable." + supporting,
 	Remediation: "Define PriorityClasses for the cluster's tiers, with values above the globalDefault class's (or " +
 		"above 0 without one), and set spec.priorityClassName in the pod template.",
@@ -49,6 +53,9 @@ var avlPriorityClass = &engine.Check{
 		classes := priorityClassesOf(ctx.Inventory)
 		value, ok := classes.values[name]
 		switch {
+		case !ok && classes.refused[name] != "":
+			ctx.NotAssessed("", fmt.Sprintf("PriorityClass %q is refused by the API server (%s): it is never created, and whether the cluster "+
+				"has a class of that name is not in the scanned input", name, classes.refused[name]))
 		case !ok && ctx.Inventory.Complete:
 			ctx.Fail("", "PriorityClass %q does not exist: the Priority admission plugin refuses the pods", name)
 		case !ok:
@@ -86,19 +93,29 @@ type priorityClasses struct {
 	// 0 without one.
 	defaultName  string
 	defaultValue int32
+	// refused says, by name, why the API server refuses to create a class of the manifests
+	// (refusedPriorityClass), which values leaves out.
+	refused map[string]string
 }
 
 // priorityClassesOf indexes the evaluation's PriorityClasses once. A class written more than
 // once is the last written, as applied.
 func priorityClassesOf(inv *engine.Inventory) *priorityClasses {
 	return inv.Memo(nil, "availability.priorityClasses", func() any {
-		idx := &priorityClasses{values: map[string]int32{}}
+		idx := &priorityClasses{values: map[string]int32{}, refused: map[string]string{}}
 		isDefault := map[string]bool{}
 		for _, o := range inv.ListKind("PriorityClass") {
 			pc, ok := o.Obj.(*schedulingv1.PriorityClass)
 			if !ok {
 				continue
 			}
+			if why := refusedPriorityClass(inv, pc); why != "" {
+				idx.refused[o.Name] = why
+				delete(idx.values, o.Name)
+				delete(isDefault, o.Name)
+				continue
+			}
+			delete(idx.refused, o.Name)
 			idx.values[o.Name] = pc.Value
 			isDefault[o.Name] = pc.GlobalDefault
 		}
@@ -113,4 +130,43 @@ func priorityClassesOf(inv *engine.Inventory) *priorityClasses {
 		}
 		return idx
 	}).(*priorityClasses)
+}
+
+// highestUserDefinablePriority is the highest value of a class that is not a system class
+// (k8s.io/kubernetes v1.37.2 pkg/apis/scheduling, HighestUserDefinablePriority).
+const highestUserDefinablePriority = 1000000000
+
+// refusedPriorityClass says why the API server refuses to create a PriorityClass manifest, or ""
+// when it does not (ValidatePriorityClass, k8s.io/kubernetes v1.37.2 pkg/apis/scheduling/validation):
+// its metadata (ValidateObjectMeta, a DNS subdomain name); a value above
+// highestUserDefinablePriority; a preemptionPolicy other than PreemptLowerPriority and Never
+// (ValidatePreemptionPolicy); a name with the system prefix but for a system class with its own
+// value, not globalDefault (IsKnownSystemPriorityClass). Such a class never exists: it gives no pod its value, nor, as
+// globalDefault, its value to the pods that name none. A class the operator reads exists.
+func refusedPriorityClass(inv *engine.Inventory, pc *schedulingv1.PriorityClass) string {
+	if inv.Complete {
+		return ""
+	}
+	if why := refusedMeta(&pc.ObjectMeta, false, apimachineryvalidation.NameIsDNSSubdomain); why != "" {
+		return why
+	}
+	if strings.HasPrefix(pc.Name, systemPriorityClassPrefix) {
+		// IsKnownSystemPriorityClass (pkg/apis/scheduling/v1): one of the system classes, with
+		// its value, and not the global default.
+		if v, ok := systemPriorityClasses[pc.Name]; !ok || v != pc.Value || pc.GlobalDefault {
+			return field.Forbidden(field.NewPath("metadata", "name"), "priority class names with '"+systemPriorityClassPrefix+"' prefix are reserved for system use only").Error()
+		}
+	} else if pc.Value > highestUserDefinablePriority {
+		return field.Forbidden(field.NewPath("value"), fmt.Sprintf("maximum allowed value of a user defined priority is %d", highestUserDefinablePriority)).Error()
+	}
+	if p := pc.PreemptionPolicy; p != nil {
+		switch *p {
+		case corev1.PreemptLowerPriority, corev1.PreemptNever:
+		case "":
+			return field.Required(field.NewPath("preemptionPolicy"), "").Error()
+		default:
+			return field.NotSupported(field.NewPath("preemptionPolicy"), *p, []corev1.PreemptionPolicy{corev1.PreemptLowerPriority, corev1.PreemptNever}).Error()
+		}
+	}
+	return ""
 }

@@ -184,22 +184,26 @@ func few(items []string, sep string) string {
 	return strings.Join(items[:maxNamed], sep) + fmt.Sprintf(" and %d more", len(items)-maxNamed)
 }
 
-// refusedMeta says why the API server refuses to create a namespaced object with this metadata,
-// or "" when it does not: what ValidateObjectMeta (k8s.io/apimachinery v0.37.2
-// pkg/api/validation, which every kind's Validate<Kind> of k8s.io/kubernetes v1.37.2 calls first)
-// rejects, with the kind's name rule: a name nameFn rejects, an invalid label key or value, an
-// invalid annotation key or annotations over 256 KiB, an invalid ownerReference or finalizer. A
-// manifest with only a generateName is judged with a name generated from it; one that names no
-// namespace gets the one it is applied to.
-func refusedMeta(m *metav1.ObjectMeta, nameFn apimachineryvalidation.ValidateNameFunc) string {
+// refusedMeta says why the API server refuses to create an object with this metadata, or ""
+// when it does not: what ValidateObjectMeta (k8s.io/apimachinery v0.37.2 pkg/api/validation,
+// which every kind's Validate<Kind> of k8s.io/kubernetes v1.37.2 calls first) rejects, with the
+// kind's name rule: a name nameFn rejects, an invalid label key or value, an invalid annotation
+// key or annotations over 256 KiB, an invalid ownerReference or finalizer. A manifest with only a
+// generateName is judged with a name generated from it; a namespaced one that names no namespace
+// gets the one it is applied to, and a cluster-scoped one loses the namespace it names
+// (rest.BeforeCreate clears it).
+func refusedMeta(m *metav1.ObjectMeta, namespaced bool, nameFn apimachineryvalidation.ValidateNameFunc) string {
 	c := m.DeepCopy()
 	if c.Name == "" && c.GenerateName != "" {
 		c.Name = c.GenerateName + "a"
 	}
-	if c.Namespace == "" {
+	switch {
+	case !namespaced:
+		c.Namespace = ""
+	case c.Namespace == "":
 		c.Namespace = metav1.NamespaceDefault
 	}
-	if errs := apimachineryvalidation.ValidateObjectMeta(c, true, nameFn, field.NewPath("metadata")); len(errs) > 0 {
+	if errs := apimachineryvalidation.ValidateObjectMeta(c, namespaced, nameFn, field.NewPath("metadata")); len(errs) > 0 {
 		return errs[0].Error()
 	}
 	return ""

@@ -852,7 +852,7 @@ func refusal(inv *engine.Inventory, np *networkingv1.NetworkPolicy) string {
 // IsValidCIDRForLegacyField under StrictIPCIDRValidation, beta and on by default since 1.36; an
 // update keeps the CIDRs the old policy had).
 func refusedOnCreate(np *networkingv1.NetworkPolicy) string {
-	if why := refusedMeta(&np.ObjectMeta, apimachineryvalidation.NameIsDNSSubdomain); why != "" {
+	if why := refusedMeta(&np.ObjectMeta, true, apimachineryvalidation.NameIsDNSSubdomain); why != "" {
 		return why
 	}
 	strict := metav1validation.LabelSelectorValidationOptions{}

@@ -29,7 +29,7 @@ func refusedQuota(inv *engine.Inventory, rq *corev1.ResourceQuota) string {
 	if inv.Complete {
 		return ""
 	}
-	if why := refusedMeta(&rq.ObjectMeta, apimachineryvalidation.NameIsDNSSubdomain); why != "" {
+	if why := refusedMeta(&rq.ObjectMeta, true, apimachineryvalidation.NameIsDNSSubdomain); why != "" {
 		return why
 	}
 	spec := field.NewPath("spec")
