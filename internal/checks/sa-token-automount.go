@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -17,7 +18,8 @@ var saTokenAutomount = &engine.Check{
 		"), and a pod the API server admitted with the token mounted keeps it when the ServiceAccount " +
 		"turns automount off later: whoever compromises the container can act with the " +
 		"ServiceAccount's permissions. In scan, a pod that leaves the setting to a ServiceAccount the files do not hold " +
-		"is NotAssessed, but for a namespace's default one, which Kubernetes creates without it. " +
+		"is NotAssessed, but for a namespace's default one, which Kubernetes creates without it; so is one the files hold " +
+		"but the API server refuses (an invalid name, label or annotation), which is never created. " +
 		"Mounting credentials only where they are needed supports " +
 		"logical access security (CC6.1)." + supporting,
 	Remediation: "Set automountServiceAccountToken: false on the ServiceAccount (or the pod spec), and set it to true only on pods that call the Kubernetes API.",
@@ -60,6 +62,19 @@ var saTokenAutomount = &engine.Check{
 		}
 		name := podServiceAccount(o)
 		sa := ctx.Inventory.Get("ServiceAccount", o.Namespace, name)
+		refused := ""
+		if sa != nil {
+			if account, ok := sa.Obj.(*corev1.ServiceAccount); ok {
+				refused = refusedServiceAccount(ctx.Inventory, account)
+			}
+		}
+		absent, aside := "is not in the scanned input", "not in the scanned input"
+		if refused != "" {
+			// Never created: as if the input did not hold it.
+			sa = nil
+			absent = fmt.Sprintf("is refused by the API server (%s), so never created", refused)
+			aside = fmt.Sprintf("which the API server refuses: %s", refused)
+		}
 		if sa == nil {
 			switch {
 			case ctx.Inventory.Complete:
@@ -67,12 +82,12 @@ var saTokenAutomount = &engine.Check{
 			case name == "default":
 				// Kubernetes creates a namespace's default ServiceAccount itself, without the
 				// setting: absent from the input, it is as Kubernetes made it.
-				ctx.Fail("", "the pod does not set automountServiceAccountToken and ServiceAccount %q is not in the scanned input: the Kubernetes default (automount on) applies%s", name, into)
+				ctx.Fail("", "the pod does not set automountServiceAccountToken and ServiceAccount %q %s: the Kubernetes default (automount on) applies%s", name, absent, into)
 			case spec.AutomaticToken != "":
 				// A Pod exported from a cluster: the plugin mounted the token, which the Pod
 				// keeps whatever its ServiceAccount says.
-				ctx.Fail("", "the ServiceAccount admission plugin has mounted the token (volume %q) into %s, which the pod keeps whatever ServiceAccount %q (not in the scanned input) says",
-					spec.AutomaticToken, containerList(spec.AutomaticTokenContainers), name)
+				ctx.Fail("", "the ServiceAccount admission plugin has mounted the token (volume %q) into %s, which the pod keeps whatever ServiceAccount %q (%s) says",
+					spec.AutomaticToken, containerList(spec.AutomaticTokenContainers), name, aside)
 			default:
 				// Any other ServiceAccount exists only as someone wrote it, elsewhere: whether
 				// it turns automount off is not known (sa-missing cannot say whether it exists).
@@ -80,7 +95,7 @@ var saTokenAutomount = &engine.Check{
 				if spec.TokenPathMasked {
 					decides = fmt.Sprintf(" (it decides for %s)", containerList(spec.TokenContainers))
 				}
-				ctx.NotAssessed("", fmt.Sprintf("ServiceAccount %q is not in the scanned input: whether it sets automountServiceAccountToken: false is not known%s", name, decides))
+				ctx.NotAssessed("", fmt.Sprintf("ServiceAccount %q %s: whether it sets automountServiceAccountToken: false is not known%s", name, absent, decides))
 			}
 			return
 		}
@@ -110,4 +125,15 @@ func containerList(names []string) string {
 		return "container " + quoteList(names)
 	}
 	return "containers " + quoteList(names)
+}
+
+// refusedServiceAccount says why the API server refuses to create (or to update) a ServiceAccount
+// manifest, or "" when it does not: its metadata, the only thing ValidateServiceAccount
+// (k8s.io/kubernetes v1.37.2 pkg/apis/core/validation) checks, with ValidateServiceAccountName (a
+// DNS subdomain). A ServiceAccount the operator reads exists.
+func refusedServiceAccount(inv *engine.Inventory, sa *corev1.ServiceAccount) string {
+	if inv.Complete {
+		return ""
+	}
+	return refusedMeta(&sa.ObjectMeta, true, apimachineryvalidation.ValidateServiceAccountName)
 }
