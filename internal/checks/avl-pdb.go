@@ -18,7 +18,7 @@ var avlPdb = &engine.Check{
 		"budget that requires one of these to have a given value may select the pods or not, and the " +
 		"check then says NotAssessed); in a scan the budget must be among the manifests, since they are what ships, and one the " +
 		"API server refuses (minAvailable and maxUnavailable both set, a negative value, a percentage above 100% or a string " +
-		"that is not a percentage, an unknown unhealthyPodEvictionPolicy, policy/v1beta1, which Kubernetes no longer serves) is never created and does not count. A budget " +
+		"that is not a percentage, an unknown unhealthyPodEvictionPolicy, policy/v1beta1, which Kubernetes no longer serves, an invalid label or annotation) is never created and does not count. A budget " +
 		"that lets every pod of the workload go at once (maxUnavailable 100% or as many as its pods, " +
 		"minAvailable 0, or a minAvailable that the other workloads it selects meet on their own: a " +
 		"budget counts the pods of every workload it selects together, and pods no controller owns add " +

@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	apipath "k8s.io/apimachinery/pkg/api/validation/path"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -146,9 +148,13 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 // k8s.io/kubernetes v1.37.2 pkg/apis/autoscaling/validation and
 // pkg/registry/autoscaling/horizontalpodautoscaler), or, in a manifest, an API version
 // Kubernetes no longer serves (unservedVersion: autoscaling/v2beta1 and v2beta2). Only a manifest
-// can hold such an autoscaler.
+// can hold such an autoscaler; so can it one whose metadata the API server refuses
+// (refusedManifestMeta).
 func refusedAutoscaler(inv *engine.Inventory, o *engine.Object, h *autoscalingv2.HorizontalPodAutoscaler) string {
 	if why := unservedVersion(inv, o); why != "" {
+		return why
+	}
+	if why := refusedManifestMeta(inv, &h.ObjectMeta, apimachineryvalidation.NameIsDNSSubdomain); why != "" {
 		return why
 	}
 	spec := h.Spec
@@ -395,9 +401,15 @@ func refusedBudgets(inv *engine.Inventory) map[string][]*disruptionBudget {
 // pkg/apis/policy/validation, with ValidatePositiveIntOrPercent and IsNotMoreThan100Percent of
 // pkg/apis/apps/validation). An invalid selector is not among these: it selects nothing already
 // (selectorOf). Nor does the API server create one of an API version it no longer serves
-// (unservedVersion: policy/v1beta1).
+// (unservedVersion: policy/v1beta1), nor, from a manifest, one whose metadata it refuses
+// (refusedManifestMeta).
 func refusedBudget(inv *engine.Inventory, o *engine.Object, pdb *policyv1.PodDisruptionBudget) string {
 	if why := unservedVersion(inv, o); why != "" {
+		return why
+	}
+	// ValidatePodDisruptionBudget checks no metadata: the name is only a path segment
+	// (rest.ValidateCreate, k8s.io/apiserver v0.37.2, validatePathSegment), as "Web_PDB" is.
+	if why := refusedManifestMeta(inv, &pdb.ObjectMeta, apipath.ValidatePathSegmentName); why != "" {
 		return why
 	}
 	spec := pdb.Spec
@@ -1294,13 +1306,16 @@ func limitRangeDefaults(ctx *engine.Context, namespace string, name corev1.Resou
 // defaulted (SetDefaults_LimitRangeItem: a Container item's default from max, its defaultRequest
 // from default, then from min): min above max, default or defaultRequest below min or above
 // max, defaultRequest above default (ValidateLimitRange, k8s.io/kubernetes v1.37.2
-// pkg/apis/core/validation). Such a LimitRange never exists: LimitRanger fills in nothing from
+// pkg/apis/core/validation); metadata it refuses (refusedManifestMeta). Such a LimitRange never exists: LimitRanger fills in nothing from
 // it, and it bounds nothing. A LimitRange the operator reads exists.
 func refusedLimitRange(inv *engine.Inventory, o *engine.Object, lr *corev1.LimitRange) string {
 	if inv.Complete {
 		return ""
 	}
 	if why := unservedVersion(inv, o); why != "" {
+		return why
+	}
+	if why := refusedManifestMeta(inv, &lr.ObjectMeta, apimachineryvalidation.NameIsDNSSubdomain); why != "" {
 		return why
 	}
 	seen := map[corev1.LimitType]bool{}
@@ -1347,4 +1362,15 @@ func refusedLimitRange(inv *engine.Inventory, o *engine.Object, lr *corev1.Limit
 		}
 	}
 	return ""
+}
+
+// refusedManifestMeta is refusedMeta for a namespaced manifest, with its kind's name rule: a DNS
+// subdomain for an autoscaler and a LimitRange (ValidateHorizontalPodAutoscalerName,
+// ValidateLimitRangeName, k8s.io/kubernetes v1.37.2), a path segment for a budget; "" in the
+// operator's view, where the object exists.
+func refusedManifestMeta(inv *engine.Inventory, m *metav1.ObjectMeta, nameFn apimachineryvalidation.ValidateNameFunc) string {
+	if inv.Complete {
+		return ""
+	}
+	return refusedMeta(m, true, nameFn)
 }
