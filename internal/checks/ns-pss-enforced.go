@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	psaapi "k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
@@ -27,13 +29,23 @@ var nsPssEnforced = &engine.Check{
 		"Labels Pod Security admission cannot parse (enforce: Baseline, enforce-version: 1.30) fail in a scan, " +
 		"since admission refuses a namespace created or relabelled with them; in the cluster, where such a label " +
 		"can only have been set while admission was off, the check judges what admission enforces for it " +
-		"(restricted for a level, latest for a version)." + supporting,
+		"(restricted for a level, latest for a version). So does, in a scan, a namespace the API server refuses for its metadata " +
+		"(a name that is not a DNS label, an invalid label or annotation): its labels never apply." + supporting,
 	Remediation: "Label the namespace pod-security.kubernetes.io/enforce=restricted (or baseline), and " +
 		"leave enforce-version unset or latest (or pin the version the profile judges with).",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc68, cc81},
 	Targets:  []string{"Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if ns, ok := o.Obj.(*corev1.Namespace); ok && !ctx.Inventory.Complete {
+			// ValidateNamespace (k8s.io/kubernetes v1.37.2 pkg/apis/core/validation): its
+			// metadata, with a DNS label for a name. Such a namespace is never created, nor
+			// an existing one changed to it: its enforce label applies nowhere.
+			if why := refusedMeta(&ns.ObjectMeta, false, apimachineryvalidation.ValidateNamespaceName); why != "" {
+				ctx.Fail("", "the API server refuses the namespace (%s), so the manifest does not apply", why)
+				return
+			}
+		}
 		labels := o.Labels()
 		enforced, invalid := psaapi.PolicyToEvaluate(labels, psaapi.Policy{})
 		if len(invalid) > 0 && !ctx.Inventory.Complete {
