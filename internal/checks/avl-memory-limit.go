@@ -15,7 +15,7 @@ var avlMemoryLimit = &engine.Check{
 		"are deliberately not required: CPU is compressible, and a CPU limit throttles a container " +
 		"even when the node has idle CPU, which hurts latency more than it protects capacity. A limit " +
 		"of 0 is no limit: the kubelet sets none. A LimitRange's Container default (or max) counts for the " +
-		"containers that leave the limit out (unless the API server refuses the LimitRange, its cpu or memory bounds out of order), except in a Pod in the cluster, which holds what LimitRanger " +
+		"containers that leave the limit out (unless the API server refuses the LimitRange: bounds out of order, a resource or limit type it does not take, an invalid name or label), except in a Pod in the cluster, which holds what LimitRanger " +
 		"filled in when it was created and is judged by that alone; and in the cluster a controller's template that " +
 		"leaves the limit to a LimitRange fails while a Pod it runs, created before the LimitRange, holds none." + supporting,
 	Remediation: "Set resources.limits.memory (in the container or at pod level), usually equal to the memory " +

@@ -23,7 +23,7 @@ var avlNamespaceQuota = &engine.Check{
 		"LimitRange that sets a maximum or a default limit of cpu or memory for containers or pods; " +
 		"default requests (which limit nothing), object counts and storage limits do not. In a scan " +
 		"the quota or limit range must be among the manifests, since they are what ships, and a LimitRange the API server refuses " +
-		"(a Pod item with a default, cpu or memory bounds out of order, an invalid name or label) or a ResourceQuota it refuses (an invalid name, a resource " +
+		"(a Pod item with a default, bounds out of order, a resource or limit type it does not take, a ratio below 1, an invalid name or label) or a ResourceQuota it refuses (an invalid name, a resource " +
 		"the quota system does not know such as pod for pods, a negative quantity or a fraction of an object count, a scope that " +
 		"does not apply or an operator a scope does not take) does not count." + supporting,
 	Remediation: "Add a ResourceQuota for requests.cpu, requests.memory and limits.memory sized for the " +

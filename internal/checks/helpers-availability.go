@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"path"
 	"slices"
@@ -1301,8 +1302,12 @@ func limitRangeDefaults(ctx *engine.Context, namespace string, name corev1.Resou
 }
 
 // refusedLimitRange says why the API server refuses to create a LimitRange manifest, or "" when
-// it does not, as far as these checks read it: a limit type listed twice, a Pod item that sets a
-// default or a defaultRequest, or cpu or memory quantities out of order once an item has been
+// it does not: a limit type listed twice or not one the API server knows (refusedLimitType), a
+// resource it does not take in an item (refusedLimitResource), a Pod item that sets a default or
+// a defaultRequest, a PersistentVolumeClaim item without a min or max of storage, a
+// maxLimitRequestRatio below 1 or above max/min, a default of a resource that cannot be
+// overcommitted (huge pages, extended resources) other than its defaultRequest, or quantities of
+// any resource out of order once an item has been
 // defaulted (SetDefaults_LimitRangeItem: a Container item's default from max, its defaultRequest
 // from default, then from min): min above max, default or defaultRequest below min or above
 // max, defaultRequest above default (ValidateLimitRange, k8s.io/kubernetes v1.37.2
@@ -1324,14 +1329,37 @@ func refusedLimitRange(inv *engine.Inventory, o *engine.Object, lr *corev1.Limit
 			return fmt.Sprintf("type %s is listed twice", item.Type)
 		}
 		seen[item.Type] = true
+		if why := refusedLimitType(item.Type); why != "" {
+			return why
+		}
 		if item.Type == corev1.LimitTypePod && (len(item.Default) > 0 || len(item.DefaultRequest) > 0) {
 			return "type Pod may set no default or defaultRequest"
 		}
-		for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		if item.Type == corev1.LimitTypePersistentVolumeClaim {
+			_, hasMin := item.Min[corev1.ResourceStorage]
+			_, hasMax := item.Max[corev1.ResourceStorage]
+			if !hasMin && !hasMax {
+				return "type PersistentVolumeClaim needs a min or max of storage"
+			}
+		}
+		names := map[corev1.ResourceName]bool{}
+		for _, l := range []corev1.ResourceList{item.Min, item.Max, item.Default, item.DefaultRequest, item.MaxLimitRequestRatio} {
+			for name := range l {
+				names[name] = true
+			}
+		}
+		sorted := slices.Sorted(maps.Keys(names))
+		for _, name := range sorted {
+			if why := refusedLimitResource(item.Type, name); why != "" {
+				return why
+			}
+		}
+		for _, name := range sorted {
 			lowest, hasMin := item.Min[name]
 			highest, hasMax := item.Max[name]
 			def, hasDef := item.Default[name]
 			req, hasReq := item.DefaultRequest[name]
+			ratio, hasRatio := item.MaxLimitRequestRatio[name]
 			if item.Type == corev1.LimitTypeContainer {
 				if !hasDef && hasMax {
 					def, hasDef = highest, true
@@ -1358,11 +1386,83 @@ func refusedLimitRange(inv *engine.Inventory, o *engine.Object, lr *corev1.Limit
 				return fmt.Sprintf("%s min %s is greater than default %s", name, lowest.String(), def.String())
 			case hasDef && hasMax && above(def, highest):
 				return fmt.Sprintf("%s default %s is greater than max %s", name, def.String(), highest.String())
+			case hasRatio && ratio.Cmp(*resource.NewQuantity(1, resource.DecimalSI)) < 0:
+				return fmt.Sprintf("%s maxLimitRequestRatio %s is less than 1", name, ratio.String())
+			case hasRatio && hasMin && hasMax && ratioAboveMaxOverMin(ratio, lowest, highest):
+				return fmt.Sprintf("%s maxLimitRequestRatio %s is greater than max/min", name, ratio.String())
+			case hasDef && hasReq && !overcommitted(name) && def.Cmp(req) != 0:
+				return fmt.Sprintf("%s default %s must equal defaultRequest %s: it cannot be overcommitted", name, def.String(), req.String())
 			}
 		}
 	}
 	return ""
 }
+
+// ratioAboveMaxOverMin reports whether a LimitRange item's maxLimitRequestRatio is above its max
+// over its min, as ValidateLimitRange computes it (k8s.io/kubernetes v1.37.2).
+func ratioAboveMaxOverMin(ratio, lowest, highest resource.Quantity) bool {
+	r, lo, hi := float64(ratio.Value()), lowest.Value(), highest.Value()
+	if ratio.Value() < resource.MaxMilliValue && lo < resource.MaxMilliValue && hi < resource.MaxMilliValue {
+		r, lo, hi = float64(ratio.MilliValue())/1000, lowest.MilliValue(), highest.MilliValue()
+	}
+	return r > float64(hi)/float64(lo)
+}
+
+// overcommitted reports whether a resource may be limited above its request: one in the
+// kubernetes.io namespace (unprefixed names are) but huge pages (helper.IsOvercommitAllowed,
+// k8s.io/kubernetes v1.37.2 pkg/apis/core/helper).
+func overcommitted(name corev1.ResourceName) bool {
+	s := string(name)
+	native := !strings.Contains(s, "/") || strings.Contains(s, corev1.ResourceDefaultNamespacePrefix)
+	return native && !strings.HasPrefix(s, corev1.ResourceHugePagesPrefix)
+}
+
+// refusedLimitType says why the API server refuses a LimitRange item's type, or "": it must be a
+// qualified name, and without a "/" Container, Pod or PersistentVolumeClaim
+// (validateLimitRangeTypeName, k8s.io/kubernetes v1.37.2 pkg/apis/core/validation).
+func refusedLimitType(t corev1.LimitType) string {
+	if msgs := validation.IsQualifiedName(string(t)); len(msgs) > 0 {
+		return fmt.Sprintf("type %q: %s", t, msgs[0])
+	}
+	switch t {
+	case corev1.LimitTypeContainer, corev1.LimitTypePod, corev1.LimitTypePersistentVolumeClaim:
+		return ""
+	}
+	if !strings.Contains(string(t), "/") {
+		return fmt.Sprintf("type %q is not Container, Pod or PersistentVolumeClaim", t)
+	}
+	return ""
+}
+
+// refusedLimitResource says why the API server refuses a resource in a LimitRange item, or "": a
+// qualified name, and without a "/" for a Container or Pod item cpu, memory, ephemeral-storage or
+// huge pages (ValidateContainerResourceName), for another a resource Kubernetes knows
+// (validateResourceName and helper.IsStandardResourceName, k8s.io/kubernetes v1.37.2): a quota's
+// requests.cpu is neither.
+func refusedLimitResource(t corev1.LimitType, name corev1.ResourceName) string {
+	if msgs := validation.IsQualifiedName(string(name)); len(msgs) > 0 {
+		return fmt.Sprintf("type %s: resource %q: %s", t, name, msgs[0])
+	}
+	if strings.Contains(string(name), "/") {
+		return ""
+	}
+	hugePages := strings.HasPrefix(string(name), corev1.ResourceHugePagesPrefix)
+	switch t {
+	case corev1.LimitTypeContainer, corev1.LimitTypePod:
+		if name == corev1.ResourceCPU || name == corev1.ResourceMemory || name == corev1.ResourceEphemeralStorage || hugePages {
+			return ""
+		}
+		return fmt.Sprintf("type %s: resource %q is not one a container can set", t, name)
+	}
+	if standardResources.Has(name) || hugePages || strings.HasPrefix(string(name), corev1.ResourceRequestsHugePagesPrefix) {
+		return ""
+	}
+	return fmt.Sprintf("type %s: resource %q is not a standard resource", t, name)
+}
+
+// standardResources are the resources Kubernetes knows by a name without a "/", beside huge pages
+// (helper.IsStandardResourceName, k8s.io/kubernetes v1.37.2 pkg/apis/core/helper).
+var standardResources = standardQuotaResources.Clone().Insert(corev1.ResourceStorage)
 
 // refusedManifestMeta is refusedMeta for a namespaced manifest, with its kind's name rule: a DNS
 // subdomain for an autoscaler and a LimitRange (ValidateHorizontalPodAutoscalerName,
