@@ -21,7 +21,7 @@ var avlHpaSanity = &engine.Check{
 		"scales the workload down to a single point of failure when load is low, and one whose " +
 		"maxReplicas equals minReplicas, or whose behavior.scaleUp.selectPolicy is Disabled, cannot add capacity " +
 		"at all (A1.1). Nor can one the API server refuses (maxReplicas unset or below minReplicas, a negative minReplicas, a scaleTargetRef " +
-		"without a kind or a name, an API version it no longer serves: autoscaling/v2beta1 and v2beta2, a name that is not a DNS subdomain, an invalid label or annotation), which only a manifest can hold: it is never created, and the other availability checks do not count it. Nor can one aimed at a kind without a scale subresource (a DaemonSet, a Job, a Pod) or at a " +
+		"without a kind or a name, an API version it no longer serves: autoscaling/v2beta1 and v2beta2, a name that is not a DNS subdomain, an invalid label or annotation, behavior it refuses: a stabilization window above 3600 s, a policy period above 1800 s, a selectPolicy other than Max, Min and Disabled), which only a manifest can hold: it is never created, and the other availability checks do not count it. Nor can one aimed at a kind without a scale subresource (a DaemonSet, a Job, a Pod) or at a " +
 		"kind in an API group that does not serve it (extensions/v1beta1 Deployment), nor two autoscalers of one workload: the HPA controller finds its pods controlled by " +
 		"more than one (AmbiguousSelector) and neither scales it; nor one whose every metric is the utilization of cpu or memory (no metrics at all " +
 		"means a cpu utilization of 80%) that the target's pods do not all request: the HPA controller computes utilization against the requests of " +

@@ -144,8 +144,9 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 
 // refusedAutoscaler says why the API server refuses to create an autoscaler, or "" when it does
 // not: maxReplicas unset (0) or negative, a negative minReplicas (0 is allowed, HPAScaleToZero
-// being on by default since 1.37), a maxReplicas below minReplicas, or a scaleTargetRef without
-// a kind or a name (validateHorizontalPodAutoscalerSpec and validationOptionsForHorizontalPodAutoscaler,
+// being on by default since 1.37), a maxReplicas below minReplicas, a scaleTargetRef without a
+// kind or a name, or behavior it refuses (refusedScalingRules)
+// (validateHorizontalPodAutoscalerSpec and validationOptionsForHorizontalPodAutoscaler,
 // k8s.io/kubernetes v1.37.2 pkg/apis/autoscaling/validation and
 // pkg/registry/autoscaling/horizontalpodautoscaler), or, in a manifest, an API version
 // Kubernetes no longer serves (unservedVersion: autoscaling/v2beta1 and v2beta2). Only a manifest
@@ -170,6 +171,52 @@ func refusedAutoscaler(inv *engine.Inventory, o *engine.Object, h *autoscalingv2
 		return fmt.Sprintf("maxReplicas %d is below minReplicas %d", spec.MaxReplicas, *spec.MinReplicas)
 	case spec.ScaleTargetRef.Kind == "" || spec.ScaleTargetRef.Name == "":
 		return "scaleTargetRef needs a kind and a name"
+	}
+	if b := spec.Behavior; b != nil {
+		for _, r := range []struct {
+			name  string
+			rules *autoscalingv2.HPAScalingRules
+		}{{"scaleUp", b.ScaleUp}, {"scaleDown", b.ScaleDown}} {
+			if why := refusedScalingRules(r.rules); why != "" {
+				return "behavior." + r.name + ": " + why
+			}
+		}
+	}
+	return ""
+}
+
+// refusedScalingRules says why the API server refuses an autoscaler's scaling rules, or "": a
+// stabilizationWindowSeconds below 0 or above 3600, a selectPolicy other than Max, Min and
+// Disabled, policies given but empty, a policy of a type other than Pods and Percent, with a value
+// below 1 or a periodSeconds outside 1-1800, a negative tolerance (validateScalingRules and
+// validateScalingPolicy, k8s.io/kubernetes v1.37.2 pkg/apis/autoscaling/validation). What a rule
+// leaves unset is defaulted first (copyHPAScalingRules, pkg/apis/autoscaling/v2/defaults.go),
+// policies only when they are absent.
+func refusedScalingRules(r *autoscalingv2.HPAScalingRules) string {
+	if r == nil {
+		return ""
+	}
+	if w := r.StabilizationWindowSeconds; w != nil && (*w < 0 || *w > 3600) {
+		return fmt.Sprintf("stabilizationWindowSeconds %d is not between 0 and 3600", *w)
+	}
+	if p := r.SelectPolicy; p != nil && *p != autoscalingv2.MaxChangePolicySelect && *p != autoscalingv2.MinChangePolicySelect && *p != autoscalingv2.DisabledPolicySelect {
+		return fmt.Sprintf("selectPolicy %q is not Max, Min or Disabled", *p)
+	}
+	if r.Policies != nil && len(r.Policies) == 0 {
+		return "policies must hold at least one policy"
+	}
+	for i, p := range r.Policies {
+		switch {
+		case p.Type != autoscalingv2.PodsScalingPolicy && p.Type != autoscalingv2.PercentScalingPolicy:
+			return fmt.Sprintf("policies[%d]: type %q is not Pods or Percent", i, p.Type)
+		case p.Value <= 0:
+			return fmt.Sprintf("policies[%d]: value %d is not greater than zero", i, p.Value)
+		case p.PeriodSeconds <= 0 || p.PeriodSeconds > 1800:
+			return fmt.Sprintf("policies[%d]: periodSeconds %d is not between 1 and 1800", i, p.PeriodSeconds)
+		}
+	}
+	if t := r.Tolerance; t != nil && t.Sign() < 0 {
+		return fmt.Sprintf("tolerance %s is negative", t.String())
 	}
 	return ""
 }
