@@ -12,7 +12,7 @@ var avlReplicas = &engine.Check{
 		"or a rollout restarts it: the service has no redundancy (A1.2). Replicas must reach the " +
 		"profile's parameters.minReplicas (default 2); a workload scaled by a HorizontalPodAutoscaler " +
 		"is judged by the autoscaler's minReplicas instead of its own replicas field, unless the API server refuses the " +
-		"autoscaler (maxReplicas unset or below minReplicas, autoscaling/v2beta2, an invalid name or label, scaling rules out of bounds: avl-hpa-sanity), which then never raises a replica. The check judges " +
+		"autoscaler (maxReplicas unset or below minReplicas, autoscaling/v2beta2, an invalid name or label, metrics or scaling rules it refuses: avl-hpa-sanity), which then never raises a replica. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Set spec.replicas to at least the required count, or give the HorizontalPodAutoscaler that scales " +

@@ -145,7 +145,7 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 // refusedAutoscaler says why the API server refuses to create an autoscaler, or "" when it does
 // not: maxReplicas unset (0) or negative, a negative minReplicas (0 is allowed, HPAScaleToZero
 // being on by default since 1.37), a maxReplicas below minReplicas, a scaleTargetRef without a
-// kind or a name, or behavior it refuses (refusedScalingRules)
+// kind or a name, metrics it refuses (refusedMetrics) or behavior it refuses (refusedScalingRules)
 // (validateHorizontalPodAutoscalerSpec and validationOptionsForHorizontalPodAutoscaler,
 // k8s.io/kubernetes v1.37.2 pkg/apis/autoscaling/validation and
 // pkg/registry/autoscaling/horizontalpodautoscaler), or, in a manifest, an API version
@@ -172,6 +172,9 @@ func refusedAutoscaler(inv *engine.Inventory, o *engine.Object, h *autoscalingv2
 	case spec.ScaleTargetRef.Kind == "" || spec.ScaleTargetRef.Name == "":
 		return "scaleTargetRef needs a kind and a name"
 	}
+	if why := refusedMetrics(spec.Metrics, spec.MinReplicas); why != "" {
+		return why
+	}
 	if b := spec.Behavior; b != nil {
 		for _, r := range []struct {
 			name  string
@@ -181,6 +184,89 @@ func refusedAutoscaler(inv *engine.Inventory, o *engine.Object, h *autoscalingv2
 				return "behavior." + r.name + ": " + why
 			}
 		}
+	}
+	return ""
+}
+
+// refusedMetrics says why the API server refuses an autoscaler's metrics, or "" (validateMetrics,
+// validateMetricSpec and the validate*Source functions, k8s.io/kubernetes v1.37.2
+// pkg/apis/autoscaling/validation): a type other than Object, Pods, Resource, ContainerResource
+// and External, or without its source, or with another source beside it; a source without a
+// metric, resource or container name; a target of a type other than Utilization, Value and
+// AverageValue, with a value or averageValue that is not positive or an averageUtilization below
+// 1; a Resource or ContainerResource target with neither or both of averageUtilization and
+// averageValue, a Pods target without averageValue, an Object or External target with neither
+// value nor averageValue (External: not both); minReplicas 0 without an Object or External metric.
+func refusedMetrics(metrics []autoscalingv2.MetricSpec, minReplicas *int32) string {
+	objectOrExternal := false
+	for i, m := range metrics {
+		at := fmt.Sprintf("metrics[%d]", i)
+		sources := map[autoscalingv2.MetricSourceType]bool{
+			autoscalingv2.ObjectMetricSourceType:            m.Object != nil,
+			autoscalingv2.PodsMetricSourceType:              m.Pods != nil,
+			autoscalingv2.ResourceMetricSourceType:          m.Resource != nil,
+			autoscalingv2.ContainerResourceMetricSourceType: m.ContainerResource != nil,
+			autoscalingv2.ExternalMetricSourceType:          m.External != nil,
+		}
+		given, known := sources[m.Type]
+		switch {
+		case !known:
+			return fmt.Sprintf("%s: type %q is not Object, Pods, Resource, ContainerResource or External", at, m.Type)
+		case !given:
+			return fmt.Sprintf("%s: type %s without its source", at, m.Type)
+		}
+		for t, set := range sources {
+			if set && t != m.Type {
+				return fmt.Sprintf("%s: type %s with another source beside it", at, m.Type)
+			}
+		}
+		var target autoscalingv2.MetricTarget
+		name := ""
+		switch m.Type {
+		case autoscalingv2.ObjectMetricSourceType:
+			target, name, objectOrExternal = m.Object.Target, m.Object.Metric.Name, true
+			if target.Value == nil && target.AverageValue == nil {
+				return at + ": an Object target needs a value or an averageValue"
+			}
+		case autoscalingv2.ExternalMetricSourceType:
+			target, name, objectOrExternal = m.External.Target, m.External.Metric.Name, true
+			if (target.Value == nil) == (target.AverageValue == nil) {
+				return at + ": an External target needs one of value and averageValue"
+			}
+		case autoscalingv2.PodsMetricSourceType:
+			target, name = m.Pods.Target, m.Pods.Metric.Name
+			if target.AverageValue == nil {
+				return at + ": a Pods target needs an averageValue"
+			}
+		case autoscalingv2.ResourceMetricSourceType:
+			target, name = m.Resource.Target, string(m.Resource.Name)
+		case autoscalingv2.ContainerResourceMetricSourceType:
+			target, name = m.ContainerResource.Target, string(m.ContainerResource.Name)
+			if m.ContainerResource.Container == "" {
+				return at + ": a ContainerResource metric needs a container"
+			}
+		}
+		if name == "" {
+			return at + ": the metric needs a name"
+		}
+		if m.Type == autoscalingv2.ResourceMetricSourceType || m.Type == autoscalingv2.ContainerResourceMetricSourceType {
+			if (target.AverageUtilization == nil) == (target.AverageValue == nil) {
+				return at + ": a resource target needs one of averageUtilization and averageValue"
+			}
+		}
+		switch {
+		case target.Type != autoscalingv2.UtilizationMetricType && target.Type != autoscalingv2.ValueMetricType && target.Type != autoscalingv2.AverageValueMetricType:
+			return fmt.Sprintf("%s: target type %q is not Utilization, Value or AverageValue", at, target.Type)
+		case target.Value != nil && target.Value.Sign() != 1:
+			return fmt.Sprintf("%s: target value %s is not positive", at, target.Value.String())
+		case target.AverageValue != nil && target.AverageValue.Sign() != 1:
+			return fmt.Sprintf("%s: target averageValue %s is not positive", at, target.AverageValue.String())
+		case target.AverageUtilization != nil && *target.AverageUtilization < 1:
+			return fmt.Sprintf("%s: target averageUtilization %d is below 1", at, *target.AverageUtilization)
+		}
+	}
+	if minReplicas != nil && *minReplicas == 0 && !objectOrExternal {
+		return "minReplicas 0 needs an Object or External metric"
 	}
 	return ""
 }
