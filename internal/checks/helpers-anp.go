@@ -43,6 +43,11 @@ type adminPolicy struct {
 	obj      *engine.Object
 	kind     string
 	priority int32
+	// priorityRefused is true for an AdminNetworkPolicy whose priority its CRD's schema refuses:
+	// absent, or outside 0 to 1000 (sigs.k8s.io/network-policy-api v0.1.1 to v0.3.0,
+	// AdminNetworkPolicySpec.Priority, required, Minimum 0, Maximum 1000). A manifest of one is
+	// never created; a policy the operator reads was.
+	priorityRefused bool
 	// subjectNS and subjectPod select the pods the policy applies to: those subjectPod selects
 	// in the namespaces subjectNS selects; nil when the subject cannot be read (it may select
 	// any pod).
@@ -92,12 +97,13 @@ type (
 )
 
 // adminPolicies lists the AdminNetworkPolicies with ingress rules, by priority and name, once per
-// evaluation; baselinePolicy is the BaselineAdminNetworkPolicy default, if it has ingress rules.
+// evaluation (in a scan, not those whose priority their CRD refuses); baselinePolicy is the
+// BaselineAdminNetworkPolicy default, if it has ingress rules.
 func adminPolicies(inv *engine.Inventory) []adminPolicy {
 	return inv.Memo(nil, "network.adminPolicies", func() any {
 		var out []adminPolicy
 		for _, o := range inv.List("", adminPolicyKind) {
-			if p, ok := readAdminPolicy(o, adminPolicyKind); ok {
+			if p, ok := readAdminPolicy(o, adminPolicyKind); ok && (inv.Complete || !p.priorityRefused) {
 				out = append(out, p)
 			}
 		}
@@ -136,6 +142,7 @@ func readAdminPolicy(o *engine.Object, kind string) (adminPolicy, bool) {
 	if spec.Priority != nil {
 		p.priority = *spec.Priority
 	}
+	p.priorityRefused = kind == adminPolicyKind && (spec.Priority == nil || *spec.Priority < 0 || *spec.Priority > 1000)
 	p.subjectNS, p.subjectPod = adminSubject(spec.Subject)
 	for _, r := range spec.Ingress {
 		rule := adminRule{name: r.Name, action: r.Action, ported: r.Ports != nil, readable: len(r.From) > 0}
