@@ -97,62 +97,20 @@ spec:
 func TestAStatefulSetsPodsNotYetUpdatedAreProtectedOnlyIfABudgetSelectsThem(t *testing.T) {
 	const ns = "pdb-sts"
 	createNamespace(t, ns, map[string]string{"pdbsts": "true"})
-	applyYAML(t, `
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: `+ns+`}
-spec:
-  replicas: 2
-  serviceName: db
-  updateStrategy: {type: OnDelete}
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db, protect: "yes"}}
-    spec:
-      containers:
-      - {name: db, image: registry.example.com/db:15.4}
-`)
-	budget := func(selector string) string {
-		return `
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata: {name: db-budget, namespace: ` + ns + `}
-spec:
-  maxUnavailable: 1
-  selector: {matchLabels: {` + selector + `}}
-`
-	}
-	applyYAML(t, budget(`protect: "yes"`))
+	db := applyStatefulSetDB(t, ns, "{type: OnDelete}")
+	applyYAML(t, dbBudget(ns, "maxUnavailable: 1", `protect: "yes"`))
 	createProfile(t, "pdbsts", "pdbsts", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-pdb") })
 	if rep := waitWritten(t, ns, "pdbsts"); finding(rep, "avl-pdb", "db", "") != nil {
 		t.Fatalf("a finding on db before its pods: %+v", finding(rep, "avl-pdb", "db", ""))
 	}
 
-	db := &appsv1.StatefulSet{}
-	if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "db"}, db); err != nil {
-		t.Fatal(err)
-	}
 	for i := range 2 {
-		applyYAML(t, fmt.Sprintf(`
-apiVersion: v1
-kind: Pod
-metadata:
-  name: db-%[3]d
-  namespace: %[1]s
-  labels: {app: db, controller-revision-hash: db-6c9f7b, statefulset.kubernetes.io/pod-name: db-%[3]d, apps.kubernetes.io/pod-index: "%[3]d"}
-  ownerReferences:
-  - {apiVersion: apps/v1, kind: StatefulSet, name: db, uid: %[2]s, controller: true}
-spec:
-  hostname: db-%[3]d
-  subdomain: db
-  containers:
-  - {name: db, image: registry.example.com/db:15.4}
-`, ns, db.UID, i))
+		applyYAML(t, dbPod(db, i, `app: db, controller-revision-hash: db-6c9f7b`))
 	}
 	eventuallyFinding(t, 20*time.Second, ns, "pdbsts", "avl-pdb", "StatefulSet", "db",
 		`no PodDisruptionBudget selects Pods db-0, db-1, which it runs and its template does not explain`)
 
-	applyYAML(t, budget(`app: db`))
+	applyYAML(t, dbBudget(ns, "maxUnavailable: 1", `app: db`))
 	eventually(t, 20*time.Second, "db's finding gone", findingSays(ns, "pdbsts", "avl-pdb", "db", ""))
 }
 
@@ -172,6 +130,27 @@ spec:
 func TestABudgetCountsAStatefulSetsPodsByTheLabelsTheyCarry(t *testing.T) {
 	const ns = "pdb-part"
 	createNamespace(t, ns, map[string]string{"pdbpart": "true"})
+	db := applyStatefulSetDB(t, ns, "{type: RollingUpdate, rollingUpdate: {partition: 1}}")
+	applyYAML(t, dbPod(db, 0, `app: db, controller-revision-hash: db-6c9f7b`))
+	applyYAML(t, dbPod(db, 1, `app: db, protect: "yes", controller-revision-hash: db-7d4b8c`))
+	applyYAML(t, dbBudget(ns, "minAvailable: 2", "app: db"))
+	createProfile(t, "pdbpart", "pdbpart", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-pdb-zero-disruptions") })
+	eventuallyFinding(t, 20*time.Second, ns, "pdbpart", "avl-pdb-zero-disruptions", "PodDisruptionBudget", "db-budget",
+		`minAvailable 2 leaves no pod of Pod "db-0", StatefulSet "db" (2 pods) free to evict`)
+
+	applyYAML(t, dbBudget(ns, "maxUnavailable: 1", `protect: "yes"`))
+	eventuallyFinding(t, 20*time.Second, ns, "pdbpart", "avl-pdb-zero-disruptions", "PodDisruptionBudget", "db-budget",
+		`maxUnavailable is 1, but the disruption controller counts it against 2 pods, the scale of the controllers whose pods the budget selects, and the budget selects 1 pod by the labels they carry`)
+
+	applyYAML(t, dbPod(db, 0, `app: db, protect: "yes", controller-revision-hash: db-7d4b8c`))
+	eventually(t, 20*time.Second, "db-budget's finding gone", findingSays(ns, "pdbpart", "avl-pdb-zero-disruptions", "db-budget", ""))
+}
+
+// applyStatefulSetDB applies StatefulSet db of the StatefulSet tests in namespace ns: 2 replicas
+// of a template labelled app: db and protect: "yes", updated as updateStrategy says (YAML flow
+// style), and returns it as the API server stored it (with its UID).
+func applyStatefulSetDB(t *testing.T, ns, updateStrategy string) *appsv1.StatefulSet {
+	t.Helper()
 	applyYAML(t, `
 apiVersion: apps/v1
 kind: StatefulSet
@@ -179,7 +158,7 @@ metadata: {name: db, namespace: `+ns+`}
 spec:
   replicas: 2
   serviceName: db
-  updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 1}}
+  updateStrategy: `+updateStrategy+`
   selector: {matchLabels: {app: db}}
   template:
     metadata: {labels: {app: db, protect: "yes"}}
@@ -191,8 +170,13 @@ spec:
 	if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "db"}, db); err != nil {
 		t.Fatal(err)
 	}
-	pod := func(i int, labels string) string {
-		return fmt.Sprintf(`
+	return db
+}
+
+// dbPod is Pod db-<i> of StatefulSet db as the StatefulSet controller makes it, with the labels
+// given (YAML flow-style pairs) besides its pod name and index.
+func dbPod(db *appsv1.StatefulSet, i int, labels string) string {
+	return fmt.Sprintf(`
 apiVersion: v1
 kind: Pod
 metadata:
@@ -206,12 +190,13 @@ spec:
   subdomain: db
   containers:
   - {name: db, image: registry.example.com/db:15.4}
-`, ns, db.UID, i, labels)
-	}
-	applyYAML(t, pod(0, `app: db, controller-revision-hash: db-6c9f7b`))
-	applyYAML(t, pod(1, `app: db, protect: "yes", controller-revision-hash: db-7d4b8c`))
-	budget := func(field, selector string) string {
-		return `
+`, db.Namespace, db.UID, i, labels)
+}
+
+// dbBudget is PodDisruptionBudget db-budget in namespace ns with field (minAvailable: 2, say) and
+// a selector of the labels given (YAML flow-style pairs).
+func dbBudget(ns, field, selector string) string {
+	return `
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata: {name: db-budget, namespace: ` + ns + `}
@@ -219,16 +204,4 @@ spec:
   ` + field + `
   selector: {matchLabels: {` + selector + `}}
 `
-	}
-	applyYAML(t, budget("minAvailable: 2", "app: db"))
-	createProfile(t, "pdbpart", "pdbpart", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-pdb-zero-disruptions") })
-	eventuallyFinding(t, 20*time.Second, ns, "pdbpart", "avl-pdb-zero-disruptions", "PodDisruptionBudget", "db-budget",
-		`minAvailable 2 leaves no pod of Pod "db-0", StatefulSet "db" (2 pods) free to evict`)
-
-	applyYAML(t, budget("maxUnavailable: 1", `protect: "yes"`))
-	eventuallyFinding(t, 20*time.Second, ns, "pdbpart", "avl-pdb-zero-disruptions", "PodDisruptionBudget", "db-budget",
-		`maxUnavailable is 1, but the disruption controller counts it against 2 pods, the scale of the controllers whose pods the budget selects, and the budget selects 1 pod by the labels they carry`)
-
-	applyYAML(t, pod(0, `app: db, protect: "yes", controller-revision-hash: db-7d4b8c`))
-	eventually(t, 20*time.Second, "db-budget's finding gone", findingSays(ns, "pdbpart", "avl-pdb-zero-disruptions", "db-budget", ""))
 }
