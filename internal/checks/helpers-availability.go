@@ -1596,14 +1596,3 @@ func refusedLimitResource(t corev1.LimitType, name corev1.ResourceName) string {
 // standardResources are the resources Kubernetes knows by a name without a "/", beside huge pages
 // (helper.IsStandardResourceName, k8s.io/kubernetes v1.37.2 pkg/apis/core/helper).
 var standardResources = standardQuotaResources.Clone().Insert(corev1.ResourceStorage)
-
-// refusedManifestMeta is refusedMeta for a namespaced manifest, with its kind's name rule: a DNS
-// subdomain for an autoscaler and a LimitRange (ValidateHorizontalPodAutoscalerName,
-// ValidateLimitRangeName, k8s.io/kubernetes v1.37.2), a path segment for a budget; "" in the
-// operator's view, where the object exists.
-func refusedManifestMeta(inv *engine.Inventory, m *metav1.ObjectMeta, nameFn apimachineryvalidation.ValidateNameFunc) string {
-	if inv.Complete {
-		return ""
-	}
-	return refusedMeta(m, true, nameFn)
-}

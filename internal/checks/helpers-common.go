@@ -208,3 +208,15 @@ func refusedMeta(m *metav1.ObjectMeta, namespaced bool, nameFn apimachineryvalid
 	}
 	return ""
 }
+
+// refusedManifestMeta is refusedMeta for a namespaced manifest, with its kind's name rule (a DNS
+// subdomain for an autoscaler, a LimitRange or a ServiceAccount:
+// ValidateHorizontalPodAutoscalerName, ValidateLimitRangeName,
+// ValidateServiceAccountName, k8s.io/kubernetes v1.37.2; a path segment for a budget); "" in the
+// operator's view, where the object exists.
+func refusedManifestMeta(inv *engine.Inventory, m *metav1.ObjectMeta, nameFn apimachineryvalidation.ValidateNameFunc) string {
+	if inv.Complete {
+		return ""
+	}
+	return refusedMeta(m, true, nameFn)
+}

@@ -141,9 +141,8 @@ func conflictingScopes(scopes sets.Set[corev1.ResourceQuotaScope]) bool {
 }
 
 // podComputeQuotaResources are the quota resources of pods' cpu and memory (k8s.io/kubernetes
-// v1.37.2 pkg/apis/core/helper).
-var podComputeQuotaResources = sets.New(corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceLimitsCPU,
-	corev1.ResourceLimitsMemory, corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory)
+// v1.37.2 pkg/apis/core/helper): avl-namespace-quota's computeResources.
+var podComputeQuotaResources = sets.New(computeResources...)
 
 // standardQuotaResources are the resources the quota system knows by a name without a "/"
 // (helper.IsStandardQuotaResourceName, k8s.io/kubernetes v1.37.2 pkg/apis/core/helper), beside

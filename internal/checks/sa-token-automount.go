@@ -132,8 +132,5 @@ func containerList(names []string) string {
 // (k8s.io/kubernetes v1.37.2 pkg/apis/core/validation) checks, with ValidateServiceAccountName (a
 // DNS subdomain). A ServiceAccount the operator reads exists.
 func refusedServiceAccount(inv *engine.Inventory, sa *corev1.ServiceAccount) string {
-	if inv.Complete {
-		return ""
-	}
-	return refusedMeta(&sa.ObjectMeta, true, apimachineryvalidation.ValidateServiceAccountName)
+	return refusedManifestMeta(inv, &sa.ObjectMeta, apimachineryvalidation.ValidateServiceAccountName)
 }
