@@ -1446,10 +1446,18 @@ func limitRangeDefaults(ctx *engine.Context, namespace string, name corev1.Resou
 // max, defaultRequest above default (ValidateLimitRange, k8s.io/kubernetes v1.37.2
 // pkg/apis/core/validation); metadata it refuses (refusedManifestMeta). Such a LimitRange never exists: LimitRanger fills in nothing from
 // it, and it bounds nothing. A LimitRange the operator reads exists.
+//
+// It is asked for each container a scan judges (limitRangeDefaults), so it is decided once per
+// LimitRange.
 func refusedLimitRange(inv *engine.Inventory, o *engine.Object, lr *corev1.LimitRange) string {
 	if inv.Complete {
 		return ""
 	}
+	return inv.Memo(o, "availability.refusedLimitRange", func() any { return limitRangeRefusal(inv, o, lr) }).(string)
+}
+
+// limitRangeRefusal is refusedLimitRange's answer for a manifest.
+func limitRangeRefusal(inv *engine.Inventory, o *engine.Object, lr *corev1.LimitRange) string {
 	if why := unservedVersion(inv, o); why != "" {
 		return why
 	}
