@@ -46,18 +46,33 @@ func networkPoliciesIn(inv *engine.Inventory, namespace string) []namespacePolic
 // every pod of a namespace was tried against every policy of it (at 100,000 objects, 8% of a
 // scan's CPU).
 func networkPolicyIndex(inv *engine.Inventory, namespace string) *selectorIndex[namespacePolicy] {
+	return namespacePolicies(inv, namespace).index
+}
+
+// policiesOfNamespace is what namespacePolicies reads of a namespace's NetworkPolicies in one
+// pass: the index of those the API server takes, and those it rejects.
+type policiesOfNamespace struct {
+	index    *selectorIndex[namespacePolicy]
+	rejected []string
+}
+
+func namespacePolicies(inv *engine.Inventory, namespace string) *policiesOfNamespace {
 	return inv.Memo(nil, "network.policiesIn "+namespace, func() any {
-		idx := newSelectorIndex[namespacePolicy]()
+		out := &policiesOfNamespace{index: newSelectorIndex[namespacePolicy]()}
 		for _, o := range inv.List(namespace, "NetworkPolicy") {
 			np, ok := o.Obj.(*networkingv1.NetworkPolicy)
-			if !ok || refusal(inv, np) != "" {
+			if !ok {
 				continue
 			}
-			idx.add(namespace, &np.Spec.PodSelector, namespacePolicy{obj: o, policy: np,
+			if why := refusal(inv, np); why != "" {
+				out.rejected = append(out.rejected, fmt.Sprintf("NetworkPolicy %q, which the API server rejects (%s)", o.Name, why))
+				continue
+			}
+			out.index.add(namespace, &np.Spec.PodSelector, namespacePolicy{obj: o, policy: np,
 				selector: selectorOf(inv, o, "networkpolicy.podSelector", &np.Spec.PodSelector)})
 		}
-		return idx
-	}).(*selectorIndex[namespacePolicy])
+		return out
+	}).(*policiesOfNamespace)
 }
 
 // controllerPodLabels are the labels a workload's controller puts on the pods it creates beside
@@ -994,19 +1009,9 @@ func rejectedSelector(sel *metav1.LabelSelector, path *field.Path) string {
 
 // rejectedPolicies are the NetworkPolicies of a namespace the API server rejects (refusal),
 // which networkPolicyIndex leaves out, as "NetworkPolicy "name", which the API server rejects
-// (why)"; once per evaluation.
+// (why)"; once per evaluation, in the same pass as the index.
 func rejectedPolicies(inv *engine.Inventory, namespace string) []string {
-	return inv.Memo(nil, "network.rejected "+namespace, func() any {
-		var out []string
-		for _, o := range inv.List(namespace, "NetworkPolicy") {
-			if np, ok := o.Obj.(*networkingv1.NetworkPolicy); ok {
-				if why := refusal(inv, np); why != "" {
-					out = append(out, fmt.Sprintf("NetworkPolicy %q, which the API server rejects (%s)", o.Name, why))
-				}
-			}
-		}
-		return out
-	}).([]string)
+	return namespacePolicies(inv, namespace).rejected
 }
 
 // leftOut says, to end a message that the NetworkPolicies of a namespace leave its pods open,
