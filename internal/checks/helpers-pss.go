@@ -42,7 +42,7 @@ var pssControlChecks = map[string][]string{
 	"seccompProfile_baseline":    {"wl-seccomp"},
 	"seccompProfile_restricted":  {"wl-seccomp"},
 	"sysctls":                    {"wl-unsafe-sysctls"},
-	"windowsHostProcess":         {"wl-windows-hostprocess", "wl-privileged", "wl-host-namespaces"},
+	"windowsHostProcess":         {"wl-windows-hostprocess", "wl-privileged", "wl-host-namespaces", "wl-hostpath"},
 }
 
 // PodSecurityControl is a Pod Security Standards control as k8s.io/pod-security-admission names

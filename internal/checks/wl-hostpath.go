@@ -30,9 +30,11 @@ var wlHostPath = &engine.Check{
 	ID:    "wl-hostpath",
 	Title: "Pods do not mount host directories",
 	Description: "A hostPath volume exposes the node's filesystem to the pod; written to, or pointing " +
-		"at kubelet, runtime or /etc paths, it hands over the node (CC6.1). " +
-		"Pod Security Standards control: HostPath Volumes (baseline)." + pssDecided + supporting,
-	Remediation: "Replace hostPath volumes with emptyDir, a PersistentVolumeClaim, a ConfigMap or a CSI volume.",
+		"at kubelet, runtime or /etc paths, it hands over the node (CC6.1). A Windows HostProcess " +
+		"container runs as a process of the node, with no filesystem isolation: it has the node's " +
+		"filesystem without a hostPath volume, and fails here too (and wl-windows-hostprocess). " +
+		"Pod Security Standards controls: HostPath Volumes and HostProcess (baseline)." + pssDecided + supporting,
+	Remediation: "Replace hostPath volumes with emptyDir, a PersistentVolumeClaim, a ConfigMap or a CSI volume (on Windows, remove windowsOptions.hostProcess).",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
 	Targets:     workload,
@@ -41,8 +43,13 @@ var wlHostPath = &engine.Check{
 	},
 }
 
-// pssHostPath decides wl-hostpath: the Pod Security Standards control HostPath Volumes (baseline).
-var pssHostPath = &pssControl{checks: []policy.CheckID{"hostPathVolumes"}, podLevel: true, detail: hostPathDetail}
+// pssHostPath decides wl-hostpath: the Pod Security Standards controls HostPath Volumes and
+// HostProcess (baseline). A HostProcess container runs as a process of the node with no
+// filesystem isolation (KEP-1981; Kubernetes' "Create a Windows HostProcess Pod": the container's
+// image is only mounted at %CONTAINER_SANDBOX_MOUNT_POINT%, and the process reads and writes the
+// node's drives as its user may): judged by its volumes alone, a HostProcess pod, which has the
+// node's filesystem without asking for any of it, passed while a Linux pod mounting / fails.
+var pssHostPath = &pssControl{checks: []policy.CheckID{"hostPathVolumes", "windowsHostProcess"}, podLevel: true, detail: hostPathDetail}
 
 // hostPathDetail names the host paths that are sensitive or mounted writable.
 func hostPathDetail(o *engine.Object) string {

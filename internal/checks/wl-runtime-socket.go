@@ -86,13 +86,23 @@ var wlRuntimeSocket = &engine.Check{
 		"reaches it: through a directory above it, /var/run, or a process's root directory under " +
 		"/proc (the runtime resolves symbolic links in the host path on the node), and a relative path counts from /, " +
 		"from which the runtime resolves it (proc/1/root is the node's root directory). A claim bound to a hostPath or local " +
-		"PersistentVolume at such a path mounts it too; a claim whose volume a scan does not show is left to wl-hostpath-pv." + supporting,
-	Remediation: "Remove the hostPath volume that mounts the runtime socket (or its directory).",
+		"PersistentVolume at such a path mounts it too; a claim whose volume a scan does not show is left to wl-hostpath-pv. " +
+		"A Windows HostProcess container runs as a process of the node, where the runtime's named pipes are, and fails " +
+		"without mounting them, as a pod that mounts the host's root directory does." + supporting,
+	Remediation: "Remove the hostPath volume that mounts the runtime socket (or its directory); on Windows, remove windowsOptions.hostProcess.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc68},
 	Targets:     workload,
 	Reads:       []string{"PersistentVolumeClaim", "PersistentVolume"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if name := o.Workload.Pod().HostProcess; name != "" {
+			// A HostProcess container runs as a process of the node, in its object namespace and
+			// filesystem (KEP-1981): the runtime's named pipe is there for it as for any process of
+			// its user, as the socket is for a Linux pod that mounts /.
+			ctx.Fail("", "%s sets windowsOptions.hostProcess: true: its containers run as Windows HostProcess containers, processes "+
+				"of the node, which reach the container runtime's named pipes (%s) without mounting them", name, strings.Join(runtimePipes, ", "))
+			return
+		}
 		for _, v := range o.Workload.Pod().HostPaths {
 			if what := runtimeSocketReached(v.Path); what != "" {
 				ctx.Fail("", "volume %q mounts %s", v.Volume, what)

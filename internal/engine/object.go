@@ -252,6 +252,10 @@ type PodFields struct {
 	// HostPaths are the hostPath volumes, by volume name and path, kept for the checks that
 	// judge them beside other objects (a compact workload has no pod spec).
 	HostPaths []HostPathVolume
+	// HostProcess names what makes the pod a Windows HostProcess pod ("the pod", or a container
+	// such as `container "agent"`), "" when it is none (hostProcessSetter): such a pod runs on the
+	// node, with its filesystem and named pipes, and needs no hostPath volume to reach them.
+	HostProcess string
 	// TokenPathMasked is true when an init container or container mounts something of its
 	// own at ServiceAccountTokenPath (not the plugin's kube-api-access- volume, nor a Secret,
 	// which may be a token Secret); TokenContainers are then those (init containers first) that
@@ -357,6 +361,7 @@ func podFields(s *corev1.PodSpec) PodFields {
 			f.HostPaths = append(f.HostPaths, HostPathVolume{Volume: v.Name, Path: v.HostPath.Path})
 		}
 	}
+	f.HostProcess = hostProcessSetter(s)
 	var unmasked []string
 	// Whether each volume is a Secret, by name: listed once, when a container first mounts
 	// something at the token's path, not searched for in the volumes for each container that
@@ -402,6 +407,36 @@ func podFields(s *corev1.PodSpec) PodFields {
 	return f
 }
 
+// hostProcessSetter names what makes the pod a Windows HostProcess pod, as the Pod Security
+// Standards' HostProcess control reads it (k8s.io/pod-security-admission v0.37.2
+// windowsHostProcess_1_0): the pod's windowsOptions.hostProcess, or a container's, of any kind;
+// "" when neither is true. The API server requires the same value in every container
+// (ValidatePodSpec, k8s v1.37.2), so one true makes every container a HostProcess one.
+func hostProcessSetter(spec *corev1.PodSpec) string {
+	hostProcess := func(o *corev1.WindowsSecurityContextOptions) bool {
+		return o != nil && o.HostProcess != nil && *o.HostProcess
+	}
+	if psc := spec.SecurityContext; psc != nil && hostProcess(psc.WindowsOptions) {
+		return "the pod"
+	}
+	found := ""
+	each := func(kind, n string, sc *corev1.SecurityContext) {
+		if found == "" && sc != nil && hostProcess(sc.WindowsOptions) {
+			found = kind + " " + strconv.Quote(n)
+		}
+	}
+	for i := range spec.InitContainers {
+		each("init container", spec.InitContainers[i].Name, spec.InitContainers[i].SecurityContext)
+	}
+	for i := range spec.Containers {
+		each("container", spec.Containers[i].Name, spec.Containers[i].SecurityContext)
+	}
+	for i := range spec.EphemeralContainers {
+		each("ephemeral container", spec.EphemeralContainers[i].Name, spec.EphemeralContainers[i].SecurityContext)
+	}
+	return found
+}
+
 // CompactWorkload is the form of a workload a scan keeps until the end of its evaluation, once
 // the workload's local checks are judged (Stream.Compact), or o itself when o is not a
 // workload (or is a ReplicationController without a template): what the catalogue's
@@ -417,7 +452,7 @@ func podFields(s *corev1.PodSpec) PodFields {
 //   - the pod template's labels (Workload.PodLabels: PodMeta is nil);
 //   - of the pod spec, the PodFields (service account, priorityClassName,
 //     automountServiceAccountToken, hostNetwork, topologySpreadConstraints, podAffinity and podAntiAffinity,
-//     image volumes, claims), which checks read through Workload.Pod: PodSpec is nil; a
+//     image volumes, claims, host paths, hostProcess), which checks read through Workload.Pod: PodSpec is nil; a
 //     StatefulSet's ClaimTemplates;
 //   - of each container (init, regular and ephemeral): its type, name, image, whether it
 //     is a sidecar, its ResourceKeys and the variables it takes from ConfigMaps (ConfigMapEnv;

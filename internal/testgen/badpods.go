@@ -169,10 +169,11 @@ var badPodDangers = []badPodDanger{
 			atLevel(level, pod, bad, "seLinuxOptions", map[string]any{"type": "spc_t"})
 		}},
 	// A HostProcess container is the Windows privileged container (wl-privileged fails it too),
-	// and runs in the node's processes and object namespace (wl-host-namespaces fails it too).
+	// and runs in the node's processes and object namespace (wl-host-namespaces fails it too),
+	// with the node's filesystem (wl-hostpath) and the runtime's named pipes (wl-runtime-socket).
 	// HostProcess needs the host network, and every container of the pod to be one: at the
 	// container level, the other container says so too.
-	{name: "windows-hostprocess", levels: []string{"pod", "container"}, owners: []string{"wl-windows-hostprocess", "wl-privileged", "wl-host-namespaces"},
+	{name: "windows-hostprocess", levels: []string{"pod", "container"}, owners: []string{"wl-windows-hostprocess", "wl-privileged", "wl-host-namespaces", "wl-hostpath", "wl-runtime-socket"},
 		apply: func(level string, _, pod, bad map[string]any) {
 			pod["hostNetwork"] = true
 			atLevel(level, pod, bad, "windowsOptions", map[string]any{"hostProcess": true, "runAsUserName": "NT AUTHORITY\\SYSTEM"})
