@@ -116,6 +116,11 @@ type pssControl struct {
 	// not assessed. A pass would vouch for a confinement that is not there. wl-privileged fails
 	// the container as well, but a waiver of that finding must not leave this one passing.
 	privileged func(name string, m *metav1.ObjectMeta, s *corev1.PodSpec) (fail, notAssessed string)
+	// beyond, when set, judges a container the library allows for what the control means and
+	// the library does not read (the Windows account a container runs as, for Running as
+	// Non-root): it returns why the container fails, "" when it does not. s is the pod as if it
+	// held only that container.
+	beyond func(s *corev1.PodSpec) string
 
 	once         sync.Once
 	own, family  policy.Evaluator
@@ -277,8 +282,15 @@ func passAll(ctx *engine.Context, c *pssControl, meta *metav1.ObjectMeta, spec *
 }
 
 // pass records a pass for the container named, the only container of s, which the library
-// allows; or, when the container is privileged, what c.privileged says of it.
+// allows; or what c.beyond says of it, or, when the container is privileged, what c.privileged
+// says of it.
 func (c *pssControl) pass(ctx *engine.Context, name string, m *metav1.ObjectMeta, s *corev1.PodSpec) {
+	if c.beyond != nil {
+		if fail := c.beyond(s); fail != "" {
+			ctx.Fail(name, "%s", fail)
+			return
+		}
+	}
 	if c.privileged != nil {
 		if _, sc := onlyContainer(s); sc != nil && isTrue(sc.Privileged) {
 			switch fail, undecided := c.privileged(name, m, s); {

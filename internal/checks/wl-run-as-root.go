@@ -1,6 +1,9 @@
 package checks
 
 import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/policy"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -14,8 +17,11 @@ var wlRunAsRoot = &engine.Check{
 		"the container can rewrite its own binaries. Running as a non-root user limits what a " +
 		"compromised process can reach (CC6.1). " +
 		"Pod Security Standards control: Running as Non-root and Running as Non-root user " +
-		"(restricted)." + pssDecided + supporting,
-	Remediation: "Set securityContext.runAsNonRoot: true (pod or container) and a non-zero runAsUser, and build the image with a non-root USER.",
+		"(restricted). Beyond the standard, which reads only runAsUser, a container of a Windows pod " +
+		"(spec.os.name windows, or a node selector or required node affinity that admits only Windows " +
+		"nodes) fails whose windowsOptions.runAsUserName is an administrator account: SYSTEM, or " +
+		"ContainerAdministrator in any spelling (the kubelet's runAsNonRoot refuses only the bare name)." + pssDecided + supporting,
+	Remediation: "Set securityContext.runAsNonRoot: true (pod or container) and a non-zero runAsUser, and build the image with a non-root USER (on Windows, run as ContainerUser or another unprivileged account).",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
 	Targets:     workload,
@@ -26,4 +32,48 @@ var wlRunAsRoot = &engine.Check{
 
 // pssRunAsRoot decides wl-run-as-root: the Pod Security Standards control Running as Non-root and
 // Running as Non-root user (restricted).
-var pssRunAsRoot = &pssControl{checks: []policy.CheckID{"runAsNonRoot", "runAsUser"}}
+var pssRunAsRoot = &pssControl{checks: []policy.CheckID{"runAsNonRoot", "runAsUser"}, beyond: windowsAdministrator}
+
+// windowsAdministrator says why the only container of a Windows pod runs as an administrator
+// account, "" when it does not (or the pod is not a Windows one, whose windowsOptions no kubelet
+// applies). Windows pods cannot set runAsUser, which is all the Running as Non-root user control
+// reads, and the Windows kubelet's runAsNonRoot refuses only a runAsUserName that is exactly
+// ContainerAdministrator in some case (k8s v1.37.2 pkg/kubelet/kuberuntime/
+// security_context_windows.go verifyRunAsNonRoot): "User Manager\ContainerAdministrator", the
+// same account as whoami names it, and SYSTEM, the most privileged account (on the node, for a
+// HostProcess container), pass both. The container's runAsUserName overrides the pod's.
+func windowsAdministrator(s *corev1.PodSpec) string {
+	if !engine.WindowsPod(s) {
+		return ""
+	}
+	_, sc := onlyContainer(s)
+	var user *string
+	if psc := s.SecurityContext; psc != nil && psc.WindowsOptions != nil {
+		user = psc.WindowsOptions.RunAsUserName
+	}
+	if sc != nil && sc.WindowsOptions != nil && sc.WindowsOptions.RunAsUserName != nil {
+		user = sc.WindowsOptions.RunAsUserName
+	}
+	if user == nil {
+		// The image's user, which the kubelet checks against ContainerAdministrator.
+		return ""
+	}
+	domain, account, qualified := strings.Cut(*user, `\`)
+	if !qualified {
+		domain, account = "", *user
+	}
+	switch {
+	case strings.EqualFold(account, "ContainerAdministrator") && !qualified:
+		// The kubelet refuses to start it while runAsNonRoot is true; without runAsNonRoot the
+		// library has failed the container already.
+		return "names the container's administrator as its user (windowsOptions.runAsUserName " + *user + "); the kubelet " +
+			"refuses to start it only while runAsNonRoot is true"
+	case strings.EqualFold(account, "ContainerAdministrator") && (domain == "." || strings.EqualFold(domain, "User Manager")):
+		return "runs as the container's administrator (windowsOptions.runAsUserName " + *user + "): runAsNonRoot " +
+			"does not stop it, since the kubelet refuses only the name ContainerAdministrator written alone"
+	case strings.EqualFold(account, "SYSTEM") && (domain == "" || strings.EqualFold(domain, "NT AUTHORITY")):
+		return "runs as SYSTEM, the most privileged Windows account (windowsOptions.runAsUserName " + *user + "): " +
+			"runAsNonRoot does not stop it, since the kubelet refuses only ContainerAdministrator"
+	}
+	return ""
+}
