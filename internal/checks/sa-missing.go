@@ -3,8 +3,6 @@ package checks
 import (
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -24,12 +22,10 @@ var saMissing = &engine.Check{
 	Reads:       []string{"ServiceAccount"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		name := podServiceAccount(o)
-		sa := ctx.Inventory.Get("ServiceAccount", o.Namespace, name)
+		sa := ctx.Inventory.ServiceAccount(o.Namespace, name)
 		refused := ""
 		if sa != nil {
-			if account, ok := sa.Obj.(*corev1.ServiceAccount); ok {
-				refused = refusedServiceAccount(ctx.Inventory, account)
-			}
+			refused = refusedServiceAccount(ctx.Inventory, sa)
 		}
 		switch {
 		case name == "default" || (sa != nil && refused == ""):

@@ -61,21 +61,19 @@ var saTokenAutomount = &engine.Check{
 			return
 		}
 		name := podServiceAccount(o)
-		sa := ctx.Inventory.Get("ServiceAccount", o.Namespace, name)
+		account := ctx.Inventory.ServiceAccount(o.Namespace, name)
 		refused := ""
-		if sa != nil {
-			if account, ok := sa.Obj.(*corev1.ServiceAccount); ok {
-				refused = refusedServiceAccount(ctx.Inventory, account)
-			}
+		if account != nil {
+			refused = refusedServiceAccount(ctx.Inventory, account)
 		}
 		absent, aside := "is not in the scanned input", "not in the scanned input"
 		if refused != "" {
 			// Never created: as if the input did not hold it.
-			sa = nil
+			account = nil
 			absent = fmt.Sprintf("is refused by the API server (%s), so never created", refused)
 			aside = fmt.Sprintf("which the API server refuses: %s", refused)
 		}
-		if sa == nil {
+		if account == nil {
 			switch {
 			case ctx.Inventory.Complete:
 				ctx.Fail("", "the pod does not set automountServiceAccountToken and ServiceAccount %q does not exist: the Kubernetes default (automount on) applies%s", name, into)
@@ -97,11 +95,6 @@ var saTokenAutomount = &engine.Check{
 				}
 				ctx.NotAssessed("", fmt.Sprintf("ServiceAccount %q %s: whether it sets automountServiceAccountToken: false is not known%s", name, absent, decides))
 			}
-			return
-		}
-		account, ok := sa.Obj.(*corev1.ServiceAccount)
-		if !ok {
-			ctx.NotApplicable("", "the ServiceAccount is not a core/v1 ServiceAccount")
 			return
 		}
 		if isFalse(account.AutomountServiceAccountToken) {

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"sync"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Inventory is the set of objects one evaluation sees, with the indexes cross-object checks
@@ -102,6 +104,28 @@ func (inv *Inventory) Objects() []*Object {
 func (inv *Inventory) Get(kind, namespace, name string) *Object {
 	inv.crossObject(func() string { return kind + " " + namespace + "/" + name })
 	return inv.byKey[objectKey{kind, namespace, name}]
+}
+
+// ServiceAccount returns the Kubernetes ServiceAccount of that namespace and name, or nil: the
+// last the input holds, as kubectl apply leaves it. An object of another API group whose kind is
+// also ServiceAccount, which Get finds under the same kind (a cloud IAM account a Crossplane
+// provider manages, such as iam.gcp.m.upbound.io's), is none: it is no pod's identity and says
+// nothing about its token.
+func (inv *Inventory) ServiceAccount(namespace, name string) *corev1.ServiceAccount {
+	o := inv.Get("ServiceAccount", namespace, name)
+	if o == nil {
+		return nil
+	}
+	if sa, ok := o.Obj.(*corev1.ServiceAccount); ok {
+		return sa
+	}
+	list := inv.List(namespace, "ServiceAccount")
+	for i := len(list) - 1; i >= 0; i-- {
+		if sa, ok := list[i].Obj.(*corev1.ServiceAccount); ok && list[i].Name == name {
+			return sa
+		}
+	}
+	return nil
 }
 
 // List returns the objects of a kind in a namespace ("" for cluster-scoped kinds).

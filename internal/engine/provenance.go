@@ -232,12 +232,8 @@ func compareToken(d *diffs, inv *Inventory, o *Object) {
 		return
 	}
 	name := serviceAccount(spec)
-	so := inv.Get("ServiceAccount", o.Namespace, name)
-	if so == nil {
-		return
-	}
-	sa, ok := so.Obj.(*corev1.ServiceAccount)
-	if !ok || sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken {
+	sa := inv.ServiceAccount(o.Namespace, name)
+	if sa == nil || sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken {
 		return
 	}
 	vols := slices.Sorted(maps.Keys(token))
