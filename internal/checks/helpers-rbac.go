@@ -1032,19 +1032,29 @@ type boundRole struct {
 	invalid string
 }
 
+// invalidRoleRef says why a binding's roleRef cannot refer to any role (boundRole.invalid), or
+// "" when it can: a ClusterRoleBinding refers to ClusterRoles alone, any binding to a Role or a
+// ClusterRole (ValidateRoleBinding and ValidateClusterRoleBinding, k8s.io/kubernetes v1.37.2
+// pkg/apis/rbac/validation, refuse the binding).
+func invalidRoleRef(o *engine.Object, ref rbacv1.RoleRef) string {
+	switch {
+	case ref.Kind == "ClusterRole", ref.Kind == "Role" && o.Kind == "RoleBinding":
+		return ""
+	case ref.Kind == "Role":
+		return "a ClusterRoleBinding cannot refer to a Role"
+	}
+	return fmt.Sprintf("roleRef kind %q is neither Role nor ClusterRole", ref.Kind)
+}
+
 func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef) boundRole {
 	b := boundRole{ref: fmt.Sprintf("%s %q", ref.Kind, ref.Name)}
-	switch {
-	case ref.Kind == "ClusterRole":
+	if b.invalid = invalidRoleRef(o, ref); b.invalid != "" {
+		return b
+	}
+	if ref.Kind == "ClusterRole" {
 		b.obj = clusterRolesByName(inv)[ref.Name]
-	case ref.Kind == "Role" && o.Kind == "RoleBinding":
+	} else {
 		b.obj = inv.Get("Role", o.Namespace, ref.Name)
-	case ref.Kind == "Role":
-		b.invalid = "a ClusterRoleBinding cannot refer to a Role"
-		return b
-	default:
-		b.invalid = fmt.Sprintf("roleRef kind %q is neither Role nor ClusterRole", ref.Kind)
-		return b
 	}
 	b.builtin = isBuiltinRoleName(ref.Kind, o.Namespace, ref.Name)
 	var known *rolePerms
