@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	apipath "k8s.io/apimachinery/pkg/api/validation/path"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -1033,17 +1034,30 @@ type boundRole struct {
 }
 
 // invalidRoleRef says why a binding's roleRef cannot refer to any role (boundRole.invalid), or
-// "" when it can: a ClusterRoleBinding refers to ClusterRoles alone, any binding to a Role or a
-// ClusterRole (ValidateRoleBinding and ValidateClusterRoleBinding, k8s.io/kubernetes v1.37.2
-// pkg/apis/rbac/validation, refuse the binding).
+// "" when it can, as ValidateRoleBinding and ValidateClusterRoleBinding (k8s.io/kubernetes
+// v1.37.2 pkg/apis/rbac/validation) refuse the binding: a ClusterRoleBinding refers to
+// ClusterRoles alone, any binding to a Role or a ClusterRole, in apiGroup
+// rbac.authorization.k8s.io (which the v1 defaults fill in when it is left out), by a name that is
+// a path segment (ValidateRBACName).
 func invalidRoleRef(o *engine.Object, ref rbacv1.RoleRef) string {
 	switch {
 	case ref.Kind == "ClusterRole", ref.Kind == "Role" && o.Kind == "RoleBinding":
-		return ""
 	case ref.Kind == "Role":
 		return "a ClusterRoleBinding cannot refer to a Role"
+	default:
+		return fmt.Sprintf("roleRef kind %q is neither Role nor ClusterRole", ref.Kind)
 	}
-	return fmt.Sprintf("roleRef kind %q is neither Role nor ClusterRole", ref.Kind)
+	at := field.NewPath("roleRef")
+	switch {
+	case ref.APIGroup != "" && ref.APIGroup != rbacv1.GroupName:
+		return field.NotSupported(at.Child("apiGroup"), ref.APIGroup, []string{rbacv1.GroupName}).Error()
+	case ref.Name == "":
+		return field.Required(at.Child("name"), "").Error()
+	}
+	if msgs := apipath.IsValidPathSegmentName(ref.Name); len(msgs) > 0 {
+		return field.Invalid(at.Child("name"), ref.Name, msgs[0]).Error()
+	}
+	return ""
 }
 
 func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef) boundRole {

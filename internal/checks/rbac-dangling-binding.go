@@ -13,7 +13,8 @@ var rbacDanglingBinding = &engine.Check{
 	Description: "A binding whose role does not exist grants nothing today, but whoever creates a " +
 		"role of that name later grants its rules to the binding's subjects without anyone " +
 		"reviewing the binding again. Removing latent grants supports least-privilege " +
-		"authorisation (CC6.3). A binding the API server rejects (a ClusterRoleBinding that refers to a Role, " +
+		"authorisation (CC6.3). A binding the API server rejects (a ClusterRoleBinding that refers to a Role, a roleRef " +
+		"apiGroup other than rbac.authorization.k8s.io, " +
 		"a ServiceAccount subject of a ClusterRoleBinding without namespace, a subject kind other than User, Group " +
 		"or ServiceAccount) is never created and fails here with the API server's reason; the other binding checks " +
 		"do not judge it, as it grants nothing." + supporting,
