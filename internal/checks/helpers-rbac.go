@@ -1317,8 +1317,8 @@ func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv
 	case !ok:
 		ctx.NotApplicable("", "not a RoleBinding or ClusterRoleBinding")
 		return ref, nil, false
-	case rejectedSubject(o) != "":
-		ctx.NotApplicable("", rejectedSubject(o)+": the API server rejects the binding, which grants nothing (see rbac-dangling-binding)")
+	case refusedBinding(ctx.Inventory, o) != "":
+		ctx.NotApplicable("", refusedBinding(ctx.Inventory, o)+": the API server rejects the binding, which grants nothing (see rbac-dangling-binding)")
 		return ref, nil, false
 	case isBuiltinBinding(o):
 		if granted, _ := policyGrantees(ctx.Inventory, o, ref, subjects); len(granted) == 0 {
@@ -1327,6 +1327,26 @@ func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv
 		}
 	}
 	return ref, addedSubjects(o, ref, subjects), true
+}
+
+// refusedBinding says why the API server rejects a binding, or "" when it does not: one of its
+// subjects (rejectedSubject) or, in a scan, its metadata (refusedMeta, with ValidateRBACName, a
+// path segment: ValidateRoleBinding and ValidateClusterRoleBinding, k8s.io/kubernetes v1.37.2
+// pkg/apis/rbac/validation). A binding the operator reads exists. Its roleRef is
+// invalidRoleRef's.
+func refusedBinding(inv *engine.Inventory, o *engine.Object) string {
+	if why := rejectedSubject(o); why != "" || inv.Complete {
+		return why
+	}
+	return inv.Memo(o, "rbac-refused-binding-meta", func() any {
+		switch b := o.Obj.(type) {
+		case *rbacv1.RoleBinding:
+			return refusedMeta(&b.ObjectMeta, true, apipath.ValidatePathSegmentName)
+		case *rbacv1.ClusterRoleBinding:
+			return refusedMeta(&b.ObjectMeta, false, apipath.ValidatePathSegmentName)
+		}
+		return ""
+	}).(string)
 }
 
 // subjectKinds are the subject kinds the API server accepts in a binding.

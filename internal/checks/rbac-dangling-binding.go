@@ -14,7 +14,7 @@ var rbacDanglingBinding = &engine.Check{
 		"role of that name later grants its rules to the binding's subjects without anyone " +
 		"reviewing the binding again. Removing latent grants supports least-privilege " +
 		"authorisation (CC6.3). A binding the API server rejects (a ClusterRoleBinding that refers to a Role, a roleRef " +
-		"apiGroup other than rbac.authorization.k8s.io, " +
+		"apiGroup other than rbac.authorization.k8s.io, in scan a name, label or annotation it refuses, " +
 		"a ServiceAccount subject of a ClusterRoleBinding without namespace, a subject kind other than User, Group " +
 		"or ServiceAccount) is never created and fails here with the API server's reason; the other binding checks " +
 		"do not judge it, as it grants nothing." + supporting,
@@ -24,7 +24,7 @@ var rbacDanglingBinding = &engine.Check{
 	Targets:     []string{"RoleBinding", "ClusterRoleBinding"},
 	Reads:       []string{"Role", "ClusterRole"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if why := rejectedSubject(o); why != "" {
+		if why := refusedBinding(ctx.Inventory, o); why != "" {
 			ctx.Fail("", "%s: the API server rejects the binding, which grants nothing", why)
 			return
 		}
