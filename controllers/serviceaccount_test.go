@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -73,4 +74,62 @@ func TestServiceAccountChangesJudgeTheWorkloadAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, "Deployment web passing both once ServiceAccount web turns automount off", both("", ""))
+}
+
+// TestDefaultServiceAccountBindingsAsTheAPIServerHoldsThem: in the operator's view, sa-default-bound
+// judges RoleBindings as the API server stores them, with the subjects' apiGroup left out (the v1
+// defaults fill in rbac.authorization.k8s.io for a User or Group, "" for a ServiceAccount) and a
+// ServiceAccount subject without namespace read in the binding's: a grant to the group of every
+// ServiceAccount of the namespace, to the default ServiceAccount's user name, or to the default
+// ServiceAccount itself reaches every pod that names no ServiceAccount, and fails; a grant to a
+// dedicated ServiceAccount does not. Deleting the group's binding takes its finding away.
+func TestDefaultServiceAccountBindingsAsTheAPIServerHoldsThem(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "sa-bound", "sa-bound"
+	createNamespace(t, ns, map[string]string{profile: "true"})
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "config-reader", Namespace: ns},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}}}}
+	if err := k8s.Create(ctx, role); err != nil {
+		t.Fatal(err)
+	}
+	binding := func(name string, s rbacv1.Subject) *rbacv1.RoleBinding {
+		return &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			RoleRef:  rbacv1.RoleRef{Kind: "Role", Name: role.Name},
+			Subjects: []rbacv1.Subject{s}}
+	}
+	group := binding("to-namespace-group", rbacv1.Subject{Kind: rbacv1.GroupKind, Name: "system:serviceaccounts:" + ns})
+	for _, b := range []*rbacv1.RoleBinding{
+		group,
+		binding("to-user-name", rbacv1.Subject{Kind: rbacv1.UserKind, Name: "system:serviceaccount:" + ns + ":default"}),
+		binding("to-default", rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: "default"}),
+		binding("to-dedicated", rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: "web"}),
+	} {
+		if err := k8s.Create(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sa-default-bound") })
+	waitWritten(t, ns, profile)
+	all := func(conds ...func() error) func() error {
+		return func() error {
+			for _, c := range conds {
+				if err := c(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	eventually(t, 20*time.Second, "the three grants to default ServiceAccounts failing, the dedicated one not", all(
+		findingSays(ns, profile, "sa-default-bound", "to-namespace-group", `Group "system:serviceaccounts:sa-bound", which reaches default ServiceAccounts`),
+		findingSays(ns, profile, "sa-default-bound", "to-user-name", `User "system:serviceaccount:sa-bound:default"`),
+		findingSays(ns, profile, "sa-default-bound", "to-default", `ServiceAccount "sa-bound/default"`),
+		findingSays(ns, profile, "sa-default-bound", "to-dedicated", "")))
+
+	if err := k8s.Delete(ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the group's finding gone with its binding", all(
+		findingSays(ns, profile, "sa-default-bound", "to-namespace-group", ""),
+		findingSays(ns, profile, "sa-default-bound", "to-default", `ServiceAccount "sa-bound/default"`)))
 }
