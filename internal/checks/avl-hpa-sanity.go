@@ -123,7 +123,7 @@ var defaultMetrics = []autoscalingv2.MetricSpec{{
 // container (a limit sets it too) or filled in by a LimitRange (declaresResource).
 func unmeasurable(ctx *engine.Context, o *engine.Object, h *autoscalingv2.HorizontalPodAutoscaler) string {
 	ref := h.Spec.ScaleTargetRef
-	w := ctx.Inventory.Get(ref.Kind, o.Namespace, ref.Name)
+	w := ctx.Inventory.Get(engine.IdentityKind(ref.APIVersion, ref.Kind), o.Namespace, ref.Name)
 	if w == nil || w.Workload == nil || apiGroup(w.APIVersion) != apiGroup(ref.APIVersion) {
 		return ""
 	}

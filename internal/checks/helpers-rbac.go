@@ -1011,6 +1011,9 @@ func clusterRolesByName(inv *engine.Inventory) map[string]*engine.Object {
 	return inv.Memo(nil, "rbac-clusterroles-by-name", func() any {
 		m := map[string]*engine.Object{}
 		for _, o := range inv.ListKind("ClusterRole") {
+			if engine.IdentityGroup(o.APIVersion) != "" {
+				continue // a custom resource's kind of the same name (see Inventory.Get)
+			}
 			if _, dup := m[o.Name]; !dup || o.Namespace == "" {
 				m[o.Name] = o
 			}

@@ -63,9 +63,11 @@ func NewInventory(objects []*Object, complete bool) *Inventory {
 }
 
 // index files o under its keys. A later object of the same kind, namespace and name replaces
-// an earlier one in Get.
+// an earlier one in Get. Get files an object of a group other than Kubernetes' own under its
+// IdentityKind (Role.iam.aws.m.upbound.io), so that a custom resource that reuses a built-in
+// kind's name never stands in for the Kubernetes object of that name.
 func (inv *Inventory) index(o *Object) {
-	inv.byKey[objectKey{o.Kind, o.Namespace, o.Name}] = o
+	inv.byKey[objectKey{o.IdentityKind(), o.Namespace, o.Name}] = o
 	k := nsKind{o.Namespace, o.Kind}
 	inv.byNsKind[k] = append(inv.byNsKind[k], o)
 	inv.byKind[o.Kind] = append(inv.byKind[o.Kind], o)
@@ -100,7 +102,10 @@ func (inv *Inventory) Objects() []*Object {
 	return inv.objects
 }
 
-// Get returns the object of that kind, namespace and name, or nil.
+// Get returns the object of that kind, namespace and name, or nil. kind is an IdentityKind: a
+// bare kind names the object of one of Kubernetes' own groups (a RoleBinding's Role is never a
+// Crossplane provider's AWS Role of the same name, which a later document would otherwise
+// replace it with), kind.group one of another group (Rollout.argoproj.io).
 func (inv *Inventory) Get(kind, namespace, name string) *Object {
 	inv.crossObject(func() string { return kind + " " + namespace + "/" + name })
 	return inv.byKey[objectKey{kind, namespace, name}]
