@@ -116,6 +116,18 @@ func judgeInCluster(t *testing.T, c *engine.Check, docs string) *engine.Evaluati
 	return plan.Evaluate(engine.NewInventory(objs, true), nil, opts)
 }
 
+// judgeInScan is judgeInCluster as scan judges manifests (an incomplete view of the cluster).
+func judgeInScan(t *testing.T, c *engine.Check, docs string) *engine.Evaluation {
+	t.Helper()
+	objs, errs := manifest.Decode("objects.yaml", []byte(docs))
+	for _, e := range errs {
+		t.Fatal(e)
+	}
+	plan := engine.Compile([]*engine.Check{c}, nil)
+	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+	return plan.Evaluate(engine.NewInventory(objs, false), nil, opts)
+}
+
 func runFixture(t *testing.T, c *engine.Check, file, expect string) {
 	t.Helper()
 	data, err := os.ReadFile(file)

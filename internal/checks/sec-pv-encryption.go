@@ -1,11 +1,16 @@
 package checks
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -36,21 +41,31 @@ var ebsProvisioners = map[string]bool{"ebs.csi.aws.com": true, "kubernetes.io/aw
 
 var secPvEncryption = &engine.Check{
 	ID:    "sec-pv-encryption",
-	Title: "StorageClasses provision volumes encrypted at rest",
+	Title: "StorageClasses and PersistentVolumes encrypt volumes at rest",
 	Description: "Persistent volumes hold application data; encryption at rest protects it when disks, " +
 		"snapshots or backups leave the provider's control (C1.1, CC6.1). AWS EBS classes (EKS Auto Mode's " +
 		"included) must set " +
 		"parameters.encrypted: \"true\" (account-level default encryption is not visible from the " +
 		"cluster); GCE persistent disks, Filestore and Managed Lustre instances, and Azure disks, files and " +
 		"blob containers are encrypted by the provider. For other provisioners (EFS, Ceph, local volumes, ...) encryption is " +
-		"configured outside the StorageClass and the check says NotAssessed." + supporting,
+		"configured outside the StorageClass and the check says NotAssessed. A PersistentVolume is judged " +
+		"too, since a class vouches only for the volumes it provisions: one of those providers' volumes passes; " +
+		"an EBS volume is judged by the class that provisioned it (annotated pv.kubernetes.io/provisioned-by) " +
+		"while that class is still the one of its name (created no later than the volume), and is NotAssessed " +
+		"when it was made by hand or its class is gone or was created again since: the volume's own encryption " +
+		"is not in the PersistentVolume." + supporting,
 	Remediation: "For EBS, set parameters.encrypted: \"true\" (and kmsKeyId for a customer-managed key) on a new " +
 		"StorageClass and migrate volumes to it: parameters of an existing class cannot change. For other " +
-		"provisioners, keep evidence of the backend's encryption with the exception that records it.",
+		"provisioners, and volumes made by hand, keep evidence of the backend's encryption with the exception that records it.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{c11, cc61},
-	Targets:  []string{"StorageClass"},
+	Targets:  []string{"StorageClass", "PersistentVolume"},
+	Reads:    []string{"StorageClass"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if o.Kind == "PersistentVolume" {
+			judgeVolumeEncryption(ctx, o)
+			return
+		}
 		sc, ok := o.Obj.(*storagev1.StorageClass)
 		if !ok {
 			ctx.NotApplicable("", "not a storage.k8s.io/v1 StorageClass")
@@ -75,6 +90,108 @@ var secPvEncryption = &engine.Check{
 			ctx.NotAssessed("", fmt.Sprintf("encryption at rest of provisioner %s cannot be judged from the StorageClass", p))
 		}
 	},
+}
+
+// provisionedByAnnotation is the annotation the provisioner that made a PersistentVolume sets
+// on it, naming itself (the class's provisioner): the PV controller's
+// annDynamicallyProvisioned, k8s.io/kubernetes v1.37.2 pkg/controller/volume/persistentvolume.
+const provisionedByAnnotation = "pv.kubernetes.io/provisioned-by"
+
+// volumeBackend names what a PersistentVolume is stored on as a StorageClass would: its CSI
+// driver, or the in-tree provisioner of an in-tree cloud volume (which csi-translation-lib
+// migrates to that driver); "" with the volume source's name for any other source.
+func volumeBackend(pv *corev1.PersistentVolume) (provisioner, source string) {
+	s := &pv.Spec.PersistentVolumeSource
+	switch {
+	case s.CSI != nil:
+		return s.CSI.Driver, ""
+	case s.AWSElasticBlockStore != nil:
+		return "kubernetes.io/aws-ebs", ""
+	case s.GCEPersistentDisk != nil:
+		return "kubernetes.io/gce-pd", ""
+	case s.AzureDisk != nil:
+		return "kubernetes.io/azure-disk", ""
+	case s.AzureFile != nil:
+		return "kubernetes.io/azure-file", ""
+	}
+	// The JSON name of the source set (hostPath, nfs, local, iscsi, ...; the API server
+	// admits exactly one).
+	var fields map[string]json.RawMessage
+	if raw, err := json.Marshal(s); err == nil && json.Unmarshal(raw, &fields) == nil && len(fields) > 0 {
+		return "", slices.Sorted(maps.Keys(fields))[0]
+	}
+	return "", "unknown"
+}
+
+// judgeVolumeEncryption judges a PersistentVolume. A StorageClass vouches only for the volumes it
+// provisions, and only while it is the class its name names: parameters cannot change, but a
+// class can be deleted and created again, and the volumes of the old one stay as they were made.
+func judgeVolumeEncryption(ctx *engine.Context, o *engine.Object) {
+	pv, ok := o.Obj.(*corev1.PersistentVolume)
+	if !ok {
+		ctx.NotApplicable("", "not a v1 PersistentVolume")
+		return
+	}
+	b, source := volumeBackend(pv)
+	switch {
+	case b == "":
+		ctx.NotAssessed("", fmt.Sprintf("encryption at rest of this %s volume cannot be judged from the PersistentVolume", source))
+	case ebsProvisioners[b]:
+		judgeEBSVolume(ctx, pv, b)
+	case b == "efs.csi.aws.com":
+		ctx.NotAssessed("", "EFS encryption at rest is set on the file system, not in the PersistentVolume")
+	case encryptedByDefault[b] != "":
+		ctx.Pass("")
+	default:
+		ctx.NotAssessed("", fmt.Sprintf("encryption at rest of a volume of %s cannot be judged from the PersistentVolume", b))
+	}
+}
+
+// judgeEBSVolume judges an EBS PersistentVolume of backend b by the StorageClass that provisioned
+// it: whether the EBS volume itself is encrypted is not in the PersistentVolume.
+func judgeEBSVolume(ctx *engine.Context, pv *corev1.PersistentVolume, b string) {
+	const unseen = "whether the EBS volume is encrypted is not in the PersistentVolume"
+	by, name := pv.Annotations[provisionedByAnnotation], pv.Spec.StorageClassName
+	if !ebsProvisioners[by] || name == "" {
+		ctx.NotAssessed("", fmt.Sprintf("the %s volume was not provisioned by a StorageClass of the EBS driver (made by hand, or by another provisioner): %s", b, unseen))
+		return
+	}
+	var sc *storagev1.StorageClass
+	refused := ""
+	if so := ctx.Inventory.Get("StorageClass", "", name); so != nil {
+		sc, _ = so.Obj.(*storagev1.StorageClass)
+		if sc != nil && !ctx.Inventory.Complete {
+			refused = refusedMeta(&sc.ObjectMeta, false, apimachineryvalidation.NameIsDNSSubdomain)
+		}
+	}
+	switch {
+	case sc == nil && ctx.Inventory.Complete:
+		ctx.NotAssessed("", fmt.Sprintf("StorageClass %s does not exist any more: %s", name, unseen))
+		return
+	case sc == nil:
+		ctx.NotAssessed("", fmt.Sprintf("StorageClass %s is not in the scanned input: %s", name, unseen))
+		return
+	case refused != "":
+		ctx.NotAssessed("", fmt.Sprintf("StorageClass %s is refused by the API server (%s), so never created: %s", name, refused, unseen))
+		return
+	case !ebsProvisioners[sc.Provisioner]:
+		ctx.NotAssessed("", fmt.Sprintf("StorageClass %s's provisioner is %s, not the EBS driver that provisioned the volume: the class was created again since, and %s", name, sc.Provisioner, unseen))
+		return
+	case sc.CreationTimestamp.IsZero() || pv.CreationTimestamp.IsZero():
+		ctx.NotAssessed("", fmt.Sprintf("without the creation times of both, the input cannot tell whether StorageClass %s is the class that provisioned it or one created again since under its name: %s", name, unseen))
+		return
+	case pv.CreationTimestamp.Before(&sc.CreationTimestamp):
+		ctx.NotAssessed("", fmt.Sprintf("StorageClass %s was created after the volume, so another class of that name provisioned it: %s", name, unseen))
+		return
+	}
+	switch enc, set := ebsEncryptedParameter(sc.Parameters); {
+	case enc == "true":
+		ctx.Pass("")
+	case !set:
+		ctx.Fail("", "the volume was provisioned by StorageClass %s, which does not encrypt: parameters.encrypted is not set", name)
+	default:
+		ctx.Fail("", "the volume was provisioned by StorageClass %s, which does not encrypt: parameters.encrypted is %q", name, enc)
+	}
 }
 
 // ebsEncryptedParameter reads the "encrypted" parameter. The EBS CSI driver (which in-tree
