@@ -152,6 +152,17 @@ func judgeVolumeEncryption(ctx *engine.Context, o *engine.Object) {
 func judgeEBSVolume(ctx *engine.Context, pv *corev1.PersistentVolume, b string) {
 	const unseen = "whether the EBS volume is encrypted is not in the PersistentVolume"
 	by, name := pv.Annotations[provisionedByAnnotation], pv.Spec.StorageClassName
+	if beta, ok := pv.Annotations[corev1.BetaStorageClassAnnotation]; ok {
+		// Kubernetes reads the volume's class from the beta annotation first
+		// (GetPersistentVolumeClass, k8s.io/component-helpers v0.37.2 storage/volume); older
+		// provisioners wrote only it. Two different names say nothing of which one made it.
+		if name != "" && beta != name {
+			ctx.NotAssessed("", fmt.Sprintf("the volume names StorageClass %s in spec.storageClassName and %s in its %s annotation: which class provisioned it cannot be told, and %s",
+				name, beta, corev1.BetaStorageClassAnnotation, unseen))
+			return
+		}
+		name = beta
+	}
 	if !ebsProvisioners[by] || name == "" {
 		ctx.NotAssessed("", fmt.Sprintf("the %s volume was not provisioned by a StorageClass of the EBS driver (made by hand, or by another provisioner): %s", b, unseen))
 		return

@@ -91,6 +91,18 @@ func TestPersistentVolumesAreJudgedByWhatProvisionedThem(t *testing.T) {
 				"  awsElasticBlockStore: {volumeID: vol-0123456789abcdef0}\n",
 			complete: true, want: engine.StatusPass,
 		},
+		"an EBS volume whose class is only in the beta annotation is judged by that class": {
+			docs: ebsClass(before, "") + "---\n" + strings.Replace(strings.Replace(ebsVolume(after, "ebs.csi.aws.com"),
+				"  storageClassName: gp3\n", "", 1), "{pv.kubernetes.io/provisioned-by: ebs.csi.aws.com}",
+				"{pv.kubernetes.io/provisioned-by: ebs.csi.aws.com, volume.beta.kubernetes.io/storage-class: gp3}", 1),
+			complete: true, want: engine.StatusFail, message: "provisioned by StorageClass gp3, which does not encrypt",
+		},
+		"an EBS volume whose beta annotation names another class than its spec is not assessed": {
+			docs: ebsClass(before, "true") + "---\n" + strings.Replace(ebsVolume(after, "ebs.csi.aws.com"),
+				"{pv.kubernetes.io/provisioned-by: ebs.csi.aws.com}",
+				"{pv.kubernetes.io/provisioned-by: ebs.csi.aws.com, volume.beta.kubernetes.io/storage-class: gp2}", 1),
+			complete: true, want: engine.StatusNotAssessed, message: "volume.beta.kubernetes.io/storage-class",
+		},
 		"a GCE persistent disk made by hand passes: the provider encrypts every one": {
 			docs: "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: disk}\n" +
 				"spec:\n  capacity: {storage: 10Gi}\n  accessModes: [ReadWriteOnce]\n  gcePersistentDisk: {pdName: data-disk}\n",
