@@ -103,7 +103,7 @@ func adminPolicies(inv *engine.Inventory) []adminPolicy {
 	return inv.Memo(nil, "network.adminPolicies", func() any {
 		var out []adminPolicy
 		for _, o := range inv.List("", adminPolicyKind) {
-			if p, ok := readAdminPolicy(o, adminPolicyKind); ok && (inv.Complete || !p.priorityRefused) {
+			if p, ok := readAdminPolicy(o, adminPolicyKind); ok && (inv.Complete || !p.priorityRefused) && refusedCustomResource(inv, o, false) == "" {
 				out = append(out, p)
 			}
 		}
@@ -118,7 +118,7 @@ func baselinePolicy(inv *engine.Inventory) []adminPolicy {
 	return inv.Memo(nil, "network.baselinePolicy", func() any {
 		var out []adminPolicy
 		for _, o := range inv.List("", baselinePolicyKind) {
-			if p, ok := readAdminPolicy(o, baselinePolicyKind); ok {
+			if p, ok := readAdminPolicy(o, baselinePolicyKind); ok && refusedCustomResource(inv, o, false) == "" {
 				out = append(out, p)
 			}
 		}

@@ -32,8 +32,11 @@ const (
 	ciliumGroup      = engine.CiliumGroup
 )
 
-// calicoGroups are the API groups of Calico's NetworkPolicy (engine.CalicoGroups).
+// calicoGroups are the API groups of Calico's NetworkPolicy (engine.CalicoGroups);
+// calicoAPIServerGroup is the one Calico's own API server serves (the other is its CRDs').
 var calicoGroups = engine.CalicoGroups
+
+const calicoAPIServerGroup = "projectcalico.org"
 
 // The readings of the policies' pod selectors, which provenance shares (engine/cni.go):
 // cniSpecialKey says whether a key stands for something other than the pod's labels,
@@ -82,7 +85,7 @@ func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
 	return inv.Memo(nil, "network.cniPoliciesIn "+namespace, func() any {
 		var out []cniPolicy
 		for _, o := range inv.List(namespace, ciliumPolicyKind) {
-			if apiGroup(o.APIVersion) != ciliumGroup {
+			if apiGroup(o.APIVersion) != ciliumGroup || refusedCustomResource(inv, o, true) != "" {
 				continue
 			}
 			if p, ok := ciliumPolicy(o); ok {
@@ -90,7 +93,7 @@ func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
 			}
 		}
 		for _, o := range inv.List(namespace, "NetworkPolicy") {
-			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) {
+			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) || refusedCustomResource(inv, o, true) != "" {
 				continue
 			}
 			// calicoctl shows each Kubernetes NetworkPolicy as a Calico one named
@@ -125,7 +128,7 @@ func ciliumClusterwides(inv *engine.Inventory) []cniPolicy {
 	return inv.Memo(nil, "network.ciliumClusterwides", func() any {
 		var out []cniPolicy
 		for _, o := range inv.List("", ciliumClusterwideKind) {
-			if apiGroup(o.APIVersion) != ciliumGroup {
+			if apiGroup(o.APIVersion) != ciliumGroup || refusedCustomResource(inv, o, false) != "" {
 				continue
 			}
 			if p, ok := ciliumRules(o, ciliumClusterwideKind, true); ok {
@@ -201,7 +204,7 @@ func calicoGlobals(inv *engine.Inventory) []calicoGlobal {
 	return inv.Memo(nil, "network.calicoGlobals", func() any {
 		var out []calicoGlobal
 		for _, o := range inv.List("", engine.CalicoGlobalNetworkPolicyKind) {
-			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) {
+			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) || refusedCustomResource(inv, o, false) != "" {
 				continue
 			}
 			var spec struct {

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	apipath "k8s.io/apimachinery/pkg/api/validation/path"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -219,4 +220,32 @@ func refusedManifestMeta(inv *engine.Inventory, m *metav1.ObjectMeta, nameFn api
 		return ""
 	}
 	return refusedMeta(m, true, nameFn)
+}
+
+// refusedCustomResource says why, in a scan, the API server refuses to create a custom resource's
+// manifest for its metadata, or "" (and "" in the operator's view, where the object exists).
+// Whatever its CRD's schema says, the API server validates every custom resource's metadata as
+// ValidateObjectMeta does, with a DNS subdomain for a name (k8s.io/apiextensions-apiserver v0.37.2
+// pkg/registry/customresource/validator.go). An API server of its own built on k8s.io/apiserver's
+// generic registry, as Calico's serving projectcalico.org/v3 is, checks the same metadata with a
+// path segment for a name (rest.ValidateCreate, k8s.io/apiserver v0.37.2): its own, possibly
+// stricter, name rule is not judged.
+func refusedCustomResource(inv *engine.Inventory, o *engine.Object, namespaced bool) string {
+	if inv.Complete {
+		return ""
+	}
+	nameFn := apimachineryvalidation.NameIsDNSSubdomain
+	if apiGroup(o.APIVersion) == calicoAPIServerGroup {
+		nameFn = apipath.ValidatePathSegmentName
+	}
+	m := metav1.ObjectMeta{
+		Name:            o.Obj.GetName(),
+		GenerateName:    o.Obj.GetGenerateName(),
+		Namespace:       o.Obj.GetNamespace(),
+		Labels:          o.Obj.GetLabels(),
+		Annotations:     o.Obj.GetAnnotations(),
+		Finalizers:      o.Obj.GetFinalizers(),
+		OwnerReferences: o.Obj.GetOwnerReferences(),
+	}
+	return refusedMeta(&m, namespaced, nameFn)
 }
