@@ -23,7 +23,7 @@ var avlHpaSanity = &engine.Check{
 		"at all (A1.1). Nor can one the API server refuses (maxReplicas unset or below minReplicas, a negative minReplicas, a scaleTargetRef " +
 		"without a kind or a name, an API version it no longer serves: autoscaling/v2beta1 and v2beta2, a name that is not a DNS subdomain, an invalid label or annotation, metrics it refuses (a target of the wrong kind for its source, both averageUtilization and averageValue, a utilization below 1, minReplicas 0 without an Object or External metric), behavior it refuses: a stabilization window above 3600 s, a policy period above 1800 s, a selectPolicy other than Max, Min and Disabled), which only a manifest can hold: it is never created, and the other availability checks do not count it. Nor can one aimed at a kind without a scale subresource (a DaemonSet, a Job, a Pod) or at a " +
 		"kind in an API group that does not serve it (extensions/v1beta1 Deployment), nor two autoscalers of one workload: the HPA controller finds its pods controlled by " +
-		"more than one (AmbiguousSelector) and neither scales it; nor one whose every metric is the utilization of cpu or memory (no metrics at all " +
+		"more than one (AmbiguousSelector) and neither scales it by its metrics (each only brings replicas outside its minReplicas to maxReplicas range to that bound); nor one whose every metric is the utilization of cpu or memory (no metrics at all " +
 		"means a cpu utilization of 80%) that the target's pods do not all request: the HPA controller computes utilization against the requests of " +
 		"every regular container and native sidecar (of the container a ContainerResource metric names; of the pod when it sets pod-level requests " +
 		"or limits of cpu or memory, which lack a resource that neither they nor any container names), " +
@@ -56,7 +56,7 @@ var avlHpaSanity = &engine.Check{
 		if others := otherAutoscalersOfTarget(ctx.Inventory, o, h); len(others) > 0 {
 			ref := h.Spec.ScaleTargetRef
 			problems = append(problems, fmt.Sprintf("%s %q is also the target of HorizontalPodAutoscaler %s: the HPA controller "+
-				"finds its pods controlled by more than one autoscaler (AmbiguousSelector) and none of them scales it", ref.Kind, ref.Name, quoteList(others)))
+				"finds its pods controlled by more than one autoscaler (AmbiguousSelector) and none of them scales it by its metrics", ref.Kind, ref.Name, quoteList(others)))
 		}
 		if want := ctx.Params.MinReplicas; lowest < want {
 			problems = append(problems, fmt.Sprintf("minReplicas is %d, below %d", lowest, want))

@@ -12,7 +12,9 @@ var avlReplicas = &engine.Check{
 		"or a rollout restarts it: the service has no redundancy (A1.2). Replicas must reach the " +
 		"profile's parameters.minReplicas (default 2); a workload scaled by a HorizontalPodAutoscaler " +
 		"is judged by the autoscaler's minReplicas instead of its own replicas field, unless the API server refuses the " +
-		"autoscaler (maxReplicas unset or below minReplicas, autoscaling/v2beta2, an invalid name or label, metrics or scaling rules it refuses: avl-hpa-sanity), which then never raises a replica. The check judges " +
+		"autoscaler (maxReplicas unset or below minReplicas, autoscaling/v2beta2, an invalid name or label, metrics or scaling rules it refuses: avl-hpa-sanity), which then never raises a replica. " +
+		"Several autoscalers of one workload scale it by no metric (AmbiguousSelector), but each raises replicas below its minReplicas, and lowers those above " +
+		"its maxReplicas, to that bound: the workload is judged by its replicas so bounded (the lowest maxReplicas when the ranges do not meet). The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Set spec.replicas to at least the required count, or give the HorizontalPodAutoscaler that scales " +
@@ -29,6 +31,15 @@ var avlReplicas = &engine.Check{
 		if h := autoscalerOf(ctx.Inventory, o); h != nil {
 			if got := autoscalerMin(h); got < want {
 				ctx.Fail("", "HorizontalPodAutoscaler %q may scale it down to %s; want at least %d", h.Name, countNoun(got, "replica"), want)
+				return
+			}
+			ctx.Pass("")
+			return
+		}
+		if got, names, ok := sharedAutoscaling(ctx.Inventory, o); ok {
+			if got < want {
+				ctx.Fail("", "HorizontalPodAutoscalers %s all target it: none scales it by its metrics (AmbiguousSelector), and their "+
+					"minReplicas and maxReplicas keep it at %s; want at least %d", quoteList(names), countNoun(got, "replica"), want)
 				return
 			}
 			ctx.Pass("")

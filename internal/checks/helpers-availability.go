@@ -348,6 +348,39 @@ func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.Horizo
 	return hs[0]
 }
 
+// sharedAutoscaling is what several HorizontalPodAutoscalers that all target a workload do to it:
+// ok is false unless there are several (and the workload has a scale subresource). None of them
+// scales it by its metrics: each finds its pods controlled by more than one HPA
+// (AmbiguousSelector). But that is found only when an HPA computes replicas from its metrics; one
+// whose target runs fewer replicas than its minReplicas, or more than its maxReplicas, sets them
+// to that bound without (reconcileAutoscaler, k8s.io/kubernetes v1.37.2
+// pkg/controller/podautoscaler/horizontal.go: needsMetricComputation false, and
+// validateAndParseSelector only called by computeReplicasForMetrics). The workload's replicas,
+// unless zero (scaling is then disabled, ScalingDisabled, or each HPA computes its metrics and
+// finds the ambiguity), are raised to the highest minReplicas and brought down to the lowest
+// maxReplicas: lowest is the fewest it runs, the lowest maxReplicas when the HPAs' ranges do not
+// meet (they then set it in turn to one bound and the other). names are the autoscalers, sorted.
+func sharedAutoscaling(inv *engine.Inventory, o *engine.Object) (lowest int32, names []string, ok bool) {
+	if noScaleSubresource[schema.GroupKind{Group: apiGroup(o.APIVersion), Kind: o.Kind}] {
+		return 0, nil, false
+	}
+	hs := autoscalersByTarget(inv)[workloadRef{o.Namespace, apiGroup(o.APIVersion), o.Kind, o.Name}]
+	if len(hs) < 2 {
+		return 0, nil, false
+	}
+	highestMin, lowestMax := int32(0), hs[0].Spec.MaxReplicas
+	for _, h := range hs {
+		highestMin, lowestMax = max(highestMin, autoscalerMin(h)), min(lowestMax, h.Spec.MaxReplicas)
+		names = append(names, h.Name)
+	}
+	sort.Strings(names)
+	lowest = replicasOf(o)
+	if lowest > 0 {
+		lowest = min(max(lowest, highestMin), lowestMax)
+	}
+	return lowest, names, true
+}
+
 // noScaleSubresource are the built-in workload kinds, by API group, that have no scale
 // subresource (only Deployments, ReplicaSets, StatefulSets and ReplicationControllers have one,
 // k8s.io/kubernetes v1.37.2 pkg/registry): the HPA controller cannot get the scale of one it is
