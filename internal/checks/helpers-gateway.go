@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -55,7 +56,9 @@ type (
 		AllowedRoutes *gatewayAllowedRoutes `json:"allowedRoutes"`
 		TLS           *struct {
 			// Mode is Terminate (the default) or Passthrough.
-			Mode *string `json:"mode"`
+			Mode            *string           `json:"mode"`
+			CertificateRefs []json.RawMessage `json:"certificateRefs"`
+			Options         map[string]any    `json:"options"`
 		} `json:"tls"`
 	}
 	gatewayAllowedRoutes struct {
@@ -184,6 +187,10 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 				continue
 			}
 			found = true
+			if why := refusedGateway(inv, gw, gs); why != "" {
+				out.unknown = append(out.unknown, refusedGatewayText("Gateway", gw.Namespace, gw.Name, why))
+				continue
+			}
 			out.attach(inv, o, gs, "default Gateway", gw.Namespace, gw.Name, routeParentRef{})
 		}
 		if !found && !inv.Complete {
@@ -225,6 +232,10 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 		var gs gatewaySpec
 		if !readSpec(gw, &gs) {
 			out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s's spec does not decode as the Gateway API's", ns, ref.Name))
+			continue
+		}
+		if why := refusedGateway(inv, gw, gs); why != "" {
+			out.unknown = append(out.unknown, refusedGatewayText("Gateway", ns, ref.Name, why))
 			continue
 		}
 		out.attach(inv, o, gs, "Gateway", ns, ref.Name, ref)
@@ -296,6 +307,10 @@ func (out *routeListeners) attachListenerSet(inv *engine.Inventory, o *engine.Ob
 		out.unknown = append(out.unknown, fmt.Sprintf("ListenerSet %s/%s's spec does not decode as the Gateway API's", ns, ref.Name))
 		return
 	}
+	if why := refusedGateway(inv, set, gatewaySpec{Listeners: ls.Listeners}); why != "" {
+		out.unknown = append(out.unknown, refusedGatewayText("ListenerSet", ns, ref.Name, why))
+		return
+	}
 	p := ls.ParentRef
 	gwNS := ns
 	if p.Namespace != nil && *p.Namespace != "" {
@@ -317,6 +332,10 @@ func (out *routeListeners) attachListenerSet(inv *engine.Inventory, o *engine.Ob
 		out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s's spec does not decode as the Gateway API's", gwNS, p.Name))
 		return
 	}
+	if why := refusedGateway(inv, gw, gs); why != "" {
+		out.unknown = append(out.unknown, refusedGatewayText("Gateway", gwNS, p.Name, why)+fmt.Sprintf(", parent of ListenerSet %s/%s", ns, ref.Name))
+		return
+	}
 	admitted, why := gatewayAdmitsListenerSets(inv, gs, gwNS, ns)
 	switch {
 	case why != "":
@@ -324,6 +343,52 @@ func (out *routeListeners) attachListenerSet(inv *engine.Inventory, o *engine.Ob
 	case admitted:
 		out.attach(inv, o, gatewaySpec{Listeners: ls.Listeners}, "ListenerSet", ns, ref.Name, ref)
 	}
+}
+
+// refusedGateway says why, in a scan, the API server refuses a Gateway API Gateway or ListenerSet
+// manifest (gs holds its listeners), or "": its metadata (refusedCustomResource), or listeners its
+// CRD's validation rules refuse (sigs.k8s.io/gateway-api v1.5.0 and v1.6.0, config/crd/standard,
+// the listeners' x-kubernetes-validations, the same for both kinds, judged after the schema's
+// default tls.mode Terminate): tls on an HTTP, TCP or UDP listener, an HTTPS listener whose tls
+// mode is not Terminate, a TLS listener without tls, a Terminate tls without certificateRefs or
+// options, two listeners of one name. Such a manifest neither creates the object nor changes one
+// that exists (the rules hold on update too, and an update keeps only values the old object
+// already had): what serves a route through it is not known, as for a Gateway not in the input.
+// In the operator's view the object exists, so the API server took it.
+func refusedGateway(inv *engine.Inventory, o *engine.Object, gs gatewaySpec) string {
+	if inv.Complete {
+		return ""
+	}
+	if why := refusedCustomResource(inv, o, true); why != "" {
+		return why
+	}
+	names := map[string]bool{}
+	for _, l := range gs.Listeners {
+		if names[l.Name] {
+			return fmt.Sprintf("listener %s: Listener name must be unique within the Gateway", l.Name)
+		}
+		names[l.Name] = true
+		mode := "Terminate"
+		if l.TLS != nil && l.TLS.Mode != nil {
+			mode = *l.TLS.Mode
+		}
+		switch {
+		case l.TLS != nil && (l.Protocol == "HTTP" || l.Protocol == "TCP" || l.Protocol == "UDP"):
+			return fmt.Sprintf("listener %s: tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']", l.Name)
+		case l.Protocol == "HTTPS" && l.TLS != nil && mode != "Terminate" && mode != "":
+			return fmt.Sprintf("listener %s: tls mode must be Terminate for protocol HTTPS", l.Name)
+		case l.Protocol == "TLS" && (l.TLS == nil || mode == ""):
+			return fmt.Sprintf("listener %s: tls mode must be set for protocol TLS", l.Name)
+		case l.TLS != nil && mode == "Terminate" && len(l.TLS.CertificateRefs) == 0 && len(l.TLS.Options) == 0:
+			return fmt.Sprintf("listener %s: certificateRefs or options must be specified when mode is Terminate", l.Name)
+		}
+	}
+	return ""
+}
+
+// refusedGatewayText says that the API server refuses kind ns/name (refusedGateway).
+func refusedGatewayText(kind, ns, name, why string) string {
+	return fmt.Sprintf("%s %s/%s, which the API server refuses (%s), is never created, nor does the manifest change one that exists", kind, ns, name, why)
 }
 
 // gatewayNamed is the Gateway API Gateway of that namespace and name, or nil.

@@ -3,6 +3,9 @@ package checks
 import (
 	"strings"
 	"testing"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
 // TestGatewayHostnamesIntersect holds hostnameIntersects to the Gateway API's hostname
@@ -66,5 +69,74 @@ func TestGatewayUnnamedHosts(t *testing.T) {
 				t.Errorf("got %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestListenerSetOfARefusedGateway: a ListenerSet's parent Gateway, as written, admits no
+// ListenerSet (spec.allowedListeners from None, the default), but the API server refuses it for
+// its annotation key, which is not a qualified name (ValidateObjectMeta, as
+// k8s.io/apiextensions-apiserver v0.37.2 validates every custom resource's metadata, on create
+// and on update): the manifest neither creates Gateway infra/shared nor changes one that exists,
+// which may admit the set's TCP listener. In a scan net-service-exposure cannot tell (it said
+// NotApplicable: the set adds nothing); in the operator's view the Gateway exists as read.
+func TestListenerSetOfARefusedGateway(t *testing.T) {
+	const docs = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: shared
+  namespace: infra
+  annotations: {"owner team": platform}
+spec:
+  gatewayClassName: example
+  listeners:
+  - name: https
+    protocol: HTTPS
+    port: 443
+    tls:
+      certificateRefs:
+      - name: shared-tls
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata:
+  name: db
+  namespace: shop
+spec:
+  parentRef:
+    name: shared
+    namespace: infra
+  listeners:
+  - name: postgres
+    protocol: TCP
+    port: 5432
+`
+	for _, c := range []struct {
+		complete bool
+		want     engine.Status
+		message  string
+	}{
+		{false, engine.StatusNotAssessed, "Gateway infra/shared, which the API server refuses (metadata.annotations"},
+		{true, engine.StatusNotApplicable, "does not admit the ListenerSets of namespace shop"},
+	} {
+		objs, errs := manifest.Decode("objects.yaml", []byte(docs))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		plan := engine.Compile([]*engine.Check{netServiceExposure}, nil)
+		opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+		found := false
+		for _, r := range plan.Evaluate(engine.NewInventory(objs, c.complete), nil, opts).Results {
+			if r.Object == nil || r.Object.Kind != "ListenerSet" {
+				continue
+			}
+			found = true
+			if r.Status != c.want || !strings.Contains(r.Message, c.message) {
+				t.Errorf("complete %v: got %s %q, want %s containing %q", c.complete, r.Status, r.Message, c.want, c.message)
+			}
+		}
+		if !found {
+			t.Errorf("complete %v: no result for the ListenerSet", c.complete)
+		}
 	}
 }

@@ -42,7 +42,10 @@ var netIngressTLS = &engine.Check{
 		"RequestRedirect filter with scheme https), an HTTPS or TLS listener over TLS; a TCP or UDP listener forwards " +
 		"what it receives, and whether that is encrypted the check cannot tell (NotAssessed). Where the Gateway, ListenerSet, or any default Gateway a route asks for, is not in the input, " +
 		"or admits routes (or ListenerSets) by the labels of a Namespace not in the input, or the listener is " +
-		"of a protocol of its implementation's own, the check cannot tell (NotAssessed); a route whose parents are " +
+		"of a protocol of its implementation's own, the check cannot tell (NotAssessed), nor, in a scan, where the API server refuses the Gateway or " +
+		"ListenerSet manifest (metadata it refuses, or listeners its CRD's rules refuse: an HTTPS listener not in Terminate mode, a Terminate tls " +
+		"without certificateRefs or options, a TLS listener without tls, tls on an HTTP listener, two listeners of one name), which neither creates " +
+		"it nor changes one that exists; a route whose parents are " +
 		"Services (a service mesh's) is not served by a listener (NotApplicable). An OpenShift Route (route.openshift.io) " +
 		"without spec.tls is served by the cluster's router over plain HTTP only; with spec.tls (termination edge, " +
 		"reencrypt or passthrough; edge when unset) over TLS, and over plain HTTP too where " +

@@ -30,7 +30,8 @@ var netServiceExposure = &engine.Check{
 		"ListenerSet's listeners are judged as a Gateway's, in the ListenerSet's namespace, where its parent Gateway " +
 		"admits the ListenerSets of that namespace (spec.allowedListeners: Same, All, or Selector on the Namespace's labels); " +
 		"a ListenerSet its Gateway does not admit adds nothing (NotApplicable), and one whose Gateway, or whose Namespace " +
-		"the Gateway selects by label, is not in the input cannot be judged (NotAssessed). A listener of a " +
+		"the Gateway selects by label, is not in the input, or, in a scan, whose Gateway or ListenerSet the API server refuses (as net-ingress-tls " +
+		"reads them), cannot be judged (NotAssessed). A listener of a " +
 		"protocol the Gateway API does not define (an implementation's own) cannot be judged (NotAssessed). An Istio " +
 		"Gateway (networking.istio.io) opens each of its servers' ports at the address of the gateway proxies its " +
 		"spec.selector picks, a shared ingress gateway's in any namespace: a TCP, MONGO, REDIS or MYSQL server, a TLS server " +
@@ -236,6 +237,10 @@ func listenerSetExposure(ctx *engine.Context, o *engine.Object) {
 	var gs gatewaySpec
 	if !readSpec(gw, &gs) {
 		ctx.NotAssessed("", fmt.Sprintf("Gateway %s/%s's spec does not decode as the Gateway API's", ns, ref.Name))
+		return
+	}
+	if why := refusedGateway(ctx.Inventory, gw, gs); why != "" {
+		ctx.NotAssessed("", refusedGatewayText("Gateway", ns, ref.Name, why)+": whether it admits the ListenerSet the check cannot tell")
 		return
 	}
 	admitted, why := gatewayAdmitsListenerSets(ctx.Inventory, gs, ns, o.Namespace)
