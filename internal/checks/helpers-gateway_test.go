@@ -119,24 +119,31 @@ spec:
 		{false, engine.StatusNotAssessed, "Gateway infra/shared, which the API server refuses (metadata.annotations"},
 		{true, engine.StatusNotApplicable, "does not admit the ListenerSets of namespace shop"},
 	} {
-		objs, errs := manifest.Decode("objects.yaml", []byte(docs))
-		if len(errs) > 0 {
-			t.Fatal(errs)
+		holdResult(t, netServiceExposure, docs, c.complete, "ListenerSet", c.want, c.message)
+	}
+}
+
+// holdResult judges docs with check c alone, in a scan (complete false) or as the operator does,
+// and holds the one result on an object of kind to status want with a message containing message.
+func holdResult(t *testing.T, c *engine.Check, docs string, complete bool, kind string, want engine.Status, message string) {
+	t.Helper()
+	objs, errs := manifest.Decode("objects.yaml", []byte(docs))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	plan := engine.Compile([]*engine.Check{c}, nil)
+	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+	found := 0
+	for _, r := range plan.Evaluate(engine.NewInventory(objs, complete), nil, opts).Results {
+		if r.Object == nil || r.Object.Kind != kind {
+			continue
 		}
-		plan := engine.Compile([]*engine.Check{netServiceExposure}, nil)
-		opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
-		found := false
-		for _, r := range plan.Evaluate(engine.NewInventory(objs, c.complete), nil, opts).Results {
-			if r.Object == nil || r.Object.Kind != "ListenerSet" {
-				continue
-			}
-			found = true
-			if r.Status != c.want || !strings.Contains(r.Message, c.message) {
-				t.Errorf("complete %v: got %s %q, want %s containing %q", c.complete, r.Status, r.Message, c.want, c.message)
-			}
+		found++
+		if r.Status != want || !strings.Contains(r.Message, message) {
+			t.Errorf("complete %v: %s %s: got %s %q, want %s containing %q", complete, kind, r.Object.Name, r.Status, r.Message, want, message)
 		}
-		if !found {
-			t.Errorf("complete %v: no result for the ListenerSet", c.complete)
-		}
+	}
+	if found != 1 {
+		t.Errorf("complete %v: %d results for a %s, want 1", complete, found, kind)
 	}
 }

@@ -167,8 +167,9 @@ type boundIstioGateway struct {
 
 // istioGatewaysOf are the Istio Gateways of other namespaces that the VirtualService o names in
 // spec.gateways ("mesh", the sidecars, is none), with, described for people, those of its own
-// namespace (own: judged on the Gateway) and those it names that the input does not hold or
-// that do not decode (unknown; a Gateway missing from a complete inventory does not exist).
+// namespace (own: judged on the Gateway) and those it names that the input does not hold, that
+// do not decode or, in a scan, that the API server refuses for their metadata (unknown; a Gateway
+// missing from a complete inventory does not exist).
 func istioGatewaysOf(inv *engine.Inventory, o *engine.Object, vs istioVirtualServiceSpec) (bound []boundIstioGateway, own, unknown []string) {
 	for _, ref := range vs.Gateways {
 		if ref == "mesh" {
@@ -192,6 +193,12 @@ func istioGatewaysOf(inv *engine.Inventory, o *engine.Object, vs istioVirtualSer
 		gs, ok := readIstioGateway(gw)
 		if !ok {
 			unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s's spec does not decode as Istio's", ns, name))
+			continue
+		}
+		// A manifest the API server refuses for its metadata (refusedCustomResource, on create
+		// and on update alike) neither creates the Gateway nor changes one that exists.
+		if why := refusedCustomResource(inv, gw, true); why != "" {
+			unknown = append(unknown, refusedGatewayText("Istio Gateway", ns, name, why))
 			continue
 		}
 		bound = append(bound, boundIstioGateway{ns, name, gs})

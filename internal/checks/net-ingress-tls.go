@@ -61,7 +61,8 @@ var netIngressTLS = &engine.Check{
 		"MONGO server forwards what it receives (NotAssessed). A VirtualService whose http routes bind to the HTTP server of " +
 		"another namespace's Istio Gateway (spec.gateways: [infra/shared], on a server one of whose hosts admits its namespace " +
 		"and meets its hosts) is served in clear text there, and fails in its own namespace as an HTTPRoute on a shared Gateway's " +
-		"HTTP listener does; one on its own namespace's Gateway is judged on that Gateway (NotApplicable). A Gateway API Gateway " +
+		"HTTP listener does; one on its own namespace's Gateway is judged on that Gateway (NotApplicable); one on an Istio Gateway not in the input, " +
+		"or, in a scan, one the API server refuses for its metadata, cannot be judged (NotAssessed). A Gateway API Gateway " +
 		"is judged by its routes (NotApplicable)." + supporting,
 	Remediation: "Add a spec.tls entry whose hosts list every rule host, with a certificate Secret " +
 		"(cert-manager can issue it), and redirect HTTP to HTTPS in the ingress controller (with " +
