@@ -7,7 +7,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -29,9 +31,22 @@ var (
 // created, rule by rule as the CRD's markers (api/v1alpha1) write them.
 type crdRules struct{ errs field.ErrorList }
 
-// meta is what the API server asks of every custom resource's name (NameIsDNSSubdomain) and of
-// a namespace's.
+// meta is what the API server asks of every custom resource's metadata, whatever its CRD's
+// schema (k8s.io/apiextensions-apiserver v0.37.2 pkg/registry/customresource/validator.go, which
+// validates it as ValidateObjectMeta does): a name that is a DNS subdomain (NameIsDNSSubdomain), a
+// namespace's that is a DNS label, valid labels, annotation keys (and annotations within 256 KiB),
+// finalizers and ownerReferences.
 func (r *crdRules) meta(m *metav1.ObjectMeta) {
+	r.name(m)
+	p := field.NewPath("metadata")
+	r.errs = append(r.errs, metav1validation.ValidateLabels(m.Labels, p.Child("labels"))...)
+	r.errs = append(r.errs, apimachineryvalidation.ValidateAnnotations(m.Annotations, p.Child("annotations"))...)
+	r.errs = append(r.errs, apimachineryvalidation.ValidateFinalizers(m.Finalizers, p.Child("finalizers"))...)
+	r.errs = append(r.errs, apimachineryvalidation.ValidateOwnerReferences(m.OwnerReferences, p.Child("ownerReferences"))...)
+}
+
+// name is what the API server asks of a custom resource's name and namespace.
+func (r *crdRules) name(m *metav1.ObjectMeta) {
 	p := field.NewPath("metadata")
 	if m.Name != "" {
 		for _, msg := range validation.IsDNS1123Subdomain(m.Name) {

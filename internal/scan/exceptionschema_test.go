@@ -201,9 +201,19 @@ func TestExceptionsTheCRDRefusesAreNotApplied(t *testing.T) {
 		{"a kind with a group over 317 characters", "match", "  match:\n    kinds: [Pod." + strings.Repeat("g", 314) + "]", "spec.match.kinds[0]"},
 		{"a container name over 253 characters", "match", "  match:\n    containers: [" + strings.Repeat("c", 254) + "]", "spec.match.containers[0]"},
 		{"a profile name over 253 characters", "profiles", "  profiles: [" + strings.Repeat("p", 254) + "]", "spec.profiles[0]"},
+		// A custom resource's metadata is validated as ValidateObjectMeta does, whatever the
+		// CRD's schema (k8s.io/apiextensions-apiserver v0.37.2 customresource validator).
+		{"a label value with a blank", "metadata", `  labels: {team: "shop team"}`, "metadata.labels"},
+		{"a label key with two slashes", "metadata", `  labels: {example.com/team/x: shop}`, "metadata.labels"},
+		{"an annotation key with a blank", "metadata", `  annotations: {"approved by": sec@example.com}`, "metadata.annotations"},
+		{"a finalizer that is no qualified name", "metadata", `  finalizers: ["keep me"]`, "metadata.finalizers"},
+		{"an owner reference without a uid", "metadata", "  ownerReferences:\n  - {apiVersion: v1, kind: ConfigMap, name: approvals, uid: \"\"}", "metadata.ownerReferences"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, name := exceptionWith(tc.key, tc.line), "legacy-host-network"
+			if tc.key == "metadata" {
+				doc = strings.Replace(exceptionWith("", ""), "  namespace: shop\n", "  namespace: shop\n"+tc.line+"\n", 1)
+			}
 			if tc.key == "name" {
 				name = map[string]string{"a name in capitals": "Legacy-Host-Network", "a name with an underscore": "legacy_host_network"}[tc.name]
 				doc = strings.Replace(doc, "name: legacy-host-network", "name: "+name, 1)
@@ -305,6 +315,8 @@ func TestProfilesTheCRDRefusesAreRefused(t *testing.T) {
 	for _, tc := range []struct{ name, doc, field string }{
 		{"a name over 63 characters", profile(strings.Repeat("p", 64), "  maxFindings: 10\n"), "metadata.name"},
 		{"a name in capitals", profile("CI", "  maxFindings: 10\n"), "metadata.name"},
+		{"a label value with a blank", profile("ci\n  labels: {team: \"platform team\"}", "  maxFindings: 10\n"), "metadata.labels"},
+		{"an annotation key with a blank", profile("ci\n  annotations: {\"reviewed by\": sec}", "  maxFindings: 10\n"), "metadata.annotations"},
 		{"minReplicas 0", profile("ci", "  parameters: {minReplicas: 0}\n"), "spec.parameters.minReplicas"},
 		{"a capability in lower case", profile("ci", "  parameters: {allowedCapabilities: [net_bind_service]}\n"), "spec.parameters.allowedCapabilities[0]"},
 		{"host port 0", profile("ci", "  parameters: {allowedHostPorts: [0]}\n"), "spec.parameters.allowedHostPorts[0]"},
