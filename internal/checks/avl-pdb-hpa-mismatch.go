@@ -14,7 +14,7 @@ var avlPdbHpaMismatch = &engine.Check{
 		"minAvailable is higher than that count can never be met: evictions are refused, drains " +
 		"block, and the capacity plan written in the autoscaler and the budget disagree (A1.1). The " +
 		"check compares an integer minAvailable with the pods the selected workloads keep at their " +
-		"autoscalers' minReplicas. A budget in a manifest that the API server refuses (minAvailable and maxUnavailable both set, a " +
+		"autoscalers' minReplicas (several autoscalers of one workload keep it within the highest minReplicas and the lowest maxReplicas, as avl-replicas reads them). A budget in a manifest that the API server refuses (minAvailable and maxUnavailable both set, a " +
 		"negative value, a percentage above 100% or a string that is not a percentage, an unknown unhealthyPodEvictionPolicy, policy/v1beta1) " +
 		"is never created, and is NotApplicable." + supporting,
 	Remediation: "Lower minAvailable below the autoscaler's minReplicas (or use maxUnavailable), or raise the " +
@@ -46,10 +46,15 @@ var avlPdbHpaMismatch = &engine.Check{
 		var pods int32
 		var scaled, uncounted []*engine.Object
 		var autoscalers []string
+		shared := false
 		for _, w := range ws {
 			if h := autoscalerOf(ctx.Inventory, w); h != nil {
 				scaled = append(scaled, w)
 				autoscalers = append(autoscalers, h.Name)
+			} else if _, names, ok := sharedAutoscaling(ctx.Inventory, w); ok {
+				// Several autoscalers keep it within their bounds (sharedAutoscaling).
+				scaled, shared = append(scaled, w), true
+				autoscalers = append(autoscalers, names...)
 			}
 			n, known := podCount(ctx.Inventory, w)
 			if !known {
@@ -66,6 +71,12 @@ var avlPdbHpaMismatch = &engine.Check{
 		}
 		if len(uncounted) > 0 {
 			ctx.NotAssessed("", "the budget selects "+describeWorkloads(uncounted)+", whose pod count "+uncountedWhy(uncounted[0]))
+			return
+		}
+		if ma.IntVal > pods && shared {
+			ctx.Fail("", "minAvailable %d is greater than the %s left when HorizontalPodAutoscalers %s keep %s at their fewest (several autoscalers of one workload "+
+				"scale it by no metric, AmbiguousSelector, but bring its replicas within their minReplicas and maxReplicas): evictions are then refused",
+				ma.IntVal, countNoun(pods, "pod"), quoteList(autoscalers), describeWorkloads(scaled))
 			return
 		}
 		if ma.IntVal > pods {

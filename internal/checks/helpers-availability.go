@@ -803,11 +803,15 @@ func budgetOf(inv *engine.Inventory, o *engine.Object) *disruptionBudget {
 }
 
 // podCount is the number of pods a workload keeps running at its lowest: an HPA's minReplicas
-// when one scales it, else its replicas; 1 for a bare pod. known is false for DaemonSets, whose
+// when one scales it, the fewest several keep it at when they all target it (sharedAutoscaling),
+// else its replicas; 1 for a bare pod. known is false for DaemonSets, whose
 // pod count is the number of nodes.
 func podCount(inv *engine.Inventory, w *engine.Object) (n int32, known bool) {
 	if h := autoscalerOf(inv, w); h != nil {
 		return autoscalerMin(h), true
+	}
+	if lowest, _, ok := sharedAutoscaling(inv, w); ok {
+		return lowest, true
 	}
 	switch {
 	case w.Kind == "Pod":
