@@ -429,6 +429,9 @@ func termCoversOwnNamespace(inv *engine.Inventory, o *engine.Object, t corev1.Po
 	}
 	set := labels.Set{corev1.LabelMetadataName: o.Namespace}
 	ns := inv.Get("Namespace", "", o.Namespace)
+	if ns != nil && refusedNamespace(inv, ns) != "" {
+		ns = nil // its labels never apply (refusedNamespace)
+	}
 	if ns != nil || inv.Complete {
 		if ns != nil {
 			for k, v := range ns.Labels() {

@@ -226,7 +226,7 @@ func adminSelects(p adminPolicy, nsKnown labels.Set, nsUnknown bool, known label
 func namespaceLabels(inv *engine.Inventory, namespace string) (set labels.Set, unknown bool) {
 	set = labels.Set{corev1.LabelMetadataName: namespace}
 	o := inv.Get("Namespace", "", namespace)
-	if o == nil {
+	if o == nil || refusedNamespace(inv, o) != "" {
 		return set, true
 	}
 	for k, v := range o.Labels() {

@@ -37,11 +37,10 @@ var nsPssEnforced = &engine.Check{
 	Criteria: []v1alpha1.Criterion{cc68, cc81},
 	Targets:  []string{"Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if ns, ok := o.Obj.(*corev1.Namespace); ok && !ctx.Inventory.Complete {
-			// ValidateNamespace (k8s.io/kubernetes v1.37.2 pkg/apis/core/validation): its
-			// metadata, with a DNS label for a name. Such a namespace is never created, nor
-			// an existing one changed to it: its enforce label applies nowhere.
-			if why := refusedMeta(&ns.ObjectMeta, false, apimachineryvalidation.ValidateNamespaceName); why != "" {
+		if _, ok := o.Obj.(*corev1.Namespace); ok && !ctx.Inventory.Complete {
+			// Such a namespace is never created, nor an existing one changed to it: its
+			// enforce label applies nowhere.
+			if why := refusedNamespaceMeta(ctx.Inventory, o); why != "" {
 				ctx.Fail("", "the API server refuses the namespace (%s), so the manifest does not apply", why)
 				return
 			}
@@ -122,4 +121,32 @@ func pssControlsMissedByPin(level psaapi.Level, pin string, want psaapi.LevelVer
 		}
 	}
 	return strings.Join(missed, ", ")
+}
+
+// refusedNamespaceMeta says why, in a scan, the API server refuses a Namespace manifest for its
+// metadata, or "": ValidateNamespace (k8s.io/kubernetes v1.37.2 pkg/apis/core/validation), its
+// metadata with a DNS label for a name, on create and on update alike. Decided once per Namespace.
+func refusedNamespaceMeta(inv *engine.Inventory, o *engine.Object) string {
+	ns, ok := o.Obj.(*corev1.Namespace)
+	if !ok || inv.Complete {
+		return ""
+	}
+	return inv.Memo(o, "namespace.refusedMeta", func() any {
+		return refusedMeta(&ns.ObjectMeta, false, apimachineryvalidation.ValidateNamespaceName)
+	}).(string)
+}
+
+// refusedNamespace says why, in a scan, the API server refuses a Namespace manifest, or "": its
+// metadata (refusedNamespaceMeta), or Pod Security labels admission cannot parse (PolicyToEvaluate,
+// k8s.io/pod-security-admission v0.37.2, which its ValidateNamespace refuses on create, and on an
+// update that changes them). The manifest neither creates the namespace nor relabels one that
+// exists: the checks that read its labels judge it as a Namespace not in the input.
+func refusedNamespace(inv *engine.Inventory, o *engine.Object) string {
+	if why := refusedNamespaceMeta(inv, o); why != "" || inv.Complete {
+		return why
+	}
+	if _, invalid := psaapi.PolicyToEvaluate(o.Labels(), psaapi.Policy{}); len(invalid) > 0 {
+		return invalid.ToAggregate().Error()
+	}
+	return ""
 }
