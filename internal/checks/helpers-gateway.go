@@ -349,7 +349,8 @@ func (out *routeListeners) attachListenerSet(inv *engine.Inventory, o *engine.Ob
 // manifest (gs holds its listeners), or "": its metadata (refusedCustomResource), or listeners its
 // CRD's validation rules refuse (sigs.k8s.io/gateway-api v1.5.0 and v1.6.0, config/crd/standard,
 // the listeners' x-kubernetes-validations, the same for both kinds, judged after the schema's
-// default tls.mode Terminate): tls on an HTTP, TCP or UDP listener, an HTTPS listener whose tls
+// default tls.mode Terminate), and their schema: a port outside 1 to 65535 (or none, on a
+// Gateway), no protocol, tls on an HTTP, TCP or UDP listener, an HTTPS listener whose tls
 // mode is not Terminate, a TLS listener without tls, a Terminate tls without certificateRefs or
 // options, two listeners of one name. Such a manifest neither creates the object nor changes one
 // that exists (the rules hold on update too, and an update keeps only values the old object
@@ -368,6 +369,14 @@ func refusedGateway(inv *engine.Inventory, o *engine.Object, gs gatewaySpec) str
 			return fmt.Sprintf("listener %s: Listener name must be unique within the Gateway", l.Name)
 		}
 		names[l.Name] = true
+		// The schema: port required of a Gateway's listener (optional of a ListenerSet's,
+		// where 0 is its absence), from 1 to 65535; protocol required.
+		if l.Port < 0 || l.Port > 65535 || l.Port == 0 && o.Kind == "Gateway" {
+			return fmt.Sprintf("listener %s: port %d is not from 1 to 65535", l.Name, l.Port)
+		}
+		if l.Protocol == "" {
+			return fmt.Sprintf("listener %s: protocol is required", l.Name)
+		}
 		mode := "Terminate"
 		if l.TLS != nil && l.TLS.Mode != nil {
 			mode = *l.TLS.Mode

@@ -43,7 +43,7 @@ var netIngressTLS = &engine.Check{
 		"what it receives, and whether that is encrypted the check cannot tell (NotAssessed). Where the Gateway, ListenerSet, or any default Gateway a route asks for, is not in the input, " +
 		"or admits routes (or ListenerSets) by the labels of a Namespace not in the input, or the listener is " +
 		"of a protocol of its implementation's own, the check cannot tell (NotAssessed), nor, in a scan, where the API server refuses the Gateway or " +
-		"ListenerSet manifest (metadata it refuses, or listeners its CRD's rules refuse: an HTTPS listener not in Terminate mode, a Terminate tls " +
+		"ListenerSet manifest (metadata it refuses, or listeners its CRD's schema and rules refuse: a port outside 1 to 65535, an HTTPS listener not in Terminate mode, a Terminate tls " +
 		"without certificateRefs or options, a TLS listener without tls, tls on an HTTP listener, two listeners of one name), which neither creates " +
 		"it nor changes one that exists; a route whose parents are " +
 		"Services (a service mesh's) is not served by a listener (NotApplicable). An OpenShift Route (route.openshift.io) " +
