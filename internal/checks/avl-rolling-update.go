@@ -25,7 +25,7 @@ var avlRollingUpdate = &engine.Check{
 		"OnDelete never roll out a change until someone deletes the pods by hand, and a paused " +
 		"Deployment or a StatefulSet whose partition is at or above its replicas never rolls one " +
 		"out, so fixes do not reach them (A1.2). A Deployment or StatefulSet that a HorizontalPodAutoscaler scales is judged at the " +
-		"autoscaler's minReplicas, whatever its spec.replicas: the controllers resolve maxUnavailable against the replicas " +
+		"autoscaler's minReplicas, whatever its spec.replicas (one that several target, at the fewest they keep it at, as avl-replicas reads them): the controllers resolve maxUnavailable against the replicas " +
 		"the workload has when it rolls out (a percentage rounded down), and it stops every pod at the fewest replicas if at any. " +
 		"One whose replicas are unset and that no autoscaler among the objects read scales runs 1 pod, as the " +
 		"API server defaults them, unless something else sets them: a strategy that would " +
@@ -57,6 +57,9 @@ var avlRollingUpdate = &engine.Check{
 		if h := autoscalerOf(ctx.Inventory, o); h != nil {
 			lowest := autoscalerMin(h)
 			replicas, at = &lowest, fmt.Sprintf(" when HorizontalPodAutoscaler %q scales it to its minReplicas %d", h.Name, lowest)
+		} else if lowest, names, ok := sharedAutoscaling(ctx.Inventory, o); ok {
+			// Several autoscalers keep it within their bounds (sharedAutoscaling).
+			replicas, at = &lowest, fmt.Sprintf(" when HorizontalPodAutoscalers %s keep it at %d", quoteList(names), lowest)
 		}
 		switch {
 		case r != nil && o.Kind == "Deployment":
