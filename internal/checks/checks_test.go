@@ -107,17 +107,18 @@ func fixtureExpectation(name string) string {
 // does (a complete view of the cluster), at fixtureNow, passes kept.
 func judgeInCluster(t *testing.T, c *engine.Check, docs string) *engine.Evaluation {
 	t.Helper()
-	objs, errs := manifest.Decode("objects.yaml", []byte(docs))
-	for _, e := range errs {
-		t.Fatal(e)
-	}
-	plan := engine.Compile([]*engine.Check{c}, nil)
-	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
-	return plan.Evaluate(engine.NewInventory(objs, true), nil, opts)
+	return judgeDocs(t, c, docs, true)
 }
 
 // judgeInScan is judgeInCluster as scan judges manifests (an incomplete view of the cluster).
 func judgeInScan(t *testing.T, c *engine.Check, docs string) *engine.Evaluation {
+	t.Helper()
+	return judgeDocs(t, c, docs, false)
+}
+
+// judgeDocs judges the YAML documents with check c alone, in a complete view of the cluster or
+// not, at fixtureNow, passes kept.
+func judgeDocs(t *testing.T, c *engine.Check, docs string, complete bool) *engine.Evaluation {
 	t.Helper()
 	objs, errs := manifest.Decode("objects.yaml", []byte(docs))
 	for _, e := range errs {
@@ -125,7 +126,7 @@ func judgeInScan(t *testing.T, c *engine.Check, docs string) *engine.Evaluation 
 	}
 	plan := engine.Compile([]*engine.Check{c}, nil)
 	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
-	return plan.Evaluate(engine.NewInventory(objs, false), nil, opts)
+	return plan.Evaluate(engine.NewInventory(objs, complete), nil, opts)
 }
 
 func runFixture(t *testing.T, c *engine.Check, file, expect string) {

@@ -126,12 +126,7 @@ func TestPersistentVolumesAreJudgedByWhatProvisionedThem(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var ev *engine.Evaluation
-			if tc.complete {
-				ev = judgeInCluster(t, secPvEncryption, tc.docs)
-			} else {
-				ev = judgeInScan(t, secPvEncryption, tc.docs)
-			}
+			ev := judgeDocs(t, secPvEncryption, tc.docs, tc.complete)
 			var got []*engine.Result
 			for i := range ev.Results {
 				if r := &ev.Results[i]; r.Object != nil && r.Object.Kind == "PersistentVolume" {
