@@ -71,8 +71,8 @@ var secPvEncryption = &engine.Check{
 			ctx.NotApplicable("", "not a storage.k8s.io/v1 StorageClass")
 			return
 		}
-		switch p := sc.Provisioner; {
-		case ebsProvisioners[p]:
+		p := sc.Provisioner
+		judgeBackend(ctx, p, "StorageClass", "provisioner "+p, func() {
 			enc, set := ebsEncryptedParameter(sc.Parameters)
 			switch {
 			case enc == "true":
@@ -82,14 +82,24 @@ var secPvEncryption = &engine.Check{
 			default:
 				ctx.Fail("", "%s volumes are not encrypted: parameters.encrypted is %q", p, enc)
 			}
-		case p == "efs.csi.aws.com":
-			ctx.NotAssessed("", "EFS encryption at rest is set on the file system, not in the StorageClass")
-		case encryptedByDefault[p] != "":
-			ctx.Pass("")
-		default:
-			ctx.NotAssessed("", fmt.Sprintf("encryption at rest of provisioner %s cannot be judged from the StorageClass", p))
-		}
+		})
 	},
+}
+
+// judgeBackend judges the encryption at rest of volumes of backend b (a provisioner or CSI
+// driver) from what (a StorageClass or a PersistentVolume), which names it as whose: EBS by ebs,
+// the backends that always encrypt Pass, EFS and the others NotAssessed.
+func judgeBackend(ctx *engine.Context, b, what, whose string, ebs func()) {
+	switch {
+	case ebsProvisioners[b]:
+		ebs()
+	case b == "efs.csi.aws.com":
+		ctx.NotAssessed("", "EFS encryption at rest is set on the file system, not in the "+what)
+	case encryptedByDefault[b] != "":
+		ctx.Pass("")
+	default:
+		ctx.NotAssessed("", fmt.Sprintf("encryption at rest of %s cannot be judged from the %s", whose, what))
+	}
 }
 
 // provisionedByAnnotation is the annotation the provisioner that made a PersistentVolume sets
@@ -133,18 +143,11 @@ func judgeVolumeEncryption(ctx *engine.Context, o *engine.Object) {
 		return
 	}
 	b, source := volumeBackend(pv)
-	switch {
-	case b == "":
+	if b == "" {
 		ctx.NotAssessed("", fmt.Sprintf("encryption at rest of this %s volume cannot be judged from the PersistentVolume", source))
-	case ebsProvisioners[b]:
-		judgeEBSVolume(ctx, pv, b)
-	case b == "efs.csi.aws.com":
-		ctx.NotAssessed("", "EFS encryption at rest is set on the file system, not in the PersistentVolume")
-	case encryptedByDefault[b] != "":
-		ctx.Pass("")
-	default:
-		ctx.NotAssessed("", fmt.Sprintf("encryption at rest of a volume of %s cannot be judged from the PersistentVolume", b))
+		return
 	}
+	judgeBackend(ctx, b, "PersistentVolume", "a volume of "+b, func() { judgeEBSVolume(ctx, pv, b) })
 }
 
 // judgeEBSVolume judges an EBS PersistentVolume of backend b by the StorageClass that provisioned
