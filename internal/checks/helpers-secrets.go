@@ -255,6 +255,16 @@ func literalValue(value string, paths bool) bool {
 	case v == "", nonLiteralValues[lower]:
 		return false
 	case strings.Contains(v, "$(") || strings.Contains(v, "${") || strings.Contains(v, "{{"):
+		return interpolatedLiteral(v, paths)
+	}
+	return plainLiteral(v, lower, paths)
+}
+
+// plainLiteral is literalValue for a value v (trimmed, lower its lower case) read as it is,
+// whatever interpolations it holds.
+func plainLiteral(v, lower string, paths bool) bool {
+	switch {
+	case v == "", nonLiteralValues[lower]:
 		return false
 	case paths && strings.HasPrefix(v, "/") && !strings.ContainsAny(v, notInPaths):
 		return false
@@ -266,6 +276,112 @@ func literalValue(value string, paths bool) bool {
 		return false
 	}
 	return true
+}
+
+// authorizationSchemes are the HTTP authentication schemes an Authorization header's value
+// starts with (RFC 9110 section 11, and Bot, Token and ApiKey of common APIs), in lower case:
+// "Bearer ${TOKEN}" writes nothing of the credential.
+var authorizationSchemes = map[string]bool{"bearer": true, "basic": true, "digest": true, "negotiate": true,
+	"token": true, "bot": true, "apikey": true}
+
+// interpolatedLiteral is literalValue for a value v (trimmed) that holds interpolations: a
+// reference the kubelet or a shell expands ($(VAR), $(command)), a placeholder a shell,
+// envsubst or Spring fills in (${VAR}), a template's action ({{ ... }}). They are not the
+// value's literal part, but what is written beside them, and a placeholder's default, are:
+// "${SUFFIX}Orders-2024" holds Orders-2024 whatever SUFFIX is, a reference the kubelet cannot
+// resolve stays as it is ("Orders-2024$(UNSET)"), and ${DB_PASSWORD:-Orders-2024} (a shell's
+// :-, -, :=, =, :+ and +, Spring's ${db.password:Orders-2024}) is the password whenever the
+// variable is not set. The value is a literal when that text is (plainLiteral), one word with a
+// letter or digit, not an authorization scheme alone ("${DB_USER}:${DB_PASS}", "Bearer
+// ${TOKEN}" and "${DIR}/db/password" write no credential), and no URL (whose credential is its
+// userinfo's password: urlPassword judges it). A ${VAR:?message}'s message and the words of
+// other parameter expansions (${#VAR}, ${VAR/a/b}) are none. Text of several words is no
+// literal either: a shell line's "PGPASSWORD=$PW psql -h db" sets PGPASSWORD to $PW.
+//
+// It reads v once: a "$(", "${" or "{{" that nothing closes after it is text, and so is every
+// one after it.
+func interpolatedLiteral(v string, paths bool) bool {
+	var b strings.Builder
+	b.Grow(len(v))
+	// frames are the ${...} open at i, each true when its text is dropped (not a default);
+	// dropped counts those, and dropStart is where the outermost of them began.
+	var frames []bool
+	dropped, dropStart := 0, 0
+	noParen, noBrace, noBraces := false, false, false
+	lastBrace := strings.LastIndexByte(v, '}')
+	for i := 0; i < len(v); {
+		c := v[i]
+		switch {
+		case c == '$' && i+1 < len(v) && v[i+1] == '(' && !noParen:
+			end := strings.IndexByte(v[i+2:], ')')
+			if end < 0 {
+				noParen = true
+				continue
+			}
+			i += 3 + end
+		case c == '{' && i+1 < len(v) && v[i+1] == '{' && !noBraces:
+			end := strings.Index(v[i+2:], "}}")
+			if end < 0 {
+				noBraces = true
+				continue
+			}
+			i += 4 + end
+		case c == '$' && i+1 < len(v) && v[i+1] == '{' && !noBrace:
+			if lastBrace < i+2 {
+				noBrace = true
+				continue
+			}
+			j := i + 2
+			for j < len(v) && (isASCIIAlnum(v[j]) || v[j] == '_' || v[j] == '.') {
+				j++
+			}
+			drop := true
+			if j > i+2 && !strings.HasPrefix(v[j:], ":?") {
+				for _, op := range []string{":-", ":=", ":+", "-", "=", "+", ":"} {
+					if strings.HasPrefix(v[j:], op) {
+						drop, j = false, j+len(op)
+						break
+					}
+				}
+			}
+			if drop {
+				if dropped == 0 {
+					dropStart = i
+				}
+				dropped++
+			}
+			frames = append(frames, drop)
+			i = j
+		case c == '}' && len(frames) > 0:
+			if frames[len(frames)-1] {
+				dropped--
+			}
+			frames = frames[:len(frames)-1]
+			i++
+		default:
+			if dropped == 0 {
+				b.WriteByte(c)
+			}
+			i++
+		}
+	}
+	if dropped > 0 {
+		// A ${ that nothing closed is text, and what followed it.
+		b.WriteString(v[dropStart:])
+	}
+	rest := strings.TrimSpace(b.String())
+	lower := strings.ToLower(rest)
+	return strings.IndexFunc(rest, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 &&
+		!strings.ContainsAny(rest, " \t\r\n") && !strings.Contains(rest, "://") &&
+		!authorizationSchemes[lower] && plainLiteral(rest, lower, paths)
+}
+
+// shellExpansion reports whether a value is a shell's expansion and nothing else: it starts
+// with '$' and, its parameters ($NAME, $1) read as ${NAME}, holds no literal beside its
+// expansions (literalCredential): $POSTGRES_PASSWORD, "$1", $(cat FILE) and ${DB_PASSWORD}
+// are, ${SUFFIX}Orders-2024 and ${DB_PASSWORD:-Orders-2024} are not.
+func shellExpansion(value string) bool {
+	return strings.HasPrefix(value, "$") && !literalCredential(shellParameter.ReplaceAllString(value, "$${$1}"))
 }
 
 // bracketedPlaceholder reports whether a value is a placeholder as documentation and example
@@ -1043,7 +1159,7 @@ func nssSources(value string) bool {
 func inlineSettings(line string, add func(string) bool) bool {
 	for i := strings.IndexByte(line, '='); i >= 0; {
 		if name, value, ok := inlineAssignment(line, i); ok && (credentialSettingName(name) || strings.EqualFold(name, "pwd")) &&
-			!strings.HasPrefix(value, "$") && !strings.Contains(value, "(") && credentialValue(name, value) && add(name) {
+			!shellExpansion(value) && !strings.Contains(value, "(") && credentialValue(name, value) && add(name) {
 			return true
 		}
 		j := strings.IndexByte(line[i+1:], '=')
@@ -1054,7 +1170,7 @@ func inlineSettings(line string, add func(string) bool) bool {
 	}
 	for i := strings.IndexByte(line, '<'); i >= 0; {
 		if name, value, ok, _ := xmlElement(line[i:]); ok && credentialSettingName(name) &&
-			!strings.HasPrefix(value, "$") && credentialValue(name, value) && add(name) {
+			!shellExpansion(value) && credentialValue(name, value) && add(name) {
 			return true
 		}
 		j := strings.IndexByte(line[i+1:], '<')
@@ -1123,7 +1239,7 @@ func xmlNamedValues(line string, add func(string) bool) bool {
 				text, _, found := strings.Cut(rest, "<")
 				value, hasValue = strings.TrimSpace(text), found
 			}
-			if hasValue && !strings.HasPrefix(value, "$") && credentialValue(name, value) && add(name) {
+			if hasValue && !shellExpansion(value) && credentialValue(name, value) && add(name) {
 				return true
 			}
 		}

@@ -30,7 +30,9 @@ var secConfigmapCredentials = &engine.Check{
 		"configuration files); beyond those rules, stricter SOC 2 rules flag keys whose name looks " +
 		"like a credential with a literal value (a script about one, configure_secret.sh, is not), and " +
 		"configuration files whose settings end in a " +
-		"credential word (db.password, client_secret, apiKey) with a literal value, at the start of a " +
+		"credential word (db.password, client_secret, apiKey) with a literal value (one written beside an " +
+		"interpolation, ${SUFFIX}Orders-2024, or as a placeholder's default, Spring's " +
+		"${DB_PASSWORD:Orders-2024} or a shell's ${DB_PASSWORD:-Orders-2024}, is one), at the start of a " +
 		"line or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
 		"element or password attribute, a --password= in a script), scripts that give a program's short " +
 		"password option a literal (mysql -pVALUE, redis-cli -a VALUE, redis-server --requirepass VALUE), " +
@@ -208,7 +210,7 @@ func redisPasswordDirectives(content string, scripts []map[string]string) []stri
 	}
 	var names []string
 	add := func(name, value string) {
-		if !slices.Contains(names, name) && !strings.HasPrefix(value, "$") && credentialValue(name, value) && !sedReplaced(value, scripts) {
+		if !slices.Contains(names, name) && !shellExpansion(value) && credentialValue(name, value) && !sedReplaced(value, scripts) {
 			names = append(names, name)
 		}
 	}

@@ -35,7 +35,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"before do, is NotAssessed unless what was read fails). Empty values, flags, file paths, placeholders " +
 		"in angle brackets (<password>, <your-token>), references " +
 		"that a secret store's injector resolves (vault:, berglas://, sm://, op://), other $(VAR) " +
-		"interpolations, counts (a number under a plural word: MAX_TOKENS=4096), switches (\"0\", \"1\": " +
+		"interpolations (not what is written beside one, Orders-2024$(UNSET), nor a placeholder's " +
+		"default, ${DB_PASSWORD:-Orders-2024}), counts (a number under a plural word: MAX_TOKENS=4096), switches (\"0\", \"1\": " +
 		"MYSQL_ALLOW_EMPTY_PASSWORD=1) and names such as " +
 		"PASSWORD_FILE, SECRET_NAME, PASSWORD_POLICY or TOKEN_LIFETIME (names that point at a credential " +
 		"or describe it) pass that rule. The same goes " +
@@ -341,7 +342,7 @@ func credentialFlag(a string) bool {
 // parameter.
 func flagValue(a string, known map[string]string, x *expansion) bool {
 	v := expandWithin(a, known, x)
-	return !strings.HasPrefix(v, "-") && !strings.HasPrefix(v, "$") && credentialValue("", v)
+	return !strings.HasPrefix(v, "-") && !shellExpansion(v) && credentialValue("", v)
 }
 
 // argumentCredential says what literal credential an argument carries once the kubelet has
@@ -386,7 +387,7 @@ func authorizationArgument(a string) bool {
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case "authorization", "proxy-authorization":
 		v := strings.TrimSpace(value)
-		return !strings.HasPrefix(v, "$") && literalCredential(authorizationCredentials(v))
+		return !shellExpansion(v) && literalCredential(authorizationCredentials(v))
 	}
 	return false
 }
