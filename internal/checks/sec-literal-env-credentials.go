@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -28,7 +29,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"user:password@tcp(host)/db), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
 		"Server=db;Password=... or host=db password=...) setting a credential-like name to a literal " +
-		"value. A $(VAR) " +
+		"value. A variable the kubelet takes from the pod's own annotation or label (valueFrom.fieldRef " +
+		"metadata.annotations['KEY'] or metadata.labels['KEY']) is read as a literal: the pod template " +
+		"writes its value. A $(VAR) " +
 		"reference is expanded as the kubelet expands it when VAR is a " +
 		"literal defined before it in the same container (a container whose references, expanded, would add more " +
 		"than the workload's own text and 64 KiB, as chains of variables each referring many times to the one " +
@@ -91,8 +94,16 @@ var secLiteralEnvCredentials = &engine.Check{
 			static := map[string]string{}
 			for _, e := range c.Env {
 				if e.ValueFrom != nil {
-					delete(known, e.Name)
 					delete(static, e.Name)
+					v, from, ok := podMetadataValue(o.Workload.PodMeta, e.ValueFrom.FieldRef)
+					if !ok {
+						delete(known, e.Name)
+						continue
+					}
+					known[e.Name] = v
+					if why := envCredential(e.Name, v); why != "" {
+						found = append(found, e.Name+" ("+why+", from the pod's "+from+")")
+					}
 					continue
 				}
 				raw := e.Value
@@ -190,6 +201,30 @@ func envCredential(name, value string) string {
 		return "sets " + strings.Join(names, ", ")
 	}
 	return ""
+}
+
+// podMetadataValue is the value the kubelet gives a variable from the pod's own annotation or
+// label (valueFrom.fieldRef metadata.annotations['KEY'] or metadata.labels['KEY'];
+// pkg/fieldpath ExtractFieldPathAsString, k8s v1.37.2: "" when the pod has none of the key),
+// and which one it is ("annotation KEY"); false for any other reference, or when meta, the pod
+// template's metadata or the Pod's, is not known. The pod's annotations and labels are its
+// template's: a value taken from them is written in the workload as a literal is.
+func podMetadataValue(meta *metav1.ObjectMeta, ref *corev1.ObjectFieldSelector) (string, string, bool) {
+	if meta == nil || ref == nil || !strings.HasSuffix(ref.FieldPath, "']") {
+		return "", "", false
+	}
+	// SplitMaybeSubscriptedPath: the path, then ['KEY'].
+	path, key, ok := strings.Cut(strings.TrimSuffix(ref.FieldPath, "']"), "['")
+	if !ok || path == "" {
+		return "", "", false
+	}
+	switch path {
+	case "metadata.annotations":
+		return meta.Annotations[key], "annotation " + key, true
+	case "metadata.labels":
+		return meta.Labels[key], "label " + key, true
+	}
+	return "", "", false
 }
 
 // appliedEnvCredentials describes the entries of a container's env in kubectl's
