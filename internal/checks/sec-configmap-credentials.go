@@ -59,7 +59,9 @@ var secConfigmapCredentials = &engine.Check{
 		"workloads' values, the ConfigMap's data and 64 KiB are not expanded, and the ConfigMap is NotAssessed " +
 		"unless what was read fails. The data kubectl's last-applied-configuration annotation holds (the " +
 		"manifest kubectl apply last applied, which kubectl edit and patch leave as it was) is read as the " +
-		"data is: a credential taken out of the data is still in the ConfigMap. Findings name the keys, " +
+		"data is: a credential taken out of the data is still in the ConfigMap. Every other annotation is read " +
+		"as a key is, its name as the key: it is text of the ConfigMap as the data is, for whoever reads it. " +
+		"Findings name the keys, " +
 		"the gitleaks rules and the workloads, never " +
 		"the values." + supporting,
 	Remediation: "Move the credential into a Secret (or an external secret store) and mount it; keep " +
@@ -82,6 +84,7 @@ var secConfigmapCredentials = &engine.Check{
 		injected, x := injectedCredentials(ctx.Inventory, o, cm, found)
 		found = append(found, injected...)
 		found = append(found, lastAppliedCredentials(cm)...)
+		found = append(found, annotationCredentials(cm)...)
 		if len(found) == 0 {
 			if in := unfollowed(ctx.Inventory, o); in != nil {
 				ctx.NotAssessed("", fmt.Sprintf("%s/%s container %s takes more of its keys through $(VAR) references "+
@@ -152,6 +155,23 @@ func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
 		}
 		if why := keyCredential(k, string(applied.BinaryData[k]), true, applied.Data, cm.Data); why != "" {
 			found = append(found, fmt.Sprintf("%q in kubectl's last-applied-configuration annotation (binary, %s)", k, why))
+		}
+	}
+	return found
+}
+
+// annotationCredentials describes each annotation of the ConfigMap, other than kubectl's
+// last-applied-configuration (lastAppliedCredentials), that holds a credential, read as a key
+// of its data is (its name as the key), in name order. An annotation is text of the ConfigMap
+// as its data is, readable by whoever reads the ConfigMap.
+func annotationCredentials(cm *corev1.ConfigMap) []string {
+	var found []string
+	for _, k := range slices.Sorted(maps.Keys(cm.Annotations)) {
+		if k == corev1.LastAppliedConfigAnnotation {
+			continue
+		}
+		if why := keyCredential(k, cm.Annotations[k], false, cm.Data); why != "" {
+			found = append(found, fmt.Sprintf("annotation %q (%s)", k, why))
 		}
 	}
 	return found
