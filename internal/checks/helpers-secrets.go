@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/secretrules"
@@ -880,15 +881,18 @@ func credentialSettings(content string, limit int) []string {
 		return len(names) == limit
 	}
 	// block is the credential setting whose value is a YAML block scalar (password: >-) that
-	// starts on the next line, and blockIndent the indentation of its own line.
-	block, blockIndent := "", 0
+	// starts on the next line, and blockIndent the indentation of its own line; plain is set
+	// when the setting's line ends in its name and ':' (password:), whose value, if it is a
+	// scalar, is on the next line, more indented (a plain or quoted scalar: not a mapping's
+	// key, a sequence's item, a flow collection or a comment).
+	block, blockIndent, plain := "", 0, false
 	for line := range strings.SplitSeq(content, "\n") {
 		indent := len(line) - len(strings.TrimLeft(line, " \t"))
 		line = strings.TrimSpace(line)
 		if block != "" && line != "" {
 			name := block
 			block = ""
-			if indent > blockIndent && credentialValue(name, line) {
+			if indent > blockIndent && (!plain || yamlScalarLine(line)) && credentialValue(name, strings.Trim(line, `"'`)) {
 				if add(name) {
 					break
 				}
@@ -908,7 +912,11 @@ func credentialSettings(content string, limit int) []string {
 			continue
 		}
 		if name != "" && yamlBlockIndicator(line) {
-			block, blockIndent = name, indent
+			block, blockIndent, plain = name, indent, false
+			continue
+		}
+		if name != "" && strings.HasSuffix(line, ":") {
+			block, blockIndent, plain = name, indent, true
 			continue
 		}
 		if inlineSettings(line, add) {
@@ -1069,6 +1077,152 @@ func flowItems(s string) []string {
 		}
 	}
 	return append(items, s[start:])
+}
+
+// yamlScalarLine reports whether a line (trimmed) may be a YAML plain or quoted scalar that
+// continues the line before: not a mapping's key (a ": " or a final ':' in a plain scalar makes
+// one), a sequence's item, a flow collection, a comment or a directive.
+func yamlScalarLine(line string) bool {
+	switch line[0] {
+	case '#', '-', '[', '{', '?', '&', '*', '!', '|', '>', '%', '@', '`':
+		return line[0] == '-' && !strings.HasPrefix(line, "- ") && line != "-"
+	case '"', '\'':
+		return true
+	}
+	return !strings.Contains(line, ": ") && !strings.HasSuffix(line, ":") && !strings.Contains(line, " #")
+}
+
+// propertiesCredentials lists, by key, the entries of a Java .properties file whose key ends in
+// a credential word and whose value is literal, read as java.util.Properties.load reads them
+// (OpenJDK's Properties.LineReader and loadConvert): a line whose first non-blank is '#' or
+// '!' is a comment; a line that ends in an odd number of backslashes goes on to the next, whose
+// leading blanks are dropped; the key ends at the first unescaped '=', ':' or blank, and the
+// value starts after the blanks, one '=' or ':' and the blanks that follow it ("db.password
+// Orders-2024", "db.password:Orders-2024"); \uXXXX and \X escapes are decoded in both
+// (db.pass\u0077ord). At most limit names.
+func propertiesCredentials(content string, limit int) []string {
+	var names []string
+	seen := map[string]bool{}
+	var logical strings.Builder
+	continuing := false
+	entry := func() bool {
+		rawKey, rawValue := propertiesEntry(logical.String())
+		key, ok := propertiesUnescape(rawKey)
+		if !ok || seen[key] || !mayEndInCredential(key) || !endsInCredential(key) {
+			return false
+		}
+		if value, ok := propertiesUnescape(rawValue); ok && credentialValue(key, value) {
+			seen[key] = true
+			names = append(names, key)
+		}
+		return len(names) == limit
+	}
+	for line := range strings.SplitSeq(content, "\n") {
+		t := strings.TrimLeft(strings.TrimRight(line, "\r"), " \t\f")
+		if !continuing {
+			if t == "" || t[0] == '#' || t[0] == '!' {
+				continue
+			}
+			logical.Reset()
+		}
+		n := 0
+		for n < len(t) && t[len(t)-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 1 {
+			logical.WriteString(t[:len(t)-1])
+			continuing = true
+			continue
+		}
+		logical.WriteString(t)
+		continuing = false
+		if entry() {
+			return names
+		}
+	}
+	if continuing {
+		entry()
+	}
+	return names
+}
+
+// propertiesEntry splits a logical line of a .properties file into its key and value, their
+// escapes not decoded (propertiesUnescape).
+func propertiesEntry(s string) (key, value string) {
+	keyEnd, valueStart, separator := len(s), len(s), false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' {
+			i++
+			continue
+		}
+		if c == '=' || c == ':' || c == ' ' || c == '\t' || c == '\f' {
+			keyEnd, valueStart, separator = i, i+1, c == '=' || c == ':'
+			break
+		}
+	}
+	isBlank := func(c byte) bool { return c == ' ' || c == '\t' || c == '\f' }
+	for valueStart < len(s) && isBlank(s[valueStart]) {
+		valueStart++
+	}
+	if !separator && valueStart < len(s) && (s[valueStart] == '=' || s[valueStart] == ':') {
+		valueStart++
+		for valueStart < len(s) && isBlank(s[valueStart]) {
+			valueStart++
+		}
+	}
+	return s[:keyEnd], s[valueStart:]
+}
+
+// propertiesUnescape decodes the escapes of a .properties key or value as loadConvert does:
+// \uXXXX is the UTF-16 code unit XXXX, \t, \n, \r and \f are those characters, and a
+// backslash before any other character is dropped; false when a \u is not followed by four
+// hexadecimal digits.
+func propertiesUnescape(s string) (string, bool) {
+	if !strings.Contains(s, "\\") {
+		return s, true
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	var units []uint16
+	flush := func() {
+		if len(units) > 0 {
+			b.WriteString(string(utf16.Decode(units)))
+			units = units[:0]
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			flush()
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'u':
+			if i+4 >= len(s) || !isHexDigit(s[i+1]) || !isHexDigit(s[i+2]) || !isHexDigit(s[i+3]) || !isHexDigit(s[i+4]) {
+				return "", false
+			}
+			units = append(units, uint16(unhex(s[i+1]))<<12|uint16(unhex(s[i+2]))<<8|uint16(unhex(s[i+3]))<<4|uint16(unhex(s[i+4])))
+			i += 4
+			continue
+		case 't':
+			c = '\t'
+		case 'n':
+			c = '\n'
+		case 'r':
+			c = '\r'
+		case 'f':
+			c = '\f'
+		default:
+			c = s[i]
+		}
+		flush()
+		b.WriteByte(c)
+	}
+	flush()
+	return b.String(), true
 }
 
 // yamlBlockIndicator reports whether a line ends in a YAML block scalar's indicator (|, >,

@@ -271,6 +271,9 @@ func TestCredentialSettings(t *testing.T) {
 		"an XML element":                                 {"<server>\n  <id>nexus</id>\n  <password>Orders-2024</password>\n</server>\n", []string{"password"}},
 		"a literal beside an interpolation inside lines": {"Server=db;User Id=sa;Password=${DB_SUFFIX}Orders-2024;\n<add key=\"DbPassword\" value=\"${X}Orders-2024\"/>\n", []string{"Password", "DbPassword"}},
 		"a shell default inside a line":                  {"psql \"host=db user=app password=${PGPASSWORD:-Orders-2024}\"\n", []string{"password"}},
+		"a YAML value on the next line":                  {"db:\n  password:\n    Orders-2024\n", []string{"password"}},
+		"a quoted YAML value on the next line":           {"db:\n  password:\n    \"Orders-2024\"\n", []string{"password"}},
+		"YAML under the name, not a value":               {"password:\n  - Orders-2024\ntoken:\n  # a comment\n  value: x\nsecret:\nname: x\n", nil},
 		"inline references and comparisons":              {"mysql --password=$(cat /run/secrets/db) --user=$DB_USER\nconnect(user=user, password=password)\nconnect(password=os.getenv(\"PW\"))\n[ \"$password\" == \"\" ] && exit 1\nServer=db;Password=${DB_PASSWORD};\n<password>${DB_PASSWORD}</password>\n<passwordPolicy>strict</passwordPolicy>\nGET /x?token_type=bearer&password_reset=true\n", nil},
 	}
 	for name, tc := range tests {
@@ -496,5 +499,38 @@ func TestJavaKeystoreKeyReadsWithinBounds(t *testing.T) {
 	binary.BigEndian.PutUint32(huge[len(huge)-7:], 1<<31)
 	if javaKeystoreKey(huge) {
 		t.Error("a certificate longer than the keystore is read as a key")
+	}
+}
+
+// TestPropertiesCredentials reads a Java .properties file as java.util.Properties.load does
+// (OpenJDK's LineReader and loadConvert): the key ends at the first unescaped '=', ':' or blank,
+// a line that ends in an odd number of backslashes goes on to the next (its leading blanks
+// dropped), and \uXXXX and \X escapes are decoded in keys and values.
+func TestPropertiesCredentials(t *testing.T) {
+	tests := map[string]struct {
+		content string
+		want    []string
+	}{
+		"a blank as the separator":           {"db.user app\ndb.password Orders-2024\n", []string{"db.password"}},
+		"a tab as the separator":             {"db.password\tOrders-2024\n", []string{"db.password"}},
+		"a colon as the separator":           {"db.password:Orders-2024\n", []string{"db.password"}},
+		"blanks around the separator":        {"db.password  =  Orders-2024\n", []string{"db.password"}},
+		"a key continued on the next line":   {"db.pass\\\n    word=Orders-2024\n", []string{"db.password"}},
+		"a value continued on the next line": {"db.password=\\\n    Orders-2024\n", []string{"db.password"}},
+		"an escaped letter in the key":       {"db.pass\\u0077ord=Orders-2024\n", []string{"db.password"}},
+		"an escaped dot in the key":          {"db\\u002epassword=Orders-2024\n", []string{"db.password"}},
+		"an escaped blank in the key":        {"my\\ token Orders-2024\n", []string{"my token"}},
+		"an even backslash count ends it":    {"db.note=C:\\\\\ndb.password\n", nil},
+		"comments":                           {"# db.password Orders-2024\n! db.password Orders-2024\n", nil},
+		"empty values":                       {"db.password\ndb.password=\ndb.password   \n", nil},
+		"references":                         {"db.password ${DB_PASSWORD}\napi.token=\\\n  ${API_TOKEN}\n", nil},
+		"names that describe secrets":        {"password.policy strict\ntoken.ttl 1h\n", nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := propertiesCredentials(tc.content, 3); !slices.Equal(got, tc.want) {
+				t.Errorf("propertiesCredentials = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

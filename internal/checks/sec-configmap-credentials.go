@@ -33,7 +33,9 @@ var secConfigmapCredentials = &engine.Check{
 		"credential word (db.password, client_secret, apiKey) with a literal value (one written beside an " +
 		"interpolation, ${SUFFIX}Orders-2024, or as a placeholder's default, Spring's " +
 		"${DB_PASSWORD:Orders-2024} or a shell's ${DB_PASSWORD:-Orders-2024}, is one), at the start of a " +
-		"line or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
+		"line (a key named *.properties read as java.util.Properties reads it: db.password VALUE, " +
+		"db.password:VALUE, a line continued with a backslash, \\uXXXX escapes in the key; a YAML " +
+		"value on the line after its key) or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
 		"element or password attribute, a --password= in a script), scripts that give a program's short " +
 		"password option a literal (mysql -pVALUE, redis-cli -a VALUE, redis-server --requirepass VALUE), " +
 		"Redis's passwords in its own " +
@@ -195,7 +197,19 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 	case dockerConfigPassword(v):
 		return "registry credentials"
 	}
-	if names := credentialSettings(v, maxSettingsNamed); len(names) > 0 {
+	names := credentialSettings(v, maxSettingsNamed)
+	if strings.HasSuffix(strings.ToLower(k), ".properties") {
+		// A Java .properties file: its own forms first (propertiesCredentials), then what
+		// else its lines hold (a JDBC URL's password=).
+		props := propertiesCredentials(v, maxSettingsNamed)
+		for _, n := range names {
+			if len(props) < maxSettingsNamed && !slices.Contains(props, n) {
+				props = append(props, n)
+			}
+		}
+		names = props
+	}
+	if len(names) > 0 {
 		return "sets " + strings.Join(names, ", ")
 	}
 	if names := redisPasswordDirectives(v, scripts); len(names) > 0 {
