@@ -923,6 +923,9 @@ func credentialSettings(content string, limit int) []string {
 			break
 		}
 	}
+	if len(names) < limit && strings.Contains(content, "<name>") && strings.Contains(content, "<value>") {
+		xmlNameValueSettings(content, add)
+	}
 	if len(names) == 0 && settingsShareALine(content) {
 		// A JSON document whose settings are not one per line (minified JSON).
 		names = jsonCredentialSettings(content, limit)
@@ -931,6 +934,52 @@ func credentialSettings(content string, limit int) []string {
 		names = yamlFlowSettings(content, limit)
 	}
 	return names
+}
+
+// xmlNameValueSettings calls add with the name of each setting of content given as Hadoop's
+// configuration files give it (core-site.xml, hive-site.xml: a <property> whose <name> and
+// <value> are elements, on one line or several), when the name ends in a credential word and
+// the value, its CDATA section unwrapped, is literal, until add returns true. A <name> whose
+// property has no <value> before the next <name> has none. Each element is looked for once:
+// the next <value> found stays the next until the reading passes it.
+func xmlNameValueSettings(content string, add func(string) bool) {
+	nextValue := -1
+	for pos := 0; pos < len(content); {
+		i := strings.Index(content[pos:], "<name>")
+		if i < 0 {
+			return
+		}
+		start := pos + i + len("<name>")
+		j := strings.Index(content[start:], "</name>")
+		if j < 0 {
+			return
+		}
+		name := strings.TrimSpace(content[start : start+j])
+		pos = start + j + len("</name>")
+		if nextValue < pos {
+			k := strings.Index(content[pos:], "<value>")
+			if k < 0 {
+				return
+			}
+			nextValue = pos + k
+		}
+		if n := strings.Index(content[pos:nextValue], "<name>"); n >= 0 || !credentialSettingName(name) {
+			continue
+		}
+		vStart := nextValue + len("<value>")
+		end := strings.Index(content[vStart:], "</value>")
+		if end < 0 {
+			return
+		}
+		value := strings.TrimSpace(content[vStart : vStart+end])
+		if v, ok := strings.CutPrefix(value, "<![CDATA["); ok {
+			value = strings.TrimSuffix(v, "]]>")
+		}
+		pos = vStart + end
+		if !shellExpansion(value) && credentialValue(name, value) && add(name) {
+			return
+		}
+	}
 }
 
 // yamlFlowSettings lists, by key, the settings of the YAML flow mappings that make up a line's

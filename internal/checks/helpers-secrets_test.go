@@ -274,6 +274,8 @@ func TestCredentialSettings(t *testing.T) {
 		"a YAML value on the next line":                  {"db:\n  password:\n    Orders-2024\n", []string{"password"}},
 		"a quoted YAML value on the next line":           {"db:\n  password:\n    \"Orders-2024\"\n", []string{"password"}},
 		"YAML under the name, not a value":               {"password:\n  - Orders-2024\ntoken:\n  # a comment\n  value: x\nsecret:\nname: x\n", nil},
+		"Hadoop configuration properties":                {"<configuration>\n  <property>\n    <name>javax.jdo.option.ConnectionPassword</name>\n    <value>Orders-2024</value>\n  </property>\n  <property><name>fs.s3a.secret.key</name><value><![CDATA[s3-Orders-2024]]></value></property>\n</configuration>\n", []string{"javax.jdo.option.ConnectionPassword", "fs.s3a.secret.key"}},
+		"Hadoop properties without literals":             {"<property><name>hive.password</name></property>\n<property><name>hive.port</name><value>9083</value></property>\n<property><name>fs.s3a.secret.key</name><value>${env.S3_SECRET}</value></property>\n<property><name>password.policy</name><value>strict</value></property>\n<property><name>db.password</name><value></value></property>\n", nil},
 		"inline references and comparisons":              {"mysql --password=$(cat /run/secrets/db) --user=$DB_USER\nconnect(user=user, password=password)\nconnect(password=os.getenv(\"PW\"))\n[ \"$password\" == \"\" ] && exit 1\nServer=db;Password=${DB_PASSWORD};\n<password>${DB_PASSWORD}</password>\n<passwordPolicy>strict</passwordPolicy>\nGET /x?token_type=bearer&password_reset=true\n", nil},
 	}
 	for name, tc := range tests {
