@@ -919,6 +919,14 @@ func credentialSettings(content string, limit int) []string {
 			block, blockIndent, plain = name, indent, true
 			continue
 		}
+		if name == "" {
+			if name, ok := blankSetting(line); ok {
+				if add(name) {
+					break
+				}
+				continue
+			}
+		}
 		if inlineSettings(line, add) {
 			break
 		}
@@ -1126,6 +1134,41 @@ func flowItems(s string) []string {
 		}
 	}
 	return append(items, s[start:])
+}
+
+// nginxPassDirectives are nginx's directives that name the server a request is passed to
+// (ngx_http_proxy_module's proxy_pass, and the FastCGI, uwsgi, SCGI, gRPC and memcached
+// modules' own): their PASS is no password.
+var nginxPassDirectives = map[string]bool{"proxy_pass": true, "fastcgi_pass": true, "uwsgi_pass": true,
+	"scgi_pass": true, "grpc_pass": true, "memcached_pass": true}
+
+// commandVerbs begin the names of shell functions and commands that do something to a
+// credential (generate_password 16, rotate_token now): a line that calls one is no setting.
+var commandVerbs = map[string]bool{"GET": true, "SET": true, "GENERATE": true, "GEN": true, "CREATE": true,
+	"ROTATE": true, "RESET": true, "READ": true, "LOAD": true, "FETCH": true, "UPDATE": true, "DELETE": true,
+	"CHECK": true, "VERIFY": true, "VALIDATE": true, "PRINT": true, "SHOW": true, "WAIT": true, "NEW": true}
+
+// blankSetting is the setting a line gives as its name, blanks and one value, as keepalived
+// ("auth_pass VALUE"), Fluent Bit ("HTTP_Passwd VALUE") and Apache httpd
+// ("AuthLDAPBindPassword VALUE") write settings, when the name is of more than one word (a word
+// of prose, "password reset", "Token expired.", is not one), does not start with a verb
+// (commandVerbs), is not one of nginxPassDirectives, and ends in a credential word; and whether
+// the value, unquoted and without a final ';', is a literal (not a shell expansion). A line of
+// more than two words is none.
+func blankSetting(line string) (string, bool) {
+	i := strings.IndexAny(line, " \t")
+	if i <= 0 {
+		return "", false
+	}
+	name, value := line[:i], strings.TrimSpace(line[i+1:])
+	if value == "" || strings.ContainsAny(value, " \t") || !credentialSettingName(name) || nginxPassDirectives[name] {
+		return "", false
+	}
+	if parts := nameParts(name); len(parts) < 2 || commandVerbs[parts[0]] {
+		return "", false
+	}
+	value = strings.Trim(strings.TrimSuffix(value, ";"), `"'`)
+	return name, !shellExpansion(value) && credentialValue(name, value)
 }
 
 // yamlScalarLine reports whether a line (trimmed) may be a YAML plain or quoted scalar that
