@@ -578,7 +578,7 @@ func expandWithin(value string, known map[string]string, x *expansion) string {
 // names a URL) nor a gitleaks rule finds it. A password that is an interpolation
 // (postgres://app:$(DB_PASSWORD)@db) is not a literal one.
 func urlPassword(text string) bool {
-	if mysqlDSNPassword(text) {
+	if mysqlDSNPassword(text) || oracleURLPassword(text) {
 		return true
 	}
 	for rest := text; ; {
@@ -603,6 +603,39 @@ func urlPassword(text string) bool {
 			}
 		}
 		rest = rest[i+len("://"):]
+	}
+}
+
+// oracleURLPassword reports whether text holds an Oracle JDBC URL with a literal password:
+// jdbc:oracle:thin:user/password@host..., and the oci, oci8 and kprb drivers' alike (Oracle
+// JDBC Developer's Guide, "Database URLs and Database Specifiers"), which has no "://". The
+// reading goes on after each URL's user and password: every byte is read once.
+func oracleURLPassword(text string) bool {
+	for rest := text; ; {
+		i := strings.Index(rest, "jdbc:oracle:")
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len("jdbc:oracle:"):]
+		driver, after, ok := strings.Cut(rest, ":")
+		switch {
+		case !ok:
+			return false
+		case driver != "thin" && driver != "oci" && driver != "oci8" && driver != "kprb":
+			continue
+		}
+		end := strings.IndexAny(after, " \t\r\n'`<>;@")
+		if end < 0 || after[end] != '@' {
+			if end < 0 {
+				return false
+			}
+			rest = after[end:]
+			continue
+		}
+		if _, p, ok := strings.Cut(after[:end], "/"); ok && literalValue(strings.Trim(p, `"`), false) {
+			return true
+		}
+		rest = after[end:]
 	}
 }
 

@@ -170,6 +170,12 @@ func TestURLPassword(t *testing.T) {
 		"a Go MySQL DSN in a setting":        {`dsn: "orders:Qx7vR2pLm9Tz@unix(/run/mysqld/mysqld.sock)/orders"`, true},
 		"a Go MySQL DSN without a password":  {"orders@tcp(mysql:3306)/orders", false},
 		"a Go MySQL DSN, a reference":        {"orders:$(DB_PASSWORD)@tcp(mysql:3306)/orders", false},
+		"an Oracle thin URL":                 {"spring.datasource.url=jdbc:oracle:thin:scott/Tiger-2024@//db.shop.svc:1521/ORCL", true},
+		"an Oracle thin URL with a SID":      {"jdbc:oracle:thin:scott/Tiger-2024@db:1521:ORCL", true},
+		"an Oracle OCI URL":                  {"jdbc:oracle:oci:scott/Tiger-2024@ORCL", true},
+		"an Oracle URL without a password":   {"jdbc:oracle:thin:@//db.shop.svc:1521/ORCL", false},
+		"an Oracle URL with a user only":     {"jdbc:oracle:thin:scott@db:1521:ORCL", false},
+		"an Oracle URL, a reference":         {"jdbc:oracle:thin:scott/${DB_PASSWORD}@db:1521:ORCL", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -48,7 +48,7 @@ var secConfigmapCredentials = &engine.Check{
 		"or a placeholder a script of the ConfigMap replaces with sed, as the Redis HA chart's " +
 		"replace-default-auth, is none), URLs with a " +
 		"literal password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
-		"user:password@tcp(host)/db), password files (.pgpass, .netrc) " +
+		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), password files (.pgpass, .netrc) " +
 		"that give a literal password, Docker configs whose auth field (base64 of user:password) " +
 		"does, and binary private keys (a DER key, a Java keystore or a PKCS #12 file that holds one; " +
 		"a trust store of certificates is none). A key whose literal value a " +

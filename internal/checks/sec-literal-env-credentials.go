@@ -26,7 +26,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"literal value under a name that says it is a credential (PASSWORD, SECRET, TOKEN, API_KEY, " +
 		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, ...), and any value holding a URL with a literal " +
 		"password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
-		"user:password@tcp(host)/db), and values that are configuration (a JSON " +
+		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
 		"Server=db;Password=... or host=db password=...) setting a credential-like name to a literal " +
 		"value. A variable the kubelet takes from the pod's own annotation or label (valueFrom.fieldRef " +
