@@ -919,6 +919,8 @@ func credentialSettings(content string, limit int) []string {
 	// scalar, is on the next line, more indented (a plain or quoted scalar: not a mapping's
 	// key, a sequence's item, a flow collection or a comment).
 	block, blockIndent, plain := "", 0, false
+	// fluentd counts the Fluentd directives open (fluentdDirective).
+	fluentd := 0
 	for line := range strings.SplitSeq(content, "\n") {
 		indent := len(line) - len(strings.TrimLeft(line, " \t"))
 		line = strings.TrimSpace(line)
@@ -935,6 +937,23 @@ func credentialSettings(content string, limit int) []string {
 		line = npmScopedSetting(line)
 		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";") || strings.HasPrefix(line, "//") {
 			continue
+		}
+		if line[0] == '<' {
+			if open, ok := fluentdDirective(line); ok {
+				if open {
+					fluentd++
+				} else if fluentd > 0 {
+					fluentd--
+				}
+			}
+		}
+		if fluentd > 0 {
+			if name, ok := blankSettingOf(line, true); ok {
+				if add(name) {
+					break
+				}
+				continue
+			}
 		}
 		line = strings.TrimPrefix(strings.TrimPrefix(line, "- "), "export ")
 		name, ok := lineSetting(line)
@@ -1189,6 +1208,13 @@ var commandVerbs = map[string]bool{"GET": true, "SET": true, "GENERATE": true, "
 // the value, unquoted and without a final ';', is a literal (not a shell expansion). A line of
 // more than two words is none.
 func blankSetting(line string) (string, bool) {
+	return blankSettingOf(line, false)
+}
+
+// blankSettingOf is blankSetting, where a name of one word is a setting's too when oneWord is
+// set (inside a Fluentd directive), and a value that holds Ruby Fluentd evaluates ("#{...}")
+// is no literal.
+func blankSettingOf(line string, oneWord bool) (string, bool) {
 	i := strings.IndexAny(line, " \t")
 	if i <= 0 {
 		return "", false
@@ -1197,11 +1223,42 @@ func blankSetting(line string) (string, bool) {
 	if value == "" || strings.ContainsAny(value, " \t") || !credentialSettingName(name) || nginxPassDirectives[name] {
 		return "", false
 	}
-	if parts := nameParts(name); len(parts) < 2 || commandVerbs[parts[0]] {
+	if parts := nameParts(name); len(parts) < 2 && !oneWord || commandVerbs[parts[0]] {
 		return "", false
 	}
 	value = strings.Trim(strings.TrimSuffix(value, ";"), `"'`)
-	return name, !shellExpansion(value) && credentialValue(name, value)
+	return name, !shellExpansion(value) && !strings.Contains(value, "#{") && credentialValue(name, value)
+}
+
+// fluentdDirectives are the directives and plugin sections of Fluentd's configuration (v1:
+// "Config File Syntax"; the sections of its built-in and common output plugins), between
+// whose <name ...> and </name> parameters are written "name value".
+var fluentdDirectives = map[string]bool{"source": true, "match": true, "filter": true, "system": true,
+	"label": true, "worker": true, "buffer": true, "parse": true, "format": true, "inject": true,
+	"extract": true, "storage": true, "service_discovery": true, "store": true, "server": true,
+	"security": true, "user": true, "client": true, "transport": true, "secondary": true, "auth": true}
+
+// fluentdDirective reports whether a line (trimmed) opens a Fluentd directive (<match kube.**>),
+// or closes one (</match>, open false); ok is false for any other line, an XML tag with
+// attributes or one that closes itself among them.
+func fluentdDirective(line string) (open, ok bool) {
+	if len(line) < 3 || line[len(line)-1] != '>' {
+		return false, false
+	}
+	inner := line[1 : len(line)-1]
+	if strings.ContainsAny(inner, "=\"'<>") || strings.HasSuffix(inner, "/") {
+		// An XML tag with attributes, or one that closes itself (<user name="x"/>).
+		return false, false
+	}
+	open = !strings.HasPrefix(inner, "/")
+	inner = strings.TrimPrefix(inner, "/")
+	if i := strings.IndexAny(inner, " \t"); i >= 0 {
+		if !open {
+			return false, false
+		}
+		inner = inner[:i]
+	}
+	return open, fluentdDirectives[inner]
 }
 
 // yamlScalarLine reports whether a line (trimmed) may be a YAML plain or quoted scalar that

@@ -36,7 +36,8 @@ var secConfigmapCredentials = &engine.Check{
 		"line (a key named *.properties read as java.util.Properties reads it: db.password VALUE, " +
 		"db.password:VALUE, a line continued with a backslash, \\uXXXX escapes in the key; a YAML " +
 		"value on the line after its key; a name of more than one word, a blank and one value, as " +
-		"keepalived's auth_pass VALUE and Fluent Bit's HTTP_Passwd VALUE, nginx's proxy_pass aside) or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
+		"keepalived's auth_pass VALUE and Fluent Bit's HTTP_Passwd VALUE, nginx's proxy_pass aside, and " +
+		"inside a Fluentd directive any name, password VALUE) or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
 		"element or password attribute, a Hadoop configuration <property> whose <name> says " +
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal (mysql -pVALUE, redis-cli -a VALUE, redis-server --requirepass VALUE), " +
