@@ -33,6 +33,9 @@ var avlNamespaceQuota = &engine.Check{
 	Targets:  []string{"Namespace"},
 	Reads:    []string{"ResourceQuota", "LimitRange", "PriorityClass"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if notNamespace(ctx, o) {
+			return
+		}
 		quotas, ranges := ctx.Inventory.List(o.Name, "ResourceQuota"), ctx.Inventory.List(o.Name, "LimitRange")
 		if len(quotas)+len(ranges) == 0 {
 			ctx.Fail("", "neither a ResourceQuota nor a LimitRange bounds resource use in the namespace")

@@ -79,6 +79,19 @@ func eachContainerJudged(ctx *engine.Context, o *engine.Object, skip func(c engi
 	}
 }
 
+// notNamespace records NotApplicable and returns true when o, the target of a check that judges
+// Namespaces, is not a core/v1 Namespace: a custom resource whose kind reuses the name
+// (tenancy.example.com/v1 Namespace, which a scan reads as unstructured) is no namespace. Pod
+// Security admission reads the labels of the Namespace object alone, and neither quotas nor
+// network policies bound or close anything for it, so it neither passes nor fails.
+func notNamespace(ctx *engine.Context, o *engine.Object) bool {
+	if _, ok := o.Obj.(*corev1.Namespace); ok {
+		return false
+	}
+	ctx.NotApplicable("", "not a core/v1 Namespace")
+	return true
+}
+
 // judgeObject records Pass when msg is "", else Fail with msg, for the object as a whole.
 func judgeObject(ctx *engine.Context, msg string) {
 	if msg == "" {

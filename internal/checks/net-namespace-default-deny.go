@@ -59,6 +59,9 @@ var netNamespaceDefaultDeny = &engine.Check{
 	Targets:  []string{"Namespace"},
 	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if notNamespace(ctx, o) {
+			return
+		}
 		// The AdminNetworkPolicies decide before every NetworkPolicy; the
 		// BaselineAdminNetworkPolicy after them, for the pods no NetworkPolicy selects.
 		admin := judgeAdminNewPods(ctx.Inventory, o.Name, adminPolicies(ctx.Inventory))

@@ -30,14 +30,18 @@ var nsPssEnforced = &engine.Check{
 		"since admission refuses a namespace created or relabelled with them; in the cluster, where such a label " +
 		"can only have been set while admission was off, the check judges what admission enforces for it " +
 		"(restricted for a level, latest for a version). So does, in a scan, a namespace the API server refuses for its metadata " +
-		"(a name that is not a DNS label, an invalid label or annotation): its labels never apply." + supporting,
+		"(a name that is not a DNS label, an invalid label or annotation): its labels never apply. A custom resource of another API group " +
+		"whose kind is Namespace is no namespace (admission reads no label of it): NotApplicable." + supporting,
 	Remediation: "Label the namespace pod-security.kubernetes.io/enforce=restricted (or baseline), and " +
 		"leave enforce-version unset or latest (or pin the version the profile judges with).",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc68, cc81},
 	Targets:  []string{"Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if _, ok := o.Obj.(*corev1.Namespace); ok && !ctx.Inventory.Complete {
+		if notNamespace(ctx, o) {
+			return
+		}
+		if !ctx.Inventory.Complete {
 			// Such a namespace is never created, nor an existing one changed to it: its
 			// enforce label applies nowhere.
 			if why := refusedNamespaceMeta(ctx.Inventory, o); why != "" {
