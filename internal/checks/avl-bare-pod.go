@@ -34,6 +34,9 @@ var avlBarePod = &engine.Check{
 	Criteria:    []v1alpha1.Criterion{a12},
 	Targets:     []string{"Pod"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if notWorkload(ctx, o) {
+			return
+		}
 		ref := metav1.GetControllerOf(o.Obj)
 		if ref == nil {
 			ctx.Fail("", "a bare pod is not recreated if its node fails")

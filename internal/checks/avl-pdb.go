@@ -42,6 +42,9 @@ var avlPdb = &engine.Check{
 	Targets:  replicatedKinds,
 	Reads:    []string{"PodDisruptionBudget", engine.KindWorkload, "HorizontalPodAutoscaler"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if notWorkload(ctx, o) {
+			return
+		}
 		if d := runningOldRevision(ctx.Inventory, o); d != nil {
 			if yes, maybe := budgetsSelectingPods(ctx.Inventory, o); len(yes)+len(maybe) == 0 {
 				ctx.Fail("", "no PodDisruptionBudget selects its pods, which run a revision of Deployment %q that its template no longer "+

@@ -24,6 +24,9 @@ var avlReplicas = &engine.Check{
 	Targets:  replicatedKinds,
 	Reads:    []string{"HorizontalPodAutoscaler"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if notWorkload(ctx, o) {
+			return
+		}
 		if controlledRevision(ctx, o) {
 			return
 		}

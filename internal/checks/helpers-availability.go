@@ -30,6 +30,20 @@ import (
 // workload themselves (controlledRevision says which do not).
 var replicatedKinds = []string{"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"}
 
+// notWorkload records NotApplicable and returns true when o, the target of a check that judges
+// Pods or replicated workloads, is not a Kubernetes workload: a custom resource of another API
+// group whose kind reuses the name (OpenKruise's apps.kruise.io StatefulSet, a tenant's
+// example.com Pod), which a scan reads as unstructured, without the replicas and pod template
+// the checks judge, and whose pods, if any, its own controller makes. Read as a workload it
+// failed as one running a single replica that no budget selects.
+func notWorkload(ctx *engine.Context, o *engine.Object) bool {
+	if o.Workload != nil {
+		return false
+	}
+	ctx.NotApplicable("", "not a Kubernetes workload: a custom resource whose kind reuses the name "+o.Kind)
+	return true
+}
+
 // controlledRevision reports a ReplicaSet or ReplicationController that a controller really owns
 // (a Deployment's revision, which the Deployment's own results cover) as NotApplicable and
 // returns true: its controller sets its replicas and its template, moves replicas between
