@@ -2,12 +2,15 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
 
 // TestACNIPolicyThatAdmitsEverythingFailsBesideADefaultDeny: on a cluster that serves Cilium's
@@ -100,4 +103,54 @@ func deleteUnstructured(t *testing.T, group, version, kind, namespace, name stri
 	if err := k8s.Delete(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestACustomCheckOfNetworkPoliciesJudgesKubernetesOwnOnly: a profile's custom check names its
+// kinds bare, and a bare kind Kubernetes serves names Kubernetes' own (engine
+// Options.KubernetesKind): scan leaves a Calico NetworkPolicy (projectcalico.org/v3) to the
+// network checks that read it, but the operator, which reads Calico's NetworkPolicies for those
+// checks, judged it by a custom check written for Kubernetes' NetworkPolicies: one that asks for
+// a podSelector and an owner label failed the Calico policy, owner label and all, whose spec
+// selects by selector, as it never could in scan.
+func TestACustomCheckOfNetworkPoliciesJudgesKubernetesOwnOnly(t *testing.T) {
+	createNamespace(t, "cni-custom", map[string]string{"cnicustom": "true"})
+	applyYAML(t, `
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata:
+  name: calico-deny
+  namespace: cni-custom
+  labels: {owner: platform}
+spec:
+  selector: all()
+  types: [Ingress]
+`)
+	applyYAML(t, `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: unowned
+  namespace: cni-custom
+spec:
+  podSelector: {}
+`)
+	createProfile(t, "cnicustom", "cnicustom", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-owned-policies", Title: "NetworkPolicies select pods and name an owner",
+			Kinds: []string{"NetworkPolicy"}, Criteria: []v1alpha1.Criterion{"CC6.6"}, Severity: v1alpha1.SeverityLow,
+			Expression: "has(object.spec.podSelector) && 'owner' in object.metadata.?labels.orValue({})",
+			Message:    "no podSelector or no owner label"}}
+	})
+	eventually(t, 20*time.Second, "a finding on the Kubernetes NetworkPolicy and none on Calico's", func() error {
+		rep, err := getReport("cni-custom", "cnicustom")
+		if err != nil {
+			return err
+		}
+		if finding(rep, "custom-owned-policies", "unowned", "") == nil {
+			return fmt.Errorf("no custom-owned-policies finding on NetworkPolicy unowned yet")
+		}
+		if f := finding(rep, "custom-owned-policies", "calico-deny", ""); f != nil {
+			return fmt.Errorf("custom-owned-policies judged the Calico NetworkPolicy: %s %s %q", f.Resource.APIVersion, f.Result, f.Message)
+		}
+		return nil
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
 	"github.com/soc2-operator/soc2-operator/internal/report"
 	"github.com/soc2-operator/soc2-operator/internal/selection"
@@ -152,7 +153,10 @@ func (r *ComplianceProfileReconciler) listExceptions(ctx context.Context, p *pas
 	trust, why := r.Approval.Trust()
 	p.exceptions = exceptions
 	p.opts = engine.Options{Now: p.now, AdminNamespace: r.AdminNamespace, KeepPassing: p.profile.Spec.PolicyReports,
-		Approval: trust, ApprovalProblem: why, ApprovalsSince: r.Approval.InForceSince(), Withheld: Withheld}
+		Approval: trust, ApprovalProblem: why, ApprovalsSince: r.Approval.InForceSince(), Withheld: Withheld,
+		// As scan: a custom check's bare kind names Kubernetes' own, not the Calico
+		// NetworkPolicies the operator reads for the network checks.
+		KubernetesKind: manifest.ServedKind}
 	return ctrl.Result{}, nil
 }
 

@@ -55,10 +55,11 @@ type Options struct {
 	// any field; one whose result depends on a withheld field is NotAssessed, naming the field,
 	// rather than judged on an object without it.
 	Withheld []WithheldField
-	// KubernetesKind reports whether Kubernetes itself serves kind (scan sets it; the operator
-	// reads no custom resource of such a kind). A custom check's kinds are bare names, and one
-	// of such a kind names Kubernetes' own: it does not judge a custom resource of another
-	// group that reuses the name (example.com/v1 Deployment, serving.knative.dev/v1 Service).
+	// KubernetesKind reports whether Kubernetes itself serves kind (scan and the operator set
+	// it: the operator reads Calico's NetworkPolicies). A custom check's kinds are bare names,
+	// and one of such a kind names Kubernetes' own: it does not judge a custom resource of
+	// another group that reuses the name (example.com/v1 Deployment, serving.knative.dev/v1
+	// Service, projectcalico.org/v3 NetworkPolicy).
 	KubernetesKind func(kind string) bool
 	// NoSummaryFindings leaves every Summary's Findings empty, for a caller that lists and
 	// orders the evaluation's findings itself (scan): at 20,000 objects listing and sorting
