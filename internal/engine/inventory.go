@@ -113,9 +113,11 @@ func (inv *Inventory) Get(kind, namespace, name string) *Object {
 
 // ServiceAccount returns the Kubernetes ServiceAccount of that namespace and name, or nil: the
 // last the input holds, as kubectl apply leaves it. An object of another API group whose kind is
-// also ServiceAccount, which Get finds under the same kind (a cloud IAM account a Crossplane
-// provider manages, such as iam.gcp.m.upbound.io's), is none: it is no pod's identity and says
-// nothing about its token.
+// also ServiceAccount (a cloud IAM account a Crossplane provider manages, such as
+// iam.gcp.m.upbound.io's) is none: it is no pod's identity and says nothing about its token. Get
+// files such an object under its IdentityKind; what it finds under the bare kind and is not a
+// typed core/v1 ServiceAccount (an object of a group IdentityKind counts as Kubernetes' own that
+// no decoder typed) is passed over for the last one that is.
 func (inv *Inventory) ServiceAccount(namespace, name string) *corev1.ServiceAccount {
 	o := inv.Get("ServiceAccount", namespace, name)
 	if o == nil {
