@@ -428,10 +428,7 @@ func termCoversOwnNamespace(inv *engine.Inventory, o *engine.Object, t corev1.Po
 		return notCovered
 	}
 	set := labels.Set{corev1.LabelMetadataName: o.Namespace}
-	ns := inv.Get("Namespace", "", o.Namespace)
-	if ns != nil && refusedNamespace(inv, ns) != "" {
-		ns = nil // its labels never apply (refusedNamespace)
-	}
+	ns := labelledNamespace(inv, o.Namespace)
 	if ns != nil || inv.Complete {
 		if ns != nil {
 			for k, v := range ns.Labels() {

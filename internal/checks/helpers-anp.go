@@ -225,8 +225,8 @@ func adminSelects(p adminPolicy, nsKnown labels.Set, nsUnknown bool, known label
 // server sets on every one; unknown is true when the Namespace object is not in view.
 func namespaceLabels(inv *engine.Inventory, namespace string) (set labels.Set, unknown bool) {
 	set = labels.Set{corev1.LabelMetadataName: namespace}
-	o := inv.Get("Namespace", "", namespace)
-	if o == nil || refusedNamespace(inv, o) != "" {
+	o := labelledNamespace(inv, namespace)
+	if o == nil {
 		return set, true
 	}
 	for k, v := range o.Labels() {

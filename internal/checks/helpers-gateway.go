@@ -483,10 +483,7 @@ func namespaceAdmitted(inv *engine.Inventory, from string, selector *metav1.Labe
 			return false, "" // the Gateway API's validation refuses such a Gateway
 		}
 		set := labels.Set{}
-		ns := inv.Get("Namespace", "", routeNS)
-		if ns != nil && refusedNamespace(inv, ns) != "" {
-			ns = nil // its labels never apply (refusedNamespace)
-		}
+		ns := labelledNamespace(inv, routeNS)
 		if ns == nil && !inv.Complete {
 			if reqs, _ := sel.Requirements(); slices.ContainsFunc(reqs, func(r labels.Requirement) bool { return r.Key() != corev1.LabelMetadataName }) {
 				return false, fmt.Sprintf("it admits %s from namespaces by label, and Namespace %s is not in the input", what, routeNS)

@@ -140,17 +140,27 @@ func refusedNamespaceMeta(inv *engine.Inventory, o *engine.Object) string {
 	}).(string)
 }
 
-// refusedNamespace says why, in a scan, the API server refuses a Namespace manifest, or "": its
-// metadata (refusedNamespaceMeta), or Pod Security labels admission cannot parse (PolicyToEvaluate,
+// labelledNamespace is the Namespace object of that name whose labels apply, or nil: none when
+// the input does not hold it or, in a scan, the API server refuses its manifest, for its metadata
+// (refusedNamespaceMeta) or for Pod Security labels admission cannot parse (PolicyToEvaluate,
 // k8s.io/pod-security-admission v0.37.2, which its ValidateNamespace refuses on create, and on an
-// update that changes them). The manifest neither creates the namespace nor relabels one that
-// exists: the checks that read its labels judge it as a Namespace not in the input.
-func refusedNamespace(inv *engine.Inventory, o *engine.Object) string {
-	if why := refusedNamespaceMeta(inv, o); why != "" || inv.Complete {
-		return why
+// update that changes them). Such a manifest neither creates the namespace nor relabels one that
+// exists: the checks that select namespaces by label judge it as a Namespace not in the input.
+// Decided once per Namespace.
+func labelledNamespace(inv *engine.Inventory, name string) *engine.Object {
+	o := inv.Get("Namespace", "", name)
+	if o == nil || inv.Complete {
+		return o
 	}
-	if _, invalid := psaapi.PolicyToEvaluate(o.Labels(), psaapi.Policy{}); len(invalid) > 0 {
-		return invalid.ToAggregate().Error()
+	refused := inv.Memo(o, "namespace.refused", func() any {
+		if why := refusedNamespaceMeta(inv, o); why != "" {
+			return true
+		}
+		_, invalid := psaapi.PolicyToEvaluate(o.Labels(), psaapi.Policy{})
+		return len(invalid) > 0
+	}).(bool)
+	if refused {
+		return nil
 	}
-	return ""
+	return o
 }
