@@ -114,25 +114,16 @@ func (inv *Inventory) Get(kind, namespace, name string) *Object {
 // ServiceAccount returns the Kubernetes ServiceAccount of that namespace and name, or nil: the
 // last the input holds, as kubectl apply leaves it. An object of another API group whose kind is
 // also ServiceAccount (a cloud IAM account a Crossplane provider manages, such as
-// iam.gcp.m.upbound.io's) is none: it is no pod's identity and says nothing about its token. Get
-// files such an object under its IdentityKind; what it finds under the bare kind and is not a
-// typed core/v1 ServiceAccount (an object of a group IdentityKind counts as Kubernetes' own that
-// no decoder typed) is passed over for the last one that is.
+// iam.gcp.m.upbound.io's) is none: it is no pod's identity and says nothing about its token, and
+// Get files it under its IdentityKind. Under the bare kind there is only core/v1's (a scan refuses
+// a ServiceAccount of any other Kubernetes apiVersion as never served).
 func (inv *Inventory) ServiceAccount(namespace, name string) *corev1.ServiceAccount {
 	o := inv.Get("ServiceAccount", namespace, name)
 	if o == nil {
 		return nil
 	}
-	if sa, ok := o.Obj.(*corev1.ServiceAccount); ok {
-		return sa
-	}
-	list := inv.List(namespace, "ServiceAccount")
-	for i := len(list) - 1; i >= 0; i-- {
-		if sa, ok := list[i].Obj.(*corev1.ServiceAccount); ok && list[i].Name == name {
-			return sa
-		}
-	}
-	return nil
+	sa, _ := o.Obj.(*corev1.ServiceAccount)
+	return sa
 }
 
 // List returns the objects of a kind in a namespace ("" for cluster-scoped kinds).
