@@ -22,8 +22,10 @@ import (
 // profile's cluster findings. The class is then deleted and created again, encrypting, under
 // the same name (what the remediation asks: parameters cannot change): the class passes now,
 // but the volume still sits on the disk the old class made, and the check must not pass it on
-// the new class's word. It is no longer a failure (nothing says what the old class was), and
-// it is not a pass either: the finding on the class goes, the volume's result is NotAssessed.
+// the new class's word. It is no longer a failure (nothing says what the old class was): the
+// findings on the class and the volume go. The profile's status lists failures only, so this
+// test cannot tell the volume's NotAssessed from a Pass; TestPersistentVolumesAreJudgedByWhatProvisionedThem
+// (internal/checks) holds that verdict in the operator's complete view.
 func TestAVolumeIsJudgedByTheClassThatProvisionedIt(t *testing.T) {
 	ctx := context.Background()
 	const class, volume = "pvenc-gp3", "pvenc-pvc-0b4c"
