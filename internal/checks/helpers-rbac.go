@@ -1316,14 +1316,15 @@ func unionPerms(builtin, input *rolePerms) *rolePerms {
 // its role alone (policyGrantees).
 func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv1.Subject, bool) {
 	ref, subjects, ok := bindingOf(o)
-	switch {
-	case !ok:
+	if !ok {
 		ctx.NotApplicable("", "not a RoleBinding or ClusterRoleBinding")
 		return ref, nil, false
-	case refusedBinding(ctx.Inventory, o) != "":
-		ctx.NotApplicable("", refusedBinding(ctx.Inventory, o)+": the API server rejects the binding, which grants nothing (see rbac-dangling-binding)")
+	}
+	if why := refusedBinding(ctx.Inventory, o); why != "" {
+		ctx.NotApplicable("", why+": the API server rejects the binding, which grants nothing (see rbac-dangling-binding)")
 		return ref, nil, false
-	case isBuiltinBinding(o):
+	}
+	if isBuiltinBinding(o) {
 		if granted, _ := policyGrantees(ctx.Inventory, o, ref, subjects); len(granted) == 0 {
 			ctx.NotApplicable("", "built-in Kubernetes binding")
 			return ref, nil, false
@@ -1333,13 +1334,21 @@ func userBinding(ctx *engine.Context, o *engine.Object) (rbacv1.RoleRef, []rbacv
 }
 
 // refusedBinding says why the API server rejects a binding, or "" when it does not: one of its
-// subjects (rejectedSubject) or, in a scan, its metadata (refusedMeta, with ValidateRBACName, a
-// path segment: ValidateRoleBinding and ValidateClusterRoleBinding, k8s.io/kubernetes v1.37.2
-// pkg/apis/rbac/validation). A binding the operator reads exists. Its roleRef is
-// invalidRoleRef's.
+// subjects (rejectedSubject), its roleRef (invalidRoleRef) or, in a scan, its metadata
+// (refusedMeta, with ValidateRBACName, a path segment: ValidateRoleBinding and
+// ValidateClusterRoleBinding, k8s.io/kubernetes v1.37.2 pkg/apis/rbac/validation). A binding
+// the operator reads exists.
 func refusedBinding(inv *engine.Inventory, o *engine.Object) string {
-	if why := rejectedSubject(o); why != "" || inv.Complete {
+	if why := rejectedSubject(o); why != "" {
 		return why
+	}
+	if ref, _, ok := bindingOf(o); ok {
+		if why := invalidRoleRef(o, ref); why != "" {
+			return why
+		}
+	}
+	if inv.Complete {
+		return ""
 	}
 	return inv.Memo(o, "rbac-refused-binding-meta", func() any {
 		switch b := o.Obj.(type) {
@@ -1450,8 +1459,6 @@ func judgeBinding(ctx *engine.Context, o *engine.Object, decide func(role boundR
 		return strings.Join(msgs, "; ")
 	}
 	switch {
-	case role.invalid != "":
-		ctx.NotApplicable("", role.invalid)
 	case role.perms == nil && role.obj != nil:
 		ctx.NotApplicable("", "roleRef does not refer to a Role or ClusterRole")
 	case role.perms == nil && role.builtin && !ctx.Inventory.Complete:

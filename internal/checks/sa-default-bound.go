@@ -29,12 +29,6 @@ var saDefaultBound = &engine.Check{
 		if !ok {
 			return
 		}
-		if why := invalidRoleRef(o, ref); why != "" {
-			// The API server refuses the binding, which grants nothing: rbac-dangling-binding
-			// fails it, and the other binding checks leave it NotApplicable too.
-			ctx.NotApplicable("", why+": the API server rejects the binding, which grants nothing (see rbac-dangling-binding)")
-			return
-		}
 		// The policy's own subjects (system:serviceaccounts on
 		// system:service-account-issuer-discovery) hold the rules someone added to its role.
 		judgeSubjects(ctx, o, ref, subjects, func(o *engine.Object, s rbacv1.Subject) string {
