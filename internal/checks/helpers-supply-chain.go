@@ -316,7 +316,8 @@ func trivyBindGrant(inv *engine.Inventory, perms *rolePerms, namespace, kind str
 // platform's system: users and groups, or a subject of a ClusterRoleBinding they may act as
 // (ownedByNamespace; in the cluster a ServiceAccount only where a RoleBinding of the namespace
 // lets someone act as it, serviceAccountActor). Other ClusterRoleBindings are the cluster
-// administrators' choice, the scanner's own among them, and are trusted. In scan, where no
+// administrators' choice, the scanner's own among them, and are trusted. A binding the API server
+// rejects (refusedBinding) grants nothing and is not counted. In scan, where no
 // binding is known to let them, a binding of theirs to a role the input does not hold, or to an
 // aggregated one, is named instead: what it grants is not known.
 func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
@@ -331,7 +332,7 @@ func trivyReportWriter(inv *engine.Inventory, namespace, kind string) string {
 		var unknown string
 		for _, b := range bindings {
 			ref, subjects, ok := bindingOf(b)
-			if !ok || isBuiltinBinding(b) {
+			if !ok || isBuiltinBinding(b) || refusedBinding(inv, b) != "" {
 				continue
 			}
 			var tenants []rbacv1.Subject
