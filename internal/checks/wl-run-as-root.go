@@ -17,10 +17,11 @@ var wlRunAsRoot = &engine.Check{
 		"the container can rewrite its own binaries. Running as a non-root user limits what a " +
 		"compromised process can reach (CC6.1). " +
 		"Pod Security Standards control: Running as Non-root and Running as Non-root user " +
-		"(restricted). Beyond the standard, which reads only runAsUser, a container of a Windows pod " +
-		"(spec.os.name windows, or a node selector or required node affinity that admits only Windows " +
-		"nodes) fails whose windowsOptions.runAsUserName is an administrator account: SYSTEM, or " +
-		"ContainerAdministrator in any spelling (the kubelet's runAsNonRoot refuses only the bare name)." + pssDecided + supporting,
+		"(restricted). Beyond the standard, which reads only runAsUser, a container of a pod that a Windows " +
+		"node may run (spec.os.name windows, or no spec.os.name and no node selector or required node " +
+		"affinity that admits only Linux nodes) fails whose windowsOptions.runAsUserName is an administrator " +
+		"account: SYSTEM, or ContainerAdministrator in any spelling (the kubelet's runAsNonRoot refuses only " +
+		"the bare name, and the Windows kubelet ignores runAsUser)." + pssDecided + supporting,
 	Remediation: "Set securityContext.runAsNonRoot: true (pod or container) and a non-zero runAsUser, and build the image with a non-root USER (on Windows, run as ContainerUser or another unprivileged account).",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},
@@ -34,18 +35,28 @@ var wlRunAsRoot = &engine.Check{
 // Running as Non-root user (restricted).
 var pssRunAsRoot = &pssControl{checks: []policy.CheckID{"runAsNonRoot", "runAsUser"}, beyond: windowsAdministrator}
 
-// windowsAdministrator says why the only container of a Windows pod runs as an administrator
-// account, "" when it does not (or the pod is not a Windows one, whose windowsOptions no kubelet
-// applies). Windows pods cannot set runAsUser, which is all the Running as Non-root user control
-// reads, and the Windows kubelet's runAsNonRoot refuses only a runAsUserName that is exactly
-// ContainerAdministrator in some case (k8s v1.37.2 pkg/kubelet/kuberuntime/
+// windowsAdministrator says why the only container of a pod that a Windows node may run
+// (engine.MayRunOnWindows) runs as an administrator account there, "" when it does not (or only
+// Linux nodes may run the pod, whose windowsOptions no kubelet applies). Windows pods cannot set
+// runAsUser, which is all the Running as Non-root user control reads, and a pod that declares no
+// OS may, but the Windows kubelet ignores it; its runAsNonRoot refuses only a runAsUserName that
+// is exactly ContainerAdministrator in some case (k8s v1.37.2 pkg/kubelet/kuberuntime/
 // security_context_windows.go verifyRunAsNonRoot): "User Manager\ContainerAdministrator", the
 // same account as whoami names it, and SYSTEM, the most privileged account (on the node, for a
 // HostProcess container), pass both. The container's runAsUserName overrides the pod's.
 func windowsAdministrator(s *corev1.PodSpec) string {
-	if !engine.WindowsPod(s) {
+	if !engine.MayRunOnWindows(s) {
 		return ""
 	}
+	fail := windowsAdministratorAccount(s)
+	if fail != "" && !engine.WindowsPod(s) {
+		fail += " (nothing keeps the pod to Linux nodes: on a Windows node the kubelet ignores runAsUser and applies windowsOptions)"
+	}
+	return fail
+}
+
+// windowsAdministratorAccount is windowsAdministrator for a pod that a Windows node runs.
+func windowsAdministratorAccount(s *corev1.PodSpec) string {
 	_, sc := onlyContainer(s)
 	var user *string
 	if psc := s.SecurityContext; psc != nil && psc.WindowsOptions != nil {

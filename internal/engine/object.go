@@ -1009,25 +1009,51 @@ func WindowsPod(spec *corev1.PodSpec) bool {
 	return WindowsNodesOnly(spec, true)
 }
 
+// MayRunOnWindows reports whether a Windows node may run a pod: it declares itself a Windows pod
+// (spec.os.name), or declares no OS and nothing keeps it to Linux nodes (no node selector or
+// required node affinity that admits only Linux nodes). Such a pod may be scheduled on a Windows
+// node wherever one is (a taint keeps off only pods that do not tolerate it), and the Windows
+// kubelet applies the pod's windowsOptions there and ignores its Linux settings (runAsUser among
+// them): the Windows settings matter for it, as the Linux ones do (WindowsPod is false). A pod
+// whose spec.os.name is linux is refused by a Windows kubelet (k8s v1.37.2
+// pkg/kubelet/lifecycle/predicate.go, rejectPodAdmissionBasedOnOSField).
+func MayRunOnWindows(spec *corev1.PodSpec) bool {
+	if spec.OS != nil {
+		return spec.OS.Name == corev1.Windows
+	}
+	return !nodesOfOSOnly(spec, corev1.Linux, true)
+}
+
 // WindowsNodesOnly reports whether only Windows nodes may run a pod: its node selector has an
 // OS label (osNodeLabels) whose value is windows, or, with affinity, its required node affinity
 // admits only nodes whose OS label is windows.
 func WindowsNodesOnly(spec *corev1.PodSpec, affinity bool) bool {
+	return nodesOfOSOnly(spec, corev1.Windows, affinity)
+}
+
+// nodesOfOSOnly reports whether only nodes of that OS may run a pod: its node selector has an OS
+// label (osNodeLabels) whose value is os, or, with affinity, its required node affinity admits
+// only nodes whose OS label is os. The first OS label the node selector has decides: a pod that
+// selects another OS, or two, runs on no node of this one. The kubelet checks the node selector
+// and required affinity when it admits a pod (so spec.nodeName does not get round them), with
+// kubernetes.io/os set to its own OS (k8s v1.37.2 pkg/kubelet/lifecycle/predicate.go,
+// rejectPodAdmissionBasedOnOSSelector and generalFilter).
+func nodesOfOSOnly(spec *corev1.PodSpec, os corev1.OSName, affinity bool) bool {
 	for _, key := range osNodeLabels {
-		if os, ok := spec.NodeSelector[key]; ok {
-			return os == string(corev1.Windows)
+		if v, ok := spec.NodeSelector[key]; ok {
+			return v == string(os)
 		}
 	}
-	return affinity && onlyWindowsNodes(spec.Affinity)
+	return affinity && onlyNodesOfOS(spec.Affinity, os)
 }
 
 // osNodeLabels are the node labels in which every kubelet keeps its operating system
 // (runtime.GOOS): a pod may select nodes by either.
 var osNodeLabels = []string{corev1.LabelOSStable, "beta.kubernetes.io/os"}
 
-// onlyWindowsNodes reports whether a pod's required node affinity admits Windows nodes only:
-// every node selector term requires an OS label with the value windows and no other.
-func onlyWindowsNodes(a *corev1.Affinity) bool {
+// onlyNodesOfOS reports whether a pod's required node affinity admits nodes of that OS only:
+// every node selector term requires an OS label with the value os and no other.
+func onlyNodesOfOS(a *corev1.Affinity, os corev1.OSName) bool {
 	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
 		return false
 	}
@@ -1036,14 +1062,14 @@ func onlyWindowsNodes(a *corev1.Affinity) bool {
 		return false
 	}
 	for _, term := range terms {
-		windows := false
+		only := false
 		for _, r := range term.MatchExpressions {
 			if slices.Contains(osNodeLabels, r.Key) && r.Operator == corev1.NodeSelectorOpIn &&
-				len(r.Values) > 0 && !slices.ContainsFunc(r.Values, func(v string) bool { return v != string(corev1.Windows) }) {
-				windows = true
+				len(r.Values) > 0 && !slices.ContainsFunc(r.Values, func(v string) bool { return v != string(os) }) {
+				only = true
 			}
 		}
-		if !windows {
+		if !only {
 			return false
 		}
 	}

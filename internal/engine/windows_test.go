@@ -90,7 +90,7 @@ func TestWindowsPodNeverAdmitsALinuxNode(t *testing.T) {
 				return
 			}
 			pod := &corev1.Pod{Spec: spec}
-			for _, node := range linuxNodesFor(&spec) {
+			for _, node := range nodesFor(&spec, "linux") {
 				if ok, err := nodeaffinity.GetRequiredNodeAffinity(pod).Match(node); err == nil && ok {
 					t.Errorf("WindowsPod is true, but Linux node %s (labels %v) satisfies the pod's node selector and required affinity", node.Name, node.Labels)
 				}
@@ -99,14 +99,17 @@ func TestWindowsPodNeverAdmitsALinuxNode(t *testing.T) {
 	}
 }
 
-// linuxNodesFor builds, for each required node selector term of spec (or for its node selector
-// alone), a Linux node that satisfies every requirement of the term that is not about the OS: the
-// nodes most likely to let a pod the checks call Windows run on Linux.
-func linuxNodesFor(spec *corev1.PodSpec) []*corev1.Node {
+// nodesFor builds, for each required node selector term of spec (or for its node selector alone),
+// a node of that OS (linux or windows) that satisfies every requirement of the term that is not
+// about the OS: the nodes most likely to let a pod the checks keep to the other OS run on this one.
+func nodesFor(spec *corev1.PodSpec, os string) []*corev1.Node {
 	base := func() *corev1.Node {
-		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "linux-0", Labels: map[string]string{
-			corev1.LabelOSStable: "linux", "beta.kubernetes.io/os": "linux",
-			corev1.LabelArchStable: "amd64", "beta.kubernetes.io/arch": "amd64", corev1.LabelHostname: "linux-0"}}}
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: os + "-0", Labels: map[string]string{
+			corev1.LabelOSStable: os, "beta.kubernetes.io/os": os,
+			corev1.LabelArchStable: "amd64", "beta.kubernetes.io/arch": "amd64", corev1.LabelHostname: os + "-0"}}}
+		if os == "windows" {
+			n.Labels[corev1.LabelWindowsBuild] = "10.0.20348"
+		}
 		if spec.NodeName != "" {
 			n.Name = spec.NodeName
 		}
@@ -147,4 +150,70 @@ func linuxNodesFor(spec *corev1.PodSpec) []*corev1.Node {
 		nodes = append(nodes, n)
 	}
 	return nodes
+}
+
+// TestMayRunOnWindowsUnlessLinuxNodesOnly holds engine.MayRunOnWindows, which decides whether a
+// pod's windowsOptions matter (a Windows kubelet applies them and ignores runAsUser), to the same
+// oracle: a pod it says no Windows node may run must match no Windows node built to satisfy
+// every other requirement of a term. A pod that declares no OS and selects none may land on a
+// Windows node: taints keep off only pods that do not tolerate them, and preferred affinity binds
+// nothing.
+func TestMayRunOnWindowsUnlessLinuxNodesOnly(t *testing.T) {
+	req := func(key string, op corev1.NodeSelectorOperator, values ...string) corev1.NodeSelectorRequirement {
+		return corev1.NodeSelectorRequirement{Key: key, Operator: op, Values: values}
+	}
+	terms := func(ts ...corev1.NodeSelectorTerm) *corev1.Affinity {
+		return &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: ts}}}
+	}
+	exprs := func(rs ...corev1.NodeSelectorRequirement) corev1.NodeSelectorTerm {
+		return corev1.NodeSelectorTerm{MatchExpressions: rs}
+	}
+	const os, beta = corev1.LabelOSStable, "beta.kubernetes.io/os"
+	linuxOnly := req(os, corev1.NodeSelectorOpIn, "linux")
+	cases := map[string]struct {
+		spec corev1.PodSpec
+		want bool
+	}{
+		"no OS and no selector":                           {corev1.PodSpec{}, true},
+		"spec.os.name windows":                            {corev1.PodSpec{OS: &corev1.PodOS{Name: corev1.Windows}}, true},
+		"spec.os.name linux":                              {corev1.PodSpec{OS: &corev1.PodOS{Name: corev1.Linux}}, false},
+		"a node selector windows":                         {corev1.PodSpec{NodeSelector: map[string]string{os: "windows"}}, true},
+		"a node selector linux":                           {corev1.PodSpec{NodeSelector: map[string]string{os: "linux"}}, false},
+		"a beta node selector linux":                      {corev1.PodSpec{NodeSelector: map[string]string{beta: "linux"}}, false},
+		"a node selector Linux, which no node's label is": {corev1.PodSpec{NodeSelector: map[string]string{os: "Linux"}}, true},
+		"a node selector of another label":                {corev1.PodSpec{NodeSelector: map[string]string{"pool": "a"}}, true},
+		"tolerations of every taint":                      {corev1.PodSpec{Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}}}, true},
+		"preferred Linux affinity only": {corev1.PodSpec{Affinity: &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+			PreferredDuringSchedulingIgnoredDuringExecution: []corev1.PreferredSchedulingTerm{{Weight: 100, Preference: exprs(linuxOnly)}}}}}, true},
+		"affinity: one term In linux": {corev1.PodSpec{Affinity: terms(exprs(linuxOnly))}, false},
+		"affinity: every term linux, by either label": {corev1.PodSpec{Affinity: terms(exprs(linuxOnly),
+			exprs(req(beta, corev1.NodeSelectorOpIn, "linux"), req(corev1.LabelArchStable, corev1.NodeSelectorOpIn, "arm64")))}, false},
+		"affinity: a Linux term ORed with an arch term": {corev1.PodSpec{Affinity: terms(exprs(linuxOnly),
+			exprs(req(corev1.LabelArchStable, corev1.NodeSelectorOpIn, "amd64")))}, true},
+		"affinity: a Linux term ORed with a matchFields term": {corev1.PodSpec{Affinity: terms(exprs(linuxOnly),
+			corev1.NodeSelectorTerm{MatchFields: []corev1.NodeSelectorRequirement{req("metadata.name", corev1.NodeSelectorOpIn, "windows-1")}})}, true},
+		"affinity: In linux or windows": {corev1.PodSpec{Affinity: terms(exprs(req(os, corev1.NodeSelectorOpIn, "linux", "windows")))}, true},
+		"affinity: NotIn windows":       {corev1.PodSpec{Affinity: terms(exprs(req(os, corev1.NodeSelectorOpNotIn, "windows")))}, true},
+		"affinity: OS label Exists":     {corev1.PodSpec{Affinity: terms(exprs(req(os, corev1.NodeSelectorOpExists)))}, true},
+		"a node selector windows and Linux-only affinity": {corev1.PodSpec{NodeSelector: map[string]string{os: "windows"},
+			Affinity: terms(exprs(linuxOnly))}, true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			spec := tc.spec
+			if got := engine.MayRunOnWindows(&spec); got != tc.want {
+				t.Errorf("MayRunOnWindows = %v, want %v", got, tc.want)
+			}
+			if engine.MayRunOnWindows(&spec) || spec.OS != nil {
+				return
+			}
+			pod := &corev1.Pod{Spec: spec}
+			for _, node := range nodesFor(&spec, "windows") {
+				if ok, err := nodeaffinity.GetRequiredNodeAffinity(pod).Match(node); err == nil && ok {
+					t.Errorf("MayRunOnWindows is false, but Windows node %s (labels %v) satisfies the pod's node selector and required affinity", node.Name, node.Labels)
+				}
+			}
+		})
+	}
 }
