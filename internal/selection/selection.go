@@ -29,12 +29,15 @@ func NamespaceSelector(profile *v1alpha1.ComplianceProfile) (labels.Selector, *e
 	return sel, nil
 }
 
-// Selects reports whether the profile assesses the namespace: not being deleted, not excluded,
-// not a system namespace (unless included), and matching the selector.
+// Selects reports whether the profile assesses the namespace: not excluded, not a system
+// namespace (unless included), and matching the selector. A namespace being deleted
+// (Terminating) is assessed while it exists: what is in it keeps running and granting until each
+// object is gone, and a finalizer on any of them (its writers may add one) holds the namespace
+// Terminating for as long as it stays. Its pods run out their own grace period, its RoleBindings
+// still grant, and its objects may still be updated: the NamespaceLifecycle admission plugin
+// refuses only creates in it, and Pod Security admission keeps enforcing there
+// (k8s.io/apiserver v0.37.2 pkg/admission/plugin/namespace/lifecycle).
 func Selects(profile *v1alpha1.ComplianceProfile, sel labels.Selector, ns *corev1.Namespace) bool {
-	if !ns.DeletionTimestamp.IsZero() {
-		return false
-	}
 	for _, ex := range profile.Spec.ExcludedNamespaces {
 		if ex == ns.Name {
 			return false
