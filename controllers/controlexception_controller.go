@@ -176,7 +176,7 @@ func (r *ControlExceptionReconciler) assessing(ctx context.Context, ex *v1alpha1
 }
 
 // judge settles the exception's state over the profiles it applies to: Expired once its expiry
-// passes, Active when some profile honours it, else PendingApproval when some profile waits for
+// passes or once it is deleted (held by a finalizer), Active when some profile honours it, else PendingApproval when some profile waits for
 // its approval, else Invalid when it is invalid for every profile that would honour it.
 func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profiles []v1alpha1.ComplianceProfile, now time.Time,
 	trust engine.ApprovalTrust, why string) (v1alpha1.ExceptionState, string, string, []*v1alpha1.ComplianceProfile) {
@@ -215,6 +215,8 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 		}
 	}
 	switch {
+	case expired != nil && expired.Reason == v1alpha1.ReasonDeleted:
+		return v1alpha1.ExceptionExpired, v1alpha1.ReasonDeleted, "The exception was " + expired.Message + "; a deleted exception waives nothing, and the findings it covered fail again", applies
 	case expired != nil:
 		return v1alpha1.ExceptionExpired, v1alpha1.ReasonExpired, "The exception expired at " + ex.Spec.Expires.UTC().Format(time.RFC3339) + "; the findings it covered fail again", applies
 	case len(active) == 0 && firstPending != nil:

@@ -233,6 +233,11 @@ func (r *ControlExceptionReconciler) recordTransition(ctx context.Context, ex *v
 	log := logf.FromContext(ctx)
 	switch ex.Status.State {
 	case v1alpha1.ExceptionExpired:
+		if ex.DeletionTimestamp != nil {
+			r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionExpired, "Expire", "%s", ex.Status.Message)
+			log.Info("Exception deleted while finalizers hold it", "exception", klog.KObj(ex), "finalizers", ex.Finalizers)
+			return
+		}
 		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionExpired, "Expire",
 			"Exception expired at %s; %s", ex.Spec.Expires.UTC().Format(time.RFC3339), "the findings it covered fail again")
 		log.Info("Exception expired", "exception", klog.KObj(ex))

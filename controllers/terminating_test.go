@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -124,4 +125,48 @@ func TestANamespaceBeingDeletedIsStillEvaluated(t *testing.T) {
 		}
 		return nil
 	}))
+}
+
+// TestADeletedExceptionHeldByAFinalizerWaivesNothing: deleting an exception is how it is
+// revoked, by a person or by GitOps pruning what was removed from Git. A finalizer (anyone who
+// may update the exception can add one) keeps the object, with a deletionTimestamp, for as long
+// as it stays: the exception went on waiving, Active and approved, and the report went on
+// reading the finding Excepted. It ends when it is deleted: Expired, reason Deleted.
+func TestADeletedExceptionHeldByAFinalizerWaivesNothing(t *testing.T) {
+	ctx := context.Background()
+	const profile, ns = "exdel", "exdel-a"
+	privilegedUnderWaivableProfile(t, profile, ns, "web")
+	ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Name: "waiver", Namespace: ns, Finalizers: []string{"example.com/keep"}}}
+	ex.Spec.Checks = []string{"wl-privileged"}
+	ex.Spec.Reason, ex.Spec.Owner = "The setup container needs it until PLAT-7 lands.", "platform@example.com"
+	ex.Spec.Expires = metav1.NewTime(clk.Now().Add(7 * 24 * time.Hour))
+	createApproved(t, ex)
+	t.Cleanup(func() {
+		got := &v1alpha1.ControlException{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err == nil {
+			got.Finalizers = nil
+			_ = k8s.Update(ctx, got)
+		}
+	})
+	waitFinding(t, ns, profile, v1alpha1.ResultExcepted)
+
+	if err := k8s.Delete(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	rep := waitFinding(t, ns, profile, v1alpha1.ResultFail)
+	if rep.Status.Result != v1alpha1.NonCompliant {
+		t.Errorf("report reads %s with the deleted exception's finding no longer waived", rep.Status.Result)
+	}
+	eventually(t, 20*time.Second, "the exception says it was deleted", func() error {
+		got := &v1alpha1.ControlException{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		ready := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady)
+		if got.Status.State != v1alpha1.ExceptionExpired || ready == nil || ready.Reason != v1alpha1.ReasonDeleted ||
+			!strings.Contains(got.Status.Message, "held by finalizer example.com/keep") || got.Status.MatchedFindings != 0 {
+			return fmt.Errorf("state %s, matched %d, Ready %+v", got.Status.State, got.Status.MatchedFindings, ready)
+		}
+		return nil
+	})
 }

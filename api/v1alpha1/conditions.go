@@ -61,6 +61,9 @@ const (
 	ReasonActive = "Active"
 	// ReasonExpired: the exception's expiry has passed.
 	ReasonExpired = "Expired"
+	// ReasonDeleted: the exception was deleted (it has a deletionTimestamp) and is held only
+	// by finalizers: it ended when it was deleted (state Expired).
+	ReasonDeleted = "Deleted"
 	// ReasonNamespaceNotAllowed: the exception selects other namespaces but is not in the
 	// operator's namespace.
 	ReasonNamespaceNotAllowed = "NamespaceNotAllowed"

@@ -135,7 +135,8 @@ const (
 	ExceptionPendingApproval ExceptionState = "PendingApproval"
 	// ExceptionActive means the exception is valid and not expired: it applies.
 	ExceptionActive ExceptionState = "Active"
-	// ExceptionExpired means the expiry has passed: it no longer applies.
+	// ExceptionExpired means the expiry has passed, or the exception was deleted (reason
+	// Deleted) and only finalizers keep it: it no longer applies.
 	ExceptionExpired ExceptionState = "Expired"
 	// ExceptionInvalid means it names unknown checks, selects namespaces it may not, or breaks a
 	// profile's exception policy: it does not apply.

@@ -455,6 +455,23 @@ func TestExceptionPolicy(t *testing.T) {
 			},
 			want: want{state: v1alpha1.ExceptionActive, message: engine.NoteApprovalOffline, excepted: 1},
 		},
+		"an approved exception marked for deletion stops applying, whatever finalizer holds it": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
+			mutate: func(ex *v1alpha1.ControlException) {
+				at := metav1.NewTime(now.Add(-time.Hour))
+				ex.DeletionTimestamp, ex.Finalizers = &at, []string{"example.com/keep"}
+			},
+			want: want{state: v1alpha1.ExceptionExpired, reason: v1alpha1.ReasonDeleted,
+				message: "deleted at 2026-06-01T11:00:00Z (held by finalizer example.com/keep)"},
+		},
+		"an exception marked for deletion is Expired, approved or not": {
+			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
+			mutate: func(ex *v1alpha1.ControlException) {
+				at := metav1.NewTime(now)
+				ex.Approval, ex.DeletionTimestamp = nil, &at
+			},
+			want: want{state: v1alpha1.ExceptionExpired, reason: v1alpha1.ReasonDeleted},
+		},
 		"an expired exception is Expired, approved or not": {
 			policy: &v1alpha1.ExceptionPolicy{MaxSeverity: critical}, trust: engine.ApprovalEnforced,
 			mutate: func(ex *v1alpha1.ControlException) {

@@ -159,9 +159,9 @@ func AsJudged(ex *v1alpha1.ControlException, trust ApprovalTrust, since time.Tim
 	return ex
 }
 
-// JudgeException settles the state of one exception under this plan: Invalid, Expired,
-// PendingApproval or Active (in that order of precedence), with a reason and a message that say
-// why.
+// JudgeException settles the state of one exception under this plan: Invalid, Expired (its
+// expiry passed, or it was deleted and only finalizers hold it), PendingApproval or Active (in
+// that order of precedence), with a reason and a message that say why.
 func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptions) *ExceptionOutcome {
 	ex = AsJudged(ex, opts.Approval, opts.ApprovalsSince)
 	out := &ExceptionOutcome{
@@ -261,6 +261,22 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 			return invalid(v1alpha1.ReasonPolicyViolation, "spec.expires: the exception runs %s from %s; %s allows at most %s",
 				roundDuration(d), since, p.profileLabel(), roundDuration(p.MaxExceptionDuration))
 		}
+	}
+	if at := ex.DeletionTimestamp; at != nil {
+		// A deleted exception ends when it is deleted. Finalizers keep the object (anyone who
+		// may update it can add one), but deleting it is how it is revoked, by a person or by
+		// GitOps pruning what was removed from Git: held by a finalizer, it would go on
+		// waiving findings for as long as the finalizer stays.
+		out.State, out.Reason = v1alpha1.ExceptionExpired, v1alpha1.ReasonDeleted
+		out.Message = "deleted at " + at.UTC().Format(time.RFC3339)
+		if len(ex.Finalizers) > 0 {
+			noun := "finalizer"
+			if len(ex.Finalizers) > 1 {
+				noun += "s"
+			}
+			out.Message += fmt.Sprintf(" (held by %s %s)", noun, strings.Join(ex.Finalizers, ", "))
+		}
+		return out
 	}
 	if !spec.Expires.After(opts.Now) {
 		out.State, out.Reason = v1alpha1.ExceptionExpired, v1alpha1.ReasonExpired

@@ -531,7 +531,8 @@ func loadProfile(file string, stdin io.Reader) (*v1alpha1.ComplianceProfile, err
 // loadExceptions reads ControlExceptions; any other kind in those files is an error, and so is
 // an exception the ControlException CRD refuses (refusedByCRD), which is left out. An
 // exception without a namespace lands in namespace, as kubectl apply would put it, and a
-// creationTimestamp written in the file is dropped, as the API server drops it. It also
+// creationTimestamp or deletionTimestamp written in the file is dropped, as the API server drops
+// them. It also
 // returns where each exception was read, by namespace/name, for error messages.
 func loadExceptions(files []string, stdin io.Reader, namespace string) ([]*v1alpha1.ControlException, map[string]string, []error) {
 	if len(files) == 0 {
@@ -551,6 +552,10 @@ func loadExceptions(files []string, stdin io.Reader, namespace string) ([]*v1alp
 		// nothing, and a later one would shorten how long the exception runs
 		// (exceptionPolicy.maxDuration). Without it the engine measures from now.
 		ex.CreationTimestamp = metav1.Time{}
+		// So is a deletion time: the API server drops it on create (WipeObjectMetaSystemFields,
+		// k8s.io/apiserver v0.37.2 pkg/registry/rest/meta.go), and an exception being deleted
+		// waives nothing.
+		ex.DeletionTimestamp, ex.DeletionGracePeriodSeconds = nil, nil
 		at := fmt.Sprintf("%s: document %d (line %d)", o.Source.File, o.Source.Document, o.Source.Line)
 		// The API server refuses what the CRD refuses: such an exception never exists in the
 		// cluster and waives nothing there.

@@ -422,6 +422,16 @@ func TestWhatUsersSee(t *testing.T) {
 			code:   ExitUsage,
 			stderr: []string{`exception shop/forever is invalid: spec.expires: the exception runs 3347d from now`},
 		},
+		"a deletion time written in an exceptions file is dropped, as the API server drops it": {
+			// An exception being deleted waives nothing in the cluster; one applied from a file
+			// is created, and the API server drops a deletionTimestamp given with it.
+			stdin: "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\n" +
+				"metadata: {name: held, namespace: shop, deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [example.com/keep]}\n" +
+				"spec: {checks: [wl-host-network], reason: a reason long enough, owner: me, expires: '2027-01-01T00:00:00Z'}\n",
+			args:   []string{"-f", "testdata/manifests/shop.yaml", "--exceptions", "-", "-o", "table"},
+			code:   ExitFindings,
+			stdout: []string{"wl-host-network 0 1 0 all excepted, by shop/held"},
+		},
 		"an exception does not waive a Critical finding unless the profile allows it": {
 			stdin: "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\nmetadata: {name: privileged, namespace: shop}\n" +
 				"spec: {checks: [wl-privileged], reason: a reason long enough, owner: me, expires: '2027-01-01T00:00:00Z'}\n",
