@@ -1109,3 +1109,32 @@ func TestACustomCheckOfAWithheldFieldIsNotAssessed(t *testing.T) {
 		})
 	}
 }
+
+// TestAPodIsJudgedWhateverItsPhase: a Pod that has finished (Succeeded, Failed: a completed Job's,
+// one the kubelet evicted) or is being deleted ran what its spec says, within the period an
+// audit covers, and runs it still until its grace period ends: it is judged like a running one.
+// No check reads the phase, so every check agrees; the report shows what ran until the Pod is
+// gone.
+func TestAPodIsJudgedWhateverItsPhase(t *testing.T) {
+	yes := true
+	deleted := metav1.NewTime(now.Add(-time.Minute))
+	cases := map[string]func(*corev1.Pod){
+		"succeeded": func(p *corev1.Pod) { p.Status.Phase = corev1.PodSucceeded },
+		"failed":    func(p *corev1.Pod) { p.Status.Phase, p.Status.Reason = corev1.PodFailed, "Evicted" },
+		"being deleted": func(p *corev1.Pod) {
+			p.Status.Phase, p.DeletionTimestamp, p.Finalizers = corev1.PodRunning, &deleted, []string{"example.com/keep"}
+		},
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "shop"}}
+			pod.Spec.Containers = []corev1.Container{{Name: "app", SecurityContext: &corev1.SecurityContext{Privileged: &yes}}}
+			mutate(pod)
+			ev := evaluate(t, nil, []*engine.Object{engine.NewObject(pod, "v1", "Pod")})
+			rs := resultsOf(ev, "test-privileged")
+			if len(rs) != 1 || rs[0].Status != engine.StatusFail {
+				t.Errorf("results %+v, want the privileged container to fail", rs)
+			}
+		})
+	}
+}
