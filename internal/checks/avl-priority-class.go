@@ -23,7 +23,8 @@ var avlPriorityClass = &engine.Check{
 		"exist fails in the cluster (the Priority admission plugin refuses the pods) and is NotAssessed " +
 		"in a scan that does not hold it, or holds only one the API server refuses (an invalid name or label, a value above " +
 		"1000000000, an unknown preemptionPolicy), which neither counts nor, as globalDefault, sets what other pods get. system-cluster-critical and system-node-critical exist in " +
-		"every cluster. Jobs, CronJobs and pods that run to completion are NotApplicable." + supporting,
+		"every cluster. " +
+		"Workloads that run to completion are NotApplicable: Jobs, CronJobs and Pods whose restartPolicy is not Always, unless a regular container is restarted after it exits 0 (its own restartPolicy Always, or a restartPolicyRules rule that restarts on exit code 0, Kubernetes 1.35+), and Pods whose regular containers' own restartPolicy (Never, OnFailure) lets every one of them complete." + supporting,
 	Remediation: "Define PriorityClasses for the cluster's tiers, with values above the globalDefault class's (or " +
 		"above 0 without one), and set spec.priorityClassName in the pod template.",
 	Severity: low,

@@ -11,8 +11,8 @@ var avlReadinessProbe = &engine.Check{
 	Description: "Without a readiness probe a pod receives traffic as soon as its containers start, and " +
 		"keeps receiving it while it is overloaded or has lost a dependency; rollouts proceed past " +
 		"replicas that do not work (A1.2). The check covers the regular containers and native " +
-		"sidecars of long-running workloads; init containers, ephemeral containers, Jobs and CronJobs " +
-		"are NotApplicable. A probe that runs only a no-op (exec true or echo, or a shell " +
+		"sidecars of long-running workloads; init containers, ephemeral containers and " +
+		"workloads that run to completion are NotApplicable: Jobs, CronJobs and Pods whose restartPolicy is not Always, unless a regular container is restarted after it exits 0 (its own restartPolicy Always, or a restartPolicyRules rule that restarts on exit code 0, Kubernetes 1.35+), and Pods whose regular containers' own restartPolicy (Never, OnFailure) lets every one of them complete. A probe that runs only a no-op (exec true or echo, or a shell " +
 		"whose -c script, with -c alone or among other one-letter options, is only true, :, echo or exit 0) succeeds whatever the container's state, and an " +
 		"HTTP or TCP probe that names a host the kubelet reaches instead of the pod tests something else: " +
 		"both count as none, and so does an HTTP or TCP probe of a port name the container does not declare, which the kubelet " +

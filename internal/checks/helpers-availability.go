@@ -1076,7 +1076,8 @@ func countNoun(n int32, word string) string {
 // eachServingContainer judges the containers that run for the life of a long-running pod:
 // regular containers and native sidecars (init containers with restartPolicy Always). Init
 // containers that run to completion and ephemeral containers are NotApplicable, and so is a
-// workload that runs to completion (a Job, a CronJob, a pod that does not restart). judge
+// workload that runs to completion (engine.Workload.LongRunning: a Job, a CronJob, a pod that
+// does not restart its containers after they succeed). judge
 // returns why the container fails, or why it cannot be told (NotAssessed), or neither (Pass).
 func eachServingContainer(ctx *engine.Context, o *engine.Object, judge func(c engine.Container) (fail, undecided string)) {
 	if !o.Workload.LongRunning {

@@ -135,8 +135,9 @@ type Workload struct {
 	// Replicas is the desired replica count of Deployments, StatefulSets, ReplicaSets and
 	// ReplicationControllers (1 when unset); nil for other kinds.
 	Replicas *int32
-	// LongRunning is false for Jobs and CronJobs, and for Pods with restartPolicy other than
-	// Always: their containers are not expected to serve traffic.
+	// LongRunning is false for workloads whose pods run to completion: Jobs, CronJobs and Pods
+	// none of whose regular containers the kubelet restarts after it exits 0 (runsForever):
+	// their containers are not expected to serve traffic.
 	LongRunning bool
 	// ClaimTemplates are a StatefulSet's volumeClaimTemplates (Volume is the template's name,
 	// PersistentVolume its spec.volumeName); nil for other kinds.
@@ -968,8 +969,7 @@ func workloadOf(obj KubeObject) *Workload {
 	switch t := obj.(type) {
 	case *corev1.Pod:
 		_, mirror := t.Annotations[MirrorPodAnnotation]
-		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta, mirror: mirror,
-			LongRunning: t.Spec.RestartPolicy == "" || t.Spec.RestartPolicy == corev1.RestartPolicyAlways}
+		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta, mirror: mirror, LongRunning: runsForever(&t.Spec)}
 	case *appsv1.Deployment:
 		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true,
 			Rollout: deploymentRollout(t)}
@@ -993,11 +993,71 @@ func workloadOf(obj KubeObject) *Workload {
 		}
 		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
 	case *batchv1.Job:
-		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta}
+		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, LongRunning: runsForever(jobPodSpec(&t.Spec.Template.Spec))}
 	case *batchv1.CronJob:
-		return &Workload{PodSpec: &t.Spec.JobTemplate.Spec.Template.Spec, PodMeta: &t.Spec.JobTemplate.Spec.Template.ObjectMeta}
+		s := &t.Spec.JobTemplate.Spec.Template.Spec
+		return &Workload{PodSpec: s, PodMeta: &t.Spec.JobTemplate.Spec.Template.ObjectMeta, LongRunning: runsForever(jobPodSpec(s))}
 	}
 	return nil
+}
+
+// runsForever reports whether a pod never runs to completion: some regular container of it is
+// restarted by the kubelet after it exits 0, so that the pod never Succeeds (getPhase, k8s
+// v1.37.2 pkg/kubelet/kubelet_pods.go) and serves for as long as it runs. Whether the kubelet
+// restarts a container is ContainerShouldRestart (k8s v1.37.2 pkg/api/v1/pod/util.go, with
+// ContainerRestartRules, beta and on by default since v1.35): the first of the container's
+// restartPolicyRules whose exitCodes match (In or NotIn) decides when its action restarts the
+// container (Restart, or RestartAllContainers, which restarts every container), else the
+// container's own restartPolicy (Always, OnFailure, Never) when it sets one, else the pod's
+// (Always or unset: every exit). So a Pod whose restartPolicy is Never runs forever when a
+// container's own restartPolicy is Always, and one whose restartPolicy is Always runs to
+// completion when every container's own is Never or OnFailure.
+func runsForever(spec *corev1.PodSpec) bool {
+	return slices.ContainsFunc(spec.Containers, func(c corev1.Container) bool { return restartsAfterSuccess(&c, spec.RestartPolicy) })
+}
+
+// restartsAfterSuccess is ContainerShouldRestart(c, pod, 0): whether the kubelet restarts
+// container c when it exits 0, in a pod whose restartPolicy is pod.
+func restartsAfterSuccess(c *corev1.Container, pod corev1.RestartPolicy) bool {
+	if c.RestartPolicy != nil {
+		for _, rule := range c.RestartPolicyRules {
+			if rule.ExitCodes == nil {
+				continue
+			}
+			zero := slices.Contains(rule.ExitCodes.Values, 0)
+			matched := rule.ExitCodes.Operator == corev1.ContainerRestartRuleOnExitCodesOpIn && zero ||
+				rule.ExitCodes.Operator == corev1.ContainerRestartRuleOnExitCodesOpNotIn && !zero
+			if !matched {
+				continue
+			}
+			switch rule.Action {
+			case corev1.ContainerRestartRuleActionRestart, corev1.ContainerRestartRuleActionRestartAllContainers:
+				return true
+			}
+			break // the first rule that matches decides, or leaves it to the policy
+		}
+		switch *c.RestartPolicy {
+		case corev1.ContainerRestartPolicyAlways:
+			return true
+		case corev1.ContainerRestartPolicyOnFailure, corev1.ContainerRestartPolicyNever:
+			return false
+		}
+	}
+	return pod == "" || pod == corev1.RestartPolicyAlways
+}
+
+// jobPodSpec is the pod spec of a Job's pods as far as runsForever reads it: the API server
+// refuses a Job whose template's restartPolicy is not OnFailure or Never (ValidateJobSpec, k8s
+// v1.37.2 pkg/apis/batch/validation), after defaulting an unset one to Always, so only a
+// container's own policy may restart it after success. A template that leaves it unset (or sets
+// Always), which no Job holds, is judged as Never.
+func jobPodSpec(s *corev1.PodSpec) *corev1.PodSpec {
+	if s.RestartPolicy == corev1.RestartPolicyOnFailure || s.RestartPolicy == corev1.RestartPolicyNever {
+		return s
+	}
+	c := *s
+	c.RestartPolicy = corev1.RestartPolicyNever
+	return &c
 }
 
 // WindowsPod reports whether a pod runs on Windows: it declares so (spec.os.name), or only
