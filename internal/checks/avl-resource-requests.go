@@ -18,7 +18,9 @@ var avlResourceRequests = &engine.Check{
 		"sidecar containers) needs cpu and memory requests, in the container, at pod level, or from a " +
 		"LimitRange of the namespace whose Container defaults fill in what a container leaves out at " +
 		"admission (one the API server refuses, its cpu or memory bounds out of order, fills in nothing); a limit alone counts, since Kubernetes copies it into the request. A request of 0 reserves nothing " +
-		"and does not count. A Pod in the cluster holds what LimitRanger filled in when it was created and is " +
+		"and does not count. A pod-level limit without a pod-level request counts as the request only where no container names " +
+		"one: where a container names the request (or a limit), the API server makes the pod-level request the containers' requests " +
+		"aggregated, which containers that all ask 0 leave at 0. A Pod in the cluster holds what LimitRanger filled in when it was created and is " +
 		"judged by that alone (one created before the LimitRange has nothing from it); and in the cluster a controller's " +
 		"template that leaves a request to a LimitRange fails while a Pod it runs, created before the LimitRange, holds none." + supporting,
 	Remediation: "Set resources.requests.cpu and resources.requests.memory from observed usage (a " +

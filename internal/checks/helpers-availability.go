@@ -1386,7 +1386,7 @@ func eachResourcedContainer(ctx *engine.Context, o *engine.Object, judge func(c 
 // pods it runs hold it: without, names the first (by name) of those that do not (podsRun).
 func declaresResource(ctx *engine.Context, o *engine.Object, c engine.Container, name corev1.ResourceName, limit bool) (declared bool, without *engine.Object) {
 	named, set := c.ResourceKeys.Declares(name, limit)
-	if _, podSet := o.Workload.Pod().ResourceKeys.Declares(name, limit); set || podSet {
+	if set || podLevelSets(o, name, limit) {
 		return true, nil
 	}
 	if o.Kind == "Pod" && ctx.Inventory.Complete {
@@ -1400,7 +1400,7 @@ func declaresResource(ctx *engine.Context, o *engine.Object, c engine.Container,
 		return true, nil
 	}
 	for _, p := range podsRun(ctx.Inventory)[o] {
-		if _, podSet := p.Workload.Pod().ResourceKeys.Declares(name, limit); podSet {
+		if podLevelSets(p, name, limit) {
 			continue
 		}
 		for _, pc := range p.Workload.Containers() {
@@ -1413,6 +1413,44 @@ func declaresResource(ctx *engine.Context, o *engine.Object, c engine.Container,
 		}
 	}
 	return without == nil, without
+}
+
+// podLevelSets reports whether the pod-level resources of o (spec.resources, PodLevelResources,
+// beta and on since Kubernetes 1.34) set the request (limit false) or the limit of cpu or memory
+// to more than zero, as the API server leaves them in the pods it creates. A pod-level request the
+// pod names is what it says. One it leaves out beside a pod-level limit the API server defaults
+// (DefaultPodLevelResources, k8s.io/kubernetes v1.37.2 pkg/api/pod/util.go, with
+// PodLevelResourcesFixDefaulting; defaultPodRequests in pkg/apis/core/v1/defaults.go before it):
+// to the containers' requests aggregated when any regular, init or sidecar container names the
+// resource's request (or limit, which sets the request: SetDefaults_Pod), and to the pod-level
+// limit only when none does. So a pod-level limit beside containers whose requests are all 0
+// requests 0: the scheduler reserves nothing, and such containers ask nothing (a container that
+// names 0 is not filled in by a LimitRange either). A Pod the API server holds names its
+// defaulted pod-level requests.
+func podLevelSets(o *engine.Object, name corev1.ResourceName, limit bool) bool {
+	pod := o.Workload.Pod().ResourceKeys
+	if limit {
+		_, set := pod.Declares(name, true)
+		return set
+	}
+	if named, set := pod.Requested(name); named {
+		return set
+	}
+	if _, limitSet := pod.Declares(name, true); !limitSet {
+		return false
+	}
+	aggregated := false
+	for _, c := range o.Workload.Containers() {
+		if c.Type == engine.ContainerEphemeral {
+			continue
+		}
+		named, set := c.ResourceKeys.Declares(name, false)
+		if set {
+			return true
+		}
+		aggregated = aggregated || named
+	}
+	return !aggregated
 }
 
 // resourceMissing says why a container has no request or limit (declaresResource): what, and

@@ -898,6 +898,19 @@ func (k ResourceKeys) Declares(name corev1.ResourceName, limit bool) (named, set
 	return k&limitNamed != 0, k&limitNonZero != 0
 }
 
+// Requested reports whether the requests alone name cpu or memory (named) and whether with more
+// than zero (set): unlike Declares, a limit does not count. The API server defaults a container's
+// request from its limit (SetDefaults_Pod), but a pod-level request it leaves out from the
+// containers' requests when one names the resource (DefaultPodLevelResources).
+func (k ResourceKeys) Requested(name corev1.ResourceName) (named, set bool) {
+	shift, ok := resourceShift(name)
+	if !ok {
+		return false, false
+	}
+	k >>= shift
+	return k&requestNamed != 0, k&requestNonZero != 0
+}
+
 // Container types.
 const (
 	ContainerRegular   = "container"
