@@ -27,7 +27,9 @@ var avlHpaSanity = &engine.Check{
 		"means a cpu utilization of 80%) that the target's pods do not all request: the HPA controller computes utilization against the requests of " +
 		"every regular container and native sidecar (of the container a ContainerResource metric names; of the pod when it sets pod-level requests " +
 		"or limits of cpu or memory, which lack a resource that neither they nor any container names), " +
-		"fails without one (missing request) and never adds a replica. A request a LimitRange of the namespace fills in at admission counts, as " +
+		"fails without one (missing request) and never adds a replica; and so it does when the pods request 0 of it (every container asks 0, or " +
+		"the pod-level request does: a pod-level limit beside containers that name the request makes it their aggregate), leaving nothing to divide " +
+		"the usage by. A ContainerResource metric's container is judged by its own request, whatever the pod level says. A request a LimitRange of the namespace fills in at admission counts, as " +
 		"avl-resource-requests counts it; a target not among the objects read is not judged so." + supporting,
 	Remediation: "Set minReplicas to at least the required replica count and maxReplicas above it, sized for peak load, " +
 		"leave scaling up enabled (no behavior.scaleUp.selectPolicy: Disabled), keep one autoscaler per workload, and request the cpu or memory whose " +
@@ -158,51 +160,69 @@ func unmeasurable(ctx *engine.Context, o *engine.Object, h *autoscalingv2.Horizo
 }
 
 // unrequested names the container of workload w that the HPA controller finds without a request
-// of cpu or memory (unmeasurable), or says that the pod has none, or "" when there is none
-// missing, or the resource is neither.
+// of cpu or memory (unmeasurable), or says that the pod has none, or that the pods request 0 of it,
+// or "" when the utilization can be computed, or the resource is neither.
 //
 // When the pod sets pod-level requests of cpu or memory (a pod-level limit sets the request too:
-// defaultPodRequests, k8s.io/kubernetes v1.37.2 pkg/apis/core/v1/defaults.go) and the metric
-// names no container, the controller reads the pod's request from resourcehelper.PodRequests
-// (calculatePodLevelRequests): the containers' requests, every init container's among them,
-// aggregated, then overridden by what the pod-level requests name. The resource is then missing
-// only when neither the pod-level resources nor any container names it.
+// DefaultPodLevelResources, k8s.io/kubernetes v1.37.2 pkg/api/pod/util.go) and the metric names
+// no container, the controller reads the pod's request from resourcehelper.PodRequests
+// (calculatePodLevelRequests): the pod-level request, which the API server defaults to the
+// containers' requests aggregated, every init container's among them, when a container names
+// one, else to the pod-level limit (podLevelSets). The resource is then missing when neither the
+// pod-level resources nor any container names it. Otherwise the controller sums the requests of
+// the regular containers and sidecars (of the one container a ContainerResource metric names:
+// its own request, whatever the pod level says), failing when one names none. Either way a
+// request of 0 in every pod leaves nothing to divide the usage by (GetResourceUtilizationRatio,
+// pkg/controller/podautoscaler/metrics/utilization.go: "no metrics returned matched known pods").
 func unrequested(ctx *engine.Context, w *engine.Object, name corev1.ResourceName, container string) string {
 	if name != corev1.ResourceCPU && name != corev1.ResourceMemory {
 		return ""
 	}
 	if pod := w.Workload.Pod().ResourceKeys; container == "" && podLevelRequests(pod) {
-		if named, _ := pod.Declares(name, false); named {
+		if podLevelSets(w, name, false) {
 			return ""
 		}
+		if named, _ := pod.Requested(name); named {
+			return fmt.Sprintf("the pods request 0 %s (their pod-level request)", name)
+		}
+		named := false
 		for _, c := range w.Workload.Containers() {
 			if c.Type == engine.ContainerEphemeral {
 				continue
 			}
-			if named, _ := c.ResourceKeys.Declares(name, false); named {
-				return ""
-			}
 			if ok, _ := declaresResource(ctx, w, c, name, false); ok {
 				return ""
 			}
+			n, _ := c.ResourceKeys.Declares(name, false)
+			named = named || n
+		}
+		if named {
+			return fmt.Sprintf("the pods request 0 %s (the pod-level request is their containers' requests, each 0)", name)
 		}
 		return fmt.Sprintf("the pod-level requests name no %s, and no container requests it", name)
 	}
-	found := false
+	found, nonZero := false, false
 	for _, c := range w.Workload.Containers() {
 		if c.Type != engine.ContainerRegular && !c.SidecarInit || container != "" && c.Name != container {
 			continue
 		}
 		found = true
-		if named, _ := c.ResourceKeys.Declares(name, false); named {
+		if named, set := c.ResourceKeys.Declares(name, false); named {
+			nonZero = nonZero || set
 			continue
 		}
-		if ok, _ := declaresResource(ctx, w, c, name, false); !ok {
+		if ok, _ := declaresResourceAt(ctx, w, c, name, false, container == ""); !ok {
 			return fmt.Sprintf("container %s requests none", c.Name)
 		}
+		nonZero = true
 	}
-	if !found && container != "" {
+	switch {
+	case !found && container != "":
 		return fmt.Sprintf("the pods run no container %s", container)
+	case found && !nonZero && container != "":
+		return fmt.Sprintf("container %s requests 0 %s", container, name)
+	case found && !nonZero:
+		return fmt.Sprintf("the pods request 0 %s", name)
 	}
 	return ""
 }

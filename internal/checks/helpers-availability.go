@@ -1385,8 +1385,15 @@ func eachResourcedContainer(ctx *engine.Context, o *engine.Object, judge func(c 
 // complete view a template that leaves the resource to a LimitRange declares it only if the
 // pods it runs hold it: without, names the first (by name) of those that do not (podsRun).
 func declaresResource(ctx *engine.Context, o *engine.Object, c engine.Container, name corev1.ResourceName, limit bool) (declared bool, without *engine.Object) {
+	return declaresResourceAt(ctx, o, c, name, limit, true)
+}
+
+// declaresResourceAt is declaresResource, counting the pod-level resources only when podLevel is
+// set: without, whether the container itself (or a LimitRange for it) declares the resource,
+// which is what the HPA controller reads of a container a ContainerResource metric names.
+func declaresResourceAt(ctx *engine.Context, o *engine.Object, c engine.Container, name corev1.ResourceName, limit, podLevel bool) (declared bool, without *engine.Object) {
 	named, set := c.ResourceKeys.Declares(name, limit)
-	if set || podLevelSets(o, name, limit) {
+	if set || podLevel && podLevelSets(o, name, limit) {
 		return true, nil
 	}
 	if o.Kind == "Pod" && ctx.Inventory.Complete {
@@ -1400,7 +1407,7 @@ func declaresResource(ctx *engine.Context, o *engine.Object, c engine.Container,
 		return true, nil
 	}
 	for _, p := range podsRun(ctx.Inventory)[o] {
-		if podLevelSets(p, name, limit) {
+		if podLevel && podLevelSets(p, name, limit) {
 			continue
 		}
 		for _, pc := range p.Workload.Containers() {
