@@ -460,6 +460,14 @@ func (idx *exceptionIndex) find(r *Result) *ExceptionOutcome {
 	return nil
 }
 
+// Waiver returns the exception of the evaluation that would cover r were r a failure: the
+// first Active one that applies, by namespace/name, as failures are matched; nil when none
+// would. The admission webhook refuses a custom check stopped on the object (NotAssessed, never
+// a pass) as it refuses a failure, and so admits it where an exception would waive that failure.
+func (ev *Evaluation) Waiver(r *Result) *ExceptionOutcome {
+	return newExceptionIndex(ev.Exceptions).find(r)
+}
+
 func sortOutcomes(list []*ExceptionOutcome) {
 	sort.Slice(list, func(i, j int) bool { return list[i].Key < list[j].Key })
 }

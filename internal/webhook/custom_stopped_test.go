@@ -104,3 +104,69 @@ func TestACustomCheckIsStoppedWithinTheWebhooksTime(t *testing.T) {
 		}
 	}
 }
+
+// TestAStoppedCustomCheckIsWaivedByAnExceptionAsAFailureIs: a custom check stopped on the object
+// is refused "as a failure is" (TestACustomCheckStoppedByTheObjectIsNoPass). A failure of that
+// check that an Active, approved exception covers is admitted; the stopped check was refused
+// whatever exception covered it, so under Enforce the webhook denied a workload the security team
+// had waived, and the reports (which never count the stopped check as a failure) and the webhook
+// disagreed on what the exception allows. The exception admits it now, and only what it names: a
+// Pod it does not name is still refused.
+func TestAStoppedCustomCheckIsWaivedByAnExceptionAsAFailureIs(t *testing.T) {
+	const ns = "enforce-custom-stopped-excepted"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-no-aws-secret", Title: "No AWS secret keys in the environment",
+			Kinds: []string{"Pod"}, Criteria: []v1alpha1.Criterion{"C1.1"}, Severity: v1alpha1.SeverityCritical,
+			Expression: "object.spec.containers.all(c, !has(c.env) || c.env.all(e, !e.name.matches('^AWS_SECRET')))"}}
+		// Critical findings may be waived under this profile (by default they may not).
+		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+	})
+	k, _ := newClient(t)
+	ctx := context.Background()
+	pod := func(name string, padding int) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: *deployment(ns, name, false).Spec.Template.Spec.DeepCopy()}
+		for i := range padding {
+			p.Spec.Containers[0].Env = append(p.Spec.Containers[0].Env, corev1.EnvVar{Name: fmt.Sprintf("E%d", i)})
+		}
+		p.Spec.Containers[0].Env = append(p.Spec.Containers[0].Env, corev1.EnvVar{Name: "AWS_SECRET_ACCESS_KEY", Value: "wJalrXUtnFEMI"})
+		return p
+	}
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "legacy-batch-secret", Namespace: ns},
+		Spec: v1alpha1.ControlExceptionSpec{
+			Checks: []string{"custom-no-aws-secret"}, Match: v1alpha1.ResourceMatch{Kinds: []string{"Pod"}, Names: []string{"legacy-batch", "probe"}},
+			Reason: "The vendor batch job reads its key from the environment until PAY-7 moves it.", Owner: "payments@example.com",
+			Expires: metav1.NewTime(time.Now().Add(24 * time.Hour)),
+		},
+	}
+	if err := k.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, "the custom check enforced and the exception honoured", func() error {
+		if err := k.Create(ctx, pod("unwaived", 0), client.DryRunAll); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "custom-no-aws-secret") {
+			return fmt.Errorf("a Pod with AWS_SECRET_ACCESS_KEY that no exception names: %v", err)
+		}
+		if err := k.Create(ctx, pod("probe", 0), client.DryRunAll); err != nil {
+			return fmt.Errorf("a Pod with AWS_SECRET_ACCESS_KEY that the exception names: %v", err)
+		}
+		return nil
+	})
+
+	if err := k.Create(ctx, pod("legacy-batch", 50_000), client.DryRunAll); err != nil {
+		t.Errorf("a Pod whose custom check was stopped, named by an approved exception for that check, was denied: %.400v", err)
+	}
+	err := k.Create(ctx, pod("other-batch", 50_000), client.DryRunAll)
+	if !apierrors.IsForbidden(err) {
+		t.Fatalf("a Pod whose custom check was stopped, which the exception does not name, was admitted: %v", err)
+	}
+	for _, want := range []string{"custom-no-aws-secret (Critical)", "expression stopped"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("denial %.300q lacks %q", err.Error(), want)
+		}
+	}
+}

@@ -435,7 +435,9 @@ func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory,
 			}
 			for i := range ev.Results {
 				r := &ev.Results[i]
-				if r.Object == subject && (r.Status == engine.StatusFail || stoppedOn(r)) && engine.SeverityAtLeast(r.Check.Severity, min) {
+				// A check stopped on the object is refused as a failure is, and waived as one
+				// is: by an Active exception that would cover its failure.
+				if r.Object == subject && (r.Status == engine.StatusFail || stoppedOn(r) && ev.Waiver(r) == nil) && engine.SeverityAtLeast(r.Check.Severity, min) {
 					vd.failures = append(vd.failures, r)
 				}
 			}
