@@ -40,6 +40,16 @@ const DefaultCustomCheckTimeout = 2 * time.Second
 // operator lacks. The admission webhook refuses such an object under Enforce.
 const ExpressionStopped = "expression stopped: "
 
+// StoppedByObject reports whether r is a custom check's NotAssessed result whose expression was
+// stopped on its object, at the cost limit or the timeout (ExpressionStopped): the object's
+// author decided it, by making a list the expression walks long enough (100,000 empty environment
+// variables beside a literal AWS_SECRET_ACCESS_KEY). Taken as undecided, such an object would pass
+// the check by its size alone: the admission webhook refuses it as a failure, and scan's
+// --fail-on counts it as one.
+func (r *Result) StoppedByObject() bool {
+	return r.Status == StatusNotAssessed && r.Check != nil && r.Check.Custom && strings.HasPrefix(r.Message, ExpressionStopped)
+}
+
 var (
 	celEnvOnce sync.Once
 	celEnv     *cel.Env

@@ -437,7 +437,7 @@ func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory,
 				r := &ev.Results[i]
 				// A check stopped on the object is refused as a failure is, and waived as one
 				// is: by an Active exception that would cover its failure.
-				if r.Object == subject && (r.Status == engine.StatusFail || stoppedOn(r) && ev.Waiver(r) == nil) && engine.SeverityAtLeast(r.Check.Severity, min) {
+				if r.Object == subject && (r.Status == engine.StatusFail || r.StoppedByObject() && ev.Waiver(r) == nil) && engine.SeverityAtLeast(r.Check.Severity, min) {
 					vd.failures = append(vd.failures, r)
 				}
 			}
@@ -455,7 +455,7 @@ func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory,
 // be done by ctx's deadline: a quarter of the time left, so that the built-in checks, a second
 // slow expression and the answer still fit, and at least minCustomCheckTimeout and at most the
 // engine's default (engine.DefaultCustomCheckTimeout, what the reports give it). An expression
-// that runs over is stopped and the object refused naming the check (stoppedOn); with the
+// that runs over is stopped and the object refused naming the check (engine.Result.StoppedByObject); with the
 // engine's two seconds it outran a budget of one (a call of two seconds: judgingBudget), and the
 // refusal named only the webhook's timeout. With less than minCustomCheckTimeout's share left
 // (a request that waited for a judgement), the deadline answers first, as out of time, rather
@@ -471,16 +471,6 @@ func customCheckTimeout(ctx context.Context) time.Duration {
 // minCustomCheckTimeout is the least time customCheckTimeout gives an expression: far more than
 // any expression within the cost limit (engine.CustomCheckCostLimit) takes on a normal object.
 const minCustomCheckTimeout = 100 * time.Millisecond
-
-// stoppedOn reports whether r is a custom check's NotAssessed result whose expression was stopped
-// on the object, at its cost limit or timeout (engine.ExpressionStopped): the object's author
-// decided it, by making a list the expression walks long enough (100,000 empty environment
-// variables, 1.3 MB, beside a literal AWS_SECRET_ACCESS_KEY). Admitted as NotAssessed, such an
-// object would pass the check at admission by its size alone; it is refused or warned of as a
-// failure is, as an object whose judgement outlasts the webhook's timeout is (outOfTime).
-func stoppedOn(r *engine.Result) bool {
-	return r.Status == engine.StatusNotAssessed && r.Check.Custom && strings.HasPrefix(r.Message, engine.ExpressionStopped)
-}
 
 // chain is obj and the controllers from it up to judged, which it is judged as.
 func chain(inv *engine.Inventory, obj, judged *engine.Object) []*engine.Object {
