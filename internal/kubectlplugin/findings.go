@@ -60,6 +60,21 @@ type FindingItem struct {
 	v1alpha1.Finding
 }
 
+// ReportItem is a report whose findings `findings -o json|yaml` prints: how many it lists of how
+// many it counts (failing and excepted; the filters apply to those listed), and whether what it
+// says is current (not Stale) and rests on everything its checks read (Ready).
+type ReportItem struct {
+	Namespace         string                   `json:"namespace"`
+	Name              string                   `json:"name"`
+	Profile           string                   `json:"profile"`
+	Result            v1alpha1.ComplianceState `json:"result"`
+	ListedFindings    int                      `json:"listedFindings"`
+	TotalFindings     int32                    `json:"totalFindings"`
+	FindingsTruncated bool                     `json:"findingsTruncated"`
+	Stale             bool                     `json:"stale"`
+	Ready             bool                     `json:"ready"`
+}
+
 var severities = []v1alpha1.Severity{v1alpha1.SeverityCritical, v1alpha1.SeverityHigh, v1alpha1.SeverityMedium, v1alpha1.SeverityLow}
 
 func parseSeverity(s string) (int, error) {
@@ -163,9 +178,18 @@ func printFindings(e *Env, ns string, reports []v1alpha1.ComplianceReport, o *fi
 		if items == nil {
 			items = []FindingItem{}
 		}
-		return printObject(e.Stdout, o.output, map[string]any{"findings": items})
-	}
-	if len(items) == 0 {
+		// Each report with what it lists and counts, and whether it is current: the findings
+		// alone read as every finding there is (the notes below go to standard error too).
+		listed := make([]ReportItem, 0, len(reports))
+		for _, r := range reports {
+			listed = append(listed, ReportItem{Namespace: r.Namespace, Name: r.Name, Profile: r.Spec.Profile, Result: r.Status.Result,
+				ListedFindings: len(r.Status.Findings), TotalFindings: r.Status.TotalFindings, FindingsTruncated: r.Status.FindingsTruncated,
+				Stale: staleCondition(r) != nil, Ready: notReadyCondition(r) == nil})
+		}
+		if err := printObject(e.Stdout, o.output, map[string]any{"findings": items, "reports": listed}); err != nil {
+			return err
+		}
+	} else if len(items) == 0 {
 		var filters []string
 		for _, f := range []struct{ flag, v string }{{"--criterion", o.criterion}, {"--severity", o.severity}, {"--check", o.check}} {
 			if f.v != "" {

@@ -333,12 +333,22 @@ func TestFindingsOfACriterion(t *testing.T) {
 			Namespace, Profile, Check string
 			Criteria                  []string
 		}
+		// Each report the findings come from, with what it lists and counts.
+		Reports []struct {
+			Namespace, Profile            string
+			ListedFindings, TotalFindings int
+			Stale                         bool
+		}
 	}
 	if err := json.Unmarshal([]byte(ok(t, "findings", "legacy", "--criterion", "cc6.1", "-o", "json")), &j); err != nil {
 		t.Fatal(err)
 	}
 	if len(j.Findings) != len(lines) || j.Findings[0].Namespace != "legacy" || j.Findings[0].Profile != demo.Profile || !slices.Contains(j.Findings[0].Criteria, "CC6.1") {
 		t.Errorf("-o json: %d findings (table %d), first %+v", len(j.Findings), len(lines), j.Findings)
+	}
+	if len(j.Reports) != 1 || j.Reports[0].Namespace != "legacy" || j.Reports[0].Profile != demo.Profile ||
+		j.Reports[0].TotalFindings < j.Reports[0].ListedFindings || j.Reports[0].ListedFindings < len(j.Findings) || j.Reports[0].Stale {
+		t.Errorf("-o json: reports %+v, want legacy's report of %s, listing at least the %d findings, current", j.Reports, demo.Profile, len(j.Findings))
 	}
 
 	r := kubectl(t, nil, "soc2", "findings", "legacy", "--criterion", "CC9.9", "--context", "demo")
