@@ -40,14 +40,33 @@ const DefaultCustomCheckTimeout = 2 * time.Second
 // operator lacks. The admission webhook refuses such an object under Enforce.
 const ExpressionStopped = "expression stopped: "
 
-// StoppedByObject reports whether r is a custom check's NotAssessed result whose expression was
-// stopped on its object, at the cost limit or the timeout (ExpressionStopped): the object's
-// author decided it, by making a list the expression walks long enough (100,000 empty environment
-// variables beside a literal AWS_SECRET_ACCESS_KEY). Taken as undecided, such an object would pass
-// the check by its size alone: the admission webhook refuses it as a failure, and scan's
-// --fail-on counts it as one.
-func (r *Result) StoppedByObject() bool {
-	return r.Status == StatusNotAssessed && r.Check != nil && r.Check.Custom && strings.HasPrefix(r.Message, ExpressionStopped)
+// ExpressionFailed starts the message of a custom check's NotAssessed result whose expression
+// failed on the object at run time (a field it reads is missing: "no such key", an index out of
+// range), and ExpressionNotBool that of one whose expression returned no bool for it.
+const (
+	ExpressionFailed  = "expression failed: "
+	ExpressionNotBool = "expression returned "
+)
+
+// FailedOnObject reports whether r is a custom check's NotAssessed result that its object
+// decided: the expression was stopped on it at the cost limit or the timeout (ExpressionStopped:
+// a list it walks made long enough, 100,000 empty environment variables beside a literal
+// AWS_SECRET_ACCESS_KEY), failed on it at run time (ExpressionFailed: the field it reads left
+// out, a Deployment without the securityContext a check of runAsNonRoot reads) or returned no
+// bool for it (ExpressionNotBool). Taken as undecided, such an object would pass the check by its
+// own making: the reports show it NotAssessed, with the reason, and the admission webhook and
+// scan's --fail-on count it as a failure, as Kubernetes refuses a request whose validation
+// expression cannot be evaluated (a ValidatingAdmissionPolicy's failurePolicy defaults to Fail).
+func (r *Result) FailedOnObject() bool {
+	if r.Status != StatusNotAssessed || r.Check == nil || !r.Check.Custom {
+		return false
+	}
+	for _, prefix := range []string{ExpressionStopped, ExpressionFailed, ExpressionNotBool} {
+		if strings.HasPrefix(r.Message, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 var (
@@ -194,7 +213,7 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 	}
 	out, _, err := prg.ContextEval(deadline, vars)
 	if err != nil {
-		reason := "expression failed: " + err.Error()
+		reason := ExpressionFailed + err.Error()
 		switch {
 		case strings.Contains(err.Error(), "cost limit exceeded"):
 			reason = fmt.Sprintf(ExpressionStopped+"it exceeded the cost limit of %d", CustomCheckCostLimit)
@@ -218,7 +237,7 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 		return
 	}
 	if out.Type() != types.BoolType {
-		ctx.NotAssessed("", fmt.Sprintf("expression returned %s, not a bool", out.Type().TypeName()))
+		ctx.NotAssessed("", fmt.Sprintf(ExpressionNotBool+"%s, not a bool", out.Type().TypeName()))
 		return
 	}
 	if out.Value().(bool) {

@@ -45,9 +45,9 @@ type Options struct {
 	KeepPassing bool
 	// FindingsOnly keeps only Fail and Excepted results in Evaluation.Results: undecided
 	// (NotAssessed) ones are then counted in the summaries and not kept either, for a caller
-	// that lists only findings (scan without --show all), but for custom checks' results whose
-	// expression the object stopped (Result.StoppedByObject), which such a caller counts as
-	// failing. It overrides KeepPassing.
+	// that lists only findings (scan without --show all), but for custom checks' results that
+	// the object decided (Result.FailedOnObject), which such a caller counts as failing. It
+	// overrides KeepPassing.
 	FindingsOnly bool
 	// CustomCheckTimeout bounds one evaluation of a custom check; 0 means
 	// DefaultCustomCheckTimeout.
@@ -412,7 +412,7 @@ type builder struct {
 	exceptions  *exceptionIndex
 	keepPassing bool
 	// findingsOnly is Options.FindingsOnly: only Fail and Excepted results are kept (and those
-	// Result.StoppedByObject).
+	// Result.FailedOnObject).
 	findingsOnly bool
 	results      []Result
 	scratch      []Result
@@ -526,7 +526,7 @@ func (b *builder) commit(r *Result, sum *Summary) {
 		sum.NotApplicable++
 	}
 	switch {
-	case b.findingsOnly && r.Status != StatusFail && r.Status != StatusExcepted && !r.StoppedByObject():
+	case b.findingsOnly && r.Status != StatusFail && r.Status != StatusExcepted && !r.FailedOnObject():
 		return
 	case !b.keepPassing && (r.Status == StatusPass || r.Status == StatusNotApplicable):
 		return

@@ -371,14 +371,14 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		return ExitUsage
 	}
 
-	stopped := stoppedAt(rep, opts.FailOn)
-	for _, r := range stopped[:min(len(stopped), maxListedErrors)] {
-		fmt.Fprintf(stderr, "soc2-operator scan: %s (%s) on %s: %s; counted as failing for --fail-on %s: the object decides when the expression stops\n",
+	failed := failedOnObject(rep, opts.FailOn)
+	for _, r := range failed[:min(len(failed), maxListedErrors)] {
+		fmt.Fprintf(stderr, "soc2-operator scan: %s (%s) on %s: %s; counted as failing for --fail-on %s: the object decided it\n",
 			r.Check.ID, r.Check.Severity, r.Object.Ref(), r.Message, opts.FailOn)
 	}
-	if len(stopped) > maxListedErrors {
-		fmt.Fprintf(stderr, "soc2-operator scan: %d more custom check results whose expression was stopped are counted as failing for --fail-on %s\n",
-			len(stopped)-maxListedErrors, opts.FailOn)
+	if len(failed) > maxListedErrors {
+		fmt.Fprintf(stderr, "soc2-operator scan: %d more custom check results that their objects stopped or broke are counted as failing for --fail-on %s\n",
+			len(failed)-maxListedErrors, opts.FailOn)
 	}
 
 	switch {
@@ -488,8 +488,8 @@ func scanUsage(w io.Writer, fs *flag.FlagSet) {
 	fs.PrintDefaults()
 }
 
-// failsAt reports whether a failing finding, or a result stoppedAt counts as one, is at or above
-// failOn.
+// failsAt reports whether a failing finding, or a result failedOnObject counts as one, is at or
+// above failOn.
 func failsAt(rep *Report, failOn string) bool {
 	if failOn == "none" {
 		return false
@@ -499,22 +499,22 @@ func failsAt(rep *Report, failOn string) bool {
 			return true
 		}
 	}
-	return len(stoppedAt(rep, failOn)) > 0
+	return len(failedOnObject(rep, failOn)) > 0
 }
 
-// stoppedAt returns the custom checks' results at or above failOn whose expression the object
-// stopped (engine.Result.StoppedByObject): NotAssessed in every output, as the operator's reports
-// show them, but failing for --fail-on, as the admission webhook refuses them. The object's author
-// decides when an expression is stopped, by making a list it walks long enough, and a gate that
-// let such an object through would pass a check by the object's size alone.
-func stoppedAt(rep *Report, failOn string) []*engine.Result {
+// failedOnObject returns the custom checks' results at or above failOn that the object decided
+// (engine.Result.FailedOnObject): its expression was stopped on it, failed on it at run time (a
+// field it reads left out) or returned no bool for it. NotAssessed in every output, as the
+// operator's reports show them, but failing for --fail-on, as the admission webhook refuses them:
+// a gate that let such an object through would pass a check by the object's own making.
+func failedOnObject(rep *Report, failOn string) []*engine.Result {
 	if failOn == "none" || rep.evaluation == nil {
 		return nil
 	}
 	var out []*engine.Result
 	for i := range rep.evaluation.Results {
 		r := &rep.evaluation.Results[i]
-		if r.StoppedByObject() && engine.SeverityAtLeast(r.Check.Severity, v1alpha1.Severity(failOn)) {
+		if r.FailedOnObject() && engine.SeverityAtLeast(r.Check.Severity, v1alpha1.Severity(failOn)) {
 			out = append(out, r)
 		}
 	}

@@ -15,8 +15,8 @@ import (
 // AWS_SECRET_ACCESS_KEY behind 2,000 padding variables exited 0 under --fail-on Critical, where
 // the Pod without the padding exits 1. The admission webhook refuses such an object under Enforce
 // (internal/webhook's TestACustomCheckStoppedByTheObjectIsNoPass); --fail-on counts it as failing
-// at the check's severity and says why. A custom check that is NotAssessed for another reason
-// (here an expression that returns no bool) is no failure, as before.
+// at the check's severity and says why. A check that is NotAssessed for want of data (here
+// img-signature, raised to Critical, which needs registry access) is no failure, as before.
 func TestACustomCheckStoppedByTheObjectFailsTheGate(t *testing.T) {
 	dir := t.TempDir()
 	profile := filepath.Join(dir, "profile.yaml")
@@ -25,8 +25,7 @@ func TestACustomCheckStoppedByTheObjectFailsTheGate(t *testing.T) {
 	writeFile(t, profile, profileWith("  customChecks:\n  - id: custom-env-hygiene\n    title: Unique variables and no AWS secret keys\n"+
 		"    kinds: [Pod]\n    criteria: [C1.1]\n    severity: Critical\n    message: an AWS secret key or a repeated variable\n"+
 		"    expression: |-\n      object.spec.containers.all(c, !has(c.env) || c.env.all(e, !e.name.startsWith('AWS_SECRET') && c.env.filter(f, f.name == e.name).size() == 1))\n"+
-		"  - id: custom-not-bool\n    title: Returns a string at run time\n    kinds: [Pod]\n    criteria: [CC8.1]\n    severity: Critical\n"+
-		"    expression: |-\n      object.metadata.name\n"))
+		"  checks: [{id: img-signature, severity: Critical}]\n"))
 	podWith := func(name string, padding int) string {
 		env := make([]map[string]string, 0, padding+1)
 		for i := range padding {
@@ -81,8 +80,8 @@ func TestACustomCheckStoppedByTheObjectFailsTheGate(t *testing.T) {
 			if got := result(stdout, "custom-env-hygiene"); !strings.HasPrefix(got, tc.result) {
 				t.Errorf("custom-env-hygiene: %q, want %q...", got, tc.result)
 			}
-			if got := result(stdout, "custom-not-bool"); !strings.HasPrefix(got, "NotAssessed: expression returned string") {
-				t.Errorf("custom-not-bool: %q", got)
+			if got := result(stdout, "img-signature"); !strings.HasPrefix(got, "NotAssessed: ") {
+				t.Errorf("img-signature: %q", got)
 			}
 			// As a CI job runs it: the table, only findings kept.
 			if _, _, code := runScan(t, "", "-f", filepath.Join(dir, tc.dir), "--profile", profile, "--fail-on", tc.failOn); code != tc.code {
@@ -91,8 +90,59 @@ func TestACustomCheckStoppedByTheObjectFailsTheGate(t *testing.T) {
 			if tc.stderr != "" && (!strings.Contains(stderr, tc.stderr) || !strings.Contains(stderr, "counted as failing for --fail-on Critical")) {
 				t.Errorf("stderr lacks %q:\n%s", tc.stderr, stderr)
 			}
-			if strings.Contains(stderr, "custom-not-bool (Critical)") {
+			if strings.Contains(stderr, "img-signature") {
 				t.Errorf("stderr counts a NotAssessed that no object's size decided as failing:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestACustomCheckThatFailsOnTheObjectFailsTheGate: a custom check's expression that fails at run
+// time on an object is NotAssessed ("expression failed: no such key: securityContext"), and the
+// manifest's author decides that by leaving out the field it reads: under a Critical check of
+// "object.spec.template.spec.securityContext.runAsNonRoot == true", a Deployment setting
+// runAsNonRoot: false exited 1 under --fail-on Critical and one without a pod securityContext
+// (root by default) exited 0. Kubernetes refuses what a validation expression cannot evaluate (a
+// ValidatingAdmissionPolicy's failurePolicy defaults to Fail, k8s v1.37.2), and so do the
+// admission webhook and --fail-on; so too an expression that returns no bool for the object.
+// Every output still shows the result NotAssessed, with the error.
+func TestACustomCheckThatFailsOnTheObjectFailsTheGate(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile.yaml")
+	writeFile(t, profile, profileWith("  customChecks:\n  - id: custom-nonroot\n    title: Pods run as non-root\n"+
+		"    kinds: [Deployment]\n    criteria: [CC6.1]\n    severity: Critical\n"+
+		"    expression: |-\n      object.spec.template.spec.securityContext.runAsNonRoot == true\n"+
+		"  - id: custom-flag\n    title: The flag the team sets\n    kinds: [Deployment]\n    criteria: [CC8.1]\n    severity: Critical\n"+
+		"    expression: |-\n      has(object.metadata.annotations) && 'example.com/reviewed' in object.metadata.annotations ? object.metadata.annotations['example.com/reviewed'] == 'yes' : object.spec.replicas\n"))
+	deployment := func(name, podSecurity, annotations string) string {
+		return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: shop" + annotations + "}\n" +
+			"spec:\n  replicas: 2\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n" +
+			podSecurity + "      containers: [{name: app, image: 'registry.example.com/app:1.0'}]\n"
+	}
+	reviewed := ", annotations: {example.com/reviewed: 'yes'}"
+	writeFile(t, filepath.Join(dir, "explicit", "d.yaml"), deployment("explicit", "      securityContext: {runAsNonRoot: false}\n", reviewed))
+	writeFile(t, filepath.Join(dir, "omitted", "d.yaml"), deployment("omitted", "", reviewed))
+	writeFile(t, filepath.Join(dir, "nonroot", "d.yaml"), deployment("nonroot", "      securityContext: {runAsNonRoot: true}\n", reviewed))
+	writeFile(t, filepath.Join(dir, "not-bool", "d.yaml"), deployment("not-bool", "      securityContext: {runAsNonRoot: true}\n", ""))
+	for name, tc := range map[string]struct {
+		dir    string
+		code   int
+		stderr string
+	}{
+		"runAsNonRoot: false fails the check and the gate":                     {dir: "explicit", code: ExitFindings},
+		"no securityContext fails the expression, and the gate with it":        {dir: "omitted", code: ExitFindings, stderr: "custom-nonroot (Critical) on Deployment/shop/omitted: expression failed: no such key: securityContext; counted as failing for --fail-on Critical"},
+		"an expression that returns no bool for the object fails the gate too": {dir: "not-bool", code: ExitFindings, stderr: "custom-flag (Critical) on Deployment/shop/not-bool: expression returned int, not a bool; counted as failing for --fail-on Critical"},
+		"runAsNonRoot: true passes":                                            {dir: "nonroot", code: ExitOK},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, args := range [][]string{{"-o", "json", "--show", "all"}, nil} {
+				_, stderr, code := runScan(t, "", append([]string{"-f", filepath.Join(dir, tc.dir), "--profile", profile, "--fail-on", "Critical"}, args...)...)
+				if code != tc.code {
+					t.Errorf("%v: exit %d, want %d\n%s", args, code, tc.code, stderr)
+				}
+				if tc.stderr != "" && !strings.Contains(stderr, tc.stderr) {
+					t.Errorf("%v: stderr lacks %q:\n%s", args, tc.stderr, stderr)
+				}
 			}
 		})
 	}

@@ -170,3 +170,53 @@ func TestAStoppedCustomCheckIsWaivedByAnExceptionAsAFailureIs(t *testing.T) {
 		}
 	}
 }
+
+// TestACustomCheckThatFailsOnTheObjectIsNoPass: a custom check's expression that fails at run
+// time is NotAssessed in the reports ("expression failed: no such key: runAsNonRoot"), and the
+// object's author decides that too, by leaving out the field the expression reads. Under a
+// profile enforcing "object.spec.template.spec.securityContext.runAsNonRoot == true", a Deployment
+// setting runAsNonRoot: false was refused and one that does not set it (root by default; the API
+// server defaults the pod securityContext to {}) was admitted. Kubernetes refuses what an expression cannot evaluate (a
+// ValidatingAdmissionPolicy's failurePolicy defaults to Fail, k8s v1.37.2); so does the webhook,
+// naming the check and the error.
+func TestACustomCheckThatFailsOnTheObjectIsNoPass(t *testing.T) {
+	const ns = "enforce-custom-error"
+	setup(t, ns, v1alpha1.EnforcementEnforce)
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-nonroot", Title: "Pods run as non-root",
+			Kinds: []string{"Deployment"}, Criteria: []v1alpha1.Criterion{"CC6.1"}, Severity: v1alpha1.SeverityCritical,
+			Expression: "object.spec.template.spec.securityContext.runAsNonRoot == true"}}
+	})
+	k, _ := newClient(t)
+	ctx := context.Background()
+	no := false
+	explicit := deployment(ns, "explicit-root", false)
+	explicit.Spec.Template.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsNonRoot: &no}
+	testenv.Eventually(t, 10*time.Second, "the custom check enforced", func() error {
+		if err := k.Create(ctx, explicit, client.DryRunAll); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "custom-nonroot") {
+			return fmt.Errorf("a Deployment with runAsNonRoot: false: %v", err)
+		}
+		return nil
+	})
+
+	err := k.Create(ctx, deployment(ns, "no-security-context", false), client.DryRunAll)
+	if !apierrors.IsForbidden(err) {
+		t.Fatalf("a Deployment without the pod securityContext the enforced custom check reads was admitted: %v", err)
+	}
+	for _, want := range []string{"custom-nonroot (Critical)", "expression failed: no such key: runAsNonRoot"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("denial %.300q lacks %q", err.Error(), want)
+		}
+	}
+	// An expression that reads the object safely is judged as before.
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks[0].Expression = "has(object.spec.template.spec.securityContext.runAsNonRoot) && object.spec.template.spec.securityContext.runAsNonRoot == true"
+	})
+	testenv.Eventually(t, 10*time.Second, "the safe expression enforced", func() error {
+		err := k.Create(ctx, deployment(ns, "no-security-context", false), client.DryRunAll)
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "custom-nonroot (Critical)") || strings.Contains(err.Error(), "expression failed") {
+			return fmt.Errorf("a Deployment without a pod securityContext under the safe expression: %v", err)
+		}
+		return nil
+	})
+}

@@ -435,9 +435,9 @@ func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory,
 			}
 			for i := range ev.Results {
 				r := &ev.Results[i]
-				// A check stopped on the object is refused as a failure is, and waived as one
-				// is: by an Active exception that would cover its failure.
-				if r.Object == subject && (r.Status == engine.StatusFail || r.StoppedByObject() && ev.Waiver(r) == nil) && engine.SeverityAtLeast(r.Check.Severity, min) {
+				// A check stopped on or failed by the object is refused as a failure is, and waived
+				// as one is: by an Active exception that would cover its failure.
+				if r.Object == subject && (r.Status == engine.StatusFail || r.FailedOnObject() && ev.Waiver(r) == nil) && engine.SeverityAtLeast(r.Check.Severity, min) {
 					vd.failures = append(vd.failures, r)
 				}
 			}
@@ -455,7 +455,8 @@ func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory,
 // be done by ctx's deadline: a quarter of the time left, so that the built-in checks, a second
 // slow expression and the answer still fit, and at least minCustomCheckTimeout and at most the
 // engine's default (engine.DefaultCustomCheckTimeout, what the reports give it). An expression
-// that runs over is stopped and the object refused naming the check (engine.Result.StoppedByObject); with the
+// that runs over is stopped and the object refused naming the check (engine.Result.FailedOnObject,
+// which also refuses an object an expression fails on at run time); with the
 // engine's two seconds it outran a budget of one (a call of two seconds: judgingBudget), and the
 // refusal named only the webhook's timeout. With less than minCustomCheckTimeout's share left
 // (a request that waited for a judgement), the deadline answers first, as out of time, rather
