@@ -485,10 +485,12 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 			members = append(members, nil)
 		}
 		s := &suites.Suites[i]
-		switch r.Status {
-		case engine.StatusFail:
+		switch {
+		case r.Status == engine.StatusFail:
 			s.Failures++
-		case engine.StatusExcepted, engine.StatusNotAssessed:
+		case r.FailedOnObject():
+			s.Errors++
+		case r.Status == engine.StatusExcepted, r.Status == engine.StatusNotAssessed:
 			s.Skipped++
 		}
 		s.Tests++
@@ -561,7 +563,7 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 		if i < len(members) { // a check's suite; the suite of unreadable inputs, last, has its cases
 			s.Cases = make([]junitCase, 0, len(members[i]))
 			for _, fd := range members[i] {
-				s.Cases = append(s.Cases, junitCaseOf(fd.finding()))
+				s.Cases = append(s.Cases, junitCaseOf(fd.finding(), fd.r.FailedOnObject()))
 			}
 		}
 		buf := bytes.NewBuffer(append(dst, '\n'))
@@ -579,11 +581,14 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 	return err
 }
 
-// junitCaseOf is the test case of a finding (or a pass) of a check. Its name is the finding's
+// junitCaseOf is the test case of a finding (or a pass) of a check: a failure, a pass, or
+// skipped when excepted or undecided, but an error when the object decided that a custom check is
+// undecided (failedOnObject: engine.Result.FailedOnObject), which --fail-on counts as failing. Its
+// name is the finding's
 // identity, shown as the table shows it (termtable.Escape): XML 1.0 cannot hold most control
 // characters (encoding/xml writes U+FFFD for each, so Pods "api\x01" and "api\x02" would be
 // named alike), and a CI's web page would obey a bidirectional override.
-func junitCaseOf(f Finding) junitCase {
+func junitCaseOf(f Finding, failedOnObject bool) junitCase {
 	name := resourceName(f.Resource)
 	if f.Container != "" {
 		name += " container " + f.Container
@@ -599,6 +604,15 @@ func junitCaseOf(f Finding) junitCase {
 	case v1alpha1.ResultExcepted:
 		tc.Skipped = &junitSkipped{Message: "excepted by " + f.Exception + ": " + f.Message}
 	case v1alpha1.ResultNotAssessed:
+		if failedOnObject {
+			msg := string(f.Result) + ": " + f.Message
+			text := fmt.Sprintf("%s\nseverity: %s\ncriteria: %s\nthe object decided it, and scan --fail-on counts it as failing (as the admission webhook refuses it)", msg, f.Severity, joinCriteria(f.Criteria))
+			if f.Source != nil {
+				text += "\nlocation: " + location(f.Source)
+			}
+			tc.Error = &junitFailure{Message: msg, Type: string(f.Severity), Text: text}
+			break
+		}
 		tc.Skipped = &junitSkipped{Message: string(f.Result) + ": " + f.Message}
 	}
 	return tc

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -145,5 +146,49 @@ func TestACustomCheckThatFailsOnTheObjectFailsTheGate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestJUnitShowsAnExpressionTheObjectBrokeAsAnError: the gate fails on a custom check the object
+// stopped or broke (TestACustomCheckThatFailsOnTheObjectFailsTheGate), and JUnit listed that test
+// case as skipped, like a check that lacks data: a CI page showed no failing test for a job that
+// failed. It is an error test case now, naming the reason; a NotAssessed for want of data stays
+// skipped.
+func TestJUnitShowsAnExpressionTheObjectBrokeAsAnError(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile.yaml")
+	writeFile(t, profile, profileWith("  customChecks:\n  - id: custom-nonroot\n    title: Pods run as non-root\n"+
+		"    kinds: [Deployment]\n    criteria: [CC6.1]\n    severity: Critical\n"+
+		"    expression: |-\n      object.spec.template.spec.securityContext.runAsNonRoot == true\n"))
+	writeFile(t, filepath.Join(dir, "m", "d.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: omitted, namespace: shop}\n"+
+		"spec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n"+
+		"      containers: [{name: app, image: 'registry.example.com/app:1.0'}]\n")
+	stdout, stderr, code := runScan(t, "", "-f", filepath.Join(dir, "m"), "--profile", profile, "--fail-on", "Critical", "-o", "junit")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitFindings, stderr)
+	}
+	validateJUnit(t, stdout)
+	var doc junitSuites
+	if err := xml.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]junitCase{}
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			found[c.Classname] = c
+		}
+		if strings.HasPrefix(s.Name, "custom-nonroot:") && (s.Errors != 1 || s.Skipped != 0) {
+			t.Errorf("suite %s: %d errors and %d skipped, want 1 and 0", s.Name, s.Errors, s.Skipped)
+		}
+	}
+	c := found["custom-nonroot"]
+	if c.Error == nil || !strings.Contains(c.Error.Message, "expression failed: no such key: securityContext") || c.Skipped != nil {
+		t.Errorf("custom-nonroot: %+v, want an error naming the expression's failure", c)
+	}
+	if c := found["img-signature"]; c.Skipped == nil || c.Error != nil {
+		t.Errorf("img-signature (NotAssessed for want of registry access): %+v, want skipped", c)
+	}
+	if doc.Errors < 1 {
+		t.Errorf("testsuites errors %d, want at least 1", doc.Errors)
 	}
 }
