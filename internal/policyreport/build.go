@@ -35,7 +35,8 @@ const (
 	// PropertyException is the ControlException (namespace/name) that covers an excepted
 	// failure.
 	PropertyException = "exception"
-	// PropertyReason says why a result is skip: ReasonExcepted or ReasonNotAssessed.
+	// PropertyReason says why a result is skip: ReasonExcepted or ReasonNotAssessed (also on an
+	// error result, a custom check its object stopped or broke: engine.Result.FailedOnObject).
 	PropertyReason = "reason"
 )
 
@@ -220,6 +221,13 @@ func newResult(r *engine.Result, profile string, ts metav1.Timestamp) Result {
 	case engine.StatusNotAssessed:
 		res.Result = StatusSkip
 		props[PropertyReason] = ReasonNotAssessed
+		if r.FailedOnObject() {
+			// A custom check's expression the object stopped or broke: no verdict the check
+			// lacked data for, but one the object kept from being made, which the admission
+			// webhook refuses. error is the result of a policy that could not be evaluated on
+			// the resource (Kyverno's for a rule whose evaluation failed).
+			res.Result = StatusError
+		}
 	}
 	return res
 }

@@ -768,3 +768,58 @@ spec:
 		t.Errorf("the Gateway API Gateway's report is %q, want the name it has always had", got)
 	}
 }
+
+// TestAnExpressionTheObjectBrokeIsAnError: a custom check whose expression the object stopped,
+// broke at run time (a field it reads left out) or made return no bool is NotAssessed, and the
+// admission webhook and scan --fail-on count it as failing (engine.Result.FailedOnObject). The
+// PolicyReport said skip, the result Policy Reporter and Kyverno give what a policy does not
+// apply to: the Deployment that left out runAsNonRoot read as skipped where the one setting it to
+// false read as fail. It is error, the wgpolicyk8s.io result for a policy that could not be
+// evaluated on the resource (as Kyverno reports a rule whose evaluation failed), counted in the
+// summary's error; a NotAssessed for want of data stays skip.
+func TestAnExpressionTheObjectBrokeIsAnError(t *testing.T) {
+	objs, errs := manifest.Decode("objects.yaml", []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: omitted, namespace: shop, uid: d-uid}
+spec:
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: a}}
+    spec:
+      containers: [{name: app, image: 'registry.example.com/app:1.0'}]
+`))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	profile := &v1alpha1.ComplianceProfile{}
+	profile.Name = profileName
+	profile.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-nonroot", Title: "Pods run as non-root", Kinds: []string{"Deployment"},
+		Criteria: []v1alpha1.Criterion{"CC6.1"}, Severity: v1alpha1.SeverityCritical,
+		Expression: "object.spec.template.spec.securityContext.runAsNonRoot == true"}}
+	plan := engine.Compile(checks.Catalogue(), profile)
+	if len(plan.Problems) > 0 {
+		t.Fatalf("profile problems: %v", plan.Problems)
+	}
+	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now, KeepPassing: true, Approval: engine.ApprovalEnforced})
+	var report Object
+	for _, r := range Build(ev, Options{Profile: profileName, Now: now}) {
+		if s := r.GetScope(); s != nil && s.Name == "omitted" {
+			report = r
+		}
+	}
+	if report == nil {
+		t.Fatal("no report on Deployment omitted")
+	}
+	results := resultsByKey(report)
+	got := results["custom-nonroot"]
+	if got.Result != StatusError || !strings.Contains(got.Message, "expression failed: no such key: securityContext") {
+		t.Errorf("custom-nonroot: %q %q, want error with the expression's failure", got.Result, got.Message)
+	}
+	if s := results["img-signature"]; s.Result != StatusSkip || s.Properties[PropertyReason] != ReasonNotAssessed {
+		t.Errorf("img-signature (NotAssessed for want of registry access): %q %v, want skip", s.Result, s.Properties)
+	}
+	if report.GetSummary().Error != 1 {
+		t.Errorf("summary %+v, want error 1", report.GetSummary())
+	}
+	assertValidAgainstCRD(t, loadCRDs(t), report)
+}
