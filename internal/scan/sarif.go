@@ -123,8 +123,8 @@ func sarifLevel(s v1alpha1.Severity) (level, securitySeverity string) {
 }
 
 // writeSARIF writes one run: a rule per check that produced a finding, a result per finding
-// (excepted findings are suppressed with the exception as justification), and unreadable
-// inputs as tool notifications.
+// (excepted findings are suppressed with the exception as justification) and per custom check
+// result its object stopped or broke, and unreadable inputs as tool notifications.
 func writeSARIF(w *bufio.Writer, rep *Report) error {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
@@ -134,8 +134,19 @@ func writeSARIF(w *bufio.Writer, rep *Report) error {
 		}},
 		Results: []sarifResult{},
 	}
+	// The findings, and the custom checks' results their objects stopped or broke, which --fail-on
+	// counts as failing (engine.Result.FailedOnObject): without them a failed gate showed no alert.
+	items := rep.found
+	if rep.evaluation != nil {
+		refs := objectRefs{}
+		for i := range rep.evaluation.Results {
+			if r := &rep.evaluation.Results[i]; r.FailedOnObject() {
+				items = append(items[:len(items):len(items)], refs.found(r))
+			}
+		}
+	}
 	ruleIndex := map[string]int{}
-	for _, fd := range rep.found {
+	for _, fd := range items {
 		if _, ok := ruleIndex[fd.r.Check.ID]; !ok {
 			f := fd.finding()
 			ruleIndex[f.Check] = len(run.Tool.Driver.Rules)
@@ -200,10 +211,10 @@ func writeSARIF(w *bufio.Writer, rep *Report) error {
 	// The results are written one at a time in the place of a placeholder (writeStreamed): at
 	// 20,000 objects they are about 75 MB of JSON.
 	var lists []streamedList
-	if len(rep.found) > 0 {
+	if len(items) > 0 {
 		run.Results = []sarifResult{{}}
-		lists = []streamedList{{key: "results", depth: 3, n: len(rep.found), item: func(i int) any {
-			return sarifResultOf(rep.found[i].finding(), ruleIndex)
+		lists = []streamedList{{key: "results", depth: 3, n: len(items), item: func(i int) any {
+			return sarifResultOf(items[i].finding(), ruleIndex)
 		}}}
 	}
 	out, err := json.MarshalIndent(sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}}, "", "  ")
@@ -237,6 +248,10 @@ func sarifResultOf(f Finding, ruleIndex map[string]int) *sarifResult {
 	}
 	if f.Result == v1alpha1.ResultExcepted {
 		res.Suppressions = []sarifSuppression{{Kind: "external", Justification: "ControlException " + f.Exception}}
+	}
+	if f.Result == v1alpha1.ResultNotAssessed {
+		// Only the results the object decided are written (writeSARIF).
+		res.Message.Text += " (NotAssessed: the object decided it, and scan --fail-on counts it as failing)"
 	}
 	return res
 }

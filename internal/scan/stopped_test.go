@@ -192,3 +192,46 @@ func TestJUnitShowsAnExpressionTheObjectBrokeAsAnError(t *testing.T) {
 		t.Errorf("testsuites errors %d, want at least 1", doc.Errors)
 	}
 }
+
+// TestSARIFShowsAnExpressionTheObjectBroke: SARIF listed only failing and excepted findings, so
+// a custom check the object stopped or broke, which fails the gate, was no result at all: a
+// code-scanning service showed no alert on the file of a job that failed. It is a result at its
+// check's severity, at the object's file and line, saying why it counts.
+func TestSARIFShowsAnExpressionTheObjectBroke(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile.yaml")
+	writeFile(t, profile, profileWith("  customChecks:\n  - id: custom-nonroot\n    title: Pods run as non-root\n"+
+		"    kinds: [Deployment]\n    criteria: [CC6.1]\n    severity: Critical\n"+
+		"    expression: |-\n      object.spec.template.spec.securityContext.runAsNonRoot == true\n"))
+	writeFile(t, filepath.Join(dir, "m", "d.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: omitted, namespace: shop}\n"+
+		"spec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n"+
+		"      containers: [{name: app, image: 'registry.example.com/app:1.0'}]\n")
+	stdout, stderr, code := runScan(t, "", "-f", filepath.Join(dir, "m"), "--profile", profile, "--fail-on", "Critical", "-o", "sarif")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitFindings, stderr)
+	}
+	var log sarifLog
+	if err := json.Unmarshal([]byte(stdout), &log); err != nil {
+		t.Fatal(err)
+	}
+	run := log.Runs[0]
+	var got *sarifResult
+	for i, r := range run.Results {
+		if r.RuleID == "custom-nonroot" {
+			got = &run.Results[i]
+		}
+		if r.RuleID == "img-signature" {
+			t.Errorf("a NotAssessed for want of data is a SARIF result: %+v", r)
+		}
+	}
+	if got == nil {
+		t.Fatalf("no SARIF result for custom-nonroot:\n%s", stdout)
+	}
+	if got.Level != "error" || !strings.Contains(got.Message.Text, "expression failed: no such key: securityContext") ||
+		len(got.Locations) != 1 || got.Locations[0].PhysicalLocation == nil || !strings.HasSuffix(got.Locations[0].PhysicalLocation.ArtifactLocation.URI, "m/d.yaml") {
+		t.Errorf("custom-nonroot: %+v", got)
+	}
+	if rule := run.Tool.Driver.Rules[got.RuleIndex]; rule.ID != "custom-nonroot" {
+		t.Errorf("rule %d is %s, want custom-nonroot", got.RuleIndex, rule.ID)
+	}
+}
