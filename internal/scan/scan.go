@@ -506,7 +506,9 @@ func failsAt(rep *Report, failOn string) bool {
 // (engine.Result.FailedOnObject): its expression was stopped on it, failed on it at run time (a
 // field it reads left out) or returned no bool for it. NotAssessed in every output, as the
 // operator's reports show them, but failing for --fail-on, as the admission webhook refuses them:
-// a gate that let such an object through would pass a check by the object's own making.
+// a gate that let such an object through would pass a check by the object's own making. As the
+// webhook admits it, one that an Active exception would waive were it a failure is not counted
+// (engine.Evaluation.Waiver): the same exceptions allow in CI what they allow in the cluster.
 func failedOnObject(rep *Report, failOn string) []*engine.Result {
 	if failOn == "none" || rep.evaluation == nil {
 		return nil
@@ -514,7 +516,7 @@ func failedOnObject(rep *Report, failOn string) []*engine.Result {
 	var out []*engine.Result
 	for i := range rep.evaluation.Results {
 		r := &rep.evaluation.Results[i]
-		if r.FailedOnObject() && engine.SeverityAtLeast(r.Check.Severity, v1alpha1.Severity(failOn)) {
+		if r.FailedOnObject() && engine.SeverityAtLeast(r.Check.Severity, v1alpha1.Severity(failOn)) && rep.evaluation.Waiver(r) == nil {
 			out = append(out, r)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestACustomCheckStoppedByTheObjectFailsTheGate: a custom check's expression is stopped at its
@@ -233,5 +234,46 @@ func TestSARIFShowsAnExpressionTheObjectBroke(t *testing.T) {
 	}
 	if rule := run.Tool.Driver.Rules[got.RuleIndex]; rule.ID != "custom-nonroot" {
 		t.Errorf("rule %d is %s, want custom-nonroot", got.RuleIndex, rule.ID)
+	}
+}
+
+// TestAnExceptionWaivesAnExpressionTheObjectBrokeAsItWaivesAFailure: --fail-on counts a custom
+// check the object stopped or broke as failing (TestACustomCheckThatFailsOnTheObjectFailsTheGate),
+// as the admission webhook refuses it; and, as the webhook admits it when an Active exception
+// would cover that check's failure on the object (internal/webhook's
+// TestAStoppedCustomCheckIsWaivedByAnExceptionAsAFailureIs), the gate passes it then too: the
+// same exception file must allow in CI what it allows in the cluster. Only what it names.
+func TestAnExceptionWaivesAnExpressionTheObjectBrokeAsItWaivesAFailure(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile.yaml")
+	writeFile(t, profile, profileWith("  customChecks:\n  - id: custom-nonroot\n    title: Pods run as non-root\n"+
+		"    kinds: [Deployment]\n    criteria: [CC6.1]\n    severity: Critical\n"+
+		"    expression: |-\n      object.spec.template.spec.securityContext.runAsNonRoot == true\n"+
+		"  exceptionPolicy: {maxSeverity: Critical}\n"))
+	exceptions := filepath.Join(dir, "exceptions.yaml")
+	writeFile(t, exceptions, "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\n"+
+		"metadata: {name: legacy, namespace: shop}\n"+
+		"spec: {checks: [custom-nonroot], match: {kinds: [Deployment], names: [legacy]}, reason: the vendor image runs as root until PAY-7, owner: payments@example.com, expires: '"+
+		time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339)+"'}\n")
+	deployment := func(name string) string {
+		return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: shop}\n" +
+			"spec:\n  replicas: 2\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n" +
+			"      containers: [{name: app, image: 'registry.example.com/app:1.0'}]\n"
+	}
+	writeFile(t, filepath.Join(dir, "legacy", "d.yaml"), deployment("legacy"))
+	writeFile(t, filepath.Join(dir, "other", "d.yaml"), deployment("other"))
+	for name, tc := range map[string]struct {
+		dir  string
+		code int
+	}{
+		"the Deployment the exception names passes the gate":      {dir: "legacy", code: ExitOK},
+		"a Deployment the exception does not name fails the gate": {dir: "other", code: ExitFindings},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, stderr, code := runScan(t, "", "-f", filepath.Join(dir, tc.dir), "--profile", profile, "--exceptions", exceptions, "--fail-on", "Critical")
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\n%s", code, tc.code, stderr)
+			}
+		})
 	}
 }
