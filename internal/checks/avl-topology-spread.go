@@ -23,7 +23,8 @@ var avlTopologySpread = &engine.Check{
 		"a labelSelector, selecting other pods, or whose namespaces and namespaceSelector leave out " +
 		"its own namespace, spreads nothing of the workload; nor does a DoNotSchedule constraint whose " +
 		"maxSkew is at least the most pods the workload runs (its replicas, or, when an autoscaler scales it, the autoscaler's " +
-		"maxReplicas): the scheduler refuses a node only when the pods there, with the new one, exceed " +
+		"maxReplicas; when several target it, none scales it by its metrics, and it runs what their minReplicas and maxReplicas " +
+		"bring its replicas to, the highest minReplicas when their ranges do not meet): the scheduler refuses a node only when the pods there, with the new one, exceed " +
 		"those of the emptiest domain by more than maxSkew, so all of them may share one node. A pod template pinned to one node " +
 		"(spec.nodeName, which bypasses the scheduler, a nodeSelector on kubernetes.io/hostname, or a " +
 		"required node affinity that admits one node by name) fails whatever it spreads; a spread constraint " +
@@ -64,11 +65,13 @@ var avlTopologySpread = &engine.Check{
 		// most is the most pods the workload runs: its replicas, or, when an autoscaler scales it,
 		// the autoscaler's maxReplicas, to which the HPA controller brings down replicas above it
 		// whatever its metrics say (reconcileAutoscaler, k8s.io/kubernetes v1.37.2
-		// pkg/controller/podautoscaler).
-		h := autoscalerOf(ctx.Inventory, o)
+		// pkg/controller/podautoscaler); when several target it, the most their bounds keep it at
+		// (sharedAutoscalingRange), which none changes by its metrics.
 		most := replicasOf(o)
-		if h != nil {
+		if h := autoscalerOf(ctx.Inventory, o); h != nil {
 			most = h.Spec.MaxReplicas
+		} else if _, m, _, ok := sharedAutoscalingRange(ctx.Inventory, o); ok {
+			most = m
 		}
 		if most <= 1 {
 			ctx.NotApplicable("", "a single replica has nothing to spread")

@@ -375,12 +375,21 @@ func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.Horizo
 // maxReplicas: lowest is the fewest it runs, the lowest maxReplicas when the HPAs' ranges do not
 // meet (they then set it in turn to one bound and the other). names are the autoscalers, sorted.
 func sharedAutoscaling(inv *engine.Inventory, o *engine.Object) (lowest int32, names []string, ok bool) {
+	lowest, _, names, ok = sharedAutoscalingRange(inv, o)
+	return lowest, names, ok
+}
+
+// sharedAutoscalingRange is sharedAutoscaling with most, the most replicas the workload runs:
+// lowest when the autoscalers' ranges meet (the replicas stay where they were brought), the
+// highest minReplicas when they do not (the autoscalers set the replicas in turn to the lowest
+// maxReplicas and to it), 0 for a workload scaled to zero.
+func sharedAutoscalingRange(inv *engine.Inventory, o *engine.Object) (lowest, most int32, names []string, ok bool) {
 	if noScaleSubresource[schema.GroupKind{Group: apiGroup(o.APIVersion), Kind: o.Kind}] {
-		return 0, nil, false
+		return 0, 0, nil, false
 	}
 	hs := autoscalersByTarget(inv)[workloadRef{o.Namespace, apiGroup(o.APIVersion), o.Kind, o.Name}]
 	if len(hs) < 2 {
-		return 0, nil, false
+		return 0, 0, nil, false
 	}
 	highestMin, lowestMax := int32(0), hs[0].Spec.MaxReplicas
 	for _, h := range hs {
@@ -391,8 +400,9 @@ func sharedAutoscaling(inv *engine.Inventory, o *engine.Object) (lowest int32, n
 	lowest = replicasOf(o)
 	if lowest > 0 {
 		lowest = min(max(lowest, highestMin), lowestMax)
+		most = max(lowest, highestMin)
 	}
-	return lowest, names, true
+	return lowest, most, names, true
 }
 
 // noScaleSubresource are the built-in workload kinds, by API group, that have no scale
