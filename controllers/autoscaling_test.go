@@ -110,3 +110,55 @@ spec:
 	eventuallyFinding(t, 20*time.Second, "hpa-podlevel", "hpapodlevel", "avl-hpa-sanity", "HorizontalPodAutoscaler", "web",
 		"cpu: the pod-level requests name no cpu, and no container requests it")
 }
+
+// TestAWorkloadKEDAScalesToZeroWhenIdleFailsAvlReplicas: Deployment web runs 3 replicas, and the
+// HorizontalPodAutoscaler KEDA creates for ScaledObject web (keda-hpa-web, minReplicas 3) keeps
+// at least 3 while its triggers are active: avl-replicas passes. The ScaledObject's
+// idleReplicaCount 0 makes KEDA scale web to zero once they are idle (github.com/kedacore/keda/v2
+// v2.20.2 pkg/scaling/executor). The report listed no finding (the operator did not read
+// ScaledObjects, and judged the autoscaler's minReplicas alone); the ScaledObject's creation
+// alone now brings one, and its deletion takes it away.
+func TestAWorkloadKEDAScalesToZeroWhenIdleFailsAvlReplicas(t *testing.T) {
+	createNamespace(t, "keda-idle", map[string]string{"kedaidle": "true"})
+	applyYAML(t, rollingWeb("keda-idle"))
+	applyYAML(t, `
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: keda-hpa-web
+  namespace: keda-idle
+  labels: {app.kubernetes.io/managed-by: keda-operator}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 3
+  maxReplicas: 10
+  metrics:
+  - type: External
+    external:
+      metric: {name: s0-prometheus}
+      target: {type: AverageValue, averageValue: "100"}
+`)
+	createProfile(t, "kedaidle", "kedaidle", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-replicas") })
+	if rep := waitWritten(t, "keda-idle", "kedaidle"); finding(rep, "avl-replicas", "web", "") != nil {
+		t.Fatalf("a finding on web at the autoscaler's minReplicas 3: %+v", finding(rep, "avl-replicas", "web", ""))
+	}
+	applyYAML(t, `
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: web
+  namespace: keda-idle
+spec:
+  scaleTargetRef: {name: web}
+  idleReplicaCount: 0
+  minReplicaCount: 3
+  maxReplicaCount: 10
+  triggers:
+  - type: prometheus
+    metadata: {serverAddress: "http://prometheus.monitoring:9090", query: "sum(rate(http_requests_total[1m]))", threshold: "100"}
+`)
+	eventually(t, 20*time.Second, "web's avl-replicas finding", findingSays("keda-idle", "kedaidle", "avl-replicas", "web",
+		`KEDA ScaledObject "web" scales it to 0 replicas when its triggers are idle (idleReplicaCount 0)`))
+	deleteUnstructured(t, "keda.sh", "v1alpha1", "ScaledObject", "keda-idle", "web")
+	eventually(t, 20*time.Second, "web's finding gone with the ScaledObject", findingSays("keda-idle", "kedaidle", "avl-replicas", "web", ""))
+}

@@ -140,7 +140,8 @@ func run(m *testing.M) (int, error) {
 	// Trivy Operator's VulnerabilityReport, OpenShift's Route (a minimal CRD: OpenShift serves
 	// Routes from its own API server), a stand-in for Istio's Gateway, stand-ins for Cilium's and
 	// Calico's network policies and the Network Policy API's AdminNetworkPolicy and
-	// BaselineAdminNetworkPolicy (controllers/testdata/cni), and the Gateway API's: its
+	// BaselineAdminNetworkPolicy (controllers/testdata/cni), a stand-in for KEDA's ScaledObject
+	// (controllers/testdata/keda), and the Gateway API's: its
 	// experimental channel, a
 	// superset of the standard one, so that the fields of default Gateways are kept (a CRD
 	// updated while the operator runs would not do: its informers may go on reading objects
@@ -154,7 +155,8 @@ func run(m *testing.M) (int, error) {
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "trivy"), gatewayAPI,
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "openshift-route"),
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "istio"),
-			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "cni"))
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "cni"),
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "keda"))
 	})
 	if err != nil {
 		return 0, err

@@ -37,7 +37,7 @@ var avlHpaSanity = &engine.Check{
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a11},
 	Targets:  []string{"HorizontalPodAutoscaler"},
-	Reads:    []string{"HorizontalPodAutoscaler", engine.KindWorkload, "LimitRange"},
+	Reads:    []string{"HorizontalPodAutoscaler", kedaScaledObjectKind, engine.KindWorkload, "LimitRange"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		h, ok := o.Obj.(*autoscalingv2.HorizontalPodAutoscaler)
 		if !ok {

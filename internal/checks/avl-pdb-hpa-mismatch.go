@@ -22,7 +22,7 @@ var avlPdbHpaMismatch = &engine.Check{
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a11},
 	Targets:  []string{"PodDisruptionBudget"},
-	Reads:    []string{engine.KindWorkload, "HorizontalPodAutoscaler"},
+	Reads:    []string{engine.KindWorkload, "HorizontalPodAutoscaler", kedaScaledObjectKind},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		b := budgetOf(ctx.Inventory, o)
 		if b == nil {

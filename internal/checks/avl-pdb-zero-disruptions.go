@@ -41,7 +41,7 @@ var avlPdbZeroDisruptions = &engine.Check{
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  []string{"PodDisruptionBudget"},
-	Reads:    []string{engine.KindWorkload, "HorizontalPodAutoscaler"},
+	Reads:    []string{engine.KindWorkload, "HorizontalPodAutoscaler", kedaScaledObjectKind},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		b := budgetOf(ctx.Inventory, o)
 		if b == nil {

@@ -40,7 +40,7 @@ var avlPdb = &engine.Check{
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  replicatedKinds,
-	Reads:    []string{"PodDisruptionBudget", engine.KindWorkload, "HorizontalPodAutoscaler"},
+	Reads:    []string{"PodDisruptionBudget", engine.KindWorkload, "HorizontalPodAutoscaler", kedaScaledObjectKind},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if notWorkload(ctx, o) {
 			return

@@ -42,7 +42,7 @@ var avlRollingUpdate = &engine.Check{
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"},
-	Reads:    []string{"HorizontalPodAutoscaler"},
+	Reads:    []string{"HorizontalPodAutoscaler", kedaScaledObjectKind},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if controlledRevision(ctx, o) {
 			return

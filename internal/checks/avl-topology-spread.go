@@ -23,7 +23,7 @@ var avlTopologySpread = &engine.Check{
 		"a labelSelector, selecting other pods, or whose namespaces and namespaceSelector leave out " +
 		"its own namespace, spreads nothing of the workload; nor does a DoNotSchedule constraint whose " +
 		"maxSkew is at least the most pods the workload runs (its replicas, or, when an autoscaler scales it, the autoscaler's " +
-		"maxReplicas; when several target it, none scales it by its metrics, and it runs what their minReplicas and maxReplicas " +
+		"maxReplicas, a KEDA ScaledObject's maxReplicaCount in a scan; when several target it, none scales it by its metrics, and it runs what their minReplicas and maxReplicas " +
 		"bring its replicas to, the highest minReplicas when their ranges do not meet): the scheduler refuses a node only when the pods there, with the new one, exceed " +
 		"those of the emptiest domain by more than maxSkew, so all of them may share one node. A pod template pinned to one node " +
 		"(spec.nodeName, which bypasses the scheduler, a nodeSelector on kubernetes.io/hostname, or a " +
@@ -53,7 +53,7 @@ var avlTopologySpread = &engine.Check{
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  replicatedKinds,
-	Reads:    []string{"HorizontalPodAutoscaler", "Namespace", engine.KindWorkload},
+	Reads:    []string{"HorizontalPodAutoscaler", kedaScaledObjectKind, "Namespace", engine.KindWorkload},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if controlledRevision(ctx, o) {
 			return

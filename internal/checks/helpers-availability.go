@@ -146,6 +146,16 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 			}
 			last[n] = h
 		}
+		// In a scan, a KEDA ScaledObject stands for the autoscaler KEDA creates for it, by that
+		// name: the one a dump of the cluster holds beside it is replaced, as its ScaledObject
+		// says KEDA keeps it.
+		for _, so := range kedaAutoscalers(inv) {
+			n := name{so.hpa.Namespace, so.hpa.Name}
+			if _, seen := last[n]; !seen {
+				order = append(order, n)
+			}
+			last[n] = so.hpa
+		}
 		idx := map[workloadRef][]*autoscalingv2.HorizontalPodAutoscaler{}
 		for _, n := range order {
 			ref := last[n].Spec.ScaleTargetRef
@@ -347,7 +357,9 @@ func unservedVersion(inv *engine.Inventory, o *engine.Object) string {
 // replicas it has. Nor does one scale a workload whose replicas are set to zero (ScalingDisabled),
 // unless it scaled the workload to zero itself (its ScaledToZero condition, HPAScaleToZero):
 // the live status of a complete view only, since the API server drops the status of a manifest
-// on create and the autoscaler it ships starts without the condition.
+// on create and the autoscaler it ships starts without the condition. The autoscaler a KEDA
+// ScaledObject of a scan stands for (kedaAutoscalers) does scale one: KEDA raises a target at
+// zero to the autoscaler's range itself.
 func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.HorizontalPodAutoscaler {
 	if noScaleSubresource[schema.GroupKind{Group: apiGroup(o.APIVersion), Kind: o.Kind}] {
 		return nil
@@ -356,7 +368,8 @@ func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.Horizo
 	if len(hs) != 1 {
 		return nil
 	}
-	if o.Workload != nil && o.Workload.Replicas != nil && *o.Workload.Replicas == 0 && !(inv.Complete && scaledToZeroBy(hs[0])) {
+	if o.Workload != nil && o.Workload.Replicas != nil && *o.Workload.Replicas == 0 && !(inv.Complete && scaledToZeroBy(hs[0])) &&
+		kedaScaledObjectOf(inv, hs[0]) == nil {
 		return nil
 	}
 	return hs[0]

@@ -121,6 +121,7 @@ var (
 	calico  = schema.GroupVersion{Group: "projectcalico.org", Version: "v3"}
 	calicod = schema.GroupVersion{Group: "crd.projectcalico.org", Version: "v1"}
 	netpol  = schema.GroupVersion{Group: "policy.networking.k8s.io", Version: "v1alpha1"}
+	keda    = schema.GroupVersion{Group: "keda.sh", Version: "v1alpha1"}
 )
 
 // Kinds are every kind the operator reads, in a fixed order. internal/manifest has its own table
@@ -188,6 +189,9 @@ var Kinds = []Kind{
 	// NetworkPolicy: ordered among the NetworkPolicies, it can open or close every namespace's pods.
 	clusterScoped(optional(calico, "GlobalNetworkPolicy")),
 	clusterScoped(optional(calicod, "GlobalNetworkPolicy")),
+	// KEDA's ScaledObject, which scales its target below the minReplicas of the autoscaler KEDA
+	// creates for it (to zero, or its idleReplicaCount, while its triggers are idle).
+	optional(keda, "ScaledObject"),
 }
 
 // ByKind finds a kind by name.

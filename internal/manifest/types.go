@@ -198,4 +198,6 @@ var namespacedUnstructured = map[string]bool{
 	// CNI network policies: Cilium's CiliumNetworkPolicy (cilium.io), and Calico's NetworkPolicy
 	// (projectcalico.org, crd.projectcalico.org), namespaced as Kubernetes' own.
 	"CiliumNetworkPolicy": true, "NetworkPolicy": true,
+	// KEDA's ScaledObject (keda.sh), which scales a workload of its own namespace.
+	"ScaledObject": true,
 }
