@@ -23,11 +23,11 @@ import (
 // active it raises a target at 0 (or below minReplicaCount with idleReplicaCount set) to
 // max(minReplicaCount, 1), and the autoscaler scales from there.
 const (
-	kedaGroup                  = "keda.sh"
-	kedaScaledObjectKind       = "ScaledObject"
-	kedaPausedAnnotation       = "autoscaling.keda.sh/paused"
-	kedaPausedReplicasAnnotion = "autoscaling.keda.sh/paused-replicas"
-	kedaDefaultMaxReplicas     = 100
+	kedaGroup                    = "keda.sh"
+	kedaScaledObjectKind         = "ScaledObject"
+	kedaPausedAnnotation         = "autoscaling.keda.sh/paused"
+	kedaPausedReplicasAnnotation = "autoscaling.keda.sh/paused-replicas"
+	kedaDefaultMaxReplicas       = 100
 )
 
 // kedaScaledObjectSpec is what the checks read of a ScaledObject's spec.
@@ -203,11 +203,11 @@ func readScaledObject(inv *engine.Inventory, o *engine.Object) (*scaledObject, s
 		so.floor = *spec.MinReplicaCount
 	}
 	annotations := o.Annotations()
-	if v, ok := annotations[kedaPausedReplicasAnnotion]; ok {
+	if v, ok := annotations[kedaPausedReplicasAnnotation]; ok {
 		// KEDA deletes the autoscaler and holds the target at the count (handlePause); a
 		// value that is no count stops the scaling all the same.
 		if n, err := strconv.ParseInt(v, 10, 32); err == nil && n >= 0 {
-			so.floor, so.floorWhy = int32(n), fmt.Sprintf("while it is paused (%s %q)", kedaPausedReplicasAnnotion, v)
+			so.floor, so.floorWhy = int32(n), fmt.Sprintf("while it is paused (%s %q)", kedaPausedReplicasAnnotation, v)
 		} else {
 			so.floor, so.floorWhy = -1, ""
 		}
