@@ -1,9 +1,14 @@
 package controllers
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -161,4 +166,70 @@ spec:
 		`KEDA ScaledObject "web" scales it to 0 replicas when its triggers are idle (idleReplicaCount 0)`))
 	deleteUnstructured(t, "keda.sh", "v1alpha1", "ScaledObject", "keda-idle", "web")
 	eventually(t, 20*time.Second, "web's finding gone with the ScaledObject", findingSays("keda-idle", "kedaidle", "avl-replicas", "web", ""))
+}
+
+// TestAWorkloadKEDAIdledAtZeroIsJudgedByItsAutoscaler: KEDA has scaled Deployment web to zero
+// while ScaledObject web's triggers are idle; the HorizontalPodAutoscaler KEDA created for it
+// (keda-hpa-web, controlled by the ScaledObject) then reports ScalingDisabled, but KEDA raises web
+// into its range (up to 10) as soon as a trigger is active (github.com/kedacore/keda/v2 v2.20.2
+// pkg/scaling/executor). avl-topology-spread said NotApplicable ("a single replica has nothing
+// to spread") for as long as web idled, and judged it only while traffic kept it up; an idle
+// web that nothing spreads now fails as a busy one does.
+func TestAWorkloadKEDAIdledAtZeroIsJudgedByItsAutoscaler(t *testing.T) {
+	createNamespace(t, "keda-zero", map[string]string{"kedazero": "true"})
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: keda-zero
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+`)
+	applyYAML(t, `
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: web
+  namespace: keda-zero
+spec:
+  scaleTargetRef: {name: web}
+  maxReplicaCount: 10
+  triggers:
+  - type: prometheus
+    metadata: {serverAddress: "http://prometheus.monitoring:9090", query: "sum(rate(http_requests_total[1m]))", threshold: "100"}
+`)
+	so := &unstructured.Unstructured{}
+	so.SetGroupVersionKind(schema.GroupVersionKind{Group: "keda.sh", Version: "v1alpha1", Kind: "ScaledObject"})
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: "keda-zero", Name: "web"}, so); err != nil {
+		t.Fatal(err)
+	}
+	applyYAML(t, fmt.Sprintf(`
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: keda-hpa-web
+  namespace: keda-zero
+  ownerReferences:
+  - {apiVersion: keda.sh/v1alpha1, kind: ScaledObject, name: web, uid: %s, controller: true, blockOwnerDeletion: true}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 10
+  metrics:
+  - type: External
+    external:
+      metric: {name: s0-prometheus}
+      target: {type: AverageValue, averageValue: "100"}
+`, so.GetUID()))
+	createProfile(t, "kedazero", "kedazero", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-topology-spread") })
+	eventually(t, 20*time.Second, "idle web's avl-topology-spread finding", findingSays("keda-zero", "kedazero", "avl-topology-spread", "web",
+		"neither topologySpreadConstraints nor a podAntiAffinity spreads its replicas"))
 }

@@ -16,7 +16,7 @@ var avlReplicas = &engine.Check{
 		"Several autoscalers of one workload scale it by no metric (AmbiguousSelector), but each raises replicas below its minReplicas, and lowers those above " +
 		"its maxReplicas, to that bound: the workload is judged by its replicas so bounded (the lowest maxReplicas when the ranges do not meet). " +
 		"A workload a KEDA ScaledObject scales is judged by the autoscaler KEDA creates for it (in a scan, the one the ScaledObject stands for: " +
-		"minReplicas its minReplicaCount, at least 1, maxReplicas its maxReplicaCount, 100 when unset; KEDA raises a target at zero into that range), " +
+		"minReplicas its minReplicaCount, at least 1, maxReplicas its maxReplicaCount, 100 when unset; KEDA raises a target at zero into that range, so in the cluster one it leaves at zero is judged by the 0 it runs), " +
 		"and fails when KEDA scales it lower: to its idleReplicaCount, or to zero with minReplicaCount 0 (KEDA's default), while its triggers are idle, " +
 		"or to the count of its autoscaling.keda.sh/paused-replicas annotation; a ScaledObject that is paused, or that the API server or KEDA refuses " +
 		"(an idleReplicaCount not below minReplicaCount, a minReplicaCount above maxReplicaCount), scales nothing (KEDA v2.20.2). The check judges " +
@@ -40,7 +40,13 @@ var avlReplicas = &engine.Check{
 			ctx.Fail("", "KEDA ScaledObject %q scales it to %s %s; want at least %d", so.obj.Name, countNoun(so.floor, "replica"), so.floorWhy, want)
 			return
 		}
-		if h := autoscalerOf(ctx.Inventory, o); h != nil {
+		h := autoscalerOf(ctx.Inventory, o)
+		if h != nil && ctx.Inventory.Complete && replicasOf(o) == 0 && kedaScaledObjectOf(ctx.Inventory, h) != nil {
+			// KEDA raises a target below its minReplicaCount whatever its triggers say: one
+			// that stays at zero in the cluster is not scaled by KEDA, and is judged by the 0 it runs.
+			h = nil
+		}
+		if h != nil {
 			if got := autoscalerMin(h); got < want {
 				ctx.Fail("", "HorizontalPodAutoscaler %q may scale it down to %s; want at least %d", h.Name, countNoun(got, "replica"), want)
 				return

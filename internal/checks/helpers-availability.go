@@ -357,9 +357,12 @@ func unservedVersion(inv *engine.Inventory, o *engine.Object) string {
 // replicas it has. Nor does one scale a workload whose replicas are set to zero (ScalingDisabled),
 // unless it scaled the workload to zero itself (its ScaledToZero condition, HPAScaleToZero):
 // the live status of a complete view only, since the API server drops the status of a manifest
-// on create and the autoscaler it ships starts without the condition. The autoscaler a KEDA
-// ScaledObject of a scan stands for (kedaAutoscalers) does scale one: KEDA raises a target at
-// zero to the autoscaler's range itself.
+// on create and the autoscaler it ships starts without the condition. The autoscaler of a KEDA
+// ScaledObject (the one a scan's ScaledObject stands for, or in the cluster the one it controls:
+// kedaScaledObjectOf) does scale one: KEDA raises a target at zero to the autoscaler's range
+// itself. A ScaledObject written to claim an autoscaler only gets the workload judged at that
+// autoscaler's range (its spread, its rollouts) instead of at zero pods, and avl-replicas fails
+// what it idles at zero (scaledObjectFloor).
 func autoscalerOf(inv *engine.Inventory, o *engine.Object) *autoscalingv2.HorizontalPodAutoscaler {
 	if noScaleSubresource[schema.GroupKind{Group: apiGroup(o.APIVersion), Kind: o.Kind}] {
 		return nil

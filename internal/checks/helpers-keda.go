@@ -104,10 +104,29 @@ func kedaAutoscalers(inv *engine.Inventory) []*scaledObject {
 	return out
 }
 
-// kedaScaledObjectOf returns the ScaledObject of an autoscaler kedaAutoscalers made up, or nil.
+// kedaScaledObjectOf returns the ScaledObject that has KEDA scale an autoscaler's target, or nil:
+// in a scan, the one whose autoscaler kedaAutoscalers made up; in the operator's view, the
+// ScaledObject read that the autoscaler names as its controller (by name, and by UID when the
+// reference gives one) and that scales the autoscaler's own target. KEDA raises that target from
+// zero into the autoscaler's range once a trigger is active, which the HPA controller, disabled
+// at zero replicas (ScalingDisabled), does not.
 func kedaScaledObjectOf(inv *engine.Inventory, h *autoscalingv2.HorizontalPodAutoscaler) *engine.Object {
-	for _, so := range kedaAutoscalers(inv) {
-		if so.hpa == h {
+	if !inv.Complete {
+		for _, so := range kedaAutoscalers(inv) {
+			if so.hpa == h {
+				return so.obj
+			}
+		}
+		return nil
+	}
+	ref := metav1.GetControllerOfNoCopy(h)
+	if ref == nil || ref.Kind != kedaScaledObjectKind || apiGroup(ref.APIVersion) != kedaGroup {
+		return nil
+	}
+	t := h.Spec.ScaleTargetRef
+	target := workloadRef{h.Namespace, apiGroup(t.APIVersion), t.Kind, t.Name}
+	for _, so := range scaledObjects(inv).byTarget[target] {
+		if so.hpa != nil && so.obj.Name == ref.Name && (ref.UID == "" || ref.UID == so.obj.Obj.GetUID()) {
 			return so.obj
 		}
 	}
