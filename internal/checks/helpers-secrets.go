@@ -1920,7 +1920,23 @@ type passwordOption struct {
 	// attached is true when the program reads the password attached to the option (-pVALUE),
 	// separate when it reads it from the next argument (-p VALUE).
 	attached, separate bool
+	// subcommand, when set, are the words of the command that takes the option, in order
+	// after the program's name (docker login, helm registry login): elsewhere the option is
+	// another (docker run -p publishes a port).
+	subcommand []string
 }
+
+// registryLoginPassword is a container registry client's login command's -p, --password
+// (pflag: -p VALUE or -pVALUE): docker, podman, buildah, skopeo and nerdctl login, oras login.
+var registryLoginPassword = passwordOption{flag: "-p", attached: true, separate: true, subcommand: []string{"login"}}
+
+// sqlServerToolsPassword is the SQL Server command-line tools' -P password (sqlcmd, both the
+// ODBC and the Go one, and bcp).
+var sqlServerToolsPassword = passwordOption{flag: "-P", attached: true, separate: true}
+
+// ldapClientPassword is the OpenLDAP clients' -w passwd, the simple bind's password (getopt:
+// -w VALUE or -wVALUE; -W prompts, -y reads a file).
+var ldapClientPassword = passwordOption{flag: "-w", attached: true, separate: true}
 
 // mongoToolsPassword is the MongoDB shell's and database tools' -p (mongosh, mongodump, ...:
 // -p, --password <password>).
@@ -1948,6 +1964,14 @@ var programPasswordOptions = map[string]passwordOption{
 	"redis-cli":  {flag: "-a", separate: true},
 	"valkey-cli": {flag: "-a", separate: true},
 	"sshpass":    {flag: "-p", attached: true, separate: true},
+	"docker":     registryLoginPassword, "podman": registryLoginPassword, "buildah": registryLoginPassword,
+	"skopeo": registryLoginPassword, "nerdctl": registryLoginPassword, "oras": registryLoginPassword,
+	"helm":   {flag: "-p", attached: true, separate: true, subcommand: []string{"registry", "login"}},
+	"crane":  {flag: "-p", attached: true, separate: true, subcommand: []string{"auth", "login"}},
+	"sqlcmd": sqlServerToolsPassword, "bcp": sqlServerToolsPassword,
+	"ldapsearch": ldapClientPassword, "ldapmodify": ldapClientPassword, "ldapadd": ldapClientPassword,
+	"ldapdelete": ldapClientPassword, "ldapmodrdn": ldapClientPassword, "ldapcompare": ldapClientPassword,
+	"ldapwhoami": ldapClientPassword, "ldappasswd": ldapClientPassword, "ldapexop": ldapClientPassword,
 }
 
 // commandPrefixes are the words after which the next word of a shell command line is still
@@ -1967,6 +1991,8 @@ var commandPrefixes = map[string]bool{"then": true, "do": true, "else": true, "i
 func programPassword(words []string) (int, string) {
 	var prog string
 	var opt passwordOption
+	// sub counts the words of opt.subcommand read since prog.
+	sub := 0
 	atCommand := true
 	for i := 0; i < len(words); i++ {
 		w := words[i]
@@ -1985,11 +2011,15 @@ func programPassword(words []string) (int, string) {
 			atCommand = strings.HasSuffix(w, ";")
 			prog = ""
 			if o, ok := programPasswordOptions[path.Base(strings.Trim(name, `"';`))]; ok && !atCommand {
-				prog, opt = path.Base(strings.Trim(name, `"'`)), o
+				prog, opt, sub = path.Base(strings.Trim(name, `"'`)), o, 0
 			}
 			continue
 		}
-		if prog != "" {
+		if prog != "" && sub < len(opt.subcommand) {
+			if strings.TrimRight(w, ";") == opt.subcommand[sub] {
+				sub++
+			}
+		} else if prog != "" {
 			value := ""
 			switch {
 			case w == opt.flag && opt.separate && i+1 < len(words):
@@ -1999,7 +2029,7 @@ func programPassword(words []string) (int, string) {
 			}
 			value = strings.TrimRight(value, ";")
 			if unquoted := strings.Trim(value, `"'`); value != "" && !strings.ContainsAny(value, "$`") && credentialValue("", unquoted) {
-				return i, prog + "'s " + opt.flag + " gives a password"
+				return i, strings.Join(append([]string{prog}, opt.subcommand...), " ") + "'s " + opt.flag + " gives a password"
 			}
 		}
 		if strings.HasSuffix(w, ";") {
@@ -2072,7 +2102,7 @@ func redisOptionPassword(script string) string {
 
 // programNameParts are parts of the names of every program of programPasswordOptions: a
 // script that holds none runs none of them, and is not split into words.
-var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass"}
+var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", "login", "sqlcmd", "bcp", "ldap"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions.
 func mayNameProgram(text string) bool {

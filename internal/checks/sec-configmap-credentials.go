@@ -40,7 +40,8 @@ var secConfigmapCredentials = &engine.Check{
 		"inside a Fluentd directive any name, password VALUE) or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
 		"element or password attribute, a Hadoop configuration <property> whose <name> says " +
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
-		"password option a literal (mysql -pVALUE, redis-cli -a VALUE, redis-server --requirepass VALUE), " +
+		"password option a literal (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE, sqlcmd -P VALUE, " +
+		"ldapsearch -w VALUE, redis-server --requirepass VALUE), " +
 		"Redis's passwords in its own " +
 		"forms: redis.conf's requirepass and masterauth, Sentinel's sentinel auth-pass MASTER VALUE and " +
 		"sentinel sentinel-pass VALUE, and an ACL user's cleartext password (user NAME on >VALUE ..., in " +

@@ -48,7 +48,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"holds a URL with a literal password or sets a credential-like name to a literal " +
 		"(--db-password=..., PGPASSWORD=... in a shell script) or is the value a credential flag takes " +
 		"from the next argument (--password VALUE) or a program's short password option (mysql -pVALUE, " +
-		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE, and in a shell script redis-server --requirepass " +
+		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE, a registry client's login -p VALUE (docker, podman, " +
+		"helm registry login), sqlcmd -P VALUE, ldapsearch -w VALUE, and in a shell script redis-server --requirepass " +
 		"VALUE) or is an Authorization header with literal " +
 		"credentials (wget --header=\"Authorization: Basic ...\"), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +

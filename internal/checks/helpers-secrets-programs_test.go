@@ -1,0 +1,59 @@
+package checks
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestProgramPassword judges command lines, as argv (programPassword) and as a shell script's
+// line (scriptProgramPassword), whose programs take a password with a short option no name
+// says is one.
+func TestProgramPassword(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		// docker login's -p, --password (pflag: -p VALUE and -pVALUE), and the same option of the
+		// other registry clients' login commands.
+		"docker login -p":                      {"docker login -u bob -p Orders-2024 registry.example.com", true},
+		"docker login -p attached":             {"docker login -u bob -pOrders-2024 registry.example.com", true},
+		"docker login after a global option":   {"docker --config /tmp/d login -u bob -p Orders-2024 r.example.com", true},
+		"podman login -p":                      {"podman login -u bob -p Orders-2024 quay.io", true},
+		"buildah login -p":                     {"buildah login -u bob -p Orders-2024 quay.io", true},
+		"skopeo login -p":                      {"skopeo login -u bob -p Orders-2024 quay.io", true},
+		"nerdctl login -p":                     {"nerdctl login -u bob -p Orders-2024 r.example.com", true},
+		"helm registry login -p":               {"helm registry login ghcr.io -u bob -p Orders-2024", true},
+		"oras login -p":                        {"oras login -u bob -p Orders-2024 ghcr.io", true},
+		"crane auth login -p":                  {"crane auth login ghcr.io -u bob -p Orders-2024", true},
+		"a full path to docker":                {"/usr/local/bin/docker login -u bob -p Orders-2024 r", true},
+		"after sudo and &&":                    {"cd /x && sudo docker login -u bob -p Orders-2024 r", true},
+		"sqlcmd -P":                            {"/opt/mssql-tools18/bin/sqlcmd -S db -U sa -P Orders-2024 -Q 'select 1'", true},
+		"bcp -P":                               {"bcp orders out /tmp/o.dat -S db -U sa -P Orders-2024 -c", true},
+		"ldapsearch -w":                        {"ldapsearch -x -H ldap://ldap -D cn=admin,dc=example,dc=org -w Orders-2024 -b dc=example,dc=org", true},
+		"ldapmodify -w attached":               {"ldapmodify -x -D cn=admin,dc=example,dc=org -wOrders-2024 -f /tmp/a.ldif", true},
+		"ldapadd -w":                           {"ldapadd -x -D cn=admin,dc=example,dc=org -w Orders-2024 -f /tmp/a.ldif", true},
+		"docker run -p is a port":              {"docker run -p 8080:80 nginx", false},
+		"podman run -p is a port":              {"podman run -d -p 5432:5432 postgres", false},
+		"docker login from stdin":              {"docker login -u bob --password-stdin r.example.com", false},
+		"docker login with a shell parameter":  {"docker login -u bob -p $REGISTRY_PASSWORD r.example.com", false},
+		"docker login with an expansion":       {`docker login -u bob -p "$(cat /run/secrets/pw)" r.example.com`, false},
+		"helm install -p is no login":          {"helm install r c -p x", false},
+		"helm registry logout":                 {"helm registry logout ghcr.io", false},
+		"sqlcmd with a shell parameter":        {`sqlcmd -S db -U sa -P "$SA_PASSWORD" -Q 'select 1'`, false},
+		"ldapsearch -W prompts":                {"ldapsearch -x -D cn=admin,dc=example,dc=org -W -b dc=example,dc=org", false},
+		"ldapsearch -w from a parameter":       {"ldapsearch -x -D cn=admin -w ${LDAP_ADMIN_PASSWORD} -b dc=x", false},
+		"docker as a host name":                {"nc -z docker -p 2375", false},
+		"login as an argument of another tool": {"echo login -p Orders-2024", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			i, why := programPassword(strings.Fields(tc.line))
+			if got := i >= 0; got != tc.want {
+				t.Errorf("programPassword(%q) = %d %q, want a password %v", tc.line, i, why, tc.want)
+			}
+			if got := scriptProgramPassword(tc.line) != ""; got != tc.want {
+				t.Errorf("scriptProgramPassword(%q) found a password: %v, want %v", tc.line, got, tc.want)
+			}
+		})
+	}
+}
