@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,6 +54,44 @@ func TestProgramPassword(t *testing.T) {
 			}
 			if got := scriptProgramPassword(tc.line) != ""; got != tc.want {
 				t.Errorf("scriptProgramPassword(%q) found a password: %v, want %v", tc.line, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSettingsGivenAsFlagValues judges settings given as a flag's value, which a command line
+// passes on to what it configures: kubectl create secret --from-literal=KEY=VALUE, helm's
+// --set NAME=VALUE (and its comma-separated lists), docker run's --env NAME=VALUE.
+func TestSettingsGivenAsFlagValues(t *testing.T) {
+	tests := map[string]struct {
+		content string
+		want    []string
+	}{
+		"kubectl --from-literal=":             {"--from-literal=password=Orders-2024", []string{"password"}},
+		"kubectl in a script":                 {"kubectl create secret generic db --from-literal=password=Orders-2024 --dry-run=client -o yaml", []string{"password"}},
+		"kubectl --from-literal, quoted":      {`kubectl create secret generic db --from-literal="db-password=Orders-2024"`, []string{"db-password"}},
+		"kubectl --from-literal and a blank":  {"kubectl create secret generic db --from-literal password=Orders-2024", []string{"password"}},
+		"helm --set=":                         {"--set=auth.rootPassword=Orders-2024", []string{"auth.rootPassword"}},
+		"helm --set in a script":              {"helm upgrade --install orders ./chart --set auth.password=Orders-2024", []string{"auth.password"}},
+		"helm --set-string, quoted":           {`helm install r c --set-string "redis.auth.password=Orders-2024"`, []string{"redis.auth.password"}},
+		"helm --set list, an argument":        {"auth.username=orders,auth.password=Orders-2024", []string{"auth.password"}},
+		"helm --set list in a script":         {"helm install r c --set auth.username=orders,auth.password=Orders-2024", []string{"auth.password"}},
+		"helm --set= list":                    {"--set=auth.username=orders,auth.password=Orders-2024,auth.database=orders", []string{"auth.password"}},
+		"docker --env=":                       {"docker run --env=DB_PASSWORD=Orders-2024 orders", []string{"DB_PASSWORD"}},
+		"docker -e in a script":               {"docker run -d -e DB_PASSWORD=Orders-2024 orders", []string{"DB_PASSWORD"}},
+		"from a shell parameter":              {`kubectl create secret generic db --from-literal=password="$PW" --from-literal=token=$TOKEN`, nil},
+		"from a kubelet reference":            {"--set=auth.rootPassword=$(PW)", nil},
+		"a list from references":              {"helm install r c --set auth.password=${PW},auth.username=orders", nil},
+		"from a file":                         {"kubectl create secret generic db --from-file=password=/run/secrets/pw", nil},
+		"keyword arguments in code":           {"client = connect(host=h,password=pw)", nil},
+		"a comparison after a flag in code":   {"if [ -n password==x ]", nil},
+		"a flag's value that names no secret": {"helm install r c --set image.tag=1.4.2,replicaCount=2", nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := credentialSettings(tc.content, maxSettingsNamed)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("credentialSettings(%q) = %q, want %q", tc.content, got, tc.want)
 			}
 		})
 	}

@@ -1493,8 +1493,9 @@ func nssSources(value string) bool {
 // code: password=os.getenv("PW")) is no literal. An unquoted value after a space is taken only
 // for a flag: in code, password=password passes a variable.
 func inlineSettings(line string, add func(string) bool) bool {
+	last := flagList{start: -1}
 	for i := strings.IndexByte(line, '='); i >= 0; {
-		if name, value, ok := inlineAssignment(line, i); ok && (credentialSettingName(name) || strings.EqualFold(name, "pwd")) &&
+		if name, value, ok := inlineAssignment(line, i, &last); ok && (credentialSettingName(name) || strings.EqualFold(name, "pwd")) &&
 			!shellExpansion(value) && !strings.Contains(value, "(") && credentialValue(name, value) && add(name) {
 			return true
 		}
@@ -1591,7 +1592,7 @@ func xmlNamedValues(line string, add func(string) bool) bool {
 // inlineAssignment reads the assignment whose '=' is line[eq], as inlineSettings describes:
 // ok is false when it is not one it takes (a comparison, ==, a name that is not a setting name,
 // an unquoted value after a space under a name that is not a flag).
-func inlineAssignment(line string, eq int) (name, value string, ok bool) {
+func inlineAssignment(line string, eq int, last *flagList) (name, value string, ok bool) {
 	if eq+1 < len(line) && line[eq+1] == '=' || eq > 0 && line[eq-1] == '=' {
 		return "", "", false
 	}
@@ -1613,19 +1614,109 @@ func inlineAssignment(line string, eq int) (name, value string, ok bool) {
 		}
 		return name, rest[1 : 1+end], true
 	}
-	switch line[start-1] {
-	case ';', '&', '?':
-	case ' ', '\t':
+	ends := " \t;&\"'`<>"
+	switch {
+	case flagSetting(line, start, last):
+		// A list's next item is no part of the value (helm --set a=1,b=2), nor is what
+		// closes a call.
+		ends = " \t;&\"'`<>,)"
+	case line[start-1] == ';', line[start-1] == '&', line[start-1] == '?':
+	case line[start-1] == ' ', line[start-1] == '\t':
 		if !flag && !afterAssignment(line[:start]) {
 			return "", "", false
 		}
 	default:
 		return "", "", false
 	}
-	if end := strings.IndexAny(rest, " \t;&\"'`<>"); end >= 0 {
+	if end := strings.IndexAny(rest, ends); end >= 0 {
 		rest = rest[:end]
 	}
 	return name, rest, true
+}
+
+// flagList is what flagSetting found of the last setting it was asked about: where its name
+// starts, and whether it is given as a flag's value. A list's next item is judged by it, so a
+// line of many items is read once (not back to the list's start at each item).
+type flagList struct {
+	start int
+	ok    bool
+}
+
+// flagSetting reports whether the setting whose name starts at line[start] is given as a
+// flag's value, which a command passes on to what it configures: kubectl create secret's
+// --from-literal=NAME=VALUE, helm's --set NAME=VALUE and --set a=1,NAME=VALUE, docker run's
+// -e NAME=VALUE; the value may be quoted. The flag is a word of its own (-e, --from-literal),
+// and a list's items are settings, its first from a word's start (the flag's value in argv,
+// auth.user=a,auth.password=...) with no call's parenthesis or bracket in them (code's
+// f(a=1,password=pw) is a call). last is the answer for the setting before, and is set to this
+// one's: settings are asked about in the order of the line.
+func flagSetting(line string, start int, last *flagList) bool {
+	ok := flagValueAt(line, start, *last)
+	*last = flagList{start: start, ok: ok}
+	return ok
+}
+
+// flagValueAt is flagSetting's answer, last the one for the setting before.
+func flagValueAt(line string, start int, last flagList) bool {
+	i := start
+	if i > 1 && (line[i-1] == '"' || line[i-1] == '\'') {
+		i--
+	}
+	switch line[i-1] {
+	case '=':
+		// --from-literal=NAME=VALUE.
+		k := i - 1
+		for k > 0 && isSettingChar(line[k-1]) {
+			k--
+		}
+		return wordStart(line, k) && isFlag(line[k:i-1])
+	case ' ', '\t':
+		// --set NAME=VALUE, -e NAME=VALUE.
+		return afterFlag(line[:i])
+	case ',':
+		if i != start {
+			return false
+		}
+		// --set a=1,NAME=VALUE: the item before the comma, back to its start.
+		q := i - 1
+		for q > 0 && !strings.ContainsRune(" \t\"'()[]{},", rune(line[q-1])) {
+			q--
+		}
+		name, value, isItem := strings.Cut(line[q:i-1], "=")
+		switch {
+		case !isItem:
+			return false
+		case q > 0 && line[q-1] == ',':
+			// An item after another: the list is a flag's value if that one's is.
+			return last.start == q && last.ok
+		case isFlag(name):
+			// --set=a=1,NAME=VALUE
+			name, _, isItem = strings.Cut(value, "=")
+			return isItem && isSettingName(name) && wordStart(line, q)
+		}
+		// The list's first item, the line's first word (an argument) or after a flag.
+		return isSettingName(name) && (q == 0 || wordStart(line, q) && afterFlag(line[:q]))
+	}
+	return false
+}
+
+// afterFlag reports whether before, the part of a line before a word, ends in a flag and blank
+// space (or a quote): --set , -e ".
+func afterFlag(before string) bool {
+	before = strings.TrimRight(before, " \t\"'")
+	return isFlag(before[strings.LastIndexAny(before, " \t\"'")+1:])
+}
+
+// wordStart reports whether line[k] starts a word: the line's start, or after blank space or a
+// quote.
+func wordStart(line string, k int) bool {
+	return k == 0 || strings.ContainsRune(" \t\"'", rune(line[k-1]))
+}
+
+// isFlag reports whether w is a command-line flag that takes a value: -e, --from-literal.
+func isFlag(w string) bool {
+	name := strings.TrimLeft(w, "-")
+	return len(w)-len(name) >= 1 && len(w)-len(name) <= 2 && isSettingName(name) && isASCIIAlnum(name[0])
 }
 
 // afterAssignment reports whether before, the part of a line before a name, ends in an

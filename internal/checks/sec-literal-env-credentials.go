@@ -46,7 +46,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"for the container's command and args (after the kubelet's $(VAR) expansion), the exec commands " +
 		"and HTTP requests of its probes and lifecycle hooks: an argument a gitleaks rule flags, that " +
 		"holds a URL with a literal password or sets a credential-like name to a literal " +
-		"(--db-password=..., PGPASSWORD=... in a shell script) or is the value a credential flag takes " +
+		"(--db-password=..., PGPASSWORD=... in a shell script, and as a flag's value: kubectl's " +
+		"--from-literal=password=..., helm's --set auth.user=a,auth.password=..., docker's -e DB_PASSWORD=...) " +
+		"or is the value a credential flag takes " +
 		"from the next argument (--password VALUE) or a program's short password option (mysql -pVALUE, " +
 		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE, a registry client's login -p VALUE (docker, podman, " +
 		"helm registry login), sqlcmd -P VALUE, ldapsearch -w VALUE, and in a shell script redis-server --requirepass " +
