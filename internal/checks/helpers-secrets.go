@@ -1493,9 +1493,9 @@ func nssSources(value string) bool {
 // code: password=os.getenv("PW")) is no literal. An unquoted value after a space is taken only
 // for a flag: in code, password=password passes a variable.
 func inlineSettings(line string, add func(string) bool) bool {
-	last := flagList{start: -1}
+	st := newInlineState()
 	for i := strings.IndexByte(line, '='); i >= 0; {
-		if name, value, ok := inlineAssignment(line, i, &last); ok && (credentialSettingName(name) || strings.EqualFold(name, "pwd")) &&
+		if name, value, ok := inlineAssignment(line, i, &st); ok && (credentialSettingName(name) || strings.EqualFold(name, "pwd")) &&
 			!shellExpansion(value) && !strings.Contains(value, "(") && credentialValue(name, value) && add(name) {
 			return true
 		}
@@ -1589,10 +1589,56 @@ func xmlNamedValues(line string, add func(string) bool) bool {
 	return false
 }
 
+// inlineState is what inlineAssignment keeps from one assignment of a line to the next, which
+// it is asked about in the order of the line.
+type inlineState struct {
+	// flag is flagSetting's answer for the last setting.
+	flag flagList
+	// ends are where the unquoted values last asked about end (valueEnd), by the bytes
+	// that end them: plainEnds, then listEnds.
+	ends [2]int
+	// read counts the bytes read to find where unquoted values end.
+	read int
+}
+
+// plainEnds end an unquoted value of inlineSettings; listEnds end one in a list, a flag's
+// value (helm --set a=1,b=2), where a list's next item is no part of it, nor what closes a call.
+const (
+	plainEnds = " \t;&\"'`<>"
+	listEnds  = plainEnds + ",)"
+)
+
+func newInlineState() inlineState {
+	return inlineState{flag: flagList{start: -1}, ends: [2]int{-1, -1}}
+}
+
+// valueEnd is where an unquoted value that starts at line[from] ends: at the first byte of
+// listEnds (list) or plainEnds at or after from, or at the line's end. Values are asked about
+// in the order of the line, and the end found for one is the next one's too while it lies
+// after that one's start: the line is read once for each set of ends, not to its end from
+// every '=' (a line of ?a=b repeated).
+func (st *inlineState) valueEnd(line string, from int, list bool) int {
+	k, ends := 0, plainEnds
+	if list {
+		k, ends = 1, listEnds
+	}
+	if st.ends[k] < from {
+		if j := strings.IndexAny(line[from:], ends); j >= 0 {
+			st.ends[k] = from + j
+			st.read += j + 1
+		} else {
+			st.ends[k] = len(line)
+			st.read += len(line) - from
+		}
+	}
+	return st.ends[k]
+}
+
 // inlineAssignment reads the assignment whose '=' is line[eq], as inlineSettings describes:
 // ok is false when it is not one it takes (a comparison, ==, a name that is not a setting name,
-// an unquoted value after a space under a name that is not a flag).
-func inlineAssignment(line string, eq int, last *flagList) (name, value string, ok bool) {
+// an unquoted value after a space under a name that is not a flag). st is kept from the
+// assignment before on the line.
+func inlineAssignment(line string, eq int, st *inlineState) (name, value string, ok bool) {
 	if eq+1 < len(line) && line[eq+1] == '=' || eq > 0 && line[eq-1] == '=' {
 		return "", "", false
 	}
@@ -1614,12 +1660,10 @@ func inlineAssignment(line string, eq int, last *flagList) (name, value string, 
 		}
 		return name, rest[1 : 1+end], true
 	}
-	ends := " \t;&\"'`<>"
+	list := false
 	switch {
-	case flagSetting(line, start, last):
-		// A list's next item is no part of the value (helm --set a=1,b=2), nor is what
-		// closes a call.
-		ends = " \t;&\"'`<>,)"
+	case flagSetting(line, start, &st.flag):
+		list = true
 	case line[start-1] == ';', line[start-1] == '&', line[start-1] == '?':
 	case line[start-1] == ' ', line[start-1] == '\t':
 		if !flag && !afterAssignment(line[:start]) {
@@ -1628,10 +1672,7 @@ func inlineAssignment(line string, eq int, last *flagList) (name, value string, 
 	default:
 		return "", "", false
 	}
-	if end := strings.IndexAny(rest, ends); end >= 0 {
-		rest = rest[:end]
-	}
-	return name, rest, true
+	return name, line[eq+1 : st.valueEnd(line, eq+1, list)], true
 }
 
 // flagList is what flagSetting found of the last setting it was asked about: where its name
