@@ -109,16 +109,26 @@ func TestInlineValuesAreReadOnce(t *testing.T) {
 		"a list after a flag":      "--set " + strings.Repeat("a=b,", 25_000),
 		"assignments after blanks": "x " + strings.Repeat("--a=b ", 25_000),
 		"a list in parentheses":    "f(" + strings.Repeat("?a=(b", 25_000),
+		"a query string of names":  "x" + strings.Repeat("?password=b", 10_000),
+		"mixed separators":         "x;password=b" + strings.Repeat("?password=b&password=c", 5_000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			st := newInlineState()
+			// values is how long the values taken are together: each is read again after
+			// (for '(', an interpolation, a literal), so they must not overlap without end.
+			values := 0
 			for i := range len(line) {
 				if line[i] == '=' {
-					inlineAssignment(line, i, &st)
+					if _, v, ok := inlineAssignment(line, i, &st); ok {
+						values += len(v)
+					}
 				}
 			}
 			if st.read > 3*len(line) {
 				t.Errorf("reading the values of a line of %d bytes read %d bytes, want at most %d", len(line), st.read, 3*len(line))
+			}
+			if values > 3*len(line) {
+				t.Errorf("the values taken from a line of %d bytes are %d bytes together, want at most %d", len(line), values, 3*len(line))
 			}
 		})
 	}

@@ -1595,33 +1595,41 @@ type inlineState struct {
 	// flag is flagSetting's answer for the last setting.
 	flag flagList
 	// ends are where the unquoted values last asked about end (valueEnd), by the bytes
-	// that end them: plainEnds, then listEnds.
-	ends [2]int
+	// that end them: plainEnds, listEnds, queryEnds.
+	ends [3]int
 	// read counts the bytes read to find where unquoted values end.
 	read int
 }
 
 // plainEnds end an unquoted value of inlineSettings; listEnds end one in a list, a flag's
-// value (helm --set a=1,b=2), where a list's next item is no part of it, nor what closes a call.
+// value (helm --set a=1,b=2), where a list's next item is no part of it, nor what closes a call;
+// queryEnds end one after a '?', a URL's query, whose next '?' or fragment is no part of it
+// either. A value that went on past a '?' read every setting after it again: the values of a
+// line of ?password=b repeated, each to the line's end, were read quadratically.
 const (
 	plainEnds = " \t;&\"'`<>"
 	listEnds  = plainEnds + ",)"
+	queryEnds = plainEnds + "?#"
+)
+
+// Where a value's context (valueEnd) begins it: after a blank, ';' or '&'; in a list; after '?'.
+const (
+	plainValue = iota
+	listValue
+	queryValue
 )
 
 func newInlineState() inlineState {
-	return inlineState{flag: flagList{start: -1}, ends: [2]int{-1, -1}}
+	return inlineState{flag: flagList{start: -1}, ends: [3]int{-1, -1, -1}}
 }
 
-// valueEnd is where an unquoted value that starts at line[from] ends: at the first byte of
-// listEnds (list) or plainEnds at or after from, or at the line's end. Values are asked about
-// in the order of the line, and the end found for one is the next one's too while it lies
-// after that one's start: the line is read once for each set of ends, not to its end from
-// every '=' (a line of ?a=b repeated).
-func (st *inlineState) valueEnd(line string, from int, list bool) int {
-	k, ends := 0, plainEnds
-	if list {
-		k, ends = 1, listEnds
-	}
+// valueEnd is where an unquoted value that starts at line[from], in the context k
+// (plainValue, listValue, queryValue), ends: at the first byte of that context's ends at or
+// after from, or at the line's end. Values are asked about in the order of the line, and the
+// end found for one is the next one's too while it lies after that one's start: the line is
+// read once for each set of ends, not to its end from every '=' (a line of ?a=b repeated).
+func (st *inlineState) valueEnd(line string, from int, k int) int {
+	ends := [...]string{plainEnds, listEnds, queryEnds}[k]
 	if st.ends[k] < from {
 		if j := strings.IndexAny(line[from:], ends); j >= 0 {
 			st.ends[k] = from + j
@@ -1660,11 +1668,13 @@ func inlineAssignment(line string, eq int, st *inlineState) (name, value string,
 		}
 		return name, rest[1 : 1+end], true
 	}
-	list := false
+	k := plainValue
 	switch {
 	case flagSetting(line, start, &st.flag):
-		list = true
-	case line[start-1] == ';', line[start-1] == '&', line[start-1] == '?':
+		k = listValue
+	case line[start-1] == '?':
+		k = queryValue
+	case line[start-1] == ';', line[start-1] == '&':
 	case line[start-1] == ' ', line[start-1] == '\t':
 		if !flag && !afterAssignment(line[:start]) {
 			return "", "", false
@@ -1672,7 +1682,7 @@ func inlineAssignment(line string, eq int, st *inlineState) (name, value string,
 	default:
 		return "", "", false
 	}
-	return name, line[eq+1 : st.valueEnd(line, eq+1, list)], true
+	return name, line[eq+1 : st.valueEnd(line, eq+1, k)], true
 }
 
 // flagList is what flagSetting found of the last setting it was asked about: where its name
