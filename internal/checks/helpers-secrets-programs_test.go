@@ -133,3 +133,36 @@ func TestInlineValuesAreReadOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestPlaceholdersNamedForTheirSetting judges values that are the setting's own name, or it
+// with a placeholder's words (YOUR_API_KEY, GOOGLE_API_KEY_VAL: a value a deploy step
+// replaces, as the corpus' shopping assistant and NIM samples write), against the credentials
+// and well-known defaults that stay literal.
+func TestPlaceholdersNamedForTheirSetting(t *testing.T) {
+	tests := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"the name itself":                 {"HF_TOKEN", "HF_TOKEN", false},
+		"the name and _VAL":               {"GOOGLE_API_KEY", "GOOGLE_API_KEY_VAL", false},
+		"YOUR_ and the name":              {"API_KEY", "YOUR_API_KEY", false},
+		"YOUR_ and part of the name":      {"OPENAI_API_KEY", "YOUR_API_KEY", false},
+		"lower case, dashes":              {"api_key", "your-api-key", false},
+		"a setting's name in a file":      {"db.password", "YOUR_PASSWORD", false},
+		"one word is a default password":  {"password", "password", true},
+		"capitalised, one word":           {"PASSWORD", "Password", true},
+		"changeme":                        {"DB_PASSWORD", "changeme", true},
+		"CHANGE_ME":                       {"DB_PASSWORD", "CHANGE_ME", true},
+		"words not of the name":           {"DB_PASSWORD", "ORDERS_PASSWORD", true},
+		"a password with digits":          {"DB_PASSWORD", "DB_PASSWORD_2024", true},
+		"no credential word in the value": {"ADMIN_PASSWORD", "ADMIN_ADMIN", true},
+		"a password of the name's words":  {"DB_PASSWORD", "db-password!", true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := credentialValue(tc.name, tc.value); got != tc.want {
+				t.Errorf("credentialValue(%q, %q) = %v, want %v", tc.name, tc.value, got, tc.want)
+			}
+		})
+	}
+}

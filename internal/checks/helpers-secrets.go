@@ -226,7 +226,42 @@ func credentialValue(name, value string) bool {
 	case "0", "1":
 		return false
 	}
-	return literalCredential(value) && !countOf(name, value)
+	return literalCredential(value) && !countOf(name, value) && !namedPlaceholder(name, value)
+}
+
+// placeholderWords are the words a placeholder adds to the name of what it stands for:
+// YOUR_API_KEY, GOOGLE_API_KEY_VAL.
+var placeholderWords = map[string]bool{"YOUR": true, "VAL": true, "VALUE": true, "HERE": true, "PLACEHOLDER": true}
+
+// namedPlaceholder reports whether value, set for the credential-like name, is a placeholder
+// named for it: two or more words of letters joined by '_' or '-', each a word of the name or
+// of placeholderWords, and naming a credential themselves (HF_TOKEN=HF_TOKEN,
+// GOOGLE_API_KEY=GOOGLE_API_KEY_VAL, API_KEY=YOUR_API_KEY: the value a deploy step's sed or
+// kustomize replacement fills in). A single word is not one: password=password is the
+// commonest default password, and a well-known default is a literal credential (so are
+// changeme and CHANGE_ME, whose words are not the name's).
+func namedPlaceholder(name, value string) bool {
+	v := strings.TrimSpace(value)
+	words := 1
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case (c == '_' || c == '-') && i > 0 && i < len(v)-1 && v[i-1] != '_' && v[i-1] != '-':
+			words++
+		default:
+			return false
+		}
+	}
+	if words < 2 || !credentialName(v) {
+		return false
+	}
+	parts := nameParts(name)
+	for _, w := range nameParts(v) {
+		if !placeholderWords[w] && !slices.Contains(parts, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // countOf reports whether value is a count of what the name's last word, a plural credential

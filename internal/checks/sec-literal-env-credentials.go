@@ -36,7 +36,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"literal defined before it in the same container (a container whose references, expanded, would add more " +
 		"than the workload's own text and 64 KiB, as chains of variables each referring many times to the one " +
 		"before do, is NotAssessed unless what was read fails). Empty values, flags, file paths, placeholders " +
-		"in angle brackets (<password>, <your-token>), references " +
+		"in angle brackets (<password>, <your-token>) or named for the variable (HF_TOKEN=HF_TOKEN, " +
+		"GOOGLE_API_KEY=GOOGLE_API_KEY_VAL, API_KEY=YOUR_API_KEY; not a well-known default, password, changeme, " +
+		"CHANGE_ME), references " +
 		"that a secret store's injector resolves (vault:, berglas://, sm://, op://), other $(VAR) " +
 		"interpolations (not what is written beside one, Orders-2024$(UNSET), nor a placeholder's " +
 		"default, ${DB_PASSWORD:-Orders-2024}), counts (a number under a plural word: MAX_TOKENS=4096), switches (\"0\", \"1\": " +
