@@ -166,3 +166,51 @@ func TestPlaceholdersNamedForTheirSetting(t *testing.T) {
 		})
 	}
 }
+
+// TestUserInterfaceText judges the texts of a user interface about a credential, which a
+// ConfigMap of labels or translations holds (a login form's label, placeholder and messages),
+// against the credentials that stay literal.
+func TestUserInterfaceText(t *testing.T) {
+	names := map[string]bool{
+		"PASSWORD_LABEL":           false,
+		"passwordPlaceholder":      false,
+		"login.password.hint":      false,
+		"TOKEN_PROMPT":             false,
+		"apiKeyTooltip":            false,
+		"reset_password_title":     false,
+		"password.description":     false,
+		"token.help":               false,
+		"invalid_password_message": false,
+		"PASSWORD_MSG":             false,
+		"PASSWORD":                 true,
+		"SECRET_TEXT":              true, // Jenkins' "secret text" credential
+	}
+	for name, want := range names {
+		if got := credentialName(name); got != want {
+			t.Errorf("credentialName(%q) = %v, want %v", name, got, want)
+		}
+	}
+	tests := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"a form's prompt":                {"password", "Enter your password", false},
+		"a question":                     {"forgot", "Forgot password?", false},
+		"a label of two words":           {"token", "API token", false},
+		"a message with punctuation":     {"password", "Wrong password, try again.", false},
+		"a message with a placeholder":   {"password", "Password must be at least {0} characters", false},
+		"a printf placeholder":           {"password", "Password for %s:", false},
+		"one word is a default password": {"password", "Password", true},
+		"a passphrase of words":          {"PASSPHRASE", "correct horse battery staple", true},
+		"words with digits":              {"DB_PASSWORD", "my password 2024", true},
+		"words with a symbol":            {"DB_PASSWORD", "my password!x", true},
+		"a sentence without credential":  {"DB_PASSWORD", "Orders are great", true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := credentialValue(tc.name, tc.value); got != tc.want {
+				t.Errorf("credentialValue(%q, %q) = %v, want %v", tc.name, tc.value, got, tc.want)
+			}
+		})
+	}
+}

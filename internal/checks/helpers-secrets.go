@@ -56,6 +56,10 @@ var referenceSuffixes = map[string]bool{
 	"SIZE": true, "LIMIT": true, "ROUNDS": true, "ATTEMPTS": true, "RETRIES": true,
 	"HASHER": true, "PROVIDER": true, "BACKEND": true, "STORE": true, "LOCATION": true,
 	"METHOD": true, "FORMAT": true, "MODE": true,
+	// The texts of a user interface about a credential: a login form's PASSWORD_LABEL,
+	// passwordPlaceholder, TOKEN_PROMPT, invalid_password_message.
+	"LABEL": true, "PLACEHOLDER": true, "HINT": true, "PROMPT": true, "TOOLTIP": true, "TITLE": true,
+	"CAPTION": true, "DESCRIPTION": true, "HELP": true, "MESSAGE": true, "MSG": true,
 }
 
 // namesCredentialFile reports whether a name says it holds the path of a file that holds a
@@ -226,7 +230,55 @@ func credentialValue(name, value string) bool {
 	case "0", "1":
 		return false
 	}
-	return literalCredential(value) && !countOf(name, value) && !namedPlaceholder(name, value)
+	return literalCredential(value) && !countOf(name, value) && !namedPlaceholder(name, value) && !credentialProse(value)
+}
+
+// proseCredentialWords are the words with which a user interface's text names a credential.
+var proseCredentialWords = map[string]bool{"password": true, "passwords": true, "passphrase": true,
+	"token": true, "tokens": true, "secret": true, "secrets": true, "key": true, "keys": true,
+	"credential": true, "credentials": true, "pin": true, "passcode": true}
+
+// credentialProse reports whether value is a user interface's text about a credential rather
+// than one (a translation or a form's label: "Enter your password", "Forgot password?", "API
+// token", "Password must be at least {0} characters"): two or more words, each of letters
+// (with an apostrophe or hyphen inside, punctuation around it) or a message's placeholder ({0},
+// {name}, %s), one of them naming a credential. A word with a digit or another symbol makes it
+// no text (my password 2024), and so does one word alone: Password is one of the commonest
+// passwords. A passphrase of words that name no credential (correct horse battery staple) is
+// not one either.
+func credentialProse(value string) bool {
+	words, named := 0, false
+	for w := range strings.FieldsSeq(value) {
+		words++
+		if messagePlaceholder(w) {
+			continue
+		}
+		w = strings.Trim(w, `"'()[],.:;!?¿¡…*`)
+		if w == "" {
+			return false
+		}
+		for i, r := range w {
+			if !unicode.IsLetter(r) && !((r == '\'' || r == '’' || r == '-') && i > 0 && i < len(w)-1) {
+				return false
+			}
+		}
+		named = named || proseCredentialWords[strings.ToLower(w)]
+	}
+	return words >= 2 && named
+}
+
+// messagePlaceholder reports whether a word of a message is a placeholder its program fills
+// in: {0}, {name}, %s, %d (with punctuation after it: %s:).
+func messagePlaceholder(w string) bool {
+	w = strings.TrimRight(w, `.,:;!?`)
+	if len(w) >= 3 && w[0] == '{' && w[len(w)-1] == '}' {
+		return isIdentifier(w[1:len(w)-1]) || strings.Trim(w[1:len(w)-1], "0123456789") == ""
+	}
+	switch w {
+	case "%s", "%d", "%v", "%1$s", "%@":
+		return true
+	}
+	return false
 }
 
 // placeholderWords are the words a placeholder adds to the name of what it stands for:

@@ -43,8 +43,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"interpolations (not what is written beside one, Orders-2024$(UNSET), nor a placeholder's " +
 		"default, ${DB_PASSWORD:-Orders-2024}), counts (a number under a plural word: MAX_TOKENS=4096), switches (\"0\", \"1\": " +
 		"MYSQL_ALLOW_EMPTY_PASSWORD=1) and names such as " +
-		"PASSWORD_FILE, SECRET_NAME, PASSWORD_POLICY or TOKEN_LIFETIME (names that point at a credential " +
-		"or describe it) pass that rule. The same goes " +
+		"PASSWORD_FILE, SECRET_NAME, PASSWORD_POLICY, TOKEN_LIFETIME or PASSWORD_LABEL (names that point at a credential " +
+		"or describe it, or a user interface's text about it), and such texts themselves (\"Enter your password\", " +
+		"\"Forgot password?\"; not one word, Password) pass that rule. The same goes " +
 		"for the container's command and args (after the kubelet's $(VAR) expansion), the exec commands " +
 		"and HTTP requests of its probes and lifecycle hooks: an argument a gitleaks rule flags, that " +
 		"holds a URL with a literal password or sets a credential-like name to a literal " +
