@@ -214,3 +214,38 @@ func TestUserInterfaceText(t *testing.T) {
 		})
 	}
 }
+
+// TestChecksumsUnderChecksumNames judges hexadecimal digests under names that say they are a
+// checksum (Helm's checksum/secret annotation, which restarts pods when a Secret changes),
+// which gitleaks' generic-api-key finds for their credential word and entropy, against keys in
+// hexadecimal and hashes of credentials, which stay findings.
+func TestChecksumsUnderChecksumNames(t *testing.T) {
+	const sha256 = "3b5d5c3712955042212316173ccf37be800f9f1f3f2b6e4c5c0a9d8e7f6a5b4c"
+	tests := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"Helm's checksum of a Secret":         {"checksum/secret", sha256, false},
+		"a checksum of an API key's file":     {"checksum/api-key", sha256, false},
+		"a key named for a checksum":          {"secret.checksum", sha256, false},
+		"a variable named for a checksum":     {"API_TOKEN_CHECKSUM", "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12", false},
+		"an MD5 checksum":                     {"checksum/secrets", "9e107d9d372bb6826bd81d3542a419d6", false},
+		"a secret in hexadecimal":             {"API_SECRET", sha256, true},
+		"a token's SHA-256, a hash":           {"token_sha256", sha256, true},
+		"a password's hash":                   {"PASSWORD_HASH", sha256, true},
+		"a checksum name, not hexadecimal":    {"checksum/secret", "Zq8wLm3rT5vB9nK2pX7cY4hJ6dF1gS0a", true},
+		"a checksum name, no digest's length": {"checksum/secret", sha256[:50], true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			leaked, err := leakedSecrets(tc.name, tc.value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byName := credentialName(tc.name) && credentialValue(tc.name, tc.value)
+			if got := leaked != "" || byName; got != tc.want {
+				t.Errorf("%s=%s: gitleaks %q, by its name %v; want a finding %v", tc.name, tc.value, leaked, byName, tc.want)
+			}
+		})
+	}
+}

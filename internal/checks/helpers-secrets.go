@@ -230,7 +230,8 @@ func credentialValue(name, value string) bool {
 	case "0", "1":
 		return false
 	}
-	return literalCredential(value) && !countOf(name, value) && !namedPlaceholder(name, value) && !credentialProse(value)
+	return literalCredential(value) && !countOf(name, value) && !namedPlaceholder(name, value) && !credentialProse(value) &&
+		!checksumDigest(name, value)
 }
 
 // proseCredentialWords are the words with which a user interface's text names a credential.
@@ -777,9 +778,36 @@ func isSchemeChar(c byte) bool { return isASCIIAlnum(c) || c == '+' || c == '-' 
 // gitleaks reads a .env file: rules for key material and service tokens match the value
 // whatever its name, and gitleaks' generic-api-key rule matches a high-entropy value under a
 // credential-like name (AZURE_BATCH_KEY, OCI_CLI_KEY_CONTENT). The error says the rules could
-// not be loaded.
+// not be loaded. A checksum under a name that says so (checksumDigest) is no credential to
+// generic-api-key, which finds it for the credential word its name also holds (Helm's
+// checksum/secret annotation) and for a digest's entropy.
 func leakedSecrets(name, value string) (string, error) {
-	return leakedInText(name + "=" + value)
+	leaked, err := leakedInText(name + "=" + value)
+	if leaked == "gitleaks rule generic-api-key" && checksumDigest(name, value) {
+		return "", err
+	}
+	return leaked, err
+}
+
+// checksumDigest reports whether value is a checksum under a name that says it is one: the
+// name has the word CHECKSUM (Helm's checksum/config and checksum/secret pod annotations, which
+// restart pods when the objects they digest change; secret.checksum) and the value is a
+// hexadecimal digest of MD5's, SHA-1's or a SHA-2's length (32, 40, 56, 64, 96 or 128 digits).
+// A hash of a credential (PASSWORD_HASH, token_sha256) is not one: it is the credential's
+// verifier, which offline guessing can undo, and is judged as the credential.
+func checksumDigest(name, value string) bool {
+	v := strings.TrimSpace(value)
+	switch len(v) {
+	case 32, 40, 56, 64, 96, 128:
+	default:
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if !isHexDigit(v[i]) {
+			return false
+		}
+	}
+	return slices.Contains(nameParts(name), "CHECKSUM")
 }
 
 // leakedInText names the gitleaks rules that find a credential in text (a command-line
