@@ -48,8 +48,14 @@ const (
 	ExpressionNotBool = "expression returned "
 )
 
-// FailedOnObject reports whether r is a custom check's NotAssessed result that its object
-// decided: the expression was stopped on it at the cost limit or the timeout (ExpressionStopped:
+// InternalError starts the message of the NotAssessed result of a check that panicked on the
+// object (run recovers it, so that one broken check never stops the others).
+const InternalError = "internal error in check "
+
+// FailedOnObject reports whether r is a NotAssessed result that its object decided: a check,
+// built in or custom, that panicked on it (InternalError: whatever crashed the check must not
+// pass it, as the webhook refuses an object on a panic outside the checks), or a custom check
+// whose result the object decided: the expression was stopped on it at the cost limit or the timeout (ExpressionStopped:
 // a list it walks made long enough, 100,000 empty environment variables beside a literal
 // AWS_SECRET_ACCESS_KEY), failed on it at run time (ExpressionFailed: the field it reads left
 // out, a Deployment without the securityContext a check of runAsNonRoot reads) or returned no
@@ -58,7 +64,13 @@ const (
 // scan's --fail-on count it as a failure, as Kubernetes refuses a request whose validation
 // expression cannot be evaluated (a ValidatingAdmissionPolicy's failurePolicy defaults to Fail).
 func (r *Result) FailedOnObject() bool {
-	if r.Status != StatusNotAssessed || r.Check == nil || !r.Check.Custom {
+	if r.Status != StatusNotAssessed || r.Check == nil {
+		return false
+	}
+	if strings.HasPrefix(r.Message, InternalError) {
+		return true
+	}
+	if !r.Check.Custom {
 		return false
 	}
 	for _, prefix := range []string{ExpressionStopped, ExpressionFailed, ExpressionNotBool} {

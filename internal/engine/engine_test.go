@@ -753,6 +753,16 @@ func TestABrokenCheckNeverStopsTheOthers(t *testing.T) {
 			t.Errorf("%s: %q, want %q", id, got[id], w)
 		}
 	}
+	// A check that panics on the object is undecided by the object's making, as a custom check's
+	// expression the object stopped or broke is: the admission webhook refuses it under Enforce
+	// and --fail-on counts it, instead of admitting and passing what crashed the check (the
+	// webhook already refused a panic outside the checks). One that reported nothing is not.
+	for i := range ev.Results {
+		r := &ev.Results[i]
+		if want := r.Check.ID == "test-panics"; r.FailedOnObject() != want {
+			t.Errorf("%s: FailedOnObject %v, want %v", r.Check.ID, r.FailedOnObject(), want)
+		}
+	}
 }
 
 func TestManifestOnlyChecksDoNotRunInTheOperator(t *testing.T) {

@@ -471,7 +471,7 @@ func run(ctx *Context, c *PlannedCheck, out []Result) []Result {
 		defer func() {
 			if v := recover(); v != nil {
 				ctx.out = ctx.out[:start]
-				ctx.NotAssessed("", fmt.Sprintf("internal error in check %s: %v", c.ID, v))
+				ctx.NotAssessed("", fmt.Sprintf("%s%s: %v", InternalError, c.ID, v))
 			}
 		}()
 		c.Evaluate(ctx, ctx.obj)
