@@ -982,7 +982,7 @@ func workloadOf(obj KubeObject) *Workload {
 	switch t := obj.(type) {
 	case *corev1.Pod:
 		_, mirror := t.Annotations[MirrorPodAnnotation]
-		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta, mirror: mirror, LongRunning: runsForever(&t.Spec)}
+		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta, mirror: mirror, LongRunning: runsForever(&t.Spec, t.Spec.RestartPolicy)}
 	case *appsv1.Deployment:
 		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true,
 			Rollout: deploymentRollout(t)}
@@ -1006,10 +1006,10 @@ func workloadOf(obj KubeObject) *Workload {
 		}
 		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true}
 	case *batchv1.Job:
-		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, LongRunning: runsForever(jobPodSpec(&t.Spec.Template.Spec))}
+		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, LongRunning: runsForever(&t.Spec.Template.Spec, jobRestartPolicy(&t.Spec.Template.Spec))}
 	case *batchv1.CronJob:
 		s := &t.Spec.JobTemplate.Spec.Template.Spec
-		return &Workload{PodSpec: s, PodMeta: &t.Spec.JobTemplate.Spec.Template.ObjectMeta, LongRunning: runsForever(jobPodSpec(s))}
+		return &Workload{PodSpec: s, PodMeta: &t.Spec.JobTemplate.Spec.Template.ObjectMeta, LongRunning: runsForever(s, jobRestartPolicy(s))}
 	}
 	return nil
 }
@@ -1024,9 +1024,15 @@ func workloadOf(obj KubeObject) *Workload {
 // container's own restartPolicy (Always, OnFailure, Never) when it sets one, else the pod's
 // (Always or unset: every exit). So a Pod whose restartPolicy is Never runs forever when a
 // container's own restartPolicy is Always, and one whose restartPolicy is Always runs to
-// completion when every container's own is Never or OnFailure.
-func runsForever(spec *corev1.PodSpec) bool {
-	return slices.ContainsFunc(spec.Containers, func(c corev1.Container) bool { return restartsAfterSuccess(&c, spec.RestartPolicy) })
+// completion when every container's own is Never or OnFailure. pod is the pod's restartPolicy as
+// its pods hold it (jobRestartPolicy for a Job's).
+func runsForever(spec *corev1.PodSpec, pod corev1.RestartPolicy) bool {
+	for i := range spec.Containers {
+		if restartsAfterSuccess(&spec.Containers[i], pod) {
+			return true
+		}
+	}
+	return false
 }
 
 // restartsAfterSuccess is ContainerShouldRestart(c, pod, 0): whether the kubelet restarts
@@ -1059,18 +1065,16 @@ func restartsAfterSuccess(c *corev1.Container, pod corev1.RestartPolicy) bool {
 	return pod == "" || pod == corev1.RestartPolicyAlways
 }
 
-// jobPodSpec is the pod spec of a Job's pods as far as runsForever reads it: the API server
+// jobRestartPolicy is the restartPolicy of a Job's pods as runsForever reads it: the API server
 // refuses a Job whose template's restartPolicy is not OnFailure or Never (ValidateJobSpec, k8s
 // v1.37.2 pkg/apis/batch/validation), after defaulting an unset one to Always, so only a
 // container's own policy may restart it after success. A template that leaves it unset (or sets
 // Always), which no Job holds, is judged as Never.
-func jobPodSpec(s *corev1.PodSpec) *corev1.PodSpec {
-	if s.RestartPolicy == corev1.RestartPolicyOnFailure || s.RestartPolicy == corev1.RestartPolicyNever {
-		return s
+func jobRestartPolicy(s *corev1.PodSpec) corev1.RestartPolicy {
+	if s.RestartPolicy == corev1.RestartPolicyOnFailure {
+		return s.RestartPolicy
 	}
-	c := *s
-	c.RestartPolicy = corev1.RestartPolicyNever
-	return &c
+	return corev1.RestartPolicyNever
 }
 
 // WindowsPod reports whether a pod runs on Windows: it declares so (spec.os.name), or only
