@@ -55,8 +55,8 @@ const InternalError = "internal error in check "
 // FailedOnObject reports whether r is a NotAssessed result that its object decided: a check,
 // built in or custom, that panicked on it (InternalError: whatever crashed the check must not
 // pass it, as the webhook refuses an object on a panic outside the checks), or a custom check
-// whose result the object decided: the expression was stopped on it at the cost limit or the timeout (ExpressionStopped:
-// a list it walks made long enough, 100,000 empty environment variables beside a literal
+// whose expression was stopped on it at the cost limit or the timeout (ExpressionStopped: a
+// list it walks made long enough, 100,000 empty environment variables beside a literal
 // AWS_SECRET_ACCESS_KEY), failed on it at run time (ExpressionFailed: the field it reads left
 // out, a Deployment without the securityContext a check of runAsNonRoot reads) or returned no
 // bool for it (ExpressionNotBool). Taken as undecided, such an object would pass the check by its

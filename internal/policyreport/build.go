@@ -222,8 +222,8 @@ func newResult(r *engine.Result, profile string, ts metav1.Timestamp) Result {
 		res.Result = StatusSkip
 		props[PropertyReason] = ReasonNotAssessed
 		if r.FailedOnObject() {
-			// A custom check's expression the object stopped or broke: no verdict the check
-			// lacked data for, but one the object kept from being made, which the admission
+			// A custom check's expression the object stopped or broke, or a check that panicked
+			// on it: no verdict the check lacked data for, but one the object kept from being made, which the admission
 			// webhook refuses. error is the result of a policy that could not be evaluated on
 			// the resource (Kyverno's for a rule whose evaluation failed).
 			res.Result = StatusError

@@ -377,7 +377,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			r.Check.ID, r.Check.Severity, r.Object.Ref(), r.Message, opts.FailOn)
 	}
 	if len(failed) > maxListedErrors {
-		fmt.Fprintf(stderr, "soc2-operator scan: %d more custom check results that their objects stopped or broke are counted as failing for --fail-on %s\n",
+		fmt.Fprintf(stderr, "soc2-operator scan: %d more results that their objects left undecided are counted as failing for --fail-on %s\n",
 			len(failed)-maxListedErrors, opts.FailOn)
 	}
 
@@ -386,7 +386,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		return ExitUsage
 	case len(inputErrs) > 0:
 		return ExitInput
-	case failsAt(rep, opts.FailOn):
+	case failsAt(rep, opts.FailOn) || len(failed) > 0:
 		return ExitFindings
 	}
 	return ExitOK
@@ -488,8 +488,8 @@ func scanUsage(w io.Writer, fs *flag.FlagSet) {
 	fs.PrintDefaults()
 }
 
-// failsAt reports whether a failing finding, or a result failedOnObject counts as one, is at or
-// above failOn.
+// failsAt reports whether a failing finding is at or above failOn (the results failedOnObject
+// counts as failing are counted by the caller, which names them).
 func failsAt(rep *Report, failOn string) bool {
 	if failOn == "none" {
 		return false
@@ -499,12 +499,13 @@ func failsAt(rep *Report, failOn string) bool {
 			return true
 		}
 	}
-	return len(failedOnObject(rep, failOn)) > 0
+	return false
 }
 
-// failedOnObject returns the custom checks' results at or above failOn that the object decided
-// (engine.Result.FailedOnObject): its expression was stopped on it, failed on it at run time (a
-// field it reads left out) or returned no bool for it. NotAssessed in every output, as the
+// failedOnObject returns the results at or above failOn that the object left undecided
+// (engine.Result.FailedOnObject): a custom check's expression was stopped on it, failed on it at
+// run time (a field it reads left out) or returned no bool for it, or a check panicked on it.
+// NotAssessed in every output, as the
 // operator's reports show them, but failing for --fail-on, as the admission webhook refuses them:
 // a gate that let such an object through would pass a check by the object's own making. As the
 // webhook admits it, one that an Active exception would waive were it a failure is not counted
