@@ -77,7 +77,7 @@ func scaledObjects(inv *engine.Inventory) *kedaScaling {
 	return inv.Memo(nil, "availability.scaledObjects", func() any {
 		k := &kedaScaling{byTarget: map[workloadRef][]*scaledObject{}}
 		for _, o := range inv.ListKind(kedaScaledObjectKind) {
-			if so, _ := readScaledObject(inv, o); so != nil {
+			if so := readScaledObject(inv, o); so != nil {
 				k.list = append(k.list, so)
 				k.byTarget[so.target] = append(k.byTarget[so.target], so)
 			}
@@ -133,7 +133,7 @@ func kedaScaledObjectOf(inv *engine.Inventory, h *autoscalingv2.HorizontalPodAut
 	return nil
 }
 
-// readScaledObject reads a ScaledObject KEDA acts on, or says why it does not: in a scan, the API
+// readScaledObject reads a ScaledObject KEDA acts on, or returns nil when it does not: in a scan, the API
 // server refuses its manifest (an apiVersion other than keda.sh/v1alpha1, metadata, the CRD's
 // schema: no scaleTargetRef.name, no trigger, a trigger without a type or metadata, a negative
 // minReplicaCount or idleReplicaCount, a maxReplicaCount below 1, a minReplicaCount above the
@@ -142,49 +142,36 @@ func kedaScaledObjectOf(inv *engine.Inventory, h *autoscalingv2.HorizontalPodAut
 // as 0 when unset; ValidateTriggers: two triggers of one name, useCachedMetrics on a cpu, memory
 // or cron trigger), or it names no scalable target KEDA can resolve (an apiVersion that does not
 // parse).
-func readScaledObject(inv *engine.Inventory, o *engine.Object) (*scaledObject, string) {
-	if o.Kind != kedaScaledObjectKind || apiGroup(o.APIVersion) != kedaGroup {
-		return nil, "not a KEDA ScaledObject"
-	}
-	if o.APIVersion != kedaGroup+"/v1alpha1" {
-		return nil, "KEDA serves ScaledObjects at keda.sh/v1alpha1 only"
-	}
-	if why := refusedCustomResource(inv, o, true); why != "" {
-		return nil, why
+func readScaledObject(inv *engine.Inventory, o *engine.Object) *scaledObject {
+	// KEDA serves ScaledObjects at keda.sh/v1alpha1 only.
+	if o.Kind != kedaScaledObjectKind || o.APIVersion != kedaGroup+"/v1alpha1" || refusedCustomResource(inv, o, true) != "" {
+		return nil
 	}
 	var spec kedaScaledObjectSpec
 	if !readSpec(o, &spec) {
-		return nil, "its spec does not match the ScaledObject schema"
+		return nil // its spec does not match the ScaledObject schema
 	}
 	ref := spec.ScaleTargetRef
-	switch {
-	case ref == nil || ref.Name == "":
-		return nil, "scaleTargetRef.name is required"
-	case len(spec.Triggers) == 0:
-		return nil, "triggers must hold at least one trigger"
-	case spec.MinReplicaCount != nil && *spec.MinReplicaCount < 0:
-		return nil, "minReplicaCount is below 0"
-	case spec.IdleReplicaCount != nil && *spec.IdleReplicaCount < 0:
-		return nil, "idleReplicaCount is below 0"
-	case spec.MaxReplicaCount != nil && *spec.MaxReplicaCount < 1:
-		return nil, "maxReplicaCount is below 1"
-	}
 	maxReplicas := int32(kedaDefaultMaxReplicas)
 	if spec.MaxReplicaCount != nil {
 		maxReplicas = *spec.MaxReplicaCount
 	}
-	if spec.MinReplicaCount != nil && *spec.MinReplicaCount > maxReplicas {
-		return nil, "minReplicaCount must be less than or equal to maxReplicaCount"
+	switch {
+	case ref == nil || ref.Name == "", // scaleTargetRef.name is required
+		len(spec.Triggers) == 0, // at least one trigger
+		spec.MinReplicaCount != nil && *spec.MinReplicaCount < 0,
+		spec.IdleReplicaCount != nil && *spec.IdleReplicaCount < 0,
+		maxReplicas < 1,
+		spec.MinReplicaCount != nil && *spec.MinReplicaCount > maxReplicas:
+		return nil
 	}
 	names := map[string]bool{}
-	for i, t := range spec.Triggers {
+	for _, t := range spec.Triggers {
 		switch {
-		case t.Type == "" || t.Metadata == nil:
-			return nil, fmt.Sprintf("triggers[%d] needs a type and metadata", i)
-		case t.UseCachedMetrics && (t.Type == "cpu" || t.Type == "memory" || t.Type == "cron"):
-			return nil, fmt.Sprintf("triggers[%d]: useCachedMetrics is not supported for a %s trigger", i, t.Type)
-		case t.Name != "" && names[t.Name]:
-			return nil, fmt.Sprintf("trigger name %q is used twice", t.Name)
+		case t.Type == "" || t.Metadata == nil, // a trigger needs a type and metadata
+			t.UseCachedMetrics && (t.Type == "cpu" || t.Type == "memory" || t.Type == "cron"),
+			t.Name != "" && names[t.Name]: // a trigger name used twice
+			return nil
 		}
 		names[t.Name] = t.Name != ""
 	}
@@ -199,7 +186,7 @@ func readScaledObject(inv *engine.Inventory, o *engine.Object) (*scaledObject, s
 		boundsMin = hpaMin
 	}
 	if spec.IdleReplicaCount != nil && *spec.IdleReplicaCount >= boundsMin {
-		return nil, fmt.Sprintf("idleReplicaCount %d is not below minReplicaCount %d", *spec.IdleReplicaCount, boundsMin)
+		return nil
 	}
 	apiVersion, kind := ref.APIVersion, ref.Kind
 	if apiVersion == "" {
@@ -210,7 +197,7 @@ func readScaledObject(inv *engine.Inventory, o *engine.Object) (*scaledObject, s
 	}
 	gv, err := schema.ParseGroupVersion(apiVersion)
 	if err != nil {
-		return nil, fmt.Sprintf("scaleTargetRef.apiVersion %q does not parse", ref.APIVersion)
+		return nil // scaleTargetRef.apiVersion does not parse
 	}
 	so := &scaledObject{obj: o, target: workloadRef{o.Namespace, gv.Group, kind, ref.Name}}
 	switch {
@@ -230,12 +217,12 @@ func readScaledObject(inv *engine.Inventory, o *engine.Object) (*scaledObject, s
 		} else {
 			so.floor, so.floorWhy = -1, ""
 		}
-		return so, ""
+		return so
 	}
 	if paused, err := strconv.ParseBool(annotations[kedaPausedAnnotation]); err == nil && paused {
 		// Paused: no autoscaler, and the target keeps the replicas it has.
 		so.floor, so.floorWhy = -1, ""
-		return so, ""
+		return so
 	}
 	hpaName := "keda-hpa-" + o.Name
 	if a := spec.Advanced; a != nil && a.HorizontalPodAutoscalerConfig != nil && a.HorizontalPodAutoscalerConfig.Name != "" {
@@ -252,7 +239,7 @@ func readScaledObject(inv *engine.Inventory, o *engine.Object) (*scaledObject, s
 			MaxReplicas:    maxReplicas,
 		},
 	}
-	return so, ""
+	return so
 }
 
 // scaledObjectFloor returns the ScaledObject that leaves a workload at the fewest replicas,
