@@ -289,9 +289,11 @@ func (d *diffs) String() string {
 //     shareProcessNamespace, the service account ("" is "default") and
 //     automountServiceAccountToken, runtimeClassName, os and restartPolicy, and the
 //     priorityClassName when the template sets one;
-//   - whether only Windows nodes may run the pod, when the template's node selector (or,
-//     but for a DaemonSet's, its required node affinity) says so: the checks judge such a
-//     template as Windows, which explains no pod that Linux nodes may run;
+//   - whether only Windows nodes may run the pod, when the template's node selector or
+//     required node affinity says so: the checks judge such a template as Windows, which
+//     explains no pod whose own spec lets Linux nodes run it (a DaemonSet's pods lose the
+//     template's required node affinity, so only its node selector or spec.os.name carries
+//     the OS to them);
 //   - labels: every template label must be on the object with the same value (controllers and
 //     users add labels, such as pod-template-hash; an added label is a difference only when it
 //     changes which NetworkPolicy, Cilium or Calico policy, or PodDisruptionBudget selects the
@@ -346,14 +348,23 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 		d.add("os differs from the template's")
 	}
 	// The checks judge a pod that only Windows nodes may run as a Windows pod, to which the
-	// Linux settings do not apply (WindowsPod); one that may run on Linux nodes is not explained
-	// by such a template. The DaemonSet controller replaces its pods' required node affinity
-	// with their node's name (ReplaceDaemonSetPodNodeNameNodeAffinity in k8s.io/kubernetes v1.37
-	// pkg/controller/daemon/util/daemonset_util.go) and creates and keeps them only on nodes the
-	// template's affinity admits, so only its node selector is compared.
-	affinity := owner.Kind != "DaemonSet"
-	if ts.OS == nil && WindowsNodesOnly(ts, affinity) && !WindowsPod(gs) {
-		d.add("the template runs only on Windows nodes, the object does not")
+	// Linux settings do not apply (WindowsPod); one whose own spec lets Linux nodes run it is
+	// not explained by such a template. The object's own spec decides, whoever made it: a Pod
+	// naming a controller may have been written by anyone who can read the controller's UID.
+	// The DaemonSet controller replaces its pods' required node affinity with their node's name
+	// (ReplaceDaemonSetPodNodeNameNodeAffinity in k8s.io/kubernetes v1.37.2
+	// pkg/controller/daemon/util/daemonset_util.go), so a DaemonSet kept to Windows nodes by its
+	// affinity alone explains none of its pods: without reading the Node, nothing in a Pod's
+	// spec tells its controller's pods on Windows nodes from one a namespace admin runs on a
+	// Linux node; its node selector and spec.os.name, which the controller copies, do.
+	if ts.OS == nil && WindowsPod(ts) && !WindowsPod(gs) {
+		if owner.Kind == "DaemonSet" && !WindowsNodesOnly(ts, false) {
+			d.add("the template runs only on Windows nodes by its required node affinity, which the DaemonSet controller " +
+				"replaces in its pods with their node's name; the object's own spec does not keep it to Windows nodes " +
+				"(a kubernetes.io/os: windows node selector or spec.os.name: windows in the template would)")
+		} else {
+			d.add("the template runs only on Windows nodes, the object does not")
+		}
 	}
 	compareField(d, "restartPolicy", restartPolicy(ts), restartPolicy(gs))
 	if ts.PriorityClassName != "" {

@@ -537,31 +537,94 @@ func windowsAffinity() *corev1.Affinity {
 			Key: "kubernetes.io/os", Operator: corev1.NodeSelectorOpIn, Values: []string{"windows"}}}}}}}}
 }
 
-// TestADaemonSetPodOfAWindowsTemplateIsExplained: the DaemonSet controller replaces its pods'
-// required node affinity with their node's name, so a template that admits only Windows nodes
-// by node affinity explains pods whose affinity no longer says so (the controller creates and
-// keeps them only on the nodes the template admits); a node selector it copies is compared.
-func TestADaemonSetPodOfAWindowsTemplateIsExplained(t *testing.T) {
-	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "shop", UID: "uid-agent"}}
-	ds.Spec.Template = webTemplate()
-	ds.Spec.Template.Spec.Affinity = windowsAffinity()
-	pod := webPod()
-	pod.Labels = map[string]string{"app": "web", "controller-revision-hash": "7d9", "pod-template-generation": "1"}
-	pod.OwnerReferences = []metav1.OwnerReference{ref("apps/v1", "DaemonSet", "agent", "uid-agent")}
-	pod.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
-		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{"node-1"}}}}}}}}
-	podObj := engine.NewObject(pod, "v1", "Pod")
-	inv := engine.NewInventory([]*engine.Object{engine.NewObject(ds, "apps/v1", "DaemonSet"), podObj}, true)
-	if p := inv.Provenance(podObj); p == nil || !p.Explained {
-		t.Fatalf("want the Pod explained by its DaemonSet, got %+v", p)
-	}
+// nodeNameAffinity is the required node affinity the DaemonSet controller gives each pod in place
+// of its template's (ReplaceDaemonSetPodNodeNameNodeAffinity, k8s v1.37.2
+// pkg/controller/daemon/util/daemonset_util.go).
+func nodeNameAffinity(node string) *corev1.Affinity {
+	return &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{node}}}}}}}}
+}
 
-	ds.Spec.Template.Spec.Affinity = nil
-	ds.Spec.Template.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "windows"}
-	podObj = engine.NewObject(pod, "v1", "Pod")
-	inv = engine.NewInventory([]*engine.Object{engine.NewObject(ds, "apps/v1", "DaemonSet"), podObj}, true)
-	if p := inv.Provenance(podObj); p == nil || p.Explained || !strings.Contains(p.Reason, "the template runs only on Windows nodes, the object does not") {
-		t.Fatalf("want a Pod without its DaemonSet's Windows node selector judged itself, got %+v", p)
+// TestAPodsOSIsDecidedByItsOwnSpecNotItsDaemonSets: a Pod is judged through its DaemonSet's
+// template only when the template's OS is what the Pod's own spec says. A template kept to
+// Windows nodes by node affinity alone is judged as Windows (the Linux checks NotApplicable), but
+// the DaemonSet controller replaces its pods' required node affinity with their node's name, so
+// nothing in a Pod's own spec keeps it off Linux nodes, and anyone may write a Pod naming the
+// DaemonSet as its controller (the UID is readable) and run it on Linux: such a Pod is judged
+// itself (it was explained, a false pass). A node selector or spec.os.name the controller copies
+// still explains the Pods that carry it.
+func TestAPodsOSIsDecidedByItsOwnSpecNotItsDaemonSets(t *testing.T) {
+	linuxSelector := map[string]string{"kubernetes.io/os": "linux"}
+	windowsSelector := map[string]string{"kubernetes.io/os": "windows"}
+	windowsOS := &corev1.PodOS{Name: corev1.Windows}
+	cases := map[string]struct {
+		template   func(*corev1.PodSpec)
+		pod        func(*corev1.PodSpec)
+		wantReason string // "" means explained
+	}{
+		"a template kept to Windows by node affinity, and a Pod on a node its spec does not name the OS of": {
+			template:   func(s *corev1.PodSpec) { s.Affinity = windowsAffinity() },
+			pod:        func(s *corev1.PodSpec) { s.Affinity = nodeNameAffinity("node-1") },
+			wantReason: "the template runs only on Windows nodes by its required node affinity, which the DaemonSet controller replaces in its pods with their node's name; the object's own spec does not keep it to Windows nodes",
+		},
+		"a template kept to Windows by node affinity, and a Pod kept to Linux by its own node selector": {
+			template: func(s *corev1.PodSpec) { s.Affinity = windowsAffinity() },
+			pod: func(s *corev1.PodSpec) {
+				s.Affinity, s.NodeSelector = nil, linuxSelector
+				s.TerminationGracePeriodSeconds = ptr.To[int64](30 * 24 * 3600)
+			},
+			wantReason: "the template runs only on Windows nodes by its required node affinity",
+		},
+		"a template kept to Windows by node affinity and node selector, and its Pod": {
+			template: func(s *corev1.PodSpec) { s.Affinity, s.NodeSelector = windowsAffinity(), windowsSelector },
+			pod:      func(s *corev1.PodSpec) { s.Affinity, s.NodeSelector = nodeNameAffinity("node-1"), windowsSelector },
+		},
+		"a template that declares Windows, and its Pod": {
+			template: func(s *corev1.PodSpec) { s.OS = windowsOS },
+			pod:      func(s *corev1.PodSpec) { s.OS, s.Affinity = windowsOS, nodeNameAffinity("node-1") },
+		},
+		"a template kept to Windows by node selector, and a Pod without it": {
+			template:   func(s *corev1.PodSpec) { s.NodeSelector = windowsSelector },
+			pod:        func(s *corev1.PodSpec) { s.Affinity, s.NodeSelector = nodeNameAffinity("node-1"), nil },
+			wantReason: "the template runs only on Windows nodes, the object does not",
+		},
+		"a template kept to Linux by node affinity, and its Pod": {
+			template: func(s *corev1.PodSpec) {
+				s.Affinity = windowsAffinity()
+				s.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions[0].Values = []string{"linux"}
+			},
+			pod: func(s *corev1.PodSpec) { s.Affinity = nodeNameAffinity("node-1") },
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "shop", UID: "uid-agent"}}
+			ds.Spec.Template = webTemplate()
+			tc.template(&ds.Spec.Template.Spec)
+			pod := webPod()
+			pod.Labels = map[string]string{"app": "web", "controller-revision-hash": "7d9", "pod-template-generation": "1"}
+			pod.OwnerReferences = []metav1.OwnerReference{ref("apps/v1", "DaemonSet", "agent", "uid-agent")}
+			pod.Spec.Affinity, pod.Spec.NodeSelector, pod.Spec.OS = ds.Spec.Template.Spec.Affinity, ds.Spec.Template.Spec.NodeSelector, ds.Spec.Template.Spec.OS
+			tc.pod(&pod.Spec)
+			podObj := engine.NewObject(pod, "v1", "Pod")
+			inv := engine.NewInventory([]*engine.Object{engine.NewObject(ds, "apps/v1", "DaemonSet"), podObj}, true)
+			p := inv.Provenance(podObj)
+			if p == nil {
+				t.Fatal("no provenance for a Pod that names a DaemonSet")
+			}
+			if tc.wantReason == "" {
+				if !p.Explained {
+					t.Fatalf("want the Pod explained by its DaemonSet, got: %s", p.Reason)
+				}
+				return
+			}
+			if p.Explained {
+				t.Fatalf("want the Pod judged itself (%s), but it is explained by its DaemonSet", tc.wantReason)
+			}
+			if !strings.Contains(p.Reason, tc.wantReason) {
+				t.Errorf("reason %q does not contain %q", p.Reason, tc.wantReason)
+			}
+		})
 	}
 }
 
