@@ -293,7 +293,9 @@ func (d *diffs) String() string {
 //     required node affinity says so: the checks judge such a template as Windows, which
 //     explains no pod whose own spec lets Linux nodes run it (a DaemonSet's pods lose the
 //     template's required node affinity, so only its node selector or spec.os.name carries
-//     the OS to them);
+//     the OS to them); and whether a Windows node may run the pod, when the template keeps it
+//     to Linux nodes: a Windows node applies windowsOptions, which the checks judge only on a
+//     pod one may run (MayRunOnWindows);
 //   - labels: every template label must be on the object with the same value (controllers and
 //     users add labels, such as pod-template-hash; an added label is a difference only when it
 //     changes which NetworkPolicy, Cilium or Calico policy, or PodDisruptionBudget selects the
@@ -366,6 +368,21 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 			d.add("the template runs only on Windows nodes, the object does not")
 		}
 	}
+	// The other way round: the checks judge the Windows settings (windowsOptions) only of a pod
+	// that a Windows node may run (MayRunOnWindows), so a template kept to Linux nodes explains
+	// no object whose own spec lets a Windows node run it, where its windowsOptions apply. A
+	// DaemonSet's pods lose its required node affinity (above): one kept to Linux by affinity
+	// alone explains its pods unless its windowsOptions name something, as then it matters.
+	if ts.OS == nil && !MayRunOnWindows(ts) && MayRunOnWindows(gs) {
+		switch {
+		case owner.Kind != "DaemonSet" || nodesOfOSOnly(ts, corev1.Linux, false):
+			d.add("the template runs only on Linux nodes, the object does not")
+		case setsWindowsOptions(ts):
+			d.add("the template runs only on Linux nodes by its required node affinity, which the DaemonSet controller " +
+				"replaces in its pods with their node's name; the object's own spec lets a Windows node run it, which " +
+				"applies the template's windowsOptions (a kubernetes.io/os: linux node selector in the template would not)")
+		}
+	}
 	compareField(d, "restartPolicy", restartPolicy(ts), restartPolicy(gs))
 	if ts.PriorityClassName != "" {
 		// The Priority admission plugin fills in only an empty class (establishPriority in
@@ -392,6 +409,27 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 			d.add("annotation %s is not in the template", k)
 		}
 	}
+}
+
+// setsWindowsOptions reports whether a pod spec sets windowsOptions, at pod level or in any
+// container: the settings a Windows kubelet applies and a Linux one ignores.
+func setsWindowsOptions(s *corev1.PodSpec) bool {
+	if s.SecurityContext != nil && s.SecurityContext.WindowsOptions != nil {
+		return true
+	}
+	for _, list := range [][]corev1.Container{s.InitContainers, s.Containers} {
+		for i := range list {
+			if sc := list[i].SecurityContext; sc != nil && sc.WindowsOptions != nil {
+				return true
+			}
+		}
+	}
+	for i := range s.EphemeralContainers {
+		if sc := s.EphemeralContainers[i].SecurityContext; sc != nil && sc.WindowsOptions != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // ControllerPodLabels are, by the kind of a workload, the labels its controller puts on the

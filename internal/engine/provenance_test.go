@@ -468,6 +468,33 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 			},
 			pod: func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "windows"} },
 		},
+		"a template kept to Linux by its node selector, and a Pod that a Windows node may run": {
+			// The template's windowsOptions, which no Linux kubelet applies, were not judged
+			// (MayRunOnWindows): a Windows node would run the Pod as SYSTEM.
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "linux"}
+				rs.Spec.Template.Spec.SecurityContext.WindowsOptions = &corev1.WindowsSecurityContextOptions{RunAsUserName: ptr.To(`NT AUTHORITY\SYSTEM`)}
+			},
+			pod: func(p *corev1.Pod) {
+				p.Spec.SecurityContext.WindowsOptions = &corev1.WindowsSecurityContextOptions{RunAsUserName: ptr.To(`NT AUTHORITY\SYSTEM`)}
+				p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Operator: corev1.TolerationOpExists})
+			},
+			wantReason: "the template runs only on Linux nodes, the object does not",
+		},
+		"a template kept to Linux by its node affinity, and a Pod without it": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.Affinity = windowsAffinity()
+				rs.Spec.Template.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions[0].Values = []string{"linux"}
+			},
+			pod:        func(p *corev1.Pod) { p.Spec.Affinity = nil },
+			wantReason: "the template runs only on Linux nodes, the object does not",
+		},
+		"a template kept to Linux, and its Pod": {
+			rs: func(rs *appsv1.ReplicaSet) {
+				rs.Spec.Template.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "linux"}
+			},
+			pod: func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "linux", "zone": "a"} },
+		},
 		"an AppArmor annotation added": {
 			pod: func(p *corev1.Pod) {
 				p.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}
@@ -587,6 +614,23 @@ func TestAPodsOSIsDecidedByItsOwnSpecNotItsDaemonSets(t *testing.T) {
 			template:   func(s *corev1.PodSpec) { s.NodeSelector = windowsSelector },
 			pod:        func(s *corev1.PodSpec) { s.Affinity, s.NodeSelector = nodeNameAffinity("node-1"), nil },
 			wantReason: "the template runs only on Windows nodes, the object does not",
+		},
+		"a template kept to Linux by node affinity that names a Windows account, and its Pod": {
+			template: func(s *corev1.PodSpec) {
+				s.Affinity = windowsAffinity()
+				s.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions[0].Values = []string{"linux"}
+				s.SecurityContext.WindowsOptions = &corev1.WindowsSecurityContextOptions{RunAsUserName: ptr.To("ContainerAdministrator")}
+			},
+			pod: func(s *corev1.PodSpec) {
+				s.Affinity = nodeNameAffinity("node-1")
+				s.SecurityContext.WindowsOptions = &corev1.WindowsSecurityContextOptions{RunAsUserName: ptr.To("ContainerAdministrator")}
+			},
+			wantReason: "the template runs only on Linux nodes by its required node affinity",
+		},
+		"a template kept to Linux by node selector, and a Pod without it": {
+			template:   func(s *corev1.PodSpec) { s.NodeSelector = map[string]string{"kubernetes.io/os": "linux"} },
+			pod:        func(s *corev1.PodSpec) { s.Affinity, s.NodeSelector = nodeNameAffinity("node-1"), nil },
+			wantReason: "the template runs only on Linux nodes, the object does not",
 		},
 		"a template kept to Linux by node affinity, and its Pod": {
 			template: func(s *corev1.PodSpec) {
