@@ -67,6 +67,7 @@ type pass struct {
 }
 
 func (r *ComplianceProfileReconciler) newPass(profile *v1alpha1.ComplianceProfile, namespace string) *pass {
+	r.state.observingSince(r.Clock.Now) // before the pass's now: the first pass is observed
 	return &pass{
 		profile: profile, ps: r.state.plan(profile, r.Catalogue), namespace: namespace,
 		start: time.Now(), now: r.Clock.Now(), policyReports: map[string]bool{}, written: map[string]bool{},

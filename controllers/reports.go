@@ -85,13 +85,16 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	desired := report.NamespaceStatus(report.NamespaceInput{
 		Evaluation: ev, Namespace: ns, Previous: &rep.Status, Now: now,
 		CatalogVersion: r.CatalogVersion, Generation: rep.Generation,
-		FirstSeen: r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
+		FirstSeen:      r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
+		ObservingSince: r.state.observingSince(r.Clock.Now),
 	})
 	r.firstSeen.Record(profile.Name, ns, desired.Findings, report.Persisting(ev.Summary(ns).Findings))
 	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, ev, desired.Findings, now)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	sum := ev.Summary(ns)
-	if report.SameContent(&rep.Status, &desired) {
+	// Unchanged, and evaluated before by this process: nothing to write. A report whose
+	// lastEvaluated is from before this process began observing is written, with now.
+	if report.SameContent(&rep.Status, &desired) && rep.Status.LastEvaluated.Equal(desired.LastEvaluated) {
 		r.state.markWritten(ps, ns, now)
 		// The findings the report does not list may have changed all the same (a new one in
 		// place of one that went): they are alerted on, as after a write.

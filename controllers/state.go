@@ -18,6 +18,12 @@ type state struct {
 	plans    engine.PlanCache
 	mu       sync.Mutex
 	profiles map[string]*profileState
+
+	// observing is when this process began evaluating: its first evaluation, which runs once
+	// it leads. A report evaluated before then was written before a restart or a failover, and
+	// its lastEvaluated is not kept (report.NamespaceInput.ObservingSince).
+	observeOnce sync.Once
+	observing   time.Time
 }
 
 type profileState struct {
@@ -52,6 +58,12 @@ type profileState struct {
 }
 
 func newState() *state { return &state{profiles: map[string]*profileState{}} }
+
+// observingSince returns when this process began evaluating, the first call's now().
+func (s *state) observingSince(now func() time.Time) time.Time {
+	s.observeOnce.Do(func() { s.observing = now() })
+	return s.observing
+}
 
 // plan returns the profile's state, starting afresh when the plan cache recompiled the plan
 // (the profile changed), except for the namespaces whose report is not current: a new plan does

@@ -173,7 +173,10 @@ type ComplianceReportStatus struct {
 
 	// lastEvaluated is the time of the evaluation that produced this content. The operator
 	// re-evaluates continuously but writes only when the content changes, so an older time
-	// with Stale=False means nothing changed since.
+	// with Stale=False means nothing changed since. It is never older than the time the
+	// running operator began observing: after a restart or a failover, the first evaluation is
+	// written even when nothing changed, so that the report does not vouch for a time no
+	// operator observed.
 	// +optional
 	LastEvaluated *metav1.Time `json:"lastEvaluated,omitempty"`
 

@@ -39,6 +39,11 @@ type NamespaceInput struct {
 	// FirstSeen, when set, is asked first when a finding was first seen (the operator's
 	// memory, which outlives a deleted report); the previous status is asked next.
 	FirstSeen FirstSeenLookup
+	// ObservingSince is when the operator process making the evaluation began observing (its
+	// first evaluation as leader). An unchanged evaluation keeps the previous lastEvaluated only
+	// if it is not before then: an earlier one was made before a restart or a failover, and
+	// would say that nothing changed through a time no operator observed. Zero: always kept.
+	ObservingSince time.Time
 }
 
 // FirstSeenLookup says when the finding was first seen. It is asked before the finding's
@@ -86,7 +91,7 @@ func NamespaceStatus(in NamespaceInput) v1alpha1.ComplianceReportStatus {
 	st.LastEvaluated = ptrTime(in.Now)
 	st.Findings = withinBudget(st.Findings, statusSize(&st))
 	st.FindingsTruncated = len(st.Findings) < int(st.TotalFindings)
-	if in.Previous != nil && SameContent(in.Previous, &st) {
+	if in.Previous != nil && SameContent(in.Previous, &st) && observedSince(in.Previous.LastEvaluated, in.ObservingSince) {
 		// Nothing changed: keep the time of the evaluation that produced this content.
 		st.LastEvaluated = in.Previous.LastEvaluated
 	}
@@ -355,6 +360,12 @@ func SameProfileStatus(a, b *v1alpha1.ComplianceProfileStatus) bool {
 	ac, bc := *a, *b
 	ac.Conditions, bc.Conditions = stripTimes(a.Conditions), stripTimes(b.Conditions)
 	return equality.Semantic.DeepEqual(ac, bc)
+}
+
+// observedSince says whether a report's lastEvaluated was made while the operator that began
+// observing at since has been observing (to the second, as lastEvaluated is written).
+func observedSince(evaluated *metav1.Time, since time.Time) bool {
+	return evaluated != nil && !evaluated.Time.Before(since.UTC().Truncate(time.Second))
 }
 
 func ptrTime(t time.Time) *metav1.Time {

@@ -75,6 +75,36 @@ func TestFirstSeenIsKept(t *testing.T) {
 	}
 }
 
+// TestLastEvaluatedNeverReachesBackPastTheObservation: an unchanged evaluation keeps the
+// previous lastEvaluated only when an operator observing now made it; one from before the
+// operator began observing (a report written before a restart or a failover) would say nothing
+// changed through a time no operator observed, and is replaced by now.
+func TestLastEvaluatedNeverReachesBackPastTheObservation(t *testing.T) {
+	objs := testgen.EngineObjects(testgen.Generate(testgen.Options{Namespaces: 1, Workloads: 2, FailingEvery: 2}))
+	plan := engine.Compile(checks.Catalogue(), nil)
+	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now})
+	before := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: now})
+	restarted := now.Add(72*time.Hour + 300*time.Millisecond)
+	for name, tc := range map[string]struct {
+		since, evaluated, want time.Time
+	}{
+		"written before the operator began observing: now":         {since: restarted, evaluated: restarted.Add(time.Second), want: restarted.Add(time.Second)},
+		"written in the second the operator began observing: kept": {since: now.Add(300 * time.Millisecond), evaluated: now.Add(time.Hour), want: now},
+		"written while the operator observes: kept":                {since: now.Add(-time.Hour), evaluated: now.Add(time.Hour), want: now},
+		"no observation start known: kept":                         {evaluated: now.Add(time.Hour), want: now},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: tc.evaluated, Previous: &before, ObservingSince: tc.since})
+			if !SameContent(&before, &st) {
+				t.Fatal("the content changed")
+			}
+			if !st.LastEvaluated.Time.Equal(tc.want.Truncate(time.Second)) {
+				t.Errorf("lastEvaluated %s, want %s", st.LastEvaluated.Time.Format(time.RFC3339), tc.want.Truncate(time.Second).Format(time.RFC3339))
+			}
+		})
+	}
+}
+
 // TestReportStaysWithinItsBudget lists 500 findings whose messages are each at the message
 // bound: the findings stop before the status would pass StatusBudget, the most severe are
 // kept, and the report says it is truncated and how many there are.

@@ -34,6 +34,10 @@ type OperatorOptions struct {
 	// Setup registers what the suite runs with the manager: the reconcilers, the admission
 	// webhook, the dashboard.
 	Setup func(ctrl.Manager) error
+	// Restartable lets the test process start the operator again once it stopped (a restart
+	// against the same API server): controller-runtime otherwise refuses a second controller of
+	// a name it has seen in the process.
+	Restartable bool
 }
 
 // Operator is the operator's manager running in the test process. Health probes and leader
@@ -56,6 +60,10 @@ func StartOperator(cfg *rest.Config, opts OperatorOptions) (*Operator, error) {
 		Cache:                  opts.Cache,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+	}
+	if opts.Restartable {
+		skip := true
+		mo.Controller.SkipNameValidation = &skip
 	}
 	if opts.Metrics {
 		port, err := FreePort()
