@@ -24,7 +24,10 @@ import (
 // failover neither repeats nor loses a transition. A nil hook does nothing (journal off).
 //
 // It never blocks an evaluation: records go to the journal's bounded queue. Only before the
-// state is restored does the first evaluation wait, at most restoreWait.
+// state is restored do the first evaluations wait, at most restoreWait in all from the first;
+// after that, while the store cannot be read, evaluations go on and journal nothing (the
+// profiles say JournalBehind, and the journal, once open, shows that time as unobserved: after
+// its observation gap, a state is known again only once a record states it).
 //
 // This file holds the state and its restore; the records are written by journal_findings.go
 // (findings, criteria, report results), journal_exceptions.go, journal_profiles.go and
@@ -34,8 +37,11 @@ type journalHook struct {
 	clock    clock.Clock // attestations wait on it: tests step a fake one
 	interval time.Duration
 
-	mu         sync.Mutex
-	restored   bool
+	mu       sync.Mutex
+	restored bool
+	// waitUntil ends the wait for the restore (ready): restoreWait after the first call, by
+	// the wall clock (a bound on I/O, not a time the journal records); zero before.
+	waitUntil  time.Time
 	profiles   map[string]journal.ProfileSpec
 	namespaces map[nsKey]*nsTrack
 	exceptions map[string]*exTrack
@@ -88,17 +94,27 @@ func newJournalHook(q *journal.Queue, c clock.Clock, interval time.Duration) *jo
 	return h
 }
 
-// ready waits (bounded) until the state was restored from the journal.
+// ready says whether the state was restored from the journal, waiting for it until restoreWait
+// after the first call: every later call while the store is unreadable returns at once, so that
+// an unreachable store cannot hold up each evaluation of each namespace by restoreWait.
 func (h *journalHook) ready() bool {
 	h.mu.Lock()
-	ok := h.restored
-	h.mu.Unlock()
-	if ok {
+	if h.restored {
+		h.mu.Unlock()
 		return true
 	}
-	select {
-	case <-h.queue.Ready():
-	case <-time.After(restoreWait):
+	if h.waitUntil.IsZero() {
+		h.waitUntil = time.Now().Add(restoreWait)
+	}
+	wait := time.Until(h.waitUntil)
+	h.mu.Unlock()
+	if wait > 0 {
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		select {
+		case <-h.queue.Ready():
+		case <-timer.C:
+		}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
