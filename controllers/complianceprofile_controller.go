@@ -116,6 +116,11 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	if !profile.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
+	if r.state.awaitApprovalCheck(r.Approval) {
+		// Just started: evaluated now, every approved exception would be lifted until the
+		// admission policies are checked. The check queues every profile again.
+		return ctrl.Result{RequeueAfter: approvalCheckRetry}, nil
+	}
 	res, err := r.reconcileNormal(ctx, profile, req.Namespace)
 	if err != nil && isOnlyConflicts(err) {
 		// Someone else wrote first (a person editing a report, or a write racing the cache):

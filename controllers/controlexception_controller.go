@@ -67,6 +67,11 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		}
 		return ctrl.Result{}, err
 	}
+	if r.state.awaitApprovalCheck(r.Approval) {
+		// Just started: judged now, an approved exception would read PendingApproval until the
+		// admission policies are checked. The check queues every exception again.
+		return ctrl.Result{RequeueAfter: approvalCheckRetry}, nil
+	}
 	now := r.Clock.Now()
 	profiles := &v1alpha1.ComplianceProfileList{}
 	if err := r.List(ctx, profiles); err != nil {

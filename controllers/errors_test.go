@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
-	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/alert"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/inventory"
@@ -57,7 +56,7 @@ func reconcilerOver(t *testing.T, c client.WithWatch, kinds ...string) *Complian
 	return &ComplianceProfileReconciler{
 		Client: c, Gatherer: &inventory.Gatherer{Reader: c, Kinds: gathered},
 		Catalogue: checks.Catalogue(), CatalogVersion: checks.Version, AdminNamespace: adminNamespace,
-		Clock: clock.RealClock{}, Recorder: &events.FakeRecorder{}, Approval: admissionpolicy.NewVerifier(),
+		Clock: clock.RealClock{}, Recorder: &events.FakeRecorder{}, Approval: approval,
 		state: newState(), policyReports: newPolicyReportWriter(c, c, c.RESTMapper()), alerts: alert.NewDispatcher(alert.Options{}),
 		firstSeen: report.NewMemoryFirstSeen(),
 	}

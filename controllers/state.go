@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
 )
@@ -24,6 +25,35 @@ type state struct {
 	// its lastEvaluated is not kept (report.NamespaceInput.ObservingSince).
 	observeOnce sync.Once
 	observing   time.Time
+	// approvalWaitUntil ends the wait for the first check of the admission policies
+	// (awaitApprovalCheck), by the wall clock; zero before the first evaluation asked.
+	approvalWaitUntil time.Time
+}
+
+// approvalCheckWait bounds how long evaluations and exception judgements wait, after the first
+// asked, for the operator's first check of its admission policies; approvalCheckRetry is how
+// soon each asks again (the check's result also queues every profile and exception: resyncAll).
+const (
+	approvalCheckWait  = 30 * time.Second
+	approvalCheckRetry = time.Second
+)
+
+// awaitApprovalCheck says whether an evaluation or a judgement should wait for the first check
+// of the admission policies (v.Checked). Until then no approval is trusted: an operator that
+// has just started (a restart, a failover) and evaluated at once would lift every approved
+// exception, in the reports, the alerts and the journal, and restore them a moment later. It
+// waits at most approvalCheckWait from the first call, then judges with what it knows (no
+// approval trusted, the profile saying why). A nil v waits for nothing.
+func (s *state) awaitApprovalCheck(v *admissionpolicy.Verifier) bool {
+	if v == nil || v.Checked() {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.approvalWaitUntil.IsZero() {
+		s.approvalWaitUntil = time.Now().Add(approvalCheckWait)
+	}
+	return time.Now().Before(s.approvalWaitUntil)
 }
 
 type profileState struct {

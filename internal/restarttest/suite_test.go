@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,9 +26,11 @@ import (
 	testingclock "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
@@ -38,25 +41,31 @@ import (
 const adminNamespace = engine.DefaultAdminNamespace
 
 var (
+	env    *envtest.Environment
 	cfg    *rest.Config
 	k8s    client.Client
 	scheme *runtime.Scheme
+	// approver is a second user who approves the exceptions tests create as the admin.
+	approver client.Client
 )
 
 func TestMain(m *testing.M) { testenv.Main(m, run) }
 
 func run(m *testing.M) (int, error) {
-	env, c, err := testenv.Start()
+	e, c, err := testenv.Start()
 	if err != nil {
 		return 0, err
 	}
-	defer func() { _ = env.Stop() }()
-	cfg = c
+	defer func() { _ = e.Stop() }()
+	env, cfg = e, c
 	scheme = testenv.Scheme()
 	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		return 0, err
 	}
 	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: adminNamespace}}); err != nil {
+		return 0, err
+	}
+	if approver, err = testenv.ApproverClient(env, k8s); err != nil {
 		return 0, err
 	}
 	return m.Run(), nil
@@ -67,7 +76,12 @@ type operator struct {
 	t    *testing.T
 	op   *testenv.Operator
 	stop bool
+	// approval is the operator's verdict on its admission policies.
+	approval *admissionpolicy.Verifier
 }
+
+// started counts the operators started, to tell their journal records apart.
+var started atomic.Int64
 
 // startOperator starts the operator's reconcilers on clk, journaling to store (nil: off), and
 // stops it at the end of the test unless the test stopped it.
@@ -77,22 +91,23 @@ func startOperator(t *testing.T, clk *testingclock.FakeClock, store journal.Stor
 	if store != nil {
 		var err error
 		queue, err = journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "restart", FlushInterval: 100 * time.Millisecond,
-			Identity: t.Name(), Catalogue: checks.Version, Now: clk.Now})
+			Identity: fmt.Sprintf("%s#%d", t.Name(), started.Add(1)), Catalogue: checks.Version, Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
+	approval := admissionpolicy.NewVerifier()
 	op, err := testenv.StartOperator(cfg, testenv.OperatorOptions{
 		Scheme: scheme, Cache: controllers.CacheOptions(), Restartable: true,
 		Setup: func(mgr ctrl.Manager) error {
 			return controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond,
-				Clock: clk, Journal: queue, AttestationInterval: time.Hour})
+				Clock: clk, Journal: queue, AttestationInterval: time.Hour, Approval: approval})
 		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &operator{t: t, op: op}
+	o := &operator{t: t, op: op, approval: approval}
 	t.Cleanup(func() {
 		if !o.stop {
 			_ = o.op.Stop()
@@ -131,8 +146,9 @@ func waitFullEvaluation(t *testing.T, profile string, before float64) {
 	})
 }
 
-// privilegedProfile is a profile of namespaces labelled name=true that runs only wl-privileged.
-func privilegedProfile(t *testing.T, name string) {
+// privilegedProfile is a profile of namespaces labelled name=true that runs only wl-privileged;
+// mutate, when given, changes it before it is created.
+func privilegedProfile(t *testing.T, name string, mutate ...func(*v1alpha1.ComplianceProfile)) {
 	t.Helper()
 	p := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.ComplianceProfileSpec{
 		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{name: "true"}}}}
@@ -141,6 +157,9 @@ func privilegedProfile(t *testing.T, name string) {
 		if c.ID != "wl-privileged" {
 			p.Spec.Checks = append(p.Spec.Checks, v1alpha1.CheckOverride{ID: c.ID, Enabled: &no})
 		}
+	}
+	for _, m := range mutate {
+		m(p)
 	}
 	if err := k8s.Create(context.Background(), p); err != nil {
 		t.Fatal(err)
@@ -226,6 +245,15 @@ func describe(recs []journal.Record) string {
 	var lines []string
 	for _, r := range recs {
 		line := r.Time.UTC().Format(time.RFC3339) + " " + string(r.Type) + " " + r.Namespace
+		if r.Operator != nil {
+			line += " by " + r.Operator.Identity
+		}
+		if a := r.Attestation; a != nil {
+			line += " evaluated " + a.Evaluated.UTC().Format(time.RFC3339)
+			for _, c := range a.Criteria {
+				line += " " + c.Criterion + "=" + c.State
+			}
+		}
 		if r.Criterion != nil {
 			line += " " + r.Criterion.Criterion + "->" + r.Criterion.To
 		}
