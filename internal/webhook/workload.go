@@ -737,8 +737,9 @@ func WithJudgements(n int) Option {
 	return func(v *WorkloadValidator) { v.Judgements = n }
 }
 
-// Setup serves the webhook from the manager's webhook server and adds a readiness check that
-// passes once the server is serving.
+// Setup serves the webhook from the manager's webhook server and adds readiness checks that
+// pass once the server is serving and, with WithApproval, once the admission policies were
+// checked.
 func Setup(mgr ctrl.Manager, adminNamespace string, opts ...Option) error {
 	kinds, err := inventory.AvailableKinds(mgr.GetRESTMapper())
 	if err != nil {
@@ -763,7 +764,22 @@ func Setup(mgr ctrl.Manager, adminNamespace string, opts ...Option) error {
 	}
 	metrics.Register()
 	mgr.GetWebhookServer().Register(Path, Handler(v))
-	return mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker())
+	if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
+		return err
+	}
+	if v.Approval == nil {
+		return nil
+	}
+	// Until it has checked the admission policies once, the replica trusts no approval: it
+	// would refuse what approved exceptions cover. It is not Ready (no Service sends it a
+	// request) until then. The check runs on every replica and ends with a verdict either way.
+	approval := v.Approval
+	return mgr.AddReadyzCheck("admission-policies", func(*http.Request) error {
+		if !approval.Checked() {
+			return errors.New("the admission policies have not been checked yet: approvals cannot be judged")
+		}
+		return nil
+	})
 }
 
 // Handler serves v's answers to the API server. An answer that says the webhook could not read
