@@ -29,6 +29,8 @@ type pass struct {
 	namespace string
 	// start is the wall-clock start (for the duration metric); now is the evaluation's time.
 	start, now time.Time
+	// seq numbers the evaluation among those of the operator, in the order they started.
+	seq uint64
 
 	// selected are the namespaces to evaluate; problems are the selection's (a selector that
 	// does not parse), for the profile's Ready condition.
@@ -70,7 +72,7 @@ func (r *ComplianceProfileReconciler) newPass(profile *v1alpha1.ComplianceProfil
 	r.state.observingSince(r.Clock.Now) // before the pass's now: the first pass is observed
 	return &pass{
 		profile: profile, ps: r.state.plan(profile, r.Catalogue), namespace: namespace,
-		start: time.Now(), now: r.Clock.Now(), policyReports: map[string]bool{}, written: map[string]bool{},
+		start: time.Now(), now: r.Clock.Now(), seq: r.state.nextPass(), policyReports: map[string]bool{}, written: map[string]bool{},
 	}
 }
 
@@ -180,7 +182,7 @@ func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context,
 	keep, err := r.policyReports.write(ctx, p.profile, ev)
 	p.keepPolicyReports(keep)
 	p.errs = append(p.errs, err)
-	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, "", ev.Summary(""), ev.Exceptions)...)
+	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, "", p.now, p.seq, ev.Summary(""), ev.Exceptions)...)
 	usage, total := report.ExceptionsFor(ev, "")
 	r.state.recordClusterExceptions(p.ps, usage, total)
 	sum := ev.Summary("")
@@ -224,7 +226,7 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 	// namespace whose report the API server refuses is still assessed, and its failures still
 	// make the profile NonCompliant (the report's Stale condition says it is behind).
 	remembered := r.state.previousResult(p.ps, ns)
-	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, ns, ev.Summary(ns), ev.Exceptions)...)
+	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, ns, p.now, p.seq, ev.Summary(ns), ev.Exceptions)...)
 	err = r.writeReport(ctx, p.profile, p.ps, ev, ns, p.now, remembered)
 	if err == nil {
 		p.written[ns] = true

@@ -188,19 +188,42 @@ func equalMeta(a, b *v1alpha1.ComplianceReport) bool {
 }
 
 // evaluationFailed records that the pass could not gather its objects: the namespaces it
-// evaluates count as unwritten and their reports are marked stale, and a full evaluation's
-// failure shows in the profile's Ready condition. It returns cause with whatever else failed.
+// evaluates count as unwritten and their reports are marked stale, and the profile's status
+// says so: its result is Unknown, and its Ready condition names them (a full evaluation's
+// failure also gives the cause), until an evaluation of each succeeds. It returns cause with
+// whatever else failed.
 func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *pass, cause error) error {
 	err := fmt.Errorf("gathering objects: %w", cause)
 	message := "The evaluation failed: " + cause.Error()
 	if !p.full() {
+		// The profile's roll-up holds the namespace's last summary, no longer its verdict.
+		r.state.markNotCurrent(p.ps, p.namespace, p.now, p.seq, v1alpha1.ReasonEvaluationFailed, cause.Error())
 		r.state.markUnwritten(p.ps, p.namespace, p.now)
-		return errors.Join(err, r.markStale(ctx, p.ps, types.NamespacedName{Namespace: p.namespace, Name: p.profile.Name}, p.now, v1alpha1.ReasonEvaluationFailed, message))
+		errs := []error{err, r.markStale(ctx, p.ps, types.NamespacedName{Namespace: p.namespace, Name: p.profile.Name}, p.now, v1alpha1.ReasonEvaluationFailed, message)}
+		if _, fullDone := r.state.notCurrentNamespaces(p.ps); fullDone {
+			errs = append(errs, r.updateProfileStatus(ctx, p, r.profileProblems(ctx, p), nil))
+		}
+		return errors.Join(errs...)
 	}
-	// The reports this pass wrote before it failed are current; the others are not.
+	// The reports this pass wrote before it failed are current; the others are not. Nor are
+	// the summaries of what it did not evaluate (the cluster-scoped objects, if it failed
+	// gathering them; the namespaces after the one that failed; a namespace never evaluated):
+	// the next evaluation of another namespace must not count them as verdicts.
 	for _, ns := range r.state.namespaces(p.ps) {
 		if !p.written[ns] {
 			r.state.markUnwritten(p.ps, ns, p.now)
+		}
+	}
+	notEvaluated := map[string]bool{"": true}
+	for _, ns := range r.state.namespaces(p.ps) {
+		notEvaluated[ns] = true
+	}
+	for ns := range p.selected {
+		notEvaluated[ns] = true
+	}
+	for ns := range notEvaluated {
+		if !r.state.evaluatedBy(p.ps, ns, p.seq) {
+			r.state.markNotCurrent(p.ps, ns, p.now, p.seq, v1alpha1.ReasonEvaluationFailed, cause.Error())
 		}
 	}
 	// Nor do the cluster-scoped objects' criteria keep the last verdict.

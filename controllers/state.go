@@ -28,6 +28,9 @@ type state struct {
 	// approvalWaitUntil ends the wait for the first check of the admission policies
 	// (awaitApprovalCheck), by the wall clock; zero before the first evaluation asked.
 	approvalWaitUntil time.Time
+	// passes numbers the evaluations in the order they start (pass.seq): their times may be
+	// equal (a coarse or fake clock), and an evaluation that started earlier can finish later.
+	passes uint64
 }
 
 // approvalCheckWait bounds how long evaluations and exception judgements wait, after the first
@@ -80,11 +83,45 @@ type profileState struct {
 	// (not a conflict), with its answer: their reports show an older evaluation, and may not
 	// even say they are stale, the Stale condition being a write refused as well.
 	refused map[string]string
+	// evaluated holds which evaluation recorded the summary of each namespace ("": the
+	// cluster-scoped objects), written or not.
+	evaluated map[string]evaluation
+	// notCurrent holds the namespaces ("": the cluster-scoped objects) whose latest evaluation
+	// failed, or that the watchdog found overdue, and why: their summary is older than what the
+	// cluster holds now, so the profile's result is Unknown until an evaluation of them succeeds.
+	// A namespace whose evaluation succeeded but whose report could not be written is not here:
+	// its summary is the latest.
+	notCurrent map[string]notCurrent
 	// failing holds, by namespace, the failing findings of its latest evaluation whose report
 	// was written (or unchanged), listed or not, less those not yet alerted on (freshFailures),
 	// for a profile with alerts: the findings that a new evaluation adds are alerted on, though
 	// the report lists only the maxFindings most severe.
 	failing map[string]map[uint64]bool
+}
+
+// notCurrent says why a namespace's summary is not current: its latest evaluation failed
+// (ReasonEvaluationFailed) or none succeeded for twice the interval (ReasonEvaluationOverdue).
+type notCurrent struct {
+	// since is when the first failure was; seq the latest failed evaluation's number, so that
+	// an evaluation that started before it does not clear it.
+	since   time.Time
+	seq     uint64
+	reason  string
+	message string
+}
+
+// evaluation is when an evaluation was made, and its number (state.passes).
+type evaluation struct {
+	at  time.Time
+	seq uint64
+}
+
+// nextPass numbers an evaluation that starts.
+func (s *state) nextPass() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.passes++
+	return s.passes
 }
 
 func newState() *state { return &state{profiles: map[string]*profileState{}} }
@@ -114,6 +151,8 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		lastSuccess: map[string]time.Time{},
 		unwritten:   map[string]time.Time{},
 		refused:     map[string]string{},
+		evaluated:   map[string]evaluation{},
+		notCurrent:  map[string]notCurrent{},
 		failing:     map[string]map[uint64]bool{},
 	}
 	if old := s.profiles[profile.Name]; old != nil {
@@ -136,14 +175,21 @@ func (s *state) forget(name string) {
 	s.plans.Forget(name)
 }
 
-// recordNamespace stores a namespace's roll-up and exception matches after an evaluation, and
-// returns the keys of the exceptions whose count of the namespace's findings changed (one that
+// recordNamespace stores a namespace's roll-up and exception matches after an evaluation (made
+// at now, numbered seq), which makes its summary current again, unless an evaluation started
+// since failed; and returns the keys of the exceptions whose count of the namespace's findings changed (one that
 // no longer reaches the namespace included: its status must stop counting them).
 // The roll-ups are compacted (no findings), except that the cluster-scoped one ("") keeps the
 // most severe findings the profile's status lists (report.ProfileStatus: clusterFindings).
-func (s *state) recordNamespace(ps *profileState, ns string, sum *engine.Summary, outcomes []*engine.ExceptionOutcome) []string {
+func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq uint64, sum *engine.Summary, outcomes []*engine.ExceptionOutcome) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e, ok := ps.evaluated[ns]; !ok || seq > e.seq {
+		ps.evaluated[ns] = evaluation{at: now, seq: seq}
+	}
+	if nc, ok := ps.notCurrent[ns]; ok && (nc.reason == v1alpha1.ReasonEvaluationOverdue || nc.seq < seq) {
+		delete(ps.notCurrent, ns)
+	}
 	keep := 0
 	if ns == "" {
 		keep = ps.plan.MaxFindings
@@ -212,6 +258,8 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 	delete(ps.unwritten, ns)
 	delete(ps.refused, ns)
 	delete(ps.failing, ns)
+	delete(ps.evaluated, ns)
+	delete(ps.notCurrent, ns)
 	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
 	for key, byNS := range ps.matches {
 		delete(byNS, ns)
@@ -347,7 +395,77 @@ func (s *state) namespaces(ps *profileState) []string {
 			out = append(out, ns)
 		}
 	}
+	for ns := range ps.notCurrent {
+		_, summary := ps.summaries[ns]
+		if _, unwritten := ps.unwritten[ns]; !summary && !unwritten && ns != "" {
+			out = append(out, ns)
+		}
+	}
 	return out
+}
+
+// markNotCurrent records that the evaluation of a namespace ("": the cluster-scoped objects)
+// made at now, numbered seq, failed (ReasonEvaluationFailed), or that none succeeded for too
+// long (ReasonEvaluationOverdue), with why. A namespace evaluated by an evaluation that started
+// later is left alone; an overdue one whose evaluation failed keeps the failure's reason.
+func (s *state) markNotCurrent(ps *profileState, ns string, now time.Time, seq uint64, reason, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.markNotCurrentLocked(ps, ns, now, seq, reason, message)
+}
+
+func (s *state) markNotCurrentLocked(ps *profileState, ns string, now time.Time, seq uint64, reason, message string) {
+	if e, ok := ps.evaluated[ns]; ok && e.seq > seq {
+		return
+	}
+	nc, ok := ps.notCurrent[ns]
+	if !ok {
+		nc.since = now
+	}
+	if !ok || reason == v1alpha1.ReasonEvaluationFailed {
+		nc.reason, nc.message = reason, message
+	}
+	nc.seq = max(nc.seq, seq)
+	ps.notCurrent[ns] = nc
+}
+
+// evaluatedBy reports whether the namespace's summary comes from the evaluation numbered seq or
+// one that started after it.
+func (s *state) evaluatedBy(ps *profileState, ns string, seq uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := ps.evaluated[ns]
+	return ok && e.seq >= seq
+}
+
+// markOverdue records as not current the namespaces ("": the cluster-scoped objects) of the
+// profile whose summary was evaluated longer than limit before now (a report write refused
+// after a successful evaluation is not overdue: its summary is the latest), and returns those
+// it newly marked; none before the first full evaluation.
+func (s *state) markOverdue(ps *profileState, now time.Time, limit time.Duration) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !ps.fullDone {
+		return nil
+	}
+	var marked []string
+	for ns, e := range ps.evaluated {
+		if _, ok := ps.notCurrent[ns]; ok || now.Sub(e.at) <= limit {
+			continue
+		}
+		s.markNotCurrentLocked(ps, ns, now, e.seq, v1alpha1.ReasonEvaluationOverdue,
+			"no evaluation since "+e.at.UTC().Format(time.RFC3339)+" (over twice the evaluation interval)")
+		marked = append(marked, ns)
+	}
+	return marked
+}
+
+// notCurrentNamespaces returns what markNotCurrent and markOverdue recorded, and whether a full
+// evaluation has run (before it, the profile's status is not written).
+func (s *state) notCurrentNamespaces(ps *profileState) (map[string]notCurrent, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(ps.notCurrent), ps.fullDone
 }
 
 // lookup returns the profile's state; nil before its first evaluation.

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -65,11 +66,68 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 // profileProblems are what keeps the profile from working (watchProblems) and the pass's own
 // (a namespace selector that does not parse).
 func (r *ComplianceProfileReconciler) profileProblems(ctx context.Context, p *pass) []engine.Problem {
-	problems := append(r.watchProblems(ctx, p.profile, p.ps.plan), p.problems...)
+	nc, _ := r.state.notCurrentNamespaces(p.ps)
+	problems := append(notCurrentProblems(nc), r.watchProblems(ctx, p.profile, p.ps.plan)...)
+	problems = append(problems, p.problems...)
 	if refused := refusedReports(r.state.refusedReports(p.ps)); refused != nil {
 		problems = append(problems, *refused)
 	}
 	return problems
+}
+
+// notCurrentProblems are the problems of namespaces ("": the cluster-scoped objects) whose
+// latest evaluation failed (reason EvaluationFailed) or is overdue (EvaluationOverdue): the
+// profile's roll-up holds their last summary, which is no verdict on them now, so its result
+// is Unknown (report.ProfileStatus) and Ready names them, since when and why.
+func notCurrentProblems(nc map[string]notCurrent) []engine.Problem {
+	var out []engine.Problem
+	for _, reason := range []string{v1alpha1.ReasonEvaluationFailed, v1alpha1.ReasonEvaluationOverdue} {
+		var names []string
+		namespaces := 0
+		for ns, why := range nc {
+			if why.reason == reason {
+				names = append(names, ns)
+				if ns != "" {
+					namespaces++
+				}
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		slices.Sort(names) // "" (the cluster-scoped objects) first
+		shown := names[:min(len(names), 10)]
+		var why []string
+		for _, ns := range shown {
+			label := ns
+			if ns == "" {
+				label = "the cluster-scoped objects"
+			}
+			if reason == v1alpha1.ReasonEvaluationOverdue {
+				why = append(why, label+": "+nc[ns].message) // which says since when
+				continue
+			}
+			why = append(why, fmt.Sprintf("%s since %s: %s", label, nc[ns].since.UTC().Format(time.RFC3339), nc[ns].message))
+		}
+		what := fmt.Sprintf("%d namespaces", namespaces)
+		if nc[""].reason == reason {
+			what = "the cluster-scoped objects"
+			if namespaces > 0 {
+				what = fmt.Sprintf("%d namespaces and the cluster-scoped objects", namespaces)
+			}
+		}
+		if len(names) > len(shown) {
+			what += fmt.Sprintf(" (%d more not named)", len(names)-len(shown))
+		}
+		verb := "failed"
+		if reason == v1alpha1.ReasonEvaluationOverdue {
+			verb = "is overdue"
+		}
+		out = append(out, engine.Problem{Reason: reason,
+			Message: fmt.Sprintf("the latest evaluation of %s %s, so the profile's result is Unknown (their reports are too; its counts and criteria keep their last evaluation): %s",
+				what, verb, strings.Join(why, "; "))})
+	}
+	return out
 }
 
 // refusedReports is the problem of reports the API server refuses to write (an admission

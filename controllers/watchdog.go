@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -68,10 +69,32 @@ func (w *watchdog) check(ctx context.Context) error {
 	var errs []error
 	for i := range list.Items {
 		p := &list.Items[i]
-		for ns, t := range w.profiles.state.overdue(p.Name, now, 2*w.profiles.interval(p)) {
+		limit := 2 * w.profiles.interval(p)
+		for ns, t := range w.profiles.state.overdue(p.Name, now, limit) {
 			errs = append(errs, w.profiles.markStale(ctx, w.profiles.state.lookup(p.Name), types.NamespacedName{Namespace: ns, Name: p.Name}, now, v1alpha1.ReasonEvaluationOverdue,
 				fmt.Sprintf("No successful evaluation since %s (over twice the evaluation interval)", t.UTC().Format(time.RFC3339))))
 		}
+		errs = append(errs, w.profiles.overdueRollup(ctx, p, now, limit))
 	}
 	return errors.Join(errs...)
+}
+
+// overdueRollup keeps the profile's status from counting, as verdicts, the last summaries of
+// namespaces (and of the cluster-scoped objects) not evaluated for longer than limit: evaluations
+// that are stuck write nothing, and those of other namespaces would go on writing the profile's
+// roll-up with them. It marks them not current and writes the profile's status (when it changed:
+// Unknown, Ready=False EvaluationOverdue naming them) while any namespace is not current.
+func (r *ComplianceProfileReconciler) overdueRollup(ctx context.Context, profile *v1alpha1.ComplianceProfile, now time.Time, limit time.Duration) error {
+	ps := r.state.lookup(profile.Name)
+	if ps == nil {
+		return nil
+	}
+	if slices.Contains(r.state.markOverdue(ps, now, limit), "") {
+		metrics.SetClusterUnknown(profile.Name)
+	}
+	if nc, fullDone := r.state.notCurrentNamespaces(ps); !fullDone || len(nc) == 0 {
+		return nil
+	}
+	p := &pass{profile: profile, ps: ps, now: now}
+	return r.updateProfileStatus(ctx, p, r.profileProblems(ctx, p), nil)
 }

@@ -393,7 +393,8 @@ type ComplianceProfileStatus struct {
 
 	// result is NonCompliant when any selected namespace or cluster-scoped object fails a
 	// criterion in scope, and Unknown while the profile has no current verdict: its objects
-	// could not be read, or its namespace selector does not parse (Ready says which).
+	// could not be read, its namespace selector does not parse, or the latest evaluation of
+	// some namespace (or of the cluster-scoped objects) failed or is overdue (Ready says which).
 	// +optional
 	Result ComplianceState `json:"result,omitempty"`
 

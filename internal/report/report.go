@@ -314,9 +314,11 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 	st.ClusterExceptionsTruncated = len(st.ClusterExceptions) < int(st.ClusterExceptionsTotal)
 	ready := metav1.Condition{Type: v1alpha1.ConditionReady, ObservedGeneration: in.Generation}
 	problems := append(append([]engine.Problem{}, in.Plan.Problems...), in.Problems...)
-	if in.GatherError != nil || unselectable(in.Problems) {
-		// No current verdict: the objects could not be read (the reports say Unknown), or no
-		// namespace could be selected (the roll-up holds the cluster-scoped objects alone).
+	if in.GatherError != nil || noCurrentVerdict(in.Problems) {
+		// No current verdict: the objects could not be read (the reports say Unknown), no
+		// namespace could be selected (the roll-up holds the cluster-scoped objects alone), or
+		// the roll-up holds the last summary of a namespace whose latest evaluation failed or
+		// is overdue (its report says Unknown).
 		st.Result = v1alpha1.Unknown
 	}
 	switch {
@@ -343,11 +345,13 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 	return st
 }
 
-// unselectable reports whether a problem keeps the profile from knowing which namespaces it
-// assesses (its namespace selector does not parse).
-func unselectable(problems []engine.Problem) bool {
+// noCurrentVerdict reports whether a problem keeps the profile from knowing which namespaces
+// it assesses (its namespace selector does not parse), or from a current verdict on some of
+// them (their latest evaluation failed or is overdue).
+func noCurrentVerdict(problems []engine.Problem) bool {
 	for _, p := range problems {
-		if p.Reason == v1alpha1.ReasonInvalidSelector {
+		switch p.Reason {
+		case v1alpha1.ReasonInvalidSelector, v1alpha1.ReasonEvaluationFailed, v1alpha1.ReasonEvaluationOverdue:
 			return true
 		}
 	}

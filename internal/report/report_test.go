@@ -231,8 +231,9 @@ func TestFirstSeenKeepsWhatStillFailsOnly(t *testing.T) {
 
 // TestProfileResultIsUnknownWhenTheEvaluationCannotBeMade: a profile whose objects could not be
 // read, or whose namespace selector does not parse (so no namespace is assessed and every report
-// is gone), has no current verdict. Its result must not keep saying Compliant from the
-// cluster-scoped objects alone or from an earlier evaluation, while its reports say Unknown.
+// is gone), or one of whose namespaces' latest evaluation failed or is overdue, has no current
+// verdict. Its result must not keep saying Compliant from the cluster-scoped objects alone or
+// from an earlier evaluation, while its reports say Unknown.
 // A problem that leaves the evaluation whole (an unknown check ID) keeps the verdict.
 func TestProfileResultIsUnknownWhenTheEvaluationCannotBeMade(t *testing.T) {
 	holds := &engine.Check{ID: "test-holds", Title: "holds", Severity: v1alpha1.SeverityHigh,
@@ -260,6 +261,12 @@ func TestProfileResultIsUnknownWhenTheEvaluationCannotBeMade(t *testing.T) {
 		"objects could not be read":                 {gatherErr: errors.New("listing Deployment: timeout"), want: v1alpha1.Unknown},
 		"the namespace selector does not parse":     {problems: []engine.Problem{*selectorProblem}, want: v1alpha1.Unknown},
 		"an unknown check ID leaves the rest whole": {want: v1alpha1.Compliant},
+		// The roll-up holds the last summary of a namespace whose latest evaluation failed or is
+		// overdue: it is no verdict on the namespace now (controllers' notCurrentProblems).
+		"a namespace's latest evaluation failed": {problems: []engine.Problem{{Reason: v1alpha1.ReasonEvaluationFailed, Message: "team-a: listing Deployment: timeout"}},
+			want: v1alpha1.Unknown},
+		"a namespace's latest evaluation is overdue": {problems: []engine.Problem{{Reason: v1alpha1.ReasonEvaluationOverdue, Message: "team-a: no evaluation since ..."}},
+			want: v1alpha1.Unknown},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
