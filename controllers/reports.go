@@ -71,6 +71,9 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 			return err
 		}
 		if err := r.ownWrites.write(rep, func() error { return r.Create(ctx, rep) }); err != nil {
+			// The profile's roll-up counts the evaluation all the same (evaluateNamespace), and so
+			// does the journal, as for a report whose update fails.
+			r.journalUnwritten(ctx, profile, ev, ns, now)
 			r.state.markUnwritten(ps, ns, now)
 			if refusal(err) {
 				r.state.markRefused(ps, ns, now, err.Error())
@@ -131,6 +134,18 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
 	r.notifyNamespaceChange(ctx, profile, rep, previous, r.fresh(profile, ps, ns, sum, desired.Findings, prevFindings, now))
 	return nil
+}
+
+// journalUnwritten journals the evaluation of a namespace whose report could not be created (a
+// namespace being deleted, whose report the namespace controller removed, refuses creates), with
+// the findings the report would have listed: the evidence must hold what the profile counts.
+func (r *ComplianceProfileReconciler) journalUnwritten(ctx context.Context, profile *v1alpha1.ComplianceProfile, ev *engine.Evaluation, ns string, now time.Time) {
+	desired := report.NamespaceStatus(report.NamespaceInput{
+		Evaluation: ev, Namespace: ns, Previous: &v1alpha1.ComplianceReportStatus{}, Now: now, CatalogVersion: r.CatalogVersion,
+		FirstSeen: r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
+	})
+	r.firstSeen.Record(profile.Name, ns, desired.Findings, report.Persisting(ev.Summary(ns).Findings))
+	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, ev, desired.Findings, now)
 }
 
 // refusal says whether err is the API server refusing a write (an admission policy or webhook,
