@@ -24,7 +24,8 @@ import (
 // recorded an evaluation only once its report had been created: the new failing finding, and
 // the namespace turning NonCompliant, were never journaled, so the evidence pack read the
 // namespace Compliant over a period the profile counted it failing. A report update that fails
-// is journaled all the same (the journal is written first); a create that fails now is too.
+// is journaled all the same (the journal is written first); a create that fails now is too, and
+// the watchdog no longer journals such a namespace Unknown as if it were not evaluated.
 func TestAnEvaluationWhoseReportCannotBeCreatedIsJournaled(t *testing.T) {
 	ctx := context.Background()
 	const ns, profile = "jterm-a", "jterm"
@@ -32,7 +33,10 @@ func TestAnEvaluationWhoseReportCannotBeCreatedIsJournaled(t *testing.T) {
 	if err := k8s.Create(ctx, deployment(ns, "agent", false)); err != nil {
 		t.Fatal(err)
 	}
-	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "wl-privileged") })
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) {
+		onlyCheck(p, "wl-privileged")
+		p.Spec.EvaluationInterval = &metav1.Duration{Duration: time.Minute}
+	})
 	inScope := func(r *journal.Record) bool { return r.Profile == profile && r.Namespace == ns }
 	waitForRecords(t, "the namespace journaled Compliant", inScope, "report.result Compliant")
 
@@ -82,4 +86,45 @@ func TestAnEvaluationWhoseReportCannotBeCreatedIsJournaled(t *testing.T) {
 	})
 	waitForRecords(t, "the evaluation the profile counts is journaled", inScope,
 		"finding.opened wl-privileged agent/later", "report.result NonCompliant")
+
+	// Twice the interval on, the namespace is still evaluated (and journaled) at every full
+	// evaluation, only its report cannot be written. The watchdog used to call it overdue, 'no
+	// successful evaluation', and journal its result and criteria Unknown (not observed) at
+	// each of its runs, between evaluations journaling them again: the evidence flapped
+	// between Unknown and the verdict the profile counted all along.
+	runs := func() float64 {
+		return scrapeCounter(t, `soc2_operator_watchdog_runs_total{outcome="ok",task="staleness"}`) +
+			scrapeCounter(t, `soc2_operator_watchdog_runs_total{outcome="error",task="staleness"}`)
+	}
+	// Its full evaluations fail (a report could not be written): count them all.
+	full := func() float64 {
+		return fullEvaluations(t, profile) +
+			scrapeCounter(t, `soc2_operator_evaluations_total{outcome="error",profile="`+profile+`",scope="cluster"}`)
+	}
+	evaluated := full()
+	advance(t, 3*time.Minute)
+	eventually(t, 20*time.Second, "a full evaluation after the clock moved", func() error {
+		if n := full(); n <= evaluated {
+			return fmt.Errorf("%v full evaluations, as before", n)
+		}
+		return nil
+	})
+	before := runs()
+	eventually(t, 150*time.Second, "the watchdog ran twice since the namespace was evaluated at the new time", func() error {
+		if n := runs(); n < before+2 {
+			return fmt.Errorf("%v runs, %v before", n, before)
+		}
+		return nil
+	})
+	for _, d := range describe(journalRecords(t, inScope)) {
+		if strings.Contains(d, "Unknown") {
+			t.Errorf("the journal says %q of a namespace evaluated and journaled at every evaluation", d)
+		}
+	}
+	profileSays("the profile still counts the namespace's latest evaluation", func(p *v1alpha1.ComplianceProfile) error {
+		if p.Status.Result != v1alpha1.NonCompliant {
+			return fmt.Errorf("result %s", p.Status.Result)
+		}
+		return nil
+	})
 }

@@ -438,6 +438,17 @@ func (s *state) evaluatedBy(ps *profileState, ns string, seq uint64) bool {
 	return ok && e.seq >= seq
 }
 
+// lastEvaluated is when the evaluation that recorded the namespace's summary was made.
+func (s *state) lastEvaluated(ps *profileState, ns string) (time.Time, bool) {
+	if ps == nil {
+		return time.Time{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := ps.evaluated[ns]
+	return e.at, ok
+}
+
 // markOverdue records as not current the namespaces ("": the cluster-scoped objects) of the
 // profile whose summary was evaluated longer than limit before now (a report write refused
 // after a successful evaluation is not overdue: its summary is the latest), and returns those

@@ -58,8 +58,10 @@ func (w *watchdog) run(ctx context.Context, task, msg string, fn func(context.Co
 	metrics.WatchdogRuns.WithLabelValues(task, outcome).Inc()
 }
 
-// check marks stale the reports of every namespace whose last successful evaluation is older
-// than twice its profile's interval.
+// check marks stale the reports of every namespace whose report last reflected an evaluation
+// longer than twice its profile's interval ago: EvaluationOverdue, or WriteFailed when the
+// namespace was evaluated since (its report could not be written), and keeps the profile's
+// result from counting overdue namespaces (overdueRollup).
 func (w *watchdog) check(ctx context.Context) error {
 	now := w.profiles.Clock.Now()
 	list := &v1alpha1.ComplianceProfileList{}
@@ -70,9 +72,18 @@ func (w *watchdog) check(ctx context.Context) error {
 	for i := range list.Items {
 		p := &list.Items[i]
 		limit := 2 * w.profiles.interval(p)
+		ps := w.profiles.state.lookup(p.Name)
 		for ns, t := range w.profiles.state.overdue(p.Name, now, limit) {
-			errs = append(errs, w.profiles.markStale(ctx, w.profiles.state.lookup(p.Name), types.NamespacedName{Namespace: ns, Name: p.Name}, now, v1alpha1.ReasonEvaluationOverdue,
-				fmt.Sprintf("No successful evaluation since %s (over twice the evaluation interval)", t.UTC().Format(time.RFC3339))))
+			reason := v1alpha1.ReasonEvaluationOverdue
+			message := fmt.Sprintf("No successful evaluation since %s (over twice the evaluation interval)", t.UTC().Format(time.RFC3339))
+			if at, ok := w.profiles.state.lastEvaluated(ps, ns); ok && now.Sub(at) <= limit {
+				// Evaluated (and journaled, and counted in the profile's result) all the same:
+				// only its report is behind, and the namespace is not journaled Unknown.
+				reason = v1alpha1.ReasonWriteFailed
+				message = fmt.Sprintf("No evaluation could be written since %s; the latest, of %s, counts in the profile's result",
+					t.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
+			}
+			errs = append(errs, w.profiles.markStale(ctx, ps, types.NamespacedName{Namespace: ns, Name: p.Name}, now, reason, message))
 		}
 		errs = append(errs, w.profiles.overdueRollup(ctx, p, now, limit))
 	}
