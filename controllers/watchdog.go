@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -107,5 +108,10 @@ func (r *ComplianceProfileReconciler) overdueRollup(ctx context.Context, profile
 		return nil
 	}
 	p := &pass{profile: profile, ps: ps, now: now}
-	return r.updateProfileStatus(ctx, p, r.profileProblems(ctx, p), nil)
+	if err := r.updateProfileStatus(ctx, p, r.profileProblems(ctx, p), nil); err != nil && !apierrors.IsConflict(err) {
+		return err
+	}
+	// A conflict: an evaluation wrote the status meanwhile, from the same state; the next run
+	// writes it again if it still differs.
+	return nil
 }
