@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"fmt"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -19,7 +21,12 @@ var avlReplicas = &engine.Check{
 		"minReplicas its minReplicaCount, at least 1, maxReplicas its maxReplicaCount, 100 when unset; KEDA raises a target at zero into that range, so in the cluster one it leaves at zero is judged by the 0 it runs), " +
 		"and fails when KEDA scales it lower: to its idleReplicaCount, or to zero with minReplicaCount 0 (KEDA's default), while its triggers are idle, " +
 		"or to the count of its autoscaling.keda.sh/paused-replicas annotation; a ScaledObject that is paused, or that the API server or KEDA refuses " +
-		"(an idleReplicaCount not below minReplicaCount, a minReplicaCount above maxReplicaCount), scales nothing (KEDA v2.20.2). The check judges " +
+		"(an idleReplicaCount not below minReplicaCount, a minReplicaCount above maxReplicaCount), scales nothing (KEDA v2.20.2). " +
+		"A Deployment whose template an Argo Rollout runs (spec.workloadRef) is judged by the Rollout's replicas (and its autoscalers) when the " +
+		"Rollout scales it to 0 (scaleDown onsuccess or progressively) or it is at 0: in a scan by the Rollout's spec; in the cluster, where a " +
+		"Rollout is only a claim, a Deployment at 0 by the replicas of the ReplicaSets the Rollout controls (by UID) that run the Deployment's " +
+		"template, at most the Rollout's own, and by its 0 when there are none; a Rollout Argo Rollouts refuses (a template of its own, " +
+		"no or two strategies) runs nothing (argo-rollouts v1.10.2). The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Set spec.replicas to at least the required count, or give the HorizontalPodAutoscaler that scales " +
@@ -27,46 +34,67 @@ var avlReplicas = &engine.Check{
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  replicatedKinds,
-	Reads:    []string{"HorizontalPodAutoscaler", kedaScaledObjectKind},
+	Reads:    []string{"HorizontalPodAutoscaler", kedaScaledObjectKind, argoRolloutKind},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if notWorkload(ctx, o) {
+			return
+		}
+		if r, d := rolloutRevision(ctx.Inventory, o); r != nil {
+			ctx.NotApplicable("", fmt.Sprintf("its controller Argo Rollout %q runs Deployment %q's template, which the Deployment's result judges", r.Name, d.Name))
 			return
 		}
 		if controlledRevision(ctx, o) {
 			return
 		}
 		want := ctx.Params.MinReplicas
-		if so, ok := scaledObjectFloor(ctx.Inventory, o); ok && so.floor < want {
-			ctx.Fail("", "KEDA ScaledObject %q scales it to %s %s; want at least %d", so.obj.Name, countNoun(so.floor, "replica"), so.floorWhy, want)
-			return
-		}
-		h := autoscalerOf(ctx.Inventory, o)
-		if h != nil && ctx.Inventory.Complete && replicasOf(o) == 0 && kedaScaledObjectOf(ctx.Inventory, h) != nil {
-			// KEDA raises a target below its minReplicaCount whatever its triggers say: one
-			// that stays at zero in the cluster is not scaled by KEDA, and is judged by the 0 it runs.
-			h = nil
-		}
-		if h != nil {
-			if got := autoscalerMin(h); got < want {
-				ctx.Fail("", "HorizontalPodAutoscaler %q may scale it down to %s; want at least %d", h.Name, countNoun(got, "replica"), want)
-				return
+		// A Deployment whose template an Argo Rollout runs in its stead is judged by the
+		// Rollout's replicas (rolloutsRunning), each Rollout that does.
+		if rs := rolloutsRunning(ctx.Inventory, o); len(rs) > 0 {
+			for _, r := range rs {
+				if msg := replicasShortfall(ctx.Inventory, r.standIn, want); msg != "" {
+					ctx.Fail("", "%s: %s", r.why, msg)
+					return
+				}
 			}
 			ctx.Pass("")
 			return
 		}
-		if got, names, ok := sharedAutoscaling(ctx.Inventory, o); ok {
-			if got < want {
-				ctx.Fail("", "HorizontalPodAutoscalers %s all target it: none scales it by its metrics (AmbiguousSelector), and their "+
-					"minReplicas and maxReplicas keep it at %s; want at least %d", quoteList(names), countNoun(got, "replica"), want)
-				return
-			}
-			ctx.Pass("")
-			return
-		}
-		if got := replicasOf(o); got < want {
-			ctx.Fail("", "runs %s; want at least %d", countNoun(got, "replica"), want)
+		if msg := replicasShortfall(ctx.Inventory, o, want); msg != "" {
+			ctx.Fail("", "%s", msg)
 			return
 		}
 		ctx.Pass("")
 	},
+}
+
+// replicasShortfall says why workload o may run fewer than want replicas, or "": scaled by KEDA
+// below that, by an autoscaler whose minReplicas is below it, by several autoscalers that keep it
+// below it, or set to fewer replicas.
+func replicasShortfall(inv *engine.Inventory, o *engine.Object, want int32) string {
+	if so, ok := scaledObjectFloor(inv, o); ok && so.floor < want {
+		return fmt.Sprintf("KEDA ScaledObject %q scales it to %s %s; want at least %d", so.obj.Name, countNoun(so.floor, "replica"), so.floorWhy, want)
+	}
+	h := autoscalerOf(inv, o)
+	if h != nil && inv.Complete && replicasOf(o) == 0 && kedaScaledObjectOf(inv, h) != nil {
+		// KEDA raises a target below its minReplicaCount whatever its triggers say: one
+		// that stays at zero in the cluster is not scaled by KEDA, and is judged by the 0 it runs.
+		h = nil
+	}
+	if h != nil {
+		if got := autoscalerMin(h); got < want {
+			return fmt.Sprintf("HorizontalPodAutoscaler %q may scale it down to %s; want at least %d", h.Name, countNoun(got, "replica"), want)
+		}
+		return ""
+	}
+	if got, names, ok := sharedAutoscaling(inv, o); ok {
+		if got < want {
+			return fmt.Sprintf("HorizontalPodAutoscalers %s all target it: none scales it by its metrics (AmbiguousSelector), and their "+
+				"minReplicas and maxReplicas keep it at %s; want at least %d", quoteList(names), countNoun(got, "replica"), want)
+		}
+		return ""
+	}
+	if got := replicasOf(o); got < want {
+		return fmt.Sprintf("runs %s; want at least %d", countNoun(got, "replica"), want)
+	}
+	return ""
 }

@@ -200,4 +200,7 @@ var namespacedUnstructured = map[string]bool{
 	"CiliumNetworkPolicy": true, "NetworkPolicy": true,
 	// KEDA's ScaledObject (keda.sh), which scales a workload of its own namespace.
 	"ScaledObject": true,
+	// Argo Rollouts' Rollout (argoproj.io), which runs a Deployment of its own namespace's
+	// template (spec.workloadRef).
+	"Rollout": true,
 }

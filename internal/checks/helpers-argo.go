@@ -1,0 +1,244 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// Argo Rollouts' Rollout (argoproj.io/v1alpha1, the only version it serves), as
+// github.com/argoproj/argo-rollouts v1.10.2 defines and handles it. A Rollout with a
+// spec.workloadRef has no pod template of its own: the controller copies the template of the
+// Deployment it names, in its own namespace (rollout/templateref.go, Resolve), into the
+// ReplicaSets it creates and scales to its own replicas (1 when unset,
+// defaults.GetReplicasOrDefault). With workloadRef.scaleDown onsuccess it scales that Deployment
+// to 0 once the Rollout's first revision is healthy (rollout/sync.go); with progressively, to its
+// replicas less the Rollout's ready ones as they come up, and to 0 once healthy
+// (rollout/replicaset.go, reconcileNewReplicaSet); never (the default) leaves it alone, and the
+// documented migration then scales it to 0 by hand. Either way the Deployment's template runs as
+// the Rollout's pods, and the Deployment's own replicas are not what runs.
+const (
+	argoGroupVersion = "argoproj.io/v1alpha1"
+	argoRolloutKind  = "Rollout"
+)
+
+// argoRolloutSpec is what the checks read of a Rollout's spec.
+type argoRolloutSpec struct {
+	Replicas        *int32 `json:"replicas"`
+	MinReadySeconds int32  `json:"minReadySeconds"`
+	// ProgressDeadlineSeconds is 600 when unset (defaults.GetProgressDeadlineSecondsOrDefault).
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds"`
+	WorkloadRef             *struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Name       string `json:"name"`
+		ScaleDown  string `json:"scaleDown"`
+	} `json:"workloadRef"`
+	Template *struct {
+		Metadata struct {
+			Labels      map[string]string `json:"labels"`
+			Annotations map[string]string `json:"annotations"`
+		} `json:"metadata"`
+	} `json:"template"`
+	Strategy struct {
+		Canary    map[string]any `json:"canary"`
+		BlueGreen map[string]any `json:"blueGreen"`
+	} `json:"strategy"`
+}
+
+// argoRollout is a Rollout that runs the template of a Deployment of its namespace
+// (workloadRef), read.
+type argoRollout struct {
+	obj        *engine.Object
+	deployment string
+	replicas   int32
+	scaleDown  string
+}
+
+// argoRollouts reads the Rollouts of the evaluation that run a Deployment's template, by that
+// Deployment, each list sorted by the Rollout's name, once per evaluation.
+func argoRollouts(inv *engine.Inventory) map[workloadRef][]*argoRollout {
+	return inv.Memo(nil, "availability.argoRollouts", func() any {
+		idx := map[workloadRef][]*argoRollout{}
+		for _, o := range inv.ListKind(argoRolloutKind) {
+			if r := readArgoRollout(inv, o); r != nil {
+				k := workloadRef{o.Namespace, "apps", "Deployment", r.deployment}
+				idx[k] = append(idx[k], r)
+			}
+		}
+		for _, rs := range idx {
+			sort.Slice(rs, func(i, j int) bool { return rs[i].obj.Name < rs[j].obj.Name })
+		}
+		return idx
+	}).(map[workloadRef][]*argoRollout)
+}
+
+// readArgoRollout reads a Rollout that runs a Deployment's template, or returns nil: it has no
+// workloadRef naming an apps/v1 Deployment (a PodTemplate's or a ReplicaSet's template, or its
+// own), or Argo Rollouts refuses it and creates nothing (InvalidSpec, argo-rollouts v1.10.2
+// pkg/apis/rollouts/validation and rollout/templateref.go: a template of its own with labels or
+// annotations beside the workloadRef, negative replicas, neither or both of the canary and
+// blueGreen strategies, a progressDeadlineSeconds not above minReadySeconds), or in a scan the API
+// server refuses its manifest's metadata.
+func readArgoRollout(inv *engine.Inventory, o *engine.Object) *argoRollout {
+	if o.Kind != argoRolloutKind || o.APIVersion != argoGroupVersion || refusedCustomResource(inv, o, true) != "" {
+		return nil
+	}
+	var spec argoRolloutSpec
+	if !readSpec(o, &spec) {
+		return nil
+	}
+	ref := spec.WorkloadRef
+	if ref == nil || ref.APIVersion != "apps/v1" || ref.Kind != "Deployment" || ref.Name == "" {
+		return nil
+	}
+	replicas := int32(1)
+	if spec.Replicas != nil {
+		replicas = *spec.Replicas
+	}
+	deadline := int32(600)
+	if spec.ProgressDeadlineSeconds != nil {
+		deadline = *spec.ProgressDeadlineSeconds
+	}
+	switch {
+	case spec.Template != nil && (len(spec.Template.Metadata.Labels) > 0 || len(spec.Template.Metadata.Annotations) > 0),
+		replicas < 0,
+		(spec.Strategy.Canary == nil) == (spec.Strategy.BlueGreen == nil),
+		deadline <= spec.MinReadySeconds:
+		return nil
+	}
+	return &argoRollout{obj: o, deployment: ref.Name, replicas: replicas, scaleDown: ref.ScaleDown}
+}
+
+// rolloutRunning is a Rollout that runs a Deployment's template instead of the Deployment, the
+// object that stands for it (its kind, name and the replicas it is judged at, for its
+// autoscalers to be found) and why the Deployment is judged by it.
+type rolloutRunning struct {
+	rollout *argoRollout
+	standIn *engine.Object
+	why     string
+}
+
+// rolloutsRunning returns the Rollouts that run Deployment o's template in its stead, or none.
+//
+// In a scan, one whose workloadRef.scaleDown is onsuccess or progressively, which scales the
+// Deployment to 0, and one of a Deployment whose replicas are 0: the template runs at the
+// Rollout's replicas.
+//
+// In the operator's view a Rollout is what a namespace's admin writes, naming any Deployment of
+// the namespace, and its replicas are a claim: the controller may not run, or may have refused
+// it, paused it, or aborted its update. A Deployment at 0 replicas is judged by what the
+// Rollout's ReplicaSets run: those whose controller reference names the Rollout by its UID and
+// whose pod spec is the Deployment's template's (its labels kept, the Rollout's
+// rollouts-pod-template-hash and any metadata it adds beside them), counted at their replicas,
+// which the ReplicaSet controller runs whatever the Rollout is, and at most the Rollout's own
+// (the controller brings them down to it). None (no such ReplicaSet, all at 0: the Rollout's
+// pods do not exist, or run another template, an aborted update's stable revision) leaves the
+// Deployment judged by its own 0. A Deployment that runs replicas of its own is judged by them.
+func rolloutsRunning(inv *engine.Inventory, o *engine.Object) []rolloutRunning {
+	if o.Kind != "Deployment" || apiGroup(o.APIVersion) != "apps" || o.Workload == nil {
+		return nil
+	}
+	rollouts := argoRollouts(inv)[workloadRef{o.Namespace, "apps", "Deployment", o.Name}]
+	if len(rollouts) == 0 {
+		return nil
+	}
+	scaledToZero := o.Workload.Replicas != nil && *o.Workload.Replicas == 0
+	var out []rolloutRunning
+	for _, r := range rollouts {
+		replicas, why := r.replicas, ""
+		switch {
+		case inv.Complete && !scaledToZero:
+			continue
+		case inv.Complete:
+			running, sets := rolloutReplicaSets(inv, r, o)
+			if running == 0 {
+				continue
+			}
+			replicas = min(replicas, running)
+			why = fmt.Sprintf("it runs no replica itself; Argo Rollout %q runs its template (workloadRef) in ReplicaSet %s", r.obj.Name, quoteList(sets))
+		case r.scaleDown == "onsuccess" || r.scaleDown == "progressively":
+			why = fmt.Sprintf("Argo Rollout %q runs its template (workloadRef) and scales it to 0 (scaleDown: %s)", r.obj.Name, r.scaleDown)
+		case scaledToZero:
+			why = fmt.Sprintf("it runs no replica itself; Argo Rollout %q runs its template (workloadRef)", r.obj.Name)
+		default:
+			continue
+		}
+		n := replicas
+		standIn := &engine.Object{APIVersion: r.obj.APIVersion, Kind: r.obj.Kind, Namespace: r.obj.Namespace, Name: r.obj.Name,
+			Obj: r.obj.Obj, Workload: &engine.Workload{Replicas: &n}}
+		out = append(out, rolloutRunning{rollout: r, standIn: standIn, why: why})
+	}
+	return out
+}
+
+// rolloutReplicaSets counts the replicas of the ReplicaSets that Rollout r controls (by its UID)
+// and that run Deployment d's template, with their names, sorted.
+func rolloutReplicaSets(inv *engine.Inventory, r *argoRollout, d *engine.Object) (running int32, names []string) {
+	for _, o := range inv.List(d.Namespace, "ReplicaSet") {
+		if rolloutRunsTemplate(r, o, d) {
+			if n := replicasOf(o); n > 0 {
+				running += n
+				names = append(names, o.Name)
+			}
+		}
+	}
+	sort.Strings(names)
+	return running, names
+}
+
+// rolloutRunsTemplate reports whether ReplicaSet o is Rollout r's (its controller reference names
+// r by its UID) and runs Deployment d's template: the same pod spec, and the template's labels
+// (the Rollout adds its rollouts-pod-template-hash, and may add its ephemeral metadata).
+func rolloutRunsTemplate(r *argoRollout, o, d *engine.Object) bool {
+	rs, ok := o.Obj.(*appsv1.ReplicaSet)
+	dep, isDep := d.Obj.(*appsv1.Deployment)
+	uid := r.obj.Obj.GetUID()
+	if !ok || !isDep || uid == "" {
+		return false
+	}
+	ref := metav1.GetControllerOfNoCopy(rs)
+	if ref == nil || ref.Kind != argoRolloutKind || apiGroup(ref.APIVersion) != "argoproj.io" || ref.Name != r.obj.Name || ref.UID != uid {
+		return false
+	}
+	return apiequality.Semantic.DeepEqual(rs.Spec.Template.Spec, dep.Spec.Template.Spec) && labelsKept(dep.Spec.Template.Labels, rs.Spec.Template.Labels)
+}
+
+// rolloutRevision returns, in the operator's view, the Rollout that controls ReplicaSet o and
+// the Deployment whose template it runs (rolloutRunsTemplate), or nil: the Deployment's result
+// judges that template, counting the ReplicaSet's replicas when the Deployment runs none itself
+// (rolloutsRunning), and by its own replicas, which the Rollout's pods add to, otherwise.
+func rolloutRevision(inv *engine.Inventory, o *engine.Object) (rollout, deployment *engine.Object) {
+	ref := metav1.GetControllerOfNoCopy(o.Obj)
+	if !inv.Complete || o.Kind != "ReplicaSet" || ref == nil || ref.Kind != argoRolloutKind || apiGroup(ref.APIVersion) != "argoproj.io" {
+		return nil, nil
+	}
+	for _, rs := range argoRollouts(inv) {
+		for _, r := range rs {
+			if r.obj.Namespace != o.Namespace || r.obj.Name != ref.Name {
+				continue
+			}
+			d := inv.Get("Deployment", o.Namespace, r.deployment)
+			if d == nil || !rolloutRunsTemplate(r, o, d) {
+				continue
+			}
+			return r.obj, d
+		}
+	}
+	return nil, nil
+}
+
+// labelsKept reports whether every label of want is in got with its value.
+func labelsKept(want, got map[string]string) bool {
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			return false
+		}
+	}
+	return true
+}
