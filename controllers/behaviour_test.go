@@ -70,11 +70,11 @@ func TestProfileProblemsSayWhatToFix(t *testing.T) {
 		{
 			name: "problem-unread-kind",
 			mutate: func(p *v1alpha1.ComplianceProfile) {
-				p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "rollouts", Title: "rollouts", Kinds: []string{"Rollout"},
+				p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "clonesets", Title: "clonesets", Kinds: []string{"CloneSet"},
 					Expression: "true", Criteria: []v1alpha1.Criterion{"CC8.1"}}}
 			},
 			reason:  v1alpha1.ReasonInvalidCustomCheck,
-			message: `spec.customChecks[0].kinds[0]: the operator does not read Rollout objects`,
+			message: `spec.customChecks[0].kinds[0]: the operator does not read CloneSet objects`,
 		},
 	}
 	parent := t

@@ -141,7 +141,8 @@ func run(m *testing.M) (int, error) {
 	// Routes from its own API server), a stand-in for Istio's Gateway, stand-ins for Cilium's and
 	// Calico's network policies and the Network Policy API's AdminNetworkPolicy and
 	// BaselineAdminNetworkPolicy (controllers/testdata/cni), a stand-in for KEDA's ScaledObject
-	// (controllers/testdata/keda), and the Gateway API's: its
+	// (controllers/testdata/keda), one for Argo Rollouts' Rollout
+	// (controllers/testdata/argo-rollouts), and the Gateway API's: its
 	// experimental channel, a
 	// superset of the standard one, so that the fields of default Gateways are kept (a CRD
 	// updated while the operator runs would not do: its informers may go on reading objects
@@ -156,7 +157,8 @@ func run(m *testing.M) (int, error) {
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "openshift-route"),
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "istio"),
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "cni"),
-			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "keda"))
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "keda"),
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "argo-rollouts"))
 	})
 	if err != nil {
 		return 0, err

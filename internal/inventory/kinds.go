@@ -122,6 +122,7 @@ var (
 	calicod = schema.GroupVersion{Group: "crd.projectcalico.org", Version: "v1"}
 	netpol  = schema.GroupVersion{Group: "policy.networking.k8s.io", Version: "v1alpha1"}
 	keda    = schema.GroupVersion{Group: "keda.sh", Version: "v1alpha1"}
+	argo    = schema.GroupVersion{Group: "argoproj.io", Version: "v1alpha1"}
 )
 
 // Kinds are every kind the operator reads, in a fixed order. internal/manifest has its own table
@@ -192,6 +193,9 @@ var Kinds = []Kind{
 	// KEDA's ScaledObject, which scales its target below the minReplicas of the autoscaler KEDA
 	// creates for it (to zero, or its idleReplicaCount, while its triggers are idle).
 	optional(keda, "ScaledObject"),
+	// Argo Rollouts' Rollout, which runs the template of a Deployment it names (spec.workloadRef)
+	// through ReplicaSets of its own, the Deployment scaled to 0.
+	optional(argo, "Rollout"),
 }
 
 // ByKind finds a kind by name.

@@ -1,0 +1,125 @@
+package controllers
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// rolloutReplicaSet is ReplicaSet web-6d5f7b of namespace ns, controlled by Rollout web of UID
+// uid, running Deployment web's template (image) at replicas, as Argo Rollouts makes it
+// (github.com/argoproj/argo-rollouts v1.10.2: the template with its rollouts-pod-template-hash).
+func rolloutReplicaSet(ns, uid, image string, replicas int) string {
+	return `
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-6d5f7b
+  namespace: ` + ns + `
+  ownerReferences:
+  - {apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: web, uid: ` + uid + `, controller: true}
+spec:
+  replicas: ` + strconv.Itoa(replicas) + `
+  selector: {matchLabels: {app: web, rollouts-pod-template-hash: 6d5f7b}}
+  template:
+    metadata: {labels: {app: web, rollouts-pod-template-hash: 6d5f7b}}
+    spec:
+      containers:
+      - name: app
+        image: ` + image + `
+`
+}
+
+// TestADeploymentAnArgoRolloutScaledDownIsJudgedByTheRolloutsReplicaSets: Argo Rollout web runs
+// Deployment web's template (spec.workloadRef) and has scaled the Deployment to 0 (scaleDown:
+// onsuccess). The report failed web's avl-replicas at the 0 it runs itself (the operator did not
+// read Rollouts), while the Rollout's ReplicaSet ran the template at 3. A Rollout is what the
+// namespace's admin writes: created alone, it changes nothing; a ReplicaSet naming it by another
+// UID changes nothing either; the one it controls, running the Deployment's template at 3, takes
+// the finding away, and scaled to 1 brings it back.
+func TestADeploymentAnArgoRolloutScaledDownIsJudgedByTheRolloutsReplicaSets(t *testing.T) {
+	const ns = "argo-ref"
+	createNamespace(t, ns, map[string]string{"argoref": "true"})
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: `+ns+`
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+`)
+	createProfile(t, "argoref", "argoref", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-replicas") })
+	eventually(t, 20*time.Second, "web failing at 0", findingSays(ns, "argoref", "avl-replicas", "web", "runs 0 replicas"))
+
+	applyYAML(t, `
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: web
+  namespace: `+ns+`
+spec:
+  replicas: 3
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: web, scaleDown: onsuccess}
+  strategy:
+    canary: {}
+`)
+	ro := &unstructured.Unstructured{}
+	ro.SetGroupVersionKind(schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Rollout"})
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, ro); err != nil {
+		t.Fatal(err)
+	}
+	// A ReplicaSet naming the Rollout by another UID: not the Rollout's.
+	// Once the operator has judged its event, a Deployment created after it (marker, at 1
+	// replica) is evaluated with it in view.
+	applyYAML(t, rolloutReplicaSet(ns, "0b6f4c52-8c2e-4d3e-9a61-3f0e2d1b7c90", "registry.example.com/app:1.0.0", 3))
+	forged := &appsv1.ReplicaSet{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web-6d5f7b"}, forged); err != nil {
+		t.Fatal(err)
+	}
+	watched.judged(t, "the forged ReplicaSet's creation", forged.ResourceVersion)
+	applyYAML(t, strings.ReplaceAll(`
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: marker
+  namespace: NS
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: marker}}
+  template:
+    metadata: {labels: {app: marker}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+`, "NS", ns))
+	eventually(t, 20*time.Second, "marker's finding", findingSays(ns, "argoref", "avl-replicas", "marker", "runs 1 replica"))
+	if err := findingSays(ns, "argoref", "avl-replicas", "web", "runs 0 replicas")(); err != nil {
+		t.Fatalf("a ReplicaSet naming the Rollout by another UID changed web's result: %v", err)
+	}
+	deleteUnstructured(t, "apps", "v1", "ReplicaSet", ns, "web-6d5f7b")
+
+	applyYAML(t, rolloutReplicaSet(ns, string(ro.GetUID()), "registry.example.com/app:1.0.0", 3))
+	eventually(t, 20*time.Second, "web's finding gone", findingSays(ns, "argoref", "avl-replicas", "web", ""))
+
+	applyYAML(t, rolloutReplicaSet(ns, string(ro.GetUID()), "registry.example.com/app:1.0.0", 1))
+	eventually(t, 20*time.Second, "web failing at the ReplicaSet's 1", findingSays(ns, "argoref", "avl-replicas", "web",
+		`it runs no replica itself; Argo Rollout "web" runs its template (workloadRef) in ReplicaSet "web-6d5f7b": runs 1 replica; want at least 2`))
+}
