@@ -16,13 +16,13 @@ var avlPdbHpaMismatch = &engine.Check{
 		"check compares an integer minAvailable with the pods the selected workloads keep at their " +
 		"autoscalers' minReplicas (several autoscalers of one workload keep it within the highest minReplicas and the lowest maxReplicas, as avl-replicas reads them). A budget in a manifest that the API server refuses (minAvailable and maxUnavailable both set, a " +
 		"negative value, a percentage above 100% or a string that is not a percentage, an unknown unhealthyPodEvictionPolicy, policy/v1beta1) " +
-		"is never created, and is NotApplicable." + supporting,
+		"is never created, and is NotApplicable." + argoRolloutPodsText + supporting,
 	Remediation: "Lower minAvailable below the autoscaler's minReplicas (or use maxUnavailable), or raise the " +
 		"autoscaler's minReplicas.",
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a11},
 	Targets:  []string{"PodDisruptionBudget"},
-	Reads:    []string{engine.KindWorkload, "HorizontalPodAutoscaler", kedaScaledObjectKind},
+	Reads:    []string{engine.KindWorkload, "HorizontalPodAutoscaler", kedaScaledObjectKind, argoRolloutKind},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		b := budgetOf(ctx.Inventory, o)
 		if b == nil {
@@ -48,10 +48,11 @@ var avlPdbHpaMismatch = &engine.Check{
 		var autoscalers []string
 		shared := false
 		for _, w := range ws {
-			if h := autoscalerOf(ctx.Inventory, w); h != nil {
+			// A Deployment whose template an Argo Rollout runs has the Rollout's autoscalers.
+			if h := autoscalerOf(ctx.Inventory, scaledAs(ctx.Inventory, w)); h != nil {
 				scaled = append(scaled, w)
 				autoscalers = append(autoscalers, h.Name)
-			} else if _, names, ok := sharedAutoscaling(ctx.Inventory, w); ok {
+			} else if _, names, ok := sharedAutoscaling(ctx.Inventory, scaledAs(ctx.Inventory, w)); ok {
 				// Several autoscalers keep it within their bounds (sharedAutoscaling).
 				scaled, shared = append(scaled, w), true
 				autoscalers = append(autoscalers, names...)

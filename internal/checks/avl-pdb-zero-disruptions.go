@@ -35,13 +35,13 @@ var avlPdbZeroDisruptions = &engine.Check{
 		"negative value, a percentage above 100% or a string that is not a percentage, an unknown unhealthyPodEvictionPolicy, policy/v1beta1) " +
 		"is never created, and is NotApplicable. A budget that sets neither minAvailable nor maxUnavailable (policy/v1 " +
 		"defaults neither) fails too when it selects pods: the disruption controller then expects no pods and allows no " +
-		"disruption." + supporting,
+		"disruption." + argoRolloutPodsText + supporting,
 	Remediation: "Use maxUnavailable: 1 (or a percentage above 0), or a minAvailable below the number of pods the " +
 		"budget covers; raise the replicas if one pod may not be spared.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  []string{"PodDisruptionBudget"},
-	Reads:    []string{engine.KindWorkload, "HorizontalPodAutoscaler", kedaScaledObjectKind},
+	Reads:    []string{engine.KindWorkload, "HorizontalPodAutoscaler", kedaScaledObjectKind, argoRolloutKind},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		b := budgetOf(ctx.Inventory, o)
 		if b == nil {

@@ -34,13 +34,13 @@ var avlPdb = &engine.Check{
 		"those pods, which carry the old template's labels. In the operator, which reads the pods, a workload " +
 		"that runs pods its template does not explain (a StatefulSet updated OnDelete or with a partition, whose " +
 		"pods below it keep the old revision; labels changed on a pod) fails when no budget selects some of them by " +
-		"the labels they carry, whatever selects its template." + controlledRevisionText + supporting,
+		"the labels they carry, whatever selects its template." + controlledRevisionText + argoRolloutPodsText + supporting,
 	Remediation: "Add a PodDisruptionBudget (policy/v1) in the same namespace whose selector matches the pod " +
 		"template's labels, with maxUnavailable: 1 or a minAvailable below the replica count.",
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  replicatedKinds,
-	Reads:    []string{"PodDisruptionBudget", engine.KindWorkload, "HorizontalPodAutoscaler", kedaScaledObjectKind},
+	Reads:    []string{"PodDisruptionBudget", engine.KindWorkload, "HorizontalPodAutoscaler", kedaScaledObjectKind, argoRolloutKind},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if notWorkload(ctx, o) {
 			return

@@ -27,6 +27,11 @@ const (
 	argoRolloutKind  = "Rollout"
 )
 
+// argoRolloutPodsText says in the descriptions of the checks that count a workload's pods how a
+// Deployment whose template an Argo Rollout runs is counted (scaledAs).
+const argoRolloutPodsText = " In a scan, a Deployment whose template an Argo Rollout runs in its stead (as avl-replicas says) " +
+	"counts as the Rollout's pods: the Rollout's replicas and autoscalers."
+
 // argoRolloutSpec is what the checks read of a Rollout's spec.
 type argoRolloutSpec struct {
 	Replicas        *int32 `json:"replicas"`

@@ -847,6 +847,7 @@ func budgetOf(inv *engine.Inventory, o *engine.Object) *disruptionBudget {
 // else its replicas; 1 for a bare pod. known is false for DaemonSets, whose
 // pod count is the number of nodes.
 func podCount(inv *engine.Inventory, w *engine.Object) (n int32, known bool) {
+	w = scaledAs(inv, w)
 	if h := autoscalerOf(inv, w); h != nil {
 		return autoscalerMin(h), true
 	}
@@ -860,6 +861,21 @@ func podCount(inv *engine.Inventory, w *engine.Object) (n int32, known bool) {
 		return *w.Workload.Replicas, true
 	}
 	return 0, false
+}
+
+// scaledAs is what a workload's pods are counted as, in a scan: a Deployment whose template an
+// Argo Rollout runs in its stead (rolloutsRunning) has the Rollout's pods, at its replicas and
+// under its autoscalers, the first Rollout by name should there be several; any other workload,
+// and every workload in the operator's view (where the Rollout's own ReplicaSets are among the
+// workloads, and the Deployment at 0 runs none), is itself.
+func scaledAs(inv *engine.Inventory, w *engine.Object) *engine.Object {
+	if inv.Complete {
+		return w
+	}
+	if rs := rolloutsRunning(inv, w); len(rs) > 0 {
+		return rs[0].standIn
+	}
+	return w
 }
 
 // describeWorkloads names workloads for messages: Deployment "web", StatefulSet "db".
