@@ -25,7 +25,7 @@ var avlReplicas = &engine.Check{
 		"A Deployment whose template an Argo Rollout runs (spec.workloadRef) is judged by the Rollout's replicas (and its autoscalers) when the " +
 		"Rollout scales it to 0 (scaleDown onsuccess or progressively) or it is at 0: in a scan by the Rollout's spec; in the cluster, where a " +
 		"Rollout is only a claim, a Deployment at 0 by the replicas of the ReplicaSets the Rollout controls (by UID) that run the Deployment's " +
-		"template, at most the Rollout's own, and by its 0 when there are none; a Rollout Argo Rollouts refuses (a template of its own, " +
+		"template, at most the Rollout's own, whatever an autoscaler of the Rollout says (only Argo Rollouts scales them), and by its 0 when there are none; a Rollout Argo Rollouts refuses (a template of its own, " +
 		"no or two strategies) runs nothing (argo-rollouts v1.10.2). The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
@@ -51,6 +51,11 @@ var avlReplicas = &engine.Check{
 		// Rollout's replicas (rolloutsRunning), each Rollout that does.
 		if rs := rolloutsRunning(ctx.Inventory, o); len(rs) > 0 {
 			for _, r := range rs {
+				if r.running >= 0 && r.running < want {
+					// In the cluster no autoscaler of the Rollout raises what its ReplicaSets run.
+					ctx.Fail("", "%s: runs %s; want at least %d", r.why, countNoun(r.running, "replica"), want)
+					return
+				}
 				if msg := replicasShortfall(ctx.Inventory, r.standIn, want); msg != "" {
 					ctx.Fail("", "%s: %s", r.why, msg)
 					return

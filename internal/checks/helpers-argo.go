@@ -127,6 +127,11 @@ type rolloutRunning struct {
 	rollout *argoRollout
 	standIn *engine.Object
 	why     string
+	// running is, in the operator's view, what the Rollout's ReplicaSets run of the template
+	// (at most the Rollout's replicas): an autoscaler aimed at the Rollout changes the Rollout's
+	// replicas only, and only Argo Rollouts, which may not run, scales the ReplicaSets. -1 in a
+	// scan.
+	running int32
 }
 
 // rolloutsRunning returns the Rollouts that run Deployment o's template in its stead, or none.
@@ -156,7 +161,7 @@ func rolloutsRunning(inv *engine.Inventory, o *engine.Object) []rolloutRunning {
 	scaledToZero := o.Workload.Replicas != nil && *o.Workload.Replicas == 0
 	var out []rolloutRunning
 	for _, r := range rollouts {
-		replicas, why := r.replicas, ""
+		replicas, why, counted := r.replicas, "", int32(-1)
 		switch {
 		case inv.Complete && !scaledToZero:
 			continue
@@ -166,6 +171,7 @@ func rolloutsRunning(inv *engine.Inventory, o *engine.Object) []rolloutRunning {
 				continue
 			}
 			replicas = min(replicas, running)
+			counted = replicas
 			why = fmt.Sprintf("it runs no replica itself; Argo Rollout %q runs its template (workloadRef) in ReplicaSet %s", r.obj.Name, quoteList(sets))
 		case r.scaleDown == "onsuccess" || r.scaleDown == "progressively":
 			why = fmt.Sprintf("Argo Rollout %q runs its template (workloadRef) and scales it to 0 (scaleDown: %s)", r.obj.Name, r.scaleDown)
@@ -177,7 +183,7 @@ func rolloutsRunning(inv *engine.Inventory, o *engine.Object) []rolloutRunning {
 		n := replicas
 		standIn := &engine.Object{APIVersion: r.obj.APIVersion, Kind: r.obj.Kind, Namespace: r.obj.Namespace, Name: r.obj.Name,
 			Obj: r.obj.Obj, Workload: &engine.Workload{Replicas: &n}}
-		out = append(out, rolloutRunning{rollout: r, standIn: standIn, why: why})
+		out = append(out, rolloutRunning{rollout: r, standIn: standIn, why: why, running: counted})
 	}
 	return out
 }
