@@ -229,19 +229,29 @@ func rolloutRevision(inv *engine.Inventory, o *engine.Object) (rollout, deployme
 	if !inv.Complete || o.Kind != "ReplicaSet" || ref == nil || ref.Kind != argoRolloutKind || apiGroup(ref.APIVersion) != "argoproj.io" {
 		return nil, nil
 	}
-	for _, rs := range argoRollouts(inv) {
-		for _, r := range rs {
-			if r.obj.Namespace != o.Namespace || r.obj.Name != ref.Name {
-				continue
-			}
-			d := inv.Get("Deployment", o.Namespace, r.deployment)
-			if d == nil || !rolloutRunsTemplate(r, o, d) {
-				continue
-			}
-			return r.obj, d
-		}
+	r := argoRolloutsByName(inv)[[2]string{o.Namespace, ref.Name}]
+	if r == nil {
+		return nil, nil
 	}
-	return nil, nil
+	d := inv.Get("Deployment", o.Namespace, r.deployment)
+	if d == nil || !rolloutRunsTemplate(r, o, d) {
+		return nil, nil
+	}
+	return r.obj, d
+}
+
+// argoRolloutsByName indexes the Rollouts argoRollouts reads by namespace and name, once per
+// evaluation.
+func argoRolloutsByName(inv *engine.Inventory) map[[2]string]*argoRollout {
+	return inv.Memo(nil, "availability.argoRolloutsByName", func() any {
+		idx := map[[2]string]*argoRollout{}
+		for _, rs := range argoRollouts(inv) {
+			for _, r := range rs {
+				idx[[2]string{r.obj.Namespace, r.obj.Name}] = r
+			}
+		}
+		return idx
+	}).(map[[2]string]*argoRollout)
 }
 
 // labelsKept reports whether every label of want is in got with its value.
