@@ -238,18 +238,22 @@ func build() *dashboard.DashboardBuilder {
 			WithTarget(query("A", `count by (criterion) (soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Fail"})`, "{{criterion}}")).
 			Min(0).Decimals(0)).
 		// Each (namespace, criterion) has one status series set to 1; weigh them so that
-		// one number says which (Pass 1, Excepted 2, NotAssessed 3, Fail 4).
+		// one number says which (Pass 1, Excepted 2, NotAssessed 3, Fail 4, Unknown 5). A
+		// status left out drops the namespace from the table: the criteria of a stale report
+		// are Unknown, and its namespace vanished from the table instead of reading so.
 		WithPanel(tableOf(11, "Criterion status (namespace × criterion)",
-			"The status of each SOC 2 criterion in each namespace, as the ComplianceReports show it. kubectl describe compliancereport <profile> -n <namespace> lists the findings.").
+			"The status of each SOC 2 criterion in each namespace, as the ComplianceReports show it; Unknown (stale) while a report's latest evaluation could not be made or written, or is overdue. kubectl describe compliancereport <profile> -n <namespace> lists the findings.").
 			Height(10).Span(24).
 			WithTarget(instant("A", `max by (namespace, criterion) (`+
 				`soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Pass"} * 1`+
 				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Excepted"} * 2`+
 				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="NotAssessed"} * 3`+
-				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Fail"} * 4)`)).
+				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Fail"} * 4`+
+				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Unknown"} * 5)`)).
 			WithTransformation(matrix("namespace", "criterion")).
 			Mappings(valueText(map[string][2]string{
 				"1": {"Pass", "green"}, "2": {"Excepted", "blue"}, "3": {"Not assessed", "text"}, "4": {"Fail", "red"},
+				"5": {"Unknown (stale)", "orange"},
 			})).
 			CellOptions(common.TableCellOptions{TableColoredBackgroundCellOptions: &common.TableColoredBackgroundCellOptions{
 				Type: common.TableCellDisplayModeColorBackground, Mode: cog.ToPtr(common.TableCellBackgroundDisplayModeBasic),

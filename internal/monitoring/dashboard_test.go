@@ -3,11 +3,13 @@ package monitoring
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -674,5 +676,148 @@ func TestTheNamespaceVariableListsEveryResult(t *testing.T) {
 		if !listed {
 			t.Errorf("a %s namespace has no %s series: the dashboard's namespace variable (%s) leaves it out", result, name, series)
 		}
+	}
+}
+
+// TestCriterionTableShowsEveryStatus sets, through internal/metrics, one namespace per status a
+// criterion can have in soc2_operator_criterion_status (a stale report's criteria are Unknown),
+// runs the query of the panel "Criterion status (namespace × criterion)" on what the registry
+// exports with `promtool test rules`, and checks that each namespace is in the table with the
+// value the panel's value mappings show as that status. A status the query leaves out drops the
+// namespace from the table: a stale report's NonCompliant namespace simply vanished from it.
+func TestCriterionTableShowsEveryStatus(t *testing.T) {
+	var raw struct {
+		Panels []json.RawMessage `json:"panels"`
+	}
+	if err := json.Unmarshal(read(t, filepath.Join(testenv.RepoRoot(), dashboardFile)), &raw); err != nil {
+		t.Fatal(err)
+	}
+	type panelJSON struct {
+		Title   string            `json:"title"`
+		Panels  []json.RawMessage `json:"panels"`
+		Targets []struct {
+			Expr string `json:"expr"`
+		} `json:"targets"`
+		FieldConfig struct {
+			Defaults struct {
+				Mappings []struct {
+					Options map[string]struct {
+						Text string `json:"text"`
+					} `json:"options"`
+				} `json:"mappings"`
+			} `json:"defaults"`
+		} `json:"fieldConfig"`
+	}
+	var table *panelJSON
+	var walk func([]json.RawMessage)
+	walk = func(ps []json.RawMessage) {
+		for _, r := range ps {
+			var p panelJSON
+			if err := json.Unmarshal(r, &p); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(p.Title, "Criterion status") {
+				table = &p
+			}
+			walk(p.Panels)
+		}
+	}
+	walk(raw.Panels)
+	if table == nil || len(table.Targets) != 1 {
+		t.Fatalf("%s: no panel \"Criterion status ...\" with one query", dashboardFile)
+	}
+	shownAs := map[string]string{} // mapping text -> value
+	for _, m := range table.FieldConfig.Defaults.Mappings {
+		for v, o := range m.Options {
+			shownAs[o.Text] = v
+		}
+	}
+	expr := strings.NewReplacer(`"$profile"`, `"table-profile"`, `"$namespace"`, `".*"`, `"$criterion"`, `".*"`).Replace(table.Targets[0].Expr)
+
+	// What each status reads as in the table.
+	statuses := map[string]string{
+		string(v1alpha1.CriterionPass): "Pass", string(v1alpha1.CriterionFail): "Fail", string(v1alpha1.CriterionExcepted): "Excepted",
+		string(v1alpha1.CriterionNotAssessed): "Not assessed", string(v1alpha1.Unknown): "Unknown (stale)",
+	}
+	metrics.Register()
+	t.Cleanup(func() { metrics.ForgetProfile("table-profile") })
+	for status := range statuses {
+		ns := "table-" + strings.ToLower(status)
+		if status == string(v1alpha1.Unknown) {
+			// A report that was NonCompliant, then marked stale.
+			crit := []v1alpha1.CriterionStatus{{ID: "CC6.1", Status: v1alpha1.CriterionFail}}
+			metrics.SetNamespace("table-profile", ns, &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant, Criteria: crit})
+			metrics.SetNamespaceStale("table-profile", ns, crit)
+			continue
+		}
+		metrics.SetNamespace("table-profile", ns, &v1alpha1.ComplianceReportStatus{Result: v1alpha1.Compliant,
+			Criteria: []v1alpha1.CriterionStatus{{ID: "CC6.1", Status: v1alpha1.CriterionState(status)}}})
+	}
+	families, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var series []map[string]any
+	for _, f := range families {
+		if f.GetName() != "soc2_operator_criterion_status" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var labels []string
+			profile := ""
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+				if l.GetName() == "profile" {
+					profile = l.GetValue()
+				}
+			}
+			if profile == "table-profile" {
+				series = append(series, map[string]any{"series": f.GetName() + "{" + strings.Join(labels, ",") + "}", "values": fmt.Sprintf("%gx10", m.GetGauge().GetValue())})
+			}
+		}
+	}
+	var samples []map[string]any
+	var missing []string
+	for status, text := range statuses {
+		v, ok := shownAs[text]
+		if !ok {
+			missing = append(missing, fmt.Sprintf("%s (no value mapping shows %q)", status, text))
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("value mapping %q: %v", v, err)
+		}
+		samples = append(samples, map[string]any{
+			"labels": fmt.Sprintf(`{criterion="CC6.1",namespace=%q}`, "table-"+strings.ToLower(status)), "value": f,
+		})
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("the criterion table cannot show status %s", strings.Join(missing, ", "))
+	}
+	test := map[string]any{
+		"evaluation_interval": "1m",
+		"tests": []any{map[string]any{
+			"interval": "1m", "input_series": series,
+			"promql_expr_test": []any{
+				map[string]any{"expr": expr, "eval_time": "5m", "exp_samples": samples},
+				// Every namespace has its row, whatever the mappings.
+				map[string]any{"expr": "count(" + expr + ")", "eval_time": "5m", "exp_samples": []any{map[string]any{"labels": "{}", "value": len(statuses)}}},
+			},
+		}},
+	}
+	data, err := yaml.Marshal(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "table_test.yaml"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(promtool(t), "test", "rules", "table_test.yaml")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("the criterion table's query does not show each namespace with its status: promtool %v\n%s\n%s", err, out, data)
 	}
 }
