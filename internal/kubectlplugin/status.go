@@ -33,7 +33,7 @@ func statusCommand() *command {
 PROFILE column shows when there are several profiles, or with -o wide): its result (* when the report is stale or not Ready, with why under the table), score, failing findings by
 severity (C/H/M/L), excepted findings, when it was evaluated, and its criteria: those that
 fail, are excepted or are not assessed by ID, then how many pass (cut to the terminal's
-width). For one namespace (the default: the context's, or -n) it then lists every criterion;
+width; a stale report's criteria are unknown, its last evaluation's shown after). For one namespace (the default: the context's, or -n) it then lists every criterion;
 -o wide does both for every report, uncut. -o json|yaml prints the ComplianceReport objects.
 
 Examples:
@@ -235,7 +235,12 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 			t := s.LastEvaluated.Time
 			evaluated = age(e.Now(), &t)
 		}
-		row := []string{r.Namespace, r.Spec.Profile, result, score, findingCounts(s.Summary), fmt.Sprint(s.Summary.Excepted), evaluated, criteriaCell(s.Criteria)}
+		criteria := criteriaCell(s.Criteria)
+		if stale != nil && len(s.Criteria) > 0 {
+			// What matters first, should the terminal cut the cell: none of them is current.
+			criteria = "unknown (stale); at the last evaluation: " + criteria
+		}
+		row := []string{r.Namespace, r.Spec.Profile, result, score, findingCounts(s.Summary), fmt.Sprint(s.Summary.Excepted), evaluated, criteria}
 		if !showProfile {
 			row = slices.Delete(row, 1, 2)
 		}
@@ -302,12 +307,18 @@ func findingCounts(s v1alpha1.ReportSummary) string {
 	return fmt.Sprintf("%d (%s)", s.Failing, strings.Join(parts, " "))
 }
 
-// criteriaTable lists every criterion of one report.
+// criteriaTable lists every criterion of one report. Those of a stale report are Unknown, as
+// soc2_operator_criterion_status says: they are its last evaluation's, shown beside it.
 func criteriaTable(w io.Writer, r *v1alpha1.ComplianceReport, width int) error {
 	fmt.Fprintf(w, "Criteria of %s/%s (profile %s):\n", r.Namespace, r.Name, r.Spec.Profile)
 	t := &termtable.Table{Header: []string{"CRITERION", "STATUS", "CHECKS", "UNASSESSED", "FAILED", "EXCEPTED", "TITLE"}, Flex: 6, MinColumn: 6}
+	stale := staleCondition(*r) != nil
 	for _, c := range r.Status.Criteria {
-		t.Add(string(c.ID), string(c.Status), fmt.Sprint(c.Checks), fmt.Sprint(c.UnassessedChecks), fmt.Sprint(c.Failed), fmt.Sprint(c.Excepted), c.Title)
+		status := string(c.Status)
+		if stale {
+			status = "Unknown (" + status + " at the last evaluation)"
+		}
+		t.Add(string(c.ID), status, fmt.Sprint(c.Checks), fmt.Sprint(c.UnassessedChecks), fmt.Sprint(c.Failed), fmt.Sprint(c.Excepted), c.Title)
 	}
 	if len(r.Status.Criteria) == 0 {
 		fmt.Fprintln(w, "  (none yet: the operator has not evaluated this namespace)")
