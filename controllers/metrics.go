@@ -64,19 +64,15 @@ func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context, written 
 			}
 		}
 	}
-	counts := map[[2]string]int{}
-	metrics.ExceptionExpiry.Reset()
+	counts, expiry := map[[2]string]int{}, map[[2]string]float64{}
 	for _, ex := range list.Items {
 		if ex.Status.State != "" {
 			counts[[2]string{ex.Namespace, string(ex.Status.State)}]++
 		}
 		if ex.Status.State == v1alpha1.ExceptionActive {
-			metrics.ExceptionExpiry.WithLabelValues(ex.Namespace, ex.Name).Set(float64(ex.Spec.Expires.Unix()))
+			expiry[[2]string{ex.Namespace, ex.Name}] = float64(ex.Spec.Expires.Unix())
 		}
 	}
-	metrics.Exceptions.Reset()
-	for k, n := range counts {
-		metrics.Exceptions.WithLabelValues(k[0], k[1]).Set(float64(n))
-	}
+	metrics.SetExceptions(counts, expiry)
 	return nil
 }

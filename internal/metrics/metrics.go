@@ -289,3 +289,39 @@ func ForgetProfile(profile string) {
 		v.DeletePartialMatch(labels)
 	}
 }
+
+// exceptionSeries are the series of Exceptions and ExceptionExpiry that SetExceptions last
+// served.
+var exceptionSeries = struct {
+	sync.Mutex
+	counts, expiry map[[2]string]bool
+}{}
+
+// SetExceptions records the exceptions: counts by [namespace, state], and expiry (Unix
+// seconds) by [namespace, name] for each Active one, in place of what it last recorded. Series
+// that stay are overwritten where they are and only those that went are deleted, so a scrape
+// during the update sees every series that is there before and after it (emptying the vectors
+// first showed a scrape in between no exception at all: SOC2ExceptionExpiringSoon resolved and
+// fired again, the counts dipped).
+func SetExceptions(counts map[[2]string]int, expiry map[[2]string]float64) {
+	exceptionSeries.Lock()
+	defer exceptionSeries.Unlock()
+	exceptionSeries.counts = replaceSeries(Exceptions, exceptionSeries.counts, counts)
+	exceptionSeries.expiry = replaceSeries(ExceptionExpiry, exceptionSeries.expiry, expiry)
+}
+
+// replaceSeries sets v's series to values and deletes those of before that values lacks. It
+// returns the series now served.
+func replaceSeries[N int | float64](v *prometheus.GaugeVec, before map[[2]string]bool, values map[[2]string]N) map[[2]string]bool {
+	now := make(map[[2]string]bool, len(values))
+	for k, n := range values {
+		v.WithLabelValues(k[0], k[1]).Set(float64(n))
+		now[k] = true
+	}
+	for k := range before {
+		if !now[k] {
+			v.DeleteLabelValues(k[0], k[1])
+		}
+	}
+	return now
+}

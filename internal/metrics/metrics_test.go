@@ -121,3 +121,22 @@ func TestStaleNamespaceIsUnknownUntilWrittenAgain(t *testing.T) {
 		t.Errorf("written again: findings counts %q, want one per severity and the excepted count", got)
 	}
 }
+
+// TestSetExceptionsReplacesWhatItRecorded: a recount serves the exceptions counted now, and
+// the series of those that went (an exception deleted, or no longer Active) are gone.
+func TestSetExceptionsReplacesWhatItRecorded(t *testing.T) {
+	t.Cleanup(func() { SetExceptions(nil, nil) })
+	SetExceptions(map[[2]string]int{{"a", "Active"}: 2, {"b", "Expired"}: 1},
+		map[[2]string]float64{{"a", "x"}: 100, {"a", "y"}: 200})
+	SetExceptions(map[[2]string]int{{"a", "Active"}: 1, {"a", "Expired"}: 1}, map[[2]string]float64{{"a", "y"}: 200})
+	if got, want := scrape(t, "soc2_operator_exceptions", Exceptions), []string{
+		`soc2_operator_exceptions{namespace="a",state="Active"} 1`, `soc2_operator_exceptions{namespace="a",state="Expired"} 1`,
+	}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("scraped %q, want %q", got, want)
+	}
+	if got, want := scrape(t, "soc2_operator_exception_expiry_timestamp_seconds", ExceptionExpiry), []string{
+		`soc2_operator_exception_expiry_timestamp_seconds{exception="y",namespace="a"} 200`,
+	}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("scraped %q, want %q", got, want)
+	}
+}
