@@ -78,6 +78,12 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 			if refusal(err) {
 				r.state.markRefused(ps, ns, now, err.Error())
 			}
+			if !apierrors.IsAlreadyExists(err) {
+				// No report holds the latest evaluation, nor the verdict the metrics may still give
+				// from a report that was deleted: they say Unknown, as a stale report's. (One that
+				// exists already, the cache not having seen it, is written on the retry.)
+				metrics.SetNamespaceUnknown(profile.Name, ns)
+			}
 			metrics.ReportWrites.WithLabelValues(profile.Name, "create", "error").Inc()
 			return fmt.Errorf("creating report %s: %w", key, err)
 		}

@@ -217,13 +217,27 @@ func SetCluster(profile string, criteria []v1alpha1.CriterionStatus, failing map
 // counts are absent until one succeeds.
 func SetClusterUnknown(profile string) {
 	Findings.DeletePartialMatch(prometheus.Labels{"profile": profile, "namespace": ""})
+	setCriteria(profile, "", recordedUnknown(profile, ""))
+}
+
+// SetNamespaceUnknown records that a namespace's latest evaluation is in no report (its report
+// is gone and could not be created again): as SetNamespaceStale, with the criteria last
+// recorded for it, since there is no report to list them.
+func SetNamespaceUnknown(profile, namespace string) {
+	setCriteria(profile, namespace, recordedUnknown(profile, namespace))
+	Findings.DeletePartialMatch(prometheus.Labels{"profile": profile, "namespace": namespace})
+	SetNamespaceResult(profile, namespace, v1alpha1.Unknown)
+}
+
+// recordedUnknown is each criterion last recorded for profile and namespace, Unknown.
+func recordedUnknown(profile, namespace string) []v1alpha1.CriterionStatus {
 	recorded.Lock()
+	defer recorded.Unlock()
 	var unknown []v1alpha1.CriterionStatus
-	for id := range recorded.criteria[[2]string{profile, ""}] {
+	for id := range recorded.criteria[[2]string{profile, namespace}] {
 		unknown = append(unknown, v1alpha1.CriterionStatus{ID: id, Status: criterionUnknown})
 	}
-	recorded.Unlock()
-	setCriteria(profile, "", unknown)
+	return unknown
 }
 
 // recorded holds, per profile and namespace, the criteria setCriteria last served, so that a
