@@ -249,3 +249,129 @@ func TestChecksumsUnderChecksumNames(t *testing.T) {
 		})
 	}
 }
+
+// TestPositionalPasswords judges command lines whose programs take a password as an argument
+// that no option or name marks (htpasswd -b FILE USER PASSWORD, mc alias set ALIAS URL
+// ACCESSKEY SECRETKEY, rabbitmqctl add_user USER PASSWORD, mysqladmin password NEW, redis-cli
+// AUTH PASSWORD), as an option's value of a form no name says is a password (openssl's
+// -passout pass:PASSWORD, keytool's -storepass PASSWORD) or on their standard input from echo
+// (echo USER:PASSWORD | chpasswd), as argv (programPassword) and as a shell script's line
+// (scriptProgramPassword). References stay Pass: the program reads them from the environment,
+// a file or its input.
+func TestPositionalPasswords(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		"htpasswd -b":                             {"htpasswd -b /etc/nginx/.htpasswd admin Orders-2024", true},
+		"htpasswd -bc":                            {"htpasswd -bc /etc/nginx/.htpasswd admin Orders-2024", true},
+		"htpasswd -nb":                            {"htpasswd -nb admin Orders-2024", true},
+		"htpasswd -Bbn":                           {"htpasswd -Bbn admin Orders-2024", true},
+		"htpasswd -b -c, bcrypt's cost":           {"htpasswd -b -c -B -C 12 /etc/nginx/.htpasswd admin Orders-2024", true},
+		"htpasswd -nb to a file":                  {"htpasswd -nb admin Orders-2024 > /etc/nginx/.htpasswd", true},
+		"mc alias set":                            {"mc alias set myminio http://minio:9000 minioadmin Orders-2024", true},
+		"mc alias set with --api":                 {"mc alias set --api S3v4 myminio http://minio:9000 minioadmin Orders-2024", true},
+		"mc config host add":                      {"mc config host add myminio http://minio:9000 minioadmin Orders-2024", true},
+		"rabbitmqctl add_user":                    {"rabbitmqctl add_user admin Orders-2024", true},
+		"rabbitmqctl -n node change_password":     {"rabbitmqctl -n rabbit@mq change_password admin Orders-2024", true},
+		"chpasswd from echo":                      {"echo 'admin:Orders-2024' | chpasswd", true},
+		"chpasswd from echo, double quotes":       {`echo "root:Orders-2024" | sudo chpasswd`, true},
+		"chpasswd from a here-string":             {"chpasswd <<< 'root:Orders-2024'", true},
+		"passwd --stdin from echo":                {"echo Orders-2024 | passwd --stdin admin", true},
+		"docker login --password-stdin from echo": {"echo Orders-2024 | docker login -u ci --password-stdin registry.example.com", true},
+		"mysqladmin password":                     {"mysqladmin -u root password Orders-2024", true},
+		"mysqladmin password after a command":     {"mysqladmin -u root -h db flush-privileges password Orders-2024", true},
+		"redis-cli AUTH":                          {"redis-cli -h redis AUTH Orders-2024", true},
+		"redis-cli auth user password":            {"redis-cli -h redis -p 6379 auth default Orders-2024", true},
+		"openssl -passout pass:":                  {"openssl pkcs12 -export -in c.pem -inkey k.pem -out c.p12 -passout pass:Orders-2024", true},
+		"openssl -passin pass:":                   {"openssl rsa -in k.pem -passin pass:Orders-2024 -out k2.pem", true},
+		"openssl -pass pass:":                     {"openssl enc -aes-256-cbc -in a -out b -pass pass:Orders-2024", true},
+		"openssl -password pass:":                 {"openssl pkcs12 -export -in c.pem -out c.p12 -password pass:Orders-2024", true},
+		"openssl -passout=pass:":                  {"openssl pkcs12 -export -in c.pem -out c.p12 -passout=pass:Orders-2024", true},
+		"openssl enc -k":                          {"openssl enc -d -aes-256-cbc -in a -out b -k Orders-2024", true},
+		"keytool -storepass":                      {"keytool -import -file c.pem -keystore t.jks -storepass Orders-2024 -noprompt", true},
+		"keytool -keypass":                        {"keytool -genkeypair -alias a -keystore k.jks -keypass Orders-2024 -storepass:env KS_PW", true},
+		"keytool -deststorepass":                  {"keytool -importkeystore -srckeystore c.p12 -srcstorepass:file /run/p -destkeystore k.jks -deststorepass Orders-2024", true},
+		"keytool -new":                            {"keytool -storepasswd -keystore k.jks -storepass:env OLD -new Orders-2024", true},
+		"jarsigner -storepass":                    {"jarsigner -keystore k.jks -storepass Orders-2024 app.jar signer", true},
+
+		"htpasswd without -b prompts":            {"htpasswd -c /etc/nginx/.htpasswd admin", false},
+		"htpasswd -b from a shell parameter":     {`htpasswd -bc /etc/nginx/.htpasswd "$USER" "$PASS"`, false},
+		"htpasswd -nb from a kubelet reference":  {"htpasswd -nb admin $(HTPASSWD)", false},
+		"htpasswd -b from a substitution":        {"htpasswd -b /etc/nginx/.htpasswd admin $(cat /run/secrets/pw)", false},
+		"htpasswd -i reads stdin":                {"htpasswd -ci /etc/nginx/.htpasswd admin", false},
+		"mc alias set from parameters":           {`mc alias set myminio http://minio:9000 "$MINIO_ACCESS_KEY" "${MINIO_SECRET_KEY}"`, false},
+		"mc alias set prompts":                   {"mc alias set myminio http://minio:9000", false},
+		"mc ls":                                  {"mc ls myminio/bucket", false},
+		"rabbitmqctl add_user from a parameter":  {`rabbitmqctl add_user admin "$RABBITMQ_PASSWORD"`, false},
+		"rabbitmqctl set_permissions -p vhost":   {`rabbitmqctl set_permissions -p / admin ".*" ".*" ".*"`, false},
+		"rabbitmqctl list_users":                 {"rabbitmqctl list_users", false},
+		"chpasswd from a parameter":              {`echo "root:${ROOT_PASSWORD}" | chpasswd`, false},
+		"chpasswd from a file":                   {"cat /run/secrets/users | chpasswd", false},
+		"echo to another program":                {"echo 'admin:Orders-2024' | tee /tmp/x", false},
+		"docker login stdin from a file":         {"cat /run/secrets/pw | docker login -u ci --password-stdin r.example.com", false},
+		"mysqladmin password from a parameter":   {`mysqladmin -u root password "$MYSQL_ROOT_PASSWORD"`, false},
+		"mysqladmin ping":                        {"mysqladmin -u root -h db ping", false},
+		"mysqladmin user named password":         {"mysqladmin -u password -h db ping", false},
+		"redis-cli AUTH from a parameter":        {`redis-cli -h redis AUTH "$REDIS_PASSWORD"`, false},
+		"redis-cli -h auth ping":                 {"redis-cli -h auth ping", false},
+		"redis-cli GET auth":                     {"redis-cli GET auth", false},
+		"openssl -passin env:":                   {"openssl rsa -in k.pem -passin env:KEY_PASSWORD -out k2.pem", false},
+		"openssl -passout file:":                 {"openssl pkcs12 -export -in c.pem -out c.p12 -passout file:/run/secrets/p12", false},
+		"openssl -passin stdin":                  {"openssl rsa -in k.pem -passin stdin -out k2.pem", false},
+		"openssl -passin fd:":                    {"openssl rsa -in k.pem -passin fd:3 -out k2.pem", false},
+		"openssl -passout pass: from a variable": {`openssl pkcs12 -export -in c.pem -out c.p12 -passout "pass:$P12_PASSWORD"`, false},
+		"openssl s_client -k is no password":     {"openssl x509 -in c.pem -noout -text", false},
+		"keytool -storepass:env":                 {"keytool -list -keystore k.jks -storepass:env KEYSTORE_PASSWORD", false},
+		"keytool -storepass:file":                {"keytool -list -keystore k.jks -storepass:file /run/secrets/ks", false},
+		"keytool -storepass from a parameter":    {`keytool -list -keystore k.jks -storepass "$KEYSTORE_PASSWORD"`, false},
+		"htpasswd as an argument of echo":        {"echo htpasswd -b f admin Orders-2024", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			i, why := programPassword(strings.Fields(tc.line))
+			if got := i >= 0; got != tc.want {
+				t.Errorf("programPassword(%q) = %d %q, want a password %v", tc.line, i, why, tc.want)
+			}
+			if got := scriptProgramPassword(tc.line); (got != "") != tc.want {
+				t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", tc.line, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCommandLinesAreReadOnce: a tenant writes the command lines the readers of
+// programPassword read, so each word is looked at a bounded number of times, whatever the
+// programs and pipes of the line (a reader that went back over the line, or over every
+// command before, at each program would read a line of many commands quadratically). The
+// test counts the words the readers look at.
+func TestCommandLinesAreReadOnce(t *testing.T) {
+	for name, line := range map[string]string{
+		"htpasswd's options":          "htpasswd " + strings.Repeat("-bC 1 ", 50_000),
+		"htpasswd's operands":         "htpasswd -b " + strings.Repeat("f ", 100_000),
+		"many htpasswd commands":      strings.Repeat("htpasswd -b f u; ", 25_000),
+		"mc's options":                "mc alias set " + strings.Repeat("--api x ", 50_000),
+		"many mc commands":            strings.Repeat("mc alias set a u k | ", 20_000),
+		"rabbitmqctl's options":       "rabbitmqctl " + strings.Repeat("-n x ", 50_000),
+		"mysqladmin's commands":       "mysqladmin " + strings.Repeat("password ", 100_000),
+		"redis-cli's options":         "redis-cli " + strings.Repeat("-h x ", 50_000),
+		"openssl's options":           "openssl enc " + strings.Repeat("-passin env:x ", 50_000),
+		"keytool's options":           "keytool " + strings.Repeat("-storepass:env x ", 50_000),
+		"a pipeline of echo":          "echo " + strings.Repeat("a ", 50_000) + strings.Repeat("| chpasswd ", 50_000),
+		"echo into many readers":      strings.Repeat("echo a b c d | docker login --password-stdin ", 10_000),
+		"here-strings":                "chpasswd " + strings.Repeat("<<<$x ", 100_000),
+		"words in command position":   strings.Repeat("sudo env A=1 ", 50_000),
+		"separators":                  strings.Repeat("; && || | & ", 40_000),
+		"an unclosed substitution":    "htpasswd -b f u " + strings.Repeat("$( ", 100_000),
+		"quotes and parameter blocks": strings.Repeat(`"a b" 'c d' ${e f} $(g h) `, 20_000),
+	} {
+		t.Run(name, func(t *testing.T) {
+			words := shellWords(line)
+			var r commandReader
+			r.programPassword(words)
+			if r.read > 4*len(words)+4 {
+				t.Errorf("reading a command line of %d words looked at %d words, want at most %d", len(words), r.read, 4*len(words)+4)
+			}
+		})
+	}
+}

@@ -2238,68 +2238,517 @@ var commandPrefixes = map[string]bool{"then": true, "do": true, "else": true, "i
 	"while": true, "!": true, "exec": true, "command": true, "time": true, "sudo": true, "nohup": true,
 	"env": true, "xargs": true}
 
+// commandSeparators are the shell's control operators that end a simple command.
+var commandSeparators = map[string]bool{";": true, "&&": true, "||": true, "|": true, "&": true, "|&": true}
+
 // programPassword finds, in words (the words of one command line: argv, or a shell script's
-// words), the first literal password a program of programPasswordOptions takes with its
-// short option. It returns the index of the word that holds it and what says so; -1 when
-// there is none. A program counts in command position only (the first word, or the first
-// after ;, &&, ||, |, &, a keyword such as do or then, exec, sudo or env, or an assignment):
-// elsewhere mysql or mongo is a host name. A word that ends a command ends its options, and a
-// value that is a shell expansion ($PW, "${PW}", $(cat ...), `...`) is no literal.
+// words), the first literal password a program gives where no name says it is one: a short
+// option of programPasswordOptions (mysql -pVALUE, docker login -p VALUE), or a program of
+// programPasswordReaders' argument or option value (htpasswd -b FILE USER VALUE, openssl's
+// -passout pass:VALUE), or what echo or printf pipes, or a here-string gives, to a program that
+// reads a password from its input (echo USER:VALUE | chpasswd, docker login --password-stdin).
+// It returns the index of the word that holds it and what says so; -1 when there is none. A
+// program counts in command position only (the first word, or the first after ;, &&, ||, |, &,
+// a keyword such as do or then, exec, sudo or env, or an assignment): elsewhere mysql or mongo
+// is a host name. A word that ends a command ends its arguments, and a value that is a shell
+// expansion ($PW, "${PW}", $(cat ...), `...`) is no literal.
 func programPassword(words []string) (int, string) {
-	var prog string
-	var opt passwordOption
-	// sub counts the words of opt.subcommand read since prog.
-	sub := 0
-	atCommand := true
-	for i := 0; i < len(words); i++ {
+	var r commandReader
+	return r.programPassword(words)
+}
+
+// commandReader reads command lines for programPassword; read counts the words its readers
+// looked at, which is at most a few times the words of the line.
+type commandReader struct {
+	read int
+}
+
+func (r *commandReader) programPassword(words []string) (int, string) {
+	// piped is the command before a '|', whose output the next command reads.
+	var piped struct {
+		prog string
+		at   int
+		args []string
+	}
+	for i := 0; i < len(words); {
 		w := words[i]
-		switch w {
-		case ";", "&&", "||", "|", "&":
-			prog, atCommand = "", true
+		r.read++
+		if commandSeparators[w] {
+			if w != "|" {
+				piped.prog = ""
+			}
+			i++
 			continue
 		}
-		if atCommand {
-			name := strings.TrimLeft(w, "($`")
-			eq := strings.IndexByte(name, '=')
-			switch {
-			case commandPrefixes[name], eq > 0 && isSettingName(name[:eq]):
-				continue
-			}
-			atCommand = strings.HasSuffix(w, ";")
-			prog = ""
-			if o, ok := programPasswordOptions[path.Base(strings.Trim(name, `"';`))]; ok && !atCommand {
-				prog, opt, sub = path.Base(strings.Trim(name, `"'`)), o, 0
-			}
+		name := strings.TrimLeft(w, "($`")
+		if eq := strings.IndexByte(name, '='); commandPrefixes[name] || eq > 0 && isSettingName(name[:eq]) {
+			i++
 			continue
 		}
-		if prog != "" && sub < len(opt.subcommand) {
+		// The command runs to the next separator, or to a word that ends in ';'.
+		at, end := i, i+1
+		if !strings.HasSuffix(w, ";") {
+			for end < len(words) && !commandSeparators[words[end]] {
+				end++
+				r.read++
+				if strings.HasSuffix(words[end-1], ";") {
+					break
+				}
+			}
+		}
+		prog, args := "", []string(nil)
+		if !strings.HasSuffix(w, ";") {
+			prog, args = path.Base(strings.Trim(name, `"'`)), words[at+1:end]
+		}
+		if k, why := r.commandPassword(prog, args); k >= 0 {
+			return at + 1 + k, why
+		}
+		if prog != "" && piped.prog != "" && end-at > 0 {
+			if k, why := r.pipedPassword(piped.prog, piped.args, prog, args); k >= 0 {
+				return piped.at + 1 + k, why
+			}
+		}
+		piped.prog = ""
+		if end < len(words) && words[end] == "|" {
+			piped.prog, piped.at, piped.args = prog, at, args
+		}
+		i = end
+	}
+	return -1, ""
+}
+
+// commandPassword finds the literal password the program prog is given in args, the words of
+// its command after its name: the index in args of the word that holds it and what says so, -1
+// when there is none.
+func (r *commandReader) commandPassword(prog string, args []string) (int, string) {
+	if prog == "" {
+		return -1, ""
+	}
+	if opt, ok := programPasswordOptions[prog]; ok {
+		if k := r.optionPassword(opt, args); k >= 0 {
+			return k, strings.Join(append([]string{prog}, opt.subcommand...), " ") + "'s " + opt.flag + " gives a password"
+		}
+	}
+	if read, ok := programPasswordReaders[prog]; ok {
+		if k, why := read(r, args); k >= 0 {
+			return k, prog + why
+		}
+	}
+	if k := r.hereStringPassword(prog, args); k >= 0 {
+		return k, prog + " reads a password from a here-string"
+	}
+	return -1, ""
+}
+
+// optionPassword is the index in args of the literal password opt, a program's short option,
+// takes, -1 when there is none: after the words of opt.subcommand, in order, the option with the
+// password attached (-pVALUE) or in the next word (-p VALUE).
+func (r *commandReader) optionPassword(opt passwordOption, args []string) int {
+	sub := 0
+	for i, w := range args {
+		r.read++
+		if sub < len(opt.subcommand) {
 			if strings.TrimRight(w, ";") == opt.subcommand[sub] {
 				sub++
 			}
-		} else if prog != "" {
-			value := ""
-			switch {
-			case w == opt.flag && opt.separate && i+1 < len(words):
-				value = words[i+1]
-			case opt.attached && len(w) > len(opt.flag) && strings.HasPrefix(w, opt.flag):
-				value = w[len(opt.flag):]
+			continue
+		}
+		switch {
+		case w == opt.flag && opt.separate && i+1 < len(args):
+			if literalArgument(args[i+1]) {
+				return i
 			}
-			value = strings.TrimRight(value, ";")
-			if unquoted := strings.Trim(value, `"'`); value != "" && !strings.ContainsAny(value, "$`") && credentialValue("", unquoted) {
-				return i, strings.Join(append([]string{prog}, opt.subcommand...), " ") + "'s " + opt.flag + " gives a password"
+		case opt.attached && len(w) > len(opt.flag) && strings.HasPrefix(w, opt.flag):
+			if literalArgument(w[len(opt.flag):]) {
+				return i
 			}
 		}
-		if strings.HasSuffix(w, ";") {
-			prog, atCommand = "", true
+	}
+	return -1
+}
+
+// literalArgument reports whether a word given as a password (a final ';' and quotes taken
+// off) is a literal one: not empty, no shell expansion ($PW, "${PW}", $(cat FILE), `...`), and
+// a literal credential (credentialValue).
+func literalArgument(w string) bool {
+	w = strings.TrimRight(w, ";")
+	return w != "" && !strings.ContainsAny(w, "$`") && credentialValue("", strings.Trim(w, `"'`))
+}
+
+// programPasswordReaders read the passwords of programs that take one as an argument, or as an
+// option's value no name says is a password (beside the short options of
+// programPasswordOptions): they return the index in args, the words after the program's name,
+// of the word that holds a literal password and what says so (after the program's name), -1
+// when there is none.
+var programPasswordReaders = map[string]func(r *commandReader, args []string) (int, string){
+	"htpasswd":      (*commandReader).htpasswdPassword,
+	"mc":            (*commandReader).minioClientPassword,
+	"rabbitmqctl":   (*commandReader).rabbitmqctlPassword,
+	"mysqladmin":    (*commandReader).mysqladminPassword,
+	"mariadb-admin": (*commandReader).mysqladminPassword,
+	"redis-cli":     (*commandReader).redisCLIAuthPassword,
+	"valkey-cli":    (*commandReader).redisCLIAuthPassword,
+	"openssl":       (*commandReader).opensslPassword,
+	"keytool":       (*commandReader).keytoolPassword,
+	"jarsigner":     (*commandReader).keytoolPassword,
+}
+
+// redirection reports whether w is a shell redirection (>FILE, 2>&1, < FILE), and whether its
+// target is the next word (w is the operator alone: >, >>, 2>, &>, <).
+func redirection(w string) (ok, targetNext bool) {
+	op := strings.TrimLeft(w, "0123456789&")
+	if op == "" || op[0] != '>' && op[0] != '<' || strings.HasPrefix(op, "<<<") {
+		return false, false
+	}
+	return true, strings.Trim(op, "<>|&") == ""
+}
+
+// operands are the indices in args of a command's operands: the words that are not options
+// (a word that starts with '-'), the values of valueOptions (the options that take the next
+// word as their value; an option written -o=VALUE takes none), redirections or their targets.
+// After "--" every word but a redirection is an operand.
+func (r *commandReader) operands(args []string, valueOptions map[string]bool) []int {
+	var ops []int
+	options := true
+	for i := 0; i < len(args); i++ {
+		w := strings.TrimRight(args[i], ";")
+		r.read++
+		if ok, next := redirection(w); ok {
+			if next {
+				i++
+			}
+			continue
+		}
+		switch {
+		case options && w == "--":
+			options = false
+		case options && len(w) > 1 && w[0] == '-':
+			if valueOptions[w] {
+				i++
+			}
+		default:
+			ops = append(ops, i)
+		}
+	}
+	return ops
+}
+
+// htpasswdPassword reads Apache's htpasswd (httpd 2.4 support/htpasswd.c, apr_getopt
+// "cnmspdBbDiC:r:v"): with -b the password is the last operand, after the file and the user
+// (htpasswd -b FILE USER PASSWORD), or after the user alone with -n (htpasswd -nb USER
+// PASSWORD). Without -b it prompts, and -i reads it from the input.
+func (r *commandReader) htpasswdPassword(args []string) (int, string) {
+	batch, noFile := false, false
+	var ops []int
+	options := true
+	for i := 0; i < len(args); i++ {
+		w := args[i]
+		r.read++
+		if ok, next := redirection(w); ok {
+			if next {
+				i++
+			}
+			continue
+		}
+		if !options || len(w) < 2 || w[0] != '-' {
+			// apr_getopt stops at the first operand.
+			options = false
+			ops = append(ops, i)
+			continue
+		}
+		if w == "--" {
+			options = false
+			continue
+		}
+	cluster:
+		for j := 1; j < len(w); j++ {
+			switch w[j] {
+			case 'b':
+				batch = true
+			case 'n':
+				noFile = true
+			case 'C', 'r':
+				// The cost or rounds: the rest of the word, or the next word.
+				if j == len(w)-1 {
+					i++
+				}
+				break cluster
+			}
+		}
+	}
+	n := 2
+	if noFile {
+		n = 1
+	}
+	if batch && len(ops) > n && literalArgument(args[ops[n]]) {
+		return ops[n], " -b gives a password"
+	}
+	return -1, ""
+}
+
+// minioClientValueOptions are the MinIO client's options that take the next word as their
+// value (mc alias set's --api and --path, and its global options).
+var minioClientValueOptions = map[string]bool{"--api": true, "--path": true, "--config-dir": true, "-C": true,
+	"--resolve": true, "--custom-header": true, "-H": true, "--limit-upload": true, "--limit-download": true,
+	"--lookup": true}
+
+// minioClientPassword reads the MinIO client's mc alias set ALIAS URL ACCESSKEY SECRETKEY (and
+// its earlier form, mc config host add): the secret key is the fourth operand after the
+// command. Without the keys mc prompts for them.
+func (r *commandReader) minioClientPassword(args []string) (int, string) {
+	ops := r.operands(args, minioClientValueOptions)
+	word := func(k int) string { return strings.TrimRight(args[ops[k]], ";") }
+	switch {
+	case len(ops) > 5 && word(0) == "alias" && word(1) == "set" && literalArgument(args[ops[5]]):
+		return ops[5], " alias set gives a secret key"
+	case len(ops) > 6 && word(0) == "config" && word(1) == "host" && word(2) == "add" && literalArgument(args[ops[6]]):
+		return ops[6], " config host add gives a secret key"
+	}
+	return -1, ""
+}
+
+// rabbitmqctlValueOptions are rabbitmqctl's options that take the next word as their value.
+var rabbitmqctlValueOptions = map[string]bool{"-n": true, "--node": true, "-t": true, "--timeout": true,
+	"--erlang-cookie": true, "-p": true, "--vhost": true}
+
+// rabbitmqctlPassword reads rabbitmqctl add_user USER PASSWORD, change_password USER PASSWORD
+// and authenticate_user USER PASSWORD (RabbitMQ's CLI: without the password, add_user reads
+// it from the input).
+func (r *commandReader) rabbitmqctlPassword(args []string) (int, string) {
+	ops := r.operands(args, rabbitmqctlValueOptions)
+	if len(ops) < 3 {
+		return -1, ""
+	}
+	switch cmd := strings.TrimRight(args[ops[0]], ";"); cmd {
+	case "add_user", "change_password", "authenticate_user":
+		if literalArgument(args[ops[2]]) {
+			return ops[2], " " + cmd + " gives a password"
 		}
 	}
 	return -1, ""
 }
 
+// mysqladminValueOptions are mysqladmin's options that take the next word as their value.
+var mysqladminValueOptions = map[string]bool{"-u": true, "-h": true, "-P": true, "-S": true, "-c": true,
+	"-i": true, "--user": true, "--host": true, "--port": true, "--socket": true, "--count": true, "--sleep": true}
+
+// mysqladminPassword reads mysqladmin's password command, whose next argument is the new
+// password (mysqladmin -u root password NEW; MySQL 8.4 Reference Manual, "mysqladmin"), among
+// the commands mysqladmin is given.
+func (r *commandReader) mysqladminPassword(args []string) (int, string) {
+	ops := r.operands(args, mysqladminValueOptions)
+	for k := 0; k+1 < len(ops); k++ {
+		if cmd := args[ops[k]]; (cmd == "password" || cmd == "old-password") && literalArgument(args[ops[k+1]]) {
+			return ops[k+1], " " + cmd + " gives a password"
+		}
+	}
+	return -1, ""
+}
+
+// redisCLIValueOptions are redis-cli's options that take the next word as their value
+// (redis-cli --help, Redis 8).
+var redisCLIValueOptions = map[string]bool{"-h": true, "-p": true, "-s": true, "-a": true, "-u": true, "-r": true,
+	"-i": true, "-n": true, "-d": true, "-D": true, "-t": true, "--user": true, "--pass": true, "--sni": true,
+	"--cacert": true, "--cacertdir": true, "--tls-ciphers": true, "--tls-ciphersuites": true, "--cert": true,
+	"--key": true, "--rdb": true, "--functions-rdb": true, "--pipe-timeout": true, "--memkeys-samples": true,
+	"--pattern": true, "--quoted-pattern": true, "--count": true, "--intrinsic-latency": true, "--eval": true,
+	"--lru-test": true}
+
+// redisCLIAuthPassword reads a command redis-cli sends, AUTH PASSWORD or AUTH USER PASSWORD:
+// the password is AUTH's last argument.
+func (r *commandReader) redisCLIAuthPassword(args []string) (int, string) {
+	ops := r.operands(args, redisCLIValueOptions)
+	if len(ops) < 2 || !strings.EqualFold(args[ops[0]], "auth") {
+		return -1, ""
+	}
+	k := ops[min(len(ops), 3)-1]
+	if literalArgument(args[k]) {
+		return k, " AUTH gives a password"
+	}
+	return -1, ""
+}
+
+// opensslPassOptions are OpenSSL's options that take a pass phrase argument (openssl-passphrase-options(1),
+// OpenSSL 3.5): pass:PASSWORD is the password itself, env:VAR, file:PATH, fd:N and stdin say
+// where to read it.
+var opensslPassOptions = map[string]bool{"-passin": true, "-passout": true, "-pass": true, "-password": true}
+
+// opensslPassword reads OpenSSL's pass phrase arguments (-passin, -passout, -pass, -password
+// pass:PASSWORD; OpenSSL's options parser also takes -passout=pass:PASSWORD, and a leading --)
+// and openssl enc's -k PASSWORD (also given as the cipher's command: openssl aes-256-cbc -k).
+func (r *commandReader) opensslPassword(args []string) (int, string) {
+	enc := len(args) > 0 && opensslCipherCommand(args[0])
+	for i, w := range args {
+		r.read++
+		if !strings.HasPrefix(w, "-") {
+			continue
+		}
+		name, value, attached := strings.Cut(strings.TrimPrefix(w, "-"), "=")
+		name = "-" + strings.TrimPrefix(name, "-")
+		k := i
+		if !attached {
+			if i+1 == len(args) {
+				break
+			}
+			value, k = args[i+1], i+1
+		}
+		switch {
+		case opensslPassOptions[name]:
+			unquoted := strings.Trim(value, `"'`)
+			if strings.HasPrefix(unquoted, "pass:") && !strings.ContainsAny(value, "$`") && literalArgument(unquoted[len("pass:"):]) {
+				return k, "'s " + name + " pass: gives a password"
+			}
+		case name == "-k" && enc:
+			if literalArgument(value) {
+				return k, "'s " + name + " gives a password"
+			}
+		}
+	}
+	return -1, ""
+}
+
+// opensslCipherCommand reports whether an openssl command is enc, or a cipher's name that runs
+// it (aes-256-cbc, des3, bf, chacha20).
+func opensslCipherCommand(cmd string) bool {
+	if cmd == "enc" {
+		return true
+	}
+	for _, c := range []string{"aes", "aria", "bf", "camellia", "cast", "chacha", "des", "idea", "rc2", "rc4", "rc5", "seed", "sm4"} {
+		if strings.HasPrefix(cmd, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// keytoolPasswordOptions are the JDK keytool's and jarsigner's options whose next argument is
+// a password (keytool's -new is the new one of -storepasswd and -keypasswd). Their forms
+// -storepass:env VAR and -storepass:file PATH read it from the environment or a file.
+var keytoolPasswordOptions = map[string]bool{"-storepass": true, "-keypass": true, "-srcstorepass": true,
+	"-deststorepass": true, "-srckeypass": true, "-destkeypass": true, "-new": true}
+
+// keytoolPassword reads the JDK keytool's and jarsigner's password options (keytoolPasswordOptions).
+func (r *commandReader) keytoolPassword(args []string) (int, string) {
+	for i := 0; i+1 < len(args); i++ {
+		r.read++
+		if keytoolPasswordOptions[args[i]] && literalArgument(args[i+1]) {
+			return i + 1, "'s " + args[i] + " gives a password"
+		}
+	}
+	return -1, ""
+}
+
+// stdinPasswordReader says whether the program prog, given args, reads a password from its
+// input, and whether each line of it is USER:PASSWORD (chpasswd) rather than the password:
+// chpasswd, passwd --stdin, and the registry clients' login --password-stdin.
+func (r *commandReader) stdinPasswordReader(prog string, args []string) (reads, userLines bool) {
+	r.read += len(args)
+	switch prog {
+	case "chpasswd":
+		return true, true
+	case "passwd":
+		return slices.Contains(args, "--stdin"), false
+	}
+	if opt, ok := programPasswordOptions[prog]; ok && len(opt.subcommand) > 0 {
+		return slices.Contains(args, "--password-stdin"), false
+	}
+	return false, false
+}
+
+// pipedPassword is the index in from (the words after the program fromProg, which pipes its
+// output to prog with args) of the literal password echo or printf gives a program that reads
+// one from its input (stdinPasswordReader), and what says so; -1 when there is none.
+func (r *commandReader) pipedPassword(fromProg string, from []string, prog string, args []string) (int, string) {
+	reads, userLines := r.stdinPasswordReader(prog, args)
+	if !reads {
+		return -1, ""
+	}
+	k, text := r.printedText(fromProg, from)
+	if k >= 0 && literalInput(text, userLines) {
+		return k, prog + " reads a password from " + fromProg
+	}
+	return -1, ""
+}
+
+// hereStringPassword is the index in args of a here-string (<<< WORD) that gives prog, a
+// program that reads a password from its input (stdinPasswordReader), a literal password; -1
+// when there is none.
+func (r *commandReader) hereStringPassword(prog string, args []string) int {
+	reads, userLines := r.stdinPasswordReader(prog, args)
+	if !reads {
+		return -1
+	}
+	for i, w := range args {
+		r.read++
+		if !strings.HasPrefix(w, "<<<") {
+			continue
+		}
+		k, text := i, strings.TrimPrefix(w, "<<<")
+		if text == "" && i+1 < len(args) {
+			k, text = i+1, args[i+1]
+		}
+		if !strings.ContainsAny(text, "$`") && literalInput(strings.Trim(text, `"'`), userLines) {
+			return k
+		}
+		return -1
+	}
+	return -1
+}
+
+// printedText is what echo or printf (prog, with args) prints, its words unquoted and joined
+// by a blank, and the index in args of its first word; -1 for any other program, a printf
+// whose format has a conversion, or text that holds a shell expansion.
+func (r *commandReader) printedText(prog string, args []string) (int, string) {
+	start := 0
+	switch prog {
+	case "echo":
+		for start < len(args) && len(args[start]) > 1 && strings.Trim(args[start], "-neE") == "" && args[start][0] == '-' {
+			start++
+		}
+	case "printf":
+		if len(args) == 0 || strings.Contains(args[0], "%") {
+			return -1, ""
+		}
+	default:
+		return -1, ""
+	}
+	if start == len(args) {
+		return -1, ""
+	}
+	var b strings.Builder
+	for i, w := range args[start:] {
+		r.read++
+		if strings.ContainsAny(w, "$`") {
+			return -1, ""
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strings.Trim(strings.TrimRight(w, ";"), `"'`))
+	}
+	return start, b.String()
+}
+
+// literalInput reports whether text, a program's input, gives a literal password: its first
+// line, or with userLines the password after the first ':' of one of its lines (USER:PASSWORD).
+// A line ends at a newline or at the \n escape of echo -e and printf.
+func literalInput(text string, userLines bool) bool {
+	text = strings.ReplaceAll(text, `\n`, "\n")
+	for line := range strings.SplitSeq(text, "\n") {
+		line = strings.TrimSpace(line)
+		if !userLines {
+			return credentialValue("", line)
+		}
+		if _, p, ok := strings.Cut(line, ":"); ok && credentialValue("", p) {
+			return true
+		}
+	}
+	return false
+}
+
 // scriptProgramPassword is programPassword for a shell script: what says a program of it
-// takes a literal password, "" when none does. Each line is a command line, its words split at
-// blank space (a quoted value with blank space in it is not taken whole: a password seldom
-// holds one).
+// takes a literal password, "" when none does. Each logical line (lines continued with a
+// backslash joined) is a command line, split into words as the shell splits it (shellWords).
 //
 // It also finds a literal password given to Redis's --requirepass or --masterauth
 // (redisOptionPassword).
@@ -2313,12 +2762,121 @@ func scriptProgramPassword(script string) string {
 	if !mayNameProgram(script) {
 		return ""
 	}
+	var logical strings.Builder
 	for line := range strings.SplitSeq(script, "\n") {
-		if _, why := programPassword(strings.Fields(line)); why != "" {
+		line = strings.TrimRight(line, "\r")
+		n := len(line) - len(strings.TrimRight(line, `\`))
+		if n%2 == 1 {
+			logical.WriteString(line[:len(line)-1])
+			logical.WriteByte(' ')
+			continue
+		}
+		logical.WriteString(line)
+		words := shellWords(logical.String())
+		logical.Reset()
+		if _, why := programPassword(words); why != "" {
+			return why
+		}
+	}
+	if logical.Len() > 0 {
+		if _, why := programPassword(shellWords(logical.String())); why != "" {
 			return why
 		}
 	}
 	return ""
+}
+
+// shellWords splits a line of a shell script into words as the shell does, the words kept as
+// written (quotes and escapes in them): at blank space outside quotes ('...', "...", `...`)
+// and outside $(...) and ${...}, and at the control operators ;, &, &&, |, || and |&, each a
+// word of its own (echo x|chpasswd is three commands' words); a '#' that starts a word starts a
+// comment. A quote or $( that nothing closes runs to the line's end, as the shell reads on.
+// Every byte is read once.
+func shellWords(line string) []string {
+	var words []string
+	start := -1
+	flush := func(end int) {
+		if start >= 0 {
+			words = append(words, line[start:end])
+			start = -1
+		}
+	}
+	// closing is the index of the byte that closes what opens at line[i], or the line's end.
+	closing := func(i int, open, close byte) int {
+		depth := 0
+		for j := i; j < len(line); j++ {
+			switch line[j] {
+			case '\\':
+				j++
+			case open:
+				depth++
+			case close:
+				if depth--; depth == 0 {
+					return j
+				}
+			}
+		}
+		return len(line) - 1
+	}
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r':
+			flush(i)
+		case c == '#' && start < 0:
+			return words
+		case c == ';' || c == '|' || c == '&' && (start < 0 || !strings.ContainsRune("<>", rune(line[i-1]))) &&
+			!(i+1 < len(line) && line[i+1] == '>'):
+			flush(i)
+			op := i
+			if i+1 < len(line) && (line[i+1] == c || c == '|' && line[i+1] == '&') && c != ';' {
+				i++
+			}
+			words = append(words, line[op:i+1])
+		default:
+			if start < 0 {
+				start = i
+			}
+			switch {
+			case c == '\\':
+				i++
+			case c == '\'':
+				if j := strings.IndexByte(line[i+1:], '\''); j >= 0 {
+					i += 1 + j
+				} else {
+					i = len(line) - 1
+				}
+			case c == '`':
+				if j := strings.IndexByte(line[i+1:], '`'); j >= 0 {
+					i += 1 + j
+				} else {
+					i = len(line) - 1
+				}
+			case c == '"':
+				i = closingQuote(line, i)
+			case c == '$' && i+1 < len(line) && line[i+1] == '(':
+				i = closing(i+1, '(', ')')
+			case c == '$' && i+1 < len(line) && line[i+1] == '{':
+				i = closing(i+1, '{', '}')
+			}
+		}
+	}
+	flush(len(line))
+	return words
+}
+
+// closingQuote is the index of the '"' that closes the one at line[i] (a backslash escapes the
+// byte after it), or the line's last index.
+func closingQuote(line string, i int) int {
+	for j := i + 1; j < len(line); j++ {
+		switch line[j] {
+		case '\\':
+			j++
+		case '"':
+			return j
+		}
+	}
+	return len(line) - 1
 }
 
 // redisPasswordOptions are the options of redis-server (valkey-server, redis-sentinel) that
@@ -2359,7 +2917,8 @@ func redisOptionPassword(script string) string {
 
 // programNameParts are parts of the names of every program of programPasswordOptions: a
 // script that holds none runs none of them, and is not split into words.
-var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", "login", "sqlcmd", "bcp", "ldap"}
+var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", "login", "sqlcmd", "bcp", "ldap",
+	"passwd", "mc", "rabbitmqctl", "openssl", "keytool", "jarsigner"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions.
 func mayNameProgram(text string) bool {

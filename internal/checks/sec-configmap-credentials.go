@@ -45,7 +45,10 @@ var secConfigmapCredentials = &engine.Check{
 		"element or password attribute, a Hadoop configuration <property> whose <name> says " +
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE, sqlcmd -P VALUE, " +
-		"ldapsearch -w VALUE, redis-server --requirepass VALUE), " +
+		"ldapsearch -w VALUE, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
+		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
+		"mysqladmin password VALUE, redis-cli AUTH VALUE, openssl's -passout pass:VALUE, keytool's -storepass VALUE) or on a " +
+		"program's input (echo USER:VALUE | chpasswd), " +
 		"Redis's passwords in its own " +
 		"forms: redis.conf's requirepass and masterauth, Sentinel's sentinel auth-pass MASTER VALUE and " +
 		"sentinel sentinel-pass VALUE, and an ACL user's cleartext password (user NAME on >VALUE ..., in " +
