@@ -375,3 +375,30 @@ func TestCommandLinesAreReadOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestScriptWordsAfterAnUnclosedSubstitution: argumentCredential reads a script with its
+// backquotes written as "$(" (`cat f` is $(cat f$(), so a substitution may have no ')': what
+// follows it on the line is still split into words and read, as it was at blanks before the
+// script was split as the shell does.
+func TestScriptWordsAfterAnUnclosedSubstitution(t *testing.T) {
+	for _, line := range []string{
+		"docker login -u ci -p $(cat /run/pw$( r.example.com && mysql -uroot -pOrders-2024 orders",
+		"echo ${UNCLOSED && mysql -uroot -pOrders-2024 orders",
+		"htpasswd -b f u `cat /pw` ; mysql -uroot -pOrders-2024",
+	} {
+		if scriptProgramPassword(line) == "" {
+			t.Errorf("scriptProgramPassword(%q) found no password", line)
+		}
+	}
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{`a "b c" 'd e' $(f g) ${h i} x|y z;w`, []string{"a", `"b c"`, "'d e'", "$(f g)", "${h i}", "x", "|", "y", "z", ";", "w"}},
+		{"a 2>&1 &>/dev/null && b || c |& d # e", []string{"a", "2>&1", "&>/dev/null", "&&", "b", "||", "c", "|&", "d"}},
+	} {
+		if got := shellWords(tc.line); !slices.Equal(got, tc.want) {
+			t.Errorf("shellWords(%q) = %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}

@@ -2788,9 +2788,10 @@ func scriptProgramPassword(script string) string {
 
 // shellWords splits a line of a shell script into words as the shell does, the words kept as
 // written (quotes and escapes in them): at blank space outside quotes ('...', "...", `...`)
-// and outside $(...) and ${...}, and at the control operators ;, &, &&, |, || and |&, each a
-// word of its own (echo x|chpasswd is three commands' words); a '#' that starts a word starts a
-// comment. A quote or $( that nothing closes runs to the line's end, as the shell reads on.
+// and outside $(...) and ${...} (to the next ')' or '}'), and at the control operators ;, &,
+// &&, |, || and |&, each a word of its own (echo x|chpasswd is three commands' words); a '#'
+// that starts a word starts a comment. A quote that nothing closes runs to the line's end, as
+// the shell reads on; a $( or ${ that nothing closes is text, and so is every one after it.
 // Every byte is read once.
 func shellWords(line string) []string {
 	var words []string
@@ -2801,23 +2802,7 @@ func shellWords(line string) []string {
 			start = -1
 		}
 	}
-	// closing is the index of the byte that closes what opens at line[i], or the line's end.
-	closing := func(i int, open, close byte) int {
-		depth := 0
-		for j := i; j < len(line); j++ {
-			switch line[j] {
-			case '\\':
-				j++
-			case open:
-				depth++
-			case close:
-				if depth--; depth == 0 {
-					return j
-				}
-			}
-		}
-		return len(line) - 1
-	}
+	noParen, noBrace := false, false
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch {
@@ -2854,10 +2839,18 @@ func shellWords(line string) []string {
 				}
 			case c == '"':
 				i = closingQuote(line, i)
-			case c == '$' && i+1 < len(line) && line[i+1] == '(':
-				i = closing(i+1, '(', ')')
-			case c == '$' && i+1 < len(line) && line[i+1] == '{':
-				i = closing(i+1, '{', '}')
+			case c == '$' && i+1 < len(line) && line[i+1] == '(' && !noParen:
+				if j := strings.IndexByte(line[i+2:], ')'); j >= 0 {
+					i += 2 + j
+				} else {
+					noParen = true
+				}
+			case c == '$' && i+1 < len(line) && line[i+1] == '{' && !noBrace:
+				if j := strings.IndexByte(line[i+2:], '}'); j >= 0 {
+					i += 2 + j
+				} else {
+					noBrace = true
+				}
 			}
 		}
 	}
