@@ -158,6 +158,18 @@ func TestExceptionStates(t *testing.T) {
 			state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonNamespaceNotAllowed, message: "only exceptions in the operator's namespace",
 		},
 		{
+			// Its own namespace, listed, selects no other: it is the exception without the field.
+			name: "own-namespace", namespace: "exc-a",
+			spec:    v1alpha1.ControlExceptionSpec{Criteria: []v1alpha1.Criterion{"A1.2"}, Match: v1alpha1.ResourceMatch{Namespaces: []string{"exc-a"}}},
+			approve: true,
+			state:   v1alpha1.ExceptionActive, reason: v1alpha1.ReasonActive, message: "approved by " + testenv.ApproverName,
+		},
+		{
+			name: "own-and-another", namespace: "exc-a",
+			spec:  v1alpha1.ControlExceptionSpec{Criteria: []v1alpha1.Criterion{"A1.2"}, Match: v1alpha1.ResourceMatch{Namespaces: []string{"exc-a", "default"}}},
+			state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonNamespaceNotAllowed, message: "only exceptions in the operator's namespace",
+		},
+		{
 			name: "too-long", namespace: "exc-a",
 			spec:  v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"}, Expires: metav1.NewTime(time.Now().Add(90 * 24 * time.Hour))},
 			state: v1alpha1.ExceptionInvalid, reason: v1alpha1.ReasonPolicyViolation, message: `profile "exc" allows at most 30d`,

@@ -82,7 +82,8 @@ type ControlExceptionSpec struct {
 // ResourceMatch selects resources. Every field that is set must match.
 type ResourceMatch struct {
 	// namespaces extends the exception to other namespaces. Only honoured for exceptions in the
-	// operator's own namespace (admin-only by RBAC); elsewhere the exception is Invalid. "*"
+	// operator's own namespace (admin-only by RBAC); elsewhere an exception that lists any
+	// namespace but its own is Invalid (its own namespace alone is as if none were listed). "*"
 	// matches every namespace and cluster-scoped objects.
 	// +optional
 	// +listType=set

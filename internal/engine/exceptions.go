@@ -210,11 +210,19 @@ func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptio
 		return invalid(v1alpha1.ReasonNamespaceNotAllowed,
 			"metadata.namespace: an exception must be in a namespace; one without would cover cluster-scoped objects, which only exceptions in the operator's namespace %q may select", opts.AdminNamespace)
 	}
-	if len(m.Namespaces) > 0 {
-		if ex.Namespace != opts.AdminNamespace {
-			return invalid(v1alpha1.ReasonNamespaceNotAllowed,
-				"spec.match.namespaces: only exceptions in the operator's namespace %q may select other namespaces", opts.AdminNamespace)
+	switch {
+	case len(m.Namespaces) == 0:
+	case ex.Namespace != opts.AdminNamespace:
+		// Its own namespace, listed alone, selects what the exception selects without the
+		// field (out.namespaces stays nil): only it. Any other, or "*", is not the tenant's.
+		for _, ns := range m.Namespaces {
+			if ns != ex.Namespace {
+				return invalid(v1alpha1.ReasonNamespaceNotAllowed,
+					"spec.match.namespaces: only exceptions in the operator's namespace %q may select other namespaces (it is in %q and lists %q)",
+					opts.AdminNamespace, ex.Namespace, ns)
+			}
 		}
+	default:
 		out.namespaces = map[string]bool{}
 		for _, ns := range m.Namespaces {
 			if ns == "*" {

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -102,5 +103,64 @@ func TestATenantExceptionCoversItsNamespaceAndTheCriterionAsItIsNow(t *testing.T
 		if got[k] != s {
 			t.Errorf("%s: %v, want %v (all: %v)", k, got[k], s, got)
 		}
+	}
+}
+
+// A tenant's exception that lists its own namespace in spec.match.namespaces, and no other,
+// selects nothing beyond what it would without the field: it waives its namespace's findings as
+// one without does. Listing another namespace, or "*", is still Invalid outside the operator's
+// namespace, and the own namespace listed beside them does not make it valid; the
+// cluster-scoped finding stays a failure whatever a tenant lists.
+func TestATenantExceptionMayListItsOwnNamespace(t *testing.T) {
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "ci-admin"},
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"}}
+	objs := []*engine.Object{
+		deployment("shop", "web", nil, "app"),
+		deployment("billing", "web", nil, "app"),
+		engine.NewObject(crb, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+	}
+	plan := engine.Compile([]*engine.Check{privileged, clusterAdmin}, &v1alpha1.ComplianceProfile{
+		ObjectMeta: metav1.ObjectMeta{Name: "p"},
+		Spec:       v1alpha1.ComplianceProfileSpec{ExceptionPolicy: &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}},
+	})
+	if len(plan.Problems) > 0 {
+		t.Fatalf("profile problems: %+v", plan.Problems)
+	}
+	for name, tc := range map[string]struct {
+		namespaces []string
+		state      v1alpha1.ExceptionState
+		excepted   []string
+	}{
+		"its own namespace":                 {[]string{"shop"}, v1alpha1.ExceptionActive, []string{"shop/web"}},
+		"its own namespace and another":     {[]string{"shop", "billing"}, v1alpha1.ExceptionInvalid, nil},
+		"its own namespace and \"*\"":       {[]string{"shop", "*"}, v1alpha1.ExceptionInvalid, nil},
+		"another namespace only":            {[]string{"billing"}, v1alpha1.ExceptionInvalid, nil},
+		"no namespaces, for the comparison": {nil, v1alpha1.ExceptionActive, []string{"shop/web"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ex := exception("shop", "own", func(s *v1alpha1.ControlExceptionSpec) {
+				s.Checks, s.Criteria = nil, []v1alpha1.Criterion{"CC6.1", "CC6.3"}
+				s.Match.Namespaces = tc.namespaces
+			})
+			ev := plan.Evaluate(engine.NewInventory(objs, true), []*v1alpha1.ControlException{ex},
+				engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, Approval: engine.ApprovalEnforced})
+			if out := ev.Exceptions[0]; out.State != tc.state {
+				t.Errorf("state %s (%s), want %s", out.State, out.Message, tc.state)
+			}
+			var excepted []string
+			for _, r := range ev.Results {
+				if r.Status == engine.StatusExcepted {
+					excepted = append(excepted, r.Object.Namespace+"/"+r.Object.Name)
+				}
+			}
+			if !slices.Equal(excepted, tc.excepted) {
+				t.Errorf("excepted %v, want %v", excepted, tc.excepted)
+			}
+			for _, ns := range []string{"billing", ""} {
+				if ev.Exceptions[0].Selects(ns) {
+					t.Errorf("the exception selects namespace %q", ns)
+				}
+			}
+		})
 	}
 }
