@@ -2628,10 +2628,21 @@ var keytoolPasswordOptions = map[string]bool{"-storepass": true, "-keypass": tru
 	"-deststorepass": true, "-srckeypass": true, "-destkeypass": true, "-new": true}
 
 // keytoolPassword reads the JDK keytool's and jarsigner's password options (keytoolPasswordOptions).
+// The JDK's trust store (keytool -cacerts, or a keystore file named cacerts) is given its
+// published default, changeit, as no secret: it holds the public certificates of certificate
+// authorities, and its password only guards their integrity (importing a CA's certificate into it
+// is common in an init container). Any other password for it, and changeit for any other
+// keystore, is a literal password.
 func (r *commandReader) keytoolPassword(args []string) (int, string) {
+	trustStore := false
+	for _, w := range args {
+		r.read++
+		trustStore = trustStore || w == "-cacerts" || path.Base(strings.Trim(w, `"'`)) == "cacerts"
+	}
 	for i := 0; i+1 < len(args); i++ {
 		r.read++
-		if keytoolPasswordOptions[args[i]] && literalArgument(args[i+1]) {
+		v := args[i+1]
+		if keytoolPasswordOptions[args[i]] && literalArgument(v) && !(trustStore && strings.Trim(strings.TrimRight(v, ";"), `"'`) == "changeit") {
 			return i + 1, "'s " + args[i] + " gives a password"
 		}
 	}

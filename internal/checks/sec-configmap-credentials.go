@@ -47,7 +47,8 @@ var secConfigmapCredentials = &engine.Check{
 		"password option a literal (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
-		"mysqladmin password VALUE, redis-cli AUTH VALUE, openssl's -passout pass:VALUE, keytool's -storepass VALUE) or on a " +
+		"mysqladmin password VALUE, redis-cli AUTH VALUE, openssl's -passout pass:VALUE, keytool's -storepass VALUE, not the " +
+		"JDK trust store's published changeit) or on a " +
 		"program's input (echo USER:VALUE | chpasswd), " +
 		"Redis's passwords in its own " +
 		"forms: redis.conf's requirepass and masterauth, Sentinel's sentinel auth-pass MASTER VALUE and " +

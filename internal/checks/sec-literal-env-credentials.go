@@ -57,9 +57,10 @@ var secLiteralEnvCredentials = &engine.Check{
 		"helm registry login), sqlcmd -P VALUE, ldapsearch -w VALUE, and in a shell script redis-server --requirepass " +
 		"VALUE) or a password a program takes as an argument or an option's value no name marks (htpasswd -b FILE USER VALUE, " +
 		"mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, mysqladmin password VALUE, redis-cli AUTH " +
-		"VALUE, openssl's -passin and -passout pass:VALUE, keytool's -storepass VALUE; not env:VAR, file:PATH, stdin or " +
-		"-storepass:env VAR) or on its input from echo or a here-string (echo USER:VALUE | chpasswd, echo VALUE | docker " +
-		"login --password-stdin) or is an Authorization header with literal " +
+		"VALUE, openssl's -passin and -passout pass:VALUE, keytool's -storepass VALUE; not env:VAR, file:PATH, stdin, " +
+		"-storepass:env VAR, nor the JDK trust store's published changeit) or on its input from echo or a " +
+		"here-string (echo USER:VALUE | chpasswd, echo VALUE | docker login --password-stdin) or is an " +
+		"Authorization header with literal " +
 		"credentials (wget --header=\"Authorization: Basic ...\"), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +
 		"where no argument shows the credential alone (curl -u user:password, curl -H \"Authorization: ...\"). " +
