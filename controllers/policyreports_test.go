@@ -516,3 +516,55 @@ func TestPolicyReportsOfTwoProfilesWhoseNamesMeetAreKeptApart(t *testing.T) {
 		return nil
 	})
 }
+
+// TestPolicyReportsShowAWaivedUndecidedResultAsSkip: a custom check whose expression fails on
+// an object (a field it reads left out) is NotAssessed, and the admission webhook refuses the
+// object as it refuses a failure, unless an Active exception would waive that failure; then it
+// admits it. The PolicyReport wrote error for both, so Policy Reporter counted an error the
+// webhook and scan's gate had waived. The waived one is now skip with the exception, as an
+// excepted failure is; the one no exception names is still error.
+func TestPolicyReportsShowAWaivedUndecidedResultAsSkip(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "preport-waived", map[string]string{"preport-waived": "true"})
+	for _, name := range []string{"waived", "open"} {
+		if err := k8s.Create(ctx, deployment("preport-waived", name, false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createProfile(t, "preport-waived", "preport-waived", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.PolicyReports = true
+		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+		// deployment() sets runAsNonRoot on its container only: the expression, which reads the
+		// pod's, fails on both.
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-pod-nonroot", Title: "pods run as non-root", Kinds: []string{"Deployment"},
+			Criteria: []v1alpha1.Criterion{"CC6.1"}, Severity: v1alpha1.SeverityCritical,
+			Expression: "object.spec.template.spec.securityContext.runAsNonRoot == true"}}
+	})
+	ex := &v1alpha1.ControlException{}
+	ex.Name, ex.Namespace = "legacy", "preport-waived"
+	ex.Spec = v1alpha1.ControlExceptionSpec{Checks: []string{"custom-pod-nonroot"}, Match: v1alpha1.ResourceMatch{Kinds: []string{"Deployment"}, Names: []string{"waived"}},
+		Reason: "The vendor image runs as root until PAY-7.", Owner: "team@example.com", Expires: metaTime(time.Now().Add(24 * time.Hour))}
+	createApproved(t, ex)
+	for name, want := range map[string]struct{ result, exception string }{
+		"waived": {"skip", "preport-waived/legacy"},
+		"open":   {"error", ""},
+	} {
+		eventually(t, 20*time.Second, name+"'s custom-pod-nonroot result "+want.result, func() error {
+			rep := &policyreport.PolicyReport{}
+			key := types.NamespacedName{Namespace: "preport-waived", Name: policyreport.ReportName("preport-waived", "Deployment", name)}
+			if err := k8s.Get(ctx, key, rep); err != nil {
+				return err
+			}
+			for _, r := range rep.Results {
+				if r.Policy != "custom-pod-nonroot" {
+					continue
+				}
+				if string(r.Result) != want.result || r.Properties["exception"] != want.exception || !strings.Contains(r.Message, "expression failed") {
+					return fmt.Errorf("%s, exception %q: %s", r.Result, r.Properties["exception"], r.Message)
+				}
+				return nil
+			}
+			return fmt.Errorf("no custom-pod-nonroot result in %d results", len(rep.Results))
+		})
+	}
+}

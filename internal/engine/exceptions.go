@@ -476,6 +476,32 @@ func (ev *Evaluation) Waiver(r *Result) *ExceptionOutcome {
 	return newExceptionIndex(ev.Exceptions).find(r)
 }
 
+// Waived returns, for each result of the evaluation that its object left undecided
+// (Result.FailedOnObject) and an exception would waive were it a failure (Waiver), that
+// exception: what the admission webhook admits and scan's gate passes, which every output
+// shows as it shows a waived failure (suppressed, skipped, with the exception). Nil when there is
+// none; the exceptions are indexed once for all the results.
+func (ev *Evaluation) Waived() map[*Result]*ExceptionOutcome {
+	var idx *exceptionIndex
+	var out map[*Result]*ExceptionOutcome
+	for i := range ev.Results {
+		r := &ev.Results[i]
+		if !r.FailedOnObject() {
+			continue
+		}
+		if idx == nil {
+			idx = newExceptionIndex(ev.Exceptions)
+		}
+		if e := idx.find(r); e != nil {
+			if out == nil {
+				out = map[*Result]*ExceptionOutcome{}
+			}
+			out[r] = e
+		}
+	}
+	return out
+}
+
 func sortOutcomes(list []*ExceptionOutcome) {
 	sort.Slice(list, func(i, j int) bool { return list[i].Key < list[j].Key })
 }

@@ -33,7 +33,8 @@ const (
 	// PropertyContainer is the container judged, for container checks.
 	PropertyContainer = "container"
 	// PropertyException is the ControlException (namespace/name) that covers an excepted
-	// failure.
+	// failure, or that waives a result its object left undecided as it would waive a failure
+	// (a skip with ReasonNotAssessed, which the admission webhook admits).
 	PropertyException = "exception"
 	// PropertyReason says why a result is skip: ReasonExcepted or ReasonNotAssessed (also on an
 	// error result, a custom check its object stopped or broke: engine.Result.FailedOnObject).
@@ -87,6 +88,7 @@ type Pending struct {
 	namespace, name string
 	obj             *engine.Object
 	results         []*engine.Result
+	waived          map[*engine.Result]*engine.ExceptionOutcome // engine.Evaluation.Waived, shared
 	profile         string
 	ts              metav1.Timestamp
 }
@@ -100,6 +102,7 @@ func Plan(ev *engine.Evaluation, opts Options) []Pending {
 
 	type resourceKey struct{ kind, namespace, name string }
 	index := map[resourceKey]int{}
+	waived := ev.Waived()
 	var out []Pending
 	for i := range ev.Results {
 		r := &ev.Results[i]
@@ -114,7 +117,7 @@ func Plan(ev *engine.Evaluation, opts Options) []Pending {
 		if !ok {
 			at = len(out)
 			index[k] = at
-			p := Pending{obj: r.Object, profile: opts.Profile, ts: ts, name: ReportName(opts.Profile, kind, r.Object.Name, opts.OtherProfiles...)}
+			p := Pending{obj: r.Object, profile: opts.Profile, ts: ts, waived: waived, name: ReportName(opts.Profile, kind, r.Object.Name, opts.OtherProfiles...)}
 			if !clusterScoped(r.Object) {
 				p.namespace = r.Object.Namespace
 			}
@@ -136,7 +139,7 @@ func Plan(ev *engine.Evaluation, opts Options) []Pending {
 func (p *Pending) Report() Object {
 	results := make([]Result, len(p.results))
 	for i, r := range p.results {
-		results[i] = newResult(r, p.profile, p.ts)
+		results[i] = newResult(r, p.waived[r], p.profile, p.ts)
 	}
 	profile, o := p.profile, p.obj
 	uid := o.Obj.GetUID()
@@ -180,7 +183,9 @@ func clusterScoped(o *engine.Object) bool {
 	return o.Kind == "Namespace" || o.Namespace == ""
 }
 
-func newResult(r *engine.Result, profile string, ts metav1.Timestamp) Result {
+// newResult is the result of r; waiver is the exception that waives it for the admission webhook
+// and scan's gate when its object left it undecided (engine.Evaluation.Waived), or nil.
+func newResult(r *engine.Result, waiver *engine.ExceptionOutcome, profile string, ts metav1.Timestamp) Result {
 	c := r.Check
 	props := map[string]string{
 		PropertyTitle:    c.Title,
@@ -221,7 +226,13 @@ func newResult(r *engine.Result, profile string, ts metav1.Timestamp) Result {
 	case engine.StatusNotAssessed:
 		res.Result = StatusSkip
 		props[PropertyReason] = ReasonNotAssessed
-		if r.FailedOnObject() {
+		switch {
+		case r.FailedOnObject() && waiver != nil:
+			// The webhook admits it, and scan's gate passes it, where an exception would waive
+			// the check's failure on the object: skip, naming the exception, as an excepted
+			// failure is.
+			props[PropertyException] = waiver.Key
+		case r.FailedOnObject():
 			// A custom check's expression the object stopped or broke, or a check that panicked
 			// on it: no verdict the check lacked data for, but one the object kept from being made, which the admission
 			// webhook refuses. error is the result of a policy that could not be evaluated on

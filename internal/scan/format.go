@@ -55,7 +55,7 @@ func writeJSON(w *bufio.Writer, rep *Report) error {
 	var lists []streamedList
 	for _, l := range placeholders(rep, &head) {
 		lists = append(lists, streamedList{key: l.key, depth: 1, n: len(l.items), item: func(i int) any {
-			f := l.items[i].finding()
+			f := rep.finding(l.items[i])
 			return &f
 		}})
 	}
@@ -248,7 +248,7 @@ func writeYAML(w *bufio.Writer, rep *Report) error {
 		w.Write(out[:at])
 		out = out[at+len(placeholder):]
 		err = inOrder(w, len(l.items), inOrderChunk, func(i int, dst []byte) ([]byte, error) {
-			f := l.items[i].finding()
+			f := rep.finding(l.items[i])
 			item, err := yamlItem(l.key, &f)
 			return append(dst, item...), err
 		})
@@ -419,7 +419,8 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // JUnit: one test suite per check, one test case per resource (and container) the check
 // assessed: a pass is a passing test case, a failing finding a failure, an excepted or
-// undecided one is skipped with the reason. Inputs that could not be read are errors in a
+// undecided one is skipped with the reason, but one its object left undecided is an error, unless
+// an exception waives it as it would waive a failure (skipped, naming it). Inputs that could not be read are errors in a
 // suite of their own. Only what the JUnit schema CI servers validate against (Jenkins' and
 // Ant's; testdata/junit-10.xsd) allows is written: no file or line attributes on test cases
 // (the location is in the failure text), no skipped count on testsuites.
@@ -488,7 +489,7 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 		switch {
 		case r.Status == engine.StatusFail:
 			s.Failures++
-		case r.FailedOnObject():
+		case r.FailedOnObject() && rep.waived[r] == nil:
 			s.Errors++
 		case r.Status == engine.StatusExcepted, r.Status == engine.StatusNotAssessed:
 			s.Skipped++
@@ -563,7 +564,7 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 		if i < len(members) { // a check's suite; the suite of unreadable inputs, last, has its cases
 			s.Cases = make([]junitCase, 0, len(members[i]))
 			for _, fd := range members[i] {
-				s.Cases = append(s.Cases, junitCaseOf(fd.finding(), fd.r.FailedOnObject()))
+				s.Cases = append(s.Cases, junitCaseOf(rep.finding(fd), fd.r.FailedOnObject()))
 			}
 		}
 		buf := bytes.NewBuffer(append(dst, '\n'))
@@ -583,7 +584,9 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 
 // junitCaseOf is the test case of a finding (or a pass) of a check: a failure, a pass, or
 // skipped when excepted or undecided, but an error when the object decided that a custom check is
-// undecided (failedOnObject: engine.Result.FailedOnObject), which --fail-on counts as failing. Its
+// undecided (failedOnObject: engine.Result.FailedOnObject), which --fail-on counts as failing,
+// unless f names the exception that waives it for the gate (Report.finding): skipped then, as an
+// excepted failure is. Its
 // name is the finding's
 // identity, shown as the table shows it (termtable.Escape): XML 1.0 cannot hold most control
 // characters (encoding/xml writes U+FFFD for each, so Pods "api\x01" and "api\x02" would be
@@ -604,6 +607,10 @@ func junitCaseOf(f Finding, failedOnObject bool) junitCase {
 	case v1alpha1.ResultExcepted:
 		tc.Skipped = &junitSkipped{Message: "excepted by " + f.Exception + ": " + f.Message}
 	case v1alpha1.ResultNotAssessed:
+		if failedOnObject && f.Exception != "" {
+			tc.Skipped = &junitSkipped{Message: "waived by " + f.Exception + ", as it waives a failure: " + string(f.Result) + ": " + f.Message}
+			break
+		}
 		if failedOnObject {
 			msg := string(f.Result) + ": " + f.Message
 			text := fmt.Sprintf("%s\nseverity: %s\ncriteria: %s\nthe object decided it, and scan --fail-on counts it as failing (as the admission webhook refuses it)", msg, f.Severity, joinCriteria(f.Criteria))

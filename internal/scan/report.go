@@ -45,7 +45,10 @@ type Report struct {
 	// found).
 	found, assessed []found
 	// evaluation and evaluatedAt are what -o policyreport renders: every result, per resource.
-	evaluation  *engine.Evaluation
+	evaluation *engine.Evaluation
+	// waived are the results their objects left undecided that an exception waives for the
+	// gate (engine.Evaluation.Waived), by the exception: shown as waived failures are.
+	waived      map[*engine.Result]*engine.ExceptionOutcome
 	evaluatedAt time.Time
 	// details and width shape the table: every finding or a summary, and the line width.
 	details bool
@@ -197,6 +200,16 @@ func (f found) finding() Finding {
 	return out
 }
 
+// finding is the Finding the outputs print for f: with the exception that waives it for the gate
+// when its object left it undecided (Report.waived), as a waived failure names its exception.
+func (rep *Report) finding(f found) Finding {
+	out := f.finding()
+	if e := rep.waived[f.r]; e != nil {
+		out.Exception = e.Key
+	}
+	return out
+}
+
 // exception is the key of the exception that covers the finding, or "".
 func (f found) exception() string {
 	if f.r.Exception == nil {
@@ -227,7 +240,7 @@ func findings(fs []found) []Finding {
 
 // buildReport turns an evaluation into a Report.
 func buildReport(ev *engine.Evaluation, objects int, showAll bool) *Report {
-	rep := &Report{Kind: "ScanReport", APIVersion: "scan.soc2-operator.io/v1alpha1", Profile: ev.Plan.ProfileName, evaluation: ev}
+	rep := &Report{Kind: "ScanReport", APIVersion: "scan.soc2-operator.io/v1alpha1", Profile: ev.Plan.ProfileName, evaluation: ev, waived: ev.Waived()}
 	summaries := make([]*engine.Summary, 0, len(ev.Summaries))
 	for _, s := range ev.Summaries {
 		summaries = append(summaries, s)

@@ -92,6 +92,7 @@ type sarifLogicalLocation struct {
 
 type sarifSuppression struct {
 	Kind          string `json:"kind"`
+	Status        string `json:"status,omitempty"`
 	Justification string `json:"justification"`
 }
 
@@ -124,7 +125,8 @@ func sarifLevel(s v1alpha1.Severity) (level, securitySeverity string) {
 
 // writeSARIF writes one run: a rule per check that produced a finding, a result per finding
 // (excepted findings are suppressed with the exception as justification) and per custom check
-// result its object stopped or broke, and unreadable inputs as tool notifications.
+// result its object stopped or broke (suppressed as well where an exception waives it for the
+// gate), and unreadable inputs as tool notifications.
 func writeSARIF(w *bufio.Writer, rep *Report) error {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
@@ -214,7 +216,7 @@ func writeSARIF(w *bufio.Writer, rep *Report) error {
 	if len(items) > 0 {
 		run.Results = []sarifResult{{}}
 		lists = []streamedList{{key: "results", depth: 3, n: len(items), item: func(i int) any {
-			return sarifResultOf(items[i].finding(), ruleIndex)
+			return sarifResultOf(rep.finding(items[i]), ruleIndex)
 		}}}
 	}
 	out, err := json.MarshalIndent(sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}}, "", "  ")
@@ -246,10 +248,18 @@ func sarifResultOf(f Finding, ruleIndex map[string]int) *sarifResult {
 	if loc.PhysicalLocation != nil || loc.LogicalLocations != nil {
 		res.Locations = []sarifLocation{loc}
 	}
-	if f.Result == v1alpha1.ResultExcepted {
-		res.Suppressions = []sarifSuppression{{Kind: "external", Justification: "ControlException " + f.Exception}}
-	}
-	if f.Result == v1alpha1.ResultNotAssessed {
+	// A waived result is suppressed externally (SARIF 2.1.0, 3.35: kept where the scan reads its
+	// exceptions, not in the file), and accepted: the exception is in force, and a viewer hides the
+	// alert (a suppression without status is accepted too, but says so only by omission).
+	switch {
+	case f.Result == v1alpha1.ResultExcepted:
+		res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: "ControlException " + f.Exception}}
+	case f.Result == v1alpha1.ResultNotAssessed && f.Exception != "":
+		// Only the results the object decided are written (writeSARIF); one an exception would
+		// waive were it a failure the gate passes, as the admission webhook admits it.
+		res.Message.Text += " (NotAssessed: the object decided it; ControlException " + f.Exception + " waives it for scan --fail-on, as it would waive a failure)"
+		res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: "ControlException " + f.Exception}}
+	case f.Result == v1alpha1.ResultNotAssessed:
 		// Only the results the object decided are written (writeSARIF).
 		res.Message.Text += " (NotAssessed: the object decided it, and scan --fail-on counts it as failing)"
 	}

@@ -509,7 +509,8 @@ func failsAt(rep *Report, failOn string) bool {
 // operator's reports show them, but failing for --fail-on, as the admission webhook refuses them:
 // a gate that let such an object through would pass a check by the object's own making. As the
 // webhook admits it, one that an Active exception would waive were it a failure is not counted
-// (engine.Evaluation.Waiver): the same exceptions allow in CI what they allow in the cluster.
+// (engine.Evaluation.Waived, Report.waived): the same exceptions allow in CI what they allow in
+// the cluster, and the outputs show it waived.
 func failedOnObject(rep *Report, failOn string) []*engine.Result {
 	if failOn == "none" || rep.evaluation == nil {
 		return nil
@@ -517,7 +518,7 @@ func failedOnObject(rep *Report, failOn string) []*engine.Result {
 	var out []*engine.Result
 	for i := range rep.evaluation.Results {
 		r := &rep.evaluation.Results[i]
-		if r.FailedOnObject() && engine.SeverityAtLeast(r.Check.Severity, v1alpha1.Severity(failOn)) && rep.evaluation.Waiver(r) == nil {
+		if r.FailedOnObject() && engine.SeverityAtLeast(r.Check.Severity, v1alpha1.Severity(failOn)) && rep.waived[r] == nil {
 			out = append(out, r)
 		}
 	}

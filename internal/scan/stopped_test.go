@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 )
 
 // TestACustomCheckStoppedByTheObjectFailsTheGate: a custom check's expression is stopped at its
@@ -276,4 +280,133 @@ func TestAnExceptionWaivesAnExpressionTheObjectBrokeAsItWaivesAFailure(t *testin
 			}
 		})
 	}
+}
+
+// TestAWaivedExpressionTheObjectBrokeIsSuppressedInEveryOutput: the gate passes a custom check the
+// object stopped or broke where an Active exception would waive that check's failure on the
+// object (TestAnExceptionWaivesAnExpressionTheObjectBrokeAsItWaivesAFailure), but the outputs did
+// not say so: SARIF wrote an error-level result with no suppression (a code-scanning service
+// opened an alert the gate had waived), JUnit an error test case (a CI page showed a failing test
+// for a job that passed), PolicyReports an error, and JSON named no exception. Each now shows it
+// as it shows a waived failure: suppressed in SARIF (kind external, status accepted, the exception
+// as justification), skipped in JUnit, skip in a PolicyReport with the exception, and the
+// exception on the JSON result; the same result on a Deployment the exception does not name is
+// still an alert, an error and no waiver.
+func TestAWaivedExpressionTheObjectBrokeIsSuppressedInEveryOutput(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile.yaml")
+	writeFile(t, profile, profileWith("  customChecks:\n  - id: custom-nonroot\n    title: Pods run as non-root\n"+
+		"    kinds: [Deployment]\n    criteria: [CC6.1]\n    severity: Critical\n"+
+		"    expression: |-\n      object.spec.template.spec.securityContext.runAsNonRoot == true\n"+
+		"  exceptionPolicy: {maxSeverity: Critical}\n"))
+	exceptions := filepath.Join(dir, "exceptions.yaml")
+	writeFile(t, exceptions, "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\n"+
+		"metadata: {name: legacy, namespace: shop}\n"+
+		"spec: {checks: [custom-nonroot], match: {kinds: [Deployment], names: [legacy]}, reason: the vendor image runs as root until PAY-7, owner: payments@example.com, expires: '"+
+		scanNow().Add(24*time.Hour).UTC().Format(time.RFC3339)+"'}\n")
+	for _, name := range []string{"legacy", "other"} {
+		writeFile(t, filepath.Join(dir, "m", name+".yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: "+name+", namespace: shop}\n"+
+			"spec:\n  replicas: 2\n  selector: {matchLabels: {app: "+name+"}}\n  template:\n    metadata: {labels: {app: "+name+"}}\n    spec:\n"+
+			"      containers: [{name: app, image: 'registry.example.com/app:1.0'}]\n")
+	}
+	scan := func(format string, extra ...string) string {
+		t.Helper()
+		stdout, stderr, code := runScan(t, "", append([]string{"-f", filepath.Join(dir, "m"), "--profile", profile, "--exceptions", exceptions,
+			"--fail-on", "Critical", "-o", format}, extra...)...)
+		if code != ExitFindings { // "other" is not waived
+			t.Fatalf("-o %s: exit %d, want %d\n%s", format, code, ExitFindings, stderr)
+		}
+		if strings.Contains(stderr, "Deployment/shop/legacy") {
+			t.Errorf("-o %s: stderr counts the waived result as failing:\n%s", format, stderr)
+		}
+		return stdout
+	}
+
+	t.Run("sarif", func(t *testing.T) {
+		var log sarifLog
+		if err := json.Unmarshal([]byte(scan("sarif")), &log); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]sarifResult{}
+		for _, r := range log.Runs[0].Results {
+			if r.RuleID == "custom-nonroot" && len(r.Locations) == 1 && len(r.Locations[0].LogicalLocations) == 1 {
+				got[r.Locations[0].LogicalLocations[0].FullyQualifiedName] = r
+			}
+		}
+		legacy, other := got["Deployment/shop/legacy"], got["Deployment/shop/other"]
+		if len(legacy.Suppressions) != 1 || legacy.Suppressions[0].Kind != "external" || legacy.Suppressions[0].Status != "accepted" ||
+			!strings.Contains(legacy.Suppressions[0].Justification, "shop/legacy") {
+			t.Errorf("legacy: %+v, want one external, accepted suppression naming ControlException shop/legacy", legacy)
+		}
+		if other.RuleID == "" || len(other.Suppressions) != 0 || other.Level != "error" {
+			t.Errorf("other: %+v, want an error-level result without suppression", other)
+		}
+	})
+	t.Run("junit", func(t *testing.T) {
+		out := scan("junit")
+		validateJUnit(t, out)
+		var doc junitSuites
+		if err := xml.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		cases := map[string]junitCase{}
+		for _, s := range doc.Suites {
+			if !strings.HasPrefix(s.Name, "custom-nonroot:") {
+				continue
+			}
+			if s.Errors != 1 || s.Skipped != 1 {
+				t.Errorf("suite %s: %d errors and %d skipped, want 1 and 1", s.Name, s.Errors, s.Skipped)
+			}
+			for _, c := range s.Cases {
+				cases[c.Name] = c
+			}
+		}
+		if c := cases["Deployment/shop/legacy"]; c.Error != nil || c.Skipped == nil || !strings.Contains(c.Skipped.Message, "shop/legacy") {
+			t.Errorf("legacy: %+v, want skipped, naming the exception", c)
+		}
+		if c := cases["Deployment/shop/other"]; c.Error == nil || c.Skipped != nil {
+			t.Errorf("other: %+v, want an error", c)
+		}
+		if doc.Errors != 1 {
+			t.Errorf("testsuites errors %d, want 1 (other's)", doc.Errors)
+		}
+	})
+	t.Run("policyreport", func(t *testing.T) {
+		got := map[string]policyreport.Result{}
+		for _, doc := range strings.Split(scan("policyreport"), "---\n") {
+			var r policyreport.PolicyReport
+			if strings.TrimSpace(doc) == "" || yaml.Unmarshal([]byte(doc), &r) != nil || r.Scope == nil {
+				continue
+			}
+			for _, res := range r.Results {
+				if res.Policy == "custom-nonroot" {
+					got[r.Scope.Name] = res
+				}
+			}
+		}
+		if r := got["legacy"]; r.Result != policyreport.StatusSkip || r.Properties[policyreport.PropertyException] != "shop/legacy" {
+			t.Errorf("legacy: %s %v, want skip with exception shop/legacy", r.Result, r.Properties)
+		}
+		if r := got["other"]; r.Result != policyreport.StatusError || r.Properties[policyreport.PropertyException] != "" {
+			t.Errorf("other: %s %v, want error without exception", r.Result, r.Properties)
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		var rep Report
+		if err := json.Unmarshal([]byte(scan("json", "--show", "all")), &rep); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]Finding{}
+		for _, r := range rep.Results {
+			if r.Check == "custom-nonroot" {
+				got[r.Resource.Name] = r
+			}
+		}
+		if r := got["legacy"]; r.Result != "NotAssessed" || r.Exception != "shop/legacy" {
+			t.Errorf("legacy: %s, exception %q; want NotAssessed, waived by shop/legacy", r.Result, r.Exception)
+		}
+		if r := got["other"]; r.Result != "NotAssessed" || r.Exception != "" {
+			t.Errorf("other: %s, exception %q; want NotAssessed, no exception", r.Result, r.Exception)
+		}
+	})
 }
