@@ -417,6 +417,21 @@ func location(s *Source) string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// shown is text for a person's eyes in JUnit or SARIF (a CI server's or code-scanning service's
+// web page) with the control and invisible characters of each line shown, not obeyed
+// (termtable.Escape), as the table shows them; the line breaks are kept. Names of resources,
+// containers and files are a pull request author's: a bidirectional override in one reorders
+// the rest of the line on the page, a carriage return starts it again, and XML 1.0 cannot hold
+// most control characters (encoding/xml writes U+FFFD for each). The checks' messages quote
+// what they cite, so they come through as they are.
+func shown(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = termtable.Escape(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // JUnit: one test suite per check, one test case per resource (and container) the check
 // assessed: a pass is a passing test case, a failing finding a failure, an excepted or
 // undecided one is skipped with the reason, but one its object left undecided is an error, unless
@@ -505,7 +520,7 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 				name += fmt.Sprintf(" document %d", e.Document)
 			}
 			s.Cases = append(s.Cases, junitCase{Name: termtable.Escape(name), Classname: "inputs",
-				Error: &junitFailure{Message: e.Message, Type: "InputError", Text: location(&Source{File: e.File, Line: e.Line}) + ": " + e.Message}})
+				Error: &junitFailure{Message: shown(e.Message), Type: "InputError", Text: shown(location(&Source{File: e.File, Line: e.Line}) + ": " + e.Message)}})
 			s.Tests++
 			s.Errors++
 		}
@@ -524,7 +539,7 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 		for _, r := range rep.Skipped {
 			msg := skippedMessage(r)
 			s.Cases = append(s.Cases, junitCase{Name: termtable.Escape(r.Resource.Kind + " " + namespacedName(r.Resource)), Classname: "inputs",
-				Skipped: &junitSkipped{Message: location(&Source{File: r.File, Line: r.Line}) + ": " + msg}})
+				Skipped: &junitSkipped{Message: shown(location(&Source{File: r.File, Line: r.Line}) + ": " + msg)}})
 		}
 		if rep.SkippedNotListed > 0 {
 			s.Cases = append(s.Cases, junitCase{Name: "more custom resources", Classname: "inputs",
@@ -597,6 +612,16 @@ func junitCaseOf(f Finding, failedOnObject bool) junitCase {
 		name += " container " + f.Container
 	}
 	tc := junitCase{Name: termtable.Escape(name), Classname: f.Check}
+	defer func() {
+		for _, m := range []*junitFailure{tc.Failure, tc.Error} {
+			if m != nil {
+				m.Message, m.Text = shown(m.Message), shown(m.Text)
+			}
+		}
+		if tc.Skipped != nil {
+			tc.Skipped.Message = shown(tc.Skipped.Message)
+		}
+	}()
 	switch f.Result {
 	case v1alpha1.ResultFail:
 		text := fmt.Sprintf("%s\nseverity: %s\ncriteria: %s\nremediation: %s", f.Message, f.Severity, joinCriteria(f.Criteria), f.check.Remediation)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 // SARIF 2.1.0, the format code-scanning services (GitHub, GitLab, Azure DevOps) read. Only the
@@ -178,7 +179,7 @@ func writeSARIF(w *bufio.Writer, rep *Report) error {
 	}
 	inv := sarifInvocation{ExecutionSuccessful: len(rep.Errors) == 0 && len(rep.Problems) == 0}
 	for _, e := range rep.Errors {
-		n := sarifNotification{Level: "error", Message: sarifText{e.Message}}
+		n := sarifNotification{Level: "error", Message: sarifText{shown(e.Message)}}
 		if e.File != "" {
 			pl := &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: fileURI(e.File)}}
 			if e.Line > 0 {
@@ -192,11 +193,11 @@ func writeSARIF(w *bufio.Writer, rep *Report) error {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "error", Message: sarifText{unlistedErrors(rep.ErrorsNotListed)}})
 	}
 	for _, p := range rep.Problems {
-		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "error", Message: sarifText{p}})
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{Level: "error", Message: sarifText{shown(p)}})
 	}
 	// What --skip-kinds left unjudged is a note: the run did what it was asked.
 	for _, r := range rep.Skipped {
-		n := sarifNotification{Level: "note", Message: sarifText{skippedMessage(r)}}
+		n := sarifNotification{Level: "note", Message: sarifText{shown(skippedMessage(r))}}
 		if r.File != "" {
 			pl := &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: fileURI(r.File)}}
 			if r.Line > 0 {
@@ -243,7 +244,7 @@ func sarifResultOf(f Finding, ruleIndex map[string]int) *sarifResult {
 		}
 	}
 	if f.Resource != nil {
-		loc.LogicalLocations = []sarifLogicalLocation{{FullyQualifiedName: resourceName(f.Resource), Kind: "resource"}}
+		loc.LogicalLocations = []sarifLogicalLocation{{FullyQualifiedName: termtable.Escape(resourceName(f.Resource)), Kind: "resource"}}
 	}
 	if loc.PhysicalLocation != nil || loc.LogicalLocations != nil {
 		res.Locations = []sarifLocation{loc}
@@ -266,12 +267,14 @@ func sarifResultOf(f Finding, ruleIndex map[string]int) *sarifResult {
 	return res
 }
 
+// findingText is a result's message: the resource (and container) and the finding's message,
+// shown as the table shows them (shown).
 func findingText(f Finding) string {
 	where := resourceName(f.Resource)
 	if f.Container != "" {
 		where += " container " + f.Container
 	}
-	return where + ": " + f.Message
+	return shown(where + ": " + f.Message)
 }
 
 // ruleName turns wl-run-as-root into WlRunAsRoot, SARIF's preferred rule name shape.

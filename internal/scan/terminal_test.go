@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"maps"
@@ -9,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 // The table is for a person at a terminal or reading a CI log, and the manifests scan reads
@@ -143,5 +147,82 @@ func TestJUnitNamesAnUnreadableFileAsItIs(t *testing.T) {
 	}
 	if len(names) != 1 || !strings.HasSuffix(names[0], `bad\x01.yaml document 1`) {
 		t.Errorf("the unreadable inputs' cases are named %q; want one ending in %q", names, `bad\x01.yaml document 1`)
+	}
+}
+
+// SARIF and JUnit are read by people too, on a code-scanning service's or a CI server's web
+// page, and the names in them are a pull request author's: a Deployment named
+// "web\u202e\e[2K\r" in a file of the same name. JUnit showed the test case's name escaped, but
+// wrote the file name raw into the text of a failure or an input error (its ESC became U+FFFD
+// and its carriage return and bidirectional override were kept), and SARIF wrote the resource,
+// container and file names raw into every result's message, logical location and notification:
+// the override reorders the rest of the alert's text on the page, and the carriage return starts
+// it again. Every text of both is now shown escaped as the table shows it (termtable.Escape),
+// line by line; what the checks wrote was escaped already, and stays as it was.
+func TestSARIFAndJUnitShowControlCharactersInNamesEscaped(t *testing.T) {
+	const evil = "\u202e\x1b[2K\r"
+	dir := t.TempDir()
+	manifest := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: \"web\\u202e\\e[2K\\r\", namespace: shop}\n" +
+		"spec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n" +
+		"    spec:\n      containers:\n      - name: \"app\\u202e\\e[2K\\r\"\n        image: nginx\n" +
+		"        securityContext: {privileged: true}\n---\nkind: [unclosed\n"
+	if err := os.WriteFile(filepath.Join(dir, "deploy"+evil+".yaml"), []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	shown := func(what, s string) {
+		t.Helper()
+		for _, line := range strings.Split(s, "\n") {
+			if termtable.Escape(line) != line || strings.ContainsRune(line, utf8.RuneError) {
+				t.Errorf("%s holds control characters, or lost them: %q", what, line)
+				return
+			}
+		}
+	}
+
+	stdout, stderr, _ := runScan(t, "", "-f", dir, "-o", "sarif")
+	var doc any
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				walk(path+"."+k, x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(path+"[]", x)
+			}
+		case string:
+			shown("sarif "+path, v)
+		}
+	}
+	walk("", doc)
+	if !strings.Contains(stdout, `Deployment/shop/web\\u202e^[[2K\\r container app\\u202e^[[2K\\r: `) {
+		t.Errorf("sarif does not name the resource and container as the table does:\n%s", stdout)
+	}
+
+	stdout, stderr, _ = runScan(t, "", "-f", dir, "-o", "junit")
+	dec := xml.NewDecoder(strings.NewReader(stdout))
+	texts := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			for _, a := range tok.Attr {
+				shown("junit "+tok.Name.Local+"@"+a.Name.Local, a.Value)
+			}
+		case xml.CharData:
+			shown("junit text", string(tok))
+			texts++
+		}
+	}
+	if texts == 0 || !strings.Contains(stdout, `location: `) {
+		t.Errorf("junit has no failure text with a location:\n%s\n%s", stdout, stderr)
 	}
 }
