@@ -24,7 +24,8 @@ const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 // last-applied annotations go from every object (but a ConfigMap's that holds other data than
 // the ConfigMap, stripConfigMap, and a workload's that holds env or a command line its pod
 // template does not, stripObject), and Pods, ReplicaSets and Jobs lose their
-// status (no check reads it). Their specs stay, those a controller created included: whether
+// status (no check reads it), but for a Pod's status.phase: a Pod that has Succeeded or Failed
+// runs nothing, and the availability checks count no such Pod (engine.Workload.Terminal). Their specs stay, those a controller created included: whether
 // such an object is judged through its controller depends on its spec being what the
 // controller's template produces (engine.Inventory.Provenance), and an object that is not is
 // judged for what it runs. Secrets are never cached: no check reads them and the operator has
@@ -93,7 +94,7 @@ func stripPod(in any) (any, error) {
 	if !ok {
 		return in, nil
 	}
-	pod.Status = corev1.PodStatus{}
+	pod.Status = corev1.PodStatus{Phase: pod.Status.Phase}
 	return pod, nil
 }
 

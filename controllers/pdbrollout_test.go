@@ -7,6 +7,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -204,4 +205,62 @@ spec:
   ` + field + `
   selector: {matchLabels: {` + selector + `}}
 `
+}
+
+// TestAPodThatEndedIsNoPodABudgetCounts: a bare Pod with Deployment web's label (a one-off
+// migration) is one more pod budget web selects, and while it runs it counts: of the 3 pods,
+// minAvailable 2 lets 1 go. Once it has Succeeded it runs nothing, and Kubernetes v1.37.2's
+// disruption controller never counts it healthy (countHealthyPods): the budget lets none of web's
+// 2 pods go. The operator kept no Pod status (its cache dropped all of it), and went on counting
+// the Pod, so budget web passed avl-pdb-zero-disruptions for as long as the finished Pod was left; it
+// now keeps status.phase, is told when a Pod ends, and counts no Pod that has ended.
+func TestAPodThatEndedIsNoPodABudgetCounts(t *testing.T) {
+	const ns = "pdb-ended"
+	createNamespace(t, ns, map[string]string{"pdbended": "true"})
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: `+ns+`}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: app, image: registry.example.com/app:1.5.0}
+`)
+	applyYAML(t, `
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: `+ns+`}
+spec:
+  minAvailable: 2
+  selector: {matchLabels: {app: web}}
+`)
+	applyYAML(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: web-migrate, namespace: `+ns+`, labels: {app: web}}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: app, image: registry.example.com/app:1.5.0, command: [/app/migrate]}
+`)
+	createProfile(t, "pdbended", "pdbended", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-pdb-zero-disruptions") })
+	if rep := waitWritten(t, ns, "pdbended"); finding(rep, "avl-pdb-zero-disruptions", "web", "") != nil {
+		t.Fatalf("a finding on budget web while web-migrate runs: %+v", finding(rep, "avl-pdb-zero-disruptions", "web", ""))
+	}
+
+	ctx := context.Background()
+	pod := &corev1.Pod{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "web-migrate"}, pod); err != nil {
+		t.Fatal(err)
+	}
+	pod.Status.Phase = corev1.PodSucceeded // as the kubelet reports it
+	if err := k8s.Status().Update(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	eventuallyFinding(t, 20*time.Second, ns, "pdbended", "avl-pdb-zero-disruptions", "PodDisruptionBudget", "web",
+		`minAvailable 2 leaves no pod of Deployment "web" (2 pods) free to evict`)
 }

@@ -41,6 +41,10 @@ func TestSpecChangedSeesWhatDecidesAJudgement(t *testing.T) {
 		// (setPodNodeAndMetadata in k8s.io/kubernetes v1.37 pkg/registry/core/pod/storage
 		// bypasses the pod strategy), and a custom check may read it.
 		"the node it is bound to": {mutate: func(p *corev1.Pod) { p.Spec.NodeName = "control-plane-1" }, want: true},
+		// A Pod that has Succeeded or Failed runs nothing, and the availability checks count
+		// no such Pod (engine.Workload.Terminal).
+		"its end: Succeeded": {mutate: func(p *corev1.Pod) { p.Status.Phase = corev1.PodSucceeded }, want: true},
+		"its end: Failed":    {mutate: func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed }, want: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -379,8 +379,10 @@ func (h *delayedHandler) Generic(ctx context.Context, e event.GenericEvent, q qu
 
 // specChanged passes every create and delete, and updates that change more than status: for
 // kinds with a generation, the generation, labels, annotations or owner references (whether a
-// Pod is judged through its controller depends on which controller it names), and a Pod's node,
-// which the scheduler's binding sets without a new generation (a custom check may read it), and
+// Pod is judged through its controller depends on which controller it names), a Pod's node,
+// which the scheduler's binding sets without a new generation (a custom check may read it), a
+// Pod's end (status.phase turning Succeeded or Failed: the availability checks count no Pod that
+// has ended, engine.Workload.Terminal; not every Pending to Running), and
 // the number of nodes a DaemonSet should run on (status.desiredNumberScheduled), against which
 // avl-rolling-update resolves its maxUnavailable;
 // kinds without one (ConfigMaps, RBAC, ...) always.
@@ -392,7 +394,7 @@ func specChanged() predicate.Predicate {
 				return true
 			}
 			if op, ok := o.(*corev1.Pod); ok {
-				if np, ok := n.(*corev1.Pod); ok && op.Spec.NodeName != np.Spec.NodeName {
+				if np, ok := n.(*corev1.Pod); ok && (op.Spec.NodeName != np.Spec.NodeName || podEnded(op) != podEnded(np)) {
 					return true
 				}
 			}
@@ -407,6 +409,11 @@ func specChanged() predicate.Predicate {
 				!slices.EqualFunc(o.GetOwnerReferences(), n.GetOwnerReferences(), sameOwner)
 		},
 	}
+}
+
+// podEnded reports whether a Pod has Succeeded or Failed.
+func podEnded(p *corev1.Pod) bool {
+	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
 }
 
 // exceptionStateChanged passes exception updates whose state changed (an expiry), so that the

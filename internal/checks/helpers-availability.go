@@ -740,13 +740,13 @@ func runningOldRevision(inv *engine.Inventory, o *engine.Object) *engine.Object 
 // old revision and its labels (k8s.io/kubernetes v1.37.2 pkg/controller/statefulset,
 // updateStatefulSet); a namespace admin may change a running Pod's labels (kubectl label pod). A
 // Pod being deleted is left out: the disruption controller counts no such pod either
-// (countHealthyPods).
+// (countHealthyPods); and so is a Pod that has Succeeded or Failed (terminalPod).
 func unexplainedPods(inv *engine.Inventory) map[*engine.Object][]*engine.Object {
 	return inv.Memo(nil, "availability.unexplainedPods", func() any {
 		out := map[*engine.Object][]*engine.Object{}
 		for _, p := range inv.ListKind("Pod") {
 			pv := inv.Provenance(p)
-			if pv == nil || pv.Owner == nil || pv.Explained || p.Obj.GetDeletionTimestamp() != nil {
+			if pv == nil || pv.Owner == nil || pv.Explained || p.Obj.GetDeletionTimestamp() != nil || terminalPod(p) {
 				continue
 			}
 			w := inv.JudgedAs(pv.Owner)
@@ -776,8 +776,20 @@ func podsNoBudgetSelects(inv *engine.Inventory, o *engine.Object) []string {
 	return names
 }
 
+// terminalPod reports whether o is a Pod that has Succeeded or Failed (engine.Workload.Terminal):
+// a completed one-off Pod, or one the kubelet evicted, which stays until it is deleted. It runs
+// nothing, and Kubernetes v1.37.2 counts it nowhere an availability check looks: the disruption
+// controller never counts it healthy (countHealthyPods, pkg/controller/disruption), the eviction
+// API evicts it whatever budget selects it (canIgnorePDB, pkg/registry/core/pod/storage), and the
+// scheduler does not see it (its informer selects status.phase!=Succeeded,status.phase!=Failed,
+// pkg/scheduler/scheduler.go), so it places no replica beside it and spreads none over it.
+func terminalPod(o *engine.Object) bool {
+	return o.Kind == "Pod" && o.Workload != nil && o.Workload.Terminal
+}
+
 // podOwners indexes, once per evaluation, the workloads a budget can select: every workload
-// the engine judges (not the ReplicaSets and Pods a controller made), filed under each of its
+// the engine judges (not the ReplicaSets and Pods a controller made, nor a Pod that has ended,
+// terminalPod), filed under each of its
 // pod labels, and listed per namespace for budgets no label leads to. A Deployment's old
 // ReplicaSet that still runs pods (runningOldRevision, judged itself) is not among them: its
 // pods are the Deployment's, whose replicas count them, as the disruption controller counts the
@@ -793,7 +805,8 @@ func workloadsByPodLabel(inv *engine.Inventory) *podOwners {
 	return inv.Memo(nil, "availability.workloadsByPodLabel", func() any {
 		idx := &podOwners{byLabel: map[labelKey][]*engine.Object{}, byNs: map[string][]*engine.Object{}}
 		for _, o := range inv.Objects() {
-			if o.Workload == nil || inv.JudgedThroughController(o) || o.Kind == "Job" || o.Kind == "CronJob" || runningOldRevision(inv, o) != nil {
+			if o.Workload == nil || inv.JudgedThroughController(o) || o.Kind == "Job" || o.Kind == "CronJob" || runningOldRevision(inv, o) != nil ||
+				terminalPod(o) {
 				continue
 			}
 			idx.byNs[o.Namespace] = append(idx.byNs[o.Namespace], o)
@@ -1515,11 +1528,14 @@ func resourceMissing(what string, without *engine.Object) string {
 // podsRun lists, once per evaluation, the Pods each controller runs: those its template
 // explains (Inventory.Provenance), filed under their controller and, through a ReplicaSet its
 // Deployment's template explains, under the Deployment too. Pods no template explains are
-// judged themselves.
+// judged themselves. A Pod that has Succeeded or Failed runs nothing (terminalPod).
 func podsRun(inv *engine.Inventory) map[*engine.Object][]*engine.Object {
 	return inv.Memo(nil, "availability.podsRun", func() any {
 		out := map[*engine.Object][]*engine.Object{}
 		for _, p := range inv.ListKind("Pod") {
+			if terminalPod(p) {
+				continue
+			}
 			pv := inv.Provenance(p)
 			for pv != nil && pv.Explained && pv.Owner != nil {
 				out[pv.Owner] = append(out[pv.Owner], p)

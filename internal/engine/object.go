@@ -139,6 +139,14 @@ type Workload struct {
 	// none of whose regular containers the kubelet restarts after it exits 0 (runsForever):
 	// their containers are not expected to serve traffic.
 	LongRunning bool
+	// Terminal is true for a Pod whose status.phase is Succeeded or Failed (a completed or
+	// evicted Pod, as kubectl get -o yaml writes it): it runs nothing and never will again.
+	// Kubernetes v1.37.2 counts no such pod: the scheduler does not see it (its informer selects
+	// status.phase!=Succeeded,status.phase!=Failed, pkg/scheduler/scheduler.go), the eviction
+	// API evicts it whatever budget selects it (canIgnorePDB, pkg/registry/core/pod/storage),
+	// and the disruption controller never counts it healthy (countHealthyPods). A compact
+	// workload keeps it.
+	Terminal bool
 	// ClaimTemplates are a StatefulSet's volumeClaimTemplates (Volume is the template's name,
 	// PersistentVolume its spec.volumeName); nil for other kinds.
 	ClaimTemplates []ClaimVolume
@@ -449,7 +457,7 @@ func hostProcessSetter(spec *corev1.PodSpec) string {
 //     592 bytes however few fields are set); the source and whether the namespace was
 //     defaulted;
 //   - replicas (a copy: a pointer into the typed object would keep all of it), LongRunning,
-//     and the update strategy (Rollout: its own copies of what it holds);
+//     Terminal, and the update strategy (Rollout: its own copies of what it holds);
 //   - the pod template's labels (Workload.PodLabels: PodMeta is nil);
 //   - of the pod spec, the PodFields (service account, priorityClassName,
 //     automountServiceAccountToken, hostNetwork, topologySpreadConstraints, podAffinity and podAntiAffinity,
@@ -474,7 +482,7 @@ func CompactWorkload(o *Object) *Object {
 	// workload is kept until the end of the evaluation, and there may be tens of thousands).
 	c := &compactObject{pod: whole.Pod()}
 	w := &c.workload
-	*w = Workload{LongRunning: whole.LongRunning, pod: &c.pod, podLabels: whole.PodLabels(),
+	*w = Workload{LongRunning: whole.LongRunning, Terminal: whole.Terminal, pod: &c.pod, podLabels: whole.PodLabels(),
 		containers: make([]Container, len(whole.containers)), ClaimTemplates: whole.ClaimTemplates,
 		FirstOrdinal: whole.FirstOrdinal, Rollout: whole.Rollout}
 	if r := whole.Replicas; r != nil {
@@ -982,7 +990,8 @@ func workloadOf(obj KubeObject) *Workload {
 	switch t := obj.(type) {
 	case *corev1.Pod:
 		_, mirror := t.Annotations[MirrorPodAnnotation]
-		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta, mirror: mirror, LongRunning: runsForever(&t.Spec, t.Spec.RestartPolicy)}
+		return &Workload{PodSpec: &t.Spec, PodMeta: &t.ObjectMeta, mirror: mirror, LongRunning: runsForever(&t.Spec, t.Spec.RestartPolicy),
+			Terminal: t.Status.Phase == corev1.PodSucceeded || t.Status.Phase == corev1.PodFailed}
 	case *appsv1.Deployment:
 		return &Workload{PodSpec: &t.Spec.Template.Spec, PodMeta: &t.Spec.Template.ObjectMeta, Replicas: replicas(t.Spec.Replicas), LongRunning: true,
 			Rollout: deploymentRollout(t)}
