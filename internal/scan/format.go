@@ -436,7 +436,8 @@ func shown(s string) string {
 // assessed: a pass is a passing test case, a failing finding a failure, an excepted or
 // undecided one is skipped with the reason, but one its object left undecided is an error, unless
 // an exception waives it as it would waive a failure (skipped, naming it). Inputs that could not be read are errors in a
-// suite of their own. Only what the JUnit schema CI servers validate against (Jenkins' and
+// suite of their own, and so are the problems with the profile and exceptions (Report.Problems).
+// Only what the JUnit schema CI servers validate against (Jenkins' and
 // Ant's; testdata/junit-10.xsd) allows is written: no file or line attributes on test cases
 // (the location is in the failure text), no skipped count on testsuites.
 type junitSuites struct {
@@ -531,6 +532,17 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 			s.Tests++
 			s.Errors++
 		}
+		suites.Suites = append(suites.Suites, s)
+	}
+	if len(rep.Problems) > 0 {
+		// Each makes the scan exit 2: without them a job that failed showed every test passed,
+		// and a custom check that does not compile, which judged nothing, no suite at all.
+		s := junitSuite{Name: "configuration: problems with the profile and the exceptions"}
+		for i, p := range rep.Problems {
+			s.Cases = append(s.Cases, junitCase{Name: fmt.Sprintf("problem %d", i+1), Classname: "configuration",
+				Error: &junitFailure{Message: shown(p), Type: "ConfigurationError", Text: shown(p)}})
+		}
+		s.Tests, s.Errors = len(s.Cases), len(s.Cases)
 		suites.Suites = append(suites.Suites, s)
 	}
 	if len(rep.Skipped) > 0 || rep.SkippedNotListed > 0 {

@@ -28,7 +28,10 @@ type Report struct {
 	Results []Finding `json:"results,omitempty"`
 	// Exceptions are the exceptions given, with their state and how many findings each covers.
 	Exceptions []Exception `json:"exceptions,omitempty"`
-	// Problems are what is wrong with the profile.
+	// Problems are what is wrong with the profile and the exceptions given (an exception file
+	// that cannot be read, an exception the CRD refuses or the engine finds Invalid): each makes
+	// the scan exit 2, and every format names it (JUnit as an error test case, SARIF as an error
+	// notification).
 	Problems []string `json:"problems,omitempty"`
 	// Errors are the files and documents that could not be read: the first maxListedErrors of
 	// them, and ErrorsNotListed says how many more there were (summary.errors counts all).

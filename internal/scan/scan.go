@@ -129,8 +129,10 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		return ExitUsage
 	}
 	exceptions, sources, errs := loadExceptions(opts.ExceptionFiles, stdin, opts.Namespace)
+	var exceptionProblems []string // each an exit 2, in every output too (Report.Problems)
 	for _, e := range errs {
 		fmt.Fprintf(stderr, "soc2-operator scan: %v\n", e)
+		exceptionProblems = append(exceptionProblems, e.Error())
 		configFailed = true
 	}
 
@@ -348,10 +350,13 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	}
 	for _, e := range rep.Exceptions {
 		if e.State == v1alpha1.ExceptionInvalid {
-			fmt.Fprintf(stderr, "soc2-operator scan: %s: exception %s is invalid: %s\n", sources[e.Name], e.Name, e.Message)
+			msg := fmt.Sprintf("%s: exception %s is invalid: %s", sources[e.Name], e.Name, e.Message)
+			fmt.Fprintf(stderr, "soc2-operator scan: %s\n", msg)
+			exceptionProblems = append(exceptionProblems, msg)
 			configFailed = true
 		}
 	}
+	rep.Problems = append(rep.Problems, exceptionProblems...)
 	for _, e := range inputErrs {
 		rep.Errors = append(rep.Errors, inputError(e))
 		fmt.Fprintf(stderr, "soc2-operator scan: %v\n", e)

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -409,4 +410,102 @@ func TestAWaivedExpressionTheObjectBrokeIsSuppressedInEveryOutput(t *testing.T) 
 			t.Errorf("other: %s, exception %q; want NotAssessed, no exception", r.Result, r.Exception)
 		}
 	})
+}
+
+// TestEveryOutputSaysWhyTheScanExited2: a profile's problem (a custom check that does not compile,
+// which then judges nothing) or an exception that cannot be used (one the ControlException CRD
+// refuses, one the engine finds Invalid) makes scan exit 2, whatever --fail-on says. The outputs
+// a CI server reads did not say so: JUnit had no test case for any of them, so a job that failed
+// showed every test passed and the custom check no suite at all, and SARIF said the run succeeded
+// (executionSuccessful) when only exceptions were wrong, naming none of them; JSON listed the
+// profile's problems but not the exceptions'. Each is now a problem in every output: an error test
+// case in JUnit, an error notification in SARIF (the run not successful), an entry of problems
+// in JSON, counted in the table's summary.
+func TestEveryOutputSaysWhyTheScanExited2(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "m", "pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\n"+
+		"spec:\n  containers: [{name: app, image: 'registry.example.com/app:1.0'}]\n")
+	profile := filepath.Join(dir, "profile.yaml")
+	writeFile(t, profile, profileWith("  customChecks:\n  - id: custom-broken\n    title: Does not compile\n"+
+		"    kinds: [Pod]\n    criteria: [CC6.1]\n    severity: Critical\n    expression: object.spec.(\n"))
+	expires := scanNow().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	refused := filepath.Join(dir, "refused.yaml")
+	writeFile(t, refused, "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\n"+
+		"metadata: {name: short, namespace: shop}\nspec: {checks: [wl-privileged], reason: short, owner: o@example.com, expires: '"+expires+"'}\n")
+	invalid := filepath.Join(dir, "invalid.yaml")
+	writeFile(t, invalid, "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\n"+
+		"metadata: {name: unknown, namespace: shop}\nspec: {checks: [no-such-check], reason: the check is being renamed, owner: o@example.com, expires: '"+expires+"'}\n")
+
+	for name, tc := range map[string]struct {
+		args []string
+		want []string // in each output, one problem naming each
+	}{
+		"a custom check that does not compile": {args: []string{"--profile", profile}, want: []string{"custom-broken"}},
+		"exceptions the CRD refuses or the engine finds invalid": {args: []string{"--exceptions", refused, "--exceptions", invalid},
+			want: []string{"shop/short", "shop/unknown"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			scan := func(format string) string {
+				t.Helper()
+				stdout, stderr, code := runScan(t, "", append([]string{"-f", filepath.Join(dir, "m"), "--fail-on", "none", "-o", format}, tc.args...)...)
+				if code != ExitUsage {
+					t.Fatalf("-o %s: exit %d, want %d\n%s", format, code, ExitUsage, stderr)
+				}
+				return stdout
+			}
+			named := func(format string, texts []string) {
+				t.Helper()
+				for _, w := range tc.want {
+					if !slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, w) }) {
+						t.Errorf("-o %s names no problem with %s: %q", format, w, texts)
+					}
+				}
+			}
+
+			out := scan("junit")
+			validateJUnit(t, out)
+			var doc junitSuites
+			if err := xml.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			var errs []string
+			for _, s := range doc.Suites {
+				for _, c := range s.Cases {
+					if c.Error != nil {
+						errs = append(errs, c.Name+": "+c.Error.Message)
+					}
+				}
+			}
+			named("junit", errs)
+			if doc.Errors < len(tc.want) {
+				t.Errorf("junit: testsuites errors %d, want at least %d", doc.Errors, len(tc.want))
+			}
+
+			var log sarifLog
+			if err := json.Unmarshal([]byte(scan("sarif")), &log); err != nil {
+				t.Fatal(err)
+			}
+			inv := log.Runs[0].Invocations[0]
+			var notes []string
+			for _, n := range inv.ToolExecutionNotifications {
+				if n.Level == "error" {
+					notes = append(notes, n.Message.Text)
+				}
+			}
+			named("sarif", notes)
+			if inv.ExecutionSuccessful {
+				t.Errorf("sarif: executionSuccessful, but the scan exits %d", ExitUsage)
+			}
+
+			var rep Report
+			if err := json.Unmarshal([]byte(scan("json")), &rep); err != nil {
+				t.Fatal(err)
+			}
+			named("json", rep.Problems)
+
+			if table := scan("table"); !strings.Contains(table, fmt.Sprintf("problems: %d", len(tc.want))) {
+				t.Errorf("the table's summary does not count %d problems:\n%s", len(tc.want), table)
+			}
+		})
+	}
 }

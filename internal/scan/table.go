@@ -81,7 +81,7 @@ func writeTable(w io.Writer, rep *Report) error {
 		lines = append(lines, fmt.Sprintf("This is a summary of %s: --details (or -o wide) lists every one; -o json, sarif or junit for machines.", counted(len(rep.found), "finding")))
 	}
 	if len(rep.Problems) > 0 {
-		lines = append(lines, fmt.Sprintf("Profile problems: %d (see above).", len(rep.Problems)))
+		lines = append(lines, fmt.Sprintf("Configuration problems: %d (the profile's or the exceptions', named on standard error).", len(rep.Problems)))
 	}
 	if s.Errors > 0 {
 		lines = append(lines, fmt.Sprintf("Inputs that could not be read: %d (listed on standard error).", s.Errors))
