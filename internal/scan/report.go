@@ -82,7 +82,13 @@ type Summary struct {
 	Passed         int                      `json:"passed"`
 	NotAssessed    int                      `json:"notAssessed"`
 	NotApplicable  int                      `json:"notApplicable"`
-	Errors         int                      `json:"errors"`
+	// UndecidedByObject counts the results their objects left undecided (a custom check's
+	// expression the object stopped or broke, a check that crashed on it:
+	// engine.Result.FailedOnObject) that no exception waives: NotAssessed, among notAssessed,
+	// but failing for --fail-on at or above their check's severity, as the admission webhook
+	// refuses them.
+	UndecidedByObject int `json:"undecidedByObject,omitempty"`
+	Errors            int `json:"errors"`
 	// NotObjects counts the documents read that are no Kubernetes objects (neither apiVersion
 	// nor kind: manifest.ErrNotAnObject), which were not judged; standard error names them.
 	NotObjects int `json:"notObjects,omitempty"`
@@ -272,6 +278,9 @@ func buildReport(ev *engine.Evaluation, objects int, showAll bool) *Report {
 		r := &ev.Results[i]
 		if r.Status == engine.StatusFail || r.Status == engine.StatusExcepted {
 			failing = append(failing, r)
+		}
+		if r.FailedOnObject() && rep.waived[r] == nil {
+			rep.Summary.UndecidedByObject++
 		}
 	}
 	engine.SortFindings(failing)

@@ -509,3 +509,44 @@ func TestEveryOutputSaysWhyTheScanExited2(t *testing.T) {
 		})
 	}
 }
+
+// TestTheSummaryCountsWhatTheObjectsLeftUndecided: a custom check the object stopped or broke is
+// NotAssessed, and --fail-on counts it as failing (TestACustomCheckThatFailsOnTheObjectFailsTheGate),
+// but the table said "No failing or excepted findings" and "Findings: 0 failing" above an exit of
+// 1, and JSON's summary had nothing a machine could tell that from: only standard error named the
+// result. The summary now counts such results (those an exception waives apart), in JSON and
+// YAML (undecidedByObject) and on a line of the table's summary.
+func TestTheSummaryCountsWhatTheObjectsLeftUndecided(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile.yaml")
+	writeFile(t, profile, profileWith("  customChecks:\n  - id: custom-nonroot\n    title: Pods run as non-root\n"+
+		"    kinds: [Deployment]\n    criteria: [CC6.1]\n    severity: Critical\n"+
+		"    expression: |-\n      object.spec.template.spec.securityContext.runAsNonRoot == true\n"+
+		"  checks: [{id: wl-privileged, enabled: true}]\n  exceptionPolicy: {maxSeverity: Critical}\n"))
+	exceptions := filepath.Join(dir, "exceptions.yaml")
+	writeFile(t, exceptions, "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\n"+
+		"metadata: {name: legacy, namespace: shop}\n"+
+		"spec: {checks: [custom-nonroot], match: {kinds: [Deployment], names: [legacy]}, reason: the vendor image runs as root until PAY-7, owner: payments@example.com, expires: '"+
+		scanNow().Add(24*time.Hour).UTC().Format(time.RFC3339)+"'}\n")
+	for _, name := range []string{"legacy", "other"} {
+		writeFile(t, filepath.Join(dir, "m", name+".yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: "+name+", namespace: shop}\n"+
+			"spec:\n  replicas: 2\n  selector: {matchLabels: {app: "+name+"}}\n  template:\n    metadata: {labels: {app: "+name+"}}\n    spec:\n"+
+			"      containers: [{name: app, image: 'registry.example.com/app:1.0'}]\n")
+	}
+	args := []string{"-f", filepath.Join(dir, "m"), "--profile", profile, "--exceptions", exceptions, "--fail-on", "Critical"}
+	stdout, stderr, code := runScan(t, "", append(args, "-o", "json")...)
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitFindings, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.UndecidedByObject != 1 {
+		t.Errorf("summary.undecidedByObject %d, want 1 (other's; legacy's is waived)", rep.Summary.UndecidedByObject)
+	}
+	stdout, _, _ = runScan(t, "", args...)
+	if !strings.Contains(stdout, "Undecided by their objects: 1 result") {
+		t.Errorf("the table's summary does not count the undecided result:\n%s", stdout)
+	}
+}

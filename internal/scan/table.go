@@ -77,6 +77,10 @@ func writeTable(w io.Writer, rep *Report) error {
 		s.Result, score, counted(s.Objects, "object"), counted(s.Resources, "resource"), s.FailedCriteria, s.Criteria))
 	lines = append(lines, fmt.Sprintf("Findings: %d failing (%d Critical, %d High, %d Medium, %d Low), %d excepted; %d passed, %d not assessed.",
 		s.Failing, s.Critical, s.High, s.Medium, s.Low, s.Excepted, s.Passed, s.NotAssessed))
+	if n := s.UndecidedByObject; n > 0 {
+		lines = append(lines, fmt.Sprintf("Undecided by their objects: %s (a custom check the object stopped or broke, or a check that crashed on it): "+
+			"not assessed, but failing for --fail-on at or above the check's severity (named on standard error).", counted(n, "result")))
+	}
 	if !details {
 		lines = append(lines, fmt.Sprintf("This is a summary of %s: --details (or -o wide) lists every one; -o json, sarif or junit for machines.", counted(len(rep.found), "finding")))
 	}
