@@ -517,6 +517,9 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 		s := junitSuite{Name: "inputs: files and documents that could not be read"}
 		for _, e := range rep.Errors {
 			name := e.File
+			if name == "" {
+				name = "input" // an error of no one file (nothing found in the paths given)
+			}
 			if e.Document > 0 {
 				name += fmt.Sprintf(" document %d", e.Document)
 			}

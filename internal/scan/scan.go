@@ -297,7 +297,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		}
 	}
 	if read == 0 && len(inputErrs) == 0 {
-		fmt.Fprintf(stderr, "soc2-operator scan: no Kubernetes objects found in %s: nothing was scanned (check the path)\n", strings.Join(opts.Paths, ", "))
+		// An input error, so that every output names it (it was on standard error only, and
+		// JUnit and SARIF read as a run that found nothing wrong); exit 2 all the same.
+		inputErrs = append(inputErrs, fmt.Errorf("no Kubernetes objects found in %s: nothing was scanned (check the path)", strings.Join(opts.Paths, ", ")))
 		noInput = true
 	}
 	var ev *engine.Evaluation

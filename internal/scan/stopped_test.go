@@ -550,3 +550,42 @@ func TestTheSummaryCountsWhatTheObjectsLeftUndecided(t *testing.T) {
 		t.Errorf("the table's summary does not count the undecided result:\n%s", stdout)
 	}
 }
+
+// TestNothingToScanIsNamedInEveryOutput: input with no Kubernetes object in it (a path that holds
+// only comments, or the wrong directory of YAML) exits 2, "a wrong path must not pass", but only
+// standard error said why: JUnit had no error (a CI server read a report of nothing failed), SARIF
+// said the run succeeded and JSON listed no error. It is an input error in every output now.
+func TestNothingToScanIsNamedInEveryOutput(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "notes.yaml"), "# nothing to deploy yet\n")
+	scan := func(format string) string {
+		t.Helper()
+		stdout, stderr, code := runScan(t, "", "-f", dir, "-o", format)
+		if code != ExitUsage {
+			t.Fatalf("-o %s: exit %d, want %d\n%s", format, code, ExitUsage, stderr)
+		}
+		if !strings.Contains(stderr, "no Kubernetes objects found in") {
+			t.Errorf("-o %s: stderr does not say why:\n%s", format, stderr)
+		}
+		return stdout
+	}
+	const why = "no Kubernetes objects found in"
+	if out := scan("junit"); !strings.Contains(out, why) || !strings.Contains(out, `errors="1"`) {
+		t.Errorf("junit has no error saying %q:\n%s", why, out)
+	}
+	var log sarifLog
+	if err := json.Unmarshal([]byte(scan("sarif")), &log); err != nil {
+		t.Fatal(err)
+	}
+	if inv := log.Runs[0].Invocations[0]; inv.ExecutionSuccessful || len(inv.ToolExecutionNotifications) != 1 ||
+		!strings.Contains(inv.ToolExecutionNotifications[0].Message.Text, why) {
+		t.Errorf("sarif invocation %+v, want not successful, with one error saying %q", inv, why)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(scan("json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, why) || rep.Summary.Errors != 1 {
+		t.Errorf("json errors %+v (summary %d), want one saying %q", rep.Errors, rep.Summary.Errors, why)
+	}
+}
