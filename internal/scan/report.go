@@ -125,6 +125,9 @@ type Exception struct {
 	State    v1alpha1.ExceptionState `json:"state"`
 	Message  string                  `json:"message"`
 	Findings int                     `json:"findings"`
+	// Undecided counts the results their objects left undecided that it waives for the gate,
+	// as it would waive their failures (Report.waived): an exception used so is not unused.
+	Undecided int `json:"undecided,omitempty"`
 }
 
 // InputError is a file or document that could not be read.
@@ -292,8 +295,12 @@ func buildReport(ev *engine.Evaluation, objects int, showAll bool) *Report {
 	if showAll {
 		rep.assessed = refs.all(ev)
 	}
+	waives := map[string]int{}
+	for _, e := range rep.waived {
+		waives[e.Key]++
+	}
 	for _, e := range ev.Exceptions {
-		rep.Exceptions = append(rep.Exceptions, Exception{Name: e.Key, State: e.State, Message: e.Message, Findings: e.Matched})
+		rep.Exceptions = append(rep.Exceptions, Exception{Name: e.Key, State: e.State, Message: e.Message, Findings: e.Matched, Undecided: waives[e.Key]})
 	}
 	sort.SliceStable(rep.Exceptions, func(i, j int) bool { return rep.Exceptions[i].Name < rep.Exceptions[j].Name })
 	return rep

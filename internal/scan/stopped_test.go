@@ -589,3 +589,40 @@ func TestNothingToScanIsNamedInEveryOutput(t *testing.T) {
 		t.Errorf("json errors %+v (summary %d), want one saying %q", rep.Errors, rep.Summary.Errors, why)
 	}
 }
+
+// TestAnExceptionThatWaivesOnlyAnUndecidedResultIsNotUnused: an exception whose only use is to
+// waive a custom check its object broke (the gate passes the object because of it, as the
+// webhook admits it) was listed "Active (unused)" with 0 findings: a reviewer cleaning up unused
+// exceptions would delete the one thing that lets the gate pass. It counts what it waives now
+// (undecided in JSON and YAML), and the table does not call it unused.
+func TestAnExceptionThatWaivesOnlyAnUndecidedResultIsNotUnused(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile.yaml")
+	writeFile(t, profile, profileWith("  customChecks:\n  - id: custom-nonroot\n    title: Pods run as non-root\n"+
+		"    kinds: [Deployment]\n    criteria: [CC6.1]\n    severity: Critical\n"+
+		"    expression: |-\n      object.spec.template.spec.securityContext.runAsNonRoot == true\n"+
+		"  exceptionPolicy: {maxSeverity: Critical}\n"))
+	exceptions := filepath.Join(dir, "exceptions.yaml")
+	writeFile(t, exceptions, "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\n"+
+		"metadata: {name: legacy, namespace: shop}\n"+
+		"spec: {checks: [custom-nonroot], match: {kinds: [Deployment], names: [legacy]}, reason: the vendor image runs as root until PAY-7, owner: payments@example.com, expires: '"+
+		scanNow().Add(24*time.Hour).UTC().Format(time.RFC3339)+"'}\n")
+	writeFile(t, filepath.Join(dir, "m", "legacy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: legacy, namespace: shop}\n"+
+		"spec:\n  replicas: 2\n  selector: {matchLabels: {app: legacy}}\n  template:\n    metadata: {labels: {app: legacy}}\n    spec:\n"+
+		"      containers: [{name: app, image: 'registry.example.com/app:1.0'}]\n")
+	args := []string{"-f", filepath.Join(dir, "m"), "--profile", profile, "--exceptions", exceptions, "--fail-on", "Critical"}
+	stdout, stderr, code := runScan(t, "", append(args, "-o", "json")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitOK, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Exceptions) != 1 || rep.Exceptions[0].Undecided != 1 {
+		t.Errorf("exceptions %+v, want shop/legacy waiving 1 undecided result", rep.Exceptions)
+	}
+	if stdout, _, _ = runScan(t, "", args...); strings.Contains(stdout, "unused") {
+		t.Errorf("the table calls the exception unused:\n%s", stdout)
+	}
+}

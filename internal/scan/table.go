@@ -57,8 +57,12 @@ func writeTable(w io.Writer, rep *Report) error {
 		et := termtable.Table{Header: []string{"EXCEPTION", "STATE", "FINDINGS"}, Flex: 0}
 		for _, e := range rep.Exceptions {
 			state := string(e.State)
-			if e.State == v1alpha1.ExceptionActive && e.Findings == 0 {
+			if e.State == v1alpha1.ExceptionActive && e.Findings == 0 && e.Undecided == 0 {
 				state += " (unused)"
+			}
+			if e.Undecided > 0 {
+				// What lets the gate pass an object that broke a check: not unused.
+				state += fmt.Sprintf(" (waives %s its objects left undecided)", counted(e.Undecided, "result"))
 			}
 			et.AddNoted([]string{e.Message}, e.Name, state, strconv.Itoa(e.Findings))
 		}
