@@ -25,8 +25,9 @@ const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 // the ConfigMap, stripConfigMap, and a workload's that holds env or a command line its pod
 // template does not, stripObject), and Pods, ReplicaSets and Jobs lose their
 // status (no check reads it), but for a Pod's status.phase: a Pod that has Succeeded or Failed
-// runs nothing, and the availability checks count no such Pod (engine.Workload.Terminal). Their specs stay, those a controller created included: whether
-// such an object is judged through its controller depends on its spec being what the
+// runs nothing, and the availability checks count no such Pod (engine.Workload.Terminal).
+// Their specs stay, those a controller created included: whether such an object is judged
+// through its controller depends on its spec being what the
 // controller's template produces (engine.Inventory.Provenance), and an object that is not is
 // judged for what it runs. Secrets are never cached: no check reads them and the operator has
 // no permission to.

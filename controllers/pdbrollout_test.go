@@ -212,8 +212,8 @@ spec:
 // minAvailable 2 lets 1 go. Once it has Succeeded it runs nothing, and Kubernetes v1.37.2's
 // disruption controller never counts it healthy (countHealthyPods): the budget lets none of web's
 // 2 pods go. The operator kept no Pod status (its cache dropped all of it), and went on counting
-// the Pod, so budget web passed avl-pdb-zero-disruptions for as long as the finished Pod was left; it
-// now keeps status.phase, is told when a Pod ends, and counts no Pod that has ended.
+// the Pod, so budget web passed avl-pdb-zero-disruptions for as long as the finished Pod was
+// left; it now keeps status.phase, is told when a Pod ends, and counts no Pod that has ended.
 func TestAPodThatEndedIsNoPodABudgetCounts(t *testing.T) {
 	const ns = "pdb-ended"
 	createNamespace(t, ns, map[string]string{"pdbended": "true"})

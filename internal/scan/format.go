@@ -434,12 +434,13 @@ func shown(s string) string {
 
 // JUnit: one test suite per check, one test case per resource (and container) the check
 // assessed: a pass is a passing test case, a failing finding a failure, an excepted or
-// undecided one is skipped with the reason, but one its object left undecided is an error, unless
-// an exception waives it as it would waive a failure (skipped, naming it). Inputs that could not be read are errors in a
-// suite of their own, and so are the problems with the profile and exceptions (Report.Problems).
-// Only what the JUnit schema CI servers validate against (Jenkins' and
-// Ant's; testdata/junit-10.xsd) allows is written: no file or line attributes on test cases
-// (the location is in the failure text), no skipped count on testsuites.
+// undecided one is skipped with the reason, but one its object left undecided is an error,
+// unless an exception waives it as it would waive a failure (skipped, naming it). Inputs that
+// could not be read are errors in a suite of their own, and so are the problems with the
+// profile and exceptions (Report.Problems). Only what the JUnit schema CI servers validate
+// against (Jenkins' and Ant's; testdata/junit-10.xsd) allows is written: no file or line
+// attributes on test cases (the location is in the failure text), no skipped count on
+// testsuites.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
@@ -616,27 +617,16 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 // skipped when excepted or undecided, but an error when the object decided that a custom check is
 // undecided (failedOnObject: engine.Result.FailedOnObject), which --fail-on counts as failing,
 // unless f names the exception that waives it for the gate (Report.finding): skipped then, as an
-// excepted failure is. Its
-// name is the finding's
-// identity, shown as the table shows it (termtable.Escape): XML 1.0 cannot hold most control
-// characters (encoding/xml writes U+FFFD for each, so Pods "api\x01" and "api\x02" would be
-// named alike), and a CI's web page would obey a bidirectional override.
+// excepted failure is. Its name is the finding's identity, shown as the table shows it
+// (termtable.Escape): XML 1.0 cannot hold most control characters (encoding/xml writes U+FFFD
+// for each, so Pods "api\x01" and "api\x02" would be named alike), and a CI's web page would
+// obey a bidirectional override; so are its texts (shown).
 func junitCaseOf(f Finding, failedOnObject bool) junitCase {
 	name := resourceName(f.Resource)
 	if f.Container != "" {
 		name += " container " + f.Container
 	}
 	tc := junitCase{Name: termtable.Escape(name), Classname: f.Check}
-	defer func() {
-		for _, m := range []*junitFailure{tc.Failure, tc.Error} {
-			if m != nil {
-				m.Message, m.Text = shown(m.Message), shown(m.Text)
-			}
-		}
-		if tc.Skipped != nil {
-			tc.Skipped.Message = shown(tc.Skipped.Message)
-		}
-	}()
 	switch f.Result {
 	case v1alpha1.ResultFail:
 		text := fmt.Sprintf("%s\nseverity: %s\ncriteria: %s\nremediation: %s", f.Message, f.Severity, joinCriteria(f.Criteria), f.check.Remediation)
@@ -661,6 +651,15 @@ func junitCaseOf(f Finding, failedOnObject bool) junitCase {
 			break
 		}
 		tc.Skipped = &junitSkipped{Message: string(f.Result) + ": " + f.Message}
+	}
+	// The texts name the resource's file, and may cite its fields: shown, not obeyed.
+	for _, m := range []*junitFailure{tc.Failure, tc.Error} {
+		if m != nil {
+			m.Message, m.Text = shown(m.Message), shown(m.Text)
+		}
+	}
+	if tc.Skipped != nil {
+		tc.Skipped.Message = shown(tc.Skipped.Message)
 	}
 	return tc
 }

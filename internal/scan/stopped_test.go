@@ -511,8 +511,8 @@ func TestEveryOutputSaysWhyTheScanExited2(t *testing.T) {
 }
 
 // TestTheSummaryCountsWhatTheObjectsLeftUndecided: a custom check the object stopped or broke is
-// NotAssessed, and --fail-on counts it as failing (TestACustomCheckThatFailsOnTheObjectFailsTheGate),
-// but the table said "No failing or excepted findings" and "Findings: 0 failing" above an exit of
+// NotAssessed, and --fail-on counts it as failing
+// (TestACustomCheckThatFailsOnTheObjectFailsTheGate), but the table said "No failing or excepted findings" and "Findings: 0 failing" above an exit of
 // 1, and JSON's summary had nothing a machine could tell that from: only standard error named the
 // result. The summary now counts such results (those an exception waives apart), in JSON and
 // YAML (undecidedByObject) and on a line of the table's summary.
