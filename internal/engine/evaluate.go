@@ -93,7 +93,9 @@ type Result struct {
 	Status Status
 	// Message says what is wrong (Fail), or why the check did not decide.
 	Message string
-	// Exception is the exception that covers an Excepted result.
+	// Exception is the exception that covers an Excepted result, or, for a NotAssessed result
+	// its object decided (FailedOnObject), the one that would waive it were it a failure
+	// (Evaluation.Waived).
 	Exception *ExceptionOutcome
 }
 
@@ -506,6 +508,12 @@ func (b *builder) commit(r *Result, sum *Summary) {
 			e.Matched++
 			e.MatchedByNamespace[sum.Namespace]++
 		}
+	}
+	if b.exceptions != nil && r.FailedOnObject() {
+		// The exception that would waive it were it a failure (Evaluation.Waived), found now,
+		// while the object is whole: a scan lets objects go before it writes its outputs, and
+		// what it keeps of them has no labels for an exception's labelSelector to match.
+		r.Exception = b.exceptions.find(r)
 	}
 	t := &sum.tallies[r.Check.index]
 	switch r.Status {

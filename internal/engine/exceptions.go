@@ -480,23 +480,19 @@ func (ev *Evaluation) Waiver(r *Result) *ExceptionOutcome {
 // (Result.FailedOnObject) and an exception would waive were it a failure (Waiver), that
 // exception: what the admission webhook admits and scan's gate passes, which every output
 // shows as it shows a waived failure (suppressed, skipped, with the exception). Nil when there is
-// none; the exceptions are indexed once for all the results.
+// none.
+//
+// The evaluation found each while the object was whole (Result.Exception): an exception may
+// select objects by labels, which a result's object no longer has once a scan let it go.
 func (ev *Evaluation) Waived() map[*Result]*ExceptionOutcome {
-	var idx *exceptionIndex
 	var out map[*Result]*ExceptionOutcome
 	for i := range ev.Results {
 		r := &ev.Results[i]
-		if !r.FailedOnObject() {
-			continue
-		}
-		if idx == nil {
-			idx = newExceptionIndex(ev.Exceptions)
-		}
-		if e := idx.find(r); e != nil {
+		if r.FailedOnObject() && r.Exception != nil {
 			if out == nil {
 				out = map[*Result]*ExceptionOutcome{}
 			}
-			out[r] = e
+			out[r] = r.Exception
 		}
 	}
 	return out

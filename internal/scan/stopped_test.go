@@ -626,3 +626,49 @@ func TestAnExceptionThatWaivesOnlyAnUndecidedResultIsNotUnused(t *testing.T) {
 		t.Errorf("the table calls the exception unused:\n%s", stdout)
 	}
 }
+
+// TestAnExceptionByLabelsWaivesAnExpressionTheObjectBroke: an exception that selects the
+// Deployment by its labels (match.labelSelector) waived the custom check's failure, but not the
+// same check's result when the object broke the expression: scan decided the waiver once the
+// objects were let go, from what the outputs keep of them (kind, namespace, name, no labels), so
+// the gate failed what the admission webhook, which judges the whole object, admits. The
+// engine now finds that exception as it applies exceptions to failures, with the object whole.
+func TestAnExceptionByLabelsWaivesAnExpressionTheObjectBroke(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile.yaml")
+	writeFile(t, profile, profileWith("  customChecks:\n  - id: custom-nonroot\n    title: Pods run as non-root\n"+
+		"    kinds: [Deployment]\n    criteria: [CC6.1]\n    severity: Critical\n"+
+		"    expression: |-\n      object.spec.template.spec.securityContext.runAsNonRoot == true\n"+
+		"  exceptionPolicy: {maxSeverity: Critical}\n"))
+	exceptions := filepath.Join(dir, "exceptions.yaml")
+	writeFile(t, exceptions, "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\n"+
+		"metadata: {name: vendor, namespace: shop}\n"+
+		"spec: {checks: [custom-nonroot], match: {kinds: [Deployment], labelSelector: {matchLabels: {vendor: acme}}}, reason: the vendor image runs as root until PAY-7, owner: payments@example.com, expires: '"+
+		scanNow().Add(24*time.Hour).UTC().Format(time.RFC3339)+"'}\n")
+	deployment := func(name, labels, podSecurity string) string {
+		return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: shop, labels: {" + labels + "}}\n" +
+			"spec:\n  replicas: 2\n  selector: {matchLabels: {app: " + name + "}}\n  template:\n    metadata: {labels: {app: " + name + "}}\n    spec:\n" +
+			podSecurity + "      containers: [{name: app, image: 'registry.example.com/app:1.0'}]\n"
+	}
+	writeFile(t, filepath.Join(dir, "broken", "d.yaml"), deployment("acme", "vendor: acme", ""))
+	writeFile(t, filepath.Join(dir, "failing", "d.yaml"), deployment("acme", "vendor: acme", "      securityContext: {runAsNonRoot: false}\n"))
+	writeFile(t, filepath.Join(dir, "other", "d.yaml"), deployment("other", "vendor: other", ""))
+	for name, tc := range map[string]struct {
+		dir  string
+		code int
+	}{
+		"a failure on the labelled Deployment is excepted":           {dir: "failing", code: ExitOK},
+		"the expression the labelled Deployment broke is waived too": {dir: "broken", code: ExitOK},
+		"a Deployment without the label fails the gate":              {dir: "other", code: ExitFindings},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, args := range [][]string{nil, {"-o", "json", "--show", "all"}} {
+				_, stderr, code := runScan(t, "", append([]string{"-f", filepath.Join(dir, tc.dir), "--profile", profile, "--exceptions", exceptions,
+					"--fail-on", "Critical"}, args...)...)
+				if code != tc.code {
+					t.Errorf("%v: exit %d, want %d\n%s", args, code, tc.code, stderr)
+				}
+			}
+		})
+	}
+}
