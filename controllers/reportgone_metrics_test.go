@@ -125,3 +125,50 @@ func collected(t *testing.T, v prometheus.Collector, profile, namespace string) 
 	sort.Strings(out)
 	return out
 }
+
+// TestTheMetricsOfANamespaceWithNoReportWhoseEvaluationFailedAreUnknown: a namespace's report
+// was written (the metrics say its result), then deleted; its next evaluation fails (its objects
+// cannot be read). markStale had no report to mark and returned, so the namespace's metrics kept
+// the deleted report's verdict as if current. They read Unknown, as a stale report's do.
+func TestTheMetricsOfANamespaceWithNoReportWhoseEvaluationFailedAreUnknown(t *testing.T) {
+	const ns = "fail-gone"
+	createNamespace(t, ns, nil)
+	c := failing(t, interceptor.Funcs{})
+	r := reconcilerOver(t, c, "Namespace")
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "fail-gone", UID: "6d1e2f3a-7b8c-4d9e-8f0a-1b2c3d4e5f60"}}
+	t.Cleanup(func() { metrics.ForgetProfile(profile.Name) })
+	ps := r.state.plan(profile, r.Catalogue)
+	namespace := engine.NewObject(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, "v1", "Namespace")
+	now := time.Now()
+	ev := ps.plan.Evaluate(engine.NewInventory([]*engine.Object{namespace}, true), nil, engine.Options{Now: now})
+	if err := r.writeReport(context.Background(), profile, ps, ev, ns, now, ""); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKey{Namespace: ns, Name: profile.Name}
+	rep := &v1alpha1.ComplianceReport{}
+	if err := k8s.Get(context.Background(), key, rep); err != nil {
+		t.Fatal(err)
+	}
+	written := rep.Status.Result
+	if n := gaugeValue(t, metrics.NamespaceResult.WithLabelValues(profile.Name, ns, string(written))); n != 1 {
+		t.Fatalf("soc2_operator_namespace_result{result=%s} = %v after the report was written, want 1", written, n)
+	}
+	if err := k8s.Delete(context.Background(), rep); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+
+	if err := r.markStale(context.Background(), ps, key, now.Add(time.Minute), v1alpha1.ReasonEvaluationFailed, "The evaluation failed: listing Deployments: boom"); err != nil {
+		t.Fatal(err)
+	}
+	if got := collected(t, metrics.NamespaceResult, profile.Name, ns); len(got) != 1 || got[0] != `result="Unknown" 1` {
+		t.Errorf("soc2_operator_namespace_result of a namespace whose evaluation failed and whose report is gone (was %s): %q, want Unknown only", written, got)
+	}
+	if got := collected(t, metrics.NamespaceCompliant, profile.Name, ns); len(got) > 0 {
+		t.Errorf("soc2_operator_namespace_compliant of a namespace whose evaluation failed and whose report is gone: %q, want absent", got)
+	}
+	for _, s := range collected(t, metrics.CriterionStatus, profile.Name, ns) {
+		if !strings.Contains(s, `status="Unknown"`) {
+			t.Errorf("soc2_operator_criterion_status of a namespace whose evaluation failed and whose report is gone: %s, want Unknown", s)
+		}
+	}
+}

@@ -269,6 +269,11 @@ func (r *ComplianceProfileReconciler) markStale(ctx context.Context, ps *profile
 	rep := &v1alpha1.ComplianceReport{}
 	if err := r.Get(ctx, key, rep); err != nil {
 		if apierrors.IsNotFound(err) {
+			// Nothing to mark, but the metrics must not keep the verdict of a report that was
+			// deleted as if current (a failed write sets them so where it fails: writeReport).
+			if ps != nil && reason != v1alpha1.ReasonWriteFailed {
+				metrics.SetNamespaceUnknown(key.Name, key.Namespace)
+			}
 			return nil
 		}
 		return fmt.Errorf("reading report %s to mark it stale (%s): %w", key, reason, err)
