@@ -514,6 +514,7 @@ type checksView struct {
 	Rows         []*checkRow
 	ClusterShown bool
 	Truncated    []string // namespaces whose report lists only some of its findings
+	Stale        []string // namespaces whose report is stale (checkView.Stale)
 }
 
 // newExceptionUsage shows an exception of another namespace as a report records it (what it
@@ -573,11 +574,14 @@ func (s *Server) checksPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	var truncated []string
+	var truncated, stale []string
 	for _, rep := range reports {
 		tally(rep.Status.Findings)
 		if rep.Status.FindingsTruncated {
 			truncated = append(truncated, rep.Namespace)
+		}
+		if isStale, _ := condition(rep, v1alpha1.ConditionStale); isStale {
+			stale = append(stale, rep.Namespace)
 		}
 	}
 	for _, p := range profiles {
@@ -589,7 +593,9 @@ func (s *Server) checksPage(w http.ResponseWriter, r *http.Request) {
 	slices.Sort(truncated)
 	truncated = slices.Compact(truncated)
 	slices.SortStableFunc(rows, func(a, b *checkRow) int { return (b.Failing + b.Excepted) - (a.Failing + a.Excepted) })
-	s.render(w, r, http.StatusOK, "checks", page{Title: "Checks", Nav: "checks", Body: checksView{Rows: rows, ClusterShown: clusterShown, Truncated: truncated}})
+	slices.Sort(stale)
+	stale = slices.Compact(stale)
+	s.render(w, r, http.StatusOK, "checks", page{Title: "Checks", Nav: "checks", Body: checksView{Rows: rows, ClusterShown: clusterShown, Truncated: truncated, Stale: stale}})
 }
 
 type checkView struct {
@@ -600,6 +606,9 @@ type checkView struct {
 	Findings     []findingView
 	Rows         template.HTML // the findings' table rows (see checkRows)
 	Truncated    []string      // namespaces whose report lists only some of its findings
+	// Stale are the namespaces whose report is stale: the findings it lists are of an earlier
+	// evaluation, and what fails there now is unknown.
+	Stale []string
 	// Exceptions waive findings of the check on cluster-scoped objects, as the profiles'
 	// status records them (no report lists those findings, so no namespace's page shows them).
 	Exceptions []exceptionView
@@ -649,6 +658,9 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 		}
 		if rep.Status.FindingsTruncated {
 			v.Truncated = append(v.Truncated, rep.Namespace)
+		}
+		if isStale, _ := condition(rep, v1alpha1.ConditionStale); isStale {
+			v.Stale = append(v.Stale, rep.Namespace)
 		}
 	}
 	profiles, clusterShown, err := s.clusterProfiles(r.Context())
@@ -701,6 +713,8 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 	})
 	slices.Sort(v.Truncated)
 	v.Truncated = slices.Compact(v.Truncated)
+	slices.Sort(v.Stale)
+	v.Stale = slices.Compact(v.Stale)
 	slices.SortStableFunc(v.Exceptions, func(a, b exceptionView) int { return strings.Compare(a.Name, b.Name) })
 	v.Rows = checkRows(v.Findings)
 	s.render(w, r, http.StatusOK, "check", page{Title: "Check " + id, Nav: "checks", Body: v})
