@@ -221,7 +221,7 @@ func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *p
 		r.state.markNotCurrent(p.ps, p.namespace, p.now, p.seq, v1alpha1.ReasonEvaluationFailed, cause.Error())
 		r.state.markUnwritten(p.ps, p.namespace, p.now)
 		errs := []error{err, r.markStale(ctx, p.ps, types.NamespacedName{Namespace: p.namespace, Name: p.profile.Name}, p.now, v1alpha1.ReasonEvaluationFailed, message)}
-		if _, fullDone := r.state.notCurrentNamespaces(p.ps); fullDone {
+		if _, fullDone := r.state.notCurrentCount(p.ps); fullDone {
 			errs = append(errs, r.updateProfileStatus(ctx, p, r.profileProblems(ctx, p), nil))
 		}
 		return errors.Join(errs...)
@@ -230,13 +230,11 @@ func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *p
 	// the summaries of what it did not evaluate (the cluster-scoped objects, if it failed
 	// gathering them; the namespaces after the one that failed; a namespace never evaluated):
 	// the next evaluation of another namespace must not count them as verdicts.
+	notEvaluated := map[string]bool{"": true}
 	for _, ns := range r.state.namespaces(p.ps) {
 		if !p.written[ns] {
 			r.state.markUnwritten(p.ps, ns, p.now)
 		}
-	}
-	notEvaluated := map[string]bool{"": true}
-	for _, ns := range r.state.namespaces(p.ps) {
 		notEvaluated[ns] = true
 	}
 	for ns := range p.selected {

@@ -479,6 +479,15 @@ func (s *state) notCurrentNamespaces(ps *profileState) (map[string]notCurrent, b
 	return maps.Clone(ps.notCurrent), ps.fullDone
 }
 
+// notCurrentCount returns how many namespaces markNotCurrent and markOverdue recorded, and
+// whether a full evaluation has run: what decides whether the profile's status must say so,
+// without copying them (notCurrentNamespaces).
+func (s *state) notCurrentCount(ps *profileState) (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(ps.notCurrent), ps.fullDone
+}
+
 // lookup returns the profile's state; nil before its first evaluation.
 func (s *state) lookup(profile string) *profileState {
 	s.mu.Lock()

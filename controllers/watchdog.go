@@ -86,7 +86,7 @@ func (w *watchdog) check(ctx context.Context) error {
 			}
 			errs = append(errs, w.profiles.markStale(ctx, ps, types.NamespacedName{Namespace: ns, Name: p.Name}, now, reason, message))
 		}
-		errs = append(errs, w.profiles.overdueRollup(ctx, p, now, limit))
+		errs = append(errs, w.profiles.overdueRollup(ctx, p, ps, now, limit))
 	}
 	return errors.Join(errs...)
 }
@@ -96,15 +96,14 @@ func (w *watchdog) check(ctx context.Context) error {
 // that are stuck write nothing, and those of other namespaces would go on writing the profile's
 // roll-up with them. It marks them not current and writes the profile's status (when it changed:
 // Unknown, Ready=False EvaluationOverdue naming them) while any namespace is not current.
-func (r *ComplianceProfileReconciler) overdueRollup(ctx context.Context, profile *v1alpha1.ComplianceProfile, now time.Time, limit time.Duration) error {
-	ps := r.state.lookup(profile.Name)
+func (r *ComplianceProfileReconciler) overdueRollup(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, now time.Time, limit time.Duration) error {
 	if ps == nil {
 		return nil
 	}
 	if slices.Contains(r.state.markOverdue(ps, now, limit), "") {
 		metrics.SetClusterUnknown(profile.Name)
 	}
-	if nc, fullDone := r.state.notCurrentNamespaces(ps); !fullDone || len(nc) == 0 {
+	if n, fullDone := r.state.notCurrentCount(ps); !fullDone || n == 0 {
 		return nil
 	}
 	p := &pass{profile: profile, ps: ps, now: now}
