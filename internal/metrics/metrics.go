@@ -177,6 +177,12 @@ func SetNamespaceStale(profile, namespace string, criteria []v1alpha1.CriterionS
 	for i, c := range criteria {
 		unknown[i] = v1alpha1.CriterionStatus{ID: c.ID, Status: criterionUnknown}
 	}
+	setNamespaceUnknown(profile, namespace, unknown)
+}
+
+// setNamespaceUnknown sets a namespace's result Unknown, its criteria to unknown, and removes
+// its findings counts.
+func setNamespaceUnknown(profile, namespace string, unknown []v1alpha1.CriterionStatus) {
 	setCriteria(profile, namespace, unknown)
 	Findings.DeletePartialMatch(prometheus.Labels{"profile": profile, "namespace": namespace})
 	SetNamespaceResult(profile, namespace, v1alpha1.Unknown)
@@ -221,12 +227,10 @@ func SetClusterUnknown(profile string) {
 }
 
 // SetNamespaceUnknown records that a namespace's latest evaluation is in no report (its report
-// is gone and could not be created again): as SetNamespaceStale, with the criteria last
-// recorded for it, since there is no report to list them.
+// is gone and could not be created again, or its evaluation failed): as SetNamespaceStale, with
+// the criteria last recorded for it, since there is no report to list them.
 func SetNamespaceUnknown(profile, namespace string) {
-	setCriteria(profile, namespace, recordedUnknown(profile, namespace))
-	Findings.DeletePartialMatch(prometheus.Labels{"profile": profile, "namespace": namespace})
-	SetNamespaceResult(profile, namespace, v1alpha1.Unknown)
+	setNamespaceUnknown(profile, namespace, recordedUnknown(profile, namespace))
 }
 
 // recordedUnknown is each criterion last recorded for profile and namespace, Unknown.
