@@ -49,10 +49,11 @@ var avlPdbHpaMismatch = &engine.Check{
 		shared := false
 		for _, w := range ws {
 			// A Deployment whose template an Argo Rollout runs has the Rollout's autoscalers.
-			if h := autoscalerOf(ctx.Inventory, scaledAs(ctx.Inventory, w)); h != nil {
+			as := scaledAs(ctx.Inventory, w)
+			if h := autoscalerOf(ctx.Inventory, as); h != nil {
 				scaled = append(scaled, w)
 				autoscalers = append(autoscalers, h.Name)
-			} else if _, names, ok := sharedAutoscaling(ctx.Inventory, scaledAs(ctx.Inventory, w)); ok {
+			} else if _, names, ok := sharedAutoscaling(ctx.Inventory, as); ok {
 				// Several autoscalers keep it within their bounds (sharedAutoscaling).
 				scaled, shared = append(scaled, w), true
 				autoscalers = append(autoscalers, names...)
