@@ -421,9 +421,19 @@ type ComplianceProfileStatus struct {
 	// +listType=atomic
 	ClusterFindings []Finding `json:"clusterFindings,omitempty"`
 
-	// clusterFindingsTotal is how many findings there are on cluster-scoped objects.
+	// clusterFindingsTotal is how many findings there are on cluster-scoped objects, failing
+	// and excepted (clusterFindings lists both).
 	// +optional
 	ClusterFindingsTotal int32 `json:"clusterFindingsTotal"`
+
+	// clusterFindingsFailing is how many of them fail without an exception (kubectl prints it
+	// as Cluster-Findings, as it prints a report's failing findings as Findings).
+	// +optional
+	ClusterFindingsFailing int32 `json:"clusterFindingsFailing"`
+
+	// clusterFindingsExcepted is how many of them an exception covers (Cluster-Excepted).
+	// +optional
+	ClusterFindingsExcepted int32 `json:"clusterFindingsExcepted"`
 
 	// clusterFindingsTruncated is true when clusterFindings does not list them all.
 	// +optional
@@ -498,7 +508,8 @@ type JournalHead struct {
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.result`
 // +kubebuilder:printcolumn:name="Namespaces",type=integer,JSONPath=`.status.namespacesEvaluated`
 // +kubebuilder:printcolumn:name="Non-Compliant",type=integer,JSONPath=`.status.namespacesNonCompliant`
-// +kubebuilder:printcolumn:name="Cluster-Findings",type=integer,JSONPath=`.status.clusterFindingsTotal`
+// +kubebuilder:printcolumn:name="Cluster-Findings",type=integer,JSONPath=`.status.clusterFindingsFailing`
+// +kubebuilder:printcolumn:name="Cluster-Excepted",type=integer,JSONPath=`.status.clusterFindingsExcepted`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ComplianceProfile struct {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -12,6 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
 // TestKubectlGetShowsAReportThatIsNotReady: a report evaluated without some kinds (the operator
@@ -73,5 +77,79 @@ func TestKubectlGetShowsAReportThatIsNotReady(t *testing.T) {
 	}
 	if cells["Status"] != "Compliant" || cells["Ready"] != "False" {
 		t.Errorf("kubectl get compliancereports prints %v for a Compliant report that is Ready=False, KindsUnreadable; want Ready False beside Status Compliant", cells)
+	}
+}
+
+// TestKubectlGetCountsAProfilesClusterFindingsAsAReportDoes: `kubectl get complianceprofiles`
+// printed Cluster-Findings as the failing and the excepted findings on cluster-scoped objects
+// together, while `kubectl get compliancereports` prints Findings (failing only) and Excepted
+// apart. A profile whose every cluster-scoped finding an approved exception waives read
+// "Cluster-Findings 2" beside "Status Compliant": an auditor reads two open findings. The
+// profile's status, as the operator builds it, must print the failing ones under
+// Cluster-Findings and the excepted ones under Cluster-Excepted.
+func TestKubectlGetCountsAProfilesClusterFindingsAsAReportDoes(t *testing.T) {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "cluster-waived-printed"},
+		Spec: v1alpha1.ComplianceProfileSpec{ExceptionPolicy: &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}}}
+	if err := c.Create(ctx, profile); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Delete(ctx, profile) })
+	// Two ClusterRoleBindings of cluster-admin, both waived by one approved exception of the
+	// operator's namespace that lists "*", judged by the engine as the operator judges them.
+	clusterAdmin := &engine.Check{ID: "test-cluster-admin", Title: "cluster-admin", Severity: v1alpha1.SeverityCritical,
+		Criteria: []v1alpha1.Criterion{"CC6.3"}, Targets: []string{"ClusterRoleBinding"},
+		Evaluate: func(ctx *engine.Context, _ *engine.Object) { ctx.Fail("", "binds cluster-admin") }}
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	var objs []*engine.Object
+	for _, name := range []string{"break-glass-a", "break-glass-b"} {
+		objs = append(objs, engine.NewObject(&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name}}, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding"))
+	}
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "break-glass", Namespace: engine.DefaultAdminNamespace, CreationTimestamp: metav1.NewTime(now.Add(-time.Hour))},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{clusterAdmin.ID}, Match: v1alpha1.ResourceMatch{Namespaces: []string{"*"}},
+			Reason: "sealed break-glass accounts", Owner: "security@example.com", Expires: metav1.NewTime(now.Add(24 * time.Hour)), RequestedBy: "alice@example.com"},
+		Approval: &v1alpha1.ExceptionApproval{ApprovedBy: "bob@example.com"},
+	}
+	plan := engine.Compile([]*engine.Check{clusterAdmin}, profile)
+	cluster := plan.Evaluate(engine.NewInventory(objs, true), []*v1alpha1.ControlException{ex},
+		engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, Approval: engine.ApprovalEnforced}).Summary("")
+	if cluster.State != v1alpha1.Compliant || cluster.Excepted != 2 {
+		t.Fatalf("the cluster-scoped objects are %s with %d findings excepted; the test needs both waived", cluster.State, cluster.Excepted)
+	}
+	profile.Status = report.ProfileStatus(report.ProfileInput{Plan: plan, Total: cluster, Cluster: cluster, Generation: profile.Generation, Now: now})
+	if err := c.Status().Update(ctx, profile); err != nil {
+		t.Fatal(err)
+	}
+
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := &metav1.Table{}
+	err = cs.CoreV1().RESTClient().Get().AbsPath("/apis", v1alpha1.GroupVersion.Group, v1alpha1.GroupVersion.Version, "complianceprofiles", profile.Name).
+		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").Do(ctx).Into(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(table.Rows) != 1 {
+		t.Fatalf("%d rows, want 1", len(table.Rows))
+	}
+	cells := map[string]string{}
+	for i, col := range table.ColumnDefinitions {
+		if col.Priority == 0 {
+			cells[col.Name] = fmt.Sprint(table.Rows[0].Cells[i])
+		}
+	}
+	if cells["Status"] != "Compliant" || cells["Cluster-Findings"] != "0" || cells["Cluster-Excepted"] != "2" {
+		t.Errorf("kubectl get complianceprofiles prints %v for a Compliant profile whose 2 cluster-scoped findings are excepted; want Cluster-Findings 0 and Cluster-Excepted 2", cells)
 	}
 }

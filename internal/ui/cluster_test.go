@@ -52,8 +52,12 @@ func TestFindingsOnClusterScopedObjectsAreShownToWhoMayGetProfiles(t *testing.T)
 		t.Errorf("the auditor's %s page does not list %s (lists %v)", check, resource, rows(body, "data-resource"))
 	}
 	_, body, _ = get(t, auditorToken, "/")
-	if want := fmt.Sprintf(`id="cluster-findings-%s">%d<`, profileName, profile.Status.ClusterFindingsTotal); !strings.Contains(body, want) {
-		t.Errorf("the auditor's overview does not count the profile's %d findings on cluster-scoped objects", profile.Status.ClusterFindingsTotal)
+	if want := fmt.Sprintf(`id="cluster-findings-%s">%d<`, profileName, profile.Status.ClusterFindingsFailing); profile.Status.ClusterFindingsFailing == 0 || !strings.Contains(body, want) {
+		t.Errorf("the auditor's overview does not count the profile's %d failing findings on cluster-scoped objects", profile.Status.ClusterFindingsFailing)
+	}
+	excepted := fmt.Sprintf(`id="cluster-excepted-%s">%d<`, profileName, profile.Status.ClusterFindingsExcepted)
+	if shown := strings.Contains(body, excepted); shown != (profile.Status.ClusterFindingsExcepted > 0) {
+		t.Errorf("the auditor's overview shows %s: %v; the profile has %d excepted findings on cluster-scoped objects", excepted, shown, profile.Status.ClusterFindingsExcepted)
 	}
 
 	_, body, _ = get(t, shopDevToken, "/checks/"+check)

@@ -88,10 +88,11 @@ type profileView struct {
 	NotReady int
 	Criteria []*criterionRow
 	Reports  []namespaceRow
-	// ClusterShown: the user may get ComplianceProfiles, and ClusterFindings is how many
-	// findings (failing and excepted) the profile has on cluster-scoped objects.
-	ClusterShown    bool
-	ClusterFindings int32
+	// ClusterShown: the user may get ComplianceProfiles; ClusterFindings is how many findings
+	// the profile has failing on cluster-scoped objects, and ClusterExcepted how many an
+	// exception covers there (counted apart, as a report's Findings and Excepted are).
+	ClusterShown                     bool
+	ClusterFindings, ClusterExcepted int32
 }
 
 func scoreText(s *int32) string {

@@ -326,7 +326,7 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request) {
 	for _, v := range views {
 		for _, p := range profiles {
 			if p.Name == v.Name {
-				v.ClusterShown, v.ClusterFindings = true, p.Status.ClusterFindingsTotal
+				v.ClusterShown, v.ClusterFindings, v.ClusterExcepted = true, p.Status.ClusterFindingsFailing, p.Status.ClusterFindingsExcepted
 			}
 		}
 	}
