@@ -199,7 +199,7 @@ func build() *dashboard.DashboardBuilder {
 		WithPanel(bigNumber(2, "Compliant namespaces", "Namespaces whose ComplianceReport is Compliant.").
 			WithTarget(query("A", `count(soc2_operator_namespace_compliant{`+byNamespace+`} == 1) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green"))).
-		WithPanel(bigNumber(3, "Non-compliant namespaces", "Namespaces whose ComplianceReport is NonCompliant (alert SOC2NamespaceNonCompliant after 30 minutes).").
+		WithPanel(bigNumber(3, "Non-compliant namespaces", "Namespaces whose ComplianceReport is NonCompliant (alert SOC2NamespaceNonCompliant once NonCompliant for more than 30 of the last 60 minutes).").
 			WithTarget(query("A", `count(soc2_operator_namespace_compliant{`+byNamespace+`} == 0) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NamespaceNonCompliant", "soc2namespacenoncompliant"))).
