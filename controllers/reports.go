@@ -170,15 +170,19 @@ func refusal(err error) bool {
 }
 
 // fresh are the new failing findings of a namespace's evaluation that its report now holds, to
-// alert on (freshFailures), and remembers them; none when the profile has no alerts.
+// alert on (freshFailures), and remembers them; none when the profile has no alerts. Whether
+// or not it has, soc2_operator_finding_opened_timestamp_seconds records that the new ones were
+// identified now (SOC2NewCriticalFinding reads it: the findings counts do not tell one finding
+// that replaced another).
 func (r *ComplianceProfileReconciler) fresh(profile *v1alpha1.ComplianceProfile, ps *profileState, ns string, sum *engine.Summary,
 	listed, prevListed []v1alpha1.Finding, now time.Time) []v1alpha1.Finding {
-	if profile.Spec.Alerts == nil {
-		return nil
-	}
 	prevFailing, known := r.state.failingBefore(ps, ns)
 	fresh, alerted := freshFailures(sum, prevFailing, known, listed, prevListed, ps.plan.MaxFindings, now)
 	r.state.recordFailing(ps, ns, alerted)
+	metrics.SetFindingsOpened(profile.Name, ns, fresh, now)
+	if profile.Spec.Alerts == nil {
+		return nil
+	}
 	return fresh
 }
 

@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -29,6 +30,18 @@ var (
 		Name: "soc2_operator_findings",
 		Help: "Findings per profile, namespace (\"\": cluster-scoped objects), severity and result (Fail or Excepted); absent while the report is stale.",
 	}, []string{"profile", "namespace", "severity", "result"})
+
+	// FindingOpened is when the operator last identified a failing finding new to a namespace
+	// (by its check, resource and container: controllers' freshFailures, as the alert sinks'
+	// NewFinding) per severity; absent until it has identified one. Findings only counts them,
+	// so one Critical finding fixed and another made within the 15 minutes SOC2NewCriticalFinding
+	// compares left the count as it was and alerted on nothing. Set for namespaces (not yet
+	// for the cluster-scoped objects). One series per profile, namespace and severity, as
+	// Findings.
+	FindingOpened = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_finding_opened_timestamp_seconds",
+		Help: "Unix time at which the operator last identified a failing finding new to the namespace (by check, resource and container), per profile, namespace and severity.",
+	}, []string{"profile", "namespace", "severity"})
 
 	// NamespaceCompliant is 1 when the namespace's report is Compliant, 0 when NonCompliant,
 	// and absent while it is NotAssessed or Unknown (stale): neither is a verdict either way.
@@ -138,7 +151,7 @@ var registerOnce sync.Once
 // Register adds the series to controller-runtime's registry, once.
 func Register() {
 	registerOnce.Do(func() {
-		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, NamespaceCompliant, NamespaceResult, EvaluationDuration,
+		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, FindingOpened, NamespaceCompliant, NamespaceResult, EvaluationDuration,
 			Evaluations, LastEvaluation, EvaluationInterval, ReportWrites, ReportsStale, ProfileReady, Exceptions,
 			AlertsTotal, ExceptionExpiry, WatchdogRuns, AdmissionUnjudged)
 	})
@@ -158,6 +171,17 @@ func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus
 		v1alpha1.SeverityMedium: int(st.Summary.Medium), v1alpha1.SeverityLow: int(st.Summary.Low),
 	}, int(st.Summary.Excepted))
 	SetNamespaceResult(profile, namespace, st.Result)
+}
+
+// SetFindingsOpened records that the failing findings fresh, new to the namespace, were
+// identified at: soc2_operator_finding_opened_timestamp_seconds of each of their severities
+// is at.
+func SetFindingsOpened(profile, namespace string, fresh []v1alpha1.Finding, at time.Time) {
+	for _, f := range fresh {
+		if f.Result == v1alpha1.ResultFail {
+			FindingOpened.WithLabelValues(profile, namespace, string(f.Severity)).Set(float64(at.Unix()))
+		}
+	}
 }
 
 // setFindings sets the failing findings by severity and the excepted findings.
@@ -286,6 +310,7 @@ func ForgetNamespace(profile, namespace string) {
 	delete(recorded.criteria, [2]string{profile, namespace})
 	CriterionStatus.DeletePartialMatch(labels)
 	Findings.DeletePartialMatch(labels)
+	FindingOpened.DeletePartialMatch(labels)
 	NamespaceCompliant.DeletePartialMatch(labels)
 	NamespaceResult.DeletePartialMatch(labels)
 }
@@ -302,7 +327,7 @@ func ForgetProfile(profile string) {
 	}
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{CriterionStatus, Findings, NamespaceCompliant, NamespaceResult, LastEvaluation, EvaluationInterval, ProfileReady, Evaluations, EvaluationDuration, ReportWrites, ReportsStale,
+	}{CriterionStatus, Findings, FindingOpened, NamespaceCompliant, NamespaceResult, LastEvaluation, EvaluationInterval, ProfileReady, Evaluations, EvaluationDuration, ReportWrites, ReportsStale,
 		AlertsTotal} {
 		v.DeletePartialMatch(labels)
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -138,5 +139,34 @@ func TestSetExceptionsReplacesWhatItRecorded(t *testing.T) {
 		`soc2_operator_exception_expiry_timestamp_seconds{exception="y",namespace="a"} 200`,
 	}; strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("scraped %q, want %q", got, want)
+	}
+}
+
+// TestFindingsOpenedAreTimedBySeverityAndForgotten: each severity of the new failing findings
+// takes the time they were identified (an excepted one is not failing, and sets nothing), a
+// later identification moves it, and the namespace's series go with its report.
+func TestFindingsOpenedAreTimedBySeverityAndForgotten(t *testing.T) {
+	const profile, ns = "opened-unit", "shop"
+	t.Cleanup(func() { ForgetProfile(profile) })
+	at := time.Unix(1800, 0)
+	SetFindingsOpened(profile, ns, []v1alpha1.Finding{
+		{Check: "wl-privileged", Severity: v1alpha1.SeverityCritical, Result: v1alpha1.ResultFail},
+		{Check: "wl-host-network", Severity: v1alpha1.SeverityHigh, Result: v1alpha1.ResultExcepted},
+	}, at)
+	SetFindingsOpened(profile, ns, []v1alpha1.Finding{
+		{Check: "wl-run-as-root", Severity: v1alpha1.SeverityHigh, Result: v1alpha1.ResultFail},
+	}, at.Add(time.Minute))
+	SetFindingsOpened(profile, ns, nil, at.Add(2*time.Minute))
+	got := strings.Join(scrape(t, "soc2_operator_finding_opened_timestamp_seconds", FindingOpened), "\n")
+	want := strings.Join([]string{
+		`soc2_operator_finding_opened_timestamp_seconds{namespace="shop",profile="opened-unit",severity="Critical"} 1800`,
+		`soc2_operator_finding_opened_timestamp_seconds{namespace="shop",profile="opened-unit",severity="High"} 1860`,
+	}, "\n")
+	if got != want {
+		t.Fatalf("series:\n%s\nwant:\n%s", got, want)
+	}
+	ForgetNamespace(profile, ns)
+	if got := scrape(t, "soc2_operator_finding_opened_timestamp_seconds", FindingOpened); len(got) != 0 {
+		t.Fatalf("after the namespace's report went, series %v remain", got)
 	}
 }
