@@ -663,3 +663,51 @@ func TestAPodBoundToANodeIsJudgedAgain(t *testing.T) {
 		return nil
 	})
 }
+
+// TestACustomCheckTheObjectBreaksFailsTheReport: a custom check whose expression the object
+// broke (the label it compares left out: "no such key") is refused by the admission webhook
+// under Enforce and fails scan's gate, since the object's author decides it, but the report
+// counted it as undecided: with Deployment api passing, PI1.1 (which the check alone supports)
+// read Pass, and no finding named web, which left the label out. PI1.1 now fails on web, and the
+// report lists the finding, NotAssessed with the expression's error.
+func TestACustomCheckTheObjectBreaksFailsTheReport(t *testing.T) {
+	ctx := context.Background()
+	createNamespace(t, "custom-broken", map[string]string{"custom-broken": "true"})
+	api := deployment("custom-broken", "api", false)
+	api.Labels["data-classification"] = "public"
+	for _, d := range []*appsv1.Deployment{api, deployment("custom-broken", "web", false)} {
+		if err := k8s.Create(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createProfile(t, "custom-broken", "custom-broken", func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-public", Title: "public data only",
+			Kinds: []string{"Deployment"}, Criteria: []v1alpha1.Criterion{"PI1.1"}, Severity: v1alpha1.SeverityHigh,
+			Expression: "object.metadata.labels['data-classification'] == 'public'"}}
+	})
+	eventually(t, 20*time.Second, "PI1.1 Fail on web", func() error {
+		rep, err := getReport("custom-broken", "custom-broken")
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "custom-public", "web", "")
+		if f == nil || f.Result != v1alpha1.ResultNotAssessed || !strings.HasPrefix(f.Message, "expression failed: ") {
+			return fmt.Errorf("web: want a NotAssessed finding naming the expression's failure, have %+v", f)
+		}
+		if finding(rep, "custom-public", "api", "") != nil {
+			return fmt.Errorf("api, which passes, is listed")
+		}
+		for _, c := range rep.Status.Criteria {
+			if c.ID == "PI1.1" {
+				if c.Status != v1alpha1.CriterionFail || c.Failed != 1 {
+					return fmt.Errorf("PI1.1 %+v, want Fail with 1 failed", c)
+				}
+				if rep.Status.Result != v1alpha1.NonCompliant {
+					return fmt.Errorf("report %s with PI1.1 failing", rep.Status.Result)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("report %s: no PI1.1 in %+v", rep.Name, rep.Status.Criteria)
+	})
+}

@@ -144,7 +144,9 @@ type Finding struct {
 	// +required
 	Severity Severity `json:"severity"`
 
-	// result is Fail, or Excepted when an active exception covers the finding.
+	// result is Fail, or Excepted when an active exception covers the finding, or NotAssessed
+	// for a check the resource itself left undecided (a custom check's expression it stopped or
+	// broke, with the reason in message), which counts as failing as a Fail does.
 	// +required
 	Result CheckResult `json:"result"`
 

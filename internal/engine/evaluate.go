@@ -207,7 +207,7 @@ func (b *builder) settle() {
 	if !ev.Options.NoSummaryFindings {
 		for i := range ev.Results {
 			r := &ev.Results[i]
-			if r.Status == StatusFail || r.Status == StatusExcepted {
+			if r.Status == StatusFail || r.Status == StatusExcepted || r.FailedOnObject() {
 				s := ev.Summaries[r.Namespace()]
 				s.Findings = append(s.Findings, r)
 			}
@@ -516,21 +516,36 @@ func (b *builder) commit(r *Result, sum *Summary) {
 		r.Exception = b.exceptions.find(r)
 	}
 	t := &sum.tallies[r.Check.index]
-	switch r.Status {
-	case StatusPass:
-		t.pass++
-		sum.Passed++
-	case StatusFail:
+	switch {
+	case r.FailedOnObject() && r.Exception != nil:
+		// Undecided by its object, and waived as its failure would be: excepted, as the
+		// admission webhook admits it and scan's gate passes it.
+		t.excepted++
+		sum.Excepted++
+	case r.FailedOnObject():
+		// Undecided by its object (a custom check's expression it stopped or broke, a check
+		// that crashed on it): its result stays NotAssessed, with the reason, but it counts as
+		// failing, as the admission webhook refuses it and scan's gate fails it. Counted as
+		// undecided, an object that left out the field an expression compares made its
+		// criterion Pass and its namespace Compliant, where the same object with a wrong value
+		// made them Fail and NonCompliant.
 		t.fail++
 		sum.Failing++
 		sum.FailingBySeverity[r.Check.Severity]++
-	case StatusExcepted:
+	case r.Status == StatusPass:
+		t.pass++
+		sum.Passed++
+	case r.Status == StatusFail:
+		t.fail++
+		sum.Failing++
+		sum.FailingBySeverity[r.Check.Severity]++
+	case r.Status == StatusExcepted:
 		t.excepted++
 		sum.Excepted++
-	case StatusNotAssessed:
+	case r.Status == StatusNotAssessed:
 		t.notAssessed++
 		sum.NotAssessed++
-	case StatusNotApplicable:
+	case r.Status == StatusNotApplicable:
 		sum.NotApplicable++
 	}
 	switch {

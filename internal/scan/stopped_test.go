@@ -12,6 +12,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 )
 
@@ -515,7 +516,8 @@ func TestEveryOutputSaysWhyTheScanExited2(t *testing.T) {
 // (TestACustomCheckThatFailsOnTheObjectFailsTheGate), but the table said "No failing or excepted findings" and "Findings: 0 failing" above an exit of
 // 1, and JSON's summary had nothing a machine could tell that from: only standard error named the
 // result. The summary now counts such results (those an exception waives apart), in JSON and
-// YAML (undecidedByObject) and on a line of the table's summary.
+// YAML (undecidedByObject) and on a line of the table's summary; and the result, the score and
+// the criteria count them as failing (excepted where an exception waives them).
 func TestTheSummaryCountsWhatTheObjectsLeftUndecided(t *testing.T) {
 	dir := t.TempDir()
 	profile := filepath.Join(dir, "profile.yaml")
@@ -544,6 +546,19 @@ func TestTheSummaryCountsWhatTheObjectsLeftUndecided(t *testing.T) {
 	}
 	if rep.Summary.UndecidedByObject != 1 {
 		t.Errorf("summary.undecidedByObject %d, want 1 (other's; legacy's is waived)", rep.Summary.UndecidedByObject)
+	}
+	// And the roll-up counts it as the gate does: other's as failing (the only Critical one),
+	// legacy's as excepted (the only exception). Until December 2026 it counted neither, and with
+	// the built-in checks passing a namespace read Compliant above an exit of 1.
+	var cc61 v1alpha1.CriterionStatus
+	for _, c := range rep.Criteria {
+		if c.ID == "CC6.1" {
+			cc61 = c
+		}
+	}
+	if rep.Summary.Critical != 1 || rep.Summary.Excepted != 1 || cc61.Excepted != 1 {
+		t.Errorf("summary: %d Critical failing, %d excepted, CC6.1 %+v; want 1, 1 and CC6.1 with 1 excepted",
+			rep.Summary.Critical, rep.Summary.Excepted, cc61)
 	}
 	stdout, _, _ = runScan(t, "", args...)
 	if !strings.Contains(stdout, "Undecided by their objects: 1 result") {

@@ -30,6 +30,8 @@ func writeTable(w io.Writer, rep *Report) error {
 	details := rep.details || len(rep.found) <= summaryThreshold
 	var err error
 	switch {
+	case len(rep.found) == 0 && rep.Summary.UndecidedByObject > 0:
+		_, err = fmt.Fprintln(w, "No failing or excepted findings to list; the objects left some results undecided (below).")
 	case len(rep.found) == 0:
 		_, err = fmt.Fprintln(w, "No failing or excepted findings.")
 	case details:
@@ -83,7 +85,7 @@ func writeTable(w io.Writer, rep *Report) error {
 		s.Failing, s.Critical, s.High, s.Medium, s.Low, s.Excepted, s.Passed, s.NotAssessed))
 	if n := s.UndecidedByObject; n > 0 {
 		lines = append(lines, fmt.Sprintf("Undecided by their objects: %s (a custom check the object stopped or broke, or a check that crashed on it): "+
-			"not assessed, but failing for --fail-on at or above the check's severity (named on standard error).", counted(n, "result")))
+			"not assessed, but counted as failing, above and for --fail-on at or above the check's severity (named on standard error).", counted(n, "result")))
 	}
 	if !details {
 		lines = append(lines, fmt.Sprintf("This is a summary of %s: --details (or -o wide) lists every one; -o json, sarif or junit for machines.", counted(len(rep.found), "finding")))
