@@ -37,7 +37,9 @@ const DefaultCustomCheckTimeout = 2 * time.Second
 // ExpressionStopped starts the message of a custom check's NotAssessed result whose expression
 // was stopped on the object, at the cost limit or the timeout: what decided it is the size of
 // what the object holds (a list the expression walks), which its author chooses, not data the
-// operator lacks. The admission webhook refuses such an object under Enforce.
+// operator lacks. The admission webhook refuses such an object under Enforce. It also starts
+// that of each object the check was not run on because it ran out of time on an earlier object
+// of the evaluation (in the operator, one of the same namespace).
 const ExpressionStopped = "expression stopped: "
 
 // ExpressionFailed starts the message of a custom check's NotAssessed result whose expression
@@ -239,7 +241,10 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 			if ctx.stopped == nil {
 				ctx.stopped = map[*PlannedCheck]string{}
 			}
-			ctx.stopped[ctx.check] = fmt.Sprintf("not run: the expression ran longer than %s on %s earlier in this evaluation", timeout, obj.Ref())
+			// The objects after this one are not judged by the check, and undecided as this one
+			// is (FailedOnObject): were they merely NotAssessed, an exception that waives the
+			// check on this object would waive it on each of them too.
+			ctx.stopped[ctx.check] = fmt.Sprintf(ExpressionStopped+"not run: the expression ran longer than %s on %s earlier in this evaluation", timeout, obj.Ref())
 		}
 		ctx.NotAssessed("", reason)
 		return
