@@ -20,8 +20,8 @@ import (
 // command line its pod template does not (stripObject).
 const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 
-// CacheOptions keep the informer cache to what the judgement reads: managed fields and
-// last-applied annotations go from every object (but a ConfigMap's that holds other data than
+// CacheOptions keep the informer cache to what the judgement reads: managed fields and the
+// values of last-applied annotations go from every object (but a ConfigMap's that holds other data than
 // the ConfigMap, stripConfigMap, and a workload's that holds env or a command line its pod
 // template does not, stripObject), and Pods, ReplicaSets and Jobs lose their
 // status (no check reads it), but for a Pod's status.phase: a Pod that has Succeeded or Failed
@@ -49,7 +49,7 @@ func CacheOptions() cache.Options {
 // kubectl-edit passed every Deployment). The last-applied annotation, dropped too (but from a
 // ConfigMap whose data it does not hold, and a workload whose env and command line it does not), is not among them: CEL's unknowns take in the map
 // that holds a field, so every custom check reading any annotation would be undecided; a custom
-// check sees that annotation missing.
+// check sees that annotation's key, with an empty value (stripObject).
 var Withheld = []engine.WithheldField{
 	{Path: []string{"metadata", "managedFields"}, Why: withheldWhy},
 	{Kind: "Pod", Path: []string{"status"}, Why: withheldWhy},
@@ -59,7 +59,8 @@ var Withheld = []engine.WithheldField{
 
 const withheldWhy = "the operator does not keep (its informer cache drops it to save memory)"
 
-// stripObject drops managedFields and the last-applied annotation, but keeps a workload's
+// stripObject drops managedFields and the last-applied annotation's value (its key stays, empty),
+// but keeps a workload's
 // annotation that holds literal env values, or a container's command and args, its pod
 // template does not (engine.StaleApplied): sec-literal-env-credentials reads them, as kubectl
 // edit, kubectl set env or a patch left them after a credential was taken out of the spec.
@@ -75,12 +76,13 @@ func stripObject(in any) (any, error) {
 			if k, ok := in.(engine.KubeObject); ok && len(engine.StaleApplied(k)) > 0 {
 				return in, nil
 			}
-			b := make(map[string]string, len(a)-1)
-			for k, v := range a {
-				if k != lastAppliedAnnotation {
-					b[k] = v
-				}
-			}
+			// The key stays, with an empty value: a custom check may ask whether the object
+			// has it (that no Deployment is applied by hand with client-side kubectl apply),
+			// and with the key gone such a check passed in the reports what scan and the
+			// admission webhook, which see it, fail. What it held is not kept: a custom check
+			// reads it empty, and the built-in checks read an empty one as none.
+			b := maps.Clone(a)
+			b[lastAppliedAnnotation] = ""
 			obj.SetAnnotations(b)
 		}
 	}

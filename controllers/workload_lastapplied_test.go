@@ -116,3 +116,42 @@ func ordersFindingIs(ns, profile, want string) func() error {
 		return nil
 	}
 }
+
+// TestACustomCheckSeesTheLastAppliedAnnotationTheCacheDrops: the operator's cache dropped the
+// last-applied-configuration annotation (where it holds nothing the spec does not), so a custom
+// check that no Deployment is applied by hand with client-side kubectl apply
+// (`!('kubectl.kubernetes.io/last-applied-configuration' in object.metadata.annotations)`, a
+// change-management check of CC8.1) passed Deployment web, which kubectl apply wrote, in the
+// report, where scan and the admission webhook, which see the annotation, fail it. The cache now
+// keeps the annotation's key with an empty value: the expression sees it there.
+func TestACustomCheckSeesTheLastAppliedAnnotationTheCacheDrops(t *testing.T) {
+	ctx := context.Background()
+	const ns = "custom-last-applied"
+	createNamespace(t, ns, map[string]string{ns: "true"})
+	web := deployment(ns, "web", false)
+	web.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{},"name":"web","namespace":"custom-last-applied"}}`}
+	if err := k8s.Create(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Create(ctx, deployment(ns, "api", false)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, ns, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-no-client-side-apply", Title: "not applied by hand",
+			Kinds: []string{"Deployment"}, Criteria: []v1alpha1.Criterion{"PI1.1"}, Severity: v1alpha1.SeverityHigh,
+			Expression: "!has(object.metadata.annotations) || !('kubectl.kubernetes.io/last-applied-configuration' in object.metadata.annotations)"}}
+	})
+	eventually(t, 20*time.Second, "the custom finding on web", func() error {
+		rep, err := getReport(ns, ns)
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "custom-no-client-side-apply", "web", ""); f == nil || f.Result != v1alpha1.ResultFail {
+			return fmt.Errorf("web: want a Fail finding, have %+v (report %s, %d findings)", f, rep.Status.Result, len(rep.Status.Findings))
+		}
+		if f := finding(rep, "custom-no-client-side-apply", "api", ""); f != nil {
+			return fmt.Errorf("api, which kubectl apply did not write, is listed: %+v", f)
+		}
+		return nil
+	})
+}
