@@ -3,7 +3,9 @@ package controllers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,6 +67,31 @@ type nsTrack struct {
 	checks      []journal.CheckPopulation
 	populations [][]string
 	inForce     []journal.Exception
+	// judged is what the latest evaluation the journal describes judged under (restored from
+	// the journal: the profile's version and the catalogue of the operator that wrote it): every
+	// open finding was reported by it, so a finding the next evaluation no longer reports under
+	// another profile version or catalogue may have closed by that change alone.
+	judged judgement
+}
+
+// judgement is what an evaluation judged under: the profile's version and the check catalogue.
+type judgement struct {
+	profile   journal.ProfileSpec
+	catalogue string
+}
+
+// reassessed says what changed from j to next that can change a verdict with nothing changed in
+// the cluster: the profile's spec, the check catalogue, or both; "" when neither did, or where
+// either side is not known.
+func (j judgement) reassessed(next judgement) string {
+	var out []string
+	if j.profile.SHA256 != "" && next.profile.SHA256 != "" && j.profile.SHA256 != next.profile.SHA256 {
+		out = append(out, fmt.Sprintf("profile generation %d -> %d (spec %.8s -> %.8s)", j.profile.Generation, next.profile.Generation, j.profile.SHA256, next.profile.SHA256))
+	}
+	if j.catalogue != "" && next.catalogue != "" && j.catalogue != next.catalogue {
+		out = append(out, "catalogue "+j.catalogue+" -> "+next.catalogue)
+	}
+	return strings.Join(out, "; ")
 }
 
 type exTrack struct {
@@ -143,12 +170,21 @@ func (h *journalHook) Restore(ctx context.Context, store journal.Store, w *journ
 	if last := w.Last(); !last.IsZero() {
 		from = last.Add(-2*h.interval - time.Hour)
 	}
+	catalogue := "" // of the operator whose records these are, as its operator.* records say
 	_, err := journal.Scan(ctx, store, journal.ScanOptions{Cluster: w.Cluster(), From: from, OnRecord: func(line []byte) error {
 		var r journal.Record
 		if err := json.Unmarshal(line, &r); err != nil {
 			return err
 		}
+		if r.Operator != nil {
+			catalogue = r.Operator.Catalogue
+		}
 		h.apply(&r)
+		if r.Namespace != "" && r.Profile != "" {
+			if t := h.namespaces[nsKey{r.Profile, r.Namespace}]; t != nil {
+				t.judged = judgement{profile: h.profiles[r.Profile], catalogue: catalogue}
+			}
+		}
 		return nil
 	}})
 	if err != nil {

@@ -81,14 +81,23 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 		}
 		current[k] = f
 	}
+	// A finding the evaluation no longer reports on a resource the check still evaluates is
+	// resolved, unless the evaluation judged under another profile version or catalogue than
+	// the one that last reported it: then that change may alone have closed it.
+	judged := judgement{profile: h.profiles[profile], catalogue: h.queue.Catalogue()}
+	changed := t.judged.reassessed(judged)
 	for _, k := range sortedFindingKeys(t.open) {
 		if _, still := current[k]; !still {
 			f := t.open[k]
 			f.CloseReason = journal.CloseReason(f, checks, lists)
+			if f.CloseReason == journal.CloseResolved && changed != "" {
+				f.CloseReason, f.Reassessed = journal.CloseReassessed, changed
+			}
 			add(journal.FindingClosed, now, f)
 		}
 	}
 	t.open = current
+	t.judged = judged
 
 	for _, c := range sum.Criteria {
 		id, state, unassessed := string(c.ID), string(c.Status), sum.UnassessedChecks(ev.Plan, c.ID)

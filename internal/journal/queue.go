@@ -109,6 +109,10 @@ func (q *Queue) SetAnchor(read func(ctx context.Context) ([]PublishedHead, error
 // Cluster is the chain the queue writes.
 func (q *Queue) Cluster() string { return q.opts.Cluster }
 
+// Catalogue is the version of the check catalogue this operator evaluates with ("" when not
+// said).
+func (q *Queue) Catalogue() string { return q.opts.Catalogue }
+
 // NeedLeaderElection: only the leader evaluates, so only the leader writes the journal.
 func (q *Queue) NeedLeaderElection() bool { return true }
 

@@ -127,6 +127,10 @@ type Finding struct {
 	// CloseOutOfScope, CloseResourceGone); empty in other records, and in journals written
 	// before it was recorded.
 	CloseReason string `json:"closeReason,omitempty"`
+	// Reassessed, in a closed record whose CloseReason is CloseReassessed, says what changed
+	// since the last evaluation that reported the finding: "profile generation 3 -> 4 (spec
+	// 1a2b3c4d -> 5e6f7a8b)", "catalogue 2026.06.01 -> 2026.09.01", or both, "; "-separated.
+	Reassessed string `json:"reassessed,omitempty"`
 }
 
 // Why a finding closed: only a resolved finding was remediated.
@@ -139,6 +143,11 @@ const (
 	// CloseResourceGone: the resource is no longer among what the check evaluates (deleted,
 	// or no longer selected).
 	CloseResourceGone = "resource-gone"
+	// CloseReassessed: the check still evaluates the resource and no longer reports a failure,
+	// but it judged under another profile version or check catalogue than the last evaluation
+	// that reported the finding (an admin's edit of the profile's parameters, an operator
+	// upgrade): what is judged changed, and may alone have closed it.
+	CloseReassessed = "reassessed"
 )
 
 // CloseReason says why a finding an evaluation no longer reports went away, from what each
