@@ -110,6 +110,9 @@ type Deviation struct {
 	// Reason is why it closed (journal.Finding.CloseReason; empty when the journal does not
 	// say, or when inferred).
 	Reason string
+	// Reassessed is what changed when a reassessed finding closed (journal.Finding.Reassessed:
+	// the profile's generation, the check catalogue's version).
+	Reassessed string
 	// Since is when the finding was first opened in the namespace under the profile, earlier
 	// than Opened when it was open before and went out of scope or its resource went (and came
 	// back): the time to remediate counts from then.
@@ -576,6 +579,7 @@ func (b *builder) record(line []byte) error {
 			return nil
 		}
 		b.close(d, r.Time, false, r.Finding.CloseReason)
+		d.Reassessed = r.Finding.Reassessed
 	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked, journal.ExceptionChanged:
 		if r.Exception == nil {
 			return nil
@@ -1405,7 +1409,7 @@ func hours(d time.Duration) string { return strconv.FormatFloat(d.Hours(), 'f', 
 func (p *Pack) writeDeviations(w io.Writer) error {
 	cw := newSheet(w)
 	cw.Write([]string{"cluster", "profile", "namespace", "check", "severity", "criteria", "kind", "name", "container", "opened", "closed", "duration_hours", "status", "exceptions", "message", "first_opened", "remediation_hours",
-		"excepted_from", "excepted_hours"})
+		"excepted_from", "excepted_hours", "reassessed"})
 	for _, d := range p.Deviations {
 		f := d.Finding
 		remediation := ""
@@ -1414,7 +1418,7 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 		}
 		cw.Write([]string{d.Cluster, d.Profile, d.Namespace, f.Check, f.Severity, strings.Join(f.Criteria, ";"), f.IdentityKind(), f.Name, f.Container,
 			ts(d.Opened), ts(d.Closed), hours(d.Duration(p.Until)), d.status(), strings.Join(d.Exceptions, ";"), f.Message,
-			ts(d.Since), remediation, ts(d.ExceptedFrom), hours(d.ExceptedFor(p.Until))})
+			ts(d.Since), remediation, ts(d.ExceptedFrom), hours(d.ExceptedFor(p.Until)), d.Reassessed})
 	}
 	cw.Flush()
 	return cw.Error()
