@@ -229,6 +229,40 @@ func (q *Queue) setBehind(err error) {
 	metrics.JournalBehind.Set(1)
 }
 
+// maxClockWait bounds how long a process whose clock is behind the journal's last record waits
+// for it to pass (awaitClock).
+const maxClockWait = CoverageSlack
+
+// awaitClock waits, at most maxClockWait, until this process's clock passes the journal's last
+// record: a leader whose clock is behind the one before it (clock skew across a failover) would
+// otherwise date its start and its first evaluations before records already written, and the
+// evidence pack, which keeps the later time when two records state a criterion, would read its
+// later verdicts as older ones. It waits before the state is restored, so no evaluation is
+// journaled meanwhile. False when ctx ended.
+func (q *Queue) awaitClock(ctx context.Context, w *Writer) bool {
+	last := w.Last()
+	if !last.After(q.opts.Now()) {
+		return true
+	}
+	q.opts.Logger.Info("Journal's last record is later than this operator's clock, waiting for the clock to pass it",
+		"store", q.opts.Store.String(), "cluster", q.opts.Cluster, "last", last, "now", q.opts.Now())
+	poll := min(q.opts.FlushInterval, time.Second)
+	deadline := time.Now().Add(maxClockWait)
+	for last.After(q.opts.Now()) {
+		if time.Now().After(deadline) {
+			q.opts.Logger.Error(nil, "This operator's clock is behind the journal's last record; journaling the time until it passes as not observed",
+				"store", q.opts.Store.String(), "cluster", q.opts.Cluster, "last", last, "now", q.opts.Now())
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(poll):
+		}
+	}
+	return true
+}
+
 // checkAnchor checks the opened chain against the published heads (CheckAnchor) and, when it
 // does not hold one, remembers the rewind for the first segment, exports it and logs it.
 func (q *Queue) checkAnchor(ctx context.Context, w *Writer) error {
@@ -268,6 +302,9 @@ func (q *Queue) Start(ctx context.Context) error {
 		if err == nil && q.opts.Anchor != nil {
 			err = q.checkAnchor(ctx, w)
 		}
+		if err == nil && !q.awaitClock(ctx, w) {
+			return nil
+		}
 		if err == nil && q.opts.Restore != nil {
 			err = q.opts.Restore(ctx, q.opts.Store, w)
 		}
@@ -285,6 +322,16 @@ func (q *Queue) Start(ctx context.Context) error {
 	op := &Operator{Identity: q.opts.Identity, Version: q.opts.Version, Catalogue: q.opts.Catalogue}
 	var batch []Record
 	rewind := q.Rewind()
+	if now := q.opts.Now(); now.After(start) && start.Before(w.Last()) {
+		start = now // it waited for its clock to pass the journal's last record
+	}
+	if last := w.Last(); last.After(start) {
+		// Still behind after maxClockWait: what it writes until its clock passes last cannot be
+		// ordered against what was written before, which the evidence pack shows as not observed.
+		batch = append(batch, Record{Type: ObservationGap, Time: start, Operator: op,
+			Interval: &Interval{From: start, To: last, Reason: "this operator's clock was " + last.Sub(start).String() +
+				" behind the journal's last record: its records until then cannot be ordered against those written before"}})
+	}
 	if last := w.Last(); !last.IsZero() && last.Before(start) {
 		reason := "no operator was observing (stopped, restarted or failing over) since the journal's last record"
 		if rewind != nil {

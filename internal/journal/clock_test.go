@@ -1,0 +1,65 @@
+package journal
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// A failover to a replica whose clock is two minutes behind the old leader's: the old leader's
+// last record (CC6.1 Pass) is dated 00:10, and the new leader, starting at 00:08 by its clock,
+// journaled its start and its first evaluation (CC6.1 Fail, made after the Pass) before it. No
+// observation gap was recorded (the chain's last record was not before its start), and the
+// evidence pack, which keeps the later time when two records state a criterion, read the later
+// Fail as older than the Pass and ignored it. The new leader now waits until its clock passes
+// the journal's last record before it opens the chain: nothing it writes sorts before what was
+// written before it.
+func TestALeaderWhoseClockIsBehindTheJournalWaitsForItBeforeWriting(t *testing.T) {
+	store, err := NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clockA := &fakeNow{t: t0}
+	qa, _ := NewQueue(QueueOptions{Store: store, Cluster: "prod", Now: clockA.Now, FlushInterval: 10 * time.Millisecond, Identity: "pod-a"})
+	stopA := runQueue(t, qa)
+	last := t0.Add(10 * time.Minute)
+	if !qa.AddAndWait(context.Background(), 10*time.Second, Record{Type: CriterionChanged, Time: last, Profile: "p", Namespace: "ns",
+		Criterion: &CriterionChange{Criterion: "CC6.1", To: "Pass"}}) {
+		t.Fatal("not written")
+	}
+	clockA.Set(last)
+	stopA()
+
+	clockB := &fakeNow{t: last.Add(-2 * time.Minute)}
+	qb, _ := NewQueue(QueueOptions{Store: store, Cluster: "prod", Now: clockB.Now, FlushInterval: 10 * time.Millisecond, Identity: "pod-b"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- qb.Start(ctx) }()
+	select {
+	case <-qb.Ready():
+		t.Errorf("the leader whose clock (%s) is behind the journal's last record (%s) opened the journal", clockB.Now().Format(time.TimeOnly), last.Format(time.TimeOnly))
+	case <-time.After(300 * time.Millisecond):
+	}
+	clockB.Set(last.Add(time.Second))
+	select {
+	case <-qb.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the leader did not open the journal once its clock passed the last record")
+	}
+	qb.Add(Record{Type: CriterionChanged, Time: clockB.Now(), Profile: "p", Namespace: "ns", Criterion: &CriterionChange{Criterion: "CC6.1", From: "Pass", To: "Fail"}})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	var prev time.Time
+	for _, r := range allRecords(t, store) {
+		if r.Time.Before(prev) {
+			t.Errorf("%s dated %s after a record dated %s", r.Type, r.Time.Format(time.TimeOnly), prev.Format(time.TimeOnly))
+		}
+		prev = r.Time
+		if r.Operator != nil && r.Operator.Identity == "pod-b" && r.Time.Before(last) {
+			t.Errorf("pod-b's %s is dated %s, before pod-a's last record (%s)", r.Type, r.Time.Format(time.TimeOnly), last.Format(time.TimeOnly))
+		}
+	}
+}
