@@ -97,7 +97,8 @@ func TestTheJournalClosesAFindingAnUpgradedCatalogueNoLongerReportsAsReassessed(
 	run := func(catalogue string, privileged ...bool) []string {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
-		q, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "own", FlushInterval: 50 * time.Millisecond, Identity: "test", Catalogue: catalogue})
+		q, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "own", FlushInterval: 50 * time.Millisecond, Identity: "test", Catalogue: catalogue,
+			Now: func() time.Time { return time.Now().Add(time.Hour) }}) // ahead of the evaluations, a minute apart
 		if err != nil {
 			t.Fatal(err)
 		}
