@@ -80,6 +80,16 @@ type judgement struct {
 	catalogue string
 }
 
+// spec is the profile's version for a record that states what was judged under it (nil when not
+// known).
+func (j judgement) spec() *journal.ProfileSpec {
+	if j.profile.SHA256 == "" {
+		return nil
+	}
+	spec := j.profile
+	return &spec
+}
+
 // reassessed says what changed from j to next that can change a verdict with nothing changed in
 // the cluster: the profile's spec, the check catalogue, or both; "" when neither did, or where
 // either side is not known.

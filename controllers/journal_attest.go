@@ -52,7 +52,7 @@ func (t *nsTrack) attestation(k nsKey, now time.Time) journal.Record {
 	for _, fk := range sortedFindingKeys(t.open) {
 		body.Open = append(body.Open, t.open[fk])
 	}
-	return journal.Record{Type: journal.Attestation, Time: now, Profile: k.profile, Namespace: k.namespace, Attestation: body}
+	return journal.Record{Type: journal.Attestation, Time: now, Profile: k.profile, Namespace: k.namespace, Spec: t.judged.spec(), Attestation: body}
 }
 
 // Start attests every interval of the hook's clock, the first time a minute (at most an

@@ -48,6 +48,20 @@ func TestTheJournalClosesAFindingAProfileEditNoLongerReportsAsReassessed(t *test
 		}
 	}
 
+	// The criterion the edit turned to Pass says which version of the profile judged it.
+	isCC68 := func(r *journal.Record) bool {
+		return r.Profile == "jrescope" && r.Namespace == "jrescope-a" && r.Criterion != nil && r.Criterion.Criterion == "CC6.8"
+	}
+	for _, r := range waitForRecords(t, "CC6.8 passing", isCC68, "criterion.changed CC6.8 ->Fail", "criterion.changed CC6.8 Fail->Pass") {
+		want := int64(1)
+		if r.Criterion.To == "Pass" {
+			want = 2
+		}
+		if r.Spec == nil || r.Spec.Generation != want || r.Spec.SHA256 == "" {
+			t.Errorf("CC6.8 %s->%s judged under %+v; want profile generation %d", r.Criterion.From, r.Criterion.To, r.Spec, want)
+		}
+	}
+
 	// A tenant's own change under the edited profile: an image of another registry fails, and
 	// going back is a remediation.
 	updateDeployment(t, "jrescope-a", "api", func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "docker.io/evil/app:1" })
@@ -139,5 +153,18 @@ func TestTheJournalClosesAFindingAnUpgradedCatalogueNoLongerReportsAsReassessed(
 	// Under the new catalogue, failing and then fixed: remediated.
 	if got := run("2026.09.01", true, false); len(got) != 1 || got[0] != journal.CloseResolved+" " {
 		t.Errorf("closing of a fix under the new catalogue: %q; want one %q", got, journal.CloseResolved)
+	}
+	// Each attestation (one at each operator's first evaluation) says the profile's version.
+	attestations := 0
+	for _, rec := range namespaceRecords(t, store, profile.Name, "team-a") {
+		if rec.Type == journal.Attestation {
+			attestations++
+			if rec.Spec == nil || rec.Spec.Generation != 1 {
+				t.Errorf("attestation at %s judged under %+v; want profile generation 1", rec.Time, rec.Spec)
+			}
+		}
+	}
+	if attestations != 5 {
+		t.Errorf("%d attestations; want one per operator", attestations)
 	}
 }

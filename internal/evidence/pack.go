@@ -309,12 +309,17 @@ type Span struct {
 	// stated the state ("" when the journal does not say, and for Unknown where no record
 	// states it): a verdict that changes with them may be an upgrade's, not the cluster's.
 	Operator, Catalogue string
+	// ProfileGeneration is the generation of the profile the state was judged under ("" when
+	// the journal does not say): a verdict that changes with it may be an admin's edit of the
+	// profile (its parameters, its checks), not the cluster's.
+	ProfileGeneration string
 }
 
 // same reports whether two spans say the same: the same state, resting on the same checks,
-// stated by the same versions.
+// stated by the same versions, under the same profile version.
 func (s Span) same(o Span) bool {
-	return s.State == o.State && s.Unassessed == o.Unassessed && s.Operator == o.Operator && s.Catalogue == o.Catalogue
+	return s.State == o.State && s.Unassessed == o.Unassessed && s.Operator == o.Operator && s.Catalogue == o.Catalogue &&
+		s.ProfileGeneration == o.ProfileGeneration
 }
 
 // CheckSummary is a check's population over the period.
@@ -645,7 +650,7 @@ func (b *builder) record(line []byte) error {
 			// criterion state for it): its criteria are no longer known, not still Pass.
 			for _, tl := range b.timelines {
 				if tl.Cluster == c && tl.Profile == r.Profile {
-					b.state(c, tl.Profile, tl.Namespace, tl.Criterion, "Unknown", nil, r.Time)
+					b.state(c, tl.Profile, tl.Namespace, tl.Criterion, "Unknown", nil, nil, r.Time)
 				}
 			}
 		}
@@ -662,7 +667,7 @@ func (b *builder) record(line []byte) error {
 	case journal.CriterionChanged:
 		if r.Criterion != nil {
 			b.evaluatedAt(c, r.Profile, r.Namespace, r.Time)
-			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Criterion.Unassessed, r.Time)
+			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Criterion.Unassessed, r.Spec, r.Time)
 		}
 	case journal.Attestation:
 		b.attestation(c, &r, line)
@@ -906,7 +911,9 @@ func (b *builder) exceptionRef(c, ns, ref string) *ExceptionRow {
 	return b.exception(c, ns, ref)
 }
 
-func (b *builder) state(c, profile, ns, criterion, state string, unassessed []string, at time.Time) {
+// state notes a criterion's state stated at at; spec is the profile's version it was judged
+// under (nil where the record does not say).
+func (b *builder) state(c, profile, ns, criterion, state string, unassessed []string, spec *journal.ProfileSpec, at time.Time) {
 	k := key(c, profile, ns, criterion)
 	tl, ok := b.timelines[k]
 	if !ok {
@@ -927,6 +934,9 @@ func (b *builder) state(c, profile, ns, criterion, state string, unassessed []st
 	next := Span{From: at, State: state, Unassessed: strings.Join(unassessed, " ")}
 	if b.run != nil {
 		next.Operator, next.Catalogue = b.run.Version, b.run.Catalogue
+	}
+	if spec != nil && spec.Generation > 0 {
+		next.ProfileGeneration = strconv.FormatInt(spec.Generation, 10)
 	}
 	if tl.cur.same(next) {
 		return
@@ -1089,7 +1099,7 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 		cov.days[d] = true
 	}
 	for _, cs := range a.Criteria {
-		b.state(c, r.Profile, r.Namespace, cs.Criterion, cs.State, cs.Unassessed, r.Time)
+		b.state(c, r.Profile, r.Namespace, cs.Criterion, cs.State, cs.Unassessed, r.Spec, r.Time)
 	}
 	if !a.Evaluated.IsZero() && a.EvaluationInterval > 0 {
 		every := time.Duration(a.EvaluationInterval) * time.Second
@@ -1521,10 +1531,10 @@ func (p *Pack) writeGaps(w io.Writer) error {
 
 func (p *Pack) writeCriteria(w io.Writer) error {
 	cw := newSheet(w)
-	cw.Write([]string{"cluster", "profile", "namespace", "criterion", "from", "to", "state", "unassessed_checks", "operator_version", "catalogue_version"})
+	cw.Write([]string{"cluster", "profile", "namespace", "criterion", "from", "to", "state", "unassessed_checks", "operator_version", "catalogue_version", "profile_generation"})
 	for _, tl := range p.Timelines {
 		for _, s := range tl.Spans {
-			cw.Write([]string{tl.Cluster, tl.Profile, tl.Namespace, tl.Criterion, ts(s.From), ts(s.To), s.State, s.Unassessed, s.Operator, s.Catalogue})
+			cw.Write([]string{tl.Cluster, tl.Profile, tl.Namespace, tl.Criterion, ts(s.From), ts(s.To), s.State, s.Unassessed, s.Operator, s.Catalogue, s.ProfileGeneration})
 		}
 	}
 	cw.Flush()

@@ -91,8 +91,11 @@ type Record struct {
 	Profile   string `json:"profile,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
 
-	Finding     *Finding         `json:"finding,omitempty"`
-	Exception   *Exception       `json:"exception,omitempty"`
+	Finding   *Finding   `json:"finding,omitempty"`
+	Exception *Exception `json:"exception,omitempty"`
+	// Spec is, on profile records, the profile's version; on criterion.changed and attestation
+	// records, the version the state was judged under (absent from journals written before it
+	// was recorded).
 	Spec        *ProfileSpec     `json:"spec,omitempty"`
 	Report      *Report          `json:"report,omitempty"`
 	Criterion   *CriterionChange `json:"criterion,omitempty"`
