@@ -164,10 +164,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	}
 	pr("<table><tr><th>namespace</th><th>name</th><th>state</th><th>requested by</th><th>approved by</th><th>reason</th><th>ticket</th><th>window</th><th>findings</th></tr>")
 	for _, e := range p.Exceptions[:min(len(p.Exceptions), maxExceptionRows)] {
-		approver := e.ApprovedBy
-		if approver == "" {
-			approver = e.Approver
-		}
+		approver := e.approver()
 		pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s to %s</td><td class=\"n\">%d</td></tr>",
 			esc(e.Namespace), esc(e.Name), esc(e.State), esc(e.RequestedBy), esc(approver), esc(e.Reason), esc(e.Ticket),
 			ts(firstTime(e.Approved, e.Requested)), ts(firstTime(e.Ended, e.Expires)), max(len(e.Covered), e.Findings))

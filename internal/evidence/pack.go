@@ -198,6 +198,24 @@ type ExceptionRow struct {
 	Covered                    map[string]struct{}
 	// Changes are when its spec changed (exception.changed), approved or not.
 	Changes []time.Time
+	// ApprovalBy, ApprovedReason and ApprovedSpecSHA256 are what the latest approval the
+	// journal shows approved: who, and the reason and spec digest then. A later change of the
+	// spec removes the approval, and the row's other fields say what the exception says now.
+	ApprovalBy, ApprovedReason, ApprovedSpecSHA256 string
+}
+
+// noteApproval keeps what x, a record of the exception, says was approved (nothing where it
+// names no approver).
+func (e *ExceptionRow) noteApproval(x *journal.Exception) {
+	if x.ApprovedBy != "" {
+		e.ApprovalBy, e.ApprovedReason, e.ApprovedSpecSHA256 = x.ApprovedBy, x.Reason, x.SpecSHA256
+	}
+}
+
+// approver is who approved the exception: its current approver, or the one of its latest
+// approval (its spec changed since), or the approver it names.
+func (e *ExceptionRow) approver() string {
+	return first(e.ApprovedBy, e.ApprovalBy, e.Approver)
 }
 
 // CoverageRow is how completely a namespace was attested under a profile.
@@ -599,6 +617,7 @@ func (b *builder) record(line []byte) error {
 			covered := e.Covered
 			merge(&e.Exception, r.Exception)
 			e.Covered = covered
+			e.noteApproval(r.Exception)
 		}
 		switch r.Type {
 		case journal.ExceptionRequested:
@@ -1184,6 +1203,7 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 			merge(&e.Exception, &a.Exceptions[i])
 			e.Covered = covered
 			e.State = "InForce"
+			e.noteApproval(&a.Exceptions[i])
 		}
 	}
 }
@@ -1437,12 +1457,12 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 func (p *Pack) writeExceptions(w io.Writer) error {
 	cw := newSheet(w)
 	cw.Write([]string{"cluster", "namespace", "name", "state", "requested_by", "approved_by", "owner", "reason", "ticket", "checks", "criteria", "requested", "approved", "expires", "ended", "findings_covered",
-		"resources", "spec_changed", "spec_sha256"})
+		"resources", "spec_changed", "spec_sha256", "approved_reason", "approved_spec_sha256"})
 	for _, e := range p.Exceptions {
 		covered := max(len(e.Covered), e.Findings)
-		cw.Write([]string{e.Cluster, e.Namespace, e.Name, e.State, e.RequestedBy, first(e.ApprovedBy, e.Approver), e.Owner, e.Reason, e.Ticket,
+		cw.Write([]string{e.Cluster, e.Namespace, e.Name, e.State, e.RequestedBy, e.approver(), e.Owner, e.Reason, e.Ticket,
 			strings.Join(e.Checks, ";"), strings.Join(e.Criteria, ";"), ts(e.Requested), ts(e.Approved), ts(e.Expires), ts(e.Ended), strconv.Itoa(covered),
-			matchText(e.Match), joinTimes(e.Changes), e.SpecSHA256})
+			matchText(e.Match), joinTimes(e.Changes), e.SpecSHA256, e.ApprovedReason, e.ApprovedSpecSHA256})
 	}
 	cw.Flush()
 	return cw.Error()
