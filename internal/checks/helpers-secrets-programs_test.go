@@ -406,3 +406,145 @@ func TestScriptWordsAfterAnUnclosedSubstitution(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialFlagsInScripts judges a credential flag given its value in the next word
+// (--password VALUE) in a shell script: a `sh -c` argument, and a ConfigMap's script, as the
+// argv form (credentialFlag) is judged. Here-documents are read as the shell reads them: a body
+// is the input of its command, so a help text (usage: ... --password PASSWORD) is data, a
+// body fed to a shell (or written as a script, #!) is commands, and a body fed to a program
+// that reads a password from its input (chpasswd, passwd --stdin, login --password-stdin) gives
+// it one.
+func TestCredentialFlagsInScripts(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"--password VALUE":                       {"myapp --password Orders-2024", true},
+		"an exec'd server's --db-password":       {"set -e\nexec /app/server --db-password Orders-2024 --port 8080", true},
+		"argocd login --password":                {"argocd login argocd.example.com --username admin --password Orders-2024 --insecure", true},
+		"kubectl --token":                        {"kubectl --token Orders-2024 get pods", true},
+		"kubeadm join --token":                   {"kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-unsafe-skip-ca-verification", true},
+		"quoted value":                           {`myapp --api-key 'Orders-2024' --verbose`, true},
+		"a continued line":                       {"myapp \\\n  --password \\\n  Orders-2024", true},
+		"after && and a prefix":                  {"cd /app && sudo ./bin/sync --client-secret Orders-2024", true},
+		"a here-document fed to sh":              {"sh <<EOF\nmyapp --password Orders-2024\nEOF", true},
+		"a here-document fed to kubectl exec sh": {"kubectl exec -i db-0 -- bash <<'EOF'\nmysql -uroot -pOrders-2024 orders\nEOF", true},
+		"a here-document written as a script":    {"cat > /usr/local/bin/run.sh <<'EOF'\n#!/bin/sh\nmyapp --password Orders-2024\nEOF\nsh /usr/local/bin/run.sh", true},
+		"a here-document with #! to a file":      {"cat <<EOF > /entry\n#!/bin/sh\nexec myapp --password Orders-2024\nEOF", true},
+		"chpasswd from a here-document":          {"chpasswd <<EOF\nroot:Orders-2024\nEOF", true},
+		"chpasswd from cat's here-document":      {"cat <<EOF | chpasswd\nadmin:Orders-2024\nEOF", true},
+		"chpasswd from an indented one":          {"if true; then\n\tchpasswd <<-END\n\t\troot:Orders-2024\n\tEND\nfi", true},
+		"passwd --stdin from a here-document":    {"passwd --stdin admin <<EOF\nOrders-2024\nEOF", true},
+		"docker login from a here-document":      {"docker login -u ci --password-stdin r.example.com <<EOF\nOrders-2024\nEOF", true},
+		"commands after a help text":             {"usage() {\n  cat <<EOF\nusage: $0 --password PASSWORD\nEOF\n}\nmyapp --password Orders-2024", true},
+
+		"--password from a parameter":              {`myapp --password "$DB_PASSWORD"`, false},
+		"--password from a substitution":           {"myapp --password $(cat /run/secrets/pw)", false},
+		"--password from braces":                   {"myapp --password ${DB_PASSWORD}", false},
+		"--password-file":                          {"myapp --password-file /run/secrets/pw", false},
+		"--password then another flag":             {"myapp --password --host db", false},
+		"--password to a redirection":              {"myapp --password <<<\"$PW\"", false},
+		"an angle-bracket placeholder":             {"myapp --password <password>", false},
+		"empty":                                    {`myapp --password ""`, false},
+		"a switch":                                 {"myapp --no-password orders", false},
+		"a lifetime":                               {"myapp --token-ttl 1h", false},
+		"echo's text":                              {"echo usage: myapp --password PASSWORD", false},
+		"printf's text":                            {"printf '%s\\n' usage: --password PASSWORD", false},
+		"a case pattern":                           {"case \"$1\" in\n  --password) PASSWORD=\"$2\"; shift 2 ;;\n  --password=*) PASSWORD=\"${1#*=}\" ;;\nesac", false},
+		"a case pattern with alternatives":         {"case $1 in\n  -p|--password) shift; PW=$1 ;;\nesac", false},
+		"a help text in a here-document":           {"usage() {\n  cat <<EOF\nusage: $0 --password PASSWORD --host HOST\n  myapp --token TOKEN\n  htpasswd -b FILE USER PASSWORD\nEOF\n}", false},
+		"a help text to stderr":                    {"cat >&2 <<-'USAGE'\n\tmyapp --api-key KEY\n\tUSAGE\nexit 1", false},
+		"SQL fed to psql":                          {"psql -v ON_ERROR_STOP=1 <<-EOSQL\n\tSELECT 1 -- --password x\n\tEOSQL", false},
+		"chpasswd from a parameter in one":         {"chpasswd <<EOF\nroot:${ROOT_PASSWORD}\nEOF", false},
+		"mysql's --password prompts":               {"mysql -u root --password orders", false},
+		"psql's --password prompts":                {"psql -h db -U app --password orders", false},
+		"openssl -pass env:":                       {"openssl enc -d -aes-256-cbc -pass env:ENC_KEY -in a -out b", false},
+		"openssl -pass stdin":                      {"openssl enc -d -aes-256-cbc -pass stdin -in a -out b", false},
+		"a placeholder named for the flag":         {"myapp --api-key YOUR_API_KEY", false},
+		"a here-string to an unrelated program":    {"grep -q x <<< \"--password Orders-2024\"", false},
+		"an arithmetic shift is no here-document":  {"n=$((1<<4))\nmyapp --password \"$PW\"", false},
+		"an unclosed here-document hides the rest": {"cat <<EOF\nmyapp --password PASSWORD", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := scriptProgramPassword(tc.script); (got != "") != tc.want {
+				t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", tc.script, got, tc.want)
+			}
+			argv := commandLineCredentials([]string{"sh", "-c", tc.script}, nil, map[string]string{}, &expansion{left: expansionAllowance})
+			if got := len(argv) > 0; got != tc.want {
+				t.Errorf("sh -c %q: %q, want a credential %v", tc.script, argv, tc.want)
+			}
+			if got := keyCredential("entrypoint.sh", tc.script, false); (got != "") != tc.want {
+				t.Errorf("ConfigMap key entrypoint.sh %q: %q, want a credential %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCredentialFlagsAProgramReadsItself judges, as argv, credential flags that take no value
+// from the next argument, or whose value the program reads as a reference: MySQL's
+// --password[=password] (the next argument is the database), PostgreSQL's --password (-W, a
+// prompt) and OpenSSL's -pass env:VAR, fd:N and stdin (openssl-passphrase-options(1)).
+func TestCredentialFlagsAProgramReadsItself(t *testing.T) {
+	tests := map[string]struct {
+		argv []string
+		want bool
+	}{
+		"mysql --password prompts":          {[]string{"mysql", "-u", "root", "--password", "orders"}, false},
+		"mysqldump --password prompts":      {[]string{"/usr/bin/mysqldump", "--password", "orders"}, false},
+		"psql --password prompts":           {[]string{"psql", "-U", "app", "--password", "orders"}, false},
+		"pg_dump --password prompts":        {[]string{"pg_dump", "--password", "orders"}, false},
+		"openssl -pass env:":                {[]string{"openssl", "enc", "-d", "-aes-256-cbc", "-pass", "env:ENC_KEY"}, false},
+		"openssl -passin stdin":             {[]string{"openssl", "rsa", "-in", "k.pem", "-passin", "stdin"}, false},
+		"openssl -pass fd:":                 {[]string{"openssl", "enc", "-d", "-aes-256-cbc", "-pass", "fd:3"}, false},
+		"a placeholder named for the flag":  {[]string{"myapp", "--api-key", "YOUR_API_KEY"}, false},
+		"mysql --password= is a password":   {[]string{"mysql", "-u", "root", "--password=Orders-2024", "orders"}, true},
+		"openssl -pass pass:":               {[]string{"openssl", "enc", "-d", "-aes-256-cbc", "-pass", "pass:Orders-2024"}, true},
+		"another program's --password":      {[]string{"myapp", "--password", "Orders-2024"}, true},
+		"mongosh --password takes the next": {[]string{"mongosh", "--username", "app", "--password", "Orders-2024"}, true},
+		"args to an image's entrypoint":     {[]string{"--password", "Orders-2024"}, true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			found := commandLineCredentials(tc.argv, nil, map[string]string{}, &expansion{left: expansionAllowance})
+			if got := len(found) > 0; got != tc.want {
+				t.Errorf("%q: %q, want a credential %v", tc.argv, found, tc.want)
+			}
+			found = commandLineCredentials(tc.argv[:1], tc.argv[1:], map[string]string{}, &expansion{left: expansionAllowance})
+			if got := len(found) > 0; got != tc.want {
+				t.Errorf("command %q args %q: %q, want a credential %v", tc.argv[:1], tc.argv[1:], found, tc.want)
+			}
+		})
+	}
+}
+
+// TestScriptsAreReadOnce: the here-documents of a tenant's script are read once each, line by
+// line, whatever opens them (many on one command, bodies that never end, bodies fed to shells
+// within bodies fed to shells, scripts written by scripts): a reader that searched for each
+// body's end and then read the body again, or that read a command's words again at each of
+// its operators, would read such a script quadratically. The test counts the words and lines
+// the readers look at.
+func TestScriptsAreReadOnce(t *testing.T) {
+	for name, script := range map[string]string{
+		"many operators on one command": "cat " + strings.Repeat("<<A ", 50_000) + "\n" + strings.Repeat("x\nA\n", 50_000),
+		"shells within shells":          strings.Repeat("sh <<EOF\n", 50_000),
+		"scripts written by scripts":    strings.Repeat("cat > /r <<EOF\n#!/bin/sh\n", 30_000),
+		"bodies that never end":         strings.Repeat("cat <<EOF\n", 50_000),
+		"a long chpasswd body":          "chpasswd <<EOF\n" + strings.Repeat("root:$x\n", 100_000),
+		"many short bodies":             strings.Repeat("chpasswd <<EOF\nroot:$x\nEOF\n", 30_000),
+		"cat piped on and on":           strings.Repeat("cat <<A | ", 30_000) + "chpasswd\n" + strings.Repeat("u:$p\n", 30_000),
+		"indented ends":                 strings.Repeat("passwd --stdin u <<-E\n\t$p\n\tE\n", 30_000),
+		"credential flags":              "myapp " + strings.Repeat("--password $p ", 50_000),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := commandReader{flags: true}
+			if why := r.script(script); why != "" {
+				t.Fatalf("found %q", why)
+			}
+			size := len(strings.Fields(script)) + strings.Count(script, "\n") + 1
+			if r.read > 4*size+4 {
+				t.Errorf("reading a script of %d words and lines looked at %d, want at most %d", size, r.read, 4*size+4)
+			}
+		})
+	}
+}

@@ -2258,9 +2258,12 @@ func programPassword(words []string) (int, string) {
 }
 
 // commandReader reads command lines for programPassword; read counts the words its readers
-// looked at, which is at most a few times the words of the line.
+// looked at, which is at most a few times the words of the line. With flags, a shell script's
+// reader, it also finds a credential flag given its value in the next word (flagPassword), as
+// argumentCredentials does in argv.
 type commandReader struct {
-	read int
+	read  int
+	flags bool
 }
 
 func (r *commandReader) programPassword(words []string) (int, string) {
@@ -2337,7 +2340,73 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 	if k := r.hereStringPassword(prog, args); k >= 0 {
 		return k, prog + " reads a password from a here-string"
 	}
+	if r.flags && !textPrograms[prog] {
+		if k := r.flagPassword(prog, args); k >= 0 {
+			return k, prog + "'s " + args[k-1] + " gives a password"
+		}
+	}
 	return -1, ""
+}
+
+// textPrograms are the shell's commands whose arguments are text or a test's operands, not a
+// program's options: echo usage: myapp --password PASSWORD prints a help text.
+var textPrograms = map[string]bool{"echo": true, "printf": true, ":": true, "true": true, "false": true,
+	"test": true, "[": true, "[[": true}
+
+// flagPassword is the index in args (the words of a command of prog after its name) of a
+// literal credential a credential flag takes from the next word (--password VALUE,
+// --client-secret VALUE: credentialFlag), -1 when there is none. The value is no literal when
+// it is a shell expansion, another option, a redirection, or a placeholder named for the flag
+// (--api-key YOUR_API_KEY); a flag prog reads no value after (separateFlagValue) takes none.
+// After "--" the words are operands.
+func (r *commandReader) flagPassword(prog string, args []string) int {
+	for i := 0; i+1 < len(args); i++ {
+		w := args[i]
+		r.read++
+		if w == "--" {
+			return -1
+		}
+		if !credentialFlag(w) || !separateFlagValue(prog, w) {
+			continue
+		}
+		v := strings.TrimRight(args[i+1], ";")
+		if ok, _ := redirection(v); ok || strings.HasPrefix(v, "<<") || strings.HasPrefix(v, "-") {
+			continue
+		}
+		if literalArgument(v) && credentialValue(strings.TrimLeft(w, "-"), strings.Trim(v, `"'`)) {
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// postgresClients are PostgreSQL's client programs, whose --password (-W) takes no value: it
+// makes them prompt for the password (PostgreSQL 18 documentation, psql and the other client
+// applications), and the next argument is another.
+var postgresClients = map[string]bool{"psql": true, "pg_dump": true, "pg_dumpall": true, "pg_restore": true,
+	"pg_basebackup": true, "pg_receivewal": true, "pg_recvlogical": true, "pg_amcheck": true, "createdb": true,
+	"dropdb": true, "createuser": true, "dropuser": true, "vacuumdb": true, "reindexdb": true, "clusterdb": true,
+	"pgbench": true, "vacuumlo": true}
+
+// separateFlagValue reports whether the program prog takes the value of its credential flag
+// flag from the next argument, as programs commonly do (getopt_long, Go's flag package, pflag,
+// argparse). It does not where the program reads it otherwise: the MySQL and MariaDB client
+// programs' --password[=password] takes a value attached only (alone it prompts, and the next
+// argument is the database), PostgreSQL's --password is a switch (postgresClients), and
+// OpenSSL's -pass, -passin, -passout and -password say where to read it (pass:, env:, file:,
+// fd:, stdin), which opensslPassword reads. An unknown program ("", the image's entrypoint)
+// takes it.
+func separateFlagValue(prog, flag string) bool {
+	if opt, ok := programPasswordOptions[prog]; ok && !opt.separate && flag == "--password" {
+		return false
+	}
+	switch {
+	case postgresClients[prog] && flag == "--password":
+		return false
+	case prog == "openssl" && opensslPassOptions["-"+strings.TrimLeft(flag, "-")]:
+		return false
+	}
+	return true
 }
 
 // optionPassword is the index in args of the literal password opt, a program's short option,
@@ -2758,43 +2827,274 @@ func literalInput(text string, userLines bool) bool {
 }
 
 // scriptProgramPassword is programPassword for a shell script: what says a program of it
-// takes a literal password, "" when none does. Each logical line (lines continued with a
-// backslash joined) is a command line, split into words as the shell splits it (shellWords).
+// takes a literal password, or a credential flag its value in the next word (--password
+// VALUE, flagPassword), "" when none does. Each logical line (lines continued with a
+// backslash joined) is a command line, split into words as the shell splits it (shellWords),
+// and here-documents are read as the shell reads them (hereDocuments).
 //
 // It also finds a literal password given to Redis's --requirepass or --masterauth
 // (redisOptionPassword).
 func scriptProgramPassword(script string) string {
-	if !strings.ContainsAny(script, " \t\n") {
+	return textProgramPassword(script, true)
+}
+
+// textProgramPassword is scriptProgramPassword for text that is a script (script: a `sh -c`
+// argument, a ConfigMap's key named as a script or a value that starts with #!), or may hold
+// command lines (a ConfigMap's other values), where only programPassword's programs are looked
+// for: a help text or a README in a ConfigMap writes --password PASSWORD.
+func textProgramPassword(text string, script bool) string {
+	if !strings.ContainsAny(text, " \t\n") {
 		return ""
 	}
-	if why := redisOptionPassword(script); why != "" {
+	if why := redisOptionPassword(text); why != "" {
 		return why
 	}
-	if !mayNameProgram(script) {
+	if !script && !mayNameProgram(text) {
 		return ""
 	}
+	r := commandReader{flags: script}
+	return r.script(text)
+}
+
+// hereDocument is a here-document a command line opens (<<WORD, <<-WORD, <<'WORD'): its body is
+// the lines after the command line up to one that is the delimiter (with <<-, after leading
+// tabs), or the script's end.
+type hereDocument struct {
+	delimiter string
+	// tabs is <<-: leading tabs are taken off the body's lines and the delimiter's.
+	tabs bool
+	// quoted is a delimiter with quotes or a backslash in it: the shell expands nothing in the
+	// body.
+	quoted bool
+	// commands is a body a shell reads as commands: fed to a shell (sh, bash, ssh HOST,
+	// kubectl exec -i POD -- sh) or written as a script (cat > run.sh, or a body whose first
+	// line is #!).
+	commands bool
+	// reader is the program that reads the body as a password (stdinPasswordReader: chpasswd,
+	// passwd --stdin, docker login --password-stdin), "" for none; userLines says its lines
+	// are USER:PASSWORD.
+	reader    string
+	userLines bool
+}
+
+// end reports whether line ends the here-document's body.
+func (h hereDocument) end(line string) bool {
+	if h.tabs {
+		line = strings.TrimLeft(line, "\t")
+	}
+	return line == h.delimiter
+}
+
+// script reads a shell script's command lines with programPassword, and the bodies of its
+// here-documents as the shell gives them: a body fed to a shell is more command lines, one a
+// password reader reads gives it its lines, and any other is data (a help text, SQL, a
+// configuration file cat writes), not commands. Every line is read once.
+func (r *commandReader) script(script string) string {
+	lines := strings.Split(script, "\n")
+	// shells are the here-documents whose bodies are being read as commands, innermost last.
+	var shells []hereDocument
 	var logical strings.Builder
-	for line := range strings.SplitSeq(script, "\n") {
-		line = strings.TrimRight(line, "\r")
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimRight(lines[i], "\r")
+		if logical.Len() == 0 && len(shells) > 0 && shells[len(shells)-1].end(line) {
+			shells = shells[:len(shells)-1]
+			continue
+		}
 		n := len(line) - len(strings.TrimRight(line, `\`))
-		if n%2 == 1 {
+		if n%2 == 1 && i+1 < len(lines) {
 			logical.WriteString(line[:len(line)-1])
 			logical.WriteByte(' ')
 			continue
 		}
 		logical.WriteString(line)
-		words := shellWords(logical.String())
+		text := logical.String()
 		logical.Reset()
-		if _, why := programPassword(words); why != "" {
+		words := shellWords(text)
+		if _, why := r.programPassword(words); why != "" {
 			return why
 		}
-	}
-	if logical.Len() > 0 {
-		if _, why := programPassword(shellWords(logical.String())); why != "" {
-			return why
+		if !strings.Contains(text, "<<") {
+			continue
+		}
+		for _, h := range r.hereDocuments(words) {
+			first := i + 1
+			if h.commands || first < len(lines) && !h.end(strings.TrimRight(lines[first], "\r")) &&
+				strings.HasPrefix(strings.TrimLeft(lines[first], "\t"), "#!") {
+				// Fed to a shell, or a script whatever it is given to (#!): its lines are
+				// commands, read on to its delimiter.
+				shells = append(shells, h)
+				break
+			}
+			// The body, to its delimiter.
+			body := first
+			for body < len(lines) && !h.end(strings.TrimRight(lines[body], "\r")) {
+				body++
+			}
+			r.read += body - first + 1
+			i = min(body, len(lines)-1)
+			if h.reader != "" && literalHereDocument(lines[first:body], h) {
+				return h.reader + " reads a password from a here-document"
+			}
 		}
 	}
 	return ""
+}
+
+// literalHereDocument reports whether the body of a here-document (its lines) gives the
+// password reader h.reader a literal password (literalInput): a line that holds an expansion
+// ($VAR, $(...), `...`) gives none, unless the delimiter is quoted.
+func literalHereDocument(lines []string, h hereDocument) bool {
+	for _, line := range lines {
+		line = strings.TrimRight(line, "\r")
+		if h.tabs {
+			line = strings.TrimLeft(line, "\t")
+		}
+		if !h.quoted && strings.ContainsAny(line, "$`") {
+			line = ""
+		}
+		if !h.userLines {
+			return literalInput(line, false)
+		}
+		if literalInput(line, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// shellPrograms are the shells, which read a here-document as commands.
+var shellPrograms = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true,
+	"mksh": true, "busybox": true}
+
+// remoteShellPrograms run a shell their input feeds (ssh HOST, su USER), or the command their
+// arguments name (kubectl exec -i POD -- sh).
+var remoteShellPrograms = map[string]bool{"ssh": true, "su": true, "runuser": true}
+
+// commandRunners run the command their arguments name, a shell when one of them is.
+var commandRunners = map[string]bool{"kubectl": true, "oc": true, "docker": true, "podman": true, "nerdctl": true,
+	"crictl": true, "chroot": true, "nsenter": true, "timeout": true, "setsid": true, "unshare": true}
+
+// hereDocuments lists the here-documents a command line (its words) opens, in order, each with
+// what reads its body: the command that holds its operator, or, for cat without a file to
+// write, the command cat pipes it to. Each word is looked at a bounded number of times.
+func (r *commandReader) hereDocuments(words []string) []hereDocument {
+	var docs []hereDocument
+	for i := 0; i < len(words); {
+		// A command: its program (after keywords, prefixes and assignments) and its words.
+		at := i
+		for at < len(words) && !commandSeparators[words[at]] {
+			name := strings.TrimLeft(words[at], "($`")
+			if eq := strings.IndexByte(name, '='); !commandPrefixes[name] && !(eq > 0 && isSettingName(name[:eq])) {
+				break
+			}
+			at++
+		}
+		end := at
+		for end < len(words) && !commandSeparators[words[end]] {
+			end++
+		}
+		r.read += end - i + 1
+		start := len(docs)
+		for k := at; k < end; k++ {
+			w := words[k]
+			if !strings.HasPrefix(w, "<<") || strings.HasPrefix(w, "<<<") {
+				continue
+			}
+			h := hereDocument{}
+			d := w[2:]
+			if h.tabs = strings.HasPrefix(d, "-"); h.tabs {
+				d = d[1:]
+			}
+			if d == "" && k+1 < end {
+				k++
+				d = words[k]
+			}
+			if j := strings.IndexAny(d, "<>;|&"); j >= 0 {
+				d = d[:j]
+			}
+			h.quoted = strings.ContainsAny(d, `'"\`)
+			h.delimiter = strings.NewReplacer(`'`, "", `"`, "", `\`, "").Replace(d)
+			if h.delimiter != "" {
+				docs = append(docs, h)
+			}
+		}
+		if len(docs) > start && at < end {
+			prog := path.Base(strings.Trim(strings.TrimLeft(words[at], "($`"), `"'`))
+			args := words[at+1 : end]
+			if prog == "cat" && end < len(words) && words[end] == "|" && !writesFile(args) {
+				// cat <<EOF | chpasswd: the body is what cat pipes on.
+				next := end + 1
+				for next < len(words) && !commandSeparators[words[next]] {
+					name := strings.TrimLeft(words[next], "($`")
+					if eq := strings.IndexByte(name, '='); !commandPrefixes[name] && !(eq > 0 && isSettingName(name[:eq])) {
+						break
+					}
+					next++
+				}
+				nextEnd := next
+				for nextEnd < len(words) && !commandSeparators[words[nextEnd]] {
+					nextEnd++
+				}
+				r.read += nextEnd - end
+				if next < nextEnd {
+					prog, args = path.Base(strings.Trim(strings.TrimLeft(words[next], "($`"), `"'`)), words[next+1:nextEnd]
+				}
+			}
+			commands := r.runsShell(prog, args) || (prog == "cat" || prog == "tee") && writesScript(args)
+			reader, userLines := r.stdinPasswordReader(prog, args)
+			for d := start; d < len(docs); d++ {
+				docs[d].commands = commands
+				if reader {
+					docs[d].reader, docs[d].userLines = prog, userLines
+				}
+			}
+		}
+		i = end + 1
+	}
+	return docs
+}
+
+// runsShell reports whether the program prog, given args, runs a shell that reads its input
+// as commands: a shell without -c, ssh or su, or a command runner (kubectl exec, docker exec,
+// chroot) whose arguments name a shell.
+func (r *commandReader) runsShell(prog string, args []string) bool {
+	r.read += len(args)
+	switch {
+	case shellPrograms[prog]:
+		return !slices.Contains(args, "-c")
+	case remoteShellPrograms[prog]:
+		return true
+	case commandRunners[prog]:
+		return slices.ContainsFunc(args, func(w string) bool { return shellPrograms[path.Base(strings.Trim(w, `"'`))] })
+	}
+	return false
+}
+
+// writesFile reports whether cat's words (args) redirect its output to a file.
+func writesFile(args []string) bool {
+	for _, w := range args {
+		if strings.HasPrefix(w, ">") || strings.HasPrefix(w, "1>") {
+			return true
+		}
+	}
+	return false
+}
+
+// writesScript reports whether cat's or tee's words (args) write a file named as a script
+// (scriptName: run.sh).
+func writesScript(args []string) bool {
+	for i, w := range args {
+		if ok, next := redirection(w); ok && strings.Contains(w, ">") {
+			if next && i+1 < len(args) {
+				w = args[i+1]
+			}
+			w = strings.TrimLeft(w, "0123456789&>|")
+		}
+		if scriptName(strings.Trim(w, `"'`)) {
+			return true
+		}
+	}
+	return false
 }
 
 // shellWords splits a line of a shell script into words as the shell does, the words kept as

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,7 +50,11 @@ var secConfigmapCredentials = &engine.Check{
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, redis-cli AUTH VALUE, openssl's -passout pass:VALUE, keytool's -storepass VALUE, not the " +
 		"JDK trust store's published changeit) or on a " +
-		"program's input (echo USER:VALUE | chpasswd), " +
+		"program's input (echo USER:VALUE | chpasswd, or a here-document: chpasswd <<EOF), shell scripts (a key named " +
+		"*.sh, or a value whose #! line runs a shell) that give a credential flag a literal in the next word " +
+		"(--password VALUE, --token VALUE; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass " +
+		"env:VAR), here-documents read as the shell reads them (a body fed to a shell or starting with #! is commands, " +
+		"any other, as a help text's usage: --password PASSWORD, is data), " +
 		"Redis's passwords in its own " +
 		"forms: redis.conf's requirepass and masterauth, Sentinel's sentinel auth-pass MASTER VALUE and " +
 		"sentinel sentinel-pass VALUE, and an ACL user's cleartext password (user NAME on >VALUE ..., in " +
@@ -227,7 +232,29 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 	if names := redisPasswordDirectives(v, scripts); len(names) > 0 {
 		return "sets " + strings.Join(names, ", ")
 	}
-	return scriptProgramPassword(v)
+	return textProgramPassword(v, shellScriptKey(k, v))
+}
+
+// shellScriptKey reports whether the ConfigMap key k holds a shell script: it is named as one
+// (entrypoint.sh, init.bash) or its value starts with a #! line that runs a shell.
+func shellScriptKey(k, v string) bool {
+	lower := strings.ToLower(k)
+	for _, ext := range []string{".sh", ".bash", ".zsh", ".ksh"} {
+		if strings.HasSuffix(lower, ext) {
+			return true
+		}
+	}
+	v = strings.TrimLeft(v, " \t\r\n")
+	if !strings.HasPrefix(v, "#!") {
+		return false
+	}
+	first, _, _ := strings.Cut(v, "\n")
+	for _, f := range strings.Fields(strings.TrimPrefix(first, "#!")) {
+		if shellPrograms[path.Base(f)] {
+			return true
+		}
+	}
+	return false
 }
 
 // redisPasswordDirectives lists the directives of content that give Redis (or Valkey) a

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -52,14 +53,16 @@ var secLiteralEnvCredentials = &engine.Check{
 		"(--db-password=..., PGPASSWORD=... in a shell script, and as a flag's value: kubectl's " +
 		"--from-literal=password=..., helm's --set auth.user=a,auth.password=..., docker's -e DB_PASSWORD=...) " +
 		"or is the value a credential flag takes " +
-		"from the next argument (--password VALUE) or a program's short password option (mysql -pVALUE, " +
+		"from the next argument (--password VALUE, in argv, where a flag at the command's end takes args' first, and in " +
+		"a shell script; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass env:VAR) or a program's short password option (mysql -pVALUE, " +
 		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE, a registry client's login -p VALUE (docker, podman, " +
 		"helm registry login), sqlcmd -P VALUE, ldapsearch -w VALUE, and in a shell script redis-server --requirepass " +
 		"VALUE) or a password a program takes as an argument or an option's value no name marks (htpasswd -b FILE USER VALUE, " +
 		"mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, mysqladmin password VALUE, redis-cli AUTH " +
 		"VALUE, openssl's -passin and -passout pass:VALUE, keytool's -storepass VALUE; not env:VAR, file:PATH, stdin, " +
 		"-storepass:env VAR, nor the JDK trust store's published changeit) or on its input from echo or a " +
-		"here-string (echo USER:VALUE | chpasswd, echo VALUE | docker login --password-stdin) or is an " +
+		"here-string or here-document (echo USER:VALUE | chpasswd, chpasswd <<EOF, echo VALUE | docker login --password-stdin; " +
+		"a here-document fed to a shell or starting with #! is read as commands, any other, a help text, as data) or is an " +
 		"Authorization header with literal " +
 		"credentials (wget --header=\"Authorization: Basic ...\"), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +
@@ -302,8 +305,14 @@ func appliedArgvCredentials(a engine.AppliedContainer, live []string, x *expansi
 // program's password option (argvProgramPassword). The live container's and the one in kubectl's
 // last-applied-configuration annotation (appliedArgvCredentials) are judged alike.
 func commandLineCredentials(command, args []string, known map[string]string, x *expansion) []string {
-	found := argumentCredentials("command", command, known, x)
-	found = append(found, argumentCredentials("args", args, known, x)...)
+	// The kubelet runs command and args as one argv: a flag at command's end takes its value
+	// from args' first argument.
+	prog, last := "", ""
+	if len(command) > 0 {
+		prog, last = path.Base(command[0]), command[len(command)-1]
+	}
+	found := argumentCredentials("command", command, "", prog, known, x)
+	found = append(found, argumentCredentials("args", args, last, prog, known, x)...)
 	argv := slices.Concat(command, args)
 	if len(found) == 0 {
 		if leaked := commandLineCredential(argv, known, x); leaked != "" {
@@ -321,16 +330,23 @@ func commandLineCredentials(command, args []string, known map[string]string, x *
 var shellParameter = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])`)
 
 // argumentCredentials describes each argument of a command line (at where) that carries a
-// literal credential once the kubelet has expanded it with known (argumentCredential).
-func argumentCredentials(where string, args []string, known map[string]string, x *expansion) []string {
+// literal credential once the kubelet has expanded it with known (argumentCredential), or is
+// the value a credential flag before it takes (--password VALUE; the argument before args is
+// before, "" when none), unless the program prog (the base name of argv's first, "" when not
+// known) reads no value there (separateFlagValue).
+func argumentCredentials(where string, args []string, before, prog string, known map[string]string, x *expansion) []string {
 	var found []string
 	for i, a := range args {
+		prev := before
+		if i > 0 {
+			prev = args[i-1]
+		}
 		// Formatted only for an argument that carries one: this runs for every argument of
 		// every container.
 		if why := argumentCredential(a, known, x); why != "" {
 			found = append(found, fmt.Sprintf("%s[%d] (%s)", where, i, why))
-		} else if i > 0 && credentialFlag(args[i-1]) && flagValue(a, known, x) {
-			found = append(found, fmt.Sprintf("%s[%d] (follows %s)", where, i, args[i-1]))
+		} else if prev != "" && credentialFlag(prev) && separateFlagValue(prog, prev) && flagValue(prev, a, known, x) {
+			found = append(found, fmt.Sprintf("%s[%d] (follows %s)", where, i, prev))
 		}
 	}
 	return found
@@ -383,12 +399,13 @@ func credentialFlag(a string) bool {
 	return !switchWords[nameParts(name)[0]]
 }
 
-// flagValue reports whether the argument after a credential flag is a literal credential once
-// the kubelet has expanded it with known: not another flag, an interpolation or a shell
-// parameter.
-func flagValue(a string, known map[string]string, x *expansion) bool {
+// flagValue reports whether the argument a after the credential flag flag is a literal
+// credential once the kubelet has expanded it with known: not another flag, an interpolation,
+// a shell parameter or a placeholder named for the flag (--api-key YOUR_API_KEY, as
+// API_KEY=YOUR_API_KEY is one in env).
+func flagValue(flag, a string, known map[string]string, x *expansion) bool {
 	v := expandWithin(a, known, x)
-	return !strings.HasPrefix(v, "-") && !shellExpansion(v) && credentialValue("", v)
+	return !strings.HasPrefix(v, "-") && !shellExpansion(v) && credentialValue(strings.TrimLeft(flag, "-"), v)
 }
 
 // argumentCredential says what literal credential an argument carries once the kubelet has
@@ -465,7 +482,11 @@ func argvProgramPassword(command, args string, argv []string, split int, known m
 func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPGetAction, known map[string]string, x *expansion) []string {
 	var found []string
 	if exec != nil {
-		args := argumentCredentials(where+".exec.command", exec.Command, known, x)
+		prog := ""
+		if len(exec.Command) > 0 {
+			prog = path.Base(exec.Command[0])
+		}
+		args := argumentCredentials(where+".exec.command", exec.Command, "", prog, known, x)
 		if len(args) == 0 {
 			if leaked := commandLineCredential(exec.Command, known, x); leaked != "" {
 				args = append(args, where+".exec.command ("+leaked+")")
