@@ -411,7 +411,8 @@ func TestScriptWordsAfterAnUnclosedSubstitution(t *testing.T) {
 // (--password VALUE) in a shell script: a `sh -c` argument, and a ConfigMap's script, as the
 // argv form (credentialFlag) is judged. Here-documents are read as the shell reads them: a body
 // is the input of its command, so a help text (usage: ... --password PASSWORD) is data, a
-// body fed to a shell (or written as a script, #!) is commands, and a body fed to a program
+// body fed to a shell, written to a file (which may be run later) or a script (#!) is
+// commands, and a body fed to a program
 // that reads a password from its input (chpasswd, passwd --stdin, login --password-stdin) gives
 // it one.
 func TestCredentialFlagsInScripts(t *testing.T) {
@@ -436,6 +437,9 @@ func TestCredentialFlagsInScripts(t *testing.T) {
 		"chpasswd from an indented one":          {"if true; then\n\tchpasswd <<-END\n\t\troot:Orders-2024\n\tEND\nfi", true},
 		"passwd --stdin from a here-document":    {"passwd --stdin admin <<EOF\nOrders-2024\nEOF", true},
 		"docker login from a here-document":      {"docker login -u ci --password-stdin r.example.com <<EOF\nOrders-2024\nEOF", true},
+		"a file cat writes, no #!":               {"cat > /docker-entrypoint-initdb.d/01-users <<'EOF'\nmysql -uroot -pOrders-2024 -e 'select 1'\nEOF", true},
+		"a file tee writes":                      {"tee -a /usr/local/bin/backup <<EOF\nsshpass -p Orders-2024 rsync -a /d u@h:/b\nEOF", true},
+		"a file cat appends to":                  {"cat <<EOF >> /root/.profile\nmyapp --token Orders-2024\nEOF", true},
 		"commands after a help text":             {"usage() {\n  cat <<EOF\nusage: $0 --password PASSWORD\nEOF\n}\nmyapp --password Orders-2024", true},
 
 		"--password from a parameter":              {`myapp --password "$DB_PASSWORD"`, false},
@@ -454,6 +458,8 @@ func TestCredentialFlagsInScripts(t *testing.T) {
 		"a case pattern with alternatives":         {"case $1 in\n  -p|--password) shift; PW=$1 ;;\nesac", false},
 		"a help text in a here-document":           {"usage() {\n  cat <<EOF\nusage: $0 --password PASSWORD --host HOST\n  myapp --token TOKEN\n  htpasswd -b FILE USER PASSWORD\nEOF\n}", false},
 		"a help text to stderr":                    {"cat >&2 <<-'USAGE'\n\tmyapp --api-key KEY\n\tUSAGE\nexit 1", false},
+		"a help text to /dev/stderr":               {"cat > /dev/stderr <<EOF\nusage: myapp --password PASSWORD\nEOF", false},
+		"a help text cat pipes to less":            {"cat <<EOF | less\nmyapp --password PASSWORD\nEOF", false},
 		"SQL fed to psql":                          {"psql -v ON_ERROR_STOP=1 <<-EOSQL\n\tSELECT 1 -- --password x\n\tEOSQL", false},
 		"chpasswd from a parameter in one":         {"chpasswd <<EOF\nroot:${ROOT_PASSWORD}\nEOF", false},
 		"mysql's --password prompts":               {"mysql -u root --password orders", false},

@@ -2867,8 +2867,8 @@ type hereDocument struct {
 	// body.
 	quoted bool
 	// commands is a body a shell reads as commands: fed to a shell (sh, bash, ssh HOST,
-	// kubectl exec -i POD -- sh) or written as a script (cat > run.sh, or a body whose first
-	// line is #!).
+	// kubectl exec -i POD -- sh), written to a file, which may be run later (cat > FILE, tee
+	// FILE), or a script (a body whose first line is #!).
 	commands bool
 	// reader is the program that reads the body as a password (stdinPasswordReader: chpasswd,
 	// passwd --stdin, docker login --password-stdin), "" for none; userLines says its lines
@@ -3021,7 +3021,7 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 		if len(docs) > start && at < end {
 			prog := path.Base(strings.Trim(strings.TrimLeft(words[at], "($`"), `"'`))
 			args := words[at+1 : end]
-			if prog == "cat" && end < len(words) && words[end] == "|" && !writesFile(args) {
+			if prog == "cat" && end < len(words) && words[end] == "|" && !writesFile(prog, args) {
 				// cat <<EOF | chpasswd: the body is what cat pipes on.
 				next := end + 1
 				for next < len(words) && !commandSeparators[words[next]] {
@@ -3040,7 +3040,7 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 					prog, args = path.Base(strings.Trim(strings.TrimLeft(words[next], "($`"), `"'`)), words[next+1:nextEnd]
 				}
 			}
-			commands := r.runsShell(prog, args) || (prog == "cat" || prog == "tee") && writesScript(args)
+			commands := r.runsShell(prog, args) || (prog == "cat" || prog == "tee") && writesFile(prog, args)
 			reader, userLines := r.stdinPasswordReader(prog, args)
 			for d := start; d < len(docs); d++ {
 				docs[d].commands = commands
@@ -3070,27 +3070,31 @@ func (r *commandReader) runsShell(prog string, args []string) bool {
 	return false
 }
 
-// writesFile reports whether cat's words (args) redirect its output to a file.
-func writesFile(args []string) bool {
-	for _, w := range args {
-		if strings.HasPrefix(w, ">") || strings.HasPrefix(w, "1>") {
-			return true
-		}
-	}
-	return false
-}
-
-// writesScript reports whether cat's or tee's words (args) write a file named as a script
-// (scriptName: run.sh).
-func writesScript(args []string) bool {
-	for i, w := range args {
-		if ok, next := redirection(w); ok && strings.Contains(w, ">") {
+// writesFile reports whether the words (args) of cat or tee write their input to a file
+// (cat > FILE, cat >> FILE, tee [-a] FILE), which may be run or read later: a standard stream
+// (>&2, /dev/stderr) or /dev/null is none.
+func writesFile(prog string, args []string) bool {
+	for i := 0; i < len(args); i++ {
+		w := args[i]
+		target := ""
+		if ok, next := redirection(w); ok {
 			if next && i+1 < len(args) {
-				w = args[i+1]
+				i++
+				target = args[i]
 			}
-			w = strings.TrimLeft(w, "0123456789&>|")
+			// Standard output only: > and >>, 1> and 1>>, >| (not 2>, <, &>).
+			op := strings.TrimPrefix(w, "1")
+			if op == "" || op[0] != '>' {
+				continue
+			}
+			if !next {
+				target = strings.TrimLeft(op, ">|")
+			}
+		} else if prog == "tee" && !strings.HasPrefix(w, "-") {
+			target = w
 		}
-		if scriptName(strings.Trim(w, `"'`)) {
+		target = strings.Trim(target, `"'`)
+		if target != "" && target[0] != '&' && !strings.HasPrefix(target, "/dev/") {
 			return true
 		}
 	}

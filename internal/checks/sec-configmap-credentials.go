@@ -53,7 +53,7 @@ var secConfigmapCredentials = &engine.Check{
 		"program's input (echo USER:VALUE | chpasswd, or a here-document: chpasswd <<EOF), shell scripts (a key named " +
 		"*.sh, or a value whose #! line runs a shell) that give a credential flag a literal in the next word " +
 		"(--password VALUE, --token VALUE; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass " +
-		"env:VAR), here-documents read as the shell reads them (a body fed to a shell or starting with #! is commands, " +
+		"env:VAR), here-documents read as the shell reads them (a body fed to a shell, written to a file or starting with #! is commands, " +
 		"any other, as a help text's usage: --password PASSWORD, is data), " +
 		"Redis's passwords in its own " +
 		"forms: redis.conf's requirepass and masterauth, Sentinel's sentinel auth-pass MASTER VALUE and " +

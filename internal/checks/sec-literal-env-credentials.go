@@ -62,7 +62,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"VALUE, openssl's -passin and -passout pass:VALUE, keytool's -storepass VALUE; not env:VAR, file:PATH, stdin, " +
 		"-storepass:env VAR, nor the JDK trust store's published changeit) or on its input from echo or a " +
 		"here-string or here-document (echo USER:VALUE | chpasswd, chpasswd <<EOF, echo VALUE | docker login --password-stdin; " +
-		"a here-document fed to a shell or starting with #! is read as commands, any other, a help text, as data) or is an " +
+		"a here-document fed to a shell, written to a file or starting with #! is read as commands, any other, a help text, as data) or is an " +
 		"Authorization header with literal " +
 		"credentials (wget --header=\"Authorization: Basic ...\"), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +
