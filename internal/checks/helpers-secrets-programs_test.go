@@ -368,6 +368,12 @@ func TestCommandLinesAreReadOnce(t *testing.T) {
 		"separators":                  strings.Repeat("; && || | & ", 40_000),
 		"an unclosed substitution":    "htpasswd -b f u " + strings.Repeat("$( ", 100_000),
 		"quotes and parameter blocks": strings.Repeat(`"a b" 'c d' ${e f} $(g h) `, 20_000),
+		"printf's conversions":        "printf '" + strings.Repeat("%s", 50_000) + "' " + strings.Repeat("a ", 50_000) + "| chpasswd",
+		"printf into many readers":    strings.Repeat("printf '%s:%s' a b | chpasswd ", 10_000),
+		"openssl passwd's options":    "openssl passwd " + strings.Repeat("-salt x ", 50_000),
+		"openssl's key options":       "openssl dgst " + strings.Repeat("-macopt x -hmac $k ", 25_000),
+		"redis-cli's input":           strings.Repeat("echo AUTH | redis-cli -h x ", 10_000),
+		"redis-cli's here-strings":    "redis-cli " + strings.Repeat("-h x <<<$a ", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			words := shellWords(line)
@@ -552,5 +558,71 @@ func TestScriptsAreReadOnce(t *testing.T) {
 				t.Errorf("reading a script of %d words and lines looked at %d, want at most %d", size, r.read, 4*size+4)
 			}
 		})
+	}
+}
+
+// TestPasswordsOnInputAndKeysOfOpenSSL judges passwords printf formats onto a password
+// reader's input (printf 'root:%s\n' VALUE | chpasswd), Redis's AUTH command on redis-cli's
+// input (echo "AUTH VALUE" | redis-cli, and a here-document or here-string of commands), and
+// OpenSSL's keys and passwords given as a value or an operand (openssl passwd VALUE, dgst
+// -hmac VALUE, enc -K HEX, s_client -psk HEX, mac -macopt key:VALUE), as argv and as a shell
+// script's line. References stay Pass.
+func TestPasswordsOnInputAndKeysOfOpenSSL(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		"printf %s to chpasswd":                  {`printf 'root:%s\n' Orders-2024 | chpasswd`, true},
+		"printf %s:%s to chpasswd":               {`printf '%s:%s\n' root Orders-2024 | chpasswd`, true},
+		"printf %s to docker login":              {`printf '%s' Orders-2024 | docker login -u ci --password-stdin r.example.com`, true},
+		"printf %s to passwd --stdin":            {`printf "%s\n" Orders-2024 | passwd --stdin admin`, true},
+		"echo AUTH to redis-cli":                 {`echo "AUTH Orders-2024" | redis-cli -h redis`, true},
+		"printf AUTH user password to redis-cli": {`printf 'AUTH default Orders-2024\nPING\n' | redis-cli`, true},
+		"a here-string of AUTH to redis-cli":     {`redis-cli -h redis <<< "AUTH Orders-2024"`, true},
+		"openssl passwd":                         {"openssl passwd -6 Orders-2024", true},
+		"openssl passwd with a salt":             {"openssl passwd -1 -salt xyz Orders-2024", true},
+		"openssl dgst -hmac":                     {"openssl dgst -sha256 -hmac Orders-2024 /data/file", true},
+		"openssl enc -K":                         {"openssl enc -aes-256-cbc -K 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff -iv 00112233445566778899aabbccddeeff -in a -out b", true},
+		"openssl s_client -psk":                  {"openssl s_client -connect h:443 -psk_identity c -psk 1a2b3c4d5e6f7a8b9c0d", true},
+		"openssl mac -macopt key:":               {"openssl mac -digest SHA256 -macopt key:Orders-2024 -in f HMAC", true},
+		"openssl mac -macopt hexkey:":            {"openssl mac -digest SHA256 -macopt hexkey:00112233445566778899aabbccddeeff -in f HMAC", true},
+
+		"printf %s from a parameter":         {`printf 'root:%s\n' "$ROOT_PASSWORD" | chpasswd`, false},
+		"printf %s from a substitution":      {`printf '%s\n' "$(cat /run/pw)" | docker login -u ci --password-stdin r`, false},
+		"printf %s of a user, no password":   {`printf '%s\n' root | chpasswd`, false},
+		"printf %d is no text we read":       {`printf 'root:%d\n' 2024 | chpasswd`, false},
+		"echo a command to redis-cli":        {`echo "shutdown" | redis-cli -a "${AUTH}" --no-auth-warning -p 6379`, false},
+		"echo AUTH from a parameter":         {`echo "AUTH $REDIS_PASSWORD" | redis-cli -h redis`, false},
+		"echo GET auth to redis-cli":         {`echo "GET auth" | redis-cli`, false},
+		"redis-cli -x reads a value":         {`echo "AUTH Orders-2024" | redis-cli -x SET note`, false},
+		"openssl passwd -stdin":              {"openssl passwd -6 -stdin", false},
+		"openssl passwd -in":                 {"openssl passwd -6 -in /run/secrets/pw", false},
+		"openssl dgst -hmac from a variable": {`openssl dgst -sha256 -hmac "$HMAC_KEY" /data/file`, false},
+		"openssl enc -K from a variable":     {`openssl enc -aes-256-cbc -K "$KEY_HEX" -iv "$IV_HEX" -in a -out b`, false},
+		"openssl s_client -psk from a file":  {`openssl s_client -connect h:443 -psk "$(cat /run/psk)"`, false},
+		"openssl dgst -sign a key file":      {"openssl dgst -sha256 -sign /k/key.pem -out s /data/file", false},
+		"openssl -K is enc's only":           {"openssl x509 -in c.pem -noout -text", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if !strings.Contains(tc.line, "<<") {
+				i, why := programPassword(shellWords(tc.line))
+				if got := i >= 0; got != tc.want {
+					t.Errorf("programPassword(%q) = %d %q, want a password %v", tc.line, i, why, tc.want)
+				}
+			}
+			if got := scriptProgramPassword(tc.line); (got != "") != tc.want {
+				t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", tc.line, got, tc.want)
+			}
+		})
+	}
+	for script, want := range map[string]bool{
+		"redis-cli -h redis <<EOF\nAUTH Orders-2024\nSET a b\nEOF":         true,
+		"redis-cli -h redis <<EOF\nAUTH \"$REDIS_PASSWORD\"\nSET a b\nEOF": false,
+		"redis-cli -h redis <<'EOF'\nSET auth x\nEOF":                      false,
+	} {
+		if got := scriptProgramPassword(script); (got != "") != want {
+			t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", script, got, want)
+		}
 	}
 }

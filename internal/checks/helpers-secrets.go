@@ -2488,6 +2488,13 @@ func (r *commandReader) operands(args []string, valueOptions map[string]bool) []
 			}
 			continue
 		}
+		if strings.HasPrefix(w, "<<") {
+			// A here-string or here-document: its word is the input's.
+			if strings.Trim(w, "<-") == "" {
+				i++
+			}
+			continue
+		}
 		switch {
 		case options && w == "--":
 			options = false
@@ -2642,10 +2649,31 @@ func (r *commandReader) redisCLIAuthPassword(args []string) (int, string) {
 // where to read it.
 var opensslPassOptions = map[string]bool{"-passin": true, "-passout": true, "-pass": true, "-password": true}
 
+// opensslKeyOptions are OpenSSL's options whose value is a key itself (OpenSSL 3.5): dgst's
+// -hmac KEY, s_client's and s_server's -psk HEX (a TLS pre-shared key), and enc's -K HEX (the
+// cipher's raw key; its -iv is no secret).
+var opensslKeyOptions = map[string]bool{"-hmac": true, "-psk": true}
+
+// opensslPasswdValueOptions are openssl passwd's options that take the next word as their
+// value: the rest are switches, and its operands are the passwords to hash (openssl-passwd(1),
+// OpenSSL 3.5; -in FILE and -stdin read them instead).
+var opensslPasswdValueOptions = map[string]bool{"-salt": true, "-in": true, "-rand": true, "-writerand": true,
+	"-provider": true, "-provider-path": true, "-propquery": true}
+
 // opensslPassword reads OpenSSL's pass phrase arguments (-passin, -passout, -pass, -password
-// pass:PASSWORD; OpenSSL's options parser also takes -passout=pass:PASSWORD, and a leading --)
-// and openssl enc's -k PASSWORD (also given as the cipher's command: openssl aes-256-cbc -k).
+// pass:PASSWORD; OpenSSL's options parser also takes -passout=pass:PASSWORD, and a leading --),
+// openssl enc's -k PASSWORD (also given as the cipher's command: openssl aes-256-cbc -k), the
+// keys of opensslKeyOptions and enc's -K, mac's -macopt key:KEY and hexkey:HEX, and openssl
+// passwd's operands, the passwords it hashes (openssl passwd -6 PASSWORD).
 func (r *commandReader) opensslPassword(args []string) (int, string) {
+	if len(args) > 0 && args[0] == "passwd" {
+		for _, k := range r.operands(args[1:], opensslPasswdValueOptions) {
+			if literalArgument(args[1+k]) {
+				return 1 + k, " passwd hashes a password given as an argument"
+			}
+		}
+		return -1, ""
+	}
 	enc := len(args) > 0 && opensslCipherCommand(args[0])
 	for i, w := range args {
 		r.read++
@@ -2670,6 +2698,16 @@ func (r *commandReader) opensslPassword(args []string) (int, string) {
 		case name == "-k" && enc:
 			if literalArgument(value) {
 				return k, "'s " + name + " gives a password"
+			}
+		case opensslKeyOptions[name] || name == "-K" && enc:
+			if literalArgument(value) {
+				return k, "'s " + name + " gives a key"
+			}
+		case name == "-macopt":
+			unquoted := strings.Trim(value, `"'`)
+			opt, key, _ := strings.Cut(unquoted, ":")
+			if (opt == "key" || opt == "hexkey") && !strings.ContainsAny(value, "$`") && literalArgument(key) {
+				return k, "'s -macopt " + opt + ": gives a key"
 			}
 		}
 	}
@@ -2718,33 +2756,60 @@ func (r *commandReader) keytoolPassword(args []string) (int, string) {
 	return -1, ""
 }
 
-// stdinPasswordReader says whether the program prog, given args, reads a password from its
-// input, and whether each line of it is USER:PASSWORD (chpasswd) rather than the password:
-// chpasswd, passwd --stdin, and the registry clients' login --password-stdin.
-func (r *commandReader) stdinPasswordReader(prog string, args []string) (reads, userLines bool) {
-	r.read += len(args)
+// inputForm is how a program reads a password from its input.
+type inputForm int
+
+const (
+	// noPasswordInput: the program reads no password from its input.
+	noPasswordInput inputForm = iota
+	// passwordLine: the input's first line is the password (passwd --stdin,
+	// docker login --password-stdin).
+	passwordLine
+	// userLines: each line is USER:PASSWORD (chpasswd).
+	userLines
+	// redisCommands: each line is a Redis command, and AUTH [USER] PASSWORD gives one
+	// (redis-cli without a command reads its commands from its input).
+	redisCommands
+)
+
+// stdinPasswordReader says how the program prog, given args, reads a password from its input
+// (inputForm): chpasswd, passwd --stdin, the registry clients' login --password-stdin, and
+// redis-cli (valkey-cli) given no command to send, whose input is its commands.
+func (r *commandReader) stdinPasswordReader(prog string, args []string) inputForm {
+	if prog != "redis-cli" && prog != "valkey-cli" {
+		// operands counts its own.
+		r.read += len(args)
+	}
 	switch prog {
 	case "chpasswd":
-		return true, true
+		return userLines
 	case "passwd":
-		return slices.Contains(args, "--stdin"), false
+		if slices.Contains(args, "--stdin") {
+			return passwordLine
+		}
+		return noPasswordInput
+	case "redis-cli", "valkey-cli":
+		if len(r.operands(args, redisCLIValueOptions)) == 0 && !slices.Contains(args, "-x") && !slices.Contains(args, "--pipe") {
+			return redisCommands
+		}
+		return noPasswordInput
 	}
-	if opt, ok := programPasswordOptions[prog]; ok && len(opt.subcommand) > 0 {
-		return slices.Contains(args, "--password-stdin"), false
+	if opt, ok := programPasswordOptions[prog]; ok && len(opt.subcommand) > 0 && slices.Contains(args, "--password-stdin") {
+		return passwordLine
 	}
-	return false, false
+	return noPasswordInput
 }
 
 // pipedPassword is the index in from (the words after the program fromProg, which pipes its
 // output to prog with args) of the literal password echo or printf gives a program that reads
 // one from its input (stdinPasswordReader), and what says so; -1 when there is none.
 func (r *commandReader) pipedPassword(fromProg string, from []string, prog string, args []string) (int, string) {
-	reads, userLines := r.stdinPasswordReader(prog, args)
-	if !reads {
+	form := r.stdinPasswordReader(prog, args)
+	if form == noPasswordInput {
 		return -1, ""
 	}
 	k, text := r.printedText(fromProg, from)
-	if k >= 0 && literalInput(text, userLines) {
+	if k >= 0 && literalInput(text, form) {
 		return k, prog + " reads a password from " + fromProg
 	}
 	return -1, ""
@@ -2754,20 +2819,20 @@ func (r *commandReader) pipedPassword(fromProg string, from []string, prog strin
 // program that reads a password from its input (stdinPasswordReader), a literal password; -1
 // when there is none.
 func (r *commandReader) hereStringPassword(prog string, args []string) int {
-	reads, userLines := r.stdinPasswordReader(prog, args)
-	if !reads {
-		return -1
-	}
 	for i, w := range args {
 		r.read++
 		if !strings.HasPrefix(w, "<<<") {
 			continue
 		}
+		form := r.stdinPasswordReader(prog, args)
+		if form == noPasswordInput {
+			return -1
+		}
 		k, text := i, strings.TrimPrefix(w, "<<<")
 		if text == "" && i+1 < len(args) {
 			k, text = i+1, args[i+1]
 		}
-		if !strings.ContainsAny(text, "$`") && literalInput(strings.Trim(text, `"'`), userLines) {
+		if !strings.ContainsAny(text, "$`") && literalInput(strings.Trim(text, `"'`), form) {
 			return k
 		}
 		return -1
@@ -2776,8 +2841,9 @@ func (r *commandReader) hereStringPassword(prog string, args []string) int {
 }
 
 // printedText is what echo or printf (prog, with args) prints, its words unquoted and joined
-// by a blank, and the index in args of its first word; -1 for any other program, a printf
-// whose format has a conversion, or text that holds a shell expansion.
+// by a blank, and the index in args of its first word; -1 for any other program, or text that
+// holds a shell expansion. A printf format's %s and %b conversions are its next arguments
+// (printfText), and a format with any other conversion is not read.
 func (r *commandReader) printedText(prog string, args []string) (int, string) {
 	start := 0
 	switch prog {
@@ -2786,8 +2852,11 @@ func (r *commandReader) printedText(prog string, args []string) (int, string) {
 			start++
 		}
 	case "printf":
-		if len(args) == 0 || strings.Contains(args[0], "%") {
+		if len(args) == 0 {
 			return -1, ""
+		}
+		if strings.Contains(args[0], "%") {
+			return r.printfText(args)
 		}
 	default:
 		return -1, ""
@@ -2809,18 +2878,71 @@ func (r *commandReader) printedText(prog string, args []string) (int, string) {
 	return start, b.String()
 }
 
-// literalInput reports whether text, a program's input, gives a literal password: its first
-// line, or with userLines the password after the first ':' of one of its lines (USER:PASSWORD).
-// A line ends at a newline or at the \n escape of echo -e and printf.
-func literalInput(text string, userLines bool) bool {
+// printfText is what printf prints with args, its format first and its arguments after: each
+// %s or %b of the format is the next argument, unquoted, and %% is '%'. Arguments past the
+// format's conversions are not printed (printf would print the format again for them), so the
+// text is at most the format and the arguments long. -1 when the format has another
+// conversion (%d, %x, %5s) or a word holds a shell expansion; else 1, the index of the first
+// argument (0 when there is none: the format is the text).
+func (r *commandReader) printfText(args []string) (int, string) {
+	format := strings.Trim(args[0], `"'`)
+	var b strings.Builder
+	next := 1
+	for i := 0; i < len(format); i++ {
+		c := format[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+1 == len(format) {
+			return -1, ""
+		}
+		i++
+		switch format[i] {
+		case '%':
+			b.WriteByte('%')
+		case 's', 'b':
+			if next < len(args) {
+				w := args[next]
+				if strings.ContainsAny(w, "$`") {
+					return -1, ""
+				}
+				b.WriteString(strings.Trim(strings.TrimRight(w, ";"), `"'`))
+				next++
+			}
+		default:
+			return -1, ""
+		}
+	}
+	// The format is read once, byte by byte, and each argument it prints once.
+	r.read += next
+	if strings.ContainsAny(format, "$`") {
+		return -1, ""
+	}
+	return min(1, len(args)-1), b.String()
+}
+
+// literalInput reports whether text, a program's input read in form, gives a literal password:
+// its first line (passwordLine), the password after the first ':' of one of its lines
+// (userLines: USER:PASSWORD), or the last argument of an AUTH command of one of its lines
+// (redisCommands: AUTH PASSWORD, AUTH USER PASSWORD). A line ends at a newline or at the \n
+// escape of echo -e and printf.
+func literalInput(text string, form inputForm) bool {
 	text = strings.ReplaceAll(text, `\n`, "\n")
 	for line := range strings.SplitSeq(text, "\n") {
-		line = strings.TrimSpace(line)
-		if !userLines {
+		line = strings.TrimSpace(strings.TrimSuffix(line, `\r`))
+		switch form {
+		case passwordLine:
 			return credentialValue("", line)
-		}
-		if _, p, ok := strings.Cut(line, ":"); ok && credentialValue("", p) {
-			return true
+		case userLines:
+			if _, p, ok := strings.Cut(line, ":"); ok && credentialValue("", p) {
+				return true
+			}
+		case redisCommands:
+			if f := strings.Fields(line); (len(f) == 2 || len(f) == 3) && strings.EqualFold(f[0], "auth") &&
+				credentialValue("", strings.Trim(f[len(f)-1], `"'`)) {
+				return true
+			}
 		}
 	}
 	return false
@@ -2871,10 +2993,10 @@ type hereDocument struct {
 	// FILE), or a script (a body whose first line is #!).
 	commands bool
 	// reader is the program that reads the body as a password (stdinPasswordReader: chpasswd,
-	// passwd --stdin, docker login --password-stdin), "" for none; userLines says its lines
-	// are USER:PASSWORD.
-	reader    string
-	userLines bool
+	// passwd --stdin, docker login --password-stdin, redis-cli), "" for none, and form how it
+	// reads it.
+	reader string
+	form   inputForm
 }
 
 // end reports whether line ends the here-document's body.
@@ -2952,10 +3074,10 @@ func literalHereDocument(lines []string, h hereDocument) bool {
 		if !h.quoted && strings.ContainsAny(line, "$`") {
 			line = ""
 		}
-		if !h.userLines {
-			return literalInput(line, false)
+		if h.form == passwordLine {
+			return literalInput(line, passwordLine)
 		}
-		if literalInput(line, true) {
+		if literalInput(line, h.form) {
 			return true
 		}
 	}
@@ -3041,11 +3163,11 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 				}
 			}
 			commands := r.runsShell(prog, args) || (prog == "cat" || prog == "tee") && writesFile(prog, args)
-			reader, userLines := r.stdinPasswordReader(prog, args)
+			form := r.stdinPasswordReader(prog, args)
 			for d := start; d < len(docs); d++ {
 				docs[d].commands = commands
-				if reader {
-					docs[d].reader, docs[d].userLines = prog, userLines
+				if form != noPasswordInput {
+					docs[d].reader, docs[d].form = prog, form
 				}
 			}
 		}

@@ -48,9 +48,11 @@ var secConfigmapCredentials = &engine.Check{
 		"password option a literal (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
-		"mysqladmin password VALUE, redis-cli AUTH VALUE, openssl's -passout pass:VALUE, keytool's -storepass VALUE, not the " +
+		"mysqladmin password VALUE, redis-cli AUTH VALUE, openssl's -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, " +
+		"s_client -psk HEX) and openssl passwd VALUE, keytool's -storepass VALUE, not the " +
 		"JDK trust store's published changeit) or on a " +
-		"program's input (echo USER:VALUE | chpasswd, or a here-document: chpasswd <<EOF), shell scripts (a key named " +
+		"program's input (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, AUTH VALUE sent to redis-cli, or a " +
+		"here-document: chpasswd <<EOF), shell scripts (a key named " +
 		"*.sh, or a value whose #! line runs a shell) that give a credential flag a literal in the next word " +
 		"(--password VALUE, --token VALUE; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass " +
 		"env:VAR), here-documents read as the shell reads them (a body fed to a shell, written to a file or starting with #! is commands, " +

@@ -59,9 +59,11 @@ var secLiteralEnvCredentials = &engine.Check{
 		"helm registry login), sqlcmd -P VALUE, ldapsearch -w VALUE, and in a shell script redis-server --requirepass " +
 		"VALUE) or a password a program takes as an argument or an option's value no name marks (htpasswd -b FILE USER VALUE, " +
 		"mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, mysqladmin password VALUE, redis-cli AUTH " +
-		"VALUE, openssl's -passin and -passout pass:VALUE, keytool's -storepass VALUE; not env:VAR, file:PATH, stdin, " +
+		"VALUE, openssl's -passin and -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, s_client -psk HEX, mac -macopt " +
+		"key:KEY) and openssl passwd VALUE, keytool's -storepass VALUE; not env:VAR, file:PATH, stdin, " +
 		"-storepass:env VAR, nor the JDK trust store's published changeit) or on its input from echo or a " +
-		"here-string or here-document (echo USER:VALUE | chpasswd, chpasswd <<EOF, echo VALUE | docker login --password-stdin; " +
+		"here-string or here-document (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, chpasswd <<EOF, echo VALUE | docker login " +
+		"--password-stdin, echo \"AUTH VALUE\" | redis-cli; " +
 		"a here-document fed to a shell, written to a file or starting with #! is read as commands, any other, a help text, as data) or is an " +
 		"Authorization header with literal " +
 		"credentials (wget --header=\"Authorization: Basic ...\"), and a literal Authorization or " +
