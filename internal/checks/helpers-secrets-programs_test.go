@@ -374,6 +374,9 @@ func TestCommandLinesAreReadOnce(t *testing.T) {
 		"openssl's key options":       "openssl dgst " + strings.Repeat("-macopt x -hmac $k ", 25_000),
 		"redis-cli's input":           strings.Repeat("echo AUTH | redis-cli -h x ", 10_000),
 		"redis-cli's here-strings":    "redis-cli " + strings.Repeat("-h x <<<$a ", 30_000),
+		"smbclient's users":           "smbclient " + strings.Repeat("-U u%$p --user=u ", 30_000),
+		"vault login's options":       "vault login " + strings.Repeat("-path x -no-print ", 30_000),
+		"many 7z commands":            strings.Repeat("7z x -p a; ", 25_000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			words := shellWords(line)
@@ -624,5 +627,67 @@ func TestPasswordsOnInputAndKeysOfOpenSSL(t *testing.T) {
 		if got := scriptProgramPassword(script); (got != "") != want {
 			t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", script, got, want)
 		}
+	}
+}
+
+// TestMoreProgramPasswords judges the password options and arguments of more programs that
+// run in containers' commands, probes and scripts: ssh-keygen -N, zip/unzip -P, 7z -p,
+// mosquitto_pub/sub -P, cqlsh -p, az login -p, a user and password in one value
+// (smbclient -U USER%PASSWORD, etcdctl --user USER:PASSWORD, lftp -u USER,PASSWORD), and vault
+// login TOKEN, as argv and as a shell script's line.
+func TestMoreProgramPasswords(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		"ssh-keygen -N":                    {"ssh-keygen -t ed25519 -N Orders-2024 -f /keys/id", true},
+		"ssh-keygen -N attached":           {"ssh-keygen -t ed25519 -NOrders-2024 -f /keys/id", true},
+		"zip -P":                           {"zip -r -P Orders-2024 /b/orders.zip /data", true},
+		"unzip -P":                         {"unzip -o -P Orders-2024 /b/orders.zip -d /data", true},
+		"7z -p attached":                   {"7z x -pOrders-2024 /b/orders.7z -o/data", true},
+		"mosquitto_pub -P":                 {"mosquitto_pub -h mqtt -u orders -P Orders-2024 -t health -m ping", true},
+		"mosquitto_sub -P":                 {"mosquitto_sub -h mqtt -u orders -P Orders-2024 -t '$SYS/#' -C 1", true},
+		"cqlsh -p":                         {"cqlsh -u cassandra -p Orders-2024 -e 'describe keyspaces' cassandra", true},
+		"az login -p":                      {"az login --service-principal -u 00000000-0000-0000-0000-000000000000 -p Orders-2024 --tenant example.com", true},
+		"smbclient -U user%password":       {"smbclient //files/share -U orders%Orders-2024 -c ls", true},
+		"smbclient --user=user%password":   {"smbclient //files/share --user=orders%Orders-2024 -c ls", true},
+		"etcdctl --user user:password":     {"etcdctl --endpoints=https://etcd:2379 --user root:Orders-2024 endpoint health", true},
+		"etcdctl --user=user:password":     {"etcdctl --user=root:Orders-2024 get /x", true},
+		"lftp -u user,password":            {"lftp -u orders,Orders-2024 -e 'mirror /in /data; quit' ftp://files", true},
+		"vault login TOKEN":                {"vault login hvs.CAESIJlU0aKY8Q2x7Lx6a9vT3gPqM1bN5cW8eR2tY4uI0oP", true},
+		"vault login TOKEN after a flag":   {"vault login -no-print Orders-2024-root-token", true},
+		"ssh-keygen -N empty":              {"ssh-keygen -t ed25519 -N '' -f /keys/id", false},
+		"ssh-keygen -N from a parameter":   {`ssh-keygen -t ed25519 -N "$KEY_PASSPHRASE" -f /keys/id`, false},
+		"zip without -P":                   {"zip -r /b/orders.zip /data", false},
+		"unzip -P from a parameter":        {`unzip -P "$ZIP_PASSWORD" /b/orders.zip`, false},
+		"7z -p prompts":                    {"7z x -p /b/orders.7z", false},
+		"mosquitto_pub -p is a port":       {"mosquitto_pub -h mqtt -p 1883 -t health -m ping", false},
+		"cqlsh -p from a parameter":        {`cqlsh -u cassandra -p "$CASSANDRA_PASSWORD" cassandra`, false},
+		"az login -p a certificate":        {"az login --service-principal -u 00000000-0000-0000-0000-000000000000 -p /certs/sp.pem --tenant example.com", false},
+		"az vm create -p is not login":     {"az group create -n orders -l westeurope -p x", false},
+		"smbclient -U a user":              {"smbclient //files/share -U orders -c ls", false},
+		"smbclient -U user%parameter":      {`smbclient //files/share -U "orders%$SMB_PASSWORD" -c ls`, false},
+		"etcdctl --user a user":            {"etcdctl --user root get /x", false},
+		"etcdctl --user user:parameter":    {`etcdctl --user "root:${ETCD_ROOT_PASSWORD}" get /x`, false},
+		"lftp -u a user":                   {"lftp -u orders ftp://files", false},
+		"vault login from stdin":           {"vault login -", false},
+		"vault login with a method":        {"vault login -method=kubernetes role=orders", false},
+		"vault login from a parameter":     {`vault login "$VAULT_TOKEN"`, false},
+		"vault read is no login":           {"vault read secret/orders", false},
+		"zip's -P as echo's text":          {"echo zip -P Orders-2024", false},
+		"7z a -p with a switch after":      {"7z a -mhe=on -p /b/o.7z /data", false},
+		"mosquitto_passwd -b is not -P":    {"mosquitto_passwd -c /m/passwd orders", false},
+		"ssh-keygen -p changes, prompting": {"ssh-keygen -p -f /keys/id", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			i, why := programPassword(shellWords(tc.line))
+			if got := i >= 0; got != tc.want {
+				t.Errorf("programPassword(%q) = %d %q, want a password %v", tc.line, i, why, tc.want)
+			}
+			if got := scriptProgramPassword(tc.line); (got != "") != tc.want {
+				t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", tc.line, got, tc.want)
+			}
+		})
 	}
 }

@@ -2229,6 +2229,21 @@ var programPasswordOptions = map[string]passwordOption{
 	"ldapsearch": ldapClientPassword, "ldapmodify": ldapClientPassword, "ldapadd": ldapClientPassword,
 	"ldapdelete": ldapClientPassword, "ldapmodrdn": ldapClientPassword, "ldapcompare": ldapClientPassword,
 	"ldapwhoami": ldapClientPassword, "ldappasswd": ldapClientPassword, "ldapexop": ldapClientPassword,
+	// ssh-keygen -N new_passphrase (getopt: -N VALUE or -NVALUE; -N '' is no passphrase).
+	"ssh-keygen": {flag: "-N", attached: true, separate: true},
+	// Info-ZIP's zip and unzip: -P password, the next argument.
+	"zip": {flag: "-P", separate: true}, "unzip": {flag: "-P", separate: true},
+	// 7-Zip's -p{Password}: attached; -p alone prompts.
+	"7z": {flag: "-p", attached: true}, "7za": {flag: "-p", attached: true}, "7zr": {flag: "-p", attached: true},
+	"7zz": {flag: "-p", attached: true},
+	// The Mosquitto clients' -P password (-p is the port).
+	"mosquitto_pub": {flag: "-P", separate: true}, "mosquitto_sub": {flag: "-P", separate: true},
+	"mosquitto_rr": {flag: "-P", separate: true},
+	// Cassandra's cqlsh -p PASSWORD (optparse: -p VALUE or -pVALUE).
+	"cqlsh": {flag: "-p", attached: true, separate: true},
+	// The Azure CLI's az login -p, --password: a service principal's secret (or its
+	// certificate's path, no literal).
+	"az": {flag: "-p", separate: true, subcommand: []string{"login"}},
 }
 
 // commandPrefixes are the words after which the next word of a shell command line is still
@@ -2460,6 +2475,94 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"openssl":       (*commandReader).opensslPassword,
 	"keytool":       (*commandReader).keytoolPassword,
 	"jarsigner":     (*commandReader).keytoolPassword,
+	"smbclient":     sambaUserPassword,
+	"rpcclient":     sambaUserPassword,
+	"smbcacls":      sambaUserPassword,
+	"etcdctl": func(r *commandReader, args []string) (int, string) {
+		return r.userPassword(userPasswordOption{long: "--user", separator: ':'}, args)
+	},
+	"lftp": func(r *commandReader, args []string) (int, string) {
+		return r.userPassword(userPasswordOption{short: "-u", separator: ','}, args)
+	},
+	"vault": (*commandReader).vaultLoginToken,
+}
+
+// sambaUserPassword reads Samba's clients' -U, --user USER%PASSWORD (smbclient(1): the
+// password after '%').
+func sambaUserPassword(r *commandReader, args []string) (int, string) {
+	return r.userPassword(userPasswordOption{short: "-U", long: "--user", separator: '%', attached: true}, args)
+}
+
+// userPasswordOption is an option whose value is a user and a password in one word.
+type userPasswordOption struct {
+	// short and long are its names ("" when it has none): -U, --user.
+	short, long string
+	// separator is the byte between the user and the password: '%' in Samba's USER%PASSWORD,
+	// ':' in etcdctl's --user USER:PASSWORD, ',' in lftp's -u USER,PASSWORD.
+	separator byte
+	// attached: the short option also takes its value attached (-UUSER%PASSWORD).
+	attached bool
+}
+
+// userPassword is the index in args of the value of opt (the next word, --long=VALUE, or with
+// opt.attached -sVALUE) that holds a user and a literal password, and what says so; -1 when
+// there is none. A value with a shell expansion in it holds no literal.
+func (r *commandReader) userPassword(opt userPasswordOption, args []string) (int, string) {
+	for i, w := range args {
+		r.read++
+		v, k := "", i
+		switch {
+		case opt.short != "" && w == opt.short, opt.long != "" && w == opt.long:
+			if i+1 == len(args) {
+				return -1, ""
+			}
+			v, k = args[i+1], i+1
+		case opt.long != "" && strings.HasPrefix(w, opt.long+"="):
+			v = w[len(opt.long)+1:]
+		case opt.attached && opt.short != "" && len(w) > len(opt.short) && strings.HasPrefix(w, opt.short):
+			v = w[len(opt.short):]
+		default:
+			continue
+		}
+		if strings.ContainsAny(v, "$`") {
+			continue
+		}
+		if _, p, ok := strings.Cut(strings.Trim(strings.TrimRight(v, ";"), `"'`), string(opt.separator)); ok && literalArgument(p) {
+			return k, "'s " + strings.SplitN(w, "=", 2)[0] + " gives a user's password"
+		}
+	}
+	return -1, ""
+}
+
+// vaultLoginValueOptions are vault login's options that may take the next word as their value
+// (Vault's CLI also takes -name=value).
+var vaultLoginValueOptions = map[string]bool{"-path": true, "-field": true, "-format": true, "-address": true,
+	"-namespace": true, "-ca-cert": true, "-ca-path": true, "-client-cert": true, "-client-key": true,
+	"-tls-server-name": true, "-wrap-ttl": true, "-mfa": true, "-header": true, "-agent-address": true}
+
+// vaultLoginToken reads vault login TOKEN: with the token method (no -method), the operand is
+// the token itself; "-" reads it from the input, none prompts, and another method's operands
+// are its KEY=VALUE pairs (vault login -method=userpass username=orders; a literal password=
+// there is a setting, credentialSettings).
+func (r *commandReader) vaultLoginToken(args []string) (int, string) {
+	if len(args) == 0 || args[0] != "login" {
+		return -1, ""
+	}
+	for _, w := range args[1:] {
+		r.read++
+		if strings.HasPrefix(strings.TrimLeft(w, "-"), "method") && strings.HasPrefix(w, "-") {
+			return -1, ""
+		}
+	}
+	ops := r.operands(args[1:], vaultLoginValueOptions)
+	if len(ops) == 0 {
+		return -1, ""
+	}
+	w := args[1+ops[0]]
+	if w == "-" || strings.Contains(w, "=") || !literalArgument(w) {
+		return -1, ""
+	}
+	return 1 + ops[0], " login gives a token"
 }
 
 // redirection reports whether w is a shell redirection (>FILE, 2>&1, < FILE), and whether its
@@ -3348,7 +3451,8 @@ func redisOptionPassword(script string) string {
 // programNameParts are parts of the names of every program of programPasswordOptions: a
 // script that holds none runs none of them, and is not split into words.
 var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", "login", "sqlcmd", "bcp", "ldap",
-	"passwd", "mc", "rabbitmqctl", "openssl", "keytool", "jarsigner"}
+	"passwd", "mc", "rabbitmqctl", "openssl", "keytool", "jarsigner", "ssh-keygen", "zip", "7z", "mosquitto_",
+	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions.
 func mayNameProgram(text string) bool {

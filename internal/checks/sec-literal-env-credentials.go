@@ -56,7 +56,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"from the next argument (--password VALUE, in argv, where a flag at the command's end takes args' first, and in " +
 		"a shell script; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass env:VAR) or a program's short password option (mysql -pVALUE, " +
 		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE, a registry client's login -p VALUE (docker, podman, " +
-		"helm registry login), sqlcmd -P VALUE, ldapsearch -w VALUE, and in a shell script redis-server --requirepass " +
+		"helm registry login), sqlcmd -P VALUE, ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, az login -p VALUE, " +
+		"ssh-keygen -N VALUE, zip and unzip -P VALUE, 7z -pVALUE, a user's password in smbclient -U USER%VALUE, etcdctl --user " +
+		"USER:VALUE, lftp -u USER,VALUE, vault login TOKEN, and in a shell script redis-server --requirepass " +
 		"VALUE) or a password a program takes as an argument or an option's value no name marks (htpasswd -b FILE USER VALUE, " +
 		"mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, mysqladmin password VALUE, redis-cli AUTH " +
 		"VALUE, openssl's -passin and -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, s_client -psk HEX, mac -macopt " +
