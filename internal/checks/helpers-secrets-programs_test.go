@@ -691,3 +691,28 @@ func TestMoreProgramPasswords(t *testing.T) {
 		})
 	}
 }
+
+// FuzzScriptProgramPassword: a tenant writes the scripts scriptProgramPassword reads (a `sh -c`
+// argument, a ConfigMap's script); whatever they hold, reading them must not panic and must
+// look at each word and line a bounded number of times.
+func FuzzScriptProgramPassword(f *testing.F) {
+	for _, seed := range []string{
+		"cat <<EOF | chpasswd\nroot:Orders-2024\nEOF",
+		"sh <<-'E'\n\tmyapp --password x\n\tE\ncat > /r.sh <<A <<B\n#!/bin/sh\nA\nB",
+		"printf '%s:%b%%%' a | chpasswd; printf '%' | passwd --stdin u",
+		"redis-cli <<< \"AUTH x\"; echo AUTH a b | redis-cli -h h",
+		"openssl passwd -salt; openssl mac -macopt key: -hmac",
+		"smbclient -U; etcdctl --user=; lftp -u; vault login; 7z -p",
+		"cat >; cat > <<; tee <<-",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, script string) {
+		r := commandReader{flags: true}
+		r.script(script)
+		size := len(strings.Fields(script)) + strings.Count(script, "\n") + 1
+		if r.read > 4*size+4 {
+			t.Errorf("reading a script of %d words and lines looked at %d", size, r.read)
+		}
+	})
+}
