@@ -263,8 +263,8 @@ func findCondition(conds []metav1.Condition, t string) *metav1.Condition {
 	return nil
 }
 
-// TestDeletingTheReportDoesNotSilenceAlerts: anyone who may delete a namespace's report (its
-// tenant: deletes stay allowed) could delete it together with a change that fails, so that the
+// TestDeletingTheReportDoesNotSilenceAlerts: anyone who may delete a namespace's report (where
+// the admission policies are not applied, its tenant) could delete it together with a change that fails, so that the
 // evaluation recreates the report with no previous result and treats the failure as the
 // namespace's baseline, sending no alert. The operator remembers the namespace's previous
 // verdict and findings: the new finding and the NonCompliant transition are alerted on.

@@ -12,7 +12,10 @@
 //     requester's, comes with a spec change, or comes from a user who may not `approve`
 //     controlexceptions in the namespace (the CertificateSigningRequest pattern).
 //   - ValidatingAdmissionPolicy soc2-operator-report-writer lets only the operator create or
-//     change ComplianceReports (deletes stay allowed, for the garbage collector and admins).
+//     change ComplianceReports, and delete them only the operator, the garbage collector (a
+//     report goes with its profile) and the namespace controller (with its namespace): not a
+//     namespace admin, who holds every verb on them where OLM installed the operator, nor a
+//     cluster admin (a report is evidence).
 //   - ValidatingAdmissionPolicy soc2-operator-policyreport-writer lets only the operator create
 //     or change PolicyReports and ClusterPolicyReports labelled as its own
 //     (app.kubernetes.io/managed-by: soc2-operator), or take the label off one; other tools'
@@ -62,6 +65,10 @@ const ApprovalSubresource = "approval"
 // ReportWriterMessage starts the refusal of a report write by anyone but the operator.
 const ReportWriterMessage = "ComplianceReports are written only by the operator"
 
+// ReportDeleteMessage starts the refusal of a report delete by anyone but the operator, the
+// garbage collector and the namespace controller.
+const ReportDeleteMessage = "ComplianceReports are deleted only by the operator, the garbage collector (with their profile) and the namespace controller (with their namespace)"
+
 // PolicyReportWriterMessage starts the refusal of a write to the operator's PolicyReports by
 // anyone else.
 const PolicyReportWriterMessage = "PolicyReports labelled " + v1alpha1.LabelManagedBy + "=" + v1alpha1.ManagedBy + " are written only by the operator"
@@ -77,9 +84,17 @@ func DefaultOperatorUser() string {
 	return serviceaccount.MakeUsername(engine.DefaultAdminNamespace, DefaultServiceAccount)
 }
 
-// garbageCollectors may change a report's metadata (owner references, finalizers) when its
-// profile is deleted: the garbage collector runs as one of these users.
+// garbageCollectors may change a report's metadata (owner references, finalizers) and delete it
+// when its profile is deleted: the garbage collector runs as one of these users (k8s v1.37.2
+// kube-controller-manager: its own user, or with --use-service-account-credentials the
+// ServiceAccount its client builder names after the controller, cmd/kube-controller-manager/app
+// core.go).
 var garbageCollectors = []string{"system:kube-controller-manager", serviceaccount.MakeUsername("kube-system", "generic-garbage-collector")}
+
+// reportDeleters may delete reports besides the operator: the garbage collector, and the
+// namespace controller, which deletes every object of a namespace being deleted (as
+// kube-controller-manager's own user, or its namespace-controller ServiceAccount, as above).
+var reportDeleters = append(append([]string{}, garbageCollectors...), serviceaccount.MakeUsername("kube-system", "namespace-controller"))
 
 var labels = map[string]string{
 	"app.kubernetes.io/name": "soc2-operator",
@@ -99,7 +114,7 @@ func Objects(operatorUser string) []client.Object {
 	}}}
 	reports := &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
 		RuleWithOperations: admissionv1.RuleWithOperations{
-			Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
+			Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update, admissionv1.Delete},
 			Rule: admissionv1.Rule{APIGroups: []string{v1alpha1.GroupVersion.Group}, APIVersions: []string{"*"},
 				Resources: []string{"compliancereports", "compliancereports/status"}},
 		},
@@ -195,10 +210,14 @@ func Objects(operatorUser string) []client.Object {
 	}
 	approvalBinding := denyBinding(ExceptionApproval)
 
-	gcs := make([]string, len(garbageCollectors))
-	for i, u := range garbageCollectors {
-		gcs[i] = strconv.Quote(u)
+	quoted := func(users []string) string {
+		q := make([]string, len(users))
+		for i, u := range users {
+			q[i] = strconv.Quote(u)
+		}
+		return "[" + strings.Join(q, ", ") + "]"
 	}
+	gcs := quoted(garbageCollectors)
 	writer := &admissionv1.ValidatingAdmissionPolicy{
 		ObjectMeta: meta(ReportWriter),
 		Spec: admissionv1.ValidatingAdmissionPolicySpec{
@@ -209,12 +228,22 @@ func Objects(operatorUser string) []client.Object {
 				{Name: "metadataOnly", Expression: `request.operation == "UPDATE" && object.spec == oldObject.spec &&
   has(object.status) == has(oldObject.status) && (!has(object.status) || object.status == oldObject.status)`},
 			},
-			Validations: []admissionv1.Validation{{
-				Expression: `request.userInfo.username == variables.operator ||
-  (variables.metadataOnly && request.userInfo.username in [` + strings.Join(gcs, ", ") + `])`,
-				MessageExpression: `"` + ReportWriterMessage + ` (" + variables.operator + "); " + request.userInfo.username + " may delete a report but not write one"`,
-				Reason:            &forbidden,
-			}},
+			Validations: []admissionv1.Validation{
+				{
+					Expression: `request.operation == "DELETE" || request.userInfo.username == variables.operator ||
+  (variables.metadataOnly && request.userInfo.username in ` + gcs + `)`,
+					MessageExpression: `"` + ReportWriterMessage + ` (" + variables.operator + "); " + request.userInfo.username + " may not write one"`,
+					Reason:            &forbidden,
+				},
+				{
+					// A deleted report comes back at once, but nothing would say it went, and
+					// first-seen times the operator no longer remembers would start again.
+					Expression: `request.operation != "DELETE" || request.userInfo.username == variables.operator ||
+  request.userInfo.username in ` + quoted(reportDeleters),
+					MessageExpression: `"` + ReportDeleteMessage + ` (" + variables.operator + "); " + request.userInfo.username + " may not delete one: delete its profile, or remove the namespace from its selection"`,
+					Reason:            &forbidden,
+				},
+			},
 		},
 	}
 	writerBinding := denyBinding(ReportWriter)
@@ -240,7 +269,7 @@ func Objects(operatorUser string) []client.Object {
 			Variables:        []admissionv1.Variable{{Name: "operator", Expression: strconv.Quote(operatorUser)}},
 			Validations: []admissionv1.Validation{{
 				// The garbage collector changes metadata only (owner references, finalizers).
-				Expression:        `request.userInfo.username == variables.operator || request.userInfo.username in [` + strings.Join(gcs, ", ") + `]`,
+				Expression:        `request.userInfo.username == variables.operator || request.userInfo.username in ` + gcs,
 				MessageExpression: `"` + PolicyReportWriterMessage + ` (" + variables.operator + "); " + request.userInfo.username + " may delete one but not write one"`,
 				Reason:            &forbidden,
 			}},

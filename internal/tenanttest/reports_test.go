@@ -362,7 +362,10 @@ func TestADeletedReportComesBackWithItsFirstSeenTimes(t *testing.T) {
 	// First-seen times come from the operator's clock: move it, so that a recreated report
 	// that forgot would show a later time.
 	clk.Step(time.Minute)
-	if err := platform.Delete(ctx, old); err != nil {
+	// Only the operator, the garbage collector and the namespace controller may delete a report
+	// (TestTenantCannotDeleteReports): the garbage collector here, as if mistaken.
+	gc, _ := impersonate(t, "system:serviceaccount:kube-system:generic-garbage-collector", "system:serviceaccounts")
+	if err := gc.Delete(ctx, old); err != nil {
 		t.Fatal(err)
 	}
 	rep := tn.waitReport(t, "recreated", func(rep *v1alpha1.ComplianceReport) error {
