@@ -206,12 +206,24 @@ func (r *ComplianceProfileReconciler) runPhases(ctx context.Context, p *pass, ph
 		}
 	}
 	err := errors.Join(p.errs...)
+	if err != nil && stopping(ctx) {
+		// Not a failure: the operator stopped looking, and the journal's operator.stopped and
+		// the next process's observation gap say so.
+		logf.FromContext(ctx).Info("Evaluation interrupted: the operator is stopping", "error", err.Error())
+		return ctrl.Result{}, nil
+	}
 	r.recordEvaluation(ctx, p, err)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	return res, nil
 }
+
+// stopping says whether ctx was cancelled: the operator is stopping (a rollout, a drain, a lost
+// lease), and the evaluation in flight stops with it, its reads and writes failing with "context
+// canceled". That is no evaluation failure: nothing is marked stale, journaled Unknown or counted
+// as an error (a reconciliation that ran out of time, context.DeadlineExceeded, still is).
+func stopping(ctx context.Context) bool { return errors.Is(ctx.Err(), context.Canceled) }
 
 // conflictRetry is how soon an evaluation whose write conflicted runs again.
 const conflictRetry = 200 * time.Millisecond

@@ -125,7 +125,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		r.state.markUnwritten(ps, ns, now)
 		metrics.ReportWrites.WithLabelValues(profile.Name, "update", "error").Inc()
 		writeErr := fmt.Errorf("writing report %s: %w", key, err)
-		if apierrors.IsConflict(err) {
+		if apierrors.IsConflict(err) || stopping(ctx) {
 			return writeErr
 		}
 		if refusal(err) {
@@ -219,6 +219,9 @@ func equalMeta(a, b *v1alpha1.ComplianceReport) bool {
 // whatever else failed.
 func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *pass, cause error) error {
 	err := fmt.Errorf("gathering objects: %w", cause)
+	if stopping(ctx) {
+		return err // the operator is stopping: nothing failed (runPhases)
+	}
 	message := "The evaluation failed: " + cause.Error()
 	if !p.full() {
 		// The profile's roll-up holds the namespace's last summary, no longer its verdict.
@@ -264,6 +267,11 @@ func (r *ComplianceProfileReconciler) evaluationFailed(ctx context.Context, p *p
 // (a failed evaluation, the watchdog, a selector that does not parse) counts it, also in an
 // operator that has just started and remembers no namespace yet. ps nil counts nothing.
 func (r *ComplianceProfileReconciler) markStale(ctx context.Context, ps *profileState, key types.NamespacedName, now time.Time, reason, message string) error {
+	if stopping(ctx) {
+		// The operator is stopping: that is no reason to mark a report stale, nor to journal its
+		// namespace Unknown (the journal records the stop).
+		return ctx.Err()
+	}
 	if reason != v1alpha1.ReasonWriteFailed {
 		// Not evaluated (a failed write was evaluated, and journaled, all the same).
 		r.journal.unknown(key.Name, key.Namespace)
