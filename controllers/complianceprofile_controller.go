@@ -73,6 +73,8 @@ type ComplianceProfileReconciler struct {
 	ownWrites *ownWrites
 	// watched is Options.watched (tests; nil: nobody is told).
 	watched func(obj client.Object, queued []ctrl.Request)
+	// vouched is when this process last recorded each profile's full evaluation (vouch.go).
+	vouched vouchers
 
 	state *state
 }
@@ -215,6 +217,9 @@ func (r *ComplianceProfileReconciler) runPhases(ctx context.Context, p *pass, ph
 	r.recordEvaluation(ctx, p, err)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if p.full() {
+		r.vouch(ctx, p.profile, p.now)
 	}
 	return res, nil
 }

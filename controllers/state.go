@@ -374,6 +374,15 @@ func (s *state) writtenAfter(ps *profileState, ns string, t time.Time) bool {
 	return writtenAfter(ps, ns, t)
 }
 
+// reflected reports whether this process has written the namespace's report, or found it
+// current, at any evaluation.
+func (s *state) reflected(ps *profileState, ns string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := ps.lastSuccess[ns]
+	return ok
+}
+
 func writtenAfter(ps *profileState, ns string, t time.Time) bool {
 	last, ok := ps.lastSuccess[ns]
 	return ok && last.After(t)

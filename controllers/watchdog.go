@@ -38,12 +38,16 @@ func (w *watchdog) Start(ctx context.Context) error {
 	defer ticker.Stop()
 	w.run(ctx, "orphans", "Unable to delete reports that name no profile", w.profiles.sweepOrphans) // reports left while the operator was down
 	w.run(ctx, "policyreport-orphans", "Unable to delete the PolicyReports of deleted profiles", w.profiles.sweepOrphanPolicyReports)
+	// Before the first evaluation, which may take long or never end (a crash loop): the reports
+	// no operator confirmed in twice their interval say so now (vouch.go).
+	w.run(ctx, "unconfirmed", "Unable to mark stale the reports no evaluation confirmed", w.profiles.markUnconfirmed)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
 			w.run(ctx, "staleness", "Unable to mark overdue reports stale", w.check)
+			w.run(ctx, "unconfirmed", "Unable to mark stale the reports no evaluation confirmed", w.profiles.markUnconfirmed)
 			w.run(ctx, "orphans", "Unable to delete reports that name no profile", w.profiles.sweepOrphans)
 		}
 	}

@@ -53,7 +53,7 @@ var reasons = map[string]string{
 	// policyreport-writer (config/policyreport/writer, applied only to use spec.policyReports)
 	"wgpolicyk8s.io: clusterpolicyreports, policyreports: create, delete, get, list, update": "Only for profiles with spec.policyReports: the operator writes its results as PolicyReports (Policy Reporter), and lists and deletes its own (by label) when resources go away, the option is turned off or the profile is deleted. No watch: read straight from the API server.",
 	// leader-election-role (config/rbac/leader_election_role.yaml)
-	"coordination.k8s.io: leases: create, get, update (leader election)": "Leader election: client-go's LeaseLock (controller-runtime v0.25.2) gets, creates and renews the Lease and releases it with an update on shutdown. No list, watch, patch or delete (tested in internal/faulttest).",
+	"coordination.k8s.io: leases: create, get, update (leader election)": "Leader election: client-go's LeaseLock (controller-runtime v0.25.2) gets, creates and renews the Lease and releases it with an update on shutdown. The Lease soc2-operator-evaluations records when each profile's full evaluation last succeeded (at most every half interval), so that a new leader marks stale the reports no evaluation confirmed, even in a crash loop. No list, watch, patch or delete (tested in internal/faulttest).",
 	"core, events.k8s.io: events: create, patch (leader election)":       "Events about the Lease (became leader).",
 	// metrics-auth-role (config/rbac/metrics_auth_role.yaml)
 	"authentication.k8s.io: tokenreviews: create":        "The metrics endpoint authenticates scrapers' bearer tokens.",

@@ -129,12 +129,13 @@ var (
 	}, []string{"profile", "sink", "event", "result"})
 
 	// WatchdogRuns counts the watchdog's periodic tasks by outcome: the staleness check
-	// (reports whose namespace has not been evaluated for twice the interval) and the sweep of
-	// reports that name no profile. An error means the task could not read or write; the log
+	// (reports whose namespace has not been evaluated for twice the interval), the check of the
+	// reports no evaluation confirmed in twice the interval (at start too: a crash loop), and the
+	// sweep of reports that name no profile. An error means the task could not read or write; the log
 	// says which.
 	WatchdogRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "soc2_operator_watchdog_runs_total",
-		Help: "Runs of the watchdog's tasks (staleness, orphans, policyreport-orphans) by outcome (ok or error).",
+		Help: "Runs of the watchdog's tasks (staleness, unconfirmed, orphans, policyreport-orphans) by outcome (ok or error).",
 	}, []string{"task", "outcome"})
 
 	// AdmissionUnjudged counts the workloads the admission webhook could not judge (it could

@@ -83,9 +83,9 @@ type operator struct {
 // started counts the operators started, to tell their journal records apart.
 var started atomic.Int64
 
-// startOperator starts the operator's reconcilers on clk, journaling to store (nil: off), and
-// stops it at the end of the test unless the test stopped it.
-func startOperator(t *testing.T, clk *testingclock.FakeClock, store journal.Store) *operator {
+// startOperator starts the operator's reconcilers on clk, journaling to store (nil: off), with
+// the options changed by mutate, and stops it at the end of the test unless the test stopped it.
+func startOperator(t *testing.T, clk *testingclock.FakeClock, store journal.Store, mutate ...func(*controllers.Options)) *operator {
 	t.Helper()
 	var queue *journal.Queue
 	if store != nil {
@@ -100,8 +100,12 @@ func startOperator(t *testing.T, clk *testingclock.FakeClock, store journal.Stor
 	op, err := testenv.StartOperator(cfg, testenv.OperatorOptions{
 		Scheme: scheme, Cache: controllers.CacheOptions(), Restartable: true,
 		Setup: func(mgr ctrl.Manager) error {
-			return controllers.Setup(mgr, controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond,
-				Clock: clk, Journal: queue, AttestationInterval: time.Hour, Approval: approval})
+			opts := controllers.Options{AdminNamespace: adminNamespace, CoalesceDelay: 100 * time.Millisecond,
+				Clock: clk, Journal: queue, AttestationInterval: time.Hour, Approval: approval}
+			for _, m := range mutate {
+				m(&opts)
+			}
+			return controllers.Setup(mgr, opts)
 		},
 	})
 	if err != nil {
