@@ -170,7 +170,9 @@ func (r *ComplianceProfileReconciler) markUnconfirmed(ctx context.Context) error
 				continue
 			}
 			if ps == nil {
-				ps = r.state.plan(p, r.Catalogue)
+				if ps = r.state.lookup(p.Name); ps == nil {
+					ps = r.state.plan(p, r.Catalogue) // none evaluated yet: counted stale from now
+				}
 			}
 			if r.state.reflected(ps, rep.Namespace) {
 				continue // an evaluation of this process wrote it since it was listed
