@@ -30,7 +30,11 @@ var avlRollingUpdate = &engine.Check{
 		"One whose replicas are unset and that no autoscaler among the objects read scales runs 1 pod, as the " +
 		"API server defaults them, unless something else sets them: a strategy that would " +
 		"stop or hold back that one pod is NotAssessed. The old API versions whose default was OnDelete (extensions/v1beta1 " +
-		"DaemonSets, apps/v1beta1 StatefulSets) fail when they set no strategy. A ReplicaSet or " +
+		"DaemonSets, apps/v1beta1 StatefulSets) fail when they set no strategy. A Deployment whose template an Argo Rollout runs in its stead " +
+		"(spec.workloadRef, as avl-replicas says: in the cluster only through ReplicaSets the Rollout controls by UID) also fails when the Rollout's " +
+		"basic canary (no trafficRouting) stops every pod at once: Argo Rollouts scales the old ReplicaSets down to the Rollout's replicas less maxUnavailable " +
+		"(25% by default, resolved as the deployment controller does, at its autoscaler's minReplicas if one scales it); a blue-green or traffic-routed canary " +
+		"keeps the old pods until the new ones serve, and a Rollout never lifts the Deployment's own failure (argo-rollouts v1.10.2). A ReplicaSet or " +
 		"ReplicationController no controller owns has no update strategy at all: it never replaces a pod " +
 		"when its template changes, as OnDelete, and fails." + controlledRevisionText + supporting,
 	Remediation: "Use strategy.type RollingUpdate (Deployments) or updateStrategy.type RollingUpdate " +
@@ -42,7 +46,7 @@ var avlRollingUpdate = &engine.Check{
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"},
-	Reads:    []string{"HorizontalPodAutoscaler", kedaScaledObjectKind},
+	Reads:    []string{"HorizontalPodAutoscaler", kedaScaledObjectKind, argoRolloutKind},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if controlledRevision(ctx, o) {
 			return
@@ -63,6 +67,13 @@ var avlRollingUpdate = &engine.Check{
 		}
 		switch {
 		case r != nil && o.Kind == "Deployment":
+			// An Argo Rollout that runs the template in the Deployment's stead replaces the pods
+			// that run by its own strategy; it adds its failure to the Deployment's own, and lifts
+			// none (a Deployment's Recreate stays a failure).
+			if why := argoRolloutStopsAll(ctx.Inventory, o); why != "" {
+				ctx.Fail("", "%s", why)
+				return
+			}
 			if r.Type == string(appsv1.RecreateDeploymentStrategyType) {
 				ctx.Fail("", "strategy Recreate stops every pod before starting the new version")
 				return

@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
@@ -56,13 +57,30 @@ type argoRolloutSpec struct {
 	} `json:"strategy"`
 }
 
+// argoCanarySpec is what the checks read of a Rollout's spec.strategy.canary.
+type argoCanarySpec struct {
+	Strategy struct {
+		Canary *struct {
+			MaxSurge       *intstr.IntOrString `json:"maxSurge"`
+			MaxUnavailable *intstr.IntOrString `json:"maxUnavailable"`
+			TrafficRouting map[string]any      `json:"trafficRouting"`
+		} `json:"canary"`
+	} `json:"strategy"`
+}
+
 // argoRollout is a Rollout that runs the template of a Deployment of its namespace
 // (workloadRef), read.
 type argoRollout struct {
 	obj        *engine.Object
 	deployment string
 	replicas   int32
-	scaleDown  string
+	// replicasSet is false when spec.replicas is unset (replicas is then 1, as Argo Rollouts
+	// reads it, unless an autoscaler sets it).
+	replicasSet bool
+	scaleDown   string
+	// basicCanary is the Rollout's canary strategy when it has no trafficRouting (Argo Rollouts
+	// then scales the ReplicaSets by maxSurge and maxUnavailable), nil otherwise.
+	basicCanary *engine.Rollout
 }
 
 // argoRollouts reads the Rollouts of the evaluation that run a Deployment's template, by that
@@ -117,7 +135,14 @@ func readArgoRollout(inv *engine.Inventory, o *engine.Object) *argoRollout {
 		deadline <= spec.MinReadySeconds:
 		return nil
 	}
-	return &argoRollout{obj: o, deployment: ref.Name, replicas: replicas, scaleDown: ref.ScaleDown}
+	r := &argoRollout{obj: o, deployment: ref.Name, replicas: replicas, replicasSet: spec.Replicas != nil, scaleDown: ref.ScaleDown}
+	var canary argoCanarySpec
+	if readSpec(o, &canary) {
+		if c := canary.Strategy.Canary; c != nil && c.TrafficRouting == nil {
+			r.basicCanary = &engine.Rollout{RollingUpdate: true, MaxSurge: c.MaxSurge, MaxUnavailable: c.MaxUnavailable}
+		}
+	}
+	return r
 }
 
 // rolloutRunning is a Rollout that runs a Deployment's template instead of the Deployment, the
@@ -262,4 +287,42 @@ func labelsKept(want, got map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// argoRolloutStopsAll says how an Argo Rollout that runs Deployment o's template in its stead
+// (rolloutsRunning: in the cluster, only one whose ReplicaSets run it) stops every pod it runs at
+// once when it rolls out a change, or "". A basic canary (no trafficRouting) scales the old
+// ReplicaSets down to the Rollout's replicas less maxUnavailable whatever the new pods' state
+// (argo-rollouts v1.10.2 rollout/canary.go scaleDownOldReplicaSetsForCanary,
+// utils/replicaset/canary.go CalculateReplicaCountsForBasicCanary), maxUnavailable and maxSurge
+// resolved as the deployment controller does (utils/replicaset resolveFenceposts: 25% each by
+// default, a percentage of the replicas, unavailable rounded down, 1 when both come to 0), so
+// stopsAllAtOnce judges it, at the fewest replicas an autoscaler of the Rollout keeps it at, else
+// its replicas (unset: only a maxUnavailable of 100% is judged). A canary with trafficRouting keeps
+// the stable ReplicaSet until the new one is promoted, and blueGreen keeps the active ReplicaSet
+// until the new one is available (its maxUnavailable bounds restarts only): neither is judged.
+func argoRolloutStopsAll(inv *engine.Inventory, o *engine.Object) string {
+	for _, rr := range rolloutsRunning(inv, o) {
+		c := rr.rollout.basicCanary
+		if c == nil {
+			continue
+		}
+		var replicas *int32
+		if rr.rollout.replicasSet {
+			n := rr.rollout.replicas
+			replicas = &n
+		}
+		at := ""
+		if h := autoscalerOf(inv, rr.standIn); h != nil {
+			lowest := autoscalerMin(h)
+			replicas, at = &lowest, fmt.Sprintf(" when HorizontalPodAutoscaler %q scales the Rollout to its minReplicas %d", h.Name, lowest)
+		} else if lowest, names, ok := sharedAutoscaling(inv, rr.standIn); ok {
+			replicas, at = &lowest, fmt.Sprintf(" when HorizontalPodAutoscalers %s keep the Rollout at %d", quoteList(names), lowest)
+		}
+		// The defaults (25%) are those of apps/v1, not of extensions/v1beta1.
+		if why := stopsAllAtOnce(rr.standIn, c, replicas, at); why != "" {
+			return fmt.Sprintf("%s: its canary %s, as Recreate does", rr.why, why)
+		}
+	}
+	return ""
 }
