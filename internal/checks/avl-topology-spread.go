@@ -44,7 +44,10 @@ var avlTopologySpread = &engine.Check{
 		"template changed) by their labels, not its template's, a paused Deployment whose template no pod runs by its old ReplicaSets' labels, " +
 		"and the pods the workload itself runs, updated or not, are its own. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
-		"(as far as can be verified). In a scan, a template whose spread constraints or anti-affinity terms the API server " +
+		"(as far as can be verified). A Deployment whose template an Argo Rollout runs in its stead (spec.workloadRef, as avl-replicas says) is judged " +
+		"at the Rollout's pods too (in a scan its replicas, or its autoscaler's maxReplicas; in the cluster what the ReplicaSets it controls by UID run), " +
+		"which add a count to judge and lift none (a maxSkew that lets the Deployment's own pods share a node still fails), and those ReplicaSets' pods are " +
+		"the Deployment's own, not another workload's. In a scan, a template whose spread constraints or anti-affinity terms the API server " +
 		"refuses (a maxSkew below 1, no topologyKey, a whenUnsatisfiable other than DoNotSchedule or ScheduleAnyway, the same " +
 		"topologyKey and whenUnsatisfiable twice, minDomains without DoNotSchedule, a weight outside 1 to 100) fails: the " +
 		"workload is never created." + controlledRevisionText + supporting,
@@ -53,7 +56,7 @@ var avlTopologySpread = &engine.Check{
 	Severity: low,
 	Criteria: []v1alpha1.Criterion{a12},
 	Targets:  replicatedKinds,
-	Reads:    []string{"HorizontalPodAutoscaler", kedaScaledObjectKind, "Namespace", engine.KindWorkload},
+	Reads:    []string{"HorizontalPodAutoscaler", kedaScaledObjectKind, "Namespace", engine.KindWorkload, argoRolloutKind},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if controlledRevision(ctx, o) {
 			return
@@ -72,6 +75,17 @@ var avlTopologySpread = &engine.Check{
 			most = h.Spec.MaxReplicas
 		} else if _, m, _, ok := sharedAutoscalingRange(ctx.Inventory, o); ok {
 			most = m
+		}
+		// fewest is the fewest pods of the counts judged (above 1), which a maxSkew lets share one
+		// domain the most often: an Argo Rollout that runs the template in the Deployment's stead
+		// runs its own count of pods (argoRolloutPods), which adds a count to judge and lifts
+		// none.
+		fewest := most
+		for _, n := range argoRolloutPods(ctx.Inventory, o) {
+			if most <= 1 || (n > 1 && n < fewest) {
+				fewest = n
+			}
+			most = max(most, n)
 		}
 		if most <= 1 {
 			ctx.NotApplicable("", "a single replica has nothing to spread")
@@ -132,9 +146,9 @@ var avlTopologySpread = &engine.Check{
 					c.TopologyKey, k))
 				continue
 			}
-			if c.WhenUnsatisfiable == corev1.DoNotSchedule && c.MaxSkew >= most {
+			if c.WhenUnsatisfiable == corev1.DoNotSchedule && c.MaxSkew >= fewest {
 				spreadsNothing(fmt.Sprintf("topologySpreadConstraints over %s spread nothing: maxSkew %d (DoNotSchedule) lets all %s run in one %s domain",
-					c.TopologyKey, c.MaxSkew, countNoun(most, "pod"), c.TopologyKey))
+					c.TopologyKey, c.MaxSkew, countNoun(fewest, "pod"), c.TopologyKey))
 				continue
 			}
 			if !failureDomainKeys[c.TopologyKey] {
@@ -298,6 +312,10 @@ func gatheringAffinityKey(inv *engine.Inventory, o *engine.Object, pod engine.Po
 		candidates := slices.Concat(workloadsByPodLabel(inv).byNs[o.Namespace], inv.List(o.Namespace, "Job"), inv.List(o.Namespace, "CronJob"))
 		for _, w := range candidates {
 			if w.Workload == nil || (w.Kind == o.Kind && w.Name == o.Name) || notWhatRuns(inv, o, w) {
+				continue
+			}
+			if _, d := rolloutRevision(inv, w); d == o {
+				// An Argo Rollout's ReplicaSet that runs o's template runs o's own pods.
 				continue
 			}
 			if slices.ContainsFunc(labelsThatRun(inv, w), func(l labels.Set) bool { return sel.Matches(l) }) {

@@ -326,3 +326,27 @@ func argoRolloutStopsAll(inv *engine.Inventory, o *engine.Object) string {
 	}
 	return ""
 }
+
+// argoRolloutPods are the most pods each Argo Rollout that runs Deployment o's template in its
+// stead runs (rolloutsRunning): in a scan its replicas, or the maxReplicas of an autoscaler that
+// scales it (the most several keep it at); in the cluster what its ReplicaSets run of the template,
+// at most the Rollout's replicas, since an autoscaler of the Rollout changes only the Rollout and a
+// tenant's Rollout may have no controller behind it.
+func argoRolloutPods(inv *engine.Inventory, o *engine.Object) []int32 {
+	var out []int32
+	for _, rr := range rolloutsRunning(inv, o) {
+		n := replicasOf(rr.standIn)
+		switch {
+		case rr.running >= 0:
+			n = rr.running
+		case autoscalerOf(inv, rr.standIn) != nil:
+			n = autoscalerOf(inv, rr.standIn).Spec.MaxReplicas
+		default:
+			if _, m, _, ok := sharedAutoscalingRange(inv, rr.standIn); ok {
+				n = m
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
