@@ -25,8 +25,10 @@ var avlReplicas = &engine.Check{
 		"A Deployment whose template an Argo Rollout runs (spec.workloadRef) is judged by the Rollout's replicas (and its autoscalers) when the " +
 		"Rollout scales it to 0 (scaleDown onsuccess or progressively) or it is at 0: in a scan by the Rollout's spec; in the cluster, where a " +
 		"Rollout is only a claim, a Deployment at 0 by the replicas of the ReplicaSets the Rollout controls (by UID) that run the Deployment's " +
-		"template, at most the Rollout's own, whatever an autoscaler of the Rollout says (only Argo Rollouts scales them), and by its 0 when there are none; a Rollout Argo Rollouts refuses (a template of its own, " +
-		"no or two strategies) runs nothing (argo-rollouts v1.10.2). The check judges " +
+		"template, at most the Rollout's own, whatever an autoscaler of the Rollout says (only Argo Rollouts scales them), and by its 0 when there are none; a Rollout Argo Rollouts refuses (InvalidSpec, as its own validation reads the spec: a template of its own, " +
+		"no or two strategies, a selector that does not select the template's labels, a canary step of no or two types, a setWeight above the maximum weight, an unreadable pause, " +
+		"setCanaryScale or scaleDownDelaySeconds without trafficRouting, a traffic router without its Services, maxSurge and maxUnavailable both 0, " +
+		"the same active and preview Service, an antiAffinity weight outside 1 to 100, a negative minReadySeconds) runs nothing (argo-rollouts v1.10.2). The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Set spec.replicas to at least the required count, or give the HorizontalPodAutoscaler that scales " +

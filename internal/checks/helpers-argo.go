@@ -38,7 +38,8 @@ type argoRolloutSpec struct {
 	Replicas        *int32 `json:"replicas"`
 	MinReadySeconds int32  `json:"minReadySeconds"`
 	// ProgressDeadlineSeconds is 600 when unset (defaults.GetProgressDeadlineSecondsOrDefault).
-	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds"`
+	ProgressDeadlineSeconds *int32                `json:"progressDeadlineSeconds"`
+	Selector                *metav1.LabelSelector `json:"selector"`
 	WorkloadRef             *struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
@@ -78,6 +79,8 @@ type argoRollout struct {
 	// reads it, unless an autoscaler sets it).
 	replicasSet bool
 	scaleDown   string
+	// selector is the Rollout's own spec.selector, nil when unset (the Deployment's then).
+	selector *metav1.LabelSelector
 	// basicCanary is the Rollout's canary strategy when it has no trafficRouting (Argo Rollouts
 	// then scales the ReplicaSets by maxSurge and maxUnavailable), nil otherwise.
 	basicCanary *engine.Rollout
@@ -132,10 +135,11 @@ func readArgoRollout(inv *engine.Inventory, o *engine.Object) *argoRollout {
 	case spec.Template != nil && (len(spec.Template.Metadata.Labels) > 0 || len(spec.Template.Metadata.Annotations) > 0),
 		replicas < 0,
 		(spec.Strategy.Canary == nil) == (spec.Strategy.BlueGreen == nil),
-		deadline <= spec.MinReadySeconds:
+		deadline <= spec.MinReadySeconds,
+		argoRefusal(o) != "":
 		return nil
 	}
-	r := &argoRollout{obj: o, deployment: ref.Name, replicas: replicas, replicasSet: spec.Replicas != nil, scaleDown: ref.ScaleDown}
+	r := &argoRollout{obj: o, deployment: ref.Name, replicas: replicas, replicasSet: spec.Replicas != nil, scaleDown: ref.ScaleDown, selector: spec.Selector}
 	var canary argoCanarySpec
 	if readSpec(o, &canary) {
 		if c := canary.Strategy.Canary; c != nil && c.TrafficRouting == nil {
@@ -188,6 +192,8 @@ func rolloutsRunning(inv *engine.Inventory, o *engine.Object) []rolloutRunning {
 	for _, r := range rollouts {
 		replicas, why, counted := r.replicas, "", int32(-1)
 		switch {
+		case argoSelectorRefuses(r, o.Workload.PodLabels()):
+			continue
 		case inv.Complete && !scaledToZero:
 			continue
 		case inv.Complete:
@@ -259,7 +265,7 @@ func rolloutRevision(inv *engine.Inventory, o *engine.Object) (rollout, deployme
 		return nil, nil
 	}
 	d := inv.Get("Deployment", o.Namespace, r.deployment)
-	if d == nil || !rolloutRunsTemplate(r, o, d) {
+	if d == nil || !rolloutRunsTemplate(r, o, d) || d.Workload == nil || argoSelectorRefuses(r, d.Workload.PodLabels()) {
 		return nil, nil
 	}
 	return r.obj, d
