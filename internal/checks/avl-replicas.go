@@ -28,7 +28,9 @@ var avlReplicas = &engine.Check{
 		"template, at most the Rollout's own, whatever an autoscaler of the Rollout says (only Argo Rollouts scales them), and by its 0 when there are none; a Rollout Argo Rollouts refuses (InvalidSpec, as its own validation reads the spec: a template of its own, " +
 		"no or two strategies, a selector that does not select the template's labels, a canary step of no or two types, a setWeight above the maximum weight, an unreadable pause, " +
 		"setCanaryScale or scaleDownDelaySeconds without trafficRouting, a traffic router without its Services, maxSurge and maxUnavailable both 0, " +
-		"the same active and preview Service, an antiAffinity weight outside 1 to 100, a negative minReadySeconds) runs nothing (argo-rollouts v1.10.2). The check judges " +
+		"the same active and preview Service, an antiAffinity weight outside 1 to 100, a negative minReadySeconds) runs nothing (argo-rollouts v1.10.2). " +
+		"In a scan, a Deployment fails at 0 replicas when a valid Rollout whose workloadRef names a ReplicaSet of the Deployment's name (among the objects read) " +
+		"has scaleDown onsuccess or progressively: Argo Rollouts scales the Deployment of that name, whatever the kind. The check judges " +
 		"Deployments, StatefulSets, and the ReplicaSets and ReplicationControllers no controller owns " +
 		"(as far as can be verified)." + controlledRevisionText + supporting,
 	Remediation: "Set spec.replicas to at least the required count, or give the HorizontalPodAutoscaler that scales " +
@@ -64,6 +66,10 @@ var avlReplicas = &engine.Check{
 				}
 			}
 			ctx.Pass("")
+			return
+		}
+		if why := argoScalesDownByName(ctx.Inventory, o); why != "" {
+			ctx.Fail("", "%s: runs 0 replicas; want at least %d", why, want)
 			return
 		}
 		if msg := replicasShortfall(ctx.Inventory, o, want); msg != "" {

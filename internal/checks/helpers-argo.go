@@ -72,7 +72,11 @@ type argoCanarySpec struct {
 // argoRollout is a Rollout that runs the template of a Deployment of its namespace
 // (workloadRef), read.
 type argoRollout struct {
-	obj        *engine.Object
+	obj *engine.Object
+	// refKind is the kind workloadRef names: Deployment, or ReplicaSet or PodTemplate, whose
+	// template the Rollout runs but which name a Deployment it scales down (argoScalesDownByName).
+	refKind string
+	// deployment is the name workloadRef names.
 	deployment string
 	replicas   int32
 	// replicasSet is false when spec.replicas is unset (replicas is then 1, as Argo Rollouts
@@ -92,7 +96,7 @@ func argoRollouts(inv *engine.Inventory) map[workloadRef][]*argoRollout {
 	return inv.Memo(nil, "availability.argoRollouts", func() any {
 		idx := map[workloadRef][]*argoRollout{}
 		for _, o := range inv.ListKind(argoRolloutKind) {
-			if r := readArgoRollout(inv, o); r != nil {
+			if r := readArgoRollout(inv, o); r != nil && r.refKind == "Deployment" {
 				k := workloadRef{o.Namespace, "apps", "Deployment", r.deployment}
 				idx[k] = append(idx[k], r)
 			}
@@ -104,9 +108,15 @@ func argoRollouts(inv *engine.Inventory) map[workloadRef][]*argoRollout {
 	}).(map[workloadRef][]*argoRollout)
 }
 
-// readArgoRollout reads a Rollout that runs a Deployment's template, or returns nil: it has no
-// workloadRef naming an apps/v1 Deployment (a PodTemplate's or a ReplicaSet's template, or its
-// own), or Argo Rollouts refuses it and creates nothing (InvalidSpec, argo-rollouts v1.10.2
+// argoTemplateKinds are the apiVersions and kinds whose template a Rollout's workloadRef may name
+// (rollout/templateref.go infoByGroupKind, at the versions the API server serves).
+var argoTemplateKinds = map[[2]string]bool{
+	{"apps/v1", "Deployment"}: true, {"apps/v1", "ReplicaSet"}: true, {"v1", "PodTemplate"}: true,
+}
+
+// readArgoRollout reads a Rollout that runs the template of the Deployment, ReplicaSet or
+// PodTemplate its workloadRef names, or returns nil: it has no such workloadRef (a template of
+// its own), or Argo Rollouts refuses it and creates nothing (InvalidSpec, argo-rollouts v1.10.2
 // pkg/apis/rollouts/validation and rollout/templateref.go: a template of its own with labels or
 // annotations beside the workloadRef, negative replicas, neither or both of the canary and
 // blueGreen strategies, a progressDeadlineSeconds not above minReadySeconds), or in a scan the API
@@ -120,7 +130,7 @@ func readArgoRollout(inv *engine.Inventory, o *engine.Object) *argoRollout {
 		return nil
 	}
 	ref := spec.WorkloadRef
-	if ref == nil || ref.APIVersion != "apps/v1" || ref.Kind != "Deployment" || ref.Name == "" {
+	if ref == nil || ref.Name == "" || !argoTemplateKinds[[2]string{ref.APIVersion, ref.Kind}] {
 		return nil
 	}
 	replicas := int32(1)
@@ -139,7 +149,7 @@ func readArgoRollout(inv *engine.Inventory, o *engine.Object) *argoRollout {
 		argoRefusal(o) != "":
 		return nil
 	}
-	r := &argoRollout{obj: o, deployment: ref.Name, replicas: replicas, replicasSet: spec.Replicas != nil, scaleDown: ref.ScaleDown, selector: spec.Selector}
+	r := &argoRollout{obj: o, refKind: ref.Kind, deployment: ref.Name, replicas: replicas, replicasSet: spec.Replicas != nil, scaleDown: ref.ScaleDown, selector: spec.Selector}
 	var canary argoCanarySpec
 	if readSpec(o, &canary) {
 		if c := canary.Strategy.Canary; c != nil && c.TrafficRouting == nil {
@@ -355,4 +365,52 @@ func argoRolloutPods(inv *engine.Inventory, o *engine.Object) []int32 {
 		out = append(out, n)
 	}
 	return out
+}
+
+// argoScalesDownByName says, in a scan, which Argo Rollout scales Deployment o to 0 though its
+// workloadRef names a ReplicaSet of o's name, or "". Argo Rollouts v1.10.2 scales the Deployment
+// named workloadRef.name whatever the reference's kind (rollout/scale_utils.go scaleDeployment,
+// called from rollout/sync.go with scaleDown onsuccess once the first revision is healthy, and
+// rollout/replicaset.go with progressively), while it runs the other object's template. The
+// Rollout counts when it is valid (readArgoRollout), the ReplicaSet is among the objects read
+// (else Argo cannot resolve its template and never becomes healthy), and its own selector, if
+// any, selects that template's labels. A PodTemplate reference scales the Deployment likewise, but
+// PodTemplates are not read (the operator does not watch them, and a scan keeps only the kinds a
+// check reads): it is not judged. In the cluster the Deployment's replicas are what Argo left
+// them at, and judged as such.
+func argoScalesDownByName(inv *engine.Inventory, o *engine.Object) string {
+	if inv.Complete || o.Kind != "Deployment" || apiGroup(o.APIVersion) != "apps" {
+		return ""
+	}
+	for _, r := range argoRolloutsOtherKinds(inv)[[2]string{o.Namespace, o.Name}] {
+		if r.refKind != "ReplicaSet" || r.scaleDown != "onsuccess" && r.scaleDown != "progressively" {
+			continue
+		}
+		t := inv.Get("ReplicaSet", o.Namespace, r.deployment)
+		if t == nil || t.Workload == nil || apiGroup(t.APIVersion) != "apps" || argoSelectorRefuses(r, t.Workload.PodLabels()) {
+			continue
+		}
+		return fmt.Sprintf("Argo Rollout %q runs ReplicaSet %q's template (workloadRef) and scales Deployment %q to 0 (scaleDown: %s): "+
+			"Argo Rollouts scales the Deployment of the name its workloadRef gives, whatever the kind", r.obj.Name, r.deployment, o.Name, r.scaleDown)
+	}
+	return ""
+}
+
+// argoRolloutsOtherKinds indexes the Rollouts whose workloadRef names a ReplicaSet or a
+// PodTemplate (not a Deployment) by namespace and the name it gives, each list sorted by the Rollout's name, once per
+// evaluation.
+func argoRolloutsOtherKinds(inv *engine.Inventory) map[[2]string][]*argoRollout {
+	return inv.Memo(nil, "availability.argoRolloutsOtherKinds", func() any {
+		idx := map[[2]string][]*argoRollout{}
+		for _, o := range inv.ListKind(argoRolloutKind) {
+			if r := readArgoRollout(inv, o); r != nil && r.refKind != "Deployment" {
+				k := [2]string{o.Namespace, r.deployment}
+				idx[k] = append(idx[k], r)
+			}
+		}
+		for _, rs := range idx {
+			sort.Slice(rs, func(i, j int) bool { return rs[i].obj.Name < rs[j].obj.Name })
+		}
+		return idx
+	}).(map[[2]string][]*argoRollout)
 }
