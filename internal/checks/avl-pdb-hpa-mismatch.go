@@ -48,15 +48,20 @@ var avlPdbHpaMismatch = &engine.Check{
 		var autoscalers []string
 		shared := false
 		for _, w := range ws {
-			// A Deployment whose template an Argo Rollout runs has the Rollout's autoscalers.
-			as := scaledAs(ctx.Inventory, w)
-			if h := autoscalerOf(ctx.Inventory, as); h != nil {
+			// A Deployment whose template Argo Rollouts run has the Rollouts' autoscalers.
+			isScaled := false
+			for _, as := range scaledAs(ctx.Inventory, w) {
+				if h := autoscalerOf(ctx.Inventory, as); h != nil {
+					isScaled = true
+					autoscalers = append(autoscalers, h.Name)
+				} else if _, names, ok := sharedAutoscaling(ctx.Inventory, as); ok {
+					// Several autoscalers keep it within their bounds (sharedAutoscaling).
+					isScaled, shared = true, true
+					autoscalers = append(autoscalers, names...)
+				}
+			}
+			if isScaled {
 				scaled = append(scaled, w)
-				autoscalers = append(autoscalers, h.Name)
-			} else if _, names, ok := sharedAutoscaling(ctx.Inventory, as); ok {
-				// Several autoscalers keep it within their bounds (sharedAutoscaling).
-				scaled, shared = append(scaled, w), true
-				autoscalers = append(autoscalers, names...)
 			}
 			n, known := podCount(ctx.Inventory, w)
 			if !known {

@@ -31,7 +31,7 @@ const (
 // argoRolloutPodsText says in the descriptions of the checks that count a workload's pods how a
 // Deployment whose template an Argo Rollout runs is counted (scaledAs).
 const argoRolloutPodsText = " In a scan, a Deployment whose template an Argo Rollout runs in its stead (as avl-replicas says) " +
-	"counts as the Rollout's pods: the Rollout's replicas and autoscalers."
+	"counts as the Rollout's pods: the Rollout's replicas and autoscalers, those of every Rollout that runs it added up (each runs its own ReplicaSets)."
 
 // argoRolloutSpec is what the checks read of a Rollout's spec.
 type argoRolloutSpec struct {

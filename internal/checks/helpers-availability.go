@@ -858,9 +858,22 @@ func budgetOf(inv *engine.Inventory, o *engine.Object) *disruptionBudget {
 // podCount is the number of pods a workload keeps running at its lowest: an HPA's minReplicas
 // when one scales it, the fewest several keep it at when they all target it (sharedAutoscaling),
 // else its replicas; 1 for a bare pod. known is false for DaemonSets, whose
-// pod count is the number of nodes.
+// pod count is the number of nodes. A Deployment whose template Argo Rollouts run in its stead
+// (scaledAs) counts the pods of every such Rollout together.
 func podCount(inv *engine.Inventory, w *engine.Object) (n int32, known bool) {
-	w = scaledAs(inv, w)
+	var total int32
+	for _, as := range scaledAs(inv, w) {
+		n, known := ownPodCount(inv, as)
+		if !known {
+			return 0, false
+		}
+		total += n
+	}
+	return total, true
+}
+
+// ownPodCount is podCount of one workload, or of one Rollout's stand-in.
+func ownPodCount(inv *engine.Inventory, w *engine.Object) (n int32, known bool) {
 	if h := autoscalerOf(inv, w); h != nil {
 		return autoscalerMin(h), true
 	}
@@ -876,19 +889,25 @@ func podCount(inv *engine.Inventory, w *engine.Object) (n int32, known bool) {
 	return 0, false
 }
 
-// scaledAs is what a workload's pods are counted as, in a scan: a Deployment whose template an
-// Argo Rollout runs in its stead (rolloutsRunning) has the Rollout's pods, at its replicas and
-// under its autoscalers, the first Rollout by name should there be several; any other workload,
-// and every workload in the operator's view (where the Rollout's own ReplicaSets are among the
-// workloads, and the Deployment at 0 runs none), is itself.
-func scaledAs(inv *engine.Inventory, w *engine.Object) *engine.Object {
+// scaledAs is what a workload's pods are counted as, in a scan: a Deployment whose template
+// Argo Rollouts run in its stead (rolloutsRunning) has the pods of each such Rollout, at its
+// replicas and under its autoscalers (Argo Rollouts v1.10.2 runs every Rollout that names the
+// Deployment, each in ReplicaSets of its own: their pods add up, whatever the Rollouts' names);
+// any other workload, and every workload in the operator's view (where the Rollouts' own
+// ReplicaSets are among the workloads, and the Deployment at 0 runs none), is itself.
+func scaledAs(inv *engine.Inventory, w *engine.Object) []*engine.Object {
 	if inv.Complete {
-		return w
+		return []*engine.Object{w}
 	}
-	if rs := rolloutsRunning(inv, w); len(rs) > 0 {
-		return rs[0].standIn
+	rs := rolloutsRunning(inv, w)
+	if len(rs) == 0 {
+		return []*engine.Object{w}
 	}
-	return w
+	out := make([]*engine.Object, len(rs))
+	for i, r := range rs {
+		out[i] = r.standIn
+	}
+	return out
 }
 
 // describeWorkloads names workloads for messages: Deployment "web", StatefulSet "db".
