@@ -123,3 +123,92 @@ spec:
 	eventually(t, 20*time.Second, "web failing at the ReplicaSet's 1", findingSays(ns, "argoref", "avl-replicas", "web",
 		`it runs no replica itself; Argo Rollout "web" runs its template (workloadRef) in ReplicaSet "web-6d5f7b": runs 1 replica; want at least 2`))
 }
+
+// TestADeploymentAnArgoRolloutRunsFailsTheRolloutsCanaryThatStopsEveryPod: Deployment web, at 0
+// replicas with a safe rolling update, passed avl-rolling-update while Argo Rollout web's
+// ReplicaSet ran its template at 3 under a basic canary of maxUnavailable 100%, which scales the
+// old pods to 0 before any new one is ready (argo-rollouts v1.10.2 rollout/canary.go). The
+// Rollout is a claim the namespace's admin writes: alone, or with a ReplicaSet naming it by
+// another UID, it changes nothing; with the ReplicaSet it controls running the template, web
+// fails naming the canary; a canary of maxUnavailable 1 passes again.
+func TestADeploymentAnArgoRolloutRunsFailsTheRolloutsCanaryThatStopsEveryPod(t *testing.T) {
+	const ns = "argo-canary"
+	createNamespace(t, ns, map[string]string{"argocanary": "true"})
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: `+ns+`
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxUnavailable: 0, maxSurge: 1}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+`)
+	createProfile(t, "argocanary", "argocanary", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-rolling-update") })
+	rollout := func(maxUnavailable string) string {
+		return `
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: web
+  namespace: ` + ns + `
+spec:
+  replicas: 3
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: web, scaleDown: onsuccess}
+  strategy:
+    canary: {maxUnavailable: ` + maxUnavailable + `}
+`
+	}
+	applyYAML(t, rollout("100%"))
+	ro := &unstructured.Unstructured{}
+	ro.SetGroupVersionKind(schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Rollout"})
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, ro); err != nil {
+		t.Fatal(err)
+	}
+	applyYAML(t, rolloutReplicaSet(ns, "0b6f4c52-8c2e-4d3e-9a61-3f0e2d1b7c90", "registry.example.com/app:1.0.0", 3))
+	forged := &appsv1.ReplicaSet{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web-6d5f7b"}, forged); err != nil {
+		t.Fatal(err)
+	}
+	watched.judged(t, "the forged ReplicaSet's creation", forged.ResourceVersion)
+	// A Deployment created after it (marker, Recreate) is evaluated with the Rollout and the
+	// forged ReplicaSet in view.
+	applyYAML(t, strings.ReplaceAll(`
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: marker
+  namespace: NS
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: marker}}
+  strategy: {type: Recreate}
+  template:
+    metadata: {labels: {app: marker}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+`, "NS", ns))
+	eventually(t, 20*time.Second, "marker's finding", findingSays(ns, "argocanary", "avl-rolling-update", "marker", "strategy Recreate"))
+	if err := findingSays(ns, "argocanary", "avl-rolling-update", "web", "")(); err != nil {
+		t.Fatalf("a Rollout without a ReplicaSet of its own running the template changed web's result: %v", err)
+	}
+	deleteUnstructured(t, "apps", "v1", "ReplicaSet", ns, "web-6d5f7b")
+
+	applyYAML(t, rolloutReplicaSet(ns, string(ro.GetUID()), "registry.example.com/app:1.0.0", 3))
+	eventually(t, 20*time.Second, "web failing on the Rollout's canary", findingSays(ns, "argocanary", "avl-rolling-update", "web",
+		`Argo Rollout "web" runs its template (workloadRef) in ReplicaSet "web-6d5f7b": its canary maxUnavailable 100% stops all 3 pods`))
+
+	applyYAML(t, rollout("1"))
+	eventually(t, 20*time.Second, "web's finding gone", findingSays(ns, "argocanary", "avl-rolling-update", "web", ""))
+}
