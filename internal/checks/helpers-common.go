@@ -135,10 +135,11 @@ func effectiveRunAsUser(o *engine.Object, c engine.Container) *int64 {
 func isZero(n *int64) bool { return n != nil && *n == 0 }
 
 // isWindows reports whether the pod runs on Windows, where Linux settings do not apply
-// (engine.WindowsPod): it declares so (spec.os.name), or only Windows nodes may run it. The
-// Windows kubelet hands the runtime none of the Linux settings (readOnlyRootFilesystem,
-// runAsGroup, ...), whether or not spec.os.name lets the API server refuse them.
-func isWindows(o *engine.Object) bool { return engine.WindowsPod(o.Workload.PodSpec) }
+// (engine.Inventory.WindowsPodOf): it declares so (spec.os.name), or only Windows nodes may run
+// it, by its own spec, its RuntimeClass or, for a bound Pod, its node's OS label. The Windows
+// kubelet hands the runtime none of the Linux settings (readOnlyRootFilesystem, runAsGroup,
+// ...), whether or not spec.os.name lets the API server refuse them.
+func isWindows(ctx *engine.Context, o *engine.Object) bool { return ctx.Inventory.WindowsPodOf(o) }
 
 func isTrue(b *bool) bool  { return b != nil && *b }
 func isFalse(b *bool) bool { return b != nil && !*b }

@@ -119,8 +119,8 @@ type pssControl struct {
 	// beyond, when set, judges a container the library allows for what the control means and
 	// the library does not read (the Windows account a container runs as, for Running as
 	// Non-root): it returns why the container fails, "" when it does not. s is the pod as if it
-	// held only that container.
-	beyond func(s *corev1.PodSpec) string
+	// held only that container; o is the object judged.
+	beyond func(ctx *engine.Context, o *engine.Object, s *corev1.PodSpec) string
 
 	once         sync.Once
 	own, family  policy.Evaluator
@@ -215,11 +215,11 @@ func judgePSS(ctx *engine.Context, o *engine.Object, c *pssControl) {
 		return c.sameFamily || !allowed(family.EvaluatePod(lv, m, s))
 	}
 	if !rejects(meta, spec, results) {
-		if c.linuxOnly != "" && isWindows(o) {
+		if c.linuxOnly != "" && isWindows(ctx, o) {
 			ctx.NotApplicable("", windowsHasNo(c.linuxOnly))
 			return
 		}
-		passAll(ctx, c, meta, spec)
+		passAll(ctx, c, o, meta, spec)
 		return
 	}
 	if c.podLevel {
@@ -246,7 +246,7 @@ func judgePSS(ctx *engine.Context, o *engine.Object, c *pssControl) {
 			failed = true
 			return
 		}
-		c.pass(ctx, name, m, s)
+		c.pass(ctx, o, name, m, s)
 	})
 	if !failed {
 		// The pod fails although no container alone does (or it has none): report the pod.
@@ -261,19 +261,25 @@ func windowsHasNo(facility string) string {
 
 // windowsNotApplicable is appended to the description of a check of a Linux facility.
 func windowsNotApplicable(facility string) string {
-	return " Windows pods (spec.os.name windows, or a node selector or required node affinity that " +
-		"admits only Windows nodes), which have no " + facility + ", are not applicable."
+	return " Windows pods (" + windowsPods + "), which have no " + facility + ", are not applicable."
 }
 
+// windowsPods says in a check's description which pods are judged as Windows pods
+// (engine.Inventory.WindowsPodOf).
+const windowsPods = "spec.os.name windows, or a node selector or required node affinity that admits only Windows " +
+	"nodes; or, where the pod's own spec names no OS, a RuntimeClass whose scheduling.nodeSelector admits only " +
+	"them (one that is not in a scan's input, or does not exist, counts for nothing) or, for a Pod bound to a node, " +
+	"that node's kubernetes.io/os label windows"
+
 // passAll records a pass for the pod, or for each of its containers.
-func passAll(ctx *engine.Context, c *pssControl, meta *metav1.ObjectMeta, spec *corev1.PodSpec) {
+func passAll(ctx *engine.Context, c *pssControl, o *engine.Object, meta *metav1.ObjectMeta, spec *corev1.PodSpec) {
 	if c.podLevel {
 		ctx.Pass("")
 		return
 	}
 	n := 0
 	eachPodContainer(spec, meta, func(name string, m *metav1.ObjectMeta, s *corev1.PodSpec) {
-		c.pass(ctx, name, m, s)
+		c.pass(ctx, o, name, m, s)
 		n++
 	})
 	if n == 0 {
@@ -284,9 +290,9 @@ func passAll(ctx *engine.Context, c *pssControl, meta *metav1.ObjectMeta, spec *
 // pass records a pass for the container named, the only container of s, which the library
 // allows; or what c.beyond says of it, or, when the container is privileged, what c.privileged
 // says of it.
-func (c *pssControl) pass(ctx *engine.Context, name string, m *metav1.ObjectMeta, s *corev1.PodSpec) {
+func (c *pssControl) pass(ctx *engine.Context, o *engine.Object, name string, m *metav1.ObjectMeta, s *corev1.PodSpec) {
 	if c.beyond != nil {
-		if fail := c.beyond(s); fail != "" {
+		if fail := c.beyond(ctx, o, s); fail != "" {
 			ctx.Fail(name, "%s", fail)
 			return
 		}

@@ -16,8 +16,7 @@ var wlReadonlyRootfs = &engine.Check{
 	Title: "Containers have a read-only root filesystem",
 	Description: "A writable root filesystem lets an attacker drop tools and persist changes in the " +
 		"running container; read-only makes the image the only code that runs (CC6.8). Windows pods " +
-		"(spec.os.name windows, or a node selector or required node affinity that admits only Windows " +
-		"nodes), where the kubelet does not apply it, are not applicable. A privileged container fails " +
+		"(" + windowsPods + "), where the kubelet does not apply it, are not applicable. A privileged container fails " +
 		"whatever it sets: it can remount its root filesystem read-write. One that adds SYS_ADMIN (or " +
 		"ALL) can too, unless the node's AppArmor or SELinux policy refuses mount, which the spec does " +
 		"not show: NotAssessed." + supporting,
@@ -26,7 +25,7 @@ var wlReadonlyRootfs = &engine.Check{
 	Criteria:    []v1alpha1.Criterion{cc68},
 	Targets:     workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if isWindows(o) {
+		if isWindows(ctx, o) {
 			// The API server refuses readOnlyRootFilesystem in a pod whose os.name is windows, and
 			// the Windows kubelet never hands it to the runtime.
 			ctx.NotApplicable("", "Windows pods cannot set readOnlyRootFilesystem: the Windows kubelet does not apply it")

@@ -22,7 +22,7 @@ var wlRootGroup = &engine.Check{
 	Criteria: []v1alpha1.Criterion{cc61},
 	Targets:  workload,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if isWindows(o) {
+		if isWindows(ctx, o) {
 			ctx.NotApplicable("", "Windows pods have no Linux groups")
 			return
 		}

@@ -19,7 +19,7 @@ var wlRunAsRoot = &engine.Check{
 		"Pod Security Standards control: Running as Non-root and Running as Non-root user " +
 		"(restricted). Beyond the standard, which reads only runAsUser, a container of a pod that a Windows " +
 		"node may run (spec.os.name windows, or no spec.os.name and no node selector or required node " +
-		"affinity that admits only Linux nodes) fails whose windowsOptions.runAsUserName is an administrator " +
+		"affinity that admits only Linux nodes; a Pod bound to a node whose kubernetes.io/os label is linux runs on none) fails whose windowsOptions.runAsUserName is an administrator " +
 		"account: SYSTEM, or ContainerAdministrator in any spelling (the kubelet's runAsNonRoot refuses only " +
 		"the bare name, and the Windows kubelet ignores runAsUser)." + pssDecided + supporting,
 	Remediation: "Set securityContext.runAsNonRoot: true (pod or container) and a non-zero runAsUser, and build the image with a non-root USER (on Windows, run as ContainerUser or another unprivileged account).",
@@ -36,7 +36,7 @@ var wlRunAsRoot = &engine.Check{
 var pssRunAsRoot = &pssControl{checks: []policy.CheckID{"runAsNonRoot", "runAsUser"}, beyond: windowsAdministrator}
 
 // windowsAdministrator says why the only container of a pod that a Windows node may run
-// (engine.MayRunOnWindows) runs as an administrator account there, "" when it does not (or only
+// (engine.Inventory.MayRunOnWindowsOf: by its own spec, its RuntimeClass and, bound, its node) runs as an administrator account there, "" when it does not (or only
 // Linux nodes may run the pod, whose windowsOptions no kubelet applies). Windows pods cannot set
 // runAsUser, which is all the Running as Non-root user control reads, and a pod that declares no
 // OS may, but the Windows kubelet ignores it; its runAsNonRoot refuses only a runAsUserName that
@@ -44,12 +44,12 @@ var pssRunAsRoot = &pssControl{checks: []policy.CheckID{"runAsNonRoot", "runAsUs
 // security_context_windows.go verifyRunAsNonRoot): "User Manager\ContainerAdministrator", the
 // same account as whoami names it, and SYSTEM, the most privileged account (on the node, for a
 // HostProcess container), pass both. The container's runAsUserName overrides the pod's.
-func windowsAdministrator(s *corev1.PodSpec) string {
-	if !engine.MayRunOnWindows(s) {
+func windowsAdministrator(ctx *engine.Context, o *engine.Object, s *corev1.PodSpec) string {
+	if !ctx.Inventory.MayRunOnWindowsOf(o) {
 		return ""
 	}
 	fail := windowsAdministratorAccount(s)
-	if fail != "" && !engine.WindowsPod(s) {
+	if fail != "" && !ctx.Inventory.WindowsPodOf(o) {
 		fail += " (nothing keeps the pod to Linux nodes: on a Windows node the kubelet ignores runAsUser and applies windowsOptions)"
 	}
 	return fail

@@ -199,7 +199,7 @@ func (inv *Inventory) decideProvenance(o *Object) *Provenance {
 		return p
 	}
 	d := diffs{}
-	compareTemplate(&d, owner, o)
+	inv.compareTemplate(&d, owner, o)
 	compareSelection(&d, inv, owner, o)
 	compareToken(&d, inv, o)
 	if d.total == 0 {
@@ -310,7 +310,7 @@ func (d *diffs) String() string {
 // account), dnsPolicy, dnsConfig, hostAliases, readinessGates, resourceClaims,
 // terminationGracePeriodSeconds, activeDeadlineSeconds, enableServiceLinks and
 // setHostnameAsFQDN.
-func compareTemplate(d *diffs, owner, obj *Object) {
+func (inv *Inventory) compareTemplate(d *diffs, owner, obj *Object) {
 	tw, ow := owner.Workload, obj.Workload
 	ts, gs := tw.PodSpec, ow.PodSpec
 	tAnn, oAnn := podAnnotations(tw), podAnnotations(ow)
@@ -359,8 +359,13 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 	// affinity alone explains none of its pods: without reading the Node, nothing in a Pod's
 	// spec tells its controller's pods on Windows nodes from one a namespace admin runs on a
 	// Linux node; its node selector and spec.os.name, which the controller copies, do.
-	if ts.OS == nil && WindowsPod(ts) && !WindowsPod(gs) {
-		if owner.Kind == "DaemonSet" && !WindowsNodesOnly(ts, false) {
+	//
+	// The OS is decided with the objects around the pods (WindowsPodOf, podos.go): a template
+	// whose RuntimeClass admits only Windows nodes runs its pods there (the RuntimeClass
+	// admission plugin gives them its node selector), and a DaemonSet's pod bound to a node
+	// the kubelet labelled windows runs on Windows, whoever wrote it: such a pod is explained.
+	if ts.OS == nil && inv.WindowsPodOf(owner) && !inv.WindowsPodOf(obj) {
+		if owner.Kind == "DaemonSet" && !WindowsNodesOnly(inv.osSpec(owner), false) {
 			d.add("the template runs only on Windows nodes by its required node affinity, which the DaemonSet controller " +
 				"replaces in its pods with their node's name; the object's own spec does not keep it to Windows nodes " +
 				"(a kubernetes.io/os: windows node selector or spec.os.name: windows in the template would)")
@@ -373,9 +378,9 @@ func compareTemplate(d *diffs, owner, obj *Object) {
 	// no object whose own spec lets a Windows node run it, where its windowsOptions apply. A
 	// DaemonSet's pods lose its required node affinity (above): one kept to Linux by affinity
 	// alone explains its pods unless its windowsOptions name something, as then it matters.
-	if ts.OS == nil && !MayRunOnWindows(ts) && MayRunOnWindows(gs) {
+	if ts.OS == nil && !inv.MayRunOnWindowsOf(owner) && inv.MayRunOnWindowsOf(obj) {
 		switch {
-		case owner.Kind != "DaemonSet" || nodesOfOSOnly(ts, corev1.Linux, false):
+		case owner.Kind != "DaemonSet" || nodesOfOSOnly(inv.osSpec(owner), corev1.Linux, false):
 			d.add("the template runs only on Linux nodes, the object does not")
 		case setsWindowsOptions(ts):
 			d.add("the template runs only on Linux nodes by its required node affinity, which the DaemonSet controller " +

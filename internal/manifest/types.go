@@ -8,6 +8,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -56,6 +57,7 @@ var typed = map[string]func() engine.KubeObject{
 	"policy/PodDisruptionBudget":                   func() engine.KubeObject { return &policyv1.PodDisruptionBudget{} },
 	"autoscaling/HorizontalPodAutoscaler":          func() engine.KubeObject { return &autoscalingv2.HorizontalPodAutoscaler{} },
 	"storage.k8s.io/StorageClass":                  func() engine.KubeObject { return &storagev1.StorageClass{} },
+	"node.k8s.io/RuntimeClass":                     func() engine.KubeObject { return &nodev1.RuntimeClass{} },
 	"scheduling.k8s.io/PriorityClass":              func() engine.KubeObject { return &schedulingv1.PriorityClass{} },
 	v1alpha1.GroupVersion.Group + "/ComplianceProfile": func() engine.KubeObject {
 		return &v1alpha1.ComplianceProfile{}
@@ -68,6 +70,11 @@ var typed = map[string]func() engine.KubeObject{
 // typedFor returns a constructor for the Go type of apiVersion and kind, or nil when the
 // engine reads the kind as unstructured.
 func typedFor(apiVersion, kind string) func() engine.KubeObject {
+	if apiVersion == "node.k8s.io/v1alpha1" {
+		// Its RuntimeClass holds handler, overhead and scheduling under spec, where v1 and
+		// v1beta1 hold them at the top: read as written.
+		return nil
+	}
 	group := ""
 	if i := strings.LastIndexByte(apiVersion, '/'); i >= 0 {
 		group = apiVersion[:i]
