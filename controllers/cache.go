@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/inventory"
 )
 
 // lastAppliedAnnotation is kubectl's copy of the last applied manifest: large, and read only
@@ -35,10 +36,11 @@ func CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: stripObject,
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}:        {Transform: stripPod},
-			&appsv1.ReplicaSet{}: {Transform: stripReplicaSet},
-			&batchv1.Job{}:       {Transform: stripJob},
-			&corev1.ConfigMap{}:  {Transform: stripConfigMap},
+			&corev1.Pod{}:            {Transform: stripPod},
+			&appsv1.ReplicaSet{}:     {Transform: stripReplicaSet},
+			&batchv1.Job{}:           {Transform: stripJob},
+			&corev1.ConfigMap{}:      {Transform: stripConfigMap},
+			inventory.NodeKind.New(): {Transform: stripNode},
 		},
 	}
 }
@@ -145,4 +147,27 @@ func stripConfigMap(in any) (any, error) {
 		return stripObject(cm)
 	}
 	return cm, nil
+}
+
+// stripNode keeps of a Node's metadata only what the engine reads: its name and OS labels
+// (engine.OSKinds). Every node of the cluster is cached (a change to one re-evaluates the
+// namespaces of the Pods bound to it), so each takes a few dozen bytes, not its annotations
+// and every label a cloud provider adds.
+func stripNode(in any) (any, error) {
+	m, ok := in.(*metav1.PartialObjectMetadata)
+	if !ok {
+		return in, nil
+	}
+	var labels map[string]string
+	for _, key := range nodeOSLabels {
+		if v, ok := m.Labels[key]; ok {
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			labels[key] = v
+		}
+	}
+	m.ObjectMeta = metav1.ObjectMeta{Name: m.Name, UID: m.UID, ResourceVersion: m.ResourceVersion, Labels: labels,
+		DeletionTimestamp: m.DeletionTimestamp}
+	return m, nil
 }

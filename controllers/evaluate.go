@@ -210,6 +210,12 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 	if err != nil {
 		return r.evaluationFailed(ctx, p, fmt.Errorf("namespace %s: %w", ns, err))
 	}
+	// The Nodes its bound Pods run on, which decide their OS where their spec does not.
+	nodes, err := r.Gatherer.NodesOf(ctx, objs)
+	if err != nil {
+		return r.evaluationFailed(ctx, p, fmt.Errorf("namespace %s: %w", ns, err))
+	}
+	objs = append(objs, nodes...)
 	for _, o := range objs {
 		if o.Namespace == ns || o.Kind == "Namespace" {
 			p.objects++ // not another namespace's Gateway, gathered for lookups

@@ -160,6 +160,9 @@ func (r *ComplianceProfileReconciler) watchProblems(ctx context.Context, profile
 	read := map[string]bool{engine.KindWorkload: true}
 	var names []string
 	for _, k := range r.Gatherer.Kinds {
+		if k.ByName {
+			continue // only the Nodes bound Pods name are read, and never judged
+		}
 		read[k.GVK.Kind] = true
 		names = append(names, k.GVK.Kind)
 	}

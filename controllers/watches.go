@@ -70,6 +70,16 @@ func (r *ComplianceProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, RateLimiter: rateLimiter()}).
 		WatchesRawSource(source.Channel(r.resync, &handler.TypedEnqueueRequestForObject[*v1alpha1.ComplianceProfile]{}))
 	for _, k := range r.Gatherer.Kinds {
+		if k.ByName {
+			// A Node decides the OS of the Pods bound to it: its OS label's change (or its
+			// coming and going) re-evaluates their namespaces, and nothing else about it does.
+			if err := mgr.GetFieldIndexer().IndexField(context.Background(), &corev1.Pod{}, podNodeNameKey, podNodeName); err != nil {
+				return fmt.Errorf("indexing pods by node: %w", err)
+			}
+			b = b.Watches(k.New(), &delayedHandler{mapFn: mapper.forNode, delay: r.CoalesceDelay, watched: r.watched},
+				builder.WithPredicates(nodeOSChanged()))
+			continue
+		}
 		b = b.Watches(k.New(), &delayedHandler{mapFn: mapper.forObject(k), delay: r.CoalesceDelay, watched: r.watched},
 			builder.WithPredicates(specChanged()))
 	}
@@ -200,6 +210,60 @@ func (m *requestMapper) forObject(k inventory.Kind) func(context.Context, client
 		return out
 	}
 }
+
+// podNodeNameKey indexes Pods by the node they are bound to (spec.nodeName).
+const podNodeNameKey = "spec.nodeName"
+
+func podNodeName(obj client.Object) []string {
+	if p, ok := obj.(*corev1.Pod); ok && p.Spec.NodeName != "" {
+		return []string{p.Spec.NodeName}
+	}
+	return nil
+}
+
+// forNode maps a Node to (profile, namespace) for each namespace with a Pod bound to it: the
+// node's OS label decides the OS of those whose spec does not (engine.Inventory.WindowsPodOf).
+func (m *requestMapper) forNode(ctx context.Context, node client.Object) []reconcile.Request {
+	pods := &corev1.PodList{}
+	if err := m.client.List(ctx, pods, client.MatchingFields{podNodeNameKey: node.GetName()}, client.UnsafeDisableDeepCopy); err != nil {
+		logf.FromContext(ctx).Error(err, "Unable to list the pods bound to a node to map its change", "node", node.GetName())
+		return nil
+	}
+	namespaces := map[string]bool{}
+	for i := range pods.Items {
+		namespaces[pods.Items[i].Namespace] = true
+	}
+	if len(namespaces) == 0 {
+		return nil
+	}
+	var out []reconcile.Request
+	for _, p := range m.profiles(ctx) {
+		for _, ns := range slices.Sorted(maps.Keys(namespaces)) {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: p}})
+		}
+	}
+	return out
+}
+
+// nodeOSChanged passes a Node's create and delete, and an update that changes its OS labels
+// (kubernetes.io/os, beta.kubernetes.io/os): a node's status and heartbeats, which change all the
+// time on every node, decide nothing.
+func nodeOSChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, n := e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels()
+			for _, key := range nodeOSLabels {
+				if o[key] != n[key] {
+					return true
+				}
+			}
+			return false
+		},
+	}
+}
+
+// nodeOSLabels are the node labels in which the kubelet keeps its OS (engine's osNodeLabels).
+var nodeOSLabels = []string{corev1.LabelOSStable, "beta.kubernetes.io/os"}
 
 // routesTo lists the namespaces, other than its own, of the routes whose spec.parentRefs name
 // gw, a Gateway or ListenerSet (group and kind default to the Gateway API's Gateway, the

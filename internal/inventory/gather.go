@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -57,6 +58,9 @@ func (g *Gatherer) Gather(ctx context.Context, scope Scope) ([]*engine.Object, e
 		}
 	}
 	for _, k := range g.Kinds {
+		if k.ByName {
+			continue // read by the names other objects give (NodesOf)
+		}
 		wantNS := k.Namespaced && len(scope.Namespaces) > 0
 		isNamespaceKind := k.GVK.Kind == "Namespace"
 		if !wantNS && !(scope.ClusterScoped && !k.Namespaced) && !(isNamespaceKind && len(scope.Namespaces) > 0) {
@@ -93,6 +97,41 @@ func (g *Gatherer) Gather(ctx context.Context, scope Scope) ([]*engine.Object, e
 			}
 			out = append(out, engine.NewObject(obj, apiVersion, k.GVK.Kind))
 		}
+	}
+	return out, nil
+}
+
+// NodesOf reads the Nodes that decide the OS of objs' bound Pods (engine.OSDependsOnOthers: a
+// Pod bound to a node whose own spec names no OS), by name, as metadata only, for the
+// inventory: a handful per namespace, not every node of the cluster. A node that does not
+// exist is left out (it decides nothing); none is read when g may not read Nodes.
+func (g *Gatherer) NodesOf(ctx context.Context, objs []*engine.Object) ([]*engine.Object, error) {
+	readable := false
+	for _, k := range g.Kinds {
+		readable = readable || k.ByName && k.GVK == NodeKind.GVK
+	}
+	if !readable {
+		return nil, nil
+	}
+	var out []*engine.Object
+	seen := map[string]bool{}
+	for _, o := range objs {
+		if o.Kind != "Pod" || o.Workload == nil || !engine.OSDependsOnOthers(o) {
+			continue
+		}
+		name := o.Workload.PodSpec.NodeName
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		node := NodeKind.New()
+		if err := g.Reader.Get(ctx, client.ObjectKey{Name: name}, node); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return nil, fmt.Errorf("reading node %s: %w", name, err)
+		}
+		out = append(out, engine.NewObject(node, NodeKind.APIVersion(), "Node"))
 	}
 	return out, nil
 }

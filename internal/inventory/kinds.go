@@ -12,11 +12,13 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -46,6 +48,10 @@ type Kind struct {
 	// Gateway API served TCPRoutes at v1alpha2 only until v1.6.0). AvailableKinds reads the
 	// kind at the first one served.
 	Older []string
+	// ByName kinds are not gathered as such: the engine reads an object of the kind by the name
+	// another object gives (a bound Pod's Node, engine.OSKinds), read from the cache as metadata
+	// only (NodesOf). A change to one re-evaluates the namespaces of the objects that name it.
+	ByName bool
 	// New returns an empty object of the kind, typed where the kind has a Go type.
 	New func() client.Object
 	// NewList returns an empty list of the kind.
@@ -113,6 +119,7 @@ var (
 	autosc  = autoscalingv2.SchemeGroupVersion
 	storage = storagev1.SchemeGroupVersion
 	sched   = schedulingv1.SchemeGroupVersion
+	nodegv  = nodev1.SchemeGroupVersion
 	trivy   = schema.GroupVersion{Group: "aquasecurity.github.io", Version: "v1alpha1"}
 	gwapi   = schema.GroupVersion{Group: "gateway.networking.k8s.io", Version: "v1"}
 	osroute = schema.GroupVersion{Group: "route.openshift.io", Version: "v1"}
@@ -156,6 +163,11 @@ var Kinds = []Kind{
 	typed(autosc, "HorizontalPodAutoscaler", true, func() client.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }, func() client.ObjectList { return &autoscalingv2.HorizontalPodAutoscalerList{} }),
 	typed(storage, "StorageClass", false, func() client.Object { return &storagev1.StorageClass{} }, func() client.ObjectList { return &storagev1.StorageClassList{} }),
 	typed(sched, "PriorityClass", false, func() client.Object { return &schedulingv1.PriorityClass{} }, func() client.ObjectList { return &schedulingv1.PriorityClassList{} }),
+	// RuntimeClasses and Nodes decide a pod's OS where its own spec does not (engine.OSKinds):
+	// a template's RuntimeClass by its scheduling.nodeSelector, a bound Pod's Node by its
+	// kubernetes.io/os label. Nodes are read by name, metadata only.
+	typed(nodegv, "RuntimeClass", false, func() client.Object { return &nodev1.RuntimeClass{} }, func() client.ObjectList { return &nodev1.RuntimeClassList{} }),
+	NodeKind,
 	optional(trivy, "VulnerabilityReport"),
 	optional(trivy, "ExposedSecretReport"),
 	everywhere(optional(gwapi, "Gateway")),
@@ -196,6 +208,21 @@ var Kinds = []Kind{
 	// Argo Rollouts' Rollout, which runs the template of a Deployment it names (spec.workloadRef)
 	// through ReplicaSets of its own, the Deployment scaled to 0.
 	optional(argo, "Rollout"),
+}
+
+// NodeKind is the Node, read by name (ByName) and as metadata only: a bound Pod's node's
+// kubernetes.io/os label is all the engine reads of it.
+var NodeKind = Kind{GVK: core.WithKind("Node"), ByName: true,
+	New: func() client.Object {
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(core.WithKind("Node"))
+		return m
+	},
+	NewList: func() client.ObjectList {
+		l := &metav1.PartialObjectMetadataList{}
+		l.SetGroupVersionKind(core.WithKind("NodeList"))
+		return l
+	},
 }
 
 // ByKind finds a kind by name.

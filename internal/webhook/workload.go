@@ -353,6 +353,13 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 		return nil, nil, err
 	}
 	objs = append(objs, owners...)
+	// The Nodes its bound Pods (the incoming one among them) run on, which decide their OS
+	// where their spec does not, as in the reports.
+	nodes, err := v.Gatherer.NodesOf(ctx, objs)
+	if err != nil {
+		return nil, nil, err
+	}
+	objs = append(objs, nodes...)
 	inv := v.Gatherer.Inventory(objs)
 	judged, idle := throughControllers(inv, obj)
 	if idle {
