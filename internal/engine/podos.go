@@ -21,12 +21,15 @@ import (
 //     complete inventory) holds what the plugin merged when it was created, which its own spec
 //     shows: the class as it is now (given a Windows selector since, say) does not decide; a Pod
 //     manifest (scan) gets the class's selector when it is created, as a template's Pods do.
-//   - a bound Pod's Node: a Pod whose spec.nodeName is set (the scheduler's binding, or its
-//     writer; immutable once set) runs on that node, and the kubelet labels its Node with its
-//     own OS (kubernetes.io/os, runtime.GOOS; the NodeRestriction admission plugin stops others
-//     than the node's kubelet and cluster administrators changing it). A node the inventory does
-//     not hold (one that does not exist: a namespace's users may bind a Pod to any name), or
-//     one with no OS label, decides nothing.
+//   - a bound Pod's Node, in the cluster (a complete inventory: the operator and the webhook,
+//     which read the Nodes bound Pods name): a Pod whose spec.nodeName is set (the scheduler's
+//     binding, or its writer; immutable once set) runs on that node, and the kubelet labels its
+//     Node with its own OS (kubernetes.io/os, runtime.GOOS; the NodeRestriction admission plugin
+//     stops others than the node's kubelet and cluster administrators changing it). A node the
+//     inventory does not hold (one that does not exist: a namespace's users may bind a Pod to
+//     any name), or one with no OS label, decides nothing. A scan does not read Nodes: a
+//     manifest's Node need not be the cluster's, and holding every bound Pod of a dump of a
+//     cluster until its end, in case a Node follows, would cost a streamed scan its memory.
 //
 // What decides nothing leaves the pod judged by its own spec alone, as before: a Linux pod.
 
@@ -58,15 +61,16 @@ func (inv *Inventory) MayRunOnWindowsOf(o *Object) bool {
 	return os == "" || os == string(corev1.Windows)
 }
 
-// OSDependsOnOthers reports whether the objects around o may decide its OS: it is a workload
-// whose spec says nothing of its OS, and it names a RuntimeClass, or is a Pod bound to a node.
-// A streamed scan judges such an object at the end, with every RuntimeClass and Node in view.
-func OSDependsOnOthers(o *Object) bool {
+// OSDependsOnOthers reports whether the objects around o may decide its OS, in a complete
+// inventory (the cluster) or not (a scan): it is a workload whose spec says nothing of its OS,
+// and it names a RuntimeClass, or, in the cluster, is a Pod bound to a node. A streamed scan
+// judges such an object at the end, with every RuntimeClass in view.
+func OSDependsOnOthers(o *Object, complete bool) bool {
 	if o.Workload == nil || o.Workload.PodSpec == nil || specNamesOS(o.Workload.PodSpec) {
 		return false
 	}
 	s := o.Workload.PodSpec
-	return s.RuntimeClassName != nil && *s.RuntimeClassName != "" || o.Kind == "Pod" && s.NodeName != ""
+	return s.RuntimeClassName != nil && *s.RuntimeClassName != "" || complete && o.Kind == "Pod" && s.NodeName != ""
 }
 
 // specNamesOS reports whether a pod's own spec says anything of its OS: spec.os.name, an OS
@@ -136,11 +140,11 @@ func runtimeClassNodeSelector(o *Object) map[string]string {
 	return nil
 }
 
-// nodeOS is the OS label of the node a bound Pod runs on, "" when o is no bound Pod, or its node
-// is not in the inventory or has no OS label. The first OS label (osNodeLabels) the node has
+// nodeOS is the OS label of the node a bound Pod runs on, "" when o is no bound Pod, its node is
+// not in the inventory or has no OS label, or the inventory is a scan's. The first OS label (osNodeLabels) the node has
 // decides, as for a node selector.
 func (inv *Inventory) nodeOS(o *Object) string {
-	if o.Kind != "Pod" || o.Workload.PodSpec.NodeName == "" {
+	if !inv.Complete || o.Kind != "Pod" || o.Workload.PodSpec.NodeName == "" {
 		return ""
 	}
 	node := inv.Get("Node", "", o.Workload.PodSpec.NodeName)

@@ -140,7 +140,7 @@ func (p *Plan) NewStream(exceptions []*v1alpha1.ControlException, opts Options, 
 // judgedAlone reports whether o is judged when added: it names no built-in controller, nothing
 // but its own spec decides its OS (OSDependsOnOthers), and every check that targets it is local.
 func (s *Stream) judgedAlone(o *Object) bool {
-	if o.controllerRef != nil || OSDependsOnOthers(o) {
+	if o.controllerRef != nil || OSDependsOnOthers(o, false) {
 		return false
 	}
 	byKind, forWorkload := s.b.ev.Plan.checksFor(o)
@@ -243,7 +243,7 @@ func (s *Stream) compactable(o *Object) bool {
 	}
 	// A workload whose OS the objects around it decide has every check judged at the end, whole,
 	// with them in view.
-	return s.splitKinds[o.Kind] && !s.named[k] && !OSDependsOnOthers(o)
+	return s.splitKinds[o.Kind] && !s.named[k] && !OSDependsOnOthers(o, false)
 }
 
 // Add hands over the next object. Objects must not be modified afterwards.

@@ -116,7 +116,7 @@ func (g *Gatherer) NodesOf(ctx context.Context, objs []*engine.Object) ([]*engin
 	var out []*engine.Object
 	seen := map[string]bool{}
 	for _, o := range objs {
-		if o.Kind != "Pod" || o.Workload == nil || !engine.OSDependsOnOthers(o) {
+		if o.Kind != "Pod" || o.Workload == nil || !engine.OSDependsOnOthers(o, true) {
 			continue
 		}
 		name := o.Workload.PodSpec.NodeName
