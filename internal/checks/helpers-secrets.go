@@ -3205,19 +3205,7 @@ var commandRunners = map[string]bool{"kubectl": true, "oc": true, "docker": true
 func (r *commandReader) hereDocuments(words []string) []hereDocument {
 	var docs []hereDocument
 	for i := 0; i < len(words); {
-		// A command: its program (after keywords, prefixes and assignments) and its words.
-		at := i
-		for at < len(words) && !commandSeparators[words[at]] {
-			name := strings.TrimLeft(words[at], "($`")
-			if eq := strings.IndexByte(name, '='); !commandPrefixes[name] && !(eq > 0 && isSettingName(name[:eq])) {
-				break
-			}
-			at++
-		}
-		end := at
-		for end < len(words) && !commandSeparators[words[end]] {
-			end++
-		}
+		at, end := commandSpan(words, i)
 		r.read += end - i + 1
 		start := len(docs)
 		for k := at; k < end; k++ {
@@ -3244,25 +3232,13 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 			}
 		}
 		if len(docs) > start && at < end {
-			prog := path.Base(strings.Trim(strings.TrimLeft(words[at], "($`"), `"'`))
-			args := words[at+1 : end]
+			prog, args := programName(words[at]), words[at+1:end]
 			if prog == "cat" && end < len(words) && words[end] == "|" && !writesFile(prog, args) {
 				// cat <<EOF | chpasswd: the body is what cat pipes on.
-				next := end + 1
-				for next < len(words) && !commandSeparators[words[next]] {
-					name := strings.TrimLeft(words[next], "($`")
-					if eq := strings.IndexByte(name, '='); !commandPrefixes[name] && !(eq > 0 && isSettingName(name[:eq])) {
-						break
-					}
-					next++
-				}
-				nextEnd := next
-				for nextEnd < len(words) && !commandSeparators[words[nextEnd]] {
-					nextEnd++
-				}
+				next, nextEnd := commandSpan(words, end+1)
 				r.read += nextEnd - end
 				if next < nextEnd {
-					prog, args = path.Base(strings.Trim(strings.TrimLeft(words[next], "($`"), `"'`)), words[next+1:nextEnd]
+					prog, args = programName(words[next]), words[next+1:nextEnd]
 				}
 			}
 			commands := r.runsShell(prog, args) || (prog == "cat" || prog == "tee") && writesFile(prog, args)
@@ -3277,6 +3253,31 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 		i = end + 1
 	}
 	return docs
+}
+
+// commandSpan returns where the command that starts at words[i] has its program, at (after
+// keywords, prefixes such as sudo or exec, and variable assignments), and where it ends, end
+// (the next command separator, or len(words)); at == end when it has no program.
+func commandSpan(words []string, i int) (at, end int) {
+	at = i
+	for at < len(words) && !commandSeparators[words[at]] {
+		name := strings.TrimLeft(words[at], "($`")
+		if eq := strings.IndexByte(name, '='); !commandPrefixes[name] && !(eq > 0 && isSettingName(name[:eq])) {
+			break
+		}
+		at++
+	}
+	end = at
+	for end < len(words) && !commandSeparators[words[end]] {
+		end++
+	}
+	return at, end
+}
+
+// programName is the program a command's first word names: without an opening subshell,
+// command substitution or quote, and without its directory.
+func programName(word string) string {
+	return path.Base(strings.Trim(strings.TrimLeft(word, "($`"), `"'`))
 }
 
 // runsShell reports whether the program prog, given args, runs a shell that reads its input
