@@ -111,10 +111,10 @@ func TestGetSoc2ListsAllThreeKinds(t *testing.T) {
 		}
 	}
 	header, rows := table(t, kubectl(t, "get", "complianceprofiles"))
-	if strings.Join(header, " ") != "NAME READY STATUS NAMESPACES NON-COMPLIANT CLUSTER-FINDINGS REASON AGE" {
+	if strings.Join(header, " ") != "NAME READY STATUS NAMESPACES NON-COMPLIANT CLUSTER-FINDINGS CLUSTER-EXCEPTED REASON AGE" {
 		t.Errorf("profile columns %v", header)
 	}
-	if len(rows) != 1 || rows[0][1] != "True" || rows[0][2] != "NonCompliant" || rows[0][3] != "3" || rows[0][4] != "1" || rows[0][6] != "Evaluated" {
+	if len(rows) != 1 || rows[0][1] != "True" || rows[0][2] != "NonCompliant" || rows[0][3] != "3" || rows[0][4] != "1" || rows[0][7] != "Evaluated" {
 		t.Errorf("profile row %v: want Ready True, NonCompliant, 3 namespaces, 1 non-compliant, reason Evaluated", rows)
 	}
 	header, rows = table(t, kubectl(t, "get", "cexc", "-A"))
