@@ -34,13 +34,15 @@ var avlRollingUpdate = &engine.Check{
 		"(spec.workloadRef, as avl-replicas says: in the cluster only through ReplicaSets the Rollout controls by UID) also fails when the Rollout's " +
 		"basic canary (no trafficRouting) stops every pod at once: Argo Rollouts scales the old ReplicaSets down to the Rollout's replicas less maxUnavailable " +
 		"(25% by default, resolved as the deployment controller does, at its autoscaler's minReplicas if one scales it); a blue-green or traffic-routed canary " +
-		"keeps the old pods until the new ones serve, and a Rollout never lifts the Deployment's own failure (argo-rollouts v1.10.2). A ReplicaSet or " +
+		"keeps the old pods until the new ones serve, and a Rollout never lifts the Deployment's own failure. It fails too when that Rollout is paused " +
+		"(spec.paused, as kubectl argo rollouts pause sets it): Argo Rollouts rolls out no change of a paused Rollout until it is resumed, as with a paused " +
+		"Deployment; the pauses of its status (a canary's pause steps, a blue-green pause before promotion) are steps of a release and are not judged (argo-rollouts v1.10.2). A ReplicaSet or " +
 		"ReplicationController no controller owns has no update strategy at all: it never replaces a pod " +
 		"when its template changes, as OnDelete, and fails." + controlledRevisionText + supporting,
 	Remediation: "Use strategy.type RollingUpdate (Deployments) or updateStrategy.type RollingUpdate " +
 		"(StatefulSets, DaemonSets) with a maxUnavailable below the replica count (or a maxSurge) and a " +
 		"StatefulSet partition below it once a staged rollout is done; resume a paused Deployment " +
-		"(kubectl rollout resume) once its changes are made; " +
+		"(kubectl rollout resume) or Argo Rollout (spec.paused false, as kubectl argo rollouts promote sets it) once its changes are made; " +
 		"run a bare ReplicaSet or a ReplicationController from a Deployment; " +
 		"if a volume allows one writer only, record why Recreate is needed.",
 	Severity: low,
@@ -86,6 +88,10 @@ var avlRollingUpdate = &engine.Check{
 				// The deployment controller only scales a paused Deployment (syncDeployment
 				// calls sync, which creates no ReplicaSet for a changed template).
 				ctx.Fail("", "paused: changes to the template are not rolled out until it is resumed")
+				return
+			}
+			if why := argoRolloutPaused(ctx.Inventory, o); why != "" {
+				ctx.Fail("", "%s", why)
 				return
 			}
 			if replicas == nil {

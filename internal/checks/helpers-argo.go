@@ -37,6 +37,8 @@ const argoRolloutPodsText = " In a scan, a Deployment whose template an Argo Rol
 type argoRolloutSpec struct {
 	Replicas        *int32 `json:"replicas"`
 	MinReadySeconds int32  `json:"minReadySeconds"`
+	// Paused is spec.paused, which kubectl argo rollouts pause sets (argoRolloutPaused).
+	Paused bool `json:"paused"`
 	// ProgressDeadlineSeconds is 600 when unset (defaults.GetProgressDeadlineSecondsOrDefault).
 	ProgressDeadlineSeconds *int32                `json:"progressDeadlineSeconds"`
 	Selector                *metav1.LabelSelector `json:"selector"`
@@ -83,6 +85,8 @@ type argoRollout struct {
 	// reads it, unless an autoscaler sets it).
 	replicasSet bool
 	scaleDown   string
+	// paused is spec.paused: Argo Rollouts rolls out nothing until it is resumed.
+	paused bool
 	// selector is the Rollout's own spec.selector, nil when unset (the Deployment's then).
 	selector *metav1.LabelSelector
 	// basicCanary is the Rollout's canary strategy when it has no trafficRouting (Argo Rollouts
@@ -149,7 +153,7 @@ func readArgoRollout(inv *engine.Inventory, o *engine.Object) *argoRollout {
 		argoRefusal(o) != "":
 		return nil
 	}
-	r := &argoRollout{obj: o, refKind: ref.Kind, deployment: ref.Name, replicas: replicas, replicasSet: spec.Replicas != nil, scaleDown: ref.ScaleDown, selector: spec.Selector}
+	r := &argoRollout{obj: o, refKind: ref.Kind, deployment: ref.Name, replicas: replicas, replicasSet: spec.Replicas != nil, scaleDown: ref.ScaleDown, paused: spec.Paused, selector: spec.Selector}
 	var canary argoCanarySpec
 	if readSpec(o, &canary) {
 		if c := canary.Strategy.Canary; c != nil && c.TrafficRouting == nil {
@@ -338,6 +342,25 @@ func argoRolloutStopsAll(inv *engine.Inventory, o *engine.Object) string {
 		// The defaults (25%) are those of apps/v1, not of extensions/v1beta1.
 		if why := stopsAllAtOnce(rr.standIn, c, replicas, at); why != "" {
 			return fmt.Sprintf("%s: its canary %s, as Recreate does", rr.why, why)
+		}
+	}
+	return ""
+}
+
+// argoRolloutPaused says which Argo Rollout that runs Deployment o's template in its stead
+// (rolloutsRunning: in the cluster, only one whose ReplicaSets run it) is paused, or "". Argo
+// Rollouts v1.10.2 halts a Rollout whose spec.paused is true ("user paused", rollout/context.go
+// haltProgress): a canary scales no ReplicaSet (rollout/canary.go reconcileCanaryReplicaSets,
+// even on a scaling event, rollout/sync.go syncReplicasOnly) and completes no step, and a
+// blue-green Rollout switches neither its preview nor its active Service to the new ReplicaSet
+// (rollout/service.go), so a changed template is not rolled out until the Rollout is resumed, as
+// a paused Deployment's is not. status.pauseConditions (a canary pause step, a blue-green pause
+// before promotion) are steps of a release that a promotion or a duration ends, and are not
+// judged; nor is a status in a manifest the cluster's.
+func argoRolloutPaused(inv *engine.Inventory, o *engine.Object) string {
+	for _, rr := range rolloutsRunning(inv, o) {
+		if rr.rollout.paused {
+			return fmt.Sprintf("%s, and that Rollout is paused (spec.paused): changes to the template are not rolled out until it is resumed", rr.why)
 		}
 	}
 	return ""
