@@ -212,3 +212,88 @@ spec:
 	applyYAML(t, rollout("1"))
 	eventually(t, 20*time.Second, "web's finding gone", findingSays(ns, "argocanary", "avl-rolling-update", "web", ""))
 }
+
+// TestADeploymentAPausedArgoRolloutRunsFails: Deployment web, at 0 replicas with a safe rolling
+// update, passed avl-rolling-update while Argo Rollout web, whose ReplicaSet ran its template at
+// 3, was paused (spec.paused, as kubectl argo rollouts pause sets it): Argo Rollouts v1.10.2
+// rolls out nothing of a paused Rollout ("user paused", rollout/context.go haltProgress), as the
+// deployment controller does nothing of a paused Deployment, which fails. The paused Rollout
+// alone (no ReplicaSet of its own running the template) changes nothing; with the ReplicaSet it
+// controls, web fails naming the pause; resumed, it passes again.
+func TestADeploymentAPausedArgoRolloutRunsFails(t *testing.T) {
+	const ns = "argo-paused"
+	createNamespace(t, ns, map[string]string{"argopaused": "true"})
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: `+ns+`
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxUnavailable: 0, maxSurge: 1}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+`)
+	createProfile(t, "argopaused", "argopaused", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-rolling-update") })
+	rollout := func(paused bool) string {
+		return `
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: web
+  namespace: ` + ns + `
+spec:
+  replicas: 3
+  paused: ` + strconv.FormatBool(paused) + `
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: web, scaleDown: onsuccess}
+  strategy:
+    canary: {maxUnavailable: 1, maxSurge: 0}
+`
+	}
+	applyYAML(t, rollout(true))
+	ro := &unstructured.Unstructured{}
+	ro.SetGroupVersionKind(schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Rollout"})
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, ro); err != nil {
+		t.Fatal(err)
+	}
+	if paused, _, _ := unstructured.NestedBool(ro.Object, "spec", "paused"); !paused {
+		t.Fatalf("the API server did not keep the Rollout's spec.paused: %v", ro.Object["spec"])
+	}
+	// A Deployment created after the paused Rollout (marker, Recreate) is evaluated with it in view.
+	applyYAML(t, strings.ReplaceAll(`
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: marker
+  namespace: NS
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: marker}}
+  strategy: {type: Recreate}
+  template:
+    metadata: {labels: {app: marker}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+`, "NS", ns))
+	eventually(t, 20*time.Second, "marker's finding", findingSays(ns, "argopaused", "avl-rolling-update", "marker", "strategy Recreate"))
+	if err := findingSays(ns, "argopaused", "avl-rolling-update", "web", "")(); err != nil {
+		t.Fatalf("a paused Rollout without a ReplicaSet of its own running the template changed web's result: %v", err)
+	}
+
+	applyYAML(t, rolloutReplicaSet(ns, string(ro.GetUID()), "registry.example.com/app:1.0.0", 3))
+	eventually(t, 20*time.Second, "web failing on the paused Rollout", findingSays(ns, "argopaused", "avl-rolling-update", "web",
+		`Argo Rollout "web" runs its template (workloadRef) in ReplicaSet "web-6d5f7b", and that Rollout is paused (spec.paused)`))
+
+	applyYAML(t, rollout(false))
+	eventually(t, 20*time.Second, "web's finding gone once resumed", findingSays(ns, "argopaused", "avl-rolling-update", "web", ""))
+}
