@@ -92,6 +92,16 @@ func (h *journalHook) forgetNamespace(profile, ns string) {
 	h.queue.Add(journal.Record{Type: journal.NamespaceLeft, Time: now, Profile: profile, Namespace: ns})
 }
 
+// reportDeleted: the namespace's report, last found or written at from, was deleted by someone
+// other than the operator and written again at to. The evidence pack does not read the record.
+func (h *journalHook) reportDeleted(profile, ns string, from, to time.Time) {
+	if h == nil || !h.ready() {
+		return
+	}
+	h.queue.Add(journal.Record{Type: journal.ReportDeleted, Time: to, Profile: profile, Namespace: ns,
+		Interval: &journal.Interval{From: from, To: to, Reason: "deleted by someone other than the operator"}})
+}
+
 // closedOutOfScope returns the records that close the namespace's open findings because the
 // profile no longer judges it (not remediated: journal.CloseOutOfScope).
 func closedOutOfScope(t *nsTrack, profile, ns string, now time.Time) []journal.Record {

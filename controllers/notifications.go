@@ -31,6 +31,7 @@ const (
 	EventNamespaceCompliant    = "NamespaceCompliant"
 	EventNamespaceNotAssessed  = "NamespaceNotAssessed"
 	EventReportWriteFailed     = "ReportWriteFailed"
+	EventReportDeleted         = "ReportDeleted"
 	EventProfileInvalid        = "ProfileInvalid"
 )
 

@@ -45,7 +45,10 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	exists := err == nil
 	if exists {
 		if why := notProducedBy(profile, rep); why != "" {
-			// Someone else made this report: remove it and write the operator's own.
+			// Someone else made this report: remove it and write the operator's own. The
+			// operator deleted this one: its absence is no deletion by someone else, even if
+			// the create below fails and a later evaluation finds no report.
+			r.state.reportPresent(ps, ns, now, false)
 			if err := r.deleteForged(ctx, rep, profile.Name, why); err != nil {
 				return err
 			}
@@ -53,6 +56,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		}
 	}
 	if exists {
+		r.state.reportPresent(ps, ns, now, true)
 		// Restore what a person may have edited: labels, owner, spec.
 		before := rep.DeepCopy()
 		if err := r.setReportMeta(profile, rep); err != nil {
@@ -89,6 +93,10 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		}
 		metrics.ReportWrites.WithLabelValues(profile.Name, "create", "ok").Inc()
 		log.Info("Created report", "report", klog.KObj(rep))
+		if seen, ok := r.state.reportGone(ps, ns); ok {
+			r.reportDeleted(ctx, profile, rep, seen, now)
+		}
+		r.state.reportPresent(ps, ns, now, true)
 	}
 
 	desired := report.NamespaceStatus(report.NamespaceInput{
@@ -140,6 +148,29 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
 	r.notifyNamespaceChange(ctx, profile, rep, previous, r.fresh(profile, ps, ns, sum, desired.Findings, prevFindings, now))
 	return nil
+}
+
+// reportDeleted records that the namespace's report, which the operator found or wrote at seen
+// and has not deleted since, was missing at the evaluation made at now, which created rep in its
+// place: someone else deleted it (where the admission policies apply, only the garbage collector
+// and the namespace controller may). A Warning Event on the profile and a report.deleted journal
+// record say so; the API server does not tell the operator who deleted it, nor exactly when. A
+// profile being deleted, or already gone (the garbage collector deletes its reports), is no
+// report deleted by someone else: the API server, not the cache, is asked. (Nor is a namespace
+// being deleted: the API server refuses to create the report there.)
+func (r *ComplianceProfileReconciler) reportDeleted(ctx context.Context, profile *v1alpha1.ComplianceProfile, rep *v1alpha1.ComplianceReport, seen, now time.Time) {
+	if r.apiReader != nil {
+		current := &v1alpha1.ComplianceProfile{}
+		if err := r.apiReader.Get(ctx, types.NamespacedName{Name: profile.Name}, current); err != nil ||
+			current.UID != profile.UID || !current.DeletionTimestamp.IsZero() {
+			return
+		}
+	}
+	logf.FromContext(ctx).Info("Recreated a report deleted by someone other than the operator", "report", klog.KObj(rep), "lastSeen", seen)
+	r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventReportDeleted, "WriteReport",
+		"Report %s/%s was deleted by someone other than the operator, after %s (when the operator last found or wrote it) and before %s, when it was recreated",
+		rep.Namespace, rep.Name, seen.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	r.journal.reportDeleted(profile.Name, rep.Namespace, seen, now)
 }
 
 // journalUnwritten journals the evaluation of a namespace whose report could not be created (a

@@ -97,6 +97,10 @@ type profileState struct {
 	// for a profile with alerts: the findings that a new evaluation adds are alerted on, though
 	// the report lists only the maxFindings most severe.
 	failing map[string]map[uint64]bool
+	// present holds, by namespace, when this process last found or wrote the operator's own
+	// report of it: a report missing at a later evaluation, which the operator did not delete
+	// (it forgets the namespace when it does), was deleted by someone else (reportGone).
+	present map[string]time.Time
 }
 
 // notCurrent says why a namespace's summary is not current: its latest evaluation failed
@@ -154,8 +158,12 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		evaluated:   map[string]evaluation{},
 		notCurrent:  map[string]notCurrent{},
 		failing:     map[string]map[uint64]bool{},
+		present:     map[string]time.Time{},
 	}
 	if old := s.profiles[profile.Name]; old != nil {
+		// A profile edit does not make a report the operator wrote under the last plan one it
+		// never wrote.
+		maps.Copy(ps.present, old.present)
 		for ns, t := range old.unwritten {
 			ps.unwritten[ns] = t
 		}
@@ -260,6 +268,7 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 	delete(ps.failing, ns)
 	delete(ps.evaluated, ns)
 	delete(ps.notCurrent, ns)
+	delete(ps.present, ns)
 	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
 	for key, byNS := range ps.matches {
 		delete(byNS, ns)
@@ -329,6 +338,30 @@ func (s *state) markWritten(ps *profileState, ns string, now time.Time) {
 	delete(ps.unwritten, ns)
 	delete(ps.refused, ns)
 	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
+}
+
+// reportPresent records that the namespace's report, the operator's own, existed at now (found,
+// or written); ok false that it does not, the operator having deleted it (a report it did not
+// write) or never found it: its absence later is no deletion by someone else.
+func (s *state) reportPresent(ps *profileState, ns string, now time.Time, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !ok {
+		delete(ps.present, ns)
+		return
+	}
+	if now.After(ps.present[ns]) {
+		ps.present[ns] = now
+	}
+}
+
+// reportGone says when the operator last found or wrote the namespace's report, if it did since
+// it last deleted it or forgot the namespace: a report that is now missing went after then.
+func (s *state) reportGone(ps *profileState, ns string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := ps.present[ns]
+	return t, ok
 }
 
 // markRefused records that the API server refused to write the report of a namespace whose

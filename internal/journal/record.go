@@ -58,6 +58,11 @@ const (
 	ReportResult Type = "report.result"
 	// CriterionChanged: one criterion's state in a namespace changed.
 	CriterionChanged Type = "criterion.changed"
+	// ReportDeleted: a namespace's report, which the operator had written or seen, was gone
+	// when it evaluated the namespace again, and the operator had not deleted it (nor was its
+	// namespace terminating): someone else deleted it, between Interval.From (when the operator
+	// last saw it) and Interval.To (when it wrote it again). The evidence pack does not read it.
+	ReportDeleted Type = "report.deleted"
 	// NamespaceLeft: the profile no longer selects the namespace (deleted, relabelled or
 	// excluded): nothing judges it under the profile from then on, and it is attested again
 	// only once selected again. Journals written before it was recorded do not say.
