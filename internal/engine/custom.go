@@ -99,6 +99,7 @@ func customEnv() (*cel.Env, error) {
 			cel.Variable("podSpec", cel.DynType),
 			cel.OptionalTypes(),
 			ext.Strings(),
+			sizeGuards(CustomCheckCostLimit),
 			ext.Lists(),
 			ext.Sets(),
 			ext.Regex(),

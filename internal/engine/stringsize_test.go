@@ -1,0 +1,86 @@
+package engine_test
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// TestACustomCheckThatBlowsUpATenantsStringIsStoppedBeforeItAllocates: CEL charges a string
+// function's cost after the call, by the size of what it returned, so one call of replace or
+// join on a string the tenant controls built its whole result first: `a.replace(”, a)` on a
+// 16 KB annotation made a 256 MB string (hundreds of MB allocated in one evaluation; the 256 KiB
+// annotations Kubernetes admits make 64 GiB, and the operator is killed for every namespace)
+// before the cost limit stopped it. The result's size is now known before it is built, and a
+// call whose result alone would go over the cost limit stops the expression, as the cost limit
+// does, having allocated next to nothing; ordinary calls run as before.
+func TestACustomCheckThatBlowsUpATenantsStringIsStoppedBeforeItAllocates(t *testing.T) {
+	const a = "object.metadata.annotations['a']"
+	big := strings.Repeat("x", 16<<10)
+	stopped := fmt.Sprintf(engine.ExpressionStopped+"it exceeded the cost limit of %d", engine.CustomCheckCostLimit)
+	cases := map[string]struct {
+		expression string
+		status     engine.Status
+		message    string
+	}{
+		"replace of the empty string by the annotation": {
+			expression: a + ".replace('', " + a + ").size() > 0", status: engine.StatusNotAssessed, message: stopped,
+		},
+		"replace with a limit": {
+			expression: a + ".replace('', " + a + ", 100000).size() > 0", status: engine.StatusNotAssessed, message: stopped,
+		},
+		"replace whose error an || would absorb": {
+			expression: a + ".replace('x', " + a + ").size() > 0 || true", status: engine.StatusNotAssessed, message: stopped,
+		},
+		"join with the annotation between its characters": {
+			expression: a + ".substring(0, 4096).split('').join(" + a + ").size() > 0", status: engine.StatusNotAssessed, message: stopped,
+		},
+		"join of the annotation repeated": {
+			expression: "lists.range(1000).map(i, " + a + ").join().size() > 0", status: engine.StatusNotAssessed, message: stopped,
+		},
+		"an ordinary replace runs": {
+			expression: a + ".replace('x', 'yy').size() == 32768", status: engine.StatusPass,
+		},
+		"an ordinary join runs": {
+			expression: a + ".split('').join('-').size() == 32767", status: engine.StatusPass,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+				CustomChecks: []v1alpha1.CustomCheck{{ID: "custom-grow", Title: "grows", Kinds: []string{"Deployment"},
+					Criteria: []v1alpha1.Criterion{"C1.1"}, Severity: v1alpha1.SeverityLow, Expression: tc.expression}},
+			}}
+			d := deployment("shop", "web", nil)
+			d.Obj.(metav1.Object).SetAnnotations(map[string]string{"a": big})
+			plan := engine.Compile(catalogue, profile)
+			inv := engine.NewInventory([]*engine.Object{d}, true)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			ev := plan.Evaluate(inv, nil, engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true,
+				Approval: engine.ApprovalEnforced})
+			runtime.ReadMemStats(&after)
+			allocated := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%s: %d KiB allocated", name, allocated>>10)
+			// The built-in checks and the object's conversion take a few MB; the 256 MB result is
+			// never built.
+			if allocated > 8<<20 {
+				t.Errorf("one evaluation allocated %d MiB, want at most 8 MiB", allocated>>20)
+			}
+			rs := resultsOf(ev, "custom-grow")
+			if len(rs) != 1 {
+				t.Fatalf("%d results of custom-grow, want 1", len(rs))
+			}
+			if rs[0].Status != tc.status || (tc.message != "" && rs[0].Message != tc.message) {
+				t.Errorf("custom-grow: %s %q, want %s %q", rs[0].Status, rs[0].Message, tc.status, tc.message)
+			}
+		})
+	}
+}
