@@ -1,14 +1,19 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/functions"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
+	"github.com/google/cel-go/ext"
 	"github.com/google/cel-go/interpreter"
 )
 
@@ -50,6 +55,107 @@ func sizeGuards(limit uint64) cel.EnvOption {
 					return joinGuarded(list, string(sep.(types.String)), limit)
 				}))),
 	})
+}
+
+// regexSizeGuards redefines ext.Regex's regex.replace, whose result may be as large as
+// `s.replace(”, s)`'s, so that it works out the size of its result before it builds it, and
+// stops the expression, as sizeGuards does, when that alone would go over limit; otherwise
+// the extension's own implementation runs. It must follow ext.Regex in the environment's
+// options.
+func regexSizeGuards(limit uint64) cel.EnvOption {
+	env, err := cel.NewEnv(cel.OptionalTypes(), ext.Regex())
+	if err != nil {
+		return func(*cel.Env) (*cel.Env, error) { return nil, err }
+	}
+	bindings, err := env.Functions()["regex.replace"].Bindings()
+	if err != nil {
+		return func(*cel.Env) (*cel.Env, error) { return nil, err }
+	}
+	impl := map[string]functions.FunctionOp{}
+	for _, b := range bindings {
+		impl[b.Operator] = b.Function
+	}
+	all, limited := impl["regex_replace_string_string_string"], impl["regex_replace_string_string_string_int"]
+	if all == nil || limited == nil {
+		return func(*cel.Env) (*cel.Env, error) {
+			return nil, errors.New("the regex extension has no regex.replace overloads to guard")
+		}
+	}
+	str := cel.StringType
+	return cel.Lib(sizeGuardLib{
+		cel.Function("regex.replace",
+			cel.Overload("regex_replace_string_string_string", []*cel.Type{str, str, str}, str,
+				cel.FunctionBinding(func(args ...ref.Val) ref.Val {
+					regexReplacedSize(args[0], args[1], args[2], -1, limit)
+					return all(args...)
+				})),
+			cel.Overload("regex_replace_string_string_string_int", []*cel.Type{str, str, str, cel.IntType}, str,
+				cel.FunctionBinding(func(args ...ref.Val) ref.Val {
+					if n, ok := args[3].(types.Int); ok {
+						regexReplacedSize(args[0], args[1], args[2], int64(n), limit)
+					}
+					return limited(args...)
+				}))),
+	})
+}
+
+// regexReplacedSize stops the evaluation (checkSize) if regex.replace(target, pattern,
+// replacement, n) would return a string of more than limit code points, counting as it goes.
+// Where the pattern or the replacement is invalid it does nothing: the extension reports it.
+func regexReplacedSize(target, pattern, replacement ref.Val, n int64, limit uint64) {
+	t, ok1 := target.(types.String)
+	p, ok2 := pattern.(types.String)
+	r, ok3 := replacement.(types.String)
+	if !ok1 || !ok2 || !ok3 || n == 0 {
+		return
+	}
+	re, err := regexp.Compile(string(p))
+	if err != nil {
+		return
+	}
+	// The replacement as ext.Regex reads it: \\ a backslash, \N group N, any other rune itself.
+	var literal uint64
+	var groups []int
+	runes := []rune(string(r))
+	for i := 0; i < len(runes); i++ {
+		if runes[i] != '\\' {
+			literal++
+			continue
+		}
+		if i+1 >= len(runes) {
+			return
+		}
+		i++
+		if runes[i] == '\\' {
+			literal++
+			continue
+		}
+		g, err := strconv.Atoi(string(runes[i]))
+		if err != nil || g > re.NumSubexp() {
+			return
+		}
+		groups = append(groups, g)
+	}
+	s := string(t)
+	size := uint64(utf8.RuneCountInString(s))
+	for i, m := range re.FindAllStringSubmatchIndex(s, -1) {
+		if n > 0 && int64(i) >= n {
+			break
+		}
+		size -= uint64(utf8.RuneCountInString(s[m[0]:m[1]]))
+		size += literal
+		for _, g := range groups {
+			if m[2*g] >= 0 {
+				size += uint64(utf8.RuneCountInString(s[m[2*g]:m[2*g+1]]))
+			}
+		}
+		// What follows the match can shrink the result by at most its length: stop as soon as the
+		// result is sure to go over, without scanning the rest.
+		if rest := uint64(len(s) - m[1]); size > rest {
+			checkSize("regex.replace", size-rest, limit)
+		}
+	}
+	checkSize("regex.replace", size, limit)
 }
 
 type sizeGuardLib []cel.EnvOption

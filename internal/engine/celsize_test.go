@@ -4,6 +4,10 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/ext"
 )
 
 // TestReplacedSizeIsTheSizeOfTheResult: the size sizeGuards checks before replace builds its
@@ -22,4 +26,52 @@ func TestReplacedSizeIsTheSizeOfTheResult(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRegexReplacedSizeIsTheSizeOfTheResult: regexSizeGuards stops regex.replace when the size
+// of its result, as ext.Regex makes it, goes over the limit, and only then: with the limit at
+// that size it lets it run, one below it stops it.
+func TestRegexReplacedSizeIsTheSizeOfTheResult(t *testing.T) {
+	env, err := cel.NewEnv(cel.OptionalTypes(), ext.Regex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stops := func(target, pattern, repl string, n int64, limit uint64) (stopped bool) {
+		defer func() { stopped = recover() != nil }()
+		regexReplacedSize(types.String(target), types.String(pattern), types.String(repl), n, limit)
+		return false
+	}
+	for _, target := range []string{"xxxx", "héllo wörld", "a-b-c"} {
+		for _, pattern := range []string{"", "x", "(l+)", "(.)(.)", "ö|-"} {
+			for _, repl := range []string{"", "y", `\1\1`, `<\0>`, `\\`, "ÿÿÿ"} {
+				for _, n := range []int64{-1, 1, 2} {
+					prg, err := env.Program(mustCompile(t, env, "regex.replace(t, p, r, n)"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					out, _, err := prg.Eval(map[string]any{"t": target, "p": pattern, "r": repl, "n": n})
+					if err != nil {
+						continue // an invalid replacement for the pattern: the extension reports it
+					}
+					size := uint64(utf8.RuneCountInString(out.Value().(string)))
+					if stops(target, pattern, repl, n, size) || (size > uint64(utf8.RuneCountInString(target)) && !stops(target, pattern, repl, n, size-1)) {
+						t.Errorf("regex.replace(%q, %q, %q, %d) is %d long; the guard does not stop it at that size exactly", target, pattern, repl, n, size)
+					}
+				}
+			}
+		}
+	}
+}
+
+func mustCompile(t *testing.T, env *cel.Env, expr string) *cel.Ast {
+	t.Helper()
+	env, err := env.Extend(cel.Variable("t", cel.StringType), cel.Variable("p", cel.StringType), cel.Variable("r", cel.StringType), cel.Variable("n", cel.IntType))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast, iss := env.Compile(expr)
+	if iss.Err() != nil {
+		t.Fatal(iss.Err())
+	}
+	return ast
 }

@@ -103,6 +103,7 @@ func customEnv() (*cel.Env, error) {
 			ext.Lists(),
 			ext.Sets(),
 			ext.Regex(),
+			regexSizeGuards(CustomCheckCostLimit),
 			cel.HomogeneousAggregateLiterals(),
 		)
 	})

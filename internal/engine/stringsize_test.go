@@ -44,6 +44,15 @@ func TestACustomCheckThatBlowsUpATenantsStringIsStoppedBeforeItAllocates(t *test
 		"join of the annotation repeated": {
 			expression: "lists.range(1000).map(i, " + a + ").join().size() > 0", status: engine.StatusNotAssessed, message: stopped,
 		},
+		"regex.replace of the empty match by the annotation": {
+			expression: "regex.replace(" + a + ".substring(0, 1024), '', " + a + ").size() > 0", status: engine.StatusNotAssessed, message: stopped,
+		},
+		"regex.replace by a group the match repeats": {
+			expression: "regex.replace(" + a + ", '(x*)', '" + strings.Repeat(`\\1`, 1000) + "').size() > 0", status: engine.StatusNotAssessed, message: stopped,
+		},
+		"an ordinary regex.replace runs": {
+			expression: "regex.replace(" + a + ", '(x)(x)', '\\\\2-\\\\\\\\', 100).size() == 16384 + 100", status: engine.StatusPass,
+		},
 		"an ordinary replace runs": {
 			expression: a + ".replace('x', 'yy').size() == 32768", status: engine.StatusPass,
 		},
