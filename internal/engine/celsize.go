@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -23,37 +22,52 @@ import (
 // size, so one call on a string a tenant controls built all of it first: a 16 KB annotation made
 // a 256 MB string, the 256 KiB that Kubernetes admits 64 GiB. A call whose result alone would go
 // over the cost limit, which the cost tracker would stop right after it, stops the expression
-// before it allocates, as the cost limit stops it (an error value could be absorbed by `||`).
-// Sizes are counted as CEL counts a string's size, in code points. The extension's cost
-// estimators and trackers, keyed by the same overload IDs, still apply. It must follow
-// ext.Strings in the environment's options.
+// before it allocates, as the cost limit stops it (an error value could be absorbed by `||`);
+// any other call runs the extension's own implementation. Sizes are counted as CEL counts a
+// string's size, in code points. The extension's cost estimators and trackers, keyed by the
+// same overload IDs, still apply. It must follow ext.Strings in the environment's options.
 func sizeGuards(limit uint64) cel.EnvOption {
+	impl, err := extensionBindings(ext.Strings(), map[string][]string{
+		"replace": {"string_replace_string_string", "string_replace_string_string_int"},
+		"join":    {"list_join", "list_join_string"},
+	})
+	if err != nil {
+		return failedOption(err)
+	}
 	str := cel.StringType
 	strList := cel.ListType(cel.StringType)
+	replace := func(id string) cel.OverloadOpt {
+		return cel.FunctionBinding(func(args ...ref.Val) ref.Val {
+			s, ok1 := args[0].(types.String)
+			old, ok2 := args[1].(types.String)
+			repl, ok3 := args[2].(types.String)
+			n, ok4 := types.Int(-1), true
+			if len(args) > 3 {
+				n, ok4 = args[3].(types.Int)
+			}
+			if ok1 && ok2 && ok3 && ok4 {
+				checkSize("replace", replacedSize(string(s), string(old), string(repl), int64(n)), limit)
+			}
+			return callBinding(impl[id], args...)
+		})
+	}
+	join := func(id string) cel.OverloadOpt {
+		return cel.FunctionBinding(func(args ...ref.Val) ref.Val {
+			sep := types.String("")
+			if len(args) > 1 {
+				sep, _ = args[1].(types.String)
+			}
+			checkJoinedSize(args[0], string(sep), limit)
+			return callBinding(impl[id], args...)
+		})
+	}
 	return cel.Lib(sizeGuardLib{
 		cel.Function("replace",
-			cel.MemberOverload("string_replace_string_string", []*cel.Type{str, str, str}, str,
-				cel.FunctionBinding(func(args ...ref.Val) ref.Val {
-					s, old, repl := string(args[0].(types.String)), string(args[1].(types.String)), string(args[2].(types.String))
-					checkSize("replace", replacedSize(s, old, repl, -1), limit)
-					return types.String(strings.ReplaceAll(s, old, repl))
-				})),
-			cel.MemberOverload("string_replace_string_string_int", []*cel.Type{str, str, str, cel.IntType}, str,
-				cel.FunctionBinding(func(args ...ref.Val) ref.Val {
-					s, old, repl := string(args[0].(types.String)), string(args[1].(types.String)), string(args[2].(types.String))
-					n := int64(args[3].(types.Int))
-					checkSize("replace", replacedSize(s, old, repl, n), limit)
-					return types.String(strings.Replace(s, old, repl, int(n)))
-				}))),
+			cel.MemberOverload("string_replace_string_string", []*cel.Type{str, str, str}, str, replace("string_replace_string_string")),
+			cel.MemberOverload("string_replace_string_string_int", []*cel.Type{str, str, str, cel.IntType}, str, replace("string_replace_string_string_int"))),
 		cel.Function("join",
-			cel.MemberOverload("list_join", []*cel.Type{strList}, str,
-				cel.UnaryBinding(func(list ref.Val) ref.Val {
-					return joinGuarded(list, "", limit)
-				})),
-			cel.MemberOverload("list_join_string", []*cel.Type{strList, str}, str,
-				cel.BinaryBinding(func(list, sep ref.Val) ref.Val {
-					return joinGuarded(list, string(sep.(types.String)), limit)
-				}))),
+			cel.MemberOverload("list_join", []*cel.Type{strList}, str, join("list_join")),
+			cel.MemberOverload("list_join_string", []*cel.Type{strList, str}, str, join("list_join_string"))),
 	})
 }
 
@@ -63,40 +77,75 @@ func sizeGuards(limit uint64) cel.EnvOption {
 // the extension's own implementation runs. It must follow ext.Regex in the environment's
 // options.
 func regexSizeGuards(limit uint64) cel.EnvOption {
-	env, err := cel.NewEnv(cel.OptionalTypes(), ext.Regex())
+	const all, limited = "regex_replace_string_string_string", "regex_replace_string_string_string_int"
+	impl, err := extensionBindings(ext.Regex(), map[string][]string{"regex.replace": {all, limited}})
 	if err != nil {
-		return func(*cel.Env) (*cel.Env, error) { return nil, err }
-	}
-	bindings, err := env.Functions()["regex.replace"].Bindings()
-	if err != nil {
-		return func(*cel.Env) (*cel.Env, error) { return nil, err }
-	}
-	impl := map[string]functions.FunctionOp{}
-	for _, b := range bindings {
-		impl[b.Operator] = b.Function
-	}
-	all, limited := impl["regex_replace_string_string_string"], impl["regex_replace_string_string_string_int"]
-	if all == nil || limited == nil {
-		return func(*cel.Env) (*cel.Env, error) {
-			return nil, errors.New("the regex extension has no regex.replace overloads to guard")
-		}
+		return failedOption(err)
 	}
 	str := cel.StringType
 	return cel.Lib(sizeGuardLib{
 		cel.Function("regex.replace",
-			cel.Overload("regex_replace_string_string_string", []*cel.Type{str, str, str}, str,
+			cel.Overload(all, []*cel.Type{str, str, str}, str,
 				cel.FunctionBinding(func(args ...ref.Val) ref.Val {
 					regexReplacedSize(args[0], args[1], args[2], -1, limit)
-					return all(args...)
+					return callBinding(impl[all], args...)
 				})),
-			cel.Overload("regex_replace_string_string_string_int", []*cel.Type{str, str, str, cel.IntType}, str,
+			cel.Overload(limited, []*cel.Type{str, str, str, cel.IntType}, str,
 				cel.FunctionBinding(func(args ...ref.Val) ref.Val {
 					if n, ok := args[3].(types.Int); ok {
 						regexReplacedSize(args[0], args[1], args[2], int64(n), limit)
 					}
-					return limited(args...)
+					return callBinding(impl[limited], args...)
 				}))),
 	})
+}
+
+// extensionBindings returns what the CEL extension lib binds to the overloads named, by
+// function name, by overload ID: the implementation a size guard calls once it let a call go
+// ahead, so that the guarded function keeps the extension's semantics.
+func extensionBindings(lib cel.EnvOption, overloads map[string][]string) (map[string]*functions.Overload, error) {
+	env, err := cel.NewEnv(cel.OptionalTypes(), lib)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*functions.Overload{}
+	for function, ids := range overloads {
+		decl := env.Functions()[function]
+		if decl == nil {
+			return nil, fmt.Errorf("the CEL extension has no function %s to guard", function)
+		}
+		bindings, err := decl.Bindings()
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bindings {
+			out[b.Operator] = b
+		}
+		for _, id := range ids {
+			if out[id] == nil {
+				return nil, fmt.Errorf("the CEL extension has no overload %s of %s to guard", id, function)
+			}
+		}
+	}
+	return out, nil
+}
+
+// callBinding calls an extension's overload with args, by whichever of its bindings it has.
+func callBinding(o *functions.Overload, args ...ref.Val) ref.Val {
+	switch {
+	case len(args) == 1 && o.Unary != nil:
+		return o.Unary(args[0])
+	case len(args) == 2 && o.Binary != nil:
+		return o.Binary(args[0], args[1])
+	case o.Function != nil:
+		return o.Function(args...)
+	}
+	return types.NewErr("no binding of %s for %d arguments", o.Operator, len(args))
+}
+
+// failedOption is an environment option that fails with err.
+func failedOption(err error) cel.EnvOption {
+	return func(*cel.Env) (*cel.Env, error) { return nil, err }
 }
 
 // regexReplacedSize stops the evaluation (checkSize) if regex.replace(target, pattern,
@@ -183,29 +232,26 @@ func replacedSize(s, old, repl string, n int64) uint64 {
 	return uint64(max(size, 0))
 }
 
-// joinGuarded is the ext.Strings join of a list of strings with sep, stopped if its result would
-// go over limit.
-func joinGuarded(list ref.Val, sep string, limit uint64) ref.Val {
+// checkJoinedSize stops the evaluation (checkSize) if joining list with sep would return a
+// string of more than limit code points, counting as it goes. A list that is not one of strings
+// it leaves to the extension, which reports it.
+func checkJoinedSize(list ref.Val, sep string, limit uint64) {
 	l, ok := list.(traits.Lister)
 	if !ok {
-		return types.MaybeNoSuchOverloadErr(list)
+		return
 	}
 	n := int64(l.Size().(types.Int))
-	strs := make([]string, 0, n)
 	var size uint64
 	sepSize := uint64(utf8.RuneCountInString(sep))
 	for i := int64(0); i < n; i++ {
-		v := l.Get(types.Int(i))
-		e, ok := v.(types.String)
+		e, ok := l.Get(types.Int(i)).(types.String)
 		if !ok {
-			return types.NewErr("join: the list holds a %s, not a string", v.Type().(ref.Type).TypeName())
+			return
 		}
 		if i > 0 {
 			size += sepSize
 		}
 		size += uint64(utf8.RuneCountInString(string(e)))
 		checkSize("join", size, limit)
-		strs = append(strs, string(e))
 	}
-	return types.String(strings.Join(strs, sep))
 }
