@@ -94,14 +94,19 @@ type argoRollout struct {
 	basicCanary *engine.Rollout
 }
 
-// argoRollouts reads the Rollouts of the evaluation that run a Deployment's template, by that
-// Deployment, each list sorted by the Rollout's name, once per evaluation.
+// argoRollouts reads the Rollouts of the evaluation that run another object's template, by the
+// object their workloadRef names (a Deployment, ReplicaSet or PodTemplate), each list sorted by
+// the Rollout's name, once per evaluation.
 func argoRollouts(inv *engine.Inventory) map[workloadRef][]*argoRollout {
 	return inv.Memo(nil, "availability.argoRollouts", func() any {
 		idx := map[workloadRef][]*argoRollout{}
 		for _, o := range inv.ListKind(argoRolloutKind) {
-			if r := readArgoRollout(inv, o); r != nil && r.refKind == "Deployment" {
-				k := workloadRef{o.Namespace, "apps", "Deployment", r.deployment}
+			if r := readArgoRollout(inv, o); r != nil {
+				group := "apps"
+				if r.refKind == "PodTemplate" {
+					group = ""
+				}
+				k := workloadRef{o.Namespace, group, r.refKind, r.deployment}
 				idx[k] = append(idx[k], r)
 			}
 		}
@@ -285,12 +290,15 @@ func rolloutRevision(inv *engine.Inventory, o *engine.Object) (rollout, deployme
 	return r.obj, d
 }
 
-// argoRolloutsByName indexes the Rollouts argoRollouts reads by namespace and name, once per
-// evaluation.
+// argoRolloutsByName indexes the Rollouts argoRollouts reads that run a Deployment's template by
+// their namespace and name, once per evaluation.
 func argoRolloutsByName(inv *engine.Inventory) map[[2]string]*argoRollout {
 	return inv.Memo(nil, "availability.argoRolloutsByName", func() any {
 		idx := map[[2]string]*argoRollout{}
-		for _, rs := range argoRollouts(inv) {
+		for k, rs := range argoRollouts(inv) {
+			if k.kind != "Deployment" {
+				continue
+			}
 			for _, r := range rs {
 				idx[[2]string{r.obj.Namespace, r.obj.Name}] = r
 			}
@@ -405,8 +413,8 @@ func argoScalesDownByName(inv *engine.Inventory, o *engine.Object) string {
 	if inv.Complete || o.Kind != "Deployment" || apiGroup(o.APIVersion) != "apps" {
 		return ""
 	}
-	for _, r := range argoRolloutsOtherKinds(inv)[[2]string{o.Namespace, o.Name}] {
-		if r.refKind != "ReplicaSet" || r.scaleDown != "onsuccess" && r.scaleDown != "progressively" {
+	for _, r := range argoRollouts(inv)[workloadRef{o.Namespace, "apps", "ReplicaSet", o.Name}] {
+		if r.scaleDown != "onsuccess" && r.scaleDown != "progressively" {
 			continue
 		}
 		t := inv.Get("ReplicaSet", o.Namespace, r.deployment)
@@ -417,23 +425,4 @@ func argoScalesDownByName(inv *engine.Inventory, o *engine.Object) string {
 			"Argo Rollouts scales the Deployment of the name its workloadRef gives, whatever the kind", r.obj.Name, r.deployment, o.Name, r.scaleDown)
 	}
 	return ""
-}
-
-// argoRolloutsOtherKinds indexes the Rollouts whose workloadRef names a ReplicaSet or a
-// PodTemplate (not a Deployment) by namespace and the name it gives, each list sorted by the Rollout's name, once per
-// evaluation.
-func argoRolloutsOtherKinds(inv *engine.Inventory) map[[2]string][]*argoRollout {
-	return inv.Memo(nil, "availability.argoRolloutsOtherKinds", func() any {
-		idx := map[[2]string][]*argoRollout{}
-		for _, o := range inv.ListKind(argoRolloutKind) {
-			if r := readArgoRollout(inv, o); r != nil && r.refKind != "Deployment" {
-				k := [2]string{o.Namespace, r.deployment}
-				idx[k] = append(idx[k], r)
-			}
-		}
-		for _, rs := range idx {
-			sort.Slice(rs, func(i, j int) bool { return rs[i].obj.Name < rs[j].obj.Name })
-		}
-		return idx
-	}).(map[[2]string][]*argoRollout)
 }
