@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"bytes"
+	"html/template"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -64,5 +67,33 @@ func TestTheOverviewsFindingsAreTheFailingOnes(t *testing.T) {
 	p := overview([]*v1alpha1.ComplianceReport{r})
 	if got := p[0].Reports[0]; got.Findings != 0 || got.Excepted != 1 {
 		t.Errorf("payments with one excepted finding and none failing: Findings %d, Excepted %d; want 0 and 1", got.Findings, got.Excepted)
+	}
+}
+
+// TestTheOverviewCountsClusterFindingsApartFromExcepted: the overview's card for findings on
+// cluster-scoped objects counted failing and excepted ones together (clusterFindingsTotal), so a
+// profile whose every such finding an approved exception waives read "2 findings". It shows the
+// failing ones, and the excepted ones apart, as kubectl's Cluster-Findings and Cluster-Excepted.
+func TestTheOverviewCountsClusterFindingsApartFromExcepted(t *testing.T) {
+	views := []*profileView{{Name: "baseline"}, {Name: "other"}}
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "baseline"}}
+	profile.Status.ClusterFindingsTotal, profile.Status.ClusterFindingsFailing, profile.Status.ClusterFindingsExcepted = 3, 1, 2
+	withClusterFindings(views, []*v1alpha1.ComplianceProfile{profile})
+	tmpl, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/overview.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, page{Title: "Overview", Body: overviewView{Profiles: views}}); err != nil {
+		t.Fatal(err)
+	}
+	body := buf.String()
+	for _, want := range []string{`id="cluster-findings-baseline">1<`, `id="cluster-excepted-baseline">2<`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the overview lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "cluster-findings-other") {
+		t.Errorf("the overview counts cluster-scoped findings for a profile the user may not get")
 	}
 }

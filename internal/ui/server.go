@@ -323,6 +323,13 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	views := overview(reports)
+	withClusterFindings(views, profiles)
+	s.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Body: overviewView{Profiles: views}})
+}
+
+// withClusterFindings gives each profile's view the counts of its findings on cluster-scoped
+// objects, failing and excepted apart, from the profiles the user may get.
+func withClusterFindings(views []*profileView, profiles []*v1alpha1.ComplianceProfile) {
 	for _, v := range views {
 		for _, p := range profiles {
 			if p.Name == v.Name {
@@ -330,7 +337,6 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Body: overviewView{Profiles: views}})
 }
 
 // checkInfo is a check's explanation from the catalogue.
