@@ -2,8 +2,6 @@ package controllers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -14,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -41,14 +38,11 @@ const evaluationsLease = "soc2-operator-evaluations"
 // evaluatedAnnotationPrefix prefixes the annotation of each profile on evaluationsLease.
 const evaluatedAnnotationPrefix = "evaluated.compliance.soc2-operator.io/"
 
-// evaluatedAnnotation is the annotation of profile on evaluationsLease: its name, or where that
-// is no annotation name (over 63 characters), a digest of it.
+// evaluatedAnnotation is the annotation of profile on evaluationsLease. The API server keeps a
+// profile's name a DNS subdomain of at most 63 characters (its XValidation), which is always an
+// annotation's name part.
 func evaluatedAnnotation(profile string) string {
-	if len(validation.IsQualifiedName(evaluatedAnnotationPrefix+profile)) == 0 {
-		return evaluatedAnnotationPrefix + profile
-	}
-	sum := sha256.Sum256([]byte(profile))
-	return evaluatedAnnotationPrefix + "sha256-" + hex.EncodeToString(sum[:16])
+	return evaluatedAnnotationPrefix + profile
 }
 
 // vouchers remembers when this process last vouched for each profile.
