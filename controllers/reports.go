@@ -76,8 +76,11 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		}
 		if err := r.ownWrites.write(rep, func() error { return r.Create(ctx, rep) }); err != nil {
 			// The profile's roll-up counts the evaluation all the same (evaluateNamespace), and so
-			// does the journal, as for a report whose update fails.
-			r.journalUnwritten(ctx, profile, ev, ns, now)
+			// does the journal, as for a report whose update fails: with the findings the report
+			// would have listed (a namespace being deleted, whose report the namespace
+			// controller removed, refuses creates), for the evidence must hold what the profile
+			// counts.
+			r.observeNamespace(ctx, profile, ev, ns, &v1alpha1.ComplianceReportStatus{}, 0, now)
 			r.state.markUnwritten(ps, ns, now)
 			if refusal(err) {
 				r.state.markRefused(ps, ns, now, err.Error())
@@ -99,14 +102,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		r.state.reportPresent(ps, ns, now, true)
 	}
 
-	desired := report.NamespaceStatus(report.NamespaceInput{
-		Evaluation: ev, Namespace: ns, Previous: &rep.Status, Now: now,
-		CatalogVersion: r.CatalogVersion, Generation: rep.Generation,
-		FirstSeen:      r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
-		ObservingSince: r.state.observingSince(r.Clock.Now),
-	})
-	r.firstSeen.Record(profile.Name, ns, desired.Findings, report.Persisting(ev.Summary(ns).Findings))
-	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, ev, desired.Findings, now)
+	desired := r.observeNamespace(ctx, profile, ev, ns, &rep.Status, rep.Generation, now)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	sum := ev.Summary(ns)
 	// Unchanged, and evaluated before by this process: nothing to write. A report whose
@@ -173,16 +169,21 @@ func (r *ComplianceProfileReconciler) reportDeleted(ctx context.Context, profile
 	r.journal.reportDeleted(profile.Name, rep.Namespace, seen, now)
 }
 
-// journalUnwritten journals the evaluation of a namespace whose report could not be created (a
-// namespace being deleted, whose report the namespace controller removed, refuses creates), with
-// the findings the report would have listed: the evidence must hold what the profile counts.
-func (r *ComplianceProfileReconciler) journalUnwritten(ctx context.Context, profile *v1alpha1.ComplianceProfile, ev *engine.Evaluation, ns string, now time.Time) {
+// observeNamespace builds the status of the namespace's report from the evaluation (previous:
+// what the report holds, generation its generation), remembers its findings' first-seen times
+// and journals the evaluation: what every evaluation of a namespace does, whether or not its
+// report can be written.
+func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, profile *v1alpha1.ComplianceProfile, ev *engine.Evaluation, ns string,
+	previous *v1alpha1.ComplianceReportStatus, generation int64, now time.Time) v1alpha1.ComplianceReportStatus {
 	desired := report.NamespaceStatus(report.NamespaceInput{
-		Evaluation: ev, Namespace: ns, Previous: &v1alpha1.ComplianceReportStatus{}, Now: now, CatalogVersion: r.CatalogVersion,
-		FirstSeen: r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
+		Evaluation: ev, Namespace: ns, Previous: previous, Now: now,
+		CatalogVersion: r.CatalogVersion, Generation: generation,
+		FirstSeen:      r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
+		ObservingSince: r.state.observingSince(r.Clock.Now),
 	})
 	r.firstSeen.Record(profile.Name, ns, desired.Findings, report.Persisting(ev.Summary(ns).Findings))
 	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, ev, desired.Findings, now)
+	return desired
 }
 
 // refusal says whether err is the API server refusing a write (an admission policy or webhook,
