@@ -189,10 +189,26 @@ func TestPolicyReportsEditedOrDeletedAreWrittenAgain(t *testing.T) {
 	relabelled.Labels[v1alpha1.LabelManagedBy] = "someone-else"
 	forged := &policyreport.PolicyReport{ObjectMeta: metav1.ObjectMeta{Namespace: "preport-tamper", Name: "soc2-forged",
 		Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy}}, Summary: policyreport.Summary{Pass: 1}}
+	// Policy Reporter shows a result as soc2-operator's by its source, whatever the report's
+	// labels: an unlabelled report whose results claim that source would put a forged pass
+	// beside the operator's failure.
+	claimed := &policyreport.PolicyReport{ObjectMeta: metav1.ObjectMeta{Namespace: "preport-tamper", Name: "soc2-claimed"},
+		Scope: rep.Scope.DeepCopy(), Summary: policyreport.Summary{Pass: 1},
+		Results: []policyreport.Result{{Source: policyreport.Source, Policy: "wl-privileged", Result: "pass"}}}
+	kyverno := &policyreport.PolicyReport{ObjectMeta: metav1.ObjectMeta{Namespace: "preport-tamper", Name: "kyverno-own"},
+		Scope: rep.Scope.DeepCopy(), Summary: policyreport.Summary{Pass: 1},
+		Results: []policyreport.Result{{Source: "kyverno", Policy: "disallow-privileged", Result: "pass"}}}
+	if err := other.Create(ctx, kyverno); err != nil {
+		t.Fatalf("another tool's report is refused: %v", err)
+	}
+	claiming := kyverno.DeepCopy()
+	claiming.Results = append(claiming.Results, claimed.Results[0])
 	for what, err := range map[string]error{
-		"turning failures into passes":        other.Patch(ctx, passing, client.MergeFrom(rep)),
-		"relabelling the report":              other.Patch(ctx, relabelled, client.MergeFrom(rep)),
-		"creating a report as the operator's": other.Create(ctx, forged),
+		"turning failures into passes":               other.Patch(ctx, passing, client.MergeFrom(rep)),
+		"relabelling the report":                     other.Patch(ctx, relabelled, client.MergeFrom(rep)),
+		"creating a report as the operator's":        other.Create(ctx, forged),
+		"creating a report of the operator's source": other.Create(ctx, claimed),
+		"adding a result of the operator's source":   other.Patch(ctx, claiming, client.MergeFrom(kyverno)),
 	} {
 		if err == nil || !strings.Contains(err.Error(), "written only by the operator") {
 			t.Errorf("%s: want the admission policy's refusal, got %v", what, err)

@@ -18,9 +18,10 @@
 //     cluster admin (a report is evidence).
 //   - ValidatingAdmissionPolicy soc2-operator-policyreport-writer lets only the operator create
 //     or change PolicyReports and ClusterPolicyReports labelled as its own
-//     (app.kubernetes.io/managed-by: soc2-operator), or take the label off one; other tools'
-//     reports are not matched, and deletes stay allowed (the operator writes a deleted report
-//     again at the next evaluation).
+//     (app.kubernetes.io/managed-by: soc2-operator), or take the label off one, or ones with a
+//     result whose source is soc2-operator (Policy Reporter shows a result by its source,
+//     whatever the report's labels); other tools' reports are not matched, and deletes stay
+//     allowed (the operator writes a deleted report again at the next evaluation).
 package admissionpolicy
 
 import (
@@ -38,6 +39,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 )
 
 // Names of the policies; each binding has its policy's name.
@@ -71,7 +73,7 @@ const ReportDeleteMessage = "ComplianceReports are deleted only by the operator,
 
 // PolicyReportWriterMessage starts the refusal of a write to the operator's PolicyReports by
 // anyone else.
-const PolicyReportWriterMessage = "PolicyReports labelled " + v1alpha1.LabelManagedBy + "=" + v1alpha1.ManagedBy + " are written only by the operator"
+const PolicyReportWriterMessage = "PolicyReports labelled " + v1alpha1.LabelManagedBy + "=" + v1alpha1.ManagedBy + ", or with results of source " + policyreport.Source + ", are written only by the operator"
 
 // DefaultServiceAccount is the operator's ServiceAccount in the default install: config/manager's
 // controller-manager under config/default's namePrefix.
@@ -253,6 +255,11 @@ func Objects(operatorUser string) []client.Object {
 		return o + ` != null && has(` + o + `.metadata.labels) && "` + v1alpha1.LabelManagedBy + `" in ` + o + `.metadata.labels && ` +
 			o + `.metadata.labels["` + v1alpha1.LabelManagedBy + `"] == "` + v1alpha1.ManagedBy + `"`
 	}
+	// Policy Reporter groups and filters results by their source, whatever the report's labels:
+	// an unlabelled report with a result of the operator's source reads as the operator's.
+	ownSource := func(o string) string {
+		return o + ` != null && has(` + o + `.results) && ` + o + `.results.exists(r, has(r.source) && r.source == "` + policyreport.Source + `")`
+	}
 	policyReports := &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
 		RuleWithOperations: admissionv1.RuleWithOperations{
 			Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
@@ -260,11 +267,12 @@ func Objects(operatorUser string) []client.Object {
 				Resources: []string{"policyreports", "clusterpolicyreports"}},
 		},
 	}}}
+	operatorsOwn := strings.Join([]string{ownLabel("object"), ownLabel("oldObject"), ownSource("object"), ownSource("oldObject")}, " ||\n  ")
 	prWriter := &admissionv1.ValidatingAdmissionPolicy{
 		ObjectMeta: meta(PolicyReportWriter),
 		Spec: admissionv1.ValidatingAdmissionPolicySpec{
 			MatchConstraints: policyReports,
-			MatchConditions:  []admissionv1.MatchCondition{{Name: "operators-own", Expression: ownLabel("object") + " ||\n  " + ownLabel("oldObject")}},
+			MatchConditions:  []admissionv1.MatchCondition{{Name: "operators-own", Expression: operatorsOwn}},
 			FailurePolicy:    &fail,
 			Variables:        []admissionv1.Variable{{Name: "operator", Expression: strconv.Quote(operatorUser)}},
 			Validations: []admissionv1.Validation{{
