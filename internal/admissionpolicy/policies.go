@@ -20,8 +20,9 @@
 //     or change PolicyReports and ClusterPolicyReports labelled as its own
 //     (app.kubernetes.io/managed-by: soc2-operator), or take the label off one, or ones with a
 //     result whose source is soc2-operator (Policy Reporter shows a result by its source,
-//     whatever the report's labels); other tools' reports are not matched, and deletes stay
-//     allowed (the operator writes a deleted report again at the next evaluation).
+//     whatever the report's labels), and OpenReports (openreports.io) of that source; other
+//     tools' reports are not matched, and deletes stay allowed (the operator writes a deleted
+//     report again at the next evaluation).
 package admissionpolicy
 
 import (
@@ -257,14 +258,18 @@ func Objects(operatorUser string) []client.Object {
 	}
 	// Policy Reporter groups and filters results by their source, whatever the report's labels:
 	// an unlabelled report with a result of the operator's source reads as the operator's.
+	// OpenReports (openreports.io, their successor, which Policy Reporter 3 and Kyverno 1.15 read
+	// too) also have a source for the whole report.
 	ownSource := func(o string) string {
-		return o + ` != null && has(` + o + `.results) && ` + o + `.results.exists(r, has(r.source) && r.source == "` + policyreport.Source + `")`
+		src := `"` + policyreport.Source + `"`
+		return o + ` != null && (has(` + o + `.source) && ` + o + `.source == ` + src + ` ||
+    has(` + o + `.results) && ` + o + `.results.exists(r, has(r.source) && r.source == ` + src + `))`
 	}
 	policyReports := &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
 		RuleWithOperations: admissionv1.RuleWithOperations{
 			Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
-			Rule: admissionv1.Rule{APIGroups: []string{"wgpolicyk8s.io"}, APIVersions: []string{"*"},
-				Resources: []string{"policyreports", "clusterpolicyreports"}},
+			Rule: admissionv1.Rule{APIGroups: []string{"wgpolicyk8s.io", "openreports.io"}, APIVersions: []string{"*"},
+				Resources: []string{"policyreports", "clusterpolicyreports", "reports", "clusterreports"}},
 		},
 	}}}
 	operatorsOwn := strings.Join([]string{ownLabel("object"), ownLabel("oldObject"), ownSource("object"), ownSource("oldObject")}, " ||\n  ")
