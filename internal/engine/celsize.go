@@ -2,12 +2,14 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common"
 	"github.com/google/cel-go/common/functions"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
@@ -17,7 +19,8 @@ import (
 )
 
 // sizeGuards redefines the string extension's functions whose result may be far larger than
-// their arguments (replace and join: `s.replace(”, s)` is the square of s) so that they work out
+// their arguments (replace and join: `s.replace(”, s)` is the square of s; format:
+// `'%s'.format([lists.range(1000).map(i, s)])` is s a thousand times) so that they work out
 // the size of their result before they build it. CEL charges their cost after the call, by that
 // size, so one call on a string a tenant controls built all of it first: a 16 KB annotation made
 // a 256 MB string, the 256 KiB that Kubernetes admits 64 GiB. A call whose result alone would go
@@ -30,6 +33,7 @@ func sizeGuards(limit uint64) cel.EnvOption {
 	impl, err := extensionBindings(ext.Strings(), map[string][]string{
 		"replace": {"string_replace_string_string", "string_replace_string_string_int"},
 		"join":    {"list_join", "list_join_string"},
+		"format":  {"string_format"},
 	})
 	if err != nil {
 		return failedOption(err)
@@ -61,14 +65,149 @@ func sizeGuards(limit uint64) cel.EnvOption {
 			return callBinding(impl[id], args...)
 		})
 	}
-	return cel.Lib(sizeGuardLib{
+	format := cel.FunctionBinding(func(args ...ref.Val) ref.Val {
+		if f, ok := args[0].(types.String); ok {
+			if l, ok := args[1].(traits.Lister); ok {
+				checkFormattedSize(string(f), l, limit)
+			}
+		}
+		return callBinding(impl["string_format"], args...)
+	})
+	return cel.Lib(sizeGuardLib{env: []cel.EnvOption{
 		cel.Function("replace",
 			cel.MemberOverload("string_replace_string_string", []*cel.Type{str, str, str}, str, replace("string_replace_string_string")),
 			cel.MemberOverload("string_replace_string_string_int", []*cel.Type{str, str, str, cel.IntType}, str, replace("string_replace_string_string_int"))),
 		cel.Function("join",
 			cel.MemberOverload("list_join", []*cel.Type{strList}, str, join("list_join")),
 			cel.MemberOverload("list_join_string", []*cel.Type{strList, str}, str, join("list_join_string"))),
-	})
+		cel.Function("format",
+			cel.MemberOverload("string_format", []*cel.Type{str, cel.ListType(cel.DynType)}, str, format)),
+	}, program: []cel.ProgramOption{
+		// CEL charges format by its format string alone (interpreter.CostTracker's default for
+		// ExtFormatString, which Kubernetes v1.37.2 keeps too), so calls whose results are each
+		// below the limit could build any amount: `lists.range(1000).map(i, '%s'.format([s]))`
+		// holds s a thousand times at the cost of a thousand small calls. Charged by what it
+		// builds, as ext.Strings charges replace and join, format costs its result's size.
+		cel.CostTrackerOptions(interpreter.OverloadCostTracker("string_format", trackFormatCost)),
+	}})
+}
+
+// trackFormatCost is the cost of a call of format: the call, a traversal of its format string
+// (what CEL charges it by default), and the size of its result, as ext.Strings' trackers charge
+// replace and join.
+func trackFormatCost(args []ref.Val, result ref.Val) *uint64 {
+	cost := uint64(1)
+	if f, ok := args[0].(types.String); ok {
+		cost += uint64(math.Ceil(float64(f.Size().(types.Int)) * common.StringTraversalCostFactor))
+	}
+	if r, ok := result.(types.String); ok {
+		cost += uint64(r.Size().(types.Int))
+	}
+	return &cost
+}
+
+// checkFormattedSize stops the evaluation (checkSize) if formatting args by format, as
+// ext.Strings' format does, would return a string of more than limit code points, counting
+// as it goes. It counts what each clause adds at least: a %s of a string, bytes, list or map
+// all of its text, and a %x or %X of a string or bytes two digits a byte (what grows with the
+// object), any other clause one code point. A clause it cannot read, or with no argument left,
+// ends the count: the extension reports it.
+func checkFormattedSize(format string, args traits.Lister, limit uint64) {
+	n := int64(args.Size().(types.Int))
+	size := uint64(0)
+	arg := int64(0)
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			if utf8.RuneStart(format[i]) {
+				size++
+			}
+			continue
+		}
+		if i+1 < len(format) && format[i+1] == '%' {
+			size++
+			i++
+			continue
+		}
+		// The clause: an optional precision (.digits), then its verb.
+		j := i + 1
+		if j < len(format) && format[j] == '.' {
+			j++
+			for j < len(format) && format[j] >= '0' && format[j] <= '9' {
+				j++
+			}
+		}
+		if j >= len(format) || arg >= n {
+			return
+		}
+		v := args.Get(types.Int(arg))
+		switch format[j] {
+		case 's':
+			formattedSize(v, &size, limit)
+		case 'x', 'X':
+			switch v := v.(type) {
+			case types.String:
+				size += 2 * uint64(len(v))
+			case types.Bytes:
+				size += 2 * uint64(len(v))
+			default:
+				size++
+			}
+		default:
+			size++
+		}
+		checkSize("format", size, limit)
+		arg++
+		i = j
+	}
+	checkSize("format", size, limit)
+}
+
+// formattedSize adds to *size the size of v as format's %s writes it (a list as [a, b], a map
+// as {k: v}, a string as itself), counting a value of another kind (a double, a duration) as
+// one code point; it stops the evaluation (checkSize) as soon as *size goes over limit, so it
+// visits at most about limit values.
+func formattedSize(v ref.Val, size *uint64, limit uint64) {
+	switch v := v.(type) {
+	case types.String:
+		*size += uint64(utf8.RuneCountInString(string(v)))
+	case types.Bytes:
+		*size += uint64(utf8.RuneCount(v))
+	case types.Bool:
+		*size += uint64(len(strconv.FormatBool(bool(v))))
+	case types.Int:
+		*size += uint64(len(strconv.FormatInt(int64(v), 10)))
+	case types.Uint:
+		*size += uint64(len(strconv.FormatUint(uint64(v), 10)))
+	case types.Null:
+		*size += 4
+	case traits.Lister:
+		*size += 2 // [ and ]
+		n := int64(v.Size().(types.Int))
+		for i := int64(0); i < n; i++ {
+			if i > 0 {
+				*size += 2 // ", "
+			}
+			formattedSize(v.Get(types.Int(i)), size, limit)
+		}
+	case traits.Mapper:
+		*size += 2 // { and }
+		first := true
+		for it := v.Iterator(); it.HasNext() == types.True; {
+			k := it.Next()
+			if !first {
+				*size += 2 // ", "
+			}
+			first = false
+			formattedSize(k, size, limit)
+			*size += 2 // ": "
+			if e, found := v.Find(k); found {
+				formattedSize(e, size, limit)
+			}
+		}
+	default:
+		*size++
+	}
+	checkSize("format", *size, limit)
 }
 
 // regexSizeGuards redefines ext.Regex's regex.replace, whose result may be as large as
@@ -83,7 +222,7 @@ func regexSizeGuards(limit uint64) cel.EnvOption {
 		return failedOption(err)
 	}
 	str := cel.StringType
-	return cel.Lib(sizeGuardLib{
+	return cel.Lib(sizeGuardLib{env: []cel.EnvOption{
 		cel.Function("regex.replace",
 			cel.Overload(all, []*cel.Type{str, str, str}, str,
 				cel.FunctionBinding(func(args ...ref.Val) ref.Val {
@@ -97,7 +236,7 @@ func regexSizeGuards(limit uint64) cel.EnvOption {
 					}
 					return callBinding(impl[limited], args...)
 				}))),
-	})
+	}})
 }
 
 // extensionBindings returns what the CEL extension lib binds to the overloads named, by
@@ -207,10 +346,15 @@ func regexReplacedSize(target, pattern, replacement ref.Val, n int64, limit uint
 	checkSize("regex.replace", size, limit)
 }
 
-type sizeGuardLib []cel.EnvOption
+// sizeGuardLib is a CEL library of size guards: the functions they redefine (env) and the
+// cost trackers of their results (program).
+type sizeGuardLib struct {
+	env     []cel.EnvOption
+	program []cel.ProgramOption
+}
 
-func (l sizeGuardLib) CompileOptions() []cel.EnvOption   { return l }
-func (sizeGuardLib) ProgramOptions() []cel.ProgramOption { return nil }
+func (l sizeGuardLib) CompileOptions() []cel.EnvOption     { return l.env }
+func (l sizeGuardLib) ProgramOptions() []cel.ProgramOption { return l.program }
 
 // checkSize stops the evaluation, as CEL's cost limit does, if a result of size would go over
 // limit.

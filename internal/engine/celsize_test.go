@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
 	"github.com/google/cel-go/ext"
 )
 
@@ -74,4 +76,47 @@ func mustCompile(t *testing.T, env *cel.Env, expr string) *cel.Ast {
 		t.Fatal(iss.Err())
 	}
 	return ast
+}
+
+// TestFormattedSizeIsTheSizeOfTheResult: the size sizeGuards checks before format builds its
+// result is the size of the result ext.Strings' format makes, wherever every clause formats a
+// string, bytes, a list, a map, an int, a uint, a bool or null (%s), or a string or bytes (%x):
+// with the limit at that size the guard lets it run, one below it stops it.
+func TestFormattedSizeIsTheSizeOfTheResult(t *testing.T) {
+	env, err := cel.NewEnv(cel.OptionalTypes(), ext.Strings(), cel.Variable("f", cel.StringType), cel.Variable("args", cel.ListType(cel.DynType)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast, iss := env.Compile("f.format(args)")
+	if iss.Err() != nil {
+		t.Fatal(iss.Err())
+	}
+	prg, err := env.Program(ast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stops := func(f string, args ref.Val, limit uint64) (stopped bool) {
+		defer func() { stopped = recover() != nil }()
+		checkFormattedSize(f, args.(traits.Lister), limit)
+		return false
+	}
+	argSets := [][]any{
+		{"héllo", "wörld"},
+		{[]any{"a", int64(-12), uint64(7), true, nil}, map[string]any{"k": "v", "ö": []any{}}},
+		{[]byte("abc"), "ÿ"},
+		{map[string]any{}, []any{[]any{"x", "y"}, map[string]any{"a": false}}},
+	}
+	for _, f := range []string{"%s", "%s-%s", "%% %s %%%x", "ü%X|%s", "plain %s and %s"} {
+		for _, args := range argSets {
+			list := types.DefaultTypeAdapter.NativeToValue(args)
+			out, _, err := prg.Eval(map[string]any{"f": f, "args": list})
+			if err != nil {
+				continue // too few arguments, or %x of a list: the extension reports it
+			}
+			size := uint64(utf8.RuneCountInString(out.Value().(string)))
+			if stops(f, list, size) || !stops(f, list, size-1) {
+				t.Errorf("%q.format(%v) is %d long (%q); the guard does not stop it at that size exactly", f, args, size, out.Value())
+			}
+		}
+	}
 }

@@ -50,6 +50,24 @@ func TestACustomCheckThatBlowsUpATenantsStringIsStoppedBeforeItAllocates(t *test
 		"regex.replace by a group the match repeats": {
 			expression: "regex.replace(" + a + ", '(x*)', '" + strings.Repeat(`\\1`, 1000) + "').size() > 0", status: engine.StatusNotAssessed, message: stopped,
 		},
+		"format of a list that repeats the annotation": {
+			expression: "'%s'.format([lists.range(1000).map(i, " + a + ")]).size() > 0", status: engine.StatusNotAssessed, message: stopped,
+		},
+		"format with the annotation in a hundred clauses": {
+			expression: "'" + strings.Repeat("%s", 100) + "'.format([" + strings.TrimSuffix(strings.Repeat(a+", ", 100), ", ") + "]).size() > 0",
+			status:     engine.StatusNotAssessed, message: stopped,
+		},
+		"format of the annotation as hex": {
+			expression: "'" + strings.Repeat("%x", 40) + "'.format([" + strings.TrimSuffix(strings.Repeat(a+", ", 40), ", ") + "]).size() > 0",
+			status:     engine.StatusNotAssessed, message: stopped,
+		},
+		"formats of the annotation that a map keeps": {
+			expression: "lists.range(1000).map(i, '%s'.format([" + a + "])).size() > 0", status: engine.StatusNotAssessed, message: stopped,
+		},
+		"an ordinary format runs": {
+			expression: "'%s-%d-%s-%s-%x'.format([object.metadata.name, 3, [1, 'a', true], {'k': 2.5}, 'hi']) == 'web-3-[1, a, true]-{k: 2.5}-6869' && '%s'.format([" + a + "]).size() == 16384",
+			status:     engine.StatusPass,
+		},
 		"an ordinary regex.replace runs": {
 			expression: "regex.replace(" + a + ", '(x)(x)', '\\\\2-\\\\\\\\', 100).size() == 16384 + 100", status: engine.StatusPass,
 		},
