@@ -213,6 +213,9 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 	var vars any = map[string]any{"object": object, "podSpec": podSpec}
 	prg := programs.plain
 	withheld := withheldOf(ctx.withheld, obj.Kind, programs.reads)
+	if templateAsPod {
+		withheld = append(withheld, withheldOf(templateUndecided, "", programs.reads)...)
+	}
 	if len(withheld) > 0 {
 		prg = programs.partial
 		patterns := make([]*cel.AttributePatternType, len(withheld))
@@ -292,9 +295,22 @@ func (o *Object) asMap() (map[string]any, error) {
 	return m, nil
 }
 
+// templateUndecided are the fields of the Pod a workload's pod template makes (podOfTemplate)
+// that the template does not decide: its owner references, which the controller that makes it
+// sets, and its status. A custom check that reads them is NotAssessed on the template, as on a
+// field the evaluation lacks (WithheldField), rather than judged on what the template's author
+// wrote there or on nothing.
+var templateUndecided = []WithheldField{
+	{Path: []string{"metadata", "ownerReferences"}, Why: "a pod template does not decide (the controller that makes the Pod sets it)"},
+	{Path: []string{"status"}, Why: "a pod template does not decide (the Pod has none until it is made)"},
+}
+
 // podOfTemplate is what a workload's pod template makes, as a Pod: apiVersion v1, kind Pod, the
-// template's metadata with the workload's namespace (and its name, unless the template names
-// the Pod), and the template's spec.
+// template's labels, annotations and finalizers, which Kubernetes' controllers copy to the Pods
+// they make, and nothing else of its metadata (GetPodFromTemplate, k8s.io/kubernetes v1.37.2
+// pkg/controller/controller_utils.go: a name, owner references or a UID written in a template
+// are not the Pod's), the workload's namespace and name (the Pods' names are generated from
+// it), and the template's spec.
 func podOfTemplate(obj *Object, object map[string]any) map[string]any {
 	path := []string{"spec", "template"}
 	if obj.Kind == "CronJob" {
@@ -304,13 +320,15 @@ func podOfTemplate(obj *Object, object map[string]any) map[string]any {
 	var spec any
 	if tpl, found, err := unstructured.NestedMap(object, path...); err == nil && found {
 		if m, ok := tpl["metadata"].(map[string]any); ok {
-			meta = maps.Clone(m)
+			for _, k := range []string{"labels", "annotations", "finalizers"} {
+				if v, ok := m[k]; ok {
+					meta[k] = v
+				}
+			}
 		}
 		spec = tpl["spec"]
 	}
-	if _, named := meta["name"]; !named {
-		meta["name"] = obj.Name
-	}
+	meta["name"] = obj.Name
 	if obj.Namespace != "" {
 		meta["namespace"] = obj.Namespace
 	}

@@ -1148,3 +1148,51 @@ func TestAPodIsJudgedWhateverItsPhase(t *testing.T) {
 		})
 	}
 }
+
+// TestACustomCheckOnPodsSeesOnlyTheMetadataAPodGetsFromItsTemplate: a workload's pod template
+// was judged as a Pod with the template's metadata as written, and a template's metadata may
+// hold anything: a name, owner references, a UID, which Kubernetes' controllers do not give the
+// Pods they make (GetPodFromTemplate, k8s.io/kubernetes v1.37.2 pkg/controller/controller_utils.go,
+// copies only its labels, annotations and finalizers; the Pod's name is generated from the
+// workload's and its controller sets the owner reference). A Deployment whose template named
+// itself `shop-web` passed a check that Pods are named with the team's prefix, and one whose
+// template carried a made-up owner reference passed a check that Pods are owned, in scan, at
+// admission and in its reports, while every Pod it makes has neither. The template is now judged
+// with what the Pod gets: its labels, annotations and finalizers, the workload's namespace and
+// name; owner references, which the controller sets, are undecided (NotAssessed), not taken from
+// the template.
+func TestACustomCheckOnPodsSeesOnlyTheMetadataAPodGetsFromItsTemplate(t *testing.T) {
+	d := webDeployment()
+	d.Spec.Template.Name = "shop-web"
+	d.Spec.Template.UID = "made-up"
+	d.Spec.Template.OwnerReferences = []metav1.OwnerReference{ref("apps/v1", "ReplicaSet", "made-up", "made-up")}
+	d.Spec.Template.Annotations = map[string]string{"team": "shop"}
+	d.Spec.Template.Finalizers = []string{"example.com/keep"}
+	check := func(id, expression string) v1alpha1.CustomCheck {
+		return v1alpha1.CustomCheck{ID: id, Title: id, Kinds: []string{"Pod"}, Criteria: []v1alpha1.Criterion{"CC8.1"},
+			Severity: v1alpha1.SeverityHigh, Expression: expression}
+	}
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{
+		check("custom-prefix", "object.metadata.name.startsWith('shop-')"),
+		check("custom-owned", "has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(o, o.controller == true || o.kind == 'ReplicaSet')"),
+		check("custom-uid", "!has(object.metadata.uid)"),
+		check("custom-copied", "object.metadata.name == 'web' && object.metadata.namespace == 'shop' && object.metadata.labels.app == 'web' && "+
+			"object.metadata.annotations.team == 'shop' && object.metadata.finalizers == ['example.com/keep']"),
+	}}}
+	ev := evaluate(t, profile, []*engine.Object{engine.NewObject(d, "apps/v1", "Deployment")})
+	want := map[string]engine.Status{
+		"custom-prefix": engine.StatusFail, "custom-owned": engine.StatusNotAssessed, "custom-uid": engine.StatusPass, "custom-copied": engine.StatusPass,
+	}
+	for id, status := range want {
+		rs := resultsOf(ev, id)
+		if len(rs) != 1 {
+			t.Fatalf("%s: %d results, want 1", id, len(rs))
+		}
+		if rs[0].Status != status {
+			t.Errorf("%s: %s %q, want %s", id, rs[0].Status, rs[0].Message, status)
+		}
+		if status == engine.StatusNotAssessed && (rs[0].FailedOnObject() || !strings.Contains(rs[0].Message, "object.metadata.ownerReferences")) {
+			t.Errorf("%s: %q, want it undecided, naming object.metadata.ownerReferences", id, rs[0].Message)
+		}
+	}
+}
