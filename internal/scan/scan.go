@@ -147,7 +147,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	keepAll := opts.Show == "all" || opts.Output == "junit" || opts.Output == "policyreport"
 	evOpts := engine.Options{Now: at, AdminNamespace: opts.AdminNamespace, KeepPassing: keepAll, FindingsOnly: !keepAll,
 		Approval: engine.ApprovalOffline, NoSummaryFindings: true, // buildReport lists and orders every finding
-		KubernetesKind: manifest.ServedKind}
+		KubernetesKind: manifest.ServedKind, Withheld: manifestWithheld}
 
 	// Objects are evaluated as each file is decoded (engine.Stream), so that those no
 	// cross-object check reads are let go at once instead of being held for the whole input;
@@ -663,4 +663,15 @@ func kindMeant(k string, kindsRead map[string]bool) string {
 		return kind
 	}
 	return ""
+}
+
+// manifestWithheld are the fields of the objects scan reads that their files do not decide,
+// which a custom check whose result depends on them is NotAssessed on, naming the field, rather
+// than judged on what a file says: an object's status, which the API server ignores in what is
+// applied (each kind's PrepareForCreate resets it, a status subresource keeps it from updates,
+// k8s.io/kubernetes v1.37.2 pkg/registry) and the cluster's controllers and kubelets write. A
+// file's status is whatever its author wrote: a Deployment claiming availableReplicas: 2 passed
+// a check of its availability. The operator judges the status the cluster has.
+var manifestWithheld = []engine.WithheldField{
+	{Path: []string{"status"}, Why: "a file does not decide (the API server ignores the status in what is applied; the operator judges the cluster's)"},
 }
