@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -117,6 +118,77 @@ func TestFormattedSizeIsTheSizeOfTheResult(t *testing.T) {
 			if stops(f, list, size) || !stops(f, list, size-1) {
 				t.Errorf("%q.format(%v) is %d long (%q); the guard does not stop it at that size exactly", f, args, size, out.Value())
 			}
+		}
+	}
+}
+
+// countedString is a string whose comparisons are counted.
+type countedString struct {
+	types.String
+	compared *int
+}
+
+func (s countedString) Equal(other ref.Val) ref.Val {
+	*s.compared++
+	if o, ok := other.(countedString); ok {
+		return s.String.Equal(o.String)
+	}
+	return s.String.Equal(other)
+}
+
+// TestAQuadraticListFunctionIsStoppedBeforeItRuns: CEL charges distinct and the sets functions
+// after the call, by the square (or product) of their lists' sizes, and no timeout stops a call
+// that runs: a check that no container repeats an environment variable
+// (`c.env.map(e, e.name).distinct()`) spent 9 s comparing 20,000 names a tenant wrote, and
+// sets.contains of two such lists 54 s, before the cost limit stopped each (the two-second time
+// limit is checked only between a comprehension's steps). A call whose cost alone would go over
+// the limit now stops the expression before it compares anything; smaller calls run as before.
+func TestAQuadraticListFunctionIsStoppedBeforeItRuns(t *testing.T) {
+	env, err := customEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for expression, want := range map[string]string{
+		"object.big.distinct().size() > 0":            "stopped",
+		"sets.contains(object.big, object.big)":       "stopped",
+		"sets.intersects(object.big, object.other)":   "stopped",
+		"sets.equivalent(object.big, object.big)":     "stopped",
+		"object.small.distinct().size() == 100":       "true",
+		"sets.contains(object.big, object.two)":       "true",
+		"sets.equivalent(object.small, object.small)": "true",
+		"!sets.intersects(object.small, object.xy)":   "true",
+	} {
+		compared := 0
+		list := func(n int, prefix string) []ref.Val {
+			out := make([]ref.Val, n)
+			for i := range out {
+				out[i] = countedString{types.String(fmt.Sprintf("%s%d", prefix, i)), &compared}
+			}
+			return out
+		}
+		ast, iss := env.Compile(expression)
+		if iss.Err() != nil {
+			t.Fatal(iss.Err())
+		}
+		prg, err := env.Program(ast, cel.CostLimit(CustomCheckCostLimit))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := prg.Eval(map[string]any{"podSpec": nil, "object": map[string]any{
+			"big": list(20000, "E"), "other": list(20000, "F"), "small": list(100, "E"), "two": list(2, "E"), "xy": list(2, "X")}})
+		got := fmt.Sprint(out)
+		if err != nil {
+			got = "error: " + err.Error()
+			if strings.Contains(err.Error(), "cost limit exceeded") {
+				got = "stopped"
+			}
+		}
+		if got != want {
+			t.Errorf("%s: %s, want %s", expression, got, want)
+		}
+		// 20,000 names compared with each other are 200 million comparisons.
+		if compared > 1_000_000 {
+			t.Errorf("%s: %d comparisons, want the call stopped before it runs", expression, compared)
 		}
 	}
 }

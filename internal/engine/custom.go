@@ -102,6 +102,7 @@ func customEnv() (*cel.Env, error) {
 			sizeGuards(CustomCheckCostLimit),
 			ext.Lists(),
 			ext.Sets(),
+			comparisonGuards(CustomCheckCostLimit),
 			ext.Regex(),
 			regexSizeGuards(CustomCheckCostLimit),
 			cel.HomogeneousAggregateLiterals(),
