@@ -3,9 +3,7 @@ package controllers
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -94,14 +92,7 @@ func (j judgement) spec() *journal.ProfileSpec {
 // the cluster: the profile's spec, the check catalogue, or both; "" when neither did, or where
 // either side is not known.
 func (j judgement) reassessed(next judgement) string {
-	var out []string
-	if j.profile.SHA256 != "" && next.profile.SHA256 != "" && j.profile.SHA256 != next.profile.SHA256 {
-		out = append(out, fmt.Sprintf("profile generation %d -> %d (spec %.8s -> %.8s)", j.profile.Generation, next.profile.Generation, j.profile.SHA256, next.profile.SHA256))
-	}
-	if j.catalogue != "" && next.catalogue != "" && j.catalogue != next.catalogue {
-		out = append(out, "catalogue "+j.catalogue+" -> "+next.catalogue)
-	}
-	return strings.Join(out, "; ")
+	return journal.Reassessed(j.profile, next.profile, j.catalogue, next.catalogue)
 }
 
 type exTrack struct {

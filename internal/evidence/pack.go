@@ -125,6 +125,16 @@ type Deviation struct {
 	excepted      time.Duration
 	exceptedSince time.Time
 	waiver        *ExceptionRow
+	// judged is what the latest record showing it open was judged under: an inferred closing
+	// judged under another profile version or catalogue is reassessed, not remediated.
+	judged judgement
+}
+
+// judgement is what an evaluation judged under: the profile's version and the check catalogue
+// (each zero where the journal does not say).
+type judgement struct {
+	spec      journal.ProfileSpec
+	catalogue string
 }
 
 // except and unexcept note that an exception (w, when known) began or stopped covering the
@@ -393,8 +403,11 @@ type builder struct {
 	// object by creation time, oldest first: a name deleted and created again is another
 	// exception.
 	exceptions map[string][]*ExceptionRow
-	coverage   map[string]*CoverageRow
-	timelines  map[string]*Timeline
+	// versions are each profile's latest version a record states (cluster, profile), in the
+	// period or before it: what a finding opened now is judged under.
+	versions  map[string]journal.ProfileSpec
+	coverage  map[string]*CoverageRow
+	timelines map[string]*Timeline
 	// evaluations are each namespace's evaluations (cluster, profile, namespace).
 	evaluations map[string]*evaluations
 	checks      map[string]*CheckSummary
@@ -499,7 +512,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 		opts: opts, pack: &Pack{Options: opts, Until: until},
 		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{}, resumedIn: map[string][]time.Time{},
-		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{},
+		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{}, versions: map[string]journal.ProfileSpec{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
 		population: population,
 	}
@@ -564,6 +577,7 @@ func (b *builder) record(line []byte) error {
 	}
 	b.listen(&r)
 	b.operator(&r)
+	b.version(&r)
 	if r.Time.Before(b.opts.From) || !r.Time.Before(b.opts.To) {
 		return nil
 	}
@@ -592,6 +606,7 @@ func (b *builder) record(line []byte) error {
 		if r.Type == journal.FindingUnexcepted {
 			d.unexcept(r.Time)
 		}
+		d.judged = b.judgement(c, r.Profile, nil)
 	case journal.FindingClosed:
 		if r.Finding == nil {
 			return nil
@@ -766,6 +781,36 @@ func (b *builder) operator(r *record) {
 		b.pack.Operators = append(b.pack.Operators, b.run)
 	}
 	b.run.Last = latest(b.run.Last, r.Time)
+}
+
+// version keeps the profile's version a profile record states (any time: one stated before the
+// period is in force at its start).
+func (b *builder) version(r *record) {
+	pk := key(b.cluster, r.Profile)
+	switch r.Type {
+	case journal.ProfileCreated, journal.ProfileChanged, journal.ProfileAttested:
+		if r.Spec != nil {
+			b.versions[pk] = *r.Spec
+		}
+	case journal.ProfileDeleted:
+		delete(b.versions, pk)
+	}
+}
+
+// judgement is what a record of the profile at this point of the journal was judged under: spec
+// where the record says (an attestation's), else the profile's latest version, and the catalogue
+// of the operator whose records these are.
+func (b *builder) judgement(c, profile string, spec *journal.ProfileSpec) judgement {
+	var j judgement
+	if spec != nil {
+		j.spec = *spec
+	} else {
+		j.spec = b.versions[key(c, profile)]
+	}
+	if b.run != nil {
+		j.catalogue = b.run.Catalogue
+	}
+	return j
 }
 
 // resume notes the end of an interval the cluster being read was not observed in.
@@ -1171,12 +1216,21 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 				lists = full.Attestation.Populations
 			}
 		}
+		judged := b.judgement(c, r.Profile, orUnknown(r.Spec))
 		for _, fk := range keys {
-			b.close(open[fk], r.Time, true, inferredReason(open[fk].Finding, a.Checks, lists))
+			d := open[fk]
+			reason := inferredReason(d.Finding, a.Checks, lists)
+			// As the operator journals a closing it sees after a profile edit or an upgrade:
+			// the change may alone have closed it.
+			if why := journal.Reassessed(d.judged.spec, judged.spec, d.judged.catalogue, judged.catalogue); why != "" && (reason == "" || reason == journal.CloseResolved) {
+				reason, d.Reassessed = journal.CloseReassessed, why
+			}
+			b.close(d, r.Time, true, reason)
 		}
 	}
 	for _, f := range a.Open {
 		if d, ok := open[f.Key]; ok {
+			d.judged = b.judgement(c, r.Profile, orUnknown(r.Spec))
 			// Whether it is excepted now, where an excepting record was lost in a gap.
 			if f.Exception == "" {
 				d.unexcept(r.Time)
@@ -1189,6 +1243,7 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 		if d == nil {
 			continue
 		}
+		d.judged = b.judgement(c, r.Profile, orUnknown(r.Spec))
 		if f.Exception != "" {
 			d.Exceptions = append(d.Exceptions, f.Exception)
 			w := b.exceptionRef(c, r.Namespace, f.Exception)
@@ -1206,6 +1261,15 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 			e.noteApproval(&a.Exceptions[i])
 		}
 	}
+}
+
+// orUnknown is an attestation's spec, or the zero version (not known) where it does not say:
+// not the profile's latest, which the namespace's evaluation may not have judged under yet.
+func orUnknown(spec *journal.ProfileSpec) *journal.ProfileSpec {
+	if spec == nil {
+		return &journal.ProfileSpec{}
+	}
+	return spec
 }
 
 // inferredReason is why a finding an attestation no longer lists open went, as the operator

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -176,6 +177,21 @@ func CloseReason(f Finding, checks []CheckPopulation, lists [][]string) string {
 		return CloseResourceGone
 	}
 	return CloseOutOfScope
+}
+
+// Reassessed says what changed from one judgement to the next that can change a verdict with
+// nothing changed in the cluster (the text of Finding.Reassessed): the profile's spec (from and
+// to), the check catalogue (fromCatalogue, toCatalogue), or both; "" when neither did, or where
+// either side of one is not known (an empty digest or catalogue).
+func Reassessed(from, to ProfileSpec, fromCatalogue, toCatalogue string) string {
+	var out []string
+	if from.SHA256 != "" && to.SHA256 != "" && from.SHA256 != to.SHA256 {
+		out = append(out, fmt.Sprintf("profile generation %d -> %d (spec %.8s -> %.8s)", from.Generation, to.Generation, from.SHA256, to.SHA256))
+	}
+	if fromCatalogue != "" && toCatalogue != "" && fromCatalogue != toCatalogue {
+		out = append(out, "catalogue "+fromCatalogue+" -> "+toCatalogue)
+	}
+	return strings.Join(out, "; ")
 }
 
 // IdentityKind is the kind as the finding's key and the populations name it: kind.group where
