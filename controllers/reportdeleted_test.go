@@ -207,7 +207,7 @@ func TestAReportOfAProfileBeingDeletedIsNotCalledDeleted(t *testing.T) {
 		rec := events.NewFakeRecorder(10)
 		r := &ComplianceProfileReconciler{Client: k8s, apiReader: k8s, Recorder: rec}
 		now := time.Now()
-		r.reportDeleted(ctx, c.profile, rep, now.Add(-time.Minute), now)
+		r.reportDeleted(ctx, c.profile, rep, seenReport{at: now.Add(-time.Minute)}, now)
 		if got := len(rec.Events); got != c.want {
 			t.Errorf("%s: %d Events, want %d", c.name, got, c.want)
 		}

@@ -48,7 +48,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 			// Someone else made this report: remove it and write the operator's own. The
 			// operator deleted this one: its absence is no deletion by someone else, even if
 			// the create below fails and a later evaluation finds no report.
-			r.state.reportPresent(ps, ns, now, false)
+			r.state.reportPresent(ps, ns, now, false, "")
 			if err := r.deleteForged(ctx, rep, profile.Name, why); err != nil {
 				return err
 			}
@@ -56,7 +56,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		}
 	}
 	if exists {
-		r.state.reportPresent(ps, ns, now, true)
+		r.state.reportPresent(ps, ns, now, true, r.namespaceUID(ctx, ns))
 		// Restore what a person may have edited: labels, owner, spec.
 		before := rep.DeepCopy()
 		if err := r.setReportMeta(profile, rep); err != nil {
@@ -96,10 +96,11 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		}
 		metrics.ReportWrites.WithLabelValues(profile.Name, "create", "ok").Inc()
 		log.Info("Created report", "report", klog.KObj(rep))
-		if seen, ok := r.state.reportGone(ps, ns); ok {
+		uid := r.namespaceUID(ctx, ns)
+		if seen, ok := r.state.reportGone(ps, ns); ok && (seen.namespace == "" || seen.namespace == uid) {
 			r.reportDeleted(ctx, profile, rep, seen, now)
 		}
-		r.state.reportPresent(ps, ns, now, true)
+		r.state.reportPresent(ps, ns, now, true, uid)
 	}
 
 	desired := r.observeNamespace(ctx, profile, ev, ns, &rep.Status, rep.Generation, now)
@@ -146,27 +147,46 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	return nil
 }
 
-// reportDeleted records that the namespace's report, which the operator found or wrote at seen
-// and has not deleted since, was missing at the evaluation made at now, which created rep in its
-// place: someone else deleted it (where the admission policies apply, only the garbage collector
-// and the namespace controller may). A Warning Event on the profile and a report.deleted journal
-// record say so; the API server does not tell the operator who deleted it, nor exactly when. A
-// profile being deleted, or already gone (the garbage collector deletes its reports), is no
-// report deleted by someone else: the API server, not the cache, is asked. (Nor is a namespace
-// being deleted: the API server refuses to create the report there.)
-func (r *ComplianceProfileReconciler) reportDeleted(ctx context.Context, profile *v1alpha1.ComplianceProfile, rep *v1alpha1.ComplianceReport, seen, now time.Time) {
+// reportDeleted records that the namespace's report, which the operator found or wrote at
+// seen.at and has not deleted since, was missing at the evaluation made at now, which created rep
+// in its place: someone else deleted it (where the admission policies apply, only the garbage
+// collector and the namespace controller may). A Warning Event on the profile and a
+// report.deleted journal record say so; the API server does not tell the operator who deleted
+// it, nor exactly when. A profile being deleted, or already gone (the garbage collector deletes
+// its reports), is no report deleted by someone else: the API server, not the cache, is asked.
+// Nor is a namespace deleted and created again under the same name since (its report went with
+// it): the API server is asked for the namespace's UID, which must be the one the report was
+// seen in. (Nor is a namespace being deleted: the API server refuses to create the report there.)
+func (r *ComplianceProfileReconciler) reportDeleted(ctx context.Context, profile *v1alpha1.ComplianceProfile, rep *v1alpha1.ComplianceReport, seen seenReport, now time.Time) {
 	if r.apiReader != nil {
 		current := &v1alpha1.ComplianceProfile{}
 		if err := r.apiReader.Get(ctx, types.NamespacedName{Name: profile.Name}, current); err != nil ||
 			current.UID != profile.UID || !current.DeletionTimestamp.IsZero() {
 			return
 		}
+		if seen.namespace != "" {
+			ns := &corev1.Namespace{}
+			if err := r.apiReader.Get(ctx, types.NamespacedName{Name: rep.Namespace}, ns); err != nil || ns.UID != seen.namespace {
+				return
+			}
+		}
 	}
-	logf.FromContext(ctx).Info("Recreated a report deleted by someone other than the operator", "report", klog.KObj(rep), "lastSeen", seen)
+	logf.FromContext(ctx).Info("Recreated a report deleted by someone other than the operator", "report", klog.KObj(rep), "lastSeen", seen.at)
 	r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventReportDeleted, "WriteReport",
 		"Report %s/%s was deleted by someone other than the operator, after %s (when the operator last found or wrote it) and before %s, when it was recreated",
-		rep.Namespace, rep.Name, seen.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
-	r.journal.reportDeleted(profile.Name, rep.Namespace, seen, now)
+		rep.Namespace, rep.Name, seen.at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	r.journal.reportDeleted(profile.Name, rep.Namespace, seen.at, now)
+}
+
+// namespaceUID is the UID of the namespace as the operator's client reads it (its cache, which
+// holds every Namespace: selectNamespace reads them; "" when it cannot): which namespace object
+// a report was found or written in.
+func (r *ComplianceProfileReconciler) namespaceUID(ctx context.Context, name string) types.UID {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, types.NamespacedName{Name: name}, ns); err != nil {
+		return ""
+	}
+	return ns.UID
 }
 
 // observeNamespace builds the status of the namespace's report from the evaluation (previous:

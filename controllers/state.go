@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -98,9 +100,18 @@ type profileState struct {
 	// the report lists only the maxFindings most severe.
 	failing map[string]map[uint64]bool
 	// present holds, by namespace, when this process last found or wrote the operator's own
-	// report of it: a report missing at a later evaluation, which the operator did not delete
-	// (it forgets the namespace when it does), was deleted by someone else (reportGone).
-	present map[string]time.Time
+	// report of it, and in which namespace object: a report missing at a later evaluation of
+	// the same namespace object, which the operator did not delete (it forgets the namespace
+	// when it does), was deleted by someone else (reportGone).
+	present map[string]seenReport
+}
+
+// seenReport is when the operator last found or wrote a namespace's report, and the UID of the
+// namespace it was in ("" when not known): a namespace deleted and created again under the same
+// name is another object, and its first report no report deleted.
+type seenReport struct {
+	at        time.Time
+	namespace types.UID
 }
 
 // notCurrent says why a namespace's summary is not current: its latest evaluation failed
@@ -158,7 +169,7 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		evaluated:   map[string]evaluation{},
 		notCurrent:  map[string]notCurrent{},
 		failing:     map[string]map[uint64]bool{},
-		present:     map[string]time.Time{},
+		present:     map[string]seenReport{},
 	}
 	if old := s.profiles[profile.Name]; old != nil {
 		// A profile edit does not make a report the operator wrote under the last plan one it
@@ -343,21 +354,21 @@ func (s *state) markWritten(ps *profileState, ns string, now time.Time) {
 // reportPresent records that the namespace's report, the operator's own, existed at now (found,
 // or written); ok false that it does not, the operator having deleted it (a report it did not
 // write) or never found it: its absence later is no deletion by someone else.
-func (s *state) reportPresent(ps *profileState, ns string, now time.Time, ok bool) {
+func (s *state) reportPresent(ps *profileState, ns string, now time.Time, ok bool, uid types.UID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !ok {
 		delete(ps.present, ns)
 		return
 	}
-	if now.After(ps.present[ns]) {
-		ps.present[ns] = now
+	if now.After(ps.present[ns].at) {
+		ps.present[ns] = seenReport{at: now, namespace: uid}
 	}
 }
 
 // reportGone says when the operator last found or wrote the namespace's report, if it did since
 // it last deleted it or forgot the namespace: a report that is now missing went after then.
-func (s *state) reportGone(ps *profileState, ns string) (time.Time, bool) {
+func (s *state) reportGone(ps *profileState, ns string) (seenReport, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := ps.present[ns]
