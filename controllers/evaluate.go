@@ -111,6 +111,7 @@ func (r *ComplianceProfileReconciler) selectNamespaces(ctx context.Context, p *p
 			p.selected[list.Items[i].Name] = true
 		}
 	}
+	r.journal.selection(p.profile.Name, p.selected)
 	return ctrl.Result{}, nil
 }
 

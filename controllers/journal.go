@@ -41,8 +41,11 @@ type journalHook struct {
 	restored bool
 	// waitUntil ends the wait for the restore (ready): restoreWait after the first call, by
 	// the wall clock (a bound on I/O, not a time the journal records); zero before.
-	waitUntil  time.Time
-	profiles   map[string]journal.ProfileSpec
+	waitUntil time.Time
+	profiles  map[string]journal.ProfileSpec
+	// selected are the namespaces each profile selected at its latest full evaluation since
+	// this process started (sorted), which its profile.attested records state.
+	selected   map[string][]string
 	namespaces map[nsKey]*nsTrack
 	exceptions map[string]*exTrack
 }
@@ -117,7 +120,7 @@ func newJournalHook(q *journal.Queue, c clock.Clock, interval time.Duration) *jo
 		interval = 24 * time.Hour
 	}
 	h := &journalHook{queue: q, clock: c, interval: interval,
-		profiles: map[string]journal.ProfileSpec{}, namespaces: map[nsKey]*nsTrack{}, exceptions: map[string]*exTrack{}}
+		profiles: map[string]journal.ProfileSpec{}, selected: map[string][]string{}, namespaces: map[nsKey]*nsTrack{}, exceptions: map[string]*exTrack{}}
 	q.SetRestore(h.Restore)
 	return h
 }

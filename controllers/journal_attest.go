@@ -35,7 +35,13 @@ func (h *journalHook) attest(now time.Time) {
 	// journal a profile changed longer ago as changed again.
 	for _, name := range slices.Sorted(maps.Keys(h.profiles)) {
 		spec := h.profiles[name]
-		recs = append(recs, journal.Record{Type: journal.ProfileAttested, Time: now, Profile: name, Spec: &spec})
+		rec := journal.Record{Type: journal.ProfileAttested, Time: now, Profile: name, Spec: &spec}
+		// And the namespaces it selects: one whose evaluation never succeeds has no record of
+		// its own.
+		if selected, ok := h.selected[name]; ok {
+			rec.Selection = &journal.Selection{Namespaces: slices.Clone(selected)}
+		}
+		recs = append(recs, rec)
 	}
 	h.mu.Unlock()
 	h.queue.Add(recs...)

@@ -43,6 +43,21 @@ func (h *journalHook) profileSeen(p *v1alpha1.ComplianceProfile) {
 	h.queue.Add(journal.Record{Type: typ, Time: at, Profile: p.Name, Spec: &spec})
 }
 
+// selection keeps the namespaces a full evaluation of the profile selected, for its next
+// profile.attested record.
+func (h *journalHook) selection(profile string, selected map[string]bool) {
+	if h == nil {
+		return
+	}
+	names := slices.Sorted(maps.Keys(selected))
+	if names == nil {
+		names = []string{}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.selected[profile] = names
+}
+
 func (h *journalHook) profileDeleted(name string) {
 	if h == nil || !h.ready() {
 		return
@@ -51,6 +66,7 @@ func (h *journalHook) profileDeleted(name string) {
 	h.mu.Lock()
 	_, known := h.profiles[name]
 	delete(h.profiles, name)
+	delete(h.selected, name)
 	// Its namespaces' open findings close: nothing judges them any more, which is no
 	// remediation.
 	var closings []journal.Record

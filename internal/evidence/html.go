@@ -83,9 +83,13 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	}
 	gapTime := p.NotObserved()
 	attested, missing := 0, 0
+	var unjudged []*CoverageRow
 	for _, c := range p.Coverage {
 		attested += c.Attestations
 		missing += len(c.MissingDays(o.From, p.Until))
+		if c.Unjudged() {
+			unjudged = append(unjudged, c)
+		}
 	}
 	pr("<h2>Summary</h2><div class=\"cards\">")
 	card := func(label, value string) {
@@ -99,6 +103,9 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	card("exceptions", fmt.Sprint(len(p.Exceptions)))
 	card("attestations", fmt.Sprint(attested))
 	card("namespace-days without attestation", fmt.Sprint(missing))
+	if len(unjudged) > 0 {
+		card("namespaces selected, never attested", fmt.Sprint(len(unjudged)))
+	}
 	card("time not observed", humanDuration(gapTime))
 	if len(p.Stale) > 0 {
 		card("namespace intervals not evaluated (evaluation.stale in gaps.csv)", fmt.Sprint(len(p.Stale)))
@@ -136,6 +143,13 @@ func (p *Pack) writeHTML(w io.Writer) error {
 
 	pr("<h2>Coverage and gaps</h2>\n<p class=\"muted\">Observed time (green) and intervals nobody observed or the journal lost (red) per cluster, then the namespaces without an attestation per day (darker: more). coverage.csv and gaps.csv list them; the table adds the intervals in which the operator ran but did not evaluate a namespace (evaluation.stale), whose criteria are Unknown then.</p>\n")
 	p.coverageChart(&b)
+	if len(unjudged) > 0 {
+		pr("<p>Selected by their profile and never attested in the period (no evaluation of them succeeded; coverage.csv lists them with no attestation):</p>\n<table><tr><th>cluster</th><th>profile</th><th>namespace</th><th>selected from</th></tr>")
+		for _, c := range unjudged {
+			pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", esc(c.Cluster), esc(c.Profile), esc(c.Namespace), ts(c.selected))
+		}
+		pr("</table>\n")
+	}
 	if len(p.Gaps)+len(p.Stale) > 0 {
 		pr("<table><tr><th>cluster</th><th>type</th><th>from</th><th>to</th><th>duration</th><th>reason</th></tr>")
 		row := func(cluster string, typ journal.Type, from, to time.Time, reason string) {

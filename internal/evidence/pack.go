@@ -239,7 +239,14 @@ type CoverageRow struct {
 	// left is when it last left (zero while in scope).
 	out  []bool
 	left time.Time
+	// selected is when a profile.attested record first listed the namespace as selected while
+	// it had no attestation in the period (zero otherwise): from then on, a day without one is
+	// missing, though no attestation ever came.
+	selected time.Time
 }
+
+// Unjudged reports whether the namespace was selected and had no attestation in the period.
+func (c *CoverageRow) Unjudged() bool { return c.Attestations == 0 && !c.selected.IsZero() }
 
 // leave notes that the namespace left the profile's scope at t.
 func (c *CoverageRow) leave(t time.Time) {
@@ -372,6 +379,7 @@ type record struct {
 	Finding     *journal.Finding         `json:"finding"`
 	Exception   *journal.Exception       `json:"exception"`
 	Criterion   *journal.CriterionChange `json:"criterion"`
+	Selection   *journal.Selection       `json:"selection"`
 	Attestation *struct {
 		Criteria           []journal.CriterionState  `json:"criteria"`
 		Checks             []journal.CheckPopulation `json:"checks"`
@@ -403,6 +411,9 @@ type builder struct {
 	// object by creation time, oldest first: a name deleted and created again is another
 	// exception.
 	exceptions map[string][]*ExceptionRow
+	// selection is the namespaces the latest profile.attested record of each profile (cluster,
+	// profile) listed as selected.
+	selection map[string][]string
 	// versions are each profile's latest version a record states (cluster, profile), in the
 	// period or before it: what a finding opened now is judged under.
 	versions  map[string]journal.ProfileSpec
@@ -512,7 +523,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 		opts: opts, pack: &Pack{Options: opts, Until: until},
 		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{}, resumedIn: map[string][]time.Time{},
-		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{}, versions: map[string]journal.ProfileSpec{},
+		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{}, versions: map[string]journal.ProfileSpec{}, selection: map[string][]string{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
 		population: population,
 	}
@@ -695,6 +706,9 @@ func (b *builder) record(line []byte) error {
 		// same spec (by an operator that did not know it) is then not shown as another.
 		if pk := key(c, r.Profile); r.Spec != nil && b.specs[pk] == "" {
 			b.specs[pk] = r.Spec.SHA256
+		}
+		if r.Selection != nil {
+			b.selectedAt(c, r.Profile, r.Selection.Namespaces, r.Time)
 		}
 	case journal.ReportResult:
 		b.evaluatedAt(c, r.Profile, r.Namespace, r.Time)
@@ -1143,6 +1157,31 @@ func latest(a, b time.Time) time.Time {
 	return a
 }
 
+// selectedAt notes the namespaces a profile.attested record at t lists as selected: one without
+// an attestation yet has a coverage row from then on, every day of it missing until one comes or
+// it leaves the selection (a later list without it, namespace.left, the profile's deletion).
+func (b *builder) selectedAt(c, profile string, selected []string, t time.Time) {
+	pk := key(c, profile)
+	for _, ns := range selected {
+		k := key(c, profile, ns)
+		cov := b.coverage[k]
+		if cov == nil {
+			cov = &CoverageRow{Cluster: c, Profile: profile, Namespace: ns, days: make([]bool, b.days), out: make([]bool, b.days), selected: t}
+			b.coverage[k] = cov
+			continue
+		}
+		if cov.Attestations == 0 {
+			cov.back(b.opts.From, t)
+		}
+	}
+	for _, ns := range b.selection[pk] {
+		if cov := b.coverage[key(c, profile, ns)]; cov != nil && cov.Attestations == 0 && !slices.Contains(selected, ns) {
+			cov.leave(t)
+		}
+	}
+	b.selection[pk] = selected
+}
+
 // attestation reads an attestation record (line is the record as journaled: its resource
 // lists are read only for a closing it infers).
 func (b *builder) attestation(c string, r *record, line []byte) {
@@ -1157,6 +1196,9 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 		b.coverage[k] = cov
 	}
 	cov.back(b.opts.From, r.Time)
+	if cov.First.IsZero() {
+		cov.First = r.Time // listed as selected before it was attested
+	}
 	cov.Last = r.Time
 	cov.Attestations++
 	if d := int(r.Time.Sub(dayStart(b.opts.From)).Hours() / 24); d >= 0 && d < len(cov.days) {
@@ -1383,7 +1425,11 @@ func (b *builder) finish() {
 // missing).
 func (c *CoverageRow) MissingDays(from, until time.Time) []time.Time {
 	var out []time.Time
-	start := int(c.First.Sub(dayStart(from)).Hours() / 24)
+	first := c.First
+	if !c.selected.IsZero() && (first.IsZero() || c.selected.Before(first)) {
+		first = c.selected // selected, and not attested, before
+	}
+	start := int(first.Sub(dayStart(from)).Hours() / 24)
 	gone := slices.Clone(c.out)
 	if !c.left.IsZero() {
 		// Still out of scope at the end: from the day it left on.

@@ -110,6 +110,12 @@ type Record struct {
 	Operator    *Operator        `json:"operator,omitempty"`
 	// Rewind is set on journal.rewound records.
 	Rewind *Rewind `json:"rewind,omitempty"`
+	// Selection is, on profile.attested records, what the profile selected at its latest full
+	// evaluation (absent where the operator has made none since it started, and from journals
+	// written before it was recorded): a namespace selected but never evaluated (its evaluation
+	// failing, the operator unable to read its objects, gone between two evaluations) has no
+	// record of its own, and the evidence pack lists it from this.
+	Selection *Selection `json:"selection,omitempty"`
 }
 
 // Finding is one deviation: a check's failing result on a resource (and container).
@@ -177,6 +183,12 @@ func CloseReason(f Finding, checks []CheckPopulation, lists [][]string) string {
 		return CloseResourceGone
 	}
 	return CloseOutOfScope
+}
+
+// Selection is the namespaces a profile selected.
+type Selection struct {
+	// Namespaces are their names, sorted (empty: none).
+	Namespaces []string `json:"namespaces"`
 }
 
 // Reassessed says what changed from one judgement to the next that can change a verdict with

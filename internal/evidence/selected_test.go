@@ -1,0 +1,52 @@
+package evidence
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// A namespace the profile selects but whose evaluation never succeeds (the operator cannot read
+// its objects, or its evaluation always fails) has no record of its own: no attestation, no
+// criterion state. coverage.csv listed only namespaces that had verdicts, so the pack read as
+// full coverage of team-a when the profile also selected team-b, judged never. The operator's
+// profile.attested records now say which namespaces the profile selected, and coverage.csv lists
+// a selected namespace without any attestation in the period, every day from the first record
+// that shows it selected missing.
+func TestANamespaceSelectedButNeverJudgedIsInThePack(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	var recs []journal.Record
+	for d := range 3 {
+		at := h(float64(24*d) + 1)
+		recs = append(recs,
+			journal.Record{Type: journal.ProfileAttested, Time: at, Profile: "soc2", Spec: &journal.ProfileSpec{Generation: 1, SHA256: strings.Repeat("a", 64)},
+				Selection: &journal.Selection{Namespaces: []string{"team-a", "team-b"}}},
+			journal.Record{Type: journal.Attestation, Time: at, Profile: "soc2", Namespace: "team-a",
+				Attestation: &journal.AttestationBody{Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}}})
+	}
+	out := buildPack(t, journalOf(t, sortedRecords(append(recs, heartbeats(t0, h(72))...))...), t0, h(72))
+	rows := map[string]map[string]string{}
+	for _, r := range readCSV(t, filepath.Join(out, "coverage.csv")) {
+		rows[r["namespace"]] = r
+	}
+	if r := rows["team-a"]; r == nil || r["attestations"] != "3" || r["days_missing"] != "0" {
+		t.Errorf("coverage.csv team-a: %v, want 3 attestations, no day missing", r)
+	}
+	b := rows["team-b"]
+	if b == nil {
+		t.Fatalf("coverage.csv lists %d namespaces and not team-b, which the profile selected all period and never judged", len(rows))
+	}
+	if b["attestations"] != "0" || b["first_attested"] != "" || b["days_missing"] != "3" ||
+		b["missing_days"] != "2026-05-01;2026-05-02;2026-05-03" {
+		t.Errorf("coverage.csv team-b: %v, want no attestation and the 3 days missing", b)
+	}
+	page, _ := os.ReadFile(filepath.Join(out, "index.html"))
+	if !strings.Contains(string(page), "team-b") {
+		t.Errorf("index.html does not name team-b, selected and never judged")
+	}
+}
