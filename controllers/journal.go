@@ -60,6 +60,10 @@ type nsTrack struct {
 	result   string
 	criteria map[string]journal.CriterionState // by criterion
 	open     map[string]journal.Finding        // by Finding.Key; Exception set when excepted
+	// closedSeen are the first-seen times of the findings this process closed in the last
+	// seconds, by Finding.Key: one failing again in the same second must not be opened with the
+	// first-seen time of the one that closed (see observe).
+	closedSeen map[string]time.Time
 	// From the latest evaluation since this process started (for attestations): when it was,
 	// and the profile's evaluation interval then.
 	observed    bool

@@ -63,6 +63,17 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 			if fs, ok := reportFirstSeen[k]; ok {
 				f.FirstSeen = fs
 			}
+			if closed, ok := t.closedSeen[k]; ok && !f.FirstSeen.After(closed) {
+				// It closed, and fails again, within the second it was first seen: the report
+				// shows the same first-seen time, but this is another deviation. A record the
+				// same as the first opening would be dropped as its duplicate (the record IDs
+				// are the content's), and the evidence pack reads a finding and first-seen time
+				// it saw close as closed: this one is first seen now, to the millisecond.
+				f.FirstSeen = now.UTC().Truncate(time.Millisecond)
+				if !f.FirstSeen.After(closed) {
+					f.FirstSeen = closed.Add(time.Millisecond)
+				}
+			}
 			opened := f
 			opened.Exception = ""
 			add(journal.FindingOpened, f.FirstSeen, opened)
@@ -86,6 +97,11 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	// the one that last reported it: then that change may alone have closed it.
 	judged := judgement{profile: h.profiles[profile], catalogue: h.queue.Catalogue()}
 	changed := t.judged.reassessed(judged)
+	for k, seen := range t.closedSeen {
+		if seen.Before(now.Add(-2 * time.Second)) {
+			delete(t.closedSeen, k) // a finding first seen now is first seen after it
+		}
+	}
 	for _, k := range sortedFindingKeys(t.open) {
 		if _, still := current[k]; !still {
 			f := t.open[k]
@@ -94,6 +110,10 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 				f.CloseReason, f.Reassessed = journal.CloseReassessed, changed
 			}
 			add(journal.FindingClosed, now, f)
+			if t.closedSeen == nil {
+				t.closedSeen = map[string]time.Time{}
+			}
+			t.closedSeen[k] = f.FirstSeen
 		}
 	}
 	t.open = current
