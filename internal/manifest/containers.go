@@ -33,6 +33,9 @@ func customContainers(apiVersion, kind, name, namespace string, js []byte, objec
 	if !customResource(apiVersion, kind) && !policy {
 		return nil
 	}
+	if at := argoPodTemplateRef(apiVersion, kind, js, object); at != "" {
+		return &ContainersError{APIVersion: apiVersion, Kind: kind, Name: name, Namespace: namespace, At: at}
+	}
 	// Every container is in a list of (init or ephemeral) containers or has an image; a key
 	// written with an escape (imag\u0065) decodes as one.
 	if !bytes.Contains(js, []byte("ontainers")) && !bytes.Contains(js, []byte("image")) && !bytes.Contains(js, []byte(`\u`)) {
@@ -239,4 +242,34 @@ func hasImage(v any) bool {
 	}
 	_, ok = m["image"].(string)
 	return ok
+}
+
+// argoPodTemplateRef says where an Argo Rollout whose spec.workloadRef names a PodTemplate takes
+// its containers from ("spec.workloadRef: PodTemplate NAME's template"), or "". Argo Rollouts
+// v1.10.2 runs the template of the PodTemplate (core group) of the Rollout's namespace that the
+// reference names, as it runs a Deployment's or a ReplicaSet's (rollout/templateref.go
+// infoByGroupKind). scan judges a Deployment's and a ReplicaSet's template on that object, but
+// no check reads a PodTemplate, which runs nothing of its own: the containers the Rollout runs
+// are neither judged nor passed, whether or not the PodTemplate is among the objects read.
+func argoPodTemplateRef(apiVersion, kind string, js []byte, object map[string]any) string {
+	if kind != "Rollout" || !strings.HasPrefix(apiVersion, "argoproj.io/") ||
+		!bytes.Contains(js, []byte("PodTemplate")) && !bytes.Contains(js, []byte(`\u`)) {
+		return ""
+	}
+	if _, whole := object["spec"]; !whole {
+		var err error
+		if object, err = unmarshalGeneric(js); err != nil {
+			return ""
+		}
+	}
+	spec, _ := object["spec"].(map[string]any)
+	ref, _ := spec["workloadRef"].(map[string]any)
+	refAPIVersion, _ := ref["apiVersion"].(string)
+	refKind, _ := ref["kind"].(string)
+	refName, _ := ref["name"].(string)
+	// The core group's apiVersion has no group: v1 (schema.FromAPIVersionAndKind).
+	if refKind != "PodTemplate" || strings.Contains(refAPIVersion, "/") {
+		return ""
+	}
+	return "spec.workloadRef: PodTemplate " + refName + "'s template"
 }

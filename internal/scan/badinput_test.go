@@ -157,6 +157,29 @@ func TestBadInput(t *testing.T) {
 				"the operator judges the Pods it makes"}},
 			objects: 2,
 		},
+		"a Rollout that runs a PodTemplate's containers (workloadRef) is an input scan could not judge": {
+			// Argo Rollouts v1.10.2 runs the template of the PodTemplate a Rollout's workloadRef
+			// names (rollout/templateref.go infoByGroupKind); no check reads a PodTemplate, which
+			// runs nothing of its own, and the scan judged neither and exited 0, privileged
+			// container and all.
+			manifests: map[string]string{"rollout.yaml": "apiVersion: v1\nkind: PodTemplate\nmetadata: {name: web, namespace: shop}\n" +
+				"template:\n  metadata: {labels: {app: web}}\n  spec:\n    containers:\n    - {name: web, image: nginx:1.27, securityContext: {privileged: true}}\n---\n" +
+				"apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: shop}\n" +
+				"spec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  workloadRef: {apiVersion: v1, kind: PodTemplate, name: web}\n  strategy: {canary: {}}\n"},
+			code: ExitInput,
+			stderr: [][]string{{"manifests/rollout.yaml: document 2 (line 10): Rollout web runs containers that scan does not judge (spec.workloadRef: PodTemplate web's template)",
+				"the operator judges the Pods it makes"}},
+			objects: 3,
+		},
+		"a Rollout that runs a Deployment's or a ReplicaSet's template (workloadRef) is no input error": {
+			// scan judges that template on the Deployment or the ReplicaSet.
+			manifests: map[string]string{"rollout.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: shop}\n" +
+				"spec:\n  replicas: 3\n  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: good}\n  strategy: {canary: {}}\n---\n" +
+				"apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: rs, namespace: shop}\n" +
+				"spec:\n  replicas: 3\n  workloadRef: {apiVersion: apps/v1, kind: ReplicaSet, name: good}\n  strategy: {canary: {}}\n"},
+			code:    ExitOK,
+			objects: 3,
+		},
 		"containers deep in a custom resource or a List of JSON are found and named": {
 			// A KEDA ScaledJob's job template and a RayService's worker group, in kubectl's List.
 			manifests: map[string]string{"list.json": `{"apiVersion":"v1","kind":"List","items":[` +
