@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -25,7 +26,10 @@ var avlReplicas = &engine.Check{
 		"A Deployment whose template an Argo Rollout runs (spec.workloadRef) is judged by the Rollout's replicas (and its autoscalers) when the " +
 		"Rollout scales it to 0 (scaleDown onsuccess or progressively) or it is at 0: in a scan by the Rollout's spec; in the cluster, where a " +
 		"Rollout is only a claim, a Deployment at 0 by the replicas of the ReplicaSets the Rollout controls (by UID) that run the Deployment's " +
-		"template, at most the Rollout's own, whatever an autoscaler of the Rollout says (only Argo Rollouts scales them), and by its 0 when there are none; a Rollout Argo Rollouts refuses (InvalidSpec, as its own validation reads the spec: a template of its own, " +
+		"template, at most the Rollout's own, whatever an autoscaler of the Rollout says (only Argo Rollouts scales them), and by its 0 when there are none. " +
+		"Several Rollouts of one Deployment's template each run their own ReplicaSets of it, and their replicas add up (in a scan, once one scales the Deployment to 0, " +
+		"one with scaleDown never counts too: scaleDown decides only whether a Rollout scales the Deployment). " +
+		"A Rollout Argo Rollouts refuses (InvalidSpec, as its own validation reads the spec: a template of its own, " +
 		"no or two strategies, a selector that does not select the template's labels, a canary step of no or two types, a setWeight above the maximum weight, an unreadable pause, " +
 		"setCanaryScale or scaleDownDelaySeconds without trafficRouting, a traffic router without its Services, maxSurge and maxUnavailable both 0, " +
 		"the same active and preview Service, an antiAffinity weight outside 1 to 100, a negative minReadySeconds) runs nothing (argo-rollouts v1.10.2). " +
@@ -51,19 +55,31 @@ var avlReplicas = &engine.Check{
 			return
 		}
 		want := ctx.Params.MinReplicas
-		// A Deployment whose template an Argo Rollout runs in its stead is judged by the
-		// Rollout's replicas (rolloutsRunning), each Rollout that does.
+		// A Deployment whose template Argo Rollouts run in its stead is judged by the pods
+		// they run (rolloutsRunning): each runs its own ReplicaSets of the template, so their
+		// pods add up.
 		if rs := rolloutsRunning(ctx.Inventory, o); len(rs) > 0 {
+			var total int32
+			var parts []string
 			for _, r := range rs {
-				if r.running >= 0 && r.running < want {
+				got, how := replicasFloor(ctx.Inventory, r.standIn)
+				if r.running >= 0 && r.running <= got {
 					// In the cluster no autoscaler of the Rollout raises what its ReplicaSets run.
-					ctx.Fail("", "%s: runs %s; want at least %d", r.why, countNoun(r.running, "replica"), want)
-					return
+					got, how = r.running, "runs "+countNoun(r.running, "replica")
 				}
-				if msg := replicasShortfall(ctx.Inventory, r.standIn, want); msg != "" {
-					ctx.Fail("", "%s: %s", r.why, msg)
-					return
+				if len(rs) == 1 {
+					if got < want {
+						ctx.Fail("", "%s: %s; want at least %d", r.why, how, want)
+						return
+					}
+					break
 				}
+				total += got
+				parts = append(parts, r.why+": "+how)
+			}
+			if len(rs) > 1 && total < want {
+				ctx.Fail("", "%s; together they run %s; want at least %d", strings.Join(parts, "; "), countNoun(total, "replica"), want)
+				return
 			}
 			ctx.Pass("")
 			return
@@ -80,12 +96,20 @@ var avlReplicas = &engine.Check{
 	},
 }
 
-// replicasShortfall says why workload o may run fewer than want replicas, or "": scaled by KEDA
-// below that, by an autoscaler whose minReplicas is below it, by several autoscalers that keep it
-// below it, or set to fewer replicas.
+// replicasShortfall says why workload o may run fewer than want replicas, or "" (replicasFloor).
 func replicasShortfall(inv *engine.Inventory, o *engine.Object, want int32) string {
-	if so, ok := scaledObjectFloor(inv, o); ok && so.floor < want {
-		return fmt.Sprintf("KEDA ScaledObject %q scales it to %s %s; want at least %d", so.obj.Name, countNoun(so.floor, "replica"), so.floorWhy, want)
+	if got, how := replicasFloor(inv, o); got < want {
+		return fmt.Sprintf("%s; want at least %d", how, want)
+	}
+	return ""
+}
+
+// replicasFloor returns the fewest replicas workload o may run, and how: scaled by KEDA, by an
+// autoscaler (its minReplicas), by several autoscalers that keep it within their bounds, or
+// its replicas.
+func replicasFloor(inv *engine.Inventory, o *engine.Object) (int32, string) {
+	if so, ok := scaledObjectFloor(inv, o); ok {
+		return so.floor, fmt.Sprintf("KEDA ScaledObject %q scales it to %s %s", so.obj.Name, countNoun(so.floor, "replica"), so.floorWhy)
 	}
 	h := autoscalerOf(inv, o)
 	if h != nil && inv.Complete && replicasOf(o) == 0 && kedaScaledObjectOf(inv, h) != nil {
@@ -94,20 +118,13 @@ func replicasShortfall(inv *engine.Inventory, o *engine.Object, want int32) stri
 		h = nil
 	}
 	if h != nil {
-		if got := autoscalerMin(h); got < want {
-			return fmt.Sprintf("HorizontalPodAutoscaler %q may scale it down to %s; want at least %d", h.Name, countNoun(got, "replica"), want)
-		}
-		return ""
+		got := autoscalerMin(h)
+		return got, fmt.Sprintf("HorizontalPodAutoscaler %q may scale it down to %s", h.Name, countNoun(got, "replica"))
 	}
 	if got, names, ok := sharedAutoscaling(inv, o); ok {
-		if got < want {
-			return fmt.Sprintf("HorizontalPodAutoscalers %s all target it: none scales it by its metrics (AmbiguousSelector), and their "+
-				"minReplicas and maxReplicas keep it at %s; want at least %d", quoteList(names), countNoun(got, "replica"), want)
-		}
-		return ""
+		return got, fmt.Sprintf("HorizontalPodAutoscalers %s all target it: none scales it by its metrics (AmbiguousSelector), and their "+
+			"minReplicas and maxReplicas keep it at %s", quoteList(names), countNoun(got, "replica"))
 	}
-	if got := replicasOf(o); got < want {
-		return fmt.Sprintf("runs %s; want at least %d", countNoun(got, "replica"), want)
-	}
-	return ""
+	got := replicasOf(o)
+	return got, "runs " + countNoun(got, "replica")
 }

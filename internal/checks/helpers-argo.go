@@ -186,7 +186,10 @@ type rolloutRunning struct {
 //
 // In a scan, one whose workloadRef.scaleDown is onsuccess or progressively, which scales the
 // Deployment to 0, and one of a Deployment whose replicas are 0: the template runs at the
-// Rollout's replicas.
+// Rollout's replicas. Every valid Rollout of the Deployment's template runs its own ReplicaSets
+// of it, whatever its scaleDown (which decides only whether it scales the Deployment: argo-rollouts
+// v1.10.2 rollout/sync.go and replicaset.go, scaleDeployment), and their pods add up: once one
+// scales the Deployment to 0, a Rollout with scaleDown never runs the template in its stead too.
 //
 // In the operator's view a Rollout is what a namespace's admin writes, naming any Deployment of
 // the namespace, and its replicas are a claim: the controller may not run, or may have refused
@@ -207,6 +210,15 @@ func rolloutsRunning(inv *engine.Inventory, o *engine.Object) []rolloutRunning {
 		return nil
 	}
 	scaledToZero := o.Workload.Replicas != nil && *o.Workload.Replicas == 0
+	// In a scan, the first Rollout that scales the Deployment to 0: every other Rollout of its
+	// template then runs it in the Deployment's stead too, whatever its own scaleDown.
+	scaledDownBy := ""
+	for _, r := range rollouts {
+		if !inv.Complete && (r.scaleDown == "onsuccess" || r.scaleDown == "progressively") && !argoSelectorRefuses(r, o.Workload.PodLabels()) {
+			scaledDownBy = r.obj.Name
+			break
+		}
+	}
 	var out []rolloutRunning
 	for _, r := range rollouts {
 		replicas, why, counted := r.replicas, "", int32(-1)
@@ -227,6 +239,8 @@ func rolloutsRunning(inv *engine.Inventory, o *engine.Object) []rolloutRunning {
 			why = fmt.Sprintf("Argo Rollout %q runs its template (workloadRef) and scales it to 0 (scaleDown: %s)", r.obj.Name, r.scaleDown)
 		case scaledToZero:
 			why = fmt.Sprintf("it runs no replica itself; Argo Rollout %q runs its template (workloadRef)", r.obj.Name)
+		case scaledDownBy != "":
+			why = fmt.Sprintf("Argo Rollout %q runs its template (workloadRef) too, while Argo Rollout %q scales it to 0", r.obj.Name, scaledDownBy)
 		default:
 			continue
 		}
