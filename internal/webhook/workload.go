@@ -374,7 +374,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 	if err != nil {
 		return nil, nil, err
 	}
-	if kinds := v.readsOfDenials(out); len(kinds) > 0 && v.APIReader != nil {
+	if kinds := v.readsOfDenials(out, judged); len(kinds) > 0 && v.APIReader != nil {
 		// A denial by a check that reads other objects (the NetworkPolicies that cover the
 		// workload, its PodDisruptionBudget, its ServiceAccount, its PriorityClass) may rest on
 		// a cache that has not caught up with one created a moment before, in the same apply:
@@ -508,8 +508,11 @@ func sameObject(a, b *engine.Object) bool {
 // engine.KindWorkload (avl-pdb counts the pods of every workload a budget selects), which
 // stands for every workload kind: all of them are read again, or a denial resting on a cache
 // that still holds a workload the API server no longer does (deleted, or scaled down, a moment
-// before) would stand.
-func (v *WorkloadValidator) readsOfDenials(out []verdict) []inventory.Kind {
+// before) would stand. A denial of judged, whose template names a RuntimeClass where its own spec
+// says nothing of its OS (engine.OSDependsOnOthers), reads the RuntimeClasses again too: the
+// class decides which checks apply (a Linux-only one is NotApplicable to a template only Windows
+// nodes run), and one created in the same apply as the template may not be in the cache yet.
+func (v *WorkloadValidator) readsOfDenials(out []verdict, judged *engine.Object) []inventory.Kind {
 	reads := map[string]bool{}
 	for _, vd := range out {
 		if vd.mode != v1alpha1.EnforcementEnforce {
@@ -519,6 +522,7 @@ func (v *WorkloadValidator) readsOfDenials(out []verdict) []inventory.Kind {
 			for _, k := range r.Check.Reads {
 				reads[k] = true
 			}
+			reads["RuntimeClass"] = reads["RuntimeClass"] || engine.OSDependsOnOthers(judged, false)
 		}
 	}
 	var kinds []inventory.Kind
