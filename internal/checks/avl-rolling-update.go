@@ -36,7 +36,10 @@ var avlRollingUpdate = &engine.Check{
 		"(25% by default, resolved as the deployment controller does, at its autoscaler's minReplicas if one scales it); a blue-green or traffic-routed canary " +
 		"keeps the old pods until the new ones serve, and a Rollout never lifts the Deployment's own failure. It fails too when that Rollout is paused " +
 		"(spec.paused, as kubectl argo rollouts pause sets it): Argo Rollouts rolls out no change of a paused Rollout until it is resumed, as with a paused " +
-		"Deployment; the pauses of its status (a canary's pause steps, a blue-green pause before promotion) are steps of a release and are not judged (argo-rollouts v1.10.2). A ReplicaSet or " +
+		"Deployment; the pauses of its status (a canary's pause steps, a blue-green pause before promotion) are steps of a release and are not judged (argo-rollouts v1.10.2). " +
+		"In a scan a paused Rollout fails so too, though one created paused never becomes healthy, so never scales the Deployment down with scaleDown onsuccess " +
+		"(nor, a canary, progressively: it scales no ReplicaSet), and the Deployment then rolls out its own changes: a manifest does not tell the two apart, and " +
+		"a change would not roll out in the other. A ReplicaSet or " +
 		"ReplicationController no controller owns has no update strategy at all: it never replaces a pod " +
 		"when its template changes, as OnDelete, and fails." + controlledRevisionText + supporting,
 	Remediation: "Use strategy.type RollingUpdate (Deployments) or updateStrategy.type RollingUpdate " +

@@ -379,6 +379,15 @@ func argoRolloutStopsAll(inv *engine.Inventory, o *engine.Object) string {
 // a paused Deployment's is not. status.pauseConditions (a canary pause step, a blue-green pause
 // before promotion) are steps of a release that a promotion or a duration ends, and are not
 // judged; nor is a status in a manifest the cluster's.
+//
+// In a scan the Rollout may have been created paused: it is then never healthy (its phase is
+// Paused, utils/rollout CalculateRolloutPhase), so scaleDown onsuccess never scales the
+// Deployment down (rollout/sync.go promoteStable), and a paused canary scales no ReplicaSet, so
+// neither does progressively (reconcileNewReplicaSet is not reached, rollout/canary.go
+// reconcileCanaryReplicaSets): the Deployment keeps running and rolling out its own pods, and
+// the canary's ReplicaSet stays at 0. A manifest does not tell that from a Rollout paused once it
+// ran (status is not the cluster's), in which a change would not roll out: the paused Rollout
+// fails, a false fail in the first case, where the Deployment's own strategy is judged as well.
 func argoRolloutPaused(inv *engine.Inventory, o *engine.Object) string {
 	for _, rr := range rolloutsRunning(inv, o) {
 		if rr.rollout.paused {
@@ -420,9 +429,12 @@ func argoRolloutPods(inv *engine.Inventory, o *engine.Object) []int32 {
 // Rollout counts when it is valid (readArgoRollout), the ReplicaSet is among the objects read
 // (else Argo cannot resolve its template and never becomes healthy), and its own selector, if
 // any, selects that template's labels. A PodTemplate reference scales the Deployment likewise, but
-// PodTemplates are not read (the operator does not watch them, and a scan keeps only the kinds a
-// check reads): it is not judged. In the cluster the Deployment's replicas are what Argo left
-// them at, and judged as such.
+// PodTemplates are not read: a kind a check reads is one the operator watches
+// (inventory TestTheOperatorReadsWhatTheChecksRead), and in the cluster the Deployment's replicas
+// are what Argo left them at, and judged as such, so the operator would list every PodTemplate of
+// the cluster for a rule it never applies. In a scan such a Rollout is an input scan could not
+// judge (manifest.argoPodTemplateRef: the PodTemplate's containers are not judged), so the scan
+// exits 3 unless --skip-kinds leaves Rollouts to the cluster, where this rule is not needed.
 func argoScalesDownByName(inv *engine.Inventory, o *engine.Object) string {
 	if inv.Complete || o.Kind != "Deployment" || apiGroup(o.APIVersion) != "apps" {
 		return ""
