@@ -21,7 +21,7 @@ var avlReplicas = &engine.Check{
 		"A workload a KEDA ScaledObject scales is judged by the autoscaler KEDA creates for it (in a scan, the one the ScaledObject stands for: " +
 		"minReplicas its minReplicaCount, at least 1, maxReplicas its maxReplicaCount, 100 when unset; KEDA raises a target at zero into that range, so in the cluster one it leaves at zero is judged by the 0 it runs), " +
 		"and fails when KEDA scales it lower: to its idleReplicaCount, or to zero with minReplicaCount 0 (KEDA's default), while its triggers are idle, " +
-		"or to the count of its autoscaling.keda.sh/paused-replicas annotation; a ScaledObject that is paused, or that the API server or KEDA refuses " +
+		"or to the count of its autoscaling.keda.sh/paused-replicas annotation; a ScaledObject that is paused (autoscaling.keda.sh/paused set to anything but a false boolean: KEDA reads a value that is no boolean as true), or that the API server or KEDA refuses " +
 		"(an idleReplicaCount not below minReplicaCount, a minReplicaCount above maxReplicaCount), scales nothing (KEDA v2.20.2). " +
 		"A Deployment whose template an Argo Rollout runs (spec.workloadRef) is judged by the Rollout's replicas (and its autoscalers) when the " +
 		"Rollout scales it to 0 (scaleDown onsuccess or progressively) or it is at 0: in a scan by the Rollout's spec; in the cluster, where a " +

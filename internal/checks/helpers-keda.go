@@ -219,7 +219,7 @@ func readScaledObject(inv *engine.Inventory, o *engine.Object) *scaledObject {
 		}
 		return so
 	}
-	if paused, err := strconv.ParseBool(annotations[kedaPausedAnnotation]); err == nil && paused {
+	if v, ok := annotations[kedaPausedAnnotation]; ok && kedaTrue(v) {
 		// Paused: no autoscaler, and the target keeps the replicas it has.
 		so.floor, so.floorWhy = -1, ""
 		return so
@@ -257,4 +257,12 @@ func scaledObjectFloor(inv *engine.Inventory, o *engine.Object) (so *scaledObjec
 		}
 	}
 	return so, so != nil
+}
+
+// kedaTrue reads a boolean annotation's value as KEDA v2.20.2 does (apis/keda/v1alpha1
+// getBoolAnnotation): strconv.ParseBool's answer, and true for a value that is not a boolean
+// ("yes", "on", ""), so autoscaling.keda.sh/paused: "yes" pauses the ScaledObject.
+func kedaTrue(v string) bool {
+	b, err := strconv.ParseBool(v)
+	return err != nil || b
 }
