@@ -297,3 +297,77 @@ spec:
 	applyYAML(t, rollout(false))
 	eventually(t, 20*time.Second, "web's finding gone once resumed", findingSays(ns, "argopaused", "avl-rolling-update", "web", ""))
 }
+
+// TestADeploymentTwoArgoRolloutsRunIsJudgedByTheirReplicaSetsTogether: Argo Rollouts web-a and
+// web-b both run Deployment web's template (spec.workloadRef), each in ReplicaSets of its own
+// (argo-rollouts v1.10.2 rollout/sync.go createDesiredReplicaSet: named after the Rollout and
+// controlled by it), so their pods add up. With web-a's ReplicaSet at 1 the template runs as 1
+// pod and web fails; with web-b's at 1 beside it, 2 pods run and the finding goes (before, each
+// Rollout's ReplicaSets had to reach 2 on their own and web kept failing at 1).
+func TestADeploymentTwoArgoRolloutsRunIsJudgedByTheirReplicaSetsTogether(t *testing.T) {
+	const ns = "argo-two"
+	createNamespace(t, ns, map[string]string{"argotwo": "true"})
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: `+ns+`
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+`)
+	createProfile(t, "argotwo", "argotwo", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "avl-replicas") })
+	uids := map[string]string{}
+	for _, name := range []string{"web-a", "web-b"} {
+		applyYAML(t, `
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: `+name+`
+  namespace: `+ns+`
+spec:
+  replicas: 1
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: web, scaleDown: onsuccess}
+  strategy:
+    canary: {}
+`)
+		ro := &unstructured.Unstructured{}
+		ro.SetGroupVersionKind(schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Rollout"})
+		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ro); err != nil {
+			t.Fatal(err)
+		}
+		uids[name] = string(ro.GetUID())
+	}
+	replicaSet := func(rollout string) string {
+		return `
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: ` + rollout + `-6d5f7b
+  namespace: ` + ns + `
+  ownerReferences:
+  - {apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: ` + rollout + `, uid: ` + uids[rollout] + `, controller: true}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web, rollouts-pod-template-hash: 6d5f7b}}
+  template:
+    metadata: {labels: {app: web, rollouts-pod-template-hash: 6d5f7b}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0.0
+`
+	}
+	applyYAML(t, replicaSet("web-a"))
+	eventually(t, 20*time.Second, "web failing at web-a's 1", findingSays(ns, "argotwo", "avl-replicas", "web",
+		`it runs no replica itself; Argo Rollout "web-a" runs its template (workloadRef) in ReplicaSet "web-a-6d5f7b": runs 1 replica; want at least 2`))
+	applyYAML(t, replicaSet("web-b"))
+	eventually(t, 20*time.Second, "web's finding gone with web-a's and web-b's pods together", findingSays(ns, "argotwo", "avl-replicas", "web", ""))
+}
