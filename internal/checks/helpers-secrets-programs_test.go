@@ -377,6 +377,8 @@ func TestCommandLinesAreReadOnce(t *testing.T) {
 		"smbclient's users":           "smbclient " + strings.Repeat("-U u%$p --user=u ", 30_000),
 		"vault login's options":       "vault login " + strings.Repeat("-path x -no-print ", 30_000),
 		"many 7z commands":            strings.Repeat("7z x -p a; ", 25_000),
+		"mysql's statements":          "mysql " + strings.Repeat(`-e "SELECT 1" `, 50_000),
+		"SQL on echo's output":        strings.Repeat(`echo "SET PASSWORD = $p" | mysql `, 10_000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			words := shellWords(line)
@@ -550,6 +552,9 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"cat piped on and on":           strings.Repeat("cat <<A | ", 30_000) + "chpasswd\n" + strings.Repeat("u:$p\n", 30_000),
 		"indented ends":                 strings.Repeat("passwd --stdin u <<-E\n\t$p\n\tE\n", 30_000),
 		"credential flags":              "myapp " + strings.Repeat("--password $p ", 50_000),
+		"a long SQL body":               "mysql <<EOF\n" + strings.Repeat("CREATE USER a IDENTIFIED BY '$p';\n", 50_000),
+		"many SQL bodies":               strings.Repeat("psql <<EOF\nALTER ROLE a PASSWORD '$p';\nEOF\n", 30_000),
+		"SQL files written":             strings.Repeat("cat > /i/a.sql <<'EOF'\nSELECT 1;\nEOF\n", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := commandReader{flags: true}
@@ -704,6 +709,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"openssl passwd -salt; openssl mac -macopt key: -hmac",
 		"smbclient -U; etcdctl --user=; lftp -u; vault login; 7z -p",
 		"cat >; cat > <<; tee <<-",
+		"mysql -e \"SET PASSWORD FOR u = PASSWORD('x')\"; psql <<E\nALTER ROLE r PASSWORD '/*\nE\ncat > a.sql <<E\nIDENTIFIED BY\nE",
 	} {
 		f.Add(seed)
 	}
@@ -715,4 +721,114 @@ func FuzzScriptProgramPassword(f *testing.F) {
 			t.Errorf("reading a script of %d words and lines looked at %d", size, r.read)
 		}
 	})
+}
+
+// TestSQLPasswords judges passwords SQL sets (MySQL's and MariaDB's IDENTIFIED BY and SET
+// PASSWORD, PostgreSQL's and Cassandra's PASSWORD, SQL Server's WITH PASSWORD =) in the
+// statements a database client runs: an option's value (mysql -e, psql -c, sqlcmd -Q, cqlsh
+// -e), its input (echo ... | mysql, a here-string, a here-document) and a here-document written
+// to a .sql file, as argv and as a shell script's line. Expansions, psql's variables, a
+// password a statement asks the server to make or prompts for, and SQL that only names a
+// password column stay Pass.
+func TestSQLPasswords(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		"mysql -e CREATE USER IDENTIFIED BY":          {`mysql -uroot -e "CREATE USER 'app'@'%' IDENTIFIED BY 'Orders-2024'"`, true},
+		"mysql --execute= ALTER USER":                 {`mysql --execute="ALTER USER 'root'@'localhost' IDENTIFIED BY 'Orders-2024';"`, true},
+		"mariadb -e GRANT IDENTIFIED BY":              {`mariadb -e "GRANT ALL ON orders.* TO 'app'@'%' IDENTIFIED BY 'Orders-2024'"`, true},
+		"mysql -e IDENTIFIED WITH a plugin BY":        {`mysql -e "CREATE USER app IDENTIFIED WITH mysql_native_password BY 'Orders-2024'"`, true},
+		"mysql -e SET PASSWORD FOR":                   {`mysql -e "SET PASSWORD FOR 'app'@'%' = 'Orders-2024'"`, true},
+		"mysql -e SET PASSWORD = PASSWORD()":          {`mysql -e "SET PASSWORD FOR app = PASSWORD('Orders-2024')"`, true},
+		"psql -c ALTER USER WITH PASSWORD":            {`psql -U postgres -c "ALTER USER app WITH PASSWORD 'Orders-2024'"`, true},
+		"psql -c CREATE ROLE ENCRYPTED PASSWORD":      {`psql -c "CREATE ROLE app LOGIN ENCRYPTED PASSWORD 'Orders-2024'"`, true},
+		"psql --command= CREATE USER PASSWORD":        {`psql --command="CREATE USER app PASSWORD 'Orders-2024'"`, true},
+		"psql -c a password's md5 hash":               {`psql -c "ALTER ROLE app PASSWORD 'md5a3556571e93b0d20722ba62be61e8c2d'"`, true},
+		"sqlcmd -Q CREATE LOGIN WITH PASSWORD =":      {`sqlcmd -S db -U sa -P "$SA_PASSWORD" -Q "CREATE LOGIN app WITH PASSWORD = 'Orders-2024'"`, true},
+		"cqlsh -e CREATE ROLE WITH PASSWORD =":        {`cqlsh -u cassandra -p "$CP" -e "CREATE ROLE app WITH PASSWORD = 'Orders-2024' AND LOGIN = true"`, true},
+		"echo SQL to mysql":                           {`echo "CREATE USER 'app'@'%' IDENTIFIED BY 'Orders-2024';" | mysql -uroot`, true},
+		"a here-string of SQL to mysql":               {`mysql -uroot <<< "ALTER USER root IDENTIFIED BY 'Orders-2024'"`, true},
+		"mysql -e IDENTIFIED BY from a parameter":     {`mysql -e "CREATE USER 'app'@'%' IDENTIFIED BY '$APP_PASSWORD'"`, false},
+		"psql -c PASSWORD from a parameter":           {`psql -c "ALTER USER app WITH PASSWORD '${APP_PASSWORD}'"`, false},
+		"mysql -e a password column":                  {`mysql -e "SELECT user FROM mysql.user WHERE password = ''"`, false},
+		"mysql -e IDENTIFIED WITH auth_socket":        {`mysql -e "CREATE USER app IDENTIFIED WITH auth_socket"`, false},
+		"mysql -e IDENTIFIED BY RANDOM PASSWORD":      {`mysql -e "ALTER USER app IDENTIFIED BY RANDOM PASSWORD"`, false},
+		"psql -c PASSWORD NULL":                       {`psql -c "ALTER ROLE app PASSWORD NULL"`, false},
+		"psql -c \\password prompts":                  {`psql -c "\password app"`, false},
+		"mysql -e a query":                            {`mysql -uroot -e "SELECT password FROM users LIMIT 1"`, false},
+		"psql -c UPDATE a password column":            {`psql -c "UPDATE accounts SET password = crypt(:'pw', gen_salt('bf'))"`, false},
+		"SQL echoed to a file, no client":             {`echo "ALTER USER app IDENTIFIED BY 'Orders-2024'" > /tmp/note`, false},
+		"SQL as echo's text":                          {`echo mysql -e "ALTER USER app IDENTIFIED BY 'Orders-2024'"`, false},
+		"psql -c a string after PASSWORD's column":    {`psql -c "SELECT 'PASSWORD' , 'Orders-2024'"`, false},
+		"psql -c a comment":                           {`psql -c "SELECT 1 -- ALTER USER app PASSWORD 'Orders-2024'"`, false},
+		"mysql -e where a password equals a constant": {`mysql -e "DELETE FROM users WHERE password = 'Orders-2024'"`, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if !strings.Contains(tc.line, "<<") {
+				i, why := programPassword(shellWords(tc.line))
+				if got := i >= 0; got != tc.want {
+					t.Errorf("programPassword(%q) = %d %q, want a password %v", tc.line, i, why, tc.want)
+				}
+			}
+			if got := scriptProgramPassword(tc.line); (got != "") != tc.want {
+				t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", tc.line, got, tc.want)
+			}
+		})
+	}
+	// As argv, the statement is one argument without the shell's quotes.
+	for argv, want := range map[string]bool{
+		"mysql\x00-e\x00CREATE USER 'app'@'%' IDENTIFIED BY 'Orders-2024'": true,
+		"psql\x00-c\x00ALTER USER app WITH PASSWORD 'Orders-2024'":         true,
+		"psql\x00-c\x00ALTER USER app WITH PASSWORD '$(APP_PASSWORD)'":     false,
+		"mysql\x00-e\x00SELECT 1":                                          false,
+	} {
+		words := strings.Split(argv, "\x00")
+		if i, why := programPassword(words); (i >= 0) != want {
+			t.Errorf("programPassword(%q) = %d %q, want a password %v", words, i, why, want)
+		}
+	}
+	for script, want := range map[string]bool{
+		"mysql -uroot <<EOF\nCREATE USER 'app'@'%'\n  IDENTIFIED BY 'Orders-2024';\nGRANT ALL ON orders.* TO 'app'@'%';\nEOF":           true,
+		"psql -v ON_ERROR_STOP=1 --username postgres <<-EOSQL\n\tCREATE USER app WITH PASSWORD 'Orders-2024';\nEOSQL":                   true,
+		"cat > /docker-entrypoint-initdb.d/01-users.sql <<'EOF'\nCREATE USER 'app'@'%' IDENTIFIED BY 'Orders-2024';\nEOF":               true,
+		"cat <<EOF | mysql -uroot\nALTER USER 'root'@'localhost' IDENTIFIED BY 'Orders-2024';\nEOF":                                     true,
+		"psql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" <<-EOSQL\n\tCREATE USER app WITH PASSWORD '$APP_PASSWORD';\nEOSQL":       false,
+		"psql -v pw=\"$PW\" <<'EOF'\nALTER USER app PASSWORD :'pw';\nEOF":                                                               false,
+		"cat <<'EOF'\nusage: ALTER USER app IDENTIFIED BY 'Orders-2024'\nEOF":                                                           false,
+		"cat > /docker-entrypoint-initdb.d/01-users.sql <<EOF\nCREATE USER 'app'@'%' IDENTIFIED BY '${APP_PASSWORD}';\nEOF":             false,
+		"mysql -uroot <<'EOF'\n-- CREATE USER app IDENTIFIED BY 'Orders-2024';\n/* ALTER USER app IDENTIFIED BY 'x1' */ SELECT 1;\nEOF": false,
+	} {
+		if got := scriptProgramPassword(script); (got != "") != want {
+			t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", script, got, want)
+		}
+	}
+}
+
+// TestSQLFilesInConfigMaps judges a ConfigMap's SQL files (an init script mounted into
+// /docker-entrypoint-initdb.d, a key named *.sql or *.cql): the passwords their statements set.
+func TestSQLFilesInConfigMaps(t *testing.T) {
+	tests := map[string]struct {
+		key, value string
+		want       bool
+	}{
+		"MySQL's CREATE USER":                {"01-users.sql", "CREATE DATABASE orders;\nCREATE USER 'app'@'%' IDENTIFIED BY 'Orders-2024';\nGRANT ALL ON orders.* TO 'app'@'%';\n", true},
+		"PostgreSQL's CREATE ROLE":           {"init.sql", "CREATE ROLE app WITH LOGIN PASSWORD 'Orders-2024';\nCREATE DATABASE orders OWNER app;\n", true},
+		"Cassandra's CREATE ROLE":            {"schema.cql", "CREATE ROLE IF NOT EXISTS app WITH PASSWORD = 'Orders-2024' AND LOGIN = true;\n", true},
+		"SQL Server's ALTER LOGIN":           {"setup.SQL", "ALTER LOGIN sa WITH PASSWORD = 'Orders-2024';\nGO\n", true},
+		"a schema with a password column":    {"schema.sql", "CREATE TABLE users (name text, password text NOT NULL);\n", false},
+		"psql's variable":                    {"init.sql", "CREATE USER app WITH PASSWORD :'app_password';\n", false},
+		"an envsubst template":               {"init.sql", "CREATE USER app IDENTIFIED BY '${APP_PASSWORD}';\n", false},
+		"a commented-out statement":          {"init.sql", "-- CREATE USER app IDENTIFIED BY 'Orders-2024';\nCREATE TABLE t (id int);\n", false},
+		"a user without a password":          {"init.sql", "CREATE USER app IDENTIFIED WITH auth_socket;\nCREATE ROLE readers NOLOGIN;\n", false},
+		"a password in a string of a string": {"init.sql", "INSERT INTO notes VALUES ('ALTER USER app IDENTIFIED BY ''Orders-2024''');\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.value, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.value, got, tc.want)
+			}
+		})
+	}
 }

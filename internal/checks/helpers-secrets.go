@@ -2484,7 +2484,20 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"lftp": func(r *commandReader, args []string) (int, string) {
 		return r.userPassword(userPasswordOption{short: "-u", separator: ','}, args)
 	},
-	"vault": (*commandReader).vaultLoginToken,
+	"vault":   (*commandReader).vaultLoginToken,
+	"mysql":   sqlClientStatements("mysql"),
+	"mariadb": sqlClientStatements("mariadb"),
+	"psql":    sqlClientStatements("psql"),
+	"sqlcmd":  sqlClientStatements("sqlcmd"),
+	"cqlsh":   sqlClientStatements("cqlsh"),
+}
+
+// sqlClientStatements reads the statements the database client prog (sqlClients) is given as
+// its option's value (mysql -e, psql -c: sqlStatementPassword).
+func sqlClientStatements(prog string) func(r *commandReader, args []string) (int, string) {
+	return func(r *commandReader, args []string) (int, string) {
+		return r.sqlStatementPassword(sqlClients[prog], args)
+	}
 }
 
 // sambaUserPassword reads Samba's clients' -U, --user USER%PASSWORD (smbclient(1): the
@@ -2873,11 +2886,15 @@ const (
 	// redisCommands: each line is a Redis command, and AUTH [USER] PASSWORD gives one
 	// (redis-cli without a command reads its commands from its input).
 	redisCommands
+	// sqlStatements: SQL (or CQL) statements, which may set a password (sqlPassword): a
+	// database client's input (sqlClients), or a .sql file's.
+	sqlStatements
 )
 
 // stdinPasswordReader says how the program prog, given args, reads a password from its input
 // (inputForm): chpasswd, passwd --stdin, the registry clients' login --password-stdin, and
-// redis-cli (valkey-cli) given no command to send, whose input is its commands.
+// redis-cli (valkey-cli) given no command to send, whose input is its commands, and the
+// database clients, whose input is SQL (sqlClients).
 func (r *commandReader) stdinPasswordReader(prog string, args []string) inputForm {
 	if prog != "redis-cli" && prog != "valkey-cli" {
 		// operands counts its own.
@@ -2896,6 +2913,9 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 			return redisCommands
 		}
 		return noPasswordInput
+	}
+	if _, ok := sqlClients[prog]; ok {
+		return sqlStatements
 	}
 	if opt, ok := programPasswordOptions[prog]; ok && len(opt.subcommand) > 0 && slices.Contains(args, "--password-stdin") {
 		return passwordLine
@@ -2934,6 +2954,13 @@ func (r *commandReader) hereStringPassword(prog string, args []string) int {
 		k, text := i, strings.TrimPrefix(w, "<<<")
 		if text == "" && i+1 < len(args) {
 			k, text = i+1, args[i+1]
+		}
+		if form == sqlStatements {
+			// A statement has quotes of its own: the word's are taken off whole.
+			if t, expands := shellText(text); sqlPassword(t, expands) != "" {
+				return k
+			}
+			return -1
 		}
 		if !strings.ContainsAny(text, "$`") && literalInput(strings.Trim(text, `"'`), form) {
 			return k
@@ -3028,9 +3055,13 @@ func (r *commandReader) printfText(args []string) (int, string) {
 // literalInput reports whether text, a program's input read in form, gives a literal password:
 // its first line (passwordLine), the password after the first ':' of one of its lines
 // (userLines: USER:PASSWORD), or the last argument of an AUTH command of one of its lines
-// (redisCommands: AUTH PASSWORD, AUTH USER PASSWORD). A line ends at a newline or at the \n
-// escape of echo -e and printf.
+// (redisCommands: AUTH PASSWORD, AUTH USER PASSWORD), or a statement of it that sets one
+// (sqlStatements: sqlPassword). A line ends at a newline or at the \n escape of echo -e and
+// printf.
 func literalInput(text string, form inputForm) bool {
+	if form == sqlStatements {
+		return sqlPassword(text, false) != ""
+	}
 	text = strings.ReplaceAll(text, `\n`, "\n")
 	for line := range strings.SplitSeq(text, "\n") {
 		line = strings.TrimSpace(strings.TrimSuffix(line, `\r`))
@@ -3157,7 +3188,11 @@ func (r *commandReader) script(script string) string {
 			}
 			r.read += body - first + 1
 			i = min(body, len(lines)-1)
-			if h.reader != "" && literalHereDocument(lines[first:body], h) {
+			if h.form == sqlStatements {
+				if clause := sqlHereDocument(lines[first:body], h); clause != "" {
+					return "a here-document gives " + h.reader + " SQL that sets a password (" + clause + ")"
+				}
+			} else if h.reader != "" && literalHereDocument(lines[first:body], h) {
 				return h.reader + " reads a password from a here-document"
 			}
 		}
@@ -3185,6 +3220,22 @@ func literalHereDocument(lines []string, h hereDocument) bool {
 		}
 	}
 	return false
+}
+
+// sqlHereDocument is the clause with which the SQL body of a here-document (its lines) sets a
+// literal password (sqlPassword), "" when none does: with the delimiter unquoted, the shell
+// expands $ and ` in it, which are then no literal.
+func sqlHereDocument(lines []string, h hereDocument) string {
+	var b strings.Builder
+	for _, line := range lines {
+		line = strings.TrimRight(line, "\r")
+		if h.tabs {
+			line = strings.TrimLeft(line, "\t")
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return sqlPassword(b.String(), !h.quoted)
 }
 
 // shellPrograms are the shells, which read a here-document as commands.
@@ -3241,12 +3292,21 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 					prog, args = programName(words[next]), words[next+1:nextEnd]
 				}
 			}
-			commands := r.runsShell(prog, args) || (prog == "cat" || prog == "tee") && writesFile(prog, args)
-			form := r.stdinPasswordReader(prog, args)
+			written := ""
+			if prog == "cat" || prog == "tee" {
+				written = writtenFile(prog, args)
+			}
+			commands := r.runsShell(prog, args) || written != ""
+			reader, form := prog, r.stdinPasswordReader(prog, args)
+			if sqlFile(written) {
+				// cat > /docker-entrypoint-initdb.d/01-users.sql <<EOF: SQL a database
+				// runs.
+				commands, reader, form = false, written, sqlStatements
+			}
 			for d := start; d < len(docs); d++ {
 				docs[d].commands = commands
 				if form != noPasswordInput {
-					docs[d].reader, docs[d].form = prog, form
+					docs[d].reader, docs[d].form = reader, form
 				}
 			}
 		}
@@ -3300,6 +3360,12 @@ func (r *commandReader) runsShell(prog string, args []string) bool {
 // (cat > FILE, cat >> FILE, tee [-a] FILE), which may be run or read later: a standard stream
 // (>&2, /dev/stderr) or /dev/null is none.
 func writesFile(prog string, args []string) bool {
+	return writtenFile(prog, args) != ""
+}
+
+// writtenFile is the file writesFile finds the words (args) of cat or tee write their input
+// to, "" when there is none.
+func writtenFile(prog string, args []string) string {
 	for i := 0; i < len(args); i++ {
 		w := args[i]
 		target := ""
@@ -3321,10 +3387,10 @@ func writesFile(prog string, args []string) bool {
 		}
 		target = strings.Trim(target, `"'`)
 		if target != "" && target[0] != '&' && !strings.HasPrefix(target, "/dev/") {
-			return true
+			return target
 		}
 	}
-	return false
+	return ""
 }
 
 // shellWords splits a line of a shell script into words as the shell does, the words kept as
@@ -3453,7 +3519,7 @@ func redisOptionPassword(script string) string {
 // script that holds none runs none of them, and is not split into words.
 var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", "login", "sqlcmd", "bcp", "ldap",
 	"passwd", "mc", "rabbitmqctl", "openssl", "keytool", "jarsigner", "ssh-keygen", "zip", "7z", "mosquitto_",
-	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp"}
+	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions.
 func mayNameProgram(text string) bool {

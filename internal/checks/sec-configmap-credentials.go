@@ -53,7 +53,10 @@ var secConfigmapCredentials = &engine.Check{
 		"s_client -psk HEX) and openssl passwd VALUE, keytool's -storepass VALUE, not the " +
 		"JDK trust store's published changeit) or on a " +
 		"program's input (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, AUTH VALUE sent to redis-cli, or a " +
-		"here-document: chpasswd <<EOF), shell scripts (a key named " +
+		"here-document: chpasswd <<EOF), SQL statements that set a literal password (IDENTIFIED BY 'VALUE', SET PASSWORD = " +
+		"'VALUE', PASSWORD 'VALUE', WITH PASSWORD = 'VALUE', or a hash of one; not psql's :'var' nor PASSWORD NULL) in a key " +
+		"named *.sql or *.cql (an init script for /docker-entrypoint-initdb.d), given to a database client in a script " +
+		"(mysql -e, psql -c, sqlcmd -Q, cqlsh -e, or on its input) or written to a .sql file by one, shell scripts (a key named " +
 		"*.sh, or a value whose #! line runs a shell) that give a credential flag a literal in the next word " +
 		"(--password VALUE, --token VALUE; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass " +
 		"env:VAR), here-documents read as the shell reads them (a body fed to a shell, written to a file or starting with #! is commands, " +
@@ -234,6 +237,12 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 	}
 	if names := redisPasswordDirectives(v, scripts); len(names) > 0 {
 		return "sets " + strings.Join(names, ", ")
+	}
+	if sqlFile(k) {
+		// An init script mounted into /docker-entrypoint-initdb.d: a database runs it.
+		if clause := sqlPassword(v, false); clause != "" {
+			return "SQL sets a password (" + clause + ")"
+		}
 	}
 	return textProgramPassword(v, shellScriptKey(k, v))
 }

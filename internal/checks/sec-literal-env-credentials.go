@@ -66,7 +66,11 @@ var secLiteralEnvCredentials = &engine.Check{
 		"-storepass:env VAR, nor the JDK trust store's published changeit) or on its input from echo or a " +
 		"here-string or here-document (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, chpasswd <<EOF, echo VALUE | docker login " +
 		"--password-stdin, echo \"AUTH VALUE\" | redis-cli; " +
-		"a here-document fed to a shell, written to a file or starting with #! is read as commands, any other, a help text, as data) or is an " +
+		"a here-document fed to a shell, written to a file or starting with #! is read as commands, any other, a help text, as data), " +
+		"or is an SQL statement that sets a literal password (IDENTIFIED BY 'VALUE', SET PASSWORD = 'VALUE', PostgreSQL's " +
+		"and Cassandra's PASSWORD 'VALUE', SQL Server's WITH PASSWORD = 'VALUE'; a hash it gives too; not psql's :'var', " +
+		"PASSWORD NULL or IDENTIFIED BY RANDOM PASSWORD) given to a database client as its option's value (mysql -e, psql -c, " +
+		"sqlcmd -Q, cqlsh -e) or on its input (echo, a here-string or here-document; also a here-document written to a .sql file) or is an " +
 		"Authorization header with literal " +
 		"credentials (wget --header=\"Authorization: Basic ...\"), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +

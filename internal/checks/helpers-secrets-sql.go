@@ -1,0 +1,321 @@
+package checks
+
+import (
+	"path"
+	"strings"
+)
+
+// sqlOption is the option with which a database client takes statements to run: its short
+// form (also with the statement attached, -eSTMT) and its long form (--execute STMT,
+// --execute=STMT).
+type sqlOption struct {
+	short, long string
+}
+
+// sqlClients are the database clients that run the SQL (or CQL) statements of their input, and
+// of their option's value, with that option: the MySQL and MariaDB clients' -e, --execute
+// (MySQL 8.4 Reference Manual, "mysql Client Options"), psql's -c, --command (PostgreSQL 18
+// documentation, psql), the SQL Server sqlcmd's -Q and -q (ODBC and go-sqlcmd), Cassandra's
+// cqlsh -e, --execute. The MySQL programs beside the client (mysqldump's -e is
+// --extended-insert) are not among them.
+var sqlClients = map[string]sqlOption{
+	"mysql": {"-e", "--execute"}, "mariadb": {"-e", "--execute"},
+	"psql":   {"-c", "--command"},
+	"sqlcmd": {"-Q", "--query"},
+	"cqlsh":  {"-e", "--execute"},
+}
+
+// sqlStatementPassword reads the statements a database client (sqlClients) is given as its
+// option's value: the index in args of the word that holds one that sets a literal password
+// (sqlPassword), and what says so; -1 when there is none. sqlcmd's -q runs its query as -Q
+// does and stays open.
+func (r *commandReader) sqlStatementPassword(opt sqlOption, args []string) (int, string) {
+	for i, w := range args {
+		r.read++
+		v, k, flag := "", i, ""
+		switch {
+		case w == opt.short || w == opt.long || opt.short == "-Q" && w == "-q":
+			if i+1 == len(args) {
+				return -1, ""
+			}
+			v, k, flag = args[i+1], i+1, w
+		case strings.HasPrefix(w, opt.long+"="):
+			v, flag = w[len(opt.long)+1:], opt.long
+		case len(w) > 2 && !strings.HasPrefix(w, "--") && (strings.HasPrefix(w, opt.short) || opt.short == "-Q" && strings.HasPrefix(w, "-q")):
+			v, flag = w[2:], w[:2]
+		default:
+			continue
+		}
+		text, expands := shellText(v)
+		if clause := sqlPassword(text, expands); clause != "" {
+			return k, "'s " + flag + " sets a password in SQL (" + clause + ")"
+		}
+	}
+	return -1, ""
+}
+
+// shellText is the text a word of a command line gives a program: a shell word in double
+// quotes without them (its \", \\, \$ and \` escapes undone) or in single quotes without them,
+// or the word as it is (an argv's argument); and whether a shell may have expanded parameters
+// in it (not in single quotes), so that $ or ` in it is no literal text.
+func shellText(w string) (string, bool) {
+	if t := strings.TrimSuffix(w, ";"); len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' {
+		r := strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, "\\`", "`")
+		return r.Replace(t[1 : len(t)-1]), true
+	}
+	if t := strings.TrimSuffix(w, ";"); len(t) >= 2 && t[0] == '\'' && t[len(t)-1] == '\'' && !strings.Contains(t[1:len(t)-1], "'") {
+		return t[1 : len(t)-1], false
+	}
+	return w, true
+}
+
+// sqlFile reports whether a ConfigMap's key names a file of SQL or CQL statements (an init
+// script mounted into /docker-entrypoint-initdb.d, 01-users.sql, schema.cql).
+func sqlFile(k string) bool {
+	ext := strings.ToLower(path.Ext(k))
+	return ext == ".sql" || ext == ".cql"
+}
+
+// sqlToken is a token of SQL text: a word (a keyword, identifier or number), a quoted string
+// ('...', or "..." which MySQL reads as a string and Oracle as a quoted password), or one byte
+// of punctuation.
+type sqlToken struct {
+	text string
+	// quoted: a string; variable: one psql interpolates (:'name', :"name"), no literal.
+	quoted, variable bool
+	punct            byte
+}
+
+// sqlState is what sqlPassword knows of the statement it is in.
+type sqlState struct {
+	// words is how many words the statement has had, first its first two (upper case).
+	words         int
+	first, second string
+	// userDDL: CREATE or ALTER of a USER, ROLE or LOGIN (within its first five words: CREATE
+	// ROLE IF NOT EXISTS, CREATE OR REPLACE USER); setPassword: SET PASSWORD.
+	userDDL, setPassword bool
+	// expect is what the next token must be for a password (sqlExpect...).
+	expect int
+	// clause is the clause the expected password is given with.
+	clause string
+}
+
+const (
+	sqlExpectNothing = iota
+	// After IDENTIFIED: BY, or WITH and a plugin.
+	sqlExpectIdentified
+	// After IDENTIFIED WITH: the plugin's name.
+	sqlExpectPlugin
+	// After IDENTIFIED WITH plugin: BY (a password) or AS (the plugin's hash of one).
+	sqlExpectPluginBy
+	// After IDENTIFIED BY: the password (a string; Oracle's may be a word), or PASSWORD or
+	// VALUES and a hash (MySQL 5's IDENTIFIED BY PASSWORD '*hash', Oracle's IDENTIFIED BY
+	// VALUES 'hash'); RANDOM PASSWORD asks the server to make one.
+	sqlExpectIdentifiedBy
+	// After PASSWORD: the password (PostgreSQL's and Cassandra's PASSWORD 'x'), '=' (SQL
+	// Server's and Cassandra's WITH PASSWORD = 'x') or '(' (MySQL 5's PASSWORD('x')).
+	sqlExpectPassword
+	// After '=' in a statement that sets a password: the password, or MySQL 5's PASSWORD('x').
+	sqlExpectEquals
+	// After PASSWORD in PASSWORD('x'): '('.
+	sqlExpectOpen
+	// The password, a string only.
+	sqlExpectString
+)
+
+// sqlPassword reads SQL (or CQL) statements, and says with which clause one sets a literal
+// password, "" when none does: MySQL's and MariaDB's IDENTIFIED BY 'x' (CREATE USER, ALTER
+// USER, GRANT ... IDENTIFIED BY; IDENTIFIED WITH plugin BY 'x' or AS 'hash'; IDENTIFIED BY
+// PASSWORD 'hash'), SET PASSWORD [FOR user] = 'x' and PASSWORD('x'); PostgreSQL's CREATE or
+// ALTER ROLE/USER ... [ENCRYPTED] PASSWORD 'x'; Cassandra's WITH PASSWORD = 'x' and SQL Server's
+// CREATE or ALTER LOGIN/USER ... WITH PASSWORD = 'x'; Oracle's IDENTIFIED BY x. A hash a
+// statement gives (md5..., SCRAM-SHA-256$..., '*hash') is judged as the password: it is what
+// offline guessing recovers a weak one from. No password are a string that holds an expansion
+// (expands: the text went through a shell, which put a parameter's value there) or an
+// interpolation (${APP_PASSWORD}, which envsubst fills in), psql's variables (:'pw'), PASSWORD
+// NULL, IDENTIFIED BY RANDOM PASSWORD, a password column compared or assigned in another
+// statement (WHERE password = 'x': the statement must set a user's), psql's \password (a
+// prompt), strings and comments (--, #, /* */). The text is read once.
+func sqlPassword(text string, expands bool) string {
+	var st sqlState
+	for i := 0; i < len(text); {
+		c := text[i]
+		var tok sqlToken
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
+			i++
+			continue
+		case c == '-' && i+1 < len(text) && text[i+1] == '-', c == '#':
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+			continue
+		case c == '/' && i+1 < len(text) && text[i+1] == '*':
+			end := strings.Index(text[i+2:], "*/")
+			if end < 0 {
+				return ""
+			}
+			i += end + 4
+			continue
+		case c == '\'' || c == '"' || c == '`':
+			var b strings.Builder
+			j := i + 1
+			for j < len(text) {
+				if text[j] == c {
+					// A doubled quote is one in the string.
+					if j+1 < len(text) && text[j+1] == c {
+						b.WriteByte(c)
+						j += 2
+						continue
+					}
+					break
+				}
+				if text[j] == '\\' && c != '`' && j+1 < len(text) {
+					j++
+				}
+				b.WriteByte(text[j])
+				j++
+			}
+			tok = sqlToken{text: b.String(), quoted: c != '`', variable: i > 0 && text[i-1] == ':'}
+			i = j + 1
+		case isSQLWordChar(c):
+			j := i + 1
+			for j < len(text) && isSQLWordChar(text[j]) {
+				j++
+			}
+			tok = sqlToken{text: text[i:j]}
+			i = j
+		default:
+			tok = sqlToken{punct: c}
+			i++
+		}
+		if clause := st.next(tok, expands); clause != "" {
+			return clause
+		}
+	}
+	return ""
+}
+
+// isSQLWordChar reports whether c may be part of an SQL word (an identifier, keyword or
+// number; Oracle's identifiers may hold $ and #).
+func isSQLWordChar(c byte) bool {
+	return isASCIIAlnum(c) || c == '_' || c == '$' || c >= 0x80
+}
+
+// next takes the statement's next token, and returns the clause that gives a literal password
+// when tok is one, else "".
+func (st *sqlState) next(tok sqlToken, expands bool) string {
+	if tok.punct == ';' {
+		*st = sqlState{}
+		return ""
+	}
+	word := ""
+	if !tok.quoted && tok.punct == 0 {
+		word = strings.ToUpper(tok.text)
+		st.words++
+		switch st.words {
+		case 1:
+			st.first = word
+		case 2:
+			st.second = word
+			st.setPassword = st.first == "SET" && word == "PASSWORD"
+		}
+		if st.words <= 5 && (st.first == "CREATE" || st.first == "ALTER") && (word == "USER" || word == "ROLE" || word == "LOGIN") {
+			st.userDDL = true
+		}
+	}
+	expect := st.expect
+	st.expect = sqlExpectNothing
+	switch expect {
+	case sqlExpectIdentified:
+		switch word {
+		case "BY":
+			st.expect = sqlExpectIdentifiedBy
+		case "WITH":
+			st.expect = sqlExpectPlugin
+		}
+		return ""
+	case sqlExpectPlugin:
+		if word != "" {
+			st.expect = sqlExpectPluginBy
+		} else if tok.quoted {
+			// IDENTIFIED WITH 'plugin'.
+			st.expect = sqlExpectPluginBy
+		}
+		return ""
+	case sqlExpectPluginBy:
+		switch word {
+		case "BY":
+			st.expect, st.clause = sqlExpectString, "IDENTIFIED WITH ... BY"
+		case "AS":
+			st.expect, st.clause = sqlExpectString, "IDENTIFIED WITH ... AS"
+		}
+		return ""
+	case sqlExpectIdentifiedBy:
+		switch {
+		case tok.quoted:
+			return sqlLiteral(tok, expands, "IDENTIFIED BY")
+		case word == "PASSWORD" || word == "VALUES":
+			st.expect, st.clause = sqlExpectString, "IDENTIFIED BY "+word
+			return ""
+		case word == "RANDOM" || word == "":
+			return ""
+		}
+		// Oracle's IDENTIFIED BY password, a word with a letter (not a number, nor a shell's
+		// parameter or SQL*Plus's substitution variable).
+		if strings.ContainsFunc(word, func(r rune) bool { return r >= 'A' && r <= 'Z' }) && !strings.Contains(word, "$") &&
+			credentialValue("", tok.text) {
+			return "IDENTIFIED BY"
+		}
+		return ""
+	case sqlExpectPassword:
+		switch {
+		case tok.quoted:
+			return sqlLiteral(tok, expands, "PASSWORD")
+		case tok.punct == '=' && (st.userDDL || st.setPassword):
+			st.expect, st.clause = sqlExpectEquals, "PASSWORD ="
+			return ""
+		case tok.punct == '(':
+			st.expect, st.clause = sqlExpectString, "PASSWORD()"
+			return ""
+		}
+	case sqlExpectEquals:
+		switch {
+		case tok.quoted:
+			return sqlLiteral(tok, expands, st.clause)
+		case word == "PASSWORD":
+			st.expect, st.clause = sqlExpectOpen, "PASSWORD()"
+		}
+		return ""
+	case sqlExpectOpen:
+		if tok.punct == '(' {
+			st.expect = sqlExpectString
+		}
+		return ""
+	case sqlExpectString:
+		if tok.quoted {
+			return sqlLiteral(tok, expands, st.clause)
+		}
+		return ""
+	}
+	switch {
+	case word == "IDENTIFIED":
+		st.expect = sqlExpectIdentified
+	case word == "PASSWORD":
+		st.expect = sqlExpectPassword
+	case tok.punct == '=' && st.setPassword:
+		// SET PASSWORD FOR 'user'@'host' = 'x'.
+		st.expect, st.clause = sqlExpectEquals, "SET PASSWORD"
+	}
+	return ""
+}
+
+// sqlLiteral is clause when the string tok gives a literal password, else "": not psql's
+// variable, no expansion where the shell expanded (expands), and a literal credential
+// (credentialValue: not empty, not an interpolation).
+func sqlLiteral(tok sqlToken, expands bool, clause string) string {
+	if tok.variable || expands && strings.ContainsAny(tok.text, "$`") || !credentialValue("", tok.text) {
+		return ""
+	}
+	return clause
+}
