@@ -379,6 +379,8 @@ func TestCommandLinesAreReadOnce(t *testing.T) {
 		"many 7z commands":            strings.Repeat("7z x -p a; ", 25_000),
 		"mysql's statements":          "mysql " + strings.Repeat(`-e "SELECT 1" `, 50_000),
 		"SQL on echo's output":        strings.Repeat(`echo "SET PASSWORD = $p" | mysql `, 10_000),
+		"aws's options":               "aws " + strings.Repeat("--profile x ", 50_000) + "configure set",
+		"many config set commands":    strings.Repeat("npm config set a=b; kubectl config set x ", 20_000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			words := shellWords(line)
@@ -828,6 +830,51 @@ func TestSQLFilesInConfigMaps(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := keyCredential(tc.key, tc.value, false); (got != "") != tc.want {
 				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.value, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestConfigurationSetByCommands judges a configuration value a program's command sets from its
+// next two operands, NAME VALUE, where the name says it is a credential (as the same setting in
+// env or a configuration file is judged): aws configure set, npm, pnpm and yarn config set,
+// kubectl and oc config set; as argv and as a shell script's line.
+func TestConfigurationSetByCommands(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		"aws configure set aws_secret_access_key":   {"aws configure set aws_secret_access_key Orders-2024/K7MDENG/bPxRfiCY", true},
+		"aws configure set a profile's secret":      {"aws configure set profile.prod.aws_secret_access_key Orders-2024 --region eu-west-1", true},
+		"aws configure set with the profile first":  {"aws configure set --profile prod aws_session_token Orders-2024-session", true},
+		"aws with global options first":             {"aws --profile prod --region eu-west-1 configure set aws_secret_access_key Orders-2024", true},
+		"npm config set a registry's _authToken":    {"npm config set //registry.example.com/:_authToken Orders-2024", true},
+		"npm config set NAME=VALUE":                 {"npm config set //registry.example.com/:_authToken=Orders-2024 --location=project", true},
+		"pnpm config set":                           {"pnpm config set //registry.example.com/:_password T3JkZXJzLTIwMjQ=", true},
+		"yarn config set npmAuthToken":              {"yarn config set npmAuthToken Orders-2024", true},
+		"kubectl config set a user's token":         {"kubectl config set users.ci.token Orders-2024", true},
+		"kubectl --kubeconfig F config set":         {"kubectl --kubeconfig /tmp/kc config set users.ci.password Orders-2024", true},
+		"aws configure set from a parameter":        {`aws configure set aws_secret_access_key "$AWS_SECRET_ACCESS_KEY"`, false},
+		"aws configure set a region":                {"aws configure set region eu-west-1", false},
+		"aws configure set a file of credentials":   {"aws configure set credential_process /usr/local/bin/creds", false},
+		"aws configure get":                         {"aws configure get aws_secret_access_key", false},
+		"aws s3 cp is no configure":                 {"aws s3 cp s3://b/token /tmp/token", false},
+		"npm config set a registry":                 {"npm config set registry https://registry.example.com/", false},
+		"npm config set _authToken from a variable": {"npm config set //registry.example.com/:_authToken=${NPM_TOKEN}", false},
+		"yarn config set a token from a parameter":  {`yarn config set npmAuthToken "$NPM_TOKEN"`, false},
+		"kubectl config set a cluster's server":     {"kubectl config set clusters.prod.server https://10.0.0.1:6443", false},
+		"kubectl config set a token file":           {"kubectl config set users.ci.tokenFile /var/run/secrets/token", false},
+		"kubectl config set-context":                {"kubectl config set-context prod --user ci --cluster prod", false},
+		"echo of a configure command":               {"echo aws configure set aws_secret_access_key Orders-2024", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			i, why := programPassword(shellWords(tc.line))
+			if got := i >= 0; got != tc.want {
+				t.Errorf("programPassword(%q) = %d %q, want a password %v", tc.line, i, why, tc.want)
+			}
+			if got := scriptProgramPassword(tc.line); (got != "") != tc.want {
+				t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", tc.line, got, tc.want)
 			}
 		})
 	}

@@ -2485,6 +2485,12 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 		return r.userPassword(userPasswordOption{short: "-u", separator: ','}, args)
 	},
 	"vault":   (*commandReader).vaultLoginToken,
+	"aws":     configSetReader("aws"),
+	"npm":     configSetReader("npm"),
+	"pnpm":    configSetReader("pnpm"),
+	"yarn":    configSetReader("yarn"),
+	"kubectl": configSetReader("kubectl"),
+	"oc":      configSetReader("oc"),
 	"mysql":   sqlClientStatements("mysql"),
 	"mariadb": sqlClientStatements("mariadb"),
 	"psql":    sqlClientStatements("psql"),
@@ -2543,6 +2549,80 @@ func (r *commandReader) userPassword(opt userPasswordOption, args []string) (int
 		if _, p, ok := strings.Cut(strings.Trim(strings.TrimRight(v, ";"), `"'`), string(opt.separator)); ok && literalArgument(p) {
 			return k, "'s " + strings.SplitN(w, "=", 2)[0] + " gives a user's password"
 		}
+	}
+	return -1, ""
+}
+
+// configSetCommand is a program's command that sets one configuration value from its next two
+// operands, NAME VALUE (or, where equals is true, also NAME=VALUE in one).
+type configSetCommand struct {
+	// words are the command's words after the program's name: configure set.
+	words []string
+	// valueOptions are the program's options that take the next word as their value.
+	valueOptions map[string]bool
+	equals       bool
+}
+
+// configSetCommands are the programs, by name, whose command sets a configuration value from
+// NAME VALUE: the AWS CLI's aws configure set (aws_secret_access_key, aws_session_token, in a
+// profile: profile.NAME.aws_secret_access_key), npm's and pnpm's config set (KEY VALUE, or
+// KEY=VALUE: //registry/:_authToken), Yarn's config set (npmAuthToken) and kubectl's (oc's)
+// config set (users.NAME.token, users.NAME.password).
+var configSetCommands = map[string]configSetCommand{
+	"aws": {words: []string{"configure", "set"}, valueOptions: map[string]bool{"--profile": true, "--region": true,
+		"--output": true, "--endpoint-url": true, "--query": true, "--color": true, "--ca-bundle": true,
+		"--cli-read-timeout": true, "--cli-connect-timeout": true}},
+	"npm":     {words: []string{"config", "set"}, valueOptions: npmValueOptions, equals: true},
+	"pnpm":    {words: []string{"config", "set"}, valueOptions: npmValueOptions, equals: true},
+	"yarn":    {words: []string{"config", "set"}, valueOptions: npmValueOptions},
+	"kubectl": {words: []string{"config", "set"}, valueOptions: kubectlValueOptions},
+	"oc":      {words: []string{"config", "set"}, valueOptions: kubectlValueOptions},
+}
+
+// npmValueOptions are npm's, pnpm's and Yarn's options that may take the next word as their value.
+var npmValueOptions = map[string]bool{"--location": true, "-L": true, "--userconfig": true, "--globalconfig": true,
+	"--prefix": true, "-C": true, "--dir": true, "--registry": true, "--cwd": true}
+
+// kubectlValueOptions are kubectl's global options that may take the next word as their value.
+var kubectlValueOptions = map[string]bool{"--kubeconfig": true, "--context": true, "--cluster": true, "--user": true,
+	"-n": true, "--namespace": true, "-s": true, "--server": true, "--token": true, "--as": true, "--as-group": true,
+	"--as-uid": true, "--certificate-authority": true, "--client-certificate": true, "--client-key": true,
+	"--request-timeout": true, "-v": true, "--v": true, "--tls-server-name": true, "--cache-dir": true}
+
+// configSetReader reads the configuration value the program prog's config set command
+// (configSetCommands) sets.
+func configSetReader(prog string) func(r *commandReader, args []string) (int, string) {
+	return func(r *commandReader, args []string) (int, string) {
+		return r.configSetPassword(configSetCommands[prog], args)
+	}
+}
+
+// configSetPassword is the index in args of the literal value cmd sets for a name that says it
+// is a credential (credentialName and credentialValue, as the same setting in env or a
+// configuration file), and what says so; -1 when there is none. The command's words are the
+// first operands in that order (global options with their values may come before them).
+func (r *commandReader) configSetPassword(cmd configSetCommand, args []string) (int, string) {
+	ops := r.operands(args, cmd.valueOptions)
+	word := func(k int) string { return strings.Trim(strings.TrimRight(args[ops[k]], ";"), `"'`) }
+	at := 0
+	for at < len(ops) && at < len(cmd.words) && word(at) == cmd.words[at] {
+		at++
+	}
+	if at != len(cmd.words) || at == len(ops) {
+		return -1, ""
+	}
+	name, k := word(at), -1
+	if at+1 < len(ops) {
+		k = ops[at+1]
+	}
+	if n, v, ok := strings.Cut(name, "="); ok && cmd.equals {
+		if !strings.ContainsAny(v, "$`") && credentialName(n) && credentialValue(n, v) {
+			return ops[at], " " + strings.Join(cmd.words, " ") + " sets " + n
+		}
+		return -1, ""
+	}
+	if k >= 0 && credentialName(name) && literalArgument(args[k]) && credentialValue(name, strings.Trim(strings.TrimRight(args[k], ";"), `"'`)) {
+		return k, " " + strings.Join(cmd.words, " ") + " sets " + name
 	}
 	return -1, ""
 }
@@ -3515,11 +3595,12 @@ func redisOptionPassword(script string) string {
 	return ""
 }
 
-// programNameParts are parts of the names of every program of programPasswordOptions: a
-// script that holds none runs none of them, and is not split into words.
+// programNameParts are parts of the names of every program of programPasswordOptions (and
+// of the commands of configSetCommands): a script that holds none runs none of them, and is
+// not split into words.
 var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", "login", "sqlcmd", "bcp", "ldap",
 	"passwd", "mc", "rabbitmqctl", "openssl", "keytool", "jarsigner", "ssh-keygen", "zip", "7z", "mosquitto_",
-	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql"}
+	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions.
 func mayNameProgram(text string) bool {

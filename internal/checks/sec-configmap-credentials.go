@@ -49,7 +49,9 @@ var secConfigmapCredentials = &engine.Check{
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
 		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, vault login TOKEN, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
-		"mysqladmin password VALUE, redis-cli AUTH VALUE, openssl's -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, " +
+		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
+		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), redis-cli AUTH VALUE, " +
+		"openssl's -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, " +
 		"s_client -psk HEX) and openssl passwd VALUE, keytool's -storepass VALUE, not the " +
 		"JDK trust store's published changeit) or on a " +
 		"program's input (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, AUTH VALUE sent to redis-cli, or a " +

@@ -60,7 +60,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"ssh-keygen -N VALUE, zip and unzip -P VALUE, 7z -pVALUE, a user's password in smbclient -U USER%VALUE, etcdctl --user " +
 		"USER:VALUE, lftp -u USER,VALUE, vault login TOKEN, and in a shell script redis-server --requirepass " +
 		"VALUE) or a password a program takes as an argument or an option's value no name marks (htpasswd -b FILE USER VALUE, " +
-		"mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, mysqladmin password VALUE, redis-cli AUTH " +
+		"mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, mysqladmin password VALUE, a credential-named " +
+		"value a command sets (aws configure set aws_secret_access_key VALUE, npm, pnpm or yarn config set NAME VALUE, kubectl " +
+		"config set users.NAME.token VALUE), redis-cli AUTH " +
 		"VALUE, openssl's -passin and -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, s_client -psk HEX, mac -macopt " +
 		"key:KEY) and openssl passwd VALUE, keytool's -storepass VALUE; not env:VAR, file:PATH, stdin, " +
 		"-storepass:env VAR, nor the JDK trust store's published changeit) or on its input from echo or a " +
