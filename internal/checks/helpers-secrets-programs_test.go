@@ -381,13 +381,19 @@ func TestCommandLinesAreReadOnce(t *testing.T) {
 		"SQL on echo's output":        strings.Repeat(`echo "SET PASSWORD = $p" | mysql `, 10_000),
 		"aws's options":               "aws " + strings.Repeat("--profile x ", 50_000) + "configure set",
 		"many config set commands":    strings.Repeat("npm config set a=b; kubectl config set x ", 20_000),
+		"mysql's options":             "mysql " + strings.Repeat("-h x ", 50_000),
+		"a crontab line's options":    "* * * * * root mysql " + strings.Repeat("-h x ", 50_000),
+		"echo into crontab":           "echo '* * * * * a " + strings.Repeat("b ", 50_000) + "' | crontab -",
 	} {
 		t.Run(name, func(t *testing.T) {
 			words := shellWords(line)
 			var r commandReader
 			r.programPassword(words)
-			if r.read > 4*len(words)+4 {
-				t.Errorf("reading a command line of %d words looked at %d words, want at most %d", len(words), r.read, 4*len(words)+4)
+			// A quoted word's own words count where a reader splits it again (the crontab
+			// lines echo prints).
+			size := max(len(words), len(strings.Fields(line)))
+			if r.read > 4*size+4 {
+				t.Errorf("reading a command line of %d words looked at %d words, want at most %d", size, r.read, 4*size+4)
 			}
 		})
 	}
@@ -557,6 +563,9 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"a long SQL body":               "mysql <<EOF\n" + strings.Repeat("CREATE USER a IDENTIFIED BY '$p';\n", 50_000),
 		"many SQL bodies":               strings.Repeat("psql <<EOF\nALTER ROLE a PASSWORD '$p';\nEOF\n", 30_000),
 		"SQL files written":             strings.Repeat("cat > /i/a.sql <<'EOF'\nSELECT 1;\nEOF\n", 30_000),
+		"mysql's options":               "mysql " + strings.Repeat("-h x ", 50_000),
+		"crontab lines":                 "crontab <<EOF\n" + strings.Repeat("*/5 * * * * root backup --password $p\n", 30_000),
+		"lines echoed to crontab":       strings.Repeat("echo '* * * * * x -p $p | crontab -' | crontab -\n", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := commandReader{flags: true}
@@ -877,5 +886,41 @@ func TestConfigurationSetByCommands(t *testing.T) {
 				t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", tc.line, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCronLines judges the commands of crontab lines: cron runs what follows the schedule (five
+// time fields or an @nickname, and in a system crontab a user) with the shell, in a ConfigMap's
+// crontab, in a here-document crontab reads, in a line echo pipes to crontab, and in a file cat
+// writes to /etc/cron.d.
+func TestCronLines(t *testing.T) {
+	for script, want := range map[string]bool{
+		"*/5 * * * * mysqldump -uroot -pOrders-2024 orders > /b/o.sql":                         true,
+		"0 2 * * MON-FRI root mysqldump -uroot -pOrders-2024 orders":                           true,
+		"@daily /usr/local/bin/backup --password Orders-2024":                                  true,
+		"SHELL=/bin/sh\n15 3 * * * backup /usr/local/bin/sync --token Orders-2024":             true,
+		"crontab <<EOF\n*/5 * * * * redis-cli -a Orders-2024 bgsave\nEOF":                      true,
+		"echo '*/5 * * * * mysqldump -uroot -pOrders-2024 orders' | crontab -":                 true,
+		"cat > /etc/cron.d/backup <<EOF\n0 1 * * * root mysqldump -uroot -pOrders-2024 o\nEOF": true,
+		"*/5 * * * * mysqldump -uroot -p\"$MYSQL_ROOT_PASSWORD\" orders":                       false,
+		"@daily /usr/local/bin/backup --password-file /run/secrets/pw":                         false,
+		"0 2 * * * root /usr/local/bin/rotate --keep 7":                                        false,
+		"crontab <<EOF\n*/5 * * * * redis-cli -a \"$REDIS_PASSWORD\" bgsave\nEOF":              false,
+		"echo '*/5 * * * * /usr/local/bin/backup --password-file /run/pw' | crontab -":         false,
+		"echo 'usage: 0 2 * * * backup --password PASSWORD'":                                   false,
+	} {
+		if got := scriptProgramPassword(script); (got != "") != want {
+			t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", script, got, want)
+		}
+	}
+	for value, want := range map[string]bool{
+		"*/5 * * * * mysqldump -uroot -pOrders-2024 orders > /b/o.sql\n":    true,
+		"0 3 * * * /usr/local/bin/sync --api-key Orders-2024\n":             true,
+		"0 3 * * * /usr/local/bin/sync --api-key \"$SYNC_API_KEY\"\n":       false,
+		"MAILTO=ops@example.com\n0 3 * * * /usr/local/bin/sync --verbose\n": false,
+	} {
+		if got := keyCredential("crontab", value, false); (got != "") != want {
+			t.Errorf("keyCredential(crontab, %q) = %q, want a credential %v", value, got, want)
+		}
 	}
 }

@@ -25,31 +25,29 @@ var sqlClients = map[string]sqlOption{
 	"cqlsh":  {"-e", "--execute"},
 }
 
-// sqlStatementPassword reads the statements a database client (sqlClients) is given as its
-// option's value: the index in args of the word that holds one that sets a literal password
-// (sqlPassword), and what says so; -1 when there is none. sqlcmd's -q runs its query as -Q
-// does and stays open.
-func (r *commandReader) sqlStatementPassword(opt sqlOption, args []string) (int, string) {
-	for i, w := range args {
-		r.read++
-		v, k, flag := "", i, ""
-		switch {
-		case w == opt.short || w == opt.long || opt.short == "-Q" && w == "-q":
-			if i+1 == len(args) {
-				return -1, ""
-			}
-			v, k, flag = args[i+1], i+1, w
-		case strings.HasPrefix(w, opt.long+"="):
-			v, flag = w[len(opt.long)+1:], opt.long
-		case len(w) > 2 && !strings.HasPrefix(w, "--") && (strings.HasPrefix(w, opt.short) || opt.short == "-Q" && strings.HasPrefix(w, "-q")):
-			v, flag = w[2:], w[:2]
-		default:
-			continue
+// sqlStatementPassword reads the word args[i] of a database client's (sqlClients) command:
+// when it is opt, the option that gives the client statements to run, it returns the index in
+// args of the word that holds them if they set a literal password (sqlPassword), and what
+// says so; else -1. sqlcmd's -q runs its query as -Q does and stays open.
+func sqlStatementPassword(opt sqlOption, args []string, i int) (int, string) {
+	w := args[i]
+	v, k, flag := "", i, ""
+	switch {
+	case w == opt.short || w == opt.long || opt.short == "-Q" && w == "-q":
+		if i+1 == len(args) {
+			return -1, ""
 		}
-		text, expands := shellText(v)
-		if clause := sqlPassword(text, expands); clause != "" {
-			return k, "'s " + flag + " sets a password in SQL (" + clause + ")"
-		}
+		v, k, flag = args[i+1], i+1, w
+	case strings.HasPrefix(w, opt.long+"="):
+		v, flag = w[len(opt.long)+1:], opt.long
+	case len(w) > 2 && !strings.HasPrefix(w, "--") && (strings.HasPrefix(w, opt.short) || opt.short == "-Q" && strings.HasPrefix(w, "-q")):
+		v, flag = w[2:], w[:2]
+	default:
+		return -1, ""
+	}
+	text, expands := shellText(v)
+	if clause := sqlPassword(text, expands); clause != "" {
+		return k, "'s " + flag + " sets a password in SQL (" + clause + ")"
 	}
 	return -1, ""
 }

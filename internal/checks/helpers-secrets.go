@@ -2279,6 +2279,8 @@ func programPassword(words []string) (int, string) {
 type commandReader struct {
 	read  int
 	flags bool
+	// crontab: the reader is reading lines echo gives crontab (cronInput).
+	crontab bool
 }
 
 func (r *commandReader) programPassword(words []string) (int, string) {
@@ -2288,7 +2290,13 @@ func (r *commandReader) programPassword(words []string) (int, string) {
 		at   int
 		args []string
 	}
-	for i := 0; i < len(words); {
+	start := cronCommand(words)
+	if start > 0 && !r.flags {
+		// cron runs the command with the shell: its flags are a script's.
+		r.flags = true
+		defer func() { r.flags = false }()
+	}
+	for i := start; i < len(words); {
 		w := words[i]
 		r.read++
 		if commandSeparators[w] {
@@ -2343,8 +2351,15 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 		return -1, ""
 	}
 	if opt, ok := programPasswordOptions[prog]; ok {
-		if k := r.optionPassword(opt, args); k >= 0 {
+		if k, why := r.optionPassword(opt, sqlClients[prog], args); k >= 0 {
+			if why != "" {
+				return k, prog + why
+			}
 			return k, strings.Join(append([]string{prog}, opt.subcommand...), " ") + "'s " + opt.flag + " gives a password"
+		}
+	} else if sql, ok := sqlClients[prog]; ok {
+		if k, why := r.optionPassword(passwordOption{}, sql, args); k >= 0 {
+			return k, prog + why
 		}
 	}
 	if read, ok := programPasswordReaders[prog]; ok {
@@ -2426,8 +2441,11 @@ func separateFlagValue(prog, flag string) bool {
 
 // optionPassword is the index in args of the literal password opt, a program's short option,
 // takes, -1 when there is none: after the words of opt.subcommand, in order, the option with the
-// password attached (-pVALUE) or in the next word (-p VALUE).
-func (r *commandReader) optionPassword(opt passwordOption, args []string) int {
+// password attached (-pVALUE) or in the next word (-p VALUE). In the same reading, a database
+// client's statements given with sql, its option (sqlClients: mysql -e, psql -c; none when
+// sql.short is ""), that set a literal password; what says so is then returned too ("" for
+// opt's own).
+func (r *commandReader) optionPassword(opt passwordOption, sql sqlOption, args []string) (int, string) {
 	sub := 0
 	for i, w := range args {
 		r.read++
@@ -2438,17 +2456,23 @@ func (r *commandReader) optionPassword(opt passwordOption, args []string) int {
 			continue
 		}
 		switch {
+		case opt.flag == "":
 		case w == opt.flag && opt.separate && i+1 < len(args):
 			if literalArgument(args[i+1]) {
-				return i
+				return i, ""
 			}
 		case opt.attached && len(w) > len(opt.flag) && strings.HasPrefix(w, opt.flag):
 			if literalArgument(w[len(opt.flag):]) {
-				return i
+				return i, ""
+			}
+		}
+		if sql.short != "" {
+			if k, why := sqlStatementPassword(sql, args, i); k >= 0 {
+				return k, why
 			}
 		}
 	}
-	return -1
+	return -1, ""
 }
 
 // literalArgument reports whether a word given as a password (a final ';' and quotes taken
@@ -2491,19 +2515,6 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"yarn":    configSetReader("yarn"),
 	"kubectl": configSetReader("kubectl"),
 	"oc":      configSetReader("oc"),
-	"mysql":   sqlClientStatements("mysql"),
-	"mariadb": sqlClientStatements("mariadb"),
-	"psql":    sqlClientStatements("psql"),
-	"sqlcmd":  sqlClientStatements("sqlcmd"),
-	"cqlsh":   sqlClientStatements("cqlsh"),
-}
-
-// sqlClientStatements reads the statements the database client prog (sqlClients) is given as
-// its option's value (mysql -e, psql -c: sqlStatementPassword).
-func sqlClientStatements(prog string) func(r *commandReader, args []string) (int, string) {
-	return func(r *commandReader, args []string) (int, string) {
-		return r.sqlStatementPassword(sqlClients[prog], args)
-	}
 }
 
 // sambaUserPassword reads Samba's clients' -U, --user USER%PASSWORD (smbclient(1): the
@@ -3007,6 +3018,9 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 // output to prog with args) of the literal password echo or printf gives a program that reads
 // one from its input (stdinPasswordReader), and what says so; -1 when there is none.
 func (r *commandReader) pipedPassword(fromProg string, from []string, prog string, args []string) (int, string) {
+	if prog == "crontab" {
+		return r.cronInput(fromProg, from, args)
+	}
 	form := r.stdinPasswordReader(prog, args)
 	if form == noPasswordInput {
 		return -1, ""
@@ -3016,6 +3030,111 @@ func (r *commandReader) pipedPassword(fromProg string, from []string, prog strin
 		return k, prog + " reads a password from " + fromProg
 	}
 	return -1, ""
+}
+
+// cronInput is the index in from (the words after the program fromProg, which pipes its output
+// to crontab with args) of the crontab lines echo or printf gives crontab (crontab -, or no
+// file operand: it reads its input) whose command gives a literal password, and what says so;
+// -1 when there is none. Text echoed within such lines is not read again as crontab's (a
+// crontab line that pipes to crontab).
+func (r *commandReader) cronInput(fromProg string, from []string, args []string) (int, string) {
+	if r.crontab || len(r.operands(args, crontabValueOptions)) > 0 && !slices.Contains(args, "-") {
+		return -1, ""
+	}
+	k, text := r.printedText(fromProg, from)
+	if k < 0 {
+		return -1, ""
+	}
+	r.crontab = true
+	defer func() { r.crontab = false }()
+	for line := range strings.SplitSeq(strings.ReplaceAll(text, `\n`, "\n"), "\n") {
+		words := shellWords(line)
+		if cronCommand(words) == 0 {
+			continue
+		}
+		if _, why := r.programPassword(words); why != "" {
+			return k, "crontab is given a line whose command gives a password (" + why + ")"
+		}
+	}
+	return -1, ""
+}
+
+// crontabValueOptions are crontab's options that take the next word as their value.
+var crontabValueOptions = map[string]bool{"-u": true, "-c": true}
+
+// cronNicknames are the schedules cron (Vixie cron, cronie, busybox crond) takes instead of
+// five time fields.
+var cronNicknames = map[string]bool{"@reboot": true, "@yearly": true, "@annually": true, "@monthly": true,
+	"@weekly": true, "@daily": true, "@midnight": true, "@hourly": true}
+
+// cronCommand is the index of the first word of a crontab line's command (words are the line's),
+// 0 when the line is no crontab entry: after the schedule, five time fields (crontab(5): numbers,
+// *, ranges, lists, steps, month and day names) or an @nickname, and in a system crontab
+// (/etc/crontab, /etc/cron.d) a user's name. A word after the schedule is taken for the user
+// when it could be one, names no program this file reads, and the next word is no option (0 2 *
+// * * root mysqldump -p...; not 0 2 * * * mysqldump -uroot -p..., nor rabbitmqctl add_user).
+func cronCommand(words []string) int {
+	at := 0
+	switch {
+	case len(words) > 1 && cronNicknames[strings.ToLower(words[0])]:
+		at = 1
+	case len(words) > 5:
+		for ; at < 5; at++ {
+			if !cronField(words[at]) {
+				return 0
+			}
+		}
+	default:
+		return 0
+	}
+	if at+1 < len(words) && cronUser(words[at]) && !commandSeparators[words[at+1]] && !strings.HasPrefix(words[at+1], "-") {
+		at++
+	}
+	return at
+}
+
+// cronField reports whether w is a crontab time field: digits, *, ?, and , - / between them,
+// or a day's or month's three-letter name (MON-FRI, JAN), with at least one digit, * or name.
+func cronField(w string) bool {
+	if w == "" || len(w) > 64 {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case c >= '0' && c <= '9', c == '*', c == '?', c == ',', c == '-', c == '/':
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+			// A name: three letters, alone in its list item or range end.
+			j := i
+			for j < len(w) && (w[j] >= 'A' && w[j] <= 'Z' || w[j] >= 'a' && w[j] <= 'z') {
+				j++
+			}
+			if j-i != 3 {
+				return false
+			}
+			i = j - 1
+		default:
+			return false
+		}
+	}
+	return strings.Trim(w, ",-/") != ""
+}
+
+// cronUser reports whether w, the word after a crontab line's schedule, could be a system
+// crontab's user (a POSIX user name) rather than its program: no path, no assignment, and not
+// a program whose password this file reads or a shell.
+func cronUser(w string) bool {
+	if w == "" || !(w[0] >= 'a' && w[0] <= 'z' || w[0] == '_') {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	_, option := programPasswordOptions[w]
+	_, reader := programPasswordReaders[w]
+	return !option && !reader && !shellPrograms[w] && !textPrograms[w] && !commandPrefixes[w]
 }
 
 // hereStringPassword is the index in args of a here-string (<<< WORD) that gives prog, a
@@ -3376,7 +3495,10 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 			if prog == "cat" || prog == "tee" {
 				written = writtenFile(prog, args)
 			}
-			commands := r.runsShell(prog, args) || written != ""
+			// crontab reading its input (crontab - <<EOF, or no file operand) is given
+			// crontab lines, whose commands cron runs with the shell (cronCommand).
+			commands := r.runsShell(prog, args) || written != "" ||
+				prog == "crontab" && (len(r.operands(args, crontabValueOptions)) == 0 || slices.Contains(args, "-"))
 			reader, form := prog, r.stdinPasswordReader(prog, args)
 			if sqlFile(written) {
 				// cat > /docker-entrypoint-initdb.d/01-users.sql <<EOF: SQL a database

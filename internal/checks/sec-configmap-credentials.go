@@ -58,7 +58,9 @@ var secConfigmapCredentials = &engine.Check{
 		"here-document: chpasswd <<EOF), SQL statements that set a literal password (IDENTIFIED BY 'VALUE', SET PASSWORD = " +
 		"'VALUE', PASSWORD 'VALUE', WITH PASSWORD = 'VALUE', or a hash of one; not psql's :'var' nor PASSWORD NULL) in a key " +
 		"named *.sql or *.cql (an init script for /docker-entrypoint-initdb.d), given to a database client in a script " +
-		"(mysql -e, psql -c, sqlcmd -Q, cqlsh -e, or on its input) or written to a .sql file by one, shell scripts (a key named " +
+		"(mysql -e, psql -c, sqlcmd -Q, cqlsh -e, or on its input) or written to a .sql file by one, crontab lines' commands " +
+		"(after the schedule and a system crontab's user, in a key named crontab or *.cron, or given to crontab by a script), " +
+		"shell scripts (a key named " +
 		"*.sh, or a value whose #! line runs a shell) that give a credential flag a literal in the next word " +
 		"(--password VALUE, --token VALUE; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass " +
 		"env:VAR), here-documents read as the shell reads them (a body fed to a shell, written to a file or starting with #! is commands, " +
@@ -250,9 +252,14 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 }
 
 // shellScriptKey reports whether the ConfigMap key k holds a shell script: it is named as one
-// (entrypoint.sh, init.bash) or its value starts with a #! line that runs a shell.
+// (entrypoint.sh, init.bash) or as a crontab (crontab, backup.cron), whose commands cron runs
+// with the shell, or its value starts with a #! line that runs a shell.
 func shellScriptKey(k, v string) bool {
 	lower := strings.ToLower(k)
+	if base := path.Base(lower); base == "crontab" || strings.HasSuffix(base, ".cron") || strings.HasSuffix(base, ".crontab") {
+		// A crontab: cron runs each line's command with the shell (cronCommand).
+		return true
+	}
 	for _, ext := range []string{".sh", ".bash", ".zsh", ".ksh"} {
 		if strings.HasSuffix(lower, ext) {
 			return true

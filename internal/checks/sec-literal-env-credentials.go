@@ -72,7 +72,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"or is an SQL statement that sets a literal password (IDENTIFIED BY 'VALUE', SET PASSWORD = 'VALUE', PostgreSQL's " +
 		"and Cassandra's PASSWORD 'VALUE', SQL Server's WITH PASSWORD = 'VALUE'; a hash it gives too; not psql's :'var', " +
 		"PASSWORD NULL or IDENTIFIED BY RANDOM PASSWORD) given to a database client as its option's value (mysql -e, psql -c, " +
-		"sqlcmd -Q, cqlsh -e) or on its input (echo, a here-string or here-document; also a here-document written to a .sql file) or is an " +
+		"sqlcmd -Q, cqlsh -e) or on its input (echo, a here-string or here-document; also a here-document written to a .sql file), " +
+		"and the command of a crontab line (after its schedule and a system crontab's user) echo or a here-document gives " +
+		"crontab, read as a shell script's, or is an " +
 		"Authorization header with literal " +
 		"credentials (wget --header=\"Authorization: Basic ...\"), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +
