@@ -382,6 +382,7 @@ func TestCommandLinesAreReadOnce(t *testing.T) {
 		"aws's options":               "aws " + strings.Repeat("--profile x ", 50_000) + "configure set",
 		"many config set commands":    strings.Repeat("npm config set a=b; kubectl config set x ", 20_000),
 		"mysql's options":             "mysql " + strings.Repeat("-h x ", 50_000),
+		"useradd's options":           "useradd " + strings.Repeat("-p '!' ", 50_000),
 		"a crontab line's options":    "* * * * * root mysql " + strings.Repeat("-h x ", 50_000),
 		"echo into crontab":           "echo '* * * * * a " + strings.Repeat("b ", 50_000) + "' | crontab -",
 	} {
@@ -922,5 +923,50 @@ func TestCronLines(t *testing.T) {
 		if got := keyCredential("crontab", value, false); (got != "") != want {
 			t.Errorf("keyCredential(crontab, %q) = %q, want a credential %v", value, got, want)
 		}
+	}
+}
+
+// TestUserPasswordHashes judges useradd's and usermod's -p, --password: the account's
+// encrypted password (crypt(3)), written into /etc/shadow as given. A crypt hash of a password
+// is judged as the password (the catalogue's policy for hashes of credentials: it is what
+// offline guessing recovers a weak password from); a locked or empty one, and a hash from the
+// environment, are none.
+func TestUserPasswordHashes(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		"useradd -p a SHA-512 crypt hash": {"useradd -m -p '$6$rounds=5000$saltsalt$Yh9N3s2Kfz0aQ1Yh9N3s2Kfz0aQ1' orders", true},
+		"usermod -p an MD5 crypt hash":    {"usermod -p '$1$abc$Yh9N3s2Kfz0aQ1wxyz' root", true},
+		"useradd --password a yescrypt":   {"useradd --password '$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7' u", true},
+		"useradd --password= a hash":      {"useradd --password='$6$x$Yh9N3s2Kfz0aQ1' u", true},
+		"useradd -p a plain password":     {"useradd -m -p Orders-2024 orders", true},
+		"useradd without a password":      {"useradd -m -u 1000 orders", false},
+		"useradd -p from a parameter":     {`useradd -m -p "$ORDERS_HASH" orders`, false},
+		"useradd -p from a substitution":  {`useradd -m -p "$(cat /run/secrets/hash)" orders`, false},
+		"usermod -p '!' locks":            {"usermod -p '!' root", false},
+		"usermod -p '*' disables":         {"usermod -p '*' nobody", false},
+		"useradd -p '' is empty":          {"useradd -p '' guest", false},
+		"useradd -p from a braced param":  {"useradd -u 1000 -p ${PASS_HASH} app", false},
+		"usermod -L locks, no -p":         {"usermod -L root", false},
+		"useradd's -p as echo's text":     {"echo useradd -p '$6$x$Yh9N3s2Kfz0aQ1' u", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			i, why := programPassword(shellWords(tc.line))
+			if got := i >= 0; got != tc.want {
+				t.Errorf("programPassword(%q) = %d %q, want a password %v", tc.line, i, why, tc.want)
+			}
+			if got := scriptProgramPassword(tc.line); (got != "") != tc.want {
+				t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", tc.line, got, tc.want)
+			}
+		})
+	}
+	// As argv, a hash is not quoted.
+	if i, why := programPassword([]string{"useradd", "-p", "$6$rounds=5000$saltsalt$Yh9N3s2Kfz0aQ1", "orders"}); i < 0 {
+		t.Errorf("argv useradd -p HASH: %d %q, want a password", i, why)
+	}
+	if i, why := programPassword([]string{"useradd", "-p", "$(ORDERS_HASH)", "orders"}); i >= 0 {
+		t.Errorf("argv useradd -p $(ORDERS_HASH): %d %q, want none", i, why)
 	}
 }

@@ -2509,6 +2509,8 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 		return r.userPassword(userPasswordOption{short: "-u", separator: ','}, args)
 	},
 	"vault":   (*commandReader).vaultLoginToken,
+	"useradd": (*commandReader).userAccountPassword,
+	"usermod": (*commandReader).userAccountPassword,
 	"aws":     configSetReader("aws"),
 	"npm":     configSetReader("npm"),
 	"pnpm":    configSetReader("pnpm"),
@@ -2562,6 +2564,68 @@ func (r *commandReader) userPassword(opt userPasswordOption, args []string) (int
 		}
 	}
 	return -1, ""
+}
+
+// userAccountPassword reads useradd's and usermod's -p, --password ENCRYPTED_PASSWORD
+// (shadow-utils: getopt_long, -p VALUE, -pVALUE, --password VALUE, --password=VALUE), the
+// account's crypt(3) hash written into /etc/shadow as given: the index in args of the word
+// that holds a literal one, and what says so; -1 when there is none. A hash is judged as the
+// password it hashes (offline guessing recovers a weak one from it); a locked or disabled
+// account's '!', '*' (and '!' before nothing else) and an empty value are none, and so is a
+// value with a shell expansion in it, unless it is single-quoted (where a hash's $ are text)
+// or a crypt hash written unquoted (argv, where there is no shell; in a script the hash's text
+// is in the manifest whatever the shell makes of its $).
+func (r *commandReader) userAccountPassword(args []string) (int, string) {
+	for i, w := range args {
+		r.read++
+		v, k, flag := "", i, ""
+		switch {
+		case w == "-p" || w == "--password":
+			if i+1 == len(args) {
+				return -1, ""
+			}
+			v, k, flag = args[i+1], i+1, w
+		case strings.HasPrefix(w, "--password="):
+			v, flag = w[len("--password="):], "--password"
+		case len(w) > 2 && strings.HasPrefix(w, "-p"):
+			v, flag = w[2:], "-p"
+		default:
+			continue
+		}
+		if literalAccountPassword(strings.TrimRight(v, ";")) {
+			return k, "'s " + flag + " gives an account's password hash"
+		}
+	}
+	return -1, ""
+}
+
+// cryptHashPrefix matches the start of a crypt(3) hash in the modular format: $id$ (MD5 1,
+// bcrypt 2a/2b/2x/2y, SHA-256 5, SHA-512 6, yescrypt y, gost-yescrypt gy, scrypt 7, sha1, md5).
+var cryptHashPrefix = regexp.MustCompile(`^\$(1|2[abxy]?|5|6|7|y|gy|sha1|md5)\$[^$\s]`)
+
+// literalAccountPassword reports whether v, the word given to useradd -p, is a literal
+// password or hash (userAccountPassword).
+func literalAccountPassword(v string) bool {
+	single := len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\''
+	if single {
+		v = v[1 : len(v)-1]
+	} else if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+		if strings.ContainsAny(v, "$`") {
+			return false
+		}
+	}
+	h := strings.TrimLeft(v, "!")
+	switch {
+	case h == "" || h == "*" || strings.Trim(h, "*!") == "":
+		return false
+	case cryptHashPrefix.MatchString(h):
+		// Single-quoted, or unquoted as argv: a hash, whose $ are no expansion.
+		return single || !strings.Contains(h, "$(") && !strings.Contains(h, "${")
+	case !single && strings.ContainsAny(v, "$`"):
+		return false
+	}
+	return credentialValue("", v)
 }
 
 // configSetCommand is a program's command that sets one configuration value from its next two
@@ -3722,7 +3786,7 @@ func redisOptionPassword(script string) string {
 // not split into words.
 var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", "login", "sqlcmd", "bcp", "ldap",
 	"passwd", "mc", "rabbitmqctl", "openssl", "keytool", "jarsigner", "ssh-keygen", "zip", "7z", "mosquitto_",
-	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set"}
+	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set", "useradd", "usermod"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions.
 func mayNameProgram(text string) bool {

@@ -50,7 +50,8 @@ var secConfigmapCredentials = &engine.Check{
 		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, vault login TOKEN, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
-		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), redis-cli AUTH VALUE, " +
+		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
+		"hash, judged as its password), redis-cli AUTH VALUE, " +
 		"openssl's -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, " +
 		"s_client -psk HEX) and openssl passwd VALUE, keytool's -storepass VALUE, not the " +
 		"JDK trust store's published changeit) or on a " +
