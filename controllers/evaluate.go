@@ -55,10 +55,11 @@ type pass struct {
 	// failure later in the pass leaves them current.
 	written map[string]bool
 	// clusterJudged says the pass judged the cluster-scoped objects (a full evaluation), and
-	// clusterFindings are all their findings: their first-seen times are kept while they
-	// persist, listed or not.
-	clusterJudged   bool
-	clusterFindings []*engine.Result
+	// clusterSummary is their summary: the first-seen times of all their findings are kept
+	// while they persist, listed or not, and the failing ones new to the profile are
+	// identified (freshCluster).
+	clusterJudged  bool
+	clusterSummary *engine.Summary
 	// matchesChanged are the keys of the exceptions whose count of findings the pass changed.
 	matchesChanged []string
 
@@ -179,7 +180,7 @@ func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context,
 	p.objects += len(objs)
 	ev := p.ps.plan.Evaluate(r.Gatherer.Inventory(objs), p.exceptions, p.opts)
 	p.outcomes = ev.Exceptions
-	p.clusterJudged, p.clusterFindings = true, ev.Summary("").Findings
+	p.clusterJudged, p.clusterSummary = true, ev.Summary("")
 	keep, err := r.policyReports.write(ctx, p.profile, ev)
 	p.keepPolicyReports(keep)
 	p.errs = append(p.errs, err)

@@ -93,14 +93,10 @@ func (r *ComplianceProfileReconciler) notifyNamespaceChange(ctx context.Context,
 }
 
 // notifyProfileChange follows a profile's status write: alerts on new cluster-scoped failures
-// (not on the first evaluation, a baseline), and an Event when the profile turned not Ready
-// or not Ready for another reason.
-func (r *ComplianceProfileReconciler) notifyProfileChange(profile *v1alpha1.ComplianceProfile, previous *v1alpha1.ComplianceProfileStatus) {
-	if profile.Spec.Alerts != nil && previous.ObservedGeneration != 0 {
-		for _, f := range newFailures(previous.ClusterFindings, profile.Status.ClusterFindings) {
-			r.alerts.Send(findingAlert(profile.Name, "", f))
-		}
-	}
+// (fresh: freshCluster), and an Event when the profile turned not Ready or not Ready for
+// another reason.
+func (r *ComplianceProfileReconciler) notifyProfileChange(profile *v1alpha1.ComplianceProfile, previous *v1alpha1.ComplianceProfileStatus, fresh []v1alpha1.Finding) {
+	r.alertClusterFindings(profile, previous, fresh)
 	ready := meta.FindStatusCondition(profile.Status.Conditions, v1alpha1.ConditionReady)
 	if ready == nil || ready.Status != metav1.ConditionFalse {
 		return
@@ -108,6 +104,18 @@ func (r *ComplianceProfileReconciler) notifyProfileChange(profile *v1alpha1.Comp
 	was := meta.FindStatusCondition(previous.Conditions, v1alpha1.ConditionReady)
 	if was == nil || was.Status == metav1.ConditionTrue || was.Reason != ready.Reason {
 		r.Recorder.Eventf(profile, nil, corev1.EventTypeWarning, EventProfileInvalid, "Validate", "%s", ready.Message)
+	}
+}
+
+// alertClusterFindings sends an alert for every new failing cluster-scoped finding (fresh), not
+// on the first evaluation (previous, the status before it, was never written: a baseline, not
+// news).
+func (r *ComplianceProfileReconciler) alertClusterFindings(profile *v1alpha1.ComplianceProfile, previous *v1alpha1.ComplianceProfileStatus, fresh []v1alpha1.Finding) {
+	if profile.Spec.Alerts == nil || previous.ObservedGeneration == 0 {
+		return
+	}
+	for _, f := range fresh {
+		r.alerts.Send(findingAlert(profile.Name, "", f))
 	}
 }
 

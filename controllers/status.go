@@ -47,11 +47,14 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 	if p.clusterJudged && r.firstSeen != nil {
 		// The cluster-scoped objects were judged now: remember the times of the findings listed,
 		// and keep those of the findings crowded out of the list that persist.
-		r.firstSeen.Record(profile.Name, "", desired.ClusterFindings, report.Persisting(p.clusterFindings))
+		r.firstSeen.Record(profile.Name, "", desired.ClusterFindings, report.Persisting(p.clusterSummary.Findings))
 	}
 	r.journal.setCondition(&desired.Conditions, profile.Generation)
 	setProfileReady(profile.Name, desired.Conditions)
 	if report.SameProfileStatus(&profile.Status, &desired) {
+		// The findings the status does not list may have changed all the same (a new one in
+		// place of one that went): they are identified, and alerted on, as after a write.
+		r.alertClusterFindings(profile, &profile.Status, r.freshCluster(p, desired.ClusterFindings, desired.ClusterFindings))
 		return nil
 	}
 	previous := profile.Status.DeepCopy()
@@ -59,8 +62,21 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 	if err := r.Status().Update(ctx, profile); err != nil {
 		return fmt.Errorf("writing the status of profile %s: %w", profile.Name, err)
 	}
-	r.notifyProfileChange(profile, previous)
+	r.notifyProfileChange(profile, previous, r.freshCluster(p, desired.ClusterFindings, previous.ClusterFindings))
 	return nil
+}
+
+// freshCluster is fresh for the cluster-scoped objects (namespace ""), once the profile's
+// status holds the pass's judgement of them (written, or unchanged): the failing findings new
+// to the profile by check, resource and container, listed in clusterFindings or not, which
+// soc2_operator_finding_opened_timestamp_seconds{namespace=""} records and the sinks are told
+// of. listed are the findings the status lists, prevListed those it listed before. None when
+// the pass did not judge them (a namespace's evaluation keeps their last judgement).
+func (r *ComplianceProfileReconciler) freshCluster(p *pass, listed, prevListed []v1alpha1.Finding) []v1alpha1.Finding {
+	if !p.clusterJudged {
+		return nil
+	}
+	return r.fresh(p.profile, p.ps, "", p.clusterSummary, listed, prevListed, p.now)
 }
 
 // profileProblems are what keeps the profile from working (watchProblems) and the pass's own

@@ -35,9 +35,9 @@ var (
 	// (by its check, resource and container: controllers' freshFailures, as the alert sinks'
 	// NewFinding) per severity; absent until it has identified one. Findings only counts them,
 	// so one Critical finding fixed and another made within the 15 minutes SOC2NewCriticalFinding
-	// compares left the count as it was and alerted on nothing. Set for namespaces (not yet
-	// for the cluster-scoped objects). One series per profile, namespace and severity, as
-	// Findings.
+	// compares left the count as it was and alerted on nothing. Namespace "" is the
+	// cluster-scoped objects (the profile's clusterFindings, listed or not), as in Findings.
+	// One series per profile, namespace and severity, as Findings.
 	FindingOpened = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "soc2_operator_finding_opened_timestamp_seconds",
 		Help: "Unix time at which the operator last identified a failing finding new to the namespace (by check, resource and container), per profile, namespace and severity.",
