@@ -512,8 +512,16 @@ func (b *builder) commit(r *Result, sum *Summary) {
 	if b.exceptions != nil && r.FailedOnObject() {
 		// The exception that would waive it were it a failure (Evaluation.Waived), found now,
 		// while the object is whole: a scan lets objects go before it writes its outputs, and
-		// what it keeps of them has no labels for an exception's labelSelector to match.
-		r.Exception = b.exceptions.find(r)
+		// what it keeps of them has no labels for an exception's labelSelector to match. It
+		// covers the finding, as it covers a failure it waives: counted in neither, the
+		// report's exceptions said it covered none (unused) beside the excepted finding that
+		// names it.
+		e := b.exceptions.find(r)
+		r.Exception = e
+		if e != nil {
+			e.Matched++
+			e.MatchedByNamespace[sum.Namespace]++
+		}
 	}
 	t := &sum.tallies[r.Check.index]
 	switch {

@@ -30,7 +30,9 @@ type ExceptionOutcome struct {
 	Reason string
 	// Message explains the state.
 	Message string
-	// Matched is how many findings the exception covers.
+	// Matched is how many findings the exception covers: the failures it waives (Excepted) and
+	// the results their objects left undecided that it waives as it would their failures
+	// (Result.FailedOnObject, Evaluation.Waived), which the summaries count as excepted too.
 	Matched int
 	// MatchedByNamespace splits Matched by the namespace of the findings ("" for
 	// cluster-scoped objects).

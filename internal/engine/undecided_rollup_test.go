@@ -129,3 +129,31 @@ func TestACheckSkippedAfterAnotherObjectStoppedItIsNoPass(t *testing.T) {
 		t.Errorf("state %s, want NonCompliant", s.State)
 	}
 }
+
+// TestAnExceptionThatWaivesAnUndecidedResultCoversIt: a custom check the object broke is
+// undecided, and an exception that would waive its failure waives it: the summary counts it
+// excepted and the finding names the exception. But the exception's outcome counted only the
+// failures it waived, so it covered 0 findings: the report's exceptions said "findings: 0"
+// (unused) beside the excepted finding that names it, and the ControlException's
+// matchedFindings said 0, while its waiver was all that kept the namespace Compliant. It covers
+// the finding, in its namespace.
+func TestAnExceptionThatWaivesAnUndecidedResultCoversIt(t *testing.T) {
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+		Criteria: []v1alpha1.Criterion{"C1.1"},
+		CustomChecks: []v1alpha1.CustomCheck{{ID: "custom-public", Title: "public data only", Kinds: []string{"Deployment"},
+			Criteria: []v1alpha1.Criterion{"C1.1"}, Severity: v1alpha1.SeverityHigh,
+			Expression: "object.metadata.labels['data-classification'] == 'public'"}},
+	}}
+	waiver := exception("shop", "legacy", func(s *v1alpha1.ControlExceptionSpec) { s.Checks = []string{"custom-public"} })
+	ev := evaluate(t, profile, []*engine.Object{deployment("shop", "web", map[string]string{"team": "shop"})}, waiver)
+	s := ev.Summary("shop")
+	if s.Excepted != 1 || len(s.Findings) != 1 || !s.Findings[0].FailedOnObject() || s.Findings[0].Exception == nil {
+		t.Fatalf("excepted %d, findings %+v; want web's undecided result waived by shop/legacy", s.Excepted, s.Findings)
+	}
+	if len(ev.Exceptions) != 1 {
+		t.Fatalf("%d exception outcomes, want 1", len(ev.Exceptions))
+	}
+	if o := ev.Exceptions[0]; o.Matched != 1 || o.MatchedByNamespace["shop"] != 1 {
+		t.Errorf("shop/legacy covers %d findings (%v by namespace), want 1 in shop: the undecided result it waives", o.Matched, o.MatchedByNamespace)
+	}
+}

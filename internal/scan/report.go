@@ -300,7 +300,8 @@ func buildReport(ev *engine.Evaluation, objects int, showAll bool) *Report {
 		waives[e.Key]++
 	}
 	for _, e := range ev.Exceptions {
-		rep.Exceptions = append(rep.Exceptions, Exception{Name: e.Key, State: e.State, Message: e.Message, Findings: e.Matched, Undecided: waives[e.Key]})
+		// e.Matched counts both; findings are the failures it waives.
+		rep.Exceptions = append(rep.Exceptions, Exception{Name: e.Key, State: e.State, Message: e.Message, Findings: e.Matched - waives[e.Key], Undecided: waives[e.Key]})
 	}
 	sort.SliceStable(rep.Exceptions, func(i, j int) bool { return rep.Exceptions[i].Name < rep.Exceptions[j].Name })
 	return rep

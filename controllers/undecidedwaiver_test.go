@@ -1,0 +1,71 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TestAnExceptionThatWaivesAnUndecidedResultIsNotUnused: a custom check whose expression the
+// Deployment breaks (a label it reads left out) is NotAssessed and counts as failing; an
+// approved exception for the check waives it, as it would its failure: the report counts it
+// Excepted and the finding names the exception. But the report's exceptions said that
+// exception covered 0 findings ("0 means unused") and its status said matchedFindings 0, while
+// its waiver was all that kept the namespace Compliant: a reviewer removing "unused" exceptions
+// would remove it, and an auditor found an excepted finding no exception accounted for. Both
+// count it.
+func TestAnExceptionThatWaivesAnUndecidedResultIsNotUnused(t *testing.T) {
+	const ns = "undecided-waived"
+	ctx := context.Background()
+	createNamespace(t, ns, map[string]string{ns: "true"})
+	if err := k8s.Create(ctx, deployment(ns, "web", false)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, ns, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-public", Title: "public data only",
+			Kinds: []string{"Deployment"}, Criteria: []v1alpha1.Criterion{"PI1.1"}, Severity: v1alpha1.SeverityHigh,
+			Expression: "object.metadata.labels['data-classification'] == 'public'"}}
+	})
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "legacy-web", Namespace: ns},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"custom-public"},
+			Match:  v1alpha1.ResourceMatch{Kinds: []string{"Deployment"}, Names: []string{"web"}},
+			Reason: "web is retired next quarter (DATA-7).", Owner: "team-web@example.com",
+			Expires: metav1.NewTime(clk.Now().Add(7 * 24 * time.Hour))},
+	}
+	createApproved(t, ex)
+	key := ns + "/" + ex.Name
+	eventually(t, 30*time.Second, "web's undecided result waived, and the exception covering it", func() error {
+		rep, err := getReport(ns, ns)
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "custom-public", "web", "")
+		if f == nil || f.Result != v1alpha1.ResultNotAssessed || f.Exception != key || rep.Status.Summary.Excepted != 1 {
+			return fmt.Errorf("web: want a NotAssessed finding waived by %s, have %+v (%d excepted)", key, f, rep.Status.Summary.Excepted)
+		}
+		var usage *v1alpha1.ExceptionUsage
+		for i := range rep.Status.Exceptions {
+			if rep.Status.Exceptions[i].Name == key {
+				usage = &rep.Status.Exceptions[i]
+			}
+		}
+		if usage == nil || usage.Findings != 1 {
+			return fmt.Errorf("the report's exceptions: %+v; want %s covering 1 finding", rep.Status.Exceptions, key)
+		}
+		got := &v1alpha1.ControlException{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		if got.Status.State != v1alpha1.ExceptionActive || got.Status.MatchedFindings != 1 {
+			return fmt.Errorf("the exception is %s with matchedFindings %d, want Active and 1", got.Status.State, got.Status.MatchedFindings)
+		}
+		return nil
+	})
+}
