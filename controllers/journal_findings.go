@@ -38,7 +38,9 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 		for _, c := range r.Check.Criteria {
 			f.Criteria = append(f.Criteria, string(c))
 		}
-		if r.Status == engine.StatusExcepted && r.Exception != nil {
+		if (r.Status == engine.StatusExcepted || r.FailedOnObject()) && r.Exception != nil {
+			// A waived failure, or a result its object left undecided that the exception waives
+			// as it would its failure (the report counts both excepted).
 			f.Exception = r.Exception.Key
 		}
 		current[f.Key] = f

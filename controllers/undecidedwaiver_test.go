@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
 )
 
 // TestAnExceptionThatWaivesAnUndecidedResultIsNotUnused: a custom check whose expression the
@@ -68,4 +69,43 @@ func TestAnExceptionThatWaivesAnUndecidedResultIsNotUnused(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestTheJournalRecordsTheWaiverOfAnUndecidedResult: the evidence journal recorded a result its
+// object left undecided (counted as failing) as an open finding, and never as excepted when an
+// approved exception waived it: the report counted it Excepted and named the exception, while
+// the evidence an auditor reads had an open deviation nobody accepted. The journal records the waiver, as it does a waived failure's.
+func TestTheJournalRecordsTheWaiverOfAnUndecidedResult(t *testing.T) {
+	const ns = "undecided-journal"
+	ctx := context.Background()
+	createNamespace(t, ns, map[string]string{ns: "true"})
+	if err := k8s.Create(ctx, deployment(ns, "web", false)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, ns, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-public", Title: "public data only",
+			Kinds: []string{"Deployment"}, Criteria: []v1alpha1.Criterion{"PI1.1"}, Severity: v1alpha1.SeverityHigh,
+			Expression: "object.metadata.labels['data-classification'] == 'public'"}}
+	})
+	inScope := func(r *journal.Record) bool { return r.Profile == ns }
+	waitForRecords(t, "web's undecided result journaled as a finding", inScope, "finding.opened custom-public web/")
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "legacy-web", Namespace: ns},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"custom-public"},
+			Match:  v1alpha1.ResourceMatch{Kinds: []string{"Deployment"}, Names: []string{"web"}},
+			Reason: "web is retired next quarter (DATA-7).", Owner: "team-web@example.com",
+			Expires: metav1.NewTime(clk.Now().Add(7 * 24 * time.Hour))},
+	}
+	createApproved(t, ex)
+	eventually(t, 30*time.Second, "the report counting web's result excepted", func() error {
+		rep, err := getReport(ns, ns)
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "custom-public", "web", ""); f == nil || f.Exception != ns+"/legacy-web" || rep.Status.Summary.Excepted != 1 {
+			return fmt.Errorf("web: %+v, %d excepted", f, rep.Status.Summary.Excepted)
+		}
+		return nil
+	})
+	waitForRecords(t, "the waiver journaled", inScope, "finding.excepted custom-public web/ by "+ns+"/legacy-web")
 }
