@@ -8,11 +8,14 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/report"
+	"github.com/soc2-operator/soc2-operator/internal/selection"
 )
 
 // updateStatus writes the profile's roll-up and Ready condition. A full evaluation always
@@ -36,6 +39,9 @@ func (r *ComplianceProfileReconciler) updateStatus(ctx context.Context, p *pass)
 func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p *pass, problems []engine.Problem, gatherErr error) error {
 	profile, ps := p.profile, p.ps
 	total, cluster, n, nonCompliant := r.state.rollup(ps)
+	if n == 0 && gatherErr == nil && !slices.ContainsFunc(problems, knowsNoSelection) {
+		problems = append(problems, r.noNamespacesSelected(ctx, profile))
+	}
 	exceptions, exceptionsTotal := r.state.clusterExceptions(ps)
 	desired := report.ProfileStatus(report.ProfileInput{
 		Plan: ps.plan, Total: total, Cluster: cluster, Namespaces: n, NonCompliant: nonCompliant,
@@ -77,6 +83,43 @@ func (r *ComplianceProfileReconciler) freshCluster(p *pass, listed, prevListed [
 		return nil
 	}
 	return r.fresh(p.profile, p.ps, "", p.clusterSummary, listed, prevListed, p.now)
+}
+
+// knowsNoSelection says whether a problem leaves the profile without a complete, current view
+// of which namespaces it assesses and how they stand: a selector that does not parse, or
+// namespaces whose latest evaluation failed or is overdue (these make its result Unknown).
+func knowsNoSelection(p engine.Problem) bool {
+	switch p.Reason {
+	case v1alpha1.ReasonInvalidSelector, v1alpha1.ReasonEvaluationFailed, v1alpha1.ReasonEvaluationOverdue:
+		return true
+	}
+	return false
+}
+
+// noNamespacesSelected is the problem of a profile that selects no namespace: it assesses the
+// cluster-scoped objects alone, and no workload, so its result is not Compliant
+// (report.ProfileStatus) and its Ready condition says why no namespace is selected, in the
+// terms of its spec: how many namespaces exist, and how many its exclusions and the system
+// namespaces account for.
+func (r *ComplianceProfileReconciler) noNamespacesSelected(ctx context.Context, profile *v1alpha1.ComplianceProfile) engine.Problem {
+	list := &corev1.NamespaceList{}
+	why := ""
+	if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err == nil {
+		excluded, system := 0, 0
+		for i := range list.Items {
+			switch name := list.Items[i].Name; {
+			case slices.Contains(profile.Spec.ExcludedNamespaces, name):
+				excluded++
+			case selection.SystemNamespaces[name] && !profile.Spec.IncludeSystemNamespaces:
+				system++
+			}
+		}
+		why = fmt.Sprintf(" (of the cluster's %d namespaces, spec.excludedNamespaces excludes %d and %d are system namespaces, not included without spec.includeSystemNamespaces)",
+			len(list.Items), excluded, system)
+	}
+	return engine.Problem{Reason: v1alpha1.ReasonNoNamespacesSelected, Field: "spec.namespaceSelector",
+		Message: "spec.namespaceSelector: the profile selects no namespace" + why +
+			", so no workload is assessed, only the cluster-scoped objects; its result is NotAssessed unless those fail"}
 }
 
 // profileProblems are what keeps the profile from working (watchProblems) and the pass's own

@@ -40,6 +40,10 @@ const (
 	ReasonInvalidProfile = "InvalidProfile"
 	// ReasonInvalidSelector: the namespace or label selector cannot be parsed.
 	ReasonInvalidSelector = "InvalidSelector"
+	// ReasonNoNamespacesSelected: the profile's namespace selection (spec.namespaceSelector,
+	// spec.excludedNamespaces, the system namespaces) matches no namespace, so no workload is
+	// assessed; only the cluster-scoped objects are.
+	ReasonNoNamespacesSelected = "NoNamespacesSelected"
 	// ReasonEvaluationFailed: objects could not be gathered from the API server.
 	ReasonEvaluationFailed = "EvaluationFailed"
 	// ReasonWriteFailed: a report could not be written; the content shown is older.

@@ -6,6 +6,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -315,6 +316,12 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 	st.ClusterExceptionsTruncated = len(st.ClusterExceptions) < int(st.ClusterExceptionsTotal)
 	ready := metav1.Condition{Type: v1alpha1.ConditionReady, ObservedGeneration: in.Generation}
 	problems := append(append([]engine.Problem{}, in.Plan.Problems...), in.Problems...)
+	if st.Result == v1alpha1.Compliant && slices.ContainsFunc(in.Problems, func(p engine.Problem) bool { return p.Reason == v1alpha1.ReasonNoNamespacesSelected }) {
+		// The cluster-scoped objects alone held: the profile assessed no workload, no
+		// namespace's objects, and is no verdict on them. A failure among those objects stays
+		// NonCompliant.
+		st.Result = v1alpha1.NotAssessed
+	}
 	if in.GatherError != nil || noCurrentVerdict(in.Problems) {
 		// No current verdict: the objects could not be read (the reports say Unknown), no
 		// namespace could be selected (the roll-up holds the cluster-scoped objects alone), or

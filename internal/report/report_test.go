@@ -417,3 +417,32 @@ func TestAProfileStatusKeepsThePublishedJournalHeads(t *testing.T) {
 		t.Errorf("journalHeads %+v, want the previous status's %+v", st.JournalHeads, heads)
 	}
 }
+
+// TestAProfileThatSelectsNoNamespaceIsNotCompliant: a profile whose selection matches no
+// namespace judged the cluster-scoped objects alone; their passing made it read Compliant with
+// 0 namespaces. With the NoNamespacesSelected problem its result is NotAssessed and Ready says
+// why; a failing cluster-scoped object still makes it NonCompliant.
+func TestAProfileThatSelectsNoNamespaceIsNotCompliant(t *testing.T) {
+	plan := engine.Compile(checks.Catalogue(), nil)
+	none := engine.Problem{Reason: v1alpha1.ReasonNoNamespacesSelected, Field: "spec.namespaceSelector", Message: "spec.namespaceSelector: the profile selects no namespace"}
+	for name, tc := range map[string]struct {
+		cluster, want v1alpha1.ComplianceState
+		problems      []engine.Problem
+	}{
+		"passing cluster-scoped objects and no namespace are no verdict": {cluster: v1alpha1.Compliant, problems: []engine.Problem{none}, want: v1alpha1.NotAssessed},
+		"a failing cluster-scoped object still fails":                    {cluster: v1alpha1.NonCompliant, problems: []engine.Problem{none}, want: v1alpha1.NonCompliant},
+		"with namespaces selected, passing is Compliant":                 {cluster: v1alpha1.Compliant, want: v1alpha1.Compliant},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := ProfileStatus(ProfileInput{Plan: plan, Total: &engine.Summary{State: tc.cluster}, Problems: tc.problems, Now: now, Generation: 1})
+			if st.Result != tc.want {
+				t.Errorf("result %s, want %s", st.Result, tc.want)
+			}
+			ready := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+			if wantReady := len(tc.problems) == 0; ready == nil || (ready.Status == metav1.ConditionTrue) != wantReady ||
+				(!wantReady && (ready.Reason != v1alpha1.ReasonNoNamespacesSelected || !strings.Contains(ready.Message, "spec.namespaceSelector"))) {
+				t.Errorf("Ready %+v", ready)
+			}
+		})
+	}
+}
