@@ -33,6 +33,9 @@ const (
 	EventReportWriteFailed     = "ReportWriteFailed"
 	EventReportDeleted         = "ReportDeleted"
 	EventProfileInvalid        = "ProfileInvalid"
+	// EventNamespaceLeft: the profile no longer selects a namespace it assessed; its report
+	// was deleted (Warning when its last result was NonCompliant).
+	EventNamespaceLeft = "NamespaceLeft"
 )
 
 // Event reasons on exceptions.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,6 +25,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/report"
+	"github.com/soc2-operator/soc2-operator/internal/selection"
 )
 
 // This file holds what the operator does to ComplianceReports: write them, mark them stale
@@ -396,13 +398,21 @@ func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile 
 	if err := r.rejudgeExceptionsIn(ctx, ns); err != nil {
 		return err
 	}
+	// What the namespace was last known to be under the profile: this process's last
+	// evaluation, else (after a restart) what its report says.
+	last := r.state.previousResult(ps, ns)
+	rep := &v1alpha1.ComplianceReport{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: profile.Name}, rep); err == nil && last == "" && notProducedBy(profile, rep) == "" {
+		last = rep.Status.Result
+	}
 	r.state.dropNamespace(ps, ns)
 	r.journal.forgetNamespace(profile.Name, ns)
 	r.firstSeen.Forget(profile.Name, ns)
 	metrics.ForgetNamespace(profile.Name, ns)
-	rep := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}
+	rep = &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}
 	if err := r.Delete(ctx, rep); err != nil {
 		if apierrors.IsNotFound(err) {
+			r.namespaceLeft(ctx, profile, ns, last)
 			return nil
 		}
 		metrics.ReportWrites.WithLabelValues(profile.Name, "delete", "error").Inc()
@@ -410,7 +420,39 @@ func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile 
 	}
 	metrics.ReportWrites.WithLabelValues(profile.Name, "delete", "ok").Inc()
 	logf.FromContext(ctx).Info("Deleted report of a namespace the profile no longer selects", "namespace", ns, "profile", profile.Name)
+	r.namespaceLeft(ctx, profile, ns, last)
 	return nil
+}
+
+// namespaceLeft records on the profile that it no longer assesses a namespace it did (last is
+// the namespace's last result under it; "" when the operator knew none, and then nothing is
+// recorded): an Event that names the namespace, why it left in the terms of the profile's spec,
+// and its last result, a Warning when that was NonCompliant or Unknown. The profile's counts only
+// drop by one, and the journal's namespace.left needs a journal store: without the Event, a
+// failing namespace relabelled out of a profile (where tenants may label their namespaces) left
+// nothing a reader of the profile could see.
+func (r *ComplianceProfileReconciler) namespaceLeft(ctx context.Context, profile *v1alpha1.ComplianceProfile, ns string, last v1alpha1.ComplianceState) {
+	if last == "" {
+		return
+	}
+	why := "its labels no longer match spec.namespaceSelector"
+	namespace := &corev1.Namespace{}
+	switch err := r.Get(ctx, types.NamespacedName{Name: ns}, namespace); {
+	case apierrors.IsNotFound(err):
+		why = "it was deleted"
+	case err != nil:
+		why = "it is no longer selected"
+	case slices.Contains(profile.Spec.ExcludedNamespaces, ns):
+		why = "spec.excludedNamespaces lists it"
+	case selection.SystemNamespaces[ns] && !profile.Spec.IncludeSystemNamespaces:
+		why = "it is a system namespace and spec.includeSystemNamespaces is not set"
+	}
+	kind := corev1.EventTypeNormal
+	if last == v1alpha1.NonCompliant || last == v1alpha1.Unknown {
+		kind = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(profile, nil, kind, EventNamespaceLeft, "Select",
+		"Namespace %s is no longer assessed under the profile (%s); its last result was %s, and it has no report under the profile any more", ns, why, last)
 }
 
 // rejudgeExceptionsIn asks the exception reconciler to judge every exception of namespace ns
