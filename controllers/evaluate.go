@@ -208,6 +208,9 @@ func (r *ComplianceProfileReconciler) evaluateNamespaces(ctx context.Context, p 
 // and PolicyReports. A gathering error is returned (the evaluation failed); write errors go to
 // p.errs.
 func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *pass, ns string) error {
+	if !r.stillSelected(ctx, p, ns) {
+		return nil
+	}
 	objs, err := r.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{ns: true}})
 	if err != nil {
 		return r.evaluationFailed(ctx, p, fmt.Errorf("namespace %s: %w", ns, err))
@@ -243,7 +246,40 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 	keep, err := r.policyReports.write(ctx, p.profile, ev)
 	p.keepPolicyReports(keep)
 	p.errs = append(p.errs, err)
+	// Left while it was evaluated: the evaluation of the namespace alone that its change
+	// queued may have deleted the report before this one wrote it (it ran as soon as the
+	// change was seen, so this check, after the write, sees the change too). Its PolicyReports
+	// go too: pruneReports keeps those this evaluation wrote.
+	if !r.stillSelected(ctx, p, ns) {
+		p.errs = append(p.errs, r.policyReports.dropNamespace(ctx, p.profile, ns))
+	}
 	return nil
+}
+
+// stillSelected says, in a full evaluation, whether the profile still selects ns, which it
+// selected when the evaluation began: a namespace can leave the profile (relabelled, deleted)
+// while the evaluation works through the others. One that left is taken out of p.selected, so
+// that pruneReports deletes its report and the profile no longer counts it, as the evaluation of
+// that namespace alone, which its change queued and which may have run meanwhile, does: else the
+// full evaluation would write the report again after that one deleted it, and nothing would
+// update it until the next full evaluation. An evaluation of one namespace checked it when it
+// began, and is never concurrent with another of the same namespace (the queue holds each
+// request once). When the namespace cannot be read, it stays selected.
+func (r *ComplianceProfileReconciler) stillSelected(ctx context.Context, p *pass, ns string) bool {
+	if !p.full() {
+		return true
+	}
+	namespace := &corev1.Namespace{}
+	err := r.Get(ctx, types.NamespacedName{Name: ns}, namespace)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return true
+	}
+	sel, problem := selection.NamespaceSelector(p.profile)
+	if err == nil && problem == nil && selection.Selects(p.profile, sel, namespace) {
+		return true
+	}
+	delete(p.selected, ns)
+	return false
 }
 
 func (p *pass) keepPolicyReports(keys map[string]bool) {
