@@ -266,20 +266,23 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 // began, and is never concurrent with another of the same namespace (the queue holds each
 // request once). When the namespace cannot be read, it stays selected.
 func (r *ComplianceProfileReconciler) stillSelected(ctx context.Context, p *pass, ns string) bool {
-	if !p.full() {
-		return true
-	}
-	namespace := &corev1.Namespace{}
-	err := r.Get(ctx, types.NamespacedName{Name: ns}, namespace)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return true
-	}
-	sel, problem := selection.NamespaceSelector(p.profile)
-	if err == nil && problem == nil && selection.Selects(p.profile, sel, namespace) {
+	if !p.full() || r.selectedNow(ctx, p.profile, ns) {
 		return true
 	}
 	delete(p.selected, ns)
 	return false
+}
+
+// selectedNow says whether the profile selects namespace ns as the cache holds it now; true when
+// the namespace cannot be read (not that it is gone: its report is kept).
+func (r *ComplianceProfileReconciler) selectedNow(ctx context.Context, profile *v1alpha1.ComplianceProfile, ns string) bool {
+	namespace := &corev1.Namespace{}
+	err := r.Get(ctx, types.NamespacedName{Name: ns}, namespace)
+	if err != nil {
+		return !apierrors.IsNotFound(err)
+	}
+	sel, problem := selection.NamespaceSelector(profile)
+	return problem == nil && selection.Selects(profile, sel, namespace)
 }
 
 func (p *pass) keepPolicyReports(keys map[string]bool) {

@@ -473,7 +473,8 @@ func (r *ComplianceProfileReconciler) rejudgeExceptionsIn(ctx context.Context, n
 
 // deleteUnselectedReports removes the reports named after the profile (whatever their labels
 // say) in namespaces it does not select, and forgets those namespaces, report or not (one whose
-// report could never be created still has a roll-up).
+// report could never be created still has a roll-up). A namespace the profile selects by now,
+// though not when the evaluation began, is left alone.
 func (r *ComplianceProfileReconciler) deleteUnselectedReports(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, selected map[string]bool) error {
 	list := &v1alpha1.ComplianceReportList{}
 	if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
@@ -492,6 +493,12 @@ func (r *ComplianceProfileReconciler) deleteUnselectedReports(ctx context.Contex
 	}
 	var errs []error
 	for _, ns := range sortedKeys(unselected) {
+		if r.selectedNow(ctx, profile, ns) {
+			// It joined the profile after the evaluation chose its namespaces: the evaluation
+			// of that namespace alone, which its change queued, evaluates it (and may have
+			// written its report already).
+			continue
+		}
 		errs = append(errs, r.deleteReport(ctx, profile, ps, ns))
 	}
 	return errors.Join(errs...)

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -64,4 +65,66 @@ func TestANamespaceLeavingDuringAFullEvaluationIsNotCounted(t *testing.T) {
 	}
 	f := &rollupFixture{status: status}
 	f.want(t, "after a full evaluation during which "+leaves+" left", "READY=True STATUS=Compliant NAMESPACES=1 NON-COMPLIANT=0 REASON=Evaluated")
+}
+
+// The other way: a namespace that joins the profile while a full evaluation runs is evaluated
+// at once by the evaluation of that namespace alone, which its change queued; the full
+// evaluation, which chose its namespaces before, then took it for unselected and deleted its
+// report and its place in the roll-up: a namespace the profile selects, with no report and not
+// counted, until the next full evaluation or change in it. Here the namespace is labelled, and
+// evaluated alone, while the full evaluation reads the other namespace's Deployments.
+func TestANamespaceJoiningDuringAFullEvaluationKeepsItsReport(t *testing.T) {
+	const name = "seljoin"
+	stays, joins := name+"-a", name+"-b"
+	createNamespace(t, stays, map[string]string{name: "true"})
+	createNamespace(t, joins, nil)
+	if err := k8s.Create(context.Background(), deployment(stays, "web", false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Create(context.Background(), deployment(joins, "web", true)); err != nil {
+		t.Fatal(err)
+	}
+	profile := createProfile(t, name, name, func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "wl-privileged") })
+	status := &privateProfile{name: name}
+	var join atomic.Bool
+	var r *ComplianceProfileReconciler
+	var joinErr error
+	c := failing(t, status.funcs(interceptor.Funcs{
+		List: func(ctx context.Context, cl client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			lo := (&client.ListOptions{}).ApplyOptions(opts)
+			if _, ok := list.(*appsv1.DeploymentList); ok && lo.Namespace == stays && join.CompareAndSwap(true, false) {
+				ns := &corev1.Namespace{}
+				if err := cl.Get(ctx, types.NamespacedName{Name: joins}, ns); err != nil {
+					return err
+				}
+				ns.Labels[name] = "true"
+				if err := cl.Update(ctx, ns); err != nil {
+					return err
+				}
+				// The evaluation of the namespace alone, which the change queues.
+				_, joinErr = r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name, Namespace: joins}})
+			}
+			return cl.List(ctx, list, opts...)
+		},
+	}))
+	r = reconcilerOver(t, c, "Namespace", "Deployment")
+	f := &rollupFixture{status: status}
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}); err != nil {
+		t.Fatal(err)
+	}
+	f.want(t, "after a first full evaluation", "READY=True STATUS=Compliant NAMESPACES=1 NON-COMPLIANT=0 REASON=Evaluated")
+	join.Store(true)
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}); err != nil {
+		t.Fatal(err)
+	}
+	if join.Load() || joinErr != nil {
+		t.Fatalf("the namespace did not join during the evaluation: %v", joinErr)
+	}
+	if rep, err := getReport(joins, name); err != nil || rep.Status.Result != v1alpha1.NonCompliant {
+		t.Errorf("the report of %s, which the profile selects: %v (result %q), want it NonCompliant", joins, err, rep.Status.Result)
+	}
+	if !slices.Contains(r.state.namespaces(r.state.lookup(name)), joins) {
+		t.Errorf("the operator no longer counts %s: it holds %v", joins, r.state.namespaces(r.state.lookup(name)))
+	}
+	f.want(t, "after a full evaluation during which "+joins+" joined", "READY=True STATUS=NonCompliant NAMESPACES=2 NON-COMPLIANT=1 REASON=Evaluated")
 }
