@@ -128,3 +128,61 @@ func TestANamespaceJoiningDuringAFullEvaluationKeepsItsReport(t *testing.T) {
 	}
 	f.want(t, "after a full evaluation during which "+joins+" joined", "READY=True STATUS=NonCompliant NAMESPACES=2 NON-COMPLIANT=1 REASON=Evaluated")
 }
+
+// A full evaluation compared the profile's status it computed with the status it read when it
+// began, and wrote nothing when they were the same. An evaluation of one namespace that wrote the
+// status meanwhile (its privileged Deployment fixed, then made privileged again before the full
+// evaluation read it) was left standing: the profile printed Compliant, for a cluster the full
+// evaluation had just found NonCompliant, until some later evaluation changed the status again.
+func TestAFullEvaluationOverwritesAStatusWrittenWhileItRan(t *testing.T) {
+	const name = "selstatus"
+	first, second := name+"-a", name+"-b"
+	for _, ns := range []string{first, second} {
+		createNamespace(t, ns, map[string]string{name: "true"})
+		if err := k8s.Create(context.Background(), deployment(ns, "web", ns == second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	profile := createProfile(t, name, name, func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "wl-privileged") })
+	status := &privateProfile{name: name}
+	var meanwhile atomic.Bool
+	var r *ComplianceProfileReconciler
+	var nestedErr error
+	c := failing(t, status.funcs(interceptor.Funcs{
+		List: func(ctx context.Context, cl client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			lo := (&client.ListOptions{}).ApplyOptions(opts)
+			if _, ok := list.(*appsv1.DeploymentList); ok && lo.Namespace == first && meanwhile.CompareAndSwap(true, false) {
+				// The second namespace is fixed and evaluated alone, then turns privileged again
+				// before the full evaluation reaches it.
+				for _, privileged := range []bool{false, true} {
+					d := &appsv1.Deployment{}
+					if err := cl.Get(ctx, types.NamespacedName{Namespace: second, Name: "web"}, d); err != nil {
+						return err
+					}
+					d.Spec.Template.Spec = deployment(second, "web", privileged).Spec.Template.Spec
+					if err := cl.Update(ctx, d); err != nil {
+						return err
+					}
+					if !privileged {
+						_, nestedErr = r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name, Namespace: second}})
+					}
+				}
+			}
+			return cl.List(ctx, list, opts...)
+		},
+	}))
+	r = reconcilerOver(t, c, "Namespace", "Deployment")
+	f := &rollupFixture{status: status}
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}); err != nil {
+		t.Fatal(err)
+	}
+	f.want(t, "after a first full evaluation", "READY=True STATUS=NonCompliant NAMESPACES=2 NON-COMPLIANT=1 REASON=Evaluated")
+	meanwhile.Store(true)
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Name: profile.Name}}); err != nil {
+		t.Fatal(err)
+	}
+	if meanwhile.Load() || nestedErr != nil {
+		t.Fatalf("the second namespace was not evaluated during the full evaluation: %v", nestedErr)
+	}
+	f.want(t, "after a full evaluation that found "+second+" privileged again", "READY=True STATUS=NonCompliant NAMESPACES=2 NON-COMPLIANT=1 REASON=Evaluated")
+}

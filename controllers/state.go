@@ -99,6 +99,11 @@ type profileState struct {
 	// for a profile with alerts: the findings that a new evaluation adds are alerted on, though
 	// the report lists only the maxFindings most severe.
 	failing map[string]map[uint64]bool
+	// statusMu serialises the writes of the profile's status by this process's evaluations,
+	// and statusWritten is the last status one of them wrote or found the profile holding
+	// (nil: none yet under this plan): see updateProfileStatus.
+	statusMu      sync.Mutex
+	statusWritten *v1alpha1.ComplianceProfileStatus
 	// present holds, by namespace, when this process last found or wrote the operator's own
 	// report of it, and in which namespace object: a report missing at a later evaluation of
 	// the same namespace object, which the operator did not delete (it forgets the namespace

@@ -57,7 +57,14 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 	}
 	r.journal.setCondition(&desired.Conditions, profile.Generation)
 	setProfileReady(profile.Name, desired.Conditions)
-	if report.SameProfileStatus(&profile.Status, &desired) {
+	// profile is as the evaluation read it when it began: another evaluation of the profile
+	// (of one namespace, which runs beside a full one) may have written another status since.
+	// Unchanged from what it read is unchanged only when it is also what this process last
+	// wrote; else the write goes ahead, and conflicts (evaluated again) if the profile moved on.
+	ps.statusMu.Lock()
+	defer ps.statusMu.Unlock()
+	if report.SameProfileStatus(&profile.Status, &desired) && (ps.statusWritten == nil || sameBesidesHeads(ps.statusWritten, &desired)) {
+		ps.statusWritten = desired.DeepCopy()
 		// The findings the status does not list may have changed all the same (a new one in
 		// place of one that went): they are identified, and alerted on, as after a write.
 		r.alertClusterFindings(profile, &profile.Status, r.freshCluster(p, desired.ClusterFindings, desired.ClusterFindings))
@@ -68,6 +75,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 	if err := r.Status().Update(ctx, profile); err != nil {
 		return fmt.Errorf("writing the status of profile %s: %w", profile.Name, err)
 	}
+	ps.statusWritten = desired.DeepCopy()
 	r.notifyProfileChange(profile, previous, r.freshCluster(p, desired.ClusterFindings, previous.ClusterFindings))
 	return nil
 }
@@ -83,6 +91,15 @@ func (r *ComplianceProfileReconciler) freshCluster(p *pass, listed, prevListed [
 		return nil
 	}
 	return r.fresh(p.profile, p.ps, "", p.clusterSummary, listed, prevListed, p.now)
+}
+
+// sameBesidesHeads says whether two statuses of a profile say the same, the journal's heads
+// aside: the journal publishes those itself (journal_anchor.go), and an evaluation only keeps
+// what it read.
+func sameBesidesHeads(a, b *v1alpha1.ComplianceProfileStatus) bool {
+	ac, bc := *a, *b
+	ac.JournalHeads, bc.JournalHeads = nil, nil
+	return report.SameProfileStatus(&ac, &bc)
 }
 
 // knowsNoSelection says whether a problem leaves the profile without a complete, current view
