@@ -252,3 +252,40 @@ func TestSummaryCountsReadAsEnglish(t *testing.T) {
 		}
 	}
 }
+
+// TestAProfileThatSelectsNoNamespaceOfTheInputIsAnError: a profile whose selection leaves out
+// every namespace of the input (a label typo, or Namespace manifests kept elsewhere) judged the
+// cluster-scoped objects alone and exited 0 with a note on standard error, so a CI gate passed
+// on a privileged Pod it never judged. The operator calls such a profile NoNamespacesSelected
+// (NotAssessed); scan now says so as a configuration problem in every output and exits 2.
+// Selecting one namespace of several, or a profile over an input with no namespaced object,
+// is no problem.
+func TestAProfileThatSelectsNoNamespaceOfTheInputIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	pod := func(ns string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: " + ns + "}\n" +
+			"spec: {hostPID: true, containers: [{name: c, image: busybox:1.36}]}\n---\n"
+	}
+	writeFile(t, filepath.Join(dir, "apps", "all.yaml"),
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: web, labels: {team: web}}\n---\n"+pod("web")+pod("shop"))
+	writeFile(t, filepath.Join(dir, "cluster", "roles.yaml"),
+		"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: [{apiGroups: [''], resources: [pods], verbs: [get]}]\n")
+
+	rep, stderr, code := scanUnderProfile(t, filepath.Join(dir, "apps"), "  namespaceSelector: {matchLabels: {team: wbe}}\n")
+	if code != ExitUsage {
+		t.Errorf("exit %d, want %d: the profile judged nothing namespaced\n%s", code, ExitUsage, stderr)
+	}
+	want := "spec.namespaceSelector: the profile selects none of the 2 namespaces of the input (shop, web)"
+	if !strings.Contains(stderr, want) || !slices.ContainsFunc(rep.Problems, func(p string) bool { return strings.Contains(p, want) }) {
+		t.Errorf("neither stderr nor the report's problems say %q\nproblems: %q\nstderr: %s", want, rep.Problems, stderr)
+	}
+
+	for name, tc := range map[string]struct{ dir, spec string }{
+		"one namespace of two selected":  {"apps", "  namespaceSelector: {matchLabels: {team: web}}\n"},
+		"no namespaced object to select": {"cluster", "  namespaceSelector: {matchLabels: {team: wbe}}\n"},
+	} {
+		if _, stderr, code := scanUnderProfile(t, filepath.Join(dir, tc.dir), tc.spec); code != ExitOK || strings.Contains(stderr, "selects none") {
+			t.Errorf("%s: exit %d, want %d and no problem\n%s", name, code, ExitOK, stderr)
+		}
+	}
+}

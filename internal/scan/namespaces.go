@@ -3,6 +3,7 @@ package scan
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,10 +14,29 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/selection"
 )
 
-// skippedNamespaces counts what a profile's namespace selection left out of a scan.
+// skippedNamespaces counts what a profile's namespace selection left out of a scan, and how
+// many namespaced objects it kept (assessed).
 type skippedNamespaces struct {
 	objects    int
 	namespaces map[string]int
+	assessed   int
+}
+
+// none says whether the selection left out every namespaced object of the input, and there
+// were some: the operator's NoNamespacesSelected.
+func (s skippedNamespaces) none() bool { return s.objects > 0 && s.assessed == 0 }
+
+// list is up to n of the namespaces left out, by name, then how many more there are.
+func (s skippedNamespaces) list(n int) string {
+	names := make([]string, 0, len(s.namespaces))
+	for ns := range s.namespaces {
+		names = append(names, ns)
+	}
+	sort.Strings(names)
+	if len(names) > n {
+		names = append(names[:n], fmt.Sprintf("and %d more", len(names)-n))
+	}
+	return strings.Join(names, ", ")
 }
 
 // names are up to n of the namespaces left out, with how many objects each held, then how
@@ -143,6 +163,8 @@ func (f *namespaceFilter) keep(o *engine.Object) bool {
 	if !v {
 		f.skipped.objects++
 		f.skipped.namespaces[ns]++
+	} else {
+		f.skipped.assessed++
 	}
 	return v
 }

@@ -350,6 +350,16 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		fmt.Fprintf(stderr, "soc2-operator scan: %s\n", msg)
 		configFailed = true
 	}
+	if skipped.none() {
+		// The operator calls such a profile NoNamespacesSelected (NotAssessed); a gate that
+		// passed on the cluster-scoped objects alone would pass on workloads it never judged.
+		msg := fmt.Sprintf("%s: spec.namespaceSelector: the profile selects none of the %s of the input (%s), so none of its %s was evaluated: "+
+			"check the selector's labels and spec.excludedNamespaces, and give the Namespace manifests (a namespace without one in the input carries only its name label)",
+			opts.ProfileFile, counted(len(skipped.namespaces), "namespace"), skipped.list(5), counted(skipped.objects, "namespaced object"))
+		rep.Problems = append(rep.Problems, msg)
+		fmt.Fprintf(stderr, "soc2-operator scan: %s\n", msg)
+		configFailed = true
+	}
 	for _, e := range rep.Exceptions {
 		if e.State == v1alpha1.ExceptionInvalid {
 			msg := fmt.Sprintf("%s: exception %s is invalid: %s", sources[e.Name], e.Name, e.Message)
