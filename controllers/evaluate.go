@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -39,6 +40,9 @@ type pass struct {
 	// badSelector is the problem of a namespace selector that does not parse: the profile's
 	// reports are then kept, marked stale, not deleted.
 	badSelector *engine.Problem
+	// sel is the profile's parsed namespace selector (a full evaluation whose selector parses):
+	// stillSelected asks it again of each namespace.
+	sel labels.Selector
 	// exceptions and opts are what the engine is given.
 	exceptions []*v1alpha1.ControlException
 	opts       engine.Options
@@ -107,6 +111,7 @@ func (r *ComplianceProfileReconciler) selectNamespaces(ctx context.Context, p *p
 	if err := r.List(ctx, list); err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing namespaces: %w", err)
 	}
+	p.sel = sel
 	for i := range list.Items {
 		if selection.Selects(p.profile, sel, &list.Items[i]) {
 			p.selected[list.Items[i].Name] = true
@@ -266,23 +271,22 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 // began, and is never concurrent with another of the same namespace (the queue holds each
 // request once). When the namespace cannot be read, it stays selected.
 func (r *ComplianceProfileReconciler) stillSelected(ctx context.Context, p *pass, ns string) bool {
-	if !p.full() || r.selectedNow(ctx, p.profile, ns) {
+	if !p.full() || p.sel == nil || r.selectedNow(ctx, p.profile, p.sel, ns) {
 		return true
 	}
 	delete(p.selected, ns)
 	return false
 }
 
-// selectedNow says whether the profile selects namespace ns as the cache holds it now; true when
-// the namespace cannot be read (not that it is gone: its report is kept).
-func (r *ComplianceProfileReconciler) selectedNow(ctx context.Context, profile *v1alpha1.ComplianceProfile, ns string) bool {
+// selectedNow says whether the profile (its namespace selector parsed: sel) selects namespace ns
+// as the cache holds it now; true when the namespace cannot be read (not that it is gone: its
+// report is kept).
+func (r *ComplianceProfileReconciler) selectedNow(ctx context.Context, profile *v1alpha1.ComplianceProfile, sel labels.Selector, ns string) bool {
 	namespace := &corev1.Namespace{}
-	err := r.Get(ctx, types.NamespacedName{Name: ns}, namespace)
-	if err != nil {
+	if err := r.Get(ctx, types.NamespacedName{Name: ns}, namespace); err != nil {
 		return !apierrors.IsNotFound(err)
 	}
-	sel, problem := selection.NamespaceSelector(profile)
-	return problem == nil && selection.Selects(profile, sel, namespace)
+	return selection.Selects(profile, sel, namespace)
 }
 
 func (p *pass) keepPolicyReports(keys map[string]bool) {
@@ -314,7 +318,7 @@ func (r *ComplianceProfileReconciler) pruneReports(ctx context.Context, p *pass)
 		// (deleting them would lose the last evidence over a typo).
 		p.errs = append(p.errs, r.markProfileReportsStale(ctx, p.profile, p.ps, p.now, nil, v1alpha1.ReasonInvalidSelector, badSelectorMessage(p.badSelector)))
 	default:
-		p.errs = append(p.errs, r.deleteUnselectedReports(ctx, p.profile, p.ps, p.selected))
+		p.errs = append(p.errs, r.deleteUnselectedReports(ctx, p.profile, p.sel, p.ps, p.selected))
 	}
 	return res, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -435,17 +434,19 @@ func (r *ComplianceProfileReconciler) namespaceLeft(ctx context.Context, profile
 	if last == "" {
 		return
 	}
-	why := "its labels no longer match spec.namespaceSelector"
+	why := "it is no longer selected"
 	namespace := &corev1.Namespace{}
-	switch err := r.Get(ctx, types.NamespacedName{Name: ns}, namespace); {
-	case apierrors.IsNotFound(err):
+	if err := r.Get(ctx, types.NamespacedName{Name: ns}, namespace); apierrors.IsNotFound(err) {
 		why = "it was deleted"
-	case err != nil:
-		why = "it is no longer selected"
-	case slices.Contains(profile.Spec.ExcludedNamespaces, ns):
-		why = "spec.excludedNamespaces lists it"
-	case selection.SystemNamespaces[ns] && !profile.Spec.IncludeSystemNamespaces:
-		why = "it is a system namespace and spec.includeSystemNamespaces is not set"
+	} else if sel, problem := selection.NamespaceSelector(profile); err == nil && problem == nil {
+		switch selection.Decide(profile, sel, namespace) {
+		case selection.Excluded:
+			why = "spec.excludedNamespaces lists it"
+		case selection.System:
+			why = "it is a system namespace and spec.includeSystemNamespaces is not set"
+		case selection.Unselected:
+			why = "its labels no longer match spec.namespaceSelector"
+		}
 	}
 	kind := corev1.EventTypeNormal
 	if last == v1alpha1.NonCompliant || last == v1alpha1.Unknown {
@@ -475,7 +476,7 @@ func (r *ComplianceProfileReconciler) rejudgeExceptionsIn(ctx context.Context, n
 // say) in namespaces it does not select, and forgets those namespaces, report or not (one whose
 // report could never be created still has a roll-up). A namespace the profile selects by now,
 // though not when the evaluation began, is left alone.
-func (r *ComplianceProfileReconciler) deleteUnselectedReports(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, selected map[string]bool) error {
+func (r *ComplianceProfileReconciler) deleteUnselectedReports(ctx context.Context, profile *v1alpha1.ComplianceProfile, sel labels.Selector, ps *profileState, selected map[string]bool) error {
 	list := &v1alpha1.ComplianceReportList{}
 	if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing reports: %w", err)
@@ -493,7 +494,7 @@ func (r *ComplianceProfileReconciler) deleteUnselectedReports(ctx context.Contex
 	}
 	var errs []error
 	for _, ns := range sortedKeys(unselected) {
-		if r.selectedNow(ctx, profile, ns) {
+		if sel != nil && r.selectedNow(ctx, profile, sel, ns) {
 			// It joined the profile after the evaluation chose its namespaces: the evaluation
 			// of that namespace alone, which its change queued, evaluates it (and may have
 			// written its report already).

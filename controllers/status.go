@@ -121,13 +121,13 @@ func knowsNoSelection(p engine.Problem) bool {
 func (r *ComplianceProfileReconciler) noNamespacesSelected(ctx context.Context, profile *v1alpha1.ComplianceProfile) engine.Problem {
 	list := &corev1.NamespaceList{}
 	why := ""
-	if err := r.List(ctx, list, client.UnsafeDisableDeepCopy); err == nil {
+	if sel, problem := selection.NamespaceSelector(profile); problem == nil && r.List(ctx, list, client.UnsafeDisableDeepCopy) == nil {
 		excluded, system := 0, 0
 		for i := range list.Items {
-			switch name := list.Items[i].Name; {
-			case slices.Contains(profile.Spec.ExcludedNamespaces, name):
+			switch selection.Decide(profile, sel, &list.Items[i]) {
+			case selection.Excluded:
 				excluded++
-			case selection.SystemNamespaces[name] && !profile.Spec.IncludeSystemNamespaces:
+			case selection.System:
 				system++
 			}
 		}

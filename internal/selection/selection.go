@@ -38,13 +38,32 @@ func NamespaceSelector(profile *v1alpha1.ComplianceProfile) (labels.Selector, *e
 // refuses only creates in it, and Pod Security admission keeps enforcing there
 // (k8s.io/apiserver v0.37.2 pkg/admission/plugin/namespace/lifecycle).
 func Selects(profile *v1alpha1.ComplianceProfile, sel labels.Selector, ns *corev1.Namespace) bool {
+	return Decide(profile, sel, ns) == Selected
+}
+
+// Decision is whether a profile assesses a namespace, and if not, which part of its spec leaves
+// the namespace out, in the order Decide applies them.
+type Decision int
+
+const (
+	Selected   Decision = iota
+	Excluded            // spec.excludedNamespaces lists it
+	System              // a system namespace, without spec.includeSystemNamespaces
+	Unselected          // spec.namespaceSelector does not match its labels
+)
+
+// Decide is Selects, saying which part of the profile's spec leaves the namespace out.
+func Decide(profile *v1alpha1.ComplianceProfile, sel labels.Selector, ns *corev1.Namespace) Decision {
 	for _, ex := range profile.Spec.ExcludedNamespaces {
 		if ex == ns.Name {
-			return false
+			return Excluded
 		}
 	}
 	if SystemNamespaces[ns.Name] && !profile.Spec.IncludeSystemNamespaces {
-		return false
+		return System
 	}
-	return sel.Matches(labels.Set(ns.Labels))
+	if !sel.Matches(labels.Set(ns.Labels)) {
+		return Unselected
+	}
+	return Selected
 }
