@@ -22,26 +22,24 @@ type skippedNamespaces struct {
 	assessed   int
 }
 
+// names are up to n of the namespaces left out, with how many objects each held, then how
+// many more there are.
+func (s skippedNamespaces) names(n int) []string {
+	return s.upTo(n, func(ns string) string { return fmt.Sprintf("%s: %d", ns, s.namespaces[ns]) })
+}
+
 // none says whether the selection left out every namespaced object of the input, and there
 // were some: the operator's NoNamespacesSelected.
 func (s skippedNamespaces) none() bool { return s.objects > 0 && s.assessed == 0 }
 
 // list is up to n of the namespaces left out, by name, then how many more there are.
 func (s skippedNamespaces) list(n int) string {
-	names := make([]string, 0, len(s.namespaces))
-	for ns := range s.namespaces {
-		names = append(names, ns)
-	}
-	sort.Strings(names)
-	if len(names) > n {
-		names = append(names[:n], fmt.Sprintf("and %d more", len(names)-n))
-	}
-	return strings.Join(names, ", ")
+	return strings.Join(s.upTo(n, func(ns string) string { return ns }), ", ")
 }
 
-// names are up to n of the namespaces left out, with how many objects each held, then how
-// many more there are.
-func (s skippedNamespaces) names(n int) []string {
+// upTo is up to n of the namespaces left out in order, each as show writes it, then how many
+// more there are.
+func (s skippedNamespaces) upTo(n int, show func(ns string) string) []string {
 	names := make([]string, 0, len(s.namespaces))
 	for ns := range s.namespaces {
 		names = append(names, ns)
@@ -53,7 +51,7 @@ func (s skippedNamespaces) names(n int) []string {
 			out = append(out, fmt.Sprintf("and %d more", len(names)-n))
 			break
 		}
-		out = append(out, fmt.Sprintf("%s: %d", ns, s.namespaces[ns]))
+		out = append(out, show(ns))
 	}
 	return out
 }
