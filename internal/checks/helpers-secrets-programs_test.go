@@ -567,6 +567,11 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"mysql's options":               "mysql " + strings.Repeat("-h x ", 50_000),
 		"crontab lines":                 "crontab <<EOF\n" + strings.Repeat("*/5 * * * * root backup --password $p\n", 30_000),
 		"lines echoed to crontab":       strings.Repeat("echo '* * * * * x -p $p | crontab -' | crontab -\n", 30_000),
+		"command substitutions":         strings.Repeat("a=$(mysql -h h -p $p -e x) b=`redis-cli -a $p` ", 30_000),
+		"process substitutions":         "diff " + strings.Repeat("<(mysql -h h -e x) ", 50_000),
+		"operators as delimiters":       strings.Repeat("cat << 0 0 0\n", 30_000),
+		"operators alone":               strings.Repeat("<< 0 ", 50_000),
+		"operators run together":        strings.Repeat("cat <<", 50_000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := commandReader{flags: true}
@@ -722,6 +727,8 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"smbclient -U; etcdctl --user=; lftp -u; vault login; 7z -p",
 		"cat >; cat > <<; tee <<-",
 		"cat <<0|chpasswd&00000",
+		"cat << 0 0 0\n<< 0 << 0\ncat <<cat <<cat",
+		"a=$(mysql -p$(x) `y`) <(b <(c)) $((1)) \"$(echo 'x)\" `echo`",
 		"mysql -e \"SET PASSWORD FOR u = PASSWORD('x')\"; psql <<E\nALTER ROLE r PASSWORD '/*\nE\ncat > a.sql <<E\nIDENTIFIED BY\nE",
 	} {
 		f.Add(seed)
@@ -975,5 +982,66 @@ func TestUserPasswordHashes(t *testing.T) {
 	}
 	if i, why := programPassword([]string{"useradd", "-p", "$(ORDERS_HASH)", "orders"}); i >= 0 {
 		t.Errorf("argv useradd -p $(ORDERS_HASH): %d %q, want none", i, why)
+	}
+}
+
+// TestCommandSubstitutions judges credentials a shell script hides in command substitutions:
+// one whose command only prints literal text is that text ($(echo VALUE), $(printf 'VALUE'),
+// `echo VALUE`, $(cat <<EOF with one line), and the commands of $(...), `...` and <(...) run
+// as any other (STATUS=$(redis-cli -a VALUE ping)), in a `sh -c` argument (argumentCredential)
+// and in a ConfigMap's script (keyCredential). Substitutions that read a file, a variable or
+// another program's output stay no literal.
+func TestCommandSubstitutions(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"export from printf":                 {"export PGPASSWORD=$(printf 'Orders-2024')\npsql -h db -c 'select 1'", true},
+		"export from printf with a newline":  {`export PGPASSWORD="$(printf 'Orders-2024\n')"`, true},
+		"export from echo":                   {"export DB_PASSWORD=$(echo Orders-2024)", true},
+		"export from echo -n":                {`export DB_PASSWORD="$(echo -n "Orders-2024")"`, true},
+		"export from backquotes":             {"export DB_PASSWORD=`echo Orders-2024`", true},
+		"before a command":                   {"PGPASSWORD=$(echo Orders-2024) psql -h db -c 'select 1'", true},
+		"printf %s of a literal":             {`export API_TOKEN=$(printf '%s' 'Orders-2024-token')`, true},
+		"a here-document's line":             {"export DB_PASSWORD=$(cat <<EOF\nOrders-2024\nEOF\n)", true},
+		"a quoted here-document's line":      {"export DB_PASSWORD=$(cat <<'EOF'\nP@ss`word\nEOF\n)", true},
+		"mysql -p in double quotes":          {`mysql -uroot -p"$(echo Orders-2024)" -e 'select 1'`, true},
+		"mysql -p from backquotes":           {"mysql -uroot -p`echo Orders-2024` -e 'select 1'", true},
+		"echo of a substitution to chpasswd": {`echo "root:$(echo Orders-2024)" | chpasswd`, true},
+		"a URL's password":                   {`curl "https://admin:$(echo Orders-2024)@api.example.com/v1"`, true},
+		"a password with blanks":             {`export DB_PASSWORD=$(echo 'Orders 2024;x')`, true},
+		"redis-cli in $(...)":                {"STATUS=$(redis-cli -h redis -a Orders-2024 ping)\necho $STATUS", true},
+		"mysql in a test's $(...)":           {`until [ "$(mysql -h db -uroot -pOrders-2024 -N -e 'select 1')" = 1 ]; do sleep 1; done`, true},
+		"mysql in <(...)":                    {"diff <(mysql -h db -uroot -pOrders-2024 -e 'show databases') /expected", true},
+		"sshpass in backquotes":              {"OUT=`sshpass -p Orders-2024 ssh u@h uptime`", true},
+		"a flag in $(...)":                   {`TOKEN=$(myapp login --password Orders-2024)`, true},
+
+		"export from a file":                  {"export PGPASSWORD=$(cat /run/secrets/pg)", false},
+		"echo of a variable":                  {`export DB_PASSWORD=$(echo $RAW_PW | tr -d '\n')`, false},
+		"printf %s of a variable":             {`export PGPASSWORD=$(printf '%s' "$PW")`, false},
+		"mysql -p from a file":                {`mysql -uroot -p"$(cat /run/secrets/pw)" -e 'select 1'`, false},
+		"redis-cli in $(...) with a variable": {`STATUS=$(redis-cli -h redis -a "$REDIS_PASSWORD" ping)`, false},
+		"generated":                           {"export DB_PASSWORD=$(openssl rand -base64 24)", false},
+		"generated from urandom":              {"export DB_PASSWORD=$(head -c 16 /dev/urandom | base64)", false},
+		"a default of nothing":                {`export DB_PASSWORD=$(echo "${DB_PASSWORD:-}")`, false},
+		"a here-document with a variable":     {"export DB_PASSWORD=$(cat <<EOF\n$PW\nEOF\n)", false},
+		"a here-document of two lines":        {"export DB_PASSWORD=$(cat <<EOF\nOrders\n$PW\nEOF\n)", false},
+		"echo piped on":                       {`export DB_PASSWORD=$(echo Orders-2024 | sha256sum | cut -c1-32)`, false},
+		"a substitution in single quotes":     {`echo 'export DB_PASSWORD=$(echo x)' > /dev/null`, false},
+		"an arithmetic expansion":             {`export TOKEN_TTL=$((60 * 60))`, false},
+		"a placeholder printed":               {`export DB_PASSWORD=$(echo '<password>')`, false},
+		"echo of an empty value":              {`export DB_PASSWORD=$(echo)`, false},
+		"a date":                              {`export BUILD_TOKEN_TS=$(date +%s)`, false},
+		"awk over a variable":                 {`MODEL_NAME=$(echo ${MODEL_PATH} | awk -F'/' '{print $2}')`, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := argumentCredential(tc.script, nil, nil); (got != "") != tc.want {
+				t.Errorf("argumentCredential(%q) = %q, want a credential %v", tc.script, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) = %q, want a credential %v", tc.script, got, tc.want)
+			}
+		})
 	}
 }

@@ -3051,14 +3051,12 @@ const (
 // redis-cli (valkey-cli) given no command to send, whose input is its commands, and the
 // database clients, whose input is SQL (sqlClients).
 func (r *commandReader) stdinPasswordReader(prog string, args []string) inputForm {
-	if prog != "redis-cli" && prog != "valkey-cli" {
-		// operands counts its own.
-		r.read += len(args)
-	}
+	// Only the programs whose arguments are looked at count them (operands counts its own).
 	switch prog {
 	case "chpasswd":
 		return userLines
 	case "passwd":
+		r.read += len(args)
 		if slices.Contains(args, "--stdin") {
 			return passwordLine
 		}
@@ -3072,8 +3070,11 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 	if _, ok := sqlClients[prog]; ok {
 		return sqlStatements
 	}
-	if opt, ok := programPasswordOptions[prog]; ok && len(opt.subcommand) > 0 && slices.Contains(args, "--password-stdin") {
-		return passwordLine
+	if opt, ok := programPasswordOptions[prog]; ok && len(opt.subcommand) > 0 {
+		r.read += len(args)
+		if slices.Contains(args, "--password-stdin") {
+			return passwordLine
+		}
 	}
 	return noPasswordInput
 }
@@ -3432,6 +3433,9 @@ func (r *commandReader) script(script string) string {
 		if _, why := r.programPassword(words); why != "" {
 			return why
 		}
+		if why := r.substitutedCommands(text); why != "" {
+			return why
+		}
 		if !strings.Contains(text, "<<") {
 			continue
 		}
@@ -3449,7 +3453,8 @@ func (r *commandReader) script(script string) string {
 			for body < len(lines) && !h.end(strings.TrimRight(lines[body], "\r")) {
 				body++
 			}
-			r.read += body - first + 1
+			// The lines looked at: the body's, and its delimiter's when the script has one.
+			r.read += min(body+1, len(lines)) - first
 			i = min(body, len(lines)-1)
 			if h.form == sqlStatements {
 				if clause := sqlHereDocument(lines[first:body], h); clause != "" {
@@ -3461,6 +3466,23 @@ func (r *commandReader) script(script string) string {
 		}
 	}
 	return ""
+}
+
+// substitutedCommands reads the commands of the command and process substitutions of a
+// command line with programPassword, as the shell runs them: STATUS=$(redis-cli -a VALUE ping)
+// runs redis-cli, and so do `...` and diff <(mysql -pVALUE ...) FILE. What says a program of
+// them takes a literal password, "" when none does. The substitutions inside one are not read
+// again (substitutions).
+func (r *commandReader) substitutedCommands(line string) string {
+	if !strings.ContainsAny(line, "`(") {
+		return ""
+	}
+	why := ""
+	substitutions(line, func(s substitution) bool {
+		_, why = r.programPassword(shellWords(s.command))
+		return why != ""
+	})
+	return why
 }
 
 // literalHereDocument reports whether the body of a here-document (its lines) gives the
@@ -3610,13 +3632,14 @@ func programName(word string) string {
 // as commands: a shell without -c, ssh or su, or a command runner (kubectl exec, docker exec,
 // chroot) whose arguments name a shell.
 func (r *commandReader) runsShell(prog string, args []string) bool {
-	r.read += len(args)
 	switch {
 	case shellPrograms[prog]:
+		r.read += len(args)
 		return !slices.Contains(args, "-c")
 	case remoteShellPrograms[prog]:
 		return true
 	case commandRunners[prog]:
+		r.read += len(args)
 		return slices.ContainsFunc(args, func(w string) bool { return shellPrograms[path.Base(strings.Trim(w, `"'`))] })
 	}
 	return false
@@ -3661,7 +3684,7 @@ func writtenFile(prog string, args []string) string {
 
 // shellWords splits a line of a shell script into words as the shell does, the words kept as
 // written (quotes and escapes in them): at blank space outside quotes ('...', "...", `...`)
-// and outside $(...) and ${...} (to the next ')' or '}'), and at the control operators ;, &,
+// and outside $(...), <(...), >(...) and ${...} (to the next ')' or '}'), and at the control operators ;, &,
 // &&, |, || and |&, each a word of its own (echo x|chpasswd is three commands' words); a '#'
 // that starts a word starts a comment. A quote that nothing closes runs to the line's end, as
 // the shell reads on; a $( or ${ that nothing closes is text, and so is every one after it.
@@ -3712,7 +3735,7 @@ func shellWords(line string) []string {
 				}
 			case c == '"':
 				i = closingQuote(line, i)
-			case c == '$' && i+1 < len(line) && line[i+1] == '(' && !noParen:
+			case (c == '$' || c == '<' || c == '>') && i+1 < len(line) && line[i+1] == '(' && !noParen:
 				if j := strings.IndexByte(line[i+2:], ')'); j >= 0 {
 					i += 2 + j
 				} else {
@@ -3729,6 +3752,160 @@ func shellWords(line string) []string {
 	}
 	flush(len(line))
 	return words
+}
+
+// substitution is a command substitution in a shell script's text, $(COMMAND) or `COMMAND`,
+// or a process substitution, <(COMMAND) or >(COMMAND): text[start:end] is all of it, command
+// what runs in it, and quoted says it is inside double quotes.
+type substitution struct {
+	start, end int
+	command    string
+	quoted     bool
+}
+
+// substitutions calls f with each command and process substitution of text, in order, until f
+// returns true: $(...), <(...) and >(...) to the next ')' and `...` to the next '`', as
+// shellWords reads them, outside single quotes (and <(...) and >(...) outside double quotes
+// too); not $((...)), an arithmetic expansion. A backslash escapes the byte after it, and a
+// substitution nothing closes is text. Each byte is read once: a substitution is read as one,
+// not again for those inside it.
+func substitutions(text string, f func(s substitution) bool) {
+	single, double := false, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case single:
+			single = c != '\''
+		case c == '\\':
+			i++
+		case c == '\'' && !double:
+			single = true
+		case c == '"':
+			double = !double
+		case c == '`':
+			j := strings.IndexByte(text[i+1:], '`')
+			if j < 0 {
+				return
+			}
+			if f(substitution{start: i, end: i + 2 + j, command: text[i+1 : i+1+j], quoted: double}) {
+				return
+			}
+			i += 1 + j
+		case i+1 < len(text) && text[i+1] == '(' && (c == '$' || !double && (c == '<' || c == '>')):
+			if c == '$' && i+2 < len(text) && text[i+2] == '(' {
+				// $((...)): arithmetic.
+				i += 2
+				continue
+			}
+			j := strings.IndexByte(text[i+2:], ')')
+			if j < 0 {
+				return
+			}
+			if f(substitution{start: i, end: i + 3 + j, command: text[i+2 : i+2+j], quoted: double}) {
+				return
+			}
+			i += 2 + j
+		}
+	}
+}
+
+// literalSubstitutions is a shell script's text with each command substitution whose command
+// only prints literal text ($(echo VALUE), $(printf 'VALUE'), `echo VALUE`, $(cat <<EOF with
+// one line of body: printedBy) replaced by that text, as the shell replaces it when it runs the
+// script: export PGPASSWORD=$(printf 'Orders-2024') sets PGPASSWORD to a literal, and mysql
+// -p"$(echo Orders-2024)" gives one. The text is written as the shell would read it back as one
+// word (shellLiteral); a substitution whose text can not be, or whose command reads anything
+// (a file, a variable, another program: $(cat /run/secrets/pw), $(echo $PW), $(openssl rand
+// -hex 16)), stays as it is, an expansion.
+func literalSubstitutions(text string) string {
+	if !strings.Contains(text, "$(") && !strings.Contains(text, "`") {
+		return text
+	}
+	var b strings.Builder
+	last := 0
+	substitutions(text, func(s substitution) bool {
+		if text[s.start] != '$' && text[s.start] != '`' {
+			return false
+		}
+		v, ok := printedBy(s.command)
+		if !ok {
+			return false
+		}
+		if w, ok := shellLiteral(v, s.quoted); ok {
+			b.WriteString(text[last:s.start])
+			b.WriteString(w)
+			last = s.end
+		}
+		return false
+	})
+	if last == 0 {
+		return text
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// printedBy is what command, a command substitution's, prints when it prints only literal
+// text, its final newlines taken off as the substitution takes them: echo's or printf's words
+// (printedText: no expansion in them, printf's %s and %b only), or the one line of a
+// here-document cat prints (cat <<EOF, a line, EOF: no expansion in it unless the delimiter is
+// quoted). ok is false for any other command.
+func printedBy(command string) (string, bool) {
+	var r commandReader
+	first, rest, multiline := strings.Cut(strings.TrimSpace(command), "\n")
+	words := shellWords(first)
+	if len(words) == 0 || slices.ContainsFunc(words, func(w string) bool {
+		ok, _ := redirection(w)
+		return ok && !strings.HasPrefix(w, "<<") || commandSeparators[w]
+	}) {
+		return "", false
+	}
+	prog := programName(words[0])
+	if !multiline {
+		k, text := r.printedText(prog, words[1:])
+		if k < 0 {
+			return "", false
+		}
+		for strings.HasSuffix(text, `\n`) {
+			text = strings.TrimSuffix(text, `\n`)
+		}
+		return text, text != "" && !strings.Contains(text, `\`)
+	}
+	docs := r.hereDocuments(words)
+	if prog != "cat" || len(docs) != 1 || len(words) > 3 || len(words) == 3 && !strings.HasPrefix(words[1], "<<") {
+		return "", false
+	}
+	h := docs[0]
+	lines := strings.Split(rest, "\n")
+	if len(lines) < 2 || !h.end(strings.TrimRight(lines[1], "\r")) || strings.TrimSpace(strings.Join(lines[2:], "")) != "" {
+		return "", false
+	}
+	line := strings.TrimRight(lines[0], "\r")
+	if h.tabs {
+		line = strings.TrimLeft(line, "\t")
+	}
+	if !h.quoted && strings.ContainsAny(line, "$`\\") {
+		return "", false
+	}
+	return line, true
+}
+
+// shellLiteral is v written as one word the shell reads back as v: as it is when it holds no
+// byte the shell reads otherwise, else in single quotes; inside double quotes (quoted), as it
+// is when it holds no '"', '$', '`' or '\'. ok is false when v is empty or can not be written
+// so.
+func shellLiteral(v string, quoted bool) (string, bool) {
+	switch {
+	case v == "" || strings.ContainsAny(v, "\n\r"):
+		return "", false
+	case quoted:
+		return v, !strings.ContainsAny(v, "\"$`\\")
+	case !strings.ContainsAny(v, " \t'\"`$\\;&|<>()#*?[]{}~!"):
+		return v, true
+	case !strings.Contains(v, "'"):
+		return "'" + v + "'", true
+	}
+	return "", false
 }
 
 // closingQuote is the index of the '"' that closes the one at line[i] (a backslash escapes the

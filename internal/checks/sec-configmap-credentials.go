@@ -65,7 +65,9 @@ var secConfigmapCredentials = &engine.Check{
 		"*.sh, or a value whose #! line runs a shell) that give a credential flag a literal in the next word " +
 		"(--password VALUE, --token VALUE; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass " +
 		"env:VAR), here-documents read as the shell reads them (a body fed to a shell, written to a file or starting with #! is commands, " +
-		"any other, as a help text's usage: --password PASSWORD, is data), " +
+		"any other, as a help text's usage: --password PASSWORD, is data), and command substitutions read as the shell runs " +
+		"them (a substitution that only prints literal text, $(echo VALUE), $(printf 'VALUE'), is that text; the commands of " +
+		"$(...), `...` and <(...) are commands; not $(cat FILE) nor $(echo $VAR)), " +
 		"Redis's passwords in its own " +
 		"forms: redis.conf's requirepass and masterauth, Sentinel's sentinel auth-pass MASTER VALUE and " +
 		"sentinel sentinel-pass VALUE, and an ACL user's cleartext password (user NAME on >VALUE ..., in " +
@@ -211,6 +213,11 @@ func annotationCredentials(cm *corev1.ConfigMap) []string {
 // Under a credential-like name any binary value is one, unless the key is a script. scripts are
 // the ConfigMap's data, whose scripts may replace a placeholder in v (redisPasswordDirectives).
 func keyCredential(k, v string, binary bool, scripts ...map[string]string) string {
+	script := shellScriptKey(k, v)
+	if script && !binary {
+		// A substitution that only prints literal text ($(echo VALUE)) is that text.
+		v = literalSubstitutions(v)
+	}
 	switch leaked, _ := leakedSecrets(k, v); {
 	case leaked != "":
 		return leaked
@@ -249,7 +256,7 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 			return "SQL sets a password (" + clause + ")"
 		}
 	}
-	return textProgramPassword(v, shellScriptKey(k, v))
+	return textProgramPassword(v, script)
 }
 
 // shellScriptKey reports whether the ConfigMap key k holds a shell script: it is named as one

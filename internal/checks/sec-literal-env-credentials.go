@@ -68,7 +68,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"-storepass:env VAR, nor the JDK trust store's published changeit) or on its input from echo or a " +
 		"here-string or here-document (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, chpasswd <<EOF, echo VALUE | docker login " +
 		"--password-stdin, echo \"AUTH VALUE\" | redis-cli; " +
-		"a here-document fed to a shell, written to a file or starting with #! is read as commands, any other, a help text, as data), " +
+		"a here-document fed to a shell, written to a file or starting with #! is read as commands, any other, a help text, as data; " +
+		"in a shell script, a command substitution that only prints literal text, $(echo VALUE), $(printf 'VALUE'), `echo VALUE`, is " +
+		"that text, and the commands of $(...), `...` and <(...) are read as any other; not $(cat FILE) nor $(echo $VAR)), " +
 		"or is an SQL statement that sets a literal password (IDENTIFIED BY 'VALUE', SET PASSWORD = 'VALUE', PostgreSQL's " +
 		"and Cassandra's PASSWORD 'VALUE', SQL Server's WITH PASSWORD = 'VALUE'; a hash it gives too; not psql's :'var', " +
 		"PASSWORD NULL or IDENTIFIED BY RANDOM PASSWORD) given to a database client as its option's value (mysql -e, psql -c, " +
@@ -427,12 +429,28 @@ func flagValue(flag, a string, known map[string]string, x *expansion) bool {
 func argumentCredential(a string, known map[string]string, x *expansion) string {
 	a = expandWithin(a, known, x)
 	// Shell parameters ($POSTGRES_PASSWORD, "$1") and `command` substitutions are no
-	// literals: a shell that runs the argument as a script expands them.
-	script := a
-	if strings.Contains(a, "$") {
-		script = shellParameter.ReplaceAllString(a, "$${$1}")
+	// literals: a shell that runs the argument as a script expands them. A substitution
+	// that only prints literal text ($(echo VALUE)) is that text (literalSubstitutions).
+	script := literalSubstitutions(a)
+	if strings.Contains(script, "$") {
+		script = shellParameter.ReplaceAllString(script, "$${$1}")
 	}
-	script = strings.ReplaceAll(script, "`", "$(")
+	if strings.Contains(script, "`") {
+		// `command` is $(command): the commands in it are read (substitutedCommands), and
+		// one nothing closes is $(, text.
+		var b strings.Builder
+		for i, part := range strings.Split(script, "`") {
+			switch {
+			case i == 0:
+			case i%2 == 1:
+				b.WriteString("$(")
+			default:
+				b.WriteString(")")
+			}
+			b.WriteString(part)
+		}
+		script = b.String()
+	}
 	if leaked, _ := leakedInText(a); leaked != "" {
 		return leaked
 	} else if urlPassword(script) {
