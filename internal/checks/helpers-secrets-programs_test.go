@@ -1045,3 +1045,77 @@ func TestCommandSubstitutions(t *testing.T) {
 		})
 	}
 }
+
+// TestMongoAndRedisCommandPasswords judges the passwords the MongoDB shell's JavaScript gives
+// (createUser's and updateUser's pwd, changeUserPassword, auth) in mongosh --eval, on its input
+// and in a ConfigMap's *.js init script, and the passwords a Redis command sets (CONFIG SET
+// requirepass or masterauth, ACL SETUSER's >password) as redis-cli's arguments or input.
+// Passwords read from a prompt, the environment or a variable stay Pass.
+func TestMongoAndRedisCommandPasswords(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		"mongosh --eval createUser":            {`mongosh admin --eval "db.createUser({user:'app',pwd:'Orders-2024',roles:['readWrite']})"`, true},
+		"mongosh --eval= changeUserPassword":   {`mongosh --eval="db.getSiblingDB('admin').changeUserPassword('app', 'Orders-2024')"`, true},
+		"mongo --eval updateUser, JSON quotes": {`mongo admin --eval 'db.updateUser("app", {"pwd": "Orders-2024"})'`, true},
+		"mongosh --eval auth":                  {`mongosh --eval "db.auth('admin', 'Orders-2024'); db.stats()"`, true},
+		"echo createUser to mongosh":           {`echo "db.createUser({user: 'app', pwd: 'Orders-2024', roles: []})" | mongosh admin`, true},
+		"a here-string to mongosh":             {`mongosh admin <<< "db.createUser({user: 'app', pwd: 'Orders-2024', roles: []})"`, true},
+		"redis-cli CONFIG SET requirepass":     {"redis-cli -h redis CONFIG SET requirepass Orders-2024", true},
+		"redis-cli config set masterauth":      {"redis-cli config set masterauth 'Orders-2024'", true},
+		"redis-cli CONFIG SET, a later pair":   {"redis-cli CONFIG SET maxmemory 1gb requirepass Orders-2024", true},
+		"redis-cli ACL SETUSER":                {"redis-cli ACL SETUSER app on '>Orders-2024' '~*' '+@all'", true},
+		"echo CONFIG SET to redis-cli":         {`echo "CONFIG SET requirepass Orders-2024" | redis-cli -h redis`, true},
+
+		"mongosh --eval with a variable":        {`mongosh admin --eval "db.createUser({user:'app',pwd:'$APP_PASSWORD',roles:[]})"`, false},
+		"mongosh --eval passwordPrompt":         {`mongosh admin --eval "db.createUser({user:'app',pwd:passwordPrompt(),roles:[]})"`, false},
+		"mongosh --eval process.env":            {`mongosh admin --eval 'db.createUser({user:"app",pwd:process.env.APP_PASSWORD,roles:[]})'`, false},
+		"mongosh --eval a placeholder":          {`mongosh admin --eval "db.createUser({user:'app',pwd:'<password>',roles:[]})"`, false},
+		"mongosh --eval no password":            {`mongosh --eval 'db.adminCommand("ping")'`, false},
+		"echo createUser with a variable":       {`echo "db.createUser({user: 'app', pwd: '$PW', roles: []})" | mongosh admin`, false},
+		"redis-cli CONFIG SET from a variable":  {`redis-cli CONFIG SET requirepass "$REDIS_PASSWORD"`, false},
+		"redis-cli CONFIG SET turns auth off":   {`redis-cli CONFIG SET requirepass ""`, false},
+		"redis-cli CONFIG SET another setting":  {"redis-cli CONFIG SET maxmemory 100mb", false},
+		"redis-cli CONFIG GET requirepass":      {"redis-cli CONFIG GET requirepass", false},
+		"redis-cli ACL SETUSER from a variable": {`redis-cli ACL SETUSER app on ">$APP_PASSWORD" '~*' '+@all'`, false},
+		"redis-cli ACL SETUSER with a hash":     {"redis-cli ACL SETUSER app on '#5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8' '~*'", false},
+		"redis-cli ACL SETUSER nopass":          {"redis-cli ACL SETUSER app on nopass '~*' '+@all'", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if !strings.Contains(tc.line, "<<") {
+				i, why := programPassword(shellWords(tc.line))
+				if got := i >= 0; got != tc.want {
+					t.Errorf("programPassword(%q) = %d %q, want a password %v", tc.line, i, why, tc.want)
+				}
+			}
+			if got := scriptProgramPassword(tc.line); (got != "") != tc.want {
+				t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", tc.line, got, tc.want)
+			}
+		})
+	}
+	for script, want := range map[string]bool{
+		"mongosh admin <<EOF\ndb.createUser({\n  user: 'app',\n  pwd: 'Orders-2024',\n  roles: ['readWrite']\n})\nEOF": true,
+		"redis-cli -h redis <<EOF\nACL SETUSER app on >Orders-2024 ~* +@all\nEOF":                                      true,
+		"mongosh admin <<EOF\ndb.createUser({user: 'app', pwd: '$APP_PASSWORD', roles: []})\nEOF":                      false,
+		"redis-cli -h redis <<EOF\nCONFIG SET requirepass $REDIS_PASSWORD\nEOF":                                        false,
+	} {
+		if got := scriptProgramPassword(script); (got != "") != want {
+			t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", script, got, want)
+		}
+	}
+	for js, want := range map[string]bool{
+		"db = db.getSiblingDB('orders');\ndb.createUser({\n  user: 'orders',\n  pwd: 'Orders-2024',\n  roles: [{ role: 'readWrite', db: 'orders' }]\n});\n": true,
+		"db.getSiblingDB('admin').changeUserPassword('orders', 'Orders-2024');\n":                                                                           true,
+		"db.createUser({user: 'orders', pwd: process.env.ORDERS_PASSWORD, roles: ['readWrite']});\n":                                                        false,
+		"db.createUser({user: 'orders', pwd: passwordPrompt(), roles: ['readWrite']});\n":                                                                   false,
+		"db.createUser({user: 'orders', pwd: _getEnv('ORDERS_PASSWORD'), roles: ['readWrite']});\n":                                                         false,
+		"const pw = cat('/run/secrets/pw').trim();\ndb.createUser({user: 'orders', pwd: pw, roles: []});\n":                                                 false,
+		"module.exports = { pwd: '/srv/app', port: 8080 };\n":                                                                                               false,
+	} {
+		if got := keyCredential("mongo-init.js", js, false); (got != "") != want {
+			t.Errorf("keyCredential(mongo-init.js, %q) = %q, want a credential %v", js, got, want)
+		}
+	}
+}

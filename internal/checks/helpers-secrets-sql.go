@@ -2,6 +2,7 @@ package checks
 
 import (
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -316,4 +317,66 @@ func sqlLiteral(tok sqlToken, expands bool, clause string) string {
 		return ""
 	}
 	return clause
+}
+
+// mongoPasswordPatterns match the MongoDB shell's JavaScript that gives a user's password as a
+// string: the pwd field of a user's document (db.createUser({user: ..., pwd: 'x'}),
+// db.updateUser(NAME, {pwd: 'x'}), db.runCommand({createUser: NAME, pwd: 'x'})), the new
+// password of db.changeUserPassword(NAME, 'x'), and the password of db.auth(NAME, 'x'); the
+// string is the first submatch that matched, in double or single quotes. passwordPrompt(), a
+// variable or process.env.X are no string.
+var mongoPasswordPatterns = []struct {
+	re     *regexp.Regexp
+	clause string
+}{
+	{regexp.MustCompile(`["']?\bpwd["']?\s*:\s*(?:"([^"\\\n]*)"|'([^'\\\n]*)')`), "pwd"},
+	{regexp.MustCompile(`\bchangeUserPassword\s*\(\s*(?:"[^"\n]*"|'[^'\n]*')\s*,\s*(?:"([^"\\\n]*)"|'([^'\\\n]*)')`), "changeUserPassword"},
+	{regexp.MustCompile(`\.auth\s*\(\s*(?:"[^"\n]*"|'[^'\n]*')\s*,\s*(?:"([^"\\\n]*)"|'([^'\\\n]*)')`), "auth"},
+}
+
+// mongoShellPassword reads the MongoDB shell's JavaScript (mongosh --eval, its input, an init
+// script a mongo image runs from /docker-entrypoint-initdb.d/*.js) and says with what it gives
+// a literal password (mongoPasswordPatterns), "" when it gives none. Where a shell expanded the
+// text (expands), a string with $ or ` in it is no literal.
+func mongoShellPassword(js string, expands bool) string {
+	if !strings.Contains(js, "pwd") && !strings.Contains(js, "changeUserPassword") && !strings.Contains(js, ".auth") {
+		return ""
+	}
+	for _, p := range mongoPasswordPatterns {
+		for _, m := range p.re.FindAllStringSubmatch(js, -1) {
+			v := m[1] + m[2]
+			if expands && strings.ContainsAny(v, "$`") {
+				continue
+			}
+			if credentialValue("", v) {
+				return p.clause
+			}
+		}
+	}
+	return ""
+}
+
+// mongoShells are the MongoDB shells, which run the JavaScript of their input and of --eval.
+var mongoShells = map[string]bool{"mongosh": true, "mongo": true}
+
+// mongoEvalPassword reads the MongoDB shell's --eval JAVASCRIPT (or --eval=JAVASCRIPT): the
+// index in args of the word that gives a literal password (mongoShellPassword), and what says
+// so; -1 when there is none.
+func (r *commandReader) mongoEvalPassword(args []string) (int, string) {
+	for i, w := range args {
+		r.read++
+		v, k := "", i
+		switch {
+		case w == "--eval" && i+1 < len(args):
+			v, k = args[i+1], i+1
+		case strings.HasPrefix(w, "--eval="):
+			v = w[len("--eval="):]
+		default:
+			continue
+		}
+		if text, expands := shellText(v); mongoShellPassword(text, expands) != "" {
+			return k, "'s --eval sets a password (" + mongoShellPassword(text, expands) + ")"
+		}
+	}
+	return -1, ""
 }

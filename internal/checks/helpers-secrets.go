@@ -2498,6 +2498,8 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"valkey-cli":    (*commandReader).redisCLIAuthPassword,
 	"openssl":       (*commandReader).opensslPassword,
 	"keytool":       (*commandReader).keytoolPassword,
+	"mongosh":       (*commandReader).mongoEvalPassword,
+	"mongo":         (*commandReader).mongoEvalPassword,
 	"jarsigner":     (*commandReader).keytoolPassword,
 	"smbclient":     sambaUserPassword,
 	"rpcclient":     sambaUserPassword,
@@ -2901,16 +2903,49 @@ var redisCLIValueOptions = map[string]bool{"-h": true, "-p": true, "-s": true, "
 	"--pattern": true, "--quoted-pattern": true, "--count": true, "--intrinsic-latency": true, "--eval": true,
 	"--lru-test": true}
 
-// redisCLIAuthPassword reads a command redis-cli sends, AUTH PASSWORD or AUTH USER PASSWORD:
-// the password is AUTH's last argument.
+// redisCLIAuthPassword reads a command redis-cli sends (redisCommandPassword): the index in
+// args of the word that gives a literal password, and what says so; -1 when there is none.
 func (r *commandReader) redisCLIAuthPassword(args []string) (int, string) {
 	ops := r.operands(args, redisCLIValueOptions)
-	if len(ops) < 2 || !strings.EqualFold(args[ops[0]], "auth") {
+	words := make([]string, len(ops))
+	for i, k := range ops {
+		words[i] = args[k]
+	}
+	if k, why := redisCommandPassword(words); k >= 0 {
+		return ops[k], " " + why
+	}
+	return -1, ""
+}
+
+// redisCommandPassword reads a Redis command, its words (quoted as a shell or redis-cli's input
+// gives them): AUTH PASSWORD or AUTH USER PASSWORD, whose password is the last argument; CONFIG
+// SET NAME VALUE [NAME VALUE ...], where requirepass and masterauth (redisPasswordSettings) are
+// passwords; and ACL SETUSER NAME RULE..., where >PASSWORD gives the user one (aclPasswords).
+// It returns the index of the word that holds a literal password and what says so; -1 when
+// there is none.
+func redisCommandPassword(words []string) (int, string) {
+	if len(words) < 2 {
 		return -1, ""
 	}
-	k := ops[min(len(ops), 3)-1]
-	if literalArgument(args[k]) {
-		return k, " AUTH gives a password"
+	cmd := strings.ToUpper(strings.Trim(words[0], `"'`))
+	switch {
+	case cmd == "AUTH":
+		if k := min(len(words), 3) - 1; literalArgument(words[k]) {
+			return k, "AUTH gives a password"
+		}
+	case cmd == "CONFIG" && strings.EqualFold(strings.Trim(words[1], `"'`), "set"):
+		for k := 2; k+1 < len(words); k += 2 {
+			name := strings.ToUpper(strings.Trim(words[k], `"'`))
+			if redisPasswordSettings[name] && literalArgument(words[k+1]) {
+				return k + 1, "CONFIG SET " + strings.ToLower(name) + " gives a password"
+			}
+		}
+	case cmd == "ACL":
+		for _, p := range aclPasswords(words) {
+			if literalArgument(p[1]) {
+				return len(words) - 1, "ACL SETUSER gives a user's password"
+			}
+		}
 	}
 	return -1, ""
 }
@@ -3044,6 +3079,9 @@ const (
 	// sqlStatements: SQL (or CQL) statements, which may set a password (sqlPassword): a
 	// database client's input (sqlClients), or a .sql file's.
 	sqlStatements
+	// mongoScript: the MongoDB shell's JavaScript, which may give a user's password
+	// (mongoShellPassword).
+	mongoScript
 )
 
 // stdinPasswordReader says how the program prog, given args, reads a password from its input
@@ -3069,6 +3107,9 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 	}
 	if _, ok := sqlClients[prog]; ok {
 		return sqlStatements
+	}
+	if mongoShells[prog] {
+		return mongoScript
 	}
 	if opt, ok := programPasswordOptions[prog]; ok && len(opt.subcommand) > 0 {
 		r.read += len(args)
@@ -3320,11 +3361,14 @@ func (r *commandReader) printfText(args []string) (int, string) {
 // its first line (passwordLine), the password after the first ':' of one of its lines
 // (userLines: USER:PASSWORD), or the last argument of an AUTH command of one of its lines
 // (redisCommands: AUTH PASSWORD, AUTH USER PASSWORD), or a statement of it that sets one
-// (sqlStatements: sqlPassword). A line ends at a newline or at the \n escape of echo -e and
+// (sqlStatements: sqlPassword; mongoScript: mongoShellPassword). A line ends at a newline or at the \n escape of echo -e and
 // printf.
 func literalInput(text string, form inputForm) bool {
-	if form == sqlStatements {
+	switch form {
+	case sqlStatements:
 		return sqlPassword(text, false) != ""
+	case mongoScript:
+		return mongoShellPassword(text, false) != ""
 	}
 	text = strings.ReplaceAll(text, `\n`, "\n")
 	for line := range strings.SplitSeq(text, "\n") {
@@ -3337,8 +3381,9 @@ func literalInput(text string, form inputForm) bool {
 				return true
 			}
 		case redisCommands:
-			if f := strings.Fields(line); (len(f) == 2 || len(f) == 3) && strings.EqualFold(f[0], "auth") &&
-				credentialValue("", strings.Trim(f[len(f)-1], `"'`)) {
+			if f := strings.Fields(line); len(f) > 3 && strings.EqualFold(f[0], "auth") {
+				continue
+			} else if k, _ := redisCommandPassword(f); k >= 0 {
 				return true
 			}
 		}

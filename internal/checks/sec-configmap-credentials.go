@@ -51,7 +51,10 @@ var secConfigmapCredentials = &engine.Check{
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
 		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
-		"hash, judged as its password), redis-cli AUTH VALUE, " +
+		"hash, judged as its password), redis-cli AUTH VALUE, CONFIG SET requirepass VALUE and ACL SETUSER USER >VALUE, " +
+		"the MongoDB shell's JavaScript (mongosh --eval, its input, and a key named *.js, an init script for " +
+		"/docker-entrypoint-initdb.d: createUser's or updateUser's pwd: 'VALUE', changeUserPassword(USER, 'VALUE'); not " +
+		"passwordPrompt() nor process.env.VAR), " +
 		"openssl's -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, " +
 		"s_client -psk HEX) and openssl passwd VALUE, keytool's -storepass VALUE, not the " +
 		"JDK trust store's published changeit) or on a " +
@@ -254,6 +257,12 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 		// An init script mounted into /docker-entrypoint-initdb.d: a database runs it.
 		if clause := sqlPassword(v, false); clause != "" {
 			return "SQL sets a password (" + clause + ")"
+		}
+	}
+	if strings.HasSuffix(strings.ToLower(k), ".js") {
+		// A MongoDB init script (/docker-entrypoint-initdb.d/*.js): mongosh runs it.
+		if clause := mongoShellPassword(v, false); clause != "" {
+			return "JavaScript gives a password (" + clause + ")"
 		}
 	}
 	return textProgramPassword(v, script)

@@ -63,7 +63,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, mysqladmin password VALUE, a credential-named " +
 		"value a command sets (aws configure set aws_secret_access_key VALUE, npm, pnpm or yarn config set NAME VALUE, kubectl " +
 		"config set users.NAME.token VALUE), redis-cli AUTH " +
-		"VALUE, useradd and usermod -p HASH (a crypt hash is judged as its password; not ! or *), openssl's -passin and -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, s_client -psk HEX, mac -macopt " +
+		"VALUE, CONFIG SET requirepass VALUE (or masterauth) and ACL SETUSER USER >VALUE, the MongoDB shell's JavaScript " +
+		"(mongosh --eval or its input: createUser's or updateUser's pwd: 'VALUE', changeUserPassword(USER, 'VALUE'), " +
+		"auth(USER, 'VALUE'); not passwordPrompt() nor process.env.VAR), useradd and usermod -p HASH (a crypt hash is judged as its password; not ! or *), openssl's -passin and -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, s_client -psk HEX, mac -macopt " +
 		"key:KEY) and openssl passwd VALUE, keytool's -storepass VALUE; not env:VAR, file:PATH, stdin, " +
 		"-storepass:env VAR, nor the JDK trust store's published changeit) or on its input from echo or a " +
 		"here-string or here-document (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, chpasswd <<EOF, echo VALUE | docker login " +
