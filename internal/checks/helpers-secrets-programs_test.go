@@ -1119,3 +1119,67 @@ func TestMongoAndRedisCommandPasswords(t *testing.T) {
 		}
 	}
 }
+
+// TestMoreCommandsThatGiveCredentials judges more commands of init scripts and Jobs that give a
+// credential where no name says so: a quoted JSON body with a credential-like key (curl -d
+// '{"password": ...}'), vault write and vault kv put KEY=VALUE, Oracle's logon USER/PASSWORD@DB
+// (sqlplus, expdp USERID=) and SQL on sqlplus's input, ldappasswd -s, elasticsearch-users -p,
+// rabbitmqadmin -p, grafana-cli admin reset-admin-password, mc admin user add, and a
+// substitution that decodes literal base64. References, prompts and files stay Pass.
+func TestMoreCommandsThatGiveCredentials(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"curl -d a JSON body":               {`curl -s -X POST -H 'Content-Type: application/json' -d '{"username":"admin","password":"Orders-2024"}' http://grafana/api/login`, true},
+		"curl --data a JSON body, nested":   {`curl --data '{"auth": {"user": "admin", "apiKey": "Orders-2024-key"}}' http://svc`, true},
+		"curl -d JSON in double quotes":     {`curl -d "{\"user\":\"admin\",\"password\":\"Orders-2024\"}" http://svc/login`, true},
+		"vault kv put":                      {"vault kv put secret/orders password=Orders-2024", true},
+		"vault kv put with -mount":          {"vault kv put -mount=secret orders db_password=Orders-2024 user=orders", true},
+		"vault write":                       {"vault write auth/userpass/users/orders password=Orders-2024 policies=orders", true},
+		"sqlplus logon":                     {"sqlplus -s system/Orders-2024@//oracle:1521/XEPDB1 @/init/01.sql", true},
+		"sqlplus logon quoted":              {`sqlplus -L "system/Orders-2024@oracle" as sysdba`, true},
+		"expdp USERID=":                     {"expdp userid=system/Orders-2024@XEPDB1 directory=dp dumpfile=o.dmp", true},
+		"SQL on sqlplus's input":            {`echo "ALTER USER orders IDENTIFIED BY Orders2024;" | sqlplus -s / as sysdba`, true},
+		"ldappasswd -s":                     {`ldappasswd -x -D cn=admin,dc=x -w "$ADMIN_PW" -s Orders-2024 uid=orders,dc=x`, true},
+		"elasticsearch-users useradd -p":    {"elasticsearch-users useradd orders -p Orders-2024 -r superuser", true},
+		"rabbitmqadmin -p":                  {"rabbitmqadmin -u admin -p Orders-2024 list queues", true},
+		"grafana-cli reset-admin-password":  {"grafana-cli --homepath /usr/share/grafana admin reset-admin-password Orders-2024", true},
+		"grafana cli reset-admin-password":  {"grafana cli admin reset-admin-password Orders-2024", true},
+		"mc admin user add":                 {"mc admin user add minio orders Orders-2024-Secret", true},
+		"a substitution decoding base64":    {"export DB_PASSWORD=$(echo T3JkZXJzLTIwMjQ= | base64 -d)", true},
+		"a substitution decoding, --decode": {`mysql -uroot -p"$(printf 'T3JkZXJzLTIwMjQ=' | base64 --decode)" -e 'select 1'`, true},
+
+		"curl -d a JSON body with a variable": {`curl -d "{\"user\":\"admin\",\"password\":\"$GF_PASSWORD\"}" http://svc/login`, false},
+		"curl -d a JSON body, no credential":  {`curl -d '{"name":"orders","replicas":3}' http://svc`, false},
+		"curl -d JSON with a placeholder":     {`curl -d '{"password":"<password>"}' http://svc`, false},
+		"vault kv put from a file":            {"vault kv put secret/orders password=@/run/secrets/pw", false},
+		"vault kv put from a variable":        {`vault kv put secret/orders password="$PW" ttl=1h`, false},
+		"vault kv get":                        {"vault kv get -field=password secret/orders", false},
+		"vault write a non-credential":        {"vault write sys/policy/orders policy=@/p.hcl", false},
+		"sqlplus /nolog":                      {"sqlplus -s /nolog @/init/01.sql", false},
+		"sqlplus / as sysdba":                 {"sqlplus / as sysdba @/init/01.sql", false},
+		"sqlplus a user alone":                {"sqlplus -s system @/init/01.sql", false},
+		"sqlplus logon from a variable":       {`sqlplus -s "system/${ORACLE_PASSWORD}@//oracle:1521/XEPDB1" @/init/01.sql`, false},
+		"sqlplus's script argument":           {"sqlplus -s /nolog @/init/run.sql a/b", false},
+		"ldappasswd -S prompts":               {"ldappasswd -x -D cn=admin,dc=x -W -S uid=orders,dc=x", false},
+		"elasticsearch-users from a variable": {`elasticsearch-users useradd orders -p "$ES_PASSWORD" -r superuser`, false},
+		"rabbitmqadmin -P is the port":        {"rabbitmqadmin -H rabbit -P 15672 list queues", false},
+		"grafana-cli from stdin":              {"grafana-cli admin reset-admin-password --password-from-stdin", false},
+		"grafana-cli plugins install":         {"grafana-cli plugins install grafana-piechart-panel", false},
+		"mc admin user list":                  {"mc admin user list minio", false},
+		"decoding base64 of a variable":       {"export DB_PASSWORD=$(echo $ENC | base64 -d)", false},
+		"decoding a file":                     {"export DB_PASSWORD=$(base64 -d /run/secrets/pw.b64)", false},
+		"base64 encoding, not decoding":       {"export DB_PASSWORD_B64=$(echo $PW | base64)", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := argumentCredential(tc.script, nil, nil); (got != "") != tc.want {
+				t.Errorf("argumentCredential(%q) = %q, want a credential %v", tc.script, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) = %q, want a credential %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -17,13 +17,55 @@ type sqlOption struct {
 // of their option's value, with that option: the MySQL and MariaDB clients' -e, --execute
 // (MySQL 8.4 Reference Manual, "mysql Client Options"), psql's -c, --command (PostgreSQL 18
 // documentation, psql), the SQL Server sqlcmd's -Q and -q (ODBC and go-sqlcmd), Cassandra's
-// cqlsh -e, --execute. The MySQL programs beside the client (mysqldump's -e is
-// --extended-insert) are not among them.
+// cqlsh -e, --execute; Oracle's SQL*Plus and SQLcl read their input only (no option). The
+// MySQL programs beside the client (mysqldump's -e is --extended-insert) are not among them.
 var sqlClients = map[string]sqlOption{
 	"mysql": {"-e", "--execute"}, "mariadb": {"-e", "--execute"},
-	"psql":   {"-c", "--command"},
-	"sqlcmd": {"-Q", "--query"},
-	"cqlsh":  {"-e", "--execute"},
+	"psql":    {"-c", "--command"},
+	"sqlcmd":  {"-Q", "--query"},
+	"cqlsh":   {"-e", "--execute"},
+	"sqlplus": {}, "sql": {},
+}
+
+// oracleLogonValueOptions are SQL*Plus's options that take the next word as their value (-M
+// "HTML ...", -R level, -C version).
+var oracleLogonValueOptions = map[string]bool{"-M": true, "-MARKUP": true, "-R": true, "-C": true,
+	"-m": true, "-markup": true, "-r": true, "-c": true}
+
+// oracleLogonPassword reads the logon of Oracle's SQL*Plus, SQLcl (sql), Data Pump (expdp,
+// impdp) and the original export and import (exp, imp): the first operand,
+// USER/PASSWORD[@CONNECT_IDENTIFIER] (SQL*Plus User's Guide, "SQLPLUS Program Syntax"), or a
+// USERID=USER/PASSWORD[@...] parameter. It returns the index in args of the word that gives a
+// literal password and what says so; -1 when there is none. /nolog, / and /@DB (the operating
+// system's authentication), USER alone (a prompt), @SCRIPT and a word with a shell expansion
+// give none.
+func (r *commandReader) oracleLogonPassword(args []string) (int, string) {
+	ops := r.operands(args, oracleLogonValueOptions)
+	for n, k := range ops {
+		w := strings.Trim(strings.TrimRight(args[k], ";"), `"'`)
+		logon, isParam := w, false
+		if name, v, ok := strings.Cut(w, "="); ok && strings.EqualFold(name, "userid") {
+			logon, isParam = v, true
+		} else if n > 0 {
+			// The logon is the first operand; the others are a script's arguments.
+			continue
+		}
+		if strings.ContainsAny(args[k], "$`") {
+			continue
+		}
+		user, rest, ok := strings.Cut(logon, "/")
+		if !ok || user == "" || strings.HasPrefix(user, "@") {
+			continue
+		}
+		pw, _, _ := strings.Cut(rest, "@")
+		if literalArgument(pw) {
+			if isParam {
+				return k, "'s USERID gives a password"
+			}
+			return k, "'s logon USER/PASSWORD gives a password"
+		}
+	}
+	return -1, ""
 }
 
 // sqlStatementPassword reads the word args[i] of a database client's (sqlClients) command:

@@ -2244,6 +2244,10 @@ var programPasswordOptions = map[string]passwordOption{
 	// The Azure CLI's az login -p, --password: a service principal's secret (or its
 	// certificate's path, no literal).
 	"az": {flag: "-p", separate: true, subcommand: []string{"login"}},
+	// Elasticsearch's elasticsearch-users useradd USER -p PASSWORD (and passwd USER -p).
+	"elasticsearch-users": {flag: "-p", separate: true},
+	// RabbitMQ's management CLI, rabbitmqadmin -u USER -p PASSWORD (optparse: also -pVALUE).
+	"rabbitmqadmin": {flag: "-p", attached: true, separate: true},
 }
 
 // commandPrefixes are the words after which the next word of a shell command line is still
@@ -2370,12 +2374,39 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 	if k := r.hereStringPassword(prog, args); k >= 0 {
 		return k, prog + " reads a password from a here-string"
 	}
+	if r.flags {
+		if k, names := r.jsonArgument(args); k >= 0 {
+			return k, prog + "'s argument sets " + strings.Join(names, ", ")
+		}
+	}
 	if r.flags && !textPrograms[prog] {
 		if k := r.flagPassword(prog, args); k >= 0 {
 			return k, prog + "'s " + args[k-1] + " gives a password"
 		}
 	}
 	return -1, ""
+}
+
+// jsonArgument is the index in args (a shell script's words after a program's name) of a
+// quoted JSON document that sets a credential-like key to a literal (jsonCredentialSettings),
+// as an API's login or user request gives one (curl -d '{"username": "admin", "password":
+// "VALUE"}'), and the keys; -1 when there is none. In double quotes, the shell's parameters
+// ("$PASSWORD") are no literal. Only a word that starts with a quote and '{' or '[' is read.
+func (r *commandReader) jsonArgument(args []string) (int, []string) {
+	for i, w := range args {
+		if len(w) < 2 || w[0] != '\'' && w[0] != '"' || w[1] != '{' && w[1] != '[' {
+			continue
+		}
+		r.read++
+		text, expands := shellText(w)
+		if expands && strings.Contains(text, "$") {
+			text = shellParameter.ReplaceAllString(text, "$${$1}")
+		}
+		if names := jsonCredentialSettings(text, maxSettingsNamed); len(names) > 0 {
+			return i, names
+		}
+	}
+	return -1, nil
 }
 
 // textPrograms are the shell's commands whose arguments are text or a test's operands, not a
@@ -2499,6 +2530,12 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"openssl":       (*commandReader).opensslPassword,
 	"keytool":       (*commandReader).keytoolPassword,
 	"mongosh":       (*commandReader).mongoEvalPassword,
+	"sqlplus":       (*commandReader).oracleLogonPassword,
+	"sql":           (*commandReader).oracleLogonPassword,
+	"expdp":         (*commandReader).oracleLogonPassword,
+	"impdp":         (*commandReader).oracleLogonPassword,
+	"exp":           (*commandReader).oracleLogonPassword,
+	"imp":           (*commandReader).oracleLogonPassword,
 	"mongo":         (*commandReader).mongoEvalPassword,
 	"jarsigner":     (*commandReader).keytoolPassword,
 	"smbclient":     sambaUserPassword,
@@ -2510,15 +2547,25 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"lftp": func(r *commandReader, args []string) (int, string) {
 		return r.userPassword(userPasswordOption{short: "-u", separator: ','}, args)
 	},
-	"vault":   (*commandReader).vaultLoginToken,
-	"useradd": (*commandReader).userAccountPassword,
-	"usermod": (*commandReader).userAccountPassword,
-	"aws":     configSetReader("aws"),
-	"npm":     configSetReader("npm"),
-	"pnpm":    configSetReader("pnpm"),
-	"yarn":    configSetReader("yarn"),
-	"kubectl": configSetReader("kubectl"),
-	"oc":      configSetReader("oc"),
+	"vault": (*commandReader).vaultPassword,
+	// ldappasswd -s NEWPASSWD (getopt: -sVALUE too) sets the user's new password; -w is
+	// the bind's (programPasswordOptions).
+	"ldappasswd": func(r *commandReader, args []string) (int, string) {
+		if k, _ := r.optionPassword(passwordOption{flag: "-s", attached: true, separate: true}, sqlOption{}, args); k >= 0 {
+			return k, "'s -s gives a new password"
+		}
+		return -1, ""
+	},
+	"grafana-cli": (*commandReader).grafanaAdminPassword,
+	"grafana":     (*commandReader).grafanaAdminPassword,
+	"useradd":     (*commandReader).userAccountPassword,
+	"usermod":     (*commandReader).userAccountPassword,
+	"aws":         configSetReader("aws"),
+	"npm":         configSetReader("npm"),
+	"pnpm":        configSetReader("pnpm"),
+	"yarn":        configSetReader("yarn"),
+	"kubectl":     configSetReader("kubectl"),
+	"oc":          configSetReader("oc"),
 }
 
 // sambaUserPassword reads Samba's clients' -U, --user USER%PASSWORD (smbclient(1): the
@@ -2704,6 +2751,76 @@ func (r *commandReader) configSetPassword(cmd configSetCommand, args []string) (
 	return -1, ""
 }
 
+// grafanaValueOptions are grafana-cli's global options that take the next word as their value.
+var grafanaValueOptions = map[string]bool{"--homepath": true, "--config": true, "--pluginsDir": true,
+	"--repo": true, "--pluginUrl": true, "--configOverrides": true}
+
+// grafanaAdminPassword reads grafana-cli admin reset-admin-password PASSWORD (grafana cli
+// admin ..., in Grafana 10 and later): the index in args of the new password when it is a
+// literal, and what says so; -1 when there is none (--password-from-stdin reads it).
+func (r *commandReader) grafanaAdminPassword(args []string) (int, string) {
+	ops := r.operands(args, grafanaValueOptions)
+	if len(ops) > 0 && args[ops[0]] == "cli" {
+		ops = ops[1:]
+	}
+	if len(ops) > 2 && args[ops[0]] == "admin" && args[ops[1]] == "reset-admin-password" && literalArgument(args[ops[2]]) {
+		return ops[2], " admin reset-admin-password gives a password"
+	}
+	return -1, ""
+}
+
+// vaultPassword reads the Vault CLI's commands that give a credential: vault login TOKEN
+// (vaultLoginToken) and a secret written with a literal value (vaultWriteSecret).
+func (r *commandReader) vaultPassword(args []string) (int, string) {
+	if k, why := r.vaultLoginToken(args); k >= 0 {
+		return k, why
+	}
+	return r.vaultWriteSecret(args)
+}
+
+// vaultWriteValueOptions are vault write's and vault kv put's options that may take the next
+// word as their value (Vault's CLI also takes -name=value).
+var vaultWriteValueOptions = map[string]bool{"-mount": true, "-cas": true, "-field": true, "-format": true,
+	"-address": true, "-namespace": true, "-ca-cert": true, "-ca-path": true, "-client-cert": true, "-client-key": true,
+	"-tls-server-name": true, "-wrap-ttl": true, "-mfa": true, "-header": true, "-agent-address": true}
+
+// vaultWriteSecret reads vault write PATH KEY=VALUE... and vault kv put (or patch) PATH
+// KEY=VALUE...: the index in args of the first pair whose key names a credential
+// (credentialName) and whose value is a literal one, and what says so; -1 when there is none.
+// A value @FILE reads a file, and - the input.
+func (r *commandReader) vaultWriteSecret(args []string) (int, string) {
+	if len(args) == 0 || args[0] != "write" && args[0] != "kv" {
+		// Vault's options follow its command.
+		return -1, ""
+	}
+	ops := r.operands(args, vaultWriteValueOptions)
+	word := func(k int) string { return strings.TrimRight(args[ops[k]], ";") }
+	first := 0
+	switch {
+	case len(ops) > 2 && word(0) == "write":
+		first = 2
+	case len(ops) > 3 && word(0) == "kv" && (word(1) == "put" || word(1) == "patch"):
+		first = 3
+	default:
+		return -1, ""
+	}
+	cmd := word(0)
+	if first == 3 {
+		cmd += " " + word(1)
+	}
+	for _, k := range ops[first:] {
+		w := strings.TrimRight(args[k], ";")
+		name, v, ok := strings.Cut(strings.Trim(w, `"'`), "=")
+		if !ok || strings.HasPrefix(v, "@") || v == "-" || strings.ContainsAny(w, "$`") {
+			continue
+		}
+		if credentialName(name) && credentialValue(name, v) {
+			return k, " " + cmd + " writes " + name
+		}
+	}
+	return -1, ""
+}
+
 // vaultLoginValueOptions are vault login's options that may take the next word as their value
 // (Vault's CLI also takes -name=value).
 var vaultLoginValueOptions = map[string]bool{"-path": true, "-field": true, "-format": true, "-address": true,
@@ -2852,6 +2969,9 @@ func (r *commandReader) minioClientPassword(args []string) (int, string) {
 		return ops[5], " alias set gives a secret key"
 	case len(ops) > 6 && word(0) == "config" && word(1) == "host" && word(2) == "add" && literalArgument(args[ops[6]]):
 		return ops[6], " config host add gives a secret key"
+	case len(ops) > 5 && word(0) == "admin" && word(1) == "user" && word(2) == "add" && literalArgument(args[ops[5]]):
+		// mc admin user add ALIAS ACCESSKEY SECRETKEY: a MinIO user's secret key.
+		return ops[5], " admin user add gives a secret key"
 	}
 	return -1, ""
 }
@@ -3894,11 +4014,17 @@ func literalSubstitutions(text string) string {
 // text, its final newlines taken off as the substitution takes them: echo's or printf's words
 // (printedText: no expansion in them, printf's %s and %b only), or the one line of a
 // here-document cat prints (cat <<EOF, a line, EOF: no expansion in it unless the delimiter is
-// quoted). ok is false for any other command.
+// quoted); echo's or printf's text piped to base64 -d is what it decodes to (printable text
+// only). ok is false for any other command.
 func printedBy(command string) (string, bool) {
 	var r commandReader
 	first, rest, multiline := strings.Cut(strings.TrimSpace(command), "\n")
 	words := shellWords(first)
+	decode := false
+	if i := slices.Index(words, "|"); !multiline && i > 0 && base64Decoder(words[i+1:]) {
+		// echo VALUE | base64 -d: VALUE decoded.
+		words, decode = words[:i], true
+	}
 	if len(words) == 0 || slices.ContainsFunc(words, func(w string) bool {
 		ok, _ := redirection(w)
 		return ok && !strings.HasPrefix(w, "<<") || commandSeparators[w]
@@ -3914,7 +4040,14 @@ func printedBy(command string) (string, bool) {
 		for strings.HasSuffix(text, `\n`) {
 			text = strings.TrimSuffix(text, `\n`)
 		}
-		return text, text != "" && !strings.Contains(text, `\`)
+		if decode {
+			b, err := base64.StdEncoding.DecodeString(text)
+			if err != nil || !isPrintableASCII(b) {
+				return "", false
+			}
+			text = strings.TrimRight(string(b), "\r\n")
+		}
+		return text, text != "" && !strings.ContainsAny(text, "\\\n")
 	}
 	docs := r.hereDocuments(words)
 	if prog != "cat" || len(docs) != 1 || len(words) > 3 || len(words) == 3 && !strings.HasPrefix(words[1], "<<") {
@@ -3933,6 +4066,20 @@ func printedBy(command string) (string, bool) {
 		return "", false
 	}
 	return line, true
+}
+
+// base64Decoder reports whether words are a command that decodes base64 and nothing else:
+// base64 -d (--decode, or macOS's -D), its only options, no file.
+func base64Decoder(words []string) bool {
+	if len(words) < 2 || programName(words[0]) != "base64" {
+		return false
+	}
+	for _, w := range words[1:] {
+		if w != "-d" && w != "--decode" && w != "-D" && w != "-i" && w != "--ignore-garbage" {
+			return false
+		}
+	}
+	return true
 }
 
 // shellLiteral is v written as one word the shell reads back as v: as it is when it holds no
@@ -4008,7 +4155,8 @@ func redisOptionPassword(script string) string {
 // not split into words.
 var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", "login", "sqlcmd", "bcp", "ldap",
 	"passwd", "mc", "rabbitmqctl", "openssl", "keytool", "jarsigner", "ssh-keygen", "zip", "7z", "mosquitto_",
-	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set", "useradd", "usermod"}
+	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set", "useradd", "usermod",
+	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions.
 func mayNameProgram(text string) bool {

@@ -54,7 +54,7 @@ var secConfigmapCredentials = &engine.Check{
 		"hash, judged as its password), redis-cli AUTH VALUE, CONFIG SET requirepass VALUE and ACL SETUSER USER >VALUE, " +
 		"the MongoDB shell's JavaScript (mongosh --eval, its input, and a key named *.js, an init script for " +
 		"/docker-entrypoint-initdb.d: createUser's or updateUser's pwd: 'VALUE', changeUserPassword(USER, 'VALUE'); not " +
-		"passwordPrompt() nor process.env.VAR), " +
+		"passwordPrompt() nor process.env.VAR), vault kv put KEY=VALUE, Oracle's logon USER/VALUE@DB (sqlplus), " +
 		"openssl's -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, " +
 		"s_client -psk HEX) and openssl passwd VALUE, keytool's -storepass VALUE, not the " +
 		"JDK trust store's published changeit) or on a " +
@@ -69,7 +69,8 @@ var secConfigmapCredentials = &engine.Check{
 		"(--password VALUE, --token VALUE; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass " +
 		"env:VAR), here-documents read as the shell reads them (a body fed to a shell, written to a file or starting with #! is commands, " +
 		"any other, as a help text's usage: --password PASSWORD, is data), and command substitutions read as the shell runs " +
-		"them (a substitution that only prints literal text, $(echo VALUE), $(printf 'VALUE'), is that text; the commands of " +
+		"them (a substitution that only prints literal text, $(echo VALUE), $(printf 'VALUE'), is that text, and echo VALUE | " +
+		"base64 -d in one what it decodes to; the commands of " +
 		"$(...), `...` and <(...) are commands; not $(cat FILE) nor $(echo $VAR)), " +
 		"Redis's passwords in its own " +
 		"forms: redis.conf's requirepass and masterauth, Sentinel's sentinel auth-pass MASTER VALUE and " +

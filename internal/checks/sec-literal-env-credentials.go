@@ -65,14 +65,19 @@ var secLiteralEnvCredentials = &engine.Check{
 		"config set users.NAME.token VALUE), redis-cli AUTH " +
 		"VALUE, CONFIG SET requirepass VALUE (or masterauth) and ACL SETUSER USER >VALUE, the MongoDB shell's JavaScript " +
 		"(mongosh --eval or its input: createUser's or updateUser's pwd: 'VALUE', changeUserPassword(USER, 'VALUE'), " +
-		"auth(USER, 'VALUE'); not passwordPrompt() nor process.env.VAR), useradd and usermod -p HASH (a crypt hash is judged as its password; not ! or *), openssl's -passin and -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, s_client -psk HEX, mac -macopt " +
+		"auth(USER, 'VALUE'); not passwordPrompt() nor process.env.VAR), vault write and vault kv put KEY=VALUE under a " +
+		"credential-like key (not KEY=@FILE), Oracle's logon USER/VALUE@DB (sqlplus, sql, expdp and impdp, exp and imp; also " +
+		"USERID=; not /nolog nor /), ldappasswd -s VALUE, elasticsearch-users -p VALUE, rabbitmqadmin -p VALUE, grafana-cli " +
+		"admin reset-admin-password VALUE, mc admin user add ALIAS USER VALUE, a quoted JSON argument in a shell script " +
+		"that sets a credential-like key to a literal (curl -d '{\"password\": \"VALUE\"}'), useradd and usermod -p HASH (a crypt hash is judged as its password; not ! or *), openssl's -passin and -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, s_client -psk HEX, mac -macopt " +
 		"key:KEY) and openssl passwd VALUE, keytool's -storepass VALUE; not env:VAR, file:PATH, stdin, " +
 		"-storepass:env VAR, nor the JDK trust store's published changeit) or on its input from echo or a " +
 		"here-string or here-document (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, chpasswd <<EOF, echo VALUE | docker login " +
 		"--password-stdin, echo \"AUTH VALUE\" | redis-cli; " +
 		"a here-document fed to a shell, written to a file or starting with #! is read as commands, any other, a help text, as data; " +
 		"in a shell script, a command substitution that only prints literal text, $(echo VALUE), $(printf 'VALUE'), `echo VALUE`, is " +
-		"that text, and the commands of $(...), `...` and <(...) are read as any other; not $(cat FILE) nor $(echo $VAR)), " +
+		"that text (and echo VALUE | base64 -d in one, what it decodes to), and the commands of $(...), `...` and <(...) are " +
+		"read as any other; not $(cat FILE) nor $(echo $VAR)), " +
 		"or is an SQL statement that sets a literal password (IDENTIFIED BY 'VALUE', SET PASSWORD = 'VALUE', PostgreSQL's " +
 		"and Cassandra's PASSWORD 'VALUE', SQL Server's WITH PASSWORD = 'VALUE'; a hash it gives too; not psql's :'var', " +
 		"PASSWORD NULL or IDENTIFIED BY RANDOM PASSWORD) given to a database client as its option's value (mysql -e, psql -c, " +
