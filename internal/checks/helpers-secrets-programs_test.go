@@ -849,6 +849,15 @@ func TestSQLFilesInConfigMaps(t *testing.T) {
 		"a commented-out statement":          {"init.sql", "-- CREATE USER app IDENTIFIED BY 'Orders-2024';\nCREATE TABLE t (id int);\n", false},
 		"a user without a password":          {"init.sql", "CREATE USER app IDENTIFIED WITH auth_socket;\nCREATE ROLE readers NOLOGIN;\n", false},
 		"a password in a string of a string": {"init.sql", "INSERT INTO notes VALUES ('ALTER USER app IDENTIFIED BY ''Orders-2024''');\n", false},
+		"a .psql file":                       {"01-roles.psql", "CREATE ROLE app WITH LOGIN PASSWORD 'Orders-2024';\n", true},
+		"a .pgsql file":                      {"init.pgsql", "ALTER USER postgres WITH PASSWORD 'Orders-2024';\n", true},
+		"a .ddl file":                        {"schema.ddl", "CREATE USER app IDENTIFIED BY 'Orders-2024';\n", true},
+		"a template of an SQL file":          {"init.sql.tpl", "CREATE USER app IDENTIFIED BY 'Orders-2024';\n", true},
+		"a .j2 template of an SQL file":      {"users.sql.j2", "CREATE USER app WITH PASSWORD 'Orders-2024';\n", true},
+		"a template's placeholder":           {"init.sql.tpl", "CREATE USER app IDENTIFIED BY '{{ .Values.appPassword }}';\n", false},
+		"a .j2 template's placeholder":       {"users.sql.j2", "CREATE USER app WITH PASSWORD '{{ app_password }}';\n", false},
+		"a .psql file without a password":    {"01-roles.psql", "CREATE ROLE readers NOLOGIN;\n", false},
+		"a template of something else":       {"nginx.conf.tpl", "CREATE USER app IDENTIFIED BY 'Orders-2024';\n", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

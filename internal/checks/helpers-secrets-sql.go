@@ -111,11 +111,26 @@ func shellText(w string) (string, bool) {
 }
 
 // sqlFile reports whether a ConfigMap's key names a file of SQL or CQL statements (an init
-// script mounted into /docker-entrypoint-initdb.d, 01-users.sql, schema.cql).
+// script mounted into /docker-entrypoint-initdb.d, 01-users.sql, schema.cql; sqlExtensions), or
+// a template of one (init.sql.tpl).
 func sqlFile(k string) bool {
-	ext := strings.ToLower(path.Ext(k))
-	return ext == ".sql" || ext == ".cql"
+	lower := strings.ToLower(k)
+	if ext := path.Ext(lower); templateExtensions[ext] {
+		// init.sql.tpl: a template of an SQL file (its placeholders are no literal).
+		lower = strings.TrimSuffix(lower, ext)
+	}
+	return sqlExtensions[path.Ext(lower)]
 }
+
+// sqlExtensions end the names of files of SQL or CQL statements: .sql and .cql, and the names
+// tools and editors give files of one dialect (.psql and .pgsql for PostgreSQL's, .mysql,
+// .plsql and .pls for Oracle's PL/SQL, .ddl for schema definitions, .hql for Hive's).
+var sqlExtensions = map[string]bool{".sql": true, ".cql": true, ".psql": true, ".pgsql": true, ".mysql": true,
+	".plsql": true, ".pls": true, ".ddl": true, ".hql": true}
+
+// templateExtensions end the names of templates, which a tool renders into the file named
+// without them (init.sql.tpl, init.sql.j2).
+var templateExtensions = map[string]bool{".tpl": true, ".tmpl": true, ".template": true, ".j2": true, ".in": true}
 
 // sqlToken is a token of SQL text: a word (a keyword, identifier or number), a quoted string
 // ('...', or "..." which MySQL reads as a string and Oracle as a quoted password), or one byte

@@ -61,7 +61,7 @@ var secConfigmapCredentials = &engine.Check{
 		"program's input (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, AUTH VALUE sent to redis-cli, or a " +
 		"here-document: chpasswd <<EOF), SQL statements that set a literal password (IDENTIFIED BY 'VALUE', SET PASSWORD = " +
 		"'VALUE', PASSWORD 'VALUE', WITH PASSWORD = 'VALUE', or a hash of one; not psql's :'var' nor PASSWORD NULL) in a key " +
-		"named *.sql or *.cql (an init script for /docker-entrypoint-initdb.d), given to a database client in a script " +
+		"named *.sql or *.cql (or *.psql, *.pgsql, *.mysql, *.plsql, *.ddl, *.hql, and a template of one, *.sql.tpl; an init script for /docker-entrypoint-initdb.d), given to a database client in a script " +
 		"(mysql -e, psql -c, sqlcmd -Q, cqlsh -e, or on its input) or written to a .sql file by one, crontab lines' commands " +
 		"(after the schedule and a system crontab's user, in a key named crontab or *.cron, or given to crontab by a script), " +
 		"shell scripts (a key named " +
