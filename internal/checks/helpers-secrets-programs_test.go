@@ -1192,3 +1192,40 @@ func TestMoreCommandsThatGiveCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialsWrittenToFiles judges a script that writes a literal credential into a file
+// that holds one, as an init container writes what a Secret's file would hold: echo or printf
+// VALUE > FILE (or | tee FILE), and a here-document cat writes, where FILE's name names a
+// credential (db_password, api-token, secret.txt) or is a password file (.pgpass, .netrc).
+// A variable, a path, nothing, and files named otherwise (a log, password_file) stay Pass.
+func TestCredentialsWrittenToFiles(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"echo to a password file":             {"echo 'Orders-2024' > /etc/app/db_password\nexec app", true},
+		"printf to a token file":              {"printf '%s' Orders-2024-token > /var/run/app/api-token", true},
+		"echo -n appended to a secret file":   {"echo -n Orders-2024 >> /etc/app/secret.txt", true},
+		"echo piped to tee":                   {"echo -n Orders-2024 | tee /etc/app/db_password > /dev/null", true},
+		"a here-document cat writes":          {"cat > /etc/app/password <<EOF\nOrders-2024\nEOF", true},
+		"echo a .pgpass line":                 {"echo 'db:5432:*:app:Orders-2024' > ~/.pgpass && chmod 600 ~/.pgpass", true},
+		"echo a .netrc line":                  {"echo 'machine git.example.com login ci password Orders-2024' > ~/.netrc", true},
+		"echo a variable to a password file":  {`echo "$DB_PASSWORD" > /etc/app/db_password`, false},
+		"echo prose to a log":                 {"echo 'password reset done' > /var/log/app.log", false},
+		"echo nothing to a password file":     {"echo -n '' > /etc/app/password", false},
+		"echo a path to a reference":          {"echo /run/secrets/db > /etc/app/password_file", false},
+		"a here-document of a variable":       {"cat > /etc/app/password <<EOF\n$DB_PASSWORD\nEOF", false},
+		"echo to a password file's directory": {"echo Orders-2024 > /etc/app/db_password/README", false},
+		"a .pgpass line from variables":       {`echo "db:5432:*:app:$PGPW" > ~/.pgpass`, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := argumentCredential(tc.script, nil, nil); (got != "") != tc.want {
+				t.Errorf("argumentCredential(%q) = %q, want a credential %v", tc.script, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) = %q, want a credential %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -2374,6 +2374,11 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 	if k := r.hereStringPassword(prog, args); k >= 0 {
 		return k, prog + " reads a password from a here-string"
 	}
+	if prog == "echo" || prog == "printf" {
+		if k, file := r.writtenCredential(prog, args); k >= 0 {
+			return k, prog + " writes a password to " + file
+		}
+	}
 	if r.flags {
 		if k, names := r.jsonArgument(args); k >= 0 {
 			return k, prog + "'s argument sets " + strings.Join(names, ", ")
@@ -2385,6 +2390,56 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 		}
 	}
 	return -1, ""
+}
+
+// writtenCredential is the index in args (the words of echo or printf, prog, after its name)
+// of the literal credential the command writes to a file that holds one, and the file; -1
+// when there is none: echo VALUE > /etc/app/db_password writes a password as a Secret's file
+// would hold it, and echo HOST:PORT:DB:USER:VALUE > ~/.pgpass a password file
+// (credentialFileText).
+func (r *commandReader) writtenCredential(prog string, args []string) (int, string) {
+	file := writtenFile(prog, args)
+	if file == "" {
+		return -1, ""
+	}
+	r.read += len(args)
+	var words []string
+	var at []int
+	for i := 0; i < len(args); i++ {
+		if ok, next := redirection(args[i]); ok {
+			if next {
+				i++
+			}
+			continue
+		}
+		words, at = append(words, args[i]), append(at, i)
+	}
+	k, text := r.printedText(prog, words)
+	if k < 0 || !credentialFileText(file, strings.ReplaceAll(text, `\n`, "\n")) {
+		return -1, ""
+	}
+	return at[k], file
+}
+
+// credentialFileName reports whether the name of file, without its extension, names a
+// credential (credentialFileText).
+func credentialFileName(file string) bool {
+	base := path.Base(file)
+	name := strings.TrimSuffix(base, path.Ext(base))
+	return name != "" && credentialName(name)
+}
+
+// credentialFileText reports whether text, written to the file named file, is a literal
+// credential: the file is a password file (passwordFile: .pgpass, .netrc) that gives one, or
+// its name, without its extension, names a credential (db_password, api-token, secret.txt;
+// not password_file, a reference) and text, its first line, is a literal one (credentialValue).
+func credentialFileText(file, text string) bool {
+	base := path.Base(file)
+	if passwordFile(base, text) {
+		return true
+	}
+	first, _, _ := strings.Cut(text, "\n")
+	return credentialFileName(file) && credentialValue(strings.TrimSuffix(base, path.Ext(base)), strings.TrimSpace(first))
 }
 
 // jsonArgument is the index in args (a shell script's words after a program's name) of a
@@ -3247,6 +3302,13 @@ func (r *commandReader) pipedPassword(fromProg string, from []string, prog strin
 	if prog == "crontab" {
 		return r.cronInput(fromProg, from, args)
 	}
+	if file := writtenFile(prog, args); prog == "tee" && file != "" {
+		// echo VALUE | tee /etc/app/db_password (writtenCredential).
+		if k, text := r.printedText(fromProg, from); k >= 0 && credentialFileText(file, strings.ReplaceAll(text, `\n`, "\n")) {
+			return k, fromProg + " writes a password to " + file
+		}
+		return -1, ""
+	}
 	form := r.stdinPasswordReader(prog, args)
 	if form == noPasswordInput {
 		return -1, ""
@@ -3626,6 +3688,9 @@ func (r *commandReader) script(script string) string {
 					return "a here-document gives " + h.reader + " SQL that sets a password (" + clause + ")"
 				}
 			} else if h.reader != "" && literalHereDocument(lines[first:body], h) {
+				if strings.ContainsRune(h.reader, '/') {
+					return "a here-document writes a password to " + h.reader
+				}
 				return h.reader + " reads a password from a here-document"
 			}
 		}
@@ -3755,6 +3820,9 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 				// cat > /docker-entrypoint-initdb.d/01-users.sql <<EOF: SQL a database
 				// runs.
 				commands, reader, form = false, written, sqlStatements
+			} else if written != "" && credentialFileName(written) {
+				// cat > /etc/app/db_password <<EOF: the body is the credential.
+				commands, reader, form = false, written, passwordLine
 			}
 			for d := start; d < len(docs); d++ {
 				docs[d].commands = commands
