@@ -1229,3 +1229,41 @@ func TestCredentialsWrittenToFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestKafkaRcloneAndInfluxPasswords judges kafka-configs' SCRAM credentials (--add-config
+// 'SCRAM-SHA-512=[password=VALUE]'), rclone config create/update/password KEY VALUE (and
+// KEY=VALUE) under a credential-like key, and influx setup's and user create's -p, in argv
+// and in a shell script.
+func TestKafkaRcloneAndInfluxPasswords(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		"kafka-configs SCRAM":                  {"kafka-configs.sh --bootstrap-server k:9092 --alter --add-config 'SCRAM-SHA-512=[password=Orders-2024]' --entity-type users --entity-name orders", true},
+		"kafka-configs SCRAM with iterations":  {"kafka-configs --alter --add-config SCRAM-SHA-256=[iterations=8192,password=Orders-2024] --entity-type users --entity-name orders", true},
+		"kafka-configs --add-config=":          {"kafka-configs --alter --add-config=SCRAM-SHA-512=[password=Orders-2024] --entity-type users --entity-name o", true},
+		"rclone config create KEY VALUE":       {"rclone config create s3 s3 provider AWS access_key_id AKIAEXAMPLE secret_access_key Orders-2024-Secret", true},
+		"rclone config create KEY=VALUE":       {"rclone config create backup sftp host=files user=orders pass=Orders-2024", true},
+		"rclone config update":                 {"rclone config update backup pass Orders-2024", true},
+		"influx setup -p":                      {"influx setup -u admin -p Orders-2024 -o orders -b metrics -f", true},
+		"influx user create -p":                {"influx user create -n orders -p Orders-2024 -o orders", true},
+		"kafka-configs SCRAM from a variable":  {`kafka-configs --alter --add-config "SCRAM-SHA-512=[password=$KAFKA_PASSWORD]" --entity-type users --entity-name o`, false},
+		"kafka-configs another setting":        {"kafka-configs --alter --add-config retention.ms=86400000 --entity-type topics --entity-name orders", false},
+		"rclone config create from a variable": {`rclone config create backup sftp host=files user=orders pass="$SFTP_PASS"`, false},
+		"rclone config create env_auth":        {"rclone config create s3 s3 provider AWS env_auth true", false},
+		"rclone copy":                          {"rclone copy /data backup:orders --transfers 4", false},
+		"influx query -p is no password":       {"influx query -p 'from(bucket: \"x\")'", false},
+		"influx setup from a variable":         {`influx setup -u admin -p "$INFLUX_PASSWORD" -o orders -b metrics -f`, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			i, why := programPassword(shellWords(tc.line))
+			if got := i >= 0; got != tc.want {
+				t.Errorf("programPassword(%q) = %d %q, want a password %v", tc.line, i, why, tc.want)
+			}
+			if got := scriptProgramPassword(tc.line); (got != "") != tc.want {
+				t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", tc.line, got, tc.want)
+			}
+		})
+	}
+}

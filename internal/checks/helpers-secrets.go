@@ -2611,16 +2611,20 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 		}
 		return -1, ""
 	},
-	"grafana-cli": (*commandReader).grafanaAdminPassword,
-	"grafana":     (*commandReader).grafanaAdminPassword,
-	"useradd":     (*commandReader).userAccountPassword,
-	"usermod":     (*commandReader).userAccountPassword,
-	"aws":         configSetReader("aws"),
-	"npm":         configSetReader("npm"),
-	"pnpm":        configSetReader("pnpm"),
-	"yarn":        configSetReader("yarn"),
-	"kubectl":     configSetReader("kubectl"),
-	"oc":          configSetReader("oc"),
+	"grafana-cli":      (*commandReader).grafanaAdminPassword,
+	"kafka-configs":    (*commandReader).kafkaSCRAMPassword,
+	"kafka-configs.sh": (*commandReader).kafkaSCRAMPassword,
+	"rclone":           (*commandReader).rcloneConfigPassword,
+	"influx":           (*commandReader).influxPassword,
+	"grafana":          (*commandReader).grafanaAdminPassword,
+	"useradd":          (*commandReader).userAccountPassword,
+	"usermod":          (*commandReader).userAccountPassword,
+	"aws":              configSetReader("aws"),
+	"npm":              configSetReader("npm"),
+	"pnpm":             configSetReader("pnpm"),
+	"yarn":             configSetReader("yarn"),
+	"kubectl":          configSetReader("kubectl"),
+	"oc":               configSetReader("oc"),
 }
 
 // sambaUserPassword reads Samba's clients' -U, --user USER%PASSWORD (smbclient(1): the
@@ -2802,6 +2806,99 @@ func (r *commandReader) configSetPassword(cmd configSetCommand, args []string) (
 	}
 	if k >= 0 && credentialName(name) && literalArgument(args[k]) && credentialValue(name, strings.Trim(strings.TrimRight(args[k], ";"), `"'`)) {
 		return k, " " + strings.Join(cmd.words, " ") + " sets " + name
+	}
+	return -1, ""
+}
+
+// kafkaSCRAMPassword reads kafka-configs' --add-config CONFIGS (or --add-config=CONFIGS), whose
+// SCRAM credentials give a user's password: SCRAM-SHA-512=[password=VALUE] or
+// SCRAM-SHA-256=[iterations=8192,password=VALUE] (Kafka's documentation, "Creating SCRAM
+// Credentials"). It returns the index in args of the word that gives a literal one and what
+// says so; -1 when there is none.
+func (r *commandReader) kafkaSCRAMPassword(args []string) (int, string) {
+	for i, w := range args {
+		r.read++
+		v, k := "", i
+		switch {
+		case w == "--add-config" && i+1 < len(args):
+			v, k = args[i+1], i+1
+		case strings.HasPrefix(w, "--add-config="):
+			v = w[len("--add-config="):]
+		default:
+			continue
+		}
+		text, expands := shellText(v)
+		for _, m := range kafkaSCRAMPasswordPattern.FindAllStringSubmatch(text, -1) {
+			if !(expands && strings.ContainsAny(m[1], "$`")) && credentialValue("", m[1]) {
+				return k, "'s --add-config gives a SCRAM password"
+			}
+		}
+	}
+	return -1, ""
+}
+
+// kafkaSCRAMPasswordPattern matches the password of a SCRAM credential in kafka-configs'
+// --add-config list: the value of password= inside [...].
+var kafkaSCRAMPasswordPattern = regexp.MustCompile(`[\[,]password=([^,\]]*)`)
+
+// rcloneValueOptions are rclone's global options that take the next word as their value.
+var rcloneValueOptions = map[string]bool{"--config": true, "--log-file": true, "--log-level": true,
+	"--cache-dir": true, "--temp-dir": true}
+
+// rcloneConfigPassword reads rclone config create NAME TYPE [KEY VALUE | KEY=VALUE]..., rclone
+// config update NAME [KEY VALUE]... and rclone config password NAME [KEY VALUE]...: the index
+// in args of a value set, under a key that names a credential (credentialName: pass,
+// secret_access_key, client_secret, account_key), to a literal one, and what says so; -1
+// when there is none. (rclone obscures pass in its file; the manifest holds it as written.)
+func (r *commandReader) rcloneConfigPassword(args []string) (int, string) {
+	if len(args) == 0 {
+		return -1, ""
+	}
+	ops := r.operands(args, rcloneValueOptions)
+	word := func(k int) string { return strings.TrimRight(args[ops[k]], ";") }
+	first := 0
+	switch {
+	case len(ops) > 4 && word(0) == "config" && word(1) == "create":
+		first = 4
+	case len(ops) > 3 && word(0) == "config" && (word(1) == "update" || word(1) == "password"):
+		first = 3
+	default:
+		return -1, ""
+	}
+	for n := first; n < len(ops); n++ {
+		key, v, k := strings.Trim(word(n), `"'`), "", ops[n]
+		if name, value, ok := strings.Cut(key, "="); ok {
+			if strings.ContainsAny(args[ops[n]], "$`") {
+				continue
+			}
+			key, v = name, value
+		} else if n+1 < len(ops) {
+			n++
+			k = ops[n]
+			if !literalArgument(args[k]) {
+				continue
+			}
+			v = strings.Trim(word(n), `"'`)
+		}
+		if v != "" && credentialName(key) && credentialValue(key, v) {
+			return k, " config " + word(1) + " sets " + key
+		}
+	}
+	return -1, ""
+}
+
+// influxPassword reads the InfluxDB 2 CLI's -p, --password PASSWORD of influx setup and influx
+// user create (the long form is a credential flag: flagPassword); elsewhere -p is no password.
+func (r *commandReader) influxPassword(args []string) (int, string) {
+	if len(args) == 0 {
+		return -1, ""
+	}
+	sub := []string{"setup"}
+	if args[0] == "user" {
+		sub = []string{"user", "create"}
+	}
+	if k, _ := r.optionPassword(passwordOption{flag: "-p", separate: true, subcommand: sub}, sqlOption{}, args); k >= 0 {
+		return k, " " + strings.Join(sub, " ") + "'s -p gives a password"
 	}
 	return -1, ""
 }
@@ -4224,7 +4321,8 @@ func redisOptionPassword(script string) string {
 var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", "login", "sqlcmd", "bcp", "ldap",
 	"passwd", "mc", "rabbitmqctl", "openssl", "keytool", "jarsigner", "ssh-keygen", "zip", "7z", "mosquitto_",
 	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set", "useradd", "usermod",
-	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin"}
+	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin", "kafka-configs", "rclone",
+	"influx"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions.
 func mayNameProgram(text string) bool {

@@ -68,7 +68,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"auth(USER, 'VALUE'); not passwordPrompt() nor process.env.VAR), vault write and vault kv put KEY=VALUE under a " +
 		"credential-like key (not KEY=@FILE), Oracle's logon USER/VALUE@DB (sqlplus, sql, expdp and impdp, exp and imp; also " +
 		"USERID=; not /nolog nor /), ldappasswd -s VALUE, elasticsearch-users -p VALUE, rabbitmqadmin -p VALUE, grafana-cli " +
-		"admin reset-admin-password VALUE, mc admin user add ALIAS USER VALUE, a quoted JSON argument in a shell script " +
+		"admin reset-admin-password VALUE, mc admin user add ALIAS USER VALUE, kafka-configs --add-config " +
+		"'SCRAM-SHA-512=[password=VALUE]', rclone config create NAME TYPE pass VALUE (or KEY=VALUE under a credential-like key), " +
+		"influx setup and user create -p VALUE, a quoted JSON argument in a shell script " +
 		"that sets a credential-like key to a literal (curl -d '{\"password\": \"VALUE\"}'), a literal a script writes into " +
 		"a file whose name names a credential or that is a password file (echo VALUE > /config/db_password, echo VALUE | tee " +
 		"FILE, cat > FILE <<EOF; echo HOST:PORT:DB:USER:VALUE > ~/.pgpass), useradd and usermod -p HASH (a crypt hash is judged as its password; not ! or *), openssl's -passin and -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, s_client -psk HEX, mac -macopt " +
