@@ -53,12 +53,7 @@ func (r *commandReader) oracleLogonPassword(args []string) (int, string) {
 		if strings.ContainsAny(args[k], "$`") {
 			continue
 		}
-		user, rest, ok := strings.Cut(logon, "/")
-		if !ok || user == "" || strings.HasPrefix(user, "@") {
-			continue
-		}
-		pw, _, _ := strings.Cut(rest, "@")
-		if literalArgument(pw) {
+		if pw, ok := oracleLogon(logon); ok && literalArgument(pw) {
 			if isParam {
 				return k, "'s USERID gives a password"
 			}
@@ -193,6 +188,9 @@ const (
 // statement (WHERE password = 'x': the statement must set a user's), psql's \password (a
 // prompt), strings and comments (--, #, /* */). The text is read once.
 func sqlPassword(text string, expands bool) string {
+	if sqlPlusConnect(text, expands) {
+		return "CONNECT"
+	}
 	var st sqlState
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -436,4 +434,39 @@ func (r *commandReader) mongoEvalPassword(args []string) (int, string) {
 		}
 	}
 	return -1, ""
+}
+
+// oracleLogon is the password of an Oracle logon, USER/PASSWORD[@CONNECT_IDENTIFIER]; ok is
+// false when it gives none (/, /@DB, USER alone, @SCRIPT).
+func oracleLogon(logon string) (string, bool) {
+	user, rest, ok := strings.Cut(logon, "/")
+	if !ok || user == "" || strings.HasPrefix(user, "@") {
+		return "", false
+	}
+	pw, _, _ := strings.Cut(rest, "@")
+	return pw, pw != ""
+}
+
+// sqlPlusConnect reports whether a line of text (SQL*Plus's or SQLcl's input, or a script it
+// runs) is its CONNECT (CONN) command with a logon that gives a literal password: connect
+// system/VALUE@db as sysdba. Where a shell expanded the text (expands), a logon with $ or ` in
+// it is none; so are connect / as sysdba and CONNECT BY of a hierarchical query.
+func sqlPlusConnect(text string, expands bool) bool {
+	if !strings.Contains(strings.ToLower(text), "conn") {
+		return false
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.EqualFold(f[0], "connect") && !strings.EqualFold(f[0], "conn") {
+			continue
+		}
+		logon := strings.Trim(strings.TrimRight(f[1], ";"), `"'`)
+		if expands && strings.ContainsAny(logon, "$`") {
+			continue
+		}
+		if pw, ok := oracleLogon(logon); ok && credentialValue("", strings.Trim(pw, `"`)) {
+			return true
+		}
+	}
+	return false
 }

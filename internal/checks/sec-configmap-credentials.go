@@ -54,7 +54,8 @@ var secConfigmapCredentials = &engine.Check{
 		"hash, judged as its password), redis-cli AUTH VALUE, CONFIG SET requirepass VALUE and ACL SETUSER USER >VALUE, " +
 		"the MongoDB shell's JavaScript (mongosh --eval, its input, and a key named *.js, an init script for " +
 		"/docker-entrypoint-initdb.d: createUser's or updateUser's pwd: 'VALUE', changeUserPassword(USER, 'VALUE'); not " +
-		"passwordPrompt() nor process.env.VAR), vault kv put KEY=VALUE, Oracle's logon USER/VALUE@DB (sqlplus), a literal " +
+		"passwordPrompt() nor process.env.VAR), vault kv put KEY=VALUE, Oracle's logon USER/VALUE@DB (sqlplus, and SQL*Plus's " +
+		"CONNECT USER/VALUE in an SQL file or on its input), a literal " +
 		"written into a file named for a credential (echo VALUE > /config/db_password), " +
 		"openssl's -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, " +
 		"s_client -psk HEX) and openssl passwd VALUE, keytool's -storepass VALUE, not the " +

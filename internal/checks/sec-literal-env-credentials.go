@@ -67,7 +67,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"(mongosh --eval or its input: createUser's or updateUser's pwd: 'VALUE', changeUserPassword(USER, 'VALUE'), " +
 		"auth(USER, 'VALUE'); not passwordPrompt() nor process.env.VAR), vault write and vault kv put KEY=VALUE under a " +
 		"credential-like key (not KEY=@FILE), Oracle's logon USER/VALUE@DB (sqlplus, sql, expdp and impdp, exp and imp; also " +
-		"USERID=; not /nolog nor /), ldappasswd -s VALUE, elasticsearch-users -p VALUE, rabbitmqadmin -p VALUE, grafana-cli " +
+		"USERID=, and SQL*Plus's CONNECT USER/VALUE on its input; not /nolog nor /), ldappasswd -s VALUE, elasticsearch-users -p VALUE, rabbitmqadmin -p VALUE, grafana-cli " +
 		"admin reset-admin-password VALUE, mc admin user add ALIAS USER VALUE, kafka-configs --add-config " +
 		"'SCRAM-SHA-512=[password=VALUE]', rclone config create NAME TYPE pass VALUE (or KEY=VALUE under a credential-like key), " +
 		"influx setup and user create -p VALUE, a quoted JSON argument in a shell script " +
