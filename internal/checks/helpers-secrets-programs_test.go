@@ -1276,3 +1276,50 @@ func TestKafkaRcloneAndInfluxPasswords(t *testing.T) {
 		})
 	}
 }
+
+// TestMoreProgramsThatReadAPasswordFromTheirInput judges echo or printf giving a literal
+// password to more programs that read one from their input: smbpasswd -s, htpasswd -i, kinit,
+// openssl's -passin stdin and gpg --passphrase-fd 0 (as argv and as a shell script's line, and
+// in a here-document). A variable, a keytab and the options that do not read the input stay
+// Pass.
+func TestMoreProgramsThatReadAPasswordFromTheirInput(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		"printf to smbpasswd -s":          {`printf 'Orders-2024\nOrders-2024\n' | smbpasswd -s -a orders`, true},
+		"echo to smbpasswd -sa":           {`echo -e 'Orders-2024\nOrders-2024' | smbpasswd -sa orders`, true},
+		"echo to htpasswd -i":             {"echo Orders-2024 | htpasswd -i -c /etc/nginx/.htpasswd admin", true},
+		"echo to kinit":                   {"echo Orders-2024 | kinit orders@EXAMPLE.COM", true},
+		"echo to openssl -passin stdin":   {"echo Orders-2024 | openssl rsa -in k.pem -passin stdin -out plain.pem", true},
+		"echo to gpg --passphrase-fd 0":   {"echo Orders-2024 | gpg --batch --passphrase-fd 0 -d /data/backup.gpg", true},
+		"echo to openssl -passout=stdin":  {"echo Orders-2024 | openssl genrsa -aes256 -passout=stdin 2048", true},
+		"echo a variable to smbpasswd -s": {`printf '%s\n%s\n' "$PW" "$PW" | smbpasswd -s -a orders`, false},
+		"echo to smbpasswd without -s":    {"echo Orders-2024 | smbpasswd -a orders", false},
+		"echo to htpasswd without -i":     {"echo Orders-2024 | htpasswd -c /etc/nginx/.htpasswd admin", false},
+		"echo to kinit with a keytab":     {"echo x | kinit -kt /etc/krb5.keytab orders@EXAMPLE.COM", false},
+		"echo a variable to kinit":        {`echo "$KRB_PASSWORD" | kinit orders@EXAMPLE.COM`, false},
+		"echo to openssl -passin file:":   {"echo Orders-2024 | openssl rsa -in k.pem -passin file:/run/pw -out p.pem", false},
+		"echo to gpg reading a file":      {"echo Orders-2024 | gpg --batch --passphrase-file /run/pw -d /data/b.gpg", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			i, why := programPassword(shellWords(tc.line))
+			if got := i >= 0; got != tc.want {
+				t.Errorf("programPassword(%q) = %d %q, want a password %v", tc.line, i, why, tc.want)
+			}
+			if got := scriptProgramPassword(tc.line); (got != "") != tc.want {
+				t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", tc.line, got, tc.want)
+			}
+		})
+	}
+	for script, want := range map[string]bool{
+		"smbpasswd -s -a orders <<EOF\nOrders-2024\nOrders-2024\nEOF": true,
+		"kinit orders@EXAMPLE.COM <<EOF\nOrders-2024\nEOF":            true,
+		"smbpasswd -s -a orders <<EOF\n$PW\n$PW\nEOF":                 false,
+	} {
+		if got := scriptProgramPassword(script); (got != "") != want {
+			t.Errorf("scriptProgramPassword(%q) = %q, want a password %v", script, got, want)
+		}
+	}
+}

@@ -3365,6 +3365,25 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 	switch prog {
 	case "chpasswd":
 		return userLines
+	case "kinit":
+		// MIT's and Heimdal's kinit read the password from their input when it is no
+		// terminal (kinit PRINCIPAL; -k uses a keytab instead).
+		r.read += len(args)
+		if !slices.Contains(args, "-k") && !slices.Contains(args, "-kt") && !slices.Contains(args, "--keytab") {
+			return passwordLine
+		}
+		return noPasswordInput
+	case "smbpasswd", "htpasswd", "openssl", "gpg", "gpg2":
+		// smbpasswd -s, htpasswd -i, openssl's -passin stdin (-passout, -pass) and gpg
+		// --passphrase-fd 0 read the password from their input.
+		r.read += len(args)
+		for i, w := range args {
+			// An option's value is attached (-passin=stdin) or the next word (-passin stdin).
+			if stdinPasswordOption(prog, w) || i > 0 && stdinPasswordOption(prog, args[i-1]+"="+w) {
+				return passwordLine
+			}
+		}
+		return noPasswordInput
 	case "passwd":
 		r.read += len(args)
 		if slices.Contains(args, "--stdin") {
@@ -3390,6 +3409,24 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 		}
 	}
 	return noPasswordInput
+}
+
+// stdinPasswordOption reports whether w, an argument of prog, makes it read a password from
+// its input: smbpasswd's -s (also in a cluster of options, -sa), htpasswd's -i (-ic),
+// openssl's -passin=stdin (and -passout, -pass), gpg's --passphrase-fd=0.
+func stdinPasswordOption(prog, w string) bool {
+	switch prog {
+	case "smbpasswd", "htpasswd":
+		flag := byte('s')
+		if prog == "htpasswd" {
+			flag = 'i'
+		}
+		return len(w) > 1 && w[0] == '-' && w[1] != '-' && !strings.Contains(w, "=") && strings.IndexByte(w, flag) > 0
+	case "openssl":
+		name, v, ok := strings.Cut(w, "=")
+		return ok && v == "stdin" && opensslPassOptions["-"+strings.TrimLeft(name, "-")]
+	}
+	return w == "--passphrase-fd=0"
 }
 
 // pipedPassword is the index in from (the words after the program fromProg, which pipes its
@@ -4321,7 +4358,7 @@ func redisOptionPassword(script string) string {
 var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", "login", "sqlcmd", "bcp", "ldap",
 	"passwd", "mc", "rabbitmqctl", "openssl", "keytool", "jarsigner", "ssh-keygen", "zip", "7z", "mosquitto_",
 	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set", "useradd", "usermod",
-	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin", "kafka-configs", "rclone",
+	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin", "kafka-configs", "rclone", "kinit", "gpg",
 	"influx"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions.
