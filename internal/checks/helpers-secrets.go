@@ -907,6 +907,25 @@ func decodeSegments(text string) (decoded string, ok bool) {
 	return b.String(), true
 }
 
+// encodedCredential says what literal credential the base64 or percent-encoded segments of
+// value hold once decoded (decodeSegments, as gitleaks decodes them for its rules), where no
+// name says so: a URL with a literal password (DATABASE_URL_B64's
+// postgres://app:VALUE@db/app) or configuration that sets a credential-like name
+// (credentialSettings: db.password=VALUE); "" when they hold none, or value has none.
+func encodedCredential(value string) string {
+	decoded, ok := decodeSegments(value)
+	if !ok {
+		return ""
+	}
+	if urlPassword(decoded) {
+		return "password in a URL, encoded"
+	}
+	if names := credentialSettings(decoded, maxSettingsNamed); len(names) > 0 {
+		return "sets " + strings.Join(names, ", ") + ", encoded"
+	}
+	return ""
+}
+
 // percentEscape reports whether text[i:] starts with '%' and two hexadecimal digits.
 func percentEscape(text string, i int) bool {
 	return i+2 < len(text) && text[i] == '%' && isHexDigit(text[i+1]) && isHexDigit(text[i+2])

@@ -546,3 +546,41 @@ func TestPropertiesCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestEncodedCredentials judges values whose base64 or percent-encoded segments hold, decoded,
+// a URL with a literal password or configuration that sets a credential-like name, where no
+// name says so (DATABASE_URL_B64, a ConfigMap's app.conf.b64): env values (envCredential) and
+// ConfigMap values (keyCredential). Encoded text without a credential, with a reference or a
+// placeholder, and binary data stay Pass.
+func TestEncodedCredentials(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	tests := map[string]struct {
+		value string
+		want  bool
+	}{
+		"a URL with a password":           {b64("postgres://app:Orders-2024@db.shop.svc/app"), true},
+		"a properties line":               {b64("db.password=Orders-2024"), true},
+		"a JSON document":                 {b64(`{"user": "app", "password": "Orders-2024"}`), true},
+		"URL-safe base64 of a URL":        {base64.RawURLEncoding.EncodeToString([]byte("redis://:Orders-2024@redis:6379/0")), true},
+		"a percent-encoded URL":           {"postgres%3A%2F%2Fapp%3AOrders-2024%40db.shop.svc%2Fapp", true},
+		"text without a credential":       {b64("hello world from the orders service"), false},
+		"a URL without a password":        {b64("postgres://db.shop.svc:5432/app?sslmode=require"), false},
+		"a reference":                     {b64("db.password=${DB_PASSWORD}"), false},
+		"a placeholder":                   {b64(`{"password": "<password>"}`), false},
+		"binary data":                     {base64.StdEncoding.EncodeToString([]byte{0x30, 0x82, 0x01, 0x0a, 0x02, 0x82, 0x01, 0x01, 0x00, 0xc4, 0x1d, 0x8e, 0x00, 0xff, 0x10, 0x20, 0x7f, 0x80}), false},
+		"a JWT's header":                  {"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", false},
+		"a percent-encoded path":          {"/files/orders%20report%202024.pdf", false},
+		"a checksum":                      {"3f786850e387550fdab836ed7e6dc881de23001b", false},
+		"a setting that names a lifetime": {b64("token_ttl=3600"), false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := envCredential("APP_CONFIG_B64", tc.value); (got != "") != tc.want {
+				t.Errorf("envCredential(APP_CONFIG_B64, %q) = %q, want a credential %v", tc.value, got, tc.want)
+			}
+			if got := keyCredential("app.conf.b64", tc.value, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(app.conf.b64, %q) = %q, want a credential %v", tc.value, got, tc.want)
+			}
+		})
+	}
+}

@@ -54,7 +54,8 @@ var secConfigmapCredentials = &engine.Check{
 		"hash, judged as its password), redis-cli AUTH VALUE, CONFIG SET requirepass VALUE and ACL SETUSER USER >VALUE, " +
 		"the MongoDB shell's JavaScript (mongosh --eval, its input, and a key named *.js, an init script for " +
 		"/docker-entrypoint-initdb.d: createUser's or updateUser's pwd: 'VALUE', changeUserPassword(USER, 'VALUE'); not " +
-		"passwordPrompt() nor process.env.VAR), vault kv put KEY=VALUE, Oracle's logon USER/VALUE@DB (sqlplus, and SQL*Plus's " +
+		"passwordPrompt() nor process.env.VAR), a URL with a literal password or settings of a credential once a value's " +
+		"base64 or percent-encoded segments are decoded (app.properties.b64), vault kv put KEY=VALUE, Oracle's logon USER/VALUE@DB (sqlplus, and SQL*Plus's " +
 		"CONNECT USER/VALUE in an SQL file or on its input), a literal " +
 		"written into a file named for a credential (echo VALUE > /config/db_password), " +
 		"openssl's -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, " +
@@ -268,7 +269,13 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 			return "JavaScript gives a password (" + clause + ")"
 		}
 	}
-	return textProgramPassword(v, script)
+	if why := textProgramPassword(v, script); why != "" {
+		return why
+	}
+	if !binary {
+		return encodedCredential(v)
+	}
+	return ""
 }
 
 // shellScriptKey reports whether the ConfigMap key k holds a shell script: it is named as one

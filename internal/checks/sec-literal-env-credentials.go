@@ -30,7 +30,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
 		"Server=db;Password=... or host=db password=...) setting a credential-like name to a literal " +
-		"value. A variable the kubelet takes from the pod's own annotation or label (valueFrom.fieldRef " +
+		"value, also once its base64 or percent-encoded segments are decoded (DATABASE_URL_B64 holding " +
+		"postgres://user:password@host/db encoded). A variable the kubelet takes from the pod's own annotation or label (valueFrom.fieldRef " +
 		"metadata.annotations['KEY'] or metadata.labels['KEY']) is read as a literal: the pod template " +
 		"writes its value. A $(VAR) " +
 		"reference is expanded as the kubelet expands it when VAR is a " +
@@ -240,7 +241,7 @@ func envCredential(name, value string) string {
 	} else if names := credentialSettings(value, maxSettingsNamed); len(names) > 0 {
 		return "sets " + strings.Join(names, ", ")
 	}
-	return ""
+	return encodedCredential(value)
 }
 
 // podMetadataValue is the value the kubelet gives a variable from the pod's own annotation or
