@@ -418,15 +418,10 @@ var mongoShells = map[string]bool{"mongosh": true, "mongo": true}
 // index in args of the word that gives a literal password (mongoShellPassword), and what says
 // so; -1 when there is none.
 func (r *commandReader) mongoEvalPassword(args []string) (int, string) {
-	for i, w := range args {
+	for i := range args {
 		r.read++
-		v, k := "", i
-		switch {
-		case w == "--eval" && i+1 < len(args):
-			v, k = args[i+1], i+1
-		case strings.HasPrefix(w, "--eval="):
-			v = w[len("--eval="):]
-		default:
+		v, k, ok := longOptionValue(args, i, "--eval")
+		if !ok {
 			continue
 		}
 		if text, expands := shellText(v); mongoShellPassword(text, expands) != "" {

@@ -2835,15 +2835,10 @@ func (r *commandReader) configSetPassword(cmd configSetCommand, args []string) (
 // Credentials"). It returns the index in args of the word that gives a literal one and what
 // says so; -1 when there is none.
 func (r *commandReader) kafkaSCRAMPassword(args []string) (int, string) {
-	for i, w := range args {
+	for i := range args {
 		r.read++
-		v, k := "", i
-		switch {
-		case w == "--add-config" && i+1 < len(args):
-			v, k = args[i+1], i+1
-		case strings.HasPrefix(w, "--add-config="):
-			v = w[len("--add-config="):]
-		default:
+		v, k, ok := longOptionValue(args, i, "--add-config")
+		if !ok {
 			continue
 		}
 		text, expands := shellText(v)
@@ -2854,6 +2849,19 @@ func (r *commandReader) kafkaSCRAMPassword(args []string) (int, string) {
 		}
 	}
 	return -1, ""
+}
+
+// longOptionValue reads args[i] as the long option name, given its value in the next word
+// (--name VALUE) or in the same one (--name=VALUE): the value, and the index in args of the word
+// that gives it; ok is false when args[i] is not that option or its value is missing.
+func longOptionValue(args []string, i int, name string) (value string, at int, ok bool) {
+	switch w := args[i]; {
+	case w == name && i+1 < len(args):
+		return args[i+1], i + 1, true
+	case strings.HasPrefix(w, name+"="):
+		return w[len(name)+1:], i, true
+	}
+	return "", -1, false
 }
 
 // kafkaSCRAMPasswordPattern matches the password of a SCRAM credential in kafka-configs'
