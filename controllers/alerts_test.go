@@ -209,11 +209,11 @@ func TestAlerts(t *testing.T) {
 		return nil
 	})
 	advance(t, expires.Sub(clk.Now())+time.Second)
-	// The expiry is news twice: the exception expired, and the namespace it kept compliant is
-	// non-compliant again.
-	eventually(t, 20*time.Second, "ExceptionExpired and NamespaceNonCompliant again", func() error {
-		if hook.count("ExceptionExpired") != 1 || hook.count("NamespaceNonCompliant") != 2 ||
-			slack.count("ExceptionExpired") != 1 || slack.count("NamespaceNonCompliant") != 2 {
+	// The expiry is news three times: the exception expired, the finding it waived fails again,
+	// and the namespace it kept compliant is non-compliant again.
+	eventually(t, 20*time.Second, "ExceptionExpired, NewFinding and NamespaceNonCompliant again", func() error {
+		if hook.count("ExceptionExpired") != 1 || hook.count("NamespaceNonCompliant") != 2 || hook.count("NewFinding") != 2 ||
+			slack.count("ExceptionExpired") != 1 || slack.count("NamespaceNonCompliant") != 2 || slack.count("NewFinding") != 2 {
 			return fmt.Errorf("received %v / %v", hook.received(), slack.received())
 		}
 		return nil
@@ -247,10 +247,11 @@ func TestAlerts(t *testing.T) {
 			t.Errorf("an alert about the baseline of alerts-b: %v", b)
 		}
 	}
-	// The finding that failed again when the exception expired was already reported (it was
-	// listed as failing before the exception): one NewFinding for it, and one for the marker.
-	if n := hook.count("NewFinding"); n != 2 {
-		t.Errorf("%d NewFinding alerts, want 2 (api's, once, and the marker's)", n)
+	// The finding that failed again when the exception expired is news again, though it was
+	// reported before the exception: two NewFinding alerts for it (its first failure, and its
+	// failing again, with a key of its own: findingAlert), and one for the marker.
+	if n := hook.count("NewFinding"); n != 3 || hook.mentions("marker") != 1 {
+		t.Errorf("%d NewFinding alerts, want 3 (api's twice, and the marker's): %v", n, hook.received())
 	}
 }
 

@@ -71,12 +71,12 @@ func (r *ComplianceProfileReconciler) notifyExceptions(_ context.Context, p *pas
 // notifyNamespaceChange follows a report's status write: alerts on new failures (fresh) and on
 // the namespace turning NonCompliant, and an Event when its result crossed NonCompliant.
 func (r *ComplianceProfileReconciler) notifyNamespaceChange(ctx context.Context, profile *v1alpha1.ComplianceProfile, rep *v1alpha1.ComplianceReport,
-	previous v1alpha1.ComplianceState, fresh []v1alpha1.Finding) {
+	previous v1alpha1.ComplianceState, fresh []v1alpha1.Finding, now time.Time) {
 	log := logf.FromContext(ctx)
 	ns, st := rep.Namespace, &rep.Status
 	if previous != "" {
 		// Alerts describe changes: the first evaluation of a namespace is a baseline, not news.
-		r.alertTransitions(profile, ns, previous, fresh, st)
+		r.alertTransitions(profile, ns, previous, fresh, st, now)
 	}
 	switch {
 	case st.Result == v1alpha1.NonCompliant && previous != v1alpha1.NonCompliant:
@@ -96,10 +96,10 @@ func (r *ComplianceProfileReconciler) notifyNamespaceChange(ctx context.Context,
 }
 
 // notifyProfileChange follows a profile's status write: alerts on new cluster-scoped failures
-// (fresh: freshCluster), and an Event when the profile turned not Ready or not Ready for
-// another reason.
-func (r *ComplianceProfileReconciler) notifyProfileChange(profile *v1alpha1.ComplianceProfile, previous *v1alpha1.ComplianceProfileStatus, fresh []v1alpha1.Finding) {
-	r.alertClusterFindings(profile, previous, fresh)
+// (fresh: freshCluster, identified by the evaluation made at now), and an Event when the
+// profile turned not Ready or not Ready for another reason.
+func (r *ComplianceProfileReconciler) notifyProfileChange(profile *v1alpha1.ComplianceProfile, previous *v1alpha1.ComplianceProfileStatus, fresh []v1alpha1.Finding, now time.Time) {
+	r.alertClusterFindings(profile, previous, fresh, now)
 	ready := meta.FindStatusCondition(profile.Status.Conditions, v1alpha1.ConditionReady)
 	if ready == nil || ready.Status != metav1.ConditionFalse {
 		return
@@ -110,27 +110,28 @@ func (r *ComplianceProfileReconciler) notifyProfileChange(profile *v1alpha1.Comp
 	}
 }
 
-// alertClusterFindings sends an alert for every new failing cluster-scoped finding (fresh), not
-// on the first evaluation (previous, the status before it, was never written: a baseline, not
-// news).
-func (r *ComplianceProfileReconciler) alertClusterFindings(profile *v1alpha1.ComplianceProfile, previous *v1alpha1.ComplianceProfileStatus, fresh []v1alpha1.Finding) {
+// alertClusterFindings sends an alert for every new failing cluster-scoped finding (fresh, which
+// the evaluation made at now identified), not on the first evaluation (previous, the status
+// before it, was never written: a baseline, not news).
+func (r *ComplianceProfileReconciler) alertClusterFindings(profile *v1alpha1.ComplianceProfile, previous *v1alpha1.ComplianceProfileStatus, fresh []v1alpha1.Finding, now time.Time) {
 	if profile.Spec.Alerts == nil || previous.ObservedGeneration == 0 {
 		return
 	}
 	for _, f := range fresh {
-		r.alerts.Send(findingAlert(profile.Name, "", f))
+		r.alerts.Send(findingAlert(profile.Name, "", f, now))
 	}
 }
 
-// alertTransitions sends an alert for every new failing finding (fresh; the dispatcher keeps
-// those at or above the profile's alert severity), and for a namespace that became
-// NonCompliant.
-func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.ComplianceProfile, ns string, previous v1alpha1.ComplianceState, fresh []v1alpha1.Finding, st *v1alpha1.ComplianceReportStatus) {
+// alertTransitions sends an alert for every new failing finding (fresh, which the evaluation
+// made at now identified; the dispatcher keeps those at or above the profile's alert
+// severity), and for a namespace that became NonCompliant.
+func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.ComplianceProfile, ns string, previous v1alpha1.ComplianceState, fresh []v1alpha1.Finding,
+	st *v1alpha1.ComplianceReportStatus, now time.Time) {
 	if profile.Spec.Alerts == nil {
 		return
 	}
 	for _, f := range fresh {
-		r.alerts.Send(findingAlert(profile.Name, ns, f))
+		r.alerts.Send(findingAlert(profile.Name, ns, f, now))
 	}
 	if st.Result == v1alpha1.NonCompliant && previous != v1alpha1.NonCompliant {
 		a := alert.Alert{Event: v1alpha1.AlertNamespaceNonCompliant, Profile: profile.Name, Namespace: ns,
@@ -219,12 +220,22 @@ func newFailures(prev, next []v1alpha1.Finding) []v1alpha1.Finding {
 	return out
 }
 
-func findingAlert(profile, ns string, f v1alpha1.Finding) alert.Alert {
+// findingAlert is the NewFinding alert of a failing finding that the evaluation made at
+// identified found new (freshFailures). Its time is the finding's firstSeen, but its key holds
+// identified: a finding failing again after it stopped (an exception deleted, expired or edited
+// to waive less keeps its firstSeen) is a new transition, which sinks that delivered the first
+// must not take for it (alert.DefaultKey). For a finding never seen before the two are the same.
+func findingAlert(profile, ns string, f v1alpha1.Finding, identified time.Time) alert.Alert {
 	a := alert.Alert{Event: v1alpha1.AlertNewFinding, Profile: profile, Namespace: ns, Severity: f.Severity,
 		Check: f.Check, Criteria: f.Criteria, Resource: f.Resource, Container: f.Container, Message: f.Message}
 	if f.FirstSeen != nil {
 		a.Time = f.FirstSeen.Time
 	}
+	k := a
+	if k.Time.IsZero() || identified.After(k.Time) {
+		k.Time = identified
+	}
+	a.Key = alert.DefaultKey(k)
 	return a
 }
 

@@ -114,7 +114,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		// The findings the report does not list may have changed all the same (a new one in
 		// place of one that went): they are alerted on, as after a write.
 		if fresh := r.fresh(profile, ps, ns, sum, desired.Findings, desired.Findings, now); len(fresh) > 0 {
-			r.alertTransitions(profile, ns, rep.Status.Result, fresh, &desired)
+			r.alertTransitions(profile, ns, rep.Status.Result, fresh, &desired, now)
 		}
 		return nil
 	}
@@ -144,7 +144,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
 	r.state.markWritten(ps, ns, now)
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
-	r.notifyNamespaceChange(ctx, profile, rep, previous, r.fresh(profile, ps, ns, sum, desired.Findings, prevFindings, now))
+	r.notifyNamespaceChange(ctx, profile, rep, previous, r.fresh(profile, ps, ns, sum, desired.Findings, prevFindings, now), now)
 	return nil
 }
 

@@ -67,7 +67,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 		ps.statusWritten = desired.DeepCopy()
 		// The findings the status does not list may have changed all the same (a new one in
 		// place of one that went): they are identified, and alerted on, as after a write.
-		r.alertClusterFindings(profile, &profile.Status, r.freshCluster(p, desired.ClusterFindings, desired.ClusterFindings))
+		r.alertClusterFindings(profile, &profile.Status, r.freshCluster(p, desired.ClusterFindings, desired.ClusterFindings), p.now)
 		return nil
 	}
 	previous := profile.Status.DeepCopy()
@@ -76,7 +76,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 		return fmt.Errorf("writing the status of profile %s: %w", profile.Name, err)
 	}
 	ps.statusWritten = desired.DeepCopy()
-	r.notifyProfileChange(profile, previous, r.freshCluster(p, desired.ClusterFindings, previous.ClusterFindings))
+	r.notifyProfileChange(profile, previous, r.freshCluster(p, desired.ClusterFindings, previous.ClusterFindings), p.now)
 	return nil
 }
 
