@@ -312,6 +312,29 @@ func (h *journalHook) firstSeen(profile, ns string, next report.FirstSeenLookup)
 	}
 }
 
+// failing are the keys (journal.FindingKey) of the namespace's findings that the journal holds
+// open and not excepted: those failing at the latest evaluation it describes, before a restart
+// as after. ok is false when it cannot say (journal off or not restored, or no record of the
+// namespace under the profile).
+func (h *journalHook) failing(profile, ns string) (keys map[string]bool, ok bool) {
+	if h == nil || !h.ready() {
+		return nil, false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.namespaces[nsKey{profile, ns}]
+	if t == nil {
+		return nil, false
+	}
+	keys = make(map[string]bool, len(t.open))
+	for k, f := range t.open {
+		if f.Exception == "" {
+			keys[k] = true
+		}
+	}
+	return keys, true
+}
+
 // setCondition sets the profile's JournalBehind condition from the queue's status.
 func (h *journalHook) setCondition(conds *[]metav1.Condition, generation int64) {
 	if h == nil {

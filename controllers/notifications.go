@@ -150,8 +150,9 @@ func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.Complia
 // severe, so a new finding that sorted after them, beside as many old ones of its severity, was
 // never listed and never alerted on. At most max are returned, the most severe first, and those
 // left out stay fresh for the next evaluation (a tenant's thousand new failing Pods must not
-// flood the sinks' queues, which every namespace shares). When it is not known (the first
-// evaluation since a restart or a profile edit), fresh are the listed ones that the previous
+// flood the sinks' queues, which every namespace shares). After a restart the journal says
+// which were failing before (seedFailing). When it is not known (the first evaluation since a
+// profile edit, or since a restart without a journal), fresh are the listed ones that the previous
 // report (prevListed) did not list, and every failing finding counts as alerted. listed are the
 // findings the new report lists, whose first-seen times a fresh finding that is listed keeps.
 func freshFailures(sum *engine.Summary, prevFailing map[uint64]bool, known bool, listed, prevListed []v1alpha1.Finding,

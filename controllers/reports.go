@@ -21,6 +21,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/journal"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 	"github.com/soc2-operator/soc2-operator/internal/report"
@@ -81,7 +82,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 			// would have listed (a namespace being deleted, whose report the namespace
 			// controller removed, refuses creates), for the evidence must hold what the profile
 			// counts.
-			r.observeNamespace(ctx, profile, ev, ns, &v1alpha1.ComplianceReportStatus{}, 0, now)
+			r.observeNamespace(ctx, profile, ps, ev, ns, &v1alpha1.ComplianceReportStatus{}, 0, now)
 			r.state.markUnwritten(ps, ns, now)
 			if refusal(err) {
 				r.state.markRefused(ps, ns, now, err.Error())
@@ -104,7 +105,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		r.state.reportPresent(ps, ns, now, true, uid)
 	}
 
-	desired := r.observeNamespace(ctx, profile, ev, ns, &rep.Status, rep.Generation, now)
+	desired := r.observeNamespace(ctx, profile, ps, ev, ns, &rep.Status, rep.Generation, now)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	sum := ev.Summary(ns)
 	// Unchanged, and evaluated before by this process: nothing to write. A report whose
@@ -192,9 +193,10 @@ func (r *ComplianceProfileReconciler) namespaceUID(ctx context.Context, name str
 
 // observeNamespace builds the status of the namespace's report from the evaluation (previous:
 // what the report holds, generation its generation), remembers its findings' first-seen times
-// and journals the evaluation: what every evaluation of a namespace does, whether or not its
-// report can be written.
-func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, profile *v1alpha1.ComplianceProfile, ev *engine.Evaluation, ns string,
+// (and, at the first evaluation since a restart, which failing findings the journal knew:
+// seedFailing) and journals the evaluation: what every evaluation of a namespace does, whether
+// or not its report can be written.
+func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ev *engine.Evaluation, ns string,
 	previous *v1alpha1.ComplianceReportStatus, generation int64, now time.Time) v1alpha1.ComplianceReportStatus {
 	desired := report.NamespaceStatus(report.NamespaceInput{
 		Evaluation: ev, Namespace: ns, Previous: previous, Now: now,
@@ -203,6 +205,7 @@ func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, prof
 		ObservingSince: r.state.observingSince(r.Clock.Now),
 	})
 	r.firstSeen.Record(profile.Name, ns, desired.Findings, report.Persisting(ev.Summary(ns).Findings))
+	r.seedFailing(profile.Name, ps, ns, ev.Summary(ns)) // before the journal moves on to this evaluation
 	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, ev, desired.Findings, now)
 	return desired
 }
@@ -237,6 +240,33 @@ func (r *ComplianceProfileReconciler) fresh(profile *v1alpha1.ComplianceProfile,
 		return nil
 	}
 	return fresh
+}
+
+// seedFailing tells the first evaluation of a namespace since this process started which of its
+// failing findings (sum) were failing before, as the journal says (journalHook.failing), so
+// that fresh identifies the others as new, listed in the report or not. Without it the process
+// knows only the findings the previous report lists: a Critical finding that replaced an
+// unlisted one while no operator ran (as many as before, the same ones listed) was never
+// identified. Without a journal, or before it is restored, nothing is seeded.
+func (r *ComplianceProfileReconciler) seedFailing(profile string, ps *profileState, ns string, sum *engine.Summary) {
+	if !ps.firstPlan {
+		return
+	}
+	if _, known := r.state.failingBefore(ps, ns); known {
+		return
+	}
+	open, ok := r.journal.failing(profile, ns)
+	if !ok {
+		return
+	}
+	failing := make(map[uint64]bool, len(open))
+	for _, res := range sum.Findings {
+		if res.Status == engine.StatusFail && res.Object != nil &&
+			open[journal.FindingKey(res.Check.ID, res.Object.IdentityKind(), res.Object.Name, res.Container)] {
+			failing[failingKey(res)] = true
+		}
+	}
+	r.state.seedFailing(ps, ns, failing)
 }
 
 // seenBefore are the findings first seen before the evaluation made at now.

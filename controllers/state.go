@@ -99,6 +99,11 @@ type profileState struct {
 	// for a profile with alerts: the findings that a new evaluation adds are alerted on, though
 	// the report lists only the maxFindings most severe.
 	failing map[string]map[uint64]bool
+	// firstPlan is true for the profile's first plan in this process (after a start, a restart
+	// or a failover): what it identified before is not known here, and the journal says which
+	// findings were failing (seedFailing). A plan recompiled after a profile edit follows one
+	// this process knew.
+	firstPlan bool
 	// statusMu serialises the writes of the profile's status by this process's evaluations,
 	// and statusWritten is the last status one of them wrote or found the profile holding
 	// (nil: none yet under this plan): see updateProfileStatus.
@@ -176,6 +181,7 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		failing:     map[string]map[uint64]bool{},
 		present:     map[string]seenReport{},
 	}
+	ps.firstPlan = s.profiles[profile.Name] == nil
 	if old := s.profiles[profile.Name]; old != nil {
 		// A profile edit does not make a report the operator wrote under the last plan one it
 		// never wrote.
@@ -302,6 +308,16 @@ func (s *state) failingBefore(ps *profileState, ns string) (map[uint64]bool, boo
 	defer s.mu.Unlock()
 	prev, known := ps.failing[ns]
 	return prev, known
+}
+
+// seedFailing records failing as the failing findings of a namespace's previous evaluation
+// (failingBefore), unless an evaluation under this plan recorded them already.
+func (s *state) seedFailing(ps *profileState, ns string, failing map[uint64]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, known := ps.failing[ns]; !known {
+		ps.failing[ns] = failing
+	}
 }
 
 // recordFailing records the failing findings of a namespace's evaluation whose report holds it,
