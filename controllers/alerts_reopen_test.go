@@ -95,3 +95,42 @@ func TestAFindingAnExceptionNoLongerWaivesIsAlertedAgain(t *testing.T) {
 		t.Errorf("%d NewFinding alerts, want 2: %v", n, hook.received())
 	}
 }
+
+// TestAnAlertASinkFailedIsSentAtTheNextFullEvaluation: a receiver down for longer than the
+// attempts last (six, a couple of minutes of backoff) never got the NewFinding: the operator
+// counted the finding alerted and sent it no more. The sink sets it aside, and the next full
+// evaluation offers it again.
+func TestAnAlertASinkFailedIsSentAtTheNextFullEvaluation(t *testing.T) {
+	const ns, profile = "resend-a", "resend"
+	ctx := context.Background()
+	hook := newReceiver(t, 6, false) // fails the six attempts of the first alert
+	createNamespace(t, ns, map[string]string{profile: "true"})
+	if err := k8s.Create(ctx, deployment(ns, "api", false)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Criteria = []v1alpha1.Criterion{"C1.1"}
+		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: hook.server.URL, Events: []v1alpha1.AlertEvent{v1alpha1.AlertNewFinding}}}}
+	})
+	waitWritten(t, ns, profile)
+	updateDeployment(t, ns, "api", func(d *appsv1.Deployment) {
+		d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}}
+	})
+	eventually(t, 20*time.Second, "the NewFinding failed for good at the sink", func() error {
+		if n := scrapeCounter(t, `soc2_operator_alerts_total{event="NewFinding",profile="`+profile+`",result="failed",sink="ops"}`); n != 1 {
+			return fmt.Errorf("%v failed", n)
+		}
+		return nil
+	})
+	if n := hook.count("NewFinding"); n != 0 {
+		t.Fatalf("%d NewFinding delivered while the sink failed", n)
+	}
+	resyncAndWait(t, time.Minute, profile)
+	eventually(t, 20*time.Second, "the NewFinding delivered after the next full evaluation", func() error {
+		if hook.mentions("api") != 1 || hook.count("NewFinding") != 1 {
+			return fmt.Errorf("received %v", hook.received())
+		}
+		return nil
+	})
+}

@@ -140,6 +140,11 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 // differ only in how they choose the namespaces; every later phase is shared.
 func (r *ComplianceProfileReconciler) reconcileNormal(ctx context.Context, profile *v1alpha1.ComplianceProfile, namespace string) (ctrl.Result, error) {
 	r.alerts.Configure(profile.Name, profile.Spec.Alerts)
+	if namespace == "" {
+		// What a burst or a sink's outage kept from a sink is offered again at each full
+		// evaluation (the new findings it told of are counted alerted, and not sent again).
+		r.alerts.Retry(profile.Name)
+	}
 	r.journal.profileSeen(profile)
 	p := r.newPass(profile, namespace)
 	choose := r.selectNamespaces

@@ -31,6 +31,7 @@ func (d *Dispatcher) work(s *sink) {
 			d.drop(s)
 			return
 		case a := <-s.queue:
+			d.dequeued(s, a)
 			d.deliver(s, a)
 		}
 	}
@@ -77,6 +78,9 @@ func (d *Dispatcher) deliver(s *sink, a Alert) {
 			s.keys.forget(a.Key)
 			count(ResultFailed)
 			log.Error(err, "Alert not delivered", "attempts", attempt)
+			if !errors.As(err, &perm) {
+				d.failed(s, a) // offered again by Retry: the sink may be back by then
+			}
 			return
 		}
 		wait := d.backoff(attempt)

@@ -1,10 +1,13 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,7 +37,8 @@ type Options struct {
 	Timeout time.Duration
 	// Retry is the policy for failed attempts.
 	Retry RetryPolicy
-	// QueueSize is how many alerts wait per sink before new ones are dropped. Default 1024.
+	// QueueSize is how many alerts wait per sink before new ones are set aside (parked) to be
+	// offered again by Retry; one namespace may hold at most a quarter of them. Default 1024.
 	QueueSize int
 	// DedupeSize is how many recent keys each sink remembers. Default 10,000.
 	DedupeSize int
@@ -139,8 +143,14 @@ type sink struct {
 	cfg     v1alpha1.AlertSink // guarded by Dispatcher.mu
 	queue   chan Alert
 	keys    *recentKeys
-	ctx     context.Context // cancelled when the sink is removed or the manager stops
-	cancel  context.CancelFunc
+	// queued counts the alerts in queue by namespace ("": the cluster-scoped objects), and
+	// parked holds by key those not delivered that Retry offers again: set aside when the
+	// queue was full or their namespace had its share of it (shareOf), or failed after the
+	// last attempt with an error another may fix. Both guarded by Dispatcher.mu.
+	queued map[string]int
+	parked map[string]Alert
+	ctx    context.Context // cancelled when the sink is removed or the manager stops
+	cancel context.CancelFunc
 	// stopAfter unregisters the cancellation of ctx when the manager stops.
 	stopAfter func() bool
 }
@@ -228,6 +238,7 @@ func (d *Dispatcher) Configure(profile string, alerts *v1alpha1.Alerts) {
 		s := &sink{
 			profile: profile, name: name, cfg: c,
 			queue: make(chan Alert, d.opts.QueueSize), keys: newRecentKeys(d.opts.DedupeSize),
+			queued: map[string]int{}, parked: map[string]Alert{},
 			ctx: ctx, cancel: cancel,
 		}
 		ps.sinks[name] = s
@@ -257,13 +268,18 @@ drain:
 			break drain
 		}
 	}
+	// Those set aside were counted when they were.
+	dropped += len(s.parked)
+	s.parked = map[string]Alert{}
 	d.log.Info("Alert sink removed", "profile", s.profile, "sink", s.name, "droppedAlerts", dropped)
 }
 
 // Send queues a for each sink of a.Profile whose events include a.Event (and, for
 // NewFinding, when a.Severity is at least the profile's minSeverity), and returns at once. A
-// sink that already has a.Key, delivered or on its way, does not get it again; a sink whose
-// queue is full drops it. An empty Time is the current time; an empty Key is DefaultKey(a).
+// sink that already has a.Key, delivered or on its way, does not get it again. A sink whose
+// queue is full, or holds its share of alerts of a.Namespace already (a tenant's burst must not
+// crowd out other namespaces' alerts), sets it aside for Retry. An empty Time is the current
+// time; an empty Key is DefaultKey(a).
 func (d *Dispatcher) Send(a Alert) {
 	if a.Time.IsZero() {
 		a.Time = d.opts.Clock.Now()
@@ -291,15 +307,114 @@ func (d *Dispatcher) Send(a Alert) {
 			d.log.V(1).Info("Alert not sent again", "profile", s.profile, "sink", s.name, "event", a.Event, "key", a.Key)
 			continue
 		}
+		d.enqueue(s, a)
+	}
+}
+
+// enqueue queues a, whose key s holds, or sets it aside (park) when s's queue is full or a's
+// namespace has its share of it. Called with d.mu held.
+func (d *Dispatcher) enqueue(s *sink, a Alert) bool {
+	if s.queued[a.Namespace] < shareOf(cap(s.queue)) {
 		select {
 		case s.queue <- a:
+			s.queued[a.Namespace]++
+			return true
 		default:
-			s.keys.forget(a.Key)
-			metrics.AlertsTotal.WithLabelValues(s.profile, s.name, string(a.Event), ResultDropped).Inc()
-			d.log.Info("Alert dropped: the sink's queue is full", "profile", s.profile, "sink", s.name,
-				"event", a.Event, "key", a.Key, "queueSize", cap(s.queue))
 		}
 	}
+	s.keys.forget(a.Key)
+	metrics.AlertsTotal.WithLabelValues(s.profile, s.name, string(a.Event), ResultDropped).Inc()
+	d.park(s, a, "Alert set aside: the sink's queue is full or holds its namespace's share")
+	return false
+}
+
+// shareOf is how many alerts of one namespace a queue of size n holds at most: a quarter.
+func shareOf(n int) int { return max(1, n/4) }
+
+// park sets a aside for Retry, unless DedupeSize alerts are set aside already: then it is
+// dropped for good. Called with d.mu held; the caller counted a (dropped or failed).
+func (d *Dispatcher) park(s *sink, a Alert, why string) {
+	if _, ok := s.parked[a.Key]; !ok && len(s.parked) >= d.opts.DedupeSize {
+		d.log.Info("Alert dropped: too many alerts set aside", "profile", s.profile, "sink", s.name,
+			"event", a.Event, "key", a.Key, "setAside", len(s.parked))
+		return
+	}
+	s.parked[a.Key] = a
+	d.log.Info(why, "profile", s.profile, "sink", s.name, "event", a.Event, "namespace", a.Namespace, "key", a.Key,
+		"queueSize", cap(s.queue), "setAside", len(s.parked))
+}
+
+// Retry offers again to each sink of the profile the alerts it set aside (Send, and deliveries
+// that failed after the last attempt with an error another attempt may fix), as far as its
+// queue has room and each namespace its share: the most severe first (alerts other than
+// NewFinding with the Critical ones), then the oldest. The reconcilers call it at each full
+// evaluation of the profile, so that an alert a burst or a sink's outage kept from a sink
+// reaches it later rather than never.
+func (d *Dispatcher) Retry(profile string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ps := d.profiles[profile]
+	if ps == nil {
+		return
+	}
+	for _, s := range ps.sinks {
+		if len(s.parked) == 0 {
+			continue
+		}
+		pending := slices.Collect(maps.Values(s.parked))
+		slices.SortFunc(pending, func(a, b Alert) int {
+			if c := cmp.Compare(retryRank(a), retryRank(b)); c != 0 {
+				return c
+			}
+			if c := a.Time.Compare(b.Time); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Key, b.Key)
+		})
+		for _, a := range pending {
+			if len(s.queue) == cap(s.queue) {
+				break
+			}
+			if s.queued[a.Namespace] >= shareOf(cap(s.queue)) {
+				continue
+			}
+			delete(s.parked, a.Key)
+			if !s.keys.add(a.Key) {
+				continue // sent again since, delivered or on its way
+			}
+			s.queue <- a // room checked above, under d.mu: nothing else adds to the queue
+			s.queued[a.Namespace]++
+		}
+	}
+}
+
+// retryRank orders the alerts Retry offers: NewFinding by severity, every other event with
+// the Critical findings.
+func retryRank(a Alert) int {
+	if a.Event != v1alpha1.AlertNewFinding {
+		return engine.SeverityRank(v1alpha1.SeverityCritical)
+	}
+	return engine.SeverityRank(a.Severity)
+}
+
+// dequeued records that s's worker took a from the queue.
+func (d *Dispatcher) dequeued(s *sink, a Alert) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if s.queued[a.Namespace]--; s.queued[a.Namespace] <= 0 {
+		delete(s.queued, a.Namespace)
+	}
+}
+
+// failed sets a, which s failed to deliver with an error another attempt may fix, aside for
+// Retry.
+func (d *Dispatcher) failed(s *sink, a Alert) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return // removed: its alerts go with it
+	}
+	d.park(s, a, "Alert set aside: not delivered after the last attempt")
 }
 
 // config is s's current configuration.

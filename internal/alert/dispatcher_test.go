@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -220,7 +221,10 @@ func TestAHangingSinkDoesNotDelayAnother(t *testing.T) {
 	}
 }
 
-func TestAFullQueueDropsAndCounts(t *testing.T) {
+// TestAFullQueueSetsAsideAndCounts: an alert that finds the sink's queue full is counted
+// dropped and logged, but set aside, not lost: Retry offers it again once the queue has room,
+// without the reconcilers sending it again (they count the finding alerted and never would).
+func TestAFullQueueSetsAsideAndCounts(t *testing.T) {
 	profile := profileName(t)
 	rcv := newReceiver(t, nil)
 	logs := &logBuffer{}
@@ -229,23 +233,135 @@ func TestAFullQueueDropsAndCounts(t *testing.T) {
 	d := NewDispatcher(opts)
 	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL)}})
 
-	// Not started yet: nothing leaves the queue.
-	for _, k := range []string{"a", "b", "c"} {
-		d.Send(finding(profile, k, v1alpha1.SeverityHigh))
+	// Not started yet: nothing leaves the queue. One namespace each: a queue of 2 holds one
+	// alert of each namespace (shareOf).
+	for i, k := range []string{"a", "b", "c"} {
+		a := finding(profile, k, v1alpha1.SeverityHigh)
+		a.Namespace = fmt.Sprintf("team-%d", i)
+		d.Send(a)
 	}
 	if n := count(profile, "hook", v1alpha1.AlertNewFinding, ResultDropped); n != 1 {
 		t.Errorf("Counted %d dropped, want 1", n)
 	}
-	if !strings.Contains(logs.String(), `"msg"="Alert dropped: the sink's queue is full"`) || !strings.Contains(logs.String(), `"key"="c"`) {
-		t.Errorf("No log line says c was dropped:\n%s", logs)
+	if !strings.Contains(logs.String(), `"msg"="Alert set aside: the sink's queue is full or holds its namespace's share"`) || !strings.Contains(logs.String(), `"key"="c"`) {
+		t.Errorf("No log line says c was set aside:\n%s", logs)
 	}
 
 	start(t, d)
 	got := rcv.keysUntil(t, "b")
-	d.Send(finding(profile, "c", v1alpha1.SeverityHigh)) // a dropped alert is not remembered as sent
+	d.Retry(profile)
 	got = append(got, rcv.keysUntil(t, "c")...)
 	if want := []string{"a", "b", "c"}; !slices.Equal(got, want) {
 		t.Errorf("The receiver saw %q, want %q", got, want)
+	}
+	d.Retry(profile) // nothing left aside: c is not sent twice
+	d.Send(nonCompliant(profile, "marker"))
+	if k := rcv.next(t).key(); k != "marker" {
+		t.Errorf("The receiver saw %q after c, want only the marker", k)
+	}
+}
+
+// TestANamespaceBurstDoesNotCrowdOutAnotherNamespace: one tenant's burst of new findings filled
+// the queue that every namespace of the profile shares, and another namespace's Critical
+// finding that followed was dropped, never to be sent. A namespace holds at most a quarter of
+// the queue; the rest of its burst is set aside, and Retry offers it later, the most severe
+// first, each alert once.
+func TestANamespaceBurstDoesNotCrowdOutAnotherNamespace(t *testing.T) {
+	profile := profileName(t)
+	rcv := newReceiver(t, nil)
+	opts := testOptions(&sleeper{}, &logBuffer{})
+	opts.QueueSize = 8
+	d := NewDispatcher(opts)
+	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL)}})
+
+	var burst []string
+	for i := range 10 {
+		k := fmt.Sprintf("burst-%d", i)
+		burst = append(burst, k)
+		d.Send(finding(profile, k, v1alpha1.SeverityHigh)) // team-a
+	}
+	// One of team-a's burst, Critical, set aside with the others: Retry offers it first.
+	d.Send(finding(profile, "burst-critical", v1alpha1.SeverityCritical))
+	other := finding(profile, "other", v1alpha1.SeverityCritical)
+	other.Namespace = "team-b"
+	d.Send(other)
+
+	start(t, d)
+	if got, want := rcv.keysUntil(t, "other"), []string{"burst-0", "burst-1", "other"}; !slices.Equal(got, want) {
+		t.Fatalf("The receiver saw %q, want team-a's share of the queue, then team-b's finding: %q", got, want)
+	}
+	d.Retry(profile)
+	if got, want := rcv.keysUntil(t, "burst-2"), []string{"burst-critical", "burst-2"}; !slices.Equal(got, want) {
+		t.Fatalf("The first Retry sent %q, want the Critical finding first: %q", got, want)
+	}
+	seen := []string{"burst-0", "burst-1", "burst-2"}
+	for len(seen) < len(burst) {
+		d.Retry(profile) // the queue is empty: two more of team-a's, its share
+		for range min(2, len(burst)-len(seen)) {
+			seen = append(seen, rcv.next(t).key())
+		}
+	}
+	slices.Sort(seen)
+	want := slices.Clone(burst)
+	slices.Sort(want)
+	if !slices.Equal(seen, want) {
+		t.Errorf("The receiver saw %q of the burst, want each once: %q", seen, want)
+	}
+}
+
+// TestAnAlertThatFailedForGoodIsOfferedAgain: a sink down for longer than the attempts last
+// failed the alert for good, and the operator, which counts the finding alerted, never sent it
+// again. It is set aside, and Retry offers it once the sink is back; one the sink rejected (a
+// 4xx other than 408 and 429) is not, another attempt would not change that.
+func TestAnAlertThatFailedForGoodIsOfferedAgain(t *testing.T) {
+	profile := profileName(t)
+	var mu sync.Mutex
+	status := http.StatusServiceUnavailable
+	rcv := newReceiver(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.WriteHeader(status)
+	})
+	opts := testOptions(&sleeper{}, &logBuffer{})
+	opts.Retry.Attempts = 2
+	d := NewDispatcher(opts)
+	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL)}})
+	start(t, d)
+
+	d.Send(finding(profile, "down", v1alpha1.SeverityCritical))
+	rcv.next(t)
+	rcv.next(t)
+	eventually(t, "the alert is counted failed", func() bool {
+		return count(profile, "hook", v1alpha1.AlertNewFinding, ResultFailed) == 1
+	})
+	mu.Lock()
+	status = http.StatusOK
+	mu.Unlock()
+	d.Retry(profile)
+	if k := rcv.next(t).key(); k != "down" {
+		t.Errorf("The receiver saw %q, want the failed alert again", k)
+	}
+	eventually(t, "the alert is counted sent", func() bool {
+		return count(profile, "hook", v1alpha1.AlertNewFinding, ResultSent) == 1
+	})
+
+	mu.Lock()
+	status = http.StatusBadRequest
+	mu.Unlock()
+	d.Send(finding(profile, "rejected", v1alpha1.SeverityCritical))
+	if k := rcv.next(t).key(); k != "rejected" {
+		t.Fatalf("The receiver saw %q, want the rejected alert", k)
+	}
+	eventually(t, "the rejected alert is counted failed", func() bool {
+		return count(profile, "hook", v1alpha1.AlertNewFinding, ResultFailed) == 2
+	})
+	mu.Lock()
+	status = http.StatusOK
+	mu.Unlock()
+	d.Retry(profile)
+	d.Send(nonCompliant(profile, "marker"))
+	if k := rcv.next(t).key(); k != "marker" {
+		t.Errorf("The receiver saw %q, want the marker alone: a rejected alert is not offered again", k)
 	}
 }
 
