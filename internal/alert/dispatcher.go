@@ -331,13 +331,20 @@ func (d *Dispatcher) enqueue(s *sink, a Alert) bool {
 // shareOf is how many alerts of one namespace a queue of size n holds at most: a quarter.
 func shareOf(n int) int { return max(1, n/4) }
 
-// park sets a aside for Retry, unless DedupeSize alerts are set aside already: then it is
-// dropped for good. Called with d.mu held; the caller counted a (dropped or failed).
+// park sets a aside for Retry. When DedupeSize alerts are set aside already, one of them, or a,
+// is dropped for good (evictable). Called with d.mu held; the caller counted a (dropped or
+// failed).
 func (d *Dispatcher) park(s *sink, a Alert, why string) {
 	if _, ok := s.parked[a.Key]; !ok && len(s.parked) >= d.opts.DedupeSize {
-		d.log.Info("Alert dropped: too many alerts set aside", "profile", s.profile, "sink", s.name,
-			"event", a.Event, "key", a.Key, "setAside", len(s.parked))
-		return
+		victim, ok := evictable(s.parked, a)
+		if !ok {
+			d.log.Info("Alert dropped: too many alerts set aside", "profile", s.profile, "sink", s.name,
+				"event", a.Event, "key", a.Key, "setAside", len(s.parked))
+			return
+		}
+		delete(s.parked, victim.Key)
+		d.log.Info("Alert dropped: too many alerts set aside, and another namespace's or a more severe one came", "profile", s.profile, "sink", s.name,
+			"event", victim.Event, "key", victim.Key, "namespace", victim.Namespace, "setAside", len(s.parked))
 	}
 	s.parked[a.Key] = a
 	d.log.Info(why, "profile", s.profile, "sink", s.name, "event", a.Event, "namespace", a.Namespace, "key", a.Key,
@@ -386,6 +393,41 @@ func (d *Dispatcher) Retry(profile string) {
 			s.queued[a.Namespace]++
 		}
 	}
+}
+
+// evictable is the alert set aside that a, to be set aside when there is no room, takes the
+// place of: the least severe, then the newest, of the namespace with the most alerts set aside
+// (a tenant's burst during an outage must not keep another namespace's alerts out), if that is
+// another namespace than a's and no more severe than a, or a's and less severe.
+func evictable(parked map[string]Alert, a Alert) (Alert, bool) {
+	counts := map[string]int{}
+	for _, p := range parked {
+		counts[p.Namespace]++
+	}
+	most := ""
+	for ns, n := range counts {
+		if n > counts[most] || (n == counts[most] && ns < most) {
+			most = ns
+		}
+	}
+	var victim Alert
+	found := false
+	for _, p := range parked {
+		if p.Namespace != most {
+			continue
+		}
+		if !found || retryRank(p) > retryRank(victim) || (retryRank(p) == retryRank(victim) &&
+			(p.Time.After(victim.Time) || (p.Time.Equal(victim.Time) && p.Key > victim.Key))) {
+			victim, found = p, true
+		}
+	}
+	if !found {
+		return Alert{}, false
+	}
+	if most == a.Namespace {
+		return victim, retryRank(victim) > retryRank(a)
+	}
+	return victim, retryRank(victim) >= retryRank(a)
 }
 
 // retryRank orders the alerts Retry offers: NewFinding by severity, every other event with

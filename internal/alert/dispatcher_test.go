@@ -309,6 +309,47 @@ func TestANamespaceBurstDoesNotCrowdOutAnotherNamespace(t *testing.T) {
 	}
 }
 
+// TestABurstSetAsideDoesNotKeepOutAnotherNamespace: while a sink is down, one tenant's burst
+// filled what the sink sets aside, and the next namespace's Critical finding was dropped for
+// good. It takes the place of one of the burst's, and is offered first.
+func TestABurstSetAsideDoesNotKeepOutAnotherNamespace(t *testing.T) {
+	profile := profileName(t)
+	rcv := newReceiver(t, nil)
+	logs := &logBuffer{}
+	opts := testOptions(&sleeper{}, logs)
+	opts.QueueSize = 1
+	opts.DedupeSize = 3
+	d := NewDispatcher(opts)
+	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL)}})
+
+	for _, k := range []string{"queued", "burst-1", "burst-2", "burst-3", "burst-4"} {
+		d.Send(finding(profile, k, v1alpha1.SeverityHigh)) // team-a: burst-4 finds no room
+	}
+	other := finding(profile, "other", v1alpha1.SeverityCritical)
+	other.Namespace = "team-b"
+	d.Send(other)
+	if !strings.Contains(logs.String(), `"key"="burst-4"`) || !strings.Contains(logs.String(), "another namespace's or a more severe one came") {
+		t.Errorf("No log line says which alerts were dropped for good:\n%s", logs)
+	}
+
+	start(t, d)
+	if k := rcv.next(t).key(); k != "queued" {
+		t.Fatalf("The receiver saw %q, want the queued alert", k)
+	}
+	d.Retry(profile)
+	if k := rcv.next(t).key(); k != "other" {
+		t.Fatalf("The first Retry sent %q, want team-b's Critical finding", k)
+	}
+	var rest []string
+	for range 2 {
+		d.Retry(profile)
+		rest = append(rest, rcv.next(t).key())
+	}
+	if want := []string{"burst-1", "burst-2"}; !slices.Equal(rest, want) {
+		t.Errorf("Later Retries sent %q, want %q (the newest of the burst made room)", rest, want)
+	}
+}
+
 // TestAnAlertThatFailedForGoodIsOfferedAgain: a sink down for longer than the attempts last
 // failed the alert for good, and the operator, which counts the finding alerted, never sent it
 // again. It is set aside, and Retry offers it once the sink is back; one the sink rejected (a
