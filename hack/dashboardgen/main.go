@@ -193,30 +193,37 @@ func build() *dashboard.DashboardBuilder {
 			Multi(true).IncludeAll(true))
 
 	criticalFail := `soc2_operator_findings{` + byNamespace + `,severity="Critical",result="Fail"}`
+	// Series someone else exports under the operator's names (docs/monitoring.md) may make the
+	// Overview look worse, never better: a namespace's verdict is the worst any series gives,
+	// counts are added up from 0 (a negative one lowered the sum), the new Critical findings
+	// are the alert's count part (the largest count now against the smallest 15 minutes before,
+	// leaving out counts given while the report is Unknown) and the heartbeat is the oldest.
+	verdict := `min by (namespace) (clamp(soc2_operator_namespace_compliant{` + byNamespace + `}, 0, 1))`
+	unknown := `(soc2_operator_namespace_result{` + byProfile + `,result="Unknown"} or soc2_operator_criterion_status{` + byProfile + `,namespace="",status="Unknown"})`
 
 	// Overview.
 	b = b.WithRow(dashboard.NewRowBuilder("Overview").Id(1)).
 		WithPanel(bigNumber(2, "Compliant namespaces", "Namespaces whose ComplianceReport is Compliant.").
-			WithTarget(query("A", `count(soc2_operator_namespace_compliant{`+byNamespace+`} == 1) or vector(0)`, "")).
+			WithTarget(query("A", `count(`+verdict+` == 1) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green"))).
 		WithPanel(bigNumber(3, "Non-compliant namespaces", "Namespaces whose ComplianceReport is NonCompliant (alert SOC2NamespaceNonCompliant once NonCompliant for more than 30 of the last 60 minutes).").
-			WithTarget(query("A", `count(soc2_operator_namespace_compliant{`+byNamespace+`} == 0) or vector(0)`, "")).
+			WithTarget(query("A", `count(`+verdict+` == 0) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NamespaceNonCompliant", "soc2namespacenoncompliant"))).
 		WithPanel(bigNumber(4, "Failing Critical findings", "Failing findings of Critical severity across the selected namespaces.").
-			WithTarget(query("A", `sum(`+criticalFail+`) or vector(0)`, "")).
+			WithTarget(query("A", `sum(clamp_min(`+criticalFail+`, 0)) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NewCriticalFinding", "soc2newcriticalfinding"))).
-		WithPanel(bigNumber(5, "New Critical findings (15 min)", "Failing Critical findings more than 15 minutes ago, added up over namespaces that gained some (the expression of alert SOC2NewCriticalFinding; a new namespace counts from zero).").
-			WithTarget(query("A", `sum(clamp_min(max by (profile, namespace) (`+criticalFail+`) - (last_over_time(max by (profile, namespace) (`+criticalFail+`)[1d:1m] offset 15m) or max by (profile, namespace) (`+criticalFail+`) * 0), 0)) or vector(0)`, "")).
+		WithPanel(bigNumber(5, "New Critical findings (15 min)", "Failing Critical findings more than 15 minutes ago, added up over namespaces that gained some (the count part of alert SOC2NewCriticalFinding; a new namespace counts from zero).").
+			WithTarget(query("A", `sum(clamp_min(max by (profile, namespace) (`+criticalFail+`) - (last_over_time((min by (profile, namespace) (`+criticalFail+`) unless on (profile, namespace) `+unknown+`)[1d:1m] offset 15m) or max by (profile, namespace) (`+criticalFail+`) * 0), 0)) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NewCriticalFinding", "soc2newcriticalfinding"))).
 		WithPanel(bigNumber(6, "Stale reports", "Namespaces whose latest evaluation could not be made or written to their report (alert SOC2ReportsStale after 15 minutes).").
-			WithTarget(query("A", `sum(soc2_operator_reports_stale{`+byProfile+`}) or vector(0)`, "")).
+			WithTarget(query("A", `sum(clamp_min(soc2_operator_reports_stale{`+byProfile+`}, 0)) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "orange")).
 			Links(runbook("SOC2ReportsStale", "soc2reportsstale"))).
 		WithPanel(bigNumber(7, "Since the last evaluation", "Time since the profile's last successful evaluation: the operator's heartbeat (alert SOC2OperatorHeartbeatMissing above three evaluation intervals, at least 30 minutes; no value at all: SOC2OperatorHeartbeatAbsent).").
-			WithTarget(query("A", `time() - max(soc2_operator_last_evaluation_timestamp_seconds{`+byProfile+`})`, "")).
+			WithTarget(query("A", `time() - min(soc2_operator_last_evaluation_timestamp_seconds{`+byProfile+`})`, "")).
 			Unit("s").NoValue("no heartbeat").
 			Thresholds(thresholds(nil, "green", 900.0, "orange", 1800.0, "red")).
 			Links(runbook("SOC2OperatorHeartbeatMissing", "soc2operatorheartbeatmissing")))

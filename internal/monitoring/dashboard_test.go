@@ -821,3 +821,77 @@ func TestCriterionTableShowsEveryStatus(t *testing.T) {
 		t.Errorf("the criterion table's query does not show each namespace with its status: promtool %v\n%s\n%s", err, out, data)
 	}
 }
+
+// TestDashboardIsNotMisledByForgedSeries: series someone else exports under the operator's
+// names (docs/monitoring.md: a tenant scraped with its labels honoured) may make the Overview's
+// numbers look worse, never better. The operator's pod is soc2-operator-a; the tenant's
+// exporter, metrics-exporter, exports a Compliant verdict for NonCompliant legacy, negative
+// counts, a high steady Critical count for payments and a fresh heartbeat.
+func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
+	const op, tenant = `instance="10.0.0.1:8443",pod="soc2-operator-a"`, `instance="10.244.3.7:9100",pod="metrics-exporter"`
+	series := []map[string]any{
+		{"series": `soc2_operator_namespace_compliant{profile="p",namespace="legacy",` + op + `}`, "values": "0x20"},
+		{"series": `soc2_operator_namespace_compliant{profile="p",namespace="legacy",` + tenant + `}`, "values": "1x20"},
+		{"series": `soc2_operator_namespace_compliant{profile="p",namespace="shop",` + op + `}`, "values": "1x20"},
+		{"series": `soc2_operator_findings{profile="p",namespace="legacy",severity="Critical",result="Fail",` + op + `}`, "values": "3x20"},
+		{"series": `soc2_operator_findings{profile="p",namespace="legacy",severity="Critical",result="Fail",` + tenant + `}`, "values": "-5x20"},
+		{"series": `soc2_operator_findings{profile="p",namespace="payments",severity="Critical",result="Fail",` + op + `}`, "values": "2x10 3x10"},
+		{"series": `soc2_operator_findings{profile="p",namespace="payments",severity="Critical",result="Fail",` + tenant + `}`, "values": "9x20"},
+		{"series": `soc2_operator_reports_stale{profile="p",` + op + `}`, "values": "2x20"},
+		{"series": `soc2_operator_reports_stale{profile="p",` + tenant + `}`, "values": "-3x20"},
+		// The operator's heartbeat stopped at minute 0.
+		{"series": `soc2_operator_last_evaluation_timestamp_seconds{profile="p",` + op + `}`, "values": "0x20"},
+		{"series": `soc2_operator_last_evaluation_timestamp_seconds{profile="p",` + tenant + `}`, "values": "0+60x20"},
+	}
+	byTitle := map[string]string{}
+	for _, q := range queries(t, loadDashboard(t)) {
+		byTitle[q.where] = q.expr
+	}
+	// what each panel must show at minute 20, the namespaces selected, and the value.
+	cases := []struct {
+		panel, namespace, wrap string
+		value                  float64
+	}{
+		{panel: `"Compliant namespaces" query A`, namespace: ".*", value: 1},
+		{panel: `"Non-compliant namespaces" query A`, namespace: ".*", value: 1},
+		{panel: `"Failing Critical findings" query A`, namespace: "legacy", value: 3},
+		// payments has one Critical finding more than 15 minutes ago: at least one is new.
+		{panel: `"New Critical findings (15 min)" query A`, namespace: "payments", wrap: "count((%s) >= 1)", value: 1},
+		{panel: `"Stale reports" query A`, namespace: ".*", value: 2},
+		{panel: `"Since the last evaluation" query A`, namespace: ".*", value: 1200},
+	}
+	var exprTests []any
+	for _, c := range cases {
+		var expr string
+		for where, e := range byTitle {
+			if strings.HasSuffix(where, c.panel) {
+				expr = e
+			}
+		}
+		if expr == "" {
+			t.Fatalf("no panel %s in %s", c.panel, dashboardFile)
+		}
+		expr = strings.NewReplacer(`"$profile"`, `"p"`, `"$namespace"`, strconv.Quote(c.namespace)).Replace(expr)
+		if c.wrap != "" {
+			expr = fmt.Sprintf(c.wrap, expr)
+		}
+		exprTests = append(exprTests, map[string]any{"expr": expr, "eval_time": "20m",
+			"exp_samples": []any{map[string]any{"labels": "{}", "value": c.value}}})
+	}
+	data, err := yaml.Marshal(map[string]any{
+		"evaluation_interval": "1m",
+		"tests":               []any{map[string]any{"interval": "1m", "input_series": series, "promql_expr_test": exprTests}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "forged_test.yaml"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(promtool(t), "test", "rules", "forged_test.yaml")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("a forged series misleads the dashboard: promtool %v\n%s", err, out)
+	}
+}
