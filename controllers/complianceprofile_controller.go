@@ -139,6 +139,14 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 // reconcileNormal runs the phases in order. The full evaluation and the single-namespace one
 // differ only in how they choose the namespaces; every later phase is shared.
 func (r *ComplianceProfileReconciler) reconcileNormal(ctx context.Context, profile *v1alpha1.ComplianceProfile, namespace string) (ctrl.Result, error) {
+	if r.state.replaced(profile) {
+		// Deleted and created again under the same name, and the operator saw only the new
+		// object: what it remembers is the old one's, as if it had seen it deleted. Else the
+		// reports the garbage collector removed with the old profile read as deleted by someone
+		// else, and the new one's findings as first seen by the old one. (The journal sees the
+		// new UID itself: profileSeen.)
+		r.forgetProfile(profile.Name)
+	}
 	r.alerts.Configure(profile.Name, profile.Spec.Alerts)
 	if namespace == "" {
 		// What a burst or a sink's outage kept from a sink is offered again at each full
@@ -170,15 +178,21 @@ func (r *ComplianceProfileReconciler) reconcileNormal(ctx context.Context, profi
 // operator's, and is deleted. Every exception is judged again, so that none still says it is
 // Active under the profile, covering its findings.
 func (r *ComplianceProfileReconciler) reconcileDelete(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	r.state.forget(req.Name)
+	r.forgetProfile(req.Name)
 	r.journal.profileDeleted(req.Name)
-	r.firstSeen.Forget(req.Name, "")
-	r.alerts.Configure(req.Name, nil)
-	metrics.ForgetProfile(req.Name)
 	if req.Namespace != "" {
 		return ctrl.Result{}, r.deleteOrphan(ctx, types.NamespacedName{Namespace: req.Namespace, Name: req.Name})
 	}
 	return ctrl.Result{}, errors.Join(r.forgetPolicyReports(ctx, req.Name), r.rejudgeExceptionsIn(ctx, metav1.NamespaceAll))
+}
+
+// forgetProfile forgets what the operator remembers of a profile that is gone: its state,
+// first-seen times, alerts and metrics.
+func (r *ComplianceProfileReconciler) forgetProfile(name string) {
+	r.state.forget(name)
+	r.firstSeen.Forget(name, "")
+	r.alerts.Configure(name, nil)
+	metrics.ForgetProfile(name)
 }
 
 // forgetPolicyReports deletes the PolicyReports of a deleted profile once the API server

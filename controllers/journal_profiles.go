@@ -13,7 +13,12 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 )
 
-// profileSeen records a profile the journal does not know, or whose spec changed.
+// profileSeen records a profile the journal does not know, or whose spec changed. A profile
+// under a name the journal knows with another UID is another object: the one the journal knows
+// was deleted, and the operator did not see it go (its deletion and the new one's creation
+// reached it as one request, or it was not running then). The journal records that deletion
+// first, as profileDeleted would have, dated when the new profile was created at the latest: the
+// old profile's findings do not run on into the new one's, nor does its version.
 func (h *journalHook) profileSeen(p *v1alpha1.ComplianceProfile) {
 	if h == nil || !h.ready() {
 		return
@@ -23,15 +28,27 @@ func (h *journalHook) profileSeen(p *v1alpha1.ComplianceProfile) {
 		return
 	}
 	sum := sha256.Sum256(b)
-	spec := journal.ProfileSpec{Generation: p.Generation, SHA256: hex.EncodeToString(sum[:])}
+	spec := journal.ProfileSpec{Generation: p.Generation, SHA256: hex.EncodeToString(sum[:]), UID: string(p.UID)}
 	h.mu.Lock()
 	prev, known := h.profiles[p.Name]
+	var deleted []journal.Record
+	if known && prev.UID != "" && prev.UID != spec.UID {
+		at := h.clock.Now()
+		if created := p.CreationTimestamp.Time; !created.IsZero() && created.Before(at) {
+			at = created
+		}
+		deleted, known = h.dropProfile(p.Name, at), false
+	}
 	if known && prev.SHA256 == spec.SHA256 {
+		// The same version; its UID, where the journal did not say it, is stated from the next
+		// profile.attested on.
+		h.profiles[p.Name] = spec
 		h.mu.Unlock()
 		return
 	}
 	h.profiles[p.Name] = spec
 	h.mu.Unlock()
+	h.queue.Add(deleted...)
 	// When the operator saw the change: not a time from managedFields, which a client that
 	// updates the profile may write itself (the API server keeps the times of the entries a
 	// request sends; k8s.io/apimachinery pkg/util/managedfields/internal, decodeLiveOrNew).
@@ -64,12 +81,19 @@ func (h *journalHook) profileDeleted(name string) {
 	}
 	now := h.clock.Now()
 	h.mu.Lock()
+	recs := h.dropProfile(name, now)
+	h.mu.Unlock()
+	h.queue.Add(recs...)
+}
+
+// dropProfile forgets a profile deleted at the latest at t, and returns the records that say
+// so: its namespaces' open findings close (nothing judges them any more, which is no
+// remediation), then profile.deleted if the journal knew the profile. h.mu is held.
+func (h *journalHook) dropProfile(name string, t time.Time) []journal.Record {
 	_, known := h.profiles[name]
 	delete(h.profiles, name)
 	delete(h.selected, name)
-	// Its namespaces' open findings close: nothing judges them any more, which is no
-	// remediation.
-	var closings []journal.Record
+	var recs []journal.Record
 	keys := make([]nsKey, 0, len(h.namespaces))
 	for k := range h.namespaces {
 		if k.profile == name {
@@ -78,14 +102,13 @@ func (h *journalHook) profileDeleted(name string) {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].namespace < keys[j].namespace })
 	for _, k := range keys {
-		closings = append(closings, closedOutOfScope(h.namespaces[k], name, k.namespace, now)...)
+		recs = append(recs, closedOutOfScope(h.namespaces[k], name, k.namespace, t)...)
 		delete(h.namespaces, k)
 	}
-	h.mu.Unlock()
-	h.queue.Add(closings...)
 	if known {
-		h.queue.Add(journal.Record{Type: journal.ProfileDeleted, Time: now, Profile: name})
+		recs = append(recs, journal.Record{Type: journal.ProfileDeleted, Time: t, Profile: name})
 	}
+	return recs
 }
 
 // forgetNamespace: the profile no longer selects the namespace; its open findings close.

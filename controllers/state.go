@@ -63,6 +63,9 @@ func (s *state) awaitApprovalCheck(v *admissionpolicy.Verifier) bool {
 
 type profileState struct {
 	name string
+	// uid is the profile object's: another object under the same name is another profile
+	// (replaced).
+	uid  types.UID
 	plan *engine.Plan
 
 	// summaries by namespace; "" holds the cluster-scoped objects.
@@ -170,6 +173,7 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 	}
 	ps = &profileState{
 		name:        profile.Name,
+		uid:         profile.UID,
 		plan:        plan,
 		summaries:   map[string]*engine.Summary{},
 		matches:     map[string]map[string]int{},
@@ -181,10 +185,11 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		failing:     map[string]map[uint64]bool{},
 		present:     map[string]seenReport{},
 	}
-	ps.firstPlan = s.profiles[profile.Name] == nil
-	if old := s.profiles[profile.Name]; old != nil {
+	old := s.profiles[profile.Name]
+	ps.firstPlan = old == nil || old.uid != profile.UID
+	if old != nil && old.uid == profile.UID {
 		// A profile edit does not make a report the operator wrote under the last plan one it
-		// never wrote.
+		// never wrote. (Another profile of the same name did not write it: replaced.)
 		maps.Copy(ps.present, old.present)
 		for ns, t := range old.unwritten {
 			ps.unwritten[ns] = t
@@ -195,6 +200,16 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 	}
 	s.profiles[profile.Name] = ps
 	return ps
+}
+
+// replaced says whether the state is of another profile object of the profile's name: the one
+// it is of was deleted, and the operator did not see it go (its deletion and the creation of the
+// new one reached it as one request).
+func (s *state) replaced(profile *v1alpha1.ComplianceProfile) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.profiles[profile.Name]
+	return ps != nil && ps.uid != profile.UID
 }
 
 // forget drops a deleted profile.

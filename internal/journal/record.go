@@ -263,6 +263,10 @@ type ProfileSpec struct {
 	Generation int64 `json:"generation"`
 	// SHA256 is the digest of the spec's canonical JSON.
 	SHA256 string `json:"sha256"`
+	// UID is the profile object's: a profile deleted and created again under the same name is
+	// another profile, whose versions do not continue the earlier one's (absent from journals
+	// written before it was recorded).
+	UID string `json:"uid,omitempty"`
 }
 
 // Report is a namespace's overall result.
