@@ -110,7 +110,8 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		desired.ApprovedBy, desired.ApprovedAt, desired.ApprovedGeneration = "", nil, 0
 		desired.UnverifiedApprovalGeneration = ex.Generation
 	}
-	desired.MatchedFindings = int32(r.state.matched(engine.ExceptionKey(ex.Namespace, ex.Name)))
+	matched, undecided := r.state.matched(engine.ExceptionKey(ex.Namespace, ex.Name))
+	desired.MatchedFindings, desired.UndecidedFindings = int32(matched), int32(undecided)
 	condStatus := metav1.ConditionFalse
 	if state == v1alpha1.ExceptionActive {
 		condStatus = metav1.ConditionTrue

@@ -70,8 +70,10 @@ type profileState struct {
 
 	// summaries by namespace; "" holds the cluster-scoped objects.
 	summaries map[string]*engine.Summary
-	// matches[exception key][namespace] is how many findings the exception covers.
-	matches map[string]map[string]int
+	// matches[exception key][namespace] is how many findings the exception covers, and
+	// undecided how many of them are results their objects left undecided.
+	matches   map[string]map[string]int
+	undecided map[string]map[string]int
 	// clusterExceptions and clusterExceptionsTotal are the exceptions considered for the
 	// cluster-scoped objects as the latest full evaluation judged them (report.ExceptionsFor).
 	clusterExceptions      []v1alpha1.ExceptionUsage
@@ -177,6 +179,7 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		plan:        plan,
 		summaries:   map[string]*engine.Summary{},
 		matches:     map[string]map[string]int{},
+		undecided:   map[string]map[string]int{},
 		lastSuccess: map[string]time.Time{},
 		unwritten:   map[string]time.Time{},
 		refused:     map[string]string{},
@@ -240,14 +243,21 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 		keep = ps.plan.MaxFindings
 	}
 	ps.summaries[ns] = sum.Compact(keep)
-	before := map[string]int{}
+	type count struct{ matched, undecided int }
+	before := map[string]count{}
 	for key, byNS := range ps.matches {
 		if n, ok := byNS[ns]; ok {
-			before[key] = n
+			before[key] = count{n, ps.undecided[key][ns]}
 		}
 		delete(byNS, ns)
 		if len(byNS) == 0 {
 			delete(ps.matches, key)
+		}
+	}
+	for key, byNS := range ps.undecided {
+		delete(byNS, ns)
+		if len(byNS) == 0 {
+			delete(ps.undecided, key)
 		}
 	}
 	var changed []string
@@ -257,7 +267,14 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 				ps.matches[o.Key] = map[string]int{}
 			}
 			ps.matches[o.Key][ns] = n
-			if before[o.Key] != n {
+			u := o.UndecidedByNamespace[ns]
+			if u > 0 {
+				if ps.undecided[o.Key] == nil {
+					ps.undecided[o.Key] = map[string]int{}
+				}
+				ps.undecided[o.Key][ns] = u
+			}
+			if before[o.Key] != (count{n, u}) {
 				changed = append(changed, o.Key)
 			}
 			delete(before, o.Key)
@@ -307,10 +324,12 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 	delete(ps.notCurrent, ns)
 	delete(ps.present, ns)
 	metrics.ReportsStale.WithLabelValues(ps.name).Set(float64(len(ps.unwritten)))
-	for key, byNS := range ps.matches {
-		delete(byNS, ns)
-		if len(byNS) == 0 {
-			delete(ps.matches, key)
+	for _, counts := range []map[string]map[string]int{ps.matches, ps.undecided} {
+		for key, byNS := range counts {
+			delete(byNS, ns)
+			if len(byNS) == 0 {
+				delete(counts, key)
+			}
 		}
 	}
 }
@@ -362,17 +381,20 @@ func (s *state) rollup(ps *profileState) (total, cluster *engine.Summary, namesp
 	return ps.plan.Merge(all...), cluster, namespaces, nonCompliant
 }
 
-// matched is how many findings an exception covers across every profile and namespace.
-func (s *state) matched(key string) int {
+// matched is how many findings an exception covers across every profile and namespace, and
+// how many of them are results their objects left undecided.
+func (s *state) matched(key string) (matched, undecided int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
 	for _, ps := range s.profiles {
 		for _, c := range ps.matches[key] {
-			n += c
+			matched += c
+		}
+		for _, c := range ps.undecided[key] {
+			undecided += c
 		}
 	}
-	return n
+	return matched, undecided
 }
 
 // markWritten records that a namespace's report reflects the evaluation made at now. The

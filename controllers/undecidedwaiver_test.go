@@ -141,3 +141,48 @@ func waitForProfileRecords(t *testing.T, what, profile string, want ...string) {
 		return nil
 	})
 }
+
+// TestAnExceptionSaysItWaivesUndecidedResults: an exception that waives a result its object left
+// undecided (NotAssessed: the custom check's expression never decided it) counts it among
+// matchedFindings, as it does a waived failure, and the namespace reads Compliant. Its status
+// did not say that what it waived was never judged: a reviewer renewing it read "1 finding" and
+// took it for an accepted failure. status.undecidedFindings counts those results, of
+// matchedFindings.
+func TestAnExceptionSaysItWaivesUndecidedResults(t *testing.T) {
+	const ns = "undecided-status"
+	ctx := context.Background()
+	createNamespace(t, ns, map[string]string{ns: "true"})
+	if err := k8s.Create(ctx, deployment(ns, "web", false)); err != nil {
+		t.Fatal(err)
+	}
+	api := deployment(ns, "api", false)
+	api.Labels["data-classification"] = "restricted"
+	if err := k8s.Create(ctx, api); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, ns, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-public", Title: "public data only",
+			Kinds: []string{"Deployment"}, Criteria: []v1alpha1.Criterion{"PI1.1"}, Severity: v1alpha1.SeverityHigh,
+			Expression: "object.metadata.labels['data-classification'] == 'public'"}}
+	})
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "legacy", Namespace: ns},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"custom-public"},
+			Match:  v1alpha1.ResourceMatch{Kinds: []string{"Deployment"}, Names: []string{"web", "api"}},
+			Reason: "web and api are retired next quarter (DATA-7).", Owner: "team-web@example.com",
+			Expires: metav1.NewTime(clk.Now().Add(7 * 24 * time.Hour))},
+	}
+	createApproved(t, ex)
+	eventually(t, 30*time.Second, "the exception saying which of its findings were undecided", func() error {
+		got := &v1alpha1.ControlException{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		// custom-public fails api (restricted data) and cannot decide web (no label).
+		if got.Status.State != v1alpha1.ExceptionActive || got.Status.MatchedFindings != 2 || got.Status.UndecidedFindings != 1 {
+			return fmt.Errorf("the exception is %s with matchedFindings %d, undecidedFindings %d; want Active, 2 and 1",
+				got.Status.State, got.Status.MatchedFindings, got.Status.UndecidedFindings)
+		}
+		return nil
+	})
+}

@@ -521,6 +521,7 @@ func (b *builder) commit(r *Result, sum *Summary) {
 		if e != nil {
 			e.Matched++
 			e.MatchedByNamespace[sum.Namespace]++
+			e.UndecidedByNamespace[sum.Namespace]++
 		}
 	}
 	t := &sum.tallies[r.Check.index]

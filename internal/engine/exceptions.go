@@ -37,6 +37,10 @@ type ExceptionOutcome struct {
 	// MatchedByNamespace splits Matched by the namespace of the findings ("" for
 	// cluster-scoped objects).
 	MatchedByNamespace map[string]int
+	// UndecidedByNamespace counts, of MatchedByNamespace, the results their objects left
+	// undecided (Result.FailedOnObject): what the exception waives without it ever having been
+	// judged.
+	UndecidedByNamespace map[string]int
 	// AppliesTo reports whether the exception applies to this profile at all (spec.profiles).
 	AppliesTo bool
 	// ApprovedBy is the approver whose approval is trusted ("" when there is none).
@@ -167,10 +171,11 @@ func AsJudged(ex *v1alpha1.ControlException, trust ApprovalTrust, since time.Tim
 func (p *Plan) JudgeException(ex *v1alpha1.ControlException, opts ExceptionOptions) *ExceptionOutcome {
 	ex = AsJudged(ex, opts.Approval, opts.ApprovalsSince)
 	out := &ExceptionOutcome{
-		Exception:          ex,
-		Key:                ExceptionKey(ex.Namespace, ex.Name),
-		MatchedByNamespace: map[string]int{},
-		AppliesTo:          len(ex.Spec.Profiles) == 0 || slices.Contains(ex.Spec.Profiles, p.ProfileName),
+		Exception:            ex,
+		Key:                  ExceptionKey(ex.Namespace, ex.Name),
+		MatchedByNamespace:   map[string]int{},
+		UndecidedByNamespace: map[string]int{},
+		AppliesTo:            len(ex.Spec.Profiles) == 0 || slices.Contains(ex.Spec.Profiles, p.ProfileName),
 	}
 	invalid := func(reason, format string, args ...any) *ExceptionOutcome {
 		out.State, out.Reason, out.Message = v1alpha1.ExceptionInvalid, reason, fmt.Sprintf(format, args...)
