@@ -75,6 +75,12 @@ func TestAProfileDeletedAndCreatedAgainIsANewProfile(t *testing.T) {
 							labelled(&l.Items[i])
 						}
 					}
+					if l, ok := list.(*v1alpha1.ControlExceptionList); ok {
+						// The other tests' exceptions, journaled, would date records by the
+						// suite's clock, which they move days ahead: a journal whose last record
+						// is ahead of the clock of an operator that starts makes it wait.
+						l.Items = nil
+					}
 					return err
 				},
 			})
