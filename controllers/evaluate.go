@@ -185,6 +185,7 @@ func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context,
 	p.objects += len(objs)
 	ev := p.ps.plan.Evaluate(r.Gatherer.Inventory(objs), p.exceptions, p.opts)
 	p.outcomes = ev.Exceptions
+	r.journal.observeExceptions(ctx, ev.Exceptions, p.now)
 	p.clusterJudged, p.clusterSummary = true, ev.Summary("")
 	keep, err := r.policyReports.write(ctx, p.profile, ev)
 	p.keepPolicyReports(keep)

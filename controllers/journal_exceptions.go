@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,8 +16,11 @@ import (
 
 // exceptionTransitions records exceptions requested, approved, expired and revoked (deleted
 // before they expired). Times come from the object where it has them (creation, expiry), so a
-// new leader writes the same records.
-func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, now time.Time) []journal.Record {
+// new leader writes the same records. outcomes are every exception of the namespaces reaches
+// accepts (nil: of every namespace), as an evaluation judged them: one it tracks there that is
+// not among them was revoked. An evaluation of one namespace judges only the exceptions that
+// can cover its objects (engine.Options.Reaches); the others are not revoked for that.
+func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, now time.Time, reaches func(namespace string) bool) []journal.Record {
 	var recs []journal.Record
 	seen := make(map[string]bool, len(outcomes))
 	for _, o := range outcomes {
@@ -97,12 +101,26 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 		}
 	}
 	for k, e := range h.exceptions {
-		if !seen[k] && !e.ended {
+		if !seen[k] && !e.ended && (reaches == nil || reaches(e.namespace)) {
 			e.ended = true
 			recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: now, Namespace: e.namespace, Exception: &journal.Exception{Name: e.name, Created: e.created}})
 		}
 	}
 	return recs
+}
+
+// observeExceptions records the transitions of every exception, as a full evaluation judged
+// them for the cluster-scoped objects: the evaluation of each namespace judges only the
+// exceptions that can cover its objects, so this is where an exception in a namespace no
+// evaluation of the profile reaches is recorded, and its revocation seen.
+func (h *journalHook) observeExceptions(ctx context.Context, outcomes []*engine.ExceptionOutcome, now time.Time) {
+	if h == nil || !h.ready() {
+		return
+	}
+	h.mu.Lock()
+	recs := h.exceptionTransitions(outcomes, now, nil)
+	h.mu.Unlock()
+	h.queue.AddAndWait(ctx, journalWait, recs...)
 }
 
 // exceptionRecord is the exception as the API server recorded it: requestedBy set by the

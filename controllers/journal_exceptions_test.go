@@ -44,9 +44,9 @@ func TestTheJournalRecordsAnExceptionRecreatedUnderTheSameName(t *testing.T) {
 
 	// The first waiver: requested and approved, then it expires.
 	first := outcome(t0, "dev@example.com", "ciso@example.com", t0.AddDate(0, 1, 0), v1alpha1.ExceptionActive)
-	written := h.exceptionTransitions([]*engine.ExceptionOutcome{first}, t0.Add(time.Hour))
+	written := h.exceptionTransitions([]*engine.ExceptionOutcome{first}, t0.Add(time.Hour), nil)
 	expired := outcome(t0, "dev@example.com", "ciso@example.com", t0.AddDate(0, 1, 0), v1alpha1.ExceptionExpired)
-	written = append(written, h.exceptionTransitions([]*engine.ExceptionOutcome{expired}, t0.AddDate(0, 1, 1))...)
+	written = append(written, h.exceptionTransitions([]*engine.ExceptionOutcome{expired}, t0.AddDate(0, 1, 1), nil)...)
 	// A new leader knows the first waiver from the journal only.
 	restored := &journalHook{exceptions: map[string]*exTrack{}}
 	for i := range written {
@@ -58,10 +58,10 @@ func TestTheJournalRecordsAnExceptionRecreatedUnderTheSameName(t *testing.T) {
 	second := outcome(again, "dev2@example.com", "lead@example.com", again.AddDate(0, 1, 0), v1alpha1.ExceptionActive)
 	want := "exception.requested " + again.Format(time.RFC3339) + " by dev2@example.com approved by lead@example.com; " +
 		"exception.approved " + again.Add(time.Minute).Format(time.RFC3339) + " by dev2@example.com approved by lead@example.com"
-	if got := describe(restored.exceptionTransitions([]*engine.ExceptionOutcome{second}, again.Add(time.Minute))); got != want {
+	if got := describe(restored.exceptionTransitions([]*engine.ExceptionOutcome{second}, again.Add(time.Minute), nil)); got != want {
 		t.Errorf("the recreated exception's records, by a leader restored from the journal:\n%s\nwant:\n%s", got, want)
 	}
-	got := describe(h.exceptionTransitions([]*engine.ExceptionOutcome{second}, again.Add(time.Minute)))
+	got := describe(h.exceptionTransitions([]*engine.ExceptionOutcome{second}, again.Add(time.Minute), nil))
 	if got != want {
 		t.Errorf("the recreated exception's records:\n%s\nwant:\n%s", got, want)
 	}
@@ -69,14 +69,14 @@ func TestTheJournalRecordsAnExceptionRecreatedUnderTheSameName(t *testing.T) {
 	// Deleted while in force and created again at once: the first is revoked (at the latest
 	// when the second was created), the second requested.
 	third := again.AddDate(0, 0, 3)
-	got = describe(h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(third, "dev3@example.com", "", third.AddDate(0, 1, 0), v1alpha1.ExceptionPendingApproval)}, third.Add(time.Hour)))
+	got = describe(h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(third, "dev3@example.com", "", third.AddDate(0, 1, 0), v1alpha1.ExceptionPendingApproval)}, third.Add(time.Hour), nil))
 	if want := "exception.revoked " + third.Format(time.RFC3339) + "; exception.requested " + third.Format(time.RFC3339) + " by dev3@example.com"; got != want {
 		t.Errorf("an exception in force replaced under its name:\n%s\nwant:\n%s", got, want)
 	}
 
 	// And its own expiry.
 	secondExpired := outcome(again, "dev2@example.com", "lead@example.com", again.AddDate(0, 1, 0), v1alpha1.ExceptionExpired)
-	got = describe(restored.exceptionTransitions([]*engine.ExceptionOutcome{secondExpired}, again.AddDate(0, 1, 1)))
+	got = describe(restored.exceptionTransitions([]*engine.ExceptionOutcome{secondExpired}, again.AddDate(0, 1, 1), nil))
 	if want := "exception.expired " + again.AddDate(0, 1, 0).Format(time.RFC3339) + " by dev2@example.com approved by lead@example.com"; got != want {
 		t.Errorf("the recreated exception's expiry:\n%s\nwant:\n%s", got, want)
 	}
@@ -112,25 +112,25 @@ func TestTheJournalRecordsAChangedExceptionApprovedAgain(t *testing.T) {
 	one := []string{"wl-privileged"}
 	two := []string{"wl-privileged", "wl-host-namespaces"}
 	h := &journalHook{exceptions: map[string]*exTrack{}}
-	written := h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(1, one, "", t0.AddDate(0, 1, 0), v1alpha1.ExceptionPendingApproval)}, t0)
-	written = append(written, h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(2, one, "ciso@example.com", t0.AddDate(0, 1, 0), v1alpha1.ExceptionActive)}, t0.Add(time.Hour))...)
+	written := h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(1, one, "", t0.AddDate(0, 1, 0), v1alpha1.ExceptionPendingApproval)}, t0, nil)
+	written = append(written, h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(2, one, "ciso@example.com", t0.AddDate(0, 1, 0), v1alpha1.ExceptionActive)}, t0.Add(time.Hour), nil)...)
 	// Widened and extended: the approval is gone until someone approves the new spec.
 	later := t0.AddDate(0, 0, 20)
-	written = append(written, h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(3, two, "", t0.AddDate(0, 3, 0), v1alpha1.ExceptionPendingApproval)}, later)...)
+	written = append(written, h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(3, two, "", t0.AddDate(0, 3, 0), v1alpha1.ExceptionPendingApproval)}, later, nil)...)
 	restored := &journalHook{exceptions: map[string]*exTrack{}}
 	for i := range written {
 		restored.apply(&written[i])
 	}
 	again := outcome(4, two, "lead@example.com", t0.AddDate(0, 3, 0), v1alpha1.ExceptionActive)
 	want := "exception.approved " + later.Add(time.Hour).Format(time.RFC3339) + " wl-privileged,wl-host-namespaces approved by lead@example.com"
-	if got := describe(h.exceptionTransitions([]*engine.ExceptionOutcome{again}, later.Add(time.Hour))); got != want {
+	if got := describe(h.exceptionTransitions([]*engine.ExceptionOutcome{again}, later.Add(time.Hour), nil)); got != want {
 		t.Errorf("the changed exception approved again:\n%s\nwant:\n%s", got, want)
 	}
-	if got := describe(restored.exceptionTransitions([]*engine.ExceptionOutcome{again}, later.Add(time.Hour))); got != want {
+	if got := describe(restored.exceptionTransitions([]*engine.ExceptionOutcome{again}, later.Add(time.Hour), nil)); got != want {
 		t.Errorf("the changed exception approved again, by a leader restored from the journal:\n%s\nwant:\n%s", got, want)
 	}
 	// Approved once is recorded once.
-	if got := describe(h.exceptionTransitions([]*engine.ExceptionOutcome{again}, later.Add(2*time.Hour))); got != "" {
+	if got := describe(h.exceptionTransitions([]*engine.ExceptionOutcome{again}, later.Add(2*time.Hour), nil)); got != "" {
 		t.Errorf("the same approval recorded again: %s", got)
 	}
 }
@@ -151,10 +151,10 @@ func TestTheJournalRecordsAnExceptionChangedWithoutApproval(t *testing.T) {
 		return &engine.ExceptionOutcome{Exception: ex, Key: engine.ExceptionKey("team-a", "waiver"), State: v1alpha1.ExceptionActive, AppliesTo: true}
 	}
 	h := &journalHook{exceptions: map[string]*exTrack{}}
-	written := h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(1, []string{"wl-privileged"}, []string{"api"}, t0.AddDate(0, 0, 7))}, t0)
+	written := h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(1, []string{"wl-privileged"}, []string{"api"}, t0.AddDate(0, 0, 7))}, t0, nil)
 	later := t0.AddDate(0, 0, 3)
 	widened := outcome(2, []string{"wl-privileged", "wl-host-namespaces"}, []string{"*"}, t0.AddDate(1, 0, 0))
-	changed := h.exceptionTransitions([]*engine.ExceptionOutcome{widened}, later)
+	changed := h.exceptionTransitions([]*engine.ExceptionOutcome{widened}, later, nil)
 	if len(changed) != 1 || changed[0].Type != journal.ExceptionChanged {
 		t.Fatalf("the widened exception: %d records %+v, want one %s", len(changed), changed, journal.ExceptionChanged)
 	}
@@ -163,14 +163,14 @@ func TestTheJournalRecordsAnExceptionChangedWithoutApproval(t *testing.T) {
 		strings.Join(e.Match.Names, ",") != "*" || !e.Expires.Equal(t0.AddDate(1, 0, 0)) || e.SpecSHA256 == "" || e.Generation != 2 {
 		t.Errorf("the change recorded as %s %+v (match %+v)", changed[0].Time, e, e.Match)
 	}
-	if again := h.exceptionTransitions([]*engine.ExceptionOutcome{widened}, later.Add(time.Hour)); len(again) != 0 {
+	if again := h.exceptionTransitions([]*engine.ExceptionOutcome{widened}, later.Add(time.Hour), nil); len(again) != 0 {
 		t.Errorf("the same change recorded again: %+v", again)
 	}
 	restored := &journalHook{exceptions: map[string]*exTrack{}}
 	for _, r := range append(written, changed...) {
 		restored.apply(&r)
 	}
-	if again := restored.exceptionTransitions([]*engine.ExceptionOutcome{widened}, later.Add(time.Hour)); len(again) != 0 {
+	if again := restored.exceptionTransitions([]*engine.ExceptionOutcome{widened}, later.Add(time.Hour), nil); len(again) != 0 {
 		t.Errorf("the same change recorded again by a restored leader: %+v", again)
 	}
 }
@@ -187,5 +187,42 @@ func TestTheJournalRecordsTheContainersAnExceptionMatches(t *testing.T) {
 	e := exceptionRecord(&engine.ExceptionOutcome{Exception: ex, Key: engine.ExceptionKey("team-a", "sidecar")}, 0, "")
 	if e.Match == nil || strings.Join(e.Match.Containers, ",") != "istio-*" {
 		t.Errorf("recorded match %+v, want containers istio-*", e.Match)
+	}
+}
+
+// The evaluation of one namespace judges only the exceptions that can cover its objects (its
+// own and the operator's namespace's: engine.Options.Reaches), so another tenant's exception
+// missing from its outcomes was not revoked: only one the evaluation could have judged is. The
+// full evaluation, which judges every exception, still sees one deleted anywhere.
+func TestAnExceptionOutsideTheNamespaceEvaluatedIsNotRevoked(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	outcome := func(ns string) *engine.ExceptionOutcome {
+		ex := &v1alpha1.ControlException{
+			ObjectMeta: metav1.ObjectMeta{Name: "waiver", Namespace: ns, CreationTimestamp: metav1.NewTime(t0)},
+			Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"}, Reason: "r", Owner: "o",
+				Expires: metav1.NewTime(t0.AddDate(0, 1, 0))},
+		}
+		return &engine.ExceptionOutcome{Exception: ex, Key: engine.ExceptionKey(ns, "waiver"), State: v1alpha1.ExceptionActive, AppliesTo: true}
+	}
+	revoked := func(recs []journal.Record) []string {
+		var out []string
+		for _, r := range recs {
+			if r.Type == journal.ExceptionRevoked {
+				out = append(out, r.Namespace+"/"+r.Exception.Name)
+			}
+		}
+		return out
+	}
+	h := &journalHook{exceptions: map[string]*exTrack{}}
+	h.exceptionTransitions([]*engine.ExceptionOutcome{outcome("team-a"), outcome("team-b")}, t0, nil)
+	teamB := engine.Options{OnlyNamespace: "team-b", AdminNamespace: engine.DefaultAdminNamespace}
+	if got := revoked(h.exceptionTransitions([]*engine.ExceptionOutcome{outcome("team-b")}, t0.Add(time.Minute), teamB.Reaches)); got != nil {
+		t.Errorf("team-b's evaluation revoked %v, want none", got)
+	}
+	if got := revoked(h.exceptionTransitions(nil, t0.Add(2*time.Minute), teamB.Reaches)); len(got) != 1 || got[0] != "team-b/waiver" {
+		t.Errorf("team-b's evaluation without its exception revoked %v, want team-b/waiver", got)
+	}
+	if got := revoked(h.exceptionTransitions(nil, t0.Add(3*time.Minute), nil)); len(got) != 1 || got[0] != "team-a/waiver" {
+		t.Errorf("a full evaluation without team-a's exception revoked %v, want team-a/waiver", got)
 	}
 }

@@ -139,7 +139,7 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	first := !t.observed
 	t.observed, t.evaluated, t.every = true, now, every
 	t.checks, t.populations = checks, lists
-	transitions := h.exceptionTransitions(ev.Exceptions, now) // keeps each exception's spec digest
+	transitions := h.exceptionTransitions(ev.Exceptions, now, ev.Options.Reaches) // keeps each exception's spec digest
 	t.inForce = t.inForce[:0]
 	for _, o := range ev.Exceptions {
 		if o.AppliesTo && o.State == v1alpha1.ExceptionActive && o.Selects(ns) {

@@ -37,7 +37,11 @@ type Options struct {
 	// OnlyNamespace, when set, judges the objects of that namespace alone (its Namespace
 	// object included) besides the cluster-scoped ones: objects of other namespaces are there
 	// for lookups (the Gateway of another namespace a route attaches to). The operator sets it
-	// when it evaluates one namespace.
+	// when it evaluates one namespace. Only the exceptions that can cover an object of that
+	// namespace are judged then (Evaluation.Exceptions): those in it and those in
+	// AdminNamespace, the only one whose exceptions may select other namespaces. The others
+	// waive nothing there, and judging each again at every namespace's evaluation made
+	// one tenant's thousands of exceptions cost every other namespace's evaluation.
 	OnlyNamespace string
 	// KeepPassing keeps Pass and NotApplicable results in Evaluation.Results. Without it they
 	// are only counted, which keeps a large cluster's evaluation small; failing, excepted and
@@ -113,6 +117,13 @@ func resultNamespace(o *Object) string {
 	return o.Namespace
 }
 
+// Reaches reports whether an exception in namespace ns can cover what an evaluation with these
+// options judges: any can, unless OnlyNamespace is set; then only one in that namespace or in
+// AdminNamespace.
+func (o *Options) Reaches(ns string) bool {
+	return o.OnlyNamespace == "" || ns == o.OnlyNamespace || ns == o.AdminNamespace
+}
+
 // Evaluation is everything one evaluation produced.
 type Evaluation struct {
 	// Plan is the plan evaluated.
@@ -121,7 +132,8 @@ type Evaluation struct {
 	// Options.KeepPassing, only failing and excepted ones with Options.FindingsOnly, else all
 	// but passes and NotApplicable ones (the others are counted in the summaries).
 	Results []Result
-	// Exceptions are the outcomes of every exception given, sorted by namespace/name.
+	// Exceptions are the outcomes of every exception given, sorted by namespace/name; with
+	// Options.OnlyNamespace, of those that can cover its objects (Options.Reaches).
 	Exceptions []*ExceptionOutcome
 	// Summaries are the roll-ups by namespace; "" holds cluster-scoped objects and cluster
 	// checks.
@@ -166,6 +178,9 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 func (p *Plan) newBuilder(exceptions []*v1alpha1.ControlException, opts Options, results int) *builder {
 	outcomes := make([]*ExceptionOutcome, 0, len(exceptions))
 	for _, ex := range exceptions {
+		if !opts.Reaches(ex.Namespace) {
+			continue
+		}
 		outcomes = append(outcomes, p.JudgeException(ex, ExceptionOptions{Now: opts.Now, AdminNamespace: opts.AdminNamespace,
 			Approval: opts.Approval, ApprovalProblem: opts.ApprovalProblem, ApprovalsSince: opts.ApprovalsSince}))
 	}

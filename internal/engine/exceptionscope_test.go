@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -159,6 +160,63 @@ func TestATenantExceptionMayListItsOwnNamespace(t *testing.T) {
 			for _, ns := range []string{"billing", ""} {
 				if ev.Exceptions[0].Selects(ns) {
 					t.Errorf("the exception selects namespace %q", ns)
+				}
+			}
+		})
+	}
+}
+
+// The evaluation of one namespace (the operator's, Options.OnlyNamespace) judges only the
+// exceptions that can cover its objects: those in it and those in the operator's namespace. A
+// tenant's exceptions were all judged at every other namespace's evaluation, so one tenant
+// with 10,000 exceptions (no approval needed to create them) made the evaluation of each other
+// namespace of 10 workloads take 0.54 s instead of 3 ms, and a full evaluation of a few
+// hundred namespaces run past its interval. Counted, not timed: the outcomes judged.
+func TestAnEvaluationOfOneNamespaceJudgesOnlyTheExceptionsThatReachIt(t *testing.T) {
+	objs := []*engine.Object{
+		deployment("shop", "web", nil, "app"),
+		deployment("noisy", "web", nil, "app"),
+	}
+	plan := engine.Compile([]*engine.Check{privileged}, &v1alpha1.ComplianceProfile{
+		ObjectMeta: metav1.ObjectMeta{Name: "p"},
+		Spec:       v1alpha1.ComplianceProfileSpec{ExceptionPolicy: &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}},
+	})
+	exs := []*v1alpha1.ControlException{
+		exception("shop", "own", nil),
+		exception(engine.DefaultAdminNamespace, "everywhere", func(s *v1alpha1.ControlExceptionSpec) { s.Match.Namespaces = []string{"*"} }),
+		exception(engine.DefaultAdminNamespace, "elsewhere", func(s *v1alpha1.ControlExceptionSpec) { s.Match.Namespaces = []string{"billing"} }),
+	}
+	for i := range 20 {
+		exs = append(exs, exception("noisy", fmt.Sprintf("noise-%02d", i), nil))
+	}
+	opts := engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, Approval: engine.ApprovalEnforced}
+	for name, tc := range map[string]struct {
+		only string
+		want []string
+	}{
+		"a tenant's namespace": {only: "shop", want: []string{"shop/own", "soc2-operator-system/elsewhere", "soc2-operator-system/everywhere"}},
+		"every namespace":      {want: nil}, // all 23
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := opts
+			o.OnlyNamespace, o.SkipClusterScoped = tc.only, tc.only != ""
+			ev := plan.Evaluate(engine.NewInventory(objs, true), exs, o)
+			var got []string
+			for _, out := range ev.Exceptions {
+				got = append(got, out.Key)
+			}
+			if tc.want == nil {
+				if len(got) != len(exs) {
+					t.Errorf("judged %d exceptions, want every one of %d", len(got), len(exs))
+				}
+				return
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("judged %v, want %v", got, tc.want)
+			}
+			for _, r := range ev.Results {
+				if r.Object.Namespace == "shop" && (r.Status != engine.StatusExcepted || r.Exception == nil || r.Exception.Key != "shop/own") {
+					t.Errorf("%s: %v by %v, want excepted by shop/own", r.Object.Name, r.Status, r.Exception)
 				}
 			}
 		})
