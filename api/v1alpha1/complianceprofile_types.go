@@ -443,7 +443,7 @@ type ComplianceProfileStatus struct {
 	// (those of the operator's namespace that list "*"), each with its state, owner, reason,
 	// requester, approver and expiry and how many of those objects' findings it covers, as a
 	// report lists its namespace's: those covering the most findings first, then by name, at
-	// most 50.
+	// most 50 and 128 KiB.
 	// +optional
 	// +listType=atomic
 	ClusterExceptions []ExceptionUsage `json:"clusterExceptions,omitempty"`

@@ -158,7 +158,9 @@ type ComplianceReportStatus struct {
 	FindingsTruncated bool `json:"findingsTruncated,omitempty"`
 
 	// exceptions are the ControlExceptions considered for this namespace, with how many
-	// findings each covers: those covering the most findings first, then by name, at most 50.
+	// findings each covers: those covering the most findings first, then by name, at most 50
+	// and 128 KiB (the list stops before the exception that would not fit, so that long reasons
+	// never crowd the findings out).
 	// +optional
 	// +listType=atomic
 	Exceptions []ExceptionUsage `json:"exceptions,omitempty"`

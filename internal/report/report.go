@@ -22,6 +22,12 @@ import (
 // MaxExceptions bounds the exceptions a report lists: those covering the most findings first.
 const MaxExceptions = 50
 
+// ExceptionsBudget is the most bytes, as JSON, of the exceptions a report (or a profile) lists:
+// a quarter of StatusBudget. Their reasons and owners are written by whoever may create an
+// exception in the namespace, approved or not, and without this bound 50 of them at their
+// longest filled the status budget, so that the report listed none of its findings.
+const ExceptionsBudget = StatusBudget / 4
+
 // StatusBudget is the most bytes a report's status (and a profile's) takes as JSON. Findings
 // are listed, most severe first, until the next one would not fit; the total is always
 // counted. The API server takes request bodies up to 3 MiB and etcd objects up to about
@@ -207,7 +213,7 @@ func statusSize(st *v1alpha1.ComplianceReportStatus) int {
 
 // ExceptionsFor lists the exceptions that can cover objects in the namespace ("" for the
 // cluster-scoped objects), with how many of its findings each covers: those covering the most
-// first, then by name, at most MaxExceptions; and how many there are in all.
+// first, then by name, at most MaxExceptions and ExceptionsBudget; and how many there are in all.
 func ExceptionsFor(ev *engine.Evaluation, ns string) ([]v1alpha1.ExceptionUsage, int32) {
 	var out []v1alpha1.ExceptionUsage
 	for _, e := range ev.Exceptions {
@@ -235,6 +241,13 @@ func ExceptionsFor(ev *engine.Evaluation, ns string) ([]v1alpha1.ExceptionUsage,
 	total := int32(len(out))
 	if len(out) > MaxExceptions {
 		out = out[:MaxExceptions:MaxExceptions]
+	}
+	used := 0
+	for i := range out {
+		data, err := json.Marshal(&out[i])
+		if used += len(data) + 1; err != nil || used > ExceptionsBudget {
+			return out[:i:i], total
+		}
 	}
 	return out, total
 }

@@ -446,3 +446,44 @@ func TestAProfileThatSelectsNoNamespaceIsNotCompliant(t *testing.T) {
 		})
 	}
 }
+
+// A namespace admin may create exceptions nobody approved, each with a reason of 2,048
+// characters that JSON writes in 6 bytes each ('<' is \u003c): listed in the report, 50 of
+// them took 700 KiB, past the whole status budget, and the report listed none of the
+// namespace's findings (a privileged workload's included), only their count. The exceptions
+// now take at most ExceptionsBudget, the most findings covered first, and the findings are
+// listed as before.
+func TestExceptionsCannotCrowdTheFindingsOut(t *testing.T) {
+	objs := testgen.EngineObjects(testgen.Generate(testgen.Options{Namespaces: 1, Workloads: 20, FailingEvery: 1}))
+	expires := metav1.NewTime(now.Add(24 * time.Hour))
+	var exceptions []*v1alpha1.ControlException
+	for i := range MaxExceptions {
+		exceptions = append(exceptions, &v1alpha1.ControlException{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("padding-%03d", i), Namespace: "team-000"},
+			Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"}, Match: v1alpha1.ResourceMatch{Names: []string{"nothing"}},
+				Reason: strings.Repeat("<", 2048), Owner: strings.Repeat(">", 256), Expires: expires},
+		})
+	}
+	ev := engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, true), exceptions, engine.Options{Now: now})
+	st := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: now, CatalogVersion: checks.Version})
+	data, err := json.Marshal(&st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := json.Marshal(st.Exceptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d of %d findings, %d of %d exceptions (%d KiB) listed, status %d KiB", len(st.Findings), st.TotalFindings,
+		len(st.Exceptions), st.TotalExceptions, len(listed)>>10, len(data)>>10)
+	if len(st.Findings) != engine.DefaultMaxFindings {
+		t.Errorf("%d findings listed of %d, want %d", len(st.Findings), st.TotalFindings, engine.DefaultMaxFindings)
+	}
+	if len(listed) > ExceptionsBudget || len(st.Exceptions) == 0 || !st.ExceptionsTruncated || st.TotalExceptions != MaxExceptions {
+		t.Errorf("%d exceptions listed in %d bytes (budget %d) of %d, truncated %v", len(st.Exceptions), len(listed), ExceptionsBudget,
+			st.TotalExceptions, st.ExceptionsTruncated)
+	}
+	if len(data) > StatusBudget-conditionReserve {
+		t.Errorf("the status is %d bytes, over the budget of %d", len(data), StatusBudget)
+	}
+}
