@@ -153,10 +153,20 @@ func (r *ComplianceProfileReconciler) selectNamespace(ctx context.Context, p *pa
 	return r.updateStatus(ctx, p)
 }
 
-// listExceptions reads every exception and settles the engine's options: the evaluation's
-// time and whether approvals can be trusted now.
+// listExceptions reads the exceptions and settles the engine's options: the evaluation's time
+// and whether approvals can be trusted now. A full evaluation reads every exception (it judges
+// them all for the cluster-scoped objects); the evaluation of one namespace reads only those
+// that can cover its objects, its own and the operator's namespace's (engine.Options.Reaches),
+// not every tenant's, each copied out of the cache at each change in any namespace.
 func (r *ComplianceProfileReconciler) listExceptions(ctx context.Context, p *pass) (ctrl.Result, error) {
-	exceptions, err := inventory.Exceptions(ctx, r)
+	var namespaces []string
+	if !p.full() {
+		namespaces = []string{p.namespace}
+		if p.namespace != r.AdminNamespace {
+			namespaces = append(namespaces, r.AdminNamespace)
+		}
+	}
+	exceptions, err := inventory.Exceptions(ctx, r, namespaces...)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
