@@ -47,6 +47,7 @@ type ControlExceptionReconciler struct {
 
 	state  *state
 	alerts *alert.Dispatcher
+	tally  exceptionTally
 	// changed receives the exceptions to judge again (enqueue).
 	changed chan event.TypedGenericEvent[*v1alpha1.ControlException]
 }
@@ -63,7 +64,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	ex := &v1alpha1.ControlException{}
 	if err := r.Get(ctx, req.NamespacedName, ex); err != nil {
 		if apierrors.IsNotFound(err) {
-			return ctrl.Result{}, r.updateMetrics(ctx, nil)
+			return ctrl.Result{}, r.updateMetrics(ctx, req.NamespacedName, nil)
 		}
 		return ctrl.Result{}, err
 	}
@@ -140,7 +141,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		}
 		r.notifyTransition(ctx, ex, previous, applies)
 	}
-	if err := r.updateMetrics(ctx, ex); err != nil {
+	if err := r.updateMetrics(ctx, req.NamespacedName, ex); err != nil {
 		return ctrl.Result{}, err
 	}
 	requeue := exceptionRecheck

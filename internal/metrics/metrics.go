@@ -354,6 +354,37 @@ func SetExceptions(counts map[[2]string]int, expiry map[[2]string]float64) {
 	exceptionSeries.expiry = replaceSeries(ExceptionExpiry, exceptionSeries.expiry, expiry)
 }
 
+// SetExceptionCount records n exceptions of [namespace, state] (0 deletes the series), beside
+// what SetExceptions recorded.
+func SetExceptionCount(key [2]string, n int) {
+	exceptionSeries.Lock()
+	defer exceptionSeries.Unlock()
+	setSeries(Exceptions, &exceptionSeries.counts, key, float64(n), n > 0)
+}
+
+// SetExceptionExpiry records when the exception [namespace, name] expires (Unix seconds) while
+// it is active, and deletes its series when it is not, beside what SetExceptions recorded.
+func SetExceptionExpiry(key [2]string, expires float64, active bool) {
+	exceptionSeries.Lock()
+	defer exceptionSeries.Unlock()
+	setSeries(ExceptionExpiry, &exceptionSeries.expiry, key, expires, active)
+}
+
+// setSeries sets v's series key to value when keep, and deletes it when not, keeping served
+// (the series served) current.
+func setSeries(v *prometheus.GaugeVec, served *map[[2]string]bool, key [2]string, value float64, keep bool) {
+	if !keep {
+		v.DeleteLabelValues(key[0], key[1])
+		delete(*served, key)
+		return
+	}
+	v.WithLabelValues(key[0], key[1]).Set(value)
+	if *served == nil {
+		*served = map[[2]string]bool{}
+	}
+	(*served)[key] = true
+}
+
 // replaceSeries sets v's series to values and deletes those of before that values lacks. It
 // returns the series now served.
 func replaceSeries[N int | float64](v *prometheus.GaugeVec, before map[[2]string]bool, values map[[2]string]N) map[[2]string]bool {
