@@ -184,8 +184,10 @@ func build() *dashboard.DashboardBuilder {
 			Refresh(dashboard.VariableRefreshOnTimeRangeChanged).Sort(dashboard.VariableSortAlphabeticalAsc).
 			Multi(true).IncludeAll(true)).
 		// The scrape job of the operator's own series, for `up` and the process's start time,
-		// which every target has: derived from a series only the operator exports, so it
-		// needs no knowledge of how the ServiceMonitor or scrape config names the job.
+		// which every target has: derived from a series the operator exports, so it needs no
+		// knowledge of how the ServiceMonitor or scrape config names the job. A job that
+		// scrapes someone else's series under the operator's names (docs/monitoring.md) is
+		// listed too: the panels that read it show each job by name.
 		WithVariable(dashboard.NewQueryVariableBuilder("job").Label("Job").
 			Datasource(ds()).
 			Query(dashboard.StringOrMap{String: cog.ToPtr("label_values(soc2_operator_profile_ready, job)")}).
@@ -200,6 +202,20 @@ func build() *dashboard.DashboardBuilder {
 	// leaving out counts given while the report is Unknown) and the heartbeat is the oldest.
 	verdict := `min by (namespace) (clamp(soc2_operator_namespace_compliant{` + byNamespace + `}, 0, 1))`
 	unknown := `(soc2_operator_namespace_result{` + byProfile + `,result="Unknown"} or soc2_operator_criterion_status{` + byProfile + `,namespace="",status="Unknown"})`
+	// The other panels too: a namespace's result and a criterion's status are the worst any
+	// series of value 1 (the operator's) gives, ranked from the best, and a count is the largest
+	// any series gives for its namespace, from 0: each namespace once, however many targets
+	// export it (a tenant's, or two of the operator's pods in a rollout).
+	worstResult := `max by (namespace) (` +
+		`(soc2_operator_namespace_result{` + byNamespace + `,result="Compliant"} == 1) * 1` +
+		` or (soc2_operator_namespace_result{` + byNamespace + `,result="NotAssessed"} == 1) * 2` +
+		` or (soc2_operator_namespace_result{` + byNamespace + `,result="Unknown"} == 1) * 3` +
+		` or (soc2_operator_namespace_result{` + byNamespace + `,result="NonCompliant"} == 1) * 4)`
+	// duplicated is SOC2OperatorSeriesDuplicated's expression, counted: the scrape targets beyond
+	// one exporting the heartbeats or the profiles' Ready, and the reports and criteria with more
+	// than one result or status series.
+	duplicated := `(clamp_min(count(count without (profile) (soc2_operator_last_evaluation_timestamp_seconds or soc2_operator_profile_ready)) - 1, 0) or vector(0))` +
+		` + (count(count by (profile, namespace) (soc2_operator_namespace_result) > 1 or count by (profile, namespace, criterion) (soc2_operator_criterion_status) > 1) or vector(0))`
 
 	// Overview.
 	b = b.WithRow(dashboard.NewRowBuilder("Overview").Id(1)).
@@ -211,7 +227,7 @@ func build() *dashboard.DashboardBuilder {
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NamespaceNonCompliant", "soc2namespacenoncompliant"))).
 		WithPanel(bigNumber(4, "Failing Critical findings", "Failing findings of Critical severity across the selected namespaces.").
-			WithTarget(query("A", `sum(clamp_min(`+criticalFail+`, 0)) or vector(0)`, "")).
+			WithTarget(query("A", `sum(max by (namespace) (clamp_min(`+criticalFail+`, 0))) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NewCriticalFinding", "soc2newcriticalfinding"))).
 		WithPanel(bigNumber(5, "New Critical findings (15 min)", "Failing Critical findings more than 15 minutes ago, added up over namespaces that gained some (the count part of alert SOC2NewCriticalFinding; a new namespace counts from zero).").
@@ -226,15 +242,20 @@ func build() *dashboard.DashboardBuilder {
 			WithTarget(query("A", `time() - min(soc2_operator_last_evaluation_timestamp_seconds{`+byProfile+`})`, "")).
 			Unit("s").NoValue("no heartbeat").
 			Thresholds(thresholds(nil, "green", 900.0, "orange", 1800.0, "red")).
-			Links(runbook("SOC2OperatorHeartbeatMissing", "soc2operatorheartbeatmissing")))
+			Links(runbook("SOC2OperatorHeartbeatMissing", "soc2operatorheartbeatmissing"))).
+		WithPanel(bigNumber(29, "Series exported more than once", "Scrape targets beyond one that export the operator's heartbeats or profiles' Ready, and reports and criteria with more than one result or status series, across every profile (alert SOC2OperatorSeriesDuplicated after 15 minutes). The operator's leader exports each once; for a few minutes in a rollout two pods do. More than 0 for longer means another target exports series under the operator's names (a tenant's exporter, or the operator scraped twice): the panels read such series as the alerts do (a namespace's worst verdict, its largest count, the oldest heartbeat), so they may look worse than the operator's series alone, never better, but cannot be relied on until it is dropped.").
+			Height(3).Span(24).
+			WithTarget(query("A", duplicated, "")).
+			Thresholds(thresholds(nil, "green", 1.0, "red")).
+			Links(runbook("SOC2OperatorSeriesDuplicated", "soc2operatorseriesduplicated")))
 
 	// Compliance over time and the criteria.
 	b = b.WithRow(dashboard.NewRowBuilder("Namespaces and criteria").Id(8)).
-		WithPanel(graph(9, "Namespaces by result", "Namespaces over time by their report's result: Compliant, NonCompliant, NotAssessed (nothing the profile assesses there) and Unknown (the report is stale: its latest evaluation could not be made or written).").
-			WithTarget(query("A", `count(soc2_operator_namespace_result{`+byNamespace+`,result="NonCompliant"} == 1) or vector(0)`, "NonCompliant")).
-			WithTarget(query("B", `count(soc2_operator_namespace_result{`+byNamespace+`,result="Compliant"} == 1) or vector(0)`, "Compliant")).
-			WithTarget(query("C", `count(soc2_operator_namespace_result{`+byNamespace+`,result="NotAssessed"} == 1) or vector(0)`, "NotAssessed")).
-			WithTarget(query("D", `count(soc2_operator_namespace_result{`+byNamespace+`,result="Unknown"} == 1) or vector(0)`, "Unknown")).
+		WithPanel(graph(9, "Namespaces by result", "Namespaces over time by their report's result: Compliant, NonCompliant, NotAssessed (nothing the profile assesses there) and Unknown (the report is stale: its latest evaluation could not be made or written). Each namespace once: by the worst result any series gives (NonCompliant, Unknown, NotAssessed, Compliant).").
+			WithTarget(query("A", `count(`+worstResult+` == 4) or vector(0)`, "NonCompliant")).
+			WithTarget(query("B", `count(`+worstResult+` == 1) or vector(0)`, "Compliant")).
+			WithTarget(query("C", `count(`+worstResult+` == 2) or vector(0)`, "NotAssessed")).
+			WithTarget(query("D", `count(`+worstResult+` == 3) or vector(0)`, "Unknown")).
 			Min(0).Decimals(0).
 			OverrideByName("NonCompliant", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "red"}}}).
 			OverrideByName("Compliant", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "green"}}}).
@@ -242,25 +263,27 @@ func build() *dashboard.DashboardBuilder {
 			OverrideByName("Unknown", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "orange"}}}).
 			Links(runbook("SOC2NamespaceNonCompliant", "soc2namespacenoncompliant"))).
 		WithPanel(graph(10, "Namespaces failing each criterion", "How many of the selected namespaces fail each criterion, over time.").
-			WithTarget(query("A", `count by (criterion) (soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Fail"})`, "{{criterion}}")).
+			WithTarget(query("A", `count by (criterion) (max by (namespace, criterion) (soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Fail"} == 1))`, "{{criterion}}")).
 			Min(0).Decimals(0)).
 		// Each (namespace, criterion) has one status series set to 1; weigh them so that
-		// one number says which (Pass 1, Excepted 2, NotAssessed 3, Fail 4, Unknown 5). A
+		// one number says which (Pass 1, Excepted 2, NotAssessed 3, Unknown 4, Fail 5). A
 		// status left out drops the namespace from the table: the criteria of a stale report
-		// are Unknown, and its namespace vanished from the table instead of reading so.
+		// are Unknown, and its namespace vanished from the table instead of reading so. Only
+		// series of value 1 count, and the worst wins, Fail the worst: a Pass of 9 or an Unknown
+		// someone else exported (docs/monitoring.md) showed instead of the operator's Fail.
 		WithPanel(tableOf(11, "Criterion status (namespace × criterion)",
 			"The status of each SOC 2 criterion in each namespace, as the ComplianceReports show it; Unknown (stale) while a report's latest evaluation could not be made or written, or is overdue. kubectl describe compliancereport <profile> -n <namespace> lists the findings.").
 			Height(10).Span(24).
 			WithTarget(instant("A", `max by (namespace, criterion) (`+
-				`soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Pass"} * 1`+
-				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Excepted"} * 2`+
-				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="NotAssessed"} * 3`+
-				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Fail"} * 4`+
-				` or soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Unknown"} * 5)`)).
+				`(soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Pass"} == 1) * 1`+
+				` or (soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Excepted"} == 1) * 2`+
+				` or (soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="NotAssessed"} == 1) * 3`+
+				` or (soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Unknown"} == 1) * 4`+
+				` or (soc2_operator_criterion_status{`+byNamespace+`,criterion=~"$criterion",status="Fail"} == 1) * 5)`)).
 			WithTransformation(matrix("namespace", "criterion")).
 			Mappings(valueText(map[string][2]string{
-				"1": {"Pass", "green"}, "2": {"Excepted", "blue"}, "3": {"Not assessed", "text"}, "4": {"Fail", "red"},
-				"5": {"Unknown (stale)", "orange"},
+				"1": {"Pass", "green"}, "2": {"Excepted", "blue"}, "3": {"Not assessed", "text"}, "4": {"Unknown (stale)", "orange"},
+				"5": {"Fail", "red"},
 			})).
 			CellOptions(common.TableCellOptions{TableColoredBackgroundCellOptions: &common.TableColoredBackgroundCellOptions{
 				Type: common.TableCellDisplayModeColorBackground, Mode: cog.ToPtr(common.TableCellBackgroundDisplayModeBasic),
@@ -273,8 +296,8 @@ func build() *dashboard.DashboardBuilder {
 	// Findings.
 	b = b.WithRow(dashboard.NewRowBuilder("Findings").Id(12)).
 		WithPanel(graph(13, "Failing findings by severity", "Failing findings over time by severity, and the findings ControlExceptions waive.").
-			WithTarget(query("A", `sum by (severity) (soc2_operator_findings{`+byNamespace+`,result="Fail"})`, "{{severity}}")).
-			WithTarget(query("B", `sum(soc2_operator_findings{`+byNamespace+`,result="Excepted"})`, "Excepted")).
+			WithTarget(query("A", `sum by (severity) (max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Fail"}, 0)))`, "{{severity}}")).
+			WithTarget(query("B", `sum(max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Excepted"}, 0)))`, "Excepted")).
 			Min(0).Decimals(0).
 			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
 			OverrideByName("Critical", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "dark-red"}}}).
@@ -285,7 +308,7 @@ func build() *dashboard.DashboardBuilder {
 		WithPanel(tableOf(14, "Failing findings by namespace and severity",
 			"Failing findings per namespace and severity now. The operator exports no per-check series: kubectl describe compliancereport <profile> -n <namespace> (or the operator's web dashboard) lists each finding with its check.").
 			Height(8).Span(12).
-			WithTarget(instant("A", `sum by (namespace, severity) (soc2_operator_findings{`+byNamespace+`,result="Fail"})`)).
+			WithTarget(instant("A", `max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Fail"}, 0))`)).
 			WithTransformation(matrix("namespace", "severity")).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
 				"indexByName":  map[string]any{"namespace\\severity": 0, "Critical": 1, "High": 2, "Medium": 3, "Low": 4},
@@ -299,12 +322,12 @@ func build() *dashboard.DashboardBuilder {
 	// Exceptions.
 	b = b.WithRow(dashboard.NewRowBuilder("Exceptions").Id(15)).
 		WithPanel(graph(16, "ControlExceptions by state", "ControlExceptions in the selected namespaces by state (Active, Expired, Invalid).").
-			WithTarget(query("A", `sum by (state) (soc2_operator_exceptions{namespace=~"$namespace"})`, "{{state}}")).
+			WithTarget(query("A", `sum by (state) (max by (namespace, state) (clamp_min(soc2_operator_exceptions{namespace=~"$namespace"}, 0)))`, "{{state}}")).
 			Min(0).Decimals(0).Span(8)).
 		WithPanel(tableOf(17, "Active exceptions and their expiry",
 			"Each Active ControlException with the time left before it expires; when it does, the findings it waives fail again (alert SOC2ExceptionExpiringSoon 7 days before).").
 			Height(8).Span(16).
-			WithTarget(instant("A", `soc2_operator_exception_expiry_timestamp_seconds{namespace=~"$namespace"} - time()`)).
+			WithTarget(instant("A", `min by (namespace, exception) (soc2_operator_exception_expiry_timestamp_seconds{namespace=~"$namespace"}) - time()`)).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
 				"excludeByName": map[string]any{"Time": true},
 				"renameByName":  map[string]any{"namespace": "Namespace", "exception": "Exception", "Value": "Expires in"},
@@ -338,26 +361,26 @@ func build() *dashboard.DashboardBuilder {
 			WithTarget(query("C", `sum(increase(soc2_operator_journal_records_total{outcome="dropped"}[$__rate_interval]))`, "dropped")).
 			Min(0).Decimals(0).Span(8).
 			Links(runbook("SOC2EvidenceJournalBehind", "soc2evidencejournalbehind"))).
-		WithPanel(graph(23, "Since the last journal write", "Time since the evidence journal last wrote a segment to its store.").
-			WithTarget(query("A", `time() - max(soc2_operator_journal_last_write_timestamp_seconds)`, "since last write")).
+		WithPanel(graph(23, "Since the last journal write", "Time since the evidence journal last wrote a segment to its store (the oldest write any series gives; a replica that never wrote, 0, left out).").
+			WithTarget(query("A", `time() - min(soc2_operator_journal_last_write_timestamp_seconds > 0)`, "since last write")).
 			Unit("s").Min(0).Span(8).
 			Links(runbook("SOC2EvidenceJournalBehind", "soc2evidencejournalbehind"))).
 		WithPanel(graph(24, "Alerts sent", "Alerts (spec.alerts of the profile) by sink, event and result: sent, failed (retried), dropped (queue full) or duplicate (not sent again).").
 			WithTarget(query("A", `sum by (sink, event, result) (increase(soc2_operator_alerts_total{`+byProfile+`}[$__rate_interval]))`, "{{sink}} {{event}} {{result}}")).
 			Min(0).Decimals(0).Span(8)).
-		WithPanel(bigNumber(25, "Operator replicas up", "Operator replicas Prometheus scrapes successfully (the scrape job of the operator's series).").
-			WithTarget(query("A", `sum(up{job=~"$job"})`, "")).
+		WithPanel(bigNumber(25, "Operator replicas up", "Targets Prometheus scrapes successfully per scrape job that exports soc2_operator_profile_ready: the operator's replicas under the operator's job. Any other job here also exports series under the operator's names (alert SOC2OperatorSeriesDuplicated): its targets are not the operator.").
+			WithTarget(query("A", `sum by (job) (up{job=~"$job"})`, "{{job}}")).
 			NoValue("not scraped").
 			Thresholds(thresholds(nil, "red", 1.0, "green"))).
-		WithPanel(bigNumber(26, "Restarts (24 h)", "Operator process restarts over the last 24 hours.").
-			WithTarget(query("A", `sum(changes(process_start_time_seconds{job=~"$job"}[24h]))`, "")).
+		WithPanel(bigNumber(26, "Restarts (24 h)", "Process restarts over the last 24 hours per scrape job that exports soc2_operator_profile_ready: the operator's under the operator's job.").
+			WithTarget(query("A", `sum by (job) (changes(process_start_time_seconds{job=~"$job"}[24h]))`, "{{job}}")).
 			Thresholds(thresholds(nil, "green", 1.0, "orange"))).
-		WithPanel(bigNumber(27, "Profile ready", "Whether the profile is valid and evaluated (its Ready condition). kubectl get complianceprofile <profile> says why not.").
-			WithTarget(query("A", `min(soc2_operator_profile_ready{`+byProfile+`})`, "")).
+		WithPanel(bigNumber(27, "Profile ready", "Whether the profile is valid and evaluated (its Ready condition; Not ready if any series says so). kubectl get complianceprofile <profile> says why not.").
+			WithTarget(query("A", `min(clamp(soc2_operator_profile_ready{`+byProfile+`}, 0, 1))`, "")).
 			Mappings(valueText(map[string][2]string{"0": {"Not ready", "red"}, "1": {"Ready", "green"}})).
 			Links(runbook("SOC2ProfileNotReady", "soc2profilenotready"))).
-		WithPanel(graph(28, "Heartbeat", "Time since each profile's last successful evaluation; above 30 minutes alert SOC2OperatorHeartbeatMissing fires.").
-			WithTarget(query("A", `time() - soc2_operator_last_evaluation_timestamp_seconds{`+byProfile+`}`, "{{profile}}")).
+		WithPanel(graph(28, "Heartbeat", "Time since each profile's last successful evaluation (the oldest heartbeat any series gives); above 30 minutes alert SOC2OperatorHeartbeatMissing fires.").
+			WithTarget(query("A", `time() - min by (profile) (soc2_operator_last_evaluation_timestamp_seconds{`+byProfile+`})`, "{{profile}}")).
 			Unit("s").Min(0).Span(12).
 			Thresholds(thresholds(nil, "green", 1800.0, "red")).
 			ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).

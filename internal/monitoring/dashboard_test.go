@@ -823,42 +823,122 @@ func TestCriterionTableShowsEveryStatus(t *testing.T) {
 }
 
 // TestDashboardIsNotMisledByForgedSeries: series someone else exports under the operator's
-// names (docs/monitoring.md: a tenant scraped with its labels honoured) may make the Overview's
-// numbers look worse, never better. The operator's pod is soc2-operator-a; the tenant's
-// exporter, metrics-exporter, exports a Compliant verdict for NonCompliant legacy, negative
-// counts, a high steady Critical count for payments and a fresh heartbeat.
+// names (docs/monitoring.md: a tenant scraped with its labels honoured) may make the dashboard
+// look worse, never better, and are shown. The operator's pod is soc2-operator-a, scraped by job
+// soc2-operator-metrics and down now; the tenant's exporter, metrics-exporter, scraped by job
+// kubernetes-pods with two other pods, exports a Compliant verdict and result for NonCompliant
+// legacy, a Pass and an Unknown status and a second Fail for its failing criterion, negative
+// counts, a high steady Critical count for payments, a fresh heartbeat, a Ready of -1, a journal
+// written just now, a later expiry of legacy's exception and a process that restarted.
 func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
-	const op, tenant = `instance="10.0.0.1:8443",pod="soc2-operator-a"`, `instance="10.244.3.7:9100",pod="metrics-exporter"`
+	const (
+		op     = `job="soc2-operator-metrics",instance="10.0.0.1:8443",pod="soc2-operator-a"`
+		tenant = `job="kubernetes-pods",instance="10.244.3.7:9100",pod="metrics-exporter"`
+	)
 	series := []map[string]any{
 		{"series": `soc2_operator_namespace_compliant{profile="p",namespace="legacy",` + op + `}`, "values": "0x20"},
 		{"series": `soc2_operator_namespace_compliant{profile="p",namespace="legacy",` + tenant + `}`, "values": "1x20"},
 		{"series": `soc2_operator_namespace_compliant{profile="p",namespace="shop",` + op + `}`, "values": "1x20"},
+		{"series": `soc2_operator_namespace_result{profile="p",namespace="legacy",result="NonCompliant",` + op + `}`, "values": "1x20"},
+		{"series": `soc2_operator_namespace_result{profile="p",namespace="legacy",result="Compliant",` + tenant + `}`, "values": "1x20"},
+		{"series": `soc2_operator_namespace_result{profile="p",namespace="legacy",result="Unknown",` + tenant + `}`, "values": "1x20"},
+		{"series": `soc2_operator_namespace_result{profile="p",namespace="shop",result="Compliant",` + op + `}`, "values": "1x20"},
+		{"series": `soc2_operator_criterion_status{profile="p",namespace="legacy",criterion="CC6.1",status="Fail",` + op + `}`, "values": "1x20"},
+		{"series": `soc2_operator_criterion_status{profile="p",namespace="legacy",criterion="CC6.1",status="Fail",` + tenant + `}`, "values": "1x20"},
+		{"series": `soc2_operator_criterion_status{profile="p",namespace="legacy",criterion="CC6.1",status="Pass",` + tenant + `}`, "values": "9x20"},
+		{"series": `soc2_operator_criterion_status{profile="p",namespace="legacy",criterion="CC6.1",status="Unknown",` + tenant + `}`, "values": "1x20"},
 		{"series": `soc2_operator_findings{profile="p",namespace="legacy",severity="Critical",result="Fail",` + op + `}`, "values": "3x20"},
 		{"series": `soc2_operator_findings{profile="p",namespace="legacy",severity="Critical",result="Fail",` + tenant + `}`, "values": "-5x20"},
 		{"series": `soc2_operator_findings{profile="p",namespace="payments",severity="Critical",result="Fail",` + op + `}`, "values": "2x10 3x10"},
 		{"series": `soc2_operator_findings{profile="p",namespace="payments",severity="Critical",result="Fail",` + tenant + `}`, "values": "9x20"},
 		{"series": `soc2_operator_reports_stale{profile="p",` + op + `}`, "values": "2x20"},
 		{"series": `soc2_operator_reports_stale{profile="p",` + tenant + `}`, "values": "-3x20"},
-		// The operator's heartbeat stopped at minute 0.
+		{"series": `soc2_operator_exceptions{namespace="legacy",state="Expired",` + op + `}`, "values": "2x20"},
+		{"series": `soc2_operator_exceptions{namespace="legacy",state="Expired",` + tenant + `}`, "values": "-2x20"},
+		{"series": `soc2_operator_exception_expiry_timestamp_seconds{namespace="legacy",exception="legacy-hostpath",` + op + `}`, "values": "87600x20"},
+		{"series": `soc2_operator_exception_expiry_timestamp_seconds{namespace="legacy",exception="legacy-hostpath",` + tenant + `}`, "values": "31536000x20"},
+		{"series": `soc2_operator_profile_ready{profile="p",` + op + `}`, "values": "0x20"},
+		{"series": `soc2_operator_profile_ready{profile="p",` + tenant + `}`, "values": "-1x20"},
+		// The operator's heartbeat stopped at minute 0, and its journal's last write too.
 		{"series": `soc2_operator_last_evaluation_timestamp_seconds{profile="p",` + op + `}`, "values": "0x20"},
 		{"series": `soc2_operator_last_evaluation_timestamp_seconds{profile="p",` + tenant + `}`, "values": "0+60x20"},
+		{"series": `soc2_operator_journal_last_write_timestamp_seconds{` + op + `}`, "values": "1x20"},
+		{"series": `soc2_operator_journal_last_write_timestamp_seconds{` + tenant + `}`, "values": "0+60x20"},
+		// Prometheus's own: the operator's target is down, the tenant's job has three up, one of
+		// which restarted.
+		{"series": `up{` + op + `}`, "values": "0x20"},
+		{"series": `up{` + tenant + `}`, "values": "1x20"},
+		{"series": `up{job="kubernetes-pods",instance="10.244.3.8:8080",pod="web-1"}`, "values": "1x20"},
+		{"series": `up{job="kubernetes-pods",instance="10.244.3.9:8080",pod="web-2"}`, "values": "1x20"},
+		{"series": `process_start_time_seconds{` + op + `}`, "values": "100x20"},
+		{"series": `process_start_time_seconds{` + tenant + `}`, "values": "100x10 700x10"},
 	}
+	d := loadDashboard(t)
 	byTitle := map[string]string{}
-	for _, q := range queries(t, loadDashboard(t)) {
+	for _, q := range queries(t, d) {
 		byTitle[q.where] = q.expr
 	}
-	// what each panel must show at minute 20, the namespaces selected, and the value.
+	// shown is the value a panel's value mappings show as text.
+	shown := func(panel, text string) float64 {
+		for _, p := range panels(d) {
+			if !strings.HasPrefix(panel, strings.TrimPrefix(title(p), fmt.Sprintf("panel %d ", *p.Id))) || p.FieldConfig == nil {
+				continue
+			}
+			for _, m := range p.FieldConfig.Defaults.Mappings {
+				if m.ValueMap == nil {
+					continue
+				}
+				for v, r := range m.ValueMap.Options {
+					if r.Text != nil && *r.Text == text {
+						f, err := strconv.ParseFloat(v, 64)
+						if err != nil {
+							t.Fatal(err)
+						}
+						return f
+					}
+				}
+			}
+		}
+		t.Fatalf("%s: no value mapping shows %q", panel, text)
+		return 0
+	}
+	// what each panel must show at minute 20, the namespaces selected, and the value (or, for
+	// a query of several series, the samples).
 	cases := []struct {
 		panel, namespace, wrap string
 		value                  float64
+		samples                []any
 	}{
 		{panel: `"Compliant namespaces" query A`, namespace: ".*", value: 1},
 		{panel: `"Non-compliant namespaces" query A`, namespace: ".*", value: 1},
 		{panel: `"Failing Critical findings" query A`, namespace: "legacy", value: 3},
+		// Each namespace's count once, the largest: legacy 3 and payments 9, not 3 + 3 + 9.
+		{panel: `"Failing Critical findings" query A`, namespace: ".*", value: 12},
 		// payments has one Critical finding more than 15 minutes ago: at least one is new.
 		{panel: `"New Critical findings (15 min)" query A`, namespace: "payments", wrap: "count((%s) >= 1)", value: 1},
 		{panel: `"Stale reports" query A`, namespace: ".*", value: 2},
 		{panel: `"Since the last evaluation" query A`, namespace: ".*", value: 1200},
+		// Each namespace is counted once, by its worst result: legacy NonCompliant, shop Compliant.
+		{panel: `"Namespaces by result" query A`, namespace: ".*", value: 1},
+		{panel: `"Namespaces by result" query B`, namespace: ".*", value: 1},
+		{panel: `"Namespaces by result" query D`, namespace: ".*", value: 0},
+		{panel: `"Namespaces failing each criterion" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{criterion="CC6.1"}`, "value": 1}}},
+		{panel: `"Criterion status (namespace × criterion)" query A`, namespace: ".*", wrap: "max(%s)", value: shown(`"Criterion status (namespace × criterion)"`, "Fail")},
+		{panel: `"Failing findings by severity" query A`, namespace: "legacy", samples: []any{map[string]any{"labels": `{severity="Critical"}`, "value": 3}}},
+		{panel: `"Failing findings by namespace and severity" query A`, namespace: "legacy", samples: []any{map[string]any{"labels": `{namespace="legacy",severity="Critical"}`, "value": 3}}},
+		{panel: `"ControlExceptions by state" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{state="Expired"}`, "value": 2}}},
+		// The exception expires at 87600 s, the soonest any series gives, in one row.
+		{panel: `"Active exceptions and their expiry" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{namespace="legacy",exception="legacy-hostpath"}`, "value": 87600 - 1200}}},
+		{panel: `"Since the last journal write" query A`, namespace: ".*", value: 1199},
+		{panel: `"Profile ready" query A`, namespace: ".*", value: shown(`"Profile ready"`, "Not ready")},
+		{panel: `"Heartbeat" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{profile="p"}`, "value": 1200}}},
+		// The replicas up and the restarts are per job: the tenant's job is not the operator's.
+		{panel: `"Operator replicas up" query A`, namespace: ".*", samples: []any{
+			map[string]any{"labels": `{job="soc2-operator-metrics"}`, "value": 0}, map[string]any{"labels": `{job="kubernetes-pods"}`, "value": 3}}},
+		{panel: `"Restarts (24 h)" query A`, namespace: ".*", samples: []any{
+			map[string]any{"labels": `{job="soc2-operator-metrics"}`, "value": 0}, map[string]any{"labels": `{job="kubernetes-pods"}`, "value": 1}}},
+		// Two targets export heartbeats, legacy has two results and CC6.1 there three statuses.
+		{panel: `"Series exported more than once" query A`, namespace: ".*", value: 3},
 	}
 	var exprTests []any
 	for _, c := range cases {
@@ -869,14 +949,21 @@ func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
 			}
 		}
 		if expr == "" {
-			t.Fatalf("no panel %s in %s", c.panel, dashboardFile)
+			t.Errorf("no panel %s in %s", c.panel, dashboardFile)
+			continue
 		}
-		expr = strings.NewReplacer(`"$profile"`, `"p"`, `"$namespace"`, strconv.Quote(c.namespace)).Replace(expr)
+		// Grafana's All of the Job variable: every job that exports soc2_operator_profile_ready.
+		expr = strings.NewReplacer(`"$profile"`, `"p"`, `"$namespace"`, strconv.Quote(c.namespace), `"$criterion"`, `".*"`,
+			`"$job"`, `"soc2-operator-metrics|kubernetes-pods"`).Replace(expr)
+		expr = regexp.MustCompile(`\$\{?__rate_interval\}?`).ReplaceAllString(expr, "5m")
 		if c.wrap != "" {
 			expr = fmt.Sprintf(c.wrap, expr)
 		}
-		exprTests = append(exprTests, map[string]any{"expr": expr, "eval_time": "20m",
-			"exp_samples": []any{map[string]any{"labels": "{}", "value": c.value}}})
+		samples := c.samples
+		if samples == nil {
+			samples = []any{map[string]any{"labels": "{}", "value": c.value}}
+		}
+		exprTests = append(exprTests, map[string]any{"expr": expr, "eval_time": "20m", "exp_samples": samples})
 	}
 	data, err := yaml.Marshal(map[string]any{
 		"evaluation_interval": "1m",
