@@ -205,7 +205,9 @@ func build() *dashboard.DashboardBuilder {
 	// The other panels too: a namespace's result and a criterion's status are the worst any
 	// series of value 1 (the operator's) gives, ranked from the best, and a count is the largest
 	// any series gives for its namespace, from 0: each namespace once, however many targets
-	// export it (a tenant's, or two of the operator's pods in a rollout).
+	// export it (a tenant's, or two of the operator's pods in a rollout). A sum leaves out what
+	// is NaN (>= 0): a NaN someone else exported alone in a namespace of its own made the sum
+	// NaN, which a stat shows on its base colour, green.
 	worstResult := `max by (namespace) (` +
 		`(soc2_operator_namespace_result{` + byNamespace + `,result="Compliant"} == 1) * 1` +
 		` or (soc2_operator_namespace_result{` + byNamespace + `,result="NotAssessed"} == 1) * 2` +
@@ -227,15 +229,15 @@ func build() *dashboard.DashboardBuilder {
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NamespaceNonCompliant", "soc2namespacenoncompliant"))).
 		WithPanel(bigNumber(4, "Failing Critical findings", "Failing findings of Critical severity across the selected namespaces.").
-			WithTarget(query("A", `sum(max by (namespace) (clamp_min(`+criticalFail+`, 0))) or vector(0)`, "")).
+			WithTarget(query("A", `sum(max by (namespace) (clamp_min(`+criticalFail+`, 0)) >= 0) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NewCriticalFinding", "soc2newcriticalfinding"))).
 		WithPanel(bigNumber(5, "New Critical findings (15 min)", "Failing Critical findings more than 15 minutes ago, added up over namespaces that gained some (the count part of alert SOC2NewCriticalFinding; a new namespace counts from zero).").
-			WithTarget(query("A", `sum(clamp_min(max by (profile, namespace) (`+criticalFail+`) - (last_over_time((min by (profile, namespace) (`+criticalFail+`) unless on (profile, namespace) `+unknown+`)[1d:1m] offset 15m) or max by (profile, namespace) (`+criticalFail+`) * 0), 0)) or vector(0)`, "")).
+			WithTarget(query("A", `sum(clamp_min(max by (profile, namespace) (`+criticalFail+`) - (last_over_time((min by (profile, namespace) (`+criticalFail+`) unless on (profile, namespace) `+unknown+`)[1d:1m] offset 15m) or max by (profile, namespace) (`+criticalFail+`) * 0), 0) >= 0) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NewCriticalFinding", "soc2newcriticalfinding"))).
 		WithPanel(bigNumber(6, "Stale reports", "Namespaces whose latest evaluation could not be made or written to their report (alert SOC2ReportsStale after 15 minutes).").
-			WithTarget(query("A", `sum(clamp_min(soc2_operator_reports_stale{`+byProfile+`}, 0)) or vector(0)`, "")).
+			WithTarget(query("A", `sum(clamp_min(soc2_operator_reports_stale{`+byProfile+`}, 0) >= 0) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "orange")).
 			Links(runbook("SOC2ReportsStale", "soc2reportsstale"))).
 		WithPanel(bigNumber(7, "Since the last evaluation", "Time since the profile's last successful evaluation: the operator's heartbeat (alert SOC2OperatorHeartbeatMissing above three evaluation intervals, at least 30 minutes; no value at all: SOC2OperatorHeartbeatAbsent).").
@@ -296,8 +298,8 @@ func build() *dashboard.DashboardBuilder {
 	// Findings.
 	b = b.WithRow(dashboard.NewRowBuilder("Findings").Id(12)).
 		WithPanel(graph(13, "Failing findings by severity", "Failing findings over time by severity, and the findings ControlExceptions waive.").
-			WithTarget(query("A", `sum by (severity) (max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Fail"}, 0)))`, "{{severity}}")).
-			WithTarget(query("B", `sum(max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Excepted"}, 0)))`, "Excepted")).
+			WithTarget(query("A", `sum by (severity) (max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Fail"}, 0)) >= 0)`, "{{severity}}")).
+			WithTarget(query("B", `sum(max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Excepted"}, 0)) >= 0)`, "Excepted")).
 			Min(0).Decimals(0).
 			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
 			OverrideByName("Critical", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "dark-red"}}}).
@@ -322,7 +324,7 @@ func build() *dashboard.DashboardBuilder {
 	// Exceptions.
 	b = b.WithRow(dashboard.NewRowBuilder("Exceptions").Id(15)).
 		WithPanel(graph(16, "ControlExceptions by state", "ControlExceptions in the selected namespaces by state (Active, Expired, Invalid).").
-			WithTarget(query("A", `sum by (state) (max by (namespace, state) (clamp_min(soc2_operator_exceptions{namespace=~"$namespace"}, 0)))`, "{{state}}")).
+			WithTarget(query("A", `sum by (state) (max by (namespace, state) (clamp_min(soc2_operator_exceptions{namespace=~"$namespace"}, 0)) >= 0)`, "{{state}}")).
 			Min(0).Decimals(0).Span(8)).
 		WithPanel(tableOf(17, "Active exceptions and their expiry",
 			"Each Active ControlException with the time left before it expires; when it does, the findings it waives fail again (alert SOC2ExceptionExpiringSoon 7 days before).").

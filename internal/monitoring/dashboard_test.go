@@ -853,6 +853,13 @@ func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
 		{"series": `soc2_operator_findings{profile="p",namespace="payments",severity="Critical",result="Fail",` + tenant + `}`, "values": "9x20"},
 		{"series": `soc2_operator_reports_stale{profile="p",` + op + `}`, "values": "2x20"},
 		{"series": `soc2_operator_reports_stale{profile="p",` + tenant + `}`, "values": "-3x20"},
+		{"series": `soc2_operator_findings{profile="p",namespace="legacy",severity="High",result="Excepted",` + op + `}`, "values": "1x20"},
+		// NaN, alone in a namespace (or profile series) of its own, made every sum NaN, which the
+		// stat panels show on their base (green) colour.
+		{"series": `soc2_operator_findings{profile="p",namespace="ghost",severity="Critical",result="Fail",` + tenant + `}`, "values": "NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN"},
+		{"series": `soc2_operator_findings{profile="p",namespace="ghost",severity="Critical",result="Excepted",` + tenant + `}`, "values": "NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN"},
+		{"series": `soc2_operator_reports_stale{profile="p",job="kubernetes-pods",instance="10.244.3.8:8080",pod="web-1"}`, "values": "NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN"},
+		{"series": `soc2_operator_exceptions{namespace="ghost",state="Expired",` + tenant + `}`, "values": "NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN"},
 		{"series": `soc2_operator_exceptions{namespace="legacy",state="Expired",` + op + `}`, "values": "2x20"},
 		{"series": `soc2_operator_exceptions{namespace="legacy",state="Expired",` + tenant + `}`, "values": "-2x20"},
 		{"series": `soc2_operator_exception_expiry_timestamp_seconds{namespace="legacy",exception="legacy-hostpath",` + op + `}`, "values": "87600x20"},
@@ -925,6 +932,9 @@ func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
 		{panel: `"Namespaces failing each criterion" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{criterion="CC6.1"}`, "value": 1}}},
 		{panel: `"Criterion status (namespace × criterion)" query A`, namespace: ".*", wrap: "max(%s)", value: shown(`"Criterion status (namespace × criterion)"`, "Fail")},
 		{panel: `"Failing findings by severity" query A`, namespace: "legacy", samples: []any{map[string]any{"labels": `{severity="Critical"}`, "value": 3}}},
+		{panel: `"Failing findings by severity" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{severity="Critical"}`, "value": 12}}},
+		{panel: `"Failing findings by severity" query B`, namespace: ".*", samples: []any{map[string]any{"labels": `{}`, "value": 1}}},
+		{panel: `"New Critical findings (15 min)" query A`, namespace: ".*", wrap: "count((%s) >= 1)", value: 1},
 		{panel: `"Failing findings by namespace and severity" query A`, namespace: "legacy", samples: []any{map[string]any{"labels": `{namespace="legacy",severity="Critical"}`, "value": 3}}},
 		{panel: `"ControlExceptions by state" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{state="Expired"}`, "value": 2}}},
 		// The exception expires at 87600 s, the soonest any series gives, in one row.
