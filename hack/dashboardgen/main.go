@@ -196,7 +196,9 @@ func build() *dashboard.DashboardBuilder {
 
 	criticalFail := `soc2_operator_findings{` + byNamespace + `,severity="Critical",result="Fail"}`
 	// Series someone else exports under the operator's names (docs/monitoring.md) may make the
-	// Overview look worse, never better: a namespace's verdict is the worst any series gives,
+	// Overview look worse, never better: a namespace's verdict is the worst any series gives (and
+	// Compliant only while no series gives a worse result: the operator exports no verdict for a
+	// stale report, and one someone else exported counted it Compliant),
 	// counts are added up from 0 (a negative one lowered the sum), the new Critical findings
 	// are the alert's count part (the largest count now against the smallest 15 minutes before,
 	// leaving out counts given while the report is Unknown) and the heartbeat is the oldest.
@@ -222,7 +224,7 @@ func build() *dashboard.DashboardBuilder {
 	// Overview.
 	b = b.WithRow(dashboard.NewRowBuilder("Overview").Id(1)).
 		WithPanel(bigNumber(2, "Compliant namespaces", "Namespaces whose ComplianceReport is Compliant.").
-			WithTarget(query("A", `count(`+verdict+` == 1) or vector(0)`, "")).
+			WithTarget(query("A", `count(`+verdict+` == 1 unless on (namespace) `+worstResult+` > 1) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green"))).
 		WithPanel(bigNumber(3, "Non-compliant namespaces", "Namespaces whose ComplianceReport is NonCompliant (alert SOC2NamespaceNonCompliant once NonCompliant for more than 30 of the last 60 minutes).").
 			WithTarget(query("A", `count(`+verdict+` == 0) or vector(0)`, "")).

@@ -827,9 +827,10 @@ func TestCriterionTableShowsEveryStatus(t *testing.T) {
 // look worse, never better, and are shown. The operator's pod is soc2-operator-a, scraped by job
 // soc2-operator-metrics and down now; the tenant's exporter, metrics-exporter, scraped by job
 // kubernetes-pods with two other pods, exports a Compliant verdict and result for NonCompliant
-// legacy, a Pass and an Unknown status and a second Fail for its failing criterion, negative
-// counts, a high steady Critical count for payments, a fresh heartbeat, a Ready of -1, a journal
-// written just now, a later expiry of legacy's exception and a process that restarted.
+// legacy and a Compliant verdict for billing, whose report is stale, a Pass and an Unknown status
+// and a second Fail for legacy's failing criterion, negative counts, NaN, a high steady Critical
+// count for payments, a fresh heartbeat, a Ready of -1, a journal written just now, a later
+// expiry of legacy's exception and a process that restarted.
 func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
 	const (
 		op     = `job="soc2-operator-metrics",instance="10.0.0.1:8443",pod="soc2-operator-a"`
@@ -843,6 +844,9 @@ func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
 		{"series": `soc2_operator_namespace_result{profile="p",namespace="legacy",result="Compliant",` + tenant + `}`, "values": "1x20"},
 		{"series": `soc2_operator_namespace_result{profile="p",namespace="legacy",result="Unknown",` + tenant + `}`, "values": "1x20"},
 		{"series": `soc2_operator_namespace_result{profile="p",namespace="shop",result="Compliant",` + op + `}`, "values": "1x20"},
+		// billing's report is stale: the operator exports no verdict for it, the tenant a Compliant one.
+		{"series": `soc2_operator_namespace_result{profile="p",namespace="billing",result="Unknown",` + op + `}`, "values": "1x20"},
+		{"series": `soc2_operator_namespace_compliant{profile="p",namespace="billing",` + tenant + `}`, "values": "1x20"},
 		{"series": `soc2_operator_criterion_status{profile="p",namespace="legacy",criterion="CC6.1",status="Fail",` + op + `}`, "values": "1x20"},
 		{"series": `soc2_operator_criterion_status{profile="p",namespace="legacy",criterion="CC6.1",status="Fail",` + tenant + `}`, "values": "1x20"},
 		{"series": `soc2_operator_criterion_status{profile="p",namespace="legacy",criterion="CC6.1",status="Pass",` + tenant + `}`, "values": "9x20"},
@@ -925,10 +929,11 @@ func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
 		{panel: `"New Critical findings (15 min)" query A`, namespace: "payments", wrap: "count((%s) >= 1)", value: 1},
 		{panel: `"Stale reports" query A`, namespace: ".*", value: 2},
 		{panel: `"Since the last evaluation" query A`, namespace: ".*", value: 1200},
-		// Each namespace is counted once, by its worst result: legacy NonCompliant, shop Compliant.
+		// Each namespace is counted once, by its worst result: legacy NonCompliant, shop Compliant,
+		// billing Unknown.
 		{panel: `"Namespaces by result" query A`, namespace: ".*", value: 1},
 		{panel: `"Namespaces by result" query B`, namespace: ".*", value: 1},
-		{panel: `"Namespaces by result" query D`, namespace: ".*", value: 0},
+		{panel: `"Namespaces by result" query D`, namespace: ".*", value: 1},
 		{panel: `"Namespaces failing each criterion" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{criterion="CC6.1"}`, "value": 1}}},
 		{panel: `"Criterion status (namespace × criterion)" query A`, namespace: ".*", wrap: "max(%s)", value: shown(`"Criterion status (namespace × criterion)"`, "Fail")},
 		{panel: `"Failing findings by severity" query A`, namespace: "legacy", samples: []any{map[string]any{"labels": `{severity="Critical"}`, "value": 3}}},
