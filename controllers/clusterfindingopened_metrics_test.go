@@ -90,7 +90,13 @@ func TestANewCriticalClusterFindingInPlaceOfAnotherIsIdentified(t *testing.T) {
 		t.Fatalf("after the first evaluation, with two cluster-admin bindings, the cluster-scoped finding-opened time is %v, want at least %d", first, start.Unix())
 	}
 
-	// c removed: nothing new.
+	// c removed a minute later: nothing new. The clock moves before c goes: an evaluation
+	// takes its time when it starts, and one that started before c went may still be running
+	// when b is made, later; one that started at the first evaluation's time and saw b would
+	// record b as identified then, and the test would not tell it from nothing new (it did,
+	// now and then, in the whole package).
+	clk.Step(time.Minute)
+	removed := clk.Now()
 	remove("opened-cluster-c")
 	failing(1, "opened-cluster-a")
 	if got := opened(); got != first {
@@ -98,13 +104,14 @@ func TestANewCriticalClusterFindingInPlaceOfAnotherIsIdentified(t *testing.T) {
 	}
 
 	// b a minute later: two Critical findings again, as before c was removed, the same one
-	// listed, but a new one.
+	// listed, but a new one. Every evaluation that sees b started after c was removed (an
+	// evaluation that saw c gone ended before b was made, and those of a profile run one at a
+	// time), but not necessarily after b was made.
 	clk.Step(time.Minute)
-	made := clk.Now()
 	create("opened-cluster-b")
 	failing(2, "opened-cluster-a")
-	if got := opened(); got < float64(made.Unix()) || got <= first {
-		t.Fatalf("after opened-cluster-b replaced opened-cluster-c the finding-opened time is %v, want at least %d (when b was made)", got, made.Unix())
+	if got := opened(); got < float64(removed.Unix()) || got <= first {
+		t.Fatalf("after opened-cluster-b replaced opened-cluster-c the finding-opened time is %v, want at least %d (when c was removed), after %v", got, removed.Unix(), first)
 	}
 }
 
