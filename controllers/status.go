@@ -67,7 +67,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 		ps.statusWritten = desired.DeepCopy()
 		// The findings the status does not list may have changed all the same (a new one in
 		// place of one that went): they are identified, and alerted on, as after a write.
-		r.alertClusterFindings(profile, &profile.Status, r.freshCluster(p, desired.ClusterFindings, desired.ClusterFindings), p.now)
+		r.alertClusterFindings(profile, &profile.Status, r.freshCluster(ctx, p, desired.ClusterFindings, desired.ClusterFindings), p.now)
 		return nil
 	}
 	previous := profile.Status.DeepCopy()
@@ -76,7 +76,7 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 		return fmt.Errorf("writing the status of profile %s: %w", profile.Name, err)
 	}
 	ps.statusWritten = desired.DeepCopy()
-	r.notifyProfileChange(profile, previous, r.freshCluster(p, desired.ClusterFindings, previous.ClusterFindings), p.now)
+	r.notifyProfileChange(profile, previous, r.freshCluster(ctx, p, desired.ClusterFindings, previous.ClusterFindings), p.now)
 	return nil
 }
 
@@ -85,12 +85,17 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 // to the profile by check, resource and container, listed in clusterFindings or not, which
 // soc2_operator_finding_opened_timestamp_seconds{namespace=""} records and the sinks are told
 // of. listed are the findings the status lists, prevListed those it listed before. None when
-// the pass did not judge them (a namespace's evaluation keeps their last judgement).
-func (r *ComplianceProfileReconciler) freshCluster(p *pass, listed, prevListed []v1alpha1.Finding) []v1alpha1.Finding {
+// the pass did not judge them (a namespace's evaluation keeps their last judgement). The
+// failing ones identified are kept on a Lease, which the first full evaluation in the next
+// process reads (clusterfailing.go). Called with p.ps.statusMu held.
+func (r *ComplianceProfileReconciler) freshCluster(ctx context.Context, p *pass, listed, prevListed []v1alpha1.Finding) []v1alpha1.Finding {
 	if !p.clusterJudged {
 		return nil
 	}
-	return r.fresh(p.profile, p.ps, "", p.clusterSummary, listed, prevListed, p.now)
+	r.seedClusterFailing(ctx, p)
+	fresh := r.fresh(p.profile, p.ps, "", p.clusterSummary, listed, prevListed, p.now)
+	r.keepClusterFailing(ctx, p)
+	return fresh
 }
 
 // sameBesidesHeads says whether two statuses of a profile say the same, the journal's heads

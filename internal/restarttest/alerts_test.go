@@ -12,6 +12,9 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -128,5 +131,94 @@ func TestACriticalFindingSwappedWhileTheOperatorWasDownIsNew(t *testing.T) {
 	}
 	if got := m.GetGauge().GetValue(); got < float64(restarted.Unix()) {
 		t.Errorf("soc2_operator_finding_opened_timestamp_seconds %v, want at least %d (the restart: z-new's finding is new)", got, restarted.Unix())
+	}
+}
+
+// TestACriticalClusterFindingSwappedWhileTheOperatorWasDownIsNew: as
+// TestACriticalFindingSwappedWhileTheOperatorWasDownIsNew, for the cluster-scoped objects. Two
+// ClusterRoleBindings granted cluster-admin, of which the profile's clusterFindings list one
+// (maxFindings 1). While the operator was down one was deleted and another made: two Critical
+// findings as before, the same one listed. The journal records namespaces' findings only, and
+// the restarted operator compared the listed findings alone with those the status listed
+// before: the new cluster-admin binding was neither alerted on nor recorded in
+// soc2_operator_finding_opened_timestamp_seconds{namespace=""}.
+func TestACriticalClusterFindingSwappedWhileTheOperatorWasDownIsNew(t *testing.T) {
+	const name = "restart-cluster-swap"
+	ctx := context.Background()
+	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	store := newStore(t)
+	sink := newSinkServer(t)
+	binding := func(n string) *rbacv1.ClusterRoleBinding {
+		return &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: n},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: n + "-user"}},
+		}
+	}
+	create := func(n string) {
+		t.Helper()
+		crb := binding(n)
+		if err := k8s.Create(ctx, crb); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k8s.Delete(context.Background(), crb) })
+	}
+	create(name + "-a-listed")
+	create(name + "-b-fixed")
+	privilegedProfile(t, name, func(p *v1alpha1.ComplianceProfile) {
+		for i := range p.Spec.Checks {
+			if p.Spec.Checks[i].ID == "rbac-cluster-admin-binding" {
+				p.Spec.Checks = append(p.Spec.Checks[:i], p.Spec.Checks[i+1:]...)
+				break
+			}
+		}
+		no := false
+		p.Spec.Checks = append(p.Spec.Checks, v1alpha1.CheckOverride{ID: "wl-privileged", Enabled: &no})
+		p.Spec.MaxFindings = 1
+		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: sink.server.URL}}}
+	})
+	critical := func(what string) {
+		t.Helper()
+		testenv.Eventually(t, 30*time.Second, what, func() error {
+			p := &v1alpha1.ComplianceProfile{}
+			if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+				return err
+			}
+			s := &p.Status
+			if s.ClusterFindingsFailing != 2 || len(s.ClusterFindings) != 1 || s.ClusterFindings[0].Resource.Name != name+"-a-listed" {
+				return fmt.Errorf("%d failing, listed %v", s.ClusterFindingsFailing, s.ClusterFindings)
+			}
+			return nil
+		})
+	}
+
+	first := startOperator(t, clk, store)
+	critical("the baseline: two cluster-admin bindings, a-listed's listed")
+	clk.Step(time.Minute)
+	first.Stop()
+	n := fullEvaluations(t, name)
+
+	if err := k8s.Delete(ctx, binding(name+"-b-fixed")); err != nil {
+		t.Fatal(err)
+	}
+	create(name + "-z-new")
+	clk.Step(time.Hour)
+	restarted := clk.Now()
+	startOperator(t, clk, store)
+	waitFullEvaluation(t, name, n) // one that began after the restart
+	critical("z-new's finding in place of b-fixed's")
+	testenv.Eventually(t, 20*time.Second, "a NewFinding alert on z-new, and on nothing else", func() error {
+		if got := sink.newFindings(); len(got) != 1 || got[0] != name+"-z-new" {
+			return fmt.Errorf("NewFinding alerts on %v", got)
+		}
+		return nil
+	})
+	m := &dto.Metric{}
+	if err := metrics.FindingOpened.WithLabelValues(name, "", string(v1alpha1.SeverityCritical)).Write(m); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.GetGauge().GetValue(); got < float64(restarted.Unix()) {
+		t.Errorf("soc2_operator_finding_opened_timestamp_seconds{namespace=\"\"} %v, want at least %d (the restart: z-new's finding is new)", got, restarted.Unix())
 	}
 }

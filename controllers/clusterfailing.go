@@ -1,0 +1,177 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// The journal records namespaces' findings only, so after a restart (or a failover) nothing
+// said which cluster-scoped findings the operator had identified: the first evaluation compared
+// the findings the profile's clusterFindings list with those it listed before, and a
+// cluster-admin binding made in place of an unlisted one while no operator ran (as many
+// findings as before, the same ones listed) was never identified, neither alerted on nor
+// recorded in soc2_operator_finding_opened_timestamp_seconds{namespace=""}.
+//
+// So the failing cluster-scoped findings a full evaluation identified (state.failing[""]) are
+// kept on evaluationsLease, in the operator's namespace, which tenants cannot write: one
+// annotation per profile holding the profile's UID and the findings' keys (failingKey, 16 hex
+// digits each), written when they change. The first full evaluation of a profile in a process
+// takes those as known and identifies the others as new, as seedFailing does for a namespace
+// with the journal. Past maxKeptClusterFailing findings (the Lease's annotations are bounded),
+// or without the Lease, the annotation is removed and the old comparison remains.
+
+// clusterFailingAnnotationPrefix prefixes the annotation of each profile on evaluationsLease
+// that keeps its failing cluster-scoped findings.
+const clusterFailingAnnotationPrefix = "cluster-failing.compliance.soc2-operator.io/"
+
+// maxKeptClusterFailing bounds the findings kept per profile (16 bytes each: 32 KiB, of the
+// 256 KiB all the Lease's annotations may hold).
+const maxKeptClusterFailing = 2048
+
+// encodeClusterFailing is the annotation's value: the profile's UID, then the keys, sorted.
+// "" when there are too many to keep.
+func encodeClusterFailing(uid types.UID, failing map[uint64]bool) string {
+	if len(failing) > maxKeptClusterFailing {
+		return ""
+	}
+	keys := make([]uint64, 0, len(failing))
+	for k := range failing {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.Grow(len(uid) + 1 + 16*len(keys))
+	b.WriteString(string(uid))
+	b.WriteByte(' ')
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%016x", k)
+	}
+	return b.String()
+}
+
+// decodeClusterFailing reads an annotation's value kept for the profile object uid; ok is false
+// when it is of another object (a profile deleted and created again under the name) or does
+// not parse.
+func decodeClusterFailing(uid types.UID, value string) (failing map[uint64]bool, ok bool) {
+	owner, keys, found := strings.Cut(value, " ")
+	if !found || uid == "" || types.UID(owner) != uid || len(keys)%16 != 0 {
+		return nil, false
+	}
+	failing = make(map[uint64]bool, len(keys)/16)
+	for i := 0; i < len(keys); i += 16 {
+		k, err := strconv.ParseUint(keys[i:i+16], 16, 64)
+		if err != nil {
+			return nil, false
+		}
+		failing[k] = true
+	}
+	return failing, true
+}
+
+// seedClusterFailing tells the first full evaluation of a profile in this process (p) which of
+// its failing cluster-scoped findings the operator had identified before, as the profile's
+// annotation on evaluationsLease says, so that fresh identifies the others as new, listed in
+// clusterFindings or not. Called with ps.statusMu held.
+func (r *ComplianceProfileReconciler) seedClusterFailing(ctx context.Context, p *pass) {
+	ps := p.ps
+	if !ps.firstPlan || r.apiReader == nil || r.AdminNamespace == "" {
+		return
+	}
+	if _, known := r.state.failingBefore(ps, ""); known {
+		return
+	}
+	lease := &coordinationv1.Lease{}
+	if err := r.apiReader.Get(ctx, types.NamespacedName{Namespace: r.AdminNamespace, Name: evaluationsLease}, lease); err != nil {
+		if !apierrors.IsNotFound(err) {
+			logf.FromContext(ctx).Error(err, "Unable to read which cluster-scoped findings were identified before; the listed ones are compared alone",
+				"lease", evaluationsLease)
+		}
+		return
+	}
+	value := lease.Annotations[clusterFailingAnnotationPrefix+p.profile.Name]
+	kept, ok := decodeClusterFailing(p.profile.UID, value)
+	if !ok {
+		return
+	}
+	ps.clusterFailingKept = value
+	failing := make(map[uint64]bool, len(kept))
+	for _, res := range p.clusterSummary.Findings {
+		if res.Status == engine.StatusFail && kept[failingKey(res)] {
+			failing[failingKey(res)] = true
+		}
+	}
+	r.state.seedFailing(ps, "", failing)
+}
+
+// keepClusterFailing writes the failing cluster-scoped findings identified so far
+// (state.failing[""]) to the profile's annotation on evaluationsLease when they changed since
+// this process last wrote or read it. A failure is logged: a later process then compares with
+// an older set (a finding identified since is identified again), or, where there is none, the
+// listed findings alone. Called with ps.statusMu held.
+func (r *ComplianceProfileReconciler) keepClusterFailing(ctx context.Context, p *pass) {
+	ps := p.ps
+	if r.apiReader == nil || r.AdminNamespace == "" {
+		return
+	}
+	failing, known := r.state.failingBefore(ps, "")
+	if !known {
+		return
+	}
+	value := encodeClusterFailing(p.profile.UID, failing)
+	if value == ps.clusterFailingKept {
+		return
+	}
+	name := clusterFailingAnnotationPrefix + p.profile.Name
+	key := types.NamespacedName{Namespace: r.AdminNamespace, Name: evaluationsLease}
+	// The Lease is updated whole (the Role grants no patch): another write of it (vouch) in
+	// between is a conflict, or, where neither found it, already exists.
+	err := retry.OnError(retry.DefaultRetry, func(err error) bool {
+		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
+	}, func() error {
+		lease := &coordinationv1.Lease{}
+		err := r.apiReader.Get(ctx, key, lease)
+		if apierrors.IsNotFound(err) {
+			if value == "" {
+				return nil
+			}
+			lease = &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace,
+				Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy}, Annotations: map[string]string{name: value}}}
+			return r.Create(ctx, lease)
+		}
+		if err != nil {
+			return err
+		}
+		if value == "" {
+			if _, ok := lease.Annotations[name]; !ok {
+				return nil
+			}
+			delete(lease.Annotations, name)
+		} else {
+			if lease.Annotations == nil {
+				lease.Annotations = map[string]string{}
+			}
+			lease.Annotations[name] = value
+		}
+		return r.Update(ctx, lease)
+	})
+	if err != nil {
+		if !stopping(ctx) {
+			logf.FromContext(ctx).Error(err, "Unable to keep which cluster-scoped findings were identified", "lease", evaluationsLease)
+		}
+		return
+	}
+	ps.clusterFailingKept = value
+}
