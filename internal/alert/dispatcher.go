@@ -183,8 +183,44 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	d.mu.Unlock()
 	<-ctx.Done()
 	d.workers.Wait()
+	d.logSetAside()
 	return nil
 }
+
+// logSetAside logs, when the dispatcher stops (a rollout, a leader change), the alerts each
+// sink set aside and never delivered: they are held in memory only, no later process offers
+// them again, and the counter that said they were late (soc2_operator_alerts_total) starts
+// again from zero in the next process, so this log is what says which were lost. Those still
+// queued are logged by each worker as it stops (drop).
+func (d *Dispatcher) logSetAside() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, profile := range slices.Sorted(maps.Keys(d.profiles)) {
+		ps := d.profiles[profile]
+		for _, name := range slices.Sorted(maps.Keys(ps.sinks)) {
+			s := ps.sinks[name]
+			if len(s.parked) == 0 {
+				continue
+			}
+			byNamespace := map[string]int{}
+			keys := make([]string, 0, len(s.parked))
+			for k, a := range s.parked {
+				byNamespace[a.Namespace]++
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			if len(keys) > maxKeysLogged {
+				keys = keys[:maxKeysLogged]
+			}
+			d.log.Error(nil, "Alerts lost: set aside and never delivered when the operator stopped; no later process offers them again",
+				"profile", profile, "sink", name, "count", len(s.parked), "byNamespace", byNamespace, "keys", keys)
+			s.parked = map[string]Alert{}
+		}
+	}
+}
+
+// maxKeysLogged bounds the keys a log line of lost alerts names.
+const maxKeysLogged = 100
 
 // startWorker starts s's worker, once the dispatcher has started. Called with d.mu held.
 func (d *Dispatcher) startWorker(s *sink) {

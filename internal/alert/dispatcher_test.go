@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -689,4 +690,40 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Errorf("retryAfter(%q) = %v, a negative wait", v, d)
 		}
 	})
+}
+
+// TestAlertsSetAsideAreLoggedWhenTheDispatcherStops: the alerts a sink sets aside are held in
+// memory, and a stop (a rollout, a leader change) lost them without a word: no later process
+// offers them again, and the dropped count that said they were late starts again from zero.
+// The stop now logs them, by sink, with their count and keys.
+func TestAlertsSetAsideAreLoggedWhenTheDispatcherStops(t *testing.T) {
+	profile := profileName(t)
+	rcv := newReceiver(t, nil)
+	logs := &logBuffer{}
+	opts := testOptions(&sleeper{}, logs)
+	opts.QueueSize = 2
+	d := NewDispatcher(opts)
+	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL)}})
+	for i, k := range []string{"a", "b", "c"} {
+		a := finding(profile, k, v1alpha1.SeverityCritical)
+		a.Namespace = fmt.Sprintf("team-%d", i)
+		d.Send(a) // c is set aside: the queue of 2 is full
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Start(ctx) }()
+	rcv.keysUntil(t, "b")
+	cancel() // before a full evaluation's Retry offers c again
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	line := ""
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "Alerts lost: set aside and never delivered when the operator stopped") {
+			line = l
+		}
+	}
+	if line == "" || !strings.Contains(line, `"count"=1`) || !strings.Contains(line, `"keys"=["c"]`) || !strings.Contains(line, `"team-2"`) {
+		t.Errorf("No log line says c was lost at the stop: %q\n%s", line, logs)
+	}
 }
