@@ -75,6 +75,9 @@ type ComplianceProfileReconciler struct {
 	watched func(obj client.Object, queued []ctrl.Request)
 	// vouched is when this process last recorded each profile's full evaluation (vouch.go).
 	vouched vouchers
+	// gone are the namespaces deleted lately, as their delete events showed them
+	// (unevaluated.go).
+	gone goneNamespaces
 
 	state *state
 }

@@ -144,6 +144,12 @@ func (r *ComplianceProfileReconciler) selectNamespace(ctx context.Context, p *pa
 		}
 		return r.updateStatus(ctx, p)
 	}
+	if err != nil { // NotFound
+		if gone, ok := r.gone.lookup(p.namespace); ok && selection.Selects(p.profile, sel, gone.ns) {
+			// Deleted before any evaluation of it ran: in scope all the same, never judged.
+			r.journal.unevaluated(p.profile.Name, p.namespace, gone.ns.CreationTimestamp.Time, gone.deleted)
+		}
+	}
 	if err := r.deleteReport(ctx, p.profile, p.ps, p.namespace); err != nil {
 		return ctrl.Result{}, err
 	}

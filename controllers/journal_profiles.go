@@ -131,6 +131,27 @@ func (h *journalHook) forgetNamespace(profile, ns string) {
 	h.queue.Add(journal.Record{Type: journal.NamespaceLeft, Time: now, Profile: profile, Namespace: ns})
 }
 
+// unevaluated: the profile selected the namespace (created at from), deleted at to before any
+// evaluation of it ran, so that no evaluation journaled it. A namespace.left whose interval says
+// when it was in scope tells the evidence pack that it was, and was never judged. A namespace
+// the journal describes left as any other (forgetNamespace).
+func (h *journalHook) unevaluated(profile, ns string, from, to time.Time) {
+	if h == nil || !h.ready() {
+		return
+	}
+	h.mu.Lock()
+	_, known := h.namespaces[nsKey{profile, ns}]
+	h.mu.Unlock()
+	if known {
+		return
+	}
+	if from.After(to) {
+		from = to
+	}
+	h.queue.Add(journal.Record{Type: journal.NamespaceLeft, Time: to, Profile: profile, Namespace: ns,
+		Interval: &journal.Interval{From: from.UTC(), To: to.UTC(), Reason: journal.ReasonNeverEvaluated}})
+}
+
 // reportDeleted: the namespace's report, last found or written at from, was deleted by someone
 // other than the operator and written again at to. The evidence pack does not read the record.
 func (h *journalHook) reportDeleted(profile, ns string, from, to time.Time) {

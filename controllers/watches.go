@@ -60,6 +60,9 @@ func (r *ComplianceProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.MaxConcurrentReconciles == 0 {
 		r.MaxConcurrentReconciles = defaultMaxConcurrentReconciles
 	}
+	if r.Clock != nil {
+		r.gone.now = r.Clock.Now
+	}
 	if r.resync == nil {
 		r.resync = make(chan event.TypedGenericEvent[*v1alpha1.ComplianceProfile], resyncBuffer)
 	}
@@ -80,8 +83,11 @@ func (r *ComplianceProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 				builder.WithPredicates(nodeOSChanged()))
 			continue
 		}
-		b = b.Watches(k.New(), &delayedHandler{mapFn: mapper.forObject(k), delay: r.CoalesceDelay, watched: r.watched},
-			builder.WithPredicates(specChanged()))
+		h := &delayedHandler{mapFn: mapper.forObject(k), delay: r.CoalesceDelay, watched: r.watched}
+		if k.GVK.Kind == "Namespace" && k.GVK.Group == "" {
+			h.deleted = r.gone.remember // its labels decide, once it is gone, whether it was selected
+		}
+		b = b.Watches(k.New(), h, builder.WithPredicates(specChanged()))
 	}
 	b = b.Watches(&v1alpha1.ControlException{}, &delayedHandler{mapFn: mapper.forException, delay: r.CoalesceDelay, watched: r.watched},
 		builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, exceptionStateChanged())))
@@ -393,6 +399,8 @@ type delayedHandler struct {
 	delay time.Duration
 	// watched is Options.watched (tests; nil: nobody is told).
 	watched func(obj client.Object, queued []reconcile.Request)
+	// deleted is told of each object deleted, before its requests are queued (nil: nobody).
+	deleted func(obj client.Object)
 }
 
 type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
@@ -434,6 +442,9 @@ func (h *delayedHandler) Update(ctx context.Context, e event.UpdateEvent, q queu
 }
 
 func (h *delayedHandler) Delete(ctx context.Context, e event.DeleteEvent, q queue) {
+	if h.deleted != nil {
+		h.deleted(e.Object)
+	}
 	h.add(ctx, e.Object, nil, q)
 }
 

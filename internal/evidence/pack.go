@@ -701,6 +701,11 @@ func (b *builder) record(line []byte) error {
 		}
 	case journal.NamespaceLeft:
 		b.leftScope(c, r.Profile, r.Namespace, r.Time)
+		if r.Interval != nil && r.Interval.Reason == journal.ReasonNeverEvaluated {
+			// Deleted before any evaluation of it ran: in scope from its creation to the end of
+			// the day it was deleted, and never judged, so each of those days is missing.
+			b.inScopeUnjudged(c, r.Profile, r.Namespace, r.Interval.From, dayStart(r.Time).AddDate(0, 0, 1))
+		}
 	case journal.ProfileAttested:
 		// Not a version: the one in force, stated again. A change journaled again with the
 		// same spec (by an operator that did not know it) is then not shown as another.
@@ -1180,6 +1185,25 @@ func (b *builder) selectedAt(c, profile string, selected []string, t time.Time) 
 		}
 	}
 	b.selection[pk] = selected
+}
+
+// inScopeUnjudged notes a namespace in the profile's scope from t until left that no evaluation
+// judged (it was deleted first): a coverage row without attestations, whose days in scope are
+// missing.
+func (b *builder) inScopeUnjudged(c, profile, ns string, t, left time.Time) {
+	k := key(c, profile, ns)
+	cov := b.coverage[k]
+	if cov == nil {
+		cov = &CoverageRow{Cluster: c, Profile: profile, Namespace: ns, days: make([]bool, b.days), out: make([]bool, b.days)}
+		b.coverage[k] = cov
+	}
+	if cov.Attestations > 0 {
+		return // an earlier namespace of the name was judged in the period: it left as it did
+	}
+	if cov.selected.IsZero() || t.Before(cov.selected) {
+		cov.selected = t
+	}
+	cov.left = left
 }
 
 // attestation reads an attestation record (line is the record as journaled: its resource

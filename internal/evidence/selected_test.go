@@ -50,3 +50,40 @@ func TestANamespaceSelectedButNeverJudgedIsInThePack(t *testing.T) {
 		t.Errorf("index.html does not name team-b, selected and never judged")
 	}
 }
+
+// A namespace the profile selected, created and deleted while its first evaluation waited in the
+// operator's queue, left nothing in the journal, so the pack showed no sign it was ever in scope.
+// The operator now journals it as namespace.left with the interval it was in scope and the
+// reason journal.ReasonNeverEvaluated: coverage.csv lists it, never attested, its days in scope
+// (created day 2, deleted day 3) missing, and index.html names it.
+func TestANamespaceDeletedBeforeItsFirstEvaluationIsInThePack(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	var recs []journal.Record
+	for d := range 5 {
+		at := h(float64(24*d) + 1)
+		recs = append(recs, journal.Record{Type: journal.Attestation, Time: at, Profile: "soc2", Namespace: "team-a",
+			Attestation: &journal.AttestationBody{Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}}})
+	}
+	recs = append(recs, journal.Record{Type: journal.NamespaceLeft, Time: h(48 + 0.5), Profile: "soc2", Namespace: "short-lived",
+		Interval: &journal.Interval{From: h(24 + 23), To: h(48 + 0.5), Reason: journal.ReasonNeverEvaluated}})
+	out := buildPack(t, journalOf(t, sortedRecords(append(recs, heartbeats(t0, h(120))...))...), t0, h(120))
+	rows := map[string]map[string]string{}
+	for _, r := range readCSV(t, filepath.Join(out, "coverage.csv")) {
+		rows[r["namespace"]] = r
+	}
+	if r := rows["team-a"]; r == nil || r["days_missing"] != "0" {
+		t.Errorf("coverage.csv team-a: %v, want no day missing", r)
+	}
+	s := rows["short-lived"]
+	if s == nil {
+		t.Fatalf("coverage.csv lists %d namespaces and not short-lived, in scope on days 2 and 3 and never judged", len(rows))
+	}
+	if s["attestations"] != "0" || s["days_missing"] != "2" || s["missing_days"] != "2026-05-02;2026-05-03" {
+		t.Errorf("coverage.csv short-lived: %v, want no attestation and days 2 and 3 missing", s)
+	}
+	page, _ := os.ReadFile(filepath.Join(out, "index.html"))
+	if !strings.Contains(string(page), "short-lived") {
+		t.Errorf("index.html does not name short-lived, selected and never judged")
+	}
+}

@@ -68,6 +68,10 @@ const (
 	// excluded): nothing judges it under the profile from then on, and it is attested again
 	// only once selected again. Journals written before it was recorded do not say.
 	NamespaceLeft Type = "namespace.left"
+	// ReasonNeverEvaluated is the reason of a namespace.left's interval (when the namespace was
+	// in scope: from its creation to its deletion) for a namespace deleted before any evaluation
+	// of it ran: in the profile's scope, and never judged.
+	ReasonNeverEvaluated = "deleted before any evaluation of it ran"
 
 	// OperatorStarted and OperatorStopped: the journal's writer (the leader) began or ended.
 	OperatorStarted Type = "operator.started"
