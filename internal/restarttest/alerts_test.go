@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -195,6 +197,19 @@ func TestACriticalClusterFindingSwappedWhileTheOperatorWasDownIsNew(t *testing.T
 
 	first := startOperator(t, clk, store)
 	critical("the baseline: two cluster-admin bindings, a-listed's listed")
+	// The Lease holds the baseline's two findings before the operator stops (it is written
+	// after the status: a process that stops in between leaves the next one the old comparison).
+	testenv.Eventually(t, 30*time.Second, "the baseline's two findings kept on the Lease", func() error {
+		lease := &coordinationv1.Lease{}
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: adminNamespace, Name: "soc2-operator-evaluations"}, lease); err != nil {
+			return err
+		}
+		_, keys, _ := strings.Cut(lease.Annotations["cluster-failing.compliance.soc2-operator.io/"+name], " ")
+		if len(keys) != 2*16 {
+			return fmt.Errorf("annotations %v", lease.Annotations)
+		}
+		return nil
+	})
 	clk.Step(time.Minute)
 	first.Stop()
 	n := fullEvaluations(t, name)
