@@ -48,6 +48,8 @@ type journalHook struct {
 	selected   map[string][]string
 	namespaces map[nsKey]*nsTrack
 	exceptions map[string]*exTrack
+	// left are the namespaces this process journaled as left lately (markLeft), when.
+	left map[nsKey]time.Time
 }
 
 // restoreWait bounds how long the first evaluation after start waits for the journal's state.

@@ -120,6 +120,9 @@ func (h *journalHook) forgetNamespace(profile, ns string) {
 	h.mu.Lock()
 	t := h.namespaces[nsKey{profile, ns}]
 	delete(h.namespaces, nsKey{profile, ns})
+	if t != nil {
+		h.markLeft(nsKey{profile, ns}, now)
+	}
 	h.mu.Unlock()
 	if t == nil {
 		return
@@ -139,17 +142,38 @@ func (h *journalHook) unevaluated(profile, ns string, from, to time.Time) {
 	if h == nil || !h.ready() {
 		return
 	}
+	k := nsKey{profile, ns}
 	h.mu.Lock()
-	_, known := h.namespaces[nsKey{profile, ns}]
+	_, known := h.namespaces[k]
+	at, left := h.left[k]
+	left = left && !at.Before(from) // not an earlier namespace of the name
+	if !known && !left {
+		h.markLeft(k, h.clock.Now()) // journaled once, however many requests find it gone
+	}
 	h.mu.Unlock()
-	if known {
-		return
+	if known || left {
+		return // judged, and journaled as it left (forgetNamespace), or journaled here already
 	}
 	if from.After(to) {
 		from = to
 	}
 	h.queue.Add(journal.Record{Type: journal.NamespaceLeft, Time: to, Profile: profile, Namespace: ns,
 		Interval: &journal.Interval{From: from.UTC(), To: to.UTC(), Reason: journal.ReasonNeverEvaluated}})
+}
+
+// markLeft notes that the namespace left the profile at now, in the journal's words, so that
+// a later request that finds it gone journals nothing more (unevaluated). What is older than
+// goneNamespaceTTL is forgotten. Called with h.mu held.
+func (h *journalHook) markLeft(k nsKey, now time.Time) {
+	if h.left == nil {
+		h.left = map[nsKey]time.Time{}
+	}
+	for old, at := range h.left {
+		if now.Sub(at) > goneNamespaceTTL {
+			delete(h.left, old)
+		}
+	}
+	h.left[k] = now
 }
 
 // reportDeleted: the namespace's report, last found or written at from, was deleted by someone
