@@ -1323,3 +1323,38 @@ func TestMoreProgramsThatReadAPasswordFromTheirInput(t *testing.T) {
 		}
 	}
 }
+
+// TestShellParametersOutsideSingleQuotes judges scripts, as a container's sh -c argument
+// (argumentCredential) and as a ConfigMap's script key (keyCredential), whose settings hold a
+// '$': the shell expands $NAME outside single quotes only, so 'Ord$rs-2024' is a literal
+// password and export PGPASSWORD="$PW" gives none.
+func TestShellParametersOutsideSingleQuotes(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"a '$' in single quotes, exported":         {"export PGPASSWORD='Ord$rs-2024'; psql -h db -c 'select 1'", true},
+		"a '$' in single quotes, before a command": {"PGPASSWORD='Ord$rs-2024' psql -h db -c 'select 1'", true},
+		"a '$' in single quotes on a later line":   {"set -e\nexport DB_PASSWORD='P@ss$word1'\nexec app", true},
+		"after a closed quote on the line":         {"echo 'it''s'; export DB_PASSWORD='P@ss$word1'", true},
+		"no '$'":                                   {"export PGPASSWORD='Orders-2024'; psql -h db", true},
+		"a parameter":                              {"#!/bin/sh\nexport PGPASSWORD=$POSTGRES_PASSWORD\npsql -h db", false},
+		"a parameter in double quotes":             {"#!/bin/sh\nexport PGPASSWORD=\"$PW\"\npsql -h db", false},
+		"a positional parameter":                   {"#!/bin/sh\nPASSWORD=\"$2\"\nshift 2", false},
+		"a parameter before a command":             {"PGPASSWORD=$POSTGRES_PASSWORD psql -h db -c 'select 1'", false},
+		"after an apostrophe in a comment":         {"#!/bin/sh\n# don't log it\nexport PGPASSWORD=$PW\npsql -h db", false},
+		"after an apostrophe in double quotes":     {"echo \"it's\"; export PGPASSWORD=\"$PW\"", false},
+		"after a quote another line closes":        {"echo 'a\nb'\nexport PGPASSWORD=$PW", false},
+		"an escaped quote":                         {"echo it\\'s; export PGPASSWORD=$PW; echo it\\'s", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := argumentCredential(tc.script, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := keyCredential("run.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(run.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -473,6 +473,51 @@ func shellExpansion(value string) bool {
 	return strings.HasPrefix(value, "$") && !literalCredential(shellParameter.ReplaceAllString(value, "$${$1}"))
 }
 
+// bracedParameters is a shell script's text with each parameter a shell expands there ($NAME,
+// $1) written ${NAME}, which the readers of settings take for an interpolation: export
+// PGPASSWORD="$PW" sets no literal. Text in single quotes is not expanded ('Ord$rs-2024' is
+// that password, $rs and all), nor is an escaped \$; a '\” pairs with the next one on its line
+// outside double quotes (one that none closes there quotes nothing: a here-document's or
+// comment's apostrophe does not hide the expansions after it). It reads each byte once.
+func bracedParameters(script string) string {
+	if !strings.Contains(script, "$") {
+		return script
+	}
+	var b strings.Builder
+	b.Grow(len(script) + len(script)/8)
+	// from is where the text not yet written starts; unpaired says no '\'' closes another
+	// on the rest of the line.
+	from, double, unpaired := 0, false, false
+	for i := 0; i < len(script); i++ {
+		switch c := script[i]; {
+		case c == '\n':
+			double, unpaired = false, false
+		case c == '\\':
+			i++
+		case c == '"':
+			double = !double
+		case c == '\'' && !double && !unpaired:
+			end := strings.IndexAny(script[i+1:], "'\n")
+			if end < 0 || script[i+1+end] == '\n' {
+				unpaired = true
+				continue
+			}
+			i += 1 + end
+		case c == '$':
+			m := shellParameter.FindStringSubmatchIndex(script[i:])
+			if m == nil || m[0] != 0 {
+				continue
+			}
+			b.WriteString(script[from:i])
+			b.WriteString("${" + script[i+m[2]:i+m[3]] + "}")
+			i += m[1] - 1
+			from = i + 1
+		}
+	}
+	b.WriteString(script[from:])
+	return b.String()
+}
+
 // bracketedPlaceholder reports whether a value is a placeholder as documentation and example
 // configuration write one, words in angle brackets (<password>, <your-api-token>, <DB
 // PASSWORD>, &lt;password&gt; in XML): letters, digits, blank space, '_', '-' and '.', with a

@@ -221,9 +221,12 @@ func annotationCredentials(cm *corev1.ConfigMap) []string {
 // the ConfigMap's data, whose scripts may replace a placeholder in v (redisPasswordDirectives).
 func keyCredential(k, v string, binary bool, scripts ...map[string]string) string {
 	script := shellScriptKey(k, v)
+	settings := v
 	if script && !binary {
-		// A substitution that only prints literal text ($(echo VALUE)) is that text.
+		// A substitution that only prints literal text ($(echo VALUE)) is that text, and
+		// the shell's parameters ($PW, "$1") are no literal (bracedParameters).
 		v = literalSubstitutions(v)
+		settings = bracedParameters(v)
 	}
 	switch leaked, _ := leakedSecrets(k, v); {
 	case leaked != "":
@@ -239,7 +242,7 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 	case dockerConfigPassword(v):
 		return "registry credentials"
 	}
-	names := credentialSettings(v, maxSettingsNamed)
+	names := credentialSettings(settings, maxSettingsNamed)
 	if strings.HasSuffix(strings.ToLower(k), ".properties") {
 		// A Java .properties file: its own forms first (propertiesCredentials), then what
 		// else its lines hold (a JDBC URL's password=).

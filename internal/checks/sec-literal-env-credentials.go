@@ -441,13 +441,11 @@ func flagValue(flag, a string, known map[string]string, x *expansion) bool {
 // credential word and whose value is literal; "" when it carries none.
 func argumentCredential(a string, known map[string]string, x *expansion) string {
 	a = expandWithin(a, known, x)
-	// Shell parameters ($POSTGRES_PASSWORD, "$1") and `command` substitutions are no
-	// literals: a shell that runs the argument as a script expands them. A substitution
+	// Shell parameters ($POSTGRES_PASSWORD, "$1"; not in single quotes) and `command`
+	// substitutions are no literals: a shell that runs the argument as a script expands
+	// them (bracedParameters). A substitution
 	// that only prints literal text ($(echo VALUE)) is that text (literalSubstitutions).
-	script := literalSubstitutions(a)
-	if strings.Contains(script, "$") {
-		script = shellParameter.ReplaceAllString(script, "$${$1}")
-	}
+	script := bracedParameters(literalSubstitutions(a))
 	if strings.Contains(script, "`") {
 		// `command` is $(command): the commands in it are read (substitutedCommands), and
 		// one nothing closes is $(, text.
