@@ -572,6 +572,9 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"operators as delimiters":       strings.Repeat("cat << 0 0 0\n", 30_000),
 		"operators alone":               strings.Repeat("<< 0 ", 50_000),
 		"operators run together":        strings.Repeat("cat <<", 50_000),
+		"a wrapper's options":           "sudo " + strings.Repeat("-u x ", 50_000) + "<<< $p",
+		"wrappers of wrappers":          strings.Repeat("sudo -S -u x timeout 5 ", 30_000) + "<<< $p",
+		"groups piped on and on":        strings.Repeat("{ echo $p; } | ", 30_000) + "passwd",
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := commandReader{flags: true}
@@ -1354,6 +1357,61 @@ func TestShellParametersOutsideSingleQuotes(t *testing.T) {
 			}
 			if got := keyCredential("run.sh", tc.script, false) != ""; got != tc.want {
 				t.Errorf("keyCredential(run.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestWrappedCommandsAndPasswdInput judges commands run by a wrapper with options and
+// operands (sudo -u USER, gosu USER, timeout DURATION, env -i), passwords sudo -S and passwd
+// read from their input, and a group's output piped to a password reader, as argv and as a
+// shell script's line.
+func TestWrappedCommandsAndPasswdInput(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		"sudo -u USER psql -c":              {`sudo -u postgres psql -c "ALTER USER postgres PASSWORD 'Orders-2024'"`, true},
+		"sudo -E docker login -p":           {"sudo -E docker login -u bob -p Orders-2024 r.example.com", true},
+		"sudo -u USER -- mysql -p":          {"sudo -u app -- mysql -uroot -pOrders-2024 -e 'select 1'", true},
+		"gosu USER psql -c":                 {`gosu postgres psql -c "ALTER USER postgres PASSWORD 'Orders-2024'"`, true},
+		"su-exec USER redis-cli -a":         {"su-exec redis redis-cli -a Orders-2024 ping", true},
+		"timeout DURATION mysql -p":         {"timeout 10 mysql -uroot -pOrders-2024 -e 'select 1'", true},
+		"timeout -s SIGNAL DURATION":        {"timeout -s KILL 10s redis-cli -a Orders-2024 ping", true},
+		"env -i NAME=VALUE mysql -p":        {"env -i PATH=/bin mysql -uroot -pOrders-2024", true},
+		"nice -n N mysqldump -p":            {"nice -n 10 mysqldump -uroot -pOrders-2024 orders", true},
+		"echo | sudo -S":                    {"echo Orders-2024 | sudo -S apt-get update", true},
+		"echo | sudo -kS":                   {"echo 'Orders-2024' | sudo -kS -u root id", true},
+		"sudo -S <<<":                       {"sudo -S apt-get update <<< Orders-2024", true},
+		"echo -e | passwd":                  {`echo -e 'Orders-2024\nOrders-2024' | passwd root`, true},
+		"printf | passwd":                   {`printf 'Orders-2024\nOrders-2024\n' | passwd`, true},
+		"passwd <<<":                        {"passwd root <<< Orders-2024", true},
+		"a group's echo | passwd":           {"{ echo Orders-2024; echo Orders-2024; } | passwd --stdin bob", true},
+		"a subshell's echo | smbpasswd -s":  {"(echo Orders-2024; echo Orders-2024) | smbpasswd -s -a bob", true},
+		"sudo -u USER psql, a reference":    {`sudo -u postgres psql -c "ALTER USER postgres PASSWORD '$PW'"`, false},
+		"gosu USER, a reference":            {`gosu postgres psql -c "ALTER USER postgres PASSWORD '${PW}'"`, false},
+		"timeout with no password":          {"timeout 10 mysql -uroot -p -e 'select 1'", false},
+		"sudo's -p prompt":                  {"sudo -p Password: -u app id", false},
+		"sudo without -S":                   {"echo Orders-2024 | sudo tee /etc/motd", false},
+		"sudo mysql -S socket":              {`sudo mysql -S /run/mysqld.sock <<< "select 1"`, false},
+		"echo | sudo -S, a reference":       {`echo "$SUDO_PASSWORD" | sudo -S apt-get update`, false},
+		"passwd -l":                         {"echo x | passwd -l root", false},
+		"passwd -d":                         {"passwd -d root <<< ''", false},
+		"echo a reference | passwd":         {`echo -e "$PW\n$PW" | passwd root`, false},
+		"a file | passwd":                   {"cat /run/secrets/pw | passwd root", false},
+		"a group of references | passwd":    {`{ echo "$PW"; echo "$PW"; } | passwd root`, false},
+		"a group that prints no password":   {"{ echo start; date; } | tee /var/log/x", false},
+		"gosu as a host name":               {"nc -z gosu 5432", false},
+		"sudo runs echo to a password file": {"sudo echo hello", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			i, why := programPassword(shellWords(tc.line))
+			if got := i >= 0; got != tc.want {
+				t.Errorf("programPassword(%q) = %d %q, want a password %v", tc.line, i, why, tc.want)
+			}
+			if got := scriptProgramPassword(tc.line) != ""; got != tc.want {
+				t.Errorf("scriptProgramPassword(%q) found a password: %v, want %v", tc.line, got, tc.want)
 			}
 		})
 	}

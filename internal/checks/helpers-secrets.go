@@ -2319,7 +2319,88 @@ var programPasswordOptions = map[string]passwordOption{
 // command their arguments name.
 var commandPrefixes = map[string]bool{"then": true, "do": true, "else": true, "if": true, "until": true,
 	"while": true, "!": true, "exec": true, "command": true, "time": true, "sudo": true, "nohup": true,
-	"env": true, "xargs": true}
+	"env": true, "xargs": true, "{": true}
+
+// commandWrapper is a program that runs the command its arguments name after its own options
+// and operands: valueOptions take the next word as their value ("--" ends the options), and
+// operands is how many words after the options come before the command (gosu USER COMMAND,
+// timeout DURATION COMMAND).
+type commandWrapper struct {
+	valueOptions map[string]bool
+	operands     int
+}
+
+// commandWrappers are the programs that run a command as another user, under a limit or with
+// another environment, whose options hid the command from its readers when only their name
+// was passed over: sudo -u postgres psql -c "ALTER USER ... PASSWORD '...'", gosu app mysql
+// -pVALUE (docker-entrypoint scripts), su-exec, timeout 10 redis-cli -a VALUE, env -i PATH=...
+// mysql -pVALUE.
+var commandWrappers = map[string]commandWrapper{
+	"sudo": {valueOptions: map[string]bool{"-u": true, "--user": true, "-g": true, "--group": true, "-p": true,
+		"--prompt": true, "-C": true, "--close-from": true, "-D": true, "--chdir": true, "-R": true, "--chroot": true,
+		"-r": true, "--role": true, "-t": true, "--type": true, "-T": true, "--command-timeout": true, "-U": true,
+		"--other-user": true}},
+	"doas":         {valueOptions: map[string]bool{"-u": true, "-C": true}},
+	"gosu":         {operands: 1},
+	"su-exec":      {operands: 1},
+	"s6-setuidgid": {operands: 1},
+	"setuidgid":    {operands: 1},
+	"timeout":      {valueOptions: map[string]bool{"-s": true, "--signal": true, "-k": true, "--kill-after": true}, operands: 1},
+	"nice":         {valueOptions: map[string]bool{"-n": true, "--adjustment": true}},
+	"ionice":       {valueOptions: map[string]bool{"-c": true, "--class": true, "-n": true, "--classdata": true}},
+	"setsid":       {},
+	"nohup":        {},
+	"stdbuf":       {valueOptions: map[string]bool{"-i": true, "-o": true, "-e": true}},
+	"env":          {valueOptions: map[string]bool{"-u": true, "--unset": true, "-C": true, "--chdir": true}},
+	"time":         {valueOptions: map[string]bool{"-f": true, "--format": true, "-o": true, "--output": true}},
+	"exec":         {valueOptions: map[string]bool{"-a": true}},
+	"command":      {},
+	"xargs": {valueOptions: map[string]bool{"-I": true, "-n": true, "--max-args": true, "-P": true, "--max-procs": true,
+		"-L": true, "--max-lines": true, "-s": true, "--max-chars": true, "-d": true, "--delimiter": true, "-E": true,
+		"-a": true, "--arg-file": true}},
+	"tini":      {valueOptions: map[string]bool{"-p": true, "-e": true}},
+	"dumb-init": {valueOptions: map[string]bool{"-r": true, "--rewrite": true}},
+}
+
+// wrappedCommand is the index in words of the command that the wrapper at words[i]
+// (commandWrappers) runs, past the wrapper's options and operands, and whether words[i] is
+// one; the index is the command's end when it names none. A word that ends in ';' ends the
+// command.
+func wrappedCommand(words []string, i int) (int, bool) {
+	wrap, ok := commandWrappers[programName(words[i])]
+	if !ok || strings.HasSuffix(words[i], ";") {
+		return i, false
+	}
+	j := i + 1
+	for j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && !commandSeparators[words[j]] &&
+		!strings.HasSuffix(words[j], ";") {
+		w := words[j]
+		j++
+		if w == "--" {
+			break
+		}
+		if wrap.valueOptions[w] && j < len(words) && !commandSeparators[words[j]] && !strings.HasSuffix(words[j], ";") {
+			j++
+		}
+	}
+	for n := 0; n < wrap.operands && j < len(words) && !commandSeparators[words[j]] && !strings.HasSuffix(words[j], ";"); n++ {
+		j++
+	}
+	return j, true
+}
+
+// sudoReadsPassword reports whether sudo's options (the words between sudo and the command it
+// runs) make it read the user's password from its input: -S, --stdin, or S in a cluster
+// (-kS).
+func sudoReadsPassword(options []string) bool {
+	for _, w := range options {
+		if w == "--stdin" || len(w) > 1 && w[0] == '-' && w[1] != '-' && strings.IndexByte(w, 'S') > 0 &&
+			strings.Trim(w[1:], "AbEeHiKkSlnPsV") == "" {
+			return true
+		}
+	}
+	return false
+}
 
 // commandSeparators are the shell's control operators that end a simple command.
 var commandSeparators = map[string]bool{";": true, "&&": true, "||": true, "|": true, "&": true, "|&": true}
@@ -2332,7 +2413,8 @@ var commandSeparators = map[string]bool{";": true, "&&": true, "||": true, "|": 
 // reads a password from its input (echo USER:VALUE | chpasswd, docker login --password-stdin).
 // It returns the index of the word that holds it and what says so; -1 when there is none. A
 // program counts in command position only (the first word, or the first after ;, &&, ||, |, &,
-// a keyword such as do or then, exec, sudo or env, or an assignment): elsewhere mysql or mongo
+// a keyword such as do or then, a group's {, a wrapper such as sudo -u USER, gosu USER or env
+// with its options and operands (commandWrappers), or an assignment): elsewhere mysql or mongo
 // is a host name. A word that ends a command ends its arguments, and a value that is a shell
 // expansion ($PW, "${PW}", $(cat ...), `...`) is no literal.
 func programPassword(words []string) (int, string) {
@@ -2352,12 +2434,16 @@ type commandReader struct {
 }
 
 func (r *commandReader) programPassword(words []string) (int, string) {
-	// piped is the command before a '|', whose output the next command reads.
-	var piped struct {
+	// piped is the command before a '|', whose output the next command reads; last is the
+	// command before this one.
+	type command struct {
 		prog string
 		at   int
 		args []string
 	}
+	var piped, last command
+	// sudoInput says sudo -S runs the command read: its input gives sudo a password.
+	sudoInput := false
 	start := cronCommand(words)
 	if start > 0 && !r.flags {
 		// cron runs the command with the shell: its flags are a script's.
@@ -2371,7 +2457,16 @@ func (r *commandReader) programPassword(words []string) (int, string) {
 			if w != "|" {
 				piped.prog = ""
 			}
+			sudoInput = false
 			i++
+			continue
+		}
+		if at, ok := wrappedCommand(words, i); ok {
+			r.read += at - i
+			// echo VALUE | sudo -S COMMAND, sudo -S COMMAND <<< VALUE: sudo reads the user's
+			// password from its input (read with the command's words, below).
+			sudoInput = sudoInput || programName(w) == "sudo" && sudoReadsPassword(words[i+1:at])
+			i = at
 			continue
 		}
 		name := strings.TrimLeft(w, "($`")
@@ -2397,6 +2492,17 @@ func (r *commandReader) programPassword(words []string) (int, string) {
 		if k, why := r.commandPassword(prog, args); k >= 0 {
 			return at + 1 + k, why
 		}
+		if sudoInput {
+			sudoInput = false
+			if piped.prog != "" {
+				if k, text := r.printedText(piped.prog, piped.args); k >= 0 && literalInput(text, passwordLine) {
+					return piped.at + 1 + k, "sudo -S reads a password from " + piped.prog
+				}
+			}
+			if k := r.hereStringInput(args, func() inputForm { return passwordLine }); k >= 0 {
+				return at + 1 + k, "sudo -S reads a password from a here-string"
+			}
+		}
 		if prog != "" && piped.prog != "" && end-at > 0 {
 			if k, why := r.pipedPassword(piped.prog, piped.args, prog, args); k >= 0 {
 				return piped.at + 1 + k, why
@@ -2404,8 +2510,14 @@ func (r *commandReader) programPassword(words []string) (int, string) {
 		}
 		piped.prog = ""
 		if end < len(words) && words[end] == "|" {
-			piped.prog, piped.at, piped.args = prog, at, args
+			piped = command{prog, at, args}
+			if prog == "}" && len(args) == 0 {
+				// { echo VALUE; echo VALUE; } | passwd: what the group prints last is its
+				// last command's.
+				piped = last
+			}
 		}
+		last = command{prog, at, args}
 		i = end
 	}
 	return -1, ""
@@ -3457,11 +3569,18 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 		}
 		return noPasswordInput
 	case "passwd":
+		// passwd reads the new password (and its repetition) from its input when that is
+		// no terminal: BusyBox's (Alpine) does, shadow's through PAM's conversation does,
+		// and --stdin (Red Hat's) says so. echo -e 'VALUE\nVALUE' | passwd root is a
+		// literal password in any case. Locking, unlocking, deleting, expiring and the
+		// status and aging options read none.
 		r.read += len(args)
-		if slices.Contains(args, "--stdin") {
-			return passwordLine
+		for _, w := range args {
+			if passwdNoInput[w] {
+				return noPasswordInput
+			}
 		}
-		return noPasswordInput
+		return passwordLine
 	case "redis-cli", "valkey-cli":
 		if len(r.operands(args, redisCLIValueOptions)) == 0 && !slices.Contains(args, "-x") && !slices.Contains(args, "--pipe") {
 			return redisCommands
@@ -3482,6 +3601,12 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 	}
 	return noPasswordInput
 }
+
+// passwdNoInput are the options of passwd with which it reads no password: it locks, unlocks,
+// deletes or expires one, shows its status, or sets its aging.
+var passwdNoInput = map[string]bool{"-l": true, "--lock": true, "-u": true, "--unlock": true, "-d": true,
+	"--delete": true, "-e": true, "--expire": true, "-S": true, "--status": true, "-n": true, "--mindays": true,
+	"-x": true, "--maxdays": true, "-w": true, "--warndays": true, "-i": true, "--inactive": true}
 
 // stdinPasswordOption reports whether w, an argument of prog, makes it read a password from
 // its input: smbpasswd's -s (also in a cluster of options, -sa), htpasswd's -i (-ic),
@@ -3635,12 +3760,26 @@ func cronUser(w string) bool {
 // program that reads a password from its input (stdinPasswordReader), a literal password; -1
 // when there is none.
 func (r *commandReader) hereStringPassword(prog string, args []string) int {
+	return r.hereStringInput(args, func() inputForm { return r.stdinPasswordReader(prog, args) })
+}
+
+// hereStringInput is the index in args (a command's words after its program) of the here-string
+// that gives a program reading its input in the form reader says a literal password, -1 when
+// there is none. The words are read to the command's end (a separator, or a word that ends in
+// ';'), and reader is asked only when there is a here-string.
+func (r *commandReader) hereStringInput(args []string, reader func() inputForm) int {
 	for i, w := range args {
 		r.read++
+		if commandSeparators[w] {
+			return -1
+		}
 		if !strings.HasPrefix(w, "<<<") {
+			if strings.HasSuffix(w, ";") {
+				return -1
+			}
 			continue
 		}
-		form := r.stdinPasswordReader(prog, args)
+		form := reader()
 		if form == noPasswordInput {
 			return -1
 		}
@@ -4048,6 +4187,10 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 func commandSpan(words []string, i int) (at, end int) {
 	at = i
 	for at < len(words) && !commandSeparators[words[at]] {
+		if next, ok := wrappedCommand(words, at); ok {
+			at = next
+			continue
+		}
 		name := strings.TrimLeft(words[at], "($`")
 		if eq := strings.IndexByte(name, '='); !commandPrefixes[name] && !(eq > 0 && isSettingName(name[:eq])) {
 			break
