@@ -575,6 +575,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"a wrapper's options":           "sudo " + strings.Repeat("-u x ", 50_000) + "<<< $p",
 		"wrappers of wrappers":          strings.Repeat("sudo -S -u x timeout 5 ", 30_000) + "<<< $p",
 		"groups piped on and on":        strings.Repeat("{ echo $p; } | ", 30_000) + "passwd",
+		"password files written":        strings.Repeat("cat > ~/.pgpass <<EOF\nh:5432:d:u:$p\nEOF\n", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := commandReader{flags: true}
@@ -1215,20 +1216,27 @@ func TestCredentialsWrittenToFiles(t *testing.T) {
 		script string
 		want   bool
 	}{
-		"echo to a password file":             {"echo 'Orders-2024' > /etc/app/db_password\nexec app", true},
-		"printf to a token file":              {"printf '%s' Orders-2024-token > /var/run/app/api-token", true},
-		"echo -n appended to a secret file":   {"echo -n Orders-2024 >> /etc/app/secret.txt", true},
-		"echo piped to tee":                   {"echo -n Orders-2024 | tee /etc/app/db_password > /dev/null", true},
-		"a here-document cat writes":          {"cat > /etc/app/password <<EOF\nOrders-2024\nEOF", true},
-		"echo a .pgpass line":                 {"echo 'db:5432:*:app:Orders-2024' > ~/.pgpass && chmod 600 ~/.pgpass", true},
-		"echo a .netrc line":                  {"echo 'machine git.example.com login ci password Orders-2024' > ~/.netrc", true},
-		"echo a variable to a password file":  {`echo "$DB_PASSWORD" > /etc/app/db_password`, false},
-		"echo prose to a log":                 {"echo 'password reset done' > /var/log/app.log", false},
-		"echo nothing to a password file":     {"echo -n '' > /etc/app/password", false},
-		"echo a path to a reference":          {"echo /run/secrets/db > /etc/app/password_file", false},
-		"a here-document of a variable":       {"cat > /etc/app/password <<EOF\n$DB_PASSWORD\nEOF", false},
-		"echo to a password file's directory": {"echo Orders-2024 > /etc/app/db_password/README", false},
-		"a .pgpass line from variables":       {`echo "db:5432:*:app:$PGPW" > ~/.pgpass`, false},
+		"echo to a password file":                      {"echo 'Orders-2024' > /etc/app/db_password\nexec app", true},
+		"printf to a token file":                       {"printf '%s' Orders-2024-token > /var/run/app/api-token", true},
+		"echo -n appended to a secret file":            {"echo -n Orders-2024 >> /etc/app/secret.txt", true},
+		"echo piped to tee":                            {"echo -n Orders-2024 | tee /etc/app/db_password > /dev/null", true},
+		"a here-document cat writes":                   {"cat > /etc/app/password <<EOF\nOrders-2024\nEOF", true},
+		"echo a .pgpass line":                          {"echo 'db:5432:*:app:Orders-2024' > ~/.pgpass && chmod 600 ~/.pgpass", true},
+		"echo a .netrc line":                           {"echo 'machine git.example.com login ci password Orders-2024' > ~/.netrc", true},
+		"echo a variable to a password file":           {`echo "$DB_PASSWORD" > /etc/app/db_password`, false},
+		"echo prose to a log":                          {"echo 'password reset done' > /var/log/app.log", false},
+		"echo nothing to a password file":              {"echo -n '' > /etc/app/password", false},
+		"echo a path to a reference":                   {"echo /run/secrets/db > /etc/app/password_file", false},
+		"a here-document of a variable":                {"cat > /etc/app/password <<EOF\n$DB_PASSWORD\nEOF", false},
+		"echo to a password file's directory":          {"echo Orders-2024 > /etc/app/db_password/README", false},
+		"a .pgpass line from variables":                {`echo "db:5432:*:app:$PGPW" > ~/.pgpass`, false},
+		"a here-document to .pgpass":                   {"cat > ~/.pgpass <<EOF\ndb:5432:*:app:Orders-2024\nEOF\nchmod 600 ~/.pgpass", true},
+		"a here-document to .pgpass, after":            {"cat <<'EOF' > /root/.pgpass\n# orders\ndb:5432:*:app:Ord$rs-2024\nEOF", true},
+		"a here-document tee writes to .netrc":         {"tee -a ~/.netrc <<-EOF\n\tmachine git.example.com\n\tlogin ci\n\tpassword Orders-2024\n\tEOF", true},
+		"a here-document to .pgpass from variables":    {"cat > ~/.pgpass <<EOF\n${PGHOST}:5432:*:${PGUSER}:${PGPASSWORD}\nEOF", false},
+		"a here-document to .netrc from a variable":    {"cat > ~/.netrc <<EOF\nmachine git.example.com login ci password $GIT_TOKEN\nEOF", false},
+		"a here-document to .netrc without a password": {"cat > ~/.netrc <<EOF\nmachine git.example.com login ci\nEOF", false},
+		"a here-document printed, not written":         {"cat <<EOF\nwrite db:5432:*:app:PASSWORD to ~/.pgpass\nEOF", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -2123,10 +2123,23 @@ func mayHaveCredentialKey(t string) bool {
 	return false
 }
 
+// passwordFileName reports whether name is the name of a password file passwordFile reads:
+// libpq's .pgpass (pgpass.conf on Windows) and the .netrc of ftp, curl and git.
+func passwordFileName(name string) bool {
+	switch strings.ToLower(name) {
+	case ".pgpass", "pgpass", "pgpass.conf", ".netrc", "netrc", "_netrc":
+		return true
+	}
+	return false
+}
+
 // passwordFile reports whether content, a ConfigMap key's value named name, is a password file
 // that holds a literal password: a libpq password file (.pgpass, or pgpass.conf on Windows) or
 // a .netrc (_netrc on Windows).
 func passwordFile(name, content string) bool {
+	if !passwordFileName(name) {
+		return false
+	}
 	switch strings.ToLower(name) {
 	case ".pgpass", "pgpass", "pgpass.conf":
 		return pgpassPassword(content)
@@ -3538,6 +3551,9 @@ const (
 	// mongoScript: the MongoDB shell's JavaScript, which may give a user's password
 	// (mongoShellPassword).
 	mongoScript
+	// passwordFileLines: the lines of a password file (passwordFile: .pgpass, .netrc) a
+	// here-document writes.
+	passwordFileLines
 )
 
 // stdinPasswordReader says how the program prog, given args, reads a password from its input
@@ -4032,6 +4048,10 @@ func (r *commandReader) script(script string) string {
 				if clause := sqlHereDocument(lines[first:body], h); clause != "" {
 					return "a here-document gives " + h.reader + " SQL that sets a password (" + clause + ")"
 				}
+			} else if h.form == passwordFileLines {
+				if passwordFile(path.Base(h.reader), literalBody(lines[first:body], h)) {
+					return "a here-document writes a password to " + h.reader
+				}
 			} else if h.reader != "" && literalHereDocument(lines[first:body], h) {
 				if strings.ContainsRune(h.reader, '/') {
 					return "a here-document writes a password to " + h.reader
@@ -4080,6 +4100,23 @@ func literalHereDocument(lines []string, h hereDocument) bool {
 		}
 	}
 	return false
+}
+
+// literalBody is the text of a here-document's body (its lines) without the lines the shell
+// expands something in ($VAR, $(...), `...`; none when the delimiter is quoted).
+func literalBody(lines []string, h hereDocument) string {
+	var b strings.Builder
+	for _, line := range lines {
+		line = strings.TrimRight(line, "\r")
+		if h.tabs {
+			line = strings.TrimLeft(line, "\t")
+		}
+		if h.quoted || !strings.ContainsAny(line, "$`") {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // sqlHereDocument is the clause with which the SQL body of a here-document (its lines) sets a
@@ -4168,6 +4205,9 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 			} else if written != "" && credentialFileName(written) {
 				// cat > /etc/app/db_password <<EOF: the body is the credential.
 				commands, reader, form = false, written, passwordLine
+			} else if written != "" && passwordFileName(path.Base(written)) {
+				// cat > ~/.pgpass <<EOF: the body is the file's lines.
+				commands, reader, form = false, written, passwordFileLines
 			}
 			for d := start; d < len(docs); d++ {
 				docs[d].commands = commands
