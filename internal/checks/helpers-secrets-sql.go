@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // sqlOption is the option with which a database client takes statements to run: its short
@@ -115,6 +116,41 @@ func sqlFile(k string) bool {
 		lower = strings.TrimSuffix(lower, ext)
 	}
 	return sqlExtensions[path.Ext(lower)]
+}
+
+// sqlStatementWords are the words an SQL init script's first statement starts with: DDL,
+// DML, a transaction, a session's settings, SQL*Plus's CONNECT; in any case.
+var sqlStatementWords = map[string]bool{"CREATE": true, "ALTER": true, "GRANT": true, "REVOKE": true, "DROP": true,
+	"INSERT": true, "UPDATE": true, "DELETE": true, "SELECT": true, "SET": true, "USE": true, "BEGIN": true,
+	"START": true, "DO": true, "CONNECT": true, "CONN": true}
+
+// sqlContent reports whether a ConfigMap's key k with value v holds SQL though its name does
+// not say so (sqlFile): the key has no extension (init, setup, users: a file psql -f or mysql <
+// runs, mounted under the key's name) and its first word, past blank lines and SQL comments (--,
+// /* */), starts a statement (sqlStatementWords), or is a psql meta-command (\connect, \c). A
+// key with an extension is the file it names (nginx.conf.tpl, README.md), whatever it quotes.
+func sqlContent(k, v string) bool {
+	if path.Ext(k) != "" {
+		return false
+	}
+	for v != "" {
+		v = strings.TrimLeft(v, " \t\r\n")
+		switch {
+		case strings.HasPrefix(v, "--"):
+			_, v, _ = strings.Cut(v, "\n")
+			continue
+		case strings.HasPrefix(v, "/*"):
+			_, v, _ = strings.Cut(v, "*/")
+			continue
+		}
+		end := strings.IndexFunc(v, func(r rune) bool { return !unicode.IsLetter(r) && r != '\\' })
+		if end < 0 {
+			end = len(v)
+		}
+		word := v[:end]
+		return sqlStatementWords[strings.ToUpper(word)] || word == `\connect` || word == `\c`
+	}
+	return false
 }
 
 // sqlExtensions end the names of files of SQL or CQL statements: .sql and .cql, and the names

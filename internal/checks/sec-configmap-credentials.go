@@ -64,7 +64,8 @@ var secConfigmapCredentials = &engine.Check{
 		"program's input (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, AUTH VALUE sent to redis-cli, or a " +
 		"here-document: chpasswd <<EOF), SQL statements that set a literal password (IDENTIFIED BY 'VALUE', SET PASSWORD = " +
 		"'VALUE', PASSWORD 'VALUE', WITH PASSWORD = 'VALUE', or a hash of one; not psql's :'var' nor PASSWORD NULL) in a key " +
-		"named *.sql or *.cql (or *.psql, *.pgsql, *.mysql, *.plsql, *.ddl, *.hql, and a template of one, *.sql.tpl; an init script for /docker-entrypoint-initdb.d), given to a database client in a script " +
+		"named *.sql or *.cql (or *.psql, *.pgsql, *.mysql, *.plsql, *.ddl, *.hql, and a template of one, *.sql.tpl; an init script for /docker-entrypoint-initdb.d) or in a key without an extension whose " +
+		"first statement is SQL (init, setup: a file psql -f or mysql < runs), given to a database client in a script " +
 		"(mysql -e, psql -c, sqlcmd -Q, cqlsh -e, or on its input) or written to a .sql file by one, crontab lines' commands " +
 		"(after the schedule and a system crontab's user, in a key named crontab or *.cron, or given to crontab by a script), " +
 		"shell scripts (a key named " +
@@ -260,8 +261,9 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 	if names := redisPasswordDirectives(v, scripts); len(names) > 0 {
 		return "sets " + strings.Join(names, ", ")
 	}
-	if sqlFile(k) {
-		// An init script mounted into /docker-entrypoint-initdb.d: a database runs it.
+	if sqlFile(k) || !script && sqlContent(k, v) {
+		// An init script mounted into /docker-entrypoint-initdb.d, or one a script runs
+		// (psql -f /config/init): a database runs it.
 		if clause := sqlPassword(v, false); clause != "" {
 			return "SQL sets a password (" + clause + ")"
 		}
