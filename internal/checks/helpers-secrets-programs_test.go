@@ -1365,6 +1365,12 @@ func TestShellParametersOutsideSingleQuotes(t *testing.T) {
 		"after an apostrophe in double quotes":     {"echo \"it's\"; export PGPASSWORD=\"$PW\"", false},
 		"after a quote another line closes":        {"echo 'a\nb'\nexport PGPASSWORD=$PW", false},
 		"an escaped quote":                         {"echo it\\'s; export PGPASSWORD=$PW; echo it\\'s", false},
+		"mysql -p with a '$' in single quotes":     {"mysql -uroot -p'Ord$rs-2024' -e 'select 1'", true},
+		"sshpass -p with a '$' in single quotes":   {"sshpass -p 'P@ss$word1' ssh backup@host", true},
+		"redis-cli -a, a quoted '$' beside text":   {"redis-cli -a Ord'$'rs-2024 ping", true},
+		"mysql -p with a parameter":                {`mysql -uroot -p"$MYSQL_ROOT_PASSWORD" -e 'select 1'`, false},
+		"mysql -p, a quoted '$' and a parameter":   {`mysql -uroot -p'$'"$PW" -e 'select 1'`, false},
+		"sshpass -p, a quote nothing closes":       {"sshpass -p 'P@ss$word1 ssh backup@host", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

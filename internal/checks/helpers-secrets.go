@@ -2751,11 +2751,50 @@ func (r *commandReader) optionPassword(opt passwordOption, sql sqlOption, args [
 }
 
 // literalArgument reports whether a word given as a password (a final ';' and quotes taken
-// off) is a literal one: not empty, no shell expansion ($PW, "${PW}", $(cat FILE), `...`), and
-// a literal credential (credentialValue).
+// off) is a literal one: not empty, no shell expansion ($PW, "${PW}", $(cat FILE), `...`; a
+// '$' in single quotes is none: -p'Ord$rs-2024'), and a literal credential (credentialValue).
 func literalArgument(w string) bool {
 	w = strings.TrimRight(w, ";")
-	return w != "" && !strings.ContainsAny(w, "$`") && credentialValue("", strings.Trim(w, `"'`))
+	if strings.ContainsAny(w, "$`") {
+		text, ok := singleQuotedText(w)
+		return ok && credentialValue("", text)
+	}
+	return w != "" && credentialValue("", strings.Trim(w, `"'`))
+}
+
+// singleQuotedText is a shell word without its quotes, and whether every '$' and '`' of it is
+// in single quotes, where the shell expands nothing: 'Ord$rs-2024' and Ord'$'rs are, "$PW",
+// $PW and 'a'$b are not. A quote nothing closes is none.
+func singleQuotedText(w string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(w); i++ {
+		switch c := w[i]; c {
+		case '\'':
+			end := strings.IndexByte(w[i+1:], '\'')
+			if end < 0 {
+				return "", false
+			}
+			b.WriteString(w[i+1 : i+1+end])
+			i += 1 + end
+		case '$', '`':
+			return "", false
+		case '"':
+			end := closingQuote(w, i)
+			if end == i || w[end] != '"' || strings.ContainsAny(w[i+1:end], "$`") {
+				return "", false
+			}
+			b.WriteString(w[i+1 : end])
+			i = end
+		case '\\':
+			if i+1 < len(w) {
+				i++
+				b.WriteByte(w[i])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), b.Len() > 0
 }
 
 // programPasswordReaders read the passwords of programs that take one as an argument, or as an
