@@ -576,6 +576,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"wrappers of wrappers":          strings.Repeat("sudo -S -u x timeout 5 ", 30_000) + "<<< $p",
 		"groups piped on and on":        strings.Repeat("{ echo $p; } | ", 30_000) + "passwd",
 		"password files written":        strings.Repeat("cat > ~/.pgpass <<EOF\nh:5432:d:u:$p\nEOF\n", 30_000),
+		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := commandReader{flags: true}
@@ -1434,6 +1435,40 @@ func TestWrappedCommandsAndPasswdInput(t *testing.T) {
 			}
 			if got := scriptProgramPassword(tc.line) != ""; got != tc.want {
 				t.Errorf("scriptProgramPassword(%q) found a password: %v, want %v", tc.line, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestScriptsShellsRunWithinScripts judges the script a shell or su runs from its -c option
+// within a script (a container's sh -c argument, a ConfigMap's script key): su - postgres -c
+// "psql -c \"ALTER USER ...\"" runs psql.
+func TestScriptsShellsRunWithinScripts(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"su - USER -c psql -c SQL":           {`su - postgres -c "psql -c \"ALTER USER postgres PASSWORD 'Orders-2024';\""`, true},
+		"su USER -c mysql -p":                {`su postgres -c 'mysql -uroot -pOrders-2024 -e "select 1"'`, true},
+		"su -c SCRIPT USER":                  {`su -c "redis-cli -a Orders-2024 ping" redis`, true},
+		"su --command=":                      {`su app --command="docker login -u bob -p Orders-2024 r.example.com"`, true},
+		"bash -c":                            {`set -e; bash -c "mysql -uroot -pOrders-2024 -e 'select 1'"`, true},
+		"bash -ec after a line":              {"echo start\nbash -ec 'echo root:Orders-2024 | chpasswd'", true},
+		"sudo -u USER sh -c":                 {`sudo -u postgres sh -c "psql -c \"ALTER ROLE app PASSWORD 'Orders-2024'\""`, true},
+		"su -c a reference":                  {`su - postgres -c "psql -c \"ALTER USER postgres PASSWORD '$PW';\""`, false},
+		"su -c a parameter in single quotes": {`su postgres -c 'mysql -uroot -p"$MYSQL_ROOT_PASSWORD" -e "select 1"'`, false},
+		"bash -c a variable":                 {`bash -c "$CMD"`, false},
+		"sh -c a help text":                  {`sh -c 'echo usage: app --password PASSWORD'`, false},
+		"su -c without a script":             {"su postgres -c", false},
+		"su to a login shell":                {"su - postgres", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := argumentCredential(tc.script, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
 			}
 		})
 	}

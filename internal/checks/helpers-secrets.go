@@ -2563,6 +2563,9 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 	if k := r.hereStringPassword(prog, args); k >= 0 {
 		return k, prog + " reads a password from a here-string"
 	}
+	if k, why := r.shellCommand(prog, args); k >= 0 {
+		return k, why
+	}
 	if prog == "echo" || prog == "printf" {
 		if k, file := r.writtenCredential(prog, args); k >= 0 {
 			return k, prog + " writes a password to " + file
@@ -4287,6 +4290,41 @@ func commandSpan(words []string, i int) (at, end int) {
 // command substitution or quote, and without its directory.
 func programName(word string) string {
 	return path.Base(strings.Trim(strings.TrimLeft(word, "($`"), `"'`))
+}
+
+// shellCommand reads the script a shell or su runs from its -c option (sh -c "mysql -pVALUE",
+// bash -ec '...', su - postgres -c "psql -c \"ALTER USER ... PASSWORD '...'\"", su --command=...)
+// as a script, within a script (argv's is read by argumentCredentials): the index in args of the
+// word that holds it and what says a program of it takes a literal password, -1 when none does.
+// The script is the word without its quotes (shellText), shorter than the line that holds it,
+// so scripts within scripts end.
+func (r *commandReader) shellCommand(prog string, args []string) (int, string) {
+	if !r.flags || !shellPrograms[prog] && prog != "su" && prog != "runuser" {
+		// argv's sh -c SCRIPT: argumentCredentials reads each argument as a script.
+		return -1, ""
+	}
+	for i, w := range args {
+		r.read++
+		script := ""
+		switch {
+		case strings.HasPrefix(w, "--command="):
+			script = w[len("--command="):]
+		case w == "-c" || w == "--command" || len(w) > 2 && w[0] == '-' && w[1] != '-' && w[len(w)-1] == 'c' &&
+			strings.Trim(w[1:], "abefhiklmnprstuvxBCEHPTc") == "":
+			if i+1 == len(args) {
+				return -1, ""
+			}
+			i, script = i+1, args[i+1]
+		default:
+			continue
+		}
+		text, _ := shellText(strings.TrimRight(script, ";"))
+		if why := r.script(text); why != "" {
+			return i, why
+		}
+		return -1, ""
+	}
+	return -1, ""
 }
 
 // runsShell reports whether the program prog, given args, runs a shell that reads its input
