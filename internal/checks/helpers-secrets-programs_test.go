@@ -1202,6 +1202,16 @@ func TestMoreCommandsThatGiveCredentials(t *testing.T) {
 		"decoding base64 of a variable":         {"export DB_PASSWORD=$(echo $ENC | base64 -d)", false},
 		"decoding a file":                       {"export DB_PASSWORD=$(base64 -d /run/secrets/pw.b64)", false},
 		"base64 encoding, not decoding":         {"export DB_PASSWORD_B64=$(echo $PW | base64)", false},
+		"vault operator unseal KEY":             {"vault operator unseal 3q2+7wAAAABBBBCCCCDDDDEEEEFFFFGGGGHHHHIIII=", true},
+		"vault operator unseal -address KEY":    {"vault operator unseal -address=http://vault:8200 3q2+7wAAAABBBBCCCCDDDDEEEEFFFFGGGGHHHHIIII=", true},
+		"influx -t TOKEN":                       {"influx bucket list -o orders -t Orders2024tokenabcdef", true},
+		"runuser -u USER -- psql -c":            {`runuser -u postgres -- psql -c "ALTER USER postgres PASSWORD 'Orders-2024'"`, true},
+		"vault operator unseal prompts":         {"vault operator unseal", false},
+		"vault operator unseal a variable":      {`vault operator unseal "$UNSEAL_KEY_1"`, false},
+		"vault operator unseal -reset":          {"vault operator unseal -reset", false},
+		"vault operator unseal from a file":     {"vault operator unseal $(cat /vault/keys/1)", false},
+		"influx -t a variable":                  {`influx write -b orders -t "$INFLUX_TOKEN" -f /data/x.lp`, false},
+		"runuser USER -c a reference":           {`runuser postgres -c "psql -c \"ALTER USER postgres PASSWORD '$PW'\""`, false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

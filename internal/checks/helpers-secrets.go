@@ -2345,7 +2345,8 @@ type commandWrapper struct {
 
 // commandWrappers are the programs that run a command as another user, under a limit or with
 // another environment, whose options hid the command from its readers when only their name
-// was passed over: sudo -u postgres psql -c "ALTER USER ... PASSWORD '...'", gosu app mysql
+// was passed over (runuser only with -u USER, its form that runs a command): sudo -u postgres
+// psql -c "ALTER USER ... PASSWORD '...'", gosu app mysql
 // -pVALUE (docker-entrypoint scripts), su-exec, timeout 10 redis-cli -a VALUE, env -i PATH=...
 // mysql -pVALUE.
 var commandWrappers = map[string]commandWrapper{
@@ -2353,7 +2354,9 @@ var commandWrappers = map[string]commandWrapper{
 		"--prompt": true, "-C": true, "--close-from": true, "-D": true, "--chdir": true, "-R": true, "--chroot": true,
 		"-r": true, "--role": true, "-t": true, "--type": true, "-T": true, "--command-timeout": true, "-U": true,
 		"--other-user": true}},
-	"doas":         {valueOptions: map[string]bool{"-u": true, "-C": true}},
+	"doas": {valueOptions: map[string]bool{"-u": true, "-C": true}},
+	"runuser": {valueOptions: map[string]bool{"-u": true, "--user": true, "-g": true, "--group": true, "-G": true,
+		"--supp-group": true, "-w": true, "--whitelist-environment": true}},
 	"gosu":         {operands: 1},
 	"su-exec":      {operands: 1},
 	"s6-setuidgid": {operands: 1},
@@ -2380,11 +2383,13 @@ var commandWrappers = map[string]commandWrapper{
 // one; the index is the command's end when it names none. A word that ends in ';' ends the
 // command.
 func wrappedCommand(words []string, i int) (int, bool) {
-	wrap, ok := commandWrappers[programName(words[i])]
+	prog := programName(words[i])
+	wrap, ok := commandWrappers[prog]
 	if !ok || strings.HasSuffix(words[i], ";") {
 		return i, false
 	}
 	j := i + 1
+	user := false
 	for j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && !commandSeparators[words[j]] &&
 		!strings.HasSuffix(words[j], ";") {
 		w := words[j]
@@ -2392,9 +2397,14 @@ func wrappedCommand(words []string, i int) (int, bool) {
 		if w == "--" {
 			break
 		}
+		user = user || w == "-u" || w == "--user"
 		if wrap.valueOptions[w] && j < len(words) && !commandSeparators[words[j]] && !strings.HasSuffix(words[j], ";") {
 			j++
 		}
+	}
+	if prog == "runuser" && !user {
+		// runuser USER -c SCRIPT is su's form (shellCommand reads the script).
+		return i, false
 	}
 	for n := 0; n < wrap.operands && j < len(words) && !commandSeparators[words[j]] && !strings.HasSuffix(words[j], ";"); n++ {
 		j++
@@ -3139,6 +3149,11 @@ func (r *commandReader) influxPassword(args []string) (int, string) {
 	if k, _ := r.optionPassword(passwordOption{flag: "-p", separate: true, subcommand: sub}, sqlOption{}, args); k >= 0 {
 		return k, " " + strings.Join(sub, " ") + "'s -p gives a password"
 	}
+	// The v2 CLI's -t, --token of every command (influx bucket list -t TOKEN); --token is
+	// a credential flag by its name.
+	if k, _ := r.optionPassword(passwordOption{flag: "-t", separate: true}, sqlOption{}, args); k >= 0 {
+		return k, "'s -t gives a token"
+	}
 	return -1, ""
 }
 
@@ -3166,7 +3181,27 @@ func (r *commandReader) vaultPassword(args []string) (int, string) {
 	if k, why := r.vaultLoginToken(args); k >= 0 {
 		return k, why
 	}
+	if k, why := r.vaultUnsealKey(args); k >= 0 {
+		return k, why
+	}
 	return r.vaultWriteSecret(args)
+}
+
+// vaultUnsealKey is the index in args (vault's words after its name) of the unseal key vault
+// operator unseal KEY gives (a share of the root key: enough of them unseal Vault, and so
+// decrypt all it holds), and what says so; -1 when there is none (no operand prompts for it).
+func (r *commandReader) vaultUnsealKey(args []string) (int, string) {
+	if len(args) < 2 || args[0] != "operator" || args[1] != "unseal" {
+		return -1, ""
+	}
+	ops := r.operands(args[2:], vaultLoginValueOptions)
+	if len(ops) == 0 {
+		return -1, ""
+	}
+	if w := args[2+ops[0]]; w == "-" || !literalArgument(w) {
+		return -1, ""
+	}
+	return 2 + ops[0], " operator unseal gives an unseal key"
 }
 
 // vaultWriteValueOptions are vault write's and vault kv put's options that may take the next
