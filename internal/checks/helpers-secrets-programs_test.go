@@ -1483,3 +1483,30 @@ func TestScriptsShellsRunWithinScripts(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLHereDocumentsToOtherPrograms judges here-documents of SQL given to a program not known
+// to read SQL (a function of the script that runs the database's client, the official MySQL
+// image's docker_process_sql): a statement that sets a literal password is one.
+func TestSQLHereDocumentsToOtherPrograms(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"a function's here-document":        {"run_sql() { mysql -uroot -p\"$MYSQL_ROOT_PASSWORD\" \"$@\"; }\nrun_sql <<EOF\nCREATE USER 'app'@'%' IDENTIFIED BY 'Orders-2024';\nEOF", true},
+		"docker_process_sql <<-EOSQL":       {"docker_process_sql --database=mysql <<-EOSQL\n\t-- users\n\tALTER USER 'root'@'localhost' IDENTIFIED BY 'Orders-2024';\n\tEOSQL", true},
+		"printed SQL":                       {"cat <<'EOF'\ncreate role app login password 'Orders-2024';\nEOF", true},
+		"a function's SQL from a variable":  {"run_sql <<EOF\nCREATE USER 'app'@'%' IDENTIFIED BY '$APP_PASSWORD';\nEOF", false},
+		"a function's SQL without password": {"run_sql <<EOF\nCREATE DATABASE orders;\nGRANT ALL ON orders.* TO 'app'@'%';\nEOF", false},
+		"a help text about SQL":             {"cat <<EOF\nusage: run ALTER USER app PASSWORD 'x'; on the primary\nEOF", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := argumentCredential(tc.script, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -4134,6 +4134,13 @@ func (r *commandReader) script(script string) string {
 					return "a here-document writes a password to " + h.reader
 				}
 				return h.reader + " reads a password from a here-document"
+			} else if h.reader == "" && first < body && sqlContent("", strings.Join(lines[first:body], "\n")) {
+				// SQL given to a program not known to read it (a function of the script,
+				// run_sql <<EOF, which runs mysql "$@"): a statement that sets a literal password
+				// is one whoever reads it.
+				if clause := sqlHereDocument(lines[first:body], h); clause != "" {
+					return "a here-document holds SQL that sets a password (" + clause + ")"
+				}
 			}
 		}
 	}

@@ -66,7 +66,7 @@ var secConfigmapCredentials = &engine.Check{
 		"'VALUE', PASSWORD 'VALUE', WITH PASSWORD = 'VALUE', or a hash of one; not psql's :'var' nor PASSWORD NULL) in a key " +
 		"named *.sql or *.cql (or *.psql, *.pgsql, *.mysql, *.plsql, *.ddl, *.hql, and a template of one, *.sql.tpl; an init script for /docker-entrypoint-initdb.d) or in a key without an extension whose " +
 		"first statement is SQL (init, setup: a file psql -f or mysql < runs), given to a database client in a script " +
-		"(mysql -e, psql -c, sqlcmd -Q, cqlsh -e, or on its input) or written to a .sql file by one, crontab lines' commands " +
+		"(mysql -e, psql -c, sqlcmd -Q, cqlsh -e, or on its input), written to a .sql file by one or in a here-document whose first statement is SQL whatever reads it, crontab lines' commands " +
 		"(after the schedule and a system crontab's user, in a key named crontab or *.cron, or given to crontab by a script), " +
 		"shell scripts (a key named " +
 		"*.sh, or a value whose #! line runs a shell) that give a credential flag a literal in the next word " +

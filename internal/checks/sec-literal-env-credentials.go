@@ -87,7 +87,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"or is an SQL statement that sets a literal password (IDENTIFIED BY 'VALUE', SET PASSWORD = 'VALUE', PostgreSQL's " +
 		"and Cassandra's PASSWORD 'VALUE', SQL Server's WITH PASSWORD = 'VALUE'; a hash it gives too; not psql's :'var', " +
 		"PASSWORD NULL or IDENTIFIED BY RANDOM PASSWORD) given to a database client as its option's value (mysql -e, psql -c, " +
-		"sqlcmd -Q, cqlsh -e) or on its input (echo, a here-string or here-document; also a here-document written to a .sql file), " +
+		"sqlcmd -Q, cqlsh -e) or on its input (echo, a here-string or here-document; also a here-document written to a .sql file, or whose first statement is SQL whatever reads it), " +
 		"and the command of a crontab line (after its schedule and a system crontab's user) echo or a here-document gives " +
 		"crontab, read as a shell script's, or is an " +
 		"Authorization header with literal " +
