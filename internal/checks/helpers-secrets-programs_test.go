@@ -1510,3 +1510,42 @@ func TestSQLHereDocumentsToOtherPrograms(t *testing.T) {
 		})
 	}
 }
+
+// TestKeystoresSecretsAndInitialPasswords judges values a program stores or hashes from its
+// input or operand: elasticsearch-keystore add -x NAME (a secure setting from the input),
+// kubectl create secret --from-file=KEY=/dev/stdin, neo4j-admin set-initial-password PASSWORD,
+// mkpasswd PASSWORD, as argv and as a shell script's line.
+func TestKeystoresSecretsAndInitialPasswords(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want bool
+	}{
+		"echo | elasticsearch-keystore add -x":   {"echo Orders-2024 | bin/elasticsearch-keystore add -x bootstrap.password", true},
+		"printf | opensearch-keystore --stdin":   {"printf '%s' Orders-2024 | opensearch-keystore add --stdin s3.client.default.secret_key", true},
+		"elasticsearch-keystore <<<":             {"elasticsearch-keystore add -x bootstrap.password <<< Orders-2024", true},
+		"echo | kubectl --from-file=KEY=stdin":   {"echo -n Orders-2024 | kubectl create secret generic db --from-file=password=/dev/stdin", true},
+		"echo | oc --from-file KEY=stdin":        {"echo -n Orders-2024 | oc create secret generic db --from-file db-password=/dev/stdin", true},
+		"neo4j-admin set-initial-password":       {"neo4j-admin set-initial-password Orders-2024", true},
+		"neo4j-admin dbms set-initial-password":  {"bin/neo4j-admin dbms set-initial-password Orders-2024 --require-password-change", true},
+		"mkpasswd":                               {"useradd -m -p \"$(mkpasswd -m sha-512 Orders-2024)\" bob", true},
+		"elasticsearch-keystore from a variable": {`echo "$ELASTIC_PASSWORD" | elasticsearch-keystore add -x bootstrap.password`, false},
+		"elasticsearch-keystore create":          {"echo y | elasticsearch-keystore create", false},
+		"elasticsearch-keystore add, a prompt":   {"echo y | elasticsearch-keystore add bootstrap.password", false},
+		"kubectl, a username from stdin":         {"echo -n orders | kubectl create secret generic db --from-file=username=/dev/stdin", false},
+		"kubectl, from a file":                   {"echo -n Orders-2024 | kubectl create secret generic db --from-file=password=/run/pw", false},
+		"kubectl apply from stdin":               {"echo Orders-2024 | kubectl apply -f -", false},
+		"neo4j-admin from a variable":            {`neo4j-admin dbms set-initial-password "$NEO4J_PASSWORD"`, false},
+		"neo4j-admin another command":            {"neo4j-admin database dump neo4j --to-path=/backups", false},
+		"mkpasswd from its input":                {`echo "$PW" | mkpasswd -m sha-512 --stdin`, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := scriptProgramPassword(tc.line) != ""; got != tc.want {
+				t.Errorf("scriptProgramPassword(%q) found a password: %v, want %v", tc.line, got, tc.want)
+			}
+			if got := argumentCredential(tc.line, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", tc.line, got, tc.want)
+			}
+		})
+	}
+}

@@ -2852,6 +2852,8 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 		}
 		return -1, ""
 	},
+	"neo4j-admin":      (*commandReader).neo4jInitialPassword,
+	"mkpasswd":         (*commandReader).mkpasswdPassword,
 	"grafana-cli":      (*commandReader).grafanaAdminPassword,
 	"kafka-configs":    (*commandReader).kafkaSCRAMPassword,
 	"kafka-configs.sh": (*commandReader).kafkaSCRAMPassword,
@@ -3409,6 +3411,37 @@ var rabbitmqctlValueOptions = map[string]bool{"-n": true, "--node": true, "-t": 
 // rabbitmqctlPassword reads rabbitmqctl add_user USER PASSWORD, change_password USER PASSWORD
 // and authenticate_user USER PASSWORD (RabbitMQ's CLI: without the password, add_user reads
 // it from the input).
+// neo4jInitialPassword is the index in args (neo4j-admin's words after its name) of the password
+// neo4j-admin [dbms] set-initial-password PASSWORD sets for the neo4j user, and what says so;
+// -1 when there is none.
+func (r *commandReader) neo4jInitialPassword(args []string) (int, string) {
+	ops := r.operands(args, nil)
+	for n, k := range ops {
+		if strings.TrimRight(args[k], ";") == "set-initial-password" && n+1 < len(ops) {
+			if literalArgument(args[ops[n+1]]) {
+				return ops[n+1], " set-initial-password gives a password"
+			}
+			return -1, ""
+		}
+	}
+	return -1, ""
+}
+
+// mkpasswdValueOptions are the options of mkpasswd (whois's, Debian's) that take a value.
+var mkpasswdValueOptions = map[string]bool{"-m": true, "--method": true, "-S": true, "--salt": true, "-R": true,
+	"--rounds": true, "-P": true, "--password-fd": true}
+
+// mkpasswdPassword is the index in args (mkpasswd's words after its name) of the password
+// mkpasswd [options] PASSWORD [SALT] hashes (for useradd -p, chpasswd -e), and what says so; -1
+// when there is none (without an operand it reads one).
+func (r *commandReader) mkpasswdPassword(args []string) (int, string) {
+	ops := r.operands(args, mkpasswdValueOptions)
+	if len(ops) == 0 || !literalArgument(args[ops[0]]) {
+		return -1, ""
+	}
+	return ops[0], " hashes a password given as its operand"
+}
+
 func (r *commandReader) rabbitmqctlPassword(args []string) (int, string) {
 	ops := r.operands(args, rabbitmqctlValueOptions)
 	if len(ops) < 3 {
@@ -3661,6 +3694,14 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 			}
 		}
 		return noPasswordInput
+	case "elasticsearch-keystore", "opensearch-keystore", "kibana-keystore", "logstash-keystore":
+		// elasticsearch-keystore add -x bootstrap.password (--stdin): the setting's value,
+		// a secure setting, is the input's first line.
+		r.read += len(args)
+		if slices.Contains(args, "add") && (slices.Contains(args, "-x") || slices.Contains(args, "--stdin")) {
+			return passwordLine
+		}
+		return noPasswordInput
 	case "passwd":
 		// passwd reads the new password (and its repetition) from its input when that is
 		// no terminal: BusyBox's (Alpine) does, shadow's through PAM's conversation does,
@@ -3733,6 +3774,15 @@ func (r *commandReader) pipedPassword(fromProg string, from []string, prog strin
 		}
 		return -1, ""
 	}
+	if key := stdinSecretKey(prog, args); key != "" {
+		// echo -n VALUE | kubectl create secret generic db --from-file=password=/dev/stdin:
+		// the key's value is the input.
+		r.read += len(args)
+		if k, text := r.printedText(fromProg, from); k >= 0 && credentialFileText(key, text) {
+			return k, fromProg + " gives " + prog + " the secret's " + key
+		}
+		return -1, ""
+	}
 	form := r.stdinPasswordReader(prog, args)
 	if form == noPasswordInput {
 		return -1, ""
@@ -3742,6 +3792,24 @@ func (r *commandReader) pipedPassword(fromProg string, from []string, prog strin
 		return k, prog + " reads a password from " + fromProg
 	}
 	return -1, ""
+}
+
+// stdinSecretKey is the key of the Secret that kubectl (or oc) create secret, given args, takes
+// from its input (--from-file=KEY=/dev/stdin, or --from-file KEY=/dev/stdin), "" when none.
+func stdinSecretKey(prog string, args []string) string {
+	if prog != "kubectl" && prog != "oc" || !slices.Contains(args, "secret") {
+		return ""
+	}
+	for i, w := range args {
+		v, ok := strings.CutPrefix(w, "--from-file=")
+		if !ok && w == "--from-file" && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if key, file, found := strings.Cut(strings.Trim(v, `"'`), "="); ok && found && file == "/dev/stdin" {
+			return key
+		}
+	}
+	return ""
 }
 
 // cronInput is the index in from (the words after the program fromProg, which pipes its output

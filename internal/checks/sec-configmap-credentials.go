@@ -47,7 +47,7 @@ var secConfigmapCredentials = &engine.Check{
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
-		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
+		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
 		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
