@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -1545,6 +1546,43 @@ func TestKeystoresSecretsAndInitialPasswords(t *testing.T) {
 			}
 			if got := argumentCredential(tc.line, nil, nil) != ""; got != tc.want {
 				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", tc.line, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestShellScriptsExpandTheContainersEnvironment judges a container's sh -c script whose
+// password is a parameter the shell expands with the container's environment, where the pod
+// template gives the variable a literal value under a name that marks no credential.
+func TestShellScriptsExpandTheContainersEnvironment(t *testing.T) {
+	known := map[string]string{"DB_X": "Orders-2024", "DB_USER": "orders", "TMPL": "a$(B)c", "DB_HOST": "db"}
+	tests := map[string]struct {
+		argv []string
+		want bool
+	}{
+		"mysql -p$NAME":                   {[]string{"sh", "-c", "mysql -uroot -p$DB_X -e 'select 1'"}, true},
+		"mysql -p${NAME}":                 {[]string{"/bin/bash", "-c", "mysql -u${DB_USER} -p${DB_X}"}, true},
+		"exported to PGPASSWORD":          {[]string{"sh", "-ec", `export PGPASSWORD="$DB_X"; psql -h db`}, true},
+		"redis-cli -a after a line":       {[]string{"sh", "-c", "set -e\nredis-cli -h $DB_HOST -a $DB_X ping"}, true},
+		"a variable the pod does not set": {[]string{"sh", "-c", "mysql -uroot -p$DB_PASSWORD -e 'select 1'"}, false},
+		"a longer name":                   {[]string{"sh", "-c", "mysql -uroot -p$DB_XY -e 'select 1'"}, false},
+		"a variable that is no password":  {[]string{"sh", "-c", "mysql -u$DB_USER -p\"$DB_PW\" -h $DB_HOST"}, false},
+		"not a shell's script":            {[]string{"myapp", "-c", "mysql -p$DB_X"}, false},
+		"a value holding a reference":     {[]string{"sh", "-c", "mysql -uroot -p$TMPL"}, false},
+		"a shell's script file, not -c":   {[]string{"sh", "/scripts/run.sh", "$DB_X"}, false},
+	}
+	t.Run("many references to a long value", func(t *testing.T) {
+		env := map[string]string{"V": strings.Repeat("v", 100_000)}
+		script := strings.Repeat("$V ", 100_000)
+		if got := len(environmentParameters(script, env)); got > 2*len(script)+expansionAllowance {
+			t.Errorf("the script of %d bytes became %d bytes, want at most %d", len(script), got, 2*len(script)+expansionAllowance)
+		}
+	})
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			found := argumentCredentials("command", tc.argv, "", path.Base(tc.argv[0]), known, nil)
+			if got := len(found) > 0; got != tc.want {
+				t.Errorf("argumentCredentials(%q) = %q, want a credential %v", tc.argv, found, tc.want)
 			}
 		})
 	}

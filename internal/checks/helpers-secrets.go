@@ -480,6 +480,34 @@ func shellExpansion(value string) bool {
 // outside double quotes (one that none closes there quotes nothing: a here-document's or
 // comment's apostrophe does not hide the expansions after it). It reads each byte once.
 func bracedParameters(script string) string {
+	return rewriteParameters(script, false, func(name string, _ bool) (string, bool) { return "${" + name + "}", true })
+}
+
+// environmentParameters is a shell script's text with each parameter the shell expands there
+// ($NAME, ${NAME}; bracedParameters says where) that names a variable of env written as its
+// value, when that is literal text the shell reads back as it is (shellLiteral, in or out of
+// double quotes): sh -c "mysql -p$DB_X" in a container whose env sets DB_X to VALUE runs mysql
+// -pVALUE. Other parameters are left as they are, and so is every one once the values written
+// would add more than the script's length and expansionAllowance (a tenant's script of many
+// references to a long value is read in bounded time).
+func environmentParameters(script string, env map[string]string) string {
+	if len(env) == 0 {
+		return script
+	}
+	left := len(script) + expansionAllowance
+	return rewriteParameters(script, true, func(name string, double bool) (string, bool) {
+		v, ok := env[name]
+		if !ok || strings.ContainsAny(v, "$`") || len(v) > left {
+			return "", false
+		}
+		left -= len(v)
+		return shellLiteral(v, double)
+	})
+}
+
+// rewriteParameters writes each shell parameter of script the shell expands ($NAME, $1, and
+// with braces ${NAME}) as replace says, when it says so (bracedParameters).
+func rewriteParameters(script string, braces bool, replace func(name string, double bool) (string, bool)) string {
 	if !strings.Contains(script, "$") {
 		return script
 	}
@@ -503,15 +531,28 @@ func bracedParameters(script string) string {
 				continue
 			}
 			i += 1 + end
+		case c == '$' && braces && i+1 < len(script) && script[i+1] == '{':
+			end := strings.IndexByte(script[i+2:], '}')
+			if end < 0 || !isIdentifier(script[i+2:i+2+end]) {
+				continue
+			}
+			if v, ok := replace(script[i+2:i+2+end], double); ok {
+				b.WriteString(script[from:i])
+				b.WriteString(v)
+				from = i + 3 + end
+			}
+			i += 2 + end
 		case c == '$':
 			m := shellParameter.FindStringSubmatchIndex(script[i:])
 			if m == nil || m[0] != 0 {
 				continue
 			}
-			b.WriteString(script[from:i])
-			b.WriteString("${" + script[i+m[2]:i+m[3]] + "}")
+			if v, ok := replace(script[i+m[2]:i+m[3]], double); ok {
+				b.WriteString(script[from:i])
+				b.WriteString(v)
+				from = i + m[1]
+			}
 			i += m[1] - 1
-			from = i + 1
 		}
 	}
 	b.WriteString(script[from:])
@@ -4419,8 +4460,7 @@ func (r *commandReader) shellCommand(prog string, args []string) (int, string) {
 		switch {
 		case strings.HasPrefix(w, "--command="):
 			script = w[len("--command="):]
-		case w == "-c" || w == "--command" || len(w) > 2 && w[0] == '-' && w[1] != '-' && w[len(w)-1] == 'c' &&
-			strings.Trim(w[1:], "abefhiklmnprstuvxBCEHPTc") == "":
+		case w == "--command" || shellScriptOption(w):
 			if i+1 == len(args) {
 				return -1, ""
 			}

@@ -48,7 +48,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"PASSWORD_FILE, SECRET_NAME, PASSWORD_POLICY, TOKEN_LIFETIME or PASSWORD_LABEL (names that point at a credential " +
 		"or describe it, or a user interface's text about it), and such texts themselves (\"Enter your password\", " +
 		"\"Forgot password?\"; not one word, Password) pass that rule. The same goes " +
-		"for the container's command and args (after the kubelet's $(VAR) expansion), the exec commands " +
+		"for the container's command and args (after the kubelet's $(VAR) expansion, and in a shell's -c script after the shell's $NAME and ${NAME} expansion of the env's literal values), the exec commands " +
 		"and HTTP requests of its probes and lifecycle hooks: an argument a gitleaks rule flags, that " +
 		"holds a URL with a literal password or sets a credential-like name to a literal " +
 		"(--db-password=..., PGPASSWORD=... in a shell script, and as a flag's value: kubectl's " +
@@ -368,6 +368,10 @@ func argumentCredentials(where string, args []string, before, prog string, known
 		if i > 0 {
 			prev = args[i-1]
 		}
+		if shellPrograms[prog] && shellScriptOption(prev) {
+			// sh -c SCRIPT: the shell expands $NAME with the container's environment.
+			a = environmentParameters(a, known)
+		}
 		// Formatted only for an argument that carries one: this runs for every argument of
 		// every container.
 		if why := argumentCredential(a, known, x); why != "" {
@@ -377,6 +381,12 @@ func argumentCredentials(where string, args []string, before, prog string, known
 		}
 	}
 	return found
+}
+
+// shellScriptOption reports whether w is a shell's option that takes the script to run as the
+// next argument: -c, or an option cluster ending in c (-ec, -lc).
+func shellScriptOption(w string) bool {
+	return w == "-c" || len(w) > 2 && w[0] == '-' && w[1] != '-' && w[len(w)-1] == 'c' && strings.Trim(w[1:], "abefhiklmnprstuvxBCEHPTc") == ""
 }
 
 // commandLineCredential names the gitleaks rules that find a credential in a command line
