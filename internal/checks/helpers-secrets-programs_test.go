@@ -1587,3 +1587,33 @@ func TestShellScriptsExpandTheContainersEnvironment(t *testing.T) {
 		})
 	}
 }
+
+// TestVariablesAScriptSetsToLiterals judges scripts (a container's sh -c argument, a ConfigMap's
+// script key) that set a variable whose name marks no credential to literal text and give it
+// where a password goes: the shell expands it to that text.
+func TestVariablesAScriptSetsToLiterals(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"X=VALUE; mysql -p$X":                {"X=Orders-2024; mysql -uroot -p$X -e 'select 1'", true},
+		"on an earlier line, quoted":         {"set -e\nDB_X='Orders-2024'\nredis-cli -a \"$DB_X\" ping", true},
+		"export, then PGPASSWORD":            {"export P=Orders-2024\nexport PGPASSWORD=${P}\npsql -h db", true},
+		"into a URL":                         {"U=Orders-2024\npsql postgres://app:$U@db/orders -c 'select 1'", true},
+		"X=VALUE before the command":         {"X=Orders-2024 mysql -uroot -p$X -e 'select 1'", false},
+		"set twice to different values":      {"X=Orders-2024\nX=$(cat /run/secrets/pw)\nmysql -uroot -p$X", false},
+		"set from a file":                    {"X=$(cat /run/secrets/pw); mysql -uroot -p$X -e 'select 1'", false},
+		"a variable set to no password":      {"H=db.shop.svc; mysql -h $H -uroot -p\"$MYSQL_ROOT_PASSWORD\"", false},
+		"a literal in single quotes, unused": {"X='Orders-2024'; echo done", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := argumentCredential(tc.script, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -495,14 +495,115 @@ func environmentParameters(script string, env map[string]string) string {
 		return script
 	}
 	left := len(script) + expansionAllowance
+	// written holds each variable's value as the shell reads it back, in and out of double
+	// quotes, found once.
+	type forms struct {
+		plain, quoted     string
+		plainOK, quotedOK bool
+	}
+	written := map[string]*forms{}
 	return rewriteParameters(script, true, func(name string, double bool) (string, bool) {
 		v, ok := env[name]
-		if !ok || strings.ContainsAny(v, "$`") || len(v) > left {
+		if !ok || len(v) > left {
 			return "", false
 		}
-		left -= len(v)
-		return shellLiteral(v, double)
+		f := written[name]
+		if f == nil {
+			f = &forms{}
+			if !strings.ContainsAny(v, "$`") {
+				f.plain, f.plainOK = shellLiteral(v, false)
+				f.quoted, f.quotedOK = shellLiteral(v, true)
+			}
+			written[name] = f
+		}
+		w, ok := f.plain, f.plainOK
+		if double {
+			w, ok = f.quoted, f.quotedOK
+		}
+		if ok {
+			left -= len(w)
+		}
+		return w, ok
 	})
+}
+
+// assignmentCommands are the shell's commands whose NAME=VALUE arguments set variables.
+var assignmentCommands = map[string]bool{"export": true, "readonly": true, "local": true, "declare": true, "typeset": true}
+
+// scriptAssignments are the variables a shell script sets to literal text, by name: a
+// command of assignments alone (X=VALUE; Y='VALUE') or export X=VALUE and the like
+// (assignmentCommands). A variable set more than once, or to anything but literal text, is
+// none; X=VALUE before a command's name sets X for that command only, after the shell has
+// expanded its words, and is none either.
+func scriptAssignments(script string) map[string]string {
+	if !strings.Contains(script, "=") || !strings.Contains(script, "$") {
+		return nil
+	}
+	set := map[string]string{}
+	dropped := map[string]bool{}
+	record := func(w string) {
+		eq := strings.IndexByte(w, '=')
+		name := w[:eq]
+		v, ok := w[eq+1:], true
+		if strings.ContainsAny(v, "$`") {
+			v, ok = singleQuotedText(v)
+		} else {
+			v, _ = shellText(v)
+		}
+		if old, seen := set[name]; !ok || v == "" || seen && old != v {
+			dropped[name] = true
+		}
+		set[name] = v
+	}
+	for line := range strings.SplitSeq(script, "\n") {
+		words := shellWords(line)
+		for i := 0; i < len(words); {
+			// A command runs to the next separator or a word that ends in ';'.
+			end := i
+			for end < len(words) && !commandSeparators[words[end]] {
+				end++
+				if strings.HasSuffix(words[end-1], ";") {
+					break
+				}
+			}
+			cmd := words[i:end]
+			for k := range cmd {
+				cmd[k] = strings.TrimRight(cmd[k], ";")
+			}
+			assignment := func(w string) bool {
+				eq := strings.IndexByte(w, '=')
+				return eq > 0 && isSettingName(w[:eq]) && isIdentifier(w[:eq])
+			}
+			switch {
+			case len(cmd) > 0 && assignmentCommands[cmd[0]]:
+				for _, w := range cmd[1:] {
+					if assignment(w) {
+						record(w)
+					}
+				}
+			case len(cmd) > 0 && !slices.ContainsFunc(cmd, func(w string) bool { return !assignment(w) }):
+				for _, w := range cmd {
+					record(w)
+				}
+			default:
+				for _, w := range cmd {
+					if !assignment(w) {
+						break
+					}
+					// X=VALUE cmd: X is set for cmd alone.
+					dropped[w[:strings.IndexByte(w, '=')]] = true
+				}
+			}
+			i = end
+			for i < len(words) && commandSeparators[words[i]] {
+				i++
+			}
+		}
+	}
+	for name := range dropped {
+		delete(set, name)
+	}
+	return set
 }
 
 // rewriteParameters writes each shell parameter of script the shell expands ($NAME, $1, and

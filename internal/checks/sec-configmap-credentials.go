@@ -225,8 +225,10 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 	settings := v
 	if script && !binary {
 		// A substitution that only prints literal text ($(echo VALUE)) is that text, and
-		// the shell's parameters ($PW, "$1") are no literal (bracedParameters).
+		// the shell's other parameters ($PW, "$1") are no literal (bracedParameters).
 		v = literalSubstitutions(v)
+		// X=VALUE; mysql -p$X: a variable the script sets to literal text is that text.
+		v = environmentParameters(v, scriptAssignments(v))
 		settings = bracedParameters(v)
 	}
 	switch leaked, _ := leakedSecrets(k, v); {

@@ -455,7 +455,9 @@ func argumentCredential(a string, known map[string]string, x *expansion) string 
 	// substitutions are no literals: a shell that runs the argument as a script expands
 	// them (bracedParameters). A substitution
 	// that only prints literal text ($(echo VALUE)) is that text (literalSubstitutions).
-	script := bracedParameters(literalSubstitutions(a))
+	script := literalSubstitutions(a)
+	// X=VALUE; mysql -p$X: a variable the script sets to literal text is that text.
+	script = bracedParameters(environmentParameters(script, scriptAssignments(script)))
 	if strings.Contains(script, "`") {
 		// `command` is $(command): the commands in it are read (substitutedCommands), and
 		// one nothing closes is $(, text.
