@@ -3809,9 +3809,11 @@ const (
 )
 
 // stdinPasswordReader says how the program prog, given args, reads a password from its input
-// (inputForm): chpasswd, passwd --stdin, the registry clients' login --password-stdin, and
-// redis-cli (valkey-cli) given no command to send, whose input is its commands, and the
-// database clients, whose input is SQL (sqlClients).
+// (inputForm): chpasswd, passwd (with --stdin or without: passwdNoInput), kinit, smbpasswd -s,
+// htpasswd -i, openssl's stdin, gpg --passphrase-fd 0, the keystores' add -x, the registry
+// clients' login --password-stdin, redis-cli (valkey-cli) given no command to send, whose input
+// is its commands, and the database clients, whose input is SQL (sqlClients). sudo -S is read
+// where sudo wraps its command (programPassword).
 func (r *commandReader) stdinPasswordReader(prog string, args []string) inputForm {
 	// Only the programs whose arguments are looked at count them (operands counts its own).
 	switch prog {
