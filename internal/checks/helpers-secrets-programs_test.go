@@ -577,6 +577,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"wrappers of wrappers":          strings.Repeat("sudo -S -u x timeout 5 ", 30_000) + "<<< $p",
 		"groups piped on and on":        strings.Repeat("{ echo $p; } | ", 30_000) + "passwd",
 		"password files written":        strings.Repeat("cat > ~/.pgpass <<EOF\nh:5432:d:u:$p\nEOF\n", 30_000),
+		"exec in containers on and on":  strings.Repeat("kubectl exec p -- docker exec -it c ", 20_000) + "mysql -p$p\n" + "kubectl " + strings.Repeat("exec ", 50_000),
 		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -1437,6 +1438,19 @@ func TestWrappedCommandsAndPasswdInput(t *testing.T) {
 		"a group that prints no password":   {"{ echo start; date; } | tee /var/log/x", false},
 		"gosu as a host name":               {"nc -z gosu 5432", false},
 		"sudo runs echo to a password file": {"sudo echo hello", false},
+		"kubectl exec POD -- psql -c":       {`kubectl exec -n db pg-0 -- psql -U postgres -c "ALTER USER app PASSWORD 'Orders-2024'"`, true},
+		"kubectl exec -it POD -- redis-cli": {"kubectl exec -it redis-0 -c redis -- redis-cli -a Orders-2024 ping", true},
+		"oc exec POD -- mysqldump":          {"oc exec mysql-0 -- mysqldump -uroot -pOrders-2024 orders", true},
+		"docker exec CONTAINER mysql":       {"docker exec -i -u root db mysql -uroot -pOrders-2024 -e 'select 1'", true},
+		"chroot DIR mysql":                  {"chroot /host mysql -uroot -pOrders-2024", true},
+		"nsenter -t 1 -m -- mysql":          {"nsenter -t 1 -m -- mysql -uroot -pOrders-2024", true},
+		"flock FILE mysqldump":              {"flock -w 10 /tmp/backup.lock mysqldump -uroot -pOrders-2024 orders", true},
+		"watch -n N redis-cli":              {"watch -n 5 redis-cli -a Orders-2024 ping", true},
+		"kubectl exec, a reference":         {`kubectl exec mysql-0 -- mysql -uroot -p"$MYSQL_ROOT_PASSWORD"`, false},
+		"kubectl exec without --":           {"kubectl exec mysql-0 mysql", false},
+		"kubectl logs -- a word":            {"kubectl logs pod -- -pOrders", false},
+		"docker run -p is a port":           {"docker run -p 8080:80 nginx", false},
+		"docker exec, a reference":          {`docker exec db sh -c 'mysql -uroot -p"$MYSQL_ROOT_PASSWORD"'`, false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

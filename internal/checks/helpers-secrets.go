@@ -2516,6 +2516,10 @@ var commandWrappers = map[string]commandWrapper{
 	"xargs": {valueOptions: map[string]bool{"-I": true, "-n": true, "--max-args": true, "-P": true, "--max-procs": true,
 		"-L": true, "--max-lines": true, "-s": true, "--max-chars": true, "-d": true, "--delimiter": true, "-E": true,
 		"-a": true, "--arg-file": true}},
+	"chroot":    {valueOptions: map[string]bool{"--userspec": true, "--groups": true}, operands: 1},
+	"nsenter":   {valueOptions: map[string]bool{"-t": true, "--target": true, "-S": true, "--setuid": true, "-G": true, "--setgid": true}},
+	"flock":     {valueOptions: map[string]bool{"-w": true, "--timeout": true, "-E": true, "--conflict-exit-code": true}, operands: 1},
+	"watch":     {valueOptions: map[string]bool{"-n": true, "--interval": true, "-d": true}},
 	"tini":      {valueOptions: map[string]bool{"-p": true, "-e": true}},
 	"dumb-init": {valueOptions: map[string]bool{"-r": true, "--rewrite": true}},
 }
@@ -2526,6 +2530,9 @@ var commandWrappers = map[string]commandWrapper{
 // command.
 func wrappedCommand(words []string, i int) (int, bool) {
 	prog := programName(words[i])
+	if at, ok := execCommand(prog, words, i); ok {
+		return at, true
+	}
 	wrap, ok := commandWrappers[prog]
 	if !ok || strings.HasSuffix(words[i], ";") {
 		return i, false
@@ -2552,6 +2559,48 @@ func wrappedCommand(words []string, i int) (int, bool) {
 		j++
 	}
 	return j, true
+}
+
+// containerExecValueOptions are the options of docker, podman and nerdctl exec that take a
+// value.
+var containerExecValueOptions = map[string]bool{"-e": true, "--env": true, "-u": true, "--user": true, "-w": true,
+	"--workdir": true, "--env-file": true, "--detach-keys": true}
+
+// execCommand is the index in words of the command that kubectl (oc) exec POD -- COMMAND or
+// docker (podman, nerdctl) exec [options] CONTAINER COMMAND, at words[i], runs in a container,
+// and whether words[i] is such a command: a backup job's kubectl exec mysql-0 -- mysqldump
+// -uroot -pVALUE gives the password as the command would.
+func execCommand(prog string, words []string, i int) (int, bool) {
+	switch prog {
+	case "kubectl", "oc":
+		exec := false
+		for j := i + 1; j < len(words) && !commandSeparators[words[j]] && !strings.HasSuffix(words[j-1], ";"); j++ {
+			switch words[j] {
+			case "exec":
+				exec = true
+			case "--":
+				return j + 1, exec
+			}
+		}
+	case "docker", "podman", "nerdctl":
+		j := i + 1
+		for j < len(words) && strings.HasPrefix(words[j], "-") {
+			j++
+		}
+		if j == len(words) || words[j] != "exec" {
+			return i, false
+		}
+		for j++; j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && !commandSeparators[words[j]]; j++ {
+			if containerExecValueOptions[words[j]] {
+				j++
+			}
+		}
+		// The container.
+		if j < len(words) && !commandSeparators[words[j]] && !strings.HasSuffix(words[j], ";") {
+			return j + 1, true
+		}
+	}
+	return i, false
 }
 
 // sudoReadsPassword reports whether sudo's options (the words between sudo and the command it
