@@ -577,6 +577,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"wrappers of wrappers":          strings.Repeat("sudo -S -u x timeout 5 ", 30_000) + "<<< $p",
 		"groups piped on and on":        strings.Repeat("{ echo $p; } | ", 30_000) + "passwd",
 		"password files written":        strings.Repeat("cat > ~/.pgpass <<EOF\nh:5432:d:u:$p\nEOF\n", 30_000),
+		"ssh within ssh":                strings.Repeat("ssh h ", 50_000) + "mysql -p$p\n" + strings.Repeat("ssh h 'x'; ", 30_000),
 		"exec in containers on and on":  strings.Repeat("kubectl exec p -- docker exec -it c ", 20_000) + "mysql -p$p\n" + "kubectl " + strings.Repeat("exec ", 50_000),
 		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
 	} {
@@ -1480,6 +1481,10 @@ func TestScriptsShellsRunWithinScripts(t *testing.T) {
 		"bash -c":                            {`set -e; bash -c "mysql -uroot -pOrders-2024 -e 'select 1'"`, true},
 		"bash -ec after a line":              {"echo start\nbash -ec 'echo root:Orders-2024 | chpasswd'", true},
 		"sudo -u USER sh -c":                 {`sudo -u postgres sh -c "psql -c \"ALTER ROLE app PASSWORD 'Orders-2024'\""`, true},
+		"ssh HOST COMMAND":                   {`ssh -i /keys/id backup@db "mysqldump -uroot -pOrders-2024 orders" > /b/o.sql`, true},
+		"ssh -o OPT -p PORT HOST 'COMMAND'":  {"ssh -o StrictHostKeyChecking=no -p 2222 root@host 'redis-cli -a Orders-2024 ping'", true},
+		"ssh HOST, a reference":              {`ssh backup@db 'mysqldump -uroot -p"$MYSQL_ROOT_PASSWORD" orders'`, false},
+		"ssh HOST alone":                     {"ssh -p 2222 backup@db", false},
 		"su -c a reference":                  {`su - postgres -c "psql -c \"ALTER USER postgres PASSWORD '$PW';\""`, false},
 		"su -c a parameter in single quotes": {`su postgres -c 'mysql -uroot -p"$MYSQL_ROOT_PASSWORD" -e "select 1"'`, false},
 		"bash -c a variable":                 {`bash -c "$CMD"`, false},

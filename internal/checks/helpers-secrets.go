@@ -4595,15 +4595,35 @@ func programName(word string) string {
 	return path.Base(strings.Trim(strings.TrimLeft(word, "($`"), `"'`))
 }
 
-// shellCommand reads the script a shell or su runs from its -c option (sh -c "mysql -pVALUE",
+// sshValueOptions are the options of OpenSSH's ssh that take a value.
+var sshValueOptions = map[string]bool{"-b": true, "-c": true, "-D": true, "-E": true, "-e": true, "-F": true, "-I": true,
+	"-i": true, "-J": true, "-L": true, "-l": true, "-m": true, "-O": true, "-o": true, "-p": true, "-Q": true, "-R": true,
+	"-S": true, "-W": true, "-w": true}
+
+// shellCommand reads the script a shell or su runs from its -c option, or ssh on the remote
+// host from the one word after the host (sh -c "mysql -pVALUE", ssh db "mysqldump -pVALUE",
 // bash -ec '...', su - postgres -c "psql -c \"ALTER USER ... PASSWORD '...'\"", su --command=...)
 // as a script, within a script (argv's is read by argumentCredentials): the index in args of the
 // word that holds it and what says a program of it takes a literal password, -1 when none does.
 // The script is the word without its quotes (shellText), shorter than the line that holds it,
 // so scripts within scripts end.
 func (r *commandReader) shellCommand(prog string, args []string) (int, string) {
-	if !r.flags || !shellPrograms[prog] && prog != "su" && prog != "runuser" {
+	if !r.flags {
 		// argv's sh -c SCRIPT: argumentCredentials reads each argument as a script.
+		return -1, ""
+	}
+	if prog == "ssh" {
+		// ssh HOST "COMMAND": the remote shell runs the one word after the host. (Several
+		// words are joined by blanks first; those are not read.)
+		if ops := r.operands(args, sshValueOptions); len(ops) == 2 {
+			text, _ := shellText(strings.TrimRight(args[ops[1]], ";"))
+			if why := r.script(text); why != "" {
+				return ops[1], why
+			}
+		}
+		return -1, ""
+	}
+	if !shellPrograms[prog] && prog != "su" && prog != "runuser" {
 		return -1, ""
 	}
 	for i, w := range args {
