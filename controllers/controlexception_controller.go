@@ -48,6 +48,9 @@ type ControlExceptionReconciler struct {
 	state  *state
 	alerts *alert.Dispatcher
 	tally  exceptionTally
+	// honoured remembers each exception last judged Active, for its ExceptionRevoked alert once
+	// it is deleted (notifyRevoked).
+	honoured honouredExceptions
 	// changed receives the exceptions to judge again (enqueue).
 	changed chan event.TypedGenericEvent[*v1alpha1.ControlException]
 }
@@ -64,6 +67,9 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	ex := &v1alpha1.ControlException{}
 	if err := r.Get(ctx, req.NamespacedName, ex); err != nil {
 		if apierrors.IsNotFound(err) {
+			if h, ok := r.honoured.forget(req.NamespacedName); ok {
+				r.notifyRevoked(ctx, h)
+			}
 			return ctrl.Result{}, r.updateMetrics(ctx, req.NamespacedName, nil)
 		}
 		return ctrl.Result{}, err
@@ -141,6 +147,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		}
 		r.notifyTransition(ctx, ex, previous, applies)
 	}
+	r.honoured.remember(ex, applies)
 	if err := r.updateMetrics(ctx, req.NamespacedName, ex); err != nil {
 		return ctrl.Result{}, err
 	}

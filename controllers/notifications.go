@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -45,6 +46,9 @@ const (
 	EventExceptionActive   = "ExceptionActive"
 	EventExceptionPending  = "ExceptionPendingApproval"
 	EventExceptionApproved = "ExceptionApproved"
+	// EventExceptionRevoked: an Active exception was deleted (no finalizer held it), so the
+	// findings it waived fail again. The Event refers to the deleted exception.
+	EventExceptionRevoked = "ExceptionRevoked"
 )
 
 // notifyExceptions asks the exception reconciler to refresh the exceptions that can cover
@@ -294,5 +298,74 @@ func (r *ControlExceptionReconciler) notifyTransition(ctx context.Context, ex *v
 	}
 	if !meta.IsStatusConditionTrue(previous.Conditions, v1alpha1.ConditionExpiringSoon) && meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionExpiringSoon) {
 		r.sendAlert(v1alpha1.AlertExceptionExpiring, ex, applies)
+	}
+}
+
+// honouredExceptions is, for each exception the reconciler last judged Active, a copy of it and
+// the profiles it applied to: once the exception is deleted (NotFound) nothing else says what it
+// waived or whom to tell. An exception held by a finalizer turns Expired (ReasonDeleted) first
+// and is forgotten then: its ExceptionExpired alert said it.
+type honouredExceptions struct {
+	mu sync.Mutex
+	of map[types.NamespacedName]honouredException
+}
+
+type honouredException struct {
+	ex       *v1alpha1.ControlException
+	profiles []string
+}
+
+// remember records ex as judged: kept when Active, forgotten otherwise.
+func (h *honouredExceptions) remember(ex *v1alpha1.ControlException, applies []*v1alpha1.ComplianceProfile) {
+	key := types.NamespacedName{Namespace: ex.Namespace, Name: ex.Name}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ex.Status.State != v1alpha1.ExceptionActive || ex.DeletionTimestamp != nil {
+		delete(h.of, key)
+		return
+	}
+	if h.of == nil {
+		h.of = map[types.NamespacedName]honouredException{}
+	}
+	kept := &v1alpha1.ControlException{TypeMeta: ex.TypeMeta, Spec: *ex.Spec.DeepCopy()}
+	kept.Namespace, kept.Name, kept.UID, kept.ResourceVersion = ex.Namespace, ex.Name, ex.UID, ex.ResourceVersion
+	if kept.Kind == "" {
+		kept.APIVersion, kept.Kind = v1alpha1.GroupVersion.String(), "ControlException"
+	}
+	names := make([]string, 0, len(applies))
+	for _, p := range applies {
+		names = append(names, p.Name)
+	}
+	h.of[key] = honouredException{ex: kept, profiles: names}
+}
+
+// forget removes key and returns what was remembered of it, if it was Active.
+func (h *honouredExceptions) forget(key types.NamespacedName) (honouredException, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.of[key]
+	delete(h.of, key)
+	return e, ok
+}
+
+// notifyRevoked tells the profiles an exception applied to, and the exception's namespace (an
+// Event on the deleted exception), that it was deleted while Active: the waiver was revoked
+// before its expiry, and the findings it covered fail again (each alerted as NewFinding).
+func (r *ControlExceptionReconciler) notifyRevoked(ctx context.Context, h honouredException) {
+	ex, now := h.ex, r.Clock.Now().Truncate(time.Second)
+	checks := strings.Join(ex.Spec.Checks, ", ")
+	r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionRevoked, "Revoke",
+		"Exception deleted while Active, before its expiry at %s; the findings it waived (checks %s) fail again",
+		ex.Spec.Expires.UTC().Format(time.RFC3339), checks)
+	logf.FromContext(ctx).Info("Active exception deleted", "exception", klog.KObj(ex), "checks", ex.Spec.Checks, "owner", ex.Spec.Owner)
+	for _, name := range h.profiles {
+		p := &v1alpha1.ComplianceProfile{}
+		if err := r.Get(ctx, types.NamespacedName{Name: name}, p); err != nil || p.Spec.Alerts == nil {
+			continue
+		}
+		r.alerts.Configure(p.Name, p.Spec.Alerts)
+		r.alerts.Send(alert.Alert{Event: v1alpha1.AlertExceptionRevoked, Profile: p.Name, Namespace: ex.Namespace,
+			Exception: engine.ExceptionKey(ex.Namespace, ex.Name), Expires: ex.Spec.Expires.Time, Time: now,
+			Message: fmt.Sprintf("%s (owner %s) waived checks %s: %s", ex.Name, ex.Spec.Owner, checks, ex.Spec.Reason)})
 	}
 }

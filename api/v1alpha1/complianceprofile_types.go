@@ -130,7 +130,7 @@ type Enforcement struct {
 }
 
 // AlertEvent is a change worth telling someone about.
-// +kubebuilder:validation:Enum=NewFinding;NamespaceNonCompliant;ExceptionExpired;ExceptionExpiring
+// +kubebuilder:validation:Enum=NewFinding;NamespaceNonCompliant;ExceptionExpired;ExceptionExpiring;ExceptionRevoked
 type AlertEvent string
 
 // Alert events.
@@ -143,6 +143,9 @@ const (
 	AlertExceptionExpired AlertEvent = "ExceptionExpired"
 	// AlertExceptionExpiring: an exception this profile honours expires within expiryWarning.
 	AlertExceptionExpiring AlertEvent = "ExceptionExpiring"
+	// AlertExceptionRevoked: an exception this profile honoured (Active) was deleted before it
+	// expired; the findings it waived fail again.
+	AlertExceptionRevoked AlertEvent = "ExceptionRevoked"
 )
 
 // Alerts configures notifications on state transitions.

@@ -41,7 +41,8 @@ type Alert struct {
 	Container string
 	// Message explains the alert in the check's or reconciler's words.
 	Message string
-	// Exception is the ControlException as namespace/name (ExceptionExpired, ExceptionExpiring).
+	// Exception is the ControlException as namespace/name (ExceptionExpired, ExceptionExpiring,
+	// ExceptionRevoked).
 	Exception string
 	// Expires is when the exception expires or expired (ExceptionExpired, ExceptionExpiring).
 	Expires time.Time
@@ -59,6 +60,7 @@ type Alert struct {
 //	NamespaceNonCompliant  NamespaceNonCompliant/<profile>/<namespace>/<time>
 //	ExceptionExpired       ExceptionExpired/<profile>/<exception>/<expires>
 //	ExceptionExpiring      ExceptionExpiring/<profile>/<exception>/<expires>
+//	ExceptionRevoked       ExceptionRevoked/<profile>/<exception>/<time>
 //
 // <kind> is the kind alone in Kubernetes' own API groups and kind.group in any other
 // (Gateway.networking.istio.io), so that objects of one kind name in two groups have two keys
@@ -74,6 +76,8 @@ func DefaultKey(a Alert) string {
 		parts = []string{a.Profile, a.Namespace, a.Check, engine.IdentityKind(a.Resource.APIVersion, a.Resource.Kind), a.Resource.Name, a.Container, keyTime(a.Time)}
 	case v1alpha1.AlertExceptionExpired, v1alpha1.AlertExceptionExpiring:
 		parts = []string{a.Profile, a.Exception, keyTime(a.Expires)}
+	case v1alpha1.AlertExceptionRevoked:
+		parts = []string{a.Profile, a.Exception, keyTime(a.Time)}
 	default:
 		parts = []string{a.Profile, a.Namespace, keyTime(a.Time)}
 	}
@@ -124,6 +128,14 @@ func Summary(a Alert) string {
 			if a.Resource.Name != "" {
 				b.WriteString(" on " + subject(a))
 			}
+		}
+	case v1alpha1.AlertExceptionRevoked:
+		b.WriteString("Exception " + a.Exception + " honoured by profile " + a.Profile + " was deleted")
+		if !a.Expires.IsZero() {
+			b.WriteString(" before its expiry at " + a.Expires.UTC().Format(time.RFC3339))
+		}
+		if a.Check != "" {
+			b.WriteString("; it waived check " + a.Check)
 		}
 	default:
 		b.WriteString(string(a.Event) + " under profile " + a.Profile)
