@@ -134,6 +134,11 @@ func TestSummary(t *testing.T) {
 				Expires: expires.In(time.FixedZone("EST", -5*3600))},
 			want: "Exception team-a/allow-root honoured by profile soc2 expires at 2026-03-07T00:00:00Z.",
 		},
+		"a revoked exception says it was deleted before its expiry": {
+			alert: Alert{Event: v1alpha1.AlertExceptionRevoked, Profile: "soc2", Namespace: "team-a", Exception: "team-a/allow-root", Expires: expires,
+				Message: "allow-root (owner dev@example.com) waived checks wl-run-as-root: Migrating."},
+			want: "Exception team-a/allow-root honoured by profile soc2 was deleted before its expiry at 2026-03-07T00:00:00Z: allow-root (owner dev@example.com) waived checks wl-run-as-root: Migrating.",
+		},
 		"a multi-line message becomes one line": {
 			alert: Alert{Event: v1alpha1.AlertNamespaceNonCompliant, Profile: "soc2", Namespace: "team-a", Message: "first\n\tsecond  third"},
 			want:  "Namespace team-a became NonCompliant under profile soc2: first second third.",
@@ -145,6 +150,22 @@ func TestSummary(t *testing.T) {
 				t.Errorf("Summary\n got %q\nwant %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDefaultKeyOfARevocationHoldsItsTime: an exception deleted, created again under its name
+// with the same expiry and deleted again is a second revocation, which sinks must not take for
+// the first.
+func TestDefaultKeyOfARevocationHoldsItsTime(t *testing.T) {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	a := Alert{Event: v1alpha1.AlertExceptionRevoked, Profile: "soc2", Exception: "team-a/allow-root", Expires: at.AddDate(0, 1, 0), Time: at}
+	b := a
+	b.Time = at.Add(time.Hour)
+	if DefaultKey(a) == DefaultKey(b) {
+		t.Errorf("two revocations an hour apart share the key %q", DefaultKey(a))
+	}
+	if want := "ExceptionRevoked/soc2/team-a/allow-root/2026-03-01T10:00:00Z"; DefaultKey(a) != want {
+		t.Errorf("key %q, want %q", DefaultKey(a), want)
 	}
 }
 
