@@ -18,7 +18,7 @@ import (
 // exception, fails again when the exception is deleted. The sinks were told nothing: the
 // NewFinding alert's key held the finding's firstSeen, which the waiver keeps, so every sink
 // took it for the alert it had already delivered; a deleted exception sends no
-// ExceptionExpired, and a namespace NonCompliant already sends no NamespaceNonCompliant. A
+// ExceptionExpired (it sends ExceptionRevoked since, which names no finding), and a namespace NonCompliant already sends no NamespaceNonCompliant. A
 // failing finding that starts failing again, for whatever reason, is news: it is alerted on
 // once more, once.
 func TestAFindingAnExceptionNoLongerWaivesIsAlertedAgain(t *testing.T) {
@@ -58,7 +58,7 @@ func TestAFindingAnExceptionNoLongerWaivesIsAlertedAgain(t *testing.T) {
 		d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}}
 	})
 	eventually(t, 20*time.Second, "a NewFinding alert on api", func() error {
-		if hook.mentions("api") != 1 || hook.count("NewFinding") != 1 {
+		if hook.mentions("Deployment/api/") != 1 || hook.count("NewFinding") != 1 {
 			return fmt.Errorf("received %v", hook.received())
 		}
 		return nil
@@ -79,7 +79,8 @@ func TestAFindingAnExceptionNoLongerWaivesIsAlertedAgain(t *testing.T) {
 	}
 	failing(2)
 	eventually(t, 20*time.Second, "a second NewFinding alert on api, once the exception went", func() error {
-		if hook.mentions("api") != 2 || hook.count("NewFinding") != 2 {
+		// Deployment/api/ (the NewFinding key): the ExceptionRevoked alert mentions api-password.
+		if hook.mentions("Deployment/api/") != 2 || hook.count("NewFinding") != 2 || hook.count("ExceptionRevoked") != 1 {
 			return fmt.Errorf("received %v", hook.received())
 		}
 		return nil
@@ -128,7 +129,7 @@ func TestAnAlertASinkFailedIsSentAtTheNextFullEvaluation(t *testing.T) {
 	}
 	resyncAndWait(t, time.Minute, profile)
 	eventually(t, 20*time.Second, "the NewFinding delivered after the next full evaluation", func() error {
-		if hook.mentions("api") != 1 || hook.count("NewFinding") != 1 {
+		if hook.mentions("Deployment/api/") != 1 || hook.count("NewFinding") != 1 {
 			return fmt.Errorf("received %v", hook.received())
 		}
 		return nil
