@@ -18,9 +18,9 @@ import (
 // exception, fails again when the exception is deleted. The sinks were told nothing: the
 // NewFinding alert's key held the finding's firstSeen, which the waiver keeps, so every sink
 // took it for the alert it had already delivered; a deleted exception sends no
-// ExceptionExpired (it sends ExceptionRevoked since, which names no finding), and a namespace NonCompliant already sends no NamespaceNonCompliant. A
-// failing finding that starts failing again, for whatever reason, is news: it is alerted on
-// once more, once.
+// ExceptionExpired (it sends ExceptionRevoked since, which names no finding), and a namespace
+// NonCompliant already sends no NamespaceNonCompliant. A failing finding that starts failing
+// again, for whatever reason, is news: it is alerted on once more, once.
 func TestAFindingAnExceptionNoLongerWaivesIsAlertedAgain(t *testing.T) {
 	const ns, profile = "reopen-a", "reopen"
 	ctx := context.Background()
