@@ -93,3 +93,66 @@ func TestDeletingAnActiveExceptionAlertsItsRevocation(t *testing.T) {
 		t.Errorf("%d ExceptionRevoked alerts, want 1: %v", n, hook.received())
 	}
 }
+
+// TestDeletingAnActiveExceptionAFinalizerHoldsAlertsItsRevocation: an exception deleted while a
+// finalizer holds it turns Expired (reason Deleted), and the sinks were sent ExceptionExpired,
+// whose summary says it "expired at" an expiry still weeks ahead: a false record of why the
+// waiver ended. They are sent ExceptionRevoked, once, also when the finalizer goes.
+func TestDeletingAnActiveExceptionAFinalizerHoldsAlertsItsRevocation(t *testing.T) {
+	const ns, profile = "revoke-b", "revoke-held"
+	ctx := context.Background()
+	hook := newReceiver(t, 0, false)
+	createNamespace(t, ns, map[string]string{profile: "true"})
+	api := deployment(ns, "api", false)
+	api.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}}
+	if err := k8s.Create(ctx, api); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Criteria = []v1alpha1.Criterion{"C1.1"}
+		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: hook.server.URL}}}
+	})
+	waitWritten(t, ns, profile)
+	ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Name: "api-password", Namespace: ns, Finalizers: []string{"example.com/keep"}},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"sec-literal-env-credentials"}, Reason: "Rotating to a Secret this sprint.",
+			Owner: "api-team@example.com", Expires: metav1.NewTime(clk.Now().Add(30 * 24 * time.Hour)),
+			Match: v1alpha1.ResourceMatch{Kinds: []string{"Deployment"}, Names: []string{"api"}}}}
+	createApproved(t, ex)
+	release := func() {
+		got := &v1alpha1.ControlException{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err == nil {
+			got.Finalizers = nil
+			_ = k8s.Update(ctx, got)
+		}
+	}
+	t.Cleanup(release)
+	eventually(t, 20*time.Second, "the exception Active", func() error {
+		got := &v1alpha1.ControlException{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil || got.Status.State != v1alpha1.ExceptionActive {
+			return fmt.Errorf("%v %q", err, got.Status.State)
+		}
+		return nil
+	})
+	if err := k8s.Delete(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "an ExceptionRevoked alert", func() error {
+		if hook.count("ExceptionRevoked") != 1 {
+			return fmt.Errorf("received %v", hook.received())
+		}
+		return nil
+	})
+	release()
+	eventually(t, 20*time.Second, "the exception gone", func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), &v1alpha1.ControlException{}); err == nil {
+			return fmt.Errorf("still there")
+		}
+		return nil
+	})
+	resyncAndWait(t, time.Minute, profile)
+	if hook.count("ExceptionRevoked") != 1 || hook.count("ExceptionExpired") != 0 {
+		t.Errorf("%d ExceptionRevoked and %d ExceptionExpired alerts, want 1 and 0: %v",
+			hook.count("ExceptionRevoked"), hook.count("ExceptionExpired"), hook.received())
+	}
+}

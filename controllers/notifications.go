@@ -282,7 +282,8 @@ func (r *ControlExceptionReconciler) recordTransition(ctx context.Context, ex *v
 }
 
 // notifyTransition follows an exception's status write: an Event for a new state or a new
-// approval, and alerts when it expired or started expiring soon.
+// approval, and alerts when it expired (ExceptionRevoked when it was deleted) or started
+// expiring soon.
 func (r *ControlExceptionReconciler) notifyTransition(ctx context.Context, ex *v1alpha1.ControlException, previous *v1alpha1.ControlExceptionStatus, applies []*v1alpha1.ComplianceProfile) {
 	st := &ex.Status
 	if previous.State != st.State {
@@ -294,7 +295,12 @@ func (r *ControlExceptionReconciler) notifyTransition(ctx context.Context, ex *v
 		logf.FromContext(ctx).Info("Exception approved", "exception", klog.KObj(ex), "approvedBy", st.ApprovedBy, "requestedBy", ex.Spec.RequestedBy)
 	}
 	if previous.State == v1alpha1.ExceptionActive && st.State == v1alpha1.ExceptionExpired {
-		r.sendAlert(v1alpha1.AlertExceptionExpired, ex, applies)
+		if ex.DeletionTimestamp != nil {
+			// Deleted while a finalizer holds it: revoked, not expired (its expiry is still ahead).
+			r.sendRevoked(ex, applies, ex.DeletionTimestamp.Time)
+		} else {
+			r.sendAlert(v1alpha1.AlertExceptionExpired, ex, applies)
+		}
 	}
 	if !meta.IsStatusConditionTrue(previous.Conditions, v1alpha1.ConditionExpiringSoon) && meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionExpiringSoon) {
 		r.sendAlert(v1alpha1.AlertExceptionExpiring, ex, applies)
@@ -304,7 +310,7 @@ func (r *ControlExceptionReconciler) notifyTransition(ctx context.Context, ex *v
 // honouredExceptions is, for each exception the reconciler last judged Active, a copy of it and
 // the profiles it applied to: once the exception is deleted (NotFound) nothing else says what it
 // waived or whom to tell. An exception held by a finalizer turns Expired (ReasonDeleted) first
-// and is forgotten then: its ExceptionExpired alert said it.
+// and is forgotten then: notifyTransition sent its ExceptionRevoked.
 type honouredExceptions struct {
 	mu sync.Mutex
 	of map[types.NamespacedName]honouredException
@@ -358,14 +364,27 @@ func (r *ControlExceptionReconciler) notifyRevoked(ctx context.Context, h honour
 		"Exception deleted while Active, before its expiry at %s; the findings it waived (checks %s) fail again",
 		ex.Spec.Expires.UTC().Format(time.RFC3339), checks)
 	logf.FromContext(ctx).Info("Active exception deleted", "exception", klog.KObj(ex), "checks", ex.Spec.Checks, "owner", ex.Spec.Owner)
+	var profiles []*v1alpha1.ComplianceProfile
 	for _, name := range h.profiles {
 		p := &v1alpha1.ComplianceProfile{}
-		if err := r.Get(ctx, types.NamespacedName{Name: name}, p); err != nil || p.Spec.Alerts == nil {
+		if err := r.Get(ctx, types.NamespacedName{Name: name}, p); err == nil {
+			profiles = append(profiles, p)
+		}
+	}
+	r.sendRevoked(ex, profiles, now)
+}
+
+// sendRevoked sends ExceptionRevoked, at revoked, to the sinks of the profiles an exception
+// deleted while Active applied to.
+func (r *ControlExceptionReconciler) sendRevoked(ex *v1alpha1.ControlException, profiles []*v1alpha1.ComplianceProfile, revoked time.Time) {
+	checks := strings.Join(ex.Spec.Checks, ", ")
+	for _, p := range profiles {
+		if p.Spec.Alerts == nil {
 			continue
 		}
 		r.alerts.Configure(p.Name, p.Spec.Alerts)
 		r.alerts.Send(alert.Alert{Event: v1alpha1.AlertExceptionRevoked, Profile: p.Name, Namespace: ex.Namespace,
-			Exception: engine.ExceptionKey(ex.Namespace, ex.Name), Expires: ex.Spec.Expires.Time, Time: now,
+			Exception: engine.ExceptionKey(ex.Namespace, ex.Name), Expires: ex.Spec.Expires.Time, Time: revoked,
 			Message: fmt.Sprintf("%s (owner %s) waived checks %s: %s", ex.Name, ex.Spec.Owner, checks, ex.Spec.Reason)})
 	}
 }
