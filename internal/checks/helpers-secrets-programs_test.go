@@ -579,6 +579,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"password files written":        strings.Repeat("cat > ~/.pgpass <<EOF\nh:5432:d:u:$p\nEOF\n", 30_000),
 		"ssh within ssh":                strings.Repeat("ssh h ", 50_000) + "mysql -p$p\n" + strings.Repeat("ssh h 'x'; ", 30_000),
 		"exec in containers on and on":  strings.Repeat("kubectl exec p -- docker exec -it c ", 20_000) + "mysql -p$p\n" + "kubectl " + strings.Repeat("exec ", 50_000),
+		"docker's global options":       strings.Repeat("docker --config d -H h ", 30_000) + "exec c mysql -p$p\n" + strings.Repeat("docker -c ", 50_000),
 		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -738,6 +739,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"cat << 0 0 0\n<< 0 << 0\ncat <<cat <<cat",
 		"a=$(mysql -p$(x) `y`) <(b <(c)) $((1)) \"$(echo 'x)\" `echo`",
 		"mysql -e \"SET PASSWORD FOR u = PASSWORD('x')\"; psql <<E\nALTER ROLE r PASSWORD '/*\nE\ncat > a.sql <<E\nIDENTIFIED BY\nE",
+		"docker -H; docker --config d exec; docker -c x exec -u c mysql -px; nerdctl -n",
 	} {
 		f.Add(seed)
 	}
@@ -1452,6 +1454,13 @@ func TestWrappedCommandsAndPasswdInput(t *testing.T) {
 		"kubectl logs -- a word":            {"kubectl logs pod -- -pOrders", false},
 		"docker run -p is a port":           {"docker run -p 8080:80 nginx", false},
 		"docker exec, a reference":          {`docker exec db sh -c 'mysql -uroot -p"$MYSQL_ROOT_PASSWORD"'`, false},
+		"docker --config DIR exec":          {"docker --config /tmp/cfg exec db mysql -uroot -pOrders-2024", true},
+		"docker -H HOST exec":               {"docker -H tcp://10.0.0.5:2375 exec db mysql -uroot -pOrders-2024", true},
+		"docker --context CTX exec -i":      {"docker --context prod exec -i db mysql -uroot -pOrders-2024", true},
+		"nerdctl -n NS exec":                {"nerdctl -n k8s.io exec db redis-cli -a Orders-2024 ping", true},
+		"docker --config DIR exec, a ref":   {`docker --config /tmp/cfg exec db mysql -uroot -p"$MYSQL_ROOT_PASSWORD"`, false},
+		"docker -H HOST run -p is a port":   {"docker -H tcp://10.0.0.5:2375 run -p 8080:80 nginx", false},
+		"docker --config DIR ps":            {"docker --config /tmp/cfg ps -q; mysql -p", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

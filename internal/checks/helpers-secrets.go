@@ -2566,6 +2566,16 @@ func wrappedCommand(words []string, i int) (int, bool) {
 var containerExecValueOptions = map[string]bool{"-e": true, "--env": true, "-u": true, "--user": true, "-w": true,
 	"--workdir": true, "--env-file": true, "--detach-keys": true}
 
+// containerGlobalValueOptions are the global options of docker, podman and nerdctl, before
+// their command, that take the next word as their value: docker --config DIR exec, docker -H
+// tcp://HOST exec, podman --connection NAME exec, nerdctl -n k8s.io exec.
+var containerGlobalValueOptions = map[string]bool{"--config": true, "-c": true, "--context": true, "-H": true,
+	"--host": true, "-l": true, "--log-level": true, "--tlscacert": true, "--tlscert": true, "--tlskey": true,
+	"--url": true, "--connection": true, "--identity": true, "--root": true, "--runroot": true,
+	"--storage-driver": true, "--cgroup-manager": true, "--runtime": true, "--module": true, "-n": true,
+	"--namespace": true, "-a": true, "--address": true, "--data-root": true, "--cni-path": true,
+	"--snapshotter": true}
+
 // execCommand is the index in words of the command that kubectl (oc) exec POD -- COMMAND or
 // docker (podman, nerdctl) exec [options] CONTAINER COMMAND, at words[i], runs in a container,
 // and whether words[i] is such a command: a backup job's kubectl exec mysql-0 -- mysqldump
@@ -2584,10 +2594,13 @@ func execCommand(prog string, words []string, i int) (int, bool) {
 		}
 	case "docker", "podman", "nerdctl":
 		j := i + 1
-		for j < len(words) && strings.HasPrefix(words[j], "-") {
+		for j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && !strings.HasSuffix(words[j], ";") {
+			if containerGlobalValueOptions[words[j]] {
+				j++
+			}
 			j++
 		}
-		if j == len(words) || words[j] != "exec" {
+		if j >= len(words) || words[j] != "exec" {
 			return i, false
 		}
 		for j++; j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && !commandSeparators[words[j]]; j++ {
