@@ -580,6 +580,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"ssh within ssh":                strings.Repeat("ssh h ", 50_000) + "mysql -p$p\n" + strings.Repeat("ssh h 'x'; ", 30_000),
 		"exec in containers on and on":  strings.Repeat("kubectl exec p -- docker exec -it c ", 20_000) + "mysql -p$p\n" + "kubectl " + strings.Repeat("exec ", 50_000),
 		"docker's global options":       strings.Repeat("docker --config d -H h ", 30_000) + "exec c mysql -p$p\n" + strings.Repeat("docker -c ", 50_000),
+		"add-user's options":            "add-user.sh " + strings.Repeat("-u a -r b ", 50_000) + "\n" + strings.Repeat("add-user-keycloak.sh -p $p; ", 30_000),
 		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -740,6 +741,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"a=$(mysql -p$(x) `y`) <(b <(c)) $((1)) \"$(echo 'x)\" `echo`",
 		"mysql -e \"SET PASSWORD FOR u = PASSWORD('x')\"; psql <<E\nALTER ROLE r PASSWORD '/*\nE\ncat > a.sql <<E\nIDENTIFIED BY\nE",
 		"docker -H; docker --config d exec; docker -c x exec -u c mysql -px; nerdctl -n",
+		"add-user.sh -p; add-user.sh a; add-user-keycloak.sh -u -p x a b",
 	} {
 		f.Add(seed)
 	}
@@ -1217,6 +1219,14 @@ func TestMoreCommandsThatGiveCredentials(t *testing.T) {
 		"vault operator unseal from a file":     {"vault operator unseal $(cat /vault/keys/1)", false},
 		"influx -t a variable":                  {`influx write -b orders -t "$INFLUX_TOKEN" -f /data/x.lp`, false},
 		"runuser USER -c a reference":           {`runuser postgres -c "psql -c \"ALTER USER postgres PASSWORD '$PW'\""`, false},
+		"add-user.sh -u USER -p":                {"/opt/jboss/wildfly/bin/add-user.sh -u admin -p Orders-2024 --silent", true},
+		"add-user.sh USER PASSWORD":             {"/opt/jboss/wildfly/bin/add-user.sh admin Orders#70365 --silent", true},
+		"add-user.sh -a -u -p -g":               {"$JBOSS_HOME/bin/add-user.sh -a -u app -p Orders-2024 -g guest", true},
+		"add-user-keycloak.sh -u -p":            {"/opt/jboss/keycloak/bin/add-user-keycloak.sh -r master -u admin -p Orders-2024", true},
+		"add-user.sh -p a reference":            {`/opt/jboss/wildfly/bin/add-user.sh -u admin -p "$WILDFLY_PASSWORD" --silent`, false},
+		"add-user.sh USER a reference":          {`add-user.sh "$ADMIN_USER" "${ADMIN_PASSWORD}" --silent`, false},
+		"add-user.sh properties files":          {"add-user.sh -u admin -sc /opt/cfg -up mgmt-users.properties -r ManagementRealm", false},
+		"add-user-keycloak.sh USER, no operand": {"add-user-keycloak.sh --sc /opt/cfg admin Orders-2024", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

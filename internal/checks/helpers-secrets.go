@@ -3072,6 +3072,39 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"yarn":             configSetReader("yarn"),
 	"kubectl":          configSetReader("kubectl"),
 	"oc":               configSetReader("oc"),
+
+	// WildFly's (JBoss EAP's) and Keycloak's management users.
+	"add-user.sh":          addUserPassword(true),
+	"add-user.bat":         addUserPassword(true),
+	"add-user-keycloak.sh": addUserPassword(false),
+	"add-user-keycloak":    addUserPassword(false),
+}
+
+// addUserValueOptions are the options of WildFly's (JBoss EAP's) add-user.sh and Keycloak's
+// add-user-keycloak.sh that take the next word as their value.
+var addUserValueOptions = map[string]bool{"-u": true, "--user": true, "-p": true, "--password": true, "-r": true,
+	"--realm": true, "-g": true, "--group": true, "-sc": true, "--sc": true, "-dc": true, "--dc": true, "-up": true,
+	"--user-properties": true, "-gp": true, "--group-properties": true, "-c": true, "--roles": true,
+	"--container": true}
+
+// addUserPassword reads WildFly's (JBoss EAP's) add-user.sh and Keycloak's (before Quarkus)
+// add-user-keycloak.sh: -p PASSWORD, the next word (--password VALUE and --password=VALUE are
+// credential flags), and, with operands, add-user.sh's legacy operands USER PASSWORD [REALM]
+// (add-user.sh admin VALUE --silent, as the jboss/wildfly image's README gives it): the index
+// in args of the word that holds a literal password and what says so; -1 when there is none.
+func addUserPassword(operands bool) func(r *commandReader, args []string) (int, string) {
+	return func(r *commandReader, args []string) (int, string) {
+		if k, _ := r.optionPassword(passwordOption{flag: "-p", separate: true}, sqlOption{}, args); k >= 0 {
+			return k, "'s -p gives a user's password"
+		}
+		if !operands {
+			return -1, ""
+		}
+		if ops := r.operands(args, addUserValueOptions); len(ops) > 1 && literalArgument(args[ops[1]]) {
+			return ops[1], " USER PASSWORD gives a user's password"
+		}
+		return -1, ""
+	}
 }
 
 // sambaUserPassword reads Samba's clients' -U, --user USER%PASSWORD (smbclient(1): the
