@@ -1227,6 +1227,7 @@ func TestMoreCommandsThatGiveCredentials(t *testing.T) {
 		"add-user.sh USER a reference":          {`add-user.sh "$ADMIN_USER" "${ADMIN_PASSWORD}" --silent`, false},
 		"add-user.sh properties files":          {"add-user.sh -u admin -sc /opt/cfg -up mgmt-users.properties -r ManagementRealm", false},
 		"add-user-keycloak.sh USER, no operand": {"add-user-keycloak.sh --sc /opt/cfg admin Orders-2024", false},
+		"add-user.sh USER <<< a reference":      {`add-user.sh admin <<< "$ADMIN_PASSWORD" 2> /dev/null`, false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -3094,14 +3094,37 @@ var addUserValueOptions = map[string]bool{"-u": true, "--user": true, "-p": true
 // in args of the word that holds a literal password and what says so; -1 when there is none.
 func addUserPassword(operands bool) func(r *commandReader, args []string) (int, string) {
 	return func(r *commandReader, args []string) (int, string) {
-		if k, _ := r.optionPassword(passwordOption{flag: "-p", separate: true}, sqlOption{}, args); k >= 0 {
-			return k, "'s -p gives a user's password"
-		}
-		if !operands {
-			return -1, ""
-		}
-		if ops := r.operands(args, addUserValueOptions); len(ops) > 1 && literalArgument(args[ops[1]]) {
-			return ops[1], " USER PASSWORD gives a user's password"
+		// One reading: the options and the operands together.
+		n := 0
+		for i := 0; i < len(args); i++ {
+			r.read++
+			w := strings.TrimRight(args[i], ";")
+			if ok, next := redirection(w); ok {
+				if next {
+					i++
+				}
+				continue
+			}
+			switch {
+			case strings.HasPrefix(w, "<<"):
+				// A here-string or here-document: its word is the input's.
+				if strings.Trim(w, "<-") == "" {
+					i++
+				}
+			case w == "-p":
+				if i+1 < len(args) && literalArgument(args[i+1]) {
+					return i, "'s -p gives a user's password"
+				}
+				i++
+			case len(w) > 1 && w[0] == '-':
+				if addUserValueOptions[w] {
+					i++
+				}
+			default:
+				if n++; operands && n == 2 && literalArgument(args[i]) {
+					return i, " USER PASSWORD gives a user's password"
+				}
+			}
 		}
 		return -1, ""
 	}
