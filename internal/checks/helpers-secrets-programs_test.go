@@ -581,6 +581,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"exec in containers on and on":  strings.Repeat("kubectl exec p -- docker exec -it c ", 20_000) + "mysql -p$p\n" + "kubectl " + strings.Repeat("exec ", 50_000),
 		"docker's global options":       strings.Repeat("docker --config d -H h ", 30_000) + "exec c mysql -p$p\n" + strings.Repeat("docker -c ", 50_000),
 		"add-user's options":            "add-user.sh " + strings.Repeat("-u a -r b ", 50_000) + "\n" + strings.Repeat("add-user-keycloak.sh -p $p; ", 30_000),
+		"curl's credential options":     "curl " + strings.Repeat("--oauth2-bearer $p -U u:$p ", 30_000),
 		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -742,6 +743,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"mysql -e \"SET PASSWORD FOR u = PASSWORD('x')\"; psql <<E\nALTER ROLE r PASSWORD '/*\nE\ncat > a.sql <<E\nIDENTIFIED BY\nE",
 		"docker -H; docker --config d exec; docker -c x exec -u c mysql -px; nerdctl -n",
 		"add-user.sh -p; add-user.sh a; add-user-keycloak.sh -u -p x a b",
+		"curl --oauth2-bearer; curl -U; curl --proxy-user a: -U :b --oauth2-bearer ''",
 	} {
 		f.Add(seed)
 	}
@@ -1228,6 +1230,14 @@ func TestMoreCommandsThatGiveCredentials(t *testing.T) {
 		"add-user.sh properties files":          {"add-user.sh -u admin -sc /opt/cfg -up mgmt-users.properties -r ManagementRealm", false},
 		"add-user-keycloak.sh USER, no operand": {"add-user-keycloak.sh --sc /opt/cfg admin Orders-2024", false},
 		"add-user.sh USER <<< a reference":      {`add-user.sh admin <<< "$ADMIN_PASSWORD" 2> /dev/null`, false},
+		"curl --oauth2-bearer TOKEN":            {"curl -sf --oauth2-bearer Orders2024tokenabcdef https://api.example.com/v1/orders", true},
+		"curl --oauth2-bearer TOKEN quoted":     {`curl --oauth2-bearer "Orders2024tokenabcdef" -X POST http://svc/hook`, true},
+		"curl -U USER:PASSWORD (proxy)":         {"curl -U proxyuser:Orders-2024 -x http://proxy:3128 https://example.com", true},
+		"curl --proxy-user USER:PASSWORD":       {"curl --proxy-user proxyuser:Orders-2024 https://example.com", true},
+		"curl --oauth2-bearer a reference":      {`curl --oauth2-bearer "$API_TOKEN" https://api.example.com`, false},
+		"curl --oauth2-bearer a file":           {`curl --oauth2-bearer "$(cat /var/run/secrets/token)" https://api`, false},
+		"curl -U a reference":                   {`curl -U "proxy:$PROXY_PASSWORD" https://example.com`, false},
+		"curl -U USER alone":                    {"curl -U proxyuser https://example.com", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -3073,11 +3073,34 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"kubectl":          configSetReader("kubectl"),
 	"oc":               configSetReader("oc"),
 
+	"curl": (*commandReader).curlCredential,
 	// WildFly's (JBoss EAP's) and Keycloak's management users.
 	"add-user.sh":          addUserPassword(true),
 	"add-user.bat":         addUserPassword(true),
 	"add-user-keycloak.sh": addUserPassword(false),
 	"add-user-keycloak":    addUserPassword(false),
+}
+
+// curlCredential reads curl's --oauth2-bearer TOKEN (an OAuth 2.0 bearer token, sent as
+// Authorization: Bearer TOKEN) and -U, --proxy-user USER:PASSWORD (the proxy's; -u, --user is
+// gitleaks' curl-auth-user): the index in args of the word that holds a literal credential and
+// what says so; -1 when there is none.
+func (r *commandReader) curlCredential(args []string) (int, string) {
+	for i := 0; i+1 < len(args); i++ {
+		r.read++
+		switch args[i] {
+		case "--oauth2-bearer":
+			if literalArgument(args[i+1]) {
+				return i + 1, "'s --oauth2-bearer gives a token"
+			}
+		case "-U", "--proxy-user":
+			v := strings.Trim(strings.TrimRight(args[i+1], ";"), `"'`)
+			if _, p, ok := strings.Cut(v, ":"); ok && !strings.ContainsAny(args[i+1], "$`") && literalArgument(p) {
+				return i + 1, "'s " + args[i] + " gives a proxy user's password"
+			}
+		}
+	}
+	return -1, ""
 }
 
 // addUserValueOptions are the options of WildFly's (JBoss EAP's) add-user.sh and Keycloak's
