@@ -582,6 +582,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"docker's global options":       strings.Repeat("docker --config d -H h ", 30_000) + "exec c mysql -p$p\n" + strings.Repeat("docker -c ", 50_000),
 		"add-user's options":            "add-user.sh " + strings.Repeat("-u a -r b ", 50_000) + "\n" + strings.Repeat("add-user-keycloak.sh -p $p; ", 30_000),
 		"curl's credential options":     "curl " + strings.Repeat("--oauth2-bearer $p -U u:$p ", 30_000),
+		"java's options before the jar": "java " + strings.Repeat("-cp x -Xmx1g ", 30_000) + "-jar jenkins-cli.jar " + strings.Repeat("-auth u:$p ", 30_000),
 		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -744,6 +745,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"docker -H; docker --config d exec; docker -c x exec -u c mysql -px; nerdctl -n",
 		"add-user.sh -p; add-user.sh a; add-user-keycloak.sh -u -p x a b",
 		"curl --oauth2-bearer; curl -U; curl --proxy-user a: -U :b --oauth2-bearer ''",
+		"java -jar; java -cp -jar jenkins-cli.jar -auth; jenkins-cli -auth a: -auth",
 	} {
 		f.Add(seed)
 	}
@@ -1238,6 +1240,13 @@ func TestMoreCommandsThatGiveCredentials(t *testing.T) {
 		"curl --oauth2-bearer a file":           {`curl --oauth2-bearer "$(cat /var/run/secrets/token)" https://api`, false},
 		"curl -U a reference":                   {`curl -U "proxy:$PROXY_PASSWORD" https://example.com`, false},
 		"curl -U USER alone":                    {"curl -U proxyuser https://example.com", false},
+		"java -jar jenkins-cli.jar -auth":       {"java -jar /var/jenkins_home/war/WEB-INF/jenkins-cli.jar -s http://localhost:8080/ -auth admin:Orders-2024 install-plugin git", true},
+		"jenkins-cli -auth USER:TOKEN":          {"jenkins-cli -auth admin:Orders-2024 -s http://jenkins:8080 who-am-i", true},
+		"java -Xmx -jar jenkins-cli.jar -auth":  {`java -Xmx256m -jar jenkins-cli.jar -auth "admin:Orders-2024" reload-configuration`, true},
+		"jenkins-cli -auth a reference":         {`java -jar jenkins-cli.jar -s "$JENKINS_URL" -auth "admin:$JENKINS_TOKEN" who-am-i`, false},
+		"jenkins-cli -auth @FILE":               {"java -jar jenkins-cli.jar -s http://jenkins:8080 -auth @/run/secrets/cli-auth who-am-i", false},
+		"java -jar another jar -auth":           {"java -jar app.jar -auth admin:Orders-2024", false},
+		"java a class -auth":                    {"java -cp jenkins-cli.jar Main -auth admin:Orders-2024", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

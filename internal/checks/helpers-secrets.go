@@ -3073,7 +3073,9 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"kubectl":          configSetReader("kubectl"),
 	"oc":               configSetReader("oc"),
 
-	"curl": (*commandReader).curlCredential,
+	"curl":        (*commandReader).curlCredential,
+	"java":        jenkinsCLIPassword(true),
+	"jenkins-cli": jenkinsCLIPassword(false),
 	// WildFly's (JBoss EAP's) and Keycloak's management users.
 	"add-user.sh":          addUserPassword(true),
 	"add-user.bat":         addUserPassword(true),
@@ -3101,6 +3103,42 @@ func (r *commandReader) curlCredential(args []string) (int, string) {
 		}
 	}
 	return -1, ""
+}
+
+// jenkinsCLIPassword reads the Jenkins CLI's -auth USER:SECRET (a password or an API token;
+// -auth @FILE reads a file), given to a jenkins-cli wrapper or, with jar, to java -jar
+// jenkins-cli.jar (the words after the jar; java runs nothing else of it): the index in args of
+// the word that holds a literal one and what says so; -1 when there is none.
+func jenkinsCLIPassword(jar bool) func(r *commandReader, args []string) (int, string) {
+	return func(r *commandReader, args []string) (int, string) {
+		from := 0
+		if jar {
+			for i := 0; i < len(args) && from == 0; i++ {
+				r.read++
+				switch w := args[i]; {
+				case w == "-jar" && i+1 < len(args):
+					name := programName(args[i+1])
+					if !strings.HasPrefix(name, "jenkins-cli") || !strings.HasSuffix(name, ".jar") {
+						return -1, ""
+					}
+					from = i + 2
+				case !strings.HasPrefix(w, "-"), w == "-jar":
+					// java's main class, or -jar's missing jar.
+					return -1, ""
+				case w == "-cp" || w == "-classpath" || w == "--class-path" || w == "--module-path" || w == "-p":
+					i++
+				}
+			}
+			if from == 0 {
+				return -1, ""
+			}
+		}
+		k, why := r.userPassword(userPasswordOption{short: "-auth", separator: ':'}, args[from:])
+		if k < 0 {
+			return -1, ""
+		}
+		return from + k, why
+	}
 }
 
 // addUserValueOptions are the options of WildFly's (JBoss EAP's) add-user.sh and Keycloak's
