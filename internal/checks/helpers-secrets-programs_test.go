@@ -583,6 +583,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"add-user's options":            "add-user.sh " + strings.Repeat("-u a -r b ", 50_000) + "\n" + strings.Repeat("add-user-keycloak.sh -p $p; ", 30_000),
 		"curl's credential options":     "curl " + strings.Repeat("--oauth2-bearer $p -U u:$p ", 30_000),
 		"java's options before the jar": "java " + strings.Repeat("-cp x -Xmx1g ", 30_000) + "-jar jenkins-cli.jar " + strings.Repeat("-auth u:$p ", 30_000),
+		"quotes open across lines":      "echo \"" + strings.Repeat("$p\n", 50_000) + "\" | passwd\n" + strings.Repeat("echo \"\n\" | ", 30_000) + "chpasswd",
 		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -746,6 +747,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"add-user.sh -p; add-user.sh a; add-user-keycloak.sh -u -p x a b",
 		"curl --oauth2-bearer; curl -U; curl --proxy-user a: -U :b --oauth2-bearer ''",
 		"java -jar; java -cp -jar jenkins-cli.jar -auth; jenkins-cli -auth a: -auth",
+		"echo 'a\nb' | passwd; echo \"\n# '\n\" \\'\n' | chpasswd\nmysql -e \"\nCREATE USER a IDENTIFIED BY 'x';",
 	} {
 		f.Add(seed)
 	}
@@ -1247,6 +1249,15 @@ func TestMoreCommandsThatGiveCredentials(t *testing.T) {
 		"jenkins-cli -auth @FILE":               {"java -jar jenkins-cli.jar -s http://jenkins:8080 -auth @/run/secrets/cli-auth who-am-i", false},
 		"java -jar another jar -auth":           {"java -jar app.jar -auth admin:Orders-2024", false},
 		"java a class -auth":                    {"java -cp jenkins-cli.jar Main -auth admin:Orders-2024", false},
+		"echo 'VALUE<newline>VALUE' | passwd":   {"set -e\necho 'Orders-2024\nOrders-2024' | passwd app\necho done", true},
+		"echo \"VALUE<newline>VALUE\" | passwd": {"echo \"Orders-2024\nOrders-2024\" | passwd app", true},
+		"mysql -e \"<newline>CREATE USER\"":     {"mysql -uroot -e \"\n  CREATE USER 'app'@'%' IDENTIFIED BY 'Orders-2024';\n  GRANT ALL ON app.* TO 'app'@'%';\"", true},
+		"mysql -e '<newline>CREATE USER'":       {"mysql -uroot -e '\nCREATE USER app IDENTIFIED BY \"Orders-2024\";\n'\necho ok", true},
+		"multi-line quote, a reference":         {"echo \"$PW\n$PW\" | passwd app", false},
+		"multi-line SQL, a reference":           {"mysql -uroot -e \"\n  CREATE USER 'app'@'%' IDENTIFIED BY '$APP_PASSWORD';\n\"", false},
+		"a quote in a comment":                  {"# don't echo it\necho Orders-2024 > /tmp/x\ncat /tmp/x", false},
+		"an escaped quote":                      {"echo it\\'s\nmysql -uroot -p\"$PW\"", false},
+		"a quote closed, then a command":        {"echo 'a\nb' > /tmp/motd\nmysql -uroot -p\"$PW\"", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -4470,10 +4470,18 @@ func (r *commandReader) script(script string) string {
 	// shells are the here-documents whose bodies are being read as commands, innermost last.
 	var shells []hereDocument
 	var logical strings.Builder
+	// quote is the quote, single or double, a line left open, which the next line continues (echo
+	// 'VALUE<newline>VALUE' | passwd, mysql -e "<newline>CREATE USER ... IDENTIFIED BY ...").
+	var quote byte
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimRight(lines[i], "\r")
 		if logical.Len() == 0 && len(shells) > 0 && shells[len(shells)-1].end(line) {
 			shells = shells[:len(shells)-1]
+			continue
+		}
+		if quote = openQuote(line, quote); quote != 0 && i+1 < len(lines) {
+			logical.WriteString(line)
+			logical.WriteByte('\n')
 			continue
 		}
 		n := len(line) - len(strings.TrimRight(line, `\`))
@@ -4536,6 +4544,32 @@ func (r *commandReader) script(script string) string {
 		}
 	}
 	return ""
+}
+
+// openQuote is the quote, single or double, that a script's line leaves open, given the one
+// the lines before it left open (0 for none): a word's quotes, not a comment's, nor an escaped
+// one's (\' and \" outside single quotes).
+func openQuote(line string, quote byte) byte {
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote == '\'':
+			if c == '\'' {
+				quote = 0
+			}
+		case c == '\\':
+			i++
+		case quote == '"':
+			if c == '"' {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
+			return 0
+		}
+	}
+	return quote
 }
 
 // substitutedCommands reads the commands of the command and process substitutions of a
