@@ -583,6 +583,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"add-user's options":            "add-user.sh " + strings.Repeat("-u a -r b ", 50_000) + "\n" + strings.Repeat("add-user-keycloak.sh -p $p; ", 30_000),
 		"curl's credential options":     "curl " + strings.Repeat("--oauth2-bearer $p -U u:$p ", 30_000),
 		"java's options before the jar": "java " + strings.Repeat("-cp x -Xmx1g ", 30_000) + "-jar jenkins-cli.jar " + strings.Repeat("-auth u:$p ", 30_000),
+		"kubectl exec without --":       strings.Repeat("kubectl -n x exec -c y p ", 30_000) + "chpasswd <<< $p\n" + strings.Repeat("kubectl -n ", 50_000),
 		"quotes open across lines":      "echo \"" + strings.Repeat("$p\n", 50_000) + "\" | passwd\n" + strings.Repeat("echo \"\n\" | ", 30_000) + "chpasswd",
 		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
 	} {
@@ -747,6 +748,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"add-user.sh -p; add-user.sh a; add-user-keycloak.sh -u -p x a b",
 		"curl --oauth2-bearer; curl -U; curl --proxy-user a: -U :b --oauth2-bearer ''",
 		"java -jar; java -cp -jar jenkins-cli.jar -auth; jenkins-cli -auth a: -auth",
+		"kubectl exec; kubectl -n exec; kubectl exec -c; kubectl exec p; oc exec p c; kubectl --",
 		"echo 'a\nb' | passwd; echo \"\n# '\n\" \\'\n' | chpasswd\nmysql -e \"\nCREATE USER a IDENTIFIED BY 'x';",
 	} {
 		f.Add(seed)
@@ -1258,6 +1260,8 @@ func TestMoreCommandsThatGiveCredentials(t *testing.T) {
 		"a quote in a comment":                  {"# don't echo it\necho Orders-2024 > /tmp/x\ncat /tmp/x", false},
 		"an escaped quote":                      {"echo it\\'s\nmysql -uroot -p\"$PW\"", false},
 		"a quote closed, then a command":        {"echo 'a\nb' > /tmp/motd\nmysql -uroot -p\"$PW\"", false},
+		"kubectl exec -i POD mysql <<EOF":       {"kubectl exec -i mysql-0 mysql <<EOF\nCREATE USER 'app'@'%' IDENTIFIED BY 'Orders-2024';\nEOF", true},
+		"kubectl exec POD mysql <<EOF, a ref":   {"kubectl exec -i mysql-0 mysql <<EOF\nCREATE USER 'app'@'%' IDENTIFIED BY '$APP_PW';\nEOF", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -1502,6 +1506,13 @@ func TestWrappedCommandsAndPasswdInput(t *testing.T) {
 		"docker --config DIR exec, a ref":   {`docker --config /tmp/cfg exec db mysql -uroot -p"$MYSQL_ROOT_PASSWORD"`, false},
 		"docker -H HOST run -p is a port":   {"docker -H tcp://10.0.0.5:2375 run -p 8080:80 nginx", false},
 		"docker --config DIR ps":            {"docker --config /tmp/cfg ps -q; mysql -p", false},
+		"kubectl exec -i POD chpasswd":      {"echo root:Orders-2024 | kubectl exec -i web-0 chpasswd", true},
+		"kubectl -n NS exec -c C POD cmd":   {"echo 'Orders-2024' | kubectl -n db exec -i -c app web-0 passwd --stdin app", true},
+		"kubectl --kubeconfig F exec":       {"echo root:Orders-2024 | kubectl --kubeconfig /k/config exec -i web-0 -- chpasswd", true},
+		"kubectl exec POD cmd, a ref":       {`echo "root:$ROOT_PASSWORD" | kubectl exec -i web-0 chpasswd`, false},
+		"kubectl exec POD cat":              {"echo Orders-2024 | kubectl exec -i web-0 cat", false},
+		"kubectl logs POD chpasswd":         {"echo root:Orders-2024 | kubectl logs web-0 chpasswd", false},
+		"kubectl exec -c C POD, no cmd":     {"echo root:Orders-2024 | kubectl exec -it -c chpasswd web-0", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

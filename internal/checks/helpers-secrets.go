@@ -2583,13 +2583,27 @@ var containerGlobalValueOptions = map[string]bool{"--config": true, "-c": true, 
 func execCommand(prog string, words []string, i int) (int, bool) {
 	switch prog {
 	case "kubectl", "oc":
-		exec := false
+		// The subcommand, past the global options; then exec's options, the pod, and the
+		// command: after '--', or (deprecated, still run) the pod's first word after it.
+		exec, pod := false, false
 		for j := i + 1; j < len(words) && !commandSeparators[words[j]] && !strings.HasSuffix(words[j-1], ";"); j++ {
-			switch words[j] {
-			case "exec":
-				exec = true
-			case "--":
+			w := words[j]
+			switch {
+			case w == "--":
 				return j + 1, exec
+			case len(w) > 1 && w[0] == '-':
+				if kubectlValueOptions[w] || exec && kubectlExecValueOptions[w] {
+					j++
+				}
+			case !exec && w != "exec":
+				// Another subcommand (kubectl logs POD).
+				return i, false
+			case !exec:
+				exec = true
+			case !pod:
+				pod = true
+			default:
+				return j, true
 			}
 		}
 	case "docker", "podman", "nerdctl":
@@ -3329,6 +3343,11 @@ var configSetCommands = map[string]configSetCommand{
 // npmValueOptions are npm's, pnpm's and Yarn's options that may take the next word as their value.
 var npmValueOptions = map[string]bool{"--location": true, "-L": true, "--userconfig": true, "--globalconfig": true,
 	"--prefix": true, "-C": true, "--dir": true, "--registry": true, "--cwd": true}
+
+// kubectlExecValueOptions are kubectl exec's (oc exec's) options that take the next word as
+// their value.
+var kubectlExecValueOptions = map[string]bool{"-c": true, "--container": true, "-f": true, "--filename": true,
+	"--pod-running-timeout": true}
 
 // kubectlValueOptions are kubectl's global options that may take the next word as their value.
 var kubectlValueOptions = map[string]bool{"--kubeconfig": true, "--context": true, "--cluster": true, "--user": true,
