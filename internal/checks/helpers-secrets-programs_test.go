@@ -584,6 +584,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"curl's credential options":     "curl " + strings.Repeat("--oauth2-bearer $p -U u:$p ", 30_000),
 		"java's options before the jar": "java " + strings.Repeat("-cp x -Xmx1g ", 30_000) + "-jar jenkins-cli.jar " + strings.Repeat("-auth u:$p ", 30_000),
 		"kubectl exec without --":       strings.Repeat("kubectl -n x exec -c y p ", 30_000) + "chpasswd <<< $p\n" + strings.Repeat("kubectl -n ", 50_000),
+		"files printed for a program":   "mysql " + strings.Repeat("--defaults-file=<(printf '[client]\\nhost=h %s' $p) ", 30_000),
 		"quotes open across lines":      "echo \"" + strings.Repeat("$p\n", 50_000) + "\" | passwd\n" + strings.Repeat("echo \"\n\" | ", 30_000) + "chpasswd",
 		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
 	} {
@@ -749,6 +750,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"curl --oauth2-bearer; curl -U; curl --proxy-user a: -U :b --oauth2-bearer ''",
 		"java -jar; java -cp -jar jenkins-cli.jar -auth; jenkins-cli -auth a: -auth",
 		"kubectl exec; kubectl -n exec; kubectl exec -c; kubectl exec p; oc exec p c; kubectl --",
+		"mysql --defaults-extra-file=<(printf '[client]\\npassword=x') <(echo -e) <(cat <<E\na\nE\n)",
 		"echo 'a\nb' | passwd; echo \"\n# '\n\" \\'\n' | chpasswd\nmysql -e \"\nCREATE USER a IDENTIFIED BY 'x';",
 	} {
 		f.Add(seed)
@@ -1260,6 +1262,11 @@ func TestMoreCommandsThatGiveCredentials(t *testing.T) {
 		"a quote in a comment":                  {"# don't echo it\necho Orders-2024 > /tmp/x\ncat /tmp/x", false},
 		"an escaped quote":                      {"echo it\\'s\nmysql -uroot -p\"$PW\"", false},
 		"a quote closed, then a command":        {"echo 'a\nb' > /tmp/motd\nmysql -uroot -p\"$PW\"", false},
+		"--defaults-extra-file=<(printf ...)":   {`mysql --defaults-extra-file=<(printf '[client]\nuser=root\npassword=Orders-2024\n') -e 'select 1'`, true},
+		"--defaults-file <(echo -e ...)":        {`mysqldump --defaults-file <(echo -e "[mysqldump]\npassword=Orders-2024") orders > /b/o.sql`, true},
+		"<(printf ...), a reference":            {`mysql --defaults-extra-file=<(printf '[client]\npassword=%s\n' "$MYSQL_PWD") -e 'select 1'`, false},
+		"<(printf ...), no credential":          {`mysql --defaults-extra-file=<(printf '[client]\nhost=db\nuser=root\n') -e 'select 1'`, false},
+		"<(mysql ...) no literal":               {`diff <(mysql -uroot -p"$PW" -e 'show tables') /b/tables`, false},
 		"kubectl exec -i POD mysql <<EOF":       {"kubectl exec -i mysql-0 mysql <<EOF\nCREATE USER 'app'@'%' IDENTIFIED BY 'Orders-2024';\nEOF", true},
 		"kubectl exec POD mysql <<EOF, a ref":   {"kubectl exec -i mysql-0 mysql <<EOF\nCREATE USER 'app'@'%' IDENTIFIED BY '$APP_PW';\nEOF", false},
 	}

@@ -4594,15 +4594,28 @@ func openQuote(line string, quote byte) byte {
 // substitutedCommands reads the commands of the command and process substitutions of a
 // command line with programPassword, as the shell runs them: STATUS=$(redis-cli -a VALUE ping)
 // runs redis-cli, and so do `...` and diff <(mysql -pVALUE ...) FILE. What says a program of
-// them takes a literal password, "" when none does. The substitutions inside one are not read
-// again (substitutions).
+// them takes a literal password, "" when none does; and a process substitution <(...) that
+// only prints literal text (printedBy) is a file that sets a credential when the text, its \n
+// escapes as lines, does (mysql --defaults-extra-file=<(printf '[client]\npassword=VALUE')).
+// The substitutions inside one are not read again (substitutions).
 func (r *commandReader) substitutedCommands(line string) string {
 	if !strings.ContainsAny(line, "`(") {
 		return ""
 	}
 	why := ""
 	substitutions(line, func(s substitution) bool {
-		_, why = r.programPassword(shellWords(s.command))
+		if _, why = r.programPassword(shellWords(s.command)); why != "" {
+			return true
+		}
+		if line[s.start] == '<' {
+			// <(printf '[client]\npassword=VALUE'): a file the command reads, as
+			// mysql --defaults-extra-file=<(...) does, that sets a literal credential.
+			if text, ok := r.printedFile(s.command); ok {
+				if names := credentialSettings(text, 1); len(names) > 0 {
+					why = "a process substitution gives a file that sets " + names[0]
+				}
+			}
+		}
 		return why != ""
 	})
 	return why
@@ -5105,6 +5118,24 @@ func printedBy(command string) (string, bool) {
 		return "", false
 	}
 	return line, true
+}
+
+// printedFile is the text that command, a process substitution's, prints when it is one
+// echo or printf of literal words only (printedText), its \n escapes as lines: the file
+// <(printf '[client]\npassword=VALUE') gives. ok is false for any other command.
+func (r *commandReader) printedFile(command string) (string, bool) {
+	words := shellWords(command)
+	if len(words) < 2 || strings.Contains(command, "\n") || slices.ContainsFunc(words, func(w string) bool {
+		ok, _ := redirection(w)
+		return ok || commandSeparators[w] || strings.HasPrefix(w, "<<")
+	}) {
+		return "", false
+	}
+	k, text := r.printedText(programName(words[0]), words[1:])
+	if k < 0 {
+		return "", false
+	}
+	return strings.ReplaceAll(text, `\n`, "\n"), true
 }
 
 // base64Decoder reports whether words are a command that decodes base64 and nothing else:
