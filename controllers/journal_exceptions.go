@@ -97,7 +97,20 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 		}
 		if !e.ended && o.State == v1alpha1.ExceptionExpired {
 			e.ended = true
-			rec(journal.ExceptionExpired, ex.Spec.Expires.Time)
+			switch at := ex.Spec.Expires.Time; {
+			case ex.DeletionTimestamp != nil && ex.DeletionTimestamp.Before(&ex.Spec.Expires):
+				// Deleted while a finalizer holds it (the engine judges it Expired, reason
+				// Deleted) before its expiry: revoked then. Recorded as expired at its expiry, a
+				// date the tenant chose and still ahead, the record made the whole journal fail
+				// verification ("records dated ... after the time of verification") until then.
+				recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: ex.DeletionTimestamp.Time, Namespace: ex.Namespace,
+					Exception: &journal.Exception{Name: ex.Name, Created: e.created}})
+			default:
+				if at.After(now) {
+					at = now // never a record dated ahead of the evaluation
+				}
+				rec(journal.ExceptionExpired, at)
+			}
 		}
 	}
 	for k, e := range h.exceptions {

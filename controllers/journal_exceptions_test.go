@@ -82,6 +82,43 @@ func TestTheJournalRecordsAnExceptionRecreatedUnderTheSameName(t *testing.T) {
 	}
 }
 
+// A namespace admin may put a finalizer on their own exception and delete it while it is Active:
+// the engine judges it Expired (reason Deleted) while the finalizer holds it. The journal
+// recorded exception.expired dated at its expiry, a date the tenant chose, weeks ahead, and the
+// whole journal then failed verification ("records dated ... after the time of verification")
+// until that date: the operator's evidence unverifiable by one tenant. It is revoked at its
+// deletion, and no record is dated after the evaluation that made it.
+func TestAnExceptionDeletedBeforeItsExpiryIsNotRecordedExpiredInTheFuture(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := &journalHook{exceptions: map[string]*exTrack{}}
+	expires := t0.AddDate(0, 1, 0)
+	outcome := func(state v1alpha1.ExceptionState, deleted *metav1.Time) *engine.ExceptionOutcome {
+		ex := &v1alpha1.ControlException{
+			ObjectMeta: metav1.ObjectMeta{Name: "waiver", Namespace: "team-a", CreationTimestamp: metav1.NewTime(t0),
+				DeletionTimestamp: deleted, Finalizers: []string{"team-a.example.com/keep"}},
+			Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"}, Reason: "r", Owner: "o", RequestedBy: "dev@example.com",
+				Expires: metav1.NewTime(expires)},
+		}
+		return &engine.ExceptionOutcome{Exception: ex, Key: engine.ExceptionKey("team-a", "waiver"), State: state, ApprovedBy: "ciso@example.com", AppliesTo: true}
+	}
+	h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(v1alpha1.ExceptionActive, nil)}, t0.Add(time.Hour), nil)
+	deleted := metav1.NewTime(t0.AddDate(0, 0, 3))
+	now := deleted.Add(time.Minute)
+	recs := h.exceptionTransitions([]*engine.ExceptionOutcome{outcome(v1alpha1.ExceptionExpired, &deleted)}, now, nil)
+	if len(recs) != 1 || recs[0].Type != journal.ExceptionRevoked || !recs[0].Time.Equal(deleted.Time) {
+		t.Fatalf("an Active exception deleted with a finalizer, 27 days before its expiry, journaled %+v; want exception.revoked at its deletion, %s", recs, deleted.UTC().Format(time.RFC3339))
+	}
+	for _, r := range recs {
+		if r.Time.After(now) {
+			t.Errorf("record %s dated %s, after the evaluation at %s: the journal fails verification until then", r.Type, r.Time.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		}
+	}
+	// Nothing more when the finalizer goes and the exception with it.
+	if recs := h.exceptionTransitions(nil, now.Add(time.Hour), nil); len(recs) != 0 {
+		t.Errorf("the exception gone after its revocation journaled %+v, want nothing", recs)
+	}
+}
+
 // Any change to an exception's spec removes its approval (api/v1alpha1: "a changed exception
 // must be approved again"). A namespace admin may change an approved exception (widen its checks,
 // extend its expiry) and have it approved again: the journal must record that approval of the new
