@@ -48,6 +48,20 @@ go vet -tags e2e ./... || status=1
 echo "verify: go vet -tags offline . (the offline build: scan, checks and version)"
 go vet -tags offline . || status=1
 
+# make test runs the packages make test-packages lists: every package with a test must be there
+# (a pipeline that failed at random once left internal/checks out of every run, and CI passed).
+echo "verify: make test runs every package with a test"
+listed="$(make -C "${root}" -s --no-print-directory test-packages | sort)"
+for pkg in $(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do
+  case "${pkg}" in
+  */internal/scaletest | */internal/ui/uibench) continue ;; # benchmarks only: make bench, make test-scale
+  esac
+  if ! grep -qxF "${pkg}" <<<"${listed}"; then
+    echo "verify: make test leaves out ${pkg}, which has tests (Makefile, TEST_PACKAGES)" >&2
+    status=1
+  fi
+done
+
 if [[ ${status} -eq 0 ]]; then
   echo "verify: ok"
 fi
