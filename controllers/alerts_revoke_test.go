@@ -23,19 +23,7 @@ import (
 func TestDeletingAnActiveExceptionAlertsItsRevocation(t *testing.T) {
 	const ns, profile = "revoke-a", "revoke"
 	ctx := context.Background()
-	hook := newReceiver(t, 0, false)
-	createNamespace(t, ns, map[string]string{profile: "true"})
-	api := deployment(ns, "api", false)
-	api.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}}
-	if err := k8s.Create(ctx, api); err != nil {
-		t.Fatal(err)
-	}
-	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Criteria = []v1alpha1.Criterion{"C1.1"}
-		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
-			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: hook.server.URL}}}
-	})
-	waitWritten(t, ns, profile)
+	hook := waiverScenario(t, ns, profile)
 
 	spec := func() v1alpha1.ControlExceptionSpec {
 		return v1alpha1.ControlExceptionSpec{Checks: []string{"sec-literal-env-credentials"}, Reason: "Rotating to a Secret this sprint.",
@@ -101,19 +89,7 @@ func TestDeletingAnActiveExceptionAlertsItsRevocation(t *testing.T) {
 func TestDeletingAnActiveExceptionAFinalizerHoldsAlertsItsRevocation(t *testing.T) {
 	const ns, profile = "revoke-b", "revoke-held"
 	ctx := context.Background()
-	hook := newReceiver(t, 0, false)
-	createNamespace(t, ns, map[string]string{profile: "true"})
-	api := deployment(ns, "api", false)
-	api.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}}
-	if err := k8s.Create(ctx, api); err != nil {
-		t.Fatal(err)
-	}
-	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Criteria = []v1alpha1.Criterion{"C1.1"}
-		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
-			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: hook.server.URL}}}
-	})
-	waitWritten(t, ns, profile)
+	hook := waiverScenario(t, ns, profile)
 	ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Name: "api-password", Namespace: ns, Finalizers: []string{"example.com/keep"}},
 		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"sec-literal-env-credentials"}, Reason: "Rotating to a Secret this sprint.",
 			Owner: "api-team@example.com", Expires: metav1.NewTime(clk.Now().Add(30 * 24 * time.Hour)),
@@ -155,4 +131,26 @@ func TestDeletingAnActiveExceptionAFinalizerHoldsAlertsItsRevocation(t *testing.
 		t.Errorf("%d ExceptionRevoked and %d ExceptionExpired alerts, want 1 and 0: %v",
 			hook.count("ExceptionRevoked"), hook.count("ExceptionExpired"), hook.received())
 	}
+}
+
+// waiverScenario makes namespace ns, selected by a new profile of that name that alerts a
+// webhook sink on High findings of C1.1, with Deployment api failing sec-literal-env-credentials
+// there, and returns the sink's receiver once the namespace's report is written.
+func waiverScenario(t *testing.T, ns, profile string) *receiver {
+	t.Helper()
+	ctx := context.Background()
+	hook := newReceiver(t, 0, false)
+	createNamespace(t, ns, map[string]string{profile: "true"})
+	api := deployment(ns, "api", false)
+	api.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "hunter2-hunter2"}}
+	if err := k8s.Create(ctx, api); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Criteria = []v1alpha1.Criterion{"C1.1"}
+		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: hook.server.URL}}}
+	})
+	waitWritten(t, ns, profile)
+	return hook
 }
