@@ -9,12 +9,10 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
@@ -135,37 +133,10 @@ func (r *ComplianceProfileReconciler) keepClusterFailing(ctx context.Context, p 
 		return
 	}
 	name := clusterFailingAnnotationPrefix + p.profile.Name
-	key := types.NamespacedName{Namespace: r.AdminNamespace, Name: evaluationsLease}
-	// The Lease is updated whole (the Role grants no patch): another write of it (vouch) in
-	// between is a conflict, or, where neither found it, already exists.
 	err := retry.OnError(retry.DefaultRetry, func(err error) bool {
 		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
 	}, func() error {
-		lease := &coordinationv1.Lease{}
-		err := r.apiReader.Get(ctx, key, lease)
-		if apierrors.IsNotFound(err) {
-			if value == "" {
-				return nil
-			}
-			lease = &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace,
-				Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy}, Annotations: map[string]string{name: value}}}
-			return r.Create(ctx, lease)
-		}
-		if err != nil {
-			return err
-		}
-		if value == "" {
-			if _, ok := lease.Annotations[name]; !ok {
-				return nil
-			}
-			delete(lease.Annotations, name)
-		} else {
-			if lease.Annotations == nil {
-				lease.Annotations = map[string]string{}
-			}
-			lease.Annotations[name] = value
-		}
-		return r.Update(ctx, lease)
+		return r.setLeaseAnnotation(ctx, name, value)
 	})
 	if err != nil {
 		if !stopping(ctx) {

@@ -80,22 +80,39 @@ func (r *ComplianceProfileReconciler) vouch(ctx context.Context, profile *v1alph
 }
 
 func (r *ComplianceProfileReconciler) writeVouch(ctx context.Context, profile string, now time.Time) error {
+	return r.setLeaseAnnotation(ctx, evaluatedAnnotation(profile), now.UTC().Format(time.RFC3339))
+}
+
+// setLeaseAnnotation sets annotation name of evaluationsLease to value, creating the Lease
+// where it does not exist; an empty value removes the annotation. The Lease is updated whole
+// (the Role grants no patch): another write of it in between is a conflict, or, where neither
+// found it, already exists, which the caller may retry.
+func (r *ComplianceProfileReconciler) setLeaseAnnotation(ctx context.Context, name, value string) error {
 	key := types.NamespacedName{Namespace: r.AdminNamespace, Name: evaluationsLease}
 	lease := &coordinationv1.Lease{}
 	err := r.apiReader.Get(ctx, key, lease)
 	if apierrors.IsNotFound(err) {
+		if value == "" {
+			return nil
+		}
 		lease = &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace,
-			Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy}}}
-		lease.Annotations = map[string]string{evaluatedAnnotation(profile): now.UTC().Format(time.RFC3339)}
+			Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy}, Annotations: map[string]string{name: value}}}
 		return r.Create(ctx, lease)
 	}
 	if err != nil {
 		return err
 	}
-	if lease.Annotations == nil {
-		lease.Annotations = map[string]string{}
+	if value == "" {
+		if _, ok := lease.Annotations[name]; !ok {
+			return nil
+		}
+		delete(lease.Annotations, name)
+	} else {
+		if lease.Annotations == nil {
+			lease.Annotations = map[string]string{}
+		}
+		lease.Annotations[name] = value
 	}
-	lease.Annotations[evaluatedAnnotation(profile)] = now.UTC().Format(time.RFC3339)
 	return r.Update(ctx, lease)
 }
 
