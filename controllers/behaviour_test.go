@@ -101,9 +101,10 @@ func TestProfileProblemsSayWhatToFix(t *testing.T) {
 				}
 				return nil
 			})
-			if err := hasEvent(ctx, "default", tc.name, EventProfileInvalid); err != nil {
-				t.Error(err)
-			}
+			// The event broadcaster writes Events asynchronously, after the status.
+			eventually(t, 10*time.Second, "a ProfileInvalid Event", func() error {
+				return hasEvent(ctx, "default", tc.name, EventProfileInvalid)
+			})
 		})
 	}
 
