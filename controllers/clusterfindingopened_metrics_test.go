@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
@@ -56,13 +58,25 @@ func TestANewCriticalClusterFindingInPlaceOfAnotherIsIdentified(t *testing.T) {
 		p.Spec.MaxFindings = 1
 	})
 	// failing waits until the profile counts want failing Critical cluster-scoped findings of
-	// the test's bindings and lists first.
+	// the test's bindings and lists first, and the evaluation that found them has identified
+	// them: the count is set when the cluster-scoped objects are judged, the finding-opened
+	// time only once the profile's status is written, after the namespaces (freshCluster), and
+	// a read in between saw the old time (the test failed now and then). The identified
+	// findings are kept on the evaluations Lease after the finding-opened time is set.
 	failing := func(want int32, first string) {
 		t.Helper()
-		eventually(t, 30*time.Second, fmt.Sprintf("%d failing Critical cluster-scoped finding(s), %s listed", want, first), func() error {
+		eventually(t, 30*time.Second, fmt.Sprintf("%d failing Critical cluster-scoped finding(s), %s listed, identified", want, first), func() error {
 			_, p, err := profileReady(ctx, profile)
 			if err != nil {
 				return err
+			}
+			lease := &coordinationv1.Lease{}
+			if err := k8s.Get(ctx, types.NamespacedName{Namespace: adminNamespace, Name: evaluationsLease}, lease); err != nil {
+				return err
+			}
+			kept, ok := decodeClusterFailing(p.UID, lease.Annotations[clusterFailingAnnotationPrefix+profile])
+			if !ok || len(kept) != int(want) {
+				return fmt.Errorf("the Lease keeps %d identified findings of the profile (readable: %v)", len(kept), ok)
 			}
 			listed := ""
 			for _, f := range p.Status.ClusterFindings {
