@@ -80,6 +80,8 @@ type ComplianceProfileReconciler struct {
 	gone goneNamespaces
 
 	state *state
+	// namespaceLocks serialise the evaluations of a namespace (namespacelocks.go).
+	namespaceLocks namespaceLocks
 }
 
 // +kubebuilder:rbac:groups=compliance.soc2-operator.io,resources=complianceprofiles,verbs=get;list;watch

@@ -228,8 +228,11 @@ func (r *ComplianceProfileReconciler) evaluateNamespaces(ctx context.Context, p 
 // evaluateNamespace gathers one namespace's objects, evaluates them with the cluster-scoped
 // objects for lookups (their own findings are the full evaluation's), and writes the report
 // and PolicyReports. A gathering error is returned (the evaluation failed); write errors go to
-// p.errs.
+// p.errs. The evaluations of a namespace run one after the other from reading its objects to
+// writing its report (namespaceLocks): the one that reads later writes later.
 func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *pass, ns string) error {
+	unlock := r.namespaceLocks.lock(p.profile.Name, ns)
+	defer unlock()
 	if !r.stillSelected(ctx, p, ns) {
 		return nil
 	}
