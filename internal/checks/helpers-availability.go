@@ -746,7 +746,7 @@ func unexplainedPods(inv *engine.Inventory) map[*engine.Object][]*engine.Object 
 		out := map[*engine.Object][]*engine.Object{}
 		for _, p := range inv.ListKind("Pod") {
 			pv := inv.Provenance(p)
-			if pv == nil || pv.Owner == nil || pv.Explained || p.Obj.GetDeletionTimestamp() != nil || terminalPod(p) {
+			if pv == nil || pv.Owner == nil || pv.Explained || p.Obj.GetDeletionTimestamp() != nil || terminalPod(inv, p) {
 				continue
 			}
 			w := inv.JudgedAs(pv.Owner)
@@ -783,8 +783,15 @@ func podsNoBudgetSelects(inv *engine.Inventory, o *engine.Object) []string {
 // API evicts it whatever budget selects it (canIgnorePDB, pkg/registry/core/pod/storage), and the
 // scheduler does not see it (its informer selects status.phase!=Succeeded,status.phase!=Failed,
 // pkg/scheduler/scheduler.go), so it places no replica beside it and spreads none over it.
-func terminalPod(o *engine.Object) bool {
-	return o.Kind == "Pod" && o.Workload != nil && o.Workload.Terminal
+//
+// A scan reads the phase a manifest's author wrote, which the API server drops on create
+// (PrepareForCreate, k8s.io/kubernetes v1.37.2 pkg/registry/core/pod/strategy.go: the Pod starts
+// Pending and runs): it is taken only of a Pod that ends (not LongRunning), as kubectl get -o
+// yaml writes one that ran. A Pod whose containers the kubelet restarts after they exit 0
+// (restartPolicy Always, the default) never Succeeds, and a manifest that says it has or has
+// Failed does not make it one that runs nothing.
+func terminalPod(inv *engine.Inventory, o *engine.Object) bool {
+	return o.Kind == "Pod" && o.Workload != nil && o.Workload.Terminal && (inv.Complete || !o.Workload.LongRunning)
 }
 
 // podOwners indexes, once per evaluation, the workloads a budget can select: every workload
@@ -806,7 +813,7 @@ func workloadsByPodLabel(inv *engine.Inventory) *podOwners {
 		idx := &podOwners{byLabel: map[labelKey][]*engine.Object{}, byNs: map[string][]*engine.Object{}}
 		for _, o := range inv.Objects() {
 			if o.Workload == nil || inv.JudgedThroughController(o) || o.Kind == "Job" || o.Kind == "CronJob" || runningOldRevision(inv, o) != nil ||
-				terminalPod(o) {
+				terminalPod(inv, o) {
 				continue
 			}
 			idx.byNs[o.Namespace] = append(idx.byNs[o.Namespace], o)
@@ -1552,7 +1559,7 @@ func podsRun(inv *engine.Inventory) map[*engine.Object][]*engine.Object {
 	return inv.Memo(nil, "availability.podsRun", func() any {
 		out := map[*engine.Object][]*engine.Object{}
 		for _, p := range inv.ListKind("Pod") {
-			if terminalPod(p) {
+			if terminalPod(inv, p) {
 				continue
 			}
 			pv := inv.Provenance(p)

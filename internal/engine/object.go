@@ -145,7 +145,8 @@ type Workload struct {
 	// status.phase!=Succeeded,status.phase!=Failed, pkg/scheduler/scheduler.go), the eviction
 	// API evicts it whatever budget selects it (canIgnorePDB, pkg/registry/core/pod/storage),
 	// and the disruption controller never counts it healthy (countHealthyPods). A compact
-	// workload keeps it.
+	// workload keeps it. A manifest's phase is its author's (the API server drops it on create):
+	// checks take it in a scan only of a Pod that ends (not LongRunning; terminalPod).
 	Terminal bool
 	// ClaimTemplates are a StatefulSet's volumeClaimTemplates (Volume is the template's name,
 	// PersistentVolume its spec.volumeName); nil for other kinds.
