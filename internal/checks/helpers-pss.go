@@ -267,9 +267,9 @@ func windowsNotApplicable(facility string) string {
 // windowsPods says in a check's description which pods are judged as Windows pods
 // (engine.Inventory.WindowsPodOf).
 const windowsPods = "spec.os.name windows, or a node selector or required node affinity that admits only Windows " +
-	"nodes; or, where the pod's own spec names no OS, a RuntimeClass whose scheduling.nodeSelector admits only " +
-	"them (one that is not in a scan's input, or does not exist, counts for nothing) or, for a Pod bound to a node, " +
-	"that node's kubernetes.io/os label windows"
+	"nodes; or, in the cluster, where the pod's own spec names no OS, a RuntimeClass whose scheduling.nodeSelector " +
+	"admits only them (one that does not exist counts for nothing, and a scan, whose files need not hold the " +
+	"cluster's, reads none) or, for a Pod bound to a node, that node's kubernetes.io/os label windows"
 
 // passAll records a pass for the pod, or for each of its containers.
 func passAll(ctx *engine.Context, c *pssControl, o *engine.Object, meta *metav1.ObjectMeta, spec *corev1.PodSpec) {

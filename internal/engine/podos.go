@@ -15,12 +15,16 @@ import (
 //     plugin/pkg/admission/runtimeclass/admission.go, on create only: templates never carry
 //     it), so a template that names a RuntimeClass admitting only Windows nodes runs only on
 //     Windows nodes. RuntimeClasses are cluster-scoped, written by cluster administrators, not by
-//     a namespace's users. A RuntimeClass the inventory does not hold (not in a scan's input, or
-//     one that does not exist: the API server stores a template naming any class) decides
-//     nothing, and neither does one whose node selector names no OS. A Pod in the cluster (a
-//     complete inventory) holds what the plugin merged when it was created, which its own spec
-//     shows: the class as it is now (given a Windows selector since, say) does not decide; a Pod
-//     manifest (scan) gets the class's selector when it is created, as a template's Pods do.
+//     a namespace's users. A RuntimeClass the inventory does not hold (one that does not exist:
+//     the API server stores a template naming any class) decides nothing, and neither does one
+//     whose node selector names no OS. A Pod in the cluster holds what the plugin merged when it
+//     was created, which its own spec shows: the class as it is now (given a Windows selector
+//     since, say) does not decide. Only a complete inventory (the operator, the webhook) reads
+//     RuntimeClasses: a scan's files are written by whoever writes them, and a RuntimeClass among
+//     them need not be the cluster's (a team's repository may ship one named like the cluster's
+//     gvisor class, with a Windows node selector, that the team cannot apply while its Deployment
+//     is applied and runs on Linux), so in a scan a pod's own spec alone decides its OS, as it
+//     does of a bound Pod (below).
 //   - a bound Pod's Node, in the cluster (a complete inventory: the operator and the webhook,
 //     which read the Nodes bound Pods name): a Pod whose spec.nodeName is set (the scheduler's
 //     binding, or its writer; immutable once set) runs on that node, and the kubelet labels its
@@ -90,12 +94,12 @@ func specNamesOS(s *corev1.PodSpec) bool {
 	return onlyNodesOfOS(s.Affinity, corev1.Windows) || onlyNodesOfOS(s.Affinity, corev1.Linux)
 }
 
-// osSpec is o's pod spec as its pods run it: a template's (or Pod manifest's) with its
+// osSpec is o's pod spec as its pods run it: in the cluster, a template's with its
 // RuntimeClass's OS node selector merged in, where that decides the OS (see above).
 func (inv *Inventory) osSpec(o *Object) *corev1.PodSpec {
 	spec := o.Workload.PodSpec
 	if spec == nil || specNamesOS(spec) || spec.RuntimeClassName == nil || *spec.RuntimeClassName == "" ||
-		o.Kind == "Pod" && inv.Complete {
+		o.Kind == "Pod" || !inv.Complete {
 		return spec
 	}
 	return inv.Memo(o, "engine.os-spec", func() any {
