@@ -38,7 +38,7 @@ import (
 // What decides nothing leaves the pod judged by its own spec alone, as before: a Linux pod.
 
 // OSKinds are the kinds whose objects the engine reads to decide a pod's OS (podos.go), beyond
-// the checks' Reads: the operator reads them, and a streamed scan keeps them for the end.
+// the checks' Reads, in the cluster: the operator and the webhook read them; a scan does not.
 var OSKinds = []string{"RuntimeClass", "Node"}
 
 // WindowsPodOf is WindowsPod for a workload, with the objects around it (see above): whether
@@ -65,16 +65,16 @@ func (inv *Inventory) MayRunOnWindowsOf(o *Object) bool {
 	return os == "" || os == string(corev1.Windows)
 }
 
-// OSDependsOnOthers reports whether the objects around o may decide its OS, in a complete
-// inventory (the cluster) or not (a scan): it is a workload whose spec says nothing of its OS,
-// and it names a RuntimeClass, or, in the cluster, is a Pod bound to a node. A streamed scan
-// judges such an object at the end, with every RuntimeClass in view.
-func OSDependsOnOthers(o *Object, complete bool) bool {
+// OSDependsOnOthers reports whether the objects around o may decide its OS in the cluster: it is
+// a workload whose spec says nothing of its OS, and it names a RuntimeClass, or, when bound
+// counts, is a Pod bound to a node (the webhook asks of RuntimeClasses alone, bound false). A
+// scan reads neither, and judges every workload by its own spec.
+func OSDependsOnOthers(o *Object, bound bool) bool {
 	if o.Workload == nil || o.Workload.PodSpec == nil || specNamesOS(o.Workload.PodSpec) {
 		return false
 	}
 	s := o.Workload.PodSpec
-	return s.RuntimeClassName != nil && *s.RuntimeClassName != "" || complete && o.Kind == "Pod" && s.NodeName != ""
+	return s.RuntimeClassName != nil && *s.RuntimeClassName != "" || bound && o.Kind == "Pod" && s.NodeName != ""
 }
 
 // specNamesOS reports whether a pod's own spec says anything of its OS: spec.os.name, an OS

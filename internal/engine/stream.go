@@ -137,10 +137,11 @@ func (p *Plan) NewStream(exceptions []*v1alpha1.ControlException, opts Options, 
 	return s
 }
 
-// judgedAlone reports whether o is judged when added: it names no built-in controller, nothing
-// but its own spec decides its OS (OSDependsOnOthers), and every check that targets it is local.
+// judgedAlone reports whether o is judged when added: it names no built-in controller, and every
+// check that targets it is local. In a scan nothing but a pod's own spec decides its OS (podos.go:
+// a scan reads no RuntimeClass or Node), so no workload waits for them.
 func (s *Stream) judgedAlone(o *Object) bool {
-	if o.controllerRef != nil || OSDependsOnOthers(o, false) {
+	if o.controllerRef != nil {
 		return false
 	}
 	byKind, forWorkload := s.b.ev.Plan.checksFor(o)
@@ -156,7 +157,7 @@ func (s *Stream) judgedAlone(o *Object) bool {
 
 // kept reports whether another object's checks may read o at the end of the evaluation.
 func (s *Stream) kept(o *Object) bool {
-	if s.reads[o.Kind] || slices.Contains(OSKinds, o.Kind) {
+	if s.reads[o.Kind] {
 		return true
 	}
 	if o.Workload != nil {
@@ -241,9 +242,7 @@ func (s *Stream) compactable(o *Object) bool {
 		s.named[c] = true
 		return false
 	}
-	// A workload whose OS the objects around it decide has every check judged at the end, whole,
-	// with them in view.
-	return s.splitKinds[o.Kind] && !s.named[k] && !OSDependsOnOthers(o, false)
+	return s.splitKinds[o.Kind] && !s.named[k]
 }
 
 // Add hands over the next object. Objects must not be modified afterwards.
