@@ -116,12 +116,20 @@ func namespaceObject(o *engine.Object) (*corev1.Namespace, bool) {
 	return ns, ok && o.Namespace == ""
 }
 
-// declare decides a namespace by its Namespace object.
+// declare decides a namespace by its Namespace object: its labels, with
+// kubernetes.io/metadata.name set to its name, as the API server sets it on every namespace
+// over whatever value the manifest gives it (k8s.io/kubernetes v1.37.2
+// pkg/registry/core/namespace/strategy.go, PrepareForCreate and PrepareForUpdate).
 func (f *namespaceFilter) declare(ns *corev1.Namespace) {
 	if f.sel == nil {
 		return
 	}
-	v := selection.Selects(f.profile, f.sel, ns)
+	named := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns.Name, Labels: make(map[string]string, len(ns.Labels)+1)}}
+	for k, v := range ns.Labels {
+		named.Labels[k] = v
+	}
+	named.Labels[corev1.LabelMetadataName] = ns.Name
+	v := selection.Selects(f.profile, f.sel, named)
 	if old, ok := f.decided[ns.Name]; ok && old != v {
 		f.contradicted = true
 	}
