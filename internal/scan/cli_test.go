@@ -88,9 +88,10 @@ func TestFailOnAnyCase(t *testing.T) {
 }
 
 // TestProfileSelectsNamespaces: --profile leaves out what the operator would not assess: namespaces
-// the selector does not select (labels from the Namespace objects in the input, or only
-// kubernetes.io/metadata.name for a namespace not in it), excluded ones and system ones, with
-// their Namespace objects; cluster-scoped objects stay.
+// the selector does not select (labels from the Namespace objects in the input; of a namespace
+// not in it only kubernetes.io/metadata.name is known, and it is left out only by what the
+// selector requires of that label), excluded ones and system ones, with their Namespace objects;
+// cluster-scoped objects stay.
 func TestProfileSelectsNamespaces(t *testing.T) {
 	dir := t.TempDir()
 	podIn := func(ns, name string) string {
@@ -129,9 +130,10 @@ func TestProfileSelectsNamespaces(t *testing.T) {
 		},
 		"a label selector and an exclusion": {
 			spec: "  namespaceSelector: {matchLabels: {team: pay}}\n  excludedNamespaces: [pay-old]\n",
-			want: []string{"ClusterRole/reader", "Namespace/pay", "Pod/pay/a"},
+			// undeclared's labels are unknown: it may carry team=pay in the cluster.
+			want: []string{"ClusterRole/reader", "Namespace/pay", "Pod/pay/a", "Pod/undeclared/d"},
 		},
-		"a namespace not in the input carries only its name label": {
+		"a namespace not in the input, left out by its name label": {
 			spec: "  namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, values: [undeclared, kube-system]}]}\n",
 			want: []string{"ClusterRole/reader", "Pod/undeclared/d"},
 		},
@@ -267,7 +269,8 @@ func TestAProfileThatSelectsNoNamespaceOfTheInputIsAnError(t *testing.T) {
 			"spec: {hostPID: true, containers: [{name: c, image: busybox:1.36}]}\n---\n"
 	}
 	writeFile(t, filepath.Join(dir, "apps", "all.yaml"),
-		"apiVersion: v1\nkind: Namespace\nmetadata: {name: web, labels: {team: web}}\n---\n"+pod("web")+pod("shop"))
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: web, labels: {team: web}}\n---\n"+
+			"apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: shop}}\n---\n"+pod("web")+pod("shop"))
 	writeFile(t, filepath.Join(dir, "cluster", "roles.yaml"),
 		"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: [{apiGroups: [''], resources: [pods], verbs: [get]}]\n")
 

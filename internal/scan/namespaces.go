@@ -63,11 +63,15 @@ func (s skippedNamespaces) upTo(n int, show func(ns string) string) []string {
 // own.
 //
 // A scan sees only the files it is given, so a namespace's labels are those of its Namespace
-// object in the input (the last, if there are several). A namespace with no Namespace object in
-// the input is taken to carry only kubernetes.io/metadata.name=<name>, the label the API server
-// sets on every namespace: a selector on other labels then leaves it out, as it would leave out
-// a namespace created without labels. Add the Namespace manifests to the input to scan as the
-// cluster would.
+// object in the input (the last, if there are several). Of a namespace with no Namespace object
+// in the input only kubernetes.io/metadata.name=<name> is known, the label the API server sets
+// on every namespace: its workloads can be applied only into a namespace that exists, with
+// whatever labels its administrators gave it, so it is assessed unless its name leaves it out
+// (excludedNamespaces, a system namespace, or a requirement of the selector on that label;
+// undeclared). Until December 2026 it was taken to carry that label alone, so a selector on
+// other labels left it out, and a repository that left its Namespace manifest out had its
+// workloads there unjudged. Add the Namespace manifests to the input to scan as the cluster
+// would.
 func selectNamespaces(objs []*engine.Object, profile *v1alpha1.ComplianceProfile) ([]*engine.Object, skippedNamespaces) {
 	if profile == nil {
 		return objs, skippedNamespaces{}
@@ -145,7 +149,25 @@ func (f *namespaceFilter) assesses(ns string) bool {
 	if v, ok := f.decided[ns]; ok {
 		return v
 	}
-	return selection.Selects(f.profile, f.sel, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{corev1.LabelMetadataName: ns}}})
+	return f.undeclared(ns)
+}
+
+// undeclared reports whether the profile may assess namespace ns, of which no Namespace object
+// has been declared: by what is known of it, its name, whatever labels it has (the cluster's,
+// unknown). Of the selector's requirements only those on kubernetes.io/metadata.name, which the
+// API server sets to the name, can leave it out; every other label may be there or not.
+func (f *namespaceFilter) undeclared(ns string) bool {
+	byName := labels.NewSelector()
+	if reqs, selectable := f.sel.Requirements(); selectable {
+		for _, r := range reqs {
+			if r.Key() == corev1.LabelMetadataName {
+				byName = byName.Add(r)
+			}
+		}
+	} else {
+		byName = labels.Nothing()
+	}
+	return selection.Selects(f.profile, byName, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{corev1.LabelMetadataName: ns}}})
 }
 
 // keep reports whether the profile assesses o's namespace (a Namespace object belongs to its
@@ -163,7 +185,7 @@ func (f *namespaceFilter) keep(o *engine.Object) bool {
 	}
 	v, ok := f.decided[ns]
 	if !ok {
-		v = selection.Selects(f.profile, f.sel, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{corev1.LabelMetadataName: ns}}})
+		v = f.undeclared(ns)
 		f.decided[ns] = v
 	}
 	if !v {

@@ -354,7 +354,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 		// The operator calls such a profile NoNamespacesSelected (NotAssessed); a gate that
 		// passed on the cluster-scoped objects alone would pass on workloads it never judged.
 		msg := fmt.Sprintf("%s: spec.namespaceSelector: the profile selects none of the %s of the input (%s), so none of its %s was evaluated: "+
-			"check the selector's labels and spec.excludedNamespaces, and give the Namespace manifests (a namespace without one in the input carries only its name label)",
+			"check the selector's labels and spec.excludedNamespaces, and the labels of the Namespace manifests",
 			opts.ProfileFile, counted(len(skipped.namespaces), "namespace"), skipped.list(5), counted(skipped.objects, "namespaced object"))
 		rep.Problems = append(rep.Problems, msg)
 		fmt.Fprintf(stderr, "soc2-operator scan: %s\n", msg)
