@@ -885,6 +885,14 @@ func judgeByTrivyReports(ctx *engine.Context, o *engine.Object, kind, missing st
 		case trivyReportWriter(ctx.Inventory, o.Namespace, kind) != "":
 			ctx.NotAssessed(c.Name, fmt.Sprintf("%s %q is no evidence of a scan: %s",
 				kind, reports[0].name, trivyReportWriter(ctx.Inventory, o.Namespace, kind)))
+		case !ctx.Inventory.Complete:
+			// A scan's files are their author's: a clean report among them is what the team
+			// being judged wrote, not Trivy Operator's record of a scan (which the operator
+			// judges in the cluster, where trivyReportWriter says whether that team could have
+			// written it). A report that finds something fails above, whoever wrote it.
+			ctx.NotAssessed(c.Name, fmt.Sprintf("%s %q is in the scanned files, whose author may have written it: "+
+				"a clean report is evidence of a scan only as Trivy Operator writes it in the cluster, where the operator judges it",
+				kind, reports[0].name))
 		default:
 			ctx.Pass(c.Name)
 		}

@@ -25,7 +25,8 @@ var imgCriticalCVEs = &engine.Check{
 		"describes) it cannot decide, nor for an image volume " +
 		"(volumes[].image), which Trivy Operator does not scan. A clean report counts only where none of the namespace's own may write it: a report says nothing of who wrote it, so one that a RoleBinding of the namespace (or a ClusterRoleBinding to every user or ServiceAccount) lets its subjects create or change, as the edit and admin roles do where Trivy Operator's chart aggregates write access to its reports into them, leaves the container NotAssessed. Nor does a clean report written more than 7 days before the " +
 		"evaluation (report.updateTimestamp), or one without that date: a scan knows only the vulnerabilities " +
-		"published before it, and Trivy Operator scans every image again at least daily by default (scannerReportTTL 24h)." + supporting,
+		"published before it, and Trivy Operator scans every image again at least daily by default (scannerReportTTL 24h). " +
+		"In a scan a clean report among the files counts for nothing (NotAssessed): they are the judged team's, not Trivy Operator's." + supporting,
 	Remediation: "Rebuild the image on a patched base image or upgrade the vulnerable packages, then redeploy; " +
 		"install Trivy Operator where containers have no report, and keep it rescanning (scannerReportTTL) where reports are old.",
 	Severity: high,

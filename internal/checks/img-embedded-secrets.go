@@ -17,7 +17,7 @@ var imgEmbeddedSecrets = &engine.Check{
 		"Deployment's through its ReplicaSets); without a report for the image the container " +
 		"runs (a report for an earlier tag or digest is not one, nor for a Pod or ReplicaSet that " +
 		"runs the template's image pinned to another digest) it cannot decide, nor for an image " +
-		"volume (volumes[].image), which Trivy Operator does not scan. A clean report counts only where none of the namespace's own may write it: a report says nothing of who wrote it, so one that a RoleBinding of the namespace (or a ClusterRoleBinding to every user or ServiceAccount) lets its subjects create or change, as the edit and admin roles do where Trivy Operator's chart aggregates write access to its reports into them, leaves the container NotAssessed." + supporting,
+		"volume (volumes[].image), which Trivy Operator does not scan. A clean report counts only where none of the namespace's own may write it: a report says nothing of who wrote it, so one that a RoleBinding of the namespace (or a ClusterRoleBinding to every user or ServiceAccount) lets its subjects create or change, as the edit and admin roles do where Trivy Operator's chart aggregates write access to its reports into them, leaves the container NotAssessed. In a scan a clean report among the files counts for nothing (NotAssessed): they are the judged team's, not Trivy Operator's." + supporting,
 	Remediation: "Remove the secret from the image and its build history (rebuild without it), rotate the exposed " +
 		"credential, and supply it at runtime from a Secret or an external secret store.",
 	Severity: high,
