@@ -796,7 +796,7 @@ func terminalPod(inv *engine.Inventory, o *engine.Object) bool {
 
 // podOwners indexes, once per evaluation, the workloads a budget can select: every workload
 // the engine judges (not the ReplicaSets and Pods a controller made, nor a Pod that has ended,
-// terminalPod), filed under each of its
+// terminalPod, nor one a later object of its name replaces, Inventory.Replaced), filed under each of its
 // pod labels, and listed per namespace for budgets no label leads to. A Deployment's old
 // ReplicaSet that still runs pods (runningOldRevision, judged itself) is not among them: its
 // pods are the Deployment's, whose replicas count them, as the disruption controller counts the
@@ -813,7 +813,7 @@ func workloadsByPodLabel(inv *engine.Inventory) *podOwners {
 		idx := &podOwners{byLabel: map[labelKey][]*engine.Object{}, byNs: map[string][]*engine.Object{}}
 		for _, o := range inv.Objects() {
 			if o.Workload == nil || inv.JudgedThroughController(o) || o.Kind == "Job" || o.Kind == "CronJob" || runningOldRevision(inv, o) != nil ||
-				terminalPod(inv, o) {
+				terminalPod(inv, o) || inv.Replaced(o) {
 				continue
 			}
 			idx.byNs[o.Namespace] = append(idx.byNs[o.Namespace], o)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,6 +24,8 @@ type Inventory struct {
 	byKey    map[objectKey]*Object
 	byNsKind map[nsKind][]*Object
 	byKind   map[string][]*Object
+	// replaced are the objects a later one replaces in List and ListKind (index).
+	replaced map[*Object]bool
 	// mu guards memo and provenance: a Stream's end judges several objects at once over one
 	// inventory. What they hold is computed outside the lock (a computation may look up other
 	// memos); two goroutines may compute the same entry, and the first stored is kept.
@@ -63,14 +66,36 @@ func NewInventory(objects []*Object, complete bool) *Inventory {
 }
 
 // index files o under its keys. A later object of the same kind, namespace and name replaces
-// an earlier one in Get. Get files an object of a group other than Kubernetes' own under its
-// IdentityKind (Role.iam.aws.m.upbound.io), so that a custom resource that reuses a built-in
-// kind's name never stands in for the Kubernetes object of that name.
+// an earlier one in Get. In List and ListKind it replaces one of the same apiVersion too, as
+// kubectl apply leaves the later one in the cluster (Replaced): two NetworkPolicies of one name
+// in a scan's files are one in the cluster, the last, and the first covers no pod there. One of
+// another apiVersion may be one the API server no longer serves, which replaces nothing in the
+// cluster (an autoscaling/v2beta2 copy of an autoscaling/v1 HorizontalPodAutoscaler): both stay
+// listed, as before. Objects still holds every one, and each is judged. Get files an object of
+// a group other than Kubernetes' own under its IdentityKind (Role.iam.aws.m.upbound.io), so
+// that a custom resource that reuses a built-in kind's name never stands in for the Kubernetes
+// object of that name. Objects without a name (generateName) replace nothing.
 func (inv *Inventory) index(o *Object) {
-	inv.byKey[objectKey{o.IdentityKind(), o.Namespace, o.Name}] = o
+	key := objectKey{o.IdentityKind(), o.Namespace, o.Name}
 	k := nsKind{o.Namespace, o.Kind}
+	if prev := inv.byKey[key]; prev != nil && o.Name != "" && prev.APIVersion == o.APIVersion {
+		inv.byNsKind[k] = slices.DeleteFunc(inv.byNsKind[k], func(x *Object) bool { return x == prev })
+		inv.byKind[o.Kind] = slices.DeleteFunc(inv.byKind[o.Kind], func(x *Object) bool { return x == prev })
+		if inv.replaced == nil {
+			inv.replaced = map[*Object]bool{}
+		}
+		inv.replaced[prev] = true
+	}
+	inv.byKey[key] = o
 	inv.byNsKind[k] = append(inv.byNsKind[k], o)
 	inv.byKind[o.Kind] = append(inv.byKind[o.Kind], o)
+}
+
+// Replaced reports whether a later object of the same kind, apiVersion, namespace and name
+// replaces o (see index): what another object's checks read of the cluster leaves o out, as
+// List does.
+func (inv *Inventory) Replaced(o *Object) bool {
+	return inv.replaced[o]
 }
 
 // add appends o to the inventory, as if it had been given to NewInventory last. Nothing may
