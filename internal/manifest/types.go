@@ -157,6 +157,22 @@ func putInNamespace(objs []*engine.Object, ns string, guessed bool) {
 	}
 }
 
+// AsCreated clears what the API server clears of an object it creates, where a file may have
+// written it: metadata.deletionTimestamp and deletionGracePeriodSeconds (rest.BeforeCreate,
+// k8s.io/apiserver v0.37.2 pkg/registry/rest/create.go; an update keeps the stored ones). An
+// object applied from a file is not being deleted, whatever the file says, and a custom check
+// that leaves objects being deleted alone judges it. (Its status, which the API server drops too,
+// is withheld from custom checks instead, and the built-in checks read it only where a scan may:
+// see the scan section of README.md.)
+func AsCreated(objs []*engine.Object) {
+	for _, o := range objs {
+		if o.Obj.GetDeletionTimestamp() != nil || o.Obj.GetDeletionGracePeriodSeconds() != nil {
+			o.Obj.SetDeletionTimestamp(nil)
+			o.Obj.SetDeletionGracePeriodSeconds(nil)
+		}
+	}
+}
+
 // LabelJobPods adds to each Job's pod template the labels the API server adds when the Job is
 // created (k8s.io/kubernetes pkg/registry/batch/job, generateSelector): job-name and
 // batch.kubernetes.io/job-name, set to the Job's name, unless spec.manualSelector is true or the

@@ -57,3 +57,36 @@ func TestACustomCheckOfStatusIsNotJudgedOnAManifestsStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestADeletionTimestampInAManifestIsNotTheClusters: the API server clears
+// metadata.deletionTimestamp and deletionGracePeriodSeconds on create (rest.BeforeCreate,
+// k8s.io/apiserver v0.37.2 pkg/registry/rest/create.go) and keeps the stored ones on update: an
+// object applied from a file is not being deleted. scan judged custom checks on what the file
+// wrote, so a custom check that leaves objects being deleted alone (has(deletionTimestamp) || ...,
+// as admission policies are written) passed a Deployment whose author added a deletionTimestamp,
+// at any --fail-on, where the same Deployment without it failed. scan now reads the objects as
+// created, without them.
+func TestADeletionTimestampInAManifestIsNotTheClusters(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile.yaml")
+	writeFile(t, profile, profileWith("  customChecks:\n"+
+		"  - id: custom-replicas\n    title: Deployments run two replicas\n    kinds: [Deployment]\n    criteria: [A1.2]\n    severity: Critical\n"+
+		"    expression: |-\n      has(object.metadata.deletionTimestamp) || object.spec.replicas >= 2\n"))
+	writeFile(t, filepath.Join(dir, "m", "d.yaml"), "apiVersion: apps/v1\nkind: Deployment\n"+
+		"metadata: {name: web, namespace: shop, deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 0}\n"+
+		"spec:\n  replicas: 1\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n"+
+		"      containers: [{name: app, image: 'registry.example.com/app:1.0'}]\n")
+	stdout, stderr, code := runScan(t, "", "-f", filepath.Join(dir, "m"), "--profile", profile, "-o", "json", "--show", "all", "--fail-on", "Critical")
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, r := range rep.Results {
+		if r.Check == "custom-replicas" && r.Result != "Fail" {
+			t.Errorf("custom-replicas: %s %q, want Fail (the Deployment runs 1 replica and is not being deleted once applied)", r.Result, r.Message)
+		}
+	}
+	if code != ExitFindings {
+		t.Errorf("exit %d, want %d\n%s", code, ExitFindings, stderr)
+	}
+}

@@ -206,6 +206,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			} else {
 				manifest.DefaultNamespace(got, opts.Namespace)
 			}
+			manifest.AsCreated(got)
 			manifest.LabelJobPods(got)
 			read += len(got)
 			if declared != nil {
