@@ -1085,10 +1085,14 @@ func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef)
 		}
 	}
 	switch {
-	case b.obj != nil && known != nil && b.obj.Annotations()[rbacv1.AutoUpdateAnnotationKey] == "false" && aggregatedClusterRole(b.obj) == nil:
+	case inv.Complete && b.obj != nil && known != nil && b.obj.Annotations()[rbacv1.AutoUpdateAnnotationKey] == "false" && aggregatedClusterRole(b.obj) == nil:
 		// Annotated rbac.authorization.kubernetes.io/autoupdate "false", the role opted out of
 		// reconciliation (k8s.io/component-helpers reconcile_role.go: Protected): the API server
-		// puts back none of the rules someone took out, and the role grants what it holds.
+		// puts back none of the rules someone took out, and the role grants what it holds. Only
+		// the cluster's role says so: every cluster has its bootstrap roles, and a copy in a
+		// scan's files is whatever their author wrote, which a team that may not update
+		// ClusterRoles cannot apply while its bindings to the real role are applied. In a scan
+		// the copy grants no less than Kubernetes' role (the case below).
 		b.perms = rolePermsOf(inv, b.obj)
 	case b.obj != nil && known != nil:
 		// The API server reconciles its bootstrap roles at every start: it puts back every
