@@ -1704,3 +1704,56 @@ func TestVariablesAScriptSetsToLiterals(t *testing.T) {
 		})
 	}
 }
+
+// mayNameProgramByEachPart is what mayNameProgram answers: whether text holds one of
+// programNameParts, looked for one part at a time.
+func mayNameProgramByEachPart(text string) bool {
+	return slices.ContainsFunc(programNameParts, func(p string) bool { return strings.Contains(text, p) })
+}
+
+// TestMayNameProgramFindsEveryPartAnywhere: mayNameProgram, which looks for every part of
+// programNameParts in one pass, finds each part at the start, in the middle and at the end of
+// a text, and nothing in a text of the parts each less its last byte.
+func TestMayNameProgramFindsEveryPartAnywhere(t *testing.T) {
+	for _, p := range programNameParts {
+		for _, text := range []string{p, p + " -x", "run " + p, "a/" + p + "-b", "x" + p} {
+			if !mayNameProgram(text) {
+				t.Errorf("mayNameProgram(%q) = false, want true (it holds %q)", text, p)
+			}
+		}
+		cut := p[:len(p)-1]
+		if got, want := mayNameProgram(cut), mayNameProgramByEachPart(cut); got != want {
+			t.Errorf("mayNameProgram(%q) = %v, want %v", cut, got, want)
+		}
+	}
+	for _, text := range []string{"", "m", "M", "MYSQL", "my sql", "echo hello", "7", "-", "configure  set", "\xff\xfe"} {
+		if got, want := mayNameProgram(text), mayNameProgramByEachPart(text); got != want {
+			t.Errorf("mayNameProgram(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+// FuzzMayNameProgram: mayNameProgram answers as looking for each of programNameParts in turn.
+func FuzzMayNameProgram(f *testing.F) {
+	for _, seed := range []string{"", "mysq", "mysql", "xmc", "7z", "configure set", "config  set", "-cl", "-cli", "ssh-keyge", "mosquitto"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if got, want := mayNameProgram(text), mayNameProgramByEachPart(text); got != want {
+			t.Errorf("mayNameProgram(%q) = %v, want %v", text, got, want)
+		}
+	})
+}
+
+// BenchmarkMayNameProgram reads a text like a Grafana dashboard's JSON in a ConfigMap, which
+// names no program (sec-configmap-credentials reads every value so).
+func BenchmarkMayNameProgram(b *testing.B) {
+	text := strings.Repeat(`{"datasource": "Prometheus", "expr": "sum(rate(istio_requests_total{reporter=\"destination\"}[1m])) by (destination_workload)", "legendFormat": "{{ destination_workload }}", "interval": "", "format": "time_series", "intervalFactor": 1, "refId": "A"},`+"\n", 300)
+	if mayNameProgram(text) {
+		b.Fatal("the text names a program")
+	}
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		mayNameProgram(text)
+	}
+}
