@@ -25,7 +25,6 @@ package secretrules
 
 import (
 	"encoding/binary"
-	"fmt"
 	"iter"
 	"math"
 	"regexp"
@@ -79,8 +78,13 @@ type file struct {
 }
 
 type allowlist struct {
-	and       bool
-	target    string // "secret", "match" or "line"
+	and    bool
+	target string // "secret", "match" or "line"
+	// exprs are compiled into regexes when the allowlist is first consulted (compile), as a
+	// rule's regex is when the rule first runs: a scan consults few of them, and compiling all
+	// up front was 0.27 ms of every scan's CPU.
+	exprs     []string
+	once      *sync.Once
 	regexes   []*regexp.Regexp
 	stopwords []string
 	// other is true when the allowlist also names paths or commits, which a fragment without
@@ -168,34 +172,28 @@ type keyword struct {
 	rules []int
 }
 
-var (
-	loadOnce sync.Once
-	loaded   *Rules
-	loadErr  error
-)
+// defaultSet is the rule set of defaultRules, made once.
+var defaultSet = sync.OnceValue(func() *Rules { return build(&defaultRules) })
 
 // Default returns the gitleaks default rules (gitleaks.toml, as defaultRules holds it),
-// compiled once.
+// compiled once. The error is nil: the rules are Go data, which TestRulesLoad compiles whole
+// (an error was the TOML parser's, when the file was parsed at run time).
 func Default() (*Rules, error) {
-	loadOnce.Do(func() { loaded, loadErr = build(&defaultRules) })
-	return loaded, loadErr
+	return defaultSet(), nil
 }
 
 // build makes the rule set of a gitleaks rule file. Each rule's regex is analysed and compiled
-// when the rule first runs (rule.compile), which panics on a regex that does not compile:
-// TestRulesLoad compiles every default rule.
-func build(f *file) (*Rules, error) {
+// when the rule first runs (rule.compile), and an allowlist's when it is first consulted
+// (allowlist.compile), which panic on a regex that does not compile: TestRulesLoad compiles
+// every default rule and allowlist.
+func build(f *file) *Rules {
 	r := &Rules{prefixIndex: new([1 << 16]uint16), spansFrom: 256}
 	globals := f.Allowlists
 	if f.Allowlist != nil {
 		globals = append(globals, *f.Allowlist)
 	}
 	for _, a := range globals {
-		al, err := compileAllowlist(a)
-		if err != nil {
-			return nil, fmt.Errorf("gitleaks global allowlist: %w", err)
-		}
-		r.global = append(r.global, al)
+		r.global = append(r.global, compileAllowlist(a))
 	}
 	words := map[string][]int{}
 	var order []string
@@ -210,11 +208,7 @@ func build(f *file) (*Rules, error) {
 			als = append(als, *fr.Allowlist)
 		}
 		for _, a := range als {
-			al, err := compileAllowlist(a)
-			if err != nil {
-				return nil, fmt.Errorf("gitleaks rule %s: %w", fr.ID, err)
-			}
-			ru.allowlists = append(ru.allowlists, al)
+			ru.allowlists = append(ru.allowlists, compileAllowlist(a))
 		}
 		idx := len(r.rules)
 		r.rules = append(r.rules, ru)
@@ -254,23 +248,28 @@ func build(f *file) (*Rules, error) {
 			r.third[g].add(kw.word[2])
 		}
 	}
-	return r, nil
+	return r
 }
 
-func compileAllowlist(a fileAllowlist) (allowlist, error) {
+// compileAllowlist makes an allowlist of a, whose regexes are compiled when it is first
+// consulted (allowlist.compile), which panics on one that does not compile: TestRulesLoad
+// compiles every default allowlist.
+func compileAllowlist(a fileAllowlist) allowlist {
 	al := allowlist{and: strings.EqualFold(a.Condition, "AND"), target: a.RegexTarget,
-		other: len(a.Paths) > 0 || len(a.Commits) > 0}
-	for _, s := range a.Regexes {
-		re, err := regexp.Compile(s)
-		if err != nil {
-			return al, fmt.Errorf("allowlist regex: %w", err)
-		}
-		al.regexes = append(al.regexes, re)
-	}
+		other: len(a.Paths) > 0 || len(a.Commits) > 0, exprs: a.Regexes, once: new(sync.Once)}
 	for _, w := range a.StopWords {
 		al.stopwords = append(al.stopwords, strings.ToLower(w))
 	}
-	return al, nil
+	return al
+}
+
+// compile compiles the allowlist's regexes, once.
+func (a *allowlist) compile() {
+	a.once.Do(func() {
+		for _, s := range a.exprs {
+			a.regexes = append(a.regexes, regexp.MustCompile(s))
+		}
+	})
 }
 
 // Find returns the findings in text, at most one per rule, in rule-file order.
@@ -882,6 +881,7 @@ func submatches(text string, loc []int) []string {
 func allowed(lists []allowlist, secret, match, line string) bool {
 	for i := range lists {
 		a := &lists[i]
+		a.compile()
 		target := secret
 		switch a.target {
 		case "match":

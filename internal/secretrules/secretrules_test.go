@@ -31,6 +31,31 @@ func TestRulesLoad(t *testing.T) {
 			r.rules[i].compile()
 		}()
 	}
+	// So is each allowlist's, when it is first consulted.
+	lists := map[string][]allowlist{"global": r.global}
+	for _, ru := range r.rules {
+		lists["rule "+ru.id] = ru.allowlists
+	}
+	n := 0
+	for name, ls := range lists {
+		for i := range ls {
+			func() {
+				defer func() {
+					if err := recover(); err != nil {
+						t.Errorf("an allowlist of %s does not compile: %v", name, err)
+					}
+				}()
+				ls[i].compile()
+				if len(ls[i].regexes) != len(ls[i].exprs) {
+					t.Errorf("an allowlist of %s compiled %d of its %d regexes", name, len(ls[i].regexes), len(ls[i].exprs))
+				}
+				n += len(ls[i].regexes)
+			}()
+		}
+	}
+	if n < 40 {
+		t.Errorf("only %d allowlist regexes compiled", n)
+	}
 }
 
 func TestFind(t *testing.T) {
