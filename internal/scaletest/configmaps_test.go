@@ -1,0 +1,191 @@
+package scaletest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+)
+
+// BenchmarkOperatorBesideTenantConfigMaps measures what a tenant's ConfigMaps cost the operator
+// process in memory: it starts the operator on a cluster with one tenant namespace, reads its
+// live heap (after a forced GC, through --pprof-bind-address), has the tenant create
+// SOC2_SCALE_CONFIGMAPS ConfigMaps (default 200) of SOC2_SCALE_CONFIGMAP_KIB KiB each (default
+// 512) and one that holds a credential, waits until the namespace's report fails that one (the
+// operator has cached and judged them all), and reads the live heap again. It reports the live
+// heap before and after (heap-before-MiB, heap-after-MiB), their difference per ConfigMap
+// (heap-per-configmap-KiB) and the manager's peak resident memory (peak-rss-MiB).
+//
+//	go test ./internal/scaletest -run '^$' -bench OperatorBesideTenantConfigMaps -benchtime 1x
+func BenchmarkOperatorBesideTenantConfigMaps(b *testing.B) {
+	count := envInt("SOC2_SCALE_CONFIGMAPS", 200)
+	kib := envInt("SOC2_SCALE_CONFIGMAP_KIB", 512)
+	ctx := context.Background()
+	bin, err := testenv.BuildOperator()
+	if err != nil {
+		b.Fatal(err)
+	}
+	env, cfg, err := testenv.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = env.Stop() })
+	cfg.QPS, cfg.Burst = 2000, 4000
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const ns = "tenant"
+	for _, o := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: engine.DefaultAdminNamespace}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"team": ns}}},
+		&v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "scale"},
+			Spec: v1alpha1.ComplianceProfileSpec{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": ns}}}},
+	} {
+		if err := k8s.Create(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "soc2-configmaps-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = os.RemoveAll(dir) })
+	kubeconfig, err := testenv.AdminKubeconfig(env, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pprofPort, err := testenv.FreePort()
+	if err != nil {
+		b.Fatal(err)
+	}
+	pprofURL := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap?gc=1&debug=1", pprofPort)
+	mgr, err := testenv.StartManager(bin, kubeconfig, "--admin-namespace", engine.DefaultAdminNamespace,
+		"--pprof-bind-address", fmt.Sprintf("127.0.0.1:%d", pprofPort))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = mgr.Stop(10 * time.Second) })
+	if err := mgr.WaitReady(2 * time.Minute); err != nil {
+		b.Fatal(err)
+	}
+	report := types.NamespacedName{Namespace: ns, Name: "scale"}
+	testenv.Eventually(b, 2*time.Minute, "the tenant's first report", func() error {
+		rep := &v1alpha1.ComplianceReport{}
+		if err := k8s.Get(ctx, report, rep); err != nil {
+			return err
+		}
+		if rep.Status.Result == "" {
+			return fmt.Errorf("no status yet")
+		}
+		return nil
+	})
+	before, err := liveHeap(pprofURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	random := rand.New(rand.NewPCG(3, 4))
+	start := time.Now()
+	for i := range count {
+		if err := k8s.Create(ctx, harmlessConfigMap(ns, fmt.Sprintf("settings-%d", i), kib<<10, random)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	leak := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "leak"},
+		Data: map[string]string{"database.properties": "db.user=orders\ndb.password=Orders-2024-x9Kq\n"}}
+	if err := k8s.Create(ctx, leak); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("created %d ConfigMaps of %d KiB in %s", count, kib, time.Since(start).Round(time.Millisecond))
+	b.ResetTimer()
+	testenv.Eventually(b, 5*time.Minute, "the report fails ConfigMap leak", func() error {
+		rep := &v1alpha1.ComplianceReport{}
+		if err := k8s.Get(ctx, report, rep); err != nil {
+			return err
+		}
+		for _, f := range rep.Status.Findings {
+			if f.Check == "sec-configmap-credentials" && f.Resource.Name == "leak" && f.Result == v1alpha1.ResultFail {
+				return nil
+			}
+		}
+		return fmt.Errorf("no failing sec-configmap-credentials finding on ConfigMap leak")
+	})
+	b.StopTimer()
+	after, err := liveHeap(pprofURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rss, err := mgr.PeakRSS()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("live heap %.1f MiB before, %.1f MiB after %d ConfigMaps of %d KiB; peak RSS %.1f MiB",
+		float64(before)/(1<<20), float64(after)/(1<<20), count, kib, float64(rss)/(1<<20))
+	b.ReportMetric(float64(before)/(1<<20), "heap-before-MiB")
+	b.ReportMetric(float64(after)/(1<<20), "heap-after-MiB")
+	b.ReportMetric(float64(after-before)/float64(count+1)/1024, "heap-per-configmap-KiB")
+	b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MiB")
+}
+
+// harmlessConfigMap is a ConfigMap of about size bytes of random lower-case words in keys of 64
+// KiB, none of which the credential rules flag.
+func harmlessConfigMap(namespace, name string, size int, random *rand.Rand) *corev1.ConfigMap {
+	const letters = "abcdefghijklmnopqrstuvwxyz"
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Data: map[string]string{}}
+	for k := 0; size > 0; k++ {
+		n := min(size, 64<<10)
+		size -= n
+		var sb strings.Builder
+		for sb.Len() < n {
+			w := 3 + random.IntN(6)
+			for range w {
+				sb.WriteByte(letters[random.IntN(len(letters))])
+			}
+			sb.WriteByte(' ')
+		}
+		cm.Data[fmt.Sprintf("notes-%d.txt", k)] = sb.String()[:n]
+	}
+	return cm
+}
+
+// liveHeap is the operator's live heap: HeapAlloc of the runtime's statistics right after the
+// garbage collection that /debug/pprof/heap?gc=1 runs.
+func liveHeap(url string) (int64, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "# HeapAlloc = "); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no HeapAlloc in %s", url)
+}
