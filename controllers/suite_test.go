@@ -34,6 +34,8 @@ var (
 	k8s        client.Client
 	scheme     *runtime.Scheme
 	metricsURL string
+	// operatorCache is the operator's informer cache, for tests of what it keeps.
+	operatorCache client.Reader
 	// approver is a second user who approves the exceptions tests create as the admin.
 	approver client.Client
 	// clk is the operator's clock: it stands still unless a test moves it with advance, so that
@@ -212,6 +214,7 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	metricsURL = operator.MetricsURL
+	operatorCache = operator.Manager.GetCache()
 	ctx := context.Background()
 	if approver, err = testenv.ApproverClient(env, k8s); err != nil {
 		return 0, err

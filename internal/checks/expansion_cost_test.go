@@ -194,7 +194,7 @@ func TestInjectedKeysCompareEachKeyWithItsOwnInjections(t *testing.T) {
 		envInjection{ConfigMapEnv: engine.ConfigMapEnv{ConfigMap: "settings", Key: "k7", Name: "API_TOKEN"}, workload: w, container: "app"})
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings", Namespace: "tenant"}, Data: data}
 	work := 0
-	out := injectedKeys(injections, cm, []string{`"k3" (gitleaks rule x)`}, &expansion{left: expansionAllowance}, &work)
+	out, _ := injectedKeys(injections, cm, nil, []string{`"k3" (gitleaks rule x)`}, &expansion{left: expansionAllowance}, &work)
 	if len(out) != 1 || !strings.HasPrefix(out[0], `"k7" (injected as API_TOKEN`) {
 		t.Errorf("found %q, want k7 injected as API_TOKEN", out)
 	}

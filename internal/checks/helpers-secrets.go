@@ -227,12 +227,72 @@ func literalCredential(value string) bool {
 // credential: literalCredential, unless it is a count (countOf) or a switch, "0" or "1"
 // (MYSQL_ALLOW_EMPTY_PASSWORD=1, MYSQL_RANDOM_ROOT_PASSWORD=1 in the official MySQL image).
 func credentialValue(name, value string) bool {
-	switch strings.TrimSpace(value) {
-	case "0", "1":
+	switch credentialValueClass(value) {
+	case neverCredential:
+		return false
+	case alwaysCredential:
+		return true
+	}
+	return !countOf(name, value) && !namedPlaceholder(name, value) && !checksumDigest(name, value)
+}
+
+// credentialClass is what credentialValue says of a value whatever the name it is set for.
+type credentialClass int
+
+const (
+	// credentialByName: the name decides (countOf, namedPlaceholder, checksumDigest).
+	credentialByName credentialClass = iota
+	// neverCredential: no literal, a switch or a user interface's text, under any name.
+	neverCredential
+	// alwaysCredential: a literal none of countOf, namedPlaceholder and checksumDigest takes for
+	// anything else, under any name.
+	alwaysCredential
+)
+
+// credentialValueClass is what credentialValue says of value whatever the name, as far as the
+// value alone decides it: a digest of a ConfigMap (DigestConfigMap) keeps it instead of a value
+// too large to keep.
+func credentialValueClass(value string) credentialClass {
+	v := strings.TrimSpace(value)
+	switch {
+	case v == "0", v == "1", !literalCredential(value), credentialProse(value):
+		return neverCredential
+	case strings.TrimLeft(v, "0123456789") == "", placeholderShaped(v), hexDigestShaped(v):
+		// What countOf, namedPlaceholder or checksumDigest may take for a count, a
+		// placeholder or a checksum, as the name says.
+		return credentialByName
+	}
+	return alwaysCredential
+}
+
+// placeholderShaped reports whether v (trimmed) has the shape namedPlaceholder reads: letters,
+// in words joined by single '_' or '-'.
+func placeholderShaped(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case (c == '_' || c == '-') && i > 0 && i < len(v)-1 && v[i-1] != '_' && v[i-1] != '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// hexDigestShaped reports whether v (trimmed) has the shape checksumDigest reads: a hexadecimal
+// digest's length and digits.
+func hexDigestShaped(v string) bool {
+	switch len(v) {
+	case 32, 40, 56, 64, 96, 128:
+	default:
 		return false
 	}
-	return literalCredential(value) && !countOf(name, value) && !namedPlaceholder(name, value) && !credentialProse(value) &&
-		!checksumDigest(name, value)
+	for i := 0; i < len(v); i++ {
+		if !isHexDigit(v[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // proseCredentialWords are the words with which a user interface's text names a credential.

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -120,11 +121,28 @@ var secConfigmapCredentials = &engine.Check{
 			ctx.NotAssessed("", err.Error())
 			return
 		}
-		found := configMapCredentials(cm)
-		injected, x := injectedCredentials(ctx.Inventory, o, cm, found)
+		// A ConfigMap the operator's informer cache did not keep whole is judged by the digest
+		// it kept (DigestConfigMap), to the same findings.
+		d, digested := o.Digest.(*configMapDigest)
+		if digested && d.unreadable {
+			ctx.NotAssessed("", "the digest the operator's cache kept of the ConfigMap could not be read")
+			return
+		}
+		var found []string
+		if digested {
+			found = d.found(d.Keys, d.KeysCount)
+		} else {
+			found = configMapCredentials(cm)
+		}
+		injected, x, undecided := injectedCredentials(ctx.Inventory, o, cm, found, d)
 		found = append(found, injected...)
-		found = append(found, lastAppliedCredentials(cm)...)
-		found = append(found, annotationCredentials(cm)...)
+		if digested {
+			found = append(found, d.found(d.LastApplied, d.LastAppliedCount)...)
+			found = append(found, d.found(d.Annotations, d.AnnotationsCount)...)
+		} else {
+			found = append(found, lastAppliedCredentials(cm)...)
+			found = append(found, annotationCredentials(cm)...)
+		}
 		if len(found) == 0 {
 			if in := unfollowed(ctx.Inventory, o); in != nil {
 				ctx.NotAssessed("", fmt.Sprintf("%s/%s container %s takes more of its keys through $(VAR) references "+
@@ -134,6 +152,10 @@ var secConfigmapCredentials = &engine.Check{
 			if x.over {
 				ctx.NotAssessed("", fmt.Sprintf("the $(VAR) references of the workloads that take its keys expand to more than "+
 					"their values, its own data and %d KiB; what they expand to was not read", expansionAllowance>>10))
+				return
+			}
+			if undecided != "" {
+				ctx.NotAssessed("", undecided)
 				return
 			}
 			ctx.Pass("")
@@ -503,25 +525,43 @@ func envInjections(inv *engine.Inventory) map[[2]string][]envInjection {
 // file a credential's _FILE variable names), as the kubelet would give it, in key order (Data,
 // then BinaryData). The workloads' references to the keys are expanded within the bound x
 // returns: the injections' own values, the ConfigMap's data and expansionAllowance.
-func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.ConfigMap, found []string) ([]string, *expansion) {
+//
+// With a digest d (a ConfigMap the operator's cache did not keep whole, DigestConfigMap), cm's
+// Data holds the keys d kept the values of; the third value says why what the workloads take
+// of the others cannot be decided ("" when it can).
+func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.ConfigMap, found []string, d *configMapDigest) ([]string, *expansion, string) {
 	x := &expansion{}
 	injections := envInjections(inv)[[2]string{o.Namespace, o.Name}]
 	if len(injections) == 0 {
-		return nil, x
+		return nil, x, ""
 	}
 	x.left = expansionAllowance
 	for _, in := range injections {
 		x.left += len(in.Value)
 	}
-	for _, v := range cm.Data {
-		x.left += len(v)
+	binaryKeys := slices.Sorted(maps.Keys(cm.BinaryData))
+	var unkept map[string]credentialClass
+	undecided := ""
+	if d != nil {
+		x.left += d.DataValues
+		binaryKeys, unkept = d.BinaryKeys, d.Unkept
+		if d.Truncated {
+			undecided = d.truncatedTaken(injections, cm)
+		}
+	} else {
+		for _, v := range cm.Data {
+			x.left += len(v)
+		}
 	}
-	out := injectedKeys(injections, cm, found, x, new(int))
+	out, why := injectedKeys(injections, cm, unkept, found, x, new(int))
+	if undecided == "" {
+		undecided = why
+	}
 	// A volume holds binaryData keys as files as well (pkg/volume/configmap MakePayload); only
 	// Data reaches the environment.
-	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
+	for _, k := range binaryKeys {
 		quoted := fmt.Sprintf("%q ", k)
-		if !literalCredential(string(cm.BinaryData[k])) || slices.ContainsFunc(found, func(f string) bool { return strings.HasPrefix(f, quoted) }) {
+		if d == nil && !literalCredential(string(cm.BinaryData[k])) || slices.ContainsFunc(found, func(f string) bool { return strings.HasPrefix(f, quoted) }) {
 			continue
 		}
 		for _, in := range injections {
@@ -531,7 +571,7 @@ func injectedCredentials(inv *engine.Inventory, o *engine.Object, cm *corev1.Con
 			}
 		}
 	}
-	return out, x
+	return out, x, undecided
 }
 
 // unfollowed is an injection of the ConfigMap o whose keys were not all followed
@@ -551,7 +591,12 @@ func unfollowed(inv *engine.Inventory, o *engine.Object) *envInjection {
 // injection order, and work counts them: compared with every injection, a ConfigMap of 5,000
 // keys taken one each by a Pod of 5,000 variables was 25 million comparisons, 550 ms on every
 // evaluation of the namespace.
-func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []string, x *expansion, work *int) []string {
+//
+// unkept are keys of the ConfigMap a workload may take as a credential whose values are not in
+// cm (DigestConfigMap), with what credentialValue says of each whatever the name: they are
+// compared as the others, and the second value says why an injection whose outcome the value
+// decides cannot be decided ("" when none does).
+func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, unkept map[string]credentialClass, found []string, x *expansion, work *int) ([]string, string) {
 	// The keys found already: each finding starts with its key, quoted.
 	foundKeys := map[string]bool{}
 	for _, f := range found {
@@ -573,8 +618,14 @@ func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []strin
 		}
 	}
 	var out []string
-	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
-		if !literalCredential(cm.Data[k]) || foundKeys[strconv.Quote(k)] {
+	undecided := ""
+	keys := slices.Sorted(maps.Keys(cm.Data))
+	if len(unkept) > 0 {
+		keys = slices.Sorted(slices.Values(append(slices.Clip(keys), slices.Collect(maps.Keys(unkept))...)))
+	}
+	for _, k := range keys {
+		value, kept := cm.Data[k]
+		if kept && !literalCredential(value) || foundKeys[strconv.Quote(k)] {
 			continue
 		}
 		named := byKey[k]
@@ -613,7 +664,21 @@ func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []strin
 				}
 				continue
 			}
-			if credentialName(name) && credentialValue(name, cm.Data[k]) {
+			if !kept {
+				// The value was not kept: what credentialValue says of it whatever the name
+				// decides, but for a count, a placeholder or a checksum, and a $(VAR)
+				// reference's expansion, which the value decides.
+				class := unkept[k]
+				if credentialName(name) && class == alwaysCredential {
+					out = append(out, fmt.Sprintf("%q (injected as %s into %s/%s container %s)", k, name, in.workload.Kind, in.workload.Name, in.container))
+					break
+				}
+				if credentialName(name) && class == credentialByName || in.Value != "" {
+					undecided = cmp.Or(undecided, unkeptTaken(in, k))
+				}
+				continue
+			}
+			if credentialName(name) && credentialValue(name, value) {
 				out = append(out, fmt.Sprintf("%q (injected as %s into %s/%s container %s)", k, name, in.workload.Kind, in.workload.Name, in.container))
 				break
 			}
@@ -630,16 +695,23 @@ func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, found []strin
 			// A value referring to the key again and again ($(X)$(X)...) is as many copies of
 			// it: expanded without bound, 2,000 references to a key of 10 KB were 20 MB, read
 			// for URLs and settings on every evaluation of the namespace.
-			value := expandWithin(in.Value, map[string]string{in.Ref: cm.Data[k]}, x)
-			if !urlPassword(in.Value) && urlPassword(value) {
+			expanded := expandWithin(in.Value, map[string]string{in.Ref: value}, x)
+			if !urlPassword(in.Value) && urlPassword(expanded) {
 				out = append(out, fmt.Sprintf("%q (expanded into the password of a URL in %s of %s/%s container %s)", k, where, in.workload.Kind, in.workload.Name, in.container))
 				break
 			}
-			if len(credentialSettings(in.Value, 1)) == 0 && len(credentialSettings(value, 1)) > 0 {
+			if len(credentialSettings(in.Value, 1)) == 0 && len(credentialSettings(expanded, 1)) > 0 {
 				out = append(out, fmt.Sprintf("%q (expanded into a credential setting in %s of %s/%s container %s)", k, where, in.workload.Kind, in.workload.Name, in.container))
 				break
 			}
 		}
 	}
-	return out
+	return out, undecided
+}
+
+// unkeptTaken says that the injection in takes the key k, whose value a digest did not keep
+// (DigestConfigMap), in a way its value decides.
+func unkeptTaken(in envInjection, k string) string {
+	return fmt.Sprintf("%s/%s container %s takes key %q, whose value the operator did not keep (the ConfigMap is over %d KiB); what it holds was not read",
+		in.workload.Kind, in.workload.Name, in.container, k, configMapKeptWhole>>10)
 }

@@ -214,6 +214,7 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 	var vars any = map[string]any{"object": object, "podSpec": podSpec}
 	prg := programs.plain
 	withheld := withheldOf(ctx.withheld, obj.Kind, programs.reads)
+	withheld = append(withheld, withheldOf(obj.Withheld, obj.Kind, programs.reads)...)
 	if templateAsPod {
 		withheld = append(withheld, withheldOf(templateUndecided, "", programs.reads)...)
 	}

@@ -57,6 +57,16 @@ type Object struct {
 	// --namespace (as kubectl apply would): checks about the namespace itself cannot decide.
 	NamespaceDefaulted bool
 
+	// Withheld are fields of this object the evaluation lacks though the API server holds them,
+	// beside those of Options.Withheld: the data of a ConfigMap larger than the operator's
+	// informer cache keeps whole. A custom check that reads one is NotAssessed on the object.
+	Withheld []WithheldField
+
+	// Digest is what the built-in checks read of the whole object, computed from it when the
+	// operator's informer cache received it and the object itself is not kept whole; nil for an
+	// object read whole. Its type belongs to the checks that read it.
+	Digest any
+
 	// compacted is true for the compact form of a workload a Stream keeps (Stream.Compact).
 	compacted bool
 

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
@@ -94,6 +96,11 @@ func (g *Gatherer) Gather(ctx context.Context, scope Scope) ([]*engine.Object, e
 				if !scope.Namespaces[obj.GetNamespace()] && !k.Everywhere {
 					continue
 				}
+			}
+			if cm, ok := obj.(*corev1.ConfigMap); ok {
+				// A ConfigMap the operator's cache did not keep whole is judged by its digest.
+				out = append(out, checks.CachedConfigMap(cm, apiVersion))
+				continue
 			}
 			out = append(out, engine.NewObject(obj, apiVersion, k.GVK.Kind))
 		}

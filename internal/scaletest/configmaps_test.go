@@ -23,6 +23,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
+	"github.com/soc2-operator/soc2-operator/internal/testgen"
 )
 
 // BenchmarkOperatorBesideTenantConfigMaps measures what a tenant's ConfigMaps cost the operator
@@ -109,7 +110,7 @@ func BenchmarkOperatorBesideTenantConfigMaps(b *testing.B) {
 	random := rand.New(rand.NewPCG(3, 4))
 	start := time.Now()
 	for i := range count {
-		if err := k8s.Create(ctx, harmlessConfigMap(ns, fmt.Sprintf("settings-%d", i), kib<<10, random)); err != nil {
+		if err := k8s.Create(ctx, testgen.HarmlessConfigMap(ns, fmt.Sprintf("settings-%d", i), kib<<10, random)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -147,27 +148,6 @@ func BenchmarkOperatorBesideTenantConfigMaps(b *testing.B) {
 	b.ReportMetric(float64(after)/(1<<20), "heap-after-MiB")
 	b.ReportMetric(float64(after-before)/float64(count+1)/1024, "heap-per-configmap-KiB")
 	b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MiB")
-}
-
-// harmlessConfigMap is a ConfigMap of about size bytes of random lower-case words in keys of 64
-// KiB, none of which the credential rules flag.
-func harmlessConfigMap(namespace, name string, size int, random *rand.Rand) *corev1.ConfigMap {
-	const letters = "abcdefghijklmnopqrstuvwxyz"
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Data: map[string]string{}}
-	for k := 0; size > 0; k++ {
-		n := min(size, 64<<10)
-		size -= n
-		var sb strings.Builder
-		for sb.Len() < n {
-			w := 3 + random.IntN(6)
-			for range w {
-				sb.WriteByte(letters[random.IntN(len(letters))])
-			}
-			sb.WriteByte(' ')
-		}
-		cm.Data[fmt.Sprintf("notes-%d.txt", k)] = sb.String()[:n]
-	}
-	return cm
 }
 
 // liveHeap is the operator's live heap: HeapAlloc of the runtime's statistics right after the

@@ -3,6 +3,7 @@ package testgen
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +21,27 @@ func LargeConfigMap(namespace, name string, random *rand.Rand) *corev1.ConfigMap
 			v[j] = chars[random.IntN(len(chars))]
 		}
 		cm.Data[fmt.Sprintf("key-%d", k)] = "password=" + string(v)
+	}
+	return cm
+}
+
+// HarmlessConfigMap is a ConfigMap of about size bytes of random lower-case words, in keys of
+// at most 64 KiB (notes-0.txt, ...), none of which the credential rules flag. random makes it
+// repeatable.
+func HarmlessConfigMap(namespace, name string, size int, random *rand.Rand) *corev1.ConfigMap {
+	const letters = "abcdefghijklmnopqrstuvwxyz"
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Data: map[string]string{}}
+	for k := 0; size > 0; k++ {
+		n := min(size, 64<<10)
+		size -= n
+		var sb strings.Builder
+		for sb.Len() < n {
+			for range 3 + random.IntN(6) {
+				sb.WriteByte(letters[random.IntN(len(letters))])
+			}
+			sb.WriteByte(' ')
+		}
+		cm.Data[fmt.Sprintf("notes-%d.txt", k)] = sb.String()[:n]
 	}
 	return cm
 }

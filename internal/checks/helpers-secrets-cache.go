@@ -1,0 +1,279 @@
+package checks
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/secretrules"
+)
+
+// What the operator's informer cache keeps of a ConfigMap (DigestConfigMap). A tenant decides
+// how large their ConfigMaps are: kept whole, 200 of 512 KiB held 103 MiB of the operator's
+// heap (BenchmarkOperatorBesideTenantConfigMaps), and 500 of 1 MiB are past the Deployment's
+// 512 MiB limit, which an OOM-killed operator writes no report for anyone under.
+const (
+	// configMapKeptWhole bounds the ConfigMap kept whole: the bytes of its data, binaryData and
+	// annotations (kubectl's last-applied-configuration among them unless it holds the data as
+	// it is, which the cache drops).
+	configMapKeptWhole = 16 << 10
+	// configMapKeptValues bounds the keys and values a digest keeps of the data keys a workload
+	// may take as a credential (digestCandidates), smallest first.
+	configMapKeptValues = 4 << 10
+	// configMapKeptNames bounds the names a digest keeps of the candidate keys whose values it
+	// does not keep, and of binaryData keys.
+	configMapKeptNames = 4 << 10
+	// configMapKeptAnnotations bounds the annotations a digest keeps (but kubectl's
+	// last-applied-configuration, whose key it keeps with an empty value).
+	configMapKeptAnnotations = 4 << 10
+)
+
+// ConfigMapDigestAnnotation holds, on a ConfigMap in the operator's informer cache, the digest
+// (configMapDigest, as JSON) of the ConfigMap it was before the cache left out its data. The
+// API server refuses the key (an annotation's name has no blank), so no ConfigMap it serves
+// carries one: a tenant cannot hand the operator a digest. Only CachedConfigMap reads it, for
+// objects read from the cache; scan and the webhook's request never trust it.
+const ConfigMapDigestAnnotation = "soc2-operator.io/configmap digest"
+
+// configMapDigest is what sec-configmap-credentials reads of a ConfigMap the operator's
+// informer cache did not keep whole, computed from the whole ConfigMap when the cache received
+// it: the findings that depend on the ConfigMap alone (the first maxNamed of each, which is all
+// its message names, and how many there are), and what the findings that depend on the
+// namespace's workloads (injectedCredentials) read of it.
+type configMapDigest struct {
+	// Bytes are the ConfigMap's data, binaryData and annotations, in bytes.
+	Bytes int `json:"bytes"`
+	// Keys, LastApplied and Annotations are the first findings of configMapCredentials,
+	// lastAppliedCredentials and annotationCredentials, and the Counts how many there are.
+	Keys             []string `json:"keys,omitempty"`
+	KeysCount        int      `json:"keysCount,omitempty"`
+	LastApplied      []string `json:"lastApplied,omitempty"`
+	LastAppliedCount int      `json:"lastAppliedCount,omitempty"`
+	Annotations      []string `json:"annotations,omitempty"`
+	AnnotationsCount int      `json:"annotationsCount,omitempty"`
+	// DataValues are the bytes of the data's values (the bound of $(VAR) expansion, expansion).
+	DataValues int `json:"dataValues"`
+	// Unkept are the data keys a workload may take as a credential whose values were not kept
+	// (the ConfigMap's Data keeps the others), each with what credentialValue says of its value
+	// whatever the variable's name (credentialValueClass); BinaryKeys the binaryData keys a
+	// workload may mount as a credential's file, in key order. Truncated is set when there were
+	// more than their bound names: a workload that takes any key not named is undecided.
+	Unkept     map[string]credentialClass `json:"unkept,omitempty"`
+	BinaryKeys []string                   `json:"binaryKeys,omitempty"`
+	Truncated  bool                       `json:"truncated,omitempty"`
+	// AnnotationsWithheld is set when the annotations were not kept.
+	AnnotationsWithheld bool `json:"annotationsWithheld,omitempty"`
+	// unreadable is set on a digest CachedConfigMap could not decode.
+	unreadable bool
+}
+
+// DigestConfigMap is what the operator's informer cache keeps of cm (it rewrites cm, which the
+// cache gives it to transform): cm as it is when its data, binaryData and annotations take no
+// more than configMapKeptWhole bytes (false); else (true) cm without its binaryData, with of its
+// data only the keys a workload of its namespace may take as a credential, smallest first
+// within configMapKeptValues, its annotations when they take no more than
+// configMapKeptAnnotations, and a digest of what sec-configmap-credentials reads of the whole
+// ConfigMap (configMapDigest). The check judges the digest as it judges the whole ConfigMap,
+// to the same verdict (TestDigestedConfigMapsAreJudgedAsWhole), but for a workload taking
+// a key whose value was not kept into a credential-like variable or a $(VAR) reference, which
+// is NotAssessed unless another key fails. A ConfigMap that already carries a digest (only
+// this function adds one) is kept as it is.
+func DigestConfigMap(cm *corev1.ConfigMap) bool {
+	return digestConfigMap(cm, keptLimits)
+}
+
+// digestLimits are the bounds of what DigestConfigMap keeps (tests lower them).
+type digestLimits struct{ whole, values, names, annotations int }
+
+var keptLimits = digestLimits{whole: configMapKeptWhole, values: configMapKeptValues, names: configMapKeptNames,
+	annotations: configMapKeptAnnotations}
+
+func digestConfigMap(cm *corev1.ConfigMap, limits digestLimits) bool {
+	if _, ok := cm.Annotations[ConfigMapDigestAnnotation]; ok {
+		return true
+	}
+	if _, err := secretrules.Default(); err != nil {
+		// The check judges no ConfigMap (NotAssessed); keep it whole rather than a digest of
+		// rules that did not load.
+		return false
+	}
+	size := 0
+	for k, v := range cm.Data {
+		size += len(k) + len(v)
+	}
+	for k, v := range cm.BinaryData {
+		size += len(k) + len(v)
+	}
+	annotations := 0
+	for k, v := range cm.Annotations {
+		if k == corev1.LastAppliedConfigAnnotation {
+			if !lastAppliedHoldsData(cm) {
+				size += len(k) + len(v)
+			}
+			continue
+		}
+		annotations += len(k) + len(v)
+	}
+	size += annotations
+	if size <= limits.whole {
+		return false
+	}
+	d := &configMapDigest{Bytes: size}
+	keys := configMapCredentials(cm)
+	d.Keys, d.KeysCount = firstNamed(keys)
+	d.LastApplied, d.LastAppliedCount = firstNamed(lastAppliedCredentials(cm))
+	d.Annotations, d.AnnotationsCount = firstNamed(annotationCredentials(cm))
+	found := map[string]bool{}
+	for _, f := range keys {
+		if q, err := strconv.QuotedPrefix(f); err == nil {
+			found[q] = true
+		}
+	}
+	// The data keys a workload may take as a credential: what injectedKeys reads.
+	var candidates []string
+	for k, v := range cm.Data {
+		d.DataValues += len(v)
+		if literalCredential(v) && !found[strconv.Quote(k)] {
+			candidates = append(candidates, k)
+		}
+	}
+	slices.SortFunc(candidates, func(a, b string) int {
+		return cmp.Or(cmp.Compare(len(a)+len(cm.Data[a]), len(b)+len(cm.Data[b])), cmp.Compare(a, b))
+	})
+	kept := map[string]string{}
+	values, names := limits.values, limits.names
+	for _, k := range candidates {
+		switch n := len(k) + len(cm.Data[k]); {
+		case n <= values:
+			kept[k] = cm.Data[k]
+			values -= n
+		case len(k)+4 <= names:
+			if d.Unkept == nil {
+				d.Unkept = map[string]credentialClass{}
+			}
+			d.Unkept[k] = credentialValueClass(cm.Data[k])
+			names -= len(k) + 4
+		default:
+			d.Truncated = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
+		if !literalCredential(string(cm.BinaryData[k])) || found[strconv.Quote(k)] {
+			continue
+		}
+		if len(k) > names {
+			d.Truncated = true
+			continue
+		}
+		d.BinaryKeys = append(d.BinaryKeys, k)
+		names -= len(k)
+	}
+	var keptAnnotations map[string]string
+	if annotations <= limits.annotations {
+		keptAnnotations = maps.Clone(cm.Annotations)
+		if _, ok := keptAnnotations[corev1.LastAppliedConfigAnnotation]; ok {
+			// As stripObject leaves it: the key, for a custom check that asks for it.
+			keptAnnotations[corev1.LastAppliedConfigAnnotation] = ""
+		}
+	} else {
+		d.AnnotationsWithheld = true
+	}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return false
+	}
+	if keptAnnotations == nil {
+		keptAnnotations = map[string]string{}
+	}
+	keptAnnotations[ConfigMapDigestAnnotation] = string(raw)
+	cm.Annotations = keptAnnotations
+	cm.Data = nil
+	if len(kept) > 0 {
+		cm.Data = kept
+	}
+	cm.BinaryData = nil
+	return true
+}
+
+// lastAppliedHoldsData reports whether kubectl's last-applied-configuration annotation of cm
+// holds its data as it is (which the cache drops, and which adds no finding).
+func lastAppliedHoldsData(cm *corev1.ConfigMap) bool {
+	var applied corev1.ConfigMap
+	return json.Unmarshal([]byte(cm.Annotations[corev1.LastAppliedConfigAnnotation]), &applied) == nil &&
+		maps.Equal(applied.Data, cm.Data) && maps.EqualFunc(applied.BinaryData, cm.BinaryData, bytes.Equal)
+}
+
+// firstNamed is the first maxNamed of items (all few names) and how many there are.
+func firstNamed(items []string) ([]string, int) {
+	return items[:min(len(items), maxNamed)], len(items)
+}
+
+// CachedConfigMap is the engine object of cm as read from the operator's informer cache: with
+// a digest (DigestConfigMap), the ConfigMap without it, the digest for sec-configmap-credentials
+// (engine.Object.Digest) and the fields the cache did not keep withheld from custom checks
+// (engine.Object.Withheld). cm itself is the cache's and is not changed.
+func CachedConfigMap(cm *corev1.ConfigMap, apiVersion string) *engine.Object {
+	raw, ok := cm.Annotations[ConfigMapDigestAnnotation]
+	if !ok {
+		return engine.NewObject(cm, apiVersion, "ConfigMap")
+	}
+	c := *cm
+	c.Annotations = maps.Clone(cm.Annotations)
+	delete(c.Annotations, ConfigMapDigestAnnotation)
+	if len(c.Annotations) == 0 {
+		c.Annotations = nil
+	}
+	d := &configMapDigest{}
+	if err := json.Unmarshal([]byte(raw), d); err != nil {
+		d = &configMapDigest{unreadable: true}
+	}
+	o := engine.NewObject(&c, apiVersion, "ConfigMap")
+	o.Digest = d
+	why := fmt.Sprintf("the operator does not keep a ConfigMap's data over %d KiB (its informer cache keeps a digest of what the built-in checks read)", configMapKeptWhole>>10)
+	o.Withheld = []engine.WithheldField{
+		{Kind: "ConfigMap", Path: []string{"data"}, Why: why},
+		{Kind: "ConfigMap", Path: []string{"binaryData"}, Why: why},
+	}
+	if d.AnnotationsWithheld || d.unreadable {
+		o.Withheld = append(o.Withheld, engine.WithheldField{Kind: "ConfigMap", Path: []string{"metadata", "annotations"}, Why: why})
+	}
+	return o
+}
+
+// found is the findings of the digest's ConfigMap that depend on it alone, in the order the
+// check lists them for the whole ConfigMap (configMapCredentials, then, after the injected
+// ones, lastAppliedCredentials and annotationCredentials), those past the first maxNamed of
+// each as "": few names only the first maxNamed of them all and counts the rest.
+func (d *configMapDigest) found(kept []string, count int) []string {
+	out := slices.Clone(kept)
+	for len(out) < count {
+		out = append(out, "")
+	}
+	return out
+}
+
+// truncatedTaken says why what the injections of the digest's ConfigMap take of it cannot be
+// decided when the digest names only some of the keys a workload may take as a credential
+// (Truncated): an injection of every key (envFrom), or of a key it neither kept (cm's Data) nor
+// named, may take one it did not name. "" when there is none.
+func (d *configMapDigest) truncatedTaken(injections []envInjection, cm *corev1.ConfigMap) string {
+	for _, in := range injections {
+		if in.Unfollowed {
+			continue
+		}
+		_, kept := cm.Data[in.Key]
+		_, unkept := d.Unkept[in.Key]
+		if in.Key == "" || !kept && !unkept && !slices.Contains(d.BinaryKeys, in.Key) {
+			return fmt.Sprintf("%s/%s container %s takes keys of the ConfigMap, of more than the operator keeps (the ConfigMap is over %d KiB); what they hold was not read",
+				in.workload.Kind, in.workload.Name, in.container, configMapKeptWhole>>10)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,219 @@
+package checks
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
+	"github.com/soc2-operator/soc2-operator/internal/testgen"
+)
+
+// digestVariant is a way the operator's cache may keep the ConfigMaps of a fixture.
+type digestVariant struct {
+	limits digestLimits
+	// filler adds a harmless key of 20 KiB to every ConfigMap, judged whole and digested alike.
+	filler bool
+	// exact: the digested ConfigMaps are judged to the same results, messages included; else
+	// only conservatively: the same verdict, or NotAssessed.
+	exact bool
+}
+
+var digestVariants = map[string]digestVariant{
+	"every ConfigMap digested":                      {limits: digestLimits{whole: -1, values: 1 << 30, names: 1 << 30, annotations: 1 << 30}, exact: true},
+	"beside a large key, at the cache's own bounds": {limits: keptLimits, filler: true, exact: true},
+	"no value kept":                                 {limits: digestLimits{whole: -1, names: 1 << 30}},
+	"no value nor name kept":                        {limits: digestLimits{whole: -1}},
+}
+
+// TestDigestedConfigMapsAreJudgedAsWhole: the operator's informer cache keeps of a ConfigMap
+// over 16 KiB only a digest (DigestConfigMap), and sec-configmap-credentials judges it to the
+// results it gives the whole ConfigMap, messages included, for every fixture of the check; with
+// values or names left out of the digest (a workload taking a large key), to the same verdict
+// or NotAssessed, never a Pass or Fail the whole ConfigMap does not get.
+func TestDigestedConfigMapsAreJudgedAsWhole(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "sec-configmap-credentials", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for name, variant := range digestVariants {
+		t.Run(name, func(t *testing.T) {
+			digested := 0
+			for _, file := range files {
+				digested += judgedAsWhole(t, file, variant)
+			}
+			if digested == 0 {
+				t.Fatal("no ConfigMap was digested")
+			}
+		})
+	}
+}
+
+// judgedAsWhole judges the fixture's objects whole and with its ConfigMaps as the cache keeps
+// them under variant, compares the results, and returns how many ConfigMaps were digested.
+func judgedAsWhole(t *testing.T, file string, variant digestVariant) int {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode := func() []*engine.Object {
+		objs, errs := manifest.Decode(file, data)
+		for _, e := range errs {
+			t.Fatalf("%s: %v", file, e)
+		}
+		manifest.DefaultNamespace(objs, "default")
+		return objs
+	}
+	random := rand.New(rand.NewPCG(7, 8))
+	filler := testgen.HarmlessConfigMap("", "", 20<<10, random).Data["notes-0.txt"]
+	var profile *v1alpha1.ComplianceProfile
+	var whole, kept []*engine.Object
+	digested := 0
+	for i, o := range decode() {
+		var k *engine.Object
+		switch obj := o.Obj.(type) {
+		case *v1alpha1.ComplianceProfile:
+			profile = obj
+			continue
+		case *v1alpha1.ControlException:
+			continue
+		case *corev1.ConfigMap:
+			if variant.filler {
+				if obj.Data == nil {
+					obj.Data = map[string]string{}
+				}
+				obj.Data["filler.txt"] = filler
+			}
+			c := obj.DeepCopy()
+			if digestConfigMap(c, variant.limits) {
+				digested++
+			}
+			k = CachedConfigMap(c, o.APIVersion)
+			k.Source = o.Source
+		default:
+			// The other objects of a second decoding: the engine may memoise on them.
+			k = decode()[i]
+		}
+		whole = append(whole, o)
+		kept = append(kept, k)
+	}
+	header := readHeader(data)
+	plan := engine.Compile([]*engine.Check{secConfigmapCredentials}, profile)
+	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+	want := plan.Evaluate(engine.NewInventory(whole, header.complete), nil, opts)
+	got := plan.Evaluate(engine.NewInventory(kept, header.complete), nil, opts)
+	if variant.exact {
+		sameResults(t, file, "digested", want, got)
+		return digested
+	}
+	if len(want.Results) != len(got.Results) {
+		t.Fatalf("%s: %d results whole, %d digested", file, len(want.Results), len(got.Results))
+	}
+	for i, w := range want.Results {
+		g := got.Results[i]
+		if g.Status != w.Status && g.Status != engine.StatusNotAssessed {
+			t.Errorf("%s: %s is %s whole (%s), %s digested (%s)", file, w.Object.Ref(), w.Status, w.Message, g.Status, g.Message)
+		}
+	}
+	return digested
+}
+
+// TestDigestBoundsWhatTheCacheKeeps: whatever shape a tenant gives a ConfigMap of about 1 MiB
+// (the API server's limit), what the cache keeps of it, as JSON, stays under 24 KiB; kept whole
+// such ConfigMaps held all of it.
+func TestDigestBoundsWhatTheCacheKeeps(t *testing.T) {
+	random := rand.New(rand.NewPCG(9, 10))
+	big := func() string { return testgen.HarmlessConfigMap("", "", 900<<10, random).Data["notes-0.txt"] }
+	many := func(n int, value func(i int) string) map[string]string {
+		m := map[string]string{}
+		for i := range n {
+			m[fmt.Sprintf("key-%06d", i)] = value(i)
+		}
+		return m
+	}
+	cases := map[string]*corev1.ConfigMap{
+		"one large value":   {Data: map[string]string{"notes.txt": big()}},
+		"many small values": {Data: many(60000, func(i int) string { return "v" })},
+		"many credentials":  {Data: many(20000, func(i int) string { return fmt.Sprintf("-----BEGIN PRIVATE KEY-----%d", i) })},
+		"many credential-like keys": {Data: func() map[string]string {
+			m := map[string]string{}
+			for i := range 20000 {
+				m[fmt.Sprintf("password_%06d", i)] = fmt.Sprintf("Orders-%d", i)
+			}
+			return m
+		}()},
+		"large annotations":    {Data: map[string]string{"a": "b"}},
+		"large binary data":    {BinaryData: map[string][]byte{"blob.bin": []byte(big())}},
+		"long keys":            {Data: many(3500, func(i int) string { return strings.Repeat("k", 250) })},
+		"a large last-applied": {Data: map[string]string{"a": "b"}},
+	}
+	cases["large annotations"].Annotations = map[string]string{"notes": strings.Repeat("x", 200<<10)}
+	applied, _ := json.Marshal(corev1.ConfigMap{Data: map[string]string{"notes.txt": big()}})
+	cases["a large last-applied"].Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: string(applied)}
+	for name, cm := range cases {
+		t.Run(name, func(t *testing.T) {
+			before, _ := json.Marshal(cm)
+			if !DigestConfigMap(cm) {
+				t.Fatal("not digested")
+			}
+			after, _ := json.Marshal(cm)
+			if len(after) > 24<<10 {
+				t.Errorf("the cache keeps %d bytes of a ConfigMap of %d", len(after), len(before))
+			}
+			if !DigestConfigMap(cm) {
+				t.Error("a digested ConfigMap is not kept as it is")
+			}
+			again, _ := json.Marshal(cm)
+			if string(again) != string(after) {
+				t.Error("digesting a digested ConfigMap changed it")
+			}
+		})
+	}
+}
+
+// TestCustomChecksDoNotReadWhatADigestLeftOut: a custom check that reads the data or binaryData
+// of a ConfigMap the cache keeps a digest of is NotAssessed, saying why, never judged on the
+// data the digest left out (a check that no ConfigMap sets debug passed every large one);
+// one that reads only its metadata is judged.
+func TestCustomChecksDoNotReadWhatADigestLeftOut(t *testing.T) {
+	cm := &corev1.ConfigMap{Data: map[string]string{"debug": "true", "notes.txt": strings.Repeat("x", 20<<10)}}
+	cm.Name, cm.Namespace = "settings", "shop"
+	if !DigestConfigMap(cm) {
+		t.Fatal("not digested")
+	}
+	o := CachedConfigMap(cm, "v1")
+	if _, ok := o.Obj.GetAnnotations()[ConfigMapDigestAnnotation]; ok {
+		t.Error("the checks see the digest's annotation")
+	}
+	profile := &v1alpha1.ComplianceProfile{Spec: v1alpha1.ComplianceProfileSpec{CustomChecks: []v1alpha1.CustomCheck{
+		{ID: "no-debug", Title: "no debug", Criteria: []v1alpha1.Criterion{"C1.1"}, Kinds: []string{"ConfigMap"}, Expression: "!has(object.data) || !('debug' in object.data)"},
+		{ID: "named", Title: "named", Criteria: []v1alpha1.Criterion{"C1.1"}, Kinds: []string{"ConfigMap"}, Expression: "object.metadata.name != ''"},
+	}}}
+	plan := engine.Compile(nil, profile)
+	for _, p := range plan.Problems {
+		t.Fatal(p.Message)
+	}
+	ev := plan.Evaluate(engine.NewInventory([]*engine.Object{o}, true), nil,
+		engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true})
+	want := map[string]engine.Status{"no-debug": engine.StatusNotAssessed, "named": engine.StatusPass}
+	for _, r := range ev.Results {
+		if r.Status != want[r.Check.ID] {
+			t.Errorf("%s: want %s, got %s (%s)", r.Check.ID, want[r.Check.ID], r.Status, r.Message)
+		}
+		if r.Check.ID == "no-debug" && !strings.Contains(r.Message, "does not keep a ConfigMap's data") {
+			t.Errorf("no-debug: the message does not say why: %s", r.Message)
+		}
+	}
+	if len(ev.Results) != 2 {
+		t.Errorf("want 2 results, got %d", len(ev.Results))
+	}
+}
