@@ -31,8 +31,10 @@ const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 // Their specs stay, those a controller created included: whether such an object is judged
 // through its controller depends on its spec being what the
 // controller's template produces (engine.Inventory.Provenance), and an object that is not is
-// judged for what it runs. Secrets are never cached: no check reads them and the operator has
-// no permission to.
+// judged for what it runs. A ConfigMap over 16 KiB is kept as a digest of what
+// sec-configmap-credentials reads of it (stripConfigMap): a tenant decides how large their
+// ConfigMaps are. Secrets are never cached: no check reads them and the operator has no
+// permission to.
 func CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: stripObject,
@@ -52,7 +54,9 @@ func CacheOptions() cache.Options {
 // kubectl-edit passed every Deployment). The last-applied annotation, dropped too (but from a
 // ConfigMap whose data it does not hold, and a workload whose env and command line it does not), is not among them: CEL's unknowns take in the map
 // that holds a field, so every custom check reading any annotation would be undecided; a custom
-// check sees that annotation's key, with an empty value (stripObject).
+// check sees that annotation's key, with an empty value (stripObject). The data and binaryData
+// of a ConfigMap kept as a digest (stripConfigMap) are withheld from the custom checks of that
+// ConfigMap alone (checks.CachedConfigMap sets its engine.Object.Withheld).
 var Withheld = []engine.WithheldField{
 	{Path: []string{"metadata", "managedFields"}, Why: withheldWhy},
 	{Kind: "Pod", Path: []string{"status"}, Why: withheldWhy},

@@ -48,8 +48,6 @@ const ConfigMapDigestAnnotation = "soc2-operator.io/configmap digest"
 // its message names, and how many there are), and what the findings that depend on the
 // namespace's workloads (injectedCredentials) read of it.
 type configMapDigest struct {
-	// Bytes are the ConfigMap's data, binaryData and annotations, in bytes.
-	Bytes int `json:"bytes"`
 	// Keys, LastApplied and Annotations are the first findings of configMapCredentials,
 	// lastAppliedCredentials and annotationCredentials, and the Counts how many there are.
 	Keys             []string `json:"keys,omitempty"`
@@ -70,6 +68,9 @@ type configMapDigest struct {
 	Truncated  bool                       `json:"truncated,omitempty"`
 	// AnnotationsWithheld is set when the annotations were not kept.
 	AnnotationsWithheld bool `json:"annotationsWithheld,omitempty"`
+	// Panic is what the check's rules panicked with on the whole ConfigMap: the check is
+	// NotAssessed, as the engine judges a check that panics.
+	Panic string `json:"panic,omitempty"`
 	// unreadable is set on a digest CachedConfigMap could not decode.
 	unreadable bool
 }
@@ -95,7 +96,13 @@ type digestLimits struct{ whole, values, names, annotations int }
 var keptLimits = digestLimits{whole: configMapKeptWhole, values: configMapKeptValues, names: configMapKeptNames,
 	annotations: configMapKeptAnnotations}
 
-func digestConfigMap(cm *corev1.ConfigMap, limits digestLimits) bool {
+// localFindings are the findings of sec-configmap-credentials on cm that depend on cm alone
+// (a variable, for a test of a check that panics).
+var localFindings = func(cm *corev1.ConfigMap) (keys, lastApplied, annotations []string) {
+	return configMapCredentials(cm), lastAppliedCredentials(cm), annotationCredentials(cm)
+}
+
+func digestConfigMap(cm *corev1.ConfigMap, limits digestLimits) (digested bool) {
 	if _, ok := cm.Annotations[ConfigMapDigestAnnotation]; ok {
 		return true
 	}
@@ -125,11 +132,22 @@ func digestConfigMap(cm *corev1.ConfigMap, limits digestLimits) bool {
 	if size <= limits.whole {
 		return false
 	}
-	d := &configMapDigest{Bytes: size}
-	keys := configMapCredentials(cm)
+	d := &configMapDigest{}
+	defer func() {
+		// The transform runs in the informer's goroutine, where a panic would end the
+		// operator, and a tenant's ConfigMap would do it again at every start: the check says
+		// NotAssessed, as the engine says of a check that panics on the whole ConfigMap.
+		if v := recover(); v != nil {
+			raw, _ := json.Marshal(&configMapDigest{Panic: engine.Truncate(fmt.Sprint(v)), AnnotationsWithheld: true})
+			cm.Data, cm.BinaryData = nil, nil
+			cm.Annotations = map[string]string{ConfigMapDigestAnnotation: string(raw)}
+			digested = true
+		}
+	}()
+	keys, lastApplied, annotated := localFindings(cm)
 	d.Keys, d.KeysCount = firstNamed(keys)
-	d.LastApplied, d.LastAppliedCount = firstNamed(lastAppliedCredentials(cm))
-	d.Annotations, d.AnnotationsCount = firstNamed(annotationCredentials(cm))
+	d.LastApplied, d.LastAppliedCount = firstNamed(lastApplied)
+	d.Annotations, d.AnnotationsCount = firstNamed(annotated)
 	found := map[string]bool{}
 	for _, f := range keys {
 		if q, err := strconv.QuotedPrefix(f); err == nil {
@@ -247,11 +265,11 @@ func CachedConfigMap(cm *corev1.ConfigMap, apiVersion string) *engine.Object {
 	return o
 }
 
-// found is the findings of the digest's ConfigMap that depend on it alone, in the order the
-// check lists them for the whole ConfigMap (configMapCredentials, then, after the injected
-// ones, lastAppliedCredentials and annotationCredentials), those past the first maxNamed of
-// each as "": few names only the first maxNamed of them all and counts the rest.
-func (d *configMapDigest) found(kept []string, count int) []string {
+// digestFindings are count findings of which a digest kept the first (kept), those past them
+// as "": the check lists them as it lists the whole ConfigMap's (configMapCredentials, then,
+// after the injected ones, lastAppliedCredentials and annotationCredentials), and few names
+// only the first maxNamed of them all and counts the rest.
+func digestFindings(kept []string, count int) []string {
 	out := slices.Clone(kept)
 	for len(out) < count {
 		out = append(out, "")

@@ -217,3 +217,26 @@ func TestCustomChecksDoNotReadWhatADigestLeftOut(t *testing.T) {
 		t.Errorf("want 2 results, got %d", len(ev.Results))
 	}
 }
+
+// TestADigestThatPanicsIsNotAssessed: the cache computes a ConfigMap's digest in the informer's
+// goroutine, where a panic of the credential rules would end the operator at every start; the
+// ConfigMap is NotAssessed instead, as the engine judges a check that panics.
+func TestADigestThatPanicsIsNotAssessed(t *testing.T) {
+	defer func(f func(*corev1.ConfigMap) ([]string, []string, []string)) { localFindings = f }(localFindings)
+	localFindings = func(*corev1.ConfigMap) ([]string, []string, []string) { panic("the rules broke") }
+	cm := &corev1.ConfigMap{Data: map[string]string{"DB_PASSWORD": "Orders-2024", "notes.txt": strings.Repeat("x", 20<<10)}}
+	cm.Name, cm.Namespace = "settings", "shop"
+	if !DigestConfigMap(cm) {
+		t.Fatal("not digested")
+	}
+	if len(cm.Data) != 0 {
+		t.Errorf("the cache keeps the data of a ConfigMap whose digest panicked: %d keys", len(cm.Data))
+	}
+	plan := engine.Compile([]*engine.Check{secConfigmapCredentials}, nil)
+	ev := plan.Evaluate(engine.NewInventory([]*engine.Object{CachedConfigMap(cm, "v1")}, true), nil,
+		engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true})
+	if len(ev.Results) != 1 || ev.Results[0].Status != engine.StatusNotAssessed ||
+		ev.Results[0].Message != engine.InternalError+"sec-configmap-credentials: the rules broke" {
+		t.Errorf("want NotAssessed with the internal error, got %+v", ev.Results)
+	}
+}

@@ -124,21 +124,25 @@ var secConfigmapCredentials = &engine.Check{
 		// A ConfigMap the operator's informer cache did not keep whole is judged by the digest
 		// it kept (DigestConfigMap), to the same findings.
 		d, digested := o.Digest.(*configMapDigest)
-		if digested && d.unreadable {
+		switch {
+		case digested && d.unreadable:
 			ctx.NotAssessed("", "the digest the operator's cache kept of the ConfigMap could not be read")
+			return
+		case digested && d.Panic != "":
+			ctx.NotAssessed("", engine.InternalError+"sec-configmap-credentials: "+d.Panic)
 			return
 		}
 		var found []string
 		if digested {
-			found = d.found(d.Keys, d.KeysCount)
+			found = digestFindings(d.Keys, d.KeysCount)
 		} else {
 			found = configMapCredentials(cm)
 		}
 		injected, x, undecided := injectedCredentials(ctx.Inventory, o, cm, found, d)
 		found = append(found, injected...)
 		if digested {
-			found = append(found, d.found(d.LastApplied, d.LastAppliedCount)...)
-			found = append(found, d.found(d.Annotations, d.AnnotationsCount)...)
+			found = append(found, digestFindings(d.LastApplied, d.LastAppliedCount)...)
+			found = append(found, digestFindings(d.Annotations, d.AnnotationsCount)...)
 		} else {
 			found = append(found, lastAppliedCredentials(cm)...)
 			found = append(found, annotationCredentials(cm)...)
