@@ -240,3 +240,14 @@ func TestADigestThatPanicsIsNotAssessed(t *testing.T) {
 		t.Errorf("want NotAssessed with the internal error, got %+v", ev.Results)
 	}
 }
+
+// BenchmarkDigestLargeConfigMap is the cache's transform of a ConfigMap just under the API
+// server's limit whose every value the credential rules scan (testgen.LargeConfigMap): what
+// each write of such a ConfigMap costs the informer's goroutine.
+func BenchmarkDigestLargeConfigMap(b *testing.B) {
+	cm := testgen.LargeConfigMap("shop", "settings", rand.New(rand.NewPCG(1, 2)))
+	b.ResetTimer()
+	for range b.N {
+		DigestConfigMap(cm.DeepCopy())
+	}
+}
