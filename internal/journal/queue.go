@@ -61,10 +61,16 @@ type Queue struct {
 	flushNow       chan struct{}
 	dropped        int
 	dropFrom       time.Time
-	behindSince    time.Time
-	lastErr        error
-	ready          chan struct{}
-	readyOnce      sync.Once
+	// droppedWritable counts the dropped records (of dropped) that were dropped while the store
+	// was writable: a burst the writer did not take in time, not an outage.
+	droppedWritable int
+	// queuedBy counts the records of each namespace in the channel: one namespace fills at most
+	// the capacity less a quarter (admit), so that a tenant's burst leaves room for the others.
+	queuedBy    map[string]int
+	behindSince time.Time
+	lastErr     error
+	ready       chan struct{}
+	readyOnce   sync.Once
 	// rewind is what the anchor check found when the chain was opened (nil: nothing).
 	rewind *Rewind
 }
@@ -91,7 +97,7 @@ func NewQueue(opts QueueOptions) (*Queue, error) {
 	}
 	metrics.RegisterJournal()
 	return &Queue{opts: opts, ch: make(chan Record, opts.Capacity), ready: make(chan struct{}),
-		flushed: make(chan struct{}), flushNow: make(chan struct{}, 1)}, nil
+		flushed: make(chan struct{}), flushNow: make(chan struct{}, 1), queuedBy: map[string]int{}}, nil
 }
 
 // SetRestore sets the function that rebuilds state from the chain before anything is written
@@ -120,53 +126,103 @@ func (q *Queue) NeedLeaderElection() bool { return true }
 // kept in the queue, but state-dependent callers wait for it.
 func (q *Queue) Ready() <-chan struct{} { return q.ready }
 
-// Add queues records; it never blocks. When the queue is full the records are dropped and
-// counted, and a journal.gap record says so once the store is writable again.
+// Add queues records; it never blocks. When the queue is full, or the records' namespace fills
+// all of it but the quarter kept for the others (reserveOf), the records are dropped and counted,
+// and a journal.gap record says so once the store is writable.
 func (q *Queue) Add(records ...Record) {
-	q.add(records)
+	q.add(context.Background(), records, nil)
 }
 
-func (q *Queue) add(records []Record) uint64 {
+// reserveOf is how much of a queue of capacity n one namespace leaves to the others: a quarter.
+// A namespace under that many queued records is always let in while there is room.
+func reserveOf(n int) int { return max(1, n/4) }
+
+// admit says whether r may enter the channel now: there is room, and r is not of a namespace
+// that already holds a quarter of the capacity while only the reserve is left. Called with q.mu
+// held.
+func (q *Queue) admit(r Record) bool {
+	room := cap(q.ch) - len(q.ch)
+	if room <= 0 {
+		return false
+	}
+	reserve := reserveOf(cap(q.ch))
+	return r.Namespace == "" || q.queuedBy[r.Namespace] < reserve || room > reserve
+}
+
+// add queues records in order. Those that cannot enter are waited for when deadline is set and
+// the store is writable (the writer is asked to take what waits; the evaluation that made the
+// burst waits, not the others), until deadline or ctx ends; otherwise they are dropped and
+// counted. It returns the ticket AddAndWait waits for and whether every record entered.
+func (q *Queue) add(ctx context.Context, records []Record, deadline <-chan time.Time) (uint64, bool) {
+	all := true
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for _, r := range records {
-		select {
-		case q.ch <- r:
+	for i := 0; i < len(records); {
+		r := records[i]
+		if q.admit(r) {
+			q.ch <- r // room checked under q.mu: only add sends
 			q.enqueued++
-		default:
-			if q.dropped == 0 {
-				q.dropFrom = r.Time
+			if r.Namespace != "" {
+				q.queuedBy[r.Namespace]++
 			}
-			q.dropped++
-			metrics.JournalRecords.WithLabelValues("dropped").Inc()
+			i++
+			continue
 		}
+		if deadline != nil && q.behindSince.IsZero() {
+			flushed := q.flushed
+			q.mu.Unlock()
+			select {
+			case q.flushNow <- struct{}{}:
+			default:
+			}
+			select {
+			case <-flushed: // the writer took records (or the store failed): look again
+			case <-deadline:
+				deadline = nil
+			case <-ctx.Done():
+				deadline = nil
+			}
+			q.mu.Lock()
+			continue
+		}
+		all = false
+		if q.dropped == 0 {
+			q.dropFrom = r.Time
+		}
+		q.dropped++
+		if q.behindSince.IsZero() {
+			q.droppedWritable++
+		}
+		metrics.JournalRecords.WithLabelValues("dropped").Inc()
+		i++
 	}
 	metrics.JournalQueued.Set(float64(len(q.ch)))
-	return q.enqueued
+	return q.enqueued, all
 }
 
 // AddAndWait queues records and waits until they are written, at most timeout, so that what a
 // report shows is in the journal first (a leader that dies after writing a report has
-// journaled its transitions). It does not wait while the journal is behind (the store is
-// unreachable): evaluation goes on, and the gap is recorded. It reports whether the records
-// were written.
+// journaled its transitions). Records that do not fit in the queue wait for the writer to take
+// others (within the same timeout) rather than being dropped. It does not wait while the
+// journal is behind (the store is unreachable): evaluation goes on, and the gap is recorded. It
+// reports whether the records were written.
 func (q *Queue) AddAndWait(ctx context.Context, timeout time.Duration, records ...Record) bool {
 	if len(records) == 0 {
 		return true
 	}
-	ticket := q.add(records)
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	ticket, all := q.add(ctx, records, deadline.C)
 	select {
 	case q.flushNow <- struct{}{}:
 	default:
 	}
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
 	for {
 		q.mu.Lock()
 		done, behind, flushed := q.done >= ticket, !q.behindSince.IsZero(), q.flushed
 		q.mu.Unlock()
 		if done {
-			return true
+			return all
 		}
 		if behind {
 			return false
@@ -376,17 +432,22 @@ func (q *Queue) Start(ctx context.Context) error {
 	}
 	write := func(ctx context.Context) {
 		q.mu.Lock()
-		dropped, from := q.dropped, q.dropFrom
-		q.mu.Unlock()
+		dropped, writable, from := q.dropped, q.droppedWritable, q.dropFrom
 		for drained := false; !drained; {
 			select {
 			case r := <-q.ch:
 				batch = append(batch, r)
 				queued++
+				if r.Namespace != "" {
+					if q.queuedBy[r.Namespace]--; q.queuedBy[r.Namespace] <= 0 {
+						delete(q.queuedBy, r.Namespace)
+					}
+				}
 			default:
 				drained = true
 			}
 		}
+		q.mu.Unlock()
 		metrics.JournalQueued.Set(float64(len(q.ch) + len(batch)))
 		if len(batch) == 0 && dropped == 0 {
 			return
@@ -395,7 +456,7 @@ func (q *Queue) Start(ctx context.Context) error {
 		if dropped > 0 {
 			now := q.opts.Now()
 			out = append(out[:len(out):len(out)], Record{Type: JournalGap, Time: now, Operator: op,
-				Interval: &Interval{From: from, To: now, Reason: "records dropped: the queue was full while the journal store was not writable", Dropped: dropped}})
+				Interval: &Interval{From: from, To: now, Reason: dropReason(dropped, writable), Dropped: dropped}})
 		}
 		err := w.Write(ctx, out)
 		head.Set(float64(w.Seq())) // a large batch may have been written in part
@@ -425,6 +486,7 @@ func (q *Queue) Start(ctx context.Context) error {
 		queued = 0
 		q.mu.Lock()
 		q.dropped -= dropped
+		q.droppedWritable -= writable
 		if !q.behindSince.IsZero() {
 			log.Info("Journal store writable again", "store", q.opts.Store.String(), "behindSince", q.behindSince)
 		}
@@ -458,4 +520,16 @@ func (q *Queue) Start(ctx context.Context) error {
 			batch = append(batch, Record{Type: OperatorHeartbeat, Time: q.opts.Now(), Operator: op})
 		}
 	}
+}
+
+// dropReason is the reason of the journal.gap that counts dropped records, writable of which
+// were dropped while the store was writable (a burst the writer did not take in time).
+func dropReason(dropped, writable int) string {
+	switch writable {
+	case 0:
+		return "records dropped: the queue was full while the journal store was not writable"
+	case dropped:
+		return "records dropped: the queue was full (records came faster than they were written)"
+	}
+	return "records dropped: the queue was full while the journal store was not writable, and as records came faster than they were written"
 }
