@@ -1,8 +1,12 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,12 +63,60 @@ func setProfileReady(profile string, conditions []metav1.Condition) {
 // alerts, all queued behind the one worker. The exceptions are listed once, at the first
 // reconcile; every exception is reconciled at start, when it changes and hourly, which keeps
 // its entry current.
+// maxExpirySeries is how many Active exceptions of one namespace export their expiry
+// (soc2_operator_exception_expiry_timestamp_seconds): those that expire soonest. Under a profile
+// that needs no approval a namespace admin decides how many exceptions are Active, and every one
+// was a series of the operator's /metrics and of Prometheus. SOC2ExceptionExpiringSoon fires for
+// every exception within 7 days of expiring unless more than this many of its namespace expire
+// sooner (and fire); the next comes in as each expires.
+const maxExpirySeries = 100
+
 type exceptionTally struct {
 	mu     sync.Mutex
 	listed bool
 	// of holds each exception's state ("" not judged yet) and, when Active, when it expires.
 	of     map[types.NamespacedName]talliedException
 	counts map[[2]string]int
+	// active are the Active exceptions' expiries by namespace and name, and exported those of
+	// them whose expiry is a series (soonest).
+	active, exported map[string]map[string]float64
+}
+
+// soonest are the maxExpirySeries Active exceptions of ns that expire first (by expiry, then
+// name), with their expiries.
+func (t *exceptionTally) soonest(ns string) map[string]float64 {
+	all := t.active[ns]
+	if len(all) <= maxExpirySeries {
+		return maps.Clone(all)
+	}
+	names := slices.SortedFunc(maps.Keys(all), func(a, b string) int {
+		if c := cmp.Compare(all[a], all[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	out := make(map[string]float64, maxExpirySeries)
+	for _, n := range names[:maxExpirySeries] {
+		out[n] = all[n]
+	}
+	return out
+}
+
+// setActive records exception key's expiry while Active (and forgets it otherwise).
+func (t *exceptionTally) setActive(key types.NamespacedName, e talliedException) {
+	if e.state != v1alpha1.ExceptionActive {
+		if m := t.active[key.Namespace]; m != nil {
+			delete(m, key.Name)
+			if len(m) == 0 {
+				delete(t.active, key.Namespace)
+			}
+		}
+		return
+	}
+	if t.active[key.Namespace] == nil {
+		t.active[key.Namespace] = map[string]float64{}
+	}
+	t.active[key.Namespace][key.Name] = e.expires
 }
 
 type talliedException struct {
@@ -95,7 +147,7 @@ func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context, key type
 			return fmt.Errorf("listing exceptions to count them: %w", err)
 		}
 		t.of, t.counts = make(map[types.NamespacedName]talliedException, len(list.Items)), map[[2]string]int{}
-		expiry := map[[2]string]float64{}
+		t.active, t.exported = map[string]map[string]float64{}, map[string]map[string]float64{}
 		for i := range list.Items {
 			ex := &list.Items[i]
 			k := types.NamespacedName{Namespace: ex.Namespace, Name: ex.Name}
@@ -107,8 +159,13 @@ func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context, key type
 			if e.state != "" {
 				t.counts[[2]string{k.Namespace, string(e.state)}]++
 			}
-			if e.state == v1alpha1.ExceptionActive {
-				expiry[[2]string{k.Namespace, k.Name}] = e.expires
+			t.setActive(k, e)
+		}
+		expiry := map[[2]string]float64{}
+		for ns := range t.active {
+			t.exported[ns] = t.soonest(ns)
+			for name, at := range t.exported[ns] {
+				expiry[[2]string{ns, name}] = at
 			}
 		}
 		metrics.SetExceptions(t.counts, expiry)
@@ -144,6 +201,25 @@ func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context, key type
 			metrics.SetExceptionCount(c, t.counts[c])
 		}
 	}
-	metrics.SetExceptionExpiry([2]string{key.Namespace, key.Name}, after.expires, after.state == v1alpha1.ExceptionActive)
+	// The namespace's soonest-expiring Active exceptions export their expiry: this one may come
+	// in or leave, and push another out or let the next in.
+	t.setActive(key, after)
+	ns := key.Namespace
+	exported := t.soonest(ns)
+	for name := range t.exported[ns] {
+		if _, still := exported[name]; !still {
+			metrics.SetExceptionExpiry([2]string{ns, name}, 0, false)
+		}
+	}
+	for name, at := range exported {
+		if prev, ok := t.exported[ns][name]; !ok || prev != at {
+			metrics.SetExceptionExpiry([2]string{ns, name}, at, true)
+		}
+	}
+	if len(exported) == 0 {
+		delete(t.exported, ns)
+	} else {
+		t.exported[ns] = exported
+	}
 	return nil
 }

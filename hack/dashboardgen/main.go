@@ -329,7 +329,7 @@ func build() *dashboard.DashboardBuilder {
 			WithTarget(query("A", `sum by (state) (max by (namespace, state) (clamp_min(soc2_operator_exceptions{namespace=~"$namespace"}, 0)) >= 0)`, "{{state}}")).
 			Min(0).Decimals(0).Span(8)).
 		WithPanel(tableOf(17, "Active exceptions and their expiry",
-			"Each Active ControlException with the time left before it expires; when it does, the findings it waives fail again (alert SOC2ExceptionExpiringSoon 7 days before).").
+			"Each Active ControlException (of each namespace, the 100 that expire soonest) with the time left before it expires; when it does, the findings it waives fail again (alert SOC2ExceptionExpiringSoon 7 days before).").
 			Height(8).Span(16).
 			WithTarget(instant("A", `min by (namespace, exception) (soc2_operator_exception_expiry_timestamp_seconds{namespace=~"$namespace"}) - time()`)).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{

@@ -114,10 +114,11 @@ var (
 	}, []string{"namespace", "state"})
 
 	// ExceptionExpiry is when each Active exception expires, for alerting before the findings
-	// it covers fail again.
+	// it covers fail again: of each namespace, the 100 that expire soonest (a namespace admin
+	// decides how many are Active under a profile that needs no approval).
 	ExceptionExpiry = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "soc2_operator_exception_expiry_timestamp_seconds",
-		Help: "Unix time at which each Active ControlException expires.",
+		Help: "Unix time at which each Active ControlException expires (of each namespace, the 100 that expire soonest).",
 	}, []string{"namespace", "exception"})
 
 	// AlertsTotal counts alerts per profile, sink and event by result: sent (the sink accepted
