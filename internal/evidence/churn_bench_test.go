@@ -1,0 +1,94 @@
+package evidence
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+	"github.com/soc2-operator/soc2-operator/internal/journal/journalsim"
+)
+
+// flap appends, to the simulated journal, a day in which one tenant namespace flips failing
+// findings open and closed (2 s open, 2 s closed) for hours (what a namespace admin does by adding and
+// removing a privileged init container: 12 findings a cycle, measured by
+// controllers.TestATenantsChurnCostsTheJournal), with the operator's heartbeats. It returns the
+// records written.
+func flap(tb testing.TB, store journal.Store, cfg journalsim.Config, day time.Time, hours, findings int) int {
+	tb.Helper()
+	ctx := context.Background()
+	w, err := journal.NewWriter(ctx, store, journal.WriterOptions{Cluster: cfg.Cluster})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	op := &journal.Operator{Identity: "soc2-operator-1", Version: "sim"}
+	var batch []journal.Record
+	flush := func() {
+		if err := w.Write(ctx, batch); err != nil {
+			tb.Fatal(err)
+		}
+		batch = batch[:0]
+	}
+	written := w.Written()
+	for at := day; at.Before(day.AddDate(0, 0, 1)); at = at.Add(journalsim.Heartbeat) {
+		batch = append(batch, journal.Record{Type: journal.OperatorHeartbeat, Time: at, Operator: op})
+	}
+	for at := day.Add(time.Second); at.Before(day.Add(time.Duration(hours) * time.Hour)); at = at.Add(4 * time.Second) {
+		for i := range findings {
+			f := journal.Finding{Key: journal.FindingKey(fmt.Sprintf("check-%02d", i), "Deployment", "api", "setup"), Check: fmt.Sprintf("check-%02d", i),
+				Criteria: []string{"CC6.1"}, Severity: "High", Kind: "Deployment", Name: "api", Container: "setup", Message: "the init container fails the check", FirstSeen: at}
+			batch = append(batch, journal.Record{Type: journal.FindingOpened, Time: at, Profile: cfg.Profile, Namespace: "tenant", Finding: &f})
+			closed := f
+			closed.CloseReason = journal.CloseResolved
+			batch = append(batch, journal.Record{Type: journal.FindingClosed, Time: at.Add(2 * time.Second), Profile: cfg.Profile, Namespace: "tenant", Finding: &closed})
+		}
+		if len(batch) >= journal.MaxSegmentRecords {
+			flush()
+		}
+	}
+	flush()
+	return w.Written() - written
+}
+
+// BenchmarkPackWithAFlappingTenant builds the evidence pack of a month of 20 quiet namespaces
+// and one more day in which a tenant's namespace flips 12 findings every 2 s for 0, 1 or 6
+// hours: what one namespace admin's churn costs every tenant's evidence pack (the pack reads
+// the whole cluster's chain). It reports the records, the bytes stored and the deviations the
+// pack lists.
+func BenchmarkPackWithAFlappingTenant(b *testing.B) {
+	for _, hours := range []int{0, 1, 6} {
+		b.Run(fmt.Sprintf("flapping-%dh", hours), func(b *testing.B) {
+			cfg := journalsim.Year()
+			cfg.Days, cfg.Namespaces = 30, 20
+			dir, store, tally := simulate(b, cfg)
+			end := cfg.Start.AddDate(0, 0, cfg.Days)
+			extra := flap(b, store, cfg, end, hours, 12)
+			var stored int64
+			filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+				if err == nil && !e.IsDir() {
+					if info, err := e.Info(); err == nil {
+						stored += info.Size()
+					}
+				}
+				return nil
+			})
+			var p *Pack
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				var err error
+				p, err = Collect(context.Background(), store, Options{From: cfg.Start, To: end.AddDate(0, 0, 1), Clusters: []string{cfg.Cluster}, Now: func() time.Time { return end.AddDate(0, 0, 1) }})
+				if err != nil || p.Records != tally.Records+extra {
+					b.Fatalf("%v: %d records read, %d written", err, p.Records, tally.Records+extra)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(tally.Records+extra), "records")
+			b.ReportMetric(float64(stored)/(1<<20), "stored-MiB")
+			b.ReportMetric(float64(len(p.Deviations)), "deviations")
+		})
+	}
+}
