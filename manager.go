@@ -246,7 +246,8 @@ func newManager(cfg *rest.Config, opts managerOptions, queue *journal.Queue) (ct
 		mode = admissionpolicy.VerifyOnly
 	}
 	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: opts.adminNamespace, Journal: queue, AttestationInterval: opts.attestationInterval,
-		AdmissionPolicies: mode, Approval: approval}); err != nil {
+		MinNamespaceInterval: controllers.DefaultMinNamespaceInterval,
+		AdmissionPolicies:    mode, Approval: approval}); err != nil {
 		return nil, err
 	}
 	if opts.enableWebhook {

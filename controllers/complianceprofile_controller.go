@@ -52,6 +52,10 @@ type ComplianceProfileReconciler struct {
 	CoalesceDelay time.Duration
 	// MaxConcurrentReconciles is how many evaluations run at once.
 	MaxConcurrentReconciles int
+	// MinNamespaceInterval spaces the evaluations changes trigger in one namespace (pace): a
+	// namespace changed again within it of its last evaluation is evaluated it after that
+	// evaluation. Zero: not paced.
+	MinNamespaceInterval time.Duration
 
 	// exceptionChanged is told about the exceptions whose match counts may have changed.
 	exceptionChanged func(types.NamespacedName)
@@ -73,6 +77,8 @@ type ComplianceProfileReconciler struct {
 	ownWrites *ownWrites
 	// watched is Options.watched (tests; nil: nobody is told).
 	watched func(obj client.Object, queued []ctrl.Request)
+	// pace spaces the change-triggered evaluations of each namespace (MinNamespaceInterval).
+	pace *pace
 	// vouched is when this process last recorded each profile's full evaluation (vouch.go).
 	vouched vouchers
 	// gone are the namespaces deleted lately, as their delete events showed them
@@ -131,6 +137,7 @@ func (r *ComplianceProfileReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		// admission policies are checked. The check queues every profile again.
 		return ctrl.Result{RequeueAfter: approvalCheckRetry}, nil
 	}
+	r.pace.evaluated(req) // a change from now on is seen by the next evaluation of the namespace
 	res, err := r.reconcileNormal(ctx, profile, req.Namespace)
 	if err != nil && isOnlyConflicts(err) {
 		// Someone else wrote first (a person editing a report, or a write racing the cache):

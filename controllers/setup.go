@@ -34,6 +34,10 @@ type Options struct {
 	Clock clock.Clock
 	// MaxConcurrentReconciles of the profile controller. Default 2.
 	MaxConcurrentReconciles int
+	// MinNamespaceInterval spaces the evaluations that changes trigger in one namespace: one
+	// changed again within it of its last evaluation waits until it has passed (the operator
+	// passes DefaultMinNamespaceInterval). Zero: every change is evaluated CoalesceDelay after it.
+	MinNamespaceInterval time.Duration
 	// AdmissionPolicies says whether the operator applies the admission policies for exceptions
 	// and reports (Manage, the default) or only checks them (VerifyOnly).
 	AdmissionPolicies admissionpolicy.Mode
@@ -113,6 +117,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Approval:                opts.Approval,
 		CoalesceDelay:           opts.CoalesceDelay,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+		MinNamespaceInterval:    opts.MinNamespaceInterval,
 		state:                   st,
 		policyReports:           newPolicyReportWriter(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetRESTMapper()),
 		alerts:                  dispatcher,

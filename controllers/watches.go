@@ -66,6 +66,9 @@ func (r *ComplianceProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.resync == nil {
 		r.resync = make(chan event.TypedGenericEvent[*v1alpha1.ComplianceProfile], resyncBuffer)
 	}
+	if r.pace == nil && r.MinNamespaceInterval > 0 {
+		r.pace = &pace{every: r.MinNamespaceInterval}
+	}
 	mapper := &requestMapper{client: r.Client, adminNamespace: r.AdminNamespace, kinds: r.Gatherer.Kinds}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("complianceprofile").
@@ -79,20 +82,20 @@ func (r *ComplianceProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			if err := mgr.GetFieldIndexer().IndexField(context.Background(), &corev1.Pod{}, podNodeNameKey, podNodeName); err != nil {
 				return fmt.Errorf("indexing pods by node: %w", err)
 			}
-			b = b.Watches(k.New(), &delayedHandler{mapFn: mapper.forNode, delay: r.CoalesceDelay, watched: r.watched},
+			b = b.Watches(k.New(), &delayedHandler{mapFn: mapper.forNode, delay: r.CoalesceDelay, watched: r.watched, pace: r.pace},
 				builder.WithPredicates(nodeOSChanged()))
 			continue
 		}
-		h := &delayedHandler{mapFn: mapper.forObject(k), delay: r.CoalesceDelay, watched: r.watched}
+		h := &delayedHandler{mapFn: mapper.forObject(k), delay: r.CoalesceDelay, watched: r.watched, pace: r.pace}
 		if k.GVK.Kind == "Namespace" && k.GVK.Group == "" {
 			h.deleted = r.gone.remember // its labels decide, once it is gone, whether it was selected
 		}
 		b = b.Watches(k.New(), h, builder.WithPredicates(specChanged()))
 	}
-	b = b.Watches(&v1alpha1.ControlException{}, &delayedHandler{mapFn: mapper.forException, delay: r.CoalesceDelay, watched: r.watched},
+	b = b.Watches(&v1alpha1.ControlException{}, &delayedHandler{mapFn: mapper.forException, delay: r.CoalesceDelay, watched: r.watched, pace: r.pace},
 		builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, exceptionStateChanged())))
 	// The operator's own report writes do not evaluate the namespace again; everyone else's do.
-	b = b.Watches(&v1alpha1.ComplianceReport{}, &delayedHandler{mapFn: mapper.forReport, delay: r.CoalesceDelay, watched: r.watched},
+	b = b.Watches(&v1alpha1.ComplianceReport{}, &delayedHandler{mapFn: mapper.forReport, delay: r.CoalesceDelay, watched: r.watched, pace: r.pace},
 		builder.WithPredicates(r.ownWrites.notOwnWrite(r.watched)))
 	if err := b.Complete(r); err != nil {
 		return fmt.Errorf("setting up the ComplianceProfile controller: %w", err)
@@ -401,6 +404,8 @@ type delayedHandler struct {
 	watched func(obj client.Object, queued []reconcile.Request)
 	// deleted is told of each object deleted, before its requests are queued (nil: nobody).
 	deleted func(obj client.Object)
+	// pace spaces the evaluations of a namespace that keeps changing (nil: not paced).
+	pace *pace
 }
 
 type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
@@ -418,7 +423,7 @@ func (h *delayedHandler) add(ctx context.Context, obj, previous client.Object, q
 		}
 	}
 	for _, req := range reqs {
-		q.AddAfter(req, h.delay)
+		q.AddAfter(req, h.pace.delay(req, h.delay))
 	}
 	if h.watched != nil {
 		h.watched(obj, reqs)
