@@ -63,8 +63,8 @@ func (p *pace) evaluated(req reconcile.Request) {
 }
 
 // DefaultMinNamespaceInterval is the operator's pace (Options.MinNamespaceInterval): at most
-// 120 change-triggered evaluations an hour of one namespace under one profile.
-const DefaultMinNamespaceInterval = 30 * time.Second
+// 360 change-triggered evaluations an hour of one namespace under one profile.
+const DefaultMinNamespaceInterval = 10 * time.Second
 
 // paceSweep is how many namespaces pace remembers before it forgets those evaluated longer than
 // its pace ago.
