@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"testing"
@@ -143,14 +144,27 @@ func TestATenantsChurnCostsTheJournal(t *testing.T) {
 
 	// 1. A finding flipped open and closed: the privileged init container comes and goes.
 	const flips = 3
-	segments := func() int {
-		keys, err := journalStore.List(ctx, "test/segments/")
-		if err != nil {
-			t.Fatal(err)
+	// segments are the journal's objects (segments and their signatures) and their bytes.
+	segments := func() (n, size int) {
+		for _, prefix := range []string{"test/segments/", "test/signatures/"} {
+			keys, err := journalStore.List(ctx, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range keys {
+				rc, err := journalStore.Get(ctx, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(rc)
+				rc.Close()
+				n, size = n+1, size+len(b)
+			}
 		}
-		return len(keys)
+		return n, size
 	}
-	start, segs := len(journalRecords(t, mine)), segments()
+	start := len(journalRecords(t, mine))
+	objects, stored := segments()
 	for range flips {
 		clk.Step(time.Second)
 		setPrivileged(true)
@@ -160,7 +174,9 @@ func TestATenantsChurnCostsTheJournal(t *testing.T) {
 		failing("the init container's findings gone", func(n int32) bool { return n == clean })
 	}
 	flip := costOf(t, since(start))
-	t.Logf("%d open-close cycles of a privileged init container: %v, in %d segments", flips, flip, segments()-segs)
+	nowObjects, nowStored := segments()
+	t.Logf("%d open-close cycles of a privileged init container: %v; the journal grew by %d objects, %d bytes (with the suite's other records meanwhile)",
+		flips, flip, nowObjects-objects, nowStored-stored)
 	perFlip := flip.records / flips
 	findingsPerFlip := flip.byType[journal.FindingOpened] / flips
 	if findingsPerFlip == 0 || flip.byType[journal.FindingClosed] != flip.byType[journal.FindingOpened] {
