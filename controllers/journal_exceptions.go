@@ -114,10 +114,17 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 		}
 	}
 	for k, e := range h.exceptions {
-		if !seen[k] && !e.ended && (reaches == nil || reaches(e.namespace)) {
-			e.ended = true
+		if seen[k] || (reaches != nil && !reaches(e.namespace)) {
+			continue
+		}
+		if !e.ended {
 			recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: now, Namespace: e.namespace, Exception: &journal.Exception{Name: e.name, Created: e.created}})
 		}
+		// Ended, and gone from what an evaluation reaching its namespace judged: nothing more
+		// is journaled of it. Remembered, a namespace admin's requests (no approval needed)
+		// created and deleted under new names grew this map, which every evaluation walks
+		// under h.mu, for the life of the process. One still there (expired) stays in seen.
+		delete(h.exceptions, k)
 	}
 	return recs
 }
