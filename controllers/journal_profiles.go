@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -112,7 +113,7 @@ func (h *journalHook) dropProfile(name string, t time.Time) []journal.Record {
 }
 
 // forgetNamespace: the profile no longer selects the namespace; its open findings close.
-func (h *journalHook) forgetNamespace(profile, ns string) {
+func (h *journalHook) forgetNamespace(ctx context.Context, profile, ns string) {
 	if h == nil || !h.ready() {
 		return
 	}
@@ -127,11 +128,15 @@ func (h *journalHook) forgetNamespace(profile, ns string) {
 	if t == nil {
 		return
 	}
-	h.queue.Add(closedOutOfScope(t, profile, ns, now)...)
+	recs := closedOutOfScope(t, profile, ns, now)
 	// Nothing judges it under the profile from now on: its criteria are not still Pass or Fail,
 	// and no attestation is due (the evidence pack counts none missing) until it is back.
-	h.queue.Add(unknownRecords(t, profile, ns, now)...)
-	h.queue.Add(journal.Record{Type: journal.NamespaceLeft, Time: now, Profile: profile, Namespace: ns})
+	recs = append(recs, unknownRecords(t, profile, ns, now)...)
+	recs = append(recs, journal.Record{Type: journal.NamespaceLeft, Time: now, Profile: profile, Namespace: ns})
+	// As an evaluation's transitions: a namespace admin decides how many findings are open, and
+	// closings that do not fit in the queue wait for the writer rather than being dropped (a
+	// journal.gap makes every namespace's state unknown in the evidence pack).
+	h.queue.AddAndWait(ctx, journalWait, recs...)
 }
 
 // unevaluated: the profile selected the namespace (created at from), deleted at to before any

@@ -435,7 +435,7 @@ func (r *ComplianceProfileReconciler) deleteReport(ctx context.Context, profile 
 		last = rep.Status.Result
 	}
 	r.state.dropNamespace(ps, ns)
-	r.journal.forgetNamespace(profile.Name, ns)
+	r.journal.forgetNamespace(ctx, profile.Name, ns)
 	r.firstSeen.Forget(profile.Name, ns)
 	metrics.ForgetNamespace(profile.Name, ns)
 	rep = &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Name: profile.Name, Namespace: ns}}

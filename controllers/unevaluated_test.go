@@ -24,7 +24,7 @@ func TestANamespaceGoneIsJournaledNeverEvaluatedOnlyWhenItWasNot(t *testing.T) {
 	h.mu.Lock()
 	h.track("p", "judged").observed = true
 	h.mu.Unlock()
-	h.forgetNamespace("p", "judged")
+	h.forgetNamespace(ctx, "p", "judged")
 	h.unevaluated("p", "judged", created, time.Now())
 	h.unevaluated("p", "never", created, time.Now())
 	h.unevaluated("p", "never", created, time.Now().Add(time.Second))
