@@ -4,6 +4,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -464,14 +468,15 @@ func (q *Queue) Start(ctx context.Context) error {
 			q.setBehind(err)
 			// Keep what waits, within the capacity; the rest is counted as dropped.
 			if over := len(batch) - q.opts.Capacity; over > 0 {
+				var from time.Time
+				batch, from = trim(batch, over)
 				q.mu.Lock()
-				if q.dropped == 0 {
-					q.dropFrom = batch[0].Time
+				if q.dropped == 0 || from.Before(q.dropFrom) {
+					q.dropFrom = from
 				}
 				q.dropped += over
 				q.mu.Unlock()
 				metrics.JournalRecords.WithLabelValues("dropped").Add(float64(over))
-				batch = append(batch[:0], batch[over:]...)
 				lost := min(over, queued)
 				queued -= lost
 				q.advance(lost)
@@ -532,4 +537,77 @@ func dropReason(dropped, writable int) string {
 		return "records dropped: the queue was full (records came faster than they were written)"
 	}
 	return "records dropped: the queue was full while the journal store was not writable, and as records came faster than they were written"
+}
+
+// trim drops n records of batch, those of the namespaces with the most records waiting first
+// (each one's oldest), so that one namespace's burst while the store is not writable costs its
+// own records rather than the others' that came before it: the namespaces are levelled down to
+// as many records each as the room allows. Records of no namespace (the operator's, the
+// profiles') go last, the oldest first. It returns what is kept (in order) and the time of the
+// earliest record dropped.
+func trim(batch []Record, n int) ([]Record, time.Time) {
+	count := map[string]int{}
+	for _, r := range batch {
+		if r.Namespace != "" {
+			count[r.Namespace]++
+		}
+	}
+	// The level: the largest number of records each namespace may keep so that at least n
+	// namespaced records are dropped (levelled down one record at a time, from the largest).
+	sizes := make([]int, 0, len(count))
+	for _, c := range count {
+		sizes = append(sizes, c)
+	}
+	slices.Sort(sizes)
+	drop := map[string]int{}
+	left := n
+	if len(sizes) > 0 {
+		level := sizes[len(sizes)-1]
+		for left > 0 && level > 0 {
+			// Namespaces above level-1 lose one record each.
+			above := len(sizes) - sort.SearchInts(sizes, level)
+			if above > left {
+				break
+			}
+			left -= above
+			level--
+		}
+		for ns, c := range count {
+			if c > level {
+				drop[ns] = c - level
+			}
+		}
+		// What the level could not take evenly: one more from the largest namespaces.
+		for _, ns := range slices.SortedFunc(maps.Keys(count), func(a, b string) int {
+			if c := count[b] - count[a]; c != 0 {
+				return c
+			}
+			return strings.Compare(a, b)
+		}) {
+			if left == 0 {
+				break
+			}
+			if count[ns]-drop[ns] > 0 {
+				drop[ns]++
+				left--
+			}
+		}
+	}
+	var from time.Time
+	kept := batch[:0]
+	for _, r := range batch {
+		switch {
+		case r.Namespace != "" && drop[r.Namespace] > 0:
+			drop[r.Namespace]--
+		case r.Namespace == "" && left > 0:
+			left--
+		default:
+			kept = append(kept, r)
+			continue
+		}
+		if from.IsZero() || r.Time.Before(from) {
+			from = r.Time
+		}
+	}
+	return kept, from
 }

@@ -3,6 +3,8 @@ package journal
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +86,100 @@ func TestAnEvaluationLargerThanTheQueueWaitsForTheWriter(t *testing.T) {
 	recs := allRecords(t, store)
 	if n, dropped := countIn(recs, "tenant", FindingOpened); n != 20 || dropped != 0 {
 		t.Errorf("%d of 20 records written, %d dropped, with the store writable", n, dropped)
+	}
+}
+
+// drained waits until the writer has taken every queued record from the channel.
+func drained(t *testing.T, q *Queue) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(q.ch) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer did not take the queued records")
+		}
+		runtime.Gosched()
+	}
+}
+
+// While the store is not writable, records wait in the queue up to its capacity, and past it the
+// oldest were dropped, whoever's they were: a tenant's burst during an outage pushed out every
+// other namespace's transitions that came before it. The namespaces with the most records waiting
+// now lose theirs first (their oldest), so a namespace's burst costs its own records.
+func TestWhileTheStoreIsDownABurstDropsItsOwnRecordsFirst(t *testing.T) {
+	fs, err := NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &flakyStore{Store: fs}
+	q, _ := NewQueue(QueueOptions{Store: store, Cluster: "prod", FlushInterval: 5 * time.Millisecond, Capacity: 8})
+	stop := runQueue(t, q)
+	defer stop()
+	store.fail.Store(true)
+	// The other namespace's transitions first, then the tenant's burst, a queue's share at a time.
+	other := tenantRecords("other", 2)
+	q.Add(other...)
+	drained(t, q)
+	for i := range 3 {
+		burst := tenantRecords("tenant", 6)
+		for j := range burst {
+			burst[j].Time = t0.Add(time.Duration(i+1) * time.Minute)
+		}
+		q.Add(burst...)
+		drained(t, q)
+	}
+	store.fail.Store(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for behind, _, _, _ := q.Status(); behind; behind, _, _, _ = q.Status() {
+		if time.Now().After(deadline) {
+			t.Fatal("still behind after the store came back")
+		}
+		runtime.Gosched()
+	}
+	recs := allRecords(t, fs)
+	if n, _ := countIn(recs, "other", FindingOpened); n != 2 {
+		t.Errorf("the other namespace's 2 records: %d written, its records dropped for the tenant's burst", n)
+	}
+	if n, dropped := countIn(recs, "tenant", FindingOpened); n+dropped != 18 || dropped == 0 {
+		t.Errorf("the tenant's 18 records: %d written, %d dropped", n, dropped)
+	}
+}
+
+// trim levels the namespaces down, the largest first and each one's oldest records first,
+// and drops records of no namespace only when the namespaced ones are not enough.
+func TestTrimLevelsTheLargestNamespacesDown(t *testing.T) {
+	rec := func(ns string, minute int) Record {
+		return Record{Type: FindingOpened, Time: t0.Add(time.Duration(minute) * time.Minute), Namespace: ns}
+	}
+	for name, tc := range map[string]struct {
+		batch []Record
+		n     int
+		kept  []string // namespace@minute
+	}{
+		"one namespace's burst loses its oldest records": {
+			batch: []Record{rec("b", 0), rec("a", 1), rec("a", 2), rec("a", 3), rec("a", 4), rec("c", 5)},
+			n:     2, kept: []string{"b@0", "a@3", "a@4", "c@5"},
+		},
+		"two large namespaces are levelled together": {
+			batch: []Record{rec("a", 0), rec("b", 1), rec("a", 2), rec("b", 3), rec("a", 4), rec("b", 5), rec("c", 6)},
+			n:     3, kept: []string{"b@3", "a@4", "b@5", "c@6"},
+		},
+		"records of no namespace go last": {
+			batch: []Record{rec("", 0), rec("a", 1), rec("", 2), rec("b", 3)},
+			n:     3, kept: []string{"@2"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			kept, from := trim(slices.Clone(tc.batch), tc.n)
+			var got []string
+			for _, r := range kept {
+				got = append(got, fmt.Sprintf("%s@%d", r.Namespace, int(r.Time.Sub(t0).Minutes())))
+			}
+			if !slices.Equal(got, tc.kept) {
+				t.Errorf("kept %v, want %v", got, tc.kept)
+			}
+			if len(kept) != len(tc.batch)-tc.n || from.IsZero() {
+				t.Errorf("kept %d of %d dropping %d; earliest dropped %v", len(kept), len(tc.batch), tc.n, from)
+			}
+		})
 	}
 }
