@@ -134,7 +134,7 @@ func (q *Queue) Ready() <-chan struct{} { return q.ready }
 // all of it but the quarter kept for the others (reserveOf), the records are dropped and counted,
 // and a journal.gap record says so once the store is writable.
 func (q *Queue) Add(records ...Record) {
-	q.add(context.Background(), records, nil)
+	q.add(context.Background(), records, false)
 }
 
 // reserveOf is how much of a queue of capacity n one namespace leaves to the others: a quarter.
@@ -153,11 +153,11 @@ func (q *Queue) admit(r Record) bool {
 	return r.Namespace == "" || q.queuedBy[r.Namespace] < reserve || room > reserve
 }
 
-// add queues records in order. Those that cannot enter are waited for when deadline is set and
-// the store is writable (the writer is asked to take what waits; the evaluation that made the
-// burst waits, not the others), until deadline or ctx ends; otherwise they are dropped and
-// counted. It returns the ticket AddAndWait waits for and whether every record entered.
-func (q *Queue) add(ctx context.Context, records []Record, deadline <-chan time.Time) (uint64, bool) {
+// add queues records in order. Those that cannot enter are waited for when wait is set and the
+// store is writable (the writer is asked to take what waits; the evaluation that made the burst
+// waits, not the others), until ctx ends; otherwise they are dropped and counted. It returns the
+// ticket AddAndWait waits for and whether every record entered.
+func (q *Queue) add(ctx context.Context, records []Record, wait bool) (uint64, bool) {
 	all := true
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -172,7 +172,7 @@ func (q *Queue) add(ctx context.Context, records []Record, deadline <-chan time.
 			i++
 			continue
 		}
-		if deadline != nil && q.behindSince.IsZero() {
+		if wait && q.behindSince.IsZero() {
 			flushed := q.flushed
 			q.mu.Unlock()
 			select {
@@ -181,10 +181,8 @@ func (q *Queue) add(ctx context.Context, records []Record, deadline <-chan time.
 			}
 			select {
 			case <-flushed: // the writer took records (or the store failed): look again
-			case <-deadline:
-				deadline = nil
 			case <-ctx.Done():
-				deadline = nil
+				wait = false
 			}
 			q.mu.Lock()
 			continue
@@ -214,9 +212,10 @@ func (q *Queue) AddAndWait(ctx context.Context, timeout time.Duration, records .
 	if len(records) == 0 {
 		return true
 	}
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	ticket, all := q.add(ctx, records, deadline.C)
+	// One deadline for the wait for room and the wait for the write.
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ticket, all := q.add(ctx, records, true)
 	select {
 	case q.flushNow <- struct{}{}:
 	default:
@@ -233,8 +232,6 @@ func (q *Queue) AddAndWait(ctx context.Context, timeout time.Duration, records .
 		}
 		select {
 		case <-flushed:
-		case <-deadline.C:
-			return false
 		case <-ctx.Done():
 			return false
 		}

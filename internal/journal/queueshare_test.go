@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -181,5 +182,55 @@ func TestTrimLevelsTheLargestNamespacesDown(t *testing.T) {
 				t.Errorf("kept %d of %d dropping %d; earliest dropped %v", len(kept), len(tc.batch), tc.n, from)
 			}
 		})
+	}
+}
+
+// hangingStore's writes wait for release once block is set: a store that stopped answering.
+type hangingStore struct {
+	Store
+	block   atomic.Bool
+	release chan struct{}
+}
+
+func (s *hangingStore) Put(ctx context.Context, key string, data []byte) error {
+	if s.block.Load() {
+		<-s.release
+	}
+	return s.Store.Put(ctx, key, data)
+}
+
+// AddAndWait's timeout bounds how long an evaluation waits for its records, also while it waits
+// for room in the queue: the wait for room took the timer's tick, and the wait for the write
+// that followed had no timeout left, so an evaluation waited as long as a hanging store did.
+func TestAddAndWaitReturnsInTimeWhileTheStoreHangs(t *testing.T) {
+	fs, err := NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &hangingStore{Store: fs, release: make(chan struct{})}
+	q, _ := NewQueue(QueueOptions{Store: store, Cluster: "prod", FlushInterval: time.Hour, Capacity: 8})
+	stop := runQueue(t, q)
+	defer stop()
+	defer close(store.release)
+	if !q.AddAndWait(context.Background(), 10*time.Second, Record{Type: OperatorHeartbeat, Time: t0}) {
+		t.Fatal("not written")
+	}
+	store.block.Store(true)
+	full := make([]Record, 8)
+	for i := range full {
+		full[i] = Record{Type: OperatorHeartbeat, Time: t0.Add(time.Duration(i+1) * time.Second)}
+	}
+	q.Add(full...)
+	returned := make(chan bool, 1)
+	go func() {
+		returned <- q.AddAndWait(context.Background(), 100*time.Millisecond, tenantRecords("tenant", 1)...)
+	}()
+	select {
+	case written := <-returned:
+		if written {
+			t.Error("AddAndWait says its record was written to a store that hangs")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("AddAndWait with a timeout of 100ms did not return within 10s while the store hung")
 	}
 }
