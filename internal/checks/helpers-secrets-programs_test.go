@@ -1757,3 +1757,38 @@ func BenchmarkMayNameProgram(b *testing.B) {
 		mayNameProgram(text)
 	}
 }
+
+// TestANSICQuoting judges scripts that use bash's ANSI-C quoting, $'...', in which a backslash
+// escapes the byte after it, \' included: the quote ends at the first unescaped quote. Read as
+// '...', where \' ends the quote, the rest of the line (and the lines after it) was read inside
+// a quote that never closed, and the commands there were not read, or text inside the quote
+// was read as commands.
+func TestANSICQuoting(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"after it on the line":           {"echo $'it\\'s ready' ; mysql -uroot -pOrders-2024 -e 'select 1'", true},
+		"on the next line":               {"printf $'don\\'t\\n'\nmyapp --password Orders-2024", true},
+		"after one across lines":         {"echo $'a\\'b\nc'\nredis-cli -a Orders-2024 ping", true},
+		"an assignment, then the use":    {"MSG=$'it\\'s'\nX=Orders-2024\nmysql -uroot -p$X", true},
+		"a password in ANSI-C quotes":    {"echo $'it\\'s'; sshpass -p $'Orders-2024' ssh h uptime", true},
+		"after a $ escaped":              {"echo \\$'x' ; mysql -uroot -pOrders-2024", true},
+		"text inside the quote":          {"myapp --motd $'it\\'s --password Orders-2024 \\'ok\\'' --verbose", false},
+		"a parameter after it":           {"echo $'it\\'s' ; mysql -uroot -p\"$MYSQL_ROOT_PASSWORD\"", false},
+		"$' inside double quotes":        {"echo \"cost: $'\" ; mysql -uroot -p\"$PW\"", false},
+		"a substitution after it":        {"echo $'it\\'s' ; mysql -uroot -p\"$(cat /run/secrets/pw)\"", false},
+		"an assignment of a parameter":   {"MSG=$'it\\'s'; X=\"$DB_PW\"; mysql -uroot -p$X", false},
+		"a substitution inside the text": {"echo $'$(mysql -uroot -pOrders-2024)'", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := argumentCredential(tc.script, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -686,6 +686,11 @@ func rewriteParameters(script string, braces bool, replace func(name string, dou
 			i++
 		case c == '"':
 			double = !double
+		case c == '$' && !double && i+1 < len(script) && script[i+1] == '\'':
+			// $'...' expands no parameter; one nothing closes is read as '...' is.
+			if end := ansiCQuoteEnd(script, i+1); end >= 0 {
+				i = end
+			}
 		case c == '\'' && !double && !unpaired:
 			end := strings.IndexAny(script[i+1:], "'\n")
 			if end < 0 || script[i+1+end] == '\n' {
@@ -3056,7 +3061,8 @@ func literalArgument(w string) bool {
 
 // singleQuotedText is a shell word without its quotes, and whether every '$' and '`' of it is
 // in single quotes, where the shell expands nothing: 'Ord$rs-2024' and Ord'$'rs are, "$PW",
-// $PW and 'a'$b are not. A quote nothing closes is none.
+// $PW and 'a'$b are not. Bash's ANSI-C quotes, $'...', are single quotes whose backslash
+// escapes the byte after it. A quote nothing closes is none.
 func singleQuotedText(w string) (string, bool) {
 	var b strings.Builder
 	for i := 0; i < len(w); i++ {
@@ -3068,7 +3074,24 @@ func singleQuotedText(w string) (string, bool) {
 			}
 			b.WriteString(w[i+1 : i+1+end])
 			i += 1 + end
-		case '$', '`':
+		case '$':
+			if i+1 >= len(w) || w[i+1] != '\'' {
+				return "", false
+			}
+			// $'...': its text, \' and \\ undone; other escapes (\n, \x41) are kept as they
+			// are, literal text all the same.
+			end := ansiCQuoteEnd(w, i+1)
+			if end < 0 {
+				return "", false
+			}
+			for j := i + 2; j < end; j++ {
+				if w[j] == '\\' && (w[j+1] == '\'' || w[j+1] == '\\') {
+					j++
+				}
+				b.WriteByte(w[j])
+			}
+			i = end
+		case '`':
 			return "", false
 		case '"':
 			end := closingQuote(w, i)
@@ -4628,11 +4651,18 @@ func (r *commandReader) script(script string) string {
 
 // openQuote is the quote, single or double, that a script's line leaves open, given the one
 // the lines before it left open (0 for none): a word's quotes, not a comment's, nor an escaped
-// one's (\' and \" outside single quotes).
+// one's (\' and \" outside single quotes). An ANSI-C quote, $'...', that the line leaves open
+// is '$': in it a backslash escapes the byte after it, \' too (ansiCQuoteEnd).
 func openQuote(line string, quote byte) byte {
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch {
+		case quote == '$':
+			if c == '\\' {
+				i++
+			} else if c == '\'' {
+				quote = 0
+			}
 		case quote == '\'':
 			if c == '\'' {
 				quote = 0
@@ -4643,6 +4673,9 @@ func openQuote(line string, quote byte) byte {
 			if c == '"' {
 				quote = 0
 			}
+		case c == '$' && i+1 < len(line) && line[i+1] == '\'':
+			quote = '$'
+			i++
 		case c == '\'' || c == '"':
 			quote = c
 		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
@@ -4962,7 +4995,8 @@ func writtenFile(prog string, args []string) string {
 
 // shellWords splits a line of a shell script into words as the shell does, the words kept as
 // written (quotes and escapes in them): at blank space outside quotes ('...', "...", `...`)
-// and outside $(...), <(...), >(...) and ${...} (to the next ')' or '}'), and at the control operators ;, &,
+// and outside $(...), <(...), >(...) and ${...} (to the next ')' or '}'), and outside bash's
+// ANSI-C quotes, $'...', where a backslash escapes \' too, and at the control operators ;, &,
 // &&, |, || and |&, each a word of its own (echo x|chpasswd is three commands' words); a '#'
 // that starts a word starts a comment. A quote that nothing closes runs to the line's end, as
 // the shell reads on; a $( or ${ that nothing closes is text, and so is every one after it.
@@ -5013,6 +5047,12 @@ func shellWords(line string) []string {
 				}
 			case c == '"':
 				i = closingQuote(line, i)
+			case c == '$' && i+1 < len(line) && line[i+1] == '\'':
+				if j := ansiCQuoteEnd(line, i+1); j >= 0 {
+					i = j
+				} else {
+					i = len(line) - 1
+				}
 			case (c == '$' || c == '<' || c == '>') && i+1 < len(line) && line[i+1] == '(' && !noParen:
 				if j := strings.IndexByte(line[i+2:], ')'); j >= 0 {
 					i += 2 + j
@@ -5058,6 +5098,11 @@ func substitutions(text string, f func(s substitution) bool) {
 			i++
 		case c == '\'' && !double:
 			single = true
+		case c == '$' && !double && i+1 < len(text) && text[i+1] == '\'':
+			// $'...': nothing is substituted in it.
+			if i = ansiCQuoteEnd(text, i+1); i < 0 {
+				return
+			}
 		case c == '"':
 			double = !double
 		case c == '`':
@@ -5229,6 +5274,21 @@ func shellLiteral(v string, quoted bool) (string, bool) {
 		return "'" + v + "'", true
 	}
 	return "", false
+}
+
+// ansiCQuoteEnd is the index of the single quote that closes bash's ANSI-C quoting, $'...',
+// whose opening quote is text[i], -1 when none does: in it a backslash escapes the byte after
+// it, a quote included ($'it\'s' is one word, it's).
+func ansiCQuoteEnd(text string, i int) int {
+	for j := i + 1; j < len(text); j++ {
+		switch text[j] {
+		case '\\':
+			j++
+		case '\'':
+			return j
+		}
+	}
+	return -1
 }
 
 // closingQuote is the index of the '"' that closes the one at line[i] (a backslash escapes the
