@@ -1792,3 +1792,69 @@ func TestANSICQuoting(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgreSQLDollarQuotedPasswords judges PostgreSQL's dollar-quoted strings ($$...$$,
+// $tag$...$tag$) given as a password, in a ConfigMap's SQL file and in psql -c's single-quoted
+// argument, and the bodies in dollar quotes of DO blocks and functions, which are read as
+// statements. In double quotes or an unquoted here-document the shell expands $$ and $tag
+// first, so no dollar quote reaches psql there.
+func TestPostgreSQLDollarQuotedPasswords(t *testing.T) {
+	files := map[string]struct {
+		value string
+		want  bool
+	}{
+		"PASSWORD $$...$$":                   {"CREATE USER app PASSWORD $$Orders-2024$$;\n", true},
+		"WITH PASSWORD $tag$...$tag$":        {"ALTER ROLE app WITH LOGIN PASSWORD $pw$Orders-2024$pw$;\n", true},
+		"ENCRYPTED PASSWORD $_1$...$_1$":     {"CREATE ROLE app LOGIN ENCRYPTED PASSWORD $_1$Ord'rs-2024$_1$;\n", true},
+		"a DO block's CREATE ROLE":           {"DO $$\nBEGIN\n  CREATE ROLE app LOGIN PASSWORD 'Orders-2024';\nEND\n$$;\n", true},
+		"a DO block's dollar-quoted one":     {"DO $do$\nBEGIN\n  ALTER ROLE app PASSWORD $p$Orders-2024$p$;\nEND\n$do$;\n", true},
+		"after a dollar-quoted body":         {"CREATE FUNCTION f() RETURNS text AS $$ SELECT 'x' $$ LANGUAGE sql;\nALTER USER app PASSWORD $$Orders-2024$$;\n", true},
+		"an empty one":                       {"ALTER USER app PASSWORD $$$$;\n", false},
+		"an envsubst placeholder in one":     {"CREATE USER app PASSWORD $$${APP_PASSWORD}$$;\n", false},
+		"a template's placeholder in one":    {"CREATE USER app PASSWORD $q${{ .Values.password }}$q$;\n", false},
+		"a function's body about passwords":  {"CREATE FUNCTION check_pw(p text) RETURNS bool AS $$ SELECT length(p) > 12 $$ LANGUAGE sql;\n", false},
+		"PASSWORD NULL after a dollar quote": {"DO $$ BEGIN ALTER ROLE app PASSWORD NULL; END $$;\n", false},
+		"psql's variable":                    {"ALTER USER app PASSWORD :'pw';\n", false},
+	}
+	for name, tc := range files {
+		t.Run("init.sql: "+name, func(t *testing.T) {
+			if got := keyCredential("init.sql", tc.value, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(init.sql, %q) = %q, want a credential %v", tc.value, got, tc.want)
+			}
+		})
+	}
+	scripts := map[string]struct {
+		script string
+		want   bool
+		// keyOnly: judged as a ConfigMap's script only. In a container's sh -c argument the
+		// parameters of a quoted here-document's body are braced (bracedParameters), and a
+		// dollar quote there is not read (a lead).
+		keyOnly bool
+	}{
+		"psql -c '... PASSWORD $$...$$'":        {"psql -U postgres -c 'ALTER USER app PASSWORD $$Orders-2024$$'", true, false},
+		"psql -c '... PASSWORD $tag$...$tag$'":  {"psql -c 'CREATE ROLE app LOGIN PASSWORD $p$Orders-2024$p$'", true, false},
+		"a quoted here-document to psql":        {"psql -v ON_ERROR_STOP=1 <<'EOSQL'\nCREATE USER app PASSWORD $$Orders-2024$$;\nEOSQL", true, true},
+		"psql -c \"... $$...$$\": the shell's":  {"psql -c \"ALTER USER app PASSWORD $$\"", false, false},
+		"psql -c \"... $tag$\": a parameter":    {"psql -c \"ALTER USER app PASSWORD $pw$\"", false, false},
+		"an unquoted here-document: parameters": {"psql <<-EOSQL\n\tALTER USER app PASSWORD $PW$;\n\tEOSQL", false, false},
+		"psql -c '... PASSWORD $1' is no quote": {"psql -c 'PREPARE p AS SELECT 1 WHERE $1 = $2'", false, false},
+		"psql -v and a dollar-quoted DO body":   {"psql -v pw=\"$PW\" <<'EOF'\nDO $$ BEGIN RAISE NOTICE 'x'; END $$;\nALTER USER app PASSWORD :'pw';\nEOF", false, false},
+	}
+	for name, tc := range scripts {
+		t.Run(name, func(t *testing.T) {
+			// In a container's command the kubelet reduces $$ to $: the same script is written
+			// with each $ doubled.
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want && !tc.keyOnly {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+	// The kubelet gives sh -c 'ALTER USER app PASSWORD $Orders-2024$', no dollar quote.
+	if arg := "psql -c 'ALTER USER app PASSWORD $$Orders-2024$$'"; argumentCredential(arg, nil, nil) != "" {
+		t.Errorf("argumentCredential(%q) found a credential, want none: the kubelet reduces $$ to $", arg)
+	}
+}

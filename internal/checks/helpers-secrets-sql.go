@@ -222,7 +222,9 @@ const (
 // interpolation (${APP_PASSWORD}, which envsubst fills in), psql's variables (:'pw'), PASSWORD
 // NULL, IDENTIFIED BY RANDOM PASSWORD, a password column compared or assigned in another
 // statement (WHERE password = 'x': the statement must set a user's), psql's \password (a
-// prompt), strings and comments (--, #, /* */). The text is read once.
+// prompt), strings and comments (--, #, /* */). PostgreSQL's dollar-quoted strings ($$x$$,
+// $tag$x$tag$: dollarQuoteTag) are strings where a password is expected; elsewhere they are
+// the bodies of DO blocks and functions, and their statements are read. The text is read once.
 func sqlPassword(text string, expands bool) string {
 	if sqlPlusConnect(text, expands) {
 		return "CONNECT"
@@ -230,6 +232,24 @@ func sqlPassword(text string, expands bool) string {
 	var st sqlState
 	for i := 0; i < len(text); {
 		c := text[i]
+		if n := dollarQuoteTag(text, i, expands); n > 0 {
+			tag := text[i : i+n]
+			if !st.expectsString() {
+				// A body in dollar quotes (DO $$ ... $$, a function's AS $$ ... $$): its
+				// statements are read as statements.
+				i += n
+				continue
+			}
+			end := strings.Index(text[i+n:], tag)
+			if end < 0 {
+				return ""
+			}
+			if clause := st.next(sqlToken{text: text[i+n : i+n+end], quoted: true}, expands); clause != "" {
+				return clause
+			}
+			i += n + end + n
+			continue
+		}
 		var tok sqlToken
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
@@ -284,6 +304,34 @@ func sqlPassword(text string, expands bool) string {
 		}
 	}
 	return ""
+}
+
+// dollarQuoteTag is the length of the tag of PostgreSQL's dollar quote ($$, or $name$ whose
+// name is letters, digits and '_' and starts with no digit) that text[i:] starts with, 0 for
+// none. Where a shell expanded the text (expands) there is none: the shell put its process ID
+// in place of $$ and a parameter's value in place of $name.
+func dollarQuoteTag(text string, i int, expands bool) int {
+	if expands || text[i] != '$' || i > 0 && isSQLWordChar(text[i-1]) {
+		return 0
+	}
+	j := i + 1
+	for j < len(text) && (isASCIIAlnum(text[j]) || text[j] == '_' || text[j] >= 0x80) {
+		j++
+	}
+	if j == len(text) || text[j] != '$' || j > i+1 && text[i+1] >= '0' && text[i+1] <= '9' {
+		return 0
+	}
+	return j + 1 - i
+}
+
+// expectsString reports whether the statement's next token is read as a password when it is
+// a string.
+func (st *sqlState) expectsString() bool {
+	switch st.expect {
+	case sqlExpectIdentifiedBy, sqlExpectPassword, sqlExpectEquals, sqlExpectString:
+		return true
+	}
+	return false
 }
 
 // isSQLWordChar reports whether c may be part of an SQL word (an identifier, keyword or
