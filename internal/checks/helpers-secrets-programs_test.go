@@ -587,6 +587,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"files printed for a program":   "mysql " + strings.Repeat("--defaults-file=<(printf '[client]\\nhost=h %s' $p) ", 30_000),
 		"quotes open across lines":      "echo \"" + strings.Repeat("$p\n", 50_000) + "\" | passwd\n" + strings.Repeat("echo \"\n\" | ", 30_000) + "chpasswd",
 		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
+		"key files printed":             "cryptsetup open d n " + strings.Repeat("-d <(echo -n $p) --key-file=<(printf %s $p) ", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := commandReader{flags: true}
@@ -1856,5 +1857,54 @@ func TestPostgreSQLDollarQuotedPasswords(t *testing.T) {
 	// The kubelet gives sh -c 'ALTER USER app PASSWORD $Orders-2024$', no dollar quote.
 	if arg := "psql -c 'ALTER USER app PASSWORD $$Orders-2024$$'"; argumentCredential(arg, nil, nil) != "" {
 		t.Errorf("argumentCredential(%q) found a credential, want none: the kubelet reduces $$ to $", arg)
+	}
+}
+
+// TestKeysGivenAsFilesAndOnInput judges literal keys and passphrases a program reads from a
+// process substitution given for a key or password file (cryptsetup --key-file=<(echo VALUE),
+// wg set wg0 private-key <(echo KEY), --password-file <(printf VALUE)), and cryptsetup's
+// passphrase on its input (echo -n VALUE | cryptsetup luksOpen DEVICE NAME, with or without
+// -d -), as a container's script and a ConfigMap's.
+func TestKeysGivenAsFilesAndOnInput(t *testing.T) {
+	const wgKey = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"cryptsetup --key-file=<(echo VALUE)":     {"cryptsetup luksOpen /dev/sdb1 data --key-file=<(echo -n Orders-2024)", true},
+		"cryptsetup --key-file <(printf VALUE)":   {"cryptsetup open /dev/sdb1 data --key-file <(printf '%s' 'Orders-2024')", true},
+		"cryptsetup -d <(echo VALUE)":             {"cryptsetup open --type luks /dev/sdb1 data -d <(echo -n Orders-2024)", true},
+		"wg set private-key <(echo KEY)":          {"wg set wg0 listen-port 51820 private-key <(echo " + wgKey + ")", true},
+		"wg set preshared-key <(echo KEY)":        {"wg set wg0 peer abc= preshared-key <(echo " + wgKey + ") endpoint h:51820", true},
+		"--password-file <(echo VALUE)":           {"myapp --password-file <(echo Orders-2024) --host db", true},
+		"--passphrase-file=<(echo VALUE)":         {"gpg --batch --passphrase-file=<(echo Orders-2024) -d f.gpg", true},
+		"echo VALUE | cryptsetup luksOpen":        {"echo -n Orders-2024 | cryptsetup luksOpen /dev/sdb1 data", true},
+		"echo VALUE | cryptsetup open -d -":       {"echo -n 'Orders-2024' | cryptsetup open /dev/sdb1 data -d -", true},
+		"printf VALUE | cryptsetup luksFormat":    {"printf '%s' Orders-2024 | cryptsetup luksFormat --batch-mode /dev/sdb1", true},
+		"cryptsetup luksOpen <<< VALUE":           {"cryptsetup luksOpen /dev/sdb1 data <<< Orders-2024", true},
+		"cryptsetup --key-file=<(echo $KEY)":      {"cryptsetup luksOpen /dev/sdb1 data --key-file=<(echo -n \"$LUKS_KEY\")", false},
+		"cryptsetup --key-file=<(cat FILE)":       {"cryptsetup luksOpen /dev/sdb1 data --key-file=<(cat /run/secrets/luks)", false},
+		"cryptsetup --key-file FILE":              {"cryptsetup luksOpen /dev/sdb1 data --key-file /run/secrets/luks", false},
+		"echo $KEY | cryptsetup luksOpen":         {"echo -n \"$LUKS_PASSPHRASE\" | cryptsetup luksOpen /dev/sdb1 data -", false},
+		"echo VALUE | cryptsetup with a key file": {"echo yes | cryptsetup luksOpen /dev/sdb1 data --key-file /run/secrets/luks", false},
+		"echo YES | cryptsetup close":             {"echo YES | cryptsetup close data", false},
+		"wg set private-key FILE":                 {"wg set wg0 private-key /etc/wireguard/private.key", false},
+		"wg set private-key <(cat FILE)":          {"wg set wg0 private-key <(cat /run/secrets/wg)", false},
+		"wg set private-key <(echo $KEY)":         {"wg set wg0 private-key <(echo \"$WG_PRIVATE_KEY\")", false},
+		"diff <(echo a) <(echo b)":                {"diff <(echo Orders-2024) <(echo Orders-2025)", false},
+		"a configuration file <(echo ...)":        {"myapp --config <(echo Orders-2024)", false},
+		"--password-file <(echo a placeholder)":   {"myapp --password-file <(echo '<password>')", false},
+		"wg genkey | tee FILE | wg pubkey":        {"wg genkey | tee /etc/wireguard/private.key | wg pubkey", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
 	}
 }

@@ -4141,6 +4141,29 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 			}
 		}
 		return passwordLine
+	case "cryptsetup":
+		// cryptsetup reads the passphrase from its input when that is no terminal (echo -n
+		// VALUE | cryptsetup luksOpen DEVICE NAME), unless a key file other than the input
+		// (--key-file -, -d -) is given or the action takes none (close, status, ...).
+		r.read += len(args)
+		for i, w := range args {
+			if cryptsetupNoPassphrase[w] {
+				return noPasswordInput
+			}
+			file, ok := "", false
+			switch {
+			case (w == "--key-file" || w == "-d") && i+1 < len(args):
+				file, ok = args[i+1], true
+			case strings.HasPrefix(w, "--key-file="):
+				file, ok = w[len("--key-file="):], true
+			case strings.HasPrefix(w, "-d") && len(w) > 2 && w[2] != '-':
+				file, ok = w[2:], true
+			}
+			if ok && strings.Trim(file, `"'`) != "-" {
+				return noPasswordInput
+			}
+		}
+		return passwordLine
 	case "redis-cli", "valkey-cli":
 		if len(r.operands(args, redisCLIValueOptions)) == 0 && !slices.Contains(args, "-x") && !slices.Contains(args, "--pipe") {
 			return redisCommands
@@ -4161,6 +4184,12 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 	}
 	return noPasswordInput
 }
+
+// cryptsetupNoPassphrase are cryptsetup's actions that read no passphrase.
+var cryptsetupNoPassphrase = map[string]bool{"close": true, "luksClose": true, "remove": true, "status": true,
+	"isLuks": true, "luksUUID": true, "luksDump": true, "erase": true, "luksErase": true, "benchmark": true,
+	"config": true, "convert": true, "luksHeaderBackup": true, "luksHeaderRestore": true, "repair": true,
+	"tcryptDump": true, "bitlkDump": true, "fvault2Dump": true, "token": true}
 
 // passwdNoInput are the options of passwd with which it reads no password: it locks, unlocks,
 // deletes or expires one, shows its status, or sets its aging.
@@ -4603,6 +4632,11 @@ func (r *commandReader) script(script string) string {
 		if why := r.substitutedCommands(text); why != "" {
 			return why
 		}
+		if strings.Contains(text, "<(") {
+			if opt := r.keyFileSubstitution(words); opt != "" {
+				return "a process substitution gives " + opt + " a literal key"
+			}
+		}
 		if !strings.Contains(text, "<<") {
 			continue
 		}
@@ -4713,6 +4747,60 @@ func (r *commandReader) substitutedCommands(line string) string {
 		return why != ""
 	})
 	return why
+}
+
+// programKeyFileOptions are the options and operands, by program, that name a file whose text
+// is a key or passphrase: cryptsetup's --key-file (-d), and wg set's private-key and a peer's
+// preshared-key (wg(8)).
+var programKeyFileOptions = map[string]map[string]bool{
+	"cryptsetup": {"--key-file": true, "-d": true},
+	"wg":         {"private-key": true, "preshared-key": true},
+}
+
+// keyFileSubstitution says which option of a command line (its words) is given a key or
+// passphrase file that a process substitution prints literal text into (--key-file=<(echo
+// -n VALUE), --password-file <(printf VALUE)), "" when none is: an option whose name says it
+// is a credential's file (namesCredentialFile: --password-file, --passphrase-file,
+// --token-file) or one of programKeyFileOptions of the command's program. Each word is looked
+// at once, and a substitution's command only when it is such an option's value.
+func (r *commandReader) keyFileSubstitution(words []string) string {
+	r.read += len(words)
+	prog := ""
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if commandSeparators[w] {
+			prog = ""
+			continue
+		}
+		if prog == "" {
+			at, _ := commandSpan(words, i)
+			if at >= len(words) || commandSeparators[words[at]] {
+				i = at
+				continue
+			}
+			prog, i = programName(words[at]), at
+			continue
+		}
+		k := strings.Index(w, "<(")
+		if k < 0 || !strings.HasSuffix(w, ")") {
+			continue
+		}
+		opt := ""
+		switch {
+		case k == 0 && i > 0:
+			opt = words[i-1]
+		case k > 0 && w[k-1] == '=':
+			opt = w[:k-1]
+		}
+		if opt == "" || strings.ContainsAny(opt, "=$`'\"") ||
+			!(strings.HasPrefix(opt, "-") && namesCredentialFile(strings.TrimLeft(opt, "-")) || programKeyFileOptions[prog][opt]) {
+			continue
+		}
+		if text, ok := printedBy(w[k+2 : len(w)-1]); ok && credentialValue("", text) {
+			return opt
+		}
+	}
+	return ""
 }
 
 // literalHereDocument reports whether the body of a here-document (its lines) gives the
