@@ -1908,3 +1908,33 @@ func TestKeysGivenAsFilesAndOnInput(t *testing.T) {
 		})
 	}
 }
+
+// TestQuotesLeftOpenInShellBodies judges scripts that feed a shell a here-document whose body
+// leaves a quote open: the body ends at its delimiter all the same (the shell fed it reads no
+// further, and fails), and the commands after the delimiter are the script's own.
+func TestQuotesLeftOpenInShellBodies(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"a single quote left open":          {"sh <<EOF\necho 'it\nEOF\nmysql -uroot -pOrders-2024 -e 'select 1'", true},
+		"a double quote left open":          {"sh <<EOF\necho \"it\nEOF\nmysql -uroot -pOrders-2024", true},
+		"in a quoted here-document":         {"bash <<'EOF'\necho \"unterminated\nEOF\nredis-cli -a Orders-2024 ping", true},
+		"fed to kubectl exec's shell":       {"kubectl exec -i db-0 -- sh <<'EOF'\necho 'x\nEOF\nsshpass -p Orders-2024 ssh h uptime", true},
+		"a quote across lines, closed":      {"sh <<'EOF'\nmysql -uroot -e \"\nCREATE USER a IDENTIFIED BY 'Orders-2024'\"\nEOF", true},
+		"a parameter after the delimiter":   {"sh <<EOF\necho 'it\nEOF\nmysql -uroot -p\"$PW\"", false},
+		"a quote across lines, then a par.": {"sh <<'EOF'\necho 'a\nb'\nEOF\nmysql -uroot -p\"$PW\"", false},
+		"a password inside the open quote":  {"sh <<'EOF'\necho 'mysql -uroot -pOrders-2024\nEOF\necho done", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -4596,7 +4596,8 @@ func (h hereDocument) end(line string) bool {
 // script reads a shell script's command lines with programPassword, and the bodies of its
 // here-documents as the shell gives them: a body fed to a shell is more command lines, one a
 // password reader reads gives it its lines, and any other is data (a help text, SQL, a
-// configuration file cat writes), not commands. Every line is read once.
+// configuration file cat writes), not commands. A body fed to a shell ends at its delimiter
+// even inside a quote it left open. Every line is read once.
 func (r *commandReader) script(script string) string {
 	lines := strings.Split(script, "\n")
 	// shells are the here-documents whose bodies are being read as commands, innermost last.
@@ -4607,7 +4608,12 @@ func (r *commandReader) script(script string) string {
 	var quote byte
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimRight(lines[i], "\r")
-		if logical.Len() == 0 && len(shells) > 0 && shells[len(shells)-1].end(line) {
+		if len(shells) > 0 && shells[len(shells)-1].end(line) && (logical.Len() == 0 || quote != 0) {
+			// The delimiter ends the body even inside a quote the body left open: the shell
+			// fed the body reads no further (and fails on the quote), and the lines after it
+			// are the script's own. The unfinished command runs nowhere.
+			logical.Reset()
+			quote = 0
 			shells = shells[:len(shells)-1]
 			continue
 		}
