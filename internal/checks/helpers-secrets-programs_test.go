@@ -1938,3 +1938,40 @@ func TestQuotesLeftOpenInShellBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestSSHCommandsOfSeveralWords judges ssh HOST COMMAND ARG...: ssh joins the words after the
+// host with blanks, and the remote shell runs them as a command line, whose program and its
+// input are read as the program's own (ssh passes its input on).
+func TestSSHCommandsOfSeveralWords(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"ssh HOST mysql -pVALUE":           {"ssh admin@db mysql -uroot -pOrders-2024 -e 'select 1'", true},
+		"ssh -i KEY HOST mysql":            {"ssh -i /keys/id admin@db mysql -uroot -pOrders-2024", true},
+		"ssh -p PORT HOST redis-cli -a":    {"ssh -p 2222 -o StrictHostKeyChecking=no admin@db redis-cli -a Orders-2024 ping", true},
+		"sshpass, then ssh HOST COMMAND":   {"sshpass -f /run/secrets/ssh ssh db mysqldump -uroot -pOrders-2024 orders > /b/o.sql", true},
+		"ssh HOST sudo chpasswd <<< VALUE": {"ssh db sudo chpasswd <<< 'root:Orders-2024'", true},
+		"ssh HOST mysql <<EOF with SQL":    {"ssh db mysql -uroot <<'EOF'\nCREATE USER 'app'@'%' IDENTIFIED BY 'Orders-2024';\nEOF", true},
+		"ssh within ssh":                   {"ssh -J bastion jump ssh db redis-cli -a Orders-2024 ping", true},
+		"ssh HOST mysql -p\"$PW\"":         {"ssh db mysql -uroot -p\"$MYSQL_ROOT_PASSWORD\" -e 'select 1'", false},
+		"ssh HOST one quoted word":         {"ssh db 'mysql -uroot -p\"$PW\"'", false},
+		"ssh -p PORT HOST COMMAND":         {"ssh -p 2222 db uptime -p", false},
+		"ssh HOST echo's text":             {"ssh db echo mysql -pOrders-2024", false},
+		"ssh -L forwards, -N":              {"ssh -N -L 5432:localhost:5432 bastion", false},
+		"ssh HOST docker run -p PORT":      {"ssh db docker run -d -p 8080:80 nginx", false},
+		"ssh HOST <<EOF with a reference":  {"ssh db bash -s <<EOF\nmysql -uroot -p\"$PW\"\nEOF", false},
+		"scp is no ssh":                    {"scp -P 2222 f db:/tmp/f", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -2672,6 +2672,24 @@ func execCommand(prog string, words []string, i int) (int, bool) {
 				return j, true
 			}
 		}
+	case "ssh":
+		// ssh [options] HOST COMMAND ARG...: the remote shell runs the words after the host,
+		// joined by blanks, as a command line. A command of one word (ssh HOST 'mysql ...'),
+		// which the remote shell splits, is shellCommand's; so is one that starts with a quote.
+		j := i + 1
+		for j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && !commandSeparators[words[j]] &&
+			!strings.HasSuffix(words[j], ";") {
+			if sshValueOptions[words[j]] {
+				j++
+			}
+			j++
+		}
+		// The host, then at least two words of the command.
+		if j+2 < len(words) && !strings.HasSuffix(words[j], ";") && !commandSeparators[words[j+1]] &&
+			!strings.HasSuffix(words[j+1], ";") && !commandSeparators[words[j+2]] &&
+			!strings.ContainsAny(words[j+1][:1], `"'<>`) {
+			return j + 1, true
+		}
 	case "docker", "podman", "nerdctl":
 		j := i + 1
 		for j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && !strings.HasSuffix(words[j], ";") {
