@@ -1975,3 +1975,52 @@ func TestSSHCommandsOfSeveralWords(t *testing.T) {
 		})
 	}
 }
+
+// TestMoreCommandLinePasswordsOfRound10 judges more programs that take a password or token on
+// their command line or input, as a container's script, as a ConfigMap's script and as a
+// ConfigMap value that is no script: ipmitool -P, cosign login -p, etcdctl user add
+// NAME:PASSWORD, kafka-storage format --add-scram, gh auth login --with-token and vault login
+// - from their input.
+func TestMoreCommandLinePasswordsOfRound10(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"ipmitool -P":                      {"ipmitool -I lanplus -H bmc -U admin -P Orders-2024 power status", true},
+		"ipmitool -P attached":             {"ipmitool -I lanplus -H bmc -U admin -POrders-2024 chassis status", true},
+		"cosign login -p":                  {"cosign login ghcr.io -u bob -p Orders-2024", true},
+		"etcdctl user add NAME:PASSWORD":   {"etcdctl --endpoints=http://etcd:2379 user add root:Orders-2024", true},
+		"kafka-storage format --add-scram": {"kafka-storage format -t abc -c /etc/kafka/server.properties --add-scram 'SCRAM-SHA-256=[name=admin,password=Orders-2024]'", true},
+		"kafka-storage.sh --add-scram=":    {"/opt/kafka/bin/kafka-storage.sh format -t abc -c s.properties --add-scram=SCRAM-SHA-512=[name=admin,password=Orders-2024]", true},
+		"echo TOKEN | gh auth login":       {"echo ghx_Orders2024Token | gh auth login --with-token", true},
+		"gh auth login <<< TOKEN":          {"gh auth login --hostname github.example.com --with-token <<< 'Orders-2024-token'", true},
+		"echo TOKEN | vault login -":       {"echo s.Orders2024Token | vault login -", true},
+		"ipmitool -E, the environment's":   {"ipmitool -I lanplus -H bmc -U admin -E power status", false},
+		"ipmitool -P from a parameter":     {"ipmitool -I lanplus -H bmc -U admin -P \"$IPMI_PASSWORD\" power status", false},
+		"ipmitool -p is the port":          {"ipmitool -I lanplus -H bmc -p 623 -U admin -f /run/secrets/ipmi power status", false},
+		"cosign sign":                      {"cosign sign --key cosign.key -y ghcr.io/x/y@sha256:abc", false},
+		"cosign login from a parameter":    {"cosign login ghcr.io -u bob -p \"$GHCR_TOKEN\"", false},
+		"etcdctl user add NAME, a prompt":  {"etcdctl user add root", false},
+		"etcdctl user add NAME:$PW":        {"etcdctl user add \"root:$ETCD_ROOT_PASSWORD\"", false},
+		"etcdctl user grant-role":          {"etcdctl user grant-role root:x root", false},
+		"kafka-storage from a parameter":   {"kafka-storage format -t abc -c s.properties --add-scram \"SCRAM-SHA-256=[name=admin,password=$KAFKA_PW]\"", false},
+		"echo $TOKEN | gh auth login":      {"echo \"$GH_TOKEN\" | gh auth login --with-token", false},
+		"gh auth login on the web":         {"echo y | gh auth login --web", false},
+		"echo $TOKEN | vault login -":      {"echo \"$VAULT_TOKEN\" | vault login -", false},
+		"echo x | vault login, a method's": {"echo Orders-2024 | vault login -method=oidc", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := textProgramPassword(tc.script, false) != ""; got != tc.want {
+				t.Errorf("textProgramPassword(%q, false) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

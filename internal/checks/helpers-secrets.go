@@ -2529,6 +2529,11 @@ var programPasswordOptions = map[string]passwordOption{
 	// The Azure CLI's az login -p, --password: a service principal's secret (or its
 	// certificate's path, no literal).
 	"az": {flag: "-p", separate: true, subcommand: []string{"login"}},
+	// IPMItool's -P password (getopt: -P VALUE or -PVALUE; -p is the port, -E reads
+	// IPMI_PASSWORD, -f a file).
+	"ipmitool": {flag: "-P", attached: true, separate: true},
+	// Sigstore's cosign login REGISTRY -u USER -p PASSWORD (pflag).
+	"cosign": registryLoginPassword,
 	// Elasticsearch's elasticsearch-users useradd USER -p PASSWORD (and passwd USER -p).
 	"elasticsearch-users": {flag: "-p", separate: true},
 	// RabbitMQ's management CLI, rabbitmqadmin -u USER -p PASSWORD (optparse: also -pVALUE).
@@ -3158,7 +3163,10 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"rpcclient":     sambaUserPassword,
 	"smbcacls":      sambaUserPassword,
 	"etcdctl": func(r *commandReader, args []string) (int, string) {
-		return r.userPassword(userPasswordOption{long: "--user", separator: ':'}, args)
+		if k, why := r.userPassword(userPasswordOption{long: "--user", separator: ':'}, args); k >= 0 {
+			return k, why
+		}
+		return r.etcdctlUserAdd(args)
 	},
 	"lftp": func(r *commandReader, args []string) (int, string) {
 		return r.userPassword(userPasswordOption{short: "-u", separator: ','}, args)
@@ -3177,6 +3185,8 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"grafana-cli":      (*commandReader).grafanaAdminPassword,
 	"kafka-configs":    (*commandReader).kafkaSCRAMPassword,
 	"kafka-configs.sh": (*commandReader).kafkaSCRAMPassword,
+	"kafka-storage":    (*commandReader).kafkaSCRAMPassword,
+	"kafka-storage.sh": (*commandReader).kafkaSCRAMPassword,
 	"rclone":           (*commandReader).rcloneConfigPassword,
 	"influx":           (*commandReader).influxPassword,
 	"grafana":          (*commandReader).grafanaAdminPassword,
@@ -3505,7 +3515,11 @@ func (r *commandReader) kafkaSCRAMPassword(args []string) (int, string) {
 		r.read++
 		v, k, ok := longOptionValue(args, i, "--add-config")
 		if !ok {
-			continue
+			// kafka-storage format --add-scram 'SCRAM-SHA-256=[name=NAME,password=VALUE]'
+			// (KRaft's initial SCRAM credentials).
+			if v, k, ok = longOptionValue(args, i, "--add-scram"); !ok {
+				continue
+			}
 		}
 		text, expands := shellText(v)
 		for _, m := range kafkaSCRAMPasswordPattern.FindAllStringSubmatch(text, -1) {
@@ -3531,7 +3545,7 @@ func longOptionValue(args []string, i int, name string) (value string, at int, o
 }
 
 // kafkaSCRAMPasswordPattern matches the password of a SCRAM credential in kafka-configs'
-// --add-config list: the value of password= inside [...].
+// --add-config list and kafka-storage's --add-scram: the value of password= inside [...].
 var kafkaSCRAMPasswordPattern = regexp.MustCompile(`[\[,]password=([^,\]]*)`)
 
 // rcloneValueOptions are rclone's global options that take the next word as their value.
@@ -3720,6 +3734,32 @@ func (r *commandReader) vaultLoginToken(args []string) (int, string) {
 		return -1, ""
 	}
 	return 1 + ops[0], " login gives a token"
+}
+
+// etcdctl's user add NAME:PASSWORD (etcdctl v3: "user add <user name or user:password>"): a
+// literal password after the colon; user add NAME alone prompts, and --new-user-password is a
+// credential flag.
+func (r *commandReader) etcdctlUserAdd(args []string) (int, string) {
+	for i := 0; i+2 < len(args); i++ {
+		r.read++
+		if args[i] != "user" || args[i+1] != "add" {
+			continue
+		}
+		for k := i + 2; k < len(args); k++ {
+			w := args[k]
+			if strings.HasPrefix(w, "-") {
+				continue
+			}
+			text, expands := shellText(strings.TrimRight(w, ";"))
+			_, password, ok := strings.Cut(text, ":")
+			if ok && !(expands && strings.ContainsAny(password, "$`")) && credentialValue("", password) {
+				return k, " user add gives a password"
+			}
+			break
+		}
+		break
+	}
+	return -1, ""
 }
 
 // redirection reports whether w is a shell redirection (>FILE, 2>&1, < FILE), and whether its
@@ -4111,8 +4151,9 @@ const (
 // stdinPasswordReader says how the program prog, given args, reads a password from its input
 // (inputForm): chpasswd, passwd (with --stdin or without: passwdNoInput), kinit, smbpasswd -s,
 // htpasswd -i, openssl's stdin, gpg --passphrase-fd 0, the keystores' add -x, the registry
-// clients' login --password-stdin, redis-cli (valkey-cli) given no command to send, whose input
-// is its commands, and the database clients, whose input is SQL (sqlClients). sudo -S is read
+// clients' login --password-stdin, gh auth login --with-token, vault login -, cryptsetup
+// without a key file, redis-cli (valkey-cli) given no command to send, whose input is its
+// commands, and the database clients, whose input is SQL (sqlClients). sudo -S is read
 // where sudo wraps its command (programPassword).
 func (r *commandReader) stdinPasswordReader(prog string, args []string) inputForm {
 	// Only the programs whose arguments are looked at count them (operands counts its own).
@@ -4182,6 +4223,22 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 			}
 		}
 		return passwordLine
+	case "gh":
+		// gh auth login --with-token reads the token from its input.
+		r.read += len(args)
+		if slices.Contains(args, "auth") && slices.Contains(args, "login") && slices.Contains(args, "--with-token") {
+			return passwordLine
+		}
+		return noPasswordInput
+	case "vault":
+		// vault login - reads the token from its input (the token method's; another
+		// method's - is one of its fields).
+		r.read += len(args)
+		if slices.Contains(args, "login") && slices.Contains(args, "-") &&
+			!slices.ContainsFunc(args, func(w string) bool { return strings.HasPrefix(w, "-method") && !strings.HasSuffix(w, "=token") }) {
+			return passwordLine
+		}
+		return noPasswordInput
 	case "redis-cli", "valkey-cli":
 		if len(r.operands(args, redisCLIValueOptions)) == 0 && !slices.Contains(args, "-x") && !slices.Contains(args, "--pipe") {
 			return redisCommands
@@ -4817,7 +4874,7 @@ func (r *commandReader) keyFileSubstitution(words []string) string {
 			opt = w[:k-1]
 		}
 		if opt == "" || strings.ContainsAny(opt, "=$`'\"") ||
-			!(strings.HasPrefix(opt, "-") && namesCredentialFile(strings.TrimLeft(opt, "-")) || programKeyFileOptions[prog][opt]) {
+			!(r.flags && strings.HasPrefix(opt, "-") && namesCredentialFile(strings.TrimLeft(opt, "-")) || programKeyFileOptions[prog][opt]) {
 			continue
 		}
 		if text, ok := printedBy(w[k+2 : len(w)-1]); ok && credentialValue("", text) {
@@ -5460,7 +5517,7 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"passwd", "mc", "rabbitmqctl", "openssl", "keytool", "jarsigner", "ssh-keygen", "zip", "7z", "mosquitto_",
 	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set", "useradd", "usermod",
 	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin", "kafka-configs", "rclone", "kinit", "gpg",
-	"influx"}
+	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
 // it holds one of programNameParts. It looks for all of them in one pass (programNameIndex):

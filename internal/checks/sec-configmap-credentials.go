@@ -48,7 +48,7 @@ var secConfigmapCredentials = &engine.Check{
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
-		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
+		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, ipmitool -P VALUE, cosign login -p VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
 		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
@@ -62,9 +62,9 @@ var secConfigmapCredentials = &engine.Check{
 		"openssl's -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, " +
 		"s_client -psk HEX) and openssl passwd VALUE, keytool's -storepass VALUE, not the " +
 		"JDK trust store's published changeit) or on a " +
-		"program's input (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, AUTH VALUE sent to redis-cli, or a " +
+		"program's input (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, AUTH VALUE sent to redis-cli, echo TOKEN | gh auth login --with-token, echo TOKEN | vault login -, echo -n VALUE | cryptsetup luksOpen DEVICE NAME, or a " +
 		"here-document: chpasswd <<EOF), SQL statements that set a literal password (IDENTIFIED BY 'VALUE', SET PASSWORD = " +
-		"'VALUE', PASSWORD 'VALUE', WITH PASSWORD = 'VALUE', or a hash of one; not psql's :'var' nor PASSWORD NULL) in a key " +
+		"'VALUE', PASSWORD 'VALUE' (PostgreSQL's $$VALUE$$ and $tag$VALUE$tag$ too), WITH PASSWORD = 'VALUE', or a hash of one; not psql's :'var' nor PASSWORD NULL) in a key " +
 		"named *.sql or *.cql (or *.psql, *.pgsql, *.mysql, *.plsql, *.ddl, *.hql, and a template of one, *.sql.tpl; an init script for /docker-entrypoint-initdb.d) or in a key without an extension whose " +
 		"first statement is SQL (init, setup: a file psql -f or mysql < runs), given to a database client in a script " +
 		"(mysql -e, psql -c, sqlcmd -Q, cqlsh -e, or on its input), written to a .sql file by one or in a here-document whose first statement is SQL whatever reads it, crontab lines' commands " +
@@ -76,7 +76,10 @@ var secConfigmapCredentials = &engine.Check{
 		"any other, as a help text's usage: --password PASSWORD, is data), and command substitutions read as the shell runs " +
 		"them (a substitution that only prints literal text, $(echo VALUE), $(printf 'VALUE'), is that text, and echo VALUE | " +
 		"base64 -d in one what it decodes to; the commands of " +
-		"$(...), `...` and <(...) are commands; not $(cat FILE) nor $(echo $VAR)), " +
+		"$(...), `...` and <(...) are commands; not $(cat FILE) nor $(echo $VAR); a <(...) that only prints literal text " +
+		"given as a key or password file, cryptsetup --key-file=<(echo -n VALUE), wg set wg0 private-key <(echo KEY), " +
+		"--password-file <(echo VALUE), is a literal key; ssh HOST COMMAND ARG... runs its command as any other; bash's " +
+		"$'...' quoting is read as bash reads it), " +
 		"Redis's passwords in its own " +
 		"forms: redis.conf's requirepass and masterauth, Sentinel's sentinel auth-pass MASTER VALUE and " +
 		"sentinel sentinel-pass VALUE, and an ACL user's cleartext password (user NAME on >VALUE ..., in " +

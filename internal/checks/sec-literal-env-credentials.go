@@ -58,8 +58,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"a shell script; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass env:VAR) or a program's short password option (mysql -pVALUE, " +
 		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE, a registry client's login -p VALUE (docker, podman, " +
 		"helm registry login), sqlcmd -P VALUE, ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, az login -p VALUE, " +
-		"ssh-keygen -N VALUE, zip and unzip -P VALUE, 7z -pVALUE, a user's password in smbclient -U USER%VALUE, etcdctl --user " +
-		"USER:VALUE, lftp -u USER,VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, and in a shell script redis-server --requirepass " +
+		"ssh-keygen -N VALUE, zip and unzip -P VALUE, 7z -pVALUE, ipmitool -P VALUE, cosign login -p VALUE, a user's password in smbclient -U USER%VALUE, etcdctl --user " +
+		"USER:VALUE, etcdctl user add USER:VALUE, lftp -u USER,VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, and in a shell script redis-server --requirepass " +
 		"VALUE) or a password a program takes as an argument or an option's value no name marks (htpasswd -b FILE USER VALUE, " +
 		"mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, mysqladmin password VALUE, a credential-named " +
 		"value a command sets (aws configure set aws_secret_access_key VALUE, npm, pnpm or yarn config set NAME VALUE, kubectl " +
@@ -70,7 +70,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"credential-like key (not KEY=@FILE), Oracle's logon USER/VALUE@DB (sqlplus, sql, expdp and impdp, exp and imp; also " +
 		"USERID=, and SQL*Plus's CONNECT USER/VALUE on its input; not /nolog nor /), ldappasswd -s VALUE, elasticsearch-users -p VALUE, rabbitmqadmin -p VALUE, grafana-cli " +
 		"admin reset-admin-password VALUE, mc admin user add ALIAS USER VALUE, kafka-configs --add-config " +
-		"'SCRAM-SHA-512=[password=VALUE]', rclone config create NAME TYPE pass VALUE (or KEY=VALUE under a credential-like key), " +
+		"'SCRAM-SHA-512=[password=VALUE]' and kafka-storage format --add-scram, rclone config create NAME TYPE pass VALUE (or KEY=VALUE under a credential-like key), " +
 		"influx setup and user create -p VALUE, a quoted JSON argument in a shell script " +
 		"that sets a credential-like key to a literal (curl -d '{\"password\": \"VALUE\"}'), a literal a script writes into " +
 		"a file whose name names a credential or that is a password file (echo VALUE > /config/db_password, echo VALUE | tee " +
@@ -79,13 +79,13 @@ var secLiteralEnvCredentials = &engine.Check{
 		"-storepass:env VAR, nor the JDK trust store's published changeit) or on its input from echo or a " +
 		"here-string or here-document (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, chpasswd <<EOF, printf 'VALUE\\n' | " +
 		"smbpasswd -s, echo VALUE | htpasswd -i, kinit, openssl -passin stdin or gpg --passphrase-fd 0, echo VALUE | docker login " +
-		"--password-stdin, echo \"AUTH VALUE\" | redis-cli; " +
+		"--password-stdin, echo TOKEN | gh auth login --with-token, echo TOKEN | vault login -, echo -n VALUE | cryptsetup luksOpen DEVICE NAME, echo \"AUTH VALUE\" | redis-cli; " +
 		"a here-document fed to a shell, written to a file or starting with #! is read as commands, any other, a help text, as data; " +
 		"in a shell script, a command substitution that only prints literal text, $(echo VALUE), $(printf 'VALUE'), `echo VALUE`, is " +
 		"that text (and echo VALUE | base64 -d in one, what it decodes to), and the commands of $(...), `...` and <(...) are " +
-		"read as any other; not $(cat FILE) nor $(echo $VAR)), " +
+		"read as any other; not $(cat FILE) nor $(echo $VAR); a <(...) that only prints literal text given as a key or password file, cryptsetup --key-file=<(echo -n VALUE), wg set wg0 private-key <(echo KEY), --password-file <(echo VALUE), is a literal key; ssh HOST COMMAND ARG... runs its command as any other; bash's $'...' quoting is read as bash reads it), " +
 		"or is an SQL statement that sets a literal password (IDENTIFIED BY 'VALUE', SET PASSWORD = 'VALUE', PostgreSQL's " +
-		"and Cassandra's PASSWORD 'VALUE', SQL Server's WITH PASSWORD = 'VALUE'; a hash it gives too; not psql's :'var', " +
+		"and Cassandra's PASSWORD 'VALUE' (PostgreSQL's $$VALUE$$ and $tag$VALUE$tag$ too), SQL Server's WITH PASSWORD = 'VALUE'; a hash it gives too; not psql's :'var', " +
 		"PASSWORD NULL or IDENTIFIED BY RANDOM PASSWORD) given to a database client as its option's value (mysql -e, psql -c, " +
 		"sqlcmd -Q, cqlsh -e) or on its input (echo, a here-string or here-document; also a here-document written to a .sql file, or whose first statement is SQL whatever reads it), " +
 		"and the command of a crontab line (after its schedule and a system crontab's user) echo or a here-document gives " +
