@@ -2024,3 +2024,43 @@ func TestMoreCommandLinePasswordsOfRound10(t *testing.T) {
 		})
 	}
 }
+
+// TestAssignmentsAfterControlOperators judges a credential-named variable set to a literal at
+// the start of a command that is not the line's first: after &&, ||, ;, |, a group's ( or {,
+// then or do, or export (cd / && PGPASSWORD=VALUE pg_dump ..., x; export TOKEN=VALUE). At the
+// line's start it failed already.
+func TestAssignmentsAfterControlOperators(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"after &&":                      {"pg_isready -h db && PGPASSWORD=Orders-2024 pg_dump -h db orders", true},
+		"after ;":                       {"pg_isready -h db; PGPASSWORD=Orders-2024 pg_dump -h db orders", true},
+		"after ||":                      {"test -f /done || MYSQL_PWD=Orders-2024 mysql -uroot -e 'select 1'", true},
+		"after |":                       {"echo hi | PGPASSWORD=Orders-2024 psql -h db", true},
+		"export after &&":               {"cd / && export PGPASSWORD=Orders-2024", true},
+		"after then":                    {"if true; then DB_PASSWORD=Orders-2024 ./run; fi", true},
+		"in a group":                    {"( API_TOKEN=Orders-2024 ./sync )", true},
+		"quoted, after &&":              {"cd / && PGPASSWORD='Orders-2024' pg_dump -h db", true},
+		"a parameter after &&":          {"cd / && PGPASSWORD=\"$PW\" pg_dump -h db", false},
+		"a substitution after &&":       {"cd / && PGPASSWORD=$(cat /run/secrets/pw) pg_dump -h db", false},
+		"empty after &&":                {"cd / && PGPASSWORD= pg_dump -h db", false},
+		"a file's path after &&":        {"cd / && DB_PASSWORD_FILE=/run/secrets/pw ./run", false},
+		"a lifetime after &&":           {"cd / && TOKEN_TTL=3600 ./run", false},
+		"a required parameter after ;":  {"set -e; PASSWORD=${PASSWORD:?required} ./run", false},
+		"a placeholder named for it":    {"cd / && API_KEY=YOUR_API_KEY ./run", false},
+		"a comparison after &&":         {"[ -n \"$x\" ] && [ \"$PASSWORD\" = \"\" ] && exit 1", false},
+		"echo's text about one after ;": {"echo hi; echo PASSWORD=Orders-2024", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -2063,7 +2063,7 @@ func inlineAssignment(line string, eq int, st *inlineState) (name, value string,
 		k = queryValue
 	case line[start-1] == ';', line[start-1] == '&':
 	case line[start-1] == ' ', line[start-1] == '\t':
-		if !flag && !afterAssignment(line[:start]) {
+		if !flag && !afterAssignment(line[:start]) && !atCommandStart(line[:start]) {
 			return "", "", false
 		}
 	default:
@@ -2155,6 +2155,26 @@ func wordStart(line string, k int) bool {
 func isFlag(w string) bool {
 	name := strings.TrimLeft(w, "-")
 	return len(w)-len(name) >= 1 && len(w)-len(name) <= 2 && isSettingName(name) && isASCIIAlnum(name[0])
+}
+
+// commandStarters are the words of a shell after which, and a blank, a new command starts
+// (and with it its assignments, NAME=VALUE cmd): the control operators, a group's opening,
+// the keywords that start a command list, and the builtins that take assignments.
+var commandStarters = map[string]bool{"&&": true, "||": true, "|": true, "|&": true, "&": true, ";": true,
+	"(": true, "{": true, "then": true, "do": true, "else": true, "!": true, "export": true, "readonly": true,
+	"local": true, "env": true}
+
+// atCommandStart reports whether before, the text of a line before an assignment, ends with a
+// blank after a word that starts a command (commandStarters) or ends in ';' (echo hi;
+// PGPASSWORD=VALUE pg_dump): pg_isready && PGPASSWORD=VALUE pg_dump sets PGPASSWORD as a line
+// that starts with it does.
+func atCommandStart(before string) bool {
+	t := strings.TrimRight(before, " \t")
+	if t == before || t == "" {
+		return false
+	}
+	token := t[strings.LastIndexAny(t, " \t")+1:]
+	return commandStarters[token] || len(token) > 1 && strings.HasSuffix(token, ";") && !strings.HasSuffix(token, ";;")
 }
 
 // afterAssignment reports whether before, the part of a line before a name, ends in an
