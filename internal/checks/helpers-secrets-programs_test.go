@@ -2064,3 +2064,56 @@ func TestAssignmentsAfterControlOperators(t *testing.T) {
 		})
 	}
 }
+
+// TestMoreShortPasswordOptionsOfRound10 judges more programs whose short option, or operand,
+// takes a password no name marks: mosquitto_passwd -b FILE USER PASSWORD, Neo4j's cypher-shell
+// -p, the Redis benchmarks' and KeyDB's -a, MySQL Shell's and the backup tools' -pVALUE,
+// Net-SNMP's -A and -X (SNMPv3's authentication and privacy passphrases), couchbase-cli -p.
+func TestMoreShortPasswordOptionsOfRound10(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"mosquitto_passwd -b":                  {"mosquitto_passwd -b /mosquitto/config/passwd admin Orders-2024", true},
+		"mosquitto_passwd -c -b":               {"mosquitto_passwd -c -b /mosquitto/config/passwd admin Orders-2024", true},
+		"mosquitto_passwd -cb after -I":        {"mosquitto_passwd -I 1000 -cb /m/passwd admin Orders-2024", true},
+		"cypher-shell -p":                      {"cypher-shell -u neo4j -p Orders-2024 'RETURN 1'", true},
+		"cypher-shell -pVALUE":                 {"cypher-shell -a bolt://neo4j:7687 -u neo4j -pOrders-2024 'RETURN 1'", true},
+		"redis-benchmark -a":                   {"redis-benchmark -h r -a Orders-2024 -q", true},
+		"keydb-cli -a":                         {"keydb-cli -h k -a Orders-2024 ping", true},
+		"mysqlsh -pVALUE":                      {"mysqlsh -uroot -pOrders-2024 --sql -e 'select 1'", true},
+		"xtrabackup -pVALUE":                   {"xtrabackup --backup -uroot -pOrders-2024 --target-dir=/b", true},
+		"mariabackup -pVALUE":                  {"mariabackup --backup -uroot -pOrders-2024 --target-dir=/b", true},
+		"snmpwalk -A":                          {"snmpwalk -v3 -l authNoPriv -u mon -a SHA -A Orders-2024 h", true},
+		"snmpget -X":                           {"snmpget -v3 -l authPriv -u mon -a SHA -A \"$AUTH\" -x AES -X Orders-2024 h sysName.0", true},
+		"snmpbulkwalk -AVALUE":                 {"snmpbulkwalk -v3 -u mon -AOrders-2024 -l authNoPriv h", true},
+		"couchbase-cli -p":                     {"couchbase-cli bucket-list -c cb:8091 -u Administrator -p Orders-2024", true},
+		"mosquitto_passwd without -b":          {"mosquitto_passwd -c /mosquitto/config/passwd admin", false},
+		"mosquitto_passwd -b from a parameter": {"mosquitto_passwd -b /m/passwd admin \"$MQTT_PASSWORD\"", false},
+		"mosquitto_passwd -D":                  {"mosquitto_passwd -D /m/passwd admin", false},
+		"cypher-shell -p from a parameter":     {"cypher-shell -u neo4j -p \"$NEO4J_PASSWORD\" 'RETURN 1'", false},
+		"cypher-shell without -p":              {"cypher-shell -a bolt://neo4j:7687 'RETURN 1'", false},
+		"redis-benchmark -a from a parameter":  {"redis-benchmark -h r -a \"$REDIS_PASSWORD\" -q", false},
+		"redis-benchmark -p is the port":       {"redis-benchmark -h r -p 6379 -q", false},
+		"mysqlsh -p prompts":                   {"mysqlsh -uroot -p --sql", false},
+		"xtrabackup -p from a parameter":       {"xtrabackup --backup -uroot -p\"$MYSQL_ROOT_PASSWORD\" --target-dir=/b", false},
+		"snmpwalk -a is the protocol":          {"snmpwalk -v3 -l authNoPriv -u mon -a SHA -A \"$SNMP_AUTH\" h", false},
+		"snmpwalk v2c -c":                      {"snmpwalk -v2c -c public h", false},
+		"couchbase-cli -p from a parameter":    {"couchbase-cli bucket-list -c cb:8091 -u Administrator -p \"$CB_PASSWORD\"", false},
+		"a -A to another program":              {"grep -A 3 Orders-2024 f", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := textProgramPassword(tc.script, false) != ""; got != tc.want {
+				t.Errorf("textProgramPassword(%q, false) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -2520,13 +2520,24 @@ var programPasswordOptions = map[string]passwordOption{
 	"mariadb": mysqlClientPassword, "mariadb-admin": mysqlClientPassword, "mariadb-dump": mysqlClientPassword,
 	"mariadb-check": mysqlClientPassword, "mariadb-import": mysqlClientPassword, "mariadb-show": mysqlClientPassword,
 	"mariadb-slap": mysqlClientPassword, "mariadb-binlog": mysqlClientPassword,
-	"mongo": mongoToolsPassword, "mongosh": mongoToolsPassword, "mongodump": mongoToolsPassword,
+	// MySQL Shell's and the backup tools' -p[password], as the clients' (Percona XtraBackup,
+	// MariaDB Backup).
+	"mysqlsh": mysqlClientPassword, "xtrabackup": mysqlClientPassword, "mariabackup": mysqlClientPassword,
+	"mariadb-backup": mysqlClientPassword,
+	"mongo":          mongoToolsPassword, "mongosh": mongoToolsPassword, "mongodump": mongoToolsPassword,
 	"mongorestore": mongoToolsPassword, "mongoexport": mongoToolsPassword, "mongoimport": mongoToolsPassword,
 	"mongostat": mongoToolsPassword, "mongotop": mongoToolsPassword, "mongofiles": mongoToolsPassword,
 	"redis-cli":  {flag: "-a", separate: true},
 	"valkey-cli": {flag: "-a", separate: true},
-	"sshpass":    {flag: "-p", attached: true, separate: true},
-	"docker":     registryLoginPassword, "podman": registryLoginPassword, "buildah": registryLoginPassword,
+	// KeyDB's client and the Redis (Valkey) benchmarks take redis-cli's -a PASSWORD.
+	"keydb-cli": {flag: "-a", separate: true}, "redis-benchmark": {flag: "-a", separate: true},
+	"valkey-benchmark": {flag: "-a", separate: true},
+	// Neo4j's cypher-shell -u USER -p PASSWORD.
+	"cypher-shell": {flag: "-p", attached: true, separate: true},
+	// Couchbase's couchbase-cli COMMAND -u USER -p PASSWORD (the cluster's administrator).
+	"couchbase-cli": {flag: "-p", attached: true, separate: true},
+	"sshpass":       {flag: "-p", attached: true, separate: true},
+	"docker":        registryLoginPassword, "podman": registryLoginPassword, "buildah": registryLoginPassword,
 	"skopeo": registryLoginPassword, "nerdctl": registryLoginPassword, "oras": registryLoginPassword,
 	"helm":   {flag: "-p", attached: true, separate: true, subcommand: []string{"registry", "login"}},
 	"crane":  {flag: "-p", attached: true, separate: true, subcommand: []string{"auth", "login"}},
@@ -3201,6 +3212,24 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 		return -1, ""
 	},
 	"neo4j-admin":      (*commandReader).neo4jInitialPassword,
+	"mosquitto_passwd": (*commandReader).mosquittoPasswdPassword,
+	// Net-SNMP's applications (snmpcmd(1)): -A and -X.
+	"snmpget":          (*commandReader).snmpPassphrase,
+	"snmpgetnext":      (*commandReader).snmpPassphrase,
+	"snmpwalk":         (*commandReader).snmpPassphrase,
+	"snmpbulkwalk":     (*commandReader).snmpPassphrase,
+	"snmpbulkget":      (*commandReader).snmpPassphrase,
+	"snmpset":          (*commandReader).snmpPassphrase,
+	"snmptrap":         (*commandReader).snmpPassphrase,
+	"snmpinform":       (*commandReader).snmpPassphrase,
+	"snmptable":        (*commandReader).snmpPassphrase,
+	"snmpstatus":       (*commandReader).snmpPassphrase,
+	"snmpdf":           (*commandReader).snmpPassphrase,
+	"snmpdelta":        (*commandReader).snmpPassphrase,
+	"snmpnetstat":      (*commandReader).snmpPassphrase,
+	"snmpusm":          (*commandReader).snmpPassphrase,
+	"snmpvacm":         (*commandReader).snmpPassphrase,
+	"snmptest":         (*commandReader).snmpPassphrase,
 	"mkpasswd":         (*commandReader).mkpasswdPassword,
 	"grafana-cli":      (*commandReader).grafanaAdminPassword,
 	"kafka-configs":    (*commandReader).kafkaSCRAMPassword,
@@ -3754,6 +3783,44 @@ func (r *commandReader) vaultLoginToken(args []string) (int, string) {
 		return -1, ""
 	}
 	return 1 + ops[0], " login gives a token"
+}
+
+// snmpPassphrase is the index in args of the literal passphrase a Net-SNMP application's -A
+// (SNMPv3's authentication passphrase) or -X (its privacy passphrase) takes, -1 when there is
+// none (getopt: -A VALUE or -AVALUE; -a and -x are the protocols, snmpcmd(1)).
+func (r *commandReader) snmpPassphrase(args []string) (int, string) {
+	for _, flag := range []string{"-A", "-X"} {
+		if k, _ := r.optionPassword(passwordOption{flag: flag, attached: true, separate: true}, sqlOption{}, args); k >= 0 {
+			return k, "'s " + flag + " gives an SNMPv3 passphrase"
+		}
+	}
+	return -1, ""
+}
+
+// mosquittoPasswdPassword is Mosquitto's mosquitto_passwd -b FILE USER PASSWORD (batch mode,
+// -c to create the file; -H and -I take a value, the hash and its iterations; -D deletes a
+// user and -U converts a file, and take no password).
+func (r *commandReader) mosquittoPasswdPassword(args []string) (int, string) {
+	batch := false
+	var ops []int
+	for i := 0; i < len(args); i++ {
+		w := args[i]
+		r.read++
+		switch {
+		case w == "-H" || w == "-I":
+			i++
+		case w == "-D" || w == "-U":
+			return -1, ""
+		case len(w) > 1 && w[0] == '-':
+			batch = batch || strings.Contains(w, "b")
+		default:
+			ops = append(ops, i)
+		}
+	}
+	if batch && len(ops) > 2 && literalArgument(args[ops[2]]) {
+		return ops[2], " -b gives a password"
+	}
+	return -1, ""
 }
 
 // etcdctl's user add NAME:PASSWORD (etcdctl v3: "user add <user name or user:password>"): a
@@ -5537,7 +5604,8 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"passwd", "mc", "rabbitmqctl", "openssl", "keytool", "jarsigner", "ssh-keygen", "zip", "7z", "mosquitto_",
 	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set", "useradd", "usermod",
 	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin", "kafka-configs", "rclone", "kinit", "gpg",
-	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set"}
+	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set", "cypher-shell", "keydb",
+	"benchmark", "xtrabackup", "mariabackup", "snmp"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
 // it holds one of programNameParts. It looks for all of them in one pass (programNameIndex):
