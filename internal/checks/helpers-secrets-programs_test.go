@@ -587,6 +587,7 @@ func TestScriptsAreReadOnce(t *testing.T) {
 		"files printed for a program":   "mysql " + strings.Repeat("--defaults-file=<(printf '[client]\\nhost=h %s' $p) ", 30_000),
 		"quotes open across lines":      "echo \"" + strings.Repeat("$p\n", 50_000) + "\" | passwd\n" + strings.Repeat("echo \"\n\" | ", 30_000) + "chpasswd",
 		"shells' scripts":               strings.Repeat(`sh -c "mysql -h x -p$p" `, 30_000) + "\n" + strings.Repeat("su -c 'x' u; ", 30_000),
+		"functions within functions":    strings.Repeat("function f() { g () ( h(){ ", 30_000) + "mysql -p$p",
 		"key files printed":             "cryptsetup open d n " + strings.Repeat("-d <(echo -n $p) --key-file=<(printf %s $p) ", 30_000),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -1693,6 +1694,11 @@ func TestVariablesAScriptSetsToLiterals(t *testing.T) {
 		"set from a file":                    {"X=$(cat /run/secrets/pw); mysql -uroot -p$X -e 'select 1'", false},
 		"a variable set to no password":      {"H=db.shop.svc; mysql -h $H -uroot -p\"$MYSQL_ROOT_PASSWORD\"", false},
 		"a literal in single quotes, unused": {"X='Orders-2024'; echo done", false},
+		// The order is not looked at (scriptAssignments): a function or a loop runs the use
+		// after the assignment.
+		"used by a function defined before": {"run() { mysql -uroot -p$X -e 'select 1'; }\nX=Orders-2024\nrun", true},
+		"used in a loop before it is set":   {"while true; do redis-cli -a \"$X\" ping; X=Orders-2024; sleep 5; done", true},
+		"used before it is set, once":       {"mysql -uroot -p$X; X=Orders-2024", true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -2113,6 +2119,41 @@ func TestMoreShortPasswordOptionsOfRound10(t *testing.T) {
 			}
 			if got := textProgramPassword(tc.script, false) != ""; got != tc.want {
 				t.Errorf("textProgramPassword(%q, false) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFunctionsDefinedOnOneLine judges shell functions whose body is on the line of their
+// name (run() { mysql -pVALUE; }, function run { ...; }, run() ( ... )): the body's commands
+// are commands, not the arguments of a program named run().
+func TestFunctionsDefinedOnOneLine(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"NAME() { ...; }":                {"run() { mysql -uroot -pOrders-2024 -e 'select 1'; }", true},
+		"NAME(){ ...; }":                 {"run(){ redis-cli -a Orders-2024 ping; }", true},
+		"NAME () { ...; }":               {"run () { redis-cli -a Orders-2024 ping; }", true},
+		"function NAME { ...; }":         {"function run { mysql -uroot -pOrders-2024; }", true},
+		"function NAME() { ...; }":       {"function run() { redis-cli -a Orders-2024 ping; }", true},
+		"NAME() ( ... )":                 {"run() ( mysql -uroot -pOrders-2024 )", true},
+		"a subshell":                     {"( cd /x && mysql -uroot -pOrders-2024 )", true},
+		"a variable the body uses":       {"X=Orders-2024; run() { mysql -uroot -p$X; }; run", true},
+		"a body's here-document to sh":   {"run() { sh <<'EOF'\nmysql -uroot -pOrders-2024\nEOF\n}", true},
+		"a body with a parameter":        {"run() { mysql -uroot -p\"$MYSQL_ROOT_PASSWORD\" -e 'select 1'; }", false},
+		"a function's positional":        {"ping_db() { mysqladmin ping -uroot -p\"$1\"; }; ping_db \"$PW\"", false},
+		"a body that echoes":             {"usage() { echo 'usage: run --password PASSWORD'; }", false},
+		"a function named for a program": {"mysql() { command mysql --defaults-file=/etc/my.cnf \"$@\"; }", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
 			}
 		})
 	}

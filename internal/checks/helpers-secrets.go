@@ -595,7 +595,11 @@ var assignmentCommands = map[string]bool{"export": true, "readonly": true, "loca
 // command of assignments alone (X=VALUE; Y='VALUE') or export X=VALUE and the like
 // (assignmentCommands). A variable set more than once, or to anything but literal text, is
 // none; X=VALUE before a command's name sets X for that command only, after the shell has
-// expanded its words, and is none either.
+// expanded its words, and is none either. Where in the script it is set is not looked at: a
+// use before the assignment (mysql -p$X; X=VALUE) is read as one after it, for a function
+// defined before it, a loop, a trap or a script run again uses the value all the same, and the
+// literal is in the script whatever the order (a false fail there, where the use runs first
+// and once, is the price of no false pass in the others).
 func scriptAssignments(script string) map[string]string {
 	if !strings.Contains(script, "=") || !strings.Contains(script, "$") {
 		return nil
@@ -2830,8 +2834,15 @@ func (r *commandReader) programPassword(words []string) (int, string) {
 			i = at
 			continue
 		}
+		if n := functionHead(words, i); n > 0 {
+			// run() { mysql -pVALUE; }: the body's commands follow.
+			r.read += n - 1
+			i += n
+			continue
+		}
 		name := strings.TrimLeft(w, "($`")
-		if eq := strings.IndexByte(name, '='); commandPrefixes[name] || eq > 0 && isSettingName(name[:eq]) {
+		if eq := strings.IndexByte(name, '='); commandPrefixes[name] || w == "(" || eq > 0 && isSettingName(name[:eq]) {
+			// A keyword, a subshell's "(" alone, an assignment.
 			i++
 			continue
 		}
@@ -5112,6 +5123,35 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 	return docs
 }
 
+// functionHead is how many of the words at words[i] define a shell function's name, before
+// its body's opening { or ( (which are command prefixes): NAME() and NAME(){ (one word),
+// NAME () (two), function NAME and function NAME() (two), function NAME () (three); 0 when
+// they define none.
+func functionHead(words []string, i int) int {
+	w := words[i]
+	name := func(s string) bool {
+		return s != "" && !strings.ContainsAny(s, "$`'\"=;|&<>(){}") && !commandSeparators[s]
+	}
+	switch {
+	case w == "function" && i+1 < len(words):
+		n := strings.TrimSuffix(words[i+1], "()")
+		if !name(n) {
+			return 0
+		}
+		if words[i+1] == n && i+2 < len(words) && words[i+2] == "()" {
+			return 3
+		}
+		return 2
+	case strings.HasSuffix(w, "(){") && name(strings.TrimSuffix(w, "(){")):
+		return 1
+	case strings.HasSuffix(w, "()") && name(strings.TrimSuffix(w, "()")):
+		return 1
+	case i+1 < len(words) && words[i+1] == "()" && name(w):
+		return 2
+	}
+	return 0
+}
+
 // commandSpan returns where the command that starts at words[i] has its program, at (after
 // keywords, prefixes such as sudo or exec, and variable assignments), and where it ends, end
 // (the next command separator, or len(words)); at == end when it has no program.
@@ -5122,8 +5162,12 @@ func commandSpan(words []string, i int) (at, end int) {
 			at = next
 			continue
 		}
+		if n := functionHead(words, at); n > 0 {
+			at += n
+			continue
+		}
 		name := strings.TrimLeft(words[at], "($`")
-		if eq := strings.IndexByte(name, '='); !commandPrefixes[name] && !(eq > 0 && isSettingName(name[:eq])) {
+		if eq := strings.IndexByte(name, '='); !commandPrefixes[name] && words[at] != "(" && !(eq > 0 && isSettingName(name[:eq])) {
 			break
 		}
 		at++
