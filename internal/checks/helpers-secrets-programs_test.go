@@ -2158,3 +2158,35 @@ func TestFunctionsDefinedOnOneLine(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialFilesNamedByDotOrExtension judges a literal a script writes into a file whose
+// name says it holds a credential only by its leading dot (Vault's ~/.vault-token) or by its
+// extension (rsyncd.secrets, db.password, api.token).
+func TestCredentialFilesNamedByDotOrExtension(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"~/.vault-token":              {"echo 'Orders-2024' > /root/.vault-token", true},
+		"rsyncd.secrets":              {"echo -n Orders-2024 > /etc/rsyncd.secrets", true},
+		"db.password":                 {"printf '%s' Orders-2024 > /etc/app/db.password", true},
+		"api.token, by tee":           {"echo Orders-2024 | tee /run/app/api.token", true},
+		"~/.vault-token, a parameter": {"echo \"$VAULT_TOKEN\" > /root/.vault-token", false},
+		"a token's lifetime":          {"echo 3600 > /etc/app/lifetime.ttl", false},
+		"a text file":                 {"echo hello > /tmp/greeting.txt", false},
+		"a key's extension alone":     {"echo cache-v2 > /tmp/cache.key", false},
+		"a dot file of no credential": {"echo 'set -o vi' > /root/.bashrc", false},
+		"read, not written":           {"cat /root/.vault-token | wc -c", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -2973,11 +2973,14 @@ func (r *commandReader) writtenCredential(prog string, args []string) (int, stri
 }
 
 // credentialFileName reports whether the name of file, without its extension, names a
-// credential (credentialFileText).
+// credential (credentialFileText), or its extension does (rsyncd.secrets, db.password,
+// api.token; not .key alone, which a cache's key has too); a dot file's name is what follows
+// its dot (Vault's ~/.vault-token).
 func credentialFileName(file string) bool {
-	base := path.Base(file)
-	name := strings.TrimSuffix(base, path.Ext(base))
-	return name != "" && credentialName(name)
+	base := strings.TrimPrefix(path.Base(file), ".")
+	ext := path.Ext(base)
+	name := strings.TrimSuffix(base, ext)
+	return name != "" && credentialName(name) || len(ext) > 1 && credentialName(ext[1:])
 }
 
 // credentialFileText reports whether text, written to the file named file, is a literal
@@ -2990,7 +2993,16 @@ func credentialFileText(file, text string) bool {
 		return true
 	}
 	first, _, _ := strings.Cut(text, "\n")
-	return credentialFileName(file) && credentialValue(strings.TrimSuffix(base, path.Ext(base)), strings.TrimSpace(first))
+	if !credentialFileName(file) {
+		return false
+	}
+	// The value is judged under the name that names the credential.
+	base = strings.TrimPrefix(base, ".")
+	name := strings.TrimSuffix(base, path.Ext(base))
+	if name == "" || !credentialName(name) {
+		name = path.Ext(base)[1:]
+	}
+	return credentialValue(name, strings.TrimSpace(first))
 }
 
 // jsonArgument is the index in args (a shell script's words after a program's name) of a
