@@ -1787,6 +1787,11 @@ func TestANSICQuoting(t *testing.T) {
 		"a substitution after it":        {"echo $'it\\'s' ; mysql -uroot -p\"$(cat /run/secrets/pw)\"", false},
 		"an assignment of a parameter":   {"MSG=$'it\\'s'; X=\"$DB_PW\"; mysql -uroot -p$X", false},
 		"a substitution inside the text": {"echo $'$(mysql -uroot -pOrders-2024)'", false},
+		"echo $'...' to chpasswd":        {"echo $'root:Orders-2024' | chpasswd", true},
+		"psql -c $'...'":                 {"psql -c $'ALTER USER app PASSWORD \\'Orders-2024\\''", true},
+		"mysql -e $'...'":                {"mysql -uroot -e $'CREATE USER a IDENTIFIED BY \\'Orders-2024\\''", true},
+		"psql -c $'...' with a variable": {"psql -v pw=\"$PW\" -c $'ALTER USER app PASSWORD :\\'pw\\''", false},
+		"echo $'...' to no reader":       {"echo $'root:Orders-2024' | wc -c", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

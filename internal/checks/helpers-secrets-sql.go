@@ -92,10 +92,14 @@ func sqlStatementPassword(opt sqlOption, args []string, i int) (int, string) {
 }
 
 // shellText is the text a word of a command line gives a program: a shell word in double
-// quotes without them (its \", \\, \$ and \` escapes undone) or in single quotes without them,
-// or the word as it is (an argv's argument); and whether a shell may have expanded parameters
+// quotes without them (its \", \\, \$ and \` escapes undone) or in single quotes without them
+// (or in bash's ANSI-C quotes, $'...', ansiCText), or the word as it is (an argv's argument); and whether a shell may have expanded parameters
 // in it (not in single quotes), so that $ or ` in it is no literal text.
 func shellText(w string) (string, bool) {
+	if text, ok := ansiCText(w); ok {
+		// $'...': bash expands nothing in it.
+		return text, false
+	}
 	if t := strings.TrimSuffix(w, ";"); len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' {
 		r := strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, "\\`", "`")
 		return r.Replace(t[1 : len(t)-1]), true

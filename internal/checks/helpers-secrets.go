@@ -4630,7 +4630,10 @@ func (r *commandReader) printedText(prog string, args []string) (int, string) {
 	var b strings.Builder
 	for i, w := range args[start:] {
 		r.read++
-		if strings.ContainsAny(w, "$`") {
+		if text, ok := ansiCText(w); ok {
+			// echo $'root:VALUE': the shell expands nothing in it.
+			w = text
+		} else if strings.ContainsAny(w, "$`") {
 			return -1, ""
 		}
 		if i > 0 {
@@ -5601,6 +5604,17 @@ func ansiCQuoteEnd(text string, i int) int {
 		}
 	}
 	return -1
+}
+
+// ansiCText is the text of a shell word that is one ANSI-C quote, $'...', with its \' and \"
+// escapes undone (its others, \n, \x41, are kept as written, as echo -e's are), and whether w
+// is one. The shell expands nothing in it.
+func ansiCText(w string) (string, bool) {
+	w = strings.TrimSuffix(w, ";")
+	if len(w) < 3 || w[0] != '$' || w[1] != '\'' || ansiCQuoteEnd(w, 1) != len(w)-1 {
+		return "", false
+	}
+	return strings.NewReplacer(`\'`, "'", `\"`, `"`).Replace(w[2 : len(w)-1]), true
 }
 
 // closingQuote is the index of the '"' that closes the one at line[i] (a backslash escapes the
