@@ -2195,3 +2195,32 @@ func TestCredentialFilesNamedByDotOrExtension(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLFromProcessSubstitutions judges SQL that a process substitution prints for a program to
+// read as a file (mysqld --init-file=<(echo "ALTER USER ..."), psql -f <(printf ...), mysql <
+// <(echo ...)): a statement that sets a literal password is one.
+func TestSQLFromProcessSubstitutions(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"mysqld --init-file=<(echo SQL)": {"exec gosu mysql mysqld --init-file=<(echo \"ALTER USER root IDENTIFIED BY 'Orders-2024';\")", true},
+		"psql -f <(printf SQL)":          {"psql -U postgres -f <(printf \"ALTER ROLE app PASSWORD 'Orders-2024';\")", true},
+		"mysql < <(echo SQL)":            {"mysql -uroot < <(echo \"CREATE USER a IDENTIFIED BY 'Orders-2024'\")", true},
+		"a parameter in the SQL":         {"mysqld --init-file=<(echo \"ALTER USER root IDENTIFIED BY '$MYSQL_ROOT_PASSWORD';\")", false},
+		"a file's SQL":                   {"mysqld --init-file=<(cat /run/secrets/init.sql)", false},
+		"SQL without a password":         {"psql -f <(echo 'SELECT 1;')", false},
+		"psql's variable in printed SQL": {"psql -v pw=\"$PW\" -f <(echo \"ALTER USER app PASSWORD :'pw';\")", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -4918,7 +4918,8 @@ func openQuote(line string, quote byte) byte {
 // runs redis-cli, and so do `...` and diff <(mysql -pVALUE ...) FILE. What says a program of
 // them takes a literal password, "" when none does; and a process substitution <(...) that
 // only prints literal text (printedBy) is a file that sets a credential when the text, its \n
-// escapes as lines, does (mysql --defaults-extra-file=<(printf '[client]\npassword=VALUE')).
+// escapes as lines, does (mysql --defaults-extra-file=<(printf '[client]\npassword=VALUE')), and
+// so is one whose text is SQL that sets a literal password (mysqld --init-file=<(echo ...)).
 // The substitutions inside one are not read again (substitutions).
 func (r *commandReader) substitutedCommands(line string) string {
 	if !strings.ContainsAny(line, "`(") {
@@ -4935,6 +4936,13 @@ func (r *commandReader) substitutedCommands(line string) string {
 			if text, ok := r.printedFile(s.command); ok {
 				if names := credentialSettings(text, 1); len(names) > 0 {
 					why = "a process substitution gives a file that sets " + names[0]
+				}
+			}
+			// mysqld --init-file=<(echo "ALTER USER ... IDENTIFIED BY 'VALUE'"), psql -f
+			// <(...), mysql < <(...): SQL read from the file.
+			if text, ok := printedBy(s.command); why == "" && ok {
+				if clause := sqlPassword(text, false); clause != "" {
+					why = "a process substitution gives SQL that sets a password (" + clause + ")"
 				}
 			}
 		}
