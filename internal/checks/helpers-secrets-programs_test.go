@@ -2224,3 +2224,32 @@ func TestSQLFromProcessSubstitutions(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPieAuth judges HTTPie's (http, https) and xh's -a, --auth USER:PASSWORD, which the
+// gitleaks rules for curl do not cover.
+func TestHTTPieAuth(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"http -a USER:PASSWORD":        {"http -a admin:Orders-2024 POST http://api/x", true},
+		"https --auth USER:PASSWORD":   {"https --auth admin:Orders-2024 api.example.com/x", true},
+		"http --auth=USER:PASSWORD":    {"http --auth=admin:Orders-2024 GET http://api/x", true},
+		"xh -a USER:PASSWORD":          {"xh -a admin:Orders-2024 http://api/x", true},
+		"http -a USER, a prompt":       {"http -a admin GET http://api/x", false},
+		"http -a from parameters":      {"http -a \"$API_USER:$API_PASSWORD\" GET http://api/x", false},
+		"http --auth-type bearer -a $": {"http -A bearer -a \"$TOKEN\" GET http://api/x", false},
+		"http without -a":              {"http GET http://api/x a==b", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -3222,6 +3222,8 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 		}
 		return r.etcdctlUserAdd(args)
 	},
+	// HTTPie's http and https, and xh (xhs): -a, --auth USER:PASSWORD (USER alone prompts).
+	"http": httpieAuthPassword, "https": httpieAuthPassword, "xh": httpieAuthPassword, "xhs": httpieAuthPassword,
 	"lftp": func(r *commandReader, args []string) (int, string) {
 		return r.userPassword(userPasswordOption{short: "-u", separator: ','}, args)
 	},
@@ -3844,6 +3846,11 @@ func (r *commandReader) mosquittoPasswdPassword(args []string) (int, string) {
 		return ops[2], " -b gives a password"
 	}
 	return -1, ""
+}
+
+// httpieAuthPassword is HTTPie's (and xh's) -a, --auth USER:PASSWORD.
+func httpieAuthPassword(r *commandReader, args []string) (int, string) {
+	return r.userPassword(userPasswordOption{short: "-a", long: "--auth", separator: ':'}, args)
 }
 
 // etcdctl's user add NAME:PASSWORD (etcdctl v3: "user add <user name or user:password>"): a
@@ -5683,7 +5690,8 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set", "useradd", "usermod",
 	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin", "kafka-configs", "rclone", "kinit", "gpg",
 	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set", "cypher-shell", "keydb",
-	"benchmark", "xtrabackup", "mariabackup", "snmp"}
+	"benchmark", "xtrabackup", "mariabackup", "snmp", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
+	"xh --auth"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
 // it holds one of programNameParts. It looks for all of them in one pass (programNameIndex):

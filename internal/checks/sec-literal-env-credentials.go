@@ -59,7 +59,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE, a registry client's login -p VALUE (docker, podman, " +
 		"helm registry login), sqlcmd -P VALUE, ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, az login -p VALUE, " +
 		"ssh-keygen -N VALUE, zip and unzip -P VALUE, 7z -pVALUE, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, a user's password in smbclient -U USER%VALUE, etcdctl --user " +
-		"USER:VALUE, etcdctl user add USER:VALUE, lftp -u USER,VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, and in a shell script redis-server --requirepass " +
+		"USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, lftp -u USER,VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, and in a shell script redis-server --requirepass " +
 		"VALUE) or a password a program takes as an argument or an option's value no name marks (htpasswd -b FILE USER VALUE, " +
 		"mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, mysqladmin password VALUE, a credential-named " +
 		"value a command sets (aws configure set aws_secret_access_key VALUE, npm, pnpm or yarn config set NAME VALUE, kubectl " +
