@@ -754,6 +754,13 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"kubectl exec; kubectl -n exec; kubectl exec -c; kubectl exec p; oc exec p c; kubectl --",
 		"mysql --defaults-extra-file=<(printf '[client]\\npassword=x') <(echo -e) <(cat <<E\na\nE\n)",
 		"echo 'a\nb' | passwd; echo \"\n# '\n\" \\'\n' | chpasswd\nmysql -e \"\nCREATE USER a IDENTIFIED BY 'x';",
+		"echo $'a\\'b' ; $'\\\nprintf $'x' | chpasswd; psql -c $'PASSWORD \\'x\\''",
+		"psql -c 'ALTER USER u PASSWORD $$x$$ $a$y$a$ $1$ $$' <<'E'\nDO $$ BEGIN $q$ END $$;\nE",
+		"cryptsetup -d <(echo x) --key-file=<( ; wg set w private-key <(echo) x=<(\necho x | cryptsetup -d",
+		"ssh -p h a b; ssh; ssh h ssh -i; sh <<E\necho 'x\nE\necho \"y\nE",
+		"f() { g(){ function h() ( function; () ; a && B_PASSWORD=x; ( ; x; C_TOKEN=y",
+		"mosquitto_passwd -b -H; snmpget -A; http -a; etcdctl user add; gh auth login --with-token <<< x",
+		"echo x > ~/.; echo y > .token; psql -f <(echo \"PASSWORD 'x'\") <(printf",
 	} {
 		f.Add(seed)
 	}

@@ -4971,9 +4971,9 @@ var programKeyFileOptions = map[string]map[string]bool{
 // -n VALUE), --password-file <(printf VALUE)), "" when none is: an option whose name says it
 // is a credential's file (namesCredentialFile: --password-file, --passphrase-file,
 // --token-file) or one of programKeyFileOptions of the command's program. Each word is looked
-// at once, and a substitution's command only when it is such an option's value.
+// at once (with a map's look-up; those of a process substitution are counted as read), and a
+// substitution's command only when it is such an option's value.
 func (r *commandReader) keyFileSubstitution(words []string) string {
-	r.read += len(words)
 	prog := ""
 	for i := 0; i < len(words); i++ {
 		w := words[i]
@@ -4994,6 +4994,7 @@ func (r *commandReader) keyFileSubstitution(words []string) string {
 		if k < 0 || !strings.HasSuffix(w, ")") {
 			continue
 		}
+		r.read++
 		opt := ""
 		switch {
 		case k == 0 && i > 0:
