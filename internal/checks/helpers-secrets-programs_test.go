@@ -761,6 +761,8 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"f() { g(){ function h() ( function; () ; a && B_PASSWORD=x; ( ; x; C_TOKEN=y",
 		"mosquitto_passwd -b -H; snmpget -A; http -a; etcdctl user add; gh auth login --with-token <<< x",
 		"echo x > ~/.; echo y > .token; psql -f <(echo \"PASSWORD 'x'\") <(printf",
+		// Found by the fuzzer: a line with <( whose words keyFileSubstitution counted twice.
+		"sql '[' <( <<0",
 	} {
 		f.Add(seed)
 	}
