@@ -94,7 +94,11 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	st := newState()
 	catalogue := checks.Catalogue()
 	recorder := boundedRecorder{mgr.GetEventRecorder("soc2-operator")}
-	dispatcher := alert.NewDispatcher(alert.Options{Logger: mgr.GetLogger().WithName("alerts"), Sleep: opts.AlertSleep})
+	alertOpts := alert.Options{Logger: mgr.GetLogger().WithName("alerts"), Sleep: opts.AlertSleep}
+	if opts.AdminNamespace != "" {
+		alertOpts.Store = newLeaseAlertStore(mgr.GetClient(), mgr.GetAPIReader(), opts.AdminNamespace, mgr.GetLogger().WithName("alerts"))
+	}
+	dispatcher := alert.NewDispatcher(alertOpts)
 	if err := mgr.Add(dispatcher); err != nil {
 		return err
 	}

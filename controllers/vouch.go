@@ -83,21 +83,25 @@ func (r *ComplianceProfileReconciler) writeVouch(ctx context.Context, profile st
 	return r.setLeaseAnnotation(ctx, evaluatedAnnotation(profile), now.UTC().Format(time.RFC3339))
 }
 
-// setLeaseAnnotation sets annotation name of evaluationsLease to value, creating the Lease
+// setLeaseAnnotation sets annotation name of evaluationsLease to value (setLeaseAnnotationOf).
+func (r *ComplianceProfileReconciler) setLeaseAnnotation(ctx context.Context, name, value string) error {
+	return setLeaseAnnotationOf(ctx, r.Client, r.apiReader, types.NamespacedName{Namespace: r.AdminNamespace, Name: evaluationsLease}, name, value)
+}
+
+// setLeaseAnnotationOf sets annotation name of the Lease key to value, creating the Lease
 // where it does not exist; an empty value removes the annotation. The Lease is updated whole
 // (the Role grants no patch): another write of it in between is a conflict, or, where neither
 // found it, already exists, which the caller may retry.
-func (r *ComplianceProfileReconciler) setLeaseAnnotation(ctx context.Context, name, value string) error {
-	key := types.NamespacedName{Namespace: r.AdminNamespace, Name: evaluationsLease}
+func setLeaseAnnotationOf(ctx context.Context, c client.Client, reader client.Reader, key types.NamespacedName, name, value string) error {
 	lease := &coordinationv1.Lease{}
-	err := r.apiReader.Get(ctx, key, lease)
+	err := reader.Get(ctx, key, lease)
 	if apierrors.IsNotFound(err) {
 		if value == "" {
 			return nil
 		}
 		lease = &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace,
 			Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy}, Annotations: map[string]string{name: value}}}
-		return r.Create(ctx, lease)
+		return c.Create(ctx, lease)
 	}
 	if err != nil {
 		return err
@@ -108,12 +112,15 @@ func (r *ComplianceProfileReconciler) setLeaseAnnotation(ctx context.Context, na
 		}
 		delete(lease.Annotations, name)
 	} else {
+		if lease.Annotations[name] == value {
+			return nil
+		}
 		if lease.Annotations == nil {
 			lease.Annotations = map[string]string{}
 		}
 		lease.Annotations[name] = value
 	}
-	return r.Update(ctx, lease)
+	return c.Update(ctx, lease)
 }
 
 // vouchedFor reads when a full evaluation of each profile last succeeded, by annotation; an

@@ -63,6 +63,7 @@ func (d *Dispatcher) deliver(s *sink, a Alert) {
 	for attempt := 1; ; attempt++ {
 		retryAfter, err := d.attempt(s.ctx, d.config(s), a)
 		if err == nil {
+			d.settled(s, a)
 			count(ResultSent)
 			log.V(1).Info("Alert sent", "attempts", attempt)
 			return
@@ -80,6 +81,8 @@ func (d *Dispatcher) deliver(s *sink, a Alert) {
 			log.Error(err, "Alert not delivered", "attempts", attempt)
 			if !errors.As(err, &perm) {
 				d.failed(s, a) // offered again by Retry: the sink may be back by then
+			} else {
+				d.settled(s, a)
 			}
 			return
 		}

@@ -50,6 +50,13 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logger logs failed deliveries (V(0)), and retries and deliveries (V(1)).
 	Logger logr.Logger
+	// Store, when set, keeps the alerts not delivered yet for the next process (keep.go):
+	// loaded at Start, saved at each SaveInterval when they changed and when the dispatcher
+	// stops. Nil: they are lost at a restart, and logged then.
+	Store Store
+	// SaveInterval is how often the alerts not delivered yet are saved to Store when they
+	// changed. Default 30s.
+	SaveInterval time.Duration
 }
 
 // RetryPolicy says how often and how long apart a failed delivery is attempted again.
@@ -103,6 +110,9 @@ func (o Options) withDefaults() Options {
 	if o.Sleep == nil {
 		o.Sleep = sleep
 	}
+	if o.SaveInterval <= 0 {
+		o.SaveInterval = 30 * time.Second
+	}
 	return o
 }
 
@@ -129,6 +139,11 @@ type Dispatcher struct {
 	profiles map[string]*profileSinks
 	ctx      context.Context // set by Start
 	workers  sync.WaitGroup
+	// restored are the alerts the previous process did not deliver, by profile and sink, for
+	// sinks not configured yet (Configure sets them aside for the sink); saved is what was
+	// last saved to Store (keep.go).
+	restored map[string]map[string][]Alert
+	saved    []Pending
 }
 
 type profileSinks struct {
@@ -149,8 +164,11 @@ type sink struct {
 	// last attempt with an error another may fix. Both guarded by Dispatcher.mu.
 	queued map[string]int
 	parked map[string]Alert
-	ctx    context.Context // cancelled when the sink is removed or the manager stops
-	cancel context.CancelFunc
+	// pending are the alerts queued or on their way, by key, until delivered or given up on
+	// (Options.Store keeps them and those parked at a stop). Guarded by Dispatcher.mu.
+	pending map[string]Alert
+	ctx     context.Context // cancelled when the sink is removed or the manager stops
+	cancel  context.CancelFunc
 	// stopAfter unregisters the cancellation of ctx when the manager stops.
 	stopAfter func() bool
 }
@@ -160,14 +178,15 @@ var _ manager.LeaderElectionRunnable = &Dispatcher{}
 // NewDispatcher returns a Dispatcher with no sinks.
 func NewDispatcher(opts Options) *Dispatcher {
 	opts = opts.withDefaults()
-	return &Dispatcher{opts: opts, log: opts.Logger.WithName("alert"), profiles: map[string]*profileSinks{}}
+	return &Dispatcher{opts: opts, log: opts.Logger.WithName("alert"), profiles: map[string]*profileSinks{}, restored: map[string]map[string][]Alert{}}
 }
 
 // NeedLeaderElection is true: only the leader sends alerts, so each is sent once.
 func (d *Dispatcher) NeedLeaderElection() bool { return true }
 
-// Start runs the sinks' workers until ctx is done, then waits for them to stop. Alerts sent
-// before Start wait in their queues.
+// Start sets aside what the previous process did not deliver (Options.Store) and runs the
+// sinks' workers until ctx is done, then waits for them to stop and keeps what they did not
+// deliver. Alerts sent before Start wait in their queues.
 func (d *Dispatcher) Start(ctx context.Context) error {
 	d.mu.Lock()
 	if d.ctx != nil {
@@ -181,17 +200,32 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		}
 	}
 	d.mu.Unlock()
+	d.load(ctx)
+	d.keep(ctx)
 	<-ctx.Done()
 	d.workers.Wait()
+	if d.opts.Store != nil {
+		// The manager's context is done; the API server is not.
+		saveCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := d.save(saveCtx); err != nil {
+			d.log.Error(err, "Unable to keep the alerts not delivered yet for the next process")
+		} else {
+			d.mu.Lock()
+			d.log.Info("Alerts not delivered yet kept for the next process", "count", len(d.saved))
+			d.mu.Unlock()
+			return nil
+		}
+	}
 	d.logSetAside()
 	return nil
 }
 
-// logSetAside logs, when the dispatcher stops (a rollout, a leader change), the alerts each
-// sink set aside and never delivered: they are held in memory only, no later process offers
-// them again, and the counter that said they were late (soc2_operator_alerts_total) starts
-// again from zero in the next process, so this log is what says which were lost. Those still
-// queued are logged by each worker as it stops (drop).
+// logSetAside logs, when the dispatcher stops (a rollout, a leader change) without a Store
+// or unable to save to it, the alerts each sink set aside and never delivered: no later
+// process offers them again, and the counter that said they were late
+// (soc2_operator_alerts_total) starts again from zero in the next process, so this log is what
+// says which were lost. Those still queued are logged by each worker as it stops (drop).
 func (d *Dispatcher) logSetAside() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -277,9 +311,24 @@ func (d *Dispatcher) Configure(profile string, alerts *v1alpha1.Alerts) {
 			queued: map[string]int{}, parked: map[string]Alert{},
 			ctx: ctx, cancel: cancel,
 		}
+		s.pending = map[string]Alert{}
 		ps.sinks[name] = s
+		for _, a := range d.restored[profile][name] {
+			d.restore(s, a)
+		}
+		delete(d.restored[profile], name)
 		d.startWorker(s)
+		d.offer(s)
 		d.log.V(1).Info("Alert sink configured", "profile", profile, "sink", name, "type", c.Type)
+	}
+	if alerts == nil {
+		delete(d.restored, profile) // its sinks are gone
+	} else {
+		for name := range d.restored[profile] {
+			if _, ok := wanted[name]; !ok {
+				delete(d.restored[profile], name)
+			}
+		}
 	}
 	if len(ps.sinks) == 0 {
 		delete(d.profiles, profile)
@@ -307,6 +356,7 @@ drain:
 	// Those set aside were counted when they were.
 	dropped += len(s.parked)
 	s.parked = map[string]Alert{}
+	s.pending = map[string]Alert{}
 	d.log.Info("Alert sink removed", "profile", s.profile, "sink", s.name, "droppedAlerts", dropped)
 }
 
@@ -354,6 +404,7 @@ func (d *Dispatcher) enqueue(s *sink, a Alert) bool {
 		select {
 		case s.queue <- a:
 			s.queued[a.Namespace]++
+			s.pending[a.Key] = a
 			return true
 		default:
 		}
@@ -401,33 +452,39 @@ func (d *Dispatcher) Retry(profile string) {
 		return
 	}
 	for _, s := range ps.sinks {
-		if len(s.parked) == 0 {
+		d.offer(s)
+	}
+}
+
+// offer queues what s set aside, as far as its queue has room (Retry). Called with d.mu held.
+func (d *Dispatcher) offer(s *sink) {
+	if len(s.parked) == 0 {
+		return
+	}
+	pending := slices.Collect(maps.Values(s.parked))
+	slices.SortFunc(pending, func(a, b Alert) int {
+		if c := cmp.Compare(retryRank(a), retryRank(b)); c != 0 {
+			return c
+		}
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	for _, a := range pending {
+		if len(s.queue) == cap(s.queue) {
+			break
+		}
+		if s.queued[a.Namespace] >= shareOf(cap(s.queue)) {
 			continue
 		}
-		pending := slices.Collect(maps.Values(s.parked))
-		slices.SortFunc(pending, func(a, b Alert) int {
-			if c := cmp.Compare(retryRank(a), retryRank(b)); c != 0 {
-				return c
-			}
-			if c := a.Time.Compare(b.Time); c != 0 {
-				return c
-			}
-			return strings.Compare(a.Key, b.Key)
-		})
-		for _, a := range pending {
-			if len(s.queue) == cap(s.queue) {
-				break
-			}
-			if s.queued[a.Namespace] >= shareOf(cap(s.queue)) {
-				continue
-			}
-			delete(s.parked, a.Key)
-			if !s.keys.add(a.Key) {
-				continue // sent again since, delivered or on its way
-			}
-			s.queue <- a // room checked above, under d.mu: nothing else adds to the queue
-			s.queued[a.Namespace]++
+		delete(s.parked, a.Key)
+		if !s.keys.add(a.Key) {
+			continue // sent again since, delivered or on its way
 		}
+		s.queue <- a // room checked above, under d.mu: nothing else adds to the queue
+		s.queued[a.Namespace]++
+		s.pending[a.Key] = a
 	}
 }
 
@@ -490,9 +547,17 @@ func (d *Dispatcher) failed(s *sink, a Alert) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if s.ctx.Err() != nil {
-		return // removed: its alerts go with it
+		return // removed (its alerts go with it), or stopping (pending keeps it)
 	}
+	delete(s.pending, a.Key)
 	d.park(s, a, "Alert set aside: not delivered after the last attempt")
+}
+
+// settled records that s delivered a, or gave it up for good.
+func (d *Dispatcher) settled(s *sink, a Alert) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(s.pending, a.Key)
 }
 
 // config is s's current configuration.

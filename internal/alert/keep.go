@@ -1,0 +1,299 @@
+package alert
+
+import (
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// Alerts a sink did not deliver (queued, on their way, or set aside for Retry) were held in
+// memory only: a restart or a change of leader lost them, the new process, which finds the
+// transitions already in the reports, never sent them, and SOC2AlertsNotDelivered resolved with
+// the counter's restart. With Options.Store, the dispatcher keeps them: at each SaveInterval when
+// they changed, and when it stops; the next process loads them when it starts and sets them
+// aside for the sinks of the same profile and name, offering them at once and at each full
+// evaluation, so that they are delivered once. An alert delivered but not yet saved as such
+// (a process killed within SaveInterval) may be delivered again: delivery stays at least once,
+// and receivers dedupe on the key.
+
+// Pending is an alert a sink has not delivered yet.
+type Pending struct {
+	// Sink is the name of the sink of Alert.Profile that has not delivered it.
+	Sink  string
+	Alert Alert
+}
+
+// Store keeps the alerts not yet delivered for the next process (the operator keeps them in its
+// own namespace, which tenants cannot write).
+type Store interface {
+	// Load returns what the previous process saved, less what no longer has a sink.
+	Load(ctx context.Context) ([]Pending, error)
+	// Save replaces what is kept with pending (none: nothing is kept).
+	Save(ctx context.Context, pending []Pending) error
+}
+
+// stored is the form of a Pending alert in EncodePending.
+type stored struct {
+	Sink      string                `json:"sink"`
+	Event     v1alpha1.AlertEvent   `json:"event"`
+	Profile   string                `json:"profile"`
+	Namespace string                `json:"namespace,omitempty"`
+	Severity  v1alpha1.Severity     `json:"severity,omitempty"`
+	Check     string                `json:"check,omitempty"`
+	Criteria  []v1alpha1.Criterion  `json:"criteria,omitempty"`
+	Resource  *v1alpha1.ResourceRef `json:"resource,omitempty"`
+	Container string                `json:"container,omitempty"`
+	Message   string                `json:"message,omitempty"`
+	Exception string                `json:"exception,omitempty"`
+	Expires   *time.Time            `json:"expires,omitempty"`
+	Time      *time.Time            `json:"time,omitempty"`
+	Key       string                `json:"key"`
+}
+
+// EncodePending is pending as gzipped JSON of at most max bytes: when all do not fit, the most
+// severe (as Retry offers them), then the oldest, are kept, and left are the others.
+func EncodePending(pending []Pending, max int) (data []byte, left []Pending, err error) {
+	ordered := slices.Clone(pending)
+	slices.SortStableFunc(ordered, comparePending)
+	encode := func(n int) ([]byte, error) {
+		out := make([]stored, 0, n)
+		for _, p := range ordered[:n] {
+			a := p.Alert
+			s := stored{Sink: p.Sink, Event: a.Event, Profile: a.Profile, Namespace: a.Namespace, Severity: a.Severity,
+				Check: a.Check, Criteria: a.Criteria, Container: a.Container, Message: a.Message, Exception: a.Exception, Key: a.Key}
+			if a.Resource != (v1alpha1.ResourceRef{}) {
+				r := a.Resource
+				s.Resource = &r
+			}
+			if !a.Expires.IsZero() {
+				t := a.Expires.UTC()
+				s.Expires = &t
+			}
+			if !a.Time.IsZero() {
+				t := a.Time.UTC()
+				s.Time = &t
+			}
+			out = append(out, s)
+		}
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		if err := json.NewEncoder(zw).Encode(out); err != nil {
+			return nil, err
+		}
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+	data, err = encode(len(ordered))
+	if err != nil || len(data) <= max {
+		return data, nil, err
+	}
+	// The most that fit: fits(lo) holds, fits(hi) does not.
+	lo, hi := 0, len(ordered)
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		b, err := encode(mid)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(b) <= max {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	if data, err = encode(lo); err != nil {
+		return nil, nil, err
+	}
+	return data, ordered[lo:], nil
+}
+
+// comparePending orders alerts as Retry offers them: the most severe, then the oldest.
+func comparePending(a, b Pending) int {
+	if c := cmp.Compare(retryRank(a.Alert), retryRank(b.Alert)); c != 0 {
+		return c
+	}
+	if c := a.Alert.Time.Compare(b.Alert.Time); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Alert.Key, b.Alert.Key); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Sink, b.Sink)
+}
+
+// maxDecoded bounds what DecodePending reads, decompressed.
+const maxDecoded = 64 << 20
+
+// DecodePending reads what EncodePending wrote.
+func DecodePending(data []byte) ([]Pending, error) {
+	if len(data) == 0 {
+		return nil, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("reading the alerts kept: %w", err)
+	}
+	var in []stored
+	if err := json.NewDecoder(io.LimitReader(zr, maxDecoded)).Decode(&in); err != nil {
+		return nil, fmt.Errorf("reading the alerts kept: %w", err)
+	}
+	out := make([]Pending, 0, len(in))
+	for _, s := range in {
+		if s.Sink == "" || s.Profile == "" || s.Key == "" {
+			continue
+		}
+		a := Alert{Event: s.Event, Profile: s.Profile, Namespace: s.Namespace, Severity: s.Severity, Check: s.Check,
+			Criteria: s.Criteria, Container: s.Container, Message: s.Message, Exception: s.Exception, Key: s.Key}
+		if s.Resource != nil {
+			a.Resource = *s.Resource
+		}
+		if s.Expires != nil {
+			a.Expires = *s.Expires
+		}
+		if s.Time != nil {
+			a.Time = *s.Time
+		}
+		out = append(out, Pending{Sink: s.Sink, Alert: a})
+	}
+	return out, nil
+}
+
+// undelivered is every alert a sink has not delivered: queued, on its way or set aside, and
+// those loaded for sinks not configured yet. Called with d.mu held.
+func (d *Dispatcher) undelivered() []Pending {
+	var out []Pending
+	for _, ps := range d.profiles {
+		for _, s := range ps.sinks {
+			for _, a := range s.parked {
+				out = append(out, Pending{Sink: s.name, Alert: a})
+			}
+			for k, a := range s.pending {
+				if _, ok := s.parked[k]; !ok {
+					out = append(out, Pending{Sink: s.name, Alert: a})
+				}
+			}
+		}
+	}
+	for _, bySink := range d.restored {
+		for sink, alerts := range bySink {
+			for _, a := range alerts {
+				out = append(out, Pending{Sink: sink, Alert: a})
+			}
+		}
+	}
+	slices.SortFunc(out, comparePending)
+	return out
+}
+
+// load sets aside what the previous process kept, for the sinks configured now or later
+// (Configure), and offers it at once.
+func (d *Dispatcher) load(ctx context.Context) {
+	if d.opts.Store == nil {
+		return
+	}
+	pending, err := d.opts.Store.Load(ctx)
+	if err != nil {
+		d.log.Error(err, "Unable to read the alerts the previous process did not deliver; they are not sent")
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, p := range pending {
+		a := p.Alert
+		if s := d.sinkOf(a.Profile, p.Sink); s != nil {
+			d.restore(s, a)
+			continue
+		}
+		if d.restored[a.Profile] == nil {
+			d.restored[a.Profile] = map[string][]Alert{}
+		}
+		d.restored[a.Profile][p.Sink] = append(d.restored[a.Profile][p.Sink], a)
+	}
+	if len(pending) > 0 {
+		d.log.Info("Alerts the previous process did not deliver are offered again", "count", len(pending))
+	}
+	for _, profile := range slices.Sorted(maps.Keys(d.profiles)) {
+		for _, s := range d.profiles[profile].sinks {
+			d.offer(s)
+		}
+	}
+	d.saved = d.undelivered()
+}
+
+func (d *Dispatcher) sinkOf(profile, name string) *sink {
+	if ps := d.profiles[profile]; ps != nil {
+		return ps.sinks[name]
+	}
+	return nil
+}
+
+// restore sets a, which the previous process did not deliver, aside for s, unless s no longer
+// takes its event, or has it already. Called with d.mu held.
+func (d *Dispatcher) restore(s *sink, a Alert) {
+	if len(s.cfg.Events) > 0 && !slices.Contains(s.cfg.Events, a.Event) {
+		return
+	}
+	if _, ok := s.parked[a.Key]; ok {
+		return
+	}
+	if _, ok := s.pending[a.Key]; ok {
+		return
+	}
+	if !s.keys.add(a.Key) {
+		return // sent by this process already
+	}
+	s.keys.forget(a.Key)
+	s.parked[a.Key] = a
+}
+
+// save keeps what the sinks have not delivered when it changed since the last save.
+func (d *Dispatcher) save(ctx context.Context) error {
+	if d.opts.Store == nil {
+		return nil
+	}
+	d.mu.Lock()
+	pending := d.undelivered()
+	same := slices.EqualFunc(pending, d.saved, func(a, b Pending) bool { return a.Sink == b.Sink && a.Alert.Key == b.Alert.Key })
+	d.mu.Unlock()
+	if same {
+		return nil
+	}
+	if err := d.opts.Store.Save(ctx, pending); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.saved = pending
+	d.mu.Unlock()
+	return nil
+}
+
+// keep saves what is not delivered at each SaveInterval until ctx is done.
+func (d *Dispatcher) keep(ctx context.Context) {
+	if d.opts.Store == nil {
+		return
+	}
+	t := time.NewTicker(d.opts.SaveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := d.save(ctx); err != nil && ctx.Err() == nil {
+				d.log.Error(err, "Unable to keep the alerts not delivered yet for the next process")
+			}
+		}
+	}
+}

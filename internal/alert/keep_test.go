@@ -1,0 +1,143 @@
+package alert
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// memStore is a Store in memory, shared by the dispatchers of a test as processes share the
+// operator's namespace.
+type memStore struct {
+	mu      sync.Mutex
+	pending []Pending
+	saves   int
+}
+
+func (m *memStore) Load(context.Context) ([]Pending, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.pending), nil
+}
+
+func (m *memStore) Save(_ context.Context, p []Pending) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending, m.saves = slices.Clone(p), m.saves+1
+	return nil
+}
+
+func (m *memStore) keys() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, p := range m.pending {
+		out = append(out, p.Sink+":"+p.Alert.Key)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestWhatASinkDidNotDeliverIsKeptForTheNextProcess: the first process set one alert aside
+// (its queue full) and stopped; without a store the alert was lost for good. It is kept, and
+// the next process delivers it once to the sink of the same name, and not to a sink that does
+// not take its event.
+func TestWhatASinkDidNotDeliverIsKeptForTheNextProcess(t *testing.T) {
+	profile := profileName(t)
+	rcv := newReceiver(t, nil)
+	store := &memStore{}
+	opts := testOptions(&sleeper{}, &logBuffer{})
+	opts.QueueSize, opts.Store = 2, store
+	d := NewDispatcher(opts)
+	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL)}})
+	for i, k := range []string{"a", "b", "c"} {
+		a := finding(profile, k, v1alpha1.SeverityCritical)
+		a.Namespace = fmt.Sprintf("team-%d", i)
+		d.Send(a) // c is set aside: the queue of 2 is full
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Start(ctx) }()
+	rcv.keysUntil(t, "b")
+	eventually(t, "a and b delivered", func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return len(d.profiles[profile].sinks["hook"].pending) == 0
+	})
+	cancel() // before a full evaluation's Retry offers c again
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := store.keys(); !slices.Equal(got, []string{"hook:c"}) {
+		t.Fatalf("kept %v, want hook:c", got)
+	}
+
+	next := NewDispatcher(opts)
+	start(t, next)
+	other := newReceiver(t, nil)
+	next.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL),
+		webhook("expiries", other.URL, v1alpha1.AlertExceptionExpired)}})
+	if got := rcv.next(t).key(); got != "c" {
+		t.Errorf("The next process delivered %q, want c", got)
+	}
+	next.Send(finding(profile, "c", v1alpha1.SeverityCritical)) // identified again: not sent again
+	next.Send(finding(profile, "d", v1alpha1.SeverityCritical))
+	if got := rcv.next(t).key(); got != "d" {
+		t.Errorf("Then %q, want d (c once)", got)
+	}
+	select {
+	case r := <-other.requests:
+		t.Errorf("The sink that takes only ExceptionExpired got %q", r.key())
+	default:
+	}
+}
+
+// TestTheAlertsKeptAreBoundedTheMostSevereFirst: what does not fit is left out, the least
+// severe first, and the rest reads back as it was.
+func TestTheAlertsKeptAreBoundedTheMostSevereFirst(t *testing.T) {
+	var pending []Pending
+	for i := range 400 {
+		sev := v1alpha1.SeverityLow
+		if i%4 == 0 {
+			sev = v1alpha1.SeverityCritical
+		}
+		a := finding("p", fmt.Sprintf("k%03d", i), sev)
+		a.Message = fmt.Sprintf("message %d with some words a receiver reads", i*7919)
+		pending = append(pending, Pending{Sink: "hook", Alert: a})
+	}
+	all, left, err := EncodePending(pending, 1<<20)
+	if err != nil || len(left) != 0 {
+		t.Fatalf("within 1 MiB: left %d, err %v", len(left), err)
+	}
+	back, err := DecodePending(all)
+	if err != nil || len(back) != len(pending) {
+		t.Fatalf("read back %d of %d: %v", len(back), len(pending), err)
+	}
+	if got, want := back[0].Alert, pending[0].Alert; got.Key != want.Key || !got.Time.Equal(want.Time) || got.Resource != want.Resource ||
+		got.Message != want.Message || got.Severity != want.Severity {
+		t.Errorf("read back %+v, want %+v", got, want)
+	}
+	max := len(all) / 3
+	some, left, err := EncodePending(pending, max)
+	if err != nil || len(some) > max || len(left) == 0 {
+		t.Fatalf("within %d bytes: %d bytes, left %d, err %v", max, len(some), len(left), err)
+	}
+	kept, _ := DecodePending(some)
+	if len(kept) < 100 {
+		t.Fatalf("kept %d, want at least the 100 Critical", len(kept))
+	}
+	for _, p := range kept[:100] {
+		if p.Alert.Severity != v1alpha1.SeverityCritical {
+			t.Fatalf("kept %s (%s) before a Critical one", p.Alert.Key, p.Alert.Severity)
+		}
+	}
+	for _, p := range left {
+		if p.Alert.Severity == v1alpha1.SeverityCritical {
+			t.Fatalf("left out Critical %s", p.Alert.Key)
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package restarttest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	testingclock "k8s.io/utils/clock/testing"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
+)
+
+// flakySink is a webhook alert sink that answers 503 while down, and records what it accepts.
+type flakySink struct {
+	down     atomic.Bool
+	attempts atomic.Int64
+	mu       sync.Mutex
+	accepted []map[string]any
+	server   *httptest.Server
+}
+
+func newFlakySink(t *testing.T) *flakySink {
+	s := &flakySink{}
+	s.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		s.attempts.Add(1)
+		if s.down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.accepted = append(s.accepted, m)
+	}))
+	t.Cleanup(s.server.Close)
+	return s
+}
+
+// events are the event and resource name of each alert accepted.
+func (s *flakySink) events() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, a := range s.accepted {
+		res, _ := a["resource"].(map[string]any)
+		out = append(out, fmt.Sprintf("%v %v", a["event"], res["name"]))
+	}
+	return out
+}
+
+// noSleep lets an alert's retries run at once.
+func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+
+// TestAnAlertSetAsideIsDeliveredAfterARestart: a Deployment turned privileged while the
+// profile's sink was down; its NewFinding alert failed after the last attempt and was set aside,
+// to be offered again at the next full evaluations. The operator restarted (a rollout) before
+// the sink came back: the set-aside alerts were held in memory only, and the new process, which
+// finds the finding already in the report, never sent it (SOC2AlertsNotDelivered resolved with
+// the counter's restart). What was not delivered is kept in the operator's namespace at the stop
+// and delivered by the next process, once.
+func TestAnAlertSetAsideIsDeliveredAfterARestart(t *testing.T) {
+	const name, ns = "restart-setaside", "restart-setaside-a"
+	ctx := context.Background()
+	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	sink := newFlakySink(t)
+	sink.down.Store(true)
+	createNamespace(t, ns, name)
+	if err := k8s.Create(ctx, deployment(ns, "app", false)); err != nil {
+		t.Fatal(err)
+	}
+	privilegedProfile(t, name, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: sink.server.URL}}}
+	})
+	fast := func(o *controllers.Options) { o.AlertSleep = noSleep }
+
+	first := startOperator(t, clk, nil, fast)
+	waitReport(t, ns, name, "the baseline: Compliant", result(v1alpha1.Compliant))
+	setPrivileged(t, ns, "app", true)
+	waitReport(t, ns, name, "the privileged Deployment failing", result(v1alpha1.NonCompliant))
+	// NewFinding and NamespaceNonCompliant, six attempts each (the default), all refused.
+	testenv.Eventually(t, 30*time.Second, "every attempt of both alerts refused", func() error {
+		if n := sink.attempts.Load(); n < 12 {
+			return fmt.Errorf("%d attempts", n)
+		}
+		return nil
+	})
+	first.Stop()
+
+	sink.down.Store(false)
+	n := fullEvaluations(t, name)
+	resync := make(chan struct{})
+	startOperator(t, clk, nil, fast, func(o *controllers.Options) { o.Resync = resync })
+	waitFullEvaluation(t, name, n)
+	testenv.Eventually(t, 20*time.Second, "both alerts set aside delivered after the restart", func() error {
+		if got := sink.events(); len(got) != 2 {
+			return fmt.Errorf("accepted %v", got)
+		}
+		return nil
+	})
+	// Once each: a second full evaluation offers nothing again.
+	n = fullEvaluations(t, name)
+	clk.Step(time.Hour)
+	resync <- struct{}{}
+	waitFullEvaluation(t, name, n)
+	got := sink.events()
+	want := map[string]bool{"NewFinding app": true, "NamespaceNonCompliant <nil>": true}
+	if len(got) != 2 || !want[got[0]] || !want[got[1]] || got[0] == got[1] {
+		t.Errorf("accepted %v, want NewFinding app and NamespaceNonCompliant once each", got)
+	}
+}
