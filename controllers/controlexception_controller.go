@@ -64,15 +64,23 @@ const defaultExpiryWarning = 72 * time.Hour
 
 // Reconcile judges the exception against every profile and writes its status when it changed.
 func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	// What the previous process judged Active, before anything is judged: an exception deleted
+	// meanwhile is revoked now (honouredstore.go).
+	if err := r.restoreHonoured(ctx); err != nil {
+		return ctrl.Result{}, err
+	}
 	ex := &v1alpha1.ControlException{}
 	if err := r.Get(ctx, req.NamespacedName, ex); err != nil {
 		if apierrors.IsNotFound(err) {
 			if h, ok := r.honoured.forget(req.NamespacedName); ok {
-				r.notifyRevoked(ctx, h)
+				r.notifyGone(ctx, h)
 			}
 			return ctrl.Result{}, r.updateMetrics(ctx, req.NamespacedName, nil)
 		}
 		return ctrl.Result{}, err
+	}
+	if h, ok := r.honoured.replaced(req.NamespacedName, ex.UID); ok {
+		r.notifyGone(ctx, h) // deleted and created again before it was judged
 	}
 	if r.state.awaitApprovalCheck(r.Approval) {
 		// Just started: judged now, an approved exception would read PendingApproval until the

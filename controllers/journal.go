@@ -108,7 +108,10 @@ type exTrack struct {
 	namespace, name string
 	// created is the object's creation time: another object under the same name (deleted
 	// and created again) is another exception.
-	created         time.Time
+	created time.Time
+	// expires is the exception's expiry as last seen (zero: not known): one that is gone once
+	// it passed expired, whenever it was deleted.
+	expires         time.Time
 	approved, ended bool
 	// approvedGen is the generation whose approval was recorded (0: not known).
 	approvedGen int64
@@ -270,6 +273,9 @@ func (h *journalHook) apply(r *journal.Record) {
 			}
 			if r.Exception.SpecSHA256 != "" {
 				e.spec = r.Exception.SpecSHA256
+			}
+			if !r.Exception.Expires.IsZero() {
+				e.expires = r.Exception.Expires
 			}
 			switch r.Type {
 			case journal.ExceptionApproved:

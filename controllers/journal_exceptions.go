@@ -74,6 +74,7 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 			}
 		}
 		e.spec, e.specGen = digest, ex.Generation
+		e.expires = ex.Spec.Expires.Time
 		// Approved: an approval the operator trusts (checked by the API server's admission
 		// policies), at the time the operator first observed it (status.approvedAt).
 		// A change to the spec removes the approval (api/v1alpha1, ControlException.Approval):
@@ -117,7 +118,12 @@ func (h *journalHook) exceptionTransitions(outcomes []*engine.ExceptionOutcome, 
 		if seen[k] || (reaches != nil && !reaches(e.namespace)) {
 			continue
 		}
-		if !e.ended {
+		if !e.ended && !e.expires.IsZero() && !e.expires.After(now) {
+			// Gone once its expiry had passed (deleted while no operator ran): it expired
+			// then, whenever it was deleted.
+			recs = append(recs, journal.Record{Type: journal.ExceptionExpired, Time: e.expires, Namespace: e.namespace,
+				Exception: &journal.Exception{Name: e.name, Created: e.created, Expires: e.expires}})
+		} else if !e.ended {
 			recs = append(recs, journal.Record{Type: journal.ExceptionRevoked, Time: now, Namespace: e.namespace, Exception: &journal.Exception{Name: e.name, Created: e.created}})
 		}
 		// Ended, and gone from what an evaluation reaching its namespace judged: nothing more

@@ -314,6 +314,12 @@ func (r *ControlExceptionReconciler) notifyTransition(ctx context.Context, ex *v
 type honouredExceptions struct {
 	mu sync.Mutex
 	of map[types.NamespacedName]honouredException
+	// saved is the value of honouredAnnotation last read or written (guarded by mu).
+	saved string
+
+	// loaded says whether what the previous process kept was read (restoreHonoured).
+	loadMu sync.Mutex
+	loaded bool
 }
 
 type honouredException struct {
@@ -345,6 +351,19 @@ func (h *honouredExceptions) remember(ex *v1alpha1.ControlException, applies []*
 	h.of[key] = honouredException{ex: kept, profiles: names}
 }
 
+// replaced removes and returns what was remembered of key when it was another object (uid
+// differs: deleted and created again under the name before the reconciler saw it gone).
+func (h *honouredExceptions) replaced(key types.NamespacedName, uid types.UID) (honouredException, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.of[key]
+	if !ok || e.ex.UID == "" || uid == "" || e.ex.UID == uid {
+		return honouredException{}, false
+	}
+	delete(h.of, key)
+	return e, true
+}
+
 // forget removes key and returns what was remembered of it, if it was Active.
 func (h *honouredExceptions) forget(key types.NamespacedName) (honouredException, bool) {
 	h.mu.Lock()
@@ -352,6 +371,42 @@ func (h *honouredExceptions) forget(key types.NamespacedName) (honouredException
 	e, ok := h.of[key]
 	delete(h.of, key)
 	return e, ok
+}
+
+// notifyGone tells of an exception judged Active that no longer exists: revoked (notifyRevoked),
+// unless its expiry passed before the reconciler saw it gone (deleted while no operator ran, or
+// before the reconciler judged it at its expiry): its waiver ended then, whenever it was
+// deleted, so it expired (notifyExpiredGone).
+func (r *ControlExceptionReconciler) notifyGone(ctx context.Context, h honouredException) {
+	if !h.ex.Spec.Expires.After(r.Clock.Now()) {
+		r.notifyExpiredGone(ctx, h)
+		return
+	}
+	r.notifyRevoked(ctx, h)
+}
+
+// notifyExpiredGone sends ExceptionExpired, and an ExceptionExpired Event on the deleted
+// exception, for an exception judged Active that expired and was deleted before the reconciler
+// judged it again.
+func (r *ControlExceptionReconciler) notifyExpiredGone(ctx context.Context, h honouredException) {
+	ex := h.ex
+	r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionExpired, "Expire",
+		"Exception expired at %s and was deleted before the operator judged it again; the findings it covered (checks %s) fail again",
+		ex.Spec.Expires.UTC().Format(time.RFC3339), strings.Join(ex.Spec.Checks, ", "))
+	logf.FromContext(ctx).Info("Active exception expired and deleted before it was judged again", "exception", klog.KObj(ex))
+	r.sendAlert(v1alpha1.AlertExceptionExpired, ex, r.profilesNamed(ctx, h.profiles))
+}
+
+// profilesNamed are the profiles of those names that exist.
+func (r *ControlExceptionReconciler) profilesNamed(ctx context.Context, names []string) []*v1alpha1.ComplianceProfile {
+	var profiles []*v1alpha1.ComplianceProfile
+	for _, name := range names {
+		p := &v1alpha1.ComplianceProfile{}
+		if err := r.Get(ctx, types.NamespacedName{Name: name}, p); err == nil {
+			profiles = append(profiles, p)
+		}
+	}
+	return profiles
 }
 
 // notifyRevoked tells the profiles an exception applied to, and the exception's namespace (an
@@ -364,14 +419,7 @@ func (r *ControlExceptionReconciler) notifyRevoked(ctx context.Context, h honour
 		"Exception deleted while Active, before its expiry at %s; the findings it waived (checks %s) fail again",
 		ex.Spec.Expires.UTC().Format(time.RFC3339), checks)
 	logf.FromContext(ctx).Info("Active exception deleted", "exception", klog.KObj(ex), "checks", ex.Spec.Checks, "owner", ex.Spec.Owner)
-	var profiles []*v1alpha1.ComplianceProfile
-	for _, name := range h.profiles {
-		p := &v1alpha1.ComplianceProfile{}
-		if err := r.Get(ctx, types.NamespacedName{Name: name}, p); err == nil {
-			profiles = append(profiles, p)
-		}
-	}
-	r.sendRevoked(ex, profiles, now)
+	r.sendRevoked(ex, r.profilesNamed(ctx, h.profiles), now)
 }
 
 // sendRevoked sends ExceptionRevoked, at revoked, to the sinks of the profiles an exception

@@ -135,6 +135,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := exceptions.SetupWithManager(mgr); err != nil {
 		return err
 	}
+	if err := mgr.Add(honouredKeeper{exceptions}); err != nil {
+		return err
+	}
 	if err := profiles.SetupWithManager(mgr); err != nil {
 		return err
 	}

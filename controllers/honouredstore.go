@@ -1,0 +1,312 @@
+package controllers
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// The exception reconciler learns of an Active exception's deletion from its NotFound, and
+// remembers (honouredExceptions) what it waived and whom to tell. That memory died with the
+// process: an exception deleted while no operator ran (a rollout, a failover), or before the
+// new process first judged it, was never revoked: no ExceptionRevoked alert, no Event, only its
+// findings failing again as NewFinding. So the exceptions last judged Active are kept on
+// stateLease (honouredAnnotation), and the first judgement of a process revokes those that no
+// longer exist, or exist as another object under the name (deleted and created again), at the
+// time it notices; one whose expiry passed meanwhile is reported expired (ExceptionExpired at
+// its expiry), not revoked. The evidence journal records the same (journal_exceptions.go).
+
+// honouredAnnotation holds the exceptions last judged Active.
+const honouredAnnotation = "honoured-exceptions.alerts.compliance.soc2-operator.io"
+
+// maxKeptHonoured bounds the gzipped exceptions kept (about 85 KiB in base64). Past it, those of
+// the operator's namespace are kept first, then one of each namespace in turn, so that one
+// tenant's many exceptions cannot push another's out.
+const maxKeptHonoured = 64 << 10
+
+// maxKeptReason bounds the reason kept of each exception.
+const maxKeptReason = 512
+
+// honouredSaveInterval is how often the exceptions judged Active are saved when they changed.
+const honouredSaveInterval = 5 * time.Second
+
+// keptException is an exception judged Active, as kept on stateLease.
+type keptException struct {
+	Namespace string      `json:"namespace"`
+	Name      string      `json:"name"`
+	UID       types.UID   `json:"uid,omitempty"`
+	Owner     string      `json:"owner,omitempty"`
+	Reason    string      `json:"reason,omitempty"`
+	Checks    []string    `json:"checks,omitempty"`
+	Expires   metav1.Time `json:"expires"`
+	Profiles  []string    `json:"profiles,omitempty"`
+}
+
+func keptOf(e honouredException) keptException {
+	ex := e.ex
+	reason := ex.Spec.Reason
+	if len(reason) > maxKeptReason {
+		reason = strings.ToValidUTF8(reason[:maxKeptReason], "") + "..."
+	}
+	return keptException{Namespace: ex.Namespace, Name: ex.Name, UID: ex.UID, Owner: ex.Spec.Owner, Reason: reason,
+		Checks: ex.Spec.Checks, Expires: ex.Spec.Expires, Profiles: e.profiles}
+}
+
+func (k keptException) honoured() honouredException {
+	ex := &v1alpha1.ControlException{Spec: v1alpha1.ControlExceptionSpec{Owner: k.Owner, Reason: k.Reason, Checks: k.Checks, Expires: k.Expires}}
+	ex.APIVersion, ex.Kind = v1alpha1.GroupVersion.String(), "ControlException"
+	ex.Namespace, ex.Name, ex.UID = k.Namespace, k.Name, k.UID
+	return honouredException{ex: ex, profiles: k.Profiles}
+}
+
+// encodeHonoured is the annotation's value for kept, as many as fit (orderKept); left is how
+// many did not.
+func encodeHonoured(kept []keptException, admin string) (value string, left int, err error) {
+	kept = orderKept(kept, admin)
+	encode := func(n int) (string, error) {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		if err := json.NewEncoder(zw).Encode(kept[:n]); err != nil {
+			return "", err
+		}
+		if err := zw.Close(); err != nil {
+			return "", err
+		}
+		if b.Len() > maxKeptHonoured {
+			return "", errTooLarge
+		}
+		return base64.StdEncoding.EncodeToString(b.Bytes()), nil
+	}
+	if len(kept) == 0 {
+		return "", 0, nil
+	}
+	if v, err := encode(len(kept)); err != errTooLarge {
+		return v, 0, err
+	}
+	lo, hi := 0, len(kept)
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if _, err := encode(mid); err == nil {
+			lo = mid
+		} else if err != errTooLarge {
+			return "", 0, err
+		} else {
+			hi = mid
+		}
+	}
+	value, err = encode(lo)
+	return value, len(kept) - lo, err
+}
+
+var errTooLarge = fmt.Errorf("too large")
+
+// orderKept sorts the exceptions of the operator's namespace first, then takes one of each
+// namespace in turn, by name.
+func orderKept(kept []keptException, admin string) []keptException {
+	byNamespace := map[string][]keptException{}
+	for _, k := range kept {
+		byNamespace[k.Namespace] = append(byNamespace[k.Namespace], k)
+	}
+	namespaces := make([]string, 0, len(byNamespace))
+	for ns, list := range byNamespace {
+		slices.SortFunc(list, func(a, b keptException) int { return strings.Compare(a.Name, b.Name) })
+		if ns != admin {
+			namespaces = append(namespaces, ns)
+		}
+	}
+	slices.Sort(namespaces)
+	out := append(make([]keptException, 0, len(kept)), byNamespace[admin]...)
+	for i := 0; len(out) < len(kept); i++ {
+		for _, ns := range namespaces {
+			if i < len(byNamespace[ns]) {
+				out = append(out, byNamespace[ns][i])
+			}
+		}
+	}
+	return out
+}
+
+func decodeHonoured(value string) ([]keptException, error) {
+	if value == "" {
+		return nil, nil
+	}
+	data, err := base64.StdEncoding.DecodeString(value)
+	if err != nil {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	var kept []keptException
+	if err := json.NewDecoder(io.LimitReader(zr, 64<<20)).Decode(&kept); err != nil {
+		return nil, err
+	}
+	return kept, nil
+}
+
+// snapshot is every exception remembered as judged Active, sorted.
+func (h *honouredExceptions) snapshot() []keptException {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]keptException, 0, len(h.of))
+	for _, e := range h.of {
+		out = append(out, keptOf(e))
+	}
+	slices.SortFunc(out, func(a, b keptException) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	return out
+}
+
+// restoreHonoured reads, once per process and before its first judgement, the exceptions the
+// previous process last judged Active, and revokes those that are gone (notifyGone). An error
+// (the Lease unreadable) is returned, and the judgement waits: judged first, a deleted
+// exception would be forgotten without its revocation.
+func (r *ControlExceptionReconciler) restoreHonoured(ctx context.Context) error {
+	h := &r.honoured
+	if r.APIReader == nil || r.AdminNamespace == "" {
+		return nil
+	}
+	h.loadMu.Lock()
+	defer h.loadMu.Unlock()
+	if h.loaded {
+		return nil
+	}
+	lease := &coordinationv1.Lease{}
+	value := ""
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: r.AdminNamespace, Name: stateLease}, lease); err == nil {
+		value = lease.Annotations[honouredAnnotation]
+	} else if !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reading which exceptions were Active before the start, Lease %s/%s: %w", r.AdminNamespace, stateLease, err)
+	}
+	kept, err := decodeHonoured(value)
+	if err != nil {
+		logf.FromContext(ctx).Error(err, "Unable to read which exceptions were Active before the start; their deletion while no operator ran is not alerted",
+			"lease", stateLease)
+		kept = nil
+	}
+	var gone []honouredException
+	for _, k := range kept {
+		e := k.honoured()
+		key := types.NamespacedName{Namespace: k.Namespace, Name: k.Name}
+		ex := &v1alpha1.ControlException{}
+		switch err := r.Get(ctx, key, ex); {
+		case apierrors.IsNotFound(err):
+			gone = append(gone, e)
+		case err != nil:
+			return fmt.Errorf("reading exception %s: %w", key, err)
+		case k.UID != "" && ex.UID != k.UID:
+			gone = append(gone, e) // deleted and created again: the one judged Active is gone
+		default:
+			h.mu.Lock()
+			if _, ok := h.of[key]; !ok {
+				if h.of == nil {
+					h.of = map[types.NamespacedName]honouredException{}
+				}
+				h.of[key] = e // judged again by its own reconcile, which the start queued
+			}
+			h.mu.Unlock()
+		}
+	}
+	h.mu.Lock()
+	h.saved = value
+	h.mu.Unlock()
+	h.loaded = true
+	for _, e := range gone {
+		r.notifyGone(ctx, e)
+	}
+	return nil
+}
+
+// saveHonoured keeps the exceptions judged Active on stateLease when they changed since they
+// were last read or saved; never before they were read (restoreHonoured), which would erase
+// what the previous process kept.
+func (r *ControlExceptionReconciler) saveHonoured(ctx context.Context) error {
+	h := &r.honoured
+	h.loadMu.Lock()
+	loaded := h.loaded
+	h.loadMu.Unlock()
+	if !loaded || r.AdminNamespace == "" || r.APIReader == nil {
+		return nil
+	}
+	value, left, err := encodeHonoured(h.snapshot(), r.AdminNamespace)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	same := value == h.saved
+	h.mu.Unlock()
+	if same {
+		return nil
+	}
+	if left > 0 {
+		logf.FromContext(ctx).Error(nil, "Too many Active exceptions to keep for the next process; the deletion of those left out while no operator runs is not alerted",
+			"count", left)
+	}
+	key := types.NamespacedName{Namespace: r.AdminNamespace, Name: stateLease}
+	if err := retry.OnError(retry.DefaultRetry, func(err error) bool {
+		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
+	}, func() error {
+		return setLeaseAnnotationOf(ctx, r.Client, r.APIReader, key, honouredAnnotation, value)
+	}); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.saved = value
+	h.mu.Unlock()
+	return nil
+}
+
+// honouredKeeper saves the exceptions judged Active every honouredSaveInterval when they
+// changed, and when the operator stops. Leader only, as the judgements.
+type honouredKeeper struct{ r *ControlExceptionReconciler }
+
+func (k honouredKeeper) NeedLeaderElection() bool { return true }
+
+func (k honouredKeeper) Start(ctx context.Context) error {
+	log := logf.FromContext(ctx).WithName("exceptions")
+	// At once: no exception may be left to judge (every one deleted while no operator ran).
+	if err := k.r.restoreHonoured(ctx); err != nil && ctx.Err() == nil {
+		log.Error(err, "Unable to read which exceptions were Active before the start; will retry", "lease", stateLease)
+	}
+	t := time.NewTicker(honouredSaveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			saveCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := k.r.saveHonoured(saveCtx); err != nil {
+				log.Error(err, "Unable to keep which exceptions are Active for the next process", "lease", stateLease)
+			}
+			return nil
+		case <-t.C:
+			if err := k.r.restoreHonoured(ctx); err != nil {
+				if ctx.Err() == nil {
+					log.Error(err, "Unable to read which exceptions were Active before the start; will retry", "lease", stateLease)
+				}
+				continue
+			}
+			if err := k.r.saveHonoured(ctx); err != nil && ctx.Err() == nil {
+				log.Error(err, "Unable to keep which exceptions are Active for the next process", "lease", stateLease)
+			}
+		}
+	}
+}
