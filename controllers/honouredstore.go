@@ -191,9 +191,16 @@ func (r *ControlExceptionReconciler) restoreHonoured(ctx context.Context) error 
 	}
 	lease := &coordinationv1.Lease{}
 	value := ""
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: r.AdminNamespace, Name: stateLease}, lease); err == nil {
+	switch err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: r.AdminNamespace, Name: stateLease}, lease); {
+	case err == nil:
 		value = lease.Annotations[honouredAnnotation]
-	} else if !apierrors.IsNotFound(err) {
+	case apierrors.IsForbidden(err):
+		// Not granted (a Role changed by hand): judging must not wait for what will not come.
+		logf.FromContext(ctx).Error(err, "Unable to read which exceptions were Active before the start; their deletion while no operator ran is not alerted, and none is kept",
+			"lease", stateLease)
+		h.loaded, h.disabled = true, true
+		return nil
+	case !apierrors.IsNotFound(err):
 		return fmt.Errorf("reading which exceptions were Active before the start, Lease %s/%s: %w", r.AdminNamespace, stateLease, err)
 	}
 	kept, err := decodeHonoured(value)
@@ -241,7 +248,7 @@ func (r *ControlExceptionReconciler) restoreHonoured(ctx context.Context) error 
 func (r *ControlExceptionReconciler) saveHonoured(ctx context.Context) error {
 	h := &r.honoured
 	h.loadMu.Lock()
-	loaded := h.loaded
+	loaded := h.loaded && !h.disabled
 	h.loadMu.Unlock()
 	if !loaded || r.AdminNamespace == "" || r.APIReader == nil {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -318,8 +319,10 @@ type honouredExceptions struct {
 	saved string
 
 	// loaded says whether what the previous process kept was read (restoreHonoured).
-	loadMu sync.Mutex
-	loaded bool
+	// disabled: the Lease cannot be read; nothing is kept.
+	loadMu   sync.Mutex
+	loaded   bool
+	disabled bool
 }
 
 type honouredException struct {
@@ -348,6 +351,7 @@ func (h *honouredExceptions) remember(ex *v1alpha1.ControlException, applies []*
 	for _, p := range applies {
 		names = append(names, p.Name)
 	}
+	slices.Sort(names) // kept on stateLease: the same set encodes the same
 	h.of[key] = honouredException{ex: kept, profiles: names}
 }
 

@@ -47,7 +47,8 @@ func (d *Dispatcher) drop(s *sink) {
 			metrics.AlertsTotal.WithLabelValues(s.profile, s.name, string(a.Event), ResultDropped).Inc()
 		default:
 			if dropped > 0 {
-				d.log.Info("Alerts dropped: the sink stopped before delivering them", "profile", s.profile, "sink", s.name, "count", dropped)
+				d.log.Info("Alerts dropped: the sink stopped before delivering them (when the operator stops, Options.Store keeps them for the next process)",
+					"profile", s.profile, "sink", s.name, "count", dropped)
 			}
 			return
 		}

@@ -61,10 +61,11 @@ type stored struct {
 }
 
 // EncodePending is pending as gzipped JSON of at most max bytes: when all do not fit, the most
-// severe (as Retry offers them), then the oldest, are kept, and left are the others.
+// severe (as Retry offers them) are kept, and of those as severe, the oldest of each namespace
+// in turn (one tenant's burst must not push out another namespace's alerts); left are the
+// others.
 func EncodePending(pending []Pending, max int) (data []byte, left []Pending, err error) {
-	ordered := slices.Clone(pending)
-	slices.SortStableFunc(ordered, comparePending)
+	ordered := fairOrder(pending)
 	encode := func(n int) ([]byte, error) {
 		out := make([]stored, 0, n)
 		for _, p := range ordered[:n] {
@@ -117,6 +118,39 @@ func EncodePending(pending []Pending, max int) (data []byte, left []Pending, err
 		return nil, nil, err
 	}
 	return data, ordered[lo:], nil
+}
+
+// fairOrder sorts pending by severity (retryRank), then by turn: the n-th oldest alert of each
+// namespace of that severity before the n+1-th of any.
+func fairOrder(pending []Pending) []Pending {
+	ordered := slices.Clone(pending)
+	slices.SortStableFunc(ordered, comparePending)
+	type group struct {
+		rank      int
+		namespace string
+	}
+	turn := make([]int, len(ordered))
+	seen := map[group]int{}
+	for i, p := range ordered {
+		g := group{retryRank(p.Alert), p.Alert.Namespace}
+		turn[i] = seen[g]
+		seen[g]++
+	}
+	index := make([]int, len(ordered))
+	for i := range index {
+		index[i] = i
+	}
+	slices.SortStableFunc(index, func(a, b int) int {
+		if c := cmp.Compare(retryRank(ordered[a].Alert), retryRank(ordered[b].Alert)); c != 0 {
+			return c
+		}
+		return cmp.Compare(turn[a], turn[b])
+	})
+	out := make([]Pending, len(ordered))
+	for i, j := range index {
+		out[i] = ordered[j]
+	}
+	return out
 }
 
 // comparePending orders alerts as Retry offers them: the most severe, then the oldest.
@@ -229,7 +263,7 @@ func (d *Dispatcher) load(ctx context.Context) {
 			d.offer(s)
 		}
 	}
-	d.saved = d.undelivered()
+	d.saved = slices.SortedFunc(slices.Values(pending), comparePending) // what Store holds
 }
 
 func (d *Dispatcher) sinkOf(profile, name string) *sink {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -139,5 +140,27 @@ func TestTheAlertsKeptAreBoundedTheMostSevereFirst(t *testing.T) {
 		if p.Alert.Severity == v1alpha1.SeverityCritical {
 			t.Fatalf("left out Critical %s", p.Alert.Key)
 		}
+	}
+}
+
+// TestOneNamespacesBurstDoesNotPushAnotherOutOfWhatIsKept: a tenant's thousand Critical alerts
+// set aside do not take the place of another namespace's one Critical alert, newer than all.
+func TestOneNamespacesBurstDoesNotPushAnotherOutOfWhatIsKept(t *testing.T) {
+	var pending []Pending
+	for i := range 1000 {
+		a := finding("p", fmt.Sprintf("noisy-%04d", i), v1alpha1.SeverityCritical)
+		a.Namespace, a.Message = "noisy", fmt.Sprintf("message %d", i*7919)
+		pending = append(pending, Pending{Sink: "hook", Alert: a})
+	}
+	quiet := finding("p", "quiet", v1alpha1.SeverityCritical)
+	quiet.Namespace, quiet.Time = "quiet", testNow.Add(time.Hour)
+	pending = append(pending, Pending{Sink: "hook", Alert: quiet})
+	data, left, err := EncodePending(pending, 2048)
+	if err != nil || len(left) == 0 {
+		t.Fatalf("left %d, err %v: the bound is too large for the test", len(left), err)
+	}
+	kept, _ := DecodePending(data)
+	if !slices.ContainsFunc(kept, func(p Pending) bool { return p.Alert.Key == "quiet" }) {
+		t.Errorf("kept %d of noisy's alerts and not quiet's", len(kept))
 	}
 }
