@@ -430,3 +430,24 @@ func TestADeviationIsNotExceptedAfterItsExceptionExpired(t *testing.T) {
 		t.Errorf("deviations.csv: %v\nwant it excepted from 02:00 until the exception expired at 05:00, 3 hours", devs)
 	}
 }
+
+// TestThePackSaysWhatAnUnobservedIntervalHides: a namespace created and deleted while no
+// operator ran leaves nothing in the API server, so nothing in the journal: the pack's coverage
+// shows the interval as a gap but said nothing of namespaces it could not know, and an auditor
+// read coverage.csv's namespaces as every namespace that existed. The summary says so.
+func TestThePackSaysWhatAnUnobservedIntervalHides(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	stopped := journal.Interval{From: t0.Add(2 * time.Hour), To: t0.Add(5 * time.Hour), Reason: "upgrade"}
+	recs := append(heartbeats(t0, t0.Add(2*time.Hour)),
+		journal.Record{Type: journal.OperatorStopped, Time: stopped.From},
+		journal.Record{Type: journal.ObservationGap, Time: stopped.To, Interval: &stopped})
+	recs = append(recs, heartbeats(stopped.To, t0.Add(24*time.Hour))...)
+	out := buildPack(t, journalOf(t, recs...), t0, t0.Add(24*time.Hour))
+	html, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), "created and deleted within an interval nobody observed appears nowhere in this pack") {
+		t.Errorf("index.html does not say that what was created and deleted while nobody observed is not in the pack")
+	}
+}
