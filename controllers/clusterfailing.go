@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
@@ -29,7 +30,15 @@ import (
 // digits each), written when they change. The first full evaluation of a profile in a process
 // takes those as known and identifies the others as new, as seedFailing does for a namespace
 // with the journal. Past maxKeptClusterFailing findings (the Lease's annotations are bounded),
-// or without the Lease, the annotation is removed and the old comparison remains.
+// nothing was kept and the old comparison remained: a profile with thousands of failing
+// cluster-scoped findings (Medium ones, say: dangling bindings) had a cluster-admin binding made
+// in place of another while no operator ran never identified. So past the bound those at or
+// above High are kept, with that severity (or those Critical, if they alone are too many), and
+// the first full evaluation identifies as new only the findings at or above it that were not
+// kept; the less severe are taken as known (never alerted on or recorded as opened again at each
+// restart, but one made while no operator ran is not identified either). Without the Lease,
+// or past the bound with Critical findings alone, the annotation is removed and the old
+// comparison remains.
 
 // clusterFailingAnnotationPrefix prefixes the annotation of each profile on evaluationsLease
 // that keeps its failing cluster-scoped findings.
@@ -40,20 +49,41 @@ const clusterFailingAnnotationPrefix = "cluster-failing.compliance.soc2-operator
 const maxKeptClusterFailing = 2048
 
 // encodeClusterFailing is the annotation's value: the profile's UID, then the keys, sorted.
-// "" when there are too many to keep.
-func encodeClusterFailing(uid types.UID, failing map[uint64]bool) string {
+// Past maxKeptClusterFailing, the keys at or above High (severity gives each key's), or if they
+// are too many, Critical, preceded by that severity and a colon: "UID High:keys". "" when the
+// Critical ones alone are too many to keep.
+func encodeClusterFailing(uid types.UID, failing map[uint64]bool, severity map[uint64]v1alpha1.Severity) string {
+	keys := make([]uint64, 0, min(len(failing), maxKeptClusterFailing))
+	var atLeast v1alpha1.Severity
 	if len(failing) > maxKeptClusterFailing {
-		return ""
-	}
-	keys := make([]uint64, 0, len(failing))
-	for k := range failing {
-		keys = append(keys, k)
+		for _, t := range []v1alpha1.Severity{v1alpha1.SeverityHigh, v1alpha1.SeverityCritical} {
+			keys = keys[:0]
+			for k := range failing {
+				if engine.SeverityAtLeast(severity[k], t) {
+					keys = append(keys, k)
+				}
+			}
+			if len(keys) <= maxKeptClusterFailing {
+				atLeast = t
+				break
+			}
+		}
+		if atLeast == "" {
+			return ""
+		}
+	} else {
+		for k := range failing {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	var b strings.Builder
-	b.Grow(len(uid) + 1 + 16*len(keys))
+	b.Grow(len(uid) + 1 + len(atLeast) + 1 + 16*len(keys))
 	b.WriteString(string(uid))
 	b.WriteByte(' ')
+	if atLeast != "" {
+		b.WriteString(string(atLeast) + ":")
+	}
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%016x", k)
 	}
@@ -62,21 +92,28 @@ func encodeClusterFailing(uid types.UID, failing map[uint64]bool) string {
 
 // decodeClusterFailing reads an annotation's value kept for the profile object uid; ok is false
 // when it is of another object (a profile deleted and created again under the name) or does
-// not parse.
-func decodeClusterFailing(uid types.UID, value string) (failing map[uint64]bool, ok bool) {
+// not parse. atLeast is "" when every failing finding was kept, else the severity at or above
+// which they were.
+func decodeClusterFailing(uid types.UID, value string) (failing map[uint64]bool, atLeast v1alpha1.Severity, ok bool) {
 	owner, keys, found := strings.Cut(value, " ")
+	if sev, rest, partial := strings.Cut(keys, ":"); partial {
+		if sev != string(v1alpha1.SeverityHigh) && sev != string(v1alpha1.SeverityCritical) {
+			return nil, "", false
+		}
+		atLeast, keys = v1alpha1.Severity(sev), rest
+	}
 	if !found || uid == "" || types.UID(owner) != uid || len(keys)%16 != 0 {
-		return nil, false
+		return nil, "", false
 	}
 	failing = make(map[uint64]bool, len(keys)/16)
 	for i := 0; i < len(keys); i += 16 {
 		k, err := strconv.ParseUint(keys[i:i+16], 16, 64)
 		if err != nil {
-			return nil, false
+			return nil, "", false
 		}
 		failing[k] = true
 	}
-	return failing, true
+	return failing, atLeast, true
 }
 
 // seedClusterFailing tells the first full evaluation of a profile in this process (p) which of
@@ -100,15 +137,19 @@ func (r *ComplianceProfileReconciler) seedClusterFailing(ctx context.Context, p 
 		return
 	}
 	value := lease.Annotations[clusterFailingAnnotationPrefix+p.profile.Name]
-	kept, ok := decodeClusterFailing(p.profile.UID, value)
+	kept, atLeast, ok := decodeClusterFailing(p.profile.UID, value)
 	if !ok {
 		return
 	}
 	ps.clusterFailingKept = value
 	failing := make(map[uint64]bool, len(kept))
 	for _, res := range p.clusterSummary.Findings {
-		if res.Status == engine.StatusFail && kept[failingKey(res)] {
-			failing[failingKey(res)] = true
+		if res.Status != engine.StatusFail {
+			continue
+		}
+		// Below atLeast nothing was kept: known, not news.
+		if k := failingKey(res); kept[k] || (atLeast != "" && !engine.SeverityAtLeast(res.Check.Severity, atLeast)) {
+			failing[k] = true
 		}
 	}
 	r.state.seedFailing(ps, "", failing)
@@ -128,7 +169,16 @@ func (r *ComplianceProfileReconciler) keepClusterFailing(ctx context.Context, p 
 	if !known {
 		return
 	}
-	value := encodeClusterFailing(p.profile.UID, failing)
+	var severity map[uint64]v1alpha1.Severity
+	if len(failing) > maxKeptClusterFailing && p.clusterSummary != nil {
+		severity = make(map[uint64]v1alpha1.Severity, len(failing))
+		for _, res := range p.clusterSummary.Findings {
+			if res.Status == engine.StatusFail {
+				severity[failingKey(res)] = res.Check.Severity
+			}
+		}
+	}
+	value := encodeClusterFailing(p.profile.UID, failing, severity)
 	if value == ps.clusterFailingKept {
 		return
 	}

@@ -74,7 +74,7 @@ func TestANewCriticalClusterFindingInPlaceOfAnotherIsIdentified(t *testing.T) {
 			if err := k8s.Get(ctx, types.NamespacedName{Namespace: adminNamespace, Name: evaluationsLease}, lease); err != nil {
 				return err
 			}
-			kept, ok := decodeClusterFailing(p.UID, lease.Annotations[clusterFailingAnnotationPrefix+profile])
+			kept, _, ok := decodeClusterFailing(p.UID, lease.Annotations[clusterFailingAnnotationPrefix+profile])
 			if !ok || len(kept) != int(want) {
 				return fmt.Errorf("the Lease keeps %d identified findings of the profile (readable: %v)", len(kept), ok)
 			}
