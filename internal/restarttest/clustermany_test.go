@@ -130,3 +130,109 @@ func TestACriticalClusterFindingSwappedAmongThousandsIsNew(t *testing.T) {
 		t.Errorf("a Medium finding was recorded opened at the restart, though none was made")
 	}
 }
+
+// TestAClusterFindingIdentifiedBeforeAMissedLeaseWriteIsIdentifiedAgain: the evaluations Lease
+// is written after the profile's status, so a process that stops in between (killed, or its
+// write refused) leaves the next one the set identified before. A cluster-admin binding made in
+// place of another while the operator ran was identified, and the Lease still says the old
+// pair: the next process must identify it again (a second NewFinding, with a later key), not take
+// it as known.
+func TestAClusterFindingIdentifiedBeforeAMissedLeaseWriteIsIdentifiedAgain(t *testing.T) {
+	const name = "restart-cluster-gap"
+	ctx := context.Background()
+	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	sink := newSinkServer(t)
+	binding := func(n string) *rbacv1.ClusterRoleBinding {
+		return &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: n},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: n + "-user"}},
+		}
+	}
+	create := func(n string) {
+		t.Helper()
+		crb := binding(n)
+		if err := k8s.Create(ctx, crb); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k8s.Delete(context.Background(), crb) })
+	}
+	create(name + "-a-listed")
+	create(name + "-b-fixed")
+	labels := map[string]string{name: "true"}
+	p := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.ComplianceProfileSpec{
+		NamespaceSelector: &metav1.LabelSelector{MatchLabels: labels}, MaxFindings: 1,
+		Alerts: &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: sink.server.URL}}}}}
+	no := false
+	for _, c := range checks.Catalogue() {
+		if c.ID != "rbac-cluster-admin-binding" {
+			p.Spec.Checks = append(p.Spec.Checks, v1alpha1.CheckOverride{ID: c.ID, Enabled: &no})
+		}
+	}
+	if err := k8s.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), p) })
+	annotation := "cluster-failing.compliance.soc2-operator.io/" + name
+	kept := func(what string, ok func(string) bool) string {
+		t.Helper()
+		var v string
+		testenv.Eventually(t, 30*time.Second, what, func() error {
+			lease := &coordinationv1.Lease{}
+			if err := k8s.Get(ctx, types.NamespacedName{Namespace: adminNamespace, Name: "soc2-operator-evaluations"}, lease); err != nil {
+				return err
+			}
+			if v = lease.Annotations[annotation]; !ok(v) {
+				return fmt.Errorf("annotation %q", v)
+			}
+			return nil
+		})
+		return v
+	}
+	twoKeys := func(v string) bool { _, keys, _ := strings.Cut(v, " "); return len(keys) == 2*16 }
+
+	first := startOperator(t, clk, nil)
+	before := kept("the baseline's two findings kept", twoKeys)
+	if err := k8s.Delete(ctx, binding(name+"-b-fixed")); err != nil {
+		t.Fatal(err)
+	}
+	create(name + "-z-new")
+	testenv.Eventually(t, 30*time.Second, "z-new identified while the operator runs", func() error {
+		if got := sink.newFindings(); len(got) != 1 || got[0] != name+"-z-new" {
+			return fmt.Errorf("NewFinding alerts on %v", got)
+		}
+		return nil
+	})
+	kept("z-new kept in place of b-fixed", func(v string) bool { return twoKeys(v) && v != before })
+	clk.Step(time.Minute)
+	first.Stop()
+	// As if the process had stopped before its Lease write.
+	lease := &coordinationv1.Lease{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: adminNamespace, Name: "soc2-operator-evaluations"}, lease); err != nil {
+		t.Fatal(err)
+	}
+	lease.Annotations[annotation] = before
+	if err := k8s.Update(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+
+	n := fullEvaluations(t, name)
+	clk.Step(time.Hour)
+	restarted := clk.Now()
+	startOperator(t, clk, nil)
+	waitFullEvaluation(t, name, n)
+	testenv.Eventually(t, 20*time.Second, "z-new identified again", func() error {
+		if got := sink.newFindings(); len(got) != 2 || got[1] != name+"-z-new" {
+			return fmt.Errorf("NewFinding alerts on %v", got)
+		}
+		return nil
+	})
+	m := &dto.Metric{}
+	if err := metrics.FindingOpened.WithLabelValues(name, "", string(v1alpha1.SeverityCritical)).Write(m); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.GetGauge().GetValue(); got < float64(restarted.Unix()) {
+		t.Errorf("soc2_operator_finding_opened_timestamp_seconds{namespace=\"\"} %v, want at least %d", got, restarted.Unix())
+	}
+}
