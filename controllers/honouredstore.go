@@ -62,7 +62,8 @@ func keptOf(e honouredException) keptException {
 	ex := e.ex
 	reason := ex.Spec.Reason
 	if len(reason) > maxKeptReason {
-		reason = strings.ToValidUTF8(reason[:maxKeptReason], "") + "..."
+		// At most maxKeptReason with the ellipsis, so that what is read back keeps as it is.
+		reason = strings.ToValidUTF8(reason[:maxKeptReason-3], "") + "..."
 	}
 	return keptException{Namespace: ex.Namespace, Name: ex.Name, UID: ex.UID, Owner: ex.Spec.Owner, Reason: reason,
 		Checks: ex.Spec.Checks, Expires: ex.Spec.Expires, Profiles: e.profiles}

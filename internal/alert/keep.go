@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -167,6 +168,9 @@ func comparePending(a, b Pending) int {
 	return strings.Compare(a.Sink, b.Sink)
 }
 
+// errNotLoaded: what the previous process kept was not read yet, and is not replaced.
+var errNotLoaded = errors.New("the alerts the previous process kept were not read")
+
 // maxDecoded bounds what DecodePending reads, decompressed.
 const maxDecoded = 64 << 20
 
@@ -239,11 +243,14 @@ func (d *Dispatcher) load(ctx context.Context) {
 	}
 	pending, err := d.opts.Store.Load(ctx)
 	if err != nil {
-		d.log.Error(err, "Unable to read the alerts the previous process did not deliver; they are not sent")
+		if ctx.Err() == nil {
+			d.log.Error(err, "Unable to read the alerts the previous process did not deliver; will retry, and keep nothing until then")
+		}
 		return
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.loaded = true
 	for _, p := range pending {
 		a := p.Alert
 		if s := d.sinkOf(a.Profile, p.Sink); s != nil {
@@ -292,12 +299,17 @@ func (d *Dispatcher) restore(s *sink, a Alert) {
 	s.parked[a.Key] = a
 }
 
-// save keeps what the sinks have not delivered when it changed since the last save.
+// save keeps what the sinks have not delivered when it changed since the last save; never
+// before what the previous process kept was read (load), which it would replace.
 func (d *Dispatcher) save(ctx context.Context) error {
 	if d.opts.Store == nil {
 		return nil
 	}
 	d.mu.Lock()
+	if !d.loaded {
+		d.mu.Unlock()
+		return errNotLoaded
+	}
 	pending := d.undelivered()
 	same := slices.EqualFunc(pending, d.saved, func(a, b Pending) bool { return a.Sink == b.Sink && a.Alert.Key == b.Alert.Key })
 	d.mu.Unlock()
@@ -325,7 +337,13 @@ func (d *Dispatcher) keep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := d.save(ctx); err != nil && ctx.Err() == nil {
+			d.mu.Lock()
+			loaded := d.loaded
+			d.mu.Unlock()
+			if !loaded {
+				d.load(ctx)
+			}
+			if err := d.save(ctx); err != nil && err != errNotLoaded && ctx.Err() == nil {
 				d.log.Error(err, "Unable to keep the alerts not delivered yet for the next process")
 			}
 		}

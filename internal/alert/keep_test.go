@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -162,5 +163,43 @@ func TestOneNamespacesBurstDoesNotPushAnotherOutOfWhatIsKept(t *testing.T) {
 	kept, _ := DecodePending(data)
 	if !slices.ContainsFunc(kept, func(p Pending) bool { return p.Alert.Key == "quiet" }) {
 		t.Errorf("kept %d of noisy's alerts and not quiet's", len(kept))
+	}
+}
+
+// unreadableStore is a memStore whose Load fails.
+type unreadableStore struct{ memStore }
+
+func (u *unreadableStore) Load(context.Context) ([]Pending, error) {
+	return nil, fmt.Errorf("the API server is unreachable")
+}
+
+// TestWhatWasKeptIsNotReplacedBeforeItIsRead: a process that could not read what the previous
+// one kept saved its own alerts over it at the stop, and the previous process's were lost for
+// good. Nothing is saved before the read succeeds; the stop logs this process's as lost.
+func TestWhatWasKeptIsNotReplacedBeforeItIsRead(t *testing.T) {
+	profile := profileName(t)
+	rcv := newReceiver(t, nil)
+	store := &unreadableStore{}
+	store.pending = []Pending{{Sink: "hook", Alert: finding(profile, "kept-before", v1alpha1.SeverityCritical)}}
+	logs := &logBuffer{}
+	opts := testOptions(&sleeper{}, logs)
+	opts.QueueSize, opts.Store = 1, store
+	d := NewDispatcher(opts)
+	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL)}})
+	d.Send(finding(profile, "a", v1alpha1.SeverityCritical))
+	d.Send(finding(profile, "b", v1alpha1.SeverityCritical)) // set aside: the queue of 1 is full
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Start(ctx) }()
+	rcv.keysUntil(t, "a")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if store.saves != 0 || len(store.pending) != 1 || store.pending[0].Alert.Key != "kept-before" {
+		t.Errorf("%d saves; kept %v, want the previous process's kept-before", store.saves, store.pending)
+	}
+	if !strings.Contains(logs.String(), "Alerts lost") {
+		t.Errorf("b's loss is not logged:\n%s", logs)
 	}
 }
