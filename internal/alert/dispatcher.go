@@ -144,6 +144,8 @@ type Dispatcher struct {
 	// last saved to Store (keep.go).
 	restored map[string]map[string][]Alert
 	saved    []Pending
+	// savedKnown says whether saved is what Store holds.
+	savedKnown bool
 	// loaded says whether Store was read: nothing is saved before, which would replace it.
 	loaded bool
 }

@@ -270,7 +270,9 @@ func (d *Dispatcher) load(ctx context.Context) {
 			d.offer(s)
 		}
 	}
-	d.saved = slices.SortedFunc(slices.Values(pending), comparePending) // what Store holds
+	// Store may hold more than was loaded (those of a sink or profile gone): the first save
+	// writes whatever it is.
+	d.saved, d.savedKnown = nil, false
 }
 
 func (d *Dispatcher) sinkOf(profile, name string) *sink {
@@ -311,7 +313,7 @@ func (d *Dispatcher) save(ctx context.Context) error {
 		return errNotLoaded
 	}
 	pending := d.undelivered()
-	same := slices.EqualFunc(pending, d.saved, func(a, b Pending) bool { return a.Sink == b.Sink && a.Alert.Key == b.Alert.Key })
+	same := d.savedKnown && slices.EqualFunc(pending, d.saved, func(a, b Pending) bool { return a.Sink == b.Sink && a.Alert.Key == b.Alert.Key })
 	d.mu.Unlock()
 	if same {
 		return nil
@@ -320,7 +322,7 @@ func (d *Dispatcher) save(ctx context.Context) error {
 		return err
 	}
 	d.mu.Lock()
-	d.saved = pending
+	d.saved, d.savedKnown = pending, true
 	d.mu.Unlock()
 	return nil
 }

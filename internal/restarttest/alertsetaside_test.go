@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
+	"k8s.io/apimachinery/pkg/types"
 	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -121,5 +123,68 @@ func TestAnAlertSetAsideIsDeliveredAfterARestart(t *testing.T) {
 	want := map[string]bool{"NewFinding app": true, "NamespaceNonCompliant <nil>": true}
 	if len(got) != 2 || !want[got[0]] || !want[got[1]] || got[0] == got[1] {
 		t.Errorf("accepted %v, want NewFinding app and NamespaceNonCompliant once each", got)
+	}
+}
+
+// TestAnAlertKeptForASinkRemovedMeanwhileIsNotSent: the alerts kept at the stop are for the
+// sink that did not deliver them; the profile's sinks were edited while no operator ran (ops
+// removed, audit added). The next process sends them to no other sink, and keeps them no more.
+func TestAnAlertKeptForASinkRemovedMeanwhileIsNotSent(t *testing.T) {
+	const name, ns = "restart-setaside-gone", "restart-setaside-gone-a"
+	ctx := context.Background()
+	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	sink, audit := newFlakySink(t), newFlakySink(t)
+	sink.down.Store(true)
+	createNamespace(t, ns, name)
+	if err := k8s.Create(ctx, deployment(ns, "app", false)); err != nil {
+		t.Fatal(err)
+	}
+	privilegedProfile(t, name, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: sink.server.URL}}}
+	})
+	fast := func(o *controllers.Options) { o.AlertSleep = noSleep }
+	first := startOperator(t, clk, nil, fast)
+	waitReport(t, ns, name, "the baseline: Compliant", result(v1alpha1.Compliant))
+	setPrivileged(t, ns, "app", true)
+	testenv.Eventually(t, 30*time.Second, "every attempt of both alerts refused", func() error {
+		if n := sink.attempts.Load(); n < 12 {
+			return fmt.Errorf("%d attempts", n)
+		}
+		return nil
+	})
+	first.Stop()
+	kept := func() string {
+		lease := &coordinationv1.Lease{}
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: adminNamespace, Name: "soc2-operator-alerts"}, lease); err != nil {
+			t.Fatal(err)
+		}
+		return lease.Annotations["pending.alerts.compliance.soc2-operator.io"]
+	}
+	if kept() == "" {
+		t.Fatal("nothing kept at the stop")
+	}
+
+	p := &v1alpha1.ComplianceProfile{}
+	if err := k8s.Get(ctx, types.NamespacedName{Name: name}, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.Alerts.Sinks = []v1alpha1.AlertSink{{Name: "audit", Type: v1alpha1.SinkWebhook, URL: audit.server.URL}}
+	if err := k8s.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	sink.down.Store(false)
+	n := fullEvaluations(t, name)
+	second := startOperator(t, clk, nil, fast)
+	waitFullEvaluation(t, name, n)
+	second.Stop() // saves what is not delivered: nothing
+	if got := audit.events(); len(got) != 0 {
+		t.Errorf("sink audit got %v, kept for ops", got)
+	}
+	if got := sink.events(); len(got) != 0 {
+		t.Errorf("the removed sink ops got %v", got)
+	}
+	if v := kept(); v != "" {
+		t.Errorf("still kept: %d bytes", len(v))
 	}
 }
