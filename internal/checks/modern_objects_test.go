@@ -1,0 +1,104 @@
+package checks
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
+)
+
+// judgeWithCatalogue judges the YAML documents with the whole catalogue, as scan does (complete
+// false) or as the operator does, at fixtureNow, passes kept.
+func judgeWithCatalogue(t *testing.T, docs string, complete bool) *engine.Evaluation {
+	t.Helper()
+	objs, errs := manifest.Decode("objects.yaml", []byte(docs))
+	for _, e := range errs {
+		t.Fatal(e)
+	}
+	manifest.DefaultNamespace(objs, "default")
+	plan := engine.Compile(Catalogue(), nil)
+	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+	return plan.Evaluate(engine.NewInventory(objs, complete), nil, opts)
+}
+
+// TestModernObjectsThatGrantPrivilegeFail holds the catalogue to objects of current Kubernetes
+// and its ecosystem that give whoever writes them more than their namespace: each must fail the
+// named check, with a message that names the field, in scan and in the operator. Every row
+// passed every check of the catalogue before the check was added.
+func TestModernObjectsThatGrantPrivilegeFail(t *testing.T) {
+	tests := map[string]struct {
+		docs    string
+		kind    string
+		check   string
+		message string
+	}{
+		"an ingress-nginx configuration snippet reaches the controller's Secrets (CVE-2021-25742)": {
+			docs:    ingressWith(`nginx.ingress.kubernetes.io/configuration-snippet: "more_set_headers \"X: y\";"`),
+			kind:    "Ingress",
+			check:   "net-ingress-snippets",
+			message: "nginx.ingress.kubernetes.io/configuration-snippet",
+		},
+		"an ingress-nginx server snippet": {
+			docs:    ingressWith(`nginx.ingress.kubernetes.io/server-snippet: "location /x { return 200; }"`),
+			kind:    "Ingress",
+			check:   "net-ingress-snippets",
+			message: "nginx.ingress.kubernetes.io/server-snippet",
+		},
+		"an NGINX Ingress Controller server snippet": {
+			docs:    ingressWith(`nginx.org/server-snippets: "location /x { return 200; }"`),
+			kind:    "Ingress",
+			check:   "net-ingress-snippets",
+			message: "nginx.org/server-snippets",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			for _, complete := range []bool{false, true} {
+				ev := judgeWithCatalogue(t, tc.docs, complete)
+				var got []string
+				failed := false
+				for _, r := range ev.Results {
+					if r.Object == nil || r.Object.Kind != tc.kind {
+						continue
+					}
+					if r.Status == engine.StatusFail {
+						got = append(got, r.Check.ID+": "+r.Message)
+					}
+					if r.Check.ID == tc.check && r.Status == engine.StatusFail && strings.Contains(r.Message, tc.message) {
+						failed = true
+					}
+				}
+				if !failed {
+					t.Errorf("complete=%v: want %s to fail the %s naming %q; failures: %v", complete, tc.check, tc.kind, tc.message, got)
+				}
+			}
+		})
+	}
+}
+
+// ingressWith is an Ingress with named hosts and TLS, and the annotation given (one YAML line).
+func ingressWith(annotation string) string {
+	return `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: shop
+  annotations:
+    ` + annotation + `
+spec:
+  ingressClassName: nginx
+  tls:
+  - hosts: [shop.example.com]
+    secretName: shop-example-com-tls
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service: {name: web, port: {number: 80}}
+`
+}

@@ -1,0 +1,74 @@
+package checks
+
+import (
+	"slices"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+var netIngressSnippets = &engine.Check{
+	ID:    "net-ingress-snippets",
+	Title: "Ingresses do not inject configuration into the ingress controller",
+	Description: "An ingress-nginx snippet annotation (nginx.ingress.kubernetes.io/configuration-snippet, " +
+		"server-snippet, auth-snippet, stream-snippet, modsecurity-snippet: any of its annotations " +
+		"whose name ends in -snippet) or an NGINX Ingress Controller one (nginx.org/server-snippets, " +
+		"nginx.org/location-snippets) copies its value verbatim into the configuration of the " +
+		"controller, which serves every Ingress of the cluster and runs with a ServiceAccount that " +
+		"reads the Secrets of every namespace: whoever may write an Ingress in any namespace can read " +
+		"those Secrets and the controller's token (CVE-2021-25742), run Lua code in the controller, or " +
+		"route and rewrite other teams' traffic. Logical access (CC6.1) and protection against " +
+		"unauthorised software (CC6.8) both depend on the controller's configuration being its " +
+		"administrators' alone. The check reads the Ingress only: whether the controller that serves " +
+		"it allows snippets (allow-snippet-annotations, off by default since ingress-nginx 1.9, " +
+		"annotations-risk-level; enable-snippets for the NGINX Ingress Controller) is not in the " +
+		"Ingress, and a controller that allows them is one edit away, so an Ingress that sets one " +
+		"fails whichever class it names (Kyverno disallow-ingress-nginx-custom-snippets, checkov " +
+		"CKV_K8S_153)." + supporting,
+	Remediation: "Remove the snippet annotations; use the controller's dedicated annotations or a " +
+		"configuration its administrators own (the controller ConfigMap), and keep " +
+		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
+		"Ingress Controller).",
+	Severity: high,
+	Criteria: []v1alpha1.Criterion{cc61, cc68},
+	Targets:  []string{"Ingress"},
+	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if _, ok := o.Obj.(*networkingv1.Ingress); !ok {
+			ctx.NotApplicable("", "not a networking.k8s.io Ingress")
+			return
+		}
+		found := ingressSnippets(o.Annotations())
+		if len(found) == 0 {
+			ctx.Pass("")
+			return
+		}
+		ctx.Fail("", "ingress injects configuration into its controller: %s", few(found, ", "))
+	},
+}
+
+// ingressSnippetPrefix is the prefix of ingress-nginx's annotations (its default
+// --annotations-prefix); every annotation of it whose name ends in -snippet is copied into the
+// nginx configuration (internal/ingress/annotations: configuration-snippet, server-snippet,
+// auth-snippet, stream-snippet, modsecurity-snippet).
+const ingressSnippetPrefix = "nginx.ingress.kubernetes.io/"
+
+// nginxIncSnippets are the NGINX Ingress Controller's (nginx.org) snippet annotations.
+var nginxIncSnippets = []string{"nginx.org/server-snippets", "nginx.org/location-snippets"}
+
+// ingressSnippets returns, sorted, the snippet annotations set to something other than blanks.
+func ingressSnippets(annotations map[string]string) []string {
+	var out []string
+	for k, v := range annotations {
+		if strings.TrimSpace(v) == "" {
+			continue // renders nothing
+		}
+		if (strings.HasPrefix(k, ingressSnippetPrefix) && strings.HasSuffix(k, "-snippet")) || slices.Contains(nginxIncSnippets, k) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
