@@ -27,6 +27,7 @@ func Catalogue() []*engine.Check {
 		wlHostPath,
 		wlHostPathPV,
 		wlRuntimeSocket,
+		wlDeviceAdminAccess,
 		wlDangerousCaps,
 		wlDropAllCaps,
 		wlReadonlyRootfs,

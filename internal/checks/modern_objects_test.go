@@ -51,6 +51,58 @@ func TestModernObjectsThatGrantPrivilegeFail(t *testing.T) {
 			check:   "net-ingress-snippets",
 			message: "nginx.org/server-snippets",
 		},
+		"a ResourceClaimTemplate asking for administrative access to GPUs other pods hold": {
+			docs: namespaceForDeviceAdmins + `
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: gpu-admin, namespace: gpu-monitoring}
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpus
+        exactly:
+          deviceClassName: gpu.example.com
+          allocationMode: All
+          adminAccess: true
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: gpu-monitor, namespace: gpu-monitoring}
+spec:
+  selector: {matchLabels: {app: gpu-monitor}}
+  template:
+    metadata: {labels: {app: gpu-monitor}}
+    spec:
+      resourceClaims:
+      - name: gpus
+        resourceClaimTemplateName: gpu-admin
+      containers:
+      - name: monitor
+        image: registry.example.com/gpu/monitor@sha256:0000000000000000000000000000000000000000000000000000000000000000
+        resources:
+          claims: [{name: gpus}]
+`,
+			kind:    "ResourceClaimTemplate",
+			check:   "wl-device-admin-access",
+			message: `device request "gpus" sets exactly.adminAccess: true`,
+		},
+		"a v1beta1 ResourceClaim asking for administrative access": {
+			docs: namespaceForDeviceAdmins + `
+apiVersion: resource.k8s.io/v1beta1
+kind: ResourceClaim
+metadata: {name: nic-admin, namespace: gpu-monitoring}
+spec:
+  devices:
+    requests:
+    - name: nic
+      deviceClassName: nic.example.com
+      adminAccess: true
+`,
+			kind:    "ResourceClaim",
+			check:   "wl-device-admin-access",
+			message: `device request "nic" sets adminAccess: true`,
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -102,3 +154,13 @@ spec:
           service: {name: web, port: {number: 80}}
 `
 }
+
+// namespaceForDeviceAdmins is a namespace where Kubernetes admits claims with adminAccess.
+const namespaceForDeviceAdmins = `
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: gpu-monitoring
+  labels: {resource.kubernetes.io/admin-access: "true"}
+---
+`

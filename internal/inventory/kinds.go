@@ -130,6 +130,7 @@ var (
 	netpol  = schema.GroupVersion{Group: "policy.networking.k8s.io", Version: "v1alpha1"}
 	keda    = schema.GroupVersion{Group: "keda.sh", Version: "v1alpha1"}
 	argo    = schema.GroupVersion{Group: "argoproj.io", Version: "v1alpha1"}
+	dra     = schema.GroupVersion{Group: "resource.k8s.io", Version: "v1"}
 )
 
 // Kinds are every kind the operator reads, in a fixed order. internal/manifest has its own table
@@ -208,6 +209,11 @@ var Kinds = []Kind{
 	// Argo Rollouts' Rollout, which runs the template of a Deployment it names (spec.workloadRef)
 	// through ReplicaSets of its own, the Deployment scaled to 0.
 	optional(argo, "Rollout"),
+	// Dynamic Resource Allocation's claims and claim templates (wl-device-admin-access), read
+	// unstructured as internal/manifest decodes them: built in, served at v1 from Kubernetes
+	// 1.34, at v1beta2 or v1beta1 before where DRA was enabled, not at all where it was not.
+	older(optional(dra, "ResourceClaim"), "v1beta2", "v1beta1"),
+	older(optional(dra, "ResourceClaimTemplate"), "v1beta2", "v1beta1"),
 }
 
 // NodeKind is the Node, read by name (ByName) and as metadata only: a bound Pod's node's

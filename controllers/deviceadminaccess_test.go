@@ -1,0 +1,90 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TestAClaimTemplateWithDeviceAdminAccessFails: the API server (k8s v1.37.2, DRAAdminAccess GA)
+// admits a ResourceClaimTemplate whose request sets exactly.adminAccess: true in a namespace
+// labelled resource.kubernetes.io/admin-access: "true"; every claim made from it is allocated the
+// devices whatever other pods hold them. The operator reads the template (resource.k8s.io/v1,
+// which its role must grant) and wl-device-admin-access fails it: the report lists the finding
+// and CC6.1 fails. Before the check, nothing in the report named the template and CC6.1 passed.
+func TestAClaimTemplateWithDeviceAdminAccessFails(t *testing.T) {
+	const ns, profile = "device-admins", "device-admins"
+	createNamespace(t, ns, map[string]string{profile: "true", "resource.kubernetes.io/admin-access": "true"})
+	applyYAML(t, `
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata:
+  name: gpu-admin
+  namespace: device-admins
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpus
+        exactly:
+          deviceClassName: gpu.example.com
+          allocationMode: All
+          adminAccess: true
+`)
+	applyYAML(t, `
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata:
+  name: gpu
+  namespace: device-admins
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpu
+        exactly:
+          deviceClassName: gpu.example.com
+`)
+	// What the API server stored: adminAccess is not dropped.
+	stored := &unstructured.Unstructured{}
+	stored.SetGroupVersionKind(schema.GroupVersionKind{Group: "resource.k8s.io", Version: "v1", Kind: "ResourceClaimTemplate"})
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "gpu-admin"}, stored); err != nil {
+		t.Fatal(err)
+	}
+	reqs, _, _ := unstructured.NestedSlice(stored.Object, "spec", "spec", "devices", "requests")
+	if len(reqs) != 1 {
+		t.Fatalf("stored requests: %v", reqs)
+	}
+	if on, _, _ := unstructured.NestedBool(reqs[0].(map[string]any), "exactly", "adminAccess"); !on {
+		t.Fatalf("the API server dropped adminAccess: %v", reqs[0])
+	}
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "wl-device-admin-access") })
+	eventually(t, 30*time.Second, "the template's wl-device-admin-access finding", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "wl-device-admin-access", "gpu-admin", "")
+		if f == nil || f.Result != v1alpha1.ResultFail {
+			return fmt.Errorf("gpu-admin: %s", describeFinding(rep, "wl-device-admin-access", "gpu-admin"))
+		}
+		if f.Resource.Kind != "ResourceClaimTemplate" || !strings.Contains(f.Message, `"gpus" sets exactly.adminAccess: true`) {
+			return fmt.Errorf("finding on %s says %q", f.Resource.Kind, f.Message)
+		}
+		if d := describeFinding(rep, "wl-device-admin-access", "gpu"); d != "none listed" {
+			return fmt.Errorf("the ordinary template: %s", d)
+		}
+		if s := criterionStatus(rep.Status.Criteria, "CC6.1"); s != v1alpha1.CriterionFail {
+			return fmt.Errorf("CC6.1 is %s", s)
+		}
+		return nil
+	})
+}
