@@ -44,6 +44,7 @@ func Catalogue() []*engine.Check {
 		saDefaultUsed,
 		saDefaultBound,
 		saMissing,
+		saLegacyTokenSecret,
 
 		// RBAC.
 		rbacClusterAdminBinding,
