@@ -120,6 +120,18 @@ type: kubernetes.io/service-account-token
 			message:  `a token of ServiceAccount "deployer" that never expires`,
 			scanOnly: true,
 		},
+		"an ingress-nginx auth-url that closes its directive and adds its own (CVE-2025-24514)": {
+			docs:    ingressWith(`nginx.ingress.kubernetes.io/auth-url: "http://auth.example.com/#;}}}\nlocation /x { root /; }\n"`),
+			kind:    "Ingress",
+			check:   "net-ingress-snippets",
+			message: "nginx.ingress.kubernetes.io/auth-url",
+		},
+		"an ingress-nginx mirror-target with nginx syntax (CVE-2025-1098)": {
+			docs:    ingressWith(`nginx.ingress.kubernetes.io/mirror-target: "https://m.example.com/$request_uri; lua_code_cache off;"`),
+			kind:    "Ingress",
+			check:   "net-ingress-snippets",
+			message: "nginx.ingress.kubernetes.io/mirror-target",
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

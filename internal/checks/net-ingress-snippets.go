@@ -27,7 +27,11 @@ var netIngressSnippets = &engine.Check{
 		"annotations-risk-level; enable-snippets for the NGINX Ingress Controller) is not in the " +
 		"Ingress, and a controller that allows them is one edit away, so an Ingress that sets one " +
 		"fails whichever class it names (Kyverno disallow-ingress-nginx-custom-snippets, checkov " +
-		"CKV_K8S_153)." + supporting,
+		"CKV_K8S_153). So does an ingress-nginx annotation that ingress-nginx before 1.11.5 and 1.12.1 " +
+		"wrote into the configuration unchecked (auth-url, CVE-2025-24514; auth-tls-match-cn, " +
+		"CVE-2025-1097; mirror-target and mirror-host, CVE-2025-1098) whose value carries nginx " +
+		"configuration syntax (a line break, ;, {, }, # or a quote), which no URL or common name needs: " +
+		"it ends the directive and adds its own." + supporting,
 	Remediation: "Remove the snippet annotations; use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
@@ -40,7 +44,7 @@ var netIngressSnippets = &engine.Check{
 			ctx.NotApplicable("", "not a networking.k8s.io Ingress")
 			return
 		}
-		found := ingressSnippets(o.Annotations())
+		found := append(ingressSnippets(o.Annotations()), ingressInjections(o.Annotations())...)
 		if len(found) == 0 {
 			ctx.Pass("")
 			return
@@ -70,5 +74,27 @@ func ingressSnippets(annotations map[string]string) []string {
 		}
 	}
 	slices.Sort(out)
+	return out
+}
+
+// ingressInjectable are the ingress-nginx annotations whose values versions before 1.11.5 and
+// 1.12.1 copied into the nginx configuration without validating them (CVE-2025-24514,
+// CVE-2025-1097, CVE-2025-1098).
+var ingressInjectable = []string{"auth-url", "auth-tls-match-cn", "mirror-target", "mirror-host"}
+
+// nginxSyntax are the characters that end or open an nginx directive or block, comment out the
+// rest of a line, or close a quoted string: none belongs in a URL, a host or a common name.
+const nginxSyntax = "\n\r;{}#\"'"
+
+// ingressInjections returns, sorted, the ingressInjectable annotations whose values carry nginx
+// configuration syntax, each with why.
+func ingressInjections(annotations map[string]string) []string {
+	var out []string
+	for _, name := range ingressInjectable {
+		k := ingressSnippetPrefix + name
+		if v, ok := annotations[k]; ok && strings.ContainsAny(v, nginxSyntax) {
+			out = append(out, k+" carries nginx configuration syntax")
+		}
+	}
 	return out
 }
