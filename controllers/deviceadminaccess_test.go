@@ -19,7 +19,8 @@ import (
 // labelled resource.kubernetes.io/admin-access: "true"; every claim made from it is allocated the
 // devices whatever other pods hold them. The operator reads the template (resource.k8s.io/v1,
 // which its role must grant) and wl-device-admin-access fails it: the report lists the finding
-// and CC6.1 fails. Before the check, nothing in the report named the template and CC6.1 passed.
+// and CC6.1 fails; a claim with adminAccess created later is found as well. Before the check,
+// nothing in the report named the template and CC6.1 passed.
 func TestAClaimTemplateWithDeviceAdminAccessFails(t *testing.T) {
 	const ns, profile = "device-admins", "device-admins"
 	createNamespace(t, ns, map[string]string{profile: "true", "resource.kubernetes.io/admin-access": "true"})
@@ -84,6 +85,32 @@ spec:
 		}
 		if s := criterionStatus(rep.Status.Criteria, "CC6.1"); s != v1alpha1.CriterionFail {
 			return fmt.Errorf("CC6.1 is %s", s)
+		}
+		return nil
+	})
+	// A claim made afterwards, with no other change in the namespace: its creation alone
+	// re-evaluates the namespace (the operator watches the kind).
+	applyYAML(t, `
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata:
+  name: nic-admin
+  namespace: device-admins
+spec:
+  devices:
+    requests:
+    - name: nic
+      exactly:
+        deviceClassName: nic.example.com
+        adminAccess: true
+`)
+	eventually(t, 30*time.Second, "the later claim's wl-device-admin-access finding", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "wl-device-admin-access", "nic-admin", ""); f == nil || f.Result != v1alpha1.ResultFail || f.Resource.Kind != "ResourceClaim" {
+			return fmt.Errorf("nic-admin: %s", describeFinding(rep, "wl-device-admin-access", "nic-admin"))
 		}
 		return nil
 	})
