@@ -35,7 +35,8 @@ var netIngressSnippets = &engine.Check{
 	Remediation: "Remove the snippet annotations; use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
-		"Ingress Controller).",
+		"Ingress Controller). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc61, cc68},
 	Targets:  []string{"Ingress"},
