@@ -28,6 +28,14 @@ func TestANamespaceThatLivedBetweenTwoFullEvaluationsIsInTheEvidence(t *testing.
 	createNamespace(t, "lc-brief-app", map[string]string{profile: "true"})
 	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "wl-privileged") })
 	waitWritten(t, "lc-brief-app", profile)
+	// The report is written during the first full evaluation, which is counted only when it
+	// ends: read the count once it has.
+	eventually(t, 20*time.Second, "the first full evaluation counted", func() error {
+		if n := fullEvaluations(t, profile); n < 1 {
+			return fmt.Errorf("%v full evaluations", n)
+		}
+		return nil
+	})
 	full := fullEvaluations(t, profile)
 
 	createNamespace(t, ns, map[string]string{profile: "true"})
