@@ -187,3 +187,19 @@ func TestOfflineBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestMinNamespaceIntervalIsBounded: the pace of change-triggered evaluations (controllers/pace.go)
+// is a flag; a negative one, or one so long that a change would wait for hours, is refused with
+// the flag named, before the manager looks for a cluster.
+func TestMinNamespaceIntervalIsBounded(t *testing.T) {
+	for _, v := range []string{"-1s", "6m"} {
+		r := runBinary(t, "manager", "--min-namespace-interval="+v, "--kubeconfig=/nonexistent")
+		if r.code != 2 || !strings.Contains(r.stderr, "--min-namespace-interval ") {
+			t.Errorf("manager --min-namespace-interval=%s: exit %d, stderr %q; want 2 and the flag named", v, r.code, r.stderr)
+		}
+	}
+	r := runBinary(t, "manager", "--help")
+	if !strings.Contains(r.stdout+r.stderr, "-min-namespace-interval") {
+		t.Errorf("manager --help does not list --min-namespace-interval: %q", r.stdout+r.stderr)
+	}
+}

@@ -72,6 +72,7 @@ type managerOptions struct {
 	clusterName             string
 	journalSigningKey       string
 	attestationInterval     time.Duration
+	minNamespaceInterval    time.Duration
 	uiAddr                  string
 	uiCertDir               string
 	log                     logging.Options
@@ -101,6 +102,7 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.clusterName, "cluster-name", "", "This cluster's name: its journal prefix in the store (required with --journal-store)")
 	fs.StringVar(&o.journalSigningKey, "journal-signing-key", "", "PEM ed25519 private key (PKCS #8) mounted from a Secret: every segment digest is signed with it")
 	fs.DurationVar(&o.attestationInterval, "journal-attestation-interval", 24*time.Hour, "How often the journal attests each namespace's criteria and check populations")
+	fs.DurationVar(&o.minNamespaceInterval, "min-namespace-interval", controllers.DefaultMinNamespaceInterval, "Pace of the evaluations changes trigger: a namespace changed again within this of its last evaluation is evaluated this long after it (one that changes now and then, 250 ms after its change). It bounds the evidence a tenant's churn writes; an object that exists for less than this in a namespace that keeps changing may be evaluated by no evaluation. 0: every change is evaluated 250 ms after it. At most 5m")
 	fs.StringVar(&o.uiAddr, "ui-bind-address", "0", "Address of the read-only dashboard, for example :8082 (every replica serves it; users sign in with a bearer token checked by TokenReview and see the namespaces whose reports they may get); \"0\" turns it off")
 	fs.StringVar(&o.uiCertDir, "ui-cert-dir", "", "Directory with tls.crt and tls.key to serve the dashboard over HTTPS (plain HTTP when empty: behind kubectl port-forward or a TLS-terminating proxy)")
 	o.log.BindFlags(fs)
@@ -158,6 +160,9 @@ func defaultAdminNamespace() string {
 	return engine.DefaultAdminNamespace
 }
 
+// maxMinNamespaceInterval bounds --min-namespace-interval: a change waits for it.
+const maxMinNamespaceInterval = 5 * time.Minute
+
 func runManager(args []string, _ io.Reader, _, stderr io.Writer) int {
 	var opts managerOptions
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
@@ -165,6 +170,10 @@ func runManager(args []string, _ io.Reader, _, stderr io.Writer) int {
 	opts.bindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
+	}
+	if opts.minNamespaceInterval < 0 || opts.minNamespaceInterval > maxMinNamespaceInterval {
+		fmt.Fprintf(stderr, "soc2-operator manager: --min-namespace-interval %s: between 0 and %s\n", opts.minNamespaceInterval, maxMinNamespaceInterval)
+		return 2
 	}
 	logger, err := logging.New(opts.log, stderr)
 	if err != nil {
@@ -246,7 +255,7 @@ func newManager(cfg *rest.Config, opts managerOptions, queue *journal.Queue) (ct
 		mode = admissionpolicy.VerifyOnly
 	}
 	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: opts.adminNamespace, Journal: queue, AttestationInterval: opts.attestationInterval,
-		MinNamespaceInterval: controllers.DefaultMinNamespaceInterval,
+		MinNamespaceInterval: opts.minNamespaceInterval,
 		AdmissionPolicies:    mode, Approval: approval}); err != nil {
 		return nil, err
 	}
