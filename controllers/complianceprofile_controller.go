@@ -52,9 +52,9 @@ type ComplianceProfileReconciler struct {
 	CoalesceDelay time.Duration
 	// MaxConcurrentReconciles is how many evaluations run at once.
 	MaxConcurrentReconciles int
-	// MinNamespaceInterval spaces the evaluations changes trigger in one namespace (pace): a
-	// namespace changed again within it of its last evaluation is evaluated it after that
-	// evaluation. Zero: not paced.
+	// MinNamespaceInterval spaces the evaluations changes trigger in one namespace once it keeps
+	// changing (pace: paceBurst in hand, one earned back every MinNamespaceInterval). Zero: not
+	// paced.
 	MinNamespaceInterval time.Duration
 
 	// exceptionChanged is told about the exceptions whose match counts may have changed.

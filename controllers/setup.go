@@ -34,9 +34,10 @@ type Options struct {
 	Clock clock.Clock
 	// MaxConcurrentReconciles of the profile controller. Default 2.
 	MaxConcurrentReconciles int
-	// MinNamespaceInterval spaces the evaluations that changes trigger in one namespace: one
-	// changed again within it of its last evaluation waits until it has passed (the operator
-	// passes DefaultMinNamespaceInterval). Zero: every change is evaluated CoalesceDelay after it.
+	// MinNamespaceInterval spaces the evaluations that changes trigger in one namespace once it
+	// keeps changing: paceBurst in a row, then one every MinNamespaceInterval (the operator passes
+	// --min-namespace-interval, default DefaultMinNamespaceInterval). Zero: every change is
+	// evaluated CoalesceDelay after it.
 	MinNamespaceInterval time.Duration
 	// AdmissionPolicies says whether the operator applies the admission policies for exceptions
 	// and reports (Manage, the default) or only checks them (VerifyOnly).
