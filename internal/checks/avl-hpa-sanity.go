@@ -30,7 +30,7 @@ var avlHpaSanity = &engine.Check{
 		"fails without one (missing request) and never adds a replica; and so it does when the pods request 0 of it (every container asks 0, or " +
 		"the pod-level request does: a pod-level limit beside containers that name the request makes it their aggregate), leaving nothing to divide " +
 		"the usage by. A ContainerResource metric's container is judged by its own request, whatever the pod level says. A request a LimitRange of the namespace fills in at admission counts, as " +
-		"avl-resource-requests counts it; a target not among the objects read is not judged so." + supporting,
+		"avl-resource-requests counts it (in the cluster only: a scan counts no LimitRange in its files); a target not among the objects read is not judged so." + supporting,
 	Remediation: "Set minReplicas to at least the required replica count and maxReplicas above it, sized for peak load, " +
 		"leave scaling up enabled (no behavior.scaleUp.selectPolicy: Disabled), keep one autoscaler per workload, and request the cpu or memory whose " +
 		"utilization it follows in every container and sidecar of the target (or follow an average value instead).",

@@ -14,10 +14,11 @@ var avlMemoryLimit = &engine.Check{
 		"other pods or the kubelet evicts them: one leak takes down its neighbours (A1.1). CPU limits " +
 		"are deliberately not required: CPU is compressible, and a CPU limit throttles a container " +
 		"even when the node has idle CPU, which hurts latency more than it protects capacity. A limit " +
-		"of 0 is no limit: the kubelet sets none. A LimitRange's Container default (or max) counts for the " +
-		"containers that leave the limit out (unless the API server refuses the LimitRange: bounds out of order, a resource or limit type it does not take, an invalid name or label), except in a Pod in the cluster, which holds what LimitRanger " +
+		"of 0 is no limit: the kubelet sets none. In the cluster a LimitRange's Container default (or max) counts for the " +
+		"containers that leave the limit out, except in a Pod, which holds what LimitRanger " +
 		"filled in when it was created and is judged by that alone; and in the cluster a controller's template that " +
-		"leaves the limit to a LimitRange fails while a Pod it runs, created before the LimitRange, holds none." + supporting,
+		"leaves the limit to a LimitRange fails while a Pod it runs, created before the LimitRange, holds none. A scan counts no LimitRange in its files: " +
+		"only cluster administrators may write one, so the team whose files are judged could not apply it." + supporting,
 	Remediation: "Set resources.limits.memory (in the container or at pod level), usually equal to the memory " +
 		"request so the pod is not overcommitted; or give the namespace a LimitRange whose Container " +
 		"default (or max) memory fills it in at admission.",
@@ -28,7 +29,7 @@ var avlMemoryLimit = &engine.Check{
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		eachResourcedContainer(ctx, o, func(c engine.Container) string {
 			if ok, without := declaresResource(ctx, o, c, corev1.ResourceMemory, true); !ok {
-				return resourceMissing("no memory limit", without)
+				return resourceMissing("no memory limit", without) + limitRangeInFiles(ctx, o.Namespace)
 			}
 			return ""
 		})

@@ -15,9 +15,9 @@ var avlResourceRequests = &engine.Check{
 	Description: "Requests are what the scheduler reserves for a container: without them pods are placed on " +
 		"nodes that cannot hold them, are the first evicted under pressure (BestEffort), and capacity " +
 		"cannot be planned (A1.1). Every container that can declare resources (regular, init and " +
-		"sidecar containers) needs cpu and memory requests, in the container, at pod level, or from a " +
+		"sidecar containers) needs cpu and memory requests, in the container, at pod level, or, in the cluster, from a " +
 		"LimitRange of the namespace whose Container defaults fill in what a container leaves out at " +
-		"admission (one the API server refuses, its cpu or memory bounds out of order, fills in nothing); a limit alone counts, since Kubernetes copies it into the request. A request of 0 reserves nothing " +
+		"admission (a scan counts no LimitRange in its files: only cluster administrators may write one, so the team whose files are judged could not apply it); a limit alone counts, since Kubernetes copies it into the request. A request of 0 reserves nothing " +
 		"and does not count. A pod-level limit without a pod-level request counts as the request only where no container names " +
 		"one: where a container names the request (or a limit), the API server makes the pod-level request the containers' requests " +
 		"aggregated, which containers that all ask 0 leave at 0. A Pod in the cluster holds what LimitRanger filled in when it was created and is " +
@@ -44,7 +44,7 @@ var avlResourceRequests = &engine.Check{
 			if len(missing) == 0 {
 				return ""
 			}
-			return resourceMissing("no "+strings.Join(missing, " or ")+" request", without)
+			return resourceMissing("no "+strings.Join(missing, " or ")+" request", without) + limitRangeInFiles(ctx, o.Namespace)
 		})
 	},
 }

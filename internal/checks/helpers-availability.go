@@ -1454,7 +1454,7 @@ func eachResourcedContainer(ctx *engine.Context, o *engine.Object, judge func(c 
 
 // declaresResource reports whether a container's request (or limit, for limits) of a resource
 // is set, in the container, in the pod-level resources, or by a LimitRange of the namespace at
-// admission (limitRangeDefaults). A container limit without a request sets the request too:
+// admission (limitRangeDefaults, in the cluster only). A container limit without a request sets the request too:
 // Kubernetes defaults the request to the limit. A quantity of zero sets nothing: a zero request
 // reserves nothing (the pod is BestEffort) and the kubelet reads a zero memory limit as none.
 //
@@ -1483,9 +1483,6 @@ func declaresResourceAt(ctx *engine.Context, o *engine.Object, c engine.Containe
 	// LimitRanger fills in only what the container leaves out: a 0 it names stays.
 	if named || !limitRangeDefaults(ctx, o.Namespace, name, limit) {
 		return false, nil
-	}
-	if !ctx.Inventory.Complete {
-		return true, nil
 	}
 	for _, p := range podsRun(ctx.Inventory)[o] {
 		if podLevel && podLevelSets(p, name, limit) {
@@ -1551,6 +1548,16 @@ func resourceMissing(what string, without *engine.Object) string {
 		what, without.Name)
 }
 
+// limitRangeInFiles is what a scan's finding adds when the files hold a LimitRange in the
+// namespace of a container that leaves a resource out: that the scan did not count it
+// (limitRangeDefaults), and why.
+func limitRangeInFiles(ctx *engine.Context, namespace string) string {
+	if ctx.Inventory.Complete || len(ctx.Inventory.List(namespace, "LimitRange")) == 0 {
+		return ""
+	}
+	return " (a scan takes no LimitRange in its files as the cluster's: only cluster administrators may write one)"
+}
+
 // podsRun lists, once per evaluation, the Pods each controller runs: those its template
 // explains (Inventory.Provenance), filed under their controller and, through a ReplicaSet its
 // Deployment's template explains, under the Deployment too. Pods no template explains are
@@ -1581,11 +1588,21 @@ func podsRun(inv *engine.Inventory) map[*engine.Object][]*engine.Object {
 // then from min (SetDefaults_LimitRangeItem, pkg/apis/core/v1/defaults.go), which a LimitRange
 // read from a file has not been through. With several LimitRanges the first applied wins, in an
 // order no one chooses: every one that sets the resource must set it to more than zero.
+//
+// A scan counts none (limitRangeInFiles): only cluster administrators may write LimitRanges
+// (Kubernetes' admin, edit and view roles read them, k8s.io/kubernetes v1.37.2
+// plugin/pkg/auth/authorizer/rbac/bootstrappolicy), so in a CI gate the team being judged could
+// not apply one its files ship, and `kubectl apply` would still create the workloads beside it.
+// Until December 2026 a LimitRange in the scanned files filled in the limits and requests of the
+// containers of its namespace that declared none.
 func limitRangeDefaults(ctx *engine.Context, namespace string, name corev1.ResourceName, limit bool) bool {
+	if !ctx.Inventory.Complete {
+		return false
+	}
 	found := false
 	for _, r := range ctx.Inventory.List(namespace, "LimitRange") {
 		lr, ok := r.Obj.(*corev1.LimitRange)
-		if !ok || refusedLimitRange(ctx.Inventory, r, lr) != "" {
+		if !ok {
 			continue
 		}
 		for _, item := range lr.Spec.Limits {
