@@ -90,3 +90,53 @@ func TestADeletionTimestampInAManifestIsNotTheClusters(t *testing.T) {
 		t.Errorf("exit %d, want %d\n%s", code, ExitFindings, stderr)
 	}
 }
+
+// TestServerAssignedMetadataInAManifestDecidesNoCustomCheck: the API server assigns an object's
+// metadata.uid, resourceVersion, generation and creationTimestamp (rest.BeforeCreate and each
+// kind's PrepareForCreate, k8s.io/apiserver v0.37.2 pkg/registry/rest/create.go; an update keeps
+// the stored ones, and a resourceVersion in what is applied is a precondition, not a value). A
+// file's are whatever its author wrote: a custom check that grandfathers objects created before a
+// date (`timestamp(object.metadata.creationTimestamp) < timestamp(...) || ...`) passed a Deployment whose
+// author backdated it, at any --fail-on, where the same Deployment without it failed. A custom
+// check whose result depends on one of them is now NotAssessed in scan, naming the field, as one
+// that reads the status is.
+func TestServerAssignedMetadataInAManifestDecidesNoCustomCheck(t *testing.T) {
+	cases := map[string]struct{ expression, metadata string }{
+		"a backdated creationTimestamp": {"timestamp(object.metadata.creationTimestamp) < timestamp('2025-01-01T00:00:00Z')",
+			"creationTimestamp: '2020-01-01T00:00:00Z'"},
+		"a generation":      {"object.metadata.generation > 1", "generation: 7"},
+		"a uid":             {"object.metadata.uid == 'b5a1a7f2-0000-4000-8000-000000000001'", "uid: b5a1a7f2-0000-4000-8000-000000000001"},
+		"a resourceVersion": {"object.metadata.resourceVersion != ''", "resourceVersion: '12345'"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			profile := filepath.Join(dir, "profile.yaml")
+			writeFile(t, profile, profileWith("  customChecks:\n"+
+				"  - id: custom-replicas\n    title: Deployments run two replicas\n    kinds: [Deployment]\n    criteria: [A1.2]\n    severity: Critical\n"+
+				"    expression: |-\n      ("+tc.expression+") || object.spec.replicas >= 2\n"))
+			writeFile(t, filepath.Join(dir, "m", "d.yaml"), "apiVersion: apps/v1\nkind: Deployment\n"+
+				"metadata: {name: web, namespace: shop, "+tc.metadata+"}\n"+
+				"spec:\n  replicas: 1\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n"+
+				"      containers: [{name: app, image: 'registry.example.com/app:1.0'}]\n")
+			stdout, stderr, _ := runScan(t, "", "-f", filepath.Join(dir, "m"), "--profile", profile, "-o", "json", "--show", "all", "--fail-on", "Critical")
+			var rep Report
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("%v\n%s", err, stderr)
+			}
+			seen := false
+			for _, r := range rep.Results {
+				if r.Check != "custom-replicas" {
+					continue
+				}
+				seen = true
+				if r.Result != "NotAssessed" || !strings.Contains(r.Message, "object.metadata.") {
+					t.Errorf("custom-replicas: %s %q, want NotAssessed naming the field (the file does not decide it)", r.Result, r.Message)
+				}
+			}
+			if !seen {
+				t.Errorf("custom-replicas did not run\n%s", stdout)
+			}
+		})
+	}
+}

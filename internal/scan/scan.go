@@ -682,7 +682,19 @@ func kindMeant(k string, kindsRead map[string]bool) string {
 // applied (each kind's PrepareForCreate resets it, a status subresource keeps it from updates,
 // k8s.io/kubernetes v1.37.2 pkg/registry) and the cluster's controllers and kubelets write. A
 // file's status is whatever its author wrote: a Deployment claiming availableReplicas: 2 passed
-// a check of its availability. The operator judges the status the cluster has.
+// a check of its availability. The operator judges the status the cluster has. So are the
+// metadata the API server assigns: uid, resourceVersion, generation and creationTimestamp
+// (rest.BeforeCreate and each kind's PrepareForCreate, k8s.io/apiserver v0.37.2
+// pkg/registry/rest/create.go, set them on create; an update keeps the stored ones, and a
+// resourceVersion applied is a precondition): until December 2026 a custom check that grandfathered
+// objects created before a date passed a Deployment whose file backdated its creationTimestamp.
 var manifestWithheld = []engine.WithheldField{
 	{Path: []string{"status"}, Why: "a file does not decide (the API server ignores the status in what is applied; the operator judges the cluster's)"},
+	{Path: []string{"metadata", "uid"}, Why: serverAssigned},
+	{Path: []string{"metadata", "resourceVersion"}, Why: serverAssigned},
+	{Path: []string{"metadata", "generation"}, Why: serverAssigned},
+	{Path: []string{"metadata", "creationTimestamp"}, Why: serverAssigned},
 }
+
+// serverAssigned is why a scan withholds the metadata the API server assigns.
+const serverAssigned = "a file does not decide (the API server assigns it; the operator judges the cluster's)"
