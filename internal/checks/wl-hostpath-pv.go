@@ -25,7 +25,8 @@ var wlHostPathPV = &engine.Check{
 		"volumes and a StatefulSet's claim templates. A local volume in Block mode is one device under /dev, " +
 		"mapped into the container: whether a disk set aside for it or the node's own, the volume does not " +
 		"show, so it and the workloads bound to it are NotAssessed. A scan sees only the claims and volumes in its " +
-		"input: a claim whose volume it cannot see is NotAssessed." + supporting,
+		"input: a claim whose volume it cannot see is NotAssessed, and so is one bound to a volume of its input at no sensitive path, since only " +
+		"cluster administrators create PersistentVolumes and the claim binds to the cluster's volume of that name." + supporting,
 	Remediation: "Delete the PersistentVolume, or recreate it on a directory set aside for it (as " +
 		"local-path provisioners do); give workloads that need node data a CSI driver scoped to it.",
 	Severity: high,
@@ -116,6 +117,17 @@ func sensitiveVolumesOpenTo(inv *engine.Inventory, namespace string) bool {
 	}).(map[string]bool)
 	return open[""] || open[namespace]
 }
+
+// volumeInFiles says why a scan does not pass a workload whose claim is bound to a
+// PersistentVolume of its files that reaches no sensitive host path. Only cluster administrators
+// create PersistentVolumes (Kubernetes' admin and edit roles cannot, k8s.io/kubernetes v1.37.2
+// plugin/pkg/auth/authorizer/rbac/bootstrappolicy), so in a CI gate the team being judged cannot
+// apply one its files ship, and a claim that names a volume (spec.volumeName) binds to the
+// cluster's volume of that name, whatever the files say of it. One the files show at a sensitive
+// path still fails the workload: the files say the claim is meant for it. Until December 2026 a
+// harmless copy in the files, named in a claim's volumeName, passed a workload whose claim the
+// cluster binds to a hostPath volume at /etc.
+const volumeInFiles = "in the scanned input need not be the cluster's: only cluster administrators create PersistentVolumes, and the claim binds to the cluster's volume of that name"
 
 func judgeClaimVolumes(ctx *engine.Context, o *engine.Object) {
 	found, unseen, claims := hostVolumesClaimed(ctx.Inventory, o, func(what, name, typ, p string, vol *corev1.PersistentVolume) (fail, undecided string) {
@@ -246,15 +258,19 @@ func hostVolumesClaimed(inv *engine.Inventory, o *engine.Object, judge func(what
 				}
 				continue
 			}
+			judged := false // failed or undecided
 			if vol, ok := pv.Obj.(*corev1.PersistentVolume); ok {
 				if typ, p := persistentVolumeHostPath(vol); typ != "" {
 					switch fail, undecided := judge(v.what, name, typ, p, vol); {
 					case fail != "":
-						found = append(found, fail)
+						found, judged = append(found, fail), true
 					case undecided != "":
-						unseen = append(unseen, undecided)
+						unseen, judged = append(unseen, undecided), true
 					}
 				}
+			}
+			if !judged && !inv.Complete {
+				unseen = append(unseen, fmt.Sprintf("%s: PersistentVolume %q %s", v.what, name, volumeInFiles))
 			}
 		}
 	}
