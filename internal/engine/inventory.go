@@ -74,8 +74,19 @@ func NewInventory(objects []*Object, complete bool) *Inventory {
 // listed, as before. Objects still holds every one, and each is judged. Get files an object of
 // a group other than Kubernetes' own under its IdentityKind (Role.iam.aws.m.upbound.io), so
 // that a custom resource that reuses a built-in kind's name never stands in for the Kubernetes
-// object of that name. Objects without a name (generateName) replace nothing.
+// object of that name.
+//
+// Objects without a name (a generateName alone) replace nothing and are not indexed at all:
+// Objects holds them, and each is judged, but no other object's check finds them (Get, List,
+// ListKind). `kubectl apply` refuses them ("cannot use generate name with apply"), and so do
+// Helm, Flux and an Argo CD sync, while the objects beside them are applied: a NetworkPolicy or a
+// PodDisruptionBudget that names none protects nothing a gate may count on (until December 2026
+// a NetworkPolicy with a generateName covered the pods of a scan's namespace). Every object the
+// API server holds has a name.
 func (inv *Inventory) index(o *Object) {
+	if o.Name == "" {
+		return
+	}
 	key := objectKey{o.IdentityKind(), o.Namespace, o.Name}
 	k := nsKind{o.Namespace, o.Kind}
 	if prev := inv.byKey[key]; prev != nil && o.Name != "" && prev.APIVersion == o.APIVersion {
