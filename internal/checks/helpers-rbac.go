@@ -1478,10 +1478,35 @@ func judgeBinding(ctx *engine.Context, o *engine.Object, decide func(role boundR
 			return
 		}
 		ctx.NotAssessed("", fmt.Sprintf("%s is aggregated: its rules are filled in by the aggregation controller", role.ref))
+	case !ctx.Inventory.Complete && o.Kind == "RoleBinding" && ref.Kind == "ClusterRole" && role.obj != nil && !role.builtin:
+		// What the files' ClusterRole grants is granted if it is applied; what it leaves out
+		// may be granted all the same (clusterRoleInFiles).
+		if msg := decideAll(role); msg != "" {
+			ctx.Fail("", "%s", msg)
+			return
+		}
+		ctx.NotAssessed("", fmt.Sprintf("%s %s", role.ref, clusterRoleInFiles))
 	default:
 		judgeObject(ctx, decideAll(role))
 	}
 }
+
+// clusterRoleInFiles says why a scan does not pass a RoleBinding on a ClusterRole of its files
+// that is not Kubernetes' own. Only cluster administrators create and update ClusterRoles
+// (Kubernetes' admin and edit roles cannot, k8s.io/kubernetes v1.37.2
+// plugin/pkg/auth/authorizer/rbac/bootstrappolicy), but a namespace admin may create a
+// RoleBinding on any ClusterRole whose permissions it holds in its namespace (the API server's
+// escalation check): a team that ships a trimmed copy of a cluster's ClusterRole beside its
+// binding cannot apply the copy, and the binding grants the cluster's role. Until December 2026
+// the copy decided the binding's verdict (a RoleBinding on the cluster's secret-reader passed
+// rbac-bound-secret-read beside a copy that read ConfigMaps). A ClusterRoleBinding is written by
+// those who may write the ClusterRole, and is judged on the files' role as before; Kubernetes'
+// own roles are judged on at least Kubernetes' rules (resolveRoleRef).
+// bindingInFilesNote is what the binding checks' descriptions say of clusterRoleInFiles.
+const bindingInFilesNote = " In a scan, a RoleBinding on a ClusterRole of the files that is not Kubernetes' own fails what that role grants " +
+	"and is otherwise NotAssessed: only cluster administrators create ClusterRoles, and the binding grants the cluster's role of that name."
+
+const clusterRoleInFiles = "in the scanned input need not be the cluster's: only cluster administrators create ClusterRoles, and a namespace's RoleBinding grants the cluster's role of that name"
 
 // bindingScope says where a binding grants its role: "cluster-wide" or `in namespace "x"`.
 func bindingScope(o *engine.Object) string {

@@ -20,7 +20,7 @@ var rbacBoundExec = &engine.Check{
 		"ClusterRoleBindings whose role grants get or create on nodes/proxy, which the kubelet " +
 		"checks for its own exec, attach and port-forward (a RoleBinding grants no node). Knowing " +
 		"and limiting who can reach into running containers supports logical access security " +
-		"(CC6.1)." + supporting,
+		"(CC6.1)." + bindingInFilesNote + supporting,
 	Remediation: "Bind a role without pods/exec, pods/attach, pods/portforward, pods/proxy, services/proxy and pods/ephemeralcontainers (view, or a custom role), and cluster-wide without nodes/proxy (nodes/metrics and nodes/stats serve metrics); grant them through a break-glass binding when needed.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61},

@@ -15,7 +15,7 @@ var rbacBoundSecretRead = &engine.Check{
 	Description: "Names who actually holds read access to Secrets: the subjects of bindings whose " +
 		"role grants get, list, watch, patch, delete or deletecollection on secrets (the built-in admin and edit roles included). " +
 		"Knowing and limiting who can read credentials supports the protection of keys and data " +
-		"(CC6.1, CC6.7)." + supporting,
+		"(CC6.1, CC6.7)." + bindingInFilesNote + supporting,
 	Remediation: "Bind a role without read access to secrets (view, or a custom role), or limit the role's rule with resourceNames.",
 	Severity:    high,
 	Criteria:    []v1alpha1.Criterion{cc61, cc67},

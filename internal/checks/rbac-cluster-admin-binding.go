@@ -21,7 +21,7 @@ var rbacClusterAdminBinding = &engine.Check{
 		"policy creates them (cluster-admin to system:masters); a user added to one of those is judged. Any other " +
 		"subject is, a system: name included: Group system:nodes is every kubelet (one compromised node would " +
 		"become cluster admin, past the NodeRestriction admission plugin), Group system:bootstrappers everyone " +
-		"holding a node bootstrap token, User system:kube-proxy a credential on every node." + supporting,
+		"holding a node bootstrap token, User system:kube-proxy a credential on every node." + bindingInFilesNote + supporting,
 	Remediation: "Bind a role that grants only what the subject needs (edit, view or a custom role); keep cluster-admin for break-glass access outside everyday bindings.",
 	Severity:    critical,
 	Criteria:    []v1alpha1.Criterion{cc61, cc63},
