@@ -17,7 +17,8 @@ var rbacDanglingBinding = &engine.Check{
 		"apiGroup other than rbac.authorization.k8s.io, in scan a name, label or annotation it refuses, " +
 		"a ServiceAccount subject of a ClusterRoleBinding without namespace, a subject kind other than User, Group " +
 		"or ServiceAccount) is never created and fails here with the API server's reason; the other binding checks " +
-		"do not judge it, as it grants nothing." + supporting,
+		"do not judge it, as it grants nothing. In a scan, a RoleBinding on a ClusterRole of the files that is not Kubernetes' own is NotAssessed: " +
+		"only cluster administrators create ClusterRoles, so the files' copy need not exist in the cluster." + supporting,
 	Remediation: "Delete the binding, or create the role it refers to, or correct roleRef or the subject the API server rejects.",
 	Severity:    medium,
 	Criteria:    []v1alpha1.Criterion{cc63},
@@ -41,6 +42,9 @@ var rbacDanglingBinding = &engine.Check{
 			where = fmt.Sprintf(" in namespace %q", o.Namespace)
 		}
 		switch {
+		case role.obj != nil && !ctx.Inventory.Complete && o.Kind == "RoleBinding" && ref.Kind == "ClusterRole" && !role.builtin:
+			// A cluster without it leaves the binding dangling (clusterRoleInFiles).
+			ctx.NotAssessed("", fmt.Sprintf("%s %s", role.ref, clusterRoleInFiles))
 		case role.obj != nil:
 			ctx.Pass("")
 		case ctx.Inventory.Complete && len(subjects) == 0:
