@@ -81,10 +81,12 @@ func NewInventory(objects []*Object, complete bool) *Inventory {
 // ListKind). `kubectl apply` refuses them ("cannot use generate name with apply"), and so do
 // Helm, Flux and an Argo CD sync, while the objects beside them are applied: a NetworkPolicy or a
 // PodDisruptionBudget that names none protects nothing a gate may count on (until December 2026
-// a NetworkPolicy with a generateName covered the pods of a scan's namespace). Every object the
-// API server holds has a name.
+// a NetworkPolicy with a generateName covered the pods of a scan's namespace). Only a scan's
+// objects are left out so: every object the API server holds has a name, and one a webhook is
+// asked to admit may have none yet (a mutating webhook sees a Pod its ReplicaSet creates before
+// the API server generates its name), while it is to exist.
 func (inv *Inventory) index(o *Object) {
-	if o.Name == "" {
+	if o.Name == "" && !inv.Complete {
 		return
 	}
 	key := objectKey{o.IdentityKind(), o.Namespace, o.Name}
