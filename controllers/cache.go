@@ -6,8 +6,12 @@ import (
 	"maps"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -33,8 +37,10 @@ const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 // controller's template produces (engine.Inventory.Provenance), and an object that is not is
 // judged for what it runs. A ConfigMap over 16 KiB is kept as a digest of what
 // sec-configmap-credentials reads of it (stripConfigMap): a tenant decides how large their
-// ConfigMaps are. Secrets are never cached: no check reads them and the operator has no
-// permission to.
+// ConfigMaps are. The annotations of the kinds whose annotations no built-in check reads
+// (trimsAnnotations) are kept whole up to 16 KiB, past that only in part
+// (inventory.TrimAnnotations): a tenant decides how large they are too. Secrets are never
+// cached: no check reads them and the operator has no permission to.
 func CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: stripObject,
@@ -56,7 +62,9 @@ func CacheOptions() cache.Options {
 // that holds a field, so every custom check reading any annotation would be undecided; a custom
 // check sees that annotation's key, with an empty value (stripObject). The data and binaryData
 // of a ConfigMap kept as a digest (stripConfigMap) are withheld from the custom checks of that
-// ConfigMap alone (checks.CachedConfigMap sets its engine.Object.Withheld).
+// ConfigMap alone (checks.CachedConfigMap sets its engine.Object.Withheld), and the annotations
+// of an object whose annotations the cache kept only in part from those of that object alone
+// (inventory.TrimAnnotations; the inventory sets its engine.Object.Withheld).
 var Withheld = []engine.WithheldField{
 	{Path: []string{"metadata", "managedFields"}, Why: withheldWhy},
 	{Kind: "Pod", Path: []string{"status"}, Why: withheldWhy},
@@ -78,6 +86,9 @@ func stripObject(in any) (any, error) {
 		return in, nil
 	}
 	obj.SetManagedFields(nil)
+	if trimsAnnotations(in) {
+		inventory.TrimAnnotations(obj)
+	}
 	if a := obj.GetAnnotations(); a != nil {
 		if _, ok := a[lastAppliedAnnotation]; ok {
 			if k, ok := in.(engine.KubeObject); ok && len(engine.StaleApplied(k)) > 0 {
@@ -94,6 +105,30 @@ func stripObject(in any) (any, error) {
 		}
 	}
 	return in, nil
+}
+
+// trimsAnnotations reports whether the cache keeps of in's annotations only a bounded part
+// (inventory.TrimAnnotations): a tenant decides how many bytes they are, up to 256 KiB an
+// object, and 500 Services so annotated are about 125 MiB of the operator's 512 MiB. These are the
+// kinds whose annotations no built-in check reads, nor the engine, but kubectl's
+// last-applied-configuration, which TrimAnnotations keeps (a workload's own, not its pod
+// template's, which is in its spec and stays). Not among them: Pods (the AppArmor and seccomp
+// annotations, the mirror Pod's, those an env var takes through the downward API), ConfigMaps
+// (sec-configmap-credentials reads every annotation; a large one is a digest, stripConfigMap),
+// Ingresses (the ingress controllers' annotations, under any prefix), PersistentVolumes and
+// ClusterRoles (cluster-scoped, out of a tenant's reach), the CRD kinds read unstructured
+// (KEDA's pause annotations, trivy's), and the operator's own Leases.
+func trimsAnnotations(in any) bool {
+	switch in.(type) {
+	case *corev1.Service, *corev1.ServiceAccount, *corev1.PersistentVolumeClaim, *corev1.ResourceQuota,
+		*corev1.LimitRange, *corev1.ReplicationController,
+		*appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet, *appsv1.ReplicaSet,
+		*batchv1.Job, *batchv1.CronJob,
+		*rbacv1.Role, *rbacv1.RoleBinding, *networkingv1.NetworkPolicy,
+		*policyv1.PodDisruptionBudget, *autoscalingv2.HorizontalPodAutoscaler:
+		return true
+	}
+	return false
 }
 
 func stripPod(in any) (any, error) {

@@ -1,0 +1,102 @@
+package inventory
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// AnnotationsWithheldAnnotation marks, on an object in the operator's informer cache, that the
+// cache did not keep all of its annotations (TrimAnnotations); its value says how many it left
+// out and their bytes. The API server refuses the key (an annotation's name has no blank), so
+// no object it serves carries one: a tenant can neither forge the marker nor hand the operator
+// an object without it that the cache trimmed. Only the inventory reads it (cachedObject), for
+// objects read from the cache; scan and the webhook's request never trust it.
+const AnnotationsWithheldAnnotation = "soc2-operator.io/annotations withheld"
+
+const (
+	// annotationsKeptWhole bounds the annotations an object keeps whole in the operator's cache:
+	// their keys' and values' bytes, but kubectl's last-applied-configuration's, which the cache
+	// treats on its own (it keeps its key, and its value where it holds env or a command line
+	// the spec does not).
+	annotationsKeptWhole = 16 << 10
+	// annotationsKeptPart bounds the annotations, smallest first, kept of an object whose
+	// annotations take more than annotationsKeptWhole.
+	annotationsKeptPart = 4 << 10
+)
+
+// TrimAnnotations keeps of obj's annotations, when they take more than annotationsKeptWhole
+// bytes (kubectl's last-applied-configuration aside), kubectl's last-applied-configuration, the
+// smallest others within annotationsKeptPart and AnnotationsWithheldAnnotation; it reports
+// whether it left any out. A namespace admin decides how many bytes an object's annotations
+// take, up to 256 KiB an object: kept whole, 500 Services so annotated are about 125 MiB of
+// the operator's heap. It is for the kinds whose annotations no built-in check reads (the
+// operator's cache, controllers.CacheOptions); a custom check reading the annotations of an
+// object it trimmed is NotAssessed (cachedObject).
+func TrimAnnotations(obj metav1.Object) bool {
+	a := obj.GetAnnotations()
+	if _, ok := a[AnnotationsWithheldAnnotation]; ok {
+		return true
+	}
+	size := 0
+	for k, v := range a {
+		if k != corev1.LastAppliedConfigAnnotation {
+			size += len(k) + len(v)
+		}
+	}
+	if size <= annotationsKeptWhole {
+		return false
+	}
+	keys := slices.Collect(maps.Keys(a))
+	slices.SortFunc(keys, func(x, y string) int {
+		return cmp.Or(cmp.Compare(len(x)+len(a[x]), len(y)+len(a[y])), cmp.Compare(x, y))
+	})
+	kept := map[string]string{}
+	left, dropped, droppedBytes := annotationsKeptPart, 0, 0
+	for _, k := range keys {
+		n := len(k) + len(a[k])
+		switch {
+		case k == corev1.LastAppliedConfigAnnotation:
+			kept[k] = a[k]
+		case n <= left:
+			kept[k] = a[k]
+			left -= n
+		default:
+			dropped++
+			droppedBytes += n
+		}
+	}
+	kept[AnnotationsWithheldAnnotation] = fmt.Sprintf("%d annotations of %d bytes", dropped, droppedBytes)
+	obj.SetAnnotations(kept)
+	return true
+}
+
+// cachedObject is the engine object of obj as read from the operator's informer cache: when
+// the cache did not keep all of its annotations (TrimAnnotations), a copy without the marker,
+// with metadata.annotations withheld from custom checks (engine.Object.Withheld), which are
+// NotAssessed if they read them rather than judged on what is left. obj itself is the cache's
+// and is not changed.
+func cachedObject(obj client.Object, apiVersion, kind string) *engine.Object {
+	why, ok := obj.GetAnnotations()[AnnotationsWithheldAnnotation]
+	if !ok {
+		return engine.NewObject(obj, apiVersion, kind)
+	}
+	c := obj.DeepCopyObject().(client.Object)
+	a := c.GetAnnotations()
+	delete(a, AnnotationsWithheldAnnotation)
+	if len(a) == 0 {
+		a = nil
+	}
+	c.SetAnnotations(a)
+	o := engine.NewObject(c, apiVersion, kind)
+	o.Withheld = append(o.Withheld, engine.WithheldField{Kind: kind, Path: []string{"metadata", "annotations"},
+		Why: fmt.Sprintf("the operator does not keep an object's annotations over %d KiB (its informer cache left out %s)", annotationsKeptWhole>>10, why)})
+	return o
+}
