@@ -67,6 +67,16 @@ var (
 func measureTenantConfigMaps(b *testing.B) *configMapsMeasure {
 	count := envInt("SOC2_SCALE_CONFIGMAPS", 200)
 	kib := envInt("SOC2_SCALE_CONFIGMAP_KIB", 512)
+	random := rand.New(rand.NewPCG(3, 4))
+	return measureTenantObjects(b, count, fmt.Sprintf("ConfigMaps of %d KiB", kib), func(ns string, i int) client.Object {
+		return testgen.HarmlessConfigMap(ns, fmt.Sprintf("settings-%d", i), kib<<10, random)
+	})
+}
+
+// measureTenantObjects measures the operator's live heap before and after a tenant creates
+// count objects (made by make) and then a ConfigMap that holds a credential, once the
+// namespace's report fails that one.
+func measureTenantObjects(b *testing.B, count int, what string, make func(ns string, i int) client.Object) *configMapsMeasure {
 	ctx := context.Background()
 	bin, err := testenv.BuildOperator()
 	if err != nil {
@@ -135,10 +145,9 @@ func measureTenantConfigMaps(b *testing.B) *configMapsMeasure {
 		b.Fatal(err)
 	}
 
-	random := rand.New(rand.NewPCG(3, 4))
 	start := time.Now()
 	for i := range count {
-		if err := k8s.Create(ctx, testgen.HarmlessConfigMap(ns, fmt.Sprintf("settings-%d", i), kib<<10, random)); err != nil {
+		if err := k8s.Create(ctx, make(ns, i)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -147,7 +156,7 @@ func measureTenantConfigMaps(b *testing.B) *configMapsMeasure {
 	if err := k8s.Create(ctx, leak); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("created %d ConfigMaps of %d KiB in %s", count, kib, time.Since(start).Round(time.Millisecond))
+	b.Logf("created %d %s in %s", count, what, time.Since(start).Round(time.Millisecond))
 	b.ResetTimer()
 	testenv.Eventually(b, 5*time.Minute, "the report fails ConfigMap leak", func() error {
 		rep := &v1alpha1.ComplianceReport{}
@@ -170,10 +179,44 @@ func measureTenantConfigMaps(b *testing.B) *configMapsMeasure {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("live heap %.1f MiB before, %.1f MiB after %d ConfigMaps of %d KiB; peak RSS %.1f MiB",
-		float64(before)/(1<<20), float64(after)/(1<<20), count, kib, float64(rss)/(1<<20))
+	b.Logf("live heap %.1f MiB before, %.1f MiB after %d %s; peak RSS %.1f MiB",
+		float64(before)/(1<<20), float64(after)/(1<<20), count, what, float64(rss)/(1<<20))
 	return &configMapsMeasure{before: float64(before), after: float64(after), rss: float64(rss), count: count}
 }
+
+// BenchmarkOperatorBesideTenantAnnotations measures what a tenant's annotations cost the
+// operator process in memory, as BenchmarkOperatorBesideTenantConfigMaps does for ConfigMaps:
+// the tenant creates SOC2_SCALE_SERVICES Services (default 200), each with 64 annotations of
+// 4000 bytes (252 KiB, just under the API server's 256 KiB bound). It reports the live heap
+// before and after and their difference per Service (heap-per-service-KiB).
+//
+//	go test ./internal/scaletest -run '^$' -bench OperatorBesideTenantAnnotations -benchtime 1x
+func BenchmarkOperatorBesideTenantAnnotations(b *testing.B) {
+	annotationsOnce.Do(func() {
+		count := envInt("SOC2_SCALE_SERVICES", 200)
+		annotationsResult = measureTenantObjects(b, count, "Services with 252 KiB of annotations", func(ns string, i int) client.Object {
+			a := map[string]string{}
+			for j := range 64 {
+				a[fmt.Sprintf("tenant.example.com/blob-%02d", j)] = strings.Repeat(strconv.Itoa((i+j)%10), 4000)
+			}
+			return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("web-%d", i), Annotations: a},
+				Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}}
+		})
+	})
+	r := annotationsResult
+	if r == nil {
+		b.Fatal("the measurement failed in an earlier run")
+	}
+	b.ReportMetric(r.before/(1<<20), "heap-before-MiB")
+	b.ReportMetric(r.after/(1<<20), "heap-after-MiB")
+	b.ReportMetric((r.after-r.before)/float64(r.count+1)/1024, "heap-per-service-KiB")
+	b.ReportMetric(r.rss/(1<<20), "peak-rss-MiB")
+}
+
+var (
+	annotationsOnce   sync.Once
+	annotationsResult *configMapsMeasure
+)
 
 // liveHeap is the operator's live heap: HeapAlloc of the runtime's statistics right after the
 // garbage collection that /debug/pprof/heap?gc=1 runs.
