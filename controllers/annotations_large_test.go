@@ -123,3 +123,61 @@ func annotationBytes(a map[string]string) int {
 	}
 	return n
 }
+
+// TestTenantPodAnnotationsDoNotGrowTheCache: the cache kept every annotation of every Pod, 256
+// KiB a Pod at a tenant's choice. It now keeps of a Pod's annotations, past 16 KiB, those the
+// checks read (AppArmor and seccomp, the mirror Pod's, and those an env var of the Pod takes
+// through the downward API, whose values sec-literal-env-credentials judges), the smallest others
+// within 4 KiB and the marker: the credential DB_PASSWORD takes from annotation
+// tenant.example.com/db is still found though 250 smaller annotations fill what is kept of the
+// others, and the AppArmor annotation stays. (Before the fix: the cache held all 254 KiB.)
+func TestTenantPodAnnotationsDoNotGrowTheCache(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "pod-annotations-large", "podannotationslarge"
+	createNamespace(t, ns, map[string]string{"podannotationslarge": "true"})
+	a := tenantBlobAnnotations()
+	delete(a, "tenant.example.com/blob-62") // room for the others under the API server's bound
+	delete(a, "tenant.example.com/blob-63")
+	for i := range 250 {
+		a[fmt.Sprintf("t.example.com/a%03d", i)] = "1"
+	}
+	a["tenant.example.com/db"] = "Orders-2024-x9Kq"
+	apparmor := corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + "app"
+	a[apparmor] = "localhost/k8s-apparmor-example-deny-write"
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders", Annotations: a},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/orders:1.0",
+			Env: []corev1.EnvVar{{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{
+				FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['tenant.example.com/db']"}}}}}}}}
+	if err := k8s.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, profile, "podannotationslarge", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sec-literal-env-credentials") })
+	const want = "literal credentials in env DB_PASSWORD (credential-like name, from the pod's annotation tenant.example.com/db)"
+	eventually(t, 30*time.Second, "the credential finding on Pod orders", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "sec-literal-env-credentials", "orders", "app"); f == nil || f.Result != v1alpha1.ResultFail || f.Message != want {
+			return fmt.Errorf("want a Fail finding %q, have %+v", want, f)
+		}
+		return nil
+	})
+
+	got := &corev1.Pod{}
+	if err := operatorCache.Get(ctx, client.ObjectKeyFromObject(pod), got); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(got.Annotations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) > 8<<10 {
+		t.Errorf("the cache keeps %d bytes of the Pod's annotations (%d sent), want at most 8 KiB", len(raw), annotationBytes(a))
+	}
+	for _, k := range []string{inventory.AnnotationsWithheldAnnotation, "tenant.example.com/db", apparmor} {
+		if _, ok := got.Annotations[k]; !ok {
+			t.Errorf("the cache left out annotation %q", k)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -86,8 +87,8 @@ func stripObject(in any) (any, error) {
 		return in, nil
 	}
 	obj.SetManagedFields(nil)
-	if trimsAnnotations(in) {
-		inventory.TrimAnnotations(obj)
+	if read, ok := trimsAnnotations(in); ok {
+		inventory.TrimAnnotations(obj, read)
 	}
 	if a := obj.GetAnnotations(); a != nil {
 		if _, ok := a[lastAppliedAnnotation]; ok {
@@ -108,27 +109,65 @@ func stripObject(in any) (any, error) {
 }
 
 // trimsAnnotations reports whether the cache keeps of in's annotations only a bounded part
-// (inventory.TrimAnnotations): a tenant decides how many bytes they are, up to 256 KiB an
-// object, and 500 Services so annotated are about 125 MiB of the operator's 512 MiB. These are the
-// kinds whose annotations no built-in check reads, nor the engine, but kubectl's
+// (inventory.TrimAnnotations), and which of them the checks read, which it keeps whole (nil:
+// none): a tenant decides how many bytes they are, up to 256 KiB an object, and 200 Services so
+// annotated held 52 MiB of the operator's heap (BenchmarkOperatorBesideTenantAnnotations). These
+// are the kinds whose annotations no built-in check reads, nor the engine, but kubectl's
 // last-applied-configuration, which TrimAnnotations keeps (a workload's own, not its pod
-// template's, which is in its spec and stays). Not among them: Pods (the AppArmor and seccomp
-// annotations, the mirror Pod's, those an env var takes through the downward API), ConfigMaps
-// (sec-configmap-credentials reads every annotation; a large one is a digest, stripConfigMap),
-// Ingresses (the ingress controllers' annotations, under any prefix), PersistentVolumes and
-// ClusterRoles (cluster-scoped, out of a tenant's reach), the CRD kinds read unstructured
-// (KEDA's pause annotations, trivy's), and the operator's own Leases.
-func trimsAnnotations(in any) bool {
-	switch in.(type) {
+// template's, which is in its spec and stays), and Pods, of which the checks read the AppArmor
+// and seccomp annotations, the mirror Pod's and those an env var of the Pod takes through the
+// downward API (podReadsAnnotation). Not among them: ConfigMaps (sec-configmap-credentials
+// reads every annotation; a large one is a digest, stripConfigMap), Ingresses (the ingress
+// controllers' annotations, under any prefix), PersistentVolumes and ClusterRoles
+// (cluster-scoped, out of a tenant's reach), the CRD kinds read unstructured (KEDA's pause
+// annotations, trivy's), and the operator's own Leases.
+func trimsAnnotations(in any) (read func(key string) bool, ok bool) {
+	switch o := in.(type) {
+	case *corev1.Pod:
+		return podReadsAnnotation(o), true
 	case *corev1.Service, *corev1.ServiceAccount, *corev1.PersistentVolumeClaim, *corev1.ResourceQuota,
 		*corev1.LimitRange, *corev1.ReplicationController,
 		*appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet, *appsv1.ReplicaSet,
 		*batchv1.Job, *batchv1.CronJob,
 		*rbacv1.Role, *rbacv1.RoleBinding, *networkingv1.NetworkPolicy,
 		*policyv1.PodDisruptionBudget, *autoscalingv2.HorizontalPodAutoscaler:
-		return true
+		return nil, true
 	}
-	return false
+	return nil, false
+}
+
+// podReadsAnnotation reports whether a check reads pod's annotation key: the AppArmor and
+// seccomp annotations (the Pod Security Standards, wl-apparmor-selinux, and the comparison of a
+// Pod with its controller's template, engine.Inventory.Provenance), the mirror Pod's
+// (engine.MirrorPodAnnotation), and those an env var of any of its containers takes
+// (fieldRef metadata.annotations['KEY']), whose values sec-literal-env-credentials judges.
+func podReadsAnnotation(pod *corev1.Pod) func(key string) bool {
+	var referenced map[string]bool
+	refs := func(cs []corev1.Container) {
+		for i := range cs {
+			for _, e := range cs[i].Env {
+				if e.ValueFrom == nil || e.ValueFrom.FieldRef == nil {
+					continue
+				}
+				if k, ok := strings.CutPrefix(e.ValueFrom.FieldRef.FieldPath, "metadata.annotations['"); ok {
+					if referenced == nil {
+						referenced = map[string]bool{}
+					}
+					referenced[strings.TrimSuffix(k, "']")] = true
+				}
+			}
+		}
+	}
+	refs(pod.Spec.InitContainers)
+	refs(pod.Spec.Containers)
+	for i := range pod.Spec.EphemeralContainers {
+		refs([]corev1.Container{corev1.Container(pod.Spec.EphemeralContainers[i].EphemeralContainerCommon)})
+	}
+	return func(key string) bool {
+		return key == engine.MirrorPodAnnotation || key == corev1.SeccompPodAnnotationKey ||
+			strings.HasPrefix(key, corev1.SeccompContainerAnnotationKeyPrefix) ||
+			strings.HasPrefix(key, corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix) || referenced[key]
+	}
 }
 
 func stripPod(in any) (any, error) {

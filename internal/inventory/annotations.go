@@ -33,14 +33,15 @@ const (
 )
 
 // TrimAnnotations keeps of obj's annotations, when they take more than annotationsKeptWhole
-// bytes (kubectl's last-applied-configuration aside), kubectl's last-applied-configuration, the
-// smallest others within annotationsKeptPart and AnnotationsWithheldAnnotation; it reports
+// bytes (kubectl's last-applied-configuration aside), kubectl's last-applied-configuration,
+// those read reports the checks read (read may be nil: none), the smallest others within
+// annotationsKeptPart and AnnotationsWithheldAnnotation; it reports
 // whether it left any out. A namespace admin decides how many bytes an object's annotations
 // take, up to 256 KiB an object: kept whole, 500 Services so annotated are about 125 MiB of
 // the operator's heap. It is for the kinds whose annotations no built-in check reads (the
 // operator's cache, controllers.CacheOptions); a custom check reading the annotations of an
 // object it trimmed is NotAssessed (cachedObject).
-func TrimAnnotations(obj metav1.Object) bool {
+func TrimAnnotations(obj metav1.Object, read func(key string) bool) bool {
 	a := obj.GetAnnotations()
 	if _, ok := a[AnnotationsWithheldAnnotation]; ok {
 		return true
@@ -63,7 +64,7 @@ func TrimAnnotations(obj metav1.Object) bool {
 	for _, k := range keys {
 		n := len(k) + len(a[k])
 		switch {
-		case k == corev1.LastAppliedConfigAnnotation:
+		case k == corev1.LastAppliedConfigAnnotation, read != nil && read(k):
 			kept[k] = a[k]
 		case n <= left:
 			kept[k] = a[k]
