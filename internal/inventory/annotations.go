@@ -17,7 +17,7 @@ import (
 // cache did not keep all of its annotations (TrimAnnotations); its value says how many it left
 // out and their bytes. The API server refuses the key (an annotation's name has no blank), so
 // no object it serves carries one: a tenant can neither forge the marker nor hand the operator
-// an object without it that the cache trimmed. Only the inventory reads it (cachedObject), for
+// an object without it that the cache trimmed. Only the inventory reads it (CachedObject), for
 // objects read from the cache; scan and the webhook's request never trust it.
 const AnnotationsWithheldAnnotation = "soc2-operator.io/annotations withheld"
 
@@ -40,7 +40,7 @@ const (
 // take, up to 256 KiB an object: kept whole, 200 Services so annotated held 52 MiB of
 // the operator's heap. It is for the kinds of whose annotations the built-in checks read only
 // those read reports (the operator's cache, controllers.CacheOptions); a custom check reading
-// the annotations of an object it trimmed is NotAssessed (cachedObject).
+// the annotations of an object it trimmed is NotAssessed (CachedObject).
 func TrimAnnotations(obj metav1.Object, read func(key string) bool) bool {
 	a := obj.GetAnnotations()
 	if _, ok := a[AnnotationsWithheldAnnotation]; ok {
@@ -79,12 +79,12 @@ func TrimAnnotations(obj metav1.Object, read func(key string) bool) bool {
 	return true
 }
 
-// cachedObject is the engine object of obj as read from the operator's informer cache: when
+// CachedObject is the engine object of obj as read from the operator's informer cache: when
 // the cache did not keep all of its annotations (TrimAnnotations), a copy without the marker,
 // with metadata.annotations withheld from custom checks (engine.Object.Withheld), which are
 // NotAssessed if they read them rather than judged on what is left. obj itself is the cache's
 // and is not changed.
-func cachedObject(obj client.Object, apiVersion, kind string) *engine.Object {
+func CachedObject(obj client.Object, apiVersion, kind string) *engine.Object {
 	why, ok := obj.GetAnnotations()[AnnotationsWithheldAnnotation]
 	if !ok {
 		return engine.NewObject(obj, apiVersion, kind)

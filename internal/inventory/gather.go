@@ -102,7 +102,7 @@ func (g *Gatherer) Gather(ctx context.Context, scope Scope) ([]*engine.Object, e
 				out = append(out, checks.CachedConfigMap(cm, apiVersion))
 				continue
 			}
-			out = append(out, cachedObject(obj, apiVersion, k.GVK.Kind))
+			out = append(out, CachedObject(obj, apiVersion, k.GVK.Kind))
 		}
 	}
 	return out, nil
