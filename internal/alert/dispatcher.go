@@ -171,8 +171,13 @@ type sink struct {
 	// pending are the alerts queued or on their way, by key, until delivered or given up on
 	// (Options.Store keeps them and those parked at a stop). Guarded by Dispatcher.mu.
 	pending map[string]Alert
-	ctx     context.Context // cancelled when the sink is removed or the manager stops
-	cancel  context.CancelFunc
+	// late are the keys of the alerts set aside (parked) or kept by a previous process, until
+	// delivered or given up on, offered again ones included: soc2_operator_alerts_pending, which
+	// SOC2AlertsNotDelivered reads, as soc2_operator_alerts_total starts again from zero in each
+	// process. Guarded by Dispatcher.mu.
+	late   map[string]bool
+	ctx    context.Context // cancelled when the sink is removed or the manager stops
+	cancel context.CancelFunc
 	// stopAfter unregisters the cancellation of ctx when the manager stops.
 	stopAfter func() bool
 }
@@ -315,8 +320,9 @@ func (d *Dispatcher) Configure(profile string, alerts *v1alpha1.Alerts) {
 			queued: map[string]int{}, parked: map[string]Alert{},
 			ctx: ctx, cancel: cancel,
 		}
-		s.pending = map[string]Alert{}
+		s.pending, s.late = map[string]Alert{}, map[string]bool{}
 		ps.sinks[name] = s
+		d.setLate(s)
 		for _, a := range d.restored[profile][name] {
 			d.restore(s, a)
 		}
@@ -361,6 +367,8 @@ drain:
 	dropped += len(s.parked)
 	s.parked = map[string]Alert{}
 	s.pending = map[string]Alert{}
+	s.late = map[string]bool{}
+	metrics.AlertsPending.DeleteLabelValues(s.profile, s.name)
 	d.log.Info("Alert sink removed", "profile", s.profile, "sink", s.name, "droppedAlerts", dropped)
 }
 
@@ -431,13 +439,17 @@ func (d *Dispatcher) park(s *sink, a Alert, why string) {
 		if !ok {
 			d.log.Info("Alert dropped: too many alerts set aside", "profile", s.profile, "sink", s.name,
 				"event", a.Event, "key", a.Key, "setAside", len(s.parked))
+			d.notLate(s, a.Key)
 			return
 		}
 		delete(s.parked, victim.Key)
+		d.notLate(s, victim.Key)
 		d.log.Info("Alert dropped: too many alerts set aside, and another namespace's or a more severe one came", "profile", s.profile, "sink", s.name,
 			"event", victim.Event, "key", victim.Key, "namespace", victim.Namespace, "setAside", len(s.parked))
 	}
 	s.parked[a.Key] = a
+	s.late[a.Key] = true
+	d.setLate(s)
 	d.log.Info(why, "profile", s.profile, "sink", s.name, "event", a.Event, "namespace", a.Namespace, "key", a.Key,
 		"queueSize", cap(s.queue), "setAside", len(s.parked))
 }
@@ -484,6 +496,9 @@ func (d *Dispatcher) offer(s *sink) {
 		}
 		delete(s.parked, a.Key)
 		if !s.keys.add(a.Key) {
+			if _, ok := s.pending[a.Key]; !ok {
+				d.notLate(s, a.Key) // delivered since
+			}
 			continue // sent again since, delivered or on its way
 		}
 		s.queue <- a // room checked above, under d.mu: nothing else adds to the queue
@@ -562,6 +577,25 @@ func (d *Dispatcher) settled(s *sink, a Alert) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(s.pending, a.Key)
+	d.notLate(s, a.Key)
+}
+
+// notLate records that s delivered the alert of key, or no longer holds it. Called with d.mu
+// held.
+func (d *Dispatcher) notLate(s *sink, key string) {
+	if s.late[key] {
+		delete(s.late, key)
+		d.setLate(s)
+	}
+}
+
+// setLate exports how many alerts s set aside, or was kept, and has not delivered (late),
+// unless s was removed (removeSink deleted its series). Called with d.mu held.
+func (d *Dispatcher) setLate(s *sink) {
+	if d.sinkOf(s.profile, s.name) != s {
+		return
+	}
+	metrics.AlertsPending.WithLabelValues(s.profile, s.name).Set(float64(len(s.late)))
 }
 
 // config is s's current configuration.

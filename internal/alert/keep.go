@@ -299,6 +299,8 @@ func (d *Dispatcher) restore(s *sink, a Alert) {
 	}
 	s.keys.forget(a.Key)
 	s.parked[a.Key] = a
+	s.late[a.Key] = true
+	d.setLate(s)
 }
 
 // save keeps what the sinks have not delivered when it changed since the last save; never

@@ -3,13 +3,19 @@ package alert
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
 )
 
 // memStore is a Store in memory, shared by the dispatchers of a test as processes share the
@@ -201,5 +207,70 @@ func TestWhatWasKeptIsNotReplacedBeforeItIsRead(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "Alerts lost") {
 		t.Errorf("b's loss is not logged:\n%s", logs)
+	}
+}
+
+// pendingGauge is the value of soc2_operator_alerts_pending for the labels.
+func pendingGauge(profile, sink string) int {
+	var m dto.Metric
+	if err := metrics.AlertsPending.WithLabelValues(profile, sink).Write(&m); err != nil {
+		panic(err)
+	}
+	return int(m.GetGauge().GetValue())
+}
+
+// TestTheAlertsKeptAreCountedPendingUntilDelivered: the previous process kept two alerts its
+// sink did not deliver, and the sink is still down. soc2_operator_alerts_total starts again
+// from zero in this process and counted no drop, so SOC2AlertsNotDelivered resolved while the
+// alerts were still late. soc2_operator_alerts_pending counts them while they are set aside and
+// while they are offered again, until the sink takes them, and its series goes with the sink.
+func TestTheAlertsKeptAreCountedPendingUntilDelivered(t *testing.T) {
+	profile := profileName(t)
+	var up atomic.Bool
+	release := make(chan struct{})
+	rcv := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		if !up.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		<-release
+	})
+	store := &memStore{}
+	for _, k := range []string{"a", "b"} {
+		store.pending = append(store.pending, Pending{Sink: "hook", Alert: finding(profile, k, v1alpha1.SeverityCritical)})
+	}
+	opts := testOptions(&sleeper{}, &logBuffer{})
+	opts.Store, opts.Retry.Attempts = store, 1
+	d := NewDispatcher(opts)
+	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL)}})
+	start(t, d)
+	rcv.next(t)
+	rcv.next(t)
+	eventually(t, "both failed and set aside", func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		s := d.profiles[profile].sinks["hook"]
+		return len(s.parked) == 2 && len(s.pending) == 0
+	})
+	if got := pendingGauge(profile, "hook"); got != 2 {
+		t.Fatalf("soc2_operator_alerts_pending is %d with two alerts kept and set aside, want 2", got)
+	}
+	if got := count(profile, "hook", v1alpha1.AlertNewFinding, ResultDropped); got != 0 {
+		t.Fatalf("dropped %d in this process, want 0: the counter cannot say they are late", got)
+	}
+	up.Store(true)
+	d.Retry(profile)
+	rcv.next(t) // the first is on its way, the receiver holds it
+	if got := pendingGauge(profile, "hook"); got != 2 {
+		t.Errorf("soc2_operator_alerts_pending is %d while the alerts are offered again, want 2", got)
+	}
+	close(release)
+	rcv.next(t)
+	eventually(t, "soc2_operator_alerts_pending is 0 once both are delivered", func() bool {
+		return pendingGauge(profile, "hook") == 0
+	})
+	d.Configure(profile, nil)
+	if metrics.AlertsPending.DeletePartialMatch(prometheus.Labels{"profile": profile}) != 0 {
+		t.Errorf("the series of sink hook stayed after the sink was removed")
 	}
 }

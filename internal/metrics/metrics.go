@@ -129,6 +129,15 @@ var (
 		Help: "Alerts by profile, sink, event and result (sent, failed, dropped or duplicate).",
 	}, []string{"profile", "sink", "event", "result"})
 
+	// AlertsPending is how many alerts each sink of each profile has not delivered since they
+	// were set aside (its queue was full, or the last attempt failed with an error another may
+	// fix) or kept by a previous process, offered again ones included: SOC2AlertsNotDelivered
+	// fires while it is above 0, since AlertsTotal starts again from zero in each process.
+	AlertsPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_alerts_pending",
+		Help: "Alerts set aside (or kept by a previous process) and not delivered yet, by profile and sink.",
+	}, []string{"profile", "sink"})
+
 	// WatchdogRuns counts the watchdog's periodic tasks by outcome: the staleness check
 	// (reports whose namespace has not been evaluated for twice the interval), the check of the
 	// reports no evaluation confirmed in twice the interval (at start too: a crash loop), and the
@@ -155,7 +164,7 @@ func Register() {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, FindingOpened, NamespaceCompliant, NamespaceResult, EvaluationDuration,
 			Evaluations, LastEvaluation, EvaluationInterval, ReportWrites, ReportsStale, ProfileReady, Exceptions,
-			AlertsTotal, ExceptionExpiry, WatchdogRuns, AdmissionUnjudged)
+			AlertsTotal, AlertsPending, ExceptionExpiry, WatchdogRuns, AdmissionUnjudged)
 	})
 }
 
@@ -330,7 +339,7 @@ func ForgetProfile(profile string) {
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
 	}{CriterionStatus, Findings, FindingOpened, NamespaceCompliant, NamespaceResult, LastEvaluation, EvaluationInterval, ProfileReady, Evaluations, EvaluationDuration, ReportWrites, ReportsStale,
-		AlertsTotal} {
+		AlertsTotal, AlertsPending} {
 		v.DeletePartialMatch(labels)
 	}
 }
