@@ -369,9 +369,11 @@ func build() *dashboard.DashboardBuilder {
 			WithTarget(query("A", `time() - min(soc2_operator_journal_last_write_timestamp_seconds > 0)`, "since last write")).
 			Unit("s").Min(0).Span(8).
 			Links(runbook("SOC2EvidenceJournalBehind", "soc2evidencejournalbehind"))).
-		WithPanel(graph(24, "Alerts sent", "Alerts (spec.alerts of the profile) by sink, event and result: sent, failed (retried), dropped (queue full) or duplicate (not sent again).").
+		WithPanel(graph(24, "Alerts sent", "Alerts (spec.alerts of the profile) by sink, event and result: sent, failed (retried), dropped (queue full) or duplicate (not sent again); and by sink those not delivered yet, set aside or kept from a previous operator process (the counters start from zero in each process, this does not).").
 			WithTarget(query("A", `sum by (sink, event, result) (increase(soc2_operator_alerts_total{`+byProfile+`}[$__rate_interval]))`, "{{sink}} {{event}} {{result}}")).
-			Min(0).Decimals(0).Span(8)).
+			WithTarget(query("B", `max by (sink) (soc2_operator_alerts_pending{`+byProfile+`})`, "{{sink}} not delivered yet")).
+			Min(0).Decimals(0).Span(8).
+			Links(runbook("SOC2AlertsNotDelivered", "soc2alertsnotdelivered"))).
 		WithPanel(bigNumber(25, "Operator replicas up", "Targets Prometheus scrapes successfully per scrape job that exports soc2_operator_profile_ready: the operator's replicas under the operator's job. Any other job here also exports series under the operator's names (alert SOC2OperatorSeriesDuplicated): its targets are not the operator.").
 			WithTarget(query("A", `sum by (job) (up{job=~"$job"})`, "{{job}}")).
 			NoValue("not scraped").
