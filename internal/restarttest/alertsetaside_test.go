@@ -12,12 +12,14 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/apimachinery/pkg/types"
 	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/controllers"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
@@ -187,4 +189,80 @@ func TestAnAlertKeptForASinkRemovedMeanwhileIsNotSent(t *testing.T) {
 	if v := kept(); v != "" {
 		t.Errorf("still kept: %d bytes", len(v))
 	}
+}
+
+// TestAlertsKeptAcrossARestartArePendingUntilDelivered: the sink is still down after the restart.
+// soc2_operator_alerts_total starts again from zero in the new process, and
+// SOC2AlertsNotDelivered, which read it alone, resolved 15 minutes after the last drop the old
+// process counted while the alerts it kept were still not delivered. The new process counts
+// what it loaded in soc2_operator_alerts_pending until the sink takes it.
+func TestAlertsKeptAcrossARestartArePendingUntilDelivered(t *testing.T) {
+	const name, ns = "restart-pending", "restart-pending-a"
+	ctx := context.Background()
+	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	sink := newFlakySink(t)
+	sink.down.Store(true)
+	createNamespace(t, ns, name)
+	if err := k8s.Create(ctx, deployment(ns, "app", false)); err != nil {
+		t.Fatal(err)
+	}
+	privilegedProfile(t, name, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: sink.server.URL}}}
+	})
+	fast := func(o *controllers.Options) { o.AlertSleep = noSleep }
+	pending := func() float64 {
+		var m dto.Metric
+		if err := metrics.AlertsPending.WithLabelValues(name, "ops").Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetGauge().GetValue()
+	}
+
+	first := startOperator(t, clk, nil, fast)
+	waitReport(t, ns, name, "the baseline: Compliant", result(v1alpha1.Compliant))
+	setPrivileged(t, ns, "app", true)
+	waitReport(t, ns, name, "the privileged Deployment failing", result(v1alpha1.NonCompliant))
+	testenv.Eventually(t, 30*time.Second, "every attempt of both alerts refused", func() error {
+		if n := sink.attempts.Load(); n < 12 {
+			return fmt.Errorf("%d attempts", n)
+		}
+		return nil
+	})
+	first.Stop()
+	// A new process's series start from nothing.
+	metrics.AlertsPending.Reset()
+
+	attempts := sink.attempts.Load()
+	n := fullEvaluations(t, name)
+	resync := make(chan struct{})
+	startOperator(t, clk, nil, fast, func(o *controllers.Options) { o.Resync = resync })
+	waitFullEvaluation(t, name, n)
+	testenv.Eventually(t, 30*time.Second, "both kept alerts offered again and refused", func() error {
+		if n := sink.attempts.Load(); n < attempts+12 {
+			return fmt.Errorf("%d attempts after the restart", n-attempts)
+		}
+		return nil
+	})
+	testenv.Eventually(t, 20*time.Second, "soc2_operator_alerts_pending 2 while the sink is down", func() error {
+		if got := pending(); got != 2 {
+			return fmt.Errorf("soc2_operator_alerts_pending{profile=%q,sink=\"ops\"} is %v, want 2", name, got)
+		}
+		return nil
+	})
+
+	sink.down.Store(false)
+	n = fullEvaluations(t, name)
+	clk.Step(time.Hour)
+	resync <- struct{}{}
+	waitFullEvaluation(t, name, n)
+	testenv.Eventually(t, 20*time.Second, "both delivered and soc2_operator_alerts_pending 0", func() error {
+		if got := sink.events(); len(got) != 2 {
+			return fmt.Errorf("accepted %v", got)
+		}
+		if got := pending(); got != 0 {
+			return fmt.Errorf("soc2_operator_alerts_pending is %v", got)
+		}
+		return nil
+	})
 }
