@@ -9,13 +9,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	testingclock "k8s.io/utils/clock/testing"
 
@@ -25,17 +25,25 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
-// sinkServer is a webhook alert sink that records the payloads it is sent.
+// sinkServer is a webhook alert sink that records the payloads it accepts, and answers 503
+// while down.
 type sinkServer struct {
-	mu     sync.Mutex
-	alerts []map[string]any
-	server *httptest.Server
+	down     atomic.Bool
+	attempts atomic.Int64
+	mu       sync.Mutex
+	alerts   []map[string]any
+	server   *httptest.Server
 }
 
 func newSinkServer(t *testing.T) *sinkServer {
 	s := &sinkServer{}
 	s.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
+		s.attempts.Add(1)
+		if s.down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		var m map[string]any
 		if err := json.Unmarshal(body, &m); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
@@ -150,21 +158,8 @@ func TestACriticalClusterFindingSwappedWhileTheOperatorWasDownIsNew(t *testing.T
 	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
 	store := newStore(t)
 	sink := newSinkServer(t)
-	binding := func(n string) *rbacv1.ClusterRoleBinding {
-		return &rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: n},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
-			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: n + "-user"}},
-		}
-	}
-	create := func(n string) {
-		t.Helper()
-		crb := binding(n)
-		if err := k8s.Create(ctx, crb); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = k8s.Delete(context.Background(), crb) })
-	}
+	binding := func(n string) *rbacv1.ClusterRoleBinding { return userBinding(n, "cluster-admin", nil) }
+	create := func(n string) { t.Helper(); createClusterAdminBinding(t, n) }
 	create(name + "-a-listed")
 	create(name + "-b-fixed")
 	privilegedProfile(t, name, func(p *v1alpha1.ComplianceProfile) {

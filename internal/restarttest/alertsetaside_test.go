@@ -2,13 +2,7 @@ package restarttest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,43 +17,12 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
-// flakySink is a webhook alert sink that answers 503 while down, and records what it accepts.
-type flakySink struct {
-	down     atomic.Bool
-	attempts atomic.Int64
-	mu       sync.Mutex
-	accepted []map[string]any
-	server   *httptest.Server
-}
-
-func newFlakySink(t *testing.T) *flakySink {
-	s := &flakySink{}
-	s.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		s.attempts.Add(1)
-		if s.down.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.accepted = append(s.accepted, m)
-	}))
-	t.Cleanup(s.server.Close)
-	return s
-}
-
 // events are the event and resource name of each alert accepted.
-func (s *flakySink) events() []string {
+func (s *sinkServer) events() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
-	for _, a := range s.accepted {
+	for _, a := range s.alerts {
 		res, _ := a["resource"].(map[string]any)
 		out = append(out, fmt.Sprintf("%v %v", a["event"], res["name"]))
 	}
@@ -80,7 +43,7 @@ func TestAnAlertSetAsideIsDeliveredAfterARestart(t *testing.T) {
 	const name, ns = "restart-setaside", "restart-setaside-a"
 	ctx := context.Background()
 	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	sink := newFlakySink(t)
+	sink := newSinkServer(t)
 	sink.down.Store(true)
 	createNamespace(t, ns, name)
 	if err := k8s.Create(ctx, deployment(ns, "app", false)); err != nil {
@@ -135,7 +98,7 @@ func TestAnAlertKeptForASinkRemovedMeanwhileIsNotSent(t *testing.T) {
 	const name, ns = "restart-setaside-gone", "restart-setaside-gone-a"
 	ctx := context.Background()
 	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	sink, audit := newFlakySink(t), newFlakySink(t)
+	sink, audit := newSinkServer(t), newSinkServer(t)
 	sink.down.Store(true)
 	createNamespace(t, ns, name)
 	if err := k8s.Create(ctx, deployment(ns, "app", false)); err != nil {
@@ -200,7 +163,7 @@ func TestAlertsKeptAcrossARestartArePendingUntilDelivered(t *testing.T) {
 	const name, ns = "restart-pending", "restart-pending-a"
 	ctx := context.Background()
 	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	sink := newFlakySink(t)
+	sink := newSinkServer(t)
 	sink.down.Store(true)
 	createNamespace(t, ns, name)
 	if err := k8s.Create(ctx, deployment(ns, "app", false)); err != nil {

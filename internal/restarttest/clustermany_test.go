@@ -34,13 +34,7 @@ func TestACriticalClusterFindingSwappedAmongThousandsIsNew(t *testing.T) {
 	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
 	sink := newSinkServer(t)
 	labels := map[string]string{name: "true"}
-	binding := func(n, role string) *rbacv1.ClusterRoleBinding {
-		return &rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: n, Labels: labels},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
-			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: n + "-user"}},
-		}
-	}
+	binding := func(n, role string) *rbacv1.ClusterRoleBinding { return userBinding(n, role, labels) }
 	t.Cleanup(func() {
 		_ = k8s.DeleteAllOf(context.Background(), &rbacv1.ClusterRoleBinding{}, client.MatchingLabels(labels))
 	})
@@ -142,21 +136,8 @@ func TestAClusterFindingIdentifiedBeforeAMissedLeaseWriteIsIdentifiedAgain(t *te
 	ctx := context.Background()
 	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
 	sink := newSinkServer(t)
-	binding := func(n string) *rbacv1.ClusterRoleBinding {
-		return &rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: n},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
-			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: n + "-user"}},
-		}
-	}
-	create := func(n string) {
-		t.Helper()
-		crb := binding(n)
-		if err := k8s.Create(ctx, crb); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = k8s.Delete(context.Background(), crb) })
-	}
+	binding := func(n string) *rbacv1.ClusterRoleBinding { return userBinding(n, "cluster-admin", nil) }
+	create := func(n string) { t.Helper(); createClusterAdminBinding(t, n) }
 	create(name + "-a-listed")
 	create(name + "-b-fixed")
 	labels := map[string]string{name: "true"}
@@ -235,4 +216,24 @@ func TestAClusterFindingIdentifiedBeforeAMissedLeaseWriteIsIdentifiedAgain(t *te
 	if got := m.GetGauge().GetValue(); got < float64(restarted.Unix()) {
 		t.Errorf("soc2_operator_finding_opened_timestamp_seconds{namespace=\"\"} %v, want at least %d", got, restarted.Unix())
 	}
+}
+
+// userBinding is a ClusterRoleBinding of the ClusterRole role to the user <name>-user.
+func userBinding(name, role string, labels map[string]string) *rbacv1.ClusterRoleBinding {
+	return &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: name + "-user"}},
+	}
+}
+
+// createClusterAdminBinding creates a binding of cluster-admin to the user <name>-user (a
+// Critical cluster-scoped finding), deleted when the test ends.
+func createClusterAdminBinding(t *testing.T, name string) {
+	t.Helper()
+	crb := userBinding(name, "cluster-admin", nil)
+	if err := k8s.Create(context.Background(), crb); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), crb) })
 }

@@ -18,11 +18,11 @@ import (
 )
 
 // count is how many alerts of the event the sink accepted.
-func (s *flakySink) count(event v1alpha1.AlertEvent) int {
+func (s *sinkServer) count(event v1alpha1.AlertEvent) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, a := range s.accepted {
+	for _, a := range s.alerts {
 		if a["event"] == string(event) {
 			n++
 		}
@@ -49,7 +49,7 @@ func eventOn(ctx context.Context, ns, name, reason string) error {
 // waiverWithAlerts makes namespace ns, selected by profile name (wl-privileged only, alerting
 // sink), with Deployment app privileged and excepted by an approved exception expiring after
 // expires, and returns the exception once the report says the finding is excepted.
-func waiverWithAlerts(t *testing.T, op *operator, clk *testingclock.FakeClock, name, ns string, sink *flakySink, expires time.Duration) *v1alpha1.ControlException {
+func waiverWithAlerts(t *testing.T, op *operator, clk *testingclock.FakeClock, name, ns string, sink *sinkServer, expires time.Duration) *v1alpha1.ControlException {
 	t.Helper()
 	ctx := context.Background()
 	waitReport(t, ns, name, "the first report", result(v1alpha1.NonCompliant))
@@ -81,7 +81,7 @@ func waiverWithAlerts(t *testing.T, op *operator, clk *testingclock.FakeClock, n
 	return ex
 }
 
-func waiverProfile(t *testing.T, name, ns string, sink *flakySink) {
+func waiverProfile(t *testing.T, name, ns string, sink *sinkServer) {
 	t.Helper()
 	createNamespace(t, ns, name)
 	if err := k8s.Create(context.Background(), deployment(ns, "app", true)); err != nil {
@@ -106,7 +106,7 @@ func TestAnExceptionDeletedWhileTheOperatorWasDownIsRevoked(t *testing.T) {
 	ctx := context.Background()
 	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
 	store := newStore(t)
-	sink := newFlakySink(t)
+	sink := newSinkServer(t)
 	waiverProfile(t, name, ns, sink)
 	first := startOperator(t, clk, store)
 	ex := waiverWithAlerts(t, first, clk, name, ns, sink, 30*24*time.Hour)
@@ -155,7 +155,7 @@ func TestAnExceptionThatExpiredAndWasDeletedWhileTheOperatorWasDownExpired(t *te
 	ctx := context.Background()
 	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
 	store := newStore(t)
-	sink := newFlakySink(t)
+	sink := newSinkServer(t)
 	waiverProfile(t, name, ns, sink)
 	first := startOperator(t, clk, store)
 	ex := waiverWithAlerts(t, first, clk, name, ns, sink, 100*time.Hour)
@@ -200,7 +200,7 @@ func TestAnExceptionDeletedAndCreatedAgainWhileTheOperatorWasDownIsRevoked(t *te
 	const name, ns = "restart-recreated", "restart-recreated-a"
 	ctx := context.Background()
 	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	sink := newFlakySink(t)
+	sink := newSinkServer(t)
 	waiverProfile(t, name, ns, sink)
 	first := startOperator(t, clk, nil)
 	ex := waiverWithAlerts(t, first, clk, name, ns, sink, 30*24*time.Hour)
