@@ -1053,18 +1053,7 @@ func leakedSecrets(name, value string) (string, error) {
 // A hash of a credential (PASSWORD_HASH, token_sha256) is not one: it is the credential's
 // verifier, which offline guessing can undo, and is judged as the credential.
 func checksumDigest(name, value string) bool {
-	v := strings.TrimSpace(value)
-	switch len(v) {
-	case 32, 40, 56, 64, 96, 128:
-	default:
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		if !isHexDigit(v[i]) {
-			return false
-		}
-	}
-	return slices.Contains(nameParts(name), "CHECKSUM")
+	return hexDigestShaped(strings.TrimSpace(value)) && slices.Contains(nameParts(name), "CHECKSUM")
 }
 
 // leakedInText names the gitleaks rules that find a credential in text (a command-line
