@@ -109,7 +109,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Clock: opts.Clock, Recorder: recorder, state: st, alerts: dispatcher, Approval: opts.Approval,
 		APIReader: mgr.GetAPIReader(),
 	}
-	gatherer := &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds, Unseen: unseen, Client: mgr.GetClient(), Mapper: mgr.GetRESTMapper()}
+	// The gatherer reads the cache itself: the manager's client reads unstructured objects (the
+	// optional kinds) from the API server, a LIST per kind per evaluation.
+	gatherer := &inventory.Gatherer{Reader: mgr.GetCache(), Kinds: kinds, Unseen: unseen, Client: mgr.GetClient(), Mapper: mgr.GetRESTMapper()}
 	profiles := &ComplianceProfileReconciler{
 		Client:                  mgr.GetClient(),
 		Gatherer:                gatherer,

@@ -69,7 +69,7 @@ func (r *ComplianceProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.pace == nil && r.MinNamespaceInterval > 0 {
 		r.pace = &pace{every: r.MinNamespaceInterval}
 	}
-	mapper := &requestMapper{client: r.Client, adminNamespace: r.AdminNamespace, kinds: r.Gatherer.Kinds}
+	mapper := &requestMapper{client: mgr.GetCache(), adminNamespace: r.AdminNamespace, kinds: r.Gatherer.Kinds}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("complianceprofile").
 		For(&v1alpha1.ComplianceProfile{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -171,7 +171,9 @@ func rateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
 
 // requestMapper maps a changed object to the profile and namespace to re-evaluate.
 type requestMapper struct {
-	client         client.Client
+	// client is the cache: the manager's client would read the route kinds, unstructured, from
+	// the API server at every Gateway event.
+	client         client.Reader
 	adminNamespace string
 	// kinds are the kinds the operator reads (the route kinds among them name Gateways).
 	kinds []inventory.Kind

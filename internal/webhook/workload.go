@@ -763,9 +763,11 @@ func Setup(mgr ctrl.Manager, adminNamespace string, opts ...Option) error {
 		return err
 	}
 	v := &WorkloadValidator{
-		Reader:         mgr.GetClient(),
-		APIReader:      mgr.GetAPIReader(),
-		Gatherer:       &inventory.Gatherer{Reader: mgr.GetClient(), Kinds: kinds, Unseen: unseen},
+		Reader:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		// The cache itself: the manager's client reads the optional kinds, unstructured, from
+		// the API server, a LIST per kind per request.
+		Gatherer:       &inventory.Gatherer{Reader: mgr.GetCache(), Kinds: kinds, Unseen: unseen},
 		Catalogue:      checks.Catalogue(),
 		AdminNamespace: adminNamespace,
 		Clock:          clock.RealClock{},
