@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/client-go/discovery"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -111,7 +112,12 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	// The gatherer reads the cache itself: the manager's client reads unstructured objects (the
 	// optional kinds) from the API server, a LIST per kind per evaluation.
-	gatherer := &inventory.Gatherer{Reader: mgr.GetCache(), Kinds: kinds, Unseen: unseen, Client: mgr.GetClient(), Mapper: mgr.GetRESTMapper()}
+	disco, err := discovery.NewDiscoveryClientForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return err
+	}
+	gatherer := &inventory.Gatherer{Reader: mgr.GetCache(), Kinds: kinds, Unseen: unseen, Client: mgr.GetClient(), Mapper: mgr.GetRESTMapper(),
+		Discovery: disco}
 	profiles := &ComplianceProfileReconciler{
 		Client:                  mgr.GetClient(),
 		Gatherer:                gatherer,

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/internal/checks"
@@ -27,6 +28,9 @@ type Gatherer struct {
 	// Client and Mapper, when set, let Recheck ask whether the operator may still read Kinds.
 	Client client.Client
 	Mapper meta.RESTMapper
+	// Discovery, when set, lets Recheck ask whether the API server still serves the optional
+	// kinds in Kinds (Gone).
+	Discovery discovery.ServerResourcesInterface
 
 	// sinceStart are the kinds the last Recheck found unseen since the operator started: kinds
 	// of Kinds it may no longer read, and optional kinds installed since (Appeared).

@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -57,6 +59,18 @@ func (g *Gatherer) Recheck(ctx context.Context) error {
 		}
 		revoked[kind] = u
 	}
+	if g.Discovery != nil {
+		gone, err := Gone(g.Discovery, g.Kinds)
+		if err != nil {
+			return err
+		}
+		for kind, u := range gone {
+			if revoked == nil {
+				revoked = map[string]engine.Unseen{}
+			}
+			revoked[kind] = u
+		}
+	}
 	g.sinceStart.Store(&revoked)
 	return nil
 }
@@ -95,6 +109,52 @@ func Appeared(mapper meta.RESTMapper, kinds []Kind, unseen map[string]engine.Uns
 		}
 	}
 	return out
+}
+
+// Gone are the optional kinds among kinds, the kinds the operator read when it started, that
+// the API server no longer serves at the version read: the add-on was uninstalled (its
+// CustomResourceDefinition deleted) or the version dropped from the ones it serves. Their
+// informers cannot list or watch any more, and the cache goes on holding their objects as they
+// were (Trivy's VulnerabilityReports from before the uninstall still judged the images they
+// named, a deleted HTTPRoute still published a workload), so what they decide is NotAssessed
+// until the operator restarts. It asks discovery once per group version of those kinds; a
+// group version the API server does not know serves none of them.
+func Gone(d discovery.ServerResourcesInterface, kinds []Kind) (map[string]engine.Unseen, error) {
+	served := map[schema.GroupVersion]map[string]bool{}
+	var out map[string]engine.Unseen
+	for _, k := range kinds {
+		if !k.Optional {
+			continue
+		}
+		gv := k.GVK.GroupVersion()
+		names, ok := served[gv]
+		if !ok {
+			list, err := d.ServerResourcesForGroupVersion(gv.String())
+			switch {
+			case apierrors.IsNotFound(err):
+			case err != nil:
+				return nil, fmt.Errorf("asking the API server whether it still serves %s: %w", gv, err)
+			default:
+				names = map[string]bool{}
+				for _, r := range list.APIResources {
+					if !strings.Contains(r.Name, "/") { // not a subresource
+						names[r.Kind] = true
+					}
+				}
+			}
+			served[gv] = names
+		}
+		if names[k.GVK.Kind] {
+			continue
+		}
+		if out == nil {
+			out = map[string]engine.Unseen{}
+		}
+		out[k.GVK.Kind] = engine.Unseen{Namespaced: k.Namespaced, Reason: fmt.Sprintf(
+			"the API server no longer serves %s %s (its CustomResourceDefinition was removed, or no longer serves that version, since the operator started), and the operator's cache holds its objects as they were: restart the operator",
+			k.GVK.Kind, gv)}
+	}
+	return out, nil
 }
 
 // AllUnseen are the kinds the evaluations cannot read: those Readable left out, and those
