@@ -115,3 +115,123 @@ spec:
 		return nil
 	})
 }
+
+// TestAWorkloadThatUsesADeviceAdminClaimFails: a Deployment whose pods' claims are made from a
+// ResourceClaimTemplate that does not exist yet is NotAssessed (its pods wait for it, and what it
+// grants is not known), not passed; creating the template with exactly.adminAccess: true, and
+// nothing else, re-evaluates the namespace and fails the Deployment with the template. A bare Pod
+// that names a shared ResourceClaim with adminAccess fails too, and one that names an ordinary
+// claim passes. Before, only the claim and the template failed, and the workloads that get the
+// devices passed every check.
+func TestAWorkloadThatUsesADeviceAdminClaimFails(t *testing.T) {
+	const ns, profile = "device-admin-users", "device-admin-users"
+	createNamespace(t, ns, map[string]string{profile: "true", "resource.kubernetes.io/admin-access": "true"})
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gpu-exporter
+  namespace: device-admin-users
+spec:
+  selector:
+    matchLabels: {app: gpu-exporter}
+  template:
+    metadata:
+      labels: {app: gpu-exporter}
+    spec:
+      resourceClaims:
+      - name: gpus
+        resourceClaimTemplateName: gpu-admin
+      containers:
+      - name: exporter
+        image: registry.example.com/gpu/exporter:1.2.0
+        resources:
+          claims: [{name: gpus}]
+`)
+	for _, claim := range []struct{ name, admin string }{{"nic-admin", "true"}, {"nic", "false"}} {
+		applyYAML(t, `
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata:
+  name: `+claim.name+`
+  namespace: device-admin-users
+spec:
+  devices:
+    requests:
+    - name: nic
+      exactly:
+        deviceClassName: nic.example.com
+        adminAccess: `+claim.admin+`
+`)
+		applyYAML(t, `
+apiVersion: v1
+kind: Pod
+metadata:
+  name: probe-`+claim.name+`
+  namespace: device-admin-users
+spec:
+  resourceClaims:
+  - name: nic
+    resourceClaimName: `+claim.name+`
+  containers:
+  - name: probe
+    image: registry.example.com/net/probe:3.1.0
+    resources:
+      claims: [{name: nic}]
+`)
+	}
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "wl-device-admin-access") })
+	eventually(t, 30*time.Second, "the workloads' wl-device-admin-access results", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "wl-device-admin-access", "probe-nic-admin", ""); f == nil || f.Result != v1alpha1.ResultFail || f.Resource.Kind != "Pod" ||
+			!strings.Contains(f.Message, `claim "nic" uses ResourceClaim "nic-admin", whose device request "nic" sets exactly.adminAccess: true`) {
+			return fmt.Errorf("probe-nic-admin: %s", describeFinding(rep, "wl-device-admin-access", "probe-nic-admin"))
+		}
+		if d := describeFinding(rep, "wl-device-admin-access", "probe-nic"); d != "none listed" {
+			return fmt.Errorf("the Pod with an ordinary claim: %s", d)
+		}
+		// The report lists failures and exceptions only: the Deployment's NotAssessed shows in
+		// the counts (the Pod and the claim named nic pass; the Deployment is the one undecided).
+		if d := describeFinding(rep, "wl-device-admin-access", "gpu-exporter"); d != "none listed" {
+			return fmt.Errorf("the Deployment before its template exists: %s", d)
+		}
+		if s := rep.Status.Summary; s.NotAssessed != 1 || s.Passed != 2 {
+			return fmt.Errorf("summary: %d passed, %d not assessed; want 2 and 1 (the Deployment)", s.Passed, s.NotAssessed)
+		}
+		return nil
+	})
+	applyYAML(t, `
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata:
+  name: gpu-admin
+  namespace: device-admin-users
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpus
+        exactly:
+          deviceClassName: gpu.example.com
+          allocationMode: All
+          adminAccess: true
+`)
+	eventually(t, 30*time.Second, "the Deployment's wl-device-admin-access finding", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "wl-device-admin-access", "gpu-exporter", "")
+		if f == nil || f.Result != v1alpha1.ResultFail || f.Resource.Kind != "Deployment" ||
+			!strings.Contains(f.Message, `claim "gpus" uses ResourceClaimTemplate "gpu-admin", whose device request "gpus" sets exactly.adminAccess: true`) {
+			return fmt.Errorf("gpu-exporter: %s", describeFinding(rep, "wl-device-admin-access", "gpu-exporter"))
+		}
+		if s := rep.Status.Summary; s.NotAssessed != 0 {
+			return fmt.Errorf("summary: %d not assessed, want 0", s.NotAssessed)
+		}
+		return nil
+	})
+}

@@ -54,40 +54,16 @@ func TestModernObjectsThatGrantPrivilegeFail(t *testing.T) {
 			message: "nginx.org/server-snippets",
 		},
 		"a ResourceClaimTemplate asking for administrative access to GPUs other pods hold": {
-			docs: namespaceForDeviceAdmins + `
-apiVersion: resource.k8s.io/v1
-kind: ResourceClaimTemplate
-metadata: {name: gpu-admin, namespace: gpu-monitoring}
-spec:
-  spec:
-    devices:
-      requests:
-      - name: gpus
-        exactly:
-          deviceClassName: gpu.example.com
-          allocationMode: All
-          adminAccess: true
----
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: gpu-monitor, namespace: gpu-monitoring}
-spec:
-  selector: {matchLabels: {app: gpu-monitor}}
-  template:
-    metadata: {labels: {app: gpu-monitor}}
-    spec:
-      resourceClaims:
-      - name: gpus
-        resourceClaimTemplateName: gpu-admin
-      containers:
-      - name: monitor
-        image: registry.example.com/gpu/monitor@sha256:0000000000000000000000000000000000000000000000000000000000000000
-        resources:
-          claims: [{name: gpus}]
-`,
+			docs:    modernDeviceAdminDaemonSet,
 			kind:    "ResourceClaimTemplate",
 			check:   "wl-device-admin-access",
 			message: `device request "gpus" sets exactly.adminAccess: true`,
+		},
+		"a DaemonSet whose pods' claims are made from a template asking for administrative access": {
+			docs:    modernDeviceAdminDaemonSet,
+			kind:    "DaemonSet",
+			check:   "wl-device-admin-access",
+			message: `claim "gpus" uses ResourceClaimTemplate "gpu-admin", whose device request "gpus" sets exactly.adminAccess: true`,
 		},
 		"a v1beta1 ResourceClaim asking for administrative access": {
 			docs: namespaceForDeviceAdmins + `
@@ -195,4 +171,38 @@ metadata:
   name: gpu-monitoring
   labels: {resource.kubernetes.io/admin-access: "true"}
 ---
+`
+
+// modernDeviceAdminDaemonSet is a ResourceClaimTemplate with administrative access to GPUs and
+// the DaemonSet whose pods' claims are made from it.
+const modernDeviceAdminDaemonSet = namespaceForDeviceAdmins + `
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: gpu-admin, namespace: gpu-monitoring}
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpus
+        exactly:
+          deviceClassName: gpu.example.com
+          allocationMode: All
+          adminAccess: true
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: gpu-monitor, namespace: gpu-monitoring}
+spec:
+  selector: {matchLabels: {app: gpu-monitor}}
+  template:
+    metadata: {labels: {app: gpu-monitor}}
+    spec:
+      resourceClaims:
+      - name: gpus
+        resourceClaimTemplateName: gpu-admin
+      containers:
+      - name: monitor
+        image: registry.example.com/gpu/monitor@sha256:0000000000000000000000000000000000000000000000000000000000000000
+        resources:
+          claims: [{name: gpus}]
 `

@@ -272,6 +272,10 @@ type PodFields struct {
 	// HostPaths are the hostPath volumes, by volume name and path, kept for the checks that
 	// judge them beside other objects (a compact workload has no pod spec).
 	HostPaths []HostPathVolume
+	// ResourceClaims are the pod's Dynamic Resource Allocation claims (spec.resourceClaims):
+	// each names a ResourceClaim of the pod's namespace, or the ResourceClaimTemplate the
+	// resourceclaim controller makes the pod's own claim from.
+	ResourceClaims []PodResourceClaim
 	// HostProcess names what makes the pod a Windows HostProcess pod ("the pod", or a container
 	// such as `container "agent"`), "" when it is none (hostProcessSetter): such a pod runs on the
 	// node, with its filesystem and named pipes, and needs no hostPath volume to reach them.
@@ -330,6 +334,12 @@ type ClaimVolume struct {
 // HostPathVolume is a hostPath volume of a pod: its name and the node path it mounts.
 type HostPathVolume struct{ Volume, Path string }
 
+// PodResourceClaim is an entry of a pod spec's resourceClaims: its name in the pod (Name, which
+// containers' resources.claims refer to), and the ResourceClaim (Claim) or the
+// ResourceClaimTemplate (Template) of the pod's namespace it names. The API server requires
+// exactly one of the two; a manifest may set neither or both.
+type PodResourceClaim struct{ Name, Claim, Template string }
+
 // maxClaimOrdinals bounds the replicas whose claims a StatefulSet's judgement names.
 const maxClaimOrdinals = 1000
 
@@ -380,6 +390,16 @@ func podFields(s *corev1.PodSpec) PodFields {
 		case v.HostPath != nil:
 			f.HostPaths = append(f.HostPaths, HostPathVolume{Volume: v.Name, Path: v.HostPath.Path})
 		}
+	}
+	for _, c := range s.ResourceClaims {
+		rc := PodResourceClaim{Name: c.Name}
+		if c.ResourceClaimName != nil {
+			rc.Claim = *c.ResourceClaimName
+		}
+		if c.ResourceClaimTemplateName != nil {
+			rc.Template = *c.ResourceClaimTemplateName
+		}
+		f.ResourceClaims = append(f.ResourceClaims, rc)
 	}
 	f.HostProcess = hostProcessSetter(s)
 	var unmasked []string
@@ -472,7 +492,7 @@ func hostProcessSetter(spec *corev1.PodSpec) string {
 //   - the pod template's labels (Workload.PodLabels: PodMeta is nil);
 //   - of the pod spec, the PodFields (service account, priorityClassName,
 //     automountServiceAccountToken, hostNetwork, topologySpreadConstraints, podAffinity and podAntiAffinity,
-//     image volumes, claims, host paths, hostProcess), which checks read through Workload.Pod: PodSpec is nil; a
+//     image volumes, claims, host paths, resource claims, hostProcess), which checks read through Workload.Pod: PodSpec is nil; a
 //     StatefulSet's ClaimTemplates;
 //   - of each container (init, regular and ephemeral): its type, name, image, whether it
 //     is a sidecar, its ResourceKeys and the variables it takes from ConfigMaps (ConfigMapEnv;
