@@ -47,6 +47,12 @@ func TestModernObjectsThatGrantPrivilegeFail(t *testing.T) {
 			check:   "net-ingress-snippets",
 			message: "nginx.ingress.kubernetes.io/server-snippet",
 		},
+		"an ingress-nginx server snippet under the prefix its --annotations-prefix flag sets": {
+			docs:    ingressWith(`ingress.example.com/server-snippet: "location /x { return 200; }"`),
+			kind:    "Ingress",
+			check:   "net-ingress-snippets",
+			message: "ingress.example.com/server-snippet",
+		},
 		"an NGINX Ingress Controller server snippet": {
 			docs:    ingressWith(`nginx.org/server-snippets: "location /x { return 200; }"`),
 			kind:    "Ingress",

@@ -15,8 +15,10 @@ var netIngressSnippets = &engine.Check{
 	Title: "Ingresses do not inject configuration into the ingress controller",
 	Description: "An ingress-nginx snippet annotation (nginx.ingress.kubernetes.io/configuration-snippet, " +
 		"server-snippet, auth-snippet, stream-snippet, modsecurity-snippet: any of its annotations " +
-		"whose name ends in -snippet) or an NGINX Ingress Controller one (nginx.org/server-snippets, " +
-		"nginx.org/location-snippets) copies its value verbatim into the configuration of the " +
+		"whose name ends in -snippet, under the default prefix or the one the controller's " +
+		"--annotations-prefix flag sets), an NGINX Ingress Controller one (nginx.org/server-snippets, " +
+		"nginx.org/location-snippets) or another controller's (haproxy.org/backend-config-snippet) " +
+		"copies its value verbatim into the configuration of the " +
 		"controller, which serves every Ingress of the cluster and runs with a ServiceAccount that " +
 		"reads the Secrets of every namespace: whoever may write an Ingress in any namespace can read " +
 		"those Secrets and the controller's token (CVE-2021-25742), run Lua code in the controller, or " +
@@ -27,11 +29,14 @@ var netIngressSnippets = &engine.Check{
 		"annotations-risk-level; enable-snippets for the NGINX Ingress Controller) is not in the " +
 		"Ingress, and a controller that allows them is one edit away, so an Ingress that sets one " +
 		"fails whichever class it names (Kyverno disallow-ingress-nginx-custom-snippets, checkov " +
-		"CKV_K8S_153). So does an ingress-nginx annotation that ingress-nginx before 1.11.5 and 1.12.1 " +
+		"CKV_K8S_153). The prefix is the controller's flag, which a namespace's Ingress does not show, " +
+		"so an annotation whose name ends in -snippet or -snippets fails under any prefix (a key " +
+		"without a prefix is no controller's). So does an ingress-nginx annotation that ingress-nginx before 1.11.5 and 1.12.1 " +
 		"wrote into the configuration unchecked (auth-url, CVE-2025-24514; auth-tls-match-cn, " +
 		"CVE-2025-1097; mirror-target and mirror-host, CVE-2025-1098) whose value carries nginx " +
 		"configuration syntax (a line break, ;, {, }, # or a quote), which no URL or common name needs: " +
-		"it ends the directive and adds its own." + supporting,
+		"it ends the directive and adds its own. Those are read under ingress-nginx's default prefix only: " +
+		"other controllers use the same names for URLs of their own, and a custom prefix is not in view." + supporting,
 	Remediation: "Remove the snippet annotations; use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
@@ -63,14 +68,25 @@ const ingressSnippetPrefix = "nginx.ingress.kubernetes.io/"
 // nginxIncSnippets are the NGINX Ingress Controller's (nginx.org) snippet annotations.
 var nginxIncSnippets = []string{"nginx.org/server-snippets", "nginx.org/location-snippets"}
 
-// ingressSnippets returns, sorted, the snippet annotations set to something other than blanks.
+// ingressSnippets returns, sorted, the snippet annotations set to something other than blanks:
+// under any prefix, those whose name ends in -snippet or -snippets. ingress-nginx reads its
+// annotations under the prefix its --annotations-prefix flag gives (<prefix>/configuration-snippet,
+// internal/ingress/annotations/parser), a flag of the controller's Deployment in the controller's
+// namespace, which neither a namespace's evaluation nor a scan of a team's files sees; the HAProxy
+// Kubernetes Ingress Controller's haproxy.org/backend-config-snippet copies raw configuration into
+// its shared configuration too. A name that ends so configures a controller's configuration
+// verbatim wherever it is used, so the prefix is not read (Kyverno's disallow-custom-snippets
+// fails X(*-snippet), checkov CKV_K8S_153 any key with "snippet"). Keys without a prefix are no
+// controller's: every controller reads <prefix>/<name>. Until December 2026 only ingress-nginx's
+// default prefix was read, and custom.io/configuration-snippet passed.
 func ingressSnippets(annotations map[string]string) []string {
 	var out []string
 	for k, v := range annotations {
 		if strings.TrimSpace(v) == "" {
 			continue // renders nothing
 		}
-		if (strings.HasPrefix(k, ingressSnippetPrefix) && strings.HasSuffix(k, "-snippet")) || slices.Contains(nginxIncSnippets, k) {
+		prefix, name, prefixed := strings.Cut(k, "/")
+		if (prefixed && prefix != "" && (strings.HasSuffix(name, "-snippet") || strings.HasSuffix(name, "-snippets"))) || slices.Contains(nginxIncSnippets, k) {
 			out = append(out, k)
 		}
 	}
