@@ -102,6 +102,27 @@ type: kubernetes.io/service-account-token
 			message:  `a token of ServiceAccount "deployer" that never expires`,
 			scanOnly: true,
 		},
+		"a ServiceAccount whose secrets field lists its never-expiring token Secret": {
+			docs: `
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: deployer, namespace: ci}
+secrets:
+- name: deployer-token
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: deployer-token
+  namespace: ci
+  annotations: {kubernetes.io/service-account.name: deployer}
+type: kubernetes.io/service-account-token
+`,
+			kind:     "ServiceAccount",
+			check:    "sa-legacy-token-secret",
+			message:  `lists Secret "deployer-token", a token of ServiceAccount "deployer" that never expires`,
+			scanOnly: true,
+		},
 		"an ingress-nginx auth-url that closes its directive and adds its own (CVE-2025-24514)": {
 			docs:    ingressWith(`nginx.ingress.kubernetes.io/auth-url: "http://auth.example.com/#;}}}\nlocation /x { root /; }\n"`),
 			kind:    "Ingress",
