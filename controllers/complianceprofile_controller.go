@@ -166,7 +166,7 @@ func (r *ComplianceProfileReconciler) reconcileNormal(ctx context.Context, profi
 		// evaluation (the new findings it told of are counted alerted, and not sent again).
 		r.alerts.Retry(profile.Name)
 	}
-	r.journal.profileSeen(profile)
+	r.journal.profileSeen(ctx, profile)
 	p := r.newPass(profile, namespace)
 	choose := r.selectNamespaces
 	if namespace != "" {
@@ -192,7 +192,7 @@ func (r *ComplianceProfileReconciler) reconcileNormal(ctx context.Context, profi
 // Active under the profile, covering its findings.
 func (r *ComplianceProfileReconciler) reconcileDelete(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	r.forgetProfile(req.Name)
-	r.journal.profileDeleted(req.Name)
+	r.journal.profileDeleted(ctx, req.Name)
 	if req.Namespace != "" {
 		return ctrl.Result{}, r.deleteOrphan(ctx, types.NamespacedName{Namespace: req.Namespace, Name: req.Name})
 	}

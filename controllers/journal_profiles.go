@@ -20,7 +20,11 @@ import (
 // reached it as one request, or it was not running then). The journal records that deletion
 // first, as profileDeleted would have, dated when the new profile was created at the latest: the
 // old profile's findings do not run on into the new one's, nor does its version.
-func (h *journalHook) profileSeen(p *v1alpha1.ComplianceProfile) {
+//
+// The records of the deletion wait for the writer, as an evaluation's transitions do
+// (AddAndWait): tenants decide how many findings are open, and closings past the queue's room
+// would otherwise be dropped with the store writable.
+func (h *journalHook) profileSeen(ctx context.Context, p *v1alpha1.ComplianceProfile) {
 	if h == nil || !h.ready() {
 		return
 	}
@@ -49,7 +53,9 @@ func (h *journalHook) profileSeen(p *v1alpha1.ComplianceProfile) {
 	}
 	h.profiles[p.Name] = spec
 	h.mu.Unlock()
-	h.queue.Add(deleted...)
+	if len(deleted) > 0 {
+		h.queue.AddAndWait(ctx, journalWait, deleted...)
+	}
 	// When the operator saw the change: not a time from managedFields, which a client that
 	// updates the profile may write itself (the API server keeps the times of the entries a
 	// request sends; k8s.io/apimachinery pkg/util/managedfields/internal, decodeLiveOrNew).
@@ -76,7 +82,10 @@ func (h *journalHook) selection(profile string, selected map[string]bool) {
 	h.selected[profile] = names
 }
 
-func (h *journalHook) profileDeleted(name string) {
+// profileDeleted: the profile is gone; its namespaces' open findings close. The records wait for
+// the writer (AddAndWait), as forgetNamespace's do: one tenant's many open findings would
+// otherwise take the queue's room and the others' closings, and profile.deleted, be dropped.
+func (h *journalHook) profileDeleted(ctx context.Context, name string) {
 	if h == nil || !h.ready() {
 		return
 	}
@@ -84,7 +93,7 @@ func (h *journalHook) profileDeleted(name string) {
 	h.mu.Lock()
 	recs := h.dropProfile(name, now)
 	h.mu.Unlock()
-	h.queue.Add(recs...)
+	h.queue.AddAndWait(ctx, journalWait, recs...)
 }
 
 // dropProfile forgets a profile deleted at the latest at t, and returns the records that say

@@ -25,7 +25,7 @@ func TestTheJournalDatesAProfileChangeWhenItSawIt(t *testing.T) {
 	store, q, h, stop := ownJournal(t, ctx, cancel)
 	defer stop()
 
-	h.profileSeen(profile)
+	h.profileSeen(ctx, profile)
 	// The update changes the spec and carries a forged managedFields entry dated 2099.
 	forged := metav1.NewTime(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
 	p := &v1alpha1.ComplianceProfile{}
@@ -53,7 +53,7 @@ func TestTheJournalDatesAProfileChangeWhenItSawIt(t *testing.T) {
 	if !kept {
 		t.Fatalf("the API server did not keep the client's managedFields time: %+v", p.ManagedFields)
 	}
-	h.profileSeen(p)
+	h.profileSeen(ctx, p)
 	after := time.Now()
 	if !q.AddAndWait(ctx, 10*time.Second, journal.Record{Type: journal.OperatorHeartbeat, Time: time.Now()}) {
 		t.Fatal("the journal was not written")
@@ -97,12 +97,12 @@ func TestTheJournalClosesADeletedProfilesFindingsAsOutOfScope(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	store, q, h, stop := ownJournal(t, ctx, cancel)
 	defer stop()
-	h.profileSeen(&v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "gone", Generation: 1}})
+	h.profileSeen(ctx, &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "gone", Generation: 1}})
 	f := journal.Finding{Key: journal.FindingKey("wl-privileged", "Deployment", "api", "setup"), Check: "wl-privileged", Kind: "Deployment", Name: "api", Container: "setup", FirstSeen: time.Now()}
 	h.mu.Lock()
 	h.track("gone", "team-a").open[f.Key] = f
 	h.mu.Unlock()
-	h.profileDeleted("gone")
+	h.profileDeleted(ctx, "gone")
 	if !q.AddAndWait(ctx, 10*time.Second, journal.Record{Type: journal.OperatorHeartbeat, Time: time.Now()}) {
 		t.Fatal("the journal was not written")
 	}
@@ -143,7 +143,7 @@ func TestARestartDoesNotJournalAnUnchangedProfileAgain(t *testing.T) {
 		stopped := make(chan struct{})
 		go func() { _ = q.Start(ctx); close(stopped) }()
 		<-q.Ready()
-		h.profileSeen(p)
+		h.profileSeen(ctx, p)
 		if !q.AddAndWait(ctx, 10*time.Second, journal.Record{Type: journal.OperatorHeartbeat, Time: time.Now()}) {
 			t.Fatal("the journal was not written")
 		}

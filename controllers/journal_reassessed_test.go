@@ -120,7 +120,7 @@ func TestTheJournalClosesAFindingAnUpgradedCatalogueNoLongerReportsAsReassessed(
 		stopped := make(chan struct{})
 		go func() { _ = q.Start(ctx); close(stopped) }()
 		<-q.Ready()
-		h.profileSeen(profile)
+		h.profileSeen(ctx, profile)
 		for _, p := range privileged {
 			now = now.Add(time.Minute)
 			h.observe(ctx, profile.Name, time.Hour, "team-a", evaluate(p), nil, now)
