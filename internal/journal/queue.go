@@ -68,6 +68,9 @@ type Queue struct {
 	// droppedWritable counts the dropped records (of dropped) that were dropped while the store
 	// was writable: a burst the writer did not take in time, not an outage.
 	droppedWritable int
+	// droppedBy counts the dropped records (of dropped) by namespace ("" for none): the
+	// journal.gap names whose records were lost (Interval.DroppedBy).
+	droppedBy map[string]int
 	// queuedBy counts the records of each namespace in the channel: one namespace fills at most
 	// the capacity less a quarter (admit), so that a tenant's burst leaves room for the others.
 	queuedBy    map[string]int
@@ -101,7 +104,7 @@ func NewQueue(opts QueueOptions) (*Queue, error) {
 	}
 	metrics.RegisterJournal()
 	return &Queue{opts: opts, ch: make(chan Record, opts.Capacity), ready: make(chan struct{}),
-		flushed: make(chan struct{}), flushNow: make(chan struct{}, 1), queuedBy: map[string]int{}}, nil
+		flushed: make(chan struct{}), flushNow: make(chan struct{}, 1), queuedBy: map[string]int{}, droppedBy: map[string]int{}}, nil
 }
 
 // SetRestore sets the function that rebuilds state from the chain before anything is written
@@ -192,6 +195,7 @@ func (q *Queue) add(ctx context.Context, records []Record, wait bool) (uint64, b
 			q.dropFrom = r.Time
 		}
 		q.dropped++
+		q.droppedBy[r.Namespace]++
 		if q.behindSince.IsZero() {
 			q.droppedWritable++
 		}
@@ -433,7 +437,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	}
 	write := func(ctx context.Context) {
 		q.mu.Lock()
-		dropped, writable, from := q.dropped, q.droppedWritable, q.dropFrom
+		dropped, writable, from, by := q.dropped, q.droppedWritable, q.dropFrom, droppedBy(q.droppedBy)
 		for drained := false; !drained; {
 			select {
 			case r := <-q.ch:
@@ -457,7 +461,7 @@ func (q *Queue) Start(ctx context.Context) error {
 		if dropped > 0 {
 			now := q.opts.Now()
 			out = append(out[:len(out):len(out)], Record{Type: JournalGap, Time: now, Operator: op,
-				Interval: &Interval{From: from, To: now, Reason: dropReason(dropped, writable), Dropped: dropped}})
+				Interval: &Interval{From: from, To: now, Reason: dropReason(dropped, writable), Dropped: dropped, DroppedBy: by}})
 		}
 		err := w.Write(ctx, out)
 		head.Set(float64(w.Seq())) // a large batch may have been written in part
@@ -466,12 +470,16 @@ func (q *Queue) Start(ctx context.Context) error {
 			// Keep what waits, within the capacity; the rest is counted as dropped.
 			if over := len(batch) - q.opts.Capacity; over > 0 {
 				var from time.Time
-				batch, from = trim(batch, over)
+				var by map[string]int
+				batch, from, by = trim(batch, over)
 				q.mu.Lock()
 				if q.dropped == 0 || from.Before(q.dropFrom) {
 					q.dropFrom = from
 				}
 				q.dropped += over
+				for ns, n := range by {
+					q.droppedBy[ns] += n
+				}
 				q.mu.Unlock()
 				metrics.JournalRecords.WithLabelValues("dropped").Add(float64(over))
 				lost := min(over, queued)
@@ -489,6 +497,11 @@ func (q *Queue) Start(ctx context.Context) error {
 		q.mu.Lock()
 		q.dropped -= dropped
 		q.droppedWritable -= writable
+		for _, d := range by {
+			if q.droppedBy[d.Namespace] -= d.Records; q.droppedBy[d.Namespace] <= 0 {
+				delete(q.droppedBy, d.Namespace)
+			}
+		}
 		if !q.behindSince.IsZero() {
 			log.Info("Journal store writable again", "store", q.opts.Store.String(), "behindSince", q.behindSince)
 		}
@@ -541,8 +554,8 @@ func dropReason(dropped, writable int) string {
 // own records rather than the others' that came before it: the namespaces are levelled down to
 // as many records each as the room allows. Records of no namespace (the operator's, the
 // profiles') go last, the oldest first. It returns what is kept (in order) and the time of the
-// earliest record dropped.
-func trim(batch []Record, n int) ([]Record, time.Time) {
+// earliest record dropped, and how many records of each namespace were dropped ("" for none).
+func trim(batch []Record, n int) ([]Record, time.Time, map[string]int) {
 	count := map[string]int{}
 	for _, r := range batch {
 		if r.Namespace != "" {
@@ -591,6 +604,7 @@ func trim(batch []Record, n int) ([]Record, time.Time) {
 		}
 	}
 	var from time.Time
+	lost := map[string]int{}
 	kept := batch[:0]
 	for _, r := range batch {
 		switch {
@@ -602,9 +616,10 @@ func trim(batch []Record, n int) ([]Record, time.Time) {
 			kept = append(kept, r)
 			continue
 		}
+		lost[r.Namespace]++
 		if from.IsZero() || r.Time.Before(from) {
 			from = r.Time
 		}
 	}
-	return kept, from
+	return kept, from, lost
 }

@@ -170,7 +170,7 @@ func TestTrimLevelsTheLargestNamespacesDown(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			kept, from := trim(slices.Clone(tc.batch), tc.n)
+			kept, from, _ := trim(slices.Clone(tc.batch), tc.n)
 			var got []string
 			for _, r := range kept {
 				got = append(got, fmt.Sprintf("%s@%d", r.Namespace, int(r.Time.Sub(t0).Minutes())))

@@ -358,6 +358,56 @@ type Interval struct {
 	Reason string    `json:"reason,omitempty"`
 	// Dropped counts the records the bounded queue could not keep (journal gaps).
 	Dropped int `json:"dropped,omitempty"`
+	// DroppedBy says, on journal gaps, whose records those were: how many of each namespace's,
+	// sorted by namespace, "" for records of no namespace (the operator's, the profiles'). Only
+	// the namespaces it names lost records, unless it names "" (a record of no namespace may say
+	// anything of any namespace). Absent from journals written before it was recorded: their
+	// gaps may have lost any namespace's records.
+	DroppedBy []NamespaceRecords `json:"droppedBy,omitempty"`
+}
+
+// NamespaceRecords counts records of one namespace ("" for records of none).
+type NamespaceRecords struct {
+	Namespace string `json:"namespace"`
+	Records   int    `json:"records"`
+}
+
+// Scoped reports whether the interval names the namespaces it concerns (DroppedBy, without
+// records of no namespace): one that does not concerns every namespace.
+func (iv *Interval) Scoped() bool {
+	if len(iv.DroppedBy) == 0 {
+		return false
+	}
+	for _, d := range iv.DroppedBy {
+		if d.Namespace == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Namespaces are the namespaces a scoped interval concerns (nil when it concerns every one).
+func (iv *Interval) Namespaces() []string {
+	if !iv.Scoped() {
+		return nil
+	}
+	out := make([]string, len(iv.DroppedBy))
+	for i, d := range iv.DroppedBy {
+		out[i] = d.Namespace
+	}
+	return out
+}
+
+// droppedBy lists counts by namespace, sorted (nil when empty).
+func droppedBy(counts map[string]int) []NamespaceRecords {
+	var out []NamespaceRecords
+	for ns, n := range counts {
+		if n > 0 {
+			out = append(out, NamespaceRecords{Namespace: ns, Records: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b NamespaceRecords) int { return strings.Compare(a.Namespace, b.Namespace) })
+	return out
 }
 
 // Operator identifies the process that wrote operator.* records (started, heartbeat, stopped,
