@@ -107,6 +107,9 @@ func (p *Pack) writeHTML(w io.Writer) error {
 		card("namespaces selected, never attested", fmt.Sprint(len(unjudged)))
 	}
 	card("time not observed", humanDuration(gapTime))
+	if n := p.NamespaceGaps(); n > 0 {
+		card("journal gaps that lost some namespaces' records (gaps.csv names them)", fmt.Sprint(n))
+	}
 	if len(p.Stale) > 0 {
 		card("namespace intervals not evaluated (evaluation.stale in gaps.csv)", fmt.Sprint(len(p.Stale)))
 	}
@@ -151,15 +154,20 @@ func (p *Pack) writeHTML(w io.Writer) error {
 		pr("</table>\n")
 	}
 	if len(p.Gaps)+len(p.Stale) > 0 {
-		pr("<table><tr><th>cluster</th><th>type</th><th>from</th><th>to</th><th>duration</th><th>reason</th></tr>")
-		row := func(cluster string, typ journal.Type, from, to time.Time, reason string) {
-			pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", esc(cluster), esc(string(typ)), ts(from), ts(to), humanDuration(to.Sub(from)), esc(reason))
+		pr("<table><tr><th>cluster</th><th>type</th><th>from</th><th>to</th><th>duration</th><th>namespaces</th><th>reason</th></tr>")
+		row := func(cluster string, typ journal.Type, from, to time.Time, namespaces, reason string) {
+			pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", esc(cluster), esc(string(typ)), ts(from), ts(to), humanDuration(to.Sub(from)),
+				esc(namespaces), esc(reason))
 		}
 		for _, g := range p.Gaps {
-			row(g.Cluster, g.Type, g.From, g.To, g.Reason)
+			ns := "all"
+			if g.Namespaces != nil {
+				ns = g.droppedByText()
+			}
+			row(g.Cluster, g.Type, g.From, g.To, ns, g.Reason)
 		}
 		for _, s := range p.Stale {
-			row(s.Cluster, StaleEvaluation, s.From, s.To, s.Reason())
+			row(s.Cluster, StaleEvaluation, s.From, s.To, s.Namespace, s.Reason())
 		}
 		pr("</table>\n")
 	}
@@ -357,7 +365,12 @@ func (p *Pack) coverageChart(b *strings.Builder) {
 				continue
 			}
 			x0, x1 := p.period().X(g.From), p.period().X(g.To)
-			fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#cf222e"><title>%s %s to %s: %s</title></rect>`, x0, y+1, max(x1-x0, 1), rh-2, esc(string(g.Type)), ts(g.From), ts(g.To), esc(g.Reason))
+			fill, what := "#cf222e", ""
+			if g.Namespaces != nil {
+				// Records of some namespaces lost: the others' were not.
+				fill, what = "#bf8700", " (namespaces "+g.droppedByText()+")"
+			}
+			fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s to %s%s: %s</title></rect>`, x0, y+1, max(x1-x0, 1), rh-2, fill, esc(string(g.Type)), ts(g.From), ts(g.To), esc(what), esc(g.Reason))
 		}
 	}
 	y := float64(len(clusters)) * rh

@@ -281,6 +281,35 @@ type Gap struct {
 	From, To time.Time
 	Reason   string
 	Dropped  int
+	// Namespaces are the only namespaces whose records a journal.gap lost (its droppedBy, when
+	// it names no record of no namespace), DroppedBy how many of each: nil for a gap of every
+	// namespace (observation gaps, silences, journal gaps of journals that do not say).
+	Namespaces []string
+	DroppedBy  []journal.NamespaceRecords
+}
+
+// concerns reports whether the gap concerns the namespace: every gap does but one naming
+// others ("" asks for the gaps of every namespace).
+func (g Gap) concerns(ns string) bool {
+	return g.Namespaces == nil || ns != "" && slices.Contains(g.Namespaces, ns)
+}
+
+// namespacesText is gaps.csv's namespaces: those named, ";"-separated, or "*" for every one.
+func (g Gap) namespacesText() string {
+	if g.Namespaces == nil {
+		return "*"
+	}
+	return strings.Join(g.Namespaces, ";")
+}
+
+// droppedByText is gaps.csv's records_dropped_by_namespace: "namespace=records", ";"-separated,
+// "(none)" for records of no namespace.
+func (g Gap) droppedByText() string {
+	parts := make([]string, len(g.DroppedBy))
+	for i, d := range g.DroppedBy {
+		parts[i] = first(d.Namespace, "(none)") + "=" + strconv.Itoa(d.Records)
+	}
+	return strings.Join(parts, ";")
 }
 
 // Stale is an interval in which the operator ran but did not evaluate a namespace under a
@@ -441,6 +470,10 @@ type builder struct {
 	// changed) would otherwise read as the state before it until the next attestation, a day on.
 	resumed   []time.Time
 	resumedIn map[string][]time.Time
+	// resumedNS are the ends of the journal gaps that lost only some namespaces' records, by
+	// cluster and namespace: after one, only those namespaces' criteria are not known again
+	// until a record states them.
+	resumedNS map[string][]time.Time
 	// run is the operator of the cluster being read whose records these are (nil until an
 	// operator.* record names one), and runs the latest run of each operator (by cluster,
 	// identity and versions).
@@ -522,7 +555,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts, Until: until},
 		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{},
-		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{}, resumedIn: map[string][]time.Time{},
+		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{}, resumedIn: map[string][]time.Time{}, resumedNS: map[string][]time.Time{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{}, versions: map[string]journal.ProfileSpec{}, selection: map[string][]string{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
 		population: population,
@@ -726,8 +759,19 @@ func (b *builder) record(line []byte) error {
 		b.attestation(c, &r, line)
 	case journal.ObservationGap, journal.JournalGap:
 		if r.Interval != nil {
-			b.pack.Gaps = append(b.pack.Gaps, Gap{Cluster: c, Type: r.Type, From: r.Interval.From, To: r.Interval.To, Reason: r.Interval.Reason, Dropped: r.Interval.Dropped})
-			b.resume(r.Interval.To)
+			g := Gap{Cluster: c, Type: r.Type, From: r.Interval.From, To: r.Interval.To, Reason: r.Interval.Reason, Dropped: r.Interval.Dropped,
+				DroppedBy: r.Interval.DroppedBy}
+			if r.Type == journal.JournalGap {
+				g.Namespaces = r.Interval.Namespaces()
+			}
+			b.pack.Gaps = append(b.pack.Gaps, g)
+			if g.Namespaces == nil {
+				b.resume(r.Interval.To)
+			}
+			for _, ns := range g.Namespaces {
+				k := key(c, ns)
+				b.resumedNS[k] = insertTime(b.resumedNS[k], r.Interval.To)
+			}
 		}
 	}
 	return nil
@@ -834,10 +878,26 @@ func (b *builder) judgement(c, profile string, spec *journal.ProfileSpec) judgem
 
 // resume notes the end of an interval the cluster being read was not observed in.
 func (b *builder) resume(at time.Time) {
-	i, found := slices.BinarySearchFunc(b.resumed, at, time.Time.Compare)
+	b.resumed = insertTime(b.resumed, at)
+}
+
+// insertTime inserts at into the sorted times, once.
+func insertTime(times []time.Time, at time.Time) []time.Time {
+	i, found := slices.BinarySearchFunc(times, at, time.Time.Compare)
 	if !found {
-		b.resumed = slices.Insert(b.resumed, i, at)
+		times = slices.Insert(times, i, at)
 	}
+	return times
+}
+
+// resumedAfter is the first end after t of an interval the namespace (of the cluster, whose
+// ends are cluster) was not observed in, or lost records in, and whether there is one.
+func (b *builder) resumedAfter(cluster []time.Time, c, ns string, t time.Time) (time.Time, bool) {
+	end, ok := firstResumedAfter(cluster, t)
+	if own, found := firstResumedAfter(b.resumedNS[key(c, ns)], t); found && (!ok || own.Before(end)) {
+		end, ok = own, true
+	}
+	return end, ok
 }
 
 // firstResumedAfter is the first of ends after t, and whether there is one.
@@ -859,8 +919,8 @@ func unexplained(silences, recorded []Gap) []Gap {
 	for _, s := range silences {
 		parts := []Gap{s}
 		for _, g := range recorded {
-			if g.Cluster != s.Cluster {
-				continue
+			if g.Cluster != s.Cluster || g.Namespaces != nil {
+				continue // a journal gap of some namespaces' records: the others' went on
 			}
 			var rest []Gap
 			for _, p := range parts {
@@ -1010,7 +1070,7 @@ func (b *builder) state(c, profile, ns, criterion, state string, unassessed []st
 		return
 	}
 	// Stated again after an interval nobody observed: unknown from that interval's end to now.
-	if end, ok := firstResumedAfter(b.resumed, tl.stated); ok && end.Before(at) {
+	if end, ok := b.resumedAfter(b.resumed, c, ns, tl.stated); ok && end.Before(at) {
 		tl.unconfirmed = append(tl.unconfirmed, Span{From: end, To: at})
 	}
 	tl.stated = latest(tl.stated, at)
@@ -1075,12 +1135,12 @@ func (b *builder) endStale(e *evaluations, t time.Time) {
 	e.stale = nil
 }
 
-// unobserved is the union of the cluster's gaps and of [until, to), clipped to [from, to), in
-// time order.
-func unobserved(gaps []Gap, cluster string, from, until, to time.Time) []Span {
+// unobserved is the union of the cluster's gaps that concern the namespace ("": those of every
+// namespace) and of [until, to), clipped to [from, to), in time order.
+func unobserved(gaps []Gap, cluster, ns string, from, until, to time.Time) []Span {
 	var ivs []Span
 	for _, g := range gaps {
-		if g.Cluster == cluster {
+		if g.Cluster == cluster && g.concerns(ns) {
 			ivs = append(ivs, Span{From: latest(g.From, from), To: earliest(g.To, to)})
 		}
 	}
@@ -1406,7 +1466,15 @@ func (b *builder) finish() {
 	// a silence), nor after now in a period not over: Unknown then, not the state before.
 	gone := map[string][]Span{}
 	for _, c := range b.opts.Clusters {
-		gone[c] = unobserved(p.Gaps, c, b.opts.From, p.Until, b.opts.To)
+		gone[c] = unobserved(p.Gaps, c, "", b.opts.From, p.Until, b.opts.To)
+	}
+	// And, in a namespace a journal gap lost records of, while it did.
+	for _, g := range p.Gaps {
+		for _, ns := range g.Namespaces {
+			if k := key(g.Cluster, ns); gone[k] == nil {
+				gone[k] = unobserved(p.Gaps, g.Cluster, ns, b.opts.From, p.Until, b.opts.To)
+			}
+		}
 	}
 	// Nor while the operator ran without evaluating a namespace.
 	for _, e := range b.evaluations {
@@ -1431,9 +1499,13 @@ func (b *builder) finish() {
 			s.To = b.opts.To
 			tl.Spans = append(tl.Spans, s)
 		}
-		tl.Spans = overlay(tl.Spans, gone[tl.Cluster], "Unknown")
+		if own, ok := gone[key(tl.Cluster, tl.Namespace)]; ok {
+			tl.Spans = overlay(tl.Spans, own, "Unknown")
+		} else {
+			tl.Spans = overlay(tl.Spans, gone[tl.Cluster], "Unknown")
+		}
 		tl.Spans = overlay(tl.Spans, stale[key(tl.Cluster, tl.Profile, tl.Namespace)], "Unknown")
-		if end, ok := firstResumedAfter(b.resumedIn[tl.Cluster], tl.stated); ok && end.Before(b.opts.To) {
+		if end, ok := b.resumedAfter(b.resumedIn[tl.Cluster], tl.Cluster, tl.Namespace, tl.stated); ok && end.Before(b.opts.To) {
 			tl.unconfirmed = append(tl.unconfirmed, Span{From: end, To: b.opts.To})
 		}
 		tl.Spans = overlay(tl.Spans, tl.unconfirmed, "Unknown")
@@ -1658,26 +1730,39 @@ func (p *Pack) inPeriod(from, to time.Time) time.Duration {
 }
 
 // NotObserved is the time of the period (up to now, for a period not over) that a gap of
-// gaps.csv covers, per cluster: a gap's part before the period is not counted, nor twice
-// the time two gaps overlap.
+// gaps.csv of every namespace covers, per cluster: a gap's part before the period is not
+// counted, nor twice the time two gaps overlap. A journal gap that lost only some namespaces'
+// records is theirs (NamespaceGaps).
 func (p *Pack) NotObserved() time.Duration {
 	var total time.Duration
 	for _, c := range p.Options.Clusters {
-		for _, iv := range unobserved(p.Gaps, c, p.Options.From, p.Until, p.Until) {
+		for _, iv := range unobserved(p.Gaps, c, "", p.Options.From, p.Until, p.Until) {
 			total += iv.To.Sub(iv.From)
 		}
 	}
 	return total
 }
 
+// NamespaceGaps counts the journal gaps that lost only some namespaces' records.
+func (p *Pack) NamespaceGaps() int {
+	n := 0
+	for _, g := range p.Gaps {
+		if g.Namespaces != nil {
+			n++
+		}
+	}
+	return n
+}
+
 func (p *Pack) writeGaps(w io.Writer) error {
 	cw := newSheet(w)
-	cw.Write([]string{"cluster", "type", "from", "to", "duration_hours", "reason", "records_dropped", "hours_in_period"})
+	cw.Write([]string{"cluster", "type", "from", "to", "duration_hours", "reason", "records_dropped", "hours_in_period", "namespaces", "records_dropped_by_namespace"})
 	for _, g := range p.Gaps {
-		cw.Write([]string{g.Cluster, string(g.Type), ts(g.From), ts(g.To), hours(g.To.Sub(g.From)), g.Reason, strconv.Itoa(g.Dropped), hours(p.inPeriod(g.From, g.To))})
+		cw.Write([]string{g.Cluster, string(g.Type), ts(g.From), ts(g.To), hours(g.To.Sub(g.From)), g.Reason, strconv.Itoa(g.Dropped), hours(p.inPeriod(g.From, g.To)),
+			g.namespacesText(), g.droppedByText()})
 	}
 	for _, s := range p.Stale {
-		cw.Write([]string{s.Cluster, string(StaleEvaluation), ts(s.From), ts(s.To), hours(s.To.Sub(s.From)), s.Reason(), "0", hours(p.inPeriod(s.From, s.To))})
+		cw.Write([]string{s.Cluster, string(StaleEvaluation), ts(s.From), ts(s.To), hours(s.To.Sub(s.From)), s.Reason(), "0", hours(p.inPeriod(s.From, s.To)), s.Namespace, ""})
 	}
 	cw.Flush()
 	return cw.Error()

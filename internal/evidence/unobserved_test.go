@@ -298,7 +298,7 @@ func TestUnobservedTimeIsUnknownInEverySpanItCrosses(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var got []string
-			for _, s := range overlay(spans, unobserved(tc.gaps, "c", h(0), h(12), h(12)), "Unknown") {
+			for _, s := range overlay(spans, unobserved(tc.gaps, "c", "", h(0), h(12), h(12)), "Unknown") {
 				got = append(got, fmt.Sprintf("%d-%d %s", int(s.From.Sub(t0).Hours()), int(s.To.Sub(t0).Hours()), s.State))
 			}
 			if strings.Join(got, ", ") != tc.want {
