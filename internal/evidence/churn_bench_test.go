@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -57,8 +58,8 @@ func flap(tb testing.TB, store journal.Store, cfg journalsim.Config, day time.Ti
 // and one more day in which a tenant's namespace flips 12 findings open and closed every 4 s for
 // 0, 1 or 6 hours, or every 20 s (the most the operator's 10 s pace lets through) all day: what
 // one namespace admin's churn costs every tenant's evidence pack (the pack reads the whole
-// cluster's chain). It reports the records, the bytes stored and the deviations the
-// pack lists.
+// cluster's chain). It reports the records, the bytes stored, the deviations the pack lists and
+// the heap live with the pack once built.
 func BenchmarkPackWithAFlappingTenant(b *testing.B) {
 	for _, c := range []struct {
 		hours int
@@ -91,6 +92,13 @@ func BenchmarkPackWithAFlappingTenant(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			// What the pack holds once built (the heap live with it): what grows with the
+			// period's records rather than with what it lists.
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			b.ReportMetric(float64(m.HeapAlloc)/(1<<20), "live-MiB")
+			runtime.KeepAlive(p)
 			b.ReportMetric(float64(tally.Records+extra), "records")
 			b.ReportMetric(float64(stored)/(1<<20), "stored-MiB")
 			b.ReportMetric(float64(len(p.Deviations)), "deviations")
