@@ -60,9 +60,13 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	pr("</ul></div>\n")
 
 	// Summary cards.
-	opened, remediated, unremediated, open := 0, 0, 0, 0
+	opened, remediated, unremediated, open, reopened, flapping := 0, 0, 0, 0, 0, 0
 	var ttr []time.Duration
 	for _, d := range p.Deviations {
+		if d.Reopened > 0 {
+			reopened += d.Reopened
+			flapping++
+		}
 		if !d.BeforeWindow {
 			opened++
 		}
@@ -99,6 +103,9 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	card("deviations remediated", fmt.Sprint(remediated))
 	card("closed unremediated (out of scope, resource gone)", fmt.Sprint(unremediated))
 	card("still open at the end", fmt.Sprint(open))
+	if flapping > 0 {
+		card(fmt.Sprintf("reopenings within %s of a remediation, in %d deviations that kept reopening (deviations.csv: reopened, open_hours)", humanDuration(ReopenedWithin), flapping), fmt.Sprint(reopened))
+	}
 	card("median time to remediate", median)
 	card("exceptions", fmt.Sprint(len(p.Exceptions)))
 	card("attestations", fmt.Sprint(attested))
@@ -196,7 +203,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	pr("<h2>Files</h2><ul>")
 	for _, f := range []struct{ name, what string }{
 		{"population.csv", "every attestation: per check, the population count and its digest"},
-		{"deviations.csv", "every deviation: opened, closed, duration, exceptions and from when they covered it"},
+		{"deviations.csv", "every deviation: opened, closed, duration, exceptions and from when they covered it; a finding that opened again within an hour of a remediation is one row, with how often it reopened and how long it was open in all"},
 		{"exceptions.csv", "every exception: requester, approver, reason, ticket, window, findings covered"},
 		{"coverage.csv", "attestations per namespace and the days in scope without one"},
 		{"gaps.csv", "intervals not observed (restarts) or lost (store unreachable)"},

@@ -128,6 +128,54 @@ type Deviation struct {
 	// judged is what the latest record showing it open was judged under: an inferred closing
 	// judged under another profile version or catalogue is reassessed, not remediated.
 	judged judgement
+	// Reopened counts the times the finding opened again within ReopenedWithin of a remediated
+	// closing of this row, which then went on: Opened is its first opening, Closed its last
+	// closing, and OpenFor the time it was open in all.
+	Reopened int
+	// openFor is the time it was open before its current opening, current when that was (zero:
+	// Opened), and episode when the finding of the current opening was first seen.
+	openFor time.Duration
+	current time.Time
+	episode time.Time
+	// listed: the row is in the pack's deviations already (it closed once).
+	listed bool
+}
+
+// ReopenedWithin is how soon after a remediated closing a finding that opens again is the same
+// deviation row (Deviation.Reopened): a tenant flipping a failing container in and out makes
+// one row that says how often it reopened and how long it was open, not one per flip.
+const ReopenedWithin = time.Hour
+
+// reopens reports whether a finding opening at t continues the row: it closed remediated (not
+// inferred: records were lost before) at most ReopenedWithin before t.
+func (d *Deviation) reopens(t time.Time) bool {
+	return !d.Closed.IsZero() && d.Remediated() && !d.Inferred && !t.Before(d.Closed) && t.Sub(d.Closed) <= ReopenedWithin
+}
+
+// reopen opens the closed row again at t for a finding first seen then.
+func (d *Deviation) reopen(t time.Time, f journal.Finding) {
+	d.openFor += d.Closed.Sub(d.currentFrom())
+	d.Reopened++
+	d.current, d.episode = t, f.FirstSeen
+	d.Closed, d.Reason, d.Reassessed = time.Time{}, "", ""
+}
+
+// currentFrom is when the row's current (or last) opening began.
+func (d *Deviation) currentFrom() time.Time {
+	if d.current.IsZero() {
+		return d.Opened
+	}
+	return d.current
+}
+
+// OpenFor is how long the finding was open in all, each of the row's openings, up to to (the end
+// of the period, or now) if still open: Duration less the times it was closed between them.
+func (d *Deviation) OpenFor(to time.Time) time.Duration {
+	end := d.Closed
+	if end.IsZero() {
+		end = to
+	}
+	return d.openFor + end.Sub(d.currentFrom())
 }
 
 // judgement is what an evaluation judged under: the profile's version and the check catalogue
@@ -431,8 +479,12 @@ type builder struct {
 	open       map[string]map[string]*Deviation
 	// ended are the deviations closed, by namespace key, finding key and first-seen time: a
 	// second closing (or excepting) of one of them, by a second leader around a failover, is
-	// not another deviation.
+	// not another deviation. A row's later openings (Deviation.Reopened) are not kept here:
+	// recent holds the row, whose span covers them.
 	ended map[string]struct{}
+	// recent is each finding's latest deviation row that closed (by namespace key and finding
+	// key): a finding opening again soon after a remediation continues it (Deviation.reopens).
+	recent map[string]*Deviation
 	// left are the findings whose deviation ended without remediation (out of scope, resource
 	// gone), by namespace key and finding key: when each was first opened.
 	left map[string]time.Time
@@ -554,7 +606,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	until := earliest(opts.To, now())
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts, Until: until},
-		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{},
+		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, recent: map[string]*Deviation{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{}, resumedIn: map[string][]time.Time{}, resumedNS: map[string][]time.Time{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{}, versions: map[string]journal.ProfileSpec{}, selection: map[string][]string{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
@@ -964,14 +1016,30 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 	}
 	d, ok := open[f.Key]
 	if !ok {
-		if _, ended := b.ended[endedKey(nk, f)]; ended {
+		if _, ended := b.ended[endedKey(nk, f.Key, f.FirstSeen)]; ended {
 			return nil
 		}
 		opened := f.FirstSeen
 		if opened.IsZero() {
 			opened = at
 		}
-		d = &Deviation{Cluster: c, Profile: profile, Namespace: ns, Finding: f, Opened: opened, Since: opened, BeforeWindow: opened.Before(b.opts.From)}
+		rk := key(nk, f.Key)
+		if r := b.recent[rk]; r != nil {
+			switch {
+			case !f.FirstSeen.IsZero() && !f.FirstSeen.Before(r.Opened) && !f.FirstSeen.After(r.Closed):
+				// An opening the row covers (a second leader's record around a failover).
+				return nil
+			case r.reopens(opened):
+				r.reopen(opened, f)
+				open[f.Key] = r
+				delete(b.recent, rk)
+				if f.Severity != "" {
+					r.Finding.Severity = f.Severity
+				}
+				return r
+			}
+		}
+		d = &Deviation{Cluster: c, Profile: profile, Namespace: ns, Finding: f, Opened: opened, Since: opened, BeforeWindow: opened.Before(b.opts.From), episode: f.FirstSeen}
 		if since, ok := b.left[key(nk, f.Key)]; ok && since.Before(opened) {
 			d.Since = since
 		}
@@ -995,20 +1063,24 @@ func (b *builder) close(d *Deviation, at time.Time, inferred bool, reason string
 	} else {
 		b.left[key(nk, d.Finding.Key)] = d.Since
 	}
-	b.pack.Deviations = append(b.pack.Deviations, d)
-	delete(b.open[nk], d.Finding.Key)
-	if k := endedKey(nk, d.Finding); k != "" {
-		b.ended[k] = struct{}{}
+	if !d.listed {
+		b.pack.Deviations = append(b.pack.Deviations, d)
+		d.listed = true
+		if k := endedKey(nk, d.Finding.Key, d.episode); k != "" {
+			b.ended[k] = struct{}{}
+		}
 	}
+	delete(b.open[nk], d.Finding.Key)
+	b.recent[key(nk, d.Finding.Key)] = d
 }
 
 // endedKey identifies a deviation once closed: its finding and when it was first seen (a
 // finding failing again is first seen again). "" without a first-seen time.
-func endedKey(nk string, f journal.Finding) string {
-	if f.FirstSeen.IsZero() {
+func endedKey(nk, findingKey string, firstSeen time.Time) string {
+	if firstSeen.IsZero() {
 		return ""
 	}
-	return key(nk, f.Key, f.FirstSeen.UTC().Format(time.RFC3339Nano))
+	return key(nk, findingKey, firstSeen.UTC().Format(time.RFC3339Nano))
 }
 
 func (b *builder) exception(c, ns, name string) *ExceptionRow {
@@ -1414,7 +1486,9 @@ func (b *builder) finish() {
 	p := b.pack
 	for _, open := range b.open {
 		for _, d := range open {
-			p.Deviations = append(p.Deviations, d)
+			if !d.listed {
+				p.Deviations = append(p.Deviations, d)
+			}
 		}
 	}
 	slices.SortFunc(p.Deviations, func(x, y *Deviation) int {
@@ -1645,7 +1719,7 @@ func hours(d time.Duration) string { return strconv.FormatFloat(d.Hours(), 'f', 
 func (p *Pack) writeDeviations(w io.Writer) error {
 	cw := newSheet(w)
 	cw.Write([]string{"cluster", "profile", "namespace", "check", "severity", "criteria", "kind", "name", "container", "opened", "closed", "duration_hours", "status", "exceptions", "message", "first_opened", "remediation_hours",
-		"excepted_from", "excepted_hours", "reassessed"})
+		"excepted_from", "excepted_hours", "reassessed", "reopened", "open_hours"})
 	for _, d := range p.Deviations {
 		f := d.Finding
 		remediation := ""
@@ -1654,7 +1728,7 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 		}
 		cw.Write([]string{d.Cluster, d.Profile, d.Namespace, f.Check, f.Severity, strings.Join(f.Criteria, ";"), f.IdentityKind(), f.Name, f.Container,
 			ts(d.Opened), ts(d.Closed), hours(d.Duration(p.Until)), d.status(), strings.Join(d.Exceptions, ";"), f.Message,
-			ts(d.Since), remediation, ts(d.ExceptedFrom), hours(d.ExceptedFor(p.Until)), d.Reassessed})
+			ts(d.Since), remediation, ts(d.ExceptedFrom), hours(d.ExceptedFor(p.Until)), d.Reassessed, strconv.Itoa(d.Reopened), hours(d.OpenFor(p.Until))})
 	}
 	cw.Flush()
 	return cw.Error()

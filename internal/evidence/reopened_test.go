@@ -1,0 +1,62 @@
+package evidence
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// A namespace admin who flips a failing container in and out (the operator's pace lets one
+// evaluation through every 10 s) made a deviation row per flip: tens of millions a year, every
+// pack of the period as large, the deviations one row among them lost to the auditor, and the
+// pack's memory growing with the flips. A finding that opens again within ReopenedWithin of a
+// remediated closing is now the same row: opened at its first opening, closed at its last
+// closing, with how many times it reopened and the time it was open in total, so that the
+// auditor still sees it flapped and no open interval is hidden. A closing that was no
+// remediation (out of scope, resource gone, reassessed, inferred) ends the row, and a reopening
+// after longer than ReopenedWithin is another row.
+func TestAFindingThatKeepsReopeningIsOneRowThatSaysSo(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(time.Hour + d) }
+	f := journal.Finding{Key: "wl-privileged|Deployment|api|setup", Check: "wl-privileged", Severity: "High", Kind: "Deployment", Name: "api", Container: "setup"}
+	opened := func(t time.Time) journal.Record {
+		o := f
+		o.FirstSeen = t
+		return journal.Record{Type: journal.FindingOpened, Time: t, Profile: "soc2", Namespace: "tenant", Finding: &o}
+	}
+	closed := func(t, first time.Time, reason string) journal.Record {
+		c := f
+		c.FirstSeen, c.CloseReason = first, reason
+		return journal.Record{Type: journal.FindingClosed, Time: t, Profile: "soc2", Namespace: "tenant", Finding: &c}
+	}
+	var recs []journal.Record
+	// Five flips: open 10 s, closed 10 s.
+	for i := range 5 {
+		o := at(time.Duration(i) * 20 * time.Second)
+		recs = append(recs, opened(o), closed(o.Add(10*time.Second), o, journal.CloseResolved))
+	}
+	// Back two hours later, for a minute: another row.
+	recs = append(recs, opened(at(2*time.Hour)), closed(at(2*time.Hour+time.Minute), at(2*time.Hour), journal.CloseResolved))
+	// Then out of scope and back 10 s later: not a remediation, another row each.
+	recs = append(recs, opened(at(4*time.Hour)), closed(at(4*time.Hour+time.Minute), at(4*time.Hour), journal.CloseOutOfScope),
+		opened(at(4*time.Hour+70*time.Second)))
+	recs = append(recs, heartbeats(t0, t0.Add(6*time.Hour))...)
+	out := buildPack(t, journalOf(t, recs...), t0, t0.Add(6*time.Hour))
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "deviations.csv")) {
+		got = append(got, strings.Join([]string{r["opened"], r["closed"], r["status"], r["reopened"], r["open_hours"], r["duration_hours"]}, " "))
+	}
+	want := []string{
+		ts(at(0)) + " " + ts(at(90*time.Second)) + " closed 4 " + hours(50*time.Second) + " " + hours(90*time.Second),
+		ts(at(2*time.Hour)) + " " + ts(at(2*time.Hour+time.Minute)) + " closed 0 " + hours(time.Minute) + " " + hours(time.Minute),
+		ts(at(4*time.Hour)) + " " + ts(at(4*time.Hour+time.Minute)) + " closed-out-of-scope 0 " + hours(time.Minute) + " " + hours(time.Minute),
+		ts(at(4*time.Hour+70*time.Second)) + "  open 0 " + hours(t0.Add(6*time.Hour).Sub(at(4*time.Hour+70*time.Second))) + " " +
+			hours(t0.Add(6*time.Hour).Sub(at(4*time.Hour+70*time.Second))),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("deviations.csv (opened closed status reopened open_hours duration_hours):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
