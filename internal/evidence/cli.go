@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -54,7 +56,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
 	fmt.Fprintln(w, "  soc2-operator evidence verify --store URL (--public-key FILE | --unsigned) [--from DATE] [--to DATE] [--cluster C|all] [--locked-until DATE] [--heads FILE]")
-	fmt.Fprintln(w, "  soc2-operator evidence pack --store URL (--public-key FILE | --unsigned) --from DATE --to DATE [--profile P] [--cluster C|all] [--locked-until DATE] [--heads FILE] -o DIR")
+	fmt.Fprintln(w, "  soc2-operator evidence pack --store URL (--public-key FILE | --unsigned) --from DATE --to DATE [--profile P] [--namespace NS] [--cluster C|all] [--locked-until DATE] [--heads FILE] -o DIR")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "--public-key checks every segment's signature; --unsigned reads a journal the operator does not sign")
 	fmt.Fprintln(w, "(chain and digests only: whoever can write to the store can write another chain; segments that carry a signature are a problem).")
@@ -226,11 +228,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c common
-	var profile, dir string
+	var profile, namespace, dir string
 	fs := flag.NewFlagSet("evidence pack", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.bind(fs)
 	fs.StringVar(&profile, "profile", "", "Only this ComplianceProfile's records (default: all)")
+	fs.StringVar(&namespace, "namespace", "", "Only this namespace's rows (default: all); the chain is still verified whole")
 	fs.StringVar(&dir, "o", "", "Output directory (required)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -247,12 +250,18 @@ func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "soc2-operator evidence pack: --from, --to and -o are required")
 		return ExitUsage
 	}
+	if namespace != "" {
+		if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
+			fmt.Fprintf(stderr, "soc2-operator evidence pack: --namespace %q is not a namespace's name: %s\n", namespace, strings.Join(errs, "; "))
+			return ExitUsage
+		}
+	}
 	store, from, to, clusters, pub, code, err := c.resolve(ctx, "pack")
 	if err != nil {
 		fmt.Fprintf(stderr, "soc2-operator evidence pack: %v\n", err)
 		return code
 	}
-	p, err := Build(ctx, store, Options{From: from, To: to, Profile: profile, Clusters: clusters, PublicKey: pub, Unsigned: c.unsigned, LockedUntil: c.locked, Heads: c.published, Dir: dir})
+	p, err := Build(ctx, store, Options{From: from, To: to, Profile: profile, Namespace: namespace, Clusters: clusters, PublicKey: pub, Unsigned: c.unsigned, LockedUntil: c.locked, Heads: c.published, Dir: dir})
 	if err != nil {
 		fmt.Fprintf(stderr, "soc2-operator evidence pack: %v\n", err)
 		return ExitStore

@@ -37,6 +37,10 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	pr("<title>SOC 2 evidence %s to %s</title><style>%s</style></head><body>\n", ts(o.From), ts(o.To), css)
 	pr("<h1>SOC 2 Type II evidence</h1>\n<p>Period <b>%s</b> to <b>%s</b> (end exclusive). Clusters: %s. Profile: %s. %d records read.</p>\n",
 		esc(ts(o.From)), esc(ts(o.To)), esc(strings.Join(o.Clusters, ", ")), esc(orAll(o.Profile)), p.Records)
+	if o.Namespace != "" {
+		pr("<p><b>Namespace: %s</b>. Only its rows are here: its deviations, criteria, coverage and population, the exceptions that are its own or cover its findings, "+
+			"and the gaps of every namespace or that lost its records. The records counted are those read for it; the journal's chain was verified whole.</p>\n", esc(o.Namespace))
+	}
 
 	// Chain verification.
 	if p.OK() {

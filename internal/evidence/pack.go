@@ -31,6 +31,12 @@ type Options struct {
 	From, To time.Time
 	// Profile keeps only one profile's records ("" for all).
 	Profile string
+	// Namespace keeps only one namespace's rows ("" for all): its deviations, criteria,
+	// coverage, population and stale intervals, the exceptions that cover its findings or are
+	// its own, and the gaps that concern it (those of every namespace, and journal gaps that
+	// lost its records). Records of no namespace (profiles, operators) are read as for every
+	// pack, and the chain is verified whole.
+	Namespace string
 	// Clusters are the journals to read (each cluster's prefix in the store).
 	Clusters []string
 	// PublicKey checks segment signatures when set.
@@ -680,6 +686,11 @@ func (b *builder) record(line []byte) error {
 	if b.opts.Profile != "" && r.Profile != "" && r.Profile != b.opts.Profile {
 		return nil
 	}
+	if ns := b.opts.Namespace; ns != "" && r.Namespace != "" && r.Namespace != ns && !isException(r.Type) {
+		// Another namespace's. Exception records are read whatever their namespace: one in the
+		// operator's namespace may cover this one's findings (finish keeps those that do).
+		return nil
+	}
 	b.pack.Records++
 	c := b.cluster
 	switch r.Type {
@@ -798,7 +809,11 @@ func (b *builder) record(line []byte) error {
 			b.specs[pk] = r.Spec.SHA256
 		}
 		if r.Selection != nil {
-			b.selectedAt(c, r.Profile, r.Selection.Namespaces, r.Time)
+			selected := r.Selection.Namespaces
+			if ns := b.opts.Namespace; ns != "" {
+				selected = slices.DeleteFunc(slices.Clone(selected), func(s string) bool { return s != ns })
+			}
+			b.selectedAt(c, r.Profile, selected, r.Time)
 		}
 	case journal.ReportResult:
 		b.evaluatedAt(c, r.Profile, r.Namespace, r.Time)
@@ -811,6 +826,9 @@ func (b *builder) record(line []byte) error {
 		b.attestation(c, &r, line)
 	case journal.ObservationGap, journal.JournalGap:
 		if r.Interval != nil {
+			if r.Type == journal.JournalGap && !slices.Contains(r.Interval.Namespaces(), b.opts.Namespace) && r.Interval.Scoped() && b.opts.Namespace != "" {
+				return nil // lost records of other namespaces only
+			}
 			g := Gap{Cluster: c, Type: r.Type, From: r.Interval.From, To: r.Interval.To, Reason: r.Interval.Reason, Dropped: r.Interval.Dropped,
 				DroppedBy: r.Interval.DroppedBy}
 			if r.Type == journal.JournalGap {
@@ -827,6 +845,15 @@ func (b *builder) record(line []byte) error {
 		}
 	}
 	return nil
+}
+
+// isException reports whether the type is an exception.* record's.
+func isException(t journal.Type) bool {
+	switch t {
+	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked, journal.ExceptionChanged:
+		return true
+	}
+	return false
 }
 
 // listen notes when the cluster's operator was last heard from, and keeps as a silence the
@@ -1498,7 +1525,11 @@ func (b *builder) finish() {
 		return strings.Compare(key(x.Cluster, x.Profile, x.Namespace, x.Finding.Key), key(y.Cluster, y.Profile, y.Namespace, y.Finding.Key))
 	})
 	for _, rows := range b.exceptions {
-		p.Exceptions = append(p.Exceptions, rows...)
+		for _, e := range rows {
+			if ns := b.opts.Namespace; ns == "" || e.Namespace == ns || len(e.Covered) > 0 || e.Match != nil && slices.Contains(e.Match.Namespaces, ns) {
+				p.Exceptions = append(p.Exceptions, e)
+			}
+		}
 	}
 	slices.SortFunc(p.Exceptions, func(x, y *ExceptionRow) int {
 		if c := strings.Compare(key(x.Cluster, x.Namespace, x.Name), key(y.Cluster, y.Namespace, y.Name)); c != 0 {
