@@ -16,7 +16,8 @@ import (
 // flap appends, to the simulated journal, a day in which one tenant namespace flips failing
 // findings open and closed (2 s open, 2 s closed) for hours (what a namespace admin does by adding and
 // removing a privileged init container: 12 findings a cycle, measured by
-// controllers.TestATenantsChurnCostsTheJournal), with the operator's heartbeats. It returns the
+// controllers.TestATenantsChurnCostsTheJournal, and CC6.1 failing and passing with them), with the
+// operator's heartbeats. It returns the
 // records written.
 func flap(tb testing.TB, store journal.Store, cfg journalsim.Config, day time.Time, hours, findings int, cycle time.Duration) int {
 	tb.Helper()
@@ -46,6 +47,10 @@ func flap(tb testing.TB, store journal.Store, cfg journalsim.Config, day time.Ti
 			closed.CloseReason = journal.CloseResolved
 			batch = append(batch, journal.Record{Type: journal.FindingClosed, Time: at.Add(cycle / 2), Profile: cfg.Profile, Namespace: "tenant", Finding: &closed})
 		}
+		// CC6.1, which the findings support, fails and passes with them, as the operator's does.
+		batch = append(batch,
+			journal.Record{Type: journal.CriterionChanged, Time: at, Profile: cfg.Profile, Namespace: "tenant", Criterion: &journal.CriterionChange{Criterion: "CC6.1", From: "Pass", To: "Fail"}},
+			journal.Record{Type: journal.CriterionChanged, Time: at.Add(cycle / 2), Profile: cfg.Profile, Namespace: "tenant", Criterion: &journal.CriterionChange{Criterion: "CC6.1", From: "Fail", To: "Pass"}})
 		if len(batch) >= journal.MaxSegmentRecords {
 			flush()
 		}
@@ -102,6 +107,11 @@ func BenchmarkPackWithAFlappingTenant(b *testing.B) {
 			b.ReportMetric(float64(tally.Records+extra), "records")
 			b.ReportMetric(float64(stored)/(1<<20), "stored-MiB")
 			b.ReportMetric(float64(len(p.Deviations)), "deviations")
+			spans := 0
+			for _, tl := range p.Timelines {
+				spans += len(tl.Spans)
+			}
+			b.ReportMetric(float64(spans), "criterion-spans")
 		})
 	}
 }
