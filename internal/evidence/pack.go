@@ -431,6 +431,25 @@ type Span struct {
 	// the journal does not say): a verdict that changes with it may be an admin's edit of the
 	// profile (its parameters, its checks), not the cluster's.
 	ProfileGeneration string
+	// PassInterruptions counts the Pass intervals, each followed by Fail again within
+	// ReopenedWithin, that a Fail span covers (a tenant flipping a failing container in and
+	// out), and PassFor their time in all: the span is Fail from From to To but for PassFor.
+	// Where an interval nobody observed splits the span, the first part counts them all.
+	PassInterruptions int
+	PassFor           time.Duration
+}
+
+// interruptedPass reports whether the timeline, in Pass since cur.From after a Fail span, turns
+// Fail again at at soon enough, and stated as the Fail before it was (same(next)), for the Pass to
+// be an interruption of that Fail span rather than a span of its own.
+func (tl *Timeline) interruptedPass(next Span, at time.Time) bool {
+	n := len(tl.Spans)
+	pass, fail := string(v1alpha1.CriterionPass), string(v1alpha1.CriterionFail)
+	if n == 0 || tl.cur.State != pass || next.State != fail || at.Sub(tl.cur.From) > ReopenedWithin {
+		return false
+	}
+	last := tl.Spans[n-1]
+	return last.State == fail && last.To.Equal(tl.cur.From) && last.same(next)
 }
 
 // same reports whether two spans say the same: the same state, resting on the same checks,
@@ -1183,6 +1202,16 @@ func (b *builder) state(c, profile, ns, criterion, state string, unassessed []st
 	if tl.cur.same(next) {
 		return
 	}
+	if tl.interruptedPass(next, at) {
+		// Failing again soon after it passed: the Fail span goes on, counting the interruption.
+		f := tl.Spans[len(tl.Spans)-1]
+		tl.Spans = tl.Spans[:len(tl.Spans)-1]
+		f.To = time.Time{}
+		f.PassInterruptions++
+		f.PassFor += at.Sub(tl.cur.From)
+		tl.cur = f
+		return
+	}
 	if at.After(tl.cur.From) {
 		s := tl.cur
 		s.To = at
@@ -1269,6 +1298,8 @@ func overlay(spans, ivs []Span, state string) []Span {
 		}
 		if n := len(out); n > 0 && out[n-1].same(s) && out[n-1].To.Equal(s.From) {
 			out[n-1].To = s.To
+			out[n-1].PassInterruptions += s.PassInterruptions
+			out[n-1].PassFor += s.PassFor
 			return
 		}
 		out = append(out, s)
@@ -1295,6 +1326,7 @@ func overlay(spans, ivs []Span, state string) []Span {
 				before.From, before.To = cur, iv.From
 				add(before)
 				cur = iv.From
+				s.PassInterruptions, s.PassFor = 0, 0 // counted once, on the first part
 			}
 			end := earliest(iv.To, s.To)
 			add(Span{From: cur, To: end, State: state})
@@ -1875,10 +1907,12 @@ func (p *Pack) writeGaps(w io.Writer) error {
 
 func (p *Pack) writeCriteria(w io.Writer) error {
 	cw := newSheet(w)
-	cw.Write([]string{"cluster", "profile", "namespace", "criterion", "from", "to", "state", "unassessed_checks", "operator_version", "catalogue_version", "profile_generation"})
+	cw.Write([]string{"cluster", "profile", "namespace", "criterion", "from", "to", "state", "unassessed_checks", "operator_version", "catalogue_version", "profile_generation",
+		"pass_interruptions", "pass_hours"})
 	for _, tl := range p.Timelines {
 		for _, s := range tl.Spans {
-			cw.Write([]string{tl.Cluster, tl.Profile, tl.Namespace, tl.Criterion, ts(s.From), ts(s.To), s.State, s.Unassessed, s.Operator, s.Catalogue, s.ProfileGeneration})
+			cw.Write([]string{tl.Cluster, tl.Profile, tl.Namespace, tl.Criterion, ts(s.From), ts(s.To), s.State, s.Unassessed, s.Operator, s.Catalogue, s.ProfileGeneration,
+				strconv.Itoa(s.PassInterruptions), hours(s.PassFor)})
 		}
 	}
 	cw.Flush()
