@@ -143,8 +143,21 @@ type Deviation struct {
 	openFor time.Duration
 	current time.Time
 	episode time.Time
+	// reopenings are the row's later openings that closed within ReopenedWithin of its latest
+	// closing: a second leader's copy of a record of one (around a failover) is not another
+	// opening. Its first opening is in the builder's ended, as every row's.
+	reopenings []closedOpening
 	// listed: the row is in the pack's deviations already (it closed once).
 	listed bool
+}
+
+// closedOpening is one opening of a deviation row: when its finding was first seen, and when it
+// closed.
+type closedOpening struct{ firstSeen, closed time.Time }
+
+// hasClosed reports whether an opening of the row first seen at t closed already.
+func (d *Deviation) hasClosed(t time.Time) bool {
+	return slices.ContainsFunc(d.reopenings, func(o closedOpening) bool { return o.firstSeen.Equal(t) })
 }
 
 // ReopenedWithin is how soon after a remediated closing a finding that opens again is the same
@@ -1071,12 +1084,15 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 		}
 		rk := key(nk, f.Key)
 		if r := b.recent[rk]; r != nil {
+			// First seen before the closing it follows: the operator's first-seen times are
+			// the report's, to the second, and it failed again within the second it closed.
+			start := latest(opened, r.Closed)
 			switch {
-			case !f.FirstSeen.IsZero() && !f.FirstSeen.Before(r.Opened) && !f.FirstSeen.After(r.Closed):
-				// An opening the row covers (a second leader's record around a failover).
+			case !f.FirstSeen.IsZero() && r.hasClosed(f.FirstSeen):
+				// An opening of the row that closed (a second leader's copy of its record).
 				return nil
-			case r.reopens(opened):
-				r.reopen(opened, f)
+			case r.reopens(start):
+				r.reopen(start, f)
 				open[f.Key] = r
 				delete(b.recent, rk)
 				if f.Severity != "" {
@@ -1115,6 +1131,14 @@ func (b *builder) close(d *Deviation, at time.Time, inferred bool, reason string
 		if k := endedKey(nk, d.Finding.Key, d.episode); k != "" {
 			b.ended[k] = struct{}{}
 		}
+	} else if !d.episode.IsZero() {
+		// A later opening of the row: kept while a copy of its records may still come (the
+		// row's openings of the last ReopenedWithin), not for every flip.
+		i := 0
+		for i < len(d.reopenings) && at.Sub(d.reopenings[i].closed) > ReopenedWithin {
+			i++ // in the order they closed
+		}
+		d.reopenings = append(d.reopenings[i:], closedOpening{firstSeen: d.episode, closed: at})
 	}
 	delete(b.open[nk], d.Finding.Key)
 	b.recent[key(nk, d.Finding.Key)] = d

@@ -60,3 +60,43 @@ func TestAFindingThatKeepsReopeningIsOneRowThatSaysSo(t *testing.T) {
 		t.Errorf("deviations.csv (opened closed status reopened open_hours duration_hours):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// The operator dates a finding's opening by the report's first-seen time, to the second: one
+// that closed at 12:00:00.700 and failed again at 12:00:00.950 opens "first seen 12:00:00",
+// before the closing. That reopening, and a second leader's copy of an earlier opening of the
+// row around a failover, are told apart by the first-seen time of each opening the row holds, not
+// by the row's span: the reopening is in the row (its time counted from the closing), the copy
+// is not another opening.
+func TestAReopeningFirstSeenWithinTheSecondOfTheClosingIsNotLost(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	f := journal.Finding{Key: "wl-privileged|Deployment|api|setup", Check: "wl-privileged", Severity: "High", Kind: "Deployment", Name: "api", Container: "setup"}
+	rec := func(typ journal.Type, at, first time.Time) journal.Record {
+		g := f
+		g.FirstSeen = first
+		if typ == journal.FindingClosed {
+			g.CloseReason = journal.CloseResolved
+		}
+		return journal.Record{Type: typ, Time: at, Profile: "soc2", Namespace: "tenant", Finding: &g}
+	}
+	ms := time.Millisecond
+	first, second := t0.Add(-time.Minute), t0
+	recs := []journal.Record{
+		rec(journal.FindingOpened, first, first),
+		rec(journal.FindingClosed, t0.Add(700*ms), first),
+		rec(journal.FindingOpened, t0.Add(950*ms), second), // first seen "12:00:00", before the closing
+		rec(journal.FindingOpened, t0.Add(960*ms), first),  // a second leader's copy of the first opening
+		rec(journal.FindingClosed, t0.Add(10*time.Second), second),
+		rec(journal.FindingClosed, t0.Add(10*time.Second+5*ms), second), // and of the second closing
+	}
+	from := t0.Add(-time.Hour)
+	recs = append(recs, heartbeats(from, t0.Add(time.Hour))...)
+	out := buildPack(t, journalOf(t, recs...), from, t0.Add(time.Hour))
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "deviations.csv")) {
+		got = append(got, strings.Join([]string{r["opened"], r["closed"], r["status"], r["reopened"], r["open_hours"]}, " "))
+	}
+	want := []string{ts(first) + " " + ts(t0.Add(10*time.Second)) + " closed 1 " + hours(time.Minute+700*ms+10*time.Second-700*ms)}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("deviations.csv (opened closed status reopened open_hours):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
