@@ -517,8 +517,8 @@ type builder struct {
 	open       map[string]map[string]*Deviation
 	// ended are the deviations closed, by namespace key, finding key and first-seen time: a
 	// second closing (or excepting) of one of them, by a second leader around a failover, is
-	// not another deviation. A row's later openings (Deviation.Reopened) are not kept here:
-	// recent holds the row, whose span covers them.
+	// not another deviation. A row's later openings (Deviation.Reopened) are not kept here but
+	// on the row, those of its last ReopenedWithin (Deviation.reopenings).
 	ended map[string]struct{}
 	// recent is each finding's latest deviation row that closed (by namespace key and finding
 	// key): a finding opening again soon after a remediation continues it (Deviation.reopens).
