@@ -3,16 +3,10 @@ package controllers
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/go-logr/logr"
-	coordinationv1 "k8s.io/api/coordination/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -36,54 +30,32 @@ const pendingAlertsAnnotation = "pending.alerts.compliance.soc2-operator.io"
 // oldest, are kept.
 const maxKeptAlerts = 96 << 10
 
-// leaseAlertStore keeps the alerts not delivered yet on stateLease.
-//
-// A save replaces what is kept only if it is what this store last read or wrote there: a leader
-// that lost its lease (the API server slow, a partition) saves at its stop, and that save could
-// land after the new leader read the Lease and saved its own; it replaced them, and the Lease
-// held alerts the new leader may have delivered (sent again by the process after it) and not
-// those it had set aside, and the new leader, its set unchanged, did not write it again. Only the
-// leader writes the annotation, so another value there means another process leads (or someone
-// edited the Lease: that save alone is skipped). If the new leader saved the very value this one
-// last did, the save goes through: the same alerts.
+// leaseAlertStore keeps the alerts not delivered yet on stateLease, saving only over what
+// this process last read or wrote there (leaseAnnotation): an old leader's save at its stop does
+// not replace the new leader's.
 type leaseAlertStore struct {
-	client client.Client
-	reader client.Reader
-	key    types.NamespacedName
-	log    logr.Logger
-
-	mu sync.Mutex
-	// last is the annotation's value as this store last read (Load) or wrote it; known once
-	// it did.
-	last  string
-	known bool
+	reader     client.Reader
+	annotation *leaseAnnotation
+	log        logr.Logger
 }
 
-// errAlertsSuperseded: another process saved the alerts kept since this one read or wrote them.
-var errAlertsSuperseded = errors.New("another process saved the alerts kept since this one read or wrote them (leadership lost): not replaced")
-
 func newLeaseAlertStore(c client.Client, reader client.Reader, namespace string, log logr.Logger) *leaseAlertStore {
-	return &leaseAlertStore{client: c, reader: reader, key: types.NamespacedName{Namespace: namespace, Name: stateLease}, log: log}
+	key := types.NamespacedName{Namespace: namespace, Name: stateLease}
+	return &leaseAlertStore{reader: reader, annotation: newLeaseAnnotation(c, reader, key, pendingAlertsAnnotation), log: log}
 }
 
 // Load returns the alerts kept, less those whose profile or sink is gone.
 func (s *leaseAlertStore) Load(ctx context.Context) ([]alert.Pending, error) {
-	lease := &coordinationv1.Lease{}
-	if err := s.reader.Get(ctx, s.key, lease); err != nil {
-		if apierrors.IsNotFound(err) {
-			s.read("")
-			return nil, nil
-		}
-		return nil, fmt.Errorf("reading Lease %s: %w", s.key, err)
+	value, err := s.annotation.read(ctx)
+	if err != nil {
+		return nil, err
 	}
-	value := lease.Annotations[pendingAlertsAnnotation]
-	s.read(value)
 	if value == "" {
 		return nil, nil
 	}
 	data, err := base64.StdEncoding.DecodeString(value)
 	if err != nil {
-		return nil, fmt.Errorf("reading annotation %s of Lease %s: %w", pendingAlertsAnnotation, s.key, err)
+		return nil, fmt.Errorf("reading annotation %s of Lease %s: %w", pendingAlertsAnnotation, stateLease, err)
 	}
 	pending, err := alert.DecodePending(data)
 	if err != nil {
@@ -137,60 +109,5 @@ func (s *leaseAlertStore) Save(ctx context.Context, pending []alert.Pending) err
 		}
 		value = base64.StdEncoding.EncodeToString(data)
 	}
-	s.mu.Lock()
-	last, known := s.last, s.known
-	s.mu.Unlock()
-	var found string
-	err := retry.OnError(retry.DefaultRetry, func(err error) bool {
-		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
-	}, func() error {
-		lease := &coordinationv1.Lease{}
-		err := s.reader.Get(ctx, s.key, lease)
-		if err != nil && !apierrors.IsNotFound(err) {
-			return err
-		}
-		if found = lease.Annotations[pendingAlertsAnnotation]; known && found != last {
-			return errAlertsSuperseded
-		}
-		if apierrors.IsNotFound(err) {
-			if value == "" {
-				return nil
-			}
-			lease = &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: s.key.Name, Namespace: s.key.Namespace,
-				Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy}}}
-			lease.Annotations = map[string]string{pendingAlertsAnnotation: value}
-			return s.client.Create(ctx, lease)
-		}
-		if lease.Annotations[pendingAlertsAnnotation] == value {
-			return nil
-		}
-		if value == "" {
-			delete(lease.Annotations, pendingAlertsAnnotation)
-		} else {
-			if lease.Annotations == nil {
-				lease.Annotations = map[string]string{}
-			}
-			lease.Annotations[pendingAlertsAnnotation] = value
-		}
-		// Updated at the resourceVersion read: a write by another process since is a conflict,
-		// and the next attempt reads it.
-		return s.client.Update(ctx, lease)
-	})
-	if errors.Is(err, errAlertsSuperseded) {
-		// This save only: someone who deleted the Lease or its annotation (an administrator)
-		// must not stop every later save of a process that still leads.
-		s.read(found)
-	}
-	if err != nil {
-		return err
-	}
-	s.read(value)
-	return nil
-}
-
-// read records value as what the annotation holds, as this store read or wrote it.
-func (s *leaseAlertStore) read(value string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.last, s.known = value, true
+	return s.annotation.write(ctx, value)
 }

@@ -12,11 +12,9 @@ import (
 	"strings"
 	"time"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -190,19 +188,19 @@ func (r *ControlExceptionReconciler) restoreHonoured(ctx context.Context) error 
 	if h.loaded {
 		return nil
 	}
-	lease := &coordinationv1.Lease{}
-	value := ""
-	switch err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: r.AdminNamespace, Name: stateLease}, lease); {
-	case err == nil:
-		value = lease.Annotations[honouredAnnotation]
+	if h.lease == nil {
+		h.lease = newLeaseAnnotation(r.Client, r.APIReader, types.NamespacedName{Namespace: r.AdminNamespace, Name: stateLease}, honouredAnnotation)
+	}
+	value, err := h.lease.read(ctx)
+	switch {
 	case apierrors.IsForbidden(err):
 		// Not granted (a Role changed by hand): judging must not wait for what will not come.
 		logf.FromContext(ctx).Error(err, "Unable to read which exceptions were Active before the start; their deletion while no operator ran is not alerted, and none is kept",
 			"lease", stateLease)
 		h.loaded, h.disabled = true, true
 		return nil
-	case !apierrors.IsNotFound(err):
-		return fmt.Errorf("reading which exceptions were Active before the start, Lease %s/%s: %w", r.AdminNamespace, stateLease, err)
+	case err != nil:
+		return fmt.Errorf("reading which exceptions were Active before the start: %w", err)
 	}
 	kept, err := decodeHonoured(value)
 	if err != nil {
@@ -233,9 +231,6 @@ func (r *ControlExceptionReconciler) restoreHonoured(ctx context.Context) error 
 			h.mu.Unlock()
 		}
 	}
-	h.mu.Lock()
-	h.saved = value
-	h.mu.Unlock()
 	h.loaded = true
 	for _, e := range gone {
 		r.notifyGone(ctx, e)
@@ -245,7 +240,7 @@ func (r *ControlExceptionReconciler) restoreHonoured(ctx context.Context) error 
 
 // saveHonoured keeps the exceptions judged Active on stateLease when they changed since they
 // were last read or saved; never before they were read (restoreHonoured), which would erase
-// what the previous process kept.
+// what the previous process kept, nor over what another process saved since (leaseAnnotation).
 func (r *ControlExceptionReconciler) saveHonoured(ctx context.Context) error {
 	h := &r.honoured
 	h.loadMu.Lock()
@@ -258,28 +253,16 @@ func (r *ControlExceptionReconciler) saveHonoured(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	h.mu.Lock()
-	same := value == h.saved
-	h.mu.Unlock()
-	if same {
+	if h.lease.holds(value) {
 		return nil
 	}
 	if left > 0 {
 		logf.FromContext(ctx).Error(nil, "Too many Active exceptions to keep for the next process; the deletion of those left out while no operator runs is not alerted",
 			"count", left)
 	}
-	key := types.NamespacedName{Namespace: r.AdminNamespace, Name: stateLease}
-	if err := retry.OnError(retry.DefaultRetry, func(err error) bool {
-		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
-	}, func() error {
-		return setLeaseAnnotationOf(ctx, r.Client, r.APIReader, key, honouredAnnotation, value)
-	}); err != nil {
-		return err
-	}
-	h.mu.Lock()
-	h.saved = value
-	h.mu.Unlock()
-	return nil
+	// Only over what this process last read or wrote (leaseAnnotation): an old leader's save
+	// at its stop does not replace the new leader's.
+	return h.lease.write(ctx, value)
 }
 
 // honouredKeeper saves the exceptions judged Active every honouredSaveInterval when they

@@ -1,14 +1,19 @@
 package controllers
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -55,5 +60,109 @@ func TestTheExceptionsKeptReadBackAsTheyWereWritten(t *testing.T) {
 		if !found {
 			t.Errorf("%s's exception left out (kept %d of noisy's)", ns, len(back))
 		}
+	}
+}
+
+// TestAnOldLeadersExceptionsDoNotReplaceTheNewLeaders: as the alerts' save
+// (TestAnOldLeadersSaveDoesNotReplaceTheNewLeaders), a leader that lost its lease saves at its
+// stop the exceptions it judged Active; landing after the new leader read the Lease and saved its
+// own, it replaced them: the Lease held an exception the new leader had seen deleted and revoked
+// (revoked again by the process after it: a second ExceptionRevoked, Event and journal record)
+// and not one the new leader judged Active since (its deletion while no operator runs then not
+// alerted), and the new leader, its set unchanged, did not write it again.
+func TestAnOldLeadersExceptionsDoNotReplaceTheNewLeaders(t *testing.T) {
+	ctx := context.Background()
+	const ns = "honoured-superseded"
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	exceptions := map[string]*v1alpha1.ControlException{}
+	for _, name := range []string{"a", "b", "c", "d", "e"} {
+		ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: v1alpha1.ControlExceptionSpec{
+			Checks: []string{"wl-privileged"}, Reason: "The agent loads a kernel module.", Owner: "team-a@example.com",
+			Expires: metav1.NewTime(time.Now().Add(30 * 24 * time.Hour))}}
+		if err := k8s.Create(ctx, ex); err != nil {
+			t.Fatal(err)
+		}
+		ex = ex.DeepCopy()
+		ex.Status.State = v1alpha1.ExceptionActive
+		exceptions[name] = ex
+	}
+	judged := func(r *ControlExceptionReconciler, names ...string) {
+		t.Helper()
+		for _, name := range []string{"a", "b", "c", "d", "e"} {
+			if slices.Contains(names, name) {
+				r.honoured.remember(exceptions[name], nil)
+			} else {
+				r.honoured.forget(types.NamespacedName{Namespace: ns, Name: name})
+			}
+		}
+	}
+	kept := func() string {
+		t.Helper()
+		lease := &coordinationv1.Lease{}
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: stateLease}, lease); err != nil {
+			t.Fatal(err)
+		}
+		list, err := decodeHonoured(lease.Annotations[honouredAnnotation])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names string
+		for _, k := range list {
+			names += k.Name + " "
+		}
+		return names
+	}
+	newReconciler := func() *ControlExceptionReconciler {
+		r := &ControlExceptionReconciler{Client: k8s, APIReader: k8s, AdminNamespace: ns}
+		if err := r.restoreHonoured(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	old := newReconciler()
+	judged(old, "a")
+	if err := old.saveHonoured(ctx); err != nil {
+		t.Fatal(err)
+	}
+	judged(old, "a", "b")
+	if err := old.saveHonoured(ctx); err != nil {
+		t.Fatalf("the leader's second save: %v", err)
+	}
+	if got := kept(); got != "a b " {
+		t.Fatalf("kept %q, want a b", got)
+	}
+
+	next := newReconciler() // reads a and b, both there
+	judged(next, "b", "c")  // a deleted (revoked by next), c approved
+	if err := next.saveHonoured(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The old leader's save at its stop lands now.
+	judged(old, "a", "b", "d")
+	if err := old.saveHonoured(ctx); err == nil {
+		t.Errorf("the old leader's save after the new leader's succeeded")
+	}
+	if got := kept(); got != "b c " {
+		t.Errorf("kept %q after the old leader's save, want the new leader's b c", got)
+	}
+	// The new leader's saves go on.
+	judged(next, "c")
+	if err := next.saveHonoured(ctx); err != nil {
+		t.Fatalf("the new leader's next save: %v", err)
+	}
+	// Someone deletes the Lease: the leader's next save after that is skipped, not every one.
+	if err := k8s.Delete(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: stateLease}}); err != nil {
+		t.Fatal(err)
+	}
+	judged(next, "c", "e")
+	_ = next.saveHonoured(ctx)
+	if err := next.saveHonoured(ctx); err != nil {
+		t.Fatalf("the leader's save after the Lease was deleted: %v", err)
+	}
+	if got := kept(); got != "c e " {
+		t.Errorf("kept %q, want c e", got)
 	}
 }

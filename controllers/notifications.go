@@ -315,8 +315,8 @@ func (r *ControlExceptionReconciler) notifyTransition(ctx context.Context, ex *v
 type honouredExceptions struct {
 	mu sync.Mutex
 	of map[types.NamespacedName]honouredException
-	// saved is the value of honouredAnnotation last read or written (guarded by mu).
-	saved string
+	// lease is honouredAnnotation, set by the first read (restoreHonoured, under loadMu).
+	lease *leaseAnnotation
 
 	// loaded says whether what the previous process kept was read (restoreHonoured).
 	// disabled: the Lease cannot be read; nothing is kept.

@@ -1,0 +1,128 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// leaseAnnotation is one annotation of a Lease in the operator's namespace that only the leader
+// writes, to keep what the next process needs (the alerts not delivered, the exceptions judged
+// Active).
+//
+// A write replaces the annotation only if it holds what this process last read or wrote there:
+// a leader that lost its lease (the API server slow, a partition) saves at its stop, and that
+// save could land after the new leader read the Lease and saved its own; it replaced it, and the
+// Lease held the old leader's view, which the new leader, its own view unchanged, did not write
+// again. Only the leader writes the annotation, so another value there means another process
+// leads (or someone edited the Lease: that write alone is skipped, and the next goes through,
+// so that an administrator's delete does not stop a leader's later saves). The Lease is updated
+// at the resourceVersion read, so a write in between is a conflict, read again. If the other
+// process wrote the very value this one writes, nothing is written.
+type leaseAnnotation struct {
+	client client.Client
+	reader client.Reader
+	key    types.NamespacedName
+	name   string
+
+	mu sync.Mutex
+	// last is the annotation's value as this process last read or wrote it; known once it did.
+	last  string
+	known bool
+}
+
+// errSuperseded: another process wrote the annotation since this one read or wrote it.
+var errSuperseded = errors.New("another process saved it since this one read or wrote it (leadership lost): not replaced")
+
+func newLeaseAnnotation(c client.Client, reader client.Reader, key types.NamespacedName, name string) *leaseAnnotation {
+	return &leaseAnnotation{client: c, reader: reader, key: key, name: name}
+}
+
+// read returns the annotation's value ("" where the Lease or the annotation does not exist) and
+// records it as what the annotation holds.
+func (a *leaseAnnotation) read(ctx context.Context) (string, error) {
+	lease := &coordinationv1.Lease{}
+	if err := a.reader.Get(ctx, a.key, lease); err != nil {
+		if apierrors.IsNotFound(err) {
+			a.record("")
+			return "", nil
+		}
+		return "", fmt.Errorf("reading Lease %s: %w", a.key, err)
+	}
+	value := lease.Annotations[a.name]
+	a.record(value)
+	return value, nil
+}
+
+// holds says whether value is what the annotation held when this process last read or wrote it.
+func (a *leaseAnnotation) holds(value string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.known && a.last == value
+}
+
+// write sets the annotation to value ("": removes it), unless another process wrote it since
+// this one last read or wrote it (errSuperseded).
+func (a *leaseAnnotation) write(ctx context.Context, value string) error {
+	a.mu.Lock()
+	last, known := a.last, a.known
+	a.mu.Unlock()
+	var found string
+	err := retry.OnError(retry.DefaultRetry, func(err error) bool {
+		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
+	}, func() error {
+		lease := &coordinationv1.Lease{}
+		err := a.reader.Get(ctx, a.key, lease)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		if found = lease.Annotations[a.name]; found == value {
+			return nil
+		}
+		if known && found != last {
+			return errSuperseded
+		}
+		if apierrors.IsNotFound(err) {
+			lease = &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: a.key.Name, Namespace: a.key.Namespace,
+				Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy}, Annotations: map[string]string{a.name: value}}}
+			return a.client.Create(ctx, lease)
+		}
+		if value == "" {
+			delete(lease.Annotations, a.name)
+		} else {
+			if lease.Annotations == nil {
+				lease.Annotations = map[string]string{}
+			}
+			lease.Annotations[a.name] = value
+		}
+		// At the resourceVersion read: a write by another process since is a conflict, and
+		// the next attempt reads it.
+		return a.client.Update(ctx, lease)
+	})
+	if errors.Is(err, errSuperseded) {
+		// This write only (see leaseAnnotation).
+		a.record(found)
+		return fmt.Errorf("annotation %s of Lease %s: %w", a.name, a.key, err)
+	}
+	if err != nil {
+		return err
+	}
+	a.record(value)
+	return nil
+}
+
+func (a *leaseAnnotation) record(value string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.last, a.known = value, true
+}
