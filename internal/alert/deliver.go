@@ -37,8 +37,18 @@ func (d *Dispatcher) work(s *sink) {
 	}
 }
 
-// drop empties s's queue when s has stopped.
+// drop empties s's queue when s has stopped: the alerts are dropped, or kept for the next
+// process (keptAtStop; counted dropped only if the save fails, Start).
 func (d *Dispatcher) drop(s *sink) {
+	if d.keptAtStop() {
+		for {
+			select {
+			case <-s.queue:
+			default:
+				return
+			}
+		}
+	}
 	dropped := 0
 	for {
 		select {
@@ -70,8 +80,7 @@ func (d *Dispatcher) deliver(s *sink, a Alert) {
 			return
 		}
 		if s.ctx.Err() != nil {
-			count(ResultDropped)
-			log.Info("Alert dropped: the sink stopped before delivering it", "attempts", attempt)
+			d.stopped(s, a, attempt)
 			return
 		}
 		var perm permanentError
@@ -93,11 +102,30 @@ func (d *Dispatcher) deliver(s *sink, a Alert) {
 		}
 		log.V(1).Info("Alert delivery failed, will retry", "attempt", attempt, "retryIn", wait.String(), "reason", err.Error())
 		if d.opts.Sleep(s.ctx, wait) != nil {
-			count(ResultDropped)
-			log.Info("Alert dropped: the sink stopped before delivering it", "attempts", attempt)
+			d.stopped(s, a, attempt)
 			return
 		}
 	}
+}
+
+// stopped records that s stopped before delivering a: dropped, or kept for the next process
+// (keptAtStop).
+func (d *Dispatcher) stopped(s *sink, a Alert, attempts int) {
+	log := d.log.WithValues("profile", s.profile, "sink", s.name, "event", a.Event, "key", a.Key, "attempts", attempts)
+	if d.keptAtStop() {
+		log.V(1).Info("Alert not delivered yet: the operator stops, and keeps it for the next process")
+		return
+	}
+	metrics.AlertsTotal.WithLabelValues(s.profile, s.name, string(a.Event), ResultDropped).Inc()
+	log.Info("Alert dropped: the sink stopped before delivering it")
+}
+
+// keptAtStop says whether the alerts a sink has not delivered when it stops are kept for the
+// next process (Options.Store, and the dispatcher stopping, not the sink removed): they are
+// not dropped, and counting them so (soc2_operator_alerts_total, which SOC2AlertsNotDelivered
+// reads) would page at a plain restart. Start counts them dropped if it cannot save them.
+func (d *Dispatcher) keptAtStop() bool {
+	return d.opts.Store != nil && d.ctx != nil && d.ctx.Err() != nil
 }
 
 // backoff is the wait after the given failed attempt (1 for the first): InitialBackoff

@@ -142,7 +142,7 @@ type Dispatcher struct {
 	// restored are the alerts the previous process did not deliver, by profile and sink, for
 	// sinks not configured yet (Configure sets them aside for the sink); saved is what was
 	// last saved to Store (keep.go).
-	restored map[string]map[string][]Alert
+	restored map[string]map[string][]Pending
 	saved    []Pending
 	// savedKnown says whether saved is what Store holds.
 	savedKnown bool
@@ -171,8 +171,8 @@ type sink struct {
 	// pending are the alerts queued or on their way, by key, until delivered or given up on
 	// (Options.Store keeps them and those parked at a stop). Guarded by Dispatcher.mu.
 	pending map[string]Alert
-	// late are the keys of the alerts set aside (parked) or kept by a previous process, until
-	// delivered or given up on, offered again ones included: soc2_operator_alerts_pending, which
+	// late are the keys of the alerts set aside (parked), by this process or a previous one that
+	// kept them (restore), until delivered or given up on, offered again ones included: soc2_operator_alerts_pending, which
 	// SOC2AlertsNotDelivered reads, as soc2_operator_alerts_total starts again from zero in each
 	// process. Guarded by Dispatcher.mu.
 	late   map[string]bool
@@ -187,7 +187,7 @@ var _ manager.LeaderElectionRunnable = &Dispatcher{}
 // NewDispatcher returns a Dispatcher with no sinks.
 func NewDispatcher(opts Options) *Dispatcher {
 	opts = opts.withDefaults()
-	return &Dispatcher{opts: opts, log: opts.Logger.WithName("alert"), profiles: map[string]*profileSinks{}, restored: map[string]map[string][]Alert{}}
+	return &Dispatcher{opts: opts, log: opts.Logger.WithName("alert"), profiles: map[string]*profileSinks{}, restored: map[string]map[string][]Pending{}}
 }
 
 // NeedLeaderElection is true: only the leader sends alerts, so each is sent once.
@@ -234,7 +234,8 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 // or unable to save to it, the alerts each sink set aside and never delivered: no later
 // process offers them again, and the counter that said they were late
 // (soc2_operator_alerts_total) starts again from zero in the next process, so this log is what
-// says which were lost. Those still queued are logged by each worker as it stops (drop).
+// says which were lost. Those still queued or on their way are logged by each worker as it stops
+// (drop) without a Store; with one that could not save, here too, and counted dropped.
 func (d *Dispatcher) logSetAside() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -242,6 +243,20 @@ func (d *Dispatcher) logSetAside() {
 		ps := d.profiles[profile]
 		for _, name := range slices.Sorted(maps.Keys(ps.sinks)) {
 			s := ps.sinks[name]
+			if d.opts.Store != nil {
+				var queued []string
+				for k, a := range s.pending {
+					if _, ok := s.parked[k]; !ok {
+						metrics.AlertsTotal.WithLabelValues(s.profile, s.name, string(a.Event), ResultDropped).Inc()
+						queued = append(queued, k)
+					}
+				}
+				if len(queued) > 0 {
+					slices.Sort(queued)
+					d.log.Error(nil, "Alerts lost: queued or on their way when the operator stopped, and not kept; no later process offers them again",
+						"profile", profile, "sink", name, "count", len(queued), "keys", queued[:min(len(queued), maxKeysLogged)])
+				}
+			}
 			if len(s.parked) == 0 {
 				continue
 			}
@@ -323,8 +338,8 @@ func (d *Dispatcher) Configure(profile string, alerts *v1alpha1.Alerts) {
 		s.pending, s.late = map[string]Alert{}, map[string]bool{}
 		ps.sinks[name] = s
 		d.setLate(s)
-		for _, a := range d.restored[profile][name] {
-			d.restore(s, a)
+		for _, p := range d.restored[profile][name] {
+			d.restore(s, p)
 		}
 		delete(d.restored[profile], name)
 		d.startWorker(s)
@@ -504,6 +519,15 @@ func (d *Dispatcher) offer(s *sink) {
 		s.queue <- a // room checked above, under d.mu: nothing else adds to the queue
 		s.queued[a.Namespace]++
 		s.pending[a.Key] = a
+	}
+	// Those still set aside are late, those kept as queued by a previous process (restore)
+	// included: they wait for another Retry.
+	late := len(s.late)
+	for k := range s.parked {
+		s.late[k] = true
+	}
+	if len(s.late) != late {
+		d.setLate(s)
 	}
 }
 

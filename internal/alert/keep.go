@@ -32,6 +32,10 @@ type Pending struct {
 	// Sink is the name of the sink of Alert.Profile that has not delivered it.
 	Sink  string
 	Alert Alert
+	// Queued says it was queued or on its way and never set aside: not late
+	// (soc2_operator_alerts_pending). The next process counts it late only if it cannot queue it
+	// at once or it fails there: a plain restart must not page, a sink that stays down must.
+	Queued bool
 }
 
 // Store keeps the alerts not yet delivered for the next process (the operator keeps them in its
@@ -59,6 +63,8 @@ type stored struct {
 	Expires   *time.Time            `json:"expires,omitempty"`
 	Time      *time.Time            `json:"time,omitempty"`
 	Key       string                `json:"key"`
+	// Queued: Pending.Queued. Absent (kept by an earlier version, or set aside): late.
+	Queued bool `json:"queued,omitempty"`
 }
 
 // EncodePending is pending as gzipped JSON of at most max bytes: when all do not fit, the most
@@ -72,7 +78,8 @@ func EncodePending(pending []Pending, max int) (data []byte, left []Pending, err
 		for _, p := range ordered[:n] {
 			a := p.Alert
 			s := stored{Sink: p.Sink, Event: a.Event, Profile: a.Profile, Namespace: a.Namespace, Severity: a.Severity,
-				Check: a.Check, Criteria: a.Criteria, Container: a.Container, Message: a.Message, Exception: a.Exception, Key: a.Key}
+				Check: a.Check, Criteria: a.Criteria, Container: a.Container, Message: a.Message, Exception: a.Exception, Key: a.Key,
+				Queued: p.Queued}
 			if a.Resource != (v1alpha1.ResourceRef{}) {
 				r := a.Resource
 				s.Resource = &r
@@ -203,7 +210,7 @@ func DecodePending(data []byte) ([]Pending, error) {
 		if s.Time != nil {
 			a.Time = *s.Time
 		}
-		out = append(out, Pending{Sink: s.Sink, Alert: a})
+		out = append(out, Pending{Sink: s.Sink, Alert: a, Queued: s.Queued})
 	}
 	return out, nil
 }
@@ -214,21 +221,19 @@ func (d *Dispatcher) undelivered() []Pending {
 	var out []Pending
 	for _, ps := range d.profiles {
 		for _, s := range ps.sinks {
-			for _, a := range s.parked {
-				out = append(out, Pending{Sink: s.name, Alert: a})
+			for k, a := range s.parked {
+				out = append(out, Pending{Sink: s.name, Alert: a, Queued: !s.late[k]})
 			}
 			for k, a := range s.pending {
 				if _, ok := s.parked[k]; !ok {
-					out = append(out, Pending{Sink: s.name, Alert: a})
+					out = append(out, Pending{Sink: s.name, Alert: a, Queued: !s.late[k]})
 				}
 			}
 		}
 	}
 	for _, bySink := range d.restored {
-		for sink, alerts := range bySink {
-			for _, a := range alerts {
-				out = append(out, Pending{Sink: sink, Alert: a})
-			}
+		for _, kept := range bySink {
+			out = append(out, kept...)
 		}
 	}
 	slices.SortFunc(out, comparePending)
@@ -254,13 +259,13 @@ func (d *Dispatcher) load(ctx context.Context) {
 	for _, p := range pending {
 		a := p.Alert
 		if s := d.sinkOf(a.Profile, p.Sink); s != nil {
-			d.restore(s, a)
+			d.restore(s, p)
 			continue
 		}
 		if d.restored[a.Profile] == nil {
-			d.restored[a.Profile] = map[string][]Alert{}
+			d.restored[a.Profile] = map[string][]Pending{}
 		}
-		d.restored[a.Profile][p.Sink] = append(d.restored[a.Profile][p.Sink], a)
+		d.restored[a.Profile][p.Sink] = append(d.restored[a.Profile][p.Sink], p)
 	}
 	if len(pending) > 0 {
 		d.log.Info("Alerts the previous process did not deliver are offered again", "count", len(pending))
@@ -282,9 +287,11 @@ func (d *Dispatcher) sinkOf(profile, name string) *sink {
 	return nil
 }
 
-// restore sets a, which the previous process did not deliver, aside for s, unless s no longer
-// takes its event, or has it already. Called with d.mu held.
-func (d *Dispatcher) restore(s *sink, a Alert) {
+// restore sets p, which the previous process did not deliver, aside for s, unless s no longer
+// takes its event, or has it already: late if it was late there (set aside), otherwise only if
+// s cannot queue it at once (offer) or it fails. Called with d.mu held.
+func (d *Dispatcher) restore(s *sink, p Pending) {
+	a := p.Alert
 	if len(s.cfg.Events) > 0 && !slices.Contains(s.cfg.Events, a.Event) {
 		return
 	}
@@ -299,8 +306,10 @@ func (d *Dispatcher) restore(s *sink, a Alert) {
 	}
 	s.keys.forget(a.Key)
 	s.parked[a.Key] = a
-	s.late[a.Key] = true
-	d.setLate(s)
+	if !p.Queued {
+		s.late[a.Key] = true
+		d.setLate(s)
+	}
 }
 
 // save keeps what the sinks have not delivered when it changed since the last save; never
@@ -315,7 +324,9 @@ func (d *Dispatcher) save(ctx context.Context) error {
 		return errNotLoaded
 	}
 	pending := d.undelivered()
-	same := d.savedKnown && slices.EqualFunc(pending, d.saved, func(a, b Pending) bool { return a.Sink == b.Sink && a.Alert.Key == b.Alert.Key })
+	same := d.savedKnown && slices.EqualFunc(pending, d.saved, func(a, b Pending) bool {
+		return a.Sink == b.Sink && a.Alert.Key == b.Alert.Key && a.Queued == b.Queued
+	})
 	d.mu.Unlock()
 	if same {
 		return nil

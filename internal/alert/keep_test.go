@@ -274,3 +274,75 @@ func TestTheAlertsKeptAreCountedPendingUntilDelivered(t *testing.T) {
 		t.Errorf("the series of sink hook stayed after the sink was removed")
 	}
 }
+
+// TestAPlainRestartDoesNotCountTheQueuedAlertsLate: the first process stopped (a rollout) with
+// three alerts queued or on their way, none set aside: its sink was slow, not failing. They are
+// kept for the next process, which counted them in soc2_operator_alerts_pending as if set aside,
+// so SOC2AlertsNotDelivered, which reads its last value within 5 minutes, paged for about 5
+// minutes after a plain restart; and the stopping process counted them dropped in
+// soc2_operator_alerts_total (which the rule also reads) though they were kept. An alert kept
+// as queued is not late, in either process, until it fails in the next; one kept as set aside
+// still is (TestTheAlertsKeptAreCountedPendingUntilDelivered).
+func TestAPlainRestartDoesNotCountTheQueuedAlertsLate(t *testing.T) {
+	profile := profileName(t)
+	hold := make(chan struct{})
+	slow := newReceiver(t, func(http.ResponseWriter, *http.Request, []byte) { <-hold })
+	store := &memStore{}
+	opts := testOptions(&sleeper{}, &logBuffer{})
+	opts.Store = store
+	d := NewDispatcher(opts)
+	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", slow.URL)}})
+	for _, k := range []string{"a", "b", "c"} {
+		d.Send(finding(profile, k, v1alpha1.SeverityCritical))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Start(ctx) }()
+	slow.next(t) // a on its way, b and c queued
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	close(hold)
+	if got := store.keys(); !slices.Equal(got, []string{"hook:a", "hook:b", "hook:c"}) {
+		t.Fatalf("kept %v, want a b c", got)
+	}
+	if got := count(profile, "hook", v1alpha1.AlertNewFinding, ResultDropped); got != 0 {
+		t.Errorf("the stopping process counted %d alerts dropped, though it kept them", got)
+	}
+	if got := pendingGauge(profile, "hook"); got != 0 {
+		t.Errorf("soc2_operator_alerts_pending is %d in the stopping process, want 0", got)
+	}
+
+	// The next process: its sink holds what it receives, then fails it.
+	var failing atomic.Bool
+	release := make(chan struct{})
+	rcv := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		if failing.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		<-release
+	})
+	opts.Retry.Attempts = 1
+	next := NewDispatcher(opts)
+	next.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL)}})
+	start(t, next)
+	rcv.next(t) // loaded and offered: the first on its way
+	if got := pendingGauge(profile, "hook"); got != 0 {
+		t.Errorf("soc2_operator_alerts_pending is %d after a plain restart, want 0 (none was set aside)", got)
+	}
+	// A real failure in this process still counts: the first is delivered, the other two fail,
+	// are set aside, and are late.
+	failing.Store(true)
+	close(release)
+	eventually(t, "two failed and set aside", func() bool {
+		next.mu.Lock()
+		defer next.mu.Unlock()
+		s := next.profiles[profile].sinks["hook"]
+		return len(s.parked) == 2 && len(s.pending) == 0
+	})
+	if got := pendingGauge(profile, "hook"); got != 2 {
+		t.Errorf("soc2_operator_alerts_pending is %d with two kept alerts failed and set aside, want 2", got)
+	}
+}

@@ -131,7 +131,8 @@ var (
 
 	// AlertsPending is how many alerts each sink of each profile has not delivered since they
 	// were set aside (its queue was full, or the last attempt failed with an error another may
-	// fix) or kept by a previous process, offered again ones included: SOC2AlertsNotDelivered
+	// fix), by this process or a previous one that kept them, offered again ones included (those
+	// a previous process kept as only queued count once they are set aside here): SOC2AlertsNotDelivered
 	// fires while it is above 0, since AlertsTotal starts again from zero in each process.
 	AlertsPending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "soc2_operator_alerts_pending",
