@@ -18,6 +18,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/metrics"
 )
 
 // The exception reconciler learns of an Active exception's deletion from its NotFound, and
@@ -74,14 +75,38 @@ func (k keptException) honoured() honouredException {
 	return honouredException{ex: ex, profiles: k.Profiles}
 }
 
+// honouredRecord is the annotation's form when not every exception judged Active fits: those
+// kept, and how many of each namespace were left out, so that the next process says its record
+// is incomplete (their deletion while no operator ran is not identified) rather than being
+// silent. When all fit, the annotation holds the list alone, as earlier versions wrote it (they
+// cannot read this form: they log it unreadable and revoke none).
+type honouredRecord struct {
+	Kept []keptException `json:"kept"`
+	Left map[string]int  `json:"left"`
+}
+
 // encodeHonoured is the annotation's value for kept, as many as fit (orderKept); left is how
-// many did not.
-func encodeHonoured(kept []keptException, admin string) (value string, left int, err error) {
+// many of each namespace did not.
+func encodeHonoured(kept []keptException, admin string) (value string, left map[string]int, err error) {
 	kept = orderKept(kept, admin)
+	leftOf := func(n int) map[string]int {
+		if n == len(kept) {
+			return nil
+		}
+		left := map[string]int{}
+		for _, k := range kept[n:] {
+			left[k.Namespace]++
+		}
+		return left
+	}
 	encode := func(n int) (string, error) {
 		var b bytes.Buffer
 		zw := gzip.NewWriter(&b)
-		if err := json.NewEncoder(zw).Encode(kept[:n]); err != nil {
+		var v any = kept[:n]
+		if n < len(kept) {
+			v = honouredRecord{Kept: kept[:n], Left: leftOf(n)}
+		}
+		if err := json.NewEncoder(zw).Encode(v); err != nil {
 			return "", err
 		}
 		if err := zw.Close(); err != nil {
@@ -93,10 +118,10 @@ func encodeHonoured(kept []keptException, admin string) (value string, left int,
 		return base64.StdEncoding.EncodeToString(b.Bytes()), nil
 	}
 	if len(kept) == 0 {
-		return "", 0, nil
+		return "", nil, nil
 	}
 	if v, err := encode(len(kept)); err != errTooLarge {
-		return v, 0, err
+		return v, nil, err
 	}
 	lo, hi := 0, len(kept)
 	for hi-lo > 1 {
@@ -104,13 +129,13 @@ func encodeHonoured(kept []keptException, admin string) (value string, left int,
 		if _, err := encode(mid); err == nil {
 			lo = mid
 		} else if err != errTooLarge {
-			return "", 0, err
+			return "", nil, err
 		} else {
 			hi = mid
 		}
 	}
 	value, err = encode(lo)
-	return value, len(kept) - lo, err
+	return value, leftOf(lo), err
 }
 
 var errTooLarge = fmt.Errorf("too large")
@@ -141,23 +166,44 @@ func orderKept(kept []keptException, admin string) []keptException {
 	return out
 }
 
-func decodeHonoured(value string) ([]keptException, error) {
+// decodeHonoured reads what encodeHonoured wrote: the exceptions kept, and how many of each
+// namespace were left out.
+func decodeHonoured(value string) (kept []keptException, left map[string]int, err error) {
 	if value == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	data, err := base64.StdEncoding.DecodeString(value)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var kept []keptException
-	if err := json.NewDecoder(io.LimitReader(zr, 64<<20)).Decode(&kept); err != nil {
-		return nil, err
+	var raw json.RawMessage
+	if err := json.NewDecoder(io.LimitReader(zr, 64<<20)).Decode(&raw); err != nil {
+		return nil, nil, err
 	}
-	return kept, nil
+	if raw = bytes.TrimSpace(raw); len(raw) > 0 && raw[0] == '{' {
+		var rec honouredRecord
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return nil, nil, err
+		}
+		return rec.Kept, rec.Left, nil
+	}
+	if err := json.Unmarshal(raw, &kept); err != nil {
+		return nil, nil, err
+	}
+	return kept, nil, nil
+}
+
+// total is how many exceptions left counts.
+func total(left map[string]int) int {
+	n := 0
+	for _, c := range left {
+		n += c
+	}
+	return n
 }
 
 // snapshot is every exception remembered as judged Active, sorted.
@@ -202,11 +248,15 @@ func (r *ControlExceptionReconciler) restoreHonoured(ctx context.Context) error 
 	case err != nil:
 		return fmt.Errorf("reading which exceptions were Active before the start: %w", err)
 	}
-	kept, err := decodeHonoured(value)
+	kept, left, err := decodeHonoured(value)
 	if err != nil {
 		logf.FromContext(ctx).Error(err, "Unable to read which exceptions were Active before the start; their deletion while no operator ran is not alerted",
 			"lease", stateLease)
 		kept = nil
+	}
+	if len(left) > 0 {
+		logf.FromContext(ctx).Error(nil, "Not every exception Active before the start was kept; the deletion while no operator ran of those left out is not alerted",
+			"lease", stateLease, "kept", len(kept), "leftOut", total(left), "leftOutByNamespace", left)
 	}
 	var gone []honouredException
 	for _, k := range kept {
@@ -253,12 +303,13 @@ func (r *ControlExceptionReconciler) saveHonoured(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	metrics.ExceptionsNotKept.Set(float64(total(left)))
 	if h.lease.holds(value) {
 		return nil
 	}
-	if left > 0 {
+	if len(left) > 0 {
 		logf.FromContext(ctx).Error(nil, "Too many Active exceptions to keep for the next process; the deletion of those left out while no operator runs is not alerted",
-			"count", left)
+			"count", total(left), "byNamespace", left)
 	}
 	// Only over what this process last read or wrote (leaseAnnotation): an old leader's save
 	// at its stop does not replace the new leader's.

@@ -139,6 +139,15 @@ var (
 		Help: "Alerts set aside (or kept by a previous process) and not delivered yet, by profile and sink.",
 	}, []string{"profile", "sink"})
 
+	// ExceptionsNotKept is how many ControlExceptions judged Active the leader could not keep
+	// for the next process at its last save (past 64 KiB gzipped): the deletion of those while
+	// no operator runs (a rollout, a failover) is not alerted (no ExceptionRevoked alert or
+	// Event; the evidence journal still records it).
+	ExceptionsNotKept = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "soc2_operator_exceptions_not_kept",
+		Help: "Active ControlExceptions the leader could not keep for the next process: their deletion while no operator runs is not alerted.",
+	})
+
 	// WatchdogRuns counts the watchdog's periodic tasks by outcome: the staleness check
 	// (reports whose namespace has not been evaluated for twice the interval), the check of the
 	// reports no evaluation confirmed in twice the interval (at start too: a crash loop), and the
@@ -165,7 +174,7 @@ func Register() {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, FindingOpened, NamespaceCompliant, NamespaceResult, EvaluationDuration,
 			Evaluations, LastEvaluation, EvaluationInterval, ReportWrites, ReportsStale, ProfileReady, Exceptions,
-			AlertsTotal, AlertsPending, ExceptionExpiry, WatchdogRuns, AdmissionUnjudged)
+			AlertsTotal, AlertsPending, ExceptionExpiry, WatchdogRuns, AdmissionUnjudged, ExceptionsNotKept)
 	})
 }
 
