@@ -55,7 +55,10 @@ type Options struct {
 	// stops. Nil: they are lost at a restart, and logged then.
 	Store Store
 	// SaveInterval is how often the alerts not delivered yet are saved to Store when they
-	// changed. Default 30s.
+	// changed: what a process killed without a stop (SIGKILL, an OOM kill, a node lost) loses.
+	// Default 5s, as the exceptions judged Active: measured at most 12 saves a minute with a
+	// sink down and 10 alerts a second (3 with the sink up), each a read and an update of one
+	// Lease, below the leader election's own renewals (every 2s); 30s lost 30s of alerts.
 	SaveInterval time.Duration
 }
 
@@ -111,7 +114,7 @@ func (o Options) withDefaults() Options {
 		o.Sleep = sleep
 	}
 	if o.SaveInterval <= 0 {
-		o.SaveInterval = 30 * time.Second
+		o.SaveInterval = 5 * time.Second
 	}
 	return o
 }

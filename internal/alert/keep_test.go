@@ -346,3 +346,23 @@ func TestAPlainRestartDoesNotCountTheQueuedAlertsLate(t *testing.T) {
 		t.Errorf("soc2_operator_alerts_pending is %d with two kept alerts failed and set aside, want 2", got)
 	}
 }
+
+// TestWhatASinkSetAsideIsKeptWithinSeconds: a process killed without a stop (SIGKILL, an OOM
+// kill, the node lost) saves nothing at its end; what it had set aside since its last save was
+// lost for good (the next process finds the transitions in the reports and does not send them),
+// and saves came every 30 s. With the default options, an alert set aside is kept within 5 s.
+func TestWhatASinkSetAsideIsKeptWithinSeconds(t *testing.T) {
+	profile := profileName(t)
+	rcv := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusServiceUnavailable) })
+	store := &memStore{}
+	opts := testOptions(&sleeper{}, &logBuffer{})
+	opts.Store, opts.Retry.Attempts = store, 1
+	d := NewDispatcher(opts)
+	d.Configure(profile, &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{webhook("hook", rcv.URL)}})
+	start(t, d)
+	d.Send(finding(profile, "a", v1alpha1.SeverityCritical))
+	rcv.next(t)
+	eventually(t, "the alert set aside is kept, as a kill would find it", func() bool {
+		return slices.Equal(store.keys(), []string{"hook:a"})
+	})
+}
