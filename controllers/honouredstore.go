@@ -2,12 +2,14 @@ package controllers
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +43,10 @@ const maxKeptHonoured = 64 << 10
 
 // maxKeptReason bounds the reason kept of each exception.
 const maxKeptReason = 512
+
+// maxLeftNamespaces bounds the namespaces a record names of those whose exceptions were left out
+// (honouredRecord); the others are summed under "*".
+const maxLeftNamespaces = 100
 
 // honouredSaveInterval is how often the exceptions judged Active are saved when they changed.
 const honouredSaveInterval = 5 * time.Second
@@ -96,6 +102,20 @@ func encodeHonoured(kept []keptException, admin string) (value string, left map[
 		left := map[string]int{}
 		for _, k := range kept[n:] {
 			left[k.Namespace]++
+		}
+		if len(left) > maxLeftNamespaces {
+			// The most left out by name, the others summed under "*": the count must fit.
+			namespaces := slices.Collect(maps.Keys(left))
+			slices.SortFunc(namespaces, func(a, b string) int {
+				if c := cmp.Compare(left[b], left[a]); c != 0 {
+					return c
+				}
+				return strings.Compare(a, b)
+			})
+			for _, ns := range namespaces[maxLeftNamespaces:] {
+				left["*"] += left[ns]
+				delete(left, ns)
+			}
 		}
 		return left
 	}

@@ -226,3 +226,28 @@ func TestAnIncompleteRecordOfActiveExceptionsIsSaid(t *testing.T) {
 		t.Errorf("the next process did not say its record of Active exceptions was incomplete (%s):\n%.2000s", want, logs.String())
 	}
 }
+
+// TestTheCountLeftOutFitsHoweverManyNamespaces: the record of how many exceptions were left out
+// (TestAnIncompleteRecordOfActiveExceptionsIsSaid) names their namespaces; with thousands of
+// namespaces holding Active exceptions, those names alone outgrew the bound, and nothing could be
+// saved at all. It names the 100 with the most left out, and sums the others under "*".
+func TestTheCountLeftOutFitsHoweverManyNamespaces(t *testing.T) {
+	var many []keptException
+	for i := range 3000 {
+		ns := fmt.Sprintf("%x", sha256.Sum256([]byte(fmt.Sprint("namespace", i))))[:63]
+		many = append(many, keptException{Namespace: ns, Name: "waiver", UID: types.UID(fmt.Sprint(i)),
+			Reason: fmt.Sprintf("%x", sha256.Sum256([]byte(fmt.Sprint(i)))), Expires: metav1.NewTime(time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC))})
+	}
+	value, left, err := encodeHonoured(many, "soc2-operator-system")
+	if err != nil {
+		t.Fatalf("nothing saved: %v", err)
+	}
+	kept, back, err := decodeHonoured(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back) > maxLeftNamespaces+1 || total(back) != len(many)-len(kept) || total(left) != total(back) {
+		t.Errorf("the record names %d namespaces and %d left out of %d, %d kept; want at most %d named and the rest under *",
+			len(back), total(back), len(many), len(kept), maxLeftNamespaces)
+	}
+}
