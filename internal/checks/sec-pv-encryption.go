@@ -53,7 +53,9 @@ var secPvEncryption = &engine.Check{
 		"an EBS volume is judged by the class that provisioned it (annotated pv.kubernetes.io/provisioned-by) " +
 		"while that class is still the one of its name (created no later than the volume), and is NotAssessed " +
 		"when it was made by hand or its class is gone or was created again since: the volume's own encryption " +
-		"is not in the PersistentVolume." + supporting,
+		"is not in the PersistentVolume. In a scan the creation times are those the files wrote, which the API " +
+		"server sets: an encrypting class does not pass a volume there (NotAssessed), and one that does not " +
+		"encrypt still fails it." + supporting,
 	Remediation: "For EBS, set parameters.encrypted: \"true\" (and kmsKeyId for a customer-managed key) on a new " +
 		"StorageClass and migrate volumes to it: parameters of an existing class cannot change. For other " +
 		"provisioners, and volumes made by hand, keep evidence of the backend's encryption with the exception that records it.",
@@ -199,6 +201,13 @@ func judgeEBSVolume(ctx *engine.Context, pv *corev1.PersistentVolume, b string) 
 		return
 	}
 	switch enc, set := ebsEncryptedParameter(sc.Parameters); {
+	case enc == "true" && !ctx.Inventory.Complete:
+		// The creation times that tie the class to the volume are the files' author's: the API
+		// server sets them (rest.BeforeCreate, k8s.io/apiserver v0.37.2; an update keeps the
+		// stored ones), and a class deleted and created again with encrypted "true" since the
+		// volume was provisioned is written back-dated as easily. A class that does not
+		// encrypt still fails the volume the files say it provisioned.
+		ctx.NotAssessed("", fmt.Sprintf("the creation times in the scanned files are not the cluster's (the API server sets creation times), so whether StorageClass %s is the class that provisioned the volume or one created again since under its name cannot be told: %s", name, unseen))
 	case enc == "true":
 		ctx.Pass("")
 	case !set:

@@ -79,6 +79,14 @@ func TestPersistentVolumesAreJudgedByWhatProvisionedThem(t *testing.T) {
 			docs: ebsClass("", "true") + "---\n" + ebsVolume("", "ebs.csi.aws.com"), want: engine.StatusNotAssessed,
 			message: "cannot tell whether StorageClass gp3 is the class that provisioned it",
 		},
+		"in a scan, creation times written in the files do not tie a volume to an encrypting class": {
+			docs: ebsClass(before, "true") + "---\n" + ebsVolume(after, "ebs.csi.aws.com"), want: engine.StatusNotAssessed,
+			message: "the API server sets creation times",
+		},
+		"in a scan, a class that does not encrypt still fails the volume the files say it provisioned": {
+			docs: ebsClass(before, "") + "---\n" + ebsVolume(after, "ebs.csi.aws.com"), want: engine.StatusFail,
+			message: "provisioned by StorageClass gp3, which does not encrypt",
+		},
 		"in a scan, a class the input does not hold is not assessed": {
 			docs: ebsVolume(after, "ebs.csi.aws.com"), want: engine.StatusNotAssessed,
 			message: "StorageClass gp3 is not in the scanned input",
