@@ -206,14 +206,17 @@ func istioGatewaysOf(inv *engine.Inventory, o *engine.Object, vs istioVirtualSer
 	return bound, own, unknown
 }
 
-// istioGatewayNamed is the Istio Gateway of that namespace and name, or nil.
+// istioGatewayNamed is the Istio Gateway of that namespace and name, or nil. Of several copies in
+// a scan's input, it is the last: Istio serves v1, v1beta1 and v1alpha3 of one object, so a
+// Gateway written in two of them is one Gateway once applied, the later (as gatewayNamed).
 func istioGatewayNamed(inv *engine.Inventory, namespace, name string) *engine.Object {
+	var last *engine.Object
 	for _, g := range inv.List(namespace, "Gateway") {
 		if g.Name == name && inIstioGroup(g) {
-			return g
+			last = g
 		}
 	}
-	return nil
+	return last
 }
 
 // admitsNamespace reports whether a server's hosts let the VirtualServices of namespace ns bind
