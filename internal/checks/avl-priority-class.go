@@ -22,7 +22,10 @@ var avlPriorityClass = &engine.Check{
 		"that name none get (0, or the value of the globalDefault PriorityClass); a class that does not " +
 		"exist fails in the cluster (the Priority admission plugin refuses the pods) and is NotAssessed " +
 		"in a scan that does not hold it, or holds only one the API server refuses (an invalid name or label, a value above " +
-		"1000000000, an unknown preemptionPolicy), which neither counts nor, as globalDefault, sets what other pods get. system-cluster-critical and system-node-critical exist in " +
+		"1000000000, an unknown preemptionPolicy), which neither counts nor, as globalDefault, sets what other pods get. " +
+		"In a scan a class of the files passes no workload (NotAssessed): only cluster administrators create " +
+		"PriorityClasses, and the pods get the value of the cluster's class of that name; one whose value the files " +
+		"show no higher than the default still fails. system-cluster-critical and system-node-critical exist in " +
 		"every cluster. " +
 		"Workloads that run to completion are NotApplicable: Jobs, CronJobs and Pods whose restartPolicy is not Always, unless a regular container is restarted after it exits 0 (its own restartPolicy Always, or a restartPolicyRules rule that restarts on exit code 0, Kubernetes 1.35+), and Pods whose regular containers' own restartPolicy (Never, OnFailure) lets every one of them complete." + supporting,
 	Remediation: "Define PriorityClasses for the cluster's tiers, with values above the globalDefault class's (or " +
@@ -67,11 +70,22 @@ var avlPriorityClass = &engine.Check{
 		case value <= classes.defaultValue:
 			ctx.Fail("", "PriorityClass %q has value %d, no higher than %d, the value of globalDefault PriorityClass %q "+
 				"that pods which name no class get: the pods have no priority over them", name, value, classes.defaultValue, classes.defaultName)
+		case !ctx.Inventory.Complete:
+			// The class is the files', which need not be the cluster's: a class that does not
+			// rank the pods above the default fails above, as a claim against the author.
+			ctx.NotAssessed("", fmt.Sprintf("PriorityClass %q %s", name, priorityClassInFiles))
 		default:
 			ctx.Pass("")
 		}
 	},
 }
+
+// priorityClassInFiles says why a scan passes no workload on a PriorityClass of its files: only
+// cluster administrators create PriorityClasses (cluster-scoped; no role a namespace's users hold
+// in Kubernetes v1.37.2's bootstrap policy grants them), so a team cannot apply the copy its files
+// ship, and its pods get the value of the cluster's class of that name. Until December 2026 a
+// copy in the files with a high value passed the workload whatever the cluster's class was.
+const priorityClassInFiles = "in the scanned input need not be the cluster's: only cluster administrators create PriorityClasses, and the pods get the value of the cluster's class of that name"
 
 // systemPriorityClassPrefix starts the names the API server reserves for its own PriorityClasses
 // (k8s.io/kubernetes v1.37 pkg/apis/scheduling, SystemPriorityClassPrefix): validation refuses
