@@ -245,6 +245,8 @@ type adminIngress struct {
 	// closed names the rule that denies every pod of every namespace on every port, ahead of
 	// any other rule that could admit them all; "" otherwise.
 	closed string
+	// closedBy is the policy of that rule (its kind and object), nil when closed is "".
+	closedBy *adminPolicy
 	// undecided names the policies whose rules may decide the pods' ingress in a way the
 	// checks do not judge.
 	undecided []string
@@ -302,7 +304,7 @@ func judgeAdmin(policies []adminPolicy, selects func(adminPolicy) podSelection) 
 					if len(unread) > 0 {
 						return undecided(name)
 					}
-					out.closed = name
+					out.closed, out.closedBy = name, &p
 				default: // Pass: the NetworkPolicies decide.
 					if len(unread) > 0 {
 						return undecided()

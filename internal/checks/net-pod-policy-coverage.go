@@ -67,7 +67,11 @@ var netPodPolicyCoverage = &engine.Check{
 		"io.kubernetes.pod.namespace, and its labels, io.cilium.k8s.namespace.labels.), an empty fromEndpoints selector admitting every " +
 		"endpoint of the cluster; its nodeSelector rules govern hosts, not pods. So does a Cilium policy that selects the pod with an " +
 		"ingress section and allows nothing (Cilium's default deny, unless its enableDefaultDeny.ingress is false), where no CNI policy " +
-		"may allow it ingress; a Cilium rule with enableDefaultDeny.ingress false that allows and denies nothing is none." + supporting,
+		"may allow it ingress; a Cilium rule with enableDefaultDeny.ingress false that allows and denies nothing is none. " +
+		"In a scan a cluster-wide policy of the files (an AdminNetworkPolicy, the BaselineAdminNetworkPolicy, a " +
+		"CiliumClusterwideNetworkPolicy, a Calico GlobalNetworkPolicy) passes no pod it denies: only cluster administrators " +
+		"create them, so the cluster need not hold the copy, and the pod is NotAssessed, naming it; one that admits every " +
+		"source still fails it." + supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
@@ -101,6 +105,11 @@ var netPodPolicyCoverage = &engine.Check{
 			ctx.NotAssessed("", fmt.Sprintf("%s may decide the pod's ingress ahead of its NetworkPolicies "+adminUndecided,
 				few(admin.undecided, ", ")))
 			return
+		case admin.closed != "" && !ctx.Inventory.Complete:
+			// Whether the pod's own policies would keep it closed without it is not judged: a
+			// pass resting on them alone is left NotAssessed too (fewer verdicts, none false).
+			ctx.NotAssessed("", clusterPolicyInFiles("ahead of its NetworkPolicies", admin.closedBy.kind, admin.closedBy.obj.Name))
+			return
 		case admin.closed != "":
 			// Denied every pod of every namespace before any NetworkPolicy is read: what
 			// the NetworkPolicies and CNI policies allow never reaches the pod.
@@ -122,7 +131,13 @@ var netPodPolicyCoverage = &engine.Check{
 				// A Calico policy of the default tier, or a Cilium policy in default deny,
 				// selects the pod and allows nothing (cniPolicy.denies), and no CNI policy may
 				// allow it ingress: the CNI drops what no policy allowed, and no NetworkPolicy
-				// allows the pod any.
+				// allows the pod any. In a scan, a namespace's own policy must be among them.
+				i := slices.IndexFunc(cni.governing, func(p cniPolicy) bool { return p.denies && (ctx.Inventory.Complete || p.obj.Namespace != "") })
+				if i < 0 {
+					p := cni.governing[slices.IndexFunc(cni.governing, func(p cniPolicy) bool { return p.denies })]
+					ctx.NotAssessed("", clusterPolicyInFiles("where no NetworkPolicy restricts its ingress", p.kind, p.obj.Name))
+					return
+				}
 				ctx.Pass("")
 				return
 			}
@@ -140,6 +155,9 @@ var netPodPolicyCoverage = &engine.Check{
 			case baseline.closed != "" && len(cni.undecided) > 0:
 				ctx.NotAssessed("", fmt.Sprintf("%s the pod and allow ingress beside %s, which denies it every pod of every namespace: this check does not judge what they admit beyond an allow from everywhere",
 					cniNames(cni.undecided, "may select", "may select"), baseline.closed))
+				return
+			case baseline.closed != "" && !ctx.Inventory.Complete:
+				ctx.NotAssessed("", clusterPolicyInFiles("where no NetworkPolicy restricts its ingress", baseline.closedBy.kind, baseline.closedBy.obj.Name))
 				return
 			case baseline.closed != "":
 				ctx.Pass("")
@@ -218,4 +236,18 @@ func controllerSet(inv *engine.Inventory, namespace string, unknown map[string]b
 		return ""
 	}
 	return "; nor do the labels its controller sets on the pods (" + few(slices.Sorted(maps.Keys(unknown)), ", ") + ") make a policy select them"
+}
+
+// clusterPolicyInFiles says why a scan passes no pod on a cluster-wide network policy of its files
+// (an AdminNetworkPolicy or the BaselineAdminNetworkPolicy, a CiliumClusterwideNetworkPolicy, a
+// Calico GlobalNetworkPolicy) that alone keeps the pod closed: they are cluster-scoped, and only
+// cluster administrators create them (no role of Kubernetes v1.37.2's bootstrap policy that a
+// namespace's users hold grants cluster-scoped objects, and none of these projects aggregates its
+// cluster-wide kinds into admin or edit), so a team cannot apply the copy its files ship, and in a
+// cluster without it the pod accepts traffic from anywhere. One of the files that admits every
+// source still fails the pod. Until December 2026 such a copy passed the pod.
+// where says when the policy decides ("ahead of its NetworkPolicies").
+func clusterPolicyInFiles(where, kind, name string) string {
+	return fmt.Sprintf("%s %q denies the pod's ingress %s, and %s %q in the scanned input need not be the cluster's: only cluster administrators create cluster-wide network policies, and the cluster may hold none of that name",
+		kind, name, where, kind, name)
 }
