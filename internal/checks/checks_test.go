@@ -124,6 +124,7 @@ func judgeDocs(t *testing.T, c *engine.Check, docs string, complete bool) *engin
 	for _, e := range errs {
 		t.Fatal(e)
 	}
+	MarkUnserved(objs) // as scan does
 	plan := engine.Compile([]*engine.Check{c}, nil)
 	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
 	return plan.Evaluate(engine.NewInventory(objs, complete), nil, opts)
@@ -140,8 +141,10 @@ func runFixture(t *testing.T, c *engine.Check, file, expect string) {
 	for _, e := range errs {
 		t.Fatalf("fixture does not decode: %v", e)
 	}
-	// As scan does: objects that name no namespace land in "default".
+	// As scan does: objects that name no namespace land in "default", and those of an API
+	// version Kubernetes does not serve are marked.
 	manifest.DefaultNamespace(objs, "default")
+	MarkUnserved(objs)
 	var profile *v1alpha1.ComplianceProfile
 	var exceptions []*v1alpha1.ControlException
 	var cluster []*engine.Object

@@ -338,14 +338,29 @@ func unservedVersion(inv *engine.Inventory, o *engine.Object) string {
 	if inv.Complete {
 		return ""
 	}
+	return Unserved(o)
+}
+
+// Unserved says that Kubernetes no longer serves, or does not serve, a manifest's API version of
+// its kind (notServed: what chg-deprecated-apis fails), or "", also for a kind chg-deprecated-apis
+// does not judge (LimitRange), whose versions are not known.
+func Unserved(o *engine.Object) string {
 	if _, known := servedAPIs[o.Kind]; !known {
 		if _, removed := removedAPIs[apiKind{o.APIVersion, o.Kind}]; !removed {
-			// A kind chg-deprecated-apis does not judge (LimitRange): its versions are not known.
 			return ""
 		}
 	}
 	why, _ := notServed(o)
 	return why
+}
+
+// MarkUnserved sets Object.Unserved on the manifests of objs whose API version Kubernetes does
+// not serve for their kind (Unserved): the API server refuses them, and a scan's inventory lets
+// no other object's check read them.
+func MarkUnserved(objs []*engine.Object) {
+	for _, o := range objs {
+		o.Unserved = Unserved(o)
+	}
 }
 
 // autoscalerOf returns the HorizontalPodAutoscaler that scales a workload, or nil. One the API
@@ -580,7 +595,8 @@ type budgetSet struct {
 func allBudgets(inv *engine.Inventory) *budgetSet {
 	return inv.Memo(nil, "availability.budgets", func() any {
 		set := &budgetSet{index: newSelectorIndex[*disruptionBudget](), refused: map[string][]*disruptionBudget{}}
-		for _, o := range inv.ListKind("PodDisruptionBudget") {
+		// Those of a version Kubernetes does not serve are only named (refusedBudget).
+		for _, o := range slices.Concat(inv.ListKind("PodDisruptionBudget"), inv.Unserved("PodDisruptionBudget")) {
 			switch b := budgetOf(inv, o); {
 			case b == nil:
 			case b.refused != "":

@@ -403,9 +403,9 @@ func refusedGatewayText(kind, ns, name, why string) string {
 // gatewayNamed is the Gateway API Gateway of that namespace and name, or nil. Of several copies
 // in a scan's input, it is the last: the Gateway API serves v1 and v1beta1 of one object
 // (sigs.k8s.io/gateway-api v1.6.0 config/crd/standard), so a Gateway written in both is one
-// Gateway once applied, the later, while the inventory lists both (it replaces only a copy of the
-// same apiVersion: Inventory.Replaced). Until December 2026 the first copy was taken, and a route
-// passed on HTTPS listeners a later copy of its Gateway replaced with plain HTTP ones.
+// Gateway once applied, the later (the inventory lists only it: Inventory.Replaced). Until
+// December 2026 the first copy was taken, and a route passed on HTTPS listeners a later copy of
+// its Gateway replaced with plain HTTP ones.
 func gatewayNamed(inv *engine.Inventory, namespace, name string) *engine.Object {
 	var last *engine.Object
 	for _, g := range inv.List(namespace, "Gateway") {

@@ -1470,7 +1470,7 @@ func judgeBinding(ctx *engine.Context, o *engine.Object, decide func(role boundR
 	case role.perms == nil && ctx.Inventory.Complete:
 		ctx.NotApplicable("", fmt.Sprintf("%s does not exist: the binding grants nothing (see rbac-dangling-binding)", role.ref))
 	case role.perms == nil:
-		ctx.NotAssessed("", fmt.Sprintf("%s is not in the scanned input", role.ref))
+		ctx.NotAssessed("", roleNotInInput(ctx.Inventory, o, ref, role.ref))
 	case role.perms.aggregated && !ctx.Inventory.Complete:
 		// What the input shows it aggregates is granted; the cluster may add more.
 		if msg := decideAll(role); msg != "" {
@@ -1569,4 +1569,20 @@ func isSystemSubject(s rbacv1.Subject) bool {
 		return false
 	}
 	return true
+}
+
+// roleNotInInput says, in a scan, that the role a binding refers to (what names it) is not in the
+// input, or is there only in an API version the API server refuses (Object.Unserved, as the
+// rbac.authorization.k8s.io/v1beta1 roles of older manifests are), which is none of the cluster's.
+func roleNotInInput(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef, what string) string {
+	ns := o.Namespace
+	if ref.Kind == "ClusterRole" {
+		ns = ""
+	}
+	for _, u := range inv.Unserved(ref.Kind) {
+		if u.Name == ref.Name && u.Namespace == ns {
+			return fmt.Sprintf("%s is in the scanned input only as %s, which the API server refuses (%s): the cluster's is not known", what, u.APIVersion, u.Unserved)
+		}
+	}
+	return what + " is not in the scanned input"
 }

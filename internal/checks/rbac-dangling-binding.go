@@ -54,7 +54,7 @@ var rbacDanglingBinding = &engine.Check{
 		case role.builtin:
 			ctx.Pass("")
 		default:
-			ctx.NotAssessed("", fmt.Sprintf("%s is not in the scanned input", role.ref))
+			ctx.NotAssessed("", roleNotInInput(ctx.Inventory, o, ref, role.ref))
 		}
 	},
 }

@@ -26,6 +26,9 @@ type Inventory struct {
 	byKind   map[string][]*Object
 	// replaced are the objects a later one replaces in List and ListKind (index).
 	replaced map[*Object]bool
+	// unserved are, by kind, a scan's objects of an apiVersion the API server does not serve,
+	// which index leaves out (Unserved).
+	unserved map[string][]*Object
 	// mu guards memo and provenance: a Stream's end judges several objects at once over one
 	// inventory. What they hold is computed outside the lock (a computation may look up other
 	// memos); two goroutines may compute the same entry, and the first stored is kept.
@@ -66,12 +69,11 @@ func NewInventory(objects []*Object, complete bool) *Inventory {
 }
 
 // index files o under its keys. A later object of the same kind, namespace and name replaces
-// an earlier one in Get. In List and ListKind it replaces one of the same apiVersion too, as
-// kubectl apply leaves the later one in the cluster (Replaced): two NetworkPolicies of one name
-// in a scan's files are one in the cluster, the last, and the first covers no pod there. One of
-// another apiVersion may be one the API server no longer serves, which replaces nothing in the
-// cluster (an autoscaling/v2beta2 copy of an autoscaling/v1 HorizontalPodAutoscaler): both stay
-// listed, as before. Objects still holds every one, and each is judged. Get files an object of
+// an earlier one in Get, List and ListKind, as kubectl apply leaves the later one in the cluster
+// (Replaced): two NetworkPolicies of one name in a scan's files are one in the cluster, the last,
+// and the first covers no pod there; so are two copies in versions the API server serves at
+// once (a Gateway API Gateway in v1 and v1beta1, a HorizontalPodAutoscaler in autoscaling/v1 and
+// v2). Objects still holds every one, and each is judged. Get files an object of
 // a group other than Kubernetes' own under its IdentityKind (Role.iam.aws.m.upbound.io), so
 // that a custom resource that reuses a built-in kind's name never stands in for the Kubernetes
 // object of that name.
@@ -85,13 +87,29 @@ func NewInventory(objects []*Object, complete bool) *Inventory {
 // objects are left out so: every object the API server holds has a name, and one a webhook is
 // asked to admit may have none yet (a mutating webhook sees a Pod its ReplicaSet creates before
 // the API server generates its name), while it is to exist.
+//
+// Nor, in a scan, are objects of an apiVersion the API server does not serve for their kind
+// (Object.Unserved): it refuses them while `kubectl apply` creates the objects beside them, so
+// they replace nothing and no other object's check finds them (until December 2026 an
+// extensions/v1beta1 NetworkPolicy covered the pods of its namespace, and a
+// rbac.authorization.k8s.io/v1beta1 copy of a Role decided what a binding to the Role granted,
+// though the cluster holds the v1 one). Objects holds them, and each is judged: their copies in
+// versions no longer served (an autoscaling/v2beta2 copy of an autoscaling/v1
+// HorizontalPodAutoscaler) replace nothing.
 func (inv *Inventory) index(o *Object) {
-	if o.Name == "" && !inv.Complete {
+	if !inv.Complete && o.Name != "" && o.Unserved != "" {
+		if inv.unserved == nil {
+			inv.unserved = map[string][]*Object{}
+		}
+		inv.unserved[o.Kind] = append(inv.unserved[o.Kind], o)
+		return
+	}
+	if !inv.Complete && o.Name == "" {
 		return
 	}
 	key := objectKey{o.IdentityKind(), o.Namespace, o.Name}
 	k := nsKind{o.Namespace, o.Kind}
-	if prev := inv.byKey[key]; prev != nil && o.Name != "" && prev.APIVersion == o.APIVersion {
+	if prev := inv.byKey[key]; prev != nil && o.Name != "" {
 		inv.byNsKind[k] = slices.DeleteFunc(inv.byNsKind[k], func(x *Object) bool { return x == prev })
 		inv.byKind[o.Kind] = slices.DeleteFunc(inv.byKind[o.Kind], func(x *Object) bool { return x == prev })
 		if inv.replaced == nil {
@@ -104,11 +122,19 @@ func (inv *Inventory) index(o *Object) {
 	inv.byKind[o.Kind] = append(inv.byKind[o.Kind], o)
 }
 
-// Replaced reports whether a later object of the same kind, apiVersion, namespace and name
-// replaces o (see index): what another object's checks read of the cluster leaves o out, as
-// List does.
+// Replaced reports whether a later object of the same kind, namespace and name replaces o, or,
+// in a scan, the API server refuses o's apiVersion (Object.Unserved; see index): what another
+// object's checks read of the cluster leaves o out, as List does.
 func (inv *Inventory) Replaced(o *Object) bool {
-	return inv.replaced[o]
+	return inv.replaced[o] || (!inv.Complete && o.Unserved != "")
+}
+
+// Unserved returns a scan's objects of a kind whose apiVersion the API server does not serve
+// (Object.Unserved), which List and ListKind leave out: for a check to name them where they
+// would have made a difference.
+func (inv *Inventory) Unserved(kind string) []*Object {
+	inv.crossObject(func() string { return "every unserved " + kind })
+	return inv.unserved[kind]
 }
 
 // add appends o to the inventory, as if it had been given to NewInventory last. Nothing may

@@ -53,6 +53,13 @@ type Object struct {
 	// Source says where the object came from (a file and document for scan), if known.
 	Source Source
 
+	// Unserved says why the API server refuses to create the object for its apiVersion, one
+	// Kubernetes no longer serves or never served for its kind (extensions/v1beta1
+	// NetworkPolicy, rbac.authorization.k8s.io/v1beta1 Role); "" otherwise. scan sets it from
+	// the checks' table of served versions. Such an object is judged (chg-deprecated-apis fails
+	// it), but in a scan's inventory no other object's check reads it (Inventory.index).
+	Unserved string
+
 	// NamespaceDefaulted is true when the manifest set no namespace and scan filled in its
 	// --namespace (as kubectl apply would): checks about the namespace itself cannot decide.
 	NamespaceDefaulted bool

@@ -208,6 +208,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 			}
 			manifest.AsCreated(got)
 			manifest.LabelJobPods(got)
+			checks.MarkUnserved(got)
 			read += len(got)
 			if declared != nil {
 				for _, o := range got {
