@@ -800,14 +800,24 @@ func podsNoBudgetSelects(inv *engine.Inventory, o *engine.Object) []string {
 // scheduler does not see it (its informer selects status.phase!=Succeeded,status.phase!=Failed,
 // pkg/scheduler/scheduler.go), so it places no replica beside it and spreads none over it.
 //
-// A scan reads the phase a manifest's author wrote, which the API server drops on create
+// A scan reads no phase: the one a manifest's author wrote is dropped on create
 // (PrepareForCreate, k8s.io/kubernetes v1.37.2 pkg/registry/core/pod/strategy.go: the Pod starts
-// Pending and runs): it is taken only of a Pod that ends (not LongRunning), as kubectl get -o
-// yaml writes one that ran. A Pod whose containers the kubelet restarts after they exit 0
-// (restartPolicy Always, the default) never Succeeds, and a manifest that says it has or has
-// Failed does not make it one that runs nothing.
+// Pending and runs). A Pod that ends (not LongRunning: restartPolicy Never or OnFailure) is taken
+// as one that runs nothing lasting, whatever its manifest claims, as it has once it ends: a
+// budget protects no pod with it and no replica follows it. A Pod whose containers the kubelet
+// restarts after they exit 0 (restartPolicy Always, the default) never Succeeds, and a manifest
+// that says it has or has Failed does not make it one that runs nothing. Until December 2026 a
+// scan took the phase of a Pod that ends, so its author could make a budget over it select no
+// workload (avl-pdb-zero-disruptions NotAssessed instead of Fail) by writing status.phase
+// Succeeded.
 func terminalPod(inv *engine.Inventory, o *engine.Object) bool {
-	return o.Kind == "Pod" && o.Workload != nil && o.Workload.Terminal && (inv.Complete || !o.Workload.LongRunning)
+	if o.Kind != "Pod" || o.Workload == nil {
+		return false
+	}
+	if inv.Complete {
+		return o.Workload.Terminal
+	}
+	return !o.Workload.LongRunning
 }
 
 // podOwners indexes, once per evaluation, the workloads a budget can select: every workload
