@@ -95,6 +95,18 @@ var netPodPolicyCoverage = &engine.Check{
 			}
 			return adminSelects(p, nsLabels, nsUnknown, known, unknownLabels)
 		}
+		// fail fails the pod, unless an AdminNetworkPolicy of a scan's files denies it ahead of
+		// every NetworkPolicy (closedInFiles): that copy need not be the cluster's, and what
+		// would fail the pod without it leaves it NotAssessed, naming both.
+		var closedInFiles *adminPolicy
+		fail := func(format string, args ...any) {
+			if closedInFiles != nil {
+				ctx.NotAssessed("", clusterPolicyInFiles("ahead of its NetworkPolicies", closedInFiles.kind, closedInFiles.obj.Name)+
+					"; without it: "+fmt.Sprintf(format, args...))
+				return
+			}
+			ctx.Fail("", format, args...)
+		}
 		// The AdminNetworkPolicies decide before every NetworkPolicy and CNI policy.
 		admin := judgeAdmin(adminPolicies(ctx.Inventory), adminSelectsPod)
 		switch {
@@ -106,10 +118,9 @@ var netPodPolicyCoverage = &engine.Check{
 				few(admin.undecided, ", ")))
 			return
 		case admin.closed != "" && !ctx.Inventory.Complete:
-			// Whether the pod's own policies would keep it closed without it is not judged: a
-			// pass resting on them alone is left NotAssessed too (fewer verdicts, none false).
-			ctx.NotAssessed("", clusterPolicyInFiles("ahead of its NetworkPolicies", admin.closedBy.kind, admin.closedBy.obj.Name))
-			return
+			// The copy need not be the cluster's: the pod is judged as without it, and what
+			// would fail it is NotAssessed instead (fail).
+			closedInFiles = admin.closedBy
 		case admin.closed != "":
 			// Denied every pod of every namespace before any NetworkPolicy is read: what
 			// the NetworkPolicies and CNI policies allow never reaches the pod.
@@ -118,7 +129,7 @@ var netPodPolicyCoverage = &engine.Check{
 		}
 		cni := judgeCNI(cniPoliciesIn(ctx.Inventory, o.Namespace), func(p cniPolicy) podSelection { return cniSelects(p, known, unknownLabels) })
 		if cni.open != nil {
-			ctx.Fail("", "%s admits ingress from anywhere (%s): the pod's ingress is as open as with no policy, whatever its NetworkPolicies allow",
+			fail("%s admits ingress from anywhere (%s): the pod's ingress is as open as with no policy, whatever its NetworkPolicies allow",
 				cni.open.name(), cni.open.open)
 			return
 		}
@@ -163,7 +174,7 @@ var netPodPolicyCoverage = &engine.Check{
 				ctx.Pass("")
 				return
 			}
-			ctx.Fail("", format, args...)
+			fail(format, args...)
 		}
 		policies := networkPolicyIndex(ctx.Inventory, o.Namespace)
 		if len(policies.items) == 0 {
@@ -188,10 +199,10 @@ var netPodPolicyCoverage = &engine.Check{
 		single, why, together, judged := openIngressOf(ctx.Inventory, o.Namespace, governing)
 		switch {
 		case single != nil:
-			ctx.Fail("", "NetworkPolicy %q admits ingress from anywhere (%s): the pod's ingress is as open as with no policy", single.obj.Name, why)
+			fail("NetworkPolicy %q admits ingress from anywhere (%s): the pod's ingress is as open as with no policy", single.obj.Name, why)
 			return
 		case together != nil:
-			ctx.Fail("", "NetworkPolicies %s together admit ingress from anywhere (for every TCP port, rules that admit every source): the pod's ingress is as open as with no policy",
+			fail("NetworkPolicies %s together admit ingress from anywhere (for every TCP port, rules that admit every source): the pod's ingress is as open as with no policy",
 				quoteList(policyNames(together)))
 			return
 		}
