@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -40,79 +42,121 @@ func TestTrimmedAnnotationsAreJudgedAsWhole(t *testing.T) {
 	}
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC) // the fixtures' clock (internal/checks fixtureNow)
 	trimmed := 0
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		decode := func() []*engine.Object {
-			objs, errs := manifest.Decode(file, data)
-			if len(errs) > 0 {
-				return nil
-			}
-			manifest.DefaultNamespace(objs, "default")
-			return objs
-		}
-		whole, again := decode(), decode()
-		if whole == nil {
-			continue
-		}
-		var profile *v1alpha1.ComplianceProfile
-		var w, k []*engine.Object
-		for i, o := range whole {
-			switch obj := o.Obj.(type) {
-			case *v1alpha1.ComplianceProfile:
-				profile = obj
-				continue
-			case *v1alpha1.ControlException:
-				continue
-			}
-			c := again[i]
-			read, ok := trimsAnnotations(c.Obj)
-			if !ok {
-				w, k = append(w, o), append(k, c)
-				continue
-			}
-			for _, obj := range []engine.KubeObject{o.Obj, c.Obj} {
-				a := obj.GetAnnotations()
-				if a == nil {
-					a = map[string]string{}
-				}
-				for key, v := range pad {
-					a[key] = v
-				}
-				obj.SetAnnotations(a)
-			}
-			cached, ok := c.Obj.(client.Object)
-			if !ok || !inventory.TrimAnnotations(cached, read) {
-				t.Fatalf("%s: %s was not trimmed", file, c.Ref())
-			}
-			trimmed++
-			kc := inventory.CachedObject(cached, c.APIVersion, c.Kind)
-			kc.Source = c.Source
-			w, k = append(w, o), append(k, kc)
-		}
-		plan := engine.Compile(checks.Catalogue(), profile)
-		opts := engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
-		want := plan.Evaluate(engine.NewInventory(w, true), nil, opts)
-		got := plan.Evaluate(engine.NewInventory(k, true), nil, opts)
-		if len(want.Results) != len(got.Results) {
-			t.Errorf("%s: %d results whole, %d trimmed", file, len(want.Results), len(got.Results))
-			continue
-		}
-		for i, wr := range want.Results {
-			g := got.Results[i]
-			if g.Status == wr.Status && g.Message == wr.Message {
-				continue
-			}
-			if strings.HasPrefix(wr.Check.ID, "custom-") && g.Status == engine.StatusNotAssessed {
-				continue
-			}
-			t.Errorf("%s: %s %s is %s whole (%s), %s trimmed (%s)", file, wr.Check.ID, wr.Object.Ref(), wr.Status, wr.Message, g.Status, g.Message)
+	for _, long := range []bool{false, true} {
+		for _, file := range files {
+			trimmed += judgedTrimmedAndWhole(t, file, pad, now, long)
 		}
 	}
 	if trimmed == 0 {
 		t.Fatal("no object was trimmed")
 	}
 	t.Logf("%d fixtures, %d objects trimmed", len(files), trimmed)
+}
+
+// longIngress makes an Ingress's annotations as long as a tenant may: 12 more snippet
+// annotations than net-ingress-snippets names (each 2 KiB), 9 more server aliases than
+// net-ingress-host-hygiene names (one of 2 KiB), and each annotation the checks read 2 KiB
+// longer (blank space before it; zeros before a number), so that
+// the cache keeps stand-ins of them (checks.ReduceIngressAnnotations).
+func longIngress(a map[string]string) {
+	for k, v := range a {
+		if !checks.IngressReadsAnnotation(k) {
+			continue
+		}
+		if _, err := strconv.Atoi(v); err == nil {
+			a[k] = strings.Repeat("0", 2<<10) + v
+		} else {
+			a[k] = strings.Repeat(" ", 2<<10) + v
+		}
+	}
+	for i := range 12 {
+		a[fmt.Sprintf("nginx.ingress.kubernetes.io/tenant-%02d-snippet", i)] = strings.Repeat("#", 2<<10)
+	}
+	if v, ok := a["nginx.ingress.kubernetes.io/server-alias"]; ok {
+		// And 8 more wildcards, one of them 2 KiB.
+		for i := range 8 {
+			v += fmt.Sprintf(", *.tenant-%d.example.com", i)
+		}
+		a["nginx.ingress.kubernetes.io/server-alias"] = v + ",~^" + strings.Repeat("a", 2<<10) + "$"
+	}
+}
+
+// judgedTrimmedAndWhole judges the fixture file whole and as the cache keeps it (see
+// TestTrimmedAnnotationsAreJudgedAsWhole), with its Ingresses' annotations made long when
+// long is set, and returns how many of its objects the cache trimmed.
+func judgedTrimmedAndWhole(t *testing.T, file string, pad map[string]string, now time.Time, long bool) int {
+	t.Helper()
+	trimmed := 0
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode := func() []*engine.Object {
+		objs, errs := manifest.Decode(file, data)
+		if len(errs) > 0 {
+			return nil
+		}
+		manifest.DefaultNamespace(objs, "default")
+		return objs
+	}
+	whole, again := decode(), decode()
+	if whole == nil {
+		return 0
+	}
+	var profile *v1alpha1.ComplianceProfile
+	var w, k []*engine.Object
+	for i, o := range whole {
+		switch obj := o.Obj.(type) {
+		case *v1alpha1.ComplianceProfile:
+			profile = obj
+			continue
+		case *v1alpha1.ControlException:
+			continue
+		}
+		c := again[i]
+		if _, ok := trimsAnnotations(c.Obj); !ok {
+			w, k = append(w, o), append(k, c)
+			continue
+		}
+		for _, obj := range []engine.KubeObject{o.Obj, c.Obj} {
+			a := obj.GetAnnotations()
+			if a == nil {
+				a = map[string]string{}
+			}
+			if _, ok := obj.(*networkingv1.Ingress); ok && long {
+				longIngress(a)
+			}
+			for key, v := range pad {
+				a[key] = v
+			}
+			obj.SetAnnotations(a)
+		}
+		cached, ok := c.Obj.(client.Object)
+		if !ok || !trimAnnotations(cached) {
+			t.Fatalf("%s: %s was not trimmed", file, c.Ref())
+		}
+		trimmed++
+		kc := inventory.CachedObject(cached, c.APIVersion, c.Kind)
+		kc.Source = c.Source
+		w, k = append(w, o), append(k, kc)
+	}
+	plan := engine.Compile(checks.Catalogue(), profile)
+	opts := engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+	want := plan.Evaluate(engine.NewInventory(w, true), nil, opts)
+	got := plan.Evaluate(engine.NewInventory(k, true), nil, opts)
+	if len(want.Results) != len(got.Results) {
+		t.Errorf("%s: %d results whole, %d trimmed", file, len(want.Results), len(got.Results))
+		return trimmed
+	}
+	for i, wr := range want.Results {
+		g := got.Results[i]
+		if g.Status == wr.Status && g.Message == wr.Message {
+			continue
+		}
+		if strings.HasPrefix(wr.Check.ID, "custom-") && g.Status == engine.StatusNotAssessed {
+			continue
+		}
+		t.Errorf("%s (long %v): %s %s is %s whole (%s), %s trimmed (%s)", file, long, wr.Check.ID, wr.Object.Ref(), wr.Status, wr.Message, g.Status, g.Message)
+	}
+	return trimmed
 }

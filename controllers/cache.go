@@ -87,9 +87,7 @@ func stripObject(in any) (any, error) {
 		return in, nil
 	}
 	obj.SetManagedFields(nil)
-	if read, ok := trimsAnnotations(in); ok {
-		inventory.TrimAnnotations(obj, read)
-	}
+	trimAnnotations(in)
 	if a := obj.GetAnnotations(); a != nil {
 		if _, ok := a[lastAppliedAnnotation]; ok {
 			if k, ok := in.(engine.KubeObject); ok && len(engine.StaleApplied(k)) > 0 {
@@ -108,6 +106,25 @@ func stripObject(in any) (any, error) {
 	return in, nil
 }
 
+// trimAnnotations keeps of in's annotations, when it is of a kind whose annotations the cache
+// trims (trimsAnnotations), only a bounded part (inventory.TrimAnnotations), and of an
+// Ingress's then what the checks read of those they read (checks.ReduceIngressAnnotations); it
+// reports whether it left any out.
+func trimAnnotations(in any) bool {
+	obj, ok := in.(metav1.Object)
+	if !ok {
+		return false
+	}
+	read, ok := trimsAnnotations(in)
+	if !ok || !inventory.TrimAnnotations(obj, read) {
+		return false
+	}
+	if ing, ok := in.(*networkingv1.Ingress); ok {
+		checks.ReduceIngressAnnotations(ing)
+	}
+	return true
+}
+
 // trimsAnnotations reports whether the cache keeps of in's annotations only a bounded part
 // (inventory.TrimAnnotations), and which of them the checks read, which it keeps whole (nil:
 // none): a tenant decides how many bytes they are, up to 256 KiB an object, and 200 Services so
@@ -116,15 +133,18 @@ func stripObject(in any) (any, error) {
 // last-applied-configuration, which TrimAnnotations keeps (a workload's own, not its pod
 // template's, which is in its spec and stays), and Pods, of which the checks read the AppArmor
 // and seccomp annotations, the mirror Pod's and those an env var of the Pod takes through the
-// downward API (podReadsAnnotation). Not among them: ConfigMaps (sec-configmap-credentials
-// reads every annotation; a large one is a digest, stripConfigMap), Ingresses (the ingress
-// controllers' annotations, under any prefix), PersistentVolumes and ClusterRoles
+// downward API (podReadsAnnotation), and Ingresses, of which net-ingress-snippets and
+// net-ingress-tls read the ingress controllers' annotations (checks.IngressReadsAnnotation),
+// kept only in part too (checks.ReduceIngressAnnotations). Not among them: ConfigMaps (sec-configmap-credentials
+// reads every annotation; a large one is a digest, stripConfigMap), PersistentVolumes and ClusterRoles
 // (cluster-scoped, out of a tenant's reach), the CRD kinds read unstructured (KEDA's pause
 // annotations, trivy's), and the operator's own Leases.
 func trimsAnnotations(in any) (read func(key string) bool, ok bool) {
 	switch o := in.(type) {
 	case *corev1.Pod:
 		return podReadsAnnotation(o), true
+	case *networkingv1.Ingress:
+		return checks.IngressReadsAnnotation, true
 	case *corev1.Service, *corev1.ServiceAccount, *corev1.PersistentVolumeClaim, *corev1.ResourceQuota,
 		*corev1.LimitRange, *corev1.ReplicationController,
 		*appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet, *appsv1.ReplicaSet,

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
@@ -92,11 +93,16 @@ func CachedObject(obj client.Object, apiVersion, kind string) *engine.Object {
 	c := obj.DeepCopyObject().(client.Object)
 	a := c.GetAnnotations()
 	delete(a, AnnotationsWithheldAnnotation)
+	// An Ingress the cache kept the first snippet annotations of counts the others.
+	digest := checks.CachedIngressDigest(a)
 	if len(a) == 0 {
 		a = nil
 	}
 	c.SetAnnotations(a)
 	o := engine.NewObject(c, apiVersion, kind)
+	if digest != nil {
+		o.Digest = digest
+	}
 	o.Withheld = append(o.Withheld, engine.WithheldField{Kind: kind, Path: []string{"metadata", "annotations"},
 		Why: fmt.Sprintf("the operator does not keep an object's annotations over %d KiB (its informer cache left out %s)", annotationsKeptWhole>>10, why)})
 	return o

@@ -1,0 +1,96 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TestTenantIngressAnnotationsDoNotGrowTheCache: the operator's informer cache kept every
+// Ingress's annotations whole (net-ingress-snippets reads them), so a namespace admin sized
+// the operator's memory with them, up to 256 KiB an Ingress. It now keeps, past 16 KiB, what
+// the checks read of them, bounded: 12 Ingresses of 60 annotations of 4000 bytes (234 KiB
+// each) stay under 24 KiB each in the cache, and the snippet of one (a 100 KiB
+// configuration-snippet among 10 snippet annotations and 34 others) and the auth-url
+// injection of another still fail, with the message the whole Ingress gives, while the others
+// pass.
+func TestTenantIngressAnnotationsDoNotGrowTheCache(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "ing-large", "inglarge"
+	createNamespace(t, ns, map[string]string{"inglarge": "true"})
+	const count = 12
+	for i := range count {
+		a := map[string]string{}
+		blobs := 60
+		if i == 0 {
+			blobs = 34 // and the 100 KiB snippet: under the API server's 256 KiB
+		}
+		for j := range blobs {
+			a[fmt.Sprintf("tenant.example.com/blob-%02d", j)] = strings.Repeat(fmt.Sprint((i+j)%10), 4000)
+		}
+		name := fmt.Sprintf("web-%d", i)
+		switch i {
+		case 0:
+			name = "snippets"
+			a["nginx.ingress.kubernetes.io/configuration-snippet"] = "more_set_headers \"X-Tenant: 1\";\n" + strings.Repeat("# padding\n", 10<<10)
+			for j := range 9 {
+				a[fmt.Sprintf("nginx.ingress.kubernetes.io/z%d-snippet", j)] = "return 200;"
+			}
+		case 1:
+			name = "injection"
+			a["nginx.ingress.kubernetes.io/auth-url"] = "http://auth.example/ok;\n" + strings.Repeat("x", 2000)
+		}
+		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: a},
+			Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: name + ".example.com"}}}}
+		if err := k8s.Create(ctx, ing); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createProfile(t, profile, "inglarge", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-ingress-snippets") })
+	eventuallyFinding(t, 60*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "snippets",
+		"ingress injects configuration into its controller: nginx.ingress.kubernetes.io/configuration-snippet, "+
+			"nginx.ingress.kubernetes.io/z0-snippet, nginx.ingress.kubernetes.io/z1-snippet, nginx.ingress.kubernetes.io/z2-snippet, "+
+			"nginx.ingress.kubernetes.io/z3-snippet and 5 more")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "injection",
+		"nginx.ingress.kubernetes.io/auth-url carries nginx configuration syntax")
+	rep, err := getReport(ns, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Status.Summary.Failing; got != 2 {
+		t.Errorf("want the 2 Ingresses with snippets failing and %d passing, got %d failing findings: %+v", count-2, got, rep.Status.Findings)
+	}
+
+	// What the cache holds of the Ingresses, as JSON.
+	list := &networkingv1.IngressList{}
+	eventually(t, 20*time.Second, "the cache holds every Ingress", func() error {
+		if err := operatorCache.List(ctx, list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+			return err
+		}
+		if n := len(list.Items); n < count {
+			return fmt.Errorf("it holds %d of %d", n, count)
+		}
+		return nil
+	})
+	total := 0
+	for i := range list.Items {
+		data, err := json.Marshal(&list.Items[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(data)
+		if len(data) > 24<<10 {
+			t.Errorf("the cache holds %d KiB of Ingress %s: want at most 24 KiB", len(data)>>10, list.Items[i].Name)
+		}
+	}
+	t.Logf("the cache holds %d KiB of %d Ingresses with 234 KiB of annotations", total>>10, count)
+}

@@ -1,0 +1,226 @@
+package checks
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// IngressSnippetsOmittedAnnotation holds, on an Ingress in the operator's informer cache whose
+// annotations it kept only in part (ReduceIngressAnnotations), how many snippet annotations
+// it left out: they sort after the maxNamed it kept, which are all net-ingress-snippets' message
+// names. The API server refuses the key (an annotation's name has no blank), so no Ingress it
+// serves carries one. Only the inventory reads it (CachedIngressDigest), for objects read from
+// the cache; scan and the webhook's request never trust it.
+const IngressSnippetsOmittedAnnotation = "soc2-operator.io/ingress snippets omitted"
+
+// IngressAliasesOmittedAnnotation holds, likewise, how many of the wildcards and regular
+// expressions of an Ingress's nginx.ingress.kubernetes.io/server-alias the cache left out (it
+// keeps the first maxNamed, all net-ingress-host-hygiene's message names).
+const IngressAliasesOmittedAnnotation = "soc2-operator.io/ingress server-aliases omitted"
+
+const (
+	// ingressReadKeptWhole bounds the value of an annotation net-ingress-tls reads that the
+	// cache keeps as it is; a longer one is kept as a stand-in the check reads alike.
+	ingressReadKeptWhole = engine.MaxMessageLength + 256
+	// ingressQuotedKept is the prefix kept of a longer value the check quotes in its message
+	// (%q): more than a message holds (engine.MaxMessageLength), so the message is the same.
+	ingressQuotedKept = engine.MaxMessageLength + 256
+)
+
+// IngressReadsAnnotation reports whether net-ingress-snippets, net-ingress-tls or
+// net-ingress-host-hygiene reads an Ingress's annotation key: the snippet annotations, the
+// server aliases (nginxServerAlias), the ingress-nginx annotations it judges
+// for nginx syntax (ingressInjectable), those that decide which controller serves the Ingress
+// and how (ingressClassAnnotation, the GKE, AWS Load Balancer Controller, ingress-nginx and
+// OpenShift ones) and the AWS custom actions (albActions). The cache keeps them when it trims
+// the others (inventory.TrimAnnotations), and then ReduceIngressAnnotations bounds them.
+func IngressReadsAnnotation(key string) bool {
+	return ingressSnippetKey(key) || key == nginxServerAlias || strings.HasPrefix(key, albActions) || ingressStandIns[key] != nil ||
+		slices.ContainsFunc(ingressInjectable, func(name string) bool { return key == ingressSnippetPrefix+name })
+}
+
+// ingressSnippetKey reports whether key is a snippet annotation (ingressSnippets).
+func ingressSnippetKey(key string) bool {
+	return strings.HasPrefix(key, ingressSnippetPrefix) && strings.HasSuffix(key, "-snippet") || slices.Contains(nginxIncSnippets, key)
+}
+
+// ingressStandIns are, for the annotations net-ingress-tls reads, what it keeps of a value
+// longer than ingressReadKeptWhole: one the check reads to the same result and message.
+var ingressStandIns = map[string]func(v string) string{
+	// Compared with class names, never empty: a long value is none of them.
+	ingressClassAnnotation: func(string) string { return "-" },
+	openshiftTermination:   func(string) string { return "-" },
+	// Read with strconv.ParseBool, which a long value fails, as "-" does.
+	gceAllowHTTP:          func(string) string { return "-" },
+	nginxSSLRedirect:      func(string) string { return "-" },
+	nginxForceSSLRedirect: func(string) string { return "-" },
+	// Read with strconv.ParseInt, which takes any number of leading zeros.
+	albSSLRedirect: func(v string) string {
+		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
+			return strconv.FormatInt(n, 10)
+		}
+		return "-"
+	},
+	// Read only as set or not.
+	gceManagedCertificates: func(string) string { return "-" },
+	gcePreSharedCert:       func(string) string { return "-" },
+	albCertificateARN:      func(string) string { return "-" },
+	// Set or not, and quoted in a message, which holds less than the prefix.
+	gceFrontendConfig: quotedPrefix,
+	albGroupName:      quotedPrefix,
+	// A JSON list: a value the check cannot read stays one (a prefix and a NUL, which JSON
+	// has no place for); one it reads is kept compact, the same listeners. Its message then
+	// quotes the compact form where the Ingress has no HTTPS listener, rather than the
+	// tenant's longer text: the same result.
+	albListenPorts: func(v string) string {
+		var listeners []map[string]int64
+		if json.Unmarshal([]byte(v), &listeners) != nil {
+			return quotedPrefix(v) + "\x00"
+		}
+		raw, err := json.Marshal(listeners)
+		if err != nil {
+			return quotedPrefix(v) + "\x00"
+		}
+		return string(raw)
+	},
+}
+
+// quotedPrefix is the first ingressQuotedKept bytes of v, cut on a UTF-8 boundary.
+func quotedPrefix(v string) string {
+	if len(v) <= ingressQuotedKept {
+		return v
+	}
+	cut := ingressQuotedKept
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut]
+}
+
+// ReduceIngressAnnotations bounds what the operator's informer cache keeps of an Ingress whose
+// annotations it trims (inventory.TrimAnnotations, keeping those IngressReadsAnnotation
+// reports): a tenant decides how large and how many they are, up to 256 KiB an Ingress. It
+// keeps of the snippet annotations the first maxNamed set to more than blanks (in
+// ingressSnippets' order), with a one-byte value, and counts the others in
+// IngressSnippetsOmittedAnnotation; of ingressInjectable's, a one-byte value that carries nginx
+// syntax where theirs did; of the AWS custom actions, the first, with an empty value; and of
+// the others net-ingress-tls reads, their values up to ingressReadKeptWhole bytes, a longer
+// one as its stand-in (ingressStandIns). net-ingress-snippets and net-ingress-tls judge it to
+// the results they give the whole Ingress (TestTrimmedAnnotationsAreJudgedAsWhole), but for
+// the message of an Ingress without an HTTPS listener whose listen-ports JSON is over
+// ingressReadKeptWhole bytes, which quotes it compact. An Ingress already reduced stays as it
+// is.
+func ReduceIngressAnnotations(ing *networkingv1.Ingress) {
+	a := maps.Clone(ing.Annotations)
+	omitted, _ := strconv.Atoi(a[IngressSnippetsOmittedAnnotation])
+	for i, k := range ingressSnippets(a) {
+		if i < maxNamed {
+			a[k] = "-"
+			continue
+		}
+		delete(a, k)
+		omitted++
+	}
+	var actions []string
+	for k, v := range a {
+		switch {
+		case ingressSnippetKey(k) && strings.TrimSpace(v) == "":
+			delete(a, k) // renders nothing, named by nothing
+		case strings.HasPrefix(k, albActions):
+			actions = append(actions, k)
+		}
+	}
+	if omitted > 0 {
+		a[IngressSnippetsOmittedAnnotation] = strconv.Itoa(omitted)
+	}
+	for _, name := range ingressInjectable {
+		k := ingressSnippetPrefix + name
+		if v, ok := a[k]; ok {
+			a[k] = "-"
+			if strings.ContainsAny(v, nginxSyntax) {
+				a[k] = ";"
+			}
+		}
+	}
+	if len(actions) > 0 {
+		slices.Sort(actions)
+		for _, k := range actions[1:] {
+			delete(a, k)
+		}
+		a[actions[0]] = ""
+	}
+	if v, ok := a[nginxServerAlias]; ok && len(v) > ingressReadKeptWhole {
+		// Of the aliases, those net-ingress-host-hygiene names: the first maxNamed wildcards
+		// and regular expressions, each cut past what a message holds (and then ending in *,
+		// which keeps it one), the others counted.
+		omitted, _ := strconv.Atoi(a[IngressAliasesOmittedAnnotation])
+		aliases := nginxPatternAliases(a)
+		var kept []string
+		for i, alias := range aliases {
+			switch {
+			case i >= maxNamed:
+				omitted++
+			case len(alias) > ingressQuotedKept:
+				kept = append(kept, quotedPrefix(alias)+"*")
+			default:
+				kept = append(kept, alias)
+			}
+		}
+		a[nginxServerAlias] = strings.Join(kept, ",")
+		if omitted > 0 {
+			a[IngressAliasesOmittedAnnotation] = strconv.Itoa(omitted)
+		}
+	}
+	for k, standIn := range ingressStandIns {
+		if v, ok := a[k]; ok && len(v) > ingressReadKeptWhole {
+			a[k] = standIn(v)
+		}
+	}
+	ing.Annotations = a
+}
+
+// ingressDigest is what net-ingress-snippets and net-ingress-host-hygiene read of an Ingress
+// beside its annotations when the operator's cache reduced them (ReduceIngressAnnotations):
+// how many snippet annotations and server aliases it left out.
+type ingressDigest struct{ snippets, aliases int }
+
+// CachedIngressDigest takes IngressSnippetsOmittedAnnotation and
+// IngressAliasesOmittedAnnotation out of annotations, those of a copy of an Ingress read from
+// the operator's informer cache, and returns the digest for engine.Object.Digest (nil when it
+// had neither).
+func CachedIngressDigest(annotations map[string]string) any {
+	count := func(key string) int {
+		v, ok := annotations[key]
+		if !ok {
+			return 0
+		}
+		delete(annotations, key)
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return n
+		}
+		// Only the cache writes it, with a count: at least one was left out.
+		return 1
+	}
+	d := &ingressDigest{snippets: count(IngressSnippetsOmittedAnnotation), aliases: count(IngressAliasesOmittedAnnotation)}
+	if d.snippets == 0 && d.aliases == 0 {
+		return nil
+	}
+	return d
+}
+
+// omittedAliases are the server aliases the operator's cache left out of o's annotations, as
+// blanks (few counts them).
+func omittedAliases(o *engine.Object) []string {
+	if d, ok := o.Digest.(*ingressDigest); ok {
+		return make([]string, d.aliases)
+	}
+	return nil
+}
