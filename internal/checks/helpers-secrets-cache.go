@@ -3,13 +3,18 @@ package checks
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/lru"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/secretrules"
@@ -87,7 +92,103 @@ type configMapDigest struct {
 // is NotAssessed unless another key fails. A ConfigMap that already carries a digest (only
 // this function adds one) is kept as it is.
 func DigestConfigMap(cm *corev1.ConfigMap) bool {
-	return digestConfigMap(cm, keptLimits)
+	return digestMemo.digest(cm, keptLimits)
+}
+
+// digestMemoSize bounds the digests DigestConfigMap remembers.
+const digestMemoSize = 256
+
+// digestMemo remembers what DigestConfigMap kept of the last digestMemoSize ConfigMaps it
+// digested, by a hash of what it reads of them (contentKey): the informer's goroutine runs the
+// cache's transform for every ConfigMap event of the cluster, one after the other, and the
+// credential rules take tens of milliseconds over a ConfigMap of 1 MiB
+// (BenchmarkDigestLargeConfigMap), so that a tenant writing such a ConfigMap again and again
+// (a label, an annotation of its own, the same apply) delayed every namespace's ConfigMap
+// events, and so did each relist of the informer, which delivers every ConfigMap again. A
+// ConfigMap of the same content is kept as the one before was, for the cost of hashing it.
+var digestMemo = &configMapMemo{lru: lru.New(digestMemoSize)}
+
+// configMapMemo is digestConfigMap remembered by content (digestMemo).
+type configMapMemo struct {
+	lru *lru.Cache
+	// digested counts the digests computed, not remembered (for tests).
+	digested atomic.Int64
+}
+
+// memoDigest is what digestConfigMap kept of a ConfigMap: its annotations, the digest's among
+// them, and data.
+type memoDigest struct {
+	annotations, data map[string]string
+}
+
+func (m *configMapMemo) digest(cm *corev1.ConfigMap, limits digestLimits) bool {
+	if _, ok := cm.Annotations[ConfigMapDigestAnnotation]; ok {
+		return true
+	}
+	key, ok := contentKey(cm, limits)
+	if !ok {
+		m.digested.Add(1)
+		return digestConfigMap(cm, limits)
+	}
+	if v, ok := m.lru.Get(key); ok {
+		d := v.(*memoDigest)
+		cm.Annotations, cm.Data, cm.BinaryData = maps.Clone(d.annotations), maps.Clone(d.data), nil
+		return true
+	}
+	m.digested.Add(1)
+	if !digestConfigMap(cm, limits) {
+		return false
+	}
+	m.lru.Add(key, &memoDigest{annotations: maps.Clone(cm.Annotations), data: maps.Clone(cm.Data)})
+	return true
+}
+
+// contentKey is a hash of what digestConfigMap reads of cm, its data, binaryData and
+// annotations, and of limits; false for a ConfigMap it keeps whole (no larger than
+// limits.whole in all, which its digest would tell too, but costs no hash).
+func contentKey(cm *corev1.ConfigMap, limits digestLimits) ([sha256.Size]byte, bool) {
+	size := 0
+	for k, v := range cm.Data {
+		size += len(k) + len(v)
+	}
+	for k, v := range cm.BinaryData {
+		size += len(k) + len(v)
+	}
+	for k, v := range cm.Annotations {
+		size += len(k) + len(v)
+	}
+	if size <= limits.whole {
+		return [sha256.Size]byte{}, false
+	}
+	h := sha256.New()
+	var n [8]byte
+	write := func(s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		_, _ = io.WriteString(h, s)
+	}
+	section := func(name string, m map[string]string) {
+		write(name)
+		write(strconv.Itoa(len(m)))
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			write(k)
+			write(m[k])
+		}
+	}
+	write(fmt.Sprint(limits))
+	section("data", cm.Data)
+	section("annotations", cm.Annotations)
+	write("binaryData")
+	write(strconv.Itoa(len(cm.BinaryData)))
+	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
+		write(k)
+		binary.BigEndian.PutUint64(n[:], uint64(len(cm.BinaryData[k])))
+		h.Write(n[:])
+		h.Write(cm.BinaryData[k])
+	}
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	return key, true
 }
 
 // digestLimits are the bounds of what DigestConfigMap keeps (tests lower them).
