@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -216,6 +217,48 @@ func BenchmarkOperatorBesideTenantAnnotations(b *testing.B) {
 var (
 	annotationsOnce   sync.Once
 	annotationsResult *configMapsMeasure
+)
+
+// BenchmarkOperatorBesideTenantIngressAnnotations measures what a tenant's Ingress annotations
+// cost the operator process in memory, as BenchmarkOperatorBesideTenantAnnotations does for
+// Services: the tenant creates SOC2_SCALE_INGRESSES Ingresses (default 200), each with 64
+// annotations of 4000 bytes (252 KiB), two of them ingress-nginx snippets, which
+// net-ingress-snippets reads (blank, so that the Ingresses' findings do not push the ConfigMap
+// the measurement waits for out of the report's most severe). It reports the live heap before and after and their difference
+// per Ingress (heap-per-ingress-KiB).
+//
+//	go test ./internal/scaletest -run '^$' -bench OperatorBesideTenantIngressAnnotations -benchtime 1x
+func BenchmarkOperatorBesideTenantIngressAnnotations(b *testing.B) {
+	ingressesOnce.Do(func() {
+		count := envInt("SOC2_SCALE_INGRESSES", 200)
+		ingressesResult = measureTenantObjects(b, count, "Ingresses with 252 KiB of annotations", func(ns string, i int) client.Object {
+			a := map[string]string{}
+			for j := range 62 {
+				a[fmt.Sprintf("tenant.example.com/blob-%02d", j)] = strings.Repeat(strconv.Itoa((i+j)%10), 4000)
+			}
+			for _, k := range []string{"configuration-snippet", "server-snippet"} {
+				a["nginx.ingress.kubernetes.io/"+k] = strings.Repeat(" \n", 2000)
+			}
+			name := fmt.Sprintf("web-%d", i)
+			host := name + ".example.com"
+			return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: a},
+				Spec: networkingv1.IngressSpec{TLS: []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: name + "-tls"}},
+					Rules: []networkingv1.IngressRule{{Host: host}}}}
+		})
+	})
+	r := ingressesResult
+	if r == nil {
+		b.Fatal("the measurement failed in an earlier run")
+	}
+	b.ReportMetric(r.before/(1<<20), "heap-before-MiB")
+	b.ReportMetric(r.after/(1<<20), "heap-after-MiB")
+	b.ReportMetric((r.after-r.before)/float64(r.count+1)/1024, "heap-per-ingress-KiB")
+	b.ReportMetric(r.rss/(1<<20), "peak-rss-MiB")
+}
+
+var (
+	ingressesOnce   sync.Once
+	ingressesResult *configMapsMeasure
 )
 
 // liveHeap is the operator's live heap: HeapAlloc of the runtime's statistics right after the
