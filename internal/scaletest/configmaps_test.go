@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -259,6 +260,45 @@ func BenchmarkOperatorBesideTenantIngressAnnotations(b *testing.B) {
 var (
 	ingressesOnce   sync.Once
 	ingressesResult *configMapsMeasure
+)
+
+// BenchmarkOperatorBesideTenantEnv measures what a tenant's env values cost the operator
+// process in memory, as BenchmarkOperatorBesideTenantAnnotations does for annotations: the
+// tenant creates SOC2_SCALE_DEPLOYMENTS Deployments (default 100) whose container has 64 env
+// values of 8000 bytes (500 KiB; harmless text, which sec-literal-env-credentials judges). In
+// a cluster each Deployment's ReplicaSet and Pods hold the same env again; envtest runs no
+// controllers, so only the Deployments are measured. It reports the live heap before and
+// after and their difference per Deployment (heap-per-deployment-KiB).
+//
+//	go test ./internal/scaletest -run '^$' -bench OperatorBesideTenantEnv -benchtime 1x
+func BenchmarkOperatorBesideTenantEnv(b *testing.B) {
+	envOnce.Do(func() {
+		count := envInt("SOC2_SCALE_DEPLOYMENTS", 100)
+		envResult = measureTenantObjects(b, count, "Deployments with 500 KiB of env values", func(ns string, i int) client.Object {
+			var env []corev1.EnvVar
+			for j := range 64 {
+				env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", j), Value: strings.Repeat(strconv.Itoa((i+j)%10)+" ", 4000)})
+			}
+			labels := map[string]string{"app": fmt.Sprintf("web-%d", i)}
+			return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("web-%d", i)},
+				Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
+					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1.0", Env: env}}}}}}
+		})
+	})
+	r := envResult
+	if r == nil {
+		b.Fatal("the measurement failed in an earlier run")
+	}
+	b.ReportMetric(r.before/(1<<20), "heap-before-MiB")
+	b.ReportMetric(r.after/(1<<20), "heap-after-MiB")
+	b.ReportMetric((r.after-r.before)/float64(r.count+1)/1024, "heap-per-deployment-KiB")
+	b.ReportMetric(r.rss/(1<<20), "peak-rss-MiB")
+}
+
+var (
+	envOnce   sync.Once
+	envResult *configMapsMeasure
 )
 
 // liveHeap is the operator's live heap: HeapAlloc of the runtime's statistics right after the
