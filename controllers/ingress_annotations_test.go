@@ -9,10 +9,12 @@ import (
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
 )
 
 // TestTenantIngressAnnotationsDoNotGrowTheCache: the operator's informer cache kept every
@@ -93,4 +95,19 @@ func TestTenantIngressAnnotationsDoNotGrowTheCache(t *testing.T) {
 		}
 	}
 	t.Logf("the cache holds %d KiB of %d Ingresses with 234 KiB of annotations", total>>10, count)
+}
+
+// TestNoIngressCarriesTheCachesCounts: the operator's cache counts, in annotations, the snippet
+// annotations and server aliases of an Ingress it left out, which the checks then count as
+// findings. The API server refuses those annotations' keys, so that a tenant cannot write a
+// count (nor, in scan, does a check read one: only the inventory turns them into a digest).
+func TestNoIngressCarriesTheCachesCounts(t *testing.T) {
+	for _, key := range []string{checks.IngressSnippetsOmittedAnnotation, checks.IngressAliasesOmittedAnnotation} {
+		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "forged-count",
+			Annotations: map[string]string{key: "1"}},
+			Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: "forged.example.com"}}}}
+		if err := k8s.Create(context.Background(), ing); !apierrors.IsInvalid(err) {
+			t.Errorf("want the API server to refuse an Ingress with annotation %q, got %v", key, err)
+		}
+	}
 }
