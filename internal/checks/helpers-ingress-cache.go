@@ -47,11 +47,6 @@ func IngressReadsAnnotation(key string) bool {
 		slices.ContainsFunc(ingressInjectable, func(name string) bool { return key == ingressSnippetPrefix+name })
 }
 
-// ingressSnippetKey reports whether key is a snippet annotation (ingressSnippets).
-func ingressSnippetKey(key string) bool {
-	return strings.HasPrefix(key, ingressSnippetPrefix) && strings.HasSuffix(key, "-snippet") || slices.Contains(nginxIncSnippets, key)
-}
-
 // ingressStandIns are, for the annotations net-ingress-tls reads, what it keeps of a value
 // longer than ingressReadKeptWhole: one the check reads to the same result and message.
 var ingressStandIns = map[string]func(v string) string{

@@ -93,8 +93,7 @@ func ingressSnippets(annotations map[string]string) []string {
 		if strings.TrimSpace(v) == "" {
 			continue // renders nothing
 		}
-		prefix, name, prefixed := strings.Cut(k, "/")
-		if (prefixed && prefix != "" && (strings.HasSuffix(name, "-snippet") || strings.HasSuffix(name, "-snippets"))) || slices.Contains(nginxIncSnippets, k) {
+		if ingressSnippetKey(k) {
 			out = append(out, k)
 		}
 	}
@@ -122,4 +121,14 @@ func ingressInjections(annotations map[string]string) []string {
 		}
 	}
 	return out
+}
+
+// ingressSnippetKey reports whether key names a snippet annotation, whatever its value: a
+// prefixed key whose name ends in -snippet or -snippets (any controller's, under any
+// --annotations-prefix), or one of nginxIncSnippets. The cache keeps such keys when it trims an
+// Ingress's annotations (IngressReadsAnnotation), so it must be the very test the check makes.
+func ingressSnippetKey(key string) bool {
+	prefix, name, prefixed := strings.Cut(key, "/")
+	return prefixed && prefix != "" && (strings.HasSuffix(name, "-snippet") || strings.HasSuffix(name, "-snippets")) ||
+		slices.Contains(nginxIncSnippets, key)
 }
