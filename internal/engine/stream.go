@@ -337,6 +337,31 @@ func (s *Stream) Finish() *Evaluation {
 		clear(s.b.results)
 		s.b.results = s.b.results[:0]
 	}
+	if len(s.ends) > 1 {
+		s.judgeEnd(&out, flush)
+	} else {
+		s.judgeEndInBatches(&out, flush)
+	}
+	s.b.judgeCluster(s.ctx)
+	flush()
+	s.slots, s.scratch, s.held = nil, nil, resultChunks{}
+	// Nothing is judged any more: the objects kept are let go before the results are copied
+	// into one slice, and a collection the copy would bring about is run before it
+	// (collectBefore), when they are garbage and the copy is not yet live.
+	if s.release != nil {
+		out.pointTo(s.ctx.Inventory.objects, s.release)
+	}
+	s.ctx, s.ends, s.alone = nil, nil, nil
+	collectBefore(uint64(out.n) * uint64(unsafe.Sizeof(Result{})))
+	s.b.results = out.take()
+	s.b.settle()
+	return s.b.ev
+}
+
+// judgeEndInBatches judges the objects left to the end a batch at a time, on one goroutine (a
+// plan with custom checks: see NewStream), and commits their results in order, as they are
+// added, with the held results of the objects judged before.
+func (s *Stream) judgeEndInBatches(out *resultChunks, flush func()) {
 	for start := 0; start < len(s.slots); {
 		// The next batch: the slots up to batchSize objects left to judge.
 		objs, sets := s.batch.objects[:0], s.batch.sets[:0]
@@ -361,12 +386,12 @@ func (s *Stream) Finish() *Evaluation {
 				flush()
 				out.appendRange(&s.held, sl.lo, sl.hi)
 				sl.sum.Objects = append(sl.sum.Objects, sl.id)
-				s.held.release(sl.hi, &out)
+				s.held.release(sl.hi, out)
 			case sl.split:
 				s.scratch = s.held.appendTo(s.scratch[:0], sl.lo, sl.hi)
 				s.b.commitSplit(sl.obj, s.scratch, s.batch.results[k], sl.sum)
 				sl.sum.Objects = append(sl.sum.Objects, sl.id)
-				s.held.release(sl.hi, &out)
+				s.held.release(sl.hi, out)
 				k++
 			default:
 				if s.batch.judged[k] {
@@ -379,20 +404,96 @@ func (s *Stream) Finish() *Evaluation {
 		s.batch.clear()
 		start = end
 	}
-	s.b.judgeCluster(s.ctx)
-	flush()
-	s.slots, s.scratch, s.held = nil, nil, resultChunks{}
-	// Nothing is judged any more: the objects kept are let go before the results are copied
-	// into one slice, and a collection the copy would bring about is run before it
-	// (collectBefore), when they are garbage and the copy is not yet live.
-	if s.release != nil {
-		out.pointTo(s.ctx.Inventory.objects, s.release)
+}
+
+// endWindow is how many objects judgeEnd judges ahead of the oldest whose results it has not
+// yet committed: their results wait in memory, as a batch's do.
+const endWindow = 4 * batchSize
+
+// judgeEnd judges the objects left to the end on every worker (s.ends) and commits their
+// results in the order they were added, with the held results of the objects judged before,
+// as each comes in: a worker takes the next object as soon as it is done with one, up to
+// endWindow objects ahead of the commits. Judged a batch at a time, the workers waited at the
+// end of each batch for the slowest object of it (a ConfigMap of scripts takes milliseconds),
+// and for its commits, which ran alone: the end of a 3,000-object scan ran on 1.5 of 2 cores.
+// Checks read the inventory and their context, never what commits write (the summaries,
+// the exceptions' counts and the results).
+func (s *Stream) judgeEnd(out *resultChunks, flush func()) {
+	var todo []int // the slots judged at the end, in order
+	for i := range s.slots {
+		if sl := &s.slots[i]; sl.obj != nil && !sl.skipped {
+			todo = append(todo, i)
+		}
 	}
-	s.ctx, s.ends, s.alone = nil, nil, nil
-	collectBefore(uint64(out.n) * uint64(unsafe.Sizeof(Result{})))
-	s.b.results = out.take()
-	s.b.settle()
-	return s.b.ev
+	type judged struct {
+		results []Result
+		judged  bool
+		done    chan struct{} // a result is ready
+	}
+	window := min(endWindow, max(1, len(todo)))
+	ring := make([]judged, window)
+	for i := range ring {
+		ring[i].done = make(chan struct{}, 1)
+	}
+	// ahead holds a token for each object taken and not yet committed: the k-th object uses
+	// ring[k%window], free once the object window places before it is committed.
+	ahead := make(chan struct{}, window)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for _, ctx := range s.ends {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				ahead <- struct{}{}
+				k := int(next.Add(1) - 1)
+				if k >= len(todo) {
+					<-ahead
+					return
+				}
+				sl := &s.slots[todo[k]]
+				set := allChecks
+				if sl.split {
+					set = crossObjectChecks
+				}
+				j := &ring[k%window]
+				j.results, j.judged = s.b.evaluate(ctx, sl.obj, set, j.results[:0])
+				j.done <- struct{}{}
+			}
+		}()
+	}
+	k := 0
+	for i := range s.slots {
+		sl := &s.slots[i]
+		switch {
+		case sl.skipped:
+		case sl.obj == nil:
+			flush()
+			out.appendRange(&s.held, sl.lo, sl.hi)
+			sl.sum.Objects = append(sl.sum.Objects, sl.id)
+			s.held.release(sl.hi, out)
+		default:
+			j := &ring[k%window]
+			<-j.done
+			if sl.split {
+				s.scratch = s.held.appendTo(s.scratch[:0], sl.lo, sl.hi)
+				s.b.commitSplit(sl.obj, s.scratch, j.results, sl.sum)
+				sl.sum.Objects = append(sl.sum.Objects, sl.id)
+				s.held.release(sl.hi, out)
+			} else if j.judged {
+				s.b.commitObject(sl.obj, j.results, true)
+			}
+			clear(j.results)
+			j.results = j.results[:0]
+			k++
+			<-ahead
+			if k%batchSize == 0 {
+				flush()
+			}
+		}
+	}
+	wg.Wait()
+	flush()
 }
 
 // collectBefore runs a collection now if allocating size bytes would pass the heap's goal (the
