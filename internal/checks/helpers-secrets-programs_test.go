@@ -1982,6 +1982,19 @@ func TestSSHCommandsOfSeveralWords(t *testing.T) {
 		"ssh HOST docker run -p PORT":      {"ssh db docker run -d -p 8080:80 nginx", false},
 		"ssh HOST <<EOF with a reference":  {"ssh db bash -s <<EOF\nmysql -uroot -p\"$PW\"\nEOF", false},
 		"scp is no ssh":                    {"scp -P 2222 f db:/tmp/f", false},
+		// ssh joins the words of the command, as the local shell left them, by blanks, and the
+		// remote shell splits them again: a quote local to a word does not bound the command's.
+		"ssh HOST 'mysql' -uroot '-pVALUE'": {"ssh db 'mysql' -uroot '-pOrders-2024' -e 'select 1'", true},
+		"ssh HOST \"mysql -uroot\" -pVALUE": {"ssh db \"mysql -uroot\" -pOrders-2024", true},
+		"ssh HOST 'mysql -u' '-pVALUE'":     {"ssh -i /keys/id db 'mysql -uroot' '-pOrders-2024'", true},
+		"ssh HOST mysql '-u -pVALUE'":       {"ssh db mysql '-uroot -pOrders-2024'", true},
+		"ssh HOST mysql\\ -u -pVALUE":       {"ssh db mysql\\ -uroot -pOrders-2024", true},
+		"ssh HOST 'redis-cli -a' VALUE":     {"ssh db 'redis-cli -a' Orders-2024 ping", true},
+		"ssh HOST -p PORT after the host":   {"ssh db -p 2222 'mysql -uroot' -pOrders-2024", true},
+		"ssh HOST 'mysql -u' -p\"$PW\"":     {"ssh db 'mysql -uroot' -p\"$MYSQL_ROOT_PASSWORD\"", false},
+		"ssh HOST 'echo' mysql -pVALUE":     {"ssh db 'echo' mysql -pOrders-2024", false},
+		"ssh HOST 'docker run' -p PORT":     {"ssh db 'docker run' -d -p 8080:80 nginx", false},
+		"ssh HOST 'ls' > FILE":              {"ssh db 'ls -l' /var > '/tmp/-pOrders-2024'", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -1991,6 +2004,30 @@ func TestSSHCommandsOfSeveralWords(t *testing.T) {
 			}
 			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
 				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSSHCommandsInArgv judges ssh's remote command in a container's argv: ssh joins the
+// arguments after the host by blanks and the remote shell splits them, so an argument
+// holding blanks is several of the remote command's words.
+func TestSSHCommandsInArgv(t *testing.T) {
+	tests := map[string]struct {
+		argv []string
+		want bool
+	}{
+		"ssh HOST mysql -pVALUE":             {[]string{"ssh", "db", "mysql", "-uroot", "-pOrders-2024"}, true},
+		"ssh HOST 'mysql -uroot' -pVALUE":    {[]string{"ssh", "db", "mysql -uroot", "-pOrders-2024"}, true},
+		"ssh HOST 'redis-cli -a' VALUE ping": {[]string{"/usr/bin/ssh", "-i", "/k/id", "db", "redis-cli -a", "Orders-2024", "ping"}, true},
+		"ssh HOST 'mysql -uroot' -p$PW":      {[]string{"ssh", "db", "mysql -uroot", "-p$MYSQL_ROOT_PASSWORD"}, false},
+		"ssh HOST 'echo mysql' -pVALUE":      {[]string{"ssh", "db", "echo mysql", "-pOrders-2024"}, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			found := commandLineCredentials(tc.argv, nil, nil, nil)
+			if got := len(found) > 0; got != tc.want {
+				t.Errorf("commandLineCredentials(%q) = %q, want a credential %v", tc.argv, found, tc.want)
 			}
 		})
 	}

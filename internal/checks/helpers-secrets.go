@@ -2702,22 +2702,32 @@ func execCommand(prog string, words []string, i int) (int, bool) {
 			}
 		}
 	case "ssh":
-		// ssh [options] HOST COMMAND ARG...: the remote shell runs the words after the host,
-		// joined by blanks, as a command line. A command of one word (ssh HOST 'mysql ...'),
-		// which the remote shell splits, is shellCommand's; so is one that starts with a quote.
-		j := i + 1
-		for j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && !commandSeparators[words[j]] &&
-			!strings.HasSuffix(words[j], ";") {
-			if sshValueOptions[words[j]] {
-				j++
-			}
-			j++
+		// ssh [options] HOST [options] COMMAND ARG...: the remote shell runs the words after
+		// the host, joined by blanks, as a command line. Read here as the command's words when
+		// the remote shell splits them as they are: two words or more, none quoted, escaped or
+		// holding a blank (an argument of argv's). Any other command is shellCommand's, which
+		// joins its words as ssh does (sshCommand).
+		at := sshCommandStart(words[i+1:])
+		if at < 0 {
+			return i, false
 		}
-		// The host, then at least two words of the command.
-		if j+2 < len(words) && !strings.HasSuffix(words[j], ";") && !commandSeparators[words[j+1]] &&
-			!strings.HasSuffix(words[j+1], ";") && !commandSeparators[words[j+2]] &&
-			!strings.ContainsAny(words[j+1][:1], `"'<>`) {
-			return j + 1, true
+		j := i + 1 + at
+		end := j
+		for end < len(words) && !commandSeparators[words[end]] {
+			w := words[end]
+			if ok, _ := redirection(w); ok || strings.HasPrefix(w, "<<") {
+				break
+			}
+			if strings.ContainsAny(w, "\"'\\ \t\n") {
+				return i, false
+			}
+			end++
+			if strings.HasSuffix(w, ";") {
+				break
+			}
+		}
+		if end-j >= 2 {
+			return j, true
 		}
 	case "docker", "podman", "nerdctl":
 		j := i + 1
@@ -5211,26 +5221,18 @@ var sshValueOptions = map[string]bool{"-b": true, "-c": true, "-D": true, "-E": 
 	"-S": true, "-W": true, "-w": true}
 
 // shellCommand reads the script a shell or su runs from its -c option, or ssh on the remote
-// host from the one word after the host (sh -c "mysql -pVALUE", ssh db "mysqldump -pVALUE",
+// host from the words after the host (sshCommand; in argv too) (sh -c "mysql -pVALUE", ssh db "mysqldump -pVALUE",
 // bash -ec '...', su - postgres -c "psql -c \"ALTER USER ... PASSWORD '...'\"", su --command=...)
 // as a script, within a script (argv's is read by argumentCredentials): the index in args of the
 // word that holds it and what says a program of it takes a literal password, -1 when none does.
 // The script is the word without its quotes (shellText), shorter than the line that holds it,
 // so scripts within scripts end.
 func (r *commandReader) shellCommand(prog string, args []string) (int, string) {
+	if prog == "ssh" {
+		return r.sshCommand(args)
+	}
 	if !r.flags {
 		// argv's sh -c SCRIPT: argumentCredentials reads each argument as a script.
-		return -1, ""
-	}
-	if prog == "ssh" {
-		// ssh HOST "COMMAND": the remote shell runs the one word after the host. (Several
-		// words are joined by blanks first; those are not read.)
-		if ops := r.operands(args, sshValueOptions); len(ops) == 2 {
-			text, _ := shellText(strings.TrimRight(args[ops[1]], ";"))
-			if why := r.script(text); why != "" {
-				return ops[1], why
-			}
-		}
 		return -1, ""
 	}
 	if !shellPrograms[prog] && prog != "su" && prog != "runuser" {
@@ -5257,6 +5259,154 @@ func (r *commandReader) shellCommand(prog string, args []string) (int, string) {
 		return -1, ""
 	}
 	return -1, ""
+}
+
+// sshCommandStart is the index in args (the words after ssh) of the first word of the command
+// ssh runs on the remote host, -1 when it runs none (ssh HOST, a login shell; ssh -N -L ...):
+// past ssh's options, the host, and options after the host, which OpenSSH's ssh reads as its
+// own too (ssh.c parses the options again after the host, to the first word that is none; "--"
+// ends them). A separator, a redirection or a word that ends in ';' ends the command line.
+func sshCommandStart(args []string) int {
+	host := false
+	for j := 0; j < len(args); j++ {
+		w := args[j]
+		if commandSeparators[w] || strings.HasSuffix(w, ";") {
+			return -1
+		}
+		if ok, _ := redirection(w); ok || strings.HasPrefix(w, "<<") {
+			return -1
+		}
+		switch {
+		case w == "--":
+			if host && j+1 < len(args) && !commandSeparators[args[j+1]] {
+				return j + 1
+			}
+		case len(w) > 1 && w[0] == '-':
+			if sshValueOptions[w] {
+				j++
+			}
+		case !host:
+			host = true
+		default:
+			return j
+		}
+	}
+	return -1
+}
+
+// sshCommand reads the command ssh runs on the remote host (its words args): ssh joins the
+// words after the host by blanks (as the local shell left them, quotes taken off, unquotedWord;
+// argv's as they are) and the remote shell reads the line as a script, so ssh db 'mysql -uroot'
+// '-pVALUE' runs mysql -uroot -pVALUE. The local line's redirections and here-documents are the
+// local shell's, not the command's. It returns the index in args of the command's first word and
+// what says a program of it takes a literal password, -1 when none does. The line is shorter
+// than the words it is joined from (ssh and the host are not in it), so ssh within ssh ends.
+func (r *commandReader) sshCommand(args []string) (int, string) {
+	at := sshCommandStart(args)
+	if at < 0 {
+		return -1, ""
+	}
+	var b strings.Builder
+	for i := at; i < len(args); i++ {
+		w := strings.TrimSuffix(args[i], ";")
+		r.read++
+		if ok, next := redirection(w); ok {
+			if next {
+				i++
+			}
+			continue
+		}
+		if strings.HasPrefix(w, "<<") {
+			if strings.Trim(w, "<-") == "" {
+				i++
+			}
+			continue
+		}
+		if r.flags {
+			w = unquotedWord(w)
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	flags := r.flags
+	r.flags = true
+	why := r.script(b.String())
+	r.flags = flags
+	if why != "" {
+		return at, why
+	}
+	return -1, ""
+}
+
+// unquotedWord is a shell word (as shellWords keeps it) with its quotes taken off as the shell
+// takes them off, nothing expanded: '...' is its text, "..." its text with \", \\, \$ and \`
+// undone, $'...' ansiCText's, and a backslash outside quotes escapes the byte after it. The
+// commands of $(...) and `...` are kept as written. A quote nothing closes runs to the word's
+// end.
+func unquotedWord(w string) string {
+	if !strings.ContainsAny(w, `'"\`) {
+		return w
+	}
+	var b strings.Builder
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case c == '\\':
+			if i+1 < len(w) {
+				i++
+				b.WriteByte(w[i])
+			}
+		case c == '$' && i+1 < len(w) && w[i+1] == '(':
+			// $(...) as written, to the ')' that closes it (substitutions reads it so).
+			end := strings.IndexByte(w[i:], ')')
+			if end < 0 {
+				end = len(w) - i - 1
+			}
+			b.WriteString(w[i : i+end+1])
+			i += end
+		case c == '`':
+			end := strings.IndexByte(w[i+1:], '`')
+			if end < 0 {
+				end = len(w) - i - 2
+			}
+			b.WriteString(w[i : i+end+2])
+			i += end + 1
+		case c == '$' && i+1 < len(w) && w[i+1] == '\'':
+			end := ansiCQuoteEnd(w, i+1)
+			if end < 0 {
+				end = len(w) - 1
+			}
+			text, ok := ansiCText(w[i : end+1])
+			if !ok {
+				text = w[i+2 : end+1]
+			}
+			b.WriteString(text)
+			i = end
+		case c == '\'':
+			end := strings.IndexByte(w[i+1:], '\'')
+			if end < 0 {
+				b.WriteString(w[i+1:])
+				return b.String()
+			}
+			b.WriteString(w[i+1 : i+1+end])
+			i += 1 + end
+		case c == '"':
+			end := closingQuote(w, i)
+			inner := w[i+1:]
+			if end > i && w[end] == '"' {
+				inner = w[i+1 : end]
+			} else {
+				end = len(w)
+			}
+			b.WriteString(strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, "\\`", "`").Replace(inner))
+			i = end
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // runsShell reports whether the program prog, given args, runs a shell that reads its input
