@@ -1994,6 +1994,7 @@ func TestSSHCommandsOfSeveralWords(t *testing.T) {
 		"ssh HOST 'mysql -u' -p\"$PW\"":     {"ssh db 'mysql -uroot' -p\"$MYSQL_ROOT_PASSWORD\"", false},
 		"ssh HOST 'echo' mysql -pVALUE":     {"ssh db 'echo' mysql -pOrders-2024", false},
 		"ssh HOST 'docker run' -p PORT":     {"ssh db 'docker run' -d -p 8080:80 nginx", false},
+		"ssh HOST 'mysql -u' '-pVALUE';":    {"ssh db 'mysql -uroot' '-pOrders-2024'; echo done", true},
 		"ssh HOST 'ls' > FILE":              {"ssh db 'ls -l' /var > '/tmp/-pOrders-2024'", false},
 	}
 	for name, tc := range tests {
@@ -2022,6 +2023,7 @@ func TestSSHCommandsInArgv(t *testing.T) {
 		"ssh HOST 'redis-cli -a' VALUE ping": {[]string{"/usr/bin/ssh", "-i", "/k/id", "db", "redis-cli -a", "Orders-2024", "ping"}, true},
 		"ssh HOST 'mysql -uroot' -p$PW":      {[]string{"ssh", "db", "mysql -uroot", "-p$MYSQL_ROOT_PASSWORD"}, false},
 		"ssh HOST 'echo mysql' -pVALUE":      {[]string{"ssh", "db", "echo mysql", "-pOrders-2024"}, false},
+		"ssh HOST mysql -pVALUE;":            {[]string{"ssh", "db", "mysql -uroot", "-pOrders-2024;"}, true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -2622,15 +2622,15 @@ var commandWrappers = map[string]commandWrapper{
 // wrappedCommand is the index in words of the command that the wrapper at words[i]
 // (commandWrappers) runs, past the wrapper's options and operands, and whether words[i] is
 // one; the index is the command's end when it names none. A word that ends in ';' ends the
-// command.
-func wrappedCommand(words []string, i int) (int, bool) {
+// command. The third value counts the words after words[i] it looked at.
+func wrappedCommand(words []string, i int) (int, bool, int) {
 	prog := programName(words[i])
-	if at, ok := execCommand(prog, words, i); ok {
-		return at, true
+	if at, ok, looked := execCommand(prog, words, i); ok {
+		return at, true, looked
 	}
 	wrap, ok := commandWrappers[prog]
 	if !ok || strings.HasSuffix(words[i], ";") {
-		return i, false
+		return i, false, 0
 	}
 	j := i + 1
 	user := false
@@ -2648,12 +2648,12 @@ func wrappedCommand(words []string, i int) (int, bool) {
 	}
 	if prog == "runuser" && !user {
 		// runuser USER -c SCRIPT is su's form (shellCommand reads the script).
-		return i, false
+		return i, false, j - i
 	}
 	for n := 0; n < wrap.operands && j < len(words) && !commandSeparators[words[j]] && !strings.HasSuffix(words[j], ";"); n++ {
 		j++
 	}
-	return j, true
+	return j, true, j - i
 }
 
 // containerExecValueOptions are the options of docker, podman and nerdctl exec that take a
@@ -2674,8 +2674,9 @@ var containerGlobalValueOptions = map[string]bool{"--config": true, "-c": true, 
 // execCommand is the index in words of the command that kubectl (oc) exec POD -- COMMAND or
 // docker (podman, nerdctl) exec [options] CONTAINER COMMAND, at words[i], runs in a container,
 // and whether words[i] is such a command: a backup job's kubectl exec mysql-0 -- mysqldump
-// -uroot -pVALUE gives the password as the command would.
-func execCommand(prog string, words []string, i int) (int, bool) {
+// -uroot -pVALUE gives the password as the command would. The third value counts the words
+// after words[i] it looked at.
+func execCommand(prog string, words []string, i int) (int, bool, int) {
 	switch prog {
 	case "kubectl", "oc":
 		// The subcommand, past the global options; then exec's options, the pod, and the
@@ -2685,20 +2686,20 @@ func execCommand(prog string, words []string, i int) (int, bool) {
 			w := words[j]
 			switch {
 			case w == "--":
-				return j + 1, exec
+				return j + 1, exec, j + 1 - i
 			case len(w) > 1 && w[0] == '-':
 				if kubectlValueOptions[w] || exec && kubectlExecValueOptions[w] {
 					j++
 				}
 			case !exec && w != "exec":
 				// Another subcommand (kubectl logs POD).
-				return i, false
+				return i, false, 0
 			case !exec:
 				exec = true
 			case !pod:
 				pod = true
 			default:
-				return j, true
+				return j, true, j - i
 			}
 		}
 	case "ssh":
@@ -2709,7 +2710,7 @@ func execCommand(prog string, words []string, i int) (int, bool) {
 		// joins its words as ssh does (sshCommand).
 		at := sshCommandStart(words[i+1:])
 		if at < 0 {
-			return i, false
+			return i, false, 0
 		}
 		j := i + 1 + at
 		end := j
@@ -2718,8 +2719,13 @@ func execCommand(prog string, words []string, i int) (int, bool) {
 			if ok, _ := redirection(w); ok || strings.HasPrefix(w, "<<") {
 				break
 			}
+			if end > j && programName(w) == "ssh" {
+				// ssh within ssh: the words after it are the inner ssh's to judge (looked at
+				// once, not again for each ssh before them).
+				return j, true, end - i
+			}
 			if strings.ContainsAny(w, "\"'\\ \t\n") {
-				return i, false
+				return i, false, end + 1 - i
 			}
 			end++
 			if strings.HasSuffix(w, ";") {
@@ -2727,8 +2733,9 @@ func execCommand(prog string, words []string, i int) (int, bool) {
 			}
 		}
 		if end-j >= 2 {
-			return j, true
+			return j, true, end - i
 		}
+		return i, false, end - i
 	case "docker", "podman", "nerdctl":
 		j := i + 1
 		for j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && !strings.HasSuffix(words[j], ";") {
@@ -2738,7 +2745,7 @@ func execCommand(prog string, words []string, i int) (int, bool) {
 			j++
 		}
 		if j >= len(words) || words[j] != "exec" {
-			return i, false
+			return i, false, 0
 		}
 		for j++; j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && !commandSeparators[words[j]]; j++ {
 			if containerExecValueOptions[words[j]] {
@@ -2747,10 +2754,10 @@ func execCommand(prog string, words []string, i int) (int, bool) {
 		}
 		// The container.
 		if j < len(words) && !commandSeparators[words[j]] && !strings.HasSuffix(words[j], ";") {
-			return j + 1, true
+			return j + 1, true, j + 1 - i
 		}
 	}
-	return i, false
+	return i, false, 0
 }
 
 // sudoReadsPassword reports whether sudo's options (the words between sudo and the command it
@@ -2825,8 +2832,8 @@ func (r *commandReader) programPassword(words []string) (int, string) {
 			i++
 			continue
 		}
-		if at, ok := wrappedCommand(words, i); ok {
-			r.read += at - i
+		if at, ok, looked := wrappedCommand(words, i); ok {
+			r.read += looked
 			// echo VALUE | sudo -S COMMAND, sudo -S COMMAND <<< VALUE: sudo reads the user's
 			// password from its input (read with the command's words, below).
 			sudoInput = sudoInput || programName(w) == "sudo" && sudoReadsPassword(words[i+1:at])
@@ -5188,7 +5195,7 @@ func functionHead(words []string, i int) int {
 func commandSpan(words []string, i int) (at, end int) {
 	at = i
 	for at < len(words) && !commandSeparators[words[at]] {
-		if next, ok := wrappedCommand(words, at); ok {
+		if next, ok, _ := wrappedCommand(words, at); ok {
 			at = next
 			continue
 		}
@@ -5269,14 +5276,20 @@ func (r *commandReader) shellCommand(prog string, args []string) (int, string) {
 func sshCommandStart(args []string) int {
 	host := false
 	for j := 0; j < len(args); j++ {
-		w := args[j]
-		if commandSeparators[w] || strings.HasSuffix(w, ";") {
+		if commandSeparators[args[j]] {
 			return -1
 		}
+		w := strings.TrimSuffix(args[j], ";")
+		last := w != args[j]
 		if ok, _ := redirection(w); ok || strings.HasPrefix(w, "<<") {
 			return -1
 		}
 		switch {
+		case host && w != "--" && (len(w) < 2 || w[0] != '-'):
+			return j
+		case last:
+			// A word that ends in ';' ends the command line.
+			return -1
 		case w == "--":
 			if host && j+1 < len(args) && !commandSeparators[args[j+1]] {
 				return j + 1
@@ -5285,10 +5298,8 @@ func sshCommandStart(args []string) int {
 			if sshValueOptions[w] {
 				j++
 			}
-		case !host:
-			host = true
 		default:
-			return j
+			host = true
 		}
 	}
 	return -1
