@@ -2301,3 +2301,67 @@ func TestHTTPieAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestMoreCommandLinePasswordsOfRound11 judges more programs that take a password, passphrase
+// or token on their command line or input, as a container's script, as a ConfigMap's script
+// and as a ConfigMap value that is no script: NetworkManager's nmcli (wifi connect's password,
+// a connection's secret properties), wpa_passphrase, FreeRDP's /p: and rdesktop's -p, consul
+// acl set-agent-token, the ftp client's user and pass commands on its input, and SQL on a
+// here-string whatever reads it (mysqld --init-file=/dev/stdin).
+func TestMoreCommandLinePasswordsOfRound11(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"nmcli dev wifi connect SSID password":  {"nmcli dev wifi connect HomeNet password Orders-2024", true},
+		"nmcli device wifi connect ... ifname":  {"nmcli device wifi connect HomeNet password 'Orders-2024' ifname wlan0", true},
+		"nmcli d wifi hotspot ... password":     {"nmcli d wifi hotspot ifname wlan0 ssid Edge password Orders-2024", true},
+		"nmcli con add ... wifi-sec.psk":        {"nmcli con add type wifi ifname wlan0 con-name edge ssid Edge wifi-sec.key-mgmt wpa-psk wifi-sec.psk Orders-2024", true},
+		"nmcli connection modify 802-1x.pass":   {"nmcli connection modify corp 802-1x.identity bob 802-1x.password Orders-2024", true},
+		"nmcli c modify +wireguard.private-key": {"nmcli c modify wg0 wireguard.private-key yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=", true},
+		"wpa_passphrase SSID PASSPHRASE":        {"wpa_passphrase HomeNet Orders-2024 > /etc/wpa_supplicant.conf", true},
+		"echo PASSPHRASE | wpa_passphrase SSID": {"echo Orders-2024 | wpa_passphrase HomeNet >> /etc/wpa.conf", true},
+		"xfreerdp /p:":                          {"xfreerdp /v:rdp.example.com /u:admin /p:Orders-2024 /cert:ignore", true},
+		"xfreerdp3 '/p:...' quoted":             {"xfreerdp3 /v:rdp.example.com /u:admin '/p:Orders 2024' +clipboard", true},
+		"sdl-freerdp /gp: the gateway's":        {"sdl-freerdp /v:h /g:gw.example.com /gu:bob /gp:Orders-2024", true},
+		"rdesktop -p":                           {"rdesktop -u admin -p Orders-2024 rdp.example.com", true},
+		"consul acl set-agent-token":            {"consul acl set-agent-token agent 6a1f2c3d-1111-2222-3333-444455556666", true},
+		"consul acl set-agent-token, options":   {"consul acl set-agent-token -http-addr=https://c:8501 -ca-file /c/ca.pem default 6a1f2c3d-1111-2222-3333-444455556666", true},
+		"ftp -n <<EOF user U P":                 {"ftp -n ftp.example.com <<EOF\nuser backup Orders-2024\nbinary\nput /b/o.sql o.sql\nbye\nEOF", true},
+		"ftp <<EOF quote PASS":                  {"ftp -inv ftp.example.com <<'EOF'\nquote USER backup\nquote PASS Orders-2024\nput o.sql\nEOF", true},
+		"printf 'user U P' | ftp -n":            {"printf 'user backup Orders-2024\\nbinary\\nput o.sql\\nbye\\n' | ftp -n ftp.example.com", true},
+		"mysqld --init-file=/dev/stdin <<<":     {"mysqld --init-file=/dev/stdin <<< \"ALTER USER 'root'@'localhost' IDENTIFIED BY 'Orders-2024';\"", true},
+		"a function given SQL on a here-string": {"run_sql <<< \"CREATE USER app WITH PASSWORD 'Orders-2024';\"", true},
+
+		"nmcli wifi connect --ask":             {"nmcli dev wifi connect HomeNet --ask", false},
+		"nmcli wifi connect password $PSK":     {"nmcli dev wifi connect HomeNet password \"$WIFI_PSK\"", false},
+		"nmcli secret flags are no secrets":    {"nmcli con modify corp wifi-sec.psk-flags 2 802-1x.password-flags 2", false},
+		"nmcli connection up passwd-file":      {"nmcli connection up corp passwd-file /run/secrets/nm", false},
+		"wpa_passphrase SSID reading a file":   {"wpa_passphrase HomeNet < /run/secrets/psk > /etc/wpa.conf", false},
+		"wpa_passphrase SSID $PSK":             {"wpa_passphrase HomeNet \"$WIFI_PSK\" > /etc/wpa.conf", false},
+		"xfreerdp /p:$PW":                      {"xfreerdp /v:h /u:admin /p:$RDP_PASSWORD", false},
+		"xfreerdp /from-stdin":                 {"xfreerdp /v:h /u:admin /from-stdin", false},
+		"rdesktop -p - reads its input":        {"rdesktop -u admin -p - rdp.example.com < /run/secrets/rdp", false},
+		"consul acl set-agent-token $TOKEN":    {"consul acl set-agent-token agent \"$CONSUL_AGENT_TOKEN\"", false},
+		"consul acl token create":              {"consul acl token create -description ci -policy-name ci", false},
+		"ftp user U $PW in a here-document":    {"ftp -n ftp.example.com <<EOF\nuser backup $FTP_PASSWORD\nput o.sql\nEOF", false},
+		"ftp anonymous, no password":           {"ftp -n ftp.example.com <<EOF\nuser anonymous\nget README\nEOF", false},
+		"ftp anonymous, an e-mail address":     {"ftp -n ftp.example.com <<EOF\nuser anonymous ops@example.com\nget README\nEOF", false},
+		"here-string SQL without a password":   {"mysqld --init-file=/dev/stdin <<< \"CREATE DATABASE orders;\"", false},
+		"here-string SQL with a psql variable": {"psql <<< \"ALTER USER app PASSWORD :'pw';\"", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := textProgramPassword(tc.script, false) != ""; got != tc.want {
+				t.Errorf("textProgramPassword(%q, false) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

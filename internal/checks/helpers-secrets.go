@@ -3282,6 +3282,11 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"curl":        (*commandReader).curlCredential,
 	"java":        jenkinsCLIPassword(true),
 	"jenkins-cli": jenkinsCLIPassword(false),
+	// NetworkManager's nmcli, wpa_supplicant's wpa_passphrase, FreeRDP's clients and consul.
+	"nmcli": (*commandReader).nmcliSecret, "wpa_passphrase": (*commandReader).wpaPassphrase,
+	"xfreerdp": freeRDPPassword, "xfreerdp3": freeRDPPassword, "wlfreerdp": freeRDPPassword,
+	"wlfreerdp3": freeRDPPassword, "sdl-freerdp": freeRDPPassword, "sdl-freerdp3": freeRDPPassword,
+	"freerdp": freeRDPPassword, "rdesktop": rdesktopPassword, "consul": (*commandReader).consulAgentToken,
 	// WildFly's (JBoss EAP's) and Keycloak's management users.
 	"add-user.sh":          addUserPassword(true),
 	"add-user.bat":         addUserPassword(true),
@@ -3854,6 +3859,130 @@ func (r *commandReader) mosquittoPasswdPassword(args []string) (int, string) {
 	return -1, ""
 }
 
+// nmcliSecretProperties are the last parts of NetworkManager's secret properties (nm-settings
+// (5): 802-11-wireless-security's psk, wep-key0..3 and leap-password, 802-1x's password, pin
+// and private keys' passwords, pppoe's, gsm's and cdma's password, WireGuard's private-key and
+// a peer's preshared-key), which nmcli connection add and modify take as PROPERTY VALUE.
+var nmcliSecretProperties = map[string]bool{"psk": true, "wep-key0": true, "wep-key1": true, "wep-key2": true,
+	"wep-key3": true, "leap-password": true, "password": true, "pin": true, "private-key-password": true,
+	"phase2-private-key-password": true, "private-key": true, "preshared-key": true}
+
+// nmcliSecret reads NetworkManager's nmcli: device wifi connect SSID password VALUE (and wifi
+// hotspot's password), and a connection's secret property given a value (nmcli connection add
+// ... wifi-sec.psk VALUE, modify ... 802-1x.password VALUE, +PROPERTY and -PROPERTY alike).
+// --ask and a passwd-file read none.
+func (r *commandReader) nmcliSecret(args []string) (int, string) {
+	for i := 0; i+1 < len(args); i++ {
+		w := strings.ToLower(strings.Trim(args[i], `"'`))
+		r.read++
+		name := w
+		if _, last, ok := strings.Cut(strings.TrimLeft(w, "+-"), "."); ok {
+			name = last[strings.LastIndexByte(last, '.')+1:]
+			if !nmcliSecretProperties[name] {
+				continue
+			}
+		} else if w != "password" {
+			continue
+		}
+		if literalArgument(args[i+1]) {
+			return i + 1, " gives " + w + " a literal"
+		}
+	}
+	return -1, ""
+}
+
+// wpaPassphrase reads wpa_supplicant's wpa_passphrase SSID PASSPHRASE, which prints a network
+// block with the PSK derived from it (and the passphrase, commented out); with SSID alone it
+// reads the passphrase from its input (stdinPasswordReader).
+func (r *commandReader) wpaPassphrase(args []string) (int, string) {
+	if ops := r.operands(args, nil); len(ops) >= 2 && literalArgument(args[ops[1]]) {
+		return ops[1], "'s passphrase is a literal"
+	}
+	return -1, ""
+}
+
+// freeRDPPassword reads FreeRDP's clients' /p:PASSWORD, /gp:PASSWORD (the gateway's) and
+// /pth:HASH (the NT hash a password is, passed as it), quoted or not. /from-stdin reads the
+// password from the input.
+func freeRDPPassword(r *commandReader, args []string) (int, string) {
+	for i, w := range args {
+		r.read++
+		if !strings.ContainsAny(w, "$`") {
+			w = strings.Trim(w, `"'`)
+		}
+		for _, opt := range []string{"/p:", "/gp:", "/pth:"} {
+			if v, ok := strings.CutPrefix(w, opt); ok && literalArgument(v) {
+				return i, "'s " + strings.TrimSuffix(opt, ":") + " gives a password"
+			}
+		}
+	}
+	return -1, ""
+}
+
+// rdesktopPassword reads rdesktop -u USER -p PASSWORD (getopt: -pPASSWORD too); -p - reads
+// the password from the input.
+func rdesktopPassword(r *commandReader, args []string) (int, string) {
+	for i, w := range args {
+		r.read++
+		v, k := "", i
+		switch {
+		case w == "-p" && i+1 < len(args):
+			v, k = args[i+1], i+1
+		case strings.HasPrefix(w, "-p") && len(w) > 2:
+			v = w[2:]
+		default:
+			continue
+		}
+		if strings.Trim(v, `"'`) != "-" && literalArgument(v) {
+			return k, "'s -p gives a password"
+		}
+	}
+	return -1, ""
+}
+
+// consulValueOptions are the options of consul's commands that take the next word as their
+// value (Go's flag package: -NAME VALUE, -NAME=VALUE, with one dash or two).
+var consulValueOptions = map[string]bool{"-http-addr": true, "-token": true, "-token-file": true, "-ca-file": true,
+	"-ca-path": true, "-client-cert": true, "-client-key": true, "-tls-server-name": true, "-datacenter": true,
+	"-partition": true, "-namespace": true, "--http-addr": true, "--token": true, "--token-file": true,
+	"--ca-file": true, "--ca-path": true, "--client-cert": true, "--client-key": true, "--tls-server-name": true,
+	"--datacenter": true, "--partition": true, "--namespace": true}
+
+// consulAgentToken reads consul acl set-agent-token TYPE TOKEN, which gives the agent an ACL
+// token (the token's SecretID).
+func (r *commandReader) consulAgentToken(args []string) (int, string) {
+	ops := r.operands(args, consulValueOptions)
+	if len(ops) == 4 && args[ops[0]] == "acl" && args[ops[1]] == "set-agent-token" && literalArgument(args[ops[3]]) {
+		return ops[3], " acl set-agent-token gives a token"
+	}
+	return -1, ""
+}
+
+// ftpPassword reports whether an ftp client's command (its words f) gives a literal password:
+// user USER PASSWORD, pass PASSWORD, or quote (literal) PASS PASSWORD, the protocol's own
+// command.
+func ftpPassword(f []string) bool {
+	if len(f) == 0 {
+		return false
+	}
+	v := ""
+	switch cmd := strings.ToLower(f[0]); {
+	case cmd == "user" && len(f) >= 3:
+		if u := strings.ToLower(strings.Trim(f[1], `"'`)); u == "anonymous" || u == "ftp" {
+			// Anonymous FTP: the password is, by convention, an e-mail address.
+			return false
+		}
+		v = f[2]
+	case cmd == "pass" && len(f) == 2:
+		v = f[1]
+	case (cmd == "quote" || cmd == "literal") && len(f) == 3 && strings.EqualFold(f[1], "pass"):
+		v = f[2]
+	default:
+		return false
+	}
+	return !strings.ContainsAny(v, "$`") && credentialValue("", strings.Trim(v, `"'`))
+}
+
 // httpieAuthPassword is HTTPie's (and xh's) -a, --auth USER:PASSWORD.
 func httpieAuthPassword(r *commandReader, args []string) (int, string) {
 	return r.userPassword(userPasswordOption{short: "-a", long: "--auth", separator: ':'}, args)
@@ -4269,7 +4398,13 @@ const (
 	// passwordFileLines: the lines of a password file (passwordFile: .pgpass, .netrc) a
 	// here-document writes.
 	passwordFileLines
+	// ftpCommands: an ftp client's commands, and user USER PASSWORD, pass PASSWORD and quote
+	// (literal) PASS PASSWORD give one (ftpPassword).
+	ftpCommands
 )
+
+// stdinFiles are the names of a process's standard input as a file.
+var stdinFiles = map[string]bool{"/dev/stdin": true, "/dev/fd/0": true, "/proc/self/fd/0": true, "-": true}
 
 // stdinPasswordReader says how the program prog, given args, reads a password from its input
 // (inputForm): chpasswd, passwd (with --stdin or without: passwdNoInput), kinit, smbpasswd -s,
@@ -4360,6 +4495,29 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 		if slices.Contains(args, "login") && slices.Contains(args, "-") &&
 			!slices.ContainsFunc(args, func(w string) bool { return strings.HasPrefix(w, "-method") && !strings.HasSuffix(w, "=token") }) {
 			return passwordLine
+		}
+		return noPasswordInput
+	case "wpa_passphrase":
+		// wpa_passphrase SSID reads the passphrase from its input.
+		if len(r.operands(args, nil)) == 1 {
+			return passwordLine
+		}
+		return noPasswordInput
+	case "ftp", "pftp", "tnftp", "netkit-ftp", "lftp":
+		// The ftp clients read their commands from their input: user USER PASSWORD, pass
+		// PASSWORD, quote PASS PASSWORD.
+		return ftpCommands
+	case "mysqld", "mariadbd":
+		// mysqld --init-file=/dev/stdin runs the SQL of its input at start.
+		r.read += len(args)
+		for i, w := range args {
+			file, ok := strings.CutPrefix(w, "--init-file=")
+			if !ok && w == "--init-file" && i+1 < len(args) {
+				file, ok = args[i+1], true
+			}
+			if ok && stdinFiles[strings.Trim(file, `"'`)] {
+				return sqlStatements
+			}
 		}
 		return noPasswordInput
 	case "redis-cli", "valkey-cli":
@@ -4594,12 +4752,18 @@ func (r *commandReader) hereStringInput(args []string, reader func() inputForm) 
 			continue
 		}
 		form := reader()
-		if form == noPasswordInput {
-			return -1
-		}
 		k, text := i, strings.TrimPrefix(w, "<<<")
 		if text == "" && i+1 < len(args) {
 			k, text = i+1, args[i+1]
+		}
+		if t, _ := shellText(text); form == noPasswordInput && sqlContent("", t) {
+			// SQL given to a program not known to read it (mysqld --init-file=/dev/stdin,
+			// a function of the script): a statement that sets a literal password is one
+			// whoever reads it, as a here-document's is.
+			form = sqlStatements
+		}
+		if form == noPasswordInput {
+			return -1
 		}
 		if form == sqlStatements {
 			// A statement has quotes of its own: the word's are taken off whole.
@@ -4728,6 +4892,10 @@ func literalInput(text string, form inputForm) bool {
 			if f := strings.Fields(line); len(f) > 3 && strings.EqualFold(f[0], "auth") {
 				continue
 			} else if k, _ := redisCommandPassword(f); k >= 0 {
+				return true
+			}
+		case ftpCommands:
+			if ftpPassword(strings.Fields(line)) {
 				return true
 			}
 		}
@@ -5841,7 +6009,8 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set", "useradd", "usermod",
 	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin", "kafka-configs", "rclone", "kinit", "gpg",
 	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set", "cypher-shell", "keydb",
-	"benchmark", "xtrabackup", "mariabackup", "snmp", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
+	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "freerdp", "rdesktop",
+	"set-agent-token", "ftp", "<<<", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
 	"xh --auth"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
