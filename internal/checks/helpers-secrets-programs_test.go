@@ -2365,3 +2365,34 @@ func TestMoreCommandLinePasswordsOfRound11(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgreSQLConnectionStrings judges a PostgreSQL client's connection string in libpq's
+// keyword/value form, given as the database operand or -d, --dbname's value, that gives a
+// literal password: alone as its own argument, no setting's name is before it.
+func TestPostgreSQLConnectionStrings(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"psql -h db 'password=VALUE'":         {"psql -h db -U app 'password=Orders-2024' -c 'select 1'", true},
+		"pg_dump -d 'password=VALUE'":         {"pg_dump -h db -d 'password=Orders-2024' -Fc -f /b/o.dump", true},
+		"pg_isready --dbname=password=VALUE":  {"pg_isready --dbname=password=Orders-2024 -h db", true},
+		"psql 'password = VALUE' with blanks": {"psql 'password = Orders-2024'", true},
+		"psql password='VALUE' quoted inside": {`psql "password='Orders 2024'"`, true},
+		"psql 'password=$PW'":                 {`psql "password=$PGPASSWORD_X"`, false},
+		"psql 'passfile=FILE'":                {"psql 'passfile=/run/secrets/pgpass host=db'", false},
+		"psql 'password=' empty":              {"psql -h db 'password='", false},
+		"psql a database named password":      {"psql -h db password", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -2925,6 +2925,11 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 			return k, prog + why
 		}
 	}
+	if postgresClients[prog] {
+		if k := r.conninfoPassword(args); k >= 0 {
+			return k, prog + "'s connection string gives a password"
+		}
+	}
 	if k := r.hereStringPassword(prog, args); k >= 0 {
 		return k, prog + " reads a password from a here-string"
 	}
@@ -3072,6 +3077,78 @@ var postgresClients = map[string]bool{"psql": true, "pg_dump": true, "pg_dumpall
 	"pg_basebackup": true, "pg_receivewal": true, "pg_recvlogical": true, "pg_amcheck": true, "createdb": true,
 	"dropdb": true, "createuser": true, "dropuser": true, "vacuumdb": true, "reindexdb": true, "clusterdb": true,
 	"pgbench": true, "vacuumlo": true}
+
+// conninfoPassword is the index in args (a PostgreSQL client's words) of a connection string
+// in libpq's keyword/value form that gives a literal password: the database operand or -d,
+// --dbname's value, which libpq reads as a connection string when it holds '=' (psql
+// 'host=db password=VALUE', psql -h db 'password=VALUE', pg_dump -d "dbname=o password=VALUE");
+// -1 when none does. A URI's password is urlPassword's.
+func (r *commandReader) conninfoPassword(args []string) int {
+	for i := 0; i < len(args); i++ {
+		w := args[i]
+		r.read++
+		k := i
+		switch {
+		case (w == "-d" || w == "--dbname") && i+1 < len(args):
+			i++
+			k, w = i, args[i]
+		case strings.HasPrefix(w, "--dbname="):
+			w = w[len("--dbname="):]
+		case strings.HasPrefix(w, "-d") && len(w) > 2:
+			w = w[2:]
+		case strings.HasPrefix(w, "-"):
+			continue
+		}
+		if !strings.Contains(w, "password") {
+			continue
+		}
+		if v, ok := conninfoValue(unquotedWord(strings.TrimSuffix(w, ";")), "password"); ok && literalArgument(v) {
+			return k
+		}
+	}
+	return -1
+}
+
+// conninfoValue is the value libpq's keyword/value connection string s gives keyword key
+// (key = value, blanks around '=' allowed; a value in single quotes, where a backslash escapes
+// the byte after it, or to the next blank), and whether it gives one.
+func conninfoValue(s, key string) (string, bool) {
+	for i := 0; i < len(s); {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n') {
+			i++
+		}
+		eq := strings.IndexByte(s[i:], '=')
+		if eq < 0 {
+			return "", false
+		}
+		name := strings.TrimSpace(s[i : i+eq])
+		i += eq + 1
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+		var v strings.Builder
+		if i < len(s) && s[i] == '\'' {
+			for i++; i < len(s) && s[i] != '\''; i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				v.WriteByte(s[i])
+			}
+			i++
+		} else {
+			for ; i < len(s) && s[i] != ' ' && s[i] != '\t' && s[i] != '\n'; i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				v.WriteByte(s[i])
+			}
+		}
+		if name == key {
+			return v.String(), true
+		}
+	}
+	return "", false
+}
 
 // separateFlagValue reports whether the program prog takes the value of its credential flag
 // flag from the next argument, as programs commonly do (getopt_long, Go's flag package, pflag,
