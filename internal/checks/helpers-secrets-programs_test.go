@@ -2396,3 +2396,31 @@ func TestPostgreSQLConnectionStrings(t *testing.T) {
 		})
 	}
 }
+
+// TestPositionalParametersSetByASetCommand judges a script that sets its positional parameters
+// with set -- and gives them to a program with "$@": a credential flag among them takes its
+// value from the next, as on the program's command line.
+func TestPositionalParametersSetByASetCommand(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"set -- --password VALUE; exec app \"$@\"": {"set -- --password Orders-2024; exec /app/server \"$@\"", true},
+		"set -- ... --db-password VALUE":           {"set -- --port 8080 --db-password Orders-2024\nexec /app/server \"$@\"", true},
+		"set -- \"$@\" --api-token VALUE":          {"set -- \"$@\" --api-token Orders-2024-token\nexec app \"$@\"", true},
+		"set -- --password \"$PW\"":                {"set -- --password \"$DB_PASSWORD\"; exec app \"$@\"", false},
+		"set -e, no parameters":                    {"set -euo pipefail\nexec app --config /etc/app.yaml", false},
+		"set -- with no credential flag":           {"set -- --port 8080 --log-level debug; exec app \"$@\"", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("entrypoint.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(entrypoint.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -2946,6 +2946,15 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 			return k, prog + "'s argument sets " + strings.Join(names, ", ")
 		}
 	}
+	if r.flags && prog == "set" {
+		// set -- --password VALUE; exec app "$@": the words after "--" are the script's
+		// positional parameters, which "$@" gives a program as its arguments.
+		if j := slices.Index(args, "--"); j >= 0 {
+			if k := r.flagPassword("", args[j+1:]); k >= 0 {
+				return j + 1 + k, "set -- gives the script's parameters " + args[j+k] + " and a literal"
+			}
+		}
+	}
 	if r.flags && !textPrograms[prog] {
 		if k := r.flagPassword(prog, args); k >= 0 {
 			return k, prog + "'s " + args[k-1] + " gives a password"

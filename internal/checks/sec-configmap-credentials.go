@@ -71,7 +71,7 @@ var secConfigmapCredentials = &engine.Check{
 		"(after the schedule and a system crontab's user, in a key named crontab or *.cron, or given to crontab by a script), " +
 		"shell scripts (a key named " +
 		"*.sh, or a value whose #! line runs a shell) that give a credential flag a literal in the next word " +
-		"(--password VALUE, --token VALUE; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass " +
+		"(--password VALUE, --token VALUE, set -- --password VALUE, the script's parameters; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass " +
 		"env:VAR), here-documents read as the shell reads them (a body fed to a shell, written to a file or starting with #! is commands, " +
 		"any other, as a help text's usage: --password PASSWORD, is data), and command substitutions read as the shell runs " +
 		"them (a substitution that only prints literal text, $(echo VALUE), $(printf 'VALUE'), is that text, and echo VALUE | " +

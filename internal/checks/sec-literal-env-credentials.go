@@ -55,7 +55,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"--from-literal=password=..., helm's --set auth.user=a,auth.password=..., docker's -e DB_PASSWORD=...) " +
 		"or is the value a credential flag takes " +
 		"from the next argument (--password VALUE, in argv, where a flag at the command's end takes args' first, and in " +
-		"a shell script; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass env:VAR) or a program's short password option (mysql -pVALUE, " +
+		"a shell script, set -- --password VALUE too; not MySQL's or PostgreSQL's --password, which prompts, nor OpenSSL's -pass env:VAR) or a program's short password option (mysql -pVALUE, " +
 		"mongosh -p VALUE, redis-cli -a VALUE, sshpass -p VALUE, a registry client's login -p VALUE (docker, podman, " +
 		"helm registry login), sqlcmd -P VALUE, ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, az login -p VALUE, " +
 		"ssh-keygen -N VALUE, zip and unzip -P VALUE, 7z -pVALUE, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, a user's password in smbclient -U USER%VALUE, etcdctl --user " +
