@@ -2424,3 +2424,55 @@ func TestPositionalParametersSetByASetCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestExpectScriptsAnsweringPasswordPrompts judges Expect scripts that answer a password or
+// passphrase prompt with a literal: expect -c SCRIPT in a container's script and in argv, a
+// here-document expect reads, and a ConfigMap's *.exp or #!/usr/bin/expect script.
+func TestExpectScriptsAnsweringPasswordPrompts(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"expect -c, then send":         {`expect -c 'spawn mysql -uroot -p; expect "Enter password:"; send "Orders-2024\r"; interact'`, true},
+		"expect <<EOF, a prompt block": {"expect <<'EOF'\nspawn ssh admin@db\nexpect {\n  \"yes/no\" { send \"yes\\r\"; exp_continue }\n  \"*assword*\" { send -- \"Orders-2024\\r\" }\n}\nexpect \"$ \"\nEOF", true},
+		"expect <<EOF, the user first": {"expect <<'EOF'\nspawn telnet sw1\nexpect \"Username:\"\nsend \"admin\\r\"\nexpect \"Password:\"\nsend \"Orders-2024\\r\"\nexpect \"#\"\nEOF", true},
+		"a passphrase":                 {`expect -c 'spawn ssh-add /k/id; expect "Enter passphrase for /k/id:"; send "Orders 2024\n"; expect eof'`, true},
+		"send $pw":                     {`expect -c 'spawn mysql -uroot -p; expect "Enter password:"; send "$env(MYSQL_PW)\r"; interact'`, false},
+		"send [gets]":                  {"expect <<'EOF'\nspawn passwd app\nexpect \"New password:\"\nsend \"[exec cat /run/secrets/pw]\\r\"\nEOF", false},
+		"no password prompt":           {`expect -c 'spawn ftp h; expect "Name"; send "anonymous\r"; expect "ftp>"; send "bye\r"'`, false},
+		"after the password prompt":    {`expect -c 'expect "Password:"; send "$pw\r"; expect "Password changed"; send "exit\r"'`, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+	keys := map[string]struct {
+		key, value string
+		want       bool
+	}{
+		"login.exp":                 {"login.exp", "spawn ssh admin@db\nexpect \"password:\"\nsend \"Orders-2024\\r\"\ninteract\n", true},
+		"#!/usr/bin/expect -f":      {"login", "#!/usr/bin/expect -f\nspawn ssh admin@db\nexpect \"password:\"\nsend \"Orders-2024\\r\"\n", true},
+		"login.exp with a variable": {"login.exp", "set pw [lindex $argv 0]\nspawn ssh admin@db\nexpect \"password:\"\nsend \"$pw\\r\"\n", false},
+		"a text file about expect":  {"README.txt", "expect \"password:\"\nsend \"Orders-2024\\r\"\n", false},
+	}
+	for name, tc := range keys {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.value, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(%q, %q) found a credential: %v, want %v", tc.key, tc.value, got, tc.want)
+			}
+		})
+	}
+	t.Run("argv expect -c", func(t *testing.T) {
+		argv := []string{"expect", "-c", `spawn mysql -uroot -p; expect "Enter password:"; send "Orders-2024\r"; interact`}
+		if found := commandLineCredentials(argv, nil, nil, nil); len(found) == 0 {
+			t.Errorf("commandLineCredentials(%q) found no credential", argv)
+		}
+	})
+}

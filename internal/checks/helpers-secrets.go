@@ -2925,6 +2925,17 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 			return k, prog + why
 		}
 	}
+	if prog == "expect" {
+		// expect -c SCRIPT.
+		for i := 0; i+1 < len(args); i++ {
+			r.read++
+			if args[i] == "-c" {
+				if text, _ := shellText(args[i+1]); expectPassword(text) {
+					return i + 1, "expect's script answers a password prompt with a literal"
+				}
+			}
+		}
+	}
 	if postgresClients[prog] {
 		if k := r.conninfoPassword(args); k >= 0 {
 			return k, prog + "'s connection string gives a password"
@@ -4487,7 +4498,123 @@ const (
 	// ftpCommands: an ftp client's commands, and user USER PASSWORD, pass PASSWORD and quote
 	// (literal) PASS PASSWORD give one (ftpPassword).
 	ftpCommands
+	// expectScript: an Expect script, which may answer a password prompt with a literal
+	// (expectPassword).
+	expectScript
 )
+
+// expectSend matches an Expect script's send (or exp_send) command and its options, before
+// the text it sends.
+var expectSend = regexp.MustCompile(`(?:^|[\s;{\[])(?:exp_)?send(?:\s+-(?:-|s|h|raw|null|break|i\s+\S+))*\s+`)
+
+// expectPromptAction matches the end of a pattern-action pair of an expect block whose
+// pattern is a password or passphrase prompt, before its action's send ("*assword*" { send).
+var expectPromptAction = regexp.MustCompile(`(?i)(?:assword|asswd|assphrase)[^"\n]*"\s*\{\s*$`)
+
+// expectNotPrompts are words of an expect pattern about a password that is no prompt for one
+// (expect "Password changed"; send "exit\r").
+var expectNotPrompts = []string{"chang", "updat", "incorrect", "wrong", "invalid", "denied", "success", "expired", "fail"}
+
+// expectPrompted reports whether the text of an Expect script before a send (from the send
+// before it) waits for a password or passphrase prompt: an expect command whose pattern is one
+// (expect "Enter password:", expect -re "(P|p)assword: $"), or a pattern-action pair of an
+// expect block whose send is the action ("*assword*" { send ...).
+func expectPrompted(before string) bool {
+	if expectPromptAction.MatchString(before) {
+		return true
+	}
+	for _, st := range strings.FieldsFunc(before, func(r rune) bool { return r == ';' || r == '\n' }) {
+		st = strings.ToLower(strings.Trim(st, " \t{}"))
+		cmd, rest, _ := strings.Cut(st, " ")
+		if cmd != "expect" && cmd != "expect_before" && cmd != "expect_after" {
+			continue
+		}
+		if (strings.Contains(rest, "assword") || strings.Contains(rest, "asswd") || strings.Contains(rest, "assphrase")) &&
+			!slices.ContainsFunc(expectNotPrompts, func(w string) bool { return strings.Contains(rest, w) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// expectPassword says whether an Expect script (expect -c SCRIPT, a here-document expect
+// reads, a ConfigMap's *.exp or #!/usr/bin/expect script) answers a password prompt with a
+// literal: a send whose text, its \r or \n taken off, is a literal, after an expect whose
+// pattern is a password or passphrase prompt and before any other send (expect "Password:";
+// send "VALUE\r", or expect "assword:" { send "VALUE\r" }). A text with a Tcl variable or
+// command ($pw, $env(PW), [gets stdin]) is none.
+func expectPassword(script string) bool {
+	if !strings.Contains(script, "send") {
+		return false
+	}
+	// Each send is looked for after the text the one before it sends (a send inside that text
+	// is none), so every byte is read once.
+	for pos := 0; pos < len(script); {
+		m := expectSend.FindStringIndex(script[pos:])
+		if m == nil {
+			return false
+		}
+		before, at := script[pos:pos+m[0]], pos+m[1]
+		text, n := expectSentText(script[at:])
+		if n == 0 {
+			return false
+		}
+		pos = at + n
+		if expectPrompted(before) && !strings.ContainsAny(text, "$[") && credentialValue("", text) {
+			return true
+		}
+	}
+	return false
+}
+
+// expectSentText is the text an Expect send command sends, at the start of rest, and the bytes
+// of rest it takes (0 when it takes none: a quote or brace nothing closes): a word in double
+// quotes (its \r, \n at the end taken off) or braces, or a bare word.
+func expectSentText(rest string) (string, int) {
+	if rest == "" {
+		return "", 0
+	}
+	var text string
+	n := 0
+	switch rest[0] {
+	case '"':
+		end := closingQuote(rest, 0)
+		if end == 0 || rest[end] != '"' {
+			return "", 0
+		}
+		text, n = rest[1:end], end+1
+	case '{':
+		end := strings.IndexByte(rest, '}')
+		if end < 0 {
+			return "", 0
+		}
+		text, n = rest[1:end], end+1
+	default:
+		end := strings.IndexAny(rest, " \t\n;}")
+		if end < 0 {
+			end = len(rest)
+		}
+		text, n = rest[:end], max(end, 1)
+	}
+	for _, s := range []string{`\r`, `\n`, "\r", "\n"} {
+		text = strings.TrimSuffix(text, s)
+	}
+	return text, n
+}
+
+// expectScriptKey reports whether a ConfigMap key holds an Expect script: named *.exp, or its
+// #! line runs expect.
+func expectScriptKey(k, v string) bool {
+	if strings.HasSuffix(strings.ToLower(k), ".exp") {
+		return true
+	}
+	v = strings.TrimLeft(v, " \t\r\n")
+	if !strings.HasPrefix(v, "#!") {
+		return false
+	}
+	first, _, _ := strings.Cut(v, "\n")
+	return slices.ContainsFunc(strings.Fields(strings.TrimPrefix(first, "#!")), func(f string) bool { return path.Base(f) == "expect" })
+}
 
 // stdinFiles are the names of a process's standard input as a file.
 var stdinFiles = map[string]bool{"/dev/stdin": true, "/dev/fd/0": true, "/proc/self/fd/0": true, "-": true}
@@ -4587,6 +4714,13 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 		// wpa_passphrase SSID reads the passphrase from its input.
 		if len(r.operands(args, nil)) == 1 {
 			return passwordLine
+		}
+		return noPasswordInput
+	case "expect":
+		// expect without a script file or -c reads its script from its input.
+		r.read += len(args)
+		if len(r.operands(args, map[string]bool{"-c": true, "-D": true})) == 0 && !slices.Contains(args, "-c") {
+			return expectScript
 		}
 		return noPasswordInput
 	case "ftp", "pftp", "tnftp", "netkit-ftp", "lftp":
@@ -5118,7 +5252,11 @@ func (r *commandReader) script(script string) string {
 			// The lines looked at: the body's, and its delimiter's when the script has one.
 			r.read += min(body+1, len(lines)) - first
 			i = min(body, len(lines)-1)
-			if h.form == sqlStatements {
+			if h.form == expectScript {
+				if expectPassword(literalBody(lines[first:body], h)) {
+					return "expect's script on a here-document answers a password prompt with a literal"
+				}
+			} else if h.form == sqlStatements {
 				if clause := sqlHereDocument(lines[first:body], h); clause != "" {
 					return "a here-document gives " + h.reader + " SQL that sets a password (" + clause + ")"
 				}
@@ -6096,7 +6234,7 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin", "kafka-configs", "rclone", "kinit", "gpg",
 	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set", "cypher-shell", "keydb",
 	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "freerdp", "rdesktop",
-	"set-agent-token", "ftp", "<<<", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
+	"set-agent-token", "ftp", "<<<", "expect", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
 	"xh --auth"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
