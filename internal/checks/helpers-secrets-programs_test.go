@@ -763,6 +763,17 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"echo x > ~/.; echo y > .token; psql -f <(echo \"PASSWORD 'x'\") <(printf",
 		// Found by the fuzzer: a line with <( whose words keyFileSubstitution counted twice.
 		"sql '[' <( <<0",
+		// Round 11's readers: ssh's joined words, nmcli, wpa_passphrase, FreeRDP, rdesktop,
+		// consul, ftp's input, here-string SQL, psql's connection string, set --, Expect.
+		"ssh db 'mysql -u' '-px'; ssh -p 1 h -- \"a b\" c\\ d; ssh h ssh h 'x' \"$(y)\" `z`; ssh h 'a",
+		"nmcli d wifi connect s password x; nmcli c add +wifi-sec.psk; wpa_passphrase s x; echo x | wpa_passphrase s",
+		"xfreerdp /p:x '/gp:y' /pth:; rdesktop -p - -px -p; consul acl set-agent-token -token a b c; consul acl",
+		"ftp -n h <<E\nuser a b\nquote PASS c\nE\nmysqld --init-file=/dev/stdin <<< \"ALTER USER a IDENTIFIED BY 'x'\"",
+		"psql 'password=x' -d \"password = 'y z\\'\" --dbname=password= -d; set -- --password x; set --",
+		"expect -c 'expect \"Password:\"; send \"x\\r\"; send {' <<E\nexpect { \"*assword*\" { send {y} } }\nsend \"\nE",
+		// Found by the fuzzer: ssh's words read as ssh's arguments and again as the remote
+		// command's line (42 looked at for 9 words).
+		"ssh 0 0 0 A 0'' 0 0",
 	} {
 		f.Add(seed)
 	}
@@ -1984,18 +1995,20 @@ func TestSSHCommandsOfSeveralWords(t *testing.T) {
 		"scp is no ssh":                    {"scp -P 2222 f db:/tmp/f", false},
 		// ssh joins the words of the command, as the local shell left them, by blanks, and the
 		// remote shell splits them again: a quote local to a word does not bound the command's.
-		"ssh HOST 'mysql' -uroot '-pVALUE'": {"ssh db 'mysql' -uroot '-pOrders-2024' -e 'select 1'", true},
-		"ssh HOST \"mysql -uroot\" -pVALUE": {"ssh db \"mysql -uroot\" -pOrders-2024", true},
-		"ssh HOST 'mysql -u' '-pVALUE'":     {"ssh -i /keys/id db 'mysql -uroot' '-pOrders-2024'", true},
-		"ssh HOST mysql '-u -pVALUE'":       {"ssh db mysql '-uroot -pOrders-2024'", true},
-		"ssh HOST mysql\\ -u -pVALUE":       {"ssh db mysql\\ -uroot -pOrders-2024", true},
-		"ssh HOST 'redis-cli -a' VALUE":     {"ssh db 'redis-cli -a' Orders-2024 ping", true},
-		"ssh HOST -p PORT after the host":   {"ssh db -p 2222 'mysql -uroot' -pOrders-2024", true},
-		"ssh HOST 'mysql -u' -p\"$PW\"":     {"ssh db 'mysql -uroot' -p\"$MYSQL_ROOT_PASSWORD\"", false},
-		"ssh HOST 'echo' mysql -pVALUE":     {"ssh db 'echo' mysql -pOrders-2024", false},
-		"ssh HOST 'docker run' -p PORT":     {"ssh db 'docker run' -d -p 8080:80 nginx", false},
-		"ssh HOST 'mysql -u' '-pVALUE';":    {"ssh db 'mysql -uroot' '-pOrders-2024'; echo done", true},
-		"ssh HOST 'ls' > FILE":              {"ssh db 'ls -l' /var > '/tmp/-pOrders-2024'", false},
+		"ssh HOST 'mysql' -uroot '-pVALUE'":  {"ssh db 'mysql' -uroot '-pOrders-2024' -e 'select 1'", true},
+		"ssh HOST \"mysql -uroot\" -pVALUE":  {"ssh db \"mysql -uroot\" -pOrders-2024", true},
+		"ssh HOST 'mysql -u' '-pVALUE'":      {"ssh -i /keys/id db 'mysql -uroot' '-pOrders-2024'", true},
+		"ssh HOST mysql '-u -pVALUE'":        {"ssh db mysql '-uroot -pOrders-2024'", true},
+		"ssh HOST mysql\\ -u -pVALUE":        {"ssh db mysql\\ -uroot -pOrders-2024", true},
+		"ssh HOST 'redis-cli -a' VALUE":      {"ssh db 'redis-cli -a' Orders-2024 ping", true},
+		"ssh HOST -p PORT after the host":    {"ssh db -p 2222 'mysql -uroot' -pOrders-2024", true},
+		"ssh HOST 'mysql -u' -p\"$PW\"":      {"ssh db 'mysql -uroot' -p\"$MYSQL_ROOT_PASSWORD\"", false},
+		"ssh HOST 'echo' mysql -pVALUE":      {"ssh db 'echo' mysql -pOrders-2024", false},
+		"ssh HOST 'docker run' -p PORT":      {"ssh db 'docker run' -d -p 8080:80 nginx", false},
+		"ssh HOST 'sudo chpasswd' <<< VALUE": {"ssh db 'sudo chpasswd' <<< 'root:Orders-2024'", true},
+		"ssh HOST 'mysql' <<< SQL":           {"ssh db 'mysql -uroot' <<< \"ALTER USER root IDENTIFIED BY 'Orders-2024';\"", true},
+		"ssh HOST 'mysql -u' '-pVALUE';":     {"ssh db 'mysql -uroot' '-pOrders-2024'; echo done", true},
+		"ssh HOST 'ls' > FILE":               {"ssh db 'ls -l' /var > '/tmp/-pOrders-2024'", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -2908,6 +2908,13 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 	if prog == "" {
 		return -1, ""
 	}
+	if prog == "ssh" {
+		// ssh HOST COMMAND...: the words after the host are the remote command's, read as the
+		// remote shell reads them (sshCommand), not again here as ssh's arguments.
+		if k, why, ran := r.sshCommand(args); ran {
+			return k, why
+		}
+	}
 	if opt, ok := programPasswordOptions[prog]; ok {
 		if k, why := r.optionPassword(opt, sqlClients[prog], args); k >= 0 {
 			if why != "" {
@@ -5619,17 +5626,13 @@ var sshValueOptions = map[string]bool{"-b": true, "-c": true, "-D": true, "-E": 
 	"-i": true, "-J": true, "-L": true, "-l": true, "-m": true, "-O": true, "-o": true, "-p": true, "-Q": true, "-R": true,
 	"-S": true, "-W": true, "-w": true}
 
-// shellCommand reads the script a shell or su runs from its -c option, or ssh on the remote
-// host from the words after the host (sshCommand; in argv too) (sh -c "mysql -pVALUE", ssh db "mysqldump -pVALUE",
+// shellCommand reads the script a shell or su runs from its -c option (sh -c "mysql -pVALUE", ssh db "mysqldump -pVALUE",
 // bash -ec '...', su - postgres -c "psql -c \"ALTER USER ... PASSWORD '...'\"", su --command=...)
 // as a script, within a script (argv's is read by argumentCredentials): the index in args of the
 // word that holds it and what says a program of it takes a literal password, -1 when none does.
 // The script is the word without its quotes (shellText), shorter than the line that holds it,
 // so scripts within scripts end.
 func (r *commandReader) shellCommand(prog string, args []string) (int, string) {
-	if prog == "ssh" {
-		return r.sshCommand(args)
-	}
 	if !r.flags {
 		// argv's sh -c SCRIPT: argumentCredentials reads each argument as a script.
 		return -1, ""
@@ -5698,34 +5701,41 @@ func sshCommandStart(args []string) int {
 }
 
 // sshCommand reads the command ssh runs on the remote host (its words args): ssh joins the
-// words after the host by blanks (as the local shell left them, quotes taken off, unquotedWord;
-// argv's as they are) and the remote shell reads the line as a script, so ssh db 'mysql -uroot'
-// '-pVALUE' runs mysql -uroot -pVALUE. The local line's redirections and here-documents are the
-// local shell's, not the command's. It returns the index in args of the command's first word and
-// what says a program of it takes a literal password, -1 when none does. The line is shorter
-// than the words it is joined from (ssh and the host are not in it), so ssh within ssh ends.
-func (r *commandReader) sshCommand(args []string) (int, string) {
+// words after the host by blanks (as the local shell left them, quotes taken off: unquotedWord;
+// argv's as they are) and the remote shell reads the line as a script, so ssh db 'mysql
+// -uroot' '-pVALUE' runs mysql -uroot -pVALUE. The local line's redirections and here-documents
+// are the local shell's, not the command's; a here-string is the command's input, which ssh
+// passes on, and is kept as written. It returns the index in args of the command's first word
+// and what says a program of it takes a literal password (-1 when none does), and whether ssh
+// runs a command. The joined line's words are counted as its script is read. The line is
+// shorter than the words it is joined from (ssh and the host are not in it), so ssh within ssh
+// ends.
+func (r *commandReader) sshCommand(args []string) (int, string, bool) {
 	at := sshCommandStart(args)
 	if at < 0 {
-		return -1, ""
+		return -1, "", false
 	}
 	var b strings.Builder
 	for i := at; i < len(args); i++ {
 		w := strings.TrimSuffix(args[i], ";")
-		r.read++
 		if ok, next := redirection(w); ok {
 			if next {
 				i++
 			}
 			continue
 		}
-		if strings.HasPrefix(w, "<<") {
+		switch {
+		case strings.HasPrefix(w, "<<<"):
+			if w == "<<<" && i+1 < len(args) {
+				i++
+				w += " " + args[i]
+			}
+		case strings.HasPrefix(w, "<<"):
 			if strings.Trim(w, "<-") == "" {
 				i++
 			}
 			continue
-		}
-		if r.flags {
+		case r.flags:
 			w = unquotedWord(w)
 		}
 		if b.Len() > 0 {
@@ -5738,9 +5748,9 @@ func (r *commandReader) sshCommand(args []string) (int, string) {
 	why := r.script(b.String())
 	r.flags = flags
 	if why != "" {
-		return at, why
+		return at, why, true
 	}
-	return -1, ""
+	return -1, "", true
 }
 
 // unquotedWord is a shell word (as shellWords keeps it) with its quotes taken off as the shell
