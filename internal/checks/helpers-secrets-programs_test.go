@@ -774,6 +774,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		// Found by the fuzzer: ssh's words read as ssh's arguments and again as the remote
 		// command's line (42 looked at for 9 words).
 		"ssh 0 0 0 A 0'' 0 0",
+		"bash <<< 'sh <<< \"x\"'; ssh h <<<; ssh h 'sudo chpasswd' <<E\nr:x\nE\nssh h 'cat >' <<E <<< y\nE",
 	} {
 		f.Add(seed)
 	}
@@ -2488,4 +2489,37 @@ func TestExpectScriptsAnsweringPasswordPrompts(t *testing.T) {
 			t.Errorf("commandLineCredentials(%q) found no credential", argv)
 		}
 	})
+}
+
+// TestHereStringsToShellsAndSSHInput judges a here-string a shell reads as its script (bash
+// <<< "...", ssh HOST <<< "...", ssh HOST bash -s <<< "...") and a here-document given to the
+// command ssh runs, which is that command's input (ssh db 'mysql -uroot' <<EOF with SQL).
+func TestHereStringsToShellsAndSSHInput(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"bash <<< SCRIPT":                {"bash <<< \"mysql -uroot -pOrders-2024 -e 'select 1'\"", true},
+		"sh -s <<< SCRIPT":               {"sh -s <<< 'redis-cli -a Orders-2024 ping'", true},
+		"ssh HOST <<< SCRIPT":            {"ssh db <<< \"mysql -uroot -pOrders-2024\"", true},
+		"ssh HOST bash -s <<< SCRIPT":    {"ssh db bash -s <<< \"mysql -uroot -pOrders-2024\"", true},
+		"ssh HOST 'mysql' <<EOF SQL":     {"ssh db 'mysql -uroot' <<'EOF'\nALTER USER root IDENTIFIED BY 'Orders-2024';\nEOF", true},
+		"ssh HOST 'sudo chpasswd' <<EOF": {"ssh db \"sudo chpasswd\" <<'EOF'\nroot:Orders-2024\nEOF", true},
+		"ssh HOST uptime <<EOF commands": {"ssh db uptime <<'EOF'\nmysql -uroot -pOrders-2024\nEOF", true},
+		"bash <<< SCRIPT with $PW":       {"bash <<< \"mysql -uroot -p\\$MYSQL_PW\"", false},
+		"bash -c SCRIPT <<< input":       {"bash -c 'cat > /dev/null' <<< \"redis-cli -a Orders-2024\"", false},
+		"ssh HOST 'mysql' <<EOF, $PW":    {"ssh db 'mysql -uroot' <<EOF\nALTER USER root IDENTIFIED BY '$PW';\nEOF", false},
+		"grep <<< TEXT":                  {"grep -q x <<< \"mysql -uroot -pOrders-2024\"", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
 }

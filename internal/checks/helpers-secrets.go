@@ -2949,6 +2949,9 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 		}
 	}
 	if k := r.hereStringPassword(prog, args); k >= 0 {
+		if shellPrograms[prog] || remoteShellPrograms[prog] || commandRunners[prog] {
+			return k, "the script " + prog + " reads from a here-string gives a literal password"
+		}
 		return k, prog + " reads a password from a here-string"
 	}
 	if k, why := r.shellCommand(prog, args); k >= 0 {
@@ -4508,6 +4511,9 @@ const (
 	// expectScript: an Expect script, which may answer a password prompt with a literal
 	// (expectPassword).
 	expectScript
+	// shellCommands: a shell's script (bash <<< "...", ssh HOST <<< "..."), whose commands
+	// may give a password (script).
+	shellCommands
 )
 
 // expectSend matches an Expect script's send (or exp_send) command and its options, before
@@ -4959,7 +4965,16 @@ func cronUser(w string) bool {
 // program that reads a password from its input (stdinPasswordReader), a literal password; -1
 // when there is none.
 func (r *commandReader) hereStringPassword(prog string, args []string) int {
-	return r.hereStringInput(args, func() inputForm { return r.stdinPasswordReader(prog, args) })
+	return r.hereStringInput(args, func() inputForm {
+		if form := r.stdinPasswordReader(prog, args); form != noPasswordInput {
+			return form
+		}
+		if r.runsShell(prog, args) {
+			// bash <<< "mysql -pVALUE", ssh HOST <<< '...': the shell's script.
+			return shellCommands
+		}
+		return noPasswordInput
+	})
 }
 
 // hereStringInput is the index in args (a command's words after its program) of the here-string
@@ -4990,6 +5005,14 @@ func (r *commandReader) hereStringInput(args []string, reader func() inputForm) 
 			form = sqlStatements
 		}
 		if form == noPasswordInput {
+			return -1
+		}
+		if form == shellCommands {
+			// The script is the word without its quotes, shorter than the line that holds
+			// it.
+			if t, _ := shellText(strings.TrimSuffix(text, ";")); r.script(t) != "" {
+				return k
+			}
 			return -1
 		}
 		if form == sqlStatements {
@@ -5525,6 +5548,29 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 				r.read += nextEnd - end
 				if next < nextEnd {
 					prog, args = programName(words[next]), words[next+1:nextEnd]
+				}
+			}
+			if prog == "ssh" {
+				// ssh HOST COMMAND <<EOF: the body is the remote command's input (the
+				// command's words as the remote shell splits them, sshCommand) when that
+				// command reads it as a password, SQL or a file it writes (ssh db 'mysql
+				// -uroot' <<EOF); any other's, as ssh's own, is read as commands.
+				if c := sshCommandStart(args); c >= 0 {
+					var remote []string
+					for _, w := range args[c:] {
+						if ok, _ := redirection(w); ok || strings.HasPrefix(w, "<<") {
+							break
+						}
+						remote = append(remote, strings.Fields(unquotedWord(w))...)
+					}
+					r.read += len(args) - c
+					if at, end := commandSpan(remote, 0); at < end {
+						rprog, rargs := programName(remote[at]), remote[at+1:end]
+						if r.stdinPasswordReader(rprog, rargs) != noPasswordInput ||
+							(rprog == "cat" || rprog == "tee") && writtenFile(rprog, rargs) != "" {
+							prog, args = rprog, rargs
+						}
+					}
 				}
 			}
 			written := ""

@@ -78,7 +78,7 @@ var secConfigmapCredentials = &engine.Check{
 		"base64 -d in one what it decodes to; the commands of " +
 		"$(...), `...` and <(...) are commands; not $(cat FILE) nor $(echo $VAR); a <(...) that only prints literal text " +
 		"given as a key or password file, cryptsetup --key-file=<(echo -n VALUE), wg set wg0 private-key <(echo KEY), " +
-		"--password-file <(echo VALUE), is a literal key; ssh HOST COMMAND ARG... runs its command as any other, its words joined by blanks as ssh joins them and split again as the remote shell splits them (ssh db 'mysql -uroot' '-pVALUE'); bash's " +
+		"--password-file <(echo VALUE), is a literal key; ssh HOST COMMAND ARG... runs its command as any other, its words joined by blanks as ssh joins them and split again as the remote shell splits them (ssh db 'mysql -uroot' '-pVALUE'), and a here-document or here-string given to it is that command's input; a here-string a shell reads (bash <<< \"...\", ssh HOST <<< \"...\") is its script; bash's " +
 		"$'...' quoting is read as bash reads it), " +
 		"Redis's passwords in its own " +
 		"forms: redis.conf's requirepass and masterauth, Sentinel's sentinel auth-pass MASTER VALUE and " +
