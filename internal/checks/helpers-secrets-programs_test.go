@@ -775,6 +775,8 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		// command's line (42 looked at for 9 words).
 		"ssh 0 0 0 A 0'' 0 0",
 		"bash <<< 'sh <<< \"x\"'; ssh h <<<; ssh h 'sudo chpasswd' <<E\nr:x\nE\nssh h 'cat >' <<E <<< y\nE",
+		// Found by the fuzzer: a shell's script file's input read as the shell's script.
+		"sh 0 <<0 <<< 0",
 	} {
 		f.Add(seed)
 	}
@@ -2510,6 +2512,8 @@ func TestHereStringsToShellsAndSSHInput(t *testing.T) {
 		"bash -c SCRIPT <<< input":       {"bash -c 'cat > /dev/null' <<< \"redis-cli -a Orders-2024\"", false},
 		"ssh HOST 'mysql' <<EOF, $PW":    {"ssh db 'mysql -uroot' <<EOF\nALTER USER root IDENTIFIED BY '$PW';\nEOF", false},
 		"grep <<< TEXT":                  {"grep -q x <<< \"mysql -uroot -pOrders-2024\"", false},
+		"bash FILE <<< its input":        {"bash /scripts/run.sh <<< \"mysql -uroot -pOrders-2024\"", false},
+		"bash -s ARG <<< SCRIPT":         {"bash -s prod <<< \"mysql -uroot -pOrders-2024\"", true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -4969,7 +4969,7 @@ func (r *commandReader) hereStringPassword(prog string, args []string) int {
 		if form := r.stdinPasswordReader(prog, args); form != noPasswordInput {
 			return form
 		}
-		if r.runsShell(prog, args) {
+		if r.readsScript(prog, args) {
 			// bash <<< "mysql -pVALUE", ssh HOST <<< '...': the shell's script.
 			return shellCommands
 		}
@@ -5866,6 +5866,31 @@ func unquotedWord(w string) string {
 		}
 	}
 	return b.String()
+}
+
+// readsScript reports whether the program prog, given args, runs a shell that reads its script
+// from its input: a shell without -c and without a script file before its input's word (sh -s
+// ARG... reads it too), or what runsShell says of ssh, su and the command runners. bash FILE
+// <<< TEXT gives FILE's script TEXT as its input, which is data.
+func (r *commandReader) readsScript(prog string, args []string) bool {
+	if !shellPrograms[prog] {
+		return r.runsShell(prog, args)
+	}
+	for _, w := range args {
+		r.read++
+		switch {
+		case w == "-s", w != "" && (w[0] == '<' || w[0] == '>'):
+			// -s, or the input's word (or another redirection) before any script file.
+			return true
+		case shellScriptOption(w), commandSeparators[w]:
+			return false
+		case len(w) > 1 && (w[0] == '-' || w[0] == '+'):
+		default:
+			// A script file: the input is its data.
+			return false
+		}
+	}
+	return true
 }
 
 // runsShell reports whether the program prog, given args, runs a shell that reads its input
