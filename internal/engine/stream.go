@@ -384,14 +384,9 @@ func (s *Stream) judgeEndInBatches(out *resultChunks, flush func()) {
 			case sl.skipped:
 			case sl.obj == nil:
 				flush()
-				out.appendRange(&s.held, sl.lo, sl.hi)
-				sl.sum.Objects = append(sl.sum.Objects, sl.id)
-				s.held.release(sl.hi, out)
+				s.commitHeld(sl, out)
 			case sl.split:
-				s.scratch = s.held.appendTo(s.scratch[:0], sl.lo, sl.hi)
-				s.b.commitSplit(sl.obj, s.scratch, s.batch.results[k], sl.sum)
-				sl.sum.Objects = append(sl.sum.Objects, sl.id)
-				s.held.release(sl.hi, out)
+				s.commitSplit(sl, s.batch.results[k], out)
 				k++
 			default:
 				if s.batch.judged[k] {
@@ -404,6 +399,23 @@ func (s *Stream) judgeEndInBatches(out *resultChunks, flush func()) {
 		s.batch.clear()
 		start = end
 	}
+}
+
+// commitHeld commits the results held for an object judged whole before the end (no check
+// of it waited for the others), in its place in the order.
+func (s *Stream) commitHeld(sl *slot, out *resultChunks) {
+	out.appendRange(&s.held, sl.lo, sl.hi)
+	sl.sum.Objects = append(sl.sum.Objects, sl.id)
+	s.held.release(sl.hi, out)
+}
+
+// commitSplit commits an object judged in two parts: the results held from before the end and
+// those of its cross-object checks, judged at the end.
+func (s *Stream) commitSplit(sl *slot, end []Result, out *resultChunks) {
+	s.scratch = s.held.appendTo(s.scratch[:0], sl.lo, sl.hi)
+	s.b.commitSplit(sl.obj, s.scratch, end, sl.sum)
+	sl.sum.Objects = append(sl.sum.Objects, sl.id)
+	s.held.release(sl.hi, out)
 }
 
 // endWindow is how many objects judgeEnd judges ahead of the oldest whose results it has not
@@ -469,17 +481,12 @@ func (s *Stream) judgeEnd(out *resultChunks, flush func()) {
 		case sl.skipped:
 		case sl.obj == nil:
 			flush()
-			out.appendRange(&s.held, sl.lo, sl.hi)
-			sl.sum.Objects = append(sl.sum.Objects, sl.id)
-			s.held.release(sl.hi, out)
+			s.commitHeld(sl, out)
 		default:
 			j := &ring[k%window]
 			<-j.done
 			if sl.split {
-				s.scratch = s.held.appendTo(s.scratch[:0], sl.lo, sl.hi)
-				s.b.commitSplit(sl.obj, s.scratch, j.results, sl.sum)
-				sl.sum.Objects = append(sl.sum.Objects, sl.id)
-				s.held.release(sl.hi, out)
+				s.commitSplit(sl, j.results, out)
 			} else if j.judged {
 				s.b.commitObject(sl.obj, j.results, true)
 			}
