@@ -7,10 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	coordinationv1 "k8s.io/api/coordination/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -128,20 +125,16 @@ func (r *ComplianceProfileReconciler) seedClusterFailing(ctx context.Context, p 
 	if _, known := r.state.failingBefore(ps, ""); known {
 		return
 	}
-	lease := &coordinationv1.Lease{}
-	if err := r.apiReader.Get(ctx, types.NamespacedName{Namespace: r.AdminNamespace, Name: evaluationsLease}, lease); err != nil {
-		if !apierrors.IsNotFound(err) {
-			logf.FromContext(ctx).Error(err, "Unable to read which cluster-scoped findings were identified before; the listed ones are compared alone",
-				"lease", evaluationsLease)
-		}
+	value, err := r.evaluationsAnnotation(clusterFailingAnnotationPrefix + p.profile.Name).read(ctx)
+	if err != nil {
+		logf.FromContext(ctx).Error(err, "Unable to read which cluster-scoped findings were identified before; the listed ones are compared alone",
+			"lease", evaluationsLease)
 		return
 	}
-	value := lease.Annotations[clusterFailingAnnotationPrefix+p.profile.Name]
 	kept, atLeast, ok := decodeClusterFailing(p.profile.UID, value)
 	if !ok {
 		return
 	}
-	ps.clusterFailingKept = value
 	failing := make(map[uint64]bool, len(kept))
 	for _, res := range p.clusterSummary.Findings {
 		if res.Status != engine.StatusFail {
@@ -157,7 +150,8 @@ func (r *ComplianceProfileReconciler) seedClusterFailing(ctx context.Context, p 
 
 // keepClusterFailing writes the failing cluster-scoped findings identified so far
 // (state.failing[""]) to the profile's annotation on evaluationsLease when they changed since
-// this process last wrote or read it. A failure is logged: a later process then compares with
+// this process last wrote or read it, and only over what it last wrote or read there
+// (leaseAnnotation). A failure is logged: a later process then compares with
 // an older set (a finding identified since is identified again), or, where there is none, the
 // listed findings alone. Called with ps.statusMu held.
 func (r *ComplianceProfileReconciler) keepClusterFailing(ctx context.Context, p *pass) {
@@ -179,20 +173,13 @@ func (r *ComplianceProfileReconciler) keepClusterFailing(ctx context.Context, p 
 		}
 	}
 	value := encodeClusterFailing(p.profile.UID, failing, severity)
-	if value == ps.clusterFailingKept {
+	kept := r.evaluationsAnnotation(clusterFailingAnnotationPrefix + p.profile.Name)
+	if kept.holds(value) {
 		return
 	}
-	name := clusterFailingAnnotationPrefix + p.profile.Name
-	err := retry.OnError(retry.DefaultRetry, func(err error) bool {
-		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
-	}, func() error {
-		return r.setLeaseAnnotation(ctx, name, value)
-	})
-	if err != nil {
-		if !stopping(ctx) {
-			logf.FromContext(ctx).Error(err, "Unable to keep which cluster-scoped findings were identified", "lease", evaluationsLease)
-		}
-		return
+	// Only over what this process last read or wrote (leaseAnnotation): an old leader's write
+	// does not replace the new leader's.
+	if err := kept.write(ctx, value); err != nil && !stopping(ctx) {
+		logf.FromContext(ctx).Error(err, "Unable to keep which cluster-scoped findings were identified", "lease", evaluationsLease)
 	}
-	ps.clusterFailingKept = value
 }

@@ -81,6 +81,8 @@ type ComplianceProfileReconciler struct {
 	pace *pace
 	// vouched is when this process last recorded each profile's full evaluation (vouch.go).
 	vouched vouchers
+	// evaluations are the annotations of evaluationsLease this process read or wrote (vouch.go).
+	evaluations evaluationsAnnotations
 	// gone are the namespaces deleted lately, as their delete events showed them
 	// (unevaluated.go).
 	gone goneNamespaces

@@ -114,9 +114,6 @@ type profileState struct {
 	// (nil: none yet under this plan): see updateProfileStatus.
 	statusMu      sync.Mutex
 	statusWritten *v1alpha1.ComplianceProfileStatus
-	// clusterFailingKept is the value of the profile's annotation on evaluationsLease that
-	// this process last wrote or read (keepClusterFailing), guarded by statusMu.
-	clusterFailingKept string
 	// present holds, by namespace, when this process last found or wrote the operator's own
 	// report of it, and in which namespace object: a report missing at a later evaluation of
 	// the same namespace object, which the operator did not delete (it forgets the namespace

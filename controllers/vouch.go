@@ -10,7 +10,6 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -80,47 +79,33 @@ func (r *ComplianceProfileReconciler) vouch(ctx context.Context, profile *v1alph
 }
 
 func (r *ComplianceProfileReconciler) writeVouch(ctx context.Context, profile string, now time.Time) error {
-	return r.setLeaseAnnotation(ctx, evaluatedAnnotation(profile), now.UTC().Format(time.RFC3339))
+	return r.evaluationsAnnotation(evaluatedAnnotation(profile)).write(ctx, now.UTC().Format(time.RFC3339))
 }
 
-// setLeaseAnnotation sets annotation name of evaluationsLease to value (setLeaseAnnotationOf).
-func (r *ComplianceProfileReconciler) setLeaseAnnotation(ctx context.Context, name, value string) error {
-	return setLeaseAnnotationOf(ctx, r.Client, r.apiReader, types.NamespacedName{Namespace: r.AdminNamespace, Name: evaluationsLease}, name, value)
+// evaluationsAnnotations are the annotations of evaluationsLease this process read or wrote,
+// by name: each written only over what this process last read or wrote there
+// (leaseAnnotation), so that a leader that lost its lease does not replace, with a vouch or a
+// set of identified cluster-scoped findings sent before it knew, what the new leader wrote
+// since (which, its own view unchanged, it would not write again).
+type evaluationsAnnotations struct {
+	mu sync.Mutex
+	of map[string]*leaseAnnotation
 }
 
-// setLeaseAnnotationOf sets annotation name of the Lease key to value, creating the Lease
-// where it does not exist; an empty value removes the annotation. The Lease is updated whole
-// (the Role grants no patch): another write of it in between is a conflict, or, where neither
-// found it, already exists, which the caller may retry.
-func setLeaseAnnotationOf(ctx context.Context, c client.Client, reader client.Reader, key types.NamespacedName, name, value string) error {
-	lease := &coordinationv1.Lease{}
-	err := reader.Get(ctx, key, lease)
-	if apierrors.IsNotFound(err) {
-		if value == "" {
-			return nil
+// evaluationsAnnotation is annotation name of evaluationsLease, as this process knows it.
+func (r *ComplianceProfileReconciler) evaluationsAnnotation(name string) *leaseAnnotation {
+	e := &r.evaluations
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a, ok := e.of[name]
+	if !ok {
+		if e.of == nil {
+			e.of = map[string]*leaseAnnotation{}
 		}
-		lease = &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace,
-			Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedBy}, Annotations: map[string]string{name: value}}}
-		return c.Create(ctx, lease)
+		a = newLeaseAnnotation(r.Client, r.apiReader, types.NamespacedName{Namespace: r.AdminNamespace, Name: evaluationsLease}, name)
+		e.of[name] = a
 	}
-	if err != nil {
-		return err
-	}
-	if value == "" {
-		if _, ok := lease.Annotations[name]; !ok {
-			return nil
-		}
-		delete(lease.Annotations, name)
-	} else {
-		if lease.Annotations[name] == value {
-			return nil
-		}
-		if lease.Annotations == nil {
-			lease.Annotations = map[string]string{}
-		}
-		lease.Annotations[name] = value
-	}
-	return c.Update(ctx, lease)
+	return a
 }
 
 // vouchedFor reads when a full evaluation of each profile last succeeded, by annotation; an
