@@ -135,3 +135,51 @@ func TestAnOldLeadersEvaluationsDoNotReplaceTheNewLeaders(t *testing.T) {
 		t.Errorf("vouched at %s after the Lease was deleted, want %s", got, at(5).Format(time.RFC3339))
 	}
 }
+
+// TestAnOldLeadersFirstVouchDoesNotReplaceTheNewLeaders: a process writes a profile's vouch only
+// over what it last read or wrote there, and before its first vouch it had done neither, so a
+// leader whose first full evaluation of the profile outlasted its lease (a large cluster, the
+// API server slow) wrote its vouch over the new leader's. Its watchdog read the vouches when it
+// started (markUnconfirmed, vouchedFor): that read is what its first vouch may replace.
+func TestAnOldLeadersFirstVouchDoesNotReplaceTheNewLeaders(t *testing.T) {
+	ctx := context.Background()
+	const ns = "vouch-superseded"
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "first-vouch", UID: "uid-first-vouch"}}
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	vouchedAt := func() string {
+		t.Helper()
+		lease := &coordinationv1.Lease{}
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: evaluationsLease}, lease); err != nil {
+			t.Fatal(err)
+		}
+		return lease.Annotations[evaluatedAnnotation(profile.Name)]
+	}
+	newProcess := func() *ComplianceProfileReconciler {
+		return &ComplianceProfileReconciler{Client: k8s, apiReader: k8s, AdminNamespace: ns, state: newState()}
+	}
+
+	newProcess().vouch(ctx, profile, at(0)) // a process before both
+	old := newProcess()
+	if _, err := old.vouchedFor(ctx); err != nil { // its watchdog's first read
+		t.Fatal(err)
+	}
+	next := newProcess()
+	next.vouch(ctx, profile, at(3))
+	// Its watchdog's next read (a tick before it knew it had lost its lease) does not make the
+	// new leader's vouch its own.
+	if _, err := old.vouchedFor(ctx); err != nil {
+		t.Fatal(err)
+	}
+	old.vouch(ctx, profile, at(2)) // its first vouch lands now
+	if got := vouchedAt(); got != at(3).Format(time.RFC3339) {
+		t.Errorf("vouched at %s after the old leader's first vouch, want the new leader's %s", got, at(3).Format(time.RFC3339))
+	}
+	next.vouch(ctx, profile, at(4))
+	if got := vouchedAt(); got != at(4).Format(time.RFC3339) {
+		t.Errorf("vouched at %s, want the new leader's %s", got, at(4).Format(time.RFC3339))
+	}
+}

@@ -64,6 +64,18 @@ func (a *leaseAnnotation) read(ctx context.Context) (string, error) {
 	return value, nil
 }
 
+// seen records value, read with the whole Lease by another reader, as what the annotation
+// holds, unless this process read or wrote it already: a later read, by a process that may no
+// longer lead (its lease lost, it does not know yet), must not make another process's write the
+// value its own writes may replace.
+func (a *leaseAnnotation) seen(value string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.known {
+		a.last, a.known = value, true
+	}
+}
+
 // holds says whether value is what the annotation held when this process last read or wrote it.
 func (a *leaseAnnotation) holds(value string) bool {
 	a.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,6 +121,14 @@ func (r *ComplianceProfileReconciler) vouchedFor(ctx context.Context) (map[strin
 			return nil, nil
 		}
 		return nil, fmt.Errorf("reading Lease %s/%s: %w", r.AdminNamespace, evaluationsLease, err)
+	}
+	// The vouches as this process first read them, at its watchdog's start: its first vouch of
+	// a profile, which may land after it lost its lease (its first full evaluation outlasting
+	// it), is written only over that (leaseAnnotation).
+	for name, value := range lease.Annotations {
+		if strings.HasPrefix(name, evaluatedAnnotationPrefix) {
+			r.evaluationsAnnotation(name).seen(value)
+		}
 	}
 	return lease.Annotations, nil
 }
