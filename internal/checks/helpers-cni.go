@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -75,10 +76,90 @@ type cniPolicy struct {
 	// of its selector on the namespace Calico gives every endpoint).
 	global bool
 	scope  podSelection
+	// contested is set, in a scan, on a Calico policy whose name is written in both Calico
+	// groups with different specs (calicoContested): it says so in messages, and heldDenies is
+	// what denies would be were the copy surely the cluster's.
+	contested, heldDenies bool
 }
 
 // name is how messages name the policy.
-func (p cniPolicy) name() string { return fmt.Sprintf("%s %q", p.kind, p.obj.Name) }
+func (p cniPolicy) name() string {
+	if p.contested {
+		return fmt.Sprintf("%s %q (%s, written in both projectcalico.org/v3 and crd.projectcalico.org/v1 with different specs: "+
+			"the cluster may hold either copy, or both)", p.kind, p.obj.Name, p.obj.APIVersion)
+	}
+	return fmt.Sprintf("%s %q", p.kind, p.obj.Name)
+}
+
+// calicoContested returns, in a scan, the copies of the Calico policies of a kind and namespace
+// ("" for GlobalNetworkPolicies) written in both Calico groups, projectcalico.org/v3 and
+// crd.projectcalico.org/v1, under one name with different specs; nil in the operator's view,
+// which reads the cluster's objects. The inventory keeps both copies (their groups differ), and
+// which the cluster holds turns on Calico's version and install: where Calico's API server
+// stores a projectcalico.org/v3 policy in the crd.projectcalico.org/v1 CRD of the same name (3.32
+// on), they are one object and the later write stays; before 3.32 it stored a default-tier policy
+// as default.<name> (calicoctl datastore migrate-policy-names), so that a v1 copy named
+// default.<name> was that object and one named <name> stood beside it; with native
+// projectcalico.org/v3 CRDs the v1 group is no longer Calico's. Each copy may be the cluster's:
+// what either admits counts, and neither protects the pods (markContested). Copies written alike
+// are one reading whichever stays.
+func calicoContested(inv *engine.Inventory, namespace, kind string) map[*engine.Object]bool {
+	if inv.Complete {
+		return nil
+	}
+	type copies struct{ v3, v1 []*engine.Object }
+	byName := map[string]*copies{}
+	at := func(name string) *copies {
+		if byName[name] == nil {
+			byName[name] = &copies{}
+		}
+		return byName[name]
+	}
+	for _, o := range inv.List(namespace, kind) {
+		group := apiGroup(o.APIVersion)
+		if !slices.Contains(calicoGroups, group) || refusedCustomResource(inv, o, namespace != "") != "" {
+			continue
+		}
+		if _, isU := o.Obj.(*unstructured.Unstructured); !isU {
+			continue
+		}
+		if group == calicoAPIServerGroup {
+			at(o.Name).v3 = append(at(o.Name).v3, o)
+			continue
+		}
+		at(o.Name).v1 = append(at(o.Name).v1, o)
+		if name, ok := strings.CutPrefix(o.Name, "default."); ok {
+			at(name).v1 = append(at(name).v1, o)
+		}
+	}
+	var out map[*engine.Object]bool
+	for _, c := range byName {
+		for _, a := range c.v3 {
+			for _, b := range c.v1 {
+				if equality.Semantic.DeepEqual(a.Obj.(*unstructured.Unstructured).Object["spec"], b.Obj.(*unstructured.Unstructured).Object["spec"]) {
+					continue
+				}
+				if out == nil {
+					out = map[*engine.Object]bool{}
+				}
+				out[a], out[b] = true, true
+			}
+		}
+	}
+	return out
+}
+
+// markContested makes p, a copy of a contested Calico policy (calicoContested), count for what
+// it may admit and not for what it may deny: it is undecided for any pod it may select (never a
+// default deny, cniPolicy.denies), an allow from everywhere still fails the pods it selects, and
+// its Deny and Pass rules stop no other policy's allow (cniPolicy.blocks). Until December 2026 a
+// crd.projectcalico.org/v1 default deny beside an egress-only projectcalico.org/v3 copy of the
+// same name passed every pod of the namespace, though a cluster with Calico's API server (3.32
+// on) holds the egress-only copy alone.
+func markContested(p *cniPolicy) {
+	p.contested, p.heldDenies = true, p.denies
+	p.allows, p.blocks, p.denies = true, false, false
+}
 
 // cniPoliciesIn lists the CNI policies of a namespace, once per evaluation.
 func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
@@ -92,6 +173,7 @@ func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
 				out = append(out, p)
 			}
 		}
+		contested := calicoContested(inv, namespace, "NetworkPolicy")
 		for _, o := range inv.List(namespace, "NetworkPolicy") {
 			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) || refusedCustomResource(inv, o, true) != "" {
 				continue
@@ -102,6 +184,9 @@ func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
 				continue
 			}
 			if p, ok := calicoPolicy(o); ok {
+				if contested[o] {
+					markContested(&p)
+				}
 				out = append(out, p)
 			}
 		}
@@ -203,6 +288,7 @@ type calicoGlobal struct {
 func calicoGlobals(inv *engine.Inventory) []calicoGlobal {
 	return inv.Memo(nil, "network.calicoGlobals", func() any {
 		var out []calicoGlobal
+		contested := calicoContested(inv, "", engine.CalicoGlobalNetworkPolicyKind)
 		for _, o := range inv.List("", engine.CalicoGlobalNetworkPolicyKind) {
 			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) || refusedCustomResource(inv, o, false) != "" {
 				continue
@@ -222,6 +308,9 @@ func calicoGlobals(inv *engine.Inventory) []calicoGlobal {
 				continue
 			}
 			p.kind, p.global = "Calico GlobalNetworkPolicy", true
+			if contested[o] {
+				markContested(&p)
+			}
 			out = append(out, calicoGlobal{policy: p, namespaceSelector: spec.NamespaceSelector, selector: spec.Selector,
 				serviceAccounts: strings.TrimSpace(spec.ServiceAccountSelector) != ""})
 		}

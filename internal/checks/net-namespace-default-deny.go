@@ -51,7 +51,12 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"select in every namespace (which may name the namespace, io.kubernetes.pod.namespace, and its labels, io.cilium.k8s.namespace.labels.), " +
 		"an empty fromEndpoints selector admitting every endpoint of the cluster; its nodeSelector rules govern hosts, not pods. A Cilium " +
 		"policy that selects every pod with an ingress section and allows nothing (Cilium's own default deny: endpointSelector {} and " +
-		"ingress [{}], or an ingressDeny from everything) is a default deny, unless its enableDefaultDeny.ingress is false." + supporting,
+		"ingress [{}], or an ingressDeny from everything) is a default deny, unless its enableDefaultDeny.ingress is false. " +
+		"In a scan a Calico NetworkPolicy or GlobalNetworkPolicy written under one name in both projectcalico.org/v3 and " +
+		"crd.projectcalico.org/v1 (or there as default.<name>) with different specs may be either copy in the cluster, or both (Calico's " +
+		"API server stores v3 in the v1 CRD of the same name from 3.32 on, in default.<name> before, the later write staying): what either admits counts, and neither " +
+		"copy's default deny or Deny rules do, a default deny in one copy leaving NotAssessed what would otherwise fail." +
+		supporting,
 	Remediation: "Add a NetworkPolicy to the namespace with podSelector: {}, policyTypes: [Ingress] and no ingress rules, " +
 		"then allow the traffic each workload needs with further policies.",
 	Severity: medium,
@@ -90,6 +95,11 @@ var netNamespaceDefaultDeny = &engine.Check{
 			case baseline.closed != "":
 				// A cluster-wide default deny: judge what the NetworkPolicies and CNI
 				// policies open, as beside a NetworkPolicy default deny.
+			case slices.ContainsFunc(cniPolicies, contestedDefaultDeny):
+				p := cniPolicies[slices.IndexFunc(cniPolicies, contestedDefaultDeny)]
+				ctx.NotAssessed("", fmt.Sprintf("no NetworkPolicy denies ingress by default, and %s denies every new pod ingress by default in one copy only: whether the cluster holds that copy turns on Calico's version and install",
+					p.name()))
+				return
 			case len(policies) == 0:
 				ctx.Fail("", "namespace has no NetworkPolicy at all: every pod accepts traffic from anywhere in the cluster%s", leftOut(ctx.Inventory, o.Name))
 				return
@@ -165,6 +175,17 @@ func deniesEveryNewPod(p cniPolicy) bool {
 		}
 	}
 	return true
+}
+
+// contestedDefaultDeny reports whether p, a copy of a Calico policy written in both Calico groups
+// with different specs (calicoContested), would be a default deny of the namespace were it
+// surely the cluster's (deniesEveryNewPod).
+func contestedDefaultDeny(p cniPolicy) bool {
+	if !p.contested || !p.heldDenies {
+		return false
+	}
+	p.denies = true
+	return deniesEveryNewPod(p)
 }
 
 // newWorkloadKinds are the kinds of workload whose new pods a NetworkPolicy can tell apart by the

@@ -71,7 +71,12 @@ var netPodPolicyCoverage = &engine.Check{
 		"In a scan a cluster-wide policy of the files (an AdminNetworkPolicy, the BaselineAdminNetworkPolicy, a " +
 		"CiliumClusterwideNetworkPolicy, a Calico GlobalNetworkPolicy) passes no pod it denies: only cluster administrators " +
 		"create them, so the cluster need not hold the copy, and the pod is NotAssessed, naming it; one that admits every " +
-		"source still fails it." + supporting,
+		"source still fails it. " +
+		"In a scan a Calico NetworkPolicy or GlobalNetworkPolicy written under one name in both projectcalico.org/v3 and " +
+		"crd.projectcalico.org/v1 (or there as default.<name>) with different specs may be either copy in the cluster, or both (Calico's " +
+		"API server stores v3 in the v1 CRD of the same name from 3.32 on, in default.<name> before, the later write staying): what either admits counts, and neither " +
+		"copy's default deny or Deny rules do, a default deny in one copy leaving NotAssessed what would otherwise fail." +
+		supporting,
 	Remediation: "Add a NetworkPolicy in the workload's namespace whose podSelector matches the pod labels " +
 		"(or a namespace-wide default-deny policy with an empty podSelector), and allow only the traffic the workload needs.",
 	Severity: medium,
