@@ -341,10 +341,40 @@ func unservedVersion(inv *engine.Inventory, o *engine.Object) string {
 	return Unserved(o)
 }
 
+// addOnUnserved are versions of add-on kinds that no release of the add-on the operator reads
+// serves, with since when: the operator reads Gateways and HTTPRoutes at
+// gateway.networking.k8s.io/v1 and at no older version (inventory.Kinds, which
+// TestAddOnUnservedVersionsAreNotRead holds apart from these), so it assumes a Gateway API of
+// v1.0.0 or later, which serves them at v1 and v1beta1 only: v1alpha2 of Gateway, GatewayClass
+// and HTTPRoute is not served since v0.8.0 (kubernetes-sigs/gateway-api#2069). A version an
+// older release the operator reads may still serve (GRPCRoute, TLSRoute v1alpha2: Kind.Older) is
+// not one: the cluster may serve it. Unserved refuses these as it does Kubernetes' own.
+var addOnUnserved = map[apiKind]string{
+	{"gateway.networking.k8s.io/v1alpha2", "Gateway"}:      gatewayAPIv1alpha2Gone,
+	{"gateway.networking.k8s.io/v1alpha2", "GatewayClass"}: gatewayAPIv1alpha2Gone,
+	{"gateway.networking.k8s.io/v1alpha2", "HTTPRoute"}:    gatewayAPIv1alpha2Gone,
+}
+
+const gatewayAPIv1alpha2Gone = "since Gateway API v0.8.0 (a Gateway API that serves gateway.networking.k8s.io/v1, v1.0.0 on, serves v1 and v1beta1)"
+
+// UnservedAddOnVersions lists the versions of add-on kinds Unserved refuses (addOnUnserved).
+func UnservedAddOnVersions() []schema.GroupVersionKind {
+	var out []schema.GroupVersionKind
+	for k := range addOnUnserved {
+		out = append(out, schema.FromAPIVersionAndKind(k.apiVersion, k.kind))
+	}
+	return out
+}
+
 // Unserved says that Kubernetes no longer serves, or does not serve, a manifest's API version of
-// its kind (notServed: what chg-deprecated-apis fails), or "", also for a kind chg-deprecated-apis
-// does not judge (LimitRange), whose versions are not known.
+// its kind (notServed: what chg-deprecated-apis fails), or that no release of an add-on the
+// operator reads does (addOnUnserved: gateway.networking.k8s.io/v1alpha2 Gateway, which
+// chg-deprecated-apis does not judge), or "", also for a kind chg-deprecated-apis does not judge
+// (LimitRange), whose versions are not known.
 func Unserved(o *engine.Object) string {
+	if why := addOnUnserved[apiKind{o.APIVersion, o.Kind}]; why != "" {
+		return fmt.Sprintf("%s %s is not served %s", o.APIVersion, o.Kind, why)
+	}
 	if _, known := servedAPIs[o.Kind]; !known {
 		if _, removed := removedAPIs[apiKind{o.APIVersion, o.Kind}]; !removed {
 			return ""

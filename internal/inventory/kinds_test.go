@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -166,4 +167,21 @@ func ownNames(names []string, own map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// TestAddOnUnservedVersionsAreNotRead holds checks.UnservedAddOnVersions (the versions of add-on
+// kinds a scan refuses as no release serves them) apart from what the operator reads: a version
+// the operator reads a kind at, its GVK's or an older release's (Kind.Older), is one a cluster
+// may serve, and a scan must not refuse a copy in it.
+func TestAddOnUnservedVersionsAreNotRead(t *testing.T) {
+	for _, gvk := range checks.UnservedAddOnVersions() {
+		for _, k := range Kinds {
+			if k.GVK.GroupKind() != gvk.GroupKind() {
+				continue
+			}
+			if k.GVK.Version == gvk.Version || slices.Contains(k.Older, gvk.Version) {
+				t.Errorf("%s: a scan refuses it as never served, but the operator reads %s at %s (older: %v)", gvk, k.GVK.Kind, gvk.Version, k.Older)
+			}
+		}
+	}
 }
