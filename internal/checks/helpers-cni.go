@@ -150,15 +150,15 @@ func calicoContested(inv *engine.Inventory, namespace, kind string) map[*engine.
 }
 
 // markContested makes p, a copy of a contested Calico policy (calicoContested), count for what
-// it may admit and not for what it may deny: it is undecided for any pod it may select (never a
-// default deny, cniPolicy.denies), an allow from everywhere still fails the pods it selects, and
-// its Deny and Pass rules stop no other policy's allow (cniPolicy.blocks). Until December 2026 a
+// it may admit and not for what it may deny: its allows count as any policy's (an allow from
+// everywhere still fails the pods it selects), but it is never a default deny (cniPolicy.denies),
+// and its Deny and Pass rules stop no other policy's allow (cniPolicy.blocks). Until December 2026 a
 // crd.projectcalico.org/v1 default deny beside an egress-only projectcalico.org/v3 copy of the
 // same name passed every pod of the namespace, though a cluster with Calico's API server (3.32
 // on) holds the egress-only copy alone.
 func markContested(p *cniPolicy) {
 	p.contested, p.heldDenies = true, p.denies
-	p.allows, p.blocks, p.denies = true, false, false
+	p.blocks, p.denies = false, false
 }
 
 // cniPoliciesIn lists the CNI policies of a namespace, once per evaluation.
