@@ -777,6 +777,9 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"bash <<< 'sh <<< \"x\"'; ssh h <<<; ssh h 'sudo chpasswd' <<E\nr:x\nE\nssh h 'cat >' <<E <<< y\nE",
 		// Found by the fuzzer: a shell's script file's input read as the shell's script.
 		"sh 0 <<0 <<< 0",
+		// Found by the fuzzer: an SQL client's words read again for each word, with a
+		// here-document.
+		"sql '' << 0 0 0 0",
 	} {
 		f.Add(seed)
 	}

@@ -2802,6 +2802,10 @@ type commandReader struct {
 	flags bool
 	// crontab: the reader is reading lines echo gives crontab (cronInput).
 	crontab bool
+	// noHereString: programPassword looked at the words of the command it gives
+	// commandPassword to find its end, and none is a here-string; commandPassword then does
+	// not look at them again for one (it takes the mark off before it reads anything).
+	noHereString bool
 }
 
 func (r *commandReader) programPassword(words []string) (int, string) {
@@ -2854,10 +2858,12 @@ func (r *commandReader) programPassword(words []string) (int, string) {
 		}
 		// The command runs to the next separator, or to a word that ends in ';'.
 		at, end := i, i+1
+		hereString := false
 		if !strings.HasSuffix(w, ";") {
 			for end < len(words) && !commandSeparators[words[end]] {
 				end++
 				r.read++
+				hereString = hereString || strings.HasPrefix(words[end-1], "<<<")
 				if strings.HasSuffix(words[end-1], ";") {
 					break
 				}
@@ -2867,6 +2873,7 @@ func (r *commandReader) programPassword(words []string) (int, string) {
 		if !strings.HasSuffix(w, ";") {
 			prog, args = path.Base(strings.Trim(name, `"'`)), words[at+1:end]
 		}
+		r.noHereString = !hereString
 		if k, why := r.commandPassword(prog, args); k >= 0 {
 			return at + 1 + k, why
 		}
@@ -2905,6 +2912,8 @@ func (r *commandReader) programPassword(words []string) (int, string) {
 // its command after its name: the index in args of the word that holds it and what says so, -1
 // when there is none.
 func (r *commandReader) commandPassword(prog string, args []string) (int, string) {
+	noHereString := r.noHereString
+	r.noHereString = false
 	if prog == "" {
 		return -1, ""
 	}
@@ -2922,7 +2931,9 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 			}
 			return k, strings.Join(append([]string{prog}, opt.subcommand...), " ") + "'s " + opt.flag + " gives a password"
 		}
-	} else if sql, ok := sqlClients[prog]; ok {
+	} else if sql, ok := sqlClients[prog]; ok && sql.short != "" {
+		// SQL*Plus and SQLcl take no statements as an option's value (their logon is
+		// oracleLogonPassword's): their words are not looked at for one.
 		if k, why := r.optionPassword(passwordOption{}, sql, args); k >= 0 {
 			return k, prog + why
 		}
@@ -2948,11 +2959,14 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 			return k, prog + "'s connection string gives a password"
 		}
 	}
-	if k := r.hereStringPassword(prog, args); k >= 0 {
-		if shellPrograms[prog] || remoteShellPrograms[prog] || commandRunners[prog] {
-			return k, "the script " + prog + " reads from a here-string gives a literal password"
+	if !noHereString {
+		// (With noHereString, programPassword found no here-string among the words.)
+		if k := r.hereStringPassword(prog, args); k >= 0 {
+			if shellPrograms[prog] || remoteShellPrograms[prog] || commandRunners[prog] {
+				return k, "the script " + prog + " reads from a here-string gives a literal password"
+			}
+			return k, prog + " reads a password from a here-string"
 		}
-		return k, prog + " reads a password from a here-string"
 	}
 	if k, why := r.shellCommand(prog, args); k >= 0 {
 		return k, why
