@@ -777,6 +777,8 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"bash <<< 'sh <<< \"x\"'; ssh h <<<; ssh h 'sudo chpasswd' <<E\nr:x\nE\nssh h 'cat >' <<E <<< y\nE",
 		// Found by the fuzzer: a shell's script file's input read as the shell's script.
 		"sh 0 <<0 <<< 0",
+		// Round 12's readers: a script echo or printf pipes into a shell or ssh.
+		"echo 'echo \"sh\" | sh' | sh; printf 'a\\nb %s' x | ssh h; echo 'bash <<< x' | bash -s",
 		// Found by the fuzzer: an SQL client's words read again for each word, with a
 		// here-document.
 		"sql '' << 0 0 0 0",
@@ -2526,6 +2528,39 @@ func TestHereStringsToShellsAndSSHInput(t *testing.T) {
 			}
 			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
 				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestScriptsPipedIntoShells judges a script echo or printf pipes into a shell that reads its
+// input as commands (or into ssh, the remote shell's): its commands are read as a here-string's
+// are (TestHereStringsToShellsAndSSHInput). Before, only a here-string's were.
+func TestScriptsPipedIntoShells(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"echo SCRIPT | bash":               {"echo \"mysql -uroot -pOrders-2024 -e 'select 1'\" | bash", true},
+		"printf SCRIPT | sh":               {"printf 'redis-cli -a Orders-2024 ping\\n' | sh", true},
+		"printf '%s\\n' SCRIPT | sh -s":    {"printf '%s\\n' 'mysql -uroot -pOrders-2024' | sh -s", true},
+		"echo SCRIPT | ssh HOST":           {"echo 'mysql -uroot -pOrders-2024' | ssh db", true},
+		"echo SCRIPT with $PW | bash":      {"echo \"mysql -uroot -p\\$MYSQL_PW\" | bash", false},
+		"echo TEXT | bash FILE, its input": {"echo 'mysql -uroot -pOrders-2024' | bash /scripts/run.sh", false},
+		"echo TEXT | bash -c, its input":   {"echo 'mysql -uroot -pOrders-2024' | bash -c 'cat > /dev/null'", false},
+		"echo SCRIPT without one | sh":     {"echo 'mysql -uroot -p' | sh", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := textProgramPassword(tc.script, false) != ""; got != tc.want {
+				t.Errorf("textProgramPassword(%q, false) found a credential: %v, want %v", tc.script, got, tc.want)
 			}
 		})
 	}

@@ -4842,6 +4842,14 @@ func (r *commandReader) pipedPassword(fromProg string, from []string, prog strin
 		return -1, ""
 	}
 	form := r.stdinPasswordReader(prog, args)
+	if form == noPasswordInput && r.readsScript(prog, args) {
+		// echo "mysql -uroot -pVALUE" | bash, printf '...\n' | sh, echo '...' | ssh HOST: the
+		// text, its \n escapes as lines, is the script the shell runs (as a here-string's is).
+		if k, text := r.printedText(fromProg, from); k >= 0 && r.script(strings.ReplaceAll(text, `\n`, "\n")) != "" {
+			return k, "the script " + fromProg + " pipes into " + prog + " gives a literal password"
+		}
+		return -1, ""
+	}
 	if form == noPasswordInput {
 		return -1, ""
 	}
