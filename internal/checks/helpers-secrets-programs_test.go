@@ -779,6 +779,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"sh 0 <<0 <<< 0",
 		// Round 12's readers: a script echo or printf pipes into a shell or ssh.
 		"echo 'echo \"sh\" | sh' | sh; printf 'a\\nb %s' x | ssh h; echo 'bash <<< x' | bash -s",
+		"smbclient //s -U a b; smbclient -L -N //s x -T; smbclient s -Ua%b -- c d; smbclient <<< x y",
 		// Found by the fuzzer: an SQL client's words read again for each word, with a
 		// here-document.
 		"sql '' << 0 0 0 0",
@@ -2549,6 +2550,38 @@ func TestScriptsPipedIntoShells(t *testing.T) {
 		"echo TEXT | bash FILE, its input": {"echo 'mysql -uroot -pOrders-2024' | bash /scripts/run.sh", false},
 		"echo TEXT | bash -c, its input":   {"echo 'mysql -uroot -pOrders-2024' | bash -c 'cat > /dev/null'", false},
 		"echo SCRIPT without one | sh":     {"echo 'mysql -uroot -p' | sh", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := textProgramPassword(tc.script, false) != ""; got != tc.want {
+				t.Errorf("textProgramPassword(%q, false) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMoreCommandLinePasswordsOfRound12 judges the literal credentials round 11 left passing:
+// smbclient's password operand. smbclient -U USER%PASSWORD failed already; its rows guard it.
+func TestMoreCommandLinePasswordsOfRound12(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"smbclient -U USER PASSWORD":   {"smbclient //srv/share -U admin Orders-2024 -c 'ls'", true},
+		"smbclient -U USER%PASSWORD":   {"smbclient //srv/share -U admin%Orders-2024 -c 'ls'", true},
+		"smbclient -U 'USER%PASSWORD'": {"smbclient '//srv/share' -U 'admin%Orders-2024'", true},
+		"smbclient -N":                 {"smbclient //srv/share -N -c 'ls'", false},
+		"smbclient -U USER, a prompt":  {"smbclient //srv/share -U admin -c 'ls'", false},
+		"smbclient -A FILE":            {"smbclient //srv/share -A /run/secrets/smb.auth", false},
+		"smbclient -U USER%$PW":        {"smbclient //srv/share -U \"admin%$SMB_PW\"", false},
+		"smbclient SERVICE $PW":        {"smbclient //srv/share \"$SMB_PW\" -U admin", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -3340,7 +3340,7 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"imp":           (*commandReader).oracleLogonPassword,
 	"mongo":         (*commandReader).mongoEvalPassword,
 	"jarsigner":     (*commandReader).keytoolPassword,
-	"smbclient":     sambaUserPassword,
+	"smbclient":     (*commandReader).smbclientPassword,
 	"rpcclient":     sambaUserPassword,
 	"smbcacls":      sambaUserPassword,
 	"etcdctl": func(r *commandReader, args []string) (int, string) {
@@ -3529,6 +3529,68 @@ func sambaUserPassword(r *commandReader, args []string) (int, string) {
 	return r.userPassword(userPasswordOption{short: "-U", long: "--user", separator: '%', attached: true}, args)
 }
 
+// smbclientValueOptions are smbclient's options that take the next word as their value
+// (smbclient(1), Samba 4.x).
+var smbclientValueOptions = map[string]bool{"-U": true, "--user": true, "-W": true, "--workgroup": true,
+	"-c": true, "--command": true, "-A": true, "--authentication-file": true, "-I": true, "--ip-address": true,
+	"-p": true, "--port": true, "-O": true, "--socket-options": true, "-s": true, "--configfile": true,
+	"-l": true, "--log-basename": true, "-d": true, "--debuglevel": true, "-b": true, "--send-buffer": true,
+	"-D": true, "--directory": true, "-n": true, "--netbiosname": true, "-i": true, "--scope": true,
+	"-m": true, "--max-protocol": true, "-t": true, "--timeout": true, "-R": true, "--name-resolve": true,
+	"--option": true, "-L": true, "--list": true, "-M": true, "--message": true, "-T": true, "--tar": true}
+
+// smbclientPassword reads smbclient's -U, --user USER%PASSWORD (as sambaUserPassword does) and
+// its password operand, the one after the service (smbclient(1): smbclient [OPTIONS] service
+// <password>; smbclient //srv/share -U admin VALUE), in one reading. With -L or -M there is no
+// service, with -T the operands are the tar file's and the files', and with -N no password is
+// sent: the operand is not taken then.
+func (r *commandReader) smbclientPassword(args []string) (int, string) {
+	user := userPasswordOption{short: "-U", long: "--user", separator: '%', attached: true}
+	operand, n, noOperand := -1, 0, false
+	for i := 0; i < len(args); i++ {
+		r.read++
+		w := strings.TrimRight(args[i], ";")
+		if ok, next := redirection(w); ok {
+			if next {
+				i++
+			}
+			continue
+		}
+		if k, why := userPasswordAt(user, args, i); k >= 0 {
+			return k, why
+		}
+		switch {
+		case strings.HasPrefix(w, "<<"):
+			// A here-string or here-document: its word is the input's.
+			if strings.Trim(w, "<-") == "" {
+				i++
+			}
+		case smbclientNoPasswordOperand[w]:
+			noOperand = true
+			if smbclientValueOptions[w] {
+				i++
+			}
+		case len(w) > 1 && w[0] == '-':
+			if smbclientValueOptions[w] {
+				i++
+			}
+		default:
+			if n++; n == 2 {
+				operand = i
+			}
+		}
+	}
+	if operand >= 0 && !noOperand && !strings.ContainsAny(args[operand], "$`") && literalArgument(args[operand]) {
+		return operand, " SERVICE PASSWORD gives a password"
+	}
+	return -1, ""
+}
+
+// smbclientNoPasswordOperand are smbclient's options with which its operands hold no password
+// (smbclientPassword).
+var smbclientNoPasswordOperand = map[string]bool{"-L": true, "--list": true, "-M": true, "--message": true,
+	"-T": true, "--tar": true, "-N": true, "--no-pass": true}
+
 // userPasswordOption is an option whose value is a user and a password in one word.
 type userPasswordOption struct {
 	// short and long are its names ("" when it has none): -U, --user.
@@ -3544,28 +3606,37 @@ type userPasswordOption struct {
 // opt.attached -sVALUE) that holds a user and a literal password, and what says so; -1 when
 // there is none. A value with a shell expansion in it holds no literal.
 func (r *commandReader) userPassword(opt userPasswordOption, args []string) (int, string) {
-	for i, w := range args {
+	for i := range args {
 		r.read++
-		v, k := "", i
-		switch {
-		case opt.short != "" && w == opt.short, opt.long != "" && w == opt.long:
-			if i+1 == len(args) {
-				return -1, ""
-			}
-			v, k = args[i+1], i+1
-		case opt.long != "" && strings.HasPrefix(w, opt.long+"="):
-			v = w[len(opt.long)+1:]
-		case opt.attached && opt.short != "" && len(w) > len(opt.short) && strings.HasPrefix(w, opt.short):
-			v = w[len(opt.short):]
-		default:
-			continue
+		if k, why := userPasswordAt(opt, args, i); k >= 0 {
+			return k, why
 		}
-		if strings.ContainsAny(v, "$`") {
-			continue
+	}
+	return -1, ""
+}
+
+// userPasswordAt is userPassword's reading of the word args[i] (and of the next, opt's value).
+func userPasswordAt(opt userPasswordOption, args []string, i int) (int, string) {
+	w := args[i]
+	v, k := "", i
+	switch {
+	case opt.short != "" && w == opt.short, opt.long != "" && w == opt.long:
+		if i+1 == len(args) {
+			return -1, ""
 		}
-		if _, p, ok := strings.Cut(strings.Trim(strings.TrimRight(v, ";"), `"'`), string(opt.separator)); ok && literalArgument(p) {
-			return k, "'s " + strings.SplitN(w, "=", 2)[0] + " gives a user's password"
-		}
+		v, k = args[i+1], i+1
+	case opt.long != "" && strings.HasPrefix(w, opt.long+"="):
+		v = w[len(opt.long)+1:]
+	case opt.attached && opt.short != "" && len(w) > len(opt.short) && strings.HasPrefix(w, opt.short):
+		v = w[len(opt.short):]
+	default:
+		return -1, ""
+	}
+	if strings.ContainsAny(v, "$`") {
+		return -1, ""
+	}
+	if _, p, ok := strings.Cut(strings.Trim(strings.TrimRight(v, ";"), `"'`), string(opt.separator)); ok && literalArgument(p) {
+		return k, "'s " + strings.SplitN(w, "=", 2)[0] + " gives a user's password"
 	}
 	return -1, ""
 }
