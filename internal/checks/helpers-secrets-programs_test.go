@@ -780,6 +780,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		// Round 12's readers: a script echo or printf pipes into a shell or ssh.
 		"echo 'echo \"sh\" | sh' | sh; printf 'a\\nb %s' x | ssh h; echo 'bash <<< x' | bash -s",
 		"smbclient //s -U a b; smbclient -L -N //s x -T; smbclient s -Ua%b -- c d; smbclient <<< x y",
+		"lftp -c 'open -u a,b h; user a b; user' -e \"open -u a,$b\nuser\" -c; lftp -e ';;open -u'",
 		// Found by the fuzzer: an SQL client's words read again for each word, with a
 		// here-document.
 		"sql '' << 0 0 0 0",
@@ -2568,20 +2569,29 @@ func TestScriptsPipedIntoShells(t *testing.T) {
 }
 
 // TestMoreCommandLinePasswordsOfRound12 judges the literal credentials round 11 left passing:
-// smbclient's password operand. smbclient -U USER%PASSWORD failed already; its rows guard it.
+// smbclient's password operand, and lftp's -u USER,PASSWORD and user USER PASSWORD in -c's and
+// -e's commands. smbclient -U USER%PASSWORD and lftp -u USER,PASSWORD HOST failed already;
+// their rows guard them.
 func TestMoreCommandLinePasswordsOfRound12(t *testing.T) {
 	tests := map[string]struct {
 		script string
 		want   bool
 	}{
-		"smbclient -U USER PASSWORD":   {"smbclient //srv/share -U admin Orders-2024 -c 'ls'", true},
-		"smbclient -U USER%PASSWORD":   {"smbclient //srv/share -U admin%Orders-2024 -c 'ls'", true},
-		"smbclient -U 'USER%PASSWORD'": {"smbclient '//srv/share' -U 'admin%Orders-2024'", true},
-		"smbclient -N":                 {"smbclient //srv/share -N -c 'ls'", false},
-		"smbclient -U USER, a prompt":  {"smbclient //srv/share -U admin -c 'ls'", false},
-		"smbclient -A FILE":            {"smbclient //srv/share -A /run/secrets/smb.auth", false},
-		"smbclient -U USER%$PW":        {"smbclient //srv/share -U \"admin%$SMB_PW\"", false},
-		"smbclient SERVICE $PW":        {"smbclient //srv/share \"$SMB_PW\" -U admin", false},
+		"smbclient -U USER PASSWORD":      {"smbclient //srv/share -U admin Orders-2024 -c 'ls'", true},
+		"smbclient -U USER%PASSWORD":      {"smbclient //srv/share -U admin%Orders-2024 -c 'ls'", true},
+		"smbclient -U 'USER%PASSWORD'":    {"smbclient '//srv/share' -U 'admin%Orders-2024'", true},
+		"smbclient -N":                    {"smbclient //srv/share -N -c 'ls'", false},
+		"smbclient -U USER, a prompt":     {"smbclient //srv/share -U admin -c 'ls'", false},
+		"smbclient -A FILE":               {"smbclient //srv/share -A /run/secrets/smb.auth", false},
+		"smbclient -U USER%$PW":           {"smbclient //srv/share -U \"admin%$SMB_PW\"", false},
+		"smbclient SERVICE $PW":           {"smbclient //srv/share \"$SMB_PW\" -U admin", false},
+		"lftp -u USER,PASSWORD HOST":      {"lftp -u deploy,Orders-2024 sftp://files.example.com", true},
+		"lftp -c 'open -u USER,PASSWORD'": {"lftp -c \"open -u deploy,Orders-2024 files.example.com; mirror -R /site /www\"", true},
+		"lftp -e 'open -u USER,PASSWORD'": {"lftp -e 'open -u deploy,Orders-2024 files.example.com; put a; bye'", true},
+		"lftp -u USER, a prompt":          {"lftp -u deploy sftp://files.example.com", false},
+		"lftp -u USER,$PW":                {"lftp -u \"deploy,$FTP_PW\" files.example.com", false},
+		"lftp -c 'user USER PASSWORD'":    {"lftp -c 'user deploy Orders-2024; open files.example.com; ls'", true},
+		"lftp -c with $PW":                {"lftp -c \"open -u deploy,$FTP_PW files.example.com\"", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

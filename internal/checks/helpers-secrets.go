@@ -3351,9 +3351,7 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	},
 	// HTTPie's http and https, and xh (xhs): -a, --auth USER:PASSWORD (USER alone prompts).
 	"http": httpieAuthPassword, "https": httpieAuthPassword, "xh": httpieAuthPassword, "xhs": httpieAuthPassword,
-	"lftp": func(r *commandReader, args []string) (int, string) {
-		return r.userPassword(userPasswordOption{short: "-u", separator: ','}, args)
-	},
+	"lftp":  (*commandReader).lftpPassword,
 	"vault": (*commandReader).vaultPassword,
 	// ldappasswd -s NEWPASSWD (getopt: -sVALUE too) sets the user's new password; -w is
 	// the bind's (programPasswordOptions).
@@ -3527,6 +3525,42 @@ func addUserPassword(operands bool) func(r *commandReader, args []string) (int, 
 // password after '%').
 func sambaUserPassword(r *commandReader, args []string) (int, string) {
 	return r.userPassword(userPasswordOption{short: "-U", long: "--user", separator: '%', attached: true}, args)
+}
+
+// lftpPassword reads lftp's -u USER,PASSWORD and the commands its -c and -e give it (lftp(1)):
+// open's -u USER,PASSWORD (lftp -c "open -u USER,VALUE HOST; mirror ...") and user USER
+// PASSWORD. The index in args of the word that holds a literal password and what says so; -1
+// when there is none. The commands' words are read once, after lftp's own.
+func (r *commandReader) lftpPassword(args []string) (int, string) {
+	user := userPasswordOption{short: "-u", separator: ','}
+	for i, w := range args {
+		r.read++
+		if k, why := userPasswordAt(user, args, i); k >= 0 {
+			return k, why
+		}
+		if w != "-c" && w != "-e" || i+1 == len(args) {
+			continue
+		}
+		text, expands := shellText(strings.TrimRight(args[i+1], ";"))
+		for line := range strings.SplitSeq(strings.ReplaceAll(text, ";", "\n"), "\n") {
+			words := shellWords(line)
+			if len(words) < 2 || expands && strings.ContainsAny(line, "$`") {
+				continue
+			}
+			switch words[0] {
+			case "open":
+				if k, _ := r.userPassword(user, words[1:]); k >= 0 {
+					return i + 1, "'s " + w + " opens a site with -u USER,PASSWORD"
+				}
+			case "user":
+				r.read += len(words)
+				if len(words) >= 3 && literalArgument(words[2]) {
+					return i + 1, "'s " + w + " gives user USER PASSWORD"
+				}
+			}
+		}
+	}
+	return -1, ""
 }
 
 // smbclientValueOptions are smbclient's options that take the next word as their value
