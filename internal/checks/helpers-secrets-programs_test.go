@@ -781,6 +781,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"echo 'echo \"sh\" | sh' | sh; printf 'a\\nb %s' x | ssh h; echo 'bash <<< x' | bash -s",
 		"smbclient //s -U a b; smbclient -L -N //s x -T; smbclient s -Ua%b -- c d; smbclient <<< x y",
 		"lftp -c 'open -u a,b h; user a b; user' -e \"open -u a,$b\nuser\" -c; lftp -e ';;open -u'",
+		"autossh -M 0 h 'a b' c; dbclient -K 1 h ssh h x; autossh -M; dbclient h <<< 'x y'; echo 'a' | dbclient h",
 		// Found by the fuzzer: an SQL client's words read again for each word, with a
 		// here-document.
 		"sql '' << 0 0 0 0",
@@ -2604,6 +2605,36 @@ func TestMoreCommandLinePasswordsOfRound12(t *testing.T) {
 			}
 			if got := textProgramPassword(tc.script, false) != ""; got != tc.want {
 				t.Errorf("textProgramPassword(%q, false) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSSHClientsBesidesSSH judges the remote commands of Dropbear's dbclient and of autossh,
+// which take ssh's arguments (autossh's own -M PORT first), as ssh's are
+// (TestSSHCommandsOfSeveralWords, TestHereStringsToShellsAndSSHInput). Before, they were read
+// as any program's words.
+func TestSSHClientsBesidesSSH(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"dbclient HOST COMMAND":              {"dbclient db 'mysql -uroot -pOrders-2024'", true},
+		"autossh -M 0 HOST COMMAND":          {"autossh -M 0 -f db \"redis-cli -a Orders-2024 ping\"", true},
+		"dbclient HOST <<< SCRIPT":           {"dbclient db <<< \"mysql -uroot -pOrders-2024\"", true},
+		"autossh -L tunnel":                  {"autossh -M 0 -N -L 5432:localhost:5432 db", false},
+		"dbclient -K KEEPALIVE HOST COMMAND": {"dbclient -K 30 -p 2222 db mysql -uroot -pOrders-2024", true},
+		"echo SCRIPT | autossh -M 0 HOST":    {"echo 'mysql -uroot -pOrders-2024' | autossh -M 0 db", true},
+		"autossh -M 0 HOST uptime":           {"autossh -M 20000:20001 db uptime", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
 			}
 		})
 	}

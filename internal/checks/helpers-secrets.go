@@ -2702,13 +2702,13 @@ func execCommand(prog string, words []string, i int) (int, bool, int) {
 				return j, true, j - i
 			}
 		}
-	case "ssh":
+	case "ssh", "dbclient", "autossh":
 		// ssh [options] HOST [options] COMMAND ARG...: the remote shell runs the words after
 		// the host, joined by blanks, as a command line. Read here as the command's words when
 		// the remote shell splits them as they are: two words or more, none quoted, escaped or
 		// holding a blank (an argument of argv's). Any other command is shellCommand's, which
 		// joins its words as ssh does (sshCommand).
-		at := sshCommandStart(words[i+1:])
+		at := sshCommandStart(prog, words[i+1:])
 		if at < 0 {
 			return i, false, 0
 		}
@@ -2719,7 +2719,7 @@ func execCommand(prog string, words []string, i int) (int, bool, int) {
 			if ok, _ := redirection(w); ok || strings.HasPrefix(w, "<<") {
 				break
 			}
-			if end > j && programName(w) == "ssh" {
+			if end > j && sshClients[programName(w)] {
 				// ssh within ssh: the words after it are the inner ssh's to judge (looked at
 				// once, not again for each ssh before them).
 				return j, true, end - i
@@ -2917,10 +2917,10 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 	if prog == "" {
 		return -1, ""
 	}
-	if prog == "ssh" {
+	if sshClients[prog] {
 		// ssh HOST COMMAND...: the words after the host are the remote command's, read as the
 		// remote shell reads them (sshCommand), not again here as ssh's arguments.
-		if k, why, ran := r.sshCommand(args); ran {
+		if k, why, ran := r.sshCommand(prog, args); ran {
 			return k, why
 		}
 	}
@@ -5629,7 +5629,7 @@ var shellPrograms = map[string]bool{"sh": true, "bash": true, "dash": true, "ash
 
 // remoteShellPrograms run a shell their input feeds (ssh HOST, su USER), or the command their
 // arguments name (kubectl exec -i POD -- sh).
-var remoteShellPrograms = map[string]bool{"ssh": true, "su": true, "runuser": true}
+var remoteShellPrograms = map[string]bool{"ssh": true, "dbclient": true, "autossh": true, "su": true, "runuser": true}
 
 // commandRunners run the command their arguments name, a shell when one of them is.
 var commandRunners = map[string]bool{"kubectl": true, "oc": true, "docker": true, "podman": true, "nerdctl": true,
@@ -5677,12 +5677,12 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 					prog, args = programName(words[next]), words[next+1:nextEnd]
 				}
 			}
-			if prog == "ssh" {
+			if sshClients[prog] {
 				// ssh HOST COMMAND <<EOF: the body is the remote command's input (the
 				// command's words as the remote shell splits them, sshCommand) when that
 				// command reads it as a password, SQL or a file it writes (ssh db 'mysql
 				// -uroot' <<EOF); any other's, as ssh's own, is read as commands.
-				if c := sshCommandStart(args); c >= 0 {
+				if c := sshCommandStart(prog, args); c >= 0 {
 					var remote []string
 					for _, w := range args[c:] {
 						if ok, _ := redirection(w); ok || strings.HasPrefix(w, "<<") {
@@ -5794,6 +5794,16 @@ func programName(word string) string {
 	return path.Base(strings.Trim(strings.TrimLeft(word, "($`"), `"'`))
 }
 
+// sshClients are the programs that take ssh's arguments and run its remote command: OpenSSH's
+// ssh, Dropbear's dbclient (dbclient(1): [options] [user@]host[/port][,...] [command]) and
+// autossh, which runs ssh with the arguments after its own -M PORT, -f and -V (autossh(1)).
+var sshClients = map[string]bool{"ssh": true, "dbclient": true, "autossh": true}
+
+// sshClientValueOptions are the options of the sshClients besides ssh that take a value and
+// are none of ssh's (sshValueOptions): autossh's -M PORT[:ECHO_PORT], dbclient's -K
+// KEEPALIVE.
+var sshClientValueOptions = map[string]map[string]bool{"autossh": {"-M": true}, "dbclient": {"-K": true}}
+
 // sshValueOptions are the options of OpenSSH's ssh that take a value.
 var sshValueOptions = map[string]bool{"-b": true, "-c": true, "-D": true, "-E": true, "-e": true, "-F": true, "-I": true,
 	"-i": true, "-J": true, "-L": true, "-l": true, "-m": true, "-O": true, "-o": true, "-p": true, "-Q": true, "-R": true,
@@ -5841,7 +5851,7 @@ func (r *commandReader) shellCommand(prog string, args []string) (int, string) {
 // past ssh's options, the host, and options after the host, which OpenSSH's ssh reads as its
 // own too (ssh.c parses the options again after the host, to the first word that is none; "--"
 // ends them). A separator, a redirection or a word that ends in ';' ends the command line.
-func sshCommandStart(args []string) int {
+func sshCommandStart(prog string, args []string) int {
 	host := false
 	for j := 0; j < len(args); j++ {
 		if commandSeparators[args[j]] {
@@ -5863,7 +5873,7 @@ func sshCommandStart(args []string) int {
 				return j + 1
 			}
 		case len(w) > 1 && w[0] == '-':
-			if sshValueOptions[w] {
+			if sshValueOptions[w] || sshClientValueOptions[prog][w] {
 				j++
 			}
 		default:
@@ -5883,8 +5893,8 @@ func sshCommandStart(args []string) int {
 // runs a command. The joined line's words are counted as its script is read. The line is
 // shorter than the words it is joined from (ssh and the host are not in it), so ssh within ssh
 // ends.
-func (r *commandReader) sshCommand(args []string) (int, string, bool) {
-	at := sshCommandStart(args)
+func (r *commandReader) sshCommand(prog string, args []string) (int, string, bool) {
+	at := sshCommandStart(prog, args)
 	if at < 0 {
 		return -1, "", false
 	}
