@@ -3403,6 +3403,7 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"jenkins-cli": jenkinsCLIPassword(false),
 	// NetworkManager's nmcli, wpa_supplicant's wpa_passphrase, FreeRDP's clients and consul.
 	"nmcli": (*commandReader).nmcliSecret, "wpa_passphrase": (*commandReader).wpaPassphrase,
+	"wpa_cli":  (*commandReader).wpaCLISecret,
 	"xfreerdp": freeRDPPassword, "xfreerdp3": freeRDPPassword, "wlfreerdp": freeRDPPassword,
 	"wlfreerdp3": freeRDPPassword, "sdl-freerdp": freeRDPPassword, "sdl-freerdp3": freeRDPPassword,
 	"freerdp": freeRDPPassword, "rdesktop": rdesktopPassword, "consul": (*commandReader).consulAgentToken,
@@ -4123,6 +4124,38 @@ func (r *commandReader) nmcliSecret(args []string) (int, string) {
 func (r *commandReader) wpaPassphrase(args []string) (int, string) {
 	if ops := r.operands(args, nil); len(ops) >= 2 && literalArgument(args[ops[1]]) {
 		return ops[1], "'s passphrase is a literal"
+	}
+	return -1, ""
+}
+
+// wpaCLISecrets are the network properties wpa_cli's set_network sets that hold a secret
+// (wpa_supplicant.conf(5)): the WPA passphrase or PSK, EAP's and SAE's passwords, the private
+// key's passphrase, the WEP keys.
+var wpaCLISecrets = map[string]bool{"psk": true, "password": true, "sae_password": true, "private_key_passwd": true,
+	"private_key2_passwd": true, "wep_key0": true, "wep_key1": true, "wep_key2": true, "wep_key3": true}
+
+// wpaCLISecret reads wpa_supplicant's wpa_cli: set_network ID NAME VALUE with a secret property
+// (wpaCLISecrets; wpa_cli set_network 0 psk '"VALUE"', the value in wpa_supplicant's double
+// quotes within the shell's), and the password ID VALUE and passphrase ID VALUE commands, which
+// answer a network's EAP password or key passphrase request. The index in args of the word
+// that holds a literal one and what says so; -1 when there is none.
+func (r *commandReader) wpaCLISecret(args []string) (int, string) {
+	for i, w := range args {
+		r.read++
+		k, what := -1, ""
+		switch w = strings.TrimRight(w, ";"); {
+		case w == "set_network" && i+3 < len(args) && wpaCLISecrets[strings.Trim(args[i+2], `"'`)]:
+			k, what = i+3, "set_network's "+strings.Trim(args[i+2], `"'`)
+		case (w == "password" || w == "passphrase") && i+2 < len(args):
+			k, what = i+2, w+" command"
+		default:
+			continue
+		}
+		text, ok := singleQuotedText(strings.TrimRight(args[k], ";"))
+		if ok && literalArgument(strings.Trim(text, `"`)) {
+			return k, "'s " + what + " gives a literal secret"
+		}
+		return -1, ""
 	}
 	return -1, ""
 }
@@ -6451,7 +6484,7 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set", "useradd", "usermod",
 	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin", "kafka-configs", "rclone", "kinit", "gpg",
 	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set", "cypher-shell", "keydb",
-	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "freerdp", "rdesktop",
+	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "wpa_cli", "freerdp", "rdesktop",
 	"set-agent-token", "ftp", "<<<", "expect", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
 	"xh --auth"}
 
