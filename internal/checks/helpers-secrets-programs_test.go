@@ -783,6 +783,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"lftp -c 'open -u a,b h; user a b; user' -e \"open -u a,$b\nuser\" -c; lftp -e ';;open -u'",
 		"autossh -M 0 h 'a b' c; dbclient -K 1 h ssh h x; autossh -M; dbclient h <<< 'x y'; echo 'a' | dbclient h",
 		"wpa_cli set_network 0 psk '\"x'; wpa_cli set_network; wpa_cli password 0; wpa_cli passphrase 1 \"$a\" password",
+		"openvpn --auth-user-pass <(printf 'a\\nb') --askpass <(echo) --auth-user-pass=<(echo a) <(",
 		// Found by the fuzzer: an SQL client's words read again for each word, with a
 		// here-document.
 		"sql '' << 0 0 0 0",
@@ -2572,37 +2573,44 @@ func TestScriptsPipedIntoShells(t *testing.T) {
 
 // TestMoreCommandLinePasswordsOfRound12 judges the literal credentials round 11 left passing:
 // smbclient's password operand, and lftp's -u USER,PASSWORD and user USER PASSWORD in -c's and
-// -e's commands, and wpa_cli's set_network ID psk (or another secret) VALUE and password ID
-// VALUE. smbclient -U USER%PASSWORD and lftp -u USER,PASSWORD HOST failed already; their rows
+// -e's commands, wpa_cli's set_network ID psk (or another secret) VALUE and password ID
+// VALUE, and openvpn's --auth-user-pass and --askpass files given as a process substitution
+// that prints a literal. smbclient -U USER%PASSWORD and lftp -u USER,PASSWORD HOST failed already; their rows
 // guard them.
 func TestMoreCommandLinePasswordsOfRound12(t *testing.T) {
 	tests := map[string]struct {
 		script string
 		want   bool
 	}{
-		"smbclient -U USER PASSWORD":        {"smbclient //srv/share -U admin Orders-2024 -c 'ls'", true},
-		"smbclient -U USER%PASSWORD":        {"smbclient //srv/share -U admin%Orders-2024 -c 'ls'", true},
-		"smbclient -U 'USER%PASSWORD'":      {"smbclient '//srv/share' -U 'admin%Orders-2024'", true},
-		"smbclient -N":                      {"smbclient //srv/share -N -c 'ls'", false},
-		"smbclient -U USER, a prompt":       {"smbclient //srv/share -U admin -c 'ls'", false},
-		"smbclient -A FILE":                 {"smbclient //srv/share -A /run/secrets/smb.auth", false},
-		"smbclient -U USER%$PW":             {"smbclient //srv/share -U \"admin%$SMB_PW\"", false},
-		"smbclient SERVICE $PW":             {"smbclient //srv/share \"$SMB_PW\" -U admin", false},
-		"lftp -u USER,PASSWORD HOST":        {"lftp -u deploy,Orders-2024 sftp://files.example.com", true},
-		"lftp -c 'open -u USER,PASSWORD'":   {"lftp -c \"open -u deploy,Orders-2024 files.example.com; mirror -R /site /www\"", true},
-		"lftp -e 'open -u USER,PASSWORD'":   {"lftp -e 'open -u deploy,Orders-2024 files.example.com; put a; bye'", true},
-		"lftp -u USER, a prompt":            {"lftp -u deploy sftp://files.example.com", false},
-		"lftp -u USER,$PW":                  {"lftp -u \"deploy,$FTP_PW\" files.example.com", false},
-		"lftp -c 'user USER PASSWORD'":      {"lftp -c 'user deploy Orders-2024; open files.example.com; ls'", true},
-		"lftp -c with $PW":                  {"lftp -c \"open -u deploy,$FTP_PW files.example.com\"", false},
-		"wpa_cli set_network psk":           {"wpa_cli -i wlan0 set_network 0 psk '\"Orders-2024\"'", true},
-		"wpa_cli set_network password":      {"wpa_cli set_network 1 password '\"Orders-2024\"'", true},
-		"wpa_cli set_network ssid":          {"wpa_cli set_network 0 ssid '\"HomeNet\"'", false},
-		"wpa_cli set_network psk $PW":       {"wpa_cli set_network 0 psk \"\\\"$WIFI_PSK\\\"\"", false},
-		"wpa_cli -i IF password ID VALUE":   {"wpa_cli -i wlan0 password 0 Orders-2024", true},
-		"wpa_cli set_network psk HEX":       {"wpa_cli set_network 0 psk 8a5e1c94d3b2f7a0c6e9d1b4f8a2c5e7b3d9f1a6c4e8b2d7f0a3c5e9b1d4f6a8", true},
-		"wpa_cli set_network key_mgmt":      {"wpa_cli set_network 0 key_mgmt WPA-PSK", false},
-		"wpa_cli password from a parameter": {"wpa_cli password 0 \"$EAP_PASSWORD\"", false},
+		"smbclient -U USER PASSWORD":            {"smbclient //srv/share -U admin Orders-2024 -c 'ls'", true},
+		"smbclient -U USER%PASSWORD":            {"smbclient //srv/share -U admin%Orders-2024 -c 'ls'", true},
+		"smbclient -U 'USER%PASSWORD'":          {"smbclient '//srv/share' -U 'admin%Orders-2024'", true},
+		"smbclient -N":                          {"smbclient //srv/share -N -c 'ls'", false},
+		"smbclient -U USER, a prompt":           {"smbclient //srv/share -U admin -c 'ls'", false},
+		"smbclient -A FILE":                     {"smbclient //srv/share -A /run/secrets/smb.auth", false},
+		"smbclient -U USER%$PW":                 {"smbclient //srv/share -U \"admin%$SMB_PW\"", false},
+		"smbclient SERVICE $PW":                 {"smbclient //srv/share \"$SMB_PW\" -U admin", false},
+		"lftp -u USER,PASSWORD HOST":            {"lftp -u deploy,Orders-2024 sftp://files.example.com", true},
+		"lftp -c 'open -u USER,PASSWORD'":       {"lftp -c \"open -u deploy,Orders-2024 files.example.com; mirror -R /site /www\"", true},
+		"lftp -e 'open -u USER,PASSWORD'":       {"lftp -e 'open -u deploy,Orders-2024 files.example.com; put a; bye'", true},
+		"lftp -u USER, a prompt":                {"lftp -u deploy sftp://files.example.com", false},
+		"lftp -u USER,$PW":                      {"lftp -u \"deploy,$FTP_PW\" files.example.com", false},
+		"lftp -c 'user USER PASSWORD'":          {"lftp -c 'user deploy Orders-2024; open files.example.com; ls'", true},
+		"lftp -c with $PW":                      {"lftp -c \"open -u deploy,$FTP_PW files.example.com\"", false},
+		"wpa_cli set_network psk":               {"wpa_cli -i wlan0 set_network 0 psk '\"Orders-2024\"'", true},
+		"wpa_cli set_network password":          {"wpa_cli set_network 1 password '\"Orders-2024\"'", true},
+		"wpa_cli set_network ssid":              {"wpa_cli set_network 0 ssid '\"HomeNet\"'", false},
+		"wpa_cli set_network psk $PW":           {"wpa_cli set_network 0 psk \"\\\"$WIFI_PSK\\\"\"", false},
+		"wpa_cli -i IF password ID VALUE":       {"wpa_cli -i wlan0 password 0 Orders-2024", true},
+		"wpa_cli set_network psk HEX":           {"wpa_cli set_network 0 psk 8a5e1c94d3b2f7a0c6e9d1b4f8a2c5e7b3d9f1a6c4e8b2d7f0a3c5e9b1d4f6a8", true},
+		"wpa_cli set_network key_mgmt":          {"wpa_cli set_network 0 key_mgmt WPA-PSK", false},
+		"wpa_cli password from a parameter":     {"wpa_cli password 0 \"$EAP_PASSWORD\"", false},
+		"openvpn --auth-user-pass <(printf)":    {"openvpn --config c.ovpn --auth-user-pass <(printf 'bob\\nOrders-2024\\n')", true},
+		"openvpn --auth-user-pass <(echo)":      {"openvpn --config c.ovpn --auth-user-pass <(echo -e \"bob\\nOrders-2024\")", true},
+		"openvpn --auth-user-pass FILE":         {"openvpn --config c.ovpn --auth-user-pass /run/secrets/vpn.auth", false},
+		"openvpn --auth-user-pass <($PW)":       {"openvpn --auth-user-pass <(printf 'bob\\n%s\\n' \"$VPN_PW\")", false},
+		"openvpn --auth-user-pass <(USER only)": {"openvpn --config c.ovpn --auth-user-pass <(echo bob)", false},
+		"openvpn --askpass <(echo)":             {"openvpn --config c.ovpn --askpass <(echo Orders-2024)", true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -5547,12 +5547,19 @@ func (r *commandReader) substitutedCommands(line string) string {
 }
 
 // programKeyFileOptions are the options and operands, by program, that name a file whose text
-// is a key or passphrase: cryptsetup's --key-file (-d), and wg set's private-key and a peer's
-// preshared-key (wg(8)).
+// is a key or passphrase: cryptsetup's --key-file (-d), wg set's private-key and a peer's
+// preshared-key (wg(8)), and OpenVPN's --askpass (the private key's passphrase) and
+// --auth-user-pass (userPassFileOptions).
 var programKeyFileOptions = map[string]map[string]bool{
 	"cryptsetup": {"--key-file": true, "-d": true},
 	"wg":         {"private-key": true, "preshared-key": true},
+	"openvpn":    {"--askpass": true, "--auth-user-pass": true},
 }
+
+// userPassFileOptions are the programKeyFileOptions whose file holds a user name on its first
+// line and the password on its second (openvpn(8): --auth-user-pass up; with the user alone,
+// OpenVPN prompts for the password).
+var userPassFileOptions = map[string]map[string]bool{"openvpn": {"--auth-user-pass": true}}
 
 // keyFileSubstitution says which option of a command line (its words) is given a key or
 // passphrase file that a process substitution prints literal text into (--key-file=<(echo
@@ -5592,6 +5599,18 @@ func (r *commandReader) keyFileSubstitution(words []string) string {
 		}
 		if opt == "" || strings.ContainsAny(opt, "=$`'\"") ||
 			!(r.flags && strings.HasPrefix(opt, "-") && namesCredentialFile(strings.TrimLeft(opt, "-")) || programKeyFileOptions[prog][opt]) {
+			continue
+		}
+		if userPassFileOptions[prog][opt] {
+			// openvpn --auth-user-pass <(printf 'USER\nVALUE\n'): echo's or printf's text
+			// (printedText), its \n escapes as lines; the password is the second line.
+			if sub := shellWords(w[k+2 : len(w)-1]); len(sub) > 0 {
+				at, text := r.printedText(programName(sub[0]), sub[1:])
+				lines := strings.Split(text, `\n`)
+				if at >= 0 && len(lines) >= 2 && credentialValue("", strings.TrimSpace(lines[1])) {
+					return opt
+				}
+			}
 			continue
 		}
 		if text, ok := printedBy(w[k+2 : len(w)-1]); ok && credentialValue("", text) {
@@ -6484,7 +6503,7 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"cqlsh", "smb", "rpcclient", "etcdctl", "lftp", "psql", "configure set", "config set", "useradd", "usermod",
 	"sqlplus", "expdp", "impdp", "vault", "grafana", "elasticsearch-users", "rabbitmqadmin", "kafka-configs", "rclone", "kinit", "gpg",
 	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set", "cypher-shell", "keydb",
-	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "wpa_cli", "freerdp", "rdesktop",
+	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "wpa_cli", "openvpn", "freerdp", "rdesktop",
 	"set-agent-token", "ftp", "<<<", "expect", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
 	"xh --auth"}
 
