@@ -2585,6 +2585,8 @@ func TestMoreCommandLinePasswordsOfRound12(t *testing.T) {
 		"smbclient -U USER PASSWORD":            {"smbclient //srv/share -U admin Orders-2024 -c 'ls'", true},
 		"smbclient -U USER%PASSWORD":            {"smbclient //srv/share -U admin%Orders-2024 -c 'ls'", true},
 		"smbclient -U 'USER%PASSWORD'":          {"smbclient '//srv/share' -U 'admin%Orders-2024'", true},
+		"smbclient --use-kerberos V SVC PW":     {"smbclient --use-kerberos off //srv/share Orders-2024 -U admin", true},
+		"smbclient -S on SERVICE PASSWORD":      {"smbclient -S on //srv/share -U admin Orders-2024", true},
 		"smbclient -N":                          {"smbclient //srv/share -N -c 'ls'", false},
 		"smbclient -U USER, a prompt":           {"smbclient //srv/share -U admin -c 'ls'", false},
 		"smbclient -A FILE":                     {"smbclient //srv/share -A /run/secrets/smb.auth", false},

@@ -3565,14 +3565,16 @@ func (r *commandReader) lftpPassword(args []string) (int, string) {
 }
 
 // smbclientValueOptions are smbclient's options that take the next word as their value
-// (smbclient(1), Samba 4.x).
+// (smbclient(1), Samba 4.x; popt takes a long option's value in the next word too).
 var smbclientValueOptions = map[string]bool{"-U": true, "--user": true, "-W": true, "--workgroup": true,
 	"-c": true, "--command": true, "-A": true, "--authentication-file": true, "-I": true, "--ip-address": true,
 	"-p": true, "--port": true, "-O": true, "--socket-options": true, "-s": true, "--configfile": true,
 	"-l": true, "--log-basename": true, "-d": true, "--debuglevel": true, "-b": true, "--send-buffer": true,
 	"-D": true, "--directory": true, "-n": true, "--netbiosname": true, "-i": true, "--scope": true,
 	"-m": true, "--max-protocol": true, "-t": true, "--timeout": true, "-R": true, "--name-resolve": true,
-	"--option": true, "-L": true, "--list": true, "-M": true, "--message": true, "-T": true, "--tar": true}
+	"--option": true, "-L": true, "--list": true, "-M": true, "--message": true, "-T": true, "--tar": true,
+	"-S": true, "--signing": true, "--use-kerberos": true, "--client-protection": true, "--krb5-ccache": true,
+	"--realm": true, "--netbios-scope": true, "--password": true}
 
 // smbclientPassword reads smbclient's -U, --user USER%PASSWORD (as sambaUserPassword does) and
 // its password operand, the one after the service (smbclient(1): smbclient [OPTIONS] service
