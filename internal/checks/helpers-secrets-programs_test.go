@@ -2659,3 +2659,33 @@ func TestSSHClientsBesidesSSH(t *testing.T) {
 		})
 	}
 }
+
+// TestCommandLinePasswordsOfRound13 judges the literal credentials round 12 left passing:
+// openvpn's --http-proxy-user-pass file given as a process substitution (USER then PASSWORD,
+// as --auth-user-pass).
+func TestCommandLinePasswordsOfRound13(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"openvpn --http-proxy-user-pass <(printf)":    {"openvpn --config c.ovpn --http-proxy proxy.example.com 3128 --http-proxy-user-pass <(printf 'bob\\nOrders-2024\\n')", true},
+		"openvpn --http-proxy-user-pass <(echo)":      {"openvpn --config c.ovpn --http-proxy-user-pass <(echo -e \"bob\\nOrders-2024\")", true},
+		"openvpn --http-proxy-user-pass FILE":         {"openvpn --config c.ovpn --http-proxy-user-pass /run/secrets/proxy.auth", false},
+		"openvpn --http-proxy-user-pass <($PW)":       {"openvpn --http-proxy-user-pass <(printf 'bob\\n%s\\n' \"$PROXY_PW\")", false},
+		"openvpn --http-proxy-user-pass <(USER only)": {"openvpn --config c.ovpn --http-proxy-user-pass <(echo bob)", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := textProgramPassword(tc.script, false) != ""; got != tc.want {
+				t.Errorf("textProgramPassword(%q, false) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -5550,18 +5550,18 @@ func (r *commandReader) substitutedCommands(line string) string {
 
 // programKeyFileOptions are the options and operands, by program, that name a file whose text
 // is a key or passphrase: cryptsetup's --key-file (-d), wg set's private-key and a peer's
-// preshared-key (wg(8)), and OpenVPN's --askpass (the private key's passphrase) and
-// --auth-user-pass (userPassFileOptions).
+// preshared-key (wg(8)), and OpenVPN's --askpass (the private key's passphrase),
+// --auth-user-pass and --http-proxy-user-pass (userPassFileOptions).
 var programKeyFileOptions = map[string]map[string]bool{
 	"cryptsetup": {"--key-file": true, "-d": true},
 	"wg":         {"private-key": true, "preshared-key": true},
-	"openvpn":    {"--askpass": true, "--auth-user-pass": true},
+	"openvpn":    {"--askpass": true, "--auth-user-pass": true, "--http-proxy-user-pass": true},
 }
 
 // userPassFileOptions are the programKeyFileOptions whose file holds a user name on its first
-// line and the password on its second (openvpn(8): --auth-user-pass up; with the user alone,
-// OpenVPN prompts for the password).
-var userPassFileOptions = map[string]map[string]bool{"openvpn": {"--auth-user-pass": true}}
+// line and the password on its second (openvpn(8): --auth-user-pass up, with the user alone
+// OpenVPN prompts for the password; --http-proxy-user-pass, the HTTP proxy's credentials).
+var userPassFileOptions = map[string]map[string]bool{"openvpn": {"--auth-user-pass": true, "--http-proxy-user-pass": true}}
 
 // keyFileSubstitution says which option of a command line (its words) is given a key or
 // passphrase file that a process substitution prints literal text into (--key-file=<(echo
