@@ -4220,14 +4220,22 @@ func (r *commandReader) consulAgentToken(args []string) (int, string) {
 }
 
 // ftpPassword reports whether an ftp client's command (its words f) gives a literal password:
-// user USER PASSWORD, pass PASSWORD, or quote (literal) PASS PASSWORD, the protocol's own
-// command.
+// user USER PASSWORD, pass PASSWORD, quote (literal) PASS PASSWORD, the protocol's own
+// command, or lftp's open -u USER,PASSWORD HOST (lftp(1), as lftpPassword reads -c's).
 func ftpPassword(f []string) bool {
 	if len(f) == 0 {
 		return false
 	}
 	v := ""
 	switch cmd := strings.ToLower(f[0]); {
+	case cmd == "open":
+		user := userPasswordOption{short: "-u", separator: ','}
+		for i := range f[1:] {
+			if k, _ := userPasswordAt(user, f[1:], i); k >= 0 {
+				return true
+			}
+		}
+		return false
 	case cmd == "user" && len(f) >= 3:
 		if u := strings.ToLower(strings.Trim(f[1], `"'`)); u == "anonymous" || u == "ftp" {
 			// Anonymous FTP: the password is, by convention, an e-mail address.
