@@ -784,7 +784,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"autossh -M 0 h 'a b' c; dbclient -K 1 h ssh h x; autossh -M; dbclient h <<< 'x y'; echo 'a' | dbclient h",
 		"wpa_cli set_network 0 psk '\"x'; wpa_cli set_network; wpa_cli password 0; wpa_cli passphrase 1 \"$a\" password",
 		"openvpn --auth-user-pass <(printf 'a\\nb') --askpass <(echo) --auth-user-pass=<(echo a) <(",
-		"lftp <<E\nopen -u a, -u\nE",
+		"echo 'set_network 0 psk \"a\"\\npassword' | wpa_cli -i w; lftp <<E\nopen -u a, -u\nE",
 		// Found by the fuzzer: an SQL client's words read again for each word, with a
 		// here-document.
 		"sql '' << 0 0 0 0",
@@ -2663,8 +2663,9 @@ func TestSSHClientsBesidesSSH(t *testing.T) {
 
 // TestCommandLinePasswordsOfRound13 judges the literal credentials round 12 left passing:
 // openvpn's --http-proxy-user-pass file given as a process substitution (USER then PASSWORD,
-// as --auth-user-pass), and lftp's open -u USER,PASSWORD in the commands its input gives it
-// (lftp <<EOF, lftp -f /dev/stdin, echo ... | lftp).
+// as --auth-user-pass), lftp's open -u USER,PASSWORD in the commands its input gives it (lftp
+// <<EOF, lftp -f /dev/stdin, echo ... | lftp), and wpa_cli's secrets in the commands its
+// interactive mode reads from its input (echo 'set_network 0 psk "VALUE"' | wpa_cli).
 func TestCommandLinePasswordsOfRound13(t *testing.T) {
 	tests := map[string]struct {
 		script string
@@ -2675,12 +2676,20 @@ func TestCommandLinePasswordsOfRound13(t *testing.T) {
 		"openvpn --http-proxy-user-pass FILE":         {"openvpn --config c.ovpn --http-proxy-user-pass /run/secrets/proxy.auth", false},
 		"openvpn --http-proxy-user-pass <($PW)":       {"openvpn --http-proxy-user-pass <(printf 'bob\\n%s\\n' \"$PROXY_PW\")", false},
 		"openvpn --http-proxy-user-pass <(USER only)": {"openvpn --config c.ovpn --http-proxy-user-pass <(echo bob)", false},
+		"echo set_network psk | wpa_cli":              {"echo 'set_network 0 psk \"Orders-2024\"' | wpa_cli -i wlan0", true},
+		"printf set_network password | wpa_cli":       {"printf 'set_network 1 password \"Orders-2024\"\\nsave_config\\n' | wpa_cli", true},
+		"echo password ID VALUE | wpa_cli":            {"echo 'password 0 Orders-2024' | wpa_cli -i wlan0", true},
+		"echo set_network ssid | wpa_cli":             {"echo 'set_network 0 ssid \"HomeNet\"' | wpa_cli", false},
+		"echo set_network psk $PW | wpa_cli":          {"echo \"set_network 0 psk $WIFI_PSK\" | wpa_cli", false},
 		"lftp <<EOF open -u":                          {"lftp <<EOF\nopen -u deploy,Orders-2024 files.example.com\nmirror -R /site /www\nbye\nEOF", true},
 		"lftp -f /dev/stdin <<EOF open -u":            {"lftp -f /dev/stdin <<'EOF'\nopen -u deploy,Orders-2024 files.example.com\nput a\nEOF", true},
 		"lftp <<EOF user USER PASSWORD":               {"lftp <<EOF\nuser deploy Orders-2024\nopen files.example.com\nEOF", true},
 		"lftp <<EOF open -u $PW":                      {"lftp <<EOF\nopen -u deploy,$FTP_PW files.example.com\nEOF", false},
 		"lftp <<EOF open -u USER, a prompt":           {"lftp <<EOF\nopen -u deploy files.example.com\nEOF", false},
 		"echo open -u | lftp":                         {"echo 'open -u deploy,Orders-2024 files.example.com; ls' | lftp", true},
+		"wpa_cli <<EOF set_network psk":               {"wpa_cli -i wlan0 <<'EOF'\nset_network 0 psk \"Orders-2024\"\nenable_network 0\nEOF", true},
+		"wpa_cli <<EOF set_network psk $PW":           {"wpa_cli -i wlan0 <<EOF\nset_network 0 psk \"$WIFI_PSK\"\nEOF", false},
+		"echo | wpa_cli COMMAND":                      {"echo 'password 0 Orders-2024' | wpa_cli -i wlan0 status", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

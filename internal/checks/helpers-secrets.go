@@ -4162,6 +4162,27 @@ func (r *commandReader) wpaCLISecret(args []string) (int, string) {
 	return -1, ""
 }
 
+// wpaCLIValueOptions are wpa_cli's options that take the next word as their value (wpa_cli(8):
+// -p PATH, -i IFNAME, -a ACTION_FILE, -P PID_FILE, -G INTERVAL).
+var wpaCLIValueOptions = map[string]bool{"-p": true, "-i": true, "-a": true, "-P": true, "-G": true}
+
+// wpaCLICommand reports whether a command of wpa_cli's interactive mode (its words f, as its
+// input gives them, echo 'set_network 0 psk "VALUE"' | wpa_cli) gives a literal secret:
+// set_network ID NAME VALUE with a secret property (wpaCLISecrets), password ID VALUE or
+// passphrase ID VALUE. A value with a shell expansion in it holds no literal.
+func wpaCLICommand(f []string) bool {
+	v := ""
+	switch {
+	case len(f) >= 4 && f[0] == "set_network" && wpaCLISecrets[f[2]]:
+		v = strings.Join(f[3:], " ")
+	case len(f) >= 3 && (f[0] == "password" || f[0] == "passphrase"):
+		v = strings.Join(f[2:], " ")
+	default:
+		return false
+	}
+	return !strings.ContainsAny(v, "$`") && literalArgument(strings.Trim(v, `"`))
+}
+
 // freeRDPPassword reads FreeRDP's clients' /p:PASSWORD, /gp:PASSWORD (the gateway's) and
 // /pth:HASH (the NT hash a password is, passed as it), quoted or not. /from-stdin reads the
 // password from the input.
@@ -4673,6 +4694,9 @@ const (
 	// expectScript: an Expect script, which may answer a password prompt with a literal
 	// (expectPassword).
 	expectScript
+	// wpaCommands: wpa_cli's interactive commands, and set_network ID NAME VALUE with a
+	// secret property, password ID VALUE and passphrase ID VALUE give one (wpaCLICommand).
+	wpaCommands
 	// shellCommands: a shell's script (bash <<< "...", ssh HOST <<< "..."), whose commands
 	// may give a password (script).
 	shellCommands
@@ -4896,6 +4920,12 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 		r.read += len(args)
 		if len(r.operands(args, map[string]bool{"-c": true, "-D": true})) == 0 && !slices.Contains(args, "-c") {
 			return expectScript
+		}
+		return noPasswordInput
+	case "wpa_cli":
+		// wpa_cli without a command reads its commands from its input (interactive mode).
+		if len(r.operands(args, wpaCLIValueOptions)) == 0 {
+			return wpaCommands
 		}
 		return noPasswordInput
 	case "ftp", "pftp", "tnftp", "netkit-ftp", "lftp":
@@ -5316,6 +5346,10 @@ func literalInput(text string, form inputForm) bool {
 			}
 		case ftpCommands:
 			if ftpPassword(strings.Fields(line)) {
+				return true
+			}
+		case wpaCommands:
+			if wpaCLICommand(strings.Fields(line)) {
 				return true
 			}
 		}
