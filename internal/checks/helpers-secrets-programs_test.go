@@ -2690,6 +2690,11 @@ func TestCommandLinePasswordsOfRound13(t *testing.T) {
 		"wpa_cli <<EOF set_network psk":               {"wpa_cli -i wlan0 <<'EOF'\nset_network 0 psk \"Orders-2024\"\nenable_network 0\nEOF", true},
 		"wpa_cli <<EOF set_network psk $PW":           {"wpa_cli -i wlan0 <<EOF\nset_network 0 psk \"$WIFI_PSK\"\nEOF", false},
 		"echo | wpa_cli COMMAND":                      {"echo 'password 0 Orders-2024' | wpa_cli -i wlan0 status", false},
+		// smbclient -L HOST takes its first operand as the service, not the password, and
+		// exits ("Not enough '\\' characters in service", Samba's source3/client/client.c):
+		// no password is given.
+		"smbclient -L HOST OPERAND":           {"smbclient -L fileserver Orders-2024", false},
+		"smbclient -L //HOST -U USER OPERAND": {"smbclient -L //fileserver -U admin Orders-2024", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
