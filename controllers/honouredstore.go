@@ -3,12 +3,10 @@ package controllers
 import (
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/gzjson"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
 )
 
@@ -120,22 +119,18 @@ func encodeHonoured(kept []keptException, admin string) (value string, left map[
 		return left
 	}
 	encode := func(n int) (string, error) {
-		var b bytes.Buffer
-		zw := gzip.NewWriter(&b)
 		var v any = kept[:n]
 		if n < len(kept) {
 			v = honouredRecord{Kept: kept[:n], Left: leftOf(n)}
 		}
-		if err := json.NewEncoder(zw).Encode(v); err != nil {
+		b, err := gzjson.Encode(v)
+		if err != nil {
 			return "", err
 		}
-		if err := zw.Close(); err != nil {
-			return "", err
-		}
-		if b.Len() > maxKeptHonoured {
+		if len(b) > maxKeptHonoured {
 			return "", errTooLarge
 		}
-		return base64.StdEncoding.EncodeToString(b.Bytes()), nil
+		return base64.StdEncoding.EncodeToString(b), nil
 	}
 	if len(kept) == 0 {
 		return "", nil, nil
@@ -143,16 +138,15 @@ func encodeHonoured(kept []keptException, admin string) (value string, left map[
 	if v, err := encode(len(kept)); err != errTooLarge {
 		return v, nil, err
 	}
-	lo, hi := 0, len(kept)
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		if _, err := encode(mid); err == nil {
-			lo = mid
-		} else if err != errTooLarge {
-			return "", nil, err
-		} else {
-			hi = mid
+	lo, err := gzjson.MostThatFit(len(kept), func(k int) (bool, error) {
+		_, err := encode(k)
+		if err == errTooLarge {
+			return false, nil
 		}
+		return err == nil, err
+	})
+	if err != nil {
+		return "", nil, err
 	}
 	value, err = encode(lo)
 	return value, leftOf(lo), err
@@ -196,12 +190,8 @@ func decodeHonoured(value string) (kept []keptException, left map[string]int, er
 	if err != nil {
 		return nil, nil, err
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, nil, err
-	}
 	var raw json.RawMessage
-	if err := json.NewDecoder(io.LimitReader(zr, 64<<20)).Decode(&raw); err != nil {
+	if err := gzjson.Decode(data, 64<<20, &raw); err != nil {
 		return nil, nil, err
 	}
 	if raw = bytes.TrimSpace(raw); len(raw) > 0 && raw[0] == '{' {

@@ -1,20 +1,17 @@
 package alert
 
 import (
-	"bytes"
 	"cmp"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/gzjson"
 )
 
 // Alerts a sink did not deliver (queued, on their way, or set aside for Retry) were held in
@@ -94,33 +91,18 @@ func EncodePending(pending []Pending, max int) (data []byte, left []Pending, err
 			}
 			out = append(out, s)
 		}
-		var b bytes.Buffer
-		zw := gzip.NewWriter(&b)
-		if err := json.NewEncoder(zw).Encode(out); err != nil {
-			return nil, err
-		}
-		if err := zw.Close(); err != nil {
-			return nil, err
-		}
-		return b.Bytes(), nil
+		return gzjson.Encode(out)
 	}
 	data, err = encode(len(ordered))
 	if err != nil || len(data) <= max {
 		return data, nil, err
 	}
-	// The most that fit: fits(lo) holds, fits(hi) does not.
-	lo, hi := 0, len(ordered)
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		b, err := encode(mid)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(b) <= max {
-			lo = mid
-		} else {
-			hi = mid
-		}
+	lo, err := gzjson.MostThatFit(len(ordered), func(k int) (bool, error) {
+		b, err := encode(k)
+		return len(b) <= max, err
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	if data, err = encode(lo); err != nil {
 		return nil, nil, err
@@ -186,12 +168,8 @@ func DecodePending(data []byte) ([]Pending, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("reading the alerts kept: %w", err)
-	}
 	var in []stored
-	if err := json.NewDecoder(io.LimitReader(zr, maxDecoded)).Decode(&in); err != nil {
+	if err := gzjson.Decode(data, maxDecoded, &in); err != nil {
 		return nil, fmt.Errorf("reading the alerts kept: %w", err)
 	}
 	out := make([]Pending, 0, len(in))
