@@ -81,6 +81,15 @@ type slot struct {
 	split bool
 }
 
+// endChecks are the checks of sl judged at the end: its cross-object ones when it was split,
+// else all of them.
+func (sl *slot) endChecks() checkSet {
+	if sl.split {
+		return crossObjectChecks
+	}
+	return allChecks
+}
+
 type pendingObject struct {
 	obj  *Object
 	slot int
@@ -368,11 +377,7 @@ func (s *Stream) judgeEndInBatches(out *resultChunks, flush func()) {
 		end := start
 		for ; end < len(s.slots) && len(objs) < batchSize; end++ {
 			if sl := &s.slots[end]; sl.obj != nil && !sl.skipped {
-				set := allChecks
-				if sl.split {
-					set = crossObjectChecks
-				}
-				objs, sets = append(objs, sl.obj), append(sets, set)
+				objs, sets = append(objs, sl.obj), append(sets, sl.endChecks())
 			}
 		}
 		s.batch.objects, s.batch.sets = objs, sets
@@ -464,12 +469,8 @@ func (s *Stream) judgeEnd(out *resultChunks, flush func()) {
 					return
 				}
 				sl := &s.slots[todo[k]]
-				set := allChecks
-				if sl.split {
-					set = crossObjectChecks
-				}
 				j := &ring[k%window]
-				j.results, j.judged = s.b.evaluate(ctx, sl.obj, set, j.results[:0])
+				j.results, j.judged = s.b.evaluate(ctx, sl.obj, sl.endChecks(), j.results[:0])
 				j.done <- struct{}{}
 			}
 		}()
