@@ -92,13 +92,12 @@ func TestAnAddOnVersionNoLongerServedIsUnseen(t *testing.T) {
 	if err := c.Create(ctx, route); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !gathers(t, g, "tcp-echo") {
-		if time.Now().After(deadline) {
-			t.Fatal("the cache never held TCPRoute tcp-echo")
+	testenv.Eventually(t, 30*time.Second, "the cache holding TCPRoute tcp-echo", func() error {
+		if !gathers(t, g, "tcp-echo") {
+			return fmt.Errorf("not gathered")
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	if err := g.Recheck(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -188,8 +187,7 @@ spec:
 // waitServed waits until discovery says whether gv serves TCPRoute.
 func waitServed(t *testing.T, d discovery.ServerResourcesInterface, gv string, want bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("discovery of %s serving TCPRoute: %t", gv, want), func() error {
 		list, err := d.ServerResourcesForGroupVersion(gv)
 		served := false
 		if err == nil {
@@ -197,16 +195,13 @@ func waitServed(t *testing.T, d discovery.ServerResourcesInterface, gv string, w
 				served = served || r.Kind == "TCPRoute"
 			}
 		} else if !apierrors.IsNotFound(err) {
-			t.Fatal(err)
+			return err
 		}
-		if served == want {
-			return
+		if served != want {
+			return fmt.Errorf("TCPRoute served %t", served)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("discovery of %s: TCPRoute served %t after 30s, want %t", gv, served, want)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestGoneAsksDiscoveryOncePerGroupVersion: optional kinds the API server serves at the version
