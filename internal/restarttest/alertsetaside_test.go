@@ -32,6 +32,39 @@ func (s *sinkServer) events() []string {
 // noSleep lets an alert's retries run at once.
 func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
+// alertsSetAsideAtAStop runs an operator while the profile's only sink ("ops") refuses every
+// attempt: a Deployment of ns turns privileged, its NewFinding and NamespaceNonCompliant alerts
+// fail after the last attempt each (six, the default) and are set aside, and the operator stops.
+// It returns the operators' clock, the sink (still down) and the option that lets retries run
+// at once.
+func alertsSetAsideAtAStop(t *testing.T, name, ns string) (*testingclock.FakeClock, *sinkServer, func(*controllers.Options)) {
+	t.Helper()
+	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	sink := newSinkServer(t)
+	sink.down.Store(true)
+	createNamespace(t, ns, name)
+	if err := k8s.Create(context.Background(), deployment(ns, "app", false)); err != nil {
+		t.Fatal(err)
+	}
+	privilegedProfile(t, name, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: sink.server.URL}}}
+	})
+	fast := func(o *controllers.Options) { o.AlertSleep = noSleep }
+	first := startOperator(t, clk, nil, fast)
+	waitReport(t, ns, name, "the baseline: Compliant", result(v1alpha1.Compliant))
+	setPrivileged(t, ns, "app", true)
+	waitReport(t, ns, name, "the privileged Deployment failing", result(v1alpha1.NonCompliant))
+	testenv.Eventually(t, 30*time.Second, "every attempt of both alerts refused", func() error {
+		if n := sink.attempts.Load(); n < 12 {
+			return fmt.Errorf("%d attempts", n)
+		}
+		return nil
+	})
+	first.Stop()
+	return clk, sink, fast
+}
+
 // TestAnAlertSetAsideIsDeliveredAfterARestart: a Deployment turned privileged while the
 // profile's sink was down; its NewFinding alert failed after the last attempt and was set aside,
 // to be offered again at the next full evaluations. The operator restarted (a rollout) before
@@ -41,32 +74,7 @@ func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 // and delivered by the next process, once.
 func TestAnAlertSetAsideIsDeliveredAfterARestart(t *testing.T) {
 	const name, ns = "restart-setaside", "restart-setaside-a"
-	ctx := context.Background()
-	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	sink := newSinkServer(t)
-	sink.down.Store(true)
-	createNamespace(t, ns, name)
-	if err := k8s.Create(ctx, deployment(ns, "app", false)); err != nil {
-		t.Fatal(err)
-	}
-	privilegedProfile(t, name, func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
-			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: sink.server.URL}}}
-	})
-	fast := func(o *controllers.Options) { o.AlertSleep = noSleep }
-
-	first := startOperator(t, clk, nil, fast)
-	waitReport(t, ns, name, "the baseline: Compliant", result(v1alpha1.Compliant))
-	setPrivileged(t, ns, "app", true)
-	waitReport(t, ns, name, "the privileged Deployment failing", result(v1alpha1.NonCompliant))
-	// NewFinding and NamespaceNonCompliant, six attempts each (the default), all refused.
-	testenv.Eventually(t, 30*time.Second, "every attempt of both alerts refused", func() error {
-		if n := sink.attempts.Load(); n < 12 {
-			return fmt.Errorf("%d attempts", n)
-		}
-		return nil
-	})
-	first.Stop()
+	clk, sink, fast := alertsSetAsideAtAStop(t, name, ns)
 
 	sink.down.Store(false)
 	n := fullEvaluations(t, name)
@@ -97,28 +105,8 @@ func TestAnAlertSetAsideIsDeliveredAfterARestart(t *testing.T) {
 func TestAnAlertKeptForASinkRemovedMeanwhileIsNotSent(t *testing.T) {
 	const name, ns = "restart-setaside-gone", "restart-setaside-gone-a"
 	ctx := context.Background()
-	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	sink, audit := newSinkServer(t), newSinkServer(t)
-	sink.down.Store(true)
-	createNamespace(t, ns, name)
-	if err := k8s.Create(ctx, deployment(ns, "app", false)); err != nil {
-		t.Fatal(err)
-	}
-	privilegedProfile(t, name, func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
-			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: sink.server.URL}}}
-	})
-	fast := func(o *controllers.Options) { o.AlertSleep = noSleep }
-	first := startOperator(t, clk, nil, fast)
-	waitReport(t, ns, name, "the baseline: Compliant", result(v1alpha1.Compliant))
-	setPrivileged(t, ns, "app", true)
-	testenv.Eventually(t, 30*time.Second, "every attempt of both alerts refused", func() error {
-		if n := sink.attempts.Load(); n < 12 {
-			return fmt.Errorf("%d attempts", n)
-		}
-		return nil
-	})
-	first.Stop()
+	clk, sink, fast := alertsSetAsideAtAStop(t, name, ns)
+	audit := newSinkServer(t)
 	kept := func() string {
 		lease := &coordinationv1.Lease{}
 		if err := k8s.Get(ctx, types.NamespacedName{Namespace: adminNamespace, Name: "soc2-operator-alerts"}, lease); err != nil {
@@ -161,19 +149,7 @@ func TestAnAlertKeptForASinkRemovedMeanwhileIsNotSent(t *testing.T) {
 // what it loaded in soc2_operator_alerts_pending until the sink takes it.
 func TestAlertsKeptAcrossARestartArePendingUntilDelivered(t *testing.T) {
 	const name, ns = "restart-pending", "restart-pending-a"
-	ctx := context.Background()
-	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	sink := newSinkServer(t)
-	sink.down.Store(true)
-	createNamespace(t, ns, name)
-	if err := k8s.Create(ctx, deployment(ns, "app", false)); err != nil {
-		t.Fatal(err)
-	}
-	privilegedProfile(t, name, func(p *v1alpha1.ComplianceProfile) {
-		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
-			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: sink.server.URL}}}
-	})
-	fast := func(o *controllers.Options) { o.AlertSleep = noSleep }
+	clk, sink, fast := alertsSetAsideAtAStop(t, name, ns)
 	pending := func() float64 {
 		var m dto.Metric
 		if err := metrics.AlertsPending.WithLabelValues(name, "ops").Write(&m); err != nil {
@@ -181,18 +157,6 @@ func TestAlertsKeptAcrossARestartArePendingUntilDelivered(t *testing.T) {
 		}
 		return m.GetGauge().GetValue()
 	}
-
-	first := startOperator(t, clk, nil, fast)
-	waitReport(t, ns, name, "the baseline: Compliant", result(v1alpha1.Compliant))
-	setPrivileged(t, ns, "app", true)
-	waitReport(t, ns, name, "the privileged Deployment failing", result(v1alpha1.NonCompliant))
-	testenv.Eventually(t, 30*time.Second, "every attempt of both alerts refused", func() error {
-		if n := sink.attempts.Load(); n < 12 {
-			return fmt.Errorf("%d attempts", n)
-		}
-		return nil
-	})
-	first.Stop()
 	// A new process's series start from nothing.
 	metrics.AlertsPending.Reset()
 
