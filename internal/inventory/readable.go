@@ -150,11 +150,17 @@ func Gone(d discovery.ServerResourcesInterface, kinds []Kind) (map[string]engine
 		if out == nil {
 			out = map[string]engine.Unseen{}
 		}
-		out[k.GVK.Kind] = engine.Unseen{Namespaced: k.Namespaced, Reason: fmt.Sprintf(
-			"the API server no longer serves %s %s (its CustomResourceDefinition was removed, or no longer serves that version, since the operator started), and the operator's cache holds its objects as they were: restart the operator",
-			k.GVK.Kind, gv)}
+		out[k.GVK.Kind] = GoneUnseen(k)
 	}
 	return out, nil
+}
+
+// GoneUnseen is the optional kind k as unseen because the API server no longer serves it at the
+// version read (Gone).
+func GoneUnseen(k Kind) engine.Unseen {
+	return engine.Unseen{Namespaced: k.Namespaced, Reason: fmt.Sprintf(
+		"the API server no longer serves %s %s (its CustomResourceDefinition was removed, or no longer serves that version, since the operator started), and the operator's cache holds its objects as they were: restart the operator",
+		k.GVK.Kind, k.GVK.GroupVersion())}
 }
 
 // AllUnseen are the kinds the evaluations cannot read: those Readable left out, and those

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"runtime"
@@ -22,10 +23,12 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/discovery"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -85,6 +88,10 @@ type WorkloadValidator struct {
 	plans     engine.PlanCache
 	slotsOnce sync.Once
 	slots     chan struct{}
+
+	// recheckClock ticks the rechecks of what the webhook can read (WithRecheck).
+	recheckClock    clock.WithTicker
+	recheckInterval time.Duration
 }
 
 // verdict is one profile's judgement of the object.
@@ -379,8 +386,7 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 		// workload, its PodDisruptionBudget, its ServiceAccount, its PriorityClass) may rest on
 		// a cache that has not caught up with one created a moment before, in the same apply:
 		// confirm it with what the API server holds.
-		fresh, err := (&inventory.Gatherer{Reader: v.APIReader, Kinds: kinds}).Gather(ctx,
-			inventory.Scope{Namespaces: map[string]bool{obj.Namespace: true}, ClusterScoped: true})
+		fresh, gone, err := v.confirm(ctx, kinds, obj.Namespace)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -405,11 +411,53 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 			}
 		}
 		inv = v.Gatherer.Inventory(confirmed)
+		if len(gone) > 0 {
+			inv.Unseen = maps.Clone(inv.Unseen)
+			if inv.Unseen == nil {
+				inv.Unseen = map[string]engine.Unseen{}
+			}
+			maps.Copy(inv.Unseen, gone)
+		}
 		if out, err = v.evaluate(ctx, inv, exs, enforcing, judged, obj); err != nil {
 			return nil, nil, err
 		}
 	}
 	return judged, out, nil
+}
+
+// confirm reads kinds in namespace (and the cluster-scoped ones) from the API server, to confirm
+// a denial. An add-on kind the API server no longer serves at the version read (its CRD removed,
+// or upgraded to serve other versions, since the operator started) is returned in gone, as
+// unseen (inventory.GoneUnseen), rather than as an error: until the next recheck
+// (WithRecheck) finds it gone, the cache holds its objects as they were, and an error would
+// leave the whole request to the failurePolicy, which under Ignore admits it unjudged, whatever
+// else it fails.
+func (v *WorkloadValidator) confirm(ctx context.Context, kinds []inventory.Kind, namespace string) (fresh []*engine.Object, gone map[string]engine.Unseen, err error) {
+	scope := inventory.Scope{Namespaces: map[string]bool{namespace: true}, ClusterScoped: true}
+	var builtIn []inventory.Kind
+	for _, k := range kinds {
+		if !k.Optional {
+			builtIn = append(builtIn, k)
+			continue
+		}
+		objs, err := (&inventory.Gatherer{Reader: v.APIReader, Kinds: []inventory.Kind{k}}).Gather(ctx, scope)
+		if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+			if gone == nil {
+				gone = map[string]engine.Unseen{}
+			}
+			gone[k.GVK.Kind] = inventory.GoneUnseen(k)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		fresh = append(fresh, objs...)
+	}
+	objs, err := (&inventory.Gatherer{Reader: v.APIReader, Kinds: builtIn}).Gather(ctx, scope)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(fresh, objs...), gone, nil
 }
 
 // evaluate judges one object (the incoming one, or the controller it is judged as) under each
@@ -526,7 +574,12 @@ func (v *WorkloadValidator) readsOfDenials(out []verdict, judged *engine.Object)
 		}
 	}
 	var kinds []inventory.Kind
+	unseen := v.Gatherer.AllUnseen()
 	for _, k := range v.Gatherer.Kinds {
+		if _, ok := unseen[k.GVK.Kind]; ok {
+			// What it decides is NotAssessed already; the API server may not serve it.
+			continue
+		}
 		if reads[k.GVK.Kind] || reads[engine.KindWorkload] && engine.IsWorkloadKind(k.GVK.Kind) {
 			kinds = append(kinds, k)
 		}
@@ -748,32 +801,98 @@ func WithJudgements(n int) Option {
 	return func(v *WorkloadValidator) { v.Judgements = n }
 }
 
-// Setup serves the webhook from the manager's webhook server and adds readiness checks that
-// pass once the server is serving and, with WithApproval, once the admission policies were
-// checked.
-func Setup(mgr ctrl.Manager, adminNamespace string, opts ...Option) error {
+// WithRecheck makes the webhook ask, at every tick of c every interval, whether the operator may
+// still read each kind it reads and whether the API server still serves the add-on kinds it
+// watches (inventory.Gatherer.Recheck), as the reports' full evaluations do; tests tick a fake
+// clock. Default: the real clock, every recheckInterval.
+func WithRecheck(c clock.WithTicker, interval time.Duration) Option {
+	return func(v *WorkloadValidator) { v.recheckClock, v.recheckInterval = c, interval }
+}
+
+// recheckInterval is how often every replica's webhook asks again whether it can still read each
+// kind (WithRecheck): the shortest evaluationInterval a profile may have, so that the webhook
+// stops judging on a cache that stopped no later than the reports stop trusting it. A recheck
+// is two SelfSubjectAccessReviews per kind and one discovery request per add-on group version,
+// none of them a read of etcd.
+const recheckInterval = time.Minute
+
+// New builds the webhook's validator from the manager's cache and API reader, and adds to the
+// manager what keeps its view of the readable kinds current on every replica (WithRecheck).
+func New(mgr ctrl.Manager, adminNamespace string, opts ...Option) (*WorkloadValidator, error) {
 	kinds, err := inventory.AvailableKinds(mgr.GetRESTMapper())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// A kind the operator may not list is not read: a read from the cache would wait for an
 	// informer that never syncs, past the webhook's timeout; what it decides is NotAssessed.
 	kinds, unseen, err := inventory.Readable(context.Background(), mgr.GetClient(), mgr.GetRESTMapper(), kinds)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	disco, err := discovery.NewDiscoveryClientForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return nil, err
 	}
 	v := &WorkloadValidator{
 		Reader:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		// The cache itself: the manager's client reads the optional kinds, unstructured, from
-		// the API server, a LIST per kind per request.
-		Gatherer:       &inventory.Gatherer{Reader: mgr.GetCache(), Kinds: kinds, Unseen: unseen},
-		Catalogue:      checks.Catalogue(),
-		AdminNamespace: adminNamespace,
-		Clock:          clock.RealClock{},
+		// the API server, a LIST per kind per request. Client, Mapper and Discovery let
+		// Recheck find the kinds the cache stopped following, as the reports' gatherer does.
+		Gatherer: &inventory.Gatherer{Reader: mgr.GetCache(), Kinds: kinds, Unseen: unseen,
+			Client: mgr.GetClient(), Mapper: mgr.GetRESTMapper(), Discovery: disco},
+		Catalogue:       checks.Catalogue(),
+		AdminNamespace:  adminNamespace,
+		Clock:           clock.RealClock{},
+		recheckClock:    clock.RealClock{},
+		recheckInterval: recheckInterval,
 	}
 	for _, o := range opts {
 		o(v)
+	}
+	if err := mgr.Add(&rechecker{gatherer: v.Gatherer, clock: v.recheckClock, interval: v.recheckInterval,
+		log: mgr.GetLogger().WithName("webhook")}); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// rechecker asks the gatherer's Recheck at every tick, on every replica: the webhook is served
+// by all of them, the reports' evaluations (which recheck too) run on the leader alone.
+type rechecker struct {
+	gatherer *inventory.Gatherer
+	clock    clock.WithTicker
+	interval time.Duration
+	log      logr.Logger
+}
+
+// NeedLeaderElection is false: every replica serves the webhook.
+func (r *rechecker) NeedLeaderElection() bool { return false }
+
+// Start rechecks at every tick until ctx is done. When the API server cannot answer, the last
+// answer stands, as in the reports.
+func (r *rechecker) Start(ctx context.Context) error {
+	ticker := r.clock.NewTicker(r.interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C():
+			if err := r.gatherer.Recheck(ctx); err != nil && ctx.Err() == nil {
+				r.log.Error(err, "Unable to ask whether the webhook may still read every kind")
+			}
+		}
+	}
+}
+
+// Setup serves the webhook (New) from the manager's webhook server and adds readiness checks
+// that pass once the server is serving and, with WithApproval, once the admission policies
+// were checked.
+func Setup(mgr ctrl.Manager, adminNamespace string, opts ...Option) error {
+	v, err := New(mgr, adminNamespace, opts...)
+	if err != nil {
+		return err
 	}
 	metrics.Register()
 	mgr.GetWebhookServer().Register(Path, Handler(v))
