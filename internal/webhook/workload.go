@@ -426,38 +426,36 @@ func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enfor
 }
 
 // confirm reads kinds in namespace (and the cluster-scoped ones) from the API server, to confirm
-// a denial. An add-on kind the API server no longer serves at the version read (its CRD removed,
-// or upgraded to serve other versions, since the operator started) is returned in gone, as
-// unseen (inventory.GoneUnseen), rather than as an error: until the next recheck
-// (WithRecheck) finds it gone, the cache holds its objects as they were, and an error would
-// leave the whole request to the failurePolicy, which under Ignore admits it unjudged, whatever
-// else it fails.
-func (v *WorkloadValidator) confirm(ctx context.Context, kinds []inventory.Kind, namespace string) (fresh []*engine.Object, gone map[string]engine.Unseen, err error) {
+// a denial. A kind the API server refuses to list to the operator (a cluster admin took the
+// permission away since it started) or, for an add-on kind, no longer serves at the version
+// read (its CRD removed, or upgraded to serve other versions) is returned in unseen, with why,
+// rather than as an error: until the next recheck (WithRecheck) finds it, the cache holds its
+// objects as they were, and an error would leave the whole request to the failurePolicy, which
+// under Ignore admits it unjudged, whatever else it fails.
+func (v *WorkloadValidator) confirm(ctx context.Context, kinds []inventory.Kind, namespace string) (fresh []*engine.Object, unseen map[string]engine.Unseen, err error) {
 	scope := inventory.Scope{Namespaces: map[string]bool{namespace: true}, ClusterScoped: true}
-	var builtIn []inventory.Kind
 	for _, k := range kinds {
-		if !k.Optional {
-			builtIn = append(builtIn, k)
-			continue
-		}
 		objs, err := (&inventory.Gatherer{Reader: v.APIReader, Kinds: []inventory.Kind{k}}).Gather(ctx, scope)
-		if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
-			if gone == nil {
-				gone = map[string]engine.Unseen{}
-			}
-			gone[k.GVK.Kind] = inventory.GoneUnseen(k)
+		var u engine.Unseen
+		switch {
+		case err == nil:
+			fresh = append(fresh, objs...)
 			continue
-		}
-		if err != nil {
+		case apierrors.IsForbidden(err):
+			u = engine.Unseen{Namespaced: k.Namespaced, Reason: fmt.Sprintf(
+				"the operator may no longer list %s %s, and its cache holds them as they were when it last could: grant them in its ClusterRole (config/rbac) and restart it",
+				k.GVK.Kind, k.GVK.GroupVersion())}
+		case k.Optional && (apierrors.IsNotFound(err) || meta.IsNoMatchError(err)):
+			u = inventory.GoneUnseen(k)
+		default:
 			return nil, nil, err
 		}
-		fresh = append(fresh, objs...)
+		if unseen == nil {
+			unseen = map[string]engine.Unseen{}
+		}
+		unseen[k.GVK.Kind] = u
 	}
-	objs, err := (&inventory.Gatherer{Reader: v.APIReader, Kinds: builtIn}).Gather(ctx, scope)
-	if err != nil {
-		return nil, nil, err
-	}
-	return append(fresh, objs...), gone, nil
+	return fresh, unseen, nil
 }
 
 // evaluate judges one object (the incoming one, or the controller it is judged as) under each
