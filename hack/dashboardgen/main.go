@@ -330,7 +330,7 @@ func build() *dashboard.DashboardBuilder {
 			Min(0).Decimals(0).Span(8)).
 		WithPanel(tableOf(17, "Active exceptions and their expiry",
 			"Each Active ControlException (of each namespace, the 100 that expire soonest) with the time left before it expires; when it does, the findings it waives fail again (alert SOC2ExceptionExpiringSoon 7 days before).").
-			Height(8).Span(16).
+			Height(8).Span(12).
 			WithTarget(instant("A", `min by (namespace, exception) (soc2_operator_exception_expiry_timestamp_seconds{namespace=~"$namespace"}) - time()`)).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
 				"excludeByName": map[string]any{"Time": true},
@@ -344,7 +344,13 @@ func build() *dashboard.DashboardBuilder {
 			CellOptions(common.TableCellOptions{TableColorTextCellOptions: &common.TableColorTextCellOptions{
 				Type: common.TableCellDisplayModeColorText,
 			}}).
-			Links(runbook("SOC2ExceptionExpiringSoon", "soc2exceptionexpiringsoon")))
+			Links(runbook("SOC2ExceptionExpiringSoon", "soc2exceptionexpiringsoon"))).
+		WithPanel(bigNumber(30, "Exceptions not kept", "Active ControlExceptions (of every namespace) the leader could not keep for the next process at its last save (past 64 KiB gzipped): one of them deleted while no operator runs (a rollout, a failover) is not alerted, no ExceptionRevoked alert or Event (alert SOC2ExceptionsNotKept after 5 minutes). The largest any series gives.").
+			Height(8).
+			WithTarget(query("A", `max(soc2_operator_exceptions_not_kept)`, "")).
+			Decimals(0).
+			Thresholds(thresholds(nil, "green", 1.0, "orange")).
+			Links(runbook("SOC2ExceptionsNotKept", "soc2exceptionsnotkept")))
 
 	// The operator.
 	b = b.WithRow(dashboard.NewRowBuilder("Operator").Id(18)).

@@ -830,7 +830,8 @@ func TestCriterionTableShowsEveryStatus(t *testing.T) {
 // legacy and a Compliant verdict for billing, whose report is stale, a Pass and an Unknown status
 // and a second Fail for legacy's failing criterion, negative counts, NaN, a high steady Critical
 // count for payments, a fresh heartbeat, a Ready of -1, a journal written just now, a later
-// expiry of legacy's exception and a process that restarted.
+// expiry of legacy's exception, no exception left unkept (the leader could not keep 3) and a
+// process that restarted.
 func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
 	const (
 		op     = `job="soc2-operator-metrics",instance="10.0.0.1:8443",pod="soc2-operator-a"`
@@ -868,6 +869,9 @@ func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
 		{"series": `soc2_operator_exceptions{namespace="legacy",state="Expired",` + tenant + `}`, "values": "-2x20"},
 		{"series": `soc2_operator_exception_expiry_timestamp_seconds{namespace="legacy",exception="legacy-hostpath",` + op + `}`, "values": "87600x20"},
 		{"series": `soc2_operator_exception_expiry_timestamp_seconds{namespace="legacy",exception="legacy-hostpath",` + tenant + `}`, "values": "31536000x20"},
+		// The leader could not keep 3 Active exceptions; the tenant says none.
+		{"series": `soc2_operator_exceptions_not_kept{` + op + `}`, "values": "3x20"},
+		{"series": `soc2_operator_exceptions_not_kept{` + tenant + `}`, "values": "0x20"},
 		{"series": `soc2_operator_profile_ready{profile="p",` + op + `}`, "values": "0x20"},
 		{"series": `soc2_operator_profile_ready{profile="p",` + tenant + `}`, "values": "-1x20"},
 		// The operator's heartbeat stopped at minute 0, and its journal's last write too.
@@ -945,6 +949,7 @@ func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
 		// The exception expires at 87600 s, the soonest any series gives, in one row.
 		{panel: `"Active exceptions and their expiry" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{namespace="legacy",exception="legacy-hostpath"}`, "value": 87600 - 1200}}},
 		{panel: `"Since the last journal write" query A`, namespace: ".*", value: 1199},
+		{panel: `"Exceptions not kept" query A`, namespace: ".*", value: 3},
 		{panel: `"Profile ready" query A`, namespace: ".*", value: shown(`"Profile ready"`, "Not ready")},
 		{panel: `"Heartbeat" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{profile="p"}`, "value": 1200}}},
 		// The replicas up and the restarts are per job: the tenant's job is not the operator's.
