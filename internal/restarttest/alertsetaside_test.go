@@ -1,8 +1,13 @@
 package restarttest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,4 +197,111 @@ func TestAlertsKeptAcrossARestartArePendingUntilDelivered(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestAPlainRestartDoesNotPageAlertsNotDelivered: the sink is up but slow (it holds each request
+// until released) when a Deployment turns privileged, so the NewFinding and NamespaceNonCompliant
+// alerts are on their way or queued when the operator stops cleanly (a rollout), and the sink is
+// as slow when the next process starts. Nothing failed: SOC2AlertsNotDelivered, which fires on
+// soc2_operator_alerts_total{result=~"dropped|failed"} or soc2_operator_alerts_pending above 0,
+// must not fire. Before 3cdc830e the stopping process counted the alerts it kept as dropped and
+// the next one counted them pending while it offered them again: a page at every rollout with
+// alerts in flight. Here, with a real restart against the API server: neither counter moves in
+// either process, the gauge stays 0 while the next process's attempt is held, and both alerts
+// are delivered once the sink answers.
+func TestAPlainRestartDoesNotPageAlertsNotDelivered(t *testing.T) {
+	const name, ns = "restart-plain", "restart-plain-a"
+	ctx := context.Background()
+	clk := testingclock.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	sink := newSinkServer(t)
+	release := make(chan struct{})
+	var held atomic.Int64
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// Read whole, so that the server notices a client that hangs up (a stopped process):
+		// its request's context is done then, and it is not delivered late.
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		held.Add(1)
+		select {
+		case <-release:
+		case <-req.Context().Done():
+			return
+		}
+		sink.server.Config.Handler.ServeHTTP(w, req)
+	}))
+	t.Cleanup(slow.Close)
+	late := func() (dropped, failed, pending float64) {
+		for _, result := range []string{"dropped", "failed"} {
+			for _, event := range []v1alpha1.AlertEvent{v1alpha1.AlertNewFinding, v1alpha1.AlertNamespaceNonCompliant} {
+				var m dto.Metric
+				if err := metrics.AlertsTotal.WithLabelValues(name, "ops", string(event), result).Write(&m); err != nil {
+					t.Fatal(err)
+				}
+				if result == "dropped" {
+					dropped += m.GetCounter().GetValue()
+				} else {
+					failed += m.GetCounter().GetValue()
+				}
+			}
+		}
+		var m dto.Metric
+		if err := metrics.AlertsPending.WithLabelValues(name, "ops").Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return dropped, failed, m.GetGauge().GetValue()
+	}
+
+	createNamespace(t, ns, name)
+	if err := k8s.Create(ctx, deployment(ns, "app", false)); err != nil {
+		t.Fatal(err)
+	}
+	privilegedProfile(t, name, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.Alerts = &v1alpha1.Alerts{MinSeverity: v1alpha1.SeverityHigh,
+			Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: slow.URL}}}
+	})
+	fast := func(o *controllers.Options) { o.AlertSleep = noSleep }
+	first := startOperator(t, clk, nil, fast)
+	waitReport(t, ns, name, "the baseline: Compliant", result(v1alpha1.Compliant))
+	setPrivileged(t, ns, "app", true)
+	waitReport(t, ns, name, "the privileged Deployment failing", result(v1alpha1.NonCompliant))
+	testenv.Eventually(t, 30*time.Second, "an alert on its way to the slow sink", func() error {
+		if held.Load() == 0 {
+			return fmt.Errorf("no attempt yet")
+		}
+		return nil
+	})
+	first.Stop()
+	if dropped, failed, pending := late(); dropped != 0 || failed != 0 || pending != 0 {
+		t.Errorf("the stopping process counted dropped %v, failed %v, pending %v; want 0 each: it kept them for the next", dropped, failed, pending)
+	}
+	if got := sink.events(); len(got) != 0 {
+		t.Fatalf("delivered before the restart: %v", got)
+	}
+
+	// A new process's series start from nothing.
+	metrics.AlertsTotal.Reset()
+	metrics.AlertsPending.Reset()
+	attempts := held.Load()
+	n := fullEvaluations(t, name)
+	startOperator(t, clk, nil, fast)
+	waitFullEvaluation(t, name, n)
+	testenv.Eventually(t, 30*time.Second, "the next process offering the kept alerts to the slow sink", func() error {
+		if held.Load() <= attempts {
+			return fmt.Errorf("no attempt after the restart")
+		}
+		return nil
+	})
+	if dropped, failed, pending := late(); dropped != 0 || failed != 0 || pending != 0 {
+		t.Errorf("after a plain restart, the sink slow but up: dropped %v, failed %v, pending %v; want 0 each (SOC2AlertsNotDelivered would page)", dropped, failed, pending)
+	}
+	close(release)
+	testenv.Eventually(t, 30*time.Second, "both alerts delivered", func() error {
+		if got := sink.events(); len(got) != 2 {
+			return fmt.Errorf("accepted %v", got)
+		}
+		return nil
+	})
+	if dropped, failed, pending := late(); dropped != 0 || failed != 0 || pending != 0 {
+		t.Errorf("once delivered: dropped %v, failed %v, pending %v; want 0 each", dropped, failed, pending)
+	}
 }
