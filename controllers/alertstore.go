@@ -39,9 +39,9 @@ type leaseAlertStore struct {
 	log        logr.Logger
 }
 
-func newLeaseAlertStore(c client.Client, reader client.Reader, namespace string, log logr.Logger) *leaseAlertStore {
+func newLeaseAlertStore(c client.Client, reader client.Reader, namespace string, log logr.Logger, leads *leadership) *leaseAlertStore {
 	key := types.NamespacedName{Namespace: namespace, Name: stateLease}
-	return &leaseAlertStore{reader: reader, annotation: newLeaseAnnotation(c, reader, key, pendingAlertsAnnotation), log: log}
+	return &leaseAlertStore{reader: reader, annotation: newLeaseAnnotation(c, reader, key, pendingAlertsAnnotation, leads), log: log}
 }
 
 // Load returns the alerts kept, less those whose profile or sink is gone.

@@ -51,7 +51,7 @@ func TestAnOldLeadersSaveDoesNotReplaceTheNewLeaders(t *testing.T) {
 		return keys
 	}
 
-	old := newLeaseAlertStore(k8s, k8s, ns, logr.Discard())
+	old := newLeaseAlertStore(k8s, k8s, ns, logr.Discard(), nil)
 	if _, err := old.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestAnOldLeadersSaveDoesNotReplaceTheNewLeaders(t *testing.T) {
 		t.Fatalf("kept %q, want a b", got)
 	}
 
-	next := newLeaseAlertStore(k8s, k8s, ns, logr.Discard())
+	next := newLeaseAlertStore(k8s, k8s, ns, logr.Discard(), nil)
 	if _, err := next.Load(ctx); err != nil {
 		t.Fatal(err)
 	}

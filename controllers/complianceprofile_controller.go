@@ -83,6 +83,8 @@ type ComplianceProfileReconciler struct {
 	vouched vouchers
 	// evaluations are the annotations of evaluationsLease this process read or wrote (vouch.go).
 	evaluations evaluationsAnnotations
+	// leadership says whether this process leads, for the writes of evaluations (nil: it does).
+	leadership *leadership
 	// gone are the namespaces deleted lately, as their delete events showed them
 	// (unevaluated.go).
 	gone goneNamespaces

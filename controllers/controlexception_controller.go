@@ -53,6 +53,8 @@ type ControlExceptionReconciler struct {
 	honoured honouredExceptions
 	// changed receives the exceptions to judge again (enqueue).
 	changed chan event.TypedGenericEvent[*v1alpha1.ControlException]
+	// leadership says whether this process leads, for the saves of honoured (nil: it does).
+	leadership *leadership
 }
 
 // defaultExpiryWarning is how long before an exception's expiry it counts as expiring soon,

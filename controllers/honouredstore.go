@@ -245,7 +245,7 @@ func (r *ControlExceptionReconciler) restoreHonoured(ctx context.Context) error 
 		return nil
 	}
 	if h.lease == nil {
-		h.lease = newLeaseAnnotation(r.Client, r.APIReader, types.NamespacedName{Namespace: r.AdminNamespace, Name: stateLease}, honouredAnnotation)
+		h.lease = newLeaseAnnotation(r.Client, r.APIReader, types.NamespacedName{Namespace: r.AdminNamespace, Name: stateLease}, honouredAnnotation, r.leadership)
 	}
 	value, err := h.lease.read(ctx)
 	switch {

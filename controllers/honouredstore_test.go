@@ -171,6 +171,109 @@ func TestAnOldLeadersExceptionsDoNotReplaceTheNewLeaders(t *testing.T) {
 	}
 }
 
+// TestAnOldLeadersSaveAtItsStopDoesNotLandAfterASkippedOne: a leader that lost its lease
+// without knowing it yet saved on its period after the new leader's save; that save was skipped
+// (superseded), and it recorded the new leader's value as the annotation's. Its save at its stop,
+// a moment later, then held "what it last read" and replaced the new leader's record with its
+// own: the new leader, its view unchanged, did not write again, and the process after it
+// compared with the old leader's exceptions (one the new leader saw revoked read as still
+// Active, one approved since as never kept: its deletion while no operator runs not alerted).
+// A write after a skipped one goes through only while the process leads (the new leader's, or
+// one after an administrator deleted the Lease), not at its stop.
+func TestAnOldLeadersSaveAtItsStopDoesNotLandAfterASkippedOne(t *testing.T) {
+	ctx := context.Background()
+	const ns = "honoured-superseded-stop"
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	exceptions := map[string]*v1alpha1.ControlException{}
+	for _, name := range []string{"a", "b", "c", "d"} {
+		ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: v1alpha1.ControlExceptionSpec{
+			Checks: []string{"wl-privileged"}, Reason: "The agent loads a kernel module.", Owner: "team-a@example.com",
+			Expires: metav1.NewTime(time.Now().Add(30 * 24 * time.Hour))}}
+		if err := k8s.Create(ctx, ex); err != nil {
+			t.Fatal(err)
+		}
+		ex = ex.DeepCopy()
+		ex.Status.State = v1alpha1.ExceptionActive
+		exceptions[name] = ex
+	}
+	judged := func(r *ControlExceptionReconciler, names ...string) {
+		t.Helper()
+		for _, name := range []string{"a", "b", "c", "d"} {
+			if slices.Contains(names, name) {
+				r.honoured.remember(exceptions[name], nil)
+			} else {
+				r.honoured.forget(types.NamespacedName{Namespace: ns, Name: name})
+			}
+		}
+	}
+	kept := func() string {
+		t.Helper()
+		lease := &coordinationv1.Lease{}
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: stateLease}, lease); err != nil {
+			t.Fatal(err)
+		}
+		list, _, err := decodeHonoured(lease.Annotations[honouredAnnotation])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names string
+		for _, k := range list {
+			names += k.Name + " "
+		}
+		return names
+	}
+	newReconciler := func(leads *leadership) *ControlExceptionReconciler {
+		r := &ControlExceptionReconciler{Client: k8s, APIReader: k8s, AdminNamespace: ns, leadership: leads}
+		if err := r.restoreHonoured(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	leading := func() (*leadership, context.CancelFunc) {
+		l := &leadership{}
+		lctx, cancel := context.WithCancel(ctx)
+		l.lead(lctx)
+		t.Cleanup(cancel)
+		return l, cancel
+	}
+
+	oldLeads, oldStops := leading()
+	old := newReconciler(oldLeads)
+	judged(old, "a", "b")
+	if err := old.saveHonoured(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nextLeads, _ := leading()
+	next := newReconciler(nextLeads) // reads a and b
+	judged(next, "b", "c")           // a revoked, c approved
+	if err := next.saveHonoured(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The old leader's periodic save, before it knows it lost its lease: skipped.
+	judged(old, "a", "b", "d")
+	if err := old.saveHonoured(ctx); err == nil {
+		t.Errorf("the old leader's save after the new leader's succeeded")
+	}
+	// It learns, stops, and saves at its stop.
+	oldStops()
+	if err := old.saveHonoured(ctx); err == nil {
+		t.Errorf("the old leader's save at its stop, after a skipped one, succeeded")
+	}
+	if got := kept(); got != "b c " {
+		t.Errorf("kept %q after the old leader's stop, want the new leader's b c", got)
+	}
+	// The new leader's saves go on.
+	judged(next, "c")
+	if err := next.saveHonoured(ctx); err != nil {
+		t.Fatalf("the new leader's next save: %v", err)
+	}
+	if got := kept(); got != "c " {
+		t.Errorf("kept %q, want c", got)
+	}
+}
+
 // TestAnIncompleteRecordOfActiveExceptionsIsSaid: past 64 KiB gzipped, the exceptions judged
 // Active that did not fit were left out of the Lease, logged once by the process that saved;
 // the next process read a record that looked complete and said nothing of those it could not

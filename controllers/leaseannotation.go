@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,9 +26,12 @@ import (
 // save could land after the new leader read the Lease and saved its own; it replaced it, and the
 // Lease held the old leader's view, which the new leader, its own view unchanged, did not write
 // again. Only the leader writes the annotation, so another value there means another process
-// leads (or someone edited the Lease: that write alone is skipped, and the next goes through,
-// so that an administrator's delete does not stop a leader's later saves). The Lease is updated
-// at the resourceVersion read, so a write in between is a conflict, read again. If the other
+// leads (or someone edited the Lease: that write alone is skipped, and the next goes through
+// while this process leads, so that an administrator's delete does not stop a leader's later
+// saves). A write after a skipped one is not made once this process no longer leads (its save at
+// its stop): a leader that lost its lease without knowing it had its periodic save skipped, then,
+// holding the new leader's value as the one it last read, replaced it at its stop. The Lease is
+// updated at the resourceVersion read, so a write in between is a conflict, read again. If the other
 // process wrote the very value this one writes, nothing is written.
 type leaseAnnotation struct {
 	client client.Client
@@ -35,17 +39,53 @@ type leaseAnnotation struct {
 	key    types.NamespacedName
 	name   string
 
+	// leads says whether this process leads (nil: it does).
+	leads *leadership
+
 	mu sync.Mutex
 	// last is the annotation's value as this process last read or wrote it; known once it did.
 	last  string
 	known bool
+	// superseded: the last write was skipped (another process wrote since), and none was made
+	// since.
+	superseded bool
 }
 
 // errSuperseded: another process wrote the annotation since this one read or wrote it.
 var errSuperseded = errors.New("another process saved it since this one read or wrote it (leadership lost): not replaced")
 
-func newLeaseAnnotation(c client.Client, reader client.Reader, key types.NamespacedName, name string) *leaseAnnotation {
-	return &leaseAnnotation{client: c, reader: reader, key: key, name: name}
+func newLeaseAnnotation(c client.Client, reader client.Reader, key types.NamespacedName, name string, leads *leadership) *leaseAnnotation {
+	return &leaseAnnotation{client: c, reader: reader, key: key, name: name, leads: leads}
+}
+
+// leadership says whether this process leads: from the start of the leader-only runnables
+// until their context is done (leadership lost, or the operator stopping). A process that lost
+// its leadership stops; it never leads again.
+type leadership struct {
+	ctx atomic.Pointer[context.Context]
+}
+
+// NeedLeaderElection: it runs while this process leads.
+func (l *leadership) NeedLeaderElection() bool { return true }
+
+// Start records that this process leads until ctx is done.
+func (l *leadership) Start(ctx context.Context) error {
+	l.lead(ctx)
+	<-ctx.Done()
+	return nil
+}
+
+// lead records that this process leads until ctx is done.
+func (l *leadership) lead(ctx context.Context) { l.ctx.Store(&ctx) }
+
+// leading says whether this process leads now; true for a nil leadership (a reconciler made
+// without a manager, in tests).
+func (l *leadership) leading() bool {
+	if l == nil {
+		return true
+	}
+	ctx := l.ctx.Load()
+	return ctx != nil && (*ctx).Err() == nil
 }
 
 // read returns the annotation's value ("" where the Lease or the annotation does not exist) and
@@ -87,8 +127,11 @@ func (a *leaseAnnotation) holds(value string) bool {
 // this one last read or wrote it (errSuperseded).
 func (a *leaseAnnotation) write(ctx context.Context, value string) error {
 	a.mu.Lock()
-	last, known := a.last, a.known
+	last, known, superseded := a.last, a.known, a.superseded
 	a.mu.Unlock()
+	if superseded && !a.leads.leading() {
+		return fmt.Errorf("annotation %s of Lease %s: %w", a.name, a.key, errSuperseded)
+	}
 	var found string
 	err := retry.OnError(retry.DefaultRetry, func(err error) bool {
 		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
@@ -122,14 +165,20 @@ func (a *leaseAnnotation) write(ctx context.Context, value string) error {
 		return a.client.Update(ctx, lease)
 	})
 	if errors.Is(err, errSuperseded) {
-		// This write only (see leaseAnnotation).
+		// This write only, while this process leads (see leaseAnnotation).
 		a.record(found)
+		a.mu.Lock()
+		a.superseded = true
+		a.mu.Unlock()
 		return fmt.Errorf("annotation %s of Lease %s: %w", a.name, a.key, err)
 	}
 	if err != nil {
 		return err
 	}
 	a.record(value)
+	a.mu.Lock()
+	a.superseded = false
+	a.mu.Unlock()
 	return nil
 }
 

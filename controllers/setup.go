@@ -96,9 +96,14 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	st := newState()
 	catalogue := checks.Catalogue()
 	recorder := boundedRecorder{mgr.GetEventRecorder("soc2-operator")}
+	// Whether this process leads, for the saves on the operator's Leases (leaseAnnotation).
+	leads := &leadership{}
+	if err := mgr.Add(leads); err != nil {
+		return err
+	}
 	alertOpts := alert.Options{Logger: mgr.GetLogger().WithName("alerts"), Sleep: opts.AlertSleep}
 	if opts.AdminNamespace != "" {
-		alertOpts.Store = newLeaseAlertStore(mgr.GetClient(), mgr.GetAPIReader(), opts.AdminNamespace, mgr.GetLogger().WithName("alerts"))
+		alertOpts.Store = newLeaseAlertStore(mgr.GetClient(), mgr.GetAPIReader(), opts.AdminNamespace, mgr.GetLogger().WithName("alerts"), leads)
 	}
 	dispatcher := alert.NewDispatcher(alertOpts)
 	if err := mgr.Add(dispatcher); err != nil {
@@ -108,7 +113,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	exceptions := &ControlExceptionReconciler{
 		Client: mgr.GetClient(), Catalogue: catalogue, AdminNamespace: opts.AdminNamespace,
 		Clock: opts.Clock, Recorder: recorder, state: st, alerts: dispatcher, Approval: opts.Approval,
-		APIReader: mgr.GetAPIReader(),
+		APIReader: mgr.GetAPIReader(), leadership: leads,
 	}
 	// The gatherer reads the cache itself: the manager's client reads unstructured objects (the
 	// optional kinds) from the API server, a LIST per kind per evaluation.
@@ -138,6 +143,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		firstSeen:               opts.FirstSeen,
 		apiReader:               mgr.GetAPIReader(),
 		ownWrites:               newOwnWrites(),
+		leadership:              leads,
 		watched:                 opts.watched,
 		exceptionChanged:        exceptions.enqueue,
 	}

@@ -103,7 +103,7 @@ func (r *ComplianceProfileReconciler) evaluationsAnnotation(name string) *leaseA
 		if e.of == nil {
 			e.of = map[string]*leaseAnnotation{}
 		}
-		a = newLeaseAnnotation(r.Client, r.apiReader, types.NamespacedName{Namespace: r.AdminNamespace, Name: evaluationsLease}, name)
+		a = newLeaseAnnotation(r.Client, r.apiReader, types.NamespacedName{Namespace: r.AdminNamespace, Name: evaluationsLease}, name, r.leadership)
 		e.of[name] = a
 	}
 	return a
