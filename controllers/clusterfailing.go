@@ -180,6 +180,6 @@ func (r *ComplianceProfileReconciler) keepClusterFailing(ctx context.Context, p 
 	// Only over what this process last read or wrote (leaseAnnotation): an old leader's write
 	// does not replace the new leader's.
 	if err := kept.write(ctx, value); err != nil && !stopping(ctx) {
-		logf.FromContext(ctx).Error(err, "Unable to keep which cluster-scoped findings were identified", "lease", evaluationsLease)
+		logUnsaved(logf.FromContext(ctx), err, "Unable to keep which cluster-scoped findings were identified", "lease", evaluationsLease, "profile", p.profile.Name)
 	}
 }

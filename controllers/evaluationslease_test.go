@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -181,5 +183,53 @@ func TestAnOldLeadersFirstVouchDoesNotReplaceTheNewLeaders(t *testing.T) {
 	next.vouch(ctx, profile, at(4))
 	if got := vouchedAt(); got != at(4).Format(time.RFC3339) {
 		t.Errorf("vouched at %s, want the new leader's %s", got, at(4).Format(time.RFC3339))
+	}
+}
+
+// TestAnOldLeadersRefusedWritesAreNotLoggedAsErrors: after a leader handover, the old leader's
+// late writes to the evaluations Lease (a vouch, the cluster-scoped findings identified) are
+// refused by design, the new leader's record standing. They were logged at error level ("Unable
+// to record the evaluation on the Lease", "Unable to keep which cluster-scoped findings were
+// identified"), as if something had to be done: an on-call reading the logs of a handover saw
+// failures where there were none. They are logged at info level now, saying another process
+// leads; a write that fails for another reason is still an error.
+func TestAnOldLeadersRefusedWritesAreNotLoggedAsErrors(t *testing.T) {
+	const ns = "evaluations-refused-logged"
+	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	ctx := logf.IntoContext(context.Background(), funcr.New(func(prefix, args string) { logs.WriteString(args + "\n") }, funcr.Options{}))
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "refused", UID: "uid-refused"}}
+	newLeader := func() (*ComplianceProfileReconciler, *pass) {
+		r := &ComplianceProfileReconciler{Client: k8s, apiReader: k8s, AdminNamespace: ns, state: newState()}
+		p := &pass{profile: profile, ps: &profileState{name: profile.Name, uid: profile.UID, firstPlan: true, failing: map[string]map[uint64]bool{}},
+			clusterJudged: true, clusterSummary: &engine.Summary{}}
+		r.seedClusterFailing(ctx, p)
+		return r, p
+	}
+	identified := func(r *ComplianceProfileReconciler, p *pass, keys ...uint64) {
+		failing := map[uint64]bool{}
+		for _, k := range keys {
+			failing[k] = true
+		}
+		r.state.recordFailing(p.ps, "", failing)
+		p.ps.statusMu.Lock()
+		r.keepClusterFailing(ctx, p)
+		p.ps.statusMu.Unlock()
+	}
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	old, oldPass := newLeader()
+	identified(old, oldPass, 1)
+	old.vouch(ctx, profile, t0)
+	next, nextPass := newLeader()
+	identified(next, nextPass, 2)
+	next.vouch(ctx, profile, t0.Add(2*time.Hour))
+	logs.Reset()
+	identified(old, oldPass, 1, 3)
+	old.vouch(ctx, profile, t0.Add(time.Hour))
+	got := logs.String()
+	if strings.Contains(got, `"error"=`) || strings.Count(got, "another process saved since and leads now") != 2 {
+		t.Errorf("the old leader's two refused writes: want two info lines saying another process leads, got:\n%s", got)
 	}
 }

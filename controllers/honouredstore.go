@@ -346,7 +346,7 @@ func (k honouredKeeper) Start(ctx context.Context) error {
 			saveCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := k.r.saveHonoured(saveCtx); err != nil {
-				log.Error(err, "Unable to keep which exceptions are Active for the next process", "lease", stateLease)
+				logUnsaved(log, err, "Unable to keep which exceptions are Active for the next process", "lease", stateLease)
 			}
 			return nil
 		case <-t.C:
@@ -357,7 +357,7 @@ func (k honouredKeeper) Start(ctx context.Context) error {
 				continue
 			}
 			if err := k.r.saveHonoured(ctx); err != nil && ctx.Err() == nil {
-				log.Error(err, "Unable to keep which exceptions are Active for the next process", "lease", stateLease)
+				logUnsaved(log, err, "Unable to keep which exceptions are Active for the next process", "lease", stateLease)
 			}
 		}
 	}

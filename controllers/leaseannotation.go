@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/go-logr/logr"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,6 +54,19 @@ type leaseAnnotation struct {
 
 // errSuperseded: another process wrote the annotation since this one read or wrote it.
 var errSuperseded = errors.New("another process saved it since this one read or wrote it (leadership lost): not replaced")
+
+// logUnsaved logs err, from a write of an annotation, as msg at error level, or at info level
+// when the write was refused because another process saved since (errSuperseded): the designed
+// outcome of a leader handover, in which the new leader's record stands, not something to act
+// on.
+func logUnsaved(log logr.Logger, err error, msg string, keysAndValues ...any) {
+	if errors.Is(err, errSuperseded) {
+		log.Info("Not saved on the Lease: another process saved since and leads now; its record stands",
+			append(keysAndValues, "reason", err.Error())...)
+		return
+	}
+	log.Error(err, msg, keysAndValues...)
+}
 
 func newLeaseAnnotation(c client.Client, reader client.Reader, key types.NamespacedName, name string, leads *leadership) *leaseAnnotation {
 	return &leaseAnnotation{client: c, reader: reader, key: key, name: name, leads: leads}

@@ -68,7 +68,7 @@ func (r *ComplianceProfileReconciler) vouch(ctx context.Context, profile *v1alph
 		if stopping(ctx) {
 			return
 		}
-		logf.FromContext(ctx).Error(err, "Unable to record the evaluation on the Lease", "lease", evaluationsLease)
+		logUnsaved(logf.FromContext(ctx), err, "Unable to record the evaluation on the Lease", "lease", evaluationsLease, "profile", profile.Name)
 		return
 	}
 	r.vouched.mu.Lock()
