@@ -27,10 +27,15 @@ import (
 // GOMAXPROCS run at once (the default); a request that finds none free waits for one until its
 // time is up, and then answers as a judgement out of time does: refused under Enforce, never
 // left to the failurePolicy (Ignore, which admits). The judgements here stall in their reads
-// of NetworkPolicies until the test lets them go.
+// of NetworkPolicies until the test lets them go. The first ones come from a namespace each (one
+// namespace holds at most half: TestOneNamespaceCannotTakeEveryJudgement).
 func TestJudgementsAtOnceAreBounded(t *testing.T) {
 	const ns = "bounded"
 	setup(t, ns, v1alpha1.EnforcementEnforce)
+	n := runtime.GOMAXPROCS(0)
+	for i := range n {
+		setup(t, fmt.Sprintf("%s-%d", ns, i), v1alpha1.EnforcementEnforce)
+	}
 	k, _ := newClient(t)
 	held := &holding{Client: k, entered: make(chan struct{}, 64), release: make(chan struct{})}
 	v, err := validator(held, k)
@@ -39,9 +44,10 @@ func TestJudgementsAtOnceAreBounded(t *testing.T) {
 	}
 	srv := httptest.NewServer(webhook.Handler(v))
 	defer srv.Close()
-	ask := func(name, timeout string) *admissionv1.AdmissionResponse {
+	askIn := func(ns, name, timeout string) *admissionv1.AdmissionResponse {
 		return send(t, srv.URL, creatingDeployment(t, deployment(ns, name, true)), timeout)
 	}
+	ask := func(name, timeout string) *admissionv1.AdmissionResponse { return askIn(ns, name, timeout) }
 	says := func(r *admissionv1.AdmissionResponse) string {
 		if r == nil || r.Result == nil {
 			return ""
@@ -50,11 +56,10 @@ func TestJudgementsAtOnceAreBounded(t *testing.T) {
 	}
 
 	// N requests with time to spare: each holds a judgement.
-	n := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	answers := make([]*admissionv1.AdmissionResponse, n+1)
 	for i := range n {
-		wg.Go(func() { answers[i] = ask("agent-"+string(rune('a'+i)), "30s") })
+		wg.Go(func() { answers[i] = askIn(fmt.Sprintf("%s-%d", ns, i), "agent", "30s") })
 	}
 	for range n {
 		<-held.entered

@@ -82,12 +82,19 @@ type WorkloadValidator struct {
 	// reads and evaluates the namespace's objects; unbounded, anyone who may dry-run a Pod
 	// could pile them up on the manager, which runs the reconcilers too. A request that finds
 	// none free waits for one until its time is up, then answers as one judged out of time
-	// does (outOfTime).
+	// does (outOfTime). One namespace's requests hold at most half of them (at least one), so
+	// that a namespace admin who floods the webhook with objects slow to judge cannot leave
+	// every other namespace's workloads refused for want of a judgement.
 	Judgements int
 
 	plans     engine.PlanCache
 	slotsOnce sync.Once
 	slots     chan struct{}
+	// perNamespace is how many judgements one namespace may hold; byNamespace, under nsMu, the
+	// namespaces with requests judged or waiting.
+	perNamespace int
+	nsMu         sync.Mutex
+	byNamespace  map[string]*namespaceSlots
 
 	// recheckClock ticks the rechecks of what the webhook can read (WithRecheck).
 	recheckClock    clock.WithTicker
@@ -155,7 +162,7 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		err      error
 		panicked any
 	}
-	release, ok := v.acquire(ctx)
+	release, ok := v.acquire(ctx, obj.Namespace)
 	if !ok {
 		// Every judgement is taken, for the whole of the request's time: answered as a
 		// judgement out of time is, never left to the failurePolicy.
@@ -286,22 +293,59 @@ func outOfTime(log logr.Logger, req admission.Request, obj *engine.Object, enfor
 	return admission.Allowed("").WithWarnings(what + "; see the namespace's ComplianceReport")
 }
 
-// acquire waits for a judgement to be free (WorkloadValidator.Judgements) until ctx is done: ok
-// with the function that frees it again, false when none was free in time.
-func (v *WorkloadValidator) acquire(ctx context.Context) (release func(), ok bool) {
+// acquire waits for a judgement to be free (WorkloadValidator.Judgements), and for namespace
+// to hold fewer than its share, until ctx is done: ok with the function that frees it again,
+// false when none was free in time.
+func (v *WorkloadValidator) acquire(ctx context.Context, namespace string) (release func(), ok bool) {
 	v.slotsOnce.Do(func() {
 		n := v.Judgements
 		if n <= 0 {
 			n = runtime.GOMAXPROCS(0)
 		}
 		v.slots = make(chan struct{}, n)
+		v.perNamespace = max(1, n/2)
+		v.byNamespace = map[string]*namespaceSlots{}
 	})
+	v.nsMu.Lock()
+	ns := v.byNamespace[namespace]
+	if ns == nil {
+		ns = &namespaceSlots{held: make(chan struct{}, v.perNamespace)}
+		v.byNamespace[namespace] = ns
+	}
+	ns.users++
+	v.nsMu.Unlock()
+	leave := func() {
+		v.nsMu.Lock()
+		defer v.nsMu.Unlock()
+		if ns.users--; ns.users == 0 {
+			delete(v.byNamespace, namespace)
+		}
+	}
 	select {
-	case v.slots <- struct{}{}:
-		return func() { <-v.slots }, true
+	case ns.held <- struct{}{}:
 	case <-ctx.Done():
+		leave()
 		return nil, false
 	}
+	select {
+	case v.slots <- struct{}{}:
+		return func() {
+			<-v.slots
+			<-ns.held
+			leave()
+		}, true
+	case <-ctx.Done():
+		<-ns.held
+		leave()
+		return nil, false
+	}
+}
+
+// namespaceSlots are the judgements one namespace holds (held), and how many of its requests
+// hold or wait for one (users): the entry goes with the last.
+type namespaceSlots struct {
+	held  chan struct{}
+	users int
 }
 
 // errNoNamespace is the error of enforcing when the API server holds no namespace of the name.
