@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -679,6 +680,13 @@ func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 	if err != nil || len(olds) == 0 || olds[0].Workload == nil || olds[0].Kind != obj.Kind {
 		return false
 	}
+	if olds[0].Obj.GetAnnotations()[corev1.LastAppliedConfigAnnotation] != obj.Obj.GetAnnotations()[corev1.LastAppliedConfigAnnotation] {
+		// No controller writes kubectl's copy of the applied manifest, and the checks read it
+		// (sec-literal-env-credentials: env values or a command line it holds that the spec
+		// does not): a scale-down that also wrote a literal password there was admitted
+		// unjudged, and the reports, judging the object itself, failed it.
+		return false
+	}
 	if other != nil {
 		return scaledDownOnly(req, olds[0], obj, other)
 	}
@@ -697,7 +705,8 @@ func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 
 // scaledDownOnly reports whether req, an update of an object whose controller reference names
 // a controller other than the built-in ones (ref), changes nothing but its replicas, to no more
-// than before, its annotations and lifecycleMetadata, under the same controller. The Argo
+// than before, its annotations (but kubectl's last-applied-configuration: controllerMaintenance)
+// and lifecycleMetadata, under the same controller. The Argo
 // Rollouts controller scales the ReplicaSet of a revision it replaces down this way, changing
 // its replicas and annotations only (scaleReplicaSet in argo-rollouts rollout/sync.go); judging
 // the old template then would stall the rollout that replaces it. The webhook cannot know what
