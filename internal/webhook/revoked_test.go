@@ -166,3 +166,96 @@ func canList(ctx context.Context, cfg *rest.Config, group, resource string) (boo
 	}
 	return true, nil
 }
+
+// TestAKindRevokedBeforeTheWebhookFirstReadItIsNotWaitedFor: a replica that has judged nothing
+// yet (the standby, or one just rolled) starts its informers at its first request. The list
+// permission on Trivy's VulnerabilityReports was taken away after the operator started (its
+// start-up check found it readable) and before that request: the informer could never sync, and
+// every read from the cache waited for it until the API server's deadline, so every workload of
+// every enforced namespace was refused on that replica ("could not judge ... within the
+// webhook's timeout"), until a restart. Once the recheck (WithRecheck) finds the kind unreadable,
+// it is no longer read: the StatefulSet is judged (img-critical-cves NotAssessed, admitted).
+func TestAKindRevokedBeforeTheWebhookFirstReadItIsNotWaitedFor(t *testing.T) {
+	env, cfg, err := testenv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	ctx := context.Background()
+	k, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	disco, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Create(ctx, vulnerabilityReportCRD(t, "v1alpha1")); err != nil {
+		t.Fatal(err)
+	}
+	waitVulnerabilityReportsServed(t, disco, "aquasecurity.github.io/v1alpha1", true)
+	const enforced = "revoked-first"
+	imageProfile(t, k, enforced, v1alpha1.EnforcementEnforce)
+	const user = "soc2-webhook-revoked-first"
+	grant := func(name string, groups ...string) *rbacv1.ClusterRoleBinding {
+		role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Rules: []rbacv1.PolicyRule{{APIGroups: groups, Resources: []string{"*"}, Verbs: []string{"*"}}}}
+		binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}}
+		for _, o := range []client.Object{role, binding} {
+			if err := k.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return binding
+	}
+	grant(user+"-builtin", "", "apps", "batch", "networking.k8s.io", "rbac.authorization.k8s.io", "policy", "autoscaling",
+		"storage.k8s.io", "scheduling.k8s.io", "node.k8s.io", "authorization.k8s.io", "resource.k8s.io", v1alpha1.GroupVersion.Group)
+	trivy := grant(user+"-trivy", "aquasecurity.github.io")
+	operatorCfg, err := testenv.AddUser(env, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, "the user may list VulnerabilityReports", func() error {
+		_, err := canList(ctx, operatorCfg, "aquasecurity.github.io", "vulnerabilityreports")
+		return err
+	})
+	ticks := testingclock.NewFakeClock(time.Date(2026, 6, 2, 0, 0, 0, 0, time.UTC))
+	var v *webhook.WorkloadValidator
+	operator, err := testenv.StartOperator(operatorCfg, testenv.OperatorOptions{
+		Scheme: scheme,
+		Cache:  controllers.CacheOptions(),
+		Setup: func(mgr ctrl.Manager) error {
+			var err error
+			v, err = webhook.New(mgr, adminNamespace, webhook.WithRecheck(ticks, time.Minute))
+			return err
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = operator.Stop() })
+	srv := httptest.NewServer(webhook.Handler(v))
+	t.Cleanup(srv.Close)
+
+	// Revoked before the first request.
+	if err := k.Delete(ctx, trivy); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, "the user no longer allowed to list VulnerabilityReports", func() error {
+		if allowed, _ := canList(ctx, operatorCfg, "aquasecurity.github.io", "vulnerabilityreports"); allowed {
+			return fmt.Errorf("still allowed")
+		}
+		return nil
+	})
+	image := "registry.example.com/mirror/redis:7.0.4"
+	testenv.Eventually(t, 40*time.Second, "StatefulSet cache judged, admitted", func() error {
+		ticks.Step(time.Minute)
+		r := send(t, srv.URL, creatingStatefulSet(t, enforced, "cache", image, false), "2s")
+		if r == nil || !r.Allowed {
+			return fmt.Errorf("answer %+v", r)
+		}
+		return nil
+	})
+}

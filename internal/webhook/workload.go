@@ -382,12 +382,34 @@ func (v *WorkloadValidator) enforcing(ctx context.Context, namespace string) ([]
 	return enforcing, nil
 }
 
+// reading is the gatherer of what the webhook reads: the Gatherer without the kinds a recheck
+// found it may no longer read or the API server no longer serves (inventory.Gatherer.AllUnseen),
+// but for the workload kinds, which decide through which controller an object is judged. What
+// those kinds decide is NotAssessed; read from the cache, one whose informer had not started
+// (a replica's first request after the permission was taken away) could never sync, and every
+// read waited for it until the API server's deadline: every workload of an enforced namespace
+// was refused as out of time on that replica until it restarted.
+func (v *WorkloadValidator) reading() *inventory.Gatherer {
+	unseen := v.Gatherer.AllUnseen()
+	kinds := make([]inventory.Kind, 0, len(v.Gatherer.Kinds))
+	for _, k := range v.Gatherer.Kinds {
+		if _, ok := unseen[k.GVK.Kind]; ok && !engine.IsWorkloadKind(k.GVK.Kind) {
+			continue
+		}
+		kinds = append(kinds, k)
+	}
+	if len(kinds) == len(v.Gatherer.Kinds) {
+		return v.Gatherer
+	}
+	return &inventory.Gatherer{Reader: v.Gatherer.Reader, Kinds: kinds}
+}
+
 // judge evaluates the object under the enforcing profiles. An object its controller's template
 // explains (a Deployment's ReplicaSet, its Pods) is judged as that controller is, the
 // controller at the top of the chain: that object is returned with the verdicts (nil with an
 // error).
 func (v *WorkloadValidator) judge(ctx context.Context, obj *engine.Object, enforcing []*v1alpha1.ComplianceProfile) (*engine.Object, []verdict, error) {
-	around, err := v.Gatherer.Gather(ctx, inventory.Scope{Namespaces: map[string]bool{obj.Namespace: true}, ClusterScoped: true})
+	around, err := v.reading().Gather(ctx, inventory.Scope{Namespaces: map[string]bool{obj.Namespace: true}, ClusterScoped: true})
 	if err != nil {
 		return nil, nil, err
 	}
