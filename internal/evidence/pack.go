@@ -655,7 +655,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 		b.cluster, b.heard, b.firstHeard, b.stopped, b.resumed, b.run = cluster, time.Time{}, time.Time{}, time.Time{}, nil, nil
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
 			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, Unsigned: opts.Unsigned, LockedUntil: opts.LockedUntil, Now: opts.Now,
-			Heads: PublishedHeads(opts.Heads, cluster), OnRecord: b.record,
+			Heads: PublishedHeads(opts.Heads, cluster), Decode: b.record,
 		})
 		if err != nil {
 			return nil, err
@@ -704,35 +704,44 @@ func dayStart(t time.Time) time.Time {
 
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
 
-func (b *builder) record(line []byte) error {
+// record decodes one record line, once (journal.ScanOptions.Decode: the scan checks the head it
+// returns), and reads it into the pack. A line it cannot decode is left out, and the scan names
+// its segment and line among the verification's problems: the rest of the journal is read.
+func (b *builder) record(line []byte) (journal.RecordHead, error) {
 	var r record
 	if err := json.Unmarshal(line, &r); err != nil {
-		return fmt.Errorf("decoding a record: %w", err)
+		return journal.RecordHead{}, err
 	}
-	b.listen(&r)
-	b.operator(&r)
-	b.version(&r)
+	b.read(&r, line)
+	return journal.RecordHead{ID: r.ID, Type: r.Type, Time: r.Time}, nil
+}
+
+// read reads a decoded record (line is the record as journaled) into the pack.
+func (b *builder) read(r *record, line []byte) {
+	b.listen(r)
+	b.operator(r)
+	b.version(r)
 	if r.Time.Before(b.opts.From) || !r.Time.Before(b.opts.To) {
-		return nil
+		return
 	}
 	if b.opts.Profile != "" && r.Profile != "" && r.Profile != b.opts.Profile {
-		return nil
+		return
 	}
 	if ns := b.opts.Namespace; ns != "" && r.Namespace != "" && r.Namespace != ns && !isException(r.Type) {
 		// Another namespace's. Exception records are read whatever their namespace: one in the
 		// operator's namespace may cover this one's findings (finish keeps those that do).
-		return nil
+		return
 	}
 	b.pack.Records++
 	c := b.cluster
 	switch r.Type {
 	case journal.FindingOpened, journal.FindingExcepted, journal.FindingUnexcepted:
 		if r.Finding == nil {
-			return nil
+			return
 		}
 		d := b.deviation(c, r.Profile, r.Namespace, *r.Finding, r.Time)
 		if d == nil {
-			return nil
+			return
 		}
 		if r.Type == journal.FindingExcepted && r.Finding.Exception != "" {
 			if !slices.Contains(d.Exceptions, r.Finding.Exception) {
@@ -748,22 +757,22 @@ func (b *builder) record(line []byte) error {
 		d.judged = b.judgement(c, r.Profile, nil)
 	case journal.FindingClosed:
 		if r.Finding == nil {
-			return nil
+			return
 		}
 		b.evaluatedAt(c, r.Profile, r.Namespace, r.Time)
 		d := b.deviation(c, r.Profile, r.Namespace, *r.Finding, r.Time)
 		if d == nil {
-			return nil
+			return
 		}
 		b.close(d, r.Time, false, r.Finding.CloseReason)
 		d.Reassessed = r.Finding.Reassessed
 	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked, journal.ExceptionChanged:
 		if r.Exception == nil {
-			return nil
+			return
 		}
 		e := b.exceptionAt(c, r.Namespace, r.Exception.Name, r.Exception.Created)
 		if r.Type == journal.ExceptionChanged && r.Exception.SpecSHA256 != "" && e.SpecSHA256 == r.Exception.SpecSHA256 {
-			return nil // the spec shown already (a change journaled by two leaders)
+			return // the spec shown already (a change journaled by two leaders)
 		}
 		if r.Type != journal.ExceptionRevoked {
 			// A revoked record names the exception only (the object is gone): what the
@@ -804,7 +813,7 @@ func (b *builder) record(line []byte) error {
 		}
 		pk := key(c, r.Profile)
 		if r.Type == journal.ProfileChanged && v.Spec.SHA256 != "" && b.specs[pk] == v.Spec.SHA256 {
-			return nil // the version shown already
+			return // the version shown already
 		}
 		b.specs[pk] = v.Spec.SHA256
 		b.pack.Profiles = append(b.pack.Profiles, v)
@@ -855,11 +864,11 @@ func (b *builder) record(line []byte) error {
 			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Criterion.Unassessed, r.Spec, r.Time)
 		}
 	case journal.Attestation:
-		b.attestation(c, &r, line)
+		b.attestation(c, r, line)
 	case journal.ObservationGap, journal.JournalGap:
 		if r.Interval != nil {
 			if r.Type == journal.JournalGap && !slices.Contains(r.Interval.Namespaces(), b.opts.Namespace) && r.Interval.Scoped() && b.opts.Namespace != "" {
-				return nil // lost records of other namespaces only
+				return // lost records of other namespaces only
 			}
 			g := Gap{Cluster: c, Type: r.Type, From: r.Interval.From, To: r.Interval.To, Reason: r.Interval.Reason, Dropped: r.Interval.Dropped,
 				DroppedBy: r.Interval.DroppedBy}
@@ -876,7 +885,6 @@ func (b *builder) record(line []byte) error {
 			}
 		}
 	}
-	return nil
 }
 
 // isException reports whether the type is an exception.* record's.

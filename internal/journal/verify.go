@@ -99,6 +99,13 @@ type ScanOptions struct {
 	// OnRecord is called with each record line, in chain order; the line is only valid during
 	// the call.
 	OnRecord func(line []byte) error
+	// Decode, when set, is called with each record line, in chain order, instead of Scan
+	// decoding the line itself (and before OnRecord): a reader that decodes every record
+	// anyway (the evidence pack) decodes it once, and returns its head, which Scan checks as
+	// it checks its own reading (an ID, a time in the header's range and in order). An error
+	// says the line is not a record the reader can decode: Scan reports the segment and line
+	// as altered and reads on. The line is only valid during the call.
+	Decode func(line []byte) (RecordHead, error)
 	// Heads, when set, are the heads the operator published outside the store (a copy of the
 	// ComplianceProfiles' status.journalHeads): the whole chain, whatever the window, must
 	// hold the highest of them (CheckAnchor), or Scan reports it as rewound.
@@ -251,22 +258,21 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		}
 		res.Superseded++
 	}
-	userOnRecord := opts.OnRecord
+	decode := opts.Decode
+	if decode == nil {
+		decode = peekHead
+	}
 	// The segment being read, for the problems its records raise.
 	var reading SegmentRef
-	opts.OnRecord = func(line []byte) error {
-		if len(orphans) > 0 {
-			if id, _, err := peekIDTime(line); err == nil {
-				delete(orphans, id)
-			}
+	read := func(line []byte) (RecordHead, error) {
+		h, err := decode(line)
+		if err == nil && len(orphans) > 0 {
+			delete(orphans, h.ID)
 		}
-		if bytes.Contains(line, []byte(`"type":"`+string(JournalRewound)+`"`)) {
+		if h.Type == JournalRewound || err != nil && bytes.Contains(line, []byte(`"type":"`+string(JournalRewound)+`"`)) {
 			rewound(reading, line, problem)
 		}
-		if userOnRecord != nil {
-			return userOnRecord(line)
-		}
-		return nil
+		return h, err
 	}
 	defer func() {
 		byName := map[string]int{}
@@ -323,7 +329,7 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 			started = &observedFrom
 		}
 		reading = ref
-		digest, h, records, perr := scanSegment(ctx, store, ref, opts, started)
+		digest, h, records, perr := scanSegment(ctx, store, ref, opts, read, started)
 		if perr != nil {
 			var sp segmentProblem
 			if !errors.As(perr, &sp) {
@@ -553,8 +559,9 @@ func (p segmentProblem) Error() string { return p.msg }
 // scanSegment reads one segment, checking its header against its records. A problem with the
 // segment comes back as a segmentProblem (with the digest, when the bytes could be hashed);
 // other errors are the store's.
-// started, when not nil, is set to the time of the segment's first operator.started record.
-func scanSegment(ctx context.Context, store Store, ref SegmentRef, opts ScanOptions, started *time.Time) (string, Header, int, error) {
+// read decodes each record line (its error: the line is not a record). started, when not nil, is
+// set to the time of the segment's first operator.started record.
+func scanSegment(ctx context.Context, store Store, ref SegmentRef, opts ScanOptions, read func([]byte) (RecordHead, error), started *time.Time) (string, Header, int, error) {
 	rc, err := store.Get(ctx, ref.Key)
 	if err != nil {
 		return "", Header{}, 0, fmt.Errorf("journal %s: %w", store, err)
@@ -577,14 +584,15 @@ func scanSegment(ctx context.Context, store Store, ref SegmentRef, opts ScanOpti
 			d, _ := drainHash(rc, sr)
 			return d, h, sr.records, segmentProblem{ProblemCorrupt, err.Error()}
 		}
-		id, t, perr := peekIDTime(line)
-		if started != nil && started.IsZero() && perr == nil && bytes.Contains(line, []byte(`"type":"`+string(OperatorStarted)+`"`)) {
-			var r struct {
-				Type Type `json:"type"`
-			}
-			if json.Unmarshal(line, &r) == nil && r.Type == OperatorStarted {
-				*started = t
-			}
+		rh, perr := read(line)
+		id, t := rh.ID, rh.Time
+		switch {
+		case perr != nil:
+			perr = fmt.Errorf("not a JSON record: %w", perr)
+		case id == "":
+			perr = errors.New("record without an id")
+		case started != nil && started.IsZero() && rh.Type == OperatorStarted:
+			*started = t
 		}
 		if perr != nil && bad == "" {
 			bad = fmt.Sprintf("line %d: %v", sr.line, perr)
@@ -639,6 +647,20 @@ func hashObject(ctx context.Context, store Store, key string) (string, error) {
 		return "", fmt.Errorf("journal %s: reading %s: %w", store, key, err)
 	}
 	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// RecordHead is what Scan checks of each record: its ID, type and time.
+type RecordHead struct {
+	ID   string    `json:"id"`
+	Type Type      `json:"type"`
+	Time time.Time `json:"time"`
+}
+
+// peekHead reads a record's ID, type and time without decoding the rest.
+func peekHead(line []byte) (RecordHead, error) {
+	var h RecordHead
+	err := json.Unmarshal(line, &h)
+	return h, err
 }
 
 // peekIDTime reads a record's ID and time without decoding the rest.
