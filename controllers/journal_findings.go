@@ -143,7 +143,11 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	t.inForce = t.inForce[:0]
 	for _, o := range ev.Exceptions {
 		if o.AppliesTo && o.State == v1alpha1.ExceptionActive && o.Selects(ns) {
-			t.inForce = append(t.inForce, exceptionRecord(o, o.MatchedByNamespace[ns], h.exceptions[o.Key].spec))
+			e := exceptionRecord(o, o.MatchedByNamespace[ns], h.exceptions[o.Key].spec)
+			if o.Exception.Namespace != ns {
+				e.Namespace = o.Exception.Namespace // the operator's: not the namespace's own
+			}
+			t.inForce = append(t.inForce, e)
 		}
 	}
 	recs = append(recs, transitions...)

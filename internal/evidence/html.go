@@ -200,7 +200,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 		approver := e.approver()
 		pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s to %s</td><td class=\"n\">%d</td></tr>",
 			esc(e.Namespace), esc(e.Name), esc(e.State), esc(e.RequestedBy), esc(approver), esc(e.Reason), esc(e.Ticket),
-			ts(firstTime(e.Approved, e.Requested)), ts(firstTime(e.Ended, e.Expires)), max(len(e.Covered), e.Findings))
+			ts(firstTime(e.Approved, e.Requested)), ts(firstTime(e.Ended, e.Expires)), e.FindingsCovered(p.Options.Namespace))
 	}
 	pr("</table>\n")
 

@@ -272,13 +272,44 @@ type ExceptionRow struct {
 	journal.Exception
 	Requested, Approved, Ended time.Time
 	State                      string
-	Covered                    map[string]struct{}
+	// Covered are the findings the journal shows it covering in the period (profile,
+	// namespace and finding key), and coveredIn how many of them are of each namespace.
+	Covered   map[string]struct{}
+	coveredIn map[string]int
+	// attested is, for an exception of another namespace (the operator's), the number of each
+	// namespace's findings it covered as the namespace's latest attestation stated.
+	attested map[string]int
 	// Changes are when its spec changed (exception.changed), approved or not.
 	Changes []time.Time
 	// ApprovalBy, ApprovedReason and ApprovedSpecSHA256 are what the latest approval the
 	// journal shows approved: who, and the reason and spec digest then. A later change of the
 	// spec removes the approval, and the row's other fields say what the exception says now.
 	ApprovalBy, ApprovedReason, ApprovedSpecSHA256 string
+}
+
+// cover notes that the exception covered the namespace's finding under the profile.
+func (e *ExceptionRow) cover(profile, ns, findingKey string) {
+	k := key(profile, ns, findingKey)
+	if _, ok := e.Covered[k]; ok {
+		return
+	}
+	e.Covered[k] = struct{}{}
+	if e.coveredIn == nil {
+		e.coveredIn = map[string]int{}
+	}
+	e.coveredIn[ns]++
+}
+
+// FindingsCovered is the number of findings the exception covered: of every namespace (ns
+// ""), the most the journal says it covered at once or the findings the period shows it
+// covering; of one namespace, those of that namespace only (for an exception of another
+// namespace, the operator's, the findings the period shows it covering there or the most the
+// namespace's latest attestation stated, not the count of every namespace its records state).
+func (e *ExceptionRow) FindingsCovered(ns string) int {
+	if ns == "" || ns == e.Namespace {
+		return max(len(e.Covered), e.Findings)
+	}
+	return max(e.coveredIn[ns], e.attested[ns])
 }
 
 // noteApproval keeps what x, a record of the exception, says was approved (nothing where it
@@ -749,7 +780,7 @@ func (b *builder) read(r *record, line []byte) {
 			}
 			w := b.exceptionRef(c, r.Namespace, r.Finding.Exception)
 			d.except(r.Time, w)
-			w.Covered[key(r.Profile, r.Finding.Key)] = struct{}{}
+			w.cover(r.Profile, r.Namespace, r.Finding.Key)
 		}
 		if r.Type == journal.FindingUnexcepted {
 			d.unexcept(r.Time)
@@ -1537,17 +1568,30 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 			d.Exceptions = append(d.Exceptions, f.Exception)
 			w := b.exceptionRef(c, r.Namespace, f.Exception)
 			d.except(r.Time, w)
-			w.Covered[key(r.Profile, f.Key)] = struct{}{}
+			w.cover(r.Profile, r.Namespace, f.Key)
 		}
 	}
 	for i := range a.Exceptions {
-		e := b.exceptionAt(c, r.Namespace, a.Exceptions[i].Name, a.Exceptions[i].Created)
+		x := &a.Exceptions[i]
+		// An exception of another namespace (the operator's) names it; journals written
+		// before it was recorded do not, and their exceptions read as the namespace's own.
+		exNS := first(x.Namespace, r.Namespace)
+		e := b.exceptionAt(c, exNS, x.Name, x.Created)
+		if exNS != r.Namespace {
+			if e.attested == nil {
+				e.attested = map[string]int{}
+			}
+			e.attested[r.Namespace] = x.Findings
+		}
 		if e.State == "" {
-			covered := e.Covered
-			merge(&e.Exception, &a.Exceptions[i])
+			covered, findings := e.Covered, e.Findings
+			merge(&e.Exception, x)
 			e.Covered = covered
+			if exNS != r.Namespace {
+				e.Findings = findings // what it covers here, not everywhere
+			}
 			e.State = "InForce"
-			e.noteApproval(&a.Exceptions[i])
+			e.noteApproval(x)
 		}
 	}
 }
@@ -1590,7 +1634,7 @@ func (b *builder) finish() {
 	})
 	for _, rows := range b.exceptions {
 		for _, e := range rows {
-			if ns := b.opts.Namespace; ns == "" || e.Namespace == ns || len(e.Covered) > 0 || e.Match != nil && slices.Contains(e.Match.Namespaces, ns) {
+			if ns := b.opts.Namespace; ns == "" || e.Namespace == ns || len(e.Covered) > 0 || e.attested[ns] > 0 || e.Match != nil && slices.Contains(e.Match.Namespaces, ns) {
 				p.Exceptions = append(p.Exceptions, e)
 			}
 		}
@@ -1834,7 +1878,7 @@ func (p *Pack) writeExceptions(w io.Writer) error {
 	cw.Write([]string{"cluster", "namespace", "name", "state", "requested_by", "approved_by", "owner", "reason", "ticket", "checks", "criteria", "requested", "approved", "expires", "ended", "findings_covered",
 		"resources", "spec_changed", "spec_sha256", "approved_reason", "approved_spec_sha256"})
 	for _, e := range p.Exceptions {
-		covered := max(len(e.Covered), e.Findings)
+		covered := e.FindingsCovered(p.Options.Namespace)
 		cw.Write([]string{e.Cluster, e.Namespace, e.Name, e.State, e.RequestedBy, e.approver(), e.Owner, e.Reason, e.Ticket,
 			strings.Join(e.Checks, ";"), strings.Join(e.Criteria, ";"), ts(e.Requested), ts(e.Approved), ts(e.Expires), ts(e.Ended), strconv.Itoa(covered),
 			matchText(e.Match), joinTimes(e.Changes), e.SpecSHA256, e.ApprovedReason, e.ApprovedSpecSHA256})

@@ -227,7 +227,11 @@ func FindingKey(check, kind, name, container string) string {
 
 // Exception is a ControlException as the API server recorded it.
 type Exception struct {
-	Name        string    `json:"name"`
+	Name string `json:"name"`
+	// Namespace is, on an attestation's exceptions in force, the exception's namespace where
+	// it is not the attested namespace (an exception of the operator's namespace, which may
+	// select others); empty otherwise, and in journals written before it was recorded.
+	Namespace   string    `json:"namespace,omitempty"`
 	RequestedBy string    `json:"requestedBy,omitempty"`
 	ApprovedBy  string    `json:"approvedBy,omitempty"`
 	Approver    string    `json:"approver,omitempty"`
