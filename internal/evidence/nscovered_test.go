@@ -3,6 +3,7 @@ package evidence
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,5 +67,40 @@ func TestAnOperatorExceptionInForceInANamespaceIsNotTheNamespacesOwn(t *testing.
 		if len(rows) != 1 || rows[0]["namespace"] != "ops" || rows[0]["findings_covered"] != want || rows[0]["state"] != "Approved" {
 			t.Errorf("pack of namespace %q: exceptions %v, want ops/platform-wide only, Approved, covering %s", ns, rows, want)
 		}
+	}
+}
+
+// Only exceptions of the operator's namespace may select other namespaces; a tenant's exception
+// whose spec names another namespace applies to none (the operator judges it Invalid) but is
+// journaled with its spec. The pack of team-a listed team-b's exception naming team-a, with
+// whatever reason team-b wrote ("waived for team-a by the CISO"): one tenant wrote rows into
+// another's evidence. An exception of another namespace is in a namespace's pack when the journal
+// shows it covering the namespace's findings or in force there, or when it names the namespace
+// and its own namespace is one whose exceptions the journal shows applying elsewhere.
+func TestATenantsExceptionNamingAnotherNamespaceIsNotInThatNamespacesPack(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	recs := []journal.Record{
+		{Type: journal.ExceptionRequested, Time: h(0.5), Namespace: "team-b", Exception: &journal.Exception{Name: "for-team-a", Created: h(0.5),
+			Reason: "waived for team-a by the CISO", Match: &journal.ExceptionMatch{Namespaces: []string{"team-a"}}}},
+		{Type: journal.ExceptionApproved, Time: h(0.5), Namespace: "ops", Exception: &journal.Exception{Name: "platform", Created: t0, ApprovedBy: "ciso@example.com",
+			Match: &journal.ExceptionMatch{Namespaces: []string{"team-a"}}}},
+		{Type: journal.ExceptionApproved, Time: h(0.5), Namespace: "ops", Exception: &journal.Exception{Name: "elsewhere", Created: t0, ApprovedBy: "ciso@example.com",
+			Match: &journal.ExceptionMatch{Namespaces: []string{"team-a", "team-c"}}}},
+		{Type: journal.Attestation, Time: h(2), Profile: "soc2", Namespace: "team-a", Attestation: &journal.AttestationBody{
+			Criteria:   []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}},
+			Exceptions: []journal.Exception{{Name: "platform", Namespace: "ops", Created: t0, ApprovedBy: "ciso@example.com"}}}},
+	}
+	store := journalOf(t, append(recs, heartbeats(t0, h(4))...)...)
+	out := t.TempDir()
+	if _, err := Build(context.Background(), store, Options{From: t0, To: h(4), Clusters: []string{"c"}, Dir: out, Namespace: "team-a", Now: func() time.Time { return h(4) }}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "exceptions.csv")) {
+		got = append(got, r["namespace"]+"/"+r["name"])
+	}
+	if want := []string{"ops/elsewhere", "ops/platform"}; !slices.Equal(got, want) {
+		t.Errorf("team-a's pack lists exceptions %q, want %q (the operator's namespace's, not team-b's)", got, want)
 	}
 }

@@ -312,6 +312,21 @@ func (e *ExceptionRow) FindingsCovered(ns string) int {
 	return max(e.coveredIn[ns], e.attested[ns])
 }
 
+// inForceIn reports whether an attestation of the namespace stated the exception, of another
+// namespace, in force there.
+func (e *ExceptionRow) inForceIn(ns string) bool {
+	_, ok := e.attested[ns]
+	return ok
+}
+
+// selects reports whether the journal shows an exception of the namespace applying in another:
+// a tenant's exception whose spec names other namespaces applies to none (only the operator's
+// namespace may select others), and is not evidence of theirs.
+func (b *builder) selects(c, ns string) bool {
+	_, ok := b.selecting[key(c, ns)]
+	return ok
+}
+
 // noteApproval keeps what x, a record of the exception, says was approved (nothing where it
 // names no approver).
 func (e *ExceptionRow) noteApproval(x *journal.Exception) {
@@ -561,6 +576,9 @@ type builder struct {
 	// object by creation time, oldest first: a name deleted and created again is another
 	// exception.
 	exceptions map[string][]*ExceptionRow
+	// selecting are the namespaces (cluster, namespace) the journal shows an exception of
+	// applying in another namespace: the operator's, whose exceptions alone may select others.
+	selecting map[string]struct{}
 	// selection is the namespaces the latest profile.attested record of each profile (cluster,
 	// profile) listed as selected.
 	selection map[string][]string
@@ -675,7 +693,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	until := earliest(opts.To, now())
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts, Until: until},
-		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, recent: map[string]*Deviation{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{},
+		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, recent: map[string]*Deviation{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{}, selecting: map[string]struct{}{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{}, resumedIn: map[string][]time.Time{}, resumedNS: map[string][]time.Time{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{}, versions: map[string]journal.ProfileSpec{}, selection: map[string][]string{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
@@ -1230,6 +1248,9 @@ func (b *builder) exceptionAt(c, ns, name string, created time.Time) *ExceptionR
 // own namespace.
 func (b *builder) exceptionRef(c, ns, ref string) *ExceptionRow {
 	if exNS, name, ok := strings.Cut(ref, "/"); ok {
+		if exNS != ns {
+			b.selecting[key(c, exNS)] = struct{}{}
+		}
 		return b.exception(c, exNS, name)
 	}
 	return b.exception(c, ns, ref)
@@ -1578,6 +1599,7 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 		exNS := first(x.Namespace, r.Namespace)
 		e := b.exceptionAt(c, exNS, x.Name, x.Created)
 		if exNS != r.Namespace {
+			b.selecting[key(c, exNS)] = struct{}{}
 			if e.attested == nil {
 				e.attested = map[string]int{}
 			}
@@ -1634,7 +1656,7 @@ func (b *builder) finish() {
 	})
 	for _, rows := range b.exceptions {
 		for _, e := range rows {
-			if ns := b.opts.Namespace; ns == "" || e.Namespace == ns || len(e.Covered) > 0 || e.attested[ns] > 0 || e.Match != nil && slices.Contains(e.Match.Namespaces, ns) {
+			if ns := b.opts.Namespace; ns == "" || e.Namespace == ns || len(e.Covered) > 0 || e.inForceIn(ns) || e.Match != nil && slices.Contains(e.Match.Namespaces, ns) && b.selects(e.Cluster, e.Namespace) {
 				p.Exceptions = append(p.Exceptions, e)
 			}
 		}
