@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,35 @@ func TestSheetQuotesACellStartingWithANullCharacter(t *testing.T) {
 	s.Flush()
 	if want := "\"'\x00=HYPERLINK(\"\"https://evil.example\"\")\",plain\n"; b.String() != want {
 		t.Errorf("sheet wrote %q, want the cell after a single quote", b.String())
+	}
+}
+
+// Excel opens a CSV file with the list separator of the reader's locale, a semicolon in much of
+// Europe: a tenant's exception reason "temporary;=HYPERLINK(...)" was written unquoted, so an
+// auditor there saw a second cell that is a formula. A cell with a semicolon is quoted, as one
+// with a comma is, and reads back as the same cell; the rows around it keep their order.
+func TestSheetQuotesACellWithASemicolon(t *testing.T) {
+	var b strings.Builder
+	s := newSheet(&b)
+	rows := [][]string{{"a", "b"}, {"temporary;=HYPERLINK(\"https://evil.example\")", "x, y", " lead", "-1", ""}, {"c", "d;=1+1"}, {"e", "f"}}
+	for _, r := range rows {
+		s.Write(r)
+	}
+	s.Flush()
+	if err := s.Error(); err != nil {
+		t.Fatal(err)
+	}
+	// Each semicolon is inside a quoted cell: read with a semicolon separator, the line is
+	// not split there.
+	for _, want := range []string{`"temporary;=HYPERLINK(""https://evil.example"")",`, `,"d;=1+1"` + "\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("sheet wrote %q, want the cell with a semicolon quoted: %q", b.String(), want)
+		}
+	}
+	r := csv.NewReader(strings.NewReader(b.String()))
+	r.FieldsPerRecord = -1
+	got, err := r.ReadAll()
+	if err != nil || !slices.EqualFunc(got, rows, slices.Equal) {
+		t.Errorf("read back %q (%v), want %q", got, err, rows)
 	}
 }
