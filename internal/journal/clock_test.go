@@ -63,3 +63,59 @@ func TestALeaderWhoseClockIsBehindTheJournalWaitsForItBeforeWriting(t *testing.T
 		}
 	}
 }
+
+// The operator's clock stepped back two hours while it ran (an NTP correction, a VM resumed):
+// its later records are dated before records it wrote earlier, in a later segment. Each segment
+// is in time order and the chain verified, while the evidence pack, which keeps the later time
+// when two records state a criterion, read a Fail stated after the step (dated 10:30) as older
+// than the Pass stated before it (11:00) and showed Pass. Verification names the segment whose
+// records a clock dated more than CoverageSlack before those already written (records the
+// operator dates when it writes them: heartbeats, starts and stops, evaluations' states).
+func TestAClockThatWentBackIsAProblem(t *testing.T) {
+	ctx := context.Background()
+	_, store := newFileStore(t)
+	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	beats := func(from, to time.Time, extra ...Record) []Record {
+		recs := extra
+		for at := from; !at.After(to); at = at.Add(10 * time.Minute) {
+			recs = append(recs, Record{Type: OperatorHeartbeat, Time: at})
+		}
+		return recs
+	}
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	state := func(at time.Time, to string) Record {
+		return Record{Type: CriterionChanged, Time: at, Profile: "soc2", Namespace: "team-a", Criterion: &CriterionChange{Criterion: "CC6.1", To: to}}
+	}
+	for _, b := range [][]Record{
+		beats(h(0), h(12), state(h(11), "Pass")),
+		beats(h(10), h(14), state(h(10.5), "Fail")), // the clock stepped back to 10:00 after 12:00
+	} {
+		if err := w.Write(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", From: h(0), To: h(14), Now: func() time.Time { return h(14) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Kind != ProblemClock || res.Problems[0].Seq != 2 {
+		t.Errorf("problems %v, want segment 2's clock named as gone back", res.Problems)
+	}
+	// A record dated before the others by less than the slack (an evaluation's states, dated
+	// when it began, written after a heartbeat) is no problem.
+	_, store = newFileStore(t)
+	if w, err = NewWriter(ctx, store, WriterOptions{Cluster: "prod"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range [][]Record{beats(h(0), h(12)), beats(h(12.1), h(14), state(h(11.9), "Fail"))} {
+		if err := w.Write(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, err = Scan(ctx, store, ScanOptions{Cluster: "prod", From: h(0), To: h(14), Now: func() time.Time { return h(14) }}); err != nil || !res.OK() {
+		t.Errorf("%v %v, want no problem", err, res.Problems)
+	}
+}

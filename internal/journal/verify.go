@@ -52,6 +52,11 @@ const (
 	// ProblemFuture: a segment holds records dated after the time of verification (the
 	// writer's clock was ahead): they observed nothing at the time they say.
 	ProblemFuture ProblemKind = "future"
+	// ProblemClock: a record the operator dates when it writes it (a heartbeat, its start or
+	// stop, an evaluation's states) is dated more than CoverageSlack before such a record the
+	// chain already holds: the writer's clock went back (or ran ahead before), and what it
+	// stated after the step reads as older than what it stated before it.
+	ProblemClock ProblemKind = "clock"
 	// ProblemUncovered: the chain does not reach the start or the end of the period asked for
 	// (or now, for a period not over), or has no segment in it: its last segments are missing,
 	// or no operator was writing.
@@ -264,10 +269,24 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	}
 	// The segment being read, for the problems its records raise.
 	var reading SegmentRef
+	// clock is the latest time of the records read that the operator dated when it wrote them;
+	// wentBack the last segment named for a record dated well before it.
+	var clock time.Time
+	var wentBack uint64
 	read := func(line []byte) (RecordHead, error) {
 		h, err := decode(line)
 		if err == nil && len(orphans) > 0 {
 			delete(orphans, h.ID)
+		}
+		if err == nil && datedAsWritten(h.Type) {
+			if h.Time.Before(clock.Add(-CoverageSlack)) && wentBack != reading.Seq {
+				wentBack = reading.Seq
+				problem(reading.Name, reading.Seq, ProblemClock, "%s record %s is dated %s, %s before an earlier record of the chain (%s): the writer's clock went back (or had run ahead), and what it stated after the step reads as older than what it stated before",
+					h.Type, h.ID, stamp(h.Time), clock.Sub(h.Time).Round(time.Minute), stamp(clock))
+			}
+			if h.Time.After(clock) {
+				clock = h.Time
+			}
 		}
 		if h.Type == JournalRewound || err != nil && bytes.Contains(line, []byte(`"type":"`+string(JournalRewound)+`"`)) {
 			rewound(reading, line, problem)
@@ -647,6 +666,16 @@ func hashObject(ctx context.Context, store Store, key string) (string, error) {
 		return "", fmt.Errorf("journal %s: reading %s: %w", store, key, err)
 	}
 	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// datedAsWritten reports whether records of the type are dated by the operator's clock when it
+// writes them (not with the time of an event it learned of, as an exception's creation).
+func datedAsWritten(t Type) bool {
+	switch t {
+	case OperatorHeartbeat, OperatorStarted, OperatorStopped, Attestation, CriterionChanged, ReportResult:
+		return true
+	}
+	return false
 }
 
 // RecordHead is what Scan checks of each record: its ID, type and time.
