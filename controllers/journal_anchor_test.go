@@ -54,9 +54,10 @@ func TestTheJournalHeadPublishedInTheProfilesStatusShowsARewind(t *testing.T) {
 		<-stopped
 		return q
 	}
+	// Heartbeats after the operator's start (it dates them by its clock as it writes them).
 	var day []journal.Record
 	for i := range 3 {
-		day = append(day, journal.Record{Type: journal.OperatorHeartbeat, Time: now.Add(time.Duration(i+1) * time.Minute)})
+		day = append(day, journal.Record{Type: journal.OperatorHeartbeat, Time: now.Add(time.Hour + time.Duration(i+1)*time.Minute)})
 	}
 	run("pod-a", now.Add(time.Hour), day...)
 	res, err := journal.Verify(ctx, store, cluster, time.Time{}, time.Time{}, nil)
