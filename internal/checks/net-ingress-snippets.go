@@ -17,7 +17,8 @@ var netIngressSnippets = &engine.Check{
 		"server-snippet, auth-snippet, stream-snippet, modsecurity-snippet: any of its annotations " +
 		"whose name ends in -snippet, under the default prefix or the one the controller's " +
 		"--annotations-prefix flag sets), an NGINX Ingress Controller one (nginx.org/server-snippets, " +
-		"nginx.org/location-snippets) or another controller's (haproxy.org/backend-config-snippet) " +
+		"nginx.org/location-snippets) or another controller's (haproxy.org/backend-config-snippet; HAProxy " +
+		"Ingress's config-backend and config-tcp-service, which carry no -snippet suffix) " +
 		"copies its value verbatim into the configuration of the " +
 		"controller, which serves every Ingress of the cluster and runs with a ServiceAccount that " +
 		"reads the Secrets of every namespace: whoever may write an Ingress in any namespace can read " +
@@ -30,8 +31,8 @@ var netIngressSnippets = &engine.Check{
 		"Ingress, and a controller that allows them is one edit away, so an Ingress that sets one " +
 		"fails whichever class it names (Kyverno disallow-ingress-nginx-custom-snippets, checkov " +
 		"CKV_K8S_153). The prefix is the controller's flag, which a namespace's Ingress does not show, " +
-		"so an annotation whose name ends in -snippet or -snippets fails under any prefix (a key " +
-		"without a prefix is no controller's). So does an ingress-nginx annotation that ingress-nginx before 1.11.5 and 1.12.1 " +
+		"so an annotation whose name ends in -snippet or -snippets, or is config-backend or config-tcp-service, fails " +
+		"under any prefix (a key without a prefix is no controller's). So does an ingress-nginx annotation that ingress-nginx before 1.11.5 and 1.12.1 " +
 		"wrote into the configuration unchecked (auth-url, CVE-2025-24514; auth-tls-match-cn, " +
 		"CVE-2025-1097; mirror-target and mirror-host, CVE-2025-1098) whose value carries nginx " +
 		"configuration syntax (a line break, ;, {, }, # or a quote), which no URL or common name needs: " +
@@ -40,7 +41,7 @@ var netIngressSnippets = &engine.Check{
 	Remediation: "Remove the snippet annotations; use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
-		"Ingress Controller). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc61, cc68},
@@ -123,12 +124,25 @@ func ingressInjections(annotations map[string]string) []string {
 	return out
 }
 
+// haproxyIngressRawConfig are the keys of HAProxy Ingress (jcmoraisjr/haproxy-ingress) that an
+// Ingress may set and that it copies verbatim into its configuration, under its
+// --annotations-prefix (haproxy-ingress.github.io by default, ingress.kubernetes.io before
+// v0.12): config-backend (Backend scope, the backend section) and config-tcp-service (TCP scope,
+// the TCP service's section). Its release notes of July 2025 (v0.13.18, v0.14.9) say a user who
+// may update an Ingress could take the controller's privileges through them unless it runs with
+// --disable-config-keywords=*. Its other config-* keys (config-global, config-defaults,
+// config-frontend, config-proxy, config-sections, config-tcp, config-peers) are of the Global
+// scope, which it reads from its global ConfigMap only and ignores on an Ingress.
+var haproxyIngressRawConfig = []string{"config-backend", "config-tcp-service"}
+
 // ingressSnippetKey reports whether key names a snippet annotation, whatever its value: a
 // prefixed key whose name ends in -snippet or -snippets (any controller's, under any
-// --annotations-prefix), or one of nginxIncSnippets. The cache keeps such keys when it trims an
+// --annotations-prefix) or is one of haproxyIngressRawConfig (under any prefix too: the prefix is
+// the controller's flag), or one of nginxIncSnippets. The cache keeps such keys when it trims an
 // Ingress's annotations (IngressReadsAnnotation), so it must be the very test the check makes.
 func ingressSnippetKey(key string) bool {
 	prefix, name, prefixed := strings.Cut(key, "/")
-	return prefixed && prefix != "" && (strings.HasSuffix(name, "-snippet") || strings.HasSuffix(name, "-snippets")) ||
+	return prefixed && prefix != "" && (strings.HasSuffix(name, "-snippet") || strings.HasSuffix(name, "-snippets") ||
+		slices.Contains(haproxyIngressRawConfig, name)) ||
 		slices.Contains(nginxIncSnippets, key)
 }
