@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -231,6 +232,86 @@ spec:
 		}
 		if s := rep.Status.Summary; s.NotAssessed != 0 {
 			return fmt.Errorf("summary: %d not assessed, want 0", s.NotAssessed)
+		}
+		return nil
+	})
+}
+
+// TestAPodThatHoldsADeviceAdminClaimMadeFromAnEarlierTemplateFails: a Pod whose claim is made
+// from ResourceClaimTemplate gpu, which sets no adminAccess now, holds the claim the
+// resourceclaim controller made for it (controlled by the Pod, annotated with the Pod's claim
+// name) from what the template was when the Pod was created: adminAccess: true (a template's
+// spec cannot change; it was deleted and created again under its name). Envtest runs no
+// controller manager, so the test makes the claim as that controller does. The Pod keeps the
+// devices until it is replaced: it fails, naming the claim. Before, it passed with the template,
+// and only the claim failed.
+func TestAPodThatHoldsADeviceAdminClaimMadeFromAnEarlierTemplateFails(t *testing.T) {
+	const ns, profile = "device-admin-holders", "device-admin-holders"
+	createNamespace(t, ns, map[string]string{profile: "true", "resource.kubernetes.io/admin-access": "true"})
+	applyYAML(t, `
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata:
+  name: gpu
+  namespace: device-admin-holders
+spec:
+  spec:
+    devices:
+      requests:
+      - name: gpus
+        exactly:
+          deviceClassName: gpu.example.com
+`)
+	applyYAML(t, `
+apiVersion: v1
+kind: Pod
+metadata:
+  name: holder
+  namespace: device-admin-holders
+spec:
+  resourceClaims:
+  - name: gpus
+    resourceClaimTemplateName: gpu
+  containers:
+  - name: exporter
+    image: registry.example.com/gpu/exporter:1.2.0
+    resources:
+      claims: [{name: gpus}]
+`)
+	pod := &corev1.Pod{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "holder"}, pod); err != nil {
+		t.Fatal(err)
+	}
+	applyYAML(t, `
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata:
+  name: holder-gpus-x7k2q
+  namespace: device-admin-holders
+  annotations: {resource.kubernetes.io/pod-claim-name: gpus}
+  ownerReferences:
+  - {apiVersion: v1, kind: Pod, name: holder, uid: `+string(pod.UID)+`, controller: true, blockOwnerDeletion: true}
+spec:
+  devices:
+    requests:
+    - name: gpus
+      exactly:
+        deviceClassName: gpu.example.com
+        adminAccess: true
+`)
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "wl-device-admin-access") })
+	eventually(t, 30*time.Second, "the Pod's wl-device-admin-access finding", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "wl-device-admin-access", "holder", "")
+		if f == nil || f.Result != v1alpha1.ResultFail || f.Resource.Kind != "Pod" ||
+			!strings.Contains(f.Message, `Pod holder holds ResourceClaim "holder-gpus-x7k2q", made for its claim "gpus", whose device request "gpus" sets exactly.adminAccess: true`) {
+			return fmt.Errorf("holder: %s", describeFinding(rep, "wl-device-admin-access", "holder"))
+		}
+		if f := finding(rep, "wl-device-admin-access", "holder-gpus-x7k2q", ""); f == nil || f.Result != v1alpha1.ResultFail || f.Resource.Kind != "ResourceClaim" {
+			return fmt.Errorf("the claim: %s", describeFinding(rep, "wl-device-admin-access", "holder-gpus-x7k2q"))
 		}
 		return nil
 	})

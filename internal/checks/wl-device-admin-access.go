@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -26,7 +27,10 @@ var wlDeviceAdminAccess = &engine.Check{
 		"reviewed. Every claim is judged, the ones Kubernetes generated from a template too: each is a " +
 		"grant in force. So is every workload whose pod spec's resourceClaims name such a claim " +
 		"(resourceClaimName) or template (resourceClaimTemplateName), both of the pod's namespace: " +
-		"the grant is the pods'. A workload that names a claim or template that is absent (not in a " +
+		"the grant is the pods'. A pod keeps the claim made for it from a template as the template was " +
+		"when the pod was created (a template deleted and created again under its name without " +
+		"adminAccess changes neither the workload nor its pods), so a workload also fails while one of " +
+		"its pods holds such a claim (a ResourceClaim the Pod controls). A workload that names a claim or template that is absent (not in a " +
 		"scan's input, or not created yet in the cluster, when the pods wait for it) is NotAssessed." + supporting,
 	Remediation: "Remove adminAccess from the claim's device requests (a workload: from the claims and " +
 		"templates its resourceClaims name); where a device management " +
@@ -35,7 +39,7 @@ var wlDeviceAdminAccess = &engine.Check{
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc61, cc63},
 	Targets:  append(append([]string{}, workload...), "ResourceClaim", "ResourceClaimTemplate"),
-	Reads:    []string{"ResourceClaim", "ResourceClaimTemplate"},
+	Reads:    []string{"ResourceClaim", "ResourceClaimTemplate", engine.KindWorkload},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Workload != nil {
 			judgeDeviceClaimsUsed(ctx, o)
@@ -155,6 +159,9 @@ func judgeDeviceClaimsUsed(ctx *engine.Context, o *engine.Object) {
 			failed = append(failed, fmt.Sprintf("%s, whose device request %s sets %s: true", what, few(a.admin, ", "), a.field))
 		}
 	}
+	held, unreadable := generatedAdminClaims(ctx, o)
+	failed = append(failed, held...)
+	unknown = append(unknown, unreadable...)
 	switch {
 	case len(failed) > 0:
 		ctx.Fail("", "%s: the pods get access to devices other pods hold", few(failed, "; "))
@@ -164,6 +171,57 @@ func judgeDeviceClaimsUsed(ctx *engine.Context, o *engine.Object) {
 		ctx.Pass("")
 	}
 }
+
+// podClaimAnnotation names, on a ResourceClaim the resourceclaim controller made for a pod from
+// a ResourceClaimTemplate, the pod's claim it was made for (k8s.io/kubernetes v1.37
+// pkg/controller/resourceclaim: podResourceClaimAnnotation).
+const podClaimAnnotation = "resource.kubernetes.io/pod-claim-name"
+
+// generatedAdminClaims returns, for workload o, the ResourceClaims of its namespace that the
+// resourceclaim controller made for its pods and that ask for administrative access, each
+// described (held), and those whose requests cannot be read (unreadable). Such a claim is the
+// template's spec as it was when the pod was created, and the pod keeps it for as long as it runs:
+// a template deleted and created again under its name without adminAccess (its spec cannot be
+// changed) changes neither the workload nor its pods, which hold the devices still. A claim is
+// the pod's when its controller reference names a Pod of the inventory with that UID (the
+// controller makes it so; the Pod's status.resourceClaimStatuses, which also names it, is not in
+// the operator's cache), and the pod is the workload's when it is judged as the workload
+// (Inventory.JudgedAs: itself, or the controller whose template explains it).
+func generatedAdminClaims(ctx *engine.Context, o *engine.Object) (held, unreadable []string) {
+	inv := ctx.Inventory
+	byWorkload := inv.Memo(nil, "dra.generatedClaims/"+o.Namespace, func() any {
+		m := map[*engine.Object][]generatedClaim{}
+		for _, claim := range inv.List(o.Namespace, "ResourceClaim") {
+			ref := metav1.GetControllerOfNoCopy(claim.Obj)
+			if ref == nil || ref.Kind != "Pod" || ref.APIVersion != "v1" {
+				continue
+			}
+			pod := inv.Get("Pod", o.Namespace, ref.Name)
+			if pod == nil || pod.Obj.GetUID() != ref.UID {
+				continue
+			}
+			w := inv.JudgedAs(pod)
+			m[w] = append(m[w], generatedClaim{claim: claim, pod: pod})
+		}
+		return m
+	}).(map[*engine.Object][]generatedClaim)
+	for _, g := range byWorkload[o] {
+		what := fmt.Sprintf("Pod %s holds ResourceClaim %q", g.pod.Name, g.claim.Name)
+		if podClaim := g.claim.Annotations()[podClaimAnnotation]; podClaim != "" {
+			what += fmt.Sprintf(", made for its claim %q", podClaim)
+		}
+		switch a := readAdminAccess(g.claim); {
+		case a.unreadable != "":
+			unreadable = append(unreadable, what+": "+a.unreadable)
+		case len(a.admin) > 0:
+			held = append(held, fmt.Sprintf("%s, whose device request %s sets %s: true", what, few(a.admin, ", "), a.field))
+		}
+	}
+	return held, unreadable
+}
+
+// generatedClaim is a ResourceClaim made for a pod, and the pod.
+type generatedClaim struct{ claim, pod *engine.Object }
 
 // resourceGroup is Dynamic Resource Allocation's API group.
 const resourceGroup = "resource.k8s.io"
