@@ -27,19 +27,27 @@ var saLegacyTokenSecret = &engine.Check{
 		"the repository. A ServiceAccount whose secrets field lists such a Secret fails too: clusters " +
 		"older than Kubernetes 1.24 listed there the token Secret they made for it, and a ServiceAccount " +
 		"exported from one lists it still; one that lists a Secret the input does not hold is NotAssessed " +
-		"(Kyverno check-serviceaccount-secrets fails any ServiceAccount whose secrets field is set). The " +
+		"(Kyverno check-serviceaccount-secrets fails any ServiceAccount whose secrets field is set). So does a " +
+		"workload to which such a Secret of the input gives its token (a secret volume, a projected volume's " +
+		"secret source, envFrom, or env from the key token), whatever its automountServiceAccountToken says: " +
+		"the token reaches its containers and never expires; one that takes the key token of a Secret the " +
+		"input does not hold is NotAssessed, and one that takes no Secret of the input NotApplicable. The " +
 		"operator never reads Secrets, so only scan runs this check, on manifests." + supporting,
 	Remediation: "Delete the Secret, and remove it from the secrets field of the ServiceAccount that lists it. Give pods the ServiceAccount's token through the automatic " +
 		"projected volume, and external clients a short-lived one from the TokenRequest API " +
 		"(kubectl create token, with --duration), or workload identity federation.",
 	Severity:     medium,
 	Criteria:     []v1alpha1.Criterion{cc61},
-	Targets:      []string{"Secret", "ServiceAccount"},
+	Targets:      append([]string{"Secret", "ServiceAccount"}, workload...),
 	Reads:        []string{"Secret"},
 	ManifestOnly: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Kind == "ServiceAccount" {
 			judgeListedTokenSecrets(ctx, o)
+			return
+		}
+		if o.Workload != nil {
+			judgeTokenSecretUses(ctx, o)
 			return
 		}
 		t := readTokenSecret(o)
@@ -133,5 +141,65 @@ func judgeListedTokenSecrets(ctx *engine.Context, o *engine.Object) {
 		ctx.NotApplicable("", "the ServiceAccount's secrets field lists no Secret")
 	default:
 		ctx.Pass("")
+	}
+}
+
+// judgeTokenSecretUses judges a workload by the Secrets of its namespace it takes the token key
+// of (engine.SecretTokenUses): a ServiceAccount token Secret of the input gives its containers a
+// token that never expires, whatever automountServiceAccountToken says (sa-token-automount
+// judges automount only); the key token of a Secret the input does not hold may be such a token.
+// A workload whose every such Secret is in the input, none a token Secret, passes; one that
+// takes none of the input's, NotApplicable.
+func judgeTokenSecretUses(ctx *engine.Context, o *engine.Object) {
+	type use struct {
+		secret string
+		where  []string
+	}
+	var tokens, unknown []*use
+	find := func(list *[]*use, secret string) *use {
+		for _, u := range *list {
+			if u.secret == secret {
+				return u
+			}
+		}
+		u := &use{secret: secret}
+		*list = append(*list, u)
+		return u
+	}
+	serviceAccount := map[string]string{}
+	assessed := false
+	for _, u := range o.Workload.Pod().SecretUses {
+		secret := ctx.Inventory.Get("Secret", o.Namespace, u.Secret)
+		if secret == nil {
+			if u.Named {
+				x := find(&unknown, u.Secret)
+				x.where = append(x.where, u.Where)
+			}
+			continue
+		}
+		assessed = true
+		if t := readTokenSecret(secret); t.token && t.serviceAccount != "" {
+			x := find(&tokens, u.Secret)
+			x.where = append(x.where, u.Where)
+			serviceAccount[u.Secret] = t.serviceAccount
+		}
+	}
+	switch {
+	case len(tokens) > 0:
+		var msgs []string
+		for _, u := range tokens {
+			msgs = append(msgs, fmt.Sprintf("token Secret %q of ServiceAccount %q reaches the pod through %s", u.secret, serviceAccount[u.secret], few(u.where, ", ")))
+		}
+		ctx.Fail("", "%s: a token that never expires, whatever automountServiceAccountToken says", few(msgs, "; "))
+	case len(unknown) > 0:
+		var msgs []string
+		for _, u := range unknown {
+			msgs = append(msgs, fmt.Sprintf("the pod takes key %q of Secret %q (%s), which is not in the scanned input", corev1.ServiceAccountTokenKey, u.secret, few(u.where, ", ")))
+		}
+		ctx.NotAssessed("", few(msgs, "; ")+": a ServiceAccount token Secret keeps its token there")
+	case assessed:
+		ctx.Pass("")
+	default:
+		ctx.NotApplicable("", "the pod takes the token key of no Secret of the scanned input")
 	}
 }

@@ -287,6 +287,10 @@ type PodFields struct {
 	// such as `container "agent"`), "" when it is none (hostProcessSetter): such a pod runs on the
 	// node, with its filesystem and named pipes, and needs no hostPath volume to reach them.
 	HostProcess string
+	// SecretUses are the pod's uses of Secrets of its namespace that may take a Secret's token
+	// key (SecretTokenUses), kept for sa-legacy-token-secret, which judges them beside the
+	// Secrets of a scan's input.
+	SecretUses []SecretUse
 	// TokenPathMasked is true when an init container or container mounts something of its
 	// own at ServiceAccountTokenPath (not the plugin's kube-api-access- volume, nor a Secret,
 	// which may be a token Secret); TokenContainers are then those (init containers first) that
@@ -409,6 +413,7 @@ func podFields(s *corev1.PodSpec) PodFields {
 		f.ResourceClaims = append(f.ResourceClaims, rc)
 	}
 	f.HostProcess = hostProcessSetter(s)
+	f.SecretUses = SecretTokenUses(s)
 	var unmasked []string
 	// Whether each volume is a Secret, by name: listed once, when a container first mounts
 	// something at the token's path, not searched for in the volumes for each container that
@@ -452,6 +457,78 @@ func podFields(s *corev1.PodSpec) PodFields {
 		f.TokenContainers = unmasked
 	}
 	return f
+}
+
+// SecretUse is a use by a pod spec of a Secret of the pod's namespace that takes the Secret's
+// key named token, where a kubernetes.io/service-account-token Secret holds its token: a secret
+// volume or a projected volume's secret source without items (every key) or with an item of that
+// key, an env entry's secretKeyRef of that key, or an envFrom secretRef (every key).
+type SecretUse struct {
+	// Secret is the Secret's name; Where says where it reaches the pod (`volume "creds"`, `env
+	// KUBE_TOKEN of container "app"`, `envFrom of init container "fetch"`).
+	Secret, Where string
+	// Named is true when the use names the key token itself (an item or a secretKeyRef), not
+	// every key of the Secret.
+	Named bool
+}
+
+// secretTokenKey is the key of a ServiceAccount token Secret that holds the token
+// (corev1.ServiceAccountTokenKey).
+const secretTokenKey = corev1.ServiceAccountTokenKey
+
+// SecretTokenUses returns the uses of Secrets by the pod spec that take their token key (see
+// SecretUse), volumes first, then each container's (init, regular, ephemeral) envFrom and env.
+func SecretTokenUses(s *corev1.PodSpec) []SecretUse {
+	var uses []SecretUse
+	items := func(list []corev1.KeyToPath) (takes, named bool) {
+		if len(list) == 0 {
+			return true, false
+		}
+		return slices.ContainsFunc(list, func(k corev1.KeyToPath) bool { return k.Key == secretTokenKey }), true
+	}
+	for i := range s.Volumes {
+		v := &s.Volumes[i]
+		switch {
+		case v.Secret != nil && v.Secret.SecretName != "":
+			if takes, named := items(v.Secret.Items); takes {
+				uses = append(uses, SecretUse{Secret: v.Secret.SecretName, Where: fmt.Sprintf("volume %q", v.Name), Named: named})
+			}
+		case v.Projected != nil:
+			for _, src := range v.Projected.Sources {
+				if src.Secret == nil || src.Secret.Name == "" {
+					continue
+				}
+				if takes, named := items(src.Secret.Items); takes {
+					uses = append(uses, SecretUse{Secret: src.Secret.Name, Where: fmt.Sprintf("volume %q (projected)", v.Name), Named: named})
+				}
+			}
+		}
+	}
+	each := func(kind, name string, envFrom []corev1.EnvFromSource, env []corev1.EnvVar) {
+		for _, ef := range envFrom {
+			if ef.SecretRef != nil && ef.SecretRef.Name != "" {
+				uses = append(uses, SecretUse{Secret: ef.SecretRef.Name, Where: fmt.Sprintf("envFrom of %s %q", kind, name)})
+			}
+		}
+		for _, e := range env {
+			if r := e.ValueFrom; r != nil && r.SecretKeyRef != nil && r.SecretKeyRef.Name != "" && r.SecretKeyRef.Key == secretTokenKey {
+				uses = append(uses, SecretUse{Secret: r.SecretKeyRef.Name, Where: fmt.Sprintf("env %s of %s %q", e.Name, kind, name), Named: true})
+			}
+		}
+	}
+	for i := range s.InitContainers {
+		c := &s.InitContainers[i]
+		each("init container", c.Name, c.EnvFrom, c.Env)
+	}
+	for i := range s.Containers {
+		c := &s.Containers[i]
+		each("container", c.Name, c.EnvFrom, c.Env)
+	}
+	for i := range s.EphemeralContainers {
+		c := &s.EphemeralContainers[i]
+		each("ephemeral container", c.Name, c.EnvFrom, c.Env)
+	}
+	return uses
 }
 
 // hostProcessSetter names what makes the pod a Windows HostProcess pod, as the Pod Security
