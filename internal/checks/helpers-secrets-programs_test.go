@@ -2711,3 +2711,70 @@ func TestCommandLinePasswordsOfRound13(t *testing.T) {
 		})
 	}
 }
+
+// judgeCommandLine judges script as a container's shell script (sh -c's argument, the kubelet's
+// $$ escapes written), as a ConfigMap's script and as a line a text program reads, and, when
+// it is one command of one line, as the argv the shell would split it into: each finds a
+// credential when want says so.
+func judgeCommandLine(t *testing.T, script string, want bool) {
+	t.Helper()
+	arg := strings.ReplaceAll(script, "$", "$$")
+	if got := argumentCredential(arg, nil, nil) != ""; got != want {
+		t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, want)
+	}
+	if got := keyCredential("init.sh", script, false) != ""; got != want {
+		t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", script, got, want)
+	}
+	if got := textProgramPassword(script, false) != ""; got != want {
+		t.Errorf("textProgramPassword(%q, false) found a credential: %v, want %v", script, got, want)
+	}
+	if strings.ContainsAny(script, "\n|<>;&$") {
+		return
+	}
+	var argv []string
+	for _, w := range shellWords(script) {
+		argv = append(argv, unquotedWord(w))
+	}
+	if got := len(commandLineCredentials(argv, nil, nil, nil)) > 0; got != want {
+		t.Errorf("commandLineCredentials(%q) = %q, want a credential %v", argv, commandLineCredentials(argv, nil, nil, nil), want)
+	}
+}
+
+// TestCurlUserPasswords judges curl's -u, --user USER:PASSWORD (and the proxy's -U,
+// --proxy-user) as curl reads them: in a cluster of short options (curl -sSfu USER:PASSWORD
+// URL, the usual form in scripts) and with a password gitleaks' curl-auth-user does not take
+// (a '#', '+', '/', '!' or '%' in it). Before, gitleaks' rule alone read -u, which takes -u
+// and --user alone and a password of word characters, '$', '@', '.' and '-'.
+func TestCurlUserPasswords(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"curl -sSfu USER:PASSWORD":          {"curl -sSfu bob:Orders-2024 https://api.example.com/x", true},
+		"curl -fsSLu USER:PASSWORD":         {"curl -fsSLu bob:Orders-2024 -o /tmp/x https://api.example.com/x", true},
+		"curl -sSfuUSER:PASSWORD":           {"curl -sSfubob:Orders-2024 https://api.example.com/x", true},
+		"curl -ku USER:PASSWORD":            {"curl -ku admin:Orders-2024 https://es:9200/_cluster/health", true},
+		"curl -u USER:PASSWORD with '#'":    {"curl -u admin:Orders#2024 https://api.example.com/x", true},
+		"curl -u USER:PASSWORD with '+'":    {"curl -u admin:Orders+2024 https://api.example.com/x", true},
+		"curl --user USER:PASSWORD with /":  {"curl --user 'admin:Orders/2024!' https://api.example.com/x", true},
+		"curl --user=USER:PASSWORD with %":  {"curl --user=admin:Orders%2024 https://api.example.com/x", true},
+		"curl -sSU USER:PASSWORD proxy":     {"curl -sSU bob:Orders#2024 -x proxy:3128 https://api.example.com/x", true},
+		"curl -u USER:'PA$$WORD'":           {"curl -u 'admin:Ord$rs#2024' https://api.example.com/x", true},
+		"curl -u USER:PASSWORD, gitleaks'":  {"curl -u bob:Orders-2024 https://api.example.com/x", true},
+		"curl -sSfu USER, a prompt":         {"curl -sSfu bob https://api.example.com/x", false},
+		"curl -sSfu USER:$PW":               {"curl -sSfu \"bob:$API_PASSWORD\" https://api.example.com/x", false},
+		"curl -sSfu $USER:$PW":              {"curl -sSfu $API_USER:$API_PASSWORD https://api.example.com/x", false},
+		"curl -sSfu USER:<password>":        {"curl -sSfu 'bob:<password>' https://api.example.com/x", false},
+		"curl -su USER: empty":              {"curl -su bob: https://api.example.com/x", false},
+		"curl -o FILE, no user":             {"curl -sSfo /tmp/u https://api.example.com/x", false},
+		"curl -d DATA with u in it":         {"curl -sd user:Orders#2024 https://api.example.com/x", false},
+		"curl -Ku FILE, -K takes the rest":  {"curl -Ku /etc/curlrc https://api.example.com/x", false},
+		"curl -H, -u's letter in a header":  {"curl -sSH 'X-Forwarded-User: bob' https://api.example.com/x", false},
+		"curl -sSfu USER:PASSWORD with '#'": {"curl -sSfu bob:Orders#2024 https://api.example.com/x", true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			judgeCommandLine(t, tc.script, tc.want)
+		})
+	}
+}

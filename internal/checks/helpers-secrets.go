@@ -3415,25 +3415,82 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 }
 
 // curlCredential reads curl's --oauth2-bearer TOKEN (an OAuth 2.0 bearer token, sent as
-// Authorization: Bearer TOKEN) and -U, --proxy-user USER:PASSWORD (the proxy's; -u, --user is
-// gitleaks' curl-auth-user): the index in args of the word that holds a literal credential and
-// what says so; -1 when there is none.
+// Authorization: Bearer TOKEN), -u, --user USER:PASSWORD (the server's) and -U, --proxy-user
+// USER:PASSWORD (the proxy's), each also in a cluster of short options (curlUserOption): the
+// index in args of the word that holds a literal credential and what says so; -1 when there is
+// none. gitleaks' curl-auth-user finds -u and --user alone, and a password of word characters,
+// '$', '@', '.' and '-' only.
 func (r *commandReader) curlCredential(args []string) (int, string) {
-	for i := 0; i+1 < len(args); i++ {
+	for i := 0; i < len(args); i++ {
 		r.read++
-		switch args[i] {
-		case "--oauth2-bearer":
-			if literalArgument(args[i+1]) {
-				return i + 1, "'s --oauth2-bearer gives a token"
+		if args[i] == "--oauth2-bearer" && i+1 < len(args) && literalArgument(args[i+1]) {
+			return i + 1, "'s --oauth2-bearer gives a token"
+		}
+		opt, v, k := curlUserOption(args, i)
+		if k < 0 {
+			continue
+		}
+		// Its text as curl is given it: a shell expansion in it is no literal, unless it is
+		// single-quoted.
+		v = strings.TrimRight(v, ";")
+		if strings.ContainsAny(v, "$`") {
+			text, ok := singleQuotedText(v)
+			if !ok {
+				continue
 			}
-		case "-U", "--proxy-user":
-			v := strings.Trim(strings.TrimRight(args[i+1], ";"), `"'`)
-			if _, p, ok := strings.Cut(v, ":"); ok && !strings.ContainsAny(args[i+1], "$`") && literalArgument(p) {
-				return i + 1, "'s " + args[i] + " gives a proxy user's password"
+			v = text
+		} else {
+			v = unquotedWord(v)
+		}
+		if _, p, ok := strings.Cut(v, ":"); ok && p != "" && credentialValue("", p) {
+			if opt == "-U" || opt == "--proxy-user" {
+				return k, "'s " + opt + " gives a proxy user's password"
 			}
+			return k, "'s " + opt + " gives a user's password"
 		}
 	}
 	return -1, ""
+}
+
+// curlBooleanOptions are curl's short options that take no value: in a cluster (-sSfu), the
+// first option that takes one takes the rest of the word, or the next word when it ends the
+// word (curl's tool_getparam.c).
+const curlBooleanOptions = "012346:#abBfgGiIjJklLMnNOpqRsSvVZ"
+
+// curlUserOption reads args[i] as curl's -u, --user or -U, --proxy-user: the option, its value
+// and the index in args of the word that holds it (-u VALUE, --user=VALUE, -uVALUE, -sSfu
+// VALUE, -sSfuVALUE); k is -1 when args[i] is none of them.
+func curlUserOption(args []string, i int) (opt, v string, k int) {
+	w := args[i]
+	for _, long := range []string{"--user", "--proxy-user"} {
+		switch {
+		case w == long && i+1 < len(args):
+			return long, args[i+1], i + 1
+		case strings.HasPrefix(w, long+"="):
+			return long, w[len(long)+1:], i
+		}
+	}
+	if len(w) < 2 || w[0] != '-' || w[1] == '-' {
+		return "", "", -1
+	}
+	for j := 1; j < len(w); j++ {
+		c := w[j]
+		if strings.IndexByte(curlBooleanOptions, c) >= 0 {
+			continue
+		}
+		if c != 'u' && c != 'U' {
+			return "", "", -1
+		}
+		opt = "-" + string(c)
+		if j+1 < len(w) {
+			return opt, w[j+1:], i
+		}
+		if i+1 < len(args) {
+			return opt, args[i+1], i + 1
+		}
+		return "", "", -1
+	}
+	return "", "", -1
 }
 
 // jenkinsCLIPassword reads the Jenkins CLI's -auth USER:SECRET (a password or an API token;
@@ -6549,7 +6606,7 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set", "cypher-shell", "keydb",
 	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "wpa_cli", "openvpn", "freerdp", "rdesktop",
 	"set-agent-token", "ftp", "<<<", "expect", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
-	"xh --auth"}
+	"xh --auth", "curl"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
 // it holds one of programNameParts. It looks for all of them in one pass (programNameIndex):
