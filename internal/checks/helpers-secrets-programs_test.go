@@ -2778,3 +2778,62 @@ func TestCurlUserPasswords(t *testing.T) {
 		})
 	}
 }
+
+// TestVariablesProgramsReadTheirPasswordFrom judges the variables a program reads its password
+// from though no credential word names them (programCredentialVariable): sshpass -e's SSHPASS,
+// redis-cli's REDISCLI_AUTH, the Neo4j image's NEO4J_AUTH=USER/PASSWORD and the Erlang
+// cookie (RABBITMQ_ERLANG_COOKIE), in env and set in a script. Before, they passed.
+func TestVariablesProgramsReadTheirPasswordFrom(t *testing.T) {
+	env := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"SSHPASS":                        {"SSHPASS", "Orders-2024", true},
+		"REDISCLI_AUTH":                  {"REDISCLI_AUTH", "Orders-2024", true},
+		"NEO4J_AUTH USER/PASSWORD":       {"NEO4J_AUTH", "neo4j/Orders-2024", true},
+		"RABBITMQ_ERLANG_COOKIE":         {"RABBITMQ_ERLANG_COOKIE", "WIWVHCDTCIUAWANLMQAW", true},
+		"COUCHDB_ERLANG_COOKIE":          {"COUCHDB_ERLANG_COOKIE", "Orders-2024-cookie", true},
+		"SSHPASS from a reference":       {"SSHPASS", "$(SSH_PW)", false},
+		"NEO4J_AUTH none":                {"NEO4J_AUTH", "none", false},
+		"NEO4J_AUTH USER/$(PW)":          {"NEO4J_AUTH", "neo4j/$(NEO4J_PASSWORD)", false},
+		"NEO4J_AUTH USER/<password>":     {"NEO4J_AUTH", "neo4j/<password>", false},
+		"NEO4J_AUTH_FILE":                {"NEO4J_AUTH_FILE", "/run/secrets/neo4j_auth", false},
+		"REDISCLI_AUTH empty":            {"REDISCLI_AUTH", "", false},
+		"an AUTH of another name":        {"OAUTH", "enabled", false},
+		"a COOKIE of another name":       {"SESSION_COOKIE", "sid", false},
+		"RABBITMQ_ERLANG_COOKIE_FILE":    {"RABBITMQ_ERLANG_COOKIE_FILE", "/var/lib/rabbitmq/.erlang.cookie", false},
+		"AUTH of another program":        {"BASIC_AUTH", "off", false},
+		"lower case sshpass in a config": {"sshpass", "Orders-2024", true},
+	}
+	for name, tc := range env {
+		t.Run(name, func(t *testing.T) {
+			if got := envCredential(tc.name, tc.value) != ""; got != tc.want {
+				t.Errorf("envCredential(%q, %q) = %q, want a credential %v", tc.name, tc.value, envCredential(tc.name, tc.value), tc.want)
+			}
+		})
+	}
+	scripts := map[string]struct {
+		script string
+		want   bool
+	}{
+		"SSHPASS=VALUE sshpass -e":         {"SSHPASS=Orders-2024 sshpass -e ssh bob@db uptime", true},
+		"export SSHPASS=VALUE":             {"export SSHPASS='Orders-2024'", true},
+		"REDISCLI_AUTH=VALUE redis-cli":    {"REDISCLI_AUTH=Orders-2024 redis-cli -h redis ping", true},
+		"SSHPASS=$PW sshpass -e":           {"SSHPASS=\"$SSH_PW\" sshpass -e ssh bob@db uptime", false},
+		"docker run -e NEO4J_AUTH=":        {"docker run -d -e NEO4J_AUTH=neo4j/Orders-2024 neo4j:5", true},
+		"docker run -e NEO4J_AUTH=none":    {"docker run -d -e NEO4J_AUTH=none neo4j:5", false},
+		"sshpass -e alone":                 {"sshpass -e ssh bob@db uptime", false},
+		"RABBITMQ_ERLANG_COOKIE=VALUE run": {"RABBITMQ_ERLANG_COOKIE=WIWVHCDTCIUAWANLMQAW rabbitmq-server", true},
+	}
+	for name, tc := range scripts {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -137,10 +137,42 @@ func isCredentialPart(parts []string, i int) bool {
 	return p == "KEY" && i > 0 && credentialKeyQualifiers[parts[i-1]]
 }
 
+// programCredentialVariables are the variables, by their letters and digits in upper case,
+// that a program reads its password (or another secret) from though no credential word names
+// them: sshpass -e's SSHPASS, redis-cli's REDISCLI_AUTH, the Neo4j image's NEO4J_AUTH
+// (USER/PASSWORD, credentialValue) and the Erlang distribution cookie (RabbitMQ's
+// RABBITMQ_ERLANG_COOKIE, CouchDB's COUCHDB_ERLANG_COOKIE, ERLANG_COOKIE: any name ending in
+// ERLANG_COOKIE), which lets whoever holds it run code on every node of the cluster.
+var programCredentialVariables = map[string]bool{"SSHPASS": true, "REDISCLIAUTH": true, "NEO4JAUTH": true}
+
+// programCredentialVariable reports whether name is one of programCredentialVariables, or ends
+// in ERLANG_COOKIE.
+func programCredentialVariable(name string) bool {
+	if len(name) > 32 {
+		return false
+	}
+	var b [32]byte
+	n := 0
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z':
+			b[n] = c - 'a' + 'A'
+			n++
+		case 'A' <= c && c <= 'Z' || '0' <= c && c <= '9':
+			b[n] = c
+			n++
+		}
+	}
+	return programCredentialVariables[string(b[:n])] || strings.HasSuffix(string(b[:n]), "ERLANGCOOKIE")
+}
+
 // credentialName reports whether a name looks like it holds a credential: one of its words is a
-// credential word, and it does not end in a word that makes it a reference (a file, a path,
-// the name of a Secret).
+// credential word (or it is a program's, programCredentialVariable), and it does not end in a
+// word that makes it a reference (a file, a path, the name of a Secret).
 func credentialName(name string) bool {
+	if programCredentialVariable(name) {
+		return true
+	}
 	parts := nameParts(name)
 	if len(parts) == 0 || referenceSuffixes[parts[len(parts)-1]] {
 		return false
@@ -174,9 +206,13 @@ func mayEndInCredential(name string) bool {
 	if len(s) >= 3 && strings.EqualFold(s[len(s)-3:], "PAS") {
 		return true
 	}
-	// MASTERAUTH (REQUIREPASS ends in PASS).
+	// MASTERAUTH (REQUIREPASS ends in PASS), and REDISCLI_AUTH, NEO4J_AUTH and ERLANG_COOKIE
+	// (programCredentialVariable).
 	if len(s) >= 10 && strings.EqualFold(s[len(s)-10:], "MASTERAUTH") {
 		return true
+	}
+	if len(s) >= 4 && strings.EqualFold(s[len(s)-4:], "AUTH") || len(s) >= 6 && strings.EqualFold(s[len(s)-6:], "COOKIE") {
+		return programCredentialVariable(name)
 	}
 	// PWD and PW: a final S was not taken off them.
 	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PWD") ||
@@ -199,6 +235,9 @@ func isASCIIAlnum(c byte) bool {
 // such as passwordPolicy or tokenAudience are common: the name's last word must be the
 // credential word (db.password, client_secret, apiKey).
 func endsInCredential(name string) bool {
+	if programCredentialVariable(name) {
+		return true
+	}
 	parts := nameParts(name)
 	return len(parts) > 0 && isCredentialPart(parts, len(parts)-1)
 }
@@ -227,6 +266,15 @@ func literalCredential(value string) bool {
 // credential: literalCredential, unless it is a count (countOf) or a switch, "0" or "1"
 // (MYSQL_ALLOW_EMPTY_PASSWORD=1, MYSQL_RANDOM_ROOT_PASSWORD=1 in the official MySQL image).
 func credentialValue(name, value string) bool {
+	if strings.EqualFold(name, "NEO4J_AUTH") {
+		// USER/PASSWORD (the Neo4j image's docker-entrypoint.sh); none turns authentication
+		// off.
+		_, p, ok := strings.Cut(value, "/")
+		if !ok {
+			return false
+		}
+		value = p
+	}
 	switch credentialValueClass(value) {
 	case neverCredential:
 		return false
