@@ -2837,3 +2837,36 @@ func TestVariablesProgramsReadTheirPasswordFrom(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistryCredsAndOpenShiftLogin judges the containers/image tools' --creds USER:PASSWORD
+// (skopeo copy --src-creds and --dest-creds, skopeo inspect, podman pull and buildah push
+// --creds) and OpenShift's oc login -p PASSWORD, which passed: no name says the value is a
+// password (registryLoginPassword read login -p of the registry clients, not oc's).
+func TestRegistryCredsAndOpenShiftLogin(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"skopeo copy --src-creds":       {"skopeo copy --src-creds bob:Orders-2024 docker://a.example.com/b docker://c.example.com/d", true},
+		"skopeo copy --dest-creds=":     {"skopeo copy --dest-creds=bob:Orders-2024 docker://a.example.com/b docker://c.example.com/d", true},
+		"skopeo inspect --creds":        {"skopeo inspect --creds 'bob:Orders-2024' docker://a.example.com/b", true},
+		"buildah push --creds":          {"buildah push --creds bob:Orders-2024 img docker://r.example.com/img", true},
+		"podman pull --creds=":          {"podman pull --creds=bob:Orders-2024 r.example.com/img", true},
+		"skopeo sync --src-creds":       {"skopeo sync --src docker --dest dir --src-creds bob:Orders#2024 r.example.com/img /mirror", true},
+		"skopeo --creds USER, a prompt": {"skopeo inspect --creds bob docker://a.example.com/b", false},
+		"skopeo --creds USER:$PW":       {"skopeo inspect --creds \"bob:$REG_PW\" docker://a.example.com/b", false},
+		"skopeo --creds from a file":    {"skopeo inspect --authfile /run/secrets/auth.json docker://a.example.com/b", false},
+		"podman run, no creds":          {"podman run --rm -p 8080:80 r.example.com/img", false},
+		"oc login -p":                   {"oc login -u admin -p Orders-2024 https://api.example.com:6443", true},
+		"oc login -pVALUE":              {"oc login https://api.example.com:6443 -u admin -pOrders-2024", true},
+		"oc login -p $PW":               {"oc login -u admin -p \"$OC_PASSWORD\" https://api.example.com:6443", false},
+		"oc login -u USER, a prompt":    {"oc login -u admin https://api.example.com:6443", false},
+		"oc port-forward -p? no":        {"oc exec -p mypod -- ls", false},
+		"oc process -p PARAM=VALUE":     {"oc process -f t.yaml -p REPLICAS=2 | oc apply -f -", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			judgeCommandLine(t, tc.script, tc.want)
+		})
+	}
+}

@@ -2601,6 +2601,8 @@ var programPasswordOptions = map[string]passwordOption{
 	// The Azure CLI's az login -p, --password: a service principal's secret (or its
 	// certificate's path, no literal).
 	"az": {flag: "-p", separate: true, subcommand: []string{"login"}},
+	// OpenShift's oc login -u USER -p PASSWORD (pflag: -p VALUE or -pVALUE).
+	"oc": {flag: "-p", attached: true, separate: true, subcommand: []string{"login"}},
 	// IPMItool's -P password (getopt: -P VALUE or -PVALUE; -p is the port, -E reads
 	// IPMI_PASSWORD, -f a file).
 	"ipmitool": {flag: "-P", attached: true, separate: true},
@@ -3446,7 +3448,10 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"kubectl":          configSetReader("kubectl"),
 	"oc":               configSetReader("oc"),
 
-	"curl":        (*commandReader).curlCredential,
+	"curl": (*commandReader).curlCredential,
+	// The containers/image tools' --creds USER[:PASSWORD] (skopeo's --src-creds and
+	// --dest-creds too; USER alone prompts).
+	"skopeo": containerImageCreds, "podman": containerImageCreds, "buildah": containerImageCreds,
 	"java":        jenkinsCLIPassword(true),
 	"jenkins-cli": jenkinsCLIPassword(false),
 	// NetworkManager's nmcli, wpa_supplicant's wpa_passphrase, FreeRDP's clients and consul.
@@ -3539,6 +3544,28 @@ func curlUserOption(args []string, i int) (opt, v string, k int) {
 		return "", "", -1
 	}
 	return "", "", -1
+}
+
+// containerImageCredsOptions are the options of skopeo, podman and buildah that take
+// USER[:PASSWORD] for a registry (pflag: --creds VALUE, --creds=VALUE).
+var containerImageCredsOptions = []string{"--creds", "--src-creds", "--dest-creds"}
+
+// containerImageCreds reads skopeo's, podman's and buildah's --creds USER:PASSWORD (and
+// skopeo's --src-creds and --dest-creds): the index in args of the word that holds a literal
+// password and what says so; -1 when there is none.
+func containerImageCreds(r *commandReader, args []string) (int, string) {
+	for i := range args {
+		r.read++
+		if !strings.HasPrefix(args[i], "--") || !strings.Contains(args[i], "creds") {
+			continue
+		}
+		for _, long := range containerImageCredsOptions {
+			if k, why := userPasswordAt(userPasswordOption{long: long, separator: ':'}, args, i); k >= 0 {
+				return k, why
+			}
+		}
+	}
+	return -1, ""
 }
 
 // jenkinsCLIPassword reads the Jenkins CLI's -auth USER:SECRET (a password or an API token;
@@ -6654,7 +6681,7 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set", "cypher-shell", "keydb",
 	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "wpa_cli", "openvpn", "freerdp", "rdesktop",
 	"set-agent-token", "ftp", "<<<", "expect", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
-	"xh --auth", "curl"}
+	"xh --auth", "curl", "-creds", "oc "}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
 // it holds one of programNameParts. It looks for all of them in one pass (programNameIndex):
