@@ -2870,3 +2870,39 @@ func TestRegistryCredsAndOpenShiftLogin(t *testing.T) {
 		})
 	}
 }
+
+// TestGitExtraHeaders judges git's http.extraHeader (http.<url>.extraheader) set to an
+// Authorization header with literal credentials, as -c's value and as git config's: git sends
+// it with every request (actions/checkout's way to give a token). Before, only a header as its
+// own argument, or after --header= or -H, was read.
+func TestGitExtraHeaders(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"git -c http.extraHeader= Basic":      {"git -c http.extraHeader='Authorization: Basic Ym9iOk9yZGVycy0yMDI0' clone https://git.example.com/r.git", true},
+		"git -c http.URL.extraheader= bearer": {"git -c \"http.https://git.example.com/.extraheader=AUTHORIZATION: bearer Orders-2024-abc\" fetch", true},
+		"git config http.extraheader HEADER":  {"git config --global http.extraheader 'AUTHORIZATION: basic Ym9iOk9yZGVycy0yMDI0'", true},
+		"git -c extraheader= $TOKEN":          {"git -c http.extraHeader=\"Authorization: Bearer $GIT_TOKEN\" fetch", false},
+		"git -c extraheader= another header":  {"git -c http.extraHeader='X-Trace: 1' fetch", false},
+		"git -c another setting":              {"git -c user.name='Orders Bot' commit -m x", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if strings.Contains(tc.script, "$") {
+				return
+			}
+			var argv []string
+			for _, w := range shellWords(tc.script) {
+				argv = append(argv, unquotedWord(w))
+			}
+			if got := len(commandLineCredentials(argv, nil, nil, nil)) > 0; got != tc.want {
+				t.Errorf("commandLineCredentials(%q) = %q, want a credential %v", argv, commandLineCredentials(argv, nil, nil, nil), tc.want)
+			}
+		})
+	}
+}

@@ -3449,6 +3449,7 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"oc":               configSetReader("oc"),
 
 	"curl": (*commandReader).curlCredential,
+	"git":  (*commandReader).gitExtraHeader,
 	// The containers/image tools' --creds USER[:PASSWORD] (skopeo's --src-creds and
 	// --dest-creds too; USER alone prompts).
 	"skopeo": containerImageCreds, "podman": containerImageCreds, "buildah": containerImageCreds,
@@ -3544,6 +3545,31 @@ func curlUserOption(args []string, i int) (opt, v string, k int) {
 		return "", "", -1
 	}
 	return "", "", -1
+}
+
+// gitExtraHeader reads git's http.extraHeader (http.<url>.extraheader) set to an
+// Authorization header with literal credentials, as -c's value (git -c
+// http.extraHeader="Authorization: Basic ...") or git config's (git config --global
+// http.extraheader "AUTHORIZATION: bearer ..."): the index in args of the word that holds it
+// and what says so; -1 when there is none.
+func (r *commandReader) gitExtraHeader(args []string) (int, string) {
+	for i := range args {
+		r.read++
+		w := args[i]
+		if strings.ContainsAny(w, "$`") {
+			continue
+		}
+		v := unquotedWord(w)
+		if i > 0 && strings.HasSuffix(strings.ToLower(unquotedWord(args[i-1])), ".extraheader") {
+			// git config [--global] http.extraheader VALUE.
+			v = "http.extraheader=" + v
+		}
+		if eq := strings.IndexByte(v, '='); eq > 0 && strings.HasSuffix(strings.ToLower(v[:eq]), ".extraheader") &&
+			authorizationArgument(v) {
+			return i, "'s http.extraHeader gives an Authorization header"
+		}
+	}
+	return -1, ""
 }
 
 // containerImageCredsOptions are the options of skopeo, podman and buildah that take
@@ -6681,7 +6707,7 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set", "cypher-shell", "keydb",
 	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "wpa_cli", "openvpn", "freerdp", "rdesktop",
 	"set-agent-token", "ftp", "<<<", "expect", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
-	"xh --auth", "curl", "-creds", "oc "}
+	"xh --auth", "curl", "-creds", "oc ", "xtraheader", "xtraHeader"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
 // it holds one of programNameParts. It looks for all of them in one pass (programNameIndex):

@@ -92,7 +92,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"and the command of a crontab line (after its schedule and a system crontab's user) echo or a here-document gives " +
 		"crontab, read as a shell script's, or is an " +
 		"Authorization header with literal " +
-		"credentials (wget --header=\"Authorization: Basic ...\"), and a literal Authorization or " +
+		"credentials (wget --header=\"Authorization: Basic ...\", git -c http.extraHeader=\"Authorization: ...\" and git config http.extraheader), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +
 		"where no argument shows the credential alone (curl -u user:password, curl -H \"Authorization: ...\"). " +
 		"The env kubectl's last-applied-configuration annotation holds (the manifest kubectl apply last applied, " +
@@ -491,11 +491,16 @@ func argumentCredential(a string, known map[string]string, x *expansion) string 
 
 // authorizationArgument reports whether an argument is an HTTP Authorization or
 // Proxy-Authorization header with literal credentials, alone or as a header option's value
-// (wget --header=..., http's and curl's -H): "Authorization: Basic dXNlcjpwYXNz", as the probes'
-// headers are judged. gitleaks' curl-auth-header finds it after curl only.
+// (wget --header=..., http's and curl's -H, git's -c http.extraHeader=...): "Authorization:
+// Basic dXNlcjpwYXNz", as the probes' headers are judged. gitleaks' curl-auth-header finds it after curl only.
 func authorizationArgument(a string) bool {
 	for _, opt := range []string{"--header=", "-H"} {
 		a = strings.TrimPrefix(a, opt)
+	}
+	// git -c http.extraHeader="Authorization: ..." (or http.<url>.extraheader, any case): the
+	// header git sends with every request.
+	if eq := strings.IndexByte(a, '='); eq > 0 && strings.HasSuffix(strings.ToLower(a[:eq]), ".extraheader") {
+		a = a[eq+1:]
 	}
 	name, value, ok := strings.Cut(a, ":")
 	if !ok {
