@@ -2906,3 +2906,44 @@ func TestGitExtraHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestInputOfCommandsSSHRuns judges what echo or printf pipes into ssh HOST COMMAND, and a
+// here-string given to it: the input is the remote command's, a password when the remote
+// command reads one there (sudo -S, passwd --stdin, chpasswd) and SQL when it reads SQL.
+// Before, it was read as a script only, as ssh HOST's without a command is: the password
+// alone, or USER:PASSWORD, is no command. Input given to a remote command that does not read
+// it (ssh db uptime) is still read as commands, as 45221c49 left a here-document's: which
+// remote commands read their input as commands (sudo -i, su -, python3 -, ssh, psql) is open.
+func TestInputOfCommandsSSHRuns(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"echo VALUE | ssh HOST 'sudo -S CMD'":        {"echo Orders-2024 | ssh db 'sudo -S systemctl restart app'", true},
+		"echo VALUE | ssh HOST sudo -S CMD":          {"echo 'Orders-2024' | ssh -i /k/id deploy@db sudo -S -u app /opt/app/reload", true},
+		"echo VALUE | ssh HOST 'passwd --stdin U'":   {"echo Orders-2024 | ssh db 'passwd --stdin app'", true},
+		"echo U:VALUE | ssh HOST chpasswd":           {"echo app:Orders-2024 | ssh db chpasswd", true},
+		"echo U:VALUE | ssh HOST sudo chpasswd":      {"echo app:Orders-2024 | ssh db sudo chpasswd", true},
+		"printf VALUE | autossh HOST 'sudo -S CMD'":  {"printf 'Orders-2024\\n' | autossh -M 0 db 'sudo -S reboot'", true},
+		"ssh HOST 'sudo -S CMD' <<< VALUE":           {"ssh db 'sudo -S systemctl restart app' <<< Orders-2024", true},
+		"ssh HOST mysql <<< SQL":                     {"ssh db 'mysql -uroot' <<< \"ALTER USER root IDENTIFIED BY 'Orders-2024'\"", true},
+		"echo $PW | ssh HOST 'sudo -S CMD'":          {"echo \"$SUDO_PW\" | ssh db 'sudo -S systemctl restart app'", false},
+		"echo U:$PW | ssh HOST chpasswd":             {"echo \"app:$APP_PW\" | ssh db chpasswd", false},
+		"echo TEXT | ssh HOST uptime, commands":      {"echo 'mysql -uroot -pOrders-2024' | ssh db uptime", true},
+		"echo TEXT | ssh HOST 'sudo CMD', no -S":     {"echo hello | ssh db 'sudo systemctl restart app'", false},
+		"echo SCRIPT | ssh HOST, a shell":            {"echo 'redis-cli -a Orders-2024 ping' | ssh db", true},
+		"ssh HOST 'sudo -S CMD' <<< $PW":             {"ssh db 'sudo -S systemctl restart app' <<< \"$SUDO_PW\"", false},
+		"echo VALUE | ssh HOST CMD; sudo -S locally": {"echo hello | ssh db uptime", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

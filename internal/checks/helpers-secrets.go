@@ -5177,6 +5177,13 @@ func (r *commandReader) pipedPassword(fromProg string, from []string, prog strin
 		}
 		return -1, ""
 	}
+	if form, remote := r.sshRemoteReader(prog, args); form != noPasswordInput {
+		// echo VALUE | ssh HOST 'sudo -S COMMAND', echo USER:VALUE | ssh HOST chpasswd: the
+		// input is the remote command's. Else it is read as a script, below.
+		if k, text := r.printedText(fromProg, from); k >= 0 && literalInput(text, form) {
+			return k, remote + " on " + prog + "'s remote host reads a password from " + fromProg
+		}
+	}
 	form := r.stdinPasswordReader(prog, args)
 	if form == noPasswordInput && r.readsScript(prog, args) {
 		// echo "mysql -uroot -pVALUE" | bash, printf '...\n' | sh, echo '...' | ssh HOST: the
@@ -5325,6 +5332,10 @@ func cronUser(w string) bool {
 func (r *commandReader) hereStringPassword(prog string, args []string) int {
 	return r.hereStringInput(args, func() inputForm {
 		if form := r.stdinPasswordReader(prog, args); form != noPasswordInput {
+			return form
+		}
+		if form, _ := r.sshRemoteReader(prog, args); form != noPasswordInput {
+			// ssh HOST 'sudo -S COMMAND' <<< VALUE: the remote command's input.
 			return form
 		}
 		if r.readsScript(prog, args) {
@@ -6257,6 +6268,42 @@ func unquotedWord(w string) string {
 		}
 	}
 	return b.String()
+}
+
+// sshRemoteReader reads ssh HOST COMMAND... (prog an ssh client, args its words after its
+// name): how the remote command (its words as the remote shell splits them, past wrappers:
+// commandSpan) reads its input when it reads a password or SQL there (stdinPasswordReader),
+// or passwordLine when sudo -S runs it (sudo reads the user's password from the input first),
+// and the remote program's name; noPasswordInput when it reads none, or ssh runs no command.
+func (r *commandReader) sshRemoteReader(prog string, args []string) (inputForm, string) {
+	if !sshClients[prog] {
+		return noPasswordInput, ""
+	}
+	c := sshCommandStart(prog, args)
+	if c < 0 {
+		return noPasswordInput, ""
+	}
+	var remote []string
+	for _, w := range args[c:] {
+		if ok, _ := redirection(w); ok || strings.HasPrefix(w, "<<") || commandSeparators[w] {
+			break
+		}
+		remote = append(remote, strings.Fields(unquotedWord(w))...)
+	}
+	r.read += len(args) - c
+	at, end := commandSpan(remote, 0)
+	for j := 0; j < at; j++ {
+		if programName(remote[j]) == "sudo" && sudoReadsPassword(remote[j+1:at]) {
+			return passwordLine, "sudo -S"
+		}
+	}
+	if at < end {
+		rprog := programName(remote[at])
+		if form := r.stdinPasswordReader(rprog, remote[at+1:end]); form != noPasswordInput {
+			return form, rprog
+		}
+	}
+	return noPasswordInput, ""
 }
 
 // readsScript reports whether the program prog, given args, runs a shell that reads its script

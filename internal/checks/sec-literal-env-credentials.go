@@ -78,7 +78,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"FILE, cat > FILE <<EOF; echo HOST:PORT:DB:USER:VALUE > ~/.pgpass), useradd and usermod -p HASH (a crypt hash is judged as its password; not ! or *), openssl's -passin and -passout pass:VALUE, its keys (dgst -hmac KEY, enc -K HEX, s_client -psk HEX, mac -macopt " +
 		"key:KEY) and openssl passwd VALUE, keytool's -storepass VALUE; not env:VAR, file:PATH, stdin, " +
 		"-storepass:env VAR, nor the JDK trust store's published changeit) or on its input from echo or a " +
-		"here-string or here-document (echo USER:VALUE | chpasswd, printf 'USER:%s' VALUE | chpasswd, chpasswd <<EOF, printf 'VALUE\\n' | " +
+		"here-string or here-document (echo USER:VALUE | chpasswd, and through ssh: echo VALUE | ssh HOST 'sudo -S COMMAND', echo USER:VALUE | ssh HOST chpasswd, printf 'USER:%s' VALUE | chpasswd, chpasswd <<EOF, printf 'VALUE\\n' | " +
 		"smbpasswd -s, echo VALUE | htpasswd -i, kinit, openssl -passin stdin or gpg --passphrase-fd 0, echo VALUE | docker login " +
 		"--password-stdin, echo TOKEN | gh auth login --with-token, echo TOKEN | vault login -, echo -n VALUE | cryptsetup luksOpen DEVICE NAME, echo \"AUTH VALUE\" | redis-cli; " +
 		"a here-document fed to a shell, written to a file or starting with #! is read as commands, any other, a help text, as data; " +
