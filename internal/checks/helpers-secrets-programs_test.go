@@ -2947,3 +2947,38 @@ func TestInputOfCommandsSSHRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenVPNHTTPProxyAuthFile judges openvpn's --http-proxy HOST PORT AUTHFILE given as a
+// process substitution that prints a literal (the file --http-proxy-user-pass takes: USER,
+// then PASSWORD), which passed: keyFileSubstitution looked at the word before the
+// substitution, the port.
+func TestOpenVPNHTTPProxyAuthFile(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"--http-proxy HOST PORT <(printf)":       {"openvpn --config c.ovpn --http-proxy proxy.example.com 3128 <(printf 'bob\\nOrders-2024\\n')", true},
+		"--http-proxy HOST PORT <(echo) basic":   {"openvpn --config c.ovpn --http-proxy proxy.example.com 3128 <(echo -e \"bob\\nOrders-2024\") basic", true},
+		"--http-proxy HOST PORT auto":            {"openvpn --config c.ovpn --http-proxy proxy.example.com 3128 auto", false},
+		"--http-proxy HOST PORT stdin":           {"openvpn --config c.ovpn --http-proxy proxy.example.com 3128 stdin", false},
+		"--http-proxy HOST PORT FILE":            {"openvpn --config c.ovpn --http-proxy proxy.example.com 3128 /run/secrets/proxy.auth", false},
+		"--http-proxy HOST PORT <($PW)":          {"openvpn --http-proxy proxy.example.com 3128 <(printf 'bob\\n%s\\n' \"$PROXY_PW\")", false},
+		"--http-proxy HOST PORT <(USER only)":    {"openvpn --http-proxy proxy.example.com 3128 <(echo bob)", false},
+		"another program's third word":           {"diff --http-proxy a b <(printf 'bob\\nOrders-2024\\n')", false},
+		"--http-proxy-user-pass <(printf), kept": {"openvpn --http-proxy-user-pass <(printf 'bob\\nOrders-2024\\n')", true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+			if got := textProgramPassword(tc.script, false) != ""; got != tc.want {
+				t.Errorf("textProgramPassword(%q, false) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

@@ -5766,13 +5766,16 @@ func (r *commandReader) substitutedCommands(line string) string {
 var programKeyFileOptions = map[string]map[string]bool{
 	"cryptsetup": {"--key-file": true, "-d": true},
 	"wg":         {"private-key": true, "preshared-key": true},
-	"openvpn":    {"--askpass": true, "--auth-user-pass": true, "--http-proxy-user-pass": true},
+	"openvpn":    {"--askpass": true, "--auth-user-pass": true, "--http-proxy-user-pass": true, "--http-proxy": true},
 }
 
 // userPassFileOptions are the programKeyFileOptions whose file holds a user name on its first
 // line and the password on its second (openvpn(8): --auth-user-pass up, with the user alone
-// OpenVPN prompts for the password; --http-proxy-user-pass, the HTTP proxy's credentials).
-var userPassFileOptions = map[string]map[string]bool{"openvpn": {"--auth-user-pass": true, "--http-proxy-user-pass": true}}
+// OpenVPN prompts for the password; --http-proxy-user-pass, the HTTP proxy's credentials, and
+// --http-proxy HOST PORT AUTHFILE's third argument, the same file; keyFileSubstitution finds
+// it three words after --http-proxy).
+var userPassFileOptions = map[string]map[string]bool{"openvpn": {"--auth-user-pass": true, "--http-proxy-user-pass": true,
+	"--http-proxy": true}}
 
 // keyFileSubstitution says which option of a command line (its words) is given a key or
 // passphrase file that a process substitution prints literal text into (--key-file=<(echo
@@ -5805,6 +5808,10 @@ func (r *commandReader) keyFileSubstitution(words []string) string {
 		r.read++
 		opt := ""
 		switch {
+		case k == 0 && i >= 3 && prog == "openvpn" && words[i-3] == "--http-proxy":
+			// openvpn --http-proxy HOST PORT <(printf 'USER\nVALUE\n'): the proxy's
+			// authfile, --http-proxy-user-pass's.
+			opt = "--http-proxy"
 		case k == 0 && i > 0:
 			opt = words[i-1]
 		case k > 0 && w[k-1] == '=':
