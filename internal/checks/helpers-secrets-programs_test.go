@@ -2982,3 +2982,42 @@ func TestOpenVPNHTTPProxyAuthFile(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigurationEchoWritesToFiles judges configuration echo or printf writes into a file
+// (its \n escapes as lines), as a here-document's body written to one is read: a line that
+// sets a credential-like name to a literal (MySQL's ~/.my.cnf, smbclient -A's authentication
+// file). Before, only a file whose name names a credential, or a password file (.pgpass,
+// .netrc), was judged: echo -e "[client]\nuser=root\npassword=VALUE" > ~/.my.cnf passed.
+func TestConfigurationEchoWritesToFiles(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"echo -e my.cnf":                       {"echo -e \"[client]\\nuser=root\\npassword=Orders-2024\" > ~/.my.cnf", true},
+		"printf my.cnf":                        {"printf '[client]\\nuser=root\\npassword=Orders-2024\\n' > /root/.my.cnf", true},
+		"printf smbclient -A file, then -A":    {"printf 'username = admin\\npassword = Orders-2024\\n' > /tmp/smb.auth\nsmbclient //srv/share -A /tmp/smb.auth -c ls", true},
+		"echo password = VALUE > FILE":         {"echo \"password = Orders-2024\" > /tmp/smb.auth", true},
+		"printf 'password = %s' VALUE > FILE":  {"printf 'password = %s\\n' Orders-2024 > /tmp/smb.auth", true},
+		"echo -e ... | tee my.cnf":             {"echo -e \"[client]\\npassword=Orders-2024\" | tee /root/.my.cnf > /dev/null", true},
+		"echo >> FILE, appended":               {"echo 'db.password=Orders-2024' >> /app/config/app.properties", true},
+		"echo password = $PW > FILE":           {"echo \"password = $SMB_PW\" > /tmp/smb.auth", false},
+		"printf 'password = %s' $PW > FILE":    {"printf 'password = %s\\n' \"$SMB_PW\" > /tmp/smb.auth", false},
+		"echo a reference > FILE":              {"echo 'password_file=/run/secrets/pw' > /app/app.conf", false},
+		"echo a policy > FILE":                 {"echo 'PASSWORD_POLICY=strong' > /app/app.conf", false},
+		"echo an empty password > FILE":        {"echo 'password=' > /app/app.conf", false},
+		"echo a placeholder > FILE":            {"echo 'token=<your-token>' > /app/.env", false},
+		"echo settings without one > FILE":     {"echo -e \"[client]\\nuser=root\\nhost=db\" > ~/.my.cnf", false},
+		"echo password=VALUE to the terminal?": {"echo 'log: password rotated' > /dev/stderr", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

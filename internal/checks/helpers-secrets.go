@@ -3071,10 +3071,19 @@ func (r *commandReader) writtenCredential(prog string, args []string) (int, stri
 		words, at = append(words, args[i]), append(at, i)
 	}
 	k, text := r.printedText(prog, words)
-	if k < 0 || !credentialFileText(file, strings.ReplaceAll(text, `\n`, "\n")) {
+	if k < 0 || !writtenCredentialText(file, strings.ReplaceAll(text, `\n`, "\n")) {
 		return -1, ""
 	}
 	return at[k], file
+}
+
+// writtenCredentialText reports whether text, written into file by echo, printf or tee, holds
+// a literal credential: as the file (credentialFileText), or as configuration that sets a
+// credential-like name to a literal (credentialSettings: echo -e "[client]\nuser=root\npassword=VALUE"
+// > ~/.my.cnf, printf 'username = U\npassword = VALUE\n' > smb.auth), as a here-document's
+// body written to a file is read.
+func writtenCredentialText(file, text string) bool {
+	return credentialFileText(file, text) || len(credentialSettings(text, 1)) > 0
 }
 
 // credentialFileName reports whether the name of file, without its extension, names a
@@ -5163,7 +5172,7 @@ func (r *commandReader) pipedPassword(fromProg string, from []string, prog strin
 	}
 	if file := writtenFile(prog, args); prog == "tee" && file != "" {
 		// echo VALUE | tee /etc/app/db_password (writtenCredential).
-		if k, text := r.printedText(fromProg, from); k >= 0 && credentialFileText(file, strings.ReplaceAll(text, `\n`, "\n")) {
+		if k, text := r.printedText(fromProg, from); k >= 0 && writtenCredentialText(file, strings.ReplaceAll(text, `\n`, "\n")) {
 			return k, fromProg + " writes a password to " + file
 		}
 		return -1, ""
