@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -788,6 +789,12 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		// Found by the fuzzer: an SQL client's words read again for each word, with a
 		// here-document.
 		"sql '' << 0 0 0 0",
+		// Round 14's readers: curl's clusters, --creds, git's extraHeader, ssh's remote
+		// command's input, the files a script writes and the key files it gives.
+		"curl -sSfu a:b -u; curl -Ku x -sSU; skopeo --creds a:b --src-creds; oc login -p; git -c a.extraheader=x config b.extraheader",
+		"echo x | ssh h 'sudo -S y'; echo a:b | ssh h chpasswd; ssh h 'passwd --stdin' <<< x; echo | ssh",
+		"echo a > f; echo b >> f; openvpn --auth-user-pass f --http-proxy h p f; cryptsetup --key-file=f\nprintf 'a\\nb' > f; wg set w private-key f",
+		"echo -e '[c]\\npassword=x' > ~/.my.cnf; printf 'p = %s' x | tee f; openvpn --http-proxy h p <(printf 'a\\nb')",
 	} {
 		f.Add(seed)
 	}
@@ -3019,5 +3026,65 @@ func TestConfigurationEchoWritesToFiles(t *testing.T) {
 				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestKeyFilesAScriptWrites judges a key or password file a program is given
+// (programKeyFileOptions: openvpn --auth-user-pass, --http-proxy-user-pass, --http-proxy HOST
+// PORT FILE, --askpass, cryptsetup --key-file, wg set private-key) that the same script wrote
+// literal text into with echo or printf before. Before, only a process substitution that
+// prints it was read (keyFileSubstitution): the file's lines alone name nothing.
+func TestKeyFilesAScriptWrites(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"printf > FILE, openvpn --auth-user-pass FILE":       {"printf 'bob\\nOrders-2024\\n' > /tmp/vpn.auth\nopenvpn --config c.ovpn --auth-user-pass /tmp/vpn.auth", true},
+		"echo > FILE; echo >> FILE; openvpn":                 {"echo bob > /tmp/vpn.auth; echo 'Orders-2024' >> /tmp/vpn.auth; exec openvpn --config c.ovpn --auth-user-pass /tmp/vpn.auth", true},
+		"echo $USER > FILE; echo VALUE >> FILE; openvpn":     {"echo \"$VPN_USER\" > /tmp/vpn.auth\necho 'Orders-2024' >> /tmp/vpn.auth\nopenvpn --auth-user-pass /tmp/vpn.auth", true},
+		"printf > FILE, openvpn --http-proxy H P FILE":       {"printf 'bob\\nOrders-2024\\n' > /tmp/p.auth\nopenvpn --config c.ovpn --http-proxy proxy 3128 /tmp/p.auth", true},
+		"printf > FILE, --http-proxy-user-pass=FILE":         {"printf 'bob\\nOrders-2024\\n' > /tmp/p.auth\nopenvpn --http-proxy-user-pass=/tmp/p.auth", true},
+		"echo -n > FILE, cryptsetup --key-file FILE":         {"echo -n 'Orders-2024' > /tmp/k\ncryptsetup luksOpen /dev/sdb1 data --key-file /tmp/k", true},
+		"echo $PW > FILE, openvpn":                           {"echo bob > /tmp/vpn.auth\necho \"$VPN_PW\" >> /tmp/vpn.auth\nopenvpn --auth-user-pass /tmp/vpn.auth", false},
+		"printf USER only, openvpn prompts":                  {"echo bob > /tmp/vpn.auth\nopenvpn --auth-user-pass /tmp/vpn.auth", false},
+		"echo VALUE > FILE, overwritten by $PW":              {"echo bob > /tmp/vpn.auth; echo Orders-2024 >> /tmp/vpn.auth\nprintf 'bob\\n%s\\n' \"$PW\" > /tmp/vpn.auth\nopenvpn --auth-user-pass /tmp/vpn.auth", false},
+		"a written file another program reads":               {"printf 'bob\\nOrders-2024\\n' > /tmp/list\nsort /tmp/list", false},
+		"openvpn --auth-user-pass another file":              {"printf 'bob\\nOrders-2024\\n' > /tmp/a\nopenvpn --auth-user-pass /tmp/b", false},
+		"openvpn --config FILE written, not a password file": {"printf 'remote vpn 1194\\nclient\\n' > /tmp/c.ovpn\nopenvpn --config /tmp/c.ovpn", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestWrittenFilesAreBounded: a commandReader keeps the text of at most maxWrittenFiles files
+// a script writes, at most maxWrittenText bytes each, and a file written past that is not kept
+// again (each write then copies at most maxWrittenText bytes, not all the file's text).
+func TestWrittenFilesAreBounded(t *testing.T) {
+	var b strings.Builder
+	for i := range 20_000 {
+		fmt.Fprintf(&b, "echo 'Orders-2024 %d' >> /tmp/f%d\n", i, i%40)
+	}
+	b.WriteString("openvpn --auth-user-pass /tmp/f0\n")
+	r := commandReader{flags: true}
+	r.script(b.String())
+	if len(r.written) > maxWrittenFiles {
+		t.Errorf("kept %d files, want at most %d", len(r.written), maxWrittenFiles)
+	}
+	for file, text := range r.written {
+		if len(text) > maxWrittenText {
+			t.Errorf("kept %d bytes of %s, want at most %d", len(text), file, maxWrittenText)
+		}
+		if text != overflowedText {
+			t.Errorf("kept %s's text (%d bytes) though more than %d bytes were written to it", file, len(text), maxWrittenText)
+		}
 	}
 }

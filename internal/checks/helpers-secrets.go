@@ -2856,6 +2856,109 @@ type commandReader struct {
 	// commandPassword to find its end, and none is a here-string; commandPassword then does
 	// not look at them again for one (it takes the mark off before it reads anything).
 	noHereString bool
+	// written is the text echo and printf wrote into files so far (writtenCredential), by
+	// path, for the key and password files a later command is given (writtenKeyFile): at most
+	// maxWrittenFiles files, maxWrittenText bytes each; text with a shell expansion is
+	// unwrittenText.
+	written map[string]string
+}
+
+// maxWrittenFiles and maxWrittenText bound what a commandReader keeps of the files a script
+// writes.
+const (
+	maxWrittenFiles = 16
+	maxWrittenText  = 4 << 10
+)
+
+// unwrittenText stands for text a script wrote that is no literal (echo "$USER" > FILE): a
+// line credentialValue takes for none.
+const unwrittenText = "$(unknown)"
+
+// overflowedText stands for the text of a file a script wrote more than maxWrittenText into:
+// not known.
+const overflowedText = "\x00"
+
+// keepWritten records that echo or printf wrote text (its \n escapes as lines; unwrittenText
+// when it is no literal) into file, after what the file held when appended.
+func (r *commandReader) keepWritten(file, text string, appended bool) {
+	if r.written == nil {
+		r.written = map[string]string{}
+	}
+	old, ok := r.written[file]
+	if !ok && len(r.written) >= maxWrittenFiles || old == overflowedText {
+		return
+	}
+	if !appended {
+		old = ""
+	}
+	if text != unwrittenText {
+		text = strings.ReplaceAll(text, `\n`, "\n")
+	}
+	if !strings.HasSuffix(text, "\n") && !(strings.HasSuffix(text, `\c`)) {
+		// echo ends its text with a newline (printf's text says where its lines end: one
+		// without a final \n is treated the same, as openvpn reads the lines).
+		text += "\n"
+	}
+	if len(old)+len(text) > maxWrittenText {
+		// Not kept, and not kept again: each write copies at most maxWrittenText bytes.
+		r.written[file] = overflowedText
+		return
+	}
+	r.written[file] = old + text
+}
+
+// writtenKeyFile says which option of a command line (its words) is given a key or password
+// file (programKeyFileOptions; openvpn --http-proxy HOST PORT FILE) that the script wrote
+// literal text into with echo or printf before (r.written): the password on the second line of
+// a userPassFileOptions file, else the key on the first; "" when none is. Each word is looked
+// at once.
+func (r *commandReader) writtenKeyFile(words []string) string {
+	prog := ""
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		r.read++
+		if commandSeparators[w] {
+			prog = ""
+			continue
+		}
+		if prog == "" {
+			at, _ := commandSpan(words, i)
+			if at >= len(words) || commandSeparators[words[at]] {
+				i = at
+				continue
+			}
+			prog, i = programName(words[at]), at
+			continue
+		}
+		opts := programKeyFileOptions[prog]
+		if opts == nil {
+			continue
+		}
+		opt, file := "", ""
+		switch {
+		case opts[w] && w == "--http-proxy" && i+3 < len(words):
+			opt, file = w, words[i+3]
+		case opts[w] && i+1 < len(words):
+			opt, file = w, words[i+1]
+		default:
+			if name, v, ok := strings.Cut(w, "="); ok && opts[name] {
+				opt, file = name, v
+			}
+		}
+		text, ok := r.written[strings.Trim(file, `"'`)]
+		if opt == "" || !ok || text == overflowedText {
+			continue
+		}
+		lines := strings.Split(text, "\n")
+		line := 0
+		if userPassFileOptions[prog][opt] {
+			line = 1
+		}
+		if len(lines) > line && credentialValue("", strings.TrimSpace(lines[line])) {
+			return opt
+		}
+	}
+	return ""
 }
 
 func (r *commandReader) programPassword(words []string) (int, string) {
@@ -3071,7 +3174,13 @@ func (r *commandReader) writtenCredential(prog string, args []string) (int, stri
 		words, at = append(words, args[i]), append(at, i)
 	}
 	k, text := r.printedText(prog, words)
-	if k < 0 || !writtenCredentialText(file, strings.ReplaceAll(text, `\n`, "\n")) {
+	appended := slices.ContainsFunc(args, func(w string) bool { return strings.HasPrefix(strings.TrimPrefix(w, "1"), ">>") })
+	if k < 0 {
+		r.keepWritten(file, unwrittenText, appended)
+		return -1, ""
+	}
+	r.keepWritten(file, text, appended)
+	if !writtenCredentialText(file, strings.ReplaceAll(text, `\n`, "\n")) {
 		return -1, ""
 	}
 	return at[k], file
@@ -5642,6 +5751,12 @@ func (r *commandReader) script(script string) string {
 		if strings.Contains(text, "<(") {
 			if opt := r.keyFileSubstitution(words); opt != "" {
 				return "a process substitution gives " + opt + " a literal key"
+			}
+		}
+		if len(r.written) > 0 {
+			// printf 'USER\nVALUE\n' > /tmp/vpn.auth; openvpn --auth-user-pass /tmp/vpn.auth.
+			if opt := r.writtenKeyFile(words); opt != "" {
+				return "the script writes the file it gives " + opt + " a literal key"
 			}
 		}
 		if !strings.Contains(text, "<<") {
