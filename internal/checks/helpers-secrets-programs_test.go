@@ -3088,3 +3088,45 @@ func TestWrittenFilesAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestMoreShortPasswordOptionsOfRound14 judges programs whose short option takes a password or
+// token no name says is one, which passed: twine -p, ssh-keygen -P (the old passphrase),
+// racadm -p, vsql -w, hdbsql -p, mydumper and myloader -p, maxctrl -p, regctl registry login
+// -p, dotnet nuget push -k, doctl auth init -t and codecov -t.
+func TestMoreShortPasswordOptionsOfRound14(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"twine upload -p":               {"twine upload -u bob -p Orders-2024 dist/*", true},
+		"twine upload -p TOKEN":         {"twine upload -u __token__ -p pypi-Orders2024abc --non-interactive dist/*", true},
+		"ssh-keygen -P OLD -N ''":       {"ssh-keygen -p -f /k/id_rsa -P Orders-2024 -N ''", true},
+		"racadm -p":                     {"racadm -r idrac.example.com -u root -p Orders-2024 getsysinfo", true},
+		"vsql -w":                       {"vsql -h db -U dbadmin -w Orders-2024 -c 'select 1'", true},
+		"hdbsql -p":                     {"hdbsql -n db:30015 -u SYSTEM -p Orders-2024 'select 1 from dummy'", true},
+		"mydumper -p":                   {"mydumper -h db -u root -p Orders-2024 -o /backup", true},
+		"myloader -pVALUE":              {"myloader -h db -u root -pOrders-2024 -d /backup", true},
+		"maxctrl -p":                    {"maxctrl -u admin -p Orders-2024 list servers", true},
+		"regctl registry login -p":      {"regctl registry login r.example.com -u bob -p Orders-2024", true},
+		"dotnet nuget push -k":          {"dotnet nuget push pkg.nupkg -k Orders-2024-abc -s https://api.nuget.org/v3/index.json", true},
+		"doctl auth init -t":            {"doctl auth init -t Orders-2024-abc", true},
+		"codecov -t":                    {"codecov -t Orders-2024-abc -f coverage.xml", true},
+		"twine -p $PW":                  {"twine upload -u __token__ -p \"$PYPI_TOKEN\" dist/*", false},
+		"ssh-keygen -P ''":              {"ssh-keygen -t ed25519 -f /k/id -P '' -N ''", false},
+		"ssh-keygen -N '' alone":        {"ssh-keygen -t ed25519 -f /k/id -N ''", false},
+		"mydumper -P PORT":              {"mydumper -h db -P 3306 -u root -o /backup", false},
+		"regctl image copy -p? no":      {"regctl image copy -p a b", false},
+		"dotnet run -k? no":             {"dotnet run -k x", false},
+		"doctl compute -t? no":          {"doctl compute droplet list -t x", false},
+		"codecov -t $TOKEN":             {"codecov -t \"$CODECOV_TOKEN\"", false},
+		"hdbsql -p from a reference":    {"hdbsql -u SYSTEM -p ${HANA_PW} 'select 1'", false},
+		"racadm without a password":     {"racadm getsysinfo", false},
+		"vsql -w $PW":                   {"vsql -U dbadmin -w \"$VSQL_PW\" -c 'select 1'", false},
+		"maxctrl -p of another command": {"maxctrl list servers", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			judgeCommandLine(t, tc.script, tc.want)
+		})
+	}
+}

@@ -2612,6 +2612,21 @@ var programPasswordOptions = map[string]passwordOption{
 	"elasticsearch-users": {flag: "-p", separate: true},
 	// RabbitMQ's management CLI, rabbitmqadmin -u USER -p PASSWORD (optparse: also -pVALUE).
 	"rabbitmqadmin": {flag: "-p", attached: true, separate: true},
+	// twine upload -u USER -p PASSWORD (argparse), PyPI's upload client in CI.
+	"twine": {flag: "-p", attached: true, separate: true},
+	// Dell's remote racadm -r HOST -u USER -p PASSWORD, Vertica's vsql -w PASSWORD, SAP
+	// HANA's hdbsql -u USER -p PASSWORD, mydumper's and myloader's -p PASSWORD (GLib's option
+	// parser: separate or attached), MariaDB MaxScale's maxctrl -u USER -p PASSWORD.
+	"racadm": {flag: "-p", separate: true}, "vsql": {flag: "-w", attached: true, separate: true},
+	"hdbsql": {flag: "-p", separate: true}, "mydumper": {flag: "-p", attached: true, separate: true},
+	"myloader": {flag: "-p", attached: true, separate: true}, "maxctrl": {flag: "-p", separate: true},
+	// regctl registry login HOST -u USER -p PASSWORD.
+	"regctl": {flag: "-p", separate: true, subcommand: []string{"registry", "login"}},
+	// dotnet nuget push -k API_KEY; DigitalOcean's doctl auth init -t TOKEN; Codecov's
+	// uploader, codecov -t TOKEN.
+	"dotnet":  {flag: "-k", separate: true, subcommand: []string{"nuget", "push"}},
+	"doctl":   {flag: "-t", separate: true, subcommand: []string{"auth", "init"}},
+	"codecov": {flag: "-t", separate: true},
 }
 
 // commandPrefixes are the words after which the next word of a shell command line is still
@@ -3526,6 +3541,14 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"ldappasswd": func(r *commandReader, args []string) (int, string) {
 		if k, _ := r.optionPassword(passwordOption{flag: "-s", attached: true, separate: true}, sqlOption{}, args); k >= 0 {
 			return k, "'s -s gives a new password"
+		}
+		return -1, ""
+	},
+	// ssh-keygen -P OLD_PASSPHRASE (getopt: -P VALUE or -PVALUE; -N is the new one,
+	// programPasswordOptions; -P '' is none).
+	"ssh-keygen": func(r *commandReader, args []string) (int, string) {
+		if k, _ := r.optionPassword(passwordOption{flag: "-P", attached: true, separate: true}, sqlOption{}, args); k >= 0 {
+			return k, "'s -P gives the key's passphrase"
 		}
 		return -1, ""
 	},
@@ -6885,7 +6908,8 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"influx", "ipmitool", "cosign", "kafka-storage", "gh auth", "cryptsetup", "wg set", "cypher-shell", "keydb",
 	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "wpa_cli", "openvpn", "freerdp", "rdesktop",
 	"set-agent-token", "ftp", "<<<", "expect", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
-	"xh --auth", "curl", "-creds", "oc ", "xtraheader", "xtraHeader"}
+	"xh --auth", "curl", "-creds", "oc ", "xtraheader", "xtraHeader", "twine", "racadm", "vsql", "hdbsql",
+	"mydumper", "myloader", "maxctrl", "regctl", "nuget", "doctl", "codecov"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
 // it holds one of programNameParts. It looks for all of them in one pass (programNameIndex):
