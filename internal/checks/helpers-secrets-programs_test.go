@@ -3051,6 +3051,11 @@ func TestKeyFilesAScriptWrites(t *testing.T) {
 		"a written file another program reads":               {"printf 'bob\\nOrders-2024\\n' > /tmp/list\nsort /tmp/list", false},
 		"openvpn --auth-user-pass another file":              {"printf 'bob\\nOrders-2024\\n' > /tmp/a\nopenvpn --auth-user-pass /tmp/b", false},
 		"openvpn --config FILE written, not a password file": {"printf 'remote vpn 1194\\nclient\\n' > /tmp/c.ovpn\nopenvpn --config /tmp/c.ovpn", false},
+		"echo > FILE, sshpass -f FILE":                       {"echo Orders-2024 > /tmp/p\nsshpass -f /tmp/p ssh bob@db uptime", true},
+		"echo > FILE, rsync --password-file=FILE":            {"echo Orders-2024 > /tmp/r\nrsync -a --password-file=/tmp/r /d rsync://bob@h/m", true},
+		"echo > FILE, restic --password-file FILE":           {"echo Orders-2024 > /tmp/r\nrestic -r /repo --password-file /tmp/r backup /d", true},
+		"echo $PW > FILE, rsync --password-file=FILE":        {"echo \"$RSYNC_PW\" > /tmp/r\nrsync -a --password-file=/tmp/r /d rsync://bob@h/m", false},
+		"sshpass -f a file the script did not write":         {"sshpass -f /run/secrets/ssh ssh bob@db uptime", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -2923,7 +2923,8 @@ func (r *commandReader) keepWritten(file, text string, appended bool) {
 }
 
 // writtenKeyFile says which option of a command line (its words) is given a key or password
-// file (programKeyFileOptions; openvpn --http-proxy HOST PORT FILE) that the script wrote
+// file (programKeyFileOptions; openvpn --http-proxy HOST PORT FILE; in a script, an option
+// whose name says it is a credential's file: rsync --password-file=FILE) that the script wrote
 // literal text into with echo or printf before (r.written): the password on the second line of
 // a userPassFileOptions file, else the key on the first; "" when none is. Each word is looked
 // at once.
@@ -2945,18 +2946,23 @@ func (r *commandReader) writtenKeyFile(words []string) string {
 			prog, i = programName(words[at]), at
 			continue
 		}
-		opts := programKeyFileOptions[prog]
-		if opts == nil {
+		if len(w) < 2 || w[0] != '-' {
 			continue
+		}
+		opts := programKeyFileOptions[prog]
+		// An option whose name says it is a credential's file (--password-file,
+		// --passphrase-file), in a script, as keyFileSubstitution reads it.
+		keyFile := func(o string) bool {
+			return opts[o] || r.flags && namesCredentialFile(strings.TrimLeft(o, "-"))
 		}
 		opt, file := "", ""
 		switch {
 		case opts[w] && w == "--http-proxy" && i+3 < len(words):
 			opt, file = w, words[i+3]
-		case opts[w] && i+1 < len(words):
+		case keyFile(w) && i+1 < len(words):
 			opt, file = w, words[i+1]
 		default:
-			if name, v, ok := strings.Cut(w, "="); ok && opts[name] {
+			if name, v, ok := strings.Cut(w, "="); ok && keyFile(name) {
 				opt, file = name, v
 			}
 		}
@@ -5914,6 +5920,8 @@ var programKeyFileOptions = map[string]map[string]bool{
 	"cryptsetup": {"--key-file": true, "-d": true},
 	"wg":         {"private-key": true, "preshared-key": true},
 	"openvpn":    {"--askpass": true, "--auth-user-pass": true, "--http-proxy-user-pass": true, "--http-proxy": true},
+	// sshpass -f FILE: the password is the file's first line.
+	"sshpass": {"-f": true},
 }
 
 // userPassFileOptions are the programKeyFileOptions whose file holds a user name on its first
