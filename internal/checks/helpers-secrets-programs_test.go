@@ -3135,3 +3135,30 @@ func TestMoreShortPasswordOptionsOfRound14(t *testing.T) {
 		})
 	}
 }
+
+// TestMySQLShellAndRouterURIs judges the connection URIs MySQL Shell and MySQL Router take
+// without a scheme (USER:PASSWORD@HOST:PORT), as an operand or an option's value: mysqlsh
+// root:VALUE@db:3306, mysqlsh --uri, mysqlrouter --bootstrap. urlPassword reads a URL with a
+// scheme only, so they passed.
+func TestMySQLShellAndRouterURIs(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"mysqlsh USER:PASSWORD@HOST":         {"mysqlsh root:Orders-2024@db:3306 --sql -e 'select 1'", true},
+		"mysqlsh --uri USER:PASSWORD@HOST":   {"mysqlsh --uri root:Orders-2024@db:3306 --js", true},
+		"mysqlsh --uri=mysqlx://...":         {"mysqlsh --uri=mysqlx://root:Orders-2024@db:33060/app", true},
+		"mysqlrouter --bootstrap":            {"mysqlrouter --bootstrap root:Orders-2024@db:3306 --user=mysqlrouter --directory /r", true},
+		"mysqlrouter -B":                     {"mysqlrouter -B 'admin:Orders#2024@db-0.db:3306' --conf-use-sockets", true},
+		"mysqlsh USER@HOST, a prompt":        {"mysqlsh root@db:3306 --sql", false},
+		"mysqlsh USER:$PW@HOST":              {"mysqlsh \"root:$MYSQL_ROOT_PASSWORD@db:3306\" --sql", false},
+		"mysqlsh -e statement with an @":     {"mysqlsh root@db --sql -e \"select 'a:b@c'\"", false},
+		"mysqlrouter --bootstrap USER@HOST":  {"mysqlrouter --bootstrap root@db:3306 --user=mysqlrouter", false},
+		"mysqlsh --uri USER:<password>@HOST": {"mysqlsh --uri 'root:<password>@db:3306'", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			judgeCommandLine(t, tc.script, tc.want)
+		})
+	}
+}

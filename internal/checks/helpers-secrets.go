@@ -3558,6 +3558,10 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 		}
 		return -1, ""
 	},
+	// MySQL Shell's and MySQL Router's connection URIs without a scheme: mysqlsh
+	// root:VALUE@db:3306, mysqlsh --uri root:VALUE@db, mysqlrouter --bootstrap root:VALUE@db.
+	"mysqlsh":          (*commandReader).mysqlURIPassword,
+	"mysqlrouter":      (*commandReader).mysqlURIPassword,
 	"neo4j-admin":      (*commandReader).neo4jInitialPassword,
 	"mosquitto_passwd": (*commandReader).mosquittoPasswdPassword,
 	// Net-SNMP's applications (snmpcmd(1)): -A and -X.
@@ -3714,6 +3718,51 @@ func (r *commandReader) gitExtraHeader(args []string) (int, string) {
 		if eq := strings.IndexByte(v, '='); eq > 0 && strings.HasSuffix(strings.ToLower(v[:eq]), ".extraheader") &&
 			authorizationArgument(v) {
 			return i, "'s http.extraHeader gives an Authorization header"
+		}
+	}
+	return -1, ""
+}
+
+// mysqlURIPassword reads the connection URIs MySQL Shell and MySQL Router take as an operand or
+// an option's value ([mysql://|mysqlx://]USER:PASSWORD@HOST[:PORT][/SCHEMA]; urlPassword reads
+// those with a scheme only): the index in args of the word that holds one with a literal
+// password and what says so; -1 when there is none. A word with a blank (a statement -e
+// runs) or a shell expansion holds none.
+func (r *commandReader) mysqlURIPassword(args []string) (int, string) {
+	for i, w := range args {
+		r.read++
+		if strings.HasPrefix(w, "-") {
+			_, v, ok := strings.Cut(w, "=")
+			if !ok {
+				continue
+			}
+			w = v
+		}
+		if strings.ContainsAny(w, "$`") {
+			continue
+		}
+		v := unquotedWord(strings.TrimRight(w, ";"))
+		if strings.ContainsAny(v, " \t") {
+			continue
+		}
+		for _, scheme := range []string{"mysql://", "mysqlx://"} {
+			v = strings.TrimPrefix(v, scheme)
+		}
+		if strings.Contains(v, "://") {
+			continue
+		}
+		// The userinfo is what comes before the last '@' (a '#' or '/' a password holds
+		// unescaped is the password's still).
+		at := strings.LastIndexByte(v, '@')
+		if at < 0 {
+			continue
+		}
+		_, p, ok := strings.Cut(v[:at], ":")
+		if decoded, err := url.PathUnescape(p); err == nil {
+			p = decoded
+		}
+		if ok && p != "" && credentialValue("", p) {
+			return i, "'s connection URI gives a password"
 		}
 	}
 	return -1, ""
@@ -6917,7 +6966,7 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "wpa_cli", "openvpn", "freerdp", "rdesktop",
 	"set-agent-token", "ftp", "<<<", "expect", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
 	"xh --auth", "curl", "-creds", "oc ", "xtraheader", "xtraHeader", "twine", "racadm", "vsql", "hdbsql",
-	"mydumper", "myloader", "maxctrl", "regctl", "nuget", "doctl", "codecov"}
+	"mydumper", "myloader", "maxctrl", "regctl", "nuget", "doctl", "codecov", "mysqlrouter"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
 // it holds one of programNameParts. It looks for all of them in one pass (programNameIndex):
