@@ -3162,3 +3162,33 @@ func TestMySQLShellAndRouterURIs(t *testing.T) {
 		})
 	}
 }
+
+// TestPackageRegistryTokensAsOperands judges the tokens and passwords package tools take as
+// operands, which no name marks: cargo login TOKEN, snyk auth TOKEN, poetry config
+// pypi-token.REPO TOKEN and poetry config http-basic.REPO USER PASSWORD. Before, they passed.
+func TestPackageRegistryTokensAsOperands(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"cargo login TOKEN":                   {"cargo login Orders-2024-abc", true},
+		"cargo login --registry NAME TOKEN":   {"cargo login --registry internal Orders-2024-abc", true},
+		"snyk auth TOKEN":                     {"snyk auth Orders-2024-abc", true},
+		"poetry config pypi-token.REPO TOKEN": {"poetry config pypi-token.pypi Orders-2024-abc", true},
+		"poetry config http-basic USER PW":    {"poetry config http-basic.nexus bob Orders-2024", true},
+		"cargo login, from its input":         {"cargo login", false},
+		"cargo login $TOKEN":                  {"cargo login \"$CARGO_TOKEN\"", false},
+		"cargo build":                         {"cargo build --release", false},
+		"snyk test":                           {"snyk test --severity-threshold=high", false},
+		"snyk auth $TOKEN":                    {"snyk auth $SNYK_TOKEN", false},
+		"poetry config http-basic USER $PW":   {"poetry config http-basic.nexus bob \"$NEXUS_PW\"", false},
+		"poetry config http-basic USER":       {"poetry config http-basic.nexus bob", false},
+		"poetry config another setting":       {"poetry config virtualenvs.create false", false},
+		"poetry install":                      {"poetry install --no-root", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			judgeCommandLine(t, tc.script, tc.want)
+		})
+	}
+}

@@ -3560,8 +3560,13 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	},
 	// MySQL Shell's and MySQL Router's connection URIs without a scheme: mysqlsh
 	// root:VALUE@db:3306, mysqlsh --uri root:VALUE@db, mysqlrouter --bootstrap root:VALUE@db.
-	"mysqlsh":          (*commandReader).mysqlURIPassword,
-	"mysqlrouter":      (*commandReader).mysqlURIPassword,
+	"mysqlsh":     (*commandReader).mysqlURIPassword,
+	"mysqlrouter": (*commandReader).mysqlURIPassword,
+	"poetry":      (*commandReader).poetryConfigPassword,
+	// cargo login [--registry NAME] TOKEN, snyk auth TOKEN.
+	"cargo": tokenOperandReader([]string{"login"}, map[string]bool{"--registry": true, "-Z": true, "--config": true,
+		"--color": true, "--index": true}),
+	"snyk":             tokenOperandReader([]string{"auth"}, nil),
 	"neo4j-admin":      (*commandReader).neo4jInitialPassword,
 	"mosquitto_passwd": (*commandReader).mosquittoPasswdPassword,
 	// Net-SNMP's applications (snmpcmd(1)): -A and -X.
@@ -4118,6 +4123,9 @@ var configSetCommands = map[string]configSetCommand{
 	"yarn":    {words: []string{"config", "set"}, valueOptions: npmValueOptions},
 	"kubectl": {words: []string{"config", "set"}, valueOptions: kubectlValueOptions},
 	"oc":      {words: []string{"config", "set"}, valueOptions: kubectlValueOptions},
+	// Poetry's config KEY VALUE (pypi-token.REPO TOKEN; http-basic.REPO USER PASSWORD is
+	// poetryConfigPassword's).
+	"poetry": {words: []string{"config"}},
 }
 
 // npmValueOptions are npm's, pnpm's and Yarn's options that may take the next word as their value.
@@ -4171,6 +4179,53 @@ func (r *commandReader) configSetPassword(cmd configSetCommand, args []string) (
 		return k, " " + strings.Join(cmd.words, " ") + " sets " + name
 	}
 	return -1, ""
+}
+
+// operandAfter is the index in args of the n-th operand (from 0) after the operands words, in
+// that order, first among a command's operands (r.operands, past options and the values of
+// valueOptions); -1 when there is none.
+func (r *commandReader) operandAfter(args []string, words []string, valueOptions map[string]bool, n int) int {
+	ops := r.operands(args, valueOptions)
+	for i, w := range words {
+		if i >= len(ops) || strings.Trim(strings.TrimRight(args[ops[i]], ";"), `"'`) != w {
+			return -1
+		}
+	}
+	if k := len(words) + n; k < len(ops) {
+		return ops[k]
+	}
+	return -1
+}
+
+// poetryConfigPassword reads Poetry's config http-basic.REPO USER PASSWORD (a package index's
+// password), and what configSetPassword reads of config KEY VALUE (pypi-token.REPO TOKEN): the
+// index in args of the word that holds a literal one and what says so; -1 when there is none.
+func (r *commandReader) poetryConfigPassword(args []string) (int, string) {
+	if k, why := r.configSetPassword(configSetCommands["poetry"], args); k >= 0 {
+		return k, why
+	}
+	ops := r.operands(args, nil)
+	if len(ops) < 4 || strings.Trim(args[ops[0]], `"'`) != "config" ||
+		!strings.HasPrefix(strings.Trim(args[ops[1]], `"'`), "http-basic.") {
+		return -1, ""
+	}
+	if k := ops[3]; literalArgument(args[k]) {
+		return k, " config http-basic gives a password"
+	}
+	return -1, ""
+}
+
+// tokenOperandReader reads a command that takes a token as its operand after words (cargo
+// login TOKEN, snyk auth TOKEN; valueOptions are its options that take the next word): the
+// index in args of a literal one and what says so; -1 when there is none (the command then
+// prompts or reads its input).
+func tokenOperandReader(words []string, valueOptions map[string]bool) func(r *commandReader, args []string) (int, string) {
+	return func(r *commandReader, args []string) (int, string) {
+		if k := r.operandAfter(args, words, valueOptions, 0); k >= 0 && literalArgument(args[k]) {
+			return k, " " + strings.Join(words, " ") + " gives a token"
+		}
+		return -1, ""
+	}
 }
 
 // kafkaSCRAMPassword reads kafka-configs' --add-config CONFIGS (or --add-config=CONFIGS), whose
@@ -6966,7 +7021,7 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "wpa_cli", "openvpn", "freerdp", "rdesktop",
 	"set-agent-token", "ftp", "<<<", "expect", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
 	"xh --auth", "curl", "-creds", "oc ", "xtraheader", "xtraHeader", "twine", "racadm", "vsql", "hdbsql",
-	"mydumper", "myloader", "maxctrl", "regctl", "nuget", "doctl", "codecov", "mysqlrouter"}
+	"mydumper", "myloader", "maxctrl", "regctl", "nuget", "doctl", "codecov", "mysqlrouter", "poetry", "cargo", "snyk"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
 // it holds one of programNameParts. It looks for all of them in one pass (programNameIndex):
