@@ -3192,3 +3192,35 @@ func TestPackageRegistryTokensAsOperands(t *testing.T) {
 		})
 	}
 }
+
+// TestMorePasswordsOnInput judges programs that read a password from their input, given a
+// literal by echo, printf, a here-string or a here-document: sshfs -o password_stdin, and git
+// credential approve (store, a credential helper's store), whose input's password= line is
+// one. Before, they passed.
+func TestMorePasswordsOnInput(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"echo VALUE | sshfs -o password_stdin":     {"echo Orders-2024 | sshfs bob@h:/ /mnt -o password_stdin", true},
+		"sshfs -o ...,password_stdin <<< VALUE":    {"sshfs bob@h:/ /mnt -o reconnect,password_stdin <<< 'Orders-2024'", true},
+		"printf ... | git credential approve":      {"printf 'protocol=https\\nhost=github.com\\nusername=bob\\npassword=Orders-2024\\n' | git credential approve", true},
+		"echo -e ... | git credential-store store": {"echo -e \"protocol=https\\nhost=git.example.com\\nusername=bob\\npassword=Orders-2024\" | git credential-store --file ~/.git-credentials store", true},
+		"echo $PW | sshfs -o password_stdin":       {"echo \"$SSHFS_PW\" | sshfs bob@h:/ /mnt -o password_stdin", false},
+		"echo VALUE | sshfs without the option":    {"echo hello | sshfs bob@h:/ /mnt -o IdentityFile=/k/id", false},
+		"printf ... $PW | git credential approve":  {"printf 'protocol=https\\nhost=github.com\\nusername=bob\\npassword=%s\\n' \"$GIT_PW\" | git credential approve", false},
+		"printf ... | git credential fill":         {"printf 'protocol=https\\nhost=github.com\\n' | git credential fill", false},
+		"echo TEXT | git commit":                   {"echo 'password=Orders' | git commit -F -", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

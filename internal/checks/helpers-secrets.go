@@ -5109,6 +5109,9 @@ const (
 	// shellCommands: a shell's script (bash <<< "...", ssh HOST <<< "..."), whose commands
 	// may give a password (script).
 	shellCommands
+	// settingLines: NAME=VALUE lines, and a credential-like NAME set to a literal gives one
+	// (credentialSettings: git credential approve's password=VALUE).
+	settingLines
 )
 
 // expectSend matches an Expect script's send (or exp_send) command and its options, before
@@ -5302,6 +5305,22 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 			}
 		}
 		return passwordLine
+	case "sshfs":
+		// sshfs -o password_stdin reads the password from its input.
+		r.read += len(args)
+		if slices.ContainsFunc(args, func(w string) bool { return strings.Contains(w, "password_stdin") }) {
+			return passwordLine
+		}
+		return noPasswordInput
+	case "git", "git-credential-store", "git-credential-cache":
+		// git credential approve (store, reject; a helper's store) reads protocol=,
+		// host=, username= and password= lines from its input.
+		r.read += len(args)
+		if slices.ContainsFunc(args, func(w string) bool { return w == "approve" || w == "store" || w == "reject" }) &&
+			(prog != "git" || slices.ContainsFunc(args, func(w string) bool { return strings.HasPrefix(w, "credential") })) {
+			return settingLines
+		}
+		return noPasswordInput
 	case "gh":
 		// gh auth login --with-token reads the token from its input.
 		r.read += len(args)
@@ -5743,6 +5762,8 @@ func (r *commandReader) printfText(args []string) (int, string) {
 // printf.
 func literalInput(text string, form inputForm) bool {
 	switch form {
+	case settingLines:
+		return len(credentialSettings(strings.ReplaceAll(text, `\n`, "\n"), 1)) > 0
 	case sqlStatements:
 		return sqlPassword(text, false) != ""
 	case mongoScript:
@@ -7021,7 +7042,7 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "wpa_cli", "openvpn", "freerdp", "rdesktop",
 	"set-agent-token", "ftp", "<<<", "expect", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
 	"xh --auth", "curl", "-creds", "oc ", "xtraheader", "xtraHeader", "twine", "racadm", "vsql", "hdbsql",
-	"mydumper", "myloader", "maxctrl", "regctl", "nuget", "doctl", "codecov", "mysqlrouter", "poetry", "cargo", "snyk"}
+	"mydumper", "myloader", "maxctrl", "regctl", "nuget", "doctl", "codecov", "mysqlrouter", "poetry", "cargo", "snyk", "sshfs", "credential"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
 // it holds one of programNameParts. It looks for all of them in one pass (programNameIndex):
