@@ -3224,3 +3224,48 @@ func TestMorePasswordsOnInput(t *testing.T) {
 		})
 	}
 }
+
+// TestHMACKeys judges an HMAC's shared key under a name that says so (HMAC_KEY,
+// --eab-hmac-key, jwt.hmacKey), a secret as a signing key is. Before, HMAC did not qualify
+// KEY, so they passed.
+func TestHMACKeys(t *testing.T) {
+	env := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"HMAC_KEY":             {"HMAC_KEY", "Orders-2024-hmac", true},
+		"JWT_HMAC_KEY":         {"JWT_HMAC_KEY", "Orders-2024-hmac", true},
+		"HMAC_KEY_FILE":        {"HMAC_KEY_FILE", "/run/secrets/hmac", false},
+		"HMAC_KEY from a ref":  {"HMAC_KEY", "$(HMAC)", false},
+		"HMAC_ALGORITHM":       {"HMAC_ALGORITHM", "sha256", false},
+		"CACHE_KEY stays none": {"CACHE_KEY", "orders", false},
+	}
+	for name, tc := range env {
+		t.Run(name, func(t *testing.T) {
+			if got := envCredential(tc.name, tc.value) != ""; got != tc.want {
+				t.Errorf("envCredential(%q, %q) = %q, want a credential %v", tc.name, tc.value, envCredential(tc.name, tc.value), tc.want)
+			}
+		})
+	}
+	for script, want := range map[string]bool{
+		"certbot certonly --eab-kid kid1 --eab-hmac-key Orders2024HmacKeyabcdef -d x.example.com": true,
+		"certbot certonly --eab-kid kid1 --eab-hmac-key=Orders2024HmacKeyabcdef -d x.example.com": true,
+		"certbot certonly --eab-kid kid1 --eab-hmac-key \"$EAB_HMAC_KEY\" -d x.example.com":       false,
+		"certbot certonly --eab-kid kid1 --eab-hmac-key-file /run/secrets/eab -d x.example.com":   false,
+	} {
+		t.Run(script, func(t *testing.T) {
+			arg := strings.ReplaceAll(script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, want)
+			}
+			if got := keyCredential("init.sh", script, false) != ""; got != want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", script, got, want)
+			}
+			if !strings.Contains(script, "$") {
+				if got := len(commandLineCredentials(strings.Fields(script), nil, nil, nil)) > 0; got != want {
+					t.Errorf("commandLineCredentials(%q) found a credential: %v, want %v", script, got, want)
+				}
+			}
+		})
+	}
+}

@@ -30,10 +30,11 @@ var credentialWords = []string{"PASSWORD", "PASSWD", "PASSWRD", "PSWRD", "PSWD",
 	"PRIVATEKEY", "ACCESSKEY", "SECRETKEY", "CREDENTIAL"}
 
 // credentialKeyQualifiers are the words that make a following KEY a credential: API_KEY,
-// privateKey, AZURE_STORAGE_ACCOUNT_KEY. A KEY on its own (CACHE_KEY) is not one.
+// privateKey, AZURE_STORAGE_ACCOUNT_KEY, HMAC_KEY (an HMAC's shared key: certbot's
+// --eab-hmac-key, JWT_HMAC_KEY). A KEY on its own (CACHE_KEY) is not one.
 var credentialKeyQualifiers = map[string]bool{
 	"API": true, "PRIVATE": true, "ACCESS": true, "SECRET": true, "ACCOUNT": true,
-	"ENCRYPTION": true, "SIGNING": true, "MASTER": true,
+	"ENCRYPTION": true, "SIGNING": true, "MASTER": true, "HMAC": true,
 }
 
 // referenceSuffixes end names that point at a credential or describe it rather than hold it:
