@@ -3269,3 +3269,27 @@ func TestHMACKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestRcloneConnectionStrings judges a remote given to rclone as a connection string, whose
+// parameters are a config section's: :sftp,host=H,user=U,pass=VALUE:PATH (pass is an
+// obscured password, which rclone reveal turns back), s3,secret_access_key=VALUE:BUCKET.
+// Before, only rclone config create and update were read.
+func TestRcloneConnectionStrings(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		":sftp,...,pass=VALUE:PATH":            {"rclone sync /data :sftp,host=h,user=u,pass=Orders-2024:/data", true},
+		"REMOTE,secret_access_key=VALUE:PATH":  {"rclone copy s3r,access_key_id=AKID,secret_access_key=Orders2024Secret:bucket/x /d", true},
+		":webdav,...,pass=VALUE, last one":     {"rclone ls :webdav,url=https://dav.example.com,user=bob,pass=Orders-2024:", true},
+		":sftp,...,key_file=PATH":              {"rclone sync /data :sftp,host=h,user=u,key_file=/k/id:/data", false},
+		":sftp,...,pass=$PW":                   {"rclone sync /data \":sftp,host=h,user=u,pass=$OBSCURED_PW:/data\"", false},
+		"a remote without parameters":          {"rclone sync /data backup:/data", false},
+		"a local path with a comma and an '='": {"rclone copy /data/a,b=c /d", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			judgeCommandLine(t, tc.script, tc.want)
+		})
+	}
+}

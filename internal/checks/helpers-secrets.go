@@ -4229,6 +4229,38 @@ func tokenOperandReader(words []string, valueOptions map[string]bool) func(r *co
 	}
 }
 
+// rcloneConnectionStringCredential is the credential-like parameter a remote given as an rclone
+// connection string (:sftp,host=h,user=u,pass=VALUE:/path, s3,secret_access_key=VALUE:bucket)
+// sets to a literal, "" when it sets none. A word with a shell expansion, or a quote inside
+// it, sets none.
+func rcloneConnectionStringCredential(w string) string {
+	if strings.ContainsAny(w, "$`") {
+		return ""
+	}
+	v := strings.TrimPrefix(unquotedWord(strings.TrimRight(w, ";")), ":")
+	comma := strings.IndexByte(v, ',')
+	if comma < 0 || strings.ContainsAny(v[:comma], ":/=") || strings.ContainsAny(v, `"'`) {
+		return ""
+	}
+	params := v[comma+1:]
+	for params != "" {
+		param, rest, _ := strings.Cut(params, ",")
+		params = rest
+		key, value, ok := strings.Cut(param, "=")
+		if !ok {
+			continue
+		}
+		if rest == "" {
+			// The last parameter's value ends at the ':' before the path.
+			value, _, _ = strings.Cut(value, ":")
+		}
+		if credentialName(key) && credentialValue(key, value) {
+			return key
+		}
+	}
+	return ""
+}
+
 // kafkaSCRAMPassword reads kafka-configs' --add-config CONFIGS (or --add-config=CONFIGS), whose
 // SCRAM credentials give a user's password: SCRAM-SHA-512=[password=VALUE] or
 // SCRAM-SHA-256=[iterations=8192,password=VALUE] (Kafka's documentation, "Creating SCRAM
@@ -4294,6 +4326,14 @@ func (r *commandReader) rcloneConfigPassword(args []string) (int, string) {
 	case len(ops) > 3 && word(0) == "config" && (word(1) == "update" || word(1) == "password"):
 		first = 3
 	default:
+		// A remote given as a connection string, :BACKEND,KEY=VALUE,...:PATH or
+		// REMOTE,KEY=VALUE:PATH, whose parameters are the config's (pass, an obscured
+		// password, which rclone reveal turns back; secret_access_key, token).
+		for _, k := range ops {
+			if key := rcloneConnectionStringCredential(args[k]); key != "" {
+				return k, "'s connection string sets " + key
+			}
+		}
 		return -1, ""
 	}
 	for n := first; n < len(ops); n++ {
