@@ -795,6 +795,10 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"echo x | ssh h 'sudo -S y'; echo a:b | ssh h chpasswd; ssh h 'passwd --stdin' <<< x; echo | ssh",
 		"echo a > f; echo b >> f; openvpn --auth-user-pass f --http-proxy h p f; cryptsetup --key-file=f\nprintf 'a\\nb' > f; wg set w private-key f",
 		"echo -e '[c]\\npassword=x' > ~/.my.cnf; printf 'p = %s' x | tee f; openvpn --http-proxy h p <(printf 'a\\nb')",
+		// Found by the fuzzer: here-strings (<<<) read again for the here-documents they
+		// are not, because the line holds "<<".
+		"sh <<<'<<0'000000&ssh 0 'sh '00\" 000 <<<",
+		"sh <<<'sh << 0'&sh <<<",
 	} {
 		f.Add(seed)
 	}

@@ -5954,7 +5954,8 @@ func (r *commandReader) script(script string) string {
 				return "the script writes the file it gives " + opt + " a literal key"
 			}
 		}
-		if !strings.Contains(text, "<<") {
+		if !opensHereDocument(words) {
+			// Only here-strings (<<<) or a quoted "<<": no body to read.
 			continue
 		}
 		for _, h := range r.hereDocuments(words) {
@@ -6227,6 +6228,17 @@ var remoteShellPrograms = map[string]bool{"ssh": true, "dbclient": true, "autoss
 // commandRunners run the command their arguments name, a shell when one of them is.
 var commandRunners = map[string]bool{"kubectl": true, "oc": true, "docker": true, "podman": true, "nerdctl": true,
 	"crictl": true, "chroot": true, "nsenter": true, "timeout": true, "setsid": true, "unshare": true}
+
+// opensHereDocument reports whether a command line's words hold a here-document operator
+// (<<, <<-), not only here-strings (<<<): what hereDocuments reads, looked at once.
+func opensHereDocument(words []string) bool {
+	for _, w := range words {
+		if strings.HasPrefix(w, "<<") && !strings.HasPrefix(w, "<<<") {
+			return true
+		}
+	}
+	return false
+}
 
 // hereDocuments lists the here-documents a command line (its words) opens, in order, each with
 // what reads its body: the command that holds its operator, or, for cat without a file to
