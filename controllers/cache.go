@@ -40,7 +40,10 @@ const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 // sec-configmap-credentials reads of it (stripConfigMap): a tenant decides how large their
 // ConfigMaps are. The annotations of the kinds whose annotations no built-in check reads
 // (trimsAnnotations) are kept whole up to 16 KiB, past that only in part
-// (inventory.TrimAnnotations): a tenant decides how large they are too. Secrets are never
+// (inventory.TrimAnnotations): a tenant decides how large they are too. Past 16 KiB of a
+// workload's literal env values, the long values nothing but their own judgement reads are
+// kept as stand-ins, with what sec-literal-env-credentials found in them
+// (checks.ReduceEnvValues): a tenant decides how long they are too. Secrets are never
 // cached: no check reads them and the operator has no permission to.
 func CacheOptions() cache.Options {
 	return cache.Options{
@@ -65,7 +68,9 @@ func CacheOptions() cache.Options {
 // of a ConfigMap kept as a digest (stripConfigMap) are withheld from the custom checks of that
 // ConfigMap alone (checks.CachedConfigMap sets its engine.Object.Withheld), and the annotations
 // of an object whose annotations the cache kept only in part from those of that object alone
-// (inventory.TrimAnnotations; the inventory sets its engine.Object.Withheld).
+// (inventory.TrimAnnotations; the inventory sets its engine.Object.Withheld), and the
+// containers of a workload whose env values it replaced by stand-ins from those of that
+// workload alone (checks.ReduceEnvValues; checks.CachedEnvValues).
 var Withheld = []engine.WithheldField{
 	{Path: []string{"metadata", "managedFields"}, Why: withheldWhy},
 	{Kind: "Pod", Path: []string{"status"}, Why: withheldWhy},
@@ -76,7 +81,8 @@ var Withheld = []engine.WithheldField{
 const withheldWhy = "the operator does not keep (its informer cache drops it to save memory)"
 
 // stripObject drops managedFields and the last-applied annotation's value (its key stays, empty),
-// but keeps a workload's
+// replaces a workload's long env values, past 16 KiB of them, by stand-ins and keeps what
+// sec-literal-env-credentials found in them (checks.ReduceEnvValues), but keeps a workload's
 // annotation that holds literal env values, or a container's command and args, its pod
 // template does not (engine.StaleApplied): sec-literal-env-credentials reads them, as kubectl
 // edit, kubectl set env or a patch left them after a credential was taken out of the spec.
@@ -91,6 +97,8 @@ func stripObject(in any) (any, error) {
 	if a := obj.GetAnnotations(); a != nil {
 		if _, ok := a[lastAppliedAnnotation]; ok {
 			if k, ok := in.(engine.KubeObject); ok && len(engine.StaleApplied(k)) > 0 {
+				// Its env values stay whole too: StaleApplied compares them with the
+				// annotation's.
 				return in, nil
 			}
 			// The key stays, with an empty value: a custom check may ask whether the object
@@ -103,6 +111,9 @@ func stripObject(in any) (any, error) {
 			obj.SetAnnotations(b)
 		}
 	}
+	// A workload's long env values: a tenant decides how long they are
+	// (checks.ReduceEnvValues).
+	checks.ReduceEnvValues(obj)
 	return in, nil
 }
 

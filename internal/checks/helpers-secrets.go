@@ -893,6 +893,9 @@ type expansion struct {
 // (env values, command and args) and expansionAllowance.
 func workloadExpansion(o *engine.Object) *expansion {
 	left := expansionAllowance
+	if d, ok := o.Digest.(*envStandIns); ok {
+		left += d.Removed // the values the operator's cache replaced by stand-ins (ReduceEnvValues)
+	}
 	for _, c := range o.Workload.Containers() {
 		for _, e := range c.Env {
 			left += len(e.Value)

@@ -134,7 +134,16 @@ var secLiteralEnvCredentials = &engine.Check{
 			// The literal values as the pod template writes them, which exec probes expand
 			// (kubecontainer.ExpandContainerCommandOnlyStatic).
 			static := map[string]string{}
-			for _, e := range c.Env {
+			for i, e := range c.Env {
+				if why, ok := envStandInOf(o, c.Name, i); ok {
+					// The operator's cache judged the value, which nothing else in the
+					// container reads, and kept a stand-in (ReduceEnvValues).
+					static[e.Name], known[e.Name] = e.Value, e.Value
+					if why != "" {
+						found = append(found, e.Name+" ("+why+")")
+					}
+					continue
+				}
 				if e.ValueFrom != nil {
 					delete(static, e.Name)
 					v, from, ok := podMetadataValue(o.Workload.PodMeta, e.ValueFrom.FieldRef)

@@ -319,8 +319,9 @@ func (inv *Inventory) compareTemplate(d *diffs, owner, obj *Object) {
 	tVols := volumeIndex(ts, nil, nil)
 	oVols := volumeIndex(gs, token, claimVolumes(owner, obj, gs))
 	jobPod := owner.Kind == "Job"
-	compareContainerList(d, "init container", ts.InitContainers, gs.InitContainers, ts, gs, tAnn, oAnn, token, jobPod)
-	compareContainerList(d, "container", ts.Containers, gs.Containers, ts, gs, tAnn, oAnn, token, jobPod)
+	same := sameEnvValue(owner, obj)
+	compareContainerList(d, "init container", ts.InitContainers, gs.InitContainers, ts, gs, tAnn, oAnn, token, jobPod, same)
+	compareContainerList(d, "container", ts.Containers, gs.Containers, ts, gs, tAnn, oAnn, token, jobPod, same)
 	for i := range gs.EphemeralContainers {
 		d.add("ephemeral container %s is not in the template", gs.EphemeralContainers[i].Name)
 	}
@@ -730,12 +731,30 @@ func isCompletionIndexEnv(e *corev1.EnvVar) bool {
 		*v == (corev1.EnvVarSource{FieldRef: v.FieldRef})
 }
 
-func sameEnv(a, b []corev1.EnvVar) bool {
+// EnvStandIns is implemented by the Digest of a workload whose env values the operator's
+// informer cache replaced by stand-ins (checks.ReduceEnvValues): EnvStandIn is the stand-in of
+// a value, the same for the same value and made by no one else. The admission webhook compares
+// a Pod it is asked about, whole, with its controller's template as the cache keeps it.
+type EnvStandIns interface {
+	EnvStandIn(value string) string
+}
+
+// sameEnvValue compares a value of the template's env with one of obj's: the same, or the one
+// is the stand-in of the other where only one of them was replaced (EnvStandIns).
+func sameEnvValue(owner, obj *Object) func(t, g string) bool {
+	ts, _ := owner.Digest.(EnvStandIns)
+	gs, _ := obj.Digest.(EnvStandIns)
+	return func(t, g string) bool {
+		return t == g || ts != nil && ts.EnvStandIn(g) == t || gs != nil && gs.EnvStandIn(t) == g
+	}
+}
+
+func sameEnv(a, b []corev1.EnvVar, same func(t, g string) bool) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if a[i].Name != b[i].Name || a[i].Value != b[i].Value || !samePtr(a[i].ValueFrom, b[i].ValueFrom) {
+		if a[i].Name != b[i].Name || !same(a[i].Value, b[i].Value) || !samePtr(a[i].ValueFrom, b[i].ValueFrom) {
 			return false
 		}
 	}
@@ -743,7 +762,7 @@ func sameEnv(a, b []corev1.EnvVar) bool {
 }
 
 func compareContainerList(d *diffs, what string, tmpl, got []corev1.Container, ts, gs *corev1.PodSpec,
-	tAnn, oAnn map[string]string, skipMount map[string]bool, jobPod bool) {
+	tAnn, oAnn map[string]string, skipMount map[string]bool, jobPod bool, same func(t, g string) bool) {
 	for i := range got {
 		g := &got[i]
 		t := findContainer(tmpl, g.Name)
@@ -766,7 +785,7 @@ func compareContainerList(d *diffs, what string, tmpl, got []corev1.Container, t
 		if jobPod && len(env) == len(t.Env)+1 && isCompletionIndexEnv(&env[len(env)-1]) {
 			env = env[:len(env)-1]
 		}
-		if !sameEnv(t.Env, env) {
+		if !sameEnv(t.Env, env, same) {
 			d.add("%s %s's env differs from the template's", what, g.Name)
 		}
 		if !samePtr(effectiveSC(t, ts, tAnn), effectiveSC(g, gs, oAnn)) {

@@ -85,16 +85,32 @@ func TrimAnnotations(obj metav1.Object, read func(key string) bool) bool {
 // with metadata.annotations withheld from custom checks (engine.Object.Withheld), which are
 // NotAssessed if they read them rather than judged on what is left. obj itself is the cache's
 // and is not changed.
+//
+// A workload whose env values the cache replaced by stand-ins (checks.ReduceEnvValues) is
+// likewise a copy without EnvStandInsAnnotation, with the digest of what the built-in checks
+// read of them and its containers withheld from custom checks.
 func CachedObject(obj client.Object, apiVersion, kind string) *engine.Object {
-	why, ok := obj.GetAnnotations()[AnnotationsWithheldAnnotation]
-	if !ok {
+	why, trimmed := obj.GetAnnotations()[AnnotationsWithheldAnnotation]
+	_, reduced := obj.GetAnnotations()[checks.EnvStandInsAnnotation]
+	if !trimmed && !reduced {
 		return engine.NewObject(obj, apiVersion, kind)
 	}
 	c := obj.DeepCopyObject().(client.Object)
 	a := c.GetAnnotations()
-	delete(a, AnnotationsWithheldAnnotation)
-	// An Ingress the cache kept the first snippet annotations of counts the others.
-	digest := checks.CachedIngressDigest(a)
+	var digest any
+	var withheld []engine.WithheldField
+	if trimmed {
+		delete(a, AnnotationsWithheldAnnotation)
+		// An Ingress the cache kept the first snippet annotations of counts the others.
+		digest = checks.CachedIngressDigest(a)
+		withheld = append(withheld, engine.WithheldField{Kind: kind, Path: []string{"metadata", "annotations"},
+			Why: fmt.Sprintf("the operator does not keep an object's annotations over %d KiB (its informer cache left out %s)", annotationsKeptWhole>>10, why)})
+	}
+	if reduced {
+		var env []engine.WithheldField
+		digest, env = checks.CachedEnvValues(a, kind)
+		withheld = append(withheld, env...)
+	}
 	if len(a) == 0 {
 		a = nil
 	}
@@ -103,7 +119,6 @@ func CachedObject(obj client.Object, apiVersion, kind string) *engine.Object {
 	if digest != nil {
 		o.Digest = digest
 	}
-	o.Withheld = append(o.Withheld, engine.WithheldField{Kind: kind, Path: []string{"metadata", "annotations"},
-		Why: fmt.Sprintf("the operator does not keep an object's annotations over %d KiB (its informer cache left out %s)", annotationsKeptWhole>>10, why)})
+	o.Withheld = append(o.Withheld, withheld...)
 	return o
 }

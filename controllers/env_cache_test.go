@@ -1,0 +1,133 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/checks"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// envDeployment is a Deployment of the tenant whose container has 64 env values of 8000 bytes
+// (500 KiB) that nothing reads, and the extra entries given.
+func envDeployment(ns, name string, extra ...corev1.EnvVar) *appsv1.Deployment {
+	var env []corev1.EnvVar
+	for j := range 64 {
+		env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", j), Value: strings.Repeat(fmt.Sprint(j%10)+" ", 4000)})
+	}
+	env = append(env, extra...)
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/web:1.0", Env: env}}}}}}
+}
+
+// TestTenantEnvValuesDoNotGrowTheCache: the operator's informer cache kept every workload's env
+// values whole (sec-literal-env-credentials reads them), so a namespace admin sized the
+// operator's memory with them, up to the API server's 1.5 MiB an object and as much again in
+// each ReplicaSet and Pod. It now keeps, past 16 KiB, a stand-in of each long value nothing
+// else reads and what the check found in it: 6 Deployments of 500 KiB of env values stay under
+// 24 KiB each in the cache, and the one whose long DB_PASSWORD is a literal still fails, with
+// the message the whole Deployment gives, while the others pass.
+func TestTenantEnvValuesDoNotGrowTheCache(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "env-large", "envlarge"
+	createNamespace(t, ns, map[string]string{"envlarge": "true"})
+	const count = 6
+	password := corev1.EnvVar{Name: "DB_PASSWORD", Value: "Orders-2024-" + strings.Repeat("k7Qz", 200)}
+	var leaking *appsv1.Deployment
+	for i := range count {
+		d := envDeployment(ns, fmt.Sprintf("web-%d", i))
+		if i == 0 {
+			d = envDeployment(ns, "leaking", password)
+			leaking = d.DeepCopy()
+		}
+		if err := k8s.Create(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The message the whole Deployment gives.
+	plan := engine.Compile(checks.Catalogue(), nil)
+	whole := plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(leaking, "apps/v1", "Deployment")}, true), nil,
+		engine.Options{Now: time.Now(), AdminNamespace: engine.DefaultAdminNamespace})
+	want := ""
+	for _, r := range whole.Results {
+		if r.Check.ID == "sec-literal-env-credentials" && r.Status == engine.StatusFail {
+			want = r.Message
+		}
+	}
+	if want == "" {
+		t.Fatal("the whole Deployment does not fail sec-literal-env-credentials: the test tests nothing")
+	}
+	createProfile(t, profile, "envlarge", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sec-literal-env-credentials") })
+	eventually(t, 60*time.Second, "the leaking Deployment's finding", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "sec-literal-env-credentials", "leaking", "app")
+		if f == nil {
+			return fmt.Errorf("not yet")
+		}
+		if f.Message != want {
+			return fmt.Errorf("the finding says %q, the whole Deployment %q", f.Message, want)
+		}
+		return nil
+	})
+	rep, err := getReport(ns, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Status.Summary.Failing; got != 1 {
+		t.Errorf("want the leaking Deployment failing and %d passing, got %d failing findings: %+v", count-1, got, rep.Status.Findings)
+	}
+
+	// What the cache holds of the Deployments, as JSON.
+	list := &appsv1.DeploymentList{}
+	eventually(t, 20*time.Second, "the cache holds every Deployment", func() error {
+		if err := operatorCache.List(ctx, list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+			return err
+		}
+		if n := len(list.Items); n < count {
+			return fmt.Errorf("it holds %d of %d", n, count)
+		}
+		return nil
+	})
+	total := 0
+	for i := range list.Items {
+		data, err := json.Marshal(&list.Items[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(data)
+		if len(data) > 24<<10 {
+			t.Errorf("the cache holds %d KiB of Deployment %s: want at most 24 KiB", len(data)>>10, list.Items[i].Name)
+		}
+	}
+	t.Logf("the cache holds %d KiB of %d Deployments with 500 KiB of env values", total>>10, count)
+}
+
+// TestNoWorkloadCarriesTheCachesEnvJudgement: the operator's cache keeps, in an annotation, what
+// sec-literal-env-credentials found in the env values it replaced by stand-ins, and the check
+// takes it for the judgement of those values. The API server refuses the annotation's key, so
+// that a tenant cannot write a judgement (nor, in scan, does a check read one: only the
+// inventory turns it into a digest).
+func TestNoWorkloadCarriesTheCachesEnvJudgement(t *testing.T) {
+	d := envDeployment("default", "forged-env")
+	d.Annotations = map[string]string{checks.EnvStandInsAnnotation: `{"found":{"app":{"64":""}}}`}
+	if err := k8s.Create(context.Background(), d); !apierrors.IsInvalid(err) {
+		t.Errorf("want the API server to refuse a Deployment with annotation %q, got %v", checks.EnvStandInsAnnotation, err)
+	}
+}

@@ -1,0 +1,292 @@
+package checks
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/lru"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// EnvStandInsAnnotation holds, on a workload in the operator's informer cache whose env values
+// it replaced by stand-ins (ReduceEnvValues), which values they are and what
+// sec-literal-env-credentials found in each (envStandIns, as JSON). The API server refuses the
+// key (an annotation's name has no blank), so no object it serves carries one: a tenant can
+// neither forge the judgement nor hand the operator an object without it whose values the
+// cache replaced. Only the inventory reads it (CachedEnvValues), for objects read from the
+// cache; scan and the webhook's request never trust it.
+const EnvStandInsAnnotation = "soc2-operator.io/env stand-ins"
+
+const (
+	// envKeptWhole bounds the literal env values (of every container) of a workload the
+	// operator's cache keeps whole: a tenant decides how large they are, up to the API
+	// server's 1.5 MiB an object, and kept whole, 100 Deployments of 500 KiB held 52 MiB of
+	// its heap (BenchmarkOperatorBesideTenantEnv), and as much again for each ReplicaSet and
+	// Pod.
+	envKeptWhole = 16 << 10
+	// envStandInFrom is the shortest value of such a workload the cache replaces: longer than
+	// a stand-in.
+	envStandInFrom = 256
+	// envStandInPrefix begins a stand-in: no $ (it references nothing, as the value it
+	// stands for did not) and no leading / (it names no file, as that value did not).
+	envStandInPrefix = "soc2-operator.io/env-stand-in:"
+)
+
+// envStandIns is what the operator's cache keeps of the env values it replaced
+// (ReduceEnvValues), for sec-literal-env-credentials and workloadExpansion.
+type envStandIns struct {
+	// Found is, by container name and then the entry's index in its env, what envCredential
+	// found in each value replaced ("" for nothing), which is every entry that holds a stand-in.
+	Found map[string]map[int]string `json:"found"`
+	// Removed is how many bytes longer the values were than their stand-ins: the workload's own
+	// text, which bounds what its $(VAR) references may add (workloadExpansion).
+	Removed int `json:"removed"`
+}
+
+// EnvStandIn is the stand-in of an env value in the operator's cache: the same value has the
+// same stand-in (the engine's comparison of a Pod with its controller's template,
+// engine.EnvStandIns), which is a keyed hash no one outside the process can make for a value
+// of their choosing.
+func (*envStandIns) EnvStandIn(value string) string { return envStandIn(sha256.Sum256([]byte(value))) }
+
+var (
+	envStandInKeyOnce sync.Once
+	envStandInKey     []byte
+)
+
+// envStandIn is the stand-in of the value whose SHA-256 is sum: an HMAC of it, with a key
+// the process draws at random.
+func envStandIn(sum [sha256.Size]byte) string {
+	envStandInKeyOnce.Do(func() {
+		envStandInKey = make([]byte, 32)
+		_, _ = rand.Read(envStandInKey) // never fails (crypto/rand, Go 1.24)
+	})
+	m := hmac.New(sha256.New, envStandInKey)
+	m.Write(sum[:])
+	return envStandInPrefix + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// envMemoSize bounds the judgements of env values the cache remembers (envJudged): a workload's
+// every event (a Pod's status, a Deployment's rollout) passes its spec through the cache
+// again, and the credential rules take about 0.1 s a MiB.
+const envMemoSize = 4096
+
+var envMemo = lru.New(envMemoSize)
+
+type envMemoKey struct {
+	name string
+	sum  [sha256.Size]byte
+}
+
+// envJudged is envCredential(name, value), for a value whose SHA-256 is sum, remembered.
+func envJudged(name, value string, sum [sha256.Size]byte) string {
+	key := envMemoKey{name, sum}
+	if v, ok := envMemo.Get(key); ok {
+		return v.(string)
+	}
+	why := envCredential(name, value)
+	envMemo.Add(key, why)
+	return why
+}
+
+// podSpecOf is the pod spec of a workload object, nil for any other.
+func podSpecOf(obj metav1.Object) *corev1.PodSpec {
+	switch t := obj.(type) {
+	case *corev1.Pod:
+		return &t.Spec
+	case *appsv1.Deployment:
+		return &t.Spec.Template.Spec
+	case *appsv1.StatefulSet:
+		return &t.Spec.Template.Spec
+	case *appsv1.DaemonSet:
+		return &t.Spec.Template.Spec
+	case *appsv1.ReplicaSet:
+		return &t.Spec.Template.Spec
+	case *corev1.ReplicationController:
+		if t.Spec.Template != nil {
+			return &t.Spec.Template.Spec
+		}
+	case *batchv1.Job:
+		return &t.Spec.Template.Spec
+	case *batchv1.CronJob:
+		return &t.Spec.JobTemplate.Spec.Template.Spec
+	}
+	return nil
+}
+
+// podContainers are the containers of spec, init and ephemeral ones included, as pointers into
+// it.
+func podContainers(spec *corev1.PodSpec) []*corev1.Container {
+	var out []*corev1.Container
+	for i := range spec.InitContainers {
+		out = append(out, &spec.InitContainers[i])
+	}
+	for i := range spec.Containers {
+		out = append(out, &spec.Containers[i])
+	}
+	for i := range spec.EphemeralContainers {
+		out = append(out, (*corev1.Container)(&spec.EphemeralContainers[i].EphemeralContainerCommon))
+	}
+	return out
+}
+
+// ReduceEnvValues replaces, in a workload of the operator's informer cache whose literal env
+// values take more than envKeptWhole bytes, each value of envStandInFrom bytes or more that
+// only sec-literal-env-credentials' judgement of the entry itself reads by its stand-in
+// (envStandIn), and keeps what that judgement found in EnvStandInsAnnotation; it reports
+// whether it replaced any. A value is read by nothing else when it holds no $ (it references
+// no variable, and sec-configmap-credentials follows none from it), does not begin with / (it
+// names no file a ConfigMap volume holds), and its variable's name is nowhere else in its
+// container (no $(VAR) in a later value, the command, args, probes, lifecycle hooks or a
+// subPathExpr expands it, nor a shell script's $VAR). The caller keeps whole a workload whose
+// kubectl last-applied-configuration annotation holds env the spec does not
+// (engine.StaleApplied), which compares the values. Every built-in check judges the object so
+// kept as it judges it whole (TestReducedEnvIsJudgedAsWhole); a custom check that reads its
+// containers is NotAssessed (CachedEnvValues). An object already reduced stays as it is.
+func ReduceEnvValues(obj metav1.Object) bool {
+	return reduceEnvValues(obj, envKeptWhole, envStandInFrom)
+}
+
+// reduceEnvValues is ReduceEnvValues with the bounds given: past keptWhole bytes of literal
+// values, each of from bytes or more.
+func reduceEnvValues(obj metav1.Object, keptWhole, from int) bool {
+	a := obj.GetAnnotations()
+	if _, ok := a[EnvStandInsAnnotation]; ok {
+		return true
+	}
+	spec := podSpecOf(obj)
+	if spec == nil {
+		return false
+	}
+	containers := podContainers(spec)
+	size := 0
+	for _, c := range containers {
+		for _, e := range c.Env {
+			if e.ValueFrom == nil {
+				size += len(e.Value)
+			}
+		}
+	}
+	if size <= keptWhole {
+		return false
+	}
+	d := &envStandIns{}
+	for _, c := range containers {
+		var elsewhere string
+		for i := range c.Env {
+			e := &c.Env[i]
+			if e.ValueFrom != nil || len(e.Value) < from || strings.Contains(e.Value, "$") || strings.HasPrefix(e.Value, "/") {
+				continue
+			}
+			if elsewhere == "" {
+				elsewhere = containerText(c)
+			}
+			if strings.Contains(elsewhere, e.Name) {
+				continue
+			}
+			if d.Found == nil {
+				d.Found = map[string]map[int]string{}
+			}
+			if d.Found[c.Name] == nil {
+				d.Found[c.Name] = map[int]string{}
+			}
+			// What sec-literal-env-credentials reads of it: a value with no $ is its own
+			// expansion.
+			sum := sha256.Sum256([]byte(e.Value))
+			d.Found[c.Name][i] = envJudged(e.Name, e.Value, sum)
+			s := envStandIn(sum)
+			d.Removed += len(e.Value) - len(s)
+			e.Value = s
+		}
+	}
+	if d.Found == nil {
+		return false
+	}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return false // a map of strings always marshals; the values were replaced, read as a container's
+	}
+	a = maps.Clone(a)
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[EnvStandInsAnnotation] = string(raw)
+	obj.SetAnnotations(a)
+	return true
+}
+
+// containerText is the text of c that may name one of its variables: the container but the
+// literal env values that hold no $ (which reference nothing), as JSON, the names of its env
+// entries left out too.
+func containerText(c *corev1.Container) string {
+	cp := *c
+	cp.Env = nil
+	raw, _ := json.Marshal(&cp)
+	var b strings.Builder
+	b.Write(raw)
+	for _, e := range c.Env {
+		if e.ValueFrom != nil || strings.Contains(e.Value, "$") {
+			b.WriteByte(0)
+			b.WriteString(e.Value)
+			if e.ValueFrom != nil {
+				raw, _ := json.Marshal(e.ValueFrom)
+				b.Write(raw)
+			}
+		}
+	}
+	return b.String()
+}
+
+// CachedEnvValues takes EnvStandInsAnnotation out of annotations, those of a copy of a workload
+// of kind read from the operator's informer cache, and returns the digest for
+// engine.Object.Digest and the fields withheld from custom checks (its containers, whose env
+// values are stand-ins); nil when it had none.
+func CachedEnvValues(annotations map[string]string, kind string) (any, []engine.WithheldField) {
+	raw, ok := annotations[EnvStandInsAnnotation]
+	if !ok {
+		return nil, nil
+	}
+	delete(annotations, EnvStandInsAnnotation)
+	d := &envStandIns{}
+	if json.Unmarshal([]byte(raw), d) != nil {
+		// Only the cache writes it; unreadable, every stand-in is judged as a value.
+		d = &envStandIns{}
+	}
+	spec := []string{"spec", "template", "spec"}
+	switch kind {
+	case "Pod":
+		spec = []string{"spec"}
+	case "CronJob":
+		spec = []string{"spec", "jobTemplate", "spec", "template", "spec"}
+	}
+	why := fmt.Sprintf("the operator does not keep a workload's env values over %d KiB (its informer cache keeps of the longer values what the built-in checks read)", envKeptWhole>>10)
+	var out []engine.WithheldField
+	for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
+		out = append(out, engine.WithheldField{Kind: kind, Path: append(slices.Clone(spec), list), Why: why})
+	}
+	return d, out
+}
+
+// envStandInOf is what envCredential found in the value of container's env entry i when the
+// operator's cache replaced it by a stand-in (ReduceEnvValues), and whether it did.
+func envStandInOf(o *engine.Object, container string, i int) (string, bool) {
+	d, ok := o.Digest.(*envStandIns)
+	if !ok {
+		return "", false
+	}
+	why, ok := d.Found[container][i]
+	return why, ok
+}

@@ -1,0 +1,342 @@
+package checks
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/manifest"
+)
+
+// TestReducedEnvIsJudgedAsWhole: every fixture of the catalogue, with every env value the
+// operator's cache may replace by a stand-in replaced (reduceEnvValues with no bound, as
+// ReduceEnvValues does past 16 KiB), is judged by every built-in check to the same results
+// (status and message, exceptions applied) as whole: in the operator, where every workload is
+// so kept, and in the admission webhook, where the Pod it is asked about is whole and its
+// controllers as the cache keeps them (and the other way round). A custom check of a fixture's
+// profile may be NotAssessed where it read the containers.
+func TestReducedEnvIsJudgedAsWhole(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	replaced, found := 0, 0
+	for _, mode := range []string{"all", "pods whole", "controllers whole"} {
+		for _, file := range files {
+			r, f := judgedReducedAndWhole(t, file, mode)
+			replaced, found = replaced+r, found+f
+		}
+	}
+	if replaced == 0 || found == 0 {
+		t.Fatalf("%d values replaced, %d of them found to hold a credential: the test judged nothing the cache replaces", replaced, found)
+	}
+	t.Logf("%d fixtures, %d env values replaced, %d of them credentials", len(files), replaced, found)
+}
+
+// judgedReducedAndWhole judges the fixture file whole and with its workloads' env values
+// replaced as mode says (see TestReducedEnvIsJudgedAsWhole), and returns how many values it
+// replaced and in how many of them sec-literal-env-credentials found a credential.
+func judgedReducedAndWhole(t *testing.T, file, mode string) (replaced, found int) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode := func() []*engine.Object {
+		objs, errs := manifest.Decode(file, data)
+		if len(errs) > 0 {
+			return nil
+		}
+		manifest.DefaultNamespace(objs, "default")
+		return objs
+	}
+	whole, again := decode(), decode()
+	if whole == nil {
+		return 0, 0
+	}
+	var profile *v1alpha1.ComplianceProfile
+	var exceptions []*v1alpha1.ControlException
+	var w, k []*engine.Object
+	for i, o := range whole {
+		switch obj := o.Obj.(type) {
+		case *v1alpha1.ComplianceProfile:
+			profile = obj
+			continue
+		case *v1alpha1.ControlException:
+			exceptions = append(exceptions, obj)
+			continue
+		}
+		c := again[i]
+		cached, ok := c.Obj.(client.Object)
+		_, pod := c.Obj.(*corev1.Pod)
+		if !ok || mode == "pods whole" && pod || mode == "controllers whole" && !pod || !reduceEnvValues(cached, 0, 1) {
+			w, k = append(w, o), append(k, c)
+			continue
+		}
+		// What inventory.CachedObject makes of it.
+		cp := cached.DeepCopyObject().(client.Object)
+		a := cp.GetAnnotations()
+		digest, withheld := CachedEnvValues(a, c.Kind)
+		if len(a) == 0 {
+			a = nil
+		}
+		cp.SetAnnotations(a)
+		kc := engine.NewObject(cp, c.APIVersion, c.Kind)
+		kc.Digest, kc.Withheld, kc.Source = digest, withheld, c.Source
+		for _, byIndex := range digest.(*envStandIns).Found {
+			for _, why := range byIndex {
+				replaced++
+				if why != "" {
+					found++
+				}
+			}
+		}
+		w, k = append(w, o), append(k, kc)
+	}
+	plan := engine.Compile(Catalogue(), profile)
+	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+	want := plan.Evaluate(engine.NewInventory(w, true), exceptions, opts)
+	got := plan.Evaluate(engine.NewInventory(k, true), exceptions, opts)
+	if len(want.Results) != len(got.Results) {
+		t.Errorf("%s (%s): %d results whole, %d reduced", file, mode, len(want.Results), len(got.Results))
+		return replaced, found
+	}
+	for i := range want.Results {
+		wr, g := &want.Results[i], &got.Results[i]
+		if g.Status == wr.Status && g.Message == wr.Message && refOf(g) == refOf(wr) && g.Container == wr.Container &&
+			exceptionOf(g) == exceptionOf(wr) {
+			continue
+		}
+		if strings.HasPrefix(wr.Check.ID, "custom-") && g.Status == engine.StatusNotAssessed {
+			continue
+		}
+		t.Errorf("%s (%s): %s %s %s is %s whole (%s, excepted by %q), %s reduced (%s, excepted by %q)", file, mode, wr.Check.ID, refOf(wr), wr.Container,
+			wr.Status, wr.Message, exceptionOf(wr), g.Status, g.Message, exceptionOf(g))
+	}
+	return replaced, found
+}
+
+// exceptionOf is the key of the exception r names, "" for none.
+func exceptionOf(r *engine.Result) string {
+	if r.Exception == nil {
+		return ""
+	}
+	return r.Exception.Key + " " + string(r.Exception.State)
+}
+
+// refOf is the object r judged, "" for the cluster.
+func refOf(r *engine.Result) string {
+	if r.Object == nil {
+		return ""
+	}
+	return r.Object.Ref().String()
+}
+
+// TestATemplateWhoseEnvTheCacheReducedExplainsItsPods: a Pod is judged through its
+// ReplicaSet when their env values are the same, whichever of them the operator's cache
+// reduced (ReduceEnvValues): both (the operator), the ReplicaSet alone (the admission webhook
+// asked about the Pod, whole), the Pod alone; and not when the Pod's value differs.
+func TestATemplateWhoseEnvTheCacheReducedExplainsItsPods(t *testing.T) {
+	long := strings.Repeat("notes ", 4<<10)
+	controller := true
+	rs := func(value string) *appsv1.ReplicaSet {
+		return &appsv1.ReplicaSet{
+			ObjectMeta: metav1.ObjectMeta{Name: "web-abc", Namespace: "shop", UID: "uid-rs"},
+			Spec: appsv1.ReplicaSetSpec{Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/web:1.0",
+					Env: []corev1.EnvVar{{Name: "NOTES", Value: value}}}}}}},
+		}
+	}
+	pod := func(value string) *corev1.Pod {
+		r := rs(value)
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-abc-x1", Namespace: "shop", UID: "uid-pod", Labels: map[string]string{"app": "web"},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-abc", UID: "uid-rs", Controller: &controller}}},
+			Spec: r.Spec.Template.Spec}
+	}
+	cached := func(obj client.Object, kind string) *engine.Object {
+		if !ReduceEnvValues(obj) {
+			t.Fatalf("the %s's env was not reduced", kind)
+		}
+		a := obj.GetAnnotations()
+		digest, withheld := CachedEnvValues(a, kind)
+		o := engine.NewObject(obj, "v1", kind)
+		if kind == "ReplicaSet" {
+			o = engine.NewObject(obj, "apps/v1", kind)
+		}
+		o.Digest, o.Withheld = digest, withheld
+		return o
+	}
+	for name, tc := range map[string]struct {
+		rsReduced, podReduced bool
+		podValue              string
+		explained             bool
+	}{
+		"both reduced, the same value":              {rsReduced: true, podReduced: true, podValue: long, explained: true},
+		"the template reduced, the Pod whole":       {rsReduced: true, podValue: long, explained: true},
+		"the Pod reduced, the template whole":       {podReduced: true, podValue: long, explained: true},
+		"the template reduced, another value":       {rsReduced: true, podValue: long + "x", explained: false},
+		"both reduced, another value":               {rsReduced: true, podReduced: true, podValue: long + "x", explained: false},
+		"the template reduced, its stand-in's text": {rsReduced: true, podValue: "soc2-operator.io/env-stand-in:" + strings.Repeat("A", 43), explained: false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := engine.NewObject(rs(long), "apps/v1", "ReplicaSet")
+			if tc.rsReduced {
+				r = cached(rs(long), "ReplicaSet")
+			}
+			p := engine.NewObject(pod(tc.podValue), "v1", "Pod")
+			if tc.podReduced {
+				p = cached(pod(tc.podValue), "Pod")
+			}
+			inv := engine.NewInventory([]*engine.Object{r, p}, true)
+			prov := inv.Provenance(p)
+			if prov == nil {
+				t.Fatal("no provenance for a Pod that names its ReplicaSet")
+			}
+			if prov.Explained != tc.explained {
+				t.Fatalf("explained %v, want %v (%s)", prov.Explained, tc.explained, prov.Reason)
+			}
+		})
+	}
+}
+
+// TestReducedEnvKeepsWhatOthersRead: past 16 KiB of env values, the operator's cache keeps
+// whole each value another part of the container reads (a later $(VAR), the args, a shell
+// script's $VAR), one that references others or names a file, and the workload's bound on
+// what references may add (workloadExpansion) counts the values it replaced: every built-in
+// check judges the workload so kept as it judges it whole.
+func TestReducedEnvKeepsWhatOthersRead(t *testing.T) {
+	url := "postgres://app:Orders-2024@db.shop.svc/orders?application_name=" + strings.Repeat("a", 300)
+	// A chain of references (each twice the one before) that, expanded, adds more than 64 KiB
+	// but less than the values the cache replaces: judged only when the bound counts them.
+	chain := []corev1.EnvVar{{Name: "L0", Value: strings.Repeat("x", 2<<10) + " password=Orders-2024"}}
+	for i := 1; i < 6; i++ {
+		chain = append(chain, corev1.EnvVar{Name: fmt.Sprintf("L%d", i), Value: strings.Repeat(fmt.Sprintf("$(L%d)", i-1), 2)})
+	}
+	for name, tc := range map[string]struct {
+		env     []corev1.EnvVar
+		command []string
+		args    []string
+		mounts  []corev1.VolumeMount
+		others  []client.Object
+	}{
+		"a later value references it": {env: []corev1.EnvVar{{Name: "URL", Value: url}, {Name: "LINK", Value: "$(URL)"}}},
+		"the args reference it":       {env: []corev1.EnvVar{{Name: "URL", Value: url}}, args: []string{"--db=$(URL)"}},
+		"a shell script reads it":     {env: []corev1.EnvVar{{Name: "URL", Value: url}}, command: []string{"sh", "-c", "exec psql \"$URL\""}},
+		"it references a ConfigMap's key": {
+			env: []corev1.EnvVar{{Name: "K", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "k"}}},
+				{Name: "LINK", Value: "postgres://app:$(K)@db/" + strings.Repeat("a", 300)}},
+			others: []client.Object{&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop"}, Data: map[string]string{"k": "Orders-2024"}}},
+		},
+		"it names a file of a ConfigMap volume": {
+			env:    []corev1.EnvVar{{Name: "DB_PASSWORD_FILE", Value: "/etc/db/" + strings.Repeat("d/", 150) + "k"}},
+			mounts: []corev1.VolumeMount{{Name: "db", MountPath: "/etc/db"}},
+			others: []client.Object{&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop"},
+				Data: map[string]string{"k": "Orders-2024"}}},
+		},
+		"its references expand past 64 KiB but within the workload's own text": {env: chain},
+	} {
+		t.Run(name, func(t *testing.T) {
+			deployment := func() *appsv1.Deployment {
+				env := slices.Clone(tc.env)
+				for i := range 40 { // 80 KiB no one reads
+					env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", i), Value: strings.Repeat("n", 2<<10)})
+				}
+				d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: "shop", UID: "uid-orders"},
+					Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "orders"}},
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/shop/orders:2.3.0",
+							Env: env, Command: tc.command, Args: tc.args, VolumeMounts: tc.mounts}}}}}}
+				if tc.mounts != nil {
+					d.Spec.Template.Spec.Volumes = []corev1.Volume{{Name: "db", VolumeSource: corev1.VolumeSource{
+						ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "db"},
+							Items: []corev1.KeyToPath{{Key: "k", Path: strings.Repeat("d/", 150) + "k"}}}}}}
+				}
+				return d
+			}
+			whole, reduced := deployment(), deployment()
+			if !ReduceEnvValues(reduced) {
+				t.Fatal("the Deployment's env was not reduced")
+			}
+			a := reduced.GetAnnotations()
+			digest, withheld := CachedEnvValues(a, "Deployment")
+			reduced.SetAnnotations(nil)
+			r := engine.NewObject(reduced, "apps/v1", "Deployment")
+			r.Digest, r.Withheld = digest, withheld
+			var others []*engine.Object
+			for _, o := range tc.others {
+				others = append(others, engine.NewObject(o, "v1", "ConfigMap"))
+			}
+			plan := engine.Compile(Catalogue(), nil)
+			opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+			want := plan.Evaluate(engine.NewInventory(append([]*engine.Object{engine.NewObject(whole, "apps/v1", "Deployment")}, others...), true), nil, opts)
+			got := plan.Evaluate(engine.NewInventory(append([]*engine.Object{r}, others...), true), nil, opts)
+			if len(want.Results) != len(got.Results) {
+				t.Fatalf("%d results whole, %d reduced", len(want.Results), len(got.Results))
+			}
+			failed := false
+			for i := range want.Results {
+				wr, g := &want.Results[i], &got.Results[i]
+				if wr.Check.ID == "sec-literal-env-credentials" || wr.Check.ID == "sec-configmap-credentials" {
+					failed = failed || wr.Status == engine.StatusFail
+				}
+				if g.Status != wr.Status || g.Message != wr.Message || refOf(g) != refOf(wr) || g.Container != wr.Container {
+					t.Errorf("%s %s %s is %s whole (%s), %s reduced (%s)", wr.Check.ID, refOf(wr), wr.Container, wr.Status, wr.Message, g.Status, g.Message)
+				}
+			}
+			if !failed {
+				t.Error("the credential the case writes failed no check whole: the case tests nothing")
+			}
+		})
+	}
+}
+
+// benchEnvDeployment is a Deployment whose container has 64 env values of 8000 bytes (500 KiB),
+// each of them different from every other Deployment's when fresh is set.
+func benchEnvDeployment(n int, fresh bool) *appsv1.Deployment {
+	var env []corev1.EnvVar
+	for j := range 64 {
+		v := strings.Repeat(fmt.Sprint(j%10)+" ", 4000)
+		if fresh {
+			v = fmt.Sprintf("%08d", n) + v[8:]
+		}
+		env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", j), Value: v})
+	}
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
+		Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/web:1.0", Env: env}}}}}}
+}
+
+// BenchmarkReduceEnvValues is what the operator's cache spends, in the informer's goroutine, on
+// a workload with 500 KiB of env values it has not seen (the credential rules run on each).
+func BenchmarkReduceEnvValues(b *testing.B) {
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		d := benchEnvDeployment(i, true)
+		b.StartTimer()
+		ReduceEnvValues(d)
+	}
+}
+
+// BenchmarkReduceEnvValuesAgain is the same for a workload whose values it judged before (a
+// Pod's status or a Deployment's rollout changed): the hashes, then the remembered judgements.
+func BenchmarkReduceEnvValuesAgain(b *testing.B) {
+	ReduceEnvValues(benchEnvDeployment(0, false))
+	for b.Loop() {
+		b.StopTimer()
+		d := benchEnvDeployment(0, false)
+		b.StartTimer()
+		ReduceEnvValues(d)
+	}
+}
