@@ -340,3 +340,55 @@ func BenchmarkReduceEnvValuesAgain(b *testing.B) {
 		ReduceEnvValues(d)
 	}
 }
+
+// TestCustomChecksOfAReducedWorkloadsEnvAreNotAssessed: a custom check that reads the env
+// values of a workload whose values the operator's cache replaced by stand-ins
+// (ReduceEnvValues) is NotAssessed, naming the field, never judged on the stand-ins: whether it
+// reads them through object, through podSpec, or as the Pod the template makes (a check of
+// Pods). One that reads nothing of the containers is judged as on the whole workload.
+func TestCustomChecksOfAReducedWorkloadsEnvAreNotAssessed(t *testing.T) {
+	custom := func(id, expr string, kinds ...string) v1alpha1.CustomCheck {
+		return v1alpha1.CustomCheck{ID: id, Title: id, Kinds: kinds, Criteria: []v1alpha1.Criterion{"CC6.1"}, Expression: expr}
+	}
+	noSecret := "!%s.exists(c, has(c.env) && c.env.exists(e, has(e.value) && e.value.contains('s3cr3t')))"
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+		CustomChecks: []v1alpha1.CustomCheck{
+			custom("custom-object", fmt.Sprintf(noSecret, "object.spec.template.spec.containers"), "Deployment"),
+			custom("custom-podspec", fmt.Sprintf(noSecret, "podSpec.containers"), "Deployment"),
+			custom("custom-pods", fmt.Sprintf(noSecret, "object.spec.containers"), "Pod"),
+			custom("custom-replicas", "object.spec.replicas == 1", "Deployment"),
+		}}}
+	d := benchEnvDeployment(0, false)
+	d.Spec.Replicas = new(int32)
+	*d.Spec.Replicas = 1
+	d.Spec.Template.Spec.Containers[0].Env[3].Value = "s3cr3t " + d.Spec.Template.Spec.Containers[0].Env[3].Value
+	if !ReduceEnvValues(d) {
+		t.Fatal("the Deployment's env was not reduced")
+	}
+	digest, withheld := CachedEnvValues(d.Annotations, "Deployment")
+	o := engine.NewObject(d, "apps/v1", "Deployment")
+	o.Digest, o.Withheld = digest, withheld
+	plan := engine.Compile(nil, profile)
+	if len(plan.Problems) > 0 {
+		t.Fatal(plan.Problems)
+	}
+	ev := plan.Evaluate(engine.NewInventory([]*engine.Object{o}, true), nil, engine.Options{Now: fixtureNow, KeepPassing: true})
+	got := map[string]engine.Status{}
+	for _, r := range ev.Results {
+		got[r.Check.ID] = r.Status
+		if r.Status == engine.StatusNotAssessed && !strings.Contains(r.Message, "env values over 16 KiB") {
+			t.Errorf("%s: NotAssessed without naming why: %s", r.Check.ID, r.Message)
+		}
+	}
+	want := map[string]engine.Status{
+		"custom-object":   engine.StatusNotAssessed,
+		"custom-podspec":  engine.StatusNotAssessed,
+		"custom-pods":     engine.StatusNotAssessed,
+		"custom-replicas": engine.StatusPass,
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s is %s, want %s", id, got[id], w)
+		}
+	}
+}

@@ -218,14 +218,35 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 	if templateAsPod {
 		withheld = append(withheld, withheldOf(templateUndecided, "", programs.reads)...)
 	}
+	// A field of the pod spec the object lacks is lacking in podSpec, and in the Pod its
+	// template makes, too: whatever the expression reads (objectReads follows object alone).
+	var inPodSpec [][]string
+	for _, w := range obj.Withheld {
+		if w.PodSpecPath == nil || podSpec == nil {
+			continue
+		}
+		inPodSpec = append(inPodSpec, w.PodSpecPath)
+		// Named so in the message of an expression that reads it through podSpec.
+		withheld = append(withheld, WithheldField{Kind: w.Kind, Path: w.PodSpecPath, Why: w.Why})
+		if templateAsPod {
+			withheld = append(withheld, WithheldField{Kind: w.Kind, Path: append([]string{"spec"}, w.PodSpecPath...), Why: w.Why})
+		}
+	}
 	if len(withheld) > 0 {
 		prg = programs.partial
-		patterns := make([]*cel.AttributePatternType, len(withheld))
+		patterns := make([]*cel.AttributePatternType, len(withheld), len(withheld)+len(inPodSpec))
 		for i, w := range withheld {
 			patterns[i] = cel.AttributePattern("object")
 			for _, f := range w.Path {
 				patterns[i] = patterns[i].QualString(f)
 			}
+		}
+		for _, path := range inPodSpec {
+			p := cel.AttributePattern("podSpec")
+			for _, f := range path {
+				p = p.QualString(f)
+			}
+			patterns = append(patterns, p)
 		}
 		if vars, err = cel.PartialVars(vars, patterns...); err != nil {
 			ctx.NotAssessed("", "cannot prepare the object for CEL: "+err.Error())
@@ -367,6 +388,10 @@ type WithheldField struct {
 	// Why says why the objects lack it, for the results' message ("the operator's cache does not
 	// keep it").
 	Why string
+	// PodSpecPath is, for a field of a workload's pod spec (Path is then its path from the top
+	// of the object), its path from the pod spec: a custom check reads it through the podSpec
+	// variable too, and a check of Pods, which judges the Pod a template makes, at spec.
+	PodSpecPath []string
 }
 
 // withheldOf are the fields of withheld that objects of kind lack and an expression that reads
