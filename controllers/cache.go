@@ -14,6 +14,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -148,8 +149,10 @@ func trimAnnotations(in any) bool {
 // net-ingress-tls read the ingress controllers' annotations (checks.IngressReadsAnnotation),
 // kept only in part too (checks.ReduceIngressAnnotations). Not among them: ConfigMaps (sec-configmap-credentials
 // reads every annotation; a large one is a digest, stripConfigMap), PersistentVolumes and ClusterRoles
-// (cluster-scoped, out of a tenant's reach), the CRD kinds read unstructured (KEDA's pause
-// annotations, trivy's), and the operator's own Leases.
+// (cluster-scoped, out of a tenant's reach) and the operator's own Leases. The CRD kinds read
+// unstructured are among them, but for KEDA's pause annotations and Trivy's resource name
+// (checks.UnstructuredReadsAnnotation): a tenant's HTTPRoute with 1 MiB of annotations was
+// cached whole.
 func trimsAnnotations(in any) (read func(key string) bool, ok bool) {
 	switch o := in.(type) {
 	case *corev1.Pod:
@@ -163,6 +166,10 @@ func trimsAnnotations(in any) (read func(key string) bool, ok bool) {
 		*rbacv1.Role, *rbacv1.RoleBinding, *networkingv1.NetworkPolicy,
 		*policyv1.PodDisruptionBudget, *autoscalingv2.HorizontalPodAutoscaler:
 		return nil, true
+	case *unstructured.Unstructured:
+		// An add-on's kind (an HTTPRoute, a ScaledObject, a Trivy report): the checks read
+		// few of its annotations (checks.UnstructuredReadsAnnotation).
+		return checks.UnstructuredReadsAnnotation, true
 	}
 	return nil, false
 }

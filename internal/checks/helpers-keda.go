@@ -266,3 +266,11 @@ func kedaTrue(v string) bool {
 	b, err := strconv.ParseBool(v)
 	return err != nil || b
 }
+
+// UnstructuredReadsAnnotation reports whether a built-in check reads the annotation key of an
+// object of a kind the operator reads unstructured (an add-on's): KEDA's pause annotations of a
+// ScaledObject (avl-replicas) and the name of the resource a Trivy Operator report is of. The
+// operator's cache keeps them whole when it trims the others (inventory.TrimAnnotations).
+func UnstructuredReadsAnnotation(key string) bool {
+	return key == kedaPausedAnnotation || key == kedaPausedReplicasAnnotation || key == trivyLabelResourceName
+}
