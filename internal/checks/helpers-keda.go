@@ -269,8 +269,10 @@ func kedaTrue(v string) bool {
 
 // UnstructuredReadsAnnotation reports whether a built-in check reads the annotation key of an
 // object of a kind the operator reads unstructured (an add-on's): KEDA's pause annotations of a
-// ScaledObject (avl-replicas) and the name of the resource a Trivy Operator report is of. The
+// ScaledObject (avl-replicas), the name of the resource a Trivy Operator report is of, and the
+// pod's claim a generated ResourceClaim was made for (wl-device-admin-access names it). The
 // operator's cache keeps them whole when it trims the others (inventory.TrimAnnotations).
 func UnstructuredReadsAnnotation(key string) bool {
-	return key == kedaPausedAnnotation || key == kedaPausedReplicasAnnotation || key == trivyLabelResourceName
+	return key == kedaPausedAnnotation || key == kedaPausedReplicasAnnotation || key == trivyLabelResourceName ||
+		key == podClaimAnnotation
 }
