@@ -341,39 +341,90 @@ func unservedVersion(inv *engine.Inventory, o *engine.Object) string {
 	return Unserved(o)
 }
 
-// addOnUnserved are versions of add-on kinds that no release of the add-on the operator reads
-// serves, with since when: the operator reads Gateways and HTTPRoutes at
-// gateway.networking.k8s.io/v1 and at no older version (inventory.Kinds, which
-// TestAddOnUnservedVersionsAreNotRead holds apart from these), so it assumes a Gateway API of
-// v1.0.0 or later, which serves them at v1 and v1beta1 only: v1alpha2 of Gateway, GatewayClass
-// and HTTPRoute is not served since v0.8.0 (kubernetes-sigs/gateway-api#2069). A version an
-// older release the operator reads may still serve (GRPCRoute, TLSRoute v1alpha2: Kind.Older) is
-// not one: the cluster may serve it. Unserved refuses these as it does Kubernetes' own.
-var addOnUnserved = map[apiKind]string{
-	{"gateway.networking.k8s.io/v1alpha2", "Gateway"}:      gatewayAPIv1alpha2Gone,
-	{"gateway.networking.k8s.io/v1alpha2", "GatewayClass"}: gatewayAPIv1alpha2Gone,
-	{"gateway.networking.k8s.io/v1alpha2", "HTTPRoute"}:    gatewayAPIv1alpha2Gone,
+// addOnServed are, for the add-on kinds other objects' checks read (a route's Gateway or
+// ListenerSet, a VirtualService's Istio Gateway) and the route kinds beside them, every version
+// some release of the add-on the operator reads serves; a manifest of such a kind in its group at
+// any other version is one the API server refuses ("no matches for kind"), and Unserved says so.
+// A version once served and since removed (gone) says since when. Where each copy may be the
+// cluster's (both versions served by some release, the operator reads either: Kind.Older), the
+// version is served: TestAddOnServedVersionsHoldWhatTheOperatorReads (internal/inventory) holds
+// every version the operator reads among them.
+//
+// The Gateway API: the operator reads Gateways and HTTPRoutes only at v1, so it assumes a Gateway
+// API of v1.0.0 or later, which serves GatewayClass, Gateway and HTTPRoute at v1 and v1beta1 only
+// (v1alpha2 is not served since v0.8.0, kubernetes-sigs/gateway-api#2069); GRPCRoute at v1 from
+// v1.1.0 and at v1alpha2 in the experimental channel until v1.2.0 (#3361); TLSRoute at v1 from
+// v1.5.0 and at v1alpha3 and v1alpha2 in the experimental channel; TCPRoute and UDPRoute at v1
+// from v1.6.0 (#4842, #4843) and at v1alpha2 in the experimental channel; ListenerSet at v1 from
+// v1.5.0 (#4499; before, XListenerSet of gateway.networking.x-k8s.io, another kind). No release
+// to v1.6.0 serves any other version of these kinds. Istio serves its Gateway and VirtualService
+// at networking.istio.io v1 (1.22 on), v1beta1 and v1alpha3, and at no other version.
+var addOnServed = map[schema.GroupKind]addOnVersions{
+	{Group: gatewayGroup, Kind: "GatewayClass"}: gatewayAPIBeta,
+	{Group: gatewayGroup, Kind: "Gateway"}:      gatewayAPIBeta,
+	{Group: gatewayGroup, Kind: "HTTPRoute"}:    gatewayAPIBeta,
+	{Group: gatewayGroup, Kind: "GRPCRoute"}:    {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
+	{Group: gatewayGroup, Kind: "TLSRoute"}:     {addOn: gatewayAPI, served: []string{"v1", "v1alpha3", "v1alpha2"}},
+	{Group: gatewayGroup, Kind: "TCPRoute"}:     {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
+	{Group: gatewayGroup, Kind: "UDPRoute"}:     {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
+	{Group: gatewayGroup, Kind: "ListenerSet"}:  {addOn: gatewayAPI, served: []string{"v1"}},
+	{Group: istioGroup, Kind: "Gateway"}:        istioNetworking,
+	{Group: istioGroup, Kind: "VirtualService"}: istioNetworking,
 }
 
-const gatewayAPIv1alpha2Gone = "since Gateway API v0.8.0 (a Gateway API that serves gateway.networking.k8s.io/v1, v1.0.0 on, serves v1 and v1beta1)"
+// addOnVersions are the versions of an add-on kind some release serves (addOnServed).
+type addOnVersions struct {
+	// addOn names the add-on and the last release known.
+	addOn string
+	// served are the versions some release serves.
+	served []string
+	// gone are versions an older release served, with since when none does.
+	gone map[string]string
+}
 
-// UnservedAddOnVersions lists the versions of add-on kinds Unserved refuses (addOnUnserved).
-func UnservedAddOnVersions() []schema.GroupVersionKind {
-	var out []schema.GroupVersionKind
-	for k := range addOnUnserved {
-		out = append(out, schema.FromAPIVersionAndKind(k.apiVersion, k.kind))
+const (
+	gatewayAPI   = "the Gateway API (to v1.6.0)"
+	istioRelease = "Istio"
+)
+
+var (
+	gatewayAPIBeta = addOnVersions{addOn: gatewayAPI, served: []string{"v1", "v1beta1"},
+		gone: map[string]string{"v1alpha2": "since Gateway API v0.8.0 (a Gateway API that serves gateway.networking.k8s.io/v1, v1.0.0 on, serves v1 and v1beta1)"}}
+	istioNetworking = addOnVersions{addOn: istioRelease, served: []string{"v1", "v1beta1", "v1alpha3"}}
+)
+
+// AddOnServedVersions says at which versions some release of its add-on serves an add-on kind
+// Unserved knows (addOnServed), and whether it knows the kind.
+func AddOnServedVersions(gk schema.GroupKind) ([]string, bool) {
+	v, ok := addOnServed[gk]
+	return v.served, ok
+}
+
+// addOnUnserved says that no release of the add-on serves a manifest's version of an add-on kind
+// of addOnServed, or "".
+func addOnUnserved(o *engine.Object) string {
+	gv, err := schema.ParseGroupVersion(o.APIVersion)
+	if err != nil {
+		return ""
 	}
-	return out
+	v, ok := addOnServed[gv.WithKind(o.Kind).GroupKind()]
+	if !ok || slices.Contains(v.served, gv.Version) {
+		return ""
+	}
+	if since := v.gone[gv.Version]; since != "" {
+		return fmt.Sprintf("%s %s is not served %s", o.APIVersion, o.Kind, since)
+	}
+	return fmt.Sprintf("%s %s is not served by any release of %s, which serves %s at %s", o.APIVersion, o.Kind, v.addOn, o.Kind, strings.Join(v.served, ", "))
 }
 
 // Unserved says that Kubernetes no longer serves, or does not serve, a manifest's API version of
 // its kind (notServed: what chg-deprecated-apis fails), or that no release of an add-on the
-// operator reads does (addOnUnserved: gateway.networking.k8s.io/v1alpha2 Gateway, which
-// chg-deprecated-apis does not judge), or "", also for a kind chg-deprecated-apis does not judge
+// operator reads does (addOnUnserved: a gateway.networking.k8s.io/v1alpha2 or v1beta2 Gateway, a
+// networking.istio.io/v2 Gateway), or "", also for a kind chg-deprecated-apis does not judge
 // (LimitRange), whose versions are not known.
 func Unserved(o *engine.Object) string {
-	if why := addOnUnserved[apiKind{o.APIVersion, o.Kind}]; why != "" {
-		return fmt.Sprintf("%s %s is not served %s", o.APIVersion, o.Kind, why)
+	if why := addOnUnserved(o); why != "" {
+		return why
 	}
 	if _, known := servedAPIs[o.Kind]; !known {
 		if _, removed := removedAPIs[apiKind{o.APIVersion, o.Kind}]; !removed {
