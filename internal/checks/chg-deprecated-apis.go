@@ -284,7 +284,10 @@ var chgDeprecatedApis = &engine.Check{
 		"served (an alpha version such as batch/v2alpha1), as does a kind it serves under no version any more (PodSecurityPolicy, " +
 		"PodPreset, AuditSink, the resource.k8s.io/v1alpha2 ResourceClass, ...), and so does one it still serves but has deprecated " +
 		"(resource.k8s.io/v1beta1, which the API server answers with a deprecation warning and stops serving in " +
-		"a later release; the finding names it). The check judges the apiVersion written in manifests; the API server " +
+		"a later release; the finding names it). So does a version of a Gateway API kind (Gateway, GatewayClass, HTTPRoute, " +
+		"GRPCRoute, TLSRoute, TCPRoute, UDPRoute, ListenerSet) or of Istio's Gateway and VirtualService that no release " +
+		"of the add-on serves (a gateway.networking.k8s.io/v1alpha2 Gateway, not served since Gateway API v0.8.0): the API " +
+		"server refuses it, and a scan lets no other object's check read it. The check judges the apiVersion written in manifests; the API server " +
 		"converts stored objects to whatever version a client asks for, so the check runs in scan and " +
 		"not in the operator." + supporting,
 	Remediation: "Change apiVersion to the replacement named in the finding (kubectl convert helps) and review " +
@@ -304,10 +307,23 @@ var chgDeprecatedApis = &engine.Check{
 		"PodCertificateRequest", "DeviceClass", "ResourceClaim", "ResourceClaimTemplate", "ResourceSlice",
 		"DeviceTaintRule", "StorageVersionMigration", "LeaseCandidate", "PodPreset", "AuditSink",
 		"InitializerConfiguration", "ClusterCIDR", "ResourceClass", "ResourceClaimParameters",
-		"ResourceClassParameters", "PodSchedulingContext", "PodScheduling", "ScheduledJob", "ThirdPartyResource"},
+		"ResourceClassParameters", "PodSchedulingContext", "PodScheduling", "ScheduledJob", "ThirdPartyResource",
+		// Add-on kinds whose versions addOnServed knows: the Gateway API's and Istio's.
+		"GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "ListenerSet",
+		"VirtualService"},
 	ManifestOnly: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if why, use := notServed(o); why != "" {
+		why, use := notServed(o)
+		if why == "" {
+			why, use = addOnNotServed(o)
+		}
+		switch {
+		case why != "" && use == "":
+			// An add-on kind's name in one of Kubernetes' own groups (v1 Gateway): Kubernetes
+			// serves no version of it, and nothing replaces it.
+			ctx.Fail("", "%s", why)
+			return
+		case why != "":
 			ctx.Fail("", "%s; use %s", why, use)
 			return
 		}

@@ -224,9 +224,18 @@ func TestServedAPIsAreServed(t *testing.T) {
 	if servingRelease != fmt.Sprintf("1.%d", servingMinor) {
 		t.Fatalf("servingRelease %s and servingMinor %d disagree", servingRelease, servingMinor)
 	}
+	addOn := map[string]bool{}
+	for gk := range addOnServed {
+		addOn[gk.Kind] = true
+	}
 	for _, kind := range chgDeprecatedApis.Targets {
-		if _, ok := servedAPIs[kind]; !ok {
-			t.Errorf("%s: targeted but not in servedAPIs", kind)
+		if _, ok := servedAPIs[kind]; !ok && !addOn[kind] {
+			t.Errorf("%s: targeted but neither in servedAPIs nor an add-on kind of addOnServed", kind)
+		}
+	}
+	for kind := range addOn {
+		if !slices.Contains(chgDeprecatedApis.Targets, kind) {
+			t.Errorf("%s: in addOnServed but not targeted", kind)
 		}
 	}
 	type lifecycle interface{ APILifecycleRemoved() (int, int) }
@@ -279,26 +288,41 @@ var clusterScopedTargets = map[string]bool{
 	"ThirdPartyResource": true,
 }
 
+// clusterScopedAddOns are the add-on kinds of addOnServed whose CRDs are cluster-scoped
+// (sigs.k8s.io/gateway-api v1.6.0 config/crd: GatewayClass); the others are namespaced.
+var clusterScopedAddOns = map[schema.GroupKind]bool{{Group: gatewayGroup, Kind: "GatewayClass"}: true}
+
 // Scan reads every kind the check targets with the scope the API server gives it: a namespace
 // on a cluster-scoped object's manifest is dropped, and a namespaced object without one goes to
 // the namespace scan is told. Otherwise a namespace's exception covers a cluster-scoped
 // object's finding (a ServiceCIDR written with namespace: shop), or cannot cover its own
 // namespaced object's (a ResourceClaimTemplate applied with -n shop).
 func TestTargetsAreReadWithTheirScope(t *testing.T) {
+	type target struct{ apiVersion, kind string }
+	var targets []target
 	for _, kind := range chgDeprecatedApis.Targets {
-		var apiVersion string
-		if served := servedAPIs[kind]; len(served) > 0 {
-			apiVersion = served[0]
-		} else {
-			apiVersion = removedKinds[kind].versions[0] // served under no version any more
+		switch served := servedAPIs[kind]; {
+		case len(served) > 0:
+			targets = append(targets, target{served[0], kind})
+		case removedKinds[kind].versions != nil:
+			targets = append(targets, target{removedKinds[kind].versions[0], kind}) // served under no version any more
 		}
+		for gk, v := range addOnServed {
+			if gk.Kind == kind {
+				targets = append(targets, target{gk.Group + "/" + v.served[0], kind})
+			}
+		}
+	}
+	for _, tg := range targets {
+		apiVersion, kind := tg.apiVersion, tg.kind
+		clusterScoped := clusterScopedTargets[kind] || clusterScopedAddOns[schema.FromAPIVersionAndKind(apiVersion, kind).GroupKind()]
 		doc := fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata: {name: x, namespace: shop}\n", apiVersion, kind)
 		objs, errs := manifest.Decode("scope.yaml", []byte(doc))
 		if len(errs) > 0 || len(objs) != 1 {
 			t.Errorf("%s %s: %d objects, errors %v", apiVersion, kind, len(objs), errs)
 			continue
 		}
-		if got := objs[0].Namespace; clusterScopedTargets[kind] && got != "" {
+		if got := objs[0].Namespace; clusterScoped && got != "" {
 			t.Errorf("%s %s is cluster-scoped, but scan keeps the manifest's namespace %q", apiVersion, kind, got)
 		}
 		doc = fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata: {name: x}\n", apiVersion, kind)
@@ -308,7 +332,7 @@ func TestTargetsAreReadWithTheirScope(t *testing.T) {
 			continue
 		}
 		manifest.DeployToNamespace(objs, "shop")
-		if got, want := objs[0].Namespace, map[bool]string{true: "", false: "shop"}[clusterScopedTargets[kind]]; got != want {
+		if got, want := objs[0].Namespace, map[bool]string{true: "", false: "shop"}[clusterScoped]; got != want {
 			t.Errorf("%s %s deployed with -n shop: scan puts it in namespace %q, the API server in %q", apiVersion, kind, got, want)
 		}
 	}

@@ -403,18 +403,26 @@ func AddOnServedVersions(gk schema.GroupKind) ([]string, bool) {
 // addOnUnserved says that no release of the add-on serves a manifest's version of an add-on kind
 // of addOnServed, or "".
 func addOnUnserved(o *engine.Object) string {
+	why, _ := addOnNotServed(o)
+	return why
+}
+
+// addOnNotServed says why no release of the add-on serves a manifest's version of an add-on kind
+// of addOnServed, with the version to use instead, or "": what chg-deprecated-apis fails.
+func addOnNotServed(o *engine.Object) (why, use string) {
 	gv, err := schema.ParseGroupVersion(o.APIVersion)
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	v, ok := addOnServed[gv.WithKind(o.Kind).GroupKind()]
 	if !ok || slices.Contains(v.served, gv.Version) {
-		return ""
+		return "", ""
 	}
+	use = gv.Group + "/" + v.served[0]
 	if since := v.gone[gv.Version]; since != "" {
-		return fmt.Sprintf("%s %s is not served %s", o.APIVersion, o.Kind, since)
+		return fmt.Sprintf("%s %s is not served %s", o.APIVersion, o.Kind, since), use
 	}
-	return fmt.Sprintf("%s %s is not served by any release of %s, which serves %s at %s", o.APIVersion, o.Kind, v.addOn, o.Kind, strings.Join(v.served, ", "))
+	return fmt.Sprintf("%s %s is not served by any release of %s, which serves %s at %s", o.APIVersion, o.Kind, v.addOn, o.Kind, strings.Join(v.served, ", ")), use
 }
 
 // Unserved says that Kubernetes no longer serves, or does not serve, a manifest's API version of

@@ -223,7 +223,7 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 		gw := gatewayNamed(inv, ns, ref.Name)
 		if gw == nil {
 			if !inv.Complete {
-				out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s is not in the input", ns, ref.Name))
+				out.unknown = append(out.unknown, notInInput(inv, gatewayGroup, "Gateway", ns, ref.Name, ""))
 			}
 			// A Gateway the cluster does not hold serves nothing. (The operator reads the
 			// Gateways of every namespace for each namespace's evaluation: inventory.Everywhere.)
@@ -298,7 +298,7 @@ func (out *routeListeners) attachListenerSet(inv *engine.Inventory, o *engine.Ob
 	}
 	if set == nil {
 		if !inv.Complete {
-			out.unknown = append(out.unknown, fmt.Sprintf("ListenerSet %s/%s is not in the input", ns, ref.Name))
+			out.unknown = append(out.unknown, notInInput(inv, gatewayGroup, "ListenerSet", ns, ref.Name, ""))
 		}
 		return // a ListenerSet the cluster does not hold serves nothing
 	}
@@ -323,7 +323,7 @@ func (out *routeListeners) attachListenerSet(inv *engine.Inventory, o *engine.Ob
 	gw := gatewayNamed(inv, gwNS, p.Name)
 	if gw == nil {
 		if !inv.Complete {
-			out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s of ListenerSet %s/%s is not in the input", gwNS, p.Name, ns, ref.Name))
+			out.unknown = append(out.unknown, notInInput(inv, gatewayGroup, "Gateway", gwNS, p.Name, fmt.Sprintf(" of ListenerSet %s/%s", ns, ref.Name)))
 		}
 		return
 	}
@@ -398,6 +398,19 @@ func refusedGateway(inv *engine.Inventory, o *engine.Object, gs gatewaySpec) str
 // refusedGatewayText says that the API server refuses kind ns/name (refusedGateway).
 func refusedGatewayText(kind, ns, name, why string) string {
 	return fmt.Sprintf("%s %s/%s, which the API server refuses (%s), is never created, nor does the manifest change one that exists", kind, ns, name, why)
+}
+
+// notInInput says, in a scan, that kind ns/name of group (of, words that follow the name: " of
+// ListenerSet shop/extra") is not in the input, or is there only in versions the API server refuses
+// (Object.Unserved: a gateway.networking.k8s.io/v1alpha2 Gateway), which no other object's check
+// reads: the cluster's is not known either way.
+func notInInput(inv *engine.Inventory, group, kind, ns, name, of string) string {
+	for _, u := range inv.Unserved(kind) {
+		if u.Name == name && u.Namespace == ns && apiGroup(u.APIVersion) == group {
+			return fmt.Sprintf("%s %s/%s%s is in the input only as %s, which the API server refuses (%s)", kind, ns, name, of, u.APIVersion, u.Unserved)
+		}
+	}
+	return fmt.Sprintf("%s %s/%s%s is not in the input", kind, ns, name, of)
 }
 
 // gatewayNamed is the Gateway API Gateway of that namespace and name, or nil. Of several copies

@@ -186,7 +186,7 @@ func istioGatewaysOf(inv *engine.Inventory, o *engine.Object, vs istioVirtualSer
 		gw := istioGatewayNamed(inv, ns, name)
 		if gw == nil {
 			if !inv.Complete {
-				unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s is not in the input", ns, name))
+				unknown = append(unknown, "Istio "+notInInput(inv, istioGroup, "Gateway", ns, name, ""))
 			}
 			continue
 		}

@@ -228,7 +228,7 @@ func listenerSetExposure(ctx *engine.Context, o *engine.Object) {
 	gw := gatewayNamed(ctx.Inventory, ns, ref.Name)
 	if gw == nil {
 		if !ctx.Inventory.Complete {
-			ctx.NotAssessed("", fmt.Sprintf("Gateway %s/%s is not in the input: whether it admits the ListenerSet the check cannot tell", ns, ref.Name))
+			ctx.NotAssessed("", notInInput(ctx.Inventory, gatewayGroup, "Gateway", ns, ref.Name, "")+": whether it admits the ListenerSet the check cannot tell")
 		} else {
 			ctx.NotApplicable("", fmt.Sprintf("Gateway %s/%s does not exist: nothing serves the listeners", ns, ref.Name))
 		}
