@@ -286,7 +286,9 @@ var chgDeprecatedApis = &engine.Check{
 		"(resource.k8s.io/v1beta1, which the API server answers with a deprecation warning and stops serving in " +
 		"a later release; the finding names it). So does a version of a Gateway API kind (Gateway, GatewayClass, HTTPRoute, " +
 		"GRPCRoute, TLSRoute, TCPRoute, UDPRoute, ListenerSet) or of Istio's Gateway and VirtualService that no release " +
-		"of the add-on serves (a gateway.networking.k8s.io/v1alpha2 Gateway, not served since Gateway API v0.8.0): the API " +
+		"of the add-on serves (a gateway.networking.k8s.io/v1alpha2 Gateway, not served since Gateway API v0.8.0), nor does a " +
+		"version of Cilium's or Calico's network policies, KEDA's ScaledObject or Argo Rollouts' Rollout other than the one " +
+		"each serves (cilium.io/v2, projectcalico.org/v3 and crd.projectcalico.org/v1, keda.sh/v1alpha1, argoproj.io/v1alpha1): the API " +
 		"server refuses it, and a scan lets no other object's check read it. The check judges the apiVersion written in manifests; the API server " +
 		"converts stored objects to whatever version a client asks for, so the check runs in scan and " +
 		"not in the operator." + supporting,
@@ -308,9 +310,11 @@ var chgDeprecatedApis = &engine.Check{
 		"DeviceTaintRule", "StorageVersionMigration", "LeaseCandidate", "PodPreset", "AuditSink",
 		"InitializerConfiguration", "ClusterCIDR", "ResourceClass", "ResourceClaimParameters",
 		"ResourceClassParameters", "PodSchedulingContext", "PodScheduling", "ScheduledJob", "ThirdPartyResource",
-		// Add-on kinds whose versions addOnServed knows: the Gateway API's and Istio's.
+		// Add-on kinds whose versions addOnServed knows: the Gateway API's, Istio's, the CNI
+		// policies', KEDA's and Argo Rollouts' (NetworkPolicy is Calico's too).
 		"GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "ListenerSet",
-		"VirtualService"},
+		"VirtualService", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy",
+		"ScaledObject", "Rollout"},
 	ManifestOnly: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		why, use := notServed(o)

@@ -289,8 +289,14 @@ var clusterScopedTargets = map[string]bool{
 }
 
 // clusterScopedAddOns are the add-on kinds of addOnServed whose CRDs are cluster-scoped
-// (sigs.k8s.io/gateway-api v1.6.0 config/crd: GatewayClass); the others are namespaced.
-var clusterScopedAddOns = map[schema.GroupKind]bool{{Group: gatewayGroup, Kind: "GatewayClass"}: true}
+// (GatewayClass, Cilium's and Calico's cluster-wide policies: inventory.Kinds); the others are
+// namespaced.
+var clusterScopedAddOns = map[schema.GroupKind]bool{
+	{Group: gatewayGroup, Kind: "GatewayClass"}:                         true,
+	{Group: ciliumGroup, Kind: "CiliumClusterwideNetworkPolicy"}:        true,
+	{Group: calicoAPIServerGroup, Kind: "GlobalNetworkPolicy"}:          true,
+	{Group: "crd." + calicoAPIServerGroup, Kind: "GlobalNetworkPolicy"}: true,
+}
 
 // Scan reads every kind the check targets with the scope the API server gives it: a namespace
 // on a cluster-scoped object's manifest is dropped, and a namespaced object without one goes to

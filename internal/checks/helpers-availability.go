@@ -358,18 +358,31 @@ func unservedVersion(inv *engine.Inventory, o *engine.Object) string {
 // from v1.6.0 (#4842, #4843) and at v1alpha2 in the experimental channel; ListenerSet at v1 from
 // v1.5.0 (#4499; before, XListenerSet of gateway.networking.x-k8s.io, another kind). No release
 // to v1.6.0 serves any other version of these kinds. Istio serves its Gateway and VirtualService
-// at networking.istio.io v1 (1.22 on), v1beta1 and v1alpha3, and at no other version.
+// at networking.istio.io v1 (1.22 on), v1beta1 and v1alpha3, and at no other version. The CNI
+// policies other objects' checks read are served at one version each: Cilium's
+// CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy at cilium.io/v2, Calico's NetworkPolicy
+// and GlobalNetworkPolicy at projectcalico.org/v3 (its API server, or its v3 CRDs) and at
+// crd.projectcalico.org/v1 (its CRDs); so are KEDA's ScaledObject (keda.sh/v1alpha1, KEDA 2 on) and
+// Argo Rollouts' Rollout (argoproj.io/v1alpha1).
 var addOnServed = map[schema.GroupKind]addOnVersions{
-	{Group: gatewayGroup, Kind: "GatewayClass"}: gatewayAPIBeta,
-	{Group: gatewayGroup, Kind: "Gateway"}:      gatewayAPIBeta,
-	{Group: gatewayGroup, Kind: "HTTPRoute"}:    gatewayAPIBeta,
-	{Group: gatewayGroup, Kind: "GRPCRoute"}:    {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
-	{Group: gatewayGroup, Kind: "TLSRoute"}:     {addOn: gatewayAPI, served: []string{"v1", "v1alpha3", "v1alpha2"}},
-	{Group: gatewayGroup, Kind: "TCPRoute"}:     {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
-	{Group: gatewayGroup, Kind: "UDPRoute"}:     {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
-	{Group: gatewayGroup, Kind: "ListenerSet"}:  {addOn: gatewayAPI, served: []string{"v1"}},
-	{Group: istioGroup, Kind: "Gateway"}:        istioNetworking,
-	{Group: istioGroup, Kind: "VirtualService"}: istioNetworking,
+	{Group: gatewayGroup, Kind: "GatewayClass"}:                         gatewayAPIBeta,
+	{Group: gatewayGroup, Kind: "Gateway"}:                              gatewayAPIBeta,
+	{Group: gatewayGroup, Kind: "HTTPRoute"}:                            gatewayAPIBeta,
+	{Group: gatewayGroup, Kind: "GRPCRoute"}:                            {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
+	{Group: gatewayGroup, Kind: "TLSRoute"}:                             {addOn: gatewayAPI, served: []string{"v1", "v1alpha3", "v1alpha2"}},
+	{Group: gatewayGroup, Kind: "TCPRoute"}:                             {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
+	{Group: gatewayGroup, Kind: "UDPRoute"}:                             {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
+	{Group: gatewayGroup, Kind: "ListenerSet"}:                          {addOn: gatewayAPI, served: []string{"v1"}},
+	{Group: istioGroup, Kind: "Gateway"}:                                istioNetworking,
+	{Group: istioGroup, Kind: "VirtualService"}:                         istioNetworking,
+	{Group: ciliumGroup, Kind: ciliumPolicyKind}:                        {addOn: "Cilium", served: []string{"v2"}},
+	{Group: ciliumGroup, Kind: "CiliumClusterwideNetworkPolicy"}:        {addOn: "Cilium", served: []string{"v2"}},
+	{Group: calicoAPIServerGroup, Kind: "NetworkPolicy"}:                {addOn: "Calico", served: []string{"v3"}},
+	{Group: calicoAPIServerGroup, Kind: "GlobalNetworkPolicy"}:          {addOn: "Calico", served: []string{"v3"}},
+	{Group: "crd." + calicoAPIServerGroup, Kind: "NetworkPolicy"}:       {addOn: "Calico", served: []string{"v1"}},
+	{Group: "crd." + calicoAPIServerGroup, Kind: "GlobalNetworkPolicy"}: {addOn: "Calico", served: []string{"v1"}},
+	{Group: kedaGroup, Kind: kedaScaledObjectKind}:                      {addOn: "KEDA", served: []string{"v1alpha1"}},
+	{Group: "argoproj.io", Kind: argoRolloutKind}:                       {addOn: "Argo Rollouts", served: []string{"v1alpha1"}},
 }
 
 // addOnVersions are the versions of an add-on kind some release serves (addOnServed).
