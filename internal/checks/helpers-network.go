@@ -65,8 +65,16 @@ func namespacePolicies(inv *engine.Inventory, namespace string) *policiesOfNames
 				continue
 			}
 			if why := refusal(inv, np); why != "" {
-				out.rejected = append(out.rejected, fmt.Sprintf("NetworkPolicy %q, which the API server rejects (%s)", o.Name, why))
-				continue
+				// The API server refuses this copy: the policy is the last earlier copy it
+				// takes, which kubectl apply created before it failed to update it with this one
+				// (until December 2026 a refused later copy hid an earlier one that admits
+				// everything), or there is none.
+				earlier, enp := acceptedEarlierPolicy(inv, o)
+				if earlier == nil {
+					out.rejected = append(out.rejected, fmt.Sprintf("NetworkPolicy %q, which the API server rejects (%s)", o.Name, why))
+					continue
+				}
+				o, np = earlier, enp
 			}
 			out.index.add(namespace, &np.Spec.PodSelector, namespacePolicy{obj: o, policy: np,
 				selector: selectorOf(inv, o, "networkpolicy.podSelector", &np.Spec.PodSelector)})
@@ -1005,6 +1013,19 @@ func rejectedSelector(sel *metav1.LabelSelector, path *field.Path) string {
 		return ""
 	}
 	return errs[0].Error()
+}
+
+// acceptedEarlierPolicy is the last copy of NetworkPolicy o given before it (Inventory.Earlier)
+// that the API server takes (refusal), or nil: the policy as the cluster holds it when it refuses
+// o's update.
+func acceptedEarlierPolicy(inv *engine.Inventory, o *engine.Object) (*engine.Object, *networkingv1.NetworkPolicy) {
+	earlier := inv.Earlier(o)
+	for i := len(earlier) - 1; i >= 0; i-- {
+		if np, ok := earlier[i].Obj.(*networkingv1.NetworkPolicy); ok && refusal(inv, np) == "" {
+			return earlier[i], np
+		}
+	}
+	return nil, nil
 }
 
 // rejectedPolicies are the NetworkPolicies of a namespace the API server rejects (refusal),

@@ -26,6 +26,9 @@ type Inventory struct {
 	byKind   map[string][]*Object
 	// replaced are the objects a later one replaces in List and ListKind (index).
 	replaced map[*Object]bool
+	// earlier are, by object, the copies of it (same kind, namespace and name) it replaces,
+	// oldest first (Earlier).
+	earlier map[*Object][]*Object
 	// unserved are, by kind, a scan's objects of an apiVersion the API server does not serve,
 	// which index leaves out (Unserved).
 	unserved map[string][]*Object
@@ -116,6 +119,10 @@ func (inv *Inventory) index(o *Object) {
 			inv.replaced = map[*Object]bool{}
 		}
 		inv.replaced[prev] = true
+		if inv.earlier == nil {
+			inv.earlier = map[*Object][]*Object{}
+		}
+		inv.earlier[o] = append(slices.Clip(inv.earlier[prev]), prev)
 	}
 	inv.byKey[key] = o
 	inv.byNsKind[k] = append(inv.byNsKind[k], o)
@@ -127,6 +134,16 @@ func (inv *Inventory) index(o *Object) {
 // object's checks read of the cluster leaves o out, as List does.
 func (inv *Inventory) Replaced(o *Object) bool {
 	return inv.replaced[o] || (!inv.Complete && o.Unserved != "")
+}
+
+// Earlier returns the copies of o (objects of the same kind, namespace and name, given before it)
+// that o replaces, oldest first. An update the API server refuses leaves the object as the last
+// copy it took made it: where a check finds that it refuses o (its spec, its metadata), the
+// cluster holds the last of these it takes, not nothing (kubectl apply created the object from
+// an earlier copy and failed to update it with o).
+func (inv *Inventory) Earlier(o *Object) []*Object {
+	inv.crossObject(func() string { return "the earlier copies of " + o.Kind + " " + o.Namespace + "/" + o.Name })
+	return inv.earlier[o]
 }
 
 // Unserved returns a scan's objects of a kind whose apiVersion the API server does not serve
