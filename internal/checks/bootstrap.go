@@ -253,7 +253,7 @@ func policyGrantees(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef,
 	case "ClusterRole":
 		role = clusterRolesByName(inv)[ref.Name]
 	case "Role":
-		role = inv.Get("Role", o.Namespace, ref.Name)
+		role = acceptedRoleCopy(inv, inv.Get("Role", o.Namespace, ref.Name))
 	}
 	if role == nil {
 		return nil, nil

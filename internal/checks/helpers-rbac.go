@@ -1015,11 +1015,71 @@ func clusterRolesByName(inv *engine.Inventory) map[string]*engine.Object {
 				continue // a custom resource's kind of the same name (see Inventory.Get)
 			}
 			if _, dup := m[o.Name]; !dup || o.Namespace == "" {
-				m[o.Name] = o
+				m[o.Name] = acceptedRoleCopy(inv, o)
 			}
 		}
 		return m
 	}).(map[string]*engine.Object)
+}
+
+// acceptedRoleCopy is the copy of Role or ClusterRole o that the cluster holds: o, unless, in a
+// scan, the API server rejects o (refusedRole) and takes an earlier copy of it (Inventory.Earlier),
+// the last of which then stays: kubectl apply created the role from it and failed to update it
+// with o. Until December 2026 a later copy with a rule the API server rejects (no verbs) decided
+// what a binding to the role granted, and a binding to a role that reads Secrets passed. A
+// rejected copy with no earlier one is read as before.
+func acceptedRoleCopy(inv *engine.Inventory, o *engine.Object) *engine.Object {
+	if o == nil || inv.Complete || refusedRole(o) == "" {
+		return o
+	}
+	earlier := inv.Earlier(o)
+	for i := len(earlier) - 1; i >= 0; i-- {
+		if refusedRole(earlier[i]) == "" {
+			return earlier[i]
+		}
+	}
+	return o
+}
+
+// refusedRole says why the API server rejects a Role or ClusterRole manifest, or "": a name that
+// is no path segment (ValidateRBACName), a rule without verbs, a namespaced rule for
+// nonResourceURLs, a rule for both nonResourceURLs and resources, a resource rule without
+// apiGroups or resources (ValidateRole, ValidateClusterRole and ValidatePolicyRule, k8s.io/kubernetes
+// v1.37.2 pkg/apis/rbac/validation), or an aggregationRule without clusterRoleSelectors.
+func refusedRole(o *engine.Object) string {
+	var rules []rbacv1.PolicyRule
+	namespaced := true
+	switch r := o.Obj.(type) {
+	case *rbacv1.Role:
+		rules = r.Rules
+	case *rbacv1.ClusterRole:
+		rules, namespaced = r.Rules, false
+		if r.AggregationRule != nil && len(r.AggregationRule.ClusterRoleSelectors) == 0 {
+			return "aggregationRule.clusterRoleSelectors: Required value"
+		}
+	default:
+		return ""
+	}
+	if msgs := apipath.IsValidPathSegmentName(o.Name); len(msgs) > 0 {
+		return "metadata.name: " + msgs[0]
+	}
+	for i, r := range rules {
+		at := field.NewPath("rules").Index(i)
+		switch {
+		case len(r.Verbs) == 0:
+			return field.Required(at.Child("verbs"), "verbs must contain at least one value").Error()
+		case len(r.NonResourceURLs) > 0 && namespaced:
+			return field.Invalid(at.Child("nonResourceURLs"), r.NonResourceURLs, "namespaced rules cannot apply to non-resource URLs").Error()
+		case len(r.NonResourceURLs) > 0 && (len(r.APIGroups) > 0 || len(r.Resources) > 0 || len(r.ResourceNames) > 0):
+			return field.Invalid(at.Child("nonResourceURLs"), r.NonResourceURLs, "rules cannot apply to both regular resources and non-resource URLs").Error()
+		case len(r.NonResourceURLs) > 0:
+		case len(r.APIGroups) == 0:
+			return field.Required(at.Child("apiGroups"), "resource rules must supply at least one api group").Error()
+		case len(r.Resources) == 0:
+			return field.Required(at.Child("resources"), "resource rules must supply at least one resource").Error()
+		}
+	}
+	return ""
 }
 
 // boundRole is what a binding's roleRef resolves to.
@@ -1071,7 +1131,7 @@ func resolveRoleRef(inv *engine.Inventory, o *engine.Object, ref rbacv1.RoleRef)
 	if ref.Kind == "ClusterRole" {
 		b.obj = clusterRolesByName(inv)[ref.Name]
 	} else {
-		b.obj = inv.Get("Role", o.Namespace, ref.Name)
+		b.obj = acceptedRoleCopy(inv, inv.Get("Role", o.Namespace, ref.Name))
 	}
 	b.builtin = isBuiltinRoleName(ref.Kind, o.Namespace, ref.Name)
 	var known *rolePerms
@@ -1187,6 +1247,7 @@ var aggregatedInto = map[string][]string{
 // rules unknown.
 func withAggregated(inv *engine.Inventory, perms *rolePerms, match func(o *engine.Object, labels map[string]string) bool) *rolePerms {
 	for _, o := range inv.ListKind("ClusterRole") {
+		o = acceptedRoleCopy(inv, o)
 		if !match(o, o.Labels()) {
 			continue
 		}

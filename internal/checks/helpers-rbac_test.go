@@ -1,9 +1,12 @@
 package checks
 
 import (
+	"strings"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 // TestRiskyAccessFind pins the RBAC authoriser's matching rules that the role checks rely on.
@@ -112,5 +115,36 @@ func TestEveryURL(t *testing.T) {
 		if got := everyURL(u); got != want {
 			t.Errorf("everyURL(%q) = %v, want %v", u, got, want)
 		}
+	}
+}
+
+// TestRefusedRoleFollowsValidatePolicyRule holds refusedRole to what ValidateRole,
+// ValidateClusterRole and ValidatePolicyRule (k8s.io/kubernetes v1.37.2 pkg/apis/rbac/validation)
+// refuse, and to what they take.
+func TestRefusedRoleFollowsValidatePolicyRule(t *testing.T) {
+	for name, tc := range map[string]struct {
+		obj  engine.KubeObject
+		want string
+	}{
+		"a rule without verbs":                     {&rbacv1.Role{Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}}}}, "verbs must contain at least one value"},
+		"a Role's rule for nonResourceURLs":        {&rbacv1.Role{Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}, NonResourceURLs: []string{"/metrics"}}}}, "namespaced rules cannot apply to non-resource URLs"},
+		"a ClusterRole's rule for both":            {&rbacv1.ClusterRole{Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}, NonResourceURLs: []string{"/metrics"}, Resources: []string{"pods"}}}}, "rules cannot apply to both"},
+		"a resource rule without apiGroups":        {&rbacv1.ClusterRole{Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}, Resources: []string{"pods"}}}}, "at least one api group"},
+		"a resource rule without resources":        {&rbacv1.Role{Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}, APIGroups: []string{""}}}}, "at least one resource"},
+		"an aggregationRule without selectors":     {&rbacv1.ClusterRole{AggregationRule: &rbacv1.AggregationRule{}}, "clusterRoleSelectors"},
+		"a ClusterRole's rule for nonResourceURLs": {&rbacv1.ClusterRole{Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}, NonResourceURLs: []string{"/metrics"}}}}, ""},
+		"an empty apiGroup":                        {&rbacv1.Role{Rules: []rbacv1.PolicyRule{{Verbs: []string{"*"}, APIGroups: []string{""}, Resources: []string{"secrets"}}}}, ""},
+		"no rules at all":                          {&rbacv1.Role{}, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			kind := "Role"
+			if _, ok := tc.obj.(*rbacv1.ClusterRole); ok {
+				kind = "ClusterRole"
+			}
+			got := refusedRole(&engine.Object{Kind: kind, Name: "r", Obj: tc.obj})
+			if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Errorf("refusedRole = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
