@@ -131,13 +131,24 @@ func autoscalersByTarget(inv *engine.Inventory) map[workloadRef][]*autoscalingv2
 		// One HorizontalPodAutoscaler written more than once (in two API versions, say) is one
 		// object once applied, the last written: it does not make a target ambiguous.
 		// One the API server refuses is never created: it scales nothing, replaces no copy
-		// written before it, and makes no other autoscaler of its target ambiguous.
+		// written before it (the last earlier copy it takes stays, Inventory.Earlier: until
+		// December 2026 a refused later copy hid it, and its target was judged at its own
+		// replicas), and makes no other autoscaler of its target ambiguous.
 		type name struct{ namespace, name string }
 		last := map[name]*autoscalingv2.HorizontalPodAutoscaler{}
 		var order []name
 		for _, o := range inv.ListKind("HorizontalPodAutoscaler") {
 			h, ok := o.Obj.(*autoscalingv2.HorizontalPodAutoscaler)
-			if !ok || refusedAutoscaler(inv, o, h) != "" {
+			if ok && refusedAutoscaler(inv, o, h) != "" {
+				h, ok = nil, false
+				for _, e := range slices.Backward(inv.Earlier(o)) {
+					if eh, isHPA := e.Obj.(*autoscalingv2.HorizontalPodAutoscaler); isHPA && refusedAutoscaler(inv, e, eh) == "" {
+						h, ok = eh, true
+						break
+					}
+				}
+			}
+			if !ok {
 				continue
 			}
 			n := name{o.Namespace, o.Name}
