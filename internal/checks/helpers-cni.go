@@ -117,7 +117,10 @@ func calicoContested(inv *engine.Inventory, namespace, kind string) map[*engine.
 	}
 	for _, o := range inv.List(namespace, kind) {
 		group := apiGroup(o.APIVersion)
-		if !slices.Contains(calicoGroups, group) || refusedCustomResource(inv, o, namespace != "") != "" {
+		if !slices.Contains(calicoGroups, group) {
+			continue
+		}
+		if o = acceptedCustomResource(inv, o, namespace != ""); o == nil {
 			continue
 		}
 		if _, isU := o.Obj.(*unstructured.Unstructured); !isU {
@@ -166,7 +169,7 @@ func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
 	return inv.Memo(nil, "network.cniPoliciesIn "+namespace, func() any {
 		var out []cniPolicy
 		for _, o := range inv.List(namespace, ciliumPolicyKind) {
-			if apiGroup(o.APIVersion) != ciliumGroup || refusedCustomResource(inv, o, true) != "" {
+			if o = acceptedCustomResource(inv, o, true); o == nil || apiGroup(o.APIVersion) != ciliumGroup {
 				continue
 			}
 			if p, ok := ciliumPolicy(o); ok {
@@ -175,7 +178,10 @@ func cniPoliciesIn(inv *engine.Inventory, namespace string) []cniPolicy {
 		}
 		contested := calicoContested(inv, namespace, "NetworkPolicy")
 		for _, o := range inv.List(namespace, "NetworkPolicy") {
-			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) || refusedCustomResource(inv, o, true) != "" {
+			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) {
+				continue
+			}
+			if o = acceptedCustomResource(inv, o, true); o == nil {
 				continue
 			}
 			// calicoctl shows each Kubernetes NetworkPolicy as a Calico one named
@@ -213,7 +219,7 @@ func ciliumClusterwides(inv *engine.Inventory) []cniPolicy {
 	return inv.Memo(nil, "network.ciliumClusterwides", func() any {
 		var out []cniPolicy
 		for _, o := range inv.List("", ciliumClusterwideKind) {
-			if apiGroup(o.APIVersion) != ciliumGroup || refusedCustomResource(inv, o, false) != "" {
+			if o = acceptedCustomResource(inv, o, false); o == nil || apiGroup(o.APIVersion) != ciliumGroup {
 				continue
 			}
 			if p, ok := ciliumRules(o, ciliumClusterwideKind, true); ok {
@@ -290,7 +296,10 @@ func calicoGlobals(inv *engine.Inventory) []calicoGlobal {
 		var out []calicoGlobal
 		contested := calicoContested(inv, "", engine.CalicoGlobalNetworkPolicyKind)
 		for _, o := range inv.List("", engine.CalicoGlobalNetworkPolicyKind) {
-			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) || refusedCustomResource(inv, o, false) != "" {
+			if !slices.Contains(calicoGroups, apiGroup(o.APIVersion)) {
+				continue
+			}
+			if o = acceptedCustomResource(inv, o, false); o == nil {
 				continue
 			}
 			var spec struct {

@@ -236,6 +236,25 @@ func refusedManifestMeta(inv *engine.Inventory, m *metav1.ObjectMeta, nameFn api
 	return refusedMeta(m, true, nameFn)
 }
 
+// acceptedCustomResource is the copy of custom resource o that the cluster holds, or nil: o,
+// unless, in a scan, the API server refuses it for its metadata (refusedCustomResource), when it
+// is the last earlier copy of o it takes (Inventory.Earlier: kubectl apply created the object from
+// it and failed to update it with o), or nil when there is none (o is never created). Until
+// December 2026 a refused later copy of a Cilium or Calico policy hid an earlier one that admits
+// every source.
+func acceptedCustomResource(inv *engine.Inventory, o *engine.Object, namespaced bool) *engine.Object {
+	if refusedCustomResource(inv, o, namespaced) == "" {
+		return o
+	}
+	earlier := inv.Earlier(o)
+	for i := len(earlier) - 1; i >= 0; i-- {
+		if refusedCustomResource(inv, earlier[i], namespaced) == "" {
+			return earlier[i]
+		}
+	}
+	return nil
+}
+
 // refusedCustomResource says why, in a scan, the API server refuses to create a custom resource's
 // manifest for its metadata, or "" (and "" in the operator's view, where the object exists).
 // Whatever its CRD's schema says, the API server validates every custom resource's metadata as
