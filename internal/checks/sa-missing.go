@@ -22,11 +22,7 @@ var saMissing = &engine.Check{
 	Reads:       []string{"ServiceAccount"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		name := podServiceAccount(o)
-		sa := ctx.Inventory.ServiceAccount(o.Namespace, name)
-		refused := ""
-		if sa != nil {
-			refused = refusedServiceAccount(ctx.Inventory, sa)
-		}
+		sa, refused := acceptedServiceAccount(ctx.Inventory, o.Namespace, name)
 		switch {
 		case name == "default" || (sa != nil && refused == ""):
 			ctx.Pass("")

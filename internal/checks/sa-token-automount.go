@@ -61,11 +61,7 @@ var saTokenAutomount = &engine.Check{
 			return
 		}
 		name := podServiceAccount(o)
-		account := ctx.Inventory.ServiceAccount(o.Namespace, name)
-		refused := ""
-		if account != nil {
-			refused = refusedServiceAccount(ctx.Inventory, account)
-		}
+		account, refused := acceptedServiceAccount(ctx.Inventory, o.Namespace, name)
 		absent, aside := "is not in the scanned input", "not in the scanned input"
 		if refused != "" {
 			// Never created: as if the input did not hold it.
@@ -118,6 +114,31 @@ func containerList(names []string) string {
 		return "container " + quoteList(names)
 	}
 	return "containers " + quoteList(names)
+}
+
+// acceptedServiceAccount is the ServiceAccount of that namespace and name the cluster holds, as
+// far as the input shows: the last copy, unless, in a scan, the API server refuses it
+// (refusedServiceAccount), when it is the last earlier copy it takes (Inventory.Earlier: kubectl
+// apply created the account from it and failed to update it with the refused one); refused says
+// why the last copy is refused when no earlier one is taken (the account is then never created).
+// Until December 2026 a refused later copy that turned automount off hid the earlier copy.
+func acceptedServiceAccount(inv *engine.Inventory, namespace, name string) (sa *corev1.ServiceAccount, refused string) {
+	sa = inv.ServiceAccount(namespace, name)
+	if sa == nil {
+		return nil, ""
+	}
+	if refused = refusedServiceAccount(inv, sa); refused == "" {
+		return sa, ""
+	}
+	if o := inv.Get("ServiceAccount", namespace, name); o != nil {
+		earlier := inv.Earlier(o)
+		for i := len(earlier) - 1; i >= 0; i-- {
+			if e, ok := earlier[i].Obj.(*corev1.ServiceAccount); ok && refusedServiceAccount(inv, e) == "" {
+				return e, ""
+			}
+		}
+	}
+	return sa, refused
 }
 
 // refusedServiceAccount says why the API server refuses to create (or to update) a ServiceAccount
