@@ -235,8 +235,11 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 			continue
 		}
 		if why := refusedGateway(inv, gw, gs); why != "" {
-			out.unknown = append(out.unknown, refusedGatewayText("Gateway", ns, ref.Name, why))
-			continue
+			var ok bool
+			if gs, ok = acceptedEarlierGateway(inv, gw); !ok {
+				out.unknown = append(out.unknown, refusedGatewayText("Gateway", ns, ref.Name, why))
+				continue
+			}
 		}
 		out.attach(inv, o, gs, "Gateway", ns, ref.Name, ref)
 	}
@@ -393,6 +396,22 @@ func refusedGateway(inv *engine.Inventory, o *engine.Object, gs gatewaySpec) str
 		}
 	}
 	return ""
+}
+
+// acceptedEarlierGateway is the spec of the last copy of Gateway gw given before it
+// (Inventory.Earlier) that the API server takes (refusedGateway), and whether there is one: the
+// Gateway the cluster holds when it refuses gw's update (kubectl apply created it from that copy
+// and failed to update it with gw). Until December 2026 a refused later copy left the routes of
+// the earlier one NotAssessed, though its listeners serve them.
+func acceptedEarlierGateway(inv *engine.Inventory, gw *engine.Object) (gatewaySpec, bool) {
+	earlier := inv.Earlier(gw)
+	for i := len(earlier) - 1; i >= 0; i-- {
+		var gs gatewaySpec
+		if inGatewayGroup(earlier[i]) && readSpec(earlier[i], &gs) && refusedGateway(inv, earlier[i], gs) == "" {
+			return gs, true
+		}
+	}
+	return gatewaySpec{}, false
 }
 
 // refusedGatewayText says that the API server refuses kind ns/name (refusedGateway).
