@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -468,13 +469,18 @@ func sqlLiteral(tok sqlToken, expands bool, clause string) string {
 // password of db.changeUserPassword(NAME, 'x'), and the password of db.auth(NAME, 'x'); the
 // string is the first submatch that matched, in double or single quotes. passwordPrompt(), a
 // variable or process.env.X are no string.
-var mongoPasswordPatterns = []struct {
+var mongoPasswordPatterns = sync.OnceValue(func() []mongoPasswordPattern {
+	return []mongoPasswordPattern{
+		{regexp.MustCompile(`["']?\bpwd["']?\s*:\s*(?:"([^"\\\n]*)"|'([^'\\\n]*)')`), "pwd"},
+		{regexp.MustCompile(`\bchangeUserPassword\s*\(\s*(?:"[^"\n]*"|'[^'\n]*')\s*,\s*(?:"([^"\\\n]*)"|'([^'\\\n]*)')`), "changeUserPassword"},
+		{regexp.MustCompile(`\.auth\s*\(\s*(?:"[^"\n]*"|'[^'\n]*')\s*,\s*(?:"([^"\\\n]*)"|'([^'\\\n]*)')`), "auth"},
+	}
+})
+
+// mongoPasswordPattern is one of mongoPasswordPatterns: the clause it names and its pattern.
+type mongoPasswordPattern struct {
 	re     *regexp.Regexp
 	clause string
-}{
-	{regexp.MustCompile(`["']?\bpwd["']?\s*:\s*(?:"([^"\\\n]*)"|'([^'\\\n]*)')`), "pwd"},
-	{regexp.MustCompile(`\bchangeUserPassword\s*\(\s*(?:"[^"\n]*"|'[^'\n]*')\s*,\s*(?:"([^"\\\n]*)"|'([^'\\\n]*)')`), "changeUserPassword"},
-	{regexp.MustCompile(`\.auth\s*\(\s*(?:"[^"\n]*"|'[^'\n]*')\s*,\s*(?:"([^"\\\n]*)"|'([^'\\\n]*)')`), "auth"},
 }
 
 // mongoShellPassword reads the MongoDB shell's JavaScript (mongosh --eval, its input, an init
@@ -485,7 +491,7 @@ func mongoShellPassword(js string, expands bool) string {
 	if !strings.Contains(js, "pwd") && !strings.Contains(js, "changeUserPassword") && !strings.Contains(js, ".auth") {
 		return ""
 	}
-	for _, p := range mongoPasswordPatterns {
+	for _, p := range mongoPasswordPatterns() {
 		for _, m := range p.re.FindAllStringSubmatch(js, -1) {
 			v := m[1] + m[2]
 			if expands && strings.ContainsAny(v, "$`") {

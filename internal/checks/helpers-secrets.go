@@ -580,7 +580,7 @@ func interpolatedLiteral(v string, paths bool) bool {
 // expansions (literalCredential): $POSTGRES_PASSWORD, "$1", $(cat FILE) and ${DB_PASSWORD}
 // are, ${SUFFIX}Orders-2024 and ${DB_PASSWORD:-Orders-2024} are not.
 func shellExpansion(value string) bool {
-	return strings.HasPrefix(value, "$") && !literalCredential(shellParameter.ReplaceAllString(value, "$${$1}"))
+	return strings.HasPrefix(value, "$") && !literalCredential(shellParameter().ReplaceAllString(value, "$${$1}"))
 }
 
 // bracedParameters is a shell script's text with each parameter a shell expands there ($NAME,
@@ -763,7 +763,7 @@ func rewriteParameters(script string, braces bool, replace func(name string, dou
 			}
 			i += 2 + end
 		case c == '$':
-			m := shellParameter.FindStringSubmatchIndex(script[i:])
+			m := shellParameter().FindStringSubmatchIndex(script[i:])
 			if m == nil || m[0] != 0 {
 				continue
 			}
@@ -1953,7 +1953,9 @@ func inlineSettings(line string, add func(string) bool) bool {
 
 // phpDefine is a PHP constant defined with a quoted name and a quoted value: WordPress's
 // define( 'DB_PASSWORD', '...' );.
-var phpDefine = regexp.MustCompile(`(?i)\bdefine\s*\(\s*(?:'([^']*)'|"([^"]*)")\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)`)
+var phpDefine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\bdefine\s*\(\s*(?:'([^']*)'|"([^"]*)")\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)`)
+})
 
 // phpConstant calls add with the name of each PHP constant of line that phpDefine matches,
 // whose name ends in a credential word and whose value is literal, until add returns true (and
@@ -1962,7 +1964,7 @@ func phpConstant(line string, add func(string) bool) bool {
 	if !strings.Contains(line, "efine") && !strings.Contains(line, "EFINE") {
 		return false
 	}
-	for _, m := range phpDefine.FindAllStringSubmatch(line, -1) {
+	for _, m := range phpDefine().FindAllStringSubmatch(line, -1) {
 		name, value := m[1]+m[2], m[3]+m[4]
 		if credentialSettingName(name) && credentialValue(name, value) && add(name) {
 			return true
@@ -1972,7 +1974,9 @@ func phpConstant(line string, add func(string) bool) bool {
 }
 
 // xmlAttribute is an attribute of an XML tag, its value quoted.
-var xmlAttribute = regexp.MustCompile(`([A-Za-z_][-A-Za-z0-9_.:]*)\s*=\s*("[^"]*"|'[^']*')`)
+var xmlAttribute = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([A-Za-z_][-A-Za-z0-9_.:]*)\s*=\s*("[^"]*"|'[^']*')`)
+})
 
 // xmlNamedValues calls add with the name of each XML setting of line that names itself in a
 // key or name attribute and gives its value in a value attribute or as the element's text
@@ -1992,7 +1996,7 @@ func xmlNamedValues(line string, add func(string) bool) bool {
 		tag := line[i : i+end+1]
 		var name, value string
 		hasValue := false
-		for _, a := range xmlAttribute.FindAllStringSubmatch(tag, -1) {
+		for _, a := range xmlAttribute().FindAllStringSubmatch(tag, -1) {
 			v := a[2][1 : len(a[2])-1]
 			switch strings.ToLower(a[1]) {
 			case "key", "name":
@@ -3266,7 +3270,7 @@ func (r *commandReader) jsonArgument(args []string) (int, []string) {
 		r.read++
 		text, expands := shellText(w)
 		if expands && strings.Contains(text, "$") {
-			text = shellParameter.ReplaceAllString(text, "$${$1}")
+			text = shellParameter().ReplaceAllString(text, "$${$1}")
 		}
 		if names := jsonCredentialSettings(text, maxSettingsNamed); len(names) > 0 {
 			return i, names
@@ -4076,7 +4080,7 @@ func (r *commandReader) userAccountPassword(args []string) (int, string) {
 
 // cryptHashPrefix matches the start of a crypt(3) hash in the modular format: $id$ (MD5 1,
 // bcrypt 2a/2b/2x/2y, SHA-256 5, SHA-512 6, yescrypt y, gost-yescrypt gy, scrypt 7, sha1, md5).
-var cryptHashPrefix = regexp.MustCompile(`^\$(1|2[abxy]?|5|6|7|y|gy|sha1|md5)\$[^$\s]`)
+var cryptHashPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\$(1|2[abxy]?|5|6|7|y|gy|sha1|md5)\$[^$\s]`) })
 
 // literalAccountPassword reports whether v, the word given to useradd -p, is a literal
 // password or hash (userAccountPassword).
@@ -4094,7 +4098,7 @@ func literalAccountPassword(v string) bool {
 	switch {
 	case h == "" || h == "*" || strings.Trim(h, "*!") == "":
 		return false
-	case cryptHashPrefix.MatchString(h):
+	case cryptHashPrefix().MatchString(h):
 		// Single-quoted, or unquoted as argv: a hash, whose $ are no expansion.
 		return single || !strings.Contains(h, "$(") && !strings.Contains(h, "${")
 	case !single && strings.ContainsAny(v, "$`"):
@@ -4281,7 +4285,7 @@ func (r *commandReader) kafkaSCRAMPassword(args []string) (int, string) {
 			}
 		}
 		text, expands := shellText(v)
-		for _, m := range kafkaSCRAMPasswordPattern.FindAllStringSubmatch(text, -1) {
+		for _, m := range kafkaSCRAMPasswordPattern().FindAllStringSubmatch(text, -1) {
 			if !(expands && strings.ContainsAny(m[1], "$`")) && credentialValue("", m[1]) {
 				return k, "'s --add-config gives a SCRAM password"
 			}
@@ -4305,7 +4309,7 @@ func longOptionValue(args []string, i int, name string) (value string, at int, o
 
 // kafkaSCRAMPasswordPattern matches the password of a SCRAM credential in kafka-configs'
 // --add-config list and kafka-storage's --add-scram: the value of password= inside [...].
-var kafkaSCRAMPasswordPattern = regexp.MustCompile(`[\[,]password=([^,\]]*)`)
+var kafkaSCRAMPasswordPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[\[,]password=([^,\]]*)`) })
 
 // rcloneValueOptions are rclone's global options that take the next word as their value.
 var rcloneValueOptions = map[string]bool{"--config": true, "--log-file": true, "--log-level": true,
@@ -5160,11 +5164,13 @@ const (
 
 // expectSend matches an Expect script's send (or exp_send) command and its options, before
 // the text it sends.
-var expectSend = regexp.MustCompile(`(?:^|[\s;{\[])(?:exp_)?send(?:\s+-(?:-|s|h|raw|null|break|i\s+\S+))*\s+`)
+var expectSend = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?:^|[\s;{\[])(?:exp_)?send(?:\s+-(?:-|s|h|raw|null|break|i\s+\S+))*\s+`)
+})
 
 // expectPromptAction matches the end of a pattern-action pair of an expect block whose
 // pattern is a password or passphrase prompt, before its action's send ("*assword*" { send).
-var expectPromptAction = regexp.MustCompile(`(?i)(?:assword|asswd|assphrase)[^"\n]*"\s*\{\s*$`)
+var expectPromptAction = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(?:assword|asswd|assphrase)[^"\n]*"\s*\{\s*$`) })
 
 // expectNotPrompts are words of an expect pattern about a password that is no prompt for one
 // (expect "Password changed"; send "exit\r").
@@ -5175,7 +5181,7 @@ var expectNotPrompts = []string{"chang", "updat", "incorrect", "wrong", "invalid
 // (expect "Enter password:", expect -re "(P|p)assword: $"), or a pattern-action pair of an
 // expect block whose send is the action ("*assword*" { send ...).
 func expectPrompted(before string) bool {
-	if expectPromptAction.MatchString(before) {
+	if expectPromptAction().MatchString(before) {
 		return true
 	}
 	for _, st := range strings.FieldsFunc(before, func(r rune) bool { return r == ';' || r == '\n' }) {
@@ -5205,7 +5211,7 @@ func expectPassword(script string) bool {
 	// Each send is looked for after the text the one before it sends (a send inside that text
 	// is none), so every byte is read once.
 	for pos := 0; pos < len(script); {
-		m := expectSend.FindStringIndex(script[pos:])
+		m := expectSend().FindStringIndex(script[pos:])
 		if m == nil {
 			return false
 		}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -364,7 +365,7 @@ func commandLineCredentials(command, args []string, known map[string]string, x *
 
 // shellParameter matches a shell parameter expansion without braces: $NAME, or a positional or
 // special parameter ($1, $@).
-var shellParameter = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])`)
+var shellParameter = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])`) })
 
 // argumentCredentials describes each argument of a command line (at where) that carries a
 // literal credential once the kubelet has expanded it with known (argumentCredential), or is
