@@ -263,21 +263,25 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 	// make the profile NonCompliant (the report's Stale condition says it is behind).
 	remembered := r.state.previousResult(p.ps, ns)
 	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, ns, p.now, p.seq, ev.Summary(ns), ev.Exceptions)...)
-	err = r.writeReport(ctx, p.profile, p.ps, ev, ns, p.now, remembered)
-	if err == nil {
+	writeErr := r.writeReport(ctx, p.profile, p.ps, ev, ns, p.now, remembered)
+	if writeErr == nil {
 		p.written[ns] = true
 	}
-	p.errs = append(p.errs, err)
 	keep, err := r.policyReports.write(ctx, p.profile, ev)
 	p.keepPolicyReports(keep)
 	p.errs = append(p.errs, err)
 	// Left while it was evaluated: the evaluation of the namespace alone that its change
 	// queued may have deleted the report before this one wrote it (it ran as soon as the
 	// change was seen, so this check, after the write, sees the change too). Its PolicyReports
-	// go too: pruneReports keeps those this evaluation wrote.
+	// go too: pruneReports keeps those this evaluation wrote. A report found gone when its
+	// status was written is then no failure: it went because the namespace left.
 	if !r.stillSelected(ctx, p, ns) {
+		if apierrors.IsNotFound(writeErr) {
+			writeErr = nil
+		}
 		p.errs = append(p.errs, r.policyReports.dropNamespace(ctx, p.profile, ns))
 	}
+	p.errs = append(p.errs, writeErr)
 	return nil
 }
 

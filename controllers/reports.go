@@ -132,7 +132,9 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		r.state.markUnwritten(ps, ns, now)
 		metrics.ReportWrites.WithLabelValues(profile.Name, "update", "error").Inc()
 		writeErr := fmt.Errorf("writing report %s: %w", key, err)
-		if apierrors.IsConflict(err) || stopping(ctx) {
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) || stopping(ctx) {
+			// Changed or deleted since it was read (a deleted report is made again by the
+			// next evaluation, which reports the deletion): no write failure to mark.
 			return writeErr
 		}
 		if refusal(err) {
