@@ -3297,3 +3297,57 @@ func TestRcloneConnectionStrings(t *testing.T) {
 		})
 	}
 }
+
+// TestToolCredentialsOfRound15 judges credentials that tools take as an option's value or an
+// operand no name marks: consul's gossip encryption key (agent -encrypt, keyring -install),
+// a SonarQube token as sonar.login (without sonar.password) or sonar.token, Db2's connect ...
+// using PASSWORD, a Percona Toolkit DSN's p=PASSWORD, ZooKeeper's addauth digest USER:PASSWORD
+// and netlify --auth TOKEN. Before, they passed.
+func TestToolCredentialsOfRound15(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"consul agent -encrypt=KEY":            {"consul agent -server -encrypt=pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s= -data-dir /d", true},
+		"consul agent -encrypt KEY":            {"consul agent -server -encrypt pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s= -data-dir /d", true},
+		"consul agent --encrypt=KEY":           {"consul agent --encrypt=Orders2024Gossip", true},
+		"consul keyring -install KEY":          {"consul keyring -install=pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=", true},
+		"sonar-scanner -Dsonar.login=TOKEN":    {"sonar-scanner -Dsonar.projectKey=app -Dsonar.login=Orders2024Token", true},
+		"sonar-scanner -D sonar.login=TOKEN":   {"sonar-scanner -D sonar.login=Orders2024Token", true},
+		"mvn sonar:sonar -Dsonar.login=TOKEN":  {"mvn -B verify sonar:sonar -Dsonar.host.url=https://sq -Dsonar.login=Orders2024Token", true},
+		"./gradlew sonar -Dsonar.token=TOKEN":  {"./gradlew sonar -Dsonar.token=Orders2024Token", true},
+		"dotnet-sonarscanner /d:sonar.login=":  {"dotnet-sonarscanner begin /k:app /d:sonar.login=Orders2024Token", true},
+		"db2 connect ... using VALUE":           {"db2 connect to SAMPLE user db2inst1 using Orders-2024", true},
+		"db2 \"connect ... using VALUE\"":       {"db2 \"connect to SAMPLE user db2inst1 using Orders-2024\"", true},
+		"db2 CONNECT ... USING VALUE":           {"db2 CONNECT TO SAMPLE USER db2inst1 USING Orders-2024", true},
+		"pt-table-checksum h=,u=,p=":            {"pt-table-checksum --replicate=percona.checksums h=db,u=root,p=Orders-2024", true},
+		"pt-online-schema-change D=,t=,p=":      {"pt-online-schema-change --alter 'add column c int' D=app,t=t,h=db,u=root,p=Orders-2024 --execute", true},
+		"pt-archiver --source=h=,p=":            {"pt-archiver --source=h=db,D=app,t=log,p=Orders-2024 --purge --where 'ts < now()'", true},
+		"pt-kill -p VALUE":                      {"pt-kill -h db -u root -p Orders-2024 --busy-time 60 --kill", true},
+		"zkCli.sh addauth digest U:VALUE":       {"zkCli.sh -server zk:2181 addauth digest admin:Orders-2024", true},
+		"zookeeper-shell.sh addauth digest":     {"zookeeper-shell.sh zk:2181 addauth digest 'admin:Orders-2024'", true},
+		"netlify deploy --auth TOKEN":           {"netlify deploy --prod --auth Orders2024Token --dir build", true},
+		"netlify deploy --auth=TOKEN":           {"netlify deploy --auth=Orders2024Token", true},
+		"consul agent -encrypt $KEY":            {"consul agent -encrypt \"$CONSUL_GOSSIP_KEY\" -server", false},
+		"consul agent -encrypt=${KEY}":          {"consul agent -encrypt=${CONSUL_GOSSIP_KEY}", false},
+		"consul agent without a key":            {"consul agent -server -data-dir /d", false},
+		"sonar.login USER with sonar.password":  {"mvn sonar:sonar -Dsonar.login=admin -Dsonar.password=\"$SONAR_PW\"", false},
+		"sonar.login=$TOKEN":                    {"sonar-scanner -Dsonar.login=$SONAR_TOKEN", false},
+		"mvn without sonar":                     {"mvn -B -Dmaven.test.skip=true package", false},
+		"db2 connect ... using $PW":             {"db2 connect to SAMPLE user db2inst1 using $DB2_PASSWORD", false},
+		"db2 \"connect ... using ${PW}\"":       {"db2 \"connect to SAMPLE user db2inst1 using ${DB2_PASSWORD}\"", false},
+		"db2 connect without a user":            {"db2 connect to SAMPLE", false},
+		"pt-table-checksum p=$PW":               {"pt-table-checksum h=db,u=root,p=$MYSQL_PWD", false},
+		"pt-table-checksum without p=":          {"pt-table-checksum h=db,u=root --ask-pass", false},
+		"pt-kill -P PORT":                       {"pt-kill -h db -P 3306 --busy-time 60", false},
+		"zkCli.sh addauth digest U:$PW":         {"zkCli.sh -server zk:2181 addauth digest admin:$ZK_PASSWORD", false},
+		"zkCli.sh setAcl digest:USER:HASH:PERM": {"zkCli.sh -server zk:2181 setAcl /app digest:admin:x1nq8J5GOJVPY6zgBstPJQ4Wk3g=:cdrwa", false},
+		"netlify deploy --auth $TOKEN":          {"netlify deploy --auth \"$NETLIFY_AUTH_TOKEN\"", false},
+		"netlify deploy":                        {"netlify deploy --prod --dir build", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			judgeCommandLine(t, tc.script, tc.want)
+		})
+	}
+}

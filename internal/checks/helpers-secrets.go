@@ -3624,12 +3624,40 @@ var programPasswordReaders = map[string]func(r *commandReader, args []string) (i
 	"wpa_cli":  (*commandReader).wpaCLISecret,
 	"xfreerdp": freeRDPPassword, "xfreerdp3": freeRDPPassword, "wlfreerdp": freeRDPPassword,
 	"wlfreerdp3": freeRDPPassword, "sdl-freerdp": freeRDPPassword, "sdl-freerdp3": freeRDPPassword,
-	"freerdp": freeRDPPassword, "rdesktop": rdesktopPassword, "consul": (*commandReader).consulAgentToken,
+	"freerdp": freeRDPPassword, "rdesktop": rdesktopPassword,
 	// WildFly's (JBoss EAP's) and Keycloak's management users.
 	"add-user.sh":          addUserPassword(true),
 	"add-user.bat":         addUserPassword(true),
 	"add-user-keycloak.sh": addUserPassword(false),
 	"add-user-keycloak":    addUserPassword(false),
+	// Netlify's CLI: --auth TOKEN (a personal access token) on any command.
+	"netlify": optionValueReader(" gives a token", "--auth"),
+	// Consul's gossip encryption key: consul agent -encrypt KEY, consul keyring -install KEY
+	// (Go's flag package: -encrypt KEY, -encrypt=KEY, with one dash or two).
+	"consul": (*commandReader).consulCredential,
+	// SonarScanner's, Maven's and Gradle's -Dsonar.login=TOKEN, -Dsonar.token=TOKEN (and the
+	// .NET scanner's /d:sonar.login=TOKEN).
+	"sonar-scanner": (*commandReader).sonarToken, "mvn": (*commandReader).sonarToken,
+	"mvnw": (*commandReader).sonarToken, "gradle": (*commandReader).sonarToken,
+	"gradlew": (*commandReader).sonarToken, "dotnet-sonarscanner": (*commandReader).sonarToken,
+	// IBM Db2's command line processor: db2 connect to DB user USER using PASSWORD.
+	"db2": (*commandReader).db2ConnectPassword,
+	// Apache ZooKeeper's shells (and Kafka's): addauth digest USER:PASSWORD.
+	"zkCli.sh": (*commandReader).zooKeeperDigestPassword, "zkCli": (*commandReader).zooKeeperDigestPassword,
+	"zookeeper-shell.sh": (*commandReader).zooKeeperDigestPassword,
+	"zookeeper-shell":    (*commandReader).zooKeeperDigestPassword,
+	// Percona Toolkit's tools: a DSN's p=PASSWORD (h=db,u=root,p=VALUE) and -p PASSWORD.
+	"pt-table-checksum": (*commandReader).perconaDSNPassword, "pt-table-sync": (*commandReader).perconaDSNPassword,
+	"pt-online-schema-change": (*commandReader).perconaDSNPassword, "pt-archiver": (*commandReader).perconaDSNPassword,
+	"pt-query-digest": (*commandReader).perconaDSNPassword, "pt-kill": (*commandReader).perconaDSNPassword,
+	"pt-heartbeat": (*commandReader).perconaDSNPassword, "pt-duplicate-key-checker": (*commandReader).perconaDSNPassword,
+	"pt-deadlock-logger": (*commandReader).perconaDSNPassword, "pt-slave-restart": (*commandReader).perconaDSNPassword,
+	"pt-replica-restart": (*commandReader).perconaDSNPassword, "pt-upgrade": (*commandReader).perconaDSNPassword,
+	"pt-config-diff": (*commandReader).perconaDSNPassword, "pt-index-usage": (*commandReader).perconaDSNPassword,
+	"pt-fk-error-logger": (*commandReader).perconaDSNPassword, "pt-find": (*commandReader).perconaDSNPassword,
+	"pt-show-grants": (*commandReader).perconaDSNPassword, "pt-variable-advisor": (*commandReader).perconaDSNPassword,
+	"pt-slave-find": (*commandReader).perconaDSNPassword, "pt-replica-find": (*commandReader).perconaDSNPassword,
+	"pt-visual-explain": (*commandReader).perconaDSNPassword,
 }
 
 // curlCredential reads curl's --oauth2-bearer TOKEN (an OAuth 2.0 bearer token, sent as
@@ -7104,7 +7132,8 @@ var programNameParts = []string{"mysql", "mariadb", "mongo", "-cli", "sshpass", 
 	"benchmark", "xtrabackup", "mariabackup", "snmp", "nmcli", "wpa_passphrase", "wpa_cli", "openvpn", "freerdp", "rdesktop",
 	"set-agent-token", "ftp", "<<<", "expect", "http -a", "http --auth", "https -a", "https --auth", "xh -a",
 	"xh --auth", "curl", "-creds", "oc ", "xtraheader", "xtraHeader", "twine", "racadm", "vsql", "hdbsql",
-	"mydumper", "myloader", "maxctrl", "regctl", "nuget", "doctl", "codecov", "mysqlrouter", "poetry", "cargo", "snyk", "sshfs", "credential"}
+	"mydumper", "myloader", "maxctrl", "regctl", "nuget", "doctl", "codecov", "mysqlrouter", "poetry", "cargo", "snyk", "sshfs", "credential",
+	"netlify", "consul", "sonar", "db2", "zkCli", "zookeeper-shell", "pt-"}
 
 // mayNameProgram reports whether text may name a program of programPasswordOptions: whether
 // it holds one of programNameParts. It looks for all of them in one pass (programNameIndex):
@@ -7243,4 +7272,164 @@ func javaKeystoreKey(v []byte) bool {
 		}
 	}
 	return false
+}
+
+// optionValueReader reads a long option that takes a credential no name marks (netlify
+// --auth TOKEN), as OPTION VALUE or OPTION=VALUE: the index in args of the word that holds a
+// literal one and what says so (after the program's name and the option); -1 when there is
+// none.
+func optionValueReader(what string, options ...string) func(r *commandReader, args []string) (int, string) {
+	return func(r *commandReader, args []string) (int, string) {
+		if k, opt := r.optionValue(args, options); k >= 0 {
+			return k, "'s " + opt + what
+		}
+		return -1, ""
+	}
+}
+
+// optionValue is the index in args of the word that holds a literal value of one of options,
+// given as OPTION VALUE or OPTION=VALUE, and the option; -1 when there is none.
+func (r *commandReader) optionValue(args []string, options []string) (int, string) {
+	for i, w := range args {
+		r.read++
+		u := strings.TrimLeft(w, `"'`)
+		for _, opt := range options {
+			switch {
+			case u == opt && i+1 < len(args) && literalArgument(args[i+1]):
+				return i + 1, opt
+			case len(u) > len(opt) && u[len(opt)] == '=' && strings.HasPrefix(u, opt) && literalArgument(u[len(opt)+1:]):
+				return i, opt
+			}
+		}
+	}
+	return -1, ""
+}
+
+// consulGossipKeyOptions are Consul's options that take the gossip encryption key: the
+// agent's -encrypt and keyring -install (Go's flag package reads one dash or two).
+var consulGossipKeyOptions = []string{"-encrypt", "--encrypt", "-install", "--install"}
+
+// consulCredential reads consul agent -encrypt KEY and consul keyring -install KEY (the gossip
+// encryption key, which lets whoever holds it join the cluster's gossip and read it), and
+// consul acl set-agent-token TYPE TOKEN (consulAgentToken).
+func (r *commandReader) consulCredential(args []string) (int, string) {
+	if k, opt := r.optionValue(args, consulGossipKeyOptions); k >= 0 {
+		return k, "'s " + opt + " gives the gossip encryption key"
+	}
+	return r.consulAgentToken(args)
+}
+
+// sonarToken reads SonarQube's analysis parameters given to a scanner (-Dsonar.login=TOKEN,
+// -D sonar.token=TOKEN, the .NET scanner's /d:sonar.login=TOKEN): sonar.token is a token, and
+// so is sonar.login without sonar.password (with one, it is a user's name). The index in args
+// of the word that holds a literal one and what says so; -1 when there is none.
+func (r *commandReader) sonarToken(args []string) (int, string) {
+	password := false
+	for _, w := range args {
+		r.read++
+		password = password || strings.Contains(w, "sonar.password")
+	}
+	for i, w := range args {
+		r.read++
+		u := strings.TrimLeft(w, `"'`)
+		switch {
+		case i > 0 && (args[i-1] == "-D" || args[i-1] == "--define"):
+		case strings.HasPrefix(u, "-D"):
+			u = u[2:]
+		case strings.HasPrefix(u, "/d:"), strings.HasPrefix(u, "-d:"):
+			u = u[3:]
+		default:
+			continue
+		}
+		u = strings.TrimLeft(u, `"'`)
+		for _, name := range []string{"sonar.token=", "sonar.login="} {
+			if strings.HasPrefix(u, name) && (name == "sonar.token=" || !password) && literalArgument(u[len(name):]) {
+				return i, "'s " + strings.TrimSuffix(name, "=") + " gives a token"
+			}
+		}
+	}
+	return -1, ""
+}
+
+// db2ConnectPassword reads IBM Db2's command line processor's CONNECT TO DB USER USER USING
+// PASSWORD (and ATTACH TO NODE USER USER USING PASSWORD), in its words or in one quoted word
+// (db2 "connect to DB user U using VALUE"): the index in args of the word that holds a literal
+// password and what says so; -1 when there is none.
+func (r *commandReader) db2ConnectPassword(args []string) (int, string) {
+	statement := false
+	// last are the three words before this one, the last first.
+	var last [3]string
+	for i, w := range args {
+		r.read++
+		words := []string{w}
+		if strings.ContainsAny(w, " \t") {
+			words = strings.Fields(strings.Trim(w, `"'`))
+		}
+		for _, f := range words {
+			r.read++
+			if statement && last[0] == "using" && last[2] == "user" && literalArgument(f) {
+				return i, " connect's USING gives a password"
+			}
+			lf := strings.ToLower(strings.Trim(f, `"'`))
+			statement = statement || lf == "connect" || lf == "attach"
+			last = [3]string{lf, last[0], last[1]}
+		}
+	}
+	return -1, ""
+}
+
+// zooKeeperDigestPassword reads a ZooKeeper shell's addauth digest USER:PASSWORD (zkCli.sh,
+// Kafka's zookeeper-shell.sh): the index in args of the word that holds a literal password and
+// what says so; -1 when there is none.
+func (r *commandReader) zooKeeperDigestPassword(args []string) (int, string) {
+	for i := 0; i+2 < len(args); i++ {
+		r.read++
+		if args[i] != "addauth" || args[i+1] != "digest" {
+			continue
+		}
+		if _, p, ok := strings.Cut(strings.Trim(args[i+2], `"'`), ":"); ok && literalArgument(p) {
+			return i + 2, " addauth digest gives a password"
+		}
+	}
+	return -1, ""
+}
+
+// perconaDSNKeys are the keys of a Percona Toolkit DSN besides p (the password): h, u, D, t,
+// P, S, F, A, L, m.
+const perconaDSNKeys = "huDtPSFALm"
+
+// perconaDSNPassword reads Percona Toolkit's DSNs, KEY=VALUE pairs joined by commas
+// (h=db,u=root,p=PASSWORD, also as an option's value: pt-archiver --source h=db,...,p=VALUE),
+// whose p is the password, and its tools' -p PASSWORD: the index in args of the word that
+// holds a literal password and what says so; -1 when there is none.
+func (r *commandReader) perconaDSNPassword(args []string) (int, string) {
+	for i, w := range args {
+		r.read++
+		if w == "-p" && i+1 < len(args) && literalArgument(args[i+1]) {
+			return i + 1, "'s -p gives a password"
+		}
+		u := strings.Trim(w, `"'`)
+		if strings.HasPrefix(u, "--") {
+			_, u, _ = strings.Cut(u, "=")
+		}
+		if !strings.Contains(u, ",") {
+			continue
+		}
+		dsn, password := false, ""
+		for _, part := range strings.Split(u, ",") {
+			r.read++
+			if len(part) < 2 || part[1] != '=' {
+				continue
+			}
+			if part[0] == 'p' {
+				password = part[2:]
+			} else if strings.IndexByte(perconaDSNKeys, part[0]) >= 0 {
+				dsn = true
+			}
+		}
+		if dsn && password != "" && literalArgument(password) {
+			return i, "'s DSN gives a password (p=)"
+		}
+	}
+	return -1, ""
 }
