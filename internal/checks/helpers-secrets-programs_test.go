@@ -3308,15 +3308,15 @@ func TestToolCredentialsOfRound15(t *testing.T) {
 		script string
 		want   bool
 	}{
-		"consul agent -encrypt=KEY":            {"consul agent -server -encrypt=pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s= -data-dir /d", true},
-		"consul agent -encrypt KEY":            {"consul agent -server -encrypt pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s= -data-dir /d", true},
-		"consul agent --encrypt=KEY":           {"consul agent --encrypt=Orders2024Gossip", true},
-		"consul keyring -install KEY":          {"consul keyring -install=pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=", true},
-		"sonar-scanner -Dsonar.login=TOKEN":    {"sonar-scanner -Dsonar.projectKey=app -Dsonar.login=Orders2024Token", true},
-		"sonar-scanner -D sonar.login=TOKEN":   {"sonar-scanner -D sonar.login=Orders2024Token", true},
-		"mvn sonar:sonar -Dsonar.login=TOKEN":  {"mvn -B verify sonar:sonar -Dsonar.host.url=https://sq -Dsonar.login=Orders2024Token", true},
-		"./gradlew sonar -Dsonar.token=TOKEN":  {"./gradlew sonar -Dsonar.token=Orders2024Token", true},
-		"dotnet-sonarscanner /d:sonar.login=":  {"dotnet-sonarscanner begin /k:app /d:sonar.login=Orders2024Token", true},
+		"consul agent -encrypt=KEY":             {"consul agent -server -encrypt=pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s= -data-dir /d", true},
+		"consul agent -encrypt KEY":             {"consul agent -server -encrypt pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s= -data-dir /d", true},
+		"consul agent --encrypt=KEY":            {"consul agent --encrypt=Orders2024Gossip", true},
+		"consul keyring -install KEY":           {"consul keyring -install=pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=", true},
+		"sonar-scanner -Dsonar.login=TOKEN":     {"sonar-scanner -Dsonar.projectKey=app -Dsonar.login=Orders2024Token", true},
+		"sonar-scanner -D sonar.login=TOKEN":    {"sonar-scanner -D sonar.login=Orders2024Token", true},
+		"mvn sonar:sonar -Dsonar.login=TOKEN":   {"mvn -B verify sonar:sonar -Dsonar.host.url=https://sq -Dsonar.login=Orders2024Token", true},
+		"./gradlew sonar -Dsonar.token=TOKEN":   {"./gradlew sonar -Dsonar.token=Orders2024Token", true},
+		"dotnet-sonarscanner /d:sonar.login=":   {"dotnet-sonarscanner begin /k:app /d:sonar.login=Orders2024Token", true},
 		"db2 connect ... using VALUE":           {"db2 connect to SAMPLE user db2inst1 using Orders-2024", true},
 		"db2 \"connect ... using VALUE\"":       {"db2 \"connect to SAMPLE user db2inst1 using Orders-2024\"", true},
 		"db2 CONNECT ... USING VALUE":           {"db2 CONNECT TO SAMPLE USER db2inst1 USING Orders-2024", true},
@@ -3348,6 +3348,62 @@ func TestToolCredentialsOfRound15(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			judgeCommandLine(t, tc.script, tc.want)
+		})
+	}
+}
+
+// TestCredentialNamesOfRound15 judges names that hold a credential though no credential word
+// ends them: the Azure CLI's AZURE_STORAGE_KEY (the storage account's key), the Swift
+// client's ST_KEY, a password under a part ending in PW (LDAP_BINDPW, ROOTPW) and a pre-shared
+// key, PSK (WIFI_PSK, WPA_PSK, IPSEC_PSK). Before, they passed.
+func TestCredentialNamesOfRound15(t *testing.T) {
+	env := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"AZURE_STORAGE_KEY":           {"AZURE_STORAGE_KEY", "Orders2024StorageKey==", true},
+		"ST_KEY":                      {"ST_KEY", "Orders-2024", true},
+		"LDAP_BINDPW":                 {"LDAP_BINDPW", "Orders-2024", true},
+		"SLAPD_ROOTPW":                {"SLAPD_ROOTPW", "Orders-2024", true},
+		"WIFI_PSK":                    {"WIFI_PSK", "Orders-2024", true},
+		"PSK":                         {"PSK", "Orders-2024", true},
+		"IPSEC_PSK":                   {"IPSEC_PSK", "Orders-2024", true},
+		"wifiPsk":                     {"wifiPsk", "Orders-2024", true},
+		"AZURE_STORAGE_KEY from $()":  {"AZURE_STORAGE_KEY", "$(AZ_KEY)", false},
+		"ST_KEY empty":                {"ST_KEY", "", false},
+		"LDAP_BINDPW <password>":      {"LDAP_BINDPW", "<password>", false},
+		"WIFI_PSK from ${}":           {"WIFI_PSK", "${WIFI_PSK}", false},
+		"WIFI_PSK_FILE":               {"WIFI_PSK_FILE", "/run/secrets/psk", false},
+		"PSK_ENABLED":                 {"PSK_ENABLED", "true", false},
+		"KEY_MGMT WPA-PSK":            {"KEY_MGMT", "WPA-PSK", false},
+		"STORAGE_KEY stays none":      {"STORAGE_KEY", "uploads", false},
+		"ST_AUTH is a URL":            {"ST_AUTH", "https://swift.example.com/auth/v1.0", false},
+		"a part ending in PW, a path": {"LDAP_BINDPW", "/run/secrets/bindpw", false},
+	}
+	for name, tc := range env {
+		t.Run(name, func(t *testing.T) {
+			if got := envCredential(tc.name, tc.value) != ""; got != tc.want {
+				t.Errorf("envCredential(%q, %q) = %q, want a credential %v", tc.name, tc.value, envCredential(tc.name, tc.value), tc.want)
+			}
+		})
+	}
+	for name, want := range map[string]bool{"wifi.psk": true, "olcRootPW": true, "ldap.bindpw": true, "AZURE_STORAGE_KEY": true,
+		"psk_enabled": false, "storage_key": false} {
+		t.Run("setting "+name, func(t *testing.T) {
+			if got := credentialSettingName(name); got != want {
+				t.Errorf("credentialSettingName(%q) = %v, want %v", name, got, want)
+			}
+		})
+	}
+	for script, want := range map[string]bool{
+		"export LDAP_BINDPW='Orders-2024'":            true,
+		"WIFI_PSK=Orders-2024 /usr/local/bin/join":    true,
+		"export WIFI_PSK=\"$(cat /run/secrets/psk)\"": false,
+	} {
+		t.Run(script, func(t *testing.T) {
+			if got := keyCredential("init.sh", script, false) != ""; got != want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", script, got, want)
+			}
 		})
 	}
 }

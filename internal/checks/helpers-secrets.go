@@ -114,16 +114,17 @@ var redisPasswordSettings = map[string]bool{"REQUIREPASS": true, "MASTERAUTH": t
 
 // lastCredentialParts are the parts that name a credential as a name's last part only
 // (isCredentialPart).
-var lastCredentialParts = map[string]bool{"PASS": true, "PW": true, "DBPASS": true}
+var lastCredentialParts = map[string]bool{"PASS": true, "PW": true, "DBPASS": true, "PSK": true}
 
 // isCredentialPart reports whether parts[i] (with the part before it) names a credential. PASS
 // counts as the last part only (DB_PASS, RABBITMQ_DEFAULT_PASS, smtpPass), and only as a
 // whole part (not BYPASS, COMPASS); so does PWD, after another part (MYSQL_PWD, the MySQL
 // client programs' password variable, DB_PWD, dbPwd): PWD alone is the shell's working
 // directory. PW counts as the last part too, alone or after another (PW, ADMIN_PW, smtpPw), and
-// so does DBPASS, DB_PASS without its underscore.
+// so does DBPASS, DB_PASS without its underscore, and a part that ends in PW (LDAP_BINDPW,
+// ROOTPW: slapd's rootpw), and PSK, a pre-shared key (WIFI_PSK, IPSEC_PSK).
 func isCredentialPart(parts []string, i int) bool {
-	if i == len(parts)-1 && (lastCredentialParts[parts[i]] || parts[i] == "PWD" && i > 0) {
+	if i == len(parts)-1 && (lastCredentialParts[parts[i]] || parts[i] == "PWD" && i > 0 || strings.HasSuffix(parts[i], "PW")) {
 		return true
 	}
 	if redisPasswordSettings[parts[i]] {
@@ -143,8 +144,10 @@ func isCredentialPart(parts []string, i int) bool {
 // them: sshpass -e's SSHPASS, redis-cli's REDISCLI_AUTH, the Neo4j image's NEO4J_AUTH
 // (USER/PASSWORD, credentialValue) and the Erlang distribution cookie (RabbitMQ's
 // RABBITMQ_ERLANG_COOKIE, CouchDB's COUCHDB_ERLANG_COOKIE, ERLANG_COOKIE: any name ending in
-// ERLANG_COOKIE), which lets whoever holds it run code on every node of the cluster.
-var programCredentialVariables = map[string]bool{"SSHPASS": true, "REDISCLIAUTH": true, "NEO4JAUTH": true}
+// ERLANG_COOKIE), which lets whoever holds it run code on every node of the cluster; the Azure
+// CLI's AZURE_STORAGE_KEY (a storage account's key) and the Swift client's ST_KEY.
+var programCredentialVariables = map[string]bool{"SSHPASS": true, "REDISCLIAUTH": true, "NEO4JAUTH": true,
+	"AZURESTORAGEKEY": true, "STKEY": true}
 
 // programCredentialVariable reports whether name is one of programCredentialVariables, or ends
 // in ERLANG_COOKIE.
@@ -214,6 +217,10 @@ func mayEndInCredential(name string) bool {
 	}
 	if len(s) >= 4 && strings.EqualFold(s[len(s)-4:], "AUTH") || len(s) >= 6 && strings.EqualFold(s[len(s)-6:], "COOKIE") {
 		return programCredentialVariable(name)
+	}
+	// PSK, a pre-shared key.
+	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PSK") {
+		return true
 	}
 	// PWD and PW: a final S was not taken off them.
 	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PWD") ||
