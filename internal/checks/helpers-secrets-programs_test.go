@@ -3407,3 +3407,63 @@ func TestCredentialNamesOfRound15(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyFilesAScriptWritesWithHereDocuments judges a key or password file the script writes
+// with cat or tee and a here-document (cat > FILE <<EOF), then gives a program: before, only
+// echo's and printf's writes were kept (writtenKeyFile), so these passed.
+func TestKeyFilesAScriptWritesWithHereDocuments(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"cat > FILE <<EOF, openvpn --auth-user-pass":      {"cat > /tmp/vpn.auth <<EOF\nbob\nOrders-2024\nEOF\nopenvpn --config c.ovpn --auth-user-pass /tmp/vpn.auth", true},
+		"cat <<'EOF' > FILE, sshpass -f":                  {"cat <<'EOF' > /tmp/p\nOrders-2024\nEOF\nsshpass -f /tmp/p ssh bob@db uptime", true},
+		"cat <<-EOF >FILE, rsync --password-file=":        {"cat <<-EOF >/tmp/r\n\tOrders-2024\n\tEOF\nrsync -a --password-file=/tmp/r /d rsync://bob@h/m", true},
+		"tee FILE <<EOF, cryptsetup --key-file":           {"tee /tmp/k >/dev/null <<EOF\nOrders-2024\nEOF\ncryptsetup luksOpen /dev/sdb1 data --key-file /tmp/k", true},
+		"echo USER > FILE; cat >> FILE <<EOF; openvpn":    {"echo bob > /tmp/vpn.auth\ncat >> /tmp/vpn.auth <<EOF\nOrders-2024\nEOF\nopenvpn --auth-user-pass /tmp/vpn.auth", true},
+		"quoted delimiter keeps $ literal":                {"cat > /tmp/p <<'EOF'\nOrd$rs-2024\nEOF\nsshpass -f /tmp/p ssh bob@db uptime", true},
+		"cat > FILE <<EOF with $PW, openvpn":              {"cat > /tmp/vpn.auth <<EOF\nbob\n$VPN_PW\nEOF\nopenvpn --auth-user-pass /tmp/vpn.auth", false},
+		"cat > FILE <<EOF with ${PW}, sshpass -f":         {"cat > /tmp/p <<EOF\n${SSH_PW}\nEOF\nsshpass -f /tmp/p ssh bob@db uptime", false},
+		"cat > FILE <<EOF with $(cat), sshpass -f":        {"cat > /tmp/p <<EOF\n$(cat /run/secrets/pw)\nEOF\nsshpass -f /tmp/p ssh bob@db uptime", false},
+		"cat > FILE <<EOF, USER only, openvpn prompts":    {"cat > /tmp/vpn.auth <<EOF\nbob\nEOF\nopenvpn --auth-user-pass /tmp/vpn.auth", false},
+		"cat > FILE <<EOF, another program reads it":      {"cat > /tmp/list <<EOF\nbob\nOrders-2024\nEOF\nsort /tmp/list", false},
+		"cat > FILE <<EOF, openvpn reads another file":    {"cat > /tmp/a <<EOF\nbob\nOrders-2024\nEOF\nopenvpn --auth-user-pass /tmp/b", false},
+		"cat > FILE <<EOF, a <password> placeholder":      {"cat > /tmp/p <<'EOF'\n<password>\nEOF\nsshpass -f /tmp/p ssh bob@db uptime", false},
+		"ssh HOST 'cat > FILE' <<EOF writes another host": {"ssh db 'cat > /tmp/p' <<EOF\nOrders-2024\nEOF\nsshpass -f /tmp/p ssh bob@db uptime", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestHereDocumentWrittenFilesAreBounded: the lines of here-documents cat writes to files are
+// kept as echo's writes are, at most maxWrittenFiles files of at most maxWrittenText bytes.
+func TestHereDocumentWrittenFilesAreBounded(t *testing.T) {
+	var b strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&b, "cat >> /tmp/f%d <<EOF\n", i%40)
+		for j := range 100 {
+			fmt.Fprintf(&b, "Orders-2024 %d\n", j)
+		}
+		b.WriteString("EOF\n")
+	}
+	b.WriteString("openvpn --auth-user-pass /tmp/f0\n")
+	r := commandReader{flags: true}
+	r.script(b.String())
+	if len(r.written) > maxWrittenFiles {
+		t.Errorf("kept %d files, want at most %d", len(r.written), maxWrittenFiles)
+	}
+	for file, text := range r.written {
+		if len(text) > maxWrittenText {
+			t.Errorf("kept %d bytes of %s, want at most %d", len(text), file, maxWrittenText)
+		}
+	}
+}

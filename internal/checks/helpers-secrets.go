@@ -2908,8 +2908,8 @@ const unwrittenText = "$(unknown)"
 // not known.
 const overflowedText = "\x00"
 
-// keepWritten records that echo or printf wrote text (its \n escapes as lines; unwrittenText
-// when it is no literal) into file, after what the file held when appended.
+// keepWritten records that echo or printf wrote text (unwrittenText when it is no literal), or
+// cat or tee a here-document's line, into file, after what the file held when appended.
 func (r *commandReader) keepWritten(file, text string, appended bool) {
 	if r.written == nil {
 		r.written = map[string]string{}
@@ -2920,9 +2920,6 @@ func (r *commandReader) keepWritten(file, text string, appended bool) {
 	}
 	if !appended {
 		old = ""
-	}
-	if text != unwrittenText {
-		text = strings.ReplaceAll(text, `\n`, "\n")
 	}
 	if !strings.HasSuffix(text, "\n") && !(strings.HasSuffix(text, `\c`)) {
 		// echo ends its text with a newline (printf's text says where its lines end: one
@@ -3215,7 +3212,7 @@ func (r *commandReader) writtenCredential(prog string, args []string) (int, stri
 		r.keepWritten(file, unwrittenText, appended)
 		return -1, ""
 	}
-	r.keepWritten(file, text, appended)
+	r.keepWritten(file, strings.ReplaceAll(text, `\n`, "\n"), appended)
 	if !writtenCredentialText(file, strings.ReplaceAll(text, `\n`, "\n")) {
 		return -1, ""
 	}
@@ -5932,6 +5929,25 @@ type hereDocument struct {
 	// reads it.
 	reader string
 	form   inputForm
+	// file is the file cat or tee writes the body to (cat > FILE <<EOF), whose lines
+	// (keepBodyLine) a later command may be given as a key or password file (writtenKeyFile);
+	// appended is >> (or tee -a), and kept that a line of the body was kept.
+	file           string
+	appended, kept bool
+}
+
+// keepBodyLine keeps line, a line of the body of h, a here-document cat or tee writes to a
+// file, as the file's (keepWritten): as the shell writes it, less <<-'s leading tabs, and
+// unwrittenText when the shell expands something in it.
+func (r *commandReader) keepBodyLine(h *hereDocument, line string) {
+	if h.tabs {
+		line = strings.TrimLeft(line, "\t")
+	}
+	if !h.quoted && strings.ContainsAny(line, "$`") {
+		line = unwrittenText
+	}
+	r.keepWritten(h.file, line, h.appended || h.kept)
+	h.kept = true
 }
 
 // end reports whether line ends the here-document's body.
@@ -5965,6 +5981,10 @@ func (r *commandReader) script(script string) string {
 			quote = 0
 			shells = shells[:len(shells)-1]
 			continue
+		}
+		if top := len(shells) - 1; top >= 0 && shells[top].file != "" {
+			// cat > FILE <<EOF: the line is the file's too.
+			r.keepBodyLine(&shells[top], line)
 		}
 		if quote = openQuote(line, quote); quote != 0 && i+1 < len(lines) {
 			logical.WriteString(line)
@@ -6326,6 +6346,7 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 					prog, args = programName(words[next]), words[next+1:nextEnd]
 				}
 			}
+			remoteFile := false
 			if sshClients[prog] {
 				// ssh HOST COMMAND <<EOF: the body is the remote command's input (the
 				// command's words as the remote shell splits them, sshCommand) when that
@@ -6344,7 +6365,7 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 						rprog, rargs := programName(remote[at]), remote[at+1:end]
 						if r.stdinPasswordReader(rprog, rargs) != noPasswordInput ||
 							(rprog == "cat" || rprog == "tee") && writtenFile(rprog, rargs) != "" {
-							prog, args = rprog, rargs
+							prog, args, remoteFile = rprog, rargs, true
 						}
 					}
 				}
@@ -6352,6 +6373,15 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 			written := ""
 			if prog == "cat" || prog == "tee" {
 				written = writtenFile(prog, args)
+			}
+			// The file a later command of this script may be given (not one on another host).
+			file, appended := "", false
+			if written != "" && !remoteFile {
+				file = written
+				r.read += len(args)
+				appended = slices.ContainsFunc(args, func(w string) bool {
+					return strings.HasPrefix(strings.TrimPrefix(w, "1"), ">>") || prog == "tee" && (w == "-a" || w == "--append")
+				})
 			}
 			// crontab reading its input (crontab - <<EOF, or no file operand) is given
 			// crontab lines, whose commands cron runs with the shell (cronCommand).
@@ -6371,6 +6401,9 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 			}
 			for d := start; d < len(docs); d++ {
 				docs[d].commands = commands
+				if commands {
+					docs[d].file, docs[d].appended = file, appended
+				}
 				if form != noPasswordInput {
 					docs[d].reader, docs[d].form = reader, form
 				}
