@@ -3467,3 +3467,35 @@ func TestHereDocumentWrittenFilesAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialFlagsOfKnownProgramsInConfigMapText judges a ConfigMap's text that is not
+// named as a script (textProgramPassword(text, false)): the long credential flag of a program
+// whose short password option or arguments it already reads (docker login --password VALUE,
+// oc login --password VALUE, as docker login -p VALUE) gives a password there too. Another
+// program's --password VALUE, as a help text or a README writes it, stays none, and so do
+// placeholders and the flags that prompt.
+func TestCredentialFlagsOfKnownProgramsInConfigMapText(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"docker login --password VALUE":        {"docker login -u bob --password Orders-2024 registry.example.com", true},
+		"oc login --password VALUE":            {"oc login -u admin --password Orders-2024 https://api.example.com:6443", true},
+		"redis-cli --pass VALUE":               {"redis-cli -h cache --pass Orders-2024 ping", true},
+		"a step among lines":                   {"set -e\ncd /work\ndocker login -u bob --password Orders-2024 r.example.com\ndocker push r.example.com/app", true},
+		"README: oc login --password PASSWORD": {"# Usage\nLog in with oc login -u admin --password PASSWORD https://api.example.com:6443", false},
+		"docker login --password <password>":   {"docker login -u bob --password <password> r.example.com", false},
+		"docker login --password $PW":          {"docker login -u bob --password \"$REGISTRY_PW\" r.example.com", false},
+		"mysql --password prompts":             {"mysql -u root --password orders", false},
+		"psql --password prompts":              {"psql -U app --password orders", false},
+		"another program's --password VALUE":   {"Run it as: myapp --password Orders-2024 --port 8080", false},
+		"echo of a help text":                  {"echo usage: docker login --password Orders-2024", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := textProgramPassword(tc.text, false) != ""; got != tc.want {
+				t.Errorf("textProgramPassword(%q, false) = %q, want a password %v", tc.text, textProgramPassword(tc.text, false), tc.want)
+			}
+		})
+	}
+}

@@ -2891,6 +2891,9 @@ type commandReader struct {
 	// maxWrittenFiles files, maxWrittenText bytes each; text with a shell expansion is
 	// unwrittenText.
 	written map[string]string
+	// optionFlags is the program whose credential flags optionPassword reads too (text that
+	// is no script: commandPassword), "" for none.
+	optionFlags string
 }
 
 // maxWrittenFiles and maxWrittenText bound what a commandReader keeps of the files a script
@@ -3111,7 +3114,16 @@ func (r *commandReader) commandPassword(prog string, args []string) (int, string
 		}
 	}
 	if opt, ok := programPasswordOptions[prog]; ok {
-		if k, why := r.optionPassword(opt, sqlClients[prog], args); k >= 0 {
+		if !r.flags {
+			// In text that may hold command lines (a ConfigMap's), the credential flags of a
+			// program whose short password option is read (docker login --password VALUE, as
+			// docker login -p VALUE), in the same reading; another program's --password VALUE
+			// may be a help text's.
+			r.optionFlags = prog
+		}
+		k, why := r.optionPassword(opt, sqlClients[prog], args)
+		r.optionFlags = ""
+		if k >= 0 {
 			if why != "" {
 				return k, prog + why
 			}
@@ -3301,18 +3313,25 @@ func (r *commandReader) flagPassword(prog string, args []string) int {
 		if w == "--" {
 			return -1
 		}
-		if !credentialFlag(w) || !separateFlagValue(prog, w) {
-			continue
-		}
-		v := strings.TrimRight(args[i+1], ";")
-		if ok, _ := redirection(v); ok || strings.HasPrefix(v, "<<") || strings.HasPrefix(v, "-") {
-			continue
-		}
-		if literalArgument(v) && credentialValue(strings.TrimLeft(w, "-"), strings.Trim(v, `"'`)) {
+		if literalFlagValue(prog, args, i) {
 			return i + 1
 		}
 	}
 	return -1
+}
+
+// literalFlagValue reports whether args[i] is a credential flag of prog that takes a literal
+// credential from the next word, as flagPassword reads it.
+func literalFlagValue(prog string, args []string, i int) bool {
+	w := args[i]
+	if i+1 >= len(args) || !credentialFlag(w) || !separateFlagValue(prog, w) {
+		return false
+	}
+	v := strings.TrimRight(args[i+1], ";")
+	if ok, _ := redirection(v); ok || strings.HasPrefix(v, "<<") || strings.HasPrefix(v, "-") {
+		return false
+	}
+	return literalArgument(v) && credentialValue(strings.TrimLeft(w, "-"), strings.Trim(v, `"'`))
 }
 
 // postgresClients are PostgreSQL's client programs, whose --password (-W) takes no value: it
@@ -3431,6 +3450,9 @@ func (r *commandReader) optionPassword(opt passwordOption, sql sqlOption, args [
 				sub++
 			}
 			continue
+		}
+		if r.optionFlags != "" && literalFlagValue(r.optionFlags, args, i) {
+			return i + 1, "'s " + w + " gives a password"
 		}
 		switch {
 		case opt.flag == "":
