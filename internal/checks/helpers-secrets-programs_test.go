@@ -3499,3 +3499,36 @@ func TestCredentialFlagsOfKnownProgramsInConfigMapText(t *testing.T) {
 		})
 	}
 }
+
+// TestZooKeeperAndDb2CommandsOnInput judges the commands a ZooKeeper shell (zkCli.sh -server
+// HOST, zookeeper-shell.sh HOST) or Db2's command line processor (db2 without a command) reads
+// from its input: addauth digest USER:PASSWORD, connect to DB user USER using PASSWORD. Before,
+// only their argv forms were read (TestToolCredentialsOfRound15), so these passed.
+func TestZooKeeperAndDb2CommandsOnInput(t *testing.T) {
+	tests := map[string]struct {
+		script string
+		want   bool
+	}{
+		"echo addauth ... | zkCli.sh -server":    {"echo 'addauth digest admin:Orders-2024' | zkCli.sh -server zk:2181", true},
+		"zookeeper-shell.sh HOST <<EOF":          {"zookeeper-shell.sh zk:2181 <<EOF\naddauth digest admin:Orders-2024\nls /\nEOF", true},
+		"printf ... | zkCli.sh":                  {"printf 'addauth digest admin:Orders-2024\\nls /\\n' | zkCli.sh", true},
+		"db2 <<EOF connect ... using":            {"db2 -tv <<EOF\nconnect to SAMPLE user db2inst1 using Orders-2024;\nselect 1 from sysibm.sysdummy1;\nEOF", true},
+		"echo connect ... | db2 +p":              {"echo 'CONNECT TO SAMPLE USER db2inst1 USING Orders-2024' | db2 +p", true},
+		"zkCli.sh <<EOF with $PW":                {"zkCli.sh -server zk:2181 <<EOF\naddauth digest admin:$ZK_PW\nEOF", false},
+		"zkCli.sh with a command reads no input": {"echo 'addauth digest admin:Orders-2024' | zkCli.sh -server zk:2181 ls /", false},
+		"db2 <<EOF using ${PW}":                  {"db2 -tv <<EOF\nconnect to SAMPLE user db2inst1 using ${DB2_PW};\nEOF", false},
+		"db2 <<EOF, connect without a user":      {"db2 -tv <<EOF\nconnect to SAMPLE;\nEOF", false},
+		"db2 with a command reads no input":      {"echo 'connect to S user u using Orders-2024' | db2 list db directory", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			arg := strings.ReplaceAll(tc.script, "$", "$$")
+			if got := argumentCredential(arg, nil, nil) != ""; got != tc.want {
+				t.Errorf("argumentCredential(%q) found a credential: %v, want %v", arg, got, tc.want)
+			}
+			if got := keyCredential("init.sh", tc.script, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(init.sh, %q) found a credential: %v, want %v", tc.script, got, tc.want)
+			}
+		})
+	}
+}

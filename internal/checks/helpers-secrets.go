@@ -5208,6 +5208,12 @@ const (
 	// wpaCommands: wpa_cli's interactive commands, and set_network ID NAME VALUE with a
 	// secret property, password ID VALUE and passphrase ID VALUE give one (wpaCLICommand).
 	wpaCommands
+	// zooKeeperCommands: a ZooKeeper shell's commands, and addauth digest USER:PASSWORD gives
+	// one (zooKeeperAuth).
+	zooKeeperCommands
+	// db2Commands: Db2's command line processor's commands, and CONNECT TO DB USER USER USING
+	// PASSWORD gives one (db2Words).
+	db2Commands
 	// shellCommands: a shell's script (bash <<< "...", ssh HOST <<< "..."), whose commands
 	// may give a password (script).
 	shellCommands
@@ -5460,6 +5466,26 @@ func (r *commandReader) stdinPasswordReader(prog string, args []string) inputFor
 			return wpaCommands
 		}
 		return noPasswordInput
+	case "zkCli.sh", "zkCli", "zookeeper-shell.sh", "zookeeper-shell":
+		// Without a command, a ZooKeeper shell reads its commands from its input (zkCli.sh
+		// -server HOST; Kafka's zookeeper-shell.sh HOST).
+		host := 0
+		if strings.HasPrefix(prog, "zookeeper-shell") {
+			host = 1
+		}
+		if len(r.operands(args, zooKeeperValueOptions)) <= host {
+			return zooKeeperCommands
+		}
+		return noPasswordInput
+	case "db2":
+		// db2 without a command (its options -t, -v, +p aside) reads its commands from its
+		// input.
+		for _, k := range r.operands(args, nil) {
+			if !strings.HasPrefix(args[k], "+") {
+				return noPasswordInput
+			}
+		}
+		return db2Commands
 	case "ftp", "pftp", "tnftp", "netkit-ftp", "lftp":
 		// The ftp clients read their commands from their input: user USER PASSWORD, pass
 		// PASSWORD, quote PASS PASSWORD.
@@ -5896,6 +5922,17 @@ func literalInput(text string, form inputForm) bool {
 		case wpaCommands:
 			if wpaCLICommand(strings.Fields(line)) {
 				return true
+			}
+		case zooKeeperCommands:
+			if zooKeeperAuth(strings.Fields(line)) {
+				return true
+			}
+		case db2Commands:
+			var d db2Words
+			for f := range strings.FieldsSeq(line) {
+				if d.password(f) {
+					return true
+				}
 			}
 		}
 	}
@@ -7418,9 +7455,7 @@ func (r *commandReader) sonarToken(args []string) (int, string) {
 // (db2 "connect to DB user U using VALUE"): the index in args of the word that holds a literal
 // password and what says so; -1 when there is none.
 func (r *commandReader) db2ConnectPassword(args []string) (int, string) {
-	statement := false
-	// last are the three words before this one, the last first.
-	var last [3]string
+	var d db2Words
 	for i, w := range args {
 		r.read++
 		words := []string{w}
@@ -7429,15 +7464,44 @@ func (r *commandReader) db2ConnectPassword(args []string) (int, string) {
 		}
 		for _, f := range words {
 			r.read++
-			if statement && last[0] == "using" && last[2] == "user" && literalArgument(f) {
+			if d.password(f) {
 				return i, " connect's USING gives a password"
 			}
-			lf := strings.ToLower(strings.Trim(f, `"'`))
-			statement = statement || lf == "connect" || lf == "attach"
-			last = [3]string{lf, last[0], last[1]}
 		}
 	}
 	return -1, ""
+}
+
+// db2Words reads the words of Db2's command line processor's commands, in order, for the
+// password of CONNECT TO DB USER USER USING PASSWORD (or ATTACH).
+type db2Words struct {
+	statement bool
+	// last are the three words before this one, the last first, in lower case.
+	last [3]string
+}
+
+// password reports whether f, the next word, is a literal password USING gives.
+func (d *db2Words) password(f string) bool {
+	if d.statement && d.last[0] == "using" && d.last[2] == "user" && literalArgument(f) {
+		return true
+	}
+	lf := strings.ToLower(strings.Trim(f, `"'`))
+	d.statement = d.statement || lf == "connect" || lf == "attach"
+	d.last = [3]string{lf, d.last[0], d.last[1]}
+	return false
+}
+
+// zooKeeperValueOptions are zkCli.sh's options that take the next word as their value.
+var zooKeeperValueOptions = map[string]bool{"-server": true, "-timeout": true, "-client-configuration": true}
+
+// zooKeeperAuth reports whether f, the words of a ZooKeeper shell's command, is addauth digest
+// USER:PASSWORD with a literal password.
+func zooKeeperAuth(f []string) bool {
+	if len(f) < 3 || f[0] != "addauth" || f[1] != "digest" {
+		return false
+	}
+	_, p, ok := strings.Cut(strings.Trim(f[2], `"'`), ":")
+	return ok && literalArgument(p)
 }
 
 // zooKeeperDigestPassword reads a ZooKeeper shell's addauth digest USER:PASSWORD (zkCli.sh,
@@ -7446,10 +7510,7 @@ func (r *commandReader) db2ConnectPassword(args []string) (int, string) {
 func (r *commandReader) zooKeeperDigestPassword(args []string) (int, string) {
 	for i := 0; i+2 < len(args); i++ {
 		r.read++
-		if args[i] != "addauth" || args[i+1] != "digest" {
-			continue
-		}
-		if _, p, ok := strings.Cut(strings.Trim(args[i+2], `"'`), ":"); ok && literalArgument(p) {
+		if zooKeeperAuth(args[i : i+3]) {
 			return i + 2, " addauth digest gives a password"
 		}
 	}
