@@ -799,6 +799,12 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		// are not, because the line holds "<<".
 		"sh <<<'<<0'000000&ssh 0 'sh '00\" 000 <<<",
 		"sh <<<'sh << 0'&sh <<<",
+		// Round 15's readers: tools' options and operands, their commands on the input, and
+		// the files a here-document writes.
+		"consul agent -encrypt; consul -encrypt= keyring -install x; netlify --auth; netlify --auth= a",
+		"sonar-scanner -D; mvn -Dsonar.login= -D sonar.login=x /d:sonar.token=; db2 'connect to d user u using'; db2 connect user a using",
+		"pt-kill -p; pt-archiver --source=h=,p=x a,b,,p= ; zkCli.sh addauth digest; zookeeper-shell.sh h addauth digest a:",
+		"cat > f <<E\na\nb\nE\nopenvpn --auth-user-pass f; tee -a f <<-'E'\n\tx\n\tE\nsshpass -f f\necho 'addauth digest a:b' | zkCli.sh; db2 <<E\nconnect to d user u using p\nE",
 	} {
 		f.Add(seed)
 	}
