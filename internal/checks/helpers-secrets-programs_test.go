@@ -805,6 +805,10 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"sonar-scanner -D; mvn -Dsonar.login= -D sonar.login=x /d:sonar.token=; db2 'connect to d user u using'; db2 connect user a using",
 		"pt-kill -p; pt-archiver --source=h=,p=x a,b,,p= ; zkCli.sh addauth digest; zookeeper-shell.sh h addauth digest a:",
 		"cat > f <<E\na\nb\nE\nopenvpn --auth-user-pass f; tee -a f <<-'E'\n\tx\n\tE\nsshpass -f f\necho 'addauth digest a:b' | zkCli.sh; db2 <<E\nconnect to d user u using p\nE",
+		// Found by round 15's fuzz run: a shell given arguments, a here-document and a
+		// here-string, read about 5 times a word (over the old bound of 4).
+		"sh 0 0 '0' <<0 <<<",
+		"sh 0 0 << 0 <<<",
 	} {
 		f.Add(seed)
 	}
@@ -818,10 +822,40 @@ func FuzzScriptProgramPassword(f *testing.F) {
 			words += len(shellWords(line))
 		}
 		size := max(len(strings.Fields(script)), words) + strings.Count(script, "\n") + 1
-		if r.read > 4*size+4 {
+		// A line's words are passed over a bounded number of times by the readers that apply
+		// (programPassword's loop, its flags, the shell's command, a here-string, a
+		// here-document's span and what runs it): up to about 6 for a shell given a
+		// here-document and a here-string (TestAShellLineIsReadInLinearTime). Reading again
+		// for each word, the quadratic case this guards against, passes 8 by 9 words.
+		if r.read > 8*size+4 {
 			t.Errorf("reading a script of %d words and lines looked at %d", size, r.read)
 		}
 	})
+}
+
+// TestAShellLineIsReadInLinearTime: a shell's line with a here-document and a here-string, the
+// readers' most passes over its words, is looked at a bounded number of times per word: twice
+// the words, at most about twice the reading (round 15's fuzz run found such lines over the old
+// bound of 4 reads a word: 33 for sh 0 0 << 0 <<<, present since caa3f826 at least).
+func TestAShellLineIsReadInLinearTime(t *testing.T) {
+	for _, tail := range []string{" <<0 <<<", " << 0 <<<", " <<0", " <<<x"} {
+		read := func(n int) int {
+			r := commandReader{flags: true}
+			r.script("sh" + strings.Repeat(" 0", n) + tail)
+			return r.read
+		}
+		prev := read(64)
+		if prev > 7*(64+4) {
+			t.Errorf("sh with 64 arguments and%s: looked at %d", tail, prev)
+		}
+		for n := 128; n <= 1024; n *= 2 {
+			got := read(n)
+			if got > 2*prev+16 {
+				t.Errorf("sh with %d arguments and%s: looked at %d, %d for half as many", n, tail, got, prev)
+			}
+			prev = got
+		}
+	}
 }
 
 // TestSQLPasswords judges passwords SQL sets (MySQL's and MariaDB's IDENTIFIED BY and SET
