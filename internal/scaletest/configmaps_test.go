@@ -273,20 +273,43 @@ var (
 //	go test ./internal/scaletest -run '^$' -bench OperatorBesideTenantEnv -benchtime 1x
 func BenchmarkOperatorBesideTenantEnv(b *testing.B) {
 	envOnce.Do(func() {
-		count := envInt("SOC2_SCALE_DEPLOYMENTS", 100)
-		envResult = measureTenantObjects(b, count, "Deployments with 500 KiB of env values", func(ns string, i int) client.Object {
-			var env []corev1.EnvVar
-			for j := range 64 {
-				env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", j), Value: strings.Repeat(strconv.Itoa((i+j)%10)+" ", 4000)})
-			}
-			labels := map[string]string{"app": fmt.Sprintf("web-%d", i)}
-			return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("web-%d", i)},
-				Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
-					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1.0", Env: env}}}}}}
-		})
+		envResult = measureTenantEnv(b, "", "Deployments with 500 KiB of env values")
 	})
-	r := envResult
+	reportTenantEnv(b, envResult)
+}
+
+// BenchmarkOperatorBesideTenantEnvReferencingNothing is BenchmarkOperatorBesideTenantEnv with
+// every env value holding a $(VAR) reference to a variable the container does not define,
+// which the kubelet leaves as it is: the way a tenant kept every value whole in the operator's
+// cache before it told a reference to a defined variable from one to nothing.
+//
+//	go test ./internal/scaletest -run '^$' -bench OperatorBesideTenantEnvReferencingNothing -benchtime 1x
+func BenchmarkOperatorBesideTenantEnvReferencingNothing(b *testing.B) {
+	envNothingOnce.Do(func() {
+		envNothingResult = measureTenantEnv(b, "$(UNDEFINED) ", "Deployments with 500 KiB of env values referencing nothing")
+	})
+	reportTenantEnv(b, envNothingResult)
+}
+
+// measureTenantEnv is BenchmarkOperatorBesideTenantEnv's measurement, each env value beginning
+// with prefix.
+func measureTenantEnv(b *testing.B, prefix, what string) *configMapsMeasure {
+	count := envInt("SOC2_SCALE_DEPLOYMENTS", 100)
+	return measureTenantObjects(b, count, what, func(ns string, i int) client.Object {
+		var env []corev1.EnvVar
+		for j := range 64 {
+			env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", j), Value: prefix + strings.Repeat(strconv.Itoa((i+j)%10)+" ", 4000-len(prefix)/2)})
+		}
+		labels := map[string]string{"app": fmt.Sprintf("web-%d", i)}
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("web-%d", i)},
+			Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1.0", Env: env}}}}}}
+	})
+}
+
+// reportTenantEnv reports the measurement r of BenchmarkOperatorBesideTenantEnv or its variant.
+func reportTenantEnv(b *testing.B, r *configMapsMeasure) {
 	if r == nil {
 		b.Fatal("the measurement failed in an earlier run")
 	}
@@ -297,8 +320,10 @@ func BenchmarkOperatorBesideTenantEnv(b *testing.B) {
 }
 
 var (
-	envOnce   sync.Once
-	envResult *configMapsMeasure
+	envOnce          sync.Once
+	envResult        *configMapsMeasure
+	envNothingOnce   sync.Once
+	envNothingResult *configMapsMeasure
 )
 
 // liveHeap is the operator's live heap: HeapAlloc of the runtime's statistics right after the
