@@ -41,7 +41,8 @@ const (
 	// a stand-in.
 	envStandInFrom = 256
 	// envStandInPrefix begins a stand-in: no $ (it references nothing, as the value it
-	// stands for did not) and no leading / (it names no file, as that value did not).
+	// stands for referenced nothing defined) and no leading / (it names no file, as that value
+	// did not).
 	envStandInPrefix = "soc2-operator.io/env-stand-in:"
 )
 
@@ -147,9 +148,12 @@ func podContainers(spec *corev1.PodSpec) []*corev1.Container {
 // values take more than envKeptWhole bytes, each value of envStandInFrom bytes or more that
 // only sec-literal-env-credentials' judgement of the entry itself reads by its stand-in
 // (envStandIn), and keeps what that judgement found in EnvStandInsAnnotation; it reports
-// whether it replaced any. A value is read by nothing else when it holds no $ (it references
-// no variable, and sec-configmap-credentials follows none from it), does not begin with / (it
-// names no file a ConfigMap volume holds), and its variable's name is nowhere else in its
+// whether it replaced any. A value is read by nothing else when it references no variable its
+// container defines (no $(NAME) with NAME an env entry's name, nor envFrom, whose sources
+// define any name: the kubelet leaves a reference to nothing as it is, and
+// sec-configmap-credentials and sec-secret-as-env follow none from it; referencesDefined), does
+// not begin with / (it names no file a ConfigMap volume holds), and its variable's name is
+// nowhere else in its
 // container (no $(VAR) in a later value, the command, args, probes, lifecycle hooks or a
 // subPathExpr expands it, nor a shell script's $VAR). The caller keeps whole a workload whose
 // kubectl last-applied-configuration annotation holds env the spec does not
@@ -186,10 +190,21 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from int) bool {
 	d := &envStandIns{}
 	for _, c := range containers {
 		var elsewhere string
+		var defined map[string]bool // once a value with a $ asks (definedEnvNames)
+		definedRead := false
 		for i := range c.Env {
 			e := &c.Env[i]
-			if e.ValueFrom != nil || len(e.Value) < from || strings.Contains(e.Value, "$") || strings.HasPrefix(e.Value, "/") {
+			if e.ValueFrom != nil || len(e.Value) < from || strings.HasPrefix(e.Value, "/") {
 				continue
+			}
+			dollar := strings.Contains(e.Value, "$")
+			if dollar {
+				if !definedRead {
+					defined, definedRead = definedEnvNames(c), true
+				}
+				if referencesDefined(e.Value, defined) {
+					continue
+				}
 			}
 			if elsewhere == "" {
 				elsewhere = containerText(c)
@@ -203,10 +218,15 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from int) bool {
 			if d.Found[c.Name] == nil {
 				d.Found[c.Name] = map[int]string{}
 			}
-			// What sec-literal-env-credentials reads of it: a value with no $ is its own
-			// expansion.
+			// What sec-literal-env-credentials reads of it: its expansion, which references
+			// nothing defined, so is the value with $$ read as $ (a value with no $ is its own
+			// expansion).
 			sum := sha256.Sum256([]byte(e.Value))
-			d.Found[c.Name][i] = envJudged(e.Name, e.Value, sum)
+			read := e.Value
+			if dollar {
+				read = expandEnvValue(e.Value, nil)
+			}
+			d.Found[c.Name][i] = envJudged(e.Name, read, sum)
 			s := envStandIn(sum)
 			d.Removed += len(e.Value) - len(s)
 			e.Value = s
@@ -226,6 +246,48 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from int) bool {
 	a[EnvStandInsAnnotation] = string(raw)
 	obj.SetAnnotations(a)
 	return true
+}
+
+// definedEnvNames are the variables c's env entries define, wherever in its env; nil (any
+// name) when it has envFrom, whose sources define names its spec does not show.
+func definedEnvNames(c *corev1.Container) map[string]bool {
+	if len(c.EnvFrom) > 0 {
+		return nil
+	}
+	defined := map[string]bool{}
+	for _, e := range c.Env {
+		defined[e.Name] = true
+	}
+	return defined
+}
+
+// referencesDefined reports whether value may reference a variable defined (nil: any name):
+// whether it holds $(NAME) with NAME defined, wherever, a $$ before it or not. That takes in
+// every reference the kubelet expands (third_party/forked/golang/expansion), and so every one
+// sec-literal-env-credentials expands (expandWithin) and sec-configmap-credentials and
+// sec-secret-as-env follow (engine.ConfigMapEnv, replacedUnread): a value referencing no
+// variable defined is, to all of them, its own text with $$ read as $. It reads value once.
+func referencesDefined(value string, defined map[string]bool) bool {
+	if defined == nil {
+		return true
+	}
+	closing := -1 // the first ')' at or after the reference's name, once looked for
+	for i := 0; i+1 < len(value); i++ {
+		if value[i] != '$' || value[i+1] != '(' {
+			continue
+		}
+		if closing < i+2 {
+			end := strings.IndexByte(value[i+2:], ')')
+			if end < 0 {
+				return false // no ')' after: no reference from here on
+			}
+			closing = i + 2 + end
+		}
+		if defined[value[i+2:closing]] {
+			return true
+		}
+	}
+	return false
 }
 
 // containerText is the text of c that may name one of its variables: the container but the

@@ -225,10 +225,14 @@ func TestReducedEnvKeepsWhatOthersRead(t *testing.T) {
 	}
 	for name, tc := range map[string]struct {
 		env     []corev1.EnvVar
+		envFrom []corev1.EnvFromSource
 		command []string
 		args    []string
 		mounts  []corev1.VolumeMount
 		others  []client.Object
+		// check is the check the case's credential fails whole, when not
+		// sec-literal-env-credentials or sec-configmap-credentials.
+		check string
 	}{
 		"a later value references it": {env: []corev1.EnvVar{{Name: "URL", Value: url}, {Name: "LINK", Value: "$(URL)"}}},
 		"the args reference it":       {env: []corev1.EnvVar{{Name: "URL", Value: url}}, args: []string{"--db=$(URL)"}},
@@ -246,6 +250,23 @@ func TestReducedEnvKeepsWhatOthersRead(t *testing.T) {
 				Data: map[string]string{"k": "Orders-2024"}}},
 		},
 		"its references expand past 64 KiB but within the workload's own text": {env: chain},
+		// envFrom defines names the spec does not show: DB_K is the ConfigMap's key K, which
+		// the URL's password expands to (and which, named DB_K, no check finds by its name).
+		"it references a variable envFrom defines": {
+			envFrom: []corev1.EnvFromSource{{Prefix: "DB_", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}}}},
+			env:     []corev1.EnvVar{{Name: "LINK", Value: "postgres://app:$(DB_K)@db/" + strings.Repeat("a", 300)}},
+			others:  []client.Object{&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop"}, Data: map[string]string{"K": "Orders-2024"}}},
+		},
+		// S takes a Secret's key, and a later literal S replaces it: the environment holds
+		// the Secret only through LINK's $(S) (sec-secret-as-env, replacedUnread).
+		"it references a Secret's variable that a later entry replaces": {
+			env: []corev1.EnvVar{
+				{Name: "S", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+					LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "k"}}},
+				{Name: "LINK", Value: "token=$(S) " + strings.Repeat("a", 300)},
+				{Name: "S", Value: "none"}},
+			check: "sec-secret-as-env",
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			deployment := func() *appsv1.Deployment {
@@ -257,7 +278,7 @@ func TestReducedEnvKeepsWhatOthersRead(t *testing.T) {
 					Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
 						ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "orders"}},
 						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/shop/orders:2.3.0",
-							Env: env, Command: tc.command, Args: tc.args, VolumeMounts: tc.mounts}}}}}}
+							Env: env, EnvFrom: tc.envFrom, Command: tc.command, Args: tc.args, VolumeMounts: tc.mounts}}}}}}
 				if tc.mounts != nil {
 					d.Spec.Template.Spec.Volumes = []corev1.Volume{{Name: "db", VolumeSource: corev1.VolumeSource{
 						ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "db"},
@@ -288,7 +309,8 @@ func TestReducedEnvKeepsWhatOthersRead(t *testing.T) {
 			failed := false
 			for i := range want.Results {
 				wr, g := &want.Results[i], &got.Results[i]
-				if wr.Check.ID == "sec-literal-env-credentials" || wr.Check.ID == "sec-configmap-credentials" {
+				if tc.check == "" && (wr.Check.ID == "sec-literal-env-credentials" || wr.Check.ID == "sec-configmap-credentials") ||
+					wr.Check.ID == tc.check {
 					failed = failed || wr.Status == engine.StatusFail
 				}
 				if g.Status != wr.Status || g.Message != wr.Message || refOf(g) != refOf(wr) || g.Container != wr.Container {
@@ -297,6 +319,70 @@ func TestReducedEnvKeepsWhatOthersRead(t *testing.T) {
 			}
 			if !failed {
 				t.Error("the credential the case writes failed no check whole: the case tests nothing")
+			}
+		})
+	}
+}
+
+// TestEnvValuesReferencingNothingAreReduced: past 16 KiB of env values, the operator's cache
+// replaces a value holding a $ that references no variable its container defines ($(NAME) of
+// a name no entry has, $$, a shell's $VAR or ${VAR}, an unclosed "$("), which the kubelet
+// leaves as it is but for $$, read as $: kept whole for its $ alone, a tenant's 500 KiB of
+// such values a Deployment (each holding "$(UNDEFINED)") stayed in the operator's memory
+// whole. Every built-in check judges the workload so kept as whole, the credentials in such
+// values found as in their expansion.
+func TestEnvValuesReferencingNothingAreReduced(t *testing.T) {
+	pad := strings.Repeat("a", 300)
+	for name, tc := range map[string]corev1.EnvVar{
+		"a reference to a name no entry has": {Name: "DATABASE_URL", Value: "postgres://app:Orders-2024@db.shop.svc/$(DB_NAME)?application_name=" + pad},
+		"an escaped $ in a password":         {Name: "DB_PASSWORD", Value: "Ord$$rs-2024-" + pad},
+		"a shell's parameters":               {Name: "PGPASSWORD", Value: "Orders-2024-$USER-${HOME}-" + pad},
+		"an unclosed reference":              {Name: "API_TOKEN", Value: "Orders-2024-$(" + pad},
+	} {
+		t.Run(name, func(t *testing.T) {
+			deployment := func() *appsv1.Deployment {
+				env := []corev1.EnvVar{tc}
+				for i := range 40 { // 80 KiB no one reads, each value referencing nothing
+					env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", i), Value: "$(UNDEFINED) " + strings.Repeat("n", 2<<10)})
+				}
+				return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: "shop", UID: "uid-orders"},
+					Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "orders"}},
+						Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/shop/orders:2.3.0", Env: env}}}}}}
+			}
+			whole, reduced := deployment(), deployment()
+			if !ReduceEnvValues(reduced) {
+				t.Fatal("the Deployment's env was not reduced: every value holds a $")
+			}
+			for i, e := range reduced.Spec.Template.Spec.Containers[0].Env {
+				if !strings.HasPrefix(e.Value, envStandInPrefix) {
+					t.Errorf("env %s (%d bytes, referencing nothing defined) was kept whole", e.Name, len(whole.Spec.Template.Spec.Containers[0].Env[i].Value))
+				}
+			}
+			a := reduced.GetAnnotations()
+			digest, withheld := CachedEnvValues(a, "Deployment")
+			reduced.SetAnnotations(nil)
+			r := engine.NewObject(reduced, "apps/v1", "Deployment")
+			r.Digest, r.Withheld = digest, withheld
+			plan := engine.Compile(Catalogue(), nil)
+			opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+			want := plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(whole, "apps/v1", "Deployment")}, true), nil, opts)
+			got := plan.Evaluate(engine.NewInventory([]*engine.Object{r}, true), nil, opts)
+			if len(want.Results) != len(got.Results) {
+				t.Fatalf("%d results whole, %d reduced", len(want.Results), len(got.Results))
+			}
+			failed := false
+			for i := range want.Results {
+				wr, g := &want.Results[i], &got.Results[i]
+				if wr.Check.ID == "sec-literal-env-credentials" {
+					failed = wr.Status == engine.StatusFail && strings.Contains(wr.Message, tc.Name)
+				}
+				if g.Status != wr.Status || g.Message != wr.Message || refOf(g) != refOf(wr) || g.Container != wr.Container {
+					t.Errorf("%s %s %s is %s whole (%s), %s reduced (%s)", wr.Check.ID, refOf(wr), wr.Container, wr.Status, wr.Message, g.Status, g.Message)
+				}
+			}
+			if !failed {
+				t.Errorf("sec-literal-env-credentials did not fail %s whole: the case tests nothing", tc.Name)
 			}
 		})
 	}
