@@ -84,8 +84,9 @@ const withheldWhy = "the operator does not keep (its informer cache drops it to 
 // stripObject drops managedFields and the last-applied annotation's value (its key stays, empty),
 // replaces a workload's long env values, past 16 KiB of them, by stand-ins and keeps what
 // sec-literal-env-credentials found in them (checks.ReduceEnvValues), but keeps a workload's
-// annotation that holds literal env values, or a container's command and args, its pod
-// template does not (engine.StaleApplied): sec-literal-env-credentials reads them, as kubectl
+// annotation whole where it holds literal env values, or a container's command and args, its
+// pod template does not (engine.StaleApplied; the template's env values are still reduced,
+// compared through their stand-ins): sec-literal-env-credentials reads them, as kubectl
 // edit, kubectl set env or a patch left them after a credential was taken out of the spec.
 // One that holds the spec's env and command lines as they are, the common case, goes.
 func stripObject(in any) (any, error) {
@@ -98,8 +99,11 @@ func stripObject(in any) (any, error) {
 	if a := obj.GetAnnotations(); a != nil {
 		if _, ok := a[lastAppliedAnnotation]; ok {
 			if k, ok := in.(engine.KubeObject); ok && len(engine.StaleApplied(k)) > 0 {
-				// Its env values stay whole too: StaleApplied compares them with the
-				// annotation's.
+				// Kept whole, with the workload's env values reduced as any other's: the check
+				// compares the annotation's values with the stand-ins through the stand-ins
+				// (engine.StaleAppliedThrough), and the API server bounds the annotation to
+				// 256 KiB, not the spec's 1.5 MiB.
+				checks.ReduceEnvValues(obj)
 				return in, nil
 			}
 			// The key stays, with an empty value: a custom check may ask whether the object

@@ -131,3 +131,61 @@ func TestNoWorkloadCarriesTheCachesEnvJudgement(t *testing.T) {
 		t.Errorf("want the API server to refuse a Deployment with annotation %q, got %v", checks.EnvStandInsAnnotation, err)
 	}
 }
+
+// TestAStaleLastAppliedDoesNotKeepATenantsEnvWhole: the operator's cache kept whole a workload
+// whose kubectl last-applied-configuration annotation holds env its spec does not, env values
+// and all, so a namespace admin kept any workload's 500 KiB (up to 1.25 MiB) of env values in
+// the operator's memory by writing, in that annotation, one entry the spec lacks. The cache now
+// reduces the spec's values and keeps the annotation (at most 256 KiB), which the check
+// compares with them through their stand-ins: the Deployment stays under 24 KiB in the cache,
+// and its finding (the annotation's OLD_TOKEN) is the whole Deployment's.
+func TestAStaleLastAppliedDoesNotKeepATenantsEnvWhole(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "env-stale", "envstale"
+	createNamespace(t, ns, map[string]string{"envstale": "true"})
+	d := envDeployment(ns, "stale")
+	d.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: `{"apiVersion":"apps/v1","kind":"Deployment",` +
+		`"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"OLD_TOKEN","value":"Orders-2024-x9Kq"}]}]}}}}`}
+	whole := d.DeepCopy()
+	if err := k8s.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	plan := engine.Compile(checks.Catalogue(), nil)
+	res := plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(whole, "apps/v1", "Deployment")}, true), nil,
+		engine.Options{Now: time.Now(), AdminNamespace: engine.DefaultAdminNamespace})
+	want := ""
+	for _, r := range res.Results {
+		if r.Check.ID == "sec-literal-env-credentials" && r.Status == engine.StatusFail {
+			want = r.Message
+		}
+	}
+	if !strings.Contains(want, "OLD_TOKEN") {
+		t.Fatalf("the whole Deployment does not fail sec-literal-env-credentials for OLD_TOKEN (%q): the test tests nothing", want)
+	}
+	createProfile(t, profile, "envstale", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sec-literal-env-credentials") })
+	eventually(t, 60*time.Second, "the stale Deployment's finding", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		f := finding(rep, "sec-literal-env-credentials", "stale", "app")
+		if f == nil {
+			return fmt.Errorf("not yet")
+		}
+		if f.Message != want {
+			return fmt.Errorf("the finding says %q, the whole Deployment %q", f.Message, want)
+		}
+		return nil
+	})
+	cached := &appsv1.Deployment{}
+	if err := operatorCache.Get(ctx, client.ObjectKey{Namespace: ns, Name: "stale"}, cached); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(cached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > 24<<10 {
+		t.Errorf("the cache holds %d KiB of Deployment stale: want at most 24 KiB", len(data)>>10)
+	}
+}

@@ -153,11 +153,11 @@ func podContainers(spec *corev1.PodSpec) []*corev1.Container {
 // define any name: the kubelet leaves a reference to nothing as it is, and
 // sec-configmap-credentials and sec-secret-as-env follow none from it; referencesDefined), does
 // not begin with / (it names no file a ConfigMap volume holds), and its variable's name is
-// nowhere else in its
-// container (no $(VAR) in a later value, the command, args, probes, lifecycle hooks or a
-// subPathExpr expands it, nor a shell script's $VAR). The caller keeps whole a workload whose
-// kubectl last-applied-configuration annotation holds env the spec does not
-// (engine.StaleApplied), which compares the values. Every built-in check judges the object so
+// nowhere else in its container (no $(VAR) in a later value, the command, args, probes,
+// lifecycle hooks or a subPathExpr expands it, nor a shell script's $VAR). The caller keeps
+// whole the kubectl last-applied-configuration annotation of a workload where it holds env the
+// spec does not, which sec-literal-env-credentials compares with the spec's values through
+// their stand-ins (engine.StaleAppliedThrough). Every built-in check judges the object so
 // kept as it judges it whole (TestReducedEnvIsJudgedAsWhole); a custom check that reads its
 // containers is NotAssessed (CachedEnvValues). An object already reduced stays as it is.
 func ReduceEnvValues(obj metav1.Object) bool {

@@ -388,6 +388,61 @@ func TestEnvValuesReferencingNothingAreReduced(t *testing.T) {
 	}
 }
 
+// TestAStaleLastAppliedIsComparedThroughStandIns: a workload whose kubectl
+// last-applied-configuration annotation holds env its spec does not was kept whole in the
+// operator's cache, for sec-literal-env-credentials compared the annotation's values with the
+// spec's; the spec's are now stand-ins there, and the check compares through them
+// (engine.StaleAppliedThrough): a long password the spec and the annotation both hold is named
+// once, as the whole workload names it, and the one only the annotation holds as being there.
+func TestAStaleLastAppliedIsComparedThroughStandIns(t *testing.T) {
+	password := corev1.EnvVar{Name: "DB_PASSWORD", Value: "Orders-2024-" + strings.Repeat("k7Qz", 100)}
+	deployment := func() *appsv1.Deployment {
+		env := []corev1.EnvVar{password}
+		for i := range 40 { // 80 KiB no one reads
+			env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", i), Value: strings.Repeat("n", 2<<10)})
+		}
+		applied := fmt.Sprintf(`{"apiVersion":"apps/v1","kind":"Deployment","spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":%q,"value":%q},{"name":"OLD_TOKEN","value":"Orders-2024-x9Kq"}]}]}}}}`,
+			password.Name, password.Value)
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: "shop", UID: "uid-orders",
+			Annotations: map[string]string{corev1.LastAppliedConfigAnnotation: applied}},
+			Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "orders"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/shop/orders:2.3.0", Env: env}}}}}}
+	}
+	whole, reduced := deployment(), deployment()
+	if len(engine.StaleApplied(whole)) == 0 {
+		t.Fatal("the annotation is not stale: the test tests nothing")
+	}
+	if !ReduceEnvValues(reduced) || !strings.HasPrefix(reduced.Spec.Template.Spec.Containers[0].Env[0].Value, envStandInPrefix) {
+		t.Fatal("DB_PASSWORD was not reduced")
+	}
+	a := reduced.GetAnnotations()
+	digest, withheld := CachedEnvValues(a, "Deployment")
+	reduced.SetAnnotations(a)
+	r := engine.NewObject(reduced, "apps/v1", "Deployment")
+	r.Digest, r.Withheld = digest, withheld
+	plan := engine.Compile(Catalogue(), nil)
+	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+	want := plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(whole, "apps/v1", "Deployment")}, true), nil, opts)
+	got := plan.Evaluate(engine.NewInventory([]*engine.Object{r}, true), nil, opts)
+	if len(want.Results) != len(got.Results) {
+		t.Fatalf("%d results whole, %d reduced", len(want.Results), len(got.Results))
+	}
+	failed := false
+	for i := range want.Results {
+		wr, g := &want.Results[i], &got.Results[i]
+		if wr.Check.ID == "sec-literal-env-credentials" {
+			failed = wr.Status == engine.StatusFail && strings.Contains(wr.Message, "OLD_TOKEN in kubectl's last-applied-configuration")
+		}
+		if g.Status != wr.Status || g.Message != wr.Message || refOf(g) != refOf(wr) || g.Container != wr.Container {
+			t.Errorf("%s %s %s is %s whole (%s), %s reduced (%s)", wr.Check.ID, refOf(wr), wr.Container, wr.Status, wr.Message, g.Status, g.Message)
+		}
+	}
+	if !failed {
+		t.Error("sec-literal-env-credentials did not fail OLD_TOKEN in the annotation whole: the test tests nothing")
+	}
+}
+
 // benchEnvDeployment is a Deployment whose container has 64 env values of 8000 bytes (500 KiB),
 // each of them different from every other Deployment's when fresh is set.
 func benchEnvDeployment(n int, fresh bool) *appsv1.Deployment {

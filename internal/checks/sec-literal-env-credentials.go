@@ -116,7 +116,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		// that the live spec does not, by container, expanded within the annotation's own text.
 		applied := map[string]engine.AppliedContainer{}
 		var ax *expansion
-		removed := engine.StaleApplied(o.Obj)
+		standIns, _ := o.Digest.(engine.EnvStandIns)
+		removed := engine.StaleAppliedThrough(o.Obj, standIns)
 		if len(removed) > 0 {
 			ax = &expansion{left: expansionAllowance + len(o.Annotations()[corev1.LastAppliedConfigAnnotation])}
 			for _, a := range removed {
