@@ -291,9 +291,29 @@ func BenchmarkOperatorBesideTenantEnvReferencingNothing(b *testing.B) {
 	reportTenantEnv(b, envNothingResult)
 }
 
+// BenchmarkOperatorBesideTenantEnvStaleApplied is BenchmarkOperatorBesideTenantEnv with each
+// Deployment's kubectl last-applied-configuration annotation holding one env entry its spec
+// does not (as kubectl set env or a patch leaves it): the way a tenant kept every value whole
+// in the operator's cache before it compared the annotation with the spec through stand-ins.
+//
+//	go test ./internal/scaletest -run '^$' -bench OperatorBesideTenantEnvStaleApplied -benchtime 1x
+func BenchmarkOperatorBesideTenantEnvStaleApplied(b *testing.B) {
+	envStaleOnce.Do(func() {
+		envStaleResult = measureTenantEnvAnnotated(b, "", map[string]string{corev1.LastAppliedConfigAnnotation: `{"apiVersion":"apps/v1","kind":"Deployment",` +
+			`"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"OLD","value":"removed"}]}]}}}}`},
+			"Deployments with 500 KiB of env values and a stale last-applied annotation")
+	})
+	reportTenantEnv(b, envStaleResult)
+}
+
 // measureTenantEnv is BenchmarkOperatorBesideTenantEnv's measurement, each env value beginning
 // with prefix.
 func measureTenantEnv(b *testing.B, prefix, what string) *configMapsMeasure {
+	return measureTenantEnvAnnotated(b, prefix, nil, what)
+}
+
+// measureTenantEnvAnnotated is measureTenantEnv with each Deployment annotated so.
+func measureTenantEnvAnnotated(b *testing.B, prefix string, annotations map[string]string, what string) *configMapsMeasure {
 	count := envInt("SOC2_SCALE_DEPLOYMENTS", 100)
 	return measureTenantObjects(b, count, what, func(ns string, i int) client.Object {
 		var env []corev1.EnvVar
@@ -301,7 +321,7 @@ func measureTenantEnv(b *testing.B, prefix, what string) *configMapsMeasure {
 			env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", j), Value: prefix + strings.Repeat(strconv.Itoa((i+j)%10)+" ", 4000-len(prefix)/2)})
 		}
 		labels := map[string]string{"app": fmt.Sprintf("web-%d", i)}
-		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("web-%d", i)},
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("web-%d", i), Annotations: annotations},
 			Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
 					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1.0", Env: env}}}}}}
@@ -324,6 +344,8 @@ var (
 	envResult        *configMapsMeasure
 	envNothingOnce   sync.Once
 	envNothingResult *configMapsMeasure
+	envStaleOnce     sync.Once
+	envStaleResult   *configMapsMeasure
 )
 
 // liveHeap is the operator's live heap: HeapAlloc of the runtime's statistics right after the
