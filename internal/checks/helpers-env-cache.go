@@ -190,7 +190,7 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from int) bool {
 	d := &envStandIns{}
 	for _, c := range containers {
 		var elsewhere string
-		var defined map[string]bool // once a value with a $ asks (definedEnvNames)
+		var defined envDefined // once a value with a $ asks (definedEnvNames)
 		definedRead := false
 		for i := range c.Env {
 			e := &c.Env[i]
@@ -248,28 +248,59 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from int) bool {
 	return true
 }
 
-// definedEnvNames are the variables c's env entries define, wherever in its env; nil (any
-// name) when it has envFrom, whose sources define names its spec does not show.
-func definedEnvNames(c *corev1.Container) map[string]bool {
-	if len(c.EnvFrom) > 0 {
-		return nil
-	}
-	defined := map[string]bool{}
-	for _, e := range c.Env {
-		defined[e.Name] = true
-	}
-	return defined
+// envDefined are the variables a container's env entries define, wherever in its env
+// (definedEnvNames).
+type envDefined struct {
+	// names are those names; nil (any name) when the container has envFrom, whose sources
+	// define names its spec does not show.
+	names map[string]bool
+	// paren are those of them that hold a ')', which a reference's first ')' does not end
+	// (referencesDefined).
+	paren []string
 }
 
-// referencesDefined reports whether value may reference a variable defined (nil: any name):
-// whether it holds $(NAME) with NAME defined, wherever, a $$ before it or not. That takes in
-// every reference the kubelet expands (third_party/forked/golang/expansion), and so every one
-// sec-literal-env-credentials expands (expandWithin) and sec-configmap-credentials and
-// sec-secret-as-env follow (engine.ConfigMapEnv, replacedUnread): a value referencing no
-// variable defined is, to all of them, its own text with $$ read as $. It reads value once.
-func referencesDefined(value string, defined map[string]bool) bool {
+// envParenNames bounds the names holding a ')' a container may define and still have its values
+// that hold a $ reduced: each is looked for in each such value (referencesDefined), which a
+// Pod's author could otherwise make cost the number of names times the values' bytes.
+const envParenNames = 8
+
+// definedEnvNames are the variables c defines; any name (nil names) when it has envFrom or
+// more than envParenNames names holding a ')'.
+func definedEnvNames(c *corev1.Container) envDefined {
+	if len(c.EnvFrom) > 0 {
+		return envDefined{}
+	}
+	d := envDefined{names: map[string]bool{}}
+	for _, e := range c.Env {
+		if !d.names[e.Name] && strings.Contains(e.Name, ")") {
+			if len(d.paren) == envParenNames {
+				return envDefined{}
+			}
+			d.paren = append(d.paren, e.Name)
+		}
+		d.names[e.Name] = true
+	}
+	return d
+}
+
+// referencesDefined reports whether value may reference a variable defined: whether it holds
+// $(NAME) with NAME defined, wherever, a $$ before it or not, NAME ending at the first ')' or,
+// for a name that holds a ')' (any printable character but '=' is allowed), the whole
+// "$(NAME)". That takes in every reference the kubelet expands
+// (third_party/forked/golang/expansion), and so every one sec-literal-env-credentials expands
+// (expandWithin) and sec-configmap-credentials follows (engine.ConfigMapEnv), and what
+// sec-secret-as-env looks for ("$(NAME)", replacedUnread): a value referencing no variable
+// defined is, to all of them, its own text with $$ read as $. It reads value once, and once
+// more for each name that holds a ')' (at most envParenNames).
+func referencesDefined(value string, d envDefined) bool {
+	defined := d.names
 	if defined == nil {
 		return true
+	}
+	for _, name := range d.paren {
+		if strings.Contains(value, "$("+name+")") {
+			return true
+		}
 	}
 	closing := -1 // the first ')' at or after the reference's name, once looked for
 	for i := 0; i+1 < len(value); i++ {

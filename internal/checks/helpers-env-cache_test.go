@@ -267,6 +267,16 @@ func TestReducedEnvKeepsWhatOthersRead(t *testing.T) {
 				{Name: "S", Value: "none"}},
 			check: "sec-secret-as-env",
 		},
+		// The same with a name holding a ')' (any printable character but '=' is allowed):
+		// the kubelet reads $(S)X) as $(S) and X), but sec-secret-as-env looks for "$(S)X)".
+		"it references a Secret's variable whose name holds a )": {
+			env: []corev1.EnvVar{
+				{Name: "S)X", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+					LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "k"}}},
+				{Name: "LINK", Value: "token=$(S)X) " + strings.Repeat("a", 300)},
+				{Name: "S)X", Value: "none"}},
+			check: "sec-secret-as-env",
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			deployment := func() *appsv1.Deployment {
