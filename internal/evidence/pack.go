@@ -1910,26 +1910,57 @@ func (p *Pack) writeExceptions(w io.Writer) error {
 }
 
 // matchText is an exception's spec.match in short: "namespaces=a,b kinds=K names=p* containers=c".
+// Fields are separated by spaces and a field's values by commas; a value that could be read as
+// more than itself (see matchValue), such as a tenant's name pattern "x containers=istio-proxy",
+// is quoted, so that no pattern imitates another pattern or field.
 func matchText(m *journal.ExceptionMatch) string {
 	if m == nil {
 		return ""
 	}
 	var parts []string
+	field := func(name string, values ...string) {
+		quoted := make([]string, len(values))
+		for i, v := range values {
+			quoted[i] = matchValue(v)
+		}
+		parts = append(parts, name+"="+strings.Join(quoted, ","))
+	}
 	for _, f := range []struct {
 		name   string
 		values []string
 	}{{"namespaces", m.Namespaces}, {"kinds", m.Kinds}, {"names", m.Names}} {
 		if len(f.values) > 0 {
-			parts = append(parts, f.name+"="+strings.Join(f.values, ","))
+			field(f.name, f.values...)
 		}
 	}
 	if m.LabelSelector != "" {
-		parts = append(parts, "labels="+m.LabelSelector)
+		// The selector's string form is one value: its own spaces ("tier in (x,y)") would
+		// otherwise read as separators of fields.
+		parts = append(parts, "labels="+quoteUnlessPlain(m.LabelSelector, " "))
 	}
 	if len(m.Containers) > 0 {
-		parts = append(parts, "containers="+strings.Join(m.Containers, ","))
+		field("containers", m.Containers...)
 	}
 	return strings.Join(parts, " ")
+}
+
+// matchValue is a pattern as matchText writes it: as it is when it is plain ASCII without a
+// space, a comma, an equals sign, a double quote or a backslash; otherwise a double-quoted string
+// with Go's escapes (strconv.QuoteToASCII: \" for a quote, \\ for a backslash, \n for a line
+// break, \uFF0C for a fullwidth comma that would look like a comma).
+func matchValue(v string) string { return quoteUnlessPlain(v, " ,=") }
+
+// quoteUnlessPlain is s as it is when it is non-empty printable ASCII with no double quote,
+// backslash or any of special, else s quoted by strconv.QuoteToASCII.
+func quoteUnlessPlain(s, special string) string {
+	plain := s != "" && !strings.ContainsAny(s, special+"\"\\")
+	for i := 0; plain && i < len(s); i++ {
+		plain = s[i] > ' ' && s[i] < 0x7f || s[i] == ' ' && !strings.Contains(special, " ")
+	}
+	if plain {
+		return s
+	}
+	return strconv.QuoteToASCII(s)
 }
 
 func joinTimes(times []time.Time) string {
