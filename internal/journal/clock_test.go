@@ -119,3 +119,62 @@ func TestAClockThatWentBackIsAProblem(t *testing.T) {
 		t.Errorf("%v %v, want no problem", err, res.Problems)
 	}
 }
+
+// The clock steps back within one batch: the writer sorted the batch by time, so the records
+// stated after the step (CC6.1 Fail at 10:00 by the stepped clock) were written before the one
+// stated before it (Pass at 11:00), in one segment, and the step was invisible: the chain
+// verified, and the pack, which keeps the later time, showed Pass. A batch holds what arrived
+// over a flush interval, and over a whole outage of the store. The queue now writes the records
+// that arrived after such a step in a segment of their own, as if the batch had been flushed
+// just before it, so that verification names the step as it names one between batches; a
+// record dated a little before one that arrived before it (an evaluation's states, dated when
+// it began) is no step.
+func TestAClockThatWentBackWithinOneBatchIsAProblem(t *testing.T) {
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	state := func(at time.Time, to string) Record {
+		return Record{Type: CriterionChanged, Time: at, Profile: "soc2", Namespace: "team-a", Criterion: &CriterionChange{Criterion: "CC6.1", To: to}}
+	}
+	for name, tc := range map[string]struct {
+		before, after time.Time // the clock when the Pass, then the Fail, are stated
+		wantStep      bool
+	}{
+		"a step back of an hour":                     {before: h(11), after: h(10), wantStep: true},
+		"an evaluation dated when it began, 2m back": {before: h(11), after: h(11).Add(-2 * time.Minute)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, store := newFileStore(t)
+			clock := &fakeNow{t: h(9)}
+			// Flushes and heartbeats only when asked or stopped: the records below are one batch.
+			q, err := NewQueue(QueueOptions{Store: store, Cluster: "prod", Now: clock.Now, FlushInterval: time.Hour, Heartbeat: time.Hour, Identity: "pod-a"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := runQueue(t, q)
+			if !q.AddAndWait(context.Background(), 10*time.Second, Record{Type: OperatorHeartbeat, Time: clock.Now()}) {
+				t.Fatal("not written")
+			}
+			clock.Set(tc.before)
+			q.Add(state(clock.Now(), "Pass"))
+			clock.Set(tc.after)
+			q.Add(state(clock.Now(), "Fail"))
+			stop()
+
+			res, err := Scan(context.Background(), store, ScanOptions{Cluster: "prod", From: h(9), To: h(11), Now: func() time.Time { return h(12) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var steps []Problem
+			for _, p := range res.Problems {
+				if p.Kind == ProblemClock {
+					steps = append(steps, p)
+				}
+			}
+			if tc.wantStep && len(steps) != 1 {
+				t.Errorf("problems %v, want the clock named as gone back once", res.Problems)
+			}
+			if !tc.wantStep && len(steps) != 0 {
+				t.Errorf("problems %v, want no clock problem", res.Problems)
+			}
+		})
+	}
+}

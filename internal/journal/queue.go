@@ -463,7 +463,12 @@ func (q *Queue) Start(ctx context.Context) error {
 			out = append(out[:len(out):len(out)], Record{Type: JournalGap, Time: now, Operator: op,
 				Interval: &Interval{From: from, To: now, Reason: dropReason(dropped, writable), Dropped: dropped, DroppedBy: by}})
 		}
-		err := w.Write(ctx, out)
+		var err error
+		for _, run := range clockRuns(out) {
+			if err = w.Write(ctx, run); err != nil {
+				break
+			}
+		}
 		head.Set(float64(w.Seq())) // a large batch may have been written in part
 		if err != nil {
 			q.setBehind(err)
@@ -535,6 +540,32 @@ func (q *Queue) Start(ctx context.Context) error {
 			batch = append(batch, Record{Type: OperatorHeartbeat, Time: q.opts.Now(), Operator: op})
 		}
 	}
+}
+
+// clockRuns splits a batch, in the order its records arrived, where the clock went back: before
+// each record the operator dated as it wrote it (datedAsWritten) that is dated more than
+// CoverageSlack before such a record that arrived before it in the same run. The writer sorts
+// what it writes by time, so a step back within one batch (which holds what arrived over a
+// flush interval, or over a whole outage of the store) would otherwise be written in time order
+// and hidden from verification; written as runs, each its own segment, the step is where
+// verification looks for one (ProblemClock), as if the batch had been flushed just before it.
+func clockRuns(batch []Record) [][]Record {
+	var runs [][]Record
+	var latest time.Time
+	begin := 0
+	for i, r := range batch {
+		if !datedAsWritten(r.Type) {
+			continue
+		}
+		if i > begin && r.Time.Before(latest.Add(-CoverageSlack)) {
+			runs = append(runs, batch[begin:i])
+			begin, latest = i, time.Time{}
+		}
+		if r.Time.After(latest) {
+			latest = r.Time
+		}
+	}
+	return append(runs, batch[begin:])
 }
 
 // dropReason is the reason of the journal.gap that counts dropped records, writable of which
