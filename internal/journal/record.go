@@ -345,7 +345,14 @@ type CheckPopulation struct {
 	Excepted   int    `json:"excepted,omitempty"`
 }
 
-// PopulationDigest is the SHA-256 of a sorted resource list, one entry per line.
+// PopulationDigest is the SHA-256 of a sorted resource list, one entry per line (each entry
+// followed by a line feed). An entry is "Kind/name" and a name may hold a line feed (an RBAC
+// object's name need only be a valid path segment), but no Kubernetes kind or name holds a '/'
+// (apimachinery's path.IsValidPathSegmentName, which every object's storage key must pass): a
+// line holding a '/' begins an entry and any other continues the name before it, so the text
+// gives back the list and two different lists never share the text, nor the digest
+// (FuzzPopulationTextGivesBackTheList). The format is stored in every attestation and pack since
+// the first journal: changing it would need a version beside the digest.
 func PopulationDigest(sorted []string) string {
 	h := sha256.New()
 	for _, s := range sorted {
