@@ -685,11 +685,110 @@ type RecordHead struct {
 	Time time.Time `json:"time"`
 }
 
-// peekHead reads a record's ID, type and time without decoding the rest.
+// peekHead reads a record's ID, type and time without decoding the rest: what json.Unmarshal
+// into a RecordHead reads (FuzzPeekHeadReadsWhatUnmarshalReads), at about half its cost for a
+// line as the writer writes it. The line is still checked to be JSON whole (json.Valid).
 func peekHead(line []byte) (RecordHead, error) {
+	if h, ok := peekHeadAsWritten(line); ok {
+		return h, nil
+	}
 	var h RecordHead
 	err := json.Unmarshal(line, &h)
 	return h, err
+}
+
+// peekHeadAsWritten reads the head of a valid JSON line that begins as json.Marshal writes a
+// Record: {"id":"…","type":"…","time":"…", with plain ASCII strings, and whose other top-level
+// keys are plain ASCII names none of which json.Unmarshal would also take for id, type or time
+// (it takes the last of duplicate keys, and matches them case-insensitively). Any other line is
+// not read (ok false), and json.Unmarshal reads it.
+func peekHeadAsWritten(line []byte) (h RecordHead, ok bool) {
+	if !json.Valid(line) {
+		return h, false
+	}
+	rest, ok := bytes.CutPrefix(line, []byte(`{"id":`))
+	var id, typ, at []byte
+	if ok {
+		id, rest, ok = plainString(rest)
+	}
+	if ok {
+		if rest, ok = bytes.CutPrefix(rest, []byte(`,"type":`)); ok {
+			typ, rest, ok = plainString(rest)
+		}
+	}
+	if ok {
+		if rest, ok = bytes.CutPrefix(rest, []byte(`,"time":`)); ok {
+			at, rest, ok = plainString(rest)
+		}
+	}
+	if !ok || !plainKeys(rest) {
+		return h, false
+	}
+	if err := h.Time.UnmarshalJSON(line[len(line)-len(rest)-len(at)-2 : len(line)-len(rest)]); err != nil {
+		return RecordHead{}, false
+	}
+	h.ID, h.Type = string(id), Type(typ)
+	return h, true
+}
+
+// plainString reads a JSON string of printable ASCII without escapes at the start of b: its
+// content and what follows it.
+func plainString(b []byte) (s, rest []byte, ok bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return nil, b, false
+	}
+	for i := 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return b[1:i], b[i+1:], true
+		case c == '\\' || c < 0x20 || c >= 0x7f:
+			return nil, b, false
+		}
+	}
+	return nil, b, false
+}
+
+// plainKeys reports whether the rest of a valid JSON object (after a member) has no key at its
+// top level that is not plain ASCII or that json.Unmarshal would take for id, type or time.
+func plainKeys(rest []byte) bool {
+	depth, key := 1, false
+	for i := 0; i < len(rest); i++ {
+		switch rest[i] {
+		case '"':
+			j := i + 1 + bytes.IndexByte(rest[i+1:], '"') // the line is valid JSON: the string ends
+			if bytes.IndexByte(rest[i+1:j], '\\') >= 0 {
+				if key && depth == 1 {
+					return false
+				}
+				for j = i + 1; rest[j] != '"'; j++ {
+					if rest[j] == '\\' {
+						j++
+					}
+				}
+			}
+			if key && depth == 1 {
+				k := rest[i+1 : j]
+				for _, c := range k {
+					if c >= 0x80 {
+						return false
+					}
+				}
+				for _, name := range []string{"id", "type", "time"} {
+					if strings.EqualFold(string(k), name) {
+						return false
+					}
+				}
+			}
+			key, i = false, j
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ',':
+			key = depth == 1
+		}
+	}
+	return true
 }
 
 // peekIDTime reads a record's ID and time without decoding the rest.
