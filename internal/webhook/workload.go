@@ -21,7 +21,6 @@ import (
 
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -680,9 +679,10 @@ func throughControllers(inv *engine.Inventory, obj *engine.Object) (judged *engi
 
 // controllerMaintenance reports whether req updates an object that names as its controller a
 // built-in controller that creates objects of its kind, without changing what it runs or is
-// judged by: the same pod spec, pod labels and annotations, the same labels on the object, and
-// (for a ReplicaSet) no more replicas. The Deployment controller scales an old ReplicaSet down
-// this way during a rollout, changing its replicas and annotations and never its labels
+// judged by: the same pod spec, pod labels and annotations, the same labels on the object, the
+// same annotations but those of a scale path (scaleAnnotations), and (for a ReplicaSet) no more
+// replicas. The Deployment controller scales an old ReplicaSet down this way during a rollout,
+// changing its replicas and replica annotations and never its labels
 // (scaleReplicaSet in k8s.io/kubernetes v1.37 pkg/controller/deployment/sync.go); judging the
 // old template then would stop the rollout that replaces it. The object was judged when it was
 // created, and the reports judge it still (an old revision that runs Pods is judged itself). A
@@ -702,11 +702,13 @@ func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 	if err != nil || len(olds) == 0 || olds[0].Workload == nil || olds[0].Kind != obj.Kind {
 		return false
 	}
-	if olds[0].Obj.GetAnnotations()[corev1.LastAppliedConfigAnnotation] != obj.Obj.GetAnnotations()[corev1.LastAppliedConfigAnnotation] {
-		// No controller writes kubectl's copy of the applied manifest, and the checks read it
+	if !onlyScaleAnnotationsChanged(olds[0].Obj.GetAnnotations(), obj.Obj.GetAnnotations()) {
+		// The checks read the object's annotations: kubectl's copy of the applied manifest
 		// (sec-literal-env-credentials: env values or a command line it holds that the spec
-		// does not): a scale-down that also wrote a literal password there was admitted
-		// unjudged, and the reports, judging the object itself, failed it.
+		// does not), and any a custom check names. A scale-down that also wrote a literal
+		// password into the one, or marked a ReplicaSet "public" under a custom check requiring
+		// a data classification, was admitted unjudged, and the reports, judging the object
+		// itself, failed it.
 		return false
 	}
 	if other != nil {
@@ -727,10 +729,10 @@ func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 
 // scaledDownOnly reports whether req, an update of an object whose controller reference names
 // a controller other than the built-in ones (ref), changes nothing but its replicas, to no more
-// than before, its annotations (but kubectl's last-applied-configuration: controllerMaintenance)
-// and lifecycleMetadata, under the same controller. The Argo
+// than before, the annotations of its scale path (scaleAnnotations: controllerMaintenance) and
+// lifecycleMetadata, under the same controller. The Argo
 // Rollouts controller scales the ReplicaSet of a revision it replaces down this way, changing
-// its replicas and annotations only (scaleReplicaSet in argo-rollouts rollout/sync.go); judging
+// its replicas and scale annotations only (scaleReplicaSet in argo-rollouts rollout/sync.go); judging
 // the old template then would stall the rollout that replaces it. The webhook cannot know what
 // such a controller creates, and anyone may write the reference, so nothing else passes: a
 // create, a scale-up and any other change are judged, and the object is judged itself by the
@@ -745,6 +747,35 @@ func scaledDownOnly(req admission.Request, old, cur *engine.Object, ref *metav1.
 		return false
 	}
 	return sameBut(req, "metadata.annotations", "spec.replicas")
+}
+
+// scaleAnnotations are the annotations a controller's scale path writes on the object it scales:
+// the Deployment controller's desired and maximum replicas (SetReplicasAnnotations in
+// k8s.io/kubernetes v1.37 pkg/controller/deployment/util), and the Argo Rollouts controller's
+// desired replicas and the deadline of a delayed scale-down, which it adds (addScaleDownDelay)
+// and removes on scaling to zero (scaleReplicaSet; argo-rollouts utils/annotations). No check
+// reads them.
+var scaleAnnotations = map[string]bool{
+	"deployment.kubernetes.io/desired-replicas": true,
+	"deployment.kubernetes.io/max-replicas":     true,
+	"rollout.argoproj.io/desired-replicas":      true,
+	"scale-down-deadline":                       true,
+}
+
+// onlyScaleAnnotationsChanged reports whether the annotations old and cur differ, if at all,
+// only in scaleAnnotations: added, removed or changed.
+func onlyScaleAnnotationsChanged(old, cur map[string]string) bool {
+	for k, v := range cur {
+		if w, ok := old[k]; (!ok || w != v) && !scaleAnnotations[k] {
+			return false
+		}
+	}
+	for k := range old {
+		if _, ok := cur[k]; !ok && !scaleAnnotations[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // lifecycleMetadata are the fields an update may change without being judged: the finalizers and
