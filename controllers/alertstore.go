@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 
 	"github.com/go-logr/logr"
@@ -109,5 +110,10 @@ func (s *leaseAlertStore) Save(ctx context.Context, pending []alert.Pending) err
 		}
 		value = base64.StdEncoding.EncodeToString(data)
 	}
-	return s.annotation.write(ctx, value)
+	err := s.annotation.write(ctx, value)
+	if errors.Is(err, errSuperseded) {
+		// The dispatcher logs what the new leader offers, and what alone is lost.
+		return fmt.Errorf("%w: %w", alert.ErrSuperseded, err)
+	}
+	return err
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -74,8 +75,10 @@ func TestAnOldLeadersSaveDoesNotReplaceTheNewLeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The old leader's save at its stop lands now.
-	if err := old.Save(ctx, pending("a", "b", "d")); err == nil {
-		t.Errorf("the old leader's save after the new leader's succeeded")
+	// It is refused as superseded, which the dispatcher tells from a failure: the new leader
+	// offers what it read (alert.Dispatcher.logSuperseded).
+	if err := old.Save(ctx, pending("a", "b", "d")); !errors.Is(err, alert.ErrSuperseded) {
+		t.Errorf("the old leader's save after the new leader's: want alert.ErrSuperseded, got %v", err)
 	}
 	if got := kept(); got != "b c " {
 		t.Errorf("kept %q after the old leader's save, want the new leader's b c", got)

@@ -149,6 +149,9 @@ type Dispatcher struct {
 	saved    []Pending
 	// savedKnown says whether saved is what Store holds.
 	savedKnown bool
+	// kept is what Store held as this process last read (load) or wrote (save) it: what a
+	// process that saved over it since, leading now, read and offers (logSuperseded).
+	kept []Pending
 	// loaded says whether Store was read: nothing is saved before, which would replace it.
 	loaded bool
 }
@@ -220,7 +223,10 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		// The manager's context is done; the API server is not.
 		saveCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := d.save(saveCtx); err != nil {
+		if err := d.save(saveCtx); errors.Is(err, ErrSuperseded) {
+			d.logSuperseded()
+			return nil
+		} else if err != nil {
 			d.log.Error(err, "Unable to keep the alerts not delivered yet for the next process")
 		} else {
 			d.mu.Lock()
@@ -278,6 +284,53 @@ func (d *Dispatcher) logSetAside() {
 			s.parked = map[string]Alert{}
 		}
 	}
+}
+
+// logSuperseded logs, when the dispatcher stops after another process saved over what this one
+// last read or wrote (ErrSuperseded: that process leads now, and its record stands), what
+// became of the alerts not delivered: those this process had loaded or saved are offered by the
+// process leading now, which read them (unless it read before this process's last save); those
+// queued or set aside since are in no record, and no process offers them again. Only those are
+// lost: logged so, and counted dropped when queued (as logSetAside counts them). Logging them
+// all as lost, and counting them dropped, overstated a leader handover: SOC2AlertsNotDelivered
+// reads the count.
+func (d *Dispatcher) logSuperseded() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	type id struct{ profile, sink, key string }
+	kept := map[id]bool{}
+	for _, p := range d.kept {
+		kept[id{p.Alert.Profile, p.Sink, p.Alert.Key}] = true
+	}
+	offered := 0
+	for _, profile := range slices.Sorted(maps.Keys(d.profiles)) {
+		ps := d.profiles[profile]
+		for _, name := range slices.Sorted(maps.Keys(ps.sinks)) {
+			s := ps.sinks[name]
+			undelivered := maps.Clone(s.pending)
+			maps.Copy(undelivered, s.parked)
+			var lost []string
+			for k, a := range undelivered {
+				if kept[id{profile, name, k}] {
+					offered++
+					continue
+				}
+				if _, parked := s.parked[k]; !parked {
+					metrics.AlertsTotal.WithLabelValues(s.profile, s.name, string(a.Event), ResultDropped).Inc()
+				}
+				lost = append(lost, k)
+			}
+			s.parked = map[string]Alert{}
+			if len(lost) == 0 {
+				continue
+			}
+			slices.Sort(lost)
+			d.log.Error(nil, "Alerts lost: queued or set aside after this process last saved, and another process saved since and leads now; no process offers them again",
+				"profile", profile, "sink", name, "count", len(lost), "keys", lost[:min(len(lost), maxKeysLogged)])
+		}
+	}
+	d.log.Info("Alerts not delivered yet not kept at the stop: another process saved since and leads now; it offers those it read, which this process had loaded or saved",
+		"count", offered)
 }
 
 // maxKeysLogged bounds the keys a log line of lost alerts names.

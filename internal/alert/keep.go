@@ -40,7 +40,9 @@ type Pending struct {
 type Store interface {
 	// Load returns what the previous process saved, less what no longer has a sink.
 	Load(ctx context.Context) ([]Pending, error)
-	// Save replaces what is kept with pending (none: nothing is kept).
+	// Save replaces what is kept with pending (none: nothing is kept). It returns an error
+	// wrapping ErrSuperseded, and writes nothing, when another process saved since this one
+	// last loaded or saved: that process leads now.
 	Save(ctx context.Context, pending []Pending) error
 }
 
@@ -255,7 +257,7 @@ func (d *Dispatcher) load(ctx context.Context) {
 	}
 	// Store may hold more than was loaded (those of a sink or profile gone): the first save
 	// writes whatever it is.
-	d.saved, d.savedKnown = nil, false
+	d.saved, d.savedKnown, d.kept = nil, false, pending
 }
 
 func (d *Dispatcher) sinkOf(profile, name string) *sink {
@@ -313,7 +315,7 @@ func (d *Dispatcher) save(ctx context.Context) error {
 		return err
 	}
 	d.mu.Lock()
-	d.saved, d.savedKnown = pending, true
+	d.saved, d.savedKnown, d.kept = pending, true, pending
 	d.mu.Unlock()
 	return nil
 }
@@ -336,9 +338,19 @@ func (d *Dispatcher) keep(ctx context.Context) {
 			if !loaded {
 				d.load(ctx)
 			}
-			if err := d.save(ctx); err != nil && err != errNotLoaded && ctx.Err() == nil {
+			switch err := d.save(ctx); {
+			case err == nil, err == errNotLoaded, ctx.Err() != nil:
+			case errors.Is(err, ErrSuperseded):
+				// A leader handover: the other process's record stands (logSuperseded).
+				d.log.Info("Alerts not delivered yet not saved: another process saved since and leads now", "reason", err.Error())
+			default:
 				d.log.Error(err, "Unable to keep the alerts not delivered yet for the next process")
 			}
 		}
 	}
 }
+
+// ErrSuperseded is what a Store's Save returns (wrapped) when another process saved since this
+// one last read or wrote what is kept: that process leads now, it offers what it read, and this
+// process's save is refused so that an old leader's view does not replace the new leader's.
+var ErrSuperseded = errors.New("superseded")
