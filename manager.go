@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -254,7 +256,13 @@ func newManager(cfg *rest.Config, opts managerOptions, queue *journal.Queue) (ct
 	if !opts.manageAdmissionPolicies {
 		mode = admissionpolicy.VerifyOnly
 	}
-	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: opts.adminNamespace, Journal: queue, AttestationInterval: opts.attestationInterval,
+	var election types.NamespacedName
+	if opts.leaderElect {
+		// controller-runtime's default namespace is the one the operator runs in, as the
+		// admin namespace's ($POD_NAMESPACE); another, the Lease is not found and nothing is fenced.
+		election = types.NamespacedName{Namespace: cmp.Or(opts.leaderElectionNamespace, opts.adminNamespace), Name: opts.leaderElectionID}
+	}
+	if err := controllers.Setup(mgr, controllers.Options{AdminNamespace: opts.adminNamespace, LeaderElection: election, Journal: queue, AttestationInterval: opts.attestationInterval,
 		MinNamespaceInterval: opts.minNamespaceInterval,
 		AdmissionPolicies:    mode, Approval: approval}); err != nil {
 		return nil, err

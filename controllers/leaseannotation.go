@@ -33,7 +33,11 @@ import (
 // its stop): a leader that lost its lease without knowing it had its periodic save skipped, then,
 // holding the new leader's value as the one it last read, replaced it at its stop. The Lease is
 // updated at the resourceVersion read, so a write in between is a conflict, read again. If the other
-// process wrote the very value this one writes, nothing is written.
+// process wrote the very value this one writes, nothing is written. No write is made while the
+// leader-election Lease names another holder (leadership.fenced): a process that still believed
+// it led (paused past its lease, a slow clock) had its first periodic write after the new
+// leader's skipped, and its next one replaced the new leader's record. What is left is a pause
+// between that read and the write itself.
 type leaseAnnotation struct {
 	client client.Client
 	reader client.Reader
@@ -77,6 +81,12 @@ func newLeaseAnnotation(c client.Client, reader client.Reader, key types.Namespa
 // its leadership stops; it never leads again.
 type leadership struct {
 	ctx atomic.Pointer[context.Context]
+
+	// reader reads election, the leader-election Lease (zero: no leader election); holder is
+	// its holderIdentity as read when this process started leading: this process's identity.
+	reader   client.Reader
+	election types.NamespacedName
+	holder   atomic.Pointer[string]
 }
 
 // NeedLeaderElection: it runs while this process leads.
@@ -85,8 +95,50 @@ func (l *leadership) NeedLeaderElection() bool { return true }
 // Start records that this process leads until ctx is done.
 func (l *leadership) Start(ctx context.Context) error {
 	l.lead(ctx)
+	l.recordHolder(ctx)
 	<-ctx.Done()
 	return nil
+}
+
+// recordHolder records the holder of the leader-election Lease, which this process just
+// acquired: its own identity, which controller-runtime does not expose. Unread (an error),
+// nothing is fenced (fenced).
+func (l *leadership) recordHolder(ctx context.Context) {
+	if l.reader == nil || l.election.Name == "" {
+		return
+	}
+	lease := &coordinationv1.Lease{}
+	if err := l.reader.Get(ctx, l.election, lease); err != nil || lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		return
+	}
+	id := *lease.Spec.HolderIdentity
+	l.holder.Store(&id)
+}
+
+// fenced says whether the leader-election Lease names another holder than this process: a new
+// leader acquired it, though this process may still believe it leads (paused past its lease, a
+// clock running slow: controller-runtime's lease is judged by the local clock). Read from the
+// API server before each write of an annotation, it keeps such a process from replacing the new
+// leader's record at a periodic write, which leaseAnnotation's own check let through once a write
+// had been skipped. A Lease that does not exist (deleted by an administrator: the leader creates
+// it again) or names no holder (released at a stop) fences nothing.
+func (l *leadership) fenced(ctx context.Context) (bool, error) {
+	if l == nil {
+		return false, nil
+	}
+	me := l.holder.Load()
+	if me == nil {
+		return false, nil
+	}
+	lease := &coordinationv1.Lease{}
+	if err := l.reader.Get(ctx, l.election, lease); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("reading the leader-election Lease %s: %w", l.election, err)
+	}
+	h := lease.Spec.HolderIdentity
+	return h != nil && *h != "" && *h != *me, nil
 }
 
 // lead records that this process leads until ctx is done.
@@ -145,6 +197,14 @@ func (a *leaseAnnotation) write(ctx context.Context, value string) error {
 	a.mu.Unlock()
 	if superseded && !a.leads.leading() {
 		return fmt.Errorf("annotation %s of Lease %s: %w", a.name, a.key, errSuperseded)
+	}
+	if fenced, err := a.leads.fenced(ctx); err != nil {
+		return err
+	} else if fenced {
+		a.mu.Lock()
+		a.superseded = true
+		a.mu.Unlock()
+		return fmt.Errorf("annotation %s of Lease %s: %w (the leader-election Lease names another holder)", a.name, a.key, errSuperseded)
 	}
 	var found string
 	err := retry.OnError(retry.DefaultRetry, func(err error) bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,6 +24,9 @@ import (
 
 // Options configure the reconcilers.
 type Options struct {
+	// LeaderElection is the leader-election Lease (zero: none). The writes of the operator's
+	// Leases are made only while it names this process (leadership.fenced).
+	LeaderElection types.NamespacedName
 	// AdminNamespace is the operator's own namespace: only exceptions there may select other
 	// namespaces.
 	AdminNamespace string
@@ -97,7 +101,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	catalogue := checks.Catalogue()
 	recorder := boundedRecorder{mgr.GetEventRecorder("soc2-operator")}
 	// Whether this process leads, for the saves on the operator's Leases (leaseAnnotation).
-	leads := &leadership{}
+	leads := &leadership{reader: mgr.GetAPIReader(), election: opts.LeaderElection}
 	if err := mgr.Add(leads); err != nil {
 		return err
 	}
