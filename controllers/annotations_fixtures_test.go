@@ -56,7 +56,8 @@ func TestTrimmedAnnotationsAreJudgedAsWhole(t *testing.T) {
 }
 
 // longIngress makes an Ingress's annotations as long as a tenant may: 12 more snippet
-// annotations than net-ingress-snippets names (each 2 KiB), 9 more server aliases than
+// annotations than net-ingress-snippets names (each 2 KiB), 12 auth-urls that carry nginx
+// syntax and 12 mirror-hosts that carry none under prefixes of their own, 9 more server aliases than
 // net-ingress-host-hygiene names (one of 2 KiB), and each annotation the checks read 2 KiB
 // longer (blank space before it; zeros before a number), so that
 // the cache keeps stand-ins of them (checks.ReduceIngressAnnotations).
@@ -73,6 +74,11 @@ func longIngress(a map[string]string) {
 	}
 	for i := range 12 {
 		a[fmt.Sprintf("nginx.ingress.kubernetes.io/tenant-%02d-snippet", i)] = strings.Repeat("#", 2<<10)
+		// And, under prefixes of their own (an ingress-nginx --annotations-prefix), 12 auth-urls
+		// that carry nginx syntax, which the cache keeps after the snippets it names, and 12
+		// that carry none, which no check reads.
+		a[fmt.Sprintf("tenant-%02d.example.com/auth-url", i)] = "http://auth.example/;" + strings.Repeat("x", 2<<10)
+		a[fmt.Sprintf("tenant-%02d.example.com/mirror-host", i)] = strings.Repeat("m", 2<<10) + ".example.com"
 	}
 	if v, ok := a["nginx.ingress.kubernetes.io/server-alias"]; ok {
 		// And 8 more wildcards, one of them 2 KiB.

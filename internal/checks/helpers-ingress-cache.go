@@ -14,9 +14,9 @@ import (
 )
 
 // IngressSnippetsOmittedAnnotation holds, on an Ingress in the operator's informer cache whose
-// annotations it kept only in part (ReduceIngressAnnotations), how many snippet annotations
-// it left out: they sort after the maxNamed it kept, which are all net-ingress-snippets' message
-// names. The API server refuses the key (an annotation's name has no blank), so no Ingress it
+// annotations it kept only in part (ReduceIngressAnnotations), how many snippet annotations and
+// ingressInjectable annotations carrying nginx syntax it left out: they come after the maxNamed
+// it kept, which are all net-ingress-snippets' message names. The API server refuses the key (an annotation's name has no blank), so no Ingress it
 // serves carries one. Only the inventory reads it (CachedIngressDigest), for objects read from
 // the cache; scan and the webhook's request never trust it.
 const IngressSnippetsOmittedAnnotation = "soc2-operator.io/ingress snippets omitted"
@@ -37,14 +37,14 @@ const (
 
 // IngressReadsAnnotation reports whether net-ingress-snippets, net-ingress-tls or
 // net-ingress-host-hygiene reads an Ingress's annotation key: the snippet annotations, the
-// server aliases (nginxServerAlias), the ingress-nginx annotations it judges
-// for nginx syntax (ingressInjectable), those that decide which controller serves the Ingress
+// server aliases (nginxServerAlias), the annotations it judges
+// for nginx syntax (ingressInjectable, under any prefix), those that decide which controller serves the Ingress
 // and how (ingressClassAnnotation, the GKE, AWS Load Balancer Controller, ingress-nginx and
 // OpenShift ones) and the AWS custom actions (albActions). The cache keeps them when it trims
 // the others (inventory.TrimAnnotations), and then ReduceIngressAnnotations bounds them.
 func IngressReadsAnnotation(key string) bool {
 	return ingressSnippetKey(key) || key == nginxServerAlias || strings.HasPrefix(key, albActions) || ingressStandIns[key] != nil ||
-		slices.ContainsFunc(ingressInjectable, func(name string) bool { return key == ingressSnippetPrefix+name })
+		ingressInjectableKey(key)
 }
 
 // ingressStandIns are, for the annotations net-ingress-tls reads, what it keeps of a value
@@ -104,9 +104,10 @@ func quotedPrefix(v string) string {
 // annotations it trims (inventory.TrimAnnotations, keeping those IngressReadsAnnotation
 // reports): a tenant decides how large and how many they are, up to 256 KiB an Ingress. It
 // keeps of the snippet annotations the first maxNamed set to more than blanks (in
-// ingressSnippets' order), with a one-byte value, and counts the others in
-// IngressSnippetsOmittedAnnotation; of ingressInjectable's, a one-byte value that carries nginx
-// syntax where theirs did; of the AWS custom actions, the first, with an empty value; and of
+// ingressSnippets' order), with a one-byte value, then of ingressInjectable's under any prefix
+// those that carry nginx syntax (in ingressInjections' order) up to maxNamed in all, with a
+// one-byte value that carries it too, and counts the others in IngressSnippetsOmittedAnnotation
+// (ingressInjectable's that carry none it drops: no check reads them); of the AWS custom actions, the first, with an empty value; and of
 // the others net-ingress-tls reads, their values up to ingressReadKeptWhole bytes, a longer
 // one as its stand-in (ingressStandIns). net-ingress-snippets and net-ingress-tls judge it to
 // the results they give the whole Ingress (TestTrimmedAnnotationsAreJudgedAsWhole), but for
@@ -133,17 +134,29 @@ func ReduceIngressAnnotations(ing *networkingv1.Ingress) {
 			actions = append(actions, k)
 		}
 	}
+	// Of ingressInjectable's, under any prefix (a tenant may write as many as 256 KiB holds),
+	// those that carry nginx syntax after the snippets the check names, with a one-byte value
+	// that carries it too, the others counted; those that carry none no check reads.
+	named := min(len(ingressSnippets(a)), maxNamed)
+	for k, v := range a {
+		if ingressInjectableKey(k) && !injectsNginx(v) {
+			delete(a, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if !ingressInjectableKey(k) {
+			continue
+		}
+		if named < maxNamed {
+			a[k] = ";"
+			named++
+			continue
+		}
+		delete(a, k)
+		omitted++
+	}
 	if omitted > 0 {
 		a[IngressSnippetsOmittedAnnotation] = strconv.Itoa(omitted)
-	}
-	for _, name := range ingressInjectable {
-		k := ingressSnippetPrefix + name
-		if v, ok := a[k]; ok {
-			a[k] = "-"
-			if strings.ContainsAny(v, nginxSyntax) {
-				a[k] = ";"
-			}
-		}
 	}
 	if len(actions) > 0 {
 		slices.Sort(actions)

@@ -36,8 +36,8 @@ var netIngressSnippets = &engine.Check{
 		"wrote into the configuration unchecked (auth-url, CVE-2025-24514; auth-tls-match-cn, " +
 		"CVE-2025-1097; mirror-target and mirror-host, CVE-2025-1098) whose value carries nginx " +
 		"configuration syntax (a line break, ;, {, }, # or a quote), which no URL or common name needs: " +
-		"it ends the directive and adds its own. Those are read under ingress-nginx's default prefix only: " +
-		"other controllers use the same names for URLs of their own, and a custom prefix is not in view." + supporting,
+		"it ends the directive and adds its own. Those are read under any prefix too (a custom prefix is not in view): " +
+		"other controllers that use the same names (HAProxy Ingress, Traefik 1.x) take URLs there, which pass." + supporting,
 	Remediation: "Remove the snippet annotations; use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
@@ -51,15 +51,15 @@ var netIngressSnippets = &engine.Check{
 			ctx.NotApplicable("", "not a networking.k8s.io Ingress")
 			return
 		}
-		found := ingressSnippets(o.Annotations())
+		found := append(ingressSnippets(o.Annotations()), ingressInjections(o.Annotations())...)
 		if d, ok := o.Digest.(*ingressDigest); ok {
-			// The operator's cache kept the first of them (ReduceIngressAnnotations): the
-			// others, which sort after them, are counted, as few counts them.
+			// The operator's cache kept the first maxNamed snippets and injections
+			// (ReduceIngressAnnotations): the others, which come after them in this list, are
+			// counted, as few counts them.
 			for range d.snippets {
 				found = append(found, "")
 			}
 		}
-		found = append(found, ingressInjections(o.Annotations())...)
 		if len(found) == 0 {
 			ctx.Pass("")
 			return
@@ -67,12 +67,6 @@ var netIngressSnippets = &engine.Check{
 		ctx.Fail("", "ingress injects configuration into its controller: %s", few(found, ", "))
 	},
 }
-
-// ingressSnippetPrefix is the prefix of ingress-nginx's annotations (its default
-// --annotations-prefix); every annotation of it whose name ends in -snippet is copied into the
-// nginx configuration (internal/ingress/annotations: configuration-snippet, server-snippet,
-// auth-snippet, stream-snippet, modsecurity-snippet).
-const ingressSnippetPrefix = "nginx.ingress.kubernetes.io/"
 
 // nginxIncSnippets are the NGINX Ingress Controller's (nginx.org) snippet annotations.
 var nginxIncSnippets = []string{"nginx.org/server-snippets", "nginx.org/location-snippets"}
@@ -111,15 +105,38 @@ var ingressInjectable = []string{"auth-url", "auth-tls-match-cn", "mirror-target
 // rest of a line, or close a quoted string: none belongs in a URL, a host or a common name.
 const nginxSyntax = "\n\r;{}#\"'"
 
-// ingressInjections returns, sorted, the ingressInjectable annotations whose values carry nginx
-// configuration syntax, each with why.
+// injectsNginx reports whether v, the value of an ingressInjectable annotation, carries nginx
+// syntax: blanks around it (a YAML block scalar's trailing line break) end no directive and open
+// none, so they are not counted.
+func injectsNginx(v string) bool {
+	return strings.ContainsAny(strings.TrimSpace(v), nginxSyntax)
+}
+
+// ingressInjectableKey reports whether key names one of ingressInjectable under any prefix:
+// ingress-nginx reads them under the prefix its --annotations-prefix flag gives (custom.io/auth-url),
+// which a namespace's Ingress does not show. Other controllers read annotations of the same names
+// (HAProxy Ingress's haproxy-ingress.github.io/auth-url, Traefik 1.x's and the retired
+// kubernetes/ingress controller's ingress.kubernetes.io/auth-url), each a URL, a host or a common
+// name, which injectsNginx passes whatever the prefix. Until December 2026 only
+// nginx.ingress.kubernetes.io/ was read, and custom.io/auth-url carrying a directive passed.
+func ingressInjectableKey(key string) bool {
+	prefix, name, prefixed := strings.Cut(key, "/")
+	return prefixed && prefix != "" && slices.Contains(ingressInjectable, name)
+}
+
+// ingressInjections returns, sorted, the ingressInjectable annotations (under any prefix) whose
+// values carry nginx configuration syntax, each with why.
 func ingressInjections(annotations map[string]string) []string {
-	var out []string
-	for _, name := range ingressInjectable {
-		k := ingressSnippetPrefix + name
-		if v, ok := annotations[k]; ok && strings.ContainsAny(v, nginxSyntax) {
-			out = append(out, k+" carries nginx configuration syntax")
+	var keys []string
+	for k, v := range annotations {
+		if ingressInjectableKey(k) && injectsNginx(v) {
+			keys = append(keys, k)
 		}
+	}
+	slices.Sort(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k + " carries nginx configuration syntax"
 	}
 	return out
 }
