@@ -38,13 +38,13 @@ const (
 // IngressReadsAnnotation reports whether net-ingress-snippets, net-ingress-tls or
 // net-ingress-host-hygiene reads an Ingress's annotation key: the snippet annotations, the
 // server aliases (nginxServerAlias), the annotations it judges
-// for nginx syntax (ingressInjectable, under any prefix), those that decide which controller serves the Ingress
+// for nginx syntax (ingressInjectable, under any prefix), Skipper's eskip ones (skipperInjections), those that decide which controller serves the Ingress
 // and how (ingressClassAnnotation, the GKE, AWS Load Balancer Controller, ingress-nginx and
 // OpenShift ones) and the AWS custom actions (albActions). The cache keeps them when it trims
 // the others (inventory.TrimAnnotations), and then ReduceIngressAnnotations bounds them.
 func IngressReadsAnnotation(key string) bool {
 	return ingressSnippetKey(key) || key == nginxServerAlias || strings.HasPrefix(key, albActions) || ingressStandIns[key] != nil ||
-		ingressInjectableKey(key)
+		ingressInjectableKey(key) || key == skipperFilter || key == skipperRatelimit || key == skipperRoutes
 }
 
 // ingressStandIns are, for the annotations net-ingress-tls reads, what it keeps of a value
@@ -107,7 +107,8 @@ func quotedPrefix(v string) string {
 // ingressSnippets' order), with a one-byte value, then of ingressInjectable's under any prefix
 // those that carry nginx syntax (in ingressInjections' order) up to maxNamed in all, with a
 // one-byte value that carries it too, and counts the others in IngressSnippetsOmittedAnnotation
-// (ingressInjectable's that carry none it drops: no check reads them); of the AWS custom actions, the first, with an empty value; and of
+// (ingressInjectable's that carry none it drops: no check reads them); of Skipper's eskip
+// annotations, a stand-in (skipperStandIn); of the AWS custom actions, the first, with an empty value; and of
 // the others net-ingress-tls reads, their values up to ingressReadKeptWhole bytes, a longer
 // one as its stand-in (ingressStandIns). net-ingress-snippets and net-ingress-tls judge it to
 // the results they give the whole Ingress (TestTrimmedAnnotationsAreJudgedAsWhole), but for
@@ -157,6 +158,17 @@ func ReduceIngressAnnotations(ing *networkingv1.Ingress) {
 	}
 	if omitted > 0 {
 		a[IngressSnippetsOmittedAnnotation] = strconv.Itoa(omitted)
+	}
+	// Skipper's eskip annotations, each as a stand-in skipperInjections reads alike (or none):
+	// a tenant decides how long they are.
+	for _, k := range []string{skipperRatelimit, skipperFilter, skipperRoutes} {
+		if v, ok := a[k]; ok {
+			if standIn := skipperStandIn(k, v); standIn != "" {
+				a[k] = standIn
+			} else {
+				delete(a, k)
+			}
+		}
 	}
 	if len(actions) > 0 {
 		slices.Sort(actions)

@@ -45,3 +45,56 @@ func TestReducedInjectionsAreBounded(t *testing.T) {
 		t.Errorf("reduced twice: %s, once: %s", after, before)
 	}
 }
+
+// TestEskipRisks reads Skipper's eskip as its lexer does: what is in a string, a regular
+// expression or a comment is no call and no backend.
+func TestEskipRisks(t *testing.T) {
+	tests := map[string]struct {
+		code      string
+		calls     []string
+		addressed bool
+	}{
+		"a common filter chain":               {code: `ratelimit(50, "1m") -> setRequestHeader("X", "y")`},
+		"an inline lua filter":                {code: `lua("function request(c, p) end")`, calls: []string{"lua"}},
+		"lua named in a string":               {code: `setRequestHeader("X", "lua(\"x\")")`},
+		"lua after an escaped quote":          {code: `setRequestHeader("X", "\"") -> lua("x")`, calls: []string{"lua"}},
+		"a network backend":                   {code: `r: * -> "http://10.0.0.1";`, addressed: true},
+		"a network backend after filters":     {code: "r: Path(\"/\")\n  -> setPath(\"/\")\n  -> `https://a`;", addressed: true},
+		"an LB backend":                       {code: `r: * -> <"http://a", "http://b">;`, addressed: true},
+		"a dynamic backend":                   {code: `r: * -> setDynamicBackendUrl("http://a") -> <dynamic>;`, addressed: true},
+		"shunt, loopback and forward":         {code: `a: * -> <shunt>; b: * -> <loopback>; c: * -> <forward>;`},
+		"a redirect's URL":                    {code: `r: * -> redirectTo(308, "https://a/") -> <shunt>;`},
+		"a regular expression with a quote":   {code: `r: PathRegexp(/a"b[/]c/) -> <shunt>;`},
+		"a backend in a comment":              {code: "// r: * -> \"http://a\";\nr: * -> <shunt>;"},
+		"static and bearerinjector, in order": {code: `bearerinjector("t") -> static("/", "/")`, calls: []string{"static", "bearerinjector"}},
+		"a symbol that only starts with lua":  {code: `luaX("a")`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			calls, addressed := eskipRisks(tc.code)
+			if fmt.Sprint(calls) != fmt.Sprint(tc.calls) || addressed != tc.addressed {
+				t.Errorf("eskipRisks(%q) = %v, %v; want %v, %v", tc.code, calls, addressed, tc.calls, tc.addressed)
+			}
+		})
+	}
+}
+
+// FuzzSkipperStandIn: the operator's cache keeps of a Skipper annotation its stand-in, which
+// net-ingress-snippets must read to the findings of the whole value.
+func FuzzSkipperStandIn(f *testing.F) {
+	f.Add(`r: * -> lua("x") -> "http://a";`)
+	f.Add(`static("/", "/") -> bearerinjector("t")`)
+	f.Add(`r: PathRegexp(/a[/]"/) -> <dynamic>;`)
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, k := range []string{skipperFilter, skipperRatelimit, skipperRoutes} {
+			want := fmt.Sprint(skipperInjections(map[string]string{k: v}))
+			a := map[string]string{}
+			if standIn := skipperStandIn(k, v); standIn != "" {
+				a[k] = standIn
+			}
+			if got := fmt.Sprint(skipperInjections(a)); got != want {
+				t.Errorf("%s: %q reads %s, its stand-in %q %s", k, v, want, a[k], got)
+			}
+		}
+	})
+}

@@ -37,12 +37,20 @@ var netIngressSnippets = &engine.Check{
 		"CVE-2025-1097; mirror-target and mirror-host, CVE-2025-1098) whose value carries nginx " +
 		"configuration syntax (a line break, ;, {, }, # or a quote), which no URL or common name needs: " +
 		"it ends the directive and adds its own. Those are read under any prefix too (a custom prefix is not in view): " +
-		"other controllers that use the same names (HAProxy Ingress, Traefik 1.x) take URLs there, which pass." + supporting,
+		"other controllers that use the same names (HAProxy Ingress, Traefik 1.x) take URLs there, which pass. " +
+		"Skipper reads zalando.org/skipper-filter (and zalando.org/ratelimit) as arbitrary filters and zalando.org/skipper-routes as " +
+		"whole routes of the author's: a lua() filter runs the author's code in the proxy and reads its files (inline Lua was on by " +
+		"default before Skipper v0.23), static() serves the proxy's files and bearerinjector() hands out its tokens, so a call of " +
+		"one fails; so does a custom route whose backend is an address of the author's (a network or LB backend, or <dynamic>), " +
+		"which reaches whatever the proxy reaches past the NetworkPolicies of what it reaches (the reach Skipper v0.24 closed " +
+		"for ExternalName Services, CVE-2026-24470). Routes that end in <shunt>, <loopback> or <forward> pass." + supporting,
 	Remediation: "Remove the snippet annotations; use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
-		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later.",
+		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
+		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
+		"the static and bearerinjector filters (-disabled-filters).",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc61, cc68},
 	Targets:  []string{"Ingress"},
@@ -52,6 +60,7 @@ var netIngressSnippets = &engine.Check{
 			return
 		}
 		found := append(ingressSnippets(o.Annotations()), ingressInjections(o.Annotations())...)
+		found = append(found, skipperInjections(o.Annotations())...)
 		if d, ok := o.Digest.(*ingressDigest); ok {
 			// The operator's cache kept the first maxNamed snippets and injections
 			// (ReduceIngressAnnotations): the others, which come after them in this list, are
@@ -162,4 +171,154 @@ func ingressSnippetKey(key string) bool {
 	return prefixed && prefix != "" && (strings.HasSuffix(name, "-snippet") || strings.HasSuffix(name, "-snippets") ||
 		slices.Contains(haproxyIngressRawConfig, name)) ||
 		slices.Contains(nginxIncSnippets, key)
+}
+
+// Skipper's Ingress annotations whose values are eskip, its route language: filters (the
+// ratelimit one is read as filters too, joined before skipper-filter's) and whole routes.
+const (
+	skipperFilter    = "zalando.org/skipper-filter"
+	skipperRatelimit = "zalando.org/ratelimit"
+	skipperRoutes    = "zalando.org/skipper-routes"
+)
+
+// skipperRawFilters are the Skipper filters that hand the proxy's own powers to whoever writes
+// the route: lua() runs the author's Lua code with its io and os libraries, inline by default
+// before v0.23 (zalando/skipper#3830: "read arbitrary files as skipper process"); static()
+// serves a directory of the proxy's file system; bearerinjector() adds a token of the proxy's
+// secrets to the request. Zalando's own clusters disable the three
+// (kubernetes-on-aws skipper_disabled_filters "lua,static,bearerinjector").
+var skipperRawFilters = []string{"lua", "static", "bearerinjector"}
+
+// skipperInjections returns the Skipper annotations that hand the author the proxy's powers,
+// each with why: a call of one of skipperRawFilters, and, in skipper-routes (dataclients/kubernetes
+// ingress.go addExtraRoutes keeps a custom route's backend), a backend of an address of the
+// author's own: a network backend ("http://..."), an LB backend (<roundRobin, "http://...">) or
+// <dynamic>, which takes it from a filter, one that may read it from the request. Such a route
+// reaches whatever Skipper reaches, past the NetworkPolicies of the Pods it reaches (Skipper
+// disabled ExternalName Services by default in v0.24 for that reach, GHSA-mxxc-p822-2hx9,
+// CVE-2026-24470, and its maintainers gave skipper-routes as the way around them,
+// zalando/skipper#549). <shunt>, <loopback> and <forward> stay in Skipper or go to the Ingress's
+// own backend. Until December 2026 no Skipper annotation was read.
+func skipperInjections(annotations map[string]string) []string {
+	var out []string
+	for _, k := range []string{skipperRatelimit, skipperFilter, skipperRoutes} {
+		v, ok := annotations[k]
+		if !ok {
+			continue
+		}
+		calls, addressed := eskipRisks(v)
+		if len(calls) > 0 {
+			out = append(out, k+" calls "+strings.Join(calls, "(), ")+"()")
+		}
+		if addressed && k == skipperRoutes {
+			out = append(out, k+" routes to an address of its own")
+		}
+	}
+	return out
+}
+
+// skipperStandIn is what the operator's cache keeps of the value v of Skipper annotation k: a
+// short one that skipperInjections reads to the same findings, or "" when it finds none.
+func skipperStandIn(k, v string) string {
+	calls, addressed := eskipRisks(v)
+	addressed = addressed && k == skipperRoutes
+	if len(calls) == 0 && !addressed {
+		return ""
+	}
+	filters := strings.Join(calls, "() -> ") + "()"
+	if k != skipperRoutes {
+		return filters
+	}
+	route := "r: *"
+	if len(calls) > 0 {
+		route += " -> " + filters
+	}
+	if addressed {
+		return route + ` -> "http://-";`
+	}
+	return route + " -> <shunt>;"
+}
+
+// eskipRisks reads code as Skipper's eskip lexer does (eskip/lexer.go: strings in " or `,
+// regular expressions in /, comments from // to the line's end) and returns which of
+// skipperRawFilters it calls, in that order, and whether a backend names an address: a string
+// right after ->, which only a network backend is, an LB backend's <, or <dynamic>. Text that
+// eskip does not parse makes Skipper drop the annotation; it is read on as far as it goes.
+func eskipRisks(code string) (calls []string, addressed bool) {
+	called := map[string]bool{}
+	arrow := false // the token before is ->
+	symbol := ""   // the token before is this symbol
+	for i := 0; i < len(code); {
+		c := code[i]
+		wasArrow, wasSymbol := arrow, symbol
+		arrow, symbol = false, ""
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
+			arrow, symbol = wasArrow, wasSymbol // blanks separate tokens only
+			i++
+		case strings.HasPrefix(code[i:], "//"):
+			arrow, symbol = wasArrow, wasSymbol
+			for i < len(code) && code[i] != '\n' {
+				i++
+			}
+		case c == '"' || c == '`':
+			if wasArrow {
+				addressed = true
+			}
+			i = skipEskipLiteral(code, i+1, c)
+		case c == '/':
+			i = skipEskipLiteral(code, i+1, '/')
+		case strings.HasPrefix(code[i:], "->"):
+			arrow = true
+			i += 2
+		case c == '<':
+			switch {
+			case strings.HasPrefix(code[i:], "<shunt>"), strings.HasPrefix(code[i:], "<loopback>"),
+				strings.HasPrefix(code[i:], "<forward>"):
+			default: // <dynamic>, or an LB backend's endpoints
+				addressed = true
+			}
+			i++
+		case c == '(':
+			if slices.Contains(skipperRawFilters, wasSymbol) {
+				called[wasSymbol] = true
+			}
+			i++
+		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			j := i + 1
+			for j < len(code) && (code[j] == '_' || 'a' <= code[j] && code[j] <= 'z' || 'A' <= code[j] && code[j] <= 'Z' || '0' <= code[j] && code[j] <= '9') {
+				j++
+			}
+			symbol = code[i:j]
+			i = j
+		default:
+			i++
+		}
+	}
+	for _, f := range skipperRawFilters {
+		if called[f] {
+			calls = append(calls, f)
+		}
+	}
+	return calls, addressed
+}
+
+// skipEskipLiteral returns the index past the literal of code that starts at i and ends with
+// delimiter (a backslash escapes the next byte; a regular expression's / inside [...] does not end
+// it), or len(code).
+func skipEskipLiteral(code string, i int, delimiter byte) int {
+	group := false
+	for ; i < len(code); i++ {
+		switch c := code[i]; {
+		case c == '\\':
+			i++
+		case delimiter == '/' && c == '[':
+			group = true
+		case delimiter == '/' && c == ']':
+			group = false
+		case c == delimiter && !group:
+			return i + 1
+		}
+	}
+	return len(code)
 }
