@@ -54,20 +54,24 @@ func TestEskipRisks(t *testing.T) {
 		calls     []string
 		addressed bool
 	}{
-		"a common filter chain":               {code: `ratelimit(50, "1m") -> setRequestHeader("X", "y")`},
-		"an inline lua filter":                {code: `lua("function request(c, p) end")`, calls: []string{"lua"}},
-		"lua named in a string":               {code: `setRequestHeader("X", "lua(\"x\")")`},
-		"lua after an escaped quote":          {code: `setRequestHeader("X", "\"") -> lua("x")`, calls: []string{"lua"}},
-		"a network backend":                   {code: `r: * -> "http://10.0.0.1";`, addressed: true},
-		"a network backend after filters":     {code: "r: Path(\"/\")\n  -> setPath(\"/\")\n  -> `https://a`;", addressed: true},
-		"an LB backend":                       {code: `r: * -> <"http://a", "http://b">;`, addressed: true},
-		"a dynamic backend":                   {code: `r: * -> setDynamicBackendUrl("http://a") -> <dynamic>;`, addressed: true},
-		"shunt, loopback and forward":         {code: `a: * -> <shunt>; b: * -> <loopback>; c: * -> <forward>;`},
-		"a redirect's URL":                    {code: `r: * -> redirectTo(308, "https://a/") -> <shunt>;`},
-		"a regular expression with a quote":   {code: `r: PathRegexp(/a"b[/]c/) -> <shunt>;`},
-		"a backend in a comment":              {code: "// r: * -> \"http://a\";\nr: * -> <shunt>;"},
-		"static and bearerinjector, in order": {code: `bearerinjector("t") -> static("/", "/")`, calls: []string{"static", "bearerinjector"}},
-		"a symbol that only starts with lua":  {code: `luaX("a")`},
+		"a common filter chain":                {code: `ratelimit(50, "1m") -> setRequestHeader("X", "y")`},
+		"an inline lua filter":                 {code: `lua("function request(c, p) end")`, calls: []string{"lua"}},
+		"lua named in a string":                {code: `setRequestHeader("X", "lua(\"x\")")`},
+		"lua after an escaped quote":           {code: `setRequestHeader("X", "\"") -> lua("x")`, calls: []string{"lua"}},
+		"a network backend":                    {code: `r: * -> "http://10.0.0.1";`, addressed: true},
+		"a network backend after filters":      {code: "r: Path(\"/\")\n  -> setPath(\"/\")\n  -> `https://a`;", addressed: true},
+		"an LB backend":                        {code: `r: * -> <"http://a", "http://b">;`, addressed: true},
+		"a dynamic backend":                    {code: `r: * -> setDynamicBackendUrl("http://a") -> <dynamic>;`, addressed: true},
+		"shunt, loopback and forward":          {code: `a: * -> <shunt>; b: * -> <loopback>; c: * -> <forward>;`},
+		"a redirect's URL":                     {code: `r: * -> redirectTo(308, "https://a/") -> <shunt>;`},
+		"a regular expression with a quote":    {code: `r: PathRegexp(/a"b[/]c/) -> <shunt>;`},
+		"a backend in a comment":               {code: "// r: * -> \"http://a\";\nr: * -> <shunt>;"},
+		"static and bearerinjector, in order":  {code: `bearerinjector("t") -> static("/", "/")`, calls: []string{"static", "bearerinjector"}},
+		"a symbol that only starts with lua":   {code: `luaX("a")`},
+		"a lua file of the operators'":         {code: `lua("/etc/skipper/lua/auth.lua", "k=v")`},
+		"a script that ends in .lua is a file": {code: `lua("function request() end -- .lua")`},
+		"an inline script after a lua file":    {code: `lua("a.lua") -> lua("function request(c, p) end")`, calls: []string{"lua"}},
+		"a lua with no string":                 {code: `lua(1)`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

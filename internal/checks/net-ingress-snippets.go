@@ -182,8 +182,8 @@ const (
 )
 
 // skipperRawFilters are the Skipper filters that hand the proxy's own powers to whoever writes
-// the route: lua() runs the author's Lua code with its io and os libraries, inline by default
-// before v0.23 (zalando/skipper#3830: "read arbitrary files as skipper process"); static()
+// the route: lua() with a script of its own (not a file's name, ending in .lua) runs the
+// author's Lua code with its io and os libraries, inline by default before v0.23 (zalando/skipper#3830: "read arbitrary files as skipper process"); static()
 // serves a directory of the proxy's file system; bearerinjector() adds a token of the proxy's
 // secrets to the request. Zalando's own clusters disable the three
 // (kubernetes-on-aws skipper_disabled_filters "lua,static,bearerinjector").
@@ -225,7 +225,7 @@ func skipperStandIn(k, v string) string {
 	if len(calls) == 0 && !addressed {
 		return ""
 	}
-	filters := strings.Join(calls, "() -> ") + "()"
+	filters := strings.Join(calls, `("-") -> `) + `("-")`
 	if k != skipperRoutes {
 		return filters
 	}
@@ -248,16 +248,17 @@ func eskipRisks(code string) (calls []string, addressed bool) {
 	called := map[string]bool{}
 	arrow := false // the token before is ->
 	symbol := ""   // the token before is this symbol
+	lua := false   // the tokens before are lua (
 	for i := 0; i < len(code); {
 		c := code[i]
-		wasArrow, wasSymbol := arrow, symbol
-		arrow, symbol = false, ""
+		wasArrow, wasSymbol, wasLua := arrow, symbol, lua
+		arrow, symbol, lua = false, "", false
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
-			arrow, symbol = wasArrow, wasSymbol // blanks separate tokens only
+			arrow, symbol, lua = wasArrow, wasSymbol, wasLua // blanks separate tokens only
 			i++
 		case strings.HasPrefix(code[i:], "//"):
-			arrow, symbol = wasArrow, wasSymbol
+			arrow, symbol, lua = wasArrow, wasSymbol, wasLua
 			for i < len(code) && code[i] != '\n' {
 				i++
 			}
@@ -265,7 +266,13 @@ func eskipRisks(code string) (calls []string, addressed bool) {
 			if wasArrow {
 				addressed = true
 			}
-			i = skipEskipLiteral(code, i+1, c)
+			end := skipEskipLiteral(code, i+1, c)
+			if wasLua && end > i+1 && !strings.HasSuffix(code[i+1:end-1], ".lua") {
+				// A script of the author's: a first argument that ends in .lua names a file
+				// of the proxy's, which only its operators put there (script.go initScript).
+				called["lua"] = true
+			}
+			i = end
 		case c == '/':
 			i = skipEskipLiteral(code, i+1, '/')
 		case strings.HasPrefix(code[i:], "->"):
@@ -280,7 +287,9 @@ func eskipRisks(code string) (calls []string, addressed bool) {
 			}
 			i++
 		case c == '(':
-			if slices.Contains(skipperRawFilters, wasSymbol) {
+			if wasSymbol == "lua" {
+				lua = true // judged by its first argument
+			} else if slices.Contains(skipperRawFilters, wasSymbol) {
 				called[wasSymbol] = true
 			}
 			i++
