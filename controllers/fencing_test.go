@@ -128,3 +128,48 @@ func TestAnOldLeaderThatBelievesItLeadsDoesNotReplaceTheNewLeadersRecord(t *test
 		t.Errorf("kept %q, want e f", got)
 	}
 }
+
+// TestALeaderWhoseHolderWasUnreadIsFencedByItsHostName: the leader-election Lease could not be
+// read when this process started leading (here: not there yet; in a cluster, an API server
+// unavailable for that one read), so its identity was never recorded and nothing fenced it for
+// its whole leadership: a paused old leader replaced the new leader's record as before the fence.
+// Its host name, with which controller-runtime begins the identity (hostname_UUID), tells
+// another process's holding apart.
+func TestALeaderWhoseHolderWasUnreadIsFencedByItsHostName(t *testing.T) {
+	ctx := context.Background()
+	const ns = "fencing-host"
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	election := types.NamespacedName{Namespace: ns, Name: "soc2-operator.compliance.soc2-operator.io"}
+	l := &leadership{reader: k8s, election: election, host: "soc2-operator-7d9f-abcde"}
+	l.lead(ctx)
+	l.recordHolder(ctx) // the election Lease is not there: nothing recorded
+	if l.holder.Load() != nil {
+		t.Fatal("a holder was recorded from a Lease that does not exist")
+	}
+	store := newLeaseAlertStore(k8s, k8s, ns, logr.Discard(), l)
+	if _, err := store.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pending := []alert.Pending{{Sink: "ops", Alert: alert.Alert{Event: "NewFinding", Profile: "p", Namespace: "team-a", Key: "a"}}}
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: election.Name},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("soc2-operator-7d9f-abcde_6f1c")}}
+	if err := k8s.Create(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Save(ctx, pending); err != nil {
+		t.Fatalf("a save while the election Lease names this host: %v", err)
+	}
+	// Another Pod of the Deployment acquires it (a host name that only begins like this one's
+	// is another host).
+	for _, other := range []string{"soc2-operator-7d9f-xyz12_0a2b", "soc2-operator-7d9f-abcde2_0a2b"} {
+		lease.Spec.HolderIdentity = ptr.To(other)
+		if err := k8s.Update(ctx, lease); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Save(ctx, pending); !errors.Is(err, alert.ErrSuperseded) {
+			t.Errorf("a save while the election Lease names %s: want alert.ErrSuperseded, got %v", other, err)
+		}
+	}
+}

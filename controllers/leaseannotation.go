@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -87,6 +88,10 @@ type leadership struct {
 	reader   client.Reader
 	election types.NamespacedName
 	holder   atomic.Pointer[string]
+	// host is this process's host name, with which controller-runtime begins its identity
+	// (hostname_UUID, pkg/leaderelection v0.25): what fenced compares with when holder could not
+	// be read when this process started leading ("": nothing is fenced then).
+	host string
 }
 
 // NeedLeaderElection: it runs while this process leads.
@@ -102,7 +107,7 @@ func (l *leadership) Start(ctx context.Context) error {
 
 // recordHolder records the holder of the leader-election Lease, which this process just
 // acquired: its own identity, which controller-runtime does not expose. Unread (an error),
-// nothing is fenced (fenced).
+// fenced compares the holder with this process's host name.
 func (l *leadership) recordHolder(ctx context.Context) {
 	if l.reader == nil || l.election.Name == "" {
 		return
@@ -127,7 +132,7 @@ func (l *leadership) fenced(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	me := l.holder.Load()
-	if me == nil {
+	if me == nil && l.host == "" || l.reader == nil || l.election.Name == "" {
 		return false, nil
 	}
 	lease := &coordinationv1.Lease{}
@@ -138,7 +143,16 @@ func (l *leadership) fenced(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("reading the leader-election Lease %s: %w", l.election, err)
 	}
 	h := lease.Spec.HolderIdentity
-	return h != nil && *h != "" && *h != *me, nil
+	if h == nil || *h == "" {
+		return false, nil
+	}
+	if me == nil {
+		// The holder could not be read when this process started leading (an API server
+		// unavailable then): another host's identity is another process's. A process that
+		// replaced this one in the same Pod (a restarted container) is not told apart.
+		return !strings.HasPrefix(*h, l.host+"_"), nil
+	}
+	return *h != *me, nil
 }
 
 // lead records that this process leads until ctx is done.

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -101,7 +102,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	catalogue := checks.Catalogue()
 	recorder := boundedRecorder{mgr.GetEventRecorder("soc2-operator")}
 	// Whether this process leads, for the saves on the operator's Leases (leaseAnnotation).
-	leads := &leadership{reader: mgr.GetAPIReader(), election: opts.LeaderElection}
+	host, _ := os.Hostname() // "": fenced only by the holder read when leading begins
+	leads := &leadership{reader: mgr.GetAPIReader(), election: opts.LeaderElection, host: host}
 	if err := mgr.Add(leads); err != nil {
 		return err
 	}
