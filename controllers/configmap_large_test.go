@@ -10,7 +10,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -66,28 +68,12 @@ func TestTenantConfigMapsDoNotGrowTheCache(t *testing.T) {
 		t.Errorf("want the 2 ConfigMaps with credentials failing and %d large ones passing, got %d failing findings: %+v", count-2, got, rep.Status.Findings)
 	}
 
-	// What the cache holds of the ConfigMaps, as JSON: the bytes it keeps, whatever the
-	// machine and the garbage collector.
+	// What the cache holds of the ConfigMaps, as JSON.
 	list := &corev1.ConfigMapList{}
-	eventually(t, 20*time.Second, "the cache holds every ConfigMap", func() error {
-		if err := operatorCache.List(ctx, list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-			return err
-		}
-		if n := len(list.Items); n < count {
-			return fmt.Errorf("it holds %d of %d", n, count)
-		}
-		return nil
-	})
-	total := 0
-	for i := range list.Items {
-		cm := &list.Items[i]
-		data, err := json.Marshal(cm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		total += len(data)
-		if len(data) > 32<<10 {
-			t.Errorf("the cache holds %d KiB of ConfigMap %s, whose data is %d KiB: want at most 32 KiB", len(data)>>10, cm.Name, size>>10)
+	sizes, total := cachedJSON(t, list, ns, count)
+	for i, n := range sizes {
+		if n > 32<<10 {
+			t.Errorf("the cache holds %d KiB of ConfigMap %s, whose data is %d KiB: want at most 32 KiB", n>>10, list.Items[i].Name, size>>10)
 		}
 	}
 	t.Logf("the cache holds %d KiB of %d ConfigMaps of %d KiB", total>>10, count, size>>10)
@@ -105,4 +91,34 @@ func TestNoConfigMapCarriesADigest(t *testing.T) {
 	if !apierrors.IsInvalid(err) {
 		t.Fatalf("want the API server to refuse a ConfigMap with the digest's annotation, got %v", err)
 	}
+}
+
+// cachedJSON waits until the operator's cache holds count objects of list's kind in namespace ns
+// (list is filled) and returns the bytes of each one's JSON, in list's order, and their sum:
+// what the cache keeps of them, whatever the machine and the garbage collector.
+func cachedJSON(t *testing.T, list client.ObjectList, ns string, count int) (sizes []int, total int) {
+	t.Helper()
+	var items []runtime.Object
+	eventually(t, 20*time.Second, "the cache holds every object", func() error {
+		if err := operatorCache.List(context.Background(), list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+			return err
+		}
+		var err error
+		if items, err = meta.ExtractList(list); err != nil {
+			return err
+		}
+		if n := len(items); n < count {
+			return fmt.Errorf("it holds %d of %d", n, count)
+		}
+		return nil
+	})
+	for _, o := range items {
+		data, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(data))
+		total += len(data)
+	}
+	return sizes, total
 }

@@ -96,24 +96,10 @@ func TestTenantEnvValuesDoNotGrowTheCache(t *testing.T) {
 
 	// What the cache holds of the Deployments, as JSON.
 	list := &appsv1.DeploymentList{}
-	eventually(t, 20*time.Second, "the cache holds every Deployment", func() error {
-		if err := operatorCache.List(ctx, list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-			return err
-		}
-		if n := len(list.Items); n < count {
-			return fmt.Errorf("it holds %d of %d", n, count)
-		}
-		return nil
-	})
-	total := 0
-	for i := range list.Items {
-		data, err := json.Marshal(&list.Items[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		total += len(data)
-		if len(data) > 24<<10 {
-			t.Errorf("the cache holds %d KiB of Deployment %s: want at most 24 KiB", len(data)>>10, list.Items[i].Name)
+	sizes, total := cachedJSON(t, list, ns, count)
+	for i, n := range sizes {
+		if n > 24<<10 {
+			t.Errorf("the cache holds %d KiB of Deployment %s: want at most 24 KiB", n>>10, list.Items[i].Name)
 		}
 	}
 	t.Logf("the cache holds %d KiB of %d Deployments with 500 KiB of env values", total>>10, count)

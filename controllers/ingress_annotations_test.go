@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
@@ -74,24 +72,10 @@ func TestTenantIngressAnnotationsDoNotGrowTheCache(t *testing.T) {
 
 	// What the cache holds of the Ingresses, as JSON.
 	list := &networkingv1.IngressList{}
-	eventually(t, 20*time.Second, "the cache holds every Ingress", func() error {
-		if err := operatorCache.List(ctx, list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-			return err
-		}
-		if n := len(list.Items); n < count {
-			return fmt.Errorf("it holds %d of %d", n, count)
-		}
-		return nil
-	})
-	total := 0
-	for i := range list.Items {
-		data, err := json.Marshal(&list.Items[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		total += len(data)
-		if len(data) > 24<<10 {
-			t.Errorf("the cache holds %d KiB of Ingress %s: want at most 24 KiB", len(data)>>10, list.Items[i].Name)
+	sizes, total := cachedJSON(t, list, ns, count)
+	for i, n := range sizes {
+		if n > 24<<10 {
+			t.Errorf("the cache holds %d KiB of Ingress %s: want at most 24 KiB", n>>10, list.Items[i].Name)
 		}
 	}
 	t.Logf("the cache holds %d KiB of %d Ingresses with 234 KiB of annotations", total>>10, count)
