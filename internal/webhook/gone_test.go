@@ -18,9 +18,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
 	testingclock "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -48,12 +50,41 @@ import (
 //     asks again at each tick (WithRecheck), on every replica (the reports' rechecks run on the
 //     leader alone), and judges the kind unseen.
 func TestTheWebhookStopsJudgingAnAddOnKindNoLongerServed(t *testing.T) {
+	_, cfg, k, disco := addOnEnv(t)
+	ctx := context.Background()
+	crd := vulnerabilityReportCRD(t, "v1alpha1")
+	const enforced, warned = "frozen-addon", "frozen-addon-warn"
+	imageProfile(t, k, enforced, v1alpha1.EnforcementEnforce)
+	imageProfile(t, k, warned, v1alpha1.EnforcementWarn)
+	srv, ticks := recheckingWebhook(t, cfg)
+	judgedOnTheReport(t, srv.URL, enforced, warned)
+
+	// The upgrade: v1alpha2 served and stored, v1alpha1 no longer served.
+	current := &unstructured.Unstructured{}
+	current.SetGroupVersionKind(crd.GroupVersionKind())
+	if err := k.Get(ctx, client.ObjectKeyFromObject(crd), current); err != nil {
+		t.Fatal(err)
+	}
+	upgraded := vulnerabilityReportCRD(t, "v1alpha2")
+	upgraded.SetResourceVersion(current.GetResourceVersion())
+	if err := k.Update(ctx, upgraded); err != nil {
+		t.Fatal(err)
+	}
+	waitVulnerabilityReportsServed(t, disco, "aquasecurity.github.io/v1alpha1", false)
+	judgedWithoutTheReport(t, srv.URL, ticks, enforced, warned, "no longer served")
+}
+
+// addOnEnv starts a control plane of the test's own (it changes what the API server serves or
+// allows, which the package's shared one must not see) that serves Trivy Operator's
+// VulnerabilityReports at v1alpha1, and returns it, its configuration, a client and a discovery
+// client.
+func addOnEnv(t *testing.T) (*envtest.Environment, *rest.Config, client.Client, discovery.DiscoveryInterface) {
+	t.Helper()
 	env, cfg, err := testenv.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
-	ctx := context.Background()
 	k, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
@@ -62,15 +93,18 @@ func TestTheWebhookStopsJudgingAnAddOnKindNoLongerServed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crd := vulnerabilityReportCRD(t, "v1alpha1")
-	if err := k.Create(ctx, crd); err != nil {
+	if err := k.Create(context.Background(), vulnerabilityReportCRD(t, "v1alpha1")); err != nil {
 		t.Fatal(err)
 	}
 	waitVulnerabilityReportsServed(t, disco, "aquasecurity.github.io/v1alpha1", true)
-	const enforced, warned = "frozen-addon", "frozen-addon-warn"
-	imageProfile(t, k, enforced, v1alpha1.EnforcementEnforce)
-	imageProfile(t, k, warned, v1alpha1.EnforcementWarn)
+	return env, cfg, k, disco
+}
 
+// recheckingWebhook starts the operator as the user of cfg with the workload webhook alone,
+// rechecking what it may read at each minute of the returned clock (WithRecheck), and serves
+// the webhook.
+func recheckingWebhook(t *testing.T, cfg *rest.Config) (*httptest.Server, *testingclock.FakeClock) {
+	t.Helper()
 	ticks := testingclock.NewFakeClock(time.Date(2026, 6, 2, 0, 0, 0, 0, time.UTC))
 	var v *webhook.WorkloadValidator
 	operator, err := testenv.StartOperator(cfg, testenv.OperatorOptions{
@@ -88,45 +122,47 @@ func TestTheWebhookStopsJudgingAnAddOnKindNoLongerServed(t *testing.T) {
 	t.Cleanup(func() { _ = operator.Stop() })
 	srv := httptest.NewServer(webhook.Handler(v))
 	t.Cleanup(srv.Close)
-	image := "registry.example.com/mirror/redis:7.0.4"
+	return srv, ticks
+}
+
+// reportedImage is the image imageProfile's VulnerabilityReport is of.
+const reportedImage = "registry.example.com/mirror/redis:7.0.4"
+
+// judgedOnTheReport waits until the webhook at url denies StatefulSet cache in namespace
+// enforced on its image's critical vulnerabilities (img-critical-cves) and warns of them in
+// namespace warned.
+func judgedOnTheReport(t *testing.T, url, enforced, warned string) {
+	t.Helper()
 	testenv.Eventually(t, 30*time.Second, "the denial of StatefulSet cache on its image's critical vulnerabilities", func() error {
-		r := send(t, srv.URL, creatingStatefulSet(t, enforced, "cache", image, false), "")
+		r := send(t, url, creatingStatefulSet(t, enforced, "cache", reportedImage, false), "")
 		if r == nil || r.Allowed || r.Result == nil || !strings.Contains(r.Result.Message, "img-critical-cves") {
 			return fmt.Errorf("answer %+v", r)
 		}
 		return nil
 	})
-	if r := send(t, srv.URL, creatingStatefulSet(t, warned, "cache", image, false), ""); r == nil || !r.Allowed ||
+	if r := send(t, url, creatingStatefulSet(t, warned, "cache", reportedImage, false), ""); r == nil || !r.Allowed ||
 		!strings.Contains(strings.Join(r.Warnings, "\n"), "img-critical-cves") {
 		t.Fatalf("under Warn: want an admission warning of img-critical-cves, got %+v", r)
 	}
+}
 
-	// The upgrade: v1alpha2 served and stored, v1alpha1 no longer served.
-	current := &unstructured.Unstructured{}
-	current.SetGroupVersionKind(crd.GroupVersionKind())
-	if err := k.Get(ctx, client.ObjectKeyFromObject(crd), current); err != nil {
-		t.Fatal(err)
+// judgedWithoutTheReport checks that the webhook at url, the report being why (no longer served,
+// no longer readable), judges StatefulSet cache in namespace enforced before its clock ticks
+// (admitted, img-critical-cves NotAssessed: not left to the failurePolicy) and refuses a
+// privileged one on wl-privileged alone, and that once the clock ticks it no longer warns of the
+// frozen report in namespace warned.
+func judgedWithoutTheReport(t *testing.T, url string, ticks *testingclock.FakeClock, enforced, warned, why string) {
+	t.Helper()
+	if r := send(t, url, creatingStatefulSet(t, enforced, "cache", reportedImage, false), ""); r == nil || !r.Allowed {
+		t.Errorf("StatefulSet cache, its report %s: want it admitted (img-critical-cves NotAssessed), got %+v", why, r)
 	}
-	upgraded := vulnerabilityReportCRD(t, "v1alpha2")
-	upgraded.SetResourceVersion(current.GetResourceVersion())
-	if err := k.Update(ctx, upgraded); err != nil {
-		t.Fatal(err)
-	}
-	waitVulnerabilityReportsServed(t, disco, "aquasecurity.github.io/v1alpha1", false)
-
-	// Before the clock ticks: judged, not left to the failurePolicy; a privileged container
-	// is refused still.
-	if r := send(t, srv.URL, creatingStatefulSet(t, enforced, "cache", image, false), ""); r == nil || !r.Allowed {
-		t.Errorf("StatefulSet cache, its report no longer served: want it admitted (img-critical-cves NotAssessed), got %+v", r)
-	}
-	r := send(t, srv.URL, creatingStatefulSet(t, enforced, "cache", image, true), "")
+	r := send(t, url, creatingStatefulSet(t, enforced, "cache", reportedImage, true), "")
 	if r == nil || r.Allowed || r.Result == nil || !strings.Contains(r.Result.Message, "wl-privileged") || strings.Contains(r.Result.Message, "img-critical-cves") {
-		t.Errorf("a privileged StatefulSet cache, its report no longer served: want a denial on wl-privileged alone, got %+v", r)
+		t.Errorf("a privileged StatefulSet cache, its report %s: want a denial on wl-privileged alone, got %+v", why, r)
 	}
-
 	testenv.Eventually(t, 30*time.Second, "no warning of the frozen report under Warn", func() error {
 		ticks.Step(time.Minute)
-		r := send(t, srv.URL, creatingStatefulSet(t, warned, "cache", image, false), "")
+		r := send(t, url, creatingStatefulSet(t, warned, "cache", reportedImage, false), "")
 		if r == nil || !r.Allowed || len(r.Warnings) > 0 {
 			return fmt.Errorf("answer %+v", r)
 		}
