@@ -21,11 +21,9 @@ import (
 
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/discovery"
@@ -679,10 +677,9 @@ func throughControllers(inv *engine.Inventory, obj *engine.Object) (judged *engi
 
 // controllerMaintenance reports whether req updates an object that names as its controller a
 // built-in controller that creates objects of its kind, without changing what it runs or is
-// judged by: the same pod spec, pod labels and annotations, the same labels on the object, the
-// same annotations but those of a scale path (scaleAnnotations), and (for a ReplicaSet) no more
-// replicas. The Deployment controller scales an old ReplicaSet down this way during a rollout,
-// changing its replicas and replica annotations and never its labels
+// judged by: nothing but its replicas (to no more than before), the annotations of a scale path
+// (scaleAnnotations) and lifecycleMetadata. The Deployment controller scales an old ReplicaSet
+// down this way during a rollout, changing its replicas and replica annotations only
 // (scaleReplicaSet in k8s.io/kubernetes v1.37 pkg/controller/deployment/sync.go); judging the
 // old template then would stop the rollout that replaces it. The object was judged when it was
 // created, and the reports judge it still (an old revision that runs Pods is judged itself). A
@@ -715,16 +712,17 @@ func controllerMaintenance(req admission.Request, obj *engine.Object) bool {
 		return scaledDownOnly(req, olds[0], obj, other)
 	}
 	old, cur := olds[0].Workload, obj.Workload
-	if !equality.Semantic.DeepEqual(old.PodSpec, cur.PodSpec) ||
-		!labels.Equals(olds[0].Obj.GetLabels(), obj.Obj.GetLabels()) ||
-		!equality.Semantic.DeepEqual(old.PodMeta.Labels, cur.PodMeta.Labels) ||
-		!equality.Semantic.DeepEqual(old.PodMeta.Annotations, cur.PodMeta.Annotations) {
-		return false
-	}
 	if old.Replicas != nil && cur.Replicas != nil && *cur.Replicas > *old.Replicas {
 		return false
 	}
-	return true
+	// Everything else as it was, not only the pod template and the labels: a custom check may
+	// read any field. A Job's activeDeadlineSeconds, backoffLimit, parallelism or suspend, or a
+	// ReplicaSet's minReadySeconds, changed under a CronJob's or a Deployment's reference (which
+	// anyone may write) was admitted unjudged, and the reports failed it. No built-in controller
+	// writes such a field on what it scales down: the CronJob controller never updates a Job, and
+	// the Deployment controller writes minReadySeconds only with the annotations it copies, on
+	// the ReplicaSet its template explains (getNewReplicaSet), which is judged as the Deployment.
+	return sameBut(req, "metadata.annotations", "spec.replicas")
 }
 
 // scaledDownOnly reports whether req, an update of an object whose controller reference names
