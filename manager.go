@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -67,6 +68,8 @@ type managerOptions struct {
 	webhookPort             int
 	webhookCertDir          string
 	webhookJudgements       int
+	webhookClientCA         string
+	webhookClientName       string
 	manageAdmissionPolicies bool
 	qps                     float64
 	burst                   int
@@ -95,6 +98,8 @@ func (o *managerOptions) bindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port of the admission webhook")
 	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "Directory with the webhook's tls.crt and tls.key (default: /tmp/k8s-webhook-server/serving-certs, where cert-manager and OLM mount them)")
 	fs.IntVar(&o.webhookJudgements, "webhook-judgements", 0, "How many admission requests the webhook judges at once (0: GOMAXPROCS, the CPUs the container may use); a request that finds none free within its time is refused under Enforce and admitted with a warning under Warn, as one judged out of time is")
+	fs.StringVar(&o.webhookClientCA, "webhook-client-ca", "", "PEM file of the CA whose client certificate the webhook requires of whoever calls it: the API server, given one by its --admission-control-config-file (docs/operations.md); empty: anyone who reaches the port may send reviews")
+	fs.StringVar(&o.webhookClientName, "webhook-client-name", "", "With --webhook-client-ca, the common name the client certificate must hold (empty: any the CA signed)")
 	fs.BoolVar(&o.manageAdmissionPolicies, "manage-admission-policies", true, "Apply and keep the admission policies that record exception requesters, check approvals and reserve reports to the operator; false: only check them (apply `soc2-operator admission-policies` yourself, e.g. through GitOps)")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of the Go pprof endpoints (/debug/pprof/), for diagnosing memory and CPU use; \"0\" turns them off")
 	fs.Float64Var(&o.qps, "kube-api-qps", kubeapi.DefaultQPS, "Requests per second to the API server (client-side limit)")
@@ -229,6 +234,16 @@ func newManager(cfg *rest.Config, opts managerOptions, queue *journal.Queue) (ct
 	if opts.metricsSecure {
 		metricsOpts.FilterProvider = kubeauth.MetricsFilter(kubeauth.Options{TTLs: kubeauth.MetricsTTLs})
 	}
+	webhookTLS := []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
+	if opts.webhookClientCA != "" {
+		requireCert, err := admissionwebhook.RequireClientCertificate(opts.webhookClientCA, opts.webhookClientName)
+		if err != nil {
+			return nil, err
+		}
+		webhookTLS = append(webhookTLS, requireCert)
+	} else if opts.webhookClientName != "" {
+		return nil, errors.New("--webhook-client-name needs --webhook-client-ca")
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 newScheme(),
 		Cache:                  controllers.CacheOptions(),
@@ -238,7 +253,7 @@ func newManager(cfg *rest.Config, opts managerOptions, queue *journal.Queue) (ct
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Port:    opts.webhookPort,
 			CertDir: opts.webhookCertDir,
-			TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }},
+			TLSOpts: webhookTLS,
 		}),
 		LeaderElection:                opts.leaderElect,
 		LeaderElectionID:              opts.leaderElectionID,
