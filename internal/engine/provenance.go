@@ -287,8 +287,9 @@ func (d *diffs) String() string {
 //     StatefulSet, the claims its volumeClaimTemplates make for the Pod's ordinal (claimVolumes);
 //   - the pod securityContext (sysctls included), hostNetwork, hostPID, hostIPC, hostUsers,
 //     shareProcessNamespace, the service account ("" is "default") and
-//     automountServiceAccountToken, runtimeClassName, os and restartPolicy, and the
-//     priorityClassName when the template sets one;
+//     automountServiceAccountToken, runtimeClassName, os, restartPolicy and resourceClaims
+//     (the claims wl-device-admin-access reads), and the priorityClassName when the template
+//     sets one;
 //   - whether only Windows nodes may run the pod, when the template's node selector or
 //     required node affinity says so: the checks judge such a template as Windows, which
 //     explains no pod whose own spec lets Linux nodes run it (a DaemonSet's pods lose the
@@ -307,7 +308,7 @@ func (d *diffs) String() string {
 // schedulingGates, priority, an empty template's priorityClassName (the Priority admission
 // plugin fills in the global default), preemptionPolicy, overhead, the values of
 // pod-level resources (each request and limit the template sets must be there), hostname and subdomain (StatefulSet), imagePullSecrets (added from the service
-// account), dnsPolicy, dnsConfig, hostAliases, readinessGates, resourceClaims,
+// account), dnsPolicy, dnsConfig, hostAliases, readinessGates,
 // terminationGracePeriodSeconds, activeDeadlineSeconds, enableServiceLinks and
 // setHostnameAsFQDN.
 func (inv *Inventory) compareTemplate(d *diffs, owner, obj *Object) {
@@ -395,6 +396,11 @@ func (inv *Inventory) compareTemplate(d *diffs, owner, obj *Object) {
 		// k8s.io/kubernetes v1.37 plugin/pkg/admission/priority/admission.go), and a Pod's
 		// class cannot change afterwards.
 		compareField(d, "priorityClassName", ts.PriorityClassName, gs.PriorityClassName)
+	}
+	// The claims wl-device-admin-access judges the pod by: nothing in the system changes them
+	// (the API server copies them from the template, and they cannot change afterwards).
+	if !equality.Semantic.DeepEqual(ts.ResourceClaims, gs.ResourceClaims) {
+		d.add("resourceClaims differ from the template's")
 	}
 
 	oLabels := podLabelsOf(ow)

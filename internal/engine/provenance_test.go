@@ -121,6 +121,13 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 		wantReason string // "" means explained
 	}{
 		"a Pod that is the template plus what the system adds is explained": {},
+		"a resource claim the template does not name (wl-device-admin-access reads them)": {
+			pod: func(p *corev1.Pod) {
+				tmpl := "every-gpu"
+				p.Spec.ResourceClaims = []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimTemplateName: &tmpl}}
+			},
+			wantReason: "resourceClaims differ from the template's",
+		},
 		"labels a controller or a user adds are not a difference": {
 			pod: func(p *corev1.Pod) { p.Labels["team"] = "shop" },
 		},
