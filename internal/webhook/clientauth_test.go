@@ -230,3 +230,17 @@ func writeFile(t *testing.T, path, content string) {
 func b64(b []byte) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
+
+// TestAClientCAThatCannotBeReadIsNamed: --webhook-client-ca naming a file that is missing or
+// holds no PEM certificate stops the manager with an error naming the file, rather than serving
+// a webhook that trusts no one (every API server call refused, and admitted under Ignore).
+func TestAClientCAThatCannotBeReadIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "ca.crt")
+	writeFile(t, notPEM, "not a certificate\n")
+	for what, path := range map[string]string{"missing": filepath.Join(dir, "missing.crt"), "not PEM": notPEM} {
+		if _, err := webhook.RequireClientCertificate(path, ""); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: want an error naming %s, got %v", what, path, err)
+		}
+	}
+}
