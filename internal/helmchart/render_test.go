@@ -64,6 +64,11 @@ func TestEveryCombinationRenders(t *testing.T) {
 			must(t, objs, "Service/soc2-operator-webhook-service")
 			hasArg(t, objs, "--enable-webhook")
 			hasArg(t, objs, "--webhook-judgements=4")
+			hasArg(t, objs, "--webhook-client-ca=/etc/soc2-operator/webhook-client-ca/ca.crt")
+			hasArg(t, objs, "--webhook-client-name=kube-apiserver-webhook-client")
+			if got := volumeSecret(t, objs, "webhook-client-ca"); got != "soc2-operator-webhook-client-ca" {
+				t.Errorf("webhook-client-ca volume from Secret %q", got)
+			}
 		},
 		"webhook-own-certificate": func(t *testing.T, objs map[string]*unstructured.Unstructured) {
 			wh := must(t, objs, "ValidatingWebhookConfiguration/soc2-operator-validating-webhook-configuration")
