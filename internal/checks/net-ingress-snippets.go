@@ -32,7 +32,8 @@ var netIngressSnippets = &engine.Check{
 		"fails whichever class it names (Kyverno disallow-ingress-nginx-custom-snippets, checkov " +
 		"CKV_K8S_153). The prefix is the controller's flag, which a namespace's Ingress does not show, " +
 		"so an annotation whose name ends in -snippet or -snippets, or is config-backend or config-tcp-service, fails " +
-		"under any prefix (a key without a prefix is no controller's). So does an ingress-nginx annotation that ingress-nginx before 1.11.5 and 1.12.1 " +
+		"under any prefix (a key without a prefix is no controller's, but backend-config-snippet, which the HAProxy " +
+		"Kubernetes Ingress Controller reads whatever its prefix, and bare too). So does an ingress-nginx annotation that ingress-nginx before 1.11.5 and 1.12.1 " +
 		"wrote into the configuration unchecked (auth-url, CVE-2025-24514; auth-tls-match-cn, " +
 		"CVE-2025-1097; mirror-target and mirror-host, CVE-2025-1098) whose value carries nginx " +
 		"configuration syntax (a line break, ;, {, }, # or a quote), which no URL or common name needs: " +
@@ -89,7 +90,8 @@ var nginxIncSnippets = []string{"nginx.org/server-snippets", "nginx.org/location
 // its shared configuration too. A name that ends so configures a controller's configuration
 // verbatim wherever it is used, so the prefix is not read (Kyverno's disallow-custom-snippets
 // fails X(*-snippet), checkov CKV_K8S_153 any key with "snippet"). Keys without a prefix are no
-// controller's: every controller reads <prefix>/<name>. Until December 2026 only ingress-nginx's
+// controller's (ingress-nginx and the others read <prefix>/<name>) but the HAProxy Kubernetes
+// Ingress Controller's haproxyTechBackendSnippet, which it reads bare too. Until December 2026 only ingress-nginx's
 // default prefix was read, and custom.io/configuration-snippet passed.
 func ingressSnippets(annotations map[string]string) []string {
 	var out []string
@@ -161,16 +163,25 @@ func ingressInjections(annotations map[string]string) []string {
 // scope, which it reads from its global ConfigMap only and ignores on an Ingress.
 var haproxyIngressRawConfig = []string{"config-backend", "config-tcp-service"}
 
+// haproxyTechBackendSnippet is the HAProxy Kubernetes Ingress Controller's (haproxytech/kubernetes-ingress)
+// raw backend configuration, which it reads on Ingresses, Services and its ConfigMap. Its store
+// takes an annotation's name past the first / whatever the prefix, and a name without one as it
+// is (pkg/store convert.go CopyAnnotations), so it reads the bare key too, which is then no
+// other controller's prefix-less key: until December 2026 an Ingress with a bare
+// backend-config-snippet passed.
+const haproxyTechBackendSnippet = "backend-config-snippet"
+
 // ingressSnippetKey reports whether key names a snippet annotation, whatever its value: a
 // prefixed key whose name ends in -snippet or -snippets (any controller's, under any
 // --annotations-prefix) or is one of haproxyIngressRawConfig (under any prefix too: the prefix is
-// the controller's flag), or one of nginxIncSnippets. The cache keeps such keys when it trims an
+// the controller's flag), one of nginxIncSnippets, or haproxyTechBackendSnippet without a
+// prefix. The cache keeps such keys when it trims an
 // Ingress's annotations (IngressReadsAnnotation), so it must be the very test the check makes.
 func ingressSnippetKey(key string) bool {
 	prefix, name, prefixed := strings.Cut(key, "/")
 	return prefixed && prefix != "" && (strings.HasSuffix(name, "-snippet") || strings.HasSuffix(name, "-snippets") ||
 		slices.Contains(haproxyIngressRawConfig, name)) ||
-		slices.Contains(nginxIncSnippets, key)
+		slices.Contains(nginxIncSnippets, key) || key == haproxyTechBackendSnippet
 }
 
 // Skipper's Ingress annotations whose values are eskip, its route language: filters (the
