@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -89,9 +90,24 @@ func longIngress(a map[string]string) {
 	}
 }
 
+// longService makes a Service's annotations as long as a tenant may: 12 more HAProxy Ingress
+// config-backend annotations than net-ingress-snippets names, under prefixes of their own (each
+// 2 KiB), and each annotation the checks read 2 KiB longer (blank space before it), so that the
+// cache keeps stand-ins of them and counts the others (checks.ReduceServiceAnnotations).
+func longService(a map[string]string) {
+	for k, v := range a {
+		if checks.ServiceReadsAnnotation(k) {
+			a[k] = strings.Repeat(" ", 2<<10) + v
+		}
+	}
+	for i := range 12 {
+		a[fmt.Sprintf("tenant-%02d.example.com/config-backend", i)] = strings.Repeat("#", 2<<10)
+	}
+}
+
 // judgedTrimmedAndWhole judges the fixture file whole and as the cache keeps it (see
-// TestTrimmedAnnotationsAreJudgedAsWhole), with its Ingresses' annotations made long when
-// long is set, and returns how many of its objects the cache trimmed.
+// TestTrimmedAnnotationsAreJudgedAsWhole), with its Ingresses' and Services' annotations made
+// long when long is set, and returns how many of its objects the cache trimmed.
 func judgedTrimmedAndWhole(t *testing.T, file string, pad map[string]string, now time.Time, long bool) int {
 	t.Helper()
 	trimmed := 0
@@ -133,6 +149,9 @@ func judgedTrimmedAndWhole(t *testing.T, file string, pad map[string]string, now
 			}
 			if _, ok := obj.(*networkingv1.Ingress); ok && long {
 				longIngress(a)
+			}
+			if _, ok := obj.(*corev1.Service); ok && long {
+				longService(a)
 			}
 			for key, v := range pad {
 				a[key] = v

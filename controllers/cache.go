@@ -124,8 +124,9 @@ func stripObject(in any) (any, error) {
 
 // trimAnnotations keeps of in's annotations, when it is of a kind whose annotations the cache
 // trims (trimsAnnotations), only a bounded part (inventory.TrimAnnotations), and of an
-// Ingress's then what the checks read of those they read (checks.ReduceIngressAnnotations); it
-// reports whether it left any out.
+// Ingress's or a Service's then what the checks read of those they read
+// (checks.ReduceIngressAnnotations, checks.ReduceServiceAnnotations); it reports whether it
+// left any out.
 func trimAnnotations(in any) bool {
 	obj, ok := in.(metav1.Object)
 	if !ok {
@@ -135,8 +136,11 @@ func trimAnnotations(in any) bool {
 	if !ok || !inventory.TrimAnnotations(obj, read) {
 		return false
 	}
-	if ing, ok := in.(*networkingv1.Ingress); ok {
-		checks.ReduceIngressAnnotations(ing)
+	switch o := in.(type) {
+	case *networkingv1.Ingress:
+		checks.ReduceIngressAnnotations(o)
+	case *corev1.Service:
+		checks.ReduceServiceAnnotations(o)
 	}
 	return true
 }
@@ -149,9 +153,12 @@ func trimAnnotations(in any) bool {
 // last-applied-configuration, which TrimAnnotations keeps (a workload's own, not its pod
 // template's, which is in its spec and stays), and Pods, of which the checks read the AppArmor
 // and seccomp annotations, the mirror Pod's and those an env var of the Pod takes through the
-// downward API (podReadsAnnotation), and Ingresses, of which net-ingress-snippets and
+// downward API (podReadsAnnotation), Ingresses, of which net-ingress-snippets and
 // net-ingress-tls read the ingress controllers' annotations (checks.IngressReadsAnnotation),
-// kept only in part too (checks.ReduceIngressAnnotations). Not among them: ConfigMaps (sec-configmap-credentials
+// kept only in part too (checks.ReduceIngressAnnotations), and Services, of which
+// net-ingress-snippets reads the HAProxy controllers' raw configuration
+// (checks.ServiceReadsAnnotation; until December 2026 none, and the trim dropped them), kept
+// only in part too (checks.ReduceServiceAnnotations). Not among them: ConfigMaps (sec-configmap-credentials
 // reads every annotation; a large one is a digest, stripConfigMap), PersistentVolumes and ClusterRoles
 // (cluster-scoped, out of a tenant's reach) and the operator's own Leases. The CRD kinds read
 // unstructured are among them, but for KEDA's pause annotations and Trivy's resource name
@@ -163,7 +170,9 @@ func trimsAnnotations(in any) (read func(key string) bool, ok bool) {
 		return podReadsAnnotation(o), true
 	case *networkingv1.Ingress:
 		return checks.IngressReadsAnnotation, true
-	case *corev1.Service, *corev1.ServiceAccount, *corev1.PersistentVolumeClaim, *corev1.ResourceQuota,
+	case *corev1.Service:
+		return checks.ServiceReadsAnnotation, true
+	case *corev1.ServiceAccount, *corev1.PersistentVolumeClaim, *corev1.ResourceQuota,
 		*corev1.LimitRange, *corev1.ReplicationController,
 		*appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet, *appsv1.ReplicaSet,
 		*batchv1.Job, *batchv1.CronJob,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -16,7 +17,8 @@ import (
 // IngressSnippetsOmittedAnnotation holds, on an Ingress in the operator's informer cache whose
 // annotations it kept only in part (ReduceIngressAnnotations), how many snippet annotations and
 // ingressInjectable annotations carrying nginx syntax it left out: they come after the maxNamed
-// it kept, which are all net-ingress-snippets' message names. The API server refuses the key (an annotation's name has no blank), so no Ingress it
+// it kept, which are all net-ingress-snippets' message names. On a Service so kept
+// (ReduceServiceAnnotations), how many of its serviceRawConfig annotations it left out. The API server refuses the key (an annotation's name has no blank), so no Ingress it
 // serves carries one. Only the inventory reads it (CachedIngressDigest), for objects read from
 // the cache; scan and the webhook's request never trust it.
 const IngressSnippetsOmittedAnnotation = "soc2-operator.io/ingress snippets omitted"
@@ -207,9 +209,49 @@ func ReduceIngressAnnotations(ing *networkingv1.Ingress) {
 	ing.Annotations = a
 }
 
+// ServiceReadsAnnotation reports whether a built-in check reads a Service's annotation key:
+// net-ingress-snippets reads the raw configuration the HAProxy controllers take from a Service
+// (serviceSnippetKey), and no other check reads a Service's annotations. The cache keeps them
+// when it trims the others (inventory.TrimAnnotations), and then ReduceServiceAnnotations
+// bounds them.
+func ServiceReadsAnnotation(key string) bool {
+	return serviceSnippetKey(key)
+}
+
+// ReduceServiceAnnotations bounds what the operator's informer cache keeps of a Service whose
+// annotations it trims (inventory.TrimAnnotations, keeping those ServiceReadsAnnotation
+// reports): a tenant decides how long they are and how many (any prefix counts), up to 256 KiB
+// a Service. It keeps of the snippet annotations the first maxNamed set to more than blanks (in
+// serviceSnippets' order), with a one-byte value, drops those of blanks (they render nothing and
+// no message names them) and counts the others in IngressSnippetsOmittedAnnotation:
+// net-ingress-snippets judges it to the result and message it gives the whole Service
+// (TestTrimmedAnnotationsAreJudgedAsWhole). A Service already reduced stays as it is.
+func ReduceServiceAnnotations(svc *corev1.Service) {
+	a := maps.Clone(svc.Annotations)
+	omitted, _ := strconv.Atoi(a[IngressSnippetsOmittedAnnotation])
+	for k, v := range a {
+		if serviceSnippetKey(k) && strings.TrimSpace(v) == "" {
+			delete(a, k)
+		}
+	}
+	for i, k := range serviceSnippets(a) {
+		if i < maxNamed {
+			a[k] = "-"
+			continue
+		}
+		delete(a, k)
+		omitted++
+	}
+	if omitted > 0 {
+		a[IngressSnippetsOmittedAnnotation] = strconv.Itoa(omitted)
+	}
+	svc.Annotations = a
+}
+
 // ingressDigest is what net-ingress-snippets and net-ingress-host-hygiene read of an Ingress
 // beside its annotations when the operator's cache reduced them (ReduceIngressAnnotations):
-// how many snippet annotations and server aliases it left out.
+// how many snippet annotations and server aliases it left out; of a Service
+// (ReduceServiceAnnotations), how many of its snippet annotations.
 type ingressDigest struct{ snippets, aliases int }
 
 // CachedIngressDigest takes IngressSnippetsOmittedAnnotation and

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -12,7 +13,7 @@ import (
 
 var netIngressSnippets = &engine.Check{
 	ID:    "net-ingress-snippets",
-	Title: "Ingresses do not inject configuration into the ingress controller",
+	Title: "Ingresses and Services do not inject configuration into the ingress controller",
 	Description: "An ingress-nginx snippet annotation (nginx.ingress.kubernetes.io/configuration-snippet, " +
 		"server-snippet, auth-snippet, stream-snippet, modsecurity-snippet: any of its annotations " +
 		"whose name ends in -snippet, under the default prefix or the one the controller's " +
@@ -44,8 +45,14 @@ var netIngressSnippets = &engine.Check{
 		"default before Skipper v0.23), static() serves the proxy's files and bearerinjector() hands out its tokens, so a call of " +
 		"one fails; so does a custom route whose backend is an address of the author's (a network or LB backend, or <dynamic>), " +
 		"which reaches whatever the proxy reaches past the NetworkPolicies of what it reaches (the reach Skipper v0.24 closed " +
-		"for ExternalName Services, CVE-2026-24470). Routes that end in <shunt>, <loopback> or <forward> pass." + supporting,
-	Remediation: "Remove the snippet annotations; use the controller's dedicated annotations or a " +
+		"for ExternalName Services, CVE-2026-24470). Routes that end in <shunt>, <loopback> or <forward> pass. " +
+		"Both HAProxy controllers read raw configuration from the Services an Ingress routes to as well, into the backend " +
+		"section of the controller's configuration: HAProxy Ingress's config-backend (a Backend-scope key, which it reads on " +
+		"Services) and the HAProxy Kubernetes Ingress Controller's backend-config-snippet (haproxy.org/, haproxy.com/, " +
+		"ingress.kubernetes.io/, any other prefix or none, which it reads on Services, Ingresses and its ConfigMap), so a " +
+		"Service that sets either, under any prefix (backend-config-snippet bare too), fails too, whether or not an Ingress routes to it yet: whoever may write the Service may write an " +
+		"Ingress to it." + supporting,
+	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
@@ -54,18 +61,24 @@ var netIngressSnippets = &engine.Check{
 		"the static and bearerinjector filters (-disabled-filters).",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc61, cc68},
-	Targets:  []string{"Ingress"},
+	Targets:  []string{"Ingress", "Service"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		if _, ok := o.Obj.(*networkingv1.Ingress); !ok {
-			ctx.NotApplicable("", "not a networking.k8s.io Ingress")
+		var found []string
+		what := "ingress"
+		switch o.Obj.(type) {
+		case *networkingv1.Ingress:
+			found = append(ingressSnippets(o.Annotations()), ingressInjections(o.Annotations())...)
+			found = append(found, skipperInjections(o.Annotations())...)
+		case *corev1.Service:
+			found, what = serviceSnippets(o.Annotations()), "service"
+		default:
+			ctx.NotApplicable("", "not a networking.k8s.io Ingress or a Service")
 			return
 		}
-		found := append(ingressSnippets(o.Annotations()), ingressInjections(o.Annotations())...)
-		found = append(found, skipperInjections(o.Annotations())...)
 		if d, ok := o.Digest.(*ingressDigest); ok {
 			// The operator's cache kept the first maxNamed snippets and injections
-			// (ReduceIngressAnnotations): the others, which come after them in this list, are
-			// counted, as few counts them.
+			// (ReduceIngressAnnotations, ReduceServiceAnnotations): the others, which come after
+			// them in this list, are counted, as few counts them.
 			for range d.snippets {
 				found = append(found, "")
 			}
@@ -74,8 +87,47 @@ var netIngressSnippets = &engine.Check{
 			ctx.Pass("")
 			return
 		}
-		ctx.Fail("", "ingress injects configuration into its controller: %s", few(found, ", "))
+		ctx.Fail("", "%s injects configuration into its controller: %s", what, few(found, ", "))
 	},
+}
+
+// serviceRawConfig are the names of the annotations that an ingress controller reads on a
+// Service and copies verbatim into the backend section of its configuration, which serves every
+// Ingress of its class: HAProxy Ingress's config-backend (jcmoraisjr/haproxy-ingress, "Services
+// only accept keys from the Backend scope", docs/configuration/keys: config-backend is one,
+// under its --annotations-prefix) and the HAProxy Kubernetes Ingress Controller's
+// backend-config-snippet (haproxytech/kubernetes-ingress, documentation/annotations.md:
+// "Available on: configmap ingress service", under haproxy.org/, haproxy.com/ or
+// ingress.kubernetes.io/ or any other, and bare, haproxyTechBackendSnippet; a Service's takes
+// precedence over an Ingress's). Neither controller
+// reads another raw-configuration key on a Service (HAProxy Ingress's config-tcp-service is of
+// the TCP scope, which Services do not take; the HAProxy Kubernetes Ingress Controller's
+// frontend, global and stats snippets are its ConfigMap's alone), nor does ingress-nginx or the
+// NGINX Ingress Controller read any snippet on a Service. Until December 2026 no Service
+// annotation was read, and a Service with haproxy.org/backend-config-snippet passed.
+var serviceRawConfig = []string{"backend-config-snippet", "config-backend"}
+
+// serviceSnippetKey reports whether key names one of serviceRawConfig under any prefix (HAProxy
+// Ingress's is its --annotations-prefix flag, which a namespace's Service does not show; the
+// HAProxy Kubernetes Ingress Controller reads any), or is haproxyTechBackendSnippet without one,
+// which that controller reads bare too. The cache keeps such keys when it trims a Service's
+// annotations (ServiceReadsAnnotation), so it must be the very test the check makes.
+func serviceSnippetKey(key string) bool {
+	prefix, name, prefixed := strings.Cut(key, "/")
+	return prefixed && prefix != "" && slices.Contains(serviceRawConfig, name) || key == haproxyTechBackendSnippet
+}
+
+// serviceSnippets returns, sorted, the serviceRawConfig annotations set to something other than
+// blanks (which render nothing).
+func serviceSnippets(annotations map[string]string) []string {
+	var out []string
+	for k, v := range annotations {
+		if serviceSnippetKey(k) && strings.TrimSpace(v) != "" {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // nginxIncSnippets are the NGINX Ingress Controller's (nginx.org) snippet annotations.

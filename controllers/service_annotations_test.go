@@ -1,0 +1,80 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TestServiceSnippetsFailTheReport: both HAProxy ingress controllers copy raw configuration from
+// the annotations of the Services their Ingresses route to into the controller's shared
+// configuration (HAProxy Ingress's config-backend, the HAProxy Kubernetes Ingress Controller's
+// backend-config-snippet), and a namespace admin's Service with one passed, as no Service was
+// judged. Each now fails the report: one with a small snippet, one whose 20 KiB of padding and
+// 900 tiny annotations make the cache trim the others (inventory.TrimAnnotations), and one of
+// 234 KiB with a 100 KiB snippet among 10, which the cache keeps bounded (under 24 KiB) with the
+// message the whole Service gives; a Service without one passes.
+func TestServiceSnippetsFailTheReport(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "svc-snippets", "svcsnippets"
+	createNamespace(t, ns, map[string]string{"svcsnippets": "true"})
+	padded := map[string]string{"haproxy-ingress.github.io/config-backend": "http-request set-header X-Tenant shop"}
+	for i := range 5 {
+		padded[fmt.Sprintf("tenant.example.com/blob-%d", i)] = strings.Repeat("x", 4<<10)
+	}
+	for i := range 900 {
+		padded[fmt.Sprintf("t/%03d", i)] = ""
+	}
+	many := map[string]string{"haproxy.org/backend-config-snippet": "http-request set-header X-Tenant shop\n" + strings.Repeat("# padding\n", 10<<10)}
+	for j := range 9 {
+		many[fmt.Sprintf("z%d.example.com/config-backend", j)] = "http-request return status 200"
+	}
+	for j := range 34 {
+		many[fmt.Sprintf("tenant.example.com/blob-%02d", j)] = strings.Repeat(fmt.Sprint(j%10), 4000)
+	}
+	services := map[string]map[string]string{
+		"snippet": {"haproxy.org/backend-config-snippet": "http-request set-header X-Debug 1"},
+		"padded":  padded,
+		"many":    many,
+		"web":     {"haproxy.org/check": "true"},
+	}
+	for name, a := range services {
+		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: a},
+			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name}, Ports: []corev1.ServicePort{{Port: 80}}}}
+		if err := k8s.Create(ctx, svc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createProfile(t, profile, "svcsnippets", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-ingress-snippets") })
+	eventuallyFinding(t, 60*time.Second, ns, profile, "net-ingress-snippets", "Service", "snippet",
+		"service injects configuration into its controller: haproxy.org/backend-config-snippet")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Service", "padded",
+		"service injects configuration into its controller: haproxy-ingress.github.io/config-backend")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Service", "many",
+		"service injects configuration into its controller: haproxy.org/backend-config-snippet, z0.example.com/config-backend, "+
+			"z1.example.com/config-backend, z2.example.com/config-backend, z3.example.com/config-backend and 5 more")
+	rep, err := getReport(ns, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Status.Summary.Failing; got != 3 {
+		t.Errorf("want the 3 Services with snippets failing and web passing, got %d failing findings: %+v", got, rep.Status.Findings)
+	}
+
+	// What the cache holds of the Services, as JSON.
+	list := &corev1.ServiceList{}
+	sizes, total := cachedJSON(t, list, ns, len(services))
+	for i, n := range sizes {
+		if n > 24<<10 {
+			t.Errorf("the cache holds %d KiB of Service %s: want at most 24 KiB", n>>10, list.Items[i].Name)
+		}
+	}
+	t.Logf("the cache holds %d KiB of %d Services", total>>10, len(services))
+}
