@@ -55,7 +55,8 @@ var netIngressSnippets = &engine.Check{
 	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
-		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress, --disable-config-snippets=backend or all on the " +
+		"HAProxy Kubernetes Ingress Controller). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters).",
