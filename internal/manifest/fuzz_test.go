@@ -85,5 +85,15 @@ func FuzzReadStream(f *testing.F) {
 		if got := describeDocuments(docs); !slices.Equal(got, want) {
 			t.Errorf("chunks of %d: documents\n%q\nwant\n%q", streamChunk, got, want)
 		}
+		// A file's size is known (decodeInParts); it may have changed since.
+		for _, size := range []int{len(data), len(data) - int(chunk)%7, len(data) + int(chunk)%7} {
+			docs, err := sizedStreamDocuments(t, bytes.NewReader(data), max(size, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := describeDocuments(docs); !slices.Equal(got, want) {
+				t.Errorf("chunks of %d, size %d: documents\n%q\nwant\n%q", streamChunk, size, got, want)
+			}
+		}
 	})
 }
