@@ -67,6 +67,17 @@ func customContainers(apiVersion, kind, name, namespace string, js []byte, objec
 	return &ContainersError{APIVersion: apiVersion, Kind: kind, Name: name, Namespace: namespace, At: at}
 }
 
+// textMayHoldContainers reports whether the JSON a YAML document's text (body) converts to may
+// hold what customContainers looks for: "ontainers", "image" or an escape (\u). The block
+// reader copies the text of keys and values as it is, and writes an escape only for '"', '\\' and
+// a control character (YAML's printable text allows tabs alone); a letter comes out of an escape
+// only where the text has one (\x69, \u0069, "\" and a line break inside double quotes), which
+// a backslash in the text says. Argo's PodTemplate reference (argoPodTemplateRef) is not
+// looked for: a Rollout is always converted whole (dropper).
+func textMayHoldContainers(body []byte) bool {
+	return bytes.IndexByte(body, '\\') >= 0 || bytes.Contains(body, []byte("ontainers")) || bytes.Contains(body, []byte("image"))
+}
+
 // ContainersError is ErrContainersNotJudged for one object.
 type ContainersError struct {
 	APIVersion, Kind, Name string
@@ -252,8 +263,7 @@ func hasImage(v any) bool {
 // no check reads a PodTemplate, which runs nothing of its own: the containers the Rollout runs
 // are neither judged nor passed, whether or not the PodTemplate is among the objects read.
 func argoPodTemplateRef(apiVersion, kind string, js []byte, object map[string]any) string {
-	if kind != "Rollout" || !strings.HasPrefix(apiVersion, "argoproj.io/") ||
-		!bytes.Contains(js, []byte("PodTemplate")) && !bytes.Contains(js, []byte(`\u`)) {
+	if !argoRollout(apiVersion, kind) || !bytes.Contains(js, []byte("PodTemplate")) && !bytes.Contains(js, []byte(`\u`)) {
 		return ""
 	}
 	if _, whole := object["spec"]; !whole {
@@ -272,4 +282,9 @@ func argoPodTemplateRef(apiVersion, kind string, js []byte, object map[string]an
 		return ""
 	}
 	return "spec.workloadRef: PodTemplate " + refName + "'s template"
+}
+
+// argoRollout reports whether apiVersion and kind are an Argo Rollout's.
+func argoRollout(apiVersion, kind string) bool {
+	return kind == "Rollout" && strings.HasPrefix(apiVersion, "argoproj.io/")
 }

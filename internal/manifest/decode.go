@@ -110,6 +110,36 @@ func (o Options) keepsOnlyMetadata(apiVersion, kind string) bool {
 		!customResource(apiVersion, kind) && !policyResource(apiVersion)
 }
 
+// dropper is the block reader's drop for body: keepsOnlyMetadata, and a custom resource or a
+// policy engine's object read for its metadata alone whose text holds nothing customContainers
+// looks for (textMayHoldContainers) keeps only its metadata too. Converted whole, its JSON was
+// read for its metadata and searched for nothing: the PrometheusRules, ServiceMonitors and
+// other custom resources of a repository, up to hundreds of KB each, were converted and then
+// read once more only to find their metadata. Whether the text may hold a container is asked
+// once, when the first key after apiVersion and kind of such an object is read.
+func (o Options) dropper(body []byte) func(apiVersion, kind string) bool {
+	if o.MetadataOnly == nil {
+		return nil
+	}
+	asked, mayHold := false, true
+	return func(apiVersion, kind string) bool {
+		switch {
+		case o.keepsOnlyMetadata(apiVersion, kind):
+			return true
+		case !customMetadataOnly || !o.MetadataOnly(kind) || isCSV(apiVersion, kind) || typedFor(apiVersion, kind) != nil ||
+			argoRollout(apiVersion, kind) || !customResource(apiVersion, kind) && !policyResource(apiVersion):
+			return false
+		case !asked:
+			asked, mayHold = true, textMayHoldContainers(body)
+		}
+		return !mayHold
+	}
+}
+
+// customMetadataOnly is a variable for TestCustomResourcesReadForMetadataDecodeAsBefore, which
+// decodes with dropper's custom resources converted whole too, as before.
+var customMetadataOnly = true
+
 // Decode reads every document of one file's content. It returns the objects it could read and
 // one error per document it could not.
 func Decode(source string, data []byte) ([]*engine.Object, []error) {
@@ -606,7 +636,7 @@ func toJSONInto(body []byte, yamlText bool, opts Options, bufs *buffers) ([]byte
 	}
 	// The block reader bounds the JSON a document's aliases stand for itself (maxAliasedJSON),
 	// more tightly than checkAliases: it leaves any document over its bound to it.
-	if js, tm, ok := blockJSONInto(body, opts.keepsOnlyMetadata, mem); ok {
+	if js, tm, ok := blockJSONInto(body, opts.dropper(body), mem); ok {
 		return js, tm, nil
 	}
 	if err := checkAliases(body); err != nil {

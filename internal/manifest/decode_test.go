@@ -1,8 +1,13 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -430,4 +435,81 @@ spec: {address: 10.0.0.5, prefix: 24, claimRef: {name: node-1}, poolRef: {apiGro
 			t.Errorf("after DefaultNamespace, %s %s: namespace %q, want %q", o.APIVersion, o.Name, o.Namespace, w)
 		}
 	}
+}
+
+// A custom resource (or a policy engine's object) read for its metadata alone is searched for
+// containers (customContainers) only when its text may hold one; one whose text holds neither
+// a list of containers, an image nor an escape is converted to the JSON of its metadata alone,
+// as any other kind read for its metadata is, rather than whole and then read twice (its
+// metadata, then everything for containers). The others are converted whole.
+func TestACustomResourceWithoutContainersIsConvertedToItsMetadataAlone(t *testing.T) {
+	opts := Options{MetadataOnly: func(string) bool { return true }}
+	for name, tc := range map[string]struct {
+		doc   string
+		whole bool
+	}{
+		"a PrometheusRule":                    {"apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: r}\nspec:\n  groups:\n  - name: g\n    rules: [{alert: A, expr: up == 0}]\n", false},
+		"a Kyverno policy that validates":     {"apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  rules: [{name: r, validate: {message: m}}]\n", false},
+		"a custom resource with containers":   {"apiVersion: ray.io/v1\nkind: RayCluster\nmetadata: {name: r}\nspec:\n  headGroupSpec:\n    template:\n      spec:\n        containers: [{name: c, image: i}]\n", true},
+		"an image alone":                      {"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {image: i}\n", true},
+		"an escape that may spell a key":      {"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {\"\\x69mage\": i}\n", true},
+		"an escape in a value":                {"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {a: \"\\t\"}\n", true},
+		"an Argo Rollout (a PodTemplate ref)": {"apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec: {workloadRef: {apiVersion: v1, kind: PodTemplate, name: t}}\n", true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			js, tm, err := toJSON([]byte(tc.doc), opts)
+			if err != nil || tm == nil {
+				t.Fatalf("toJSON: %v (type meta %v)", err, tm)
+			}
+			if whole := bytes.Contains(js, []byte(`"spec"`)); whole != tc.whole || tm.onlyMetadata == tc.whole {
+				t.Errorf("converted to %s (only metadata: %v); whole: want %v", js, tm.onlyMetadata, tc.whole)
+			}
+		})
+	}
+}
+
+// Every file of the shared corpus and of this repository's manifests and fixtures, read for
+// every kind's metadata alone, decodes to the same objects and errors whether the custom
+// resources without containers are converted to their metadata alone (dropper) or whole, as
+// before; and some are (the test ran the new path).
+func TestCustomResourcesReadForMetadataDecodeAsBefore(t *testing.T) {
+	defer func() { customMetadataOnly = true }()
+	opts := Options{MetadataOnly: func(string) bool { return true }}
+	files, dropped := 0, 0
+	for _, root := range decodingRoots {
+		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !IsManifestFile(d.Name()) {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return nil
+			}
+			files++
+			customMetadataOnly = false
+			before, beforeErrs := DecodeWith(path, data, opts)
+			customMetadataOnly = true
+			after, afterErrs := DecodeWith(path, data, opts)
+			if fmt.Sprint(afterErrs) != fmt.Sprint(beforeErrs) || len(after) != len(before) {
+				t.Fatalf("%s: %d objects, errors %v; converted whole: %d objects, errors %v", path, len(after), afterErrs, len(before), beforeErrs)
+			}
+			for i := range before {
+				b, a := before[i], after[i]
+				if a.APIVersion != b.APIVersion || a.Kind != b.Kind || a.Namespace != b.Namespace || a.Name != b.Name || !reflect.DeepEqual(a.Obj, b.Obj) {
+					t.Errorf("%s: object %d is %+v; converted whole, %+v", path, i, a.Obj, b.Obj)
+				}
+			}
+			for _, doc := range splitDocuments(utf8Text(data)) {
+				if _, tm, err := toJSON(doc.body, opts); err == nil && tm != nil && tm.onlyMetadata &&
+					(customResource(tm.APIVersion, tm.Kind) || policyResource(tm.APIVersion)) && bytes.Contains(doc.body, []byte("\nspec:")) {
+					dropped++
+				}
+			}
+			return nil
+		})
+	}
+	if files < 100 || dropped == 0 {
+		t.Fatalf("%d files, %d custom resources converted to their metadata alone: the corpus is missing", files, dropped)
+	}
+	t.Logf("%d files, %d custom resources converted to their metadata alone", files, dropped)
 }

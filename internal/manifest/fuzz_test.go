@@ -28,6 +28,12 @@ func FuzzDecode(f *testing.F) {
 		"apiVersion: example.com/v1\nkind: Widget\nmetadata: x\n",
 		"apiVersion: example.com/v1\nkind: Widget\nmetadata: null\nspec: 1\n",
 		"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, labels: {a: b}}\nMetadata: {name: v}\n",
+		// Custom resources read for their metadata alone, with and without what
+		// customContainers looks for (dropper).
+		"apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: r}\nspec: {groups: [{name: g}]}\nstatus: 1\n",
+		"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {template: {spec: {\"\\x63ontainers\": [{name: c, \"im\\u0061ge\": i}]}}}\n",
+		"apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec: {rules: [{mutate: {patchStrategicMerge: {spec: {containers: [{name: c, image: i}]}}}}]}\n",
+		"apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec: {workloadRef: {apiVersion: v1, kind: PodTemplate, name: t}}\n",
 	} {
 		f.Add([]byte(seed))
 	}
