@@ -448,12 +448,15 @@ func TestACustomResourceWithoutContainersIsConvertedToItsMetadataAlone(t *testin
 		doc   string
 		whole bool
 	}{
-		"a PrometheusRule":                    {"apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: r}\nspec:\n  groups:\n  - name: g\n    rules: [{alert: A, expr: up == 0}]\n", false},
-		"a Kyverno policy that validates":     {"apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  rules: [{name: r, validate: {message: m}}]\n", false},
-		"a custom resource with containers":   {"apiVersion: ray.io/v1\nkind: RayCluster\nmetadata: {name: r}\nspec:\n  headGroupSpec:\n    template:\n      spec:\n        containers: [{name: c, image: i}]\n", true},
-		"an image alone":                      {"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {image: i}\n", true},
-		"an escape that may spell a key":      {"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {\"\\x69mage\": i}\n", true},
-		"an escape in a value":                {"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {a: \"\\t\"}\n", true},
+		"a PrometheusRule":                  {"apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: r}\nspec:\n  groups:\n  - name: g\n    rules: [{alert: A, expr: up == 0}]\n", false},
+		"a Kyverno policy that validates":   {"apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  rules: [{name: r, validate: {message: m}}]\n", false},
+		"a custom resource with containers": {"apiVersion: ray.io/v1\nkind: RayCluster\nmetadata: {name: r}\nspec:\n  headGroupSpec:\n    template:\n      spec:\n        containers: [{name: c, image: i}]\n", true},
+		"an image alone":                    {"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {image: i}\n", true},
+		"an escape that may spell a key":    {"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {\"\\x69mage\": i}\n", true},
+		"an escape in a value":              {"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {a: \"\\t\"}\n", true},
+		// A tenant's containers key spelled in base64: the block reader leaves a tag to the
+		// slow paths, which convert the whole document.
+		"a key of !!binary":                   {"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec:\n  template:\n    spec:\n      !!binary Y29udGFpbmVycw==: [{name: c}]\n", true},
 		"an Argo Rollout (a PodTemplate ref)": {"apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec: {workloadRef: {apiVersion: v1, kind: PodTemplate, name: t}}\n", true},
 	} {
 		t.Run(name, func(t *testing.T) {

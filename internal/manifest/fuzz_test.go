@@ -34,6 +34,7 @@ func FuzzDecode(f *testing.F) {
 		"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {template: {spec: {\"\\x63ontainers\": [{name: c, \"im\\u0061ge\": i}]}}}\n",
 		"apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec: {rules: [{mutate: {patchStrategicMerge: {spec: {containers: [{name: c, image: i}]}}}}]}\n",
 		"apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec: {workloadRef: {apiVersion: v1, kind: PodTemplate, name: t}}\n",
+		"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec:\n  template:\n    spec:\n      !!binary Y29udGFpbmVycw==: [{name: c, x: y}]\n",
 	} {
 		f.Add([]byte(seed))
 	}
