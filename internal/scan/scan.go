@@ -94,6 +94,11 @@ func (o *Options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.AdminNamespace, "admin-namespace", engine.DefaultAdminNamespace, "The operator's namespace: only exceptions there may select other namespaces")
 }
 
+// customCheckTimeout bounds one evaluation of a custom check (engine.Options.CustomCheckTimeout;
+// 0 is the engine's default). Tests lengthen it so that the cost limit, not the machine's load,
+// is what stops the expressions they give.
+var customCheckTimeout time.Duration
+
 // Run is `soc2-operator scan`. now is the clock exceptions are judged against.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) int {
 	// Messages name files and objects of the input, which may be a pull request's: their
@@ -147,7 +152,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	keepAll := opts.Show == "all" || opts.Output == "junit" || opts.Output == "policyreport"
 	evOpts := engine.Options{Now: at, AdminNamespace: opts.AdminNamespace, KeepPassing: keepAll, FindingsOnly: !keepAll,
 		Approval: engine.ApprovalOffline, NoSummaryFindings: true, // buildReport lists and orders every finding
-		KubernetesKind: manifest.ServedKind, Withheld: manifestWithheld}
+		KubernetesKind: manifest.ServedKind, Withheld: manifestWithheld, CustomCheckTimeout: customCheckTimeout}
 
 	// Objects are evaluated as each file is decoded (engine.Stream), so that those no
 	// cross-object check reads are let go at once instead of being held for the whole input;
