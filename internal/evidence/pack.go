@@ -618,7 +618,18 @@ type builder struct {
 	// identity and versions).
 	run  *OperatorRun
 	runs map[string]*OperatorRun
+	// clock is the latest time of the cluster's records the operator dated as it wrote them
+	// (journal.DatedAsWritten), in chain order; steppedTo, after its clock went back (a record so
+	// dated more than journal.CoverageSlack before clock: verification's `clock` problem), the
+	// time it had reached, until a record so dated reaches it again (zero otherwise).
+	clock, steppedTo time.Time
 }
+
+// ClockStep is an interval the operator's clock dated twice: it went back from the interval's
+// end to its start, so records dated in it were written both before and after the step, and
+// their times do not say which was stated last. Nothing in it is known (Unknown); after it, chain
+// order says which state was stated last (builder.stated).
+const ClockStep journal.Type = "clock"
 
 // Silence is a gap no record explains: longer than journal.CoverageSlack without any record,
 // though a running operator writes a heartbeat every 10 minutes.
@@ -702,6 +713,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted"})
 	for _, cluster := range opts.Clusters {
 		b.cluster, b.heard, b.firstHeard, b.stopped, b.resumed, b.run = cluster, time.Time{}, time.Time{}, time.Time{}, nil, nil
+		b.clock, b.steppedTo = time.Time{}, time.Time{}
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
 			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, Unsigned: opts.Unsigned, LockedUntil: opts.LockedUntil, Now: opts.Now,
 			Heads: PublishedHeads(opts.Heads, cluster), Decode: b.record,
@@ -761,8 +773,39 @@ func (b *builder) record(line []byte) (journal.RecordHead, error) {
 	if err := json.Unmarshal(line, &r); err != nil {
 		return journal.RecordHead{}, err
 	}
+	b.tick(&r)
 	b.read(&r, line)
 	return journal.RecordHead{ID: r.ID, Type: r.Type, Time: r.Time}, nil
+}
+
+// tick follows the clock of the cluster's operator by the records it dated as it wrote them, in
+// chain order. One dated more than journal.CoverageSlack before the latest such record is a step
+// back of its clock (verification names it, `clock`): the interval from the record's time to
+// the latest is dated twice, and is a ClockStep gap, after which a criterion's state is not known
+// until a record states it again; until the clock reaches the latest time again, what the
+// operator states is read as stated at that time (builder.stated), so that chain order, not the
+// time, says what was stated last.
+func (b *builder) tick(r *record) {
+	if !journal.DatedAsWritten(r.Type) {
+		return
+	}
+	if r.Time.Before(b.clock.Add(-journal.CoverageSlack)) {
+		b.pack.Gaps = append(b.pack.Gaps, Gap{Cluster: b.cluster, Type: ClockStep, From: r.Time, To: b.clock,
+			Reason: fmt.Sprintf("the operator's clock went back from %s to %s: records dated in this interval were written both before and after the step, and their times do not say which was stated last", ts(b.clock), ts(r.Time))})
+		b.resume(b.clock)
+		b.steppedTo = b.clock
+	}
+	if !b.steppedTo.IsZero() && !r.Time.Before(b.steppedTo) {
+		b.steppedTo = time.Time{}
+	}
+	b.clock = latest(b.clock, r.Time)
+}
+
+// stated is when the operator stated what it dated at: at, or, while its clock has gone back
+// and not yet reached the time it had reached before (builder.tick), that time, so that what
+// it stated after the step is read as newer than what it stated before.
+func (b *builder) stated(at time.Time) time.Time {
+	return latest(at, b.steppedTo)
 }
 
 // read reads a decoded record (line is the record as journaled) into the pack.
@@ -1259,6 +1302,7 @@ func (b *builder) exceptionRef(c, ns, ref string) *ExceptionRow {
 // state notes a criterion's state stated at at; spec is the profile's version it was judged
 // under (nil where the record does not say).
 func (b *builder) state(c, profile, ns, criterion, state string, unassessed []string, spec *journal.ProfileSpec, at time.Time) {
+	at = b.stated(at)
 	k := key(c, profile, ns, criterion)
 	tl, ok := b.timelines[k]
 	if !ok {

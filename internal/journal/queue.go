@@ -543,7 +543,7 @@ func (q *Queue) Start(ctx context.Context) error {
 }
 
 // clockRuns splits a batch, in the order its records arrived, where the clock went back: before
-// each record the operator dated as it wrote it (datedAsWritten) that is dated more than
+// each record the operator dated as it wrote it (DatedAsWritten) that is dated more than
 // CoverageSlack before such a record that arrived before it in the same run. The writer sorts
 // what it writes by time, so a step back within one batch (which holds what arrived over a
 // flush interval, or over a whole outage of the store) would otherwise be written in time order
@@ -554,7 +554,7 @@ func clockRuns(batch []Record) [][]Record {
 	var latest time.Time
 	begin := 0
 	for i, r := range batch {
-		if !datedAsWritten(r.Type) {
+		if !DatedAsWritten(r.Type) {
 			continue
 		}
 		if i > begin && r.Time.Before(latest.Add(-CoverageSlack)) {

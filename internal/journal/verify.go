@@ -278,7 +278,7 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		if err == nil && len(orphans) > 0 {
 			delete(orphans, h.ID)
 		}
-		if err == nil && datedAsWritten(h.Type) {
+		if err == nil && DatedAsWritten(h.Type) {
 			if h.Time.Before(clock.Add(-CoverageSlack)) && wentBack != reading.Seq {
 				wentBack = reading.Seq
 				problem(reading.Name, reading.Seq, ProblemClock, "%s record %s is dated %s, %s before an earlier record of the chain (%s): the writer's clock went back (or had run ahead), and what it stated after the step reads as older than what it stated before",
@@ -668,9 +668,9 @@ func hashObject(ctx context.Context, store Store, key string) (string, error) {
 	return fmt.Sprintf("%x", h.Sum(nil)), nil
 }
 
-// datedAsWritten reports whether records of the type are dated by the operator's clock when it
+// DatedAsWritten reports whether records of the type are dated by the operator's clock when it
 // writes them (not with the time of an event it learned of, as an exception's creation).
-func datedAsWritten(t Type) bool {
+func DatedAsWritten(t Type) bool {
 	switch t {
 	case OperatorHeartbeat, OperatorStarted, OperatorStopped, Attestation, CriterionChanged, ReportResult:
 		return true

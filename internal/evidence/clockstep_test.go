@@ -1,0 +1,74 @@
+package evidence
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// The operator's clock stepped back two hours while it ran (an NTP correction, a resumed VM):
+// it stated CC6.1 Pass at 11:00 by its clock, reached 12:00, then stepped back to 10:05 and
+// stated Fail at 10:30. Verification names the step (`clock`), but the pack kept the Pass,
+// which it read as newer ("the later time says what holds"), and showed Pass from 11:00 to the
+// end of the period though the last the operator stated was Fail. After a step, chain order
+// says which was stated last; and the interval the step dates twice (10:05 to 12:00, records
+// written before and after it) says nothing certain of which state held in it: Unknown, and
+// listed in gaps.csv as a `clock` gap.
+func TestAFailStatedAfterTheClockWentBackIsNotBeatenByAnEarlierPass(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	for name, tc := range map[string]struct {
+		before, after string
+		want          []string
+	}{
+		"a Fail after a Pass": {before: "Pass", after: "Fail", want: []string{
+			"CC6.1 " + ts(h(0)) + " " + ts(h(12)) + " Unknown",
+			"CC6.1 " + ts(h(12)) + " " + ts(h(24)) + " Fail",
+		}},
+		"a Pass after a Fail": {before: "Fail", after: "Pass", want: []string{
+			"CC6.1 " + ts(h(0)) + " " + ts(h(12)) + " Unknown",
+			"CC6.1 " + ts(h(12)) + " " + ts(h(24)) + " Pass",
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store, err := journal.NewFileStore(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			w, err := journal.NewWriter(ctx, store, journal.WriterOptions{Cluster: "c"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, batch := range [][]journal.Record{
+				append(heartbeats(h(0), h(12.1)), changed(h(11), "CC6.1", tc.before)),
+				append(heartbeats(h(10).Add(5*time.Minute), h(24)), changed(h(10.5), "CC6.1", tc.after)), // stepped back to 10:05 after 12:00
+			} {
+				if err := w.Write(ctx, batch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := t.TempDir()
+			p, err := Build(ctx, store, Options{From: t0, To: h(24), Clusters: []string{"c"}, Dir: out, Now: func() time.Time { return h(25) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.OK() {
+				t.Error("the pack verified, want the clock's step named")
+			}
+			if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("criteria.csv (criterion from to state):\n%s\nwant the state stated last, Unknown where the step dates records twice:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			var gaps []string
+			for _, r := range readCSV(t, out+"/gaps.csv") {
+				gaps = append(gaps, r["type"]+" "+r["from"]+" "+r["to"])
+			}
+			if want := "clock " + ts(h(10).Add(5*time.Minute)) + " " + ts(h(12)); !strings.Contains(strings.Join(gaps, "\n"), want) {
+				t.Errorf("gaps.csv:\n%s\nwant a row %q", strings.Join(gaps, "\n"), want)
+			}
+		})
+	}
+}
