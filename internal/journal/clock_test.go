@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -174,6 +175,94 @@ func TestAClockThatWentBackWithinOneBatchIsAProblem(t *testing.T) {
 			}
 			if !tc.wantStep && len(steps) != 0 {
 				t.Errorf("problems %v, want no clock problem", res.Problems)
+			}
+		})
+	}
+}
+
+// tickingNow is a clock that moves on by step each time it is read: a process waiting for it
+// to pass a time, polling it, sees it advance with no real time passing.
+type tickingNow struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+func (c *tickingNow) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(c.step)
+	return c.t
+}
+
+// A new leader whose clock is behind the journal's last record waits for its clock to pass it,
+// for at most 20 minutes (maxClockWait), and then goes on, journaling the rest as an
+// observation gap: 19 minutes behind, it waits until its clock passes the record; 25 minutes
+// behind, it goes on when its clock has moved 20 minutes, 5 minutes before the record, with
+// those 5 minutes an observation gap. The bound was measured by the wall clock, not the
+// process's (QueueOptions.Now), so the second case never happened under an injected clock: a
+// clock advancing a minute a poll passed the record after 25 polls, and the bound and the gap it
+// leaves were untested. Either way, nothing the new leader writes is dated more than
+// CoverageSlack before the last record, so verification names no clock step.
+func TestALeaderStillBehindAfterItsWaitGoesOnAfter20MinutesByItsClock(t *testing.T) {
+	last := t0.Add(2 * time.Hour)
+	for name, tc := range map[string]struct {
+		behind  time.Duration
+		wantGap bool
+	}{
+		"19 minutes behind: waits until its clock passes the last record": {behind: 19 * time.Minute},
+		"25 minutes behind: goes on after 20 minutes by its clock":         {behind: 25 * time.Minute, wantGap: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			_, store := newFileStore(t)
+			w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recs []Record
+			for at := t0; !at.After(last); at = at.Add(10 * time.Minute) {
+				recs = append(recs, Record{Type: OperatorHeartbeat, Time: at, Operator: &Operator{Identity: "pod-a"}})
+			}
+			if err := w.Write(ctx, recs); err != nil {
+				t.Fatal(err)
+			}
+			from := last.Add(-tc.behind)
+			clock := &tickingNow{t: from, step: 30 * time.Second}
+			q, err := NewQueue(QueueOptions{Store: store, Cluster: "prod", Now: clock.Now, FlushInterval: 10 * time.Millisecond, Heartbeat: time.Hour, Identity: "pod-b"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runQueue(t, q)()
+
+			var started *Record
+			var gaps []Record
+			for _, r := range allRecords(t, store) {
+				switch {
+				case r.Type == OperatorStarted:
+					started = &r
+				case r.Type == ObservationGap && r.Interval != nil && r.Interval.To.Equal(last):
+					gaps = append(gaps, r)
+				}
+			}
+			if started == nil {
+				t.Fatal("no operator.started record")
+			}
+			waited := started.Time.Sub(from)
+			switch {
+			case !tc.wantGap && (started.Time.Before(last) || len(gaps) > 0):
+				t.Errorf("started at %s (%s after its clock read %s), gaps %v; want it started after the last record (%s), no gap",
+					started.Time.Format(time.TimeOnly), waited, from.Format(time.TimeOnly), gaps, last.Format(time.TimeOnly))
+			case tc.wantGap && (waited < maxClockWait || waited > maxClockWait+3*time.Minute || len(gaps) != 1 || !gaps[0].Interval.From.Equal(started.Time)):
+				t.Errorf("started at %s (%s after its clock read %s), gaps %v; want it started once its clock moved %s, the time to %s an observation gap",
+					started.Time.Format(time.TimeOnly), waited, from.Format(time.TimeOnly), gaps, maxClockWait, last.Format(time.TimeOnly))
+			}
+			res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", From: t0, To: last, Now: func() time.Time { return last.Add(time.Hour) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.OK() {
+				t.Errorf("problems %v, want none", res.Problems)
 			}
 		})
 	}

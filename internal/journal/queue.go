@@ -294,7 +294,7 @@ func (q *Queue) setBehind(err error) {
 // for it to pass (awaitClock).
 const maxClockWait = CoverageSlack
 
-// awaitClock waits, at most maxClockWait, until this process's clock passes the journal's last
+// awaitClock waits, at most maxClockWait by its clock, until this process's clock passes the journal's last
 // record: a leader whose clock is behind the one before it (clock skew across a failover) would
 // otherwise date its start and its first evaluations before records already written, and the
 // evidence pack, which keeps the later time when two records state a criterion, would read its
@@ -308,9 +308,11 @@ func (q *Queue) awaitClock(ctx context.Context, w *Writer) bool {
 	q.opts.Logger.Info("Journal's last record is later than this operator's clock, waiting for the clock to pass it",
 		"store", q.opts.Store.String(), "cluster", q.opts.Cluster, "last", last, "now", q.opts.Now())
 	poll := min(q.opts.FlushInterval, time.Second)
-	deadline := time.Now().Add(maxClockWait)
-	for last.After(q.opts.Now()) {
-		if time.Now().After(deadline) {
+	// The bound is of this process's clock (the one its records are dated by), and of the
+	// wall clock too, should that clock not move.
+	began, deadline := q.opts.Now(), time.Now().Add(maxClockWait)
+	for now := began; last.After(now); now = q.opts.Now() {
+		if now.Sub(began) >= maxClockWait || time.Now().After(deadline) {
 			q.opts.Logger.Error(nil, "This operator's clock is behind the journal's last record; journaling the time until it passes as not observed",
 				"store", q.opts.Store.String(), "cluster", q.opts.Cluster, "last", last, "now", q.opts.Now())
 			return true
