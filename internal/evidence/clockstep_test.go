@@ -72,3 +72,50 @@ func TestAFailStatedAfterTheClockWentBackIsNotBeatenByAnEarlierPass(t *testing.T
 		})
 	}
 }
+
+// A new leader whose clock was 25 minutes behind the journal's last record waited 20 minutes
+// for it (the most it waits), then started 5 minutes before that record and journaled those 5
+// minutes as an observation gap (from its start to the record). Its first evaluation stated
+// CC6.1 Fail, dated 4 minutes before the old leader's last Pass: the pack read the Pass as newer,
+// dropped the Fail, and showed Unknown from then on until the next record of CC6.1 (a day on, at
+// the next attestation, which it would drop too were it still dated before the Pass): the Fail,
+// the last thing an operator stated, was nowhere. What a leader states while its clock is behind
+// such a gap's end is stated after everything written before the gap: it holds from the gap's end.
+func TestAVerdictOfALeaderWhoseClockWasBehindIsNotBeatenByTheOldLeaders(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	last, start := h(2), h(2).Add(-5*time.Minute)
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	w, err := journal.NewWriter(ctx, store, journal.WriterOptions{Cluster: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &journal.Operator{Identity: "pod-b"}
+	for _, batch := range [][]journal.Record{
+		append(heartbeats(h(0), last.Add(time.Second)), changed(last.Add(-time.Minute), "CC6.1", "Pass")),
+		append(heartbeats(start.Add(time.Minute), h(3)),
+			journal.Record{Type: journal.ObservationGap, Time: start, Operator: b, Interval: &journal.Interval{From: start, To: last,
+				Reason: "this operator's clock was 5m0s behind the journal's last record: its records until then cannot be ordered against those written before"}},
+			journal.Record{Type: journal.OperatorStarted, Time: start, Operator: b},
+			changed(start.Add(time.Minute), "CC6.1", "Fail")),
+	} {
+		if err := w.Write(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	if _, err := Build(ctx, store, Options{From: t0, To: h(3), Clusters: []string{"c"}, Dir: out, Now: func() time.Time { return h(4) }}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"CC6.1 " + ts(h(0)) + " " + ts(last) + " Unknown",
+		"CC6.1 " + ts(last) + " " + ts(h(3)) + " Fail",
+	}
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv (criterion from to state):\n%s\nwant the new leader's Fail from the end of its clock's gap:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

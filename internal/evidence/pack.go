@@ -785,7 +785,16 @@ func (b *builder) record(line []byte) (journal.RecordHead, error) {
 // until a record states it again; until the clock reaches the latest time again, what the
 // operator states is read as stated at that time (builder.stated), so that chain order, not the
 // time, says what was stated last.
+//
+// An observation gap that ends after the time it is dated is a leader's whose clock was still
+// behind the journal's last record when it started (it waits at most journal.CoverageSlack):
+// what it states until its clock reaches the gap's end is read as stated then, after what was
+// written before it.
 func (b *builder) tick(r *record) {
+	if r.Type == journal.ObservationGap && r.Interval != nil && r.Interval.To.After(r.Time) {
+		b.steppedTo = latest(b.steppedTo, r.Interval.To)
+		return
+	}
 	if !journal.DatedAsWritten(r.Type) {
 		return
 	}

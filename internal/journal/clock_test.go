@@ -211,7 +211,7 @@ func TestALeaderStillBehindAfterItsWaitGoesOnAfter20MinutesByItsClock(t *testing
 		wantGap bool
 	}{
 		"19 minutes behind: waits until its clock passes the last record": {behind: 19 * time.Minute},
-		"25 minutes behind: goes on after 20 minutes by its clock":         {behind: 25 * time.Minute, wantGap: true},
+		"25 minutes behind: goes on after 20 minutes by its clock":        {behind: 25 * time.Minute, wantGap: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
