@@ -1,7 +1,9 @@
 package journal
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +128,66 @@ func TestPeekHeadReadsTheWritersLinesTheShortWay(t *testing.T) {
 		if _, ok := peekHeadAsWritten([]byte(s)); ok {
 			t.Errorf("%q: read the short way", s)
 		}
+	}
+}
+
+// validJSON says what json.Valid says, at the edges where a validator's choices differ:
+// duplicate names and invalid UTF-8 (encoding/json allows both), unpaired surrogate escapes,
+// control characters, number forms, white space and the nesting limit (10,000 deep).
+func TestValidJSONIsJSONValid(t *testing.T) {
+	nested := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	for _, line := range []string{
+		`{"id":"a","id":"b"}`, `{"id":"\xff\xfe"}`, `{"id":"\ud800"}`, `{"id":"\udc00\ud800x"}`, `{"id":"\u00"}`,
+		"{\"id\":\"a\x00\"}", "{\"id\":\"a\x1f\"}", "{\"id\":\"a\x7f\"}", `{"id":"a\/b"}`, `{"id":"a\q"}`,
+		`{"n":-0}`, `{"n":01}`, `{"n":1e}`, `{"n":1.}`, `{"n":.5}`, `{"n":1E+400}`, `{"n":-}`, `{"n":+1}`,
+		" \t\r\n{} \t\r\n", "\ufeff{}", "{}\x00", "{} {}", "{},", `{"a":1,}`, `[1,]`, `{"a" 1}`, "", " ", "nul", "null",
+		`{"a":tru}`, `{"a":true}`, `"x"`, `{"a":[1,{"b":null}]}`, "{\"a\":\"\u2028\"}",
+		nested(10000), nested(10001), "{\"a\":" + nested(9999) + "}", "{\"a\":" + nested(10000) + "}",
+	} {
+		if got, want := validJSON([]byte(line)), json.Valid([]byte(line)); got != want {
+			t.Errorf("%.60q: validJSON %v, json.Valid %v", line, got, want)
+		}
+	}
+}
+
+// The reader keeps one buffer for the lines longer than its 64 KiB read buffer (an attestation
+// of thousands of resources), and a line it returns is valid until the next: each record, long
+// or short, around long ones, is read whole and in order, and the chain verifies.
+func TestRecordsLongerThanTheReadBufferAreReadWhole(t *testing.T) {
+	ctx := context.Background()
+	_, store := newFileStore(t)
+	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []Record
+	for i, n := range []int{3, 9000, 2, 20000, 5000, 1} {
+		body := &AttestationBody{Populations: [][]string{nil}}
+		for j := range n {
+			body.Populations[0] = append(body.Populations[0], fmt.Sprintf("Deployment/r%d-%d", i, j))
+		}
+		recs = append(recs, Record{Type: Attestation, Time: t0.Add(time.Duration(i) * time.Minute), Profile: "soc2", Namespace: "team-a", Attestation: body})
+	}
+	if err := w.Write(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", OnRecord: func(line []byte) error {
+		var r Record
+		if err := json.Unmarshal(line, &r); err != nil {
+			return err
+		}
+		list := r.Attestation.Populations[0]
+		if want := fmt.Sprintf("Deployment/r%d-%d", len(got), len(list)-1); list[len(list)-1] != want {
+			t.Errorf("record %d ends with %s, want %s", len(got), list[len(list)-1], want)
+		}
+		got = append(got, len(list))
+		return nil
+	}})
+	if err != nil || !res.OK() {
+		t.Fatalf("%v %v", err, res.Problems)
+	}
+	if fmt.Sprint(got) != "[3 9000 2 20000 5000 1]" {
+		t.Errorf("read %v, want [3 9000 2 20000 5000 1]", got)
 	}
 }

@@ -129,6 +129,9 @@ type segmentReader struct {
 	header  Header
 	records int
 	line    int
+	// long holds a line longer than br's buffer, reused from line to line: a line returned is
+	// only valid until the next is read.
+	long []byte
 }
 
 func newSegmentReader(r io.Reader) (*segmentReader, error) {
@@ -154,9 +157,18 @@ func newSegmentReader(r io.Reader) (*segmentReader, error) {
 	return s, nil
 }
 
+// readLine returns the next line without its newline; it is only valid until the next read.
 func (s *segmentReader) readLine() ([]byte, error) {
 	s.line++
-	line, err := s.br.ReadBytes('\n')
+	line, err := s.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		s.long = append(s.long[:0], line...)
+		for err == bufio.ErrBufferFull {
+			line, err = s.br.ReadSlice('\n')
+			s.long = append(s.long, line...)
+		}
+		line = s.long
+	}
 	if err == io.EOF && len(line) > 0 {
 		return nil, fmt.Errorf("line %d: truncated (no newline)", s.line)
 	}
