@@ -69,6 +69,16 @@ func TestAFailStatedAfterTheClockWentBackIsNotBeatenByAnEarlierPass(t *testing.T
 			if want := "clock " + ts(h(10).Add(5*time.Minute)) + " " + ts(h(12)); !strings.Contains(strings.Join(gaps, "\n"), want) {
 				t.Errorf("gaps.csv:\n%s\nwant a row %q", strings.Join(gaps, "\n"), want)
 			}
+			// The pack of a period that begins as the interval the step dated twice ends lists no such gap.
+			later := t.TempDir()
+			if _, err := Build(ctx, store, Options{From: h(12), To: h(24), Clusters: []string{"c"}, Dir: later, Now: func() time.Time { return h(25) }}); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range readCSV(t, later+"/gaps.csv") {
+				if r["type"] == string(ClockStep) {
+					t.Errorf("the pack of 12:00-24:00 lists %v, a step before its period", r)
+				}
+			}
 		})
 	}
 }

@@ -799,8 +799,10 @@ func (b *builder) tick(r *record) {
 		return
 	}
 	if r.Time.Before(b.clock.Add(-journal.CoverageSlack)) {
-		b.pack.Gaps = append(b.pack.Gaps, Gap{Cluster: b.cluster, Type: ClockStep, From: r.Time, To: b.clock,
-			Reason: fmt.Sprintf("the operator's clock went back from %s to %s: records dated in this interval were written both before and after the step, and their times do not say which was stated last", ts(b.clock), ts(r.Time))})
+		if r.Time.Before(b.opts.To) && b.clock.After(b.opts.From) { // not a gap of another period
+			b.pack.Gaps = append(b.pack.Gaps, Gap{Cluster: b.cluster, Type: ClockStep, From: r.Time, To: b.clock,
+				Reason: fmt.Sprintf("the operator's clock went back from %s to %s: records dated in this interval were written both before and after the step, and their times do not say which was stated last", ts(b.clock), ts(r.Time))})
+		}
 		b.resume(b.clock)
 		b.steppedTo = b.clock
 	}
