@@ -1519,7 +1519,8 @@ func (b *builder) selectedAt(c, profile string, selected []string, t time.Time) 
 
 // inScopeUnjudged notes a namespace in the profile's scope from t until left that no evaluation
 // judged (it was deleted first): a coverage row without attestations, whose days in scope are
-// missing.
+// missing; on the row of a namespace of the name judged before, which left before t, those days
+// are missing too.
 func (b *builder) inScopeUnjudged(c, profile, ns string, t, left time.Time) {
 	k := key(c, profile, ns)
 	cov := b.coverage[k]
@@ -1528,7 +1529,14 @@ func (b *builder) inScopeUnjudged(c, profile, ns string, t, left time.Time) {
 		b.coverage[k] = cov
 	}
 	if cov.Attestations > 0 {
-		return // an earlier namespace of the name was judged in the period: it left as it did
+		if cov.left.IsZero() || t.Before(cov.left) {
+			return // the namespace judged in the period, journaled again: it left as it did
+		}
+		// Another namespace of the name, created after the judged one left: out of scope from
+		// then until its creation, in scope and never judged from then to its deletion's day.
+		cov.markOut(b.opts.From, cov.left, t)
+		cov.left = left
+		return
 	}
 	if cov.selected.IsZero() || t.Before(cov.selected) {
 		cov.selected = t

@@ -3,6 +3,7 @@ package evidence
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,45 @@ func TestANamespaceDeletedBeforeItsFirstEvaluationIsInThePack(t *testing.T) {
 	page, _ := os.ReadFile(filepath.Join(out, "index.html"))
 	if !strings.Contains(string(page), "short-lived") {
 		t.Errorf("index.html does not name short-lived, selected and never judged")
+	}
+}
+
+// team-a was judged (attested days 1 and 2), deleted on day 2, created again on day 3 under the
+// same name and deleted on day 4 before any evaluation of it ran: the operator journaled the
+// second namespace's namespace.left with its interval in scope and journal.ReasonNeverEvaluated.
+// The pack took it for the first namespace's ("an earlier namespace of the name was judged"),
+// and coverage.csv said no day of team-a's was missing: the second namespace, in scope on days 3
+// and 4 and never judged, was covered. A namespace created after the name's judged namespace left
+// is another: its days in scope are missing.
+func TestANamespaceCreatedAgainAndDeletedBeforeItsFirstEvaluationIsNotCovered(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	var recs []journal.Record
+	for d := range 2 {
+		recs = append(recs, journal.Record{Type: journal.Attestation, Time: h(float64(24*d) + 1), Profile: "soc2", Namespace: "team-a",
+			Attestation: &journal.AttestationBody{Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}}}})
+	}
+	recs = append(recs,
+		journal.Record{Type: journal.NamespaceLeft, Time: h(24 + 12), Profile: "soc2", Namespace: "team-a"},
+		journal.Record{Type: journal.NamespaceLeft, Time: h(72 + 0.5), Profile: "soc2", Namespace: "team-a",
+			Interval: &journal.Interval{From: h(48 + 23), To: h(72 + 0.5), Reason: journal.ReasonNeverEvaluated}})
+	// And the same judged namespace journaled again as never evaluated (an operator restarted
+	// after it left does not remember that it judged it): its creation is before it left.
+	again := []journal.Record{{Type: journal.NamespaceLeft, Time: h(24 + 13), Profile: "soc2", Namespace: "team-a",
+		Interval: &journal.Interval{From: t0.Add(-time.Hour), To: h(24 + 12), Reason: journal.ReasonNeverEvaluated}}}
+	for name, tc := range map[string]struct {
+		recs    []journal.Record
+		missing string
+	}{
+		"created again and never judged":       {recs: recs, missing: "2026-05-03;2026-05-04"},
+		"the judged namespace journaled again": {recs: append(slices.Clone(recs[:3]), again...), missing: ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := buildPack(t, journalOf(t, sortedRecords(append(tc.recs, heartbeats(t0, h(120))...))...), t0, h(120))
+			rows := readCSV(t, filepath.Join(out, "coverage.csv"))
+			if len(rows) != 1 || rows[0]["missing_days"] != tc.missing {
+				t.Errorf("coverage.csv: %v, want team-a with missing days %q", rows, tc.missing)
+			}
+		})
 	}
 }
