@@ -129,3 +129,41 @@ func TestAVerdictOfALeaderWhoseClockWasBehindIsNotBeatenByTheOldLeaders(t *testi
 		t.Errorf("criteria.csv (criterion from to state):\n%s\nwant the new leader's Fail from the end of its clock's gap:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A finding opened at 11:00 by the operator's clock, which then reached 12:00, stepped back to
+// 10:05 and journaled the finding's closing at 10:30: deviations.csv said it closed half an hour
+// before it opened, with a duration and a time to remediate of -0.50 hours, which lowered the
+// median time to remediate. Its closing, stated after the step, is read as stated at the time
+// the clock had reached (12:00), as the criteria's states are.
+func TestADeviationClosedAfterTheClockWentBackDoesNotCloseBeforeItOpened(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	f := &journal.Finding{Key: "wl-privileged|Deployment|api|", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: h(11)}
+	closed := *f
+	closed.CloseReason = journal.CloseResolved
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	w, err := journal.NewWriter(ctx, store, journal.WriterOptions{Cluster: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range [][]journal.Record{
+		append(heartbeats(h(0), h(12.1)), journal.Record{Type: journal.FindingOpened, Time: h(11), Profile: "soc2", Namespace: "team-a", Finding: f}),
+		append(heartbeats(h(10).Add(5*time.Minute), h(24)), journal.Record{Type: journal.FindingClosed, Time: h(10.5), Profile: "soc2", Namespace: "team-a", Finding: &closed}),
+	} {
+		if err := w.Write(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	if _, err := Build(ctx, store, Options{From: t0, To: h(24), Clusters: []string{"c"}, Dir: out, Now: func() time.Time { return h(25) }}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, out+"/deviations.csv")
+	if len(rows) != 1 || rows[0]["closed"] != ts(h(12)) || rows[0]["duration_hours"] != "1.00" || rows[0]["remediation_hours"] != "1.00" {
+		t.Errorf("deviations.csv: %v, want api opened at 11:00 and closed at 12:00 (stated after the clock went back from there), 1.00 hours", rows)
+	}
+}

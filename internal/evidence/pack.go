@@ -862,12 +862,15 @@ func (b *builder) read(r *record, line []byte) {
 		if r.Finding == nil {
 			return
 		}
-		b.evaluatedAt(c, r.Profile, r.Namespace, r.Time)
-		d := b.deviation(c, r.Profile, r.Namespace, *r.Finding, r.Time)
+		// Dated when the operator wrote it: after its clock went back, it closed after what it
+		// stated before the step (builder.stated).
+		at := b.stated(r.Time)
+		b.evaluatedAt(c, r.Profile, r.Namespace, at)
+		d := b.deviation(c, r.Profile, r.Namespace, *r.Finding, at)
 		if d == nil {
 			return
 		}
-		b.close(d, r.Time, false, r.Finding.CloseReason)
+		b.close(d, at, false, r.Finding.CloseReason)
 		d.Reassessed = r.Finding.Reassessed
 	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked, journal.ExceptionChanged:
 		if r.Exception == nil {
