@@ -880,6 +880,9 @@ func (b *builder) read(r *record, line []byte) {
 		if r.Type == journal.ExceptionChanged && r.Exception.SpecSHA256 != "" && e.SpecSHA256 == r.Exception.SpecSHA256 {
 			return // the spec shown already (a change journaled by two leaders)
 		}
+		if r.Type == journal.ExceptionChanged && e.Ended.IsZero() && !e.Expires.IsZero() && e.Expires.Before(r.Time) {
+			b.lapsed(e, r.Time)
+		}
 		if r.Type != journal.ExceptionRevoked {
 			// A revoked record names the exception only (the object is gone): what the
 			// earlier records said of it stands.
@@ -988,6 +991,21 @@ func (b *builder) read(r *record, line []byte) {
 			for _, ns := range g.Namespaces {
 				k := key(c, ns)
 				b.resumedNS[k] = insertTime(b.resumedNS[k], r.Interval.To)
+			}
+		}
+	}
+}
+
+// lapsed notes that exception e, changed at at (before its record is read), had expired before
+// then, at its expiry, with no record saying so (no operator ran then, and the one that saw the
+// change, an extension, saw no expiry): the deviations it waived were not waived from its expiry
+// to the change. They are again from the change (a later record says when they stop).
+func (b *builder) lapsed(e *ExceptionRow, at time.Time) {
+	for _, open := range b.open {
+		for _, d := range open {
+			if d.waiver == e && !d.exceptedSince.IsZero() {
+				d.unexcept(at) // up to e's expiry (waiverEnd)
+				d.except(at, e)
 			}
 		}
 	}
