@@ -62,9 +62,10 @@ type nsTrack struct {
 	result   string
 	criteria map[string]journal.CriterionState // by criterion
 	open     map[string]journal.Finding        // by Finding.Key; Exception set when excepted
-	// closedSeen are the first-seen times of the findings this process closed in the last
-	// seconds, by Finding.Key: one failing again in the same second must not be opened with the
-	// first-seen time of the one that closed (see observe).
+	// closedSeen are the first-seen times of the findings the journal closed (this process, or
+	// one before it, read back by Restore), by Finding.Key, while the report may still show them:
+	// one failing again must not be opened with the first-seen time of the one that closed, in
+	// the same second or from a report not written since (see observe).
 	closedSeen map[string]time.Time
 	// From the latest evaluation since this process started (for attestations): when it was,
 	// and the profile's evaluation interval then.
@@ -231,7 +232,16 @@ func (h *journalHook) apply(r *journal.Record) {
 		}
 	case journal.FindingClosed:
 		if r.Finding != nil {
-			delete(h.track(r.Profile, r.Namespace).open, r.Finding.Key)
+			t := h.track(r.Profile, r.Namespace)
+			delete(t.open, r.Finding.Key)
+			// The report may still show the episode (its process stopped before writing it):
+			// a finding failing again is not first seen then (observe).
+			if !r.Finding.FirstSeen.IsZero() {
+				if t.closedSeen == nil {
+					t.closedSeen = map[string]time.Time{}
+				}
+				t.closedSeen[r.Finding.Key] = r.Finding.FirstSeen
+			}
 		}
 	case journal.CriterionChanged:
 		if r.Criterion != nil {

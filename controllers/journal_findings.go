@@ -100,8 +100,11 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	judged := judgement{profile: h.profiles[profile], catalogue: h.queue.Catalogue()}
 	changed := t.judged.reassessed(judged)
 	for k, seen := range t.closedSeen {
-		if seen.Before(now.Add(-2 * time.Second)) {
-			delete(t.closedSeen, k) // a finding first seen now is first seen after it
+		if fs, shows := reportFirstSeen[k]; !shows || fs.After(seen) {
+			// The report no longer shows the closed episode's first-seen time: a finding
+			// failing again takes another. Kept while it does (its writes failing, or the
+			// process that closed it stopped before writing it), however long that is.
+			delete(t.closedSeen, k)
 		}
 	}
 	for _, k := range sortedFindingKeys(t.open) {
