@@ -824,6 +824,13 @@ func (b *builder) read(r *record, line []byte) {
 	b.listen(r)
 	b.operator(r)
 	b.version(r)
+	if r.Type == journal.JournalGap && !r.Time.Before(b.opts.To) && r.Interval != nil && r.Interval.From.Before(b.opts.To) &&
+		(b.opts.Profile == "" || r.Profile == "" || r.Profile == b.opts.Profile) {
+		// Records lost from within the period, said when the store was back, after it (in a
+		// segment that also holds records of the period): a gap of the period all the same.
+		b.gap(b.cluster, r)
+		return
+	}
 	if r.Time.Before(b.opts.From) || !r.Time.Before(b.opts.To) {
 		return
 	}
@@ -975,24 +982,30 @@ func (b *builder) read(r *record, line []byte) {
 	case journal.Attestation:
 		b.attestation(c, r, line)
 	case journal.ObservationGap, journal.JournalGap:
-		if r.Interval != nil {
-			if r.Type == journal.JournalGap && !slices.Contains(r.Interval.Namespaces(), b.opts.Namespace) && r.Interval.Scoped() && b.opts.Namespace != "" {
-				return // lost records of other namespaces only
-			}
-			g := Gap{Cluster: c, Type: r.Type, From: r.Interval.From, To: r.Interval.To, Reason: r.Interval.Reason, Dropped: r.Interval.Dropped,
-				DroppedBy: r.Interval.DroppedBy}
-			if r.Type == journal.JournalGap {
-				g.Namespaces = r.Interval.Namespaces()
-			}
-			b.pack.Gaps = append(b.pack.Gaps, g)
-			if g.Namespaces == nil {
-				b.resume(r.Interval.To)
-			}
-			for _, ns := range g.Namespaces {
-				k := key(c, ns)
-				b.resumedNS[k] = insertTime(b.resumedNS[k], r.Interval.To)
-			}
-		}
+		b.gap(c, r)
+	}
+}
+
+// gap reads an observation.gap or journal.gap record of cluster c.
+func (b *builder) gap(c string, r *record) {
+	if r.Interval == nil {
+		return
+	}
+	if r.Type == journal.JournalGap && !slices.Contains(r.Interval.Namespaces(), b.opts.Namespace) && r.Interval.Scoped() && b.opts.Namespace != "" {
+		return // lost records of other namespaces only
+	}
+	g := Gap{Cluster: c, Type: r.Type, From: r.Interval.From, To: r.Interval.To, Reason: r.Interval.Reason, Dropped: r.Interval.Dropped,
+		DroppedBy: r.Interval.DroppedBy}
+	if r.Type == journal.JournalGap {
+		g.Namespaces = r.Interval.Namespaces()
+	}
+	b.pack.Gaps = append(b.pack.Gaps, g)
+	if g.Namespaces == nil {
+		b.resume(r.Interval.To)
+	}
+	for _, ns := range g.Namespaces {
+		k := key(c, ns)
+		b.resumedNS[k] = insertTime(b.resumedNS[k], r.Interval.To)
 	}
 }
 

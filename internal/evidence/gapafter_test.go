@@ -1,0 +1,42 @@
+package evidence
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soc2-operator/soc2-operator/internal/journal"
+)
+
+// The journal store was unreachable from 22:00 on the period's last day to 02:00 the next; the
+// queue dropped records of team-a from 22:00 (CC6.1 turned Fail then), and the journal.gap that
+// says so is dated when the store was back, 02:00, after the period, in the segment that also
+// holds the records kept in the queue from 22:00 on. The pack read the segment but skipped the
+// gap record as outside the period: criteria.csv showed CC6.1 Pass up to the period's end, over
+// two hours whose records were lost, and gaps.csv listed no gap. A gap recorded after the period
+// whose interval begins in it is a gap of the period.
+func TestAJournalGapRecordedAfterThePeriodIsAGapOfIt(t *testing.T) {
+	t0 := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	recs := append(heartbeats(t0, h(26)),
+		changed(h(1), "CC6.1", "Pass"),
+		journal.Record{Type: journal.JournalGap, Time: h(26), Interval: &journal.Interval{From: h(22), To: h(26), Dropped: 12,
+			Reason:    "records dropped: the queue was full while the journal store was not writable",
+			DroppedBy: []journal.NamespaceRecords{{Namespace: "team-a", Records: 12}}}})
+	out := buildPack(t, journalOf(t, recs...), t0, h(24))
+	want := []string{
+		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
+		"CC6.1 " + ts(h(1)) + " " + ts(h(22)) + " Pass",
+		"CC6.1 " + ts(h(22)) + " " + ts(h(24)) + " Unknown",
+	}
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv (criterion from to state):\n%s\nwant Unknown from the gap's start:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var gaps []string
+	for _, r := range readCSV(t, out+"/gaps.csv") {
+		gaps = append(gaps, r["type"]+" "+r["from"]+" "+r["hours_in_period"]+" "+r["namespaces"])
+	}
+	if want := "journal.gap " + ts(h(22)) + " 2.00 team-a"; strings.Join(gaps, "\n") != want {
+		t.Errorf("gaps.csv:\n%s\nwant %s", strings.Join(gaps, "\n"), want)
+	}
+}
