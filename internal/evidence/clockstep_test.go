@@ -167,3 +167,37 @@ func TestADeviationClosedAfterTheClockWentBackDoesNotCloseBeforeItOpened(t *test
 		t.Errorf("deviations.csv: %v, want api opened at 11:00 and closed at 12:00 (stated after the clock went back from there), 1.00 hours", rows)
 	}
 }
+
+// The same finding's closing inferred from an attestation the operator wrote after its clock
+// went back (10:30 by the stepped clock, no longer listing it open): the row closed at 10:30,
+// before it opened at 11:00. It closes at the time the clock had reached, 12:00.
+func TestADeviationInferredClosedAfterTheClockWentBackDoesNotCloseBeforeItOpened(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	f := &journal.Finding{Key: "wl-privileged|Deployment|api|", Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: h(11)}
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	w, err := journal.NewWriter(ctx, store, journal.WriterOptions{Cluster: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range [][]journal.Record{
+		append(heartbeats(h(0), h(12.1)), journal.Record{Type: journal.FindingOpened, Time: h(11), Profile: "soc2", Namespace: "team-a", Finding: f}),
+		append(heartbeats(h(10).Add(5*time.Minute), h(24)), attested(h(10.5), journal.CriterionState{Criterion: "CC6.1", State: "Pass"})),
+	} {
+		if err := w.Write(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	if _, err := Build(ctx, store, Options{From: t0, To: h(24), Clusters: []string{"c"}, Dir: out, Now: func() time.Time { return h(25) }}); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, out+"/deviations.csv")
+	if len(rows) != 1 || rows[0]["closed"] != ts(h(12)) || rows[0]["duration_hours"] != "1.00" {
+		t.Errorf("deviations.csv: %v, want api opened at 11:00 and closed at 12:00, 1.00 hours", rows)
+	}
+}

@@ -1663,7 +1663,7 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 			if why := journal.Reassessed(d.judged.spec, judged.spec, d.judged.catalogue, judged.catalogue); why != "" && (reason == "" || reason == journal.CloseResolved) {
 				reason, d.Reassessed = journal.CloseReassessed, why
 			}
-			b.close(d, r.Time, true, reason)
+			b.close(d, b.stated(r.Time), true, reason) // dated as written (builder.stated)
 		}
 	}
 	for _, f := range a.Open {
