@@ -565,7 +565,7 @@ type builder struct {
 	// second closing (or excepting) of one of them, by a second leader around a failover, is
 	// not another deviation. A row's later openings (Deviation.Reopened) are not kept here but
 	// on the row, those of its last ReopenedWithin (Deviation.reopenings).
-	ended map[string]struct{}
+	ended map[string]time.Time // when each closed
 	// recent is each finding's latest deviation row that closed (by namespace key and finding
 	// key): a finding opening again soon after a remediation continues it (Deviation.reopens).
 	recent map[string]*Deviation
@@ -704,7 +704,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	until := earliest(opts.To, now())
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts, Until: until},
-		open: map[string]map[string]*Deviation{}, ended: map[string]struct{}{}, recent: map[string]*Deviation{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{}, selecting: map[string]struct{}{},
+		open: map[string]map[string]*Deviation{}, ended: map[string]time.Time{}, recent: map[string]*Deviation{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{}, selecting: map[string]struct{}{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{}, resumedIn: map[string][]time.Time{}, resumedNS: map[string][]time.Time{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{}, versions: map[string]journal.ProfileSpec{}, selection: map[string][]string{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
@@ -1274,7 +1274,7 @@ func (b *builder) close(d *Deviation, at time.Time, inferred bool, reason string
 		b.pack.Deviations = append(b.pack.Deviations, d)
 		d.listed = true
 		if k := endedKey(nk, d.Finding.Key, d.episode); k != "" {
-			b.ended[k] = struct{}{}
+			b.ended[k] = at
 		}
 	} else if !d.episode.IsZero() {
 		// A later opening of the row: kept while a copy of its records may still come (the
@@ -1287,6 +1287,32 @@ func (b *builder) close(d *Deviation, at time.Time, inferred bool, reason string
 	}
 	delete(b.open[nk], d.Finding.Key)
 	b.recent[key(nk, d.Finding.Key)] = d
+}
+
+// openAgain is the deviation of a finding an attestation at at lists open with the first-seen
+// time of an episode that closed more than journal.CoverageSlack before at (nil when none did:
+// a copy of a record of that episode). An operator that found the finding failing again took its first-seen time from a
+// report not written since the closing (before 7a0bc3ef, after a restart or failed report
+// writes), and its opening record was the first one's again: it failed again after the
+// closing, and is first seen then.
+func (b *builder) openAgain(c, profile, ns string, f journal.Finding, at time.Time) *Deviation {
+	nk := key(c, profile, ns)
+	closed, ok := b.ended[endedKey(nk, f.Key, f.FirstSeen)]
+	if r := b.recent[key(nk, f.Key)]; !ok && r != nil && !f.FirstSeen.IsZero() {
+		for _, o := range r.reopenings {
+			if o.firstSeen.Equal(f.FirstSeen) {
+				closed, ok = o.closed, true
+			}
+		}
+	}
+	// More than the slack after it: an attestation the operator built while an evaluation that
+	// closed the finding ran, dated after the closing (dated when the evaluation began), still
+	// lists it.
+	if !ok || !closed.Add(journal.CoverageSlack).Before(at) {
+		return nil
+	}
+	f.FirstSeen = closed
+	return b.deviation(c, profile, ns, f, at)
 }
 
 // endedKey identifies a deviation once closed: its finding and when it was first seen (a
@@ -1678,6 +1704,9 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 			continue
 		}
 		d := b.deviation(c, r.Profile, r.Namespace, f, r.Time)
+		if d == nil {
+			d = b.openAgain(c, r.Profile, r.Namespace, f, r.Time)
+		}
 		if d == nil {
 			continue
 		}
