@@ -623,6 +623,9 @@ type builder struct {
 	// dated more than journal.CoverageSlack before clock: verification's `clock` problem), the
 	// time it had reached, until a record so dated reaches it again (zero otherwise).
 	clock, steppedTo time.Time
+	// reached is the latest such time read since the clock went back (zero when it has not, or
+	// has reached steppedTo again).
+	reached time.Time
 }
 
 // ClockStep is an interval the operator's clock dated twice: it went back from the interval's
@@ -713,7 +716,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted"})
 	for _, cluster := range opts.Clusters {
 		b.cluster, b.heard, b.firstHeard, b.stopped, b.resumed, b.run = cluster, time.Time{}, time.Time{}, time.Time{}, nil, nil
-		b.clock, b.steppedTo = time.Time{}, time.Time{}
+		b.clock, b.steppedTo, b.reached = time.Time{}, time.Time{}, time.Time{}
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
 			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, Unsigned: opts.Unsigned, LockedUntil: opts.LockedUntil, Now: opts.Now,
 			Heads: PublishedHeads(opts.Heads, cluster), Decode: b.record,
@@ -798,16 +801,23 @@ func (b *builder) tick(r *record) {
 	if !journal.DatedAsWritten(r.Type) {
 		return
 	}
-	if r.Time.Before(b.clock.Add(-journal.CoverageSlack)) {
-		if r.Time.Before(b.opts.To) && b.clock.After(b.opts.From) { // not a gap of another period
-			b.pack.Gaps = append(b.pack.Gaps, Gap{Cluster: b.cluster, Type: ClockStep, From: r.Time, To: b.clock,
-				Reason: fmt.Sprintf("the operator's clock went back from %s to %s: records dated in this interval were written both before and after the step, and their times do not say which was stated last", ts(b.clock), ts(r.Time))})
-		}
-		b.resume(b.clock)
-		b.steppedTo = b.clock
+	// A step back from the latest time: the clock's, or, while catching up after a step, what it
+	// reached since (the records that follow one step are not each another).
+	from := b.clock
+	if !b.reached.IsZero() {
+		from = b.reached
 	}
+	if r.Time.Before(from.Add(-journal.CoverageSlack)) {
+		if r.Time.Before(b.opts.To) && from.After(b.opts.From) { // not a gap of another period
+			b.pack.Gaps = append(b.pack.Gaps, Gap{Cluster: b.cluster, Type: ClockStep, From: r.Time, To: from,
+				Reason: fmt.Sprintf("the operator's clock went back from %s to %s: records dated in this interval were written both before and after the step, and their times do not say which was stated last", ts(from), ts(r.Time))})
+		}
+		b.resume(from)
+		b.steppedTo, b.reached = b.clock, r.Time
+	}
+	b.reached = latest(b.reached, r.Time)
 	if !b.steppedTo.IsZero() && !r.Time.Before(b.steppedTo) {
-		b.steppedTo = time.Time{}
+		b.steppedTo, b.reached = time.Time{}, time.Time{}
 	}
 	b.clock = latest(b.clock, r.Time)
 }
