@@ -1341,7 +1341,92 @@ func isSettingName(s string) bool {
 // the setting a line starts with, or else those inside it (inlineSettings: a connection
 // string's Password=..., a URL's ?password=..., an XML element or attribute, a --password=...
 // in a shell command). At most limit names are returned.
+//
+// Every name it returns passes credentialSettingName (or is ODBC's Pwd), whose
+// mayEndInCredential needs one of settingWordParts in the name, in any case, and is part of
+// content, except a JSON key written with escapes (jsonCredentialSettings decodes them). A
+// content without any of them, and without a backslash, is not read line by line (a Grafana
+// dashboard of 70 KB was, three times over: a fifth of sec-configmap-credentials' time on
+// ../shared/corpus); one with a backslash is read only for such a JSON key.
+// TestCredentialSettingsSkipsOnlyWhatHasNoSetting and FuzzCredentialSettingsSkip compare it
+// with readCredentialSettings, which reads every content.
 func credentialSettings(content string, limit int) []string {
+	if mayHoldSettingWord(content) {
+		return readCredentialSettings(content, limit)
+	}
+	if strings.IndexByte(content, '\\') < 0 || !settingsShareALine(content) {
+		return nil
+	}
+	if names := jsonCredentialSettings(content, limit); len(names) > 0 {
+		return names
+	}
+	return nil
+}
+
+// settingWordParts are, in lower case, strings one of which every name mayEndInCredential
+// passes holds, in any case: what it ends in is KEY, PAS (PASS less its S), MASTERAUTH,
+// REDISCLI_AUTH's or NEO4J_AUTH's AUTH, ERLANG_COOKIE's COOKIE, PSK, PWD or PW, or one of
+// credentialWords (PASSWORD, PASSWD, PASSWRD and PASSPHRASE hold PAS; PSWRD and PSWD PSW;
+// PWORD PW; APIKEY, PRIVATEKEY, ACCESSKEY and SECRETKEY KEY; SECRET, TOKEN, CREDENTIAL).
+// ODBC's Pwd (inlineSettings) holds PW. TestSettingWordPartsCoverEveryEnding checks them
+// against credentialWords.
+var settingWordParts = []string{"key", "pas", "auth", "cookie", "psk", "pw", "psw", "secret", "token", "credential"}
+
+// settingWordIndex indexes settingWordParts for mayHoldSettingWord: pairs is the set of their
+// first two bytes in every case, byFirst the parts by their first byte in lower case.
+type settingWordIndex struct {
+	pairs   [1 << 16 / 64]uint64
+	byFirst [256][]string
+}
+
+var settingWords = sync.OnceValue(func() *settingWordIndex {
+	idx := new(settingWordIndex)
+	for _, p := range settingWordParts {
+		for _, a := range []byte{p[0], p[0] - 'a' + 'A'} {
+			for _, b := range []byte{p[1], p[1] - 'a' + 'A'} {
+				pair := uint16(a)<<8 | uint16(b)
+				idx.pairs[pair>>6] |= 1 << (pair & 63)
+			}
+		}
+		idx.byFirst[p[0]] = append(idx.byFirst[p[0]], p)
+	}
+	return idx
+})
+
+// mayHoldSettingWord reports whether text holds one of settingWordParts, ASCII letters in any
+// case, looking for all of them in one pass.
+func mayHoldSettingWord(text string) bool {
+	idx := settingWords()
+	for i := 0; i+1 < len(text); i++ {
+		pair := uint16(text[i])<<8 | uint16(text[i+1])
+		if idx.pairs[pair>>6]&(1<<(pair&63)) == 0 {
+			continue
+		}
+		for _, p := range idx.byFirst[text[i]|0x20] {
+			if hasPrefixASCIIFold(text[i:], p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasPrefixASCIIFold reports whether s starts with lower, a lower-case ASCII word, its
+// letters in any case.
+func hasPrefixASCIIFold(s, lower string) bool {
+	if len(s) < len(lower) {
+		return false
+	}
+	for i := 0; i < len(lower); i++ {
+		if c := s[i]; c != lower[i] && c|0x20 != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// readCredentialSettings is credentialSettings reading every content.
+func readCredentialSettings(content string, limit int) []string {
 	var names []string
 	seen := map[string]bool{}
 	// add records name, and reports whether the limit is reached.
