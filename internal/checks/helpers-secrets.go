@@ -1288,8 +1288,18 @@ func unhex(c byte) byte {
 	return c - 'a' + 10
 }
 
+// base64Chars are the bytes of a base64 run gitleaks decodes: letters, digits, '_', '/', '+'
+// and '-'.
+var base64Chars = func() (set [256]bool) {
+	for c := range set {
+		b := byte(c)
+		set[c] = isASCIIAlnum(b) || b == '_' || b == '/' || b == '+' || b == '-'
+	}
+	return set
+}()
+
 func isBase64Char(c byte) bool {
-	return isASCIIAlnum(c) || c == '_' || c == '/' || c == '+' || c == '-'
+	return base64Chars[c]
 }
 
 // decodeBase64Segment is gitleaks' decodeBase64: "" unless seg holds a digit or one of +/-_
@@ -1298,19 +1308,35 @@ func decodeBase64Segment(seg string) string {
 	if !strings.ContainsAny(seg, "0123456789+/-_") {
 		return ""
 	}
-	// DecodeString allocates before it reads a byte: a segment whose length or characters the
-	// encoding cannot decode (most of those that are words and names) is not given to it.
+	// A segment whose length or characters the encoding cannot decode (most of those that are
+	// words and names) is not given to it; one that is is decoded into buf when it fits (as
+	// DecodeString decodes, into memory it allocated first: most of the segments tried are
+	// names, kube_pod_container_resource_requests, that decode to bytes that are not text).
+	var buf [256]byte
 	if len(seg)%4 == 0 && !strings.ContainsAny(seg, "-_") {
-		if plain, err := base64.StdEncoding.DecodeString(seg); err == nil && isPrintableASCII(plain) {
-			return string(plain)
+		if plain, ok := decodeBase64(base64.StdEncoding, seg, buf[:]); ok {
+			return plain
 		}
 	}
 	if len(seg)%4 != 1 && !strings.ContainsAny(seg, "+/=") {
-		if plain, err := base64.RawURLEncoding.DecodeString(seg); err == nil && isPrintableASCII(plain) {
-			return string(plain)
+		if plain, ok := decodeBase64(base64.RawURLEncoding, seg, buf[:]); ok {
+			return plain
 		}
 	}
 	return ""
+}
+
+// decodeBase64 decodes seg with enc, in buf when it has room, and reports whether it decodes
+// to printable ASCII (isPrintableASCII), as that text.
+func decodeBase64(enc *base64.Encoding, seg string, buf []byte) (string, bool) {
+	if n := enc.DecodedLen(len(seg)); n > len(buf) {
+		buf = make([]byte, n)
+	}
+	n, err := enc.Decode(buf, []byte(seg))
+	if err != nil || !isPrintableASCII(buf[:n]) {
+		return "", false
+	}
+	return string(buf[:n]), true
 }
 
 func isPrintableASCII(b []byte) bool {
