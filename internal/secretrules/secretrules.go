@@ -27,6 +27,7 @@ import (
 	"encoding/binary"
 	"iter"
 	"math"
+	"math/bits"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -284,22 +285,24 @@ func (r *Rules) Find(text string) []Finding {
 	// (maxEntropy): a text of "LOG_LEVEL=debug" never runs generic-api-key's regex.
 	bound := -1.0
 	var out []Finding
-	for i := range r.rules {
-		if !candidates.has(i) {
-			continue
-		}
-		if e := r.rules[i].entropy; e != 0 && !r.exhaustive {
-			if bound < 0 {
-				bound = maxEntropy(text)
+	// The candidates in rule order, one set bit at a time: most texts have few of the 220
+	// rules' keywords, and each of scan's tens of thousands of calls went through all of them.
+	for w, word := range candidates {
+		for ; word != 0; word &= word - 1 {
+			i := w*64 + bits.TrailingZeros64(word)
+			if e := r.rules[i].entropy; e != 0 && !r.exhaustive {
+				if bound < 0 {
+					bound = maxEntropy(text)
+				}
+				if bound <= e {
+					continue
+				}
 			}
-			if bound <= e {
-				continue
+			ru := &r.rules[i]
+			ru.compile()
+			if r.matches(ru, text, &lower) {
+				out = append(out, Finding{RuleID: ru.id, Description: ru.description})
 			}
-		}
-		ru := &r.rules[i]
-		ru.compile()
-		if r.matches(ru, text, &lower) {
-			out = append(out, Finding{RuleID: ru.id, Description: ru.description})
 		}
 	}
 	return out

@@ -291,6 +291,9 @@ func FuzzSpans(f *testing.F) {
 		if got, want := fast.Find(tx), whole.Find(tx); !slices.Equal(got, want) {
 			t.Errorf("%q: %v over spans, %v over the whole text", tx, got, want)
 		}
+		if got, want := fast.Find(tx), fast.findByEveryIndex(tx); !slices.Equal(got, want) {
+			t.Errorf("%q: %v, asking about every rule gives %v", tx, got, want)
+		}
 	})
 }
 
@@ -404,6 +407,63 @@ func TestCandidatesAsGitleaks(t *testing.T) {
 					t.Errorf("%.80q: rule %s a candidate %v, gitleaks %v", tx, rules.rules[i].id, got.has(i), want[i])
 				}
 			}
+		}
+	}
+}
+
+// findByEveryIndex is Find as it was, asking the candidates about every rule in turn.
+func (r *Rules) findByEveryIndex(text string) []Finding {
+	lower := ""
+	candidates := r.candidates(text, &lower, nil)
+	bound := -1.0
+	var out []Finding
+	for i := range r.rules {
+		if !candidates.has(i) {
+			continue
+		}
+		if e := r.rules[i].entropy; e != 0 && !r.exhaustive {
+			if bound < 0 {
+				bound = maxEntropy(text)
+			}
+			if bound <= e {
+				continue
+			}
+		}
+		ru := &r.rules[i]
+		ru.compile()
+		if r.matches(ru, text, &lower) {
+			out = append(out, Finding{RuleID: ru.id, Description: ru.description})
+		}
+	}
+	return out
+}
+
+// TestFindTakesTheCandidatesInRuleOrder: Find, which takes the candidate rules one set bit at
+// a time, finds what asking about every rule in turn finds, in the same order, on the corpus's
+// texts and spanTexts (with several findings in one text among them), with and without the
+// entropy bound.
+func TestFindTakesTheCandidatesInRuleOrder(t *testing.T) {
+	rules, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := append(corpusTexts(t), spanTexts...)
+	texts = append(texts, strings.Join(spanTexts, "\n"), "AKIA4HK2VCQRT7YNXW3Q ghp_4Zq8vN2mR7tX1kL9pW3sY6bC0dF5hJ2aE8uI xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx")
+	for _, exhaustive := range []bool{false, true} {
+		r := *rules
+		r.exhaustive = exhaustive
+		several := 0
+		for _, tx := range texts {
+			got, want := r.Find(tx), r.findByEveryIndex(tx)
+			if !slices.Equal(got, want) {
+				t.Errorf("Find(%.200q) = %v, asking about every rule gives %v", tx, got, want)
+			}
+			if len(want) > 1 {
+				several++
+			}
+		}
+		if several == 0 {
+			t.Error("no text had more than one finding: the order was not compared")
 		}
 	}
 }
