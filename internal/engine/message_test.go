@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -49,4 +50,46 @@ func TestAResultsMessageIsPrintable(t *testing.T) {
 			t.Errorf("Printable(%q) = %q: printable text must be kept as it is", s, got)
 		}
 	}
+}
+
+// printableByByte is Printable as it was, looking at one byte at a time.
+func printableByByte(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return printableSlow(s)
+		}
+	}
+	return s
+}
+
+// TestPrintableEightBytesAtATime: Printable, which looks at eight bytes at a time, writes what
+// looking at one byte at a time writes, for every byte value at every place of texts of 1 to
+// 24 bytes, beside every other (so that a borrow or carry from one byte reaches the next).
+func TestPrintableEightBytesAtATime(t *testing.T) {
+	for n := 1; n <= 24; n++ {
+		for at := range n {
+			for c := range 256 {
+				for _, fill := range []byte{' ', '~', 'a', 0x7f, 0x1f, 0x00, 0xff, 0x80} {
+					b := bytes.Repeat([]byte{fill}, n)
+					b[at] = byte(c)
+					s := string(b)
+					if got, want := Printable(s), printableByByte(s); got != want {
+						t.Fatalf("Printable(%q) = %q, want %q", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// FuzzPrintable: Printable writes what looking at one byte at a time writes.
+func FuzzPrintable(f *testing.F) {
+	for _, seed := range []string{"", "no memory limit", "ключ «api» — 東京", "/etc/app\x1b[1A\r", "12345678~\x7f", "        \x1f"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Printable(s), printableByByte(s); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", s, got, want)
+		}
+	})
 }
