@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"index/suffixarray"
 	"maps"
 	"slices"
 	"strings"
@@ -189,8 +190,8 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from int) bool {
 	}
 	d := &envStandIns{}
 	for _, c := range containers {
-		var elsewhere string
-		var defined envDefined // once a value with a $ asks (definedEnvNames)
+		var elsewhere *nameText // once a value is a candidate (containerText)
+		var defined envDefined  // once a value with a $ asks (definedEnvNames)
 		definedRead := false
 		for i := range c.Env {
 			e := &c.Env[i]
@@ -206,10 +207,10 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from int) bool {
 					continue
 				}
 			}
-			if elsewhere == "" {
-				elsewhere = containerText(c)
+			if elsewhere == nil {
+				elsewhere = &nameText{text: containerText(c)}
 			}
-			if strings.Contains(elsewhere, e.Name) {
+			if elsewhere.names(e.Name) {
 				continue
 			}
 			if d.Found == nil {
@@ -321,9 +322,10 @@ func referencesDefined(value string, d envDefined) bool {
 	return false
 }
 
-// containerText is the text of c that may name one of its variables: the container but the
-// literal env values that hold no $ (which reference nothing), as JSON, the names of its env
-// entries left out too.
+// containerText is the text of c that may name one of its variables: the container but its
+// env, as JSON, the valueFrom of its env entries, and of each literal value holding a $ its
+// references (envReferenceText; a value with no $ references nothing). The names of its env
+// entries are left out.
 func containerText(c *corev1.Container) string {
 	cp := *c
 	cp.Env = nil
@@ -331,16 +333,81 @@ func containerText(c *corev1.Container) string {
 	var b strings.Builder
 	b.Write(raw)
 	for _, e := range c.Env {
-		if e.ValueFrom != nil || strings.Contains(e.Value, "$") {
+		if e.ValueFrom != nil {
+			raw, _ := json.Marshal(e.ValueFrom)
 			b.WriteByte(0)
-			b.WriteString(e.Value)
-			if e.ValueFrom != nil {
-				raw, _ := json.Marshal(e.ValueFrom)
-				b.Write(raw)
-			}
+			b.Write(raw)
+		} else if strings.Contains(e.Value, "$") {
+			envReferenceText(&b, e.Value)
 		}
 	}
 	return b.String()
+}
+
+// envReferenceText writes to b what of value may name a variable: each "$(" with the text
+// after it up to the first ')' (the whole "$(NAME)" of every reference the kubelet,
+// expandWithin, engine.ConfigMapEnv, referencesDefined and sec-secret-as-env's replacedUnread
+// read, wherever it begins, a $$ before it or not), each run of them that one ')' ends once,
+// after a 0 byte (no env name holds one). The rest of the value, which references nothing, is
+// left out: a name found there is read by none of them, and looking in it for each value's name
+// cost a workload of 5,000 values of 265 bytes holding $(U) 120 ms (quadratic; a tenant's to
+// write, BenchmarkReduceEnvValuesManyReferencingNothing). It reads value once.
+func envReferenceText(b *strings.Builder, value string) {
+	from := -1 // where the run of references the next ')' ends began, -1 for none
+	for i := 0; i < len(value); i++ {
+		switch {
+		case value[i] == ')' && from >= 0:
+			b.WriteByte(0)
+			b.WriteString(value[from : i+1])
+			from = -1
+		case value[i] == '$' && i+1 < len(value) && value[i+1] == '(' && from < 0:
+			from = i
+			i++
+		}
+	}
+}
+
+// nameScanBudget bounds the bytes nameText reads with strings.Contains before it indexes its
+// text: a workload's author chooses how many names are looked for (up to one each 256 bytes of
+// its env values) and how long the text is (args, probes), which looked for name by name
+// costs their product (2,500 names beside 700 KiB of args: 400 ms,
+// BenchmarkReduceEnvValuesBesideLongArgs).
+const nameScanBudget = 32 << 20
+
+// nameText is a container's text (containerText), in which names are looked for.
+type nameText struct {
+	text string
+	// scanned is how many bytes strings.Contains read so far.
+	scanned int
+	// index is the text's suffix array, once scanned reached nameScanBudget: each name is
+	// then looked up in time of its length and the log of the text's (index/suffixarray).
+	index *suffixarray.Index
+}
+
+// names reports whether the text holds name, as a name or within any other text (a name
+// holding a ')' also as the part of a reference before it, which the kubelet reads as a
+// reference to that part and sec-secret-as-env's replacedUnread as one to the whole name).
+func (t *nameText) names(name string) bool {
+	if name == "" || t.holds(name) {
+		return true
+	}
+	if i := strings.IndexByte(name, ')'); i >= 0 {
+		return t.holds("$(" + name[:i] + ")")
+	}
+	return false
+}
+
+// holds reports whether the text holds s: by strings.Contains within nameScanBudget, through
+// the suffix array after.
+func (t *nameText) holds(s string) bool {
+	if t.index == nil && t.scanned+len(t.text) > nameScanBudget {
+		t.index = suffixarray.New([]byte(t.text))
+	}
+	if t.index != nil {
+		return len(t.index.Lookup([]byte(s), 1)) > 0
+	}
+	t.scanned += len(t.text)
+	return strings.Contains(t.text, s)
 }
 
 // CachedEnvValues takes EnvStandInsAnnotation out of annotations, those of a copy of a workload

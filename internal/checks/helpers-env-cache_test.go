@@ -543,3 +543,175 @@ func TestCustomChecksOfAReducedWorkloadsEnvAreNotAssessed(t *testing.T) {
 		}
 	}
 }
+
+// benchManyEnvDeployment is a Deployment whose container has n env values of 265 bytes, each
+// beginning with prefix (and fresh to the judgement memo for each i), and args of argBytes
+// bytes of text that names none of them.
+func benchManyEnvDeployment(i, n int, prefix string, argBytes int) *appsv1.Deployment {
+	env := make([]corev1.EnvVar, 0, n)
+	for j := range n {
+		v := fmt.Sprintf("%s%08d-%06d ", prefix, i, j)
+		v += strings.Repeat("n", 265-len(v))
+		env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%05d", j), Value: v})
+	}
+	var args []string
+	if argBytes > 0 {
+		args = []string{strings.Repeat("NOTES_", argBytes/6)}
+	}
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
+		Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/web:1.0", Env: env, Args: args}}}}}}
+}
+
+// BenchmarkReduceEnvValuesManyReferencingNothing is what the operator's cache spends on a
+// workload of 5,000 env values of 265 bytes, each holding a $(U) reference to nothing (1.3 MiB,
+// within the API server's 1.5 MiB an object): each value's name was looked for in the text of
+// every such value.
+func BenchmarkReduceEnvValuesManyReferencingNothing(b *testing.B) {
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		d := benchManyEnvDeployment(i, 5000, "$(U) ", 0)
+		b.StartTimer()
+		ReduceEnvValues(d)
+	}
+}
+
+// BenchmarkReduceEnvValuesBesideLongArgs is the same for 2,500 values of 265 bytes (no $)
+// beside 700 KB of args made of the text every name begins with: each value's name was looked
+// for in the whole of the args.
+func BenchmarkReduceEnvValuesBesideLongArgs(b *testing.B) {
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		d := benchManyEnvDeployment(i, 2500, "", 700<<10)
+		b.StartTimer()
+		ReduceEnvValues(d)
+	}
+}
+
+// TestEnvNamesOutsideReferencesDoNotKeepValuesWhole: past 16 KiB of env values, the
+// operator's cache keeps a value whole when a value holding a $ references it ($(NAME)), not
+// when that value holds its name otherwise (a shell's $NAME, which the kubelet does not expand
+// in env values, or the name as a word): the rest of such a value was looked for each name, which
+// cost a workload of 5,000 such values 120 ms a transform. Every built-in check judges the
+// workload so kept as whole, the credentials of the values replaced found as in them.
+func TestEnvNamesOutsideReferencesDoNotKeepValuesWhole(t *testing.T) {
+	pad := strings.Repeat("a", 300)
+	for name, tc := range map[string]struct {
+		env     []corev1.EnvVar
+		command []string
+		// reduced are the entries the cache replaces; kept those it keeps whole.
+		reduced, kept []string
+	}{
+		"a shell's parameter in a value the kubelet expands into a script": {
+			env: []corev1.EnvVar{{Name: "DB_PASSWORD", Value: "Orders-2024-" + pad},
+				{Name: "SCRIPT", Value: `$(UNSET) psql "postgres://app:$DB_PASSWORD@db/orders" ` + pad}},
+			command: []string{"sh", "-c", "$(SCRIPT)"},
+			reduced: []string{"DB_PASSWORD"}, kept: []string{"SCRIPT"},
+		},
+		"the name as a word beside a reference to nothing": {
+			env: []corev1.EnvVar{{Name: "API_TOKEN", Value: "ghp_" + strings.Repeat("k7Qz", 9) + pad},
+				{Name: "NOTE", Value: "$(UNSET) API_TOKEN and ${API_TOKEN} " + pad}},
+			reduced: []string{"API_TOKEN", "NOTE"},
+		},
+		"a reference beside the name as a word": {
+			env: []corev1.EnvVar{{Name: "API_TOKEN", Value: "ghp_" + strings.Repeat("k7Qz", 9) + pad},
+				{Name: "NOTE", Value: "API_TOKEN is $(API_TOKEN) " + pad}},
+			kept: []string{"API_TOKEN", "NOTE"},
+		},
+		"a reference to a name holding a )": {
+			env: []corev1.EnvVar{{Name: "S)X", Value: "postgres://app:Orders-2024@db/orders?application_name=" + pad},
+				{Name: "NOTE", Value: "$(S)X) " + pad}},
+			kept: []string{"S)X", "NOTE"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			deployment := func() *appsv1.Deployment {
+				env := slices.Clone(tc.env)
+				for i := range 40 { // 80 KiB no one reads
+					env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", i), Value: strings.Repeat("n", 2<<10)})
+				}
+				return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: "shop", UID: "uid-orders"},
+					Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "orders"}},
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/shop/orders:2.3.0",
+							Env: env, Command: tc.command}}}}}}
+			}
+			whole, reduced := deployment(), deployment()
+			if !ReduceEnvValues(reduced) {
+				t.Fatal("the Deployment's env was not reduced")
+			}
+			for _, e := range reduced.Spec.Template.Spec.Containers[0].Env {
+				switch standIn := strings.HasPrefix(e.Value, envStandInPrefix); {
+				case slices.Contains(tc.reduced, e.Name) && !standIn:
+					t.Errorf("env %s was kept whole", e.Name)
+				case slices.Contains(tc.kept, e.Name) && standIn:
+					t.Errorf("env %s was replaced", e.Name)
+				}
+			}
+			a := reduced.GetAnnotations()
+			digest, withheld := CachedEnvValues(a, "Deployment")
+			reduced.SetAnnotations(nil)
+			r := engine.NewObject(reduced, "apps/v1", "Deployment")
+			r.Digest, r.Withheld = digest, withheld
+			plan := engine.Compile(Catalogue(), nil)
+			opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+			want := plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(whole, "apps/v1", "Deployment")}, true), nil, opts)
+			got := plan.Evaluate(engine.NewInventory([]*engine.Object{r}, true), nil, opts)
+			if len(want.Results) != len(got.Results) {
+				t.Fatalf("%d results whole, %d reduced", len(want.Results), len(got.Results))
+			}
+			failed := false
+			for i := range want.Results {
+				wr, g := &want.Results[i], &got.Results[i]
+				if wr.Check.ID == "sec-literal-env-credentials" {
+					failed = wr.Status == engine.StatusFail
+				}
+				if g.Status != wr.Status || g.Message != wr.Message || refOf(g) != refOf(wr) || g.Container != wr.Container {
+					t.Errorf("%s %s %s is %s whole (%s), %s reduced (%s)", wr.Check.ID, refOf(wr), wr.Container, wr.Status, wr.Message, g.Status, g.Message)
+				}
+			}
+			if !failed {
+				t.Error("sec-literal-env-credentials did not fail the Deployment whole: the case tests nothing")
+			}
+		})
+	}
+}
+
+// TestContainerTextHoldsOnlyReferences: the text a container's names are looked for in
+// (containerText) holds of a literal value with a $ only its references, "$(" to the first
+// ')' after, each run that one ')' ends once: linear in the value, and what the readers of
+// references read.
+func TestContainerTextHoldsOnlyReferences(t *testing.T) {
+	for value, want := range map[string]string{
+		"$(U) " + strings.Repeat("NAME ", 100):    "\x00$(U)",
+		"a$(A$(B)c$$(C) $VAR ${X} $(unclosed":     "\x00$(A$(B)\x00$(C)",
+		strings.Repeat("$(", 1000) + ")" + "$(D)": "\x00" + strings.Repeat("$(", 1000) + ")\x00$(D)",
+	} {
+		c := &corev1.Container{Env: []corev1.EnvVar{{Name: "V", Value: value}}}
+		base := containerText(&corev1.Container{})
+		if got := containerText(c); got != base+want {
+			t.Errorf("%.40q: text %q, want %q", value, strings.TrimPrefix(got, base), want)
+		}
+	}
+}
+
+// TestNameTextIndexedFindsAsScanned: a container's text finds the same names through its suffix
+// array, once nameScanBudget is spent, as by strings.Contains: a name anywhere in it, and one
+// holding a ')' where a reference names the part before it.
+func TestNameTextIndexedFindsAsScanned(t *testing.T) {
+	text := containerText(&corev1.Container{Args: []string{"--db=$(DB_URL)", "sh -c 'echo $HOME'"},
+		Env: []corev1.EnvVar{{Name: "N", Value: "$(S)X) $(Q) tail"}}})
+	for name, want := range map[string]bool{
+		"DB_URL": true, "HOME": true, "DB": true, "S)X": true, "S)Y": true, "Q)": true, "Q)Z": true,
+		"tail": false, "X)": false, "T)": false, "NOPE": false, "": true,
+	} {
+		scanned := &nameText{text: text}
+		indexed := &nameText{text: text, scanned: nameScanBudget}
+		if got := scanned.names(name); got != want {
+			t.Errorf("%q scanned: %v, want %v", name, got, want)
+		}
+		if got := indexed.names(name); got != want || indexed.index == nil && name != "" {
+			t.Errorf("%q indexed: %v, want %v (indexed %v)", name, got, want, indexed.index != nil)
+		}
+	}
+}
