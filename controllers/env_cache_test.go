@@ -12,11 +12,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 )
 
 // envDeployment is a Deployment of the tenant whose container has 64 env values of 8000 bytes
@@ -174,4 +176,74 @@ func TestAStaleLastAppliedDoesNotKeepATenantsEnvWhole(t *testing.T) {
 	if len(data) > 24<<10 {
 		t.Errorf("the cache holds %d KiB of Deployment stale: want at most 24 KiB", len(data)>>10)
 	}
+}
+
+// TestEnvValuesPastWhatTheOperatorJudgesAreNotAssessed: the operator's cache ran the credential
+// rules on all of a workload's long env values in the informer's goroutine on each change, which
+// a namespace admin's 1.4 MB of chosen text made take 4 to 21 s (every namespace's events of the
+// kind waiting); it now judges 32 KiB of them, and the report is NotAssessed for a workload
+// whose other values were not read, naming them and why, never Pass: the URL with a password
+// after 500 KiB of notes, which the whole Deployment fails, is not read, and the Deployment is
+// NotAssessed (a skip in its PolicyReport with that message), while a credential under a
+// credential-like name there still fails, as whole.
+func TestEnvValuesPastWhatTheOperatorJudgesAreNotAssessed(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "env-budget", "envbudget"
+	createNamespace(t, ns, map[string]string{"envbudget": "true"})
+	url := corev1.EnvVar{Name: "NOTES_URL", Value: "postgres://app:Orders-2024@db.shop.svc/orders?application_name=" + strings.Repeat("a", 300)}
+	password := corev1.EnvVar{Name: "DB_PASSWORD", Value: "Orders-2024-" + strings.Repeat("k7Qz", 200)}
+	hidden, named := envDeployment(ns, "hidden", url), envDeployment(ns, "named", password)
+	plan := engine.Compile(checks.Catalogue(), nil)
+	for _, d := range []*appsv1.Deployment{hidden, named} {
+		res := plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(d.DeepCopy(), "apps/v1", "Deployment")}, true), nil,
+			engine.Options{Now: time.Now(), AdminNamespace: engine.DefaultAdminNamespace})
+		failed := false
+		for _, r := range res.Results {
+			failed = failed || r.Check.ID == "sec-literal-env-credentials" && r.Status == engine.StatusFail
+		}
+		if !failed {
+			t.Fatalf("the whole Deployment %s does not fail sec-literal-env-credentials: the test tests nothing", d.Name)
+		}
+		if err := k8s.Create(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createProfile(t, profile, "envbudget", func(p *v1alpha1.ComplianceProfile) {
+		onlyCheck(p, "sec-literal-env-credentials")
+		p.Spec.PolicyReports = true
+	})
+	eventually(t, 60*time.Second, "named failing, hidden NotAssessed", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "sec-literal-env-credentials", "named", "app"); f == nil || f.Result != v1alpha1.ResultFail {
+			return fmt.Errorf("named: want a Fail finding, have %+v", f)
+		}
+		if f := finding(rep, "sec-literal-env-credentials", "hidden", "app"); f != nil {
+			return fmt.Errorf("hidden: want it NotAssessed (not listed), have %+v", f)
+		}
+		if s := rep.Status.Summary; s.Failing != 1 || s.NotAssessed != 1 || s.Passed != 0 {
+			return fmt.Errorf("want 1 failing, 1 not assessed, none passed; have %+v", s)
+		}
+		return nil
+	})
+	eventually(t, 30*time.Second, "hidden's PolicyReport says why", func() error {
+		rep := &policyreport.PolicyReport{}
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: policyreport.ReportName(profile, "Deployment", "hidden")}, rep); err != nil {
+			return err
+		}
+		for _, r := range rep.Results {
+			if r.Policy != "sec-literal-env-credentials" {
+				continue
+			}
+			if r.Result != policyreport.StatusSkip || r.Properties[policyreport.PropertyReason] != policyreport.ReasonNotAssessed ||
+				!strings.Contains(r.Message, "env NOTES_04") || !strings.Contains(r.Message, "not read for literal credentials") ||
+				!strings.Contains(r.Message, "at most 32 KiB") {
+				return fmt.Errorf("result %+v", r)
+			}
+			return nil
+		}
+		return fmt.Errorf("no sec-literal-env-credentials result in %+v", rep.Results)
+	})
 }

@@ -56,6 +56,11 @@ type envStandIns struct {
 	// Removed is how many bytes longer the values were than their stand-ins: the workload's own
 	// text, which bounds what its $(VAR) references may add (workloadExpansion).
 	Removed int `json:"removed"`
+	// Unjudged are, by container name and then the entry's index, the values replaced that the
+	// credential rules did not read, past envJudgedBudget (Found holds "" for them):
+	// sec-literal-env-credentials is NotAssessed for them, naming them, unless it finds a
+	// credential in the container.
+	Unjudged map[string]map[int]bool `json:"unjudged,omitempty"`
 }
 
 // EnvStandIn is the stand-in of an env value in the operator's cache: the same value has the
@@ -80,6 +85,18 @@ func envStandIn(sum [sha256.Size]byte) string {
 	m.Write(sum[:])
 	return envStandInPrefix + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
+
+// envJudgedBudget bounds the bytes of a workload's values the cache replaces that it passes to
+// the credential rules (envCredential but its name rule, which is cheap): they run in the
+// informer's goroutine, which every namespace's events of the kind wait for, on each change of
+// the workload (and of its ReplicaSets and Pods, which hold the same values), and on text a
+// tenant chooses (gitleaks' keywords, each followed by a token: every rule's regex runs over
+// all of it) they take about 15 s a MiB: 1.4 MB of such values took 4 to 21 s a transform
+// (BenchmarkReduceEnvValuesWorstCase). The values after, in the order of the containers and
+// their env, are replaced unjudged (envStandIns.Unjudged), the same whatever the cache judged
+// before, so the report does not depend on it: twice what a workload's values may take and be
+// kept whole (envKeptWhole), which are judged at each evaluation.
+const envJudgedBudget = 32 << 10
 
 // envMemoSize bounds the judgements of env values the cache remembers (envJudged): a workload's
 // every event (a Pod's status, a Deployment's rollout) passes its spec through the cache
@@ -162,12 +179,13 @@ func podContainers(spec *corev1.PodSpec) []*corev1.Container {
 // kept as it judges it whole (TestReducedEnvIsJudgedAsWhole); a custom check that reads its
 // containers is NotAssessed (CachedEnvValues). An object already reduced stays as it is.
 func ReduceEnvValues(obj metav1.Object) bool {
-	return reduceEnvValues(obj, envKeptWhole, envStandInFrom)
+	return reduceEnvValues(obj, envKeptWhole, envStandInFrom, envJudgedBudget)
 }
 
 // reduceEnvValues is ReduceEnvValues with the bounds given: past keptWhole bytes of literal
-// values, each of from bytes or more.
-func reduceEnvValues(obj metav1.Object, keptWhole, from int) bool {
+// values, each of from bytes or more, judging at most budget bytes of them (envJudgedBudget;
+// all of them when it is negative).
+func reduceEnvValues(obj metav1.Object, keptWhole, from, budget int) bool {
 	a := obj.GetAnnotations()
 	if _, ok := a[EnvStandInsAnnotation]; ok {
 		return true
@@ -227,7 +245,25 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from int) bool {
 			if dollar {
 				read = expandEnvValue(e.Value, nil)
 			}
-			d.Found[c.Name][i] = envJudged(e.Name, read, sum)
+			switch why := envNameCredential(e.Name, read); {
+			case why != "":
+				d.Found[c.Name][i] = why
+			case budget >= 0 && len(read) > budget:
+				budget = 0 // this value and every one after: what is judged is where the budget ran out
+				d.Found[c.Name][i] = ""
+				if d.Unjudged == nil {
+					d.Unjudged = map[string]map[int]bool{}
+				}
+				if d.Unjudged[c.Name] == nil {
+					d.Unjudged[c.Name] = map[int]bool{}
+				}
+				d.Unjudged[c.Name][i] = true
+			default:
+				if budget >= 0 {
+					budget -= len(read)
+				}
+				d.Found[c.Name][i] = envJudged(e.Name, read, sum)
+			}
 			s := envStandIn(sum)
 			d.Removed += len(e.Value) - len(s)
 			e.Value = s
@@ -438,6 +474,13 @@ func CachedEnvValues(annotations map[string]string, kind string) (any, []engine.
 		out = append(out, engine.WithheldField{Kind: kind, Path: append(slices.Clone(spec), list), Why: why, PodSpecPath: []string{list}})
 	}
 	return d, out
+}
+
+// envUnjudged reports whether the operator's cache replaced the value of container's env entry i
+// by a stand-in without judging it (envJudgedBudget).
+func envUnjudged(o *engine.Object, container string, i int) bool {
+	d, ok := o.Digest.(*envStandIns)
+	return ok && d.Unjudged[container][i]
 }
 
 // envStandInOf is what envCredential found in the value of container's env entry i when the

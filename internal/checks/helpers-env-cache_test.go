@@ -2,8 +2,10 @@ package checks
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -79,7 +81,7 @@ func judgedReducedAndWhole(t *testing.T, file, mode string) (replaced, found int
 		c := again[i]
 		cached, ok := c.Obj.(client.Object)
 		_, pod := c.Obj.(*corev1.Pod)
-		if !ok || mode == "pods whole" && pod || mode == "controllers whole" && !pod || !reduceEnvValues(cached, 0, 1) {
+		if !ok || mode == "pods whole" && pod || mode == "controllers whole" && !pod || !reduceEnvValues(cached, 0, 1, -1) {
 			w, k = append(w, o), append(k, c)
 			continue
 		}
@@ -233,6 +235,9 @@ func TestReducedEnvKeepsWhatOthersRead(t *testing.T) {
 		// check is the check the case's credential fails whole, when not
 		// sec-literal-env-credentials or sec-configmap-credentials.
 		check string
+		// filler is how many values of 2 KiB no one reads the container has besides: 12 when
+		// not set (24 KiB, more than the cache keeps whole and within what it judges).
+		filler int
 	}{
 		"a later value references it": {env: []corev1.EnvVar{{Name: "URL", Value: url}, {Name: "LINK", Value: "$(URL)"}}},
 		"the args reference it":       {env: []corev1.EnvVar{{Name: "URL", Value: url}}, args: []string{"--db=$(URL)"}},
@@ -249,7 +254,7 @@ func TestReducedEnvKeepsWhatOthersRead(t *testing.T) {
 			others: []client.Object{&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop"},
 				Data: map[string]string{"k": "Orders-2024"}}},
 		},
-		"its references expand past 64 KiB but within the workload's own text": {env: chain},
+		"its references expand past 64 KiB but within the workload's own text": {env: chain, filler: 40},
 		// envFrom defines names the spec does not show: DB_K is the ConfigMap's key K, which
 		// the URL's password expands to (and which, named DB_K, no check finds by its name).
 		"it references a variable envFrom defines": {
@@ -278,10 +283,13 @@ func TestReducedEnvKeepsWhatOthersRead(t *testing.T) {
 			check: "sec-secret-as-env",
 		},
 	} {
+		if tc.filler == 0 {
+			tc.filler = 12
+		}
 		t.Run(name, func(t *testing.T) {
 			deployment := func() *appsv1.Deployment {
 				env := slices.Clone(tc.env)
-				for i := range 40 { // 80 KiB no one reads
+				for i := range tc.filler { // what no one reads
 					env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", i), Value: strings.Repeat("n", 2<<10)})
 				}
 				d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: "shop", UID: "uid-orders"},
@@ -713,5 +721,141 @@ func TestNameTextIndexedFindsAsScanned(t *testing.T) {
 		if got := indexed.names(name); got != want || indexed.index == nil && name != "" {
 			t.Errorf("%q indexed: %v, want %v (indexed %v)", name, got, want, indexed.index != nil)
 		}
+	}
+}
+
+// TestEnvValuesPastTheJudgedBudgetAreNotAssessed: the operator's cache passes at most 32 KiB of
+// a workload's values it replaces to the credential rules (envJudgedBudget), which a tenant's
+// text can make cost seconds a MiB in the informer's goroutine; sec-literal-env-credentials is
+// NotAssessed for the values after, naming them, never Pass, and still fails a credential the
+// cheap name rule finds there, or one found in the values judged, as whole. Every other check
+// judges the workload as whole.
+func TestEnvValuesPastTheJudgedBudgetAreNotAssessed(t *testing.T) {
+	url := corev1.EnvVar{Name: "NOTES_URL", Value: "postgres://app:Orders-2024@db.shop.svc/orders?application_name=" + strings.Repeat("a", 300)}
+	password := corev1.EnvVar{Name: "DB_PASSWORD", Value: "Orders-2024-" + strings.Repeat("k7Qz", 100)}
+	filler := func(n int) []corev1.EnvVar {
+		var env []corev1.EnvVar
+		for i := range n {
+			env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%02d", i), Value: strings.Repeat("n", 2<<10)})
+		}
+		return env
+	}
+	for name, tc := range map[string]struct {
+		env []corev1.EnvVar
+		// want is the reduced workload's status; its message is the whole one's, or, when
+		// NotAssessed, names unjudged.
+		want     engine.Status
+		unjudged string
+	}{
+		"a URL's password past the budget": {env: append(filler(40), url), want: engine.StatusNotAssessed, unjudged: "NOTES_16"},
+		"harmless values past the budget":  {env: filler(40), want: engine.StatusNotAssessed, unjudged: "NOTES_16"},
+		// Judged in order, up to where a value did not fit: not the short ones after it.
+		"a URL's password after a value that did not fit": {env: append(filler(15), corev1.EnvVar{Name: "BIG", Value: strings.Repeat("b", 4<<10)}, url),
+			want: engine.StatusNotAssessed, unjudged: "BIG"},
+		"a credential-like name past the budget": {env: append(filler(40), password), want: engine.StatusFail},
+		"a URL's password within the budget":     {env: append([]corev1.EnvVar{url}, filler(40)...), want: engine.StatusFail},
+		"values within the budget":               {env: filler(12), want: engine.StatusPass},
+	} {
+		t.Run(name, func(t *testing.T) {
+			deployment := func() *appsv1.Deployment {
+				return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: "shop", UID: "uid-orders"},
+					Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "orders"}},
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/shop/orders:2.3.0",
+							Env: slices.Clone(tc.env)}}}}}}
+			}
+			whole, reduced := deployment(), deployment()
+			if !ReduceEnvValues(reduced) {
+				t.Fatal("the Deployment's env was not reduced")
+			}
+			a := reduced.GetAnnotations()
+			digest, withheld := CachedEnvValues(a, "Deployment")
+			reduced.SetAnnotations(nil)
+			r := engine.NewObject(reduced, "apps/v1", "Deployment")
+			r.Digest, r.Withheld = digest, withheld
+			plan := engine.Compile(Catalogue(), nil)
+			opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+			want := plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(whole, "apps/v1", "Deployment")}, true), nil, opts)
+			got := plan.Evaluate(engine.NewInventory([]*engine.Object{r}, true), nil, opts)
+			if len(want.Results) != len(got.Results) {
+				t.Fatalf("%d results whole, %d reduced", len(want.Results), len(got.Results))
+			}
+			for i := range want.Results {
+				wr, g := &want.Results[i], &got.Results[i]
+				if wr.Check.ID == "sec-literal-env-credentials" {
+					if g.Status != tc.want {
+						t.Errorf("sec-literal-env-credentials is %s reduced (%s), want %s (whole: %s, %s)", g.Status, g.Message, tc.want, wr.Status, wr.Message)
+					}
+					if tc.want == engine.StatusNotAssessed {
+						if !strings.Contains(g.Message, "env "+tc.unjudged) || !strings.Contains(g.Message, "not read for literal credentials") || !strings.Contains(g.Message, "32 KiB") {
+							t.Errorf("the NotAssessed message %q does not name %s, nor why", g.Message, tc.unjudged)
+						}
+						continue
+					}
+				}
+				if g.Status != wr.Status || g.Message != wr.Message || refOf(g) != refOf(wr) || g.Container != wr.Container {
+					t.Errorf("%s %s %s is %s whole (%s), %s reduced (%s)", wr.Check.ID, refOf(wr), wr.Container, wr.Status, wr.Message, g.Status, g.Message)
+				}
+			}
+		})
+	}
+}
+
+// benchWorstEnvDeployment is a Deployment whose container has values env values of size bytes
+// (1.4 MB in all, within the API server's 1.5 MiB an object) made of gitleaks' keywords, each
+// followed by a random token, so that every rule runs on each value (a tenant's choice of
+// text); fresh to the judgement memo for each i.
+func benchWorstEnvDeployment(b *testing.B, i, values, size int) *appsv1.Deployment {
+	raw, err := os.ReadFile(filepath.Join("..", "secretrules", "gitleaks.toml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var keywords []string
+	for _, m := range regexp.MustCompile(`(?m)^keywords = \[([^]]*)\]`).FindAllStringSubmatch(string(raw), -1) {
+		for k := range strings.SplitSeq(m[1], ",") {
+			if k = strings.Trim(strings.TrimSpace(k), `"`); k != "" {
+				keywords = append(keywords, k)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(uint64(i), 7))
+	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	env := make([]corev1.EnvVar, 0, values)
+	for j := range values {
+		var v strings.Builder
+		fmt.Fprintf(&v, "%08d ", i)
+		for v.Len() < size {
+			v.WriteString(keywords[r.IntN(len(keywords))])
+			for range 8 {
+				v.WriteByte(alnum[r.IntN(len(alnum))])
+			}
+		}
+		env = append(env, corev1.EnvVar{Name: fmt.Sprintf("NOTES_%04d", j), Value: v.String()[:size]})
+	}
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
+		Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/web:1.0", Env: env}}}}}}
+}
+
+// benchWorstSeed makes each of BenchmarkReduceEnvValuesWorstCase's workloads new.
+var benchWorstSeed int
+
+// BenchmarkReduceEnvValuesWorstCase is what the operator's cache spends, in the informer's
+// goroutine, on each change of a workload of 1.4 MB of env values whose text makes every
+// credential rule run (benchWorstEnvDeployment), as 175 values of 8,000 bytes, 5,000 of 280 and
+// 10 of 140,000.
+func BenchmarkReduceEnvValuesWorstCase(b *testing.B) {
+	// The rules compile their regexes when first used: once a process, not timed.
+	reduceEnvValues(benchWorstEnvDeployment(b, -1, 10, 8000), 0, 1, -1)
+	for _, shape := range []struct{ values, size int }{{175, 8000}, {5000, 280}, {10, 140000}} {
+		b.Run(fmt.Sprintf("%dx%d", shape.values, shape.size), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				benchWorstSeed++ // values the memo has not seen, in each run too
+				d := benchWorstEnvDeployment(b, benchWorstSeed, shape.values, shape.size)
+				b.StartTimer()
+				ReduceEnvValues(d)
+			}
+		})
 	}
 }

@@ -100,7 +100,11 @@ var secLiteralEnvCredentials = &engine.Check{
 		"which kubectl edit and kubectl set env leave as it was) is read as env is where the live pod template " +
 		"does not hold it, and its command and args as the live ones are where they are not the live container's: " +
 		"a credential taken out of the spec is still in the workload object, for anyone who " +
-		"can read it, until the next kubectl apply." + supporting,
+		"can read it, until the next kubectl apply. In the operator's reports (not scan's or the webhook's), of a workload whose literal env " +
+		"values take more than 16 KiB, the long values that nothing else in the container reads are read for literal credentials up to 32 KiB " +
+		"of them, in order, and only by their name past that: the check is NotAssessed for the workload, naming those values, " +
+		"unless it finds a credential (the operator's informer reads them on each change of the workload, and text " +
+		"a tenant chooses can cost it seconds a MiB)." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
 	Severity: high,
@@ -129,7 +133,7 @@ var secLiteralEnvCredentials = &engine.Check{
 			if ax != nil {
 				ax.over = false
 			}
-			var found []string
+			var found, unjudged []string
 			// The values the kubelet gives the variables defined so far, where the pod
 			// template holds them: a later $(NAME) expands to them.
 			known := map[string]string{}
@@ -143,6 +147,8 @@ var secLiteralEnvCredentials = &engine.Check{
 					static[e.Name], known[e.Name] = e.Value, e.Value
 					if why != "" {
 						found = append(found, e.Name+" ("+why+")")
+					} else if envUnjudged(o, c.Name, i) {
+						unjudged = append(unjudged, e.Name)
 					}
 					continue
 				}
@@ -202,6 +208,10 @@ var secLiteralEnvCredentials = &engine.Check{
 				parts = append(parts, few(found, ", "))
 			}
 			if len(parts) == 0 {
+				if len(unjudged) > 0 {
+					return "", fmt.Sprintf("env %s not read for literal credentials: the operator reads at most %d KiB of a workload's long env values "+
+						"that it keeps only as stand-ins (its informer cache), for the CPU they cost it on each change", few(unjudged, ", "), envJudgedBudget>>10)
+				}
 				if why := ax.undecided(); why != "" && x.undecided() == "" {
 					return "", "in kubectl's last-applied-configuration annotation, " + why
 				}
@@ -244,8 +254,8 @@ var secLiteralEnvCredentials = &engine.Check{
 // with a literal password, or configuration setting a credential; "" when none.
 func envCredential(name, value string) string {
 	// The name rule is cheap: gitleaks' rules run on what it does not flag.
-	if credentialName(name) && credentialValue(name, value) {
-		return "credential-like name"
+	if why := envNameCredential(name, value); why != "" {
+		return why
 	} else if leaked, _ := leakedSecrets(name, value); leaked != "" {
 		return leaked
 	} else if urlPassword(value) {
@@ -254,6 +264,15 @@ func envCredential(name, value string) string {
 		return "sets " + strings.Join(names, ", ")
 	}
 	return encodedCredential(value)
+}
+
+// envNameCredential is envCredential's first rule, which its name decides and which is cheap: a
+// literal under a credential-like name; "" when it is not.
+func envNameCredential(name, value string) string {
+	if credentialName(name) && credentialValue(name, value) {
+		return "credential-like name"
+	}
+	return ""
 }
 
 // podMetadataValue is the value the kubelet gives a variable from the pod's own annotation or
