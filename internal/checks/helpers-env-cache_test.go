@@ -21,8 +21,9 @@ import (
 )
 
 // TestReducedEnvIsJudgedAsWhole: every fixture of the catalogue, with every env value the
-// operator's cache may replace by a stand-in replaced (reduceEnvValues with no bound, as
-// ReduceEnvValues does past 16 KiB), is judged by every built-in check to the same results
+// operator's cache may replace by a stand-in replaced (reduceEnvValues with no bound on the
+// values kept whole, as ReduceEnvValues does past 16 KiB, and the 32 KiB it judges, which no
+// fixture exceeds), is judged by every built-in check to the same results
 // (status and message, exceptions applied) as whole: in the operator, where every workload is
 // so kept, and in the admission webhook, where the Pod it is asked about is whole and its
 // controllers as the cache keeps them (and the other way round). A custom check of a fixture's
@@ -81,7 +82,7 @@ func judgedReducedAndWhole(t *testing.T, file, mode string) (replaced, found int
 		c := again[i]
 		cached, ok := c.Obj.(client.Object)
 		_, pod := c.Obj.(*corev1.Pod)
-		if !ok || mode == "pods whole" && pod || mode == "controllers whole" && !pod || !reduceEnvValues(cached, 0, 1, -1) {
+		if !ok || mode == "pods whole" && pod || mode == "controllers whole" && !pod || !reduceEnvValues(cached, 0, 1, envJudgedBudget) {
 			w, k = append(w, o), append(k, c)
 			continue
 		}
