@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"index/suffixarray"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -170,7 +171,8 @@ func podContainers(spec *corev1.PodSpec) []*corev1.Container {
 // container defines (no $(NAME) with NAME an env entry's name, nor envFrom, whose sources
 // define any name: the kubelet leaves a reference to nothing as it is, and
 // sec-configmap-credentials and sec-secret-as-env follow none from it; referencesDefined), does
-// not begin with / (it names no file a ConfigMap volume holds), and its variable's name is
+// not, beginning with /, lie under where the container mounts a ConfigMap volume (it names no
+// file one holds; mayNameFile), and its variable's name is
 // nowhere else in its container (no $(VAR) in a later value, the command, args, probes,
 // lifecycle hooks or a subPathExpr expands it, nor a shell script's $VAR). The caller keeps
 // whole the kubectl last-applied-configuration annotation of a workload where it holds env the
@@ -211,10 +213,20 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from, budget int) bool {
 		var elsewhere *nameText // once a value is a candidate (containerText)
 		var defined envDefined  // once a value with a $ asks (definedEnvNames)
 		definedRead := false
+		var files *mountTree // once a value begins with / (configMapMounts)
+		filesRead := false
 		for i := range c.Env {
 			e := &c.Env[i]
-			if e.ValueFrom != nil || len(e.Value) < from || strings.HasPrefix(e.Value, "/") {
+			if e.ValueFrom != nil || len(e.Value) < from {
 				continue
+			}
+			if strings.HasPrefix(e.Value, "/") {
+				if !filesRead {
+					files, filesRead = configMapMounts(c, spec.Volumes), true
+				}
+				if mayNameFile(e.Value, files) {
+					continue
+				}
 			}
 			dollar := strings.Contains(e.Value, "$")
 			if dollar {
@@ -283,6 +295,81 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from, budget int) bool {
 	a[EnvStandInsAnnotation] = string(raw)
 	obj.SetAnnotations(a)
 	return true
+}
+
+// mountTree holds the directories a container mounts a ConfigMap volume at, by path segment
+// (configMapMounts): whether a path lies at or under one of them is read in one pass over the
+// path (mayNameFile), whatever the number of mounts, which a Pod's author chooses.
+type mountTree struct {
+	// mounted is set where a mount's path ends.
+	mounted bool
+	next    map[string]*mountTree
+}
+
+// configMapMounts are the paths (path.Clean) c mounts a configMap volume, or a projected
+// volume with a configMap source, at without a subPathExpr: where engine.ConfigMapEnv
+// (configMapFileEnv) finds a file a literal value names. nil when there are none.
+func configMapMounts(c *corev1.Container, volumes []corev1.Volume) *mountTree {
+	var root *mountTree
+	for _, m := range c.VolumeMounts {
+		i := slices.IndexFunc(volumes, func(v corev1.Volume) bool { return v.Name == m.Name })
+		if m.SubPathExpr != "" || i < 0 {
+			continue
+		}
+		v := volumes[i].VolumeSource
+		if v.ConfigMap == nil && (v.Projected == nil || !slices.ContainsFunc(v.Projected.Sources, func(p corev1.VolumeProjection) bool { return p.ConfigMap != nil })) {
+			continue
+		}
+		dir := path.Clean(m.MountPath)
+		if !strings.HasPrefix(dir, "/") {
+			continue // no file a value beginning with / names lies there
+		}
+		if root == nil {
+			root = &mountTree{}
+		}
+		n := root
+		if dir != "/" {
+			for seg := range strings.SplitSeq(dir[1:], "/") {
+				if n.next == nil {
+					n.next = map[string]*mountTree{}
+				}
+				if n.next[seg] == nil {
+					n.next[seg] = &mountTree{}
+				}
+				n = n.next[seg]
+			}
+		}
+		n.mounted = true
+	}
+	return root
+}
+
+// mayNameFile reports whether value, a literal beginning with /, may name a file of a
+// ConfigMap volume mounted at one of mounts (configMapMounts): whether, as a path (path.Clean),
+// it is one of them or lies under one, as configMapFileEnv looks for the mount of the file it
+// names (which must then be one of these). A value that names no such file is its own text to
+// every check but sec-literal-env-credentials, which the cache judges it for.
+func mayNameFile(value string, mounts *mountTree) bool {
+	if mounts == nil {
+		return false
+	}
+	n := mounts
+	if n.mounted {
+		return true
+	}
+	file := path.Clean(value)
+	if file == "/" {
+		return false
+	}
+	for seg := range strings.SplitSeq(file[1:], "/") {
+		if n = n.next[seg]; n == nil {
+			return false
+		}
+		if n.mounted {
+			return true
+		}
+	}
+	return false
 }
 
 // envDefined are the variables a container's env entries define, wherever in its env

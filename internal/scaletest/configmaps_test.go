@@ -306,6 +306,23 @@ func BenchmarkOperatorBesideTenantEnvStaleApplied(b *testing.B) {
 	reportTenantEnv(b, envStaleResult)
 }
 
+// BenchmarkOperatorBesideTenantEnvPaths is BenchmarkOperatorBesideTenantEnv with every env value
+// beginning with /, which the cache kept whole as a path that might name a file of a ConfigMap
+// volume, though the container mounts none.
+//
+//	go test ./internal/scaletest -run '^$' -bench OperatorBesideTenantEnvPaths -benchtime 1x
+func BenchmarkOperatorBesideTenantEnvPaths(b *testing.B) {
+	envPathsOnce.Do(func() {
+		envPathsResult = measureTenantEnv(b, "/", "Deployments with 500 KiB of env values beginning with /")
+	})
+	reportTenantEnv(b, envPathsResult)
+}
+
+var (
+	envPathsOnce   sync.Once
+	envPathsResult *configMapsMeasure
+)
+
 // measureTenantEnv is BenchmarkOperatorBesideTenantEnv's measurement, each env value beginning
 // with prefix.
 func measureTenantEnv(b *testing.B, prefix, what string) *configMapsMeasure {
