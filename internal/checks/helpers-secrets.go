@@ -122,9 +122,11 @@ var lastCredentialParts = map[string]bool{"PASS": true, "PW": true, "DBPASS": tr
 // client programs' password variable, DB_PWD, dbPwd): PWD alone is the shell's working
 // directory. PW counts as the last part too, alone or after another (PW, ADMIN_PW, smtpPw), and
 // so does DBPASS, DB_PASS without its underscore, and a part that ends in PW (LDAP_BINDPW,
-// ROOTPW: slapd's rootpw), and PSK, a pre-shared key (WIFI_PSK, IPSEC_PSK).
+// ROOTPW: slapd's rootpw), and PSK, a pre-shared key (WIFI_PSK, IPSEC_PSK). ENCRYPT counts as the
+// last part too, alone or after another (encrypt, CONSUL_ENCRYPT: gossipKeyName), for a value that
+// is a gossip key only (credentialValue).
 func isCredentialPart(parts []string, i int) bool {
-	if i == len(parts)-1 && (lastCredentialParts[parts[i]] || parts[i] == "PWD" && i > 0 || strings.HasSuffix(parts[i], "PW")) {
+	if i == len(parts)-1 && (lastCredentialParts[parts[i]] || parts[i] == "PWD" && i > 0 || strings.HasSuffix(parts[i], "PW") || parts[i] == "ENCRYPT") {
 		return true
 	}
 	if redisPasswordSettings[parts[i]] {
@@ -222,6 +224,10 @@ func mayEndInCredential(name string) bool {
 	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PSK") {
 		return true
 	}
+	// ENCRYPT, a gossip key's setting (gossipKeyName).
+	if len(name[:end]) >= 7 && strings.EqualFold(name[end-7:end], "ENCRYPT") {
+		return true
+	}
 	// PWD and PW: a final S was not taken off them.
 	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PWD") ||
 		len(name[:end]) >= 2 && strings.EqualFold(name[end-2:end], "PW") {
@@ -270,10 +276,53 @@ func literalCredential(value string) bool {
 	return literalValue(value, true)
 }
 
+// gossipKeyName reports whether name's last word is ENCRYPT: the setting that holds the gossip
+// key of Consul's and Nomad's agents (encrypt in their configuration, -encrypt on the command
+// line, CONSUL_ENCRYPT, NOMAD_ENCRYPT), which no credential word names. Elsewhere the word names a
+// switch or a mode (SMTP_ENCRYPT=tls, encrypt: true): only a gossip key (gossipKey) set for it is
+// a credential.
+func gossipKeyName(name string) bool {
+	end := len(name)
+	for end > 0 && !isASCIIAlnum(name[end-1]) {
+		end--
+	}
+	if end < 7 || !strings.EqualFold(name[end-7:end], "ENCRYPT") {
+		return false
+	}
+	parts := nameParts(name)
+	return len(parts) > 0 && parts[len(parts)-1] == "ENCRYPT"
+}
+
+// gossipKey reports whether value (trimmed) is a gossip key: standard base64 of 16, 24 or 32
+// bytes, an AES-128, -192 or -256 key, as memberlist (Consul, Nomad, Serf) takes it (consul
+// keygen and nomad operator gossip keyring generate make 32).
+func gossipKey(value string) bool {
+	v := strings.TrimSpace(value)
+	switch len(v) {
+	case 24, 32, 44:
+	default:
+		return false
+	}
+	b, err := base64.StdEncoding.DecodeString(v)
+	return err == nil && (len(b) == 16 || len(b) == 24 || len(b) == 32)
+}
+
+// valueDecidesName reports whether a name credentialName takes is a credential's only for some
+// forms of value, which credentialValue reads whatever credentialValueClass says of them:
+// NEO4J_AUTH (USER/PASSWORD, or none) and a gossip key's setting (gossipKeyName).
+func valueDecidesName(name string) bool {
+	return strings.EqualFold(name, "NEO4J_AUTH") || gossipKeyName(name)
+}
+
 // credentialValue reports whether value, set for the credential-like name, is a literal
 // credential: literalCredential, unless it is a count (countOf) or a switch, "0" or "1"
-// (MYSQL_ALLOW_EMPTY_PASSWORD=1, MYSQL_RANDOM_ROOT_PASSWORD=1 in the official MySQL image).
+// (MYSQL_ALLOW_EMPTY_PASSWORD=1, MYSQL_RANDOM_ROOT_PASSWORD=1 in the official MySQL image); for a
+// gossip key's setting (gossipKeyName), a gossip key only (gossipKey).
 func credentialValue(name, value string) bool {
+	if gossipKeyName(name) {
+		// encrypt = "true" or "starttls" is a switch: only a key is a credential.
+		return gossipKey(value)
+	}
 	if strings.EqualFold(name, "NEO4J_AUTH") {
 		// USER/PASSWORD (the Neo4j image's docker-entrypoint.sh); none turns authentication
 		// off.

@@ -61,6 +61,12 @@ func TestCredentialName(t *testing.T) {
 		"PASSWRD, trivy-checks KSV0109's word":     {"passwrd", true},
 		"PSWD, the commonest of them":              {"SMTP_PSWD", true},
 		"a pswd file is a reference":               {"SMTP_PSWD_FILE", false},
+		"Consul's gossip key setting":              {"encrypt", true},
+		"a gossip key's variable":                  {"CONSUL_ENCRYPT", true},
+		"camelCase Encrypt at the end":             {"gossipEncrypt", true},
+		"a word that ends in ENCRYPT":              {"REENCRYPT", false},
+		"ENCRYPT not at the end":                   {"ENCRYPT_AT_REST", false},
+		"an encryption mode":                       {"ENCRYPT_MODE", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -346,7 +352,7 @@ func TestMayEndInCredential(t *testing.T) {
 		check(n)
 	}
 	pieces := []string{"password", "Password", "PASSWD", "passphrase", "secret", "Secret", "token", "TOKENS", "api", "Api", "key", "Key", "KEY", "keys",
-		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "pw", "Pw", "PW", "dbpass", "DBPASS", "requirepass", "masterauth", "MasterAuth", "pswrd", "Pword", "PASSWRD", "pswd"}
+		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "pw", "Pw", "PW", "dbpass", "DBPASS", "requirepass", "masterauth", "MasterAuth", "pswrd", "Pword", "PASSWRD", "pswd", "encrypt", "Encrypt", "ENCRYPT", "re"}
 	r := rand.New(rand.NewPCG(3, 4))
 	taken := 0
 	for range 200000 {
@@ -580,6 +586,34 @@ func TestEncodedCredentials(t *testing.T) {
 			}
 			if got := keyCredential("app.conf.b64", tc.value, false); (got != "") != tc.want {
 				t.Errorf("keyCredential(app.conf.b64, %q) = %q, want a credential %v", tc.value, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestGossipKeySettings(t *testing.T) {
+	tests := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"consul keygen's 32 bytes":         {"encrypt", "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s=", true},
+		"an AES-128 key":                   {"CONSUL_ENCRYPT", "Kq4Ej1Yh3wCz9oQWvS0nTg==", true},
+		"an AES-192 key":                   {"NOMAD_ENCRYPT", "bm9tYWQtZ29zc2lwLWtleS0yNGJ5dGVz", true},
+		"blank around the key":             {"encrypt", " Kq4Ej1Yh3wCz9oQWvS0nTg== ", true},
+		"a switch":                         {"encrypt", "true", false},
+		"a TLS mode":                       {"SMTP_ENCRYPT", "starttls", false},
+		"an empty key":                     {"encrypt", "", false},
+		"a template":                       {"encrypt", "{{ .Values.gossipKey }}", false},
+		"base64 of another length":         {"encrypt", "c2VjcmV0LWdvc3NpcC1rZXktMjQtYnl0ZXM=", false},
+		"URL-safe base64 memberlist fails": {"encrypt", "pUqJrVyVRj5jsiYEkM_tFQYfWyJIv4s3XkvDwy7Cu5s=", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if !credentialName(tc.name) {
+				t.Fatalf("credentialName(%q) = false", tc.name)
+			}
+			if got := credentialValue(tc.name, tc.value); got != tc.want {
+				t.Errorf("credentialValue(%q, %q) = %v, want %v", tc.name, tc.value, got, tc.want)
 			}
 		})
 	}

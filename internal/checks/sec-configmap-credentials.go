@@ -36,7 +36,8 @@ var secConfigmapCredentials = &engine.Check{
 		"hexadecimal checksum under a name with the word checksum, as Helm's checksum/secret annotation, which " +
 		"gitleaks' generic-api-key finds; a hash of a credential, PASSWORD_HASH, is judged as the credential), and " +
 		"configuration files whose settings end in a " +
-		"credential word (db.password, client_secret, apiKey) with a literal value (one written beside an " +
+		"credential word (db.password, client_secret, apiKey) with a literal value, or that are a Consul or Nomad " +
+		"agent's encrypt holding a gossip key (base64 of 16, 24 or 32 bytes; not encrypt = true) (one written beside an " +
 		"interpolation, ${SUFFIX}Orders-2024, or as a placeholder's default, Spring's " +
 		"${DB_PASSWORD:Orders-2024} or a shell's ${DB_PASSWORD:-Orders-2024}, is one), at the start of a " +
 		"line (a key named *.properties read as java.util.Properties reads it: db.password VALUE, " +
@@ -680,11 +681,11 @@ func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, unkept map[st
 				// decides, but for a count, a placeholder or a checksum, and a $(VAR)
 				// reference's expansion, which the value decides.
 				class := unkept[k]
-				if credentialName(name) && class == alwaysCredential {
+				if credentialName(name) && class == alwaysCredential && !valueDecidesName(name) {
 					out = append(out, fmt.Sprintf("%q (injected as %s into %s/%s container %s)", k, name, in.workload.Kind, in.workload.Name, in.container))
 					break
 				}
-				if credentialName(name) && class == credentialByName || in.Value != "" {
+				if credentialName(name) && (class == credentialByName || class == alwaysCredential && valueDecidesName(name)) || in.Value != "" {
 					undecided = cmp.Or(undecided, unkeptTaken(in, k))
 				}
 				continue
