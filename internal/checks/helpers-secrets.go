@@ -2567,6 +2567,96 @@ func mayHaveCredentialKey(t string) bool {
 	return false
 }
 
+// replayedSchemes are the HTTP authentication schemes whose credentials are one token a client
+// sends as it is, again and again: Basic (base64 of user:password, RFC 7617), Bearer (RFC 6750),
+// and the Token, Bot, ApiKey, SSWS (Okta) and Splunk schemes of common APIs; not Digest nor
+// Negotiate, whose credentials answer one challenge.
+var replayedSchemes = map[string]bool{"basic": true, "bearer": true, "token": true, "bot": true, "apikey": true, "ssws": true, "splunk": true}
+
+// literalAuthorizationHeader reports whether a line of text sets an Authorization (or
+// Proxy-Authorization) header to literal credentials, in any configuration's form: nginx's
+// proxy_set_header Authorization "Basic ...", HAProxy's and Apache's set-header, git's
+// extraHeader = Authorization: Bearer ..., a headers map's Authorization: "Token ...", JSON's
+// "Authorization": "Bearer ...". The word is followed by an optional closing quote, ':' or '='
+// or blanks, an optional opening quote, a scheme of replayedSchemes, one blank and the
+// credentials, which end the value (a quote, a blank, ';', ',' or the line's end follow them).
+// Prose and placeholders are no credentials: Basic's must decode to user:password with a
+// literal password; the others must be 8 characters or more, not one character repeated
+// (xxxxxxxx), not named as a credential (YOUR_TOKEN, ACCESS_TOKEN), and no interpolation
+// ($token, ${TOKEN}, {{ .token }}, <token>) is one.
+func literalAuthorizationHeader(text string) bool {
+	for line := range strings.SplitSeq(text, "\n") {
+		lower := strings.ToLower(line)
+		for from := 0; ; {
+			i := strings.Index(lower[from:], "authorization")
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len("authorization")
+			if i > 0 && isSettingChar(lower[i-1]) && lower[i-1] != '-' || i > 0 && lower[i-1] == '-' && !strings.HasSuffix(lower[:i], "proxy-") {
+				continue
+			}
+			if authorizationCredentialsAt(line, from) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// authorizationCredentialsAt reports whether line, after the word Authorization that ends at
+// from, gives literal credentials (literalAuthorizationHeader).
+func authorizationCredentialsAt(line string, from int) bool {
+	j := from
+	if j < len(line) && (line[j] == '"' || line[j] == '\'') {
+		j++
+	}
+	for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+		j++
+	}
+	if j < len(line) && (line[j] == ':' || line[j] == '=') {
+		j++
+	} else if j == from {
+		// Neither a separator nor a blank: Authorization's own text goes on.
+		return false
+	}
+	for j < len(line) && (line[j] == ' ' || line[j] == '\t' || line[j] == '"' || line[j] == '\'') {
+		j++
+	}
+	k := j
+	for k < len(line) && ('a' <= line[k] && line[k] <= 'z' || 'A' <= line[k] && line[k] <= 'Z' || line[k] == '-') {
+		k++
+	}
+	scheme := strings.ToLower(strings.ReplaceAll(line[j:k], "-", ""))
+	if !replayedSchemes[scheme] || k >= len(line) || line[k] != ' ' {
+		return false
+	}
+	start := k + 1
+	end := start
+	for end < len(line) && (isASCIIAlnum(line[end]) || strings.IndexByte("._~+/=-", line[end]) >= 0) {
+		end++
+	}
+	if end < len(line) && strings.IndexByte("\"' \t;,\r", line[end]) < 0 {
+		// The value goes on with what no token holds: base64(user:password), ${TOKEN}.
+		return false
+	}
+	// A sentence's full stop ends no token.
+	cred := strings.TrimRight(line[start:end], ".")
+	if scheme == "basic" {
+		b, err := base64.StdEncoding.DecodeString(cred)
+		if err != nil || !isPrintableASCII(b) {
+			return false
+		}
+		_, p, ok := strings.Cut(string(b), ":")
+		return ok && p != "" && credentialValue("password", p)
+	}
+	if len(cred) < 8 || strings.Trim(cred, cred[:1]) == "" || credentialName(cred) {
+		return false
+	}
+	return credentialValue("token", cred)
+}
+
 // passwordFileName reports whether name is the name of a password file passwordFile reads:
 // libpq's .pgpass (pgpass.conf on Windows) and the .netrc of ftp, curl and git.
 func passwordFileName(name string) bool {

@@ -618,3 +618,57 @@ func TestGossipKeySettings(t *testing.T) {
 		})
 	}
 }
+
+func TestLiteralAuthorizationHeader(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"nginx's proxy_set_header":         {`proxy_set_header Authorization "Basic ZGVwbG95Ok9yZGVycy0yMDI0eA==";`, true},
+		"git's extraHeader":                {"\textraHeader = Authorization: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", true},
+		"a headers map":                    {`  Authorization: "Token Zt7Rk2Qp9Lm4Xw8Vn3Bc"`, true},
+		"JSON":                             {`{"headers": {"Authorization": "Bearer 8f2Kq9XwLm3Tz7Vb1Nc5"}}`, true},
+		"HAProxy's set-header":             {`http-request set-header Proxy-Authorization "Basic ZGVwbG95Ok9yZGVycy0yMDI0eA=="`, true},
+		"a token at a sentence's end":      {"Authorization: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5.", true},
+		"a nginx variable":                 {"proxy_set_header Authorization $http_authorization;", false},
+		"a token in a nginx variable":      {`proxy_set_header Authorization "Bearer $upstream_token";`, false},
+		"a shell's placeholder":            {"Authorization: Bearer ${GIT_TOKEN}", false},
+		"a template":                       {`Authorization: "Bearer {{ .Values.token }}"`, false},
+		"angle brackets":                   {"Authorization: Bearer <token>", false},
+		"named as a credential":            {"Authorization: Bearer YOUR_TOKEN", false},
+		"one character repeated":           {"Authorization: Bearer xxxxxxxx.", false},
+		"a short word":                     {"Authorization: Bearer token", false},
+		"Basic described":                  {"Authorization: Basic base64(user:password)", false},
+		"Basic that is no base64":          {"Authorization: Basic something", false},
+		"Basic without a password":         {"Authorization: Basic ZGVwbG95Og==", false},
+		"prose":                            {"Authorization: required for every request", false},
+		"a Digest answer":                  {`Authorization: Digest username="u", response="6629fae49393a05397450978507c4ef1"`, false},
+		"another header":                   {"X-Authorization: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
+		"a name that begins with the word": {"authorizationMode: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := literalAuthorizationHeader(tc.text); got != tc.want {
+				t.Errorf("literalAuthorizationHeader(%q) = %v, want %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzLiteralAuthorizationHeader: a tenant writes the ConfigMap text literalAuthorizationHeader
+// reads; whatever it holds, reading it must not panic, and text without the word is never one.
+func FuzzLiteralAuthorizationHeader(f *testing.F) {
+	for _, seed := range []string{
+		`proxy_set_header Authorization "Basic ZGVwbG95Ok9yZGVycy0yMDI0eA==";`,
+		"Authorization: Bearer ", "Authorization:", "authorization", "Proxy-Authorization= 'Token a'",
+		"Authorization: Basic ", "Authorization: Bearer x\nAuthorization\tbot 12345678;",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got := literalAuthorizationHeader(text)
+		if got && !strings.Contains(strings.ToLower(text), "authorization") {
+			t.Fatalf("literalAuthorizationHeader(%q) without the word", text)
+		}
+	})
+}

@@ -90,7 +90,10 @@ var secConfigmapCredentials = &engine.Check{
 		"replace-default-auth, is none), URLs with a " +
 		"literal password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), password files (.pgpass, .netrc) " +
-		"that give a literal password, Docker configs whose auth field (base64 of user:password) " +
+		"that give a literal password, an Authorization header with literal credentials in any configuration " +
+		"(nginx's proxy_set_header Authorization \"Basic ...\", git's extraHeader = Authorization: Bearer ..., a " +
+		"headers map; the Basic, Bearer, Token, Bot, ApiKey, SSWS and Splunk schemes; not a variable, a template, a " +
+		"placeholder, Bearer YOUR_TOKEN, nor prose), Docker configs whose auth field (base64 of user:password) " +
 		"does, and binary private keys (a DER key, a Java keystore or a PKCS #12 file that holds one; " +
 		"a trust store of certificates is none). A key whose literal value a " +
 		"workload of the namespace takes into a variable whose name looks like a credential " +
@@ -308,6 +311,9 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 	}
 	if why := textProgramPassword(v, script); why != "" {
 		return why
+	}
+	if !binary && literalAuthorizationHeader(settings) {
+		return "Authorization header"
 	}
 	if !binary && expectScriptKey(k, v) && expectPassword(v) {
 		// An Expect script (login.exp, #!/usr/bin/expect) that answers a password prompt.

@@ -35,7 +35,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
 		"Server=db;Password=... or host=db password=...) setting a credential-like name to a literal " +
-		"value, also once its base64 or percent-encoded segments are decoded (DATABASE_URL_B64 holding " +
+		"value, or an Authorization header with literal credentials (git's GIT_CONFIG_VALUE_0=\"Authorization: Basic ...\"), also once its base64 or percent-encoded segments are decoded (DATABASE_URL_B64 holding " +
 		"postgres://user:password@host/db encoded). A variable the kubelet takes from the pod's own annotation or label (valueFrom.fieldRef " +
 		"metadata.annotations['KEY'] or metadata.labels['KEY']) is read as a literal: the pod template " +
 		"writes its value. A $(VAR) " +
@@ -265,6 +265,10 @@ func envCredential(name, value string) string {
 		return "password in a URL"
 	} else if names := credentialSettings(value, maxSettingsNamed); len(names) > 0 {
 		return "sets " + strings.Join(names, ", ")
+	} else if authorizationArgument(value) {
+		// GIT_CONFIG_VALUE_0="Authorization: Basic ...", the header git sends with every
+		// request (GIT_CONFIG_KEY_0=http.extraheader), as an argument is judged.
+		return "Authorization header"
 	}
 	return encodedCredential(value)
 }
