@@ -124,9 +124,10 @@ var lastCredentialParts = map[string]bool{"PASS": true, "PW": true, "DBPASS": tr
 // so does DBPASS, DB_PASS without its underscore, and a part that ends in PW (LDAP_BINDPW,
 // ROOTPW: slapd's rootpw), and PSK, a pre-shared key (WIFI_PSK, IPSEC_PSK). ENCRYPT counts as the
 // last part too, alone or after another (encrypt, CONSUL_ENCRYPT: gossipKeyName), for a value that
-// is a gossip key only (credentialValue).
+// is a gossip key only (credentialValue). So does AUTH after another part (CONSUL_HTTP_AUTH,
+// FLOWER_BASIC_AUTH, proxyAuth), for a value USER:PASSWORD only (userPasswordName).
 func isCredentialPart(parts []string, i int) bool {
-	if i == len(parts)-1 && (lastCredentialParts[parts[i]] || parts[i] == "PWD" && i > 0 || strings.HasSuffix(parts[i], "PW") || parts[i] == "ENCRYPT") {
+	if i == len(parts)-1 && (lastCredentialParts[parts[i]] || (parts[i] == "PWD" || parts[i] == "AUTH") && i > 0 || strings.HasSuffix(parts[i], "PW") || parts[i] == "ENCRYPT") {
 		return true
 	}
 	if redisPasswordSettings[parts[i]] {
@@ -147,9 +148,10 @@ func isCredentialPart(parts []string, i int) bool {
 // (USER/PASSWORD, credentialValue) and the Erlang distribution cookie (RabbitMQ's
 // RABBITMQ_ERLANG_COOKIE, CouchDB's COUCHDB_ERLANG_COOKIE, ERLANG_COOKIE: any name ending in
 // ERLANG_COOKIE), which lets whoever holds it run code on every node of the cluster; the Azure
-// CLI's AZURE_STORAGE_KEY (a storage account's key) and the Swift client's ST_KEY.
+// CLI's AZURE_STORAGE_KEY (a storage account's key) and the Swift client's ST_KEY; and etcdctl's
+// ETCDCTL_USER, username[:password], for a value USER:PASSWORD only (userPasswordName).
 var programCredentialVariables = map[string]bool{"SSHPASS": true, "REDISCLIAUTH": true, "NEO4JAUTH": true,
-	"AZURESTORAGEKEY": true, "STKEY": true}
+	"AZURESTORAGEKEY": true, "STKEY": true, "ETCDCTLUSER": true}
 
 // programCredentialVariable reports whether name is one of programCredentialVariables, or ends
 // in ERLANG_COOKIE.
@@ -217,7 +219,11 @@ func mayEndInCredential(name string) bool {
 	if len(s) >= 10 && strings.EqualFold(s[len(s)-10:], "MASTERAUTH") {
 		return true
 	}
-	if len(s) >= 4 && strings.EqualFold(s[len(s)-4:], "AUTH") || len(s) >= 6 && strings.EqualFold(s[len(s)-6:], "COOKIE") {
+	if len(s) >= 4 && strings.EqualFold(s[len(s)-4:], "AUTH") {
+		// And AUTH after another part, USER:PASSWORD (userPasswordName).
+		return true
+	}
+	if len(s) >= 6 && strings.EqualFold(s[len(s)-6:], "COOKIE") || len(s) >= 4 && strings.EqualFold(s[len(s)-4:], "USER") {
 		return programCredentialVariable(name)
 	}
 	// PSK, a pre-shared key.
@@ -307,11 +313,52 @@ func gossipKey(value string) bool {
 	return err == nil && (len(b) == 16 || len(b) == 24 || len(b) == 32)
 }
 
+// userPasswordName reports whether name holds USER:PASSWORD though no credential word names it:
+// etcdctl's ETCDCTL_USER (username[:password]), and a name whose last part is AUTH after
+// another (the Consul and Nomad CLIs' CONSUL_HTTP_AUTH and NOMAD_HTTP_AUTH, username[:password];
+// Celery Flower's FLOWER_BASIC_AUTH, user:password; proxyAuth), not a program's variable whose
+// value is the password itself (REDISCLI_AUTH) or USER/PASSWORD (NEO4J_AUTH). Elsewhere such a
+// name holds a switch, a method or a URL: only a USER:PASSWORD value (userPasswordValue) set for
+// it is a credential.
+func userPasswordName(name string) bool {
+	if strings.EqualFold(name, "ETCDCTL_USER") {
+		return true
+	}
+	end := len(name)
+	for end > 0 && !isASCIIAlnum(name[end-1]) {
+		end--
+	}
+	if end < 5 || !strings.EqualFold(name[end-4:end], "AUTH") || programCredentialVariable(name) {
+		return false
+	}
+	parts := nameParts(name)
+	return len(parts) > 1 && parts[len(parts)-1] == "AUTH"
+}
+
+// userPasswordValue is the password of value (trimmed) when it is USER:PASSWORD: a user name of
+// letters, digits and ._@- (not digits alone, as 10:30 has), and a password that is not empty,
+// holds no blank and does not start with // (https://host). false when it is not.
+func userPasswordValue(value string) (string, bool) {
+	v := strings.TrimSpace(value)
+	user, p, ok := strings.Cut(v, ":")
+	if !ok || user == "" || p == "" || strings.HasPrefix(p, "//") || strings.ContainsAny(v, " \t\n") ||
+		strings.Trim(user, "0123456789") == "" {
+		return "", false
+	}
+	for i := 0; i < len(user); i++ {
+		if c := user[i]; !isASCIIAlnum(c) && c != '.' && c != '_' && c != '@' && c != '-' {
+			return "", false
+		}
+	}
+	return p, true
+}
+
 // valueDecidesName reports whether a name credentialName takes is a credential's only for some
 // forms of value, which credentialValue reads whatever credentialValueClass says of them:
-// NEO4J_AUTH (USER/PASSWORD, or none) and a gossip key's setting (gossipKeyName).
+// NEO4J_AUTH (USER/PASSWORD, or none), a gossip key's setting (gossipKeyName) and a name that
+// holds USER:PASSWORD (userPasswordName).
 func valueDecidesName(name string) bool {
-	return strings.EqualFold(name, "NEO4J_AUTH") || gossipKeyName(name)
+	return strings.EqualFold(name, "NEO4J_AUTH") || gossipKeyName(name) || userPasswordName(name)
 }
 
 // credentialValue reports whether value, set for the credential-like name, is a literal
@@ -322,6 +369,14 @@ func credentialValue(name, value string) bool {
 	if gossipKeyName(name) {
 		// encrypt = "true" or "starttls" is a switch: only a key is a credential.
 		return gossipKey(value)
+	}
+	if userPasswordName(name) {
+		// BASIC_AUTH=true, PROXY_AUTH=basic, ETCDCTL_USER=root: only a password is one.
+		p, ok := userPasswordValue(value)
+		if !ok {
+			return false
+		}
+		value = p
 	}
 	if strings.EqualFold(name, "NEO4J_AUTH") {
 		// USER/PASSWORD (the Neo4j image's docker-entrypoint.sh); none turns authentication

@@ -67,6 +67,12 @@ func TestCredentialName(t *testing.T) {
 		"a word that ends in ENCRYPT":              {"REENCRYPT", false},
 		"ENCRYPT not at the end":                   {"ENCRYPT_AT_REST", false},
 		"an encryption mode":                       {"ENCRYPT_MODE", false},
+		"HTTP basic authentication":                {"CONSUL_HTTP_AUTH", true},
+		"camelCase Auth at the end":                {"proxyAuth", true},
+		"AUTH alone":                               {"auth", false},
+		"AUTH not at the end":                      {"AUTH_METHOD", false},
+		"etcdctl's user":                           {"ETCDCTL_USER", true},
+		"another user":                             {"DB_USER", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -352,7 +358,7 @@ func TestMayEndInCredential(t *testing.T) {
 		check(n)
 	}
 	pieces := []string{"password", "Password", "PASSWD", "passphrase", "secret", "Secret", "token", "TOKENS", "api", "Api", "key", "Key", "KEY", "keys",
-		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "pw", "Pw", "PW", "dbpass", "DBPASS", "requirepass", "masterauth", "MasterAuth", "pswrd", "Pword", "PASSWRD", "pswd", "encrypt", "Encrypt", "ENCRYPT", "re"}
+		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "pw", "Pw", "PW", "dbpass", "DBPASS", "requirepass", "masterauth", "MasterAuth", "pswrd", "Pword", "PASSWRD", "pswd", "encrypt", "Encrypt", "ENCRYPT", "re", "auth", "Auth", "AUTH", "o", "etcdctl_user", "ETCDCTL_USER"}
 	r := rand.New(rand.NewPCG(3, 4))
 	taken := 0
 	for range 200000 {
@@ -671,4 +677,34 @@ func FuzzLiteralAuthorizationHeader(f *testing.F) {
 			t.Fatalf("literalAuthorizationHeader(%q) without the word", text)
 		}
 	})
+}
+
+func TestUserPasswordSettings(t *testing.T) {
+	tests := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"Consul's HTTP basic authentication": {"CONSUL_HTTP_AUTH", "operator:Orders-2024x", true},
+		"etcdctl's user and password":        {"ETCDCTL_USER", "root:Etcd-2024x", true},
+		"a user at a domain":                 {"FLOWER_BASIC_AUTH", "ops@example.com:Flower-2024x", true},
+		"a user alone":                       {"ETCDCTL_USER", "root", false},
+		"a user and no password":             {"CONSUL_HTTP_AUTH", "operator:", false},
+		"a switch":                           {"BASIC_AUTH", "true", false},
+		"a method":                           {"PROXY_AUTH", "basic", false},
+		"a URL":                              {"UPSTREAM_AUTH", "https://auth.example.com:8443/verify", false},
+		"a time":                             {"BACKUP_AUTH", "10:30", false},
+		"a reference":                        {"NOMAD_HTTP_AUTH", "deploy:${PASSWORD}", false},
+		"a placeholder":                      {"NOMAD_HTTP_AUTH", "deploy:<password>", false},
+		"redis-cli's password itself":        {"REDISCLI_AUTH", "Orders-2024x", true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if !credentialName(tc.name) {
+				t.Fatalf("credentialName(%q) = false", tc.name)
+			}
+			if got := credentialValue(tc.name, tc.value); got != tc.want {
+				t.Errorf("credentialValue(%q, %q) = %v, want %v", tc.name, tc.value, got, tc.want)
+			}
+		})
+	}
 }

@@ -36,7 +36,8 @@ var secConfigmapCredentials = &engine.Check{
 		"hexadecimal checksum under a name with the word checksum, as Helm's checksum/secret annotation, which " +
 		"gitleaks' generic-api-key finds; a hash of a credential, PASSWORD_HASH, is judged as the credential), and " +
 		"configuration files whose settings end in a " +
-		"credential word (db.password, client_secret, apiKey) with a literal value, or that are a Consul or Nomad " +
+		"credential word (db.password, client_secret, apiKey) with a literal value, or that hold USER:PASSWORD under a " +
+		"name ending in AUTH after another word (CONSUL_HTTP_AUTH, FLOWER_BASIC_AUTH) or etcdctl's ETCDCTL_USER, or that are a Consul or Nomad " +
 		"agent's encrypt holding a gossip key (base64 of 16, 24 or 32 bytes; not encrypt = true) (one written beside an " +
 		"interpolation, ${SUFFIX}Orders-2024, or as a placeholder's default, Spring's " +
 		"${DB_PASSWORD:Orders-2024} or a shell's ${DB_PASSWORD:-Orders-2024}, is one), at the start of a " +
@@ -269,7 +270,7 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 		return leaked
 	case binary && binaryPrivateKey([]byte(v)) != "":
 		return binaryPrivateKey([]byte(v))
-	case credentialName(k) && !scriptName(k) && (binary && v != "" || credentialValue(k, v)):
+	case credentialName(k) && !scriptName(k) && (binary && v != "" && !valueDecidesName(k) || credentialValue(k, v)):
 		return "credential-like key"
 	case urlPassword(v):
 		return "password in a URL"

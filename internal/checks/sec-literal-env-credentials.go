@@ -27,7 +27,10 @@ var secLiteralEnvCredentials = &engine.Check{
 		"values under credential-like names); beyond those rules, a stricter SOC 2 rule flags any " +
 		"literal value under a name that says it is a credential (PASSWORD, SECRET, TOKEN, API_KEY, " +
 		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, a pre-shared key PSK, a word ending in PW such as LDAP_BINDPW, ...) or that a program reads its secret from (sshpass's SSHPASS, " +
-		"redis-cli's REDISCLI_AUTH, Neo4j's NEO4J_AUTH=USER/PASSWORD, the Erlang cookie RABBITMQ_ERLANG_COOKIE, the Azure CLI's AZURE_STORAGE_KEY, the Swift client's ST_KEY) or that holds the gossip key of Consul's " +
+		"redis-cli's REDISCLI_AUTH, Neo4j's NEO4J_AUTH=USER/PASSWORD, the Erlang cookie RABBITMQ_ERLANG_COOKIE, the Azure CLI's AZURE_STORAGE_KEY, the Swift client's ST_KEY), that holds USER:PASSWORD " +
+		"(etcdctl's ETCDCTL_USER, and a name ending in AUTH after another word: the Consul and Nomad CLIs' CONSUL_HTTP_AUTH " +
+		"and NOMAD_HTTP_AUTH, Celery Flower's FLOWER_BASIC_AUTH; not a user alone, a switch, a method or a URL: " +
+		"BASIC_AUTH=true, ETCDCTL_USER=root) or that holds the gossip key of Consul's " +
 		"and Nomad's agents (base64 of 16, 24 or 32 bytes under a name whose last word is ENCRYPT, CONSUL_ENCRYPT, " +
 		"also as the encrypt setting of a configuration: CONSUL_LOCAL_CONFIG={\"encrypt\": ...}; not a switch or " +
 		"mode, SMTP_ENCRYPT=tls), and any value holding a URL with a literal " +
