@@ -25,16 +25,36 @@ import (
 // client-secret (and PASS at the end: isCredentialPart). A part that ends in one of them counts too (DBPASSWORD, accesstoken), and so
 // does its plural (CREDENTIALS, SECRETS). PASSWRD, PSWRD and PWORD are abbreviations of
 // password that trivy-checks' KSV0109 (ConfigMap with secrets) names, PSWD the commonest of
-// them (DB_PSWD).
+// them (DB_PSWD). AUTHKEY is an auth key in one word (Tailscale's TS_AUTHKEY, tailscale up
+// --authkey), which joins a machine to a network.
 var credentialWords = []string{"PASSWORD", "PASSWD", "PASSWRD", "PSWRD", "PSWD", "PWORD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY",
-	"PRIVATEKEY", "ACCESSKEY", "SECRETKEY", "CREDENTIAL"}
+	"PRIVATEKEY", "ACCESSKEY", "SECRETKEY", "CREDENTIAL", "AUTHKEY"}
 
 // credentialKeyQualifiers are the words that make a following KEY a credential: API_KEY,
 // privateKey, AZURE_STORAGE_ACCOUNT_KEY, HMAC_KEY (an HMAC's shared key: certbot's
-// --eab-hmac-key, JWT_HMAC_KEY). A KEY on its own (CACHE_KEY) is not one.
+// --eab-hmac-key, JWT_HMAC_KEY), AUTH_KEY (Tailscale's TS_AUTH_KEY; WordPress's AUTH_KEY and
+// SECURE_AUTH_KEY, which sign its login cookies, and NONCE_KEY), UNSEAL_KEY (a share of Vault's
+// unseal key), ENCRYPT_KEY and GOSSIP_KEY (Serf's encrypt_key, the Consul chart's GOSSIP_KEY). A
+// KEY on its own (CACHE_KEY) is not one.
 var credentialKeyQualifiers = map[string]bool{
 	"API": true, "PRIVATE": true, "ACCESS": true, "SECRET": true, "ACCOUNT": true,
 	"ENCRYPTION": true, "SIGNING": true, "MASTER": true, "HMAC": true,
+	"AUTH": true, "NONCE": true, "UNSEAL": true, "ENCRYPT": true, "GOSSIP": true,
+}
+
+// wordPressKeyQualifiers are the words before which KEY or SALT is one of WordPress's
+// authentication keys and salts (AUTH_KEY, SECURE_AUTH_SALT, LOGGED_IN_KEY, NONCE_SALT; the
+// official image's WORDPRESS_AUTH_KEY ...): they sign its login cookies. LOGGED_IN_ counts with
+// both its words.
+var wordPressKeyQualifiers = map[string]bool{"AUTH": true, "NONCE": true, "IN": true}
+
+// wordPressKey reports whether parts[i] (KEY or SALT) with the parts before it is one of
+// WordPress's keys or salts (wordPressKeyQualifiers).
+func wordPressKey(parts []string, i int) bool {
+	if i == 0 || parts[i] != "KEY" && parts[i] != "SALT" || !wordPressKeyQualifiers[parts[i-1]] {
+		return false
+	}
+	return parts[i-1] != "IN" || i > 1 && parts[i-2] == "LOGGED"
 }
 
 // referenceSuffixes end names that point at a credential or describe it rather than hold it:
@@ -43,7 +63,8 @@ var credentialKeyQualifiers = map[string]bool{
 // SESSION_TOKEN_TIMEOUT) and form (TOKEN_ISSUER, TOKEN_AUDIENCE, JWT_SECRET_ALGORITHM,
 // SECRET_VERSION), a lifetime in a unit or a count or size (FastAPI's
 // ACCESS_TOKEN_EXPIRE_MINUTES, Flask-JWT-Extended's JWT_ACCESS_TOKEN_EXPIRES, TOKEN_CACHE_SIZE,
-// MAX_PASSWORD_ATTEMPTS) and the mechanism that keeps or checks it (PASSWORD_HASHER,
+// MAX_PASSWORD_ATTEMPTS; how many shares a key is split into, Vault's UNSEAL_KEY_SHARES and
+// UNSEAL_KEY_THRESHOLD) and the mechanism that keeps or checks it (PASSWORD_HASHER,
 // SECRETS_PROVIDER, TOKEN_STORE, TOKEN_AUTH_METHOD). A high-entropy value under such a name
 // is still one gitleaks' generic-api-key rule finds.
 var referenceSuffixes = map[string]bool{
@@ -56,6 +77,7 @@ var referenceSuffixes = map[string]bool{
 	"ISSUER": true, "AUDIENCE": true, "ALGORITHM": true, "VERSION": true,
 	"EXPIRE": true, "EXPIRES": true, "SECONDS": true, "MINUTES": true, "HOURS": true, "DAYS": true,
 	"SIZE": true, "LIMIT": true, "ROUNDS": true, "ATTEMPTS": true, "RETRIES": true,
+	"SHARES": true, "THRESHOLD": true,
 	"HASHER": true, "PROVIDER": true, "BACKEND": true, "STORE": true, "LOCATION": true,
 	"METHOD": true, "FORMAT": true, "MODE": true,
 	// The texts of a user interface about a credential: a login form's PASSWORD_LABEL,
@@ -139,7 +161,7 @@ func isCredentialPart(parts []string, i int) bool {
 			return true
 		}
 	}
-	return p == "KEY" && i > 0 && credentialKeyQualifiers[parts[i-1]]
+	return p == "KEY" && i > 0 && credentialKeyQualifiers[parts[i-1]] || wordPressKey(parts, i)
 }
 
 // programCredentialVariables are the variables, by their letters and digits in upper case,
@@ -208,6 +230,10 @@ func mayEndInCredential(name string) bool {
 		s = s[:n-1]
 	}
 	if len(s) >= 3 && strings.EqualFold(s[len(s)-3:], "KEY") {
+		return true
+	}
+	// WordPress's salts (wordPressKey).
+	if len(s) >= 4 && strings.EqualFold(s[len(s)-4:], "SALT") {
 		return true
 	}
 	// PASS, less the final S taken off above.
@@ -415,7 +441,7 @@ const (
 func credentialValueClass(value string) credentialClass {
 	v := strings.TrimSpace(value)
 	switch {
-	case v == "0", v == "1", !literalCredential(value), credentialProse(value):
+	case v == "0", v == "1", !literalCredential(value), credentialProse(value), strings.EqualFold(v, wordPressPlaceholder):
 		return neverCredential
 	case strings.TrimLeft(v, "0123456789") == "", placeholderShaped(v), hexDigestShaped(v):
 		// What countOf, namedPlaceholder or checksumDigest may take for a count, a
@@ -424,6 +450,11 @@ func credentialValueClass(value string) credentialClass {
 	}
 	return alwaysCredential
 }
+
+// wordPressPlaceholder is what wp-config-sample.php sets every key and salt to, and what the
+// official image's wp-config-docker.php defaults them to: wp_salt() takes a key holding it for
+// none and generates one of its own, so it is no credential.
+const wordPressPlaceholder = "put your unique phrase here"
 
 // placeholderShaped reports whether v (trimmed) has the shape namedPlaceholder reads: letters,
 // in words joined by single '_' or '-'.

@@ -73,6 +73,15 @@ func TestCredentialName(t *testing.T) {
 		"AUTH not at the end":                      {"AUTH_METHOD", false},
 		"etcdctl's user":                           {"ETCDCTL_USER", true},
 		"another user":                             {"DB_USER", false},
+		"Tailscale's auth key":                     {"TS_AUTHKEY", true},
+		"an auth key":                              {"TS_AUTH_KEY", true},
+		"a Vault unseal key":                       {"VAULT_UNSEAL_KEY", true},
+		"how many shares an unseal key has":        {"UNSEAL_KEY_SHARES", false},
+		"WordPress's logged-in key":                {"WORDPRESS_LOGGED_IN_KEY", true},
+		"WordPress's nonce salt":                   {"NONCE_SALT", true},
+		"WordPress's secure auth salt":             {"WORDPRESS_SECURE_AUTH_SALT", true},
+		"a salt of nothing of the kind":            {"HASH_SALT", false},
+		"a key logged in nothing":                  {"IN_KEY", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -358,7 +367,7 @@ func TestMayEndInCredential(t *testing.T) {
 		check(n)
 	}
 	pieces := []string{"password", "Password", "PASSWD", "passphrase", "secret", "Secret", "token", "TOKENS", "api", "Api", "key", "Key", "KEY", "keys",
-		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "pw", "Pw", "PW", "dbpass", "DBPASS", "requirepass", "masterauth", "MasterAuth", "pswrd", "Pword", "PASSWRD", "pswd", "encrypt", "Encrypt", "ENCRYPT", "re", "auth", "Auth", "AUTH", "o", "etcdctl_user", "ETCDCTL_USER"}
+		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "pw", "Pw", "PW", "dbpass", "DBPASS", "requirepass", "masterauth", "MasterAuth", "pswrd", "Pword", "PASSWRD", "pswd", "encrypt", "Encrypt", "ENCRYPT", "re", "auth", "Auth", "AUTH", "o", "etcdctl_user", "ETCDCTL_USER", "salt", "SALT", "Salts", "nonce", "AUTH_", "logged_in", "unseal", "authkey", "AuthKey", "gossip"}
 	r := rand.New(rand.NewPCG(3, 4))
 	taken := 0
 	for range 200000 {

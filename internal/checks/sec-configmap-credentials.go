@@ -31,7 +31,7 @@ var secConfigmapCredentials = &engine.Check{
 		"material, service tokens, high-entropy values under credential-like names, also inside " +
 		"configuration files); beyond those rules, stricter SOC 2 rules flag keys whose name looks " +
 		"like a credential with a literal value (a script about one, configure_secret.sh, is not; nor is a " +
-		"placeholder named for the key, API_KEY: YOUR_API_KEY, though a well-known default, password or changeme, is; " +
+		"placeholder named for the key, API_KEY: YOUR_API_KEY, nor WordPress's put your unique phrase here, though a well-known default, password or changeme, is; " +
 		"nor a user interface's text about one, PASSWORD_LABEL or \"password\": \"Enter your password\", nor a " +
 		"hexadecimal checksum under a name with the word checksum, as Helm's checksum/secret annotation, which " +
 		"gitleaks' generic-api-key finds; a hash of a credential, PASSWORD_HASH, is judged as the credential), and " +

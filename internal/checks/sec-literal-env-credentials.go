@@ -26,7 +26,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"of gitleaks " + secretrules.GitleaksVersion + " (key material, service tokens, and high-entropy " +
 		"values under credential-like names); beyond those rules, a stricter SOC 2 rule flags any " +
 		"literal value under a name that says it is a credential (PASSWORD, SECRET, TOKEN, API_KEY, " +
-		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, a pre-shared key PSK, a word ending in PW such as LDAP_BINDPW, ...) or that a program reads its secret from (sshpass's SSHPASS, " +
+		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, an auth, unseal, encrypt or gossip key, AUTHKEY (Tailscale's TS_AUTHKEY), " +
+		"WordPress's keys and salts (WORDPRESS_AUTH_KEY, WORDPRESS_NONCE_SALT), a pre-shared key PSK, a word ending in PW such as LDAP_BINDPW, ...) or that a program reads its secret from (sshpass's SSHPASS, " +
 		"redis-cli's REDISCLI_AUTH, Neo4j's NEO4J_AUTH=USER/PASSWORD, the Erlang cookie RABBITMQ_ERLANG_COOKIE, the Azure CLI's AZURE_STORAGE_KEY, the Swift client's ST_KEY), that holds USER:PASSWORD " +
 		"(etcdctl's ETCDCTL_USER, and a name ending in AUTH after another word: the Consul and Nomad CLIs' CONSUL_HTTP_AUTH " +
 		"and NOMAD_HTTP_AUTH, Celery Flower's FLOWER_BASIC_AUTH; not a user alone, a switch, a method or a URL: " +
@@ -48,7 +49,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"before do, is NotAssessed unless what was read fails). Empty values, flags, file paths, placeholders " +
 		"in angle brackets (<password>, <your-token>) or named for the variable (HF_TOKEN=HF_TOKEN, " +
 		"GOOGLE_API_KEY=GOOGLE_API_KEY_VAL, API_KEY=YOUR_API_KEY; not a well-known default, password, changeme, " +
-		"CHANGE_ME), references " +
+		"CHANGE_ME; not WordPress's put your unique phrase here, which it replaces), references " +
 		"that a secret store's injector resolves (vault:, berglas://, sm://, op://), other $(VAR) " +
 		"interpolations (not what is written beside one, Orders-2024$(UNSET), nor a placeholder's " +
 		"default, ${DB_PASSWORD:-Orders-2024}), counts (a number under a plural word: MAX_TOKENS=4096), switches (\"0\", \"1\": " +
