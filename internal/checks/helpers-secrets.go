@@ -1671,6 +1671,9 @@ func readCredentialSettings(content string, limit int) []string {
 	if len(names) < limit && strings.Contains(content, "<name>") && strings.Contains(content, "<value>") {
 		xmlNameValueSettings(content, add)
 	}
+	if len(names) < limit && strings.Contains(content, "tokens") {
+		consulACLTokens(content, add)
+	}
 	if len(names) == 0 && settingsShareALine(content) {
 		// A JSON document whose settings are not one per line (minified JSON).
 		names = jsonCredentialSettings(content, limit)
@@ -1679,6 +1682,78 @@ func readCredentialSettings(content string, limit int) []string {
 		names = yamlFlowSettings(content, limit)
 	}
 	return names
+}
+
+// consulACLTokenNames are the ACL tokens a Consul agent's configuration sets in its acl block's
+// tokens block (acl { tokens { agent = "..." } }, Consul 1.4 and later): initial_management (the
+// bootstrap token: every permission), agent_recovery, agent, default, replication,
+// config_file_service_registration, dns, and the older names master and agent_master.
+var consulACLTokenNames = map[string]bool{"initial_management": true, "master": true, "agent": true,
+	"agent_recovery": true, "agent_master": true, "default": true, "replication": true,
+	"config_file_service_registration": true, "dns": true}
+
+// consulACLTokens calls add with tokens.NAME for each of consulACLTokenNames a Consul agent's
+// configuration in content (JSON, whole; or HCL or YAML, a tokens block by braces or
+// indentation) sets to a literal token, until add returns true. No credential word names them.
+func consulACLTokens(content string, add func(string) bool) {
+	literal := func(v string) bool {
+		return !shellExpansion(v) && credentialValue("token", v)
+	}
+	if t := strings.TrimSpace(content); strings.HasPrefix(t, "{") {
+		var doc struct {
+			ACL struct {
+				Tokens map[string]any `json:"tokens"`
+			} `json:"acl"`
+		}
+		if json.Unmarshal([]byte(t), &doc) == nil {
+			for _, k := range slices.Sorted(maps.Keys(doc.ACL.Tokens)) {
+				if v, ok := doc.ACL.Tokens[k].(string); ok && consulACLTokenNames[k] && literal(v) && add("tokens."+k) {
+					return
+				}
+			}
+			return
+		}
+	}
+	// in is how the tokens block is open: 0 not, '{' by braces (HCL), ':' by indentation
+	// (YAML), more indented than indent.
+	in, indent, acl := byte(0), 0, false
+	for line := range strings.SplitSeq(content, "\n") {
+		ind := len(line) - len(strings.TrimLeft(line, " \t"))
+		t := strings.TrimSpace(line)
+		if t == "" || t[0] == '#' || strings.HasPrefix(t, "//") {
+			continue
+		}
+		switch {
+		case in == '{' && strings.HasPrefix(t, "}"):
+			in = 0
+			continue
+		case in == ':' && ind <= indent:
+			in = 0
+		}
+		name, value, ok := strings.Cut(t, "=")
+		if !ok || strings.ContainsAny(name, ":{") {
+			name, value, _ = strings.Cut(t, ":")
+		}
+		name, value = strings.Trim(strings.TrimSpace(name), `"'`), strings.TrimSpace(value)
+		if in == 0 {
+			// The tokens block of an acl block opened before it: another program's tokens
+			// settings are not Consul's.
+			switch {
+			case name == "acl" || t == "acl {":
+				acl = true
+			case !acl:
+			case name == "tokens" && value == "{", t == "tokens {":
+				in = '{'
+			case name == "tokens" && value == "":
+				in, indent = ':', ind
+			}
+			continue
+		}
+		v := strings.Trim(strings.TrimRight(value, ",;"), `"'`)
+		if consulACLTokenNames[name] && literal(v) && add("tokens."+name) {
+			return
+		}
+	}
 }
 
 // xmlNameValueSettings calls add with the name of each setting of content given as Hadoop's
@@ -2136,6 +2211,12 @@ func lineSetting(line string) (string, bool) {
 	value = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), `\`))
 	value = strings.Trim(strings.TrimRight(value, ",;"), `"'`)
 	if name == "passwd" && nssSources(value) {
+		return name, false
+	}
+	if value == "{" || value == "[" || strings.HasPrefix(value, "{") && strings.HasSuffix(value, "}") && strings.Contains(value, ":") {
+		// JSON's "secrets": { opens an object (and "tokens": [ an array), and
+		// "credentials": {"source": "..."} is one: their own settings are judged by their
+		// own names. ({SSHA}... is an LDAP password's hash.)
 		return name, false
 	}
 	return name, credentialValue(name, value)

@@ -33,7 +33,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"and NOMAD_HTTP_AUTH, Celery Flower's FLOWER_BASIC_AUTH; not a user alone, a switch, a method or a URL: " +
 		"BASIC_AUTH=true, ETCDCTL_USER=root) or that holds the gossip key of Consul's " +
 		"and Nomad's agents (base64 of 16, 24 or 32 bytes under a name whose last word is ENCRYPT, CONSUL_ENCRYPT, " +
-		"also as the encrypt setting of a configuration: CONSUL_LOCAL_CONFIG={\"encrypt\": ...}; not a switch or " +
+		"also as the encrypt setting of a configuration: CONSUL_LOCAL_CONFIG={\"encrypt\": ...}, as are its ACL tokens, " +
+		"{\"acl\": {\"tokens\": {\"agent\": ...}}}; not a switch or " +
 		"mode, SMTP_ENCRYPT=tls), and any value holding a URL with a literal " +
 		"password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), and values that are configuration (a JSON " +
