@@ -3311,6 +3311,9 @@ type commandReader struct {
 	// optionFlags is the program whose credential flags optionPassword reads too (text that
 	// is no script: commandPassword), "" for none.
 	optionFlags string
+	// db2Files are the files of written that db2 -f read already (db2ConnectPassword): each is
+	// read once.
+	db2Files map[string]bool
 }
 
 // maxWrittenFiles and maxWrittenText bound what a commandReader keeps of the files a script
@@ -6515,6 +6518,13 @@ func (r *commandReader) script(script string) string {
 			// The lines looked at: the body's, and its delimiter's when the script has one.
 			r.read += min(body+1, len(lines)) - first
 			i = min(body, len(lines)-1)
+			if h.file != "" {
+				// cat > /tmp/connect.sql <<EOF, read as SQL: the lines are the file's too,
+				// for a later command given it (db2 -tvf /tmp/connect.sql).
+				for _, l := range lines[first:body] {
+					r.keepBodyLine(&h, strings.TrimRight(l, "\r"))
+				}
+			}
 			if h.form == expectScript {
 				if expectPassword(literalBody(lines[first:body], h)) {
 					return "expect's script on a here-document answers a password prompt with a literal"
@@ -6877,7 +6887,9 @@ func (r *commandReader) hereDocuments(words []string) []hereDocument {
 			}
 			for d := start; d < len(docs); d++ {
 				docs[d].commands = commands
-				if commands {
+				if commands || form == sqlStatements && reader == written {
+					// A .sql file read as SQL is kept too, for the command given it
+					// later (db2 -tvf FILE).
 					docs[d].file, docs[d].appended = file, appended
 				}
 				if form != noPasswordInput {
@@ -7875,6 +7887,12 @@ func (r *commandReader) db2ConnectPassword(args []string) (int, string) {
 	var d db2Words
 	for i, w := range args {
 		r.read++
+		if i+1 < len(args) && db2FileOption(w) {
+			// db2 -tvf FILE: the commands of a file the script wrote before (r.written).
+			if r.db2WrittenPassword(strings.Trim(args[i+1], `"'`)) {
+				return i + 1, " connect's USING gives a password in the file the script wrote"
+			}
+		}
 		words := []string{w}
 		if strings.ContainsAny(w, " \t") {
 			words = strings.Fields(strings.Trim(w, `"'`))
@@ -7887,6 +7905,34 @@ func (r *commandReader) db2ConnectPassword(args []string) (int, string) {
 		}
 	}
 	return -1, ""
+}
+
+// db2FileOption reports whether w is Db2's command line processor's -f option, which reads its
+// commands from the file the next word names, alone or ending a cluster of its one-letter
+// options (-tvf, -stvf).
+func db2FileOption(w string) bool {
+	return len(w) >= 2 && w[0] == '-' && w[len(w)-1] == 'f' && strings.Trim(w[1:], "abcdefilmnopqrstvwxz") == ""
+}
+
+// db2WrittenPassword reports whether the file the script wrote literal text into before
+// (r.written) gives CONNECT TO DB USER USER USING a literal password; each file is read once.
+func (r *commandReader) db2WrittenPassword(file string) bool {
+	text, ok := r.written[file]
+	if !ok || text == overflowedText || r.db2Files[file] {
+		return false
+	}
+	if r.db2Files == nil {
+		r.db2Files = map[string]bool{}
+	}
+	r.db2Files[file] = true
+	var d db2Words
+	for f := range strings.FieldsSeq(text) {
+		r.read++
+		if d.password(strings.TrimRight(f, ";")) {
+			return true
+		}
+	}
+	return false
 }
 
 // db2Words reads the words of Db2's command line processor's commands, in order, for the
