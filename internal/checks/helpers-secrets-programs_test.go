@@ -780,6 +780,7 @@ func FuzzScriptProgramPassword(f *testing.F) {
 		"sh 0 <<0 <<< 0",
 		// Round 16: db2 -f reads a file the script wrote, once however often it is run.
 		"cat > a.sql <<E\nCONNECT TO d USER u USING p\nE\ndb2 -tvf a.sql; db2 -tvf a.sql; echo x > b; db2 -f b -f",
+		"echo 'user = \"a:b\"' > c; curl -K c; curl -Kc --config=c --config; echo -u > d; curl -K d -K",
 		// Round 12's readers: a script echo or printf pipes into a shell or ssh.
 		"echo 'echo \"sh\" | sh' | sh; printf 'a\\nb %s' x | ssh h; echo 'bash <<< x' | bash -s",
 		"smbclient //s -U a b; smbclient -L -N //s x -T; smbclient s -Ua%b -- c d; smbclient <<< x y",

@@ -3311,9 +3311,9 @@ type commandReader struct {
 	// optionFlags is the program whose credential flags optionPassword reads too (text that
 	// is no script: commandPassword), "" for none.
 	optionFlags string
-	// db2Files are the files of written that db2 -f read already (db2ConnectPassword): each is
-	// read once.
-	db2Files map[string]bool
+	// db2Files are the files of written that db2 -f read already (db2ConnectPassword), and
+	// curlFiles those curl -K read (curlCredential): each is read once.
+	db2Files, curlFiles map[string]bool
 }
 
 // maxWrittenFiles and maxWrittenText bound what a commandReader keeps of the files a script
@@ -4118,6 +4118,20 @@ func (r *commandReader) curlCredential(args []string) (int, string) {
 		if args[i] == "--oauth2-bearer" && i+1 < len(args) && literalArgument(args[i+1]) {
 			return i + 1, "'s --oauth2-bearer gives a token"
 		}
+		if file, k := curlConfigOption(args, i); k >= 0 {
+			// curl -K FILE: the options of a file the script wrote before (r.written),
+			// each file read once.
+			if text, ok := r.written[file]; ok && text != overflowedText && !r.curlFiles[file] {
+				if r.curlFiles == nil {
+					r.curlFiles = map[string]bool{}
+				}
+				r.curlFiles[file] = true
+				r.read += strings.Count(text, "\n")
+				if opt := curlConfigPassword(text); opt != "" {
+					return k, "'s config file, which the script wrote, gives " + opt
+				}
+			}
+		}
 		opt, v, k := curlUserOption(args, i)
 		if k < 0 {
 			continue
@@ -4142,6 +4156,67 @@ func (r *commandReader) curlCredential(args []string) (int, string) {
 		}
 	}
 	return -1, ""
+}
+
+// curlConfigOption reads args[i] as curl's -K or --config: the file it names (unquoted) and the
+// index in args of the word that holds it (-K FILE, -KFILE, --config FILE, --config=FILE); k is
+// -1 when args[i] is neither.
+func curlConfigOption(args []string, i int) (file string, k int) {
+	w := args[i]
+	switch {
+	case (w == "-K" || w == "--config") && i+1 < len(args):
+		return strings.Trim(args[i+1], `"'`), i + 1
+	case strings.HasPrefix(w, "--config="):
+		return strings.Trim(w[len("--config="):], `"'`), i
+	case len(w) > 2 && strings.HasPrefix(w, "-K"):
+		return strings.Trim(w[2:], `"'`), i
+	}
+	return "", -1
+}
+
+// curlConfigNames are the names of the configuration file curl reads by itself (~/.curlrc,
+// _curlrc on Windows).
+var curlConfigNames = map[string]bool{".curlrc": true, "curlrc": true, "_curlrc": true}
+
+// curlConfigPassword says which option of curl's configuration file text (one option a line:
+// [-|--]NAME[ =:]VALUE, the value quoted or not) gives a literal credential: user or u
+// (USER:PASSWORD), proxy-user or U (the proxy's), oauth2-bearer (a token), pass or
+// proxy-pass (a private key's passphrase); "" when none does.
+func curlConfigPassword(text string) string {
+	for line := range strings.SplitSeq(text, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || t[0] == '#' {
+			continue
+		}
+		short := strings.HasPrefix(t, "-") && !strings.HasPrefix(t, "--")
+		t = strings.TrimLeft(t, "-")
+		end := strings.IndexAny(t, " \t=:")
+		if end <= 0 {
+			continue
+		}
+		name, value := t[:end], strings.TrimLeft(t[end:], " \t")
+		if value != "" && (value[0] == '=' || value[0] == ':') {
+			value = strings.TrimLeft(value[1:], " \t")
+		}
+		value = strings.TrimSpace(value)
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+			value = value[1 : len(value)-1]
+		}
+		if short && len(name) != 1 || !short && len(name) == 1 {
+			continue
+		}
+		switch name {
+		case "user", "u", "proxy-user", "U":
+			if _, p, ok := strings.Cut(value, ":"); ok && p != "" && !shellExpansion(p) && credentialValue("password", p) {
+				return name
+			}
+		case "oauth2-bearer", "pass", "proxy-pass":
+			if value != "" && !shellExpansion(value) && credentialValue("token", value) {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 // curlBooleanOptions are curl's short options that take no value: in a cluster (-sSfu), the

@@ -717,3 +717,29 @@ func TestUserPasswordSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestCurlConfigPassword(t *testing.T) {
+	tests := map[string]struct {
+		text, want string
+	}{
+		"user with equals and quotes":   {"user = \"deploy:Fetch-2024x\"", "user"},
+		"a long option with dashes":     {"--user deploy:Fetch-2024x", "user"},
+		"a short option":                {"-u deploy:Fetch-2024x", "u"},
+		"the proxy's user with a colon": {"proxy-user: svc:Svc-2024x", "proxy-user"},
+		"a bearer token":                {"oauth2-bearer = \"Orders-2024x\"", "oauth2-bearer"},
+		"a key's passphrase":            {"pass Key-2024x", "pass"},
+		"a user alone":                  {"user = \"deploy\"", ""},
+		"no password":                   {"-u deploy:", ""},
+		"a variable":                    {"user = \"deploy:$FETCH_PASSWORD\"", ""},
+		"a comment":                     {"# user = \"deploy:Fetch-2024x\"", ""},
+		"a long name given short":       {"-user deploy:Fetch-2024x", ""},
+		"other options":                 {"silent\nretry = 3\nurl = \"https://a:b@\"", ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := curlConfigPassword(tc.text); got != tc.want {
+				t.Errorf("curlConfigPassword(%q) = %q, want %q", tc.text, got, tc.want)
+			}
+		})
+	}
+}
