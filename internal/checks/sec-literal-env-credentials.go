@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"net/url"
 	"path"
 	"regexp"
 	"slices"
@@ -40,7 +41,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
 		"Server=db;Password=... or host=db password=...) setting a credential-like name to a literal " +
-		"value, or an Authorization header with literal credentials (git's GIT_CONFIG_VALUE_0=\"Authorization: Basic ...\"), also once its base64 or percent-encoded segments are decoded (DATABASE_URL_B64 holding " +
+		"value, or an Authorization header with literal credentials (git's GIT_CONFIG_VALUE_0=\"Authorization: Basic ...\", " +
+		"and in the OpenTelemetry SDKs' header lists: OTEL_EXPORTER_OTLP_HEADERS=Authorization=Basic%20..., and Honeycomb's " +
+		"x-honeycomb-team=KEY there), also once its base64 or percent-encoded segments are decoded (DATABASE_URL_B64 holding " +
 		"postgres://user:password@host/db encoded). A variable the kubelet takes from the pod's own annotation or label (valueFrom.fieldRef " +
 		"metadata.annotations['KEY'] or metadata.labels['KEY']) is read as a literal: the pod template " +
 		"writes its value. A $(VAR) " +
@@ -274,6 +277,8 @@ func envCredential(name, value string) string {
 		// GIT_CONFIG_VALUE_0="Authorization: Basic ...", the header git sends with every
 		// request (GIT_CONFIG_KEY_0=http.extraheader), as an argument is judged.
 		return "Authorization header"
+	} else if why := headerListCredential(value); why != "" {
+		return why
 	}
 	return encodedCredential(value)
 }
@@ -286,6 +291,39 @@ func envNameCredential(name, value string) string {
 			return "gossip encryption key"
 		}
 		return "credential-like name"
+	}
+	return ""
+}
+
+// headerListCredential says what literal credential a list of HTTP headers as the OpenTelemetry
+// SDKs read OTEL_EXPORTER_OTLP_HEADERS (and its _TRACES_, _METRICS_ and _LOGS_ forms) holds:
+// key=value pairs joined by commas, each value percent-encoded ("Authorization=Basic%20...").
+// An Authorization or Proxy-Authorization header with literal credentials is one
+// (authorizationArgument), and so is Honeycomb's API key header, x-honeycomb-team, with a
+// literal value; "" when none is.
+func headerListCredential(value string) string {
+	if !strings.Contains(value, "=") {
+		return ""
+	}
+	for item := range strings.SplitSeq(value, ",") {
+		k, v, ok := strings.Cut(item, "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if d, err := url.PathUnescape(v); err == nil {
+			v = d
+		}
+		switch {
+		case strings.EqualFold(k, "authorization") || strings.EqualFold(k, "proxy-authorization"):
+			if authorizationArgument(k + ": " + v) {
+				return "Authorization header"
+			}
+		case strings.EqualFold(k, "x-honeycomb-team"):
+			if !shellExpansion(v) && credentialValue("token", v) {
+				return "sets " + k
+			}
+		}
 	}
 	return ""
 }
