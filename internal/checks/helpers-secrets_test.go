@@ -743,3 +743,30 @@ func TestCurlConfigPassword(t *testing.T) {
 		})
 	}
 }
+
+func TestOracleLogonVariable(t *testing.T) {
+	tests := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"Easy Connect":                        {"ORACLE_CONNECTION", "billing/Bill-2024x@//oradb:1521/BILLPDB", true},
+		"Easy Connect without slashes":        {"DB_CONNECT_STRING", "system/Sys-2024x@oradb:1521/XEPDB1", true},
+		"a net service name":                  {"SQLPLUS_LOGON", "scott/Tiger-2024x@ORCL", true},
+		"a user with $ and #":                 {"TNS_DSN", "app$1#/Pw-2024x@db", true},
+		"no password":                         {"ORACLE_CONNECTION", "//oradb:1521/BILLPDB", false},
+		"a reference":                         {"DB_CONNECT_STRING", "billing/$(DB_PASSWORD)@oradb:1521/XEPDB1", false},
+		"an image digest":                     {"ORACLE_IMAGE", "library/oracle@sha256:4b5c7a2d9e0f", false},
+		"a module path":                       {"ORACLE_TOOL", "github.com/golang-migrate/migrate@v4.17.0", false},
+		"a name that names no connection":     {"REPORT_TEMPLATE", "reports/monthly@finance", false},
+		"a user that starts with a digit":     {"ORACLE_CONNECTION", "1app/Pw-2024x@db", false},
+		"a placeholder in angle brackets":     {"ORACLE_CONNECTION", "app/<password>@db:1521/X", false},
+		"a password with a slash is no logon": {"ORACLE_CONNECTION", "a/b/c@db", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := oracleLogonVariable(tc.name, tc.value); got != tc.want {
+				t.Errorf("oracleLogonVariable(%q, %q) = %v, want %v", tc.name, tc.value, got, tc.want)
+			}
+		})
+	}
+}

@@ -41,7 +41,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
 		"Server=db;Password=... or host=db password=...) setting a credential-like name to a literal " +
-		"value, or an Authorization header with literal credentials (git's GIT_CONFIG_VALUE_0=\"Authorization: Basic ...\", " +
+		"value, an Oracle logon USER/PASSWORD@//host:port/service or USER/PASSWORD@ALIAS under a name that says it is a " +
+		"database connection (ORACLE_CONNECTION, DB_CONNECT_STRING; not an image's repo/name@sha256:... digest) with a literal " +
+		"password, or an Authorization header with literal credentials (git's GIT_CONFIG_VALUE_0=\"Authorization: Basic ...\", " +
 		"and in the OpenTelemetry SDKs' header lists: OTEL_EXPORTER_OTLP_HEADERS=Authorization=Basic%20..., and Honeycomb's " +
 		"x-honeycomb-team=KEY there), also once its base64 or percent-encoded segments are decoded (DATABASE_URL_B64 holding " +
 		"postgres://user:password@host/db encoded). A variable the kubelet takes from the pod's own annotation or label (valueFrom.fieldRef " +
@@ -279,6 +281,8 @@ func envCredential(name, value string) string {
 		return "Authorization header"
 	} else if why := headerListCredential(value); why != "" {
 		return why
+	} else if oracleLogonVariable(name, value) {
+		return "Oracle logon with a password"
 	}
 	return encodedCredential(value)
 }
@@ -293,6 +297,56 @@ func envNameCredential(name, value string) string {
 		return "credential-like name"
 	}
 	return ""
+}
+
+// oracleConnectionWords are the name parts that say a variable holds a database connection:
+// ORACLE_CONNECTION, DB_CONNECT_STRING, SQLPLUS_LOGON, TNS_DSN.
+var oracleConnectionWords = map[string]bool{"ORACLE": true, "CONN": true, "CONNECT": true, "CONNECTION": true,
+	"CONNSTR": true, "DSN": true, "LOGON": true, "USERID": true, "TNS": true, "SQLPLUS": true}
+
+// oracleLogonVariable reports whether value, set for a variable whose name says it holds a
+// database connection (oracleConnectionWords), is Oracle's logon USER/PASSWORD@IDENTIFIER with
+// a literal password, as SQL*Plus, SQLcl, expdp and cx_Oracle take it: USER an unquoted Oracle
+// name (a letter, then letters, digits, _, $ and #), PASSWORD without / or @, IDENTIFIER an Easy
+// Connect string (//host:port/service, host:port/service) or a net service name (ORCL). An
+// image reference with a digest (repo/name@sha256:...) or a module path with a version
+// (github.com/a/b@v1) is none.
+func oracleLogonVariable(name, value string) bool {
+	if !strings.Contains(value, "/") || !strings.Contains(value, "@") {
+		return false
+	}
+	named := false
+	for _, p := range nameParts(name) {
+		named = named || oracleConnectionWords[p]
+	}
+	if !named {
+		return false
+	}
+	user, rest, _ := strings.Cut(strings.TrimSpace(value), "/")
+	pw, id, ok := strings.Cut(rest, "@")
+	if !ok || user == "" || pw == "" || id == "" || strings.ContainsAny(pw, "/") {
+		return false
+	}
+	for i := 0; i < len(user); i++ {
+		c := user[i]
+		if !(isASCIIAlnum(c) && (i > 0 || !('0' <= c && c <= '9')) || i > 0 && strings.IndexByte("_$#", c) >= 0) {
+			return false
+		}
+	}
+	id = strings.TrimPrefix(id, "//")
+	host, service, _ := strings.Cut(id, "/")
+	if h, port, ok := strings.Cut(host, ":"); ok {
+		if port == "" || strings.Trim(port, "0123456789") != "" {
+			// sha256:4b5c...: a digest, not a port.
+			return false
+		}
+		host = h
+	}
+	if host == "" || strings.Trim(strings.ToLower(host), "abcdefghijklmnopqrstuvwxyz0123456789.-_") != "" ||
+		strings.ContainsAny(service, "@/ ") {
+		return false
+	}
+	return !shellExpansion(pw) && credentialValue("password", pw)
 }
 
 // headerListCredential says what literal credential a list of HTTP headers as the OpenTelemetry
