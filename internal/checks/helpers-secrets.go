@@ -26,20 +26,24 @@ import (
 // does its plural (CREDENTIALS, SECRETS). PASSWRD, PSWRD and PWORD are abbreviations of
 // password that trivy-checks' KSV0109 (ConfigMap with secrets) names, PSWD the commonest of
 // them (DB_PSWD). AUTHKEY is an auth key in one word (Tailscale's TS_AUTHKEY, tailscale up
-// --authkey), which joins a machine to a network.
+// --authkey), which joins a machine to a network; MASTERKEY, ENCRYPTIONKEY and SIGNINGKEY are
+// the qualified keys of credentialKeyQualifiers in one word (ZITADEL_MASTERKEY).
 var credentialWords = []string{"PASSWORD", "PASSWD", "PASSWRD", "PSWRD", "PSWD", "PWORD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY",
-	"PRIVATEKEY", "ACCESSKEY", "SECRETKEY", "CREDENTIAL", "AUTHKEY"}
+	"PRIVATEKEY", "ACCESSKEY", "SECRETKEY", "CREDENTIAL", "AUTHKEY", "MASTERKEY", "ENCRYPTIONKEY", "SIGNINGKEY"}
 
 // credentialKeyQualifiers are the words that make a following KEY a credential: API_KEY,
 // privateKey, AZURE_STORAGE_ACCOUNT_KEY, HMAC_KEY (an HMAC's shared key: certbot's
 // --eab-hmac-key, JWT_HMAC_KEY), AUTH_KEY (Tailscale's TS_AUTH_KEY; WordPress's AUTH_KEY and
 // SECURE_AUTH_KEY, which sign its login cookies, and NONCE_KEY), UNSEAL_KEY (a share of Vault's
-// unseal key), ENCRYPT_KEY and GOSSIP_KEY (Serf's encrypt_key, the Consul chart's GOSSIP_KEY). A
-// KEY on its own (CACHE_KEY) is not one.
+// unseal key), ENCRYPT_KEY and GOSSIP_KEY (Serf's encrypt_key, the Consul chart's GOSSIP_KEY), and
+// a key named for the cipher or signature it keys: FERNET_KEY (Airflow's, which encrypts its
+// connections' passwords), JWT_KEY, CSRF_KEY, AES_KEY, CIPHER_KEY, CRYPT_KEY, CRYPTO_KEY. A KEY on
+// its own (CACHE_KEY) is not one.
 var credentialKeyQualifiers = map[string]bool{
 	"API": true, "PRIVATE": true, "ACCESS": true, "SECRET": true, "ACCOUNT": true,
 	"ENCRYPTION": true, "SIGNING": true, "MASTER": true, "HMAC": true,
 	"AUTH": true, "NONCE": true, "UNSEAL": true, "ENCRYPT": true, "GOSSIP": true,
+	"FERNET": true, "JWT": true, "CSRF": true, "AES": true, "CIPHER": true, "CRYPT": true, "CRYPTO": true,
 }
 
 // wordPressKeyQualifiers are the words before which KEY or SALT is one of WordPress's

@@ -82,6 +82,10 @@ func TestCredentialName(t *testing.T) {
 		"WordPress's secure auth salt":             {"WORDPRESS_SECURE_AUTH_SALT", true},
 		"a salt of nothing of the kind":            {"HASH_SALT", false},
 		"a key logged in nothing":                  {"IN_KEY", false},
+		"Airflow's Fernet key":                     {"AIRFLOW__CORE__FERNET_KEY", true},
+		"a master key in one word":                 {"ZITADEL_MASTERKEY", true},
+		"a JWT key's algorithm":                    {"JWT_KEY_ALGORITHM", false},
+		"a master key's path":                      {"MASTERKEY_PATH", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -367,7 +371,7 @@ func TestMayEndInCredential(t *testing.T) {
 		check(n)
 	}
 	pieces := []string{"password", "Password", "PASSWD", "passphrase", "secret", "Secret", "token", "TOKENS", "api", "Api", "key", "Key", "KEY", "keys",
-		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "pw", "Pw", "PW", "dbpass", "DBPASS", "requirepass", "masterauth", "MasterAuth", "pswrd", "Pword", "PASSWRD", "pswd", "encrypt", "Encrypt", "ENCRYPT", "re", "auth", "Auth", "AUTH", "o", "etcdctl_user", "ETCDCTL_USER", "salt", "SALT", "Salts", "nonce", "AUTH_", "logged_in", "unseal", "authkey", "AuthKey", "gossip"}
+		"private", "access", "account", "credential", "Credentials", "db", "cache", "s", "S", "_", ".", "-", "9", "x", "X", "word", "Pass", "pwd", "PWD", "pw", "Pw", "PW", "dbpass", "DBPASS", "requirepass", "masterauth", "MasterAuth", "pswrd", "Pword", "PASSWRD", "pswd", "encrypt", "Encrypt", "ENCRYPT", "re", "auth", "Auth", "AUTH", "o", "etcdctl_user", "ETCDCTL_USER", "salt", "SALT", "Salts", "nonce", "AUTH_", "logged_in", "unseal", "authkey", "AuthKey", "gossip", "masterkey", "SIGNINGKEY", "fernet", "Jwt"}
 	r := rand.New(rand.NewPCG(3, 4))
 	taken := 0
 	for range 200000 {

@@ -27,7 +27,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"of gitleaks " + secretrules.GitleaksVersion + " (key material, service tokens, and high-entropy " +
 		"values under credential-like names); beyond those rules, a stricter SOC 2 rule flags any " +
 		"literal value under a name that says it is a credential (PASSWORD, SECRET, TOKEN, API_KEY, " +
-		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, an auth, unseal, encrypt or gossip key, AUTHKEY (Tailscale's TS_AUTHKEY), " +
+		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, an auth, unseal, encrypt or gossip key, a key named for its cipher or " +
+		"signature: FERNET_KEY, JWT_KEY, CSRF_KEY, AES_KEY, a master, encryption or signing key in one word, MASTERKEY, " +
+		"AUTHKEY (Tailscale's TS_AUTHKEY), " +
 		"WordPress's keys and salts (WORDPRESS_AUTH_KEY, WORDPRESS_NONCE_SALT), a pre-shared key PSK, a word ending in PW such as LDAP_BINDPW, ...) or that a program reads its secret from (sshpass's SSHPASS, " +
 		"redis-cli's REDISCLI_AUTH, Neo4j's NEO4J_AUTH=USER/PASSWORD, the Erlang cookie RABBITMQ_ERLANG_COOKIE, the Azure CLI's AZURE_STORAGE_KEY, the Swift client's ST_KEY), that holds USER:PASSWORD " +
 		"(etcdctl's ETCDCTL_USER, and a name ending in AUTH after another word: the Consul and Nomad CLIs' CONSUL_HTTP_AUTH " +
