@@ -52,7 +52,7 @@ var secConfigmapCredentials = &engine.Check{
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal, or its long credential flag in any text (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE or --password VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
-		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
+		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE, PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
 		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
@@ -318,6 +318,12 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 	if !binary && literalAuthorizationHeader(settings) {
 		return "Authorization header"
 	}
+	if !binary && haproxyInsecurePassword(v) {
+		return "HAProxy user's insecure-password"
+	}
+	if !binary && strings.EqualFold(path.Base(k), "userlist.txt") && pgbouncerPassword(v) {
+		return "PgBouncer auth file gives a password"
+	}
 	if !binary && curlConfigNames[strings.ToLower(path.Base(k))] {
 		// ~/.curlrc, mounted from the key: curl reads its options by itself.
 		if opt := curlConfigPassword(v); opt != "" {
@@ -332,6 +338,43 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 		return encodedCredential(v)
 	}
 	return ""
+}
+
+// haproxyInsecurePassword reports whether text has a line of HAProxy's userlist section that
+// gives a user's password in clear text: user NAME insecure-password VALUE (a literal).
+func haproxyInsecurePassword(text string) bool {
+	if !strings.Contains(text, "insecure-password") {
+		return false
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		f := strings.Fields(line)
+		for i := 2; i+1 < len(f); i++ {
+			if f[0] == "user" && f[i] == "insecure-password" && !shellExpansion(f[i+1]) && credentialValue("password", strings.Trim(f[i+1], `"'`)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pgbouncerPassword reports whether text, PgBouncer's auth_file ("USER" "PASSWORD" lines), gives
+// a password in clear text: a literal one that is neither an MD5 secret (md5 and 32 hexadecimal
+// digits) nor a SCRAM secret (SCRAM-SHA-256$...).
+func pgbouncerPassword(text string) bool {
+	for line := range strings.SplitSeq(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(f[0], `"`) {
+			continue
+		}
+		p := strings.Trim(f[1], `"`)
+		if strings.HasPrefix(p, "SCRAM-SHA-256$") || len(p) == 35 && strings.HasPrefix(p, "md5") && hexDigestShaped(p[3:]) {
+			continue
+		}
+		if p != "" && credentialValue("password", p) {
+			return true
+		}
+	}
+	return false
 }
 
 // shellScriptKey reports whether the ConfigMap key k holds a shell script: it is named as one
