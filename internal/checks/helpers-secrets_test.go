@@ -774,3 +774,28 @@ func TestOracleLogonVariable(t *testing.T) {
 		})
 	}
 }
+
+// FuzzConfigurationReaders: a tenant writes the ConfigMap text these readers take (Consul's ACL
+// tokens block, curl's, msmtp's and fetchmail's configuration, HAProxy's userlist, PgBouncer's
+// auth file, header lists); whatever it holds, reading it must not panic, and credentialSettings
+// names at most its limit.
+func FuzzConfigurationReaders(f *testing.F) {
+	for _, seed := range []string{
+		"acl {\n tokens {\n  agent = \"x\"\n }\n}", "{\"acl\":{\"tokens\":{\"agent\":\"x\"}}}", "acl:\n  tokens:\n    default: x\n  y: z",
+		"tokens {\n}\n}", "\"secrets\": {\n\"tokens\": [", "user = \"a:b\"\n-u\n--user=", "password\npass x",
+		"user a insecure-password", "\"a\" \"md5\"\n\"", "Authorization=Basic%20x,authorization=,=",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if names := credentialSettings(text, 3); len(names) > 3 {
+			t.Fatalf("credentialSettings(%q, 3) = %q", text, names)
+		}
+		curlConfigPassword(text)
+		mailClientPassword(text)
+		haproxyInsecurePassword(text)
+		pgbouncerPassword(text)
+		headerListCredential(text)
+		oracleLogonVariable("ORACLE_CONNECTION", text)
+	})
+}
