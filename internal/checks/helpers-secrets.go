@@ -680,9 +680,18 @@ func interpolatedLiteral(v string, paths bool) bool {
 			for j < len(v) && (isASCIIAlnum(v[j]) || v[j] == '_' || v[j] == '.') {
 				j++
 			}
+			ops := []string{":-", ":=", ":+", "-", "=", "+", ":"}
+			if confmapProviders[v[i+2:j]] && strings.HasPrefix(v[j:], ":") && !strings.HasPrefix(v[j:], ":-") {
+				// The OpenTelemetry Collector's ${env:NAME} (and its other providers'
+				// ${file:PATH}, ${http:URL}): a reference, not Spring's ${NAME:DEFAULT}; its
+				// own default follows :- (${env:NAME:-DEFAULT}).
+				for j++; j < len(v) && v[j] != '}' && !strings.HasPrefix(v[j:], ":-"); j++ {
+				}
+				ops = ops[:1]
+			}
 			drop := true
 			if j > i+2 && !strings.HasPrefix(v[j:], ":?") {
-				for _, op := range []string{":-", ":=", ":+", "-", "=", "+", ":"} {
+				for _, op := range ops {
 					if strings.HasPrefix(v[j:], op) {
 						drop, j = false, j+len(op)
 						break
@@ -720,6 +729,10 @@ func interpolatedLiteral(v string, paths bool) bool {
 		!strings.ContainsAny(rest, " \t\r\n") && !strings.Contains(rest, "://") &&
 		!authorizationSchemes[lower] && plainLiteral(rest, lower, paths)
 }
+
+// confmapProviders are the schemes of the OpenTelemetry Collector's configuration providers
+// (confmap): ${env:NAME}, ${file:PATH}, ${http:URL}, ${https:URL}, ${yaml:TEXT}.
+var confmapProviders = map[string]bool{"env": true, "file": true, "http": true, "https": true, "yaml": true}
 
 // shellExpansion reports whether a value is a shell's expansion and nothing else: it starts
 // with '$' and, its parameters ($NAME, $1) read as ${NAME}, holds no literal beside its
