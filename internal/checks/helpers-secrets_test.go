@@ -800,6 +800,7 @@ func FuzzConfigurationReaders(f *testing.F) {
 		haproxyInsecurePassword(text)
 		pgbouncerPassword(text)
 		headerListCredential(text)
+		honeycombTeamHeader(text)
 		oracleLogonVariable("ORACLE_CONNECTION", text)
 	})
 }
