@@ -131,7 +131,8 @@ func TestCredentialSettingsSkipsOnlyWhatHasNoSetting(t *testing.T) {
 // and with the plural S and punctuation it allows after them; and ODBC's Pwd.
 func TestSettingWordPartsCoverEveryEnding(t *testing.T) {
 	endings := append(slices.Clone(credentialWords), "KEY", "PASS", "MASTERAUTH", "REQUIREPASS", "REDISCLI_AUTH",
-		"NEO4J_AUTH", "ERLANG_COOKIE", "PSK", "PWD", "PW", "API_KEY", "DBPASS", "SSHPASS", "AZURE_STORAGE_KEY", "ST_KEY")
+		"NEO4J_AUTH", "ERLANG_COOKIE", "PSK", "PWD", "PW", "API_KEY", "DBPASS", "SSHPASS", "AZURE_STORAGE_KEY", "ST_KEY",
+		"SALT", "AUTH_SALT", "ENCRYPT", "CONSUL_ENCRYPT", "ETCDCTL_USER", "CONSUL_HTTP_AUTH")
 	for _, e := range endings {
 		for _, name := range []string{e, strings.ToLower(e), "db_" + e, "x." + e + "s", "a" + e + "_", "-" + e + "S.", "Pwd", "pwd"} {
 			if (mayEndInCredential(name) || strings.EqualFold(name, "pwd")) && !mayHoldSettingWord(name) {

@@ -1543,12 +1543,13 @@ func credentialSettings(content string, limit int) []string {
 
 // settingWordParts are, in lower case, strings one of which every name mayEndInCredential
 // passes holds, in any case: what it ends in is KEY, PAS (PASS less its S), MASTERAUTH,
-// REDISCLI_AUTH's or NEO4J_AUTH's AUTH, ERLANG_COOKIE's COOKIE, PSK, PWD or PW, or one of
+// REDISCLI_AUTH's or NEO4J_AUTH's AUTH, ERLANG_COOKIE's COOKIE, ETCDCTL_USER's USER, a
+// WordPress salt's SALT, a gossip key's ENCRYPT, PSK, PWD or PW, or one of
 // credentialWords (PASSWORD, PASSWD, PASSWRD and PASSPHRASE hold PAS; PSWRD and PSWD PSW;
 // PWORD PW; APIKEY, PRIVATEKEY, ACCESSKEY and SECRETKEY KEY; SECRET, TOKEN, CREDENTIAL).
 // ODBC's Pwd (inlineSettings) holds PW. TestSettingWordPartsCoverEveryEnding checks them
 // against credentialWords.
-var settingWordParts = []string{"key", "pas", "auth", "cookie", "psk", "pw", "psw", "secret", "token", "credential"}
+var settingWordParts = []string{"key", "pas", "auth", "cookie", "psk", "pw", "psw", "secret", "token", "credential", "salt", "encrypt", "user"}
 
 // settingWordIndex indexes settingWordParts for mayHoldSettingWord: pairs is the set of their
 // first two bytes in every case, byFirst the parts by their first byte in lower case.
