@@ -51,12 +51,15 @@ var netIngressSnippets = &engine.Check{
 		"Services) and the HAProxy Kubernetes Ingress Controller's backend-config-snippet (haproxy.org/, haproxy.com/, " +
 		"ingress.kubernetes.io/, any other prefix or none, which it reads on Services, Ingresses and its ConfigMap), so a " +
 		"Service that sets either, under any prefix (backend-config-snippet bare too), fails too, whether or not an Ingress routes to it yet: whoever may write the Service may write an " +
-		"Ingress to it." + supporting,
+		"Ingress to it. So does a Service's route-acl (any prefix, or bare), a raw HAProxy condition that the HAProxy " +
+		"Kubernetes Ingress Controller writes as it is into a use_backend rule it puts first in its shared frontends: a } in " +
+		"it ends its ACL and what follows (|| { always_true) routes every host's requests to the Service, and behind an " +
+		"Ingress without a host it routes whichever requests it picks (hdr(host) -m str another team's host)." + supporting,
 	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress, --disable-config-snippets=backend or all on the " +
-		"HAProxy Kubernetes Ingress Controller). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters).",
@@ -105,17 +108,33 @@ var netIngressSnippets = &engine.Check{
 // the TCP scope, which Services do not take; the HAProxy Kubernetes Ingress Controller's
 // frontend, global and stats snippets are its ConfigMap's alone), nor does ingress-nginx or the
 // NGINX Ingress Controller read any snippet on a Service. Until December 2026 no Service
-// annotation was read, and a Service with haproxy.org/backend-config-snippet passed.
-var serviceRawConfig = []string{"backend-config-snippet", "config-backend"}
+// annotation was read, and a Service with haproxy.org/backend-config-snippet passed. The HAProxy
+// Kubernetes Ingress Controller's route-acl (haproxyTechRouteACL) is raw configuration of its
+// frontends, read on Services alone: it is read alike.
+var serviceRawConfig = []string{"backend-config-snippet", "config-backend", haproxyTechRouteACL}
+
+// haproxyTechRouteACL is the HAProxy Kubernetes Ingress Controller's route-acl, which it reads on
+// Services only ("Available on: service", documentation/annotations.md) and writes as it is into
+// the condition of a use_backend rule that it puts first (index 0) in both of its shared
+// frontends, http and https, ahead of every other Ingress's route (pkg/route/route.go
+// AddCustomRoute: fmt.Sprintf("%s { %s } ", routeCond, routeACLAnn), with no check of the
+// value). The value is a raw HAProxy condition: a } ends the anonymous ACL it is put in, so
+// "always_false } || { always_true" takes every request of every host to the author's backend,
+// and without one, an Ingress with no host and path / routes the requests the ACL picks
+// (hdr(host) -m str bank.example.com) to it, whatever their host: the author reroutes, and
+// reads, other teams' traffic. It is read under any prefix and bare, as backend-config-snippet
+// is (pkg/store/convert.go CopyAnnotations). Until December 2026 a Service with one passed.
+const haproxyTechRouteACL = "route-acl"
 
 // serviceSnippetKey reports whether key names one of serviceRawConfig under any prefix (HAProxy
 // Ingress's is its --annotations-prefix flag, which a namespace's Service does not show; the
-// HAProxy Kubernetes Ingress Controller reads any), or is haproxyTechBackendSnippet without one,
-// which that controller reads bare too. The cache keeps such keys when it trims a Service's
+// HAProxy Kubernetes Ingress Controller reads any), or is haproxyTechBackendSnippet or
+// haproxyTechRouteACL without one, which that controller reads bare too. The cache keeps such keys when it trims a Service's
 // annotations (ServiceReadsAnnotation), so it must be the very test the check makes.
 func serviceSnippetKey(key string) bool {
 	prefix, name, prefixed := strings.Cut(key, "/")
-	return prefixed && prefix != "" && slices.Contains(serviceRawConfig, name) || key == haproxyTechBackendSnippet
+	return prefixed && prefix != "" && slices.Contains(serviceRawConfig, name) || key == haproxyTechBackendSnippet ||
+		key == haproxyTechRouteACL
 }
 
 // serviceSnippets returns, sorted, the serviceRawConfig annotations set to something other than
