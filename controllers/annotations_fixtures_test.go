@@ -58,7 +58,8 @@ func TestTrimmedAnnotationsAreJudgedAsWhole(t *testing.T) {
 
 // longIngress makes an Ingress's annotations as long as a tenant may: 12 more snippet
 // annotations than net-ingress-snippets names (each 2 KiB), 12 auth-urls that carry nginx
-// syntax and 12 mirror-hosts that carry none under prefixes of their own, 9 more server aliases than
+// syntax, 12 mirror-hosts that carry none and 12 HAProxy request-set-headers, half of which end
+// their quotes, under prefixes of their own, 9 more server aliases than
 // net-ingress-host-hygiene names (one of 2 KiB), and each annotation the checks read 2 KiB
 // longer (blank space before it; zeros before a number), so that
 // the cache keeps stand-ins of them (checks.ReduceIngressAnnotations).
@@ -80,6 +81,13 @@ func longIngress(a map[string]string) {
 		// that carry none, which no check reads.
 		a[fmt.Sprintf("tenant-%02d.example.com/auth-url", i)] = "http://auth.example/;" + strings.Repeat("x", 2<<10)
 		a[fmt.Sprintf("tenant-%02d.example.com/mirror-host", i)] = strings.Repeat("m", 2<<10) + ".example.com"
+		// And 12 HAProxy request-set-headers, half of which end their quotes (the cache keeps
+		// them as the auth-urls above) and half of which do not, a quote escaped.
+		quote := `"`
+		if i%2 == 1 {
+			quote = `\"`
+		}
+		a[fmt.Sprintf("tenant-%02d.example.com/request-set-header", i)] = "X-Tenant " + strings.Repeat("h", 2<<10) + quote + " #"
 	}
 	if v, ok := a["nginx.ingress.kubernetes.io/server-alias"]; ok {
 		// And 8 more wildcards, one of them 2 KiB.

@@ -40,13 +40,14 @@ const (
 // IngressReadsAnnotation reports whether net-ingress-snippets, net-ingress-tls or
 // net-ingress-host-hygiene reads an Ingress's annotation key: the snippet annotations, the
 // server aliases (nginxServerAlias), the annotations it judges
-// for nginx syntax (ingressInjectable, under any prefix), Skipper's eskip ones (skipperInjections), those that decide which controller serves the Ingress
+// for nginx syntax (ingressInjectable, under any prefix) or an unescaped quote (haproxyTechQuoted,
+// under any prefix or none: injectionKey), Skipper's eskip ones (skipperInjections), those that decide which controller serves the Ingress
 // and how (ingressClassAnnotation, the GKE, AWS Load Balancer Controller, ingress-nginx and
 // OpenShift ones) and the AWS custom actions (albActions). The cache keeps them when it trims
 // the others (inventory.TrimAnnotations), and then ReduceIngressAnnotations bounds them.
 func IngressReadsAnnotation(key string) bool {
 	return ingressSnippetKey(key) || key == nginxServerAlias || strings.HasPrefix(key, albActions) || ingressStandIns[key] != nil ||
-		ingressInjectableKey(key) || key == skipperFilter || key == skipperRatelimit || key == skipperRoutes
+		injectionKey(key) || key == skipperFilter || key == skipperRatelimit || key == skipperRoutes
 }
 
 // ingressStandIns are, for the annotations net-ingress-tls reads, what it keeps of a value
@@ -142,16 +143,16 @@ func ReduceIngressAnnotations(ing *networkingv1.Ingress) {
 	// that carries it too, the others counted; those that carry none no check reads.
 	named := min(len(ingressSnippets(a)), maxNamed)
 	for k, v := range a {
-		if ingressInjectableKey(k) && !injectsNginx(v) {
+		if injectionKey(k) && !injects(k, v) {
 			delete(a, k)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(a)) {
-		if !ingressInjectableKey(k) {
+		if !injectionKey(k) {
 			continue
 		}
 		if named < maxNamed {
-			a[k] = ";"
+			a[k] = injectionStandIn(k)
 			named++
 			continue
 		}

@@ -54,12 +54,16 @@ var netIngressSnippets = &engine.Check{
 		"Ingress to it. So does a Service's route-acl (any prefix, or bare), a raw HAProxy condition that the HAProxy " +
 		"Kubernetes Ingress Controller writes as it is into a use_backend rule it puts first in its shared frontends: a } in " +
 		"it ends its ACL and what follows (|| { always_true) routes every host's requests to the Service, and behind an " +
-		"Ingress without a host it routes whichever requests it picks (hdr(host) -m str another team's host)." + supporting,
+		"Ingress without a host it routes whichever requests it picks (hdr(host) -m str another team's host). " +
+		"The HAProxy Kubernetes Ingress Controller puts each value of an Ingress's request-set-header and response-set-header " +
+		"(any prefix, or bare) between double quotes as it is, before the condition that keeps the rule to the Ingress's hosts " +
+		"and paths: a \" that no backslash escapes ends the quotes, and a # after it makes that condition a comment, so the " +
+		"header is set on every host's traffic; such a value fails." + supporting,
 	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress, --disable-config-snippets=backend or all on the " +
-		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header value. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters).",
@@ -207,19 +211,87 @@ func ingressInjectableKey(key string) bool {
 	return prefixed && prefix != "" && slices.Contains(ingressInjectable, name)
 }
 
-// ingressInjections returns, sorted, the ingressInjectable annotations (under any prefix) whose
-// values carry nginx configuration syntax, each with why.
+// haproxyTechQuoted are the HAProxy Kubernetes Ingress Controller's Ingress annotations whose
+// values, one "Name value" a line, it puts between double quotes as they are
+// (pkg/annotations/ingress/reqSetHdr.go: HdrFormat: "\"" + param[indexSpace+1:] + "\""), in an
+// http-request (http-response) set-header rule of its shared frontends followed, on the same
+// line, by the condition that keeps the rule to the Ingress's own hosts and paths
+// (pkg/haproxy/api FrontendHTTPRequestRuleCreate: rule.Cond = "if", rule.CondTest = ingressACL).
+// A " in a value ends the quoted string, and a # after it makes the rest of the line, that
+// condition, a comment (HAProxy's configuration reads # outside quotes as a comment's start):
+// the rule then sets its header on every request (response) of every host the controller
+// serves. It reads them under any prefix and bare, as backend-config-snippet. Until December
+// 2026 they were not read.
+var haproxyTechQuoted = []string{"request-set-header", "response-set-header"}
+
+// haproxyTechQuotedKey reports whether key names one of haproxyTechQuoted, under any prefix or
+// none.
+func haproxyTechQuotedKey(key string) bool {
+	prefix, name, prefixed := strings.Cut(key, "/")
+	if !prefixed {
+		name = key
+	} else if prefix == "" {
+		return false
+	}
+	return slices.Contains(haproxyTechQuoted, name)
+}
+
+// endsHAProxyQuote reports whether v, the value of a haproxyTechQuoted annotation, holds a "
+// that a backslash does not escape: one that ends the double quotes its value is put in.
+func endsHAProxyQuote(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++ // the next byte is the value's
+		case '"':
+			return true
+		}
+	}
+	return false
+}
+
+// injectionKey reports whether the check judges key's value for injected configuration:
+// ingressInjectableKey's, judged by injectsNginx, and haproxyTechQuotedKey's, by
+// endsHAProxyQuote. The cache keeps such keys when it trims an Ingress's annotations
+// (IngressReadsAnnotation), and of them only those injects reports, with injectionStandIn.
+func injectionKey(key string) bool {
+	return ingressInjectableKey(key) || haproxyTechQuotedKey(key)
+}
+
+// injects reports whether the value v of the injectionKey key injects configuration.
+func injects(key, v string) bool {
+	if haproxyTechQuotedKey(key) {
+		return endsHAProxyQuote(v)
+	}
+	return ingressInjectableKey(key) && injectsNginx(v)
+}
+
+// injectionStandIn is a one-byte value injects reports for key as it reports the value it
+// stands for.
+func injectionStandIn(key string) string {
+	if haproxyTechQuotedKey(key) {
+		return `"`
+	}
+	return ";"
+}
+
+// ingressInjections returns, sorted, the injectionKey annotations whose values inject
+// configuration (injects), each with why.
 func ingressInjections(annotations map[string]string) []string {
 	var keys []string
 	for k, v := range annotations {
-		if ingressInjectableKey(k) && injectsNginx(v) {
+		if injectionKey(k) && injects(k, v) {
 			keys = append(keys, k)
 		}
 	}
 	slices.Sort(keys)
 	out := make([]string, len(keys))
 	for i, k := range keys {
-		out[i] = k + " carries nginx configuration syntax"
+		if haproxyTechQuotedKey(k) {
+			out[i] = k + " ends its quoted HAProxy value"
+		} else {
+			out[i] = k + " carries nginx configuration syntax"
+		}
 	}
 	return out
 }

@@ -1,0 +1,63 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TestIngressSetHeaderQuoteFailsTheReport: the HAProxy Kubernetes Ingress Controller puts each
+// value of an Ingress's request-set-header and response-set-header between double quotes as it
+// is, before the condition that keeps the rule to the Ingress's hosts and paths; a " and a #
+// make that condition a comment, and the header is set on every host's traffic. A namespace
+// admin's Ingress with one passed, and the cache dropped the annotation when it trimmed the
+// Ingress's annotations. One fails the report, so does one whose 20 KiB of padding and 900 tiny
+// annotations make the cache trim the others (a bare response-set-header); one whose values
+// stay inside the quotes passes.
+func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "ing-set-header", "ingsetheader"
+	createNamespace(t, ns, map[string]string{"ingsetheader": "true"})
+	padded := map[string]string{"response-set-header": `Set-Cookie session=attacker" #`}
+	for i := range 5 {
+		padded[fmt.Sprintf("tenant.example.com/blob-%d", i)] = strings.Repeat("x", 4<<10)
+	}
+	for i := range 900 {
+		padded[fmt.Sprintf("t/%03d", i)] = ""
+	}
+	ingresses := map[string]map[string]string{
+		"quote":  {"haproxy.org/request-set-header": "X-Remote-User admin\" #"},
+		"padded": padded,
+		"web":    {"haproxy.org/request-set-header": `X-Tenant shop`},
+	}
+	prefix := networkingv1.PathTypePrefix
+	for name, a := range ingresses {
+		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: a},
+			Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: name + ".example.com",
+				IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{
+					Path: "/", PathType: &prefix, Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+						Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}}}}}}}}}
+		if err := k8s.Create(ctx, ing); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createProfile(t, profile, "ingsetheader", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-ingress-snippets") })
+	eventuallyFinding(t, 60*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "quote",
+		"ingress injects configuration into its controller: haproxy.org/request-set-header ends its quoted HAProxy value")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "padded",
+		"ingress injects configuration into its controller: response-set-header ends its quoted HAProxy value")
+	rep, err := getReport(ns, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Status.Summary.Failing; got != 2 {
+		t.Errorf("want the 2 Ingresses whose set-header ends its quotes failing and web passing, got %d failing findings: %+v", got, rep.Status.Findings)
+	}
+}
