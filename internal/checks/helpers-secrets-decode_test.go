@@ -113,3 +113,78 @@ func BenchmarkDecodeSegments(b *testing.B) {
 		}
 	}
 }
+
+// plainNames are the names TestPlainValuesDecodeNothing and FuzzPlainValue put before values:
+// names with no base64 run, with runs shorter and longer than 16 (which may take the '=' and a
+// first '=' of the value as padding), one that decodes, and names holding '%' (whose
+// percent-encoded segment runs on into the value, and are never plain).
+var plainNames = []string{"", "A", "PASSWORD", "DATABASE_URL_B64", "config.json", "kube_pod_container_resource_requests",
+	"cGFzc3dvcmQ9T3JkZXJzLTIwMjQ", "cGFzc3dvcmQ9T3JkZXJzLTIwMj", "%00", "x%41", "%", "a%0", "100%", "%7e%00"}
+
+// plainValues are values beside the corpus's: segments that decode only when read from their
+// start, and percent-encoded ones.
+var plainValues = []string{"", "=", "==", "=cGFzc3dvcmQ9T3JkZXJzLTIwMjQ", "==cGFzc3dvcmQ9T3JkZXJzLTIwMjQ", "%41", "%41%42",
+	"a%20b", "cGFzc3dvcmQ9T3JkZXJzLTIwMjQ=", "x=cGFzc3dvcmQ9T3JkZXJzLTIwMjQ", "postgres%3A%2F%2Fapp%3As3cret%40db%2Fapp"}
+
+// TestPlainValuesDecodeNothing: when leakedSecretsPlain says a value is plain, decodeSegments
+// decodes nothing in it, and encodedCredential, which envCredential and keyCredential then
+// skip, finds nothing: for every text of prefilterTexts (the corpus's ConfigMap values,
+// environment values and commands among them) and plainValues under each of plainNames, the
+// property decodeSegments(name=value) decoding nothing, name without '%', implies; and for
+// leakedSecretsPlain itself under a few of them.
+func TestPlainValuesDecodeNothing(t *testing.T) {
+	values := append(prefilterTexts(t), plainValues...)
+	plainByPair, notPlain := 0, 0
+	for _, v := range values {
+		_, alone := decodeSegments(v)
+		for _, k := range plainNames {
+			_, pair := decodeSegments(k + "=" + v)
+			if !pair && !strings.Contains(k, "%") {
+				plainByPair++
+				if alone {
+					t.Errorf("decodeSegments(%.40q=%.100q) decodes nothing, but the value alone decodes", k, v)
+				}
+			}
+		}
+	}
+	for _, v := range values {
+		_, alone := decodeSegments(v)
+		for _, k := range []string{"PASSWORD", "kube_pod_container_resource_requests", "%00", "x%41"} {
+			_, plain, err := leakedSecretsPlain(k, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !plain {
+				notPlain++
+				continue
+			}
+			if alone {
+				t.Errorf("leakedSecretsPlain(%q, %.100q) says plain, but the value decodes", k, v)
+			} else if got := encodedCredential(v); got != "" {
+				t.Errorf("leakedSecretsPlain(%q, %.100q) says plain, but encodedCredential finds %q", k, v, got)
+			}
+		}
+	}
+	if plainByPair == 0 || notPlain == 0 {
+		t.Errorf("%d plain pairs, %d not plain: the comparison says nothing", plainByPair, notPlain)
+	}
+	t.Logf("%d values, %d plain pairs; leakedSecretsPlain: %d not plain", len(values), plainByPair, notPlain)
+}
+
+// FuzzPlainValue: a value leakedSecretsPlain says is plain decodes nothing.
+func FuzzPlainValue(f *testing.F) {
+	for _, k := range plainNames {
+		for _, v := range plainValues {
+			f.Add(k, v)
+		}
+	}
+	f.Fuzz(func(t *testing.T, k, v string) {
+		_, plain, err := leakedSecretsPlain(k, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, alone := decodeSegments(v); plain && alone {
+			t.Errorf("leakedSecretsPlain(%q, %q) says plain, but the value decodes", k, v)
+		}
+	})
+}

@@ -1250,11 +1250,23 @@ func isSchemeChar(c byte) bool { return isASCIIAlnum(c) || c == '+' || c == '-' 
 // generic-api-key, which finds it for the credential word its name also holds (Helm's
 // checksum/secret annotation) and for a digest's entropy.
 func leakedSecrets(name, value string) (string, error) {
-	leaked, err := leakedInText(name + "=" + value)
-	if leaked == "gitleaks rule generic-api-key" && checksumDigest(name, value) {
-		return "", err
-	}
+	leaked, _, err := leakedSecretsPlain(name, value)
 	return leaked, err
+}
+
+// leakedSecretsPlain is leakedSecrets, and says whether value holds nothing decodeSegments
+// decodes (so that encodedCredential(value) is ""), when decoding name=value has shown it:
+// gitleaks' rules found nothing in name=value, nothing in it decoded, and name holds no '%'.
+// decodeSegments reads the value part of name=value as it reads value alone, the same
+// segments tried from the same places: a base64 run ends at the '=' between them (which it
+// may take as padding, as it may take a first '=' of value, neither a base64 character), and
+// only a percent-encoded segment that starts in name could run on into value.
+func leakedSecretsPlain(name, value string) (leaked string, plain bool, err error) {
+	leaked, plain, err = leakedInTextPlain(name + "=" + value)
+	if leaked == "gitleaks rule generic-api-key" && checksumDigest(name, value) {
+		leaked = ""
+	}
+	return leaked, plain && strings.IndexByte(name, '%') < 0, err
 }
 
 // checksumDigest reports whether value is a checksum under a name that says it is one: the
@@ -1270,9 +1282,16 @@ func checksumDigest(name, value string) bool {
 // leakedInText names the gitleaks rules that find a credential in text (a command-line
 // argument, a probe's header), as leakedSecrets does for an assignment.
 func leakedInText(text string) (string, error) {
+	leaked, _, err := leakedInTextPlain(text)
+	return leaked, err
+}
+
+// leakedInTextPlain is leakedInText, and says whether the rules found nothing in text and
+// nothing in it decoded (decodeSegments).
+func leakedInTextPlain(text string) (leaked string, plain bool, err error) {
 	rules, err := secretrules.Default()
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	found := rules.Find(text)
 	// gitleaks decodes percent-encoded and base64 segments in place and runs its rules again,
@@ -1281,12 +1300,13 @@ func leakedInText(text string) (string, error) {
 	for depth := 0; len(found) == 0 && depth < gitleaksMaxDecodeDepth; depth++ {
 		decoded, ok := decodeSegments(text)
 		if !ok {
+			plain = depth == 0
 			break
 		}
 		text = decoded
 		found = rules.Find(text)
 	}
-	return gitleaksRules(found), nil
+	return gitleaksRules(found), plain, nil
 }
 
 // gitleaksRules names the rules that found what found holds, "" when it holds nothing.

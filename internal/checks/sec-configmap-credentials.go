@@ -267,7 +267,8 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 		v = environmentParameters(v, scriptAssignments(v))
 		settings = bracedParameters(v)
 	}
-	switch leaked, _ := leakedSecrets(k, v); {
+	leaked, plain, _ := leakedSecretsPlain(k, v)
+	switch {
 	case leaked != "":
 		return leaked
 	case binary && binaryPrivateKey([]byte(v)) != "":
@@ -340,7 +341,8 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 		// An Expect script (login.exp, #!/usr/bin/expect) that answers a password prompt.
 		return "Expect script answers a password prompt with a literal"
 	}
-	if !binary {
+	if !binary && !plain {
+		// plain: nothing in v decodes, and encodedCredential would find nothing.
 		return encodedCredential(v)
 	}
 	return ""

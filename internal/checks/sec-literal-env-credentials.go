@@ -271,7 +271,9 @@ func envCredential(name, value string) string {
 	// The name rule is cheap: gitleaks' rules run on what it does not flag.
 	if why := envNameCredential(name, value); why != "" {
 		return why
-	} else if leaked, _ := leakedSecrets(name, value); leaked != "" {
+	}
+	leaked, plain, _ := leakedSecretsPlain(name, value)
+	if leaked != "" {
 		return leaked
 	} else if urlPassword(value) {
 		return "password in a URL"
@@ -285,6 +287,9 @@ func envCredential(name, value string) string {
 		return why
 	} else if oracleLogonVariable(name, value) {
 		return "Oracle logon with a password"
+	} else if plain {
+		// Nothing in value decodes: encodedCredential would find nothing.
+		return ""
 	}
 	return encodedCredential(value)
 }
