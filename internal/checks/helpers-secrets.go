@@ -6713,7 +6713,7 @@ func openQuote(line string, quote byte) byte {
 // so is one whose text is SQL that sets a literal password (mysqld --init-file=<(echo ...)).
 // The substitutions inside one are not read again (substitutions).
 func (r *commandReader) substitutedCommands(line string) string {
-	if !strings.ContainsAny(line, "`(") {
+	if !maySubstitute(line) {
 		return ""
 	}
 	why := ""
@@ -7498,6 +7498,9 @@ type substitution struct {
 // substitution nothing closes is text. Each byte is read once: a substitution is read as one,
 // not again for those inside it.
 func substitutions(text string, f func(s substitution) bool) {
+	if !maySubstitute(text) {
+		return
+	}
 	single, double := false, false
 	for i := 0; i < len(text); i++ {
 		c := text[i]
@@ -7540,6 +7543,26 @@ func substitutions(text string, f func(s substitution) bool) {
 			i += 2 + j
 		}
 	}
+}
+
+// maySubstitute reports whether text may hold a substitution substitutions finds: a '`', or a
+// '(' after '$', '<' or '>'. Most lines of the JSON a ConfigMap holds (a Grafana dashboard's
+// PromQL, rate(...)) have parentheses and none of them, and need not be read quote by quote.
+func maySubstitute(text string) bool {
+	if strings.IndexByte(text, '`') >= 0 {
+		return true
+	}
+	for i := 1; i < len(text); i++ {
+		j := strings.IndexByte(text[i:], '(')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if c := text[i-1]; c == '$' || c == '<' || c == '>' {
+			return true
+		}
+	}
+	return false
 }
 
 // literalSubstitutions is a shell script's text with each command substitution whose command
