@@ -6673,35 +6673,74 @@ func (r *commandReader) script(script string) string {
 // one's (\' and \" outside single quotes). An ANSI-C quote, $'...', that the line leaves open
 // is '$': in it a backslash escapes the byte after it, \' too (ansiCQuoteEnd).
 func openQuote(line string, quote byte) byte {
+	// Each state skips to the next byte that can change it: outside quotes a backslash, a
+	// quote, '$' or '#' (quoteStops); in single quotes the closing one; in double quotes the
+	// closing one or a backslash; in $'...' a backslash or the closing quote.
 	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case quote == '$':
-			if c == '\\' {
+		switch quote {
+		case '\'':
+			j := strings.IndexByte(line[i:], '\'')
+			if j < 0 {
+				return quote
+			}
+			i += j
+			quote = 0
+		case '"', '$':
+			// In double quotes the closing '"', in $'...' the closing '\''; in both a
+			// backslash escapes the byte after it.
+			stops := &doubleQuoteStops
+			if quote == '$' {
+				stops = &ansiCQuoteStops
+			}
+			for i < len(line) && !stops[line[i]] {
 				i++
-			} else if c == '\'' {
+			}
+			if i == len(line) {
+				return quote
+			}
+			if line[i] == '\\' {
+				i++
+			} else {
 				quote = 0
 			}
-		case quote == '\'':
-			if c == '\'' {
-				quote = 0
+		default:
+			for i < len(line) && !quoteStops[line[i]] {
+				i++
 			}
-		case c == '\\':
-			i++
-		case quote == '"':
-			if c == '"' {
-				quote = 0
+			if i == len(line) {
+				return quote
 			}
-		case c == '$' && i+1 < len(line) && line[i+1] == '\'':
-			quote = '$'
-			i++
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
-			return 0
+			switch c := line[i]; {
+			case c == '\\':
+				i++
+			case c == '$':
+				if i+1 < len(line) && line[i+1] == '\'' {
+					quote = '$'
+					i++
+				}
+			case c == '\'' || c == '"':
+				quote = c
+			case c == '#':
+				if i == 0 || line[i-1] == ' ' || line[i-1] == '\t' {
+					return 0
+				}
+			}
 		}
 	}
 	return quote
+}
+
+// quoteStops are the bytes that can open a quote, or end a line's words, outside quotes
+// (openQuote): a backslash, ' and ", '$' ($'...') and '#'; doubleQuoteStops and
+// ansiCQuoteStops those that can end a double quote or an ANSI-C one, $'...'.
+var quoteStops, doubleQuoteStops, ansiCQuoteStops = byteTable(`\'"$#`), byteTable(`\"`), byteTable(`\'`)
+
+// byteTable is the set of the bytes of s.
+func byteTable(s string) (set [256]bool) {
+	for i := range len(s) {
+		set[s[i]] = true
+	}
+	return set
 }
 
 // substitutedCommands reads the commands of the command and process substitutions of a
