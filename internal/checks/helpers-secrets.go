@@ -7462,6 +7462,16 @@ func shellWords(line string) []string {
 	noParen, noBrace := false, false
 	for i := 0; i < len(line); i++ {
 		c := line[i]
+		if shellWordBytes[c] {
+			// A run of bytes that only make a word (most of a line): nothing else to do.
+			if start < 0 {
+				start = i
+			}
+			for i+1 < len(line) && shellWordBytes[line[i+1]] {
+				i++
+			}
+			continue
+		}
 		switch {
 		case c == ' ' || c == '\t' || c == '\r':
 			flush(i)
@@ -7520,6 +7530,19 @@ func shellWords(line string) []string {
 	flush(len(line))
 	return words
 }
+
+// shellWordBytes are the bytes shellWords only adds to a word: any but blank space, the
+// control operators' ;, & and |, '#', and those that begin a quote, an escape or an expansion
+// (\ ' ` " $ < >).
+var shellWordBytes = func() (set [256]bool) {
+	for c := range set {
+		set[c] = true
+	}
+	for _, c := range []byte(" \t\r#;&|\\'`\"$<>") {
+		set[c] = false
+	}
+	return set
+}()
 
 // substitution is a command substitution in a shell script's text, $(COMMAND) or `COMMAND`,
 // or a process substitution, <(COMMAND) or >(COMMAND): text[start:end] is all of it, command
