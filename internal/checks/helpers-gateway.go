@@ -181,16 +181,25 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 		// The route attaches to every default Gateway of that scope, on each listener whose
 		// allowedRoutes admit it, as if it named the Gateway without sectionName or port.
 		found := false
+		// A Gateway's scope is the copy's the cluster holds (acceptedGatewayCopy): a refused
+		// later copy neither makes a Gateway a default one nor stops it being one.
 		for _, gw := range inv.ListKind("Gateway") {
+			if !inGatewayGroup(gw) {
+				continue
+			}
 			var gs gatewaySpec
-			if !inGatewayGroup(gw) || !readSpec(gw, &gs) || gs.DefaultScope != scope {
+			held, why := acceptedGatewayCopy(inv, gw)
+			if held == nil {
+				if readSpec(gw, &gs) && gs.DefaultScope == scope {
+					found = true
+					out.unknown = append(out.unknown, refusedGatewayText("Gateway", gw.Namespace, gw.Name, why))
+				}
+				continue
+			}
+			if !readSpec(held, &gs) || gs.DefaultScope != scope {
 				continue
 			}
 			found = true
-			if why := refusedGateway(inv, gw, gs); why != "" {
-				out.unknown = append(out.unknown, refusedGatewayText("Gateway", gw.Namespace, gw.Name, why))
-				continue
-			}
 			out.attach(inv, o, gs, "default Gateway", gw.Namespace, gw.Name, routeParentRef{})
 		}
 		if !found && !inv.Complete {
@@ -234,12 +243,14 @@ func judgeRoute(inv *engine.Inventory, o *engine.Object) (routeListeners, error)
 			out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s's spec does not decode as the Gateway API's", ns, ref.Name))
 			continue
 		}
-		if why := refusedGateway(inv, gw, gs); why != "" {
-			var ok bool
-			if gs, ok = acceptedEarlierGateway(inv, gw); !ok {
-				out.unknown = append(out.unknown, refusedGatewayText("Gateway", ns, ref.Name, why))
-				continue
-			}
+		held, why := acceptedGatewayCopy(inv, gw)
+		if held == nil {
+			out.unknown = append(out.unknown, refusedGatewayText("Gateway", ns, ref.Name, why))
+			continue
+		}
+		if held != gw {
+			gs = gatewaySpec{}
+			_ = readSpec(held, &gs) // acceptedGatewayCopy takes only a copy that decodes
 		}
 		out.attach(inv, o, gs, "Gateway", ns, ref.Name, ref)
 	}
@@ -310,9 +321,14 @@ func (out *routeListeners) attachListenerSet(inv *engine.Inventory, o *engine.Ob
 		out.unknown = append(out.unknown, fmt.Sprintf("ListenerSet %s/%s's spec does not decode as the Gateway API's", ns, ref.Name))
 		return
 	}
-	if why := refusedGateway(inv, set, gatewaySpec{Listeners: ls.Listeners}); why != "" {
+	held, why := acceptedGatewayCopy(inv, set)
+	if held == nil {
 		out.unknown = append(out.unknown, refusedGatewayText("ListenerSet", ns, ref.Name, why))
 		return
+	}
+	if held != set {
+		ls = listenerSetSpec{}
+		_ = readSpec(held, &ls) // acceptedGatewayCopy takes only a copy that decodes
 	}
 	p := ls.ParentRef
 	gwNS := ns
@@ -335,9 +351,14 @@ func (out *routeListeners) attachListenerSet(inv *engine.Inventory, o *engine.Ob
 		out.unknown = append(out.unknown, fmt.Sprintf("Gateway %s/%s's spec does not decode as the Gateway API's", gwNS, p.Name))
 		return
 	}
-	if why := refusedGateway(inv, gw, gs); why != "" {
+	heldGateway, why := acceptedGatewayCopy(inv, gw)
+	if heldGateway == nil {
 		out.unknown = append(out.unknown, refusedGatewayText("Gateway", gwNS, p.Name, why)+fmt.Sprintf(", parent of ListenerSet %s/%s", ns, ref.Name))
 		return
+	}
+	if heldGateway != gw {
+		gs = gatewaySpec{}
+		_ = readSpec(heldGateway, &gs) // acceptedGatewayCopy takes only a copy that decodes
 	}
 	admitted, why := gatewayAdmitsListenerSets(inv, gs, gwNS, ns)
 	switch {
@@ -398,20 +419,32 @@ func refusedGateway(inv *engine.Inventory, o *engine.Object, gs gatewaySpec) str
 	return ""
 }
 
-// acceptedEarlierGateway is the spec of the last copy of Gateway gw given before it
-// (Inventory.Earlier) that the API server takes (refusedGateway), and whether there is one: the
-// Gateway the cluster holds when it refuses gw's update (kubectl apply created it from that copy
-// and failed to update it with gw). Until December 2026 a refused later copy left the routes of
-// the earlier one NotAssessed, though its listeners serve them.
-func acceptedEarlierGateway(inv *engine.Inventory, gw *engine.Object) (gatewaySpec, bool) {
-	earlier := inv.Earlier(gw)
+// acceptedGatewayCopy is the copy of Gateway API Gateway or ListenerSet o that the cluster holds,
+// or nil, with why the API server refuses o (refusedGateway), or "": o, unless, in a scan, the API
+// server refuses it, when it is the last copy of o given before it (Inventory.Earlier) that decodes
+// and the API server takes: kubectl apply created the object from that copy and failed to update it
+// with o. nil when there is none (o is never created). A copy o whose spec does not decode is
+// returned as it is, for the caller to say so. Until December 2026 a refused later copy left the
+// routes and ListenerSets of the earlier one NotAssessed (on a route's parentRef until 6f0f9431;
+// on the default-Gateway, ListenerSet and ListenerSet-parent paths, and in net-service-exposure,
+// until this change), though its listeners serve them.
+func acceptedGatewayCopy(inv *engine.Inventory, o *engine.Object) (*engine.Object, string) {
+	var gs gatewaySpec
+	if inv.Complete || !readSpec(o, &gs) {
+		return o, ""
+	}
+	why := refusedGateway(inv, o, gs)
+	if why == "" {
+		return o, ""
+	}
+	earlier := inv.Earlier(o)
 	for i := len(earlier) - 1; i >= 0; i-- {
-		var gs gatewaySpec
-		if inGatewayGroup(earlier[i]) && readSpec(earlier[i], &gs) && refusedGateway(inv, earlier[i], gs) == "" {
-			return gs, true
+		var es gatewaySpec
+		if inGatewayGroup(earlier[i]) && readSpec(earlier[i], &es) && refusedGateway(inv, earlier[i], es) == "" {
+			return earlier[i], why
 		}
 	}
-	return gatewaySpec{}, false
+	return nil, why
 }
 
 // refusedGatewayText says that the API server refuses kind ns/name (refusedGateway).

@@ -190,15 +190,17 @@ func istioGatewaysOf(inv *engine.Inventory, o *engine.Object, vs istioVirtualSer
 			}
 			continue
 		}
-		gs, ok := readIstioGateway(gw)
-		if !ok {
-			unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s's spec does not decode as Istio's", ns, name))
+		// A manifest the API server refuses for its metadata (refusedCustomResource, on create
+		// and on update alike) neither creates the Gateway nor changes one that exists: the
+		// cluster holds the last earlier copy it takes (acceptedCustomResource), if any.
+		held := acceptedCustomResource(inv, gw, true)
+		if held == nil {
+			unknown = append(unknown, refusedGatewayText("Istio Gateway", ns, name, refusedCustomResource(inv, gw, true)))
 			continue
 		}
-		// A manifest the API server refuses for its metadata (refusedCustomResource, on create
-		// and on update alike) neither creates the Gateway nor changes one that exists.
-		if why := refusedCustomResource(inv, gw, true); why != "" {
-			unknown = append(unknown, refusedGatewayText("Istio Gateway", ns, name, why))
+		gs, ok := readIstioGateway(held)
+		if !ok {
+			unknown = append(unknown, fmt.Sprintf("Istio Gateway %s/%s's spec does not decode as Istio's", ns, name))
 			continue
 		}
 		bound = append(bound, boundIstioGateway{ns, name, gs})

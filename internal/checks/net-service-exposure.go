@@ -239,9 +239,14 @@ func listenerSetExposure(ctx *engine.Context, o *engine.Object) {
 		ctx.NotAssessed("", fmt.Sprintf("Gateway %s/%s's spec does not decode as the Gateway API's", ns, ref.Name))
 		return
 	}
-	if why := refusedGateway(ctx.Inventory, gw, gs); why != "" {
+	held, why := acceptedGatewayCopy(ctx.Inventory, gw)
+	if held == nil {
 		ctx.NotAssessed("", refusedGatewayText("Gateway", ns, ref.Name, why)+": whether it admits the ListenerSet the check cannot tell")
 		return
+	}
+	if held != gw {
+		gs = gatewaySpec{}
+		_ = readSpec(held, &gs) // acceptedGatewayCopy takes only a copy that decodes
 	}
 	admitted, why := gatewayAdmitsListenerSets(ctx.Inventory, gs, ns, o.Namespace)
 	switch {

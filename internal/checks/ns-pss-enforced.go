@@ -145,22 +145,34 @@ func refusedNamespaceMeta(inv *engine.Inventory, o *engine.Object) string {
 // (refusedNamespaceMeta) or for Pod Security labels admission cannot parse (PolicyToEvaluate,
 // k8s.io/pod-security-admission v0.37.2, which its ValidateNamespace refuses on create, and on an
 // update that changes them). Such a manifest neither creates the namespace nor relabels one that
-// exists: the checks that select namespaces by label judge it as a Namespace not in the input.
-// Decided once per Namespace.
+// exists: where an earlier copy of it the API server takes is in the input (Inventory.Earlier),
+// the last such copy is the namespace (kubectl apply created it from that copy and failed to
+// update it with the later one); otherwise the checks that select namespaces by label judge it as
+// a Namespace not in the input. Until December 2026 a refused later copy hid the earlier one, and
+// a route a Gateway's listener admits by the earlier copy's labels was NotAssessed. Decided once
+// per Namespace.
 func labelledNamespace(inv *engine.Inventory, name string) *engine.Object {
 	o := inv.Get("Namespace", "", name)
 	if o == nil || inv.Complete {
 		return o
 	}
-	refused := inv.Memo(o, "namespace.refused", func() any {
-		if why := refusedNamespaceMeta(inv, o); why != "" {
-			return true
-		}
-		_, invalid := psaapi.PolicyToEvaluate(o.Labels(), psaapi.Policy{})
-		return len(invalid) > 0
-	}).(bool)
-	if refused {
-		return nil
+	refused := func(o *engine.Object) bool {
+		return inv.Memo(o, "namespace.refused", func() any {
+			if why := refusedNamespaceMeta(inv, o); why != "" {
+				return true
+			}
+			_, invalid := psaapi.PolicyToEvaluate(o.Labels(), psaapi.Policy{})
+			return len(invalid) > 0
+		}).(bool)
 	}
-	return o
+	if !refused(o) {
+		return o
+	}
+	earlier := inv.Earlier(o)
+	for i := len(earlier) - 1; i >= 0; i-- {
+		if !refused(earlier[i]) {
+			return earlier[i]
+		}
+	}
+	return nil
 }
