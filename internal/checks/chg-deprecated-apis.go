@@ -289,7 +289,10 @@ var chgDeprecatedApis = &engine.Check{
 		"of the add-on serves (a gateway.networking.k8s.io/v1alpha2 Gateway, not served since Gateway API v0.8.0), nor does a " +
 		"version of Cilium's or Calico's network policies, KEDA's ScaledObject or Argo Rollouts' Rollout other than the one " +
 		"each serves (cilium.io/v2, projectcalico.org/v3 and crd.projectcalico.org/v1, keda.sh/v1alpha1, argoproj.io/v1alpha1): the API " +
-		"server refuses it, and a scan lets no other object's check read it. The check judges the apiVersion written in manifests; the API server " +
+		"server refuses it, and a scan lets no other object's check read it. A version the Gateway API still serves but has " +
+		"deprecated fails too (TLSRoute v1alpha2 and v1alpha3 since v1.5.0, TCPRoute and UDPRoute v1alpha2 since v1.6.0, which " +
+		"serve them at v1: only the experimental channel still serves them, with a deprecation warning); other objects' checks " +
+		"still read it. The check judges the apiVersion written in manifests; the API server " +
 		"converts stored objects to whatever version a client asks for, so the check runs in scan and " +
 		"not in the operator." + supporting,
 	Remediation: "Change apiVersion to the replacement named in the finding (kubectl convert helps) and review " +
@@ -334,6 +337,10 @@ var chgDeprecatedApis = &engine.Check{
 		if d, ok := deprecatedAPIs[apiKind{o.APIVersion, o.Kind}]; ok {
 			ctx.Fail("", "%s %s is deprecated since Kubernetes %s and no longer served from %s; use %s",
 				o.APIVersion, o.Kind, d.deprecatedIn, d.removedIn, d.replacement)
+			return
+		}
+		if why, use := addOnDeprecated(o); why != "" {
+			ctx.Fail("", "%s; use %s", why, use)
 			return
 		}
 		ctx.Pass("")

@@ -2,6 +2,8 @@ package checks
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,9 +13,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // servingMinor is the minor of servingRelease, the Kubernetes release chg-deprecated-apis
@@ -164,6 +168,12 @@ func TestDeprecatedVersionsFail(t *testing.T) {
 			"certificates.k8s.io/v1beta1 ClusterTrustBundle is deprecated since Kubernetes 1.37 and no longer served from 1.40; use certificates.k8s.io/v1"},
 		{"storagemigration.k8s.io/v1beta1", "StorageVersionMigration", "",
 			"use storagemigration.k8s.io/v1"},
+		// The Gateway API's deprecated route versions (addOnDeprecated).
+		{"gateway.networking.k8s.io/v1alpha2", "TCPRoute", "shop",
+			"gateway.networking.k8s.io/v1alpha2 TCPRoute is deprecated since the Gateway API v1.6.0, which serves TCPRoute at v1 (only its experimental channel still serves v1alpha2, with a deprecation warning, until a later release removes it); use gateway.networking.k8s.io/v1"},
+		{"gateway.networking.k8s.io/v1alpha2", "UDPRoute", "shop", "deprecated since the Gateway API v1.6.0"},
+		{"gateway.networking.k8s.io/v1alpha2", "TLSRoute", "shop", "deprecated since the Gateway API v1.5.0"},
+		{"gateway.networking.k8s.io/v1alpha3", "TLSRoute", "shop", "deprecated since the Gateway API v1.5.0"},
 	} {
 		if status, msg, ok := judgeAPIVersion(t, tc.apiVersion, tc.kind, tc.namespace); ok &&
 			(status != engine.StatusFail || !strings.Contains(msg, tc.message)) {
@@ -432,4 +442,69 @@ func judgeAPIVersion(t *testing.T, apiVersion, kind, namespace string) (status e
 		return status, message, false
 	}
 	return status, message, true
+}
+
+// TestAddOnDeprecatedVersionsFollowTheGatewayAPI holds addOnServed's Gateway API kinds to the
+// CRDs of sigs.k8s.io/gateway-api at testenv.GatewayAPIVersion (the module, from the Go module
+// cache): every version either channel's CRD serves is served, and a served version is
+// deprecated (addOnVersions.deprecated, what chg-deprecated-apis fails) exactly when the CRD marks
+// it deprecated, in the release deprecated names or later.
+func TestAddOnDeprecatedVersionsFollowTheGatewayAPI(t *testing.T) {
+	mod, err := testenv.GatewayAPIModule(testenv.GatewayAPIVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type crd struct {
+		Spec struct {
+			Group    string
+			Names    struct{ Kind string }
+			Versions []struct {
+				Name               string
+				Served, Deprecated bool
+			}
+		}
+	}
+	deprecatedIn := map[schema.GroupVersionKind]bool{}
+	for _, channel := range []string{"standard", "experimental"} {
+		files, err := filepath.Glob(filepath.Join(mod, "config", "crd", channel, gatewayGroup+"_*.yaml"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no CRDs of the %s channel: %v", channel, err)
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c crd
+			if err := sigsyaml.Unmarshal(data, &c); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			v, known := addOnServed[schema.GroupKind{Group: c.Spec.Group, Kind: c.Spec.Names.Kind}]
+			if !known {
+				continue
+			}
+			for _, ver := range c.Spec.Versions {
+				if !ver.Served {
+					continue
+				}
+				if !slices.Contains(v.served, ver.Name) {
+					t.Errorf("%s %s/%s: served by the %s channel but not in addOnServed", c.Spec.Names.Kind, c.Spec.Group, ver.Name, channel)
+				}
+				gvk := schema.GroupVersionKind{Group: c.Spec.Group, Version: ver.Name, Kind: c.Spec.Names.Kind}
+				deprecatedIn[gvk] = deprecatedIn[gvk] || ver.Deprecated
+				if since := v.deprecated[ver.Name]; (since != "") != ver.Deprecated {
+					t.Errorf("%s %s/%s: the %s channel's CRD says deprecated %v, addOnServed says %q", c.Spec.Names.Kind, c.Spec.Group, ver.Name, channel, ver.Deprecated, since)
+				} else if since > testenv.GatewayAPIVersion {
+					t.Errorf("%s %s/%s: deprecated since %s, after the release read (%s)", c.Spec.Names.Kind, c.Spec.Group, ver.Name, since, testenv.GatewayAPIVersion)
+				}
+			}
+		}
+	}
+	for gk, v := range addOnServed {
+		for ver := range v.deprecated {
+			if gvk := gk.WithVersion(ver); !deprecatedIn[gvk] {
+				t.Errorf("%s: deprecated in addOnServed, but no channel's CRD serves it deprecated", gvk)
+			}
+		}
+	}
 }

@@ -380,9 +380,9 @@ var addOnServed = map[schema.GroupKind]addOnVersions{
 	{Group: gatewayGroup, Kind: "Gateway"}:                              gatewayAPIBeta,
 	{Group: gatewayGroup, Kind: "HTTPRoute"}:                            gatewayAPIBeta,
 	{Group: gatewayGroup, Kind: "GRPCRoute"}:                            {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
-	{Group: gatewayGroup, Kind: "TLSRoute"}:                             {addOn: gatewayAPI, served: []string{"v1", "v1alpha3", "v1alpha2"}},
-	{Group: gatewayGroup, Kind: "TCPRoute"}:                             {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
-	{Group: gatewayGroup, Kind: "UDPRoute"}:                             {addOn: gatewayAPI, served: []string{"v1", "v1alpha2"}},
+	{Group: gatewayGroup, Kind: "TLSRoute"}:                             gatewayAPITLSRoute,
+	{Group: gatewayGroup, Kind: "TCPRoute"}:                             gatewayAPIStreamRoute,
+	{Group: gatewayGroup, Kind: "UDPRoute"}:                             gatewayAPIStreamRoute,
 	{Group: gatewayGroup, Kind: "ListenerSet"}:                          {addOn: gatewayAPI, served: []string{"v1"}},
 	{Group: istioGroup, Kind: "Gateway"}:                                istioNetworking,
 	{Group: istioGroup, Kind: "VirtualService"}:                         istioNetworking,
@@ -404,6 +404,11 @@ type addOnVersions struct {
 	served []string
 	// gone are versions an older release served, with since when none does.
 	gone map[string]string
+	// deprecated are served versions the add-on has deprecated, with the release that did
+	// (its CRD marks the version deprecated: the API server answers it with a deprecation
+	// warning), which serves the kind at served[0]: what chg-deprecated-apis fails, as it
+	// fails Kubernetes' own deprecated versions. The version stays served (Unserved).
+	deprecated map[string]string
 }
 
 const (
@@ -415,6 +420,12 @@ var (
 	gatewayAPIBeta = addOnVersions{addOn: gatewayAPI, served: []string{"v1", "v1beta1"},
 		gone: map[string]string{"v1alpha2": "since Gateway API v0.8.0 (a Gateway API that serves gateway.networking.k8s.io/v1, v1.0.0 on, serves v1 and v1beta1)"}}
 	istioNetworking = addOnVersions{addOn: istioRelease, served: []string{"v1", "v1beta1", "v1alpha3"}}
+	// TLSRoute v1alpha2 and v1alpha3 are deprecated since v1.5.0, TCPRoute and UDPRoute v1alpha2
+	// since v1.6.0, each when the kind's v1 came (addOnDeprecated).
+	gatewayAPITLSRoute = addOnVersions{addOn: gatewayAPI, served: []string{"v1", "v1alpha3", "v1alpha2"},
+		deprecated: map[string]string{"v1alpha3": "v1.5.0", "v1alpha2": "v1.5.0"}}
+	gatewayAPIStreamRoute = addOnVersions{addOn: gatewayAPI, served: []string{"v1", "v1alpha2"},
+		deprecated: map[string]string{"v1alpha2": "v1.6.0"}}
 )
 
 // AddOnServedVersions says at which versions some release of its add-on serves an add-on kind
@@ -447,6 +458,29 @@ func addOnNotServed(o *engine.Object) (why, use string) {
 		return fmt.Sprintf("%s %s is not served %s", o.APIVersion, o.Kind, since), use
 	}
 	return fmt.Sprintf("%s %s is not served by any release of %s, which serves %s at %s", o.APIVersion, o.Kind, v.addOn, o.Kind, strings.Join(v.served, ", ")), use
+}
+
+// addOnDeprecated says that the add-on has deprecated a manifest's version of an add-on kind of
+// addOnServed, which it still serves (addOnVersions.deprecated), with the version to use instead,
+// or "": what chg-deprecated-apis fails. The Gateway API deprecated TLSRoute v1alpha2 and v1alpha3
+// when it made TLSRoute v1 (v1.5.0), and TCPRoute and UDPRoute v1alpha2 when it made theirs
+// (v1.6.0): its CRDs mark them deprecated, with the warning "The v1alpha2 version of TCPRoute has
+// been deprecated and will be removed in a future release of the API. Please upgrade to v1.", and
+// only its experimental channel still serves them (TestAddOnDeprecatedVersionsFollowTheGatewayAPI).
+func addOnDeprecated(o *engine.Object) (why, use string) {
+	gv, err := schema.ParseGroupVersion(o.APIVersion)
+	if err != nil {
+		return "", ""
+	}
+	v, ok := addOnServed[gv.WithKind(o.Kind).GroupKind()]
+	since := v.deprecated[gv.Version]
+	if !ok || since == "" {
+		return "", ""
+	}
+	addOn, _, _ := strings.Cut(v.addOn, " (") // "the Gateway API (to v1.6.0)"
+	use = gv.Group + "/" + v.served[0]
+	return fmt.Sprintf("%s %s is deprecated since %s %s, which serves %s at %s (only its experimental channel still serves %s, with a deprecation warning, until a later release removes it)",
+		o.APIVersion, o.Kind, addOn, since, o.Kind, v.served[0], gv.Version), use
 }
 
 // Unserved says that Kubernetes no longer serves, or does not serve, a manifest's API version of
