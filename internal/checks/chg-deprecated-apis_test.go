@@ -299,13 +299,16 @@ var clusterScopedTargets = map[string]bool{
 }
 
 // clusterScopedAddOns are the add-on kinds of addOnServed whose CRDs are cluster-scoped
-// (GatewayClass, Cilium's and Calico's cluster-wide policies: inventory.Kinds); the others are
+// (GatewayClass, Cilium's and Calico's cluster-wide policies, the Network Policy API's admin
+// policies: inventory.Kinds); the others are
 // namespaced.
 var clusterScopedAddOns = map[schema.GroupKind]bool{
 	{Group: gatewayGroup, Kind: "GatewayClass"}:                         true,
 	{Group: ciliumGroup, Kind: "CiliumClusterwideNetworkPolicy"}:        true,
 	{Group: calicoAPIServerGroup, Kind: "GlobalNetworkPolicy"}:          true,
 	{Group: "crd." + calicoAPIServerGroup, Kind: "GlobalNetworkPolicy"}: true,
+	{Group: engine.AdminNetworkPolicyGroup, Kind: adminPolicyKind}:      true,
+	{Group: engine.AdminNetworkPolicyGroup, Kind: baselinePolicyKind}:   true,
 }
 
 // Scan reads every kind the check targets with the scope the API server gives it: a namespace

@@ -374,7 +374,10 @@ func unservedVersion(inv *engine.Inventory, o *engine.Object) string {
 // CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy at cilium.io/v2, Calico's NetworkPolicy
 // and GlobalNetworkPolicy at projectcalico.org/v3 (its API server, or its v3 CRDs) and at
 // crd.projectcalico.org/v1 (its CRDs); so are KEDA's ScaledObject (keda.sh/v1alpha1, KEDA 2 on) and
-// Argo Rollouts' Rollout (argoproj.io/v1alpha1).
+// Argo Rollouts' Rollout (argoproj.io/v1alpha1), and the Network Policy API's AdminNetworkPolicy
+// and BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1: no release serves them at
+// another version; its v0.2.0 replaces both with ClusterNetworkPolicy, a kind of its own at
+// v1alpha2, which the checks do not read).
 var addOnServed = map[schema.GroupKind]addOnVersions{
 	{Group: gatewayGroup, Kind: "GatewayClass"}:                         gatewayAPIBeta,
 	{Group: gatewayGroup, Kind: "Gateway"}:                              gatewayAPIBeta,
@@ -394,6 +397,8 @@ var addOnServed = map[schema.GroupKind]addOnVersions{
 	{Group: "crd." + calicoAPIServerGroup, Kind: "GlobalNetworkPolicy"}: {addOn: "Calico", served: []string{"v1"}},
 	{Group: kedaGroup, Kind: kedaScaledObjectKind}:                      {addOn: "KEDA", served: []string{"v1alpha1"}},
 	{Group: "argoproj.io", Kind: argoRolloutKind}:                       {addOn: "Argo Rollouts", served: []string{"v1alpha1"}},
+	{Group: engine.AdminNetworkPolicyGroup, Kind: adminPolicyKind}:      networkPolicyAPI,
+	{Group: engine.AdminNetworkPolicyGroup, Kind: baselinePolicyKind}:   networkPolicyAPI,
 }
 
 // addOnVersions are the versions of an add-on kind some release serves (addOnServed).
@@ -419,7 +424,8 @@ const (
 var (
 	gatewayAPIBeta = addOnVersions{addOn: gatewayAPI, served: []string{"v1", "v1beta1"},
 		gone: map[string]string{"v1alpha2": "since Gateway API v0.8.0 (a Gateway API that serves gateway.networking.k8s.io/v1, v1.0.0 on, serves v1 and v1beta1)"}}
-	istioNetworking = addOnVersions{addOn: istioRelease, served: []string{"v1", "v1beta1", "v1alpha3"}}
+	istioNetworking  = addOnVersions{addOn: istioRelease, served: []string{"v1", "v1beta1", "v1alpha3"}}
+	networkPolicyAPI = addOnVersions{addOn: "the Network Policy API", served: []string{"v1alpha1"}}
 	// TLSRoute v1alpha2 and v1alpha3 are deprecated since v1.5.0, TCPRoute and UDPRoute v1alpha2
 	// since v1.6.0, each when the kind's v1 came (addOnDeprecated).
 	gatewayAPITLSRoute = addOnVersions{addOn: gatewayAPI, served: []string{"v1", "v1alpha3", "v1alpha2"},
