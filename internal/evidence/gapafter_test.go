@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -38,5 +39,47 @@ func TestAJournalGapRecordedAfterThePeriodIsAGapOfIt(t *testing.T) {
 	}
 	if want := "journal.gap " + ts(h(22)) + " 2.00 team-a"; strings.Join(gaps, "\n") != want {
 		t.Errorf("gaps.csv:\n%s\nwant %s", strings.Join(gaps, "\n"), want)
+	}
+}
+
+// As above, but the store came back with more than journal.MaxSegmentRecords records waiting
+// (those kept in the queue from 22:00 on, most dated after the period): the writer splits the
+// batch into segments in time order, and the journal.gap, dated when the store was back (the
+// latest record of the batch), lands in the last of them, which begins after the period. The
+// pack read only the segments overlapping the period and never saw the gap record: criteria.csv
+// showed CC6.1 Pass up to the period's end over the two hours whose records of team-a were lost,
+// and gaps.csv listed no gap. The segments a split batch continues into are read too.
+func TestAJournalGapInASegmentAfterThePeriodOfASplitBatchIsAGapOfIt(t *testing.T) {
+	t0 := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	recs := append(heartbeats(t0, h(24)), changed(h(1), "CC6.1", "Pass"))
+	// The records kept in the queue, written when the store was back at 02:00: more than one
+	// segment holds, all but a few after the period's end.
+	n := journal.MaxSegmentRecords + 5000
+	step := 2 * time.Hour / time.Duration(n)
+	for i := range n {
+		recs = append(recs, journal.Record{Type: journal.FindingOpened, Time: h(24).Add(time.Duration(i) * step), Profile: "soc2", Namespace: "team-b",
+			Finding: &journal.Finding{Key: fmt.Sprintf("k%d", i), Check: "wl-privileged", Kind: "Deployment", Name: fmt.Sprintf("w%d", i), FirstSeen: h(24)}})
+	}
+	recs = append(recs, journal.Record{Type: journal.JournalGap, Time: h(26), Interval: &journal.Interval{From: h(22), To: h(26), Dropped: 12,
+		Reason:    "records dropped: the queue was full while the journal store was not writable",
+		DroppedBy: []journal.NamespaceRecords{{Namespace: "team-a", Records: 12}}}})
+	out := buildPack(t, journalOf(t, recs...), t0, h(24))
+	want := []string{
+		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
+		"CC6.1 " + ts(h(1)) + " " + ts(h(22)) + " Pass",
+		"CC6.1 " + ts(h(22)) + " " + ts(h(24)) + " Unknown",
+	}
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv (criterion from to state):\n%s\nwant Unknown from the gap's start:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var gaps []string
+	for _, r := range readCSV(t, out+"/gaps.csv") {
+		if r["type"] == string(journal.JournalGap) {
+			gaps = append(gaps, r["type"]+" "+r["from"]+" "+r["hours_in_period"]+" "+r["namespaces"])
+		}
+	}
+	if want := "journal.gap " + ts(h(22)) + " 2.00 team-a"; strings.Join(gaps, "\n") != want {
+		t.Errorf("gaps.csv's journal.gap rows:\n%s\nwant %s", strings.Join(gaps, "\n"), want)
 	}
 }

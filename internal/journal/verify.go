@@ -339,7 +339,16 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	// that segment says so: records in it dated earlier are events it learned of when it
 	// started (creation times, first-seen times a report already showed), not observations.
 	var observedFrom time.Time
-	for i, ref := range window {
+	// The segments of the period end at inPeriod; a batch the writer split (MaxSegmentRecords)
+	// goes on in the segments after it, and its journal.gap record, dated when the store was
+	// back (the batch's latest record), is in the last of them: the segments after the period
+	// are read too while the one before is full, so that a gap of records lost within the
+	// period is read wherever the batch put it. periodLast is the last record time of the
+	// segments of the period, which coverage is checked against.
+	inPeriod := len(window)
+	var periodLast time.Time
+	for i := 0; i < len(window); i++ {
+		ref := window[i]
 		if i > 0 && ref.Seq != window[i-1].Seq+1 {
 			problem(fmt.Sprintf("%012d", window[i-1].Seq+1), window[i-1].Seq+1, ProblemMissing, "segments %d to %d are missing (between %s and %s)", window[i-1].Seq+1, ref.Seq-1, window[i-1].Name, ref.Name)
 			prevKnown = false
@@ -391,8 +400,15 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		if ref.Last.After(res.Last) {
 			res.Last = ref.Last
 		}
+		if i < inPeriod {
+			periodLast = res.Last
+		}
 		prevDigest, prevSeq, prevKnown, prevFlagged = digest, ref.Seq, digest != "", flagged
 		res.LastDigest = digest
+		if i == len(window)-1 && hi < len(refs) && refs[hi].Seq == ref.Seq+1 && digest != "" && h.Records >= MaxSegmentRecords {
+			hi++
+			window = refs[lo:hi]
+		}
 	}
 	// A record dated after now was not observed then: the writer's clock was ahead (by more
 	// than the slack coverage allows), and its times cover what nobody observed.
@@ -419,8 +435,8 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		problem(f.Name, f.Seq, ProblemUncovered, "the period starts at %s, the operator whose records begin it started at %s (the records it dated earlier are creation or first-seen times, not observations): %s not covered",
 			stamp(opts.From), stamp(observedFrom), observedFrom.Sub(opts.From).Round(time.Minute))
 	}
-	if l := window[len(window)-1]; !end.IsZero() && res.Last.Before(end.Add(-CoverageSlack)) {
-		problem(l.Name, l.Seq, ProblemUncovered, "the chain's last record in the period is at %s, the period ends at %s: %s not covered (its last segments are missing, or no operator was writing)", stamp(res.Last), stamp(end), end.Sub(res.Last).Round(time.Minute))
+	if l := window[inPeriod-1]; !end.IsZero() && periodLast.Before(end.Add(-CoverageSlack)) {
+		problem(l.Name, l.Seq, ProblemUncovered, "the chain's last record in the period is at %s, the period ends at %s: %s not covered (its last segments are missing, or no operator was writing)", stamp(periodLast), stamp(end), end.Sub(periodLast).Round(time.Minute))
 	}
 	return res, nil
 }
