@@ -67,6 +67,9 @@ type nsTrack struct {
 	// one failing again must not be opened with the first-seen time of the one that closed, in
 	// the same second or from a report not written since (see observe).
 	closedSeen map[string]time.Time
+	// uid is the Namespace object's UID, as the latest evaluation or attestation the journal
+	// describes says ("": not known, as in journals written before attestations said it).
+	uid string
 	// From the latest evaluation since this process started (for attestations): when it was,
 	// and the profile's evaluation interval then.
 	observed    bool
@@ -257,6 +260,9 @@ func (h *journalHook) apply(r *journal.Record) {
 			t := h.track(r.Profile, r.Namespace)
 			for _, c := range a.Criteria {
 				t.criteria[c.Criterion] = c
+			}
+			if a.NamespaceUID != "" {
+				t.uid = a.NamespaceUID
 			}
 			t.open = map[string]journal.Finding{}
 			for _, f := range a.Open {

@@ -51,7 +51,8 @@ func (h *journalHook) attest(now time.Time) {
 // hook's lock).
 func (t *nsTrack) attestation(k nsKey, now time.Time) journal.Record {
 	body := &journal.AttestationBody{Checks: t.checks, Populations: t.populations, Exceptions: append([]journal.Exception(nil), t.inForce...),
-		Evaluated: t.evaluated.UTC().Truncate(time.Millisecond), EvaluationInterval: int64(t.every / time.Second)}
+		Evaluated: t.evaluated.UTC().Truncate(time.Millisecond), EvaluationInterval: int64(t.every / time.Second),
+		NamespaceUID: t.uid}
 	for _, c := range slices.Sorted(maps.Keys(t.criteria)) {
 		body.Criteria = append(body.Criteria, t.criteria[c])
 	}

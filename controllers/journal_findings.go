@@ -12,8 +12,8 @@ import (
 
 // observe records the transitions of one namespace's evaluation against what the journal says.
 // shown are the findings the report lists (their first-seen times are the report's); every is
-// the profile's evaluation interval.
-func (h *journalHook) observe(ctx context.Context, profile string, every time.Duration, ns string, ev *engine.Evaluation, shown []v1alpha1.Finding, now time.Time) {
+// the profile's evaluation interval; uid the Namespace object's UID ("": not known).
+func (h *journalHook) observe(ctx context.Context, profile string, every time.Duration, ns, uid string, ev *engine.Evaluation, shown []v1alpha1.Finding, now time.Time) {
 	if h == nil || !h.ready() {
 		return
 	}
@@ -141,6 +141,9 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	// What the next attestation states: each check's population and the exceptions in force.
 	first := !t.observed
 	t.observed, t.evaluated, t.every = true, now, every
+	if uid != "" {
+		t.uid = uid
+	}
 	t.checks, t.populations = checks, lists
 	transitions := h.exceptionTransitions(ev.Exceptions, now, ev.Options.Reaches) // keeps each exception's spec digest
 	t.inForce = t.inForce[:0]
@@ -165,6 +168,37 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	// The report is written after its transitions are in the journal (a leader that dies in
 	// between leaves nothing for its successor to miss); never longer than journalWait, and
 	// not at all while the journal is behind.
+	h.queue.AddAndWait(ctx, journalWait, recs...)
+}
+
+// namespaceObserved: the namespace about to be evaluated at now is the Namespace object uid
+// ("": not known). One the journal describes under another UID was deleted, and created again
+// under its name while no operator watched (one deleted while an operator ran left the profile,
+// forgetNamespace): its open findings close as their resources went with it (resource-gone, no
+// remediation), it leaves the profile, and the new one is evaluated as a namespace the journal
+// does not know, none of its findings first seen at the old one's time. Called before the
+// report's first-seen times are looked up (firstSeen).
+func (h *journalHook) namespaceObserved(ctx context.Context, profile, ns, uid string, now time.Time) {
+	if h == nil || uid == "" || !h.ready() {
+		return
+	}
+	k := nsKey{profile, ns}
+	h.mu.Lock()
+	t := h.namespaces[k]
+	if t == nil || t.uid == "" || t.uid == uid {
+		h.mu.Unlock()
+		return
+	}
+	delete(h.namespaces, k)
+	h.mu.Unlock()
+	var recs []journal.Record
+	for _, fk := range sortedFindingKeys(t.open) {
+		f := t.open[fk]
+		f.CloseReason = journal.CloseResourceGone
+		recs = append(recs, journal.Record{Type: journal.FindingClosed, Time: now, Profile: profile, Namespace: ns, Finding: &f})
+	}
+	recs = append(recs, unknownRecords(t, profile, ns, now)...)
+	recs = append(recs, journal.Record{Type: journal.NamespaceLeft, Time: now, Profile: profile, Namespace: ns})
 	h.queue.AddAndWait(ctx, journalWait, recs...)
 }
 

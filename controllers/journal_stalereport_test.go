@@ -57,7 +57,7 @@ func TestAFindingFailingAgainIsNotFirstSeenAtAClosedEpisodesTime(t *testing.T) {
 		h.profileSeen(ctx, profile)
 		for _, p := range privileged {
 			now = now.Add(time.Minute)
-			h.observe(ctx, profile.Name, time.Hour, "team-a", evaluate(p), shown, now)
+			h.observe(ctx, profile.Name, time.Hour, "team-a", "", evaluate(p), shown, now)
 		}
 		if !q.AddAndWait(ctx, 10*time.Second, journal.Record{Type: journal.OperatorHeartbeat, Time: now}) {
 			t.Fatal("the journal was not written")

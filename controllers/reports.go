@@ -200,6 +200,11 @@ func (r *ComplianceProfileReconciler) namespaceUID(ctx context.Context, name str
 // or not its report can be written.
 func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ev *engine.Evaluation, ns string,
 	previous *v1alpha1.ComplianceReportStatus, generation int64, now time.Time) v1alpha1.ComplianceReportStatus {
+	// Another Namespace object under the name (deleted and created again while no operator
+	// ran) is another namespace: what the journal holds of the old one is closed first, so
+	// that none of its first-seen times is taken and none of its findings reads as resolved.
+	uid := string(r.namespaceUID(ctx, ns))
+	r.journal.namespaceObserved(ctx, profile.Name, ns, uid, now)
 	desired := report.NamespaceStatus(report.NamespaceInput{
 		Evaluation: ev, Namespace: ns, Previous: previous, Now: now,
 		CatalogVersion: r.CatalogVersion, Generation: generation,
@@ -208,7 +213,7 @@ func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, prof
 	})
 	r.firstSeen.Record(profile.Name, ns, desired.Findings, report.Persisting(ev.Summary(ns).Findings))
 	r.seedFailing(profile.Name, ps, ns, ev.Summary(ns)) // before the journal moves on to this evaluation
-	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, ev, desired.Findings, now)
+	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, uid, ev, desired.Findings, now)
 	return desired
 }
 

@@ -317,6 +317,11 @@ type AttestationBody struct {
 	// on (see StaleAfter). Journals written before they were recorded do not say.
 	Evaluated          time.Time `json:"evaluated,omitzero"`
 	EvaluationInterval int64     `json:"evaluationIntervalSeconds,omitempty"`
+	// NamespaceUID is the UID of the Namespace object attested: a namespace deleted and
+	// created again under the same name is another object, whose evaluation neither continues
+	// nor resolves the findings of the one attested. Journals written before it was recorded
+	// do not say.
+	NamespaceUID string `json:"namespaceUID,omitempty"`
 }
 
 // StaleAfter is how long after a namespace's last evaluation its stated state stops being
