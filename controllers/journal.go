@@ -67,6 +67,11 @@ type nsTrack struct {
 	// one failing again must not be opened with the first-seen time of the one that closed, in
 	// the same second or from a report not written since (see observe).
 	closedSeen map[string]time.Time
+	// known is when the latest evaluation the journal describes (this process's, or the
+	// latest attestation read back) found open exactly the findings of open then: a report
+	// showing a finding first seen before it that it did not hold open shows an ended episode.
+	// Zero when not known.
+	known time.Time
 	// uid is the Namespace object's UID, as the latest evaluation or attestation the journal
 	// describes says ("": not known, as in journals written before attestations said it).
 	uid string
@@ -263,6 +268,10 @@ func (h *journalHook) apply(r *journal.Record) {
 			}
 			if a.NamespaceUID != "" {
 				t.uid = a.NamespaceUID
+			}
+			t.known = r.Time
+			if !a.Evaluated.IsZero() && a.Evaluated.Before(r.Time) {
+				t.known = a.Evaluated
 			}
 			t.open = map[string]journal.Finding{}
 			for _, f := range a.Open {

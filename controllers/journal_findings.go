@@ -5,13 +5,16 @@ import (
 	"slices"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/journal"
 )
 
 // observe records the transitions of one namespace's evaluation against what the journal says.
-// shown are the findings the report lists (their first-seen times are the report's); every is
+// shown are the findings the report lists (their first-seen times are the report's, and a time
+// of an episode the journal saw end is replaced with the one journaled); every is
 // the profile's evaluation interval; uid the Namespace object's UID ("": not known).
 func (h *journalHook) observe(ctx context.Context, profile string, every time.Duration, ns, uid string, ev *engine.Evaluation, shown []v1alpha1.Finding, now time.Time) {
 	if h == nil || !h.ready() {
@@ -19,10 +22,12 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	}
 	sum := ev.Summary(ns)
 	reportFirstSeen := make(map[string]time.Time, len(shown))
+	shownAt := make(map[string]int, len(shown))
 	for i := range shown {
 		f := &shown[i]
 		if f.FirstSeen != nil {
 			reportFirstSeen[journalKey(f)] = f.FirstSeen.Time
+			shownAt[journalKey(f)] = i
 		}
 	}
 	current := make(map[string]journal.Finding, len(sum.Findings))
@@ -65,6 +70,16 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 			if fs, ok := reportFirstSeen[k]; ok {
 				f.FirstSeen = fs
 			}
+			if fs, ok := reportFirstSeen[k]; ok && !t.known.IsZero() && fs.Before(t.known) {
+				// The report shows it first seen before the latest evaluation the journal
+				// describes, which did not find it failing: the episode the report shows ended
+				// (its closing older than what was read back, the report not written since),
+				// and this is another, first seen now.
+				f.FirstSeen = now.UTC().Truncate(time.Second)
+				if !f.FirstSeen.After(fs) {
+					f.FirstSeen = fs.Add(time.Millisecond)
+				}
+			}
 			if closed, ok := t.closedSeen[k]; ok && !f.FirstSeen.After(closed) {
 				// It closed, and fails again, within the second it was first seen: the report
 				// shows the same first-seen time, but this is another deviation. A record the
@@ -75,6 +90,11 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 				if !f.FirstSeen.After(closed) {
 					f.FirstSeen = closed.Add(time.Millisecond)
 				}
+			}
+			if i, ok := shownAt[k]; ok && !f.FirstSeen.Equal(shown[i].FirstSeen.Time) {
+				// The report shows the first-seen time the journal records, not the ended
+				// episode's.
+				shown[i].FirstSeen = &metav1.Time{Time: f.FirstSeen}
 			}
 			opened := f
 			opened.Exception = ""
@@ -123,6 +143,7 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	}
 	t.open = current
 	t.judged = judged
+	t.known = now
 
 	for _, c := range sum.Criteria {
 		id, state, unassessed := string(c.ID), string(c.Status), sum.UnassessedChecks(ev.Plan, c.ID)

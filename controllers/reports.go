@@ -211,9 +211,11 @@ func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, prof
 		FirstSeen:      r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
 		ObservingSince: r.state.observingSince(r.Clock.Now),
 	})
-	r.firstSeen.Record(profile.Name, ns, desired.Findings, report.Persisting(ev.Summary(ns).Findings))
 	r.seedFailing(profile.Name, ps, ns, ev.Summary(ns)) // before the journal moves on to this evaluation
+	// The journal may replace a first-seen time of an episode it saw end (observe): remembered
+	// after it, so that the report does not go back to it.
 	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, uid, ev, desired.Findings, now)
+	r.firstSeen.Record(profile.Name, ns, desired.Findings, report.Persisting(ev.Summary(ns).Findings))
 	return desired
 }
 
