@@ -108,6 +108,9 @@ type Context struct {
 	// note is appended to the failures of an object judged on its own although it names a
 	// controller: why the controller does not explain it.
 	note string
+	// made holds, by controller and custom check, whether the check fails what the controller
+	// makes of its template (madeFails).
+	made map[madeKey]bool
 	// caller is Options.Context, gone its Done channel (nil without one); halted records
 	// that a check was not run, or cut short, because it was done.
 	caller context.Context

@@ -15,6 +15,7 @@ import (
 	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/ext"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -524,4 +525,101 @@ func overlaps(quals []any, path []string) bool {
 		}
 	}
 	return true
+}
+
+// madeBy is what owner, the controller that explains o (Inventory.Provenance), makes of its
+// template as an object of o's kind, for a custom check to judge as it judges o (madeFails): a
+// Pod as a workload's template makes it (podOfTemplate), a Job as a CronJob's jobTemplate makes
+// it (its labels, annotations and spec: getJobFromTemplate2 in k8s.io/kubernetes v1.37.2
+// pkg/controller/cronjob/utils.go), a ReplicaSet as a Deployment makes it (the template's labels,
+// the Deployment's annotations but kubectl's copy of the applied manifest, its replicas,
+// minReadySeconds, selector and template: getNewReplicaSet in pkg/controller/deployment/sync.go),
+// each named after owner, as the objects it makes are. The fields the API server fills in are
+// not filled in: a check that fails on one (a Job's default backoffLimit of 6, a Pod's
+// serviceAccountName) fails each object, as it does a bare one. Fields withheld from owner are
+// withheld from what it makes, and so are its owner references and status. nil when it cannot be made.
+func madeBy(owner, o *Object) *Object {
+	src, err := owner.asMap()
+	if err != nil || owner.Workload == nil {
+		return nil
+	}
+	meta := map[string]any{"name": owner.Name}
+	if owner.Namespace != "" {
+		meta["namespace"] = owner.Namespace
+	}
+	var made map[string]any
+	switch {
+	case o.Kind == "Pod":
+		made = podOfTemplate(owner, src)
+	case o.Kind == "Job" && owner.Kind == "CronJob":
+		tpl, _, _ := unstructured.NestedMap(src, "spec", "jobTemplate")
+		copyMeta(meta, tpl["metadata"], "labels", "annotations")
+		made = map[string]any{"apiVersion": "batch/v1", "kind": "Job", "metadata": meta}
+		if spec, ok := tpl["spec"]; ok {
+			made["spec"] = spec
+		}
+	case o.Kind == "ReplicaSet" && owner.Kind == "Deployment":
+		spec, _, _ := unstructured.NestedMap(src, "spec")
+		tpl, _ := spec["template"].(map[string]any)
+		copyMeta(meta, tpl["metadata"], "labels")
+		if a, ok, _ := unstructured.NestedStringMap(src, "metadata", "annotations"); ok && len(a) > 0 {
+			delete(a, corev1.LastAppliedConfigAnnotation)
+			ann := make(map[string]any, len(a))
+			for k, v := range a {
+				ann[k] = v
+			}
+			meta["annotations"] = ann
+		}
+		rsSpec := map[string]any{}
+		for _, k := range []string{"replicas", "minReadySeconds", "selector", "template"} {
+			if v, ok := spec[k]; ok {
+				rsSpec[k] = v
+			}
+		}
+		made = map[string]any{"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": meta, "spec": rsSpec}
+	default:
+		return nil
+	}
+	m := &Object{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: owner.Namespace, Name: owner.Name, Obj: owner.Obj,
+		Workload: owner.Workload, Digest: owner.Digest, unstructured: made}
+	// Its owner references and status are set once it is made: undecided, as in a template's
+	// Pod (templateUndecided).
+	for _, w := range templateUndecided {
+		m.Withheld = append(m.Withheld, WithheldField{Kind: o.Kind, Path: w.Path, Why: "what a controller makes does not decide until it is made"})
+	}
+	prefix := podSpecPath(o.Kind)
+	for _, w := range owner.Withheld {
+		switch {
+		case w.PodSpecPath != nil:
+			m.Withheld = append(m.Withheld, WithheldField{Kind: o.Kind, Path: append(slices.Clone(prefix), w.PodSpecPath...), Why: w.Why, PodSpecPath: w.PodSpecPath})
+		case o.Kind == "ReplicaSet":
+			// Its metadata is the Deployment's (its annotations).
+			m.Withheld = append(m.Withheld, WithheldField{Kind: o.Kind, Path: w.Path, Why: w.Why})
+		}
+	}
+	return m
+}
+
+// copyMeta copies the fields keys of a template's metadata (from) into meta.
+func copyMeta(meta map[string]any, from any, keys ...string) {
+	m, ok := from.(map[string]any)
+	if !ok {
+		return
+	}
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			meta[k] = v
+		}
+	}
+}
+
+// podSpecPath is the path of the pod spec in an object of kind.
+func podSpecPath(kind string) []string {
+	switch kind {
+	case "Pod":
+		return []string{"spec"}
+	case "CronJob":
+		return []string{"spec", "jobTemplate", "spec", "template", "spec"}
+	}
+	return []string{"spec", "template", "spec"}
 }

@@ -348,28 +348,109 @@ func (b *builder) evaluate(ctx *Context, o *Object, set checkSet, out []Result) 
 }
 
 // evaluateExplained runs on o, which its controller's template explains, the custom checks that
-// target o's kind and not the kind of the object it is judged as (Inventory.JudgedAs): a custom
-// check reads any field, and the template explains only what the built-in checks read, so a check
-// the profile writes for Pods judges the Pods of every controller, not bare Pods alone. A custom
-// check that targets the controller's kind too judges the controller instead.
+// target it: those of its kind, of every workload, and those that judge its pod template as the
+// Pods it makes. A custom check reads any field, and the template explains only what the built-in
+// checks read:
+//
+//   - a check that does not target the kind of the object o is judged as (Inventory.JudgedAs),
+//     nor every workload, judges o itself (a check the profile writes for Pods judges the Pods
+//     of every controller, not bare Pods alone);
+//   - a check that does is answered by that controller's verdict, but not for what the template
+//     does not decide (a Pod's hostAliases or nodeName, a Job's activeDeadlineSeconds, a
+//     ReplicaSet's minReadySeconds, the object's own annotations), which anyone who can create
+//     o may write naming the controller: where o fails it (or the check fails on o,
+//     FailedOnObject) and what its controller makes of its template does not (madeFails), o is
+//     judged itself by it. The objects a controller makes, and those that fail as their
+//     template does, are not listed again with their controller.
 func (b *builder) evaluateExplained(ctx *Context, o *Object, set checkSet, out []Result) ([]Result, bool) {
-	byKind := b.ev.Plan.byTarget[o.Kind]
-	if !slices.ContainsFunc(byKind, func(c *PlannedCheck) bool { return c.Custom }) {
+	byKind, forWorkload := b.ev.Plan.checksFor(o)
+	custom := func(c *PlannedCheck) bool { return c.Custom }
+	if !slices.ContainsFunc(byKind, custom) && !slices.ContainsFunc(forWorkload, custom) {
 		return out, false
 	}
 	as := ctx.Inventory.JudgedAs(o).Kind
+	owner := ctx.Inventory.Provenance(o).Owner
 	judged := false
 	ctx.obj = o
-	for _, c := range byKind {
-		if !c.Custom || slices.Contains(c.Targets, as) || (IsWorkloadKind(as) && slices.Contains(c.Targets, KindWorkload)) {
-			continue
-		}
-		judged = true
-		if set.runs(c) {
+	for i, list := range [...][]*PlannedCheck{byKind, forWorkload} {
+		for _, c := range list {
+			if !c.Custom {
+				continue
+			}
+			answered := i == 1 || slices.Contains(c.Targets, as) || (IsWorkloadKind(as) && slices.Contains(c.Targets, KindWorkload))
+			if !answered {
+				judged = true
+				if set.runs(c) {
+					out = run(ctx, c, out)
+				}
+				continue
+			}
+			if !set.runs(c) {
+				continue
+			}
+			start := len(out)
+			ctx.note = " (judged on its own: it fails the check where what " + owner.Kind + " " + owner.Name + "'s template makes passes it)"
 			out = run(ctx, c, out)
+			ctx.note = ""
+			if !anyFailure(out[start:]) || !stoppedOn(out[start:]) && b.madeFails(ctx, c, o, owner) {
+				out = out[:start]
+				continue
+			}
+			judged = true
 		}
 	}
 	return out, judged
+}
+
+// anyFailure reports whether one of results fails its object: a Fail, or a check that failed on
+// the object (FailedOnObject).
+func anyFailure(results []Result) bool {
+	for i := range results {
+		if results[i].Status == StatusFail || results[i].FailedOnObject() {
+			return true
+		}
+	}
+	return false
+}
+
+// stoppedOn reports whether a custom check was stopped on the object, or not run on it because
+// it was stopped earlier in the evaluation (ExpressionStopped): what the object's controller
+// makes would not run either, and cannot vouch for the object.
+func stoppedOn(results []Result) bool {
+	for i := range results {
+		if results[i].Status == StatusNotAssessed && strings.HasPrefix(results[i].Message, ExpressionStopped) {
+			return true
+		}
+	}
+	return false
+}
+
+// madeKey names a custom check's verdict on what a controller makes.
+type madeKey struct {
+	owner *Object
+	check *PlannedCheck
+}
+
+// madeFails reports whether custom check c fails what owner makes of its template as an object
+// of o's kind (madeBy), once per owner and check in an evaluation. What cannot be made fails
+// nothing: o is then judged itself.
+func (b *builder) madeFails(ctx *Context, c *PlannedCheck, o, owner *Object) bool {
+	key := madeKey{owner, c}
+	if v, ok := ctx.made[key]; ok {
+		return v
+	}
+	fails := false
+	if made := madeBy(owner, o); made != nil {
+		saved := ctx.obj
+		ctx.obj = made
+		fails = anyFailure(run(ctx, c, nil))
+		ctx.obj = saved
+	}
+	if ctx.made == nil {
+		ctx.made = map[madeKey]bool{}
+	}
+	ctx.made[key] = fails
+	return fails
 }
 
 // commitSplit commits the results of an object whose local checks were judged when it was

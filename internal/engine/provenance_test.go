@@ -832,8 +832,9 @@ func TestOwnerRules(t *testing.T) {
 // on Deployments: judged through them, the Pods of every controller went unjudged by it, and
 // only bare Pods were. A custom check reads any field, the template explains only what the
 // built-in checks read (a Pod on a control-plane node, spec.nodeName, here), so such a check
-// judges the Pods themselves, while one that also targets the controller's kind judges the
-// controller as before.
+// judges the Pods themselves, while one that also targets the controller's kind (Workload here)
+// judges the controller, and the Pod itself only where it fails where its template's Pod passes
+// (TestACustomCheckOfTheControllersKindStillJudgesWhatItsTemplateDoesNotDecide).
 func TestACustomCheckOfPodsJudgesTheirControllersPods(t *testing.T) {
 	offControlPlane := func(id string, kinds ...string) v1alpha1.CustomCheck {
 		return v1alpha1.CustomCheck{ID: id, Title: "off the control plane", Kinds: kinds, Criteria: []v1alpha1.Criterion{"CC6.1"},
@@ -865,6 +866,7 @@ func TestACustomCheckOfPodsJudgesTheirControllersPods(t *testing.T) {
 		"custom-pods Pod":             engine.StatusFail,
 		"custom-pods Deployment":      engine.StatusPass, // its template, as the Pod it makes: no nodeName yet
 		"custom-workloads Deployment": engine.StatusPass,
+		"custom-workloads Pod":        engine.StatusFail, // its nodeName, which its template does not decide
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("results %v, want %v", got, want)

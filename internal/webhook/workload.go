@@ -524,9 +524,10 @@ func (v *WorkloadValidator) confirm(ctx context.Context, kinds []inventory.Kind,
 
 // evaluate judges one object (the incoming one, or the controller it is judged as) under each
 // enforcing profile: the failures at or above each profile's enforced severity. When obj is
-// judged as its controller, the custom checks of obj's kind that do not target the controller's
-// judge obj itself too, as the reports judge it (the engine runs only those on an object its
-// controller's template explains). An evaluation stopped because ctx is done (its request
+// judged as its controller, the custom checks that target obj judge obj itself too, as the
+// reports judge it: those that do not target the controller's kind on every such object, and
+// those that do wherever obj fails them and what its controller makes of its template does not
+// (the engine's evaluateExplained). An evaluation stopped because ctx is done (its request
 // answered at the deadline) is no verdict: ctx's error is returned.
 func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory, exs []*v1alpha1.ControlException, enforcing []*v1alpha1.ComplianceProfile, judged, obj *engine.Object) ([]verdict, error) {
 	trust, why := v.Approval.Trust()
