@@ -88,3 +88,37 @@ func TestACustomCheckOfTheControllersKindJudgesWhatTheTemplateDoesNotDecide(t *t
 		t.Errorf("a Job naming the CronJob without its deadline: want denied naming custom-job-deadline, got %v", err)
 	}
 }
+
+// TestAPodOfAnExplainedReplicaSetIsJudgedWithItsReplicaSet: a ReplicaSet naming its Deployment,
+// whose template is the Deployment's in all the built-in checks read but sets hostAliases, was
+// admitted before the profile enforced (it is refused now: the test above). Its Pods, which its
+// template explains, fail a custom check of every workload as their ReplicaSet does, and were
+// admitted under Enforce on the Deployment's judgement, which passes: the webhook judged the
+// Pod and the Deployment, not the ReplicaSet between them. It judges every object of the chain.
+func TestAPodOfAnExplainedReplicaSetIsJudgedWithItsReplicaSet(t *testing.T) {
+	const ns = "enforce-explained-rs"
+	setup(t, ns, v1alpha1.EnforcementWarn)
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-no-host-aliases", Title: "no hostAliases", Kinds: []string{"Workload"},
+			Criteria: []v1alpha1.Criterion{"CC6.6"}, Severity: v1alpha1.SeverityCritical, Expression: "!has(podSpec.hostAliases)"}}
+	})
+	k, _ := newClient(t)
+	ctx := context.Background()
+	d := deployment(ns, "shop", false)
+	if err := k.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicaSetOf(d, "shop-6f4")
+	rs.Spec.Template.Spec.HostAliases = []corev1.HostAlias{{IP: "10.0.0.66", Hostnames: []string{"vault.internal"}}}
+	if err := k.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) { p.Spec.Enforcement.Mode = v1alpha1.EnforcementEnforce })
+	waitEnforced(t, ns, v1alpha1.EnforcementEnforce)
+
+	err := k.Create(ctx, podOf(rs, "shop-6f4-a"), client.DryRunAll)
+	const want = "custom-no-host-aliases (Critical) ReplicaSet enforce-explained-rs/shop-6f4: no hostAliases (judged on its own: it fails the check where what Deployment shop's template makes passes it)"
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), want) {
+		t.Errorf("a Pod of the ReplicaSet with hostAliases: want denied saying %q, got %v", want, err)
+	}
+}

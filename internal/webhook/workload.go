@@ -208,7 +208,7 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 	}
 	var denials, warnings []string
 	for _, vd := range verdicts {
-		lines := describe(vd, obj)
+		lines := describe(vd, obj, judged)
 		switch vd.mode {
 		case v1alpha1.EnforcementEnforce:
 			denials = append(denials, lines...)
@@ -524,10 +524,11 @@ func (v *WorkloadValidator) confirm(ctx context.Context, kinds []inventory.Kind,
 
 // evaluate judges one object (the incoming one, or the controller it is judged as) under each
 // enforcing profile: the failures at or above each profile's enforced severity. When obj is
-// judged as its controller, the custom checks that target obj judge obj itself too, as the
-// reports judge it: those that do not target the controller's kind on every such object, and
-// those that do wherever obj fails them and what its controller makes of its template does not
-// (the engine's evaluateExplained). An evaluation stopped because ctx is done (its request
+// judged as its controller, the custom checks that target obj judge obj itself too, and each
+// controller between obj and the one it is judged as, as the reports judge them: those that do
+// not target the controller's kind on every such object, and those that do wherever the object
+// fails them and what its controller makes of its template does not (the engine's
+// evaluateExplained). An evaluation stopped because ctx is done (its request
 // answered at the deadline) is no verdict: ctx's error is returned.
 func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory, exs []*v1alpha1.ControlException, enforcing []*v1alpha1.ComplianceProfile, judged, obj *engine.Object) ([]verdict, error) {
 	trust, why := v.Approval.Trust()
@@ -542,7 +543,15 @@ func (v *WorkloadValidator) evaluate(ctx context.Context, inv *engine.Inventory,
 		vd := verdict{profile: p.Name, mode: p.Spec.Enforcement.Mode}
 		subjects := []*engine.Object{judged}
 		if obj != judged && slices.ContainsFunc(plan.Checks, func(c *engine.PlannedCheck) bool { return c.Custom }) {
-			subjects = append(subjects, obj)
+			// obj and the controllers between it and judged: a custom check judges each where
+			// it fails and what its own controller makes does not, so a ReplicaSet whose
+			// template sets a field its Deployment's does not (admitted before the profile
+			// enforced) answers for its Pods.
+			for _, o := range chain(inv, obj, judged) {
+				if o != judged {
+					subjects = append(subjects, o)
+				}
+			}
 		}
 		for _, subject := range subjects {
 			ev := plan.Evaluate(inv, exs, engine.Options{Now: v.Clock.Now(), AdminNamespace: v.AdminNamespace, SkipClusterScoped: true,
@@ -869,12 +878,17 @@ func (v *WorkloadValidator) missingControllers(ctx context.Context, obj *engine.
 }
 
 // describe writes one line per failure: the check, its severity, where, what and how to fix.
-func describe(vd verdict, obj *engine.Object) []string {
+// A failure of a controller between obj and judged (a ReplicaSet between a Pod and its
+// Deployment) names it.
+func describe(vd verdict, obj, judged *engine.Object) []string {
 	lines := make([]string, 0, len(vd.failures))
 	for _, r := range vd.failures {
 		where := ""
+		if r.Object != nil && r.Object != obj && r.Object != judged {
+			where = fmt.Sprintf(" %s %s/%s", r.Object.Kind, r.Object.Namespace, r.Object.Name)
+		}
 		if r.Container != "" {
-			where = " container " + r.Container
+			where += " container " + r.Container
 		}
 		fix := firstSentence(r.Check.Remediation)
 		lines = append(lines, fmt.Sprintf("[%s] %s (%s)%s: %s; fix: %s", vd.profile, r.Check.ID, r.Check.Severity, where, r.Message, fix))
