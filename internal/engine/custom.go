@@ -43,6 +43,10 @@ const DefaultCustomCheckTimeout = 2 * time.Second
 // of the evaluation (in the operator, one of the same namespace).
 const ExpressionStopped = "expression stopped: "
 
+// costLimitExceeded follows ExpressionStopped in the message of an expression stopped at the
+// cost limit, before the limit.
+const costLimitExceeded = "it exceeded the cost limit of "
+
 // ExpressionFailed starts the message of a custom check's NotAssessed result whose expression
 // failed on the object at run time (a field it reads is missing: "no such key", an index out of
 // range), and ExpressionNotBool that of one whose expression returned no bool for it.
@@ -259,7 +263,7 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 		reason := ExpressionFailed + err.Error()
 		switch {
 		case strings.Contains(err.Error(), "cost limit exceeded"):
-			reason = fmt.Sprintf(ExpressionStopped+"it exceeded the cost limit of %d", CustomCheckCostLimit)
+			reason = fmt.Sprintf(ExpressionStopped+costLimitExceeded+"%d", CustomCheckCostLimit)
 		case parent.Err() != nil:
 			// The caller has gone (Options.Context): the evaluation is Stopped, and this is no
 			// verdict on the object.

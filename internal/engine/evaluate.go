@@ -413,12 +413,15 @@ func anyFailure(results []Result) bool {
 	return false
 }
 
-// stoppedOn reports whether a custom check was stopped on the object, or not run on it because
-// it was stopped earlier in the evaluation (ExpressionStopped): what the object's controller
-// makes would not run either, and cannot vouch for the object.
+// stoppedOn reports whether a custom check ran out of time on the object, or was not run on it
+// because it ran out of time earlier in the evaluation (ExpressionStopped, but for the cost
+// limit): the check is then not run on what the object's controller makes either, which cannot
+// vouch for the object. An expression stopped at the cost limit on both is stopped by what the
+// template holds, and is answered for by the controller like any other failure of both.
 func stoppedOn(results []Result) bool {
 	for i := range results {
-		if results[i].Status == StatusNotAssessed && strings.HasPrefix(results[i].Message, ExpressionStopped) {
+		if r := &results[i]; r.Status == StatusNotAssessed && strings.HasPrefix(r.Message, ExpressionStopped) &&
+			!strings.HasPrefix(r.Message, ExpressionStopped+costLimitExceeded) {
 			return true
 		}
 	}

@@ -144,3 +144,31 @@ func TestACustomCheckOfTheControllersKindStillJudgesWhatItsTemplateDoesNotDecide
 		}
 	}
 }
+
+// TestAnExplainedPodIsNotAnsweredForByAnExpressionThatRanOutOfTime: a custom check that ran out
+// of time in an evaluation is not run on the objects after it, each of them undecided and
+// failing (FailedOnObject); on what a controller makes neither, so that the controller's
+// template cannot vouch for an explained Pod: the Pod is listed, undecided, as a bare one is,
+// and an exception must waive the check on it itself.
+func TestAnExplainedPodIsNotAnsweredForByAnExpressionThatRanOutOfTime(t *testing.T) {
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+		CustomChecks: []v1alpha1.CustomCheck{{ID: "slow", Title: "slow", Kinds: []string{engine.KindWorkload}, Criteria: []v1alpha1.Criterion{"CC6.1"},
+			Expression: "lists.range(1000).all(i, i >= 0) && !has(podSpec.hostAliases)"}}}}
+	pod := engine.NewObject(webPod(), "v1", "Pod")
+	inv := engine.NewInventory([]*engine.Object{engine.NewObject(webDeployment(), "apps/v1", "Deployment"),
+		engine.NewObject(webReplicaSet(), "apps/v1", "ReplicaSet"), pod}, true)
+	if !inv.JudgedThroughController(pod) {
+		t.Fatalf("the Pod is not explained: %s", inv.Provenance(pod).Reason)
+	}
+	// A timeout every evaluation of the expression outruns: it is checked within the loop.
+	ev := engine.Compile(nil, profile).Evaluate(inv, nil, engine.Options{Now: time.Now(), CustomCheckTimeout: time.Nanosecond})
+	for _, r := range ev.Results {
+		if r.Object == pod {
+			if !r.FailedOnObject() || !strings.HasPrefix(r.Message, engine.ExpressionStopped) {
+				t.Errorf("the Pod's result: %s %q, want undecided, the expression stopped", r.Status, r.Message)
+			}
+			return
+		}
+	}
+	t.Errorf("the Pod is not listed: %d results", len(ev.Results))
+}
