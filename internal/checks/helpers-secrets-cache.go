@@ -73,6 +73,12 @@ type configMapDigest struct {
 	Truncated  bool                       `json:"truncated,omitempty"`
 	// AnnotationsWithheld is set when the annotations were not kept.
 	AnnotationsWithheld bool `json:"annotationsWithheld,omitempty"`
+	// Unread are the first maxNamed keys (or annotations) the credential rules did not read,
+	// past configMapCredentialWork, by the name the check's message gives them, and
+	// UnreadCount how many there are: the check is NotAssessed naming them unless it finds a
+	// credential.
+	Unread      []string `json:"unread,omitempty"`
+	UnreadCount int      `json:"unreadCount,omitempty"`
 	// Panic is what the check's rules panicked with on the whole ConfigMap: the check is
 	// NotAssessed, as the engine judges a check that panics.
 	Panic string `json:"panic,omitempty"`
@@ -191,16 +197,18 @@ func contentKey(cm *corev1.ConfigMap, limits digestLimits) ([sha256.Size]byte, b
 	return key, true
 }
 
-// digestLimits are the bounds of what DigestConfigMap keeps (tests lower them).
-type digestLimits struct{ whole, values, names, annotations int }
+// digestLimits are the bounds of what DigestConfigMap keeps (tests lower them), and of the
+// work of the credential rules on a ConfigMap it digests (configMapCredentialWork; none when
+// negative).
+type digestLimits struct{ whole, values, names, annotations, work int }
 
 var keptLimits = digestLimits{whole: configMapKeptWhole, values: configMapKeptValues, names: configMapKeptNames,
-	annotations: configMapKeptAnnotations}
+	annotations: configMapKeptAnnotations, work: configMapCredentialWork}
 
-// localFindings are the findings of sec-configmap-credentials on cm that depend on cm alone
-// (a variable, for a test of a check that panics).
-var localFindings = func(cm *corev1.ConfigMap) (keys, lastApplied, annotations []string) {
-	return configMapCredentials(cm), lastAppliedCredentials(cm), annotationCredentials(cm)
+// localFindings are the findings of sec-configmap-credentials on cm that depend on cm alone,
+// read within b (a variable, for a test of a check that panics).
+var localFindings = func(cm *corev1.ConfigMap, b *credentialBudget) (keys, lastApplied, annotations []string) {
+	return configMapCredentialsWithin(cm, b), lastAppliedCredentialsWithin(cm, b), annotationCredentialsWithin(cm, b)
 }
 
 func digestConfigMap(cm *corev1.ConfigMap, limits digestLimits) (digested bool) {
@@ -245,7 +253,14 @@ func digestConfigMap(cm *corev1.ConfigMap, limits digestLimits) (digested bool) 
 			digested = true
 		}
 	}()
-	keys, lastApplied, annotated := localFindings(cm)
+	var budget *credentialBudget
+	if limits.work >= 0 {
+		budget = &credentialBudget{left: limits.work}
+	}
+	keys, lastApplied, annotated := localFindings(cm, budget)
+	if budget != nil {
+		d.Unread, d.UnreadCount = firstNamed(budget.unread)
+	}
 	d.Keys, d.KeysCount = firstNamed(keys)
 	d.LastApplied, d.LastAppliedCount = firstNamed(lastApplied)
 	d.Annotations, d.AnnotationsCount = firstNamed(annotated)
@@ -395,4 +410,66 @@ func (d *configMapDigest) truncatedTaken(injections []envInjection, cm *corev1.C
 		}
 	}
 	return ""
+}
+
+// configMapCredentialWork bounds the work (credentialWork) of the credential rules the
+// operator's cache runs on one ConfigMap, in the informer's goroutine, which every namespace's
+// ConfigMap events wait for, on each change of it: on text a tenant chooses (gitleaks'
+// keywords, each followed by a token, so that every rule's regex runs over all of it) the
+// rules cost about 75 ns a unit, 13 to 21 s a MiB of such text (BenchmarkDigestConfigMapWorstCase),
+// where the largest ConfigMaps of ../shared/corpus, Grafana dashboards of 168 and 145 KB, take
+// 0.56 M and 0.43 M units. Keys past it are read only by the rules their name decides, and the
+// check is NotAssessed naming them (configMapDigest.Unread) unless it finds a credential; the
+// bound does not depend on what the cache read before (digestMemo), so a restart gives the same
+// report.
+const configMapCredentialWork = 3 << 20
+
+// credentialBudget is the work (credentialWork) the credential rules may still do on a
+// ConfigMap's keys (left), and the keys they did not read for it (unread, by the name a
+// message gives them). A nil budget reads everything: scan's and the webhook's.
+type credentialBudget struct {
+	left   int
+	unread []string
+}
+
+// read reports whether the credential rules may read the key k holding v (as keyCredential
+// passes it to them), and takes their work from what is left when they may.
+func (b *credentialBudget) read(k, v string) bool {
+	if b == nil {
+		return true
+	}
+	if b.left < 0 {
+		return false
+	}
+	w := credentialWork(k, v, b.left)
+	if w > b.left {
+		return false
+	}
+	b.left -= w
+	return true
+}
+
+// credentialWork bounds what the credential rules cost on the key k holding v, in units of
+// a byte read once: each text gitleaks' rules read (k=v, then each decoding of its encoded
+// segments, up to gitleaksMaxDecodeDepth: leakedInText), its length times one more than the
+// rules that run on it (secretrules.Rules.Work: the regexes, which dominate; the other rules
+// read each text a few times over, in time linear in it). It stops counting past limit.
+func credentialWork(k, v string, limit int) int {
+	rules, err := secretrules.Default()
+	if err != nil {
+		return 0
+	}
+	text := k + "=" + v
+	w := 0
+	for depth := 0; ; depth++ {
+		w += len(text) + rules.Work(text)
+		if w > limit || depth == gitleaksMaxDecodeDepth {
+			return w
+		}
+		decoded, ok := decodeSegments(text)
+		if !ok {
+			return w
+		}
+		text = decoded
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,10 +32,11 @@ type digestVariant struct {
 }
 
 var digestVariants = map[string]digestVariant{
-	"every ConfigMap digested":                      {limits: digestLimits{whole: -1, values: 1 << 30, names: 1 << 30, annotations: 1 << 30}, exact: true},
+	"every ConfigMap digested":                      {limits: digestLimits{whole: -1, values: 1 << 30, names: 1 << 30, annotations: 1 << 30, work: configMapCredentialWork}, exact: true},
+	"every ConfigMap digested, every key read":      {limits: digestLimits{whole: -1, values: 1 << 30, names: 1 << 30, annotations: 1 << 30, work: -1}, exact: true},
 	"beside a large key, at the cache's own bounds": {limits: keptLimits, filler: true, exact: true},
-	"no value kept":                                 {limits: digestLimits{whole: -1, names: 1 << 30}},
-	"no value nor name kept":                        {limits: digestLimits{whole: -1}},
+	"no value kept":                                 {limits: digestLimits{whole: -1, names: 1 << 30, work: configMapCredentialWork}},
+	"no value nor name kept":                        {limits: digestLimits{whole: -1, work: configMapCredentialWork}},
 }
 
 // TestDigestedConfigMapsAreJudgedAsWhole: the operator's informer cache keeps of a ConfigMap
@@ -225,8 +227,8 @@ func TestCustomChecksDoNotReadWhatADigestLeftOut(t *testing.T) {
 // goroutine, where a panic of the credential rules would end the operator at every start; the
 // ConfigMap is NotAssessed instead, as the engine judges a check that panics.
 func TestADigestThatPanicsIsNotAssessed(t *testing.T) {
-	defer func(f func(*corev1.ConfigMap) ([]string, []string, []string)) { localFindings = f }(localFindings)
-	localFindings = func(*corev1.ConfigMap) ([]string, []string, []string) { panic("the rules broke") }
+	defer func(f func(*corev1.ConfigMap, *credentialBudget) ([]string, []string, []string)) { localFindings = f }(localFindings)
+	localFindings = func(*corev1.ConfigMap, *credentialBudget) ([]string, []string, []string) { panic("the rules broke") }
 	defer func(m *configMapMemo) { digestMemo = m }(digestMemo)
 	digestMemo = &configMapMemo{lru: lru.New(digestMemoSize)}
 	cm := &corev1.ConfigMap{Data: map[string]string{"DB_PASSWORD": "Orders-2024", "notes.txt": strings.Repeat("x", 20<<10)}}
@@ -252,11 +254,11 @@ func TestADigestThatPanicsIsNotAssessed(t *testing.T) {
 // annotations (a label changed, the same apply, an informer's relist) is kept as it was,
 // without running the rules again; one whose data changed, by a byte, is digested again.
 func TestARewrittenConfigMapIsNotDigestedAgain(t *testing.T) {
-	defer func(f func(*corev1.ConfigMap) ([]string, []string, []string)) { localFindings = f }(localFindings)
+	defer func(f func(*corev1.ConfigMap, *credentialBudget) ([]string, []string, []string)) { localFindings = f }(localFindings)
 	runs := 0
-	localFindings = func(cm *corev1.ConfigMap) ([]string, []string, []string) {
+	localFindings = func(cm *corev1.ConfigMap, b *credentialBudget) ([]string, []string, []string) {
 		runs++
-		return configMapCredentials(cm), lastAppliedCredentials(cm), annotationCredentials(cm)
+		return configMapCredentialsWithin(cm, b), lastAppliedCredentialsWithin(cm, b), annotationCredentialsWithin(cm, b)
 	}
 	defer func(m *configMapMemo) { digestMemo = m }(digestMemo)
 	digestMemo = &configMapMemo{lru: lru.New(digestMemoSize)}
@@ -322,4 +324,186 @@ func BenchmarkDigestLargeConfigMap(b *testing.B) {
 		// (BenchmarkDigestRewrittenLargeConfigMap).
 		digestConfigMap(cm.DeepCopy(), keptLimits)
 	}
+}
+
+// gitleaksKeywords are the keywords of gitleaks' default rules (../secretrules/gitleaks.toml):
+// text that holds them all makes every rule's regex run over it.
+func gitleaksKeywords(tb testing.TB) []string {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "secretrules", "gitleaks.toml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var keywords []string
+	for _, m := range regexp.MustCompile(`(?m)^keywords = \[([^]]*)\]`).FindAllStringSubmatch(string(raw), -1) {
+		for k := range strings.SplitSeq(m[1], ",") {
+			if k = strings.Trim(strings.TrimSpace(k), `"`); k != "" {
+				keywords = append(keywords, k)
+			}
+		}
+	}
+	if len(keywords) == 0 {
+		tb.Fatal("no keywords in gitleaks.toml")
+	}
+	return keywords
+}
+
+// keywordDense is size bytes of gitleaks' keywords, each followed by a random token of 8
+// characters (a tenant's choice of text, which no rule finds a credential in but every rule
+// reads), starting with seed so that a memo has not seen it.
+func keywordDense(keywords []string, seed, size int) string {
+	r := rand.New(rand.NewPCG(uint64(seed), 7))
+	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	var v strings.Builder
+	fmt.Fprintf(&v, "%08d ", seed)
+	for v.Len() < size {
+		v.WriteString(keywords[r.IntN(len(keywords))])
+		for range 8 {
+			v.WriteByte(alnum[r.IntN(len(alnum))])
+		}
+	}
+	return v.String()[:size]
+}
+
+// benchWorstConfigMapSeed makes each of BenchmarkDigestConfigMapWorstCase's ConfigMaps new.
+var benchWorstConfigMapSeed int
+
+// BenchmarkDigestConfigMapWorstCase is what the operator's cache spends, in the informer's
+// goroutine, on each change of a ConfigMap of 1 MiB (within the API server's 1.5 MiB an
+// object) whose text makes every credential rule run (keywordDense), as one key of 1 MiB, 16
+// of 64 KiB and 1,024 of 1 KiB; each run's content is new to the memo.
+func BenchmarkDigestConfigMapWorstCase(b *testing.B) {
+	keywords := gitleaksKeywords(b)
+	// The rules compile their regexes when first used: once a process, not timed.
+	digestConfigMap(&corev1.ConfigMap{Data: map[string]string{"a": keywordDense(keywords, -1, 20<<10)}}, keptLimits)
+	for _, shape := range []struct{ keys, size int }{{1, 1 << 20}, {16, 64 << 10}, {1024, 1 << 10}} {
+		b.Run(fmt.Sprintf("%dx%d", shape.keys, shape.size), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				cm := &corev1.ConfigMap{Data: map[string]string{}}
+				cm.Name, cm.Namespace = "settings", "shop"
+				for k := range shape.keys {
+					benchWorstConfigMapSeed++
+					cm.Data[fmt.Sprintf("notes-%04d.txt", k)] = keywordDense(keywords, benchWorstConfigMapSeed, shape.size)
+				}
+				b.StartTimer()
+				DigestConfigMap(cm)
+			}
+		})
+	}
+}
+
+// TestConfigMapsPastTheCredentialWorkAreNotAssessed: the operator's cache runs the credential
+// rules on a ConfigMap it digests within configMapCredentialWork, in key order: a key of 1 MiB
+// of gitleaks' keywords (each followed by a token) took it 13 to 21 s. The keys past it are read
+// only by the rules their name decides, and the check is NotAssessed naming them unless it
+// finds a credential; never Pass. A credential within it, or under a credential-like name past
+// it, still fails; a ConfigMap as large of ordinary text is read whole.
+func TestConfigMapsPastTheCredentialWorkAreNotAssessed(t *testing.T) {
+	defer func(m *configMapMemo) { digestMemo = m }(digestMemo)
+	digestMemo = &configMapMemo{lru: lru.New(digestMemoSize)}
+	keywords := gitleaksKeywords(t)
+	dense := keywordDense(keywords, 1, 1<<20)
+	ordinary := testgen.HarmlessConfigMap("", "", 1<<20, rand.New(rand.NewPCG(3, 4))).Data["notes-0.txt"]
+	cases := map[string]struct {
+		data        map[string]string
+		annotations map[string]string
+		want        engine.Status
+		message     string
+	}{
+		"a URL's password after dense text": {
+			data: map[string]string{"notes.txt": dense + "\npostgres://app:Orders-2024-x9Kq@db/app\n", "z-settings.txt": "LOG_LEVEL=debug"},
+			want: engine.StatusNotAssessed, message: `"notes.txt" not read for credentials`,
+		},
+		"dense text in pieces, the first read": {
+			data: map[string]string{"a-notes.txt": dense[:8<<10], "b-notes.txt": dense[8<<10 : 16<<10], "c-notes.txt": dense[16<<10 : 24<<10]},
+			want: engine.StatusFail, message: `holds credentials in keys "a-notes.txt" (gitleaks rule`,
+		},
+		"dense text alone": {
+			data: map[string]string{"notes.txt": dense},
+			want: engine.StatusNotAssessed, message: `"notes.txt" not read for credentials`,
+		},
+		"dense text in an annotation": {
+			data:        map[string]string{"notes.txt": ordinary[:20<<10]},
+			annotations: map[string]string{"tenant.example.com/notes": dense},
+			want:        engine.StatusNotAssessed, message: `annotation "tenant.example.com/notes" not read for credentials`,
+		},
+		"a credential before dense text": {
+			data: map[string]string{"a-db.properties": "db.password=Orders-2024-x9Kq\n", "notes.txt": dense},
+			want: engine.StatusFail, message: `"a-db.properties" (`,
+		},
+		"a credential-like key past it": {
+			data: map[string]string{"db-password": "Orders-2024-x9Kq " + dense},
+			want: engine.StatusFail, message: `"db-password" (credential-like key)`,
+		},
+		"ordinary text of 1 MiB": {
+			data: map[string]string{"notes.txt": ordinary, "z-db.url": "postgres://app:Orders-2024-x9Kq@db/app"},
+			want: engine.StatusFail, message: `"z-db.url" (password in a URL)`,
+		},
+		"ordinary text of 1 MiB, nothing in it": {
+			data: map[string]string{"notes.txt": ordinary},
+			want: engine.StatusPass,
+		},
+	}
+	plan := engine.Compile([]*engine.Check{secConfigmapCredentials}, nil)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cm := &corev1.ConfigMap{Data: tc.data}
+			cm.Name, cm.Namespace, cm.Annotations = "settings", "shop", tc.annotations
+			if !DigestConfigMap(cm) {
+				t.Fatal("not digested")
+			}
+			ev := plan.Evaluate(engine.NewInventory([]*engine.Object{CachedConfigMap(cm, "v1")}, true), nil,
+				engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true})
+			if len(ev.Results) != 1 {
+				t.Fatalf("want one result, got %+v", ev.Results)
+			}
+			r := ev.Results[0]
+			if r.Status != tc.want || !strings.Contains(r.Message, tc.message) {
+				t.Errorf("%s (%s), want %s with %q", r.Status, r.Message, tc.want, tc.message)
+			}
+			if tc.want == engine.StatusNotAssessed && !strings.Contains(r.Message, "informer cache reads a ConfigMap's keys only within") {
+				t.Errorf("the message does not say why: %s", r.Message)
+			}
+		})
+	}
+}
+
+// TestCorpusConfigMapsAreReadWhole: every ConfigMap of the fixtures and of ../shared/corpus
+// (Grafana dashboards of up to 168 KB among them) is within configMapCredentialWork, with room:
+// the operator reads them as scan does.
+func TestCorpusConfigMapsAreReadWhole(t *testing.T) {
+	dirs := []string{"testdata"}
+	if _, err := os.Stat("../../../shared/corpus"); err == nil {
+		dirs = append(dirs, "../../../shared/corpus")
+	} else {
+		t.Log("../shared/corpus is not available: only the fixtures are read")
+	}
+	objs, _ := manifest.Load(dirs, nil)
+	largest, largestSize, n := 0, 0, 0
+	for _, o := range objs {
+		cm, ok := o.Obj.(*corev1.ConfigMap)
+		if !ok {
+			continue
+		}
+		n++
+		b := &credentialBudget{left: configMapCredentialWork}
+		configMapCredentialsWithin(cm, b)
+		lastAppliedCredentialsWithin(cm, b)
+		annotationCredentialsWithin(cm, b)
+		if len(b.unread) > 0 {
+			t.Errorf("%s: %s not read", o.Ref(), strings.Join(b.unread, ", "))
+		}
+		size := 0
+		for k, v := range cm.Data {
+			size += len(k) + len(v)
+		}
+		if w := configMapCredentialWork - b.left; w > largest {
+			largest, largestSize = w, size
+		}
+	}
+	if largest > configMapCredentialWork/4 {
+		t.Errorf("a ConfigMap of %d bytes takes %d of the %d work: too little room", largestSize, largest, configMapCredentialWork)
+	}
+	t.Logf("%d ConfigMaps; the most work, %d, a ConfigMap of %d bytes", n, largest, largestSize)
 }

@@ -158,6 +158,12 @@ var secConfigmapCredentials = &engine.Check{
 			found = append(found, annotationCredentials(cm)...)
 		}
 		if len(found) == 0 {
+			if digested && d.UnreadCount > 0 {
+				ctx.NotAssessed("", fmt.Sprintf("%s not read for credentials: the operator's informer cache reads a ConfigMap's keys "+
+					"only within a bound of the credential rules' work (%d MiB of text read by each gitleaks rule its keywords select), for the CPU "+
+					"they cost it on each change", few(digestFindings(d.Unread, d.UnreadCount), ", "), configMapCredentialWork>>20))
+				return
+			}
 			if in := unfollowed(ctx.Inventory, o); in != nil {
 				ctx.NotAssessed("", fmt.Sprintf("%s/%s container %s takes more of its keys through $(VAR) references "+
 					"than are followed; what they hold was not read", in.workload.Kind, in.workload.Name, in.container))
@@ -183,14 +189,20 @@ var secConfigmapCredentials = &engine.Check{
 // (Data, then BinaryData). A binaryData key is a file of a configMap volume as a data key is
 // (pkg/volume/configmap MakePayload), and is read alike.
 func configMapCredentials(cm *corev1.ConfigMap) []string {
+	return configMapCredentialsWithin(cm, nil)
+}
+
+// configMapCredentialsWithin is configMapCredentials reading keys within b (all of them when b
+// is nil).
+func configMapCredentialsWithin(cm *corev1.ConfigMap, b *credentialBudget) []string {
 	var found []string
 	for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
-		if why := keyCredential(k, cm.Data[k], false, cm.Data); why != "" {
+		if why := b.keyCredential(strconv.Quote(k), k, cm.Data[k], false, cm.Data); why != "" {
 			found = append(found, fmt.Sprintf("%q (%s)", k, why))
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(cm.BinaryData)) {
-		if why := keyCredential(k, string(cm.BinaryData[k]), true, cm.Data); why != "" {
+		if why := b.keyCredential(strconv.Quote(k)+" (binary)", k, string(cm.BinaryData[k]), true, cm.Data); why != "" {
 			found = append(found, fmt.Sprintf("%q (binary, %s)", k, why))
 		}
 	}
@@ -205,13 +217,19 @@ func configMapCredentials(cm *corev1.ConfigMap) []string {
 // a credential taken out of the data is still there. An annotation that is not a ConfigMap's
 // JSON is read as a value (a gitleaks rule, a URL, settings).
 func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
+	return lastAppliedCredentialsWithin(cm, nil)
+}
+
+// lastAppliedCredentialsWithin is lastAppliedCredentials reading keys within b (all of them
+// when b is nil).
+func lastAppliedCredentialsWithin(cm *corev1.ConfigMap, b *credentialBudget) []string {
 	raw, ok := cm.Annotations[corev1.LastAppliedConfigAnnotation]
 	if !ok || strings.TrimSpace(raw) == "" {
 		return nil
 	}
 	var applied corev1.ConfigMap
 	if json.Unmarshal([]byte(raw), &applied) != nil {
-		if why := keyCredential(corev1.LastAppliedConfigAnnotation, raw, false, cm.Data); why != "" {
+		if why := b.keyCredential("kubectl's last-applied-configuration annotation", corev1.LastAppliedConfigAnnotation, raw, false, cm.Data); why != "" {
 			return []string{fmt.Sprintf("kubectl's last-applied-configuration annotation (%s)", why)}
 		}
 		return nil
@@ -221,7 +239,7 @@ func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
 		if v, ok := cm.Data[k]; ok && v == applied.Data[k] {
 			continue
 		}
-		if why := keyCredential(k, applied.Data[k], false, applied.Data, cm.Data); why != "" {
+		if why := b.keyCredential(strconv.Quote(k)+" in kubectl's last-applied-configuration annotation", k, applied.Data[k], false, applied.Data, cm.Data); why != "" {
 			found = append(found, fmt.Sprintf("%q in kubectl's last-applied-configuration annotation (%s)", k, why))
 		}
 	}
@@ -229,7 +247,7 @@ func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
 		if v, ok := cm.BinaryData[k]; ok && bytes.Equal(v, applied.BinaryData[k]) {
 			continue
 		}
-		if why := keyCredential(k, string(applied.BinaryData[k]), true, applied.Data, cm.Data); why != "" {
+		if why := b.keyCredential(strconv.Quote(k)+" (binary) in kubectl's last-applied-configuration annotation", k, string(applied.BinaryData[k]), true, applied.Data, cm.Data); why != "" {
 			found = append(found, fmt.Sprintf("%q in kubectl's last-applied-configuration annotation (binary, %s)", k, why))
 		}
 	}
@@ -241,12 +259,18 @@ func lastAppliedCredentials(cm *corev1.ConfigMap) []string {
 // of its data is (its name as the key), in name order. An annotation is text of the ConfigMap
 // as its data is, readable by whoever reads the ConfigMap.
 func annotationCredentials(cm *corev1.ConfigMap) []string {
+	return annotationCredentialsWithin(cm, nil)
+}
+
+// annotationCredentialsWithin is annotationCredentials reading annotations within b (all of
+// them when b is nil).
+func annotationCredentialsWithin(cm *corev1.ConfigMap, b *credentialBudget) []string {
 	var found []string
 	for _, k := range slices.Sorted(maps.Keys(cm.Annotations)) {
 		if k == corev1.LastAppliedConfigAnnotation {
 			continue
 		}
-		if why := keyCredential(k, cm.Annotations[k], false, cm.Data); why != "" {
+		if why := b.keyCredential("annotation "+strconv.Quote(k), k, cm.Annotations[k], false, cm.Data); why != "" {
 			found = append(found, fmt.Sprintf("annotation %q (%s)", k, why))
 		}
 	}
@@ -257,6 +281,14 @@ func annotationCredentials(cm *corev1.ConfigMap) []string {
 // Under a credential-like name any binary value is one, unless the key is a script. scripts are
 // the ConfigMap's data, whose scripts may replace a placeholder in v (redisPasswordDirectives).
 func keyCredential(k, v string, binary bool, scripts ...map[string]string) string {
+	return (*credentialBudget)(nil).keyCredential("", k, v, binary, scripts...)
+}
+
+// keyCredential is keyCredential (the function) within b: when what the credential rules
+// would cost on the key (credentialWork) is more than b has left, only the rules its name
+// decides run (a credential-like key, and a binary private key), and the key is recorded
+// as unread under the name given, unless they find one. A nil b reads every key.
+func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts ...map[string]string) string {
 	script := shellScriptKey(k, v)
 	settings := v
 	if script && !binary {
@@ -266,6 +298,16 @@ func keyCredential(k, v string, binary bool, scripts ...map[string]string) strin
 		// X=VALUE; mysql -p$X: a variable the script sets to literal text is that text.
 		v = environmentParameters(v, scriptAssignments(v))
 		settings = bracedParameters(v)
+	}
+	if !b.read(k, v) {
+		switch {
+		case binary && binaryPrivateKey([]byte(v)) != "":
+			return binaryPrivateKey([]byte(v))
+		case credentialName(k) && !scriptName(k) && (binary && v != "" || credentialValue(k, v)):
+			return "credential-like key"
+		}
+		b.unread = append(b.unread, name)
+		return ""
 	}
 	leaked, plain, _ := leakedSecretsPlain(k, v)
 	switch {

@@ -308,6 +308,22 @@ func (r *Rules) Find(text string) []Finding {
 	return out
 }
 
+// Work bounds what Find's regular expressions cost on text, in bytes read: the text's length
+// times the rules that run on it (those whose keywords it holds, and those without keywords).
+// Finding their keywords is one pass over text, cheap beside the regexes: text a tenant
+// chooses (every rule's keywords, each followed by a token) makes them all run over all of it,
+// seconds a MiB, and a caller that must bound its time (the operator's informer) reads no more
+// than a budget of Work.
+func (r *Rules) Work(text string) int {
+	lower := ""
+	var small [4]uint64
+	n := 0
+	for _, w := range r.candidates(text, &lower, small[:0]) {
+		n += bits.OnesCount64(w)
+	}
+	return n * len(text)
+}
+
 // candidates marks the rules whose keywords occur in text, and those without keywords, in a
 // set made in buf's memory when it has room (a scan calls Find for every ConfigMap entry and
 // environment variable; a set of the default rules fits in four words on the caller's stack).
