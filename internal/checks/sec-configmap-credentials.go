@@ -112,6 +112,11 @@ var secConfigmapCredentials = &engine.Check{
 		"manifest kubectl apply last applied, which kubectl edit and patch leave as it was) is read as the " +
 		"data is: a credential taken out of the data is still in the ConfigMap. Every other annotation is read " +
 		"as a key is, its name as the key: it is text of the ConfigMap as the data is, for whoever reads it. " +
+		"In the operator's reports (not scan's or the webhook's), a ConfigMap of more than 16 KiB is read for credentials " +
+		"only within a bound of the rules' work (about 14 KiB of text dense with gitleaks' keywords; ordinary configuration, " +
+		"dashboards of hundreds of KiB, is read whole): a key past it is read only by its name, and the check is NotAssessed " +
+		"naming it unless it finds a credential (the operator's informer reads ConfigMaps on each change, and text a tenant " +
+		"chooses can cost it seconds a MiB). " +
 		"Findings name the keys, " +
 		"the gitleaks rules and the workloads, never " +
 		"the values." + supporting,
