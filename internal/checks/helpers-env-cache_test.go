@@ -907,3 +907,33 @@ func BenchmarkReduceEnvValuesWorstCase(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCommandLineCredentialsWorstCase is what sec-literal-env-credentials spends on one
+// evaluation of a Deployment whose container's args are text that makes every credential rule
+// run (keywordDense): 140 KB as one argument and as 10 of 14 KB, and 1.4 MB as 10 of 140 KB
+// (within the API server's 1.5 MiB an object). The operator runs it at every evaluation of the
+// namespace, in a reconcile worker, with nothing remembered.
+func BenchmarkCommandLineCredentialsWorstCase(b *testing.B) {
+	keywords := gitleaksKeywords(b)
+	plan := engine.Compile([]*engine.Check{secLiteralEnvCredentials}, nil)
+	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+	// The rules compile their regexes when first used: once a process, not timed.
+	leakedInText(keywordDense(keywords, -1, 20<<10))
+	for _, shape := range []struct{ args, size int }{{1, 140000}, {10, 14000}, {10, 140000}} {
+		b.Run(fmt.Sprintf("%dx%d", shape.args, shape.size), func(b *testing.B) {
+			args := make([]string, shape.args)
+			for i := range args {
+				args[i] = keywordDense(keywords, i, shape.size)
+			}
+			d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
+				Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/web:1.0", Command: []string{"/app"}, Args: args}}}}}}
+			for b.Loop() {
+				b.StopTimer()
+				o := engine.NewObject(d.DeepCopy(), "apps/v1", "Deployment")
+				b.StartTimer()
+				plan.Evaluate(engine.NewInventory([]*engine.Object{o}, true), nil, opts)
+			}
+		})
+	}
+}
