@@ -142,10 +142,14 @@ spec:
 		}
 		return fmt.Errorf("no closed record: %v", describe(recs))
 	})
-	fs, err := edgeFindings()
-	if err != nil || len(fs) != 1 || fs[0].Resource.Kind != "Gateway" || !strings.HasPrefix(fs[0].Resource.APIVersion, "gateway.networking.k8s.io/") {
-		t.Errorf("findings after the fix: %+v (%v); want the Gateway API Gateway's alone", fs, err)
-	}
+	// The journal records the closing before the report is written: wait for the report.
+	eventually(t, 20*time.Second, "the report to list the Gateway API Gateway's finding alone", func() error {
+		fs, err := edgeFindings()
+		if err != nil || len(fs) != 1 || fs[0].Resource.Kind != "Gateway" || !strings.HasPrefix(fs[0].Resource.APIVersion, "gateway.networking.k8s.io/") {
+			return fmt.Errorf("findings after the fix: %+v (%v); want the Gateway API Gateway's alone", fs, err)
+		}
+		return nil
+	})
 }
 
 func hasValue(m map[string]string, v string) bool {
