@@ -110,6 +110,12 @@ func (c *common) resolve(ctx context.Context, name string) (store journal.Store,
 			return nil, from, to, nil, nil, ExitUsage, fmt.Errorf("--to: %w", err)
 		}
 	}
+	if c.from != "" && c.to != "" && !from.Before(to) {
+		// A period given backwards is a typing error: verify would report it uncovered (exit 1)
+		// and pack refuse it only after reading the store.
+		return nil, from, to, nil, nil, ExitUsage, fmt.Errorf("the period is empty: --from %s is not before --to %s",
+			from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
 	if c.lockedUntil != "" {
 		if c.locked, err = ParseTime(c.lockedUntil, false); err != nil {
 			return nil, from, to, nil, nil, ExitUsage, fmt.Errorf("--locked-until: %w", err)

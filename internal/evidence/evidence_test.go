@@ -335,7 +335,14 @@ func TestEvidenceCommandLineErrors(t *testing.T) {
 		"neither a key nor --unsigned": {[]string{"verify", "--store", dir}, ExitUsage, "--public-key FILE (the operator's journal signing key) is required"},
 		"a key and --unsigned":         {[]string{"pack", "--store", dir, "--unsigned", "--public-key", "k.pem", "--from", "2025-01-01", "--to", "2025-01-02", "-o", dir}, ExitUsage, "exclude each other"},
 		"an unknown subcomand":         {[]string{"sign"}, ExitUsage, `unknown command "sign"`},
-		"an unknown scheme":            {[]string{"verify", "--store", "gs://bucket", "--unsigned"}, ExitUsage, `unknown scheme "gs"`},
+		// A period given backwards is a typing error, not a journal that does not cover it.
+		"verify, --to before --from": {[]string{"verify", "--store", dir, "--unsigned", "--from", "2025-02-01", "--to", "2025-01-01"}, ExitUsage,
+			"the period is empty: --from 2025-02-01T00:00:00Z is not before --to 2025-01-02T00:00:00Z"},
+		"pack, --to before --from": {[]string{"pack", "--store", dir, "--unsigned", "--from", "2025-02-01", "--to", "2025-01-01", "-o", dir}, ExitUsage,
+			"the period is empty"},
+		"verify, an empty period": {[]string{"verify", "--store", dir, "--unsigned", "--from", "2025-01-01T10:00:00Z", "--to", "2025-01-01T10:00:00Z"}, ExitUsage,
+			"the period is empty"},
+		"an unknown scheme": {[]string{"verify", "--store", "gs://bucket", "--unsigned"}, ExitUsage, `unknown scheme "gs"`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
