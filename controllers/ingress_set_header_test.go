@@ -20,7 +20,9 @@ import (
 // admin's Ingress with one passed, and the cache dropped the annotation when it trimmed the
 // Ingress's annotations. One fails the report, so does one whose 20 KiB of padding and 900 tiny
 // annotations make the cache trim the others (a bare response-set-header); one whose values
-// stay inside the quotes passes.
+// stay inside the quotes passes. Its set-host and path-rewrite go into rules as they are, unquoted,
+// with the same condition after them: a # comments it out. One set-host with a # fails, so does a
+// bare path-rewrite on an Ingress the cache trims; web's plain ones pass.
 func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
 	ctx := context.Background()
 	const ns, profile = "ing-set-header", "ingsetheader"
@@ -32,10 +34,19 @@ func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
 	for i := range 900 {
 		padded[fmt.Sprintf("t/%03d", i)] = ""
 	}
+	paddedRewrite := map[string]string{"path-rewrite": "(.*) /login#"}
+	for k, v := range padded {
+		if k != "response-set-header" {
+			paddedRewrite[k] = v
+		}
+	}
 	ingresses := map[string]map[string]string{
-		"quote":  {"haproxy.org/request-set-header": "X-Remote-User admin\" #"},
-		"padded": padded,
-		"web":    {"haproxy.org/request-set-header": `X-Tenant shop`},
+		"quote":          {"haproxy.org/request-set-header": "X-Remote-User admin\" #"},
+		"padded":         padded,
+		"host":           {"haproxy.org/set-host": "internal.example.com #"},
+		"padded-rewrite": paddedRewrite,
+		"web": {"haproxy.org/request-set-header": `X-Tenant shop`, "haproxy.org/set-host": "shop.internal",
+			"haproxy.org/path-rewrite": `^/api/(.*) /\1`},
 	}
 	prefix := networkingv1.PathTypePrefix
 	for name, a := range ingresses {
@@ -53,11 +64,15 @@ func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
 		"ingress injects configuration into its controller: haproxy.org/request-set-header ends its quoted HAProxy value")
 	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "padded",
 		"ingress injects configuration into its controller: response-set-header ends its quoted HAProxy value")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "host",
+		"ingress injects configuration into its controller: haproxy.org/set-host comments out its HAProxy rule's condition")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "padded-rewrite",
+		"ingress injects configuration into its controller: path-rewrite comments out its HAProxy rule's condition")
 	rep, err := getReport(ns, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rep.Status.Summary.Failing; got != 2 {
-		t.Errorf("want the 2 Ingresses whose set-header ends its quotes failing and web passing, got %d failing findings: %+v", got, rep.Status.Findings)
+	if got := rep.Status.Summary.Failing; got != 4 {
+		t.Errorf("want the 2 Ingresses whose set-header ends its quotes and the 2 whose set-host or path-rewrite comments out its condition failing and web passing, got %d failing findings: %+v", got, rep.Status.Findings)
 	}
 }

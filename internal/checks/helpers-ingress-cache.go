@@ -40,8 +40,8 @@ const (
 // IngressReadsAnnotation reports whether net-ingress-snippets, net-ingress-tls or
 // net-ingress-host-hygiene reads an Ingress's annotation key: the snippet annotations, the
 // server aliases (nginxServerAlias), the annotations it judges
-// for nginx syntax (ingressInjectable, under any prefix) or an unescaped quote (haproxyTechQuoted,
-// under any prefix or none: injectionKey), Skipper's eskip ones (skipperInjections), those that decide which controller serves the Ingress
+// for nginx syntax (ingressInjectable, under any prefix), an unescaped quote (haproxyTechQuoted)
+// or a comment (haproxyTechUnquoted, both under any prefix or none: injectionKey), Skipper's eskip ones (skipperInjections), those that decide which controller serves the Ingress
 // and how (ingressClassAnnotation, the GKE, AWS Load Balancer Controller, ingress-nginx and
 // OpenShift ones) and the AWS custom actions (albActions). The cache keeps them when it trims
 // the others (inventory.TrimAnnotations), and then ReduceIngressAnnotations bounds them.

@@ -58,12 +58,14 @@ var netIngressSnippets = &engine.Check{
 		"The HAProxy Kubernetes Ingress Controller puts each value of an Ingress's request-set-header and response-set-header " +
 		"(any prefix, or bare) between double quotes as it is, before the condition that keeps the rule to the Ingress's hosts " +
 		"and paths: a \" that no backslash escapes ends the quotes, and a # after it makes that condition a comment, so the " +
-		"header is set on every host's traffic; such a value fails." + supporting,
+		"header is set on every host's traffic; such a value fails. It writes set-host and each line of path-rewrite (any prefix, " +
+		"or bare) as they are, unquoted, before that condition: a # outside quotes that no backslash escapes makes the condition " +
+		"a comment, so every host's Host header (path) is rewritten; such a value fails." + supporting,
 	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress, --disable-config-snippets=backend or all on the " +
-		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header value. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header value and a # in set-host and path-rewrite (\\#). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters).",
@@ -227,13 +229,7 @@ var haproxyTechQuoted = []string{"request-set-header", "response-set-header"}
 // haproxyTechQuotedKey reports whether key names one of haproxyTechQuoted, under any prefix or
 // none.
 func haproxyTechQuotedKey(key string) bool {
-	prefix, name, prefixed := strings.Cut(key, "/")
-	if !prefixed {
-		name = key
-	} else if prefix == "" {
-		return false
-	}
-	return slices.Contains(haproxyTechQuoted, name)
+	return haproxyTechKey(key, haproxyTechQuoted)
 }
 
 // endsHAProxyQuote reports whether v, the value of a haproxyTechQuoted annotation, holds a "
@@ -250,18 +246,70 @@ func endsHAProxyQuote(v string) bool {
 	return false
 }
 
+// haproxyTechUnquoted are the HAProxy Kubernetes Ingress Controller's Ingress annotations whose
+// values it writes as they are, unquoted, into an http-request rule of its shared frontends
+// followed, on the same line, by the condition that keeps the rule to the Ingress's own hosts
+// and paths: set-host as the format of a set-header Host rule
+// (pkg/annotations/ingress/reqSetHost.go ReqSetHost.Process: HdrFormat: input) and each line of
+// path-rewrite, split into fields, as a replace-path rule's match and format
+// (pkg/annotations/ingress/reqPathRewrite.go ReqPathRewrite.Process; pkg/haproxy/rules
+// setHdr.go and reqPathRewrite.go: FrontendHTTPRequestRuleCreate(frontend.Name, httpRule,
+// ingressACL)). A # outside quotes that no backslash escapes starts a comment in HAProxy's
+// configuration, so the condition is dropped: the rule rewrites the Host (the path) of every
+// request of every host the controller serves. It reads them under any prefix and bare, as
+// haproxyTechQuoted. Until December 2026 they were not read.
+var haproxyTechUnquoted = []string{"set-host", "path-rewrite"}
+
+// haproxyTechKey reports whether key names one of names, under any prefix or none.
+func haproxyTechKey(key string, names []string) bool {
+	prefix, name, prefixed := strings.Cut(key, "/")
+	if !prefixed {
+		name = key
+	} else if prefix == "" {
+		return false
+	}
+	return slices.Contains(names, name)
+}
+
+// commentsHAProxyCondition reports whether a line of v, the value of a haproxyTechUnquoted
+// annotation, holds a # that starts a comment in HAProxy's configuration: one outside double
+// and single quotes that no backslash escapes (HAProxy's configuration manual, "Quoting and
+// escaping"). Each line starts outside quotes: path-rewrite makes a rule of each.
+func commentsHAProxyCondition(v string) bool {
+	for line := range strings.SplitSeq(v, "\n") {
+		var dquote, squote bool
+		for i := 0; i < len(line); i++ {
+			switch c := line[i]; {
+			case c == '\\' && !squote:
+				i++ // the next byte is the value's
+			case c == '"' && !squote:
+				dquote = !dquote
+			case c == '\'' && !dquote:
+				squote = !squote
+			case c == '#' && !dquote && !squote:
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // injectionKey reports whether the check judges key's value for injected configuration:
-// ingressInjectableKey's, judged by injectsNginx, and haproxyTechQuotedKey's, by
-// endsHAProxyQuote. The cache keeps such keys when it trims an Ingress's annotations
-// (IngressReadsAnnotation), and of them only those injects reports, with injectionStandIn.
+// ingressInjectableKey's, judged by injectsNginx, haproxyTechQuoted's, by endsHAProxyQuote,
+// and haproxyTechUnquoted's, by commentsHAProxyCondition. The cache keeps such keys when it
+// trims an Ingress's annotations (IngressReadsAnnotation), and of them only those injects
+// reports, with injectionStandIn.
 func injectionKey(key string) bool {
-	return ingressInjectableKey(key) || haproxyTechQuotedKey(key)
+	return ingressInjectableKey(key) || haproxyTechQuotedKey(key) || haproxyTechKey(key, haproxyTechUnquoted)
 }
 
 // injects reports whether the value v of the injectionKey key injects configuration.
 func injects(key, v string) bool {
-	if haproxyTechQuotedKey(key) {
+	switch {
+	case haproxyTechQuotedKey(key):
 		return endsHAProxyQuote(v)
+	case haproxyTechKey(key, haproxyTechUnquoted):
+		return commentsHAProxyCondition(v)
 	}
 	return ingressInjectableKey(key) && injectsNginx(v)
 }
@@ -269,8 +317,11 @@ func injects(key, v string) bool {
 // injectionStandIn is a one-byte value injects reports for key as it reports the value it
 // stands for.
 func injectionStandIn(key string) string {
-	if haproxyTechQuotedKey(key) {
+	switch {
+	case haproxyTechQuotedKey(key):
 		return `"`
+	case haproxyTechKey(key, haproxyTechUnquoted):
+		return "#"
 	}
 	return ";"
 }
@@ -287,9 +338,12 @@ func ingressInjections(annotations map[string]string) []string {
 	slices.Sort(keys)
 	out := make([]string, len(keys))
 	for i, k := range keys {
-		if haproxyTechQuotedKey(k) {
+		switch {
+		case haproxyTechQuotedKey(k):
 			out[i] = k + " ends its quoted HAProxy value"
-		} else {
+		case haproxyTechKey(k, haproxyTechUnquoted):
+			out[i] = k + " comments out its HAProxy rule's condition"
+		default:
 			out[i] = k + " carries nginx configuration syntax"
 		}
 	}
