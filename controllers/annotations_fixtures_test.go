@@ -59,7 +59,7 @@ func TestTrimmedAnnotationsAreJudgedAsWhole(t *testing.T) {
 // longIngress makes an Ingress's annotations as long as a tenant may: 12 more snippet
 // annotations than net-ingress-snippets names (each 2 KiB), 12 auth-urls that carry nginx
 // syntax, 12 mirror-hosts that carry none and 12 HAProxy request-set-headers, half of which end
-// their quotes, and 12 HAProxy set-hosts and path-rewrites, half of which comment out their
+// their quotes, and 12 HAProxy set-hosts, path-rewrites, request-redirects and src-ip-headers, half of which comment out their
 // condition, under prefixes of their own, 9 more server aliases than
 // net-ingress-host-hygiene names (one of 2 KiB), and each annotation the checks read 2 KiB
 // longer (blank space before it; zeros before a number), so that
@@ -89,7 +89,7 @@ func longIngress(a map[string]string) {
 			quote = `\"`
 		}
 		a[fmt.Sprintf("tenant-%02d.example.com/request-set-header", i)] = "X-Tenant " + strings.Repeat("h", 2<<10) + quote + " #"
-		// And 12 HAProxy set-hosts and path-rewrites, half of which comment out the rule's
+		// And 12 HAProxy set-hosts, path-rewrites, request-redirects and src-ip-headers, half of which comment out the rule's
 		// condition (the cache keeps them as the auth-urls above) and half of which escape it.
 		comment := "#"
 		if i%2 == 1 {
@@ -97,6 +97,8 @@ func longIngress(a map[string]string) {
 		}
 		a[fmt.Sprintf("tenant-%02d.example.com/set-host", i)] = strings.Repeat("s", 2<<10) + ".example.com" + comment
 		a[fmt.Sprintf("tenant-%02d.example.com/path-rewrite", i)] = "(.*) /" + strings.Repeat("p", 2<<10) + comment
+		a[fmt.Sprintf("tenant-%02d.example.com/request-redirect", i)] = "https://" + strings.Repeat("r", 2<<10) + ".example.com" + comment
+		a[fmt.Sprintf("tenant-%02d.example.com/src-ip-header", i)] = "X-" + strings.Repeat("i", 2<<10) + ")" + comment
 	}
 	if v, ok := a["nginx.ingress.kubernetes.io/server-alias"]; ok {
 		// And 8 more wildcards, one of them 2 KiB.

@@ -22,7 +22,8 @@ import (
 // annotations make the cache trim the others (a bare response-set-header); one whose values
 // stay inside the quotes passes. Its set-host and path-rewrite go into rules as they are, unquoted,
 // with the same condition after them: a # comments it out. One set-host with a # fails, so does a
-// bare path-rewrite on an Ingress the cache trims; web's plain ones pass.
+// bare path-rewrite on an Ingress the cache trims, and one request-redirect; web's plain ones
+// (and its src-ip-header) pass.
 func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
 	ctx := context.Background()
 	const ns, profile = "ing-set-header", "ingsetheader"
@@ -45,8 +46,9 @@ func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
 		"padded":         padded,
 		"host":           {"haproxy.org/set-host": "internal.example.com #"},
 		"padded-rewrite": paddedRewrite,
+		"redirect":       {"haproxy.org/request-redirect": "https://shop.example.net #"},
 		"web": {"haproxy.org/request-set-header": `X-Tenant shop`, "haproxy.org/set-host": "shop.internal",
-			"haproxy.org/path-rewrite": `^/api/(.*) /\1`},
+			"haproxy.org/path-rewrite": `^/api/(.*) /\1`, "haproxy.org/src-ip-header": "X-Real-IP"},
 	}
 	prefix := networkingv1.PathTypePrefix
 	for name, a := range ingresses {
@@ -68,11 +70,13 @@ func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
 		"ingress injects configuration into its controller: haproxy.org/set-host comments out its HAProxy rule's condition")
 	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "padded-rewrite",
 		"ingress injects configuration into its controller: path-rewrite comments out its HAProxy rule's condition")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "redirect",
+		"ingress injects configuration into its controller: haproxy.org/request-redirect comments out its HAProxy rule's condition")
 	rep, err := getReport(ns, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rep.Status.Summary.Failing; got != 4 {
-		t.Errorf("want the 2 Ingresses whose set-header ends its quotes and the 2 whose set-host or path-rewrite comments out its condition failing and web passing, got %d failing findings: %+v", got, rep.Status.Findings)
+	if got := rep.Status.Summary.Failing; got != 5 {
+		t.Errorf("want the 2 Ingresses whose set-header ends its quotes and the 3 whose set-host, path-rewrite or request-redirect comments out its condition failing and web passing, got %d failing findings: %+v", got, rep.Status.Findings)
 	}
 }

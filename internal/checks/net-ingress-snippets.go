@@ -58,14 +58,15 @@ var netIngressSnippets = &engine.Check{
 		"The HAProxy Kubernetes Ingress Controller puts each value of an Ingress's request-set-header and response-set-header " +
 		"(any prefix, or bare) between double quotes as it is, before the condition that keeps the rule to the Ingress's hosts " +
 		"and paths: a \" that no backslash escapes ends the quotes, and a # after it makes that condition a comment, so the " +
-		"header is set on every host's traffic; such a value fails. It writes set-host and each line of path-rewrite (any prefix, " +
-		"or bare) as they are, unquoted, before that condition: a # outside quotes that no backslash escapes makes the condition " +
-		"a comment, so every host's Host header (path) is rewritten; such a value fails." + supporting,
+		"header is set on every host's traffic; such a value fails. It writes set-host, each line of path-rewrite, request-redirect " +
+		"and src-ip-header (any prefix, or bare) as they are, unquoted, before that condition: a # outside quotes that no " +
+		"backslash escapes makes the condition a comment, so every host's Host header (path) is rewritten, every host redirects " +
+		"to the tenant's site or takes its clients' addresses from a header they send; such a value fails." + supporting,
 	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress, --disable-config-snippets=backend or all on the " +
-		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header value and a # in set-host and path-rewrite (\\#). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header value and a # in set-host, path-rewrite, request-redirect and src-ip-header (\\#). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters).",
@@ -252,13 +253,17 @@ func endsHAProxyQuote(v string) bool {
 // and paths: set-host as the format of a set-header Host rule
 // (pkg/annotations/ingress/reqSetHost.go ReqSetHost.Process: HdrFormat: input) and each line of
 // path-rewrite, split into fields, as a replace-path rule's match and format
-// (pkg/annotations/ingress/reqPathRewrite.go ReqPathRewrite.Process; pkg/haproxy/rules
-// setHdr.go and reqPathRewrite.go: FrontendHTTPRequestRuleCreate(frontend.Name, httpRule,
-// ingressACL)). A # outside quotes that no backslash escapes starts a comment in HAProxy's
-// configuration, so the condition is dropped: the rule rewrites the Host (the path) of every
-// request of every host the controller serves. It reads them under any prefix and bare, as
-// haproxyTechQuoted. Until December 2026 they were not read.
-var haproxyTechUnquoted = []string{"set-host", "path-rewrite"}
+// (pkg/annotations/ingress/reqPathRewrite.go ReqPathRewrite.Process), request-redirect's host
+// in a redirect location rule (hostRedirect.go HostRedirectAnn.Process; pkg/haproxy/rules
+// reqRequestRedirect.go hostRedirect: scheme + "://%s%[capture.req.uri]") and src-ip-header in
+// a set-src rule (srcIPHdr.go; reqSetSrc.go: Expr: "hdr(%s)"), all through
+// FrontendHTTPRequestRuleCreate(..., httpRule, ingressACL). A # outside quotes that no
+// backslash escapes starts a comment in HAProxy's configuration, so the condition is dropped:
+// the rule rewrites the Host (the path) of every request of every host the controller serves,
+// redirects them all to the tenant's site, or takes their source address from a header the
+// client sends (which defeats other Ingresses' allow-lists). It reads them under any prefix and
+// bare, as haproxyTechQuoted. Until December 2026 they were not read.
+var haproxyTechUnquoted = []string{"set-host", "path-rewrite", "request-redirect", "src-ip-header"}
 
 // haproxyTechKey reports whether key names one of names, under any prefix or none.
 func haproxyTechKey(key string, names []string) bool {
