@@ -2782,7 +2782,9 @@ var replayedSchemes = map[string]bool{"basic": true, "bearer": true, "token": tr
 // Proxy-Authorization) header to literal credentials, in any configuration's form: nginx's
 // proxy_set_header Authorization "Basic ...", HAProxy's and Apache's set-header, git's
 // extraHeader = Authorization: Bearer ..., a headers map's Authorization: "Token ...", JSON's
-// "Authorization": "Bearer ...". The word is followed by an optional closing quote, ':' or '='
+// "Authorization": "Bearer ...", and a name/value pair's, on one line or on the lines of one
+// mapping (Envoy's key: Authorization with value: "Basic ...", httpHeaders' name: and value:;
+// headerPairName, pairValueCredentials). The word is followed by an optional closing quote, ':' or '='
 // or blanks, an optional opening quote, a scheme of replayedSchemes, one blank and the
 // credentials, which end the value (a quote, a blank, ';', ',' or the line's end follow them).
 // Prose and placeholders are no credentials: Basic's must decode to user:password with a
@@ -2790,7 +2792,9 @@ var replayedSchemes = map[string]bool{"basic": true, "bearer": true, "token": tr
 // (xxxxxxxx), not named as a credential (YOUR_TOKEN, ACCESS_TOKEN), and no interpolation
 // ($token, ${TOKEN}, {{ .token }}, <token>) is one.
 func literalAuthorizationHeader(text string) bool {
-	for line := range strings.SplitSeq(text, "\n") {
+	for start := 0; start <= len(text); {
+		line, _, _ := strings.Cut(text[start:], "\n")
+		end := start + len(line)
 		lower := strings.ToLower(line)
 		for from := 0; ; {
 			i := strings.Index(lower[from:], "authorization")
@@ -2805,9 +2809,121 @@ func literalAuthorizationHeader(text string) bool {
 			if authorizationCredentialsAt(line, from) {
 				return true
 			}
+			if col := headerPairName(lower, i, from); col >= 0 && pairValueCredentials(strings.TrimSuffix(text[:start], "\n"), line, text[min(end+1, len(text)):], col) {
+				return true
+			}
+		}
+		start = end + 1
+	}
+	return false
+}
+
+// headerPairName reports the column where the key of a name/value pair begins in lower (a line
+// in lower case) when the word authorization at lower[i:from] is the pair's whole name, the
+// header the pair sets: Envoy's header: {key: Authorization, value: ...}, the name:
+// Authorization and value: ... of Kubernetes probes' httpHeaders and of Istio and Envoy
+// configurations, JSON's {"key": "Authorization", "value": ...}; -1 when it is not.
+func headerPairName(lower string, i, from int) int {
+	rest := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(lower[from:], `"`), "'"), " \t\r")
+	if rest != "" && rest[0] != ',' && rest[0] != '}' {
+		return -1
+	}
+	j := i
+	if strings.HasSuffix(lower[:j], "proxy-") {
+		j -= len("proxy-")
+	}
+	if j > 0 && (lower[j-1] == '"' || lower[j-1] == '\'') {
+		j--
+	}
+	for j > 0 && (lower[j-1] == ' ' || lower[j-1] == '\t') {
+		j--
+	}
+	if j == 0 || lower[j-1] != ':' {
+		return -1
+	}
+	j--
+	if j > 0 && (lower[j-1] == '"' || lower[j-1] == '\'') {
+		j--
+	}
+	for _, w := range []string{"key", "name"} {
+		if strings.HasSuffix(lower[:j], w) && (j == len(w) || !isSettingChar(lower[j-len(w)-1])) {
+			k := j - len(w)
+			if k > 0 && (lower[k-1] == '"' || lower[k-1] == '\'') {
+				k--
+			}
+			return k
+		}
+	}
+	return -1
+}
+
+// pairValueCredentials reports whether the value of a name/value pair whose name, an
+// Authorization header's, is written in line with its key at column col gives literal
+// credentials (authorizationCredentialsAt): a value in line itself ({key: Authorization,
+// value: "Basic ..."}), or in a line of the same YAML mapping or JSON object, whose key is at
+// col too, in after (the text after line) or before (the text before it, read back). A line
+// indented further is a nested value and is passed over; a blank line, one indented less, or a
+// list item's dash at col ends the mapping; a dash two columns before col begins it (that
+// line's key is the mapping's first).
+func pairValueCredentials(before, line, after string, col int) bool {
+	if valueKeyCredentials(line) {
+		return true
+	}
+	if !(col >= 2 && strings.HasPrefix(line[col-2:], "- ")) {
+		for before != "" {
+			cut := strings.LastIndexByte(before, '\n')
+			l := before[cut+1:]
+			before = before[:max(cut, 0)]
+			ind := len(l) - len(strings.TrimLeft(l, " \t"))
+			switch {
+			case strings.TrimSpace(l) == "", ind < col && !(ind == col-2 && strings.HasPrefix(l[ind:], "- ")):
+				before = ""
+			case ind == col-2:
+				// The mapping's first line, a list item: - value: ...
+				if valueKeyCredentials(l[col:]) {
+					return true
+				}
+				before = ""
+			case ind == col && l[ind] != '-' && valueKeyCredentials(l):
+				return true
+			}
+			if cut < 0 {
+				break
+			}
+		}
+	}
+	for after != "" {
+		l, rest, _ := strings.Cut(after, "\n")
+		after = rest
+		ind := len(l) - len(strings.TrimLeft(l, " \t"))
+		if strings.TrimSpace(l) == "" || ind < col || ind == col && l[ind] == '-' {
+			break
+		}
+		if ind == col && valueKeyCredentials(l) {
+			return true
 		}
 	}
 	return false
+}
+
+// valueKeyCredentials reports whether a line gives a key named value (value:, "value":) an
+// Authorization header's literal credentials (authorizationCredentialsAt).
+func valueKeyCredentials(line string) bool {
+	lower := strings.ToLower(line)
+	for from := 0; ; {
+		i := strings.Index(lower[from:], "value")
+		if i < 0 {
+			return false
+		}
+		i += from
+		from = i + len("value")
+		if i > 0 && isSettingChar(lower[i-1]) {
+			continue
+		}
+		if authorizationCredentialsAt(line, from) {
+			return true
+		}
+	}
 }
 
 // authorizationCredentialsAt reports whether line, after the word Authorization that ends at

@@ -668,6 +668,21 @@ func TestLiteralAuthorizationHeader(t *testing.T) {
 		"a Digest answer":                  {`Authorization: Digest username="u", response="6629fae49393a05397450978507c4ef1"`, false},
 		"another header":                   {"X-Authorization: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
 		"a name that begins with the word": {"authorizationMode: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
+		"Envoy's key and value":            {"- header:\n    key: Authorization\n    value: Basic ZGVwbG95Ok9yZGVycy0yMDI0eA==\n  append_action: ADD", true},
+		"a value before the name":          {"httpHeaders:\n- value: \"Bearer 8f2Kq9XwLm3Tz7Vb1Nc5\"\n  name: Authorization", true},
+		"a value a line before the name":   {"- port: 8080\n  value: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5\n  name: authorization", true},
+		"JSON's key and value":             {`{"header": {"key": "Authorization", "value": "Token Zt7Rk2Qp9Lm4Xw8Vn3Bc"}}`, true},
+		"JSON's name and value on lines":   {"{\n  \"name\": \"Proxy-Authorization\",\n  \"value\": \"Bearer 8f2Kq9XwLm3Tz7Vb1Nc5\"\n}", true},
+		"a flow mapping":                   {"header: {key: Authorization, value: \"Bearer 8f2Kq9XwLm3Tz7Vb1Nc5\"}", true},
+		"Envoy's command operator":         {"key: Authorization\nvalue: \"%REQ(x-upstream-authorization)%\"", false},
+		"a pair's placeholder":             {"- name: Authorization\n  value: Bearer <token>", false},
+		"a pair's variable":                {"- key: Authorization\n  value: \"Bearer ${UPSTREAM_TOKEN}\"", false},
+		"a pair's template":                {`{"name": "Authorization", "value": "Bearer {{ .Values.token }}"}`, false},
+		"another item's value":             {"- name: Authorization\n  value: \"%REQ(authorization)%\"\n- name: X-Request-Id\n  value: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
+		"another mapping's value":          {"- header:\n    key: Authorization\n  value: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
+		"a nested value":                   {"- name: Authorization\n  options:\n    value: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
+		"a longer name":                    {"- name: Authorization-Mode\n  value: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
+		"a name before another key":        {"- names: Authorization\n  value: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -95,7 +95,7 @@ var secConfigmapCredentials = &engine.Check{
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), password files (.pgpass, .netrc) " +
 		"that give a literal password, an Authorization header with literal credentials in any configuration " +
 		"(nginx's proxy_set_header Authorization \"Basic ...\", git's extraHeader = Authorization: Bearer ..., a " +
-		"headers map; the Basic, Bearer, Token, Bot, ApiKey, SSWS and Splunk schemes; not a variable, a template, a " +
+		"headers map, a name/value pair as Envoy's header: {key: Authorization, value: ...} and probes' httpHeaders write it; the Basic, Bearer, Token, Bot, ApiKey, SSWS and Splunk schemes; not a variable, a template, a " +
 		"placeholder, Bearer YOUR_TOKEN, nor prose), Docker configs whose auth field (base64 of user:password) " +
 		"does, and binary private keys (a DER key, a Java keystore or a PKCS #12 file that holds one; " +
 		"a trust store of certificates is none). A key whose literal value a " +
