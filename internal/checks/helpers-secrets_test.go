@@ -794,6 +794,33 @@ func TestOracleLogonVariable(t *testing.T) {
 	}
 }
 
+func TestHoneycombTeamHeader(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"a headers map":                {"      x-honeycomb-team: Zt7Rk2Qp9Lm4Xw8Vn3Bc", true},
+		"curl's -H":                    {"curl -s https://api.honeycomb.io/1/auth -H 'x-honeycomb-team: Zt7Rk2Qp9Lm4Xw8Vn3Bc'", true},
+		"curl's -H, double quotes":     {`  -H "X-Honeycomb-Team: Zt7Rk2Qp9Lm4Xw8Vn3Bc" \`, true},
+		"wget's --header=":             {"wget --header=X-Honeycomb-Team:Zt7Rk2Qp9Lm4Xw8Vn3Bc -O- https://api.honeycomb.io/1/auth", true},
+		"a shell parameter":            {`curl -H "x-honeycomb-team: $HONEYCOMB_API_KEY" https://api.honeycomb.io/1/auth`, false},
+		"a braced shell parameter":     {`wget --header="X-Honeycomb-Team: ${HONEYCOMB_API_KEY}"`, false},
+		"a placeholder":                {"curl -H 'x-honeycomb-team: <your-api-key>'", false},
+		"a template":                   {`-H "x-honeycomb-team: {{ .Values.honeycomb.apiKey }}"`, false},
+		"a longer header name":         {"curl -H 'x-honeycomb-team-name: Zt7Rk2Qp9Lm4Xw8Vn3Bc'", false},
+		"the name within another word": {"curl -H 'my-x-honeycomb-team: Zt7Rk2Qp9Lm4Xw8Vn3Bc'", false},
+		"the name without a value":     {"curl -H 'x-honeycomb-team:' https://api.honeycomb.io", false},
+		"prose naming the header":      {"Honeycomb reads the key from the x-honeycomb-team header.", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := honeycombTeamHeader(tc.text); got != tc.want {
+				t.Errorf("honeycombTeamHeader(%q) = %v, want %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
 // FuzzConfigurationReaders: a tenant writes the ConfigMap text these readers take (Consul's ACL
 // tokens block, curl's, msmtp's and fetchmail's configuration, HAProxy's userlist, PgBouncer's
 // auth file, header lists); whatever it holds, reading it must not panic, and credentialSettings
@@ -803,6 +830,7 @@ func FuzzConfigurationReaders(f *testing.F) {
 		"acl {\n tokens {\n  agent = \"x\"\n }\n}", "{\"acl\":{\"tokens\":{\"agent\":\"x\"}}}", "acl:\n  tokens:\n    default: x\n  y: z",
 		"tokens {\n}\n}", "\"secrets\": {\n\"tokens\": [", "user = \"a:b\"\n-u\n--user=", "password\npass x",
 		"user a insecure-password", "\"a\" \"md5\"\n\"", "Authorization=Basic%20x,authorization=,=",
+		"-H 'x-honeycomb-team:", "=X-Honeycomb-Team :",
 	} {
 		f.Add(seed)
 	}

@@ -52,7 +52,7 @@ var secConfigmapCredentials = &engine.Check{
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal, or its long credential flag in any text (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE or --password VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
-		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE, Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers; not ${env:VAR}), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
+		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE, Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script; not ${env:VAR} nor $VAR), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
 		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
@@ -421,7 +421,8 @@ func mailClientPassword(text string) bool {
 // honeycombTeamHeader reports whether text sets Honeycomb's API key header, x-honeycomb-team, to
 // a literal value on a line of its own (an OpenTelemetry Collector exporter's headers map:
 // x-honeycomb-team: KEY, quoted or not, or KEY=VALUE); ${env:HONEYCOMB_API_KEY}, a template or a
-// placeholder is none.
+// placeholder is none. So is a header option's value in a script or an argument (curl -H
+// 'x-honeycomb-team: KEY', wget --header="X-Honeycomb-Team: KEY"; honeycombHeaderOption).
 func honeycombTeamHeader(text string) bool {
 	if !strings.Contains(strings.ToLower(text), "x-honeycomb-team") {
 		return false
@@ -430,6 +431,9 @@ func honeycombTeamHeader(text string) bool {
 		t := strings.TrimSpace(line)
 		i := strings.IndexAny(t, ":=")
 		if i <= 0 || !strings.EqualFold(strings.Trim(strings.TrimSpace(t[:i]), `"'`), "x-honeycomb-team") {
+			if honeycombHeaderOption(line) {
+				return true
+			}
 			continue
 		}
 		v := strings.Trim(strings.TrimRight(strings.TrimSpace(t[i+1:]), ","), `"'`)
@@ -438,6 +442,40 @@ func honeycombTeamHeader(text string) bool {
 		}
 	}
 	return false
+}
+
+// honeycombHeaderOption reports whether line gives Honeycomb's API key header a literal value
+// as a header written within a line, curl's -H 'x-honeycomb-team: KEY' or wget's
+// --header="X-Honeycomb-Team: KEY": the name after a quote, a blank or '=', then ':', the value,
+// and a quote, a blank or the line's end. $HONEYCOMB_API_KEY, ${...}, a template or a
+// placeholder (<your-api-key>) is none.
+func honeycombHeaderOption(line string) bool {
+	lower := strings.ToLower(line)
+	const name = "x-honeycomb-team"
+	for from := 0; ; {
+		i := strings.Index(lower[from:], name)
+		if i < 0 {
+			return false
+		}
+		i += from
+		from = i + len(name)
+		if i > 0 && strings.IndexByte("\"' \t=", line[i-1]) < 0 {
+			continue
+		}
+		rest := strings.TrimLeft(line[from:], " \t")
+		if !strings.HasPrefix(rest, ":") {
+			continue
+		}
+		rest = strings.TrimLeft(rest[1:], " \t")
+		end := strings.IndexAny(rest, "\"' \t\r")
+		if end < 0 {
+			end = len(rest)
+		}
+		v := rest[:end]
+		if v != "" && !shellExpansion(v) && !strings.ContainsAny(v, "<>{}") && credentialValue("token", v) {
+			return true
+		}
+	}
 }
 
 // haproxyInsecurePassword reports whether text has a line of HAProxy's userlist section that

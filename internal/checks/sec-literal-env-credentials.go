@@ -108,7 +108,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"and the command of a crontab line (after its schedule and a system crontab's user) echo or a here-document gives " +
 		"crontab, read as a shell script's, or is an " +
 		"Authorization header with literal " +
-		"credentials (wget --header=\"Authorization: Basic ...\", git -c http.extraHeader=\"Authorization: ...\" and git config http.extraheader), and a literal Authorization or " +
+		"credentials (wget --header=\"Authorization: Basic ...\", git -c http.extraHeader=\"Authorization: ...\" and git config http.extraheader) or Honeycomb's API key header with a literal key (curl -H 'x-honeycomb-team: KEY'), and a literal Authorization or " +
 		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +
 		"where no argument shows the credential alone (curl -u user:password, curl -H \"Authorization: ...\"). " +
 		"The env kubectl's last-applied-configuration annotation holds (the manifest kubectl apply last applied, " +
@@ -629,6 +629,8 @@ func argumentCredential(a string, known map[string]string, x *expansion) string 
 		return why
 	} else if authorizationArgument(script) {
 		return "Authorization header"
+	} else if honeycombTeamHeader(script) {
+		return "Honeycomb API key header"
 	}
 	return ""
 }
