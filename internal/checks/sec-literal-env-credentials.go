@@ -109,7 +109,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"crontab, read as a shell script's, or is an " +
 		"Authorization header with literal " +
 		"credentials (wget --header=\"Authorization: Basic ...\", git -c http.extraHeader=\"Authorization: ...\" and git config http.extraheader) or Honeycomb's API key header with a literal key (curl -H 'x-honeycomb-team: KEY'), and a literal Authorization or " +
-		"credential-like header (X-Api-Key) fail, and so does a command line a gitleaks rule flags " +
+		"credential-like header (X-Api-Key) or X-Honeycomb-Team header fail, and so does a command line a gitleaks rule flags " +
 		"where no argument shows the credential alone (curl -u user:password, curl -H \"Authorization: ...\"). " +
 		"The env kubectl's last-applied-configuration annotation holds (the manifest kubectl apply last applied, " +
 		"which kubectl edit and kubectl set env leave as it was) is read as env is where the live pod template " +
@@ -682,7 +682,8 @@ func argvProgramPassword(command, args string, argv []string, split int, known m
 // handlerCredentials describes the literal credentials of a probe's or lifecycle hook's exec
 // command (expanded with known) and HTTP request: its path, and its headers, where an
 // Authorization or Proxy-Authorization header (RFC 9110 section 11) or one whose name looks
-// like a credential (X-Api-Key, X-Auth-Token) with a literal value is one. The kubelet sends
+// like a credential (X-Api-Key, X-Auth-Token), or Honeycomb's API key header (X-Honeycomb-Team),
+// with a literal value is one. The kubelet sends
 // the headers as they are written (pkg/probe/http/request.go).
 func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPGetAction, known map[string]string, x *expansion) []string {
 	var found []string
@@ -715,6 +716,8 @@ func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPG
 			found = append(found, at)
 		case credentialName(h.Name) && credentialValue(h.Name, h.Value):
 			found = append(found, at+" (credential-like name)")
+		case name == "x-honeycomb-team" && !shellExpansion(h.Value) && !strings.ContainsAny(h.Value, "<>{}") && credentialValue("token", h.Value):
+			found = append(found, at+" (Honeycomb API key header)")
 		default:
 			if leaked, _ := leakedSecrets(h.Name, h.Value); leaked != "" {
 				found = append(found, at+" ("+leaked+")")
