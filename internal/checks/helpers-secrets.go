@@ -2809,7 +2809,7 @@ func literalAuthorizationHeader(text string) bool {
 			if authorizationCredentialsAt(line, from) {
 				return true
 			}
-			if col := headerPairName(lower, i, from); col >= 0 && pairValueCredentials(strings.TrimSuffix(text[:start], "\n"), line, text[min(end+1, len(text)):], col) {
+			if col := headerPairName(lower, i, from); col >= 0 && pairValueCredentials(strings.TrimSuffix(text[:start], "\n"), line, text[min(end+1, len(text)):], col, valueKeyCredentials) {
 				return true
 			}
 		}
@@ -2864,9 +2864,10 @@ func headerPairName(lower string, i, from int) int {
 // col too, in after (the text after line) or before (the text before it, read back). A line
 // indented further is a nested value and is passed over; a blank line, one indented less, or a
 // list item's dash at col ends the mapping; a dash two columns before col begins it (that
-// line's key is the mapping's first).
-func pairValueCredentials(before, line, after string, col int) bool {
-	if valueKeyCredentials(line) {
+// line's key is the mapping's first). valueKey judges a line's value key (valueKeyCredentials
+// for an Authorization header's).
+func pairValueCredentials(before, line, after string, col int, valueKey func(string) bool) bool {
+	if valueKey(line) {
 		return true
 	}
 	if !(col >= 2 && strings.HasPrefix(line[col-2:], "- ")) {
@@ -2880,11 +2881,11 @@ func pairValueCredentials(before, line, after string, col int) bool {
 				before = ""
 			case ind == col-2:
 				// The mapping's first line, a list item: - value: ...
-				if valueKeyCredentials(l[col:]) {
+				if valueKey(l[col:]) {
 					return true
 				}
 				before = ""
-			case ind == col && l[ind] != '-' && valueKeyCredentials(l):
+			case ind == col && l[ind] != '-' && valueKey(l):
 				return true
 			}
 			if cut < 0 {
@@ -2899,7 +2900,7 @@ func pairValueCredentials(before, line, after string, col int) bool {
 		if strings.TrimSpace(l) == "" || ind < col || ind == col && l[ind] == '-' {
 			break
 		}
-		if ind == col && valueKeyCredentials(l) {
+		if ind == col && valueKey(l) {
 			return true
 		}
 	}

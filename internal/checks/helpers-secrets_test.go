@@ -811,6 +811,11 @@ func TestHoneycombTeamHeader(t *testing.T) {
 		"the name within another word": {"curl -H 'my-x-honeycomb-team: Zt7Rk2Qp9Lm4Xw8Vn3Bc'", false},
 		"the name without a value":     {"curl -H 'x-honeycomb-team:' https://api.honeycomb.io", false},
 		"prose naming the header":      {"Honeycomb reads the key from the x-honeycomb-team header.", false},
+		"Envoy's key and value":        {"- header:\n    key: x-honeycomb-team\n    value: Zt7Rk2Qp9Lm4Xw8Vn3Bc", true},
+		"JSON's name and value":        {`[{"name": "X-Honeycomb-Team", "value": "Zt7Rk2Qp9Lm4Xw8Vn3Bc"}]`, true},
+		"a pair's command operator":    {"- header:\n    key: x-honeycomb-team\n    value: \"%REQ(x-honeycomb-team)%\"", false},
+		"a pair's variable":            {"- key: x-honeycomb-team\n  value: \"${HONEYCOMB_API_KEY}\"", false},
+		"another item's value":         {"- name: x-honeycomb-team\n  value: $(KEY)\n- name: x-request-id\n  value: Zt7Rk2Qp9Lm4Xw8Vn3Bc", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -52,7 +52,7 @@ var secConfigmapCredentials = &engine.Check{
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal, or its long credential flag in any text (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE or --password VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
-		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE, Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script; not ${env:VAR} nor $VAR), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
+		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE, Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script or a name/value pair as Envoy's key: x-honeycomb-team with value: KEY; not ${env:VAR}, $VAR nor %REQ(...)%), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
 		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
@@ -441,7 +441,59 @@ func honeycombTeamHeader(text string) bool {
 			return true
 		}
 	}
+	return honeycombHeaderPair(text)
+}
+
+// honeycombHeaderPair reports whether text writes Honeycomb's API key header as a name/value
+// pair (Envoy's header: {key: x-honeycomb-team, value: KEY}, name: and value: pairs, JSON's
+// {"key": "x-honeycomb-team", "value": "KEY"}; headerPairName, pairValueCredentials) with a
+// literal value (honeycombValueKey).
+func honeycombHeaderPair(text string) bool {
+	const name = "x-honeycomb-team"
+	for start := 0; start <= len(text); {
+		line, _, _ := strings.Cut(text[start:], "\n")
+		end := start + len(line)
+		lower := strings.ToLower(line)
+		if i := strings.Index(lower, name); i >= 0 {
+			if col := headerPairName(lower, i, i+len(name)); col >= 0 &&
+				pairValueCredentials(strings.TrimSuffix(text[:start], "\n"), line, text[min(end+1, len(text)):], col, honeycombValueKey) {
+				return true
+			}
+		}
+		start = end + 1
+	}
 	return false
+}
+
+// honeycombValueKey reports whether a line gives a key named value (value:, "value":) a
+// literal Honeycomb API key: not a shell expansion, a template, an Envoy command operator or a
+// placeholder.
+func honeycombValueKey(line string) bool {
+	lower := strings.ToLower(line)
+	for from := 0; ; {
+		i := strings.Index(lower[from:], "value")
+		if i < 0 {
+			return false
+		}
+		i += from
+		from = i + len("value")
+		if i > 0 && isSettingChar(lower[i-1]) {
+			continue
+		}
+		rest := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(line[from:], `"`), "'"), " \t")
+		if !strings.HasPrefix(rest, ":") {
+			continue
+		}
+		rest = strings.TrimLeft(rest[1:], " \t\"'")
+		end := strings.IndexAny(rest, "\"' \t\r,}")
+		if end < 0 {
+			end = len(rest)
+		}
+		// Envoy's command operators (%REQ(x-honeycomb-team)%) fill the value in from the request.
+		if v := rest[:end]; v != "" && !shellExpansion(v) && !strings.ContainsAny(v, "<>{}%()") && credentialValue("token", v) {
+			return true
+		}
+	}
 }
 
 // honeycombHeaderOption reports whether line gives Honeycomb's API key header a literal value
