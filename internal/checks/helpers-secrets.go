@@ -2822,7 +2822,8 @@ func literalAuthorizationHeader(text string) bool {
 // in lower case) when the word authorization at lower[i:from] is the pair's whole name, the
 // header the pair sets: Envoy's header: {key: Authorization, value: ...}, the name:
 // Authorization and value: ... of Kubernetes probes' httpHeaders and of Istio and Envoy
-// configurations, JSON's {"key": "Authorization", "value": ...}; -1 when it is not.
+// configurations, JSON's {"key": "Authorization", "value": ...}, TOML's name = "Authorization"
+// with value = ...; -1 when it is not.
 func headerPairName(lower string, i, from int) int {
 	rest := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(lower[from:], `"`), "'"), " \t\r")
 	if rest != "" && rest[0] != ',' && rest[0] != '}' {
@@ -2838,10 +2839,15 @@ func headerPairName(lower string, i, from int) int {
 	for j > 0 && (lower[j-1] == ' ' || lower[j-1] == '\t') {
 		j--
 	}
-	if j == 0 || lower[j-1] != ':' {
+	if j == 0 || lower[j-1] != ':' && lower[j-1] != '=' {
 		return -1
 	}
+	eq := lower[j-1] == '='
 	j--
+	for eq && j > 0 && (lower[j-1] == ' ' || lower[j-1] == '\t') {
+		// TOML's name = "Authorization".
+		j--
+	}
 	if j > 0 && (lower[j-1] == '"' || lower[j-1] == '\'') {
 		j--
 	}

@@ -683,6 +683,8 @@ func TestLiteralAuthorizationHeader(t *testing.T) {
 		"a nested value":                   {"- name: Authorization\n  options:\n    value: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
 		"a longer name":                    {"- name: Authorization-Mode\n  value: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
 		"a name before another key":        {"- names: Authorization\n  value: Bearer 8f2Kq9XwLm3Tz7Vb1Nc5", false},
+		"TOML's name and value":            {"[[headers]]\nname = \"Authorization\"\nvalue = \"Bearer 8f2Kq9XwLm3Tz7Vb1Nc5\"", true},
+		"TOML's name and a variable":       {"[[headers]]\nname = \"Authorization\"\nvalue = \"Bearer ${TOKEN}\"", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
