@@ -1,7 +1,9 @@
 package controllers
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,15 +37,7 @@ func TestTrimmedAnnotationsAreJudgedAsWhole(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures: %v", err)
 	}
-	pad := map[string]string{}
-	for i := range 5 {
-		pad[fmt.Sprintf("tenant.example.com/blob-%d", i)] = strings.Repeat("x", 4<<10)
-	}
-	// And 900 of 5 bytes, which fill the 4 KiB the cache keeps of the smallest others: the
-	// fixture's own annotations stay only if the checks read them.
-	for i := range 900 {
-		pad[fmt.Sprintf("t/%03d", i)] = ""
-	}
+	pad := trimPadded(nil)
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC) // the fixtures' clock (internal/checks fixtureNow)
 	trimmed := 0
 	for _, long := range []bool{false, true} {
@@ -216,4 +211,33 @@ func cachedKind(o *engine.Object) bool {
 	}
 	k, ok := inventory.ByKind(o.Kind)
 	return ok && k.GVK.Group == schema.FromAPIVersionAndKind(o.APIVersion, o.Kind).Group
+}
+
+// trimPadded is annotations plus what makes the cache trim an object's annotations
+// (inventory.TrimAnnotations): 20 KiB in five values, and 900 of 5 bytes, which fill the 4 KiB
+// the cache keeps of the smallest others, so the given ones stay only if a check reads them.
+func trimPadded(annotations map[string]string) map[string]string {
+	pad := maps.Clone(annotations)
+	if pad == nil {
+		pad = map[string]string{}
+	}
+	for i := range 5 {
+		pad[fmt.Sprintf("tenant.example.com/blob-%d", i)] = strings.Repeat("x", 4<<10)
+	}
+	for i := range 900 {
+		pad[fmt.Sprintf("t/%03d", i)] = ""
+	}
+	return pad
+}
+
+// createServices creates a Service of each name with those annotations in namespace ns.
+func createServices(t *testing.T, ns string, services map[string]map[string]string) {
+	t.Helper()
+	for name, a := range services {
+		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: a},
+			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name}, Ports: []corev1.ServicePort{{Port: 80}}}}
+		if err := k8s.Create(context.Background(), svc); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

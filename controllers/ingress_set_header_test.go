@@ -2,8 +2,6 @@ package controllers
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,19 +26,8 @@ func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
 	ctx := context.Background()
 	const ns, profile = "ing-set-header", "ingsetheader"
 	createNamespace(t, ns, map[string]string{"ingsetheader": "true"})
-	padded := map[string]string{"response-set-header": `Set-Cookie session=attacker" #`}
-	for i := range 5 {
-		padded[fmt.Sprintf("tenant.example.com/blob-%d", i)] = strings.Repeat("x", 4<<10)
-	}
-	for i := range 900 {
-		padded[fmt.Sprintf("t/%03d", i)] = ""
-	}
-	paddedRewrite := map[string]string{"path-rewrite": "(.*) /login#"}
-	for k, v := range padded {
-		if k != "response-set-header" {
-			paddedRewrite[k] = v
-		}
-	}
+	padded := trimPadded(map[string]string{"response-set-header": `Set-Cookie session=attacker" #`})
+	paddedRewrite := trimPadded(map[string]string{"path-rewrite": "(.*) /login#"})
 	ingresses := map[string]map[string]string{
 		"quote":          {"haproxy.org/request-set-header": "X-Remote-User admin\" #"},
 		"padded":         padded,

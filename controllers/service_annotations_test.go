@@ -1,14 +1,12 @@
 package controllers
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -22,16 +20,9 @@ import (
 // 234 KiB with a 100 KiB snippet among 10, which the cache keeps bounded (under 24 KiB) with the
 // message the whole Service gives; a Service without one passes.
 func TestServiceSnippetsFailTheReport(t *testing.T) {
-	ctx := context.Background()
 	const ns, profile = "svc-snippets", "svcsnippets"
 	createNamespace(t, ns, map[string]string{"svcsnippets": "true"})
-	padded := map[string]string{"haproxy-ingress.github.io/config-backend": "http-request set-header X-Tenant shop"}
-	for i := range 5 {
-		padded[fmt.Sprintf("tenant.example.com/blob-%d", i)] = strings.Repeat("x", 4<<10)
-	}
-	for i := range 900 {
-		padded[fmt.Sprintf("t/%03d", i)] = ""
-	}
+	padded := trimPadded(map[string]string{"haproxy-ingress.github.io/config-backend": "http-request set-header X-Tenant shop"})
 	many := map[string]string{"haproxy.org/backend-config-snippet": "http-request set-header X-Tenant shop\n" + strings.Repeat("# padding\n", 10<<10)}
 	for j := range 9 {
 		many[fmt.Sprintf("z%d.example.com/config-backend", j)] = "http-request return status 200"
@@ -45,13 +36,7 @@ func TestServiceSnippetsFailTheReport(t *testing.T) {
 		"many":    many,
 		"web":     {"haproxy.org/check": "true"},
 	}
-	for name, a := range services {
-		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: a},
-			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name}, Ports: []corev1.ServicePort{{Port: 80}}}}
-		if err := k8s.Create(ctx, svc); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createServices(t, ns, services)
 	createProfile(t, profile, "svcsnippets", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-ingress-snippets") })
 	eventuallyFinding(t, 60*time.Second, ns, profile, "net-ingress-snippets", "Service", "snippet",
 		"service injects configuration into its controller: haproxy.org/backend-config-snippet")

@@ -1,14 +1,8 @@
 package controllers
 
 import (
-	"context"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
-
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -21,28 +15,15 @@ import (
 // and 900 tiny annotations make the cache trim the others (inventory.TrimAnnotations), with a
 // bare route-acl; a Service without one passes.
 func TestServiceRouteACLFailsTheReport(t *testing.T) {
-	ctx := context.Background()
 	const ns, profile = "svc-route-acl", "svcrouteacl"
 	createNamespace(t, ns, map[string]string{"svcrouteacl": "true"})
-	padded := map[string]string{"route-acl": "hdr(host) -m str bank.example.com"}
-	for i := range 5 {
-		padded[fmt.Sprintf("tenant.example.com/blob-%d", i)] = strings.Repeat("x", 4<<10)
-	}
-	for i := range 900 {
-		padded[fmt.Sprintf("t/%03d", i)] = ""
-	}
+	padded := trimPadded(map[string]string{"route-acl": "hdr(host) -m str bank.example.com"})
 	services := map[string]map[string]string{
 		"acl":    {"haproxy.org/route-acl": "always_false } || { always_true"},
 		"padded": padded,
 		"web":    {"haproxy.org/check": "true"},
 	}
-	for name, a := range services {
-		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: a},
-			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name}, Ports: []corev1.ServicePort{{Port: 80}}}}
-		if err := k8s.Create(ctx, svc); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createServices(t, ns, services)
 	createProfile(t, profile, "svcrouteacl", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-ingress-snippets") })
 	eventuallyFinding(t, 60*time.Second, ns, profile, "net-ingress-snippets", "Service", "acl",
 		"service injects configuration into its controller: haproxy.org/route-acl")
