@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -65,6 +66,74 @@ func TestAJournalGapInASegmentAfterThePeriodOfASplitBatchIsAGapOfIt(t *testing.T
 		Reason:    "records dropped: the queue was full while the journal store was not writable",
 		DroppedBy: []journal.NamespaceRecords{{Namespace: "team-a", Records: 12}}}})
 	out := buildPack(t, journalOf(t, recs...), t0, h(24))
+	want := []string{
+		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
+		"CC6.1 " + ts(h(1)) + " " + ts(h(22)) + " Pass",
+		"CC6.1 " + ts(h(22)) + " " + ts(h(24)) + " Unknown",
+	}
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv (criterion from to state):\n%s\nwant Unknown from the gap's start:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var gaps []string
+	for _, r := range readCSV(t, out+"/gaps.csv") {
+		if r["type"] == string(journal.JournalGap) {
+			gaps = append(gaps, r["type"]+" "+r["from"]+" "+r["hours_in_period"]+" "+r["namespaces"])
+		}
+	}
+	if want := "journal.gap " + ts(h(22)) + " 2.00 team-a"; strings.Join(gaps, "\n") != want {
+		t.Errorf("gaps.csv's journal.gap rows:\n%s\nwant %s", strings.Join(gaps, "\n"), want)
+	}
+}
+
+// As above, but the batch was written in two attempts: the store failed after the first
+// segment of the split (its 20,000 records were written, the rest kept in the queue), and the
+// retry, with the whole batch again, also held an exception requested at 23:00 (dated at its
+// creation) that arrived meanwhile. The writer split the retry into 20,000-record chunks first
+// and left out the records already written afterwards, chunk by chunk: the first chunk, 19,999
+// records written before and the exception, became a segment of one record, which the scan does
+// not read on from (only a full segment means the batch goes on), so the journal.gap in the
+// segments after the period was never read: criteria.csv showed CC6.1 Pass over the two hours
+// whose records of team-a were lost, and gaps.csv listed no gap. The writer leaves out what was
+// written before it splits, so only a batch's last segment is short.
+func TestAJournalGapOfASplitBatchWrittenInTwoAttemptsIsAGapOfThePeriod(t *testing.T) {
+	t0 := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	ctx := context.Background()
+	store, err := journal.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := journal.NewWriter(ctx, store, journal.WriterOptions{Cluster: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, append(heartbeats(t0, h(22)), changed(h(1), "CC6.1", "Pass"))); err != nil {
+		t.Fatal(err)
+	}
+	// What the queue kept while the store was unreachable, from 22:00: heartbeats, then the
+	// findings of team-b that came from 00:00 on, more than one segment holds.
+	kept := heartbeats(h(22), h(24))
+	n := journal.MaxSegmentRecords + 5000
+	step := 2 * time.Hour / time.Duration(n)
+	for i := range n {
+		kept = append(kept, journal.Record{Type: journal.FindingOpened, Time: h(24).Add(time.Duration(i) * step), Profile: "soc2", Namespace: "team-b",
+			Finding: &journal.Finding{Key: fmt.Sprintf("k%d", i), Check: "wl-privileged", Kind: "Deployment", Name: fmt.Sprintf("w%d", i), FirstSeen: h(24)}})
+	}
+	// The first attempt at 02:00 wrote the first segment of the split and failed on the second.
+	if err := w.Write(ctx, kept[:journal.MaxSegmentRecords]); err != nil {
+		t.Fatal(err)
+	}
+	// The retry: the whole batch again, an exception created at 23:00 that arrived meanwhile,
+	// and the journal.gap of the records of team-a dropped from 22:00.
+	retry := append(kept[:len(kept):len(kept)],
+		journal.Record{Type: journal.ExceptionRequested, Time: h(23), Namespace: "team-b", Exception: &journal.Exception{Name: "legacy", Owner: "team-b@example.com"}},
+		journal.Record{Type: journal.JournalGap, Time: h(26), Interval: &journal.Interval{From: h(22), To: h(26), Dropped: 12,
+			Reason:    "records dropped: the queue was full while the journal store was not writable",
+			DroppedBy: []journal.NamespaceRecords{{Namespace: "team-a", Records: 12}}}})
+	if err := w.Write(ctx, retry); err != nil {
+		t.Fatal(err)
+	}
+	out := buildPack(t, store, t0, h(24))
 	want := []string{
 		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
 		"CC6.1 " + ts(h(1)) + " " + ts(h(22)) + " Pass",

@@ -166,6 +166,12 @@ func (w *Writer) Write(ctx context.Context, records []Record) error {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
+	// Leave out what a recent segment holds before splitting, not after: a chunk shortened
+	// afterwards (a retry of a batch whose first segments were written, with a record dated
+	// before them) would be a segment short of MaxSegmentRecords before the batch's end, and
+	// verification reads on after a period only from a full one (the batch's journal.gap is in
+	// its last segment).
+	batch = w.unseen(batch)
 	for len(batch) > 0 {
 		n := min(len(batch), MaxSegmentRecords)
 		if err := w.writeSegment(ctx, batch[:n]); err != nil {
@@ -176,20 +182,27 @@ func (w *Writer) Write(ctx context.Context, records []Record) error {
 	return nil
 }
 
+// unseen returns the records of batch (in order) whose ID no recent segment holds, each ID once.
+func (w *Writer) unseen(batch []Record) []Record {
+	fresh := batch[:0:0]
+	inBatch := map[string]struct{}{}
+	for _, r := range batch {
+		if _, dup := w.seen[r.ID]; dup {
+			continue
+		}
+		if _, dup := inBatch[r.ID]; dup {
+			continue
+		}
+		inBatch[r.ID] = struct{}{}
+		fresh = append(fresh, r)
+	}
+	return fresh
+}
+
 func (w *Writer) writeSegment(ctx context.Context, batch []Record) error {
 	for attempt := 0; ; attempt++ {
-		fresh := batch[:0:0]
-		inBatch := map[string]struct{}{}
-		for _, r := range batch {
-			if _, dup := w.seen[r.ID]; dup {
-				continue
-			}
-			if _, dup := inBatch[r.ID]; dup {
-				continue
-			}
-			inBatch[r.ID] = struct{}{}
-			fresh = append(fresh, r)
-		}
+		// Again on each attempt: a writer that lost a race wrote some of them.
+		fresh := w.unseen(batch)
 		if len(fresh) == 0 {
 			return nil
 		}
